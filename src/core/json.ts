@@ -1,0 +1,73 @@
+import { TriadError } from "./errors.js";
+
+export type JsonPrimitive = string | number | boolean | null;
+export type JsonValue = JsonPrimitive | JsonValue[] | { [key: string]: JsonValue };
+export type JsonObject = { [key: string]: JsonValue };
+
+/**
+ * Checks that `value` survives JSON.stringify -> JSON.parse unchanged, and returns it typed.
+ * JSON.stringify silently drops undefined and functions and turns NaN into null; a store that
+ * accepted those would hand back something other than what it was given, so they are refused.
+ * Objects with a toJSON() (Task, Date) are checked through what toJSON returns.
+ */
+export function assertJson(value: unknown, what = "value"): JsonValue {
+  checkJson(value, what, new Set());
+  return value as JsonValue;
+}
+
+function checkJson(value: unknown, path: string, seen: Set<object>): void {
+  switch (typeof value) {
+    case "string":
+    case "boolean":
+      return;
+    case "number":
+      if (!Number.isFinite(value)) {
+        throw invalid(path, `${value} is not a finite number`);
+      }
+      return;
+    case "undefined":
+      throw invalid(path, "undefined is not JSON");
+    case "function":
+      throw invalid(path, "a function is not JSON");
+    case "symbol":
+      throw invalid(path, "a symbol is not JSON");
+    case "bigint":
+      throw invalid(path, "a BigInt is not JSON (convert it to a string or number first)");
+  }
+  if (value === null) return;
+  const obj = value as { toJSON?: unknown };
+  if (typeof obj.toJSON === "function") {
+    checkJson((obj.toJSON as () => unknown)(), path, seen);
+    return;
+  }
+  if (seen.has(obj)) throw invalid(path, "the value contains a cycle");
+  seen.add(obj);
+  if (Array.isArray(value)) {
+    value.forEach((item, i) => {
+      checkJson(item, `${path}[${i}]`, seen);
+    });
+  } else {
+    for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
+      checkJson(v, `${path}.${k}`, seen);
+    }
+  }
+  seen.delete(obj);
+}
+
+function invalid(path: string, why: string): TriadError {
+  return new TriadError("ERR_INVALID_JSON", `${path}: ${why}`, { path });
+}
+
+/** Stored form of a value: always JSON, so a string and a number never come back confused. */
+export function encodeJson(value: unknown, what = "value"): string {
+  return JSON.stringify(assertJson(value, what));
+}
+
+/** Parses what the store holds; a raw string that is not JSON (written by another program) is returned as is. */
+export function decodeJson(raw: string): JsonValue {
+  try {
+    return JSON.parse(raw) as JsonValue;
+  } catch {
+    return raw;
+  }
+}

@@ -1,0 +1,185 @@
+/**
+ * The embedded engine's data: a Redis-like keyspace of strings, hashes and sets with
+ * millisecond expiry. Methods mirror the Redis commands of the same name so that a script's
+ * memory implementation reads like its Lua twin. Expiry uses the monotonic clock.
+ */
+type Entry =
+  | { type: "string"; value: string; expiresAt?: number }
+  | { type: "hash"; value: Map<string, string>; expiresAt?: number }
+  | { type: "set"; value: Set<string>; expiresAt?: number };
+
+export class WrongTypeError extends Error {
+  constructor(key: string) {
+    super(`WRONGTYPE Operation against a key holding the wrong kind of value (${key})`);
+  }
+}
+
+export class NotIntegerError extends Error {
+  constructor() {
+    super("ERR value is not an integer or out of range");
+  }
+}
+
+const now = (): number => performance.now();
+
+export class MemoryKeyspace {
+  private readonly entries = new Map<string, Entry>();
+  private sweepCursor: Iterator<[string, Entry]> | undefined;
+
+  private live(key: string): Entry | undefined {
+    const entry = this.entries.get(key);
+    if (entry?.expiresAt !== undefined && entry.expiresAt <= now()) {
+      this.entries.delete(key);
+      return undefined;
+    }
+    return entry;
+  }
+
+  /** Drops up to `budget` expired keys, resuming where the last sweep stopped (like Redis' active expiry). */
+  sweep(budget = 200): void {
+    const t = now();
+    for (let i = 0; i < budget; i++) {
+      this.sweepCursor ??= this.entries.entries();
+      const next = this.sweepCursor.next();
+      if (next.done) {
+        this.sweepCursor = undefined;
+        return;
+      }
+      const [key, entry] = next.value;
+      if (entry.expiresAt !== undefined && entry.expiresAt <= t) this.entries.delete(key);
+    }
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  /** Epoch milliseconds, the memory twin of Redis' TIME in scripts. */
+  timeMs(): number {
+    return Date.now();
+  }
+
+  exists(key: string): boolean {
+    return this.live(key) !== undefined;
+  }
+
+  get(key: string): string | null {
+    const entry = this.live(key);
+    if (entry === undefined) return null;
+    if (entry.type !== "string") throw new WrongTypeError(key);
+    return entry.value;
+  }
+
+  set(key: string, value: string, options: { px?: number; nx?: boolean; keepTtl?: boolean } = {}): boolean {
+    const existing = this.live(key);
+    if (options.nx && existing !== undefined) return false;
+    const entry: Entry = { type: "string", value };
+    if (options.px !== undefined) entry.expiresAt = now() + options.px;
+    else if (options.keepTtl && existing?.expiresAt !== undefined) entry.expiresAt = existing.expiresAt;
+    this.entries.set(key, entry);
+    return true;
+  }
+
+  del(key: string): number {
+    return this.live(key) !== undefined && this.entries.delete(key) ? 1 : 0;
+  }
+
+  incrBy(key: string, amount: number): number {
+    const current = this.get(key);
+    const base = current === null ? 0 : Number(current);
+    if (!Number.isSafeInteger(base) || (current !== null && !/^-?\d+$/.test(current)))
+      throw new NotIntegerError();
+    const next = base + amount;
+    const entry = this.live(key);
+    this.entries.set(key, {
+      type: "string",
+      value: String(next),
+      ...(entry?.expiresAt !== undefined ? { expiresAt: entry.expiresAt } : {}),
+    });
+    return next;
+  }
+
+  pexpire(key: string, ms: number): number {
+    const entry = this.live(key);
+    if (entry === undefined) return 0;
+    entry.expiresAt = now() + ms;
+    return 1;
+  }
+
+  /** Milliseconds left; -1 without expiry, -2 when the key does not exist (as Redis). */
+  pttl(key: string): number {
+    const entry = this.live(key);
+    if (entry === undefined) return -2;
+    if (entry.expiresAt === undefined) return -1;
+    return Math.max(0, Math.round(entry.expiresAt - now()));
+  }
+
+  private hash(key: string, create: boolean): Map<string, string> | undefined {
+    const entry = this.live(key);
+    if (entry === undefined) {
+      if (!create) return undefined;
+      const value = new Map<string, string>();
+      this.entries.set(key, { type: "hash", value });
+      return value;
+    }
+    if (entry.type !== "hash") throw new WrongTypeError(key);
+    return entry.value;
+  }
+
+  hget(key: string, field: string): string | null {
+    return this.hash(key, false)?.get(field) ?? null;
+  }
+
+  hset(key: string, fields: Record<string, string>): number {
+    const hash = this.hash(key, true)!;
+    let added = 0;
+    for (const [f, v] of Object.entries(fields)) {
+      if (!hash.has(f)) added++;
+      hash.set(f, v);
+    }
+    return added;
+  }
+
+  hgetall(key: string): Record<string, string> {
+    return Object.fromEntries(this.hash(key, false) ?? []);
+  }
+
+  hdel(key: string, field: string): number {
+    const hash = this.hash(key, false);
+    if (hash === undefined) return 0;
+    const removed = hash.delete(field) ? 1 : 0;
+    if (hash.size === 0) this.entries.delete(key);
+    return removed;
+  }
+
+  private setOf(key: string, create: boolean): Set<string> | undefined {
+    const entry = this.live(key);
+    if (entry === undefined) {
+      if (!create) return undefined;
+      const value = new Set<string>();
+      this.entries.set(key, { type: "set", value });
+      return value;
+    }
+    if (entry.type !== "set") throw new WrongTypeError(key);
+    return entry.value;
+  }
+
+  sadd(key: string, member: string): number {
+    const set = this.setOf(key, true)!;
+    if (set.has(member)) return 0;
+    set.add(member);
+    return 1;
+  }
+
+  srem(key: string, member: string): number {
+    const set = this.setOf(key, false);
+    if (set === undefined) return 0;
+    const removed = set.delete(member) ? 1 : 0;
+    if (set.size === 0) this.entries.delete(key);
+    return removed;
+  }
+
+  smembers(key: string): string[] {
+    return [...(this.setOf(key, false) ?? [])];
+  }
+}

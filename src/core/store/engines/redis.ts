@@ -1,0 +1,163 @@
+import { createClient, type RedisClientType } from "redis";
+import { TriadError } from "../../errors.js";
+import type { ResolvedStoreTarget } from "../config.js";
+import { redactUrl } from "../config.js";
+import type { ScriptReply, SetOptions, StoreEngine, StoreScript } from "../engine.js";
+
+type RedisTarget = Extract<ResolvedStoreTarget, { kind: "redis" }>;
+type Client = RedisClientType;
+type Reply = ScriptReply;
+
+/**
+ * The engine on a real Redis, through node-redis. Commands share one auto-pipelined
+ * connection (commands issued in one tick go out together); pub/sub has its own connection,
+ * as Redis requires. Compare-and-set is done in Lua, never with WATCH on the shared connection.
+ */
+export class RedisEngine implements StoreEngine {
+  readonly kind = "redis" as const;
+  private client: Client | undefined;
+  private subscriber: Client | undefined;
+  private lastError: Error | undefined;
+
+  constructor(private readonly target: RedisTarget) {}
+
+  private makeClient(): Client {
+    let everReady = false;
+    const client = createClient({
+      url: this.target.url,
+      ...(this.target.password !== undefined ? { password: this.target.password } : {}),
+      ...(this.target.db !== undefined ? { database: this.target.db } : {}),
+      socket: {
+        connectTimeout: this.target.connectTimeoutMs,
+        ...(this.target.useTls ? { tls: true as const } : {}),
+        // Before the first connection: give up fast, so connect() can say false. After it: retry
+        // for ever with capped backoff; commands wait in the offline queue meanwhile.
+        reconnectStrategy: (retries: number, cause: Error) =>
+          everReady ? Math.min(50 * 2 ** retries, 1000) : retries < 3 ? 100 : cause,
+      },
+    }) as unknown as Client;
+    client.on("ready", () => {
+      everReady = true;
+    });
+    // Without a listener node-redis would crash the process on a dropped connection.
+    client.on("error", (err: Error) => {
+      this.lastError = err;
+    });
+    return client;
+  }
+
+  async connect(): Promise<boolean> {
+    if (this.client?.isOpen) return true;
+    const client = this.makeClient();
+    const deadline = this.target.connectTimeoutMs + 1000;
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([
+        client.connect(),
+        new Promise((_, reject) => {
+          timer = setTimeout(() => reject(new Error("connect timed out")), deadline);
+        }),
+      ]);
+      this.client = client;
+      return true;
+    } catch (err) {
+      this.lastError = err as Error;
+      try {
+        client.destroy();
+      } catch {
+        // already closed
+      }
+      return false;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async disconnect(): Promise<void> {
+    const clients = [this.subscriber, this.client];
+    this.subscriber = undefined;
+    this.client = undefined;
+    for (const client of clients) {
+      if (client === undefined) continue;
+      try {
+        await client.close();
+      } catch {
+        client.destroy();
+      }
+    }
+  }
+
+  private get c(): Client {
+    if (this.client === undefined) {
+      const why = this.lastError ? ` (last error: ${this.lastError.message})` : "";
+      throw new TriadError(
+        "ERR_NOT_CONNECTED",
+        `not connected to Redis at ${redactUrl(this.target.url)}: call connect() first${why}`,
+      );
+    }
+    return this.client;
+  }
+
+  private send(args: (string | number)[]): Promise<Reply> {
+    return this.c.sendCommand(args.map(String)) as Promise<Reply>;
+  }
+
+  async get(key: string): Promise<string | null> {
+    return (await this.send(["GET", key])) as string | null;
+  }
+
+  async set(key: string, value: string, options: SetOptions = {}): Promise<boolean> {
+    const args: (string | number)[] = ["SET", key, value];
+    if (options.px !== undefined) args.push("PX", options.px);
+    else if (options.keepTtl) args.push("KEEPTTL");
+    if (options.nx) args.push("NX");
+    return (await this.send(args)) === "OK";
+  }
+
+  async del(key: string): Promise<number> {
+    return (await this.send(["DEL", key])) as number;
+  }
+
+  async exists(key: string): Promise<boolean> {
+    return (await this.send(["EXISTS", key])) === 1;
+  }
+
+  async incrBy(key: string, amount: number): Promise<number> {
+    return (await this.send(["INCRBY", key, amount])) as number;
+  }
+
+  async publish(channel: string, message: string): Promise<number> {
+    return (await this.send(["PUBLISH", channel, message])) as number;
+  }
+
+  async subscribe(channels: string[], listener: (channel: string, message: string) => void): Promise<void> {
+    if (this.subscriber === undefined) {
+      const subscriber = this.c.duplicate() as Client;
+      subscriber.on("error", (err: Error) => {
+        this.lastError = err;
+      });
+      await subscriber.connect();
+      this.subscriber = subscriber;
+    }
+    // node-redis re-subscribes these channels by itself after a reconnect.
+    await this.subscriber.subscribe(channels, (message: string, channel: string) =>
+      listener(channel, message),
+    );
+  }
+
+  async unsubscribe(channels?: string[]): Promise<void> {
+    if (this.subscriber === undefined) return;
+    await this.subscriber.unsubscribe(channels);
+  }
+
+  async runScript(script: StoreScript, keys: string[], args: (string | number)[]): Promise<Reply> {
+    const tail = [String(keys.length), ...keys, ...args.map(String)];
+    try {
+      return await this.send(["EVALSHA", script.sha1, ...tail]);
+    } catch (err) {
+      // The script cache is empty after a Redis restart or failover: send the source once.
+      if (!String((err as Error).message).startsWith("NOSCRIPT")) throw err;
+      return await this.send(["EVAL", script.lua, ...tail]);
+    }
+  }
+}

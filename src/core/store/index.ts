@@ -1,0 +1,7 @@
+export type { RedisConfig } from "./config.js";
+export { redactUrl } from "./config.js";
+export type { ScriptReply, StoreEngine, StoreScript } from "./engine.js";
+export { MemoryKeyspace } from "./engines/memory/keyspace.js";
+export { dropMemoryServer } from "./engines/memory/server.js";
+export { type LeaseInfo, RedisClient, type TransactionOptions } from "./redis-client.js";
+export { defineScript } from "./script.js";

@@ -1,0 +1,253 @@
+import { TriadError } from "../errors.js";
+import { decodeJson, encodeJson, type JsonValue } from "../json.js";
+import { type RedisConfig, resolveStoreTarget } from "./config.js";
+import type { ScriptReply, StoreEngine, StoreScript } from "./engine.js";
+import { MemoryEngine } from "./engines/memory/engine.js";
+import { RedisEngine } from "./engines/redis.js";
+import * as scripts from "./store-scripts.js";
+
+export type LeaseInfo = { owner: string; acquired_at: string; expires_at: string; token: number };
+export type TransactionOptions = { maxRetries?: number };
+
+const DEFAULT_TRANSACTION_RETRIES = 100;
+
+/**
+ * The store (seed: core/redis_client.py). One API over two engines: a real Redis through
+ * node-redis, or the embedded in-process engine for `memory://` URLs. Values are stored as
+ * JSON, so what goes in comes back as it was (objects as objects, strings as strings).
+ */
+export class RedisClient {
+  readonly engine: StoreEngine;
+  readonly keyPrefix: string;
+  private readonly watched = new Map<string, string | null>();
+
+  constructor(config: RedisConfig = {}) {
+    const target = resolveStoreTarget(config);
+    this.keyPrefix = config.keyPrefix ?? "";
+    if (/[{}]/.test(this.keyPrefix)) {
+      throw new TriadError(
+        "ERR_INVALID_CONFIG",
+        `redis.keyPrefix must not contain { or } (they would break Redis Cluster hash tags): "${this.keyPrefix}"`,
+      );
+    }
+    this.engine = target.kind === "memory" ? new MemoryEngine(target.name) : new RedisEngine(target);
+  }
+
+  /** Resolves false, not a throw, when the server cannot be reached within the connect timeout. */
+  connect(): Promise<boolean> {
+    return this.engine.connect();
+  }
+
+  disconnect(): Promise<void> {
+    this.watched.clear();
+    return this.engine.disconnect();
+  }
+
+  /** The full key under this client's prefix. Every key the client touches goes through here. */
+  key(key: string): string {
+    if (typeof key !== "string" || key.length === 0) {
+      throw new TriadError(
+        "ERR_INVALID_KEY",
+        `a key must be a non-empty string (got ${JSON.stringify(key)})`,
+      );
+    }
+    return this.keyPrefix + key;
+  }
+
+  async set(key: string, value: JsonValue, ttlSeconds?: number): Promise<boolean> {
+    const k = this.key(key);
+    const encoded = encodeJson(value, `value of ${key}`);
+    if (ttlSeconds === undefined) return this.engine.set(k, encoded);
+    return this.engine.set(k, encoded, { px: ttlToMs(ttlSeconds) });
+  }
+
+  async get(key: string): Promise<JsonValue | null> {
+    const raw = await this.engine.get(this.key(key));
+    return raw === null ? null : decodeJson(raw);
+  }
+
+  async delete(key: string): Promise<boolean> {
+    return (await this.engine.del(this.key(key))) > 0;
+  }
+
+  async exists(key: string): Promise<boolean> {
+    return this.engine.exists(this.key(key));
+  }
+
+  /** Adds `amount` (an integer); null when the key holds something that is not an integer. */
+  async incr(key: string, amount = 1): Promise<number | null> {
+    const k = this.key(key);
+    if (!Number.isSafeInteger(amount)) {
+      throw new TriadError("ERR_INVALID_ARGUMENT", `incr amount must be an integer (got ${amount})`);
+    }
+    try {
+      return await this.engine.incrBy(k, amount);
+    } catch (err) {
+      if (/not an integer|WRONGTYPE/.test(String((err as Error).message))) return null;
+      throw err;
+    }
+  }
+
+  async publish(channel: string, message: JsonValue): Promise<number> {
+    return this.engine.publish(this.key(channel), encodeJson(message, `message on ${channel}`));
+  }
+
+  /** The callback gets the channel (without the prefix) and the parsed message; its errors are contained. */
+  async subscribe(
+    channels: string | string[],
+    callback: (channel: string, data: JsonValue) => void,
+  ): Promise<boolean> {
+    const list = (Array.isArray(channels) ? channels : [channels]).map((c) => this.key(c));
+    if (list.length === 0)
+      throw new TriadError("ERR_INVALID_ARGUMENT", "subscribe needs at least one channel");
+    await this.engine.subscribe(list, (channel, message) => {
+      try {
+        callback(channel.slice(this.keyPrefix.length), decodeJson(message));
+      } catch {
+        // A subscriber's bug must not take the connection down with it.
+      }
+    });
+    return true;
+  }
+
+  async unsubscribe(channels?: string | string[]): Promise<void> {
+    const list =
+      channels === undefined
+        ? undefined
+        : (Array.isArray(channels) ? channels : [channels]).map((c) => this.key(c));
+    await this.engine.unsubscribe(list);
+  }
+
+  /**
+   * Starts watching `key`, as Redis WATCH does: the next transaction() on this key from this
+   * client works from the value seen now, and commits only if nobody wrote the key since.
+   */
+  async watch(key: string): Promise<boolean> {
+    const k = this.key(key);
+    this.watched.set(k, await this.engine.get(k));
+    return true;
+  }
+
+  /**
+   * Optimistic read-modify-write: reads the key, calls `update`, writes only if the key still
+   * holds what was read (a Lua compare-and-set), else retries on the fresh value. Resolves to
+   * the committed value, or null when it gave up after `maxRetries` conflicts.
+   */
+  async transaction<T extends JsonValue>(
+    key: string,
+    update: (current: T | null) => T | Promise<T>,
+    options: TransactionOptions = {},
+  ): Promise<T | null> {
+    const k = this.key(key);
+    const maxRetries = options.maxRetries ?? DEFAULT_TRANSACTION_RETRIES;
+    let raw: string | null;
+    if (this.watched.has(k)) {
+      raw = this.watched.get(k) ?? null;
+      this.watched.delete(k);
+    } else {
+      raw = await this.engine.get(k);
+    }
+    for (let attempt = 0; ; attempt++) {
+      const next = await update(raw === null ? null : (decodeJson(raw) as T));
+      const encoded = encodeJson(next, `transaction result for ${key}`);
+      const written = await this.engine.runScript(
+        scripts.compareAndSet,
+        [k],
+        [raw === null ? "0" : "1", raw ?? "", encoded],
+      );
+      if (written === 1) return next;
+      if (attempt >= maxRetries) return null;
+      // Jittered backoff: contending writers spread out instead of colliding again in step.
+      if (attempt > 2) await sleep(Math.random() * Math.min(2 ** attempt, 50));
+      raw = await this.engine.get(k);
+    }
+  }
+
+  private leaseKeys(leaseKey: string): [string, string] {
+    const lease = this.key(`{lease:${leaseKey}}`);
+    return [lease, `${lease}:fence`];
+  }
+
+  /** Takes the lease if it is free. The grant's fencing token is in getLease(). */
+  async acquireLease(leaseKey: string, owner: string, ttlSeconds: number): Promise<boolean> {
+    return (await this.acquireLeaseToken(leaseKey, owner, ttlSeconds)) !== null;
+  }
+
+  /** Takes the lease if it is free and returns its fencing token, or null when it is held. */
+  async acquireLeaseToken(leaseKey: string, owner: string, ttlSeconds: number): Promise<number | null> {
+    checkOwner(owner);
+    const token = (await this.engine.runScript(scripts.acquireLease, this.leaseKeys(leaseKey), [
+      owner,
+      ttlToMs(ttlSeconds),
+    ])) as number;
+    return token > 0 ? token : null;
+  }
+
+  /** Extends the lease; only its owner can, and with `token`, only the same grant. */
+  async renewLease(leaseKey: string, owner: string, ttlSeconds: number, token?: number): Promise<boolean> {
+    checkOwner(owner);
+    const [lease] = this.leaseKeys(leaseKey);
+    const reply = await this.engine.runScript(
+      scripts.renewLease,
+      [lease],
+      [owner, ttlToMs(ttlSeconds), token ?? ""],
+    );
+    return reply !== 0;
+  }
+
+  /** Gives the lease up; only its owner can, and with `token`, only the same grant. */
+  async releaseLease(leaseKey: string, owner: string, token?: number): Promise<boolean> {
+    checkOwner(owner);
+    const [lease] = this.leaseKeys(leaseKey);
+    return (await this.engine.runScript(scripts.releaseLease, [lease], [owner, token ?? ""])) === 1;
+  }
+
+  async getLease(leaseKey: string): Promise<LeaseInfo | null> {
+    const [lease] = this.leaseKeys(leaseKey);
+    const reply = await this.engine.runScript(scripts.getLease, [lease], []);
+    if (!Array.isArray(reply)) return null;
+    const [owner, token, acquiredAt, now, pttl] = reply as [string, number, number, number, number];
+    return {
+      owner,
+      token,
+      acquired_at: new Date(acquiredAt).toISOString(),
+      expires_at: new Date(now + Math.max(pttl, 0)).toISOString(),
+    };
+  }
+
+  /** Runs an atomic script; `keys` are given without the prefix and all must hash to one slot. */
+  runScript(script: StoreScript, keys: string[], args: (string | number)[]): Promise<ScriptReply> {
+    if (keys.length !== script.numKeys) {
+      throw new TriadError(
+        "ERR_INVALID_ARGUMENT",
+        `script ${script.name} takes ${script.numKeys} keys, got ${keys.length}`,
+      );
+    }
+    return this.engine.runScript(
+      script,
+      keys.map((k) => this.key(k)),
+      args,
+    );
+  }
+}
+
+function ttlToMs(ttlSeconds: number): number {
+  if (typeof ttlSeconds !== "number" || !Number.isFinite(ttlSeconds) || ttlSeconds <= 0) {
+    throw new TriadError(
+      "ERR_INVALID_TTL",
+      `a TTL must be a positive number of seconds (got ${String(ttlSeconds)})`,
+    );
+  }
+  return Math.max(1, Math.round(ttlSeconds * 1000));
+}
+
+function checkOwner(owner: string): void {
+  if (typeof owner !== "string" || owner.length === 0) {
+    throw new TriadError(
+      "ERR_INVALID_ARGUMENT",
+      `a lease owner must be a non-empty string (got ${JSON.stringify(owner)})`,
+    );
+  }
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

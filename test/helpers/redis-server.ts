@@ -1,0 +1,151 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { connect } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { freePort } from "./free-port.js";
+
+export type RedisServerOptions = { appendOnly?: boolean; extraArgs?: string[] };
+
+/**
+ * A redis-server of the test's own on a free loopback port: start, readiness, stop, restart
+ * (same port, same data dir, so AOF data survives) and kill -9. With REDIS_URL set the tests
+ * use that server instead and never start, stop or flush anything.
+ */
+export class RedisServer {
+  private process: ChildProcess | undefined;
+  private readonly dir: string;
+  private stderr = "";
+
+  private constructor(
+    readonly port: number,
+    private readonly options: RedisServerOptions,
+  ) {
+    this.dir = mkdtempSync(join(tmpdir(), "triad-redis-"));
+  }
+
+  get url(): string {
+    return `redis://127.0.0.1:${this.port}`;
+  }
+
+  get pid(): number | undefined {
+    return this.process?.pid;
+  }
+
+  static async start(options: RedisServerOptions = {}): Promise<RedisServer> {
+    const server = new RedisServer(await freePort(), options);
+    await server.launch();
+    return server;
+  }
+
+  private async launch(): Promise<void> {
+    const args = [
+      "--port",
+      String(this.port),
+      "--bind",
+      "127.0.0.1",
+      "--dir",
+      this.dir,
+      "--save",
+      "",
+      "--appendonly",
+      this.options.appendOnly ? "yes" : "no",
+      "--appendfsync",
+      "always",
+      ...(this.options.extraArgs ?? []),
+    ];
+    const child = spawn("redis-server", args, { stdio: ["ignore", "pipe", "pipe"] });
+    this.process = child;
+    this.stderr = "";
+    child.stdout?.on("data", (d: Buffer) => {
+      this.stderr = (this.stderr + d.toString()).slice(-4000);
+    });
+    child.stderr?.on("data", (d: Buffer) => {
+      this.stderr = (this.stderr + d.toString()).slice(-4000);
+    });
+    const spawnError = new Promise<never>((_, reject) => {
+      child.once("error", (err) =>
+        reject(
+          new Error(`could not start redis-server (is it installed? .ci/run installs it): ${err.message}`),
+        ),
+      );
+      child.once("exit", (code) =>
+        reject(new Error(`redis-server exited with ${code} before it was ready:\n${this.stderr}`)),
+      );
+    });
+    await Promise.race([this.waitReady(10_000), spawnError]);
+  }
+
+  private async waitReady(timeoutMs: number): Promise<void> {
+    const deadline = performance.now() + timeoutMs;
+    while (performance.now() < deadline) {
+      if (await ping(this.port)) return;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    throw new Error(
+      `redis-server on port ${this.port} did not answer PING within ${timeoutMs} ms:\n${this.stderr}`,
+    );
+  }
+
+  /** SIGTERM and wait for exit (Redis flushes its AOF on the way out). */
+  async stop(): Promise<void> {
+    await this.signalAndWait("SIGTERM");
+  }
+
+  /** SIGKILL: the server dies at once, as in a crash. */
+  async kill(): Promise<void> {
+    await this.signalAndWait("SIGKILL");
+  }
+
+  async restart(options: { downMs?: number; hard?: boolean } = {}): Promise<void> {
+    await (options.hard ? this.kill() : this.stop());
+    if (options.downMs) await new Promise((r) => setTimeout(r, options.downMs));
+    await this.launch();
+  }
+
+  /** Stops the server and removes its data dir. */
+  async destroy(): Promise<void> {
+    await this.kill();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  private async signalAndWait(signal: NodeJS.Signals): Promise<void> {
+    const child = this.process;
+    if (child === undefined || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+    child.kill(signal);
+    await exited;
+    this.process = undefined;
+  }
+}
+
+function ping(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, "127.0.0.1");
+    const done = (ok: boolean) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(500, () => done(false));
+    socket.once("error", () => done(false));
+    socket.once("connect", () => socket.write("PING\r\n"));
+    socket.once("data", (d) => done(d.toString().startsWith("+PONG")));
+  });
+}
+
+/** The Redis for a test: REDIS_URL when given, else a server of the test's own. */
+export async function testRedis(options: RedisServerOptions = {}): Promise<{
+  url: string;
+  server: RedisServer | undefined;
+  close: () => Promise<void>;
+}> {
+  const external = process.env.REDIS_URL;
+  if (external) return { url: external, server: undefined, close: async () => {} };
+  const server = await RedisServer.start(options);
+  return { url: server.url, server, close: () => server.destroy() };
+}
+
+/** A key prefix no other test uses, so tests can share an external REDIS_URL safely. */
+export function uniquePrefix(name: string): string {
+  return `test:${name}:${process.pid}:${Math.random().toString(36).slice(2, 8)}:`;
+}
