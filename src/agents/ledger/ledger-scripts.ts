@@ -1,0 +1,166 @@
+import type { MemoryKeyspace } from "../../core/store/index.js";
+import { defineScript } from "../../core/store/index.js";
+
+/**
+ * The task ledger's atomic steps. Each Lua file documents its KEYS, ARGV and replies; the
+ * functions here are their twins for the embedded engine, line for line.
+ */
+
+const OPEN = new Set(["pending", "in_progress"]);
+
+function hincrby(db: MemoryKeyspace, key: string, field: string, by: number): number {
+  const next = Number(db.hget(key, field) ?? 0) + by;
+  db.hset(key, { [field]: String(next) });
+  return next;
+}
+
+export const submitTasks = defineScript(import.meta.url, "submit-tasks-1.lua", (db, [open], args) => {
+  const [prefix, nowMs] = args as [string, string];
+  const out: number[] = [];
+  for (let i = 2; i < args.length; i += 6) {
+    const [id, type, payload, createdAt, maxRetries, backoffMs] = args.slice(i, i + 6) as string[];
+    const rec = `${prefix}task:${id}`;
+    if (db.exists(rec)) {
+      out.push(0);
+      continue;
+    }
+    db.hset(rec, {
+      task_id: id!,
+      task_type: type!,
+      payload: payload!,
+      status: "pending",
+      attempts: "0",
+      failures: "0",
+      fence: "0",
+      created_at: createdAt!,
+      max_retries: maxRetries!,
+      backoff_ms: backoffMs!,
+      submitted_ms: nowMs,
+    });
+    db.sadd(open!, id!);
+    out.push(1);
+  }
+  return out;
+});
+
+export const assignTasks = defineScript(import.meta.url, "assign-tasks-1.lua", (db, [distSet], args) => {
+  const [prefix, dist] = args as [string, string];
+  return args.slice(2).map((id) => {
+    const rec = `${prefix}task:${id}`;
+    const status = db.hget(rec, "status");
+    if (status === null || !OPEN.has(status)) return 0;
+    const old = db.hget(rec, "distributor");
+    if (old && old !== dist) db.srem(`${prefix}dist:${old}`, id);
+    if (status === "in_progress") {
+      hincrby(db, rec, "fence", 1);
+      db.hset(rec, { status: "pending", assigned_to: "" });
+    }
+    db.hset(rec, { distributor: dist });
+    db.sadd(distSet!, id);
+    return 1;
+  });
+});
+
+export const dispatchTasks = defineScript(import.meta.url, "dispatch-tasks-1.lua", (db, _keys, args) => {
+  const [prefix, dist, worker, startedAt] = args as [string, string, string, string];
+  return args.slice(4).map((id) => {
+    const rec = `${prefix}task:${id}`;
+    const status = db.hget(rec, "status");
+    if (status === null) return -1;
+    if (!OPEN.has(status)) return -2;
+    if (db.hget(rec, "distributor") !== dist) return -3;
+    const fence = hincrby(db, rec, "fence", 1);
+    hincrby(db, rec, "attempts", 1);
+    db.hset(rec, { status: "in_progress", assigned_to: worker, started_at: startedAt });
+    return fence;
+  });
+});
+
+export const commitResults = defineScript(import.meta.url, "commit-results-1.lua", (db, [open], args) => {
+  const [prefix, completedAt, nowMs, retentionMs] = args as [string, string, string, string];
+  const out: number[] = [];
+  for (let i = 4; i < args.length; i += 4) {
+    const [id, fence, outcome, value] = args.slice(i, i + 4) as [string, string, string, string];
+    const rec = `${prefix}task:${id}`;
+    const status = db.hget(rec, "status");
+    const dist = db.hget(rec, "distributor");
+    if (status !== "in_progress" || Number(db.hget(rec, "fence")) !== Number(fence)) {
+      out.push(0);
+      continue;
+    }
+    const end = (terminal: string, field: "result" | "error") => {
+      db.hset(rec, {
+        status: terminal,
+        [field]: value,
+        ...(field === "result" ? { error: "" } : {}),
+        completed_at: completedAt,
+      });
+      db.srem(open!, id);
+      if (dist) db.srem(`${prefix}dist:${dist}`, id);
+      db.pexpire(rec, Number(retentionMs));
+    };
+    if (outcome === "completed") {
+      end("completed", "result");
+      out.push(1);
+      continue;
+    }
+    const failures = hincrby(db, rec, "failures", 1);
+    if (failures <= Number(db.hget(rec, "max_retries"))) {
+      const delay = Number(db.hget(rec, "backoff_ms")) * 2 ** (failures - 1);
+      db.hset(rec, {
+        status: "pending",
+        error: value,
+        assigned_to: "",
+        not_before: String(Number(nowMs) + delay),
+      });
+      out.push(2);
+    } else {
+      end("failed", "error");
+      out.push(3);
+    }
+  }
+  return out;
+});
+
+export const requeueTasks = defineScript(import.meta.url, "requeue-tasks-1.lua", (db, _keys, args) => {
+  const [prefix, dist] = args as [string, string];
+  const out: number[] = [];
+  for (let i = 2; i < args.length; i += 2) {
+    const rec = `${prefix}task:${args[i]}`;
+    const ok =
+      db.hget(rec, "status") === "in_progress" &&
+      Number(db.hget(rec, "fence")) === Number(args[i + 1]) &&
+      db.hget(rec, "distributor") === dist;
+    if (ok) {
+      hincrby(db, rec, "fence", 1);
+      db.hset(rec, { status: "pending", assigned_to: "" });
+    }
+    out.push(ok ? 1 : 0);
+  }
+  return out;
+});
+
+export const abandonTasks = defineScript(import.meta.url, "abandon-tasks-1.lua", (db, [open], args) => {
+  const [prefix, completedAt, retentionMs, reason] = args as [string, string, string, string];
+  return args.slice(4).map((id) => {
+    const rec = `${prefix}task:${id}`;
+    const status = db.hget(rec, "status");
+    if (status === null || !OPEN.has(status)) return 0;
+    const dist = db.hget(rec, "distributor");
+    hincrby(db, rec, "fence", 1);
+    db.hset(rec, { status: "abandoned", error: reason, completed_at: completedAt });
+    db.srem(open!, id);
+    if (dist) db.srem(`${prefix}dist:${dist}`, id);
+    db.pexpire(rec, Number(retentionMs));
+    return 1;
+  });
+});
+
+export const readTasks = defineScript(import.meta.url, "read-tasks-1.lua", (db, _keys, args) => {
+  const [prefix] = args as [string];
+  return args.slice(1).map((id) => Object.entries(db.hgetall(`${prefix}task:${id}`)).flat());
+});
+
+export const setMembers = defineScript(import.meta.url, "set-members-1.lua", (db, [set]) =>
+  db.smembers(set!),
+);

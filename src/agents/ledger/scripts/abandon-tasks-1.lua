@@ -1,0 +1,31 @@
+--[[
+  Ends tasks that cannot be placed or run, with the reason. The fence moves on, so no
+  attempt still out there can commit afterwards.
+
+  KEYS[1]  the shard's set of open task ids
+  ARGV[1]  the shard's key prefix
+  ARGV[2]  now, ISO 8601 (completed_at)
+  ARGV[3]  retention of a terminal record, milliseconds
+  ARGV[4]  the reason
+  ARGV[5..] task ids
+
+  Returns one integer per task: 1 abandoned, 0 unknown or already terminal.
+]]
+local prefix = ARGV[1]
+local out = {}
+for i = 5, #ARGV do
+  local id = ARGV[i]
+  local rec = prefix .. 'task:' .. id
+  local state = redis.call('HMGET', rec, 'status', 'distributor')
+  if state[1] ~= 'pending' and state[1] ~= 'in_progress' then
+    out[#out + 1] = 0
+  else
+    redis.call('HINCRBY', rec, 'fence', 1)
+    redis.call('HSET', rec, 'status', 'abandoned', 'error', ARGV[4], 'completed_at', ARGV[2])
+    redis.call('SREM', KEYS[1], id)
+    if state[2] then redis.call('SREM', prefix .. 'dist:' .. state[2], id) end
+    redis.call('PEXPIRE', rec, ARGV[3])
+    out[#out + 1] = 1
+  end
+end
+return out

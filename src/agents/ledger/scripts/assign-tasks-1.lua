@@ -1,0 +1,36 @@
+--[[
+  Hands tasks to a distributor (first placement, or a move away from a dead one). A task that
+  was in progress elsewhere goes back to pending and its fence moves on, so a late result
+  from the old attempt is refused.
+
+  KEYS[1]  the shard's set of tasks held by the new distributor
+  ARGV[1]  the shard's key prefix
+  ARGV[2]  the distributor id
+  ARGV[3..] task ids
+
+  Returns one integer per task: 1 assigned, 0 unknown or already terminal.
+]]
+local prefix = ARGV[1]
+local dist = ARGV[2]
+local out = {}
+for i = 3, #ARGV do
+  local id = ARGV[i]
+  local rec = prefix .. 'task:' .. id
+  local status = redis.call('HGET', rec, 'status')
+  if status ~= 'pending' and status ~= 'in_progress' then
+    out[#out + 1] = 0
+  else
+    local old = redis.call('HGET', rec, 'distributor')
+    if old and old ~= '' and old ~= dist then
+      redis.call('SREM', prefix .. 'dist:' .. old, id)
+    end
+    if status == 'in_progress' then
+      redis.call('HINCRBY', rec, 'fence', 1)
+      redis.call('HSET', rec, 'status', 'pending', 'assigned_to', '')
+    end
+    redis.call('HSET', rec, 'distributor', dist)
+    redis.call('SADD', KEYS[1], id)
+    out[#out + 1] = 1
+  end
+end
+return out

@@ -1,0 +1,250 @@
+import type { JsonObject, JsonValue } from "../../core/json.js";
+import type { RedisClient } from "../../core/store/index.js";
+import { TickBatcher } from "../../core/tick-batcher.js";
+import * as scripts from "./ledger-scripts.js";
+import { DEFAULT_SHARDS, shardOf, shardTag } from "./shards.js";
+
+/** A task as the ledger keeps it: the seed's task dict plus what ownership and retries need. */
+export type TaskRecord = {
+  task: LedgerTaskDict;
+  fence: number;
+  distributor: string | null;
+  failures: number;
+  maxRetries: number;
+  backoffMs: number;
+  /** Epoch ms before which a retry is not started. */
+  notBefore: number | null;
+};
+
+export type LedgerTaskDict = {
+  task_id: string;
+  task_type: string;
+  payload: JsonObject;
+  status: "pending" | "in_progress" | "completed" | "failed" | "abandoned";
+  result: JsonValue;
+  error: string | null;
+  attempts: number;
+  assigned_to: string | null;
+  created_at: string;
+  started_at: string | null;
+  completed_at: string | null;
+};
+
+export type NewTask = {
+  taskId: string;
+  taskType: string;
+  payload: JsonObject;
+  createdAt: string;
+  maxRetries: number;
+  backoffMs: number;
+};
+
+export type AttemptOutcome = {
+  taskId: string;
+  fence: number;
+  status: "completed" | "failed";
+  result?: JsonValue;
+  error?: string;
+};
+/** committed: terminal now; retry: failed, back to pending; stale: refused by the fence. */
+export type CommitVerdict = "completed" | "retry" | "failed" | "stale";
+/** A fencing token, or why the attempt was not started. */
+export type DispatchVerdict = number | "unknown" | "terminal" | "not-held";
+
+export type LedgerOptions = { shards?: number; retentionSeconds?: number };
+
+const COMMIT_VERDICTS: CommitVerdict[] = ["stale", "completed", "retry", "failed"];
+const DISPATCH_REFUSALS: Record<number, DispatchVerdict> = {
+  [-1]: "unknown",
+  [-2]: "terminal",
+  [-3]: "not-held",
+};
+const SEP = "\u0000";
+
+/**
+ * The durable record of every task (ARCHITECTURE: Redis is the source of truth). Each state
+ * change is one Lua script per shard; calls made in the same tick are coalesced into one
+ * script call per shard, so per-task callers get batching for free.
+ */
+export class TaskLedger {
+  readonly shards: number;
+  readonly retentionMs: number;
+  private readonly submitter: TickBatcher<NewTask, boolean>;
+  private readonly assigner: TickBatcher<string, boolean>;
+  private readonly dispatcher: TickBatcher<string, DispatchVerdict>;
+  private readonly committer: TickBatcher<AttemptOutcome, CommitVerdict>;
+  private readonly requeuer: TickBatcher<{ taskId: string; fence: number }, boolean>;
+  private readonly abandoner: TickBatcher<string, boolean>;
+  private readonly reader: TickBatcher<string, TaskRecord | null>;
+
+  constructor(
+    private readonly store: RedisClient,
+    options: LedgerOptions = {},
+  ) {
+    this.shards = options.shards ?? DEFAULT_SHARDS;
+    this.retentionMs = Math.round((options.retentionSeconds ?? 24 * 3600) * 1000);
+
+    this.submitter = new TickBatcher(async (key, tasks) => {
+      const shard = Number(key);
+      const args = [this.prefix(shard), Date.now()];
+      for (const t of tasks) {
+        args.push(t.taskId, t.taskType, JSON.stringify(t.payload), t.createdAt, t.maxRetries, t.backoffMs);
+      }
+      return ((await this.run(scripts.submitTasks, shard, "open", args)) as number[]).map((r) => r === 1);
+    });
+    this.assigner = new TickBatcher(async (key, ids) => {
+      const [shard, dist] = split(key);
+      const reply = await this.run(scripts.assignTasks, shard, `dist:${dist}`, [
+        this.prefix(shard),
+        dist,
+        ...ids,
+      ]);
+      return (reply as number[]).map((r) => r === 1);
+    });
+    this.dispatcher = new TickBatcher(async (key, ids) => {
+      const [shard, dist, worker] = split(key);
+      const args = [this.prefix(shard), dist, worker!, new Date().toISOString(), ...ids];
+      const reply = (await this.run(scripts.dispatchTasks, shard, "open", args)) as number[];
+      return reply.map((r) => (r > 0 ? r : DISPATCH_REFUSALS[r]!));
+    });
+    this.committer = new TickBatcher(async (key, outcomes) => {
+      const shard = Number(key);
+      const args: (string | number)[] = [
+        this.prefix(shard),
+        new Date().toISOString(),
+        Date.now(),
+        this.retentionMs,
+      ];
+      for (const o of outcomes) {
+        const value = o.status === "completed" ? JSON.stringify(o.result ?? null) : (o.error ?? "failed");
+        args.push(o.taskId, o.fence, o.status, value);
+      }
+      const reply = (await this.run(scripts.commitResults, shard, "open", args)) as number[];
+      return reply.map((r) => COMMIT_VERDICTS[r]!);
+    });
+    this.requeuer = new TickBatcher(async (key, items) => {
+      const [shard, dist] = split(key);
+      const args: (string | number)[] = [this.prefix(shard), dist];
+      for (const item of items) args.push(item.taskId, item.fence);
+      return ((await this.run(scripts.requeueTasks, shard, "open", args)) as number[]).map((r) => r === 1);
+    });
+    this.abandoner = new TickBatcher(async (key, ids) => {
+      const [shard, reason] = split(key);
+      const args = [this.prefix(shard), new Date().toISOString(), this.retentionMs, reason, ...ids];
+      return ((await this.run(scripts.abandonTasks, shard, "open", args)) as number[]).map((r) => r === 1);
+    });
+    this.reader = new TickBatcher(async (key, ids) => {
+      const shard = Number(key);
+      const reply = (await this.run(scripts.readTasks, shard, "open", [
+        this.prefix(shard),
+        ...ids,
+      ])) as string[][];
+      return reply.map(parseRecord);
+    });
+  }
+
+  private prefix(shard: number): string {
+    return this.store.key(shardTag(shard));
+  }
+
+  private run(
+    script: Parameters<RedisClient["runScript"]>[0],
+    shard: number,
+    key: string,
+    args: (string | number)[],
+  ) {
+    return this.store.runScript(script, [`${shardTag(shard)}${key}`], args);
+  }
+
+  private shard(taskId: string): number {
+    return shardOf(taskId, this.shards);
+  }
+
+  /** Records a new pending task; false when a task with that id already exists (left as is). */
+  submit(task: NewTask): Promise<boolean> {
+    return this.submitter.add(String(this.shard(task.taskId)), task);
+  }
+
+  /** Hands a task to a distributor; an attempt in progress elsewhere is fenced off. */
+  assign(taskId: string, distributorId: string): Promise<boolean> {
+    return this.assigner.add(join(this.shard(taskId), distributorId), taskId);
+  }
+
+  /** Starts an attempt on a worker: its fencing token, or why not. */
+  dispatch(taskId: string, distributorId: string, workerId: string): Promise<DispatchVerdict> {
+    return this.dispatcher.add(join(this.shard(taskId), distributorId, workerId), taskId);
+  }
+
+  /** Commits an attempt's outcome if its fence is still current. */
+  commit(outcome: AttemptOutcome): Promise<CommitVerdict> {
+    return this.committer.add(String(this.shard(outcome.taskId)), outcome);
+  }
+
+  /** Takes an attempt back from a dead worker: its fence is retired at once. */
+  requeue(taskId: string, distributorId: string, fence: number): Promise<boolean> {
+    return this.requeuer.add(join(this.shard(taskId), distributorId), { taskId, fence });
+  }
+
+  abandon(taskId: string, reason: string): Promise<boolean> {
+    return this.abandoner.add(join(this.shard(taskId), reason), taskId);
+  }
+
+  get(taskId: string): Promise<TaskRecord | null> {
+    return this.reader.add(String(this.shard(taskId)), taskId);
+  }
+
+  /** Every task not yet terminal, across all shards. */
+  async openTaskIds(): Promise<string[]> {
+    return this.members("open");
+  }
+
+  /** The tasks a distributor holds, across all shards. */
+  async distributorTaskIds(distributorId: string): Promise<string[]> {
+    return this.members(`dist:${distributorId}`);
+  }
+
+  private async members(key: string): Promise<string[]> {
+    const all = await Promise.all(
+      Array.from({ length: this.shards }, (_, shard) => this.run(scripts.setMembers, shard, key, [])),
+    );
+    return (all as string[][]).flat();
+  }
+}
+
+function join(...parts: (string | number)[]): string {
+  return parts.join(SEP);
+}
+
+function split(key: string): [number, string, string?] {
+  const [shard, a, b] = key.split(SEP);
+  return [Number(shard), a!, b];
+}
+
+function parseRecord(flat: string[]): TaskRecord | null {
+  if (flat.length === 0) return null;
+  const h: Record<string, string> = {};
+  for (let i = 0; i < flat.length; i += 2) h[flat[i]!] = flat[i + 1]!;
+  const orNull = (v: string | undefined) => (v === undefined || v === "" ? null : v);
+  const status = h.status as LedgerTaskDict["status"];
+  return {
+    task: {
+      task_id: h.task_id!,
+      task_type: h.task_type!,
+      payload: JSON.parse(h.payload ?? "{}") as JsonObject,
+      status,
+      result: status === "completed" && h.result !== undefined ? (JSON.parse(h.result) as JsonValue) : null,
+      error: orNull(h.error),
+      attempts: Number(h.attempts ?? 0),
+      assigned_to: orNull(h.assigned_to),
+      created_at: h.created_at!,
+      started_at: orNull(h.started_at),
+      completed_at: orNull(h.completed_at),
+    },
+    fence: Number(h.fence ?? 0),
+    distributor: orNull(h.distributor),
+    failures: Number(h.failures ?? 0),
+    maxRetries: Number(h.max_retries ?? 0),
+    backoffMs: Number(h.backoff_ms ?? 0),
+    notBefore: h.not_before === undefined ? null : Number(h.not_before),
+  };
+}

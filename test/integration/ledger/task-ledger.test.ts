@@ -1,0 +1,229 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { TaskLedger } from "../../../src/agents/ledger/task-ledger.js";
+import { RedisClient } from "../../../src/index.js";
+import { testEngines } from "../../helpers/engines.js";
+
+/** The ledger's promises: one committed outcome per task, fenced attempts, nothing open lost. */
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+let seq = 0;
+const newTask = (over: Partial<Parameters<TaskLedger["submit"]>[0]> = {}) => ({
+  taskId: `task-${++seq}`,
+  taskType: "compute",
+  payload: { operation: "sum", values: [1, 2, 3] },
+  createdAt: new Date().toISOString(),
+  maxRetries: 0,
+  backoffMs: 10,
+  ...over,
+});
+
+describe.each(testEngines("ledger"))("task ledger on $name", (engine) => {
+  const clients: RedisClient[] = [];
+  async function ledger(options: ConstructorParameters<typeof TaskLedger>[1] = {}) {
+    const store = new RedisClient(engine.config());
+    expect(await store.connect()).toBe(true);
+    clients.push(store);
+    return new TaskLedger(store, options);
+  }
+  beforeAll(() => engine.setup());
+  afterAll(async () => {
+    for (const c of clients) await c.disconnect();
+    await engine.teardown();
+  });
+
+  it("records a task once; a second submit of the same id changes nothing", async () => {
+    const l = await ledger();
+    const t = newTask();
+    expect(await l.submit(t)).toBe(true);
+    expect(await l.submit({ ...t, payload: { other: true } })).toBe(false);
+    const rec = await l.get(t.taskId);
+    expect(rec?.task).toMatchObject({
+      task_id: t.taskId,
+      status: "pending",
+      payload: t.payload,
+      attempts: 0,
+    });
+    expect(await l.openTaskIds()).toContain(t.taskId);
+    expect(await l.get("no-such-task")).toBeNull();
+  });
+
+  it("runs the whole life of a task: assign, dispatch with a fence, commit once", async () => {
+    const l = await ledger();
+    const t = newTask();
+    await l.submit(t);
+    expect(await l.assign(t.taskId, "d1")).toBe(true);
+    expect(await l.distributorTaskIds("d1")).toEqual([t.taskId]);
+    const fence = await l.dispatch(t.taskId, "d1", "w1");
+    expect(fence).toBe(1);
+    expect((await l.get(t.taskId))?.task).toMatchObject({
+      status: "in_progress",
+      assigned_to: "w1",
+      attempts: 1,
+    });
+    expect(
+      await l.commit({
+        taskId: t.taskId,
+        fence: 1,
+        status: "completed",
+        result: { result: 6, x: 0.1 + 0.2 },
+      }),
+    ).toBe("completed");
+    expect(await l.commit({ taskId: t.taskId, fence: 1, status: "completed", result: { result: 7 } })).toBe(
+      "stale",
+    );
+    const rec = await l.get(t.taskId);
+    expect(rec?.task).toMatchObject({
+      status: "completed",
+      result: { result: 6, x: 0.1 + 0.2 },
+      error: null,
+    });
+    expect(rec?.task.completed_at).not.toBeNull();
+    expect(await l.openTaskIds()).not.toContain(t.taskId);
+    expect(await l.distributorTaskIds("d1")).not.toContain(t.taskId);
+  });
+
+  it("only the distributor holding a task starts attempts of it", async () => {
+    const l = await ledger();
+    const t = newTask();
+    await l.submit(t);
+    expect(await l.dispatch(t.taskId, "d1", "w1")).toBe("not-held");
+    await l.assign(t.taskId, "d1");
+    expect(await l.dispatch(t.taskId, "d2", "w1")).toBe("not-held");
+    expect(await l.dispatch("no-such-task", "d1", "w1")).toBe("unknown");
+  });
+
+  it("a requeued attempt's late result is refused by its fence; the next attempt commits", async () => {
+    const l = await ledger();
+    const t = newTask();
+    await l.submit(t);
+    await l.assign(t.taskId, "d1");
+    const first = (await l.dispatch(t.taskId, "d1", "frozen-worker")) as number;
+    expect(await l.requeue(t.taskId, "d1", first)).toBe(true);
+    expect(await l.requeue(t.taskId, "d1", first)).toBe(false);
+    const second = (await l.dispatch(t.taskId, "d1", "w2")) as number;
+    expect(second).toBeGreaterThan(first);
+    expect(await l.commit({ taskId: t.taskId, fence: first, status: "completed", result: "late" })).toBe(
+      "stale",
+    );
+    expect(await l.commit({ taskId: t.taskId, fence: second, status: "completed", result: "fresh" })).toBe(
+      "completed",
+    );
+    expect((await l.get(t.taskId))?.task.result).toBe("fresh");
+  });
+
+  it("moving a task to another distributor fences off the attempt in progress", async () => {
+    const l = await ledger();
+    const t = newTask();
+    await l.submit(t);
+    await l.assign(t.taskId, "d1");
+    const old = (await l.dispatch(t.taskId, "d1", "w1")) as number;
+    expect(await l.assign(t.taskId, "d2")).toBe(true);
+    expect(await l.distributorTaskIds("d1")).not.toContain(t.taskId);
+    expect(await l.distributorTaskIds("d2")).toContain(t.taskId);
+    expect((await l.get(t.taskId))?.task.status).toBe("pending");
+    expect(await l.commit({ taskId: t.taskId, fence: old, status: "completed", result: 1 })).toBe("stale");
+    expect(await l.dispatch(t.taskId, "d1", "w1")).toBe("not-held");
+    const fresh = (await l.dispatch(t.taskId, "d2", "w9")) as number;
+    expect(await l.commit({ taskId: t.taskId, fence: fresh, status: "completed", result: 2 })).toBe(
+      "completed",
+    );
+  });
+
+  it("retries a failure with exponential backoff until the limit, then fails for good", async () => {
+    const l = await ledger();
+    const t = newTask({ maxRetries: 2, backoffMs: 100 });
+    await l.submit(t);
+    await l.assign(t.taskId, "d1");
+    const verdicts: string[] = [];
+    const delays: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      const fence = (await l.dispatch(t.taskId, "d1", "w1")) as number;
+      const before = Date.now();
+      verdicts.push(await l.commit({ taskId: t.taskId, fence, status: "failed", error: `boom ${i}` }));
+      const rec = await l.get(t.taskId);
+      if (rec?.notBefore) delays.push(rec.notBefore - before);
+    }
+    expect(verdicts).toEqual(["retry", "retry", "failed"]);
+    expect(delays[0]).toBeGreaterThanOrEqual(90);
+    expect(delays[1]).toBeGreaterThanOrEqual(190);
+    const rec = await l.get(t.taskId);
+    expect(rec?.task).toMatchObject({ status: "failed", error: "boom 2", attempts: 3 });
+    expect(rec?.failures).toBe(3);
+    expect(await l.openTaskIds()).not.toContain(t.taskId);
+  });
+
+  it("abandons with the reason, after which nothing commits", async () => {
+    const l = await ledger();
+    const t = newTask();
+    await l.submit(t);
+    await l.assign(t.taskId, "d1");
+    const fence = (await l.dispatch(t.taskId, "d1", "w1")) as number;
+    expect(await l.abandon(t.taskId, "no distributor within the deadline")).toBe(true);
+    expect(await l.abandon(t.taskId, "again")).toBe(false);
+    expect(await l.commit({ taskId: t.taskId, fence, status: "completed", result: 1 })).toBe("stale");
+    expect((await l.get(t.taskId))?.task).toMatchObject({
+      status: "abandoned",
+      error: "no distributor within the deadline",
+    });
+    expect(await l.assign(t.taskId, "d2")).toBe(false);
+  });
+
+  it("of two racing commits with the same fence exactly one wins", async () => {
+    const a = await ledger();
+    const store = new RedisClient({
+      ...engine.config(),
+      keyPrefix: (a as unknown as { store: RedisClient }).store.keyPrefix,
+    });
+    await store.connect();
+    clients.push(store);
+    const b = new TaskLedger(store);
+    const ids: string[] = [];
+    for (let i = 0; i < 50; i++) {
+      const t = newTask();
+      ids.push(t.taskId);
+      await a.submit(t);
+      await a.assign(t.taskId, "d1");
+      await a.dispatch(t.taskId, "d1", "w1");
+    }
+    const verdicts = await Promise.all(
+      ids.flatMap((id) => [
+        a.commit({ taskId: id, fence: 1, status: "completed", result: "a" }),
+        b.commit({ taskId: id, fence: 1, status: "completed", result: "b" }),
+      ]),
+    );
+    for (let i = 0; i < ids.length; i++) {
+      expect([verdicts[2 * i], verdicts[2 * i + 1]].sort()).toEqual(["completed", "stale"]);
+    }
+  });
+
+  it("batches many calls of one tick and answers each caller its own", async () => {
+    const l = await ledger();
+    const tasks = Array.from({ length: 300 }, () => newTask());
+    expect(await Promise.all(tasks.map((t) => l.submit(t)))).toEqual(tasks.map(() => true));
+    await Promise.all(tasks.map((t) => l.assign(t.taskId, "d1")));
+    const fences = await Promise.all(tasks.map((t) => l.dispatch(t.taskId, "d1", `w${seq % 3}`)));
+    expect(fences.every((f) => f === 1)).toBe(true);
+    const verdicts = await Promise.all(
+      tasks.map((t, i) => l.commit({ taskId: t.taskId, fence: 1, status: "completed", result: { i } })),
+    );
+    expect(verdicts.every((v) => v === "completed")).toBe(true);
+    const records = await Promise.all(tasks.map((t) => l.get(t.taskId)));
+    records.forEach((r, i) => {
+      expect(r?.task.result).toEqual({ i });
+    });
+  });
+
+  it("lets terminal records expire after the retention time; open ones stay", async () => {
+    const l = await ledger({ retentionSeconds: 0.2 });
+    const done = newTask();
+    const open = newTask();
+    await l.submit(done);
+    await l.submit(open);
+    await l.assign(done.taskId, "d1");
+    await l.dispatch(done.taskId, "d1", "w1");
+    await l.commit({ taskId: done.taskId, fence: 1, status: "completed", result: 1 });
+    await sleep(400);
+    expect(await l.get(done.taskId)).toBeNull();
+    expect((await l.get(open.taskId))?.task.status).toBe("pending");
+  });
+});
