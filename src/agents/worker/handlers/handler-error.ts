@@ -1,0 +1,6 @@
+import { TriadError } from "../../../core/errors.js";
+
+/** A task's input was wrong: the task fails with this message, the worker carries on. */
+export function badPayload(taskType: string, why: string): TriadError {
+  return new TriadError("ERR_INVALID_PAYLOAD", `${taskType}: ${why}`);
+}
