@@ -1,0 +1,335 @@
+import { randomUUID } from "node:crypto";
+import { TriadError } from "../errors.js";
+import type { JsonValue } from "../json.js";
+import { backoffDelay } from "./backoff.js";
+import { canonicalJsonWithout } from "./canonical-json.js";
+import { type A2AConfig, type ResolvedA2AConfig, resolveA2AConfig } from "./config.js";
+import { HttpTransport } from "./http/http-transport.js";
+import { type A2AServer, startA2AServer } from "./http/server.js";
+import { Inbox, type MessageHandler } from "./inbox.js";
+import { Keyring } from "./keyring.js";
+import { MessageGate } from "./message-gate.js";
+import { checkMessageShape, MAX_ID_LENGTH, PROTOCOL_VERSION } from "./message-shape.js";
+import { PendingRequests } from "./pending-requests.js";
+import { isPlainObject, jsonProblem } from "./plain-json.js";
+import type { A2AStats, HandlerErrorEvent, HttpStats, RejectionEvent } from "./rejections.js";
+import { ReplayCache } from "./replay-cache.js";
+import { type A2ARouter, type Delivery, defaultRouter, type RouterEndpoint } from "./router.js";
+import { formatTimestamp } from "./timestamp.js";
+import { type A2AMessage, MessageType } from "./types.js";
+
+const MESSAGE_TYPES = new Set<string>(Object.values(MessageType));
+
+/**
+ * One agent's end of A2A messaging (seed: A2AClient). Creates and signs messages, sends them
+ * to HTTP peers it knows (`setPeer`) or else through its in-process router, and admits what it
+ * receives only after checking shape, addressee, freshness, signature and request-id
+ * uniqueness. See docs for the wire format and key rotation.
+ */
+export class A2AClient implements RouterEndpoint {
+  readonly agentId: string;
+  readonly keyring: Keyring;
+  private readonly config: ResolvedA2AConfig;
+  private readonly router: A2ARouter | null;
+  private readonly replayCache: ReplayCache;
+  private readonly pending: PendingRequests;
+  private readonly inbox: Inbox;
+  private readonly httpStats: HttpStats = {
+    posts: 0,
+    messagesPosted: 0,
+    retries: 0,
+    undelivered: 0,
+    queued: 0,
+    requestsServed: 0,
+  };
+  private readonly http: HttpTransport;
+  private server: A2AServer | null = null;
+  private sequence = 0;
+  private sent = 0;
+  private closed = false;
+
+  constructor(config: A2AConfig) {
+    this.config = resolveA2AConfig(config);
+    const c = this.config;
+    this.agentId = c.agentId;
+    const previous = Object.entries(c.previousSecrets).map(([id, secret]) => ({ id, secret }));
+    this.keyring = new Keyring({ id: c.keyId, secret: c.tokenSecret }, previous);
+    this.replayCache = new ReplayCache({
+      capacity: c.replayCacheSize,
+      ttlMs: 2 * c.maxClockSkewSeconds * 1000,
+    });
+    this.pending = new PendingRequests(c.maxPendingRequests);
+    const gate = new MessageGate({
+      agentId: c.agentId,
+      keyring: this.keyring,
+      maxClockSkewMs: c.maxClockSkewSeconds * 1000,
+      replayCache: this.replayCache,
+      now: c.now,
+    });
+    this.inbox = new Inbox(gate, this.pending, c.maxConcurrentHandlers);
+    if (config.onRejected) this.inbox.rejectionListeners.add(config.onRejected);
+    if (config.onHandlerError) this.inbox.handlerErrorListeners.add(config.onHandlerError);
+    this.http = new HttpTransport({ ...c, stats: this.httpStats });
+    for (const [agentId, url] of Object.entries(c.peers)) this.http.setPeer(agentId, url);
+    this.router = config.router === undefined ? defaultRouter() : config.router;
+    this.router?.registerAgent(this.agentId, this);
+  }
+
+  /** A signed message from this agent; `sequence_number` counts up by one per message created. */
+  createMessage(
+    recipient: string,
+    payload: Record<string, JsonValue>,
+    messageType: MessageType = MessageType.REQUEST,
+    parentRequestId: string | null = null,
+  ): A2AMessage {
+    if (typeof recipient !== "string" || recipient.length === 0 || recipient.length > MAX_ID_LENGTH) {
+      throw invalidMessage(`recipient must be a non-empty string of at most ${MAX_ID_LENGTH} characters`);
+    }
+    if (!MESSAGE_TYPES.has(messageType)) throw invalidMessage(`unknown message type ${String(messageType)}`);
+    if (parentRequestId !== null && (typeof parentRequestId !== "string" || parentRequestId.length === 0)) {
+      throw invalidMessage("parentRequestId must be a non-empty string or null");
+    }
+    if (!isPlainObject(payload)) throw invalidMessage("payload must be a plain JSON object");
+    const problem = jsonProblem(payload, "payload");
+    if (problem !== null) throw invalidMessage(problem);
+    this.sequence += 1;
+    const message: A2AMessage = {
+      type: messageType,
+      sender: this.agentId,
+      recipient,
+      payload,
+      metadata: {
+        origin: this.agentId,
+        version: PROTOCOL_VERSION,
+        timestamp: formatTimestamp(this.config.now()),
+        request_id: randomUUID(),
+        parent_request_id: parentRequestId,
+        sequence_number: this.sequence,
+      },
+      signature: "",
+    };
+    message.signature = this.keyring.sign(canonicalJsonWithout(message, "signature"));
+    return message;
+  }
+
+  /** Hex HMAC-SHA256 (current key) of the message's canonical JSON without `signature` (seed: _sign_message). */
+  sign(message: A2AMessage): string {
+    const problem = jsonProblem(message, "message");
+    if (problem !== null || !isPlainObject(message))
+      throw invalidMessage(problem ?? "message must be a plain object");
+    return this.keyring.sign(canonicalJsonWithout(message, "signature"));
+  }
+
+  /** Well-formed and signed by a key of this keyring (seed: _verify_message). Freshness and replay are handleMessage's. */
+  verify(message: unknown): boolean {
+    try {
+      const shape = checkMessageShape(message);
+      return (
+        shape.ok &&
+        this.keyring.verify(canonicalJsonWithout(shape.message, "signature"), shape.message.signature) !==
+          null
+      );
+    } catch {
+      return false;
+    }
+  }
+
+  /** One handler per message type; a later registration replaces the earlier one. */
+  registerHandler(messageType: MessageType, handler: MessageHandler): void {
+    if (!MESSAGE_TYPES.has(messageType)) throw invalidMessage(`unknown message type ${String(messageType)}`);
+    if (typeof handler !== "function")
+      throw new TriadError("ERR_INVALID_ARGUMENT", "a handler must be a function");
+    this.inbox.handlers.set(messageType, handler);
+  }
+
+  /** Admits and handles a message. False (never a throw) for anything refused, a duplicate, no handler, or a handler that threw. */
+  handleMessage(message: unknown): Promise<boolean> {
+    return this.inbox.handleMessage(message);
+  }
+
+  /** The in-process transport's entry (used by A2ARouter): a verdict now, the handler not awaited. */
+  receive(message: unknown, via: "router"): Delivery {
+    return this.inbox.receive(message, via);
+  }
+
+  /**
+   * Delivers a message created by this client: over HTTP when its recipient is a known peer,
+   * else through the in-process router. Resolves when the receiver accepted it (or already had
+   * it); network failures are retried with the same request id until `timeoutMs` (default
+   * sendTimeoutMs). Rejects with ERR_A2A_REJECTED, ERR_A2A_UNREACHABLE, ERR_A2A_NO_ROUTE,
+   * ERR_A2A_QUEUE_FULL, ERR_A2A_TOO_LARGE or ERR_A2A_CLOSED.
+   */
+  async send(message: A2AMessage, options: { timeoutMs?: number } = {}): Promise<void> {
+    if (this.closed) throw new TriadError("ERR_A2A_CLOSED", `A2A client ${this.agentId} is closed`);
+    const shape = checkMessageShape(message);
+    if (!shape.ok) throw invalidMessage(shape.problem);
+    const timeoutMs = Math.min(options.timeoutMs ?? this.config.sendTimeoutMs, this.config.sendTimeoutMs);
+    if (this.http.hasPeer(message.recipient)) await this.http.send(message, timeoutMs);
+    else await this.sendInProcess(message, timeoutMs);
+    this.sent += 1;
+  }
+
+  /** Sends a REQUEST and resolves with its RESPONSE (paired by parent_request_id), or null after `timeoutMs`. */
+  async sendRequest(
+    recipient: string,
+    payload: Record<string, JsonValue>,
+    timeoutMs = 30_000,
+  ): Promise<A2AMessage | null> {
+    if (!(Number.isFinite(timeoutMs) && timeoutMs > 0)) {
+      throw new TriadError("ERR_INVALID_ARGUMENT", `timeoutMs must be a positive number (got ${timeoutMs})`);
+    }
+    const request = this.createMessage(recipient, payload, MessageType.REQUEST);
+    const requestId = request.metadata.request_id;
+    const response = this.pending.open(requestId, recipient, timeoutMs);
+    this.send(request, { timeoutMs }).catch((err: Error) => this.pending.fail(requestId, err));
+    return response;
+  }
+
+  /** Seed payload: { success, data: payload | null, error: payload | null }. */
+  async sendResponse(
+    recipient: string,
+    parentRequestId: string,
+    payload: Record<string, JsonValue>,
+    success = true,
+  ): Promise<A2AMessage> {
+    const body = { success, data: success ? payload : null, error: success ? null : payload };
+    return this.createAndSend(recipient, body, MessageType.RESPONSE, parentRequestId);
+  }
+
+  /** Seed payload: { status }. */
+  async sendHeartbeat(recipient: string, status: JsonValue): Promise<A2AMessage> {
+    return this.createAndSend(recipient, { status }, MessageType.HEARTBEAT);
+  }
+
+  /** Seed payload: { event_type, event_data }. */
+  async sendEvent(
+    recipient: string,
+    eventType: string,
+    eventData: Record<string, JsonValue>,
+  ): Promise<A2AMessage> {
+    return this.createAndSend(recipient, { event_type: eventType, event_data: eventData }, MessageType.EVENT);
+  }
+
+  /** Serves POST /a2a on host:agentPort (0: a free port); resolves with where it listens. Idempotent. */
+  async listen(): Promise<{ host: string; port: number; url: string }> {
+    if (this.closed) throw new TriadError("ERR_A2A_CLOSED", `A2A client ${this.agentId} is closed`);
+    this.server ??= await startA2AServer({
+      agentId: this.agentId,
+      host: this.config.host,
+      port: this.config.agentPort,
+      maxBodyBytes: this.config.maxBodyBytes,
+      now: this.config.now,
+      accept: (values, remote) => this.inbox.acceptBatch(values, remote),
+      refuse: (reason, detail, remoteAddress) =>
+        this.inbox.refuse(reason, detail, { sender: null, requestId: null, via: "http", remoteAddress }),
+      served: () => {
+        this.httpStats.requestsServed += 1;
+      },
+    });
+    const { host, port, url } = this.server;
+    return { host, port, url };
+  }
+
+  /** Base URL of this agent's listener once listen() resolved, else null. */
+  get url(): string | null {
+    return this.server?.url ?? null;
+  }
+
+  /** From now on, messages for `agentId` go over HTTP to `url` (base URL of its listener). */
+  setPeer(agentId: string, url: string): void {
+    this.http.setPeer(agentId, url);
+  }
+
+  removePeer(agentId: string): boolean {
+    return this.http.removePeer(agentId);
+  }
+
+  peerUrl(agentId: string): string | undefined {
+    return this.http.peerUrl(agentId);
+  }
+
+  /** Calls `listener` for every refused message; returns the function that stops it. */
+  onRejected(listener: (event: RejectionEvent) => void): () => void {
+    this.inbox.rejectionListeners.add(listener);
+    return () => this.inbox.rejectionListeners.delete(listener);
+  }
+
+  onHandlerError(listener: (event: HandlerErrorEvent) => void): () => void {
+    this.inbox.handlerErrorListeners.add(listener);
+    return () => this.inbox.handlerErrorListeners.delete(listener);
+  }
+
+  stats(): A2AStats {
+    const { counts } = this.inbox;
+    return {
+      created: this.sequence,
+      sent: this.sent,
+      accepted: counts.accepted,
+      duplicates: counts.duplicates,
+      rejected: { ...counts.rejected },
+      unhandled: counts.unhandled,
+      handlerErrors: counts.handlerErrors,
+      verifiedByKey: { ...counts.verifiedByKey },
+      pendingRequests: this.pending.size,
+      replayCache: { size: this.replayCache.size, capacity: this.config.replayCacheSize },
+      http: { ...this.httpStats },
+    };
+  }
+
+  /** Leaves the router, stops listening, refuses queued sends and answers waiting requests with null. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.router?.unregisterAgent(this.agentId, this);
+    this.pending.closeAll();
+    this.http.close();
+    await this.server?.close();
+    this.server = null;
+  }
+
+  private async createAndSend(
+    recipient: string,
+    payload: Record<string, JsonValue>,
+    type: MessageType,
+    parentRequestId: string | null = null,
+  ): Promise<A2AMessage> {
+    const message = this.createMessage(recipient, payload, type, parentRequestId);
+    await this.send(message);
+    return message;
+  }
+
+  // The router answers at once; only "busy" is worth waiting out (the receiver's handlers drain).
+  private async sendInProcess(message: A2AMessage, timeoutMs: number): Promise<void> {
+    const deadline = performance.now() + timeoutMs;
+    for (let attempt = 1; ; attempt++) {
+      const delivery: Delivery = this.router
+        ? this.router.deliver(message)
+        : { accepted: false, reason: "no_route", detail: "no in-process router" };
+      if (delivery.accepted) return;
+      if (delivery.reason === "busy" && performance.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, backoffDelay(attempt)));
+        continue;
+      }
+      if (delivery.reason === "no_route") {
+        throw new TriadError(
+          "ERR_A2A_NO_ROUTE",
+          `no route to ${message.recipient}: not a known HTTP peer (setPeer) and ${delivery.detail}`,
+          { recipient: message.recipient },
+        );
+      }
+      throw new TriadError(
+        "ERR_A2A_REJECTED",
+        `${message.recipient} refused ${message.metadata.request_id}: ${delivery.reason} (${delivery.detail})`,
+        {
+          reason: delivery.reason,
+          detail: delivery.detail,
+          requestId: message.metadata.request_id,
+        },
+      );
+    }
+  }
+}
+
+function invalidMessage(detail: string): TriadError {
+  return new TriadError("ERR_INVALID_MESSAGE", detail);
+}

@@ -1,0 +1,130 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { TriadError } from "../../errors.js";
+import { MAX_BATCH_MESSAGES } from "../config.js";
+import type { RejectionReason } from "../rejections.js";
+import { MessageType } from "../types.js";
+import { readBody } from "./body.js";
+import { type ItemResult, receipt, statusFor } from "./receipts.js";
+
+export type A2AServerOptions = {
+  agentId: string;
+  host: string;
+  port: number;
+  maxBodyBytes: number;
+  now: () => number;
+  /** Admits the messages of one body in order and starts their handlers; "busy" refuses them all. */
+  accept: (values: unknown[], remoteAddress: string) => ItemResult[] | "busy";
+  /** A body refused as a whole (too large, not JSON, not a message or an array of them). */
+  refuse: (reason: RejectionReason, detail: string, remoteAddress: string) => void;
+  /** Every POST /a2a answered. */
+  served: () => void;
+};
+
+export type A2AServer = { host: string; port: number; url: string; close(): Promise<void> };
+
+/**
+ * POST /a2a: one message (a JSON object) or a batch (an array). 202 with an ACK receipt when at
+ * least one message was accepted (the receipt lists any refused ones by index), else 4xx with an
+ * ERROR receipt; 503 when too busy, which the sender retries. Handlers are started before the
+ * reply is written, so their synchronous part has run by the time the sender sees its 202.
+ */
+export async function startA2AServer(options: A2AServerOptions): Promise<A2AServer> {
+  const server = createServer((req, res) => {
+    void serve(options, req, res);
+  });
+  // Idle keep-alive connections live longer than the client's idle sockets, so the client is
+  // the one that closes them and never writes into a socket the server just dropped.
+  server.keepAliveTimeout = 30_000;
+  server.requestTimeout = 30_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", (err: NodeJS.ErrnoException) =>
+      reject(
+        new TriadError("ERR_A2A_LISTEN", `cannot listen on ${options.host}:${options.port}: ${err.message}`, {
+          code: err.code,
+        }),
+      ),
+    );
+    server.listen(options.port, options.host, () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  const host = options.host;
+  const urlHost = host.includes(":") ? `[${host}]` : host;
+  return { host, port, url: `http://${urlHost}:${port}`, close: () => closeServer(server) };
+}
+
+async function serve(options: A2AServerOptions, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const remote = req.socket.remoteAddress ?? "unknown";
+  const path = (req.url ?? "/").split("?")[0];
+  if (path !== "/a2a") return reply(res, options, statusFor("not_found"), "not_found", `no route ${path}`);
+  if (req.method !== "POST") {
+    res.setHeader("Allow", "POST");
+    return reply(res, options, statusFor("method"), "method", "POST /a2a only");
+  }
+  options.served();
+  const type = req.headers["content-type"];
+  if (type !== undefined && !/^application\/json\b/i.test(type)) {
+    options.refuse("malformed", `content-type ${type}`, remote);
+    return reply(res, options, statusFor("media_type"), "malformed", "content-type must be application/json");
+  }
+  const body = await readBody(req, options.maxBodyBytes);
+  if (body.kind === "aborted") return;
+  if (body.kind === "too_large") {
+    const detail = `body of ${body.bytes} bytes or more is over the limit of ${options.maxBodyBytes}`;
+    options.refuse("too_large", detail, remote);
+    // The rest of the body is not read; close the connection after the reply rather than drain it.
+    res.setHeader("Connection", "close");
+    return reply(res, options, statusFor("too_large"), "too_large", detail);
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body.text);
+  } catch {
+    options.refuse("malformed", "body is not JSON", remote);
+    return reply(res, options, 400, "malformed", "body is not JSON");
+  }
+  const values = Array.isArray(parsed) ? parsed : [parsed];
+  if (values.length === 0 || values.length > MAX_BATCH_MESSAGES) {
+    const detail = `a batch holds 1 to ${MAX_BATCH_MESSAGES} messages (got ${values.length})`;
+    options.refuse("malformed", detail, remote);
+    return reply(res, options, 400, "malformed", detail);
+  }
+  const results = options.accept(values, remote);
+  if (results === "busy") {
+    res.setHeader("Retry-After", "1");
+    return reply(res, options, statusFor("busy"), "busy", "too many messages in flight; retry");
+  }
+  const firstRefusal = results.find((r) => r.outcome === "rejected");
+  if (firstRefusal === undefined || results.some((r) => r.outcome !== "rejected")) {
+    return send(res, 202, receipt(MessageType.ACK, options.agentId, results, options.now()));
+  }
+  const error = { reason: firstRefusal.reason, detail: firstRefusal.detail };
+  send(
+    res,
+    statusFor(firstRefusal.reason),
+    receipt(MessageType.ERROR, options.agentId, results, options.now(), error),
+  );
+}
+
+function reply(
+  res: ServerResponse,
+  options: A2AServerOptions,
+  status: number,
+  reason: string,
+  detail: string,
+): void {
+  send(res, status, receipt(MessageType.ERROR, options.agentId, [], options.now(), { reason, detail }));
+}
+
+function send(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(text) });
+  res.end(text);
+}
+
+function closeServer(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    server.closeAllConnections();
+  });
+}

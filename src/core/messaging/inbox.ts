@@ -1,0 +1,160 @@
+import type { ItemResult } from "./http/receipts.js";
+import type { Admission, MessageGate } from "./message-gate.js";
+import type { PendingRequests } from "./pending-requests.js";
+import {
+  emptyRejectionCounts,
+  type HandlerErrorEvent,
+  type RejectionEvent,
+  type RejectionReason,
+} from "./rejections.js";
+import type { Delivery } from "./router.js";
+import { type A2AMessage, MessageType } from "./types.js";
+
+export type MessageHandler = (message: A2AMessage) => unknown;
+
+type Via = RejectionEvent["via"];
+
+/**
+ * The receiving side of one agent, whatever the transport: admits messages through the gate,
+ * counts every outcome, tells the listeners about refusals and handler failures, and runs
+ * handlers (a RESPONSE that answers a pending request goes to its waiter instead).
+ */
+export class Inbox {
+  readonly handlers = new Map<MessageType, MessageHandler>();
+  readonly rejectionListeners = new Set<(event: RejectionEvent) => void>();
+  readonly handlerErrorListeners = new Set<(event: HandlerErrorEvent) => void>();
+  readonly counts = {
+    accepted: 0,
+    duplicates: 0,
+    unhandled: 0,
+    handlerErrors: 0,
+    rejected: emptyRejectionCounts(),
+    verifiedByKey: {} as Record<string, number>,
+  };
+  private running = 0;
+
+  constructor(
+    private readonly gate: MessageGate,
+    private readonly pending: PendingRequests,
+    private readonly maxConcurrentHandlers: number,
+  ) {}
+
+  /** Seed semantics: true when the message was accepted and a handler (or a waiter) took it. */
+  async handleMessage(value: unknown): Promise<boolean> {
+    const admission = this.admit(value, "direct");
+    return admission.kind === "accept" ? this.dispatch(admission.message) : false;
+  }
+
+  /** In-process delivery: the verdict now, the handler started but not awaited. */
+  receive(value: unknown, via: Via): Delivery {
+    if (this.busy()) return this.refuseBusy(via);
+    const admission = this.admit(value, via);
+    if (admission.kind === "reject")
+      return { accepted: false, reason: admission.reason, detail: admission.detail };
+    if (admission.kind === "accept") void this.dispatch(admission.message);
+    return { accepted: true, duplicate: admission.kind === "duplicate" };
+  }
+
+  /** One HTTP body: a verdict per message, in order, handlers started before the reply goes out. */
+  acceptBatch(values: unknown[], remoteAddress: string): ItemResult[] | "busy" {
+    if (this.busy()) {
+      this.refuseBusy("http", remoteAddress);
+      return "busy";
+    }
+    return values.map((value, index): ItemResult => {
+      const admission = this.admit(value, "http", remoteAddress);
+      if (admission.kind === "reject") {
+        const { reason, detail, sender, requestId } = admission;
+        return { index, outcome: "rejected", reason, detail, sender, requestId };
+      }
+      const { message } = admission;
+      if (admission.kind === "accept") void this.dispatch(message);
+      return {
+        index,
+        outcome: admission.kind === "accept" ? "accepted" : "duplicate",
+        requestId: message.metadata.request_id,
+        sender: message.sender,
+      };
+    });
+  }
+
+  /** Counts a refusal and tells the listeners; a listener that throws does not stop the others. */
+  refuse(reason: RejectionReason, detail: string, event: Omit<RejectionEvent, "reason" | "detail">): void {
+    this.counts.rejected[reason] += 1;
+    const full: RejectionEvent = { reason, detail, ...event };
+    for (const listener of this.rejectionListeners) {
+      try {
+        listener(full);
+      } catch {
+        // A broken log line must not break the receiving side.
+      }
+    }
+  }
+
+  private admit(value: unknown, via: Via, remoteAddress?: string): Admission {
+    const admission = this.gate.admit(value);
+    if (admission.kind === "accept") {
+      this.counts.accepted += 1;
+      this.counts.verifiedByKey[admission.keyId] = (this.counts.verifiedByKey[admission.keyId] ?? 0) + 1;
+    } else if (admission.kind === "duplicate") {
+      this.counts.duplicates += 1;
+    } else {
+      const { reason, detail, sender, requestId } = admission;
+      this.refuse(reason, detail, {
+        sender,
+        requestId,
+        via,
+        ...(remoteAddress === undefined ? {} : { remoteAddress }),
+      });
+    }
+    return admission;
+  }
+
+  private busy(): boolean {
+    return this.running >= this.maxConcurrentHandlers;
+  }
+
+  private refuseBusy(via: Via, remoteAddress?: string): Delivery {
+    const detail = `${this.running} handlers in flight (limit ${this.maxConcurrentHandlers})`;
+    this.refuse("busy", detail, {
+      sender: null,
+      requestId: null,
+      via,
+      ...(remoteAddress === undefined ? {} : { remoteAddress }),
+    });
+    return { accepted: false, reason: "busy", detail };
+  }
+
+  /** Runs what takes an accepted message; never throws. Handlers start synchronously. */
+  private async dispatch(message: A2AMessage): Promise<boolean> {
+    this.running += 1;
+    try {
+      if (message.type === MessageType.RESPONSE && this.pending.settle(message)) return true;
+      const handler = this.handlers.get(message.type);
+      if (handler === undefined) {
+        this.counts.unhandled += 1;
+        return false;
+      }
+      await handler(message);
+      return true;
+    } catch (error) {
+      this.counts.handlerErrors += 1;
+      const event = {
+        error,
+        messageType: message.type,
+        sender: message.sender,
+        requestId: message.metadata.request_id,
+      };
+      for (const listener of this.handlerErrorListeners) {
+        try {
+          listener(event);
+        } catch {
+          // As above: reporting must not fail the agent.
+        }
+      }
+      return false;
+    } finally {
+      this.running -= 1;
+    }
+  }
+}

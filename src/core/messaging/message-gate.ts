@@ -1,0 +1,114 @@
+import { canonicalJsonWithout } from "./canonical-json.js";
+import type { Keyring } from "./keyring.js";
+import { checkMessageShape } from "./message-shape.js";
+import type { RejectionReason } from "./rejections.js";
+import type { ReplayCache } from "./replay-cache.js";
+import type { A2AMessage } from "./types.js";
+
+/** The verdict on one incoming message. */
+export type Admission =
+  | { kind: "accept"; message: A2AMessage; keyId: string }
+  | { kind: "duplicate"; message: A2AMessage }
+  | {
+      kind: "reject";
+      reason: RejectionReason;
+      detail: string;
+      sender: string | null;
+      requestId: string | null;
+    };
+
+export type MessageGateOptions = {
+  agentId: string;
+  keyring: Keyring;
+  maxClockSkewMs: number;
+  replayCache: ReplayCache;
+  /** Wall-clock milliseconds: message timestamps are wall-clock instants. */
+  now: () => number;
+};
+
+/**
+ * Everything an incoming message must pass before a handler may see it, cheapest check first:
+ * shape, addressee, freshness, signature, then uniqueness of its request id. Admitting a message
+ * remembers its request id, so a second copy is a duplicate. Never throws: a hostile object that
+ * explodes while being read is malformed.
+ */
+export class MessageGate {
+  constructor(private readonly options: MessageGateOptions) {}
+
+  admit(value: unknown): Admission {
+    try {
+      return this.check(value);
+    } catch (err) {
+      return reject(
+        "malformed",
+        `unreadable message (${err instanceof Error ? err.message : String(err)})`,
+        value,
+      );
+    }
+  }
+
+  private check(value: unknown): Admission {
+    const shape = checkMessageShape(value);
+    if (!shape.ok) return reject("malformed", shape.problem, value);
+    const { message, timestampMs } = shape;
+    const { agentId, keyring, maxClockSkewMs, replayCache, now } = this.options;
+    if (message.recipient !== agentId) {
+      return reject("misdirected", `addressed to ${message.recipient}, this is ${agentId}`, message);
+    }
+    const skew = timestampMs - now();
+    if (Math.abs(skew) > maxClockSkewMs) {
+      const seconds = Math.round(skew / 1000);
+      return reject(
+        "stale",
+        `timestamp is ${seconds}s from this agent's clock (window ±${maxClockSkewMs / 1000}s)`,
+        message,
+      );
+    }
+    const keyId = keyring.verify(canonicalJsonWithout(message, "signature"), message.signature);
+    if (keyId === null) {
+      const has = typeof message.signature === "string" && message.signature.length > 0;
+      return reject(
+        "bad_signature",
+        has ? "signature does not match any key" : "message is not signed",
+        message,
+      );
+    }
+    const { request_id: requestId } = message.metadata;
+    if (replayCache.has(message.sender, requestId)) return { kind: "duplicate", message };
+    if (replayCache.beyondHorizon(message.sender, timestampMs)) {
+      return reject("stale", "older than the replay cache can vouch for (it is under pressure)", message);
+    }
+    replayCache.remember(message.sender, requestId, timestampMs);
+    return { kind: "accept", message, keyId };
+  }
+}
+
+function reject(reason: RejectionReason, detail: string, value: unknown): Admission {
+  return {
+    kind: "reject",
+    reason,
+    detail,
+    sender: claimed(value, "sender"),
+    requestId: claimedRequestId(value),
+  };
+}
+
+// What the (unauthenticated) message says about itself, for the log line; never trusted.
+function claimed(value: unknown, key: string): string | null {
+  if (typeof value !== "object" || value === null) return null;
+  try {
+    const field = (value as Record<string, unknown>)[key];
+    return typeof field === "string" ? field.slice(0, 256) : null;
+  } catch {
+    return null;
+  }
+}
+
+function claimedRequestId(value: unknown): string | null {
+  if (typeof value !== "object" || value === null) return null;
+  try {
+    return claimed((value as Record<string, unknown>).metadata, "request_id");
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,138 @@
+import type { RejectionReason } from "./rejections.js";
+import type { A2AMessage } from "./types.js";
+
+/** The answer of a receiver to one delivered message: the in-process twin of HTTP 202 / 4xx. */
+export type Delivery =
+  | { accepted: true; duplicate: boolean }
+  | { accepted: false; reason: RejectionReason | "no_route"; detail: string };
+
+/** What a router delivers to: an A2AClient, or anything that behaves like one. */
+export interface RouterEndpoint {
+  /** Verifies, handles and resolves once the handler finished (seed semantics). */
+  handleMessage(message: unknown): Promise<boolean>;
+  /** Verifies and starts the handler without waiting for it, like a 202 over HTTP. */
+  receive(message: unknown, via: "router"): Delivery;
+}
+
+export type A2ARouterOptions = {
+  /** Messages held per unregistered agent; the oldest is dropped beyond that. Default 1,000. */
+  maxHeldPerAgent?: number;
+  /** Unregistered agents with held messages; the longest-held is dropped beyond that. Default 1,000. */
+  maxHeldAgents?: number;
+};
+
+/**
+ * The in-process transport: agents registered with the same router reach each other without a
+ * network. Each delivery is a copy made through JSON, exactly what the wire would carry, so a
+ * handler never shares objects with its sender. Messages for an agent that is not registered
+ * are held (bounded) for `getMessages`, which is how a test inspects what was sent.
+ */
+export class A2ARouter {
+  private readonly agents = new Map<string, RouterEndpoint>();
+  private readonly held = new Map<string, A2AMessage[]>();
+  private readonly maxHeldPerAgent: number;
+  private readonly maxHeldAgents: number;
+  private droppedCount = 0;
+
+  constructor(options: A2ARouterOptions = {}) {
+    this.maxHeldPerAgent = options.maxHeldPerAgent ?? 1_000;
+    this.maxHeldAgents = options.maxHeldAgents ?? 1_000;
+  }
+
+  /** Registers `client` as `agentId`, replacing whoever had that id. */
+  registerAgent(agentId: string, client: RouterEndpoint): void {
+    this.agents.set(agentId, client);
+  }
+
+  /** Removes `agentId` (only if it is still `client`, when given, so a newer holder of the id stays). */
+  unregisterAgent(agentId: string, client?: RouterEndpoint): boolean {
+    if (client !== undefined && this.agents.get(agentId) !== client) return false;
+    return this.agents.delete(agentId);
+  }
+
+  hasAgent(agentId: string): boolean {
+    return this.agents.has(agentId);
+  }
+
+  /**
+   * Delivers to the recipient's handleMessage and resolves with its result (true: verified and
+   * handled). A message for an agent that is not registered is held, and resolves false.
+   */
+  async routeMessage(message: A2AMessage): Promise<boolean> {
+    const recipient = recipientOf(message);
+    const client = recipient === null ? undefined : this.agents.get(recipient);
+    if (client === undefined) {
+      if (recipient !== null) this.hold(recipient, message);
+      return false;
+    }
+    return client.handleMessage(wireCopy(message));
+  }
+
+  /** The transport path of A2AClient.send(): accepted or refused by the recipient, handler not awaited. */
+  deliver(message: A2AMessage): Delivery {
+    const recipient = recipientOf(message);
+    const client = recipient === null ? undefined : this.agents.get(recipient);
+    if (client === undefined) {
+      if (recipient !== null) this.hold(recipient, message);
+      return { accepted: false, reason: "no_route", detail: `no agent ${String(recipient)} in this process` };
+    }
+    return client.receive(wireCopy(message), "router");
+  }
+
+  /** Takes (and forgets) what is held for `agentId`, oldest first. */
+  getMessages(agentId: string): A2AMessage[] {
+    const messages = this.held.get(agentId) ?? [];
+    this.held.delete(agentId);
+    return messages;
+  }
+
+  /** Held messages dropped because a bound was reached. */
+  get dropped(): number {
+    return this.droppedCount;
+  }
+
+  private hold(agentId: string, message: A2AMessage): void {
+    let queue = this.held.get(agentId);
+    if (queue === undefined) {
+      if (this.held.size >= this.maxHeldAgents) {
+        const [oldestAgent, oldestQueue] = this.held.entries().next().value as [string, A2AMessage[]];
+        this.held.delete(oldestAgent);
+        this.droppedCount += oldestQueue.length;
+      }
+      queue = [];
+      this.held.set(agentId, queue);
+    }
+    queue.push(wireCopy(message));
+    if (queue.length > this.maxHeldPerAgent) {
+      queue.shift();
+      this.droppedCount += 1;
+    }
+  }
+}
+
+let shared: A2ARouter | undefined;
+
+/** The process-wide router every A2AClient joins unless its config names another (or null). */
+export function defaultRouter(): A2ARouter {
+  shared ??= new A2ARouter();
+  return shared;
+}
+
+function recipientOf(message: unknown): string | null {
+  try {
+    const recipient = (message as { recipient?: unknown } | null)?.recipient;
+    return typeof recipient === "string" ? recipient : null;
+  } catch {
+    return null;
+  }
+}
+
+// What the wire would carry. Something JSON cannot copy is passed on as is, for the receiver to refuse.
+function wireCopy(message: A2AMessage): A2AMessage {
+  try {
+    const text = JSON.stringify(message);
+    return text === undefined ? message : (JSON.parse(text) as A2AMessage);
+  } catch {
+    return message;
+  }
+}

@@ -1,0 +1,94 @@
+import { describe, expect, it } from "vitest";
+import { isTriadError } from "../../../src/core/errors.js";
+import { canonicalJson, canonicalJsonWithout } from "../../../src/core/messaging/canonical-json.js";
+
+// Vectors from RFC 8785 (JSON Canonicalization Scheme).
+describe("canonicalJson (RFC 8785)", () => {
+  it("reproduces the RFC's section 3.2.2 example byte for byte", () => {
+    const input = JSON.parse(
+      '{"numbers": [333333333.33333329, 1E30, 4.50, 2e-3, 0.000000000000000000000000001],' +
+        '"string": "\\u20ac$\\u000F\\u000aA\'\\u0042\\u0022\\u005c\\\\\\"\\/",' +
+        '"literals": [null, true, false]}',
+    );
+    expect(canonicalJson(input)).toBe(
+      '{"literals":[null,true,false],"numbers":[333333333.3333333,1e+30,4.5,0.002,1e-27],' +
+        '"string":"€$\\u000f\\nA\'B\\"\\\\\\\\\\"/"}',
+    );
+  });
+
+  it("sorts member names by UTF-16 code units (RFC section 3.2.3)", () => {
+    const input = {
+      "\u20ac": "Euro Sign",
+      "\r": "Carriage Return",
+      "\ufb33": "Hebrew Letter Dalet With Dagesh",
+      "1": "One",
+      "\ud83d\ude00": "Emoji: Grinning Face",
+      "\u0080": "Control",
+      "\u00f6": "Latin Small Letter O With Diaeresis",
+    };
+    const expected = [
+      ['"\\r"', '"Carriage Return"'],
+      ['"1"', '"One"'],
+      ['"\u0080"', '"Control"'],
+      ['"\u00f6"', '"Latin Small Letter O With Diaeresis"'],
+      ['"\u20ac"', '"Euro Sign"'],
+      ['"\ud83d\ude00"', '"Emoji: Grinning Face"'],
+      ['"\ufb33"', '"Hebrew Letter Dalet With Dagesh"'],
+    ];
+    expect(canonicalJson(input)).toBe(`{${expected.map(([k, v]) => `${k}:${v}`).join(",")}}`);
+  });
+
+  it.each([
+    [0, "0"],
+    [-0, "0"],
+    [5e-324, "5e-324"],
+    [-5e-324, "-5e-324"],
+    [1.7976931348623157e308, "1.7976931348623157e+308"],
+    [9007199254740992, "9007199254740992"],
+    [295147905179352830000, "295147905179352830000"],
+    [9.999999999999997e22, "9.999999999999997e+22"],
+    [1e23, "1e+23"],
+    [0.000001, "0.000001"],
+    [9.999999999999997e-7, "9.999999999999997e-7"],
+    [333333333.3333333, "333333333.3333333"],
+    [1e21, "1e+21"],
+    [999999999999999900000, "999999999999999900000"],
+  ])("formats the number %d as %s (RFC appendix B)", (n, text) => {
+    expect(canonicalJson(n)).toBe(text);
+  });
+
+  it("escapes strings as JSON.stringify does: short escapes, \\u00XX controls, lone surrogates", () => {
+    expect(canonicalJson('\b\f\n\r\t\u0001\u001f"\\/')).toBe('"\\b\\f\\n\\r\\t\\u0001\\u001f\\"\\\\/"');
+    expect(canonicalJson("\ud800")).toBe('"\\ud800"');
+    expect(canonicalJson("é😀")).toBe('"é😀"');
+  });
+
+  it("nests without whitespace, sorting at every level, keeping array order", () => {
+    expect(canonicalJson({ b: [3, { z: 1, a: null }], a: { d: true, c: "x" } })).toBe(
+      '{"a":{"c":"x","d":true},"b":[3,{"a":null,"z":1}]}',
+    );
+  });
+
+  it("canonicalJsonWithout leaves one member out, as if it was never there", () => {
+    const msg = { type: "event", signature: "abc", payload: { signature: "kept" } };
+    expect(canonicalJsonWithout(msg, "signature")).toBe(
+      canonicalJson({ type: "event", payload: { signature: "kept" } }),
+    );
+  });
+
+  it.each([
+    ["NaN", Number.NaN],
+    ["Infinity", Number.POSITIVE_INFINITY],
+    ["undefined", undefined],
+    ["a function", () => 1],
+    ["a bigint", 1n],
+  ])("refuses %s with ERR_INVALID_JSON", (_name, value) => {
+    let caught: unknown;
+    try {
+      canonicalJson({ a: value });
+    } catch (err) {
+      caught = err;
+    }
+    expect(isTriadError(caught, "ERR_INVALID_JSON")).toBe(true);
+  });
+});

@@ -1,0 +1,37 @@
+import { createHmac, randomUUID } from "node:crypto";
+import { canonicalJson } from "../../../src/core/messaging/canonical-json.js";
+import { type A2AMessage, MessageType } from "../../../src/core/messaging/types.js";
+
+/** HMAC-SHA256 over JCS of the message without `signature`, computed here, not by the code under test. */
+export function signatureOf(message: object, secret: string): string {
+  const { signature: _drop, ...unsigned } = message as Record<string, unknown>;
+  return createHmac("sha256", secret).update(canonicalJson(unsigned)).digest("hex");
+}
+
+type Overrides = Partial<Omit<A2AMessage, "metadata">> & { metadata?: Partial<A2AMessage["metadata"]> };
+
+/** A message from `sender` to `recipient`, built and signed by hand (as a foreign peer would). */
+export function handMade(secret: string, overrides: Overrides = {}): A2AMessage {
+  const sender = overrides.sender ?? "peer";
+  const message: A2AMessage = {
+    type: overrides.type ?? MessageType.EVENT,
+    sender,
+    recipient: overrides.recipient ?? "me",
+    payload: overrides.payload ?? { event_type: "ping", event_data: {} },
+    metadata: {
+      origin: sender,
+      version: "v1",
+      timestamp: new Date().toISOString(),
+      request_id: randomUUID(),
+      parent_request_id: null,
+      sequence_number: 1,
+      ...overrides.metadata,
+    },
+    signature: "",
+  };
+  message.signature = overrides.signature ?? signatureOf(message, secret);
+  return message;
+}
+
+/** Resolves after the current macrotask queue drained (handlers started by receive() ran). */
+export const tick = () => new Promise((resolve) => setImmediate(resolve));
