@@ -1,4 +1,5 @@
 // The public API of Triad: every name a program imports from "triad", and nothing else.
 export { isTriadError, TriadError } from "./core/errors.js";
 export type { JsonObject, JsonPrimitive, JsonValue } from "./core/json.js";
+export * from "./core/messaging/index.js";
 export * from "./core/store/index.js";
