@@ -2,4 +2,5 @@
 export { isTriadError, TriadError } from "./core/errors.js";
 export type { JsonObject, JsonPrimitive, JsonValue } from "./core/json.js";
 export * from "./core/messaging/index.js";
+export * from "./core/state/index.js";
 export * from "./core/store/index.js";

@@ -1,0 +1,334 @@
+import { TriadError } from "../errors.js";
+import { assertJson, type JsonObject, type JsonValue } from "../json.js";
+import { TaskStatus, TERMINAL_TASK_STATUSES } from "./status.js";
+import { type TaskDict, taskDictSchema } from "./task-schema.js";
+import { parseDict, utcNow } from "./validation.js";
+
+export type TaskInit = {
+  taskId: string;
+  taskType: string;
+  payload?: JsonObject;
+  status?: TaskStatus;
+  result?: JsonValue;
+  error?: string | null;
+  attempts?: number;
+  assignedTo?: string | null;
+  createdAt?: string;
+  startedAt?: string | null;
+  completedAt?: string | null;
+  /** The grant that owns this attempt; not part of the dict (the store keeps fences itself). */
+  fencingToken?: number | null;
+};
+
+/** What LocalAgentState.updateTask may change. A status change goes through the lifecycle rules. */
+export type TaskUpdates = {
+  payload?: JsonObject;
+  status?: TaskStatus;
+  result?: JsonValue;
+  error?: string | null;
+  assignedTo?: string | null;
+  fencingToken?: number | null;
+};
+
+const UPDATABLE = new Set(["payload", "status", "result", "error", "assignedTo", "fencingToken"]);
+
+/**
+ * One unit of work and its life cycle (seed: Task). The legal moves:
+ *
+ *   markStarted      pending                -> in_progress  (attempts + 1)
+ *   markCompleted    in_progress            -> completed
+ *   markFailed       pending | in_progress  -> failed
+ *   markAbandoned    pending | in_progress  -> abandoned
+ *   resetForRetry    in_progress | failed   -> pending      (attempts kept)
+ *   reassign         pending | in_progress  -> pending      (new owner and fencing token)
+ *
+ * completed and abandoned are final. Anything else throws ERR_ILLEGAL_TRANSITION naming both
+ * ends, so a late or duplicated message cannot silently rewrite an outcome.
+ */
+export class Task {
+  readonly taskId: string;
+  readonly taskType: string;
+  #payload: JsonObject;
+  #status: TaskStatus;
+  #result: JsonValue;
+  #error: string | null;
+  #attempts: number;
+  #assignedTo: string | null;
+  readonly createdAt: string;
+  #startedAt: string | null;
+  #completedAt: string | null;
+  #fencingToken: number | null;
+
+  constructor(init: TaskInit) {
+    if (init === null || typeof init !== "object") {
+      throw new TriadError("ERR_INVALID_TASK", "new Task() needs { taskId, taskType, ... }");
+    }
+    const dict = parseDict(
+      taskDictSchema,
+      {
+        task_id: init.taskId,
+        task_type: init.taskType,
+        payload: init.payload,
+        status: init.status,
+        result: init.result,
+        error: init.error,
+        attempts: init.attempts,
+        assigned_to: init.assignedTo,
+        created_at: init.createdAt,
+        started_at: init.startedAt,
+        completed_at: init.completedAt,
+      },
+      "ERR_INVALID_TASK",
+      "task",
+    );
+    this.taskId = dict.task_id;
+    this.taskType = dict.task_type;
+    this.#payload = dict.payload ?? {};
+    this.#status = dict.status ?? TaskStatus.PENDING;
+    this.#result = dict.result ?? null;
+    this.#error = dict.error ?? null;
+    this.#attempts = dict.attempts ?? 0;
+    this.#assignedTo = dict.assigned_to ?? null;
+    this.createdAt = dict.created_at ?? utcNow();
+    this.#startedAt = dict.started_at ?? null;
+    this.#completedAt = dict.completed_at ?? null;
+    this.#fencingToken = checkToken(init.fencingToken ?? null);
+  }
+
+  get payload(): JsonObject {
+    return this.#payload;
+  }
+  get status(): TaskStatus {
+    return this.#status;
+  }
+  get result(): JsonValue {
+    return this.#result;
+  }
+  get error(): string | null {
+    return this.#error;
+  }
+  get attempts(): number {
+    return this.#attempts;
+  }
+  get assignedTo(): string | null {
+    return this.#assignedTo;
+  }
+  get startedAt(): string | null {
+    return this.#startedAt;
+  }
+  get completedAt(): string | null {
+    return this.#completedAt;
+  }
+  get fencingToken(): number | null {
+    return this.#fencingToken;
+  }
+  /** completed, failed or abandoned. */
+  get isTerminal(): boolean {
+    return TERMINAL_TASK_STATUSES.has(this.#status);
+  }
+
+  /** pending -> in_progress; counts the attempt. */
+  markStarted(): void {
+    this.transition(TaskStatus.IN_PROGRESS, [TaskStatus.PENDING]);
+    this.#attempts += 1;
+    this.#startedAt = utcNow();
+    this.#completedAt = null;
+    this.#result = null;
+    this.#error = null;
+  }
+
+  /** in_progress -> completed, with the handler's result (must be JSON). */
+  markCompleted(result: JsonValue = null): void {
+    assertJson(result, `result of task ${this.taskId}`);
+    this.transition(TaskStatus.COMPLETED, [TaskStatus.IN_PROGRESS]);
+    this.#result = result;
+    this.#error = null;
+    this.#completedAt = utcNow();
+  }
+
+  /** pending or in_progress -> failed. A pending task fails when it cannot even start (unknown type). */
+  markFailed(error: string): void {
+    checkReason(error, "markFailed");
+    this.transition(TaskStatus.FAILED, [TaskStatus.PENDING, TaskStatus.IN_PROGRESS]);
+    this.#error = error;
+    this.#completedAt = utcNow();
+  }
+
+  /** pending or in_progress -> abandoned: Triad gives up on the task (attempts exhausted, no workers). */
+  markAbandoned(reason: string): void {
+    checkReason(reason, "markAbandoned");
+    this.transition(TaskStatus.ABANDONED, [TaskStatus.PENDING, TaskStatus.IN_PROGRESS]);
+    this.#error = reason;
+    this.#completedAt = utcNow();
+  }
+
+  /** in_progress or failed -> pending, for another attempt; attempts and the fencing token are kept. */
+  resetForRetry(): void {
+    this.transition(TaskStatus.PENDING, [TaskStatus.IN_PROGRESS, TaskStatus.FAILED]);
+    this.clearAttempt();
+    this.#assignedTo = null;
+  }
+
+  /** Gives a pending task to `agentId` under a fencing token (which never goes backwards). */
+  assign(agentId: string, fencingToken: number | null = null): void {
+    if (this.#status !== TaskStatus.PENDING) throw illegal(this, this.#status, "assigned");
+    this.setAssignee(agentId, fencingToken);
+  }
+
+  /** pending or in_progress -> pending under a new owner: its agent died or stopped answering. */
+  reassign(agentId: string, fencingToken: number | null = null): void {
+    if (this.#status !== TaskStatus.PENDING && this.#status !== TaskStatus.IN_PROGRESS) {
+      throw illegal(this, this.#status, TaskStatus.PENDING);
+    }
+    this.setAssignee(agentId, fencingToken);
+    this.#status = TaskStatus.PENDING;
+    this.clearAttempt();
+  }
+
+  /** Applies a partial update (LocalAgentState.updateTask); a status change follows the lifecycle. */
+  update(updates: TaskUpdates): void {
+    for (const key of Object.keys(updates)) {
+      if (!UPDATABLE.has(key)) {
+        throw new TriadError("ERR_INVALID_TASK", `task ${this.taskId}: "${key}" cannot be updated`, { key });
+      }
+    }
+    const { status, result, error } = updates;
+    if (updates.payload !== undefined) {
+      this.#payload = parseDict(
+        taskDictSchema.shape.payload,
+        updates.payload,
+        "ERR_INVALID_TASK",
+        "payload",
+      )!;
+    }
+    if (updates.assignedTo !== undefined || updates.fencingToken !== undefined) {
+      this.setAssignee(
+        updates.assignedTo !== undefined ? updates.assignedTo : this.#assignedTo,
+        updates.fencingToken !== undefined ? updates.fencingToken : this.#fencingToken,
+      );
+    }
+    if (status === undefined || status === this.#status) {
+      if ((result !== undefined || error !== undefined) && this.isTerminal) {
+        throw illegal(this, this.#status, `${this.#status} with a new result/error`);
+      }
+      if (result !== undefined) this.#result = assertJson(result, `result of task ${this.taskId}`);
+      if (error !== undefined) this.#error = error;
+      return;
+    }
+    switch (status) {
+      case TaskStatus.IN_PROGRESS:
+        this.markStarted();
+        break;
+      case TaskStatus.COMPLETED:
+        this.markCompleted(result ?? null);
+        break;
+      case TaskStatus.FAILED:
+        this.markFailed(error ?? "failed");
+        break;
+      case TaskStatus.ABANDONED:
+        this.markAbandoned(error ?? "abandoned");
+        break;
+      case TaskStatus.PENDING:
+        this.resetForRetry();
+        break;
+      default:
+        throw new TriadError("ERR_INVALID_TASK", `unknown task status ${JSON.stringify(status)}`);
+    }
+  }
+
+  /** The seed's to_dict(): exactly the keys of SPEC.md (the fencing token stays out). */
+  toDict(): TaskDict {
+    return {
+      task_id: this.taskId,
+      task_type: this.taskType,
+      payload: this.#payload,
+      status: this.#status,
+      result: this.#result,
+      error: this.#error,
+      attempts: this.#attempts,
+      assigned_to: this.#assignedTo,
+      created_at: this.createdAt,
+      started_at: this.#startedAt,
+      completed_at: this.#completedAt,
+    };
+  }
+
+  toJSON(): TaskDict {
+    return this.toDict();
+  }
+
+  /** Validates `obj` (ERR_INVALID_TASK names the bad field) and builds the task it describes. */
+  static fromDict(obj: unknown): Task {
+    const d = parseDict(taskDictSchema, obj, "ERR_INVALID_TASK", "task");
+    return new Task({
+      taskId: d.task_id,
+      taskType: d.task_type,
+      payload: d.payload,
+      status: d.status,
+      result: d.result,
+      error: d.error,
+      attempts: d.attempts,
+      assignedTo: d.assigned_to,
+      createdAt: d.created_at,
+      startedAt: d.started_at,
+      completedAt: d.completed_at,
+    });
+  }
+
+  /** An independent copy (payload and result are deep-copied), fencing token included. */
+  clone(): Task {
+    const copy = Task.fromDict(structuredClone(this.toDict()));
+    copy.#fencingToken = this.#fencingToken;
+    return copy;
+  }
+
+  private transition(to: TaskStatus, from: TaskStatus[]): void {
+    if (!from.includes(this.#status)) throw illegal(this, this.#status, to);
+    this.#status = to;
+  }
+
+  private clearAttempt(): void {
+    this.#startedAt = null;
+    this.#completedAt = null;
+    this.#result = null;
+    this.#error = null;
+  }
+
+  private setAssignee(agentId: string | null, fencingToken: number | null): void {
+    if (agentId !== null && (typeof agentId !== "string" || agentId.length === 0)) {
+      throw new TriadError("ERR_INVALID_TASK", `task ${this.taskId}: an agent id must be a non-empty string`);
+    }
+    const token = checkToken(fencingToken);
+    if (token !== null && this.#fencingToken !== null && token < this.#fencingToken) {
+      throw new TriadError(
+        "ERR_STALE_FENCING_TOKEN",
+        `task ${this.taskId}: fencing token ${token} is older than the current ${this.#fencingToken}`,
+        { taskId: this.taskId, token, current: this.#fencingToken },
+      );
+    }
+    this.#assignedTo = agentId;
+    this.#fencingToken = token;
+  }
+}
+
+function illegal(task: Task, from: TaskStatus, to: string): TriadError {
+  return new TriadError("ERR_ILLEGAL_TRANSITION", `task ${task.taskId}: cannot go from ${from} to ${to}`, {
+    taskId: task.taskId,
+    from,
+    to,
+  });
+}
+
+function checkToken(token: number | null): number | null {
+  if (token === null) return null;
+  if (!Number.isSafeInteger(token) || token < 0) {
+    throw new TriadError("ERR_INVALID_TASK", `a fencing token must be a non-negative integer (got ${token})`);
+  }
+  return token;
+}
+
+function checkReason(reason: string, method: string): void {
+  if (typeof reason !== "string") {
+    throw new TriadError("ERR_INVALID_TASK", `${method} needs the reason as a string (got ${typeof reason})`);
+  }
+}
