@@ -1,5 +1,27 @@
 // core/state: the task and agent state models on LangGraph.js, the agents' base class, graph
 // task handlers, and the checkpointers that make task graphs durable.
+export {
+  LocalStateAnnotation,
+  type LocalStateUpdate,
+  type LocalStateValues,
+  type SharedLease,
+  SharedStateAnnotation,
+  type SharedStateUpdate,
+  type SharedStateValues,
+} from "./annotations.js";
+export { LocalAgentState, type LocalAgentStateDict, type LocalAgentStateInit } from "./local-agent-state.js";
+export {
+  DEFAULT_HISTORY_LIMIT,
+  type HistoryEntry,
+  type TaskChange,
+  type TaskRemoval,
+  type WorkerChange,
+} from "./reducers.js";
+export {
+  SharedAgentState,
+  type SharedAgentStateDict,
+  type SharedAgentStateInit,
+} from "./shared-agent-state.js";
 export { AgentStatus, TaskStatus, TERMINAL_TASK_STATUSES } from "./status.js";
 export { Task, type TaskInit, type TaskUpdates } from "./task.js";
 export type { TaskDict } from "./task-schema.js";
