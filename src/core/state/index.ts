@@ -9,7 +9,15 @@ export {
   type SharedStateUpdate,
   type SharedStateValues,
 } from "./annotations.js";
+export { type AgentReply, LangGraphAgent, type LangGraphAgentOptions } from "./langgraph-agent.js";
 export { LocalAgentState, type LocalAgentStateDict, type LocalAgentStateInit } from "./local-agent-state.js";
+export {
+  MessageAnnotation,
+  type MessageNode,
+  type MessageState,
+  type MessageUpdate,
+  UNHANDLED_ROUTE,
+} from "./message-graph.js";
 export {
   DEFAULT_HISTORY_LIMIT,
   type HistoryEntry,
