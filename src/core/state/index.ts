@@ -9,6 +9,31 @@ export {
   type SharedStateUpdate,
   type SharedStateValues,
 } from "./annotations.js";
+export {
+  type CheckpointSink,
+  RelayCheckpointSaver,
+  type RelayCheckpointSaverOptions,
+} from "./checkpoint/relay-checkpoint-saver.js";
+export {
+  type ImportOptions,
+  StoreCheckpointSaver,
+  type StoreCheckpointSaverOptions,
+} from "./checkpoint/store-checkpoint-saver.js";
+export {
+  type CheckpointPutTransfer,
+  type CheckpointTransfer,
+  type CheckpointWritesTransfer,
+  parseCheckpointTransfer,
+  type SerializedValue,
+  type TransferredWrite,
+} from "./checkpoint/transfer.js";
+export {
+  type GraphTaskHandler,
+  type GraphTaskOptions,
+  isGraphTaskHandler,
+  runGraphTask,
+} from "./graph-task.js";
+export { toJsonResult } from "./json-result.js";
 export { type AgentReply, LangGraphAgent, type LangGraphAgentOptions } from "./langgraph-agent.js";
 export { LocalAgentState, type LocalAgentStateDict, type LocalAgentStateInit } from "./local-agent-state.js";
 export {
