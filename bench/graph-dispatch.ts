@@ -11,6 +11,7 @@
 import {
   type A2AMessage,
   type AgentReply,
+  type JsonObject,
   LangGraphAgent,
   LocalAgentState,
   type MessageNode,
@@ -77,7 +78,10 @@ function plainDispatcher() {
       history: [],
       metadata: {},
     });
-    state.apply({ last_heartbeat: update.last_heartbeat as string, local_vars: update.local_vars as never });
+    state.apply({
+      last_heartbeat: update.last_heartbeat as string,
+      local_vars: update.local_vars as JsonObject,
+    });
     return (update.reply as AgentReply) ?? { status: "ok" };
   };
 }
