@@ -1,4 +1,6 @@
 // The public API of Triad: every name a program imports from "triad", and nothing else.
+
+export * from "./agents/index.js";
 export { isTriadError, TriadError } from "./core/errors.js";
 export type { JsonObject, JsonPrimitive, JsonValue } from "./core/json.js";
 export * from "./core/messaging/index.js";

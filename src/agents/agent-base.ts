@@ -1,0 +1,120 @@
+import { randomBytes } from "node:crypto";
+import type { JsonObject } from "../core/json.js";
+import { type Logger, silentLogger } from "../core/logger.js";
+import { A2AClient, type A2AConfig, type A2AMessage, MessageType } from "../core/messaging/index.js";
+import { LangGraphAgent } from "../core/state/index.js";
+import { type AgentPayload, parseAgentPayload } from "./protocol.js";
+
+/** A2A settings of an agent; without a secret it takes TRIAD_SECRET, else a secret of this process. */
+export type AgentA2AConfig = Omit<A2AConfig, "tokenSecret" | "agentId"> & {
+  agentId?: string;
+  tokenSecret?: string;
+};
+
+let processSecret: string | undefined;
+
+/** The shared secret: the config's, else TRIAD_SECRET, else one made for this process (in-process agents only). */
+export function resolveSecret(given: string | undefined): string {
+  if (given) return given;
+  if (process.env.TRIAD_SECRET) return process.env.TRIAD_SECRET;
+  processSecret ??= randomBytes(32).toString("hex");
+  return processSecret;
+}
+
+/**
+ * What the three agents share: an A2A client (in-process router by default, HTTP when it
+ * listens on agentPort), validated agent payloads inside EVENT and HEARTBEAT messages, and a
+ * logger. Messages are dispatched through the LangGraph message graph of LangGraphAgent.
+ */
+export abstract class TriadAgent extends LangGraphAgent {
+  readonly a2a: A2AClient;
+  protected readonly log: Logger;
+  private readonly listenOnPort: boolean;
+  private timers: NodeJS.Timeout[] = [];
+
+  constructor(options: { agentId: string; a2a?: AgentA2AConfig; logger?: Logger | undefined; tier: string }) {
+    super({ agentId: options.agentId });
+    const a2a = options.a2a ?? {};
+    this.log = (options.logger ?? silentLogger).child({ agent: options.agentId, tier: options.tier });
+    this.listenOnPort = a2a.agentPort !== undefined;
+    this.a2a = new A2AClient({
+      ...a2a,
+      agentId: options.agentId,
+      tokenSecret: resolveSecret(a2a.tokenSecret),
+      onRejected: (event) => {
+        this.log.warn({ rejected: event }, "refused a message");
+        a2a.onRejected?.(event);
+      },
+      onHandlerError: (event) => {
+        this.log.error({ handlerError: event }, "a message handler failed");
+        a2a.onHandlerError?.(event);
+      },
+    });
+    const handle = (m: A2AMessage) => this.processMessage(m);
+    for (const type of [MessageType.EVENT, MessageType.HEARTBEAT, MessageType.REQUEST])
+      this.a2a.registerHandler(type, handle);
+  }
+
+  /** Starts the HTTP listener when an agentPort was configured; resolves with its URL (null in-process). */
+  protected async startTransport(): Promise<string | null> {
+    if (!this.listenOnPort) return null;
+    const { url } = await this.a2a.listen();
+    this.log.info({ url }, "listening for A2A messages");
+    return url;
+  }
+
+  /** Sends one of our payloads as an EVENT (or a HEARTBEAT), resolved once the peer accepted it. */
+  protected async sendPayload(recipient: string, payload: AgentPayload): Promise<void> {
+    const { kind, ...data } = payload as AgentPayload & JsonObject;
+    if (kind === "worker_status" || kind === "distributor_status") {
+      await this.a2a.sendHeartbeat(recipient, payload as unknown as JsonObject);
+      return;
+    }
+    await this.a2a.sendEvent(recipient, kind, data as JsonObject);
+  }
+
+  /** The validated payload of a message from another agent, or null (logged) when it is not one. */
+  protected payloadOf(message: A2AMessage): AgentPayload | null {
+    const raw =
+      message.type === MessageType.HEARTBEAT
+        ? message.payload.status
+        : {
+            kind: message.payload.event_type,
+            ...((message.payload.event_data as JsonObject | undefined) ?? {}),
+          };
+    const parsed = parseAgentPayload(raw);
+    if (parsed.ok) return parsed.value;
+    this.log.warn(
+      { from: message.sender, type: message.type, error: parsed.error },
+      "ignored a payload that is not ours",
+    );
+    return null;
+  }
+
+  /** Runs `fn` every `ms`, its errors logged, never overlapping itself; cleared by cleanup(). */
+  protected every(ms: number, name: string, fn: () => Promise<unknown> | unknown): void {
+    let running = false;
+    const timer = setInterval(() => {
+      if (running) return;
+      running = true;
+      Promise.resolve()
+        .then(fn)
+        .catch((err: unknown) => this.log.warn({ err, task: name }, "periodic task failed"))
+        .finally(() => {
+          running = false;
+        });
+    }, ms);
+    timer.unref();
+    this.timers.push(timer);
+  }
+
+  protected stopTimers(): void {
+    for (const t of this.timers) clearInterval(t);
+    this.timers = [];
+  }
+
+  override async cleanup(): Promise<void> {
+    this.stopTimers();
+    await this.a2a.close();
+  }
+}

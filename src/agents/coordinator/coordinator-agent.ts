@@ -1,0 +1,199 @@
+import { TriadError } from "../../core/errors.js";
+import type { Logger } from "../../core/logger.js";
+import {
+  type AgentReply,
+  type MessageNode,
+  type MessageState,
+  SharedAgentState,
+  Task,
+} from "../../core/state/index.js";
+import { RedisClient, type RedisConfig } from "../../core/store/index.js";
+import { type AgentA2AConfig, TriadAgent } from "../agent-base.js";
+import { type LedgerOptions, TaskLedger } from "../ledger/task-ledger.js";
+import { type TaskDict, taskDictSchema } from "../protocol.js";
+import {
+  DEFAULT_RETRY,
+  type RetryPolicies,
+  type RetryPolicy,
+  resolveTiming,
+  type Timing,
+} from "../timing.js";
+import { CoordinatorCore, type CoordinatorCoreOptions } from "./coordinator-core.js";
+
+export type CoordinatorAgentOptions = {
+  agentId: string;
+  redis?: RedisConfig;
+  a2a?: AgentA2AConfig;
+  timing?: Partial<Timing>;
+  /** Retries of failed tasks per task type (`default` for the rest). */
+  retry?: Partial<RetryPolicies>;
+  /** A task that no healthy distributor takes within this long ends abandoned. Default 30 s. */
+  placementTimeoutMs?: number;
+  /** Finished tasks kept in memory for waitForTask and the API. Default 10,000. */
+  recentLimit?: number;
+  ledger?: LedgerOptions;
+  logger?: Logger;
+  events?: CoordinatorCoreOptions["events"];
+};
+
+/** A seed-style Task, or its dict. */
+export type TaskInput = Task | TaskDict | Record<string, unknown>;
+
+/**
+ * The coordinator (seed: coordinator/agent.py): accepts tasks, records each in Redis before it
+ * says yes, places it on the least-loaded healthy distributor, watches the distributors'
+ * heartbeats and moves the tasks of a dead one. After a restart it rebuilds from Redis.
+ */
+export class CoordinatorAgent extends TriadAgent {
+  readonly store: RedisClient;
+  readonly ledger: TaskLedger;
+  readonly core: CoordinatorCore;
+  readonly timing: Timing;
+  readonly startedAt = new Date().toISOString();
+
+  constructor(options: CoordinatorAgentOptions) {
+    super({ agentId: options.agentId, a2a: options.a2a, logger: options.logger, tier: "coordinator" });
+    this.timing = resolveTiming(options.timing);
+    this.store = new RedisClient(options.redis ?? {});
+    this.ledger = new TaskLedger(this.store, options.ledger);
+    const retry = { ...options.retry, default: options.retry?.default ?? DEFAULT_RETRY } as RetryPolicies;
+    for (const [type, policy] of Object.entries(retry)) checkPolicy(type, policy);
+    this.core = new CoordinatorCore({
+      coordinatorId: this.agentId,
+      store: this.store,
+      ledger: this.ledger,
+      timing: this.timing,
+      placementTimeoutMs: options.placementTimeoutMs ?? 30_000,
+      retry,
+      recentLimit: options.recentLimit ?? 10_000,
+      send: (to, payload) => this.sendPayload(to, payload),
+      events: {
+        ...options.events,
+        distributorDead: (id, tasks) => {
+          this.log.warn({ distributor: id, tasks }, "distributor declared dead; moving its tasks");
+          options.events?.distributorDead?.(id, tasks);
+        },
+      },
+    });
+  }
+
+  override async initialize(): Promise<boolean> {
+    await super.initialize();
+    if (!(await this.store.connect())) {
+      throw new TriadError("ERR_STORE_UNAVAILABLE", `coordinator ${this.agentId} cannot reach its store`);
+    }
+    await this.startTransport();
+    await this.core.restore();
+    this.core.start();
+    return true;
+  }
+
+  /** Where other processes reach this coordinator's A2A listener, if it listens. */
+  get url(): string | null {
+    return this.a2a.url;
+  }
+
+  /** Records the task in Redis and places it on a healthy distributor. True once it is recorded. */
+  async submitTask(task: TaskInput): Promise<boolean> {
+    return this.core.submit(toDict(task));
+  }
+
+  /** Places the task on this distributor (seed: assign_task_to_distributor). */
+  async assignTaskToDistributor(task: TaskInput, distributorId: string): Promise<boolean> {
+    return this.core.assignTaskToDistributor(toDict(task), distributorId);
+  }
+
+  /** Resolves with the terminal task dict, or null when `timeoutMs` passes first. */
+  async waitForTask(taskId: string, timeoutMs = 30_000): Promise<AgentReply | null> {
+    return (await this.core.waitForTask(taskId, timeoutMs)) as AgentReply | null;
+  }
+
+  /** Knows a distributor before it heartbeats (seed: register_distributor). */
+  async registerDistributor(distributorId: string, url?: string): Promise<boolean> {
+    if (url) this.a2a.setPeer(distributorId, url);
+    await this.core.onRegister(distributorId, url ?? null);
+    return true;
+  }
+
+  /** The SharedAgentState the distributor keeps in Redis (seed: get_distributor_state). */
+  async getDistributorState(distributorId: string): Promise<SharedAgentState | null> {
+    const dict = await this.store.get(`shared-state:${distributorId}`);
+    return dict === null ? null : SharedAgentState.fromDict(dict);
+  }
+
+  /** One monitor tick (seed: monitor_distributors); also runs on its own every monitorIntervalMs. */
+  async monitorDistributors(): Promise<void> {
+    await this.core.monitorDistributors();
+  }
+
+  async executeTask(_task: Task): Promise<AgentReply> {
+    return {
+      status: "error",
+      error: "the coordinator does not execute tasks; it hands them to distributors",
+    };
+  }
+
+  protected override messageNodes(): Record<string, MessageNode> {
+    return {
+      heartbeat: (s: MessageState) => {
+        const p = this.payloadOf(s.message);
+        if (p?.kind === "distributor_status") {
+          if (p.url) this.learnPeer(s.message.sender, p.url);
+          this.core.onHeartbeat(s.message.sender, p);
+        }
+        return {};
+      },
+      "event.register_distributor": async (s: MessageState) => {
+        const p = this.payloadOf(s.message);
+        if (p?.kind !== "register_distributor") return {};
+        if (p.url) this.learnPeer(s.message.sender, p.url);
+        await this.core.onRegister(s.message.sender, p.url);
+        this.log.info({ distributor: s.message.sender, url: p.url }, "distributor registered");
+        return { history: { event: "distributor_registered", distributor: s.message.sender } };
+      },
+      "event.task_terminal": (s: MessageState) => {
+        const p = this.payloadOf(s.message);
+        if (p?.kind === "task_terminal") this.core.onTerminal(p.tasks);
+        return {};
+      },
+    };
+  }
+
+  protected override fastRoutes(): string[] {
+    return ["heartbeat", "event.task_terminal"];
+  }
+
+  private learnPeer(agentId: string, url: string): void {
+    if (this.a2a.peerUrl(agentId) !== url) this.a2a.setPeer(agentId, url);
+  }
+
+  override async cleanup(): Promise<void> {
+    this.core.stop();
+    await super.cleanup();
+    await this.store.disconnect();
+  }
+}
+
+function checkPolicy(type: string, policy: RetryPolicy): void {
+  const ok =
+    Number.isInteger(policy?.maxRetries) &&
+    policy.maxRetries >= 0 &&
+    Number.isFinite(policy?.backoffMs) &&
+    policy.backoffMs >= 0;
+  if (!ok) {
+    throw new TriadError(
+      "ERR_INVALID_CONFIG",
+      `retry.${type} needs maxRetries (integer >= 0) and backoffMs (>= 0)`,
+    );
+  }
+}
+
+/** A Task, or a dict with at least task_id and task_type, as a validated task dict. */
+export function toDict(task: TaskInput): TaskDict {
+  if (task instanceof Task) return task.toDict() as TaskDict;
+  const t = Task.fromDict({ payload: {}, ...(task as Record<string, unknown>) });
+  const parsed = taskDictSchema.safeParse(t.toDict());
+  if (!parsed.success)
+    throw new TriadError("ERR_INVALID_TASK", parsed.error.issues[0]?.message ?? "invalid task");
+  return parsed.data;
+}

@@ -1,0 +1,316 @@
+import type { RedisClient } from "../../core/store/index.js";
+import type { TaskLedger } from "../ledger/task-ledger.js";
+import type { AgentPayload, DistributorHeartbeat, TaskDict } from "../protocol.js";
+import { DEFAULT_RETRY, type RetryPolicies, type Timing } from "../timing.js";
+import { DistributorDirectory, type DistributorEntry } from "./distributor-directory.js";
+
+export type CoordinatorCoreOptions = {
+  coordinatorId: string;
+  store: RedisClient;
+  ledger: TaskLedger;
+  timing: Timing;
+  /** A task no distributor could take within this long after submission ends abandoned. */
+  placementTimeoutMs: number;
+  retry: RetryPolicies;
+  /** How many finished tasks to keep in memory for waitForTask and the API. */
+  recentLimit: number;
+  send: (recipient: string, payload: AgentPayload) => Promise<void>;
+  events?: {
+    distributorDead?: (id: string, tasks: number) => void;
+    terminal?: (task: TaskDict) => void;
+    abandoned?: (taskId: string, reason: string) => void;
+  };
+};
+
+export type CoordinatorStats = {
+  submitted: number;
+  duplicates: number;
+  completed: number;
+  failed: number;
+  abandoned: number;
+  reassigned: number;
+  distributorsDead: number;
+};
+
+const TERMINAL = new Set(["completed", "failed", "abandoned"]);
+const REGISTRY_KEY = "agents:distributors";
+
+type Waiter = { resolve: (task: TaskDict | null) => void; since: number };
+
+/**
+ * The coordinator's engine, free of transport: records tasks before it says yes, places them
+ * on the least-loaded healthy distributor, moves the tasks of a distributor that goes silent,
+ * abandons what cannot be placed in time, and tells waiters when a task is finished.
+ */
+export class CoordinatorCore {
+  readonly directory = new DistributorDirectory();
+  readonly stats: CoordinatorStats = {
+    submitted: 0,
+    duplicates: 0,
+    completed: 0,
+    failed: 0,
+    abandoned: 0,
+    reassigned: 0,
+    distributorsDead: 0,
+  };
+  /** Accepted but on no distributor yet, with the monotonic deadline for placing them. */
+  private readonly unplaced = new Map<string, { task: TaskDict; deadline: number }>();
+  private readonly outbox = new Map<string, TaskDict[]>();
+  private readonly waiters = new Map<string, Waiter[]>();
+  private readonly recent = new Map<string, TaskDict>();
+  private flushScheduled = false;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly o: CoordinatorCoreOptions) {}
+
+  start(): void {
+    this.timer ??= setInterval(() => {
+      void this.monitorDistributors().catch(() => {});
+    }, this.o.timing.monitorIntervalMs).unref();
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+    this.timer = undefined;
+    for (const [, list] of this.waiters) for (const w of list) w.resolve(null);
+    this.waiters.clear();
+  }
+
+  /** After a restart: distributors from the registry (given one timeout to speak), unplaced tasks from the ledger. */
+  async restore(): Promise<void> {
+    const known = ((await this.o.store.get(REGISTRY_KEY)) as Record<string, string | null> | null) ?? {};
+    for (const [id, url] of Object.entries(known)) this.directory.upsert(id, url);
+    const ids = await this.o.ledger.openTaskIds();
+    const records = await Promise.all(ids.map((id) => this.o.ledger.get(id)));
+    for (const record of records) {
+      if (record !== null && record.distributor === null) {
+        this.unplaced.set(record.task.task_id, {
+          task: record.task,
+          deadline: performance.now() + this.o.timing.heartbeatTimeoutMs + this.o.placementTimeoutMs,
+        });
+      }
+    }
+    this.schedulePlacement();
+  }
+
+  // --- accepting work ----------------------------------------------------------------------
+
+  /** Records the task in Redis, then places it. True once it is recorded (or was already). */
+  async submit(task: TaskDict): Promise<boolean> {
+    const policy = this.o.retry[task.task_type] ?? this.o.retry.default ?? DEFAULT_RETRY;
+    const created = await this.o.ledger.submit({
+      taskId: task.task_id,
+      taskType: task.task_type,
+      payload: task.payload,
+      createdAt: task.created_at,
+      maxRetries: policy.maxRetries,
+      backoffMs: policy.backoffMs,
+    });
+    if (!created) {
+      this.stats.duplicates++;
+      return true;
+    }
+    this.stats.submitted++;
+    this.unplaced.set(task.task_id, { task, deadline: performance.now() + this.o.placementTimeoutMs });
+    this.schedulePlacement();
+    return true;
+  }
+
+  /** The seed's explicit path: place this task on this distributor. */
+  async assignTaskToDistributor(task: TaskDict, distributorId: string): Promise<boolean> {
+    const policy = this.o.retry[task.task_type] ?? this.o.retry.default ?? DEFAULT_RETRY;
+    const created = await this.o.ledger.submit({
+      taskId: task.task_id,
+      taskType: task.task_type,
+      payload: task.payload,
+      createdAt: task.created_at,
+      maxRetries: policy.maxRetries,
+      backoffMs: policy.backoffMs,
+    });
+    if (created) this.stats.submitted++;
+    this.unplaced.delete(task.task_id);
+    const assigned = await this.o.ledger.assign(task.task_id, distributorId);
+    if (!assigned) return false;
+    this.directory.upsert(distributorId, undefined).placedSinceHeartbeat++;
+    this.enqueue(distributorId, task);
+    return true;
+  }
+
+  private schedulePlacement(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    setImmediate(() => {
+      this.flushScheduled = false;
+      void this.place().catch(() => {});
+    });
+  }
+
+  /** Places every unplaced task on the least-loaded healthy distributor, recording it first. */
+  private async place(): Promise<void> {
+    const batch: Array<{ task: TaskDict; to: DistributorEntry }> = [];
+    for (const [id, { task }] of this.unplaced) {
+      const to = this.directory.leastLoaded();
+      if (to === undefined) break;
+      to.placedSinceHeartbeat++;
+      this.unplaced.delete(id);
+      batch.push({ task, to });
+    }
+    if (batch.length === 0) return;
+    const results = await Promise.allSettled(
+      batch.map(({ task, to }) => this.o.ledger.assign(task.task_id, to.id)),
+    );
+    results.forEach((r, i) => {
+      const { task, to } = batch[i]!;
+      if (r.status === "fulfilled" && r.value) this.enqueue(to.id, task);
+      else if (r.status === "rejected") {
+        this.unplaced.set(task.task_id, { task, deadline: performance.now() + this.o.placementTimeoutMs });
+      }
+    });
+  }
+
+  private enqueue(distributorId: string, task: TaskDict): void {
+    const list = this.outbox.get(distributorId) ?? [];
+    list.push(task);
+    this.outbox.set(distributorId, list);
+    if (list.length === 1) {
+      setImmediate(() => {
+        const tasks = this.outbox.get(distributorId) ?? [];
+        this.outbox.delete(distributorId);
+        // If this fails, Redis still says the task is the distributor's: it finds it when it
+        // reconciles, or we move it when the distributor is declared dead.
+        if (tasks.length) this.o.send(distributorId, { kind: "assign_tasks", tasks }).catch(() => {});
+      });
+    }
+  }
+
+  // --- what distributors tell us -------------------------------------------------------------
+
+  async onRegister(distributorId: string, url: string | null): Promise<void> {
+    const entry = this.directory.upsert(distributorId, url);
+    entry.lastSeen = performance.now();
+    if (entry.status === "dead") entry.status = "recovering";
+    await this.o.store.transaction<Record<string, string | null>>(REGISTRY_KEY, (cur) => ({
+      ...(cur ?? {}),
+      [distributorId]: url,
+    }));
+    this.schedulePlacement();
+  }
+
+  onHeartbeat(distributorId: string, hb: DistributorHeartbeat): void {
+    const isNew = this.directory.get(distributorId) === undefined;
+    this.directory.heartbeat(distributorId, hb);
+    if (isNew) void this.onRegister(distributorId, hb.url).catch(() => {});
+    if (this.unplaced.size > 0) this.schedulePlacement();
+  }
+
+  onTerminal(tasks: TaskDict[]): void {
+    for (const task of tasks) this.finished(task);
+  }
+
+  private finished(task: TaskDict): void {
+    if (!TERMINAL.has(task.status)) return;
+    if (!this.recent.has(task.task_id)) {
+      if (task.status === "completed") this.stats.completed++;
+      else if (task.status === "failed") this.stats.failed++;
+      else this.stats.abandoned++;
+      this.o.events?.terminal?.(task);
+    }
+    this.recent.delete(task.task_id);
+    this.recent.set(task.task_id, task);
+    if (this.recent.size > this.o.recentLimit) this.recent.delete(this.recent.keys().next().value!);
+    const waiting = this.waiters.get(task.task_id);
+    if (waiting) {
+      this.waiters.delete(task.task_id);
+      for (const w of waiting) w.resolve(task);
+    }
+  }
+
+  // --- reading ---------------------------------------------------------------------------
+
+  async getTask(taskId: string): Promise<TaskDict | null> {
+    const recent = this.recent.get(taskId);
+    if (recent) return recent;
+    return (await this.o.ledger.get(taskId))?.task ?? null;
+  }
+
+  recentTasks(): TaskDict[] {
+    return [...this.recent.values()];
+  }
+
+  /** Resolves with the terminal task dict, or null when `timeoutMs` passes first. */
+  async waitForTask(taskId: string, timeoutMs = 30_000): Promise<TaskDict | null> {
+    const known = this.recent.get(taskId);
+    if (known) return known;
+    return new Promise<TaskDict | null>((resolve) => {
+      const timer = setTimeout(() => {
+        const list = this.waiters.get(taskId);
+        const rest = list?.filter((w) => w !== waiter) ?? [];
+        if (rest.length) this.waiters.set(taskId, rest);
+        else this.waiters.delete(taskId);
+        resolve(null);
+      }, timeoutMs);
+      const waiter: Waiter = {
+        since: performance.now(),
+        resolve: (t) => {
+          clearTimeout(timer);
+          resolve(t);
+        },
+      };
+      const list = this.waiters.get(taskId) ?? [];
+      list.push(waiter);
+      this.waiters.set(taskId, list);
+      // It may have finished before we started waiting.
+      void this.o.ledger.get(taskId).then((r) => {
+        if (r && TERMINAL.has(r.task.status)) this.finished(r.task);
+      });
+    });
+  }
+
+  // --- failure detection ---------------------------------------------------------------------
+
+  /** One monitor tick: dead distributors' tasks move, unplaceable tasks end, waiters catch up. */
+  async monitorDistributors(): Promise<void> {
+    for (const dead of this.directory.expire(this.o.timing.heartbeatTimeoutMs)) {
+      this.stats.distributorsDead++;
+      const ids = await this.o.ledger.distributorTaskIds(dead.id);
+      this.o.events?.distributorDead?.(dead.id, ids.length);
+      const records = await Promise.all(ids.map((id) => this.o.ledger.get(id)));
+      for (const record of records) {
+        if (record === null || TERMINAL.has(record.task.status)) continue;
+        this.stats.reassigned++;
+        this.unplaced.set(record.task.task_id, {
+          task: record.task,
+          deadline: performance.now() + this.o.placementTimeoutMs,
+        });
+      }
+    }
+    const now = performance.now();
+    const expired = [...this.unplaced].filter(([, u]) => u.deadline <= now).map(([id]) => id);
+    for (const id of expired) {
+      this.unplaced.delete(id);
+      const reason = `no healthy distributor could take the task within ${this.o.placementTimeoutMs} ms`;
+      if (await this.o.ledger.abandon(id, reason)) {
+        this.o.events?.abandoned?.(id, reason);
+        const record = await this.o.ledger.get(id);
+        if (record) this.finished(record.task);
+      }
+    }
+    if (this.unplaced.size > 0) this.schedulePlacement();
+    await this.catchUpWaiters(now);
+  }
+
+  /** Waiters whose news may have been lost read the ledger themselves. */
+  private async catchUpWaiters(now: number): Promise<void> {
+    const stale: Array<[string, Waiter[]]> = [];
+    for (const entry of this.waiters) {
+      if (entry[1].some((w) => now - w.since > this.o.timing.heartbeatIntervalMs)) stale.push(entry);
+      if (stale.length >= 1000) break; // bounded work per tick; the rest next tick
+    }
+    const records = await Promise.all(stale.map(([id]) => this.o.ledger.get(id)));
+    for (const record of records) if (record && TERMINAL.has(record.task.status)) this.finished(record.task);
+  }
+
+  get unplacedCount(): number {
+    return this.unplaced.size;
+  }
+}

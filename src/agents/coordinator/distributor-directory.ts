@@ -1,0 +1,101 @@
+import type { DistributorHeartbeat, WorkerSummary } from "../protocol.js";
+
+export type DistributorEntry = {
+  id: string;
+  url: string | null;
+  status: "idle" | "busy" | "error" | "recovering" | "dead";
+  /** Monotonic ms of the last heartbeat (or of registration / restart, before the first one). */
+  lastSeen: number;
+  lastHeartbeatAt: string | null;
+  load: number;
+  capacity: number;
+  ownsLease: boolean;
+  workers: WorkerSummary[];
+  done: number;
+  /** Placed here since its last heartbeat, so a burst does not all land on one distributor. */
+  placedSinceHeartbeat: number;
+};
+
+/** The coordinator's view of its distributors: who is alive, and who has room. */
+export class DistributorDirectory {
+  private readonly entries = new Map<string, DistributorEntry>();
+
+  get(id: string): DistributorEntry | undefined {
+    return this.entries.get(id);
+  }
+
+  all(): DistributorEntry[] {
+    return [...this.entries.values()];
+  }
+
+  upsert(id: string, url: string | null | undefined): DistributorEntry {
+    let entry = this.entries.get(id);
+    if (entry === undefined) {
+      entry = {
+        id,
+        url: url ?? null,
+        status: "idle",
+        lastSeen: performance.now(),
+        lastHeartbeatAt: null,
+        load: 0,
+        capacity: 0,
+        ownsLease: true,
+        workers: [],
+        done: 0,
+        placedSinceHeartbeat: 0,
+      };
+      this.entries.set(id, entry);
+    } else if (url !== undefined && url !== null) {
+      entry.url = url;
+    }
+    return entry;
+  }
+
+  heartbeat(id: string, hb: DistributorHeartbeat): DistributorEntry {
+    const entry = this.upsert(id, hb.url);
+    entry.status = hb.status;
+    entry.lastSeen = performance.now();
+    entry.lastHeartbeatAt = new Date().toISOString();
+    entry.load = hb.load;
+    entry.capacity = hb.capacity;
+    entry.ownsLease = hb.owns_lease;
+    entry.workers = hb.workers;
+    entry.done = hb.done;
+    entry.placedSinceHeartbeat = 0;
+    return entry;
+  }
+
+  /** Healthy: heard from within the timeout, holding its lease, with at least one live worker. */
+  healthy(): DistributorEntry[] {
+    return this.all().filter((d) => d.status !== "dead" && d.ownsLease && d.status !== "error");
+  }
+
+  /** The healthy distributor with the lowest load per unit of capacity. */
+  leastLoaded(): DistributorEntry | undefined {
+    let best: DistributorEntry | undefined;
+    let bestScore = Number.POSITIVE_INFINITY;
+    const healthy = this.healthy();
+    // Prefer distributors with workers; with none anywhere, any healthy one will hold the task.
+    const withWorkers = healthy.filter((d) => d.capacity > 0);
+    for (const d of withWorkers.length > 0 ? withWorkers : healthy) {
+      const score = (d.load + d.placedSinceHeartbeat) / Math.max(1, d.capacity);
+      if (score < bestScore) {
+        best = d;
+        bestScore = score;
+      }
+    }
+    return best;
+  }
+
+  expire(timeoutMs: number): DistributorEntry[] {
+    const now = performance.now();
+    const dead: DistributorEntry[] = [];
+    for (const d of this.entries.values()) {
+      if (d.status !== "dead" && now - d.lastSeen > timeoutMs) {
+        d.status = "dead";
+        dead.push(d);
+      }
+    }
+    return dead;
+  }
+}

@@ -1,0 +1,253 @@
+import { TriadError } from "../../core/errors.js";
+import type { JsonValue } from "../../core/json.js";
+import type { Logger } from "../../core/logger.js";
+import {
+  type AgentReply,
+  AgentStatus,
+  type MessageNode,
+  type MessageState,
+  SharedAgentState,
+  StoreCheckpointSaver,
+  Task,
+} from "../../core/state/index.js";
+import { RedisClient, type RedisConfig } from "../../core/store/index.js";
+import { type AgentA2AConfig, TriadAgent } from "../agent-base.js";
+import { type LedgerOptions, TaskLedger } from "../ledger/task-ledger.js";
+import type { TaskDict } from "../protocol.js";
+import { resolveTiming, type Timing } from "../timing.js";
+import { DistributorCore, type DistributorEvents } from "./distributor-core.js";
+
+export type DistributorAgentOptions = {
+  agentId: string;
+  coordinatorId: string;
+  redis?: RedisConfig;
+  a2a?: AgentA2AConfig;
+  /** The coordinator's A2A URL when it runs in another process. */
+  coordinatorUrl?: string;
+  timing?: Partial<Timing>;
+  /** Time one attempt may take on a worker. Default 30 s. */
+  taskTimeoutMs?: number;
+  /** Capacity assumed for a worker until it says. Default 16. */
+  workerCapacity?: number;
+  ledger?: LedgerOptions;
+  logger?: Logger;
+  events?: DistributorEvents;
+};
+
+/**
+ * The distributor (seed: distributor/agent.py): receives tasks from the coordinator, runs them
+ * on its workers, watches their heartbeats, commits outcomes through fenced Redis scripts and
+ * reports them. It keeps the seed's SharedAgentState in Redis under its lease, and acts only
+ * while it holds that lease.
+ */
+export class DistributorAgent extends TriadAgent {
+  readonly coordinatorId: string;
+  readonly store: RedisClient;
+  readonly ledger: TaskLedger;
+  readonly core: DistributorCore;
+  readonly checkpoints: StoreCheckpointSaver;
+  readonly sharedState = new SharedAgentState();
+  private readonly timing: Timing;
+  private url: string | null = null;
+
+  constructor(options: DistributorAgentOptions) {
+    super({ agentId: options.agentId, a2a: options.a2a, logger: options.logger, tier: "distributor" });
+    this.coordinatorId = options.coordinatorId;
+    this.timing = resolveTiming(options.timing);
+    this.store = new RedisClient(options.redis ?? {});
+    this.ledger = new TaskLedger(this.store, options.ledger);
+    this.checkpoints = new StoreCheckpointSaver(this.store);
+    if (options.coordinatorUrl) this.a2a.setPeer(this.coordinatorId, options.coordinatorUrl);
+    this.core = new DistributorCore({
+      distributorId: this.agentId,
+      coordinatorId: this.coordinatorId,
+      store: this.store,
+      ledger: this.ledger,
+      timing: this.timing,
+      taskTimeoutMs: options.taskTimeoutMs ?? 30_000,
+      defaultWorkerCapacity: options.workerCapacity ?? 16,
+      reconcileIntervalMs: 5 * this.timing.heartbeatIntervalMs,
+      send: (to, payload) => this.sendPayload(to, payload),
+      checkpointFor: (taskId, fence) => this.checkpointFor(taskId, fence),
+      events: {
+        ...options.events,
+        staleResult: (outcome, workerId) => {
+          this.log.warn(
+            { task: outcome.task_id, fence: outcome.fence, worker: workerId },
+            "refused a stale result",
+          );
+          options.events?.staleResult?.(outcome, workerId);
+        },
+        workerDead: (workerId, tasks) => {
+          this.log.warn({ worker: workerId, tasks }, "worker declared dead; taking its tasks back");
+          options.events?.workerDead?.(workerId, tasks);
+        },
+      },
+    });
+  }
+
+  override async initialize(): Promise<boolean> {
+    await super.initialize();
+    if (!(await this.store.connect())) {
+      throw new TriadError("ERR_STORE_UNAVAILABLE", `distributor ${this.agentId} cannot reach its store`);
+    }
+    this.url = await this.startTransport();
+    if (!(await this.acquireSharedStateLease())) {
+      this.log.info("shared-state lease held by a previous run; taking it once it is free");
+    }
+    this.core.start();
+    await this.register();
+    this.every(this.timing.heartbeatIntervalMs, "heartbeat", () => this.heartbeat());
+    this.every(Math.max(50, Math.floor(this.timing.leaseTtlMs / 3)), "shared-state", () =>
+      this.writeSharedState(),
+    );
+    return true;
+  }
+
+  private async register(): Promise<void> {
+    try {
+      await this.sendPayload(this.coordinatorId, {
+        kind: "register_distributor",
+        distributor_id: this.agentId,
+        url: this.url,
+      });
+    } catch (err) {
+      this.log.warn({ err: (err as Error).message }, "could not register with the coordinator yet");
+    }
+  }
+
+  private async heartbeat(): Promise<void> {
+    await this.sendPayload(this.coordinatorId, this.core.heartbeat(this.url));
+    this.localState.updateTimestamp();
+  }
+
+  /** Takes the shared-state lease (seed: acquire_shared_state_lease); false while another holds it. */
+  async acquireSharedStateLease(): Promise<boolean> {
+    return this.core.keepLease();
+  }
+
+  /** Extends the lease (seed: renew_shared_state_lease); false when it is no longer ours. */
+  async renewSharedStateLease(): Promise<boolean> {
+    return this.core.keepLease();
+  }
+
+  /** Writes the seed's SharedAgentState to Redis, with optimistic concurrency, while we hold the lease. */
+  private async writeSharedState(): Promise<void> {
+    if (!this.core.lease.owns) return;
+    const lease = await this.store.getLease(this.core.lease.leaseKey);
+    const state = this.sharedState;
+    for (const w of this.core.registry.all()) {
+      if (w.status === "dead") state.removeWorker(w.id);
+      else state.assignWorker(w.id);
+    }
+    state.setStatus(this.core.load > 0 ? AgentStatus.BUSY : AgentStatus.IDLE);
+    state.setLease(
+      lease ? { owner: lease.owner, acquired_at: lease.acquired_at, expires_at: lease.expires_at } : null,
+    );
+    for (const id of [...state.tasks.keys()]) state.removeTask(id);
+    for (const dict of this.core.heldTasks(100)) state.addTask(Task.fromDict(dict));
+    const dict = state.toDict() as unknown as JsonValue;
+    await this.store.transaction(`shared-state:${this.agentId}`, () => dict);
+  }
+
+  /** Adds a worker to the pool (seed: register_worker); it must still heartbeat to get work. */
+  async registerWorker(workerId: string): Promise<boolean> {
+    this.core.onWorkerRegister(workerId, null, this.core.registry.get(workerId)?.capacity ?? 16);
+    return true;
+  }
+
+  /** Runs this task on this worker now (seed: assign_task_to_worker). */
+  async assignTaskToWorker(task: Task | TaskDict, workerId: string): Promise<boolean> {
+    const dict = (task instanceof Task ? task.toDict() : task) as TaskDict;
+    return this.core.assignTaskToWorker(dict, workerId);
+  }
+
+  /** One monitor tick (seed: monitor_workers); also runs on its own every monitorIntervalMs. */
+  async monitorWorkers(): Promise<void> {
+    await this.core.monitorWorkers();
+  }
+
+  async executeTask(_task: Task): Promise<AgentReply> {
+    return { status: "error", error: "a distributor does not execute tasks; its workers do" };
+  }
+
+  /** Fences the task's graph thread for the new attempt (older attempts can no longer write), then exports it. */
+  private async checkpointFor(taskId: string, fence: number): Promise<JsonValue | null> {
+    await this.checkpoints.fenceThread(taskId, fence);
+    const transfers = await this.checkpoints.exportThread(taskId);
+    return transfers.length ? (transfers as unknown as JsonValue) : null;
+  }
+
+  protected override messageNodes(): Record<string, MessageNode> {
+    return {
+      heartbeat: (s: MessageState) => {
+        const p = this.payloadOf(s.message);
+        if (p?.kind === "worker_status") {
+          this.core.onWorkerHeartbeat(s.message.sender, p);
+          if (p.url) this.learnPeer(s.message.sender, p.url);
+        }
+        return {};
+      },
+      "event.register_worker": (s: MessageState) => {
+        const p = this.payloadOf(s.message);
+        if (p?.kind !== "register_worker") return {};
+        this.core.onWorkerRegister(s.message.sender, p.url, p.capacity);
+        if (p.url) this.learnPeer(s.message.sender, p.url);
+        this.sharedState.assignWorker(s.message.sender);
+        this.log.info({ worker: s.message.sender, url: p.url }, "worker registered");
+        return { history: { event: "worker_registered", worker: s.message.sender } };
+      },
+      "event.assign_tasks": (s: MessageState) => {
+        const p = this.payloadOf(s.message);
+        if (p?.kind === "assign_tasks") this.core.onAssign(p.tasks);
+        return {};
+      },
+      "event.task_results": async (s: MessageState) => {
+        const p = this.payloadOf(s.message);
+        if (p?.kind !== "task_results") return {};
+        const acks = await this.core.onResults(s.message.sender, p.results);
+        if (acks.length)
+          await this.sendPayload(s.message.sender, { kind: "results_ack", acks }).catch(() => {});
+        return {};
+      },
+      "event.checkpoint": async (s: MessageState) => {
+        const p = this.payloadOf(s.message);
+        if (p?.kind !== "checkpoint") return {};
+        const stored = await this.checkpoints.importTransfer(p.checkpoint, {
+          threadId: p.task_id,
+          fencingToken: p.fence,
+        });
+        if (!stored)
+          this.log.warn({ task: p.task_id, fence: p.fence }, "refused a checkpoint from a stale attempt");
+        return {};
+      },
+    };
+  }
+
+  protected override fastRoutes(): string[] {
+    return ["heartbeat", "event.assign_tasks", "event.task_results", "event.checkpoint"];
+  }
+
+  private learnPeer(agentId: string, url: string): void {
+    if (this.a2a.peerUrl(agentId) !== url) this.a2a.setPeer(agentId, url);
+  }
+
+  /** Stops dispatching, lets in-flight results land (within `timeoutMs`), hands the lease back. */
+  async shutdown(timeoutMs = 10_000): Promise<void> {
+    const deadline = performance.now() + timeoutMs;
+    this.core.queue.take(Number.MAX_SAFE_INTEGER); // queued tasks stay ours in Redis; a restart or the coordinator picks them up
+    while (
+      performance.now() < deadline &&
+      this.core.registry.all().some((w) => w.inFlight.size > 0 && w.status !== "dead")
+    ) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    await this.cleanup();
+  }
+
+  override async cleanup(): Promise<void> {
+    await this.core.stop(true);
+    await super.cleanup();
+    await this.store.disconnect();
+  }
+}

@@ -1,0 +1,435 @@
+import type { JsonValue } from "../../core/json.js";
+import type { RedisClient } from "../../core/store/index.js";
+import type { CommitVerdict, TaskLedger, TaskRecord } from "../ledger/task-ledger.js";
+import type {
+  AgentPayload,
+  AttemptOutcomeWire,
+  DispatchedTask,
+  DistributorHeartbeat,
+  TaskDict,
+  WorkerHeartbeat,
+} from "../protocol.js";
+import type { Timing } from "../timing.js";
+import { DispatchQueue } from "./dispatch-queue.js";
+import { LeaseKeeper } from "./lease-keeper.js";
+import { type WorkerEntry, WorkerRegistry } from "./worker-registry.js";
+
+export type DistributorEvents = {
+  /** A result arrived from an attempt that no longer holds the task's fence, and was refused. */
+  staleResult?: (outcome: AttemptOutcomeWire, workerId: string) => void;
+  workerDead?: (workerId: string, tasks: number) => void;
+  committed?: (task: TaskDict, verdict: CommitVerdict) => void;
+};
+
+export type DistributorCoreOptions = {
+  distributorId: string;
+  coordinatorId: string;
+  store: RedisClient;
+  ledger: TaskLedger;
+  timing: Timing;
+  /** Default time a worker gives one attempt. */
+  taskTimeoutMs: number;
+  defaultWorkerCapacity: number;
+  reconcileIntervalMs: number;
+  send: (recipient: string, payload: AgentPayload) => Promise<void>;
+  /** The stored checkpoint of a task's graph, sent along when an attempt is retried elsewhere. */
+  checkpointFor?: (taskId: string, fence: number) => Promise<JsonValue | null>;
+  events?: DistributorEvents;
+};
+
+export type DistributorStats = {
+  dispatched: number;
+  completed: number;
+  failed: number;
+  retried: number;
+  staleRejected: number;
+  reassigned: number;
+  workersDead: number;
+};
+
+/**
+ * The distributor's engine, free of transport: holds the tasks the coordinator handed it,
+ * dispatches them to workers within their capacity, commits outcomes through the fenced
+ * ledger, and takes attempts back from workers that go silent. It acts only while it holds
+ * its shared-state lease; Redis, not memory, says which tasks are its own (reconcile).
+ */
+export class DistributorCore {
+  readonly registry: WorkerRegistry;
+  readonly queue = new DispatchQueue();
+  readonly lease: LeaseKeeper;
+  readonly stats: DistributorStats = {
+    dispatched: 0,
+    completed: 0,
+    failed: 0,
+    retried: 0,
+    staleRejected: 0,
+    reassigned: 0,
+    workersDead: 0,
+  };
+  /** Every task this distributor holds (queued or in flight), by id. */
+  private readonly held = new Map<string, TaskDict>();
+  private readonly terminalOutbox: TaskDict[] = [];
+  private timers: NodeJS.Timeout[] = [];
+  private pumpScheduled = false;
+  private wakeTimer: NodeJS.Timeout | undefined;
+  private stopping = false;
+
+  constructor(private readonly o: DistributorCoreOptions) {
+    this.registry = new WorkerRegistry(o.defaultWorkerCapacity);
+    this.lease = new LeaseKeeper(
+      o.store,
+      `shared-state:${o.distributorId}`,
+      o.distributorId,
+      o.timing.leaseTtlMs,
+    );
+  }
+
+  get id(): string {
+    return this.o.distributorId;
+  }
+
+  get load(): number {
+    return this.held.size;
+  }
+
+  get capacity(): number {
+    return this.registry.alive().reduce((sum, w) => sum + w.capacity, 0);
+  }
+
+  start(): void {
+    const every = (ms: number, fn: () => Promise<unknown> | undefined) => {
+      const timer = setInterval(() => {
+        void Promise.resolve()
+          .then(fn)
+          .catch(() => {});
+      }, ms);
+      timer.unref();
+      this.timers.push(timer);
+    };
+    every(Math.max(50, Math.floor(this.o.timing.leaseTtlMs / 3)), () => this.keepLease());
+    every(this.o.timing.monitorIntervalMs, () => this.monitorWorkers());
+    every(this.o.reconcileIntervalMs, () => this.reconcile());
+  }
+
+  /** Takes the lease (waiting for it to be free, as after a restart with the same id) and its tasks. */
+  async keepLease(): Promise<boolean> {
+    const had = this.lease.owns;
+    const owns = await this.lease.keep();
+    if (owns && !had) await this.reconcile();
+    return owns;
+  }
+
+  async stop(handBack: boolean): Promise<void> {
+    this.stopping = true;
+    for (const t of this.timers) clearInterval(t);
+    this.timers = [];
+    clearTimeout(this.wakeTimer);
+    if (handBack) await this.lease.release();
+  }
+
+  // --- inbound -------------------------------------------------------------------------------
+
+  /** Tasks the coordinator placed here (it has already recorded the assignment in Redis). */
+  onAssign(tasks: TaskDict[]): void {
+    for (const task of tasks) {
+      if (this.held.has(task.task_id)) continue;
+      this.held.set(task.task_id, task);
+      this.queue.push(task);
+    }
+    this.schedulePump();
+  }
+
+  onWorkerRegister(workerId: string, url: string | null, capacity: number): WorkerEntry {
+    const entry = this.registry.upsert(workerId, { url, capacity, status: "idle" });
+    entry.lastSeen = performance.now();
+    this.schedulePump();
+    return entry;
+  }
+
+  onWorkerHeartbeat(workerId: string, hb: WorkerHeartbeat): WorkerEntry {
+    const entry = this.registry.heartbeat(workerId, hb);
+    this.schedulePump();
+    return entry;
+  }
+
+  /**
+   * Commits a batch of outcomes from a worker and answers which ones the worker may forget.
+   * Stale outcomes are acknowledged too (the worker must stop re-sending them) but not counted.
+   */
+  async onResults(
+    workerId: string,
+    results: AttemptOutcomeWire[],
+  ): Promise<Array<{ task_id: string; fence: number }>> {
+    if (!this.lease.owns) return []; // not the owner now: the worker keeps them and tries again
+    const worker = this.registry.get(workerId);
+    const verdicts = await Promise.all(
+      results.map((r) =>
+        this.o.ledger.commit({
+          taskId: r.task_id,
+          fence: r.fence,
+          status: r.status,
+          ...(r.result !== undefined ? { result: r.result } : {}),
+          ...(r.error !== undefined ? { error: r.error } : {}),
+        }),
+      ),
+    );
+    const settled: Array<Promise<void>> = [];
+    results.forEach((r, i) => {
+      const verdict = verdicts[i]!;
+      if (worker?.inFlight.get(r.task_id)?.fence === r.fence) worker.inFlight.delete(r.task_id);
+      if (verdict === "stale") {
+        this.stats.staleRejected++;
+        this.o.events?.staleResult?.(r, workerId);
+        return;
+      }
+      settled.push(
+        this.o.ledger.get(r.task_id).then((record) => this.afterCommit(r.task_id, verdict, record)),
+      );
+    });
+    await Promise.all(settled);
+    this.flushTerminal();
+    this.schedulePump();
+    return results.map((r) => ({ task_id: r.task_id, fence: r.fence }));
+  }
+
+  private afterCommit(taskId: string, verdict: CommitVerdict, record: TaskRecord | null): void {
+    if (verdict === "retry") {
+      this.stats.retried++;
+      if (record !== null && record.task.status === "pending")
+        this.queue.push(record.task, record.notBefore ?? 0);
+      return;
+    }
+    this.held.delete(taskId);
+    if (verdict === "completed") this.stats.completed++;
+    else this.stats.failed++;
+    if (record !== null) {
+      this.terminalOutbox.push(record.task);
+      this.o.events?.committed?.(record.task, verdict);
+    }
+  }
+
+  private flushTerminal(): void {
+    if (this.terminalOutbox.length === 0) return;
+    const tasks = this.terminalOutbox.splice(0);
+    // Best effort: the coordinator also finds terminal records in Redis by itself.
+    this.o.send(this.o.coordinatorId, { kind: "task_terminal", tasks }).catch(() => {});
+  }
+
+  // --- dispatch ------------------------------------------------------------------------------
+
+  schedulePump(): void {
+    if (this.pumpScheduled || this.stopping) return;
+    this.pumpScheduled = true;
+    setImmediate(() => {
+      this.pumpScheduled = false;
+      void this.pump().catch(() => {});
+    });
+  }
+
+  private async pump(): Promise<void> {
+    if (!this.lease.owns || this.stopping) return;
+    const workers = this.registry.alive().filter((w) => this.registry.free(w) > 0);
+    const room = workers.reduce((sum, w) => sum + this.registry.free(w), 0);
+    if (room === 0 || this.queue.size === 0) return this.armWakeUp();
+    const tasks = this.queue.take(room);
+    // Spread over the workers with the most room first, one slot at a time.
+    const plan: Array<{ task: TaskDict; worker: WorkerEntry }> = [];
+    const free = new Map(workers.map((w) => [w.id, this.registry.free(w)]));
+    let i = 0;
+    for (const task of tasks) {
+      let worker = workers[i % workers.length]!;
+      for (let tries = 0; (free.get(worker.id) ?? 0) === 0 && tries < workers.length; tries++) {
+        worker = workers[++i % workers.length]!;
+      }
+      free.set(worker.id, (free.get(worker.id) ?? 1) - 1);
+      worker.inFlight.set(task.task_id, { fence: -1, dispatchedAt: performance.now(), confirmed: false });
+      plan.push({ task, worker });
+      i++;
+    }
+    await this.dispatchPlan(plan);
+    this.armWakeUp();
+  }
+
+  private async dispatchPlan(plan: Array<{ task: TaskDict; worker: WorkerEntry }>): Promise<void> {
+    let verdicts: Awaited<ReturnType<TaskLedger["dispatch"]>>[];
+    try {
+      verdicts = await Promise.all(
+        plan.map((p) => this.o.ledger.dispatch(p.task.task_id, this.id, p.worker.id)),
+      );
+    } catch {
+      // Redis unreachable: put everything back and try again shortly.
+      for (const p of plan) {
+        p.worker.inFlight.delete(p.task.task_id);
+        this.queue.push(p.task);
+      }
+      setTimeout(() => this.schedulePump(), 200).unref();
+      return;
+    }
+    const batches = new Map<WorkerEntry, DispatchedTask[]>();
+    const retried: Array<Promise<void>> = [];
+    plan.forEach(({ task, worker }, k) => {
+      const verdict = verdicts[k]!;
+      if (typeof verdict !== "number") {
+        // Terminal, unknown, or moved to another distributor: not ours to run.
+        worker.inFlight.delete(task.task_id);
+        this.held.delete(task.task_id);
+        return;
+      }
+      worker.inFlight.set(task.task_id, {
+        fence: verdict,
+        dispatchedAt: performance.now(),
+        confirmed: false,
+      });
+      this.stats.dispatched++;
+      const job: DispatchedTask = {
+        task: { ...task, status: "in_progress", attempts: task.attempts + 1, assigned_to: worker.id },
+        fence: verdict,
+        timeout_ms: this.o.taskTimeoutMs,
+      };
+      this.held.set(task.task_id, job.task);
+      const list = batches.get(worker) ?? [];
+      list.push(job);
+      batches.set(worker, list);
+      // A later attempt of a graph task resumes from its last checkpoint.
+      if (verdict > 1 && this.o.checkpointFor) {
+        retried.push(
+          this.o.checkpointFor(task.task_id, verdict).then((ckpt) => {
+            if (ckpt !== null) job.checkpoint = ckpt;
+          }),
+        );
+      }
+    });
+    await Promise.all(retried).catch(() => {});
+    for (const [worker, tasks] of batches) {
+      // If this fails the attempts stay in flight, unconfirmed: the monitor takes them back.
+      this.o.send(worker.id, { kind: "execute_tasks", tasks }).catch(() => {});
+    }
+  }
+
+  private armWakeUp(): void {
+    clearTimeout(this.wakeTimer);
+    const next = this.queue.nextWakeUp();
+    if (next === null) return;
+    this.wakeTimer = setTimeout(() => this.schedulePump(), Math.max(1, next - Date.now()));
+    this.wakeTimer.unref();
+  }
+
+  /** The seed's explicit path: run this task on this worker now (recording it first if need be). */
+  async assignTaskToWorker(task: TaskDict, workerId: string): Promise<boolean> {
+    if (!this.lease.owns && !(await this.keepLease())) return false;
+    const record = await this.o.ledger.get(task.task_id);
+    if (record === null) {
+      await this.o.ledger.submit({
+        taskId: task.task_id,
+        taskType: task.task_type,
+        payload: task.payload,
+        createdAt: task.created_at,
+        maxRetries: 0,
+        backoffMs: 0,
+      });
+    }
+    if (record === null || record.distributor !== this.id) await this.o.ledger.assign(task.task_id, this.id);
+    const worker =
+      this.registry.get(workerId) ?? this.onWorkerRegister(workerId, null, this.o.defaultWorkerCapacity);
+    this.queue.delete(task.task_id);
+    for (const w of this.registry.all()) w.inFlight.delete(task.task_id);
+    const current = (await this.o.ledger.get(task.task_id))?.task ?? task;
+    this.held.set(task.task_id, current);
+    worker.inFlight.set(task.task_id, { fence: -1, dispatchedAt: performance.now(), confirmed: false });
+    await this.dispatchPlan([{ task: current, worker }]);
+    return (worker.inFlight.get(task.task_id)?.fence ?? -1) > 0;
+  }
+
+  // --- failure detection and recovery --------------------------------------------------------
+
+  /** One monitor tick: workers silent past the timeout are dead and their attempts come back. */
+  async monitorWorkers(): Promise<void> {
+    if (!this.lease.owns) return;
+    const now = performance.now();
+    const back: Array<{ taskId: string; fence: number }> = [];
+    for (const worker of this.registry.expire(this.o.timing.heartbeatTimeoutMs)) {
+      this.stats.workersDead++;
+      this.o.events?.workerDead?.(worker.id, worker.inFlight.size);
+      for (const [taskId, f] of worker.inFlight) back.push({ taskId, fence: f.fence });
+      worker.inFlight.clear();
+    }
+    // Attempts a live worker never confirmed (a lost dispatch, a worker that restarted).
+    for (const worker of this.registry.alive()) {
+      for (const [taskId, f] of worker.inFlight) {
+        if (f.fence > 0 && !f.confirmed && now - f.dispatchedAt > this.o.timing.heartbeatTimeoutMs) {
+          worker.inFlight.delete(taskId);
+          back.push({ taskId, fence: f.fence });
+        }
+      }
+    }
+    this.registry.prune(60_000);
+    if (back.length === 0) return;
+    await Promise.all(back.map(({ taskId, fence }) => this.takeBack(taskId, fence)));
+    this.schedulePump();
+  }
+
+  private async takeBack(taskId: string, fence: number): Promise<void> {
+    if (fence > 0) await this.o.ledger.requeue(taskId, this.id, fence);
+    const record = await this.o.ledger.get(taskId);
+    this.stats.reassigned++;
+    this.adopt(record);
+  }
+
+  /** Holds a task as its record says, if the record says it is ours and not finished. */
+  private adopt(record: TaskRecord | null): void {
+    if (record === null) return;
+    const id = record.task.task_id;
+    const open = record.task.status === "pending" || record.task.status === "in_progress";
+    if (!open || record.distributor !== this.id) {
+      this.held.delete(id);
+      this.queue.delete(id);
+      return;
+    }
+    this.held.set(id, record.task);
+    if (record.task.status === "pending") {
+      this.queue.push(record.task, record.notBefore ?? 0);
+      return;
+    }
+    // In progress on a worker: give that worker one heartbeat timeout to confirm it.
+    const workerId = record.task.assigned_to ?? "unknown";
+    const worker = this.registry.get(workerId) ?? this.registry.upsert(workerId, { status: "recovering" });
+    if (!worker.inFlight.has(id)) {
+      worker.inFlight.set(id, { fence: record.fence, dispatchedAt: performance.now(), confirmed: false });
+    }
+  }
+
+  /** Makes memory agree with Redis: adopts tasks recorded as ours, drops those moved away. */
+  async reconcile(): Promise<void> {
+    if (!this.lease.owns) return;
+    const ids = new Set(await this.o.ledger.distributorTaskIds(this.id));
+    for (const id of this.held.keys()) {
+      if (ids.has(id)) continue;
+      this.held.delete(id);
+      this.queue.delete(id);
+      for (const w of this.registry.all()) w.inFlight.delete(id);
+    }
+    const unknown = [...ids].filter((id) => !this.held.has(id));
+    const records = await Promise.all(unknown.map((id) => this.o.ledger.get(id)));
+    for (const record of records) this.adopt(record);
+    this.schedulePump();
+  }
+
+  heartbeat(url: string | null): DistributorHeartbeat {
+    const busy = this.held.size > 0;
+    return {
+      kind: "distributor_status",
+      status: this.lease.owns ? (busy ? "busy" : "idle") : "recovering",
+      load: this.held.size,
+      capacity: this.capacity,
+      url,
+      owns_lease: this.lease.owns,
+      workers: this.registry.summaries(),
+      done: this.stats.completed + this.stats.failed,
+    };
+  }
+
+  /** In-flight and queued task dicts (for the shared state record). */
+  heldTasks(limit: number): TaskDict[] {
+    return [...this.held.values()].slice(0, limit);
+  }
+}

@@ -1,0 +1,119 @@
+import type { WorkerHeartbeat, WorkerSummary } from "../protocol.js";
+
+export type InFlight = { fence: number; dispatchedAt: number; confirmed: boolean };
+
+export type WorkerEntry = {
+  id: string;
+  url: string | null;
+  capacity: number;
+  status: WorkerSummary["status"];
+  /** Monotonic ms of the last heartbeat (or of adoption, for a worker not heard from yet). */
+  lastSeen: number;
+  lastHeartbeatAt: string | null;
+  inFlight: Map<string, InFlight>;
+  done: number;
+  load: number;
+  taskTypes: string[];
+};
+
+/**
+ * The distributor's view of its workers: who is alive, what each runs, how much room each
+ * has. Liveness is judged on the monotonic clock (ARCHITECTURE invariant 6).
+ */
+export class WorkerRegistry {
+  private readonly workers = new Map<string, WorkerEntry>();
+
+  constructor(private readonly defaultCapacity: number) {}
+
+  get(id: string): WorkerEntry | undefined {
+    return this.workers.get(id);
+  }
+
+  all(): WorkerEntry[] {
+    return [...this.workers.values()];
+  }
+
+  alive(): WorkerEntry[] {
+    return this.all().filter((w) => w.status !== "dead");
+  }
+
+  /** Registers a worker, or brings a known one back to life. */
+  upsert(
+    id: string,
+    patch: { url?: string | null; capacity?: number; status?: WorkerEntry["status"] } = {},
+  ): WorkerEntry {
+    let entry = this.workers.get(id);
+    if (entry === undefined) {
+      entry = {
+        id,
+        url: null,
+        capacity: this.defaultCapacity,
+        status: "idle",
+        lastSeen: performance.now(),
+        lastHeartbeatAt: null,
+        inFlight: new Map(),
+        done: 0,
+        load: 0,
+        taskTypes: [],
+      };
+      this.workers.set(id, entry);
+    }
+    if (patch.url !== undefined) entry.url = patch.url;
+    if (patch.capacity !== undefined) entry.capacity = patch.capacity;
+    if (patch.status !== undefined) entry.status = patch.status;
+    return entry;
+  }
+
+  heartbeat(id: string, hb: WorkerHeartbeat): WorkerEntry {
+    const entry = this.upsert(id, { url: hb.url, capacity: hb.capacity, status: hb.status });
+    entry.lastSeen = performance.now();
+    entry.lastHeartbeatAt = new Date().toISOString();
+    entry.done = hb.done;
+    entry.load = hb.load;
+    entry.taskTypes = hb.task_types;
+    const running = new Map(hb.running.map((r) => [r.task_id, r.fence]));
+    for (const [taskId, flight] of entry.inFlight) {
+      if (running.get(taskId) === flight.fence) flight.confirmed = true;
+    }
+    return entry;
+  }
+
+  /** Free slots: capacity minus what we have sent it and not heard back about. */
+  free(entry: WorkerEntry): number {
+    return entry.status === "dead" ? 0 : entry.capacity - entry.inFlight.size;
+  }
+
+  /** Workers silent for longer than the timeout, now declared dead. */
+  expire(timeoutMs: number): WorkerEntry[] {
+    const now = performance.now();
+    const dead: WorkerEntry[] = [];
+    for (const entry of this.workers.values()) {
+      if (entry.status !== "dead" && now - entry.lastSeen > timeoutMs) {
+        entry.status = "dead";
+        dead.push(entry);
+      }
+    }
+    return dead;
+  }
+
+  /** Forgets workers dead for long, so a churn of worker ids does not grow memory for ever. */
+  prune(olderThanMs: number): void {
+    const now = performance.now();
+    for (const [id, entry] of this.workers) {
+      if (entry.status === "dead" && entry.inFlight.size === 0 && now - entry.lastSeen > olderThanMs)
+        this.workers.delete(id);
+    }
+  }
+
+  summaries(): WorkerSummary[] {
+    return this.all().map((w) => ({
+      id: w.id,
+      status: w.status,
+      load: w.status === "dead" ? 0 : Math.max(w.load, w.inFlight.size),
+      capacity: w.capacity,
+      last_heartbeat: w.lastHeartbeatAt,
+      done: w.done,
+      task_types: w.taskTypes,
+    }));
+  }
+}

@@ -1,0 +1,22 @@
+// The three agents and what a program needs to configure and drive them.
+export type { AgentA2AConfig } from "./agent-base.js";
+export {
+  CoordinatorAgent,
+  type CoordinatorAgentOptions,
+  type TaskInput,
+} from "./coordinator/coordinator-agent.js";
+export type { CoordinatorStats } from "./coordinator/coordinator-core.js";
+export { DistributorAgent, type DistributorAgentOptions } from "./distributor/distributor-agent.js";
+export type { DistributorStats } from "./distributor/distributor-core.js";
+export type { CommitVerdict, LedgerOptions, TaskRecord } from "./ledger/task-ledger.js";
+export { TaskLedger } from "./ledger/task-ledger.js";
+export {
+  DEFAULT_RETRY,
+  DEFAULT_TIMING,
+  type RetryPolicies,
+  type RetryPolicy,
+  type Timing,
+} from "./timing.js";
+export { builtinHandlers } from "./worker/handlers/index.js";
+export type { FunctionHandler, GraphHandler, HandlerContext, TaskHandler } from "./worker/task-runner.js";
+export { WorkerAgent, type WorkerAgentOptions } from "./worker/worker-agent.js";

@@ -1,0 +1,127 @@
+import { z } from "zod";
+import type { JsonObject, JsonValue } from "../core/json.js";
+
+/**
+ * What the three tiers say to each other, inside signed A2A messages. Every payload names its
+ * `kind`; the receiver validates it here, once, and trusts the types after.
+ *
+ *   worker -> distributor       register_worker (REQUEST), heartbeat (HEARTBEAT), task_results, checkpoint
+ *   distributor -> worker       execute_tasks, results_ack
+ *   distributor -> coordinator  register_distributor (REQUEST), heartbeat (HEARTBEAT), task_results
+ *   coordinator -> distributor  assign_tasks
+ *
+ * Messages carry ownership, Redis records it: anything lost here is found again from Redis.
+ */
+
+const json: z.ZodType<JsonValue> = z.lazy(() =>
+  z.union([z.string(), z.number(), z.boolean(), z.null(), z.array(json), z.record(z.string(), json)]),
+);
+const jsonObject = z.record(z.string(), json) as z.ZodType<JsonObject>;
+const id = z.string().min(1).max(200);
+const status = z.enum(["pending", "in_progress", "completed", "failed", "abandoned"]);
+
+export const taskDictSchema = z.object({
+  task_id: id,
+  task_type: z.string().min(1).max(200),
+  payload: jsonObject,
+  status,
+  result: json,
+  error: z.string().nullable(),
+  attempts: z.number().int().nonnegative(),
+  assigned_to: z.string().nullable(),
+  created_at: z.string(),
+  started_at: z.string().nullable(),
+  completed_at: z.string().nullable(),
+});
+export type TaskDict = z.infer<typeof taskDictSchema>;
+
+const agentStatus = z.enum(["idle", "busy", "error", "recovering"]);
+
+export const workerHeartbeat = z.object({
+  kind: z.literal("worker_status"),
+  status: agentStatus,
+  load: z.number().int().nonnegative(),
+  capacity: z.number().int().positive(),
+  url: z.string().nullable(),
+  /** The attempts it is running, so a restarted distributor can re-adopt them. */
+  running: z.array(z.object({ task_id: id, fence: z.number().int() })),
+  done: z.number().int().nonnegative(),
+  /** The task types it has handlers for. */
+  task_types: z.array(z.string()).default([]),
+});
+export type WorkerHeartbeat = z.infer<typeof workerHeartbeat>;
+
+export const workerSummary = z.object({
+  id,
+  status: z.enum(["idle", "busy", "error", "recovering", "dead"]),
+  load: z.number().int().nonnegative(),
+  capacity: z.number().int().nonnegative(),
+  last_heartbeat: z.string().nullable(),
+  done: z.number().int().nonnegative(),
+  task_types: z.array(z.string()).default([]),
+});
+export type WorkerSummary = z.infer<typeof workerSummary>;
+
+export const distributorHeartbeat = z.object({
+  kind: z.literal("distributor_status"),
+  status: agentStatus,
+  load: z.number().int().nonnegative(),
+  capacity: z.number().int().nonnegative(),
+  url: z.string().nullable(),
+  owns_lease: z.boolean(),
+  workers: z.array(workerSummary),
+  done: z.number().int().nonnegative(),
+});
+export type DistributorHeartbeat = z.infer<typeof distributorHeartbeat>;
+
+export const attemptOutcome = z.object({
+  task_id: id,
+  fence: z.number().int(),
+  status: z.enum(["completed", "failed"]),
+  result: json.optional(),
+  error: z.string().optional(),
+  started_at: z.string().optional(),
+  duration_ms: z.number().nonnegative().optional(),
+});
+export type AttemptOutcomeWire = z.infer<typeof attemptOutcome>;
+
+export const dispatchedTask = z.object({
+  task: taskDictSchema,
+  fence: z.number().int().positive(),
+  timeout_ms: z.number().int().positive(),
+  checkpoint: json.optional(),
+});
+export type DispatchedTask = z.infer<typeof dispatchedTask>;
+
+export const agentPayload = z.discriminatedUnion("kind", [
+  z.object({
+    kind: z.literal("register_worker"),
+    worker_id: id,
+    url: z.string().nullable(),
+    capacity: z.number().int().positive(),
+  }),
+  z.object({ kind: z.literal("register_distributor"), distributor_id: id, url: z.string().nullable() }),
+  workerHeartbeat,
+  distributorHeartbeat,
+  z.object({ kind: z.literal("execute_tasks"), tasks: z.array(dispatchedTask) }),
+  z.object({ kind: z.literal("task_results"), results: z.array(attemptOutcome) }),
+  z.object({
+    kind: z.literal("results_ack"),
+    acks: z.array(z.object({ task_id: id, fence: z.number().int() })),
+  }),
+  z.object({ kind: z.literal("assign_tasks"), tasks: z.array(taskDictSchema) }),
+  z.object({ kind: z.literal("task_terminal"), tasks: z.array(taskDictSchema) }),
+  z.object({ kind: z.literal("checkpoint"), task_id: id, fence: z.number().int(), checkpoint: json }),
+]);
+export type AgentPayload = z.infer<typeof agentPayload>;
+export type PayloadOf<K extends AgentPayload["kind"]> = Extract<AgentPayload, { kind: K }>;
+
+/** Parses a payload from the wire; null (and the reason) when it is not one of ours. */
+export function parseAgentPayload(
+  payload: unknown,
+): { ok: true; value: AgentPayload } | { ok: false; error: string } {
+  const parsed = agentPayload.safeParse(payload);
+  if (parsed.success) return { ok: true, value: parsed.data };
+  const issue = parsed.error.issues[0]!;
+  return { ok: false, error: `${issue.path.join(".") || "payload"}: ${issue.message}` };
+}

@@ -1,0 +1,45 @@
+import { TriadError } from "../core/errors.js";
+
+/**
+ * How fast agents notice each other (ARCHITECTURE invariant 3): a heartbeat every second,
+ * dead after three missed, tasks moved within one more monitor tick.
+ */
+export type Timing = {
+  heartbeatIntervalMs: number;
+  heartbeatTimeoutMs: number;
+  /** How often monitorWorkers / monitorDistributors run. */
+  monitorIntervalMs: number;
+  /** TTL of a distributor's shared-state lease; renewed every third of it. */
+  leaseTtlMs: number;
+};
+
+export const DEFAULT_TIMING: Timing = {
+  heartbeatIntervalMs: 1000,
+  heartbeatTimeoutMs: 3000,
+  monitorIntervalMs: 500,
+  leaseTtlMs: 3000,
+};
+
+export function resolveTiming(partial: Partial<Timing> = {}): Timing {
+  const t = { ...DEFAULT_TIMING, ...partial };
+  for (const [name, value] of Object.entries(t)) {
+    if (typeof value !== "number" || !Number.isFinite(value) || value <= 0) {
+      throw new TriadError(
+        "ERR_INVALID_CONFIG",
+        `timing.${name} must be a positive number of milliseconds (got ${value})`,
+      );
+    }
+  }
+  if (t.heartbeatTimeoutMs <= t.heartbeatIntervalMs) {
+    throw new TriadError(
+      "ERR_INVALID_CONFIG",
+      "timing.heartbeatTimeoutMs must be longer than timing.heartbeatIntervalMs",
+    );
+  }
+  return t;
+}
+
+/** Retries of failed tasks, per task type; `default` for the rest. */
+export type RetryPolicy = { maxRetries: number; backoffMs: number };
+export type RetryPolicies = { default: RetryPolicy } & Record<string, RetryPolicy>;
+export const DEFAULT_RETRY: RetryPolicy = { maxRetries: 2, backoffMs: 200 };

@@ -1,0 +1,92 @@
+import type { BaseCheckpointSaver } from "@langchain/langgraph";
+import { TriadError } from "../../core/errors.js";
+import { assertJson, type JsonObject, type JsonValue } from "../../core/json.js";
+import { runGraphTask } from "../../core/state/index.js";
+
+/** What a handler may look at: the task, and a signal that fires when its time is up. */
+export type HandlerContext = { signal: AbortSignal; attempt: number };
+
+export type HandlerTask = { taskId: string; taskType: string; payload: JsonObject };
+
+/** A compiled LangGraph graph, or anything else with the same invoke(). */
+export type GraphHandler = {
+  invoke(input: unknown, config?: Record<string, unknown>): Promise<unknown>;
+};
+
+export type FunctionHandler<T extends HandlerTask = HandlerTask> = (
+  task: T,
+  context: HandlerContext,
+) => JsonValue | Promise<JsonValue>;
+
+export type TaskHandler<T extends HandlerTask = HandlerTask> = FunctionHandler<T> | GraphHandler;
+
+export type RunOutcome = { status: "completed"; result: JsonValue } | { status: "failed"; error: string };
+
+export function isGraphHandler(handler: unknown): handler is GraphHandler {
+  return (
+    typeof handler === "object" && handler !== null && typeof (handler as GraphHandler).invoke === "function"
+  );
+}
+
+/**
+ * Runs one attempt of a task to an outcome. Whatever the handler does — throws, hangs past
+ * `timeoutMs`, returns something JSON cannot carry — ends as a failed outcome with a message
+ * that says so; it never escapes to the worker.
+ */
+export async function runTask<T extends HandlerTask>(
+  handler: TaskHandler<T> | undefined,
+  task: T,
+  options: { timeoutMs: number; attempt?: number; checkpointer?: BaseCheckpointSaver | undefined },
+): Promise<RunOutcome> {
+  if (handler === undefined) {
+    return {
+      status: "failed",
+      error: `unknown task type "${task.taskType}": no handler is registered for it on this worker`,
+    };
+  }
+  const abort = new AbortController();
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      const err = new TriadError("ERR_TASK_TIMEOUT", `task timed out after ${options.timeoutMs} ms`);
+      abort.abort(err);
+      reject(err);
+    }, options.timeoutMs);
+  });
+  try {
+    const running = isGraphHandler(handler)
+      ? runGraphTask(handler, task, {
+          signal: abort.signal,
+          ...(options.checkpointer ? { checkpointer: options.checkpointer } : {}),
+        })
+      : Promise.resolve().then(() => handler(task, { signal: abort.signal, attempt: options.attempt ?? 1 }));
+    const value = await Promise.race([running, timedOut]);
+    return { status: "completed", result: toJson(value) };
+  } catch (err) {
+    return { status: "failed", error: describe(err) };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function toJson(value: unknown): JsonValue {
+  try {
+    assertJson(value, "result");
+  } catch (err) {
+    throw new TriadError(
+      "ERR_RESULT_NOT_JSON",
+      `the handler returned something that is not JSON (${(err as Error).message})`,
+    );
+  }
+  // Through JSON once, so class instances with toJSON (LangGraph messages, Dates) become plain data.
+  return value === undefined ? null : (JSON.parse(JSON.stringify(value)) as JsonValue);
+}
+
+function describe(err: unknown): string {
+  if (err instanceof Error) return err.message || err.name;
+  try {
+    return `the handler threw ${JSON.stringify(err)}`;
+  } catch {
+    return `the handler threw ${String(err)}`;
+  }
+}

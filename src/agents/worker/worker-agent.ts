@@ -1,0 +1,180 @@
+import { TriadError } from "../../core/errors.js";
+import type { JsonObject } from "../../core/json.js";
+import type { Logger } from "../../core/logger.js";
+import {
+  type AgentReply,
+  type MessageNode,
+  type MessageState,
+  RelayCheckpointSaver,
+  Task,
+} from "../../core/state/index.js";
+import { type AgentA2AConfig, TriadAgent } from "../agent-base.js";
+import type { DispatchedTask } from "../protocol.js";
+import { DEFAULT_TIMING, type Timing } from "../timing.js";
+import { builtinHandlers } from "./handlers/index.js";
+import { isGraphHandler, runTask, type TaskHandler } from "./task-runner.js";
+import { WorkerCore } from "./worker-core.js";
+
+export type WorkerAgentOptions = {
+  agentId: string;
+  distributorId: string;
+  a2a?: AgentA2AConfig;
+  /** Task type -> handler (a function of the Task, or a compiled LangGraph graph), beside the built-ins. */
+  handlers?: Record<string, TaskHandler<Task>>;
+  /** Attempts run at once. Default 16. */
+  concurrency?: number;
+  /** Time one attempt may take when the distributor does not say. Default 30 s. */
+  taskTimeoutMs?: number;
+  /** The distributor's A2A URL when it runs in another process. */
+  distributorUrl?: string;
+  timing?: Partial<Timing>;
+  logger?: Logger;
+};
+
+/**
+ * The worker (seed: worker/agent.py): runs tasks, keeps no Redis, talks to its distributor only
+ * through A2A messages. It heartbeats its load, runs what it is sent within its concurrency
+ * limit, and delivers each outcome until the distributor acknowledges it.
+ */
+export class WorkerAgent extends TriadAgent {
+  readonly distributorId: string;
+  readonly core: WorkerCore;
+  private readonly handlers = new Map<string, TaskHandler<Task>>();
+  private readonly timing: Timing;
+  private readonly taskTimeoutMs: number;
+  private readonly concurrency: number;
+  private url: string | null = null;
+
+  constructor(options: WorkerAgentOptions) {
+    super({ agentId: options.agentId, a2a: options.a2a, logger: options.logger, tier: "worker" });
+    this.distributorId = options.distributorId;
+    this.timing = { ...DEFAULT_TIMING, ...options.timing };
+    this.taskTimeoutMs = options.taskTimeoutMs ?? 30_000;
+    this.concurrency = options.concurrency ?? 16;
+    for (const [type, handler] of Object.entries(builtinHandlers()))
+      this.handlers.set(type, handler as TaskHandler<Task>);
+    for (const [type, handler] of Object.entries(options.handlers ?? {}))
+      this.registerTaskHandler(type, handler);
+    if (options.distributorUrl) this.a2a.setPeer(this.distributorId, options.distributorUrl);
+    this.core = new WorkerCore({
+      capacity: this.concurrency,
+      resendMs: this.timing.heartbeatIntervalMs,
+      maxBacklog: this.concurrency * 4,
+      handlerFor: (type) => this.handlers.get(type) as TaskHandler | undefined,
+      toHandlerTask: (dict) => Task.fromDict(dict),
+      send: (payload) => this.sendPayload(this.distributorId, payload),
+      checkpointerFor: (job) => this.relayFor(job),
+    });
+  }
+
+  /** Adds (or replaces) the handler of a task type: a function of the Task, or a compiled graph. */
+  registerTaskHandler(taskType: string, handler: TaskHandler<Task>): void {
+    if (typeof taskType !== "string" || taskType.length === 0) {
+      throw new TriadError("ERR_INVALID_ARGUMENT", "a task type must be a non-empty string");
+    }
+    if (typeof handler !== "function" && !isGraphHandler(handler)) {
+      throw new TriadError(
+        "ERR_INVALID_HANDLER",
+        `the handler of "${taskType}" must be a function or have invoke()`,
+      );
+    }
+    this.handlers.set(taskType, handler);
+  }
+
+  get taskTypes(): string[] {
+    return [...this.handlers.keys()];
+  }
+
+  override async initialize(): Promise<boolean> {
+    await super.initialize();
+    this.url = await this.startTransport();
+    this.core.start();
+    await this.register();
+    this.every(this.timing.heartbeatIntervalMs, "heartbeat", () => this.sendHeartbeat());
+    return true;
+  }
+
+  private async register(): Promise<void> {
+    try {
+      await this.sendPayload(this.distributorId, {
+        kind: "register_worker",
+        worker_id: this.agentId,
+        url: this.url,
+        capacity: this.concurrency,
+      });
+    } catch (err) {
+      // The distributor may not be up yet: heartbeats register us as soon as it is.
+      this.log.warn({ err: (err as Error).message }, "could not register with the distributor yet");
+    }
+  }
+
+  /** Tells the distributor we are alive, what we run, and how much room we have. */
+  async sendHeartbeat(): Promise<boolean> {
+    try {
+      await this.sendPayload(this.distributorId, this.core.heartbeat(this.url, this.taskTypes));
+      this.localState.updateTimestamp();
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** Runs one task here and now, outside any distributor, and returns its terminal task dict. */
+  async executeTask(task: Task): Promise<AgentReply> {
+    const t = task instanceof Task ? task : Task.fromDict(task);
+    t.reassign(this.agentId, t.fencingToken ?? 0);
+    t.markStarted();
+    const outcome = await runTask(this.handlers.get(t.taskType) as TaskHandler | undefined, t, {
+      timeoutMs: this.taskTimeoutMs,
+      attempt: t.attempts,
+    });
+    if (outcome.status === "completed") t.markCompleted(outcome.result);
+    else t.markFailed(outcome.error);
+    return t.toDict() as unknown as AgentReply;
+  }
+
+  private relayFor(job: DispatchedTask): RelayCheckpointSaver {
+    const seed = Array.isArray(job.checkpoint) ? job.checkpoint : [];
+    return new RelayCheckpointSaver({
+      seed,
+      sink: (transfer) =>
+        this.sendPayload(this.distributorId, {
+          kind: "checkpoint",
+          task_id: job.task.task_id,
+          fence: job.fence,
+          checkpoint: transfer as unknown as JsonObject,
+        }),
+    });
+  }
+
+  protected override messageNodes(): Record<string, MessageNode> {
+    return {
+      "event.execute_tasks": (s: MessageState) => {
+        const p = this.payloadOf(s.message);
+        if (p?.kind === "execute_tasks") this.core.accept(p.tasks);
+        return {};
+      },
+      "event.results_ack": (s: MessageState) => {
+        const p = this.payloadOf(s.message);
+        if (p?.kind === "results_ack") this.core.acknowledge(p.acks);
+        return {};
+      },
+    };
+  }
+
+  protected override fastRoutes(): string[] {
+    return ["event.execute_tasks", "event.results_ack"];
+  }
+
+  /** Stops taking work, lets running tasks finish and their outcomes land (within `timeoutMs`), then leaves. */
+  async shutdown(timeoutMs = 10_000): Promise<boolean> {
+    const drained = await this.core.drain(timeoutMs);
+    await this.cleanup();
+    return drained;
+  }
+
+  override async cleanup(): Promise<void> {
+    this.core.stop();
+    await super.cleanup();
+  }
+}

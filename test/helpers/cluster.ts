@@ -1,0 +1,154 @@
+import type { Task } from "../../src/index.js";
+import {
+  type A2AMessage,
+  A2ARouter,
+  CoordinatorAgent,
+  DistributorAgent,
+  type RedisConfig,
+  type TaskHandler,
+  type Timing,
+  WorkerAgent,
+} from "../../src/index.js";
+
+/** Fast timing for tests: dead after 400 ms of silence instead of 3 s. */
+export const FAST: Timing = {
+  heartbeatIntervalMs: 100,
+  heartbeatTimeoutMs: 400,
+  monitorIntervalMs: 100,
+  leaseTtlMs: 600,
+};
+
+/**
+ * An in-process router that can lose messages: from agents marked frozen (as if SIGSTOPped:
+ * nothing they send arrives) or at random, for fault tests. Everything else is delivered.
+ */
+export class FaultyRouter extends A2ARouter {
+  readonly frozen = new Set<string>();
+  dropRate = 0;
+  faultDrops = 0;
+
+  override deliver(message: A2AMessage) {
+    if (
+      this.frozen.has(message.sender) ||
+      this.frozen.has(message.recipient) ||
+      Math.random() < this.dropRate
+    ) {
+      this.faultDrops++;
+      return { accepted: false as const, reason: "busy" as const, detail: "dropped by the fault injector" };
+    }
+    return super.deliver(message);
+  }
+}
+
+export type CommitRecord = { taskId: string; status: string; by: string };
+
+/** Coordinator + distributors + workers in one process on their own router, with a record of every commit. */
+export class TestCluster {
+  readonly router = new FaultyRouter();
+  readonly commits: CommitRecord[] = [];
+  readonly stale: Array<{ taskId: string; worker: string }> = [];
+  coordinator!: CoordinatorAgent;
+  readonly distributors = new Map<string, DistributorAgent>();
+  readonly workers = new Map<string, WorkerAgent>();
+  private readonly run = Math.random().toString(36).slice(2, 7);
+
+  constructor(
+    readonly redis: RedisConfig,
+    readonly options: {
+      handlers?: Record<string, TaskHandler<Task>>;
+      concurrency?: number;
+      timing?: Timing;
+    } = {},
+  ) {}
+
+  id(name: string): string {
+    return `${name}-${this.run}`;
+  }
+
+  private get timing(): Timing {
+    return this.options.timing ?? FAST;
+  }
+
+  async startCoordinator(): Promise<CoordinatorAgent> {
+    this.coordinator = new CoordinatorAgent({
+      agentId: this.id("coordinator"),
+      redis: this.redis,
+      a2a: { router: this.router },
+      timing: this.timing,
+      retry: { default: { maxRetries: 2, backoffMs: 20 } },
+      placementTimeoutMs: 20_000,
+    });
+    await this.coordinator.initialize();
+    return this.coordinator;
+  }
+
+  async startDistributor(name: string): Promise<DistributorAgent> {
+    const d = new DistributorAgent({
+      agentId: this.id(name),
+      coordinatorId: this.coordinator.agentId,
+      redis: this.redis,
+      a2a: { router: this.router },
+      timing: this.timing,
+      taskTimeoutMs: 10_000,
+      events: {
+        committed: (task) => this.commits.push({ taskId: task.task_id, status: task.status, by: d.agentId }),
+        staleResult: (outcome, worker) => this.stale.push({ taskId: outcome.task_id, worker }),
+      },
+    });
+    await d.initialize();
+    this.distributors.set(name, d);
+    return d;
+  }
+
+  async startWorker(name: string, distributor: string): Promise<WorkerAgent> {
+    const w = new WorkerAgent({
+      agentId: this.id(name),
+      distributorId: this.id(distributor),
+      a2a: { router: this.router },
+      timing: this.timing,
+      concurrency: this.options.concurrency ?? 8,
+      ...(this.options.handlers ? { handlers: this.options.handlers } : {}),
+    });
+    await w.initialize();
+    this.workers.set(name, w);
+    return w;
+  }
+
+  /** Waits until every distributor holds its lease and knows its workers. */
+  async ready(timeoutMs = 5000): Promise<void> {
+    const deadline = performance.now() + timeoutMs;
+    while (performance.now() < deadline) {
+      const ok = [...this.distributors.values()].every(
+        (d) => d.core.lease.owns && d.core.registry.alive().length > 0,
+      );
+      const known = [...this.distributors.values()].every(
+        (d) => this.coordinator.core.directory.get(d.agentId)?.capacity,
+      );
+      if (ok && known) return;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    throw new Error("cluster did not become ready");
+  }
+
+  /** A crash: timers stop and the agent leaves the router, nothing is handed back, no lease released. */
+  async crash(agent: WorkerAgent | DistributorAgent): Promise<void> {
+    (agent as unknown as { stopTimers(): void }).stopTimers();
+    if (agent instanceof DistributorAgent) await agent.core.stop(false);
+    else agent.core.stop();
+    await agent.a2a.close();
+    if (agent instanceof DistributorAgent) await agent.store.disconnect();
+  }
+
+  async stop(): Promise<void> {
+    for (const w of this.workers.values()) await w.cleanup().catch(() => {});
+    for (const d of this.distributors.values()) await d.cleanup().catch(() => {});
+    await this.coordinator?.cleanup().catch(() => {});
+  }
+
+  /** Commits per task id. */
+  commitCounts(): Map<string, number> {
+    const counts = new Map<string, number>();
+    for (const c of this.commits) counts.set(c.taskId, (counts.get(c.taskId) ?? 0) + 1);
+    return counts;
+  }
+}

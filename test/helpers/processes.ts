@@ -1,0 +1,117 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
+
+export const TRIAD_BIN = fileURLToPath(new URL("../../bin/triad", import.meta.url));
+
+/**
+ * One `bin/triad` process of a test: its output kept (bounded), lines awaited, signals sent
+ * to its pid (SIGTERM, SIGKILL, SIGSTOP, SIGCONT), its exit awaited.
+ */
+export class TriadProcess {
+  readonly child: ChildProcess;
+  private out = "";
+  private readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  private listeners: Array<() => void> = [];
+
+  constructor(args: string[], env: Record<string, string | undefined> = {}) {
+    this.child = spawn(process.execPath, [TRIAD_BIN, ...args], {
+      env: { ...process.env, ...env },
+      stdio: ["pipe", "pipe", "pipe"],
+    });
+    const keep = (d: Buffer) => {
+      this.out = (this.out + d.toString()).slice(-200_000);
+      for (const l of this.listeners) l();
+    };
+    this.child.stdout?.on("data", keep);
+    this.child.stderr?.on("data", keep);
+    this.exited = new Promise((resolve) =>
+      this.child.once("exit", (code, signal) => resolve({ code, signal })),
+    );
+  }
+
+  get pid(): number {
+    return this.child.pid!;
+  }
+
+  get output(): string {
+    return this.out;
+  }
+
+  get running(): boolean {
+    return this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  /** Resolves with the first match of `pattern` in the output; rejects on timeout or exit. */
+  waitFor(pattern: RegExp, timeoutMs = 20_000): Promise<RegExpMatchArray> {
+    return new Promise((resolve, reject) => {
+      const check = () => {
+        const m = this.out.match(pattern);
+        if (m) {
+          done();
+          resolve(m);
+        } else if (!this.running) {
+          done();
+          reject(new Error(`process exited before ${pattern} appeared:\n${this.out.slice(-3000)}`));
+        }
+      };
+      const timer = setTimeout(() => {
+        done();
+        reject(
+          new Error(`timed out after ${timeoutMs} ms waiting for ${pattern}:\n${this.out.slice(-3000)}`),
+        );
+      }, timeoutMs);
+      const done = () => {
+        clearTimeout(timer);
+        this.listeners = this.listeners.filter((l) => l !== check);
+      };
+      this.listeners.push(check);
+      this.child.once("exit", check);
+      check();
+    });
+  }
+
+  signal(sig: NodeJS.Signals): void {
+    if (this.running) this.child.kill(sig);
+  }
+
+  exit(timeoutMs = 20_000): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+    return Promise.race([
+      this.exited,
+      new Promise<never>((_, reject) =>
+        setTimeout(
+          () => reject(new Error(`process did not exit within ${timeoutMs} ms:\n${this.out.slice(-3000)}`)),
+          timeoutMs,
+        ),
+      ),
+    ]);
+  }
+
+  /** SIGKILL if still running; for afterEach/afterAll. */
+  async kill(): Promise<void> {
+    if (!this.running) return;
+    this.child.kill("SIGCONT");
+    this.child.kill("SIGKILL");
+    await this.exited;
+  }
+}
+
+/** Runs `bin/triad` to completion and gives its exit code and output. */
+export async function runTriad(
+  args: string[],
+  options: { env?: Record<string, string | undefined>; input?: string; timeoutMs?: number } = {},
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, [TRIAD_BIN, ...args], { env: { ...process.env, ...options.env } });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (d: Buffer) => {
+    stdout += d.toString();
+  });
+  child.stderr.on("data", (d: Buffer) => {
+    stderr += d.toString();
+  });
+  child.stdin.end(options.input ?? "");
+  const timer = setTimeout(() => child.kill("SIGKILL"), options.timeoutMs ?? 60_000);
+  const code = await new Promise<number | null>((resolve) => child.once("exit", (c) => resolve(c)));
+  clearTimeout(timer);
+  return { code, stdout, stderr };
+}

@@ -1,0 +1,193 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { Task } from "../../../src/index.js";
+import { type TestCluster as Cluster, TestCluster } from "../../helpers/cluster.js";
+import { testEngines } from "../../helpers/engines.js";
+
+/** The whole task life cycle through the three tiers, in one process, on both store engines. */
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe.each(testEngines("agents"))("agents on $name", (engine) => {
+  let cluster: Cluster | undefined;
+  beforeAll(() => engine.setup());
+  afterEach(async () => {
+    await cluster?.stop();
+    cluster = undefined;
+  });
+  afterAll(() => engine.teardown());
+
+  it("runs the seed's integration example as written", async () => {
+    const { main } = await import("../../../examples/integration.js");
+    const url = engine.config().url!;
+    const { result, committed } = await main(url);
+    expect(result).toMatchObject({ task_id: "task-1", status: "completed", result: { result: 0 } });
+    expect(committed).toMatchObject({ task_id: "task-1", status: "completed", result: { result: 0 } });
+  });
+
+  it("1,000 tasks through 2 distributors and 8 workers: every result right", async () => {
+    cluster = new TestCluster(engine.config());
+    await cluster.startCoordinator();
+    for (const d of ["d1", "d2"]) {
+      await cluster.startDistributor(d);
+      for (let i = 0; i < 4; i++) await cluster.startWorker(`${d}-w${i}`, d);
+    }
+    await cluster.ready();
+    const c = cluster.coordinator;
+    const tasks = Array.from({ length: 1000 }, (_, i) => {
+      const values = [i, i + 1, i * 2];
+      return new Task({
+        taskId: cluster!.id(`t${i}`),
+        taskType: "compute",
+        payload: { operation: "sum", values },
+      });
+    });
+    expect(await Promise.all(tasks.map((t) => c.submitTask(t)))).toEqual(tasks.map(() => true));
+    const done = await Promise.all(tasks.map((t) => c.waitForTask(t.taskId, 30_000)));
+    done.forEach((d, i) => {
+      expect(d).toMatchObject({ status: "completed", result: { result: i + (i + 1) + i * 2 } });
+    });
+    expect(cluster.commits.length).toBe(1000);
+    expect(new Set(cluster.commits.map((x) => x.by)).size).toBe(2);
+    const byWorker = new Set(done.map((d) => d?.assigned_to));
+    expect(byWorker.size).toBeGreaterThanOrEqual(6);
+  });
+
+  it("a worker that dies mid-task: every task completes, each committed exactly once", async () => {
+    cluster = new TestCluster(engine.config(), { concurrency: 4 });
+    await cluster.startCoordinator();
+    await cluster.startDistributor("d1");
+    const doomed = await cluster.startWorker("w-doomed", "d1");
+    await cluster.startWorker("w-ok", "d1");
+    await cluster.ready();
+    const ids = Array.from({ length: 40 }, (_, i) => cluster!.id(`t${i}`));
+    for (const id of ids)
+      await cluster.coordinator.submitTask({ task_id: id, task_type: "sleep", payload: { ms: 150 } });
+    await sleep(200);
+    expect(doomed.core.load).toBeGreaterThan(0); // it dies with work in hand
+    await cluster.crash(doomed);
+    const done = await Promise.all(ids.map((id) => cluster!.coordinator.waitForTask(id, 20_000)));
+    expect(done.every((d) => d?.status === "completed")).toBe(true);
+    const counts = cluster.commitCounts();
+    expect(ids.map((id) => counts.get(id))).toEqual(ids.map(() => 1));
+    expect(cluster.distributors.get("d1")!.core.stats.reassigned).toBeGreaterThan(0);
+  });
+
+  it("a frozen worker whose lease expired comes back: its result is refused, the reassigned attempt's stands", async () => {
+    cluster = new TestCluster(engine.config(), {
+      handlers: {
+        tagged: async (_task, ctx) => {
+          await sleep(300);
+          return { by: ctx.attempt };
+        },
+      },
+    });
+    await cluster.startCoordinator();
+    await cluster.startDistributor("d1");
+    const frozen = await cluster.startWorker("w-frozen", "d1");
+    await cluster.ready();
+    const id = cluster.id("frozen-task");
+    await cluster.coordinator.submitTask({ task_id: id, task_type: "tagged", payload: {} });
+    await sleep(100);
+    expect(frozen.core.load).toBe(1);
+    cluster.router.frozen.add(frozen.agentId); // nothing it sends arrives: its heartbeats stop
+    await cluster.startWorker("w-fresh", "d1");
+    const done = await cluster.coordinator.waitForTask(id, 10_000);
+    expect(done).toMatchObject({
+      status: "completed",
+      assigned_to: cluster.id("w-fresh"),
+      result: { by: 2 },
+    });
+    cluster.router.frozen.delete(frozen.agentId); // it wakes up and delivers its late result
+    const deadline = performance.now() + 5000;
+    while (cluster.stale.length === 0 && performance.now() < deadline) await sleep(50);
+    // Refused (maybe more than once: the worker re-sends until acknowledged), never committed.
+    expect(cluster.stale.length).toBeGreaterThan(0);
+    expect(cluster.stale.every((s) => s.taskId === id && s.worker === frozen.agentId)).toBe(true);
+    expect(cluster.commitCounts().get(id)).toBe(1);
+    expect(await cluster.coordinator.ledger.get(id)).toMatchObject({ task: { result: { by: 2 } } });
+  });
+
+  it("a distributor that dies: the coordinator moves its tasks to another", async () => {
+    cluster = new TestCluster(engine.config(), { concurrency: 2 });
+    await cluster.startCoordinator();
+    const d1 = await cluster.startDistributor("d1");
+    await cluster.startWorker("d1-w", "d1");
+    await cluster.startDistributor("d2");
+    await cluster.startWorker("d2-w", "d2");
+    await cluster.ready();
+    const ids = Array.from({ length: 30 }, (_, i) => cluster!.id(`t${i}`));
+    for (const id of ids)
+      await cluster.coordinator.assignTaskToDistributor(
+        { task_id: id, task_type: "sleep", payload: { ms: 50 } },
+        d1.agentId,
+      );
+    await sleep(80);
+    await cluster.crash(d1);
+    const done = await Promise.all(ids.map((id) => cluster!.coordinator.waitForTask(id, 20_000)));
+    expect(done.every((d) => d?.status === "completed")).toBe(true);
+    const counts = cluster.commitCounts();
+    expect(ids.every((id) => (counts.get(id) ?? 0) <= 1)).toBe(true);
+    expect(cluster.coordinator.core.stats.distributorsDead).toBe(1);
+    expect(cluster.coordinator.core.stats.reassigned).toBeGreaterThan(0);
+    expect(cluster.commits.filter((x) => x.by === cluster!.id("d2")).length).toBeGreaterThan(0);
+  });
+
+  it("a distributor that restarts with the same id picks up where it was", async () => {
+    cluster = new TestCluster(engine.config(), { concurrency: 2 });
+    await cluster.startCoordinator();
+    const first = await cluster.startDistributor("d1");
+    await cluster.startWorker("w1", "d1");
+    await cluster.ready();
+    const ids = Array.from({ length: 20 }, (_, i) => cluster!.id(`t${i}`));
+    for (const id of ids)
+      await cluster.coordinator.submitTask({ task_id: id, task_type: "sleep", payload: { ms: 50 } });
+    await sleep(120);
+    await cluster.crash(first);
+    const second = await cluster.startDistributor("d1");
+    expect(second.core.lease.owns).toBe(false); // the old run's lease is still live
+    const done = await Promise.all(ids.map((id) => cluster!.coordinator.waitForTask(id, 20_000)));
+    expect(done.every((d) => d?.status === "completed")).toBe(true);
+    expect(second.core.lease.owns).toBe(true);
+    const counts = cluster.commitCounts();
+    expect(ids.every((id) => counts.get(id) === 1)).toBe(true);
+  });
+
+  it("an unknown task type, a handler that throws, hangs, or returns non-JSON fail that task, never the worker", async () => {
+    cluster = new TestCluster(engine.config(), {
+      handlers: {
+        throws: () => {
+          throw new Error("handler bug");
+        },
+        hangs: () => new Promise(() => {}),
+        not_json: () => ({ n: 10n }) as never,
+      },
+    });
+    await cluster.startCoordinator();
+    const d = await cluster.startDistributor("d1");
+    (d.core as unknown as { o: { taskTimeoutMs: number } }).o.taskTimeoutMs = 300;
+    await cluster.startWorker("w1", "d1");
+    await cluster.ready();
+    const cases = {
+      nope: "unknown task type",
+      throws: "handler bug",
+      hangs: "timed out after 300 ms",
+      not_json: "not JSON",
+    };
+    for (const type of Object.keys(cases)) {
+      await cluster.coordinator.submitTask({ task_id: cluster.id(type), task_type: type, payload: {} });
+    }
+    for (const [type, message] of Object.entries(cases)) {
+      const done = await cluster.coordinator.waitForTask(cluster.id(type), 10_000);
+      expect(done).toMatchObject({ status: "failed", attempts: 3 });
+      expect(done?.error).toContain(message);
+    }
+    await cluster.coordinator.submitTask({
+      task_id: cluster.id("after"),
+      task_type: "echo",
+      payload: { ok: true },
+    });
+    expect(await cluster.coordinator.waitForTask(cluster.id("after"), 5000)).toMatchObject({
+      result: { ok: true },
+    });
+  });
+});
