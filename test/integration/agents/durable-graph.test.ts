@@ -18,7 +18,7 @@ function threeSteps(sideEffects: Record<string, number>) {
     n: Annotation<number>,
   });
   const step =
-    (name: string, work: () => Promise<void> = async () => {}) =>
+    (name: string, work: () => Promise<unknown> = async () => {}) =>
     async (s: typeof State.State) => {
       await work();
       sideEffects[name] = (sideEffects[name] ?? 0) + 1;
