@@ -10,7 +10,7 @@ import { TriadError } from "../errors.js";
  *   1e+21; NaN and the infinities are not JSON and are refused.
  * - Strings as ECMAScript JSON.stringify quotes them (RFC 8785 section 3.2.2.2 is defined by that
  *   very algorithm): the short escapes, other controls as \u00XX, lone surrogates as \uDXXX,
- *   everything else literal. The native routine is both exact and the fastest way to do it.
+ *   everything else literal. A string with none of those is written between quotes as it is.
  *
  * The input must already be plain JSON (see `jsonProblem`): a value JSON.stringify would drop or
  * rewrite (undefined, a Date) is refused, never silently signed as something else.
@@ -18,7 +18,7 @@ import { TriadError } from "../errors.js";
 export function canonicalJson(value: unknown): string {
   switch (typeof value) {
     case "string":
-      return JSON.stringify(value);
+      return quote(value);
     case "number":
       if (!Number.isFinite(value)) throw notCanonical(`${value} is not a finite number`);
       return String(value);
@@ -57,9 +57,30 @@ function canonicalObject(obj: Record<string, unknown>, omit?: string): string {
     if (key === omit) continue;
     if (!first) out += ",";
     first = false;
-    out += `${JSON.stringify(key)}:${canonicalJson(obj[key])}`;
+    out += memberPrefix(key) + canonicalJson(obj[key]);
   }
   return `${out}}`;
+}
+
+// Nothing in such a string needs escaping: no quote, backslash, control character or surrogate
+// (a surrogate pair is fine too, but JSON.stringify tells a pair from a lone half; let it).
+const VERBATIM = /^[\u0020\u0021\u0023-\u005b\u005d-\ud7ff\ue000-\uffff]*$/;
+
+function quote(text: string): string {
+  return VERBATIM.test(text) ? `"${text}"` : JSON.stringify(text);
+}
+
+// Member names repeat across messages ("metadata", "request_id", ...): quote each once. Only
+// short names are kept, and only so many, since names come from the outside too.
+const prefixes = new Map<string, string>();
+
+function memberPrefix(key: string): string {
+  let prefix = prefixes.get(key);
+  if (prefix === undefined) {
+    prefix = `${quote(key)}:`;
+    if (key.length <= 64 && prefixes.size < 4096) prefixes.set(key, prefix);
+  }
+  return prefix;
 }
 
 function notCanonical(why: string): TriadError {

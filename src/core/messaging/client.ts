@@ -160,10 +160,15 @@ export class A2AClient implements RouterEndpoint {
    * ERR_A2A_QUEUE_FULL, ERR_A2A_TOO_LARGE or ERR_A2A_CLOSED.
    */
   async send(message: A2AMessage, options: { timeoutMs?: number } = {}): Promise<void> {
-    if (this.closed) throw new TriadError("ERR_A2A_CLOSED", `A2A client ${this.agentId} is closed`);
     const shape = checkMessageShape(message);
     if (!shape.ok) throw invalidMessage(shape.problem);
-    const timeoutMs = Math.min(options.timeoutMs ?? this.config.sendTimeoutMs, this.config.sendTimeoutMs);
+    return this.deliver(message, options.timeoutMs);
+  }
+
+  // send() without the shape check, for messages createMessage just built.
+  private async deliver(message: A2AMessage, requestedTimeoutMs?: number): Promise<void> {
+    if (this.closed) throw new TriadError("ERR_A2A_CLOSED", `A2A client ${this.agentId} is closed`);
+    const timeoutMs = Math.min(requestedTimeoutMs ?? this.config.sendTimeoutMs, this.config.sendTimeoutMs);
     if (this.http.hasPeer(message.recipient)) await this.http.send(message, timeoutMs);
     else await this.sendInProcess(message, timeoutMs);
     this.sent += 1;
@@ -181,7 +186,7 @@ export class A2AClient implements RouterEndpoint {
     const request = this.createMessage(recipient, payload, MessageType.REQUEST);
     const requestId = request.metadata.request_id;
     const response = this.pending.open(requestId, recipient, timeoutMs);
-    this.send(request, { timeoutMs }).catch((err: Error) => this.pending.fail(requestId, err));
+    this.deliver(request, timeoutMs).catch((err: Error) => this.pending.fail(requestId, err));
     return response;
   }
 
@@ -294,7 +299,7 @@ export class A2AClient implements RouterEndpoint {
     parentRequestId: string | null = null,
   ): Promise<A2AMessage> {
     const message = this.createMessage(recipient, payload, type, parentRequestId);
-    await this.send(message);
+    await this.deliver(message);
     return message;
   }
 

@@ -73,12 +73,11 @@ export class MessageGate {
         message,
       );
     }
-    const { request_id: requestId } = message.metadata;
-    if (replayCache.has(message.sender, requestId)) return { kind: "duplicate", message };
-    if (replayCache.beyondHorizon(message.sender, timestampMs)) {
+    const seen = replayCache.admit(message.sender, message.metadata.request_id, timestampMs);
+    if (seen === "duplicate") return { kind: "duplicate", message };
+    if (seen === "stale") {
       return reject("stale", "older than the replay cache can vouch for (it is under pressure)", message);
     }
-    replayCache.remember(message.sender, requestId, timestampMs);
     return { kind: "accept", message, keyId };
   }
 }

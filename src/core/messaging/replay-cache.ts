@@ -1,6 +1,3 @@
-/** Entries of one accepted message: when it may be forgotten, and the timestamp it carried. */
-type Entry = { expiresAt: number; timestampMs: number };
-
 export type ReplayCacheOptions = {
   /** Most request ids remembered at once. */
   capacity: number;
@@ -25,7 +22,15 @@ export type ReplayCacheOptions = {
  * load the window in which late messages are accepted shrinks; replays never get through.
  */
 export class ReplayCache {
-  private readonly entries = new Map<string, Entry>();
+  // A ring of accepted ids in arrival order (which is expiry order: one TTL for all), and an
+  // index from id to its slot. Both O(1) per message; a Map's own iteration order would do
+  // the same job but slows down as deletions pile up at its front.
+  private readonly keys: (string | undefined)[];
+  private readonly expiresAt: Float64Array;
+  private readonly stamps: Float64Array;
+  private readonly slots = new Map<string, number>();
+  private head = 0;
+  private count = 0;
   private readonly horizons = new Map<string, number>();
   private sharedHorizon = Number.NEGATIVE_INFINITY;
   private readonly capacity: number;
@@ -38,16 +43,19 @@ export class ReplayCache {
     this.ttlMs = options.ttlMs;
     this.maxSenders = options.maxSenders ?? 10_000;
     this.now = options.now ?? (() => performance.now());
+    this.keys = new Array<string | undefined>(this.capacity);
+    this.expiresAt = new Float64Array(this.capacity);
+    this.stamps = new Float64Array(this.capacity);
   }
 
   get size(): number {
-    return this.entries.size;
+    return this.slots.size;
   }
 
   /** True when this sender's request id was accepted and is still remembered. */
   has(sender: string, requestId: string): boolean {
-    const entry = this.entries.get(key(sender, requestId));
-    return entry !== undefined && entry.expiresAt > this.now();
+    const slot = this.slots.get(key(sender, requestId));
+    return slot !== undefined && (this.expiresAt[slot] as number) > this.now();
   }
 
   /** True when a message with this timestamp is older than what the cache can still vouch for. */
@@ -56,31 +64,49 @@ export class ReplayCache {
     return timestampMs <= horizon || timestampMs <= this.sharedHorizon;
   }
 
-  remember(sender: string, requestId: string, timestampMs: number): void {
-    const now = this.now();
-    this.expire(now);
-    while (this.entries.size >= this.capacity) this.evictOldest();
+  /**
+   * The one call of the receiving path: "duplicate" when the id is remembered, "stale" when the
+   * message is past its sender's horizon, else "new", and the id is remembered from now on.
+   */
+  admit(sender: string, requestId: string, timestampMs: number): "new" | "duplicate" | "stale" {
     const k = key(sender, requestId);
-    // Re-inserting moves the id to the back, keeping the map in expiry order.
-    this.entries.delete(k);
-    this.entries.set(k, { expiresAt: now + this.ttlMs, timestampMs });
+    const now = this.now();
+    const slot = this.slots.get(k);
+    if (slot !== undefined && (this.expiresAt[slot] as number) > now) return "duplicate";
+    if (this.beyondHorizon(sender, timestampMs)) return "stale";
+    this.store(k, now, timestampMs);
+    return "new";
   }
 
-  /** Drops ids past their time. Insertion order is expiry order (one TTL for all), so it stops early. */
-  private expire(now: number): void {
-    for (const [k, entry] of this.entries) {
-      if (entry.expiresAt > now) return;
-      this.entries.delete(k);
-    }
+  remember(sender: string, requestId: string, timestampMs: number): void {
+    this.store(key(sender, requestId), this.now(), timestampMs);
   }
 
-  private evictOldest(): void {
-    const oldest = this.entries.entries().next().value;
-    if (oldest === undefined) return;
-    const [k, entry] = oldest;
-    this.entries.delete(k);
-    const sender = senderOf(k);
-    const horizon = Math.max(this.horizons.get(sender) ?? Number.NEGATIVE_INFINITY, entry.timestampMs);
+  private store(k: string, now: number, timestampMs: number): void {
+    while (this.count > 0 && (this.expiresAt[this.head] as number) <= now) this.dropOldest(false);
+    if (this.count === this.capacity) this.dropOldest(true);
+    const slot = (this.head + this.count) % this.capacity;
+    this.keys[slot] = k;
+    this.expiresAt[slot] = now + this.ttlMs;
+    this.stamps[slot] = timestampMs;
+    this.slots.set(k, slot);
+    this.count += 1;
+  }
+
+  /** Forgets the oldest id; `early` when its time was not up, which raises its sender's horizon. */
+  private dropOldest(early: boolean): void {
+    const slot = this.head;
+    const k = this.keys[slot] as string;
+    this.keys[slot] = undefined;
+    this.head = (this.head + 1) % this.capacity;
+    this.count -= 1;
+    // An id remembered again after it expired has a newer slot; leave that one be.
+    if (this.slots.get(k) === slot) this.slots.delete(k);
+    if (early) this.raiseHorizon(senderOf(k), this.stamps[slot] as number);
+  }
+
+  private raiseHorizon(sender: string, timestampMs: number): void {
+    const horizon = Math.max(this.horizons.get(sender) ?? Number.NEGATIVE_INFINITY, timestampMs);
     this.horizons.delete(sender);
     this.horizons.set(sender, horizon);
     if (this.horizons.size > this.maxSenders) {

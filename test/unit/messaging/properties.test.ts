@@ -126,6 +126,10 @@ describe("properties of handleMessage", () => {
 });
 
 describe("properties of canonicalJson", () => {
+  it("keeps a member named __proto__ as a member (fast-check found this one)", () => {
+    expect(canonicalJson(JSON.parse('{"b":1,"__proto__":false}'))).toBe('{"__proto__":false,"b":1}');
+  });
+
   it("is a fixed point through JSON.parse and ignores member order", () => {
     fc.assert(
       fc.property(json, (value) => {
@@ -143,6 +147,27 @@ function reversed(value: JsonValue): JsonValue {
   if (Array.isArray(value)) return value.map(reversed);
   if (value === null || typeof value !== "object") return value;
   const out: Record<string, JsonValue> = {};
-  for (const key of Object.keys(value).reverse()) out[key] = reversed(value[key] as JsonValue);
+  // defineProperty, not assignment: a member named "__proto__" must stay a member.
+  for (const key of Object.keys(value).reverse()) {
+    Object.defineProperty(out, key, {
+      value: reversed(value[key] as JsonValue),
+      enumerable: true,
+      writable: true,
+    });
+  }
   return out;
 }
+
+describe("properties of canonical strings", () => {
+  it("quotes every string exactly as JSON.stringify does, lone surrogates and controls included", () => {
+    const codeUnit = fc.integer({ min: 0, max: 0xffff }).map((c) => String.fromCharCode(c));
+    const text = fc.oneof(fc.string({ unit: codeUnit }), fc.string({ unit: "binary" }), fc.string());
+    fc.assert(
+      fc.property(text, (s) => {
+        expect(canonicalJson(s)).toBe(JSON.stringify(s));
+        expect(canonicalJson({ [s]: s })).toBe(`{${JSON.stringify(s)}:${JSON.stringify(s)}}`);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+});

@@ -60,4 +60,25 @@ describe("ReplayCache", () => {
     expect(cache.beyondHorizon("z", 11)).toBe(false);
     expect(cache.beyondHorizon("c", 30)).toBe(true);
   });
+
+  it("admit says new once, then duplicate, and stale past a horizon", () => {
+    const { cache } = cacheWithClock(1, 1_000_000);
+    expect(cache.admit("a", id(1), 100)).toBe("new");
+    expect(cache.admit("a", id(1), 100)).toBe("duplicate");
+    expect(cache.admit("a", id(2), 200)).toBe("new"); // evicts id(1): horizon of a is 100
+    expect(cache.admit("a", id(1), 100)).toBe("stale");
+    expect(cache.admit("a", id(3), 150)).toBe("new");
+  });
+
+  it("under long churn stays within capacity and takes every fresh id as new", () => {
+    const { cache, clock } = cacheWithClock(1000, 50);
+    const outcomes = { new: 0, duplicate: 0, stale: 0 };
+    for (let i = 0; i < 50_000; i++) {
+      clock.t = i / 100; // expiry and eviction both happen along the way
+      outcomes[cache.admit(`s${i % 3}`, id(i), i)] += 1;
+    }
+    expect(outcomes).toEqual({ new: 50_000, duplicate: 0, stale: 0 });
+    expect(cache.size).toBeLessThanOrEqual(1000);
+    expect(cache.admit("s0", id(49_998), 0)).toBe("duplicate");
+  });
 });

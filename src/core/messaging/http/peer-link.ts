@@ -42,7 +42,11 @@ const MIN_BATCH_BYTES = 16 * 1024;
  * its own deadline.
  */
 export class PeerLink {
+  // FIFO as an array and a head index: taking a batch off the front must not move the rest.
   private queue: Outgoing[] = [];
+  private head = 0;
+  /** No queued message is due before this (performance.now()); scanning for overdue ones waits till then. */
+  private nextDeadline = Number.POSITIVE_INFINITY;
   private inFlight = 0;
   private flushScheduled = false;
   private retryTimer: NodeJS.Timeout | null = null;
@@ -58,11 +62,11 @@ export class PeerLink {
   }
 
   get queued(): number {
-    return this.queue.length;
+    return this.queue.length - this.head;
   }
 
   get idle(): boolean {
-    return this.queue.length === 0 && this.inFlight === 0;
+    return this.queued === 0 && this.inFlight === 0;
   }
 
   /** Resolves when the peer accepted the message (202), rejects with a TriadError otherwise. */
@@ -79,7 +83,7 @@ export class PeerLink {
         ),
       );
     }
-    if (this.queue.length >= maxQueued) {
+    if (this.queued >= maxQueued) {
       return Promise.reject(
         new TriadError("ERR_A2A_QUEUE_FULL", `${maxQueued} messages already wait for ${endpoint.origin}`),
       );
@@ -89,6 +93,7 @@ export class PeerLink {
       const deadline = performance.now() + timeoutMs;
       this.queue.push({ requestId, recipient: message.recipient, json, bytes, deadline, resolve, reject });
       this.options.stats.queued += 1;
+      if (deadline < this.nextDeadline) this.nextDeadline = deadline;
       this.schedule();
     });
   }
@@ -98,7 +103,7 @@ export class PeerLink {
     this.closed = true;
     if (this.retryTimer !== null) clearTimeout(this.retryTimer);
     this.retryTimer = null;
-    for (const item of this.dequeue(this.queue.length)) item.reject(closedError());
+    for (const item of this.dequeue(this.queued)) item.reject(closedError());
   }
 
   private schedule(): void {
@@ -115,7 +120,7 @@ export class PeerLink {
   private flush(): void {
     if (this.closed) return;
     this.giveUpOverdue();
-    while (this.inFlight < this.options.maxInFlight && this.queue.length > 0 && this.retryTimer === null) {
+    while (this.inFlight < this.options.maxInFlight && this.queued > 0 && this.retryTimer === null) {
       void this.post(this.takeBatch());
     }
   }
@@ -123,10 +128,11 @@ export class PeerLink {
   private takeBatch(): Outgoing[] {
     let count = 0;
     let bytes = 2;
-    for (const item of this.queue) {
-      if (count === this.batchMessages || (count > 0 && bytes + item.bytes + 1 > this.batchBytes)) break;
+    for (let i = this.head; i < this.queue.length; i++) {
+      const size = (this.queue[i] as Outgoing).bytes;
+      if (count === this.batchMessages || (count > 0 && bytes + size + 1 > this.batchBytes)) break;
       count += 1;
-      bytes += item.bytes + 1;
+      bytes += size + 1;
     }
     return this.dequeue(count);
   }
@@ -204,18 +210,24 @@ export class PeerLink {
       for (const item of batch) item.reject(closedError());
       return;
     }
-    this.queue.unshift(...batch);
+    // Failures are rare, so rebuilding the queue here is fine; the hot path never does.
+    this.queue = [...batch, ...this.queue.slice(this.head)];
+    this.head = 0;
     this.options.stats.queued += batch.length;
+    for (const item of batch) if (item.deadline < this.nextDeadline) this.nextDeadline = item.deadline;
     this.giveUpOverdue();
   }
 
   private giveUpOverdue(): void {
     const now = performance.now();
-    if (!this.queue.some((item) => item.deadline <= now)) return;
+    if (now < this.nextDeadline) return;
     const keep: Outgoing[] = [];
-    for (const item of this.queue) {
+    this.nextDeadline = Number.POSITIVE_INFINITY;
+    for (let i = this.head; i < this.queue.length; i++) {
+      const item = this.queue[i] as Outgoing;
       if (item.deadline > now) {
         keep.push(item);
+        if (item.deadline < this.nextDeadline) this.nextDeadline = item.deadline;
         continue;
       }
       this.options.stats.queued -= 1;
@@ -229,10 +241,19 @@ export class PeerLink {
       );
     }
     this.queue = keep;
+    this.head = 0;
   }
 
   private dequeue(count: number): Outgoing[] {
-    const taken = this.queue.splice(0, count);
+    const taken = this.queue.slice(this.head, this.head + count);
+    this.head += taken.length;
+    if (this.head === this.queue.length) {
+      this.queue = [];
+      this.head = 0;
+    } else if (this.head >= 1024 && this.head * 2 >= this.queue.length) {
+      this.queue = this.queue.slice(this.head);
+      this.head = 0;
+    }
     this.options.stats.queued -= taken.length;
     return taken;
   }
