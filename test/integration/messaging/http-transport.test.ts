@@ -48,6 +48,26 @@ describe("A2A over HTTP (POST /a2a)", () => {
     expect(await a.listen()).toEqual({ host, port, url });
   });
 
+  it("refuses to listen on a port in use with ERR_A2A_LISTEN", async () => {
+    const { port } = await agent("a").listen();
+    const { code } = await failure(agent("b", { agentPort: port }).listen());
+    expect(code).toBe("ERR_A2A_LISTEN");
+  });
+
+  it("close() stops listening, refuses what is still queued and frees the port", async () => {
+    const port = await freePort();
+    const down = agent("down", { agentPort: port });
+    const { url } = await down.listen();
+    await down.close();
+    const a = agent("a", { peers: { down: url } });
+    const queued = a.sendEvent("down", "x", {}).catch((e: unknown) => e);
+    await new Promise((r) => setTimeout(r, 50)); // refused connections: it waits in the queue
+    await a.close();
+    expect(isTriadError(await queued, "ERR_A2A_CLOSED")).toBe(true);
+    const again = agent("again", { agentPort: port });
+    expect((await again.listen()).port).toBe(port);
+  });
+
   it("carries a request and its response between two agents", async () => {
     const { a, b } = await pair();
     b.registerHandler(MessageType.REQUEST, (m) =>

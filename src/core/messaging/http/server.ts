@@ -31,7 +31,11 @@ export type A2AServer = { host: string; port: number; url: string; close(): Prom
  */
 export async function startA2AServer(options: A2AServerOptions): Promise<A2AServer> {
   const server = createServer((req, res) => {
-    void serve(options, req, res);
+    serve(options, req, res).catch(() => {
+      // Nothing in serve() should throw; if something does, this request fails, not the process.
+      if (!res.headersSent) res.writeHead(500).end();
+      else res.destroy();
+    });
   });
   // Idle keep-alive connections live longer than the client's idle sockets, so the client is
   // the one that closes them and never writes into a socket the server just dropped.
