@@ -1,7 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { TriadError } from "../errors.js";
 import type { JsonValue } from "../json.js";
-import { backoffDelay } from "./backoff.js";
 import { canonicalJsonWithout } from "./canonical-json.js";
 import { type A2AConfig, type ResolvedA2AConfig, resolveA2AConfig } from "./config.js";
 import { HttpTransport } from "./http/http-transport.js";
@@ -14,7 +13,13 @@ import { PendingRequests } from "./pending-requests.js";
 import { isPlainObject, jsonProblem } from "./plain-json.js";
 import type { A2AStats, HandlerErrorEvent, HttpStats, RejectionEvent } from "./rejections.js";
 import { ReplayCache } from "./replay-cache.js";
-import { type A2ARouter, type Delivery, defaultRouter, type RouterEndpoint } from "./router.js";
+import {
+  type A2ARouter,
+  type Delivery,
+  defaultRouter,
+  deliverInProcess,
+  type RouterEndpoint,
+} from "./router.js";
 import { formatTimestamp } from "./timestamp.js";
 import { type A2AMessage, MessageType } from "./types.js";
 
@@ -43,6 +48,8 @@ export class A2AClient implements RouterEndpoint {
     requestsServed: 0,
   };
   private readonly http: HttpTransport;
+  /** The listener, once listen() was called (one promise, so concurrent calls share one server). */
+  private listening: Promise<A2AServer> | null = null;
   private server: A2AServer | null = null;
   private sequence = 0;
   private sent = 0;
@@ -86,8 +93,15 @@ export class A2AClient implements RouterEndpoint {
       throw invalidMessage(`recipient must be a non-empty string of at most ${MAX_ID_LENGTH} characters`);
     }
     if (!MESSAGE_TYPES.has(messageType)) throw invalidMessage(`unknown message type ${String(messageType)}`);
-    if (parentRequestId !== null && (typeof parentRequestId !== "string" || parentRequestId.length === 0)) {
-      throw invalidMessage("parentRequestId must be a non-empty string or null");
+    if (
+      parentRequestId !== null &&
+      (typeof parentRequestId !== "string" ||
+        parentRequestId.length === 0 ||
+        parentRequestId.length > MAX_ID_LENGTH)
+    ) {
+      throw invalidMessage(
+        `parentRequestId must be null or a non-empty string of at most ${MAX_ID_LENGTH} characters`,
+      );
     }
     if (!isPlainObject(payload)) throw invalidMessage("payload must be a plain JSON object");
     const problem = jsonProblem(payload, "payload");
@@ -114,9 +128,10 @@ export class A2AClient implements RouterEndpoint {
 
   /** Hex HMAC-SHA256 (current key) of the message's canonical JSON without `signature` (seed: _sign_message). */
   sign(message: A2AMessage): string {
-    const problem = jsonProblem(message, "message");
-    if (problem !== null || !isPlainObject(message))
-      throw invalidMessage(problem ?? "message must be a plain object");
+    const problem = isPlainObject(message)
+      ? jsonProblem(message, "message")
+      : "message must be a plain object";
+    if (problem !== null) throw invalidMessage(problem);
     return this.keyring.sign(canonicalJsonWithout(message, "signature"));
   }
 
@@ -137,8 +152,9 @@ export class A2AClient implements RouterEndpoint {
   /** One handler per message type; a later registration replaces the earlier one. */
   registerHandler(messageType: MessageType, handler: MessageHandler): void {
     if (!MESSAGE_TYPES.has(messageType)) throw invalidMessage(`unknown message type ${String(messageType)}`);
-    if (typeof handler !== "function")
+    if (typeof handler !== "function") {
       throw new TriadError("ERR_INVALID_ARGUMENT", "a handler must be a function");
+    }
     this.inbox.handlers.set(messageType, handler);
   }
 
@@ -170,7 +186,7 @@ export class A2AClient implements RouterEndpoint {
     if (this.closed) throw new TriadError("ERR_A2A_CLOSED", `A2A client ${this.agentId} is closed`);
     const timeoutMs = Math.min(requestedTimeoutMs ?? this.config.sendTimeoutMs, this.config.sendTimeoutMs);
     if (this.http.hasPeer(message.recipient)) await this.http.send(message, timeoutMs);
-    else await this.sendInProcess(message, timeoutMs);
+    else await deliverInProcess(this.router, message, timeoutMs);
     this.sent += 1;
   }
 
@@ -218,7 +234,7 @@ export class A2AClient implements RouterEndpoint {
   /** Serves POST /a2a on host:agentPort (0: a free port); resolves with where it listens. Idempotent. */
   async listen(): Promise<{ host: string; port: number; url: string }> {
     if (this.closed) throw new TriadError("ERR_A2A_CLOSED", `A2A client ${this.agentId} is closed`);
-    this.server ??= await startA2AServer({
+    this.listening ??= startA2AServer({
       agentId: this.agentId,
       host: this.config.host,
       port: this.config.agentPort,
@@ -230,9 +246,13 @@ export class A2AClient implements RouterEndpoint {
       served: () => {
         this.httpStats.requestsServed += 1;
       },
+    }).catch((err: unknown) => {
+      this.listening = null; // a failed listen may be tried again (the port may free up)
+      throw err;
     });
-    const { host, port, url } = this.server;
-    return { host, port, url };
+    const server = await this.listening;
+    this.server = server;
+    return { host: server.host, port: server.port, url: server.url };
   }
 
   /** Base URL of this agent's listener once listen() resolved, else null. */
@@ -288,7 +308,8 @@ export class A2AClient implements RouterEndpoint {
     this.router?.unregisterAgent(this.agentId, this);
     this.pending.closeAll();
     this.http.close();
-    await this.server?.close();
+    const server = await this.listening?.catch(() => null);
+    await server?.close();
     this.server = null;
   }
 
@@ -301,37 +322,6 @@ export class A2AClient implements RouterEndpoint {
     const message = this.createMessage(recipient, payload, type, parentRequestId);
     await this.deliver(message);
     return message;
-  }
-
-  // The router answers at once; only "busy" is worth waiting out (the receiver's handlers drain).
-  private async sendInProcess(message: A2AMessage, timeoutMs: number): Promise<void> {
-    const deadline = performance.now() + timeoutMs;
-    for (let attempt = 1; ; attempt++) {
-      const delivery: Delivery = this.router
-        ? this.router.deliver(message)
-        : { accepted: false, reason: "no_route", detail: "no in-process router" };
-      if (delivery.accepted) return;
-      if (delivery.reason === "busy" && performance.now() < deadline) {
-        await new Promise((resolve) => setTimeout(resolve, backoffDelay(attempt)));
-        continue;
-      }
-      if (delivery.reason === "no_route") {
-        throw new TriadError(
-          "ERR_A2A_NO_ROUTE",
-          `no route to ${message.recipient}: not a known HTTP peer (setPeer) and ${delivery.detail}`,
-          { recipient: message.recipient },
-        );
-      }
-      throw new TriadError(
-        "ERR_A2A_REJECTED",
-        `${message.recipient} refused ${message.metadata.request_id}: ${delivery.reason} (${delivery.detail})`,
-        {
-          reason: delivery.reason,
-          detail: delivery.detail,
-          requestId: message.metadata.request_id,
-        },
-      );
-    }
   }
 }
 

@@ -1,3 +1,5 @@
+import { TriadError } from "../errors.js";
+import { backoffDelay } from "./backoff.js";
 import type { RejectionReason } from "./rejections.js";
 import type { A2AMessage } from "./types.js";
 
@@ -116,6 +118,42 @@ let shared: A2ARouter | undefined;
 export function defaultRouter(): A2ARouter {
   shared ??= new A2ARouter();
   return shared;
+}
+
+/**
+ * The in-process half of A2AClient.send(): resolves when the recipient accepted the message.
+ * The router answers at once; only "busy" is worth waiting out (the receiver's handlers drain),
+ * with backoff until `timeoutMs`. Rejects with ERR_A2A_NO_ROUTE or ERR_A2A_REJECTED.
+ */
+export async function deliverInProcess(
+  router: A2ARouter | null,
+  message: A2AMessage,
+  timeoutMs: number,
+): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  for (let attempt = 1; ; attempt++) {
+    const delivery: Delivery = router
+      ? router.deliver(message)
+      : { accepted: false, reason: "no_route", detail: "this client has no in-process router" };
+    if (delivery.accepted) return;
+    if (delivery.reason === "busy" && performance.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, backoffDelay(attempt)));
+      continue;
+    }
+    const { recipient, metadata } = message;
+    if (delivery.reason === "no_route") {
+      throw new TriadError(
+        "ERR_A2A_NO_ROUTE",
+        `no route to ${recipient}: not a known HTTP peer (setPeer) and ${delivery.detail}`,
+        { recipient },
+      );
+    }
+    throw new TriadError(
+      "ERR_A2A_REJECTED",
+      `${recipient} refused ${metadata.request_id}: ${delivery.reason} (${delivery.detail})`,
+      { reason: delivery.reason, detail: delivery.detail, requestId: metadata.request_id },
+    );
+  }
 }
 
 function recipientOf(message: unknown): string | null {

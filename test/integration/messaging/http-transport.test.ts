@@ -40,7 +40,8 @@ async function failure(work: Promise<unknown>): Promise<{ code: string; details:
 describe("A2A over HTTP (POST /a2a)", () => {
   it("listens on a free port when agentPort is 0 and reports it", async () => {
     const a = agent("a");
-    const { host, port, url } = await a.listen();
+    const [{ host, port, url }, second] = await Promise.all([a.listen(), a.listen()]);
+    expect(second.port).toBe(port); // concurrent calls share one server
     expect(host).toBe("127.0.0.1");
     expect(port).toBeGreaterThan(0);
     expect(url).toBe(`http://127.0.0.1:${port}`);
