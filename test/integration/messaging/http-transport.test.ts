@@ -42,6 +42,10 @@ describe("A2A over HTTP (POST /a2a)", () => {
     const a = agent("a");
     const [{ host, port, url }, second] = await Promise.all([a.listen(), a.listen()]);
     expect(second.port).toBe(port); // concurrent calls share one server
+    a.setPeer("self", url);
+    expect(a.peerUrl("self")).toBe(url);
+    expect(a.removePeer("self")).toBe(true);
+    expect(a.peerUrl("self")).toBeUndefined();
     expect(host).toBe("127.0.0.1");
     expect(port).toBeGreaterThan(0);
     expect(url).toBe(`http://127.0.0.1:${port}`);

@@ -19,7 +19,8 @@ export type HttpTransportOptions = {
  * endpoint, all over keep-alive agents (a connection per POST would cost more than the POST).
  */
 export class HttpTransport {
-  private readonly peers = new Map<string, URL>();
+  /** agent id -> its endpoint, and the URL as it was given (what peerUrl answers). */
+  private readonly peers = new Map<string, { endpoint: URL; given: string }>();
   private readonly links = new Map<string, PeerLink>();
   private readonly httpAgent: HttpAgent;
   private readonly httpsAgent: HttpsAgent;
@@ -33,7 +34,7 @@ export class HttpTransport {
 
   /** Routes messages for `agentId` to the A2A listener at `url` (its base URL, or the full .../a2a). */
   setPeer(agentId: string, url: string): void {
-    this.peers.set(agentId, endpointOf(agentId, url));
+    this.peers.set(agentId, { endpoint: endpointOf(agentId, url), given: url });
     this.dropUnusedLinks();
   }
 
@@ -43,8 +44,9 @@ export class HttpTransport {
     return removed;
   }
 
+  /** The URL given to setPeer for `agentId`, as given. */
   peerUrl(agentId: string): string | undefined {
-    return this.peers.get(agentId)?.href;
+    return this.peers.get(agentId)?.given;
   }
 
   hasPeer(agentId: string): boolean {
@@ -52,7 +54,7 @@ export class HttpTransport {
   }
 
   send(message: A2AMessage, timeoutMs: number): Promise<void> {
-    const endpoint = this.peers.get(message.recipient);
+    const endpoint = this.peers.get(message.recipient)?.endpoint;
     if (endpoint === undefined) {
       return Promise.reject(
         new TriadError("ERR_A2A_NO_ROUTE", `no HTTP peer known for ${message.recipient}`),
@@ -97,7 +99,7 @@ export class HttpTransport {
   // Peers come and go (a worker restarted on another port); links nobody points at and that
   // hold nothing are let go, so the map is bounded by the peers, not by their history.
   private dropUnusedLinks(): void {
-    const used = new Set([...this.peers.values()].map((u) => u.href));
+    const used = new Set([...this.peers.values()].map((p) => p.endpoint.href));
     for (const [href, link] of this.links) {
       if (!used.has(href) && link.idle) this.links.delete(href);
     }
