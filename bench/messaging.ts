@@ -7,7 +7,8 @@
 // The message is ~440 bytes on the wire, as in ARCHITECTURE.md's reference figures.
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { A2AClient, type A2AConfig, type JsonValue, MessageType } from "../src/index.js";
+import type { JsonValue } from "../src/core/json.js";
+import { A2AClient, type A2AConfig, MessageType } from "../src/core/messaging/index.js";
 
 const SECRET = "bench-secret-0123456789";
 const quick = process.argv.includes("--quick");
