@@ -15,9 +15,9 @@ function hincrby(db: MemoryKeyspace, key: string, field: string, by: number): nu
 }
 
 export const submitTasks = defineScript(import.meta.url, "submit-tasks-1.lua", (db, [open], args) => {
-  const [prefix, nowMs] = args as [string, string];
+  const [prefix, nowMs, dist] = args as [string, string, string];
   const out: number[] = [];
-  for (let i = 2; i < args.length; i += 6) {
+  for (let i = 3; i < args.length; i += 6) {
     const [id, type, payload, createdAt, maxRetries, backoffMs] = args.slice(i, i + 6) as string[];
     const rec = `${prefix}task:${id}`;
     if (db.exists(rec)) {
@@ -38,6 +38,10 @@ export const submitTasks = defineScript(import.meta.url, "submit-tasks-1.lua", (
       submitted_ms: nowMs,
     });
     db.sadd(open!, id!);
+    if (dist !== "") {
+      db.hset(rec, { distributor: dist });
+      db.sadd(`${prefix}dist:${dist}`, id!);
+    }
     out.push(1);
   }
   return out;
@@ -78,16 +82,19 @@ export const dispatchTasks = defineScript(import.meta.url, "dispatch-tasks-1.lua
 
 export const commitResults = defineScript(import.meta.url, "commit-results-1.lua", (db, [open], args) => {
   const [prefix, completedAt, nowMs, retentionMs] = args as [string, string, string, string];
-  const out: number[] = [];
+  const out: Array<[number] | [number, number, string, string, string]> = [];
   for (let i = 4; i < args.length; i += 4) {
     const [id, fence, outcome, value] = args.slice(i, i + 4) as [string, string, string, string];
     const rec = `${prefix}task:${id}`;
     const status = db.hget(rec, "status");
     const dist = db.hget(rec, "distributor");
     if (status !== "in_progress" || Number(db.hget(rec, "fence")) !== Number(fence)) {
-      out.push(0);
+      out.push([0]);
       continue;
     }
+    const attempts = Number(db.hget(rec, "attempts") ?? 0);
+    const worker = db.hget(rec, "assigned_to") ?? "";
+    const started = db.hget(rec, "started_at") ?? "";
     const end = (terminal: string, field: "result" | "error") => {
       db.hset(rec, {
         status: terminal,
@@ -101,22 +108,22 @@ export const commitResults = defineScript(import.meta.url, "commit-results-1.lua
     };
     if (outcome === "completed") {
       end("completed", "result");
-      out.push(1);
+      out.push([1, attempts, worker, started, ""]);
       continue;
     }
     const failures = hincrby(db, rec, "failures", 1);
     if (failures <= Number(db.hget(rec, "max_retries"))) {
-      const delay = Number(db.hget(rec, "backoff_ms")) * 2 ** (failures - 1);
+      const notBefore = Number(nowMs) + Number(db.hget(rec, "backoff_ms")) * 2 ** (failures - 1);
       db.hset(rec, {
         status: "pending",
         error: value,
         assigned_to: "",
-        not_before: String(Number(nowMs) + delay),
+        not_before: String(notBefore),
       });
-      out.push(2);
+      out.push([2, attempts, worker, started, String(notBefore)]);
     } else {
       end("failed", "error");
-      out.push(3);
+      out.push([3, attempts, worker, started, ""]);
     }
   }
   return out;

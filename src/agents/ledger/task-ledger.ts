@@ -48,6 +48,20 @@ export type AttemptOutcome = {
 };
 /** committed: terminal now; retry: failed, back to pending; stale: refused by the fence. */
 export type CommitVerdict = "completed" | "retry" | "failed" | "stale";
+/**
+ * What a commit changed, from the same atomic step, so that the committer knows the new record
+ * without reading it back: the attempt's number, worker and start, and when a retry may begin.
+ */
+export type CommitReceipt = {
+  verdict: CommitVerdict;
+  attempts: number;
+  assignedTo: string | null;
+  startedAt: string | null;
+  /** Epoch ms before which a retry is not started ("retry" only). */
+  notBefore: number | null;
+  /** completed_at as committed ("completed" and "failed" only). */
+  completedAt: string | null;
+};
 /** A fencing token, or why the attempt was not started. */
 export type DispatchVerdict = number | "unknown" | "terminal" | "not-held";
 
@@ -72,7 +86,7 @@ export class TaskLedger {
   private readonly submitter: TickBatcher<NewTask, boolean>;
   private readonly assigner: TickBatcher<string, boolean>;
   private readonly dispatcher: TickBatcher<string, DispatchVerdict>;
-  private readonly committer: TickBatcher<AttemptOutcome, CommitVerdict>;
+  private readonly committer: TickBatcher<AttemptOutcome, CommitReceipt>;
   private readonly requeuer: TickBatcher<{ taskId: string; fence: number }, boolean>;
   private readonly abandoner: TickBatcher<string, boolean>;
   private readonly reader: TickBatcher<string, TaskRecord | null>;
@@ -85,8 +99,8 @@ export class TaskLedger {
     this.retentionMs = Math.round((options.retentionSeconds ?? 24 * 3600) * 1000);
 
     this.submitter = new TickBatcher(async (key, tasks) => {
-      const shard = Number(key);
-      const args = [this.prefix(shard), Date.now()];
+      const [shard, dist] = split(key);
+      const args = [this.prefix(shard), Date.now(), dist];
       for (const t of tasks) {
         args.push(t.taskId, t.taskType, JSON.stringify(t.payload), t.createdAt, t.maxRetries, t.backoffMs);
       }
@@ -109,18 +123,26 @@ export class TaskLedger {
     });
     this.committer = new TickBatcher(async (key, outcomes) => {
       const shard = Number(key);
-      const args: (string | number)[] = [
-        this.prefix(shard),
-        new Date().toISOString(),
-        Date.now(),
-        this.retentionMs,
-      ];
+      const completedAt = new Date().toISOString();
+      const args: (string | number)[] = [this.prefix(shard), completedAt, Date.now(), this.retentionMs];
       for (const o of outcomes) {
         const value = o.status === "completed" ? JSON.stringify(o.result ?? null) : (o.error ?? "failed");
         args.push(o.taskId, o.fence, o.status, value);
       }
-      const reply = (await this.run(scripts.commitResults, shard, "open", args)) as number[];
-      return reply.map((r) => COMMIT_VERDICTS[r]!);
+      const reply = (await this.run(scripts.commitResults, shard, "open", args)) as Array<
+        [number, number?, string?, string?, string?]
+      >;
+      return reply.map(([code, attempts, worker, started, notBefore]) => {
+        const verdict = COMMIT_VERDICTS[code]!;
+        return {
+          verdict,
+          attempts: attempts ?? 0,
+          assignedTo: worker || null,
+          startedAt: started || null,
+          notBefore: notBefore ? Number(notBefore) : null,
+          completedAt: verdict === "completed" || verdict === "failed" ? completedAt : null,
+        };
+      });
     });
     this.requeuer = new TickBatcher(async (key, items) => {
       const [shard, dist] = split(key);
@@ -160,9 +182,12 @@ export class TaskLedger {
     return shardOf(taskId, this.shards);
   }
 
-  /** Records a new pending task; false when a task with that id already exists (left as is). */
-  submit(task: NewTask): Promise<boolean> {
-    return this.submitter.add(String(this.shard(task.taskId)), task);
+  /**
+   * Records a new pending task; false when a task with that id already exists (left as is).
+   * With `distributorId` the new task is placed on that distributor in the same step.
+   */
+  submit(task: NewTask, distributorId = ""): Promise<boolean> {
+    return this.submitter.add(join(this.shard(task.taskId), distributorId), task);
   }
 
   /** Hands a task to a distributor; an attempt in progress elsewhere is fenced off. */
@@ -176,7 +201,12 @@ export class TaskLedger {
   }
 
   /** Commits an attempt's outcome if its fence is still current. */
-  commit(outcome: AttemptOutcome): Promise<CommitVerdict> {
+  async commit(outcome: AttemptOutcome): Promise<CommitVerdict> {
+    return (await this.commitAttempt(outcome)).verdict;
+  }
+
+  /** commit(), answering also what the commit wrote (see CommitReceipt). */
+  commitAttempt(outcome: AttemptOutcome): Promise<CommitReceipt> {
     return this.committer.add(String(this.shard(outcome.taskId)), outcome);
   }
 

@@ -82,6 +82,62 @@ describe.each(testEngines("ledger"))("task ledger on $name", (engine) => {
     expect(await l.distributorTaskIds("d1")).not.toContain(t.taskId);
   });
 
+  it("records and places a task on a distributor in one step", async () => {
+    const l = await ledger();
+    const t = newTask();
+    expect(await l.submit(t, "d1")).toBe(true);
+    expect(await l.distributorTaskIds("d1")).toEqual([t.taskId]);
+    expect(await l.get(t.taskId)).toMatchObject({ distributor: "d1", task: { status: "pending" } });
+    expect(await l.dispatch(t.taskId, "d1", "w1")).toBe(1);
+    // A second submit of the same id neither changes the record nor moves it.
+    expect(await l.submit({ ...t, payload: { other: true } }, "d2")).toBe(false);
+    expect(await l.distributorTaskIds("d2")).toEqual([]);
+    expect(await l.get(t.taskId)).toMatchObject({ distributor: "d1", task: { payload: t.payload } });
+  });
+
+  it("a commit answers what it wrote, the same as a read of the record after it", async () => {
+    const l = await ledger();
+    const ok = newTask();
+    const flaky = newTask({ maxRetries: 1, backoffMs: 50 });
+    for (const t of [ok, flaky]) await l.submit(t, "d1");
+    const okFence = (await l.dispatch(ok.taskId, "d1", "w1")) as number;
+    const flakyFence = (await l.dispatch(flaky.taskId, "d1", "w2")) as number;
+    const [done, retry] = await Promise.all([
+      l.commitAttempt({ taskId: ok.taskId, fence: okFence, status: "completed", result: { x: 1 } }),
+      l.commitAttempt({ taskId: flaky.taskId, fence: flakyFence, status: "failed", error: "boom" }),
+    ]);
+    const okRecord = (await l.get(ok.taskId))!;
+    expect(done).toEqual({
+      verdict: "completed",
+      attempts: 1,
+      assignedTo: "w1",
+      startedAt: okRecord.task.started_at,
+      notBefore: null,
+      completedAt: okRecord.task.completed_at,
+    });
+    const flakyRecord = (await l.get(flaky.taskId))!;
+    expect(retry).toMatchObject({ verdict: "retry", attempts: 1, assignedTo: "w2", completedAt: null });
+    expect(retry.notBefore).toBe(flakyRecord.notBefore);
+    expect(retry.startedAt).toBe(flakyRecord.task.started_at);
+    const again = (await l.dispatch(flaky.taskId, "d1", "w3")) as number;
+    expect(
+      await l.commitAttempt({ taskId: flaky.taskId, fence: again, status: "failed", error: "2" }),
+    ).toMatchObject({
+      verdict: "failed",
+      attempts: 2,
+      assignedTo: "w3",
+      completedAt: (await l.get(flaky.taskId))!.task.completed_at,
+    });
+    expect(await l.commitAttempt({ taskId: ok.taskId, fence: okFence, status: "completed" })).toEqual({
+      verdict: "stale",
+      attempts: 0,
+      assignedTo: null,
+      startedAt: null,
+      notBefore: null,
+      completedAt: null,
+    });
+  });
+
   it("only the distributor holding a task starts attempts of it", async () => {
     const l = await ledger();
     const t = newTask();

@@ -10,8 +10,13 @@
   ARGV[4]  retention of a terminal record, milliseconds
   ARGV[5..] per result, 4 values: id, fencing token, "completed" | "failed", result JSON | error
 
-  Returns one integer per result: 1 completed, 2 failed and will be retried, 3 failed for
-  good, 0 refused (stale fencing token, or not in progress: the task moved on without it).
+  Keys written besides KEYS[1], all in its slot: <prefix>task:<id>, <prefix>dist:<distributor>.
+  Returns one array per result, so that the caller needs no second read of the record:
+    {0}                                              refused (stale fencing token, or not in
+                                                     progress: the task moved on without it)
+    {1, attempts, assigned_to, started_at, ""}        completed
+    {2, attempts, assigned_to, started_at, not_before} failed, will be retried after not_before
+    {3, attempts, assigned_to, started_at, ""}        failed for good
 ]]
 local prefix = ARGV[1]
 local out = {}
@@ -19,29 +24,35 @@ local i = 5
 while i <= #ARGV do
   local id = ARGV[i]
   local rec = prefix .. 'task:' .. id
-  local state = redis.call('HMGET', rec, 'status', 'fence', 'distributor')
+  local state = redis.call('HMGET', rec, 'status', 'fence', 'distributor', 'attempts', 'assigned_to', 'started_at')
   if state[1] ~= 'in_progress' or tonumber(state[2]) ~= tonumber(ARGV[i + 1]) then
-    out[#out + 1] = 0
-  elseif ARGV[i + 2] == 'completed' then
-    redis.call('HSET', rec, 'status', 'completed', 'result', ARGV[i + 3], 'error', '', 'completed_at', ARGV[2])
-    redis.call('SREM', KEYS[1], id)
-    if state[3] then redis.call('SREM', prefix .. 'dist:' .. state[3], id) end
-    redis.call('PEXPIRE', rec, ARGV[4])
-    out[#out + 1] = 1
+    out[#out + 1] = {0}
   else
-    local failures = redis.call('HINCRBY', rec, 'failures', 1)
-    local limits = redis.call('HMGET', rec, 'max_retries', 'backoff_ms')
-    if failures <= tonumber(limits[1]) then
-      local delay = tonumber(limits[2]) * 2 ^ (failures - 1)
-      redis.call('HSET', rec, 'status', 'pending', 'error', ARGV[i + 3], 'assigned_to', '',
-        'not_before', tonumber(ARGV[3]) + delay)
-      out[#out + 1] = 2
-    else
-      redis.call('HSET', rec, 'status', 'failed', 'error', ARGV[i + 3], 'completed_at', ARGV[2])
+    local attempts = tonumber(state[4]) or 0
+    local worker = state[5] or ''
+    local started = state[6] or ''
+    if ARGV[i + 2] == 'completed' then
+      redis.call('HSET', rec, 'status', 'completed', 'result', ARGV[i + 3], 'error', '', 'completed_at', ARGV[2])
       redis.call('SREM', KEYS[1], id)
       if state[3] then redis.call('SREM', prefix .. 'dist:' .. state[3], id) end
       redis.call('PEXPIRE', rec, ARGV[4])
-      out[#out + 1] = 3
+      out[#out + 1] = {1, attempts, worker, started, ''}
+    else
+      local failures = redis.call('HINCRBY', rec, 'failures', 1)
+      local limits = redis.call('HMGET', rec, 'max_retries', 'backoff_ms')
+      if failures <= tonumber(limits[1]) then
+        local delay = tonumber(limits[2]) * 2 ^ (failures - 1)
+        local notBefore = tonumber(ARGV[3]) + delay
+        redis.call('HSET', rec, 'status', 'pending', 'error', ARGV[i + 3], 'assigned_to', '',
+          'not_before', notBefore)
+        out[#out + 1] = {2, attempts, worker, started, tostring(notBefore)}
+      else
+        redis.call('HSET', rec, 'status', 'failed', 'error', ARGV[i + 3], 'completed_at', ARGV[2])
+        redis.call('SREM', KEYS[1], id)
+        if state[3] then redis.call('SREM', prefix .. 'dist:' .. state[3], id) end
+        redis.call('PEXPIRE', rec, ARGV[4])
+        out[#out + 1] = {3, attempts, worker, started, ''}
+      end
     end
   end
   i = i + 4
