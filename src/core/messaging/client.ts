@@ -51,12 +51,14 @@ export class A2AClient implements RouterEndpoint {
   /** The listener, once listen() was called (one promise, so concurrent calls share one server). */
   private listening: Promise<A2AServer> | null = null;
   private server: A2AServer | null = null;
+  private httpFallback: A2AConfig["httpFallback"];
   private sequence = 0;
   private sent = 0;
   private closed = false;
 
   constructor(config: A2AConfig) {
     this.config = resolveA2AConfig(config);
+    this.httpFallback = config.httpFallback;
     const c = this.config;
     this.agentId = c.agentId;
     const previous = Object.entries(c.previousSecrets).map(([id, secret]) => ({ id, secret }));
@@ -246,6 +248,7 @@ export class A2AClient implements RouterEndpoint {
       served: () => {
         this.httpStats.requestsServed += 1;
       },
+      fallback: this.httpFallback,
     }).catch((err: unknown) => {
       this.listening = null; // a failed listen may be tried again (the port may free up)
       throw err;
@@ -253,6 +256,11 @@ export class A2AClient implements RouterEndpoint {
     const server = await this.listening;
     this.server = server;
     return { host: server.host, port: server.port, url: server.url };
+  }
+
+  /** Serves every path but /a2a on the listener's port with `handler`; call it before listen(). */
+  serveOtherRoutes(handler: NonNullable<A2AConfig["httpFallback"]>): void {
+    this.httpFallback = handler;
   }
 
   /** Base URL of this agent's listener once listen() resolved, else null. */

@@ -1,3 +1,4 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
 import { TriadError } from "../errors.js";
 import { MAX_ID_LENGTH } from "./message-shape.js";
 import type { HandlerErrorEvent, RejectionEvent } from "./rejections.js";
@@ -42,6 +43,8 @@ export type A2AConfig = {
   maxConcurrentHandlers?: number;
   /** Request ids remembered for replay protection. Default 100,000. */
   replayCacheSize?: number;
+  /** Serves every path but /a2a on the listener's port (e.g. the coordinator's REST API). */
+  httpFallback?: (req: IncomingMessage, res: ServerResponse) => void;
   /** Told about every refused message, once; the place to log it and count it as a metric. */
   onRejected?: (event: RejectionEvent) => void;
   /** Told when a handler throws or rejects. */
@@ -51,7 +54,10 @@ export type A2AConfig = {
 };
 
 export type ResolvedA2AConfig = Required<
-  Omit<A2AConfig, "router" | "peers" | "previousSecrets" | "onRejected" | "onHandlerError" | "agentPort">
+  Omit<
+    A2AConfig,
+    "router" | "peers" | "previousSecrets" | "onRejected" | "onHandlerError" | "agentPort" | "httpFallback"
+  >
 > & {
   agentPort: number;
   previousSecrets: Record<string, string>;

@@ -195,7 +195,7 @@ describe("POST /a2a refuses bad input with a 4xx and an ERROR receipt", () => {
     expect(notMessage.json).toMatchObject({ type: "error", payload: { error: "malformed" } });
     expect((await rawPost(`${url}/a2a`, "[]")).status).toBe(400);
     expect((await rawPost(`${url}/a2a`, "{}", { "content-type": "text/plain" })).status).toBe(415);
-    expect((await fetch(`${url}/a2a`)).status).toBe(405);
+    expect((await fetch(`${url}/a2a`, { method: "DELETE" })).status).toBe(405);
     expect((await rawPost(`${url}/elsewhere`, "{}")).status).toBe(404);
     expect(b.stats().rejected.malformed).toBe(4);
   });

@@ -19,6 +19,8 @@ export type A2AServerOptions = {
   refuse: (reason: RejectionReason, detail: string, remoteAddress: string) => void;
   /** Every POST /a2a answered. */
   served: () => void;
+  /** Serves every other path on the same port (an agent's own HTTP API); without it they are 404. */
+  fallback?: ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
 };
 
 export type A2AServer = { host: string; port: number; url: string; close(): Promise<void> };
@@ -60,10 +62,21 @@ export async function startA2AServer(options: A2AServerOptions): Promise<A2AServ
 async function serve(options: A2AServerOptions, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const remote = req.socket.remoteAddress ?? "unknown";
   const path = (req.url ?? "/").split("?")[0];
-  if (path !== "/a2a") return reply(res, options, statusFor("not_found"), "not_found", `no route ${path}`);
+  if (path !== "/a2a") {
+    if (options.fallback) return options.fallback(req, res);
+    return reply(res, options, statusFor("not_found"), "not_found", `no route ${path}`);
+  }
+  // Who listens here: lets a peer given only a URL learn the agent id to address.
+  if (req.method === "GET") return send(res, 200, { agent_id: options.agentId, protocol: "triad-a2a" });
   if (req.method !== "POST") {
-    res.setHeader("Allow", "POST");
-    return reply(res, options, statusFor("method"), "method", "POST /a2a only");
+    res.setHeader("Allow", "GET, POST");
+    return reply(
+      res,
+      options,
+      statusFor("method"),
+      "method",
+      "POST /a2a to send, GET /a2a to learn who listens",
+    );
   }
   options.served();
   const type = req.headers["content-type"];
