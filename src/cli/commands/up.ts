@@ -1,0 +1,234 @@
+import { randomBytes } from "node:crypto";
+import { CoordinatorAgent, DistributorAgent, WorkerAgent } from "../../agents/index.js";
+import type { Logger } from "../../core/logger.js";
+import { dropMemoryServer, redactUrl } from "../../core/store/index.js";
+import { type RunningServer, startCoordinatorServer } from "../../server/coordinator-server.js";
+import { demoTasks, flaky } from "../demo-workload.js";
+import { formatMs, percentile } from "../latency.js";
+import { createLogger } from "../logging.js";
+import { type CommandSpec, type ParsedOptions, positiveInt } from "../options.js";
+import { Progress } from "../progress.js";
+import { onShutdown } from "../shutdown.js";
+
+export const upSpec: CommandSpec = {
+  name: "up",
+  summary:
+    "Run a whole Triad cluster in this process (coordinator, distributors, workers) and push a demo workload through it.",
+  usage: "triad up [--redis URL] [--distributors N] [--workers N] [--tasks N] [--port P] [--keep]",
+  flags: [
+    {
+      name: "redis",
+      type: "string",
+      description: "store URL: redis://host:port, or memory:// for the embedded engine",
+      default: "memory://",
+    },
+    { name: "distributors", type: "number", description: "distributors", default: 2 },
+    {
+      name: "workers",
+      type: "number",
+      description: "workers in all, spread over the distributors",
+      default: 8,
+    },
+    { name: "concurrency", type: "number", description: "tasks each worker runs at once", default: 16 },
+    {
+      name: "tasks",
+      type: "number",
+      description: "demo tasks to run (compute, data_processing, a few that fail once and are retried)",
+      default: 1000,
+    },
+    {
+      name: "port",
+      type: "number",
+      description: "port of the dashboard and HTTP API (0: any free port)",
+      default: 7420,
+    },
+    { name: "host", type: "string", description: "address the HTTP API binds", default: "127.0.0.1" },
+    {
+      name: "keep",
+      type: "boolean",
+      description: "keep serving the dashboard and API after the workload, until SIGINT/SIGTERM",
+      default: false,
+    },
+    {
+      name: "shutdown-timeout",
+      type: "number",
+      description: "milliseconds to finish in-flight work on SIGTERM/SIGINT",
+      default: 10_000,
+    },
+  ],
+  notes: "Environment: TRIAD_API_TOKEN (bearer token for the HTTP API), TRIAD_SECRET (A2A signing secret).",
+};
+
+export async function up(options: ParsedOptions): Promise<number> {
+  const log = createLogger(String(options["log-level"]), "triad");
+  const store = String(options.redis);
+  const nDist = positiveInt(options, "distributors");
+  const nWorkers = Math.max(nDist, positiveInt(options, "workers"));
+  const nTasks = Math.floor(Number(options.tasks));
+  const concurrency = positiveInt(options, "concurrency");
+  const runId = randomBytes(3).toString("hex");
+  // A private embedded store for this run; on Redis, a prefix of its own.
+  const redis =
+    store === "memory://" ? { url: `memory://up-${runId}` } : { url: store, keyPrefix: `triad:up-${runId}:` };
+  const out = process.stdout;
+
+  const coordinator = new CoordinatorAgent({
+    agentId: "coordinator-1",
+    redis,
+    logger: log,
+    retry: { default: { maxRetries: 2, backoffMs: 50 } },
+  });
+  await coordinator.initialize();
+  const distributors: DistributorAgent[] = [];
+  const workers: WorkerAgent[] = [];
+  for (let d = 1; d <= nDist; d++) {
+    const dist = new DistributorAgent({
+      agentId: `distributor-${d}`,
+      coordinatorId: coordinator.agentId,
+      redis,
+      logger: log,
+    });
+    await dist.initialize();
+    distributors.push(dist);
+  }
+  for (let w = 1; w <= nWorkers; w++) {
+    const dist = distributors[(w - 1) % nDist]!;
+    const worker = new WorkerAgent({
+      agentId: `worker-${w}`,
+      distributorId: dist.agentId,
+      concurrency,
+      handlers: { flaky },
+      logger: log,
+    });
+    await worker.initialize();
+    workers.push(worker);
+  }
+  let server: RunningServer | undefined;
+  try {
+    server = await startCoordinatorServer(coordinator, {
+      port: Number(options.port),
+      host: String(options.host),
+      apiToken: process.env.TRIAD_API_TOKEN,
+    });
+  } catch (err) {
+    log.warn(
+      { err: (err as Error).message },
+      "no HTTP API this run (port busy?); use --port 0 for any free port",
+    );
+  }
+  out.write(
+    `Triad up: 1 coordinator, ${nDist} distributors, ${nWorkers} workers on ${redactUrl(store)}` +
+      (server ? `; dashboard and API at ${server.url}` : "") +
+      "\n",
+  );
+  await waitReady(distributors, 5000);
+
+  const stopAll = async () => {
+    await Promise.all(workers.map((w) => w.shutdown(2000)));
+    await Promise.all(distributors.map((d) => d.shutdown(2000)));
+    await coordinator.cleanup();
+    await server?.close();
+    if (store === "memory://") dropMemoryServer(`up-${runId}`);
+  };
+
+  let result: { ok: boolean; summary: string };
+  try {
+    result = await runWorkload(coordinator, distributors, nTasks, runId, out, log);
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+  out.write(result.summary);
+
+  if (options.keep) {
+    out.write(`serving at ${server?.url ?? "(no HTTP API)"}; Ctrl-C to stop\n`);
+    return onShutdown(stopAll, Number(options["shutdown-timeout"]), (m) => log.info(m));
+  }
+  await stopAll();
+  return result.ok ? 0 : 1;
+}
+
+async function waitReady(distributors: DistributorAgent[], timeoutMs: number): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  while (performance.now() < deadline) {
+    if (distributors.every((d) => d.core.lease.owns && d.core.registry.alive().length > 0)) return;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+async function runWorkload(
+  coordinator: CoordinatorAgent,
+  distributors: DistributorAgent[],
+  n: number,
+  runId: string,
+  out: NodeJS.WriteStream,
+  log: Logger,
+): Promise<{ ok: boolean; summary: string }> {
+  const tasks = demoTasks(n, runId);
+  const latencies: number[] = [];
+  const perWorker = new Map<string, number>();
+  let completed = 0;
+  let failed = 0;
+  let wrong = 0;
+  const started = performance.now();
+  const retried = () => distributors.reduce((s, d) => s + d.core.stats.retried, 0);
+  const progress = new Progress(out, () => ({
+    total: n,
+    completed,
+    failed,
+    retried: retried(),
+    elapsedMs: performance.now() - started,
+  }));
+  progress.start();
+  try {
+    await Promise.all(
+      tasks.map(async (t) => {
+        const t0 = performance.now();
+        const { expected: _expected, ...task } = t;
+        await coordinator.submitTask({ ...task, status: "pending", created_at: new Date().toISOString() });
+        const done = await coordinator.waitForTask(t.task_id, 120_000);
+        latencies.push(performance.now() - t0);
+        if (done?.status === "completed") {
+          completed++;
+          if (t.expected && JSON.stringify(done.result) !== JSON.stringify(t.expected)) wrong++;
+        } else {
+          failed++;
+          log.warn(
+            { task: t.task_id, status: done?.status ?? "timeout", error: done?.error },
+            "task did not complete",
+          );
+        }
+        const by = String(done?.assigned_to ?? "-");
+        perWorker.set(by, (perWorker.get(by) ?? 0) + 1);
+      }),
+    );
+  } finally {
+    progress.stop();
+  }
+  const elapsed = performance.now() - started;
+  latencies.sort((a, b) => a - b);
+  const rows = [
+    ["completed", `${completed}`],
+    ["failed", `${failed}`],
+    ["retried", `${retried()}  (tasks that failed on purpose once and succeeded on retry)`],
+    ["results", wrong === 0 ? "all checked results right" : `${wrong} WRONG`],
+    ["throughput", `${n > 0 ? ((n / elapsed) * 1000).toFixed(0) : 0} tasks/s  (${formatMs(elapsed)})`],
+    [
+      "latency",
+      `p50 ${formatMs(percentile(latencies, 50))}  p95 ${formatMs(percentile(latencies, 95))}  p99 ${formatMs(percentile(latencies, 99))}`,
+    ],
+    [
+      "distributors",
+      distributors.map((d) => `${d.agentId} ${d.core.stats.completed + d.core.stats.failed}`).join(", "),
+    ],
+    [
+      "workers",
+      [...perWorker]
+        .sort(([a], [b]) => a.localeCompare(b, undefined, { numeric: true }))
+        .map(([w, c]) => `${w} ${c}`)
+        .join(", "),
+    ],
+  ];
+  const summary = `\nSummary: ${n} tasks\n${rows.map(([k, v]) => `  ${k!.padEnd(13)} ${v}`).join("\n")}\n`;
+  return { ok: failed === 0 && wrong === 0, summary };
+}

@@ -1,0 +1,157 @@
+import { readFileSync } from "node:fs";
+
+/**
+ * Flags, then the environment (TRIAD_<FLAG>), then an optional JSON config file
+ * (--config FILE or TRIAD_CONFIG), then the default. Secrets never come from here: they are
+ * read from the environment only, by the command that needs them.
+ */
+export type FlagSpec = {
+  name: string;
+  type: "string" | "number" | "boolean";
+  description: string;
+  default?: string | number | boolean;
+  required?: boolean;
+  /** Environment variable; default TRIAD_<NAME> with dashes as underscores. */
+  env?: string | false;
+};
+
+export type CommandSpec = {
+  name: string;
+  summary: string;
+  usage: string;
+  flags: FlagSpec[];
+  /** Free text after the flags in --help (environment variables, examples). */
+  notes?: string;
+};
+
+export type ParsedOptions = Record<string, string | number | boolean | undefined>;
+
+export class UsageError extends Error {
+  readonly code = "ERR_USAGE";
+}
+
+export const COMMON_FLAGS: FlagSpec[] = [
+  {
+    name: "config",
+    type: "string",
+    description: "JSON file of options (keys as flag names)",
+    env: "TRIAD_CONFIG",
+  },
+  {
+    name: "log-level",
+    type: "string",
+    description: "trace, debug, info, warn, error or silent",
+    default: "info",
+  },
+  { name: "help", type: "boolean", description: "show this help", env: false },
+];
+
+const envName = (flag: FlagSpec) =>
+  flag.env === false ? undefined : (flag.env ?? `TRIAD_${flag.name.toUpperCase().replace(/-/g, "_")}`);
+
+/** The command's flags, then the common ones it does not define itself. */
+function allFlags(spec: CommandSpec): FlagSpec[] {
+  const own = new Set(spec.flags.map((f) => f.name));
+  return [...spec.flags, ...COMMON_FLAGS.filter((f) => !own.has(f.name))];
+}
+
+export function helpText(spec: CommandSpec): string {
+  const flags = allFlags(spec);
+  const width = Math.max(...flags.map((f) => f.name.length)) + 4;
+  const lines = flags.map((f) => {
+    const env = envName(f);
+    const extra = [
+      f.required ? "required" : undefined,
+      f.default !== undefined ? `default ${f.default}` : undefined,
+      env ? `env ${env}` : undefined,
+    ]
+      .filter(Boolean)
+      .join("; ");
+    return `  --${f.name.padEnd(width)}${f.description}${extra ? ` (${extra})` : ""}`;
+  });
+  return `${spec.summary}\n\nusage: ${spec.usage}\n\noptions:\n${lines.join("\n")}\n${spec.notes ? `\n${spec.notes}\n` : ""}`;
+}
+
+export function parseOptions(
+  spec: CommandSpec,
+  argv: string[],
+  env: NodeJS.ProcessEnv = process.env,
+): ParsedOptions {
+  const flags = [...spec.flags, ...COMMON_FLAGS];
+  const byName = new Map(flags.map((f) => [f.name, f]));
+  const given: ParsedOptions = {};
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === "-h") {
+      given.help = true;
+      continue;
+    }
+    if (!arg.startsWith("--")) throw new UsageError(`unexpected argument "${arg}"`);
+    const [rawName, inline] = arg.slice(2).split(/=(.*)/s, 2) as [string, string | undefined];
+    const flag =
+      byName.get(rawName) ?? (rawName.startsWith("no-") ? byName.get(rawName.slice(3)) : undefined);
+    if (flag === undefined) throw new UsageError(`unknown option --${rawName}`);
+    if (flag.type === "boolean") {
+      if (inline !== undefined) throw new UsageError(`--${flag.name} takes no value`);
+      given[flag.name] = !rawName.startsWith("no-");
+      continue;
+    }
+    const value = inline ?? argv[++i];
+    if (value === undefined) throw new UsageError(`--${flag.name} needs a value`);
+    given[flag.name] = convert(flag, value, `--${flag.name}`);
+  }
+  if (given.help) return given;
+
+  const configPath = (given.config as string | undefined) ?? env.TRIAD_CONFIG;
+  const file = configPath ? readConfig(configPath) : {};
+  const out: ParsedOptions = {};
+  for (const flag of flags) {
+    const fromEnv = envName(flag) ? env[envName(flag)!] : undefined;
+    let value = given[flag.name];
+    if (value === undefined && fromEnv !== undefined && fromEnv !== "")
+      value = convert(flag, fromEnv, envName(flag)!);
+    if (value === undefined && file[flag.name] !== undefined)
+      value = convert(flag, String(file[flag.name]), `${configPath}: ${flag.name}`);
+    if (value === undefined) value = flag.default;
+    if (value === undefined && flag.required) throw new UsageError(`missing required option --${flag.name}`);
+    out[flag.name] = value;
+  }
+  return out;
+}
+
+function convert(flag: FlagSpec, raw: string, where: string): string | number | boolean {
+  if (flag.type === "string") return raw;
+  if (flag.type === "boolean") {
+    if (/^(1|true|yes|on)$/i.test(raw)) return true;
+    if (/^(0|false|no|off)$/i.test(raw)) return false;
+    throw new UsageError(`${where} must be true or false (got "${raw}")`);
+  }
+  const n = Number(raw);
+  if (raw.trim() === "" || !Number.isFinite(n))
+    throw new UsageError(`${where} must be a number (got "${raw}")`);
+  return n;
+}
+
+function readConfig(path: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (err) {
+    throw new UsageError(`cannot read config file ${path}: ${(err as Error).message}`);
+  }
+  try {
+    const parsed = JSON.parse(text) as unknown;
+    if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed))
+      throw new Error("not a JSON object");
+    return parsed as Record<string, unknown>;
+  } catch (err) {
+    throw new UsageError(`config file ${path} is not a JSON object of options: ${(err as Error).message}`);
+  }
+}
+
+export function positiveInt(options: ParsedOptions, name: string): number {
+  const v = options[name];
+  if (typeof v !== "number" || !Number.isInteger(v) || v <= 0)
+    throw new UsageError(`--${name} must be a positive integer (got ${v})`);
+  return v;
+}

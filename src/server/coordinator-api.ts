@@ -1,0 +1,87 @@
+import type { Registry } from "prom-client";
+import type { CoordinatorAgent } from "../agents/index.js";
+import type { JsonObject } from "../core/json.js";
+import type { CoordinatorApi } from "./http-api.js";
+
+const OPEN = new Set(["pending", "in_progress"]);
+
+/** The HTTP API's view of a coordinator agent. */
+export function coordinatorApi(coordinator: CoordinatorAgent, metrics: Registry): CoordinatorApi {
+  return {
+    async submit(task) {
+      const dict = { ...task, status: "pending" as const, created_at: new Date().toISOString() };
+      await coordinator.submitTask(dict);
+      return ((await coordinator.core.getTask(task.task_id)) ?? dict) as unknown as JsonObject;
+    },
+    async getTask(taskId) {
+      return (await coordinator.core.getTask(taskId)) as unknown as JsonObject | null;
+    },
+    async listTasks(status, limit) {
+      if (status !== undefined && !OPEN.has(status)) {
+        return coordinator.core
+          .recentTasks()
+          .filter((t) => t.status === status)
+          .slice(-limit)
+          .reverse() as unknown as JsonObject[];
+      }
+      const ids = (await coordinator.ledger.openTaskIds()).slice(0, limit * 4);
+      const records = await Promise.all(ids.map((id) => coordinator.ledger.get(id)));
+      const open = records
+        .filter((r) => r !== null && (status === undefined || r.task.status === status))
+        .slice(0, limit)
+        .map((r) => r!.task);
+      if (status !== undefined) return open as unknown as JsonObject[];
+      const recent = coordinator.core.recentTasks().slice(-limit).reverse();
+      return [...open, ...recent].slice(0, limit) as unknown as JsonObject[];
+    },
+    agents() {
+      return agentList(coordinator);
+    },
+    async metrics() {
+      return { contentType: metrics.contentType, body: await metrics.metrics() };
+    },
+  };
+}
+
+/** Every agent of every tier: id, tier, status, last heartbeat, and what each reports. */
+export function agentList(coordinator: CoordinatorAgent): JsonObject[] {
+  const out: JsonObject[] = [
+    {
+      id: coordinator.agentId,
+      tier: "coordinator",
+      status: "idle",
+      last_heartbeat: new Date().toISOString(),
+      parent: null,
+      load: coordinator.core.unplacedCount,
+      done:
+        coordinator.core.stats.completed + coordinator.core.stats.failed + coordinator.core.stats.abandoned,
+    },
+  ];
+  for (const d of coordinator.core.directory.all()) {
+    out.push({
+      id: d.id,
+      tier: "distributor",
+      status: d.status,
+      last_heartbeat: d.lastHeartbeatAt,
+      parent: coordinator.agentId,
+      load: d.load,
+      capacity: d.capacity,
+      done: d.done,
+      url: d.url,
+    });
+    for (const w of d.workers) {
+      out.push({
+        id: w.id,
+        tier: "worker",
+        status: d.status === "dead" ? "dead" : w.status,
+        last_heartbeat: w.last_heartbeat,
+        parent: d.id,
+        load: w.load,
+        capacity: w.capacity,
+        done: w.done,
+        task_types: w.task_types,
+      });
+    }
+  }
+  return out;
+}

@@ -1,0 +1,60 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import type { CoordinatorAgent } from "../agents/index.js";
+import { TriadError } from "../core/errors.js";
+import { coordinatorApi } from "./coordinator-api.js";
+import { createHttpApi } from "./http-api.js";
+import { coordinatorMetrics } from "./metrics.js";
+
+export type CoordinatorServerOptions = {
+  port: number;
+  /** Default 127.0.0.1: reachable from this machine only, unless told otherwise. */
+  host?: string;
+  apiToken?: string | undefined;
+  maxBodyBytes?: number;
+  /** Extra routes tried first (the dashboard, A2A). */
+  extra?: Array<(req: IncomingMessage, res: ServerResponse, url: URL) => boolean | Promise<boolean>>;
+};
+
+export type RunningServer = { url: string; port: number; server: Server; close(): Promise<void> };
+
+/** The coordinator's HTTP surface (REST API, metrics) on one port. */
+export async function startCoordinatorServer(
+  coordinator: CoordinatorAgent,
+  options: CoordinatorServerOptions,
+): Promise<RunningServer> {
+  const metrics = coordinatorMetrics(coordinator);
+  const handle = createHttpApi({
+    api: coordinatorApi(coordinator, metrics),
+    apiToken: options.apiToken,
+    ...(options.maxBodyBytes !== undefined ? { maxBodyBytes: options.maxBodyBytes } : {}),
+    ...(options.extra ? { extra: options.extra } : {}),
+  });
+  const server = createServer((req, res) => {
+    void handle(req, res);
+  });
+  server.keepAliveTimeout = 30_000;
+  const host = options.host ?? "127.0.0.1";
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", (err: NodeJS.ErrnoException) =>
+      reject(
+        new TriadError("ERR_LISTEN", `cannot listen on ${host}:${options.port}: ${err.message}`, {
+          errno: err.code,
+        }),
+      ),
+    );
+    server.listen(options.port, host, () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  const url = `http://${host.includes(":") ? `[${host}]` : host}:${port}`;
+  return {
+    url,
+    port,
+    server,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}

@@ -1,0 +1,135 @@
+import { randomUUID, timingSafeEqual } from "node:crypto";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { z } from "zod";
+import { isTriadError } from "../core/errors.js";
+import type { JsonObject, JsonValue } from "../core/json.js";
+import { readJsonBody, sendError, sendJson, statusOf } from "./http-util.js";
+
+/** What the HTTP API needs from a coordinator. */
+export type CoordinatorApi = {
+  submit(task: { task_id: string; task_type: string; payload: JsonObject }): Promise<JsonObject>;
+  getTask(taskId: string): Promise<JsonObject | null>;
+  listTasks(status: string | undefined, limit: number): Promise<JsonObject[]>;
+  agents(): JsonObject[];
+  metrics(): Promise<{ contentType: string; body: string }>;
+};
+
+export type HttpApiOptions = {
+  api: CoordinatorApi;
+  /** Bearer token wanted on every route but /metrics; from TRIAD_API_TOKEN, never argv. */
+  apiToken?: string | undefined;
+  maxBodyBytes?: number;
+  /** Most tasks in one POST /tasks. */
+  maxBatch?: number;
+  /** Other routes mounted on the same port (A2A, dashboard): tried first; true when handled. */
+  extra?: Array<(req: IncomingMessage, res: ServerResponse, url: URL) => boolean | Promise<boolean>>;
+};
+
+const json: z.ZodType<JsonValue> = z.lazy(() =>
+  z.union([z.string(), z.number(), z.boolean(), z.null(), z.array(json), z.record(z.string(), json)]),
+);
+const newTask = z
+  .object({
+    task_id: z
+      .string()
+      .min(1)
+      .max(200)
+      .regex(/^[^\s\p{Cc}]+$/u, "must not contain whitespace or control characters")
+      .optional(),
+    task_type: z.string().min(1).max(200),
+    payload: z.record(z.string(), json).default({}),
+  })
+  .strict();
+const STATUSES = new Set(["pending", "in_progress", "completed", "failed", "abandoned"]);
+
+/** The coordinator's REST surface: tasks in and out, agents, metrics. */
+export function createHttpApi(options: HttpApiOptions) {
+  const limit = options.maxBodyBytes ?? 1024 * 1024;
+  const maxBatch = options.maxBatch ?? 10_000;
+  const token = options.apiToken ? Buffer.from(`Bearer ${options.apiToken}`) : undefined;
+
+  const authorized = (req: IncomingMessage): boolean => {
+    if (token === undefined) return true;
+    const given = Buffer.from(req.headers.authorization ?? "");
+    return given.length === token.length && timingSafeEqual(given, token);
+  };
+
+  return async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? "/", "http://localhost");
+    try {
+      for (const route of options.extra ?? []) if (await route(req, res, url)) return;
+      if (url.pathname === "/metrics" && req.method === "GET") {
+        const m = await options.api.metrics();
+        res.writeHead(200, { "content-type": m.contentType });
+        res.end(m.body);
+        return;
+      }
+      if (!authorized(req)) {
+        res.setHeader("www-authenticate", 'Bearer realm="triad"');
+        return sendError(
+          res,
+          401,
+          "ERR_UNAUTHORIZED",
+          "this API wants Authorization: Bearer <TRIAD_API_TOKEN>",
+        );
+      }
+      if (url.pathname === "/tasks" && req.method === "POST") return await postTasks(req, res);
+      if (url.pathname === "/tasks" && req.method === "GET") {
+        const status = url.searchParams.get("status") ?? undefined;
+        if (status !== undefined && !STATUSES.has(status)) {
+          return sendError(
+            res,
+            400,
+            "ERR_INVALID_STATUS",
+            `status must be one of ${[...STATUSES].join(", ")} (got "${status}")`,
+          );
+        }
+        const lim = Math.min(Number(url.searchParams.get("limit") ?? 100) || 100, 1000);
+        return sendJson(res, 200, { tasks: await options.api.listTasks(status, lim) });
+      }
+      const m = /^\/tasks\/([^/]+)$/.exec(url.pathname);
+      if (m && req.method === "GET") {
+        const task = await options.api.getTask(decodeURIComponent(m[1]!));
+        return task === null
+          ? sendError(res, 404, "ERR_NOT_FOUND", `no task ${m[1]}`)
+          : sendJson(res, 200, task);
+      }
+      if (url.pathname === "/agents" && req.method === "GET")
+        return sendJson(res, 200, { agents: options.api.agents() });
+      if (["/tasks", "/agents", "/metrics"].includes(url.pathname) || m) {
+        return sendError(
+          res,
+          405,
+          "ERR_METHOD_NOT_ALLOWED",
+          `${req.method} is not allowed on ${url.pathname}`,
+        );
+      }
+      return sendError(res, 404, "ERR_NOT_FOUND", `no route ${req.method} ${url.pathname}`);
+    } catch (err) {
+      if (res.headersSent) return void res.end();
+      if (isTriadError(err)) return sendError(res, statusOf(err, 400), err.code, err.message);
+      return sendError(res, 500, "ERR_INTERNAL", "internal error");
+    }
+  };
+
+  async function postTasks(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const body = await readJsonBody(req, limit);
+    const many = Array.isArray(body);
+    const items = many ? body : [body];
+    if (items.length === 0) return sendError(res, 422, "ERR_INVALID_TASK", "the array of tasks is empty");
+    if (items.length > maxBatch)
+      return sendError(res, 413, "ERR_BATCH_TOO_LARGE", `at most ${maxBatch} tasks per request`);
+    const tasks = [];
+    for (const [i, item] of items.entries()) {
+      const parsed = newTask.safeParse(item);
+      if (!parsed.success) {
+        const issue = parsed.error.issues[0]!;
+        const where = [...(many ? [`[${i}]`] : []), ...issue.path.map(String)].join(".") || "task";
+        return sendError(res, 422, "ERR_INVALID_TASK", `${where}: ${issue.message}`);
+      }
+      tasks.push({ ...parsed.data, task_id: parsed.data.task_id ?? randomUUID() });
+    }
+    const accepted = await Promise.all(tasks.map((t) => options.api.submit(t)));
+    sendJson(res, 202, many ? { tasks: accepted } : accepted[0]);
+  }
+}
