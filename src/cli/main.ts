@@ -1,11 +1,21 @@
 import { isTriadError } from "../core/errors.js";
+import { coordinator, coordinatorSpec } from "./commands/coordinator.js";
+import { distributor, distributorSpec } from "./commands/distributor.js";
+import { status, statusSpec } from "./commands/status.js";
+import { submit, submitSpec } from "./commands/submit.js";
 import { up, upSpec } from "./commands/up.js";
+import { worker, workerSpec } from "./commands/worker.js";
 import { type CommandSpec, helpText, type ParsedOptions, parseOptions, UsageError } from "./options.js";
 
 type Command = { spec: CommandSpec; run: (options: ParsedOptions) => Promise<number> };
 
 const COMMANDS: Record<string, Command> = {
   up: { spec: upSpec, run: up },
+  coordinator: { spec: coordinatorSpec, run: coordinator },
+  distributor: { spec: distributorSpec, run: distributor },
+  worker: { spec: workerSpec, run: worker },
+  submit: { spec: submitSpec, run: submit },
+  status: { spec: statusSpec, run: status },
 };
 
 const USAGE = `usage: triad <command> [options]

@@ -1,20 +1,40 @@
 import type { Registry } from "prom-client";
 import type { CoordinatorAgent } from "../agents/index.js";
+import { TriadError } from "../core/errors.js";
 import type { JsonObject } from "../core/json.js";
 import type { CoordinatorApi } from "./http-api.js";
 
 const OPEN = new Set(["pending", "in_progress"]);
 
 /** The HTTP API's view of a coordinator agent. */
-export function coordinatorApi(coordinator: CoordinatorAgent, metrics: Registry): CoordinatorApi {
+export function coordinatorApi(
+  coordinator: CoordinatorAgent,
+  metrics: Registry,
+): CoordinatorApi & { stopAccepting(): void } {
+  let accepting = true;
   return {
+    stopAccepting() {
+      accepting = false;
+    },
     async submit(task) {
+      if (!accepting)
+        throw new TriadError("ERR_SHUTTING_DOWN", "the coordinator is shutting down; try another or later", {
+          status: 503,
+        });
       const dict = { ...task, status: "pending" as const, created_at: new Date().toISOString() };
       await coordinator.submitTask(dict);
       return ((await coordinator.core.getTask(task.task_id)) ?? dict) as unknown as JsonObject;
     },
-    async getTask(taskId) {
+    async getTask(taskId, waitMs) {
+      if (waitMs > 0) {
+        const done = await coordinator.waitForTask(taskId, waitMs);
+        if (done !== null) return done as JsonObject;
+      }
       return (await coordinator.core.getTask(taskId)) as unknown as JsonObject | null;
+    },
+    counts() {
+      const s = coordinator.core.stats;
+      return { ...s, unplaced: coordinator.core.unplacedCount } as unknown as JsonObject;
     },
     async listTasks(status, limit) {
       if (status !== undefined && !OPEN.has(status)) {

@@ -18,18 +18,34 @@ export type CoordinatorServerOptions = {
 
 export type RunningServer = { url: string; port: number; server: Server; close(): Promise<void> };
 
-/** The coordinator's HTTP surface (REST API, metrics) on one port. */
-export async function startCoordinatorServer(
+export type CoordinatorHttp = {
+  handle: (req: IncomingMessage, res: ServerResponse) => Promise<void>;
+  /** From now on POST /tasks answers 503: the coordinator is shutting down. */
+  stopAccepting(): void;
+};
+
+/** The coordinator's HTTP surface (REST API, metrics) as a request handler, to mount on any server. */
+export function coordinatorHttp(
   coordinator: CoordinatorAgent,
-  options: CoordinatorServerOptions,
-): Promise<RunningServer> {
+  options: Omit<CoordinatorServerOptions, "port" | "host">,
+): CoordinatorHttp {
   const metrics = coordinatorMetrics(coordinator);
+  const api = coordinatorApi(coordinator, metrics);
   const handle = createHttpApi({
-    api: coordinatorApi(coordinator, metrics),
+    api,
     apiToken: options.apiToken,
     ...(options.maxBodyBytes !== undefined ? { maxBodyBytes: options.maxBodyBytes } : {}),
     ...(options.extra ? { extra: options.extra } : {}),
   });
+  return { handle, stopAccepting: () => api.stopAccepting() };
+}
+
+/** The coordinator's HTTP surface on a port of its own (triad up; A2A stays in-process). */
+export async function startCoordinatorServer(
+  coordinator: CoordinatorAgent,
+  options: CoordinatorServerOptions,
+): Promise<RunningServer> {
+  const { handle } = coordinatorHttp(coordinator, options);
   const server = createServer((req, res) => {
     void handle(req, res);
   });

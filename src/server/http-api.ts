@@ -8,7 +8,10 @@ import { readJsonBody, sendError, sendJson, statusOf } from "./http-util.js";
 /** What the HTTP API needs from a coordinator. */
 export type CoordinatorApi = {
   submit(task: { task_id: string; task_type: string; payload: JsonObject }): Promise<JsonObject>;
-  getTask(taskId: string): Promise<JsonObject | null>;
+  /** With waitMs > 0, waits up to that long for the task to finish (long poll). */
+  getTask(taskId: string, waitMs: number): Promise<JsonObject | null>;
+  /** Task counts for status views. */
+  counts(): JsonObject;
   listTasks(status: string | undefined, limit: number): Promise<JsonObject[]>;
   agents(): JsonObject[];
   metrics(): Promise<{ contentType: string; body: string }>;
@@ -89,13 +92,18 @@ export function createHttpApi(options: HttpApiOptions) {
       }
       const m = /^\/tasks\/([^/]+)$/.exec(url.pathname);
       if (m && req.method === "GET") {
-        const task = await options.api.getTask(decodeURIComponent(m[1]!));
+        const wait = Number(url.searchParams.get("wait") ?? 0);
+        if (!Number.isFinite(wait) || wait < 0 || wait > 300_000) {
+          return sendError(res, 400, "ERR_INVALID_WAIT", "wait must be milliseconds in 0..300000");
+        }
+        const task = await options.api.getTask(decodeURIComponent(m[1]!), wait);
         return task === null
           ? sendError(res, 404, "ERR_NOT_FOUND", `no task ${m[1]}`)
           : sendJson(res, 200, task);
       }
-      if (url.pathname === "/agents" && req.method === "GET")
-        return sendJson(res, 200, { agents: options.api.agents() });
+      if (url.pathname === "/agents" && req.method === "GET") {
+        return sendJson(res, 200, { agents: options.api.agents(), tasks: options.api.counts() });
+      }
       if (["/tasks", "/agents", "/metrics"].includes(url.pathname) || m) {
         return sendError(
           res,

@@ -1,0 +1,72 @@
+import { DistributorAgent } from "../../agents/index.js";
+import { createLogger } from "../logging.js";
+import type { CommandSpec, ParsedOptions } from "../options.js";
+import { discoverAgentId, requireSecret } from "../peer.js";
+import { onShutdown } from "../shutdown.js";
+
+export const distributorSpec: CommandSpec = {
+  name: "distributor",
+  summary: "Run a distributor: takes tasks from the coordinator and runs them on its workers.",
+  usage: "triad distributor --id ID --coordinator URL --redis URL --port P [--host H]",
+  flags: [
+    {
+      name: "id",
+      type: "string",
+      description: "agent id (a restart with the same id picks up its tasks)",
+      required: true,
+    },
+    {
+      name: "coordinator",
+      type: "string",
+      description: "the coordinator's URL, e.g. http://127.0.0.1:7400",
+      required: true,
+    },
+    { name: "redis", type: "string", description: "store URL (redis://host:port)", required: true },
+    { name: "port", type: "number", description: "port for A2A", required: true },
+    {
+      name: "host",
+      type: "string",
+      description: "address to bind (0.0.0.0 for other hosts)",
+      default: "127.0.0.1",
+    },
+    {
+      name: "task-timeout",
+      type: "number",
+      description: "ms a worker gives one attempt of a task",
+      default: 30_000,
+    },
+    {
+      name: "shutdown-timeout",
+      type: "number",
+      description: "ms to finish in-flight work on SIGTERM/SIGINT",
+      default: 10_000,
+    },
+  ],
+  notes: "Environment: TRIAD_SECRET (required; the A2A signing secret shared by all processes).",
+};
+
+export async function distributor(options: ParsedOptions): Promise<number> {
+  const secret = requireSecret();
+  const id = String(options.id);
+  const log = createLogger(String(options["log-level"]), "triad");
+  const coordinatorUrl = String(options.coordinator);
+  const coordinatorId = await discoverAgentId(coordinatorUrl, log);
+  const agent = new DistributorAgent({
+    agentId: id,
+    coordinatorId,
+    coordinatorUrl,
+    redis: { url: String(options.redis) },
+    a2a: { tokenSecret: secret, agentPort: Number(options.port), host: String(options.host), router: null },
+    taskTimeoutMs: Number(options["task-timeout"]),
+    logger: log,
+  });
+  await agent.initialize();
+  log.info({ url: agent.a2a.url, coordinator: coordinatorId }, "distributor ready");
+  process.stdout.write(`ready distributor ${id} ${agent.a2a.url}\n`);
+  const grace = Number(options["shutdown-timeout"]);
+  return onShutdown(
+    () => agent.shutdown(grace - 500),
+    grace,
+    (m) => log.info(m),
+  );
+}

@@ -1,0 +1,54 @@
+import { ApiClient } from "../api-client.js";
+import type { CommandSpec, ParsedOptions } from "../options.js";
+
+export const statusSpec: CommandSpec = {
+  name: "status",
+  summary: "Show a cluster's agents, their health and the task counts.",
+  usage: "triad status --coordinator URL [--json]",
+  flags: [
+    { name: "coordinator", type: "string", description: "the coordinator's URL", required: true },
+    { name: "json", type: "boolean", description: "print JSON, for scripts", default: false },
+  ],
+  notes: "Environment: TRIAD_API_TOKEN (bearer token, when the coordinator wants one).",
+};
+
+type Agent = {
+  id: string;
+  tier: string;
+  status: string;
+  last_heartbeat: string | null;
+  parent: string | null;
+  load?: number;
+  capacity?: number;
+  done?: number;
+};
+
+export async function status(options: ParsedOptions): Promise<number> {
+  const api = new ApiClient(String(options.coordinator));
+  const body = await api.request<{ agents: Agent[]; tasks: Record<string, number> }>("GET", "/agents");
+  if (options.json) {
+    process.stdout.write(`${JSON.stringify(body, null, 2)}\n`);
+    return 0;
+  }
+  const now = Date.now();
+  const age = (iso: string | null) =>
+    iso === null ? "-" : `${((now - Date.parse(iso)) / 1000).toFixed(1)} s ago`;
+  const rows = body.agents.map((a) => [
+    `${a.tier === "worker" ? "    " : a.tier === "distributor" ? "  " : ""}${a.id}`,
+    a.tier,
+    a.status,
+    age(a.last_heartbeat),
+    a.capacity !== undefined ? `${a.load ?? 0}/${a.capacity}` : `${a.load ?? 0}`,
+    `${a.done ?? 0}`,
+  ]);
+  const header = ["AGENT", "TIER", "STATUS", "HEARTBEAT", "LOAD", "DONE"];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (r: string[]) => r.map((c, i) => c.padEnd(widths[i]!)).join("  ");
+  process.stdout.write(`${line(header)}\n${rows.map(line).join("\n")}\n\n`);
+  const t = body.tasks;
+  process.stdout.write(
+    `tasks: ${t.submitted ?? 0} submitted, ${t.completed ?? 0} completed, ${t.failed ?? 0} failed, ${t.abandoned ?? 0} abandoned, ${t.unplaced ?? 0} waiting for a distributor\n`,
+  );
+  const dead = body.agents.filter((a) => a.status === "dead").length;
+  return dead > 0 ? 1 : 0;
+}

@@ -1,0 +1,102 @@
+import { isAbsolute, resolve } from "node:path";
+import { pathToFileURL } from "node:url";
+import { type TaskHandler, WorkerAgent } from "../../agents/index.js";
+import type { Task } from "../../core/state/index.js";
+import { createLogger } from "../logging.js";
+import { type CommandSpec, type ParsedOptions, positiveInt, UsageError } from "../options.js";
+import { discoverAgentId, requireSecret } from "../peer.js";
+import { onShutdown } from "../shutdown.js";
+
+export const workerSpec: CommandSpec = {
+  name: "worker",
+  summary: "Run a worker: executes tasks (built-in handlers, and yours with --handlers).",
+  usage: "triad worker --id ID --distributor URL --port P [--handlers MODULE] [--concurrency N]",
+  flags: [
+    { name: "id", type: "string", description: "agent id", required: true },
+    {
+      name: "distributor",
+      type: "string",
+      description: "the distributor's URL, e.g. http://127.0.0.1:7401",
+      required: true,
+    },
+    { name: "port", type: "number", description: "port for A2A", required: true },
+    {
+      name: "host",
+      type: "string",
+      description: "address to bind (0.0.0.0 for other hosts)",
+      default: "127.0.0.1",
+    },
+    {
+      name: "handlers",
+      type: "string",
+      description: "ES module (path or package) whose default export maps task types to handlers",
+    },
+    { name: "concurrency", type: "number", description: "tasks run at once", default: 16 },
+    {
+      name: "shutdown-timeout",
+      type: "number",
+      description: "ms to finish running tasks on SIGTERM/SIGINT",
+      default: 10_000,
+    },
+  ],
+  notes:
+    "Environment: TRIAD_SECRET (required; the A2A signing secret shared by all processes).\n" +
+    "A handlers module: export default { my_type: (task) => result, my_graph: compiledLangGraph } (see examples/handlers.ts).",
+};
+
+/** Loads a user's handlers module: a path (relative to the working directory) or a package name. */
+export async function loadHandlers(spec: string): Promise<Record<string, TaskHandler<Task>>> {
+  const target =
+    spec.startsWith(".") || isAbsolute(spec) || /\.[cm]?[jt]s$/.test(spec)
+      ? pathToFileURL(resolve(spec)).href
+      : spec;
+  let mod: { default?: unknown };
+  try {
+    mod = (await import(target)) as { default?: unknown };
+  } catch (err) {
+    throw new UsageError(`cannot load handlers module ${spec}: ${(err as Error).message}`);
+  }
+  const handlers = mod.default;
+  if (typeof handlers !== "object" || handlers === null || Array.isArray(handlers)) {
+    throw new UsageError(`handlers module ${spec} must export default an object of task type -> handler`);
+  }
+  for (const [type, h] of Object.entries(handlers)) {
+    const ok =
+      typeof h === "function" ||
+      (typeof h === "object" && h !== null && typeof (h as { invoke?: unknown }).invoke === "function");
+    if (!ok)
+      throw new UsageError(
+        `handlers module ${spec}: "${type}" is neither a function nor a graph with invoke()`,
+      );
+  }
+  return handlers as Record<string, TaskHandler<Task>>;
+}
+
+export async function worker(options: ParsedOptions): Promise<number> {
+  const secret = requireSecret();
+  const id = String(options.id);
+  const log = createLogger(String(options["log-level"]), "triad");
+  const handlers = options.handlers ? await loadHandlers(String(options.handlers)) : {};
+  const distributorUrl = String(options.distributor);
+  const distributorId = await discoverAgentId(distributorUrl, log);
+  const agent = new WorkerAgent({
+    agentId: id,
+    distributorId,
+    distributorUrl,
+    a2a: { tokenSecret: secret, agentPort: Number(options.port), host: String(options.host), router: null },
+    handlers,
+    concurrency: positiveInt(options, "concurrency"),
+    logger: log,
+  });
+  await agent.initialize();
+  log.info({ url: agent.a2a.url, distributor: distributorId, taskTypes: agent.taskTypes }, "worker ready");
+  process.stdout.write(`ready worker ${id} ${agent.a2a.url}\n`);
+  const grace = Number(options["shutdown-timeout"]);
+  return onShutdown(
+    async () => {
+      await agent.shutdown(grace - 500);
+    },
+    grace,
+    (m) => log.info(m),
+  );
+}

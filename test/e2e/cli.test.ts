@@ -1,0 +1,248 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { freePort } from "../helpers/free-port.js";
+import { runTriad, TriadProcess } from "../helpers/processes.js";
+import { testRedis } from "../helpers/redis-server.js";
+
+/**
+ * The CLI as a user runs it: every tier its own `bin/triad` process, talking HTTP to each
+ * other and to a real Redis; tasks in with `triad submit`, state out with `triad status`.
+ */
+
+const SECRET = "e2e-secret";
+const TOKEN = "e2e-api-token";
+const env = { TRIAD_SECRET: SECRET, TRIAD_API_TOKEN: TOKEN, TRIAD_LOG_LEVEL: "warn" };
+
+describe("triad CLI with each tier in its own process", () => {
+  let redis: Awaited<ReturnType<typeof testRedis>>;
+  const procs: TriadProcess[] = [];
+  let coordinatorUrl = "";
+
+  const start = async (args: string[]) => {
+    const p = new TriadProcess(args, env);
+    procs.push(p);
+    const m = await p.waitFor(/ready \w+ \S+ (http:\/\/\S+)/, 30_000);
+    return { proc: p, url: m[1]! };
+  };
+
+  beforeAll(async () => {
+    redis = await testRedis();
+    const [cp, dp, w1p, w2p] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
+    const c = await start(["coordinator", "--id", "c1", "--redis", redis.url, "--port", String(cp)]);
+    coordinatorUrl = c.url;
+    const d = await start([
+      "distributor",
+      "--id",
+      "d1",
+      "--coordinator",
+      c.url,
+      "--redis",
+      redis.url,
+      "--port",
+      String(dp),
+    ]);
+    await start([
+      "worker",
+      "--id",
+      "w1",
+      "--distributor",
+      d.url,
+      "--port",
+      String(w1p),
+      "--handlers",
+      "examples/handlers.mjs",
+    ]);
+    await start(["worker", "--id", "w2", "--distributor", d.url, "--port", String(w2p)]);
+  }, 60_000);
+
+  afterAll(async () => {
+    for (const p of procs) await p.kill();
+    await redis.close();
+  });
+
+  it("triad submit --wait prints each task's final record", async () => {
+    const r = await runTriad(
+      [
+        "submit",
+        "--coordinator",
+        coordinatorUrl,
+        "--type",
+        "compute",
+        "--payload",
+        '{"operation":"max","values":[3,9,4]}',
+        "--count",
+        "5",
+        "--wait",
+      ],
+      { env },
+    );
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    const lines = r.stdout
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
+    expect(lines).toHaveLength(5);
+    for (const t of lines)
+      expect(t).toMatchObject({ task_type: "compute", status: "completed", result: { result: 9 } });
+  });
+
+  it("runs a user's handlers (a function and a LangGraph graph) loaded with --handlers, on the worker that has them", async () => {
+    const input = [
+      { task_type: "word_count", payload: { text: "three tier agents" } },
+      { task_type: "review", payload: { text: "short" } },
+    ]
+      .map((t) => JSON.stringify(t))
+      .join("\n");
+    const r = await runTriad(["submit", "--coordinator", coordinatorUrl, "--file", "-", "--wait"], {
+      env,
+      input,
+    });
+    expect(r.code).toBe(0);
+    const [count, review] = r.stdout
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
+    expect(count).toMatchObject({
+      status: "completed",
+      assigned_to: "w1",
+      result: { words: 3, longest: "agents" },
+    });
+    expect(review).toMatchObject({
+      status: "completed",
+      assigned_to: "w1",
+      result: { draft: "Summary: short", approved: true },
+    });
+  });
+
+  it("triad submit --wait exits 1 when a task fails, and says why", async () => {
+    const r = await runTriad(
+      ["submit", "--coordinator", coordinatorUrl, "--type", "no_such_type", "--wait"],
+      { env },
+    );
+    expect(r.code).toBe(1);
+    expect(JSON.parse(r.stdout)).toMatchObject({
+      status: "failed",
+      error: expect.stringContaining("unknown task type"),
+    });
+  });
+
+  it("triad status --json lists the agents of every tier and the task counts", async () => {
+    const r = await runTriad(["status", "--coordinator", coordinatorUrl, "--json"], { env });
+    expect(r.code).toBe(0);
+    const body = JSON.parse(r.stdout);
+    const tiers = Object.fromEntries(body.agents.map((a: { id: string; tier: string }) => [a.id, a.tier]));
+    expect(tiers).toEqual({ c1: "coordinator", d1: "distributor", w1: "worker", w2: "worker" });
+    for (const a of body.agents) expect(a.status).not.toBe("dead");
+    expect(body.tasks.completed).toBeGreaterThanOrEqual(7);
+  });
+
+  it("the API answers 401 without the token, 4xx with a reason for bad input, 404 for an unknown task", async () => {
+    const auth = { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" };
+    expect((await fetch(`${coordinatorUrl}/tasks`)).status).toBe(401);
+    expect(
+      (await fetch(`${coordinatorUrl}/agents`, { headers: { authorization: "Bearer wrong" } })).status,
+    ).toBe(401);
+    expect((await fetch(`${coordinatorUrl}/metrics`)).status).toBe(200); // metrics stay open to scrapers
+    const malformed = await fetch(`${coordinatorUrl}/tasks`, {
+      method: "POST",
+      headers: auth,
+      body: "{not json",
+    });
+    expect(malformed.status).toBe(400);
+    expect(((await malformed.json()) as { error: { code: string } }).error.code).toBe("ERR_MALFORMED_JSON");
+    const invalid = await fetch(`${coordinatorUrl}/tasks`, {
+      method: "POST",
+      headers: auth,
+      body: JSON.stringify([{ task_type: "echo" }, { payload: {} }]),
+    });
+    expect(invalid.status).toBe(422);
+    expect(((await invalid.json()) as { error: { message: string } }).error.message).toMatch(
+      /^\[1\]\.task_type/,
+    );
+    const big = await fetch(`${coordinatorUrl}/tasks`, {
+      method: "POST",
+      headers: auth,
+      body: JSON.stringify({ task_type: "echo", payload: { x: "a".repeat(2 * 1024 * 1024) } }),
+    });
+    expect(big.status).toBe(413);
+    expect((await fetch(`${coordinatorUrl}/tasks/nope`, { headers: auth })).status).toBe(404);
+    const ok = await fetch(`${coordinatorUrl}/tasks`, {
+      method: "POST",
+      headers: auth,
+      body: JSON.stringify({ task_id: "api-1", task_type: "echo", payload: { a: 1 } }),
+    });
+    expect(ok.status).toBe(202);
+    const done = await (await fetch(`${coordinatorUrl}/tasks/api-1?wait=10000`, { headers: auth })).json();
+    expect(done).toMatchObject({ task_id: "api-1", status: "completed", result: { a: 1 } });
+    const listed = (await (
+      await fetch(`${coordinatorUrl}/tasks?status=completed`, { headers: auth })
+    ).json()) as { tasks: Array<{ task_id: string }> };
+    expect(listed.tasks.map((t: { task_id: string }) => t.task_id)).toContain("api-1");
+  });
+
+  it("SIGTERM ends every process with exit 0 within the shutdown bound", async () => {
+    const running = procs.filter((p) => p.running);
+    expect(running).toHaveLength(4);
+    const started = performance.now();
+    for (const p of [...running].reverse()) p.signal("SIGTERM");
+    const exits = await Promise.all(running.map((p) => p.exit(15_000)));
+    expect(exits.map((e) => e.code)).toEqual([0, 0, 0, 0]);
+    expect(performance.now() - started).toBeLessThan(15_000);
+  });
+});
+
+describe("triad CLI usage", () => {
+  it.each([
+    [["coordinator", "--port", "1"], /missing required option --id/],
+    [["worker", "--id", "w", "--distributor", "http://x", "--port", "nope"], /--port must be a number/],
+    [["up", "--bogus"], /unknown option --bogus/],
+    [["frobnicate"], /unknown command "frobnicate"/],
+  ])("bad flags %j: usage on stderr and exit 2", async (args, message) => {
+    const r = await runTriad(args as string[], { env });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(message);
+    expect(r.stderr).toMatch(/usage: triad/);
+  });
+
+  it("a secret on the command line is not an option; without TRIAD_SECRET a tier refuses to start", async () => {
+    expect(
+      (
+        await runTriad(["coordinator", "--id", "c", "--redis", "redis://x", "--port", "1", "--secret", "s"], {
+          env,
+        })
+      ).code,
+    ).toBe(2);
+    const r = await runTriad(["coordinator", "--id", "c", "--redis", "redis://127.0.0.1:1", "--port", "1"], {
+      env: { ...env, TRIAD_SECRET: "" },
+    });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/TRIAD_SECRET is not set/);
+  });
+
+  it("--help documents every option and its environment variable", async () => {
+    const r = await runTriad(["distributor", "--help"], { env });
+    expect(r.code).toBe(0);
+    for (const flag of [
+      "--id",
+      "--coordinator",
+      "--redis",
+      "--port",
+      "--log-level",
+      "--config",
+      "TRIAD_REDIS",
+      "TRIAD_SECRET",
+    ]) {
+      expect(r.stdout).toContain(flag);
+    }
+  });
+
+  it("triad up --tasks 2000 finishes and prints its summary", async () => {
+    const r = await runTriad(["up", "--tasks", "2000", "--port", "0"], { env, timeoutMs: 120_000 });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/Summary: 2000 tasks/);
+    expect(r.stdout).toMatch(/completed\s+2000/);
+    expect(r.stdout).toMatch(/retried\s+[1-9]\d*/);
+    expect(r.stdout).toMatch(/latency\s+p50 .* p95 .* p99 /);
+    expect(r.stdout).toMatch(/all checked results right/);
+  });
+});
