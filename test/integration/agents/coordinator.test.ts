@@ -1,0 +1,128 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { LeaseKeeper } from "../../../src/agents/distributor/lease-keeper.js";
+import { CoordinatorAgent, RedisClient, SharedAgentState } from "../../../src/index.js";
+import { FAST, TestCluster } from "../../helpers/cluster.js";
+import { testEngines } from "../../helpers/engines.js";
+
+/** The coordinator's deadlines and restarts, and the distributor's lease and shared state. */
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe.each(testEngines("coordinator"))("coordinator and leases on $name", (engine) => {
+  let cluster: TestCluster | undefined;
+  const extra: Array<{ cleanup(): Promise<void> }> = [];
+  beforeAll(() => engine.setup());
+  afterEach(async () => {
+    for (const a of extra.splice(0)) await a.cleanup().catch(() => {});
+    await cluster?.stop();
+    cluster = undefined;
+  });
+  afterAll(() => engine.teardown());
+
+  it("a task no healthy distributor takes within its deadline ends abandoned, with the reason", async () => {
+    const config = engine.config();
+    const c = new CoordinatorAgent({
+      agentId: `lonely-${Date.now()}`,
+      redis: config,
+      timing: FAST,
+      placementTimeoutMs: 300,
+    });
+    extra.push(c);
+    await c.initialize();
+    expect(await c.submitTask({ task_id: "orphan", task_type: "echo", payload: {} })).toBe(true);
+    const done = await c.waitForTask("orphan", 5000);
+    expect(done).toMatchObject({
+      status: "abandoned",
+      error: expect.stringMatching(/no healthy distributor .* within 300 ms/),
+    });
+    expect(c.core.stats.abandoned).toBe(1);
+  });
+
+  it("after a restart the coordinator rebuilds what it owns from Redis: accepted tasks still run", async () => {
+    cluster = new TestCluster(engine.config());
+    const first = await cluster.startCoordinator();
+    const ids = Array.from({ length: 10 }, (_, i) => cluster!.id(`t${i}`));
+    // Accepted while no distributor exists: recorded in Redis, placed nowhere yet.
+    for (const id of ids)
+      expect(await first.submitTask({ task_id: id, task_type: "echo", payload: { id } })).toBe(true);
+    expect(first.core.unplacedCount).toBe(10);
+    await first.cleanup(); // the process ends; its memory is gone
+
+    const second = await cluster.startCoordinator(); // same id, same store
+    expect(second.core.unplacedCount).toBe(10);
+    await cluster.startDistributor("d1");
+    await cluster.startWorker("w1", "d1");
+    const done = await Promise.all(ids.map((id) => second.waitForTask(id, 10_000)));
+    done.forEach((d, i) => {
+      expect(d).toMatchObject({ status: "completed", result: { id: ids[i] } });
+    });
+  });
+
+  it("a restarted coordinator knows the distributors registered before, and gives them one timeout to speak", async () => {
+    cluster = new TestCluster(engine.config());
+    const first = await cluster.startCoordinator();
+    await cluster.startDistributor("d1");
+    await cluster.startWorker("w1", "d1");
+    await cluster.ready();
+    await first.cleanup();
+    const second = await cluster.startCoordinator();
+    expect(second.core.directory.get(cluster.id("d1"))).toBeDefined();
+    await cluster.coordinator.submitTask({
+      task_id: cluster.id("after"),
+      task_type: "echo",
+      payload: { ok: 1 },
+    });
+    expect(await second.waitForTask(cluster.id("after"), 5000)).toMatchObject({ status: "completed" });
+  });
+
+  it("the distributor keeps the seed's SharedAgentState in Redis under its lease", async () => {
+    cluster = new TestCluster(engine.config());
+    await cluster.startCoordinator();
+    const d = await cluster.startDistributor("d1");
+    await cluster.startWorker("w1", "d1");
+    await cluster.startWorker("w2", "d1");
+    await cluster.ready();
+    await sleep(FAST.leaseTtlMs);
+    const state = await cluster.coordinator.getDistributorState(d.agentId);
+    expect(state).toBeInstanceOf(SharedAgentState);
+    const dict = state!.toDict();
+    expect(Object.keys(dict).sort()).toEqual([
+      "assigned_workers",
+      "coordinator_version",
+      "distributor_version",
+      "lease",
+      "status",
+      "tasks",
+    ]);
+    expect([...dict.assigned_workers].sort()).toEqual([cluster.id("w1"), cluster.id("w2")]);
+    expect(dict.lease?.owner).toBe(d.agentId);
+    expect(Date.parse(dict.lease!.expires_at)).toBeGreaterThan(Date.parse(dict.lease!.acquired_at));
+  });
+
+  it("a lease holder that cannot renew before its own deadline stops acting as owner", async () => {
+    const store = new RedisClient(engine.config());
+    await store.connect();
+    const keeper = new LeaseKeeper(store, "shared-state:d-x", "d-x", 300);
+    expect(await keeper.acquire()).toBe(true);
+    expect(keeper.owns).toBe(true);
+    await store.disconnect(); // renewals now fail: the store is unreachable for this holder
+    expect(await keeper.keep()).toBe(true); // still within its deadline
+    await sleep(350);
+    expect(await keeper.keep()).toBe(false);
+    expect(keeper.owns).toBe(false);
+  });
+
+  it("a second distributor with the same id cannot take a lease that is held", async () => {
+    const store = new RedisClient(engine.config());
+    await store.connect();
+    const a = new LeaseKeeper(store, "shared-state:twin", "twin", 5000);
+    const b = new LeaseKeeper(store, "shared-state:twin", "twin", 5000);
+    expect(await a.acquire()).toBe(true);
+    expect(await b.keep()).toBe(false);
+    expect(b.owns).toBe(false);
+    await a.release();
+    expect(await b.keep()).toBe(true);
+    await b.release();
+    await store.disconnect();
+  });
+});
