@@ -145,6 +145,20 @@ export class TestCluster {
     await this.coordinator?.cleanup().catch(() => {});
   }
 
+  /**
+   * Waits until every id has a commit record. A waiter may hear of a terminal task (from the
+   * ledger) a moment before the distributor's commit callback runs; this closes that gap so
+   * counts are read once all commits are in. A double commit still shows as a count of 2.
+   */
+  async settled(ids: string[], timeoutMs = 5000): Promise<Map<string, number>> {
+    const deadline = performance.now() + timeoutMs;
+    while (performance.now() < deadline && !ids.every((id) => this.commitCounts().has(id))) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    await new Promise((r) => setTimeout(r, 50)); // a late duplicate, if there were one, lands too
+    return this.commitCounts();
+  }
+
   /** Commits per task id. */
   commitCounts(): Map<string, number> {
     const counts = new Map<string, number>();

@@ -46,6 +46,8 @@ describe.each(testEngines("agents"))("agents on $name", (engine) => {
     done.forEach((d, i) => {
       expect(d).toMatchObject({ status: "completed", result: { result: i + (i + 1) + i * 2 } });
     });
+    const counts = await cluster.settled(tasks.map((t) => t.taskId));
+    expect([...counts.values()].every((n) => n === 1)).toBe(true);
     expect(cluster.commits.length).toBe(1000);
     expect(new Set(cluster.commits.map((x) => x.by)).size).toBe(2);
     const byWorker = new Set(done.map((d) => d?.assigned_to));
@@ -67,7 +69,7 @@ describe.each(testEngines("agents"))("agents on $name", (engine) => {
     await cluster.crash(doomed);
     const done = await Promise.all(ids.map((id) => cluster!.coordinator.waitForTask(id, 20_000)));
     expect(done.every((d) => d?.status === "completed")).toBe(true);
-    const counts = cluster.commitCounts();
+    const counts = await cluster.settled(ids);
     expect(ids.map((id) => counts.get(id))).toEqual(ids.map(() => 1));
     expect(cluster.distributors.get("d1")!.core.stats.reassigned).toBeGreaterThan(0);
   });
@@ -103,7 +105,7 @@ describe.each(testEngines("agents"))("agents on $name", (engine) => {
     // Refused (maybe more than once: the worker re-sends until acknowledged), never committed.
     expect(cluster.stale.length).toBeGreaterThan(0);
     expect(cluster.stale.every((s) => s.taskId === id && s.worker === frozen.agentId)).toBe(true);
-    expect(cluster.commitCounts().get(id)).toBe(1);
+    expect((await cluster.settled([id])).get(id)).toBe(1);
     expect(await cluster.coordinator.ledger.get(id)).toMatchObject({ task: { result: { by: 2 } } });
   });
 
@@ -125,7 +127,7 @@ describe.each(testEngines("agents"))("agents on $name", (engine) => {
     await cluster.crash(d1);
     const done = await Promise.all(ids.map((id) => cluster!.coordinator.waitForTask(id, 20_000)));
     expect(done.every((d) => d?.status === "completed")).toBe(true);
-    const counts = cluster.commitCounts();
+    const counts = await cluster.settled(ids);
     expect(ids.every((id) => (counts.get(id) ?? 0) <= 1)).toBe(true);
     expect(cluster.coordinator.core.stats.distributorsDead).toBe(1);
     expect(cluster.coordinator.core.stats.reassigned).toBeGreaterThan(0);
@@ -148,7 +150,7 @@ describe.each(testEngines("agents"))("agents on $name", (engine) => {
     const done = await Promise.all(ids.map((id) => cluster!.coordinator.waitForTask(id, 20_000)));
     expect(done.every((d) => d?.status === "completed")).toBe(true);
     expect(second.core.lease.owns).toBe(true);
-    const counts = cluster.commitCounts();
+    const counts = await cluster.settled(ids);
     expect(ids.every((id) => counts.get(id) === 1)).toBe(true);
   });
 
