@@ -1,5 +1,9 @@
 import type { WorkerHeartbeat, WorkerSummary } from "../protocol.js";
 
+/**
+ * An attempt sent to a worker. `confirmed` while the worker's heartbeats list it as running;
+ * `dispatchedAt` (monotonic ms) starts the grace an unconfirmed attempt gets before it is taken back.
+ */
 export type InFlight = { fence: number; dispatchedAt: number; confirmed: boolean };
 
 export type WorkerEntry = {
@@ -72,8 +76,17 @@ export class WorkerRegistry {
     entry.load = hb.load;
     entry.taskTypes = hb.task_types;
     const running = new Map(hb.running.map((r) => [r.task_id, r.fence]));
+    const now = performance.now();
     for (const [taskId, flight] of entry.inFlight) {
-      if (running.get(taskId) === flight.fence) flight.confirmed = true;
+      if (running.get(taskId) === flight.fence) {
+        flight.confirmed = true;
+      } else if (flight.confirmed) {
+        // It ran there and runs no more: its result is on its way, or the worker restarted and
+        // lost it. Unconfirmed again, it gets one heartbeat timeout for the result to land
+        // before monitorWorkers takes it back (a result that does land later is fenced off).
+        flight.confirmed = false;
+        flight.dispatchedAt = now;
+      }
     }
     return entry;
   }
