@@ -8,7 +8,7 @@ export {
 export type { CoordinatorStats } from "./coordinator/coordinator-core.js";
 export { DistributorAgent, type DistributorAgentOptions } from "./distributor/distributor-agent.js";
 export type { DistributorStats } from "./distributor/distributor-core.js";
-export type { CommitVerdict, LedgerOptions, TaskRecord } from "./ledger/task-ledger.js";
+export type { CommitVerdict, LedgerEvent, LedgerOptions, TaskRecord } from "./ledger/task-ledger.js";
 export { TaskLedger } from "./ledger/task-ledger.js";
 export {
   DEFAULT_RETRY,

@@ -65,7 +65,27 @@ export type CommitReceipt = {
 /** A fencing token, or why the attempt was not started. */
 export type DispatchVerdict = number | "unknown" | "terminal" | "not-held";
 
-export type LedgerOptions = { shards?: number; retentionSeconds?: number };
+/**
+ * A state change the ledger made, as its script answered it: an opt-in observation hook for
+ * history recorders (the chaos suite's checker). Only changes that took effect are reported,
+ * plus results refused by their fence; nothing is reported for a call that failed.
+ */
+export type LedgerEvent =
+  | { op: "recorded"; task_id: string; distributor: string | null }
+  | { op: "assigned"; task_id: string; distributor: string }
+  | { op: "dispatched"; task_id: string; distributor: string; worker: string; fence: number }
+  | { op: "committed"; task_id: string; fence: number; status: "completed" | "failed" }
+  | { op: "retried"; task_id: string; fence: number }
+  | { op: "rejected"; task_id: string; fence: number; reason: "stale_fence" }
+  | { op: "reassigned"; task_id: string; distributor: string; fence: number }
+  | { op: "abandoned"; task_id: string; reason: string };
+
+export type LedgerOptions = {
+  shards?: number;
+  retentionSeconds?: number;
+  /** Told about every change the ledger makes (see LedgerEvent); off the hot path when unset. */
+  observer?: (event: LedgerEvent) => void;
+};
 
 const COMMIT_VERDICTS: CommitVerdict[] = ["stale", "completed", "retry", "failed"];
 const DISPATCH_REFUSALS: Record<number, DispatchVerdict> = {
@@ -90,6 +110,7 @@ export class TaskLedger {
   private readonly requeuer: TickBatcher<{ taskId: string; fence: number }, boolean>;
   private readonly abandoner: TickBatcher<string, boolean>;
   private readonly reader: TickBatcher<string, TaskRecord | null>;
+  private readonly observer: ((event: LedgerEvent) => void) | undefined;
 
   constructor(
     private readonly store: RedisClient,
@@ -97,6 +118,7 @@ export class TaskLedger {
   ) {
     this.shards = options.shards ?? DEFAULT_SHARDS;
     this.retentionMs = Math.round((options.retentionSeconds ?? 24 * 3600) * 1000);
+    this.observer = options.observer;
 
     this.submitter = new TickBatcher(async (key, tasks) => {
       const [shard, dist] = split(key);
@@ -187,17 +209,28 @@ export class TaskLedger {
    * With `distributorId` the new task is placed on that distributor in the same step.
    */
   submit(task: NewTask, distributorId = ""): Promise<boolean> {
-    return this.submitter.add(join(this.shard(task.taskId), distributorId), task);
+    const created = this.submitter.add(join(this.shard(task.taskId), distributorId), task);
+    return this.observed(created, (ok) =>
+      ok ? { op: "recorded", task_id: task.taskId, distributor: distributorId || null } : null,
+    );
   }
 
   /** Hands a task to a distributor; an attempt in progress elsewhere is fenced off. */
   assign(taskId: string, distributorId: string): Promise<boolean> {
-    return this.assigner.add(join(this.shard(taskId), distributorId), taskId);
+    const assigned = this.assigner.add(join(this.shard(taskId), distributorId), taskId);
+    return this.observed(assigned, (ok) =>
+      ok ? { op: "assigned", task_id: taskId, distributor: distributorId } : null,
+    );
   }
 
   /** Starts an attempt on a worker: its fencing token, or why not. */
   dispatch(taskId: string, distributorId: string, workerId: string): Promise<DispatchVerdict> {
-    return this.dispatcher.add(join(this.shard(taskId), distributorId, workerId), taskId);
+    const verdict = this.dispatcher.add(join(this.shard(taskId), distributorId, workerId), taskId);
+    return this.observed(verdict, (v) =>
+      typeof v === "number"
+        ? { op: "dispatched", task_id: taskId, distributor: distributorId, worker: workerId, fence: v }
+        : null,
+    );
   }
 
   /** Commits an attempt's outcome if its fence is still current. */
@@ -207,16 +240,43 @@ export class TaskLedger {
 
   /** commit(), answering also what the commit wrote (see CommitReceipt). */
   commitAttempt(outcome: AttemptOutcome): Promise<CommitReceipt> {
-    return this.committer.add(String(this.shard(outcome.taskId)), outcome);
+    const receipt = this.committer.add(String(this.shard(outcome.taskId)), outcome);
+    return this.observed(receipt, ({ verdict }): LedgerEvent => {
+      const at = { task_id: outcome.taskId, fence: outcome.fence };
+      if (verdict === "stale") return { op: "rejected", ...at, reason: "stale_fence" };
+      if (verdict === "retry") return { op: "retried", ...at };
+      return { op: "committed", ...at, status: verdict };
+    });
   }
 
   /** Takes an attempt back from a dead worker: its fence is retired at once. */
   requeue(taskId: string, distributorId: string, fence: number): Promise<boolean> {
-    return this.requeuer.add(join(this.shard(taskId), distributorId), { taskId, fence });
+    const requeued = this.requeuer.add(join(this.shard(taskId), distributorId), { taskId, fence });
+    return this.observed(requeued, (ok) =>
+      ok ? { op: "reassigned", task_id: taskId, distributor: distributorId, fence } : null,
+    );
   }
 
   abandon(taskId: string, reason: string): Promise<boolean> {
-    return this.abandoner.add(join(this.shard(taskId), reason), taskId);
+    const abandoned = this.abandoner.add(join(this.shard(taskId), reason), taskId);
+    return this.observed(abandoned, (ok) => (ok ? { op: "abandoned", task_id: taskId, reason } : null));
+  }
+
+  /** Tells the observer what `pending` did once it is known; the promise itself when nobody observes. */
+  private observed<T>(pending: Promise<T>, describe: (value: T) => LedgerEvent | null): Promise<T> {
+    const observer = this.observer;
+    if (observer === undefined) return pending;
+    return pending.then((value) => {
+      const event = describe(value);
+      if (event !== null) {
+        try {
+          observer(event);
+        } catch {
+          // A broken recorder must not fail a state change that already happened.
+        }
+      }
+      return value;
+    });
   }
 
   get(taskId: string): Promise<TaskRecord | null> {

@@ -1,10 +1,12 @@
 import { CoordinatorAgent } from "../../agents/index.js";
 import { redactUrl } from "../../core/store/index.js";
 import { coordinatorHttp } from "../../server/coordinator-server.js";
+import { historyFlag, openHistory } from "../history.js";
 import { createLogger } from "../logging.js";
 import type { CommandSpec, ParsedOptions } from "../options.js";
 import { requireSecret } from "../peer.js";
 import { onShutdown } from "../shutdown.js";
+import { timingFlags, timingFrom } from "../timing-flags.js";
 
 export const coordinatorSpec: CommandSpec = {
   name: "coordinator",
@@ -39,6 +41,8 @@ export const coordinatorSpec: CommandSpec = {
       description: "ms to finish in-flight work on SIGTERM/SIGINT",
       default: 10_000,
     },
+    ...timingFlags("heartbeat-interval", "heartbeat-timeout", "monitor-interval"),
+    historyFlag,
   ],
   notes:
     "Environment: TRIAD_SECRET (required; the A2A signing secret shared by all processes), TRIAD_API_TOKEN (bearer token for the HTTP API).",
@@ -48,6 +52,7 @@ export async function coordinator(options: ParsedOptions): Promise<number> {
   const secret = requireSecret();
   const id = String(options.id);
   const log = createLogger(String(options["log-level"]), "triad");
+  const history = openHistory(options.history, id);
   const agent = new CoordinatorAgent({
     agentId: id,
     redis: { url: String(options.redis) },
@@ -56,8 +61,15 @@ export async function coordinator(options: ParsedOptions): Promise<number> {
     retry: {
       default: { maxRetries: Number(options["max-retries"]), backoffMs: Number(options["retry-backoff"]) },
     },
+    timing: timingFrom(options),
     logger: log,
+    ...(history && {
+      ledger: { observer: (event) => history.record(event) },
+      events: { distributorDead: (target, tasks) => history.record({ op: "dead", target, tasks }) },
+    }),
   });
+  const counters = () => ({ coordinator: { ...agent.core.stats } });
+  history?.watch(agent.a2a, counters, agent.timing.heartbeatIntervalMs);
   const http = coordinatorHttp(agent, { apiToken: process.env.TRIAD_API_TOKEN });
   agent.a2a.serveOtherRoutes((req, res) => void http.handle(req, res));
   await agent.initialize();
@@ -67,6 +79,7 @@ export async function coordinator(options: ParsedOptions): Promise<number> {
     async () => {
       http.stopAccepting();
       await agent.cleanup();
+      history?.close(agent.a2a, counters);
     },
     Number(options["shutdown-timeout"]),
     (m) => log.info(m),

@@ -1,8 +1,10 @@
 import { DistributorAgent } from "../../agents/index.js";
+import { historyFlag, openHistory } from "../history.js";
 import { createLogger } from "../logging.js";
 import type { CommandSpec, ParsedOptions } from "../options.js";
 import { discoverAgentId, requireSecret } from "../peer.js";
 import { onShutdown } from "../shutdown.js";
+import { timingFlags, timingFrom } from "../timing-flags.js";
 
 export const distributorSpec: CommandSpec = {
   name: "distributor",
@@ -30,6 +32,11 @@ export const distributorSpec: CommandSpec = {
       default: "127.0.0.1",
     },
     {
+      name: "advertise-url",
+      type: "string",
+      description: "URL workers and the coordinator are told to reach this distributor at (default its own)",
+    },
+    {
       name: "task-timeout",
       type: "number",
       description: "ms a worker gives one attempt of a task",
@@ -41,6 +48,8 @@ export const distributorSpec: CommandSpec = {
       description: "ms to finish in-flight work on SIGTERM/SIGINT",
       default: 10_000,
     },
+    ...timingFlags("heartbeat-interval", "heartbeat-timeout", "monitor-interval", "lease-ttl"),
+    historyFlag,
   ],
   notes: "Environment: TRIAD_SECRET (required; the A2A signing secret shared by all processes).",
 };
@@ -51,21 +60,38 @@ export async function distributor(options: ParsedOptions): Promise<number> {
   const log = createLogger(String(options["log-level"]), "triad");
   const coordinatorUrl = String(options.coordinator);
   const coordinatorId = await discoverAgentId(coordinatorUrl, log);
+  const history = openHistory(options.history, id);
   const agent = new DistributorAgent({
     agentId: id,
     coordinatorId,
     coordinatorUrl,
     redis: { url: String(options.redis) },
-    a2a: { tokenSecret: secret, agentPort: Number(options.port), host: String(options.host), router: null },
+    a2a: {
+      tokenSecret: secret,
+      agentPort: Number(options.port),
+      host: String(options.host),
+      router: null,
+      ...(options["advertise-url"] ? { advertiseUrl: String(options["advertise-url"]) } : {}),
+    },
     taskTimeoutMs: Number(options["task-timeout"]),
+    timing: timingFrom(options),
     logger: log,
+    ...(history && {
+      ledger: { observer: (event) => history.record(event) },
+      events: { workerDead: (target, tasks) => history.record({ op: "dead", target, tasks }) },
+    }),
   });
+  const counters = () => ({ distributor: { ...agent.core.stats } });
+  history?.watch(agent.a2a, counters, Number(options["heartbeat-interval"] ?? 1000));
   await agent.initialize();
   log.info({ url: agent.a2a.url, coordinator: coordinatorId }, "distributor ready");
   process.stdout.write(`ready distributor ${id} ${agent.a2a.url}\n`);
   const grace = Number(options["shutdown-timeout"]);
   return onShutdown(
-    () => agent.shutdown(grace - 500),
+    async () => {
+      await agent.shutdown(grace - 500);
+      history?.close(agent.a2a, counters);
+    },
     grace,
     (m) => log.info(m),
   );

@@ -1,11 +1,13 @@
 import { isAbsolute, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import { type TaskHandler, WorkerAgent } from "../../agents/index.js";
+import { builtinHandlers, type TaskHandler, WorkerAgent } from "../../agents/index.js";
 import type { Task } from "../../core/state/index.js";
+import { type HistoryRecorder, historyFlag, openHistory } from "../history.js";
 import { createLogger } from "../logging.js";
 import { type CommandSpec, type ParsedOptions, positiveInt, UsageError } from "../options.js";
 import { discoverAgentId, requireSecret } from "../peer.js";
 import { onShutdown } from "../shutdown.js";
+import { timingFlags, timingFrom } from "../timing-flags.js";
 
 export const workerSpec: CommandSpec = {
   name: "worker",
@@ -31,6 +33,11 @@ export const workerSpec: CommandSpec = {
       type: "string",
       description: "ES module (path or package) whose default export maps task types to handlers",
     },
+    {
+      name: "advertise-url",
+      type: "string",
+      description: "URL the distributor is told to reach this worker at (default its own)",
+    },
     { name: "concurrency", type: "number", description: "tasks run at once", default: 16 },
     {
       name: "shutdown-timeout",
@@ -38,6 +45,8 @@ export const workerSpec: CommandSpec = {
       description: "ms to finish running tasks on SIGTERM/SIGINT",
       default: 10_000,
     },
+    ...timingFlags("heartbeat-interval"),
+    historyFlag,
   ],
   notes:
     "Environment: TRIAD_SECRET (required; the A2A signing secret shared by all processes).\n" +
@@ -76,18 +85,29 @@ export async function worker(options: ParsedOptions): Promise<number> {
   const secret = requireSecret();
   const id = String(options.id);
   const log = createLogger(String(options["log-level"]), "triad");
-  const handlers = options.handlers ? await loadHandlers(String(options.handlers)) : {};
+  const history = openHistory(options.history, id);
+  const loaded = options.handlers ? await loadHandlers(String(options.handlers)) : {};
+  const handlers = history ? recordExecutions({ ...builtins(), ...loaded }, history) : loaded;
   const distributorUrl = String(options.distributor);
   const distributorId = await discoverAgentId(distributorUrl, log);
   const agent = new WorkerAgent({
     agentId: id,
     distributorId,
     distributorUrl,
-    a2a: { tokenSecret: secret, agentPort: Number(options.port), host: String(options.host), router: null },
+    a2a: {
+      tokenSecret: secret,
+      agentPort: Number(options.port),
+      host: String(options.host),
+      router: null,
+      ...(options["advertise-url"] ? { advertiseUrl: String(options["advertise-url"]) } : {}),
+    },
     handlers,
     concurrency: positiveInt(options, "concurrency"),
+    timing: timingFrom(options),
     logger: log,
   });
+  const counters = () => ({ worker: { done: agent.core.done, unacked: agent.core.pendingResults } });
+  history?.watch(agent.a2a, counters, Number(options["heartbeat-interval"] ?? 1000));
   await agent.initialize();
   log.info({ url: agent.a2a.url, distributor: distributorId, taskTypes: agent.taskTypes }, "worker ready");
   process.stdout.write(`ready worker ${id} ${agent.a2a.url}\n`);
@@ -95,8 +115,42 @@ export async function worker(options: ParsedOptions): Promise<number> {
   return onShutdown(
     async () => {
       await agent.shutdown(grace - 500);
+      history?.close(agent.a2a, counters);
     },
     grace,
     (m) => log.info(m),
   );
+}
+
+function builtins(): Record<string, TaskHandler<Task>> {
+  return builtinHandlers() as Record<string, TaskHandler<Task>>;
+}
+
+/**
+ * The handlers, each recording an "executed" line when it returns or throws (execution is
+ * at-least-once: the history shows how often each task really ran). Graphs run as they are.
+ */
+function recordExecutions(
+  handlers: Record<string, TaskHandler<Task>>,
+  history: HistoryRecorder,
+): Record<string, TaskHandler<Task>> {
+  const out: Record<string, TaskHandler<Task>> = {};
+  for (const [type, handler] of Object.entries(handlers)) {
+    if (typeof handler !== "function") {
+      out[type] = handler;
+      continue;
+    }
+    out[type] = async (task, context) => {
+      const at = { task_id: task.taskId, attempt: context.attempt };
+      try {
+        const result = await handler(task, context);
+        history.record({ op: "executed", ...at, outcome: "returned" });
+        return result;
+      } catch (err) {
+        history.record({ op: "executed", ...at, outcome: "threw" });
+        throw err;
+      }
+    };
+  }
+  return out;
 }

@@ -1,0 +1,38 @@
+import { DEFAULT_TIMING, type Timing } from "../agents/index.js";
+import type { FlagSpec, ParsedOptions } from "./options.js";
+
+/**
+ * Failure-detection timing as flags, for the tiers that use it. The defaults are the agents'
+ * own (heartbeat 1 s, dead after 3 s of silence, monitor every 500 ms, lease 3 s); tests and
+ * chaos runs shorten them.
+ */
+const TIMING = {
+  "heartbeat-interval": { field: "heartbeatIntervalMs", description: "ms between heartbeats" },
+  "heartbeat-timeout": {
+    field: "heartbeatTimeoutMs",
+    description: "ms of silence after which a peer is declared dead",
+  },
+  "monitor-interval": { field: "monitorIntervalMs", description: "ms between checks for dead peers" },
+  "lease-ttl": { field: "leaseTtlMs", description: "ms a shared-state lease lives unrenewed" },
+} as const satisfies Record<string, { field: keyof Timing; description: string }>;
+
+export type TimingFlag = keyof typeof TIMING;
+
+export function timingFlags(...names: TimingFlag[]): FlagSpec[] {
+  return names.map((name) => ({
+    name,
+    type: "number",
+    description: TIMING[name].description,
+    default: DEFAULT_TIMING[TIMING[name].field],
+  }));
+}
+
+/** The timing flags of a command, as the agents' `timing` option. */
+export function timingFrom(options: ParsedOptions): Partial<Timing> {
+  const timing: Partial<Timing> = {};
+  for (const [name, { field }] of Object.entries(TIMING)) {
+    const value = options[name];
+    if (typeof value === "number") timing[field] = value;
+  }
+  return timing;
+}
