@@ -33,9 +33,18 @@ export class RedisServer {
   }
 
   static async start(options: RedisServerOptions = {}): Promise<RedisServer> {
-    const server = new RedisServer(await freePort(), options);
-    await server.launch();
-    return server;
+    // Another test file may pick the same free port at the same moment; the loser's server
+    // cannot bind it. Try again on another port rather than share (or lose) the winner's.
+    for (let attempt = 1; ; attempt++) {
+      const server = new RedisServer(await freePort(), options);
+      try {
+        await server.launch();
+        return server;
+      } catch (err) {
+        await server.destroy();
+        if (attempt >= 5) throw err;
+      }
+    }
   }
 
   private async launch(): Promise<void> {
@@ -79,7 +88,10 @@ export class RedisServer {
   private async waitReady(timeoutMs: number): Promise<void> {
     const deadline = performance.now() + timeoutMs;
     while (performance.now() < deadline) {
-      if (await ping(this.port)) return;
+      const pid = await serverPid(this.port);
+      // Ready only when the server answering on the port is the one we started.
+      if (pid !== null && pid === this.process?.pid) return;
+      if (pid !== null) throw new Error(`port ${this.port} is taken by another redis-server (pid ${pid})`);
       await new Promise((r) => setTimeout(r, 20));
     }
     throw new Error(
@@ -119,17 +131,24 @@ export class RedisServer {
   }
 }
 
-function ping(port: number): Promise<boolean> {
+/** The process id of the redis-server answering on `port`, or null when none answers. */
+function serverPid(port: number): Promise<number | null> {
   return new Promise((resolve) => {
     const socket = connect(port, "127.0.0.1");
-    const done = (ok: boolean) => {
+    let reply = "";
+    const done = (pid: number | null) => {
       socket.destroy();
-      resolve(ok);
+      resolve(pid);
     };
-    socket.setTimeout(500, () => done(false));
-    socket.once("error", () => done(false));
-    socket.once("connect", () => socket.write("PING\r\n"));
-    socket.once("data", (d) => done(d.toString().startsWith("+PONG")));
+    socket.setTimeout(500, () => done(null));
+    socket.once("error", () => done(null));
+    socket.once("connect", () => socket.write("INFO server\r\n"));
+    socket.on("data", (d) => {
+      reply += d.toString();
+      const m = /process_id:(\d+)/.exec(reply);
+      if (m) done(Number(m[1]));
+      else if (reply.startsWith("-")) done(null); // loading, or an error: not ready yet
+    });
   });
 }
 
