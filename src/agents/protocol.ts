@@ -6,7 +6,7 @@ import type { JsonObject, JsonValue } from "../core/json.js";
  * `kind`; the receiver validates it here, once, and trusts the types after.
  *
  *   worker -> distributor       register_worker (REQUEST), heartbeat (HEARTBEAT), task_results, checkpoint
- *   distributor -> worker       execute_tasks, results_ack
+ *   distributor -> worker       execute_tasks (acks may ride along), results_ack
  *   distributor -> coordinator  register_distributor (REQUEST), heartbeat (HEARTBEAT), task_results
  *   coordinator -> distributor  assign_tasks
  *
@@ -93,6 +93,9 @@ export const dispatchedTask = z.object({
 });
 export type DispatchedTask = z.infer<typeof dispatchedTask>;
 
+const resultAck = z.object({ task_id: id, fence: z.number().int() });
+export type ResultAck = z.infer<typeof resultAck>;
+
 export const agentPayload = z.discriminatedUnion("kind", [
   z.object({
     kind: z.literal("register_worker"),
@@ -103,12 +106,14 @@ export const agentPayload = z.discriminatedUnion("kind", [
   z.object({ kind: z.literal("register_distributor"), distributor_id: id, url: z.string().nullable() }),
   workerHeartbeat,
   distributorHeartbeat,
-  z.object({ kind: z.literal("execute_tasks"), tasks: z.array(dispatchedTask) }),
-  z.object({ kind: z.literal("task_results"), results: z.array(attemptOutcome) }),
   z.object({
-    kind: z.literal("results_ack"),
-    acks: z.array(z.object({ task_id: id, fence: z.number().int() })),
+    kind: z.literal("execute_tasks"),
+    tasks: z.array(dispatchedTask),
+    /** Results the worker may forget, riding along instead of a results_ack of their own. */
+    acks: z.array(resultAck).optional(),
   }),
+  z.object({ kind: z.literal("task_results"), results: z.array(attemptOutcome) }),
+  z.object({ kind: z.literal("results_ack"), acks: z.array(resultAck) }),
   z.object({ kind: z.literal("assign_tasks"), tasks: z.array(taskDictSchema) }),
   z.object({ kind: z.literal("task_terminal"), tasks: z.array(taskDictSchema) }),
   z.object({ kind: z.literal("checkpoint"), task_id: id, fence: z.number().int(), checkpoint: json }),

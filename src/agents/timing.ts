@@ -11,6 +11,11 @@ export type Timing = {
   monitorIntervalMs: number;
   /** TTL of a distributor's shared-state lease; renewed every third of it. */
   leaseTtlMs: number;
+  /**
+   * Under load, how long messages between agents may wait to be batched: a peer gets at most
+   * one message of a kind per this many ms (an idle peer gets the first one at once).
+   */
+  batchLingerMs: number;
 };
 
 export const DEFAULT_TIMING: Timing = {
@@ -18,15 +23,17 @@ export const DEFAULT_TIMING: Timing = {
   heartbeatTimeoutMs: 3000,
   monitorIntervalMs: 500,
   leaseTtlMs: 3000,
+  batchLingerMs: 1,
 };
 
 export function resolveTiming(partial: Partial<Timing> = {}): Timing {
   const t = { ...DEFAULT_TIMING, ...partial };
   for (const [name, value] of Object.entries(t)) {
-    if (typeof value !== "number" || !Number.isFinite(value) || value <= 0) {
+    const least = name === "batchLingerMs" ? 0 : Number.MIN_VALUE;
+    if (typeof value !== "number" || !Number.isFinite(value) || value < least) {
       throw new TriadError(
         "ERR_INVALID_CONFIG",
-        `timing.${name} must be a positive number of milliseconds (got ${value})`,
+        `timing.${name} must be a ${least === 0 ? "non-negative" : "positive"} number of milliseconds (got ${value})`,
       );
     }
   }

@@ -16,6 +16,7 @@ export const FAST: Timing = {
   heartbeatTimeoutMs: 400,
   monitorIntervalMs: 100,
   leaseTtlMs: 600,
+  batchLingerMs: 1,
 };
 
 /**

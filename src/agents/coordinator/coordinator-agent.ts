@@ -1,4 +1,4 @@
-import { TriadError } from "../../core/errors.js";
+import { isTriadError, TriadError } from "../../core/errors.js";
 import type { Logger } from "../../core/logger.js";
 import {
   type AgentReply,
@@ -96,6 +96,27 @@ export class CoordinatorAgent extends TriadAgent {
   /** Records the task in Redis and places it on a healthy distributor. True once it is recorded. */
   async submitTask(task: TaskInput): Promise<boolean> {
     return this.core.submit(toDict(task));
+  }
+
+  /**
+   * Submits many tasks in one go (one Redis script call per shard records them all): one
+   * boolean per task, as submitTask would answer. Every task is validated before any is
+   * recorded, so a bad one rejects the whole call and records nothing.
+   */
+  async submitTasks(tasks: TaskInput[]): Promise<boolean[]> {
+    if (!Array.isArray(tasks))
+      throw new TriadError("ERR_INVALID_TASK", "submitTasks takes an array of tasks");
+    const dicts = tasks.map((task, i) => {
+      try {
+        return toDict(task);
+      } catch (err) {
+        throw new TriadError(
+          isTriadError(err) ? err.code : "ERR_INVALID_TASK",
+          `tasks[${i}]: ${(err as Error).message}`,
+        );
+      }
+    });
+    return this.core.submitMany(dicts);
   }
 
   /** Places the task on this distributor (seed: assign_task_to_distributor). */

@@ -1,8 +1,10 @@
 import type { RedisClient } from "../../core/store/index.js";
-import type { TaskLedger } from "../ledger/task-ledger.js";
+import type { NewTask, TaskLedger } from "../ledger/task-ledger.js";
+import { Outbox } from "../outbox.js";
 import type { AgentPayload, DistributorHeartbeat, TaskDict } from "../protocol.js";
 import { DEFAULT_RETRY, type RetryPolicies, type Timing } from "../timing.js";
 import { DistributorDirectory, type DistributorEntry } from "./distributor-directory.js";
+import { TaskWaiters } from "./task-waiters.js";
 
 export type CoordinatorCoreOptions = {
   coordinatorId: string;
@@ -34,8 +36,12 @@ export type CoordinatorStats = {
 
 const TERMINAL = new Set(["completed", "failed", "abandoned"]);
 const REGISTRY_KEY = "agents:distributors";
-
-type Waiter = { resolve: (task: TaskDict | null) => void; since: number };
+/** Tasks per assign_tasks message at most. */
+const MAX_ASSIGN_BATCH = 200;
+/** Open tasks remembered as open (a hint that spares waitForTask a read); beyond it, the ledger answers. */
+const KNOWN_OPEN_LIMIT = 200_000;
+/** Waiters whose task the ledger is asked about per monitor tick at most. */
+const CATCH_UP_PER_TICK = 500;
 
 /**
  * The coordinator's engine, free of transport: records tasks before it says yes, places them
@@ -55,13 +61,22 @@ export class CoordinatorCore {
   };
   /** Accepted but on no distributor yet, with the monotonic deadline for placing them. */
   private readonly unplaced = new Map<string, { task: TaskDict; deadline: number }>();
-  private readonly outbox = new Map<string, TaskDict[]>();
-  private readonly waiters = new Map<string, Waiter[]>();
+  /** Tasks accepted here (or found open at restore) and not seen terminal yet: no need to ask Redis. */
+  private readonly knownOpen = new Set<string>();
+  private readonly outbox: Outbox<TaskDict>;
+  private readonly waiters = new TaskWaiters();
   private readonly recent = new Map<string, TaskDict>();
   private flushScheduled = false;
   private timer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly o: CoordinatorCoreOptions) {}
+  constructor(private readonly o: CoordinatorCoreOptions) {
+    // If a send fails, Redis still says the task is the distributor's: it finds it when it
+    // reconciles, or we move it when the distributor is declared dead.
+    this.outbox = new Outbox(
+      (to, tasks) => void this.o.send(to, { kind: "assign_tasks", tasks }).catch(() => {}),
+      { lingerMs: o.timing.batchLingerMs, maxBatch: MAX_ASSIGN_BATCH },
+    );
+  }
 
   start(): void {
     this.timer ??= setInterval(() => {
@@ -72,8 +87,8 @@ export class CoordinatorCore {
   stop(): void {
     clearInterval(this.timer);
     this.timer = undefined;
-    for (const [, list] of this.waiters) for (const w of list) w.resolve(null);
-    this.waiters.clear();
+    this.outbox.close();
+    this.waiters.closeAll();
   }
 
   /** After a restart: distributors from the registry (given one timeout to speak), unplaced tasks from the ledger. */
@@ -83,6 +98,7 @@ export class CoordinatorCore {
     const ids = await this.o.ledger.openTaskIds();
     const records = await Promise.all(ids.map((id) => this.o.ledger.get(id)));
     for (const record of records) {
+      if (record !== null && !TERMINAL.has(record.task.status)) this.rememberOpen(record.task.task_id);
       if (record !== null && record.distributor === null) {
         this.unplaced.set(record.task.task_id, {
           task: record.task,
@@ -95,39 +111,66 @@ export class CoordinatorCore {
 
   // --- accepting work ----------------------------------------------------------------------
 
-  /** Records the task in Redis, then places it. True once it is recorded (or was already). */
+  /**
+   * Records the task in Redis, placed on the least-loaded healthy distributor in the same step
+   * (unplaced when there is none yet), then tells that distributor. True once it is recorded
+   * (or was already).
+   */
   async submit(task: TaskDict): Promise<boolean> {
-    const policy = this.o.retry[task.task_type] ?? this.o.retry.default ?? DEFAULT_RETRY;
-    const created = await this.o.ledger.submit({
-      taskId: task.task_id,
-      taskType: task.task_type,
-      payload: task.payload,
-      createdAt: task.created_at,
-      maxRetries: policy.maxRetries,
-      backoffMs: policy.backoffMs,
-    });
+    const to = this.directory.leastLoaded();
+    if (to !== undefined) to.placedSinceHeartbeat++;
+    let created: boolean;
+    try {
+      created = await this.o.ledger.submit(this.newTask(task), to?.id ?? "");
+    } catch (err) {
+      if (to !== undefined) to.placedSinceHeartbeat--;
+      throw err;
+    }
     if (!created) {
+      if (to !== undefined) to.placedSinceHeartbeat--;
       this.stats.duplicates++;
       return true;
     }
     this.stats.submitted++;
-    this.unplaced.set(task.task_id, { task, deadline: performance.now() + this.o.placementTimeoutMs });
-    this.schedulePlacement();
+    this.rememberOpen(task.task_id);
+    if (to !== undefined) {
+      this.outbox.push(to.id, task);
+    } else {
+      this.unplaced.set(task.task_id, { task, deadline: performance.now() + this.o.placementTimeoutMs });
+      this.schedulePlacement();
+    }
     return true;
   }
 
-  /** The seed's explicit path: place this task on this distributor. */
-  async assignTaskToDistributor(task: TaskDict, distributorId: string): Promise<boolean> {
+  /** Many submits at once: one script call per shard records them all. */
+  submitMany(tasks: TaskDict[]): Promise<boolean[]> {
+    return Promise.all(tasks.map((task) => this.submit(task)));
+  }
+
+  private newTask(task: TaskDict): NewTask {
     const policy = this.o.retry[task.task_type] ?? this.o.retry.default ?? DEFAULT_RETRY;
-    const created = await this.o.ledger.submit({
+    return {
       taskId: task.task_id,
       taskType: task.task_type,
       payload: task.payload,
       createdAt: task.created_at,
       maxRetries: policy.maxRetries,
       backoffMs: policy.backoffMs,
-    });
-    if (created) this.stats.submitted++;
+    };
+  }
+
+  private rememberOpen(taskId: string): void {
+    this.knownOpen.add(taskId);
+    if (this.knownOpen.size > KNOWN_OPEN_LIMIT) this.knownOpen.delete(this.knownOpen.values().next().value!);
+  }
+
+  /** The seed's explicit path: place this task on this distributor. */
+  async assignTaskToDistributor(task: TaskDict, distributorId: string): Promise<boolean> {
+    const created = await this.o.ledger.submit(this.newTask(task));
+    if (created) {
+      this.stats.submitted++;
+      this.rememberOpen(task.task_id);
+    }
     this.unplaced.delete(task.task_id);
     const assigned = await this.o.ledger.assign(task.task_id, distributorId);
     if (!assigned) return false;
@@ -169,18 +212,7 @@ export class CoordinatorCore {
   }
 
   private enqueue(distributorId: string, task: TaskDict): void {
-    const list = this.outbox.get(distributorId) ?? [];
-    list.push(task);
-    this.outbox.set(distributorId, list);
-    if (list.length === 1) {
-      setImmediate(() => {
-        const tasks = this.outbox.get(distributorId) ?? [];
-        this.outbox.delete(distributorId);
-        // If this fails, Redis still says the task is the distributor's: it finds it when it
-        // reconciles, or we move it when the distributor is declared dead.
-        if (tasks.length) this.o.send(distributorId, { kind: "assign_tasks", tasks }).catch(() => {});
-      });
-    }
+    this.outbox.push(distributorId, task);
   }
 
   // --- what distributors tell us -------------------------------------------------------------
@@ -215,14 +247,11 @@ export class CoordinatorCore {
       else this.stats.abandoned++;
       this.o.events?.terminal?.(task);
     }
+    this.knownOpen.delete(task.task_id);
     this.recent.delete(task.task_id);
     this.recent.set(task.task_id, task);
     if (this.recent.size > this.o.recentLimit) this.recent.delete(this.recent.keys().next().value!);
-    const waiting = this.waiters.get(task.task_id);
-    if (waiting) {
-      this.waiters.delete(task.task_id);
-      for (const w of waiting) w.resolve(task);
-    }
+    this.waiters.resolve(task.task_id, task);
   }
 
   // --- reading ---------------------------------------------------------------------------
@@ -237,33 +266,25 @@ export class CoordinatorCore {
     return [...this.recent.values()];
   }
 
-  /** Resolves with the terminal task dict, or null when `timeoutMs` passes first. */
+  /**
+   * Resolves with the terminal task dict, or null when `timeoutMs` passes first. A task this
+   * coordinator knows to be open is waited for without asking Redis (its distributor reports
+   * it, and the monitor asks Redis about waiters that waited long); any other is read once.
+   */
   async waitForTask(taskId: string, timeoutMs = 30_000): Promise<TaskDict | null> {
     const known = this.recent.get(taskId);
     if (known) return known;
-    return new Promise<TaskDict | null>((resolve) => {
-      const timer = setTimeout(() => {
-        const list = this.waiters.get(taskId);
-        const rest = list?.filter((w) => w !== waiter) ?? [];
-        if (rest.length) this.waiters.set(taskId, rest);
-        else this.waiters.delete(taskId);
-        resolve(null);
-      }, timeoutMs);
-      const waiter: Waiter = {
-        since: performance.now(),
-        resolve: (t) => {
-          clearTimeout(timer);
-          resolve(t);
+    const waiting = this.waiters.wait(taskId, timeoutMs);
+    if (!this.knownOpen.has(taskId)) {
+      // It may have finished before we started waiting, or been submitted elsewhere.
+      void this.o.ledger.get(taskId).then(
+        (r) => {
+          if (r && TERMINAL.has(r.task.status)) this.finished(r.task);
         },
-      };
-      const list = this.waiters.get(taskId) ?? [];
-      list.push(waiter);
-      this.waiters.set(taskId, list);
-      // It may have finished before we started waiting.
-      void this.o.ledger.get(taskId).then((r) => {
-        if (r && TERMINAL.has(r.task.status)) this.finished(r.task);
-      });
-    });
+        () => {},
+      );
+    }
+    return waiting;
   }
 
   // --- failure detection ---------------------------------------------------------------------
@@ -299,15 +320,16 @@ export class CoordinatorCore {
     await this.catchUpWaiters(now);
   }
 
-  /** Waiters whose news may have been lost read the ledger themselves. */
+  /** Waiters whose news may have been lost read the ledger themselves (a bounded number per tick). */
   private async catchUpWaiters(now: number): Promise<void> {
-    const stale: Array<[string, Waiter[]]> = [];
-    for (const entry of this.waiters) {
-      if (entry[1].some((w) => now - w.since > this.o.timing.heartbeatIntervalMs)) stale.push(entry);
-      if (stale.length >= 1000) break; // bounded work per tick; the rest next tick
-    }
-    const records = await Promise.all(stale.map(([id]) => this.o.ledger.get(id)));
+    const t = this.o.timing;
+    const due = this.waiters.due(now, 2 * t.heartbeatIntervalMs, t.heartbeatTimeoutMs, CATCH_UP_PER_TICK);
+    const records = await Promise.all(due.map((id) => this.o.ledger.get(id)));
     for (const record of records) if (record && TERMINAL.has(record.task.status)) this.finished(record.task);
+  }
+
+  get waitingCount(): number {
+    return this.waiters.size;
   }
 
   get unplacedCount(): number {

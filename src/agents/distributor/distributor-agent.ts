@@ -205,9 +205,7 @@ export class DistributorAgent extends TriadAgent {
       "event.task_results": async (s: MessageState) => {
         const p = this.payloadOf(s.message);
         if (p?.kind !== "task_results") return {};
-        const acks = await this.core.onResults(s.message.sender, p.results);
-        if (acks.length)
-          await this.sendPayload(s.message.sender, { kind: "results_ack", acks }).catch(() => {});
+        await this.core.onResults(s.message.sender, p.results);
         return {};
       },
       "event.checkpoint": async (s: MessageState) => {

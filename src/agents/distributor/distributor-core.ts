@@ -1,11 +1,13 @@
 import type { JsonValue } from "../../core/json.js";
 import type { RedisClient } from "../../core/store/index.js";
-import type { CommitVerdict, TaskLedger, TaskRecord } from "../ledger/task-ledger.js";
+import type { CommitReceipt, CommitVerdict, TaskLedger, TaskRecord } from "../ledger/task-ledger.js";
+import { Outbox } from "../outbox.js";
 import type {
   AgentPayload,
   AttemptOutcomeWire,
   DispatchedTask,
   DistributorHeartbeat,
+  ResultAck,
   TaskDict,
   WorkerHeartbeat,
 } from "../protocol.js";
@@ -36,6 +38,12 @@ export type DistributorCoreOptions = {
   checkpointFor?: (taskId: string, fence: number) => Promise<JsonValue | null>;
   events?: DistributorEvents;
 };
+
+/** What goes to a worker: attempts to run, and acknowledgements of its results. */
+type WorkerItem = { job: DispatchedTask } | { ack: ResultAck };
+
+/** Tasks (or acks) per message to a worker, and terminal tasks per message to the coordinator, at most. */
+const MAX_MESSAGE_BATCH = 200;
 
 export type DistributorStats = {
   dispatched: number;
@@ -68,13 +76,25 @@ export class DistributorCore {
   };
   /** Every task this distributor holds (queued or in flight), by id. */
   private readonly held = new Map<string, TaskDict>();
-  private readonly terminalOutbox: TaskDict[] = [];
+  private readonly toCoordinator: Outbox<TaskDict>;
+  private readonly toWorkers: Outbox<WorkerItem>;
   private timers: NodeJS.Timeout[] = [];
-  private pumpScheduled = false;
+  private pumpScheduled:
+    | { kind: "immediate"; handle: NodeJS.Immediate }
+    | { kind: "timeout"; handle: NodeJS.Timeout }
+    | undefined;
+  private lastPump = Number.NEGATIVE_INFINITY;
   private wakeTimer: NodeJS.Timeout | undefined;
   private stopping = false;
 
   constructor(private readonly o: DistributorCoreOptions) {
+    const batching = { lingerMs: o.timing.batchLingerMs, maxBatch: MAX_MESSAGE_BATCH };
+    // Best effort: the coordinator also finds terminal records in Redis by itself.
+    this.toCoordinator = new Outbox(
+      (to, tasks) => void this.o.send(to, { kind: "task_terminal", tasks }).catch(() => {}),
+      batching,
+    );
+    this.toWorkers = new Outbox((to, items) => this.sendToWorker(to, items), batching);
     this.registry = new WorkerRegistry(o.defaultWorkerCapacity);
     this.lease = new LeaseKeeper(
       o.store,
@@ -124,6 +144,14 @@ export class DistributorCore {
     for (const t of this.timers) clearInterval(t);
     this.timers = [];
     clearTimeout(this.wakeTimer);
+    this.cancelPump();
+    if (handBack) {
+      // Deliver what is decided (acks, terminal news) before going; a crash would not.
+      this.toWorkers.flushAll();
+      this.toCoordinator.flushAll();
+    }
+    this.toWorkers.close();
+    this.toCoordinator.close();
     if (handBack) await this.lease.release();
   }
 
@@ -153,18 +181,16 @@ export class DistributorCore {
   }
 
   /**
-   * Commits a batch of outcomes from a worker and answers which ones the worker may forget.
-   * Stale outcomes are acknowledged too (the worker must stop re-sending them) but not counted.
+   * Commits a batch of outcomes from a worker and acknowledges them to it (riding on the next
+   * execute_tasks when there is one soon). Stale outcomes are acknowledged too (the worker must
+   * stop re-sending them) but not counted. Resolves with the acknowledgements.
    */
-  async onResults(
-    workerId: string,
-    results: AttemptOutcomeWire[],
-  ): Promise<Array<{ task_id: string; fence: number }>> {
+  async onResults(workerId: string, results: AttemptOutcomeWire[]): Promise<ResultAck[]> {
     if (!this.lease.owns) return []; // not the owner now: the worker keeps them and tries again
     const worker = this.registry.get(workerId);
-    const verdicts = await Promise.all(
+    const receipts = await Promise.all(
       results.map((r) =>
-        this.o.ledger.commit({
+        this.o.ledger.commitAttempt({
           taskId: r.task_id,
           fence: r.fence,
           status: r.status,
@@ -173,57 +199,98 @@ export class DistributorCore {
         }),
       ),
     );
-    const settled: Array<Promise<void>> = [];
+    const unheld: Array<Promise<void>> = [];
     results.forEach((r, i) => {
-      const verdict = verdicts[i]!;
+      const receipt = receipts[i]!;
       if (worker?.inFlight.get(r.task_id)?.fence === r.fence) worker.inFlight.delete(r.task_id);
-      if (verdict === "stale") {
+      if (receipt.verdict === "stale") {
         this.stats.staleRejected++;
         this.o.events?.staleResult?.(r, workerId);
         return;
       }
-      settled.push(
-        this.o.ledger.get(r.task_id).then((record) => this.afterCommit(r.task_id, verdict, record)),
+      const held = this.held.get(r.task_id);
+      if (held !== undefined) {
+        this.afterCommit(r.task_id, receipt.verdict, committedTask(held, r, receipt), receipt.notBefore);
+        return;
+      }
+      // Not in memory (adopted after a restart, say): the record says what was committed.
+      unheld.push(
+        this.o.ledger
+          .get(r.task_id)
+          .then((record) =>
+            this.afterCommit(r.task_id, receipt.verdict, record?.task ?? null, record?.notBefore ?? null),
+          ),
       );
     });
-    await Promise.all(settled);
-    this.flushTerminal();
+    await Promise.all(unheld);
     this.schedulePump();
-    return results.map((r) => ({ task_id: r.task_id, fence: r.fence }));
+    const acks = results.map((r) => ({ task_id: r.task_id, fence: r.fence }));
+    for (const ack of acks) this.toWorkers.push(workerId, { ack });
+    return acks;
   }
 
-  private afterCommit(taskId: string, verdict: CommitVerdict, record: TaskRecord | null): void {
+  private afterCommit(
+    taskId: string,
+    verdict: CommitVerdict,
+    task: TaskDict | null,
+    notBefore: number | null,
+  ): void {
     if (verdict === "retry") {
       this.stats.retried++;
-      if (record !== null && record.task.status === "pending")
-        this.queue.push(record.task, record.notBefore ?? 0);
+      if (task !== null && task.status === "pending") this.queue.push(task, notBefore ?? 0);
       return;
     }
     this.held.delete(taskId);
     if (verdict === "completed") this.stats.completed++;
     else this.stats.failed++;
-    if (record !== null) {
-      this.terminalOutbox.push(record.task);
-      this.o.events?.committed?.(record.task, verdict);
+    if (task !== null) {
+      this.toCoordinator.push(this.o.coordinatorId, task);
+      this.o.events?.committed?.(task, verdict);
     }
   }
 
-  private flushTerminal(): void {
-    if (this.terminalOutbox.length === 0) return;
-    const tasks = this.terminalOutbox.splice(0);
-    // Best effort: the coordinator also finds terminal records in Redis by itself.
-    this.o.send(this.o.coordinatorId, { kind: "task_terminal", tasks }).catch(() => {});
+  private sendToWorker(workerId: string, items: WorkerItem[]): void {
+    const tasks: DispatchedTask[] = [];
+    const acks: ResultAck[] = [];
+    for (const item of items) {
+      if ("job" in item) tasks.push(item.job);
+      else acks.push(item.ack);
+    }
+    // If this fails the attempts stay in flight, unconfirmed: the monitor takes them back; the
+    // worker re-sends results that were not acknowledged.
+    const payload: AgentPayload =
+      tasks.length > 0
+        ? { kind: "execute_tasks", tasks, ...(acks.length > 0 ? { acks } : {}) }
+        : { kind: "results_ack", acks };
+    this.o.send(workerId, payload).catch(() => {});
   }
 
   // --- dispatch ------------------------------------------------------------------------------
 
+  /**
+   * Runs the pump soon: at once when it has not run for a batch linger, else one linger after
+   * its last run — so a busy distributor dispatches in batches (fewer script calls, fewer
+   * messages) and an idle one without delay.
+   */
   schedulePump(): void {
-    if (this.pumpScheduled || this.stopping) return;
-    this.pumpScheduled = true;
-    setImmediate(() => {
-      this.pumpScheduled = false;
+    if (this.pumpScheduled !== undefined || this.stopping) return;
+    const run = () => {
+      this.pumpScheduled = undefined;
+      this.lastPump = performance.now();
       void this.pump().catch(() => {});
-    });
+    };
+    const wait = this.lastPump + this.o.timing.batchLingerMs - performance.now();
+    this.pumpScheduled =
+      wait <= 0
+        ? { kind: "immediate", handle: setImmediate(run) }
+        : { kind: "timeout", handle: setTimeout(run, Math.ceil(wait)) };
+  }
+
+  private cancelPump(): void {
+    // Each handle cleared by its own kind: clearImmediate on a Timeout corrupts Node's immediate queue.
+    if (this.pumpScheduled?.kind === "timeout") clearTimeout(this.pumpScheduled.handle);
+    else if (this.pumpScheduled?.kind === "immediate") clearImmediate(this.pumpScheduled.handle);
+    this.pumpScheduled = undefined;
   }
 
   private async pump(): Promise<void> {
@@ -300,10 +367,7 @@ export class DistributorCore {
       }
     });
     await Promise.all(retried).catch(() => {});
-    for (const [worker, tasks] of batches) {
-      // If this fails the attempts stay in flight, unconfirmed: the monitor takes them back.
-      this.o.send(worker.id, { kind: "execute_tasks", tasks }).catch(() => {});
-    }
+    for (const [worker, jobs] of batches) for (const job of jobs) this.toWorkers.push(worker.id, { job });
   }
 
   private armWakeUp(): void {
@@ -432,4 +496,35 @@ export class DistributorCore {
   heldTasks(limit: number): TaskDict[] {
     return [...this.held.values()].slice(0, limit);
   }
+}
+
+/** The task dict a commit made, from the dict held in memory and what the commit wrote. */
+function committedTask(held: TaskDict, outcome: AttemptOutcomeWire, receipt: CommitReceipt): TaskDict {
+  const base = {
+    task_id: held.task_id,
+    task_type: held.task_type,
+    payload: held.payload,
+    created_at: held.created_at,
+    attempts: receipt.attempts,
+    started_at: receipt.startedAt,
+  };
+  if (receipt.verdict === "retry") {
+    return {
+      ...base,
+      status: "pending",
+      result: null,
+      error: outcome.error ?? "failed",
+      assigned_to: null,
+      completed_at: null,
+    };
+  }
+  const completed = receipt.verdict === "completed";
+  return {
+    ...base,
+    status: completed ? "completed" : "failed",
+    result: completed ? (outcome.result ?? null) : null,
+    error: completed ? null : (outcome.error ?? "failed"),
+    assigned_to: receipt.assignedTo,
+    completed_at: receipt.completedAt,
+  };
 }

@@ -59,6 +59,7 @@ export class WorkerAgent extends TriadAgent {
     this.core = new WorkerCore({
       capacity: this.concurrency,
       resendMs: this.timing.heartbeatIntervalMs,
+      batchLingerMs: this.timing.batchLingerMs,
       maxBacklog: this.concurrency * 4,
       handlerFor: (type) => this.handlers.get(type) as TaskHandler | undefined,
       toHandlerTask: (dict) => Task.fromDict(dict),
@@ -151,7 +152,9 @@ export class WorkerAgent extends TriadAgent {
     return {
       "event.execute_tasks": (s: MessageState) => {
         const p = this.payloadOf(s.message);
-        if (p?.kind === "execute_tasks") this.core.accept(p.tasks);
+        if (p?.kind !== "execute_tasks") return {};
+        if (p.acks) this.core.acknowledge(p.acks);
+        this.core.accept(p.tasks);
         return {};
       },
       "event.results_ack": (s: MessageState) => {

@@ -1,4 +1,5 @@
 import type { BaseCheckpointSaver } from "@langchain/langgraph";
+import { Outbox } from "../outbox.js";
 import type {
   AgentPayload,
   AttemptOutcomeWire,
@@ -12,6 +13,8 @@ export type WorkerCoreOptions = {
   capacity: number;
   /** Resend results not yet acknowledged this often. */
   resendMs: number;
+  /** Under load, results go out at most once per this many ms, batched (at once when idle). */
+  batchLingerMs?: number;
   /** Tasks accepted beyond capacity wait here; more than this are refused to the distributor. */
   maxBacklog: number;
   handlerFor: (taskType: string) => TaskHandler | undefined;
@@ -24,6 +27,11 @@ export type WorkerCoreOptions = {
 };
 
 type Running = { fence: number; startedAt: number };
+type Unacked = { outcome: AttemptOutcomeWire; sentAt: number };
+
+/** Results per task_results message at most. */
+const MAX_RESULTS_BATCH = 500;
+const DISTRIBUTOR = "distributor";
 
 /**
  * The worker's engine, free of transport: runs dispatched attempts within the concurrency
@@ -33,22 +41,29 @@ type Running = { fence: number; startedAt: number };
 export class WorkerCore {
   private readonly running = new Map<string, Running>();
   private readonly backlog: DispatchedTask[] = [];
-  private readonly unacked = new Map<string, AttemptOutcomeWire>();
-  private flushScheduled = false;
+  /** Outcomes not yet acknowledged, in the order they were last sent. */
+  private readonly unacked = new Map<string, Unacked>();
+  private readonly results: Outbox<AttemptOutcomeWire>;
   private resendTimer: NodeJS.Timeout | undefined;
   private accepting = true;
   done = 0;
 
-  constructor(private readonly options: WorkerCoreOptions) {}
+  constructor(private readonly options: WorkerCoreOptions) {
+    this.results = new Outbox((_to, results) => this.sendResults(results), {
+      lingerMs: options.batchLingerMs ?? 0,
+      maxBatch: MAX_RESULTS_BATCH,
+    });
+  }
 
   start(): void {
-    this.resendTimer ??= setInterval(() => this.flush(true), this.options.resendMs).unref();
+    this.resendTimer ??= setInterval(() => this.resend(), this.options.resendMs).unref();
   }
 
   stop(): void {
     clearInterval(this.resendTimer);
     this.resendTimer = undefined;
     this.accepting = false;
+    this.results.close();
   }
 
   get load(): number {
@@ -68,8 +83,8 @@ export class WorkerCore {
       const id = job.task.task_id;
       const done = this.unacked.get(id);
       // A re-sent dispatch of an attempt already finished: deliver the outcome again.
-      if (done !== undefined && done.fence === job.fence) {
-        this.scheduleFlush();
+      if (done !== undefined && done.outcome.fence === job.fence) {
+        this.post(done);
         continue;
       }
       if (this.running.get(id)?.fence === job.fence) continue;
@@ -118,37 +133,39 @@ export class WorkerCore {
   }
 
   private finish(outcome: AttemptOutcomeWire): void {
-    this.unacked.set(outcome.task_id, outcome);
+    const entry: Unacked = { outcome, sentAt: 0 };
+    this.unacked.delete(outcome.task_id);
+    this.unacked.set(outcome.task_id, entry);
     this.options.onOutcome?.(outcome);
-    this.scheduleFlush();
+    this.post(entry);
   }
 
   acknowledge(acks: Array<{ task_id: string; fence: number }>): void {
     for (const ack of acks) {
-      if (this.unacked.get(ack.task_id)?.fence === ack.fence) this.unacked.delete(ack.task_id);
+      if (this.unacked.get(ack.task_id)?.outcome.fence === ack.fence) this.unacked.delete(ack.task_id);
     }
   }
 
-  private scheduleFlush(): void {
-    if (this.flushScheduled) return;
-    this.flushScheduled = true;
-    setImmediate(() => {
-      this.flushScheduled = false;
-      this.flush(false);
-    });
+  /** Queues an outcome for the distributor (batched), and moves it to the back of the resend order. */
+  private post(entry: Unacked): void {
+    entry.sentAt = performance.now();
+    const id = entry.outcome.task_id;
+    if (this.unacked.get(id) === entry) {
+      this.unacked.delete(id);
+      this.unacked.set(id, entry);
+    }
+    this.results.push(DISTRIBUTOR, entry.outcome);
   }
 
-  /** Sends outcomes not yet acknowledged, in batches; `all` on the resend timer, else the new ones. */
-  private sentOnce = new WeakSet<AttemptOutcomeWire>();
-  private flush(all: boolean): void {
-    const batch: AttemptOutcomeWire[] = [];
-    for (const outcome of this.unacked.values()) {
-      if (!all && this.sentOnce.has(outcome)) continue;
-      this.sentOnce.add(outcome);
-      batch.push(outcome);
-      if (batch.length === 500) this.sendResults(batch.splice(0));
+  /** Sends again what was sent at least `resendMs` ago and is still not acknowledged. */
+  private resend(): void {
+    const before = performance.now() - this.options.resendMs;
+    const due: Unacked[] = [];
+    for (const entry of this.unacked.values()) {
+      if (entry.sentAt > before) break; // in the order they were sent: the rest are younger
+      due.push(entry);
     }
-    if (batch.length) this.sendResults(batch);
+    for (const entry of due) this.post(entry);
   }
 
   private sendResults(results: AttemptOutcomeWire[]): void {
@@ -178,7 +195,7 @@ export class WorkerCore {
     const deadline = performance.now() + timeoutMs;
     while (performance.now() < deadline) {
       if (this.running.size === 0 && this.backlog.length === 0 && this.unacked.size === 0) return true;
-      if (this.unacked.size > 0) this.flush(true);
+      if (this.unacked.size > 0) this.resend();
       await new Promise((r) => setTimeout(r, 50));
     }
     return false;

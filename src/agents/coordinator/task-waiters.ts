@@ -1,0 +1,162 @@
+import type { TaskDict } from "../protocol.js";
+
+type Waiter = { resolve: (task: TaskDict | null) => void; deadline: number; done: boolean };
+/** `touched`: when the entry was created, or last handed out by due(). */
+type Entry = { waiters: Waiter[]; touched: number; checked: boolean };
+
+/**
+ * Callers of waitForTask, by task id. Their deadlines share one timer (armed for the earliest
+ * deadline, over a heap), so a million waiters cost no million timers. Entries are kept in
+ * the order they were last checked, so `due()` hands out the longest-unchecked first.
+ */
+export class TaskWaiters {
+  private readonly entries = new Map<string, Entry>();
+  private heap: Array<{ deadline: number; taskId: string; waiter: Waiter }> = [];
+  private live = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private armedFor = Number.POSITIVE_INFINITY;
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  has(taskId: string): boolean {
+    return this.entries.has(taskId);
+  }
+
+  /** Resolves with the task once `resolve(taskId, ...)` is called, or null after `timeoutMs`. */
+  wait(taskId: string, timeoutMs: number): Promise<TaskDict | null> {
+    return new Promise((resolve) => {
+      const now = performance.now();
+      const waiter: Waiter = { resolve, deadline: now + timeoutMs, done: false };
+      let entry = this.entries.get(taskId);
+      if (entry === undefined) {
+        entry = { waiters: [], touched: now, checked: false };
+        this.entries.set(taskId, entry);
+      }
+      entry.waiters.push(waiter);
+      this.push({ deadline: waiter.deadline, taskId, waiter });
+    });
+  }
+
+  /** Hands `task` to everyone waiting for it. */
+  resolve(taskId: string, task: TaskDict): void {
+    const entry = this.entries.get(taskId);
+    if (entry === undefined) return;
+    this.entries.delete(taskId);
+    for (const w of entry.waiters) this.settle(w, task);
+  }
+
+  /**
+   * Up to `max` task ids whose waiters have waited `firstAfterMs` and were not checked in the
+   * last `everyMs`; they count as checked now.
+   */
+  due(now: number, firstAfterMs: number, everyMs: number, max: number): string[] {
+    const out: string[] = [];
+    const least = Math.min(firstAfterMs, everyMs);
+    for (const [taskId, entry] of this.entries) {
+      if (out.length >= max) break;
+      const age = now - entry.touched;
+      if (age < least) break; // entries are in the order they were touched: the rest are younger
+      if (age >= (entry.checked ? everyMs : firstAfterMs)) out.push(taskId);
+    }
+    for (const taskId of out) {
+      const entry = this.entries.get(taskId)!;
+      entry.touched = now;
+      entry.checked = true;
+      this.entries.delete(taskId);
+      this.entries.set(taskId, entry);
+    }
+    return out;
+  }
+
+  /** Answers null to everyone and stops the timer. */
+  closeAll(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    this.armedFor = Number.POSITIVE_INFINITY;
+    for (const entry of this.entries.values()) for (const w of entry.waiters) this.settle(w, null);
+    this.entries.clear();
+    this.heap = [];
+    this.live = 0;
+  }
+
+  private settle(waiter: Waiter, task: TaskDict | null): void {
+    if (waiter.done) return;
+    waiter.done = true;
+    this.live--;
+    waiter.resolve(task);
+  }
+
+  private expire(): void {
+    this.timer = undefined;
+    this.armedFor = Number.POSITIVE_INFINITY;
+    const now = performance.now();
+    while (this.heap.length > 0 && this.heap[0]!.deadline <= now) {
+      const { taskId, waiter } = this.pop();
+      if (waiter.done) continue;
+      const entry = this.entries.get(taskId);
+      if (entry !== undefined) {
+        entry.waiters = entry.waiters.filter((w) => w !== waiter);
+        if (entry.waiters.length === 0) this.entries.delete(taskId);
+      }
+      this.settle(waiter, null);
+    }
+    this.compact();
+    this.arm();
+  }
+
+  private arm(): void {
+    const next = this.heap[0];
+    if (next === undefined || next.deadline >= this.armedFor) return;
+    clearTimeout(this.timer);
+    this.armedFor = next.deadline;
+    this.timer = setTimeout(() => this.expire(), Math.max(0, next.deadline - performance.now()));
+  }
+
+  /** Waiters answered before their deadline stay in the heap until it passes; drop them when they pile up. */
+  private compact(): void {
+    if (this.heap.length < 1024 || this.heap.length < 2 * this.live) return;
+    const kept = this.heap.filter((h) => !h.waiter.done);
+    this.heap = [];
+    for (const item of kept) this.push(item, false);
+  }
+
+  private push(item: { deadline: number; taskId: string; waiter: Waiter }, counts = true): void {
+    if (counts) this.live++;
+    const heap = this.heap;
+    heap.push(item);
+    let i = heap.length - 1;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (heap[parent]!.deadline <= item.deadline) break;
+      heap[i] = heap[parent]!;
+      i = parent;
+    }
+    heap[i] = item;
+    if (counts) {
+      if (this.heap.length > 4096 && this.heap.length > 4 * this.live) this.compact();
+      this.arm();
+    }
+  }
+
+  private pop(): { deadline: number; taskId: string; waiter: Waiter } {
+    const heap = this.heap;
+    const top = heap[0]!;
+    const last = heap.pop()!;
+    if (heap.length === 0) return top;
+    const n = heap.length;
+    let i = 0;
+    for (;;) {
+      const l = 2 * i + 1;
+      if (l >= n) break;
+      const r = l + 1;
+      const c = r < n && heap[r]!.deadline < heap[l]!.deadline ? r : l;
+      if (heap[c]!.deadline >= last.deadline) break;
+      heap[i] = heap[c]!;
+      i = c;
+    }
+    heap[i] = last;
+    return top;
+  }
+}

@@ -1,0 +1,89 @@
+import { describe, expect, it } from "vitest";
+import { Outbox } from "../../../src/agents/outbox.js";
+
+/** The agents' message batching: a lone item goes at once, a busy stream goes in batches. */
+
+const tick = () => new Promise((r) => setImmediate(r));
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function recorder(lingerMs: number, maxBatch = 100) {
+  const sent: Array<{ to: string; items: number[] }> = [];
+  const outbox = new Outbox<number>((to, items) => sent.push({ to, items }), { lingerMs, maxBatch });
+  return { sent, outbox };
+}
+
+describe("Outbox", () => {
+  it("sends what one tick pushed to a peer as one batch, right after that tick", async () => {
+    const { sent, outbox } = recorder(50);
+    for (let i = 0; i < 5; i++) outbox.push("a", i);
+    outbox.push("b", 9);
+    expect(sent).toEqual([]);
+    await tick();
+    expect(sent).toEqual([
+      { to: "a", items: [0, 1, 2, 3, 4] },
+      { to: "b", items: [9] },
+    ]);
+    outbox.close();
+  });
+
+  it("gives a busy peer one batch per linger instead of one message per item", async () => {
+    const { sent, outbox } = recorder(30);
+    outbox.push("a", 0);
+    await tick();
+    for (let i = 1; i <= 4; i++) {
+      outbox.push("a", i);
+      await tick();
+    }
+    expect(sent).toEqual([{ to: "a", items: [0] }]); // the rest wait for the linger
+    await sleep(60);
+    expect(sent).toEqual([
+      { to: "a", items: [0] },
+      { to: "a", items: [1, 2, 3, 4] },
+    ]);
+    outbox.close();
+  });
+
+  it("with no linger, sends every tick's items at the end of that tick", async () => {
+    const { sent, outbox } = recorder(0);
+    outbox.push("a", 1);
+    await tick();
+    outbox.push("a", 2);
+    await tick();
+    await tick();
+    expect(sent.map((s) => s.items)).toEqual([[1], [2]]);
+    outbox.close();
+  });
+
+  it("never sends more than maxBatch items in one batch", async () => {
+    const { sent, outbox } = recorder(10, 3);
+    for (let i = 0; i < 7; i++) outbox.push("a", i);
+    await sleep(40);
+    expect(sent.map((s) => s.items)).toEqual([[0, 1, 2], [3, 4, 5], [6]]);
+    outbox.close();
+  });
+
+  it("hands back what waits with take(), and sends nothing after close()", async () => {
+    const { sent, outbox } = recorder(10);
+    outbox.push("a", 1);
+    outbox.push("b", 2);
+    expect(outbox.pending()).toBe(2);
+    expect(outbox.take("a")).toEqual([1]);
+    outbox.close();
+    outbox.push("b", 3);
+    await sleep(30);
+    expect(sent).toEqual([]);
+    expect(outbox.pending()).toBe(0);
+  });
+
+  it("flushAll() sends everything waiting now", () => {
+    const { sent, outbox } = recorder(1000);
+    outbox.push("a", 1);
+    outbox.push("b", 2);
+    outbox.flushAll();
+    expect(sent).toEqual([
+      { to: "a", items: [1] },
+      { to: "b", items: [2] },
+    ]);
+    outbox.close();
+  });
+});
