@@ -1,0 +1,112 @@
+import { AsyncLocalStorage } from "node:async_hooks";
+import { readFileSync } from "node:fs";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { AGENT_CARD_PATH, AgentCard, TaskState } from "@a2a-js/sdk";
+import { agentCardHandler, jsonRpcHandler } from "@a2a-js/sdk/server/express";
+import express from "express";
+import type { CoordinatorAgent } from "../../agents/index.js";
+import { type Logger, silentLogger } from "../../core/logger.js";
+import { buildAgentCard } from "./agent-card.js";
+import { bearerAuth } from "./bearer-auth.js";
+import { BUILTIN_TASK_TYPES, clusterTaskTypes } from "./cluster-task-types.js";
+import { FollowingBusManager } from "./following-bus-manager.js";
+import { TaskFollower } from "./task-follower.js";
+import { TERMINAL_STATES } from "./task-view.js";
+import { TriadExecutor } from "./triad-executor.js";
+import { TriadRequestHandler } from "./triad-request-handler.js";
+import { TriadTaskStore } from "./triad-task-store.js";
+
+/** Where the JSON-RPC binding is served (POST /a2a itself is Triad's own signed messaging). */
+export const A2A_JSONRPC_PATH = "/a2a/jsonrpc";
+export const A2A_CARD_PATH = `/${AGENT_CARD_PATH}`;
+
+export type A2AGatewayOptions = {
+  /** With a token the JSON-RPC endpoint wants `Authorization: Bearer <token>`; the card stays public. */
+  apiToken?: string | undefined;
+  /** The origin clients reach this server at (behind a proxy); default: the Host the request came to. */
+  publicUrl?: string | undefined;
+  logger?: Logger;
+};
+
+/** A route for the coordinator's HTTP API: true when it served the request. */
+export type GatewayRoute = (req: IncomingMessage, res: ServerResponse, url: URL) => boolean;
+
+export type A2AGateway = {
+  route: GatewayRoute;
+  /** New messages are refused from now on; streams and waits in progress end. */
+  close(): void;
+};
+
+const VERSION = (
+  JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8")) as { version: string }
+).version;
+const HOST = /^[\w.-]+(:\d+)?$|^\[[\da-fA-F:.]+\](:\d+)?$/;
+
+/**
+ * The coordinator as an Agent2Agent (A2A v1.0) server, on the coordinator's own port: the agent
+ * card at /.well-known/agent-card.json and the JSON-RPC binding at /a2a/jsonrpc, built from the
+ * SDK's DefaultRequestHandler and express handlers over a task store backed by Triad's records.
+ */
+export function createA2AGateway(coordinator: CoordinatorAgent, options: A2AGatewayOptions = {}): A2AGateway {
+  const closing = new AbortController();
+  const accepting = () => !closing.signal.aborted;
+  const log = options.logger ?? silentLogger;
+  // The card names the URL the client used to reach it, so it is right on every interface.
+  const requestOrigin = new AsyncLocalStorage<string>();
+
+  const store = new TriadTaskStore(coordinator);
+  const follower = new TaskFollower({ coordinator, signal: closing.signal, log });
+  const executor = new TriadExecutor({ coordinator, follower, accepting });
+  const buses = new FollowingBusManager(async (taskId, bus) => {
+    const task = await store.load(taskId);
+    const state = task?.status?.state;
+    if (task === undefined || state === undefined || TERMINAL_STATES.has(state)) return;
+    await follower.follow(taskId, task.contextId, bus, state ?? TaskState.TASK_STATE_SUBMITTED);
+  }, accepting);
+  const card = () => {
+    const { types, workersKnown } = clusterTaskTypes(coordinator);
+    const origin = options.publicUrl ?? requestOrigin.getStore() ?? coordinator.url ?? "http://localhost";
+    return buildAgentCard({
+      jsonRpcUrl: new URL(A2A_JSONRPC_PATH, origin).href,
+      coordinatorId: coordinator.agentId,
+      version: VERSION,
+      taskTypes: workersKnown ? types : [...BUILTIN_TASK_TYPES],
+      bearer: Boolean(options.apiToken),
+    });
+  };
+  const requestHandler = new TriadRequestHandler(card, store, executor, buses);
+  const auth = bearerAuth(options.apiToken);
+
+  const app = express();
+  app.disable("x-powered-by");
+  app.use(
+    A2A_CARD_PATH,
+    agentCardHandler({
+      // Served as the protocol's JSON form; the skills change as workers come and go, so no caching.
+      agentCardProvider: async () => AgentCard.toJSON(card()) as AgentCard,
+      cache: { maxAge: 0 },
+    }),
+  );
+  app.use(A2A_JSONRPC_PATH, auth.guard, jsonRpcHandler({ requestHandler, userBuilder: auth.userBuilder }));
+  app.use((req, res) => {
+    const allowed = req.path === A2A_JSONRPC_PATH ? "POST" : "GET";
+    res.setHeader("allow", allowed);
+    res.status(405).json({
+      error: { code: "ERR_METHOD_NOT_ALLOWED", message: `${req.method} is not allowed here; use ${allowed}` },
+    });
+  });
+
+  return {
+    route(req, res, url) {
+      if (url.pathname !== A2A_CARD_PATH && url.pathname !== A2A_JSONRPC_PATH) return false;
+      const host = req.headers.host;
+      const origin = host !== undefined && HOST.test(host) ? `http://${host}` : undefined;
+      if (origin === undefined) app(req, res);
+      else requestOrigin.run(origin, () => app(req, res));
+      return true;
+    },
+    close() {
+      closing.abort();
+    },
+  };
+}

@@ -1,0 +1,39 @@
+import type { Message } from "@a2a-js/sdk";
+import { z } from "zod";
+import type { JsonObject, JsonValue } from "../../core/json.js";
+
+/** What a SendMessage asks Triad to run, or why it cannot be run. */
+export type TaskInput = { ok: true; taskType: string; payload: JsonObject } | { ok: false; reason: string };
+
+export const INPUT_SHAPE = 'one data part {"task_type": "<type>", "payload": {...}}';
+
+const json: z.ZodType<JsonValue> = z.lazy(() =>
+  z.union([z.string(), z.number(), z.boolean(), z.null(), z.array(json), z.record(z.string(), json)]),
+);
+const taskRequest = z
+  .object({
+    task_type: z.string().min(1).max(200),
+    payload: z.record(z.string(), json).default({}),
+  })
+  .strict();
+
+/**
+ * Reads the task out of a message: exactly one data part holding `{ task_type, payload }`
+ * (text parts beside it are ignored, so a client may add a note for humans).
+ */
+export function readTaskInput(message: Message): TaskInput {
+  const data = message.parts.flatMap((p) =>
+    p.content?.$case === "data" ? [p.content.value as unknown] : [],
+  );
+  if (data.length !== 1) {
+    const got = data.length === 0 ? "no data part" : `${data.length} data parts`;
+    return { ok: false, reason: `a Triad task is ${INPUT_SHAPE}; the message has ${got}` };
+  }
+  const parsed = taskRequest.safeParse(data[0]);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const where = issue.path.map(String).join(".") || "the data part";
+    return { ok: false, reason: `${where}: ${issue.message} (a Triad task is ${INPUT_SHAPE})` };
+  }
+  return { ok: true, taskType: parsed.data.task_type, payload: parsed.data.payload as JsonObject };
+}

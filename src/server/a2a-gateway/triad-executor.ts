@@ -1,0 +1,106 @@
+import { type Message, TaskState } from "@a2a-js/sdk";
+import {
+  AgentEvent,
+  type AgentExecutor,
+  type ExecutionEventBus,
+  type RequestContext,
+} from "@a2a-js/sdk/server";
+import type { CoordinatorAgent } from "../../agents/index.js";
+import type { TaskDict } from "../../agents/protocol.js";
+import { clusterTaskTypes } from "./cluster-task-types.js";
+import type { TaskFollower } from "./task-follower.js";
+import { readTaskInput } from "./task-input.js";
+import { agentMessage, CANCELED_BY_CLIENT, toA2ATask } from "./task-view.js";
+
+export type TriadExecutorOptions = {
+  coordinator: CoordinatorAgent;
+  follower: TaskFollower;
+  /** False once the gateway closes: new work is refused. */
+  accepting: () => boolean;
+};
+
+/**
+ * The A2A side of a SendMessage: the message's data part becomes a Triad task whose id is the
+ * A2A task id, and its progress is published until it is terminal. Input Triad cannot run is
+ * refused (REJECTED, with the reason) before anything is recorded.
+ */
+export class TriadExecutor implements AgentExecutor {
+  constructor(private readonly o: TriadExecutorOptions) {}
+
+  async execute(request: RequestContext, bus: ExecutionEventBus): Promise<void> {
+    const { taskId, contextId } = request;
+    const message = request.userMessage;
+    const input = readTaskInput(message);
+    if (!input.ok) return this.reject(bus, taskId, contextId, message, input.reason);
+    if (!this.o.accepting()) {
+      return this.reject(
+        bus,
+        taskId,
+        contextId,
+        message,
+        "the coordinator is shutting down; try another or later",
+      );
+    }
+    const { types, workersKnown } = clusterTaskTypes(this.o.coordinator);
+    if (workersKnown && !types.includes(input.taskType)) {
+      const why =
+        `unknown task type ${JSON.stringify(input.taskType)}: no live worker runs it ` +
+        `(this cluster runs ${types.join(", ") || "nothing yet"})`;
+      return this.reject(bus, taskId, contextId, message, why);
+    }
+    const task: TaskDict = {
+      task_id: taskId,
+      task_type: input.taskType,
+      payload: input.payload,
+      status: "pending",
+      result: null,
+      error: null,
+      attempts: 0,
+      assigned_to: null,
+      created_at: new Date().toISOString(),
+      started_at: null,
+      completed_at: null,
+    };
+    await this.o.coordinator.submitTask(task);
+    const view = toA2ATask(task, undefined);
+    bus.publish(AgentEvent.task({ ...view, contextId, history: [message] }));
+    await this.o.follower.follow(taskId, contextId, bus, TaskState.TASK_STATE_SUBMITTED);
+  }
+
+  /**
+   * A pending or in-progress task ends abandoned ("canceled by client"): the ledger moves its
+   * fence on in the same step, so the result of an attempt still running is refused when it
+   * comes. The task's follower publishes CANCELED once the coordinator has the outcome.
+   */
+  async cancelTask(taskId: string): Promise<void> {
+    const { ledger, core } = this.o.coordinator;
+    if (!(await ledger.abandon(taskId, CANCELED_BY_CLIENT))) return; // unknown, or already finished
+    const record = await ledger.get(taskId);
+    if (record !== null) core.onTerminal([record.task]);
+  }
+
+  private reject(
+    bus: ExecutionEventBus,
+    taskId: string,
+    contextId: string,
+    message: Message,
+    why: string,
+  ): void {
+    const status = {
+      state: TaskState.TASK_STATE_REJECTED,
+      message: agentMessage(taskId, contextId, "rejected", why),
+      timestamp: new Date().toISOString(),
+    };
+    bus.publish(
+      AgentEvent.task({
+        id: taskId,
+        contextId,
+        status,
+        artifacts: [],
+        history: [message],
+        metadata: undefined,
+      }),
+    );
+    bus.publish(AgentEvent.statusUpdate({ taskId, contextId, status, metadata: undefined }));
+  }
+}

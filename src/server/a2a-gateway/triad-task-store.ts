@@ -1,0 +1,124 @@
+import { type ListTasksRequest, type ListTasksResponse, Task, TaskState } from "@a2a-js/sdk";
+import { RequestMalformedError } from "@a2a-js/sdk/errors";
+import type { TaskStore } from "@a2a-js/sdk/server";
+import type { CoordinatorAgent } from "../../agents/index.js";
+import type { TaskDict } from "../../agents/protocol.js";
+import type { JsonValue } from "../../core/json.js";
+import { stateOf, toA2ATask } from "./task-view.js";
+
+/** Open tasks looked at per ListTasks at most (the finished ones come from the coordinator's memory). */
+const MAX_OPEN_LISTED = 1000;
+const DEFAULT_PAGE_SIZE = 50;
+/** Triad task ids are at most this long; anything longer is no task of ours. */
+const MAX_TASK_ID = 200;
+
+/**
+ * The SDK's TaskStore over Triad's own records. The state and the result always come from the
+ * task's record (through the coordinator, so from Redis); what only A2A has — the context id,
+ * the conversation, and the whole task when its input was refused before it became a Triad
+ * task — is kept beside it in the same store, for as long as the record is.
+ */
+export class TriadTaskStore implements TaskStore {
+  constructor(private readonly coordinator: CoordinatorAgent) {}
+
+  async save(task: Task): Promise<void> {
+    // Artifacts are derived from the record on every load; keeping a copy would only go stale.
+    const envelope = Task.toJSON({ ...task, artifacts: [] }) as JsonValue;
+    const ttlSeconds = Math.max(1, Math.ceil(this.coordinator.ledger.retentionMs / 1000));
+    await this.coordinator.store.set(envelopeKey(task.id), envelope, ttlSeconds);
+  }
+
+  async load(taskId: string): Promise<Task | undefined> {
+    if (taskId.length > MAX_TASK_ID) return undefined;
+    const [record, envelope] = await Promise.all([
+      this.coordinator.core.getTask(taskId),
+      this.envelope(taskId),
+    ]);
+    if (record !== null) return toA2ATask(record, envelope);
+    return envelope;
+  }
+
+  /**
+   * Triad's tasks, newest status first: the open ones (up to MAX_OPEN_LISTED) and the finished
+   * ones the coordinator remembers. Input refused before it became a Triad task is not listed.
+   */
+  async list(params: ListTasksRequest): Promise<ListTasksResponse> {
+    const pageSize = params.pageSize ?? DEFAULT_PAGE_SIZE;
+    let rows = (await this.candidates()).map((task) => ({
+      task,
+      at: task.completed_at ?? task.started_at ?? task.created_at,
+    }));
+    if (params.status !== undefined && params.status !== TaskState.TASK_STATE_UNSPECIFIED) {
+      rows = rows.filter((r) => stateOf(r.task) === params.status);
+    }
+    if (params.statusTimestampAfter) {
+      const after = Date.parse(params.statusTimestampAfter);
+      rows = rows.filter((r) => Date.parse(r.at) > after);
+    }
+    const envelopes = new Map<string, Task | undefined>();
+    if (params.contextId) {
+      const loaded = await Promise.all(rows.map((r) => this.envelope(r.task.task_id)));
+      for (const [i, r] of rows.entries()) envelopes.set(r.task.task_id, loaded[i]);
+      rows = rows.filter(
+        (r) => (envelopes.get(r.task.task_id)?.contextId || r.task.task_id) === params.contextId,
+      );
+    }
+    rows.sort((a, b) =>
+      a.at === b.at ? b.task.task_id.localeCompare(a.task.task_id) : b.at.localeCompare(a.at),
+    );
+    const totalSize = rows.length;
+    if (params.pageToken) {
+      const [at, id] = decodePageToken(params.pageToken);
+      rows = rows.filter((r) => r.at < at || (r.at === at && r.task.task_id < id));
+    }
+    const page = rows.slice(0, pageSize);
+    const tasks = await Promise.all(
+      page.map(async ({ task }) => {
+        const envelope = envelopes.has(task.task_id)
+          ? envelopes.get(task.task_id)
+          : await this.envelope(task.task_id);
+        const view = toA2ATask(task, envelope);
+        return params.includeArtifacts ? view : { ...view, artifacts: [] };
+      }),
+    );
+    const last = page.at(-1);
+    const nextPageToken =
+      last !== undefined && rows.length > page.length ? encodePageToken(last.at, last.task.task_id) : "";
+    return { tasks, nextPageToken, pageSize, totalSize };
+  }
+
+  private async candidates(): Promise<TaskDict[]> {
+    const byId = new Map<string, TaskDict>();
+    const openIds = (await this.coordinator.ledger.openTaskIds()).slice(0, MAX_OPEN_LISTED);
+    const records = await Promise.all(openIds.map((id) => this.coordinator.ledger.get(id)));
+    for (const r of records) if (r !== null) byId.set(r.task.task_id, r.task);
+    // A task that finished since the open ids were read is listed as finished.
+    for (const t of this.coordinator.core.recentTasks()) byId.set(t.task_id, t);
+    return [...byId.values()];
+  }
+
+  private async envelope(taskId: string): Promise<Task | undefined> {
+    const stored = await this.coordinator.store.get(envelopeKey(taskId));
+    return stored === null ? undefined : Task.fromJSON(stored);
+  }
+}
+
+function envelopeKey(taskId: string): string {
+  return `a2a:task:${taskId}`;
+}
+
+function encodePageToken(at: string, id: string): string {
+  return Buffer.from(JSON.stringify([at, id])).toString("base64url");
+}
+
+function decodePageToken(token: string): [string, string] {
+  try {
+    const value: unknown = JSON.parse(Buffer.from(token, "base64url").toString("utf8"));
+    if (Array.isArray(value) && value.length === 2 && value.every((v) => typeof v === "string")) {
+      return value as [string, string];
+    }
+  } catch {
+    // falls through to the refusal below
+  }
+  throw new RequestMalformedError(`pageToken ${JSON.stringify(token)} is not one this server handed out`);
+}

@@ -1,0 +1,419 @@
+import { randomUUID } from "node:crypto";
+import {
+  type Artifact,
+  CancelTaskRequest,
+  GetTaskRequest,
+  ListTasksRequest,
+  type Message,
+  SendMessageRequest,
+  type StreamResponse,
+  SubscribeToTaskRequest,
+  type Task,
+  TaskState,
+} from "@a2a-js/sdk";
+import { type Client, ClientFactory } from "@a2a-js/sdk/client";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { freePort } from "../helpers/free-port.js";
+import { TriadProcess } from "../helpers/processes.js";
+import { testRedis } from "../helpers/redis-server.js";
+
+/**
+ * The coordinator as an Agent2Agent server, driven by the A2A SDK's own client: a cluster of
+ * `bin/triad` processes on a real Redis, the client knowing nothing but the coordinator's URL.
+ */
+
+const BUILTIN = ["compute", "data_processing", "echo", "generic", "sleep"];
+const REGISTERED = ["review", "slow_square", "word_count"]; // examples/handlers.mjs
+
+type TaskJson = { task_id: string; task_type: string; status: string; result: unknown; error: string | null };
+
+/** A SendMessage whose one data part is `data`; `configuration` in the protocol's JSON form. */
+function taskMessage(
+  data: unknown,
+  extra: { configuration?: object; contextId?: string; taskId?: string } = {},
+) {
+  const { configuration, ...ids } = extra;
+  return SendMessageRequest.fromJSON({
+    message: {
+      messageId: randomUUID(),
+      role: "ROLE_USER",
+      parts: [{ data, mediaType: "application/json" }],
+      ...ids,
+    },
+    ...(configuration ? { configuration } : {}),
+  });
+}
+
+function asTask(reply: Message | Task): Task {
+  expect(reply).toHaveProperty("status");
+  return reply as Task;
+}
+
+const dataOf = (artifact: Artifact | undefined) => {
+  const content = artifact?.parts[0]?.content;
+  return content?.$case === "data" ? content.value : undefined;
+};
+
+const statusText = (task: Task) =>
+  (task.status?.message?.parts ?? [])
+    .map((p) => (p.content?.$case === "text" ? p.content.value : ""))
+    .join("");
+
+const stateName = (state: TaskState | undefined) => (state === undefined ? "none" : TaskState[state]);
+
+/** What a stream said, in order: "task:STATE", "status:STATE" or "artifact". */
+function describeEvent(event: StreamResponse): string {
+  const p = event.payload;
+  if (p?.$case === "task") return `task:${stateName(p.value.status?.state)}`;
+  if (p?.$case === "statusUpdate") return `status:${stateName(p.value.status?.state)}`;
+  if (p?.$case === "artifactUpdate") return "artifact";
+  return p?.$case ?? "empty";
+}
+
+async function eventually<T>(
+  probe: () => Promise<T | undefined>,
+  what: string,
+  timeoutMs = 15_000,
+): Promise<T> {
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+describe("A2A gateway on a coordinator run with bin/triad (no API token)", () => {
+  const env = { TRIAD_SECRET: "a2a-e2e-secret", TRIAD_API_TOKEN: "", TRIAD_LOG_LEVEL: "warn" };
+  let redis: Awaited<ReturnType<typeof testRedis>>;
+  const procs: TriadProcess[] = [];
+  let coordinatorUrl = "";
+  let client: Client;
+
+  const start = async (args: string[]) => {
+    const p = new TriadProcess(args, env);
+    procs.push(p);
+    const m = await p.waitFor(/ready \w+ \S+ (http:\/\/\S+)/, 30_000);
+    return m[1]!;
+  };
+  const rest = async (path: string, init?: RequestInit) => {
+    const res = await fetch(`${coordinatorUrl}${path}`, init);
+    return { status: res.status, body: (await res.json()) as TaskJson };
+  };
+
+  beforeAll(async () => {
+    redis = await testRedis();
+    const [cp, dp, wp] = await Promise.all([freePort(), freePort(), freePort()]);
+    coordinatorUrl = await start(["coordinator", "--id", "c1", "--redis", redis.url, "--port", String(cp)]);
+    const d = await start([
+      "distributor",
+      "--id",
+      "d1",
+      "--coordinator",
+      coordinatorUrl,
+      "--redis",
+      redis.url,
+      "--port",
+      String(dp),
+    ]);
+    await start([
+      "worker",
+      "--id",
+      "w1",
+      "--distributor",
+      d,
+      "--port",
+      String(wp),
+      "--handlers",
+      "examples/handlers.mjs",
+    ]);
+    client = await new ClientFactory().createFromUrl(coordinatorUrl);
+  }, 60_000);
+
+  afterAll(async () => {
+    if (process.env.DUMP) for (const p of procs) console.log(p.output);
+    for (const p of procs) await p.kill();
+    await redis?.close();
+  });
+
+  it("serves an agent card the SDK reads: JSON-RPC (A2A 1.0) on the coordinator's port, one skill per task type, no security", async () => {
+    // The skills follow the workers' heartbeats, which reach the coordinator within a second or two.
+    const card = await eventually(async () => {
+      const c = (await (await fetch(`${coordinatorUrl}/.well-known/agent-card.json`)).json()) as {
+        skills: Array<{ id: string; tags: string[] }>;
+      };
+      return c.skills?.some((s) => s.id === "word_count") ? c : undefined;
+    }, "the worker's registered task types on the card");
+    expect(card).toMatchObject({
+      name: "Triad",
+      version: expect.stringMatching(/^\d+\.\d+\.\d+/),
+      supportedInterfaces: [
+        { url: `${coordinatorUrl}/a2a/jsonrpc`, protocolBinding: "JSONRPC", protocolVersion: "1.0" },
+      ],
+      capabilities: { streaming: true },
+    });
+    expect(card.skills.map((s) => s.id).sort()).toEqual([...BUILTIN, ...REGISTERED].sort());
+    expect(card.skills.find((s) => s.id === "compute")?.tags).toContain("built-in");
+    expect(card.skills.find((s) => s.id === "word_count")?.tags).toContain("registered");
+    expect(card).not.toHaveProperty("securitySchemes");
+    expect(card).not.toHaveProperty("securityRequirements");
+
+    const seen = await client.getAgentCard();
+    expect(seen.supportedInterfaces[0]?.url).toBe(`${coordinatorUrl}/a2a/jsonrpc`);
+    expect(client.transport.protocolName).toBe("JSONRPC");
+  });
+
+  it("SendMessage runs a compute task to COMPLETED with the result as a data artifact; the A2A id is the Triad id", async () => {
+    const task = asTask(
+      await client.sendMessage(
+        taskMessage({ task_type: "compute", payload: { operation: "sum", values: [1, 2, 3, 4] } }),
+      ),
+    );
+    expect(stateName(task.status?.state)).toBe("TASK_STATE_COMPLETED");
+    expect(task.artifacts).toHaveLength(1);
+    expect(dataOf(task.artifacts[0])).toEqual({ result: 10 });
+
+    const record = await rest(`/tasks/${encodeURIComponent(task.id)}`);
+    expect(record.status).toBe(200);
+    expect(record.body).toMatchObject({
+      task_id: task.id,
+      task_type: "compute",
+      status: "completed",
+      result: { result: 10 },
+    });
+
+    const again = await client.getTask(GetTaskRequest.fromJSON({ id: task.id }));
+    expect(again.contextId).toBe(task.contextId);
+    expect(stateName(again.status?.state)).toBe("TASK_STATE_COMPLETED");
+    expect(dataOf(again.artifacts[0])).toEqual({ result: 10 });
+    expect(again.history.some((m) => m.parts.some((p) => p.content?.$case === "data"))).toBe(true);
+  });
+
+  it("refuses a task type no live worker runs, and input that is no task, saying why", async () => {
+    const unknown = asTask(await client.sendMessage(taskMessage({ task_type: "no_such_type", payload: {} })));
+    expect(stateName(unknown.status?.state)).toBe("TASK_STATE_REJECTED");
+    expect(statusText(unknown)).toMatch(
+      /unknown task type "no_such_type": no live worker runs it \(this cluster runs .*compute/,
+    );
+    // Refused before it became a Triad task; the A2A side still answers for it.
+    expect((await rest(`/tasks/${encodeURIComponent(unknown.id)}`)).status).toBe(404);
+    const kept = await client.getTask(GetTaskRequest.fromJSON({ id: unknown.id }));
+    expect(stateName(kept.status?.state)).toBe("TASK_STATE_REJECTED");
+    expect(statusText(kept)).toMatch(/unknown task type/);
+
+    const badPayload = asTask(
+      await client.sendMessage(taskMessage({ task_type: "compute", payload: [1, 2] })),
+    );
+    expect(stateName(badPayload.status?.state)).toBe("TASK_STATE_REJECTED");
+    expect(statusText(badPayload)).toMatch(/^payload: .*record/);
+
+    const textOnly = asTask(
+      await client.sendMessage(
+        SendMessageRequest.fromJSON({
+          message: { messageId: randomUUID(), role: "ROLE_USER", parts: [{ text: "add 1 and 2 please" }] },
+        }),
+      ),
+    );
+    expect(stateName(textOnly.status?.state)).toBe("TASK_STATE_REJECTED");
+    expect(statusText(textOnly)).toMatch(/no data part/);
+
+    // A payload the handler refuses fails the task, with the handler's reason.
+    const failed = asTask(
+      await client.sendMessage(
+        taskMessage({ task_type: "compute", payload: { operation: "median", values: [1] } }),
+      ),
+    );
+    expect(stateName(failed.status?.state)).toBe("TASK_STATE_FAILED");
+    expect(statusText(failed)).toMatch(/compute: operation must be one of/);
+  });
+
+  it("SendStreamingMessage streams a task's progress over SSE through to COMPLETED", async () => {
+    const events: string[] = [];
+    let last: StreamResponse | undefined;
+    let artifact: Artifact | undefined;
+    for await (const event of client.sendMessageStream(
+      taskMessage({ task_type: "sleep", payload: { ms: 800 } }),
+    )) {
+      events.push(describeEvent(event));
+      if (event.payload?.$case === "artifactUpdate") artifact = event.payload.value.artifact;
+      last = event;
+    }
+    // The first event is the task as the store has it by then: submitted, or already started.
+    expect(events[0]).toMatch(/^task:TASK_STATE_(SUBMITTED|WORKING)$/);
+    expect(events.slice(1)).toEqual(["status:TASK_STATE_WORKING", "artifact", "status:TASK_STATE_COMPLETED"]);
+    expect(dataOf(artifact)).toEqual({ slept_ms: 800 });
+    expect(last?.payload?.$case === "statusUpdate" && last.payload.value.taskId).toBeTruthy();
+  });
+
+  it("CancelTask ends a long sleep task CANCELED; Triad abandons it and refuses the running attempt's late result", async () => {
+    const submitted = asTask(
+      await client.sendMessage(
+        taskMessage(
+          { task_type: "sleep", payload: { ms: 2500 } },
+          { configuration: { returnImmediately: true } },
+        ),
+      ),
+    );
+    expect(stateName(submitted.status?.state)).toBe("TASK_STATE_SUBMITTED");
+    await eventually(async () => {
+      const t = await client.getTask(GetTaskRequest.fromJSON({ id: submitted.id }));
+      return t.status?.state === TaskState.TASK_STATE_WORKING ? t : undefined;
+    }, "the sleep task to start on the worker");
+
+    const canceled = await client.cancelTask(CancelTaskRequest.fromJSON({ id: submitted.id }));
+    expect(stateName(canceled.status?.state)).toBe("TASK_STATE_CANCELED");
+    expect(statusText(canceled)).toBe("canceled by client");
+    expect((await rest(`/tasks/${encodeURIComponent(submitted.id)}`)).body).toMatchObject({
+      status: "abandoned",
+      error: "canceled by client",
+    });
+    // Canceling again answers the canceled task; a finished task cannot be canceled.
+    const twice = await client.cancelTask(CancelTaskRequest.fromJSON({ id: submitted.id }));
+    expect(stateName(twice.status?.state)).toBe("TASK_STATE_CANCELED");
+
+    // The worker's sleep still ends; its result is refused by the fence and the task stays canceled.
+    await new Promise((r) => setTimeout(r, 3000));
+    expect((await rest(`/tasks/${encodeURIComponent(submitted.id)}`)).body).toMatchObject({
+      status: "abandoned",
+      result: null,
+    });
+    const later = await client.getTask(GetTaskRequest.fromJSON({ id: submitted.id }));
+    expect(stateName(later.status?.state)).toBe("TASK_STATE_CANCELED");
+
+    const done = asTask(await client.sendMessage(taskMessage({ task_type: "echo", payload: { a: 1 } })));
+    await expect(client.cancelTask(CancelTaskRequest.fromJSON({ id: done.id }))).rejects.toThrow(
+      /not cancelable/i,
+    );
+  });
+
+  it("SubscribeToTask follows a task submitted over REST through to COMPLETED", async () => {
+    const id = `rest-${randomUUID()}`;
+    const posted = await rest("/tasks", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ task_id: id, task_type: "sleep", payload: { ms: 700 } }),
+    });
+    expect(posted.status).toBe(202);
+    const events: string[] = [];
+    let artifact: Artifact | undefined;
+    for await (const event of client.resubscribeTask(SubscribeToTaskRequest.fromJSON({ id }))) {
+      events.push(describeEvent(event));
+      if (event.payload?.$case === "artifactUpdate") artifact = event.payload.value.artifact;
+    }
+    expect(events[0]).toMatch(/^task:TASK_STATE_(SUBMITTED|WORKING)$/);
+    expect(events.at(-1)).toBe("status:TASK_STATE_COMPLETED");
+    expect(dataOf(artifact)).toEqual({ slept_ms: 700 });
+  });
+
+  it("ListTasks lists Triad's tasks newest first, by state and by context, a page at a time", async () => {
+    const contextId = `ctx-${randomUUID()}`;
+    const mine = asTask(
+      await client.sendMessage(taskMessage({ task_type: "echo", payload: { mine: true } }, { contextId })),
+    );
+    expect(mine.contextId).toBe(contextId);
+
+    const inContext = await client.listTasks(
+      ListTasksRequest.fromJSON({ contextId, includeArtifacts: true }),
+    );
+    expect(inContext.tasks.map((t) => t.id)).toEqual([mine.id]);
+    expect(dataOf(inContext.tasks[0]?.artifacts[0])).toEqual({ mine: true });
+
+    const first = await client.listTasks(
+      ListTasksRequest.fromJSON({ status: "TASK_STATE_COMPLETED", pageSize: 2 }),
+    );
+    expect(first.tasks).toHaveLength(2);
+    expect(first.tasks.every((t) => t.status?.state === TaskState.TASK_STATE_COMPLETED)).toBe(true);
+    expect(first.tasks[0]?.id).toBe(mine.id); // the newest
+    expect(first.tasks[0]?.artifacts).toEqual([]); // artifacts only when asked for
+    expect(first.totalSize).toBeGreaterThanOrEqual(4);
+    expect(first.nextPageToken).not.toBe("");
+    const second = await client.listTasks(
+      ListTasksRequest.fromJSON({
+        status: "TASK_STATE_COMPLETED",
+        pageSize: 2,
+        pageToken: first.nextPageToken,
+      }),
+    );
+    expect(second.tasks.length).toBeGreaterThan(0);
+    const seen = new Set(first.tasks.map((t) => t.id));
+    for (const t of second.tasks) expect(seen.has(t.id)).toBe(false);
+  });
+
+  it("a message addressed to an existing task is refused: a Triad task takes one message", async () => {
+    const done = asTask(await client.sendMessage(taskMessage({ task_type: "echo", payload: {} })));
+    await expect(
+      client.sendMessage(
+        taskMessage({ task_type: "echo", payload: {} }, { taskId: done.id, contextId: done.contextId }),
+      ),
+    ).rejects.toThrow(/takes one message/);
+  });
+
+  it("SIGTERM while a task streams: the stream ends without a verdict and the coordinator exits 0", async () => {
+    const coordinator = procs[0]!;
+    const events: string[] = [];
+    const stream = client.sendMessageStream(taskMessage({ task_type: "sleep", payload: { ms: 30_000 } }));
+    const drained = (async () => {
+      try {
+        for await (const event of stream) {
+          events.push(describeEvent(event));
+          if (event.payload?.$case === "statusUpdate") coordinator.signal("SIGTERM");
+        }
+      } catch {
+        // The connection may be cut rather than ended; either way the stream is over.
+      }
+    })();
+    await drained;
+    expect(events).toContain("status:TASK_STATE_WORKING");
+    expect(events.some((e) => /COMPLETED|FAILED|CANCELED/.test(e))).toBe(false);
+    expect((await coordinator.exit(15_000)).code).toBe(0);
+  });
+});
+
+describe("A2A gateway on triad up with TRIAD_API_TOKEN set", () => {
+  const TOKEN = "a2a-e2e-token";
+  let up: TriadProcess;
+  let url = "";
+
+  beforeAll(async () => {
+    const port = await freePort();
+    up = new TriadProcess(["up", "--tasks", "0", "--keep", "--port", String(port), "--workers", "2"], {
+      TRIAD_API_TOKEN: TOKEN,
+      TRIAD_LOG_LEVEL: "warn",
+    });
+    url = (await up.waitFor(/serving at (http:\/\/\S+);/, 30_000))[1]!;
+  }, 60_000);
+
+  afterAll(async () => {
+    await up?.kill();
+  });
+
+  it("the card (public) names a bearer scheme, and the JSON-RPC endpoint wants the token", async () => {
+    const res = await fetch(`${url}/.well-known/agent-card.json`);
+    expect(res.status).toBe(200);
+    const card = (await res.json()) as Record<string, unknown>;
+    expect(card.securitySchemes).toEqual({
+      bearer: { httpAuthSecurityScheme: { scheme: "Bearer", description: expect.any(String) } },
+    });
+    expect(card.securityRequirements).toEqual([{ schemes: { bearer: {} } }]);
+
+    const client = await new ClientFactory().createFromUrl(url);
+    const seen = await client.getAgentCard();
+    expect(seen.securitySchemes.bearer?.scheme?.$case).toBe("httpAuthSecurityScheme");
+
+    const compute = taskMessage({ task_type: "compute", payload: { operation: "max", values: [3, 9, 4] } });
+    await expect(client.sendMessage(compute)).rejects.toThrow(/401/);
+    await expect(
+      client.sendMessage(compute, { serviceParameters: { Authorization: "Bearer wrong" } }),
+    ).rejects.toThrow(/401/);
+
+    const auth = { serviceParameters: { Authorization: `Bearer ${TOKEN}` } };
+    const task = asTask(await client.sendMessage(compute, auth));
+    expect(stateName(task.status?.state)).toBe("TASK_STATE_COMPLETED");
+    expect(dataOf(task.artifacts[0])).toEqual({ result: 9 });
+    const record = await fetch(`${url}/tasks/${encodeURIComponent(task.id)}`, {
+      headers: { authorization: `Bearer ${TOKEN}` },
+    });
+    expect(((await record.json()) as TaskJson).status).toBe("completed");
+  });
+});
