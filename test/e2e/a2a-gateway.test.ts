@@ -340,6 +340,23 @@ describe("A2A gateway on a coordinator run with bin/triad (no API token)", () =>
     for (const t of second.tasks) expect(seen.has(t.id)).toBe(false);
   });
 
+  it("many concurrent SendMessage calls each complete with their own result", async () => {
+    const replies = await Promise.all(
+      Array.from({ length: 40 }, (_, i) =>
+        client.sendMessage(
+          taskMessage({ task_type: "compute", payload: { operation: "product", values: [i, 2] } }),
+        ),
+      ),
+    );
+    replies.forEach((reply, i) => {
+      const task = asTask(reply);
+      expect(stateName(task.status?.state)).toBe("TASK_STATE_COMPLETED");
+      expect(dataOf(task.artifacts[0])).toEqual({ result: i * 2 });
+    });
+    expect(new Set(replies.map((r) => asTask(r).id)).size).toBe(40);
+    expect(procs[0]!.output).not.toMatch(/MaxListenersExceeded|Error/);
+  });
+
   it("a message addressed to an existing task is refused: a Triad task takes one message", async () => {
     const done = asTask(await client.sendMessage(taskMessage({ task_type: "echo", payload: {} })));
     await expect(

@@ -1,7 +1,8 @@
 import { AsyncLocalStorage } from "node:async_hooks";
+import { setMaxListeners } from "node:events";
 import { readFileSync } from "node:fs";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { AGENT_CARD_PATH, AgentCard, TaskState } from "@a2a-js/sdk";
+import { AGENT_CARD_PATH, AgentCard } from "@a2a-js/sdk";
 import { agentCardHandler, jsonRpcHandler } from "@a2a-js/sdk/server/express";
 import express from "express";
 import type { CoordinatorAgent } from "../../agents/index.js";
@@ -49,6 +50,8 @@ const HOST = /^[\w.-]+(:\d+)?$|^\[[\da-fA-F:.]+\](:\d+)?$/;
  */
 export function createA2AGateway(coordinator: CoordinatorAgent, options: A2AGatewayOptions = {}): A2AGateway {
   const closing = new AbortController();
+  // Every task followed listens for the close; there may be any number of them.
+  setMaxListeners(0, closing.signal);
   const accepting = () => !closing.signal.aborted;
   const log = options.logger ?? silentLogger;
   // The card names the URL the client used to reach it, so it is right on every interface.
@@ -61,7 +64,7 @@ export function createA2AGateway(coordinator: CoordinatorAgent, options: A2AGate
     const task = await store.load(taskId);
     const state = task?.status?.state;
     if (task === undefined || state === undefined || TERMINAL_STATES.has(state)) return;
-    await follower.follow(taskId, task.contextId, bus, state ?? TaskState.TASK_STATE_SUBMITTED);
+    await follower.follow(taskId, task.contextId, bus, state);
   }, accepting);
   const card = () => {
     const { types, workersKnown } = clusterTaskTypes(coordinator);
