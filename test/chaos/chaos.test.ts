@@ -1,0 +1,46 @@
+import { afterAll, describe, it } from "vitest";
+import { type ChaosRow, MODE, publish } from "./report.js";
+import type { Scenario } from "./scenarios/common.js";
+import { faultyNetwork } from "./scenarios/faulty-network.js";
+import { handlerFaults } from "./scenarios/handler-faults.js";
+import { hostileInput } from "./scenarios/hostile-input.js";
+import { killCoordinator } from "./scenarios/kill-coordinator.js";
+import { killDistributor } from "./scenarios/kill-distributor.js";
+import { killWorker } from "./scenarios/kill-worker.js";
+import { pauseDistributor } from "./scenarios/pause-distributor.js";
+import { pauseWorker } from "./scenarios/pause-worker.js";
+import { redisFaults } from "./scenarios/redis-faults.js";
+import { steadyLoad } from "./scenarios/steady-load.js";
+
+/**
+ * The chaos suite: every fault of ARCHITECTURE.md's failure model, each against real
+ * `bin/triad` processes and a real redis-server, each run checked as a whole by the history
+ * checker (test/helpers/history/checker.ts). One file, so the scenarios run one after another
+ * and never steal each other's CPU; the table of the run is printed at the end.
+ *
+ * By default a short version of each (CI). CHAOS_LONG=1 (npm run chaos): thousands of tasks,
+ * Triad's default timing, repeated faults — the figures of docs/RELIABILITY.md.
+ */
+
+const SCENARIOS: Scenario[] = [
+  killWorker,
+  killDistributor,
+  killCoordinator,
+  pauseWorker,
+  pauseDistributor,
+  redisFaults,
+  faultyNetwork,
+  hostileInput,
+  handlerFaults,
+  steadyLoad,
+];
+
+describe(`chaos (${MODE})`, () => {
+  const rows: ChaosRow[] = [];
+  afterAll(() => {
+    if (rows.length > 0) publish(rows, MODE);
+  });
+  for (const s of SCENARIOS) {
+    it(s.title, () => s.run({ mode: MODE, report: (row) => rows.push(row) }), s.timeoutMs[MODE]);
+  }
+});

@@ -1,0 +1,96 @@
+import { expect } from "vitest";
+import { DEFAULT_TIMING, FAST_TIMING, type TaskSpec } from "../../helpers/chaos-cluster.js";
+import { FIXTURE_HANDLERS, runScenario, type Scenario, slowTask } from "./common.js";
+
+/**
+ * Users' handlers at their worst (test/chaos/fixtures/handlers.mjs), mixed with good work on
+ * the same workers: one that throws, one that hangs past the task timeout ignoring its abort
+ * signal, ones that return a BigInt, a function or a cycle, and one that fails only its first
+ * attempt. Each task ends with the right outcome and reason after its retries; no worker dies
+ * or is declared dead; the good tasks around them complete.
+ */
+const TIMEOUT_MS = 600;
+const RETRIES = 1;
+
+export const handlerFaults: Scenario = {
+  title: "handlers that throw, hang past the timeout or return non-JSON fail their task, never the worker",
+  name: "handlers that throw / hang / return non-JSON",
+  timeoutMs: { short: 60_000, long: 120_000 },
+  run: (ctx) => {
+    const long = ctx.mode === "long";
+    const k = long ? 5 : 1;
+    const tasks: TaskSpec[] = [];
+    const add = (prefix: string, n: number, type: string, payload: Record<string, unknown> = {}) => {
+      for (let i = 0; i < n; i++) tasks.push({ task_id: `${prefix}-${i}`, task_type: type, payload });
+    };
+    add("throws", 10 * k, "throws");
+    add("hangs", 6 * k, "hangs");
+    add("bigint", 5 * k, "not_json", { kind: "bigint" });
+    add("function", 5 * k, "not_json", { kind: "function" });
+    add("cycle", 5 * k, "not_json", { kind: "cycle" });
+    add("flaky", 10 * k, "flaky");
+    add("unknown", 3 * k, "no_such_type");
+    for (let i = 0; i < 60 * k; i++) tasks.push(slowTask("good", i, 30));
+    tasks.sort(
+      (a, b) =>
+        ((a.task_id.length * 7 + a.task_id.charCodeAt(a.task_id.length - 1)) % 11) -
+        ((b.task_id.length * 7 + b.task_id.charCodeAt(b.task_id.length - 1)) % 11),
+    );
+    return runScenario(
+      ctx,
+      "handlers that throw / hang / return non-JSON",
+      {
+        timing: long ? DEFAULT_TIMING : FAST_TIMING,
+        handlers: FIXTURE_HANDLERS,
+        topology: { d1: [{ id: "w1" }, { id: "w2" }] },
+        taskTimeoutMs: TIMEOUT_MS,
+        maxRetries: RETRIES,
+        retryBackoffMs: 20,
+      },
+      async (cluster) => {
+        for (let i = 0; i < tasks.length; i += 20) await cluster.submit(tasks.slice(i, i + 20));
+        return {
+          faults: tasks.filter((t) => !t.task_id.startsWith("good")).length,
+          faultKinds: "misbehaving handlers",
+        };
+      },
+      async (cluster, result) => {
+        const outcome = async (id: string) => (await cluster.finalRecord(id))!.task;
+        const expectAll = async (
+          prefix: string,
+          n: number,
+          want: Record<string, unknown>,
+          error?: RegExp,
+        ) => {
+          for (let i = 0; i < n; i++) {
+            const t = await outcome(`${prefix}-${i}`);
+            expect(t, `${prefix}-${i}`).toMatchObject(want);
+            if (error) expect(t.error, `${prefix}-${i}`).toMatch(error);
+          }
+        };
+        // Failed after every retry, with the handler's own reason.
+        await expectAll(
+          "throws",
+          10 * k,
+          { status: "failed", attempts: RETRIES + 1 },
+          /boom: this handler throws on purpose/,
+        );
+        await expectAll(
+          "hangs",
+          6 * k,
+          { status: "failed", attempts: RETRIES + 1 },
+          new RegExp(`timed out after ${TIMEOUT_MS} ms`),
+        );
+        for (const kind of ["bigint", "function", "cycle"])
+          await expectAll(kind, 5 * k, { status: "failed", attempts: RETRIES + 1 }, /not JSON/);
+        await expectAll("unknown", 3 * k, { status: "failed" }, /unknown task type "no_such_type"/);
+        await expectAll("flaky", 10 * k, { status: "completed", result: { attempt: 2 } });
+        await expectAll("good", 60 * k, { status: "completed", result: { ok: true } });
+        expect(result.stats.failed).toBe(34 * k);
+        // The workers lived through it all, never silent long enough to be declared dead.
+        expect(cluster.history().some((e) => e.op === "dead")).toBe(false);
+        for (const w of ["w1", "w2"]) expect(cluster.agent(w).proc.running).toBe(true);
+      },
+    );
+  },
+};

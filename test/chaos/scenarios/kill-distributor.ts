@@ -1,0 +1,59 @@
+import { expect } from "vitest";
+import { DEFAULT_TIMING, FAST_TIMING, sleep } from "../../helpers/chaos-cluster.js";
+import { FIXTURE_HANDLERS, runScenario, type Scenario, slowTask, spreadMs } from "./common.js";
+
+/**
+ * kill -9 of a distributor with tasks queued and running: the coordinator declares it dead
+ * and moves every task it held to the other distributor — fencing off the attempts its workers
+ * are still running. Restarted under the same id, it waits out its old lease, then takes work
+ * again; whatever its workers deliver for the moved attempts is refused by the fence.
+ */
+export const killDistributor: Scenario = {
+  title:
+    "kill -9 of a distributor: the coordinator moves its tasks; late results of its workers are fenced off",
+  name: "kill -9 distributor",
+  timeoutMs: { short: 60_000, long: 300_000 },
+  run: (ctx) => {
+    const long = ctx.mode === "long";
+    const timing = long ? DEFAULT_TIMING : FAST_TIMING;
+    const rounds = long ? 4 : 1;
+    return runScenario(
+      ctx,
+      "kill -9 distributor",
+      {
+        timing,
+        handlers: FIXTURE_HANDLERS,
+        topology: long
+          ? { d1: [{ id: "w1" }, { id: "w2" }], d2: [{ id: "w3" }, { id: "w4" }] }
+          : { d1: [{ id: "w1" }], d2: [{ id: "w2" }] },
+      },
+      async (cluster) => {
+        const faults = async () => {
+          for (let round = 0; round < rounds; round++) {
+            const victim = round % 2 === 0 ? "d1" : "d2";
+            await cluster.waitUntil(
+              () => cluster.heldBy(victim).length >= 6,
+              20_000,
+              `${victim} holding tasks`,
+            );
+            const killedAt = Date.now();
+            await cluster.kill(victim);
+            await cluster.waitForOp("dead", { target: victim }, killedAt - 1, 30_000);
+            await sleep(timing.heartbeatIntervalMs);
+            await cluster.restart(victim);
+            await cluster.waitForAgents(30_000);
+            await sleep(long ? 3000 : 500);
+          }
+        };
+        await cluster.loadUntil(faults(), long ? 60 : 50, (i) => slowTask("kd", i, spreadMs(i, 600)));
+        return { faultKinds: `${rounds} × kill -9, restart` };
+      },
+      (_cluster, result) => {
+        for (const t of result.stats.timings) {
+          expect(t.detectionMs).not.toBeNull();
+          expect(t.reassignmentMs.length).toBeGreaterThan(0);
+        }
+      },
+    );
+  },
+};

@@ -1,0 +1,586 @@
+import { execFile } from "node:child_process";
+import { closeSync, mkdtempSync, openSync, readdirSync, readSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { RedisClient, TaskLedger } from "../../src/index.js";
+import { FaultProxy, type MessageFaults } from "./faults.js";
+import { freePort } from "./free-port.js";
+import { type Bounds, type CheckResult, checkHistory, type FinalRecord } from "./history/checker.js";
+import { type HistoryEvent, now, sortHistory } from "./history/history.js";
+import { TriadProcess } from "./processes.js";
+import { RedisServer } from "./redis-server.js";
+
+/**
+ * A Triad deployment for a chaos scenario: a redis-server of its own, and every agent its own
+ * `bin/triad` process recording its history (--history). Around it, a client that submits
+ * tasks over the REST API and records what it was told, and a nemesis that kills, pauses,
+ * restarts and disconnects, recording each fault. At the end, `check()` reads every history
+ * and the final record of every task from Redis and runs the checker over the whole run.
+ */
+
+export const SECRET = "chaos-secret";
+export const API_TOKEN = "chaos-api-token";
+
+/** The failure-detection timing every agent runs with (flags of bin/triad). */
+export type ChaosTiming = {
+  heartbeatIntervalMs: number;
+  heartbeatTimeoutMs: number;
+  monitorIntervalMs: number;
+  leaseTtlMs: number;
+};
+
+/** Triad's defaults: what the long run (and docs/RELIABILITY.md) measures. */
+export const DEFAULT_TIMING: ChaosTiming = {
+  heartbeatIntervalMs: 1000,
+  heartbeatTimeoutMs: 3000,
+  monitorIntervalMs: 500,
+  leaseTtlMs: 3000,
+};
+
+/** Four times faster, so the short runs in CI take seconds per fault. */
+export const FAST_TIMING: ChaosTiming = {
+  heartbeatIntervalMs: 250,
+  heartbeatTimeoutMs: 1000,
+  monitorIntervalMs: 125,
+  leaseTtlMs: 1000,
+};
+
+/**
+ * The checker's bounds for a timing. A peer whose last heartbeat left just before it went
+ * silent is declared dead at the first monitor tick after heartbeatTimeout, so detection takes
+ * at most heartbeatTimeout + monitorInterval; its tasks are moved in that same tick. `slackMs`
+ * covers a busy 2-core machine (timers firing late while the test runner, Redis and half a
+ * dozen agents share the cores, a GC pause): 1.5 s by default, more than any timer delay we
+ * have seen here, yet far below what a missing detection would look like (never).
+ */
+export function boundsFor(t: ChaosTiming, slackMs = 1500): Bounds {
+  return {
+    detectionMs: t.heartbeatTimeoutMs + t.monitorIntervalMs + slackMs,
+    reassignMs: t.monitorIntervalMs + slackMs,
+  };
+}
+
+export type Tier = "coordinator" | "distributor" | "worker";
+
+export type AgentProcess = {
+  id: string;
+  tier: Tier;
+  /** Its supervisor: the coordinator for a distributor, its distributor for a worker. */
+  parent: string | null;
+  port: number;
+  /** Its own listener. */
+  url: string;
+  /** Where its peers reach it: the fault proxy in front of it, or its own URL. */
+  peerUrl: string;
+  proxy: FaultProxy | undefined;
+  proc: TriadProcess;
+  incarnation: number;
+  args: string[];
+};
+
+export type Topology = Record<string, Array<{ id: string; concurrency?: number }>>;
+
+export type ChaosOptions = {
+  name: string;
+  timing: ChaosTiming;
+  /** Distributor id -> its workers. */
+  topology: Topology;
+  appendOnly?: boolean;
+  /** Put a fault proxy in front of every agent's A2A listener, with these faults (may be {}). */
+  proxies?: MessageFaults;
+  /** --handlers module for the workers. */
+  handlers?: string;
+  taskTimeoutMs?: number;
+  maxRetries?: number;
+  retryBackoffMs?: number;
+};
+
+export type TaskSpec = { task_id: string; task_type: string; payload: Record<string, unknown> };
+
+const READY = /ready \w+ \S+ (http:\/\/\S+)/;
+const execFileAsync = promisify(execFile);
+
+export class ChaosCluster {
+  readonly agents = new Map<string, AgentProcess>();
+  readonly dir: string;
+  readonly redis: RedisServer;
+  /** Faults injected besides those in the history (hostile messages, for instance). */
+  extraFaults = 0;
+  private readonly own: HistoryEvent[] = [];
+  private readonly store: RedisClient;
+  private readonly ledger: TaskLedger;
+  private readonly tail = new HistoryTail();
+  private readonly pendingSubmits = new Set<Promise<void>>();
+  private sorted: { size: number; events: HistoryEvent[] } = { size: -1, events: [] };
+  private closed = false;
+
+  private constructor(
+    readonly options: ChaosOptions,
+    redis: RedisServer,
+  ) {
+    this.redis = redis;
+    this.dir = mkdtempSync(join(tmpdir(), `triad-chaos-${options.name}-`));
+    this.store = new RedisClient({ url: redis.url });
+    this.ledger = new TaskLedger(this.store);
+  }
+
+  static async start(options: ChaosOptions): Promise<ChaosCluster> {
+    const redis = await RedisServer.start({ appendOnly: options.appendOnly ?? false });
+    const cluster = new ChaosCluster(options, redis);
+    try {
+      await cluster.store.connect();
+      await cluster.boot();
+    } catch (err) {
+      await cluster.close();
+      throw err;
+    }
+    return cluster;
+  }
+
+  get bounds(): Bounds {
+    return boundsFor(this.options.timing);
+  }
+
+  get coordinator(): AgentProcess {
+    return [...this.agents.values()].find((a) => a.tier === "coordinator")!;
+  }
+
+  agent(id: string): AgentProcess {
+    const a = this.agents.get(id);
+    if (a === undefined) throw new Error(`no agent ${id} in this cluster`);
+    return a;
+  }
+
+  workersOf(distributorId: string): AgentProcess[] {
+    return [...this.agents.values()].filter((a) => a.parent === distributorId);
+  }
+
+  // --- starting agents ------------------------------------------------------------------------
+
+  private async boot(): Promise<void> {
+    // Ports and proxies first (a peer's URL is known before it is up), then every process at
+    // once: each waits for its peer to answer before it registers.
+    const all = [await this.plan("c1", "coordinator", null)];
+    for (const d of Object.keys(this.options.topology)) all.push(await this.plan(d, "distributor", "c1"));
+    for (const [d, workers] of Object.entries(this.options.topology))
+      for (const w of workers) all.push(await this.plan(w.id, "worker", d, w.concurrency));
+    await Promise.all(all.map((a) => this.launch(a)));
+    // Every worker registered and every distributor holds its lease: the cluster is ready for work.
+    await this.waitForAgents(20_000);
+  }
+
+  private timingArgs(tier: Tier): string[] {
+    const t = this.options.timing;
+    const args = ["--heartbeat-interval", String(t.heartbeatIntervalMs)];
+    if (tier === "worker") return args;
+    args.push("--heartbeat-timeout", String(t.heartbeatTimeoutMs));
+    args.push("--monitor-interval", String(t.monitorIntervalMs));
+    if (tier === "distributor") args.push("--lease-ttl", String(t.leaseTtlMs));
+    return args;
+  }
+
+  private async plan(id: string, tier: Tier, parent: string | null, concurrency = 8): Promise<AgentProcess> {
+    const port = await freePort();
+    const url = `http://127.0.0.1:${port}`;
+    const proxy = this.options.proxies ? await FaultProxy.start(url, this.options.proxies) : undefined;
+    const peerUrl = proxy?.url ?? url;
+    const args = [tier, "--id", id, "--port", String(port), "--log-level", "warn", ...this.timingArgs(tier)];
+    if (tier === "coordinator") {
+      args.push("--redis", this.redis.url);
+      args.push("--max-retries", String(this.options.maxRetries ?? 2));
+      args.push("--retry-backoff", String(this.options.retryBackoffMs ?? 100));
+    } else if (tier === "distributor") {
+      args.push("--coordinator", this.agent(parent!).peerUrl, "--redis", this.redis.url);
+      args.push("--task-timeout", String(this.options.taskTimeoutMs ?? 10_000));
+    } else {
+      args.push("--distributor", this.agent(parent!).peerUrl, "--concurrency", String(concurrency));
+      if (this.options.handlers) args.push("--handlers", this.options.handlers);
+    }
+    if (proxy && tier !== "coordinator") args.push("--advertise-url", peerUrl);
+    const agent: AgentProcess = {
+      id,
+      tier,
+      parent,
+      port,
+      url,
+      peerUrl,
+      proxy,
+      proc: undefined as unknown as TriadProcess,
+      incarnation: 0,
+      args,
+    };
+    this.agents.set(id, agent);
+    return agent;
+  }
+
+  private async launch(agent: AgentProcess): Promise<void> {
+    agent.incarnation++;
+    const history = join(this.dir, `${agent.id}.${agent.incarnation}.jsonl`);
+    agent.proc = new TriadProcess([...agent.args, "--history", history], {
+      TRIAD_SECRET: SECRET,
+      TRIAD_API_TOKEN: API_TOKEN,
+    });
+    await agent.proc.waitFor(READY, 30_000);
+  }
+
+  /** Waits until the coordinator lists every distributor and worker alive. */
+  async waitForAgents(timeoutMs = 20_000): Promise<void> {
+    const want = [...this.agents.values()].filter((a) => a.tier !== "coordinator" && a.proc.running);
+    await this.waitUntil(
+      async () => {
+        const listed = await this.api<{ agents: Array<{ id: string; status: string }> }>(
+          "GET",
+          "/agents",
+        ).catch(() => null);
+        if (listed === null) return false;
+        const alive = new Set(
+          listed.agents.filter((a) => a.status !== "dead" && a.status !== "recovering").map((a) => a.id),
+        );
+        return want.every((a) => alive.has(a.id));
+      },
+      timeoutMs,
+      `every agent alive (${want.map((a) => a.id).join(", ")})`,
+    );
+  }
+
+  // --- the client ---------------------------------------------------------------------------
+
+  record(op: string, fields: Omit<HistoryEvent, "op" | "t" | "agent"> = {}, agent = "client"): void {
+    this.own.push({ op, t: now(), agent, ...fields });
+  }
+
+  async api<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const res = await fetch(`${this.coordinator.url}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${API_TOKEN}`, "content-type": "application/json" },
+      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+      signal: AbortSignal.timeout(10_000),
+    });
+    if (!res.ok) throw new Error(`${method} ${path}: HTTP ${res.status} ${await res.text()}`);
+    return (await res.json()) as T;
+  }
+
+  /**
+   * POSTs the tasks as one batch and records what it was told; a failed POST (coordinator down,
+   * Redis down) is retried with the same task ids — idempotent — until it is accepted or
+   * `giveUpMs` passes. Resolves when the batch is accepted or given up.
+   */
+  submit(tasks: TaskSpec[], giveUpMs = 60_000): Promise<void> {
+    const run = (async () => {
+      for (const t of tasks) this.record("submitted", { task_id: t.task_id });
+      const deadline = performance.now() + giveUpMs;
+      while (!this.closed) {
+        try {
+          await this.api("POST", "/tasks", tasks);
+          for (const t of tasks) this.record("accepted", { task_id: t.task_id });
+          return;
+        } catch (err) {
+          for (const t of tasks)
+            this.record("submit_failed", { task_id: t.task_id, reason: String(err).slice(0, 120) });
+          if (performance.now() > deadline) return;
+          await sleep(250);
+        }
+      }
+    })();
+    this.pendingSubmits.add(run);
+    void run.finally(() => this.pendingSubmits.delete(run));
+    return run;
+  }
+
+  /**
+   * A steady load: `count` tasks made by `make`, in batches of `batch`, at about `perSecond`;
+   * each batch submitted without waiting for the one before (so a slow or failed POST does not
+   * hold the load back). Resolves when every batch was accepted or given up.
+   */
+  async load(count: number, perSecond: number, make: (i: number) => TaskSpec, batch = 10): Promise<void> {
+    const started = performance.now();
+    const all: Promise<void>[] = [];
+    for (let i = 0; i < count && !this.closed; i += batch) {
+      const due = started + (i / perSecond) * 1000;
+      const wait = due - performance.now();
+      if (wait > 0) await sleep(wait);
+      const tasks = Array.from({ length: Math.min(batch, count - i) }, (_, k) => make(i + k));
+      all.push(this.submit(tasks));
+    }
+    await Promise.all(all);
+  }
+
+  /**
+   * A steady load at about `perSecond` for as long as `until` has not settled (the scenario's
+   * faults, say), in batches of `batch`. Resolves with the number of tasks submitted, once each
+   * batch was accepted or given up; rejects if `until` does.
+   */
+  async loadUntil(
+    until: Promise<unknown>,
+    perSecond: number,
+    make: (i: number) => TaskSpec,
+    batch = 10,
+  ): Promise<number> {
+    let done = false;
+    const finished = until.finally(() => {
+      done = true;
+    });
+    const started = performance.now();
+    const all: Promise<void>[] = [];
+    let i = 0;
+    while (!done && !this.closed) {
+      all.push(this.submit(Array.from({ length: batch }, (_, k) => make(i + k))));
+      i += batch;
+      const wait = started + (i / perSecond) * 1000 - performance.now();
+      if (wait > 0) await Promise.race([sleep(wait), finished.catch(() => {})]);
+    }
+    await Promise.all([finished, ...all]);
+    return i;
+  }
+
+  /** Waits until no submission is in progress and Redis has no open task, or `timeoutMs` passes. */
+  async settle(timeoutMs = 60_000): Promise<boolean> {
+    const deadline = performance.now() + timeoutMs;
+    while (performance.now() < deadline) {
+      await Promise.all(this.pendingSubmits);
+      const open = await this.ledger.openTaskIds().catch(() => null);
+      if (open !== null && open.length === 0 && this.pendingSubmits.size === 0) return true;
+      await sleep(200);
+    }
+    return false;
+  }
+
+  // --- the nemesis --------------------------------------------------------------------------
+
+  private fault(kind: string, target: string, detect: boolean, extra: Record<string, unknown> = {}): void {
+    this.record("fault", { kind, target, detect, ...extra }, "nemesis");
+  }
+
+  private heal(kind: string, target: string): void {
+    this.record("heal", { kind, target }, "nemesis");
+  }
+
+  /** kill -9. A worker or distributor must then be declared dead by its supervisor (unless restarted first). */
+  async kill(id: string, options: { detect?: boolean } = {}): Promise<void> {
+    const a = this.agent(id);
+    this.fault("kill", id, options.detect ?? a.tier !== "coordinator");
+    a.proc.signal("SIGKILL");
+    await a.proc.exit(10_000);
+  }
+
+  /** SIGSTOP: frozen, sockets open, timers stopped. */
+  pause(id: string): void {
+    this.fault("pause", id, this.agent(id).tier !== "coordinator");
+    this.agent(id).proc.signal("SIGSTOP");
+  }
+
+  /** SIGCONT. */
+  resume(id: string): void {
+    this.agent(id).proc.signal("SIGCONT");
+    this.heal("resume", id);
+  }
+
+  /** Starts the agent again with the same id, port and flags (a supervisor's restart). */
+  async restart(id: string): Promise<void> {
+    const a = this.agent(id);
+    if (a.proc.running) throw new Error(`${id} is still running`);
+    this.heal("restart", id);
+    await this.launch(a);
+  }
+
+  /** Redis goes down (kill -9 when `hard`, else a clean shutdown) and comes back after `downMs`, from its AOF. */
+  async restartRedis(options: { hard?: boolean; downMs?: number } = {}): Promise<void> {
+    this.fault(options.hard ? "redis-kill" : "redis-restart", "redis", false);
+    await this.redis.restart({ hard: options.hard ?? false, downMs: options.downMs ?? 500 });
+    this.heal("restart", "redis");
+  }
+
+  /** Drops every client connection to Redis (CLIENT KILL TYPE normal, through redis-cli). */
+  async dropRedisConnections(): Promise<number> {
+    this.fault("client-kill", "redis", false);
+    const { stdout } = await execFileAsync("redis-cli", [
+      "-p",
+      String(this.redis.port),
+      "CLIENT",
+      "KILL",
+      "TYPE",
+      "normal",
+    ]);
+    return Number(stdout.trim()) || 0;
+  }
+
+  // --- watching the history -----------------------------------------------------------------
+
+  /** Everything recorded so far, in time order: the agents' files and the client's and nemesis's lines. */
+  history(): HistoryEvent[] {
+    const theirs = this.tail.read(this.dir);
+    const size = theirs.length + this.own.length;
+    if (size !== this.sorted.size) this.sorted = { size, events: sortHistory([...theirs, ...this.own]) };
+    return this.sorted.events;
+  }
+
+  /** Resolves once `predicate` holds (polled), rejects after `timeoutMs` saying what was awaited. */
+  async waitUntil(
+    predicate: () => boolean | Promise<boolean>,
+    timeoutMs: number,
+    what: string,
+  ): Promise<void> {
+    const deadline = performance.now() + timeoutMs;
+    while (!(await predicate())) {
+      if (performance.now() > deadline)
+        throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+      await sleep(50);
+    }
+  }
+
+  /** Tasks whose latest attempt is on `workerId` and not finished (per the history so far). */
+  inFlightOn(workerId: string): string[] {
+    const last = new Map<string, HistoryEvent>();
+    for (const e of this.history()) {
+      if (e.task_id === undefined) continue;
+      if (["dispatched", "committed", "retried", "reassigned", "abandoned", "assigned"].includes(e.op))
+        last.set(e.task_id, e);
+    }
+    return [...last].filter(([, e]) => e.op === "dispatched" && e.worker === workerId).map(([id]) => id);
+  }
+
+  /** Open tasks placed on `distributorId`, per the history so far. */
+  heldBy(distributorId: string): string[] {
+    const place = new Map<string, string | null>();
+    for (const e of this.history()) {
+      if (e.task_id === undefined) continue;
+      if ((e.op === "recorded" && e.distributor) || e.op === "assigned")
+        place.set(e.task_id, e.distributor ?? null);
+      if (e.op === "committed" || e.op === "abandoned") place.set(e.task_id, null);
+    }
+    return [...place].filter(([, d]) => d === distributorId).map(([id]) => id);
+  }
+
+  /** Waits for `agent` to record `op` (matching `fields`) after time `since`. */
+  async waitForOp(
+    op: string,
+    fields: Partial<HistoryEvent>,
+    since: number,
+    timeoutMs: number,
+  ): Promise<HistoryEvent> {
+    let found: HistoryEvent | undefined;
+    await this.waitUntil(
+      () => {
+        found = this.history().find(
+          (e) => e.op === op && e.t >= since && Object.entries(fields).every(([k, v]) => e[k] === v),
+        );
+        return found !== undefined;
+      },
+      timeoutMs,
+      `${op} ${JSON.stringify(fields)}`,
+    );
+    return found!;
+  }
+
+  /** The latest counters an agent recorded (its "stats" line). */
+  lastStatsOf(id: string): HistoryEvent | undefined {
+    return this.history()
+      .filter((e) => e.op === "stats" && e.agent === id)
+      .at(-1);
+  }
+
+  // --- the verdict --------------------------------------------------------------------------
+
+  /** Runs the checker over the whole history and the final records of every task in Redis. */
+  async check(bounds: Bounds = this.bounds): Promise<CheckResult> {
+    const history = this.history();
+    const ids = new Set<string>();
+    for (const e of history) if (e.task_id !== undefined) ids.add(e.task_id);
+    for (const id of await this.ledger.openTaskIds()) ids.add(id);
+    const final = new Map<string, FinalRecord | null>();
+    const list = [...ids];
+    const records = await Promise.all(list.map((id) => this.ledger.get(id)));
+    list.forEach((id, i) => {
+      const r = records[i];
+      final.set(
+        id,
+        r
+          ? {
+              status: r.task.status,
+              fence: r.fence,
+              attempts: r.task.attempts,
+              result: r.task.result,
+              error: r.task.error,
+            }
+          : null,
+      );
+    });
+    return checkHistory({ history, final, bounds, endedAt: now() });
+  }
+
+  /** The final record of one task, from Redis. */
+  finalRecord(taskId: string) {
+    return this.ledger.get(taskId);
+  }
+
+  /** The last output of every process, for a failure message. */
+  outputs(lines = 15): string {
+    return [...this.agents.values()]
+      .map(
+        (a) =>
+          `--- ${a.id} (${a.proc.running ? "running" : "exited"}):\n${a.proc.output.trim().split("\n").slice(-lines).join("\n")}`,
+      )
+      .join("\n");
+  }
+
+  /** Kills every process (SIGCONT first, for the paused), closes the proxies, removes Redis and the history. */
+  async close(options: { keep?: boolean } = {}): Promise<void> {
+    this.closed = true;
+    await Promise.all(
+      [...this.agents.values()].map(async (a) => {
+        await a.proc?.kill();
+        await a.proxy?.close();
+      }),
+    );
+    await this.store.disconnect().catch(() => {});
+    await this.redis.destroy();
+    if (!options.keep && !process.env.CHAOS_KEEP) rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+/** Reads what was appended to each history file since the last read. */
+class HistoryTail {
+  private readonly offsets = new Map<string, number>();
+  private readonly partial = new Map<string, string>();
+  private readonly events: HistoryEvent[] = [];
+
+  read(dir: string): HistoryEvent[] {
+    let files: string[];
+    try {
+      files = readdirSync(dir).filter((f) => f.endsWith(".jsonl"));
+    } catch {
+      return this.events;
+    }
+    for (const file of files) {
+      const path = join(dir, file);
+      const from = this.offsets.get(file) ?? 0;
+      const size = statSync(path).size;
+      if (size <= from) continue;
+      const buf = Buffer.alloc(size - from);
+      const fd = openSync(path, "r");
+      try {
+        readSync(fd, buf, 0, buf.length, from);
+      } finally {
+        closeSync(fd);
+      }
+      this.offsets.set(file, size);
+      const text = (this.partial.get(file) ?? "") + buf.toString("utf8");
+      const lines = text.split("\n");
+      this.partial.set(file, lines.pop() ?? "");
+      for (const line of lines) {
+        if (line.trim() === "") continue;
+        try {
+          this.events.push(JSON.parse(line) as HistoryEvent);
+        } catch {
+          // a torn line of a killed process
+        }
+      }
+    }
+    return this.events;
+  }
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}

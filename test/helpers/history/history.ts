@@ -1,0 +1,86 @@
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+
+/**
+ * One line of a run's history. The agents write theirs with `--history FILE` (src/cli/history.ts;
+ * ledger ops come from TaskLedger's observer); the test's client and nemesis write theirs here.
+ *
+ *   submitted    client      about to POST the task
+ *   accepted     client      POST /tasks answered 2xx: the system said yes
+ *   submit_failed client     POST failed (network, 5xx): indeterminate, retried with the same id
+ *   recorded     coordinator the task was written to Redis (before the coordinator said yes)
+ *   assigned     coordinator placed on a distributor (a move, when it was on another)
+ *   dispatched   distributor an attempt started on a worker, with its fencing token
+ *   executed     worker      a handler returned or threw (execution is at-least-once)
+ *   committed    distributor the terminal outcome written, fenced (exactly once)
+ *   retried      distributor a failed attempt written back to pending, fenced
+ *   rejected     distributor a result refused by its fence (a stale attempt, or a re-delivery)
+ *   reassigned   distributor an attempt taken back from a dead worker; its fence retired
+ *   abandoned    coordinator ended without running (no distributor could take it)
+ *   dead         either      a supervisor declared `target` dead
+ *   refused      any         an A2A message refused before any handler saw it, with its reason
+ *   stats        any         the process's counters, when they change
+ *   fault / heal nemesis     a fault injected into `target`, and its end
+ */
+export type HistoryEvent = {
+  op: string;
+  /** Epoch ms with sub-ms precision (performance.timeOrigin + performance.now()). */
+  t: number;
+  /** Who recorded it: an agent id, "client" or "nemesis". */
+  agent: string;
+  task_id?: string;
+  fence?: number;
+  distributor?: string | null;
+  worker?: string;
+  status?: string;
+  reason?: string;
+  /** dead / fault / heal: the agent concerned. */
+  target?: string;
+  /** fault: what was done (kill, pause, restart, ...). */
+  kind?: string;
+  /** fault: whether a supervisor must declare the target dead (a worker or distributor gone long enough). */
+  detect?: boolean;
+  [key: string]: unknown;
+};
+
+export function now(): number {
+  return Math.round((performance.timeOrigin + performance.now()) * 100) / 100;
+}
+
+/** Every line of every *.jsonl file in `dir`, in time order (a torn last line of a killed process is skipped). */
+export function readHistoryDir(dir: string): HistoryEvent[] {
+  if (!existsSync(dir)) return [];
+  const events: HistoryEvent[] = [];
+  for (const file of readdirSync(dir)) {
+    if (!file.endsWith(".jsonl")) continue;
+    for (const line of readFileSync(join(dir, file), "utf8").split("\n")) {
+      if (line.trim() === "") continue;
+      try {
+        events.push(JSON.parse(line) as HistoryEvent);
+      } catch {
+        // A process killed mid-write leaves at most one partial line.
+      }
+    }
+  }
+  return sortHistory(events);
+}
+
+export function sortHistory(events: HistoryEvent[]): HistoryEvent[] {
+  return events
+    .map((e, i) => [e, i] as const)
+    .sort((a, b) => a[0].t - b[0].t || a[1] - b[1])
+    .map(([e]) => e);
+}
+
+/** The history as one line per event, for a violation report. */
+export function formatEvents(events: HistoryEvent[], origin = events[0]?.t ?? 0): string {
+  return events
+    .map((e) => {
+      const { op, t, agent, ...rest } = e;
+      const detail = Object.entries(rest)
+        .map(([k, v]) => `${k}=${typeof v === "string" ? v : JSON.stringify(v)}`)
+        .join(" ");
+      return `  +${(t - origin).toFixed(1).padStart(9)} ms  ${agent.padEnd(12)} ${op.padEnd(13)} ${detail}`;
+    })
+    .join("\n");
+}
