@@ -12,9 +12,12 @@ import type {
   WorkerHeartbeat,
 } from "../protocol.js";
 import type { Timing } from "../timing.js";
+import { builtinHandlers } from "../worker/handlers/index.js";
 import { DispatchQueue } from "./dispatch-queue.js";
 import { LeaseKeeper } from "./lease-keeper.js";
 import { type WorkerEntry, WorkerRegistry } from "./worker-registry.js";
+
+const BUILTIN_TYPES = new Set(Object.keys(builtinHandlers()));
 
 export type DistributorEvents = {
   /** A result arrived from an attempt that no longer holds the task's fence, and was refused. */
@@ -299,22 +302,44 @@ export class DistributorCore {
     const room = workers.reduce((sum, w) => sum + this.registry.free(w), 0);
     if (room === 0 || this.queue.size === 0) return this.armWakeUp();
     const tasks = this.queue.take(room);
-    // Spread over the workers with the most room first, one slot at a time.
+    // Spread over the workers that run each task's type, one slot at a time.
     const plan: Array<{ task: TaskDict; worker: WorkerEntry }> = [];
     const free = new Map(workers.map((w) => [w.id, this.registry.free(w)]));
-    let i = 0;
+    const waiting: TaskDict[] = [];
+    let turn = 0;
     for (const task of tasks) {
-      let worker = workers[i % workers.length]!;
-      for (let tries = 0; (free.get(worker.id) ?? 0) === 0 && tries < workers.length; tries++) {
-        worker = workers[++i % workers.length]!;
+      const worker = this.pickWorker(task.task_type, workers, free, turn++);
+      if (worker === undefined) {
+        waiting.push(task); // a worker that runs this type is busy: keep it for the next round
+        continue;
       }
       free.set(worker.id, (free.get(worker.id) ?? 1) - 1);
       worker.inFlight.set(task.task_id, { fence: -1, dispatchedAt: performance.now(), confirmed: false });
       plan.push({ task, worker });
-      i++;
     }
+    for (const task of waiting) this.queue.push(task);
     await this.dispatchPlan(plan);
     this.armWakeUp();
+  }
+
+  /**
+   * A worker with room that runs `taskType` (a worker not heard from yet is assumed to run the
+   * built-ins). When no live worker runs that type at all, any worker with room takes it, so the
+   * task fails at once with "unknown task type" instead of waiting for ever.
+   */
+  private pickWorker(
+    taskType: string,
+    workers: WorkerEntry[],
+    free: Map<string, number>,
+    turn: number,
+  ): WorkerEntry | undefined {
+    const runs = (w: WorkerEntry) =>
+      w.taskTypes.length > 0 ? w.taskTypes.includes(taskType) : BUILTIN_TYPES.has(taskType);
+    const withRoom = workers.filter((w) => (free.get(w.id) ?? 0) > 0);
+    const able = withRoom.filter(runs);
+    if (able.length > 0) return able[turn % able.length];
+    if (this.registry.alive().some(runs)) return undefined;
+    return withRoom[turn % Math.max(1, withRoom.length)];
   }
 
   private async dispatchPlan(plan: Array<{ task: TaskDict; worker: WorkerEntry }>): Promise<void> {
