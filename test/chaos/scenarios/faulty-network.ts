@@ -10,6 +10,15 @@ import { FIXTURE_HANDLERS, runScenario, type Scenario, slowTask, spreadMs } from
  * a lost dispatch is taken back unconfirmed, a lost result is sent again — duplicates are
  * handled once (request ids), and late deliveries of old attempts are fenced off.
  */
+const LABELS: Partial<Record<keyof FaultCounts, string>> = {
+  dropped: "dropped",
+  duplicated: "duplicated",
+  delayed: "delayed",
+  reordered: "reordered",
+  failedPosts: "failed POSTs",
+  lostReplies: "lost replies",
+};
+
 export const faultyNetwork: Scenario = {
   title: "dropped, duplicated, delayed and reordered messages between every tier: every task ends once",
   name: "faulty network (drop/dup/delay/reorder)",
@@ -57,7 +66,7 @@ export const faultyNetwork: Scenario = {
         ] as const;
         return {
           faults: kinds.reduce((n, k) => n + total(k), 0),
-          faultKinds: kinds.map((k) => `${total(k)} ${k}`).join(", "),
+          faultKinds: kinds.map((k) => `${total(k)} ${LABELS[k]}`).join(", "),
         };
       },
       (cluster) => {

@@ -19,10 +19,11 @@ export const handlerFaults: Scenario = {
   run: (ctx) => {
     const long = ctx.mode === "long";
     const k = long ? 5 : 1;
-    const tasks: TaskSpec[] = [];
-    const add = (prefix: string, n: number, type: string, payload: Record<string, unknown> = {}) => {
-      for (let i = 0; i < n; i++) tasks.push({ task_id: `${prefix}-${i}`, task_type: type, payload });
-    };
+    const groups: TaskSpec[][] = [];
+    const add = (prefix: string, n: number, type: string, payload: Record<string, unknown> = {}) =>
+      groups.push(
+        Array.from({ length: n }, (_, i) => ({ task_id: `${prefix}-${i}`, task_type: type, payload })),
+      );
     add("throws", 10 * k, "throws");
     add("hangs", 6 * k, "hangs");
     add("bigint", 5 * k, "not_json", { kind: "bigint" });
@@ -30,12 +31,11 @@ export const handlerFaults: Scenario = {
     add("cycle", 5 * k, "not_json", { kind: "cycle" });
     add("flaky", 10 * k, "flaky");
     add("unknown", 3 * k, "no_such_type");
-    for (let i = 0; i < 60 * k; i++) tasks.push(slowTask("good", i, 30));
-    tasks.sort(
-      (a, b) =>
-        ((a.task_id.length * 7 + a.task_id.charCodeAt(a.task_id.length - 1)) % 11) -
-        ((b.task_id.length * 7 + b.task_id.charCodeAt(b.task_id.length - 1)) % 11),
-    );
+    groups.push(Array.from({ length: 60 * k }, (_, i) => slowTask("good", i, 30)));
+    // Interleaved, so that every worker gets the bad ones among the good.
+    const tasks: TaskSpec[] = [];
+    for (let i = 0; groups.some((g) => i < g.length); i++)
+      for (const g of groups) if (i < g.length) tasks.push(g[i]!);
     return runScenario(
       ctx,
       "handlers that throw / hang / return non-JSON",
