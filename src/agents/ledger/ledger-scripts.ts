@@ -14,15 +14,33 @@ function hincrby(db: MemoryKeyspace, key: string, field: string, by: number): nu
   return next;
 }
 
-export const submitTasks = defineScript(import.meta.url, "submit-tasks-1.lua", (db, [open], args) => {
-  const [prefix, nowMs, dist] = args as [string, string, string];
+/**
+ * Walks the shard groups of a grouped script's ARGV from `from` on: each group is the shard's
+ * key prefix, a count n, then n items of `stride` values (see submit-tasks-1.lua).
+ */
+function eachGroup(
+  args: string[],
+  from: number,
+  stride: number,
+  visit: (prefix: string, item: string[]) => void,
+): void {
+  let i = from;
+  while (i < args.length) {
+    const prefix = args[i]!;
+    const count = Number(args[i + 1]);
+    i += 2;
+    for (let k = 0; k < count; k++, i += stride) visit(prefix, args.slice(i, i + stride));
+  }
+}
+
+export const submitTasks = defineScript(import.meta.url, "submit-tasks-1.lua", (db, _keys, args) => {
+  const [nowMs, dist] = args as [string, string];
   const out: number[] = [];
-  for (let i = 3; i < args.length; i += 6) {
-    const [id, type, payload, createdAt, maxRetries, backoffMs] = args.slice(i, i + 6) as string[];
+  eachGroup(args, 2, 6, (prefix, [id, type, payload, createdAt, maxRetries, backoffMs]) => {
     const rec = `${prefix}task:${id}`;
     if (db.exists(rec)) {
       out.push(0);
-      continue;
+      return;
     }
     db.hset(rec, {
       task_id: id!,
@@ -37,13 +55,13 @@ export const submitTasks = defineScript(import.meta.url, "submit-tasks-1.lua", (
       backoff_ms: backoffMs!,
       submitted_ms: nowMs,
     });
-    db.sadd(open!, id!);
+    db.sadd(`${prefix}open`, id!);
     if (dist !== "") {
       db.hset(rec, { distributor: dist });
       db.sadd(`${prefix}dist:${dist}`, id!);
     }
     out.push(1);
-  }
+  });
   return out;
 });
 
@@ -66,31 +84,34 @@ export const assignTasks = defineScript(import.meta.url, "assign-tasks-1.lua", (
 });
 
 export const dispatchTasks = defineScript(import.meta.url, "dispatch-tasks-1.lua", (db, _keys, args) => {
-  const [prefix, dist, worker, startedAt] = args as [string, string, string, string];
-  return args.slice(4).map((id) => {
+  const [dist, worker, startedAt] = args as [string, string, string];
+  const out: number[] = [];
+  eachGroup(args, 3, 1, (prefix, [id]) => {
     const rec = `${prefix}task:${id}`;
     const status = db.hget(rec, "status");
-    if (status === null) return -1;
-    if (!OPEN.has(status)) return -2;
-    if (db.hget(rec, "distributor") !== dist) return -3;
-    const fence = hincrby(db, rec, "fence", 1);
-    hincrby(db, rec, "attempts", 1);
-    db.hset(rec, { status: "in_progress", assigned_to: worker, started_at: startedAt });
-    return fence;
+    if (status === null) out.push(-1);
+    else if (!OPEN.has(status)) out.push(-2);
+    else if (db.hget(rec, "distributor") !== dist) out.push(-3);
+    else {
+      const fence = hincrby(db, rec, "fence", 1);
+      hincrby(db, rec, "attempts", 1);
+      db.hset(rec, { status: "in_progress", assigned_to: worker, started_at: startedAt });
+      out.push(fence);
+    }
   });
+  return out;
 });
 
-export const commitResults = defineScript(import.meta.url, "commit-results-1.lua", (db, [open], args) => {
-  const [prefix, completedAt, nowMs, retentionMs] = args as [string, string, string, string];
+export const commitResults = defineScript(import.meta.url, "commit-results-1.lua", (db, _keys, args) => {
+  const [completedAt, nowMs, retentionMs] = args as [string, string, string];
   const out: Array<[number] | [number, number, string, string, string]> = [];
-  for (let i = 4; i < args.length; i += 4) {
-    const [id, fence, outcome, value] = args.slice(i, i + 4) as [string, string, string, string];
+  eachGroup(args, 3, 4, (prefix, [id, fence, outcome, value]) => {
     const rec = `${prefix}task:${id}`;
     const status = db.hget(rec, "status");
     const dist = db.hget(rec, "distributor");
     if (status !== "in_progress" || Number(db.hget(rec, "fence")) !== Number(fence)) {
       out.push([0]);
-      continue;
+      return;
     }
     const attempts = Number(db.hget(rec, "attempts") ?? 0);
     const worker = db.hget(rec, "assigned_to") ?? "";
@@ -98,34 +119,29 @@ export const commitResults = defineScript(import.meta.url, "commit-results-1.lua
     const end = (terminal: string, field: "result" | "error") => {
       db.hset(rec, {
         status: terminal,
-        [field]: value,
+        [field]: value!,
         ...(field === "result" ? { error: "" } : {}),
         completed_at: completedAt,
       });
-      db.srem(open!, id);
-      if (dist) db.srem(`${prefix}dist:${dist}`, id);
+      db.srem(`${prefix}open`, id!);
+      if (dist) db.srem(`${prefix}dist:${dist}`, id!);
       db.pexpire(rec, Number(retentionMs));
     };
     if (outcome === "completed") {
       end("completed", "result");
       out.push([1, attempts, worker, started, ""]);
-      continue;
+      return;
     }
     const failures = hincrby(db, rec, "failures", 1);
     if (failures <= Number(db.hget(rec, "max_retries"))) {
       const notBefore = Number(nowMs) + Number(db.hget(rec, "backoff_ms")) * 2 ** (failures - 1);
-      db.hset(rec, {
-        status: "pending",
-        error: value,
-        assigned_to: "",
-        not_before: String(notBefore),
-      });
+      db.hset(rec, { status: "pending", error: value!, assigned_to: "", not_before: String(notBefore) });
       out.push([2, attempts, worker, started, String(notBefore)]);
     } else {
       end("failed", "error");
       out.push([3, attempts, worker, started, ""]);
     }
-  }
+  });
   return out;
 });
 
@@ -164,8 +180,11 @@ export const abandonTasks = defineScript(import.meta.url, "abandon-tasks-1.lua",
 });
 
 export const readTasks = defineScript(import.meta.url, "read-tasks-1.lua", (db, _keys, args) => {
-  const [prefix] = args as [string];
-  return args.slice(1).map((id) => Object.entries(db.hgetall(`${prefix}task:${id}`)).flat());
+  const out: string[][] = [];
+  eachGroup(args, 0, 1, (prefix, [id]) => {
+    out.push(Object.entries(db.hgetall(`${prefix}task:${id}`)).flat());
+  });
+  return out;
 });
 
 export const setMembers = defineScript(import.meta.url, "set-members-1.lua", (db, [set]) =>

@@ -1,5 +1,5 @@
 import type { JsonObject, JsonValue } from "../../core/json.js";
-import type { RedisClient } from "../../core/store/index.js";
+import type { RedisClient, ScriptReply, StoreScript } from "../../core/store/index.js";
 import { TickBatcher } from "../../core/tick-batcher.js";
 import * as scripts from "./ledger-scripts.js";
 import { DEFAULT_SHARDS, shardOf, shardTag } from "./shards.js";
@@ -97,8 +97,9 @@ const SEP = "\u0000";
 
 /**
  * The durable record of every task (ARCHITECTURE: Redis is the source of truth). Each state
- * change is one Lua script per shard; calls made in the same tick are coalesced into one
- * script call per shard, so per-task callers get batching for free.
+ * change is one Lua script; calls made in the same tick are coalesced into one script call
+ * (one per shard on Redis Cluster, where a script must stay in one slot), so per-task callers
+ * get batching for free.
  */
 export class TaskLedger {
   readonly shards: number;
@@ -121,12 +122,16 @@ export class TaskLedger {
     this.observer = options.observer;
 
     this.submitter = new TickBatcher(async (key, tasks) => {
-      const [shard, dist] = split(key);
-      const args = [this.prefix(shard), Date.now(), dist];
-      for (const t of tasks) {
-        args.push(t.taskId, t.taskType, JSON.stringify(t.payload), t.createdAt, t.maxRetries, t.backoffMs);
-      }
-      return ((await this.run(scripts.submitTasks, shard, "open", args)) as number[]).map((r) => r === 1);
+      const [, dist] = split(key);
+      const reply = await this.grouped(
+        scripts.submitTasks,
+        [Date.now(), dist],
+        tasks,
+        (t) => t.taskId,
+        (t, args) =>
+          args.push(t.taskId, t.taskType, JSON.stringify(t.payload), t.createdAt, t.maxRetries, t.backoffMs),
+      );
+      return reply.map((r) => r === 1);
     });
     this.assigner = new TickBatcher(async (key, ids) => {
       const [shard, dist] = split(key);
@@ -138,22 +143,23 @@ export class TaskLedger {
       return (reply as number[]).map((r) => r === 1);
     });
     this.dispatcher = new TickBatcher(async (key, ids) => {
-      const [shard, dist, worker] = split(key);
-      const args = [this.prefix(shard), dist, worker!, new Date().toISOString(), ...ids];
-      const reply = (await this.run(scripts.dispatchTasks, shard, "open", args)) as number[];
-      return reply.map((r) => (r > 0 ? r : DISPATCH_REFUSALS[r]!));
+      const [, dist, worker] = split(key);
+      const head = [dist, worker!, new Date().toISOString()];
+      const reply = await this.grouped(scripts.dispatchTasks, head, ids, (id) => id, pushId);
+      return (reply as number[]).map((r) => (r > 0 ? r : DISPATCH_REFUSALS[r]!));
     });
-    this.committer = new TickBatcher(async (key, outcomes) => {
-      const shard = Number(key);
+    this.committer = new TickBatcher(async (_key, outcomes) => {
       const completedAt = new Date().toISOString();
-      const args: (string | number)[] = [this.prefix(shard), completedAt, Date.now(), this.retentionMs];
-      for (const o of outcomes) {
-        const value = o.status === "completed" ? JSON.stringify(o.result ?? null) : (o.error ?? "failed");
-        args.push(o.taskId, o.fence, o.status, value);
-      }
-      const reply = (await this.run(scripts.commitResults, shard, "open", args)) as Array<
-        [number, number?, string?, string?, string?]
-      >;
+      const reply = (await this.grouped(
+        scripts.commitResults,
+        [completedAt, Date.now(), this.retentionMs],
+        outcomes,
+        (o) => o.taskId,
+        (o, args) => {
+          const value = o.status === "completed" ? JSON.stringify(o.result ?? null) : (o.error ?? "failed");
+          args.push(o.taskId, o.fence, o.status, value);
+        },
+      )) as Array<[number, number?, string?, string?, string?]>;
       return reply.map(([code, attempts, worker, started, notBefore]) => {
         const verdict = COMMIT_VERDICTS[code]!;
         return {
@@ -177,14 +183,54 @@ export class TaskLedger {
       const args = [this.prefix(shard), new Date().toISOString(), this.retentionMs, reason, ...ids];
       return ((await this.run(scripts.abandonTasks, shard, "open", args)) as number[]).map((r) => r === 1);
     });
-    this.reader = new TickBatcher(async (key, ids) => {
-      const shard = Number(key);
-      const reply = (await this.run(scripts.readTasks, shard, "open", [
-        this.prefix(shard),
-        ...ids,
-      ])) as string[][];
-      return reply.map(parseRecord);
+    this.reader = new TickBatcher(async (_key, ids) => {
+      const reply = await this.grouped(scripts.readTasks, [], ids, (id) => id, pushId);
+      return (reply as string[][]).map(parseRecord);
     });
+  }
+
+  /**
+   * The batch a call of a grouped script joins: on a single Redis (or memory://) every shard
+   * goes in one script call; on Redis Cluster a script call must stay in one slot, so one shard.
+   */
+  private group(shard: number): string {
+    return this.store.engine.kind === "cluster" ? String(shard) : "*";
+  }
+
+  /**
+   * Runs a grouped script (see submit-tasks-1.lua) over `items` of any shards: ARGV is `head`,
+   * then per shard its prefix, its item count and each item's values. Replies in item order.
+   */
+  private async grouped<I>(
+    script: StoreScript,
+    head: (string | number)[],
+    items: I[],
+    idOf: (item: I) => string,
+    push: (item: I, args: (string | number)[]) => void,
+  ): Promise<ScriptReply[]> {
+    const byShard = new Map<number, number[]>();
+    items.forEach((item, k) => {
+      const shard = this.shard(idOf(item));
+      const list = byShard.get(shard);
+      if (list === undefined) byShard.set(shard, [k]);
+      else list.push(k);
+    });
+    const args = [...head];
+    const order: number[] = [];
+    for (const [shard, ks] of byShard) {
+      args.push(this.prefix(shard), ks.length);
+      for (const k of ks) {
+        push(items[k]!, args);
+        order.push(k);
+      }
+    }
+    const first = byShard.keys().next().value!;
+    const reply = (await this.run(script, first, "open", args)) as ScriptReply[];
+    const out = new Array<ScriptReply>(items.length);
+    order.forEach((k, j) => {
+      out[k] = reply[j]!;
+    });
+    return out;
   }
 
   private prefix(shard: number): string {
@@ -209,7 +255,7 @@ export class TaskLedger {
    * With `distributorId` the new task is placed on that distributor in the same step.
    */
   submit(task: NewTask, distributorId = ""): Promise<boolean> {
-    const created = this.submitter.add(join(this.shard(task.taskId), distributorId), task);
+    const created = this.submitter.add(join(this.group(this.shard(task.taskId)), distributorId), task);
     return this.observed(created, (ok) =>
       ok ? { op: "recorded", task_id: task.taskId, distributor: distributorId || null } : null,
     );
@@ -225,7 +271,10 @@ export class TaskLedger {
 
   /** Starts an attempt on a worker: its fencing token, or why not. */
   dispatch(taskId: string, distributorId: string, workerId: string): Promise<DispatchVerdict> {
-    const verdict = this.dispatcher.add(join(this.shard(taskId), distributorId, workerId), taskId);
+    const verdict = this.dispatcher.add(
+      join(this.group(this.shard(taskId)), distributorId, workerId),
+      taskId,
+    );
     return this.observed(verdict, (v) =>
       typeof v === "number"
         ? { op: "dispatched", task_id: taskId, distributor: distributorId, worker: workerId, fence: v }
@@ -240,7 +289,7 @@ export class TaskLedger {
 
   /** commit(), answering also what the commit wrote (see CommitReceipt). */
   commitAttempt(outcome: AttemptOutcome): Promise<CommitReceipt> {
-    const receipt = this.committer.add(String(this.shard(outcome.taskId)), outcome);
+    const receipt = this.committer.add(this.group(this.shard(outcome.taskId)), outcome);
     return this.observed(receipt, ({ verdict }): LedgerEvent => {
       const at = { task_id: outcome.taskId, fence: outcome.fence };
       if (verdict === "stale") return { op: "rejected", ...at, reason: "stale_fence" };
@@ -280,7 +329,7 @@ export class TaskLedger {
   }
 
   get(taskId: string): Promise<TaskRecord | null> {
-    return this.reader.add(String(this.shard(taskId)), taskId);
+    return this.reader.add(this.group(this.shard(taskId)), taskId);
   }
 
   /** Every task not yet terminal, across all shards. */
@@ -299,6 +348,10 @@ export class TaskLedger {
     );
     return (all as string[][]).flat();
   }
+}
+
+function pushId(id: string, args: (string | number)[]): void {
+  args.push(id);
 }
 
 function join(...parts: (string | number)[]): string {

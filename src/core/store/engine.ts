@@ -20,7 +20,8 @@ export type SetOptions = { px?: number; nx?: boolean; keepTtl?: boolean };
 
 /** The store seen from RedisClient: keys arrive here already prefixed. One per engine. */
 export interface StoreEngine {
-  readonly kind: "redis" | "memory";
+  /** "cluster": Redis Cluster, where a script's keys must all hash to one slot. */
+  readonly kind: "redis" | "cluster" | "memory";
   connect(): Promise<boolean>;
   disconnect(): Promise<void>;
   get(key: string): Promise<string | null>;

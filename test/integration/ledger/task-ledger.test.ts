@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { shardOf } from "../../../src/agents/ledger/shards.js";
 import { TaskLedger } from "../../../src/agents/ledger/task-ledger.js";
 import { RedisClient } from "../../../src/index.js";
 import { testEngines } from "../../helpers/engines.js";
@@ -267,6 +268,38 @@ describe.each(testEngines("ledger"))("task ledger on $name", (engine) => {
     records.forEach((r, i) => {
       expect(r?.task.result).toEqual({ i });
     });
+  });
+
+  it("serves one tick's calls for every shard with one script call, each caller its own answer", async () => {
+    const l = await ledger();
+    const store = (l as unknown as { store: RedisClient }).store;
+    const first = Array.from({ length: 40 }, () => newTask());
+    await Promise.all(first.map((t) => l.submit(t)));
+    const calls: string[] = [];
+    const run = store.runScript.bind(store);
+    store.runScript = (script, keys, args) => {
+      calls.push(script.name);
+      return run(script, keys, args);
+    };
+    const second = Array.from({ length: 40 }, () => newTask());
+    const mixed = [...second.slice(0, 20), ...first, ...second.slice(20)];
+    const created = await Promise.all(mixed.map((t) => l.submit(t, "d1")));
+    expect(created).toEqual(mixed.map((t) => second.includes(t)));
+    const shards = new Set(mixed.map((t) => shardOf(t.taskId, l.shards)));
+    expect(shards.size).toBeGreaterThan(8);
+    expect(calls).toEqual(["submit-tasks"]);
+    const fences = await Promise.all(second.map((t) => l.dispatch(t.taskId, "d1", "w1")));
+    expect(fences).toEqual(second.map(() => 1));
+    const receipts = await Promise.all(
+      second.map((t, i) => l.commitAttempt({ taskId: t.taskId, fence: 1, status: "completed", result: i })),
+    );
+    expect(receipts.map((r) => r.verdict)).toEqual(second.map(() => "completed"));
+    const records = await Promise.all(mixed.map((t) => l.get(t.taskId)));
+    expect(records.map((r) => r?.task.task_id)).toEqual(mixed.map((t) => t.taskId));
+    expect(records.map((r) => r?.task.result)).toEqual(
+      mixed.map((t) => (second.includes(t) ? second.indexOf(t) : null)),
+    );
+    expect(calls).toEqual(["submit-tasks", "dispatch-tasks", "commit-results", "read-tasks"]);
   });
 
   it("lets terminal records expire after the retention time; open ones stay", async () => {

@@ -2,32 +2,41 @@
   Starts an attempt of each task on a worker: a new fencing token, status in_progress. Only
   the distributor that holds the task may do this.
 
-  KEYS[1]  the shard's set of open task ids (declared so that Redis Cluster routes the call)
-  ARGV[1]  the shard's key prefix
-  ARGV[2]  the distributor id
-  ARGV[3]  the worker id
-  ARGV[4]  now, ISO 8601 (started_at)
-  ARGV[5..] task ids
+  Grouped by shard as in submit-tasks (one call for every shard on a single Redis, one shard
+  per call on Redis Cluster; every key computed from a group's prefix).
 
-  Returns one integer per task: the attempt's fencing token (>= 1), or
+  KEYS[1]  the first group's set of open task ids (declared so that Redis Cluster routes the call)
+  ARGV[1]  the distributor id
+  ARGV[2]  the worker id
+  ARGV[3]  now, ISO 8601 (started_at)
+  ARGV[4..] groups: the shard's key prefix, the number of tasks n, then n task ids
+
+  Returns one integer per task, in order: the attempt's fencing token (>= 1), or
   -1 unknown task, -2 already terminal, -3 held by another distributor.
 ]]
-local prefix = ARGV[1]
 local out = {}
-for i = 5, #ARGV do
-  local rec = prefix .. 'task:' .. ARGV[i]
-  local status = redis.call('HGET', rec, 'status')
-  if not status then
-    out[#out + 1] = -1
-  elseif status ~= 'pending' and status ~= 'in_progress' then
-    out[#out + 1] = -2
-  elseif redis.call('HGET', rec, 'distributor') ~= ARGV[2] then
-    out[#out + 1] = -3
-  else
-    local fence = redis.call('HINCRBY', rec, 'fence', 1)
-    redis.call('HINCRBY', rec, 'attempts', 1)
-    redis.call('HSET', rec, 'status', 'in_progress', 'assigned_to', ARGV[3], 'started_at', ARGV[4])
-    out[#out + 1] = fence
+local i = 4
+while i <= #ARGV do
+  local prefix = ARGV[i]
+  local last = i + 1 + tonumber(ARGV[i + 1])
+  i = i + 2
+  while i <= last do
+    local rec = prefix .. 'task:' .. ARGV[i]
+    local state = redis.call('HMGET', rec, 'status', 'distributor')
+    local status = state[1]
+    if not status then
+      out[#out + 1] = -1
+    elseif status ~= 'pending' and status ~= 'in_progress' then
+      out[#out + 1] = -2
+    elseif state[2] ~= ARGV[1] then
+      out[#out + 1] = -3
+    else
+      local fence = redis.call('HINCRBY', rec, 'fence', 1)
+      redis.call('HINCRBY', rec, 'attempts', 1)
+      redis.call('HSET', rec, 'status', 'in_progress', 'assigned_to', ARGV[2], 'started_at', ARGV[3])
+      out[#out + 1] = fence
+    end
+    i = i + 1
   end
 end
 return out

@@ -1,14 +1,23 @@
 --[[
-  Reads task records of one shard.
+  Reads task records.
 
-  KEYS[1]  the shard's set of open task ids (declared so that Redis Cluster routes the call)
-  ARGV[1]  the shard's key prefix
-  ARGV[2..] task ids
+  Grouped by shard as in submit-tasks (one call for every shard on a single Redis, one shard
+  per call on Redis Cluster; every key computed from a group's prefix).
 
-  Returns one flat HGETALL array per task (empty when there is no such task).
+  KEYS[1]  the first group's set of open task ids (declared so that Redis Cluster routes the call)
+  ARGV[1..] groups: the shard's key prefix, the number of tasks n, then n task ids
+
+  Returns one flat HGETALL array per task, in order (empty when there is no such task).
 ]]
 local out = {}
-for i = 2, #ARGV do
-  out[#out + 1] = redis.call('HGETALL', ARGV[1] .. 'task:' .. ARGV[i])
+local i = 1
+while i <= #ARGV do
+  local prefix = ARGV[i]
+  local last = i + 1 + tonumber(ARGV[i + 1])
+  i = i + 2
+  while i <= last do
+    out[#out + 1] = redis.call('HGETALL', prefix .. 'task:' .. ARGV[i])
+    i = i + 1
+  end
 end
 return out
