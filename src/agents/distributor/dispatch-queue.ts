@@ -8,6 +8,8 @@ type Queued = { task: TaskDict; notBefore: number };
  */
 export class DispatchQueue {
   private readonly items = new Map<string, Queued>();
+  /** Items with a backoff: only these can make nextWakeUp() look through the queue. */
+  private delayed = 0;
 
   get size(): number {
     return this.items.size;
@@ -18,11 +20,15 @@ export class DispatchQueue {
   }
 
   push(task: TaskDict, notBefore = 0): void {
-    this.items.delete(task.task_id);
+    this.delete(task.task_id);
     this.items.set(task.task_id, { task, notBefore });
+    if (notBefore > 0) this.delayed++;
   }
 
   delete(taskId: string): boolean {
+    const item = this.items.get(taskId);
+    if (item === undefined) return false;
+    if (item.notBefore > 0) this.delayed--;
     return this.items.delete(taskId);
   }
 
@@ -32,7 +38,7 @@ export class DispatchQueue {
     for (const [id, item] of this.items) {
       if (out.length >= max) break;
       if (item.notBefore > now) continue;
-      this.items.delete(id);
+      this.delete(id);
       out.push(item.task);
     }
     return out;
@@ -40,6 +46,7 @@ export class DispatchQueue {
 
   /** Epoch ms of the earliest backoff still running, if any. */
   nextWakeUp(now = Date.now()): number | null {
+    if (this.delayed === 0) return null;
     let next: number | null = null;
     for (const item of this.items.values()) {
       if (item.notBefore > now && (next === null || item.notBefore < next)) next = item.notBefore;

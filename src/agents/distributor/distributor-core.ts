@@ -2,6 +2,7 @@ import type { JsonValue } from "../../core/json.js";
 import type { RedisClient } from "../../core/store/index.js";
 import type { CommitReceipt, CommitVerdict, TaskLedger, TaskRecord } from "../ledger/task-ledger.js";
 import { Outbox } from "../outbox.js";
+import { Pacer } from "../pacer.js";
 import type {
   AgentPayload,
   AttemptOutcomeWire,
@@ -82,11 +83,14 @@ export class DistributorCore {
   private readonly toCoordinator: Outbox<TaskDict>;
   private readonly toWorkers: Outbox<WorkerItem>;
   private timers: NodeJS.Timeout[] = [];
-  private pumpScheduled:
-    | { kind: "immediate"; handle: NodeJS.Immediate }
-    | { kind: "timeout"; handle: NodeJS.Timeout }
-    | undefined;
-  private lastPump = Number.NEGATIVE_INFINITY;
+  private readonly pumpPacer: Pacer;
+  private readonly commitPacer: Pacer;
+  /** Results received and not yet committed: all workers' go to Redis in one script call per linger. */
+  private pendingResults: Array<{
+    workerId: string;
+    results: AttemptOutcomeWire[];
+    done: (acks: ResultAck[]) => void;
+  }> = [];
   private wakeTimer: NodeJS.Timeout | undefined;
   private stopping = false;
 
@@ -98,6 +102,8 @@ export class DistributorCore {
       batching,
     );
     this.toWorkers = new Outbox((to, items) => this.sendToWorker(to, items), batching);
+    this.pumpPacer = new Pacer(() => void this.pump().catch(() => {}), o.timing.batchLingerMs);
+    this.commitPacer = new Pacer(() => void this.commitPending(), o.timing.batchLingerMs);
     this.registry = new WorkerRegistry(o.defaultWorkerCapacity);
     this.lease = new LeaseKeeper(
       o.store,
@@ -147,7 +153,9 @@ export class DistributorCore {
     for (const t of this.timers) clearInterval(t);
     this.timers = [];
     clearTimeout(this.wakeTimer);
-    this.cancelPump();
+    this.pumpPacer.cancel(true);
+    this.commitPacer.cancel(true);
+    for (const pending of this.pendingResults.splice(0)) pending.done([]); // the workers re-send them
     if (handBack) {
       // Deliver what is decided (acks, terminal news) before going; a crash would not.
       this.toWorkers.flushAll();
@@ -184,12 +192,29 @@ export class DistributorCore {
   }
 
   /**
-   * Commits a batch of outcomes from a worker and acknowledges them to it (riding on the next
+   * Commits a batch of outcomes from a worker — with every other worker's that came within a
+   * batch linger, in one script call — and acknowledges them to it (riding on the next
    * execute_tasks when there is one soon). Stale outcomes are acknowledged too (the worker must
    * stop re-sending them) but not counted. Resolves with the acknowledgements.
    */
-  async onResults(workerId: string, results: AttemptOutcomeWire[]): Promise<ResultAck[]> {
-    if (!this.lease.owns) return []; // not the owner now: the worker keeps them and tries again
+  onResults(workerId: string, results: AttemptOutcomeWire[]): Promise<ResultAck[]> {
+    if (!this.lease.owns || this.stopping) return Promise.resolve([]); // the worker keeps them and tries again
+    return new Promise((done) => {
+      this.pendingResults.push({ workerId, results, done });
+      this.commitPacer.schedule();
+    });
+  }
+
+  /** Commits every worker's pending results: started in one tick, so the ledger makes one script call. */
+  private async commitPending(): Promise<void> {
+    const batch = this.pendingResults.splice(0);
+    await Promise.all(
+      batch.map(({ workerId, results, done }) => this.commit(workerId, results).then(done, () => done([]))),
+    );
+  }
+
+  private async commit(workerId: string, results: AttemptOutcomeWire[]): Promise<ResultAck[]> {
+    if (!this.lease.owns) return [];
     const worker = this.registry.get(workerId);
     const receipts = await Promise.all(
       results.map((r) =>
@@ -276,24 +301,7 @@ export class DistributorCore {
    * messages) and an idle one without delay.
    */
   schedulePump(): void {
-    if (this.pumpScheduled !== undefined || this.stopping) return;
-    const run = () => {
-      this.pumpScheduled = undefined;
-      this.lastPump = performance.now();
-      void this.pump().catch(() => {});
-    };
-    const wait = this.lastPump + this.o.timing.batchLingerMs - performance.now();
-    this.pumpScheduled =
-      wait <= 0
-        ? { kind: "immediate", handle: setImmediate(run) }
-        : { kind: "timeout", handle: setTimeout(run, Math.ceil(wait)) };
-  }
-
-  private cancelPump(): void {
-    // Each handle cleared by its own kind: clearImmediate on a Timeout corrupts Node's immediate queue.
-    if (this.pumpScheduled?.kind === "timeout") clearTimeout(this.pumpScheduled.handle);
-    else if (this.pumpScheduled?.kind === "immediate") clearImmediate(this.pumpScheduled.handle);
-    this.pumpScheduled = undefined;
+    if (!this.stopping) this.pumpPacer.schedule();
   }
 
   private async pump(): Promise<void> {
