@@ -13,10 +13,38 @@ import type { JsonObject, JsonValue } from "../core/json.js";
  * Messages carry ownership, Redis records it: anything lost here is found again from Redis.
  */
 
-const json: z.ZodType<JsonValue> = z.lazy(() =>
-  z.union([z.string(), z.number(), z.boolean(), z.null(), z.array(json), z.record(z.string(), json)]),
+// Payloads and results are user data of any shape: checked with one plain walk, not a zod union
+// per nested value (on the hot path, per task per hop, that union cost more than the rest).
+const json = z.custom<JsonValue>((v) => isJson(v, 0), "must be a JSON value");
+const jsonObject = z.custom<JsonObject>(
+  (v) => typeof v === "object" && v !== null && !Array.isArray(v) && isJson(v, 0),
+  "must be a JSON object",
 );
-const jsonObject = z.record(z.string(), json) as z.ZodType<JsonObject>;
+
+/** JSON as JSON.parse gives it: finite numbers, strings, booleans, null, arrays, plain objects. */
+function isJson(value: unknown, depth: number): boolean {
+  switch (typeof value) {
+    case "string":
+    case "boolean":
+      return true;
+    case "number":
+      return Number.isFinite(value);
+    case "object": {
+      if (value === null) return true;
+      if (depth > 256) return false;
+      if (Array.isArray(value)) {
+        for (const item of value) if (!isJson(item, depth + 1)) return false;
+        return true;
+      }
+      const proto = Object.getPrototypeOf(value);
+      if (proto !== Object.prototype && proto !== null) return false;
+      for (const key in value) if (!isJson((value as Record<string, unknown>)[key], depth + 1)) return false;
+      return true;
+    }
+    default:
+      return false;
+  }
+}
 const id = z.string().min(1).max(200);
 const status = z.enum(["pending", "in_progress", "completed", "failed", "abandoned"]);
 

@@ -44,23 +44,40 @@ export async function runTask<T extends HandlerTask>(
       error: `unknown task type "${task.taskType}": no handler is registered for it on this worker`,
     };
   }
-  const abort = new AbortController();
+  // The abort controller costs more than an echo handler: made only if the handler looks at
+  // its signal (or a graph runs). A handler that answers synchronously needs no timer either.
+  let abort: AbortController | undefined;
+  const signal = () => {
+    abort ??= new AbortController();
+    return abort.signal;
+  };
   let timer: NodeJS.Timeout | undefined;
-  const timedOut = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      const err = new TriadError("ERR_TASK_TIMEOUT", `task timed out after ${options.timeoutMs} ms`);
-      abort.abort(err);
-      reject(err);
-    }, options.timeoutMs);
-  });
   try {
-    const running = isGraphHandler(handler)
-      ? runGraphTask(handler, task, {
-          signal: abort.signal,
-          ...(options.checkpointer ? { checkpointer: options.checkpointer } : {}),
-        })
-      : Promise.resolve().then(() => handler(task, { signal: abort.signal, attempt: options.attempt ?? 1 }));
-    const value = await Promise.race([running, timedOut]);
+    let value: unknown;
+    if (isGraphHandler(handler)) {
+      value = runGraphTask(handler, task, {
+        signal: signal(),
+        ...(options.checkpointer ? { checkpointer: options.checkpointer } : {}),
+      });
+    } else {
+      const context: HandlerContext = {
+        get signal() {
+          return signal();
+        },
+        attempt: options.attempt ?? 1,
+      };
+      value = handler(task, context);
+    }
+    if (isPromiseLike(value)) {
+      const timedOut = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => {
+          const err = new TriadError("ERR_TASK_TIMEOUT", `task timed out after ${options.timeoutMs} ms`);
+          abort?.abort(err);
+          reject(err);
+        }, options.timeoutMs);
+      });
+      value = await Promise.race([value, timedOut]);
+    }
     return { status: "completed", result: toJson(value) };
   } catch (err) {
     return { status: "failed", error: describe(err) };
@@ -69,7 +86,15 @@ export async function runTask<T extends HandlerTask>(
   }
 }
 
+function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
+  return (
+    typeof value === "object" && value !== null && typeof (value as { then?: unknown }).then === "function"
+  );
+}
+
 function toJson(value: unknown): JsonValue {
+  if (value === undefined) return null;
+  if (isPlainJson(value, 0)) return value as JsonValue; // the common case: nothing to convert
   try {
     assertJson(value, "result");
   } catch (err) {
@@ -88,5 +113,31 @@ function describe(err: unknown): string {
     return `the handler threw ${JSON.stringify(err)}`;
   } catch {
     return `the handler threw ${String(err)}`;
+  }
+}
+
+/** Plain JSON data with nothing to convert (no toJSON, no class instances), as handlers mostly return. */
+function isPlainJson(value: unknown, depth: number): boolean {
+  switch (typeof value) {
+    case "string":
+    case "boolean":
+      return true;
+    case "number":
+      return Number.isFinite(value);
+    case "object": {
+      if (value === null) return true;
+      if (depth > 64) return false;
+      if (Array.isArray(value)) {
+        for (const item of value) if (!isPlainJson(item, depth + 1)) return false;
+        return true;
+      }
+      if (Object.getPrototypeOf(value) !== Object.prototype) return false;
+      for (const key in value) {
+        if (!isPlainJson((value as Record<string, unknown>)[key], depth + 1)) return false;
+      }
+      return true;
+    }
+    default:
+      return false;
   }
 }

@@ -51,7 +51,8 @@ export class WorkerAgent extends TriadAgent {
     this.timing = { ...DEFAULT_TIMING, ...options.timing };
     this.taskTimeoutMs = options.taskTimeoutMs ?? 30_000;
     this.concurrency = options.concurrency ?? 16;
-    for (const [type, handler] of Object.entries(builtinHandlers()))
+    const builtins = builtinHandlers();
+    for (const [type, handler] of Object.entries(builtins))
       this.handlers.set(type, handler as TaskHandler<Task>);
     for (const [type, handler] of Object.entries(options.handlers ?? {}))
       this.registerTaskHandler(type, handler);
@@ -62,7 +63,12 @@ export class WorkerAgent extends TriadAgent {
       batchLingerMs: this.timing.batchLingerMs,
       maxBacklog: this.concurrency * 4,
       handlerFor: (type) => this.handlers.get(type) as TaskHandler | undefined,
-      toHandlerTask: (dict) => Task.fromDict(dict),
+      // A built-in handler reads only id, type and payload: it is spared building a Task (two
+      // schema passes per task); a registered handler gets the Task that SPEC promises it.
+      toHandlerTask: (dict) =>
+        this.handlers.get(dict.task_type) === builtins[dict.task_type]
+          ? { taskId: dict.task_id, taskType: dict.task_type, payload: dict.payload }
+          : Task.fromDict(dict),
       send: (payload) => this.sendPayload(this.distributorId, payload),
       checkpointerFor: (job) => this.relayFor(job),
     });

@@ -53,7 +53,7 @@ describe("TaskWaiters", () => {
     expect(w.due(now + 1000, 1000, 2000, 3)).toEqual(["t0", "t1", "t2"]);
     expect(w.due(now + 1000, 1000, 2000, 3)).toEqual(["t3", "t4"]);
     expect(w.due(now + 2000, 1000, 2000, 10)).toEqual([]); // checked a moment ago
-    expect(w.due(now + 3000, 1000, 2000, 10)).toEqual(["t0", "t1", "t2", "t3", "t4"]);
+    expect(w.due(now + 3001, 1000, 2000, 10)).toEqual(["t0", "t1", "t2", "t3", "t4"]);
     w.closeAll();
   });
 });
