@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { closeSync, mkdtempSync, openSync, readdirSync, readSync, rmSync, statSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -7,7 +7,7 @@ import { RedisClient, TaskLedger } from "../../src/index.js";
 import { FaultProxy, type MessageFaults } from "./faults.js";
 import { freePort } from "./free-port.js";
 import { type Bounds, type CheckResult, checkHistory, type FinalRecord } from "./history/checker.js";
-import { type HistoryEvent, now, sortHistory } from "./history/history.js";
+import { type HistoryEvent, HistoryTail, now, sortHistory } from "./history/history.js";
 import { TriadProcess } from "./processes.js";
 import { RedisServer } from "./redis-server.js";
 
@@ -99,14 +99,18 @@ export type ChaosOptions = {
 export type TaskSpec = { task_id: string; task_type: string; payload: Record<string, unknown> };
 
 const READY = /ready \w+ \S+ (http:\/\/\S+)/;
+
+/** Clusters not closed yet: if the test process exits first (a timeout, a crash), their processes go with it. */
+const live = new Set<ChaosCluster>();
+process.once("exit", () => {
+  for (const cluster of live) cluster.killNow();
+});
 const execFileAsync = promisify(execFile);
 
 export class ChaosCluster {
   readonly agents = new Map<string, AgentProcess>();
   readonly dir: string;
   readonly redis: RedisServer;
-  /** Faults injected besides those in the history (hostile messages, for instance). */
-  extraFaults = 0;
   private readonly own: HistoryEvent[] = [];
   private readonly store: RedisClient;
   private readonly ledger: TaskLedger;
@@ -128,6 +132,7 @@ export class ChaosCluster {
   static async start(options: ChaosOptions): Promise<ChaosCluster> {
     const redis = await RedisServer.start({ appendOnly: options.appendOnly ?? false });
     const cluster = new ChaosCluster(options, redis);
+    live.add(cluster);
     try {
       await cluster.store.connect();
       await cluster.boot();
@@ -524,9 +529,27 @@ export class ChaosCluster {
       .join("\n");
   }
 
+  /** SIGCONT and SIGKILL to every process of the cluster, synchronously (for process exit). */
+  killNow(): void {
+    for (const a of this.agents.values()) {
+      if (!a.proc?.running) continue;
+      a.proc.child.kill("SIGCONT");
+      a.proc.child.kill("SIGKILL");
+    }
+    const pid = this.redis.pid;
+    if (pid !== undefined) {
+      try {
+        process.kill(pid, "SIGKILL");
+      } catch {
+        // already gone
+      }
+    }
+  }
+
   /** Kills every process (SIGCONT first, for the paused), closes the proxies, removes Redis and the history. */
   async close(options: { keep?: boolean } = {}): Promise<void> {
     this.closed = true;
+    live.delete(this);
     await Promise.all(
       [...this.agents.values()].map(async (a) => {
         await a.proc?.kill();
@@ -536,48 +559,6 @@ export class ChaosCluster {
     await this.store.disconnect().catch(() => {});
     await this.redis.destroy();
     if (!options.keep && !process.env.CHAOS_KEEP) rmSync(this.dir, { recursive: true, force: true });
-  }
-}
-
-/** Reads what was appended to each history file since the last read. */
-class HistoryTail {
-  private readonly offsets = new Map<string, number>();
-  private readonly partial = new Map<string, string>();
-  private readonly events: HistoryEvent[] = [];
-
-  read(dir: string): HistoryEvent[] {
-    let files: string[];
-    try {
-      files = readdirSync(dir).filter((f) => f.endsWith(".jsonl"));
-    } catch {
-      return this.events;
-    }
-    for (const file of files) {
-      const path = join(dir, file);
-      const from = this.offsets.get(file) ?? 0;
-      const size = statSync(path).size;
-      if (size <= from) continue;
-      const buf = Buffer.alloc(size - from);
-      const fd = openSync(path, "r");
-      try {
-        readSync(fd, buf, 0, buf.length, from);
-      } finally {
-        closeSync(fd);
-      }
-      this.offsets.set(file, size);
-      const text = (this.partial.get(file) ?? "") + buf.toString("utf8");
-      const lines = text.split("\n");
-      this.partial.set(file, lines.pop() ?? "");
-      for (const line of lines) {
-        if (line.trim() === "") continue;
-        try {
-          this.events.push(JSON.parse(line) as HistoryEvent);
-        } catch {
-          // a torn line of a killed process
-        }
-      }
-    }
-    return this.events;
   }
 }
 

@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { closeSync, openSync, readdirSync, readSync, statSync } from "node:fs";
 import { join } from "node:path";
 
 /**
@@ -47,22 +47,46 @@ export function now(): number {
   return Math.round((performance.timeOrigin + performance.now()) * 100) / 100;
 }
 
-/** Every line of every *.jsonl file in `dir`, in time order (a torn last line of a killed process is skipped). */
-export function readHistoryDir(dir: string): HistoryEvent[] {
-  if (!existsSync(dir)) return [];
-  const events: HistoryEvent[] = [];
-  for (const file of readdirSync(dir)) {
-    if (!file.endsWith(".jsonl")) continue;
-    for (const line of readFileSync(join(dir, file), "utf8").split("\n")) {
-      if (line.trim() === "") continue;
+/** Reads what was appended to each history file since the last read. */
+export class HistoryTail {
+  private readonly offsets = new Map<string, number>();
+  private readonly partial = new Map<string, string>();
+  private readonly events: HistoryEvent[] = [];
+
+  read(dir: string): HistoryEvent[] {
+    let files: string[];
+    try {
+      files = readdirSync(dir).filter((f) => f.endsWith(".jsonl"));
+    } catch {
+      return this.events;
+    }
+    for (const file of files) {
+      const path = join(dir, file);
+      const from = this.offsets.get(file) ?? 0;
+      const size = statSync(path).size;
+      if (size <= from) continue;
+      const buf = Buffer.alloc(size - from);
+      const fd = openSync(path, "r");
       try {
-        events.push(JSON.parse(line) as HistoryEvent);
-      } catch {
-        // A process killed mid-write leaves at most one partial line.
+        readSync(fd, buf, 0, buf.length, from);
+      } finally {
+        closeSync(fd);
+      }
+      this.offsets.set(file, size);
+      const text = (this.partial.get(file) ?? "") + buf.toString("utf8");
+      const lines = text.split("\n");
+      this.partial.set(file, lines.pop() ?? "");
+      for (const line of lines) {
+        if (line.trim() === "") continue;
+        try {
+          this.events.push(JSON.parse(line) as HistoryEvent);
+        } catch {
+          // a torn line of a killed process
+        }
       }
     }
+    return this.events;
   }
-  return sortHistory(events);
 }
 
 export function sortHistory(events: HistoryEvent[]): HistoryEvent[] {
