@@ -176,6 +176,17 @@ describe("the history checker", () => {
     expect(result.violations.map((v) => v.kind)).toEqual(["divergent"]);
   });
 
+  it("catches a client reading back something other than what was committed", () => {
+    const final = new Map([["a", { ...done(1), result: { n: 1 } }]]);
+    const read = (result: unknown) =>
+      run([...happy("a"), [9, "client", "observed", { task_id: "a", status: "completed", result }]]);
+    expect(checkHistory({ history: read({ n: 1 }), final, bounds: BOUNDS }).ok).toBe(true);
+    const wrong = checkHistory({ history: read({ forged: true }), final, bounds: BOUNDS });
+    expect(wrong.violations.map((v) => [v.kind, v.message])).toEqual([
+      ["divergent", 'a client read it completed with {"forged":true}, Redis says completed with {"n":1}'],
+    ]);
+  });
+
   it("counts refused stale results apart from re-deliveries of the committed one", () => {
     const history = run([
       [0, "client", "accepted", { task_id: "a" }],

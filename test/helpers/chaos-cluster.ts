@@ -351,6 +351,26 @@ export class ChaosCluster {
     return false;
   }
 
+  /**
+   * Reads every accepted task back through the API (GET /tasks/:id), recording what the client
+   * was told; the checker compares it with Redis. `concurrency` requests at a time.
+   */
+  async readBack(concurrency = 32): Promise<void> {
+    const ids = [...new Set(this.own.filter((e) => e.op === "accepted").map((e) => e.task_id!))];
+    let next = 0;
+    const reader = async () => {
+      while (next < ids.length) {
+        const id = ids[next++]!;
+        const task = await this.api<{ status: string; result: unknown }>(
+          "GET",
+          `/tasks/${encodeURIComponent(id)}`,
+        );
+        this.record("observed", { task_id: id, status: task.status, result: task.result });
+      }
+    };
+    await Promise.all(Array.from({ length: concurrency }, reader));
+  }
+
   // --- the nemesis --------------------------------------------------------------------------
 
   private fault(kind: string, target: string, detect: boolean, extra: Record<string, unknown> = {}): void {

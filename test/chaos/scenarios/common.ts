@@ -26,7 +26,8 @@ export function spreadMs(i: number, max = 300): number {
 
 /**
  * Runs one scenario: a cluster with `options`, the scenario's `body` (load and faults), then
- * waits for every accepted task to end, runs the checker over the whole history, reports the
+ * waits for every accepted task to end, reads each back through the API, runs the checker
+ * over the whole history, reports the
  * row and fails with each violation and its history if there is one. `after` makes the
  * scenario's own assertions on the same run. The cluster is torn down whatever happens (kept on
  * disk when the scenario failed, or with CHAOS_KEEP=1).
@@ -51,6 +52,7 @@ export async function runScenario(
     phase("faults done");
     const settled = await cluster.settle(ctx.mode === "long" ? 180_000 : 45_000);
     phase("settled");
+    if (settled) await cluster.readBack();
     const result = await cluster.check();
     phase("checked");
     ctx.report(rowOf(name, result, { ...info, startedAt }));

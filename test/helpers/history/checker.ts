@@ -8,7 +8,7 @@ import { formatEvents, type HistoryEvent } from "./history.js";
  *   lost              a task the system accepted (the client got a yes, or the coordinator
  *                     recorded it) has no terminal record in Redis at the end
  *   double_commit     a task was ended (committed or abandoned) more than once
- *   divergent         the ending the history saw is not the one Redis kept
+ *   divergent         the ending the history saw, or a client read back, is not the one Redis kept
  *   stale_commit      a terminal commit carried a fence older than a dispatch of the same task,
  *                     or one attempt was ended twice (committed or retried after its fence was
  *                     retired when its worker was declared dead, say)
@@ -165,6 +165,20 @@ export function checkHistory(input: {
         flag(
           "divergent",
           `the history ended it ${endedAs}${ending.fence !== undefined ? ` at fence ${ending.fence}` : ""}, Redis says ${record.status} at fence ${record.fence}`,
+        );
+      }
+    }
+
+    // What a client read back (GET /tasks/:id) is what was committed, once it is terminal.
+    for (const seen of events.filter((e) => e.op === "observed" && TERMINAL.has(e.status ?? ""))) {
+      const same =
+        record !== null &&
+        seen.status === record.status &&
+        (record.status !== "completed" || JSON.stringify(seen.result) === JSON.stringify(record.result));
+      if (!same) {
+        flag(
+          "divergent",
+          `a client read it ${seen.status}${seen.status === "completed" ? ` with ${JSON.stringify(seen.result)}` : ""}, Redis says ${record?.status ?? "nothing"}${record?.status === "completed" ? ` with ${JSON.stringify(record.result)}` : ""}`,
         );
       }
     }
