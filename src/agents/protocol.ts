@@ -90,6 +90,52 @@ export const workerSummary = z.object({
 });
 export type WorkerSummary = z.infer<typeof workerSummary>;
 
+const count = z.number().int().nonnegative();
+
+/**
+ * How a task travelled, carried beside it (never inside the task dict) for OpenTelemetry and
+ * the coordinator's task history. Optional everywhere: a peer that does not know it ignores it,
+ * and a malformed one is dropped, never the task it came with.
+ */
+export const taskTrace = z.object({
+  /** W3C trace context of the last span on the task's path (present with an OpenTelemetry SDK). */
+  traceparent: z.string().max(256).optional(),
+  /** request_ids of the messages of the attempt that ended it: [execute_tasks, task_results]; "" unknown. */
+  via: z.array(z.string().max(200)).max(4).optional(),
+  /** Attempts that failed and were retried before it, oldest first. */
+  retries: z
+    .array(
+      z.object({
+        attempt: count,
+        worker: z.string().max(200).nullable(),
+        error: z.string().max(2000),
+        via: z.array(z.string().max(200)).max(4).optional(),
+        /** When the retry was decided, ISO 8601 on the distributor's clock (display only). */
+        at: z.string().max(40).optional(),
+      }),
+    )
+    .max(16)
+    .optional(),
+});
+export type TaskTrace = z.infer<typeof taskTrace>;
+const optionalTrace = taskTrace.optional().catch(undefined);
+/** Traces by task id, beside an array of task dicts. */
+const traceMap = z.record(id, taskTrace).optional().catch(undefined);
+
+/** A distributor's counters since it started, riding on its heartbeat for the coordinator's metrics. */
+export const distributorReport = z.object({
+  retried: count,
+  reassigned: count,
+  stale_rejected: count,
+  workers_dead: count,
+  worker_heartbeats: count,
+  /** A2A messages it refused, by reason. */
+  rejected: z.record(z.string().max(64), count),
+  /** Calls to its store by command (see countStoreCalls). */
+  store_calls: z.record(z.string().max(200), count),
+});
+export type DistributorReport = z.infer<typeof distributorReport>;
+
 export const distributorHeartbeat = z.object({
   kind: z.literal("distributor_status"),
   status: agentStatus,
@@ -99,6 +145,7 @@ export const distributorHeartbeat = z.object({
   owns_lease: z.boolean(),
   workers: z.array(workerSummary),
   done: z.number().int().nonnegative(),
+  report: distributorReport.optional().catch(undefined),
 });
 export type DistributorHeartbeat = z.infer<typeof distributorHeartbeat>;
 
@@ -110,6 +157,7 @@ export const attemptOutcome = z.object({
   error: z.string().optional(),
   started_at: z.string().optional(),
   duration_ms: z.number().nonnegative().optional(),
+  trace: optionalTrace,
 });
 export type AttemptOutcomeWire = z.infer<typeof attemptOutcome>;
 
@@ -118,6 +166,7 @@ export const dispatchedTask = z.object({
   fence: z.number().int().positive(),
   timeout_ms: z.number().int().positive(),
   checkpoint: json.optional(),
+  trace: optionalTrace,
 });
 export type DispatchedTask = z.infer<typeof dispatchedTask>;
 
@@ -142,8 +191,8 @@ export const agentPayload = z.discriminatedUnion("kind", [
   }),
   z.object({ kind: z.literal("task_results"), results: z.array(attemptOutcome) }),
   z.object({ kind: z.literal("results_ack"), acks: z.array(resultAck) }),
-  z.object({ kind: z.literal("assign_tasks"), tasks: z.array(taskDictSchema) }),
-  z.object({ kind: z.literal("task_terminal"), tasks: z.array(taskDictSchema) }),
+  z.object({ kind: z.literal("assign_tasks"), tasks: z.array(taskDictSchema), traces: traceMap }),
+  z.object({ kind: z.literal("task_terminal"), tasks: z.array(taskDictSchema), traces: traceMap }),
   z.object({ kind: z.literal("checkpoint"), task_id: id, fence: z.number().int(), checkpoint: json }),
 ]);
 export type AgentPayload = z.infer<typeof agentPayload>;

@@ -18,6 +18,10 @@ export type CoordinatorCoreOptions = {
   recentLimit: number;
   send: (recipient: string, payload: AgentPayload) => Promise<void>;
   events?: {
+    /** A task was recorded (not a duplicate of one already known). */
+    submitted?: (task: TaskDict) => void;
+    /** An open task was taken off a distributor declared dead, to be placed again. */
+    reassigned?: (taskId: string, fromDistributor: string) => void;
     distributorDead?: (id: string, tasks: number) => void;
     terminal?: (task: TaskDict) => void;
     abandoned?: (taskId: string, reason: string) => void;
@@ -132,6 +136,7 @@ export class CoordinatorCore {
       return true;
     }
     this.stats.submitted++;
+    this.o.events?.submitted?.(task);
     this.rememberOpen(task.task_id);
     if (to !== undefined) {
       this.outbox.push(to.id, task);
@@ -169,6 +174,7 @@ export class CoordinatorCore {
     const created = await this.o.ledger.submit(this.newTask(task));
     if (created) {
       this.stats.submitted++;
+      this.o.events?.submitted?.(task);
       this.rememberOpen(task.task_id);
     }
     this.unplaced.delete(task.task_id);
@@ -299,6 +305,7 @@ export class CoordinatorCore {
       for (const record of records) {
         if (record === null || TERMINAL.has(record.task.status)) continue;
         this.stats.reassigned++;
+        this.o.events?.reassigned?.(record.task.task_id, dead.id);
         this.unplaced.set(record.task.task_id, {
           task: record.task,
           deadline: performance.now() + this.o.placementTimeoutMs,

@@ -25,6 +25,8 @@ export type DistributorEvents = {
   staleResult?: (outcome: AttemptOutcomeWire, workerId: string) => void;
   workerDead?: (workerId: string, tasks: number) => void;
   committed?: (task: TaskDict, verdict: CommitVerdict) => void;
+  /** An attempt failed and the task goes back to pending for another (its dict, when known, says the error). */
+  retried?: (taskId: string, task: TaskDict | null) => void;
 };
 
 export type DistributorCoreOptions = {
@@ -265,6 +267,7 @@ export class DistributorCore {
   ): void {
     if (verdict === "retry") {
       this.stats.retried++;
+      this.o.events?.retried?.(taskId, task);
       if (task !== null && task.status === "pending") this.queue.push(task, notBefore ?? 0);
       return;
     }

@@ -1,4 +1,5 @@
 import type { BaseCheckpointSaver } from "@langchain/langgraph";
+import { traceExecution } from "../observe/execute-span.js";
 import { Outbox } from "../outbox.js";
 import type {
   AgentPayload,
@@ -115,11 +116,13 @@ export class WorkerCore {
     const startedAt = new Date().toISOString();
     this.running.set(id, { fence: job.fence, startedAt: started });
     const handler = this.options.handlerFor(job.task.task_type);
-    const outcome = await runTask(handler, this.options.toHandlerTask(job.task), {
-      timeoutMs: job.timeout_ms,
-      attempt: job.task.attempts,
-      checkpointer: isGraphHandler(handler) ? this.options.checkpointerFor?.(job) : undefined,
-    });
+    const { outcome, trace } = await traceExecution(job, () =>
+      runTask(handler, this.options.toHandlerTask(job.task), {
+        timeoutMs: job.timeout_ms,
+        attempt: job.task.attempts,
+        checkpointer: isGraphHandler(handler) ? this.options.checkpointerFor?.(job) : undefined,
+      }),
+    );
     if (this.running.get(id)?.fence === job.fence) this.running.delete(id);
     this.done++;
     this.finish({
@@ -128,6 +131,7 @@ export class WorkerCore {
       ...outcome,
       started_at: startedAt,
       duration_ms: Math.round((performance.now() - started) * 1000) / 1000,
+      ...(trace ? { trace } : {}),
     });
     this.pump();
   }
