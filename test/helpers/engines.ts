@@ -1,22 +1,24 @@
 import type { RedisConfig } from "../../src/index.js";
+import { testRedisCluster } from "./redis-cluster.js";
 import { testRedis, uniquePrefix } from "./redis-server.js";
 
 /**
- * The two store engines a suite runs against unchanged: the embedded memory:// engine and a
- * real redis-server of the suite's own (or REDIS_URL). Call setup() in beforeAll and
+ * The store engines a suite runs against unchanged: the embedded memory:// engine, a real
+ * redis-server of the suite's own (or REDIS_URL), and with `{ cluster: true }` a 3-master
+ * Redis Cluster of its own on loopback (or REDIS_CLUSTER_URL). Call setup() in beforeAll and
  * teardown() in afterAll; config() gives a fresh key prefix each time.
  */
 export type TestEngine = {
-  name: "memory" | "redis";
+  name: "memory" | "redis" | "cluster";
   config: (prefix?: string) => RedisConfig;
   setup: () => Promise<void>;
   teardown: () => Promise<void>;
 };
 
-export function testEngines(suite: string): TestEngine[] {
+export function testEngines(suite: string, options: { cluster?: boolean } = {}): TestEngine[] {
   let url = "";
   let close: () => Promise<void> = async () => {};
-  return [
+  const engines: TestEngine[] = [
     {
       name: "memory",
       config: (prefix) => ({
@@ -37,4 +39,19 @@ export function testEngines(suite: string): TestEngine[] {
       teardown: () => close(),
     },
   ];
+  if (options.cluster) {
+    let clusterUrl = "";
+    let closeCluster: () => Promise<void> = async () => {};
+    engines.push({
+      name: "cluster",
+      config: (prefix) => ({ url: clusterUrl, keyPrefix: prefix ?? uniquePrefix(suite) }),
+      setup: async () => {
+        const c = await testRedisCluster();
+        clusterUrl = c.url;
+        closeCluster = c.close;
+      },
+      teardown: () => closeCluster(),
+    });
+  }
+  return engines;
 }

@@ -1,10 +1,11 @@
 import { describe, expect, it } from "vitest";
+import { resolveStoreTarget } from "../../src/core/store/config.js";
 import { RedisClient, redactUrl } from "../../src/index.js";
 
 describe("store configuration", () => {
   it("refuses a URL of another scheme, naming it", () => {
     expect(() => new RedisClient({ url: "http://localhost:6379" })).toThrow(
-      /redis:\/\/, rediss:\/\/ or memory:\/\//,
+      /redis:\/\/, rediss:\/\/, redis\+cluster:\/\/ or memory:\/\//,
     );
     try {
       new RedisClient({ url: "http://x" });
@@ -29,5 +30,40 @@ describe("store configuration", () => {
     expect(redactUrl("redis://user:s3cret@host:6379/0")).toBe("redis://user:***@host:6379/0");
     expect(redactUrl("redis://:s3cret@host:6379")).toBe("redis://:***@host:6379");
     expect(redactUrl("redis://host:6379")).toBe("redis://host:6379");
+  });
+
+  it("reads a Redis Cluster from a redis+cluster:// URL listing its nodes, credentials and TLS included", () => {
+    expect(resolveStoreTarget({ url: "redis+cluster://10.0.0.1:7000,10.0.0.2:7001" })).toMatchObject({
+      kind: "cluster",
+      rootNodes: ["redis://10.0.0.1:7000", "redis://10.0.0.2:7001"],
+      useTls: false,
+    });
+    expect(resolveStoreTarget({ url: "rediss+cluster://app:p%40ss@h1:7000,[::1]:7001" })).toMatchObject({
+      kind: "cluster",
+      rootNodes: ["rediss://h1:7000", "rediss://[::1]:7001"],
+      username: "app",
+      password: "p@ss",
+      useTls: true,
+    });
+    expect(resolveStoreTarget({ cluster: { rootNodes: ["redis://h:1", "redis://h:2"] } })).toMatchObject({
+      kind: "cluster",
+      rootNodes: ["redis://h:1", "redis://h:2"],
+    });
+    expect(redactUrl("redis+cluster://app:secret@h1:7000,h2:7000")).toBe(
+      "redis+cluster://app:***@h1:7000,h2:7000",
+    );
+  });
+
+  it("refuses a cluster without nodes, with a bad node, or with a database number", () => {
+    for (const config of [
+      { url: "redis+cluster://" },
+      { url: "redis+cluster://h1" },
+      { url: "redis+cluster://h1:7000,nope" },
+      { cluster: { rootNodes: [] } },
+      { cluster: { rootNodes: ["http://h:1"] } },
+      { url: "redis+cluster://h1:7000", db: 2 },
+    ]) {
+      expect(() => new RedisClient(config)).toThrow(expect.objectContaining({ code: "ERR_INVALID_CONFIG" }));
+    }
   });
 });

@@ -1,7 +1,11 @@
 import { TriadError } from "../errors.js";
 
 export type RedisConfig = {
-  /** "redis://[user:pass@]host:port/db", "rediss://..." for TLS, or "memory://[name]" for the embedded engine. */
+  /**
+   * "redis://[user:pass@]host:port/db", "rediss://..." for TLS, "memory://[name]" for the
+   * embedded engine, or "redis+cluster://[user:pass@]host:port,host:port,..." for Redis Cluster
+   * ("rediss+cluster://" with TLS): the nodes it is discovered from (one is enough; list a few).
+   */
   url?: string;
   host?: string;
   port?: number;
@@ -12,13 +16,25 @@ export type RedisConfig = {
   keyPrefix?: string;
   /** Milliseconds that connect() waits for a server before resolving false. Default 3000. */
   connectTimeoutMs?: number;
+  /** Redis Cluster, as an alternative to a redis+cluster:// url: the nodes' redis:// URLs. */
+  cluster?: { rootNodes: string[] };
 };
 
 export type ResolvedStoreTarget =
   | { kind: "memory"; name: string }
-  | { kind: "redis"; url: string; password?: string; useTls: boolean; db?: number; connectTimeoutMs: number };
+  | { kind: "redis"; url: string; password?: string; useTls: boolean; db?: number; connectTimeoutMs: number }
+  | {
+      kind: "cluster";
+      /** redis:// (or rediss://) URLs of the nodes to discover the cluster from. */
+      rootNodes: string[];
+      username?: string;
+      password?: string;
+      useTls: boolean;
+      connectTimeoutMs: number;
+    };
 
 const MEMORY_SCHEME = "memory://";
+const CLUSTER_SCHEME = /^(rediss?)\+cluster:\/\/(.*)$/;
 
 /** Turns the user's config into one engine target, refusing what cannot work. */
 export function resolveStoreTarget(config: RedisConfig): ResolvedStoreTarget {
@@ -28,6 +44,9 @@ export function resolveStoreTarget(config: RedisConfig): ResolvedStoreTarget {
   const connectTimeoutMs = config.connectTimeoutMs ?? 3000;
   if (!Number.isFinite(connectTimeoutMs) || connectTimeoutMs <= 0) {
     throw new TriadError("ERR_INVALID_CONFIG", "redis.connectTimeoutMs must be a positive number");
+  }
+  if (config.cluster !== undefined || (config.url !== undefined && CLUSTER_SCHEME.test(config.url))) {
+    return resolveCluster(config, connectTimeoutMs);
   }
   if (config.url?.startsWith(MEMORY_SCHEME)) {
     const name = config.url.slice(MEMORY_SCHEME.length) || "default";
@@ -43,7 +62,7 @@ export function resolveStoreTarget(config: RedisConfig): ResolvedStoreTarget {
     if (parsed.protocol !== "redis:" && parsed.protocol !== "rediss:") {
       throw new TriadError(
         "ERR_INVALID_CONFIG",
-        `redis.url must start with redis://, rediss:// or memory:// (got ${parsed.protocol}//)`,
+        `redis.url must start with redis://, rediss://, redis+cluster:// or memory:// (got ${parsed.protocol}//)`,
       );
     }
     return {
@@ -68,6 +87,74 @@ export function resolveStoreTarget(config: RedisConfig): ResolvedStoreTarget {
     connectTimeoutMs,
     ...(config.password !== undefined ? { password: config.password } : {}),
     ...(config.db !== undefined ? { db: config.db } : {}),
+  };
+}
+
+/** A cluster from `cluster.rootNodes` or a "redis+cluster://a:1,b:2" url. */
+function resolveCluster(config: RedisConfig, connectTimeoutMs: number): ResolvedStoreTarget {
+  if (config.db !== undefined && config.db !== 0) {
+    throw new TriadError("ERR_INVALID_CONFIG", "Redis Cluster has only database 0: leave redis.db unset");
+  }
+  let rootNodes: string[];
+  let username: string | undefined;
+  let password = config.password;
+  let useTls = config.useTls === true;
+  if (config.cluster !== undefined) {
+    const nodes = config.cluster.rootNodes;
+    if (!Array.isArray(nodes) || nodes.length === 0 || nodes.some((n) => typeof n !== "string")) {
+      throw new TriadError(
+        "ERR_INVALID_CONFIG",
+        "redis.cluster.rootNodes must be a non-empty array of redis:// URLs",
+      );
+    }
+    for (const node of nodes) {
+      let parsed: URL;
+      try {
+        parsed = new URL(node);
+      } catch {
+        throw new TriadError(
+          "ERR_INVALID_CONFIG",
+          `redis.cluster.rootNodes has a bad URL: ${redactUrl(node)}`,
+        );
+      }
+      if (parsed.protocol !== "redis:" && parsed.protocol !== "rediss:") {
+        throw new TriadError(
+          "ERR_INVALID_CONFIG",
+          `redis.cluster.rootNodes takes redis:// URLs (got ${redactUrl(node)})`,
+        );
+      }
+      if (parsed.protocol === "rediss:") useTls = true;
+    }
+    rootNodes = nodes;
+  } else {
+    const [, scheme, rest] = CLUSTER_SCHEME.exec(config.url!)!;
+    if (scheme === "rediss") useTls = true;
+    let hosts = rest!.replace(/\/.*$/, "");
+    const at = hosts.lastIndexOf("@");
+    if (at >= 0) {
+      const auth = hosts.slice(0, at);
+      hosts = hosts.slice(at + 1);
+      const colon = auth.indexOf(":");
+      const user = decodeURIComponent(colon >= 0 ? auth.slice(0, colon) : auth);
+      if (user) username = user;
+      if (colon >= 0) password ??= decodeURIComponent(auth.slice(colon + 1));
+    }
+    const list = hosts.split(",").filter((h) => h.length > 0);
+    if (list.length === 0 || list.some((h) => !/^(\[[^\]]+\]|[^:[\]]+):\d{1,5}$/.test(h))) {
+      throw new TriadError(
+        "ERR_INVALID_CONFIG",
+        `redis.url must list the cluster's nodes as host:port,host:port (got ${redactUrl(config.url!)})`,
+      );
+    }
+    rootNodes = list.map((h) => `${useTls ? "rediss" : "redis"}://${h}`);
+  }
+  return {
+    kind: "cluster",
+    rootNodes,
+    useTls,
+    connectTimeoutMs,
+    ...(username !== undefined ? { username } : {}),
+    ...(password !== undefined ? { password } : {}),
   };
 }
 

@@ -4,6 +4,7 @@ import { type RedisConfig, resolveStoreTarget } from "./config.js";
 import type { ScriptReply, StoreEngine, StoreScript } from "./engine.js";
 import { MemoryEngine } from "./engines/memory/engine.js";
 import { RedisEngine } from "./engines/redis.js";
+import { RedisClusterEngine } from "./engines/redis-cluster.js";
 import * as scripts from "./store-scripts.js";
 
 export type LeaseInfo = { owner: string; acquired_at: string; expires_at: string; token: number };
@@ -12,8 +13,9 @@ export type TransactionOptions = { maxRetries?: number };
 const DEFAULT_TRANSACTION_RETRIES = 100;
 
 /**
- * The store (seed: core/redis_client.py). One API over two engines: a real Redis through
- * node-redis, or the embedded in-process engine for `memory://` URLs. Values are stored as
+ * The store (seed: core/redis_client.py). One API over three engines: a real Redis through
+ * node-redis, Redis Cluster (`redis+cluster://` URLs or `cluster: { rootNodes }`), or the
+ * embedded in-process engine for `memory://` URLs. Values are stored as
  * JSON, so what goes in comes back as it was (objects as objects, strings as strings).
  */
 export class RedisClient {
@@ -30,7 +32,12 @@ export class RedisClient {
         `redis.keyPrefix must not contain { or } (they would break Redis Cluster hash tags): "${this.keyPrefix}"`,
       );
     }
-    this.engine = target.kind === "memory" ? new MemoryEngine(target.name) : new RedisEngine(target);
+    this.engine =
+      target.kind === "memory"
+        ? new MemoryEngine(target.name)
+        : target.kind === "cluster"
+          ? new RedisClusterEngine(target)
+          : new RedisEngine(target);
   }
 
   /** Resolves false, not a throw, when the server cannot be reached within the connect timeout. */

@@ -1,35 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { RedisClient, type RedisConfig } from "../../../src/index.js";
-import { testRedis, uniquePrefix } from "../../helpers/redis-server.js";
+import { testEngines } from "../../helpers/engines.js";
 
 /**
- * The store's promises, checked unchanged against both engines: a real redis-server started
- * by this file (or REDIS_URL) and the embedded memory:// engine.
+ * The store's promises, checked unchanged against every engine: the embedded memory:// engine,
+ * a real redis-server started by this file (or REDIS_URL) and a 3-master Redis Cluster started
+ * by this file (or REDIS_CLUSTER_URL).
  */
-type Engine = {
-  name: string;
-  config: () => RedisConfig;
-  setup?: () => Promise<void>;
-  teardown?: () => Promise<void>;
-};
 
-let redisUrl = "";
-let closeRedis: () => Promise<void> = async () => {};
-const memoryName = `conformance-${process.pid}`;
-
-const engines: Engine[] = [
-  { name: "memory", config: () => ({ url: `memory://${memoryName}`, keyPrefix: uniquePrefix("store") }) },
-  {
-    name: "redis",
-    config: () => ({ url: redisUrl, keyPrefix: uniquePrefix("store") }),
-    setup: async () => {
-      const r = await testRedis();
-      redisUrl = r.url;
-      closeRedis = r.close;
-    },
-    teardown: () => closeRedis(),
-  },
-];
+const engines = testEngines("store", { cluster: true });
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -43,11 +22,11 @@ describe.each(engines)("store on $name", (engine) => {
   }
 
   beforeAll(async () => {
-    await engine.setup?.();
-  });
+    await engine.setup();
+  }, 60_000);
   afterAll(async () => {
     for (const c of open) await c.disconnect();
-    await engine.teardown?.();
+    await engine.teardown();
   });
 
   describe("values", () => {
