@@ -7,6 +7,7 @@ import { hostileInput } from "./scenarios/hostile-input.js";
 import { killCoordinator } from "./scenarios/kill-coordinator.js";
 import { killDistributor } from "./scenarios/kill-distributor.js";
 import { killWorker } from "./scenarios/kill-worker.js";
+import { partition } from "./scenarios/partition.js";
 import { pauseDistributor } from "./scenarios/pause-distributor.js";
 import { pauseWorker } from "./scenarios/pause-worker.js";
 import { redisFaults } from "./scenarios/redis-faults.js";
@@ -30,6 +31,7 @@ const SCENARIOS: Scenario[] = [
   pauseDistributor,
   redisFaults,
   faultyNetwork,
+  partition,
   hostileInput,
   handlerFaults,
   steadyLoad,

@@ -81,6 +81,17 @@ describe("the fault proxy between two A2A agents", () => {
     expect(proxy.counts.reordered).toBe(1);
   });
 
+  it("partitions: what an isolated sender sends is cut off until the partition heals", async () => {
+    const { proxy, received, send } = await link({ isolate: ["tx"] });
+    const sent = send(1);
+    while (proxy.counts.partitioned === 0) await sleep(10);
+    await sleep(100);
+    expect(received).toEqual([]);
+    proxy.faults = {};
+    await sent; // the sender retried, with the same request id, until it got through
+    expect(received).toHaveLength(1);
+  });
+
   it("refuses a POST (503) or loses its reply: the sender retries, the receiver handles it once", async () => {
     for (const faults of [{ failPost: 1 }, { loseReply: 1 }] as MessageFaults[]) {
       const { rx, proxy, received, send } = await link(faults);

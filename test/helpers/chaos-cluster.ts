@@ -401,6 +401,31 @@ export class ChaosCluster {
     this.heal("resume", id);
   }
 
+  /** Cuts the network between two agents, both ways (their proxies drop what the other sends). */
+  partition(a: string, b: string): void {
+    this.fault("partition", b, this.agent(b).tier !== "coordinator", { from: a });
+    this.isolate(a, b, true);
+  }
+
+  /** Ends a partition. */
+  reconnect(a: string, b: string): void {
+    this.isolate(a, b, false);
+    this.record("heal", { kind: "partition", target: b }, "nemesis");
+  }
+
+  private isolate(a: string, b: string, cut: boolean): void {
+    for (const [at, from] of [
+      [a, b],
+      [b, a],
+    ] as const) {
+      const proxy = this.agent(at).proxy;
+      if (proxy === undefined)
+        throw new Error(`${at} has no proxy in front of it: start the cluster with proxies`);
+      const others = (proxy.faults.isolate ?? []).filter((id) => id !== from);
+      proxy.faults = { ...proxy.faults, isolate: cut ? [...others, from] : others };
+    }
+  }
+
   /** Starts the agent again with the same id, port and flags (a supervisor's restart). */
   async restart(id: string): Promise<void> {
     const a = this.agent(id);

@@ -21,6 +21,7 @@ import type { AddressInfo, Socket } from "node:net";
  *   failPost   the whole POST is answered 503 and not delivered (the sender retries it)
  *   loseReply  the POST is delivered but its reply is lost (connection reset): the sender
  *              retries with the same request ids, and the receiver must take them once
+ *   isolate    a partition: whatever these senders send is cut off (connection reset)
  *
  * Whatever is not a POST /a2a (GET /a2a, the coordinator's API) passes through untouched. The
  * proxy keeps the last messages it saw, for replay attacks on the agent behind it.
@@ -35,6 +36,8 @@ export type MessageFaults = {
   reorder?: number;
   failPost?: number;
   loseReply?: number;
+  /** Agent ids cut off from the agent behind the proxy (a network partition, one direction). */
+  isolate?: string[];
 };
 
 export type FaultCounts = {
@@ -46,9 +49,15 @@ export type FaultCounts = {
   reordered: number;
   failedPosts: number;
   lostReplies: number;
+  /** POSTs cut off by a partition. */
+  partitioned: number;
 };
 
-type A2AMessageLike = { metadata?: { request_id?: string }; payload?: Record<string, unknown> };
+type A2AMessageLike = {
+  sender?: string;
+  metadata?: { request_id?: string };
+  payload?: Record<string, unknown>;
+};
 
 const MAX_BODY = 8 * 1024 * 1024;
 const CAPTURE = 200;
@@ -64,6 +73,7 @@ export class FaultProxy {
     reordered: 0,
     failedPosts: 0,
     lostReplies: 0,
+    partitioned: 0,
   };
   /** The last messages that went through (parsed), oldest first. */
   readonly captured: A2AMessageLike[] = [];
@@ -141,11 +151,6 @@ export class FaultProxy {
     }
     this.counts.posts++;
     const f = this.faults;
-    if (this.roll(f.failPost)) {
-      this.counts.failedPosts++;
-      res.writeHead(503, { "retry-after": "0", "content-type": "application/json" }).end("{}");
-      return;
-    }
     let parsed: unknown;
     try {
       parsed = JSON.parse(body.toString("utf8"));
@@ -153,6 +158,17 @@ export class FaultProxy {
       return relay(res, await this.forward("POST", req.url ?? "/a2a", req.headers, body));
     }
     const messages = (Array.isArray(parsed) ? parsed : [parsed]) as A2AMessageLike[];
+    // One POST carries one sender's messages (each sender has its own link to each peer).
+    if (f.isolate?.includes(String(messages[0]?.sender))) {
+      this.counts.partitioned++;
+      req.socket.destroy();
+      return;
+    }
+    if (this.roll(f.failPost)) {
+      this.counts.failedPosts++;
+      res.writeHead(503, { "retry-after": "0", "content-type": "application/json" }).end("{}");
+      return;
+    }
     this.counts.messages += messages.length;
     for (const m of messages) {
       this.captured.push(m);
