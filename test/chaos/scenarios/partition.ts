@@ -51,7 +51,7 @@ export const partition: Scenario = {
             await sleep(long ? 3000 : 500);
           }
         };
-        await cluster.loadUntil(faults(), 10, (i) => slowTask("np", i, taskMs(i)));
+        await cluster.loadUntil(faults(), long ? 4 : 10, (i) => slowTask("np", i, taskMs(i)));
         return { faultKinds: `${rounds} × partition, heal` };
       },
       (cluster, result) => {
