@@ -1,0 +1,80 @@
+import { Queue, Worker } from "bullmq";
+import { Redis } from "ioredis";
+import { LatencyRecorder, type RunFigures } from "./lib/stats.js";
+
+/** "one": one Queue.add per job, awaited before the next; "bulk": addBulk of `batchSize` jobs. */
+export type BullMode = "one" | "bulk";
+
+let queues = 0;
+
+/**
+ * BullMQ doing the same work as Triad, on the same Redis, in this process: `n` no-op jobs, a
+ * Worker at concurrency 100, times from the first add to the last job completed (its completed
+ * state written to Redis: the Worker emits "completed" after moveToCompleted), and per job from
+ * its add to that event. BullMQ's defaults otherwise (completed jobs are kept, as Triad keeps
+ * its terminal records).
+ */
+export async function runBullmq(
+  redisUrl: string,
+  n: number,
+  mode: BullMode,
+  options: { batchSize?: number; concurrency?: number } = {},
+): Promise<RunFigures> {
+  const name = `bench-${process.pid}-${++queues}`;
+  const queueConnection = new Redis(redisUrl, { maxRetriesPerRequest: null });
+  const workerConnection = new Redis(redisUrl, { maxRetriesPerRequest: null });
+  const queue = new Queue(name, { connection: queueConnection });
+  const latency = new LatencyRecorder(n);
+  const started = new Float64Array(n);
+  let finished = 0;
+  let failures = 0;
+  let allDone: () => void = () => {};
+  const done = new Promise<void>((resolve) => {
+    allDone = resolve;
+  });
+  const worker = new Worker(name, async (job) => job.data as { i: number }, {
+    connection: workerConnection,
+    concurrency: options.concurrency ?? 100,
+  });
+  worker.on("completed", (job, result: { i: number }) => {
+    const i = (job.data as { i: number }).i;
+    latency.record(performance.now() - started[i]!);
+    if (result?.i !== i) failures++;
+    if (++finished === n) allDone();
+  });
+  worker.on("failed", () => {
+    failures++;
+    if (++finished === n) allDone();
+  });
+  await worker.waitUntilReady();
+  await queue.waitUntilReady();
+  const batchSize = options.batchSize ?? 1000;
+  const start = performance.now();
+  const cpu = process.cpuUsage();
+  if (mode === "one") {
+    for (let i = 0; i < n; i++) {
+      started[i] = performance.now();
+      await queue.add("echo", { i });
+    }
+  } else {
+    for (let from = 0; from < n; from += batchSize) {
+      const t = performance.now();
+      const jobs = [];
+      for (let i = from; i < Math.min(n, from + batchSize); i++) {
+        started[i] = t;
+        jobs.push({ name: "echo", data: { i } });
+      }
+      await queue.addBulk(jobs);
+    }
+  }
+  await done;
+  const seconds = (performance.now() - start) / 1000;
+  const used = process.cpuUsage(cpu);
+  await worker.close();
+  await queue.close();
+  queueConnection.disconnect();
+  workerConnection.disconnect();
+  if (failures > 0)
+    throw new Error(`BullMQ: ${failures} of ${n} jobs did not complete with their own result`);
+  return { perSecond: n / seconds, seconds, n, cpuUs: (used.user + used.system) / n, ...latency.summary() };
+}

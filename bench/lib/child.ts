@@ -1,0 +1,79 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
+
+export const TIER_SCRIPT = fileURLToPath(new URL("../tier-process.ts", import.meta.url));
+
+/**
+ * A benchmark child process that speaks JSON lines: it prints one JSON object per line on
+ * stdout and takes commands as JSON lines on stdin. stderr is kept for error messages.
+ */
+export class BenchChild {
+  private readonly child: ChildProcess;
+  private readonly lines: Array<Record<string, unknown>> = [];
+  private waiting: Array<() => void> = [];
+  private stderr = "";
+  private partial = "";
+
+  constructor(args: string[], env: Record<string, string> = {}) {
+    this.child = spawn(process.execPath, ["--import", "tsx", TIER_SCRIPT, ...args], {
+      env: { ...process.env, ...env },
+      stdio: ["pipe", "pipe", "pipe"],
+    });
+    this.child.stdout!.on("data", (d: Buffer) => {
+      this.partial += d.toString();
+      const parts = this.partial.split("\n");
+      this.partial = parts.pop()!;
+      for (const line of parts) if (line.trim()) this.lines.push(JSON.parse(line));
+      this.wake();
+    });
+    this.child.stderr!.on("data", (d: Buffer) => {
+      this.stderr = (this.stderr + d.toString()).slice(-4000);
+    });
+    this.child.on("exit", () => this.wake());
+  }
+
+  get pid(): number {
+    return this.child.pid!;
+  }
+
+  private wake(): void {
+    const waiting = this.waiting;
+    this.waiting = [];
+    for (const w of waiting) w();
+  }
+
+  /** The next line with `key` (earlier lines without it are dropped). */
+  async next(key: string, timeoutMs = 600_000): Promise<Record<string, unknown>> {
+    const deadline = performance.now() + timeoutMs;
+    for (;;) {
+      const i = this.lines.findIndex((l) => key in l);
+      if (i >= 0) return this.lines.splice(0, i + 1).pop()!;
+      if (this.child.exitCode !== null || this.child.signalCode !== null) {
+        throw new Error(`bench child exited before saying "${key}":\n${this.stderr}`);
+      }
+      if (performance.now() > deadline)
+        throw new Error(`bench child did not say "${key}" in time:\n${this.stderr}`);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, 1000);
+        this.waiting.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+  }
+
+  send(command: Record<string, unknown>): void {
+    this.child.stdin!.write(`${JSON.stringify(command)}\n`);
+  }
+
+  /** SIGTERM, then SIGKILL if it has not gone within 5 s. */
+  async stop(): Promise<void> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
+    const exited = new Promise<void>((resolve) => this.child.once("exit", () => resolve()));
+    this.child.kill("SIGTERM");
+    const timer = setTimeout(() => this.child.kill("SIGKILL"), 5000);
+    await exited;
+    clearTimeout(timer);
+  }
+}

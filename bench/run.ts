@@ -1,0 +1,320 @@
+// The benchmark: Triad end to end against BullMQ on the same Redis, in the same run.
+//
+//   npm run bench                                  every section, default sizes (~6 minutes)
+//   npm run bench -- --quick                       small sizes, one round (a smoke run)
+//   npm run bench -- --only compare,signing        some sections
+//   npm run bench -- --tasks 50000 --rounds 5      bigger runs
+//   npm run bench -- --long                        memory over 1,000,000 tasks (adds ~5 minutes)
+//   npm run bench -- --json bench-results.json     also write every figure as JSON
+//
+// Sections: compare (Triad vs BullMQ, one call per task and batched), processes (the tiers as
+// separate OS processes over HTTP vs in one process), workers (1/4/16/64 workers in process;
+// distributors and worker processes), signing (per message), memory (RSS over a long run).
+// Runs alternate A B A B and medians are reported. Progress goes to stderr, the report
+// (Markdown) to stdout. The redis-server is the benchmark's own, on a free loopback port.
+import { spawn } from "node:child_process";
+import { writeFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { type BullMode, runBullmq } from "./bullmq.js";
+import { describeMachine } from "./lib/machine.js";
+import { BenchRedis } from "./lib/redis.js";
+import { fmt, type RunFigures, summarise, table } from "./lib/stats.js";
+import type { MemoryFigures } from "./memory.js";
+import { measureSigning } from "./signing.js";
+import {
+  DEFAULT_TOPOLOGY,
+  InProcessTriad,
+  runEcho,
+  type SubmitMode,
+  type Topology,
+} from "./triad-inprocess.js";
+import { ProcessTriad } from "./triad-processes.js";
+
+const SECTIONS = ["compare", "processes", "workers", "signing", "memory"] as const;
+type Section = (typeof SECTIONS)[number];
+
+const { values: argv } = parseArgs({
+  options: {
+    quick: { type: "boolean", default: false },
+    long: { type: "boolean", default: false },
+    only: { type: "string" },
+    tasks: { type: "string" },
+    rounds: { type: "string" },
+    "memory-tasks": { type: "string" },
+    json: { type: "string" },
+  },
+});
+
+const quick = argv.quick;
+const N = Number(argv.tasks ?? (quick ? 5000 : 20_000));
+const ROUNDS = Number(argv.rounds ?? (quick ? 1 : 3));
+const MEMORY_TASKS = Number(argv["memory-tasks"] ?? (argv.long ? 1_000_000 : quick ? 50_000 : 200_000));
+const BATCH = 1000;
+const only = new Set<Section>(
+  (argv.only?.split(",").map((s) => s.trim()) as Section[] | undefined) ?? [...SECTIONS],
+);
+for (const s of only) if (!SECTIONS.includes(s)) throw new Error(`unknown section ${s}; one of ${SECTIONS}`);
+
+const log = (...parts: unknown[]) => process.stderr.write(`${parts.join(" ")}\n`);
+const report: string[] = [];
+const out = (line = "") => report.push(line);
+const figures: Record<string, unknown> = {};
+
+const redis = await BenchRedis.start();
+let tag = 0;
+
+/** One measured run on a clean Redis. */
+async function measure(name: string, run: () => Promise<RunFigures>): Promise<RunFigures> {
+  await redis.flush();
+  const f = await run();
+  log(
+    `  ${name.padEnd(40)} ${fmt.rate(f.perSecond).padStart(8)} tasks/s  p50 ${fmt.ms(f.p50)} ms  p99 ${fmt.ms(f.p99)} ms  ${Math.round(f.cpuUs)} us CPU/task`,
+  );
+  return f;
+}
+
+async function triadInProcess(mode: SubmitMode, n = N, topology: Topology = DEFAULT_TOPOLOGY) {
+  const triad = await InProcessTriad.start({ url: redis.url }, topology);
+  try {
+    return await runEcho(triad.coordinator, n, mode, {
+      idPrefix: `${triad.runId}-${++tag}`,
+      batchSize: BATCH,
+    });
+  } finally {
+    await triad.stop();
+  }
+}
+
+async function triadProcesses(mode: SubmitMode, n = N, topology: Topology = DEFAULT_TOPOLOGY) {
+  const triad = await ProcessTriad.start(redis.url, topology);
+  try {
+    return await triad.run(n, mode, `t${++tag}`, BATCH);
+  } finally {
+    await triad.stop();
+  }
+}
+
+function row(name: string, f: RunFigures, ratio?: number): string[] {
+  return [
+    name,
+    fmt.rate(f.perSecond),
+    fmt.ms(f.p50),
+    fmt.ms(f.p99),
+    String(Math.round(f.cpuUs)),
+    ratio === undefined ? "" : fmt.ratio(ratio),
+  ];
+}
+
+const HEAD = ["run", "tasks/s", "p50 ms", "p99 ms", "CPU us/task", "ratio"];
+
+async function compare(): Promise<void> {
+  log(`compare: ${ROUNDS} round(s) of ${N} tasks, alternating Triad and BullMQ`);
+  const runs: Record<string, RunFigures[]> = { triadOne: [], bullOne: [], triadBatch: [], bullBulk: [] };
+  // Warm both up once (JIT), unmeasured.
+  await triadInProcess("batch", Math.min(N, 5000));
+  await runBullmq(redis.url, Math.min(N, 5000), "bulk");
+  for (let r = 0; r < ROUNDS; r++) {
+    log(` round ${r + 1}`);
+    runs.triadOne!.push(await measure("Triad, submitTask one at a time", () => triadInProcess("one")));
+    runs.bullOne!.push(
+      await measure("BullMQ, Queue.add one at a time", () => runBullmq(redis.url, N, "one")),
+    );
+    runs.triadBatch!.push(await measure(`Triad, submitTasks of ${BATCH}`, () => triadInProcess("batch")));
+    runs.bullBulk!.push(
+      await measure(`BullMQ, addBulk of ${BATCH}`, () => runBullmq(redis.url, N, "bulk" as BullMode)),
+    );
+  }
+  const m = Object.fromEntries(Object.entries(runs).map(([k, v]) => [k, summarise(v)])) as Record<
+    string,
+    RunFigures
+  >;
+  figures.compare = { runs, medians: m };
+  out(`### Triad vs BullMQ (${N.toLocaleString("en-US")} no-op tasks per run, median of ${ROUNDS})`);
+  out();
+  out(
+    table(HEAD, [
+      row(
+        "Triad: submitTask + waitForTask per task, one at a time",
+        m.triadOne!,
+        m.triadOne!.perSecond / m.bullOne!.perSecond,
+      ),
+      row("BullMQ: Queue.add per job, one at a time; Worker concurrency 100", m.bullOne!),
+      row(
+        `Triad: submitTasks of ${BATCH} + waitForTask per task`,
+        m.triadBatch!,
+        m.triadBatch!.perSecond / m.bullBulk!.perSecond,
+      ),
+      row(`BullMQ: addBulk of ${BATCH}; Worker concurrency 100`, m.bullBulk!),
+    ]),
+  );
+  out();
+  out(
+    `Ratio Triad / BullMQ: one at a time ${fmt.ratio(m.triadOne!.perSecond / m.bullOne!.perSecond)}, batched ${fmt.ratio(m.triadBatch!.perSecond / m.bullBulk!.perSecond)}.`,
+  );
+  out();
+}
+
+async function processes(): Promise<void> {
+  log(`processes: ${ROUNDS} round(s), the tiers in one process vs separate processes over HTTP`);
+  const runs: Record<string, RunFigures[]> = { inBatch: [], procBatch: [], inOne: [], procOne: [] };
+  for (let r = 0; r < ROUNDS; r++) {
+    log(` round ${r + 1}`);
+    runs.inBatch!.push(await measure("in one process, batched", () => triadInProcess("batch")));
+    runs.procBatch!.push(await measure("separate processes, batched", () => triadProcesses("batch")));
+    runs.inOne!.push(await measure("in one process, one at a time", () => triadInProcess("one")));
+    runs.procOne!.push(await measure("separate processes, one at a time", () => triadProcesses("one")));
+  }
+  const m = Object.fromEntries(Object.entries(runs).map(([k, v]) => [k, summarise(v)])) as Record<
+    string,
+    RunFigures
+  >;
+  figures.processes = { runs, medians: m };
+  const t = DEFAULT_TOPOLOGY;
+  out(
+    `### Separate processes over HTTP (1 coordinator, ${t.distributors} distributor, ${t.workersPerDistributor} workers: ${1 + t.distributors + t.distributors * t.workersPerDistributor} processes; median of ${ROUNDS})`,
+  );
+  out();
+  out(
+    table(HEAD, [
+      row("in one process, batched", m.inBatch!),
+      row("separate processes, batched", m.procBatch!, m.procBatch!.perSecond / m.inBatch!.perSecond),
+      row("in one process, one at a time", m.inOne!),
+      row("separate processes, one at a time", m.procOne!, m.procOne!.perSecond / m.inOne!.perSecond),
+    ]),
+  );
+  out();
+  out("CPU us/task counts the coordinator's process only when the tiers are separate.");
+  out();
+}
+
+async function workers(): Promise<void> {
+  log("workers: in one process, batched, 1/4/16/64 workers of concurrency 25 on one distributor");
+  const inProc: Array<[string, RunFigures]> = [];
+  for (const w of [1, 4, 16, 64]) {
+    const topology = { distributors: 1, workersPerDistributor: w, concurrency: 25 };
+    inProc.push([
+      `${w} worker${w > 1 ? "s" : ""}`,
+      await measure(`${w} workers`, () => triadInProcess("batch", N, topology)),
+    ]);
+  }
+  log("workers: separate processes, batched");
+  const procs: Array<[string, RunFigures]> = [];
+  for (const [d, w] of [
+    [1, 1],
+    [1, 2],
+    [1, 4],
+    [2, 2],
+  ] as const) {
+    const topology = { distributors: d, workersPerDistributor: w, concurrency: 25 };
+    const name = `${d} distributor${d > 1 ? "s" : ""} x ${w} worker process${w > 1 ? "es" : ""}`;
+    procs.push([name, await measure(name, () => triadProcesses("batch", N, topology))]);
+  }
+  figures.workers = { inProcess: inProc, processes: procs };
+  out(`### Workers (batched submission, ${N.toLocaleString("en-US")} tasks, one run each)`);
+  out();
+  out(
+    table(
+      HEAD.slice(0, 5),
+      inProc.map(([name, f]) => row(`in one process: ${name}`, f).slice(0, 5)),
+    ),
+  );
+  out();
+  out(
+    table(
+      HEAD.slice(0, 5),
+      procs.map(([name, f]) => row(`processes: ${name}`, f).slice(0, 5)),
+    ),
+  );
+  out();
+}
+
+function signing(): void {
+  log("signing: build + sign, and admission (verify + freshness + replay), per message");
+  const s = measureSigning(quick ? 5000 : 20_000);
+  figures.signing = s;
+  out("### Signing (execute_tasks messages, one core)");
+  out();
+  out(
+    table(
+      ["tasks per message", "bytes", "build + sign us", "admit (verify) us", "per task us"],
+      s.map((r) => [
+        String(r.tasksPerMessage),
+        r.bytes.toLocaleString("en-US"),
+        r.signUs.toFixed(1),
+        r.admitUs.toFixed(1),
+        r.perTaskUs.toFixed(2),
+      ]),
+    ),
+  );
+  out();
+}
+
+async function memory(): Promise<void> {
+  log(`memory: ${MEMORY_TASKS.toLocaleString("en-US")} tasks through the three tiers in one process`);
+  await redis.flush();
+  const script = fileURLToPath(new URL("./memory.ts", import.meta.url));
+  const child = spawn(
+    process.execPath,
+    ["--expose-gc", "--import", "tsx", script, "--redis", redis.url, "--tasks", String(MEMORY_TASKS)],
+    { stdio: ["ignore", "pipe", "inherit"] },
+  );
+  let stdout = "";
+  child.stdout.on("data", (d: Buffer) => {
+    stdout += d.toString();
+  });
+  const code = await new Promise<number | null>((resolve) => child.once("exit", resolve));
+  if (code !== 0) throw new Error(`the memory run exited with ${code}`);
+  const m = (JSON.parse(stdout.trim().split("\n").pop()!) as { memory: MemoryFigures }).memory;
+  const redisMemory = String(await redis.command("INFO", "memory"));
+  const usedMb = Number(/used_memory:(\d+)/.exec(redisMemory)?.[1] ?? 0) / 1024 / 1024;
+  figures.memory = { ...m, redisUsedMb: usedMb };
+  for (const s of m.samples)
+    log(`  ${String(s.tasks).padStart(9)} tasks  RSS ${s.rssMb} MB  heap ${s.heapMb} MB`);
+  const first = m.samples[0]!;
+  const last = m.samples.at(-1)!;
+  out(
+    `### Memory (${m.tasks.toLocaleString("en-US")} tasks in one run, all tiers in one process, at most 20,000 in flight)`,
+  );
+  out();
+  out(
+    table(
+      ["tasks done", "RSS MB", "heap MB (after GC)", "seconds"],
+      m.samples.map((s) => [
+        s.tasks.toLocaleString("en-US"),
+        s.rssMb.toFixed(1),
+        s.heapMb.toFixed(1),
+        s.seconds.toFixed(1),
+      ]),
+    ),
+  );
+  out();
+  out(
+    `RSS before ${first.rssMb.toFixed(1)} MB, after ${last.rssMb.toFixed(1)} MB (${fmt.rate(m.perSecond)} tasks/s over the run). Redis used_memory after the run: ${usedMb.toFixed(0)} MB (terminal records are kept for their retention, 24 h by default).`,
+  );
+  out();
+}
+
+try {
+  const machine = describeMachine();
+  figures.machine = machine;
+  log(`machine: ${machine.nproc} CPUs (${machine.cpu}), node ${machine.node}, redis ${machine.redis}`);
+  if (only.has("compare")) await compare();
+  if (only.has("processes")) await processes();
+  if (only.has("workers")) await workers();
+  if (only.has("signing")) signing();
+  if (only.has("memory")) await memory();
+  process.stdout.write(
+    [
+      `## Triad benchmark, ${new Date().toISOString().slice(0, 10)}`,
+      "",
+      `Machine: ${machine.nproc} CPUs (${machine.cpu}), ${machine.memory}, ${machine.os}; Node.js ${machine.node}; Redis ${machine.redis}.`,
+      `Command: npm run bench -- ${process.argv.slice(2).join(" ")}`.trimEnd(),
+      "",
+      ...report,
+    ].join("\n"),
+  );
+  if (argv.json) writeFileSync(argv.json, `${JSON.stringify(figures, null, 2)}\n`);
+} finally {
+  await redis.stop();
+}

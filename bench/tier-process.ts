@@ -1,0 +1,98 @@
+// One tier of Triad as its own OS process, for the benchmark's "separate processes over HTTP"
+// runs: each agent listens on a free loopback port and reaches its peers by URL, with the
+// shared secret from TRIAD_SECRET. It prints JSON lines on stdout ({ ready, url } once up;
+// { result } after a run) and takes commands as JSON lines on stdin. SIGTERM stops it.
+//
+//   node --import tsx bench/tier-process.ts --role coordinator --id c --redis URL
+//   node --import tsx bench/tier-process.ts --role distributor --id d --coordinator c=URL --redis URL
+//   node --import tsx bench/tier-process.ts --role worker --id w --distributor d=URL [--concurrency N]
+import { parseArgs } from "node:util";
+import { CoordinatorAgent, DistributorAgent, WorkerAgent } from "../src/index.js";
+import { runEcho, type SubmitMode, untilReady } from "./triad-inprocess.js";
+
+const { values: args } = parseArgs({
+  options: {
+    role: { type: "string" },
+    id: { type: "string" },
+    redis: { type: "string" },
+    coordinator: { type: "string" },
+    distributor: { type: "string" },
+    concurrency: { type: "string", default: "25" },
+  },
+});
+
+const say = (line: Record<string, unknown>) => process.stdout.write(`${JSON.stringify(line)}\n`);
+const a2a = { agentPort: 0, router: null };
+
+/** "id=url" of a peer. */
+function peer(value: string | undefined, what: string): { id: string; url: string } {
+  const at = value?.indexOf("=") ?? -1;
+  if (value === undefined || at < 1) throw new Error(`--${what} must be ID=URL`);
+  return { id: value.slice(0, at), url: value.slice(at + 1) };
+}
+
+async function main(): Promise<void> {
+  const id = args.id ?? `${args.role}-${process.pid}`;
+  let agent: CoordinatorAgent | DistributorAgent | WorkerAgent;
+  if (args.role === "coordinator") {
+    const coordinator = new CoordinatorAgent({ agentId: id, redis: { url: args.redis! }, a2a });
+    agent = coordinator;
+    process.stdin.setEncoding("utf8");
+    let buffered = "";
+    process.stdin.on("data", (chunk: string) => {
+      buffered += chunk;
+      const lines = buffered.split("\n");
+      buffered = lines.pop()!;
+      for (const line of lines) if (line.trim()) void command(coordinator, JSON.parse(line));
+    });
+  } else if (args.role === "distributor") {
+    const c = peer(args.coordinator, "coordinator");
+    agent = new DistributorAgent({
+      agentId: id,
+      coordinatorId: c.id,
+      coordinatorUrl: c.url,
+      redis: { url: args.redis! },
+      a2a,
+    });
+  } else if (args.role === "worker") {
+    const d = peer(args.distributor, "distributor");
+    agent = new WorkerAgent({
+      agentId: id,
+      distributorId: d.id,
+      distributorUrl: d.url,
+      concurrency: Number(args.concurrency),
+      a2a,
+    });
+  } else {
+    throw new Error("--role must be coordinator, distributor or worker");
+  }
+  await agent.initialize();
+  say({ ready: true, url: agent.a2a.url, pid: process.pid });
+  const stop = () => void agent.cleanup().finally(() => process.exit(0));
+  process.once("SIGTERM", stop);
+  process.once("SIGINT", stop);
+}
+
+type Command = {
+  cmd: "run";
+  n: number;
+  mode: SubmitMode;
+  batchSize?: number;
+  distributors: number;
+  tag: string;
+};
+
+async function command(coordinator: CoordinatorAgent, c: Command): Promise<void> {
+  try {
+    await untilReady(coordinator, c.distributors);
+    const result = await runEcho(coordinator, c.n, c.mode, {
+      idPrefix: `${c.tag}-${process.pid}`,
+      ...(c.batchSize ? { batchSize: c.batchSize } : {}),
+    });
+    say({ result });
+  } catch (err) {
+    say({ result: null, error: (err as Error).message });
+  }
+}
+
+await main();

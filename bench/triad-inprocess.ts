@@ -1,0 +1,136 @@
+import {
+  A2ARouter,
+  CoordinatorAgent,
+  DistributorAgent,
+  type RedisConfig,
+  WorkerAgent,
+} from "../src/index.js";
+import { LatencyRecorder, type RunFigures } from "./lib/stats.js";
+
+/** How many agents of each tier, all in this process on one in-process router. */
+export type Topology = { distributors: number; workersPerDistributor: number; concurrency: number };
+
+export const DEFAULT_TOPOLOGY: Topology = { distributors: 1, workersPerDistributor: 4, concurrency: 25 };
+
+/** "one": each task its own submitTask, awaited before the next; "batch": submitTasks of `batchSize`. */
+export type SubmitMode = "one" | "batch";
+
+let runs = 0;
+
+/** Coordinator, distributors and workers of one benchmark run, in this process, on a real Redis. */
+export class InProcessTriad {
+  private constructor(
+    readonly coordinator: CoordinatorAgent,
+    private readonly agents: Array<DistributorAgent | WorkerAgent>,
+    readonly runId: string,
+  ) {}
+
+  static async start(redis: RedisConfig, topology: Topology = DEFAULT_TOPOLOGY): Promise<InProcessTriad> {
+    const runId = `r${++runs}-${process.pid}`;
+    const router = new A2ARouter();
+    const coordinator = new CoordinatorAgent({ agentId: `coordinator-${runId}`, redis, a2a: { router } });
+    await coordinator.initialize();
+    const agents: Array<DistributorAgent | WorkerAgent> = [];
+    for (let d = 0; d < topology.distributors; d++) {
+      const distributorId = `distributor-${runId}-${d}`;
+      const distributor = new DistributorAgent({
+        agentId: distributorId,
+        coordinatorId: coordinator.agentId,
+        redis,
+        a2a: { router },
+      });
+      await distributor.initialize();
+      agents.push(distributor);
+      for (let w = 0; w < topology.workersPerDistributor; w++) {
+        const worker = new WorkerAgent({
+          agentId: `worker-${runId}-${d}-${w}`,
+          distributorId,
+          a2a: { router },
+          concurrency: topology.concurrency,
+        });
+        await worker.initialize();
+        agents.push(worker);
+      }
+    }
+    const triad = new InProcessTriad(coordinator, agents, runId);
+    await triad.ready(topology.distributors);
+    return triad;
+  }
+
+  private async ready(distributors: number): Promise<void> {
+    await untilReady(this.coordinator, distributors);
+  }
+
+  async stop(): Promise<void> {
+    for (const agent of [...this.agents].reverse()) await agent.cleanup();
+    await this.coordinator.cleanup();
+  }
+}
+
+/** Until the coordinator knows `distributors` healthy distributors with room (their first heartbeats). */
+export async function untilReady(coordinator: CoordinatorAgent, distributors: number, timeoutMs = 20_000) {
+  const deadline = performance.now() + timeoutMs;
+  while (performance.now() < deadline) {
+    const known = coordinator.core.directory.healthy().filter((d) => d.capacity > 0);
+    if (known.length >= distributors) return;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new Error(
+    `the coordinator did not see ${distributors} distributor(s) with workers within ${timeoutMs} ms`,
+  );
+}
+
+/**
+ * Pushes `n` no-op `echo` tasks through the public API of `coordinator` and times them end to
+ * end: from the first submit to the last terminal record, and per task from its submit to its
+ * waitForTask resolving. Every result is checked.
+ */
+export async function runEcho(
+  coordinator: CoordinatorAgent,
+  n: number,
+  mode: SubmitMode,
+  options: { batchSize?: number; idPrefix: string },
+): Promise<RunFigures> {
+  const latency = new LatencyRecorder(n);
+  const batchSize = options.batchSize ?? 1000;
+  let failures = 0;
+  let finished = 0;
+  let allDone: () => void = () => {};
+  const done = new Promise<void>((resolve) => {
+    allDone = resolve;
+  });
+  const settle = (started: number, i: number) => (task: Record<string, unknown> | null) => {
+    latency.record(performance.now() - started);
+    const result = task?.result as { i?: number } | undefined;
+    if (task?.status !== "completed" || result?.i !== i) failures++;
+    if (++finished === n) allDone();
+  };
+  const start = performance.now();
+  const cpu = process.cpuUsage();
+  if (mode === "one") {
+    for (let i = 0; i < n; i++) {
+      const id = `${options.idPrefix}-${i}`;
+      const t = performance.now();
+      if (!(await coordinator.submitTask({ task_id: id, task_type: "echo", payload: { i } }))) failures++;
+      void coordinator.waitForTask(id, 120_000).then(settle(t, i));
+    }
+  } else {
+    for (let from = 0; from < n; from += batchSize) {
+      const t = performance.now();
+      const tasks: Array<{ task_id: string; task_type: string; payload: { i: number } }> = [];
+      for (let i = from; i < Math.min(n, from + batchSize); i++) {
+        tasks.push({ task_id: `${options.idPrefix}-${i}`, task_type: "echo", payload: { i } });
+      }
+      const accepted = await coordinator.submitTasks(tasks);
+      accepted.forEach((ok, k) => {
+        if (!ok) failures++;
+        void coordinator.waitForTask(tasks[k]!.task_id, 120_000).then(settle(t, from + k));
+      });
+    }
+  }
+  await done;
+  const seconds = (performance.now() - start) / 1000;
+  if (failures > 0) throw new Error(`${failures} of ${n} tasks did not complete with their own result`);
+  const used = process.cpuUsage(cpu);
+  return { perSecond: n / seconds, seconds, n, cpuUs: (used.user + used.system) / n, ...latency.summary() };
+}

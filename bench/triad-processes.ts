@@ -1,0 +1,98 @@
+import { randomBytes } from "node:crypto";
+import { BenchChild } from "./lib/child.js";
+import type { RunFigures } from "./lib/stats.js";
+import type { SubmitMode, Topology } from "./triad-inprocess.js";
+
+let runs = 0;
+
+/**
+ * The three tiers as separate OS processes talking HTTP on loopback (bench/tier-process.ts):
+ * one coordinator process, which also runs the load through its public API, one process per
+ * distributor and one per worker. Same Redis, same workload as the in-process runs.
+ */
+export class ProcessTriad {
+  private constructor(
+    private readonly coordinator: BenchChild,
+    private readonly others: BenchChild[],
+    private readonly topology: Topology,
+  ) {}
+
+  static async start(redisUrl: string, topology: Topology): Promise<ProcessTriad> {
+    const run = `p${++runs}-${process.pid}`;
+    const env = { TRIAD_SECRET: randomBytes(24).toString("hex") };
+    const children: BenchChild[] = [];
+    try {
+      const coordinatorId = `coordinator-${run}`;
+      const coordinator = new BenchChild(
+        ["--role", "coordinator", "--id", coordinatorId, "--redis", redisUrl],
+        env,
+      );
+      children.push(coordinator);
+      const coordinatorUrl = (await coordinator.next("ready", 30_000)).url as string;
+      const distributors = await Promise.all(
+        Array.from({ length: topology.distributors }, async (_, d) => {
+          const id = `distributor-${run}-${d}`;
+          const child = new BenchChild(
+            [
+              "--role",
+              "distributor",
+              "--id",
+              id,
+              "--coordinator",
+              `${coordinatorId}=${coordinatorUrl}`,
+              "--redis",
+              redisUrl,
+            ],
+            env,
+          );
+          children.push(child);
+          return { id, d, url: (await child.next("ready", 30_000)).url as string };
+        }),
+      );
+      await Promise.all(
+        distributors.flatMap(({ id, url, d }) =>
+          Array.from({ length: topology.workersPerDistributor }, async (_, w) => {
+            const child = new BenchChild(
+              [
+                "--role",
+                "worker",
+                "--id",
+                `worker-${run}-${d}-${w}`,
+                "--distributor",
+                `${id}=${url}`,
+                "--concurrency",
+                String(topology.concurrency),
+              ],
+              env,
+            );
+            children.push(child);
+            await child.next("ready", 30_000);
+          }),
+        ),
+      );
+      return new ProcessTriad(coordinator, children.slice(1), topology);
+    } catch (err) {
+      await Promise.all(children.map((c) => c.stop()));
+      throw err;
+    }
+  }
+
+  async run(n: number, mode: SubmitMode, tag: string, batchSize?: number): Promise<RunFigures> {
+    this.coordinator.send({
+      cmd: "run",
+      n,
+      mode,
+      tag,
+      distributors: this.topology.distributors,
+      ...(batchSize ? { batchSize } : {}),
+    });
+    const line = await this.coordinator.next("result");
+    if (line.result === null) throw new Error(`the coordinator process failed: ${String(line.error)}`);
+    return line.result as RunFigures;
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.others.map((c) => c.stop()));
+    await this.coordinator.stop();
+  }
+}
