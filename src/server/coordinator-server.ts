@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import type { CoordinatorAgent } from "../agents/index.js";
 import { TriadError } from "../core/errors.js";
+import { createA2AGateway } from "./a2a-gateway/index.js";
 import { coordinatorApi } from "./coordinator-api.js";
 import { createHttpApi } from "./http-api.js";
 import { coordinatorMetrics } from "./metrics.js";
@@ -20,24 +21,32 @@ export type RunningServer = { url: string; port: number; server: Server; close()
 
 export type CoordinatorHttp = {
   handle: (req: IncomingMessage, res: ServerResponse) => Promise<void>;
-  /** From now on POST /tasks answers 503: the coordinator is shutting down. */
+  /** From now on POST /tasks answers 503 and A2A messages are refused: the coordinator is shutting down. */
   stopAccepting(): void;
 };
 
-/** The coordinator's HTTP surface (REST API, metrics) as a request handler, to mount on any server. */
+/** The coordinator's HTTP surface (REST API, metrics, A2A protocol) as a request handler, to mount on any server. */
 export function coordinatorHttp(
   coordinator: CoordinatorAgent,
   options: Omit<CoordinatorServerOptions, "port" | "host">,
 ): CoordinatorHttp {
   const metrics = coordinatorMetrics(coordinator);
   const api = coordinatorApi(coordinator, metrics);
+  // The Agent2Agent protocol (agent card, JSON-RPC) on the same port, protected by the same token.
+  const a2a = createA2AGateway(coordinator, { apiToken: options.apiToken });
   const handle = createHttpApi({
     api,
     apiToken: options.apiToken,
     ...(options.maxBodyBytes !== undefined ? { maxBodyBytes: options.maxBodyBytes } : {}),
-    ...(options.extra ? { extra: options.extra } : {}),
+    extra: [...(options.extra ?? []), a2a.route],
   });
-  return { handle, stopAccepting: () => api.stopAccepting() };
+  return {
+    handle,
+    stopAccepting: () => {
+      api.stopAccepting();
+      a2a.close();
+    },
+  };
 }
 
 /** The coordinator's HTTP surface on a port of its own (triad up; A2A stays in-process). */
@@ -45,7 +54,7 @@ export async function startCoordinatorServer(
   coordinator: CoordinatorAgent,
   options: CoordinatorServerOptions,
 ): Promise<RunningServer> {
-  const { handle } = coordinatorHttp(coordinator, options);
+  const { handle, stopAccepting } = coordinatorHttp(coordinator, options);
   const server = createServer((req, res) => {
     void handle(req, res);
   });
@@ -69,6 +78,7 @@ export async function startCoordinatorServer(
     server,
     close: () =>
       new Promise<void>((resolve) => {
+        stopAccepting();
         server.close(() => resolve());
         server.closeAllConnections();
       }),
