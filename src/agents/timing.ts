@@ -23,7 +23,7 @@ export const DEFAULT_TIMING: Timing = {
   heartbeatTimeoutMs: 3000,
   monitorIntervalMs: 500,
   leaseTtlMs: 3000,
-  batchLingerMs: 1,
+  batchLingerMs: 2,
 };
 
 export function resolveTiming(partial: Partial<Timing> = {}): Timing {

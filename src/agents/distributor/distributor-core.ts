@@ -85,8 +85,9 @@ export class DistributorCore {
   private readonly toCoordinator: Outbox<TaskDict>;
   private readonly toWorkers: Outbox<WorkerItem>;
   private timers: NodeJS.Timeout[] = [];
-  private readonly pumpPacer: Pacer;
-  private readonly commitPacer: Pacer;
+  /** Commits and dispatches, together: what a linger piled up goes to Redis in one write. */
+  private readonly pacer: Pacer;
+  private pumpWanted = false;
   /** Results received and not yet committed: all workers' go to Redis in one script call per linger. */
   private pendingResults: Array<{
     workerId: string;
@@ -104,8 +105,7 @@ export class DistributorCore {
       batching,
     );
     this.toWorkers = new Outbox((to, items) => this.sendToWorker(to, items), batching);
-    this.pumpPacer = new Pacer(() => void this.pump().catch(() => {}), o.timing.batchLingerMs);
-    this.commitPacer = new Pacer(() => void this.commitPending(), o.timing.batchLingerMs);
+    this.pacer = new Pacer(() => this.work(), o.timing.batchLingerMs);
     this.registry = new WorkerRegistry(o.defaultWorkerCapacity);
     this.lease = new LeaseKeeper(
       o.store,
@@ -155,8 +155,7 @@ export class DistributorCore {
     for (const t of this.timers) clearInterval(t);
     this.timers = [];
     clearTimeout(this.wakeTimer);
-    this.pumpPacer.cancel(true);
-    this.commitPacer.cancel(true);
+    this.pacer.cancel(true);
     for (const pending of this.pendingResults.splice(0)) pending.done([]); // the workers re-send them
     if (handBack) {
       // Deliver what is decided (acks, terminal news) before going; a crash would not.
@@ -203,8 +202,20 @@ export class DistributorCore {
     if (!this.lease.owns || this.stopping) return Promise.resolve([]); // the worker keeps them and tries again
     return new Promise((done) => {
       this.pendingResults.push({ workerId, results, done });
-      this.commitPacer.schedule();
+      this.pacer.schedule();
     });
+  }
+
+  /**
+   * One paced turn: commit what results came, and dispatch to the room there is. Both start in
+   * this tick, so their script calls leave in one socket write.
+   */
+  private work(): void {
+    if (this.pendingResults.length > 0) void this.commitPending();
+    if (this.pumpWanted) {
+      this.pumpWanted = false;
+      void this.pump().catch(() => {});
+    }
   }
 
   /** Commits every worker's pending results: started in one tick, so the ledger makes one script call. */
@@ -304,7 +315,9 @@ export class DistributorCore {
    * messages) and an idle one without delay.
    */
   schedulePump(): void {
-    if (!this.stopping) this.pumpPacer.schedule();
+    if (this.stopping) return;
+    this.pumpWanted = true;
+    this.pacer.schedule();
   }
 
   private async pump(): Promise<void> {
