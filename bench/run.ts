@@ -43,6 +43,7 @@ const { values: argv } = parseArgs({
     rounds: { type: "string" },
     "memory-tasks": { type: "string" },
     json: { type: "string" },
+    linger: { type: "string" },
   },
 });
 
@@ -51,6 +52,11 @@ const N = Number(argv.tasks ?? (quick ? 5000 : 20_000));
 const ROUNDS = Number(argv.rounds ?? (quick ? 1 : 3));
 const MEMORY_TASKS = Number(argv["memory-tasks"] ?? (argv.long ? 1_000_000 : quick ? 50_000 : 200_000));
 const BATCH = 1000;
+/** --linger MS: every agent's timing.batchLingerMs (default: the agents' own default). */
+const TOPOLOGY: Topology = {
+  ...DEFAULT_TOPOLOGY,
+  ...(argv.linger === undefined ? {} : { batchLingerMs: Number(argv.linger) }),
+};
 const only = new Set<Section>(
   (argv.only?.split(",").map((s) => s.trim()) as Section[] | undefined) ?? [...SECTIONS],
 );
@@ -74,7 +80,7 @@ async function measure(name: string, run: () => Promise<RunFigures>): Promise<Ru
   return f;
 }
 
-async function triadInProcess(mode: SubmitMode, n = N, topology: Topology = DEFAULT_TOPOLOGY) {
+async function triadInProcess(mode: SubmitMode, n = N, topology: Topology = TOPOLOGY) {
   const triad = await InProcessTriad.start({ url: redis.url }, topology);
   try {
     return await runEcho(triad.coordinator, n, mode, {
@@ -86,7 +92,7 @@ async function triadInProcess(mode: SubmitMode, n = N, topology: Topology = DEFA
   }
 }
 
-async function triadProcesses(mode: SubmitMode, n = N, topology: Topology = DEFAULT_TOPOLOGY) {
+async function triadProcesses(mode: SubmitMode, n = N, topology: Topology = TOPOLOGY) {
   const triad = await ProcessTriad.start(redis.url, topology);
   try {
     return await triad.run(n, mode, `t${++tag}`, BATCH);
@@ -170,7 +176,7 @@ async function processes(): Promise<void> {
     RunFigures
   >;
   figures.processes = { runs, medians: m };
-  const t = DEFAULT_TOPOLOGY;
+  const t = TOPOLOGY;
   out(
     `### Separate processes over HTTP (1 coordinator, ${t.distributors} distributor, ${t.workersPerDistributor} workers: ${1 + t.distributors + t.distributors * t.workersPerDistributor} processes; median of ${ROUNDS})`,
   );
@@ -192,7 +198,7 @@ async function workers(): Promise<void> {
   log("workers: in one process, batched, 1/4/16/64 workers of concurrency 25 on one distributor");
   const inProc: Array<[string, RunFigures]> = [];
   for (const w of [1, 4, 16, 64]) {
-    const topology = { distributors: 1, workersPerDistributor: w, concurrency: 25 };
+    const topology = { ...TOPOLOGY, distributors: 1, workersPerDistributor: w, concurrency: 25 };
     inProc.push([
       `${w} worker${w > 1 ? "s" : ""}`,
       await measure(`${w} workers`, () => triadInProcess("batch", N, topology)),
@@ -206,7 +212,7 @@ async function workers(): Promise<void> {
     [1, 4],
     [2, 2],
   ] as const) {
-    const topology = { distributors: d, workersPerDistributor: w, concurrency: 25 };
+    const topology = { ...TOPOLOGY, distributors: d, workersPerDistributor: w, concurrency: 50 };
     const name = `${d} distributor${d > 1 ? "s" : ""} x ${w} worker process${w > 1 ? "es" : ""}`;
     procs.push([name, await measure(name, () => triadProcesses("batch", N, topology))]);
   }

@@ -6,6 +6,7 @@
 //   node --import tsx bench/tier-process.ts --role coordinator --id c --redis URL
 //   node --import tsx bench/tier-process.ts --role distributor --id d --coordinator c=URL --redis URL
 //   node --import tsx bench/tier-process.ts --role worker --id w --distributor d=URL [--concurrency N]
+// (any role: --linger MS sets timing.batchLingerMs)
 import { parseArgs } from "node:util";
 import { CoordinatorAgent, DistributorAgent, WorkerAgent } from "../src/index.js";
 import { runEcho, type SubmitMode, untilReady } from "./triad-inprocess.js";
@@ -17,12 +18,14 @@ const { values: args } = parseArgs({
     redis: { type: "string" },
     coordinator: { type: "string" },
     distributor: { type: "string" },
-    concurrency: { type: "string", default: "25" },
+    concurrency: { type: "string", default: "100" },
+    linger: { type: "string" },
   },
 });
 
 const say = (line: Record<string, unknown>) => process.stdout.write(`${JSON.stringify(line)}\n`);
 const a2a = { agentPort: 0, router: null };
+const timing = args.linger === undefined ? {} : { batchLingerMs: Number(args.linger) };
 
 /** "id=url" of a peer. */
 function peer(value: string | undefined, what: string): { id: string; url: string } {
@@ -35,7 +38,7 @@ async function main(): Promise<void> {
   const id = args.id ?? `${args.role}-${process.pid}`;
   let agent: CoordinatorAgent | DistributorAgent | WorkerAgent;
   if (args.role === "coordinator") {
-    const coordinator = new CoordinatorAgent({ agentId: id, redis: { url: args.redis! }, a2a });
+    const coordinator = new CoordinatorAgent({ agentId: id, redis: { url: args.redis! }, a2a, timing });
     agent = coordinator;
     process.stdin.setEncoding("utf8");
     let buffered = "";
@@ -53,6 +56,7 @@ async function main(): Promise<void> {
       coordinatorUrl: c.url,
       redis: { url: args.redis! },
       a2a,
+      timing,
     });
   } else if (args.role === "worker") {
     const d = peer(args.distributor, "distributor");
@@ -62,6 +66,7 @@ async function main(): Promise<void> {
       distributorUrl: d.url,
       concurrency: Number(args.concurrency),
       a2a,
+      timing,
     });
   } else {
     throw new Error("--role must be coordinator, distributor or worker");

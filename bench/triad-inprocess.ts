@@ -7,10 +7,16 @@ import {
 } from "../src/index.js";
 import { LatencyRecorder, type RunFigures } from "./lib/stats.js";
 
-/** How many agents of each tier, all in this process on one in-process router. */
-export type Topology = { distributors: number; workersPerDistributor: number; concurrency: number };
+/** How many agents of each tier; `batchLingerMs` overrides the agents' timing.batchLingerMs. */
+export type Topology = {
+  distributors: number;
+  workersPerDistributor: number;
+  concurrency: number;
+  batchLingerMs?: number;
+};
 
-export const DEFAULT_TOPOLOGY: Topology = { distributors: 1, workersPerDistributor: 4, concurrency: 25 };
+/** One worker at concurrency 100: the same as BullMQ's one Worker at concurrency 100. */
+export const DEFAULT_TOPOLOGY: Topology = { distributors: 1, workersPerDistributor: 1, concurrency: 100 };
 
 /** "one": each task its own submitTask, awaited before the next; "batch": submitTasks of `batchSize`. */
 export type SubmitMode = "one" | "batch";
@@ -28,7 +34,13 @@ export class InProcessTriad {
   static async start(redis: RedisConfig, topology: Topology = DEFAULT_TOPOLOGY): Promise<InProcessTriad> {
     const runId = `r${++runs}-${process.pid}`;
     const router = new A2ARouter();
-    const coordinator = new CoordinatorAgent({ agentId: `coordinator-${runId}`, redis, a2a: { router } });
+    const timing = topology.batchLingerMs === undefined ? {} : { batchLingerMs: topology.batchLingerMs };
+    const coordinator = new CoordinatorAgent({
+      agentId: `coordinator-${runId}`,
+      redis,
+      a2a: { router },
+      timing,
+    });
     await coordinator.initialize();
     const agents: Array<DistributorAgent | WorkerAgent> = [];
     for (let d = 0; d < topology.distributors; d++) {
@@ -38,6 +50,7 @@ export class InProcessTriad {
         coordinatorId: coordinator.agentId,
         redis,
         a2a: { router },
+        timing,
       });
       await distributor.initialize();
       agents.push(distributor);
@@ -47,6 +60,7 @@ export class InProcessTriad {
           distributorId,
           a2a: { router },
           concurrency: topology.concurrency,
+          timing,
         });
         await worker.initialize();
         agents.push(worker);

@@ -13,18 +13,27 @@ let runs = 0;
 export class ProcessTriad {
   private constructor(
     private readonly coordinator: BenchChild,
-    private readonly others: BenchChild[],
+    private readonly others: Array<{ role: "distributor" | "worker"; child: BenchChild }>,
     private readonly topology: Topology,
   ) {}
+
+  /** CPU seconds used so far by each tier's processes together. */
+  cpuByTier(): Record<"coordinator" | "distributor" | "worker", number> {
+    const out = { coordinator: this.coordinator.cpuSeconds(), distributor: 0, worker: 0 };
+    for (const { role, child } of this.others) out[role] += child.cpuSeconds();
+    return out;
+  }
 
   static async start(redisUrl: string, topology: Topology): Promise<ProcessTriad> {
     const run = `p${++runs}-${process.pid}`;
     const env = { TRIAD_SECRET: randomBytes(24).toString("hex") };
+    const linger = topology.batchLingerMs === undefined ? [] : ["--linger", String(topology.batchLingerMs)];
     const children: BenchChild[] = [];
+    const roles: Array<{ role: "distributor" | "worker"; child: BenchChild }> = [];
     try {
       const coordinatorId = `coordinator-${run}`;
       const coordinator = new BenchChild(
-        ["--role", "coordinator", "--id", coordinatorId, "--redis", redisUrl],
+        ["--role", "coordinator", "--id", coordinatorId, "--redis", redisUrl, ...linger],
         env,
       );
       children.push(coordinator);
@@ -42,10 +51,12 @@ export class ProcessTriad {
               `${coordinatorId}=${coordinatorUrl}`,
               "--redis",
               redisUrl,
+              ...linger,
             ],
             env,
           );
           children.push(child);
+          roles.push({ role: "distributor", child });
           return { id, d, url: (await child.next("ready", 30_000)).url as string };
         }),
       );
@@ -62,22 +73,34 @@ export class ProcessTriad {
                 `${id}=${url}`,
                 "--concurrency",
                 String(topology.concurrency),
+                ...linger,
               ],
               env,
             );
             children.push(child);
+            roles.push({ role: "worker", child });
             await child.next("ready", 30_000);
           }),
         ),
       );
-      return new ProcessTriad(coordinator, children.slice(1), topology);
+      return new ProcessTriad(coordinator, roles, topology);
     } catch (err) {
       await Promise.all(children.map((c) => c.stop()));
       throw err;
     }
   }
 
-  async run(n: number, mode: SubmitMode, tag: string, batchSize?: number): Promise<RunFigures> {
+  /**
+   * Runs the workload in the coordinator's process; `cpu` is what each tier's processes used
+   * during it, in microseconds per task (where the bottleneck is).
+   */
+  async run(
+    n: number,
+    mode: SubmitMode,
+    tag: string,
+    batchSize?: number,
+  ): Promise<RunFigures & { cpuByTierUs: Record<string, number> }> {
+    const before = this.cpuByTier();
     this.coordinator.send({
       cmd: "run",
       n,
@@ -88,11 +111,18 @@ export class ProcessTriad {
     });
     const line = await this.coordinator.next("result");
     if (line.result === null) throw new Error(`the coordinator process failed: ${String(line.error)}`);
-    return line.result as RunFigures;
+    const after = this.cpuByTier();
+    const cpuByTierUs = Object.fromEntries(
+      Object.entries(after).map(([tier, s]) => [
+        tier,
+        Math.round(((s - before[tier as keyof typeof before]) * 1e6) / n),
+      ]),
+    );
+    return { ...(line.result as RunFigures), cpuByTierUs };
   }
 
   async stop(): Promise<void> {
-    await Promise.all(this.others.map((c) => c.stop()));
+    await Promise.all(this.others.map(({ child }) => child.stop()));
     await this.coordinator.stop();
   }
 }

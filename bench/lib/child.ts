@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
 export const TIER_SCRIPT = fileURLToPath(new URL("../tier-process.ts", import.meta.url));
@@ -34,6 +35,17 @@ export class BenchChild {
 
   get pid(): number {
     return this.child.pid!;
+  }
+
+  /** CPU seconds (user + system) the process used so far, from /proc (Linux); NaN elsewhere. */
+  cpuSeconds(): number {
+    try {
+      const stat = readFileSync(`/proc/${this.pid}/stat`, "utf8");
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      return (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, in clock ticks of 10 ms
+    } catch {
+      return Number.NaN;
+    }
   }
 
   private wake(): void {
