@@ -9,6 +9,8 @@ import { type AgentPayload, parseAgentPayload } from "./protocol.js";
 export type AgentA2AConfig = Omit<A2AConfig, "tokenSecret" | "agentId"> & {
   agentId?: string;
   tokenSecret?: string;
+  /** The URL this agent tells its peers to reach it at (a proxy in front of it); default its listener's. */
+  advertiseUrl?: string;
 };
 
 let processSecret: string | undefined;
@@ -30,11 +32,13 @@ export abstract class TriadAgent extends LangGraphAgent {
   readonly a2a: A2AClient;
   protected readonly log: Logger;
   private readonly listenOnPort: boolean;
+  private readonly advertiseUrl: string | undefined;
   private timers: NodeJS.Timeout[] = [];
 
   constructor(options: { agentId: string; a2a?: AgentA2AConfig; logger?: Logger | undefined; tier: string }) {
     super({ agentId: options.agentId });
-    const a2a = options.a2a ?? {};
+    const { advertiseUrl, ...a2a } = options.a2a ?? {};
+    this.advertiseUrl = advertiseUrl;
     this.log = (options.logger ?? silentLogger).child({ agent: options.agentId, tier: options.tier });
     this.listenOnPort = a2a.agentPort !== undefined;
     this.a2a = new A2AClient({
@@ -55,12 +59,15 @@ export abstract class TriadAgent extends LangGraphAgent {
       this.a2a.registerHandler(type, handle);
   }
 
-  /** Starts the HTTP listener when an agentPort was configured; resolves with its URL (null in-process). */
+  /**
+   * Starts the HTTP listener when an agentPort was configured; resolves with the URL peers are
+   * to use (the advertised one if given, else the listener's; null in-process).
+   */
   protected async startTransport(): Promise<string | null> {
     if (!this.listenOnPort) return null;
     const { url } = await this.a2a.listen();
-    this.log.info({ url }, "listening for A2A messages");
-    return url;
+    this.log.info({ url, advertised: this.advertiseUrl ?? url }, "listening for A2A messages");
+    return this.advertiseUrl ?? url;
   }
 
   /** Sends one of our payloads as an EVENT (or a HEARTBEAT), resolved once the peer accepted it. */
