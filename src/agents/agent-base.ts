@@ -3,6 +3,7 @@ import type { JsonObject } from "../core/json.js";
 import { type Logger, silentLogger } from "../core/logger.js";
 import { A2AClient, type A2AConfig, type A2AMessage, MessageType } from "../core/messaging/index.js";
 import { LangGraphAgent } from "../core/state/index.js";
+import type { MessageObserver } from "./observe/message-observer.js";
 import { type AgentPayload, parseAgentPayload } from "./protocol.js";
 
 /** A2A settings of an agent; without a secret it takes TRIAD_SECRET, else a secret of this process. */
@@ -72,12 +73,31 @@ export abstract class TriadAgent extends LangGraphAgent {
 
   /** Sends one of our payloads as an EVENT (or a HEARTBEAT), resolved once the peer accepted it. */
   protected async sendPayload(recipient: string, payload: AgentPayload): Promise<void> {
-    const { kind, ...data } = payload as AgentPayload & JsonObject;
-    if (kind === "worker_status" || kind === "distributor_status") {
-      await this.a2a.sendHeartbeat(recipient, payload as unknown as JsonObject);
-      return;
+    const observer = this.messageObserver();
+    const out = observer?.sending
+      ? this.observed(() => observer.sending!(recipient, payload), payload)
+      : payload;
+    const { kind, ...data } = out as AgentPayload & JsonObject;
+    const message =
+      kind === "worker_status" || kind === "distributor_status"
+        ? await this.a2a.sendHeartbeat(recipient, out as unknown as JsonObject)
+        : await this.a2a.sendEvent(recipient, kind, data as JsonObject);
+    if (observer?.sent) this.observed(() => observer.sent!(message, out), undefined);
+  }
+
+  /** What follows this agent's messages (tracing, task history); none by default. */
+  protected messageObserver(): MessageObserver | undefined {
+    return undefined;
+  }
+
+  /** An observer's fault is logged, never the agent's: the message goes on as it was. */
+  private observed<T>(fn: () => T, fallback: T): T {
+    try {
+      return fn();
+    } catch (err) {
+      this.log.warn({ err }, "a message observer failed");
+      return fallback;
     }
-    await this.a2a.sendEvent(recipient, kind, data as JsonObject);
   }
 
   /** The validated payload of a message from another agent, or null (logged) when it is not one. */
@@ -90,7 +110,11 @@ export abstract class TriadAgent extends LangGraphAgent {
             ...((message.payload.event_data as JsonObject | undefined) ?? {}),
           };
     const parsed = parseAgentPayload(raw);
-    if (parsed.ok) return parsed.value;
+    if (parsed.ok) {
+      const observer = this.messageObserver();
+      if (observer?.received) this.observed(() => observer.received!(message, parsed.value), undefined);
+      return parsed.value;
+    }
     this.log.warn(
       { from: message.sender, type: message.type, error: parsed.error },
       "ignored a payload that is not ours",

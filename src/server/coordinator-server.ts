@@ -4,6 +4,7 @@ import type { CoordinatorAgent } from "../agents/index.js";
 import { TriadError } from "../core/errors.js";
 import { createA2AGateway } from "./a2a-gateway/index.js";
 import { coordinatorApi } from "./coordinator-api.js";
+import { dashboardRoutes } from "./dashboard/dashboard-routes.js";
 import { createHttpApi } from "./http-api.js";
 import { coordinatorMetrics } from "./metrics.js";
 
@@ -34,17 +35,20 @@ export function coordinatorHttp(
   const api = coordinatorApi(coordinator, metrics);
   // The Agent2Agent protocol (agent card, JSON-RPC) on the same port, protected by the same token.
   const a2a = createA2AGateway(coordinator, { apiToken: options.apiToken });
+  // The dashboard (GET /, its live event stream and task pages), behind the same token.
+  const dashboard = dashboardRoutes(coordinator, { apiToken: options.apiToken });
   const handle = createHttpApi({
     api,
     apiToken: options.apiToken,
     ...(options.maxBodyBytes !== undefined ? { maxBodyBytes: options.maxBodyBytes } : {}),
-    extra: [...(options.extra ?? []), a2a.route],
+    extra: [...(options.extra ?? []), a2a.route, dashboard],
   });
   return {
     handle,
     stopAccepting: () => {
       api.stopAccepting();
       a2a.close();
+      dashboard.close();
     },
   };
 }

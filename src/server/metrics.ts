@@ -1,73 +1,171 @@
-import { Counter, Gauge, Registry } from "prom-client";
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 import type { CoordinatorAgent } from "../agents/index.js";
+import { OTHER_TYPE } from "../agents/observe/coordinator-observer.js";
+
+type Labels = Record<string, string>;
+type Add = (labels: Labels, value: number) => void;
+
+const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120];
+const ATTEMPT_BUCKETS = [1, 2, 3, 4, 5, 10];
 
 /**
- * Prometheus metrics of a coordinator and what its distributors report. Counters are read
- * from the agents' own counts at scrape time, so nothing is counted twice or missed.
+ * Prometheus metrics of a coordinator and of what its distributors report on their heartbeats,
+ * every name `triad_`-prefixed. Counters are read from the agents' own counts at scrape time, so
+ * nothing is counted twice or missed; the two histograms observe tasks as they finish from the
+ * moment this registry is made (make it when the coordinator starts). Label `agent` names the
+ * agent that counted: the coordinator, or the distributor that reported it.
  */
 export function coordinatorMetrics(coordinator: CoordinatorAgent): Registry {
   const registry = new Registry();
-  const stats = () => coordinator.core.stats;
-  const counter = (name: string, help: string, read: () => number) =>
+  const observer = coordinator.observer;
+  const me = coordinator.agentId;
+  const reports = () =>
+    [...observer.heard()].flatMap(([agent, heard]) =>
+      heard.report ? [{ agent, report: heard.report }] : [],
+    );
+
+  const counter = (name: string, help: string, labelNames: string[], read: (add: Add) => void) =>
     new Counter({
       name,
       help,
+      labelNames,
       registers: [registry],
       collect() {
         this.reset();
-        this.inc(read());
+        read((labels, value) => this.inc(labels, value));
       },
     });
-  new Counter({
-    name: "triad_tasks_total",
-    help: "Tasks that reached each terminal status, and tasks accepted",
-    labelNames: ["status"],
-    registers: [registry],
-    collect() {
-      const s = stats();
-      this.reset();
-      this.inc({ status: "submitted" }, s.submitted);
-      this.inc({ status: "completed" }, s.completed);
-      this.inc({ status: "failed" }, s.failed);
-      this.inc({ status: "abandoned" }, s.abandoned);
+
+  counter(
+    "triad_tasks_total",
+    "Tasks accepted (status=submitted) and tasks that reached each terminal status, by task type",
+    ["status", "task_type"],
+    (add) => {
+      for (const [task_type, c] of observer.counts) {
+        for (const status of ["submitted", "completed", "failed", "abandoned"] as const)
+          add({ status, task_type }, c[status]);
+      }
     },
+  );
+  counter("triad_tasks_retried_total", "Failed attempts put back for another try", ["agent"], (add) => {
+    for (const { agent, report } of reports()) add({ agent }, report.retried);
   });
   counter(
     "triad_tasks_reassigned_total",
-    "Tasks moved off a distributor declared dead",
-    () => stats().reassigned,
-  );
-  counter("triad_distributors_dead_total", "Distributors declared dead", () => stats().distributorsDead);
-  new Counter({
-    name: "triad_messages_rejected_total",
-    help: "A2A messages refused by the coordinator, by reason",
-    labelNames: ["reason"],
-    registers: [registry],
-    collect() {
-      this.reset();
-      for (const [reason, n] of Object.entries(coordinator.a2a.stats().rejected)) this.inc({ reason }, n);
+    "Tasks taken off an agent declared dead (or silent) to run elsewhere, by the agent that moved them",
+    ["agent"],
+    (add) => {
+      add({ agent: me }, coordinator.core.stats.reassigned);
+      for (const { agent, report } of reports()) add({ agent }, report.reassigned);
     },
-  });
-  new Gauge({
-    name: "triad_agents",
-    help: "Agents known to the coordinator, by tier and status",
-    labelNames: ["tier", "status"],
-    registers: [registry],
-    collect() {
-      this.reset();
-      for (const d of coordinator.core.directory.all()) {
-        this.inc({ tier: "distributor", status: d.status });
-        for (const w of d.workers) this.inc({ tier: "worker", status: w.status });
+  );
+  counter(
+    "triad_stale_results_total",
+    "Results refused by their fencing token (an attempt that had been taken back)",
+    ["agent"],
+    (add) => {
+      for (const { agent, report } of reports()) add({ agent }, report.stale_rejected);
+    },
+  );
+  counter(
+    "triad_agents_dead_total",
+    "Agents declared dead after missing their heartbeats, by tier, counted by `agent`",
+    ["tier", "agent"],
+    (add) => {
+      add({ tier: "distributor", agent: me }, coordinator.core.stats.distributorsDead);
+      for (const { agent, report } of reports()) add({ tier: "worker", agent }, report.workers_dead);
+    },
+  );
+  counter(
+    "triad_heartbeats_total",
+    "Heartbeats received, by the tier of the sender, counted by the receiving `agent`",
+    ["tier", "agent"],
+    (add) => {
+      add({ tier: "distributor", agent: me }, observer.heartbeats);
+      for (const { agent, report } of reports()) add({ tier: "worker", agent }, report.worker_heartbeats);
+    },
+  );
+  counter(
+    "triad_messages_rejected_total",
+    "A2A messages refused before any handler saw them, by reason",
+    ["reason", "agent"],
+    (add) => {
+      for (const [reason, n] of Object.entries(coordinator.a2a.stats().rejected))
+        add({ reason, agent: me }, n);
+      for (const { agent, report } of reports()) {
+        for (const [reason, n] of Object.entries(report.rejected)) add({ reason, agent }, n);
       }
     },
-  });
-  new Gauge({
-    name: "triad_tasks_unplaced",
-    help: "Accepted tasks waiting for a healthy distributor",
-    registers: [registry],
-    collect() {
-      this.set(coordinator.core.unplacedCount);
+  );
+  counter(
+    "triad_redis_calls_total",
+    "Store calls by command (EVALSHA with its script); node-redis pipelines a tick's calls, so network round trips <= calls",
+    ["command", "script", "agent"],
+    (add) => {
+      const addCalls = (agent: string, calls: Iterable<[string, number]>) => {
+        for (const [key, n] of calls) {
+          const [command, script = ""] = key.split(":");
+          add({ command: command!, script, agent }, n);
+        }
+      };
+      addCalls(me, observer.storeCalls);
+      for (const { agent, report } of reports()) addCalls(agent, Object.entries(report.store_calls));
     },
+  );
+
+  const latency = new Histogram({
+    name: "triad_task_latency_seconds",
+    help: "Submit to terminal, per task, on the coordinator's monotonic clock",
+    labelNames: ["task_type", "status"],
+    buckets: LATENCY_BUCKETS,
+    registers: [registry],
   });
+  const attempts = new Histogram({
+    name: "triad_task_attempts",
+    help: "Attempts a task took, counted when it reached a terminal status",
+    labelNames: ["task_type", "status"],
+    buckets: ATTEMPT_BUCKETS,
+    registers: [registry],
+  });
+  observer.on((a) => {
+    if (a.type !== "terminal") return;
+    const labels = {
+      task_type: observer.counts.has(a.task.task_type) ? a.task.task_type : OTHER_TYPE,
+      status: a.task.status,
+    };
+    if (a.latency_ms !== null) latency.observe(labels, a.latency_ms / 1000);
+    attempts.observe(labels, a.task.attempts);
+  });
+
+  const gauge = (name: string, help: string, labelNames: string[], read: (set: Add) => void) =>
+    new Gauge({
+      name,
+      help,
+      labelNames,
+      registers: [registry],
+      collect() {
+        this.reset();
+        read((labels, value) => this.inc(labels, value));
+      },
+    });
+  gauge("triad_agents", "Agents known to the coordinator, by tier and status", ["tier", "status"], (add) => {
+    add({ tier: "coordinator", status: "idle" }, 1);
+    for (const d of coordinator.core.directory.all()) {
+      add({ tier: "distributor", status: d.status }, 1);
+      for (const w of d.workers) add({ tier: "worker", status: d.status === "dead" ? "dead" : w.status }, 1);
+    }
+  });
+  gauge("triad_tasks_unplaced", "Accepted tasks waiting for a healthy distributor", [], (add) =>
+    add({}, coordinator.core.unplacedCount),
+  );
+  gauge(
+    "triad_tasks_held",
+    "Tasks a live distributor holds (queued or running on its workers), as it last reported",
+    ["agent"],
+    (add) => {
+      for (const d of coordinator.core.directory.all()) if (d.status !== "dead") add({ agent: d.id }, d.load);
+    },
+  );
+  collectDefaultMetrics({ register: registry, prefix: "triad_" });
   return registry;
 }

@@ -11,6 +11,8 @@ import {
 import { RedisClient, type RedisConfig } from "../../core/store/index.js";
 import { type AgentA2AConfig, TriadAgent } from "../agent-base.js";
 import { type LedgerOptions, TaskLedger } from "../ledger/task-ledger.js";
+import { CoordinatorObserver } from "../observe/coordinator-observer.js";
+import type { MessageObserver } from "../observe/message-observer.js";
 import { type TaskDict, taskDictSchema } from "../protocol.js";
 import {
   DEFAULT_RETRY,
@@ -51,12 +53,15 @@ export class CoordinatorAgent extends TriadAgent {
   readonly core: CoordinatorCore;
   readonly timing: Timing;
   readonly startedAt = new Date().toISOString();
+  /** Traces, task history and counts for the dashboard and metrics. */
+  readonly observer: CoordinatorObserver;
 
   constructor(options: CoordinatorAgentOptions) {
     super({ agentId: options.agentId, a2a: options.a2a, logger: options.logger, tier: "coordinator" });
     this.timing = resolveTiming(options.timing);
     this.store = new RedisClient(options.redis ?? {});
     this.ledger = new TaskLedger(this.store, options.ledger);
+    this.observer = new CoordinatorObserver({ agentId: this.agentId, store: this.store });
     const retry = { ...options.retry, default: options.retry?.default ?? DEFAULT_RETRY } as RetryPolicies;
     for (const [type, policy] of Object.entries(retry)) checkPolicy(type, policy);
     this.core = new CoordinatorCore({
@@ -68,13 +73,13 @@ export class CoordinatorAgent extends TriadAgent {
       retry,
       recentLimit: options.recentLimit ?? 10_000,
       send: (to, payload) => this.sendPayload(to, payload),
-      events: {
+      events: this.observer.coreEvents({
         ...options.events,
         distributorDead: (id, tasks) => {
           this.log.warn({ distributor: id, tasks }, "distributor declared dead; moving its tasks");
           options.events?.distributorDead?.(id, tasks);
         },
-      },
+      }),
     });
   }
 
@@ -96,7 +101,8 @@ export class CoordinatorAgent extends TriadAgent {
 
   /** Records the task in Redis and places it on a healthy distributor. True once it is recorded. */
   async submitTask(task: TaskInput): Promise<boolean> {
-    return this.core.submit(toDict(task));
+    const dict = toDict(task);
+    return this.observer.traceSubmit([dict], () => this.core.submit(dict));
   }
 
   /**
@@ -117,12 +123,13 @@ export class CoordinatorAgent extends TriadAgent {
         );
       }
     });
-    return this.core.submitMany(dicts);
+    return this.observer.traceSubmit(dicts, () => this.core.submitMany(dicts));
   }
 
   /** Places the task on this distributor (seed: assign_task_to_distributor). */
   async assignTaskToDistributor(task: TaskInput, distributorId: string): Promise<boolean> {
-    return this.core.assignTaskToDistributor(toDict(task), distributorId);
+    const dict = toDict(task);
+    return this.observer.traceSubmit([dict], () => this.core.assignTaskToDistributor(dict, distributorId));
   }
 
   /** Resolves with the terminal task dict, or null when `timeoutMs` passes first. */
@@ -179,6 +186,10 @@ export class CoordinatorAgent extends TriadAgent {
         return {};
       },
     };
+  }
+
+  protected override messageObserver(): MessageObserver {
+    return this.observer;
   }
 
   protected override fastRoutes(): string[] {

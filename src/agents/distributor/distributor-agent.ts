@@ -13,6 +13,8 @@ import {
 import { RedisClient, type RedisConfig } from "../../core/store/index.js";
 import { type AgentA2AConfig, TriadAgent } from "../agent-base.js";
 import { type LedgerOptions, TaskLedger } from "../ledger/task-ledger.js";
+import { DistributorObserver } from "../observe/distributor-observer.js";
+import type { MessageObserver } from "../observe/message-observer.js";
 import type { TaskDict } from "../protocol.js";
 import { resolveTiming, type Timing } from "../timing.js";
 import { DistributorCore, type DistributorEvents } from "./distributor-core.js";
@@ -49,6 +51,8 @@ export class DistributorAgent extends TriadAgent {
   readonly sharedState = new SharedAgentState();
   private readonly timing: Timing;
   private url: string | null = null;
+  /** Dispatch and commit spans, message chains and counters for the coordinator. */
+  private readonly observer: DistributorObserver;
 
   constructor(options: DistributorAgentOptions) {
     super({ agentId: options.agentId, a2a: options.a2a, logger: options.logger, tier: "distributor" });
@@ -58,6 +62,12 @@ export class DistributorAgent extends TriadAgent {
     this.ledger = new TaskLedger(this.store, options.ledger);
     this.checkpoints = new StoreCheckpointSaver(this.store);
     if (options.coordinatorUrl) this.a2a.setPeer(this.coordinatorId, options.coordinatorUrl);
+    this.observer = new DistributorObserver({
+      agentId: this.agentId,
+      store: this.store,
+      stats: () => this.core.stats,
+      rejected: () => this.a2a.stats().rejected,
+    });
     this.core = new DistributorCore({
       distributorId: this.agentId,
       coordinatorId: this.coordinatorId,
@@ -69,7 +79,7 @@ export class DistributorAgent extends TriadAgent {
       reconcileIntervalMs: 5 * this.timing.heartbeatIntervalMs,
       send: (to, payload) => this.sendPayload(to, payload),
       checkpointFor: (taskId, fence) => this.checkpointFor(taskId, fence),
-      events: {
+      events: this.observer.coreEvents({
         ...options.events,
         staleResult: (outcome, workerId) => {
           this.log.warn(
@@ -82,7 +92,7 @@ export class DistributorAgent extends TriadAgent {
           this.log.warn({ worker: workerId, tasks }, "worker declared dead; taking its tasks back");
           options.events?.workerDead?.(workerId, tasks);
         },
-      },
+      }),
     });
   }
 
@@ -220,6 +230,10 @@ export class DistributorAgent extends TriadAgent {
         return {};
       },
     };
+  }
+
+  protected override messageObserver(): MessageObserver {
+    return this.observer;
   }
 
   protected override fastRoutes(): string[] {

@@ -1,0 +1,619 @@
+// The Triad dashboard: one page, no dependencies, served by the coordinator itself. It follows
+// GET /events (server-sent events, read with fetch so the API token travels in a header, never
+// in a URL) and shows the task page of #/tasks/<id> from GET /tasks/<id>/history.
+
+const TOKEN_KEY = "triad.token";
+const WINDOW_S = 300;
+const SVG = "http://www.w3.org/2000/svg";
+
+const state = {
+  coordinator: null,
+  counts: null,
+  agents: [],
+  series: new Map(),
+  failures: [],
+  retries: [],
+  reassignments: [],
+};
+let token = sessionStorage.getItem(TOKEN_KEY) ?? "";
+let tokenRequired = false;
+let asking = null;
+
+const $ = (selector) => document.querySelector(selector);
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** An element with attributes and children (strings become text: nothing here is parsed as HTML). */
+function h(tag, attrs = {}, ...children) {
+  const el = document.createElement(tag);
+  for (const [name, value] of Object.entries(attrs)) {
+    if (value === null || value === undefined || value === false) continue;
+    if (name === "dataset") Object.assign(el.dataset, value);
+    else el.setAttribute(name, value === true ? "" : String(value));
+  }
+  el.append(...children.flat().filter((c) => c !== null && c !== undefined && c !== false));
+  return el;
+}
+
+function s(tag, attrs = {}, ...children) {
+  const el = document.createElementNS(SVG, tag);
+  for (const [name, value] of Object.entries(attrs)) el.setAttribute(name, String(value));
+  el.append(...children);
+  return el;
+}
+
+// --- numbers and times ------------------------------------------------------------------------
+
+const fmtInt = (n) => (n === null || n === undefined ? "–" : Math.round(n).toLocaleString("en-US"));
+
+function fmtMs(ms) {
+  if (ms === null || ms === undefined) return "–";
+  if (ms === 0) return "0";
+  if (ms < 1) return `${ms.toFixed(2)} ms`;
+  if (ms < 1000) return `${ms < 10 ? ms.toFixed(1) : Math.round(ms)} ms`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)} s`;
+  return `${Math.floor(ms / 60_000)} min ${Math.round((ms % 60_000) / 1000)} s`;
+}
+
+function fmtTime(iso) {
+  if (!iso) return "–";
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return iso;
+  const hms = d.toLocaleTimeString("en-GB", { hour12: false });
+  return `${hms}.${String(d.getMilliseconds()).padStart(3, "0")}`;
+}
+
+function fmtAge(ms) {
+  if (ms === null || ms === undefined) return "never";
+  if (ms < 1000) return `${(ms / 1000).toFixed(1)} s ago`;
+  if (ms < 120_000) return `${Math.round(ms / 1000)} s ago`;
+  return `${Math.round(ms / 60_000)} min ago`;
+}
+
+// --- the token ------------------------------------------------------------------------------
+
+function authHeaders() {
+  return token ? { authorization: `Bearer ${token}` } : {};
+}
+
+/** Shows the token dialog (once, however many callers wait) and resolves when a token was entered. */
+function askToken(problem) {
+  if (asking) return asking;
+  asking = new Promise((resolve) => {
+    const dialog = $("#token-dialog");
+    const error = $("#token-error");
+    error.hidden = !problem;
+    error.textContent = problem ?? "";
+    $("#token-input").value = "";
+    dialog.oncancel = (event) => event.preventDefault(); // nothing works without it
+    $("#token-form").onsubmit = (event) => {
+      event.preventDefault();
+      token = $("#token-input").value.trim();
+      sessionStorage.setItem(TOKEN_KEY, token);
+      dialog.close();
+      asking = null;
+      resolve();
+    };
+    setConnection("locked", "token needed");
+    dialog.showModal();
+    $("#token-input").focus();
+  });
+  return asking;
+}
+
+async function ensureToken() {
+  if (tokenRequired && !token) await askToken(null);
+}
+
+/** GET a JSON route of the API, asking for the token when it is wanted. */
+async function api(path) {
+  for (;;) {
+    await ensureToken();
+    const res = await fetch(path, { headers: authHeaders(), cache: "no-store" });
+    if (res.status === 401) {
+      token = "";
+      await askToken("That token was refused; try again.");
+      continue;
+    }
+    const body = await res.json().catch(() => null);
+    if (!res.ok) throw new Error(body?.error?.message ?? `HTTP ${res.status}`);
+    return body;
+  }
+}
+
+// --- the live stream ------------------------------------------------------------------------
+
+function setConnection(kind, text) {
+  const el = $("#conn");
+  el.dataset.state = kind;
+  el.textContent = text ?? kind;
+}
+
+/** Follows GET /events for as long as the page is open, reconnecting with backoff. */
+async function follow() {
+  let backoff = 1000;
+  for (;;) {
+    try {
+      await ensureToken();
+      const res = await fetch("/events", {
+        headers: { ...authHeaders(), accept: "text/event-stream" },
+        cache: "no-store",
+      });
+      if (res.status === 401) {
+        token = "";
+        await askToken("That token was refused; try again.");
+        continue;
+      }
+      if (!res.ok || !res.body) throw new Error(`HTTP ${res.status}`);
+      setConnection("live");
+      backoff = 1000;
+      await readEvents(res.body, onEvent);
+    } catch {
+      // The coordinator went away or the network dropped: try again below.
+    }
+    setConnection("reconnecting");
+    await sleep(backoff);
+    backoff = Math.min(backoff * 2, 10_000);
+  }
+}
+
+/** Parses a text/event-stream body into (event, JSON data) calls until it ends. */
+async function readEvents(body, handle) {
+  const reader = body.pipeThrough(new TextDecoderStream()).getReader();
+  let buffer = "";
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) return;
+    buffer += value.replaceAll("\r\n", "\n");
+    let end = buffer.indexOf("\n\n");
+    while (end >= 0) {
+      const frame = buffer.slice(0, end);
+      buffer = buffer.slice(end + 2);
+      let event = "message";
+      const data = [];
+      for (const line of frame.split("\n")) {
+        if (line.startsWith("event:")) event = line.slice(6).trim();
+        else if (line.startsWith("data:")) data.push(line.slice(5).replace(/^ /, ""));
+      }
+      if (data.length > 0) handle(event, JSON.parse(data.join("\n")));
+      end = buffer.indexOf("\n\n");
+    }
+  }
+}
+
+function onEvent(event, data) {
+  if (event !== "snapshot" && event !== "update") return;
+  if (event === "snapshot") state.series.clear();
+  state.coordinator = data.coordinator;
+  state.counts = data.counts;
+  state.agents = data.agents;
+  for (const sample of data.samples ?? []) state.series.set(sample.t, sample);
+  const keys = [...state.series.keys()].sort((a, b) => a - b);
+  for (const t of keys.slice(0, Math.max(0, keys.length - 2 * WINDOW_S))) state.series.delete(t);
+  if (data.failures) state.failures = data.failures;
+  if (data.retries) state.retries = data.retries;
+  if (data.reassignments) state.reassignments = data.reassignments;
+  renderOverview(Boolean(data.failures));
+}
+
+// --- the overview ---------------------------------------------------------------------------
+
+function renderOverview(listsChanged) {
+  if (state.coordinator) $("#coordinator").textContent = `coordinator ${state.coordinator.id}`;
+  renderCounts();
+  renderAgents();
+  if ($("#overview").hidden) return;
+  renderCharts();
+  if (listsChanged) renderLists();
+}
+
+function renderCounts() {
+  const counts = state.counts ?? {};
+  for (const el of document.querySelectorAll("[data-stat]")) {
+    const n = counts[el.dataset.stat];
+    const value = el.querySelector(".value");
+    if (n === undefined || value.dataset.value === String(n)) continue;
+    const changed = value.dataset.value !== undefined;
+    value.dataset.value = String(n);
+    value.textContent = fmtInt(n);
+    value.classList.toggle("zero", n === 0);
+    if (changed) {
+      el.classList.remove("flash");
+      void el.offsetWidth; // restart the animation
+      el.classList.add("flash");
+    }
+  }
+}
+
+function renderAgents() {
+  const rows = state.agents.map((a) => {
+    const dead = a.status === "dead";
+    const late = !dead && a.tier !== "coordinator" && a.heartbeat_age_ms > 3000;
+    const load = h("span", { class: "bar" }, h("span"));
+    const fill = a.capacity ? Math.min(1, a.load / a.capacity) : 0;
+    load.firstChild.style.width = `${Math.round(fill * 100)}%`;
+    return h(
+      "tr",
+      { class: dead ? "dead" : null, dataset: { tier: a.tier, status: a.status, agent: a.id } },
+      h("td", {}, h("span", { class: "tier" }, a.tier)),
+      h("td", { class: "agent-id mono" }, a.id),
+      h(
+        "td",
+        { class: "status-cell" },
+        h("span", { class: "status", dataset: { status: a.status } }, a.status),
+      ),
+      h(
+        "td",
+        { class: `age${late ? " late" : ""}` },
+        a.tier === "coordinator" ? "this process" : fmtAge(a.heartbeat_age_ms),
+      ),
+      h(
+        "td",
+        {},
+        a.capacity === undefined ? fmtInt(a.load) : [load, `${fmtInt(a.load)} / ${fmtInt(a.capacity)}`],
+      ),
+      h("td", { class: "num" }, fmtInt(a.done)),
+    );
+  });
+  $("#agents tbody").replaceChildren(...rows);
+  const by = (tier) => state.agents.filter((a) => a.tier === tier);
+  const dead = state.agents.filter((a) => a.status === "dead").length;
+  $("#agent-summary").textContent =
+    `${by("distributor").length} distributors · ${by("worker").length} workers` +
+    (dead ? ` · ${dead} dead` : "");
+}
+
+function renderLists() {
+  const empty = (text) => h("li", { class: "empty" }, text);
+  const taskLink = (id) => h("a", { href: `#/tasks/${encodeURIComponent(id)}`, class: "mono" }, id);
+  $("#failures").replaceChildren(
+    ...(state.failures.length === 0
+      ? [empty("No failures.")]
+      : state.failures.map((f) =>
+          h(
+            "li",
+            {},
+            taskLink(f.task_id),
+            h(
+              "span",
+              { class: "meta" },
+              `${f.task_type} · ${f.status} · attempt ${f.attempts} · ${fmtTime(f.at)}`,
+            ),
+            h("div", { class: "detail" }, f.error ?? "(no error given)"),
+          ),
+        )),
+  );
+  $("#retries").replaceChildren(
+    ...(state.retries.length === 0
+      ? [empty("No retries.")]
+      : state.retries.map((r) =>
+          h(
+            "li",
+            {},
+            taskLink(r.task_id),
+            h("span", { class: "meta" }, `${r.task_type} · ${r.status} after ${r.attempts} attempts`),
+            ...r.errors.map((e) =>
+              h(
+                "div",
+                { class: "detail" },
+                `attempt ${e.attempt}${e.worker ? ` on ${e.worker}` : ""}: ${e.error}`,
+              ),
+            ),
+          ),
+        )),
+  );
+  $("#reassignments").replaceChildren(
+    ...(state.reassignments.length === 0
+      ? [empty("No reassignments.")]
+      : state.reassignments.map((r) =>
+          r.kind === "distributor_dead"
+            ? h(
+                "li",
+                {},
+                h("strong", {}, `${r.from} declared dead`),
+                h("span", { class: "meta" }, `${r.tasks} tasks to move · ${fmtTime(r.at)}`),
+              )
+            : h(
+                "li",
+                {},
+                taskLink(r.task_id),
+                h("span", { class: "meta" }, `moved off ${r.from} · ${fmtTime(r.at)}`),
+              ),
+        )),
+  );
+}
+
+// --- charts (inline SVG) --------------------------------------------------------------------
+
+function niceMax(v) {
+  if (!(v > 0)) return 1;
+  const p = 10 ** Math.floor(Math.log10(v));
+  for (const m of [1, 2, 2.5, 5, 10]) if (m * p >= v) return m * p;
+  return 10 * p;
+}
+
+function renderCharts() {
+  const samples = [...state.series.values()].sort((a, b) => a.t - b.t);
+  const end = samples.length ? samples[samples.length - 1].t : 0;
+  const recent = samples.filter((x) => x.t > end - WINDOW_S);
+  lineChart($("#chart-throughput"), recent, end, fmtInt, [
+    { name: "completed", cls: "s-completed", area: true, value: (x) => x.completed },
+    { name: "failed", cls: "s-failed", area: false, value: (x) => x.failed + x.abandoned },
+  ]);
+  lineChart($("#chart-latency"), recent, end, fmtMs, [
+    { name: "p50", cls: "s-p50", area: true, value: (x) => x.p50 },
+    { name: "p95", cls: "s-p95", area: false, value: (x) => x.p95 },
+  ]);
+}
+
+function lineChart(svg, samples, end, format, lines) {
+  const w = Math.max(200, svg.clientWidth || 600);
+  const height = Math.max(120, svg.clientHeight || 190);
+  const pad = { l: 52, r: 12, t: 10, b: 22 };
+  svg.setAttribute("viewBox", `0 0 ${w} ${height}`);
+  const values = samples.flatMap((x) => lines.map((l) => l.value(x))).filter((v) => v !== null);
+  const yMax = niceMax(Math.max(0, ...values));
+  const x = (t) => pad.l + ((t - (end - WINDOW_S)) / WINDOW_S) * (w - pad.l - pad.r);
+  const y = (v) => pad.t + (1 - v / yMax) * (height - pad.t - pad.b);
+  const parts = [];
+  const grid = s("g", { class: "grid" });
+  const axis = s("g", { class: "axis" });
+  for (let i = 0; i <= 4; i++) {
+    const v = (yMax * i) / 4;
+    grid.append(s("line", { x1: pad.l, x2: w - pad.r, y1: y(v), y2: y(v) }));
+    const label = s("text", { x: pad.l - 6, y: y(v) + 4, "text-anchor": "end" });
+    label.textContent = format(v);
+    axis.append(label);
+  }
+  for (let m = 0; m <= 5; m++) {
+    const label = s("text", { x: x(end - m * 60), y: height - 6, "text-anchor": m === 0 ? "end" : "middle" });
+    label.textContent = m === 0 ? "now" : `-${m}m`;
+    axis.append(label);
+  }
+  parts.push(grid, axis);
+  if (samples.length === 0) {
+    const note = s("text", { x: w / 2, y: height / 2, "text-anchor": "middle", class: "empty" });
+    note.textContent = "No tasks finished in the last 5 minutes";
+    parts.push(note);
+  }
+  for (const line of lines) {
+    // One path segment per run of seconds that have a value (a latency gap breaks the line).
+    const runs = [];
+    let run = [];
+    for (const sample of samples) {
+      const v = line.value(sample);
+      if (v === null) {
+        if (run.length) runs.push(run);
+        run = [];
+      } else run.push([x(sample.t), y(v)]);
+    }
+    if (run.length) runs.push(run);
+    for (const points of runs) {
+      if (points.length === 1) {
+        // A lone second between gaps: a dot, since a one-point line draws nothing.
+        const [cx, cy] = points[0];
+        parts.push(s("circle", { cx: cx.toFixed(1), cy: cy.toFixed(1), r: 2.5, class: `dot ${line.cls}` }));
+        continue;
+      }
+      const d = points.map(([px, py], i) => `${i ? "L" : "M"}${px.toFixed(1)},${py.toFixed(1)}`).join("");
+      if (line.area && points.length > 1) {
+        const base = y(0).toFixed(1);
+        const area = `${d}L${points[points.length - 1][0].toFixed(1)},${base}L${points[0][0].toFixed(1)},${base}Z`;
+        parts.push(s("path", { d: area, class: `area ${line.cls}` }));
+      }
+      parts.push(s("path", { d, class: `line ${line.cls}` }));
+    }
+  }
+  const cursor = s("line", { class: "cursor", y1: pad.t, y2: height - pad.b, visibility: "hidden" });
+  const tip = s("text", { class: "tip", y: pad.t + 12, visibility: "hidden" });
+  const overlay = s("rect", { x: pad.l, y: pad.t, width: w - pad.l - pad.r, height: height - pad.t - pad.b });
+  overlay.setAttribute("fill", "transparent");
+  overlay.addEventListener("pointermove", (event) => {
+    if (samples.length === 0) return;
+    const box = svg.getBoundingClientRect();
+    const px = ((event.clientX - box.left) / box.width) * w;
+    const t = end - WINDOW_S + ((px - pad.l) / (w - pad.l - pad.r)) * WINDOW_S;
+    const near = samples.reduce((best, c) => (Math.abs(c.t - t) < Math.abs(best.t - t) ? c : best));
+    const cx = x(near.t);
+    for (const el of [cursor, tip]) el.setAttribute("visibility", "visible");
+    cursor.setAttribute("x1", cx);
+    cursor.setAttribute("x2", cx);
+    tip.setAttribute("x", cx > w / 2 ? cx - 8 : cx + 8);
+    tip.setAttribute("text-anchor", cx > w / 2 ? "end" : "start");
+    tip.textContent = `${end - near.t}s ago · ${lines.map((l) => `${l.name} ${format(l.value(near))}`).join(" · ")}`;
+  });
+  overlay.addEventListener("pointerleave", () => {
+    for (const el of [cursor, tip]) el.setAttribute("visibility", "hidden");
+  });
+  parts.push(cursor, tip, overlay);
+  svg.replaceChildren(...parts);
+}
+
+// --- the task page --------------------------------------------------------------------------
+
+const EVENT_TEXT = {
+  submitted: (e) => ["Submitted", e.task_type ? `type ${e.task_type}` : ""],
+  assigned: (e) => [`Assigned to ${e.distributor}`, e.request_id ? `assign_tasks ${e.request_id}` : ""],
+  reassigned: (e) => ["Reassigned", `${e.distributor} was declared dead; the task is placed again`],
+  started: (e) => [`Started on ${e.worker ?? "a worker"}`, `attempt ${e.attempt} (as the ledger records it)`],
+  retried: (e) => [`Attempt ${e.attempt} failed; retried`, `${e.worker ? `on ${e.worker}: ` : ""}${e.error}`],
+  committed: (e) => [
+    `Committed: ${e.status}`,
+    [e.distributor && `by ${e.distributor}`, e.request_id && `task_terminal ${e.request_id}`, e.error]
+      .filter(Boolean)
+      .join(" · "),
+  ],
+  abandoned: (e) => ["Abandoned", e.reason ?? e.error ?? ""],
+};
+
+let taskTimer;
+
+async function showTask(id) {
+  clearTimeout(taskTimer);
+  $("#overview").hidden = true;
+  $("#task-page").hidden = false;
+  const body = $("#task-body");
+  if (body.dataset.task !== id) body.replaceChildren(h("p", { class: "muted" }, "Loading…"));
+  body.dataset.task = id;
+  let view;
+  try {
+    view = await api(`/tasks/${encodeURIComponent(id)}/history`);
+  } catch (err) {
+    body.replaceChildren(h("p", { class: "error" }, `Cannot show task ${id}: ${err.message}`));
+    return;
+  }
+  if (currentTaskId() !== id) return;
+  body.replaceChildren(...taskPage(id, view));
+  const open = !view.task || view.task.status === "pending" || view.task.status === "in_progress";
+  if (open) taskTimer = setTimeout(() => currentTaskId() === id && showTask(id), 1000);
+}
+
+function taskPage(id, view) {
+  const t = view.task ?? {};
+  const start = view.timeline.length ? Date.parse(view.timeline[0].at) : Number.NaN;
+  const fact = (label, value) => h("div", {}, h("dt", {}, label), h("dd", {}, value ?? "–"));
+  const duration =
+    t.completed_at && t.created_at ? Date.parse(t.completed_at) - Date.parse(t.created_at) : null;
+  return [
+    h(
+      "div",
+      { class: "task-head" },
+      h("h1", { class: "mono" }, id),
+      h("span", { class: "status", dataset: { status: t.status ?? "unknown" } }, t.status ?? "unknown"),
+    ),
+    h(
+      "section",
+      { class: "card" },
+      h(
+        "dl",
+        { class: "facts" },
+        fact("Type", t.task_type),
+        fact("Attempts", t.attempts === undefined ? null : String(t.attempts)),
+        fact("Worker", t.assigned_to),
+        fact("Distributor", view.record?.distributor ?? null),
+        fact("Created", fmtTime(t.created_at)),
+        fact("Started", fmtTime(t.started_at)),
+        fact("Completed", fmtTime(t.completed_at)),
+        fact("Created → completed", duration === null ? null : fmtMs(duration)),
+        fact("Fencing token", view.record ? String(view.record.fence) : null),
+        fact("Retries allowed", view.record ? String(view.record.max_retries) : null),
+        fact("Trace id", view.trace_id ? h("span", { class: "mono" }, view.trace_id) : "not traced"),
+      ),
+    ),
+    h(
+      "div",
+      { class: "task-grid" },
+      h(
+        "section",
+        { class: "card" },
+        h("h2", {}, "History"),
+        h(
+          "ol",
+          { class: "timeline", id: "timeline" },
+          ...view.timeline.map((e) => {
+            const [what, detail] = (EVENT_TEXT[e.event] ?? ((x) => [x.event, ""]))(e);
+            const offset = Date.parse(e.at) - start;
+            return h(
+              "li",
+              { dataset: { event: e.event }, class: e.status === "failed" ? "failed" : null },
+              h("span", { class: "what" }, what),
+              h("span", { class: "when" }, `${fmtTime(e.at)}${offset > 0 ? ` (+${fmtMs(offset)})` : ""}`),
+              detail ? h("div", { class: "detail" }, detail) : null,
+            );
+          }),
+        ),
+      ),
+      h(
+        "section",
+        { class: "card" },
+        h("h2", {}, "Messages behind it ", h("span", { class: "muted" }, "request_id ← parent_request_id")),
+        view.chain.length === 0
+          ? h("p", { class: "muted" }, "No messages recorded for this task (yet).")
+          : h(
+              "table",
+              { class: "chain", id: "chain" },
+              h(
+                "thead",
+                {},
+                h(
+                  "tr",
+                  {},
+                  h("th", {}, "#"),
+                  h("th", {}, "Message"),
+                  h("th", {}, "From → to"),
+                  h("th", {}, "request_id"),
+                  h("th", {}, "Caused by"),
+                ),
+              ),
+              h(
+                "tbody",
+                {},
+                ...view.chain.map((link, i) =>
+                  h(
+                    "tr",
+                    { dataset: { kind: link.kind } },
+                    h("td", { class: "num" }, String(i + 1)),
+                    h("td", { class: "kind" }, link.kind),
+                    h("td", {}, `${link.from ?? "?"} → ${link.to ?? "?"}`),
+                    h("td", { class: "mono" }, link.request_id ?? "(unknown)"),
+                    h("td", { class: "mono muted" }, link.parent_request_id ?? "—"),
+                  ),
+                ),
+              ),
+            ),
+      ),
+      h(
+        "section",
+        { class: "card" },
+        h("h2", {}, t.error ? "Error" : "Result"),
+        h("pre", { class: t.error ? "error" : null }, t.error ?? JSON.stringify(t.result ?? null, null, 2)),
+      ),
+      h(
+        "section",
+        { class: "card" },
+        h("h2", {}, "Payload"),
+        h("pre", {}, JSON.stringify(t.payload ?? {}, null, 2)),
+      ),
+    ),
+  ];
+}
+
+// --- routing --------------------------------------------------------------------------------
+
+function currentTaskId() {
+  const m = /^#\/tasks\/(.+)$/.exec(location.hash);
+  if (!m) return null;
+  try {
+    return decodeURIComponent(m[1]);
+  } catch {
+    return null;
+  }
+}
+
+function route() {
+  const id = currentTaskId();
+  if (id !== null) return void showTask(id);
+  clearTimeout(taskTimer);
+  $("#task-page").hidden = true;
+  $("#overview").hidden = false;
+  renderOverview(true);
+}
+
+async function start() {
+  $("#lookup").addEventListener("submit", (event) => {
+    event.preventDefault();
+    const id = $("#lookup-id").value.trim();
+    if (id) location.hash = `#/tasks/${encodeURIComponent(id)}`;
+  });
+  window.addEventListener("hashchange", route);
+  window.addEventListener("resize", () => renderCharts());
+  try {
+    const config = await (await fetch("/dashboard/config", { cache: "no-store" })).json();
+    tokenRequired = Boolean(config.token_required);
+  } catch {
+    tokenRequired = false; // older coordinator: a 401 will ask
+  }
+  route();
+  void follow();
+}
+
+void start();

@@ -1,0 +1,108 @@
+import type { CoordinatorAgent } from "../../agents/index.js";
+import type { TaskEvent } from "../../agents/observe/task-history.js";
+import { parseTraceparent } from "../../agents/observe/trace-context.js";
+import type { TaskDict } from "../../agents/protocol.js";
+
+/** One A2A message behind a task: request_id, and the request_id of the message that caused it for this task. */
+export type ChainLink = {
+  kind: "assign_tasks" | "execute_tasks" | "task_results" | "task_terminal";
+  from: string | null;
+  to: string | null;
+  request_id: string | null;
+  parent_request_id: string | null;
+  at: string | null;
+};
+
+export type TimelineStep =
+  | TaskEvent
+  | { event: "started"; at: string; worker: string | null; attempt: number };
+
+export type TaskView = {
+  task: TaskDict | null;
+  /** What the ledger adds to the task dict (null once the record expired). */
+  record: { fence: number; distributor: string | null; failures: number; max_retries: number } | null;
+  timeline: TimelineStep[];
+  chain: ChainLink[];
+  /** The task's trace id, when an OpenTelemetry SDK traced it. */
+  trace_id: string | null;
+};
+
+/** The task page: the task, its history as the coordinator saw it, and the messages behind it. */
+export async function taskView(coordinator: CoordinatorAgent, taskId: string): Promise<TaskView | null> {
+  const [task, record] = await Promise.all([
+    coordinator.core.getTask(taskId),
+    coordinator.ledger.get(taskId),
+  ]);
+  const events = coordinator.observer.history.get(taskId);
+  if (task === null && record === null && events.length === 0) return null;
+  const dict = (task ?? record?.task ?? null) as TaskDict | null;
+  const traceparent = events.find((e) => e.traceparent)?.traceparent;
+  return {
+    task: dict,
+    record: record && {
+      fence: record.fence,
+      distributor: record.distributor,
+      failures: record.failures,
+      max_retries: record.maxRetries,
+    },
+    timeline: timeline(events, dict),
+    chain: messageChain(coordinator.agentId, events),
+    trace_id: parseTraceparent(traceparent)?.traceId ?? null,
+  };
+}
+
+/** The history in time order, with the start of the current (or last) attempt as the ledger has it. */
+export function timeline(events: TaskEvent[], task: TaskDict | null): TimelineStep[] {
+  const steps: TimelineStep[] = [...events];
+  if (task?.started_at && task.attempts > 0) {
+    steps.push({ event: "started", at: task.started_at, worker: task.assigned_to, attempt: task.attempts });
+  }
+  const time = (s: TimelineStep) => Date.parse(s.at) || 0;
+  return steps
+    .map((step, i) => ({ step, i }))
+    .sort((a, b) => time(a.step) - time(b.step) || a.i - b.i)
+    .map(({ step }) => step);
+}
+
+/**
+ * The messages that carried the task, each linked to the one that caused it for this task.
+ * Messages carry batches of tasks, so a message's own metadata.parent_request_id cannot name
+ * one cause per task; the chain is rebuilt per task from what the coordinator sent (assign_tasks)
+ * and what came back beside the terminal task (the request_ids of its attempts' messages).
+ */
+export function messageChain(coordinatorId: string, events: TaskEvent[]): ChainLink[] {
+  const links: ChainLink[] = [];
+  let cause: string | null = null;
+  let distributor: string | null = null;
+  const link = (l: Omit<ChainLink, "parent_request_id">) => {
+    links.push({ ...l, parent_request_id: cause });
+    if (l.request_id) cause = l.request_id;
+  };
+  for (const e of events) {
+    if (e.event === "assigned") {
+      cause = null; // a (re)assignment starts the task's path again
+      distributor = e.distributor ?? null;
+      link({
+        kind: "assign_tasks",
+        from: coordinatorId,
+        to: distributor,
+        request_id: e.request_id ?? null,
+        at: e.at,
+      });
+    } else if (e.event === "retried" || e.event === "committed") {
+      const by = e.distributor ?? distributor;
+      const worker = e.worker ?? null;
+      const [execute, results] = e.via ?? [];
+      if (execute !== undefined) {
+        link({ kind: "execute_tasks", from: by, to: worker, request_id: execute || null, at: null });
+      }
+      if (results !== undefined) {
+        link({ kind: "task_results", from: worker, to: by, request_id: results || null, at: null });
+      }
+      if (e.event === "committed" && e.request_id) {
+        link({ kind: "task_terminal", from: by, to: coordinatorId, request_id: e.request_id, at: e.at });
+      }
+    }
+  }
+  return links;
+}

@@ -1,0 +1,185 @@
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { type BrowserContext, chromium, type Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { freePort } from "../helpers/free-port.js";
+import { TriadProcess } from "../helpers/processes.js";
+
+/**
+ * The dashboard in a real browser (Debian's chromium, driven by playwright-core) against a
+ * `triad up --keep` cluster behind an API token: the page asks for the token, shows the agents
+ * of all three tiers and the demo run's completed count, follows new tasks without a reload,
+ * and opens a task's page with its history and the messages behind it. Screenshots are kept in
+ * test-artifacts/. Without chromium this fails; it never skips.
+ */
+
+const CHROMIUM = process.env.TRIAD_CHROMIUM ?? "/usr/bin/chromium";
+const ARTIFACTS = join(import.meta.dirname, "../../test-artifacts");
+const TOKEN = "dashboard-e2e-token";
+const TASKS = 200;
+
+describe("the dashboard in Chromium", () => {
+  let up: TriadProcess;
+  let url = "";
+  let profile = "";
+  let browser: BrowserContext;
+  let page: Page;
+  const problems: string[] = [];
+
+  const post = (path: string, body: unknown) =>
+    fetch(`${url}${path}`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${TOKEN}` },
+      body: JSON.stringify(body),
+    });
+  const stat = (name: string) => page.locator(`[data-stat="${name}"] .value`);
+
+  beforeAll(async () => {
+    if (!existsSync(CHROMIUM)) {
+      throw new Error(
+        `Chromium is needed for the dashboard test and is not at ${CHROMIUM}: apt-get install chromium (or set TRIAD_CHROMIUM)`,
+      );
+    }
+    mkdirSync(ARTIFACTS, { recursive: true });
+    const port = await freePort();
+    up = new TriadProcess(
+      [
+        "up",
+        "--tasks",
+        String(TASKS),
+        "--keep",
+        "--port",
+        String(port),
+        "--distributors",
+        "2",
+        "--workers",
+        "4",
+      ],
+      { TRIAD_API_TOKEN: TOKEN, TRIAD_LOG_LEVEL: "warn" },
+    );
+    url = (await up.waitFor(/serving at (http:\/\/\S+);/, 60_000))[1]!;
+    profile = mkdtempSync(join(tmpdir(), "triad-chromium-"));
+    browser = await chromium.launchPersistentContext(profile, {
+      executablePath: CHROMIUM,
+      args: [
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-quic",
+        "--no-first-run",
+      ],
+      viewport: { width: 1440, height: 1000 },
+    });
+    page = browser.pages()[0] ?? (await browser.newPage());
+    page.on("console", (m) => {
+      if (m.type() === "error" || m.type() === "warning") problems.push(`console ${m.type()}: ${m.text()}`);
+    });
+    page.on("pageerror", (err) => problems.push(`page error: ${err.message}`));
+    page.on("requestfailed", (r) => problems.push(`request failed: ${r.url()} ${r.failure()?.errorText}`));
+    page.on("response", (r) => {
+      if (r.status() >= 400) problems.push(`HTTP ${r.status()} for ${r.url()}`);
+    });
+  }, 120_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await up?.kill();
+    if (profile) rmSync(profile, { recursive: true, force: true });
+  });
+
+  it("asks for the API token once, then shows the agents of all three tiers and the demo run's completed count", async () => {
+    await page.goto(url);
+    await expect.poll(() => page.locator("#token-dialog").isVisible()).toBe(true);
+    await page.locator("#token-input").fill(TOKEN);
+    await page.locator("#token-form button").click();
+
+    await page.locator(`[data-stat="completed"] .value[data-value="${TASKS}"]`).waitFor({ timeout: 20_000 });
+    expect(await stat("completed").textContent()).toBe("200");
+    expect(await stat("submitted").getAttribute("data-value")).toBe(String(TASKS));
+    await expect.poll(() => page.locator("#conn").getAttribute("data-state")).toBe("live");
+
+    const rows = (tier: string) => page.locator(`#agents tbody tr[data-tier="${tier}"]`);
+    await expect.poll(() => rows("worker").count(), { timeout: 10_000 }).toBe(4);
+    expect(await rows("coordinator").count()).toBe(1);
+    expect(await rows("distributor").count()).toBe(2);
+    expect(await rows("coordinator").getAttribute("data-agent")).toBe("coordinator-1");
+    expect(await page.locator('#agents tbody tr[data-status="dead"]').count()).toBe(0);
+    // Done per worker adds up to the run (each task ran to its end on one worker, flaky ones twice).
+    const done = await rows("distributor").locator("td.num").allTextContents();
+    expect(done.map(Number).reduce((a, b) => a + b, 0)).toBe(TASKS);
+
+    // The demo's flaky tasks show as retries with the error of their first attempt.
+    await expect.poll(() => page.locator("#retries li a").count()).toBeGreaterThan(0);
+    expect(await page.locator("#retries").textContent()).toContain("failed on purpose");
+    await expect.poll(() => page.locator("#chart-throughput path.line").count()).toBeGreaterThan(0);
+    // A line, or dots for lone seconds.
+    await expect.poll(() => page.locator("#chart-latency .s-p50").count()).toBeGreaterThan(0);
+    // (Page-side code as strings: this project's TypeScript has no DOM types.)
+    expect(await page.evaluate('sessionStorage.getItem("triad.token")')).toBe(TOKEN);
+  });
+
+  it("counts more tasks as they complete, without a reload", async () => {
+    await page.evaluate("window.unreloaded = true");
+    const tasks = Array.from({ length: 25 }, (_, i) => ({
+      task_type: "compute",
+      payload: { operation: "sum", values: [i, 1, 2] },
+    }));
+    expect((await post("/tasks", tasks)).status).toBe(202);
+    await page
+      .locator(`[data-stat="completed"] .value[data-value="${TASKS + 25}"]`)
+      .waitFor({ timeout: 20_000 });
+    expect(await stat("completed").textContent()).toBe("225");
+    expect(await page.evaluate("window.unreloaded")).toBe(true);
+    expect(await page.evaluate('performance.getEntriesByType("navigation").length')).toBe(1);
+    await page.waitForTimeout(1200); // one more tick, so the charts show the new second
+    await page.screenshot({ path: join(ARTIFACTS, "dashboard-overview.png"), fullPage: true });
+  });
+
+  it("a task's page shows its history and the chain of messages behind it", async () => {
+    const res = await post("/tasks", {
+      task_id: "e2e-task-page",
+      task_type: "echo",
+      payload: { hello: "triad" },
+    });
+    expect(res.status).toBe(202);
+    await page.locator("#lookup-id").fill("e2e-task-page");
+    await page.locator("#lookup button").click();
+    await expect
+      .poll(() => page.locator("#timeline li[data-event='committed']").count(), { timeout: 10_000 })
+      .toBe(1);
+    const events = await page
+      .locator("#timeline li")
+      .evaluateAll((lis) => lis.map((li) => li.getAttribute("data-event")));
+    expect(events).toEqual(["submitted", "assigned", "started", "committed"]);
+
+    const chain = page.locator("#chain tbody tr");
+    expect(await chain.evaluateAll((trs) => trs.map((tr) => tr.getAttribute("data-kind")))).toEqual([
+      "assign_tasks",
+      "execute_tasks",
+      "task_results",
+      "task_terminal",
+    ]);
+    // Each message names the one before it as its cause.
+    const cells = await chain.evaluateAll((trs) =>
+      trs.map((tr) => [...tr.querySelectorAll("td")].map((td) => td.textContent ?? "")),
+    );
+    const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+    cells.forEach((row, i) => {
+      expect(row[3]).toMatch(uuid);
+      expect(row[4]).toBe(i === 0 ? "—" : cells[i - 1]![3]);
+    });
+    expect(await page.locator(".task-head .status").textContent()).toBe("completed");
+    expect(await page.locator("#task-page pre").first().textContent()).toContain('"hello": "triad"');
+    await page.screenshot({ path: join(ARTIFACTS, "dashboard-task.png"), fullPage: true });
+
+    await page.locator("a.back").click();
+    await expect.poll(() => page.locator("#overview").isVisible()).toBe(true);
+  });
+
+  it("raised no console errors, page errors or failed requests", () => {
+    expect(problems).toEqual([]);
+  });
+});

@@ -1,0 +1,61 @@
+import { describe, expect, it } from "vitest";
+import type { TaskEvent } from "../../../src/agents/observe/task-history.js";
+import { messageChain, timeline } from "../../../src/server/dashboard/task-view.js";
+
+/** The task page's chain: each message linked to the one that caused it, for this task. */
+
+const at = (ms: number) => new Date(Date.UTC(2026, 0, 1, 0, 0, 0, ms)).toISOString();
+
+describe("messageChain", () => {
+  it("links assignment, attempts and the terminal report; a reassignment starts the path again", () => {
+    const events: TaskEvent[] = [
+      { event: "submitted", at: at(0) },
+      { event: "assigned", at: at(1), distributor: "d1", request_id: "r1" },
+      { event: "reassigned", at: at(2), distributor: "d1" },
+      { event: "assigned", at: at(3), distributor: "d2", request_id: "r2" },
+      { event: "retried", at: at(4), attempt: 1, worker: "w1", error: "boom", via: ["x1", "y1"] },
+      { event: "committed", at: at(5), distributor: "d2", worker: "w2", request_id: "t1", via: ["x2", ""] },
+    ];
+    expect(messageChain("c", events)).toEqual([
+      { kind: "assign_tasks", from: "c", to: "d1", request_id: "r1", parent_request_id: null, at: at(1) },
+      { kind: "assign_tasks", from: "c", to: "d2", request_id: "r2", parent_request_id: null, at: at(3) },
+      { kind: "execute_tasks", from: "d2", to: "w1", request_id: "x1", parent_request_id: "r2", at: null },
+      { kind: "task_results", from: "w1", to: "d2", request_id: "y1", parent_request_id: "x1", at: null },
+      { kind: "execute_tasks", from: "d2", to: "w2", request_id: "x2", parent_request_id: "y1", at: null },
+      // The results message was not known: shown as unknown, and the next link names the last one known.
+      { kind: "task_results", from: "w2", to: "d2", request_id: null, parent_request_id: "x2", at: null },
+      { kind: "task_terminal", from: "d2", to: "c", request_id: "t1", parent_request_id: "x2", at: at(5) },
+    ]);
+  });
+
+  it("is empty for a task the coordinator only saw submitted", () => {
+    expect(messageChain("c", [{ event: "submitted", at: at(0) }])).toEqual([]);
+  });
+});
+
+describe("timeline", () => {
+  it("adds the start of the last attempt from the task dict, in time order", () => {
+    const steps = timeline(
+      [
+        { event: "submitted", at: at(0) },
+        { event: "assigned", at: at(1), distributor: "d1" },
+        { event: "committed", at: at(9), status: "completed" },
+      ],
+      {
+        task_id: "t",
+        task_type: "echo",
+        payload: {},
+        status: "completed",
+        result: null,
+        error: null,
+        attempts: 1,
+        assigned_to: "w1",
+        created_at: at(0),
+        started_at: at(5),
+        completed_at: at(9),
+      },
+    );
+    expect(steps.map((s) => s.event)).toEqual(["submitted", "assigned", "started", "committed"]);
+    expect(steps[2]).toEqual({ event: "started", at: at(5), worker: "w1", attempt: 1 });
+  });
+});
