@@ -324,11 +324,20 @@ function renderLists() {
 
 // --- charts (inline SVG) --------------------------------------------------------------------
 
-function niceMax(v) {
-  if (!(v > 0)) return 1;
+/** The axis top at or above `v` and how many gridline intervals make round labels (0, 50, 100, ...). */
+function niceScale(v) {
+  if (!(v > 0)) return { max: 1, steps: 4 };
   const p = 10 ** Math.floor(Math.log10(v));
-  for (const m of [1, 2, 2.5, 5, 10]) if (m * p >= v) return m * p;
-  return 10 * p;
+  for (const [m, steps] of [
+    [1, 5],
+    [2, 4],
+    [2.5, 5],
+    [5, 5],
+    [10, 5],
+  ]) {
+    if (m * p >= v) return { max: m * p, steps };
+  }
+  return { max: 10 * p, steps: 5 };
 }
 
 function renderCharts() {
@@ -351,14 +360,14 @@ function lineChart(svg, samples, end, format, lines) {
   const pad = { l: 52, r: 12, t: 10, b: 22 };
   svg.setAttribute("viewBox", `0 0 ${w} ${height}`);
   const values = samples.flatMap((x) => lines.map((l) => l.value(x))).filter((v) => v !== null);
-  const yMax = niceMax(Math.max(0, ...values));
+  const { max: yMax, steps } = niceScale(Math.max(0, ...values));
   const x = (t) => pad.l + ((t - (end - WINDOW_S)) / WINDOW_S) * (w - pad.l - pad.r);
   const y = (v) => pad.t + (1 - v / yMax) * (height - pad.t - pad.b);
   const parts = [];
   const grid = s("g", { class: "grid" });
   const axis = s("g", { class: "axis" });
-  for (let i = 0; i <= 4; i++) {
-    const v = (yMax * i) / 4;
+  for (let i = 0; i <= steps; i++) {
+    const v = (yMax * i) / steps;
     grid.append(s("line", { x1: pad.l, x2: w - pad.r, y1: y(v), y2: y(v) }));
     const label = s("text", { x: pad.l - 6, y: y(v) + 4, "text-anchor": "end" });
     label.textContent = format(v);
