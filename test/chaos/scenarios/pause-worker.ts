@@ -38,12 +38,17 @@ export const pauseWorker: Scenario = {
             const pausedAt = Date.now();
             cluster.pause(victim);
             await cluster.waitForOp("dead", { target: victim }, pausedAt - 1, 30_000);
-            // Every attempt it held has been taken back (its fence retired) before it wakes up.
+            // Every attempt it held has been taken back (its fence retired) before it wakes up —
+            // or had ended already: a result it sent just before it froze may have landed since.
+            const settledSince = (id: string) => {
+              const events = cluster.history().filter((e) => e.task_id === id);
+              const sent = events.findLast((e) => e.op === "dispatched" && e.worker === victim)?.t ?? 0;
+              return events.some(
+                (e) => e.t > sent && (e.op === "reassigned" || e.op === "committed" || e.op === "retried"),
+              );
+            };
             await cluster.waitUntil(
-              () =>
-                frozen.every((id) =>
-                  cluster.history().some((e) => e.op === "reassigned" && e.task_id === id),
-                ),
+              () => frozen.every(settledSince),
               10_000,
               `the attempts of ${victim} taken back`,
             );
