@@ -4,32 +4,44 @@
  * at most one batch per `lingerMs` — so a lone message never waits, and a busy stream turns
  * into a few large messages instead of one per task (each message is signed, verified and
  * parsed: per-message costs, paid per batch). One timer per peer at most, never one per item.
+ *
+ * A send may return a promise (the peer accepted the batch): while `maxInFlight` batches to a
+ * peer are unanswered, the next waits and grows. A peer that answers slowly because it is busy
+ * thus gets fewer, larger batches — it is spared per-message work exactly when it has least
+ * time for it. In process the answer is immediate, and nothing waits.
  */
 export class Outbox<T> {
   private readonly peers = new Map<string, PeerQueue<T>>();
+  private readonly maxInFlight: number;
   private closed = false;
 
   constructor(
-    private readonly send: (recipient: string, items: T[]) => void,
-    private readonly options: { lingerMs: number; maxBatch: number },
-  ) {}
+    private readonly send: (recipient: string, items: T[]) => Promise<unknown> | undefined,
+    private readonly options: { lingerMs: number; maxBatch: number; maxInFlight?: number },
+  ) {
+    this.maxInFlight = options.maxInFlight ?? 1;
+  }
 
   push(recipient: string, item: T): void {
     if (this.closed) return;
     let peer = this.peers.get(recipient);
     if (peer === undefined) {
-      peer = { items: [], lastSent: Number.NEGATIVE_INFINITY, timer: undefined, immediate: undefined };
+      peer = {
+        items: [],
+        lastSent: Number.NEGATIVE_INFINITY,
+        inFlight: 0,
+        timer: undefined,
+        immediate: undefined,
+      };
       this.peers.set(recipient, peer);
     }
     peer.items.push(item);
+    if (peer.inFlight >= this.maxInFlight) return; // sent when an answer comes
     if (peer.items.length >= this.options.maxBatch) {
       this.flush(recipient, peer);
       return;
     }
-    if (peer.timer !== undefined || peer.immediate !== undefined) return;
-    const wait = peer.lastSent + this.options.lingerMs - performance.now();
-    if (wait <= 0) peer.immediate = setImmediate(() => this.flush(recipient, peer));
-    else peer.timer = setTimeout(() => this.flush(recipient, peer), Math.ceil(wait));
+    this.schedule(recipient, peer);
   }
 
   /** Items waiting for `recipient` (or for everyone). */
@@ -49,9 +61,9 @@ export class Outbox<T> {
     return peer.items;
   }
 
-  /** Sends everything waiting now. */
+  /** Sends everything waiting now, answered or not. */
   flushAll(): void {
-    for (const [recipient, peer] of this.peers) this.flush(recipient, peer);
+    for (const [recipient, peer] of this.peers) this.flush(recipient, peer, true);
   }
 
   /** Drops what waits and stops the timers. */
@@ -61,21 +73,53 @@ export class Outbox<T> {
     this.peers.clear();
   }
 
-  private flush(recipient: string, peer: PeerQueue<T>): void {
+  private schedule(recipient: string, peer: PeerQueue<T>): void {
+    if (peer.timer !== undefined || peer.immediate !== undefined) return;
+    const wait = peer.lastSent + this.options.lingerMs - performance.now();
+    if (wait <= 0) peer.immediate = setImmediate(() => this.flush(recipient, peer));
+    else peer.timer = setTimeout(() => this.flush(recipient, peer), Math.ceil(wait));
+  }
+
+  private flush(recipient: string, peer: PeerQueue<T>, force = false): void {
     this.cancel(peer);
     if (peer.items.length === 0) {
       // Idle for a whole linger: forget the peer, so a churn of recipients cannot grow the map.
-      if (performance.now() - peer.lastSent >= this.options.lingerMs) this.peers.delete(recipient);
+      if (peer.inFlight === 0 && performance.now() - peer.lastSent >= this.options.lingerMs) {
+        this.peers.delete(recipient);
+      }
       return;
     }
+    if (peer.inFlight >= this.maxInFlight && !force) return;
     peer.lastSent = performance.now();
-    while (peer.items.length > 0) this.send(recipient, peer.items.splice(0, this.options.maxBatch));
-    if (this.options.lingerMs <= 0) {
+    do {
+      const batch = peer.items.splice(0, this.options.maxBatch);
+      const answered = this.send(recipient, batch);
+      if (answered !== undefined) {
+        peer.inFlight++;
+        const settle = () => this.settled(recipient, peer);
+        answered.then(settle, settle);
+      }
+    } while (peer.items.length > 0 && (force || peer.inFlight < this.maxInFlight));
+    if (this.options.lingerMs <= 0 && peer.inFlight === 0 && peer.items.length === 0) {
       this.peers.delete(recipient); // no pacing: the next item starts a new entry and goes at once
       return;
     }
     // Items pushed within one linger from now wait for this timer; if none came, the entry goes (above).
-    peer.timer = setTimeout(() => this.flush(recipient, peer), this.options.lingerMs);
+    if (peer.inFlight < this.maxInFlight) {
+      peer.timer = setTimeout(() => this.flush(recipient, peer), Math.max(0, this.options.lingerMs));
+    }
+  }
+
+  private settled(recipient: string, peer: PeerQueue<T>): void {
+    peer.inFlight--;
+    if (this.closed || this.peers.get(recipient) !== peer) return;
+    if (peer.items.length > 0) {
+      if (peer.items.length >= this.options.maxBatch) this.flush(recipient, peer);
+      else this.schedule(recipient, peer);
+    } else if (peer.timer === undefined && peer.immediate === undefined) {
+      // Look again after a linger, so the idle entry is forgotten.
+      peer.timer = setTimeout(() => this.flush(recipient, peer), Math.max(0, this.options.lingerMs));
+    }
   }
 
   private cancel(peer: PeerQueue<T>): void {
@@ -89,6 +133,8 @@ export class Outbox<T> {
 type PeerQueue<T> = {
   items: T[];
   lastSent: number;
+  /** Batches sent and not yet answered. */
+  inFlight: number;
   timer: NodeJS.Timeout | undefined;
   immediate: NodeJS.Immediate | undefined;
 };

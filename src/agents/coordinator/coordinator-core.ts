@@ -77,7 +77,7 @@ export class CoordinatorCore {
     // If a send fails, Redis still says the task is the distributor's: it finds it when it
     // reconciles, or we move it when the distributor is declared dead.
     this.outbox = new Outbox(
-      (to, tasks) => void this.o.send(to, { kind: "assign_tasks", tasks }).catch(() => {}),
+      (to, tasks) => this.o.send(to, { kind: "assign_tasks", tasks }).catch(() => {}),
       { lingerMs: o.timing.batchLingerMs, maxBatch: MAX_ASSIGN_BATCH },
     );
   }

@@ -101,7 +101,7 @@ export class DistributorCore {
     const batching = { lingerMs: o.timing.batchLingerMs, maxBatch: MAX_MESSAGE_BATCH };
     // Best effort: the coordinator also finds terminal records in Redis by itself.
     this.toCoordinator = new Outbox(
-      (to, tasks) => void this.o.send(to, { kind: "task_terminal", tasks }).catch(() => {}),
+      (to, tasks) => this.o.send(to, { kind: "task_terminal", tasks }).catch(() => {}),
       batching,
     );
     this.toWorkers = new Outbox((to, items) => this.sendToWorker(to, items), batching);
@@ -291,7 +291,7 @@ export class DistributorCore {
     }
   }
 
-  private sendToWorker(workerId: string, items: WorkerItem[]): void {
+  private sendToWorker(workerId: string, items: WorkerItem[]): Promise<void> {
     const tasks: DispatchedTask[] = [];
     const acks: ResultAck[] = [];
     for (const item of items) {
@@ -304,7 +304,7 @@ export class DistributorCore {
       tasks.length > 0
         ? { kind: "execute_tasks", tasks, ...(acks.length > 0 ? { acks } : {}) }
         : { kind: "results_ack", acks };
-    this.o.send(workerId, payload).catch(() => {});
+    return this.o.send(workerId, payload).catch(() => {});
   }
 
   // --- dispatch ------------------------------------------------------------------------------

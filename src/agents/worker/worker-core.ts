@@ -172,9 +172,9 @@ export class WorkerCore {
     for (const entry of due) this.post(entry);
   }
 
-  private sendResults(results: AttemptOutcomeWire[]): void {
+  private sendResults(results: AttemptOutcomeWire[]): Promise<void> {
     // A failed send is not lost: the outcome stays unacknowledged and goes out again on the resend timer.
-    this.options.send({ kind: "task_results", results }).catch(() => {});
+    return this.options.send({ kind: "task_results", results }).catch(() => {});
   }
 
   heartbeat(url: string | null, taskTypes: string[]): WorkerHeartbeat {

@@ -8,7 +8,13 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function recorder(lingerMs: number, maxBatch = 100) {
   const sent: Array<{ to: string; items: number[] }> = [];
-  const outbox = new Outbox<number>((to, items) => sent.push({ to, items }), { lingerMs, maxBatch });
+  const outbox = new Outbox<number>(
+    (to, items) => {
+      sent.push({ to, items });
+      return undefined;
+    },
+    { lingerMs, maxBatch },
+  );
   return { sent, outbox };
 }
 
@@ -84,6 +90,33 @@ describe("Outbox", () => {
       { to: "a", items: [1] },
       { to: "b", items: [2] },
     ]);
+    outbox.close();
+  });
+
+  it("holds a peer's next batch while its last one is unanswered, and sends what piled up as one", async () => {
+    const sent: number[][] = [];
+    const answers: Array<() => void> = [];
+    const outbox = new Outbox<number>(
+      (_to, items) => {
+        sent.push(items);
+        return new Promise<void>((resolve) => answers.push(resolve));
+      },
+      { lingerMs: 0, maxBatch: 100 },
+    );
+    outbox.push("a", 1);
+    await tick();
+    for (let i = 2; i <= 5; i++) {
+      outbox.push("a", i);
+      await tick();
+    }
+    expect(sent).toEqual([[1]]); // the peer has not answered: the rest waits
+    answers.shift()!();
+    await tick();
+    await tick();
+    expect(sent).toEqual([[1], [2, 3, 4, 5]]);
+    outbox.push("b", 9); // another peer is not held up
+    await tick();
+    expect(sent.at(-1)).toEqual([9]);
     outbox.close();
   });
 });
