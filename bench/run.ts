@@ -19,7 +19,7 @@ import { parseArgs } from "node:util";
 import { type BullMode, runBullmq } from "./bullmq.js";
 import { describeMachine } from "./lib/machine.js";
 import { BenchRedis } from "./lib/redis.js";
-import { fmt, type RunFigures, summarise, table } from "./lib/stats.js";
+import { fmt, median, type RunFigures, summarise, table } from "./lib/stats.js";
 import type { MemoryFigures } from "./memory.js";
 import { measureSigning } from "./signing.js";
 import {
@@ -28,6 +28,7 @@ import {
   runEcho,
   type SubmitMode,
   type Topology,
+  WINDOW,
 } from "./triad-inprocess.js";
 import { ProcessTriad } from "./triad-processes.js";
 
@@ -95,6 +96,8 @@ async function triadInProcess(mode: SubmitMode, n = N, topology: Topology = TOPO
 async function triadProcesses(mode: SubmitMode, n = N, topology: Topology = TOPOLOGY) {
   const triad = await ProcessTriad.start(redis.url, topology);
   try {
+    // Fresh processes: warm their JIT and connections up first, as this process already is.
+    await triad.run(Math.min(n, 3000), mode, `warm${++tag}`, BATCH);
     return await triad.run(n, mode, `t${++tag}`, BATCH);
   } finally {
     await triad.stop();
@@ -116,7 +119,14 @@ const HEAD = ["run", "tasks/s", "p50 ms", "p99 ms", "CPU us/task", "ratio"];
 
 async function compare(): Promise<void> {
   log(`compare: ${ROUNDS} round(s) of ${N} tasks, alternating Triad and BullMQ`);
-  const runs: Record<string, RunFigures[]> = { triadOne: [], bullOne: [], triadBatch: [], bullBulk: [] };
+  const runs: Record<string, RunFigures[]> = {
+    triadOne: [],
+    bullOne: [],
+    triadWindow: [],
+    bullWindow: [],
+    triadBatch: [],
+    bullBulk: [],
+  };
   // Warm both up once (JIT), unmeasured.
   await triadInProcess("batch", Math.min(N, 5000));
   await runBullmq(redis.url, Math.min(N, 5000), "bulk");
@@ -125,6 +135,12 @@ async function compare(): Promise<void> {
     runs.triadOne!.push(await measure("Triad, submitTask one at a time", () => triadInProcess("one")));
     runs.bullOne!.push(
       await measure("BullMQ, Queue.add one at a time", () => runBullmq(redis.url, N, "one")),
+    );
+    runs.triadWindow!.push(
+      await measure(`Triad, submitTask, ${WINDOW} in flight`, () => triadInProcess("window")),
+    );
+    runs.bullWindow!.push(
+      await measure(`BullMQ, Queue.add, ${WINDOW} in flight`, () => runBullmq(redis.url, N, "window")),
     );
     runs.triadBatch!.push(await measure(`Triad, submitTasks of ${BATCH}`, () => triadInProcess("batch")));
     runs.bullBulk!.push(
@@ -147,6 +163,12 @@ async function compare(): Promise<void> {
       ),
       row("BullMQ: Queue.add per job, one at a time; Worker concurrency 100", m.bullOne!),
       row(
+        `Triad: submitTask per task, ${WINDOW} calls in flight`,
+        m.triadWindow!,
+        m.triadWindow!.perSecond / m.bullWindow!.perSecond,
+      ),
+      row(`BullMQ: Queue.add per job, ${WINDOW} calls in flight`, m.bullWindow!),
+      row(
         `Triad: submitTasks of ${BATCH} + waitForTask per task`,
         m.triadBatch!,
         m.triadBatch!.perSecond / m.bullBulk!.perSecond,
@@ -156,7 +178,7 @@ async function compare(): Promise<void> {
   );
   out();
   out(
-    `Ratio Triad / BullMQ: one at a time ${fmt.ratio(m.triadOne!.perSecond / m.bullOne!.perSecond)}, batched ${fmt.ratio(m.triadBatch!.perSecond / m.bullBulk!.perSecond)}.`,
+    `Ratio Triad / BullMQ: one at a time ${fmt.ratio(m.triadOne!.perSecond / m.bullOne!.perSecond)}, ${WINDOW} calls in flight ${fmt.ratio(m.triadWindow!.perSecond / m.bullWindow!.perSecond)}, batched ${fmt.ratio(m.triadBatch!.perSecond / m.bullBulk!.perSecond)}.`,
   );
   out();
 }
@@ -178,7 +200,7 @@ async function processes(): Promise<void> {
   figures.processes = { runs, medians: m };
   const t = TOPOLOGY;
   out(
-    `### Separate processes over HTTP (1 coordinator, ${t.distributors} distributor, ${t.workersPerDistributor} workers: ${1 + t.distributors + t.distributors * t.workersPerDistributor} processes; median of ${ROUNDS})`,
+    `### Separate processes over HTTP (coordinator, ${t.distributors} distributor(s), ${t.distributors * t.workersPerDistributor} worker(s) at concurrency ${t.concurrency}: ${1 + t.distributors + t.distributors * t.workersPerDistributor} processes; median of ${ROUNDS})`,
   );
   out();
   out(
@@ -190,7 +212,19 @@ async function processes(): Promise<void> {
     ]),
   );
   out();
-  out("CPU us/task counts the coordinator's process only when the tiers are separate.");
+  const tiers = (list: RunFigures[]) => {
+    const of = (tier: string) =>
+      Math.round(
+        median(
+          list.map((f) => (f as RunFigures & { cpuByTierUs: Record<string, number> }).cpuByTierUs[tier]!),
+        ),
+      );
+    return `coordinator ${of("coordinator")} us, distributor ${of("distributor")} us, worker ${of("worker")} us`;
+  };
+  out(
+    `CPU per task by tier across processes (medians): batched: ${tiers(runs.procBatch!)}; one at a time: ${tiers(runs.procOne!)}. (The "CPU us/task" column is the coordinator process's; in one process, that one process does it all.)`,
+  );
+
   out();
 }
 

@@ -6,7 +6,12 @@
 //   node --import tsx bench/tier-process.ts --role coordinator --id c --redis URL
 //   node --import tsx bench/tier-process.ts --role distributor --id d --coordinator c=URL --redis URL
 //   node --import tsx bench/tier-process.ts --role worker --id w --distributor d=URL [--concurrency N]
+// With BENCH_CPU_PROFILE_DIR set, the process writes a CPU profile there when it stops
+// (<role>-<pid>.cpuprofile, for node --cpu-prof's viewers), as --cpu-prof cannot be passed on.
 // (any role: --linger MS sets timing.batchLingerMs)
+import { writeFileSync } from "node:fs";
+import { Session } from "node:inspector/promises";
+import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { CoordinatorAgent, DistributorAgent, WorkerAgent } from "../src/index.js";
 import { runEcho, type SubmitMode, untilReady } from "./triad-inprocess.js";
@@ -71,11 +76,30 @@ async function main(): Promise<void> {
   } else {
     throw new Error("--role must be coordinator, distributor or worker");
   }
+  const profile = await startProfile();
   await agent.initialize();
   say({ ready: true, url: agent.a2a.url, pid: process.pid });
-  const stop = () => void agent.cleanup().finally(() => process.exit(0));
+  const stop = () =>
+    void agent
+      .cleanup()
+      .then(profile)
+      .finally(() => process.exit(0));
   process.once("SIGTERM", stop);
   process.once("SIGINT", stop);
+}
+
+/** Starts the CPU profiler if BENCH_CPU_PROFILE_DIR says where to write; returns what stops it. */
+async function startProfile(): Promise<() => Promise<void>> {
+  const dir = process.env.BENCH_CPU_PROFILE_DIR;
+  if (!dir) return async () => {};
+  const session = new Session();
+  session.connect();
+  await session.post("Profiler.enable");
+  await session.post("Profiler.start");
+  return async () => {
+    const { profile } = await session.post("Profiler.stop");
+    writeFileSync(join(dir, `${args.role}-${process.pid}.cpuprofile`), JSON.stringify(profile));
+  };
 }
 
 type Command = {
