@@ -2,8 +2,13 @@ import { Queue, Worker } from "bullmq";
 import { Redis } from "ioredis";
 import { LatencyRecorder, type RunFigures } from "./lib/stats.js";
 
-/** "one": one Queue.add per job, awaited before the next; "bulk": addBulk of `batchSize` jobs. */
-export type BullMode = "one" | "bulk";
+/**
+ * "one": one Queue.add per job, awaited before the next; "window": one Queue.add per job, 100
+ * in flight at a time; "bulk": addBulk of `batchSize` jobs.
+ */
+export type BullMode = "one" | "window" | "bulk";
+
+const WINDOW = 100;
 
 let queues = 0;
 
@@ -56,6 +61,16 @@ export async function runBullmq(
       started[i] = performance.now();
       await queue.add("echo", { i });
     }
+  } else if (mode === "window") {
+    let next = 0;
+    const adder = async () => {
+      while (next < n) {
+        const i = next++;
+        started[i] = performance.now();
+        await queue.add("echo", { i });
+      }
+    };
+    await Promise.all(Array.from({ length: WINDOW }, adder));
   } else {
     for (let from = 0; from < n; from += batchSize) {
       const t = performance.now();

@@ -18,8 +18,14 @@ export type Topology = {
 /** One worker at concurrency 100: the same as BullMQ's one Worker at concurrency 100. */
 export const DEFAULT_TOPOLOGY: Topology = { distributors: 1, workersPerDistributor: 1, concurrency: 100 };
 
-/** "one": each task its own submitTask, awaited before the next; "batch": submitTasks of `batchSize`. */
-export type SubmitMode = "one" | "batch";
+/**
+ * "one": each task its own submitTask, awaited before the next; "window": each task its own
+ * submitTask, 100 of them in flight at a time; "batch": submitTasks of `batchSize`.
+ */
+export type SubmitMode = "one" | "window" | "batch";
+
+/** Calls in flight in the "window" modes (Triad and BullMQ alike). */
+export const WINDOW = 100;
 
 let runs = 0;
 
@@ -128,6 +134,18 @@ export async function runEcho(
       if (!(await coordinator.submitTask({ task_id: id, task_type: "echo", payload: { i } }))) failures++;
       void coordinator.waitForTask(id, 120_000).then(settle(t, i));
     }
+  } else if (mode === "window") {
+    let next = 0;
+    const submitter = async () => {
+      while (next < n) {
+        const i = next++;
+        const id = `${options.idPrefix}-${i}`;
+        const t = performance.now();
+        if (!(await coordinator.submitTask({ task_id: id, task_type: "echo", payload: { i } }))) failures++;
+        void coordinator.waitForTask(id, 120_000).then(settle(t, i));
+      }
+    };
+    await Promise.all(Array.from({ length: WINDOW }, submitter));
   } else {
     for (let from = 0; from < n; from += batchSize) {
       const t = performance.now();
