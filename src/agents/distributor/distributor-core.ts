@@ -463,6 +463,11 @@ export class DistributorCore {
     for (const worker of this.registry.expire(this.o.timing.heartbeatTimeoutMs)) {
       this.stats.workersDead++;
       this.o.events?.workerDead?.(worker.id, worker.inFlight.size);
+    }
+    // A dead worker holds nothing: its attempts come back, and so does one that landed on it
+    // after it was declared dead (a dispatch whose reply was still on the way).
+    for (const worker of this.registry.all()) {
+      if (worker.status !== "dead" || worker.inFlight.size === 0) continue;
       for (const [taskId, f] of worker.inFlight) back.push({ taskId, fence: f.fence });
       worker.inFlight.clear();
     }

@@ -1,0 +1,60 @@
+import { afterEach, describe, expect, it } from "vitest";
+import type { TaskLedger } from "../../../src/index.js";
+import { TestCluster } from "../../helpers/cluster.js";
+import { uniquePrefix } from "../../helpers/redis-server.js";
+
+/**
+ * Found while reading the chaos suite's histories: an attempt dispatched to a worker in the
+ * very moment it is declared dead (the dispatch script has run, its reply is still on the way)
+ * was put back "in flight" on the dead worker — where no monitor tick ever looks again. With
+ * the worker gone for good, its task stayed in progress for ever. A dead worker holds nothing:
+ * whatever lands on it afterwards is taken back.
+ */
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe("an attempt dispatched to a worker as it is declared dead", () => {
+  let cluster: TestCluster | undefined;
+  afterEach(async () => {
+    await cluster?.stop();
+    cluster = undefined;
+  });
+
+  it("is taken back and run by another worker, not stranded on the dead one", async () => {
+    cluster = new TestCluster({ url: `memory://dying-worker-${process.pid}`, keyPrefix: uniquePrefix("dw") });
+    await cluster.startCoordinator();
+    const d1 = await cluster.startDistributor("d1");
+    const doomed = await cluster.startWorker("w1", "d1");
+    await cluster.ready();
+
+    // Hold the replies of dispatch scripts (which have run) until w1 has been declared dead.
+    let release!: () => void;
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    const ledger = d1.ledger as TaskLedger;
+    const dispatch = ledger.dispatch.bind(ledger);
+    let held = 0;
+    ledger.dispatch = async (...args) => {
+      const verdict = await dispatch(...args);
+      held++;
+      await gate;
+      return verdict;
+    };
+
+    await cluster.crash(doomed); // silent from now on, still "alive" until the timeout
+    const id = cluster.id("t1");
+    await cluster.coordinator.submitTask({ task_id: id, task_type: "echo", payload: { ok: true } });
+    while (held === 0) await sleep(10);
+    const w1 = d1.core.registry.get(cluster.id("w1"))!;
+    while (w1.status !== "dead") await sleep(10);
+    await sleep(50); // the monitor's take-back of the dead worker's attempts has run
+    release();
+    ledger.dispatch = dispatch;
+
+    await cluster.startWorker("w2", "d1");
+    const done = await cluster.coordinator.waitForTask(id, 5_000);
+    expect(done).toMatchObject({ status: "completed", result: { ok: true } });
+    expect(w1.inFlight.size).toBe(0);
+  });
+});
