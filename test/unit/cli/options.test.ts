@@ -1,0 +1,85 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { type CommandSpec, helpText, parseOptions, UsageError } from "../../../src/cli/options.js";
+
+/** Configuration: flags, then TRIAD_* environment, then a JSON config file, then defaults. */
+
+const spec: CommandSpec = {
+  name: "demo",
+  summary: "A command for the test.",
+  usage: "triad demo --port P",
+  flags: [
+    { name: "port", type: "number", description: "port", required: true },
+    { name: "redis", type: "string", description: "store", default: "memory://" },
+    { name: "keep", type: "boolean", description: "keep", default: false },
+  ],
+};
+
+function configFile(content: object): string {
+  const path = join(mkdtempSync(join(tmpdir(), "triad-cfg-")), "triad.json");
+  writeFileSync(path, JSON.stringify(content));
+  return path;
+}
+
+describe("triad options", () => {
+  it("takes a flag over the environment, the environment over the config file, the file over the default", () => {
+    const file = configFile({ port: 1, redis: "redis://from-file:6379", keep: true });
+    expect(parseOptions(spec, ["--config", file], {})).toMatchObject({
+      port: 1,
+      redis: "redis://from-file:6379",
+      keep: true,
+    });
+    expect(parseOptions(spec, ["--config", file], { TRIAD_PORT: "2", TRIAD_KEEP: "no" })).toMatchObject({
+      port: 2,
+      keep: false,
+    });
+    expect(parseOptions(spec, ["--config", file, "--port", "3"], { TRIAD_PORT: "2" })).toMatchObject({
+      port: 3,
+    });
+    expect(parseOptions(spec, ["--port=4"], {})).toMatchObject({ port: 4, redis: "memory://", keep: false });
+    expect(parseOptions(spec, ["--port", "5"], { TRIAD_CONFIG: file })).toMatchObject({
+      port: 5,
+      redis: "redis://from-file:6379",
+    });
+  });
+
+  it.each([
+    [["--port"], /--port needs a value/],
+    [["--port", "x"], /--port must be a number \(got "x"\)/],
+    [["--nope", "1"], /unknown option --nope/],
+    [[], /missing required option --port/],
+    [["--keep=yes", "--port", "1"], /--keep takes no value/],
+    [["stray"], /unexpected argument "stray"/],
+  ])("refuses %j with a usage error that says what was wrong", (argv, message) => {
+    expect(() => parseOptions(spec, argv as string[], {})).toThrow(UsageError);
+    expect(() => parseOptions(spec, argv as string[], {})).toThrow(message);
+  });
+
+  it("names the environment variable or the file when a value there is bad", () => {
+    expect(() => parseOptions(spec, [], { TRIAD_PORT: "seven" })).toThrow(/TRIAD_PORT must be a number/);
+    const file = configFile({ port: "seven" });
+    expect(() => parseOptions(spec, ["--config", file], {})).toThrow(
+      new RegExp(`${file.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}: port must be a number`),
+    );
+    expect(() => parseOptions(spec, ["--config", "/no/such/file.json", "--port", "1"], {})).toThrow(
+      /cannot read config file/,
+    );
+  });
+
+  it("--help lists every option with its default and environment variable", () => {
+    const text = helpText(spec);
+    for (const part of [
+      "--port",
+      "required",
+      "env TRIAD_PORT",
+      "--redis",
+      "default memory://",
+      "--config",
+      "--log-level",
+    ]) {
+      expect(text).toContain(part);
+    }
+  });
+});
