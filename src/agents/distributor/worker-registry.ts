@@ -4,6 +4,9 @@ import type { WorkerHeartbeat, WorkerSummary } from "../protocol.js";
  * An attempt sent to a worker. `confirmed` while the worker's heartbeats list it as running;
  * `dispatchedAt` (monotonic ms) starts the grace an unconfirmed attempt gets before it is taken back.
  */
+/** Attempts a worker may hold per unit of its concurrency (running, or queued behind those). */
+export const PREFETCH = 2;
+
 export type InFlight = { fence: number; dispatchedAt: number; confirmed: boolean };
 
 export type WorkerEntry = {
@@ -91,9 +94,13 @@ export class WorkerRegistry {
     return entry;
   }
 
-  /** Free slots: capacity minus what we have sent it and not heard back about. */
+  /**
+   * Free slots: PREFETCH x capacity minus what we have sent it and not heard back about. A
+   * worker holds up to twice what it runs at once, so it starts the next task while the last
+   * one's result and commit are still on their way (its heartbeat lists the waiting ones too).
+   */
   free(entry: WorkerEntry): number {
-    return entry.status === "dead" ? 0 : entry.capacity - entry.inFlight.size;
+    return entry.status === "dead" ? 0 : PREFETCH * entry.capacity - entry.inFlight.size;
   }
 
   /** Workers silent for longer than the timeout, now declared dead. */

@@ -184,7 +184,11 @@ export class WorkerCore {
       load: this.running.size + this.backlog.length,
       capacity: this.options.capacity,
       url,
-      running: [...this.running].map(([task_id, r]) => ({ task_id, fence: r.fence })),
+      // Queued attempts too: they are held here, and must not look lost to the distributor.
+      running: [
+        ...[...this.running].map(([task_id, r]) => ({ task_id, fence: r.fence })),
+        ...this.backlog.map((job) => ({ task_id: job.task.task_id, fence: job.fence })),
+      ],
       done: this.done,
       task_types: taskTypes,
     };
