@@ -70,18 +70,24 @@ export class DistributorDirectory {
     return this.all().filter((d) => d.status !== "dead" && d.ownsLease && d.status !== "error");
   }
 
-  /** The healthy distributor with the lowest load per unit of capacity. */
+  /**
+   * The healthy distributor with the lowest load per unit of capacity (preferring those with
+   * workers; with none anywhere, any healthy one will hold the task). Called once per task
+   * submitted: one pass over the entries, nothing allocated.
+   */
   leastLoaded(): DistributorEntry | undefined {
     let best: DistributorEntry | undefined;
     let bestScore = Number.POSITIVE_INFINITY;
-    const healthy = this.healthy();
-    // Prefer distributors with workers; with none anywhere, any healthy one will hold the task.
-    const withWorkers = healthy.filter((d) => d.capacity > 0);
-    for (const d of withWorkers.length > 0 ? withWorkers : healthy) {
+    let bestHasWorkers = false;
+    for (const d of this.entries.values()) {
+      if (d.status === "dead" || d.status === "error" || !d.ownsLease) continue;
+      const hasWorkers = d.capacity > 0;
+      if (bestHasWorkers && !hasWorkers) continue;
       const score = (d.load + d.placedSinceHeartbeat) / Math.max(1, d.capacity);
-      if (score < bestScore) {
+      if ((hasWorkers && !bestHasWorkers) || score < bestScore) {
         best = d;
         bestScore = score;
+        bestHasWorkers = hasWorkers;
       }
     }
     return best;
