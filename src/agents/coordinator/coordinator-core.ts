@@ -1,5 +1,6 @@
 import type { RedisClient } from "../../core/store/index.js";
 import type { NewTask, TaskLedger } from "../ledger/task-ledger.js";
+import { BoundedMap } from "../observe/bounded-map.js";
 import { Outbox } from "../outbox.js";
 import type { AgentPayload, DistributorHeartbeat, TaskDict } from "../protocol.js";
 import { DEFAULT_RETRY, type RetryPolicies, type Timing } from "../timing.js";
@@ -69,11 +70,13 @@ export class CoordinatorCore {
   private readonly knownOpen = new Set<string>();
   private readonly outbox: Outbox<TaskDict>;
   private readonly waiters = new TaskWaiters();
-  private readonly recent = new Map<string, TaskDict>();
+  /** Finished tasks, the newest `recentLimit` or so (two generations: no per-task eviction scan). */
+  private readonly recent: BoundedMap<string, TaskDict>;
   private flushScheduled = false;
   private timer: NodeJS.Timeout | undefined;
 
   constructor(private readonly o: CoordinatorCoreOptions) {
+    this.recent = new BoundedMap(o.recentLimit);
     // If a send fails, Redis still says the task is the distributor's: it finds it when it
     // reconciles, or we move it when the distributor is declared dead.
     this.outbox = new Outbox(
@@ -254,9 +257,7 @@ export class CoordinatorCore {
       this.o.events?.terminal?.(task);
     }
     this.knownOpen.delete(task.task_id);
-    this.recent.delete(task.task_id);
     this.recent.set(task.task_id, task);
-    if (this.recent.size > this.o.recentLimit) this.recent.delete(this.recent.keys().next().value!);
     this.waiters.resolve(task.task_id, task);
   }
 
@@ -269,7 +270,7 @@ export class CoordinatorCore {
   }
 
   recentTasks(): TaskDict[] {
-    return [...this.recent.values()];
+    return [...this.recent.entries()].map(([, task]) => task);
   }
 
   /**
