@@ -5,8 +5,8 @@
  * into a few large messages instead of one per task (each message is signed, verified and
  * parsed: per-message costs, paid per batch). One timer per peer at most, never one per item.
  *
- * A send may return a promise (the peer accepted the batch): while `maxInFlight` batches to a
- * peer are unanswered, the next waits and grows. A peer that answers slowly because it is busy
+ * A send may return a promise (the peer accepted the batch): while `maxInFlight` (default 2)
+ * batches to a peer are unanswered, the next waits and grows. A peer that answers slowly because it is busy
  * thus gets fewer, larger batches — it is spared per-message work exactly when it has least
  * time for it. In process the answer is immediate, and nothing waits.
  */
@@ -19,7 +19,7 @@ export class Outbox<T> {
     private readonly send: (recipient: string, items: T[]) => Promise<unknown> | undefined,
     private readonly options: { lingerMs: number; maxBatch: number; maxInFlight?: number },
   ) {
-    this.maxInFlight = options.maxInFlight ?? 1;
+    this.maxInFlight = options.maxInFlight ?? 2;
   }
 
   push(recipient: string, item: T): void {

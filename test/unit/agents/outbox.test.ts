@@ -101,7 +101,7 @@ describe("Outbox", () => {
         sent.push(items);
         return new Promise<void>((resolve) => answers.push(resolve));
       },
-      { lingerMs: 0, maxBatch: 100 },
+      { lingerMs: 0, maxBatch: 100, maxInFlight: 1 },
     );
     outbox.push("a", 1);
     await tick();
