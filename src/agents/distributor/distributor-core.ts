@@ -247,6 +247,10 @@ export class DistributorCore {
       if (receipt.verdict === "stale") {
         this.stats.staleRejected++;
         this.o.events?.staleResult?.(r, workerId);
+        // Fenced off while we held it: by our own take-back (queued again already), or by the
+        // coordinator moving it — maybe back to us, as pending. The record says which.
+        if (this.held.has(r.task_id))
+          unheld.push(this.o.ledger.get(r.task_id).then((rec) => this.adopt(rec)));
         return;
       }
       const held = this.held.get(r.task_id);
