@@ -3,6 +3,8 @@ import { TriadError } from "../../errors.js";
 import type { ResolvedStoreTarget } from "../config.js";
 import { redactUrl } from "../config.js";
 import type { ScriptReply, SetOptions, StoreEngine, StoreScript } from "../engine.js";
+import { CommandWatchdog } from "./command-watchdog.js";
+import { COMMAND_TIMEOUT_MS } from "./redis.js";
 
 type ClusterTarget = Extract<ResolvedStoreTarget, { kind: "cluster" }>;
 type Cluster = RedisClusterType;
@@ -19,6 +21,7 @@ export class RedisClusterEngine implements StoreEngine {
   private cluster: Cluster | undefined;
   private lastError: Error | undefined;
   private readonly channels = new Map<string, (message: string, channel: string) => void>();
+  private readonly watchdog = new CommandWatchdog(COMMAND_TIMEOUT_MS, () => this.where());
 
   constructor(private readonly target: ClusterTarget) {}
 
@@ -30,6 +33,8 @@ export class RedisClusterEngine implements StoreEngine {
     let everReady = false;
     const cluster = createCluster({
       rootNodes: this.target.rootNodes.map((url) => ({ url })),
+      // No per-command timer (see CommandWatchdog): our watchdog keeps the deadline.
+      commandOptions: { timeout: 0 },
       defaults: {
         ...(this.target.username !== undefined ? { username: this.target.username } : {}),
         ...(this.target.password !== undefined ? { password: this.target.password } : {}),
@@ -84,6 +89,7 @@ export class RedisClusterEngine implements StoreEngine {
     const cluster = this.cluster;
     this.cluster = undefined;
     this.channels.clear();
+    this.watchdog.stop();
     if (cluster === undefined) return;
     try {
       await cluster.close();
@@ -105,7 +111,7 @@ export class RedisClusterEngine implements StoreEngine {
 
   /** A command routed by `key` (its slot's master). */
   private send(key: string, args: (string | number)[]): Promise<ScriptReply> {
-    return this.c.sendCommand(key, false, args.map(String)) as Promise<ScriptReply>;
+    return this.watchdog.watch(this.c.sendCommand(key, false, args.map(String)) as Promise<ScriptReply>);
   }
 
   async get(key: string): Promise<string | null> {

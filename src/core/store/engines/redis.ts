@@ -3,6 +3,10 @@ import { TriadError } from "../../errors.js";
 import type { ResolvedStoreTarget } from "../config.js";
 import { redactUrl } from "../config.js";
 import type { ScriptReply, SetOptions, StoreEngine, StoreScript } from "../engine.js";
+import { CommandWatchdog } from "./command-watchdog.js";
+
+/** How long a command may wait for its reply before it is refused (node-redis' own default). */
+export const COMMAND_TIMEOUT_MS = 5000;
 
 type RedisTarget = Extract<ResolvedStoreTarget, { kind: "redis" }>;
 type Client = RedisClientType;
@@ -18,6 +22,7 @@ export class RedisEngine implements StoreEngine {
   private client: Client | undefined;
   private subscriber: Client | undefined;
   private lastError: Error | undefined;
+  private readonly watchdog = new CommandWatchdog(COMMAND_TIMEOUT_MS, () => redactUrl(this.target.url));
 
   constructor(private readonly target: RedisTarget) {}
 
@@ -27,6 +32,8 @@ export class RedisEngine implements StoreEngine {
       url: this.target.url,
       ...(this.target.password !== undefined ? { password: this.target.password } : {}),
       ...(this.target.db !== undefined ? { database: this.target.db } : {}),
+      // No per-command timer (see CommandWatchdog): our watchdog keeps the deadline.
+      commandOptions: { timeout: 0 },
       socket: {
         connectTimeout: this.target.connectTimeoutMs,
         ...(this.target.useTls ? { tls: true as const } : {}),
@@ -74,6 +81,7 @@ export class RedisEngine implements StoreEngine {
   }
 
   async disconnect(): Promise<void> {
+    this.watchdog.stop();
     const clients = [this.subscriber, this.client];
     this.subscriber = undefined;
     this.client = undefined;
@@ -99,7 +107,7 @@ export class RedisEngine implements StoreEngine {
   }
 
   private send(args: (string | number)[]): Promise<Reply> {
-    return this.c.sendCommand(args.map(String)) as Promise<Reply>;
+    return this.watchdog.watch(this.c.sendCommand(args.map(String)) as Promise<Reply>);
   }
 
   async get(key: string): Promise<string | null> {

@@ -1,0 +1,68 @@
+import { describe, expect, it } from "vitest";
+import { CommandWatchdog } from "../../../src/core/store/engines/command-watchdog.js";
+
+/** Every store command gets a deadline from one sweeping timer, not a timer of its own. */
+
+function deferred<T>() {
+  let resolve!: (v: T) => void;
+  let reject!: (e: unknown) => void;
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { promise, resolve, reject };
+}
+
+describe("CommandWatchdog", () => {
+  it("passes replies and errors through, in whatever order they come", async () => {
+    const now = 0;
+    const dog = new CommandWatchdog(
+      5000,
+      () => "redis://test",
+      () => now,
+    );
+    const a = deferred<string>();
+    const b = deferred<string>();
+    const pa = dog.watch(a.promise);
+    const pb = dog.watch(b.promise);
+    b.resolve("second first");
+    a.reject(new Error("boom"));
+    expect(await pb).toBe("second first");
+    await expect(pa).rejects.toThrow("boom");
+    expect(dog.pending).toBe(0);
+    dog.stop();
+  });
+
+  it("refuses, at the sweep after its deadline, a command with no reply; a later reply changes nothing", async () => {
+    let now = 0;
+    const dog = new CommandWatchdog(
+      5000,
+      () => "redis://test",
+      () => now,
+    );
+    const stuck = deferred<string>();
+    const fresh = deferred<string>();
+    const p1 = dog.watch(stuck.promise);
+    now = 3000;
+    const p2 = dog.watch(fresh.promise);
+    now = 4999;
+    dog.sweep();
+    expect(dog.pending).toBe(2);
+    now = 5000;
+    dog.sweep();
+    await expect(p1).rejects.toMatchObject({ code: "ERR_STORE_TIMEOUT" });
+    expect(dog.pending).toBe(1); // the younger one still waits
+    stuck.resolve("too late");
+    fresh.resolve("in time");
+    expect(await p2).toBe("in time");
+    expect(dog.pending).toBe(0);
+    dog.stop();
+  });
+
+  it("keeps its queue short however many commands go through", async () => {
+    const dog = new CommandWatchdog(5000, () => "redis://test");
+    for (let i = 0; i < 5000; i++) expect(await dog.watch(Promise.resolve(i))).toBe(i);
+    expect((dog as unknown as { queue: unknown[] }).queue.length).toBe(0);
+    dog.stop();
+  });
+});
