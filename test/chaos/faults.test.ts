@@ -92,6 +92,18 @@ describe("the fault proxy between two A2A agents", () => {
     expect(received).toHaveLength(1);
   });
 
+  it("reorders POSTs: one held back is overtaken by the next", async () => {
+    let rolls = 0;
+    // The first POST rolls "reorder" (0 < 1), the second does not (1 is never < 1).
+    const { proxy, received, send } = await link({ reorder: 1 }, () => (rolls++ === 0 ? 0 : 1));
+    const first = send(1);
+    await sleep(5);
+    await send(2);
+    await first;
+    expect(received.map((m) => (m.payload.event_data as { n: number }).n)).toEqual([2, 1]);
+    expect(proxy.counts.reordered).toBe(1);
+  });
+
   it("refuses a POST (503) or loses its reply: the sender retries, the receiver handles it once", async () => {
     for (const faults of [{ failPost: 1 }, { loseReply: 1 }] as MessageFaults[]) {
       const { rx, proxy, received, send } = await link(faults);

@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -343,7 +343,11 @@ export class ChaosCluster {
   async settle(timeoutMs = 60_000): Promise<boolean> {
     const deadline = performance.now() + timeoutMs;
     while (performance.now() < deadline) {
-      await Promise.all(this.pendingSubmits);
+      // Submissions still being retried are waited for, but not past the deadline.
+      await Promise.race([
+        Promise.all(this.pendingSubmits),
+        sleep(Math.max(0, deadline - performance.now())),
+      ]);
       const open = await this.ledger.openTaskIds().catch(() => null);
       if (open !== null && open.length === 0 && this.pendingSubmits.size === 0) return true;
       await sleep(200);
@@ -604,6 +608,8 @@ export class ChaosCluster {
     await this.store.disconnect().catch(() => {});
     await this.redis.destroy();
     if (!options.keep && !process.env.CHAOS_KEEP) rmSync(this.dir, { recursive: true, force: true });
+    // Kept for a post-mortem: the client's and the nemesis's lines beside the agents'.
+    else writeFileSync(join(this.dir, "client.jsonl"), this.own.map((e) => JSON.stringify(e)).join("\n"));
   }
 }
 

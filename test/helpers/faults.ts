@@ -17,7 +17,8 @@ import type { AddressInfo, Socket } from "node:net";
  *   drop       the message never arrives, and its sender is told it did (a 202 for it)
  *   duplicate  it arrives twice (the second copy a little later, on its own)
  *   delay      it arrives later, on its own, after messages sent after it (so also reordered)
- *   reorder    the messages of one POST arrive shuffled
+ *   reorder    the messages of one POST arrive shuffled; a POST of one is held back a little
+ *              while later POSTs of the same sender overtake it
  *   failPost   the whole POST is answered 503 and not delivered (the sender retries it)
  *   loseReply  the POST is delivered but its reply is lost (connection reset): the sender
  *              retries with the same request ids, and the receiver must take them once
@@ -193,9 +194,11 @@ export class FaultProxy {
       }
       now.push(i);
     });
-    if (now.length > 1 && this.roll(f.reorder)) {
+    if (now.length > 0 && this.roll(f.reorder)) {
       this.counts.reordered++;
-      now = shuffle(now, this.random);
+      // Several messages: shuffled. One: held back a little while the sender's next POSTs overtake it.
+      if (now.length > 1) now = shuffle(now, this.random);
+      else await sleep(20 + this.random() * 180);
     }
     if (now.length === 0) {
       // Everything was dropped or held back: the sender believes it was delivered.
@@ -295,6 +298,10 @@ function remapReceipt(body: Buffer, sent: number[]): Buffer {
   } catch {
     return body;
   }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
 }
 
 function shuffle<T>(items: T[], random: () => number): T[] {

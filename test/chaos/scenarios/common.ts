@@ -50,7 +50,7 @@ export async function runScenario(
   try {
     const info = await body(cluster);
     phase("faults done");
-    const settled = await cluster.settle(ctx.mode === "long" ? 180_000 : 45_000);
+    const settled = await cluster.settle(ctx.mode === "long" ? 180_000 : 25_000);
     phase("settled");
     if (settled) await cluster.readBack();
     const result = await cluster.check();

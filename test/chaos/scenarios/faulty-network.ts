@@ -22,7 +22,7 @@ const LABELS: Partial<Record<keyof FaultCounts, string>> = {
 export const faultyNetwork: Scenario = {
   title: "dropped, duplicated, delayed and reordered messages between every tier: every task ends once",
   name: "faulty network (drop/dup/delay/reorder)",
-  timeoutMs: { short: 60_000, long: 300_000 },
+  timeoutMs: { short: 120_000, long: 600_000 },
   run: (ctx) => {
     const long = ctx.mode === "long";
     const timing = long ? DEFAULT_TIMING : FAST_TIMING;
@@ -50,7 +50,7 @@ export const faultyNetwork: Scenario = {
           };
         }
         await cluster.load(long ? 3000 : 200, long ? 50 : 60, (i) => slowTask("fn", i, spreadMs(i, 300)));
-        await cluster.settle(long ? 180_000 : 45_000);
+        await cluster.settle(long ? 180_000 : 25_000);
         for (const a of cluster.agents.values()) {
           counts.push({ ...a.proxy!.counts });
           a.proxy!.faults = {};

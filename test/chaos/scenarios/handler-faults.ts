@@ -15,7 +15,7 @@ const RETRIES = 1;
 export const handlerFaults: Scenario = {
   title: "handlers that throw, hang past the timeout or return non-JSON fail their task, never the worker",
   name: "handlers that throw / hang / return non-JSON",
-  timeoutMs: { short: 60_000, long: 120_000 },
+  timeoutMs: { short: 120_000, long: 300_000 },
   run: (ctx) => {
     const long = ctx.mode === "long";
     const k = long ? 5 : 1;

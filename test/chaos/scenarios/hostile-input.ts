@@ -235,7 +235,7 @@ export const hostileInput: Scenario = {
   title:
     "hostile input to every agent: forged, tampered, replayed, stale, truncated, oversized — refused, counted, harmless",
   name: "hostile input (A2A + API)",
-  timeoutMs: { short: 60_000, long: 120_000 },
+  timeoutMs: { short: 120_000, long: 300_000 },
   run: (ctx) => {
     const long = ctx.mode === "long";
     let hostile = 0;

@@ -11,7 +11,7 @@ import { FIXTURE_HANDLERS, runScenario, type Scenario, slowTask, spreadMs } from
 export const killCoordinator: Scenario = {
   title: "kill -9 of the coordinator, then restart: accepted tasks survive, resubmissions are idempotent",
   name: "kill -9 coordinator, restart",
-  timeoutMs: { short: 60_000, long: 300_000 },
+  timeoutMs: { short: 120_000, long: 600_000 },
   run: (ctx) => {
     const long = ctx.mode === "long";
     const timing = long ? DEFAULT_TIMING : FAST_TIMING;

@@ -12,7 +12,7 @@ export const killDistributor: Scenario = {
   title:
     "kill -9 of a distributor: the coordinator moves its tasks; late results of its workers are fenced off",
   name: "kill -9 distributor",
-  timeoutMs: { short: 60_000, long: 300_000 },
+  timeoutMs: { short: 120_000, long: 600_000 },
   run: (ctx) => {
     const long = ctx.mode === "long";
     const timing = long ? DEFAULT_TIMING : FAST_TIMING;

@@ -11,7 +11,7 @@ import { FIXTURE_HANDLERS, runScenario, type Scenario, slowTask, spreadMs } from
 export const killWorker: Scenario = {
   title: "kill -9 of a worker mid-task: its attempts move to other workers; none lost, none committed twice",
   name: "kill -9 worker",
-  timeoutMs: { short: 60_000, long: 300_000 },
+  timeoutMs: { short: 120_000, long: 600_000 },
   run: (ctx) => {
     const long = ctx.mode === "long";
     const timing = long ? DEFAULT_TIMING : FAST_TIMING;

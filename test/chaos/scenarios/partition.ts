@@ -13,7 +13,7 @@ export const partition: Scenario = {
   title:
     "a partition between the coordinator and a distributor that still reaches Redis: its work is fenced off",
   name: "partition coordinator / distributor",
-  timeoutMs: { short: 60_000, long: 300_000 },
+  timeoutMs: { short: 120_000, long: 600_000 },
   run: (ctx) => {
     const long = ctx.mode === "long";
     const timing = long ? DEFAULT_TIMING : FAST_TIMING;

@@ -13,7 +13,7 @@ export const pauseDistributor: Scenario = {
   title:
     "SIGSTOP of a distributor past its lease, then SIGCONT: its workers' late results are refused by their fence",
   name: "SIGSTOP/SIGCONT distributor",
-  timeoutMs: { short: 60_000, long: 300_000 },
+  timeoutMs: { short: 120_000, long: 600_000 },
   run: (ctx) => {
     const long = ctx.mode === "long";
     const timing = long ? DEFAULT_TIMING : FAST_TIMING;

@@ -12,7 +12,7 @@ export const pauseWorker: Scenario = {
   title:
     "SIGSTOP of a worker past its heartbeat timeout, then SIGCONT: its late results are refused by their fence",
   name: "SIGSTOP/SIGCONT worker",
-  timeoutMs: { short: 60_000, long: 300_000 },
+  timeoutMs: { short: 120_000, long: 600_000 },
   run: (ctx) => {
     const long = ctx.mode === "long";
     const timing = long ? DEFAULT_TIMING : FAST_TIMING;

@@ -11,7 +11,7 @@ import { FIXTURE_HANDLERS, runScenario, type Scenario, slowTask, spreadMs } from
 export const redisFaults: Scenario = {
   title: "Redis restarted mid-run (AOF on) and client connections dropped: nothing accepted is lost",
   name: "Redis restart (AOF) + connections dropped",
-  timeoutMs: { short: 60_000, long: 300_000 },
+  timeoutMs: { short: 120_000, long: 600_000 },
   run: (ctx) => {
     const long = ctx.mode === "long";
     const timing = long ? DEFAULT_TIMING : FAST_TIMING;

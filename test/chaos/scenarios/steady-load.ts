@@ -71,7 +71,7 @@ const LONG: Fault[] = [
 export const steadyLoad: Scenario = {
   title: "a steady load while faults repeat on a schedule: nothing lost, nothing committed twice",
   name: "steady load + scheduled faults",
-  timeoutMs: { short: 90_000, long: 900_000 },
+  timeoutMs: { short: 150_000, long: 900_000 },
   run: (ctx) => {
     const long = ctx.mode === "long";
     const timing = long ? DEFAULT_TIMING : FAST_TIMING;
