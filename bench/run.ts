@@ -1,10 +1,10 @@
 // The benchmark: Triad end to end against BullMQ on the same Redis, in the same run.
 //
-//   npm run bench                                  every section, default sizes (~6 minutes)
+//   npm run bench                                  every section, default sizes (~12 minutes)
 //   npm run bench -- --quick                       small sizes, one round (a smoke run)
 //   npm run bench -- --only compare,signing        some sections
 //   npm run bench -- --tasks 50000 --rounds 5      bigger runs
-//   npm run bench -- --long                        memory over 1,000,000 tasks (adds ~5 minutes)
+//   npm run bench -- --long                        memory over 1,000,000 tasks (adds ~4 minutes)
 //   npm run bench -- --json bench-results.json     also write every figure as JSON
 //
 // Sections: compare (Triad vs BullMQ, one call per task and batched), processes (the tiers as
