@@ -1,4 +1,5 @@
 import { TriadError } from "../errors.js";
+import { isPlainObject, MAX_JSON_DEPTH } from "./plain-json.js";
 
 /**
  * RFC 8785 JSON Canonicalization Scheme (JCS): the one byte string that signing and verifying
@@ -12,10 +13,24 @@ import { TriadError } from "../errors.js";
  *   very algorithm): the short escapes, other controls as \u00XX, lone surrogates as \uDXXX,
  *   everything else literal. A string with none of those is written between quotes as it is.
  *
- * The input must already be plain JSON (see `jsonProblem`): a value JSON.stringify would drop or
- * rewrite (undefined, a Date) is refused, never silently signed as something else.
+ * The input must be plain JSON, as `jsonProblem` defines it: a value JSON.stringify would drop or
+ * rewrite (undefined, a Date) or nesting deeper than MAX_JSON_DEPTH is refused (ERR_INVALID_JSON),
+ * never silently signed as something else. The check is made in the same walk.
  */
 export function canonicalJson(value: unknown): string {
+  return canonical(value, 0);
+}
+
+/**
+ * The canonical JSON of `obj` without its member `omit` (a message without its signature). The
+ * members' values are checked as `jsonProblem` checks them, in the same walk: plain objects
+ * only, finite numbers, at most MAX_JSON_DEPTH levels below `obj`'s members.
+ */
+export function canonicalJsonWithout(obj: Record<string, unknown>, omit: string): string {
+  return canonicalObject(obj, -1, omit);
+}
+
+function canonical(value: unknown, depth: number): string {
   switch (typeof value) {
     case "string":
       return quote(value);
@@ -26,30 +41,25 @@ export function canonicalJson(value: unknown): string {
       return value ? "true" : "false";
     case "object":
       if (value === null) return "null";
-      return Array.isArray(value) ? canonicalArray(value) : canonicalObject(value as Record<string, unknown>);
+      if (depth >= MAX_JSON_DEPTH) throw notCanonical(`nested deeper than ${MAX_JSON_DEPTH} levels`);
+      if (Array.isArray(value)) return canonicalArray(value, depth);
+      if (!isPlainObject(value)) throw notCanonical("an object that is not plain JSON");
+      return canonicalObject(value, depth);
     default:
       throw notCanonical(`a ${typeof value} is not JSON`);
   }
 }
 
-function canonicalArray(items: unknown[]): string {
+function canonicalArray(items: unknown[], depth: number): string {
   let out = "[";
   for (let i = 0; i < items.length; i++) {
     if (i > 0) out += ",";
-    out += canonicalJson(items[i]);
+    out += canonical(items[i], depth + 1);
   }
   return `${out}]`;
 }
 
-/**
- * The canonical JSON of `obj` as if it had no member `omit`: what a signature covers (the whole
- * message but its `signature`), without copying the message to drop the key.
- */
-export function canonicalJsonWithout(obj: Record<string, unknown>, omit: string): string {
-  return canonicalObject(obj, omit);
-}
-
-function canonicalObject(obj: Record<string, unknown>, omit?: string): string {
+function canonicalObject(obj: Record<string, unknown>, depth: number, omit?: string): string {
   const keys = Object.keys(obj).sort();
   let out = "{";
   let first = true;
@@ -57,13 +67,11 @@ function canonicalObject(obj: Record<string, unknown>, omit?: string): string {
     if (key === omit) continue;
     if (!first) out += ",";
     first = false;
-    out += memberPrefix(key) + canonicalJson(obj[key]);
+    out += memberPrefix(key) + canonical(obj[key], depth + 1);
   }
   return `${out}}`;
 }
 
-// Nothing in such a string needs escaping: no quote, backslash, control character or surrogate
-// (a surrogate pair is fine too, but JSON.stringify tells a pair from a lone half; let it).
 const VERBATIM = /^[\u0020\u0021\u0023-\u005b\u005d-\ud7ff\ue000-\uffff]*$/;
 
 function quote(text: string): string {

@@ -91,6 +91,16 @@ export class A2AClient implements RouterEndpoint {
     messageType: MessageType = MessageType.REQUEST,
     parentRequestId: string | null = null,
   ): A2AMessage {
+    return this.signed(recipient, payload, messageType, parentRequestId).message;
+  }
+
+  /** A new message and the canonical text its signature covers (checked as plain JSON in the same walk). */
+  private signed(
+    recipient: string,
+    payload: Record<string, JsonValue>,
+    messageType: MessageType,
+    parentRequestId: string | null,
+  ): { message: A2AMessage; text: string } {
     if (typeof recipient !== "string" || recipient.length === 0 || recipient.length > MAX_ID_LENGTH) {
       throw invalidMessage(`recipient must be a non-empty string of at most ${MAX_ID_LENGTH} characters`);
     }
@@ -106,9 +116,7 @@ export class A2AClient implements RouterEndpoint {
       );
     }
     if (!isPlainObject(payload)) throw invalidMessage("payload must be a plain JSON object");
-    const problem = jsonProblem(payload, "payload");
-    if (problem !== null) throw invalidMessage(problem);
-    this.sequence += 1;
+    const sequence = this.sequence + 1;
     const message: A2AMessage = {
       type: messageType,
       sender: this.agentId,
@@ -120,12 +128,19 @@ export class A2AClient implements RouterEndpoint {
         timestamp: formatTimestamp(this.config.now()),
         request_id: randomUUID(),
         parent_request_id: parentRequestId,
-        sequence_number: this.sequence,
+        sequence_number: sequence,
       },
       signature: "",
     };
-    message.signature = this.keyring.sign(canonicalJsonWithout(message, "signature"));
-    return message;
+    let text: string;
+    try {
+      text = canonicalJsonWithout(message, "signature");
+    } catch (err) {
+      throw invalidMessage(jsonProblem(payload, "payload") ?? (err as Error).message);
+    }
+    this.sequence = sequence;
+    message.signature = this.keyring.sign(text);
+    return { message, text };
   }
 
   /** Hex HMAC-SHA256 (current key) of the message's canonical JSON without `signature` (seed: _sign_message). */
@@ -170,6 +185,11 @@ export class A2AClient implements RouterEndpoint {
     return this.inbox.receive(message, via);
   }
 
+  /** The same for a message handed over as the text its signature covers (see A2ARouter.deliver). */
+  receiveSigned(text: string, signature: string, via: "router"): Delivery {
+    return this.inbox.receiveSigned(text, signature, via);
+  }
+
   /**
    * Delivers a message created by this client: over HTTP when its recipient is a known peer,
    * else through the in-process router. Resolves when the receiver accepted it (or already had
@@ -184,11 +204,16 @@ export class A2AClient implements RouterEndpoint {
   }
 
   // send() without the shape check, for messages createMessage just built.
-  private async deliver(message: A2AMessage, requestedTimeoutMs?: number): Promise<void> {
+  /** `signedText`: the canonical text the signature covers, when this client just made it (the router hands it on as is). */
+  private async deliver(
+    message: A2AMessage,
+    requestedTimeoutMs?: number,
+    signedText?: string,
+  ): Promise<void> {
     if (this.closed) throw new TriadError("ERR_A2A_CLOSED", `A2A client ${this.agentId} is closed`);
     const timeoutMs = Math.min(requestedTimeoutMs ?? this.config.sendTimeoutMs, this.config.sendTimeoutMs);
     if (this.http.hasPeer(message.recipient)) await this.http.send(message, timeoutMs);
-    else await deliverInProcess(this.router, message, timeoutMs);
+    else await deliverInProcess(this.router, message, timeoutMs, signedText);
     this.sent += 1;
   }
 
@@ -327,8 +352,8 @@ export class A2AClient implements RouterEndpoint {
     type: MessageType,
     parentRequestId: string | null = null,
   ): Promise<A2AMessage> {
-    const message = this.createMessage(recipient, payload, type, parentRequestId);
-    await this.deliver(message);
+    const { message, text } = this.signed(recipient, payload, type, parentRequestId);
+    await this.deliver(message, undefined, text);
     return message;
   }
 }

@@ -48,11 +48,13 @@ export class Inbox {
   /** In-process delivery: the verdict now, the handler started but not awaited. */
   receive(value: unknown, via: Via): Delivery {
     if (this.busy()) return this.refuseBusy(via);
-    const admission = this.admit(value, via);
-    if (admission.kind === "reject")
-      return { accepted: false, reason: admission.reason, detail: admission.detail };
-    if (admission.kind === "accept") void this.dispatch(admission.message);
-    return { accepted: true, duplicate: admission.kind === "duplicate" };
+    return this.started(this.admit(value, via));
+  }
+
+  /** receive() for a message handed over as the text its signature covers (MessageGate.admitSigned). */
+  receiveSigned(text: string, signature: string, via: Via): Delivery {
+    if (this.busy()) return this.refuseBusy(via);
+    return this.started(this.record(this.gate.admitSigned(text, signature), via));
   }
 
   /** One HTTP body: a verdict per message, in order, handlers started before the reply goes out. */
@@ -92,7 +94,11 @@ export class Inbox {
   }
 
   private admit(value: unknown, via: Via, remoteAddress?: string): Admission {
-    const admission = this.gate.admit(value);
+    return this.record(this.gate.admit(value), via, remoteAddress);
+  }
+
+  /** Counts an admission, and reports a refusal to the listeners. */
+  private record(admission: Admission, via: Via, remoteAddress?: string): Admission {
     if (admission.kind === "accept") {
       this.counts.accepted += 1;
       this.counts.verifiedByKey[admission.keyId] = (this.counts.verifiedByKey[admission.keyId] ?? 0) + 1;
@@ -108,6 +114,14 @@ export class Inbox {
       });
     }
     return admission;
+  }
+
+  /** Starts the handler of an admitted message; the verdict for the sender. */
+  private started(admission: Admission): Delivery {
+    if (admission.kind === "reject")
+      return { accepted: false, reason: admission.reason, detail: admission.detail };
+    if (admission.kind === "accept") void this.dispatch(admission.message);
+    return { accepted: true, duplicate: admission.kind === "duplicate" };
   }
 
   private busy(): boolean {

@@ -47,8 +47,27 @@ export class MessageGate {
     }
   }
 
-  private check(value: unknown): Admission {
-    const shape = checkMessageShape(value);
+  /**
+   * admit() for a message handed over as `text`, the canonical JSON its `signature` covers: the
+   * signature is checked over that very text, and what is admitted is what the text says. Any
+   * text that is not canonical fails the check (only canonical text is ever signed).
+   */
+  admitSigned(text: string, signature: string): Admission {
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+      if (typeof value === "object" && value !== null && !Array.isArray(value)) {
+        (value as Record<string, unknown>).signature = signature;
+      }
+      return this.check(value, text);
+    } catch (err) {
+      return reject("malformed", `unreadable message (${(err as Error).message})`, value);
+    }
+  }
+
+  /** `signedText`: the text the signature covers, when the message came as text (else its canonical JSON). */
+  private check(value: unknown, signedText?: string): Admission {
+    const shape = checkMessageShape(value, signedText === undefined);
     if (!shape.ok) return reject("malformed", shape.problem, value);
     const { message, timestampMs } = shape;
     const { agentId, keyring, maxClockSkewMs, replayCache, now } = this.options;
@@ -64,7 +83,7 @@ export class MessageGate {
         message,
       );
     }
-    const keyId = keyring.verify(canonicalJsonWithout(message, "signature"), message.signature);
+    const keyId = keyring.verify(signedText ?? canonicalJsonWithout(message, "signature"), message.signature);
     if (keyId === null) {
       const has = typeof message.signature === "string" && message.signature.length > 0;
       return reject(

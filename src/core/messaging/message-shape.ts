@@ -30,7 +30,12 @@ export type ShapeCheck =
   | { ok: true; message: A2AMessage; timestampMs: number }
   | { ok: false; problem: string };
 
-export function checkMessageShape(value: unknown): ShapeCheck {
+/**
+ * `walkPayload` false skips the plain-JSON walk of the payload, for a value that JSON.parse just
+ * made (it cannot hold anything else) and whose signature is then checked over that very text
+ * (so its depth is what a signer allowed).
+ */
+export function checkMessageShape(value: unknown, walkPayload = true): ShapeCheck {
   if (!isPlainObject(value)) return fail("the message is not a JSON object");
   const extra = Object.keys(value).find((k) => !MESSAGE_KEYS.includes(k));
   if (extra !== undefined) return fail(`unknown top-level key ${JSON.stringify(extra)}`);
@@ -40,7 +45,7 @@ export function checkMessageShape(value: unknown): ShapeCheck {
   const idProblem = nameProblem(value.sender, "sender") ?? nameProblem(value.recipient, "recipient");
   if (idProblem !== null) return fail(idProblem);
   if (!isPlainObject(value.payload)) return fail("payload must be a JSON object");
-  const payloadProblem = jsonProblem(value.payload, "payload");
+  const payloadProblem = walkPayload ? jsonProblem(value.payload, "payload") : null;
   if (payloadProblem !== null) return fail(payloadProblem);
   const meta = value.metadata;
   if (!isPlainObject(meta)) return fail("metadata must be a JSON object");

@@ -14,6 +14,12 @@ export interface RouterEndpoint {
   handleMessage(message: unknown): Promise<boolean>;
   /** Verifies and starts the handler without waiting for it, like a 202 over HTTP. */
   receive(message: unknown, via: "router"): Delivery;
+  /**
+   * The same, for a message handed over as the exact text its signature covers (the canonical
+   * JSON without `signature`): the receiver checks the signature over that text and parses it,
+   * which is what the wire copy and the canonicalising would otherwise cost.
+   */
+  receiveSigned?(text: string, signature: string, via: "router"): Delivery;
 }
 
 export type A2ARouterOptions = {
@@ -70,13 +76,20 @@ export class A2ARouter {
     return client.handleMessage(wireCopy(message));
   }
 
-  /** The transport path of A2AClient.send(): accepted or refused by the recipient, handler not awaited. */
-  deliver(message: A2AMessage): Delivery {
+  /**
+   * The transport path of A2AClient.send(): accepted or refused by the recipient, handler not
+   * awaited. `signedText` is the canonical text the message's signature covers, when the sender
+   * has it at hand (it just signed it): the recipient then gets that text, not a copy of the object.
+   */
+  deliver(message: A2AMessage, signedText?: string): Delivery {
     const recipient = recipientOf(message);
     const client = recipient === null ? undefined : this.agents.get(recipient);
     if (client === undefined) {
       if (recipient !== null) this.hold(recipient, message);
       return { accepted: false, reason: "no_route", detail: `no agent ${String(recipient)} in this process` };
+    }
+    if (signedText !== undefined && client.receiveSigned !== undefined) {
+      return client.receiveSigned(signedText, message.signature, "router");
     }
     return client.receive(wireCopy(message), "router");
   }
@@ -129,11 +142,12 @@ export async function deliverInProcess(
   router: A2ARouter | null,
   message: A2AMessage,
   timeoutMs: number,
+  signedText?: string,
 ): Promise<void> {
   const deadline = performance.now() + timeoutMs;
   for (let attempt = 1; ; attempt++) {
     const delivery: Delivery = router
-      ? router.deliver(message)
+      ? router.deliver(message, signedText)
       : { accepted: false, reason: "no_route", detail: "this client has no in-process router" };
     if (delivery.accepted) return;
     if (delivery.reason === "busy" && performance.now() < deadline) {

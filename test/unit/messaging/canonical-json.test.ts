@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { isTriadError } from "../../../src/core/errors.js";
 import { canonicalJson, canonicalJsonWithout } from "../../../src/core/messaging/canonical-json.js";
+import { jsonProblem, MAX_JSON_DEPTH } from "../../../src/core/messaging/plain-json.js";
 
 // Vectors from RFC 8785 (JSON Canonicalization Scheme).
 describe("canonicalJson (RFC 8785)", () => {
@@ -82,6 +83,14 @@ describe("canonicalJson (RFC 8785)", () => {
     ["undefined", undefined],
     ["a function", () => 1],
     ["a bigint", 1n],
+    ["a Date (JSON.stringify would write its toJSON instead)", new Date(0)],
+    [
+      "a class instance",
+      new (class Point {
+        x = 1;
+      })(),
+    ],
+    ["a Map", new Map([["k", 1]])],
   ])("refuses %s with ERR_INVALID_JSON", (_name, value) => {
     let caught: unknown;
     try {
@@ -90,5 +99,18 @@ describe("canonicalJson (RFC 8785)", () => {
       caught = err;
     }
     expect(isTriadError(caught, "ERR_INVALID_JSON")).toBe(true);
+  });
+
+  it("accepts nesting to MAX_JSON_DEPTH levels and refuses one more, as jsonProblem does", () => {
+    const nest = (levels: number): unknown => (levels === 0 ? 1 : { a: nest(levels - 1) });
+    expect(canonicalJson(nest(MAX_JSON_DEPTH))).toContain('{"a":1}');
+    expect(jsonProblem(nest(MAX_JSON_DEPTH), "v")).toBeNull();
+    expect(jsonProblem(nest(MAX_JSON_DEPTH + 1), "v")).not.toBeNull();
+    expect(() => canonicalJson(nest(MAX_JSON_DEPTH + 1))).toThrow(/deeper than 64/);
+    // A message's members count from zero: its payload may nest as deep as a payload may.
+    expect(() =>
+      canonicalJsonWithout({ payload: nest(MAX_JSON_DEPTH), signature: "" }, "signature"),
+    ).not.toThrow();
+    expect(() => canonicalJsonWithout({ payload: nest(MAX_JSON_DEPTH + 1) }, "signature")).toThrow();
   });
 });

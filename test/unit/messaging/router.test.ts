@@ -1,8 +1,10 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { isTriadError } from "../../../src/core/errors.js";
+import { canonicalJson } from "../../../src/core/messaging/canonical-json.js";
 import { A2AClient } from "../../../src/core/messaging/client.js";
 import { A2ARouter, defaultRouter } from "../../../src/core/messaging/router.js";
 import { type A2AMessage, MessageType } from "../../../src/core/messaging/types.js";
+import { tick } from "./support.js";
 
 const clients: A2AClient[] = [];
 function agent(agentId: string, extra: Partial<ConstructorParameters<typeof A2AClient>[0]> = {}) {
@@ -126,5 +128,66 @@ describe("A2ARouter", () => {
     release();
     await second;
     expect(order).toEqual([1, 2]);
+  });
+});
+
+describe("A2ARouter.deliver with the signed text (the path of sendEvent and the other send helpers)", () => {
+  function pair() {
+    const router = new A2ARouter();
+    const a = agent("a", { router });
+    const b = agent("b", { router });
+    const seen: A2AMessage[] = [];
+    b.registerHandler(MessageType.EVENT, (m) => {
+      seen.push(m);
+    });
+    return { router, a, b, seen };
+  }
+  /** The text a signature covers, as the signer computes it (JCS without `signature`). */
+  const textOf = (m: A2AMessage) => {
+    const { signature: _drop, ...unsigned } = m;
+    return canonicalJson(unsigned);
+  };
+
+  it("hands the receiver an object of its own, equal to what was sent, with its signature", async () => {
+    const { a, seen } = pair();
+    const payload = { event_type: "ping", event_data: { n: 1, list: [1, "two", null] } };
+    const sent = await a.sendEvent("b", "ping", payload.event_data);
+    await tick();
+    expect(seen).toHaveLength(1);
+    expect(seen[0]).toEqual(sent);
+    expect(seen[0]).not.toBe(sent);
+    expect(seen[0]!.payload).not.toBe(sent.payload);
+    expect(seen[0]!.signature).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it("refuses text that is not what was signed: tampered, or the same object in another key order", async () => {
+    const { router, a, b, seen } = pair();
+    const message = a.createMessage("b", { event_type: "ping", event_data: { n: 1 } }, MessageType.EVENT);
+    const text = textOf(message);
+    const tampered = text.replace('"n":1', '"n":2');
+    expect(tampered).not.toBe(text);
+    expect(router.deliver(message, tampered)).toMatchObject({ accepted: false, reason: "bad_signature" });
+    // Same content, not canonical (keys out of order): JSON.parse would give an equal object.
+    const reordered = JSON.stringify({ type: message.type, ...JSON.parse(text) });
+    expect(JSON.parse(reordered)).toEqual(JSON.parse(text));
+    expect(router.deliver(message, reordered)).toMatchObject({ accepted: false, reason: "bad_signature" });
+    expect(router.deliver(message, "{not json")).toMatchObject({ accepted: false, reason: "malformed" });
+    expect(b.stats().rejected.bad_signature).toBe(2);
+    expect(b.stats().rejected.malformed).toBe(1);
+    // The genuine text is accepted once, then a replay is a duplicate.
+    expect(router.deliver(message, text)).toEqual({ accepted: true, duplicate: false });
+    expect(router.deliver(message, text)).toEqual({ accepted: true, duplicate: true });
+    await tick();
+    expect(seen.map((m) => m.metadata.request_id)).toEqual([message.metadata.request_id]);
+  });
+
+  it("refuses a signed text addressed to another agent", async () => {
+    const { router, a, b } = pair();
+    const c = agent("c", { router });
+    const toC = a.createMessage("c", { event_type: "ping", event_data: {} }, MessageType.EVENT);
+    // Handed to b's endpoint: b is given a message for c.
+    const delivery = b.receiveSigned(textOf(toC), toC.signature, "router");
+    expect(delivery).toMatchObject({ accepted: false, reason: "misdirected" });
+    expect(c.stats().accepted).toBe(0);
   });
 });
