@@ -17,7 +17,14 @@ export class Outbox<T> {
 
   constructor(
     private readonly send: (recipient: string, items: T[]) => Promise<unknown> | undefined,
-    private readonly options: { lingerMs: number; maxBatch: number; maxInFlight?: number },
+    private readonly options: {
+      lingerMs: number;
+      maxBatch: number;
+      maxInFlight?: number;
+      /** The linger while `busy()` says so (longer than lingerMs; ignored when lingerMs is 0). */
+      busyLingerMs?: number;
+      busy?: () => boolean;
+    },
   ) {
     this.maxInFlight = options.maxInFlight ?? 2;
   }
@@ -75,7 +82,7 @@ export class Outbox<T> {
 
   private schedule(recipient: string, peer: PeerQueue<T>): void {
     if (peer.timer !== undefined || peer.immediate !== undefined) return;
-    const wait = peer.lastSent + this.options.lingerMs - performance.now();
+    const wait = peer.lastSent + this.linger() - performance.now();
     if (wait <= 0) peer.immediate = setImmediate(() => this.flush(recipient, peer));
     else peer.timer = setTimeout(() => this.flush(recipient, peer), Math.ceil(wait));
   }
@@ -106,8 +113,15 @@ export class Outbox<T> {
     }
     // Items pushed within one linger from now wait for this timer; if none came, the entry goes (above).
     if (peer.inFlight < this.maxInFlight) {
-      peer.timer = setTimeout(() => this.flush(recipient, peer), Math.max(0, this.options.lingerMs));
+      peer.timer = setTimeout(() => this.flush(recipient, peer), this.linger());
     }
+  }
+
+  /** How long items wait after a send: lingerMs, or busyLingerMs while the process is busy. */
+  private linger(): number {
+    const { lingerMs, busyLingerMs, busy } = this.options;
+    if (busyLingerMs === undefined || busyLingerMs <= lingerMs || lingerMs <= 0) return lingerMs;
+    return busy?.() ? busyLingerMs : lingerMs;
   }
 
   private settled(recipient: string, peer: PeerQueue<T>): void {

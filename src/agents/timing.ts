@@ -16,6 +16,14 @@ export type Timing = {
    * one message of a kind per this many ms (an idle peer gets the first one at once).
    */
   batchLingerMs: number;
+  /**
+   * While this process is busy (its event loop at work most of the time), how long the
+   * coordinator gathers submitted tasks for a distributor into one assignment, instead of
+   * batchLingerMs. Batches formed at the entry travel as batches through every later hop, so
+   * per-message costs are paid per batch exactly when CPU is short. An idle coordinator still
+   * sends the first task at once.
+   */
+  busyAssignLingerMs: number;
 };
 
 export const DEFAULT_TIMING: Timing = {
@@ -24,12 +32,13 @@ export const DEFAULT_TIMING: Timing = {
   monitorIntervalMs: 500,
   leaseTtlMs: 3000,
   batchLingerMs: 2,
+  busyAssignLingerMs: 10,
 };
 
 export function resolveTiming(partial: Partial<Timing> = {}): Timing {
   const t = { ...DEFAULT_TIMING, ...partial };
   for (const [name, value] of Object.entries(t)) {
-    const least = name === "batchLingerMs" ? 0 : Number.MIN_VALUE;
+    const least = name === "batchLingerMs" || name === "busyAssignLingerMs" ? 0 : Number.MIN_VALUE;
     if (typeof value !== "number" || !Number.isFinite(value) || value < least) {
       throw new TriadError(
         "ERR_INVALID_CONFIG",

@@ -17,6 +17,7 @@ export const FAST: Timing = {
   monitorIntervalMs: 100,
   leaseTtlMs: 600,
   batchLingerMs: 1,
+  busyAssignLingerMs: 10,
 };
 
 /**

@@ -1,4 +1,5 @@
 import type { RedisClient } from "../../core/store/index.js";
+import { eventLoopUtilization } from "../event-loop-load.js";
 import type { NewTask, TaskLedger } from "../ledger/task-ledger.js";
 import { BoundedMap } from "../observe/bounded-map.js";
 import { Outbox } from "../outbox.js";
@@ -43,6 +44,8 @@ const TERMINAL = new Set(["completed", "failed", "abandoned"]);
 const REGISTRY_KEY = "agents:distributors";
 /** Tasks per assign_tasks message at most. */
 const MAX_ASSIGN_BATCH = 200;
+/** Above this share of its time at work (event loop utilisation), the process is busy: assignments wait timing.busyAssignLingerMs. */
+const BUSY_UTILIZATION = 0.5;
 /** Open tasks remembered as open (a hint that spares waitForTask a read); beyond it, the ledger answers. */
 const KNOWN_OPEN_LIMIT = 200_000;
 /** Waiters whose task the ledger is asked about per monitor tick at most. */
@@ -81,7 +84,12 @@ export class CoordinatorCore {
     // reconciles, or we move it when the distributor is declared dead.
     this.outbox = new Outbox(
       (to, tasks) => this.o.send(to, { kind: "assign_tasks", tasks }).catch(() => {}),
-      { lingerMs: o.timing.batchLingerMs, maxBatch: MAX_ASSIGN_BATCH },
+      {
+        lingerMs: o.timing.batchLingerMs,
+        maxBatch: MAX_ASSIGN_BATCH,
+        busyLingerMs: o.timing.busyAssignLingerMs,
+        busy: () => eventLoopUtilization() > BUSY_UTILIZATION,
+      },
     );
   }
 

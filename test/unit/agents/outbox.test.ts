@@ -119,4 +119,53 @@ describe("Outbox", () => {
     expect(sent.at(-1)).toEqual([9]);
     outbox.close();
   });
+
+  it("while busy() says so, waits busyLingerMs after a send instead of lingerMs; an idle peer still gets the first item at once", async () => {
+    let busy = false;
+    const sent: number[][] = [];
+    const outbox = new Outbox<number>(
+      (_to, items) => {
+        sent.push(items);
+        return undefined;
+      },
+      { lingerMs: 5, maxBatch: 100, busyLingerMs: 150, busy: () => busy },
+    );
+    // Not busy: the stream goes out once per 5 ms linger.
+    outbox.push("a", 0);
+    await tick();
+    outbox.push("a", 1);
+    await sleep(40);
+    expect(sent).toEqual([[0], [1]]);
+    await sleep(20); // the peer's entry is forgotten: idle again
+    busy = true;
+    outbox.push("a", 2);
+    await tick();
+    expect(sent).toEqual([[0], [1], [2]]); // first item at once, busy or not
+    outbox.push("a", 3);
+    await sleep(40);
+    outbox.push("a", 4);
+    await sleep(40);
+    expect(sent).toEqual([[0], [1], [2]]); // busy: 3 and 4 wait for the longer linger
+    await sleep(300);
+    expect(sent).toEqual([[0], [1], [2], [3, 4]]);
+    outbox.close();
+  });
+
+  it("ignores busyLingerMs when lingerMs is 0 (pacing off)", async () => {
+    const sent: number[][] = [];
+    const outbox = new Outbox<number>(
+      (_to, items) => {
+        sent.push(items);
+        return undefined;
+      },
+      { lingerMs: 0, maxBatch: 100, busyLingerMs: 1000, busy: () => true },
+    );
+    outbox.push("a", 1);
+    await tick();
+    outbox.push("a", 2);
+    await tick();
+    await tick();
+    expect(sent).toEqual([[1], [2]]);
+    outbox.close();
+  });
 });

@@ -1,0 +1,23 @@
+import { type EventLoopUtilization, performance } from "node:perf_hooks";
+
+/** How long one reading of the event loop's utilisation is reused before it is taken again. */
+const WINDOW_MS = 50;
+
+let last: EventLoopUtilization | undefined;
+let lastAt = Number.NEGATIVE_INFINITY;
+let utilization = 0;
+
+/**
+ * The share of the last ~50 ms this process's event loop spent at work rather than waiting
+ * (0 to 1), from `performance.eventLoopUtilization()`. Read lazily: no timer, at most one
+ * reading per window however often it is asked. A process near 1 has no time to spare, which is
+ * when batching harder pays: fewer, larger messages cost less CPU per task.
+ */
+export function eventLoopUtilization(now = performance.now()): number {
+  if (now - lastAt < WINDOW_MS) return utilization;
+  const current = performance.eventLoopUtilization();
+  if (last !== undefined) utilization = performance.eventLoopUtilization(current, last).utilization;
+  last = current;
+  lastAt = now;
+  return utilization;
+}
