@@ -1,5 +1,5 @@
 import { z } from "zod";
-import type { JsonObject, JsonValue } from "../core/json.js";
+import { isPlainJson, isPlainObject, type JsonObject, type JsonValue } from "../core/json.js";
 
 /**
  * What the three tiers say to each other, inside signed A2A messages. Every payload names its
@@ -15,36 +15,13 @@ import type { JsonObject, JsonValue } from "../core/json.js";
 
 // Payloads and results are user data of any shape: checked with one plain walk, not a zod union
 // per nested value (on the hot path, per task per hop, that union cost more than the rest).
-const json = z.custom<JsonValue>((v) => isJson(v, 0), "must be a JSON value");
+const isJson = (v: unknown) => isPlainJson(v, 256);
+const json = z.custom<JsonValue>((v) => isJson(v), "must be a JSON value");
 const jsonObject = z.custom<JsonObject>(
-  (v) => typeof v === "object" && v !== null && !Array.isArray(v) && isJson(v, 0),
+  (v) => typeof v === "object" && v !== null && !Array.isArray(v) && isJson(v),
   "must be a JSON object",
 );
 
-/** JSON as JSON.parse gives it: finite numbers, strings, booleans, null, arrays, plain objects. */
-function isJson(value: unknown, depth: number): boolean {
-  switch (typeof value) {
-    case "string":
-    case "boolean":
-      return true;
-    case "number":
-      return Number.isFinite(value);
-    case "object": {
-      if (value === null) return true;
-      if (depth > 256) return false;
-      if (Array.isArray(value)) {
-        for (const item of value) if (!isJson(item, depth + 1)) return false;
-        return true;
-      }
-      const proto = Object.getPrototypeOf(value);
-      if (proto !== Object.prototype && proto !== null) return false;
-      for (const key in value) if (!isJson((value as Record<string, unknown>)[key], depth + 1)) return false;
-      return true;
-    }
-    default:
-      return false;
-  }
-}
 const id = z.string().min(1).max(200);
 const status = z.enum(["pending", "in_progress", "completed", "failed", "abandoned"]);
 
@@ -214,10 +191,8 @@ export function parseAgentPayload(
 // nothing to default or drop), so it is used as it is; anything else goes through the schema,
 // which says what is wrong. Same verdicts, a fraction of the time per task.
 
-type Plain = Record<string, unknown>;
-
 function isHotPayload(v: unknown): v is AgentPayload {
-  if (!isObject(v)) return false;
+  if (!isPlainObject(v)) return false;
   switch (v.kind) {
     case "assign_tasks":
     case "task_terminal":
@@ -253,14 +228,14 @@ const TRACE_KEYS = new Set(["traceparent", "via"]);
 const TASK_STATUSES = new Set<unknown>(status.options);
 
 function isTaskDict(t: unknown): boolean {
-  if (!isObject(t) || !onlyKeys(t, TASK_KEYS)) return false;
+  if (!isPlainObject(t) || !onlyKeys(t, TASK_KEYS)) return false;
   return (
     isId(t.task_id) &&
     isId(t.task_type) &&
-    isObject(t.payload) &&
-    isJson(t.payload, 0) &&
+    isPlainObject(t.payload) &&
+    isJson(t.payload) &&
     TASK_STATUSES.has(t.status) &&
-    isJson(t.result, 0) &&
+    isJson(t.result) &&
     isStringOrNull(t.error) &&
     isCount(t.attempts) &&
     isStringOrNull(t.assigned_to) &&
@@ -272,26 +247,26 @@ function isTaskDict(t: unknown): boolean {
 
 function isDispatchedTask(d: unknown): boolean {
   return (
-    isObject(d) &&
+    isPlainObject(d) &&
     onlyKeys(d, DISPATCHED_KEYS) &&
     isTaskDict(d.task) &&
     Number.isSafeInteger(d.fence) &&
     (d.fence as number) > 0 &&
     Number.isSafeInteger(d.timeout_ms) &&
     (d.timeout_ms as number) > 0 &&
-    (d.checkpoint === undefined || isJson(d.checkpoint, 0)) &&
+    (d.checkpoint === undefined || isJson(d.checkpoint)) &&
     (d.trace === undefined || isTrace(d.trace))
   );
 }
 
 function isOutcome(o: unknown): boolean {
   return (
-    isObject(o) &&
+    isPlainObject(o) &&
     onlyKeys(o, OUTCOME_KEYS) &&
     isId(o.task_id) &&
     Number.isSafeInteger(o.fence) &&
     (o.status === "completed" || o.status === "failed") &&
-    (o.result === undefined || isJson(o.result, 0)) &&
+    (o.result === undefined || isJson(o.result)) &&
     (o.error === undefined || typeof o.error === "string") &&
     (o.started_at === undefined || typeof o.started_at === "string") &&
     (o.duration_ms === undefined ||
@@ -301,12 +276,12 @@ function isOutcome(o: unknown): boolean {
 }
 
 function isAck(a: unknown): boolean {
-  return isObject(a) && onlyKeys(a, ACK_KEYS) && isId(a.task_id) && Number.isSafeInteger(a.fence);
+  return isPlainObject(a) && onlyKeys(a, ACK_KEYS) && isId(a.task_id) && Number.isSafeInteger(a.fence);
 }
 
 /** A trace without retries (a trace with them is rare, and left to the schema). */
 function isTrace(t: unknown): boolean {
-  if (!isObject(t) || !onlyKeys(t, TRACE_KEYS)) return false;
+  if (!isPlainObject(t) || !onlyKeys(t, TRACE_KEYS)) return false;
   if (t.traceparent !== undefined && !(typeof t.traceparent === "string" && t.traceparent.length <= 256))
     return false;
   if (t.via === undefined) return true;
@@ -316,18 +291,12 @@ function isTrace(t: unknown): boolean {
 }
 
 function isTraceMap(m: unknown): boolean {
-  if (!isObject(m)) return false;
+  if (!isPlainObject(m)) return false;
   for (const key in m) if (!(isId(key) && isTrace(m[key]))) return false;
   return true;
 }
 
-function isObject(v: unknown): v is Plain {
-  if (typeof v !== "object" || v === null || Array.isArray(v)) return false;
-  const proto = Object.getPrototypeOf(v);
-  return proto === Object.prototype || proto === null;
-}
-
-function onlyKeys(o: Plain, allowed: Set<string>): boolean {
+function onlyKeys(o: Record<string, unknown>, allowed: Set<string>): boolean {
   for (const key in o) if (!allowed.has(key)) return false;
   return true;
 }

@@ -4,6 +4,44 @@ export type JsonPrimitive = string | number | boolean | null;
 export type JsonValue = JsonPrimitive | JsonValue[] | { [key: string]: JsonValue };
 export type JsonObject = { [key: string]: JsonValue };
 
+/** An object literal's kind of object: its prototype is Object's, or null. */
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return false;
+  const proto = Object.getPrototypeOf(value) as unknown;
+  return proto === Object.prototype || proto === null;
+}
+
+/**
+ * True when `value` is JSON as JSON.parse makes it: strings, finite numbers, booleans, null,
+ * arrays, and objects whose prototype is Object's (or null), nested at most `maxDepth` levels.
+ * A boolean walk with no allocation, for hot paths; `assertJson` says what is wrong instead.
+ */
+export function isPlainJson(value: unknown, maxDepth = 64, depth = 0): boolean {
+  switch (typeof value) {
+    case "string":
+    case "boolean":
+      return true;
+    case "number":
+      return Number.isFinite(value);
+    case "object": {
+      if (value === null) return true;
+      if (depth > maxDepth) return false;
+      if (Array.isArray(value)) {
+        for (const item of value) if (!isPlainJson(item, maxDepth, depth + 1)) return false;
+        return true;
+      }
+      const proto = Object.getPrototypeOf(value);
+      if (proto !== Object.prototype && proto !== null) return false;
+      for (const key in value) {
+        if (!isPlainJson((value as Record<string, unknown>)[key], maxDepth, depth + 1)) return false;
+      }
+      return true;
+    }
+    default:
+      return false;
+  }
+}
+
 /**
  * Checks that `value` survives JSON.stringify -> JSON.parse unchanged, and returns it typed.
  * JSON.stringify silently drops undefined and functions and turns NaN into null; a store that

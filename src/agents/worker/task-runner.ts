@@ -1,6 +1,6 @@
 import type { BaseCheckpointSaver } from "@langchain/langgraph";
 import { TriadError } from "../../core/errors.js";
-import { assertJson, type JsonObject, type JsonValue } from "../../core/json.js";
+import { assertJson, isPlainJson, type JsonObject, type JsonValue } from "../../core/json.js";
 import { runGraphTask } from "../../core/state/index.js";
 
 /** What a handler may look at: the task, and a signal that fires when its time is up. */
@@ -94,7 +94,7 @@ function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
 
 function toJson(value: unknown): JsonValue {
   if (value === undefined) return null;
-  if (isPlainJson(value, 0)) return value as JsonValue; // the common case: nothing to convert
+  if (isPlainJson(value)) return value as JsonValue; // the common case: nothing to convert
   try {
     assertJson(value, "result");
   } catch (err) {
@@ -117,27 +117,3 @@ function describe(err: unknown): string {
 }
 
 /** Plain JSON data with nothing to convert (no toJSON, no class instances), as handlers mostly return. */
-function isPlainJson(value: unknown, depth: number): boolean {
-  switch (typeof value) {
-    case "string":
-    case "boolean":
-      return true;
-    case "number":
-      return Number.isFinite(value);
-    case "object": {
-      if (value === null) return true;
-      if (depth > 64) return false;
-      if (Array.isArray(value)) {
-        for (const item of value) if (!isPlainJson(item, depth + 1)) return false;
-        return true;
-      }
-      if (Object.getPrototypeOf(value) !== Object.prototype) return false;
-      for (const key in value) {
-        if (!isPlainJson((value as Record<string, unknown>)[key], depth + 1)) return false;
-      }
-      return true;
-    }
-    default:
-      return false;
-  }
-}

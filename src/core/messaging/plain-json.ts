@@ -1,3 +1,7 @@
+import { isPlainObject } from "../json.js";
+
+export { isPlainObject };
+
 /** Deeper than any real payload needs; bounds the recursion of checking, canonicalising and handling. */
 export const MAX_JSON_DEPTH = 64;
 
@@ -39,10 +43,4 @@ export function jsonProblem(value: unknown, path: string, depth = 0): string | n
     if (problem !== null) return problem;
   }
   return null;
-}
-
-export function isPlainObject(value: unknown): value is Record<string, unknown> {
-  if (typeof value !== "object" || value === null || Array.isArray(value)) return false;
-  const proto = Object.getPrototypeOf(value) as unknown;
-  return proto === Object.prototype || proto === null;
 }
