@@ -14,7 +14,13 @@ export const coordinatorSpec: CommandSpec = {
   usage: "triad coordinator --id ID --redis URL --port P [--host H]",
   flags: [
     { name: "id", type: "string", description: "agent id", required: true },
-    { name: "redis", type: "string", description: "store URL: redis://host:port, rediss:// for TLS, or redis+cluster://host:port,host:port for Redis Cluster", required: true },
+    {
+      name: "redis",
+      type: "string",
+      description:
+        "store URL: redis://host:port, rediss:// for TLS, or redis+cluster://host:port,host:port for Redis Cluster",
+      required: true,
+    },
     { name: "port", type: "number", description: "port for A2A and the HTTP API", required: true },
     {
       name: "host",

@@ -23,7 +23,13 @@ export const distributorSpec: CommandSpec = {
       description: "the coordinator's URL, e.g. http://127.0.0.1:7400",
       required: true,
     },
-    { name: "redis", type: "string", description: "store URL: redis://host:port, rediss:// for TLS, or redis+cluster://host:port,host:port for Redis Cluster", required: true },
+    {
+      name: "redis",
+      type: "string",
+      description:
+        "store URL: redis://host:port, rediss:// for TLS, or redis+cluster://host:port,host:port for Redis Cluster",
+      required: true,
+    },
     { name: "port", type: "number", description: "port for A2A", required: true },
     {
       name: "host",

@@ -19,7 +19,8 @@ export const upSpec: CommandSpec = {
     {
       name: "redis",
       type: "string",
-      description: "store URL: memory:// for the embedded engine, redis://host:port, or redis+cluster://host:port,... for Redis Cluster",
+      description:
+        "store URL: memory:// for the embedded engine, redis://host:port, or redis+cluster://host:port,... for Redis Cluster",
       default: "memory://",
     },
     { name: "distributors", type: "number", description: "distributors", default: 2 },
