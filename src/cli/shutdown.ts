@@ -1,3 +1,7 @@
+import type { Logger } from "../core/logger.js";
+import type { A2AClient } from "../core/messaging/index.js";
+import type { HistoryRecorder } from "./history.js";
+
 /**
  * Graceful shutdown on SIGTERM / SIGINT: the first signal runs `stop` (stop taking work, finish
  * or hand back what is in flight) bounded by `graceMs`, then exits 0; a second signal exits at
@@ -32,4 +36,42 @@ export function onShutdown(
     process.on("SIGTERM", handler);
     process.on("SIGINT", handler);
   });
+}
+
+/** What a tier process runs: an agent that starts, serves, and shuts down within a grace period. */
+type TierAgent = {
+  readonly a2a: A2AClient;
+  initialize(): Promise<unknown>;
+  shutdown(graceMs: number): Promise<unknown>;
+};
+
+/**
+ * The life of `triad distributor` and `triad worker`: starts `agent` (its history, when one is
+ * kept, sampling `counters`), says so on stdout (`ready <tier> <id> <url>`, what scripts and
+ * tests wait for) and in the log, then serves until a signal, and shuts down within `graceMs`.
+ */
+export async function runAgentProcess(o: {
+  tier: string;
+  id: string;
+  agent: TierAgent;
+  log: Logger;
+  ready: Record<string, unknown>;
+  graceMs: number;
+  history: HistoryRecorder | undefined;
+  counters: () => Record<string, unknown>;
+  heartbeatMs: number;
+}): Promise<number> {
+  const { agent, history, counters } = o;
+  history?.watch(agent.a2a, counters, o.heartbeatMs);
+  await agent.initialize();
+  o.log.info({ url: agent.a2a.url, ...o.ready }, `${o.tier} ready`);
+  process.stdout.write(`ready ${o.tier} ${o.id} ${agent.a2a.url}\n`);
+  return onShutdown(
+    async () => {
+      await agent.shutdown(o.graceMs - 500);
+      history?.close(agent.a2a, counters);
+    },
+    o.graceMs,
+    (m) => o.log.info(m),
+  );
 }

@@ -3,7 +3,7 @@ import { historyFlag, openHistory } from "../history.js";
 import { createLogger } from "../logging.js";
 import type { CommandSpec, ParsedOptions } from "../options.js";
 import { discoverAgentId, requireSecret } from "../peer.js";
-import { onShutdown } from "../shutdown.js";
+import { runAgentProcess } from "../shutdown.js";
 import { timingFlags, timingFrom } from "../timing-flags.js";
 
 export const distributorSpec: CommandSpec = {
@@ -87,18 +87,15 @@ export async function distributor(options: ParsedOptions): Promise<number> {
       events: { workerDead: (target, tasks) => history.record({ op: "dead", target, tasks }) },
     }),
   });
-  const counters = () => ({ distributor: { ...agent.core.stats } });
-  history?.watch(agent.a2a, counters, Number(options["heartbeat-interval"] ?? 1000));
-  await agent.initialize();
-  log.info({ url: agent.a2a.url, coordinator: coordinatorId }, "distributor ready");
-  process.stdout.write(`ready distributor ${id} ${agent.a2a.url}\n`);
-  const grace = Number(options["shutdown-timeout"]);
-  return onShutdown(
-    async () => {
-      await agent.shutdown(grace - 500);
-      history?.close(agent.a2a, counters);
-    },
-    grace,
-    (m) => log.info(m),
-  );
+  return runAgentProcess({
+    tier: "distributor",
+    id,
+    agent,
+    log,
+    ready: { coordinator: coordinatorId },
+    graceMs: Number(options["shutdown-timeout"]),
+    history,
+    counters: () => ({ distributor: { ...agent.core.stats } }),
+    heartbeatMs: Number(options["heartbeat-interval"] ?? 1000),
+  });
 }

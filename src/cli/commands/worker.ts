@@ -6,7 +6,7 @@ import { type HistoryRecorder, historyFlag, openHistory } from "../history.js";
 import { createLogger } from "../logging.js";
 import { type CommandSpec, type ParsedOptions, positiveInt, UsageError } from "../options.js";
 import { discoverAgentId, requireSecret } from "../peer.js";
-import { onShutdown } from "../shutdown.js";
+import { runAgentProcess } from "../shutdown.js";
 import { timingFlags, timingFrom } from "../timing-flags.js";
 
 export const workerSpec: CommandSpec = {
@@ -106,20 +106,17 @@ export async function worker(options: ParsedOptions): Promise<number> {
     timing: timingFrom(options),
     logger: log,
   });
-  const counters = () => ({ worker: { done: agent.core.done, unacked: agent.core.pendingResults } });
-  history?.watch(agent.a2a, counters, Number(options["heartbeat-interval"] ?? 1000));
-  await agent.initialize();
-  log.info({ url: agent.a2a.url, distributor: distributorId, taskTypes: agent.taskTypes }, "worker ready");
-  process.stdout.write(`ready worker ${id} ${agent.a2a.url}\n`);
-  const grace = Number(options["shutdown-timeout"]);
-  return onShutdown(
-    async () => {
-      await agent.shutdown(grace - 500);
-      history?.close(agent.a2a, counters);
-    },
-    grace,
-    (m) => log.info(m),
-  );
+  return runAgentProcess({
+    tier: "worker",
+    id,
+    agent,
+    log,
+    ready: { distributor: distributorId, taskTypes: agent.taskTypes },
+    graceMs: Number(options["shutdown-timeout"]),
+    history,
+    counters: () => ({ worker: { done: agent.core.done, unacked: agent.core.pendingResults } }),
+    heartbeatMs: Number(options["heartbeat-interval"] ?? 1000),
+  });
 }
 
 function builtins(): Record<string, TaskHandler<Task>> {
