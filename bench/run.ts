@@ -6,6 +6,8 @@
 //   npm run bench -- --tasks 50000 --rounds 5      bigger runs
 //   npm run bench -- --long                        memory over 1,000,000 tasks (adds ~4 minutes)
 //   npm run bench -- --json bench-results.json     also write every figure as JSON
+//   npm run bench -- --only compare --modes one     only some ways to submit (one, window, batch)
+//   npm run bench -- --only compare --cpu-profile prof   a CPU profile of every in-process Triad run
 //
 // Sections: compare (Triad vs BullMQ, one call per task and batched), processes (the tiers as
 // separate OS processes over HTTP vs in one process), workers (1/4/16/64 workers in process;
@@ -13,7 +15,9 @@
 // Runs alternate A B A B and medians are reported. Progress goes to stderr, the report
 // (Markdown) to stdout. The redis-server is the benchmark's own, on a free loopback port.
 import { spawn } from "node:child_process";
-import { writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { Session } from "node:inspector/promises";
+import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { type BullMode, runBullmq } from "./bullmq.js";
@@ -45,6 +49,8 @@ const { values: argv } = parseArgs({
     "memory-tasks": { type: "string" },
     json: { type: "string" },
     linger: { type: "string" },
+    modes: { type: "string" },
+    "cpu-profile": { type: "string" },
   },
 });
 
@@ -58,6 +64,15 @@ const TOPOLOGY: Topology = {
   ...DEFAULT_TOPOLOGY,
   ...(argv.linger === undefined ? {} : { batchLingerMs: Number(argv.linger) }),
 };
+/** --modes one,window,batch: which ways to submit the compare section measures (default all). */
+const MODES = ["one", "window", "batch"] as const;
+const modes = new Set<SubmitMode>(
+  (argv.modes?.split(",").map((m) => m.trim()) as SubmitMode[] | undefined) ?? [...MODES],
+);
+for (const m of modes) if (!MODES.includes(m)) throw new Error(`unknown mode ${m}; one of ${MODES}`);
+/** --cpu-profile DIR: a V8 CPU profile of every measured in-process Triad run, written there. */
+const PROFILE_DIR = argv["cpu-profile"];
+
 const only = new Set<Section>(
   (argv.only?.split(",").map((s) => s.trim()) as Section[] | undefined) ?? [...SECTIONS],
 );
@@ -83,14 +98,31 @@ async function measure(name: string, run: () => Promise<RunFigures>): Promise<Ru
 
 async function triadInProcess(mode: SubmitMode, n = N, topology: Topology = TOPOLOGY) {
   const triad = await InProcessTriad.start({ url: redis.url }, topology);
+  const profile = PROFILE_DIR === undefined ? undefined : await startProfile();
   try {
     return await runEcho(triad.coordinator, n, mode, {
       idPrefix: `${triad.runId}-${++tag}`,
       batchSize: BATCH,
     });
   } finally {
+    await profile?.(`${PROFILE_DIR}/triad-${mode}-${tag}.cpuprofile`);
     await triad.stop();
   }
+}
+
+/** Starts the V8 profiler of this process; the function it returns stops it and writes the profile. */
+async function startProfile(): Promise<(path: string) => Promise<void>> {
+  const session = new Session();
+  session.connect();
+  await session.post("Profiler.enable");
+  await session.post("Profiler.start");
+  return async (path) => {
+    const { profile } = await session.post("Profiler.stop");
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(path, JSON.stringify(profile));
+    session.disconnect();
+    log(`  CPU profile: ${path}`);
+  };
 }
 
 async function triadProcesses(mode: SubmitMode, n = N, topology: Topology = TOPOLOGY) {
@@ -132,53 +164,69 @@ async function compare(): Promise<void> {
   await runBullmq(redis.url, Math.min(N, 5000), "bulk");
   for (let r = 0; r < ROUNDS; r++) {
     log(` round ${r + 1}`);
-    runs.triadOne!.push(await measure("Triad, submitTask one at a time", () => triadInProcess("one")));
-    runs.bullOne!.push(
-      await measure("BullMQ, Queue.add one at a time", () => runBullmq(redis.url, N, "one")),
-    );
-    runs.triadWindow!.push(
-      await measure(`Triad, submitTask, ${WINDOW} in flight`, () => triadInProcess("window")),
-    );
-    runs.bullWindow!.push(
-      await measure(`BullMQ, Queue.add, ${WINDOW} in flight`, () => runBullmq(redis.url, N, "window")),
-    );
-    runs.triadBatch!.push(await measure(`Triad, submitTasks of ${BATCH}`, () => triadInProcess("batch")));
-    runs.bullBulk!.push(
-      await measure(`BullMQ, addBulk of ${BATCH}`, () => runBullmq(redis.url, N, "bulk" as BullMode)),
-    );
+    if (modes.has("one")) {
+      runs.triadOne!.push(await measure("Triad, submitTask one at a time", () => triadInProcess("one")));
+      runs.bullOne!.push(
+        await measure("BullMQ, Queue.add one at a time", () => runBullmq(redis.url, N, "one")),
+      );
+    }
+    if (modes.has("window")) {
+      runs.triadWindow!.push(
+        await measure(`Triad, submitTask, ${WINDOW} in flight`, () => triadInProcess("window")),
+      );
+      runs.bullWindow!.push(
+        await measure(`BullMQ, Queue.add, ${WINDOW} in flight`, () => runBullmq(redis.url, N, "window")),
+      );
+    }
+    if (modes.has("batch")) {
+      runs.triadBatch!.push(await measure(`Triad, submitTasks of ${BATCH}`, () => triadInProcess("batch")));
+      runs.bullBulk!.push(
+        await measure(`BullMQ, addBulk of ${BATCH}`, () => runBullmq(redis.url, N, "bulk" as BullMode)),
+      );
+    }
   }
-  const m = Object.fromEntries(Object.entries(runs).map(([k, v]) => [k, summarise(v)])) as Record<
-    string,
-    RunFigures
-  >;
+  const m = Object.fromEntries(
+    Object.entries(runs)
+      .filter(([, v]) => v.length > 0)
+      .map(([k, v]) => [k, summarise(v)]),
+  ) as Record<string, RunFigures>;
   figures.compare = { runs, medians: m };
+  const pairs = [
+    {
+      mode: "one",
+      label: "one at a time",
+      triad: ["triadOne", "Triad: submitTask + waitForTask per task, one at a time"],
+      bull: ["bullOne", "BullMQ: Queue.add per job, one at a time; Worker concurrency 100"],
+    },
+    {
+      mode: "window",
+      label: `${WINDOW} calls in flight`,
+      triad: ["triadWindow", `Triad: submitTask per task, ${WINDOW} calls in flight`],
+      bull: ["bullWindow", `BullMQ: Queue.add per job, ${WINDOW} calls in flight`],
+    },
+    {
+      mode: "batch",
+      label: "batched",
+      triad: ["triadBatch", `Triad: submitTasks of ${BATCH} + waitForTask per task`],
+      bull: ["bullBulk", `BullMQ: addBulk of ${BATCH}; Worker concurrency 100`],
+    },
+  ] as const;
+  const measured = pairs.filter((p) => modes.has(p.mode));
   out(`### Triad vs BullMQ (${N.toLocaleString("en-US")} no-op tasks per run, median of ${ROUNDS})`);
   out();
   out(
-    table(HEAD, [
-      row(
-        "Triad: submitTask + waitForTask per task, one at a time",
-        m.triadOne!,
-        m.triadOne!.perSecond / m.bullOne!.perSecond,
-      ),
-      row("BullMQ: Queue.add per job, one at a time; Worker concurrency 100", m.bullOne!),
-      row(
-        `Triad: submitTask per task, ${WINDOW} calls in flight`,
-        m.triadWindow!,
-        m.triadWindow!.perSecond / m.bullWindow!.perSecond,
-      ),
-      row(`BullMQ: Queue.add per job, ${WINDOW} calls in flight`, m.bullWindow!),
-      row(
-        `Triad: submitTasks of ${BATCH} + waitForTask per task`,
-        m.triadBatch!,
-        m.triadBatch!.perSecond / m.bullBulk!.perSecond,
-      ),
-      row(`BullMQ: addBulk of ${BATCH}; Worker concurrency 100`, m.bullBulk!),
-    ]),
+    table(
+      HEAD,
+      measured.flatMap((p) => {
+        const triad = m[p.triad[0]]!;
+        const bull = m[p.bull[0]]!;
+        return [row(p.triad[1], triad, triad.perSecond / bull.perSecond), row(p.bull[1], bull)];
+      }),
+    ),
   );
   out();
   out(
-    `Ratio Triad / BullMQ: one at a time ${fmt.ratio(m.triadOne!.perSecond / m.bullOne!.perSecond)}, ${WINDOW} calls in flight ${fmt.ratio(m.triadWindow!.perSecond / m.bullWindow!.perSecond)}, batched ${fmt.ratio(m.triadBatch!.perSecond / m.bullBulk!.perSecond)}.`,
+    `Ratio Triad / BullMQ: ${measured.map((p) => `${p.label} ${fmt.ratio(m[p.triad[0]]!.perSecond / m[p.bull[0]]!.perSecond)}`).join(", ")}.`,
   );
   out();
 }
