@@ -16,11 +16,9 @@ import { isPlainJson, isPlainObject, type JsonObject, type JsonValue } from "../
 // Payloads and results are user data of any shape: checked with one plain walk, not a zod union
 // per nested value (on the hot path, per task per hop, that union cost more than the rest).
 const isJson = (v: unknown) => isPlainJson(v, 256);
-const json = z.custom<JsonValue>((v) => isJson(v), "must be a JSON value");
-const jsonObject = z.custom<JsonObject>(
-  (v) => typeof v === "object" && v !== null && !Array.isArray(v) && isJson(v),
-  "must be a JSON object",
-);
+const isJsonObject = (v: unknown) => isPlainObject(v) && isJson(v);
+const json = z.custom<JsonValue>(isJson, "must be a JSON value");
+const jsonObject = z.custom<JsonObject>(isJsonObject, "must be a JSON object");
 
 const id = z.string().min(1).max(200);
 const status = z.enum(["pending", "in_progress", "completed", "failed", "abandoned"]);
@@ -223,7 +221,7 @@ const ACKS_KEYS = new Set(["kind", "acks"]);
 const TASK_KEYS = new Set(Object.keys(taskDictSchema.shape));
 const DISPATCHED_KEYS = new Set(Object.keys(dispatchedTask.shape));
 const OUTCOME_KEYS = new Set(Object.keys(attemptOutcome.shape));
-const ACK_KEYS = new Set(["task_id", "fence"]);
+const ACK_KEYS = new Set(Object.keys(resultAck.shape));
 const TRACE_KEYS = new Set(["traceparent", "via"]);
 const TASK_STATUSES = new Set<unknown>(status.options);
 
@@ -232,8 +230,7 @@ function isTaskDict(t: unknown): boolean {
   return (
     isId(t.task_id) &&
     isId(t.task_type) &&
-    isPlainObject(t.payload) &&
-    isJson(t.payload) &&
+    isJsonObject(t.payload) &&
     TASK_STATUSES.has(t.status) &&
     isJson(t.result) &&
     isStringOrNull(t.error) &&

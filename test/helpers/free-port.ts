@@ -9,9 +9,8 @@ import { createServer } from "node:net";
  * range only another listener can take it, and the choice is random over some 20,000 ports.
  */
 export async function freePort(): Promise<number> {
-  const [low] = ephemeralRange();
   const from = 10_000;
-  const to = Math.max(from + 1000, low) - 1;
+  const to = Math.max(from + 1000, EPHEMERAL_START) - 1;
   for (let attempt = 0; attempt < 50; attempt++) {
     const port = from + Math.floor(Math.random() * (to - from + 1));
     if (await canListen(port)) return port;
@@ -19,19 +18,18 @@ export async function freePort(): Promise<number> {
   return listenOnAny();
 }
 
-/** The kernel's range of local ports for outgoing connections (Linux; the IANA range elsewhere). */
-function ephemeralRange(): [number, number] {
+/** Where the kernel's range of local ports for outgoing connections starts (Linux; the IANA range elsewhere). */
+function ephemeralRangeStart(): number {
   try {
-    const [low, high] = readFileSync("/proc/sys/net/ipv4/ip_local_port_range", "utf8")
-      .trim()
-      .split(/\s+/)
-      .map(Number);
-    if (Number.isInteger(low) && Number.isInteger(high)) return [low!, high!];
+    const low = Number(readFileSync("/proc/sys/net/ipv4/ip_local_port_range", "utf8").trim().split(/\s+/)[0]);
+    if (Number.isInteger(low)) return low;
   } catch {
     // not Linux
   }
-  return [49152, 65535];
+  return 49152;
 }
+
+const EPHEMERAL_START = ephemeralRangeStart();
 
 function canListen(port: number): Promise<boolean> {
   return new Promise((resolve) => {

@@ -115,5 +115,3 @@ function describe(err: unknown): string {
     return `the handler threw ${String(err)}`;
   }
 }
-
-/** Plain JSON data with nothing to convert (no toJSON, no class instances), as handlers mostly return. */

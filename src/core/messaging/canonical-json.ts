@@ -72,6 +72,8 @@ function canonicalObject(obj: Record<string, unknown>, depth: number, omit?: str
   return `${out}}`;
 }
 
+// Nothing in such a string needs escaping: no quote, backslash, control character or surrogate
+// (a surrogate pair is fine too, but JSON.stringify tells a pair from a lone half; let it).
 const VERBATIM = /^[\u0020\u0021\u0023-\u005b\u005d-\ud7ff\ue000-\uffff]*$/;
 
 function quote(text: string): string {

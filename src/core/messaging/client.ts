@@ -203,8 +203,10 @@ export class A2AClient implements RouterEndpoint {
     return this.deliver(message, options.timeoutMs);
   }
 
-  // send() without the shape check, for messages createMessage just built.
-  /** `signedText`: the canonical text the signature covers, when this client just made it (the router hands it on as is). */
+  /**
+   * send() without the shape check, for messages this client just built. `signedText`: the
+   * canonical text the signature covers, when at hand (the router hands it on as is).
+   */
   private async deliver(
     message: A2AMessage,
     requestedTimeoutMs?: number,

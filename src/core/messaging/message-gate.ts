@@ -39,11 +39,7 @@ export class MessageGate {
     try {
       return this.check(value);
     } catch (err) {
-      return reject(
-        "malformed",
-        `unreadable message (${err instanceof Error ? err.message : String(err)})`,
-        value,
-      );
+      return unreadable(err, value);
     }
   }
 
@@ -61,7 +57,7 @@ export class MessageGate {
       }
       return this.check(value, text);
     } catch (err) {
-      return reject("malformed", `unreadable message (${(err as Error).message})`, value);
+      return unreadable(err, value);
     }
   }
 
@@ -99,6 +95,15 @@ export class MessageGate {
     }
     return { kind: "accept", message, keyId };
   }
+}
+
+/** A message that could not even be read (not JSON, or a hostile object that throws). */
+function unreadable(err: unknown, value: unknown): Admission {
+  return reject(
+    "malformed",
+    `unreadable message (${err instanceof Error ? err.message : String(err)})`,
+    value,
+  );
 }
 
 function reject(reason: RejectionReason, detail: string, value: unknown): Admission {

@@ -6,16 +6,22 @@ import { Outbox } from "../../../src/agents/outbox.js";
 const tick = () => new Promise((r) => setImmediate(r));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-function recorder(lingerMs: number, maxBatch = 100) {
+function recorder(
+  lingerMs: number,
+  maxBatch = 100,
+  busy: { busyLingerMs?: number; busy?: () => boolean } = {},
+) {
   const sent: Array<{ to: string; items: number[] }> = [];
   const outbox = new Outbox<number>(
     (to, items) => {
       sent.push({ to, items });
       return undefined;
     },
-    { lingerMs, maxBatch },
+    { lingerMs, maxBatch, ...busy },
   );
-  return { sent, outbox };
+  /** The batches sent so far, their items only. */
+  const batches = () => sent.map((s) => s.items);
+  return { sent, batches, outbox };
 }
 
 describe("Outbox", () => {
@@ -122,50 +128,36 @@ describe("Outbox", () => {
 
   it("while busy() says so, waits busyLingerMs after a send instead of lingerMs; an idle peer still gets the first item at once", async () => {
     let busy = false;
-    const sent: number[][] = [];
-    const outbox = new Outbox<number>(
-      (_to, items) => {
-        sent.push(items);
-        return undefined;
-      },
-      { lingerMs: 5, maxBatch: 100, busyLingerMs: 150, busy: () => busy },
-    );
+    const { batches, outbox } = recorder(5, 100, { busyLingerMs: 150, busy: () => busy });
     // Not busy: the stream goes out once per 5 ms linger.
     outbox.push("a", 0);
     await tick();
     outbox.push("a", 1);
     await sleep(100);
-    expect(sent).toEqual([[0], [1]]);
+    expect(batches()).toEqual([[0], [1]]);
     // Busy: a peer that has had nothing from us still gets its first item at once.
     busy = true;
     outbox.push("b", 2);
     await tick();
-    expect(sent).toEqual([[0], [1], [2]]);
+    expect(batches()).toEqual([[0], [1], [2]]);
     outbox.push("b", 3);
     await sleep(40);
     outbox.push("b", 4);
     await sleep(40);
-    expect(sent).toEqual([[0], [1], [2]]); // busy: 3 and 4 wait for the longer linger
+    expect(batches()).toEqual([[0], [1], [2]]); // busy: 3 and 4 wait for the longer linger
     await sleep(300);
-    expect(sent).toEqual([[0], [1], [2], [3, 4]]);
+    expect(batches()).toEqual([[0], [1], [2], [3, 4]]);
     outbox.close();
   });
 
   it("ignores busyLingerMs when lingerMs is 0 (pacing off)", async () => {
-    const sent: number[][] = [];
-    const outbox = new Outbox<number>(
-      (_to, items) => {
-        sent.push(items);
-        return undefined;
-      },
-      { lingerMs: 0, maxBatch: 100, busyLingerMs: 1000, busy: () => true },
-    );
+    const { batches, outbox } = recorder(0, 100, { busyLingerMs: 1000, busy: () => true });
     outbox.push("a", 1);
     await tick();
     outbox.push("a", 2);
     await tick();
     await tick();
-    expect(sent).toEqual([[1], [2]]);
+    expect(batches()).toEqual([[1], [2]]);
     outbox.close();
   });
 });

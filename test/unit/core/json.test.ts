@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { isPlainJson, isPlainObject } from "../../../src/core/json.js";
+import { NOT_JSON } from "../../helpers/not-json.js";
 
 const nest = (levels: number): unknown => (levels === 0 ? 1 : [nest(levels - 1)]);
 
@@ -12,16 +13,7 @@ describe("isPlainJson", () => {
     expect(isPlainObject(bare)).toBe(true);
   });
 
-  it.each([
-    ["NaN", Number.NaN],
-    ["Infinity", Number.POSITIVE_INFINITY],
-    ["undefined", undefined],
-    ["a function", () => 1],
-    ["a bigint", 1n],
-    ["a Date", new Date(0)],
-    ["a Map", new Map()],
-    ["a class instance", new (class Point {})()],
-  ])("refuses %s, at the top or nested", (_name, value) => {
+  it.each(NOT_JSON)("refuses %s, at the top or nested", (_name, value) => {
     expect(isPlainJson(value)).toBe(false);
     expect(isPlainJson({ a: [value] })).toBe(false);
   });

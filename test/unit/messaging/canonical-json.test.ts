@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { isTriadError } from "../../../src/core/errors.js";
 import { canonicalJson, canonicalJsonWithout } from "../../../src/core/messaging/canonical-json.js";
 import { jsonProblem, MAX_JSON_DEPTH } from "../../../src/core/messaging/plain-json.js";
+import { NOT_JSON } from "../../helpers/not-json.js";
 
 // Vectors from RFC 8785 (JSON Canonicalization Scheme).
 describe("canonicalJson (RFC 8785)", () => {
@@ -77,21 +78,7 @@ describe("canonicalJson (RFC 8785)", () => {
     );
   });
 
-  it.each([
-    ["NaN", Number.NaN],
-    ["Infinity", Number.POSITIVE_INFINITY],
-    ["undefined", undefined],
-    ["a function", () => 1],
-    ["a bigint", 1n],
-    ["a Date (JSON.stringify would write its toJSON instead)", new Date(0)],
-    [
-      "a class instance",
-      new (class Point {
-        x = 1;
-      })(),
-    ],
-    ["a Map", new Map([["k", 1]])],
-  ])("refuses %s with ERR_INVALID_JSON", (_name, value) => {
+  it.each(NOT_JSON)("refuses %s with ERR_INVALID_JSON", (_name, value) => {
     let caught: unknown;
     try {
       canonicalJson({ a: value });
