@@ -19,9 +19,15 @@ export function rawPost(
         res.on("end", () => resolve(reply(res.statusCode ?? 0, Buffer.concat(chunks).toString())));
       },
     );
-    // The server may answer (413) and hang up before the whole body is written; its reply still counts.
+    // The server may answer (413) and hang up before the whole body is written; its reply still
+    // counts. Without one, the error is the answer (never a hang).
+    let answered = false;
+    req.on("response", () => {
+      answered = true;
+    });
     req.on("error", (err: NodeJS.ErrnoException) => {
       if (err.code !== "EPIPE" && err.code !== "ECONNRESET") reject(err);
+      else req.on("close", () => answered || reject(err));
     });
     req.end(body);
   });

@@ -101,7 +101,7 @@ describe("A2A between two OS processes over real HTTP", () => {
     expect(await echoStats()).toMatchObject({ duplicates: 1, rejected: { stale: 1 } });
   });
 
-  it("answers an oversized body with 413 and an ERROR before reading it", async () => {
+  it("answers an oversized body with 413 and an ERROR, keeping none of it, after earlier requests", async () => {
     const reply = await rawPost(echoUrl, Buffer.alloc(2 * 1024 * 1024, 0x20));
     expect(reply.status).toBe(413);
     expect(reply.json).toMatchObject({ type: "error", payload: { error: "too_large" } });

@@ -59,6 +59,38 @@ export async function startA2AServer(options: A2AServerOptions): Promise<A2AServ
   return { host, port, url: `http://${urlHost}:${port}`, close: () => closeServer(server) };
 }
 
+/** Of a refused oversized body, up to this many times the limit is read and thrown away (see discardRest). */
+const DISCARD_FACTOR = 16;
+
+/**
+ * Reads the rest of a refused oversized body and throws it away (nothing is kept), up to `cap`
+ * bytes: true once it has all been read. The 413 goes out after that, because a connection
+ * closed with unread bytes in it is reset, and the reset can destroy the 413 on its way before
+ * the sender reads it. False at once for a body declared or grown past `cap` (not worth
+ * reading: that sender may miss the 413) and for a sender that went away.
+ */
+function discardRest(req: IncomingMessage, cap: number): Promise<boolean> {
+  const declared = Number(req.headers["content-length"]);
+  if (req.complete) return Promise.resolve(true);
+  if (Number.isFinite(declared) && declared > cap) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    let seen = 0;
+    const done = (drained: boolean) => {
+      req.off("data", onData);
+      resolve(drained);
+    };
+    const onData = (chunk: Buffer) => {
+      seen += chunk.length;
+      if (seen > cap) done(false);
+    };
+    req.on("data", onData);
+    req.once("end", () => done(true));
+    req.once("close", () => done(false));
+    req.once("error", () => done(false));
+    req.resume();
+  });
+}
+
 async function serve(options: A2AServerOptions, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const remote = req.socket.remoteAddress ?? "unknown";
   const path = (req.url ?? "/").split("?")[0];
@@ -89,7 +121,8 @@ async function serve(options: A2AServerOptions, req: IncomingMessage, res: Serve
   if (body.kind === "too_large") {
     const detail = `body of ${body.bytes} bytes or more is over the limit of ${options.maxBodyBytes}`;
     options.refuse("too_large", detail, remote);
-    // The rest of the body is not read; close the connection after the reply rather than drain it.
+    // The connection closes after the 413; drained first, it closes cleanly (see discardRest).
+    await discardRest(req, options.maxBodyBytes * DISCARD_FACTOR);
     res.setHeader("Connection", "close");
     return reply(res, options, statusFor("too_large"), "too_large", detail);
   }
