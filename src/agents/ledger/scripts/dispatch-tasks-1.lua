@@ -22,7 +22,7 @@ while i <= #ARGV do
   i = i + 2
   while i <= last do
     local rec = prefix .. 'task:' .. ARGV[i]
-    local state = redis.call('HMGET', rec, 'status', 'distributor')
+    local state = redis.call('HMGET', rec, 'status', 'distributor', 'fence', 'attempts')
     local status = state[1]
     if not status then
       out[#out + 1] = -1
@@ -31,9 +31,10 @@ while i <= #ARGV do
     elseif state[2] ~= ARGV[1] then
       out[#out + 1] = -3
     else
-      local fence = redis.call('HINCRBY', rec, 'fence', 1)
-      redis.call('HINCRBY', rec, 'attempts', 1)
-      redis.call('HSET', rec, 'status', 'in_progress', 'assigned_to', ARGV[2], 'started_at', ARGV[3])
+      -- One write per attempt: the fence and attempt count as read, plus one.
+      local fence = (tonumber(state[3]) or 0) + 1
+      redis.call('HSET', rec, 'fence', fence, 'attempts', (tonumber(state[4]) or 0) + 1,
+        'status', 'in_progress', 'assigned_to', ARGV[2], 'started_at', ARGV[3])
       out[#out + 1] = fence
     end
     i = i + 1

@@ -31,15 +31,19 @@ while i <= #ARGV do
     if redis.call('EXISTS', rec) == 1 then
       out[#out + 1] = 0
     else
-      redis.call('HSET', rec, 'task_id', id, 'task_type', ARGV[i + 1], 'payload', ARGV[i + 2],
-        'status', 'pending', 'attempts', 0, 'failures', 0, 'fence', 0,
-        'created_at', ARGV[i + 3], 'max_retries', ARGV[i + 4], 'backoff_ms', ARGV[i + 5],
-        'submitted_ms', ARGV[1])
-      redis.call('SADD', open, id)
       if dist ~= '' then
-        redis.call('HSET', rec, 'distributor', dist)
+        redis.call('HSET', rec, 'task_id', id, 'task_type', ARGV[i + 1], 'payload', ARGV[i + 2],
+          'status', 'pending', 'attempts', 0, 'failures', 0, 'fence', 0,
+          'created_at', ARGV[i + 3], 'max_retries', ARGV[i + 4], 'backoff_ms', ARGV[i + 5],
+          'submitted_ms', ARGV[1], 'distributor', dist)
         redis.call('SADD', prefix .. 'dist:' .. dist, id)
+      else
+        redis.call('HSET', rec, 'task_id', id, 'task_type', ARGV[i + 1], 'payload', ARGV[i + 2],
+          'status', 'pending', 'attempts', 0, 'failures', 0, 'fence', 0,
+          'created_at', ARGV[i + 3], 'max_retries', ARGV[i + 4], 'backoff_ms', ARGV[i + 5],
+          'submitted_ms', ARGV[1])
       end
+      redis.call('SADD', open, id)
       out[#out + 1] = 1
     end
     i = i + 6
