@@ -9,13 +9,21 @@ import { createServer } from "node:net";
  * range only another listener can take it, and the choice is random over some 20,000 ports.
  */
 export async function freePort(): Promise<number> {
+  return (await freePortWith(0)) ?? listenOnAny();
+}
+
+/**
+ * A free port whose companion `port + offset` is free too and, like it, below the ephemeral
+ * range (Redis Cluster's bus listens on port + 10000); undefined when none was found.
+ */
+export async function freePortWith(offset: number): Promise<number | undefined> {
   const from = 10_000;
-  const to = Math.max(from + 1000, EPHEMERAL_START) - 1;
+  const to = Math.max(from + 1000, EPHEMERAL_START - offset) - 1;
   for (let attempt = 0; attempt < 50; attempt++) {
     const port = from + Math.floor(Math.random() * (to - from + 1));
-    if (await canListen(port)) return port;
+    if ((await canListen(port)) && (offset === 0 || (await canListen(port + offset)))) return port;
   }
-  return listenOnAny();
+  return undefined;
 }
 
 /** Where the kernel's range of local ports for outgoing connections starts (Linux; the IANA range elsewhere). */

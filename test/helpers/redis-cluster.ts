@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { freePort } from "./free-port.js";
+import { freePortWith } from "./free-port.js";
 
 const run = promisify(execFile);
 
@@ -33,9 +33,11 @@ export class RedisCluster {
   static async start(masters = 3): Promise<RedisCluster> {
     const ports: number[] = [];
     while (ports.length < masters) {
-      const port = await freePort();
-      // The cluster bus listens on port + 10000: it must be free (and a valid port) too.
-      if (port + 10_000 <= 65_535 && !ports.includes(port)) ports.push(port);
+      // The cluster bus listens on port + 10000: it must be free too, and out of the ephemeral
+      // range, where an outgoing connection could take it before the node binds it.
+      const port = await freePortWith(10_000);
+      if (port === undefined) throw new Error("no free port pair (port, port + 10000) for a cluster node");
+      if (!ports.includes(port)) ports.push(port);
     }
     const cluster = new RedisCluster(ports, mkdtempSync(join(tmpdir(), "triad-cluster-")));
     try {
