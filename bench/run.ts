@@ -24,6 +24,7 @@ import { type BullMode, runBullmq } from "./bullmq.js";
 import { describeMachine } from "./lib/machine.js";
 import { BenchRedis } from "./lib/redis.js";
 import { fmt, median, type RunFigures, summarise, table } from "./lib/stats.js";
+import { TRIAD_FROM } from "./lib/triad.js";
 import type { MemoryFigures } from "./memory.js";
 import { measureSigning } from "./signing.js";
 import {
@@ -386,7 +387,9 @@ async function memory(): Promise<void> {
 try {
   const machine = describeMachine();
   figures.machine = machine;
-  log(`machine: ${machine.nproc} CPUs (${machine.cpu}), node ${machine.node}, redis ${machine.redis}`);
+  log(
+    `machine: ${machine.nproc} CPUs (${machine.cpu}), node ${machine.node}, redis ${machine.redis}; Triad from ${TRIAD_FROM}`,
+  );
   if (only.has("compare")) await compare();
   if (only.has("processes")) await processes();
   if (only.has("workers")) await workers();
@@ -398,6 +401,7 @@ try {
       "",
       `Machine: ${machine.nproc} CPUs (${machine.cpu}), ${machine.memory}, ${machine.os}; Node.js ${machine.node}; Redis ${machine.redis}.`,
       `Command: npm run bench -- ${process.argv.slice(2).join(" ")}`.trimEnd(),
+      `Triad measured from: ${TRIAD_FROM}.`,
       "",
       ...report,
     ].join("\n"),

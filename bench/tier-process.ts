@@ -13,7 +13,8 @@ import { writeFileSync } from "node:fs";
 import { Session } from "node:inspector/promises";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { CoordinatorAgent, DistributorAgent, WorkerAgent } from "../src/index.js";
+import type { CoordinatorAgent, DistributorAgent, WorkerAgent } from "../src/index.js";
+import { triad } from "./lib/triad.js";
 import { runEcho, type SubmitMode, untilReady } from "./triad-inprocess.js";
 
 const { values: args } = parseArgs({
@@ -43,7 +44,7 @@ async function main(): Promise<void> {
   const id = args.id ?? `${args.role}-${process.pid}`;
   let agent: CoordinatorAgent | DistributorAgent | WorkerAgent;
   if (args.role === "coordinator") {
-    const coordinator = new CoordinatorAgent({ agentId: id, redis: { url: args.redis! }, a2a, timing });
+    const coordinator = new triad.CoordinatorAgent({ agentId: id, redis: { url: args.redis! }, a2a, timing });
     agent = coordinator;
     process.stdin.setEncoding("utf8");
     let buffered = "";
@@ -55,7 +56,7 @@ async function main(): Promise<void> {
     });
   } else if (args.role === "distributor") {
     const c = peer(args.coordinator, "coordinator");
-    agent = new DistributorAgent({
+    agent = new triad.DistributorAgent({
       agentId: id,
       coordinatorId: c.id,
       coordinatorUrl: c.url,
@@ -65,7 +66,7 @@ async function main(): Promise<void> {
     });
   } else if (args.role === "worker") {
     const d = peer(args.distributor, "distributor");
-    agent = new WorkerAgent({
+    agent = new triad.WorkerAgent({
       agentId: id,
       distributorId: d.id,
       distributorUrl: d.url,

@@ -1,11 +1,6 @@
-import {
-  A2ARouter,
-  CoordinatorAgent,
-  DistributorAgent,
-  type RedisConfig,
-  WorkerAgent,
-} from "../src/index.js";
+import type { CoordinatorAgent, DistributorAgent, RedisConfig, WorkerAgent } from "../src/index.js";
 import { LatencyRecorder, type RunFigures } from "./lib/stats.js";
+import { triad } from "./lib/triad.js";
 
 /** How many agents of each tier; `batchLingerMs` overrides the agents' timing.batchLingerMs. */
 export type Topology = {
@@ -39,9 +34,9 @@ export class InProcessTriad {
 
   static async start(redis: RedisConfig, topology: Topology = DEFAULT_TOPOLOGY): Promise<InProcessTriad> {
     const runId = `r${++runs}-${process.pid}`;
-    const router = new A2ARouter();
+    const router = new triad.A2ARouter();
     const timing = topology.batchLingerMs === undefined ? {} : { batchLingerMs: topology.batchLingerMs };
-    const coordinator = new CoordinatorAgent({
+    const coordinator = new triad.CoordinatorAgent({
       agentId: `coordinator-${runId}`,
       redis,
       a2a: { router },
@@ -51,7 +46,7 @@ export class InProcessTriad {
     const agents: Array<DistributorAgent | WorkerAgent> = [];
     for (let d = 0; d < topology.distributors; d++) {
       const distributorId = `distributor-${runId}-${d}`;
-      const distributor = new DistributorAgent({
+      const distributor = new triad.DistributorAgent({
         agentId: distributorId,
         coordinatorId: coordinator.agentId,
         redis,
@@ -61,7 +56,7 @@ export class InProcessTriad {
       await distributor.initialize();
       agents.push(distributor);
       for (let w = 0; w < topology.workersPerDistributor; w++) {
-        const worker = new WorkerAgent({
+        const worker = new triad.WorkerAgent({
           agentId: `worker-${runId}-${d}-${w}`,
           distributorId,
           a2a: { router },
@@ -72,9 +67,9 @@ export class InProcessTriad {
         agents.push(worker);
       }
     }
-    const triad = new InProcessTriad(coordinator, agents, runId);
-    await triad.ready(topology.distributors);
-    return triad;
+    const started = new InProcessTriad(coordinator, agents, runId);
+    await started.ready(topology.distributors);
+    return started;
   }
 
   private async ready(distributors: number): Promise<void> {

@@ -1,0 +1,22 @@
+import type * as Triad from "../../src/index.js";
+
+/**
+ * Triad as its users run it: the compiled package in dist/ (`npm run bench` builds it first),
+ * as BullMQ runs from its compiled JavaScript. `TRIAD_BENCH_SOURCE=1` runs the TypeScript
+ * sources instead, through tsx (its transform adds a little of its own to every function).
+ */
+const source = process.env.TRIAD_BENCH_SOURCE === "1";
+
+async function load(): Promise<typeof Triad> {
+  if (source) return import("../../src/index.js");
+  try {
+    return (await import(["..", "..", "dist", "index.js"].join("/"))) as typeof Triad;
+  } catch (err) {
+    throw new Error(
+      `the benchmark runs the built package: run \`npm run build\` first (or set TRIAD_BENCH_SOURCE=1): ${(err as Error).message}`,
+    );
+  }
+}
+
+export const triad: typeof Triad = await load();
+export const TRIAD_FROM = source ? "src (tsx)" : "dist";
