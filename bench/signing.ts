@@ -1,4 +1,7 @@
-import { A2AClient, type JsonObject, MessageType } from "../src/index.js";
+import type { JsonObject } from "../src/index.js";
+import { triad } from "./lib/triad.js";
+
+const { A2AClient, MessageType } = triad;
 
 /**
  * What signing costs per message of the agents' own kinds: build + sign (RFC 8785 canonical
@@ -16,22 +19,23 @@ export type SigningFigures = Array<{
 
 const SECRET = "bench-signing-secret";
 
+/** A job as the distributor builds it: members in sorted order, as canonical JSON writes them. */
 function job(i: number): JsonObject {
   return {
+    fence: 1,
     task: {
+      assigned_to: "worker-1",
+      attempts: 1,
+      completed_at: null,
+      created_at: new Date().toISOString(),
+      error: null,
+      payload: { i },
+      result: null,
+      started_at: null,
+      status: "in_progress",
       task_id: `task-${i}-0123456789`,
       task_type: "echo",
-      payload: { i },
-      status: "in_progress",
-      result: null,
-      error: null,
-      attempts: 1,
-      assigned_to: "worker-1",
-      created_at: new Date().toISOString(),
-      started_at: null,
-      completed_at: null,
     },
-    fence: 1,
     timeout_ms: 30_000,
   };
 }

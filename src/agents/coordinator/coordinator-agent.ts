@@ -259,18 +259,19 @@ function freshTaskDict(task: unknown): TaskDict | null {
   } catch {
     return null;
   }
+  // Members in sorted order, as canonical JSON writes them (the assignment carries this dict).
   return {
+    assigned_to: null,
+    attempts: 0,
+    completed_at: null,
+    created_at: new Date().toISOString(),
+    error: null,
+    payload: payload as JsonObject,
+    result: null,
+    started_at: null,
+    status: "pending",
     task_id,
     task_type,
-    payload: payload as JsonObject,
-    status: "pending",
-    result: null,
-    error: null,
-    attempts: 0,
-    assigned_to: null,
-    created_at: new Date().toISOString(),
-    started_at: null,
-    completed_at: null,
   };
 }
 

@@ -269,7 +269,7 @@ export class DistributorCore {
     });
     await Promise.all(unheld);
     this.schedulePump();
-    const acks = results.map((r) => ({ task_id: r.task_id, fence: r.fence }));
+    const acks = results.map((r) => ({ fence: r.fence, task_id: r.task_id }));
     for (const ack of acks) this.toWorkers.push(workerId, { ack });
     return acks;
   }
@@ -306,7 +306,7 @@ export class DistributorCore {
     // worker re-sends results that were not acknowledged.
     const payload: AgentPayload =
       tasks.length > 0
-        ? { kind: "execute_tasks", tasks, ...(acks.length > 0 ? { acks } : {}) }
+        ? { kind: "execute_tasks", ...(acks.length > 0 ? { acks } : {}), tasks }
         : { kind: "results_ack", acks };
     return this.o.send(workerId, payload).catch(() => {});
   }
@@ -401,9 +401,10 @@ export class DistributorCore {
         confirmed: false,
       });
       this.stats.dispatched++;
+      // Members in sorted order, as canonical JSON writes them (the task's own stay where they are).
       const job: DispatchedTask = {
-        task: { ...task, status: "in_progress", attempts: task.attempts + 1, assigned_to: worker.id },
         fence: verdict,
+        task: { ...task, status: "in_progress", attempts: task.attempts + 1, assigned_to: worker.id },
         timeout_ms: this.o.taskTimeoutMs,
       };
       this.held.set(task.task_id, job.task);
@@ -558,31 +559,20 @@ export class DistributorCore {
 
 /** The task dict a commit made, from the dict held in memory and what the commit wrote. */
 function committedTask(held: TaskDict, outcome: AttemptOutcomeWire, receipt: CommitReceipt): TaskDict {
-  const base = {
+  const retry = receipt.verdict === "retry";
+  const completed = receipt.verdict === "completed";
+  // Members in sorted order, as canonical JSON writes them (task_terminal carries this dict).
+  return {
+    assigned_to: retry ? null : receipt.assignedTo,
+    attempts: receipt.attempts,
+    completed_at: retry ? null : receipt.completedAt,
+    created_at: held.created_at,
+    error: completed ? null : (outcome.error ?? "failed"),
+    payload: held.payload,
+    result: completed ? (outcome.result ?? null) : null,
+    started_at: receipt.startedAt,
+    status: retry ? "pending" : completed ? "completed" : "failed",
     task_id: held.task_id,
     task_type: held.task_type,
-    payload: held.payload,
-    created_at: held.created_at,
-    attempts: receipt.attempts,
-    started_at: receipt.startedAt,
-  };
-  if (receipt.verdict === "retry") {
-    return {
-      ...base,
-      status: "pending",
-      result: null,
-      error: outcome.error ?? "failed",
-      assigned_to: null,
-      completed_at: null,
-    };
-  }
-  const completed = receipt.verdict === "completed";
-  return {
-    ...base,
-    status: completed ? "completed" : "failed",
-    result: completed ? (outcome.result ?? null) : null,
-    error: completed ? null : (outcome.error ?? "failed"),
-    assigned_to: receipt.assignedTo,
-    completed_at: receipt.completedAt,
   };
 }

@@ -254,9 +254,9 @@ export class DistributorObserver implements MessageObserver {
     const traceparent = this.commitSpan(task, task.task_id, verdict, task.error);
     const result = path.result;
     path.terminal = {
+      ...(path.retries.length ? { retries: path.retries } : {}),
       ...(traceparent ? { traceparent } : {}),
       ...(result ? { via: [result.executeVia, result.resultsVia] } : {}),
-      ...(path.retries.length ? { retries: path.retries } : {}),
     };
     return path.terminal;
   }

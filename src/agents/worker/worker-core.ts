@@ -125,14 +125,28 @@ export class WorkerCore {
     );
     if (this.running.get(id)?.fence === job.fence) this.running.delete(id);
     this.done++;
-    this.finish({
-      task_id: id,
-      fence: job.fence,
-      ...outcome,
-      started_at: startedAt,
-      duration_ms: Math.round((performance.now() - started) * 1000) / 1000,
-      ...(trace ? { trace } : {}),
-    });
+    const duration_ms = Math.round((performance.now() - started) * 1000) / 1000;
+    // Members in sorted order, as canonical JSON writes them (task_results carries this).
+    const wire: AttemptOutcomeWire =
+      outcome.status === "completed"
+        ? {
+            duration_ms,
+            fence: job.fence,
+            result: outcome.result,
+            started_at: startedAt,
+            status: "completed",
+            task_id: id,
+          }
+        : {
+            duration_ms,
+            error: outcome.error,
+            fence: job.fence,
+            started_at: startedAt,
+            status: "failed",
+            task_id: id,
+          };
+    if (trace) wire.trace = trace;
+    this.finish(wire);
     this.pump();
   }
 

@@ -31,6 +31,10 @@ export function canonicalJsonWithout(obj: Record<string, unknown>, omit: string)
 }
 
 function canonical(value: unknown, depth: number): string {
+  // A value already in canonical order is what JSON.stringify writes, natively and far faster.
+  if (typeof value === "object" && value !== null && inCanonicalOrder(value, depth)) {
+    return JSON.stringify(value);
+  }
   switch (typeof value) {
     case "string":
       return quote(value);
@@ -59,8 +63,47 @@ function canonicalArray(items: unknown[], depth: number): string {
   return `${out}]`;
 }
 
+/**
+ * True when JSON.stringify(value) is its canonical JSON: plain JSON within the depth limit whose
+ * every object has its members in sorted order already (as JSON.parse leaves a canonical text,
+ * and as this project builds its messages). Numbers and strings are written alike by both: RFC
+ * 8785 takes ECMAScript's Number#toString and JSON.stringify's quoting as its own. Anything else
+ * (an unsorted object, an undefined member, a hole, a Date) is false and takes the member-by-
+ * member path, which sorts, and refuses what is not JSON.
+ */
+function inCanonicalOrder(value: unknown, depth: number): boolean {
+  switch (typeof value) {
+    case "string":
+    case "boolean":
+      return true;
+    case "number":
+      return Number.isFinite(value);
+    case "object":
+      break;
+    default:
+      return false;
+  }
+  if (value === null) return true;
+  if (depth >= MAX_JSON_DEPTH) return false;
+  // JSON.stringify would call a toJSON it finds (even an inherited one); the member walk does not.
+  if (typeof (value as { toJSON?: unknown }).toJSON === "function") return false;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) if (!inCanonicalOrder(value[i], depth + 1)) return false;
+    return true;
+  }
+  if (!isPlainObject(value)) return false;
+  let previous: string | undefined;
+  for (const key in value) {
+    if (previous !== undefined && !(previous < key)) return false;
+    if (!inCanonicalOrder((value as Record<string, unknown>)[key], depth + 1)) return false;
+    previous = key;
+  }
+  return true;
+}
+
 function canonicalObject(obj: Record<string, unknown>, depth: number, omit?: string): string {
-  const keys = Object.keys(obj).sort();
+  const keys = Object.keys(obj);
+  if (!isSorted(keys)) keys.sort();
   let out = "{";
   let first = true;
   for (const key of keys) {
@@ -70,6 +113,11 @@ function canonicalObject(obj: Record<string, unknown>, depth: number, omit?: str
     out += memberPrefix(key) + canonical(obj[key], depth + 1);
   }
   return `${out}}`;
+}
+
+function isSorted(keys: string[]): boolean {
+  for (let i = 1; i < keys.length; i++) if (!(keys[i - 1]! < keys[i]!)) return false;
+  return true;
 }
 
 // Nothing in such a string needs escaping: no quote, backslash, control character or surrogate

@@ -117,6 +117,7 @@ export class A2AClient implements RouterEndpoint {
     }
     if (!isPlainObject(payload)) throw invalidMessage("payload must be a plain JSON object");
     const sequence = this.sequence + 1;
+    // The seed's member order (what a reader of the wire expects); canonical JSON sorts these few.
     const message: A2AMessage = {
       type: messageType,
       sender: this.agentId,

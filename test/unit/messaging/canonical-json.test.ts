@@ -71,6 +71,30 @@ describe("canonicalJson (RFC 8785)", () => {
     );
   });
 
+  it("writes a value already in order as JSON.stringify does, and one out of order the same once sorted", () => {
+    const ordered = { a: [1, { b: "x", c: -0 }], d: { e: null, f: 1e21 }, g: "\ud800" };
+    const shuffled = { g: "\ud800", d: { f: 1e21, e: null }, a: [1, { c: -0, b: "x" }] };
+    expect(canonicalJson(ordered)).toBe(JSON.stringify(ordered));
+    expect(canonicalJson(shuffled)).toBe(JSON.stringify(ordered));
+    // Integer-like names come first in an object whatever their order of insertion; sorted, "10" < "9".
+    expect(canonicalJson({ 9: "nine", 10: "ten" })).toBe('{"10":"ten","9":"nine"}');
+  });
+
+  it("never calls a toJSON, own or inherited, as JSON.stringify would", () => {
+    const list = Object.assign([1, 2], { toJSON: () => "replaced" });
+    expect(() => canonicalJson({ a: list })).not.toThrow();
+    expect(canonicalJson({ a: list })).toBe('{"a":[1,2]}');
+    const inherited = Object.defineProperty(Array.prototype, "toJSON", {
+      value: () => "replaced",
+      configurable: true,
+    });
+    try {
+      expect(canonicalJson({ a: [1, 2] })).toBe('{"a":[1,2]}');
+    } finally {
+      delete (inherited as { toJSON?: unknown }).toJSON;
+    }
+  });
+
   it("canonicalJsonWithout leaves one member out, as if it was never there", () => {
     const msg = { type: "event", signature: "abc", payload: { signature: "kept" } };
     expect(canonicalJsonWithout(msg, "signature")).toBe(
@@ -93,6 +117,7 @@ describe("canonicalJson (RFC 8785)", () => {
     expect(canonicalJson(nest(MAX_JSON_DEPTH))).toContain('{"a":1}');
     expect(jsonProblem(nest(MAX_JSON_DEPTH), "v")).toBeNull();
     expect(jsonProblem(nest(MAX_JSON_DEPTH + 1), "v")).not.toBeNull();
+    expect(() => canonicalJson(nest(MAX_JSON_DEPTH + 1))).toThrow(/deeper than/);
     expect(() => canonicalJson(nest(MAX_JSON_DEPTH + 1))).toThrow(/deeper than 64/);
     // A message's members count from zero: its payload may nest as deep as a payload may.
     expect(() =>
