@@ -15,8 +15,10 @@ export function isPlainObject(value: unknown): value is Record<string, unknown> 
  * True when `value` is JSON as JSON.parse makes it: strings, finite numbers, booleans, null,
  * arrays, and objects whose prototype is Object's (or null), nested at most `maxDepth` levels.
  * A boolean walk with no allocation, for hot paths; `assertJson` says what is wrong instead.
+ * With `sortedMembers`, also only when every object has its members in sorted order (UTF-16 code
+ * units) and nothing has a toJSON method: then JSON.stringify(value) is its RFC 8785 canonical form.
  */
-export function isPlainJson(value: unknown, maxDepth = 64, depth = 0): boolean {
+export function isPlainJson(value: unknown, maxDepth = 64, depth = 0, sortedMembers = false): boolean {
   switch (typeof value) {
     case "string":
     case "boolean":
@@ -26,14 +28,22 @@ export function isPlainJson(value: unknown, maxDepth = 64, depth = 0): boolean {
     case "object": {
       if (value === null) return true;
       if (depth > maxDepth) return false;
+      // JSON.stringify would call a toJSON it finds (even an inherited one); a member walk does not.
+      if (sortedMembers && typeof (value as { toJSON?: unknown }).toJSON === "function") return false;
       if (Array.isArray(value)) {
-        for (const item of value) if (!isPlainJson(item, maxDepth, depth + 1)) return false;
+        for (const item of value) if (!isPlainJson(item, maxDepth, depth + 1, sortedMembers)) return false;
         return true;
       }
       const proto = Object.getPrototypeOf(value);
       if (proto !== Object.prototype && proto !== null) return false;
+      let previous: string | undefined;
       for (const key in value) {
-        if (!isPlainJson((value as Record<string, unknown>)[key], maxDepth, depth + 1)) return false;
+        if (sortedMembers) {
+          if (previous !== undefined && !(previous < key)) return false;
+          previous = key;
+        }
+        const member = (value as Record<string, unknown>)[key];
+        if (!isPlainJson(member, maxDepth, depth + 1, sortedMembers)) return false;
       }
       return true;
     }
