@@ -131,16 +131,19 @@ export class CoordinatorCore {
    * (unplaced when there is none yet), then tells that distributor. True once it is recorded
    * (or was already).
    */
-  async submit(task: TaskDict): Promise<boolean> {
+  submit(task: TaskDict): Promise<boolean> {
     const to = this.directory.leastLoaded();
     if (to !== undefined) to.placedSinceHeartbeat++;
-    let created: boolean;
-    try {
-      created = await this.o.ledger.submit(this.newTask(task), to?.id ?? "");
-    } catch (err) {
-      if (to !== undefined) to.placedSinceHeartbeat--;
-      throw err;
-    }
+    return this.o.ledger.submit(this.newTask(task), to?.id ?? "").then(
+      (created) => this.recorded(task, to, created),
+      (err: unknown) => {
+        if (to !== undefined) to.placedSinceHeartbeat--;
+        throw err;
+      },
+    );
+  }
+
+  private recorded(task: TaskDict, to: DistributorEntry | undefined, created: boolean): boolean {
     if (!created) {
       if (to !== undefined) to.placedSinceHeartbeat--;
       this.stats.duplicates++;

@@ -121,17 +121,16 @@ export class TaskLedger {
     this.retentionMs = Math.round((options.retentionSeconds ?? 24 * 3600) * 1000);
     this.observer = options.observer;
 
-    this.submitter = new TickBatcher(async (key, tasks) => {
+    this.submitter = new TickBatcher((key, tasks) => {
       const [, dist] = split(key);
-      const reply = await this.grouped(
+      return this.grouped(
         scripts.submitTasks,
         [Date.now(), dist],
         tasks,
         (t) => t.taskId,
         (t, args) =>
           args.push(t.taskId, t.taskType, JSON.stringify(t.payload), t.createdAt, t.maxRetries, t.backoffMs),
-      );
-      return reply.map((r) => r === 1);
+      ).then((reply) => reply.map((r) => r === 1));
     });
     this.assigner = new TickBatcher(async (key, ids) => {
       const [shard, dist] = split(key);
@@ -201,7 +200,7 @@ export class TaskLedger {
    * Runs a grouped script (see submit-tasks-1.lua) over `items` of any shards: ARGV is `head`,
    * then per shard its prefix, its item count and each item's values. Replies in item order.
    */
-  private async grouped<I>(
+  private grouped<I>(
     script: StoreScript,
     head: (string | number)[],
     items: I[],
@@ -225,12 +224,14 @@ export class TaskLedger {
       }
     }
     const first = byShard.keys().next().value!;
-    const reply = (await this.run(script, first, "open", args)) as ScriptReply[];
-    const out = new Array<ScriptReply>(items.length);
-    order.forEach((k, j) => {
-      out[k] = reply[j]!;
+    return this.run(script, first, "open", args).then((reply) => {
+      const replies = reply as ScriptReply[];
+      const out = new Array<ScriptReply>(items.length);
+      order.forEach((k, j) => {
+        out[k] = replies[j]!;
+      });
+      return out;
     });
-    return out;
   }
 
   private prefix(shard: number): string {

@@ -1,3 +1,4 @@
+import type { Span } from "@opentelemetry/api";
 import type { A2AMessage } from "../../core/messaging/index.js";
 import type { RedisClient } from "../../core/store/index.js";
 import type { CoordinatorCoreOptions } from "../coordinator/coordinator-core.js";
@@ -79,9 +80,10 @@ export class CoordinatorObserver implements MessageObserver {
 
   /**
    * Runs `submit` (which records `tasks`) inside one `triad.submit` span per task, whose context
-   * the assignment carries on to the distributor.
+   * the assignment carries on to the distributor. (Promise chains, not async/await: this is on the
+   * path a lone caller waits on, and every promise costs there.)
    */
-  async traceSubmit<T>(tasks: TaskDict[], submit: () => Promise<T>): Promise<T> {
+  traceSubmit<T>(tasks: TaskDict[], submit: () => Promise<T>): Promise<T> {
     const mine: boolean[] = [];
     const spans = tasks.map((task, i) => {
       const span = startTaskSpan("triad.submit", {
@@ -109,17 +111,26 @@ export class CoordinatorObserver implements MessageObserver {
       const entry = this.open.get(tasks[i]!.task_id);
       return mine[i] === true && entry !== undefined && !entry.accepted;
     };
-    let result: T;
+    let pending: Promise<T>;
     try {
-      result = await submit();
+      pending = submit();
     } catch (err) {
-      const error = err instanceof Error ? err.message : String(err);
-      spans.forEach((span, i) => {
-        if (unaccepted(i)) this.open.delete(tasks[i]!.task_id);
-        endTaskSpan(span, error);
-      });
-      throw err;
+      pending = Promise.reject(err);
     }
+    return pending.then(
+      (result) => this.submitted(tasks, spans, unaccepted, result),
+      (err: unknown) => {
+        const error = err instanceof Error ? err.message : String(err);
+        spans.forEach((span, i) => {
+          if (unaccepted(i)) this.open.delete(tasks[i]!.task_id);
+          endTaskSpan(span, error);
+        });
+        throw err;
+      },
+    );
+  }
+
+  private submitted<T>(tasks: TaskDict[], spans: Span[], unaccepted: (i: number) => boolean, result: T): T {
     spans.forEach((span, i) => {
       const duplicate = unaccepted(i);
       if (duplicate) this.open.delete(tasks[i]!.task_id);

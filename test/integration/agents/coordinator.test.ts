@@ -38,6 +38,21 @@ describe.each(testEngines("coordinator"))("coordinator and leases on $name", (en
     expect(c.core.stats.abandoned).toBe(1);
   });
 
+  it("answers a malformed task with a rejected promise (ERR_INVALID_TASK), never a throw, and records nothing", async () => {
+    const c = new CoordinatorAgent({ agentId: `strict-${Date.now()}`, redis: engine.config(), timing: FAST });
+    extra.push(c);
+    await c.initialize();
+    let pending: Promise<boolean> | undefined;
+    expect(() => {
+      pending = c.submitTask({ task_id: "", task_type: "echo" });
+    }).not.toThrow();
+    await expect(pending).rejects.toMatchObject({ code: "ERR_INVALID_TASK" });
+    await expect(c.submitTask(null as never)).rejects.toMatchObject({ code: "ERR_INVALID_TASK" });
+    expect(c.core.stats.submitted).toBe(0);
+    expect(await c.submitTask({ task_id: "fine", task_type: "echo" })).toBe(true);
+    expect(c.core.stats.submitted).toBe(1);
+  });
+
   it("after a restart the coordinator rebuilds what it owns from Redis: accepted tasks still run", async () => {
     cluster = new TestCluster(engine.config());
     const first = await cluster.startCoordinator();

@@ -158,14 +158,12 @@ export class RedisEngine implements StoreEngine {
     await this.subscriber.unsubscribe(channels);
   }
 
-  async runScript(script: StoreScript, keys: string[], args: (string | number)[]): Promise<Reply> {
+  runScript(script: StoreScript, keys: string[], args: (string | number)[]): Promise<Reply> {
     const tail = [String(keys.length), ...keys, ...args.map(String)];
-    try {
-      return await this.send(["EVALSHA", script.sha1, ...tail]);
-    } catch (err) {
+    return this.send(["EVALSHA", script.sha1, ...tail]).catch((err: unknown) => {
       // The script cache is empty after a Redis restart or failover: send the source once.
       if (!String((err as Error).message).startsWith("NOSCRIPT")) throw err;
-      return await this.send(["EVAL", script.lua, ...tail]);
-    }
+      return this.send(["EVAL", script.lua, ...tail]);
+    });
   }
 }
