@@ -138,8 +138,13 @@ export class CoordinatorAgent extends TriadAgent {
   }
 
   /** Resolves with the terminal task dict, or null when `timeoutMs` passes first. */
-  async waitForTask(taskId: string, timeoutMs = 30_000): Promise<AgentReply | null> {
-    return (await this.core.waitForTask(taskId, timeoutMs)) as AgentReply | null;
+  waitForTask(taskId: string, timeoutMs = 30_000): Promise<AgentReply | null> {
+    // Not an async function, like submitTask: called once per task, it costs a promise less.
+    try {
+      return this.core.waitForTask(taskId, timeoutMs) as Promise<AgentReply | null>;
+    } catch (err) {
+      return Promise.reject(err);
+    }
   }
 
   /** Knows a distributor before it heartbeats (seed: register_distributor). */

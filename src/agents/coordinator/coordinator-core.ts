@@ -289,9 +289,9 @@ export class CoordinatorCore {
    * coordinator knows to be open is waited for without asking Redis (its distributor reports
    * it, and the monitor asks Redis about waiters that waited long); any other is read once.
    */
-  async waitForTask(taskId: string, timeoutMs = 30_000): Promise<TaskDict | null> {
+  waitForTask(taskId: string, timeoutMs = 30_000): Promise<TaskDict | null> {
     const known = this.recent.get(taskId);
-    if (known) return known;
+    if (known) return Promise.resolve(known);
     const waiting = this.waiters.wait(taskId, timeoutMs);
     if (!this.knownOpen.has(taskId)) {
       // It may have finished before we started waiting, or been submitted elsewhere.
