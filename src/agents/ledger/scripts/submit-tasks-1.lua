@@ -31,18 +31,17 @@ while i <= #ARGV do
     if redis.call('EXISTS', rec) == 1 then
       out[#out + 1] = 0
     else
+      -- One write per record: the distributor, when there is one, goes in the same HSET.
+      local fields = {'task_id', id, 'task_type', ARGV[i + 1], 'payload', ARGV[i + 2],
+        'status', 'pending', 'attempts', 0, 'failures', 0, 'fence', 0,
+        'created_at', ARGV[i + 3], 'max_retries', ARGV[i + 4], 'backoff_ms', ARGV[i + 5],
+        'submitted_ms', ARGV[1]}
       if dist ~= '' then
-        redis.call('HSET', rec, 'task_id', id, 'task_type', ARGV[i + 1], 'payload', ARGV[i + 2],
-          'status', 'pending', 'attempts', 0, 'failures', 0, 'fence', 0,
-          'created_at', ARGV[i + 3], 'max_retries', ARGV[i + 4], 'backoff_ms', ARGV[i + 5],
-          'submitted_ms', ARGV[1], 'distributor', dist)
+        fields[#fields + 1] = 'distributor'
+        fields[#fields + 1] = dist
         redis.call('SADD', prefix .. 'dist:' .. dist, id)
-      else
-        redis.call('HSET', rec, 'task_id', id, 'task_type', ARGV[i + 1], 'payload', ARGV[i + 2],
-          'status', 'pending', 'attempts', 0, 'failures', 0, 'fence', 0,
-          'created_at', ARGV[i + 3], 'max_retries', ARGV[i + 4], 'backoff_ms', ARGV[i + 5],
-          'submitted_ms', ARGV[1])
       end
+      redis.call('HSET', rec, unpack(fields))
       redis.call('SADD', open, id)
       out[#out + 1] = 1
     end
