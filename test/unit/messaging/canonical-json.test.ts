@@ -117,7 +117,6 @@ describe("canonicalJson (RFC 8785)", () => {
     expect(canonicalJson(nest(MAX_JSON_DEPTH))).toContain('{"a":1}');
     expect(jsonProblem(nest(MAX_JSON_DEPTH), "v")).toBeNull();
     expect(jsonProblem(nest(MAX_JSON_DEPTH + 1), "v")).not.toBeNull();
-    expect(() => canonicalJson(nest(MAX_JSON_DEPTH + 1))).toThrow(/deeper than/);
     expect(() => canonicalJson(nest(MAX_JSON_DEPTH + 1))).toThrow(/deeper than 64/);
     // A message's members count from zero: its payload may nest as deep as a payload may.
     expect(() =>
