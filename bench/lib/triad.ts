@@ -10,6 +10,7 @@ const source = process.env.TRIAD_BENCH_SOURCE === "1";
 async function load(): Promise<typeof Triad> {
   if (source) return import("../../src/index.js");
   try {
+    // A computed specifier: the type check (which runs before any build) must not look for dist/.
     return (await import(["..", "..", "dist", "index.js"].join("/"))) as typeof Triad;
   } catch (err) {
     throw new Error(
