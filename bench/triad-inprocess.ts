@@ -2,12 +2,13 @@ import type { CoordinatorAgent, DistributorAgent, RedisConfig, WorkerAgent } fro
 import { LatencyRecorder, type RunFigures } from "./lib/stats.js";
 import { triad } from "./lib/triad.js";
 
-/** How many agents of each tier; `batchLingerMs` overrides the agents' timing.batchLingerMs. */
+/** How many agents of each tier; `batchLingerMs` and `busyAssignLingerMs` override the agents' timing. */
 export type Topology = {
   distributors: number;
   workersPerDistributor: number;
   concurrency: number;
   batchLingerMs?: number;
+  busyAssignLingerMs?: number;
 };
 
 /** One worker at concurrency 100: the same as BullMQ's one Worker at concurrency 100. */
@@ -35,7 +36,12 @@ export class InProcessTriad {
   static async start(redis: RedisConfig, topology: Topology = DEFAULT_TOPOLOGY): Promise<InProcessTriad> {
     const runId = `r${++runs}-${process.pid}`;
     const router = new triad.A2ARouter();
-    const timing = topology.batchLingerMs === undefined ? {} : { batchLingerMs: topology.batchLingerMs };
+    const timing = {
+      ...(topology.batchLingerMs === undefined ? {} : { batchLingerMs: topology.batchLingerMs }),
+      ...(topology.busyAssignLingerMs === undefined
+        ? {}
+        : { busyAssignLingerMs: topology.busyAssignLingerMs }),
+    };
     const coordinator = new triad.CoordinatorAgent({
       agentId: `coordinator-${runId}`,
       redis,

@@ -26,6 +26,20 @@ describe("store configuration", () => {
     );
   });
 
+  it("busy-polls for 250 µs by default, takes 0 to turn it off, and refuses a negative or non-number budget", () => {
+    expect(resolveStoreTarget({ url: "redis://h:1" })).toMatchObject({ busyPollUs: 250 });
+    expect(resolveStoreTarget({ url: "redis://h:1", busyPollUs: 0 })).toMatchObject({ busyPollUs: 0 });
+    expect(resolveStoreTarget({ url: "redis+cluster://h:1", busyPollUs: 80 })).toMatchObject({
+      kind: "cluster",
+      busyPollUs: 80,
+    });
+    for (const bad of [-1, Number.NaN, "100" as unknown as number]) {
+      expect(() => resolveStoreTarget({ url: "redis://h:1", busyPollUs: bad })).toThrow(
+        expect.objectContaining({ code: "ERR_INVALID_CONFIG", message: expect.stringMatching(/busyPollUs/) }),
+      );
+    }
+  });
+
   it("never shows a password in a URL it prints", () => {
     expect(redactUrl("redis://user:s3cret@host:6379/0")).toBe("redis://user:***@host:6379/0");
     expect(redactUrl("redis://:s3cret@host:6379")).toBe("redis://:***@host:6379");

@@ -18,11 +18,29 @@ export type RedisConfig = {
   connectTimeoutMs?: number;
   /** Redis Cluster, as an alternative to a redis+cluster:// url: the nodes' redis:// URLs. */
   cluster?: { rootNodes: string[] };
+  /**
+   * While a reply is awaited, keep the event loop polling for it (instead of sleeping) for up
+   * to this many microseconds since the last request or reply: a round trip to a Redis on the
+   * same host costs a third less that way on a virtual machine, for some CPU. 0 turns it off.
+   * Default 250. Polling pauses by itself when replies keep taking longer (a distant Redis).
+   */
+  busyPollUs?: number;
 };
+
+/** RedisConfig.busyPollUs when it is not given. */
+export const DEFAULT_BUSY_POLL_US = 250;
 
 export type ResolvedStoreTarget =
   | { kind: "memory"; name: string }
-  | { kind: "redis"; url: string; password?: string; useTls: boolean; db?: number; connectTimeoutMs: number }
+  | {
+      kind: "redis";
+      url: string;
+      password?: string;
+      useTls: boolean;
+      db?: number;
+      connectTimeoutMs: number;
+      busyPollUs: number;
+    }
   | {
       kind: "cluster";
       /** redis:// (or rediss://) URLs of the nodes to discover the cluster from. */
@@ -31,6 +49,7 @@ export type ResolvedStoreTarget =
       password?: string;
       useTls: boolean;
       connectTimeoutMs: number;
+      busyPollUs: number;
     };
 
 const MEMORY_SCHEME = "memory://";
@@ -45,8 +64,15 @@ export function resolveStoreTarget(config: RedisConfig): ResolvedStoreTarget {
   if (!Number.isFinite(connectTimeoutMs) || connectTimeoutMs <= 0) {
     throw new TriadError("ERR_INVALID_CONFIG", "redis.connectTimeoutMs must be a positive number");
   }
+  const busyPollUs = config.busyPollUs ?? DEFAULT_BUSY_POLL_US;
+  if (typeof busyPollUs !== "number" || !Number.isFinite(busyPollUs) || busyPollUs < 0) {
+    throw new TriadError(
+      "ERR_INVALID_CONFIG",
+      `redis.busyPollUs must be a non-negative number of microseconds (got ${String(config.busyPollUs)})`,
+    );
+  }
   if (config.cluster !== undefined || (config.url !== undefined && CLUSTER_SCHEME.test(config.url))) {
-    return resolveCluster(config, connectTimeoutMs);
+    return resolveCluster(config, connectTimeoutMs, busyPollUs);
   }
   if (config.url?.startsWith(MEMORY_SCHEME)) {
     const name = config.url.slice(MEMORY_SCHEME.length) || "default";
@@ -70,6 +96,7 @@ export function resolveStoreTarget(config: RedisConfig): ResolvedStoreTarget {
       url: config.url,
       useTls: parsed.protocol === "rediss:" || config.useTls === true,
       connectTimeoutMs,
+      busyPollUs,
       ...(config.password !== undefined ? { password: config.password } : {}),
       ...(config.db !== undefined ? { db: config.db } : {}),
     };
@@ -85,13 +112,18 @@ export function resolveStoreTarget(config: RedisConfig): ResolvedStoreTarget {
     url: `${useTls ? "rediss" : "redis"}://${host.includes(":") ? `[${host}]` : host}:${port}`,
     useTls,
     connectTimeoutMs,
+    busyPollUs,
     ...(config.password !== undefined ? { password: config.password } : {}),
     ...(config.db !== undefined ? { db: config.db } : {}),
   };
 }
 
 /** A cluster from `cluster.rootNodes` or a "redis+cluster://a:1,b:2" url. */
-function resolveCluster(config: RedisConfig, connectTimeoutMs: number): ResolvedStoreTarget {
+function resolveCluster(
+  config: RedisConfig,
+  connectTimeoutMs: number,
+  busyPollUs: number,
+): ResolvedStoreTarget {
   if (config.db !== undefined && config.db !== 0) {
     throw new TriadError("ERR_INVALID_CONFIG", "Redis Cluster has only database 0: leave redis.db unset");
   }
@@ -153,6 +185,7 @@ function resolveCluster(config: RedisConfig, connectTimeoutMs: number): Resolved
     rootNodes,
     useTls,
     connectTimeoutMs,
+    busyPollUs,
     ...(username !== undefined ? { username } : {}),
     ...(password !== undefined ? { password } : {}),
   };

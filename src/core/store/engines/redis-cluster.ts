@@ -1,4 +1,5 @@
 import { createCluster, type RedisClusterType } from "redis";
+import { busyPoll } from "../../busy-poll.js";
 import { TriadError } from "../../errors.js";
 import type { ResolvedStoreTarget } from "../config.js";
 import { redactUrl } from "../config.js";
@@ -21,9 +22,16 @@ export class RedisClusterEngine implements StoreEngine {
   private cluster: Cluster | undefined;
   private lastError: Error | undefined;
   private readonly channels = new Map<string, (message: string, channel: string) => void>();
-  private readonly watchdog = new CommandWatchdog(COMMAND_TIMEOUT_MS, () => this.where());
+  private readonly watchdog: CommandWatchdog;
 
-  constructor(private readonly target: ClusterTarget) {}
+  constructor(private readonly target: ClusterTarget) {
+    this.watchdog = new CommandWatchdog(
+      COMMAND_TIMEOUT_MS,
+      () => this.where(),
+      undefined,
+      target.busyPollUs > 0 ? busyPoll.client(target.busyPollUs / 1000) : undefined,
+    );
+  }
 
   private where(): string {
     return this.target.rootNodes.map(redactUrl).join(", ");

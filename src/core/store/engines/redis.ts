@@ -1,4 +1,5 @@
 import { createClient, type RedisClientType } from "redis";
+import { busyPoll } from "../../busy-poll.js";
 import { TriadError } from "../../errors.js";
 import type { ResolvedStoreTarget } from "../config.js";
 import { redactUrl } from "../config.js";
@@ -22,9 +23,16 @@ export class RedisEngine implements StoreEngine {
   private client: Client | undefined;
   private subscriber: Client | undefined;
   private lastError: Error | undefined;
-  private readonly watchdog = new CommandWatchdog(COMMAND_TIMEOUT_MS, () => redactUrl(this.target.url));
+  private readonly watchdog: CommandWatchdog;
 
-  constructor(private readonly target: RedisTarget) {}
+  constructor(private readonly target: RedisTarget) {
+    this.watchdog = new CommandWatchdog(
+      COMMAND_TIMEOUT_MS,
+      () => redactUrl(this.target.url),
+      undefined,
+      target.busyPollUs > 0 ? busyPoll.client(target.busyPollUs / 1000) : undefined,
+    );
+  }
 
   private makeClient(): Client {
     let everReady = false;
