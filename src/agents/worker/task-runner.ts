@@ -1,4 +1,4 @@
-import type { BaseCheckpointSaver } from "@langchain/langgraph";
+import type { BaseCheckpointSaver } from "@langchain/langgraph/web";
 import { TriadError } from "../../core/errors.js";
 import { assertJson, isPlainJson, type JsonObject, type JsonValue } from "../../core/json.js";
 import { runGraphTask } from "../../core/state/index.js";

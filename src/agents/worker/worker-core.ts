@@ -1,4 +1,4 @@
-import type { BaseCheckpointSaver } from "@langchain/langgraph";
+import type { BaseCheckpointSaver } from "@langchain/langgraph/web";
 import { traceExecution } from "../observe/execute-span.js";
 import { Outbox } from "../outbox.js";
 import type {

@@ -1,4 +1,4 @@
-import { Annotation } from "@langchain/langgraph";
+import { Annotation } from "@langchain/langgraph/web";
 import type { JsonObject } from "../json.js";
 import {
   appendHistory,

@@ -1,5 +1,5 @@
 import type { RunnableConfig } from "@langchain/core/runnables";
-import { BaseCheckpointSaver } from "@langchain/langgraph";
+import { BaseCheckpointSaver } from "@langchain/langgraph/web";
 import { TriadError } from "../errors.js";
 import type { JsonObject, JsonValue } from "../json.js";
 import { toJsonResult } from "./json-result.js";

@@ -1,4 +1,4 @@
-import { Annotation, END, START, StateGraph } from "@langchain/langgraph";
+import { Annotation, END, START, StateGraph } from "@langchain/langgraph/web";
 import { TriadError } from "../errors.js";
 import type { JsonObject, JsonValue } from "../json.js";
 import type { A2AMessage } from "../messaging/types.js";

@@ -1,4 +1,5 @@
-import { describe, expect, it } from "vitest";
+import { AsyncLocalStorage } from "node:async_hooks";
+import { describe, expect, it, vi } from "vitest";
 import {
   type A2AMessage,
   type AgentReply,
@@ -171,6 +172,25 @@ describe("LangGraphAgent", () => {
     await expect(new BadFast({ agentId: "d" }).initialize()).rejects.toSatisfy((e: unknown) =>
       isTriadError(e, "ERR_INVALID_ROUTE"),
     );
+  });
+
+  it("runs its graph without turning on AsyncLocalStorage, whose promise hooks would tax every promise of the process", async () => {
+    // Triad imports LangGraph's web entry, which leaves LangChain's AsyncLocalStorage unset;
+    // once any AsyncLocalStorage runs, Node 20 hooks every promise created afterwards.
+    const run = vi.spyOn(AsyncLocalStorage.prototype, "run");
+    const enterWith = vi.spyOn(AsyncLocalStorage.prototype, "enterWith");
+    try {
+      const agent = new TestAgent({ agentId: "distributor-1" });
+      await agent.initialize();
+      expect(await agent.processMessage(message(MessageType.REQUEST, { action: "echo", value: 1 }))).toEqual({
+        echoed: 1,
+      });
+      expect(run).not.toHaveBeenCalled();
+      expect(enterWith).not.toHaveBeenCalled();
+    } finally {
+      run.mockRestore();
+      enterWith.mockRestore();
+    }
   });
 
   it("keeps executeTask to the subclass", async () => {

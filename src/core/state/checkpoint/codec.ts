@@ -4,8 +4,8 @@ import type {
   Checkpoint,
   CheckpointMetadata,
   CheckpointTuple,
-} from "@langchain/langgraph";
-import { copyCheckpoint } from "@langchain/langgraph";
+} from "@langchain/langgraph/web";
+import { copyCheckpoint } from "@langchain/langgraph/web";
 import {
   compareWritesSortKeys,
   getCheckpointId,

@@ -1,5 +1,5 @@
 import type { RunnableConfig } from "@langchain/core/runnables";
-import type { CheckpointMetadata, CheckpointTuple } from "@langchain/langgraph";
+import type { CheckpointMetadata, CheckpointTuple } from "@langchain/langgraph/web";
 import { deserialize, type ListOptions, matchesFilter, type Serde } from "./codec.js";
 import type { SerializedValue } from "./transfer.js";
 

@@ -4,7 +4,7 @@ import {
   type Checkpoint,
   type CheckpointMetadata,
   type CheckpointTuple,
-} from "@langchain/langgraph";
+} from "@langchain/langgraph/web";
 import { TriadError } from "../../errors.js";
 import { CheckpointLog } from "./checkpoint-log.js";
 import {
