@@ -219,6 +219,15 @@ describe("triad CLI usage", () => {
     expect(r.stderr).toMatch(/TRIAD_SECRET is not set/);
   });
 
+  it("a negative --busy-poll is refused before anything starts, naming the option", async () => {
+    const r = await runTriad(
+      ["coordinator", "--id", "c", "--redis", "redis://127.0.0.1:1", "--port", "0", "--busy-poll", "-5"],
+      { env },
+    );
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/busyPollUs must be a non-negative number.*ERR_INVALID_CONFIG/);
+  });
+
   it("--help documents every option and its environment variable", async () => {
     const r = await runTriad(["distributor", "--help"], { env });
     expect(r.code).toBe(0);
@@ -229,7 +238,9 @@ describe("triad CLI usage", () => {
       "--port",
       "--log-level",
       "--config",
+      "--busy-poll",
       "TRIAD_REDIS",
+      "TRIAD_BUSY_POLL",
       "TRIAD_SECRET",
     ]) {
       expect(r.stdout).toContain(flag);

@@ -6,6 +6,7 @@ import { createLogger } from "../logging.js";
 import type { CommandSpec, ParsedOptions } from "../options.js";
 import { requireSecret } from "../peer.js";
 import { onShutdown } from "../shutdown.js";
+import { busyPollFlag, storeConfig } from "../store-flags.js";
 import { timingFlags, timingFrom } from "../timing-flags.js";
 
 export const coordinatorSpec: CommandSpec = {
@@ -48,6 +49,7 @@ export const coordinatorSpec: CommandSpec = {
       default: 10_000,
     },
     ...timingFlags("heartbeat-interval", "heartbeat-timeout", "monitor-interval"),
+    busyPollFlag,
     historyFlag,
   ],
   notes:
@@ -61,7 +63,7 @@ export async function coordinator(options: ParsedOptions): Promise<number> {
   const history = openHistory(options.history, id);
   const agent = new CoordinatorAgent({
     agentId: id,
-    redis: { url: String(options.redis) },
+    redis: storeConfig(options, { url: String(options.redis) }),
     a2a: { tokenSecret: secret, agentPort: Number(options.port), host: String(options.host), router: null },
     placementTimeoutMs: Number(options["placement-timeout"]),
     retry: {

@@ -4,6 +4,7 @@ import { createLogger } from "../logging.js";
 import type { CommandSpec, ParsedOptions } from "../options.js";
 import { discoverAgentId, requireSecret } from "../peer.js";
 import { runAgentProcess } from "../shutdown.js";
+import { busyPollFlag, storeConfig } from "../store-flags.js";
 import { timingFlags, timingFrom } from "../timing-flags.js";
 
 export const distributorSpec: CommandSpec = {
@@ -55,6 +56,7 @@ export const distributorSpec: CommandSpec = {
       default: 10_000,
     },
     ...timingFlags("heartbeat-interval", "heartbeat-timeout", "monitor-interval", "lease-ttl"),
+    busyPollFlag,
     historyFlag,
   ],
   notes: "Environment: TRIAD_SECRET (required; the A2A signing secret shared by all processes).",
@@ -71,7 +73,7 @@ export async function distributor(options: ParsedOptions): Promise<number> {
     agentId: id,
     coordinatorId,
     coordinatorUrl,
-    redis: { url: String(options.redis) },
+    redis: storeConfig(options, { url: String(options.redis) }),
     a2a: {
       tokenSecret: secret,
       agentPort: Number(options.port),

@@ -9,6 +9,7 @@ import { createLogger } from "../logging.js";
 import { type CommandSpec, type ParsedOptions, positiveInt } from "../options.js";
 import { Progress } from "../progress.js";
 import { onShutdown } from "../shutdown.js";
+import { busyPollFlag, storeConfig } from "../store-flags.js";
 
 export const upSpec: CommandSpec = {
   name: "up",
@@ -56,6 +57,7 @@ export const upSpec: CommandSpec = {
       description: "milliseconds to finish in-flight work on SIGTERM/SIGINT",
       default: 10_000,
     },
+    busyPollFlag,
   ],
   notes: "Environment: TRIAD_API_TOKEN (bearer token for the HTTP API), TRIAD_SECRET (A2A signing secret).",
 };
@@ -70,7 +72,9 @@ export async function up(options: ParsedOptions): Promise<number> {
   const runId = randomBytes(3).toString("hex");
   // A private embedded store for this run; on Redis, a prefix of its own.
   const redis =
-    store === "memory://" ? { url: `memory://up-${runId}` } : { url: store, keyPrefix: `triad:up-${runId}:` };
+    store === "memory://"
+      ? { url: `memory://up-${runId}` }
+      : storeConfig(options, { url: store, keyPrefix: `triad:up-${runId}:` });
   const out = process.stdout;
 
   const coordinator = new CoordinatorAgent({

@@ -1,5 +1,5 @@
 export type { RedisConfig } from "./config.js";
-export { redactUrl } from "./config.js";
+export { DEFAULT_BUSY_POLL_US, redactUrl } from "./config.js";
 export type { ScriptReply, StoreEngine, StoreScript } from "./engine.js";
 export { MemoryKeyspace } from "./engines/memory/keyspace.js";
 export { dropMemoryServer } from "./engines/memory/server.js";
