@@ -1,21 +1,30 @@
 import { isTriadError } from "../core/errors.js";
-import { coordinator, coordinatorSpec } from "./commands/coordinator.js";
-import { distributor, distributorSpec } from "./commands/distributor.js";
-import { status, statusSpec } from "./commands/status.js";
-import { submit, submitSpec } from "./commands/submit.js";
-import { up, upSpec } from "./commands/up.js";
-import { worker, workerSpec } from "./commands/worker.js";
+import {
+  coordinatorSpec,
+  distributorSpec,
+  statusSpec,
+  submitSpec,
+  upSpec,
+  workerSpec,
+} from "./commands/specs.js";
 import { type CommandSpec, helpText, type ParsedOptions, parseOptions, UsageError } from "./options.js";
 
 type Command = { spec: CommandSpec; run: (options: ParsedOptions) => Promise<number> };
 
+// Each command's module is loaded when it runs (see commands/specs.ts).
 const COMMANDS: Record<string, Command> = {
-  up: { spec: upSpec, run: up },
-  coordinator: { spec: coordinatorSpec, run: coordinator },
-  distributor: { spec: distributorSpec, run: distributor },
-  worker: { spec: workerSpec, run: worker },
-  submit: { spec: submitSpec, run: submit },
-  status: { spec: statusSpec, run: status },
+  up: { spec: upSpec, run: async (o) => (await import("./commands/up.js")).up(o) },
+  coordinator: {
+    spec: coordinatorSpec,
+    run: async (o) => (await import("./commands/coordinator.js")).coordinator(o),
+  },
+  distributor: {
+    spec: distributorSpec,
+    run: async (o) => (await import("./commands/distributor.js")).distributor(o),
+  },
+  worker: { spec: workerSpec, run: async (o) => (await import("./commands/worker.js")).worker(o) },
+  submit: { spec: submitSpec, run: async (o) => (await import("./commands/submit.js")).submit(o) },
+  status: { spec: statusSpec, run: async (o) => (await import("./commands/status.js")).status(o) },
 };
 
 const USAGE = `usage: triad <command> [options]

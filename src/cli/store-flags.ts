@@ -1,4 +1,4 @@
-import { DEFAULT_BUSY_POLL_US, type RedisConfig } from "../core/store/index.js";
+import { DEFAULT_BUSY_POLL_US, type RedisConfig } from "../core/store/config.js";
 import type { FlagSpec, ParsedOptions } from "./options.js";
 
 /** How long the process keeps polling for a Redis reply instead of sleeping (RedisConfig.busyPollUs). */

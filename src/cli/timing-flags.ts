@@ -1,4 +1,4 @@
-import { DEFAULT_TIMING, type Timing } from "../agents/index.js";
+import { DEFAULT_TIMING, type Timing } from "../agents/timing.js";
 import type { FlagSpec, ParsedOptions } from "./options.js";
 
 /**

@@ -1,66 +1,11 @@
 import { DistributorAgent } from "../../agents/index.js";
-import { historyFlag, openHistory } from "../history.js";
+import { openHistory } from "../history.js";
 import { createLogger } from "../logging.js";
-import type { CommandSpec, ParsedOptions } from "../options.js";
+import type { ParsedOptions } from "../options.js";
 import { discoverAgentId, requireSecret } from "../peer.js";
 import { runAgentProcess } from "../shutdown.js";
-import { busyPollFlag, storeConfig } from "../store-flags.js";
-import { timingFlags, timingFrom } from "../timing-flags.js";
-
-export const distributorSpec: CommandSpec = {
-  name: "distributor",
-  summary: "Run a distributor: takes tasks from the coordinator and runs them on its workers.",
-  usage: "triad distributor --id ID --coordinator URL --redis URL --port P [--host H]",
-  flags: [
-    {
-      name: "id",
-      type: "string",
-      description: "agent id (a restart with the same id picks up its tasks)",
-      required: true,
-    },
-    {
-      name: "coordinator",
-      type: "string",
-      description: "the coordinator's URL, e.g. http://127.0.0.1:7400",
-      required: true,
-    },
-    {
-      name: "redis",
-      type: "string",
-      description:
-        "store URL: redis://host:port, rediss:// for TLS, or redis+cluster://host:port,host:port for Redis Cluster",
-      required: true,
-    },
-    { name: "port", type: "number", description: "port for A2A", required: true },
-    {
-      name: "host",
-      type: "string",
-      description: "address to bind (0.0.0.0 for other hosts)",
-      default: "127.0.0.1",
-    },
-    {
-      name: "advertise-url",
-      type: "string",
-      description: "URL workers and the coordinator are told to reach this distributor at (default its own)",
-    },
-    {
-      name: "task-timeout",
-      type: "number",
-      description: "ms a worker gives one attempt of a task",
-      default: 30_000,
-    },
-    {
-      name: "shutdown-timeout",
-      type: "number",
-      description: "ms to finish in-flight work on SIGTERM/SIGINT",
-      default: 10_000,
-    },
-    ...timingFlags("heartbeat-interval", "heartbeat-timeout", "monitor-interval", "lease-ttl"),
-    busyPollFlag,
-    historyFlag,
-  ],
-  notes: "Environment: TRIAD_SECRET (required; the A2A signing secret shared by all processes).",
-};
+import { storeConfig } from "../store-flags.js";
+import { timingFrom } from "../timing-flags.js";
 
 export async function distributor(options: ParsedOptions): Promise<number> {
   const secret = requireSecret();

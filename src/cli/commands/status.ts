@@ -1,16 +1,5 @@
 import { ApiClient } from "../api-client.js";
-import type { CommandSpec, ParsedOptions } from "../options.js";
-
-export const statusSpec: CommandSpec = {
-  name: "status",
-  summary: "Show a cluster's agents, their health and the task counts.",
-  usage: "triad status --coordinator URL [--json]",
-  flags: [
-    { name: "coordinator", type: "string", description: "the coordinator's URL", required: true },
-    { name: "json", type: "boolean", description: "print JSON, for scripts", default: false },
-  ],
-  notes: "Environment: TRIAD_API_TOKEN (bearer token, when the coordinator wants one).",
-};
+import type { ParsedOptions } from "../options.js";
 
 type Agent = {
   id: string;

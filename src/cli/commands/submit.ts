@@ -1,37 +1,6 @@
 import { readFileSync } from "node:fs";
 import { ApiClient } from "../api-client.js";
-import { type CommandSpec, type ParsedOptions, positiveInt, UsageError } from "../options.js";
-
-export const submitSpec: CommandSpec = {
-  name: "submit",
-  summary: "Submit tasks to a coordinator: one, --count copies, or a batch from a file or stdin.",
-  usage: "triad submit --coordinator URL (--type TYPE [--payload JSON] [--count N] | --file FILE|-) [--wait]",
-  flags: [
-    { name: "coordinator", type: "string", description: "the coordinator's URL", required: true },
-    {
-      name: "type",
-      type: "string",
-      description: "task type (compute, data_processing, echo, sleep, or yours)",
-    },
-    { name: "payload", type: "string", description: "the task's payload, a JSON object", default: "{}" },
-    { name: "count", type: "number", description: "submit this many copies", default: 1 },
-    {
-      name: "file",
-      type: "string",
-      description: "a JSON array (or JSON lines) of {task_type, payload, task_id?}; - for stdin",
-    },
-    {
-      name: "wait",
-      type: "boolean",
-      description: "wait for every task to finish and print its final record",
-      default: false,
-    },
-    { name: "timeout", type: "number", description: "ms to wait for each task with --wait", default: 60_000 },
-  ],
-  notes:
-    "Prints one JSON task record per line. With --wait the exit code is 0 when every task completed, 1 otherwise.\n" +
-    "Environment: TRIAD_API_TOKEN (bearer token, when the coordinator wants one).",
-};
+import { type ParsedOptions, positiveInt, UsageError } from "../options.js";
 
 type NewTask = { task_type: string; payload?: unknown; task_id?: string };
 

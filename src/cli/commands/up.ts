@@ -6,61 +6,10 @@ import { type RunningServer, startCoordinatorServer } from "../../server/coordin
 import { demoTasks, flaky } from "../demo-workload.js";
 import { formatMs, percentile } from "../latency.js";
 import { createLogger } from "../logging.js";
-import { type CommandSpec, type ParsedOptions, positiveInt } from "../options.js";
+import { type ParsedOptions, positiveInt } from "../options.js";
 import { Progress } from "../progress.js";
 import { onShutdown } from "../shutdown.js";
-import { busyPollFlag, storeConfig } from "../store-flags.js";
-
-export const upSpec: CommandSpec = {
-  name: "up",
-  summary:
-    "Run a whole Triad cluster in this process (coordinator, distributors, workers) and push a demo workload through it.",
-  usage: "triad up [--redis URL] [--distributors N] [--workers N] [--tasks N] [--port P] [--keep]",
-  flags: [
-    {
-      name: "redis",
-      type: "string",
-      description:
-        "store URL: memory:// for the embedded engine, redis://host:port, or redis+cluster://host:port,... for Redis Cluster",
-      default: "memory://",
-    },
-    { name: "distributors", type: "number", description: "distributors", default: 2 },
-    {
-      name: "workers",
-      type: "number",
-      description: "workers in all, spread over the distributors",
-      default: 8,
-    },
-    { name: "concurrency", type: "number", description: "tasks each worker runs at once", default: 16 },
-    {
-      name: "tasks",
-      type: "number",
-      description: "demo tasks to run (compute, data_processing, a few that fail once and are retried)",
-      default: 1000,
-    },
-    {
-      name: "port",
-      type: "number",
-      description: "port of the dashboard and HTTP API (0: any free port)",
-      default: 7420,
-    },
-    { name: "host", type: "string", description: "address the HTTP API binds", default: "127.0.0.1" },
-    {
-      name: "keep",
-      type: "boolean",
-      description: "keep serving the dashboard and API after the workload, until SIGINT/SIGTERM",
-      default: false,
-    },
-    {
-      name: "shutdown-timeout",
-      type: "number",
-      description: "milliseconds to finish in-flight work on SIGTERM/SIGINT",
-      default: 10_000,
-    },
-    busyPollFlag,
-  ],
-  notes: "Environment: TRIAD_API_TOKEN (bearer token for the HTTP API), TRIAD_SECRET (A2A signing secret).",
-};
+import { storeConfig } from "../store-flags.js";
 
 export async function up(options: ParsedOptions): Promise<number> {
   const log = createLogger(String(options["log-level"]), "triad");

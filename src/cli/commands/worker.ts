@@ -2,56 +2,12 @@ import { isAbsolute, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { builtinHandlers, type TaskHandler, WorkerAgent } from "../../agents/index.js";
 import type { Task } from "../../core/state/index.js";
-import { type HistoryRecorder, historyFlag, openHistory } from "../history.js";
+import { type HistoryRecorder, openHistory } from "../history.js";
 import { createLogger } from "../logging.js";
-import { type CommandSpec, type ParsedOptions, positiveInt, UsageError } from "../options.js";
+import { type ParsedOptions, positiveInt, UsageError } from "../options.js";
 import { discoverAgentId, requireSecret } from "../peer.js";
 import { runAgentProcess } from "../shutdown.js";
-import { timingFlags, timingFrom } from "../timing-flags.js";
-
-export const workerSpec: CommandSpec = {
-  name: "worker",
-  summary: "Run a worker: executes tasks (built-in handlers, and yours with --handlers).",
-  usage: "triad worker --id ID --distributor URL --port P [--handlers MODULE] [--concurrency N]",
-  flags: [
-    { name: "id", type: "string", description: "agent id", required: true },
-    {
-      name: "distributor",
-      type: "string",
-      description: "the distributor's URL, e.g. http://127.0.0.1:7401",
-      required: true,
-    },
-    { name: "port", type: "number", description: "port for A2A", required: true },
-    {
-      name: "host",
-      type: "string",
-      description: "address to bind (0.0.0.0 for other hosts)",
-      default: "127.0.0.1",
-    },
-    {
-      name: "handlers",
-      type: "string",
-      description: "ES module (path or package) whose default export maps task types to handlers",
-    },
-    {
-      name: "advertise-url",
-      type: "string",
-      description: "URL the distributor is told to reach this worker at (default its own)",
-    },
-    { name: "concurrency", type: "number", description: "tasks run at once", default: 16 },
-    {
-      name: "shutdown-timeout",
-      type: "number",
-      description: "ms to finish running tasks on SIGTERM/SIGINT",
-      default: 10_000,
-    },
-    ...timingFlags("heartbeat-interval"),
-    historyFlag,
-  ],
-  notes:
-    "Environment: TRIAD_SECRET (required; the A2A signing secret shared by all processes).\n" +
-    "A handlers module: export default { my_type: (task) => result, my_graph: compiledLangGraph } (see examples/handlers.ts).",
-};
+import { timingFrom } from "../timing-flags.js";
 
 /** Loads a user's handlers module: a path (relative to the working directory) or a package name. */
 export async function loadHandlers(spec: string): Promise<Record<string, TaskHandler<Task>>> {

@@ -1,0 +1,246 @@
+// What each command takes, kept apart from what it does: main.ts reads these for parsing and
+// --help, and loads a command's module (and with it the agents, LangGraph and the Redis client)
+// only to run it. So `triad --help`, `triad submit` and `triad status` start without them.
+import { historyFlag } from "../history.js";
+import type { CommandSpec } from "../options.js";
+import { busyPollFlag } from "../store-flags.js";
+import { timingFlags } from "../timing-flags.js";
+
+export const upSpec: CommandSpec = {
+  name: "up",
+  summary:
+    "Run a whole Triad cluster in this process (coordinator, distributors, workers) and push a demo workload through it.",
+  usage: "triad up [--redis URL] [--distributors N] [--workers N] [--tasks N] [--port P] [--keep]",
+  flags: [
+    {
+      name: "redis",
+      type: "string",
+      description:
+        "store URL: memory:// for the embedded engine, redis://host:port, or redis+cluster://host:port,... for Redis Cluster",
+      default: "memory://",
+    },
+    { name: "distributors", type: "number", description: "distributors", default: 2 },
+    {
+      name: "workers",
+      type: "number",
+      description: "workers in all, spread over the distributors",
+      default: 8,
+    },
+    { name: "concurrency", type: "number", description: "tasks each worker runs at once", default: 16 },
+    {
+      name: "tasks",
+      type: "number",
+      description: "demo tasks to run (compute, data_processing, a few that fail once and are retried)",
+      default: 1000,
+    },
+    {
+      name: "port",
+      type: "number",
+      description: "port of the dashboard and HTTP API (0: any free port)",
+      default: 7420,
+    },
+    { name: "host", type: "string", description: "address the HTTP API binds", default: "127.0.0.1" },
+    {
+      name: "keep",
+      type: "boolean",
+      description: "keep serving the dashboard and API after the workload, until SIGINT/SIGTERM",
+      default: false,
+    },
+    {
+      name: "shutdown-timeout",
+      type: "number",
+      description: "milliseconds to finish in-flight work on SIGTERM/SIGINT",
+      default: 10_000,
+    },
+    busyPollFlag,
+  ],
+  notes: "Environment: TRIAD_API_TOKEN (bearer token for the HTTP API), TRIAD_SECRET (A2A signing secret).",
+};
+
+export const coordinatorSpec: CommandSpec = {
+  name: "coordinator",
+  summary: "Run a coordinator: A2A, the REST API, metrics and the dashboard on one port.",
+  usage: "triad coordinator --id ID --redis URL --port P [--host H]",
+  flags: [
+    { name: "id", type: "string", description: "agent id", required: true },
+    {
+      name: "redis",
+      type: "string",
+      description:
+        "store URL: redis://host:port, rediss:// for TLS, or redis+cluster://host:port,host:port for Redis Cluster",
+      required: true,
+    },
+    { name: "port", type: "number", description: "port for A2A and the HTTP API", required: true },
+    {
+      name: "host",
+      type: "string",
+      description: "address to bind (0.0.0.0 for other hosts)",
+      default: "127.0.0.1",
+    },
+    {
+      name: "placement-timeout",
+      type: "number",
+      description: "ms a task may wait for a healthy distributor before it is abandoned",
+      default: 30_000,
+    },
+    { name: "max-retries", type: "number", description: "retries of a failed task", default: 2 },
+    {
+      name: "retry-backoff",
+      type: "number",
+      description: "ms before the first retry (doubles each time)",
+      default: 200,
+    },
+    {
+      name: "shutdown-timeout",
+      type: "number",
+      description: "ms to finish in-flight work on SIGTERM/SIGINT",
+      default: 10_000,
+    },
+    ...timingFlags("heartbeat-interval", "heartbeat-timeout", "monitor-interval"),
+    busyPollFlag,
+    historyFlag,
+  ],
+  notes:
+    "Environment: TRIAD_SECRET (required; the A2A signing secret shared by all processes), TRIAD_API_TOKEN (bearer token for the HTTP API).",
+};
+
+export const distributorSpec: CommandSpec = {
+  name: "distributor",
+  summary: "Run a distributor: takes tasks from the coordinator and runs them on its workers.",
+  usage: "triad distributor --id ID --coordinator URL --redis URL --port P [--host H]",
+  flags: [
+    {
+      name: "id",
+      type: "string",
+      description: "agent id (a restart with the same id picks up its tasks)",
+      required: true,
+    },
+    {
+      name: "coordinator",
+      type: "string",
+      description: "the coordinator's URL, e.g. http://127.0.0.1:7400",
+      required: true,
+    },
+    {
+      name: "redis",
+      type: "string",
+      description:
+        "store URL: redis://host:port, rediss:// for TLS, or redis+cluster://host:port,host:port for Redis Cluster",
+      required: true,
+    },
+    { name: "port", type: "number", description: "port for A2A", required: true },
+    {
+      name: "host",
+      type: "string",
+      description: "address to bind (0.0.0.0 for other hosts)",
+      default: "127.0.0.1",
+    },
+    {
+      name: "advertise-url",
+      type: "string",
+      description: "URL workers and the coordinator are told to reach this distributor at (default its own)",
+    },
+    {
+      name: "task-timeout",
+      type: "number",
+      description: "ms a worker gives one attempt of a task",
+      default: 30_000,
+    },
+    {
+      name: "shutdown-timeout",
+      type: "number",
+      description: "ms to finish in-flight work on SIGTERM/SIGINT",
+      default: 10_000,
+    },
+    ...timingFlags("heartbeat-interval", "heartbeat-timeout", "monitor-interval", "lease-ttl"),
+    busyPollFlag,
+    historyFlag,
+  ],
+  notes: "Environment: TRIAD_SECRET (required; the A2A signing secret shared by all processes).",
+};
+
+export const workerSpec: CommandSpec = {
+  name: "worker",
+  summary: "Run a worker: executes tasks (built-in handlers, and yours with --handlers).",
+  usage: "triad worker --id ID --distributor URL --port P [--handlers MODULE] [--concurrency N]",
+  flags: [
+    { name: "id", type: "string", description: "agent id", required: true },
+    {
+      name: "distributor",
+      type: "string",
+      description: "the distributor's URL, e.g. http://127.0.0.1:7401",
+      required: true,
+    },
+    { name: "port", type: "number", description: "port for A2A", required: true },
+    {
+      name: "host",
+      type: "string",
+      description: "address to bind (0.0.0.0 for other hosts)",
+      default: "127.0.0.1",
+    },
+    {
+      name: "handlers",
+      type: "string",
+      description: "ES module (path or package) whose default export maps task types to handlers",
+    },
+    {
+      name: "advertise-url",
+      type: "string",
+      description: "URL the distributor is told to reach this worker at (default its own)",
+    },
+    { name: "concurrency", type: "number", description: "tasks run at once", default: 16 },
+    {
+      name: "shutdown-timeout",
+      type: "number",
+      description: "ms to finish running tasks on SIGTERM/SIGINT",
+      default: 10_000,
+    },
+    ...timingFlags("heartbeat-interval"),
+    historyFlag,
+  ],
+  notes:
+    "Environment: TRIAD_SECRET (required; the A2A signing secret shared by all processes).\n" +
+    "A handlers module: export default { my_type: (task) => result, my_graph: compiledLangGraph } (see examples/handlers.ts).",
+};
+
+export const submitSpec: CommandSpec = {
+  name: "submit",
+  summary: "Submit tasks to a coordinator: one, --count copies, or a batch from a file or stdin.",
+  usage: "triad submit --coordinator URL (--type TYPE [--payload JSON] [--count N] | --file FILE|-) [--wait]",
+  flags: [
+    { name: "coordinator", type: "string", description: "the coordinator's URL", required: true },
+    {
+      name: "type",
+      type: "string",
+      description: "task type (compute, data_processing, echo, sleep, or yours)",
+    },
+    { name: "payload", type: "string", description: "the task's payload, a JSON object", default: "{}" },
+    { name: "count", type: "number", description: "submit this many copies", default: 1 },
+    {
+      name: "file",
+      type: "string",
+      description: "a JSON array (or JSON lines) of {task_type, payload, task_id?}; - for stdin",
+    },
+    {
+      name: "wait",
+      type: "boolean",
+      description: "wait for every task to finish and print its final record",
+      default: false,
+    },
+    { name: "timeout", type: "number", description: "ms to wait for each task with --wait", default: 60_000 },
+  ],
+  notes:
+    "Prints one JSON task record per line. With --wait the exit code is 0 when every task completed, 1 otherwise.\n" +
+    "Environment: TRIAD_API_TOKEN (bearer token, when the coordinator wants one).",
+};
+
+export const statusSpec: CommandSpec = {
+  name: "status",
+  summary: "Show a cluster's agents, their health and the task counts.",
+  usage: "triad status --coordinator URL [--json]",
+  flags: [
+    { name: "coordinator", type: "string", description: "the coordinator's URL", required: true },
+    { name: "json", type: "boolean", description: "print JSON, for scripts", default: false },
+  ],
+  notes: "Environment: TRIAD_API_TOKEN (bearer token, when the coordinator wants one).",
+};

@@ -1,0 +1,81 @@
+import { execFile } from "node:child_process";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { describe, expect, it } from "vitest";
+import { TRIAD_BIN } from "../helpers/processes.js";
+
+/**
+ * The CLI loads a command's module (the agents, LangGraph, the Redis client, the HTTP server)
+ * only to run that command: help and the API clients (submit, status) start without them.
+ * Checked by recording every module the built CLI resolves, through a resolve hook.
+ */
+
+function hookedImport(): string {
+  const dir = mkdtempSync(join(tmpdir(), "triad-hooks-"));
+  const hooks = join(dir, "hooks.mjs");
+  writeFileSync(
+    hooks,
+    `import { appendFileSync } from "node:fs";
+export async function resolve(specifier, context, next) {
+  const resolved = await next(specifier, context);
+  appendFileSync(process.env.RESOLVED_LOG, resolved.url + "\\n");
+  return resolved;
+}
+`,
+  );
+  const register = join(dir, "register.mjs");
+  writeFileSync(
+    register,
+    `import { register } from "node:module";\nregister(${JSON.stringify(pathToFileURL(hooks).href)});\n`,
+  );
+  return register;
+}
+
+function modulesLoadedBy(args: string[]): Promise<{ code: number | null; modules: string[] }> {
+  const register = hookedImport();
+  const log = join(mkdtempSync(join(tmpdir(), "triad-resolved-")), "resolved.txt");
+  writeFileSync(log, "");
+  return new Promise((resolve, reject) => {
+    const child = execFile(
+      process.execPath,
+      ["--import", register, TRIAD_BIN, ...args],
+      { env: { ...process.env, RESOLVED_LOG: log, TRIAD_LOG_LEVEL: "silent" }, timeout: 30_000 },
+      (err) => {
+        if (err && typeof err.code !== "number") return reject(err);
+        resolve({ code: child.exitCode, modules: readFileSync(log, "utf8").split("\n").filter(Boolean) });
+      },
+    );
+  });
+}
+
+// The agents' timing defaults (dist/agents/timing.js) are light and read by --help: not listed.
+const HEAVY = [
+  /@langchain\//,
+  /node_modules\/(@redis|redis)\//,
+  /node_modules\/express\//,
+  /dist\/agents\/(index|coordinator|distributor|worker)/,
+];
+
+describe("triad's startup", () => {
+  it("--help, submit and status load neither the agents, LangGraph, the Redis client nor express", async () => {
+    for (const args of [
+      ["--help"],
+      ["up", "--help"],
+      ["status", "--coordinator", "http://127.0.0.1:1"],
+      ["submit", "--coordinator", "http://127.0.0.1:1", "--type", "echo"],
+    ]) {
+      const { modules } = await modulesLoadedBy(args);
+      expect(modules.some((m) => m.endsWith("/dist/cli/main.js"))).toBe(true);
+      const heavy = modules.filter((m) => HEAVY.some((h) => h.test(m)));
+      expect(heavy, `triad ${args.join(" ")}`).toEqual([]);
+    }
+  });
+
+  it("a command that runs agents does load them (the check above can see them)", async () => {
+    const { modules } = await modulesLoadedBy(["up", "--tasks", "0", "--port", "0"]);
+    expect(modules.some((m) => /dist\/agents\/coordinator\//.test(m))).toBe(true);
+    expect(modules.some((m) => /@langchain\//.test(m))).toBe(true);
+  });
+});
