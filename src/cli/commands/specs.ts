@@ -2,9 +2,31 @@
 // --help, and loads a command's module (and with it the agents, LangGraph and the Redis client)
 // only to run it. So `triad --help`, `triad submit` and `triad status` start without them.
 import { historyFlag } from "../history.js";
-import type { CommandSpec } from "../options.js";
+import type { CommandSpec, FlagSpec } from "../options.js";
 import { busyPollFlag } from "../store-flags.js";
 import { timingFlags } from "../timing-flags.js";
+
+// Flags several tier commands share.
+const redisFlag: FlagSpec = {
+  name: "redis",
+  type: "string",
+  description:
+    "store URL: redis://host:port, rediss:// for TLS, or redis+cluster://host:port,host:port for Redis Cluster",
+  required: true,
+};
+const bindHostFlag: FlagSpec = {
+  name: "host",
+  type: "string",
+  description: "address to bind (0.0.0.0 for other hosts)",
+  default: "127.0.0.1",
+};
+const a2aPortFlag: FlagSpec = { name: "port", type: "number", description: "port for A2A", required: true };
+const shutdownTimeoutFlag = (what: string): FlagSpec => ({
+  name: "shutdown-timeout",
+  type: "number",
+  description: `ms to finish ${what} on SIGTERM/SIGINT`,
+  default: 10_000,
+});
 
 export const upSpec: CommandSpec = {
   name: "up",
@@ -46,12 +68,7 @@ export const upSpec: CommandSpec = {
       description: "keep serving the dashboard and API after the workload, until SIGINT/SIGTERM",
       default: false,
     },
-    {
-      name: "shutdown-timeout",
-      type: "number",
-      description: "milliseconds to finish in-flight work on SIGTERM/SIGINT",
-      default: 10_000,
-    },
+    shutdownTimeoutFlag("in-flight work"),
     busyPollFlag,
   ],
   notes: "Environment: TRIAD_API_TOKEN (bearer token for the HTTP API), TRIAD_SECRET (A2A signing secret).",
@@ -63,20 +80,9 @@ export const coordinatorSpec: CommandSpec = {
   usage: "triad coordinator --id ID --redis URL --port P [--host H]",
   flags: [
     { name: "id", type: "string", description: "agent id", required: true },
-    {
-      name: "redis",
-      type: "string",
-      description:
-        "store URL: redis://host:port, rediss:// for TLS, or redis+cluster://host:port,host:port for Redis Cluster",
-      required: true,
-    },
+    redisFlag,
     { name: "port", type: "number", description: "port for A2A and the HTTP API", required: true },
-    {
-      name: "host",
-      type: "string",
-      description: "address to bind (0.0.0.0 for other hosts)",
-      default: "127.0.0.1",
-    },
+    bindHostFlag,
     {
       name: "placement-timeout",
       type: "number",
@@ -90,12 +96,7 @@ export const coordinatorSpec: CommandSpec = {
       description: "ms before the first retry (doubles each time)",
       default: 200,
     },
-    {
-      name: "shutdown-timeout",
-      type: "number",
-      description: "ms to finish in-flight work on SIGTERM/SIGINT",
-      default: 10_000,
-    },
+    shutdownTimeoutFlag("in-flight work"),
     ...timingFlags("heartbeat-interval", "heartbeat-timeout", "monitor-interval"),
     busyPollFlag,
     historyFlag,
@@ -121,20 +122,9 @@ export const distributorSpec: CommandSpec = {
       description: "the coordinator's URL, e.g. http://127.0.0.1:7400",
       required: true,
     },
-    {
-      name: "redis",
-      type: "string",
-      description:
-        "store URL: redis://host:port, rediss:// for TLS, or redis+cluster://host:port,host:port for Redis Cluster",
-      required: true,
-    },
-    { name: "port", type: "number", description: "port for A2A", required: true },
-    {
-      name: "host",
-      type: "string",
-      description: "address to bind (0.0.0.0 for other hosts)",
-      default: "127.0.0.1",
-    },
+    redisFlag,
+    a2aPortFlag,
+    bindHostFlag,
     {
       name: "advertise-url",
       type: "string",
@@ -146,12 +136,7 @@ export const distributorSpec: CommandSpec = {
       description: "ms a worker gives one attempt of a task",
       default: 30_000,
     },
-    {
-      name: "shutdown-timeout",
-      type: "number",
-      description: "ms to finish in-flight work on SIGTERM/SIGINT",
-      default: 10_000,
-    },
+    shutdownTimeoutFlag("in-flight work"),
     ...timingFlags("heartbeat-interval", "heartbeat-timeout", "monitor-interval", "lease-ttl"),
     busyPollFlag,
     historyFlag,
@@ -171,13 +156,8 @@ export const workerSpec: CommandSpec = {
       description: "the distributor's URL, e.g. http://127.0.0.1:7401",
       required: true,
     },
-    { name: "port", type: "number", description: "port for A2A", required: true },
-    {
-      name: "host",
-      type: "string",
-      description: "address to bind (0.0.0.0 for other hosts)",
-      default: "127.0.0.1",
-    },
+    a2aPortFlag,
+    bindHostFlag,
     {
       name: "handlers",
       type: "string",
@@ -189,12 +169,7 @@ export const workerSpec: CommandSpec = {
       description: "URL the distributor is told to reach this worker at (default its own)",
     },
     { name: "concurrency", type: "number", description: "tasks run at once", default: 16 },
-    {
-      name: "shutdown-timeout",
-      type: "number",
-      description: "ms to finish running tasks on SIGTERM/SIGINT",
-      default: 10_000,
-    },
+    shutdownTimeoutFlag("running tasks"),
     ...timingFlags("heartbeat-interval"),
     historyFlag,
   ],
