@@ -21,6 +21,8 @@ export class BusyPoll {
   private until = 0;
   private polling = false;
   private lastTick = Number.NEGATIVE_INFINITY;
+  /** Chains started so far; only the newest one turns. */
+  private chains = 0;
   /** Clients with waits open. */
   private readonly open = new Set<PolledWaits>();
   /** Turns of the event loop spent polling, since the start (for tests and diagnostics). */
@@ -65,24 +67,26 @@ export class BusyPoll {
   private start(now: number): void {
     this.polling = true;
     this.lastTick = now;
-    setImmediate(this.tick);
+    // A new chain supersedes one still pending (held back, not lost): one turn per turn.
+    const chain = ++this.chains;
+    const tick = (): void => {
+      if (chain !== this.chains) return;
+      const at = this.now();
+      this.lastTick = at;
+      if (this.waiting <= 0) {
+        this.polling = false;
+        return;
+      }
+      if (at > this.until) {
+        this.polling = false;
+        for (const waits of this.open) waits.outcome(false, at);
+        return;
+      }
+      this.turns++;
+      setImmediate(tick);
+    };
+    setImmediate(tick);
   }
-
-  private readonly tick = (): void => {
-    const now = this.now();
-    this.lastTick = now;
-    if (this.waiting <= 0) {
-      this.polling = false;
-      return;
-    }
-    if (now > this.until) {
-      this.polling = false;
-      for (const waits of this.open) waits.outcome(false, now);
-      return;
-    }
-    this.turns++;
-    setImmediate(this.tick);
-  };
 }
 
 /** One client's waits (a Redis connection, an HTTP peer pool), and how polling served them. */

@@ -166,6 +166,22 @@ describe("BusyPoll", () => {
     waits.end();
     waits.end();
   });
+  it("a chain started over one merely held back (a long synchronous stretch) replaces it: one turn per turn", async () => {
+    let now = 0;
+    const poll = new BusyPoll(() => now);
+    const waits = poll.client(1000);
+    waits.begin();
+    now = 100; // as if the loop had been busy for 100 ms: the pending chain looks lost
+    waits.begin(); // starts a new chain; the old one's turn is still queued
+    const before = poll.turns;
+    await turns(10);
+    expect(poll.turns - before).toBeLessThanOrEqual(11);
+    expect(poll.turns - before).toBeGreaterThanOrEqual(9);
+    waits.end();
+    waits.end();
+    await turns(2);
+    expect(poll.active).toBe(false);
+  });
 });
 
 describe("CommandWatchdog with a busy poller", () => {
