@@ -39,6 +39,9 @@ export const taskDictSchema = z.object({
 export type TaskDict = z.infer<typeof taskDictSchema>;
 
 const agentStatus = z.enum(["idle", "busy", "error", "recovering"]);
+const count = z.number().int().nonnegative();
+/** A2A messages an agent refused since it started, by reason (only reasons that happened). */
+const rejectedCounts = z.record(z.string().max(64), count);
 
 export const workerHeartbeat = z.object({
   kind: z.literal("worker_status"),
@@ -51,6 +54,8 @@ export const workerHeartbeat = z.object({
   done: z.number().int().nonnegative(),
   /** The task types it has handlers for. */
   task_types: z.array(z.string()).default([]),
+  /** Messages it refused (its distributor passes them on to the coordinator's metrics). */
+  rejected: rejectedCounts.optional().catch(undefined),
 });
 export type WorkerHeartbeat = z.infer<typeof workerHeartbeat>;
 
@@ -64,8 +69,6 @@ export const workerSummary = z.object({
   task_types: z.array(z.string()).default([]),
 });
 export type WorkerSummary = z.infer<typeof workerSummary>;
-
-const count = z.number().int().nonnegative();
 
 /**
  * How a task travelled, carried beside it (never inside the task dict) for OpenTelemetry and
@@ -105,7 +108,9 @@ export const distributorReport = z.object({
   workers_dead: count,
   worker_heartbeats: count,
   /** A2A messages it refused, by reason. */
-  rejected: z.record(z.string().max(64), count),
+  rejected: rejectedCounts,
+  /** Its workers' refusals, as their latest heartbeats said, by worker. */
+  worker_rejected: z.record(id, rejectedCounts).optional().catch(undefined),
   /** Calls to its store by command (see countStoreCalls). */
   store_calls: z.record(z.string().max(200), count),
 });

@@ -94,6 +94,9 @@ export function coordinatorMetrics(coordinator: CoordinatorAgent): Registry {
         add({ reason, agent: me }, n);
       for (const { agent, report } of reports()) {
         for (const [reason, n] of Object.entries(report.rejected)) add({ reason, agent }, n);
+        for (const [worker, counts] of Object.entries(report.worker_rejected ?? {})) {
+          for (const [reason, n] of Object.entries(counts)) add({ reason, agent: worker }, n);
+        }
       }
     },
   );

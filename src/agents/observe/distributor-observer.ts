@@ -46,6 +46,8 @@ type TaskPath = {
 
 /** Tasks followed at once at most (a distributor holds far fewer); beyond it, the oldest lose their path. */
 const PATH_LIMIT = 100_000;
+/** Workers whose refusal counts are kept (a distributor has a few dozen at most; a churn of ids cannot grow it). */
+const WORKERS_REMEMBERED = 1024;
 /** Retries told per task at most, and the length of each error told. */
 const RETRIES_TOLD = 8;
 const ERROR_CHARS = 300;
@@ -61,6 +63,8 @@ export class DistributorObserver implements MessageObserver {
   private readonly paths = new BoundedMap<string, TaskPath>(PATH_LIMIT);
   private readonly storeCalls: StoreCallCounts;
   private workerHeartbeats = 0;
+  /** Each worker's refusals, as its latest heartbeat said (bounded like the workers it hears from). */
+  private readonly workerRejected = new BoundedMap<string, Record<string, number>>(WORKERS_REMEMBERED);
 
   constructor(
     private readonly o: {
@@ -93,8 +97,10 @@ export class DistributorObserver implements MessageObserver {
   }
 
   received(message: A2AMessage, payload: AgentPayload): void {
-    if (payload.kind === "worker_status") this.workerHeartbeats++;
-    else if (payload.kind === "assign_tasks") this.onAssigned(message, payload);
+    if (payload.kind === "worker_status") {
+      this.workerHeartbeats++;
+      if (payload.rejected !== undefined) this.workerRejected.set(message.sender, payload.rejected);
+    } else if (payload.kind === "assign_tasks") this.onAssigned(message, payload);
     else if (payload.kind === "task_results") this.onResults(message, payload);
   }
 
@@ -124,6 +130,9 @@ export class DistributorObserver implements MessageObserver {
       workers_dead: s.workersDead,
       worker_heartbeats: this.workerHeartbeats,
       rejected,
+      ...(this.workerRejected.size > 0
+        ? { worker_rejected: Object.fromEntries(this.workerRejected.entries()) }
+        : {}),
       store_calls: Object.fromEntries(this.storeCalls),
     };
   }

@@ -118,7 +118,8 @@ export class WorkerAgent extends TriadAgent {
   /** Tells the distributor we are alive, what we run, and how much room we have. */
   async sendHeartbeat(): Promise<boolean> {
     try {
-      await this.sendPayload(this.distributorId, this.core.heartbeat(this.url, this.taskTypes));
+      const heartbeat = this.core.heartbeat(this.url, this.taskTypes, this.a2a.stats().rejected);
+      await this.sendPayload(this.distributorId, heartbeat);
       this.localState.updateTimestamp();
       return true;
     } catch {

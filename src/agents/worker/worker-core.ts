@@ -191,7 +191,8 @@ export class WorkerCore {
     return this.options.send({ kind: "task_results", results }).catch(() => {});
   }
 
-  heartbeat(url: string | null, taskTypes: string[]): WorkerHeartbeat {
+  heartbeat(url: string | null, taskTypes: string[], rejected: Record<string, number> = {}): WorkerHeartbeat {
+    const refused = Object.entries(rejected).filter(([, n]) => n > 0);
     return {
       kind: "worker_status",
       status: this.running.size > 0 ? "busy" : "idle",
@@ -205,6 +206,7 @@ export class WorkerCore {
       ],
       done: this.done,
       task_types: taskTypes,
+      ...(refused.length > 0 ? { rejected: Object.fromEntries(refused) } : {}),
     };
   }
 

@@ -192,3 +192,46 @@ describe("rejected messages in /metrics", () => {
     }
   });
 });
+
+describe("a worker's refused messages in /metrics", () => {
+  it("reach the coordinator through the worker's and its distributor's heartbeats, by reason and worker", async () => {
+    const cluster = new TestCluster({ url: `memory://worker-rejections-${process.pid}` });
+    await cluster.startCoordinator();
+    await cluster.startDistributor("d1");
+    const worker = await cluster.startWorker("w1", "d1");
+    await cluster.ready();
+    const server = await startCoordinatorServer(cluster.coordinator, { port: 0 });
+    const intruder = new A2AClient({
+      agentId: "intruder",
+      tokenSecret: "a-guessed-secret",
+      router: cluster.router,
+    });
+    try {
+      const forged = intruder.createMessage(
+        worker.agentId,
+        { event_type: "execute_tasks" },
+        MessageType.EVENT,
+      );
+      await expect(intruder.send(forged)).rejects.toMatchObject({ code: "ERR_A2A_REJECTED" });
+      await expect(intruder.send(forged)).rejects.toMatchObject({ code: "ERR_A2A_REJECTED" });
+      expect(worker.a2a.stats().rejected.bad_signature).toBe(2);
+
+      // Heartbeats every 100 ms here: the counts travel worker -> distributor -> coordinator.
+      const rejectedAt = async () => {
+        const m = parsePrometheusText(await (await fetch(`${server.url}/metrics`)).text());
+        return sumOf(m, "triad_messages_rejected_total", { reason: "bad_signature", agent: worker.agentId });
+      };
+      const deadline = performance.now() + 10_000;
+      let seen = await rejectedAt();
+      while (seen < 2 && performance.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 50));
+        seen = await rejectedAt();
+      }
+      expect(seen).toBe(2);
+    } finally {
+      await intruder.close();
+      await server.close();
+      await cluster.stop();
+    }
+  });
+});
