@@ -1,6 +1,7 @@
 // The three agents and what a program needs to configure and drive them.
 export type { AgentA2AConfig } from "./agent-base.js";
 export {
+  CANCELED_BY_CLIENT,
   CoordinatorAgent,
   type CoordinatorAgentOptions,
   type TaskInput,

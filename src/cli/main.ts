@@ -1,5 +1,6 @@
 import { isTriadError } from "../core/errors.js";
 import {
+  cancelSpec,
   coordinatorSpec,
   distributorSpec,
   statusSpec,
@@ -25,6 +26,7 @@ const COMMANDS: Record<string, Command> = {
   worker: { spec: workerSpec, run: async (o) => (await import("./commands/worker.js")).worker(o) },
   submit: { spec: submitSpec, run: async (o) => (await import("./commands/submit.js")).submit(o) },
   status: { spec: statusSpec, run: async (o) => (await import("./commands/status.js")).status(o) },
+  cancel: { spec: cancelSpec, run: async (o) => (await import("./commands/cancel.js")).cancel(o) },
 };
 
 const USAGE = `usage: triad <command> [options]

@@ -1,5 +1,5 @@
 import type { Registry } from "prom-client";
-import type { CoordinatorAgent } from "../agents/index.js";
+import { CANCELED_BY_CLIENT, type CoordinatorAgent } from "../agents/index.js";
 import { TriadError } from "../core/errors.js";
 import type { JsonObject } from "../core/json.js";
 import type { CoordinatorApi } from "./http-api.js";
@@ -53,6 +53,12 @@ export function coordinatorApi(
       if (status !== undefined) return open as unknown as JsonObject[];
       const recent = coordinator.core.recentTasks().slice(-limit).reverse();
       return [...open, ...recent].slice(0, limit) as unknown as JsonObject[];
+    },
+    async cancel(taskId) {
+      const outcome = await coordinator.core.cancel(taskId, CANCELED_BY_CLIENT);
+      return outcome === null
+        ? null
+        : { canceled: outcome.canceled, task: outcome.task as unknown as JsonObject };
     },
     agents() {
       return agentList(coordinator);

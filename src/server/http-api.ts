@@ -13,6 +13,8 @@ export type CoordinatorApi = {
   /** Task counts for status views. */
   counts(): JsonObject;
   listTasks(status: string | undefined, limit: number): Promise<JsonObject[]>;
+  /** Cancels an open task; null for an unknown one, `canceled: false` for one already finished. */
+  cancel(taskId: string): Promise<{ canceled: boolean; task: JsonObject } | null>;
   agents(): JsonObject[];
   metrics(): Promise<{ contentType: string; body: string }>;
 };
@@ -101,10 +103,25 @@ export function createHttpApi(options: HttpApiOptions) {
           ? sendError(res, 404, "ERR_NOT_FOUND", `no task ${m[1]}`)
           : sendJson(res, 200, task);
       }
+      const cancel = /^\/tasks\/([^/]+)\/cancel$/.exec(url.pathname);
+      if (cancel && req.method === "POST") {
+        const taskId = decodeURIComponent(cancel[1]!);
+        const outcome = await options.api.cancel(taskId);
+        if (outcome === null) return sendError(res, 404, "ERR_NOT_FOUND", `no task ${taskId}`);
+        if (!outcome.canceled) {
+          return sendError(
+            res,
+            409,
+            "ERR_TASK_FINISHED",
+            `task ${taskId} is already ${String(outcome.task.status)}; it was not canceled`,
+          );
+        }
+        return sendJson(res, 200, outcome.task);
+      }
       if (url.pathname === "/agents" && req.method === "GET") {
         return sendJson(res, 200, { agents: options.api.agents(), tasks: options.api.counts() });
       }
-      if (["/tasks", "/agents", "/metrics"].includes(url.pathname) || m) {
+      if (["/tasks", "/agents", "/metrics"].includes(url.pathname) || m || cancel) {
         return sendError(
           res,
           405,

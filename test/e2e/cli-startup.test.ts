@@ -59,12 +59,13 @@ const HEAVY = [
 ];
 
 describe("triad's startup", () => {
-  it("--help, submit and status load neither the agents, LangGraph, the Redis client nor express", async () => {
+  it("--help, submit, status and cancel load neither the agents, LangGraph, the Redis client nor express", async () => {
     for (const args of [
       ["--help"],
       ["up", "--help"],
       ["status", "--coordinator", "http://127.0.0.1:1"],
       ["submit", "--coordinator", "http://127.0.0.1:1", "--type", "echo"],
+      ["cancel", "--coordinator", "http://127.0.0.1:1", "--task", "t-1"],
     ]) {
       const { modules } = await modulesLoadedBy(args);
       expect(modules.some((m) => m.endsWith("/dist/cli/main.js"))).toBe(true);

@@ -180,6 +180,48 @@ describe("triad CLI with each tier in its own process", () => {
     expect(listed.tasks.map((t: { task_id: string }) => t.task_id)).toContain("api-1");
   });
 
+  it("triad cancel ends a running task abandoned; a finished or unknown task is refused with the reason", async () => {
+    const auth = { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" };
+    const submitted = await fetch(`${coordinatorUrl}/tasks`, {
+      method: "POST",
+      headers: auth,
+      body: JSON.stringify({ task_id: "to-cancel", task_type: "sleep", payload: { ms: 1500 } }),
+    });
+    expect(submitted.status).toBe(202);
+    const deadline = performance.now() + 10_000;
+    let status = "";
+    while (status !== "in_progress" && performance.now() < deadline) {
+      const task = (await (await fetch(`${coordinatorUrl}/tasks/to-cancel`, { headers: auth })).json()) as {
+        status: string;
+      };
+      status = task.status;
+      if (status !== "in_progress") await new Promise((r) => setTimeout(r, 25));
+    }
+    expect(status).toBe("in_progress");
+
+    const r = await runTriad(["cancel", "--coordinator", coordinatorUrl, "--task", "to-cancel"], { env });
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({
+      task_id: "to-cancel",
+      status: "abandoned",
+      error: "canceled by client",
+    });
+    // Once the sleep is over, its result is refused: the task stays canceled.
+    const later = await (await fetch(`${coordinatorUrl}/tasks/to-cancel?wait=100`, { headers: auth })).json();
+    expect(later).toMatchObject({ status: "abandoned", error: "canceled by client" });
+
+    const again = await runTriad(["cancel", "--coordinator", coordinatorUrl, "--task", "to-cancel"], { env });
+    expect(again.code).toBe(1);
+    expect(again.stderr).toMatch(/409 ERR_TASK_FINISHED task to-cancel is already abandoned/);
+    const unknown = await fetch(`${coordinatorUrl}/tasks/no-such-task/cancel`, {
+      method: "POST",
+      headers: auth,
+    });
+    expect(unknown.status).toBe(404);
+    expect((await fetch(`${coordinatorUrl}/tasks/to-cancel/cancel`, { method: "POST" })).status).toBe(401);
+    expect((await fetch(`${coordinatorUrl}/tasks/to-cancel/cancel`, { headers: auth })).status).toBe(405);
+  });
+
   it("SIGTERM ends every process with exit 0 within the shutdown bound", async () => {
     const running = procs.filter((p) => p.running);
     expect(running).toHaveLength(4);

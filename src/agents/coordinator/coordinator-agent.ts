@@ -39,6 +39,9 @@ export type CoordinatorAgentOptions = {
   events?: CoordinatorCoreOptions["events"];
 };
 
+/** The error of a task canceled by cancelTask (or the A2A CancelTask and REST cancel that use it). */
+export const CANCELED_BY_CLIENT = "canceled by client";
+
 /** A seed-style Task, or its dict. */
 export type TaskInput = Task | TaskDict | Record<string, unknown>;
 
@@ -145,6 +148,17 @@ export class CoordinatorAgent extends TriadAgent {
     } catch (err) {
       return Promise.reject(err);
     }
+  }
+
+  /**
+   * Cancels an open task: it ends `abandoned` with the error "canceled by client" (or `reason`),
+   * and the result of an attempt still running is refused by its fence. True when this call
+   * ended the task; false for a task already finished (left as it is) or unknown.
+   */
+  async cancelTask(taskId: string, reason: string = CANCELED_BY_CLIENT): Promise<boolean> {
+    if (typeof taskId !== "string" || taskId.length === 0)
+      throw new TriadError("ERR_INVALID_ARGUMENT", "cancelTask takes a task id (a non-empty string)");
+    return (await this.core.cancel(taskId, reason))?.canceled ?? false;
   }
 
   /** Knows a distributor before it heartbeats (seed: register_distributor). */

@@ -255,6 +255,25 @@ export class CoordinatorCore {
     if (this.unplaced.size > 0) this.schedulePlacement();
   }
 
+  /**
+   * Ends an open task `abandoned` with `reason`. The ledger moves the task's fence in the same
+   * step, so the result of an attempt still running is refused when it comes (the handler itself
+   * runs on: execution is at-least-once, and a canceled attempt may have run). Resolves with the
+   * task's record afterwards and whether this call ended it; null for a task the ledger does not
+   * know. A task already finished is left as it is.
+   */
+  async cancel(taskId: string, reason: string): Promise<{ canceled: boolean; task: TaskDict } | null> {
+    const canceled = await this.o.ledger.abandon(taskId, reason);
+    const record = await this.o.ledger.get(taskId);
+    if (record === null) return null;
+    if (canceled) {
+      this.unplaced.delete(taskId);
+      this.o.events?.abandoned?.(taskId, reason);
+    }
+    this.finished(record.task);
+    return { canceled, task: record.task };
+  }
+
   onTerminal(tasks: TaskDict[]): void {
     for (const task of tasks) this.finished(task);
   }

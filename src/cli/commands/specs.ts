@@ -219,3 +219,16 @@ export const statusSpec: CommandSpec = {
   ],
   notes: "Environment: TRIAD_API_TOKEN (bearer token, when the coordinator wants one).",
 };
+
+export const cancelSpec: CommandSpec = {
+  name: "cancel",
+  summary:
+    'Cancel an open task: it ends abandoned ("canceled by client"), and the result of an attempt still running is refused.',
+  usage: "triad cancel --coordinator URL --task ID",
+  flags: [
+    { name: "coordinator", type: "string", description: "the coordinator's URL", required: true },
+    { name: "task", type: "string", description: "the id of the task to cancel", required: true },
+  ],
+  notes:
+    "Prints the canceled task's record. Exits 1, saying why, for a task already finished (it is left as it is) or unknown. Environment: TRIAD_API_TOKEN (bearer token, when the coordinator wants one).",
+};

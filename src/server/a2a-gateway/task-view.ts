@@ -7,6 +7,7 @@ import {
   TaskState,
   type TaskStatus,
 } from "@a2a-js/sdk";
+import { CANCELED_BY_CLIENT } from "../../agents/index.js";
 import type { TaskDict } from "../../agents/protocol.js";
 import type { JsonValue } from "../../core/json.js";
 
@@ -20,9 +21,6 @@ import type { JsonValue } from "../../core/json.js";
  *   failed       -> FAILED, the error as the status message
  *   abandoned    -> CANCELED when a client canceled it, else FAILED with the reason
  */
-
-/** The reason a task canceled by an A2A client is abandoned with, which maps it back to CANCELED. */
-export const CANCELED_BY_CLIENT = "canceled by client";
 
 /** The artifact that carries a completed task's result. */
 export const RESULT_ARTIFACT_ID = "result";

@@ -10,7 +10,7 @@ import type { TaskDict } from "../../agents/protocol.js";
 import { clusterTaskTypes } from "./cluster-task-types.js";
 import type { TaskFollower } from "./task-follower.js";
 import { readTaskInput } from "./task-input.js";
-import { agentMessage, CANCELED_BY_CLIENT, toA2ATask } from "./task-view.js";
+import { agentMessage, toA2ATask } from "./task-view.js";
 
 export type TriadExecutorOptions = {
   coordinator: CoordinatorAgent;
@@ -73,10 +73,7 @@ export class TriadExecutor implements AgentExecutor {
    * comes. The task's follower publishes CANCELED once the coordinator has the outcome.
    */
   async cancelTask(taskId: string): Promise<void> {
-    const { ledger, core } = this.o.coordinator;
-    if (!(await ledger.abandon(taskId, CANCELED_BY_CLIENT))) return; // unknown, or already finished
-    const record = await ledger.get(taskId);
-    if (record !== null) core.onTerminal([record.task]);
+    await this.o.coordinator.cancelTask(taskId); // false: unknown, or already finished
   }
 
   private reject(

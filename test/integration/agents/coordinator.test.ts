@@ -53,6 +53,43 @@ describe.each(testEngines("coordinator"))("coordinator and leases on $name", (en
     expect(c.core.stats.submitted).toBe(1);
   });
 
+  it("cancelTask ends a running task abandoned, and its attempt's late result is refused by the fence", async () => {
+    cluster = new TestCluster(engine.config());
+    const c = await cluster.startCoordinator();
+    await cluster.startDistributor("d1");
+    await cluster.startWorker("w1", "d1");
+    await cluster.ready();
+    const id = cluster.id("long");
+    expect(await c.submitTask({ task_id: id, task_type: "sleep", payload: { ms: 400 } })).toBe(true);
+    const until = async (check: () => Promise<boolean> | boolean) => {
+      const deadline = performance.now() + 10_000;
+      while (!(await check()) && performance.now() < deadline) await sleep(10);
+    };
+    await until(async () => (await c.core.getTask(id))?.status === "in_progress");
+    expect(await c.core.getTask(id)).toMatchObject({ status: "in_progress" });
+
+    expect(await c.cancelTask(id)).toBe(true);
+    expect(await c.waitForTask(id, 1000)).toMatchObject({ status: "abandoned", error: "canceled by client" });
+    // The sleep ends ~400 ms later; its result comes back and is refused.
+    await until(() => cluster!.stale.some((s) => s.taskId === id));
+    expect(cluster.stale).toContainEqual(expect.objectContaining({ taskId: id }));
+    expect((await c.ledger.get(id))?.task).toMatchObject({
+      status: "abandoned",
+      error: "canceled by client",
+    });
+    expect(cluster.commits.filter((x) => x.taskId === id)).toEqual([]);
+
+    expect(await c.cancelTask(id)).toBe(false); // already finished
+    expect(await c.cancelTask(cluster.id("never-submitted"))).toBe(false);
+    await expect(c.cancelTask("")).rejects.toMatchObject({ code: "ERR_INVALID_ARGUMENT" });
+    const done = cluster.id("done");
+    await c.submitTask({ task_id: done, task_type: "echo", payload: {} });
+    expect(await c.waitForTask(done, 5000)).toMatchObject({ status: "completed" });
+    expect(await c.cancelTask(done)).toBe(false);
+    expect(await c.core.getTask(done)).toMatchObject({ status: "completed" });
+    expect(c.core.stats.abandoned).toBe(1);
+  });
+
   it("after a restart the coordinator rebuilds what it owns from Redis: accepted tasks still run", async () => {
     cluster = new TestCluster(engine.config());
     const first = await cluster.startCoordinator();
