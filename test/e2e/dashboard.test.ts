@@ -179,6 +179,28 @@ describe("the dashboard in Chromium", () => {
     await expect.poll(() => page.locator("#overview").isVisible()).toBe(true);
   });
 
+  it("cancels an open task from its page: it ends abandoned, canceled by client", async () => {
+    const res = await post("/tasks", { task_id: "e2e-cancel", task_type: "sleep", payload: { ms: 60_000 } });
+    expect(res.status).toBe(202);
+    await page.locator("#lookup-id").fill("e2e-cancel");
+    await page.locator("#lookup button").click();
+    await page.locator("#cancel-task").waitFor({ timeout: 10_000 });
+    await page.locator("#cancel-task").click();
+    await expect
+      .poll(() => page.locator(".task-head .status").textContent(), { timeout: 10_000 })
+      .toBe("abandoned");
+    expect(await page.locator("#cancel-task").count()).toBe(0); // a finished task has no button
+    await expect
+      .poll(() => page.locator("#timeline li[data-event='abandoned']").textContent(), { timeout: 10_000 })
+      .toContain("canceled by client");
+    const task = await (
+      await fetch(`${url}/tasks/e2e-cancel`, { headers: { authorization: `Bearer ${TOKEN}` } })
+    ).json();
+    expect(task).toMatchObject({ status: "abandoned", error: "canceled by client" });
+    await page.locator("a.back").click();
+    await expect.poll(() => page.locator("#overview").isVisible()).toBe(true);
+  });
+
   it("raised no console errors, page errors or failed requests", () => {
     expect(problems).toEqual([]);
   });

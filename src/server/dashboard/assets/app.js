@@ -105,10 +105,10 @@ async function ensureToken() {
 }
 
 /** GET a JSON route of the API, asking for the token when it is wanted. */
-async function api(path) {
+async function api(path, method = "GET") {
   for (;;) {
     await ensureToken();
-    const res = await fetch(path, { headers: authHeaders(), cache: "no-store" });
+    const res = await fetch(path, { method, headers: authHeaders(), cache: "no-store" });
     if (res.status === 401) {
       token = "";
       await askToken("That token was refused; try again.");
@@ -473,7 +473,22 @@ async function showTask(id) {
   if (currentTaskId() !== id) return;
   body.replaceChildren(...taskPage(id, view));
   const open = !view.task || view.task.status === "pending" || view.task.status === "in_progress";
+  $("#cancel-task")?.addEventListener("click", () => cancelTask(id));
   if (open) taskTimer = setTimeout(() => currentTaskId() === id && showTask(id), 1000);
+}
+
+/** POST /tasks/<id>/cancel, then the page again (the task now abandoned, or why it was not). */
+async function cancelTask(id) {
+  const button = $("#cancel-task");
+  if (button) button.disabled = true;
+  try {
+    await api(`/tasks/${encodeURIComponent(id)}/cancel`, "POST");
+  } catch (err) {
+    $(".task-head")?.append(h("span", { class: "error", id: "cancel-error" }, err.message));
+    return;
+  }
+  clearTimeout(taskTimer);
+  await showTask(id);
 }
 
 function taskPage(id, view) {
@@ -488,6 +503,9 @@ function taskPage(id, view) {
       { class: "task-head" },
       h("h1", { class: "mono" }, id),
       h("span", { class: "status", dataset: { status: t.status ?? "unknown" } }, t.status ?? "unknown"),
+      t.status === "pending" || t.status === "in_progress"
+        ? h("button", { type: "button", id: "cancel-task", class: "danger" }, "Cancel task")
+        : null,
     ),
     h(
       "section",
