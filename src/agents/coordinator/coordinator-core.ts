@@ -263,15 +263,9 @@ export class CoordinatorCore {
    * know. A task already finished is left as it is.
    */
   async cancel(taskId: string, reason: string): Promise<{ canceled: boolean; task: TaskDict } | null> {
-    const canceled = await this.o.ledger.abandon(taskId, reason);
-    const record = await this.o.ledger.get(taskId);
-    if (record === null) return null;
-    if (canceled) {
-      this.unplaced.delete(taskId);
-      this.o.events?.abandoned?.(taskId, reason);
-    }
-    this.finished(record.task);
-    return { canceled, task: record.task };
+    const canceled = await this.abandon(taskId, reason);
+    const task = await this.getTask(taskId);
+    return task === null ? null : { canceled, task };
   }
 
   onTerminal(tasks: TaskDict[]): void {
@@ -347,15 +341,23 @@ export class CoordinatorCore {
     const expired = [...this.unplaced].filter(([, u]) => u.deadline <= now).map(([id]) => id);
     for (const id of expired) {
       this.unplaced.delete(id);
-      const reason = `no healthy distributor could take the task within ${this.o.placementTimeoutMs} ms`;
-      if (await this.o.ledger.abandon(id, reason)) {
-        this.o.events?.abandoned?.(id, reason);
-        const record = await this.o.ledger.get(id);
-        if (record) this.finished(record.task);
-      }
+      await this.abandon(
+        id,
+        `no healthy distributor could take the task within ${this.o.placementTimeoutMs} ms`,
+      );
     }
     if (this.unplaced.size > 0) this.schedulePlacement();
     await this.catchUpWaiters(now);
+  }
+
+  /** Ends an open task abandoned (one ledger step, its fence moved on) and says so: true if it did. */
+  private async abandon(taskId: string, reason: string): Promise<boolean> {
+    if (!(await this.o.ledger.abandon(taskId, reason))) return false;
+    this.unplaced.delete(taskId);
+    this.o.events?.abandoned?.(taskId, reason);
+    const record = await this.o.ledger.get(taskId);
+    if (record) this.finished(record.task);
+    return true;
   }
 
   /** Waiters whose news may have been lost read the ledger themselves (a bounded number per tick). */
