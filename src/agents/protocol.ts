@@ -43,6 +43,13 @@ const count = z.number().int().nonnegative();
 /** A2A messages an agent refused since it started, by reason (only reasons that happened). */
 const rejectedCounts = z.record(z.string().max(64), count);
 
+/** An agent's refusal counts (A2AClient.stats().rejected) as its reports carry them: only the reasons that happened. */
+export function refusalsOf(rejected: Record<string, number>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [reason, n] of Object.entries(rejected)) if (n > 0) out[reason] = n;
+  return out;
+}
+
 export const workerHeartbeat = z.object({
   kind: z.literal("worker_status"),
   status: agentStatus,

@@ -141,3 +141,8 @@ const STALLED_MS = 50;
 
 /** The one poller of this process: there is one event loop to keep awake. */
 export const busyPoll = new BusyPoll();
+
+/** A store client's waits on the process's poller, for a budget in µs; none when it is 0 (off). */
+export function replyWaitsFor(budgetUs: number): ReplyWaits | undefined {
+  return budgetUs > 0 ? busyPoll.client(budgetUs / 1000) : undefined;
+}

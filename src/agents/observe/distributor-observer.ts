@@ -2,13 +2,14 @@ import type { A2AMessage } from "../../core/messaging/index.js";
 import type { RedisClient } from "../../core/store/index.js";
 import type { DistributorEvents, DistributorStats } from "../distributor/distributor-core.js";
 import type { CommitVerdict } from "../ledger/task-ledger.js";
-import type {
-  AgentPayload,
-  AttemptOutcomeWire,
-  DistributorReport,
-  PayloadOf,
-  TaskDict,
-  TaskTrace,
+import {
+  type AgentPayload,
+  type AttemptOutcomeWire,
+  type DistributorReport,
+  type PayloadOf,
+  refusalsOf,
+  type TaskDict,
+  type TaskTrace,
 } from "../protocol.js";
 import { BoundedMap } from "./bounded-map.js";
 import type { MessageObserver } from "./message-observer.js";
@@ -121,15 +122,13 @@ export class DistributorObserver implements MessageObserver {
 
   report(): DistributorReport {
     const s = this.o.stats();
-    const rejected: Record<string, number> = {};
-    for (const [reason, n] of Object.entries(this.o.rejected())) if (n > 0) rejected[reason] = n;
     return {
       retried: s.retried,
       reassigned: s.reassigned,
       stale_rejected: s.staleRejected,
       workers_dead: s.workersDead,
       worker_heartbeats: this.workerHeartbeats,
-      rejected,
+      rejected: refusalsOf(this.o.rejected()),
       ...(this.workerRejected.size > 0
         ? { worker_rejected: Object.fromEntries(this.workerRejected.entries()) }
         : {}),

@@ -1,12 +1,13 @@
 import type { BaseCheckpointSaver } from "@langchain/langgraph/web";
 import { traceExecution } from "../observe/execute-span.js";
 import { Outbox } from "../outbox.js";
-import type {
-  AgentPayload,
-  AttemptOutcomeWire,
-  DispatchedTask,
-  TaskDict,
-  WorkerHeartbeat,
+import {
+  type AgentPayload,
+  type AttemptOutcomeWire,
+  type DispatchedTask,
+  refusalsOf,
+  type TaskDict,
+  type WorkerHeartbeat,
 } from "../protocol.js";
 import { type HandlerTask, isGraphHandler, runTask, type TaskHandler } from "./task-runner.js";
 
@@ -192,7 +193,7 @@ export class WorkerCore {
   }
 
   heartbeat(url: string | null, taskTypes: string[], rejected: Record<string, number> = {}): WorkerHeartbeat {
-    const refused = Object.entries(rejected).filter(([, n]) => n > 0);
+    const refused = refusalsOf(rejected);
     return {
       kind: "worker_status",
       status: this.running.size > 0 ? "busy" : "idle",
@@ -206,7 +207,7 @@ export class WorkerCore {
       ],
       done: this.done,
       task_types: taskTypes,
-      ...(refused.length > 0 ? { rejected: Object.fromEntries(refused) } : {}),
+      ...(Object.keys(refused).length > 0 ? { rejected: refused } : {}),
     };
   }
 

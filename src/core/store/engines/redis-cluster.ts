@@ -1,5 +1,5 @@
 import { createCluster, type RedisClusterType } from "redis";
-import { busyPoll } from "../../busy-poll.js";
+import { replyWaitsFor } from "../../busy-poll.js";
 import { TriadError } from "../../errors.js";
 import type { ResolvedStoreTarget } from "../config.js";
 import { redactUrl } from "../config.js";
@@ -29,7 +29,7 @@ export class RedisClusterEngine implements StoreEngine {
       COMMAND_TIMEOUT_MS,
       () => this.where(),
       undefined,
-      target.busyPollUs > 0 ? busyPoll.client(target.busyPollUs / 1000) : undefined,
+      replyWaitsFor(target.busyPollUs),
     );
   }
 

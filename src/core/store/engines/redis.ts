@@ -1,5 +1,5 @@
 import { createClient, type RedisClientType } from "redis";
-import { busyPoll } from "../../busy-poll.js";
+import { replyWaitsFor } from "../../busy-poll.js";
 import { TriadError } from "../../errors.js";
 import type { ResolvedStoreTarget } from "../config.js";
 import { redactUrl } from "../config.js";
@@ -30,7 +30,7 @@ export class RedisEngine implements StoreEngine {
       COMMAND_TIMEOUT_MS,
       () => redactUrl(this.target.url),
       undefined,
-      target.busyPollUs > 0 ? busyPoll.client(target.busyPollUs / 1000) : undefined,
+      replyWaitsFor(target.busyPollUs),
     );
   }
 

@@ -472,10 +472,13 @@ async function showTask(id) {
   }
   if (currentTaskId() !== id) return;
   body.replaceChildren(...taskPage(id, view));
-  const open = !view.task || view.task.status === "pending" || view.task.status === "in_progress";
   $("#cancel-task")?.addEventListener("click", () => cancelTask(id));
-  if (open) taskTimer = setTimeout(() => currentTaskId() === id && showTask(id), 1000);
+  if (!view.task || isOpen(view.task))
+    taskTimer = setTimeout(() => currentTaskId() === id && showTask(id), 1000);
 }
+
+/** A task not finished yet: its page follows it, and it may be canceled. */
+const isOpen = (task) => task.status === "pending" || task.status === "in_progress";
 
 /** POST /tasks/<id>/cancel, then the page again (the task now abandoned, or why it was not). */
 async function cancelTask(id) {
@@ -503,9 +506,7 @@ function taskPage(id, view) {
       { class: "task-head" },
       h("h1", { class: "mono" }, id),
       h("span", { class: "status", dataset: { status: t.status ?? "unknown" } }, t.status ?? "unknown"),
-      t.status === "pending" || t.status === "in_progress"
-        ? h("button", { type: "button", id: "cancel-task", class: "danger" }, "Cancel task")
-        : null,
+      isOpen(t) ? h("button", { type: "button", id: "cancel-task", class: "danger" }, "Cancel task") : null,
     ),
     h(
       "section",
