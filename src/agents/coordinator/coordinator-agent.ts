@@ -82,6 +82,11 @@ export class CoordinatorAgent extends TriadAgent {
           this.log.warn({ distributor: id, tasks }, "distributor declared dead; moving its tasks");
           options.events?.distributorDead?.(id, tasks);
         },
+        foreignReport: (task, from, holder) => {
+          const detail = `end of task ${task.task_id} reported by ${from}, which does not hold it (${holder ?? "no distributor"} does)`;
+          this.a2a.refuseUnauthorized({ sender: from, requestId: null, detail });
+          options.events?.foreignReport?.(task, from, holder);
+        },
       }),
     });
   }
@@ -206,7 +211,7 @@ export class CoordinatorAgent extends TriadAgent {
       },
       "event.task_terminal": (s: MessageState) => {
         const p = this.payloadOf(s.message);
-        if (p?.kind === "task_terminal") this.core.onTerminal(p.tasks);
+        if (p?.kind === "task_terminal") this.core.onTerminal(s.message.sender, p.tasks);
         return {};
       },
     };

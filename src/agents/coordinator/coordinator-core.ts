@@ -27,6 +27,8 @@ export type CoordinatorCoreOptions = {
     distributorDead?: (id: string, tasks: number) => void;
     terminal?: (task: TaskDict) => void;
     abandoned?: (taskId: string, reason: string) => void;
+    /** A distributor reported the end of a task it does not hold (`holder` does, as far as the ledger knows); refused. */
+    foreignReport?: (task: TaskDict, from: string, holder: string | null) => void;
   };
 };
 
@@ -69,8 +71,12 @@ export class CoordinatorCore {
   };
   /** Accepted but on no distributor yet, with the monotonic deadline for placing them. */
   private readonly unplaced = new Map<string, { task: TaskDict; deadline: number }>();
-  /** Tasks accepted here (or found open at restore) and not seen terminal yet: no need to ask Redis. */
-  private readonly knownOpen = new Set<string>();
+  /**
+   * Tasks accepted here (or found open at restore) and not seen terminal yet: no need to ask
+   * Redis. With the distributor each was placed on (null: none yet), whose report of its end is
+   * taken without a read.
+   */
+  private readonly knownOpen = new Map<string, string | null>();
   private readonly outbox: Outbox<TaskDict>;
   private readonly waiters = new TaskWaiters();
   /** Finished tasks, the newest `recentLimit` or so (two generations: no per-task eviction scan). */
@@ -113,7 +119,8 @@ export class CoordinatorCore {
     const ids = await this.o.ledger.openTaskIds();
     const records = await Promise.all(ids.map((id) => this.o.ledger.get(id)));
     for (const record of records) {
-      if (record !== null && !TERMINAL.has(record.task.status)) this.rememberOpen(record.task.task_id);
+      if (record !== null && !TERMINAL.has(record.task.status))
+        this.rememberOpen(record.task.task_id, record.distributor);
       if (record !== null && record.distributor === null) {
         this.unplaced.set(record.task.task_id, {
           task: record.task,
@@ -151,7 +158,7 @@ export class CoordinatorCore {
     }
     this.stats.submitted++;
     this.o.events?.submitted?.(task);
-    this.rememberOpen(task.task_id);
+    this.rememberOpen(task.task_id, to?.id ?? null);
     if (to !== undefined) {
       this.outbox.push(to.id, task);
     } else {
@@ -178,9 +185,9 @@ export class CoordinatorCore {
     };
   }
 
-  private rememberOpen(taskId: string): void {
-    this.knownOpen.add(taskId);
-    if (this.knownOpen.size > KNOWN_OPEN_LIMIT) this.knownOpen.delete(this.knownOpen.values().next().value!);
+  private rememberOpen(taskId: string, distributor: string | null = null): void {
+    this.knownOpen.set(taskId, distributor);
+    if (this.knownOpen.size > KNOWN_OPEN_LIMIT) this.knownOpen.delete(this.knownOpen.keys().next().value!);
   }
 
   /** The seed's explicit path: place this task on this distributor. */
@@ -232,6 +239,7 @@ export class CoordinatorCore {
   }
 
   private enqueue(distributorId: string, task: TaskDict): void {
+    if (this.knownOpen.has(task.task_id)) this.knownOpen.set(task.task_id, distributorId);
     this.outbox.push(distributorId, task);
   }
 
@@ -268,8 +276,26 @@ export class CoordinatorCore {
     return task === null ? null : { canceled, task };
   }
 
-  onTerminal(tasks: TaskDict[]): void {
-    for (const task of tasks) this.finished(task);
+  /**
+   * Tasks that distributor `from` reports finished, taken only from the distributor that holds
+   * each: the one it was placed on here, else (a task not known here) the one the ledger names,
+   * whose record then says how it ended.
+   */
+  onTerminal(from: string, tasks: TaskDict[]): void {
+    const unsure: TaskDict[] = [];
+    for (const task of tasks) {
+      if (this.knownOpen.get(task.task_id) === from) this.finished(task);
+      else unsure.push(task);
+    }
+    if (unsure.length > 0) void this.terminalFromLedger(from, unsure).catch(() => {});
+  }
+
+  private async terminalFromLedger(from: string, tasks: TaskDict[]): Promise<void> {
+    const records = await Promise.all(tasks.map((task) => this.o.ledger.get(task.task_id)));
+    records.forEach((record, i) => {
+      if (record?.distributor === from && TERMINAL.has(record.task.status)) this.finished(record.task);
+      else this.o.events?.foreignReport?.(tasks[i]!, from, record?.distributor ?? null);
+    });
   }
 
   private finished(task: TaskDict): void {

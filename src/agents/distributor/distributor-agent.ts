@@ -88,6 +88,11 @@ export class DistributorAgent extends TriadAgent {
           );
           options.events?.staleResult?.(outcome, workerId);
         },
+        foreignResult: (outcome, workerId, holder) => {
+          const detail = `result of task ${outcome.task_id} (fence ${outcome.fence}) from ${workerId}, which does not run it (${holder === null ? "not ours" : `${holder} does`})`;
+          this.a2a.refuseUnauthorized({ sender: workerId, requestId: null, detail });
+          options.events?.foreignResult?.(outcome, workerId, holder);
+        },
         workerDead: (workerId, tasks) => {
           this.log.warn({ worker: workerId, tasks }, "worker declared dead; taking its tasks back");
           options.events?.workerDead?.(workerId, tasks);
@@ -221,6 +226,15 @@ export class DistributorAgent extends TriadAgent {
       "event.checkpoint": async (s: MessageState) => {
         const p = this.payloadOf(s.message);
         if (p?.kind !== "checkpoint") return {};
+        if (!(await this.core.holders.holds(s.message.sender, p.task_id, p.fence))) {
+          const detail = `checkpoint of task ${p.task_id} (fence ${p.fence}) from ${s.message.sender}, which does not run it`;
+          this.a2a.refuseUnauthorized({
+            sender: s.message.sender,
+            requestId: s.message.metadata.request_id,
+            detail,
+          });
+          return {};
+        }
         const stored = await this.checkpoints.importTransfer(p.checkpoint, {
           threadId: p.task_id,
           fencingToken: p.fence,

@@ -14,6 +14,7 @@ import type {
 } from "../protocol.js";
 import type { Timing } from "../timing.js";
 import { builtinHandlers } from "../worker/handlers/index.js";
+import { AttemptHolders } from "./attempt-holders.js";
 import { DispatchQueue } from "./dispatch-queue.js";
 import { LeaseKeeper } from "./lease-keeper.js";
 import { type WorkerEntry, WorkerRegistry } from "./worker-registry.js";
@@ -23,6 +24,8 @@ const BUILTIN_TYPES = new Set(Object.keys(builtinHandlers()));
 export type DistributorEvents = {
   /** A result arrived from an attempt that no longer holds the task's fence, and was refused. */
   staleResult?: (outcome: AttemptOutcomeWire, workerId: string) => void;
+  /** A result came from a worker the attempt was not dispatched to (`holder` runs it; null: not ours), and was refused. */
+  foreignResult?: (outcome: AttemptOutcomeWire, workerId: string, holder: string | null) => void;
   workerDead?: (workerId: string, tasks: number) => void;
   committed?: (task: TaskDict, verdict: CommitVerdict) => void;
   /** An attempt failed and the task goes back to pending for another (its dict, when known, says the error). */
@@ -57,6 +60,8 @@ export type DistributorStats = {
   failed: number;
   retried: number;
   staleRejected: number;
+  /** Results refused because the attempt was dispatched to another worker (see AttemptHolders). */
+  foreignRejected: number;
   reassigned: number;
   workersDead: number;
 };
@@ -69,6 +74,8 @@ export type DistributorStats = {
  */
 export class DistributorCore {
   readonly registry: WorkerRegistry;
+  /** Who may report on an attempt: the worker it was dispatched to. */
+  readonly holders: AttemptHolders;
   readonly queue = new DispatchQueue();
   readonly lease: LeaseKeeper;
   readonly stats: DistributorStats = {
@@ -77,6 +84,7 @@ export class DistributorCore {
     failed: 0,
     retried: 0,
     staleRejected: 0,
+    foreignRejected: 0,
     reassigned: 0,
     workersDead: 0,
   };
@@ -107,6 +115,11 @@ export class DistributorCore {
     this.toWorkers = new Outbox((to, items) => this.sendToWorker(to, items), batching);
     this.pacer = new Pacer(() => this.work(), o.timing.batchLingerMs);
     this.registry = new WorkerRegistry(o.defaultWorkerCapacity);
+    this.holders = new AttemptHolders({
+      distributorId: o.distributorId,
+      registry: this.registry,
+      ledger: o.ledger,
+    });
     this.lease = new LeaseKeeper(
       o.store,
       `shared-state:${o.distributorId}`,
@@ -226,8 +239,14 @@ export class DistributorCore {
     );
   }
 
-  private async commit(workerId: string, results: AttemptOutcomeWire[]): Promise<ResultAck[]> {
+  private async commit(workerId: string, sent: AttemptOutcomeWire[]): Promise<ResultAck[]> {
     if (!this.lease.owns) return [];
+    // Neither committed nor acknowledged: the sender does not hold these attempts.
+    const { allowed: results, foreign } = await this.holders.sort(workerId, sent);
+    for (const { outcome, holder } of foreign) {
+      this.stats.foreignRejected++;
+      this.o.events?.foreignResult?.(outcome, workerId, holder);
+    }
     const worker = this.registry.get(workerId);
     const receipts = await Promise.all(
       results.map((r) =>

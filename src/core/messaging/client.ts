@@ -309,6 +309,16 @@ export class A2AClient implements RouterEndpoint {
     return this.http.peerUrl(agentId);
   }
 
+  /**
+   * Counts and reports, as a refused message (reason `unauthorized`, via "agent"), what an
+   * admitted message said that its sender may not say: a result for another worker's attempt,
+   * say. The agent calls this once per item it refuses.
+   */
+  refuseUnauthorized(refused: { sender: string; requestId: string | null; detail: string }): void {
+    const { sender, requestId, detail } = refused;
+    this.inbox.refuse("unauthorized", detail, { sender, requestId, via: "agent" });
+  }
+
   /** Calls `listener` for every refused message; returns the function that stops it. */
   onRejected(listener: (event: RejectionEvent) => void): () => void {
     this.inbox.rejectionListeners.add(listener);

@@ -7,10 +7,24 @@
  * - misdirected: addressed to another agent (a signed message must not be replayable elsewhere).
  * - too_large: an HTTP body over the size limit, refused before parsing.
  * - busy: too many handlers in flight; the sender retries later (HTTP 503), nothing is lost.
+ * - throttled: the peer's address spent its budget of failed messages (bad signatures and the
+ *   like); its bodies are refused unread, unparsed and unhashed until the budget refills (HTTP
+ *   429 with Retry-After).
+ * - unauthorized: authentic, but its sender may not say it: a result for an attempt that was
+ *   dispatched to another worker, a task's end reported by a distributor that does not hold the
+ *   task. Refused by the agent after admission (via "agent"), counted here all the same.
  * A duplicate (a request id already accepted from that sender) is not a rejection: a sender's
  * retry gets its ACK again, and it is counted on its own.
  */
-export type RejectionReason = "malformed" | "bad_signature" | "stale" | "misdirected" | "too_large" | "busy";
+export type RejectionReason =
+  | "malformed"
+  | "bad_signature"
+  | "stale"
+  | "misdirected"
+  | "too_large"
+  | "busy"
+  | "throttled"
+  | "unauthorized";
 
 export const REJECTION_REASONS: readonly RejectionReason[] = [
   "malformed",
@@ -19,6 +33,8 @@ export const REJECTION_REASONS: readonly RejectionReason[] = [
   "misdirected",
   "too_large",
   "busy",
+  "throttled",
+  "unauthorized",
 ];
 
 /** What the agent layer gets to log once and turn into a metric. */
@@ -29,8 +45,11 @@ export type RejectionEvent = {
   /** The claimed sender and request id when the message got far enough to have them (unauthenticated!). */
   sender: string | null;
   requestId: string | null;
-  /** "http" (with the peer's address), "router" (in-process) or "direct" (handleMessage called by hand). */
-  via: "http" | "router" | "direct";
+  /**
+   * "http" (with the peer's address), "router" (in-process), "direct" (handleMessage called by
+   * hand), or "agent" (admitted, then refused by the agent: see `unauthorized`).
+   */
+  via: "http" | "router" | "direct" | "agent";
   remoteAddress?: string;
 };
 
@@ -73,5 +92,14 @@ export type HttpStats = {
 };
 
 export function emptyRejectionCounts(): Record<RejectionReason, number> {
-  return { malformed: 0, bad_signature: 0, stale: 0, misdirected: 0, too_large: 0, busy: 0 };
+  return {
+    malformed: 0,
+    bad_signature: 0,
+    stale: 0,
+    misdirected: 0,
+    too_large: 0,
+    busy: 0,
+    throttled: 0,
+    unauthorized: 0,
+  };
 }

@@ -82,8 +82,12 @@ export function statusFor(reason: RejectionReason | "not_found" | "method" | "me
       return 413;
     case "media_type":
       return 415;
+    case "unauthorized":
+      return 403;
     case "misdirected":
       return 421;
+    case "throttled":
+      return 429;
     case "busy":
       return 503;
   }
