@@ -29,7 +29,7 @@ export type CoordinatorHttp = {
 /** The coordinator's HTTP surface (REST API, metrics, A2A protocol) as a request handler, to mount on any server. */
 export function coordinatorHttp(
   coordinator: CoordinatorAgent,
-  options: Omit<CoordinatorServerOptions, "port" | "host">,
+  options: Omit<CoordinatorServerOptions, "port">,
 ): CoordinatorHttp {
   const metrics = coordinatorMetrics(coordinator);
   const api = coordinatorApi(coordinator, metrics);
@@ -40,6 +40,7 @@ export function coordinatorHttp(
   const handle = createHttpApi({
     api,
     apiToken: options.apiToken,
+    host: options.host,
     ...(options.maxBodyBytes !== undefined ? { maxBodyBytes: options.maxBodyBytes } : {}),
     extra: [...(options.extra ?? []), a2a.route, dashboard],
   });
@@ -58,12 +59,13 @@ export async function startCoordinatorServer(
   coordinator: CoordinatorAgent,
   options: CoordinatorServerOptions,
 ): Promise<RunningServer> {
-  const { handle, stopAccepting } = coordinatorHttp(coordinator, options);
+  const host = options.host ?? "127.0.0.1";
+  const { handle, stopAccepting } = coordinatorHttp(coordinator, { ...options, host });
   const server = createServer((req, res) => {
-    void handle(req, res);
+    // handle() answers every failure itself; should that answer fail too, only this request ends.
+    handle(req, res).catch(() => res.destroy());
   });
   server.keepAliveTimeout = 30_000;
-  const host = options.host ?? "127.0.0.1";
   await new Promise<void>((resolve, reject) => {
     server.once("error", (err: NodeJS.ErrnoException) =>
       reject(

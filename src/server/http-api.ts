@@ -3,7 +3,9 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { z } from "zod";
 import { isTriadError } from "../core/errors.js";
 import type { JsonObject, JsonValue } from "../core/json.js";
-import { readJsonBody, sendError, sendJson, statusOf } from "./http-util.js";
+import { DOT_SEGMENT_ID, isDotSegmentId } from "../core/state/task-id.js";
+import { browserGuard } from "./browser-guard.js";
+import { readJsonBody, requestUrl, sendError, sendJson, statusOf, taskIdOf } from "./http-util.js";
 
 /** What the HTTP API needs from a coordinator. */
 export type CoordinatorApi = {
@@ -23,6 +25,8 @@ export type HttpApiOptions = {
   api: CoordinatorApi;
   /** Bearer token wanted on every route but /metrics; from TRIAD_API_TOKEN, never argv. */
   apiToken?: string | undefined;
+  /** The address the server is bound to: without a token, the Host names it answers (see browserGuard). */
+  host?: string | undefined;
   maxBodyBytes?: number;
   /** Most tasks in one POST /tasks. */
   maxBatch?: number;
@@ -40,6 +44,7 @@ const newTask = z
       .min(1)
       .max(200)
       .regex(/^[^\s\p{Cc}]+$/u, "must not contain whitespace or control characters")
+      .refine((id) => !isDotSegmentId(id), DOT_SEGMENT_ID)
       .optional(),
     task_type: z.string().min(1).max(200),
     payload: z.record(z.string(), json).default({}),
@@ -59,9 +64,25 @@ export function createHttpApi(options: HttpApiOptions) {
     return given.length === token.length && timingSafeEqual(given, token);
   };
 
-  return async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? "/", "http://localhost");
+  const guard = browserGuard({ boundHost: options.host, tokenSet: token !== undefined });
+
+  /** Never rejects: whatever goes wrong is this request's answer, never the process's end. */
+  return function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    return serve(req, res).catch(() => {
+      if (!res.headersSent) sendError(res, 500, "ERR_INTERNAL", "internal error");
+      else res.destroy();
+    });
+  };
+
+  async function serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    res.setHeader("x-content-type-options", "nosniff");
     try {
+      const url = requestUrl(req.url);
+      if (url === null) {
+        return sendError(res, 400, "ERR_BAD_REQUEST", "the request target is not a valid URL path");
+      }
+      const refusal = guard(req);
+      if (refusal !== null) return sendError(res, refusal.status, refusal.code, refusal.message);
       for (const route of options.extra ?? []) if (await route(req, res, url)) return;
       if (url.pathname === "/metrics" && req.method === "GET") {
         const m = await options.api.metrics();
@@ -98,14 +119,14 @@ export function createHttpApi(options: HttpApiOptions) {
         if (!Number.isFinite(wait) || wait < 0 || wait > 300_000) {
           return sendError(res, 400, "ERR_INVALID_WAIT", "wait must be milliseconds in 0..300000");
         }
-        const task = await options.api.getTask(decodeURIComponent(m[1]!), wait);
+        const task = await options.api.getTask(taskIdOf(m[1]!), wait);
         return task === null
           ? sendError(res, 404, "ERR_NOT_FOUND", `no task ${m[1]}`)
           : sendJson(res, 200, task);
       }
       const cancel = /^\/tasks\/([^/]+)\/cancel$/.exec(url.pathname);
       if (cancel && req.method === "POST") {
-        const taskId = decodeURIComponent(cancel[1]!);
+        const taskId = taskIdOf(cancel[1]!);
         const outcome = await options.api.cancel(taskId);
         if (outcome === null) return sendError(res, 404, "ERR_NOT_FOUND", `no task ${taskId}`);
         if (!outcome.canceled) {
@@ -135,7 +156,7 @@ export function createHttpApi(options: HttpApiOptions) {
       if (isTriadError(err)) return sendError(res, statusOf(err, 400), err.code, err.message);
       return sendError(res, 500, "ERR_INTERNAL", "internal error");
     }
-  };
+  }
 
   async function postTasks(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const body = await readJsonBody(req, limit);

@@ -21,10 +21,20 @@ export function sendError(res: ServerResponse, status: number, code: string, mes
 }
 
 /**
- * Reads a JSON body, refusing more than `limit` bytes before buffering them (413) and
- * anything that does not parse (400).
+ * Reads a JSON body, refusing any type but application/json (415: a web page can send
+ * text/plain across sites without asking, never JSON), more than `limit` bytes before
+ * buffering them (413) and anything that does not parse (400).
  */
 export async function readJsonBody(req: IncomingMessage, limit: number): Promise<unknown> {
+  const type = req.headers["content-type"];
+  if (type === undefined || !JSON_TYPE.test(type)) {
+    req.resume();
+    throw new TriadError(
+      "ERR_UNSUPPORTED_MEDIA_TYPE",
+      `the body must be sent as Content-Type: application/json (got ${type ?? "none"})`,
+      { status: 415 },
+    );
+  }
   const declared = Number(req.headers["content-length"] ?? "NaN");
   if (Number.isFinite(declared) && declared > limit) {
     req.resume();
@@ -49,6 +59,28 @@ export async function readJsonBody(req: IncomingMessage, limit: number): Promise
     return JSON.parse(text) as unknown;
   } catch (err) {
     throw new TriadError("ERR_MALFORMED_JSON", `the body is not valid JSON: ${(err as Error).message}`, {
+      status: 400,
+    });
+  }
+}
+
+const JSON_TYPE = /^application\/json\s*(;|$)/i;
+
+/** The request target as a URL; null for one `new URL` refuses (`//[/`, `http://a:99999/`). */
+export function requestUrl(target: string | undefined): URL | null {
+  try {
+    return new URL(target ?? "/", "http://localhost");
+  } catch {
+    return null;
+  }
+}
+
+/** A task id from a path segment; a malformed percent-escape is the client's error (400). */
+export function taskIdOf(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw new TriadError("ERR_INVALID_TASK_ID", "the task id in the path is not valid percent-encoding", {
       status: 400,
     });
   }

@@ -8,6 +8,7 @@ import {
   SharedAgentState,
   Task,
 } from "../../core/state/index.js";
+import { assertSubmittableTaskId } from "../../core/state/task-id.js";
 import { RedisClient, type RedisConfig } from "../../core/store/index.js";
 import { type AgentA2AConfig, TriadAgent } from "../agent-base.js";
 import { type LedgerOptions, TaskLedger } from "../ledger/task-ledger.js";
@@ -250,8 +251,14 @@ function checkPolicy(type: string, policy: RetryPolicy): void {
   }
 }
 
-/** A Task, or a dict with at least task_id and task_type, as a validated task dict. */
+/** A Task, or a dict with at least task_id and task_type, as a validated task dict to submit. */
 export function toDict(task: TaskInput): TaskDict {
+  const dict = validDict(task);
+  assertSubmittableTaskId(dict.task_id);
+  return dict;
+}
+
+function validDict(task: TaskInput): TaskDict {
   if (task instanceof Task) return task.toDict() as TaskDict;
   const fresh = freshTaskDict(task);
   if (fresh !== null) return fresh;

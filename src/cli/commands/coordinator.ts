@@ -31,8 +31,10 @@ export async function coordinator(options: ParsedOptions): Promise<number> {
   });
   const counters = () => ({ coordinator: { ...agent.core.stats } });
   history?.watch(agent.a2a, counters, agent.timing.heartbeatIntervalMs);
-  const http = coordinatorHttp(agent, { apiToken: process.env.TRIAD_API_TOKEN });
-  agent.a2a.serveOtherRoutes((req, res) => void http.handle(req, res));
+  const http = coordinatorHttp(agent, { apiToken: process.env.TRIAD_API_TOKEN, host: String(options.host) });
+  agent.a2a.serveOtherRoutes((req, res) => {
+    http.handle(req, res).catch(() => res.destroy());
+  });
   await agent.initialize();
   log.info({ url: agent.url, redis: redactUrl(String(options.redis)) }, "coordinator ready");
   process.stdout.write(`ready coordinator ${id} ${agent.url}\n`);

@@ -4,7 +4,7 @@ import { readFileSync } from "node:fs";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { AGENT_CARD_PATH, AgentCard } from "@a2a-js/sdk";
 import { agentCardHandler, jsonRpcHandler } from "@a2a-js/sdk/server/express";
-import express from "express";
+import express, { type NextFunction, type Request, type RequestHandler, type Response } from "express";
 import type { CoordinatorAgent } from "../../agents/index.js";
 import { type Logger, silentLogger } from "../../core/logger.js";
 import { buildAgentCard } from "./agent-card.js";
@@ -42,6 +42,34 @@ const VERSION = (
   JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8")) as { version: string }
 ).version;
 const HOST = /^[\w.-]+(:\d+)?$|^\[[\da-fA-F:.]+\](:\d+)?$/;
+const GATEWAY_ERRORS: Record<number, string> = {
+  413: "ERR_BODY_TOO_LARGE",
+  415: "ERR_UNSUPPORTED_MEDIA_TYPE",
+};
+
+/** JSON-RPC is POSTed as application/json; anything else is refused before it is read (415). */
+const jsonOnly: RequestHandler = (req, res, next) => {
+  if (req.method !== "POST" || /^application\/json\s*(;|$)/i.test(req.headers["content-type"] ?? "")) {
+    return next();
+  }
+  res.status(415).json({
+    error: {
+      code: "ERR_UNSUPPORTED_MEDIA_TYPE",
+      message: "JSON-RPC requests must be Content-Type: application/json",
+    },
+  });
+};
+
+/** The 4xx an error from express or its body parser carries (too large, bad charset...); undefined for a fault. */
+function clientErrorStatus(err: unknown): number | undefined {
+  const status = (err as { status?: unknown } | null)?.status;
+  return typeof status === "number" && status >= 400 && status < 500 ? status : undefined;
+}
+
+function errorType(err: unknown): string {
+  const type = (err as { type?: unknown }).type;
+  return typeof type === "string" ? type : "bad request";
+}
 
 /**
  * The coordinator as an Agent2Agent (A2A v1.0) server, on the coordinator's own port: the agent
@@ -90,13 +118,29 @@ export function createA2AGateway(coordinator: CoordinatorAgent, options: A2AGate
       cache: { maxAge: 0 },
     }),
   );
-  app.use(A2A_JSONRPC_PATH, auth.guard, jsonRpcHandler({ requestHandler, userBuilder: auth.userBuilder }));
+  app.use(
+    A2A_JSONRPC_PATH,
+    auth.guard,
+    jsonOnly,
+    jsonRpcHandler({ requestHandler, userBuilder: auth.userBuilder }),
+  );
   app.use((req, res) => {
     const allowed = req.path === A2A_JSONRPC_PATH ? "POST" : "GET";
     res.setHeader("allow", allowed);
     res.status(405).json({
       error: { code: "ERR_METHOD_NOT_ALLOWED", message: `${req.method} is not allowed here; use ${allowed}` },
     });
+  });
+  // Instead of express's default error page (HTML, with a stack trace naming the install path).
+  app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
+    const status = clientErrorStatus(err);
+    if (status === undefined) log.error({ err }, "A2A gateway: request failed");
+    if (res.headersSent) return void res.destroy();
+    const [code, message] =
+      status === undefined
+        ? ["ERR_INTERNAL", "internal error"]
+        : [GATEWAY_ERRORS[status] ?? "ERR_BAD_REQUEST", `the request was refused (${errorType(err)})`];
+    res.status(status ?? 500).json({ error: { code, message } });
   });
 
   return {

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { CoordinatorAgent } from "../../agents/index.js";
-import { sendError, sendJson } from "../http-util.js";
+import { sendError, sendJson, taskIdOf } from "../http-util.js";
 import { bearerGuard } from "./bearer.js";
 import { LiveFeed } from "./live-feed.js";
 import { StaticAssets } from "./static-assets.js";
@@ -55,11 +55,7 @@ export function dashboardRoutes(coordinator: CoordinatorAgent, options: { apiTok
     else if (path === "/dashboard/state")
       sendJson(res, 200, feed.snapshot(), { "cache-control": "no-store" });
     else {
-      const id = decodeId(history![1]!);
-      if (id === null) {
-        sendError(res, 400, "ERR_INVALID_TASK_ID", "the task id in the path is not valid percent-encoding");
-        return true;
-      }
+      const id = taskIdOf(history![1]!);
       const view = await taskView(coordinator, id);
       if (view === null) sendError(res, 404, "ERR_NOT_FOUND", `no task ${id}`);
       else sendJson(res, 200, view, { "cache-control": "no-store" });
@@ -67,12 +63,4 @@ export function dashboardRoutes(coordinator: CoordinatorAgent, options: { apiTok
     return true;
   };
   return Object.assign(route, { close: () => feed.close() }) as DashboardRoute;
-}
-
-function decodeId(raw: string): string | null {
-  try {
-    return decodeURIComponent(raw);
-  } catch {
-    return null;
-  }
 }

@@ -95,6 +95,11 @@ async function serve(options: A2AServerOptions, req: IncomingMessage, res: Serve
   const remote = req.socket.remoteAddress ?? "unknown";
   const path = (req.url ?? "/").split("?")[0];
   if (path !== "/a2a") {
+    // A target no URL parser takes (`//[/`, `http://a:99999/`) reaches no route, the fallback's neither.
+    if (!URL.canParse(req.url ?? "/", "http://localhost")) {
+      const error = { code: "ERR_BAD_REQUEST", message: "the request target is not a valid URL path" };
+      return send(res, 400, { error });
+    }
     if (options.fallback) return options.fallback(req, res);
     return reply(res, options, statusFor("not_found"), "not_found", `no route ${path}`);
   }
@@ -168,7 +173,11 @@ function reply(
 
 function send(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(text) });
+  res.writeHead(status, {
+    "Content-Type": "application/json",
+    "Content-Length": Buffer.byteLength(text),
+    "X-Content-Type-Options": "nosniff",
+  });
   res.end(text);
 }
 

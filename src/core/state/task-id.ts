@@ -1,0 +1,20 @@
+import { TriadError } from "../errors.js";
+
+/**
+ * Ids no URL can name: `.` and `..` are dot segments, which every URL parser (so every client)
+ * removes from `/tasks/<id>`, so such a task could be submitted but never read or canceled.
+ */
+const DOT_SEGMENTS = new Set([".", ".."]);
+
+export const DOT_SEGMENT_ID = 'must not be "." or ".." (no URL can name such a task)';
+
+export function isDotSegmentId(taskId: string): boolean {
+  return DOT_SEGMENTS.has(taskId);
+}
+
+/** Refuses, at submission, a task id that could never be looked up by URL (ERR_INVALID_TASK). */
+export function assertSubmittableTaskId(taskId: string): void {
+  if (isDotSegmentId(taskId)) {
+    throw new TriadError("ERR_INVALID_TASK", `task_id ${JSON.stringify(taskId)} ${DOT_SEGMENT_ID}`);
+  }
+}

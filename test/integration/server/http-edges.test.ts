@@ -1,0 +1,402 @@
+import { connect } from "node:net";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ApiClient } from "../../../src/cli/api-client.js";
+import { A2AClient } from "../../../src/index.js";
+import {
+  coordinatorHttp,
+  type RunningServer,
+  startCoordinatorServer,
+} from "../../../src/server/coordinator-server.js";
+import { TestCluster } from "../../helpers/cluster.js";
+
+/**
+ * The edges of every HTTP entry, as a hostile client or a hostile web page meets them: request
+ * targets no URL parser takes, ids no URL can name, cross-site and rebound requests, and what
+ * every answer says about its type. Each server answers and keeps serving.
+ */
+
+type Answer = { status: number; headers: Record<string, string>; body: string; json: unknown };
+
+/** One request written by hand on a socket: node's client would not send these targets or Hosts. */
+function raw(
+  port: number,
+  method: string,
+  target: string,
+  headers: Record<string, string> = {},
+  body?: string,
+): Promise<Answer> {
+  return new Promise((resolve) => {
+    const all: Record<string, string> = { host: `127.0.0.1:${port}`, connection: "close", ...headers };
+    if (body !== undefined) all["content-length"] = String(Buffer.byteLength(body));
+    const head = Object.entries(all)
+      .map(([k, v]) => `${k}: ${v}\r\n`)
+      .join("");
+    const socket = connect(port, "127.0.0.1", () => {
+      socket.end(`${method} ${target} HTTP/1.1\r\n${head}\r\n${body ?? ""}`);
+    });
+    let text = "";
+    socket.setTimeout(5000, () => socket.destroy());
+    socket.on("data", (d: Buffer) => {
+      text += d.toString();
+    });
+    socket.on("error", () => {});
+    socket.on("close", () => {
+      const end = text.indexOf("\r\n\r\n");
+      const lines = text.slice(0, Math.max(end, 0)).split("\r\n");
+      const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(lines[0] ?? "")?.[1] ?? 0);
+      const fields: Record<string, string> = {};
+      for (const line of lines.slice(1)) {
+        const colon = line.indexOf(":");
+        fields[line.slice(0, colon).toLowerCase()] = line.slice(colon + 1).trim();
+      }
+      let rest = end < 0 ? "" : text.slice(end + 4);
+      if (fields["transfer-encoding"] === "chunked") rest = unchunk(rest);
+      let json: unknown = null;
+      try {
+        json = JSON.parse(rest);
+      } catch {}
+      resolve({ status, headers: fields, body: rest, json });
+    });
+  });
+}
+
+function unchunk(text: string): string {
+  let out = "";
+  for (let at = 0; ; ) {
+    const eol = text.indexOf("\r\n", at);
+    const size = Number.parseInt(text.slice(at, eol), 16);
+    if (!(size > 0)) return out;
+    out += text.slice(eol + 2, eol + 2 + size);
+    at = eol + 2 + size + 2;
+  }
+}
+
+const errorCode = (a: Answer) => (a.json as { error?: { code?: string } } | null)?.error?.code;
+
+/** Targets node's HTTP parser lets through but `new URL` refuses. */
+const BAD_TARGETS = [
+  "//[/",
+  "http://[::1/",
+  "http:///",
+  "http://a:99999/x",
+  "//[/tasks",
+  "http://[::1/dashboard/state",
+  "//[/a2a/jsonrpc",
+  "http://a:99999/.well-known/agent-card.json",
+];
+
+describe("every HTTP entry", () => {
+  let cluster: TestCluster;
+  let server: RunningServer;
+  let tokenServer: RunningServer;
+  let openServer: RunningServer;
+  const listeners: A2AClient[] = [];
+  let agentPort = 0;
+  let mountedPort = 0;
+  const unhandled: unknown[] = [];
+  const onUnhandled = (err: unknown) => unhandled.push(err);
+
+  beforeAll(async () => {
+    process.on("unhandledRejection", onUnhandled);
+    cluster = new TestCluster({ url: `memory://http-edges-${process.pid}` });
+    await cluster.startCoordinator();
+    server = await startCoordinatorServer(cluster.coordinator, { port: 0 });
+    tokenServer = await startCoordinatorServer(cluster.coordinator, { port: 0, apiToken: "edge-token" });
+    openServer = await startCoordinatorServer(cluster.coordinator, { port: 0, host: "0.0.0.0" });
+    // A distributor's or worker's listener (signed POST /a2a only) ...
+    const agent = new A2AClient({ agentId: "edge-agent", tokenSecret: "s", router: null });
+    // ... and a coordinator's, with the REST API on the same port (`triad coordinator`).
+    const mounted = new A2AClient({ agentId: "edge-coordinator", tokenSecret: "s", router: null });
+    const http = coordinatorHttp(cluster.coordinator, { host: "127.0.0.1" });
+    mounted.serveOtherRoutes((req, res) => {
+      http.handle(req, res).catch(() => res.destroy());
+    });
+    listeners.push(agent, mounted);
+    agentPort = (await agent.listen()).port;
+    mountedPort = (await mounted.listen()).port;
+  });
+
+  afterAll(async () => {
+    process.off("unhandledRejection", onUnhandled);
+    await Promise.all(listeners.map((l) => l.close()));
+    await Promise.all([server, tokenServer, openServer].map((s) => s?.close()));
+    await cluster?.stop();
+  });
+
+  describe("a request target no URL parser takes", () => {
+    it("is a 400 with a JSON error from the coordinator's server (triad up), which goes on serving", async () => {
+      for (const target of BAD_TARGETS) {
+        for (const method of ["GET", "POST"]) {
+          const a = await raw(server.port, method, target, { "content-type": "application/json" }, "{}");
+          expect(a.status, `${method} ${target}`).toBe(400);
+          expect(errorCode(a)).toBe("ERR_BAD_REQUEST");
+          expect(a.headers["x-content-type-options"]).toBe("nosniff");
+        }
+      }
+      expect((await raw(server.port, "GET", "/agents")).status).toBe(200);
+      expect((await raw(server.port, "GET", "/dashboard/state")).status).toBe(200);
+      expect((await raw(server.port, "GET", "/.well-known/agent-card.json")).status).toBe(200);
+      expect(unhandled).toEqual([]);
+    });
+
+    it("is a 400 from an agent's own listener, with or without an HTTP API behind it", async () => {
+      for (const port of [agentPort, mountedPort]) {
+        for (const target of BAD_TARGETS) {
+          const a = await raw(port, "GET", target);
+          expect(a.status, `${port} ${target}`).toBe(400);
+          expect(errorCode(a)).toBe("ERR_BAD_REQUEST");
+        }
+        const who = await raw(port, "GET", "/a2a");
+        expect(who.status).toBe(200);
+        expect(who.headers["x-content-type-options"]).toBe("nosniff");
+      }
+      expect((await raw(mountedPort, "GET", "/agents")).status).toBe(200);
+      expect(unhandled).toEqual([]);
+    });
+
+    it("never reaches the process even when the handler is called directly and fails", async () => {
+      // The handle() a host mounts never rejects: a malformed target is answered inside it.
+      const http = coordinatorHttp(cluster.coordinator, {});
+      let status = 0;
+      let ended = false;
+      const res = {
+        headersSent: false,
+        setHeader() {},
+        writeHead(s: number) {
+          status = s;
+          return this;
+        },
+        end() {
+          ended = true;
+        },
+        destroy() {},
+      };
+      await expect(
+        http.handle({ url: "//[/", headers: {}, method: "GET" } as never, res as never),
+      ).resolves.toBeUndefined();
+      expect([status, ended]).toEqual([400, true]);
+      http.stopAccepting();
+    });
+  });
+
+  describe("task ids", () => {
+    it('"." and ".." are refused at submit (422 ERR_INVALID_TASK), alone or in a batch, and by the library', async () => {
+      for (const id of [".", ".."]) {
+        const one = await post(server.url, "/tasks", { task_id: id, task_type: "echo" });
+        expect(one.status).toBe(422);
+        expect(one.body.error.code).toBe("ERR_INVALID_TASK");
+        expect(one.body.error.message).toContain("task_id");
+        const batch = await post(server.url, "/tasks", [
+          { task_id: `ok-${id.length}`, task_type: "echo" },
+          { task_id: id, task_type: "echo" },
+        ]);
+        expect(batch.status).toBe(422);
+        expect(batch.body.error.message).toMatch(/^\[1\]\.task_id/);
+        await expect(
+          cluster.coordinator.submitTask({ task_id: id, task_type: "echo" }),
+        ).rejects.toMatchObject({
+          code: "ERR_INVALID_TASK",
+        });
+        await expect(
+          cluster.coordinator.submitTasks([
+            { task_id: `fine-${id.length}`, task_type: "echo" },
+            { task_id: id, task_type: "echo" },
+          ]),
+        ).rejects.toMatchObject({ code: "ERR_INVALID_TASK" });
+        expect(await cluster.coordinator.core.getTask(id)).toBeNull();
+      }
+      // Nothing of a refused batch was recorded; ids that merely contain dots are fine.
+      expect((await fetch(`${server.url}/tasks/ok-1`)).status).toBe(404);
+      expect((await post(server.url, "/tasks", { task_id: "...", task_type: "echo" })).status).toBe(202);
+      expect((await post(server.url, "/tasks", { task_id: ".hidden", task_type: "echo" })).status).toBe(202);
+      expect((await fetch(`${server.url}/tasks/...`)).status).toBe(200);
+    });
+
+    it("a malformed percent-escape in /tasks/:id, /tasks/:id/cancel and /tasks/:id/history is a 400", async () => {
+      for (const [method, target] of [
+        ["GET", "/tasks/%E0%A4%A"],
+        ["GET", "/tasks/%ZZ?wait=10"],
+        ["POST", "/tasks/%E0%A4%A/cancel"],
+        ["POST", "/tasks/%/cancel"],
+        ["GET", "/tasks/%C0/history"],
+      ] as const) {
+        const a = await raw(server.port, method, target);
+        expect(a.status, `${method} ${target}`).toBe(400);
+        expect(errorCode(a)).toBe("ERR_INVALID_TASK_ID");
+      }
+    });
+  });
+
+  describe("what a web page can make the operator's browser send", () => {
+    it("POST /tasks wants application/json (415 otherwise), and records nothing it refused", async () => {
+      const body = JSON.stringify({ task_id: "plain-text", task_type: "echo" });
+      for (const type of [
+        "text/plain",
+        "application/x-www-form-urlencoded",
+        "multipart/form-data; boundary=x",
+        undefined,
+      ]) {
+        const a = await raw(
+          server.port,
+          "POST",
+          "/tasks",
+          type === undefined ? {} : { "content-type": type },
+          body,
+        );
+        expect(a.status, String(type)).toBe(415);
+        expect(errorCode(a)).toBe("ERR_UNSUPPORTED_MEDIA_TYPE");
+      }
+      expect((await fetch(`${server.url}/tasks/plain-text`)).status).toBe(404);
+      const json = await raw(
+        server.port,
+        "POST",
+        "/tasks",
+        { "content-type": "application/json; charset=utf-8" },
+        body,
+      );
+      expect(json.status).toBe(202);
+    });
+
+    it("a foreign Origin is refused (403) on every route; the page's own origin is served", async () => {
+      await post(server.url, "/tasks", { task_id: "victim", task_type: "echo" });
+      const body = JSON.stringify({ task_id: "from-evil", task_type: "echo" });
+      const json = { "content-type": "application/json" };
+      for (const origin of [
+        "http://evil.example",
+        `http://localhost:${server.port + 1}`,
+        "null",
+        "https://127.0.0.1",
+      ]) {
+        const submit = await raw(server.port, "POST", "/tasks", { ...json, origin }, body);
+        expect(submit.status, origin).toBe(403);
+        expect(errorCode(submit)).toBe("ERR_FOREIGN_ORIGIN");
+        expect((await raw(server.port, "POST", "/tasks/victim/cancel", { origin })).status).toBe(403);
+        expect((await raw(server.port, "GET", "/dashboard/state", { origin })).status).toBe(403);
+        const rpc = await raw(server.port, "POST", "/a2a/jsonrpc", { ...json, origin }, "{}");
+        expect(rpc.status).toBe(403);
+        // The token does not make a cross-site request welcome either.
+        const withToken = { ...json, origin, authorization: "Bearer edge-token" };
+        expect((await raw(tokenServer.port, "POST", "/tasks", withToken, body)).status).toBe(403);
+      }
+      expect((await fetch(`${server.url}/tasks/from-evil`)).status).toBe(404);
+      expect(((await (await fetch(`${server.url}/tasks/victim`)).json()) as { status: string }).status).toBe(
+        "pending",
+      );
+      // The dashboard's own Cancel button: same origin, no body.
+      const own = { origin: `http://127.0.0.1:${server.port}`, host: `127.0.0.1:${server.port}` };
+      const cancel = await raw(server.port, "POST", "/tasks/victim/cancel", own);
+      expect(cancel.status).toBe(200);
+      expect((cancel.json as { status: string }).status).toBe("abandoned");
+      const viaLocalhost = { origin: `http://localhost:${server.port}`, host: `localhost:${server.port}` };
+      expect((await raw(server.port, "POST", "/tasks", { ...json, ...viaLocalhost }, body)).status).toBe(202);
+    });
+
+    it("without a token, a Host that is not the bound address is refused (DNS rebinding)", async () => {
+      const p = server.port;
+      for (const host of [
+        `evil.example:${p}`,
+        `127.0.0.1.nip.io:${p}`,
+        `localhost:${p + 1}`,
+        "localhost",
+        `a@localhost:${p}`,
+      ]) {
+        const a = await raw(p, "GET", "/agents", { host });
+        expect(a.status, host).toBe(403);
+        expect(errorCode(a)).toBe("ERR_FOREIGN_HOST");
+        expect((await raw(p, "GET", "/", { host })).status).toBe(403);
+        expect(
+          (await raw(p, "POST", "/a2a/jsonrpc", { host, "content-type": "application/json" }, "{}")).status,
+        ).toBe(403);
+      }
+      for (const host of [`localhost:${p}`, `127.0.0.1:${p}`, `[::1]:${p}`, `LOCALHOST:${p}`]) {
+        expect((await raw(p, "GET", "/agents", { host })).status, host).toBe(200);
+      }
+      // With a token the token is the defence; bound to 0.0.0.0, every name of the machine is its own.
+      const auth = { authorization: "Bearer edge-token", host: `evil.example:${tokenServer.port}` };
+      expect((await raw(tokenServer.port, "GET", "/agents", auth)).status).toBe(200);
+      expect(
+        (await raw(openServer.port, "GET", "/agents", { host: `my-box.lan:${openServer.port}` })).status,
+      ).toBe(200);
+      // The REST API behind an agent's listener knows its bound host too.
+      expect((await raw(mountedPort, "GET", "/agents", { host: `evil.example:${mountedPort}` })).status).toBe(
+        403,
+      );
+    });
+
+    it("the CLI's API client and the A2A JSON-RPC binding still get through", async () => {
+      const client = new ApiClient(server.url, "");
+      await client.request("POST", "/tasks", { task_id: "by-cli", task_type: "echo" });
+      expect(await client.request("GET", "/tasks/by-cli")).toMatchObject({ task_id: "by-cli" });
+      expect(await client.request<{ status: string }>("POST", "/tasks/by-cli/cancel")).toMatchObject({
+        status: "abandoned",
+      });
+      const rpc = await fetch(`${server.url}/a2a/jsonrpc`, {
+        method: "POST",
+        headers: { "content-type": "application/json", "a2a-version": "1.0" },
+        body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "GetTask", params: { id: "by-cli" } }),
+      });
+      expect(rpc.status).toBe(200);
+      expect(await rpc.json()).toMatchObject({ jsonrpc: "2.0", id: 1 });
+      const plain = await raw(server.port, "POST", "/a2a/jsonrpc", { "content-type": "text/plain" }, "{}");
+      expect(plain.status).toBe(415);
+      expect(errorCode(plain)).toBe("ERR_UNSUPPORTED_MEDIA_TYPE");
+    });
+  });
+
+  describe("what every answer says about itself", () => {
+    it("nosniff on the API, metrics, agent card, dashboard and every error", async () => {
+      for (const [method, target] of [
+        ["GET", "/agents"],
+        ["GET", "/tasks"],
+        ["GET", "/tasks/nope"],
+        ["GET", "/metrics"],
+        ["GET", "/.well-known/agent-card.json"],
+        ["GET", "/dashboard/state"],
+        ["GET", "/dashboard/config"],
+        ["GET", "/"],
+        ["GET", "/nowhere"],
+        ["DELETE", "/a2a/jsonrpc"],
+        ["POST", "/tasks"],
+      ] as const) {
+        const a = await raw(server.port, method, target);
+        expect(a.headers["x-content-type-options"], `${method} ${target} (${a.status})`).toBe("nosniff");
+      }
+    });
+
+    it("the A2A gateway's errors are JSON, with no stack and no path", async () => {
+      const json = { "content-type": "application/json" };
+      const cases: Array<[Answer, number]> = [
+        [await raw(server.port, "POST", "/a2a/jsonrpc", json, `{"pad":"${"x".repeat(200_000)}"}`), 413],
+        [
+          await raw(
+            server.port,
+            "POST",
+            "/a2a/jsonrpc",
+            { "content-type": "application/json; charset=bogus" },
+            "{}",
+          ),
+          415,
+        ],
+        [await raw(server.port, "POST", "/a2a/jsonrpc", { ...json, "content-encoding": "bogus" }, "{}"), 415],
+        [await raw(server.port, "PUT", "/.well-known/agent-card.json"), 405],
+      ];
+      for (const [a, status] of cases) {
+        expect(a.status, a.body.slice(0, 200)).toBe(status);
+        expect(a.headers["content-type"]).toMatch(/^application\/json/);
+        expect(errorCode(a)).toMatch(/^ERR_/);
+        expect(a.body).not.toMatch(/<html|<pre|node_modules|\/work\/|\s+at\s/i);
+        expect(a.headers["x-content-type-options"]).toBe("nosniff");
+      }
+      expect((await raw(server.port, "GET", "/.well-known/agent-card.json")).status).toBe(200);
+    });
+  });
+});
+
+async function post(base: string, path: string, body: unknown) {
+  const res = await fetch(`${base}${path}`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(body),
+  });
+  return { status: res.status, body: (await res.json()) as { error: { code: string; message: string } } };
+}
