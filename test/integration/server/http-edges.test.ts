@@ -1,4 +1,3 @@
-import { connect } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ApiClient } from "../../../src/cli/api-client.js";
 import { A2AClient } from "../../../src/index.js";
@@ -8,68 +7,13 @@ import {
   startCoordinatorServer,
 } from "../../../src/server/coordinator-server.js";
 import { TestCluster } from "../../helpers/cluster.js";
+import { type Answer, raw } from "../../helpers/raw-socket.js";
 
 /**
  * The edges of every HTTP entry, as a hostile client or a hostile web page meets them: request
  * targets no URL parser takes, ids no URL can name, cross-site and rebound requests, and what
  * every answer says about its type. Each server answers and keeps serving.
  */
-
-type Answer = { status: number; headers: Record<string, string>; body: string; json: unknown };
-
-/** One request written by hand on a socket: node's client would not send these targets or Hosts. */
-function raw(
-  port: number,
-  method: string,
-  target: string,
-  headers: Record<string, string> = {},
-  body?: string,
-): Promise<Answer> {
-  return new Promise((resolve) => {
-    const all: Record<string, string> = { host: `127.0.0.1:${port}`, connection: "close", ...headers };
-    if (body !== undefined) all["content-length"] = String(Buffer.byteLength(body));
-    const head = Object.entries(all)
-      .map(([k, v]) => `${k}: ${v}\r\n`)
-      .join("");
-    const socket = connect(port, "127.0.0.1", () => {
-      socket.end(`${method} ${target} HTTP/1.1\r\n${head}\r\n${body ?? ""}`);
-    });
-    let text = "";
-    socket.setTimeout(5000, () => socket.destroy());
-    socket.on("data", (d: Buffer) => {
-      text += d.toString();
-    });
-    socket.on("error", () => {});
-    socket.on("close", () => {
-      const end = text.indexOf("\r\n\r\n");
-      const lines = text.slice(0, Math.max(end, 0)).split("\r\n");
-      const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(lines[0] ?? "")?.[1] ?? 0);
-      const fields: Record<string, string> = {};
-      for (const line of lines.slice(1)) {
-        const colon = line.indexOf(":");
-        fields[line.slice(0, colon).toLowerCase()] = line.slice(colon + 1).trim();
-      }
-      let rest = end < 0 ? "" : text.slice(end + 4);
-      if (fields["transfer-encoding"] === "chunked") rest = unchunk(rest);
-      let json: unknown = null;
-      try {
-        json = JSON.parse(rest);
-      } catch {}
-      resolve({ status, headers: fields, body: rest, json });
-    });
-  });
-}
-
-function unchunk(text: string): string {
-  let out = "";
-  for (let at = 0; ; ) {
-    const eol = text.indexOf("\r\n", at);
-    const size = Number.parseInt(text.slice(at, eol), 16);
-    if (!(size > 0)) return out;
-    out += text.slice(eol + 2, eol + 2 + size);
-    at = eol + 2 + size + 2;
-  }
-}
 
 const errorCode = (a: Answer) => (a.json as { error?: { code?: string } } | null)?.error?.code;
 
