@@ -7,6 +7,7 @@ export {
   type TaskInput,
 } from "./coordinator/coordinator-agent.js";
 export type { CoordinatorStats } from "./coordinator/coordinator-core.js";
+export type { SubmitOutcome } from "./coordinator/submit-outcome.js";
 export { DistributorAgent, type DistributorAgentOptions } from "./distributor/distributor-agent.js";
 export type { DistributorStats } from "./distributor/distributor-core.js";
 export type { CommitVerdict, LedgerEvent, LedgerOptions, TaskRecord } from "./ledger/task-ledger.js";

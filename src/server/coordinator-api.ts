@@ -22,8 +22,14 @@ export function coordinatorApi(
           status: 503,
         });
       const dict = { ...task, status: "pending" as const, created_at: new Date().toISOString() };
-      await coordinator.submitTask(dict);
-      return ((await coordinator.core.getTask(task.task_id)) ?? dict) as unknown as JsonObject;
+      const created = await coordinator.submitTask(dict);
+      // An id already recorded answers the task as it stands (the id is the idempotency key).
+      // A new one is answered as recorded even if reading it back fails: it is in the store.
+      const stored = await coordinator.core.getTask(task.task_id).catch((err: unknown) => {
+        if (created) return null;
+        throw err;
+      });
+      return { task: (stored ?? dict) as unknown as JsonObject, created };
     },
     async getTask(taskId, waitMs) {
       if (waitMs > 0) {

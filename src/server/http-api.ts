@@ -1,15 +1,21 @@
 import { randomUUID, timingSafeEqual } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { z } from "zod";
-import { isTriadError } from "../core/errors.js";
+import { isTriadError, retryAfterOf } from "../core/errors.js";
 import type { JsonObject, JsonValue } from "../core/json.js";
 import { DOT_SEGMENT_ID, isDotSegmentId } from "../core/state/task-id.js";
 import { browserGuard } from "./browser-guard.js";
 import { readJsonBody, requestUrl, sendError, sendJson, statusOf, taskIdOf } from "./http-util.js";
+import { submitAnswer } from "./submit-answer.js";
 
 /** What the HTTP API needs from a coordinator. */
 export type CoordinatorApi = {
-  submit(task: { task_id: string; task_type: string; payload: JsonObject }): Promise<JsonObject>;
+  /** The task as recorded; `created: false` when its id was already (nothing changed then). */
+  submit(task: {
+    task_id: string;
+    task_type: string;
+    payload: JsonObject;
+  }): Promise<{ task: JsonObject; created: boolean }>;
   /** With waitMs > 0, waits up to that long for the task to finish (long poll). */
   getTask(taskId: string, waitMs: number): Promise<JsonObject | null>;
   /** Task counts for status views. */
@@ -153,7 +159,13 @@ export function createHttpApi(options: HttpApiOptions) {
       return sendError(res, 404, "ERR_NOT_FOUND", `no route ${req.method} ${url.pathname}`);
     } catch (err) {
       if (res.headersSent) return void res.end();
-      if (isTriadError(err)) return sendError(res, statusOf(err, 400), err.code, err.message);
+      if (isTriadError(err)) {
+        // A store that cannot answer now is 503 with Retry-After: the same request may succeed later.
+        const after = retryAfterOf(err);
+        const body = { error: { code: err.code, message: err.message } };
+        const headers: Record<string, string> = after === undefined ? {} : { "retry-after": String(after) };
+        return sendJson(res, statusOf(err, 400), body, headers);
+      }
       return sendError(res, 500, "ERR_INTERNAL", "internal error");
     }
   }
@@ -175,7 +187,12 @@ export function createHttpApi(options: HttpApiOptions) {
       }
       tasks.push({ ...parsed.data, task_id: parsed.data.task_id ?? randomUUID() });
     }
-    const accepted = await Promise.all(tasks.map((t) => options.api.submit(t)));
-    sendJson(res, 202, many ? { tasks: accepted } : accepted[0]);
+    const settled = await Promise.allSettled(tasks.map((t) => options.api.submit(t)));
+    const answer = submitAnswer(
+      tasks.map((t) => t.task_id),
+      settled,
+      many,
+    );
+    sendJson(res, answer.status, answer.body, answer.headers);
   }
 }

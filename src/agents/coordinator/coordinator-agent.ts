@@ -23,6 +23,7 @@ import {
   type Timing,
 } from "../timing.js";
 import { CoordinatorCore, type CoordinatorCoreOptions } from "./coordinator-core.js";
+import { partialSubmitError, type SubmitOutcome, submitOutcomes } from "./submit-outcome.js";
 
 export type CoordinatorAgentOptions = {
   agentId: string;
@@ -66,6 +67,11 @@ export class CoordinatorAgent extends TriadAgent {
     this.store = new RedisClient(options.redis ?? {});
     this.ledger = new TaskLedger(this.store, options.ledger);
     this.observer = new CoordinatorObserver({ agentId: this.agentId, store: this.store });
+    // One line when the store becomes unavailable and one when it is back, not one per request.
+    this.store.outage.listen({
+      down: (err) => this.log.warn({ err: err.message }, "store unavailable: clients are answered 503"),
+      up: (downMs) => this.log.info({ down_ms: Math.round(downMs) }, "store available again"),
+    });
     const retry = { ...options.retry, default: options.retry?.default ?? DEFAULT_RETRY } as RetryPolicies;
     for (const [type, policy] of Object.entries(retry)) checkPolicy(type, policy);
     this.core = new CoordinatorCore({
@@ -108,7 +114,10 @@ export class CoordinatorAgent extends TriadAgent {
     return this.a2a.url;
   }
 
-  /** Records the task in Redis and places it on a healthy distributor. True once it is recorded. */
+  /**
+   * Records the task in Redis and places it on a healthy distributor. True once it is recorded;
+   * false for an id already recorded (nothing changes: the id is the idempotency key).
+   */
   submitTask(task: TaskInput): Promise<boolean> {
     // Not an async function: one promise less on the path a lone caller waits on, every call.
     try {
@@ -122,9 +131,25 @@ export class CoordinatorAgent extends TriadAgent {
   /**
    * Submits many tasks in one go (one Redis script call per shard records them all): one
    * boolean per task, as submitTask would answer. Every task is validated before any is
-   * recorded, so a bad one rejects the whole call and records nothing.
+   * recorded, so a bad one rejects the whole call and records nothing. When the store fails
+   * for some tasks only (a Redis Cluster shard down), the others are recorded and the call
+   * rejects with what happened to each in `err.details.outcomes` (see submitTasksSettled).
    */
   async submitTasks(tasks: TaskInput[]): Promise<boolean[]> {
+    const { outcomes, failures } = await this.submitSettled(tasks);
+    if (failures.length > 0) throw partialSubmitError(outcomes, failures);
+    return outcomes.map((o) => "created" in o && o.created);
+  }
+
+  /**
+   * submitTasks, each task told on its own instead of a rejection: `{ task_id, created }` or
+   * `{ task_id, error }`. Rejects only for invalid input (nothing recorded then).
+   */
+  async submitTasksSettled(tasks: TaskInput[]): Promise<SubmitOutcome[]> {
+    return (await this.submitSettled(tasks)).outcomes;
+  }
+
+  private async submitSettled(tasks: TaskInput[]): Promise<ReturnType<typeof submitOutcomes>> {
     if (!Array.isArray(tasks))
       throw new TriadError("ERR_INVALID_TASK", "submitTasks takes an array of tasks");
     const dicts = tasks.map((task, i) => {
@@ -137,7 +162,11 @@ export class CoordinatorAgent extends TriadAgent {
         );
       }
     });
-    return this.observer.traceSubmit(dicts, () => this.core.submitMany(dicts));
+    const settled = await this.observer.traceSubmit(dicts, () => this.core.submitEach(dicts));
+    return submitOutcomes(
+      dicts.map((d) => d.task_id),
+      settled,
+    );
   }
 
   /** Places the task on this distributor (seed: assign_task_to_distributor). */

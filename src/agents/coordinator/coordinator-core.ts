@@ -135,8 +135,8 @@ export class CoordinatorCore {
 
   /**
    * Records the task in Redis, placed on the least-loaded healthy distributor in the same step
-   * (unplaced when there is none yet), then tells that distributor. True once it is recorded
-   * (or was already).
+   * (unplaced when there is none yet), then tells that distributor. True once it is recorded;
+   * false when the id was already known (nothing recorded: the task id is the idempotency key).
    */
   submit(task: TaskDict): Promise<boolean> {
     const to = this.directory.leastLoaded();
@@ -154,7 +154,7 @@ export class CoordinatorCore {
     if (!created) {
       if (to !== undefined) to.placedSinceHeartbeat--;
       this.stats.duplicates++;
-      return true;
+      return false;
     }
     this.stats.submitted++;
     this.o.events?.submitted?.(task);
@@ -171,6 +171,14 @@ export class CoordinatorCore {
   /** Many submits at once: one script call per shard records them all. */
   submitMany(tasks: TaskDict[]): Promise<boolean[]> {
     return Promise.all(tasks.map((task) => this.submit(task)));
+  }
+
+  /**
+   * submitMany, each task told on its own: a shard's script call can fail while the others
+   * record their tasks (a Redis Cluster master lost), so a batch may be recorded in part.
+   */
+  submitEach(tasks: TaskDict[]): Promise<PromiseSettledResult<boolean>[]> {
+    return Promise.allSettled(tasks.map((task) => this.submit(task)));
   }
 
   private newTask(task: TaskDict): NewTask {

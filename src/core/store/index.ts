@@ -5,3 +5,4 @@ export { MemoryKeyspace } from "./engines/memory/keyspace.js";
 export { dropMemoryServer } from "./engines/memory/server.js";
 export { type LeaseInfo, RedisClient, type TransactionOptions } from "./redis-client.js";
 export { defineScript } from "./script.js";
+export { asStoreError, type OutageListener, StoreOutage } from "./store-outage.js";

@@ -5,6 +5,7 @@ import type { ScriptReply, StoreEngine, StoreScript } from "./engine.js";
 import { MemoryEngine } from "./engines/memory/engine.js";
 import { RedisEngine } from "./engines/redis.js";
 import { RedisClusterEngine } from "./engines/redis-cluster.js";
+import { StoreOutage } from "./store-outage.js";
 import * as scripts from "./store-scripts.js";
 
 export type LeaseInfo = { owner: string; acquired_at: string; expires_at: string; token: number };
@@ -21,6 +22,8 @@ const DEFAULT_TRANSACTION_RETRIES = 100;
 export class RedisClient {
   readonly engine: StoreEngine;
   readonly keyPrefix: string;
+  /** Tells when the store becomes unavailable and when it is back (once per outage). */
+  readonly outage = new StoreOutage();
   private readonly watched = new Map<string, string | null>();
 
   constructor(config: RedisConfig = {}) {
@@ -36,8 +39,8 @@ export class RedisClient {
       target.kind === "memory"
         ? new MemoryEngine(target.name)
         : target.kind === "cluster"
-          ? new RedisClusterEngine(target)
-          : new RedisEngine(target);
+          ? new RedisClusterEngine(target, this.outage)
+          : new RedisEngine(target, this.outage);
   }
 
   /** Resolves false, not a throw, when the server cannot be reached within the connect timeout. */

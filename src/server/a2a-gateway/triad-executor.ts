@@ -7,7 +7,9 @@ import {
 } from "@a2a-js/sdk/server";
 import type { CoordinatorAgent } from "../../agents/index.js";
 import type { TaskDict } from "../../agents/protocol.js";
+import { isStoreUnavailable } from "../../core/errors.js";
 import { clusterTaskTypes } from "./cluster-task-types.js";
+import { submitRefusal } from "./store-unavailable.js";
 import type { TaskFollower } from "./task-follower.js";
 import { readTaskInput } from "./task-input.js";
 import { agentMessage, toA2ATask } from "./task-view.js";
@@ -61,7 +63,15 @@ export class TriadExecutor implements AgentExecutor {
       started_at: null,
       completed_at: null,
     };
-    await this.o.coordinator.submitTask(task);
+    try {
+      await this.o.coordinator.submitTask(task);
+    } catch (err) {
+      if (!isStoreUnavailable(err)) throw err;
+      // The handler answers the request with StoreUnavailableError; a stream sees this refusal.
+      const refusal = submitRefusal.getStore();
+      if (refusal !== undefined) refusal.err = err;
+      return this.reject(bus, taskId, contextId, message, `unavailable, retry: ${err.message}`);
+    }
     const view = toA2ATask(task, undefined);
     bus.publish(AgentEvent.task({ ...view, contextId, history: [message] }));
     await this.o.follower.follow(taskId, contextId, bus, TaskState.TASK_STATE_SUBMITTED);

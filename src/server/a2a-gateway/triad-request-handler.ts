@@ -7,11 +7,15 @@ import {
   type ServerCallContext,
   type TaskStore,
 } from "@a2a-js/sdk/server";
+import type { TriadError } from "../../core/errors.js";
+import { StoreUnavailableError, submitRefusal } from "./store-unavailable.js";
 
 /**
  * The SDK's DefaultRequestHandler with Triad's two differences: the agent card is built on
  * every request (the skills follow the workers that are alive), and a Triad task takes one
- * message, so a message addressed to an existing task is refused rather than handed to it.
+ * message, so a message addressed to an existing task is refused rather than handed to it;
+ * and a message whose task the store could not record is a JSON-RPC error that says
+ * "unavailable, retry" (StoreUnavailableError), not a task that failed.
  */
 export class TriadRequestHandler extends DefaultRequestHandler {
   constructor(
@@ -32,7 +36,10 @@ export class TriadRequestHandler extends DefaultRequestHandler {
     context: ServerCallContext,
   ): Promise<Message | Task> {
     refuseFollowUp(params);
-    return super.sendMessage(params, context);
+    const refusal: { err?: TriadError } = {};
+    const answer = await submitRefusal.run(refusal, () => super.sendMessage(params, context));
+    if (refusal.err !== undefined) throw new StoreUnavailableError(refusal.err);
+    return answer;
   }
 
   override async *sendMessageStream(
@@ -40,7 +47,15 @@ export class TriadRequestHandler extends DefaultRequestHandler {
     context: ServerCallContext,
   ): AsyncGenerator<StreamResponse, void, undefined> {
     refuseFollowUp(params);
-    yield* super.sendMessageStream(params, context);
+    const refusal: { err?: TriadError } = {};
+    const events = super.sendMessageStream(params, context);
+    // Each step in the refusal's context: the executor starts within one of them.
+    for (;;) {
+      const step = await submitRefusal.run(refusal, () => events.next());
+      if (refusal.err !== undefined) throw new StoreUnavailableError(refusal.err);
+      if (step.done) return;
+      yield step.value;
+    }
   }
 }
 

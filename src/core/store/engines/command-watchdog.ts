@@ -1,7 +1,11 @@
 import type { ReplyWaits } from "../../busy-poll.js";
-import { TriadError } from "../../errors.js";
+import { isStoreUnavailable, storeUnavailable } from "../../errors.js";
+import { asStoreError, type StoreOutage } from "../store-outage.js";
 
-type Watched = { started: number; reject: (err: Error) => void; settled: boolean };
+/** What the watchdog tells of replies and of failures that mean the store is unavailable. */
+export type OutageTracker = Pick<StoreOutage, "answered" | "failed">;
+
+type Watched = { started: number; reject: (err: unknown) => void; settled: boolean };
 
 /**
  * A deadline for every command, kept by one timer. node-redis can give each command its own
@@ -10,7 +14,8 @@ type Watched = { started: number; reject: (err: Error) => void; settled: boolean
  * only joins a queue in the order it was sent; a sweep every second refuses, with
  * ERR_STORE_TIMEOUT, those that waited longer than the deadline — the same promise node-redis'
  * timeout made, at the cost of an array push. It also tells `waits` (the busy poller) when a
- * reply is awaited and when it came.
+ * reply is awaited and when it came, and `outage` which replies came and which commands failed
+ * because the store is unavailable (those errors become ERR_STORE_UNAVAILABLE: see asStoreError).
  */
 export class CommandWatchdog {
   private queue: Watched[] = [];
@@ -22,6 +27,7 @@ export class CommandWatchdog {
     private readonly where: () => string,
     private readonly now: () => number = () => performance.now(),
     private readonly waits?: ReplyWaits,
+    private readonly outage?: OutageTracker,
   ) {}
 
   /** `reply`, or a rejection once it has waited `timeoutMs` (its late answer is then ignored). */
@@ -35,6 +41,7 @@ export class CommandWatchdog {
       reply.then(
         (value) => {
           waits?.end();
+          this.outage?.answered();
           if (entry.settled) return;
           entry.settled = true;
           resolve(value);
@@ -44,7 +51,7 @@ export class CommandWatchdog {
           waits?.end();
           if (entry.settled) return;
           entry.settled = true;
-          reject(err);
+          reject(this.failed(err));
           this.trim();
         },
       );
@@ -67,13 +74,22 @@ export class CommandWatchdog {
       if (entry.settled) continue;
       entry.settled = true;
       entry.reject(
-        new TriadError(
-          "ERR_STORE_TIMEOUT",
-          `no reply from ${this.where()} within ${this.timeoutMs} ms (the command may still have run)`,
+        this.failed(
+          storeUnavailable(
+            "ERR_STORE_TIMEOUT",
+            `no reply from ${this.where()} within ${this.timeoutMs} ms (the command may still have run)`,
+          ),
         ),
       );
     }
     this.trim();
+  }
+
+  /** The error a caller gets for `err`, the outage told when it says the store is unavailable. */
+  failed(err: unknown): unknown {
+    const out = asStoreError(err);
+    if (isStoreUnavailable(out)) this.outage?.failed(out);
+    return out;
   }
 
   stop(): void {

@@ -1,9 +1,10 @@
 import { createCluster, type RedisClusterType } from "redis";
 import { replyWaitsFor } from "../../busy-poll.js";
-import { TriadError } from "../../errors.js";
+import { storeUnavailable } from "../../errors.js";
 import type { ResolvedStoreTarget } from "../config.js";
 import { redactUrl } from "../config.js";
 import type { ScriptReply, SetOptions, StoreEngine, StoreScript } from "../engine.js";
+import type { StoreOutage } from "../store-outage.js";
 import { CommandWatchdog } from "./command-watchdog.js";
 import { COMMAND_TIMEOUT_MS } from "./redis.js";
 
@@ -11,11 +12,24 @@ type ClusterTarget = Extract<ResolvedStoreTarget, { kind: "cluster" }>;
 type Cluster = RedisClusterType;
 
 /**
+ * How soon the slot map is asked for again once a node's connection is lost, and at most how
+ * often while the store is unavailable. node-redis waits 5 s by default; a failover promotes a
+ * replica a few seconds after its master died, and until the map says so, writes for its slots
+ * go nowhere.
+ */
+const SLOT_REFRESH_MS = 100;
+/** Longest wait between reconnection attempts to a lost node (each attempt may refresh the map). */
+const NODE_RECONNECT_MAX_MS = 200;
+
+/**
  * The engine on Redis Cluster, through node-redis' cluster client: it learns the slot map from
  * the root nodes, routes each command by its first key, and follows MOVED and ASK. Every
  * multi-key script of Triad keeps its keys in one slot with a {hash tag}, so a script runs
  * whole on one node. Pub/sub is sharded (SSUBSCRIBE / SPUBLISH): a channel lives on its
  * slot's node, so a publish counts exactly the receivers of that channel, as on one Redis.
+ * The slot map is refreshed on MOVED (node-redis), on a node's lost connection and on every
+ * unavailability error (CLUSTERDOWN, TRYAGAIN…), at most every SLOT_REFRESH_MS, so that writes
+ * reach a promoted replica within a fraction of a second of its promotion.
  */
 export class RedisClusterEngine implements StoreEngine {
   readonly kind = "cluster" as const;
@@ -23,14 +37,34 @@ export class RedisClusterEngine implements StoreEngine {
   private lastError: Error | undefined;
   private readonly channels = new Map<string, (message: string, channel: string) => void>();
   private readonly watchdog: CommandWatchdog;
+  private lastRefresh = 0;
 
-  constructor(private readonly target: ClusterTarget) {
+  constructor(
+    private readonly target: ClusterTarget,
+    outage?: StoreOutage,
+  ) {
     this.watchdog = new CommandWatchdog(
       COMMAND_TIMEOUT_MS,
       () => this.where(),
       undefined,
       replyWaitsFor(target.busyPollUs),
+      {
+        answered: () => outage?.answered(),
+        failed: (err) => {
+          outage?.failed(err);
+          this.refreshSlots();
+        },
+      },
     );
+  }
+
+  /** Asks the cluster for its slot map again, unless that was done in the last SLOT_REFRESH_MS. */
+  private refreshSlots(): void {
+    const now = performance.now();
+    if (this.cluster === undefined || now - this.lastRefresh < SLOT_REFRESH_MS) return;
+    this.lastRefresh = now;
+    // node-redis' own refresh (the one MOVED triggers); concurrent calls share one discovery.
+    void this.cluster._slots.rediscover().catch(() => {});
   }
 
   private where(): string {
@@ -51,9 +85,12 @@ export class RedisClusterEngine implements StoreEngine {
           ...(this.target.useTls ? { tls: true as const } : {}),
           // As on one Redis: give up fast before the first connection, retry for ever after it.
           reconnectStrategy: (retries: number, cause: Error) =>
-            everReady ? Math.min(50 * 2 ** retries, 1000) : retries < 3 ? 100 : cause,
+            everReady ? Math.min(50 * 2 ** retries, NODE_RECONNECT_MAX_MS) : retries < 3 ? 100 : cause,
         },
       },
+      // A lost node: the map is asked again SLOT_REFRESH_MS after the first reconnection attempt,
+      // and at every attempt after that (with the other lost nodes left out of the asking).
+      topologyRefreshOnReconnectionAttemptStrategy: SLOT_REFRESH_MS,
     }) as unknown as Cluster;
     cluster.on("connect", () => {
       everReady = true;
@@ -61,6 +98,7 @@ export class RedisClusterEngine implements StoreEngine {
     cluster.on("error", (err: Error) => {
       this.lastError = err;
     });
+    cluster.on("node-error", () => this.refreshSlots());
     return cluster;
   }
 
@@ -109,7 +147,7 @@ export class RedisClusterEngine implements StoreEngine {
   private get c(): Cluster {
     if (this.cluster === undefined) {
       const why = this.lastError ? ` (last error: ${this.lastError.message})` : "";
-      throw new TriadError(
+      throw storeUnavailable(
         "ERR_NOT_CONNECTED",
         `not connected to Redis Cluster at ${this.where()}: call connect() first${why}`,
       );

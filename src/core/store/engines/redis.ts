@@ -1,9 +1,10 @@
 import { createClient, type RedisClientType } from "redis";
 import { replyWaitsFor } from "../../busy-poll.js";
-import { TriadError } from "../../errors.js";
+import { storeUnavailable } from "../../errors.js";
 import type { ResolvedStoreTarget } from "../config.js";
 import { redactUrl } from "../config.js";
 import type { ScriptReply, SetOptions, StoreEngine, StoreScript } from "../engine.js";
+import type { StoreOutage } from "../store-outage.js";
 import { CommandWatchdog } from "./command-watchdog.js";
 
 /** How long a command may wait for its reply before it is refused (node-redis' own default). */
@@ -25,12 +26,16 @@ export class RedisEngine implements StoreEngine {
   private lastError: Error | undefined;
   private readonly watchdog: CommandWatchdog;
 
-  constructor(private readonly target: RedisTarget) {
+  constructor(
+    private readonly target: RedisTarget,
+    outage?: StoreOutage,
+  ) {
     this.watchdog = new CommandWatchdog(
       COMMAND_TIMEOUT_MS,
       () => redactUrl(this.target.url),
       undefined,
       replyWaitsFor(target.busyPollUs),
+      outage,
     );
   }
 
@@ -106,7 +111,7 @@ export class RedisEngine implements StoreEngine {
   private get c(): Client {
     if (this.client === undefined) {
       const why = this.lastError ? ` (last error: ${this.lastError.message})` : "";
-      throw new TriadError(
+      throw storeUnavailable(
         "ERR_NOT_CONNECTED",
         `not connected to Redis at ${redactUrl(this.target.url)}: call connect() first${why}`,
       );

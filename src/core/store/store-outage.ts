@@ -1,0 +1,99 @@
+import { STORE_RETRY_AFTER_S, storeUnavailable, type TriadError } from "../errors.js";
+
+/** Error replies of a Redis that cannot serve now (failing over, loading, busy), not of a bad request. */
+const UNAVAILABLE_REPLY = /^(CLUSTERDOWN|TRYAGAIN|LOADING|MASTERDOWN|READONLY|BUSY|NOREPLICAS)\b/;
+/** node-redis' errors for a connection that is gone, closed, offline or cannot be made. */
+const CONNECTION_ERRORS = new Set([
+  "SocketClosedUnexpectedlyError",
+  "ClientClosedError",
+  "ClientOfflineError",
+  "DisconnectsClientError",
+  "ConnectionTimeoutError",
+  "SocketTimeoutError",
+  "RootNodesUnavailableError",
+  "ReconnectStrategyError",
+  "MaxCommandRedirectionsError",
+]);
+const SOCKET_CODES = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "EPIPE",
+  "ETIMEDOUT",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+]);
+
+/**
+ * `err` as the caller should see it: a store that cannot answer now (a connection lost or
+ * refused, a cluster failing over) becomes ERR_STORE_UNAVAILABLE, which every HTTP edge answers
+ * 503 with Retry-After; any other error (a bad script, a wrong type) is returned as it is.
+ */
+export function asStoreError(err: unknown): unknown {
+  if (!(err instanceof Error)) return err;
+  const code = (err as NodeJS.ErrnoException).code;
+  const unavailable =
+    UNAVAILABLE_REPLY.test(err.message) ||
+    CONNECTION_ERRORS.has(err.constructor.name) ||
+    (code !== undefined && SOCKET_CODES.has(code)) ||
+    err.message.startsWith("Cannot find node");
+  if (!unavailable) return err;
+  return storeUnavailable(
+    "ERR_STORE_UNAVAILABLE",
+    `the store is unavailable (${err.message.split("\n")[0]}); try again in ${STORE_RETRY_AFTER_S} s`,
+  );
+}
+
+export type OutageListener = {
+  /** The first unavailability error of an outage. */
+  down?: (err: TriadError) => void;
+  /** The first reply after `quietMs` without one: the outage lasted `downMs`. */
+  up?: (downMs: number) => void;
+};
+
+/**
+ * Whether the store is in an outage, told once when it starts and once when it ends, however
+ * many commands fail in between: a log line per outage, not per request. An outage ends with a
+ * reply after `quietMs` without an unavailability error, so that a Redis Cluster with one shard
+ * down (replies from the others, errors from that one) is one outage, not a flicker of them.
+ */
+export class StoreOutage {
+  private downSince: number | undefined;
+  private lastFailure = 0;
+  private readonly listeners: OutageListener[] = [];
+
+  constructor(
+    private readonly quietMs = 1000,
+    private readonly now: () => number = () => performance.now(),
+  ) {}
+
+  /** Starts telling `listener`; the function returned stops it. */
+  listen(listener: OutageListener): () => void {
+    this.listeners.push(listener);
+    return () => {
+      const i = this.listeners.indexOf(listener);
+      if (i >= 0) this.listeners.splice(i, 1);
+    };
+  }
+
+  get down(): boolean {
+    return this.downSince !== undefined;
+  }
+
+  /** A command failed because the store is unavailable. */
+  failed(err: TriadError): void {
+    this.lastFailure = this.now();
+    if (this.downSince !== undefined) return;
+    this.downSince = this.lastFailure;
+    for (const l of this.listeners) l.down?.(err);
+  }
+
+  /** A command was answered. Cheap when there is no outage: it runs for every reply. */
+  answered(): void {
+    if (this.downSince === undefined) return;
+    const now = this.now();
+    if (now - this.lastFailure < this.quietMs) return;
+    const downMs = now - this.downSince;
+    this.downSince = undefined;
+    for (const l of this.listeners) l.up?.(downMs);
+  }
+}
