@@ -3,9 +3,10 @@ import { TriadError } from "../errors.js";
 import type { JsonValue } from "../json.js";
 import { canonicalJsonWithout } from "./canonical-json.js";
 import { type A2AConfig, type ResolvedA2AConfig, resolveA2AConfig } from "./config.js";
+import { FailureBudget } from "./http/failure-budget.js";
 import { HttpTransport } from "./http/http-transport.js";
 import { type A2AServer, startA2AServer } from "./http/server.js";
-import { Inbox, type MessageHandler } from "./inbox.js";
+import { Inbox, isCharged, type MessageHandler } from "./inbox.js";
 import { Keyring } from "./keyring.js";
 import { MessageGate } from "./message-gate.js";
 import { checkMessageShape, MAX_ID_LENGTH, PROTOCOL_VERSION } from "./message-shape.js";
@@ -48,6 +49,8 @@ export class A2AClient implements RouterEndpoint {
     requestsServed: 0,
   };
   private readonly http: HttpTransport;
+  /** What each HTTP peer may cost in messages that fail admission. */
+  private readonly failureBudget: FailureBudget;
   /** The listener, once listen() was called (one promise, so concurrent calls share one server). */
   private listening: Promise<A2AServer> | null = null;
   private server: A2AServer | null = null;
@@ -79,6 +82,7 @@ export class A2AClient implements RouterEndpoint {
     if (config.onRejected) this.inbox.rejectionListeners.add(config.onRejected);
     if (config.onHandlerError) this.inbox.handlerErrorListeners.add(config.onHandlerError);
     this.http = new HttpTransport({ ...c, stats: this.httpStats });
+    this.failureBudget = new FailureBudget(c.failureBudget);
     for (const [agentId, url] of Object.entries(c.peers)) this.http.setPeer(agentId, url);
     this.router = config.router === undefined ? defaultRouter() : config.router;
     this.router?.registerAgent(this.agentId, this);
@@ -270,9 +274,15 @@ export class A2AClient implements RouterEndpoint {
       port: this.config.agentPort,
       maxBodyBytes: this.config.maxBodyBytes,
       now: this.config.now,
-      accept: (values, remote) => this.inbox.acceptBatch(values, remote),
-      refuse: (reason, detail, remoteAddress) =>
-        this.inbox.refuse(reason, detail, { sender: null, requestId: null, via: "http", remoteAddress }),
+      accept: (values, remote) => this.inbox.acceptBatch(values, remote, this.failureBudget),
+      refuse: (reason, detail, remoteAddress) => {
+        if (isCharged(reason)) this.failureBudget.charge(remoteAddress);
+        // A throttled peer's flood is logged once, when it starts; every body is counted.
+        const quiet = reason === "throttled" && !this.failureBudget.firstRefusal(remoteAddress);
+        const event = { sender: null, requestId: null, via: "http" as const, remoteAddress };
+        this.inbox.refuse(reason, detail, event, quiet);
+      },
+      budget: this.failureBudget,
       served: () => {
         this.httpStats.requestsServed += 1;
       },

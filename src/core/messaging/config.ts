@@ -43,6 +43,12 @@ export type A2AConfig = {
   maxConcurrentHandlers?: number;
   /** Request ids remembered for replay protection. Default 100,000. */
   replayCacheSize?: number;
+  /**
+   * Messages failing admission (bad signature, malformed, stale, misdirected, too large) that
+   * one peer address may send over HTTP: `burst` at once, earning back `perSecond`. A peer that
+   * spent it gets 429 with Retry-After, its bodies unread. Default 20 and 5/s.
+   */
+  failureBudget?: { burst?: number; perSecond?: number };
   /** Serves every path but /a2a on the listener's port (e.g. the coordinator's REST API). */
   httpFallback?: (req: IncomingMessage, res: ServerResponse) => void;
   /** Told about every refused message, once; the place to log it and count it as a metric. */
@@ -56,10 +62,18 @@ export type A2AConfig = {
 export type ResolvedA2AConfig = Required<
   Omit<
     A2AConfig,
-    "router" | "peers" | "previousSecrets" | "onRejected" | "onHandlerError" | "agentPort" | "httpFallback"
+    | "router"
+    | "peers"
+    | "previousSecrets"
+    | "onRejected"
+    | "onHandlerError"
+    | "agentPort"
+    | "httpFallback"
+    | "failureBudget"
   >
 > & {
   agentPort: number;
+  failureBudget: { burst: number; perSecond: number };
   previousSecrets: Record<string, string>;
   peers: Record<string, string>;
 };
@@ -104,6 +118,10 @@ export function resolveA2AConfig(config: A2AConfig): ResolvedA2AConfig {
     maxPendingRequests: positiveInt(config.maxPendingRequests, 10_000, "maxPendingRequests"),
     maxConcurrentHandlers: positiveInt(config.maxConcurrentHandlers, 1_000, "maxConcurrentHandlers"),
     replayCacheSize: positiveInt(config.replayCacheSize, 100_000, "replayCacheSize"),
+    failureBudget: {
+      burst: positiveInt(config.failureBudget?.burst, 20, "failureBudget.burst"),
+      perSecond: positive(config.failureBudget?.perSecond, 5, "failureBudget.perSecond"),
+    },
     now: typeof config.now === "function" ? config.now : Date.now,
   };
 }

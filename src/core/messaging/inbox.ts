@@ -1,3 +1,4 @@
+import type { FailureBudget } from "./http/failure-budget.js";
 import type { ItemResult } from "./http/receipts.js";
 import type { Admission, MessageGate } from "./message-gate.js";
 import type { PendingRequests } from "./pending-requests.js";
@@ -13,6 +14,20 @@ import { type A2AMessage, MessageType } from "./types.js";
 export type MessageHandler = (message: A2AMessage) => unknown;
 
 type Via = RejectionEvent["via"];
+
+/** Refusals that cost a peer its budget of failed messages (see FailureBudget): ours to pay for, not its. */
+const CHARGED: ReadonlySet<RejectionReason> = new Set([
+  "malformed",
+  "bad_signature",
+  "stale",
+  "misdirected",
+  "too_large",
+]);
+
+/** Whether a refusal is held against the peer's budget of failed messages. */
+export function isCharged(reason: RejectionReason): boolean {
+  return CHARGED.has(reason);
+}
 
 /**
  * The receiving side of one agent, whatever the transport: admits messages through the gate,
@@ -57,16 +72,29 @@ export class Inbox {
     return this.started(this.record(this.gate.admitSigned(text, signature), via));
   }
 
-  /** One HTTP body: a verdict per message, in order, handlers started before the reply goes out. */
-  acceptBatch(values: unknown[], remoteAddress: string): ItemResult[] | "busy" {
+  /**
+   * One HTTP body: a verdict per message, in order, handlers started before the reply goes out.
+   * Each message refused costs the peer a token of `budget`; once it has none, the rest of the
+   * body is refused as throttled without being checked.
+   */
+  acceptBatch(values: unknown[], remoteAddress: string, budget?: FailureBudget): ItemResult[] | "busy" {
     if (this.busy()) {
       this.refuseBusy("http", remoteAddress);
       return "busy";
     }
+    let spent = false;
     return values.map((value, index): ItemResult => {
+      if (spent) {
+        const detail = `too many messages from ${remoteAddress} failed admission`;
+        const quiet = budget !== undefined && !budget.firstRefusal(remoteAddress);
+        const event = { sender: null, requestId: null, via: "http" as const, remoteAddress };
+        this.refuse("throttled", detail, event, quiet);
+        return { index, outcome: "rejected", reason: "throttled", detail, sender: null, requestId: null };
+      }
       const admission = this.admit(value, "http", remoteAddress);
       if (admission.kind === "reject") {
         const { reason, detail, sender, requestId } = admission;
+        if (budget !== undefined && CHARGED.has(reason) && !budget.charge(remoteAddress)) spent = true;
         return { index, outcome: "rejected", reason, detail, sender, requestId };
       }
       const { message } = admission;
@@ -80,9 +108,18 @@ export class Inbox {
     });
   }
 
-  /** Counts a refusal and tells the listeners; a listener that throws does not stop the others. */
-  refuse(reason: RejectionReason, detail: string, event: Omit<RejectionEvent, "reason" | "detail">): void {
+  /**
+   * Counts a refusal and tells the listeners (unless `quiet`: one of a flood already told of);
+   * a listener that throws does not stop the others.
+   */
+  refuse(
+    reason: RejectionReason,
+    detail: string,
+    event: Omit<RejectionEvent, "reason" | "detail">,
+    quiet = false,
+  ): void {
     this.counts.rejected[reason] += 1;
+    if (quiet) return;
     const full: RejectionEvent = { reason, detail, ...event };
     for (const listener of this.rejectionListeners) {
       try {

@@ -5,6 +5,7 @@ import { MAX_BATCH_MESSAGES } from "../config.js";
 import type { RejectionReason } from "../rejections.js";
 import { MessageType } from "../types.js";
 import { readBody } from "./body.js";
+import type { FailureBudget } from "./failure-budget.js";
 import { type ItemResult, receipt, statusFor } from "./receipts.js";
 
 export type A2AServerOptions = {
@@ -15,8 +16,10 @@ export type A2AServerOptions = {
   now: () => number;
   /** Admits the messages of one body in order and starts their handlers; "busy" refuses them all. */
   accept: (values: unknown[], remoteAddress: string) => ItemResult[] | "busy";
-  /** A body refused as a whole (too large, not JSON, not a message or an array of them). */
+  /** A body refused as a whole (too large, not JSON, not a message or an array of them, throttled). */
   refuse: (reason: RejectionReason, detail: string, remoteAddress: string) => void;
+  /** Failed messages each peer may send; a peer that spent its budget is refused (429) unread. */
+  budget?: FailureBudget | undefined;
   /** Every POST /a2a answered. */
   served: () => void;
   /** Serves every other path on the same port (an agent's own HTTP API); without it they are 404. */
@@ -116,6 +119,8 @@ async function serve(options: A2AServerOptions, req: IncomingMessage, res: Serve
     );
   }
   options.served();
+  const wait = options.budget?.retryAfter(remote) ?? 0;
+  if (wait > 0) return throttled(options, req, res, remote, wait);
   const type = req.headers["content-type"];
   if (type !== undefined && !/^application\/json\b/i.test(type)) {
     options.refuse("malformed", `content-type ${type}`, remote);
@@ -159,6 +164,22 @@ async function serve(options: A2AServerOptions, req: IncomingMessage, res: Serve
     statusFor(firstRefusal.reason),
     receipt(MessageType.ERROR, options.agentId, results, options.now(), error),
   );
+}
+
+/** A peer that spent its budget of failed messages: its body is drained unread, never parsed or hashed. */
+async function throttled(
+  options: A2AServerOptions,
+  req: IncomingMessage,
+  res: ServerResponse,
+  remote: string,
+  retryAfterS: number,
+): Promise<void> {
+  const detail = `too many messages from ${remote} failed admission; retry in ${retryAfterS} s`;
+  options.refuse("throttled", detail, remote);
+  await discardRest(req, options.maxBodyBytes);
+  res.setHeader("Retry-After", String(retryAfterS));
+  res.setHeader("Connection", "close");
+  return reply(res, options, statusFor("throttled"), "throttled", detail);
 }
 
 function reply(
