@@ -12,6 +12,7 @@ export { DistributorAgent, type DistributorAgentOptions } from "./distributor/di
 export type { DistributorStats } from "./distributor/distributor-core.js";
 export type { CommitVerdict, LedgerEvent, LedgerOptions, TaskRecord } from "./ledger/task-ledger.js";
 export { TaskLedger } from "./ledger/task-ledger.js";
+export { MAX_PAYLOAD_DEPTH } from "./payload-depth.js";
 export {
   DEFAULT_RETRY,
   DEFAULT_TIMING,

@@ -59,3 +59,12 @@ export function resolveTiming(partial: Partial<Timing> = {}): Timing {
 export type RetryPolicy = { maxRetries: number; backoffMs: number };
 export type RetryPolicies = { default: RetryPolicy } & Record<string, RetryPolicy>;
 export const DEFAULT_RETRY: RetryPolicy = { maxRetries: 2, backoffMs: 200 };
+
+/**
+ * The policy of `taskType`: its own entry, else `default`. Own entries only — a task type is
+ * named by the client, and "constructor" or "__proto__" must not find Object.prototype's.
+ */
+export function retryPolicyFor(policies: RetryPolicies, taskType: string): RetryPolicy {
+  if (Object.hasOwn(policies, taskType)) return policies[taskType]!;
+  return Object.hasOwn(policies, "default") ? policies.default : DEFAULT_RETRY;
+}

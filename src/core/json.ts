@@ -53,6 +53,31 @@ export function isPlainJson(value: unknown, maxDepth = 64, depth = 0, sortedMemb
 }
 
 /**
+ * How many containers deep `value` nests: 0 for a scalar, 1 for `{}` or `[1]`, 2 for `{"a":[]}`.
+ * The walk stops as soon as it passes `limit` (and answers limit + 1), so a value of any depth
+ * — 10,000 levels straight from JSON.parse, or a cycle — costs at most `limit` levels of work
+ * down each branch. Iterative, with its own stack: no recursion to overflow. Members are read as
+ * own enumerable properties (Object.keys), as JSON.stringify reads them.
+ */
+export function jsonDepth(value: unknown, limit = Number.MAX_SAFE_INTEGER): number {
+  if (typeof value !== "object" || value === null) return 0;
+  let deepest = 0;
+  const stack: Array<{ value: object; depth: number }> = [{ value, depth: 1 }];
+  while (stack.length > 0) {
+    const { value: node, depth } = stack.pop()!;
+    if (depth > deepest) {
+      deepest = depth;
+      if (deepest > limit) return limit + 1;
+    }
+    const members = Array.isArray(node) ? node : Object.values(node);
+    for (const member of members) {
+      if (typeof member === "object" && member !== null) stack.push({ value: member, depth: depth + 1 });
+    }
+  }
+  return deepest;
+}
+
+/**
  * Checks that `value` survives JSON.stringify -> JSON.parse unchanged, and returns it typed.
  * JSON.stringify silently drops undefined and functions and turns NaN into null; a store that
  * accepted those would hand back something other than what it was given, so they are refused.

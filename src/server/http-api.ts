@@ -1,8 +1,9 @@
 import { randomUUID, timingSafeEqual } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { z } from "zod";
+import { depthProblem } from "../agents/payload-depth.js";
 import { isTriadError, retryAfterOf } from "../core/errors.js";
-import type { JsonObject, JsonValue } from "../core/json.js";
+import { isPlainObject, type JsonObject, type JsonValue } from "../core/json.js";
 import { DOT_SEGMENT_ID, isDotSegmentId } from "../core/state/task-id.js";
 import { browserGuard } from "./browser-guard.js";
 import { readJsonBody, requestUrl, sendError, sendJson, statusOf, taskIdOf } from "./http-util.js";
@@ -179,6 +180,8 @@ export function createHttpApi(options: HttpApiOptions) {
       return sendError(res, 413, "ERR_BATCH_TOO_LARGE", `at most ${maxBatch} tasks per request`);
     const tasks = [];
     for (const [i, item] of items.entries()) {
+      const tooDeep = payloadTooDeep(item, many ? `[${i}].payload` : "payload");
+      if (tooDeep !== null) return sendError(res, 422, "ERR_INVALID_TASK", tooDeep);
       const parsed = newTask.safeParse(item);
       if (!parsed.success) {
         const issue = parsed.error.issues[0]!;
@@ -195,4 +198,12 @@ export function createHttpApi(options: HttpApiOptions) {
     );
     sendJson(res, answer.status, answer.body, answer.headers);
   }
+}
+
+/** Checked before the schema (whose walk recurses): why the item's payload is too deep to run, naming the task. */
+function payloadTooDeep(item: unknown, where: string): string | null {
+  if (!isPlainObject(item)) return null;
+  const problem = depthProblem(item.payload, where);
+  if (problem === null) return null;
+  return typeof item.task_id === "string" ? `${problem} (task ${JSON.stringify(item.task_id)})` : problem;
 }

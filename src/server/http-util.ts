@@ -1,5 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { TriadError } from "../core/errors.js";
+import { jsonDepth } from "../core/json.js";
+import { MAX_JSON_DEPTH } from "../core/messaging/plain-json.js";
 
 export function sendJson(
   res: ServerResponse,
@@ -55,13 +57,21 @@ export async function readJsonBody(req: IncomingMessage, limit: number): Promise
     chunks.push(chunk as Buffer);
   }
   const text = Buffer.concat(chunks).toString("utf8");
+  let body: unknown;
   try {
-    return JSON.parse(text) as unknown;
+    body = JSON.parse(text) as unknown;
   } catch (err) {
     throw new TriadError("ERR_MALFORMED_JSON", `the body is not valid JSON: ${(err as Error).message}`, {
       status: 400,
     });
   }
+  // JSON.parse copes with any depth; the schemas after it recurse, and 10,000 levels overflow them.
+  if (jsonDepth(body, MAX_JSON_DEPTH) > MAX_JSON_DEPTH) {
+    throw new TriadError("ERR_JSON_TOO_DEEP", `the body is nested more than ${MAX_JSON_DEPTH} levels deep`, {
+      status: 422,
+    });
+  }
+  return body;
 }
 
 const JSON_TYPE = /^application\/json\s*(;|$)/i;

@@ -14,6 +14,7 @@ import { type AgentA2AConfig, TriadAgent } from "../agent-base.js";
 import { type LedgerOptions, TaskLedger } from "../ledger/task-ledger.js";
 import { CoordinatorObserver } from "../observe/coordinator-observer.js";
 import type { MessageObserver } from "../observe/message-observer.js";
+import { checkPayloadDepth } from "../payload-depth.js";
 import { type TaskDict, taskDictSchema } from "../protocol.js";
 import {
   DEFAULT_RETRY,
@@ -88,6 +89,10 @@ export class CoordinatorAgent extends TriadAgent {
         distributorDead: (id, tasks) => {
           this.log.warn({ distributor: id, tasks }, "distributor declared dead; moving its tasks");
           options.events?.distributorDead?.(id, tasks);
+        },
+        unsendable: (taskId, reason) => {
+          this.log.warn({ task: taskId, reason }, "task cannot be sent; abandoning it");
+          options.events?.unsendable?.(taskId, reason);
         },
         foreignReport: (task, from, holder) => {
           const detail = `end of task ${task.task_id} reported by ${from}, which does not hold it (${holder ?? "no distributor"} does)`;
@@ -282,6 +287,10 @@ function checkPolicy(type: string, policy: RetryPolicy): void {
 
 /** A Task, or a dict with at least task_id and task_type, as a validated task dict to submit. */
 export function toDict(task: TaskInput): TaskDict {
+  // Before any schema walks the payload: a recursive walk of 10,000 levels would overflow.
+  const given = (typeof task === "object" && task !== null ? task : {}) as Record<string, unknown>;
+  if (task instanceof Task) checkPayloadDepth(task.payload, task.taskId);
+  else checkPayloadDepth(given.payload, given.task_id);
   const dict = validDict(task);
   assertSubmittableTaskId(dict.task_id);
   return dict;

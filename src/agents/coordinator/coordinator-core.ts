@@ -4,7 +4,8 @@ import type { NewTask, TaskLedger } from "../ledger/task-ledger.js";
 import { BoundedMap } from "../observe/bounded-map.js";
 import { Outbox } from "../outbox.js";
 import type { AgentPayload, DistributorHeartbeat, TaskDict } from "../protocol.js";
-import { DEFAULT_RETRY, type RetryPolicies, type Timing } from "../timing.js";
+import { sendSplitting } from "../split-send.js";
+import { type RetryPolicies, retryPolicyFor, type Timing } from "../timing.js";
 import { DistributorDirectory, type DistributorEntry } from "./distributor-directory.js";
 import { TaskWaiters } from "./task-waiters.js";
 
@@ -27,6 +28,8 @@ export type CoordinatorCoreOptions = {
     distributorDead?: (id: string, tasks: number) => void;
     terminal?: (task: TaskDict) => void;
     abandoned?: (taskId: string, reason: string) => void;
+    /** No message could carry the task (it is abandoned with `reason`). */
+    unsendable?: (taskId: string, reason: string) => void;
     /** A distributor reported the end of a task it does not hold (`holder` does, as far as the ledger knows); refused. */
     foreignReport?: (task: TaskDict, from: string, holder: string | null) => void;
   };
@@ -87,9 +90,15 @@ export class CoordinatorCore {
   constructor(private readonly o: CoordinatorCoreOptions) {
     this.recent = new BoundedMap(o.recentLimit);
     // If a send fails, Redis still says the task is the distributor's: it finds it when it
-    // reconciles, or we move it when the distributor is declared dead.
+    // reconciles, or we move it when the distributor is declared dead. A task that no message
+    // can carry ends abandoned instead (it would be found and sent again for ever).
     this.outbox = new Outbox(
-      (to, tasks) => this.o.send(to, { kind: "assign_tasks", tasks }).catch(() => {}),
+      (to, tasks) =>
+        sendSplitting(
+          tasks,
+          (part) => this.o.send(to, { kind: "assign_tasks", tasks: part }),
+          (task, why) => void this.unsendable(task.task_id, `cannot be sent to distributor ${to}: ${why}`),
+        ).catch(() => {}),
       {
         lingerMs: o.timing.batchLingerMs,
         maxBatch: MAX_ASSIGN_BATCH,
@@ -182,7 +191,7 @@ export class CoordinatorCore {
   }
 
   private newTask(task: TaskDict): NewTask {
-    const policy = this.o.retry[task.task_type] ?? this.o.retry.default ?? DEFAULT_RETRY;
+    const policy = retryPolicyFor(this.o.retry, task.task_type);
     return {
       taskId: task.task_id,
       taskType: task.task_type,
@@ -382,6 +391,11 @@ export class CoordinatorCore {
     }
     if (this.unplaced.size > 0) this.schedulePlacement();
     await this.catchUpWaiters(now);
+  }
+
+  private async unsendable(taskId: string, reason: string): Promise<void> {
+    this.o.events?.unsendable?.(taskId, reason);
+    await this.abandon(taskId, reason).catch(() => {});
   }
 
   /** Ends an open task abandoned (one ledger step, its fence moved on) and says so: true if it did. */

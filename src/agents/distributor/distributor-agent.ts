@@ -97,6 +97,10 @@ export class DistributorAgent extends TriadAgent {
           this.log.warn({ worker: workerId, tasks }, "worker declared dead; taking its tasks back");
           options.events?.workerDead?.(workerId, tasks);
         },
+        unsendable: (taskId, reason) => {
+          this.log.warn({ task: taskId, reason }, "task cannot be sent");
+          options.events?.unsendable?.(taskId, reason);
+        },
       }),
     });
   }

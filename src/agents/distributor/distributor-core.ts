@@ -12,6 +12,7 @@ import type {
   TaskDict,
   WorkerHeartbeat,
 } from "../protocol.js";
+import { sendSplitting } from "../split-send.js";
 import type { Timing } from "../timing.js";
 import { builtinHandlers } from "../worker/handlers/index.js";
 import { AttemptHolders } from "./attempt-holders.js";
@@ -30,6 +31,8 @@ export type DistributorEvents = {
   committed?: (task: TaskDict, verdict: CommitVerdict) => void;
   /** An attempt failed and the task goes back to pending for another (its dict, when known, says the error). */
   retried?: (taskId: string, task: TaskDict | null) => void;
+  /** No message could carry the task: its attempt is abandoned, or the report of its end left to the ledger. */
+  unsendable?: (taskId: string, reason: string) => void;
 };
 
 export type DistributorCoreOptions = {
@@ -109,7 +112,12 @@ export class DistributorCore {
     const batching = { lingerMs: o.timing.batchLingerMs, maxBatch: MAX_MESSAGE_BATCH };
     // Best effort: the coordinator also finds terminal records in Redis by itself.
     this.toCoordinator = new Outbox(
-      (to, tasks) => this.o.send(to, { kind: "task_terminal", tasks }).catch(() => {}),
+      (to, tasks) =>
+        sendSplitting(
+          tasks,
+          (part) => this.o.send(to, { kind: "task_terminal", tasks: part }),
+          (task, why) => this.o.events?.unsendable?.(task.task_id, `its end cannot be reported: ${why}`),
+        ).catch(() => {}),
       batching,
     );
     this.toWorkers = new Outbox((to, items) => this.sendToWorker(to, items), batching);
@@ -315,19 +323,24 @@ export class DistributorCore {
   }
 
   private sendToWorker(workerId: string, items: WorkerItem[]): Promise<void> {
-    const tasks: DispatchedTask[] = [];
-    const acks: ResultAck[] = [];
-    for (const item of items) {
-      if ("job" in item) tasks.push(item.job);
-      else acks.push(item.ack);
-    }
     // If this fails the attempts stay in flight, unconfirmed: the monitor takes them back; the
-    // worker re-sends results that were not acknowledged.
-    const payload: AgentPayload =
-      tasks.length > 0
-        ? { kind: "execute_tasks", ...(acks.length > 0 ? { acks } : {}), tasks }
-        : { kind: "results_ack", acks };
-    return this.o.send(workerId, payload).catch(() => {});
+    // worker re-sends results that were not acknowledged. An attempt that no message can carry
+    // ends abandoned instead (it would be taken back and sent again for ever).
+    return sendSplitting(
+      items,
+      (part) => this.o.send(workerId, workerPayload(part)),
+      (item, why) => {
+        if ("job" in item)
+          void this.unsendable(workerId, item.job.task.task_id, `cannot be sent to ${workerId}: ${why}`);
+      },
+    ).catch(() => {});
+  }
+
+  private async unsendable(workerId: string, taskId: string, reason: string): Promise<void> {
+    this.o.events?.unsendable?.(taskId, reason);
+    this.registry.get(workerId)?.inFlight.delete(taskId);
+    this.held.delete(taskId);
+    if (await this.o.ledger.abandon(taskId, reason).catch(() => false)) this.stats.failed++;
   }
 
   // --- dispatch ------------------------------------------------------------------------------
@@ -574,6 +587,19 @@ export class DistributorCore {
   heldTasks(limit: number): TaskDict[] {
     return [...this.held.values()].slice(0, limit);
   }
+}
+
+/** One message to a worker: attempts to run (acks riding along), or acknowledgements alone. */
+function workerPayload(items: WorkerItem[]): AgentPayload {
+  const tasks: DispatchedTask[] = [];
+  const acks: ResultAck[] = [];
+  for (const item of items) {
+    if ("job" in item) tasks.push(item.job);
+    else acks.push(item.ack);
+  }
+  return tasks.length > 0
+    ? { kind: "execute_tasks", ...(acks.length > 0 ? { acks } : {}), tasks }
+    : { kind: "results_ack", acks };
 }
 
 /** The task dict a commit made, from the dict held in memory and what the commit wrote. */

@@ -1,3 +1,4 @@
+import { TriadError } from "../../core/errors.js";
 import type { JsonObject, JsonValue } from "../../core/json.js";
 import type { RedisClient, ScriptReply, StoreScript } from "../../core/store/index.js";
 import { TickBatcher } from "../../core/tick-batcher.js";
@@ -256,6 +257,14 @@ export class TaskLedger {
    * With `distributorId` the new task is placed on that distributor in the same step.
    */
   submit(task: NewTask, distributorId = ""): Promise<boolean> {
+    // A script that met a missing limit would fail every call it is batched into, for ever.
+    const { maxRetries, backoffMs } = task;
+    if (
+      !(Number.isSafeInteger(maxRetries) && maxRetries >= 0 && Number.isFinite(backoffMs) && backoffMs >= 0)
+    ) {
+      const why = `task ${task.taskId}: maxRetries must be an integer >= 0 and backoffMs a number >= 0`;
+      return Promise.reject(new TriadError("ERR_INVALID_TASK", why));
+    }
     const created = this.submitter.add(join(this.group(this.shard(task.taskId)), distributorId), task);
     return this.observed(created, (ok) =>
       ok ? { op: "recorded", task_id: task.taskId, distributor: distributorId || null } : null,

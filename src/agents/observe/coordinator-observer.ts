@@ -170,15 +170,13 @@ export class CoordinatorObserver implements MessageObserver {
 
   sending(_recipient: string, payload: AgentPayload): AgentPayload {
     if (payload.kind !== "assign_tasks") return payload;
-    const traces: Record<string, TaskTrace> = {};
-    let any = false;
+    const traces: Array<[string, TaskTrace]> = [];
     for (const task of payload.tasks) {
       const traceparent = this.open.get(task.task_id)?.traceparent;
-      if (traceparent === undefined) continue;
-      traces[task.task_id] = { traceparent };
-      any = true;
+      if (traceparent !== undefined) traces.push([task.task_id, { traceparent }]);
     }
-    return any ? { ...payload, traces } : payload;
+    // From entries: a task id "__proto__" becomes a member, not the map's prototype.
+    return traces.length > 0 ? { ...payload, traces: Object.fromEntries(traces) } : payload;
   }
 
   sent(message: A2AMessage, payload: AgentPayload): void {

@@ -156,7 +156,9 @@ export class DistributorObserver implements MessageObserver {
   private onAssigned(message: A2AMessage, payload: PayloadOf<"assign_tasks">): void {
     for (const task of payload.tasks) {
       const path = this.path(task.task_id);
-      path.parent = payload.traces?.[task.task_id]?.traceparent ?? path.parent;
+      const traces = payload.traces;
+      if (traces && Object.hasOwn(traces, task.task_id))
+        path.parent = traces[task.task_id]?.traceparent ?? path.parent;
       path.readySince = Date.now();
       path.assignVia = message.metadata.request_id;
     }
@@ -270,17 +272,16 @@ export class DistributorObserver implements MessageObserver {
   }
 
   private reporting(payload: PayloadOf<"task_terminal">): AgentPayload {
-    const traces: Record<string, TaskTrace> = {};
-    let any = false;
+    const traces: Array<[string, TaskTrace]> = [];
     for (const task of payload.tasks) {
       const verdict: CommitVerdict = task.status === "completed" ? "completed" : "failed";
       const trace = this.finish(task, verdict);
       this.paths.delete(task.task_id);
       if (trace === undefined || Object.keys(trace).length === 0) continue;
-      traces[task.task_id] = trace;
-      any = true;
+      traces.push([task.task_id, trace]);
     }
-    return any ? { ...payload, traces } : payload;
+    // From entries: a task id "__proto__" becomes a member, not the map's prototype.
+    return traces.length > 0 ? { ...payload, traces: Object.fromEntries(traces) } : payload;
   }
 }
 

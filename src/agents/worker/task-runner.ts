@@ -2,6 +2,7 @@ import type { BaseCheckpointSaver } from "@langchain/langgraph/web";
 import { TriadError } from "../../core/errors.js";
 import { assertJson, isPlainJson, type JsonObject, type JsonValue } from "../../core/json.js";
 import { runGraphTask } from "../../core/state/index.js";
+import { depthProblem, MAX_PAYLOAD_DEPTH } from "../payload-depth.js";
 
 /** What a handler may look at: the task, and a signal that fires when its time is up. */
 export type HandlerContext = { signal: AbortSignal; attempt: number };
@@ -94,7 +95,15 @@ function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
 
 function toJson(value: unknown): JsonValue {
   if (value === undefined) return null;
-  if (isPlainJson(value)) return value as JsonValue; // the common case: nothing to convert
+  if (isPlainJson(value, MAX_PAYLOAD_DEPTH - 1)) return value as JsonValue; // the common case: nothing to convert
+  // Too deep for any message to carry: the attempt fails now, with the reason (checked before
+  // the conversion, whose walk recurses).
+  const problem = depthProblem(value, "the result");
+  if (problem !== null) throw new TriadError("ERR_RESULT_TOO_DEEP", problem);
+  return converted(value);
+}
+
+function converted(value: unknown): JsonValue {
   try {
     assertJson(value, "result");
   } catch (err) {

@@ -66,11 +66,14 @@ export class WorkerAgent extends TriadAgent {
       // A built-in handler reads only id, type and payload: it is spared building a Task (two
       // schema passes per task); a registered handler gets the Task that SPEC promises it.
       toHandlerTask: (dict) =>
+        Object.hasOwn(builtins, dict.task_type) &&
         this.handlers.get(dict.task_type) === builtins[dict.task_type]
           ? { taskId: dict.task_id, taskType: dict.task_type, payload: dict.payload }
           : Task.fromDict(dict),
       send: (payload) => this.sendPayload(this.distributorId, payload),
       checkpointerFor: (job) => this.relayFor(job),
+      onUnsendable: (taskId, reason) =>
+        this.log.warn({ task: taskId, reason }, "outcome cannot be sent; reporting a failure"),
     });
   }
 

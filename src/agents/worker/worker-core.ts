@@ -9,6 +9,7 @@ import {
   type TaskDict,
   type WorkerHeartbeat,
 } from "../protocol.js";
+import { sendSplitting } from "../split-send.js";
 import { type HandlerTask, isGraphHandler, runTask, type TaskHandler } from "./task-runner.js";
 
 export type WorkerCoreOptions = {
@@ -26,6 +27,8 @@ export type WorkerCoreOptions = {
   /** The checkpointer a graph task runs under (a relay to the distributor), if any. */
   checkpointerFor?: (job: DispatchedTask) => BaseCheckpointSaver | undefined;
   onOutcome?: (outcome: AttemptOutcomeWire) => void;
+  /** An outcome could not be sent (it is replaced by a failure that says why). */
+  onUnsendable?: (taskId: string, reason: string) => void;
 };
 
 type Running = { fence: number; startedAt: number };
@@ -46,6 +49,8 @@ export class WorkerCore {
   /** Outcomes not yet acknowledged, in the order they were last sent. */
   private readonly unacked = new Map<string, Unacked>();
   private readonly results: Outbox<AttemptOutcomeWire>;
+  /** Failures that stand in for outcomes no message could carry. */
+  private readonly replacements = new WeakSet<AttemptOutcomeWire>();
   private resendTimer: NodeJS.Timeout | undefined;
   private accepting = true;
   done = 0;
@@ -188,8 +193,27 @@ export class WorkerCore {
   }
 
   private sendResults(results: AttemptOutcomeWire[]): Promise<void> {
-    // A failed send is not lost: the outcome stays unacknowledged and goes out again on the resend timer.
-    return this.options.send({ kind: "task_results", results }).catch(() => {});
+    // A failed send is not lost: the outcome stays unacknowledged and goes out again on the resend
+    // timer. An outcome no message can carry (an enormous error, say) becomes a failure that says so.
+    return sendSplitting(
+      results,
+      (part) => this.options.send({ kind: "task_results", results: part }),
+      (outcome, why) => this.unsendable(outcome, why),
+    ).catch(() => {});
+  }
+
+  private unsendable(outcome: AttemptOutcomeWire, why: string): void {
+    this.options.onUnsendable?.(outcome.task_id, why);
+    if (this.unacked.get(outcome.task_id)?.outcome !== outcome) return; // acknowledged, or superseded
+    if (this.replacements.has(outcome)) {
+      this.unacked.delete(outcome.task_id); // not expected; but never a loop: the distributor takes it back
+      return;
+    }
+    const { duration_ms, fence, started_at, task_id } = outcome;
+    const error = `the outcome of the attempt cannot be sent: ${why.slice(0, 500)}`;
+    const failed: AttemptOutcomeWire = { duration_ms, error, fence, started_at, status: "failed", task_id };
+    this.replacements.add(failed);
+    this.finish(failed);
   }
 
   heartbeat(url: string | null, taskTypes: string[], rejected: Record<string, number> = {}): WorkerHeartbeat {

@@ -41,7 +41,7 @@ const BUILTIN: Record<string, { description: string; example: string }> = {
 };
 
 function skill(taskType: string): AgentSkill {
-  const builtin = BUILTIN[taskType];
+  const builtin = Object.hasOwn(BUILTIN, taskType) ? BUILTIN[taskType] : undefined; // "constructor" is no built-in
   return {
     id: taskType,
     name: taskType,

@@ -1,6 +1,7 @@
 import type { Message } from "@a2a-js/sdk";
 import { z } from "zod";
-import type { JsonObject, JsonValue } from "../../core/json.js";
+import { depthProblem } from "../../agents/payload-depth.js";
+import { isPlainObject, type JsonObject, type JsonValue } from "../../core/json.js";
 
 /** What a SendMessage asks Triad to run, or why it cannot be run. */
 export type TaskInput = { ok: true; taskType: string; payload: JsonObject } | { ok: false; reason: string };
@@ -29,6 +30,9 @@ export function readTaskInput(message: Message): TaskInput {
     const got = data.length === 0 ? "no data part" : `${data.length} data parts`;
     return { ok: false, reason: `a Triad task is ${INPUT_SHAPE}; the message has ${got}` };
   }
+  // Before the schema, whose walk recurses: a payload too deep to run is refused with its reason.
+  const tooDeep = isPlainObject(data[0]) ? depthProblem(data[0].payload, "payload") : null;
+  if (tooDeep !== null) return { ok: false, reason: tooDeep };
   const parsed = taskRequest.safeParse(data[0]);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;

@@ -1,5 +1,5 @@
 import type { AgentCard, Message, SendMessageRequest, StreamResponse, Task } from "@a2a-js/sdk";
-import { UnsupportedOperationError } from "@a2a-js/sdk/errors";
+import { RequestMalformedError, UnsupportedOperationError } from "@a2a-js/sdk/errors";
 import {
   type AgentExecutor,
   DefaultRequestHandler,
@@ -7,7 +7,9 @@ import {
   type ServerCallContext,
   type TaskStore,
 } from "@a2a-js/sdk/server";
+import { depthProblem } from "../../agents/payload-depth.js";
 import type { TriadError } from "../../core/errors.js";
+import { isPlainObject } from "../../core/json.js";
 import { StoreUnavailableError, submitRefusal } from "./store-unavailable.js";
 
 /**
@@ -36,6 +38,7 @@ export class TriadRequestHandler extends DefaultRequestHandler {
     context: ServerCallContext,
   ): Promise<Message | Task> {
     refuseFollowUp(params);
+    refuseTooDeep(params);
     const refusal: { err?: TriadError } = {};
     const answer = await submitRefusal.run(refusal, () => super.sendMessage(params, context));
     if (refusal.err !== undefined) throw new StoreUnavailableError(refusal.err);
@@ -47,6 +50,7 @@ export class TriadRequestHandler extends DefaultRequestHandler {
     context: ServerCallContext,
   ): AsyncGenerator<StreamResponse, void, undefined> {
     refuseFollowUp(params);
+    refuseTooDeep(params);
     const refusal: { err?: TriadError } = {};
     const events = super.sendMessageStream(params, context);
     // Each step in the refusal's context: the executor starts within one of them.
@@ -56,6 +60,18 @@ export class TriadRequestHandler extends DefaultRequestHandler {
       if (step.done) return;
       yield step.value;
     }
+  }
+}
+
+/**
+ * A payload too deep to run is refused as the request's error, at once (JSON-RPC -32602,
+ * invalid params), before a task exists: the client sees why, and nothing waits on it.
+ */
+function refuseTooDeep(params: SendMessageRequest): void {
+  for (const part of params.message?.parts ?? []) {
+    const data = part.content?.$case === "data" ? (part.content.value as unknown) : undefined;
+    const problem = isPlainObject(data) ? depthProblem(data.payload, "payload") : null;
+    if (problem !== null) throw new RequestMalformedError(problem);
   }
 }
 

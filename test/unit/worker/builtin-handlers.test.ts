@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { compute } from "../../../src/agents/worker/handlers/compute.js";
 import { dataProcessing } from "../../../src/agents/worker/handlers/data-processing.js";
 import { echo, sleep } from "../../../src/agents/worker/handlers/echo.js";
+import type { JsonObject } from "../../../src/core/json.js";
 
 describe("compute", () => {
   it.each([
@@ -32,6 +33,26 @@ describe("compute", () => {
 
   it("refuses the mean of nothing", () => {
     expect(() => compute({ operation: "mean", values: [] })).toThrow(/mean of no values/);
+  });
+
+  it.each(["constructor", "toString", "__proto__", "hasOwnProperty", "valueOf"])(
+    "refuses %j: Object.prototype's members are not operations",
+    (operation) => {
+      expect(() => compute({ operation, values: [1, 2] })).toThrow(
+        expect.objectContaining({
+          code: "ERR_INVALID_PAYLOAD",
+          message: expect.stringMatching(/operation must be one of/),
+        }),
+      );
+    },
+  );
+
+  it("takes the min and max of 200,000 values (no spread into Math.min)", () => {
+    const values = Array.from({ length: 200_000 }, (_, i) => ((i * 7919) % 200_003) - 100_000);
+    values[123_456] = -500_000;
+    values[7] = 900_000;
+    expect(compute({ operation: "min", values })).toEqual({ result: -500_000 });
+    expect(compute({ operation: "max", values })).toEqual({ result: 900_000 });
   });
 });
 
@@ -96,6 +117,35 @@ describe("data_processing", () => {
       /data_processing: operations\.0/,
     );
     expect(() => dataProcessing({ data: "not a list" })).toThrow(/data_processing: data/);
+  });
+});
+
+describe("data_processing with hostile names and sizes", () => {
+  it("aggregates min and max over 200,000 items in one group", () => {
+    const data = Array.from({ length: 200_000 }, (_, i) => ({ g: "all", v: i % 1000 }));
+    data[99_999] = { g: "all", v: -7 };
+    const aggregate = { lo: { op: "min", field: "v" }, hi: { op: "max", field: "v" } };
+    const out = dataProcessing({ data, operations: [{ op: "group", by: "g", aggregate }] });
+    expect(out).toEqual({ data: [{ g: "all", lo: -7, hi: 999 }], count: 1 });
+  });
+
+  it("reads only the items' own fields: constructor and __proto__ are data or nothing", () => {
+    const data: JsonObject[] = [{ constructor: 1 }, {}, { toString: "x" }];
+    expect(dataProcessing({ data, operations: [{ op: "map", field: "constructor" }] })).toEqual({
+      data: [1, null, null],
+      count: 3,
+    });
+    const mapped = dataProcessing({ data, operations: [{ op: "map", field: "toString" }] });
+    expect(mapped).toEqual({ data: [null, null, "x"], count: 3 });
+    const grouped = dataProcessing({
+      data: [{ v: 1 }, { v: 2 }],
+      operations: [{ op: "group", by: "__proto__", aggregate: { n: { op: "count" } } }],
+    }) as { data: Array<Record<string, unknown>> };
+    expect(Object.hasOwn(grouped.data[0]!, "__proto__")).toBe(true);
+    expect(Object.getPrototypeOf(grouped.data[0])).toBe(Object.prototype);
+    expect(JSON.parse(JSON.stringify(grouped))).toEqual(
+      JSON.parse('{"data":[{"__proto__":null,"n":2}],"count":1}'),
+    );
   });
 });
 

@@ -49,10 +49,11 @@ const operation = z.discriminatedUnion("op", [
 const schema = z.object({ data: z.array(jsonValue).default([]), operations: z.array(operation).default([]) });
 type Operation = z.infer<typeof operation>;
 
+/** `item[name]`, own members only: a field named "constructor" or "__proto__" is data, not Object.prototype's. */
 const get = (item: JsonValue, name: string | undefined): JsonValue =>
   name === undefined
     ? item
-    : item !== null && typeof item === "object" && !Array.isArray(item)
+    : item !== null && typeof item === "object" && !Array.isArray(item) && Object.hasOwn(item, name)
       ? (item[name] ?? null)
       : null;
 
@@ -85,7 +86,8 @@ function aggregateGroup(items: JsonValue[], spec: z.infer<typeof aggregate>): nu
   if (nums.length === 0) return null;
   if (spec.op === "sum") return nums.reduce((a, b) => a + b, 0);
   if (spec.op === "mean") return nums.reduce((a, b) => a + b, 0) / nums.length;
-  return spec.op === "min" ? Math.min(...nums) : Math.max(...nums);
+  // A loop, not Math.min(...nums): 200,000 arguments overflow the stack.
+  return spec.op === "min" ? nums.reduce((a, b) => Math.min(a, b)) : nums.reduce((a, b) => Math.max(a, b));
 }
 
 function apply(data: JsonValue[], op: Operation): JsonValue[] {
@@ -116,9 +118,12 @@ function apply(data: JsonValue[], op: Operation): JsonValue[] {
         groups.set(key(value), g);
       }
       return [...groups.values()].map((g) => {
-        const row: JsonObject = { [op.by]: g.value };
-        for (const [name, spec] of Object.entries(op.aggregate)) row[name] = aggregateGroup(g.items, spec);
-        return row;
+        // Built from entries, so every name (even "__proto__") becomes a member, never a prototype.
+        const aggregates = Object.entries(op.aggregate).map(([name, spec]) => [
+          name,
+          aggregateGroup(g.items, spec),
+        ]);
+        return Object.fromEntries([[op.by, g.value], ...aggregates]) as JsonObject;
       });
     }
     case "limit":

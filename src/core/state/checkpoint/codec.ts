@@ -113,7 +113,7 @@ export async function encodeWrites(
   const encoded = await Promise.all(
     writes.map(async ([channel, value], i) => ({
       // LangGraph's convention: special channels (errors, interrupts...) get fixed negative slots.
-      idx: WRITES_IDX_MAP[channel] ?? i,
+      idx: (Object.hasOwn(WRITES_IDX_MAP, channel) ? WRITES_IDX_MAP[channel] : undefined) ?? i,
       channel,
       value: await serialize(serde, value),
     })),
