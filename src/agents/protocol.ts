@@ -45,9 +45,8 @@ const rejectedCounts = z.record(z.string().max(64), count);
 
 /** An agent's refusal counts (A2AClient.stats().rejected) as its reports carry them: only the reasons that happened. */
 export function refusalsOf(rejected: Record<string, number>): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const [reason, n] of Object.entries(rejected)) if (n > 0) out[reason] = n;
-  return out;
+  // From entries: every reason becomes a member, even one named "__proto__".
+  return Object.fromEntries(Object.entries(rejected).filter(([, n]) => n > 0));
 }
 
 export const workerHeartbeat = z.object({

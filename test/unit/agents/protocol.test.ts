@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { agentPayload, parseAgentPayload } from "../../../src/agents/protocol.js";
+import { agentPayload, parseAgentPayload, refusalsOf } from "../../../src/agents/protocol.js";
 
 // parseAgentPayload checks the kinds that carry tasks by hand before it asks the schema. These
 // tests hold it to the schema: the same verdict for every payload, and the same value when valid.
@@ -102,5 +102,14 @@ describe("parseAgentPayload", () => {
       tasks: [task("a"), task("b", { attempts: "x" })],
     });
     expect(parsed).toEqual({ ok: false, error: expect.stringContaining("tasks.1.attempts") });
+  });
+});
+
+describe("refusalsOf", () => {
+  it("keeps the reasons that happened, each as a member, even one named __proto__", () => {
+    const out = refusalsOf(JSON.parse('{"__proto__": 2, "bad_signature": 0, "stale": 1}'));
+    expect(Object.getPrototypeOf(out)).toBe(Object.prototype);
+    expect(Object.keys(out).sort()).toEqual(["__proto__", "stale"]);
+    expect(JSON.stringify(out)).toBe('{"__proto__":2,"stale":1}');
   });
 });
