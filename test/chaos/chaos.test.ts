@@ -1,5 +1,6 @@
 import { afterAll, describe, it } from "vitest";
 import { type ChaosRow, MODE, publish } from "./report.js";
+import { clusterFailover } from "./scenarios/cluster-failover.js";
 import type { Scenario } from "./scenarios/common.js";
 import { faultyNetwork } from "./scenarios/faulty-network.js";
 import { handlerFaults } from "./scenarios/handler-faults.js";
@@ -30,6 +31,7 @@ const SCENARIOS: Scenario[] = [
   pauseWorker,
   pauseDistributor,
   redisFaults,
+  clusterFailover,
   faultyNetwork,
   partition,
   hostileInput,

@@ -9,6 +9,7 @@ import { freePort } from "./free-port.js";
 import { type Bounds, type CheckResult, checkHistory, type FinalRecord } from "./history/checker.js";
 import { type HistoryEvent, HistoryTail, now, sortHistory } from "./history/history.js";
 import { TriadProcess } from "./processes.js";
+import { RedisCluster } from "./redis-cluster.js";
 import { RedisServer } from "./redis-server.js";
 
 /**
@@ -87,6 +88,8 @@ export type ChaosOptions = {
   /** Distributor id -> its workers. */
   topology: Topology;
   appendOnly?: boolean;
+  /** Run on a Redis Cluster of its own (masters, replicas per master, cluster-node-timeout) instead of one redis-server. */
+  redisCluster?: { masters: number; replicas: number; nodeTimeoutMs: number };
   /** Put a fault proxy in front of every agent's A2A listener, with these faults (may be {}). */
   proxies?: MessageFaults;
   /** --handlers module for the workers. */
@@ -110,7 +113,11 @@ const execFileAsync = promisify(execFile);
 export class ChaosCluster {
   readonly agents = new Map<string, AgentProcess>();
   readonly dir: string;
-  readonly redis: RedisServer;
+  /** The store's URL the agents are given: the redis-server's, or the Redis Cluster's. */
+  readonly storeUrl: string;
+  /** With options.redisCluster: the cluster, its nodes to kill and restart. */
+  readonly redisCluster: RedisCluster | undefined;
+  private readonly single: RedisServer | undefined;
   private readonly own: HistoryEvent[] = [];
   private readonly store: RedisClient;
   private readonly ledger: TaskLedger;
@@ -121,16 +128,21 @@ export class ChaosCluster {
 
   private constructor(
     readonly options: ChaosOptions,
-    redis: RedisServer,
+    redis: RedisServer | RedisCluster,
   ) {
-    this.redis = redis;
+    this.single = redis instanceof RedisServer ? redis : undefined;
+    this.redisCluster = redis instanceof RedisCluster ? redis : undefined;
+    this.storeUrl = redis.url;
     this.dir = mkdtempSync(join(tmpdir(), `triad-chaos-${options.name}-`));
     this.store = new RedisClient({ url: redis.url });
     this.ledger = new TaskLedger(this.store);
   }
 
   static async start(options: ChaosOptions): Promise<ChaosCluster> {
-    const redis = await RedisServer.start({ appendOnly: options.appendOnly ?? false });
+    const c = options.redisCluster;
+    const redis = c
+      ? await RedisCluster.start(c.masters, { replicas: c.replicas, nodeTimeoutMs: c.nodeTimeoutMs })
+      : await RedisServer.start({ appendOnly: options.appendOnly ?? false });
     const cluster = new ChaosCluster(options, redis);
     live.add(cluster);
     try {
@@ -141,6 +153,12 @@ export class ChaosCluster {
       throw err;
     }
     return cluster;
+  }
+
+  /** The one redis-server of the run (not with options.redisCluster). */
+  get redis(): RedisServer {
+    if (this.single === undefined) throw new Error("this run is on a Redis Cluster: use redisCluster");
+    return this.single;
   }
 
   get bounds(): Bounds {
@@ -192,11 +210,11 @@ export class ChaosCluster {
     const peerUrl = proxy?.url ?? url;
     const args = [tier, "--id", id, "--port", String(port), "--log-level", "warn", ...this.timingArgs(tier)];
     if (tier === "coordinator") {
-      args.push("--redis", this.redis.url);
+      args.push("--redis", this.storeUrl);
       args.push("--max-retries", String(this.options.maxRetries ?? 2));
       args.push("--retry-backoff", String(this.options.retryBackoffMs ?? 100));
     } else if (tier === "distributor") {
-      args.push("--coordinator", this.agent(parent!).peerUrl, "--redis", this.redis.url);
+      args.push("--coordinator", this.agent(parent!).peerUrl, "--redis", this.storeUrl);
       args.push("--task-timeout", String(this.options.taskTimeoutMs ?? 10_000));
     } else {
       args.push("--distributor", this.agent(parent!).peerUrl, "--concurrency", String(concurrency));
@@ -585,8 +603,8 @@ export class ChaosCluster {
       a.proc.child.kill("SIGCONT");
       a.proc.child.kill("SIGKILL");
     }
-    const pid = this.redis.pid;
-    if (pid !== undefined) {
+    for (const pid of this.single ? [this.single.pid] : (this.redisCluster?.pids ?? [])) {
+      if (pid === undefined) continue;
       try {
         process.kill(pid, "SIGKILL");
       } catch {
@@ -606,7 +624,7 @@ export class ChaosCluster {
       }),
     );
     await this.store.disconnect().catch(() => {});
-    await this.redis.destroy();
+    await (this.single ?? this.redisCluster)?.destroy();
     if (!options.keep && !process.env.CHAOS_KEEP) rmSync(this.dir, { recursive: true, force: true });
     // Kept for a post-mortem: the client's and the nemesis's lines beside the agents'.
     else writeFileSync(join(this.dir, "client.jsonl"), this.own.map((e) => JSON.stringify(e)).join("\n"));
