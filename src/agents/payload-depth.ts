@@ -1,5 +1,5 @@
 import { TriadError } from "../core/errors.js";
-import { jsonDepth } from "../core/json.js";
+import { isPlainJson, jsonDepth } from "../core/json.js";
 import { MAX_JSON_DEPTH } from "../core/messaging/plain-json.js";
 
 /**
@@ -20,6 +20,8 @@ export const MAX_PAYLOAD_DEPTH = MAX_JSON_DEPTH / 2;
 
 /** Why `value` is too deep to be a task's payload or result, or null when it is not. */
 export function depthProblem(value: unknown, what: string): string | null {
+  // The common case first: isPlainJson allocates nothing and stops at the limit.
+  if (isPlainJson(value, MAX_PAYLOAD_DEPTH - 1)) return null;
   return jsonDepth(value, MAX_PAYLOAD_DEPTH) > MAX_PAYLOAD_DEPTH
     ? `${what} is nested more than ${MAX_PAYLOAD_DEPTH} levels deep (the limit of a task's payload and result)`
     : null;
