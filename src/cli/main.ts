@@ -3,6 +3,9 @@ import {
   cancelSpec,
   coordinatorSpec,
   distributorSpec,
+  keysGenerateSpec,
+  keysListSpec,
+  keysRevokeSpec,
   statusSpec,
   submitSpec,
   upSpec,
@@ -27,6 +30,15 @@ const COMMANDS: Record<string, Command> = {
   submit: { spec: submitSpec, run: async (o) => (await import("./commands/submit.js")).submit(o) },
   status: { spec: statusSpec, run: async (o) => (await import("./commands/status.js")).status(o) },
   cancel: { spec: cancelSpec, run: async (o) => (await import("./commands/cancel.js")).cancel(o) },
+  "keys generate": {
+    spec: keysGenerateSpec,
+    run: async (o) => (await import("./commands/keys.js")).keysGenerate(o),
+  },
+  "keys list": { spec: keysListSpec, run: async (o) => (await import("./commands/keys.js")).keysList(o) },
+  "keys revoke": {
+    spec: keysRevokeSpec,
+    run: async (o) => (await import("./commands/keys.js")).keysRevoke(o),
+  },
 };
 
 const USAGE = `usage: triad <command> [options]
@@ -41,7 +53,12 @@ Run "triad <command> --help" for a command's options.
 
 /** Runs one CLI invocation and resolves its exit code: 0 done, 1 failed, 2 bad usage. */
 export async function main(argv: string[]): Promise<number> {
-  const [name, ...rest] = argv;
+  const [first, ...after] = argv;
+  // `triad keys <action>`: a command of two words.
+  const [name, rest] =
+    first === "keys" && after[0] !== undefined && !after[0].startsWith("-")
+      ? [`keys ${after[0]}`, after.slice(1)]
+      : [first, after];
   if (name === undefined || name === "--help" || name === "-h" || name === "help") {
     process.stdout.write(USAGE);
     return name === undefined ? 2 : 0;

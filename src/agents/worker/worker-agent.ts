@@ -1,6 +1,7 @@
 import { TriadError } from "../../core/errors.js";
 import type { JsonObject } from "../../core/json.js";
 import type { Logger } from "../../core/logger.js";
+import type { A2AMessage } from "../../core/messaging/index.js";
 import {
   type AgentReply,
   type MessageNode,
@@ -162,17 +163,25 @@ export class WorkerAgent extends TriadAgent {
     return {
       "event.execute_tasks": (s: MessageState) => {
         const p = this.payloadOf(s.message);
-        if (p?.kind !== "execute_tasks") return {};
+        if (p?.kind !== "execute_tasks" || !this.fromDistributor(s.message)) return {};
         if (p.acks) this.core.acknowledge(p.acks);
         this.core.accept(p.tasks);
         return {};
       },
       "event.results_ack": (s: MessageState) => {
         const p = this.payloadOf(s.message);
-        if (p?.kind === "results_ack") this.core.acknowledge(p.acks);
+        if (p?.kind === "results_ack" && this.fromDistributor(s.message)) this.core.acknowledge(p.acks);
         return {};
       },
     };
+  }
+
+  /** Work and acknowledgements come only from our distributor; anyone else's is refused (`unauthorized`). */
+  private fromDistributor(message: A2AMessage): boolean {
+    if (message.sender === this.distributorId) return true;
+    const detail = `${message.payload.event_type} from ${message.sender}, not this worker's distributor`;
+    this.a2a.refuseUnauthorized({ sender: message.sender, requestId: message.metadata.request_id, detail });
+    return false;
   }
 
   protected override fastRoutes(): string[] {

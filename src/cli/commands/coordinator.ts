@@ -1,23 +1,24 @@
 import { CoordinatorAgent } from "../../agents/index.js";
 import { redactUrl } from "../../core/store/index.js";
 import { coordinatorHttp } from "../../server/coordinator-server.js";
+import { tierSigning } from "../agent-keys.js";
 import { openHistory } from "../history.js";
 import { createLogger } from "../logging.js";
 import type { ParsedOptions } from "../options.js";
-import { requireSecret } from "../peer.js";
 import { onShutdown } from "../shutdown.js";
 import { storeConfig } from "../store-flags.js";
 import { timingFrom } from "../timing-flags.js";
 
 export async function coordinator(options: ParsedOptions): Promise<number> {
-  const secret = requireSecret();
   const id = String(options.id);
   const log = createLogger(String(options["log-level"]), "triad");
+  const redis = storeConfig(options, { url: String(options.redis) });
+  const { close: closeKeys, ...signing } = await tierSigning(id, redis, log);
   const history = openHistory(options.history, id);
   const agent = new CoordinatorAgent({
     agentId: id,
-    redis: storeConfig(options, { url: String(options.redis) }),
-    a2a: { tokenSecret: secret, agentPort: Number(options.port), host: String(options.host), router: null },
+    redis,
+    a2a: { ...signing, agentPort: Number(options.port), host: String(options.host), router: null },
     placementTimeoutMs: Number(options["placement-timeout"]),
     retry: {
       default: { maxRetries: Number(options["max-retries"]), backoffMs: Number(options["retry-backoff"]) },
@@ -42,6 +43,7 @@ export async function coordinator(options: ParsedOptions): Promise<number> {
     async () => {
       http.stopAccepting();
       await agent.cleanup();
+      await closeKeys();
       history?.close(agent.a2a, counters);
     },
     Number(options["shutdown-timeout"]),

@@ -1,16 +1,18 @@
 import { DistributorAgent } from "../../agents/index.js";
+import { closingWith, tierSigning } from "../agent-keys.js";
 import { openHistory } from "../history.js";
 import { createLogger } from "../logging.js";
 import type { ParsedOptions } from "../options.js";
-import { discoverAgentId, requireSecret } from "../peer.js";
+import { discoverAgentId } from "../peer.js";
 import { runAgentProcess } from "../shutdown.js";
 import { storeConfig } from "../store-flags.js";
 import { timingFrom } from "../timing-flags.js";
 
 export async function distributor(options: ParsedOptions): Promise<number> {
-  const secret = requireSecret();
   const id = String(options.id);
   const log = createLogger(String(options["log-level"]), "triad");
+  const redis = storeConfig(options, { url: String(options.redis) });
+  const { close: closeKeys, ...signing } = await tierSigning(id, redis, log);
   const coordinatorUrl = String(options.coordinator);
   const coordinatorId = await discoverAgentId(coordinatorUrl, log);
   const history = openHistory(options.history, id);
@@ -18,9 +20,9 @@ export async function distributor(options: ParsedOptions): Promise<number> {
     agentId: id,
     coordinatorId,
     coordinatorUrl,
-    redis: storeConfig(options, { url: String(options.redis) }),
+    redis,
     a2a: {
-      tokenSecret: secret,
+      ...signing,
       agentPort: Number(options.port),
       host: String(options.host),
       router: null,
@@ -37,7 +39,7 @@ export async function distributor(options: ParsedOptions): Promise<number> {
   return runAgentProcess({
     tier: "distributor",
     id,
-    agent,
+    agent: closingWith(agent, closeKeys),
     log,
     ready: { coordinator: coordinatorId },
     graceMs: Number(options["shutdown-timeout"]),

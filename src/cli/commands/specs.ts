@@ -102,7 +102,7 @@ export const coordinatorSpec: CommandSpec = {
     historyFlag,
   ],
   notes:
-    "Environment: TRIAD_SECRET (required; the A2A signing secret shared by all processes), TRIAD_API_TOKEN (bearer token for the HTTP API).",
+    "Environment: TRIAD_SECRET (required unless TRIAD_AGENT_KEY_FILE is set; the A2A signing secret shared by all processes), TRIAD_AGENT_KEY_FILE or TRIAD_AGENT_KEY (this agent's own key, see `triad keys generate`), TRIAD_API_TOKEN (bearer token for the HTTP API).",
 };
 
 export const distributorSpec: CommandSpec = {
@@ -141,7 +141,8 @@ export const distributorSpec: CommandSpec = {
     busyPollFlag,
     historyFlag,
   ],
-  notes: "Environment: TRIAD_SECRET (required; the A2A signing secret shared by all processes).",
+  notes:
+    "Environment: TRIAD_SECRET (required unless TRIAD_AGENT_KEY_FILE is set; the A2A signing secret shared by all processes), TRIAD_AGENT_KEY_FILE or TRIAD_AGENT_KEY (this agent's own key, see `triad keys generate`).",
 };
 
 export const workerSpec: CommandSpec = {
@@ -174,7 +175,7 @@ export const workerSpec: CommandSpec = {
     historyFlag,
   ],
   notes:
-    "Environment: TRIAD_SECRET (required; the A2A signing secret shared by all processes).\n" +
+    "Environment: TRIAD_SECRET (required unless TRIAD_AGENT_KEY_FILE is set; the A2A signing secret shared by all processes), TRIAD_AGENT_KEY_FILE or TRIAD_AGENT_KEY (this agent's own key, see `triad keys generate`).\n" +
     "A handlers module: export default { my_type: (task) => result, my_graph: compiledLangGraph } (see examples/handlers.ts).",
 };
 
@@ -231,4 +232,41 @@ export const cancelSpec: CommandSpec = {
   ],
   notes:
     "Prints the canceled task's record. Exits 1, saying why, for a task already finished (it is left as it is) or unknown. Environment: TRIAD_API_TOKEN (bearer token, when the coordinator wants one).",
+};
+
+const keysNotes =
+  "Per-agent keys (opt-in; see README): each agent signs with its own Ed25519 key and a receiver takes a message only under the key registered for its sender. An agent started with TRIAD_AGENT_KEY_FILE (or TRIAD_AGENT_KEY, PEM) uses it instead of TRIAD_SECRET; coordinators and distributors read the public keys from --redis, a worker from TRIAD_PUBLIC_KEYS_FILE (written by `triad keys list --json`).";
+
+export const keysGenerateSpec: CommandSpec = {
+  name: "keys generate",
+  summary:
+    "Make an agent's Ed25519 key pair: the private key to a file (mode 0600), the public key registered in the store.",
+  usage: "triad keys generate --agent ID --redis URL [--out FILE]",
+  flags: [
+    { name: "agent", type: "string", description: "the agent id the key speaks for", required: true },
+    redisFlag,
+    {
+      name: "out",
+      type: "string",
+      description: "file for the private key (default ./ID.key; never overwritten)",
+    },
+  ],
+  notes: keysNotes,
+};
+
+export const keysListSpec: CommandSpec = {
+  name: "keys list",
+  summary: "List the agents' registered public keys (with --json, as TRIAD_PUBLIC_KEYS_FILE takes them).",
+  usage: "triad keys list --redis URL [--json]",
+  flags: [redisFlag, { name: "json", type: "boolean", description: "print JSON", default: false }],
+  notes: keysNotes,
+};
+
+export const keysRevokeSpec: CommandSpec = {
+  name: "keys revoke",
+  summary:
+    "Remove an agent's public key: its messages are refused once every agent has read the keys again (about 5 s).",
+  usage: "triad keys revoke --agent ID --redis URL",
+  flags: [{ name: "agent", type: "string", description: "the agent id", required: true }, redisFlag],
+  notes: keysNotes,
 };

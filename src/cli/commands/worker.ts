@@ -2,10 +2,11 @@ import { isAbsolute, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { builtinHandlers, type TaskHandler, WorkerAgent } from "../../agents/index.js";
 import type { Task } from "../../core/state/index.js";
+import { closingWith, tierSigning } from "../agent-keys.js";
 import { type HistoryRecorder, openHistory } from "../history.js";
 import { createLogger } from "../logging.js";
 import { type ParsedOptions, positiveInt, UsageError } from "../options.js";
-import { discoverAgentId, requireSecret } from "../peer.js";
+import { discoverAgentId } from "../peer.js";
 import { runAgentProcess } from "../shutdown.js";
 import { timingFrom } from "../timing-flags.js";
 
@@ -38,9 +39,9 @@ export async function loadHandlers(spec: string): Promise<Record<string, TaskHan
 }
 
 export async function worker(options: ParsedOptions): Promise<number> {
-  const secret = requireSecret();
   const id = String(options.id);
   const log = createLogger(String(options["log-level"]), "triad");
+  const { close: closeKeys, ...signing } = await tierSigning(id, undefined, log);
   const history = openHistory(options.history, id);
   const loaded = options.handlers ? await loadHandlers(String(options.handlers)) : {};
   const handlers = history ? recordExecutions({ ...builtins(), ...loaded }, history) : loaded;
@@ -51,7 +52,7 @@ export async function worker(options: ParsedOptions): Promise<number> {
     distributorId,
     distributorUrl,
     a2a: {
-      tokenSecret: secret,
+      ...signing,
       agentPort: Number(options.port),
       host: String(options.host),
       router: null,
@@ -65,7 +66,7 @@ export async function worker(options: ParsedOptions): Promise<number> {
   return runAgentProcess({
     tier: "worker",
     id,
-    agent,
+    agent: closingWith(agent, closeKeys),
     log,
     ready: { distributor: distributorId, taskTypes: agent.taskTypes },
     graceMs: Number(options["shutdown-timeout"]),

@@ -1,6 +1,13 @@
-import { randomUUID } from "node:crypto";
+import { randomBytes, randomUUID } from "node:crypto";
 import { TriadError } from "../errors.js";
 import type { JsonValue } from "../json.js";
+import {
+  AgentKeySigner,
+  AgentKeyVerifier,
+  keyringVerifier,
+  type MessageSigner,
+  type MessageVerifier,
+} from "./agent-keys.js";
 import { canonicalJsonWithout } from "./canonical-json.js";
 import { type A2AConfig, type ResolvedA2AConfig, resolveA2AConfig } from "./config.js";
 import { FailureBudget } from "./http/failure-budget.js";
@@ -34,7 +41,10 @@ const MESSAGE_TYPES = new Set<string>(Object.values(MessageType));
  */
 export class A2AClient implements RouterEndpoint {
   readonly agentId: string;
+  /** The shared secrets (HMAC, the default); with per-agent keys (agentKeys) it neither signs nor verifies. */
   readonly keyring: Keyring;
+  private readonly signer: MessageSigner;
+  private readonly verifier: MessageVerifier;
   private readonly config: ResolvedA2AConfig;
   private readonly router: A2ARouter | null;
   private readonly replayCache: ReplayCache;
@@ -65,7 +75,16 @@ export class A2AClient implements RouterEndpoint {
     const c = this.config;
     this.agentId = c.agentId;
     const previous = Object.entries(c.previousSecrets).map(([id, secret]) => ({ id, secret }));
-    this.keyring = new Keyring({ id: c.keyId, secret: c.tokenSecret }, previous);
+    // With per-agent keys a secret is not needed; the keyring then holds one nobody knows.
+    const secret = c.tokenSecret || randomBytes(32).toString("hex");
+    this.keyring = new Keyring({ id: c.keyId, secret }, previous);
+    if (config.agentKeys) {
+      this.signer = new AgentKeySigner(config.agentKeys.privateKey);
+      this.verifier = new AgentKeyVerifier(config.agentKeys.directory);
+    } else {
+      this.signer = this.keyring;
+      this.verifier = keyringVerifier(this.keyring);
+    }
     this.replayCache = new ReplayCache({
       capacity: c.replayCacheSize,
       ttlMs: 2 * c.maxClockSkewSeconds * 1000,
@@ -73,7 +92,7 @@ export class A2AClient implements RouterEndpoint {
     this.pending = new PendingRequests(c.maxPendingRequests);
     const gate = new MessageGate({
       agentId: c.agentId,
-      keyring: this.keyring,
+      verifier: this.verifier,
       maxClockSkewMs: c.maxClockSkewSeconds * 1000,
       replayCache: this.replayCache,
       now: c.now,
@@ -144,28 +163,29 @@ export class A2AClient implements RouterEndpoint {
       throw invalidMessage(jsonProblem(payload, "payload") ?? (err as Error).message);
     }
     this.sequence = sequence;
-    message.signature = this.keyring.sign(text);
+    message.signature = this.signer.sign(text);
     return { message, text };
   }
 
-  /** Hex HMAC-SHA256 (current key) of the message's canonical JSON without `signature` (seed: _sign_message). */
+  /**
+   * Hex HMAC-SHA256 (current key) of the message's canonical JSON without `signature` (seed:
+   * _sign_message); with per-agent keys, `ed25519:<base64url>` under this agent's key.
+   */
   sign(message: A2AMessage): string {
     const problem = isPlainObject(message)
       ? jsonProblem(message, "message")
       : "message must be a plain object";
     if (problem !== null) throw invalidMessage(problem);
-    return this.keyring.sign(canonicalJsonWithout(message, "signature"));
+    return this.signer.sign(canonicalJsonWithout(message, "signature"));
   }
 
-  /** Well-formed and signed by a key of this keyring (seed: _verify_message). Freshness and replay are handleMessage's. */
+  /** Well-formed and signed by a key it accepts (seed: _verify_message). Freshness and replay are handleMessage's. */
   verify(message: unknown): boolean {
     try {
       const shape = checkMessageShape(message);
-      return (
-        shape.ok &&
-        this.keyring.verify(canonicalJsonWithout(shape.message, "signature"), shape.message.signature) !==
-          null
-      );
+      if (!shape.ok || !this.verifier.wellFormed(shape.message.signature)) return false;
+      const text = canonicalJsonWithout(shape.message, "signature");
+      return this.verifier.verify(text, shape.message.signature, shape.message.sender).ok;
     } catch {
       return false;
     }

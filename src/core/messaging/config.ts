@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { TriadError } from "../errors.js";
+import type { AgentKeysConfig } from "./agent-keys.js";
 import { MAX_ID_LENGTH } from "./message-shape.js";
 import type { HandlerErrorEvent, RejectionEvent } from "./rejections.js";
 import type { A2ARouter } from "./router.js";
@@ -11,6 +12,12 @@ export type A2AConfig = {
   agentId: string;
   /** The HMAC-SHA256 secret every agent of a deployment shares; it signs what this agent sends. */
   tokenSecret: string;
+  /**
+   * Opt-in per-agent keys: this agent signs with its own Ed25519 private key, and takes a message
+   * only if it verifies under the public key `directory` has for its sender. `tokenSecret` is
+   * then not used (it may be "").
+   */
+  agentKeys?: AgentKeysConfig;
   /** Port of `listen()` (POST /a2a). 0 or unset: any free port, reported by listen(). */
   agentPort?: number;
   /** Address `listen()` binds. Default 127.0.0.1; "0.0.0.0" to take peers from other hosts. */
@@ -70,6 +77,7 @@ export type ResolvedA2AConfig = Required<
     | "agentPort"
     | "httpFallback"
     | "failureBudget"
+    | "agentKeys"
   >
 > & {
   agentPort: number;
@@ -84,7 +92,7 @@ export function resolveA2AConfig(config: A2AConfig): ResolvedA2AConfig {
   if (typeof agentId !== "string" || agentId.length === 0 || agentId.length > MAX_ID_LENGTH) {
     invalid(`a2a.agentId must be a non-empty string of at most ${MAX_ID_LENGTH} characters`);
   }
-  if (typeof tokenSecret !== "string" || tokenSecret.length === 0) {
+  if (typeof tokenSecret !== "string" || (tokenSecret.length === 0 && config.agentKeys === undefined)) {
     invalid("a2a.tokenSecret must be a non-empty string (the secret every agent of the deployment shares)");
   }
   const maxClockSkewSeconds = positive(config.maxClockSkewSeconds, 300, "maxClockSkewSeconds");

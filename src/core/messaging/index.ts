@@ -1,4 +1,17 @@
 // The public names of A2A messaging; src/index.ts re-exports them from the package root.
+export {
+  AGENT_KEY_ID,
+  AgentKeySigner,
+  type AgentKeysConfig,
+  AgentKeyVerifier,
+  ED25519_PREFIX,
+  type MessageSigner,
+  type MessageVerifier,
+  type PublicKeyDirectory,
+  parsePrivateKey,
+  parsePublicKey,
+  StaticKeyDirectory,
+} from "./agent-keys.js";
 export { canonicalJson } from "./canonical-json.js";
 export { A2AClient } from "./client.js";
 export { type A2AConfig, MAX_BATCH_MESSAGES } from "./config.js";

@@ -1,5 +1,5 @@
+import type { MessageVerifier } from "./agent-keys.js";
 import { canonicalJsonWithout } from "./canonical-json.js";
-import type { Keyring } from "./keyring.js";
 import { checkMessageShape } from "./message-shape.js";
 import type { RejectionReason } from "./rejections.js";
 import type { ReplayCache } from "./replay-cache.js";
@@ -19,7 +19,8 @@ export type Admission =
 
 export type MessageGateOptions = {
   agentId: string;
-  keyring: Keyring;
+  /** The shared-secret keyring's (the default), or per-agent keys'. */
+  verifier: MessageVerifier;
   maxClockSkewMs: number;
   replayCache: ReplayCache;
   /** Wall-clock milliseconds: message timestamps are wall-clock instants. */
@@ -28,7 +29,7 @@ export type MessageGateOptions = {
 
 /**
  * Everything an incoming message must pass before a handler may see it, cheapest check first:
- * shape, addressee, freshness, signature, then uniqueness of its request id. Admitting a message
+ * shape, addressee, freshness, the signature's form, the signature, then uniqueness of its request id. Admitting a message
  * remembers its request id, so a second copy is a duplicate. Never throws: a hostile object that
  * explodes while being read is malformed.
  */
@@ -66,7 +67,7 @@ export class MessageGate {
     const shape = checkMessageShape(value, signedText === undefined);
     if (!shape.ok) return reject("malformed", shape.problem, value);
     const { message, timestampMs } = shape;
-    const { agentId, keyring, maxClockSkewMs, replayCache, now } = this.options;
+    const { agentId, verifier, maxClockSkewMs, replayCache, now } = this.options;
     if (message.recipient !== agentId) {
       return reject("misdirected", `addressed to ${message.recipient}, this is ${agentId}`, message);
     }
@@ -79,15 +80,23 @@ export class MessageGate {
         message,
       );
     }
-    const keyId = keyring.verify(signedText ?? canonicalJsonWithout(message, "signature"), message.signature);
-    if (keyId === null) {
-      const has = typeof message.signature === "string" && message.signature.length > 0;
+    const { signature } = message;
+    if (!verifier.wellFormed(signature)) {
+      // Refused before the canonical walk and the hash: a forger's garbage costs nothing more.
+      const has = typeof signature === "string" && signature.length > 0;
       return reject(
         "bad_signature",
-        has ? "signature does not match any key" : "message is not signed",
+        has ? "signature is not of the form expected here" : "message is not signed",
         message,
       );
     }
+    const verdict = verifier.verify(
+      signedText ?? canonicalJsonWithout(message, "signature"),
+      signature,
+      message.sender,
+    );
+    if (!verdict.ok) return reject("bad_signature", verdict.problem, message);
+    const { keyId } = verdict;
     const seen = replayCache.admit(message.sender, message.metadata.request_id, timestampMs);
     if (seen === "duplicate") return { kind: "duplicate", message };
     if (seen === "stale") {

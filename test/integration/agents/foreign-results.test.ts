@@ -90,6 +90,37 @@ describe("only the holder of an attempt may report on it", () => {
     expect(d1.a2a.stats().rejected.unauthorized).toBe(0);
   });
 
+  it("has a worker take work only from its own distributor", async () => {
+    const { other, holder } = await running(100);
+    const victim = cluster!.workers.get(holder === cluster!.id("wa") ? "wa" : "wb")!;
+    const before = victim.core.load;
+    const job = {
+      fence: 7,
+      timeout_ms: 1_000,
+      task: {
+        task_id: cluster!.id("nobody-submitted"),
+        task_type: "sleep",
+        payload: { ms: 1 },
+        status: "in_progress",
+        result: null,
+        error: null,
+        attempts: 1,
+        assigned_to: victim.agentId,
+        created_at: new Date().toISOString(),
+        started_at: null,
+        completed_at: null,
+      },
+    };
+    const forged = forgeAs(other).createMessage(
+      victim.agentId,
+      { event_type: "execute_tasks", event_data: { tasks: [job] } },
+      MessageType.EVENT,
+    );
+    expect(await victim.a2a.handleMessage(forged)).toBe(true);
+    expect(victim.a2a.stats().rejected.unauthorized).toBe(1);
+    expect(victim.core.load).toBeLessThanOrEqual(before);
+  });
+
   it("refuses a task's end reported by a distributor that does not hold it", async () => {
     const { taskId } = await running(300);
     const coordinator = cluster!.coordinator;

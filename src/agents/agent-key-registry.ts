@@ -1,0 +1,135 @@
+import type { KeyObject } from "node:crypto";
+import { TriadError } from "../core/errors.js";
+import { type PublicKeyDirectory, parsePublicKey } from "../core/messaging/index.js";
+import type { RedisClient } from "../core/store/index.js";
+
+/** The store key of the registry: one JSON object, agent id -> RegisteredKey. */
+export const AGENT_KEYS_KEY = "agent-keys";
+
+export type RegisteredKey = { public_key: string; created_at: string };
+
+export type AgentKeyRegistryOptions = {
+  /** How often the keys are read again (revocations and new agents are seen within this). Default 5 s. */
+  refreshMs?: number;
+  /** A sender with no key known makes the registry read again, at most this often. Default 1 s. */
+  missRefreshMs?: number;
+  /** Told when a refresh fails (the keys known stay in use). */
+  onError?: (err: Error) => void;
+};
+
+/**
+ * The public keys of a deployment's agents, kept in its store where every agent with a store can
+ * read them, written by the operator's tooling (`triad keys generate|revoke`). As a
+ * PublicKeyDirectory it answers from memory — verification runs once per message — and reads
+ * the store again every `refreshMs`, and soon after a sender it does not know speaks (a new
+ * agent), so a key registered or revoked takes effect within a refresh.
+ */
+export class AgentKeyRegistry implements PublicKeyDirectory {
+  private readonly known = new Map<string, { text: string; key: KeyObject }>();
+  private timer: NodeJS.Timeout | undefined;
+  private lastRead = Number.NEGATIVE_INFINITY;
+  private reading: Promise<void> | null = null;
+  private readonly refreshMs: number;
+  private readonly missRefreshMs: number;
+
+  constructor(
+    private readonly store: RedisClient,
+    private readonly options: AgentKeyRegistryOptions = {},
+  ) {
+    this.refreshMs = options.refreshMs ?? 5_000;
+    this.missRefreshMs = options.missRefreshMs ?? 1_000;
+  }
+
+  /** Registers (or replaces) the public key (SPKI PEM) of `agentId`. */
+  async register(agentId: string, publicKeyPem: string): Promise<void> {
+    if (typeof agentId !== "string" || agentId.length === 0) {
+      throw new TriadError("ERR_INVALID_ARGUMENT", "an agent id must be a non-empty string");
+    }
+    parsePublicKey(publicKeyPem);
+    const entry: RegisteredKey = { public_key: publicKeyPem, created_at: new Date().toISOString() };
+    const written = await this.store.transaction<Record<string, RegisteredKey>>(AGENT_KEYS_KEY, (cur) => ({
+      ...(cur ?? {}),
+      [agentId]: entry,
+    }));
+    if (written === null)
+      throw new TriadError("ERR_STORE_CONFLICT", `could not register the key of ${agentId}`);
+  }
+
+  /** Removes the key of `agentId`: its messages are refused once each agent has read again. */
+  async revoke(agentId: string): Promise<boolean> {
+    let had = false;
+    await this.store.transaction<Record<string, RegisteredKey>>(AGENT_KEYS_KEY, (cur) => {
+      const next = { ...(cur ?? {}) };
+      had = Object.hasOwn(next, agentId);
+      delete next[agentId];
+      return next;
+    });
+    return had;
+  }
+
+  /** Every registered key, by agent id. */
+  async list(): Promise<Record<string, RegisteredKey>> {
+    const value = await this.store.get(AGENT_KEYS_KEY);
+    if (typeof value !== "object" || value === null || Array.isArray(value)) return {};
+    const out: Record<string, RegisteredKey> = {};
+    for (const [id, entry] of Object.entries(value)) {
+      const e = entry as Partial<RegisteredKey> | null;
+      if (typeof e?.public_key === "string") {
+        out[id] = { public_key: e.public_key, created_at: String(e.created_at ?? "") };
+      }
+    }
+    return out;
+  }
+
+  /** Reads the keys now; then every refreshMs until stop(). */
+  async start(): Promise<void> {
+    await this.refresh();
+    this.timer ??= setInterval(() => void this.refresh().catch(() => {}), this.refreshMs);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  /** Reads the keys from the store into memory (one read at a time). */
+  refresh(): Promise<void> {
+    this.reading ??= this.read().finally(() => {
+      this.reading = null;
+    });
+    return this.reading;
+  }
+
+  publicKey(agentId: string): KeyObject | undefined {
+    const found = this.known.get(agentId)?.key;
+    if (found === undefined && performance.now() - this.lastRead >= this.missRefreshMs) {
+      this.lastRead = performance.now();
+      void this.refresh().catch(() => {});
+    }
+    return found;
+  }
+
+  private async read(): Promise<void> {
+    this.lastRead = performance.now();
+    let keys: Record<string, RegisteredKey>;
+    try {
+      keys = await this.list();
+    } catch (err) {
+      this.options.onError?.(err as Error);
+      throw err;
+    }
+    for (const id of this.known.keys()) if (!Object.hasOwn(keys, id)) this.known.delete(id);
+    for (const [id, { public_key }] of Object.entries(keys)) {
+      if (this.known.get(id)?.text === public_key) continue;
+      try {
+        this.known.set(id, { text: public_key, key: parsePublicKey(public_key) });
+      } catch (err) {
+        this.known.delete(id); // a key that does not parse verifies nothing
+        this.options.onError?.(
+          new Error(`the registered key of ${id} is unusable: ${(err as Error).message}`),
+        );
+      }
+    }
+  }
+}
