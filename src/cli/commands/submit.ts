@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { ApiClient } from "../api-client.js";
 import { type ParsedOptions, positiveInt, UsageError } from "../options.js";
@@ -34,9 +35,16 @@ function readTasks(options: ParsedOptions): NewTask[] {
   }));
 }
 
+/** Every task with its id, named here when the user gave none: a POST sent again records nothing twice. */
+function withIds(tasks: NewTask[]): NewTask[] {
+  return tasks.map((t) =>
+    typeof t === "object" && t !== null && t.task_id === undefined ? { ...t, task_id: randomUUID() } : t,
+  );
+}
+
 export async function submit(options: ParsedOptions): Promise<number> {
   const api = new ApiClient(String(options.coordinator));
-  const tasks = readTasks(options);
+  const tasks = withIds(readTasks(options));
   if (tasks.length === 0) throw new UsageError("no tasks to submit");
   const accepted: Array<{ task_id: string }> = [];
   for (let i = 0; i < tasks.length; i += 1000) {

@@ -1,0 +1,70 @@
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { afterEach, describe, expect, it } from "vitest";
+import { ApiClient } from "../../../src/cli/api-client.js";
+
+/**
+ * The CLI's REST client comes back after a 503 that says when (Retry-After: the store was
+ * unavailable), and only then: any other refusal is the command's error at once.
+ */
+
+let server: Server | undefined;
+
+async function serve(answers: Array<{ status: number; headers?: Record<string, string>; body: unknown }>) {
+  const seen: string[] = [];
+  server = createServer((req, res) => {
+    let body = "";
+    req.on("data", (c: Buffer) => {
+      body += c.toString();
+    });
+    req.on("end", () => {
+      seen.push(body);
+      const a = answers[Math.min(seen.length - 1, answers.length - 1)]!;
+      res.writeHead(a.status, { "content-type": "application/json", ...a.headers });
+      res.end(JSON.stringify(a.body));
+    });
+  });
+  await new Promise<void>((r) => server!.listen(0, "127.0.0.1", r));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, seen };
+}
+
+afterEach(async () => {
+  await new Promise((r) => server?.close(r));
+  server = undefined;
+});
+
+const unavailable = { code: "ERR_STORE_UNAVAILABLE", message: "the store is unavailable" };
+
+describe("ApiClient", () => {
+  it("sends a request again after a 503 with Retry-After, the same body, until it is answered", async () => {
+    const { url, seen } = await serve([
+      { status: 503, headers: { "retry-after": "0" }, body: { error: unavailable } },
+      { status: 503, headers: { "retry-after": "0" }, body: { error: unavailable } },
+      { status: 202, body: { tasks: [{ task_id: "a" }] } },
+    ]);
+    const reply = await new ApiClient(url, "").request("POST", "/tasks", [
+      { task_id: "a", task_type: "echo" },
+    ]);
+    expect(reply).toEqual({ tasks: [{ task_id: "a" }] });
+    expect(seen).toHaveLength(3);
+    expect(new Set(seen).size).toBe(1);
+  });
+
+  it("gives up when the wait would pass its deadline, and never retries a 503 without Retry-After", async () => {
+    const { url, seen } = await serve([
+      { status: 503, headers: { "retry-after": "5" }, body: { error: unavailable } },
+    ]);
+    await expect(new ApiClient(url, "").request("GET", "/tasks/a", undefined, 1000, 1000)).rejects.toThrow(
+      /503 ERR_STORE_UNAVAILABLE/,
+    );
+    expect(seen).toHaveLength(1);
+    await new Promise((r) => server?.close(r));
+    const shutting = await serve([
+      { status: 503, body: { error: { code: "ERR_SHUTTING_DOWN", message: "shutting down" } } },
+    ]);
+    await expect(new ApiClient(shutting.url, "").request("GET", "/tasks/a")).rejects.toThrow(
+      /ERR_SHUTTING_DOWN/,
+    );
+    expect(shutting.seen).toHaveLength(1);
+  });
+});
