@@ -63,7 +63,7 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(USAGE);
     return name === undefined ? 2 : 0;
   }
-  const command = COMMANDS[name];
+  const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined; // not "constructor"
   if (command === undefined) {
     process.stderr.write(`triad: unknown command "${name}"\n\n${USAGE}`);
     return 2;
