@@ -1,6 +1,7 @@
 import type { Checkpoint, CheckpointMetadata } from "@langchain/langgraph";
 import { uuid6 } from "@langchain/langgraph-checkpoint";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { threadsKeyOf } from "../../../src/core/state/checkpoint/store-keys.js";
 import {
   type CheckpointTransfer,
   isTriadError,
@@ -40,6 +41,12 @@ const checkpoint = (id: string, values: Record<string, unknown> = {}): Checkpoin
 const cfg = (thread_id: string, checkpoint_ns = "", checkpoint_id?: string) => ({
   configurable: { thread_id, checkpoint_ns, ...(checkpoint_id ? { checkpoint_id } : {}) },
 });
+
+async function all<T>(gen: AsyncIterable<T>): Promise<T[]> {
+  const out: T[] = [];
+  for await (const t of gen) out.push(t);
+  return out;
+}
 
 function expectCode(err: unknown, code: string): boolean {
   return isTriadError(err, code);
@@ -238,13 +245,34 @@ describe.each([
     expect((await store.getTuple(cfg(b, ":1")))?.checkpoint.channel_values).toEqual({ who: "b" });
   });
 
-  it("lets abandoned threads expire with ttlSeconds", async () => {
-    const expiring = new StoreCheckpointSaver(client, { ttlSeconds: 0.15 });
+  it("lets abandoned threads expire with ttlSeconds, and list() then forgets them", async () => {
+    const own = new RedisClient({ url: url(), keyPrefix: uniquePrefix("transfer-ttl") });
+    expect(await own.connect()).toBe(true);
+    clients.push(own);
+    const expiring = new StoreCheckpointSaver(own, { ttlSeconds: 0.15 });
     const config = await expiring.put(cfg("short-lived"), checkpoint(uuid6(-3)), meta(0), {});
     await expiring.putWrites(config, [["a", 1]], "n");
     expect(await expiring.getTuple(cfg("short-lived"))).toBeDefined();
+    expect((await all(expiring.list({}))).map((t) => t.config.configurable?.thread_id)).toEqual([
+      "short-lived",
+    ]);
+    const shardIndex = threadsKeyOf("short-lived");
+    expect(await own.exists(shardIndex)).toBe(true);
     await new Promise((r) => setTimeout(r, 400));
     expect(await expiring.getTuple(cfg("short-lived"))).toBeUndefined();
     expect(await expiring.exportThread("short-lived")).toEqual([]);
+    expect(await all(expiring.list({}))).toEqual([]);
+    expect(await own.exists(shardIndex)).toBe(false);
+  });
+
+  it("exports the checkpoint stored last to resume from, though getTuple gives the largest id", async () => {
+    const thread = `task-${uuid6(-3)}`;
+    const [early, late] = [uuid6(-3), uuid6(-3)];
+    // the first worker's clock was ahead of the second's: its checkpoint has the larger id
+    await store.put(cfg(thread), checkpoint(late, { n: 1 }), meta(0), {});
+    await store.put(cfg(thread, "", late), checkpoint(early, { n: 2 }), meta(1), {});
+    expect((await store.getTuple(cfg(thread)))?.checkpoint.id).toBe(late);
+    const seed = await store.exportThread(thread);
+    expect(seed.map((t) => t.checkpoint_id)).toEqual([early]);
   });
 });

@@ -6,7 +6,8 @@ import {
   type CheckpointTuple,
 } from "@langchain/langgraph/web";
 import { TriadError } from "../../errors.js";
-import type { RedisClient } from "../../store/redis-client.js";
+import { type RedisConfig, redactUrl } from "../../store/config.js";
+import { RedisClient } from "../../store/redis-client.js";
 import {
   addressOf,
   type ChannelVersions,
@@ -22,8 +23,10 @@ import {
   writeSlot,
 } from "./codec.js";
 import { byIdDescending, type ListCandidate, listTuples } from "./list-tuples.js";
+import { migratePendingSends, needsPendingSends } from "./pending-sends.js";
 import * as keys from "./store-keys.js";
 import * as scripts from "./store-scripts.js";
+import { CHECKPOINT_SHARDS } from "./thread-shards.js";
 import {
   type CheckpointPutTransfer,
   type CheckpointTransfer,
@@ -38,6 +41,9 @@ export type StoreCheckpointSaverOptions = {
   serde?: Serde;
 };
 
+/** StoreCheckpointSaver.fromUrl's options: the saver's, and the store's beyond its URL. */
+export type StoreCheckpointSaverUrlOptions = StoreCheckpointSaverOptions & Omit<RedisConfig, "url">;
+
 export type ImportOptions = {
   /** The thread the sender may write (the task it was given); a transfer for another thread is refused. */
   threadId?: string;
@@ -46,26 +52,52 @@ export type ImportOptions = {
 };
 
 type IndexEntry = { parent_checkpoint_id: string | null; metadata: SerializedValue };
+type StoredCheckpoint = { put: CheckpointPutTransfer; writes: StoredWrite[] };
+type ThreadNamespaces = { threadId: string; namespaces: string[] };
+/** Which checkpoint of a namespace to read: by id, the largest id, or the one stored last. */
+type Pick = { id: string } | "newest" | "head";
 
 /**
  * A LangGraph checkpointer on Triad's store (RedisClient), so durable graphs run on plain
- * Redis 7 and on memory:// alike (LangGraph's Redis saver needs Redis 8 modules). Each write
- * is one Lua script on one hash slot. The distributor also uses it as the home of its workers'
- * checkpoints: importTransfer() stores what a worker's RelayCheckpointSaver sent, fenced by the
- * worker's token; exportThread() gives what the next worker of a reassigned task resumes from.
+ * Redis 7, Redis Cluster and memory:// alike (LangGraph's Redis saver needs Redis 8 modules).
+ * It passes LangGraph's own checkpointer suite (@langchain/langgraph-checkpoint-validation).
+ * Each write is one Lua script on one hash slot: a thread lives in one of 16 shards, whose
+ * thread index the put updates in the same script, so list() can walk every thread.
  *
- * getTuple() without a checkpoint_id returns the checkpoint stored last, not the largest id:
- * ids come from the clocks of the workers that wrote them, and clocks differ between hosts.
- * list() keeps LangGraph's order (newest id first) and needs a thread_id: there is no index
- * across threads, which would be one hot key for the whole cluster.
+ * The distributor also uses it as the home of its workers' checkpoints: importTransfer()
+ * stores what a worker's RelayCheckpointSaver sent, fenced by the worker's token;
+ * exportThread() gives what the next worker of a reassigned task resumes from. That is the
+ * checkpoint stored last, whatever its id: ids come from the clocks of the workers that wrote
+ * them, and clocks differ between hosts. getTuple() without a checkpoint_id, like LangGraph's
+ * own savers, returns the largest id.
  */
 export class StoreCheckpointSaver extends BaseCheckpointSaver {
   readonly #client: RedisClient;
   readonly #ttl: string;
+  readonly #ownsClient: boolean;
 
-  constructor(client: RedisClient, options: StoreCheckpointSaverOptions = {}) {
+  /**
+   * A saver on its own store connection: `redis://`, `rediss://`, `redis+cluster://` or
+   * `memory://<name>` (in this process only). Call end() when done with it.
+   */
+  static async fromUrl(
+    url: string,
+    options: StoreCheckpointSaverUrlOptions = {},
+  ): Promise<StoreCheckpointSaver> {
+    const { ttlSeconds, serde, ...store } = options;
+    const client = new RedisClient({ ...store, url });
+    if (!(await client.connect())) {
+      await client.disconnect();
+      throw new TriadError("ERR_STORE_UNAVAILABLE", `cannot reach the checkpoint store at ${redactUrl(url)}`);
+    }
+    return new StoreCheckpointSaver(client, { ttlSeconds, serde }, true);
+  }
+
+  /** `ownsClient`: end() disconnects `client` (what fromUrl() passes); otherwise it stays open. */
+  constructor(client: RedisClient, options: StoreCheckpointSaverOptions = {}, ownsClient = false) {
     super(options.serde);
     this.#client = client;
+    this.#ownsClient = ownsClient;
     const ttl = options.ttlSeconds;
     if (ttl !== undefined && (!Number.isFinite(ttl) || ttl <= 0)) {
       throw new TriadError("ERR_INVALID_TTL", `ttlSeconds must be a positive number (got ${ttl})`);
@@ -73,26 +105,28 @@ export class StoreCheckpointSaver extends BaseCheckpointSaver {
     this.#ttl = ttl === undefined ? "" : String(Math.max(1, Math.round(ttl * 1000)));
   }
 
+  /** Closes the store connection fromUrl() opened; a saver given a client leaves it open. */
+  async end(): Promise<void> {
+    if (this.#ownsClient) await this.#client.disconnect();
+  }
+
   async getTuple(config: RunnableConfig): Promise<CheckpointTuple | undefined> {
     if (config.configurable?.thread_id === undefined) return undefined;
     const { threadId, ns, checkpointId } = addressOf(config, "getTuple");
-    const id = checkpointId ?? (await this.head(threadId, ns));
-    if (id === null) return undefined;
-    const stored = await this.readCheckpoint(threadId, ns, id);
-    return stored === undefined ? undefined : decodeTuple(this.serde, stored.put, stored.writes);
+    const pick: Pick = checkpointId === undefined ? "newest" : { id: checkpointId };
+    const stored = await this.readCheckpoint(threadId, ns, pick);
+    return stored === undefined ? undefined : this.decode(stored);
   }
 
+  /** Without a thread_id it lists every thread, shard by shard (see thread-shards.ts). */
   async *list(config: RunnableConfig, options?: ListOptions): AsyncGenerator<CheckpointTuple> {
-    const threadId = config.configurable?.thread_id;
-    if (typeof threadId !== "string" || threadId === "") {
-      throw new TriadError(
-        "ERR_INVALID_CHECKPOINT_CONFIG",
-        "StoreCheckpointSaver.list needs config.configurable.thread_id (listing across threads is not supported)",
-      );
+    const threadId: unknown = config.configurable?.thread_id;
+    if (threadId !== undefined && typeof threadId !== "string") {
+      throw new TriadError("ERR_INVALID_CHECKPOINT_CONFIG", "list: thread_id must be a string");
     }
-    const ns = config.configurable?.checkpoint_ns;
-    const namespaces = typeof ns === "string" ? [ns] : (await this.namespaces(threadId)).sort();
-    yield* listTuples(this.serde, config, options, this.candidates(threadId, namespaces));
+    const ns: unknown = config.configurable?.checkpoint_ns;
+    const threads = threadId ? this.oneThread(threadId) : this.allThreads();
+    yield* listTuples(this.serde, config, options, this.candidates(threads, ns));
   }
 
   async put(
@@ -146,8 +180,7 @@ export class StoreCheckpointSaver extends BaseCheckpointSaver {
   async exportThread(threadId: string): Promise<CheckpointTransfer[]> {
     const out: CheckpointTransfer[] = [];
     for (const ns of (await this.namespaces(threadId)).sort()) {
-      const id = await this.head(threadId, ns);
-      const stored = id === null ? undefined : await this.readCheckpoint(threadId, ns, id);
+      const stored = await this.readCheckpoint(threadId, ns, "head");
       if (stored === undefined) continue;
       out.push(stored.put, ...groupWrites(stored.put, stored.writes));
     }
@@ -164,15 +197,13 @@ export class StoreCheckpointSaver extends BaseCheckpointSaver {
     return reply === 1;
   }
 
-  /** Deletes every checkpoint, write and the fence of the thread. Not atomic: call it once the task is done. */
+  /** Deletes every checkpoint, write and the fence of the thread, in one step. */
   async deleteThread(threadId: string): Promise<void> {
-    const doomed = [keys.namespacesKey(threadId), keys.fenceKey(threadId)];
-    for (const ns of await this.namespaces(threadId)) {
-      const index = await this.readFields(keys.indexKey(threadId, ns));
-      for (const id of index.keys()) doomed.push(keys.checkpointKey(threadId, ns, id));
-      doomed.push(keys.indexKey(threadId, ns), keys.headKey(threadId, ns));
-    }
-    await Promise.all(doomed.map((key) => this.#client.delete(key)));
+    await this.#client.runScript(
+      scripts.deleteThread,
+      [keys.threadsKeyOf(threadId), keys.namespacesKey(threadId), keys.fenceKey(threadId)],
+      [threadId],
+    );
   }
 
   private async storePut(t: CheckpointPutTransfer, token: string): Promise<boolean> {
@@ -180,6 +211,7 @@ export class StoreCheckpointSaver extends BaseCheckpointSaver {
     const reply = await this.#client.runScript(
       scripts.putCheckpoint,
       [
+        keys.threadsKeyOf(t.thread_id),
         keys.fenceKey(t.thread_id),
         keys.namespacesKey(t.thread_id),
         keys.indexKey(t.thread_id, t.checkpoint_ns),
@@ -189,10 +221,11 @@ export class StoreCheckpointSaver extends BaseCheckpointSaver {
       [
         token,
         this.#ttl,
-        t.checkpoint_ns,
+        keys.namespaceMember(t.checkpoint_ns),
         t.checkpoint_id,
         JSON.stringify(t.checkpoint),
         JSON.stringify(meta),
+        t.thread_id,
       ],
     );
     return reply === 1;
@@ -211,40 +244,35 @@ export class StoreCheckpointSaver extends BaseCheckpointSaver {
     return reply === 1;
   }
 
-  private async head(threadId: string, ns: string): Promise<string | null> {
-    return (await this.#client.runScript(scripts.readHead, [keys.headKey(threadId, ns)], [])) as
-      | string
-      | null;
-  }
-
   private async namespaces(threadId: string): Promise<string[]> {
-    return (await this.#client.runScript(
+    const members = (await this.#client.runScript(
       scripts.readNamespaces,
       [keys.namespacesKey(threadId)],
       [],
     )) as string[];
+    return members.map(keys.namespaceOfMember);
   }
 
   private async readFields(key: string): Promise<Map<string, string>> {
-    const flat = (await this.#client.runScript(scripts.readHash, [key], [])) as string[];
-    const fields = new Map<string, string>();
-    for (let i = 0; i + 1 < flat.length; i += 2) fields.set(flat[i]!, flat[i + 1]!);
-    return fields;
+    return pairs((await this.#client.runScript(scripts.readHash, [key], [])) as string[], 0);
   }
 
   private async readCheckpoint(
     threadId: string,
     ns: string,
-    checkpointId: string,
-  ): Promise<{ put: CheckpointPutTransfer; writes: StoredWrite[] } | undefined> {
-    const fields = await this.readFields(keys.checkpointKey(threadId, ns, checkpointId));
+    pick: Pick,
+  ): Promise<StoredCheckpoint | undefined> {
+    const reply = (await this.#client.runScript(
+      scripts.readCheckpoint,
+      [keys.indexKey(threadId, ns)],
+      typeof pick === "string" ? [pick, ""] : ["id", pick.id],
+    )) as string[] | null;
+    if (reply === null) return undefined;
+    const [checkpointId, meta] = reply as [string, string];
+    const fields = pairs(reply, 2);
     const checkpoint = fields.get("checkpoint");
-    const meta = fields.get("meta");
-    if (checkpoint === undefined || meta === undefined) return undefined;
+    if (checkpoint === undefined) return undefined;
     const { parent_checkpoint_id, metadata } = JSON.parse(meta) as IndexEntry;
-    const writes: StoredWrite[] = [];
-    for (const [field, value] of fields)
-      if (field.startsWith("w:")) writes.push(JSON.parse(value) as StoredWrite);
     const put: CheckpointPutTransfer = {
       kind: "checkpoint",
       v: 1,
@@ -255,23 +283,76 @@ export class StoreCheckpointSaver extends BaseCheckpointSaver {
       checkpoint: JSON.parse(checkpoint) as SerializedValue,
       metadata,
     };
-    return { put, writes };
+    return { put, writes: writesOf(fields) };
   }
 
-  private async *candidates(threadId: string, namespaces: string[]): AsyncGenerator<ListCandidate> {
-    for (const ns of namespaces) {
-      const index = await this.readFields(keys.indexKey(threadId, ns));
-      const entries = [...index].map(([checkpointId, json]) => ({
-        checkpointId,
-        metadata: (JSON.parse(json) as IndexEntry).metadata,
-        load: async () => {
-          const stored = await this.readCheckpoint(threadId, ns, checkpointId);
-          return stored === undefined ? undefined : decodeTuple(this.serde, stored.put, stored.writes);
-        },
-      }));
-      yield* entries.sort(byIdDescending);
+  private async decode({ put, writes }: StoredCheckpoint): Promise<CheckpointTuple> {
+    const tuple = await decodeTuple(this.serde, put, writes);
+    if (needsPendingSends(tuple.checkpoint, put.parent_checkpoint_id)) {
+      const parent = await this.readFields(
+        keys.checkpointKey(put.thread_id, put.checkpoint_ns, put.parent_checkpoint_id),
+      );
+      await migratePendingSends(this.serde, tuple.checkpoint, writesOf(parent), () =>
+        this.getNextVersion(undefined),
+      );
+    }
+    return tuple;
+  }
+
+  private async *oneThread(threadId: string): AsyncGenerator<ThreadNamespaces> {
+    yield { threadId, namespaces: await this.namespaces(threadId) };
+  }
+
+  /** Every thread with checkpoints, shard by shard; threads whose time to live ran out are forgotten. */
+  private async *allThreads(): AsyncGenerator<ThreadNamespaces> {
+    for (let shard = 0; shard < CHECKPOINT_SHARDS; shard++) {
+      const index = await this.readFields(keys.threadsKey(shard));
+      const expired: string[] = [];
+      for (const [threadId, expires] of [...index].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+        const namespaces = await this.namespaces(threadId);
+        if (namespaces.length > 0) yield { threadId, namespaces };
+        else if (expires !== "0") expired.push(threadId);
+      }
+      if (expired.length > 0)
+        await this.#client.runScript(scripts.forgetThreads, [keys.threadsKey(shard)], expired);
     }
   }
+
+  private async *candidates(
+    threads: AsyncIterable<ThreadNamespaces>,
+    ns: unknown,
+  ): AsyncGenerator<ListCandidate> {
+    for await (const { threadId, namespaces } of threads) {
+      const spaces = typeof ns === "string" ? namespaces.filter((n) => n === ns) : namespaces.sort();
+      for (const space of spaces) {
+        const index = await this.readFields(keys.indexKey(threadId, space));
+        const entries = [...index].map(([checkpointId, json]) => ({
+          checkpointId,
+          metadata: (JSON.parse(json) as IndexEntry).metadata,
+          load: async () => {
+            const stored = await this.readCheckpoint(threadId, space, { id: checkpointId });
+            return stored === undefined ? undefined : this.decode(stored);
+          },
+        }));
+        yield* entries.sort(byIdDescending);
+      }
+    }
+  }
+}
+
+/** A flat field, value, field, value... reply from `start` on, as a Map. */
+function pairs(flat: readonly string[], start: number): Map<string, string> {
+  const fields = new Map<string, string>();
+  for (let i = start; i + 1 < flat.length; i += 2) fields.set(flat[i]!, flat[i + 1]!);
+  return fields;
+}
+
+/** The pending writes among a checkpoint hash's fields. */
+function writesOf(fields: Map<string, string>): StoredWrite[] {
+  const writes: StoredWrite[] = [];
+  for (const [field, value] of fields)
+    if (field.startsWith("w:")) writes.push(JSON.parse(value) as StoredWrite);
+  return writes;
 }
 
 /** A checkpoint's writes as transfers, one per task (the form putWrites sent them in). */

@@ -1,39 +1,67 @@
+import { shardOf } from "./thread-shards.js";
+
 /**
- * Where StoreCheckpointSaver keeps a thread (under the RedisClient's prefix). Every key of a
- * thread carries the hash tag `{ckpt:<thread>}`, so each script touches one Redis Cluster slot.
- * Thread ids and namespaces are percent-encoded: a `}` or `:` in them cannot break the tag or
- * make two threads' keys collide.
+ * Where StoreCheckpointSaver keeps its threads (under the RedisClient's prefix). Every key of
+ * a thread carries its shard's hash tag `{ckpt:<s>}` (thread-shards.ts), so each script
+ * touches one Redis Cluster slot, the shard's thread index included. Thread ids and
+ * namespaces are percent-encoded (E below): a `}` or `:` in them cannot break the tag or make
+ * two threads' keys collide. A checkpoint id is the key's last part and needs no encoding.
  *
- *   {ckpt:T}:fence              string  highest fencing token accepted for the thread
- *   {ckpt:T}:namespaces         set     the thread's checkpoint namespaces ("" is the root graph)
- *   {ckpt:T}:n:<ns>:index       hash    checkpoint id -> {"parent_checkpoint_id","metadata"}
- *   {ckpt:T}:n:<ns>:head        string  id of the checkpoint stored last (the one to resume)
- *   {ckpt:T}:n:<ns>:c:<id>      hash    "checkpoint", "meta", and one "w:<idx>:<task>" per pending write
+ *   {ckpt:s}:threads               hash    thread id -> when its keys expire (epoch ms), "0" never
+ *   {ckpt:s}:E(T):fence            string  highest fencing token accepted for the thread
+ *   {ckpt:s}:E(T):namespaces       set     E(ns) of the thread's namespaces ("" is the root graph)
+ *   {ckpt:s}:E(T):n:E(ns):index    hash    checkpoint id -> {"parent_checkpoint_id","metadata"}
+ *   {ckpt:s}:E(T):n:E(ns):head     string  id of the checkpoint stored last (a reassigned task resumes there)
+ *   {ckpt:s}:E(T):n:E(ns):c:<id>   hash    "checkpoint", and one "w:<idx>:<task>" per pending write
+ *
+ * The scripts that walk a thread (read-checkpoint, delete-thread) derive the keys of a
+ * namespace from its index key, and those of a thread from its namespaces key, by these rules.
  */
 const enc = encodeURIComponent;
 
-export function threadTag(threadId: string): string {
-  return `{ckpt:${enc(threadId)}}`;
+export function shardTag(shard: number): string {
+  return `{ckpt:${shard}}`;
+}
+
+export function threadsKey(shard: number): string {
+  return `${shardTag(shard)}:threads`;
+}
+
+export function threadsKeyOf(threadId: string): string {
+  return threadsKey(shardOf(threadId));
+}
+
+function threadBase(threadId: string): string {
+  return `${shardTag(shardOf(threadId))}:${enc(threadId)}`;
 }
 
 export function fenceKey(threadId: string): string {
-  return `${threadTag(threadId)}:fence`;
+  return `${threadBase(threadId)}:fence`;
 }
 
 export function namespacesKey(threadId: string): string {
-  return `${threadTag(threadId)}:namespaces`;
+  return `${threadBase(threadId)}:namespaces`;
+}
+
+/** A namespace as the namespaces set holds it (the scripts build its keys from it). */
+export function namespaceMember(ns: string): string {
+  return enc(ns);
+}
+
+export function namespaceOfMember(member: string): string {
+  return decodeURIComponent(member);
 }
 
 export function indexKey(threadId: string, ns: string): string {
-  return `${threadTag(threadId)}:n:${enc(ns)}:index`;
+  return `${threadBase(threadId)}:n:${enc(ns)}:index`;
 }
 
 export function headKey(threadId: string, ns: string): string {
-  return `${threadTag(threadId)}:n:${enc(ns)}:head`;
+  return `${threadBase(threadId)}:n:${enc(ns)}:head`;
 }
 
 export function checkpointKey(threadId: string, ns: string, checkpointId: string): string {
-  return `${threadTag(threadId)}:n:${enc(ns)}:c:${enc(checkpointId)}`;
+  return `${threadBase(threadId)}:n:${enc(ns)}:c:${checkpointId}`;
 }
 
 /** The field of a pending write in its checkpoint's hash. */

@@ -12,17 +12,34 @@ function passFence(db: MemoryKeyspace, fence: string, token: string): boolean {
   return true;
 }
 
+/** Byte order of the UTF-8 forms, as the Lua twin compares ids. */
+function later(a: string, b: string): boolean {
+  return Buffer.compare(Buffer.from(a), Buffer.from(b)) > 0;
+}
+
 export const putCheckpoint = defineScript(
   import.meta.url,
-  "put-checkpoint-5.lua",
-  (db, keys, [token, ttl, ns, checkpointId, checkpoint, meta]) => {
-    const [fence, namespaces, index, head, record] = keys as [string, string, string, string, string];
+  "put-checkpoint-6.lua",
+  (db, keys, [token, ttl, ns, checkpointId, checkpoint, meta, threadId]) => {
+    const [threads, fence, namespaces, index, head, record] = keys as [
+      string,
+      string,
+      string,
+      string,
+      string,
+      string,
+    ];
     if (!passFence(db, fence, token!)) return 0;
     db.sadd(namespaces, ns!);
     db.hset(index, { [checkpointId!]: meta! });
     db.set(head, checkpointId!);
-    db.hset(record, { checkpoint: checkpoint!, meta: meta! });
-    if (ttl !== "") for (const key of keys) db.pexpire(key, Number(ttl));
+    db.hset(record, { checkpoint: checkpoint! });
+    if (ttl === "") {
+      db.hset(threads, { [threadId!]: "0" });
+    } else {
+      for (const key of keys.slice(1)) db.pexpire(key, Number(ttl));
+      db.hset(threads, { [threadId!]: String(db.timeMs() + Number(ttl)) });
+    }
     return 1;
   },
 );
@@ -41,11 +58,52 @@ export const putWrites = defineScript(import.meta.url, "put-writes-2.lua", (db, 
   return 1;
 });
 
+export const readCheckpoint = defineScript(
+  import.meta.url,
+  "read-checkpoint-1.lua",
+  (db, [index], [which, wanted]) => {
+    const base = index!.slice(0, -":index".length);
+    let id: string | null = null;
+    if (which === "id") id = wanted!;
+    else if (which === "head") id = db.get(`${base}:head`);
+    else for (const field of Object.keys(db.hgetall(index!))) if (id === null || later(field, id)) id = field;
+    if (id === null) return null;
+    const meta = db.hget(index!, id);
+    if (meta === null) return null;
+    return [id, meta, ...Object.entries(db.hgetall(`${base}:c:${id}`)).flat()];
+  },
+);
+
+export const deleteThread = defineScript(
+  import.meta.url,
+  "delete-thread-3.lua",
+  (db, [threads, namespaces, fence], [threadId]) => {
+    const base = namespaces!.slice(0, -":namespaces".length);
+    let deleted = 0;
+    for (const ns of db.smembers(namespaces!)) {
+      const space = `${base}:n:${ns}`;
+      for (const id of Object.keys(db.hgetall(`${space}:index`))) deleted += db.del(`${space}:c:${id}`);
+      deleted += db.del(`${space}:index`) + db.del(`${space}:head`);
+    }
+    deleted += db.del(namespaces!) + db.del(fence!);
+    db.hdel(threads!, threadId!);
+    return deleted;
+  },
+);
+
+export const forgetThreads = defineScript(import.meta.url, "forget-threads-1.lua", (db, [threads], ids) => {
+  const now = db.timeMs();
+  let dropped = 0;
+  for (const id of ids) {
+    const expires = Number(db.hget(threads!, id) ?? "0");
+    if (expires > 0 && expires <= now) dropped += db.hdel(threads!, id);
+  }
+  return dropped;
+});
+
 export const raiseFence = defineScript(import.meta.url, "raise-fence-1.lua", (db, [fence], [token]) =>
   passFence(db, fence!, token!) ? 1 : 0,
 );
-
-export const readHead = defineScript(import.meta.url, "read-head-1.lua", (db, [head]) => db.get(head!));
 
 export const readHash = defineScript(import.meta.url, "read-hash-1.lua", (db, [key]) =>
   Object.entries(db.hgetall(key!)).flat(),

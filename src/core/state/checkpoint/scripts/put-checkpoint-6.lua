@@ -1,0 +1,39 @@
+--[[
+  Stores one LangGraph checkpoint of a thread, unless a newer owner has fenced the thread, and
+  records the thread in its shard's thread index (what list() walks when no thread is given).
+
+  KEYS[1]  the shard's thread index (hash: thread id -> expiry in epoch ms, "0" for none)
+  KEYS[2]  the thread's fence (highest fencing token accepted)
+  KEYS[3]  the thread's namespaces (a set of percent-encoded namespaces)
+  KEYS[4]  the namespace's index (hash: checkpoint id -> meta JSON)
+  KEYS[5]  the namespace's head (id of the checkpoint stored last)
+  KEYS[6]  the checkpoint (hash: checkpoint, pending writes)
+  ARGV[1]  fencing token, or "" to store without fencing
+  ARGV[2]  time to live in ms for the thread's keys touched, or "" to keep them until deleteThread
+  ARGV[3]  the namespace, percent-encoded
+  ARGV[4]  checkpoint id
+  ARGV[5]  serialized checkpoint (JSON of a SerializedValue)
+  ARGV[6]  meta JSON: {"parent_checkpoint_id", "metadata"}
+  ARGV[7]  thread id
+
+  Returns 1 when stored, 0 when ARGV[1] is older than the fence (nothing is written).
+]]
+if ARGV[1] ~= '' then
+  local fence = tonumber(redis.call('GET', KEYS[2]) or '0')
+  local token = tonumber(ARGV[1])
+  if token < fence then return 0 end
+  if token > fence then redis.call('SET', KEYS[2], ARGV[1]) end
+end
+redis.call('SADD', KEYS[3], ARGV[3])
+redis.call('HSET', KEYS[4], ARGV[4], ARGV[6])
+redis.call('SET', KEYS[5], ARGV[4])
+redis.call('HSET', KEYS[6], 'checkpoint', ARGV[5])
+if ARGV[2] == '' then
+  redis.call('HSET', KEYS[1], ARGV[7], '0')
+else
+  for i = 2, 6 do redis.call('PEXPIRE', KEYS[i], ARGV[2]) end
+  local now = redis.call('TIME')
+  local expires = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000) + tonumber(ARGV[2])
+  redis.call('HSET', KEYS[1], ARGV[7], string.format('%d', expires))
+end
+return 1
