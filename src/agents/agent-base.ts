@@ -100,6 +100,23 @@ export abstract class TriadAgent extends LangGraphAgent {
     }
   }
 
+  /**
+   * Whether `message`'s sender may speak as a `role` (its key was registered with another role:
+   * refused, counted and logged as `unauthorized`). Under a shared secret, or for a key
+   * registered without a role, there is nothing to tell: true.
+   */
+  protected speaksAs(message: A2AMessage, role: "coordinator" | "distributor" | "worker"): boolean {
+    const registered = this.a2a.senderRole(message.sender);
+    if (registered === undefined || registered === role) return true;
+    const what = message.type === MessageType.HEARTBEAT ? "heartbeat" : String(message.payload.event_type);
+    this.a2a.refuseUnauthorized({
+      sender: message.sender,
+      requestId: message.metadata.request_id,
+      detail: `${what} from ${message.sender}, whose key is a ${registered}'s, not a ${role}'s`,
+    });
+    return false;
+  }
+
   /** The validated payload of a message from another agent, or null (logged) when it is not one. */
   protected payloadOf(message: A2AMessage): AgentPayload | null {
     const raw =

@@ -6,7 +6,11 @@ import type { RedisClient } from "../core/store/index.js";
 /** The store key of the registry: one JSON object, agent id -> RegisteredKey. */
 export const AGENT_KEYS_KEY = "agent-keys";
 
-export type RegisteredKey = { public_key: string; created_at: string };
+/** What an agent is: a key registered with a role speaks only as that kind of agent. */
+export const AGENT_ROLES = ["coordinator", "distributor", "worker"] as const;
+export type AgentRole = (typeof AGENT_ROLES)[number];
+
+export type RegisteredKey = { public_key: string; created_at: string; role?: AgentRole };
 
 export type AgentKeyRegistryOptions = {
   /** How often the keys are read again (revocations and new agents are seen within this). Default 5 s. */
@@ -25,7 +29,7 @@ export type AgentKeyRegistryOptions = {
  * agent), so a key registered or revoked takes effect within a refresh.
  */
 export class AgentKeyRegistry implements PublicKeyDirectory {
-  private readonly known = new Map<string, { text: string; key: KeyObject }>();
+  private readonly known = new Map<string, { text: string; key: KeyObject; role: AgentRole | undefined }>();
   private timer: NodeJS.Timeout | undefined;
   private lastRead = Number.NEGATIVE_INFINITY;
   private reading: Promise<void> | null = null;
@@ -40,13 +44,23 @@ export class AgentKeyRegistry implements PublicKeyDirectory {
     this.missRefreshMs = options.missRefreshMs ?? 1_000;
   }
 
-  /** Registers (or replaces) the public key (SPKI PEM) of `agentId`. */
-  async register(agentId: string, publicKeyPem: string): Promise<void> {
+  /** Registers (or replaces) the public key (SPKI PEM) of `agentId`, the `role` it may speak in. */
+  async register(agentId: string, publicKeyPem: string, role?: AgentRole): Promise<void> {
     if (typeof agentId !== "string" || agentId.length === 0) {
       throw new TriadError("ERR_INVALID_ARGUMENT", "an agent id must be a non-empty string");
     }
     parsePublicKey(publicKeyPem);
-    const entry: RegisteredKey = { public_key: publicKeyPem, created_at: new Date().toISOString() };
+    if (role !== undefined && !AGENT_ROLES.includes(role)) {
+      throw new TriadError(
+        "ERR_INVALID_ARGUMENT",
+        `a role is one of ${AGENT_ROLES.join(", ")} (got ${role})`,
+      );
+    }
+    const entry: RegisteredKey = {
+      public_key: publicKeyPem,
+      created_at: new Date().toISOString(),
+      ...(role ? { role } : {}),
+    };
     const written = await this.store.transaction<Record<string, RegisteredKey>>(AGENT_KEYS_KEY, (cur) => ({
       ...(cur ?? {}),
       [agentId]: entry,
@@ -75,7 +89,12 @@ export class AgentKeyRegistry implements PublicKeyDirectory {
     for (const [id, entry] of Object.entries(value)) {
       const e = entry as Partial<RegisteredKey> | null;
       if (typeof e?.public_key === "string") {
-        out[id] = { public_key: e.public_key, created_at: String(e.created_at ?? "") };
+        const role = AGENT_ROLES.find((r) => r === e.role);
+        out[id] = {
+          public_key: e.public_key,
+          created_at: String(e.created_at ?? ""),
+          ...(role ? { role } : {}),
+        };
       }
     }
     return out;
@@ -110,6 +129,10 @@ export class AgentKeyRegistry implements PublicKeyDirectory {
     return found;
   }
 
+  roleOf(agentId: string): AgentRole | undefined {
+    return this.known.get(agentId)?.role;
+  }
+
   private async read(): Promise<void> {
     this.lastRead = performance.now();
     let keys: Record<string, RegisteredKey>;
@@ -120,10 +143,14 @@ export class AgentKeyRegistry implements PublicKeyDirectory {
       throw err;
     }
     for (const id of this.known.keys()) if (!Object.hasOwn(keys, id)) this.known.delete(id);
-    for (const [id, { public_key }] of Object.entries(keys)) {
-      if (this.known.get(id)?.text === public_key) continue;
+    for (const [id, { public_key, role }] of Object.entries(keys)) {
+      const known = this.known.get(id);
+      if (known?.text === public_key) {
+        known.role = role;
+        continue;
+      }
       try {
-        this.known.set(id, { text: public_key, key: parsePublicKey(public_key) });
+        this.known.set(id, { text: public_key, key: parsePublicKey(public_key), role });
       } catch (err) {
         this.known.delete(id); // a key that does not parse verifies nothing
         this.options.onError?.(

@@ -133,12 +133,16 @@ function keysFile(path: string): StaticKeyDirectory {
   if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
     throw new UsageError(`TRIAD_PUBLIC_KEYS_FILE ${path} must be a JSON object of agent id -> public key`);
   }
-  const keys: Record<string, string> = {};
+  const keys: Record<string, { public_key: string; role?: string }> = {};
   for (const [id, entry] of Object.entries(parsed)) {
-    const text = typeof entry === "string" ? entry : (entry as { public_key?: unknown } | null)?.public_key;
-    if (typeof text !== "string")
+    const e = (typeof entry === "string" ? { public_key: entry } : entry) as {
+      public_key?: unknown;
+      role?: unknown;
+    } | null;
+    if (typeof e?.public_key !== "string") {
       throw new UsageError(`TRIAD_PUBLIC_KEYS_FILE ${path}: no public key for ${id}`);
-    keys[id] = text;
+    }
+    keys[id] = { public_key: e.public_key, ...(typeof e.role === "string" ? { role: e.role } : {}) };
   }
   try {
     return new StaticKeyDirectory(keys);

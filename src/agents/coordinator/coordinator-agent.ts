@@ -230,7 +230,7 @@ export class CoordinatorAgent extends TriadAgent {
     return {
       heartbeat: (s: MessageState) => {
         const p = this.payloadOf(s.message);
-        if (p?.kind === "distributor_status") {
+        if (p?.kind === "distributor_status" && this.speaksAs(s.message, "distributor")) {
           if (p.url) this.learnPeer(s.message.sender, p.url);
           this.core.onHeartbeat(s.message.sender, p);
         }
@@ -238,7 +238,7 @@ export class CoordinatorAgent extends TriadAgent {
       },
       "event.register_distributor": async (s: MessageState) => {
         const p = this.payloadOf(s.message);
-        if (p?.kind !== "register_distributor") return {};
+        if (p?.kind !== "register_distributor" || !this.speaksAs(s.message, "distributor")) return {};
         if (p.url) this.learnPeer(s.message.sender, p.url);
         await this.core.onRegister(s.message.sender, p.url);
         this.log.info({ distributor: s.message.sender, url: p.url }, "distributor registered");
@@ -246,7 +246,8 @@ export class CoordinatorAgent extends TriadAgent {
       },
       "event.task_terminal": (s: MessageState) => {
         const p = this.payloadOf(s.message);
-        if (p?.kind === "task_terminal") this.core.onTerminal(s.message.sender, p.tasks);
+        if (p?.kind === "task_terminal" && this.speaksAs(s.message, "distributor"))
+          this.core.onTerminal(s.message.sender, p.tasks);
         return {};
       },
     };

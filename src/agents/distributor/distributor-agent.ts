@@ -201,7 +201,7 @@ export class DistributorAgent extends TriadAgent {
     return {
       heartbeat: (s: MessageState) => {
         const p = this.payloadOf(s.message);
-        if (p?.kind === "worker_status") {
+        if (p?.kind === "worker_status" && this.speaksAs(s.message, "worker")) {
           this.core.onWorkerHeartbeat(s.message.sender, p);
           if (p.url) this.learnPeer(s.message.sender, p.url);
         }
@@ -209,7 +209,7 @@ export class DistributorAgent extends TriadAgent {
       },
       "event.register_worker": (s: MessageState) => {
         const p = this.payloadOf(s.message);
-        if (p?.kind !== "register_worker") return {};
+        if (p?.kind !== "register_worker" || !this.speaksAs(s.message, "worker")) return {};
         this.core.onWorkerRegister(s.message.sender, p.url, p.capacity);
         if (p.url) this.learnPeer(s.message.sender, p.url);
         this.sharedState.assignWorker(s.message.sender);
@@ -218,18 +218,19 @@ export class DistributorAgent extends TriadAgent {
       },
       "event.assign_tasks": (s: MessageState) => {
         const p = this.payloadOf(s.message);
-        if (p?.kind === "assign_tasks") this.core.onAssign(p.tasks);
+        if (p?.kind === "assign_tasks" && this.speaksAs(s.message, "coordinator"))
+          this.core.onAssign(p.tasks);
         return {};
       },
       "event.task_results": async (s: MessageState) => {
         const p = this.payloadOf(s.message);
-        if (p?.kind !== "task_results") return {};
+        if (p?.kind !== "task_results" || !this.speaksAs(s.message, "worker")) return {};
         await this.core.onResults(s.message.sender, p.results);
         return {};
       },
       "event.checkpoint": async (s: MessageState) => {
         const p = this.payloadOf(s.message);
-        if (p?.kind !== "checkpoint") return {};
+        if (p?.kind !== "checkpoint" || !this.speaksAs(s.message, "worker")) return {};
         if (!(await this.core.holders.holds(s.message.sender, p.task_id, p.fence))) {
           const detail = `checkpoint of task ${p.task_id} (fence ${p.fence}) from ${s.message.sender}, which does not run it`;
           this.a2a.refuseUnauthorized({

@@ -1,7 +1,7 @@
 import { createHash, generateKeyPairSync } from "node:crypto";
 import { unlinkSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
-import { AgentKeyRegistry } from "../../agents/agent-key-registry.js";
+import { AGENT_ROLES, AgentKeyRegistry, type AgentRole } from "../../agents/agent-key-registry.js";
 import { parsePublicKey } from "../../core/messaging/index.js";
 import { RedisClient } from "../../core/store/index.js";
 import { type ParsedOptions, UsageError } from "../options.js";
@@ -13,6 +13,9 @@ import { type ParsedOptions, UsageError } from "../options.js";
  */
 export async function keysGenerate(options: ParsedOptions): Promise<number> {
   const agentId = String(options.agent);
+  const role = String(options.role) as AgentRole;
+  if (!AGENT_ROLES.includes(role))
+    throw new UsageError(`--role is one of ${AGENT_ROLES.join(", ")} (got ${role})`);
   const out = resolve(String(options.out ?? `${agentId}.key`));
   const { privateKey, publicKey } = generateKeyPairSync("ed25519");
   const pem = privateKey.export({ type: "pkcs8", format: "pem" }).toString();
@@ -26,13 +29,13 @@ export async function keysGenerate(options: ParsedOptions): Promise<number> {
   }
   const publicPem = publicKey.export({ type: "spki", format: "pem" }).toString();
   try {
-    await withRegistry(options, (registry) => registry.register(agentId, publicPem));
+    await withRegistry(options, (registry) => registry.register(agentId, publicPem, role));
   } catch (err) {
     unlinkSync(out); // a private key whose public half is not registered signs nothing anyone takes
     throw err;
   }
   process.stdout.write(
-    `${JSON.stringify({ agent: agentId, private_key_file: out, fingerprint: fingerprint(publicPem), public_key: publicPem })}\n`,
+    `${JSON.stringify({ agent: agentId, role, private_key_file: out, fingerprint: fingerprint(publicPem), public_key: publicPem })}\n`,
   );
   process.stderr.write(
     `Start ${agentId} with TRIAD_AGENT_KEY_FILE=${out}; its peers take its messages within a few seconds.\n`,
@@ -50,8 +53,8 @@ export async function keysList(options: ParsedOptions): Promise<number> {
   const ids = Object.keys(keys).sort();
   if (ids.length === 0) process.stdout.write("no agent keys registered\n");
   for (const id of ids) {
-    const { public_key, created_at } = keys[id]!;
-    process.stdout.write(`${id}\t${created_at}\t${fingerprint(public_key)}\n`);
+    const { public_key, created_at, role } = keys[id]!;
+    process.stdout.write(`${id}\t${role ?? "-"}\t${created_at}\t${fingerprint(public_key)}\n`);
   }
   return 0;
 }

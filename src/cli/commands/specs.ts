@@ -241,9 +241,15 @@ export const keysGenerateSpec: CommandSpec = {
   name: "keys generate",
   summary:
     "Make an agent's Ed25519 key pair: the private key to a file (mode 0600), the public key registered in the store.",
-  usage: "triad keys generate --agent ID --redis URL [--out FILE]",
+  usage: "triad keys generate --agent ID --role coordinator|distributor|worker --redis URL [--out FILE]",
   flags: [
     { name: "agent", type: "string", description: "the agent id the key speaks for", required: true },
+    {
+      name: "role",
+      type: "string",
+      description: "what the agent is: coordinator, distributor or worker (it may speak only as one)",
+      required: true,
+    },
     redisFlag,
     {
       name: "out",

@@ -29,6 +29,8 @@ export interface MessageVerifier {
 export interface PublicKeyDirectory {
   /** The key registered for `agentId`; undefined when none is (or none is known here yet). */
   publicKey(agentId: string): KeyObject | undefined;
+  /** The role registered with that key ("coordinator", "distributor", "worker"), if any. */
+  roleOf?(agentId: string): string | undefined;
 }
 
 /** Per-agent keys (A2AConfig.agentKeys): this agent's private key, and everyone's public keys. */
@@ -127,15 +129,25 @@ export function parsePrivateKey(pem: string): KeyObject {
   return key;
 }
 
-/** A directory given whole (agent id -> SPKI PEM or base64 DER), e.g. read from a file. */
+/**
+ * A directory given whole, e.g. read from a file: agent id -> SPKI PEM (or base64 DER), or
+ * `{ public_key, role }` as `triad keys list --json` prints it.
+ */
 export class StaticKeyDirectory implements PublicKeyDirectory {
-  private readonly keys = new Map<string, KeyObject>();
+  private readonly keys = new Map<string, { key: KeyObject; role: string | undefined }>();
 
-  constructor(keys: Record<string, string>) {
-    for (const [agentId, text] of Object.entries(keys)) this.keys.set(agentId, parsePublicKey(text));
+  constructor(keys: Record<string, string | { public_key: string; role?: string | undefined }>) {
+    for (const [agentId, entry] of Object.entries(keys)) {
+      const { public_key, role } = typeof entry === "string" ? { public_key: entry, role: undefined } : entry;
+      this.keys.set(agentId, { key: parsePublicKey(public_key), role });
+    }
   }
 
   publicKey(agentId: string): KeyObject | undefined {
-    return this.keys.get(agentId);
+    return this.keys.get(agentId)?.key;
+  }
+
+  roleOf(agentId: string): string | undefined {
+    return this.keys.get(agentId)?.role;
   }
 }

@@ -7,6 +7,7 @@ import {
   keyringVerifier,
   type MessageSigner,
   type MessageVerifier,
+  type PublicKeyDirectory,
 } from "./agent-keys.js";
 import { canonicalJsonWithout } from "./canonical-json.js";
 import { type A2AConfig, type ResolvedA2AConfig, resolveA2AConfig } from "./config.js";
@@ -45,6 +46,7 @@ export class A2AClient implements RouterEndpoint {
   readonly keyring: Keyring;
   private readonly signer: MessageSigner;
   private readonly verifier: MessageVerifier;
+  private readonly directory: PublicKeyDirectory | undefined;
   private readonly config: ResolvedA2AConfig;
   private readonly router: A2ARouter | null;
   private readonly replayCache: ReplayCache;
@@ -81,6 +83,7 @@ export class A2AClient implements RouterEndpoint {
     if (config.agentKeys) {
       this.signer = new AgentKeySigner(config.agentKeys.privateKey);
       this.verifier = new AgentKeyVerifier(config.agentKeys.directory);
+      this.directory = config.agentKeys.directory;
     } else {
       this.signer = this.keyring;
       this.verifier = keyringVerifier(this.keyring);
@@ -347,6 +350,14 @@ export class A2AClient implements RouterEndpoint {
   refuseUnauthorized(refused: { sender: string; requestId: string | null; detail: string }): void {
     const { sender, requestId, detail } = refused;
     this.inbox.refuse("unauthorized", detail, { sender, requestId, via: "agent" });
+  }
+
+  /**
+   * The role registered with `agentId`'s key (per-agent keys): what an authentic message from it
+   * may be. Undefined under a shared secret, where a sender's name proves nothing.
+   */
+  senderRole(agentId: string): string | undefined {
+    return this.directory?.roleOf?.(agentId);
   }
 
   /** Calls `listener` for every refused message; returns the function that stops it. */

@@ -46,7 +46,13 @@ describe.each(testEngines("agent-keys"))("per-agent keys on $name", (engine) => 
     const run = Math.random().toString(36).slice(2, 7);
     const ids = { c: `c-${run}`, d: `d-${run}`, wa: `wa-${run}`, wb: `wb-${run}` };
     const keys = Object.fromEntries(Object.values(ids).map((id) => [id, pem()]));
-    for (const [id, k] of Object.entries(keys)) await registry.register(id, k.publicKey);
+    const roles = {
+      [ids.c]: "coordinator",
+      [ids.d]: "distributor",
+      [ids.wa]: "worker",
+      [ids.wb]: "worker",
+    } as const;
+    for (const [id, k] of Object.entries(keys)) await registry.register(id, k.publicKey, roles[id]);
     await registry.start();
     stops.push(async () => registry.stop());
     const router = new A2ARouter();
@@ -105,6 +111,23 @@ describe.each(testEngines("agent-keys"))("per-agent keys on $name", (engine) => 
     );
     expect(await distributor.a2a.handleMessage(forged)).toBe(false);
     expect(distributor.a2a.stats().rejected.bad_signature).toBe(1);
+
+    // Worker A's own key, speaking as a distributor: authentic, but not a distributor's key.
+    const asA = new A2AClient({
+      agentId: ids.wa,
+      tokenSecret: "",
+      router: null,
+      agentKeys: { privateKey: keys[ids.wa]!.privateKey, directory: registry },
+    });
+    stops.push(() => asA.close());
+    const posing = asA.createMessage(
+      ids.c,
+      { event_type: "register_distributor", event_data: { distributor_id: ids.wa, url: null } },
+      MessageType.EVENT,
+    );
+    expect(await coordinator.a2a.handleMessage(posing)).toBe(true); // authentic: admitted, then refused
+    expect(coordinator.a2a.stats().rejected.unauthorized).toBe(1);
+    expect(coordinator.core.directory.get(ids.wa)).toBeUndefined();
 
     // Revoked: refused once the registry has read the store again.
     const asB = new A2AClient({

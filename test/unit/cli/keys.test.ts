@@ -46,6 +46,8 @@ describe("triad keys", () => {
       "generate",
       "--agent",
       "w1",
+      "--role",
+      "worker",
       "--redis",
       store,
       "--out",
@@ -58,24 +60,50 @@ describe("triad keys", () => {
     expect(out + err).not.toContain("PRIVATE KEY");
     const printed = JSON.parse(out) as { agent: string; public_key: string; fingerprint: string };
     expect(printed.agent).toBe("w1");
+    expect(JSON.parse(out).role).toBe("worker");
     expect(printed.public_key).toBe(new AgentKeySigner(privatePem).publicKeyPem());
 
     const listed = await run("keys", "list", "--redis", store, "--json");
     expect(JSON.parse(listed.out).w1.public_key).toBe(printed.public_key);
-    expect((await run("keys", "list", "--redis", store)).out).toContain(`w1\t`);
+    expect(JSON.parse(listed.out).w1.role).toBe("worker");
+    expect((await run("keys", "list", "--redis", store)).out).toContain(`w1\tworker\t`);
+    const badRole = await run("keys", "generate", "--agent", "w9", "--role", "admin", "--redis", store);
+    expect(badRole.code).toBe(2);
   });
 
   it("never overwrites a key file", async () => {
     const file = join(dir, "taken.key");
     writeFileSync(file, "something else");
-    const { code, err } = await run("keys", "generate", "--agent", "w2", "--redis", store, "--out", file);
+    const { code, err } = await run(
+      "keys",
+      "generate",
+      "--agent",
+      "w2",
+      "--role",
+      "worker",
+      "--redis",
+      store,
+      "--out",
+      file,
+    );
     expect(code).toBe(2);
     expect(err).toContain("exists");
     expect(readFileSync(file, "utf8")).toBe("something else");
   });
 
   it("revoke removes a key, and says so when there was none", async () => {
-    await run("keys", "generate", "--agent", "w3", "--redis", store, "--out", join(dir, "w3.key"));
+    await run(
+      "keys",
+      "generate",
+      "--agent",
+      "w3",
+      "--role",
+      "worker",
+      "--redis",
+      store,
+      "--out",
+      join(dir, "w3.key"),
+    );
     expect((await run("keys", "revoke", "--agent", "w3", "--redis", store)).code).toBe(0);
     expect((await run("keys", "revoke", "--agent", "w3", "--redis", store)).code).toBe(1);
     expect(JSON.parse((await run("keys", "list", "--redis", store, "--json")).out).w3).toBeUndefined();
@@ -85,7 +113,7 @@ describe("triad keys", () => {
 describe("an agent's key from the environment", () => {
   it("is read from TRIAD_AGENT_KEY_FILE, with the public keys from the store", async () => {
     const file = join(dir, "d1.key");
-    await run("keys", "generate", "--agent", "d1", "--redis", store, "--out", file);
+    await run("keys", "generate", "--agent", "d1", "--role", "distributor", "--redis", store, "--out", file);
     const keys = await agentKeysFromEnv("d1", { url: store }, silentLogger, { TRIAD_AGENT_KEY_FILE: file });
     expect(keys).not.toBeNull();
     expect(keys!.agentKeys.directory.publicKey("d1")?.asymmetricKeyType).toBe("ed25519");
@@ -103,7 +131,7 @@ describe("an agent's key from the environment", () => {
 
   it("takes the public keys from TRIAD_PUBLIC_KEYS_FILE for a worker (no store), and wants that file", async () => {
     const file = join(dir, "w4.key");
-    await run("keys", "generate", "--agent", "w4", "--redis", store, "--out", file);
+    await run("keys", "generate", "--agent", "w4", "--role", "worker", "--redis", store, "--out", file);
     const env = { TRIAD_AGENT_KEY_FILE: file };
     await expect(agentKeysFromEnv("w4", undefined, silentLogger, env)).rejects.toThrow(
       /TRIAD_PUBLIC_KEYS_FILE/,
@@ -115,6 +143,7 @@ describe("an agent's key from the environment", () => {
       TRIAD_PUBLIC_KEYS_FILE: publicKeys,
     });
     expect(keys!.agentKeys.directory.publicKey("d1")).toBeDefined();
+    expect(keys!.agentKeys.directory.roleOf?.("d1")).toBe("distributor");
   });
 
   it("is not looked for when neither variable is set: the shared secret, as before", async () => {
