@@ -87,7 +87,7 @@ export function coordinatorMetrics(coordinator: CoordinatorAgent): Registry {
   );
   counter(
     "triad_messages_rejected_total",
-    "A2A messages refused before any handler saw them, by reason",
+    "A2A messages refused by reason: before any handler saw them, or (unauthorized) admitted and then refused as not its sender's to say",
     ["reason", "agent"],
     (add) => {
       for (const [reason, n] of Object.entries(coordinator.a2a.stats().rejected))
