@@ -1,4 +1,14 @@
-import type { AgentCard, Message, SendMessageRequest, StreamResponse, Task } from "@a2a-js/sdk";
+import type {
+  AgentCard,
+  CancelTaskRequest,
+  GetTaskRequest,
+  ListTasksRequest,
+  ListTasksResponse,
+  Message,
+  SendMessageRequest,
+  StreamResponse,
+  Task,
+} from "@a2a-js/sdk";
 import { RequestMalformedError, UnsupportedOperationError } from "@a2a-js/sdk/errors";
 import {
   type AgentExecutor,
@@ -8,7 +18,7 @@ import {
   type TaskStore,
 } from "@a2a-js/sdk/server";
 import { depthProblem } from "../../agents/payload-depth.js";
-import type { TriadError } from "../../core/errors.js";
+import { isStoreUnavailable, type TriadError } from "../../core/errors.js";
 import { isPlainObject } from "../../core/json.js";
 import { StoreUnavailableError, submitRefusal } from "./store-unavailable.js";
 
@@ -33,6 +43,18 @@ export class TriadRequestHandler extends DefaultRequestHandler {
     return this.liveCard();
   }
 
+  override getTask(params: GetTaskRequest, context: ServerCallContext): Promise<Task> {
+    return retryWhenUnavailable(super.getTask(params, context));
+  }
+
+  override listTasks(params: ListTasksRequest, context: ServerCallContext): Promise<ListTasksResponse> {
+    return retryWhenUnavailable(super.listTasks(params, context));
+  }
+
+  override cancelTask(params: CancelTaskRequest, context: ServerCallContext): Promise<Task> {
+    return retryWhenUnavailable(super.cancelTask(params, context));
+  }
+
   override async sendMessage(
     params: SendMessageRequest,
     context: ServerCallContext,
@@ -40,7 +62,9 @@ export class TriadRequestHandler extends DefaultRequestHandler {
     refuseFollowUp(params);
     refuseTooDeep(params);
     const refusal: { err?: TriadError } = {};
-    const answer = await submitRefusal.run(refusal, () => super.sendMessage(params, context));
+    const answer = await submitRefusal.run(refusal, () =>
+      retryWhenUnavailable(super.sendMessage(params, context)),
+    );
     if (refusal.err !== undefined) throw new StoreUnavailableError(refusal.err);
     return answer;
   }
@@ -55,7 +79,7 @@ export class TriadRequestHandler extends DefaultRequestHandler {
     const events = super.sendMessageStream(params, context);
     // Each step in the refusal's context: the executor starts within one of them.
     for (;;) {
-      const step = await submitRefusal.run(refusal, () => events.next());
+      const step = await submitRefusal.run(refusal, () => retryWhenUnavailable(events.next()));
       if (refusal.err !== undefined) throw new StoreUnavailableError(refusal.err);
       if (step.done) return;
       yield step.value;
@@ -73,6 +97,13 @@ function refuseTooDeep(params: SendMessageRequest): void {
     const problem = isPlainObject(data) ? depthProblem(data.payload, "payload") : null;
     if (problem !== null) throw new RequestMalformedError(problem);
   }
+}
+
+/** A read or cancel the store could not serve: "unavailable, retry", as SendMessage says it. */
+function retryWhenUnavailable<T>(answer: Promise<T>): Promise<T> {
+  return answer.catch((err: unknown) => {
+    throw isStoreUnavailable(err) ? new StoreUnavailableError(err) : err;
+  });
 }
 
 function refuseFollowUp(params: SendMessageRequest): void {

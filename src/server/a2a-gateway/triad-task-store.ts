@@ -3,6 +3,7 @@ import { RequestMalformedError } from "@a2a-js/sdk/errors";
 import type { TaskStore } from "@a2a-js/sdk/server";
 import type { CoordinatorAgent } from "../../agents/index.js";
 import type { TaskDict } from "../../agents/protocol.js";
+import { isStoreUnavailable } from "../../core/errors.js";
 import type { JsonValue } from "../../core/json.js";
 import { stateOf, toA2ATask } from "./task-view.js";
 
@@ -25,7 +26,11 @@ export class TriadTaskStore implements TaskStore {
     // Artifacts are derived from the record on every load; keeping a copy would only go stale.
     const envelope = Task.toJSON({ ...task, artifacts: [] }) as JsonValue;
     const ttlSeconds = Math.max(1, Math.ceil(this.coordinator.ledger.retentionMs / 1000));
-    await this.coordinator.store.set(envelopeKey(task.id), envelope, ttlSeconds);
+    await this.coordinator.store.set(envelopeKey(task.id), envelope, ttlSeconds).catch((err: unknown) => {
+      // The envelope only adds the A2A context to Triad's record, which is the truth: a store
+      // that cannot take it now must not fail the request (the request's own answer says so).
+      if (!isStoreUnavailable(err)) throw err;
+    });
   }
 
   async load(taskId: string): Promise<Task | undefined> {

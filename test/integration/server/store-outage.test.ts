@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { SendMessageRequest } from "@a2a-js/sdk";
+import { GetTaskRequest, SendMessageRequest } from "@a2a-js/sdk";
 import { ClientFactory } from "@a2a-js/sdk/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { storeUnavailable } from "../../../src/core/errors.js";
@@ -38,6 +38,16 @@ function capture(lines: Line[]): Logger {
   };
   return log;
 }
+
+/** A SendMessage asking for an echo task. */
+const message = () =>
+  SendMessageRequest.fromJSON({
+    message: {
+      messageId: randomUUID(),
+      role: "ROLE_USER",
+      parts: [{ data: { task_type: "echo", payload: {} }, mediaType: "application/json" }],
+    },
+  });
 
 describe("a store outage, as clients see it", () => {
   let redis: RedisServer;
@@ -145,14 +155,6 @@ describe("a store outage, as clients see it", () => {
     const submit = coordinator.ledger.submit.bind(coordinator.ledger);
     coordinator.ledger.submit = () =>
       Promise.reject(storeUnavailable("ERR_STORE_UNAVAILABLE", "the store is unavailable (test)"));
-    const message = () =>
-      SendMessageRequest.fromJSON({
-        message: {
-          messageId: randomUUID(),
-          role: "ROLE_USER",
-          parts: [{ data: { task_type: "echo", payload: {} }, mediaType: "application/json" }],
-        },
-      });
     try {
       await expect(client.sendMessage(message())).rejects.toThrow(/unavailable, retry/);
       const stream = client.sendMessageStream(message());
@@ -168,10 +170,21 @@ describe("a store outage, as clients see it", () => {
     }
   });
 
-  it("Redis down: every route answers 503 with Retry-After, logged once; back up: accepted again, logged once", async () => {
+  it("Redis down: every route answers 503 with Retry-After, the A2A gateway 'unavailable, retry', logged once; back up: accepted again, logged once", async () => {
     const warnsBefore = lines.filter((l) => l.level === "warn").length;
     await redis.kill();
     const id = `r-${randomUUID()}`;
+    const client = await new ClientFactory().createFromUrl(server.url);
+    const a2a = Promise.all([
+      client.sendMessage(message()).then(
+        () => "answered",
+        (err: Error) => err.message,
+      ),
+      client.getTask(GetTaskRequest.fromJSON({ id })).then(
+        () => "answered",
+        (err: Error) => err.message,
+      ),
+    ]);
     const answers = await Promise.all([
       post([{ task_id: id, task_type: "echo" }]),
       post({ task_id: `${id}-single`, task_type: "echo" }),
@@ -186,6 +199,7 @@ describe("a store outage, as clients see it", () => {
       expect(res.headers.get("retry-after")).toBe("1");
       expect(((await res.json()) as Answer).error.code).toMatch(/^ERR_STORE_(TIMEOUT|UNAVAILABLE)$/);
     }
+    for (const said of await a2a) expect(said).toMatch(/unavailable, retry/);
     const warns = lines.filter((l) => l.level === "warn").slice(warnsBefore);
     expect(warns.filter((l) => /store unavailable/.test(l.msg))).toHaveLength(1);
 
