@@ -54,7 +54,7 @@ describe("a peer that floods badly signed messages", () => {
         handMade("not-the-secret", {
           sender: "peer",
           recipient: "me",
-          payload: { pad: "x".repeat(64 * 1024) },
+          payload: { pad: "x".repeat(32 * 1024) },
         }),
       );
     const replies: Reply[] = [];
@@ -79,6 +79,11 @@ describe("a peer that floods badly signed messages", () => {
     // Not even parsed: a body that is not JSON is refused as throttled, not as malformed.
     expect((await postFrom("127.0.0.2", a2a, "{not json")).status).toBe(429);
     expect(receiver.stats().rejected.malformed).toBe(0);
+    // Nor read, when large: the connection closes under it (or the 429 gets out first).
+    const big = JSON.stringify(handMade("wrong", { recipient: "me", payload: { pad: "x".repeat(1 << 20) } }));
+    const answer = await postFrom("127.0.0.2", a2a, big).catch(() => ({ status: 0 }));
+    expect([0, 429]).toContain(answer.status);
+    expect(receiver.stats().rejected.bad_signature).toBe(verified);
 
     // Another peer (127.0.0.1) is served as before.
     sender.setPeer("me", url);

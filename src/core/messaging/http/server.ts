@@ -166,7 +166,14 @@ async function serve(options: A2AServerOptions, req: IncomingMessage, res: Serve
   );
 }
 
-/** A peer that spent its budget of failed messages: its body is drained unread, never parsed or hashed. */
+/**
+ * Of a throttled peer's body, at most this much is read (and dropped) so that its 429 arrives
+ * intact; a bigger one is not read at all: the connection closes under it, which a sender takes
+ * as a network error and retries later, as it would the 429.
+ */
+const THROTTLED_DRAIN_BYTES = 64 * 1024;
+
+/** A peer that spent its budget of failed messages: its body is never parsed or hashed. */
 async function throttled(
   options: A2AServerOptions,
   req: IncomingMessage,
@@ -176,7 +183,7 @@ async function throttled(
 ): Promise<void> {
   const detail = `too many messages from ${remote} failed admission; retry in ${retryAfterS} s`;
   options.refuse("throttled", detail, remote);
-  await discardRest(req, options.maxBodyBytes);
+  await discardRest(req, THROTTLED_DRAIN_BYTES);
   res.setHeader("Retry-After", String(retryAfterS));
   res.setHeader("Connection", "close");
   return reply(res, options, statusFor("throttled"), "throttled", detail);
