@@ -163,6 +163,7 @@ export class CoordinatorCore {
     if (!created) {
       if (to !== undefined) to.placedSinceHeartbeat--;
       this.stats.duplicates++;
+      if (!this.knownOpen.has(task.task_id)) void this.adoptIfUnplaced(task.task_id).catch(() => {});
       return false;
     }
     this.stats.submitted++;
@@ -175,6 +176,20 @@ export class CoordinatorCore {
       this.schedulePlacement();
     }
     return true;
+  }
+
+  /**
+   * A task sent again that this coordinator does not know open: its first submission may have
+   * been recorded with no distributor while its reply was lost (a store failing over), and
+   * nobody would place it. If the ledger says so, it is placed now like any unplaced task.
+   */
+  private async adoptIfUnplaced(taskId: string): Promise<void> {
+    const record = await this.o.ledger.get(taskId);
+    if (record === null || record.distributor !== null || record.task.status !== "pending") return;
+    if (this.unplaced.has(taskId)) return;
+    this.rememberOpen(taskId, null);
+    this.unplaced.set(taskId, { task: record.task, deadline: performance.now() + this.o.placementTimeoutMs });
+    this.schedulePlacement();
   }
 
   /** Many submits at once: one script call per shard records them all. */
