@@ -91,7 +91,7 @@ describe.each(savers)("$name", ({ make, latest }) => {
         { configurable: { thread_id: thread, checkpoint_ns: ns, canary: "tweet" } },
         cp,
         inputMeta,
-        {},
+        cp.channel_versions,
       );
       expect(returned).toEqual(cfg(thread, ns, cp.id));
       const tuple = await saver.getTuple(returned);

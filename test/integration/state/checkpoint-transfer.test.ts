@@ -236,8 +236,8 @@ describe.each([
   it("keeps threads apart whatever characters their ids hold", async () => {
     const a = "x}:n:";
     const b = "x";
-    await store.put(cfg(a, "c:1"), checkpoint(uuid6(-3), { who: "a" }), meta(0), {});
-    await store.put(cfg(b, ":1"), checkpoint(uuid6(-3), { who: "b" }), meta(0), {});
+    await store.put(cfg(a, "c:1"), checkpoint(uuid6(-3), { who: "a" }), meta(0), { who: 1 });
+    await store.put(cfg(b, ":1"), checkpoint(uuid6(-3), { who: "b" }), meta(0), { who: 1 });
     expect((await store.getTuple(cfg(a, "c:1")))?.checkpoint.channel_values).toEqual({ who: "a" });
     expect((await store.getTuple(cfg(b, ":1")))?.checkpoint.channel_values).toEqual({ who: "b" });
     expect(await store.getTuple(cfg(b, "c:1"))).toBeUndefined();
@@ -269,10 +269,14 @@ describe.each([
     const thread = `task-${uuid6(-3)}`;
     const [early, late] = [uuid6(-3), uuid6(-3)];
     // the first worker's clock was ahead of the second's: its checkpoint has the larger id
-    await store.put(cfg(thread), checkpoint(late, { n: 1 }), meta(0), {});
-    await store.put(cfg(thread, "", late), checkpoint(early, { n: 2 }), meta(1), {});
+    await store.put(cfg(thread), checkpoint(late, { n: 1, doc: "d" }), meta(0), { n: 1, doc: 1 });
+    const second = { ...checkpoint(early, { n: 2, doc: "d" }), channel_versions: { n: 2, doc: 1 } };
+    await store.put(cfg(thread, "", late), second, meta(1), { n: 2 });
     expect((await store.getTuple(cfg(thread)))?.checkpoint.id).toBe(late);
     const seed = await store.exportThread(thread);
     expect(seed.map((t) => t.checkpoint_id)).toEqual([early]);
+    // put() stored it split (doc only with the first); the export carries it whole
+    const resumed = await new RelayCheckpointSaver({ sink: () => {}, seed }).getTuple(cfg(thread));
+    expect(resumed?.checkpoint.channel_values).toEqual({ n: 2, doc: "d" });
   });
 });

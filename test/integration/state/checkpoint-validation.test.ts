@@ -10,23 +10,10 @@ import { testEngines } from "../../helpers/engines.js";
  * saver sees another's threads (the suite lists across threads).
  */
 
-/**
- * The one case not taken, skipped as the suite skips it for LangGraph's MemorySaver: storing
- * only the channels a put's newVersions names. Triad's checkpoints mostly reach the store as a
- * worker's whole transfers, which carry no newVersions (docs/DESIGN.md, "Checkpoints").
- */
-const NOT_TAKEN = "should only store channel_values that have changed (based on newVersions)";
-const it = new Proxy(vitest.it, {
-  apply: (target, self, [name, ...rest]: Parameters<typeof vitest.it>) =>
-    name === NOT_TAKEN
-      ? vitest.it.skip(`[because Triad stores whole checkpoints] ${name}`, ...rest)
-      : Reflect.apply(target, self, [name, ...rest]),
-});
-
 // The suite calls describe/it/expect as globals (Jest style); this project does not turn them on.
 Object.assign(globalThis, {
   describe: vitest.describe,
-  it,
+  it: vitest.it,
   expect: vitest.expect,
   beforeAll: vitest.beforeAll,
   afterAll: vitest.afterAll,

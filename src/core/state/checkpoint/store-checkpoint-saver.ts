@@ -8,6 +8,7 @@ import {
 import { TriadError } from "../../errors.js";
 import { type RedisConfig, redactUrl } from "../../store/config.js";
 import { RedisClient } from "../../store/redis-client.js";
+import { nextVersion, restoreValues, type SplitPut, splitPut } from "./channel-values.js";
 import {
   addressOf,
   type ChannelVersions,
@@ -52,7 +53,12 @@ export type ImportOptions = {
 };
 
 type IndexEntry = { parent_checkpoint_id: string | null; metadata: SerializedValue };
-type StoredCheckpoint = { put: CheckpointPutTransfer; writes: StoredWrite[] };
+/** A checkpoint as read; `values` holds the channel values of one put() stored split. */
+type StoredCheckpoint = {
+  put: CheckpointPutTransfer;
+  writes: StoredWrite[];
+  values: Map<string, string> | undefined;
+};
 type ThreadNamespaces = { threadId: string; namespaces: string[] };
 /** Which checkpoint of a namespace to read: by id, the largest id, or the one stored last. */
 type Pick = { id: string } | "newest" | "head";
@@ -133,17 +139,17 @@ export class StoreCheckpointSaver extends BaseCheckpointSaver {
     config: RunnableConfig,
     checkpoint: Checkpoint,
     metadata: CheckpointMetadata,
-    _newVersions?: ChannelVersions,
+    newVersions: ChannelVersions = {},
   ): Promise<RunnableConfig> {
-    const transfer = await encodePut(this.serde, config, checkpoint, metadata);
-    await this.storePut(transfer, "");
-    return {
-      configurable: {
-        thread_id: transfer.thread_id,
-        checkpoint_ns: transfer.checkpoint_ns,
-        checkpoint_id: transfer.checkpoint_id,
-      },
-    };
+    const split = await splitPut(this.serde, config, checkpoint, metadata, newVersions);
+    const { thread_id, checkpoint_ns, checkpoint_id } = split.skeleton;
+    await this.storePut(split.skeleton, "", split);
+    return { configurable: { thread_id, checkpoint_ns, checkpoint_id } };
+  }
+
+  /** Versions unique to each step (channel-values.ts), so forks never share a stored value. */
+  override getNextVersion(current: number | undefined): number {
+    return nextVersion(current);
   }
 
   async putWrites(
@@ -182,7 +188,7 @@ export class StoreCheckpointSaver extends BaseCheckpointSaver {
     for (const ns of (await this.namespaces(threadId)).sort()) {
       const stored = await this.readCheckpoint(threadId, ns, "head");
       if (stored === undefined) continue;
-      out.push(stored.put, ...groupWrites(stored.put, stored.writes));
+      out.push(await this.wholePut(stored), ...groupWrites(stored.put, stored.writes));
     }
     return out;
   }
@@ -206,7 +212,8 @@ export class StoreCheckpointSaver extends BaseCheckpointSaver {
     );
   }
 
-  private async storePut(t: CheckpointPutTransfer, token: string): Promise<boolean> {
+  /** A transfer is stored whole; a put() split, with the values its step changed. */
+  private async storePut(t: CheckpointPutTransfer, token: string, split?: SplitPut): Promise<boolean> {
     const meta: IndexEntry = { parent_checkpoint_id: t.parent_checkpoint_id, metadata: t.metadata };
     const reply = await this.#client.runScript(
       scripts.putCheckpoint,
@@ -217,6 +224,7 @@ export class StoreCheckpointSaver extends BaseCheckpointSaver {
         keys.indexKey(t.thread_id, t.checkpoint_ns),
         keys.headKey(t.thread_id, t.checkpoint_ns),
         keys.checkpointKey(t.thread_id, t.checkpoint_ns, t.checkpoint_id),
+        keys.valuesKey(t.thread_id, t.checkpoint_ns),
       ],
       [
         token,
@@ -226,6 +234,8 @@ export class StoreCheckpointSaver extends BaseCheckpointSaver {
         JSON.stringify(t.checkpoint),
         JSON.stringify(meta),
         t.thread_id,
+        split?.channels ?? "",
+        ...(split?.blobs.flat() ?? []),
       ],
     );
     return reply === 1;
@@ -266,10 +276,10 @@ export class StoreCheckpointSaver extends BaseCheckpointSaver {
       scripts.readCheckpoint,
       [keys.indexKey(threadId, ns)],
       typeof pick === "string" ? [pick, ""] : ["id", pick.id],
-    )) as string[] | null;
+    )) as [string, string, string[], string[]] | null;
     if (reply === null) return undefined;
-    const [checkpointId, meta] = reply as [string, string];
-    const fields = pairs(reply, 2);
+    const [checkpointId, meta, record, values] = reply;
+    const fields = pairs(record, 0);
     const checkpoint = fields.get("checkpoint");
     if (checkpoint === undefined) return undefined;
     const { parent_checkpoint_id, metadata } = JSON.parse(meta) as IndexEntry;
@@ -283,11 +293,12 @@ export class StoreCheckpointSaver extends BaseCheckpointSaver {
       checkpoint: JSON.parse(checkpoint) as SerializedValue,
       metadata,
     };
-    return { put, writes: writesOf(fields) };
+    return { put, writes: writesOf(fields), values: fields.has("values") ? pairs(values, 0) : undefined };
   }
 
-  private async decode({ put, writes }: StoredCheckpoint): Promise<CheckpointTuple> {
+  private async decode({ put, writes, values }: StoredCheckpoint): Promise<CheckpointTuple> {
     const tuple = await decodeTuple(this.serde, put, writes);
+    if (values !== undefined) await restoreValues(this.serde, tuple.checkpoint, values);
     if (needsPendingSends(tuple.checkpoint, put.parent_checkpoint_id)) {
       const parent = await this.readFields(
         keys.checkpointKey(put.thread_id, put.checkpoint_ns, put.parent_checkpoint_id),
@@ -301,6 +312,20 @@ export class StoreCheckpointSaver extends BaseCheckpointSaver {
 
   private async *oneThread(threadId: string): AsyncGenerator<ThreadNamespaces> {
     yield { threadId, namespaces: await this.namespaces(threadId) };
+  }
+
+  /** The transfer form of a stored checkpoint, its values put back when it was stored split. */
+  private async wholePut(stored: StoredCheckpoint): Promise<CheckpointPutTransfer> {
+    if (stored.values === undefined) return stored.put;
+    const { checkpoint, metadata } = await this.decode({ ...stored, writes: [] });
+    const { thread_id, checkpoint_ns, parent_checkpoint_id } = stored.put;
+    const parent = parent_checkpoint_id === null ? {} : { checkpoint_id: parent_checkpoint_id };
+    return encodePut(
+      this.serde,
+      { configurable: { thread_id, checkpoint_ns, ...parent } },
+      checkpoint,
+      metadata!,
+    );
   }
 
   /** Every thread with checkpoints, shard by shard; threads whose time to live ran out are forgotten. */

@@ -12,7 +12,8 @@ import { shardOf } from "./thread-shards.js";
  *   {ckpt:s}:E(T):namespaces       set     E(ns) of the thread's namespaces ("" is the root graph)
  *   {ckpt:s}:E(T):n:E(ns):index    hash    checkpoint id -> {"parent_checkpoint_id","metadata"}
  *   {ckpt:s}:E(T):n:E(ns):head     string  id of the checkpoint stored last (a reassigned task resumes there)
- *   {ckpt:s}:E(T):n:E(ns):c:<id>   hash    "checkpoint", and one "w:<idx>:<task>" per pending write
+ *   {ckpt:s}:E(T):n:E(ns):c:<id>   hash    "checkpoint", "values" when stored split, one "w:<idx>:<task>" per pending write
+ *   {ckpt:s}:E(T):n:E(ns):values   hash    [channel, version] (JSON) -> the channel's value then (channel-values.ts)
  *
  * The scripts that walk a thread (read-checkpoint, delete-thread) derive the keys of a
  * namespace from its index key, and those of a thread from its namespaces key, by these rules.
@@ -58,6 +59,10 @@ export function indexKey(threadId: string, ns: string): string {
 
 export function headKey(threadId: string, ns: string): string {
   return `${threadBase(threadId)}:n:${enc(ns)}:head`;
+}
+
+export function valuesKey(threadId: string, ns: string): string {
+  return `${threadBase(threadId)}:n:${enc(ns)}:values`;
 }
 
 export function checkpointKey(threadId: string, ns: string, checkpointId: string): string {

@@ -19,9 +19,10 @@ function later(a: string, b: string): boolean {
 
 export const putCheckpoint = defineScript(
   import.meta.url,
-  "put-checkpoint-6.lua",
-  (db, keys, [token, ttl, ns, checkpointId, checkpoint, meta, threadId]) => {
-    const [threads, fence, namespaces, index, head, record] = keys as [
+  "put-checkpoint-7.lua",
+  (db, keys, [token, ttl, ns, checkpointId, checkpoint, meta, threadId, channels, ...blobs]) => {
+    const [threads, fence, namespaces, index, head, record, values] = keys as [
+      string,
       string,
       string,
       string,
@@ -34,6 +35,8 @@ export const putCheckpoint = defineScript(
     db.hset(index, { [checkpointId!]: meta! });
     db.set(head, checkpointId!);
     db.hset(record, { checkpoint: checkpoint! });
+    if (channels !== "") db.hset(record, { values: channels! });
+    for (let i = 0; i + 1 < blobs.length; i += 2) db.hset(values, { [blobs[i]!]: blobs[i + 1]! });
     if (ttl === "") {
       db.hset(threads, { [threadId!]: "0" });
     } else {
@@ -70,7 +73,15 @@ export const readCheckpoint = defineScript(
     if (id === null) return null;
     const meta = db.hget(index!, id);
     if (meta === null) return null;
-    return [id, meta, ...Object.entries(db.hgetall(`${base}:c:${id}`)).flat()];
+    const record = db.hgetall(`${base}:c:${id}`);
+    const values: string[] = [];
+    if (Object.hasOwn(record, "values")) {
+      for (const field of JSON.parse(record.values!) as string[]) {
+        const value = db.hget(`${base}:values`, field);
+        if (value !== null) values.push(field, value);
+      }
+    }
+    return [id, meta, Object.entries(record).flat(), values];
   },
 );
 
@@ -83,7 +94,7 @@ export const deleteThread = defineScript(
     for (const ns of db.smembers(namespaces!)) {
       const space = `${base}:n:${ns}`;
       for (const id of Object.keys(db.hgetall(`${space}:index`))) deleted += db.del(`${space}:c:${id}`);
-      deleted += db.del(`${space}:index`) + db.del(`${space}:head`);
+      deleted += db.del(`${space}:index`) + db.del(`${space}:head`) + db.del(`${space}:values`);
     }
     deleted += db.del(namespaces!) + db.del(fence!);
     db.hdel(threads!, threadId!);

@@ -3,13 +3,14 @@
 
   KEYS[1]  the namespace's index (hash: checkpoint id -> meta JSON); the namespace's other keys
            are named after it (store-keys.ts): its head is KEYS[1] with ":index" replaced by
-           ":head", a checkpoint by ":c:<id>"
+           ":head", a checkpoint by ":c:<id>", its channel values by ":values"
   ARGV[1]  which: "id" (ARGV[2]), "newest" (the largest id, compared byte by byte) or "head"
            (the one stored last)
   ARGV[2]  the checkpoint id, when ARGV[1] is "id"
 
-  Returns {id, meta JSON, field, value, field, value...} (the checkpoint hash's fields), or
-  nil when there is no such checkpoint.
+  Returns {id, meta JSON, {field, value...} of the checkpoint hash, {field, value...} of the
+  channel values a split checkpoint names (those stored)}, or nil when there is no such
+  checkpoint.
 ]]
 local base = string.sub(KEYS[1], 1, -7)
 local id = false
@@ -34,6 +35,20 @@ end
 if not id then return nil end
 local meta = redis.call('HGET', KEYS[1], id)
 if not meta then return nil end
-local reply = {id, meta}
-for _, v in ipairs(redis.call('HGETALL', base .. ':c:' .. id)) do reply[#reply + 1] = v end
-return reply
+local record = redis.call('HGETALL', base .. ':c:' .. id)
+local values = {}
+for i = 1, #record, 2 do
+  if record[i] == 'values' then
+    local fields = cjson.decode(record[i + 1])
+    if #fields > 0 then
+      local found = redis.call('HMGET', base .. ':values', unpack(fields))
+      for j = 1, #fields do
+        if found[j] then
+          values[#values + 1] = fields[j]
+          values[#values + 1] = found[j]
+        end
+      end
+    end
+  end
+end
+return {id, meta, record, values}
