@@ -1,6 +1,13 @@
 // The three agents and what a program needs to configure and drive them.
 export type { AgentA2AConfig } from "./agent-base.js";
 export {
+  AGENT_ROLES,
+  AgentKeyRegistry,
+  type AgentKeyRegistryOptions,
+  type AgentRole,
+  type RegisteredKey,
+} from "./agent-key-registry.js";
+export {
   CANCELED_BY_CLIENT,
   CoordinatorAgent,
   type CoordinatorAgentOptions,
