@@ -13,6 +13,8 @@ export type CoordinatorServerOptions = {
   /** Default 127.0.0.1: reachable from this machine only, unless told otherwise. */
   host?: string;
   apiToken?: string | undefined;
+  /** Plain-text A2A messages run as tasks of this type (--a2a-text-type). */
+  a2aTextType?: string | undefined;
   maxBodyBytes?: number;
   /** Extra routes tried first (the dashboard, A2A). */
   extra?: Array<(req: IncomingMessage, res: ServerResponse, url: URL) => boolean | Promise<boolean>>;
@@ -34,7 +36,10 @@ export function coordinatorHttp(
   const metrics = coordinatorMetrics(coordinator);
   const api = coordinatorApi(coordinator, metrics);
   // The Agent2Agent protocol (agent card, JSON-RPC) on the same port, protected by the same token.
-  const a2a = createA2AGateway(coordinator, { apiToken: options.apiToken });
+  const a2a = createA2AGateway(coordinator, {
+    apiToken: options.apiToken,
+    textTaskType: options.a2aTextType,
+  });
   // The dashboard (GET /, its live event stream and task pages), behind the same token.
   const dashboard = dashboardRoutes(coordinator, { apiToken: options.apiToken });
   const handle = createHttpApi({

@@ -216,7 +216,8 @@ describe("A2A gateway on a coordinator run with bin/triad (no API token)", () =>
       ),
     );
     expect(stateName(textOnly.status?.state)).toBe("TASK_STATE_REJECTED");
-    expect(statusText(textOnly)).toMatch(/no data part/);
+    // Without --a2a-text-type, text alone is no task; the refusal names the flag that lets it in.
+    expect(statusText(textOnly)).toMatch(/the message has text only .*--a2a-text-type TYPE/);
 
     // A payload the handler refuses fails the task, with the handler's reason.
     const failed = asTask(

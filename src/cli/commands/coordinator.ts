@@ -32,7 +32,11 @@ export async function coordinator(options: ParsedOptions): Promise<number> {
   });
   const counters = () => ({ coordinator: { ...agent.core.stats } });
   history?.watch(agent.a2a, counters, agent.timing.heartbeatIntervalMs);
-  const http = coordinatorHttp(agent, { apiToken: process.env.TRIAD_API_TOKEN, host: String(options.host) });
+  const http = coordinatorHttp(agent, {
+    apiToken: process.env.TRIAD_API_TOKEN,
+    host: String(options.host),
+    a2aTextType: options["a2a-text-type"] ? String(options["a2a-text-type"]) : undefined,
+  });
   agent.a2a.serveOtherRoutes((req, res) => {
     http.handle(req, res).catch(() => res.destroy());
   });

@@ -20,6 +20,12 @@ const bindHostFlag: FlagSpec = {
   description: "address to bind (0.0.0.0 for other hosts)",
   default: "127.0.0.1",
 };
+const a2aTextTypeFlag: FlagSpec = {
+  name: "a2a-text-type",
+  type: "string",
+  description:
+    "task type for plain-text A2A messages (payload { text }: the text parts joined); unset, text-only messages are refused",
+};
 const a2aPortFlag: FlagSpec = { name: "port", type: "number", description: "port for A2A", required: true };
 const shutdownTimeoutFlag = (what: string): FlagSpec => ({
   name: "shutdown-timeout",
@@ -68,6 +74,7 @@ export const upSpec: CommandSpec = {
       description: "keep serving the dashboard and API after the workload, until SIGINT/SIGTERM",
       default: false,
     },
+    a2aTextTypeFlag,
     shutdownTimeoutFlag("in-flight work"),
     busyPollFlag,
   ],
@@ -83,6 +90,7 @@ export const coordinatorSpec: CommandSpec = {
     redisFlag,
     { name: "port", type: "number", description: "port for A2A and the HTTP API", required: true },
     bindHostFlag,
+    a2aTextTypeFlag,
     {
       name: "placement-timeout",
       type: "number",

@@ -63,6 +63,7 @@ export async function up(options: ParsedOptions): Promise<number> {
       port: Number(options.port),
       host: String(options.host),
       apiToken: process.env.TRIAD_API_TOKEN,
+      a2aTextType: options["a2a-text-type"] ? String(options["a2a-text-type"]) : undefined,
     });
   } catch (err) {
     log.warn(

@@ -10,9 +10,14 @@ export type AgentCardInput = {
   taskTypes: string[];
   /** The JSON-RPC endpoint wants `Authorization: Bearer <TRIAD_API_TOKEN>`. */
   bearer: boolean;
+  /** Plain-text messages run as tasks of this type (--a2a-text-type), if any. */
+  textTaskType?: string | undefined;
+  /** Not every live worker has said what it runs yet: the skills may be missing some. */
+  partial: boolean;
 };
 
 const JSON_MODE = "application/json";
+const TEXT_MODE = "text/plain";
 const BEARER_SCHEME = "bearer";
 
 const BUILTIN: Record<string, { description: string; example: string }> = {
@@ -40,7 +45,8 @@ const BUILTIN: Record<string, { description: string; example: string }> = {
   },
 };
 
-function skill(taskType: string): AgentSkill {
+function skill(taskType: string, textTaskType: string | undefined): AgentSkill {
+  const modes = taskType === textTaskType ? [JSON_MODE, TEXT_MODE] : [JSON_MODE];
   const builtin = Object.hasOwn(BUILTIN, taskType) ? BUILTIN[taskType] : undefined; // "constructor" is no built-in
   return {
     id: taskType,
@@ -49,19 +55,30 @@ function skill(taskType: string): AgentSkill {
       builtin?.description ?? `Runs "${taskType}" tasks with the handler the workers registered for it.`,
     tags: ["triad", BUILTIN_TASK_TYPES.includes(taskType) ? "built-in" : "registered"],
     examples: [builtin?.example ?? `{"task_type":"${taskType}","payload":{}}`],
-    inputModes: [JSON_MODE],
+    inputModes: modes,
     outputModes: [JSON_MODE],
     securityRequirements: [],
   };
+}
+
+function description(input: AgentCardInput): string {
+  const text = input.textTaskType
+    ? ` A message of plain text runs as a "${input.textTaskType}" task with payload {"text": "<the text parts, joined>"}.`
+    : "";
+  const partial = input.partial
+    ? " The skills listed may be incomplete: not every worker has reported what it runs yet."
+    : "";
+  return (
+    `Triad coordinator ${input.coordinatorId}: hands each task to a distributor, whose workers run it. ` +
+    `Send a message with ${INPUT_SHAPE}; the task's result comes back as a data-part artifact.${text}${partial}`
+  );
 }
 
 /** The coordinator's agent card: one JSON-RPC interface, one skill per task type the cluster runs. */
 export function buildAgentCard(input: AgentCardInput): AgentCard {
   return {
     name: "Triad",
-    description:
-      `Triad coordinator ${input.coordinatorId}: hands each task to a distributor, whose workers run it. ` +
-      `Send a message with ${INPUT_SHAPE}; the task's result comes back as a data-part artifact.`,
+    description: description(input),
     supportedInterfaces: [
       {
         url: input.jsonRpcUrl,
@@ -88,9 +105,9 @@ export function buildAgentCard(input: AgentCardInput): AgentCard {
         }
       : {},
     securityRequirements: input.bearer ? [{ schemes: { [BEARER_SCHEME]: { list: [] } } }] : [],
-    defaultInputModes: [JSON_MODE],
+    defaultInputModes: input.textTaskType ? [JSON_MODE, TEXT_MODE] : [JSON_MODE],
     defaultOutputModes: [JSON_MODE],
-    skills: input.taskTypes.map(skill),
+    skills: input.taskTypes.map((t) => skill(t, input.textTaskType)),
     signatures: [],
   };
 }

@@ -2,15 +2,22 @@ import { AsyncLocalStorage } from "node:async_hooks";
 import { setMaxListeners } from "node:events";
 import { readFileSync } from "node:fs";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { AGENT_CARD_PATH, AgentCard } from "@a2a-js/sdk";
-import { agentCardHandler, jsonRpcHandler } from "@a2a-js/sdk/server/express";
+import { AGENT_CARD_PATH } from "@a2a-js/sdk";
+import { jsonRpcHandler } from "@a2a-js/sdk/server/express";
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from "express";
 import type { CoordinatorAgent } from "../../agents/index.js";
 import { type Logger, silentLogger } from "../../core/logger.js";
 import { buildAgentCard } from "./agent-card.js";
+import { agentCardRoute } from "./agent-card-route.js";
 import { bearerAuth } from "./bearer-auth.js";
-import { BUILTIN_TASK_TYPES, clusterTaskTypes } from "./cluster-task-types.js";
+import {
+  BUILTIN_TASK_TYPES,
+  type ClusterTaskTypes,
+  clusterTaskTypes,
+  settledTaskTypes,
+} from "./cluster-task-types.js";
 import { FollowingBusManager } from "./following-bus-manager.js";
+import { jsonRpcEnvelope } from "./jsonrpc-envelope.js";
 import { TaskFollower } from "./task-follower.js";
 import { TERMINAL_STATES } from "./task-view.js";
 import { TriadExecutor } from "./triad-executor.js";
@@ -20,12 +27,20 @@ import { TriadTaskStore } from "./triad-task-store.js";
 /** Where the JSON-RPC binding is served (POST /a2a itself is Triad's own signed messaging). */
 export const A2A_JSONRPC_PATH = "/a2a/jsonrpc";
 export const A2A_CARD_PATH = `/${AGENT_CARD_PATH}`;
+/**
+ * For this long after the gateway starts, a task type (and the card's skills) is judged only
+ * once every live worker has reported what it runs, or this runs out: the first heartbeats
+ * come a moment after a start.
+ */
+export const A2A_STARTUP_SETTLE_MS = 5000;
 
 export type A2AGatewayOptions = {
   /** With a token the JSON-RPC endpoint wants `Authorization: Bearer <token>`; the card stays public. */
   apiToken?: string | undefined;
   /** The origin clients reach this server at (behind a proxy); default: the Host the request came to. */
   publicUrl?: string | undefined;
+  /** Plain-text messages run as tasks of this type, payload `{ text }` (--a2a-text-type); unset, they are refused. */
+  textTaskType?: string | undefined;
   logger?: Logger;
 };
 
@@ -46,6 +61,11 @@ const GATEWAY_ERRORS: Record<number, string> = {
   413: "ERR_BODY_TOO_LARGE",
   415: "ERR_UNSUPPORTED_MEDIA_TYPE",
 };
+
+/** The JSON-RPC endpoint, with or without a trailing slash (clients built from the card's URL add one). */
+function isJsonRpcPath(pathname: string): boolean {
+  return pathname === A2A_JSONRPC_PATH || pathname === `${A2A_JSONRPC_PATH}/`;
+}
 
 /** JSON-RPC is POSTed as application/json; anything else is refused before it is read (415). */
 const jsonOnly: RequestHandler = (req, res, next) => {
@@ -85,17 +105,26 @@ export function createA2AGateway(coordinator: CoordinatorAgent, options: A2AGate
   // The card names the URL the client used to reach it, so it is right on every interface.
   const requestOrigin = new AsyncLocalStorage<string>();
 
+  const settleUntil = Date.now() + A2A_STARTUP_SETTLE_MS;
+  const textTaskType = options.textTaskType || undefined;
+
   const store = new TriadTaskStore(coordinator);
   const follower = new TaskFollower({ coordinator, signal: closing.signal, log });
-  const executor = new TriadExecutor({ coordinator, follower, accepting });
+  const executor = new TriadExecutor({
+    coordinator,
+    follower,
+    accepting,
+    signal: closing.signal,
+    settleUntil,
+    textTaskType,
+  });
   const buses = new FollowingBusManager(async (taskId, bus) => {
     const task = await store.load(taskId);
     const state = task?.status?.state;
     if (task === undefined || state === undefined || TERMINAL_STATES.has(state)) return;
     await follower.follow(taskId, task.contextId, bus, state);
   }, accepting);
-  const card = () => {
-    const { types, workersKnown } = clusterTaskTypes(coordinator);
+  const cardOf = ({ types, workersKnown, settled }: ClusterTaskTypes) => {
     const origin = options.publicUrl ?? requestOrigin.getStore() ?? coordinator.url ?? "http://localhost";
     return buildAgentCard({
       jsonRpcUrl: new URL(A2A_JSONRPC_PATH, origin).href,
@@ -103,8 +132,11 @@ export function createA2AGateway(coordinator: CoordinatorAgent, options: A2AGate
       version: VERSION,
       taskTypes: workersKnown ? types : [...BUILTIN_TASK_TYPES],
       bearer: Boolean(options.apiToken),
+      textTaskType,
+      partial: !settled,
     });
   };
+  const card = () => cardOf(clusterTaskTypes(coordinator));
   const requestHandler = new TriadRequestHandler(card, store, executor, buses);
   const auth = bearerAuth(options.apiToken);
 
@@ -112,20 +144,20 @@ export function createA2AGateway(coordinator: CoordinatorAgent, options: A2AGate
   app.disable("x-powered-by");
   app.use(
     A2A_CARD_PATH,
-    agentCardHandler({
-      // Served as the protocol's JSON form; the skills change as workers come and go, so no caching.
-      agentCardProvider: async () => AgentCard.toJSON(card()) as AgentCard,
-      cache: { maxAge: 0 },
+    agentCardRoute(async () => {
+      const types = await settledTaskTypes(coordinator, settleUntil, closing.signal);
+      return { card: cardOf(types), partial: !types.settled };
     }),
   );
   app.use(
     A2A_JSONRPC_PATH,
     auth.guard,
     jsonOnly,
+    ...jsonRpcEnvelope(),
     jsonRpcHandler({ requestHandler, userBuilder: auth.userBuilder }),
   );
   app.use((req, res) => {
-    const allowed = req.path === A2A_JSONRPC_PATH ? "POST" : "GET";
+    const allowed = isJsonRpcPath(req.path) ? "POST" : "GET";
     res.setHeader("allow", allowed);
     res.status(405).json({
       error: { code: "ERR_METHOD_NOT_ALLOWED", message: `${req.method} is not allowed here; use ${allowed}` },
@@ -145,7 +177,7 @@ export function createA2AGateway(coordinator: CoordinatorAgent, options: A2AGate
 
   return {
     route(req, res, url) {
-      if (url.pathname !== A2A_CARD_PATH && url.pathname !== A2A_JSONRPC_PATH) return false;
+      if (url.pathname !== A2A_CARD_PATH && !isJsonRpcPath(url.pathname)) return false;
       const host = req.headers.host;
       const origin = host !== undefined && HOST.test(host) ? `http://${host}` : undefined;
       if (origin === undefined) app(req, res);

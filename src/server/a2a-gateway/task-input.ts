@@ -7,6 +7,8 @@ import { isPlainObject, type JsonObject, type JsonValue } from "../../core/json.
 export type TaskInput = { ok: true; taskType: string; payload: JsonObject } | { ok: false; reason: string };
 
 export const INPUT_SHAPE = 'one data part {"task_type": "<type>", "payload": {...}}';
+/** The flag that lets plain text in (also TRIAD_A2A_TEXT_TYPE). */
+export const TEXT_TYPE_FLAG = "--a2a-text-type";
 
 const json: z.ZodType<JsonValue> = z.lazy(() =>
   z.union([z.string(), z.number(), z.boolean(), z.null(), z.array(json), z.record(z.string(), json)]),
@@ -20,12 +22,24 @@ const taskRequest = z
 
 /**
  * Reads the task out of a message: exactly one data part holding `{ task_type, payload }`
- * (text parts beside it are ignored, so a client may add a note for humans).
+ * (text parts beside it are ignored, so a client may add a note for humans). A message of
+ * text alone — what most A2A clients send — is a `textType` task with payload `{ text }`, the
+ * text parts joined by newlines, when the operator named a type for it.
  */
-export function readTaskInput(message: Message): TaskInput {
+export function readTaskInput(message: Message, textType?: string): TaskInput {
   const data = message.parts.flatMap((p) =>
     p.content?.$case === "data" ? [p.content.value as unknown] : [],
   );
+  const texts = message.parts.flatMap((p) => (p.content?.$case === "text" ? [p.content.value] : []));
+  if (data.length === 0 && texts.length > 0) {
+    if (textType) return { ok: true, taskType: textType, payload: { text: texts.join("\n") } };
+    return {
+      ok: false,
+      reason:
+        `a Triad task is ${INPUT_SHAPE}; the message has text only ` +
+        `(to run text messages, start the coordinator with ${TEXT_TYPE_FLAG} TYPE)`,
+    };
+  }
   if (data.length !== 1) {
     const got = data.length === 0 ? "no data part" : `${data.length} data parts`;
     return { ok: false, reason: `a Triad task is ${INPUT_SHAPE}; the message has ${got}` };

@@ -8,7 +8,7 @@ import {
 import type { CoordinatorAgent } from "../../agents/index.js";
 import type { TaskDict } from "../../agents/protocol.js";
 import { isStoreUnavailable } from "../../core/errors.js";
-import { clusterTaskTypes } from "./cluster-task-types.js";
+import { settledTaskTypes } from "./cluster-task-types.js";
 import { submitRefusal } from "./store-unavailable.js";
 import type { TaskFollower } from "./task-follower.js";
 import { readTaskInput } from "./task-input.js";
@@ -19,12 +19,20 @@ export type TriadExecutorOptions = {
   follower: TaskFollower;
   /** False once the gateway closes: new work is refused. */
   accepting: () => boolean;
+  /** Aborted when the gateway closes. */
+  signal: AbortSignal;
+  /** Until then (epoch ms) a task type is judged only once every live worker has reported. */
+  settleUntil: number;
+  /** Plain-text messages run as tasks of this type (--a2a-text-type). */
+  textTaskType?: string | undefined;
 };
 
 /**
  * The A2A side of a SendMessage: the message's data part becomes a Triad task whose id is the
  * A2A task id, and its progress is published until it is terminal. Input Triad cannot run is
- * refused (REJECTED, with the reason) before anything is recorded.
+ * refused (REJECTED, with the reason) before anything is recorded. Just after a start the
+ * task type is judged once every live worker has reported what it runs (settledTaskTypes),
+ * so neither a known type is refused nor an unknown one accepted for want of a heartbeat.
  */
 export class TriadExecutor implements AgentExecutor {
   constructor(private readonly o: TriadExecutorOptions) {}
@@ -32,7 +40,7 @@ export class TriadExecutor implements AgentExecutor {
   async execute(request: RequestContext, bus: ExecutionEventBus): Promise<void> {
     const { taskId, contextId } = request;
     const message = request.userMessage;
-    const input = readTaskInput(message);
+    const input = readTaskInput(message, this.o.textTaskType);
     if (!input.ok) return this.reject(bus, taskId, contextId, message, input.reason);
     if (!this.o.accepting()) {
       return this.reject(
@@ -43,7 +51,11 @@ export class TriadExecutor implements AgentExecutor {
         "the coordinator is shutting down; try another or later",
       );
     }
-    const { types, workersKnown } = clusterTaskTypes(this.o.coordinator);
+    const { types, workersKnown } = await settledTaskTypes(
+      this.o.coordinator,
+      this.o.settleUntil,
+      this.o.signal,
+    );
     if (workersKnown && !types.includes(input.taskType)) {
       const why =
         `unknown task type ${JSON.stringify(input.taskType)}: no live worker runs it ` +

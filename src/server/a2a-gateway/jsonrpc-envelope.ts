@@ -1,0 +1,108 @@
+import express, { type ErrorRequestHandler, type RequestHandler, type Response } from "express";
+import { z } from "zod";
+import { isPlainObject } from "../../core/json.js";
+
+/** The JSON-RPC 2.0 error codes this check answers with. */
+export const JSONRPC_ERROR = {
+  parse: -32700,
+  invalidRequest: -32600,
+  methodNotFound: -32601,
+  invalidParams: -32602,
+} as const;
+
+/** The methods of the A2A 1.0 JSON-RPC binding. */
+const A2A_METHODS: ReadonlySet<string> = new Set([
+  "SendMessage",
+  "SendStreamingMessage",
+  "GetTask",
+  "ListTasks",
+  "CancelTask",
+  "SubscribeToTask",
+  "CreateTaskPushNotificationConfig",
+  "GetTaskPushNotificationConfig",
+  "ListTaskPushNotificationConfigs",
+  "DeleteTaskPushNotificationConfig",
+  "GetExtendedAgentCard",
+]);
+/** The methods whose `params.id` names a task. */
+const TASK_ID_METHODS: ReadonlySet<string> = new Set(["GetTask", "CancelTask", "SubscribeToTask"]);
+
+const requestId = z.union([z.string(), z.number().int(), z.null()]);
+const envelope = z.object({
+  jsonrpc: z.literal("2.0"),
+  id: requestId.optional(),
+  method: z.string().min(1),
+  params: z.unknown().optional(),
+});
+
+/**
+ * The JSON-RPC 2.0 envelope checked before the A2A SDK sees it, so each fault gets the code
+ * JSON-RPC names for it (the SDK answers most of them -32602): a body that does not parse is
+ * -32700; one that is not a single request object (empty, an array, "jsonrpc" other than
+ * "2.0", no method, an id of the wrong type) is -32600; an unknown method -32601; params that
+ * are not an object, or a task id that is not a string, -32602.
+ */
+export function jsonRpcEnvelope(): RequestHandler[] {
+  const parseJson = express.json({ strict: false });
+  const parseError: ErrorRequestHandler = (err, _req, res, next) => {
+    if (err instanceof SyntaxError && "body" in err) {
+      return void answerError(res, null, JSONRPC_ERROR.parse, `the body is not JSON: ${err.message}`);
+    }
+    next(err);
+  };
+  const check: RequestHandler = (req, res, next) => {
+    if (req.method !== "POST") return next();
+    const problem = envelopeProblem(req.body as unknown);
+    if (problem === null) return next();
+    answerError(res, problem.id, problem.code, problem.message);
+  };
+  return [parseJson, parseError as unknown as RequestHandler, check];
+}
+
+type Problem = { id: string | number | null; code: number; message: string };
+
+function envelopeProblem(body: unknown): Problem | null {
+  if (!isPlainObject(body) || Object.keys(body).length === 0) {
+    const what = Array.isArray(body)
+      ? "an array (batches are not supported)"
+      : isPlainObject(body)
+        ? "empty"
+        : `${JSON.stringify(body) ?? "missing"}, not an object`;
+    return {
+      id: null,
+      code: JSONRPC_ERROR.invalidRequest,
+      message: `Invalid Request: the body is ${what}; send one {"jsonrpc": "2.0", "id", "method", "params"} object`,
+    };
+  }
+  const parsed = envelope.safeParse(body);
+  const id = requestId.safeParse(body.id).success ? (body.id as string | number | null) : null;
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const field = issue.path.map(String).join(".") || "the request";
+    return {
+      id,
+      code: JSONRPC_ERROR.invalidRequest,
+      message: `Invalid Request: ${field}: ${issue.message} (a JSON-RPC 2.0 request has "jsonrpc": "2.0", a method name and a string or integer id)`,
+    };
+  }
+  const { method, params } = parsed.data;
+  if (!A2A_METHODS.has(method)) {
+    return { id, code: JSONRPC_ERROR.methodNotFound, message: `Method not found: ${JSON.stringify(method)}` };
+  }
+  if (params !== undefined && !isPlainObject(params)) {
+    return { id, code: JSONRPC_ERROR.invalidParams, message: "Invalid params: params must be an object" };
+  }
+  if (TASK_ID_METHODS.has(method) && (typeof params?.id !== "string" || params.id === "")) {
+    return {
+      id,
+      code: JSONRPC_ERROR.invalidParams,
+      message: `Invalid params: params.id must be a task id (a non-empty string), got ${JSON.stringify(params?.id ?? null)}`,
+    };
+  }
+  return null;
+}
+
+function answerError(res: Response, id: string | number | null, code: number, message: string): void {
+  // JSON-RPC errors travel in a 200: the HTTP exchange itself went well.
+  res.status(200).json({ jsonrpc: "2.0", id, error: { code, message } });
+}
