@@ -22,6 +22,39 @@ export function sendError(res: ServerResponse, status: number, code: string, mes
   sendJson(res, status, { error: { code, message } });
 }
 
+/** Of a refused body, up to this many times the limit is read and thrown away (see discardBody). */
+const DISCARD_FACTOR = 16;
+
+/**
+ * Reads the rest of a refused request's body and throws it away, up to `cap` bytes, before the
+ * refusal is answered: a connection closed with unread bytes in it is reset, and the reset can
+ * destroy the 413/415 before the client reads it (as in the A2A server's discardRest). A body
+ * declared larger than `cap` is not worth reading; its sender may see a reset instead.
+ */
+function discardBody(req: IncomingMessage, cap: number): Promise<void> {
+  const declared = Number(req.headers["content-length"]);
+  if (req.complete || (Number.isFinite(declared) && declared > cap)) {
+    req.resume();
+    return Promise.resolve();
+  }
+  return new Promise((resolve) => {
+    let seen = 0;
+    const done = () => {
+      req.off("data", onData);
+      resolve();
+    };
+    const onData = (chunk: Buffer) => {
+      seen += chunk.length;
+      if (seen > cap) done();
+    };
+    req.on("data", onData);
+    req.once("end", done);
+    req.once("close", done);
+    req.once("error", done);
+    req.resume();
+  });
+}
+
 /**
  * Reads a JSON body, refusing any type but application/json (415: a web page can send
  * text/plain across sites without asking, never JSON), more than `limit` bytes before
@@ -30,7 +63,7 @@ export function sendError(res: ServerResponse, status: number, code: string, mes
 export async function readJsonBody(req: IncomingMessage, limit: number): Promise<unknown> {
   const type = req.headers["content-type"];
   if (type === undefined || !JSON_TYPE.test(type)) {
-    req.resume();
+    await discardBody(req, limit * DISCARD_FACTOR);
     throw new TriadError(
       "ERR_UNSUPPORTED_MEDIA_TYPE",
       `the body must be sent as Content-Type: application/json (got ${type ?? "none"})`,
@@ -39,7 +72,7 @@ export async function readJsonBody(req: IncomingMessage, limit: number): Promise
   }
   const declared = Number(req.headers["content-length"] ?? "NaN");
   if (Number.isFinite(declared) && declared > limit) {
-    req.resume();
+    await discardBody(req, limit * DISCARD_FACTOR);
     throw new TriadError("ERR_BODY_TOO_LARGE", `the body is ${declared} bytes; the limit is ${limit}`, {
       status: 413,
     });

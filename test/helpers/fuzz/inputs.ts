@@ -20,6 +20,7 @@ export function fuzzRuns(small: number, long = small * 20): number {
 export function fuzzParams(runs: number): fc.Parameters<unknown> {
   const given = process.env.FUZZ_SEED;
   const seed = given === "random" ? Date.now() ^ (Math.random() * 0x7fffffff) : Number(given ?? 21);
+  if (given === "random") console.log(`fuzz: FUZZ_SEED=${seed} replays this run`);
   return {
     numRuns: runs,
     seed: Number.isFinite(seed) ? seed : 21,
@@ -147,6 +148,13 @@ export const taskId = fc.oneof(
   { weight: 3, arbitrary: fc.uuid() },
 );
 
+/** A task id, or "the n-th most recently accepted task" (resolved when sent: TaskBook.pick). */
+export type TaskRef = string | { recent: number };
+export const taskRef: fc.Arbitrary<TaskRef> = fc.oneof(
+  { weight: 1, arbitrary: taskId },
+  { weight: 1, arbitrary: fc.nat({ max: 20 }).map((recent) => ({ recent })) },
+);
+
 export const BUILTIN_TYPES = ["echo", "compute", "data_processing", "generic"];
 export const HOSTILE_TYPES = [
   "__proto__",
@@ -260,6 +268,19 @@ export const taskBody: fc.Arbitrary<unknown> = fc.oneof(
       ),
   },
   { weight: 1, arbitrary: anyJson },
+);
+
+/** Bodies for POST /tasks of awkward sizes: big batches, repeated ids, a payload near or over 1 MiB. */
+export const sizedBody: fc.Arbitrary<unknown> = fc.oneof(
+  fc
+    .integer({ min: 50, max: 3000 })
+    .map((n) => Array.from({ length: n }, (_, i) => ({ task_type: "echo", payload: { i } }))),
+  fc
+    .tuple(fc.constantFrom(...HOSTILE_IDS, "same-id"), fc.integer({ min: 2, max: 4 }), taskBody)
+    .map(([id, n, t]) => Array.from({ length: n }, () => ({ ...(t as object), task_id: id }))),
+  fc
+    .integer({ min: 900_000, max: 1_100_000 })
+    .map((size) => ({ task_type: "echo", payload: { blob: "x".repeat(size) } })),
 );
 
 /** Content types a POST may claim. */

@@ -1,5 +1,5 @@
 import fc from "fast-check";
-import { fuzzParams } from "./inputs.js";
+import { fuzzParams, type TaskRef } from "./inputs.js";
 import type { FuzzSystem } from "./system.js";
 
 /** What answerProblem says of a request the server never answered. */
@@ -29,6 +29,17 @@ export class TaskBook {
   accept(taskId: string, what: string): void {
     this.runAccepted.set(taskId, what);
     if (!this.accepted.has(taskId)) this.accepted.set(taskId, what);
+  }
+
+  /** The n-th most recently accepted task (a real id to aim GETs, cancels and messages at). */
+  pick(n: number): string | undefined {
+    const ids = [...this.accepted.keys()];
+    return ids.length === 0 ? undefined : ids[ids.length - 1 - (n % ids.length)];
+  }
+
+  /** A task reference as an id: the reference itself, or a recently accepted task's id. */
+  resolve(ref: TaskRef): string {
+    return typeof ref === "string" ? ref : (this.pick(ref.recent) ?? "no-task-yet");
   }
 
   refuse(taskId: string, what: string): void {
@@ -120,12 +131,17 @@ export async function checkRun<T>(
   book: TaskBook,
   probe: FuzzProbe<T>,
   inputs: T[],
+  concurrency = 1,
 ): Promise<void> {
   book.startRun();
   await probe.beforeRun?.(system, book);
   const problems: string[] = [];
-  for (const input of inputs) {
-    problems.push(...(await probe.send(system, book, input)));
+  // In waves of `concurrency` inputs at once: races between requests are part of the input.
+  for (let i = 0; i < inputs.length; i += concurrency) {
+    const wave = inputs.slice(i, i + concurrency);
+    for (const found of await Promise.all(wave.map((input) => probe.send(system, book, input)))) {
+      problems.push(...found);
+    }
     if (problems.some((p) => p.includes(NO_ANSWER)) && (await system.deadParts()).length > 0) break;
   }
   problems.push(...(await book.violations(system)));
@@ -147,7 +163,8 @@ export function fuzzProbe<T>(
   return fc.assert(
     fc.asyncProperty(
       fc.array(probe.arbitrary(system), { minLength: options.minLength, maxLength: options.maxLength }),
-      (inputs) => checkRun(system, book, probe, inputs),
+      fc.constantFrom(1, 1, 2, 4),
+      (inputs, concurrency) => checkRun(system, book, probe, inputs, concurrency),
     ),
     fuzzParams(options.runs),
   );

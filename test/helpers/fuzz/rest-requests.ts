@@ -1,6 +1,16 @@
 import fc from "fast-check";
 import { type RawAnswer, rawRequest } from "../raw-request.js";
-import { anyJson, contentType, hugeDepthText, key, shortPrinted, taskBody, taskId } from "./inputs.js";
+import {
+  anyJson,
+  contentType,
+  hugeDepthText,
+  key,
+  shortPrinted,
+  sizedBody,
+  type TaskRef,
+  taskBody,
+  taskRef,
+} from "./inputs.js";
 import { answerProblem, describeInput, type FuzzProbe, type TaskBook } from "./invariant.js";
 import type { FuzzSystem } from "./system.js";
 
@@ -20,8 +30,9 @@ export type ApiRequest =
       auth: Auth;
       origin: boolean;
     }
-  | { kind: "get"; id: string; raw: boolean; wait: string | undefined }
-  | { kind: "cancel"; id: string; raw: boolean; auth: Auth }
+  | { kind: "get"; id: TaskRef; raw: boolean; wait: string | undefined }
+  | { kind: "cancel"; id: TaskRef; raw: boolean; auth: Auth }
+  | { kind: "resubmit"; id: TaskRef; body: Record<string, unknown> }
   | { kind: "list"; query: string }
   | { kind: "agents" | "metrics" };
 export type Auth = "token" | "none" | "wrong";
@@ -47,6 +58,13 @@ const postRequest: fc.Arbitrary<ApiRequest> = fc
           .map((bs) => ({ body: JSON.stringify(bs), sentIds: idsOf(bs) })),
       },
       { weight: 1, arbitrary: hugeDepthText.map((body) => ({ body, sentIds: [] as string[] })) },
+      {
+        weight: 1,
+        arbitrary: sizedBody.map((b) => ({
+          body: JSON.stringify(b),
+          sentIds: idsOf(Array.isArray(b) ? b : [b]),
+        })),
+      },
       {
         weight: 1,
         arbitrary: fc.string({ maxLength: 40 }).map((body) => ({ body, sentIds: [] as string[] })),
@@ -75,7 +93,7 @@ const apiRequest: fc.Arbitrary<ApiRequest> = fc
       weight: 2,
       arbitrary: fc.record({
         kind: fc.constant("get" as const),
-        id: taskId,
+        id: taskRef,
         raw: fc.boolean(),
         wait: fc.option(fc.constantFrom("0", "50", "-1", "1e9", "NaN", "%zz", "__proto__"), {
           nil: undefined,
@@ -84,7 +102,18 @@ const apiRequest: fc.Arbitrary<ApiRequest> = fc
     },
     {
       weight: 2,
-      arbitrary: fc.record({ kind: fc.constant("cancel" as const), id: taskId, raw: fc.boolean(), auth }),
+      arbitrary: fc.record({ kind: fc.constant("cancel" as const), id: taskRef, raw: fc.boolean(), auth }),
+    },
+    {
+      weight: 1,
+      arbitrary: fc.record({
+        kind: fc.constant("resubmit" as const),
+        id: fc.nat({ max: 20 }).map((recent) => ({ recent })),
+        body: taskBody.map(
+          (b) =>
+            (typeof b === "object" && b !== null && !Array.isArray(b) ? b : {}) as Record<string, unknown>,
+        ),
+      }),
     },
     {
       weight: 1,
@@ -131,7 +160,11 @@ export function headersFor(
   return h;
 }
 
-function sendRequest(system: FuzzSystem, r: ApiRequest): Promise<RawAnswer> {
+function sendRequest(
+  system: FuzzSystem,
+  book: TaskBook,
+  r: Exclude<ApiRequest, { kind: "resubmit" }>,
+): Promise<RawAnswer> {
   const port = system.coordinatorPort;
   switch (r.kind) {
     case "post": {
@@ -149,14 +182,14 @@ function sendRequest(system: FuzzSystem, r: ApiRequest): Promise<RawAnswer> {
       const query = r.wait === undefined ? "" : `?wait=${r.wait}`;
       return rawRequest(port, {
         method: "GET",
-        target: `/tasks/${idInPath(r.id, r.raw)}${query}`,
+        target: `/tasks/${idInPath(book.resolve(r.id), r.raw)}${query}`,
         headers: headersFor(system, "token"),
       });
     }
     case "cancel":
       return rawRequest(port, {
         method: "POST",
-        target: `/tasks/${idInPath(r.id, r.raw)}/cancel`,
+        target: `/tasks/${idInPath(book.resolve(r.id), r.raw)}/cancel`,
         headers: headersFor(system, r.auth, { "content-type": "application/json" }),
         body: "",
       });
@@ -190,14 +223,32 @@ function bookPost(book: TaskBook, r: Extract<ApiRequest, { kind: "post" }>, answ
   }
 }
 
+/** A task submitted again under the id of one already accepted (a client retrying, or not). */
+function resubmission(
+  book: TaskBook,
+  r: Extract<ApiRequest, { kind: "resubmit" }>,
+): Extract<ApiRequest, { kind: "post" }> {
+  const id = book.resolve(r.id);
+  return {
+    kind: "post",
+    body: JSON.stringify({ ...r.body, task_id: id }),
+    sentIds: [id],
+    contentType: "application/json",
+    auth: "token",
+    origin: false,
+  };
+}
+
 export const restRequests: FuzzProbe<ApiRequest> = {
   arbitrary: () => apiRequest,
-  async send(system, book, r) {
-    const answer = await sendRequest(system, r);
-    if (process.env.FUZZ_DEBUG)
-      console.log("REST", answer.status, fc.stringify(r).slice(0, 200), answer.body.slice(0, 200));
+  async send(system, book, input) {
+    const r = input.kind === "resubmit" ? resubmission(book, input) : input;
+    const answer = await sendRequest(system, book, r);
+    if (process.env.FUZZ_DEBUG) {
+      console.log("REST", answer.status, fc.stringify(input).slice(0, 200), answer.body.slice(0, 200));
+    }
     if (r.kind === "post") bookPost(book, r, answer);
     const problem = answerProblem(answer);
-    return problem === null ? [] : [`REST ${fc.stringify(r)}: ${problem}`];
+    return problem === null ? [] : [`REST ${fc.stringify(input)}: ${problem}`];
   },
 };

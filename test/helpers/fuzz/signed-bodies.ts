@@ -11,7 +11,7 @@ import {
   shortPrinted,
   taskId,
 } from "./inputs.js";
-import { answerProblem, type FuzzProbe } from "./invariant.js";
+import { answerProblem, type FuzzProbe, type TaskBook } from "./invariant.js";
 import type { FuzzSystem } from "./system.js";
 
 /**
@@ -37,6 +37,18 @@ const KINDS = [
   "toString",
 ];
 const TYPES = Object.values(MessageType) as string[];
+/** A string in a payload that stands for the n-th most recently accepted task's id. */
+const RECENT = "@recent:";
+
+/** The payload with every RECENT reference replaced by a real task id from the book. */
+function withRealIds(book: TaskBook, payload: Record<string, unknown>): Record<string, unknown> {
+  const text = JSON.stringify(payload, (_k, v) =>
+    typeof v === "string" && v.startsWith(RECENT)
+      ? book.resolve({ recent: Number(v.slice(RECENT.length)) })
+      : v,
+  );
+  return JSON.parse(text) as Record<string, unknown>;
+}
 
 /** A payload that names one of the protocol's kinds (or a hostile one) with random fields. */
 const payload: fc.Arbitrary<Record<string, unknown>> = fc.oneof(
@@ -49,7 +61,11 @@ const payload: fc.Arbitrary<Record<string, unknown>> = fc.oneof(
     arbitrary: fc
       .record({
         kind: fc.constantFrom("task_results", "results_ack", "checkpoint"),
-        task_id: taskId,
+        // Often a task that really is in the ledger: a result or ack for it from whoever signs.
+        task_id: fc.oneof(
+          taskId,
+          fc.nat({ max: 20 }).map((n) => `${RECENT}${n}`),
+        ),
         fence: fc.oneof(fc.integer({ min: -2, max: 5 }), shallowJson),
         status: fc.constantFrom("completed", "failed", "__proto__"),
         result: shallowJson,
@@ -133,7 +149,7 @@ function signer(agentId: string, secret: string): A2AClient {
 }
 
 /** The bytes a recipe becomes, built by the real signing code; null when it refuses to build one. */
-function build(system: FuzzSystem, r: Recipe, recipient: string): unknown | null {
+function build(system: FuzzSystem, book: TaskBook, r: Recipe, recipient: string): unknown | null {
   if (r.kind === "json") return r.value;
   if (r.kind === "raw") return { raw: r.text };
   const secret = r.how === "forged" ? "a-guessed-secret" : system.secret;
@@ -141,7 +157,7 @@ function build(system: FuzzSystem, r: Recipe, recipient: string): unknown | null
   try {
     m = signer(r.sender, secret).createMessage(
       r.toTarget ? recipient : "someone-else",
-      r.payload as A2AMessage["payload"],
+      withRealIds(book, r.payload) as A2AMessage["payload"],
       r.type as MessageType,
     );
   } catch {
@@ -152,9 +168,9 @@ function build(system: FuzzSystem, r: Recipe, recipient: string): unknown | null
   return m;
 }
 
-async function sendPost(system: FuzzSystem, p: A2APost): Promise<RawAnswer[]> {
+async function sendPost(system: FuzzSystem, book: TaskBook, p: A2APost): Promise<RawAnswer[]> {
   const agent = system.agents[p.target]!;
-  const values = p.recipes.map((r) => build(system, r, agent.id)).filter((v) => v !== null);
+  const values = p.recipes.map((r) => build(system, book, r, agent.id)).filter((v) => v !== null);
   if (values.length === 0) return [];
   const raw = (v: unknown) =>
     typeof v === "object" && v !== null && "raw" in v
@@ -176,9 +192,9 @@ async function sendPost(system: FuzzSystem, p: A2APost): Promise<RawAnswer[]> {
 
 export const signedBodies: FuzzProbe<A2APost> = {
   arbitrary: (system) => post(system),
-  async send(system, _book, p) {
+  async send(system, book, p) {
     const problems: string[] = [];
-    for (const answer of await sendPost(system, p)) {
+    for (const answer of await sendPost(system, book, p)) {
       if (process.env.FUZZ_DEBUG)
         console.log("A2A", answer.status, fc.stringify(p).slice(0, 200), answer.body.slice(0, 200));
       const problem = answerProblem(answer);
@@ -187,6 +203,30 @@ export const signedBodies: FuzzProbe<A2APost> = {
     return problems;
   },
 };
+
+/**
+ * The same bodies, with `n` innocent tasks submitted through the REST API before each run's
+ * first one (sleeping a moment, so that they are in flight while the messages, some naming them,
+ * arrive): they must still end.
+ */
+export function signedBodiesBesideTasks(n: number): FuzzProbe<A2APost> {
+  return {
+    ...signedBodies,
+    async beforeRun(system, book) {
+      const res = await fetch(`${system.coordinatorUrl}/tasks`, {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: `Bearer ${system.apiToken}` },
+        body: JSON.stringify(
+          Array.from({ length: n }, (_, i) => ({ task_type: "sleep", payload: { ms: 300, innocent: i } })),
+        ),
+      });
+      if (res.status !== 202) throw new Error(`innocent tasks refused: ${res.status} ${await res.text()}`);
+      for (const t of ((await res.json()) as { tasks: Array<{ task_id: string }> }).tasks) {
+        book.accept(t.task_id, "an innocent sleep task");
+      }
+    },
+  };
+}
 
 /** Closes the signing clients (they hold HTTP agents). */
 export async function closeSigners(): Promise<void> {

@@ -1,4 +1,5 @@
 import { createClient } from "redis";
+import { DEFAULT_SHARDS, shardOf, shardTag } from "../../../src/agents/ledger/shards.js";
 import { CoordinatorAgent, DistributorAgent, type Timing, WorkerAgent } from "../../../src/index.js";
 import { coordinatorHttp } from "../../../src/server/coordinator-server.js";
 import { freePort } from "../free-port.js";
@@ -159,14 +160,6 @@ export async function processSystem(): Promise<FuzzSystem> {
     return (await p.waitFor(/ready \w+ \S+ (http:\/\/\S+)/, 30_000))[1]!;
   };
   const client = createClient({ url: redis.url });
-  // The ledger's task records: keys `<prefix>task:<id>` holding a hash.
-  const taskKeys = async (): Promise<string[]> => {
-    const keys: string[] = [];
-    for await (const batch of client.scanIterator({ MATCH: "*task:*", COUNT: 1000 })) {
-      for (const key of batch) if ((await client.type(key)) === "hash") keys.push(key);
-    }
-    return keys;
-  };
   try {
     const [cp, dp, wp] = await Promise.all([freePort(), freePort(), freePort()]);
     const common = ["--redis", redis.url];
@@ -219,17 +212,15 @@ export async function processSystem(): Promise<FuzzSystem> {
         return [...dead, ...(await deadAgents(system))];
       },
       async taskStatus(taskId) {
-        for (const key of await taskKeys()) {
-          const [id, status] = await client.hmGet(key, ["task_id", "status"]);
-          if (id === taskId) return status ?? "unknown";
-        }
-        return null;
+        // The ledger's key of a task (the CLI's store has no key prefix): no scan per lookup.
+        const key = `${shardTag(shardOf(taskId, DEFAULT_SHARDS))}task:${taskId}`;
+        const [id, status] = await client.hmGet(key, ["task_id", "status"]);
+        return id === taskId ? (status ?? "unknown") : null;
       },
       async recordedIds() {
         const ids = new Set<string>();
-        for (const key of await taskKeys()) {
-          const id = await client.hGet(key, "task_id");
-          if (id !== null && id !== undefined) ids.add(id);
+        for await (const batch of client.scanIterator({ MATCH: "{t*}:task:*", TYPE: "hash", COUNT: 1000 })) {
+          for (const key of batch) ids.add(key.slice(key.indexOf("}:task:") + "}:task:".length));
         }
         return ids;
       },
