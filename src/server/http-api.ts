@@ -1,12 +1,12 @@
 import { randomUUID, timingSafeEqual } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { z } from "zod";
 import { depthProblem } from "../agents/payload-depth.js";
 import { isTriadError, retryAfterOf } from "../core/errors.js";
-import { isPlainObject, type JsonObject, type JsonValue } from "../core/json.js";
-import { DOT_SEGMENT_ID, isDotSegmentId } from "../core/state/task-id.js";
+import { isPlainObject, type JsonObject } from "../core/json.js";
 import { browserGuard } from "./browser-guard.js";
+import { listLimit, MAX_LIST_LIMIT, newTask, TASK_STATUSES, taskStatus, waitMs } from "./http-schemas.js";
 import { readJsonBody, requestUrl, sendError, sendJson, statusOf, taskIdOf } from "./http-util.js";
+import { openApiDocument } from "./openapi.js";
 import { submitAnswer } from "./submit-answer.js";
 
 /** What the HTTP API needs from a coordinator. */
@@ -30,7 +30,7 @@ export type CoordinatorApi = {
 
 export type HttpApiOptions = {
   api: CoordinatorApi;
-  /** Bearer token wanted on every route but /metrics; from TRIAD_API_TOKEN, never argv. */
+  /** Bearer token wanted on every route but /metrics and /openapi.json; from TRIAD_API_TOKEN, never argv. */
   apiToken?: string | undefined;
   /** The address the server is bound to: without a token, the Host names it answers (see browserGuard). */
   host?: string | undefined;
@@ -41,29 +41,37 @@ export type HttpApiOptions = {
   extra?: Array<(req: IncomingMessage, res: ServerResponse, url: URL) => boolean | Promise<boolean>>;
 };
 
-const json: z.ZodType<JsonValue> = z.lazy(() =>
-  z.union([z.string(), z.number(), z.boolean(), z.null(), z.array(json), z.record(z.string(), json)]),
-);
-const newTask = z
-  .object({
-    task_id: z
-      .string()
-      .min(1)
-      .max(200)
-      .regex(/^[^\s\p{Cc}]+$/u, "must not contain whitespace or control characters")
-      .refine((id) => !isDotSegmentId(id), DOT_SEGMENT_ID)
-      .optional(),
-    task_type: z.string().min(1).max(200),
-    payload: z.record(z.string(), json).default({}),
-  })
-  .strict();
-const STATUSES = new Set(["pending", "in_progress", "completed", "failed", "abandoned"]);
+/** Every route of the REST API, as OpenAPI names it; openapi.ts describes each one. */
+export const REST_ROUTES = [
+  "POST /tasks",
+  "GET /tasks",
+  "GET /tasks/{task_id}",
+  "POST /tasks/{task_id}/cancel",
+  "GET /agents",
+  "GET /metrics",
+  "GET /openapi.json",
+] as const;
+export type RestRoute = (typeof REST_ROUTES)[number];
 
-/** The coordinator's REST surface: tasks in and out, agents, metrics. */
+/** Served without the API token: metrics for scrapers, the API's description for client generators. */
+const PUBLIC_ROUTES: ReadonlySet<RestRoute> = new Set(["GET /metrics", "GET /openapi.json"]);
+
+type Route = { key: RestRoute; method: string; pattern: RegExp; public: boolean };
+type Handler = (req: IncomingMessage, res: ServerResponse, url: URL, params: string[]) => Promise<void>;
+
+/** The route table: a path template's `{name}` matches one path segment, handed to the handler. */
+const ROUTES: Route[] = REST_ROUTES.map((key) => {
+  const [method, path] = key.split(" ") as [string, string];
+  const pattern = new RegExp(`^${path.replace(/\./g, "\\.").replace(/\{[a-z_]+\}/g, "([^/]+)")}$`);
+  return { key, method, pattern, public: PUBLIC_ROUTES.has(key) };
+});
+
+/** The coordinator's REST surface: tasks in and out, agents, metrics, and its OpenAPI document. */
 export function createHttpApi(options: HttpApiOptions) {
   const limit = options.maxBodyBytes ?? 1024 * 1024;
   const maxBatch = options.maxBatch ?? 10_000;
   const token = options.apiToken ? Buffer.from(`Bearer ${options.apiToken}`) : undefined;
+  let described: string | undefined;
 
   const authorized = (req: IncomingMessage): boolean => {
     if (token === undefined) return true;
@@ -72,6 +80,73 @@ export function createHttpApi(options: HttpApiOptions) {
   };
 
   const guard = browserGuard({ boundHost: options.host, tokenSet: token !== undefined });
+
+  const handlers: Record<RestRoute, Handler> = {
+    "POST /tasks": (req, res) => postTasks(req, res),
+    "GET /tasks": async (_req, res, url) => {
+      const raw = url.searchParams.get("status");
+      const status = raw === null ? undefined : taskStatus.safeParse(raw);
+      if (status !== undefined && !status.success) {
+        return sendError(
+          res,
+          400,
+          "ERR_INVALID_STATUS",
+          `status must be one of ${TASK_STATUSES.join(", ")} (got ${JSON.stringify(raw)})`,
+        );
+      }
+      const rawLimit = url.searchParams.get("limit") || "100";
+      const lim = listLimit.safeParse(Number(rawLimit));
+      if (!lim.success) {
+        return sendError(
+          res,
+          400,
+          "ERR_INVALID_LIMIT",
+          `limit must be a positive integer (got ${JSON.stringify(rawLimit)})`,
+        );
+      }
+      const tasks = await options.api.listTasks(status?.data, Math.min(lim.data, MAX_LIST_LIMIT));
+      sendJson(res, 200, { tasks });
+    },
+    "GET /tasks/{task_id}": async (_req, res, url, [segment]) => {
+      const wait = waitMs.safeParse(Number(url.searchParams.get("wait") ?? 0));
+      if (!wait.success) {
+        return sendError(res, 400, "ERR_INVALID_WAIT", "wait must be milliseconds in 0..300000");
+      }
+      const task = await options.api.getTask(taskIdOf(segment!), wait.data);
+      if (task === null) return sendError(res, 404, "ERR_NOT_FOUND", `no task ${segment}`);
+      sendJson(res, 200, task);
+    },
+    "POST /tasks/{task_id}/cancel": async (_req, res, _url, [segment]) => {
+      const taskId = taskIdOf(segment!);
+      const outcome = await options.api.cancel(taskId);
+      if (outcome === null) return sendError(res, 404, "ERR_NOT_FOUND", `no task ${taskId}`);
+      if (!outcome.canceled) {
+        return sendError(
+          res,
+          409,
+          "ERR_TASK_FINISHED",
+          `task ${taskId} is already ${String(outcome.task.status)}; it was not canceled`,
+        );
+      }
+      sendJson(res, 200, outcome.task);
+    },
+    "GET /agents": async (_req, res) => {
+      sendJson(res, 200, { agents: options.api.agents(), tasks: options.api.counts() });
+    },
+    "GET /metrics": async (_req, res) => {
+      const m = await options.api.metrics();
+      res.writeHead(200, { "content-type": m.contentType });
+      res.end(m.body);
+    },
+    "GET /openapi.json": async (_req, res) => {
+      described ??= JSON.stringify(openApiDocument({ maxBatch, maxBodyBytes: limit }));
+      res.writeHead(200, {
+        "content-type": "application/json; charset=utf-8",
+        "content-length": Buffer.byteLength(described),
+      });
+      res.end(described);
+    },
+  };
 
   /** Never rejects: whatever goes wrong is this request's answer, never the process's end. */
   return function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -91,12 +166,9 @@ export function createHttpApi(options: HttpApiOptions) {
       const refusal = guard(req);
       if (refusal !== null) return sendError(res, refusal.status, refusal.code, refusal.message);
       for (const route of options.extra ?? []) if (await route(req, res, url)) return;
-      if (url.pathname === "/metrics" && req.method === "GET") {
-        const m = await options.api.metrics();
-        res.writeHead(200, { "content-type": m.contentType });
-        res.end(m.body);
-        return;
-      }
+      const onPath = ROUTES.filter((r) => r.pattern.test(url.pathname));
+      const route = onPath.find((r) => r.method === req.method);
+      if (route?.public) return await handlers[route.key](req, res, url, params(route, url));
       if (!authorized(req)) {
         res.setHeader("www-authenticate", 'Bearer realm="triad"');
         return sendError(
@@ -106,50 +178,9 @@ export function createHttpApi(options: HttpApiOptions) {
           "this API wants Authorization: Bearer <TRIAD_API_TOKEN>",
         );
       }
-      if (url.pathname === "/tasks" && req.method === "POST") return await postTasks(req, res);
-      if (url.pathname === "/tasks" && req.method === "GET") {
-        const status = url.searchParams.get("status") ?? undefined;
-        if (status !== undefined && !STATUSES.has(status)) {
-          return sendError(
-            res,
-            400,
-            "ERR_INVALID_STATUS",
-            `status must be one of ${[...STATUSES].join(", ")} (got "${status}")`,
-          );
-        }
-        const lim = Math.min(Number(url.searchParams.get("limit") ?? 100) || 100, 1000);
-        return sendJson(res, 200, { tasks: await options.api.listTasks(status, lim) });
-      }
-      const m = /^\/tasks\/([^/]+)$/.exec(url.pathname);
-      if (m && req.method === "GET") {
-        const wait = Number(url.searchParams.get("wait") ?? 0);
-        if (!Number.isFinite(wait) || wait < 0 || wait > 300_000) {
-          return sendError(res, 400, "ERR_INVALID_WAIT", "wait must be milliseconds in 0..300000");
-        }
-        const task = await options.api.getTask(taskIdOf(m[1]!), wait);
-        return task === null
-          ? sendError(res, 404, "ERR_NOT_FOUND", `no task ${m[1]}`)
-          : sendJson(res, 200, task);
-      }
-      const cancel = /^\/tasks\/([^/]+)\/cancel$/.exec(url.pathname);
-      if (cancel && req.method === "POST") {
-        const taskId = taskIdOf(cancel[1]!);
-        const outcome = await options.api.cancel(taskId);
-        if (outcome === null) return sendError(res, 404, "ERR_NOT_FOUND", `no task ${taskId}`);
-        if (!outcome.canceled) {
-          return sendError(
-            res,
-            409,
-            "ERR_TASK_FINISHED",
-            `task ${taskId} is already ${String(outcome.task.status)}; it was not canceled`,
-          );
-        }
-        return sendJson(res, 200, outcome.task);
-      }
-      if (url.pathname === "/agents" && req.method === "GET") {
-        return sendJson(res, 200, { agents: options.api.agents(), tasks: options.api.counts() });
-      }
-      if (["/tasks", "/agents", "/metrics"].includes(url.pathname) || m || cancel) {
+      if (route !== undefined) return await handlers[route.key](req, res, url, params(route, url));
+      if (onPath.length > 0) {
+        res.setHeader("allow", [...new Set(onPath.map((r) => r.method))].join(", "));
         return sendError(
           res,
           405,
@@ -198,6 +229,11 @@ export function createHttpApi(options: HttpApiOptions) {
     );
     sendJson(res, answer.status, answer.body, answer.headers);
   }
+}
+
+/** The path parameters of a route's template, in order (still percent-encoded). */
+function params(route: Route, url: URL): string[] {
+  return route.pattern.exec(url.pathname)!.slice(1);
 }
 
 /** Checked before the schema (whose walk recurses): why the item's payload is too deep to run, naming the task. */

@@ -1,0 +1,161 @@
+import { z } from "zod";
+import { MAX_PAYLOAD_DEPTH } from "../agents/payload-depth.js";
+import type { JsonValue } from "../core/json.js";
+import { DOT_SEGMENT_ID } from "../core/state/task-id.js";
+
+/**
+ * The REST API's bodies, query parameters and answers, once: the routes validate with the
+ * request schemas, and the OpenAPI document (openapi.ts) is generated from all of them. Each
+ * schema the document names is in NAMED_SCHEMAS under its component name.
+ */
+export const NAMED_SCHEMAS: Array<[id: string, schema: z.ZodType]> = [];
+
+const named = <T extends z.ZodType>(schema: T, id: string, description: string): T => {
+  const described = schema.describe(description) as T;
+  NAMED_SCHEMAS.push([id, described]);
+  return described;
+};
+
+export const jsonValue: z.ZodType<JsonValue> = named(
+  z.lazy(() =>
+    z.union([
+      z.string(),
+      z.number(),
+      z.boolean(),
+      z.null(),
+      z.array(jsonValue),
+      z.record(z.string(), jsonValue),
+    ]),
+  ),
+  "JsonValue",
+  "Any JSON value.",
+);
+
+export const TASK_STATUSES = ["pending", "in_progress", "completed", "failed", "abandoned"] as const;
+export const taskStatus = named(z.enum(TASK_STATUSES), "TaskStatus", "Where a task is in its life.");
+
+/** A task id a client may choose: also a URL path segment, so never "." or "..". */
+export const taskId = z
+  .string()
+  .min(1)
+  .max(200)
+  .regex(/^[^\s\p{Cc}]+$/u, "must not contain whitespace or control characters")
+  .regex(/^(?!\.\.?$)/, DOT_SEGMENT_ID);
+
+// ---- requests
+
+export const newTask = named(
+  z.strictObject({
+    task_id: taskId
+      .optional()
+      .describe(
+        "The idempotency key: a task id already recorded is answered as it stands (200), not recorded again. Default: a random UUID.",
+      ),
+    task_type: z
+      .string()
+      .min(1)
+      .max(200)
+      .describe("Which handler runs it (compute, echo, sleep, data_processing, or yours)."),
+    payload: z.record(z.string(), jsonValue).default({}).describe("The handler's input."),
+  }),
+  "NewTask",
+  `A task to submit. Its payload may nest at most ${MAX_PAYLOAD_DEPTH} levels deep (deeper is refused with 422 ERR_INVALID_TASK).`,
+);
+
+/** POST /tasks: one task, or an array of 1..maxBatch (answered with an array). */
+export const submitBody = (maxBatch: number) => z.union([newTask, z.array(newTask).min(1).max(maxBatch)]);
+
+/** GET /tasks/{task_id}?wait=: ms to wait for the task to finish (long poll). */
+export const waitMs = z
+  .number()
+  .min(0)
+  .max(300_000)
+  .describe("Milliseconds to wait for the task to finish before answering it as it stands (long poll).");
+
+export const MAX_LIST_LIMIT = 1000;
+/** GET /tasks?limit=: larger values are taken as MAX_LIST_LIMIT. */
+export const listLimit = z
+  .number()
+  .int()
+  .min(1)
+  .describe(`Most tasks in the answer; values above ${MAX_LIST_LIMIT} are taken as ${MAX_LIST_LIMIT}.`);
+
+// ---- answers
+
+const errorDetail = z.object({
+  code: z.string().describe("Stable, to branch on (ERR_...)."),
+  message: z.string().describe("What was wrong and what to do, for a human."),
+});
+
+export const errorAnswer = named(z.object({ error: errorDetail }), "Error", "Every error answer.");
+
+const isoTime = z.string().describe("ISO-8601 time");
+
+export const task = named(
+  z.object({
+    task_id: z.string(),
+    task_type: z.string(),
+    payload: z.record(z.string(), jsonValue),
+    status: taskStatus,
+    result: jsonValue.describe("The handler's result once completed; null before."),
+    error: z.string().nullable().describe("Why it failed or was abandoned."),
+    attempts: z.number().int().min(0),
+    assigned_to: z.string().nullable().describe("The worker running it (or that ran it last)."),
+    created_at: isoTime,
+    started_at: isoTime.nullable(),
+    completed_at: isoTime.nullable(),
+  }),
+  "Task",
+  "A task as recorded (the task dict of SPEC.md).",
+);
+
+export const taskList = named(z.object({ tasks: z.array(task) }), "TaskList", "Tasks, in the order asked.");
+
+export const taskNotRecorded = named(
+  z.object({ task_id: z.string(), error: errorDetail }),
+  "TaskNotRecorded",
+  "A task of a batch that was not recorded, and why.",
+);
+
+export const batchNotRecorded = named(
+  z.object({ error: errorDetail, tasks: z.array(z.union([task, taskNotRecorded])) }),
+  "BatchNotRecorded",
+  "A batch recorded in part: each task's own outcome, in the order sent. Sending the whole batch again records each task once.",
+);
+
+export const agentInfo = named(
+  z.object({
+    id: z.string(),
+    tier: z.enum(["coordinator", "distributor", "worker"]),
+    status: z.string().describe("idle, busy, error, recovering, or dead"),
+    last_heartbeat: isoTime.nullable(),
+    parent: z.string().nullable().describe("The agent it reports to (null for the coordinator)."),
+    load: z.number().int().min(0),
+    capacity: z.number().int().min(0).optional(),
+    done: z.number().int().min(0),
+    url: z.string().nullable().optional().describe("Where a distributor is reached (null in-process)."),
+    task_types: z.array(z.string()).optional().describe("What a worker runs."),
+  }),
+  "Agent",
+  "One agent of any tier.",
+);
+
+export const agentsAnswer = named(
+  z.object({
+    agents: z.array(agentInfo),
+    tasks: z
+      .object({
+        submitted: z.number(),
+        duplicates: z.number(),
+        completed: z.number(),
+        failed: z.number(),
+        abandoned: z.number(),
+        reassigned: z.number(),
+        distributorsDead: z.number(),
+        unplaced: z.number().describe("Accepted, on no distributor yet."),
+      })
+      .describe("This coordinator's task counts since it started."),
+  }),
+  "Agents",
+  "Every agent of every tier, and the task counts.",
+);

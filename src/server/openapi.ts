@@ -1,0 +1,270 @@
+import { readFileSync } from "node:fs";
+import { z } from "zod";
+import type { JsonObject } from "../core/json.js";
+import { MAX_JSON_DEPTH } from "../core/messaging/plain-json.js";
+import type { RestRoute } from "./http-api.js";
+import { listLimit, NAMED_SCHEMAS, submitBody, taskId, waitMs } from "./http-schemas.js";
+
+export type OpenApiOptions = {
+  /** Most tasks in one POST /tasks (maxItems of the array form). */
+  maxBatch: number;
+  /** Largest body POST /tasks reads. */
+  maxBodyBytes: number;
+};
+
+const VERSION = (
+  JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string }
+).version;
+
+const ref = (id: string) => ({ $ref: `#/components/schemas/${id}` });
+
+/** What each error code means, for the answers' descriptions. */
+const CODES: Record<string, string> = {
+  ERR_BAD_REQUEST: "the request target is not a valid URL path",
+  ERR_FOREIGN_ORIGIN: "sent by a web page of another site (Origin)",
+  ERR_FOREIGN_HOST: "a Host name this server was not bound to, with no API token set (DNS rebinding)",
+  ERR_UNAUTHORIZED: "the server has TRIAD_API_TOKEN and the request has not `Authorization: Bearer <it>`",
+  ERR_INTERNAL: "a fault of the server",
+  ERR_MALFORMED_JSON: "the body is not JSON",
+  ERR_UNSUPPORTED_MEDIA_TYPE: "the body is not sent as application/json",
+  ERR_BODY_TOO_LARGE: "the body is over the size limit",
+  ERR_BATCH_TOO_LARGE: "more tasks than one request takes",
+  ERR_INVALID_TASK: "a task the schema refuses (the message names the field and the task)",
+  ERR_JSON_TOO_DEEP: `the body nests more than ${MAX_JSON_DEPTH} levels`,
+  ERR_SHUTTING_DOWN: "the coordinator is shutting down (send to another or later)",
+  ERR_STORE_UNAVAILABLE: "the store cannot be reached now",
+  ERR_STORE_TIMEOUT: "the store did not answer in time",
+  ERR_NOT_CONNECTED: "the store connection is not up yet",
+  ERR_INVALID_TASK_ID: "the task id in the path is not valid percent-encoding",
+  ERR_INVALID_WAIT: "wait is not milliseconds in 0..300000",
+  ERR_INVALID_STATUS: "status is not a task status",
+  ERR_INVALID_LIMIT: "limit is not a positive integer",
+  ERR_NOT_FOUND: "no task has this id",
+  ERR_TASK_FINISHED: "the task has already finished; it was left as it is",
+};
+
+const STORE = ["ERR_STORE_UNAVAILABLE", "ERR_STORE_TIMEOUT", "ERR_NOT_CONNECTED"];
+
+type Errors = Partial<Record<400 | 401 | 403 | 404 | 409 | 413 | 415 | 422 | 500 | 503, string[]>>;
+
+/** Answers every route can give: a bad request target, a browser's cross-site or rebound request, a fault. */
+const EVERY_ROUTE: Errors = {
+  400: ["ERR_BAD_REQUEST"],
+  403: ["ERR_FOREIGN_ORIGIN", "ERR_FOREIGN_HOST"],
+  500: ["ERR_INTERNAL"],
+};
+
+/** An operation's error answers: `{ error: { code, message } }` with the codes it can carry. */
+function errorAnswers(own: Errors, options: { token: boolean; body?: object }): JsonObject {
+  const all: Record<number, string[]> = {};
+  const add = (errors: Errors) => {
+    for (const [status, codes] of Object.entries(errors))
+      all[Number(status)] = [...(all[Number(status)] ?? []), ...codes];
+  };
+  add(EVERY_ROUTE);
+  if (options.token) add({ 401: ["ERR_UNAUTHORIZED"] });
+  add(own);
+  const out: JsonObject = {};
+  for (const [status, codes] of Object.entries(all)) {
+    const schema = {
+      allOf: [
+        options.body ?? ref("Error"),
+        { properties: { error: { properties: { code: { enum: codes } } } } },
+      ],
+    };
+    const headers: JsonObject = {};
+    if (status === "503")
+      headers["Retry-After"] = {
+        description: "Seconds to wait before sending the same request again (it is safe to).",
+        schema: { type: "integer" },
+      };
+    if (status === "401") headers["WWW-Authenticate"] = { schema: { type: "string" } };
+    out[status] = {
+      description: codes.map((c) => `\`${c}\`: ${CODES[c] ?? c}`).join("; "),
+      ...(Object.keys(headers).length > 0 ? { headers } : {}),
+      content: { "application/json": { schema } },
+    } as JsonObject;
+  }
+  return out;
+}
+
+const json = (schema: object, description: string): JsonObject =>
+  ({
+    description,
+    content: { "application/json": { schema } },
+  }) as JsonObject;
+
+/** A schema of one request parameter, generated like the components (no $schema of its own). */
+function parameterSchema(schema: z.ZodType): JsonObject {
+  const { $schema: _, ...rest } = z.toJSONSchema(schema, { io: "input" }) as JsonObject;
+  return rest;
+}
+
+function operations(options: OpenApiOptions): Record<RestRoute, JsonObject> {
+  const token = { token: true };
+  const taskIdParam = {
+    name: "task_id",
+    in: "path",
+    required: true,
+    description: "The task's id, percent-encoded.",
+    schema: parameterSchema(taskId),
+  };
+  return {
+    "POST /tasks": {
+      operationId: "submitTasks",
+      summary: "Submit one task, or an array of tasks",
+      description:
+        "One task is answered with its task, an array with `{ tasks }` in the order sent. The task id is the idempotency key: an id already recorded is answered as it stands and not recorded again. A store that cannot answer for some tasks of an array answers 503 with each task's own outcome (`BatchNotRecorded`); sending the same array again records each task once.",
+      requestBody: {
+        required: true,
+        description: `At most ${options.maxBodyBytes} bytes.`,
+        content: { "application/json": { schema: ref("SubmitTasks") } },
+      },
+      responses: {
+        "202": json({ anyOf: [ref("Task"), ref("TaskList")] }, "Recorded (at least one task is new)."),
+        "200": json(
+          { anyOf: [ref("Task"), ref("TaskList")] },
+          "Every id was already recorded: nothing new, the tasks as they stand.",
+        ),
+        ...errorAnswers(
+          {
+            400: ["ERR_MALFORMED_JSON", "ERR_INVALID_TASK"],
+            413: ["ERR_BODY_TOO_LARGE", "ERR_BATCH_TOO_LARGE"],
+            415: ["ERR_UNSUPPORTED_MEDIA_TYPE"],
+            422: ["ERR_INVALID_TASK", "ERR_JSON_TOO_DEEP"],
+            503: ["ERR_SHUTTING_DOWN", ...STORE],
+          },
+          { token: true, body: { anyOf: [ref("Error"), ref("BatchNotRecorded")] } },
+        ),
+      },
+    },
+    "GET /tasks": {
+      operationId: "listTasks",
+      summary: "List tasks: open ones first, then the recently finished",
+      parameters: [
+        { name: "status", in: "query", required: false, schema: ref("TaskStatus") },
+        {
+          name: "limit",
+          in: "query",
+          required: false,
+          schema: { ...parameterSchema(listLimit), default: 100 },
+        },
+      ],
+      responses: {
+        "200": json(ref("TaskList"), "The tasks."),
+        ...errorAnswers({ 400: ["ERR_INVALID_STATUS", "ERR_INVALID_LIMIT"], 503: STORE }, token),
+      },
+    },
+    "GET /tasks/{task_id}": {
+      operationId: "getTask",
+      summary: "One task; with `wait`, once it has finished or the wait is over",
+      parameters: [
+        taskIdParam,
+        { name: "wait", in: "query", required: false, schema: { ...parameterSchema(waitMs), default: 0 } },
+      ],
+      responses: {
+        "200": json(ref("Task"), "The task."),
+        ...errorAnswers(
+          { 400: ["ERR_INVALID_TASK_ID", "ERR_INVALID_WAIT"], 404: ["ERR_NOT_FOUND"], 503: STORE },
+          token,
+        ),
+      },
+    },
+    "POST /tasks/{task_id}/cancel": {
+      operationId: "cancelTask",
+      summary: "Cancel an open task",
+      description:
+        'The task ends `abandoned` ("canceled by client"), with the open tasks that depend on it; the result of an attempt still running is refused. No body.',
+      parameters: [taskIdParam],
+      responses: {
+        "200": json(ref("Task"), "Canceled: the task as it ended."),
+        ...errorAnswers(
+          { 400: ["ERR_INVALID_TASK_ID"], 404: ["ERR_NOT_FOUND"], 409: ["ERR_TASK_FINISHED"], 503: STORE },
+          token,
+        ),
+      },
+    },
+    "GET /agents": {
+      operationId: "listAgents",
+      summary: "Every agent of every tier, and the task counts",
+      responses: { "200": json(ref("Agents"), "The agents."), ...errorAnswers({}, token) },
+    },
+    "GET /metrics": {
+      operationId: "metrics",
+      summary: "Prometheus metrics (public: no token wanted)",
+      security: [],
+      responses: {
+        "200": {
+          description: "Prometheus text exposition format.",
+          content: { "text/plain": { schema: { type: "string" } } },
+        },
+        ...errorAnswers({}, { token: false }),
+      },
+    },
+    "GET /openapi.json": {
+      operationId: "openApiDocument",
+      summary: "This document (public: no token wanted)",
+      security: [],
+      responses: {
+        "200": json({ type: "object" }, "The OpenAPI 3.1 document of this API."),
+        ...errorAnswers({}, { token: false }),
+      },
+    },
+  };
+}
+
+/** The components, each without the $schema and $id a stand-alone JSON Schema carries. */
+function components(options: OpenApiOptions): Record<string, JsonObject> {
+  const registry = z.registry<{ id: string }>();
+  for (const [id, schema] of NAMED_SCHEMAS) registry.add(schema, { id });
+  registry.add(
+    submitBody(options.maxBatch).describe(`One task, or an array of 1 to ${options.maxBatch} tasks.`),
+    { id: "SubmitTasks" },
+  );
+  const { schemas } = z.toJSONSchema(registry, {
+    io: "input",
+    uri: (id) => `#/components/schemas/${id}`,
+  });
+  const out: Record<string, JsonObject> = {};
+  for (const [id, schema] of Object.entries(schemas)) {
+    const { $schema: _s, $id: _i, ...rest } = schema as JsonObject;
+    out[id] = rest;
+  }
+  return out;
+}
+
+/**
+ * The coordinator's REST API as an OpenAPI 3.1 document, generated from the zod schemas the
+ * routes validate with (http-schemas.ts): served at GET /openapi.json.
+ */
+export function openApiDocument(options: OpenApiOptions): JsonObject {
+  const paths: Record<string, Record<string, JsonObject>> = {};
+  for (const [route, operation] of Object.entries(operations(options))) {
+    const [method, path] = route.split(" ") as [string, string];
+    paths[path] = { ...paths[path], [method.toLowerCase()]: operation };
+  }
+  return {
+    openapi: "3.1.0",
+    info: {
+      title: "Triad coordinator REST API",
+      version: VERSION,
+      description:
+        "Tasks in and out, agents, metrics. Errors are `{ error: { code, message } }`; a path no route serves is 404 `ERR_NOT_FOUND`, a method a path does not take is 405 `ERR_METHOD_NOT_ALLOWED` (with `Allow`). " +
+        "When the server has TRIAD_API_TOKEN, every route but /metrics and /openapi.json wants `Authorization: Bearer <token>`. " +
+        "The same port also serves the dashboard (GET /) and the A2A protocol (/.well-known/agent-card.json, /a2a/jsonrpc), which are not described here.",
+      license: { name: "MIT", identifier: "MIT" },
+    },
+    security: [{ bearer: [] }],
+    paths,
+    components: {
+      schemas: components(options),
+      securitySchemes: {
+        bearer: {
+          type: "http",
+          scheme: "bearer",
+          description: "TRIAD_API_TOKEN; wanted only when the server was started with one.",
+        },
+      },
+    },
+  } as JsonObject;
+}
