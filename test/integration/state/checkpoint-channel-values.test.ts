@@ -74,4 +74,44 @@ describe.each(testEngines("ckpt-values"))("StoreCheckpointSaver under a graph on
     }
     expect((await app.getState(config)).values).toEqual({ input: "doc", n: 40 });
   });
+
+  it("keeps a value that has no channel version with its own checkpoint", async () => {
+    const base = { v: 4, ts: new Date().toISOString(), versions_seen: {} };
+    const first = {
+      ...base,
+      id: "c1",
+      channel_values: { loose: 1, kept: "k" },
+      channel_versions: { kept: 1 },
+    };
+    const second = {
+      ...base,
+      id: "c2",
+      channel_values: { loose: 2, kept: "k" },
+      channel_versions: { kept: 1 },
+    };
+    const meta = { source: "loop" as const, step: 0, parents: {} };
+    const c1 = await saver.put({ configurable: { thread_id: "loose" } }, first, meta, { kept: 1 });
+    await saver.put(c1, second, meta, {});
+    const read = async (id: string) =>
+      (await saver.getTuple({ configurable: { thread_id: "loose", checkpoint_id: id } }))?.checkpoint
+        .channel_values;
+    expect(await read("c1")).toEqual({ loose: 1, kept: "k" });
+    expect(await read("c2")).toEqual({ loose: 2, kept: "k" });
+  });
+
+  it("reads back a checkpoint with more channels than Lua can unpack at once (9,000)", async () => {
+    const names = Array.from({ length: 9000 }, (_, i) => `ch${i}`);
+    const cp = {
+      v: 4,
+      id: "wide",
+      ts: new Date().toISOString(),
+      channel_values: Object.fromEntries(names.map((n, i) => [n, i])),
+      channel_versions: Object.fromEntries(names.map((n) => [n, 1])),
+      versions_seen: {},
+    };
+    const meta = { source: "input" as const, step: -1, parents: {} };
+    await saver.put({ configurable: { thread_id: "wide" } }, cp, meta, cp.channel_versions);
+    const tuple = await saver.getTuple({ configurable: { thread_id: "wide" } });
+    expect(tuple?.checkpoint).toEqual(cp);
+  });
 });

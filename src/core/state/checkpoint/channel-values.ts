@@ -33,15 +33,19 @@ export async function splitPut(
 ): Promise<SplitPut> {
   const versions = checkpoint.channel_versions;
   const skeleton = await encodePut(serde, config, { ...checkpoint, channel_values: {} }, metadata);
+  // A value without a version (not something LangGraph writes) is stored with its checkpoint.
+  const unversioned = Object.keys(checkpoint.channel_values).filter((c) => !Object.hasOwn(versions, c));
+  const own = { checkpoint: checkpoint.id };
   const blobs: [string, string][] = [];
-  for (const channel of Object.keys(newVersions)) {
+  for (const channel of new Set([...Object.keys(newVersions), ...unversioned])) {
     if (!Object.hasOwn(checkpoint.channel_values, channel)) continue;
     const value = checkpoint.channel_values[channel];
     if (value === undefined) continue;
-    const version = Object.hasOwn(versions, channel) ? versions[channel] : newVersions[channel];
+    const version = Object.hasOwn(versions, channel) ? versions[channel] : own;
     blobs.push([blobField(channel, version), JSON.stringify(await serialize(serde, value))]);
   }
-  const channels = JSON.stringify(Object.entries(versions).map(([c, v]) => blobField(c, v)));
+  const fields = [...Object.entries(versions), ...unversioned.map((c) => [c, own] as const)];
+  const channels = JSON.stringify(fields.map(([c, v]) => blobField(c, v)));
   return { skeleton, channels, blobs };
 }
 

@@ -40,11 +40,14 @@ local values = {}
 for i = 1, #record, 2 do
   if record[i] == 'values' then
     local fields = cjson.decode(record[i + 1])
-    if #fields > 0 then
-      local found = redis.call('HMGET', base .. ':values', unpack(fields))
-      for j = 1, #fields do
+    -- in slices: unpack() has a limit on how many values it spreads
+    for from = 1, #fields, 1000 do
+      local slice = {}
+      for j = from, math.min(from + 999, #fields) do slice[#slice + 1] = fields[j] end
+      local found = redis.call('HMGET', base .. ':values', unpack(slice))
+      for j = 1, #slice do
         if found[j] then
-          values[#values + 1] = fields[j]
+          values[#values + 1] = slice[j]
           values[#values + 1] = found[j]
         end
       end
