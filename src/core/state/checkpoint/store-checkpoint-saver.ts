@@ -19,7 +19,6 @@ import {
   type PendingWrite,
   replacesExisting,
   type Serde,
-  type StoredWrite,
   storedWrites,
   writeSlot,
 } from "./codec.js";
@@ -27,13 +26,21 @@ import { byIdDescending, type ListCandidate, listTuples } from "./list-tuples.js
 import { migratePendingSends, needsPendingSends } from "./pending-sends.js";
 import * as keys from "./store-keys.js";
 import * as scripts from "./store-scripts.js";
+import {
+  groupWrites,
+  type IndexEntry,
+  pairs,
+  type ReadCheckpointReply,
+  type StoredCheckpoint,
+  storedCheckpoint,
+  writesOf,
+} from "./stored-checkpoint.js";
 import { CHECKPOINT_SHARDS } from "./thread-shards.js";
 import {
   type CheckpointPutTransfer,
   type CheckpointTransfer,
   type CheckpointWritesTransfer,
   parseCheckpointTransfer,
-  type SerializedValue,
 } from "./transfer.js";
 
 export type StoreCheckpointSaverOptions = {
@@ -52,13 +59,6 @@ export type ImportOptions = {
   fencingToken?: number;
 };
 
-type IndexEntry = { parent_checkpoint_id: string | null; metadata: SerializedValue };
-/** A checkpoint as read; `values` holds the channel values of one put() stored split. */
-type StoredCheckpoint = {
-  put: CheckpointPutTransfer;
-  writes: StoredWrite[];
-  values: Map<string, string> | undefined;
-};
 type ThreadNamespaces = { threadId: string; namespaces: string[] };
 /** Which checkpoint of a namespace to read: by id, the largest id, or the one stored last. */
 type Pick = { id: string } | "newest" | "head";
@@ -264,7 +264,7 @@ export class StoreCheckpointSaver extends BaseCheckpointSaver {
   }
 
   private async readFields(key: string): Promise<Map<string, string>> {
-    return pairs((await this.#client.runScript(scripts.readHash, [key], [])) as string[], 0);
+    return pairs((await this.#client.runScript(scripts.readHash, [key], [])) as string[]);
   }
 
   private async readCheckpoint(
@@ -276,24 +276,8 @@ export class StoreCheckpointSaver extends BaseCheckpointSaver {
       scripts.readCheckpoint,
       [keys.indexKey(threadId, ns)],
       typeof pick === "string" ? [pick, ""] : ["id", pick.id],
-    )) as [string, string, string[], string[]] | null;
-    if (reply === null) return undefined;
-    const [checkpointId, meta, record, values] = reply;
-    const fields = pairs(record, 0);
-    const checkpoint = fields.get("checkpoint");
-    if (checkpoint === undefined) return undefined;
-    const { parent_checkpoint_id, metadata } = JSON.parse(meta) as IndexEntry;
-    const put: CheckpointPutTransfer = {
-      kind: "checkpoint",
-      v: 1,
-      thread_id: threadId,
-      checkpoint_ns: ns,
-      checkpoint_id: checkpointId,
-      parent_checkpoint_id,
-      checkpoint: JSON.parse(checkpoint) as SerializedValue,
-      metadata,
-    };
-    return { put, writes: writesOf(fields), values: fields.has("values") ? pairs(values, 0) : undefined };
+    )) as ReadCheckpointReply | null;
+    return reply === null ? undefined : storedCheckpoint(threadId, ns, reply);
   }
 
   private async decode({ put, writes, values }: StoredCheckpoint): Promise<CheckpointTuple> {
@@ -363,45 +347,6 @@ export class StoreCheckpointSaver extends BaseCheckpointSaver {
       }
     }
   }
-}
-
-/** A flat field, value, field, value... reply from `start` on, as a Map. */
-function pairs(flat: readonly string[], start: number): Map<string, string> {
-  const fields = new Map<string, string>();
-  for (let i = start; i + 1 < flat.length; i += 2) fields.set(flat[i]!, flat[i + 1]!);
-  return fields;
-}
-
-/** The pending writes among a checkpoint hash's fields. */
-function writesOf(fields: Map<string, string>): StoredWrite[] {
-  const writes: StoredWrite[] = [];
-  for (const [field, value] of fields)
-    if (field.startsWith("w:")) writes.push(JSON.parse(value) as StoredWrite);
-  return writes;
-}
-
-/** A checkpoint's writes as transfers, one per task (the form putWrites sent them in). */
-function groupWrites(put: CheckpointPutTransfer, writes: StoredWrite[]): CheckpointWritesTransfer[] {
-  const byTask = new Map<string, CheckpointWritesTransfer>();
-  for (const w of writes) {
-    const key = JSON.stringify([w.task_id, w.task_path]);
-    let t = byTask.get(key);
-    if (t === undefined) {
-      t = {
-        kind: "writes",
-        v: 1,
-        thread_id: put.thread_id,
-        checkpoint_ns: put.checkpoint_ns,
-        checkpoint_id: put.checkpoint_id,
-        task_id: w.task_id,
-        task_path: w.task_path,
-        writes: [],
-      };
-      byTask.set(key, t);
-    }
-    t.writes.push({ idx: w.idx, channel: w.channel, value: w.value });
-  }
-  return [...byTask.values()];
 }
 
 function checkToken(token: number): string {
