@@ -1,4 +1,3 @@
-import { AsyncLocalStorage } from "node:async_hooks";
 import { A2AError } from "@a2a-js/sdk/errors";
 import { STORE_RETRY_AFTER_S, type TriadError } from "../../core/errors.js";
 
@@ -18,8 +17,29 @@ export class StoreUnavailableError extends A2AError {
   }
 }
 
+/** Refusals kept at most (a stream dropped before its first event leaves its refusal behind). */
+const MAX_KEPT = 1000;
+
 /**
- * Carries, from the executor back to the request handler of the same SendMessage, the store
- * error that kept its task from being recorded (the SDK would answer it as a failed task).
+ * Carries, from the executor back to the request handler of the same SendMessage (by its
+ * message id), the store error that kept its task from being recorded: the SDK would answer
+ * it as a task that failed, the handler answers StoreUnavailableError instead.
  */
-export const submitRefusal = new AsyncLocalStorage<{ err?: TriadError }>();
+export class SubmitRefusals {
+  private readonly byMessage = new Map<string, TriadError>();
+
+  note(messageId: string, err: TriadError): void {
+    this.byMessage.set(messageId, err);
+    if (this.byMessage.size > MAX_KEPT) this.byMessage.delete(this.byMessage.keys().next().value!);
+  }
+
+  /** The refusal of this message, if any, forgotten once taken. */
+  take(messageId: string | undefined): TriadError | undefined {
+    if (messageId === undefined) return undefined;
+    const err = this.byMessage.get(messageId);
+    this.byMessage.delete(messageId);
+    return err;
+  }
+}
+
+export const submitRefusals = new SubmitRefusals();

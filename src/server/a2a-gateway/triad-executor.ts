@@ -9,7 +9,7 @@ import type { CoordinatorAgent } from "../../agents/index.js";
 import type { TaskDict } from "../../agents/protocol.js";
 import { isStoreUnavailable } from "../../core/errors.js";
 import { settledTaskTypes } from "./cluster-task-types.js";
-import { submitRefusal } from "./store-unavailable.js";
+import { submitRefusals } from "./store-unavailable.js";
 import type { TaskFollower } from "./task-follower.js";
 import { readTaskInput } from "./task-input.js";
 import { agentMessage, toA2ATask } from "./task-view.js";
@@ -79,9 +79,8 @@ export class TriadExecutor implements AgentExecutor {
       await this.o.coordinator.submitTask(task);
     } catch (err) {
       if (!isStoreUnavailable(err)) throw err;
-      // The handler answers the request with StoreUnavailableError; a stream sees this refusal.
-      const refusal = submitRefusal.getStore();
-      if (refusal !== undefined) refusal.err = err;
+      // The handler answers the request with StoreUnavailableError instead of this refusal.
+      submitRefusals.note(message.messageId, err);
       return this.reject(bus, taskId, contextId, message, `unavailable, retry: ${err.message}`);
     }
     const view = toA2ATask(task, undefined);

@@ -16,9 +16,9 @@ import {
   type ServerCallContext,
   type TaskStore,
 } from "@a2a-js/sdk/server";
-import { isStoreUnavailable, type TriadError } from "../../core/errors.js";
+import { isStoreUnavailable } from "../../core/errors.js";
 import { refuseUnrunnable } from "./message-checks.js";
-import { StoreUnavailableError, submitRefusal } from "./store-unavailable.js";
+import { StoreUnavailableError, submitRefusals } from "./store-unavailable.js";
 
 /**
  * The SDK's DefaultRequestHandler with Triad's differences: the agent card is built on
@@ -59,12 +59,15 @@ export class TriadRequestHandler extends DefaultRequestHandler {
     context: ServerCallContext,
   ): Promise<Message | Task> {
     await retryWhenUnavailable(refuseUnrunnable(params, this.tasks, context));
-    const refusal: { err?: TriadError } = {};
-    const answer = await submitRefusal.run(refusal, () =>
-      retryWhenUnavailable(super.sendMessage(params, context)),
-    );
-    if (refusal.err !== undefined) throw new StoreUnavailableError(refusal.err);
-    return answer;
+    const messageId = params.message?.messageId;
+    try {
+      const answer = await retryWhenUnavailable(super.sendMessage(params, context));
+      const refused = submitRefusals.take(messageId);
+      if (refused !== undefined) throw new StoreUnavailableError(refused);
+      return answer;
+    } finally {
+      submitRefusals.take(messageId);
+    }
   }
 
   override async *sendMessageStream(
@@ -72,15 +75,27 @@ export class TriadRequestHandler extends DefaultRequestHandler {
     context: ServerCallContext,
   ): AsyncGenerator<StreamResponse, void, undefined> {
     await retryWhenUnavailable(refuseUnrunnable(params, this.tasks, context));
-    const refusal: { err?: TriadError } = {};
-    const events = super.sendMessageStream(params, context);
-    // Each step in the refusal's context: the executor starts within one of them.
-    for (;;) {
-      const step = await submitRefusal.run(refusal, () => retryWhenUnavailable(events.next()));
-      if (refusal.err !== undefined) throw new StoreUnavailableError(refusal.err);
-      if (step.done) return;
-      yield step.value;
+    const messageId = params.message?.messageId;
+    try {
+      for await (const event of wrapStream(super.sendMessageStream(params, context))) {
+        const refused = submitRefusals.take(messageId);
+        if (refused !== undefined) throw new StoreUnavailableError(refused);
+        yield event;
+      }
+    } finally {
+      submitRefusals.take(messageId);
     }
+  }
+}
+
+/** The stream's events, a store error while producing them turned into "unavailable, retry". */
+async function* wrapStream<T>(
+  events: AsyncGenerator<T, void, undefined>,
+): AsyncGenerator<T, void, undefined> {
+  for (;;) {
+    const step = await retryWhenUnavailable(events.next());
+    if (step.done) return;
+    yield step.value;
   }
 }
 
