@@ -8,7 +8,7 @@ import {
   SendMessageRequest,
   type StreamResponse,
   SubscribeToTaskRequest,
-  type Task,
+  Task,
   TaskState,
 } from "@a2a-js/sdk";
 import { type Client, ClientFactory } from "@a2a-js/sdk/client";
@@ -433,5 +433,103 @@ describe("A2A gateway on triad up with TRIAD_API_TOKEN set", () => {
       headers: { authorization: `Bearer ${TOKEN}` },
     });
     expect(((await record.json()) as TaskJson).status).toBe("completed");
+  });
+});
+
+describe("A2A gateway right after a start (coordinator, distributor and worker started together, TRIAD_A2A_TEXT_TYPE=review)", () => {
+  const env = { TRIAD_SECRET: "a2a-e2e-secret", TRIAD_API_TOKEN: "", TRIAD_LOG_LEVEL: "warn" };
+  let redis: Awaited<ReturnType<typeof testRedis>>;
+  let coordinator: TriadProcess;
+  let distributor: TriadProcess;
+  let worker: TriadProcess;
+  let url = "";
+
+  const sendRaw = async (parts: unknown[]) => {
+    const res = await fetch(`${url}/a2a/jsonrpc`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "A2A-Version": "1.0" },
+      body: JSON.stringify({
+        jsonrpc: "2.0",
+        id: 1,
+        method: "SendMessage",
+        params: { message: { messageId: randomUUID(), role: "ROLE_USER", parts } },
+      }),
+    });
+    const answer = (await res.json()) as { result: { task: Record<string, unknown> } };
+    return Task.fromJSON(answer.result.task);
+  };
+  const fetchCard = async () => {
+    const res = await fetch(`${url}/.well-known/agent-card.json`);
+    const card = (await res.json()) as { description: string; skills: Array<{ id: string }> };
+    return { cacheControl: res.headers.get("cache-control"), card };
+  };
+
+  beforeAll(async () => {
+    redis = await testRedis();
+    const [cp, dp, wp] = await Promise.all([freePort(), freePort(), freePort()]);
+    url = `http://127.0.0.1:${cp}`;
+    const textEnv = { ...env, TRIAD_A2A_TEXT_TYPE: "review" };
+    // All three at once, as a compose file or a process manager starts them.
+    coordinator = new TriadProcess(
+      ["coordinator", "--id", "c2", "--redis", redis.url, "--port", String(cp)],
+      textEnv,
+    );
+    distributor = new TriadProcess(
+      ["distributor", "--id", "d2", "--coordinator", url, "--redis", redis.url, "--port", String(dp)],
+      env,
+    );
+    worker = new TriadProcess(
+      [
+        "worker",
+        "--id",
+        "w2",
+        "--distributor",
+        `http://127.0.0.1:${dp}`,
+        "--port",
+        String(wp),
+        "--handlers",
+        "examples/handlers.mjs",
+      ],
+      env,
+    );
+    await coordinator.waitFor(/ready coordinator/, 30_000);
+  }, 60_000);
+
+  afterAll(async () => {
+    for (const p of [worker, distributor, coordinator]) await p?.kill();
+    await redis?.close();
+  });
+
+  it("the first card and the first messages wait for the workers' first heartbeats: registered skills listed and cacheable, an unknown type refused, plain text run as the review graph", async () => {
+    // Asked the moment the coordinator is ready, before any worker has reported.
+    const [first, unknown, text] = await Promise.all([
+      fetchCard(),
+      sendRaw([{ data: { task_type: "no_such_type", payload: {} }, mediaType: "application/json" }]),
+      sendRaw([{ text: "Triad runs this text through the review graph" }]),
+    ]);
+    expect(first.card.skills.map((s) => s.id)).toEqual(expect.arrayContaining(["review", "word_count"]));
+    expect(first.cacheControl).toBe("public, max-age=30");
+    expect(first.card.description).toMatch(/plain text runs as a "review" task/);
+    expect(first.card.description).not.toMatch(/incomplete/);
+
+    expect(stateName(unknown.status?.state)).toBe("TASK_STATE_REJECTED");
+    expect(statusText(unknown)).toMatch(/unknown task type "no_such_type": no live worker runs it/);
+
+    expect(stateName(text.status?.state)).toBe("TASK_STATE_COMPLETED");
+    expect(dataOf(text.artifacts[0])).toMatchObject({
+      text: "Triad runs this text through the review graph",
+      draft: "Summary: Triad runs this text through the review ",
+      approved: true,
+    });
+  });
+
+  it("with no worker reporting, the card says its skills may be incomplete and is not to be cached", async () => {
+    await worker.kill();
+    const partial = await eventually(async () => {
+      const seen = await fetchCard();
+      return seen.cacheControl === "no-cache" ? seen : undefined;
+    }, "the card to turn partial once the worker is gone");
+    expect(partial.card.description).toMatch(/may be incomplete: not every worker has reported/);
+    expect(partial.card.skills.map((s) => s.id)).toEqual(BUILTIN);
   });
 });

@@ -40,7 +40,9 @@ const envelope = z.object({
  * JSON-RPC names for it (the SDK answers most of them -32602): a body that does not parse is
  * -32700; one that is not a single request object (empty, an array, "jsonrpc" other than
  * "2.0", no method, an id of the wrong type) is -32600; an unknown method -32601; params that
- * are not an object, or a task id that is not a string, -32602.
+ * are not an object, or a task id that is not a string, -32602. And an A2A-Version with a
+ * patch number ("1.0.3") is read as its major.minor: patch numbers take no part in
+ * negotiation (A2A 3.6), and the SDK compares the header whole.
  */
 export function jsonRpcEnvelope(): RequestHandler[] {
   const parseJson = express.json({ strict: false });
@@ -56,8 +58,14 @@ export function jsonRpcEnvelope(): RequestHandler[] {
     if (problem === null) return next();
     answerError(res, problem.id, problem.code, problem.message);
   };
-  return [parseJson, parseError as unknown as RequestHandler, check];
+  return [dropPatchVersion, parseJson, parseError as unknown as RequestHandler, check];
 }
+
+const dropPatchVersion: RequestHandler = (req, _res, next) => {
+  const version = /^\s*(\d+\.\d+)\.\d+\s*$/.exec(req.headers["a2a-version"]?.toString() ?? "");
+  if (version !== null) req.headers["a2a-version"] = version[1];
+  next();
+};
 
 type Problem = { id: string | number | null; code: number; message: string };
 
