@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { isTriadError, StoreCheckpointSaver } from "../../../src/index.js";
 import { testEngines } from "../../helpers/engines.js";
+import { freePort } from "../../helpers/free-port.js";
 
-/** The README's "Using Triad's checkpointer in your own LangGraph app", as written, on every engine. */
+/** The README's "Using Triad's checkpointer in your own LangGraph app", as written, on every engine, and fromUrl's refusal. */
 describe.each(testEngines("ckpt-example", { cluster: true }))(
   "the checkpointer example on $name",
   (engine) => {
@@ -19,3 +21,14 @@ describe.each(testEngines("ckpt-example", { cluster: true }))(
     });
   },
 );
+
+describe("StoreCheckpointSaver.fromUrl", () => {
+  it("refuses a store it cannot reach, with ERR_STORE_UNAVAILABLE and no password in the message", async () => {
+    const url = `redis://:hunter2@127.0.0.1:${await freePort()}`;
+    const failure = await StoreCheckpointSaver.fromUrl(url, { connectTimeoutMs: 300 }).catch(
+      (e: unknown) => e,
+    );
+    expect(isTriadError(failure, "ERR_STORE_UNAVAILABLE")).toBe(true);
+    expect(String((failure as Error).message)).not.toContain("hunter2");
+  });
+});
