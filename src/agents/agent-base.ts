@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import { isStoreUnavailable } from "../core/errors.js";
 import type { JsonObject } from "../core/json.js";
 import { type Logger, silentLogger } from "../core/logger.js";
 import { A2AClient, type A2AConfig, type A2AMessage, MessageType } from "../core/messaging/index.js";
@@ -147,7 +148,11 @@ export abstract class TriadAgent extends LangGraphAgent {
       running = true;
       Promise.resolve()
         .then(fn)
-        .catch((err: unknown) => this.log.warn({ err, task: name }, "periodic task failed"))
+        .catch((err: unknown) => {
+          // A store outage is logged once, when it starts (logStoreOutages), not at every tick.
+          if (isStoreUnavailable(err)) this.log.debug({ err, task: name }, "periodic task failed");
+          else this.log.warn({ err, task: name }, "periodic task failed");
+        })
         .finally(() => {
           running = false;
         });

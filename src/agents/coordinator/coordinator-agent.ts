@@ -16,6 +16,7 @@ import { CoordinatorObserver } from "../observe/coordinator-observer.js";
 import type { MessageObserver } from "../observe/message-observer.js";
 import { checkPayloadDepth } from "../payload-depth.js";
 import { type TaskDict, taskDictSchema } from "../protocol.js";
+import { logStoreOutages } from "../store-outage-log.js";
 import {
   DEFAULT_RETRY,
   type RetryPolicies,
@@ -68,11 +69,7 @@ export class CoordinatorAgent extends TriadAgent {
     this.store = new RedisClient(options.redis ?? {});
     this.ledger = new TaskLedger(this.store, options.ledger);
     this.observer = new CoordinatorObserver({ agentId: this.agentId, store: this.store });
-    // One line when the store becomes unavailable and one when it is back, not one per request.
-    this.store.outage.listen({
-      down: (err) => this.log.warn({ err: err.message }, "store unavailable: clients are answered 503"),
-      up: (downMs) => this.log.info({ down_ms: Math.round(downMs) }, "store available again"),
-    });
+    logStoreOutages(this.store, this.log, "clients are answered 503");
     const retry = { ...options.retry, default: options.retry?.default ?? DEFAULT_RETRY } as RetryPolicies;
     for (const [type, policy] of Object.entries(retry)) checkPolicy(type, policy);
     this.core = new CoordinatorCore({

@@ -16,6 +16,7 @@ import { type LedgerOptions, TaskLedger } from "../ledger/task-ledger.js";
 import { DistributorObserver } from "../observe/distributor-observer.js";
 import type { MessageObserver } from "../observe/message-observer.js";
 import type { TaskDict } from "../protocol.js";
+import { logStoreOutages } from "../store-outage-log.js";
 import { resolveTiming, type Timing } from "../timing.js";
 import { DistributorCore, type DistributorEvents } from "./distributor-core.js";
 
@@ -59,6 +60,7 @@ export class DistributorAgent extends TriadAgent {
     this.coordinatorId = options.coordinatorId;
     this.timing = resolveTiming(options.timing);
     this.store = new RedisClient(options.redis ?? {});
+    logStoreOutages(this.store, this.log, "dispatch and commits wait for it");
     this.ledger = new TaskLedger(this.store, options.ledger);
     this.checkpoints = new StoreCheckpointSaver(this.store);
     if (options.coordinatorUrl) this.a2a.setPeer(this.coordinatorId, options.coordinatorUrl);
