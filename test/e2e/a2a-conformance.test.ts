@@ -159,8 +159,14 @@ describe("A2A conformance kit, JSON-RPC MUST requirements (triad up --a2a-text-t
       ]);
     });
 
-    it("CARD-CACHE (SHOULD/MAY): the card carries an ETag and a short max-age, and a matching If-None-Match is a 304", async () => {
-      const first = await fetch(`${url}/.well-known/agent-card.json`);
+    it("CARD-CACHE (SHOULD/MAY): the card carries an ETag and a short max-age once every worker has reported, and a matching If-None-Match is a 304", async () => {
+      // Right after a start the card is partial (no-cache) until the workers' first heartbeats.
+      const deadline = performance.now() + 10_000;
+      let first = await fetch(`${url}/.well-known/agent-card.json`);
+      while (first.headers.get("cache-control") === "no-cache" && performance.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 100));
+        first = await fetch(`${url}/.well-known/agent-card.json`);
+      }
       expect(first.headers.get("cache-control")).toBe("public, max-age=30");
       const etag = first.headers.get("etag");
       expect(etag).toMatch(/^W\/".+"$/);

@@ -500,27 +500,33 @@ describe("A2A gateway right after a start (coordinator, distributor and worker s
     await redis?.close();
   });
 
-  it("the first card and the first messages wait for the workers' first heartbeats: registered skills listed and cacheable, an unknown type refused, plain text run as the review graph", async () => {
-    // Asked the moment the coordinator is ready, before any worker has reported.
+  it("the first messages wait for the workers' first heartbeats: an unknown type is refused, plain text runs as the review graph; the card says it is partial until they report", async () => {
+    // Sent the moment the coordinator is ready, before any worker has reported.
     const [first, unknown, text] = await Promise.all([
       fetchCard(),
       sendRaw([{ data: { task_type: "no_such_type", payload: {} }, mediaType: "application/json" }]),
       sendRaw([{ text: "Triad runs this text through the review graph" }]),
     ]);
-    expect(first.card.skills.map((s) => s.id)).toEqual(expect.arrayContaining(["review", "word_count"]));
-    expect(first.cacheControl).toBe("public, max-age=30");
-    expect(first.card.description).toMatch(/plain text runs as a "review" task/);
-    expect(first.card.description).not.toMatch(/incomplete/);
-
     expect(stateName(unknown.status?.state)).toBe("TASK_STATE_REJECTED");
     expect(statusText(unknown)).toMatch(/unknown task type "no_such_type": no live worker runs it/);
-
     expect(stateName(text.status?.state)).toBe("TASK_STATE_COMPLETED");
     expect(dataOf(text.artifacts[0])).toMatchObject({
       text: "Triad runs this text through the review graph",
       draft: "Summary: Triad runs this text through the review ",
       approved: true,
     });
+
+    // The card never waits: until every worker has reported it says so, and is not cached.
+    const firstComplete = first.card.skills.some((s) => s.id === "review");
+    expect(first.cacheControl).toBe(firstComplete ? "public, max-age=30" : "no-cache");
+    expect(/may be incomplete/.test(first.card.description)).toBe(!firstComplete);
+    const complete = await eventually(async () => {
+      const seen = await fetchCard();
+      return seen.cacheControl === "public, max-age=30" ? seen : undefined;
+    }, "a complete, cacheable card");
+    expect(complete.card.skills.map((s) => s.id)).toEqual(expect.arrayContaining(["review", "word_count"]));
+    expect(complete.card.description).toMatch(/plain text runs as a "review" task/);
+    expect(complete.card.description).not.toMatch(/incomplete/);
   });
 
   it("with no worker reporting, the card says its skills may be incomplete and is not to be cached", async () => {

@@ -10,12 +10,7 @@ import { type Logger, silentLogger } from "../../core/logger.js";
 import { buildAgentCard } from "./agent-card.js";
 import { agentCardRoute } from "./agent-card-route.js";
 import { bearerAuth } from "./bearer-auth.js";
-import {
-  BUILTIN_TASK_TYPES,
-  type ClusterTaskTypes,
-  clusterTaskTypes,
-  settledTaskTypes,
-} from "./cluster-task-types.js";
+import { BUILTIN_TASK_TYPES, type ClusterTaskTypes, clusterTaskTypes } from "./cluster-task-types.js";
 import { FollowingBusManager } from "./following-bus-manager.js";
 import { jsonRpcEnvelope } from "./jsonrpc-envelope.js";
 import { TaskFollower } from "./task-follower.js";
@@ -28,9 +23,9 @@ import { TriadTaskStore } from "./triad-task-store.js";
 export const A2A_JSONRPC_PATH = "/a2a/jsonrpc";
 export const A2A_CARD_PATH = `/${AGENT_CARD_PATH}`;
 /**
- * For this long after the gateway starts, a task type (and the card's skills) is judged only
- * once every live worker has reported what it runs, or this runs out: the first heartbeats
- * come a moment after a start.
+ * For this long after the gateway starts, a message's task type is judged only once every
+ * live worker has reported what it runs, or this runs out: the first heartbeats come a
+ * moment after a start.
  */
 export const A2A_STARTUP_SETTLE_MS = 5000;
 
@@ -144,8 +139,10 @@ export function createA2AGateway(coordinator: CoordinatorAgent, options: A2AGate
   app.disable("x-powered-by");
   app.use(
     A2A_CARD_PATH,
+    // Never waits (probes and clients fetch it at any time): a card built before every worker
+    // has reported says it is partial and is not to be cached.
     agentCardRoute(async () => {
-      const types = await settledTaskTypes(coordinator, settleUntil, closing.signal);
+      const types = clusterTaskTypes(coordinator);
       return { card: cardOf(types), partial: !types.settled };
     }),
   );
