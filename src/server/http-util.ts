@@ -3,11 +3,32 @@ import { TriadError } from "../core/errors.js";
 import { jsonDepth } from "../core/json.js";
 import { MAX_JSON_DEPTH } from "../core/messaging/plain-json.js";
 
+/** Most bytes of a request's unread body thrown away before its answer goes out (see sendJson). */
+const MAX_UNREAD_DISCARD = 16 * 1024 * 1024;
+
 export function sendJson(
   res: ServerResponse,
   status: number,
   body: unknown,
   headers: Record<string, string> = {},
+): void {
+  // Answered before its body was read (401, 403, 404, 405...): the body is read and thrown away
+  // first, or the close after the answer can reset the connection and lose it (see discardBody).
+  const req = res.req as IncomingMessage | undefined;
+  if (req !== undefined && !req.complete && !req.destroyed) {
+    void discardBody(req, MAX_UNREAD_DISCARD).then(() => {
+      if (!res.headersSent && !res.destroyed) writeJson(res, status, body, headers);
+    });
+    return;
+  }
+  writeJson(res, status, body, headers);
+}
+
+function writeJson(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string>,
 ): void {
   const text = JSON.stringify(body);
   res.writeHead(status, {
@@ -33,7 +54,7 @@ const DISCARD_FACTOR = 16;
  */
 function discardBody(req: IncomingMessage, cap: number): Promise<void> {
   const declared = Number(req.headers["content-length"]);
-  if (req.complete || (Number.isFinite(declared) && declared > cap)) {
+  if (req.complete || req.destroyed || (Number.isFinite(declared) && declared > cap)) {
     req.resume();
     return Promise.resolve();
   }

@@ -330,6 +330,14 @@ export const REQUEST_TARGETS = [
   "/dashboard/%2e%2e/%2e%2e/package.json",
   "/\u00e9",
   "/tasks/\u0000",
+  "/",
+  "/a2a",
+  "/a2a/jsonrpc",
+  "/.well-known/agent-card.json",
+  "/dashboard/state",
+  "/agents",
+  "/metrics",
+  "/tasks",
 ];
 
 export const requestTarget = fc.oneof(
