@@ -1,23 +1,24 @@
-import pino from "pino";
-import pretty from "pino-pretty";
+import pino, { type DestinationStream } from "pino";
 import type { Logger } from "../core/logger.js";
-import { UsageError } from "./options.js";
+import { type ParsedOptions, UsageError } from "./options.js";
 
 const LEVELS = new Set(["trace", "debug", "info", "warn", "error", "fatal", "silent"]);
+const FORMATS = new Set(["auto", "pretty", "json"]);
 
-/** Readable lines on a terminal, JSON lines otherwise (for log shippers); always on stderr. */
-export function createLogger(level: string, name: string): Logger {
+/**
+ * The CLI's logger, on stderr: readable lines on a terminal, JSON lines when piped (for log
+ * shippers); --log-format / TRIAD_LOG_FORMAT (pretty, json) overrides the guess. pino-pretty is
+ * loaded only when its lines are wanted, so a piped process never loads it.
+ */
+export async function createLogger(options: ParsedOptions, name: string): Promise<Logger> {
+  const level = String(options["log-level"] ?? "info");
+  const format = String(options["log-format"] ?? "auto");
   if (!LEVELS.has(level))
     throw new UsageError(`--log-level must be one of ${[...LEVELS].join(", ")} (got "${level}")`);
-  const stream = process.stderr.isTTY
-    ? pretty({
-        destination: 2,
-        colorize: true,
-        translateTime: "HH:MM:ss.l",
-        ignore: "pid,hostname",
-        sync: true,
-      })
-    : pino.destination({ dest: 2, sync: true });
+  if (!FORMATS.has(format))
+    throw new UsageError(`--log-format must be one of ${[...FORMATS].join(", ")} (got "${format}")`);
+  const pretty = format === "pretty" || (format === "auto" && process.stderr.isTTY === true);
+  const stream = pretty ? await prettyStream() : pino.destination({ dest: 2, sync: true });
   return pino(
     {
       name,
@@ -30,4 +31,17 @@ export function createLogger(level: string, name: string): Logger {
     },
     stream,
   ) as unknown as Logger;
+}
+
+/** One line per entry, its fields after the message; colours only on a terminal. */
+async function prettyStream(): Promise<DestinationStream> {
+  const { default: pretty } = await import("pino-pretty");
+  return pretty({
+    destination: 2,
+    colorize: process.stderr.isTTY === true,
+    translateTime: "HH:MM:ss.l",
+    ignore: "pid,hostname,name",
+    singleLine: true,
+    sync: true,
+  });
 }

@@ -43,6 +43,12 @@ export const COMMON_FLAGS: FlagSpec[] = [
     description: "trace, debug, info, warn, error or silent",
     default: "info",
   },
+  {
+    name: "log-format",
+    type: "string",
+    description: "auto (readable lines on a terminal, JSON lines when piped), pretty or json",
+    default: "auto",
+  },
   { name: "help", type: "boolean", description: "show this help", env: false },
 ];
 

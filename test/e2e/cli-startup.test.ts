@@ -33,7 +33,10 @@ export async function resolve(specifier, context, next) {
   return register;
 }
 
-function modulesLoadedBy(args: string[]): Promise<{ code: number | null; modules: string[] }> {
+function modulesLoadedBy(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number | null; modules: string[] }> {
   const register = hookedImport();
   const log = join(mkdtempSync(join(tmpdir(), "triad-resolved-")), "resolved.txt");
   writeFileSync(log, "");
@@ -41,7 +44,7 @@ function modulesLoadedBy(args: string[]): Promise<{ code: number | null; modules
     const child = execFile(
       process.execPath,
       ["--import", register, TRIAD_BIN, ...args],
-      { env: { ...process.env, RESOLVED_LOG: log, TRIAD_LOG_LEVEL: "silent" }, timeout: 30_000 },
+      { env: { ...process.env, RESOLVED_LOG: log, TRIAD_LOG_LEVEL: "silent", ...env }, timeout: 30_000 },
       (err) => {
         if (err && typeof err.code !== "number") return reject(err);
         resolve({ code: child.exitCode, modules: readFileSync(log, "utf8").split("\n").filter(Boolean) });
@@ -78,5 +81,14 @@ describe("triad's startup", () => {
     const { modules } = await modulesLoadedBy(["up", "--tasks", "0", "--port", "0"]);
     expect(modules.some((m) => /dist\/agents\/coordinator\//.test(m))).toBe(true);
     expect(modules.some((m) => /@langchain\//.test(m))).toBe(true);
+    // Its logs go to a pipe here: JSON lines, without pino-pretty.
+    expect(modules.filter((m) => /node_modules\/pino-pretty\//.test(m))).toEqual([]);
+  });
+
+  it("pino-pretty is loaded only when readable log lines are wanted", async () => {
+    const { modules } = await modulesLoadedBy(["up", "--tasks", "0", "--port", "0"], {
+      TRIAD_LOG_FORMAT: "pretty",
+    });
+    expect(modules.some((m) => /node_modules\/pino-pretty\//.test(m))).toBe(true);
   });
 });

@@ -11,7 +11,7 @@ import { timingFrom } from "../timing-flags.js";
 
 export async function coordinator(options: ParsedOptions): Promise<number> {
   const id = String(options.id);
-  const log = createLogger(String(options["log-level"]), "triad");
+  const log = await createLogger(options, "triad");
   const redis = storeConfig(options, { url: String(options.redis) });
   const { close: closeKeys, ...signing } = await tierSigning(id, redis, log);
   const history = openHistory(options.history, id);

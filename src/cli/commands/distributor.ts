@@ -10,7 +10,7 @@ import { timingFrom } from "../timing-flags.js";
 
 export async function distributor(options: ParsedOptions): Promise<number> {
   const id = String(options.id);
-  const log = createLogger(String(options["log-level"]), "triad");
+  const log = await createLogger(options, "triad");
   const redis = storeConfig(options, { url: String(options.redis) });
   const { close: closeKeys, ...signing } = await tierSigning(id, redis, log);
   const coordinatorUrl = String(options.coordinator);

@@ -27,6 +27,11 @@ const a2aTextTypeFlag: FlagSpec = {
     "task type for plain-text A2A messages (payload { text }: the text parts joined); unset, text-only messages are refused",
 };
 const a2aPortFlag: FlagSpec = { name: "port", type: "number", description: "port for A2A", required: true };
+const handlersFlag: FlagSpec = {
+  name: "handlers",
+  type: "string",
+  description: "ES module (path or package) whose default export maps task types to handlers",
+};
 const shutdownTimeoutFlag = (what: string): FlagSpec => ({
   name: "shutdown-timeout",
   type: "number",
@@ -38,7 +43,8 @@ export const upSpec: CommandSpec = {
   name: "up",
   summary:
     "Run a whole Triad cluster in this process (coordinator, distributors, workers) and push a demo workload through it.",
-  usage: "triad up [--redis URL] [--distributors N] [--workers N] [--tasks N] [--port P] [--keep]",
+  usage:
+    "triad up [--redis URL] [--distributors N] [--workers N] [--tasks N] [--port P] [--keep] [--handlers MODULE]",
   flags: [
     {
       name: "redis",
@@ -74,6 +80,7 @@ export const upSpec: CommandSpec = {
       description: "keep serving the dashboard and API after the workload, until SIGINT/SIGTERM",
       default: false,
     },
+    { ...handlersFlag, description: `${handlersFlag.description}, run by every worker` },
     a2aTextTypeFlag,
     shutdownTimeoutFlag("in-flight work"),
     busyPollFlag,
@@ -167,11 +174,7 @@ export const workerSpec: CommandSpec = {
     },
     a2aPortFlag,
     bindHostFlag,
-    {
-      name: "handlers",
-      type: "string",
-      description: "ES module (path or package) whose default export maps task types to handlers",
-    },
+    handlersFlag,
     {
       name: "advertise-url",
       type: "string",

@@ -4,6 +4,7 @@ import type { Logger } from "../../core/logger.js";
 import { dropMemoryServer, redactUrl } from "../../core/store/index.js";
 import { type RunningServer, startCoordinatorServer } from "../../server/coordinator-server.js";
 import { demoTasks, flaky } from "../demo-workload.js";
+import { loadHandlers } from "../handlers-module.js";
 import { formatMs, percentile } from "../latency.js";
 import { createLogger } from "../logging.js";
 import { type ParsedOptions, positiveInt } from "../options.js";
@@ -12,7 +13,8 @@ import { onShutdown } from "../shutdown.js";
 import { storeConfig } from "../store-flags.js";
 
 export async function up(options: ParsedOptions): Promise<number> {
-  const log = createLogger(String(options["log-level"]), "triad");
+  const registered = new Set<string>();
+  const log = loggingRegistrations(await createLogger(options, "triad"), registered);
   const store = String(options.redis);
   const nDist = positiveInt(options, "distributors");
   const nWorkers = Math.max(nDist, positiveInt(options, "workers"));
@@ -25,6 +27,8 @@ export async function up(options: ParsedOptions): Promise<number> {
       ? { url: `memory://up-${runId}` }
       : storeConfig(options, { url: store, keyPrefix: `triad:up-${runId}:` });
   const out = process.stdout;
+  // The user's handlers run beside the demo's (a type of theirs may replace a built-in one).
+  const handlers = { flaky, ...(options.handlers ? await loadHandlers(String(options.handlers)) : {}) };
 
   const coordinator = new CoordinatorAgent({
     agentId: "coordinator-1",
@@ -51,7 +55,7 @@ export async function up(options: ParsedOptions): Promise<number> {
       agentId: `worker-${w}`,
       distributorId: dist.agentId,
       concurrency,
-      handlers: { flaky },
+      handlers,
       logger: log,
     });
     await worker.initialize();
@@ -71,12 +75,16 @@ export async function up(options: ParsedOptions): Promise<number> {
       "no HTTP API this run (port busy?); use --port 0 for any free port",
     );
   }
-  out.write(
-    `Triad up: 1 coordinator, ${nDist} distributors, ${nWorkers} workers on ${redactUrl(store)}` +
-      (server ? `; dashboard and API at ${server.url}` : "") +
-      "\n",
-  );
-  await waitReady(distributors, 5000);
+  out.write(`Triad up: 1 coordinator, ${nDist} distributors, ${nWorkers} workers on ${redactUrl(store)}\n`);
+  // The address last, once every agent has logged its registration: not buried among those lines.
+  await waitReady({ coordinator, distributors, nWorkers, registered }, 5000);
+  if (options.handlers)
+    out.write(
+      `Your task types: ${Object.keys(handlers)
+        .filter((t) => t !== "flaky")
+        .join(", ")}\n`,
+    );
+  if (server) out.write(`Dashboard and API: ${server.url}  (API description: ${server.url}/openapi.json)\n`);
 
   const stopAll = async () => {
     await Promise.all(workers.map((w) => w.shutdown(2000)));
@@ -103,12 +111,46 @@ export async function up(options: ParsedOptions): Promise<number> {
   return result.ok ? 0 : 1;
 }
 
-async function waitReady(distributors: DistributorAgent[], timeoutMs: number): Promise<void> {
+/**
+ * Until the coordinator knows every distributor, they hold their leases and know every worker,
+ * and every registration has been logged (or the time is up).
+ */
+async function waitReady(
+  cluster: {
+    coordinator: CoordinatorAgent;
+    distributors: DistributorAgent[];
+    nWorkers: number;
+    registered: Set<string>;
+  },
+  timeoutMs: number,
+): Promise<void> {
+  const { coordinator, distributors, nWorkers, registered } = cluster;
   const deadline = performance.now() + timeoutMs;
   while (performance.now() < deadline) {
-    if (distributors.every((d) => d.core.lease.owns && d.core.registry.alive().length > 0)) return;
+    const workers = distributors.reduce((n, d) => n + d.core.registry.alive().length, 0);
+    const known = distributors.every((d) => d.core.lease.owns && coordinator.core.directory.get(d.agentId));
+    if (known && workers === nWorkers && registered.size >= distributors.length + nWorkers) return;
     await new Promise((r) => setTimeout(r, 20));
   }
+}
+
+/** The logger, noting in `registered` each agent whose registration it logs ("worker registered"). */
+function loggingRegistrations(log: Logger, registered: Set<string>): Logger {
+  const wrap = (inner: Logger): Logger => ({
+    trace: (...args) => inner.trace(...args),
+    debug: (...args) => inner.debug(...args),
+    warn: (...args) => inner.warn(...args),
+    error: (...args) => inner.error(...args),
+    info: (...args) => {
+      inner.info(...args);
+      const [obj, msg] = args;
+      if (typeof obj === "object" && / registered$/.test(msg ?? "")) {
+        registered.add(String(obj.worker ?? obj.distributor));
+      }
+    },
+    child: (bindings) => wrap(inner.child(bindings)),
+  });
+  return wrap(log);
 }
 
 async function runWorkload(

@@ -1,46 +1,17 @@
-import { isAbsolute, resolve } from "node:path";
-import { pathToFileURL } from "node:url";
 import { builtinHandlers, type TaskHandler, WorkerAgent } from "../../agents/index.js";
 import type { Task } from "../../core/state/index.js";
 import { closingWith, tierSigning } from "../agent-keys.js";
+import { loadHandlers } from "../handlers-module.js";
 import { type HistoryRecorder, openHistory } from "../history.js";
 import { createLogger } from "../logging.js";
-import { type ParsedOptions, positiveInt, UsageError } from "../options.js";
+import { type ParsedOptions, positiveInt } from "../options.js";
 import { discoverAgentId } from "../peer.js";
 import { runAgentProcess } from "../shutdown.js";
 import { timingFrom } from "../timing-flags.js";
 
-/** Loads a user's handlers module: a path (relative to the working directory) or a package name. */
-export async function loadHandlers(spec: string): Promise<Record<string, TaskHandler<Task>>> {
-  const target =
-    spec.startsWith(".") || isAbsolute(spec) || /\.[cm]?[jt]s$/.test(spec)
-      ? pathToFileURL(resolve(spec)).href
-      : spec;
-  let mod: { default?: unknown };
-  try {
-    mod = (await import(target)) as { default?: unknown };
-  } catch (err) {
-    throw new UsageError(`cannot load handlers module ${spec}: ${(err as Error).message}`);
-  }
-  const handlers = mod.default;
-  if (typeof handlers !== "object" || handlers === null || Array.isArray(handlers)) {
-    throw new UsageError(`handlers module ${spec} must export default an object of task type -> handler`);
-  }
-  for (const [type, h] of Object.entries(handlers)) {
-    const ok =
-      typeof h === "function" ||
-      (typeof h === "object" && h !== null && typeof (h as { invoke?: unknown }).invoke === "function");
-    if (!ok)
-      throw new UsageError(
-        `handlers module ${spec}: "${type}" is neither a function nor a graph with invoke()`,
-      );
-  }
-  return handlers as Record<string, TaskHandler<Task>>;
-}
-
 export async function worker(options: ParsedOptions): Promise<number> {
   const id = String(options.id);
-  const log = createLogger(String(options["log-level"]), "triad");
+  const log = await createLogger(options, "triad");
   const { close: closeKeys, ...signing } = await tierSigning(id, undefined, log);
   const history = openHistory(options.history, id);
   const loaded = options.handlers ? await loadHandlers(String(options.handlers)) : {};

@@ -1,0 +1,126 @@
+import { execFile, spawn } from "node:child_process";
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { runTriad, TRIAD_BIN, TriadProcess } from "../helpers/processes.js";
+import { testRedis } from "../helpers/redis-server.js";
+
+/**
+ * What a new user meets first with `triad up`: their own handlers run by its workers, log lines
+ * a person can read on a terminal (JSON lines when piped), and the dashboard's address printed
+ * after the agents' start-up lines, not buried among them.
+ */
+
+const env = { TRIAD_SECRET: "up-secret", TRIAD_API_TOKEN: "", TRIAD_LOG_LEVEL: "info", TRIAD_LOG_FORMAT: "" };
+const SMALL = ["up", "--tasks", "0", "--port", "0", "--distributors", "2", "--workers", "3"];
+const SCRIPT = "/usr/bin/script";
+// biome-ignore lint/suspicious/noControlCharactersInRegex: the escape sequences of colours
+const ANSI = /\u001b\[/;
+
+/** Runs `triad ...args` in a pseudo-terminal (util-linux `script`): stdout and stderr are one TTY. */
+function onTerminal(args: string[], extraEnv: Record<string, string> = {}): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(
+      SCRIPT,
+      ["-q", "-e", "-c", [process.execPath, TRIAD_BIN, ...args].join(" "), "/dev/null"],
+      { env: { ...process.env, ...env, ...extraEnv }, timeout: 60_000 },
+      (err, stdout) => (err ? reject(err) : resolve(stdout)),
+    );
+  });
+}
+
+/** Runs `triad ...args` with stdout and stderr written to one file, so its lines keep their order. */
+function interleaved(args: string[]): Promise<string[]> {
+  const file = join(mkdtempSync(join(tmpdir(), "triad-up-")), "out.txt");
+  const fd = openSync(file, "w");
+  const child = spawn(process.execPath, [TRIAD_BIN, ...args], {
+    env: { ...process.env, ...env, TRIAD_LOG_FORMAT: "json" },
+    stdio: ["ignore", fd, fd],
+  });
+  closeSync(fd);
+  return new Promise((resolve, reject) => {
+    child.once("error", reject);
+    child.once("exit", (code) =>
+      code === 0 ? resolve(readFileSync(file, "utf8").split("\n")) : reject(new Error(`exit ${code}`)),
+    );
+  });
+}
+
+describe("triad up for a new user", () => {
+  const procs: TriadProcess[] = [];
+  let redis: Awaited<ReturnType<typeof testRedis>> | undefined;
+  afterAll(async () => {
+    for (const p of procs) await p.kill();
+    await redis?.close();
+  });
+
+  it("--handlers MODULE: every worker runs the module's task types beside the built-in ones", async () => {
+    const up = new TriadProcess([...SMALL, "--keep", "--handlers", "examples/handlers.mjs"], env);
+    procs.push(up);
+    const url = (await up.waitFor(/serving at (http:\/\/\S+);/, 30_000))[1]!;
+    expect(up.output).toMatch(/Your task types: word_count, slow_square, review/);
+    const post = await fetch(`${url}/tasks`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ task_id: "mine-1", task_type: "word_count", payload: { text: "to be or not" } }),
+    });
+    expect(post.status).toBe(202);
+    const done = await (await fetch(`${url}/tasks/mine-1?wait=10000`)).json();
+    expect(done).toMatchObject({ status: "completed", result: { words: 4, longest: "not" } });
+    up.signal("SIGTERM");
+    expect((await up.exit(15_000)).code).toBe(0);
+
+    const missing = await runTriad([...SMALL, "--handlers", "./no-such-handlers.mjs"], { env });
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/cannot load handlers module \.\/no-such-handlers\.mjs/);
+  });
+
+  it.each(["memory://", "redis"])(
+    "prints the dashboard's address after every agent's registration line (%s)",
+    async (store) => {
+      const url = store === "redis" ? (redis ??= await testRedis()).url : store;
+      const lines = await interleaved([...SMALL, "--redis", url]);
+      const address = lines.findIndex((l) => l.startsWith("Dashboard and API: http://"));
+      const registered = lines.flatMap((l, i) =>
+        /"msg":"(worker|distributor) registered"/.test(l) ? [i] : [],
+      );
+      expect(registered.length).toBe(5); // 2 distributors, 3 workers
+      expect(address).toBeGreaterThan(Math.max(...registered));
+      expect(lines[address]).toMatch(/\/openapi\.json/);
+    },
+  );
+
+  it("logs JSON lines when piped, and TRIAD_LOG_FORMAT=pretty makes them readable (no colours off a terminal)", async () => {
+    const piped = await runTriad(SMALL, { env });
+    expect(piped.code).toBe(0);
+    const lines = piped.stderr.trim().split("\n");
+    expect(lines.length).toBeGreaterThan(4);
+    for (const line of lines) expect(JSON.parse(line), line).toHaveProperty("msg");
+
+    const pretty = await runTriad(SMALL, { env: { ...env, TRIAD_LOG_FORMAT: "pretty" } });
+    expect(pretty.stderr).toMatch(
+      /^\[\d\d:\d\d:\d\d\.\d{3}\] INFO: worker registered \{"agent":"distributor-1"/m,
+    );
+    expect(pretty.stderr).not.toMatch(/"level":/);
+    expect(pretty.stderr).not.toMatch(ANSI);
+
+    const wrong = await runTriad([...SMALL, "--log-format", "xml"], { env });
+    expect(wrong.code).toBe(2);
+    expect(wrong.stderr).toMatch(/--log-format must be one of auto, pretty, json \(got "xml"\)/);
+  });
+
+  it.skipIf(!existsSync(SCRIPT))(
+    "logs readable, coloured lines on a terminal by default; TRIAD_LOG_FORMAT=json keeps JSON there",
+    async () => {
+      const tty = await onTerminal(SMALL);
+      expect(tty).toMatch(/INFO.*: .*worker registered/);
+      expect(tty).toMatch(ANSI);
+      expect(tty).not.toMatch(/"level":30/);
+      expect(tty).toMatch(/Dashboard and API: http:/);
+
+      const json = await onTerminal(SMALL, { TRIAD_LOG_FORMAT: "json" });
+      expect(json).toMatch(/\{"level":30,.*"msg":"worker registered"/);
+    },
+  );
+});
