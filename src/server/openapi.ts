@@ -174,7 +174,7 @@ function operations(options: OpenApiOptions): Record<RestRoute, JsonObject> {
       operationId: "cancelTask",
       summary: "Cancel an open task",
       description:
-        'The task ends `abandoned` ("canceled by client"), with the open tasks that depend on it; the result of an attempt still running is refused. No body.',
+        'The task ends `abandoned` ("canceled by client"); the result of an attempt still running is refused by its fencing token. No body.',
       parameters: [taskIdParam],
       responses: {
         "200": json(ref("Task"), "Canceled: the task as it ended."),
