@@ -79,7 +79,8 @@ describe("triad up for a new user", () => {
   it.each(["memory://", "redis"])(
     "prints the dashboard's address after every agent's registration line (%s)",
     async (store) => {
-      const url = store === "redis" ? (redis ??= await testRedis()).url : store;
+      if (store === "redis") redis ??= await testRedis();
+      const url = store === "redis" ? redis!.url : store;
       const lines = await interleaved([...SMALL, "--redis", url]);
       const address = lines.findIndex((l) => l.startsWith("Dashboard and API: http://"));
       const registered = lines.flatMap((l, i) =>
