@@ -16,12 +16,20 @@ export function sendJson(
   // first, or the close after the answer can reset the connection and lose it (see discardBody).
   const req = res.req as IncomingMessage | undefined;
   if (req !== undefined && !req.complete && !req.destroyed) {
-    void discardBody(req, MAX_UNREAD_DISCARD).then(() => {
+    void bodyDiscarded(req).then(() => {
       if (!res.headersSent && !res.destroyed) writeJson(res, status, body, headers);
     });
     return;
   }
   writeJson(res, status, body, headers);
+}
+
+/**
+ * Resolves once the request's body has been read and thrown away (up to 16 MiB): a refusal
+ * written before that can be lost to the reset of a connection closed with the body unread.
+ */
+export function bodyDiscarded(req: IncomingMessage): Promise<void> {
+  return discardBody(req, MAX_UNREAD_DISCARD);
 }
 
 function writeJson(

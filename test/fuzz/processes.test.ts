@@ -51,26 +51,55 @@ describe("fuzz: bin/triad processes on a real Redis, with a secret and an API to
   // Found by this suite: an answer written before the request's body was read (413, 415, 401,
   // 404...) was often lost: the connection closed with the body unread, and the reset destroyed it.
   it("answers a big POST it refuses with its status, never a reset", async () => {
-    const refusals = [
+    const refusals: Array<{
+      size: number;
+      type: string;
+      token: boolean;
+      target: string;
+      status: number;
+      agent?: number;
+      method?: string;
+    }> = [
       { size: 1_049_300, type: "application/json", token: true, target: "/tasks", status: 413 },
       { size: 3_000_000, type: "application/json", token: true, target: "/tasks", status: 413 },
       { size: 900_000, type: "text/plain", token: true, target: "/tasks", status: 415 },
       { size: 1_000_000, type: "application/json", token: false, target: "/tasks", status: 401 },
       { size: 1_000_000, type: "application/json", token: true, target: "/nowhere", status: 404 },
       { size: 1_000_000, type: "application/json", token: true, target: "/agents", status: 405 },
+      { size: 1_000_000, type: "application/json", token: false, target: "/a2a/jsonrpc", status: 401 },
+      { size: 1_000_000, type: "text/plain", token: true, target: "/a2a/jsonrpc", status: 415 },
+      {
+        size: 1_000_000,
+        type: "application/json",
+        token: true,
+        target: "/.well-known/agent-card.json",
+        status: 405,
+      },
+      { size: 1_000_000, type: "application/json", token: true, target: "/nowhere", status: 404, agent: 2 },
+      { size: 1_000_000, type: "text/plain", token: true, target: "/a2a", status: 415, agent: 1 },
+      {
+        size: 1_000_000,
+        type: "application/json",
+        token: true,
+        target: "/a2a",
+        status: 405,
+        agent: 2,
+        method: "PUT",
+      },
     ];
     for (const r of refusals) {
       for (let i = 0; i < 3; i++) {
         const headers: Record<string, string> = { "content-type": r.type };
         if (r.token) headers.authorization = `Bearer ${system.apiToken}`;
         const body = JSON.stringify({ task_type: "echo", payload: { blob: "x".repeat(r.size) } });
-        const answer = await rawRequest(system.coordinatorPort, {
-          method: "POST",
+        const agent = system.agents[r.agent ?? 0]!;
+        const answer = await rawRequest(agent.port, {
+          method: r.method ?? "POST",
           target: r.target,
           headers,
           body,
         });
-        expect(answer.status, `${r.size} bytes of ${r.type} to ${r.target}`).toBe(r.status);
+        expect(answer.status, `${r.size} bytes of ${r.type} to ${agent.tier} ${r.target}`).toBe(r.status);
       }
     }
   }, 60_000);

@@ -2,6 +2,7 @@ import { timingSafeEqual } from "node:crypto";
 import type { User } from "@a2a-js/sdk/server";
 import { UserBuilder } from "@a2a-js/sdk/server/express";
 import type { RequestHandler } from "express";
+import { bodyDiscarded } from "../http-util.js";
 
 /** Whoever holds the cluster's API token: the one principal a token-protected gateway knows. */
 const TOKEN_HOLDER: User = { isAuthenticated: true, userName: "triad-api-token" };
@@ -17,12 +18,15 @@ export function bearerAuth(token: string | undefined): { guard: RequestHandler; 
     guard: (req, res, next) => {
       const given = Buffer.from(req.headers.authorization ?? "");
       if (given.length === wanted.length && timingSafeEqual(given, wanted)) return next();
-      res.setHeader("www-authenticate", 'Bearer realm="triad"');
-      res.status(401).json({
-        error: {
-          code: "ERR_UNAUTHORIZED",
-          message: "the A2A endpoint wants Authorization: Bearer <TRIAD_API_TOKEN>",
-        },
+      // Answered once the body is read (and thrown away): else the close could reset the 401 away.
+      void bodyDiscarded(req).then(() => {
+        res.setHeader("www-authenticate", 'Bearer realm="triad"');
+        res.status(401).json({
+          error: {
+            code: "ERR_UNAUTHORIZED",
+            message: "the A2A endpoint wants Authorization: Bearer <TRIAD_API_TOKEN>",
+          },
+        });
       });
     },
     userBuilder: async () => TOKEN_HOLDER,

@@ -7,6 +7,7 @@ import { jsonRpcHandler } from "@a2a-js/sdk/server/express";
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from "express";
 import type { CoordinatorAgent } from "../../agents/index.js";
 import { type Logger, silentLogger } from "../../core/logger.js";
+import { bodyDiscarded } from "../http-util.js";
 import { buildAgentCard } from "./agent-card.js";
 import { agentCardRoute } from "./agent-card-route.js";
 import { bearerAuth } from "./bearer-auth.js";
@@ -67,12 +68,15 @@ const jsonOnly: RequestHandler = (req, res, next) => {
   if (req.method !== "POST" || /^application\/json\s*(;|$)/i.test(req.headers["content-type"] ?? "")) {
     return next();
   }
-  res.status(415).json({
-    error: {
-      code: "ERR_UNSUPPORTED_MEDIA_TYPE",
-      message: "JSON-RPC requests must be Content-Type: application/json",
-    },
-  });
+  // Answered once the body is read (and thrown away): else the close could reset the 415 away.
+  void bodyDiscarded(req).then(() =>
+    res.status(415).json({
+      error: {
+        code: "ERR_UNSUPPORTED_MEDIA_TYPE",
+        message: "JSON-RPC requests must be Content-Type: application/json",
+      },
+    }),
+  );
 };
 
 /** The 4xx an error from express or its body parser carries (too large, bad charset...); undefined for a fault. */
@@ -156,9 +160,14 @@ export function createA2AGateway(coordinator: CoordinatorAgent, options: A2AGate
   app.use((req, res) => {
     const allowed = isJsonRpcPath(req.path) ? "POST" : "GET";
     res.setHeader("allow", allowed);
-    res.status(405).json({
-      error: { code: "ERR_METHOD_NOT_ALLOWED", message: `${req.method} is not allowed here; use ${allowed}` },
-    });
+    void bodyDiscarded(req).then(() =>
+      res.status(405).json({
+        error: {
+          code: "ERR_METHOD_NOT_ALLOWED",
+          message: `${req.method} is not allowed here; use ${allowed}`,
+        },
+      }),
+    );
   });
   // Instead of express's default error page (HTML, with a stack trace naming the install path).
   app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {

@@ -94,6 +94,15 @@ function discardRest(req: IncomingMessage, cap: number): Promise<boolean> {
   });
 }
 
+/**
+ * Before a refusal answered without reading the body (no route, wrong method, wrong type): the
+ * body is read and thrown away first, as for a 413 (see discardRest), or the close after the
+ * refusal could reset the connection and lose it. Not for a throttled peer (see throttled).
+ */
+async function discardUnread(req: IncomingMessage, options: A2AServerOptions): Promise<void> {
+  await discardRest(req, options.maxBodyBytes * DISCARD_FACTOR);
+}
+
 async function serve(options: A2AServerOptions, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const remote = req.socket.remoteAddress ?? "unknown";
   const path = (req.url ?? "/").split("?")[0];
@@ -101,15 +110,18 @@ async function serve(options: A2AServerOptions, req: IncomingMessage, res: Serve
     // A target no URL parser takes (`//[/`, `http://a:99999/`) reaches no route, the fallback's neither.
     if (!URL.canParse(req.url ?? "/", "http://localhost")) {
       const error = { code: "ERR_BAD_REQUEST", message: "the request target is not a valid URL path" };
+      await discardUnread(req, options);
       return send(res, 400, { error });
     }
     if (options.fallback) return options.fallback(req, res);
+    await discardUnread(req, options);
     return reply(res, options, statusFor("not_found"), "not_found", `no route ${path}`);
   }
   // Who listens here: lets a peer given only a URL learn the agent id to address.
   if (req.method === "GET") return send(res, 200, { agent_id: options.agentId, protocol: "triad-a2a" });
   if (req.method !== "POST") {
     res.setHeader("Allow", "GET, POST");
+    await discardUnread(req, options);
     return reply(
       res,
       options,
@@ -124,6 +136,7 @@ async function serve(options: A2AServerOptions, req: IncomingMessage, res: Serve
   const type = req.headers["content-type"];
   if (type !== undefined && !/^application\/json\b/i.test(type)) {
     options.refuse("malformed", `content-type ${type}`, remote);
+    await discardUnread(req, options);
     return reply(res, options, statusFor("media_type"), "malformed", "content-type must be application/json");
   }
   const body = await readBody(req, options.maxBodyBytes);
