@@ -106,8 +106,7 @@ async function publicKeys(
     );
   }
   const store = new RedisClient(redis);
-  if (!(await store.connect()))
-    throw new UsageError("cannot reach the store to read the agents' public keys");
+  if (!(await store.connect())) throw store.unreachable("this process (reading the agents' public keys)");
   const registry = new AgentKeyRegistry(store, {
     onError: (err) =>
       log.warn({ err: err.message }, "could not read the agents' public keys; using those known"),

@@ -15,6 +15,7 @@ import { type LedgerOptions, TaskLedger } from "../ledger/task-ledger.js";
 import { CoordinatorObserver } from "../observe/coordinator-observer.js";
 import type { MessageObserver } from "../observe/message-observer.js";
 import { checkPayloadDepth } from "../payload-depth.js";
+import { validateGraph } from "../workflow/graph-validation.js";
 import { type TaskDict, taskDictSchema } from "../protocol.js";
 import { logStoreOutages } from "../store-outage-log.js";
 import {
@@ -103,7 +104,7 @@ export class CoordinatorAgent extends TriadAgent {
   override async initialize(): Promise<boolean> {
     await super.initialize();
     if (!(await this.store.connect())) {
-      throw new TriadError("ERR_STORE_UNAVAILABLE", `coordinator ${this.agentId} cannot reach its store`);
+      throw this.store.unreachable(`coordinator ${this.agentId}`);
     }
     await this.startTransport();
     await this.core.restore();
@@ -124,6 +125,11 @@ export class CoordinatorAgent extends TriadAgent {
     // Not an async function: one promise less on the path a lone caller waits on, every call.
     try {
       const dict = toDict(task);
+      if (dict.depends_on !== undefined) {
+        return validateGraph([dict], this.knownTasks).then(() =>
+          this.observer.traceSubmit([dict], () => this.core.submit(dict)),
+        );
+      }
       return this.observer.traceSubmit([dict], () => this.core.submit(dict));
     } catch (err) {
       return Promise.reject(err);
@@ -164,12 +170,17 @@ export class CoordinatorAgent extends TriadAgent {
         );
       }
     });
+    await validateGraph(dicts, this.knownTasks);
     const settled = await this.observer.traceSubmit(dicts, () => this.core.submitEach(dicts));
     return submitOutcomes(
       dicts.map((d) => d.task_id),
       settled,
     );
   }
+
+  /** Whether each id names a recorded task (what a graph's outside dependencies must be). */
+  private readonly knownTasks = async (ids: string[]): Promise<boolean[]> =>
+    (await Promise.all(ids.map((id) => this.ledger.get(id)))).map((r) => r !== null);
 
   /** Places the task on this distributor (seed: assign_task_to_distributor). */
   async assignTaskToDistributor(task: TaskInput, distributorId: string): Promise<boolean> {
@@ -291,6 +302,9 @@ export function toDict(task: TaskInput): TaskDict {
   else checkPayloadDepth(given.payload, given.task_id);
   const dict = validDict(task);
   assertSubmittableTaskId(dict.task_id);
+  // The ledger says what a task still waits on; a client's own list means nothing.
+  delete dict.waiting_on;
+  if (dict.depends_on?.length === 0) delete dict.depends_on;
   return dict;
 }
 

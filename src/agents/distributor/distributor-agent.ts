@@ -1,4 +1,3 @@
-import { TriadError } from "../../core/errors.js";
 import type { JsonValue } from "../../core/json.js";
 import type { Logger } from "../../core/logger.js";
 import {
@@ -18,6 +17,7 @@ import type { MessageObserver } from "../observe/message-observer.js";
 import type { TaskDict } from "../protocol.js";
 import { logStoreOutages } from "../store-outage-log.js";
 import { resolveTiming, type Timing } from "../timing.js";
+import { dependencyOutcomes } from "../workflow/dependency-outcomes.js";
 import { DistributorCore, type DistributorEvents } from "./distributor-core.js";
 
 export type DistributorAgentOptions = {
@@ -81,6 +81,7 @@ export class DistributorAgent extends TriadAgent {
       reconcileIntervalMs: 5 * this.timing.heartbeatIntervalMs,
       send: (to, payload) => this.sendPayload(to, payload),
       checkpointFor: (taskId, fence) => this.checkpointFor(taskId, fence),
+      dependenciesFor: (task) => dependencyOutcomes(this.ledger, task),
       events: this.observer.coreEvents({
         ...options.events,
         staleResult: (outcome, workerId) => {
@@ -110,7 +111,7 @@ export class DistributorAgent extends TriadAgent {
   override async initialize(): Promise<boolean> {
     await super.initialize();
     if (!(await this.store.connect())) {
-      throw new TriadError("ERR_STORE_UNAVAILABLE", `distributor ${this.agentId} cannot reach its store`);
+      throw this.store.unreachable(`distributor ${this.agentId}`);
     }
     this.url = await this.startTransport();
     if (!(await this.acquireSharedStateLease())) {

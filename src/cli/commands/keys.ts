@@ -5,6 +5,7 @@ import { AGENT_ROLES, AgentKeyRegistry, type AgentRole } from "../../agents/agen
 import { parsePublicKey } from "../../core/messaging/index.js";
 import { RedisClient } from "../../core/store/index.js";
 import { type ParsedOptions, UsageError } from "../options.js";
+import { storeConfig } from "../store-flags.js";
 
 /**
  * `triad keys generate --agent ID`: a new Ed25519 key pair for one agent. The private key goes
@@ -75,8 +76,8 @@ async function withRegistry<T>(
   options: ParsedOptions,
   work: (r: AgentKeyRegistry) => Promise<T>,
 ): Promise<T> {
-  const store = new RedisClient({ url: String(options.redis) });
-  if (!(await store.connect())) throw new UsageError(`cannot reach the store at ${String(options.redis)}`);
+  const store = new RedisClient(storeConfig(options, { url: String(options.redis) }));
+  if (!(await store.connect())) throw store.unreachable("triad keys");
   try {
     return await work(new AgentKeyRegistry(store));
   } finally {

@@ -3,7 +3,7 @@
 // only to run it. So `triad --help`, `triad submit` and `triad status` start without them.
 import { historyFlag } from "../history.js";
 import type { CommandSpec, FlagSpec } from "../options.js";
-import { busyPollFlag } from "../store-flags.js";
+import { busyPollFlag, redisTlsFlags } from "../store-flags.js";
 import { timingFlags } from "../timing-flags.js";
 
 // Flags several tier commands share.
@@ -53,6 +53,7 @@ export const upSpec: CommandSpec = {
         "store URL: memory:// for the embedded engine, redis://host:port, or redis+cluster://host:port,... for Redis Cluster",
       default: "memory://",
     },
+    ...redisTlsFlags,
     { name: "distributors", type: "number", description: "distributors", default: 2 },
     {
       name: "workers",
@@ -95,6 +96,7 @@ export const coordinatorSpec: CommandSpec = {
   flags: [
     { name: "id", type: "string", description: "agent id", required: true },
     redisFlag,
+    ...redisTlsFlags,
     { name: "port", type: "number", description: "port for A2A and the HTTP API", required: true },
     bindHostFlag,
     a2aTextTypeFlag,
@@ -138,6 +140,7 @@ export const distributorSpec: CommandSpec = {
       required: true,
     },
     redisFlag,
+    ...redisTlsFlags,
     a2aPortFlag,
     bindHostFlag,
     {
@@ -262,6 +265,7 @@ export const keysGenerateSpec: CommandSpec = {
       required: true,
     },
     redisFlag,
+    ...redisTlsFlags,
     {
       name: "out",
       type: "string",
@@ -275,7 +279,11 @@ export const keysListSpec: CommandSpec = {
   name: "keys list",
   summary: "List the agents' registered public keys (with --json, as TRIAD_PUBLIC_KEYS_FILE takes them).",
   usage: "triad keys list --redis URL [--json]",
-  flags: [redisFlag, { name: "json", type: "boolean", description: "print JSON", default: false }],
+  flags: [
+    redisFlag,
+    ...redisTlsFlags,
+    { name: "json", type: "boolean", description: "print JSON", default: false },
+  ],
   notes: keysNotes,
 };
 
@@ -284,6 +292,10 @@ export const keysRevokeSpec: CommandSpec = {
   summary:
     "Remove an agent's public key: its messages are refused once every agent has read the keys again (about 5 s).",
   usage: "triad keys revoke --agent ID --redis URL",
-  flags: [{ name: "agent", type: "string", description: "the agent id", required: true }, redisFlag],
+  flags: [
+    { name: "agent", type: "string", description: "the agent id", required: true },
+    redisFlag,
+    ...redisTlsFlags,
+  ],
   notes: keysNotes,
 };

@@ -1,4 +1,5 @@
 import { TriadError } from "../errors.js";
+import { checkRedisTls, type RedisTlsOptions } from "./redis-tls.js";
 
 export type RedisConfig = {
   /**
@@ -11,6 +12,11 @@ export type RedisConfig = {
   port?: number;
   password?: string;
   useTls?: boolean;
+  /**
+   * CA certificate, and client certificate and key for mutual TLS (PEM), for rediss:// (see
+   * RedisTlsOptions). Giving it turns TLS on where the URL does not say (host/port config).
+   */
+  tls?: RedisTlsOptions;
   db?: number;
   /** Namespace for every key and channel this client touches. */
   keyPrefix?: string;
@@ -37,6 +43,7 @@ export type ResolvedStoreTarget =
       url: string;
       password?: string;
       useTls: boolean;
+      tls?: RedisTlsOptions;
       db?: number;
       connectTimeoutMs: number;
       busyPollUs: number;
@@ -48,6 +55,7 @@ export type ResolvedStoreTarget =
       username?: string;
       password?: string;
       useTls: boolean;
+      tls?: RedisTlsOptions;
       connectTimeoutMs: number;
       busyPollUs: number;
     };
@@ -91,10 +99,12 @@ export function resolveStoreTarget(config: RedisConfig): ResolvedStoreTarget {
         `redis.url must start with redis://, rediss://, redis+cluster:// or memory:// (got ${parsed.protocol}//)`,
       );
     }
+    const useTls = parsed.protocol === "rediss:" || config.useTls === true;
     return {
       kind: "redis",
       url: config.url,
-      useTls: parsed.protocol === "rediss:" || config.useTls === true,
+      useTls,
+      ...tlsOf(config, useTls),
       connectTimeoutMs,
       busyPollUs,
       ...(config.password !== undefined ? { password: config.password } : {}),
@@ -106,11 +116,12 @@ export function resolveStoreTarget(config: RedisConfig): ResolvedStoreTarget {
   if (!Number.isInteger(port) || port <= 0 || port > 65535) {
     throw new TriadError("ERR_INVALID_CONFIG", `redis.port must be an integer in 1..65535 (got ${port})`);
   }
-  const useTls = config.useTls === true;
+  const useTls = config.useTls === true || config.tls !== undefined;
   return {
     kind: "redis",
     url: `${useTls ? "rediss" : "redis"}://${host.includes(":") ? `[${host}]` : host}:${port}`,
     useTls,
+    ...tlsOf(config, useTls),
     connectTimeoutMs,
     busyPollUs,
     ...(config.password !== undefined ? { password: config.password } : {}),
@@ -184,11 +195,24 @@ function resolveCluster(
     kind: "cluster",
     rootNodes,
     useTls,
+    ...tlsOf(config, useTls),
     connectTimeoutMs,
     busyPollUs,
     ...(username !== undefined ? { username } : {}),
     ...(password !== undefined ? { password } : {}),
   };
+}
+
+/** The checked TLS material, refused on a connection that is not TLS (it would be silently unused). */
+function tlsOf(config: RedisConfig, useTls: boolean): { tls?: RedisTlsOptions } {
+  if (config.tls === undefined) return {};
+  if (!useTls) {
+    throw new TriadError(
+      "ERR_INVALID_CONFIG",
+      "a CA or client certificate (redis.tls, --redis-ca, --redis-cert) is given for a plain redis:// URL: use rediss:// (or rediss+cluster://)",
+    );
+  }
+  return { tls: checkRedisTls(config.tls) };
 }
 
 /** A URL fit for a log line: the password, if any, replaced. */

@@ -1,3 +1,4 @@
+import type { StoreConnectFailure } from "./connect-failure.js";
 import type { MemoryKeyspace } from "./engines/memory/keyspace.js";
 
 /** What a Lua script replies, in RESP2 terms: integers, bulk strings, nil and arrays of those. */
@@ -23,6 +24,8 @@ export interface StoreEngine {
   /** "cluster": Redis Cluster, where a script's keys must all hash to one slot. */
   readonly kind: "redis" | "cluster" | "memory";
   connect(): Promise<boolean>;
+  /** Why the last connect() resolved false, and the fix (an engine that cannot fail has none). */
+  readonly connectFailure?: StoreConnectFailure | undefined;
   disconnect(): Promise<void>;
   get(key: string): Promise<string | null>;
   set(key: string, value: string, options?: SetOptions): Promise<boolean>;

@@ -1,6 +1,7 @@
 import { TriadError } from "../errors.js";
 import { decodeJson, encodeJson, type JsonValue } from "../json.js";
-import { type RedisConfig, resolveStoreTarget } from "./config.js";
+import { type RedisConfig, redactUrl, resolveStoreTarget } from "./config.js";
+import { type StoreConnectFailure, storeUnreachable } from "./connect-failure.js";
 import type { ScriptReply, StoreEngine, StoreScript } from "./engine.js";
 import { MemoryEngine } from "./engines/memory/engine.js";
 import { RedisEngine } from "./engines/redis.js";
@@ -24,6 +25,8 @@ export class RedisClient {
   readonly keyPrefix: string;
   /** Tells when the store becomes unavailable and when it is back (once per outage). */
   readonly outage = new StoreOutage();
+  /** Where the store is, fit for a message: the URL with its password redacted. */
+  readonly where: string;
   private readonly watched = new Map<string, string | null>();
 
   constructor(config: RedisConfig = {}) {
@@ -35,6 +38,12 @@ export class RedisClient {
         `redis.keyPrefix must not contain { or } (they would break Redis Cluster hash tags): "${this.keyPrefix}"`,
       );
     }
+    this.where =
+      target.kind === "memory"
+        ? `memory://${target.name}`
+        : target.kind === "cluster"
+          ? target.rootNodes.map(redactUrl).join(", ")
+          : redactUrl(target.url);
     this.engine =
       target.kind === "memory"
         ? new MemoryEngine(target.name)
@@ -46,6 +55,20 @@ export class RedisClient {
   /** Resolves false, not a throw, when the server cannot be reached within the connect timeout. */
   connect(): Promise<boolean> {
     return this.engine.connect();
+  }
+
+  /** Why the last connect() resolved false (certificate, password, refused, DNS…) and the fix. */
+  get connectFailure(): StoreConnectFailure | undefined {
+    return this.engine.connectFailure;
+  }
+
+  /**
+   * The error to throw once connect() resolved false: ERR_STORE_UNAVAILABLE, its message
+   * starting with `who` ("coordinator c1") and naming the cause and the fix, the cause's code in
+   * `details.cause` (see StoreConnectCause).
+   */
+  unreachable(who: string): TriadError {
+    return storeUnreachable(who, this.where, this.connectFailure);
   }
 
   disconnect(): Promise<void> {

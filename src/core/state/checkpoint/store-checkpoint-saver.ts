@@ -6,7 +6,7 @@ import {
   type CheckpointTuple,
 } from "@langchain/langgraph/web";
 import { TriadError } from "../../errors.js";
-import { type RedisConfig, redactUrl } from "../../store/config.js";
+import type { RedisConfig } from "../../store/config.js";
 import { RedisClient } from "../../store/redis-client.js";
 import { nextVersion, restoreValues, type SplitPut, splitPut } from "./channel-values.js";
 import {
@@ -93,8 +93,9 @@ export class StoreCheckpointSaver extends BaseCheckpointSaver {
     const { ttlSeconds, serde, ...store } = options;
     const client = new RedisClient({ ...store, url });
     if (!(await client.connect())) {
+      const error = client.unreachable("the checkpoint saver");
       await client.disconnect();
-      throw new TriadError("ERR_STORE_UNAVAILABLE", `cannot reach the checkpoint store at ${redactUrl(url)}`);
+      throw error;
     }
     return new StoreCheckpointSaver(client, { ttlSeconds, serde }, true);
   }

@@ -3,10 +3,11 @@ import { replyWaitsFor } from "../../busy-poll.js";
 import { storeUnavailable } from "../../errors.js";
 import type { ResolvedStoreTarget } from "../config.js";
 import { redactUrl } from "../config.js";
+import { diagnoseConnectFailure, type StoreConnectFailure } from "../connect-failure.js";
 import type { ScriptReply, SetOptions, StoreEngine, StoreScript } from "../engine.js";
 import type { StoreOutage } from "../store-outage.js";
 import { CommandWatchdog } from "./command-watchdog.js";
-import { COMMAND_TIMEOUT_MS } from "./redis.js";
+import { COMMAND_TIMEOUT_MS, connectAttempt } from "./redis.js";
 
 type ClusterTarget = Extract<ResolvedStoreTarget, { kind: "cluster" }>;
 type Cluster = RedisClusterType;
@@ -35,6 +36,8 @@ export class RedisClusterEngine implements StoreEngine {
   readonly kind = "cluster" as const;
   private cluster: Cluster | undefined;
   private lastError: Error | undefined;
+  /** Why the last connect() resolved false; undefined once connected. */
+  connectFailure: StoreConnectFailure | undefined;
   private readonly channels = new Map<string, (message: string, channel: string) => void>();
   private readonly watchdog: CommandWatchdog;
   private lastRefresh = 0;
@@ -82,7 +85,7 @@ export class RedisClusterEngine implements StoreEngine {
         ...(this.target.password !== undefined ? { password: this.target.password } : {}),
         socket: {
           connectTimeout: this.target.connectTimeoutMs,
-          ...(this.target.useTls ? { tls: true as const } : {}),
+          ...(this.target.useTls ? { tls: true as const, ...this.target.tls } : {}),
           // As on one Redis: give up fast before the first connection, retry for ever after it.
           reconnectStrategy: (retries: number, cause: Error) =>
             everReady ? Math.min(50 * 2 ** retries, NODE_RECONNECT_MAX_MS) : retries < 3 ? 100 : cause,
@@ -104,6 +107,7 @@ export class RedisClusterEngine implements StoreEngine {
 
   async connect(): Promise<boolean> {
     if (this.cluster?.isOpen) return true;
+    this.lastError = undefined;
     const cluster = this.makeCluster();
     let timer: NodeJS.Timeout | undefined;
     try {
@@ -117,8 +121,11 @@ export class RedisClusterEngine implements StoreEngine {
         }),
       ]);
       this.cluster = cluster;
+      this.connectFailure = undefined;
       return true;
     } catch (err) {
+      // "All the root nodes are unavailable" says nothing: each root node's own error was reported.
+      this.connectFailure = diagnoseConnectFailure(this.lastError ?? err, connectAttempt(this.target));
       this.lastError = err as Error;
       try {
         cluster.destroy();

@@ -3,6 +3,7 @@ import { replyWaitsFor } from "../../busy-poll.js";
 import { storeUnavailable } from "../../errors.js";
 import type { ResolvedStoreTarget } from "../config.js";
 import { redactUrl } from "../config.js";
+import { diagnoseConnectFailure, type StoreConnectFailure } from "../connect-failure.js";
 import type { ScriptReply, SetOptions, StoreEngine, StoreScript } from "../engine.js";
 import type { StoreOutage } from "../store-outage.js";
 import { CommandWatchdog } from "./command-watchdog.js";
@@ -24,6 +25,8 @@ export class RedisEngine implements StoreEngine {
   private client: Client | undefined;
   private subscriber: Client | undefined;
   private lastError: Error | undefined;
+  /** Why the last connect() resolved false; undefined once connected. */
+  connectFailure: StoreConnectFailure | undefined;
   private readonly watchdog: CommandWatchdog;
 
   constructor(
@@ -49,7 +52,7 @@ export class RedisEngine implements StoreEngine {
       commandOptions: { timeout: 0 },
       socket: {
         connectTimeout: this.target.connectTimeoutMs,
-        ...(this.target.useTls ? { tls: true as const } : {}),
+        ...(this.target.useTls ? { tls: true as const, ...this.target.tls } : {}),
         // Before the first connection: give up fast, so connect() can say false. After it: retry
         // for ever with capped backoff; commands wait in the offline queue meanwhile.
         reconnectStrategy: (retries: number, cause: Error) =>
@@ -68,6 +71,7 @@ export class RedisEngine implements StoreEngine {
 
   async connect(): Promise<boolean> {
     if (this.client?.isOpen) return true;
+    this.lastError = undefined;
     const client = this.makeClient();
     const deadline = this.target.connectTimeoutMs + 1000;
     let timer: NodeJS.Timeout | undefined;
@@ -79,8 +83,11 @@ export class RedisEngine implements StoreEngine {
         }),
       ]);
       this.client = client;
+      this.connectFailure = undefined;
       return true;
     } catch (err) {
+      // Past our own deadline, the error node-redis last reported says more than "timed out".
+      this.connectFailure = diagnoseConnectFailure(this.lastError ?? err, connectAttempt(this.target));
       this.lastError = err as Error;
       try {
         client.destroy();
@@ -179,4 +186,18 @@ export class RedisEngine implements StoreEngine {
       return this.send(["EVAL", script.lua, ...tail]);
     });
   }
+}
+
+/** What diagnoseConnectFailure needs to know of a target, Redis or Redis Cluster. */
+export function connectAttempt(target: {
+  useTls: boolean;
+  tls?: { ca?: unknown; cert?: unknown };
+  connectTimeoutMs: number;
+}) {
+  return {
+    useTls: target.useTls,
+    hasCa: target.tls?.ca !== undefined,
+    hasClientCert: target.tls?.cert !== undefined,
+    timeoutMs: target.connectTimeoutMs,
+  };
 }
