@@ -1,0 +1,365 @@
+import { randomUUID } from "node:crypto";
+import {
+  type AgentCard,
+  type Artifact,
+  CancelTaskRequest,
+  GetTaskRequest,
+  type Message,
+  SendMessageRequest,
+  type StreamResponse,
+  SubscribeToTaskRequest,
+  type Task,
+} from "@a2a-js/sdk";
+import {
+  type Client,
+  ClientFactory,
+  ClientFactoryOptions,
+  createAuthenticatingFetchWithRetry,
+  DefaultAgentCardResolver,
+  JsonRpcTransportFactory,
+  RestTransportFactory,
+} from "@a2a-js/sdk/client";
+import type { BaseCheckpointSaver } from "@langchain/langgraph/web";
+import { TriadError } from "../../../core/errors.js";
+import type { JsonObject, JsonValue } from "../../../core/json.js";
+import { type Logger, silentLogger } from "../../../core/logger.js";
+import { InFlightCap } from "./in-flight-cap.js";
+import { mergeArtifact, messageResult, type RemoteEnd, remoteEnd } from "./remote-outcome.js";
+import { readRemoteTask, recordRemoteTask } from "./remote-task-record.js";
+
+export type RemoteAgentOptions = {
+  /** The agent's base URL (its card at /.well-known/agent-card.json), or the card's own URL (…json). */
+  url: string;
+  /** Sent as `Authorization: Bearer <token>`; default TRIAD_A2A_AGENT_TOKEN. "" sends none. */
+  token?: string | undefined;
+  /** Remote tasks in flight at once (more wait their turn). Default 16. */
+  concurrency?: number | undefined;
+  /** Use SendStreamingMessage / SubscribeToTask; default: what the card says. */
+  streaming?: boolean | undefined;
+  /** Longest pause between two GetTask polls of a remote task (no streaming). Default 500 ms. */
+  pollIntervalMs?: number | undefined;
+  /** Longest pause between two tries to read the card. Default 30 s. */
+  maxCardRetryMs?: number | undefined;
+  logger?: Logger | undefined;
+};
+
+/** What the dashboard shows of a bridged agent. */
+export type RemoteAgentInfo = { name: string; url: string; skills: string[] };
+
+/** One unit of work for the agent: the attempt's task, and where its remote task id is kept. */
+export type RemoteJob = {
+  /** The Triad task id: the thread of the record, and the message's metadata. */
+  taskId: string;
+  /** The message's parts: a data part, unless `text` is given instead. */
+  data?: JsonObject;
+  text?: string;
+  /** Named in the message's metadata (`skill`), for agents that route on it. */
+  skill?: string | undefined;
+  /** The attempt's relay checkpointer: the remote task id is recorded through it. */
+  saver?: BaseCheckpointSaver | undefined;
+  /** The attempt's deadline: when it fires the remote task is canceled. */
+  signal?: AbortSignal | undefined;
+};
+
+type Connection = { card: AgentCard; client: Client };
+
+/**
+ * One remote A2A agent as Triad's workers call it: its card read (and read again until it can
+ * be), one SDK client, and a cap on the tasks in flight to it. run() takes a task to the remote
+ * task's end: it records the remote task id before waiting on it, and an attempt that finds a
+ * record from an earlier attempt attaches to that remote task instead of sending the work again.
+ */
+export class RemoteAgent {
+  readonly url: string;
+  readonly cap: InFlightCap;
+  private readonly token: string;
+  private readonly log: Logger;
+  private readonly pollIntervalMs: number;
+  private readonly maxCardRetryMs: number;
+  private readonly closing = new AbortController();
+  private connecting: Promise<Connection> | undefined;
+  private connection: Connection | undefined;
+
+  constructor(private readonly options: RemoteAgentOptions) {
+    this.url = options.url;
+    this.token = options.token ?? process.env.TRIAD_A2A_AGENT_TOKEN ?? "";
+    this.cap = new InFlightCap(options.concurrency ?? 16);
+    this.log = (options.logger ?? silentLogger).child({ a2a_agent: options.url });
+    this.pollIntervalMs = options.pollIntervalMs ?? 500;
+    this.maxCardRetryMs = options.maxCardRetryMs ?? 30_000;
+  }
+
+  /** Name, URL and skills, once the card has been read. */
+  get info(): RemoteAgentInfo | undefined {
+    const card = this.connection?.card;
+    return card && { name: card.name, url: this.url, skills: card.skills.map((s) => s.id) };
+  }
+
+  /** Reads the card (once; a failure is logged and tried again, with backoff, until it succeeds or close()). */
+  connect(signal?: AbortSignal): Promise<Connection> {
+    this.connecting ??= this.readCard();
+    if (signal === undefined) return this.connecting;
+    return Promise.race([this.connecting, aborted(signal)]);
+  }
+
+  close(): void {
+    this.closing.abort(new TriadError("ERR_CLOSED", `the bridge to ${this.url} is closed`));
+  }
+
+  private async readCard(): Promise<Connection> {
+    const fetchImpl = this.token
+      ? createAuthenticatingFetchWithRetry(fetch, {
+          headers: async () => ({ Authorization: `Bearer ${this.token}` }),
+          shouldRetryWithHeaders: async () => undefined,
+        })
+      : fetch;
+    const resolver = new DefaultAgentCardResolver({ fetchImpl });
+    const factory = new ClientFactory(
+      ClientFactoryOptions.createFrom(ClientFactoryOptions.default, {
+        transports: [new JsonRpcTransportFactory({ fetchImpl }), new RestTransportFactory({ fetchImpl })],
+        cardResolver: resolver,
+      }),
+    );
+    for (let failures = 0; ; failures++) {
+      try {
+        const card = this.url.endsWith(".json")
+          ? await resolver.resolve(this.url, "")
+          : await resolver.resolve(this.url);
+        const client = await factory.createFromAgentCard(card);
+        this.connection = { card, client };
+        this.log.info({ name: card.name, skills: card.skills.map((s) => s.id) }, "A2A agent card read");
+        return this.connection;
+      } catch (err) {
+        const waitMs = Math.min(this.maxCardRetryMs, 500 * 2 ** Math.min(failures, 10));
+        this.log.warn(
+          { err: (err as Error).message, retry_in_ms: waitMs },
+          "cannot read the A2A agent's card; trying again",
+        );
+        await sleep(waitMs, this.closing.signal);
+      }
+    }
+  }
+
+  /** Runs one attempt: attach to the remote task an earlier attempt recorded, or send the work. */
+  async run(job: RemoteJob): Promise<JsonValue> {
+    const { card, client } = await this.connect(job.signal);
+    await this.cap.take(job.signal);
+    let remoteId: string | undefined;
+    try {
+      const previous = job.saver ? await readRemoteTask(job.saver, job.taskId) : undefined;
+      if (previous?.agent_url === this.url) {
+        remoteId = previous.remote_task_id;
+        const end = await this.attach(client, card, remoteId, job.signal);
+        if (end !== undefined && end.kind !== "canceled" && end.kind !== "failed") return settle(end);
+        // Ended without a result (or forgotten there): this attempt is the retry, and sends anew.
+        this.log.info(
+          { task: job.taskId, remote_task: remoteId, was: end?.kind ?? "unknown" },
+          "sending again",
+        );
+        remoteId = undefined;
+      }
+      const request = this.message(job);
+      const streaming = this.options.streaming ?? card.capabilities?.streaming === true;
+      const onTask = async (task: { id: string; contextId: string }) => {
+        remoteId = task.id;
+        if (job.saver) await this.record(job, task.id, task.contextId);
+      };
+      const end = streaming
+        ? await this.sendStreaming(client, card, request, onTask, job.signal)
+        : await this.sendPolling(client, card, request, onTask, job.signal);
+      return settle(end);
+    } catch (err) {
+      if (job.signal?.aborted && remoteId !== undefined) await this.cancel(client, remoteId);
+      throw err;
+    } finally {
+      this.cap.release();
+    }
+  }
+
+  private message(job: RemoteJob): SendMessageRequest {
+    const part =
+      job.text !== undefined ? { text: job.text } : { data: job.data ?? {}, mediaType: "application/json" };
+    return SendMessageRequest.fromJSON({
+      message: {
+        messageId: randomUUID(),
+        role: "ROLE_USER",
+        parts: [part],
+        metadata: { triad_task_id: job.taskId, ...(job.skill ? { skill: job.skill } : {}) },
+      },
+    });
+  }
+
+  /** Before anything waits on the remote task: a later attempt after our death attaches to it. */
+  private async record(job: RemoteJob, remoteTaskId: string, contextId: string): Promise<void> {
+    try {
+      await recordRemoteTask(job.saver!, job.taskId, {
+        agent_url: this.url,
+        remote_task_id: remoteTaskId,
+        context_id: contextId,
+      });
+    } catch (err) {
+      // The work is already there: failing now would only send it again. Wait on it all the same.
+      this.log.warn(
+        { task: job.taskId, remote_task: remoteTaskId, err: (err as Error).message },
+        "could not record the remote task with the distributor; a later attempt would send the work again",
+      );
+    }
+  }
+
+  private async sendStreaming(
+    client: Client,
+    card: AgentCard,
+    request: SendMessageRequest,
+    onTask: (task: { id: string; contextId: string }) => Promise<void>,
+    signal: AbortSignal | undefined,
+  ): Promise<RemoteEnd> {
+    let id: string | undefined;
+    const end = await this.follow(client.sendMessageStream(request, { signal }), card, async (t) => {
+      if (id === undefined) {
+        id = t.id;
+        await onTask(t);
+      }
+    });
+    if (end !== undefined) return end;
+    if (id === undefined) throw new TriadError("ERR_REMOTE_AGENT", `${card.name} answered with no task`);
+    return this.poll(client, card, id, signal); // the stream ended early: ask until it ends
+  }
+
+  private async sendPolling(
+    client: Client,
+    card: AgentCard,
+    request: SendMessageRequest,
+    onTask: (task: { id: string; contextId: string }) => Promise<void>,
+    signal: AbortSignal | undefined,
+  ): Promise<RemoteEnd> {
+    // Answered at once with the task (not at its end), so its id is recorded before we wait.
+    request.configuration = { ...request.configuration!, returnImmediately: true };
+    const reply = await client.sendMessage(request, { signal });
+    if (!("status" in reply)) return { kind: "completed", result: messageResult(reply as Message) };
+    await onTask(reply);
+    const end = remoteEnd(reply, card.name);
+    return end.kind === "running" ? this.poll(client, card, reply.id, signal) : end;
+  }
+
+  /** Follows a remote task that may still run: its state now, then its stream or GetTask polls. */
+  private async attach(
+    client: Client,
+    card: AgentCard,
+    id: string,
+    signal: AbortSignal | undefined,
+  ): Promise<RemoteEnd | undefined> {
+    let task: Task;
+    try {
+      task = await client.getTask(GetTaskRequest.fromJSON({ id }), { signal });
+    } catch (err) {
+      signal?.throwIfAborted();
+      if (/not found/i.test((err as Error).message)) return undefined;
+      throw err;
+    }
+    const now = remoteEnd(task, card.name);
+    if (now.kind !== "running") return now;
+    this.log.info({ remote_task: id }, "attached to the remote task an earlier attempt started");
+    if (this.options.streaming ?? card.capabilities?.streaming === true) {
+      try {
+        const end = await this.follow(
+          client.resubscribeTask(SubscribeToTaskRequest.fromJSON({ id }), { signal }),
+          card,
+        );
+        if (end !== undefined) return end;
+      } catch (err) {
+        signal?.throwIfAborted();
+        this.log.debug({ remote_task: id, err: (err as Error).message }, "SubscribeToTask failed; polling");
+      }
+    }
+    return this.poll(client, card, id, signal);
+  }
+
+  /** Reads a stream to the remote task's end; undefined when it stops before. */
+  private async follow(
+    stream: AsyncGenerator<StreamResponse>,
+    card: AgentCard,
+    onTask?: (task: { id: string; contextId: string }) => Promise<void>,
+  ): Promise<RemoteEnd | undefined> {
+    const artifacts = new Map<string, Artifact>();
+    let last: Task | undefined;
+    for await (const event of stream) {
+      const p = event.payload;
+      if (p?.$case === "message") return { kind: "completed", result: messageResult(p.value) };
+      if (p?.$case === "task") {
+        last = p.value;
+        for (const a of p.value.artifacts) mergeArtifact(artifacts, a, false);
+        await onTask?.(p.value);
+      } else if (p?.$case === "statusUpdate") {
+        await onTask?.({ id: p.value.taskId, contextId: p.value.contextId });
+        last = { ...(last ?? emptyTask(p.value.taskId, p.value.contextId)), status: p.value.status };
+      } else if (p?.$case === "artifactUpdate" && p.value.artifact) {
+        mergeArtifact(artifacts, p.value.artifact, p.value.append);
+      }
+      if (last === undefined) continue;
+      const end = remoteEnd({ ...last, artifacts: [...artifacts.values()] }, card.name);
+      if (end.kind !== "running") return end;
+    }
+    return undefined;
+  }
+
+  /** GetTask until the remote task ends, quickly at first, then every pollIntervalMs. */
+  private async poll(
+    client: Client,
+    card: AgentCard,
+    id: string,
+    signal: AbortSignal | undefined,
+  ): Promise<RemoteEnd> {
+    for (let waitMs = 5; ; waitMs = Math.min(this.pollIntervalMs, waitMs * 2)) {
+      await sleep(waitMs, signal);
+      const end = remoteEnd(await client.getTask(GetTaskRequest.fromJSON({ id }), { signal }), card.name);
+      if (end.kind !== "running") return end;
+    }
+  }
+
+  /** The attempt was given up (its deadline): the remote task is told so, if it still runs. */
+  private async cancel(client: Client, id: string): Promise<void> {
+    try {
+      await client.cancelTask(CancelTaskRequest.fromJSON({ id }), { signal: AbortSignal.timeout(5000) });
+      this.log.info({ remote_task: id }, "canceled the remote task of an attempt that was given up");
+    } catch (err) {
+      this.log.warn({ remote_task: id, err: (err as Error).message }, "could not cancel the remote task");
+    }
+  }
+}
+
+/** The attempt's outcome: a result, or a failure with the remote agent's words. */
+function settle(end: RemoteEnd): JsonValue {
+  if (end.kind === "completed") return end.result;
+  if (end.kind === "running") throw new TriadError("ERR_REMOTE_AGENT", "the remote task has not ended");
+  throw new TriadError(
+    end.kind === "needs_input" ? "ERR_REMOTE_INPUT_REQUIRED" : "ERR_REMOTE_TASK_FAILED",
+    end.error,
+  );
+}
+
+function emptyTask(id: string, contextId: string): Task {
+  return { id, contextId, status: undefined, artifacts: [], history: [], metadata: undefined };
+}
+
+function aborted(signal: AbortSignal): Promise<never> {
+  return new Promise((_, reject) => {
+    if (signal.aborted) reject(signal.reason);
+    else signal.addEventListener("abort", () => reject(signal.reason), { once: true });
+  });
+}
+
+function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const timer = setTimeout(() => {
+      signal?.removeEventListener("abort", stop);
+      resolve();
+    }, ms);
+    timer.unref?.();
+    const stop = () => {
+      clearTimeout(timer);
+      reject(signal!.reason);
+    };
+    signal?.addEventListener("abort", stop, { once: true });
+  });
+}

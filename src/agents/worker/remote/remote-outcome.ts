@@ -1,0 +1,80 @@
+import { type Artifact, type Message, type Part, type Task, TaskState } from "@a2a-js/sdk";
+import type { JsonValue } from "../../../core/json.js";
+
+/** Where a remote task stands, as the bridge sees it. */
+export type RemoteEnd =
+  | { kind: "running" }
+  | { kind: "completed"; result: JsonValue }
+  /** The remote agent said no: the attempt fails with its words. */
+  | { kind: "failed"; error: string }
+  /** Canceled there (by us, or by someone else): a later attempt sends the work again. */
+  | { kind: "canceled"; error: string }
+  /** It wants input (or credentials) Triad cannot give it yet. */
+  | { kind: "needs_input"; error: string };
+
+const RUNNING: ReadonlySet<TaskState> = new Set([
+  TaskState.TASK_STATE_UNSPECIFIED,
+  TaskState.TASK_STATE_SUBMITTED,
+  TaskState.TASK_STATE_WORKING,
+]);
+
+export function stateName(state: TaskState | undefined): string {
+  return (TaskState[state ?? TaskState.TASK_STATE_UNSPECIFIED] ?? "UNKNOWN").replace(/^TASK_STATE_/, "");
+}
+
+/** The remote task's state as an outcome; `agent` names the agent in messages. */
+export function remoteEnd(task: Task, agent: string): RemoteEnd {
+  const state = task.status?.state ?? TaskState.TASK_STATE_UNSPECIFIED;
+  if (RUNNING.has(state)) return { kind: "running" };
+  const said = textOf(task.status?.message?.parts ?? []);
+  const where = `remote task ${task.id} on ${agent}`;
+  switch (state) {
+    case TaskState.TASK_STATE_COMPLETED:
+      return { kind: "completed", result: resultOf(task.artifacts) };
+    case TaskState.TASK_STATE_CANCELED:
+      return { kind: "canceled", error: `${where} was canceled${said ? `: ${said}` : ""}` };
+    case TaskState.TASK_STATE_INPUT_REQUIRED:
+    case TaskState.TASK_STATE_AUTH_REQUIRED:
+      // The seam for human input (issue 17): once Triad has an input_required status, this becomes
+      // that outcome (the question is `said`) and the answer goes to the same remote task.
+      return {
+        kind: "needs_input",
+        error:
+          `${where} asks for ${state === TaskState.TASK_STATE_AUTH_REQUIRED ? "authorization" : "input"}` +
+          `${said ? `: "${said}"` : ""}; Triad cannot forward input to a remote agent yet, so the attempt fails`,
+      };
+    default:
+      return { kind: "failed", error: said ? `${agent}: ${said}` : `${where} ended ${stateName(state)}` };
+  }
+}
+
+/** A remote agent that answers with a Message (no task): the message is the result. */
+export function messageResult(message: Message): JsonValue {
+  return partsResult(message.parts);
+}
+
+/** The artifacts' data parts (one: itself; several: a list); with no data, their text joined. */
+export function resultOf(artifacts: readonly Artifact[]): JsonValue {
+  return partsResult(artifacts.flatMap((a) => a.parts));
+}
+
+function partsResult(parts: readonly Part[]): JsonValue {
+  const data: JsonValue[] = [];
+  for (const p of parts) if (p.content?.$case === "data") data.push(p.content.value as JsonValue);
+  if (data.length === 1) return data[0]!;
+  if (data.length > 1) return data;
+  const text = textOf(parts);
+  return text === "" ? null : text;
+}
+
+function textOf(parts: readonly Part[]): string {
+  return parts.map((p) => (p.content?.$case === "text" ? p.content.value : "")).join("");
+}
+
+/** Folds a streamed artifact update into the artifacts seen so far (A2A's append and replace). */
+export function mergeArtifact(into: Map<string, Artifact>, update: Artifact, append: boolean): void {
+  const seen = into.get(update.artifactId);
+  if (append && seen !== undefined)
+    into.set(update.artifactId, { ...seen, parts: [...seen.parts, ...update.parts] });
+  else into.set(update.artifactId, update);
+}

@@ -1,0 +1,234 @@
+import type { Server } from "node:http";
+import { type AgentCard, type Part, TaskState, type TaskStatus } from "@a2a-js/sdk";
+import {
+  AgentEvent,
+  type AgentExecutor,
+  DefaultRequestHandler,
+  type ExecutionEventBus,
+  InMemoryTaskStore,
+  type RequestContext,
+} from "@a2a-js/sdk/server";
+import { agentCardHandler, jsonRpcHandler, UserBuilder } from "@a2a-js/sdk/server/express";
+import express from "express";
+import { freePort } from "./free-port.js";
+
+/**
+ * A remote A2A agent for tests, built from the official SDK's server classes (DefaultRequestHandler,
+ * InMemoryTaskStore, the express handlers). Its skills, chosen by the message's metadata `skill`:
+ *   echo  — completes; the artifact's data part is the message's data
+ *   words — completes with two text parts ("hello ", "world") and no data
+ *   fail  — ends FAILED, saying "the payload was refused: <payload.why>"
+ *   ask   — ends INPUT_REQUIRED, asking "Which city?"
+ *   slow  — works payload.ms (default 60 s), then completes { slept_ms }; honours CancelTask
+ * It counts the messages it received per Triad task (metadata triad_task_id).
+ */
+export type TestAgent = {
+  url: string;
+  /** Messages received, by Triad task id. */
+  received: Map<string, number>;
+  /** Remote task ids canceled through CancelTask. */
+  canceled: Set<string>;
+  /** Authorization headers seen on JSON-RPC requests. */
+  authorizations: string[];
+  close(): Promise<void>;
+};
+
+const SKILLS = ["echo", "words", "fail", "ask", "slow"];
+
+export function testAgentCard(url: string, streaming: boolean): AgentCard {
+  return {
+    name: "Test agent",
+    description: "An A2A agent for Triad's bridge tests",
+    supportedInterfaces: [
+      { url: `${url}/a2a/jsonrpc`, protocolBinding: "JSONRPC", protocolVersion: "1.0", tenant: "" },
+    ],
+    provider: undefined,
+    version: "1.0.0",
+    capabilities: { streaming, pushNotifications: false, extensions: [], extendedAgentCard: false },
+    securitySchemes: {},
+    securityRequirements: [],
+    defaultInputModes: ["application/json"],
+    defaultOutputModes: ["application/json"],
+    skills: SKILLS.map((id) => ({
+      id,
+      name: id,
+      description: `the ${id} skill`,
+      tags: [],
+      examples: [],
+      inputModes: [],
+      outputModes: [],
+      securityRequirements: [],
+    })),
+    signatures: [],
+  };
+}
+
+const text = (value: string): Part => ({
+  content: { $case: "text", value },
+  metadata: undefined,
+  filename: "",
+  mediaType: "text/plain",
+});
+
+const data = (value: unknown): Part => ({
+  content: { $case: "data", value },
+  metadata: undefined,
+  filename: "",
+  mediaType: "application/json",
+});
+
+class TestExecutor implements AgentExecutor {
+  private readonly stopped = new Set<string>();
+
+  constructor(private readonly agent: Pick<TestAgent, "received" | "canceled">) {}
+
+  async execute(ctx: RequestContext, bus: ExecutionEventBus): Promise<void> {
+    const { taskId, contextId } = ctx;
+    const message = ctx.userMessage;
+    const meta = (message.metadata ?? {}) as { skill?: string; triad_task_id?: string };
+    if (meta.triad_task_id)
+      this.agent.received.set(meta.triad_task_id, (this.agent.received.get(meta.triad_task_id) ?? 0) + 1);
+    const input = message.parts.find((p) => p.content?.$case === "data")?.content?.value ?? {};
+    const status = (state: TaskState, said?: string): TaskStatus => ({
+      state,
+      message:
+        said === undefined
+          ? undefined
+          : {
+              messageId: `${taskId}:${state}`,
+              contextId,
+              taskId,
+              role: 2,
+              parts: [text(said)],
+              metadata: undefined,
+              extensions: [],
+              referenceTaskIds: [],
+            },
+      timestamp: new Date().toISOString(),
+    });
+    const update = (state: TaskState, said?: string) =>
+      bus.publish(
+        AgentEvent.statusUpdate({ taskId, contextId, status: status(state, said), metadata: undefined }),
+      );
+    const artifact = (parts: Part[]) =>
+      bus.publish(
+        AgentEvent.artifactUpdate({
+          taskId,
+          contextId,
+          artifact: {
+            artifactId: "out",
+            name: "out",
+            description: "",
+            parts,
+            metadata: undefined,
+            extensions: [],
+          },
+          append: false,
+          lastChunk: true,
+          metadata: undefined,
+        }),
+      );
+
+    bus.publish(
+      AgentEvent.task({
+        id: taskId,
+        contextId,
+        status: status(TaskState.TASK_STATE_SUBMITTED),
+        artifacts: [],
+        history: [message],
+        metadata: undefined,
+      }),
+    );
+    update(TaskState.TASK_STATE_WORKING);
+    switch (meta.skill) {
+      case "echo":
+        artifact([data(input)]);
+        update(TaskState.TASK_STATE_COMPLETED);
+        break;
+      case "words":
+        artifact([text("hello "), text("world")]);
+        update(TaskState.TASK_STATE_COMPLETED);
+        break;
+      case "fail":
+        update(
+          TaskState.TASK_STATE_FAILED,
+          `the payload was refused: ${(input as { why?: string }).why ?? "no reason"}`,
+        );
+        break;
+      case "ask":
+        update(TaskState.TASK_STATE_INPUT_REQUIRED, "Which city?");
+        break;
+      case "slow": {
+        const ms = (input as { ms?: number }).ms ?? 60_000;
+        const until = Date.now() + ms;
+        while (Date.now() < until && !this.stopped.has(taskId)) await new Promise((r) => setTimeout(r, 20));
+        if (this.stopped.has(taskId)) return; // cancelTask published CANCELED
+        artifact([data({ slept_ms: ms })]);
+        update(TaskState.TASK_STATE_COMPLETED);
+        break;
+      }
+      default:
+        update(TaskState.TASK_STATE_REJECTED, `no skill ${JSON.stringify(meta.skill)}`);
+    }
+    bus.finished();
+  }
+
+  async cancelTask(taskId: string, bus: ExecutionEventBus): Promise<void> {
+    this.stopped.add(taskId);
+    this.agent.canceled.add(taskId);
+    bus.publish(
+      AgentEvent.statusUpdate({
+        taskId,
+        contextId: "",
+        status: {
+          state: TaskState.TASK_STATE_CANCELED,
+          message: undefined,
+          timestamp: new Date().toISOString(),
+        },
+        metadata: undefined,
+      }),
+    );
+    bus.finished();
+  }
+}
+
+/** Starts the agent on `port` (default a free one). With `token`, JSON-RPC wants that bearer token. */
+export async function startTestAgent(
+  options: { port?: number; streaming?: boolean; token?: string } = {},
+): Promise<TestAgent> {
+  const agent = {
+    received: new Map<string, number>(),
+    canceled: new Set<string>(),
+    authorizations: [] as string[],
+  };
+  const app = express();
+  const port = options.port ?? (await freePort());
+  const url = `http://127.0.0.1:${port}`;
+  const card = () => testAgentCard(url, options.streaming ?? true);
+  const handler = new DefaultRequestHandler(card(), new InMemoryTaskStore(), new TestExecutor(agent));
+  app.use("/.well-known/agent-card.json", agentCardHandler({ agentCardProvider: async () => card() }));
+  app.use("/a2a/jsonrpc", (req, res, next) => {
+    agent.authorizations.push(req.headers.authorization ?? "");
+    if (options.token && req.headers.authorization !== `Bearer ${options.token}`) {
+      res.status(401).json({ error: "unauthorized" });
+      return;
+    }
+    next();
+  });
+  app.use(
+    "/a2a/jsonrpc",
+    jsonRpcHandler({ requestHandler: handler, userBuilder: UserBuilder.noAuthentication }),
+  );
+  const server: Server = await new Promise((resolve) => {
+    const s = app.listen(port, "127.0.0.1", () => resolve(s));
+  });
+  return {
+    url,
+    ...agent,
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}

@@ -1,0 +1,201 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { A2AAgentBridge } from "../../../src/agents/worker/remote/index.js";
+import { a2aAgentHandler, type Task, type TaskHandler } from "../../../src/index.js";
+import { startTestAgent, type TestAgent } from "../../helpers/a2a-test-agent.js";
+import { TestCluster } from "../../helpers/cluster.js";
+import { testEngines } from "../../helpers/engines.js";
+
+/**
+ * A remote A2A agent (the SDK's own server classes) as a Triad worker: each skill's outcome
+ * becomes the task's, a crashed bridging worker's successor attaches to the remote task instead
+ * of sending the work again, and an attempt that runs out of time cancels its remote task.
+ */
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function until(probe: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  while (!probe()) {
+    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(10);
+  }
+}
+
+const handlersFor = (url: string, extra: Record<string, TaskHandler<Task>> = {}) => {
+  const out: Record<string, TaskHandler<Task>> = { ...extra };
+  for (const skill of ["echo", "words", "fail", "ask", "slow"]) {
+    out[`remote_${skill}`] = a2aAgentHandler(url, { skill }) as unknown as TaskHandler<Task>;
+  }
+  return out;
+};
+
+describe.each([
+  { streaming: true, name: "streaming" },
+  { streaming: false, name: "polling" },
+])("an A2A agent behind a worker ($name card)", ({ streaming }) => {
+  const [engine] = testEngines(`a2a-remote-${streaming}`);
+  let agent: TestAgent;
+  let cluster: TestCluster | undefined;
+
+  beforeAll(async () => {
+    await engine!.setup();
+    agent = await startTestAgent({ streaming });
+  });
+  afterEach(async () => {
+    await cluster?.stop();
+    cluster = undefined;
+  });
+  afterAll(async () => {
+    await agent.close();
+    await engine!.teardown();
+  });
+
+  const start = async () => {
+    cluster = new TestCluster(engine!.config(), { handlers: handlersFor(agent.url) });
+    await cluster.startCoordinator();
+    await cluster.startDistributor("d1");
+    await cluster.startWorker("w1", "d1");
+    await cluster.ready();
+    return cluster;
+  };
+
+  it("a completed remote task is the result: its data part, or its text parts joined", async () => {
+    const c = await start();
+    const id = c.id("echo");
+    await c.coordinator.submitTask({
+      task_id: id,
+      task_type: "remote_echo",
+      payload: { city: "Lyon", n: 2 },
+    });
+    expect(await c.coordinator.waitForTask(id, 10_000)).toMatchObject({
+      status: "completed",
+      result: { city: "Lyon", n: 2 },
+    });
+    const words = c.id("words");
+    await c.coordinator.submitTask({ task_id: words, task_type: "remote_words", payload: {} });
+    expect(await c.coordinator.waitForTask(words, 10_000)).toMatchObject({
+      status: "completed",
+      result: "hello world",
+    });
+    expect(agent.received.get(id)).toBe(1);
+  });
+
+  it("a failed remote task fails the attempt with the remote agent's message", async () => {
+    const c = await start();
+    const id = c.id("fail");
+    await c.coordinator.submitTask({ task_id: id, task_type: "remote_fail", payload: { why: "too long" } });
+    const done = await c.coordinator.waitForTask(id, 10_000);
+    expect(done).toMatchObject({ status: "failed" });
+    expect(done?.error).toContain("the payload was refused: too long");
+  });
+
+  it("a remote task that asks for input fails the attempt, saying what was asked and why", async () => {
+    const c = await start();
+    const id = c.id("ask");
+    await c.coordinator.submitTask({ task_id: id, task_type: "remote_ask", payload: {} });
+    const done = await c.coordinator.waitForTask(id, 10_000);
+    expect(done?.status).toBe("failed");
+    expect(done?.error).toMatch(/asks for input: "Which city\?"; Triad cannot forward input/);
+  });
+
+  it("after the bridging worker crashes mid-task, the next attempt attaches to the same remote task", async () => {
+    const c = await start();
+    const id = c.id("slow");
+    await c.coordinator.submitTask({ task_id: id, task_type: "remote_slow", payload: { ms: 1500 } });
+    await until(() => agent.received.get(id) === 1, "the remote agent to receive the work");
+    await sleep(100); // the remote task id reaches the distributor
+    await c.crash(c.workers.get("w1")!);
+    await c.startWorker("w2", "d1");
+    const done = await c.coordinator.waitForTask(id, 15_000);
+    expect(done).toMatchObject({ status: "completed", result: { slept_ms: 1500 }, assigned_to: c.id("w2") });
+    expect(done?.attempts).toBe(2);
+    expect(agent.received.get(id)).toBe(1);
+  });
+});
+
+describe("an A2A agent behind a worker: limits, deadlines and the CLI's bridge", () => {
+  const [engine] = testEngines("a2a-remote-limits");
+  let agent: TestAgent;
+  let cluster: TestCluster | undefined;
+  beforeAll(async () => {
+    await engine!.setup();
+    agent = await startTestAgent({ token: "s3cret" });
+  });
+  afterEach(async () => {
+    await cluster?.stop();
+    cluster = undefined;
+  });
+  afterAll(async () => {
+    await agent.close();
+    await engine!.teardown();
+  });
+
+  it("an attempt that runs out of time cancels its remote task (CancelTask), and the retry sends anew", async () => {
+    const slow = a2aAgentHandler(agent.url, {
+      skill: "slow",
+      token: "s3cret",
+    }) as unknown as TaskHandler<Task>;
+    cluster = new TestCluster(engine!.config(), { handlers: { remote_slow: slow } });
+    await cluster.startCoordinator();
+    const d = await cluster.startDistributor("d1");
+    (d.core as unknown as { o: { taskTimeoutMs: number } }).o.taskTimeoutMs = 400;
+    await cluster.startWorker("w1", "d1");
+    await cluster.ready();
+    const id = cluster.id("late");
+    await cluster.coordinator.submitTask({ task_id: id, task_type: "remote_slow", payload: { ms: 60_000 } });
+    const done = await cluster.coordinator.waitForTask(id, 15_000);
+    expect(done?.status).toBe("failed");
+    expect(done?.error).toMatch(/timed out after 400 ms/);
+    // Three attempts (the cluster retries twice): each retry found its remote task canceled, and sent again.
+    expect(agent.received.get(id)).toBe(3);
+    await until(() => agent.canceled.size >= 3, "every remote task to be canceled");
+    expect(agent.authorizations.every((a) => a === "Bearer s3cret")).toBe(true);
+  });
+
+  it("a card that cannot be read is read again until it can be; its skills become task types then", async () => {
+    const port = Number(new URL(agent.url).port) + 1;
+    const late = `http://127.0.0.1:${port}`;
+    const registered: string[] = [];
+    const bridge = new A2AAgentBridge([late], {
+      register: (type) => registered.push(type),
+      maxCardRetryMs: 100,
+    });
+    await bridge.start(300);
+    expect(registered).toEqual([]);
+    expect(bridge.info()).toEqual([]);
+    const second = await startTestAgent({ port });
+    try {
+      await until(() => registered.length > 0, "the card to be read", 5000);
+      expect(registered).toEqual(["echo", "words", "fail", "ask", "slow"]);
+      expect(bridge.info()).toEqual([
+        { name: "Test agent", url: late, skills: ["echo", "words", "fail", "ask", "slow"] },
+      ]);
+    } finally {
+      bridge.close();
+      await second.close();
+    }
+  });
+
+  it("no more remote tasks in flight to one agent than its cap", async () => {
+    const shared = a2aAgentHandler(agent.url, { skill: "slow", token: "s3cret", concurrency: 2 });
+    cluster = new TestCluster(engine!.config(), {
+      handlers: { remote_slow: shared as unknown as TaskHandler<Task> },
+      concurrency: 8,
+    });
+    await cluster.startCoordinator();
+    await cluster.startDistributor("d1");
+    await cluster.startWorker("w1", "d1");
+    await cluster.ready();
+    const ids = [1, 2, 3, 4, 5].map((n) => cluster!.id(`capped-${n}`));
+    for (const id of ids)
+      await cluster.coordinator.submitTask({ task_id: id, task_type: "remote_slow", payload: { ms: 300 } });
+    let most = 0;
+    const watch = setInterval(() => {
+      most = Math.max(most, shared.agent.cap.active);
+    }, 5);
+    const done = await Promise.all(ids.map((id) => cluster!.coordinator.waitForTask(id, 15_000)));
+    clearInterval(watch);
+    expect(done.every((t) => t?.status === "completed")).toBe(true);
+    expect(most).toBe(2);
+  });
+});
