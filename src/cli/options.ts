@@ -13,6 +13,8 @@ export type FlagSpec = {
   required?: boolean;
   /** Environment variable; default TRIAD_<NAME> with dashes as underscores. */
   env?: string | false;
+  /** A string flag that may be given more than once: its values, joined by spaces (so no value may hold one). */
+  repeatable?: boolean;
 };
 
 export type CommandSpec = {
@@ -104,7 +106,9 @@ export function parseOptions(
     }
     const value = inline ?? argv[++i];
     if (value === undefined) throw new UsageError(`--${flag.name} needs a value`);
-    given[flag.name] = convert(flag, value, `--${flag.name}`);
+    const converted = convert(flag, value, `--${flag.name}`);
+    given[flag.name] =
+      flag.repeatable && given[flag.name] !== undefined ? `${given[flag.name]} ${converted}` : converted;
   }
   if (given.help) return given;
 

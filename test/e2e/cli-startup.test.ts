@@ -81,6 +81,10 @@ describe("triad's startup", () => {
     const { modules } = await modulesLoadedBy(["up", "--tasks", "0", "--port", "0"]);
     expect(modules.some((m) => /dist\/agents\/coordinator\//.test(m))).toBe(true);
     expect(modules.some((m) => /@langchain\//.test(m))).toBe(true);
+    // Its workers bridge no A2A agent (no --a2a-agent): the A2A client is not loaded.
+    expect(
+      modules.filter((m) => /@a2a-js\/sdk\/dist\/client\/|dist\/agents\/worker\/remote\//.test(m)),
+    ).toEqual([]);
     // Its logs go to a pipe here: JSON lines, without pino-pretty.
     expect(modules.filter((m) => /node_modules\/pino-pretty\//.test(m))).toEqual([]);
   });

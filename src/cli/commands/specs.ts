@@ -166,7 +166,8 @@ export const distributorSpec: CommandSpec = {
 export const workerSpec: CommandSpec = {
   name: "worker",
   summary: "Run a worker: executes tasks (built-in handlers, and yours with --handlers).",
-  usage: "triad worker --id ID --distributor URL --port P [--handlers MODULE] [--concurrency N]",
+  usage:
+    "triad worker --id ID --distributor URL --port P [--handlers MODULE] [--concurrency N] [--a2a-agent URL]...",
   flags: [
     { name: "id", type: "string", description: "agent id", required: true },
     {
@@ -184,13 +185,27 @@ export const workerSpec: CommandSpec = {
       description: "URL the distributor is told to reach this worker at (default its own)",
     },
     { name: "concurrency", type: "number", description: "tasks run at once", default: 16 },
+    {
+      name: "a2a-agent",
+      type: "string",
+      repeatable: true,
+      description:
+        "an A2A agent's URL (repeatable; env: space-separated): its card's skills become task types, each task one message to it",
+    },
+    {
+      name: "a2a-concurrency",
+      type: "number",
+      description: "remote tasks in flight to each --a2a-agent at once",
+      default: 16,
+    },
     shutdownTimeoutFlag("running tasks"),
     ...timingFlags("heartbeat-interval"),
     historyFlag,
   ],
   notes:
     "Environment: TRIAD_SECRET (required unless TRIAD_AGENT_KEY_FILE is set; the A2A signing secret shared by all processes), TRIAD_AGENT_KEY_FILE or TRIAD_AGENT_KEY (this agent's own key, see `triad keys generate`).\n" +
-    "A handlers module: export default { my_type: (task) => result, my_graph: compiledLangGraph } (see examples/handlers.ts).",
+    "A handlers module: export default { my_type: (task) => result, my_graph: compiledLangGraph } (see examples/handlers.ts).\n" +
+    "TRIAD_A2A_AGENT_TOKEN is sent to every --a2a-agent as a bearer token (see examples/a2a-agent/).",
 };
 
 export const submitSpec: CommandSpec = {

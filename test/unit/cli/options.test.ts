@@ -57,6 +57,23 @@ describe("triad options", () => {
     expect(() => parseOptions(spec, argv as string[], {})).toThrow(message);
   });
 
+  it("a repeatable flag keeps every value given, space-separated (as its environment variable lists them)", () => {
+    const repeated: CommandSpec = {
+      ...spec,
+      flags: [...spec.flags, { name: "agent", type: "string", description: "agents", repeatable: true }],
+    };
+    expect(
+      parseOptions(repeated, ["--port", "1", "--agent", "http://a", "--agent=http://b"], {}),
+    ).toMatchObject({
+      agent: "http://a http://b",
+    });
+    expect(parseOptions(repeated, ["--port", "1"], { TRIAD_AGENT: "http://a http://b" }).agent).toBe(
+      "http://a http://b",
+    );
+    // Not repeatable: the last one wins, as before.
+    expect(parseOptions(spec, ["--port", "1", "--port", "2"], {}).port).toBe(2);
+  });
+
   it("names the environment variable or the file when a value there is bad", () => {
     expect(() => parseOptions(spec, [], { TRIAD_PORT: "seven" })).toThrow(/TRIAD_PORT must be a number/);
     const file = configFile({ port: "seven" });

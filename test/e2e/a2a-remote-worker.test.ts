@@ -1,0 +1,124 @@
+import { randomUUID } from "node:crypto";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startTestAgent, type TestAgent } from "../helpers/a2a-test-agent.js";
+import { freePort } from "../helpers/free-port.js";
+import { TriadProcess } from "../helpers/processes.js";
+import { testRedis } from "../helpers/redis-server.js";
+
+/**
+ * `triad worker --a2a-agent URL` as a process: the agent's skills are its task types, and when
+ * the bridging worker is killed (-9) in the middle of a remote task, the worker that takes the
+ * task over attaches to that remote task: the remote agent receives the work once.
+ */
+
+type TaskJson = { task_id: string; status: string; result: unknown; error: string | null; attempts: number };
+
+describe("triad worker --a2a-agent (bin/triad processes, Redis)", () => {
+  const env = {
+    TRIAD_SECRET: "a2a-remote-e2e",
+    TRIAD_API_TOKEN: "",
+    TRIAD_LOG_LEVEL: "info",
+    TRIAD_A2A_AGENT_TOKEN: "agent-token",
+  };
+  let redis: Awaited<ReturnType<typeof testRedis>>;
+  let agent: TestAgent;
+  const procs: TriadProcess[] = [];
+  let coordinatorUrl = "";
+  let distributorUrl = "";
+
+  const start = async (args: string[]) => {
+    const p = new TriadProcess(args, env);
+    procs.push(p);
+    const m = await p.waitFor(/ready \w+ \S+ (http:\/\/\S+)/, 30_000);
+    return { p, url: m[1]! };
+  };
+  const worker = async (id: string) =>
+    start([
+      "worker",
+      "--id",
+      id,
+      "--distributor",
+      distributorUrl,
+      "--port",
+      String(await freePort()),
+      "--a2a-agent",
+      agent.url,
+    ]);
+  const task = async (id: string): Promise<TaskJson> =>
+    (await (await fetch(`${coordinatorUrl}/tasks/${encodeURIComponent(id)}`)).json()) as TaskJson;
+  const until = async <T>(
+    probe: () => Promise<T | undefined>,
+    what: string,
+    timeoutMs = 20_000,
+  ): Promise<T> => {
+    const deadline = performance.now() + timeoutMs;
+    for (;;) {
+      const v = await probe();
+      if (v !== undefined) return v;
+      if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  };
+
+  beforeAll(async () => {
+    redis = await testRedis();
+    agent = await startTestAgent({ token: "agent-token" });
+    const cp = await freePort();
+    coordinatorUrl = (await start(["coordinator", "--id", "c1", "--redis", redis.url, "--port", String(cp)]))
+      .url;
+    const dp = await freePort();
+    distributorUrl = (
+      await start([
+        "distributor",
+        "--id",
+        "d1",
+        "--coordinator",
+        coordinatorUrl,
+        "--redis",
+        redis.url,
+        "--port",
+        String(dp),
+      ])
+    ).url;
+  }, 60_000);
+
+  afterAll(async () => {
+    for (const p of procs) await p.kill();
+    await agent?.close();
+    await redis?.close();
+  });
+
+  it("a worker killed -9 mid-task: its successor attaches to the remote task, which received the work once", async () => {
+    const first = await worker("w1");
+    expect(first.p.output).toMatch(/task type bridged to an A2A agent/);
+    expect(first.p.output).toMatch(/"taskTypes":\[[^\]]*"slow"/);
+
+    const id = `bridged-${randomUUID()}`;
+    const posted = await fetch(`${coordinatorUrl}/tasks`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ task_id: id, task_type: "slow", payload: { ms: 4000 } }),
+    });
+    expect(posted.status).toBe(202);
+    await until(
+      async () => (agent.received.get(id) === 1 ? true : undefined),
+      "the remote agent to receive the work",
+    );
+    await new Promise((r) => setTimeout(r, 300)); // the remote task id reaches the distributor
+    first.p.signal("SIGKILL");
+    await first.p.exit();
+
+    await worker("w2");
+    const done = await until(
+      async () => {
+        const t = await task(id);
+        return t.status === "completed" || t.status === "failed" ? t : undefined;
+      },
+      "the task to end",
+      30_000,
+    );
+    expect(done).toMatchObject({ status: "completed", result: { slept_ms: 4000 }, attempts: 2 });
+    expect(agent.received.get(id)).toBe(1);
+    expect(agent.authorizations.every((a) => a === "Bearer agent-token")).toBe(true);
+  }, 60_000);
+});
