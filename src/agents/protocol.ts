@@ -35,6 +35,11 @@ export const taskDictSchema = z.object({
   created_at: z.string(),
   started_at: z.string().nullable(),
   completed_at: z.string().nullable(),
+  // Workflows: absent unless used (SPEC "Workflows").
+  depends_on: z.array(id).optional(),
+  waiting_on: z.array(id).optional(),
+  on_dependency_failure: z.enum(["abandon", "run"]).optional(),
+  parent_id: id.optional(),
 });
 export type TaskDict = z.infer<typeof taskDictSchema>;
 
@@ -49,6 +54,15 @@ export function refusalsOf(rejected: Record<string, number>): Record<string, num
   return Object.fromEntries(Object.entries(rejected).filter(([, n]) => n > 0));
 }
 
+/** A remote A2A agent a worker bridges (`triad worker --a2a-agent`, a2aAgentHandler): shown on the dashboard. */
+export const remoteAgentInfo = z.object({
+  name: z.string().max(200),
+  url: z.string().max(2000),
+  skills: z.array(z.string().max(200)).max(500),
+});
+export type RemoteAgentInfo = z.infer<typeof remoteAgentInfo>;
+const remoteAgents = z.array(remoteAgentInfo).max(64).optional().catch(undefined);
+
 export const workerHeartbeat = z.object({
   kind: z.literal("worker_status"),
   status: agentStatus,
@@ -62,6 +76,8 @@ export const workerHeartbeat = z.object({
   task_types: z.array(z.string()).default([]),
   /** Messages it refused (its distributor passes them on to the coordinator's metrics). */
   rejected: rejectedCounts.optional().catch(undefined),
+  /** The remote A2A agents it bridges, if any. */
+  remote_agents: remoteAgents,
 });
 export type WorkerHeartbeat = z.infer<typeof workerHeartbeat>;
 
@@ -73,6 +89,7 @@ export const workerSummary = z.object({
   last_heartbeat: z.string().nullable(),
   done: z.number().int().nonnegative(),
   task_types: z.array(z.string()).default([]),
+  remote_agents: remoteAgents,
 });
 export type WorkerSummary = z.infer<typeof workerSummary>;
 
@@ -144,6 +161,8 @@ export const attemptOutcome = z.object({
   started_at: z.string().optional(),
   duration_ms: z.number().nonnegative().optional(),
   trace: optionalTrace,
+  /** Tasks the attempt spawned (ctx.spawn), recorded by its commit only if it completes. */
+  spawn: z.array(z.custom<JsonObject>(isJsonObject, "must be a JSON object")).max(10_000).optional(),
 });
 export type AttemptOutcomeWire = z.infer<typeof attemptOutcome>;
 
@@ -153,8 +172,12 @@ export const dispatchedTask = z.object({
   timeout_ms: z.number().int().positive(),
   checkpoint: json.optional(),
   trace: optionalTrace,
+  /** The outcome of each of the task's dependencies (its handler's ctx.dependencies). */
+  dependencies: z.record(id, z.object({ status, result: json, error: z.string().nullable() })).optional(),
 });
 export type DispatchedTask = z.infer<typeof dispatchedTask>;
+/** How a dependency ended, as its dependent's handler sees it (ctx.dependencies). */
+export type DependencyOutcome = NonNullable<DispatchedTask["dependencies"]>[string];
 
 const resultAck = z.object({ task_id: id, fence: z.number().int() });
 export type ResultAck = z.infer<typeof resultAck>;
@@ -249,8 +272,18 @@ function isTaskDict(t: unknown): boolean {
     isStringOrNull(t.assigned_to) &&
     typeof t.created_at === "string" &&
     isStringOrNull(t.started_at) &&
-    isStringOrNull(t.completed_at)
+    isStringOrNull(t.completed_at) &&
+    (t.depends_on === undefined || isIdList(t.depends_on)) &&
+    (t.waiting_on === undefined || isIdList(t.waiting_on)) &&
+    (t.on_dependency_failure === undefined ||
+      t.on_dependency_failure === "abandon" ||
+      t.on_dependency_failure === "run") &&
+    (t.parent_id === undefined || isId(t.parent_id))
   );
+}
+
+function isIdList(v: unknown): boolean {
+  return Array.isArray(v) && v.every(isId);
 }
 
 function isDispatchedTask(d: unknown): boolean {
@@ -263,7 +296,8 @@ function isDispatchedTask(d: unknown): boolean {
     Number.isSafeInteger(d.timeout_ms) &&
     (d.timeout_ms as number) > 0 &&
     (d.checkpoint === undefined || isJson(d.checkpoint)) &&
-    (d.trace === undefined || isTrace(d.trace))
+    (d.trace === undefined || isTrace(d.trace)) &&
+    d.dependencies === undefined
   );
 }
 
@@ -279,7 +313,8 @@ function isOutcome(o: unknown): boolean {
     (o.started_at === undefined || typeof o.started_at === "string") &&
     (o.duration_ms === undefined ||
       (typeof o.duration_ms === "number" && Number.isFinite(o.duration_ms) && o.duration_ms >= 0)) &&
-    (o.trace === undefined || isTrace(o.trace))
+    (o.trace === undefined || isTrace(o.trace)) &&
+    o.spawn === undefined
   );
 }
 

@@ -15,7 +15,6 @@ import { type LedgerOptions, TaskLedger } from "../ledger/task-ledger.js";
 import { CoordinatorObserver } from "../observe/coordinator-observer.js";
 import type { MessageObserver } from "../observe/message-observer.js";
 import { checkPayloadDepth } from "../payload-depth.js";
-import { validateGraph } from "../workflow/graph-validation.js";
 import { type TaskDict, taskDictSchema } from "../protocol.js";
 import { logStoreOutages } from "../store-outage-log.js";
 import {
@@ -25,6 +24,7 @@ import {
   resolveTiming,
   type Timing,
 } from "../timing.js";
+import { validateGraph } from "../workflow/graph-validation.js";
 import { CoordinatorCore, type CoordinatorCoreOptions } from "./coordinator-core.js";
 import { partialSubmitError, type SubmitOutcome, submitOutcomes } from "./submit-outcome.js";
 

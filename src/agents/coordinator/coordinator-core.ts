@@ -6,6 +6,7 @@ import { Outbox } from "../outbox.js";
 import type { AgentPayload, DistributorHeartbeat, TaskDict } from "../protocol.js";
 import { sendSplitting } from "../split-send.js";
 import { type RetryPolicies, retryPolicyFor, type Timing } from "../timing.js";
+import { WorkflowKeeper } from "../workflow/workflow-keeper.js";
 import { DistributorDirectory, type DistributorEntry } from "./distributor-directory.js";
 import { TaskWaiters } from "./task-waiters.js";
 
@@ -86,9 +87,18 @@ export class CoordinatorCore {
   private readonly recent: BoundedMap<string, TaskDict>;
   private flushScheduled = false;
   private timer: NodeJS.Timeout | undefined;
+  /** Dependencies and spawned tasks (src/agents/workflow/). */
+  readonly workflow: WorkflowKeeper;
 
   constructor(private readonly o: CoordinatorCoreOptions) {
     this.recent = new BoundedMap(o.recentLimit);
+    this.workflow = new WorkflowKeeper({
+      ledger: o.ledger,
+      ready: (task) => this.placeLater(task),
+      ended: (task) => this.finished(task),
+      submit: (tasks) => this.submitEach(tasks),
+      abandon: (taskId, reason) => this.abandon(taskId, reason),
+    });
     // If a send fails, Redis still says the task is the distributor's: it finds it when it
     // reconciles, or we move it when the distributor is declared dead. A task that no message
     // can carry ends abandoned instead (it would be found and sent again for ever).
@@ -130,7 +140,7 @@ export class CoordinatorCore {
     for (const record of records) {
       if (record !== null && !TERMINAL.has(record.task.status))
         this.rememberOpen(record.task.task_id, record.distributor);
-      if (record !== null && record.distributor === null) {
+      if (record !== null && record.distributor === null && !record.task.waiting_on?.length) {
         this.unplaced.set(record.task.task_id, {
           task: record.task,
           deadline: performance.now() + this.o.timing.heartbeatTimeoutMs + this.o.placementTimeoutMs,
@@ -138,6 +148,7 @@ export class CoordinatorCore {
       }
     }
     this.schedulePlacement();
+    await this.workflow.rewatchWaiting().catch(() => {});
   }
 
   // --- accepting work ----------------------------------------------------------------------
@@ -148,7 +159,8 @@ export class CoordinatorCore {
    * false when the id was already known (nothing recorded: the task id is the idempotency key).
    */
   submit(task: TaskDict): Promise<boolean> {
-    const to = this.directory.leastLoaded();
+    // A task with dependencies is recorded waiting, on no distributor: placed once they end.
+    const to = task.depends_on?.length ? undefined : this.directory.leastLoaded();
     if (to !== undefined) to.placedSinceHeartbeat++;
     return this.o.ledger.submit(this.newTask(task), to?.id ?? "").then(
       (created) => this.recorded(task, to, created),
@@ -169,7 +181,9 @@ export class CoordinatorCore {
     this.stats.submitted++;
     this.o.events?.submitted?.(task);
     this.rememberOpen(task.task_id, to?.id ?? null);
-    if (to !== undefined) {
+    if (task.depends_on?.length) {
+      this.workflow.watch(task);
+    } else if (to !== undefined) {
       this.outbox.push(to.id, task);
     } else {
       this.unplaced.set(task.task_id, { task, deadline: performance.now() + this.o.placementTimeoutMs });
@@ -186,6 +200,7 @@ export class CoordinatorCore {
   private async adoptIfUnplaced(taskId: string): Promise<void> {
     const record = await this.o.ledger.get(taskId);
     if (record === null || record.distributor !== null || record.task.status !== "pending") return;
+    if (record.task.waiting_on?.length) return;
     if (this.unplaced.has(taskId)) return;
     this.rememberOpen(taskId, null);
     this.unplaced.set(taskId, { task: record.task, deadline: performance.now() + this.o.placementTimeoutMs });
@@ -214,7 +229,16 @@ export class CoordinatorCore {
       createdAt: task.created_at,
       maxRetries: policy.maxRetries,
       backoffMs: policy.backoffMs,
+      ...(task.depends_on?.length ? { dependsOn: task.depends_on } : {}),
+      ...(task.on_dependency_failure ? { onDependencyFailure: task.on_dependency_failure } : {}),
+      ...(task.parent_id ? { parentId: task.parent_id } : {}),
     };
+  }
+
+  /** A recorded task to place as soon as a distributor can take it (a waiting task now ready). */
+  private placeLater(task: TaskDict): void {
+    this.unplaced.set(task.task_id, { task, deadline: performance.now() + this.o.placementTimeoutMs });
+    this.schedulePlacement();
   }
 
   private rememberOpen(taskId: string, distributor: string | null = null): void {
@@ -304,6 +328,8 @@ export class CoordinatorCore {
    */
   async cancel(taskId: string, reason: string): Promise<{ canceled: boolean; task: TaskDict } | null> {
     const canceled = await this.abandon(taskId, reason);
+    // Its dependents and spawned tasks still open end too, even when it had already finished.
+    await this.workflow.cascadeCancel(taskId);
     const task = await this.getTask(taskId);
     return task === null ? null : { canceled, task };
   }
@@ -341,6 +367,7 @@ export class CoordinatorCore {
     this.knownOpen.delete(task.task_id);
     this.recent.set(task.task_id, task);
     this.waiters.resolve(task.task_id, task);
+    this.workflow.taskEnded();
   }
 
   // --- reading ---------------------------------------------------------------------------
@@ -405,6 +432,7 @@ export class CoordinatorCore {
       );
     }
     if (this.unplaced.size > 0) this.schedulePlacement();
+    await this.workflow.tick().catch(() => {});
     await this.catchUpWaiters(now);
   }
 

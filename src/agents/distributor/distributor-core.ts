@@ -48,6 +48,8 @@ export type DistributorCoreOptions = {
   send: (recipient: string, payload: AgentPayload) => Promise<void>;
   /** The stored checkpoint of a task's graph, sent along when an attempt is retried elsewhere. */
   checkpointFor?: (taskId: string, fence: number) => Promise<JsonValue | null>;
+  /** The outcomes of a task's dependencies, sent along with each attempt (src/agents/workflow/). */
+  dependenciesFor?: (task: TaskDict) => Promise<DispatchedTask["dependencies"]>;
   events?: DistributorEvents;
 };
 
@@ -264,6 +266,7 @@ export class DistributorCore {
           status: r.status,
           ...(r.result !== undefined ? { result: r.result } : {}),
           ...(r.error !== undefined ? { error: r.error } : {}),
+          ...(r.spawn !== undefined ? { spawn: r.spawn } : {}),
         }),
       ),
     );
@@ -451,6 +454,13 @@ export class DistributorCore {
           }),
         );
       }
+      if (task.depends_on?.length && this.o.dependenciesFor) {
+        retried.push(
+          this.o.dependenciesFor(task).then((outcomes) => {
+            job.dependencies = outcomes;
+          }),
+        );
+      }
     });
     await Promise.all(retried).catch(() => {});
     for (const [worker, jobs] of batches) for (const job of jobs) this.toWorkers.push(worker.id, { job });
@@ -619,5 +629,24 @@ function committedTask(held: TaskDict, outcome: AttemptOutcomeWire, receipt: Com
     status: retry ? "pending" : completed ? "completed" : "failed",
     task_id: held.task_id,
     task_type: held.task_type,
+    ...workflowKeys(held),
   };
+}
+
+/** A task's workflow keys, those it has (SPEC: absent when unused); it ran, so it waits on nothing. */
+function workflowKeys(task: TaskDict): Partial<TaskDict> {
+  if (
+    task.depends_on === undefined &&
+    task.parent_id === undefined &&
+    task.on_dependency_failure === undefined
+  )
+    return {};
+  const keys: Partial<TaskDict> = {};
+  if (task.depends_on !== undefined) {
+    keys.depends_on = task.depends_on;
+    keys.waiting_on = [];
+  }
+  if (task.on_dependency_failure !== undefined) keys.on_dependency_failure = task.on_dependency_failure;
+  if (task.parent_id !== undefined) keys.parent_id = task.parent_id;
+  return keys;
 }

@@ -36,7 +36,8 @@ function eachGroup(
 export const submitTasks = defineScript(import.meta.url, "submit-tasks-1.lua", (db, _keys, args) => {
   const [nowMs, dist] = args as [string, string];
   const out: number[] = [];
-  eachGroup(args, 2, 6, (prefix, [id, type, payload, createdAt, maxRetries, backoffMs]) => {
+  eachGroup(args, 2, 9, (prefix, item) => {
+    const [id, type, payload, createdAt, maxRetries, backoffMs, deps, policy, parent] = item;
     const rec = `${prefix}task:${id}`;
     if (db.exists(rec)) {
       out.push(0);
@@ -56,7 +57,13 @@ export const submitTasks = defineScript(import.meta.url, "submit-tasks-1.lua", (
       submitted_ms: nowMs,
     });
     db.sadd(`${prefix}open`, id!);
-    if (dist !== "") {
+    if (policy !== "") db.hset(rec, { on_dependency_failure: policy! });
+    if (parent !== "") db.hset(rec, { parent_id: parent! });
+    if (deps !== "") {
+      db.hset(rec, { depends_on: deps! });
+      for (const dep of JSON.parse(deps!) as string[]) db.sadd(`${prefix}wait:${id}`, dep);
+      db.sadd(`${prefix}waiting`, id!);
+    } else if (dist !== "") {
       db.hset(rec, { distributor: dist });
       db.sadd(`${prefix}dist:${dist}`, id!);
     }
@@ -70,7 +77,7 @@ export const assignTasks = defineScript(import.meta.url, "assign-tasks-1.lua", (
   return args.slice(2).map((id) => {
     const rec = `${prefix}task:${id}`;
     const status = db.hget(rec, "status");
-    if (status === null || !OPEN.has(status)) return 0;
+    if (status === null || !OPEN.has(status) || db.exists(`${prefix}wait:${id}`)) return 0;
     const old = db.hget(rec, "distributor");
     if (old && old !== dist) db.srem(`${prefix}dist:${old}`, id);
     if (status === "in_progress") {
@@ -105,7 +112,7 @@ export const dispatchTasks = defineScript(import.meta.url, "dispatch-tasks-1.lua
 export const commitResults = defineScript(import.meta.url, "commit-results-1.lua", (db, _keys, args) => {
   const [completedAt, nowMs, retentionMs] = args as [string, string, string];
   const out: Array<[number] | [number, number, string, string, string]> = [];
-  eachGroup(args, 3, 4, (prefix, [id, fence, outcome, value]) => {
+  eachGroup(args, 3, 5, (prefix, [id, fence, outcome, value, spawn]) => {
     const rec = `${prefix}task:${id}`;
     const status = db.hget(rec, "status");
     const dist = db.hget(rec, "distributor");
@@ -127,8 +134,11 @@ export const commitResults = defineScript(import.meta.url, "commit-results-1.lua
       if (dist) db.srem(`${prefix}dist:${dist}`, id!);
       db.pexpire(rec, Number(retentionMs));
     };
+    const hasDependents = () => db.exists(`${prefix}dependents:${id}`);
     if (outcome === "completed") {
       end("completed", "result");
+      if (spawn !== "") db.hset(rec, { spawn: spawn! });
+      if (spawn !== "" || hasDependents()) db.sadd(`${prefix}ended`, id!);
       out.push([1, attempts, worker, started, ""]);
       return;
     }
@@ -139,6 +149,7 @@ export const commitResults = defineScript(import.meta.url, "commit-results-1.lua
       out.push([2, attempts, worker, started, String(notBefore)]);
     } else {
       end("failed", "error");
+      if (hasDependents()) db.sadd(`${prefix}ended`, id!);
       out.push([3, attempts, worker, started, ""]);
     }
   });
@@ -175,6 +186,9 @@ export const abandonTasks = defineScript(import.meta.url, "abandon-tasks-1.lua",
     db.srem(open!, id);
     if (dist) db.srem(`${prefix}dist:${dist}`, id);
     db.pexpire(rec, Number(retentionMs));
+    db.del(`${prefix}wait:${id}`);
+    db.srem(`${prefix}waiting`, id);
+    if (db.exists(`${prefix}dependents:${id}`)) db.sadd(`${prefix}ended`, id);
     return 1;
   });
 });
@@ -182,7 +196,10 @@ export const abandonTasks = defineScript(import.meta.url, "abandon-tasks-1.lua",
 export const readTasks = defineScript(import.meta.url, "read-tasks-1.lua", (db, _keys, args) => {
   const out: string[][] = [];
   eachGroup(args, 0, 1, (prefix, [id]) => {
-    out.push(Object.entries(db.hgetall(`${prefix}task:${id}`)).flat());
+    const flat = Object.entries(db.hgetall(`${prefix}task:${id}`)).flat();
+    const waiting = db.smembers(`${prefix}wait:${id}`);
+    if (waiting.length > 0) flat.push("waiting_on", JSON.stringify(waiting));
+    out.push(flat);
   });
   return out;
 });
@@ -190,3 +207,74 @@ export const readTasks = defineScript(import.meta.url, "read-tasks-1.lua", (db, 
 export const setMembers = defineScript(import.meta.url, "set-members-1.lua", (db, [set]) =>
   db.smembers(set!),
 );
+
+export const watchDependencies = defineScript(
+  import.meta.url,
+  "watch-dependencies-1.lua",
+  (db, _keys, args) => {
+    const out: string[] = [];
+    eachGroup(args, 0, 2, (prefix, [dep, dependent]) => {
+      const status = db.hget(`${prefix}task:${dep}`, "status");
+      if (status === null) out.push("unknown");
+      else if (OPEN.has(status)) {
+        db.sadd(`${prefix}dependents:${dep}`, dependent!);
+        out.push("");
+      } else out.push(status);
+    });
+    return out;
+  },
+);
+
+export const dependencyEnded = defineScript(import.meta.url, "dependency-ended-1.lua", (db, _keys, args) => {
+  const [completedAt, retentionMs] = args as [string, string];
+  const out: number[] = [];
+  eachGroup(args, 2, 3, (prefix, [id, dep, depStatus]) => {
+    const rec = `${prefix}task:${id}`;
+    const wait = `${prefix}wait:${id}`;
+    if (db.srem(wait, dep!) === 0) {
+      out.push(0);
+      return;
+    }
+    if (db.hget(rec, "status") !== "pending") {
+      db.del(wait);
+      db.srem(`${prefix}waiting`, id!);
+      out.push(0);
+    } else if (depStatus !== "completed" && db.hget(rec, "on_dependency_failure") !== "run") {
+      hincrby(db, rec, "fence", 1);
+      db.hset(rec, {
+        status: "abandoned",
+        error: `dependency ${dep} ${depStatus}`,
+        completed_at: completedAt,
+      });
+      db.del(wait);
+      db.srem(`${prefix}waiting`, id!);
+      db.srem(`${prefix}open`, id!);
+      db.pexpire(rec, Number(retentionMs));
+      if (db.exists(`${prefix}dependents:${id}`)) db.sadd(`${prefix}ended`, id!);
+      out.push(3);
+    } else if (!db.exists(wait)) {
+      db.srem(`${prefix}waiting`, id!);
+      out.push(2);
+    } else out.push(1);
+  });
+  return out;
+});
+
+export const settleEnded = defineScript(import.meta.url, "settle-ended-1.lua", (db, _keys, args) => {
+  const [retentionMs] = args as [string];
+  const out: number[] = [];
+  eachGroup(args, 1, 2, (prefix, [id, spawned]) => {
+    if (db.srem(`${prefix}ended`, id!) === 0) {
+      out.push(0);
+      return;
+    }
+    const rec = `${prefix}task:${id}`;
+    if (spawned !== "" && db.exists(rec)) {
+      db.hset(rec, { spawned: spawned! });
+      db.hdel(rec, "spawn");
+    }
+    db.pexpire(`${prefix}dependents:${id}`, Number(retentionMs));
+    out.push(1);
+  });
+  return out;
+});

@@ -15,6 +15,10 @@ export type TaskRecord = {
   backoffMs: number;
   /** Epoch ms before which a retry is not started. */
   notBefore: number | null;
+  /** Tasks its completed attempt spawned, not yet recorded (JSON array), or null. */
+  spawnJson: string | null;
+  /** Ids of the tasks it spawned, once recorded. */
+  spawned: string[];
 };
 
 export type LedgerTaskDict = {
@@ -29,6 +33,10 @@ export type LedgerTaskDict = {
   created_at: string;
   started_at: string | null;
   completed_at: string | null;
+  depends_on?: string[];
+  waiting_on?: string[];
+  on_dependency_failure?: "abandon" | "run";
+  parent_id?: string;
 };
 
 export type NewTask = {
@@ -38,6 +46,10 @@ export type NewTask = {
   createdAt: string;
   maxRetries: number;
   backoffMs: number;
+  /** Recorded waiting on these (none: placeable at once). */
+  dependsOn?: string[];
+  onDependencyFailure?: "abandon" | "run";
+  parentId?: string;
 };
 
 export type AttemptOutcome = {
@@ -46,7 +58,12 @@ export type AttemptOutcome = {
   status: "completed" | "failed";
   result?: JsonValue;
   error?: string;
+  /** Tasks the attempt spawned (task dicts): recorded with the commit only if it completes. */
+  spawn?: JsonObject[];
 };
+/** What a "dependency ended" notice did to its dependent (see dependency-ended-1.lua). */
+export type NoticeVerdict = "unchanged" | "waiting" | "ready" | "abandoned";
+const NOTICE_VERDICTS: NoticeVerdict[] = ["unchanged", "waiting", "ready", "abandoned"];
 /** committed: terminal now; retry: failed, back to pending; stale: refused by the fence. */
 export type CommitVerdict = "completed" | "retry" | "failed" | "stale";
 /**
@@ -112,6 +129,12 @@ export class TaskLedger {
   private readonly requeuer: TickBatcher<{ taskId: string; fence: number }, boolean>;
   private readonly abandoner: TickBatcher<string, boolean>;
   private readonly reader: TickBatcher<string, TaskRecord | null>;
+  private readonly watcher: TickBatcher<{ dependency: string; dependent: string }, string>;
+  private readonly notifier: TickBatcher<
+    { dependent: string; dependency: string; status: string },
+    NoticeVerdict
+  >;
+  private readonly settler: TickBatcher<{ taskId: string; spawned: string[] | null }, boolean>;
   private readonly observer: ((event: LedgerEvent) => void) | undefined;
 
   constructor(
@@ -130,7 +153,17 @@ export class TaskLedger {
         tasks,
         (t) => t.taskId,
         (t, args) =>
-          args.push(t.taskId, t.taskType, JSON.stringify(t.payload), t.createdAt, t.maxRetries, t.backoffMs),
+          args.push(
+            t.taskId,
+            t.taskType,
+            JSON.stringify(t.payload),
+            t.createdAt,
+            t.maxRetries,
+            t.backoffMs,
+            t.dependsOn?.length ? JSON.stringify(t.dependsOn) : "",
+            t.onDependencyFailure ?? "",
+            t.parentId ?? "",
+          ),
       ).then((reply) => reply.map((r) => r === 1));
     });
     this.assigner = new TickBatcher(async (key, ids) => {
@@ -157,7 +190,8 @@ export class TaskLedger {
         (o) => o.taskId,
         (o, args) => {
           const value = o.status === "completed" ? JSON.stringify(o.result ?? null) : (o.error ?? "failed");
-          args.push(o.taskId, o.fence, o.status, value);
+          const spawn = o.status === "completed" && o.spawn?.length ? JSON.stringify(o.spawn) : "";
+          args.push(o.taskId, o.fence, o.status, value, spawn);
         },
       )) as Array<[number, number?, string?, string?, string?]>;
       return reply.map(([code, attempts, worker, started, notBefore]) => {
@@ -186,6 +220,36 @@ export class TaskLedger {
     this.reader = new TickBatcher(async (_key, ids) => {
       const reply = await this.grouped(scripts.readTasks, [], ids, (id) => id, pushId);
       return (reply as string[][]).map(parseRecord);
+    });
+    this.watcher = new TickBatcher(async (_key, pairs) => {
+      const reply = await this.grouped(
+        scripts.watchDependencies,
+        [],
+        pairs,
+        (p) => p.dependency,
+        (p, args) => args.push(p.dependency, p.dependent),
+      );
+      return reply as string[];
+    });
+    this.notifier = new TickBatcher(async (_key, notices) => {
+      const reply = await this.grouped(
+        scripts.dependencyEnded,
+        [new Date().toISOString(), this.retentionMs],
+        notices,
+        (n) => n.dependent,
+        (n, args) => args.push(n.dependent, n.dependency, n.status),
+      );
+      return (reply as number[]).map((r) => NOTICE_VERDICTS[r]!);
+    });
+    this.settler = new TickBatcher(async (_key, items) => {
+      const reply = await this.grouped(
+        scripts.settleEnded,
+        [this.retentionMs],
+        items,
+        (t) => t.taskId,
+        (t, args) => args.push(t.taskId, t.spawned === null ? "" : JSON.stringify(t.spawned)),
+      );
+      return (reply as number[]).map((r) => r === 1);
     });
   }
 
@@ -342,6 +406,46 @@ export class TaskLedger {
     return this.reader.add(this.group(this.shard(taskId)), taskId);
   }
 
+  // --- workflows (the mechanism is src/agents/workflow/; each step one script) ------------------
+
+  /**
+   * Registers `dependent` on `dependency` (in the dependency's shard): "" when registered (its
+   * end will put it in `ended`), else the dependency's terminal status or "unknown".
+   */
+  watchDependency(dependency: string, dependent: string): Promise<string> {
+    return this.watcher.add(this.group(this.shard(dependency)), { dependency, dependent });
+  }
+
+  /** Tells `dependent` (in its shard) that `dependency` ended with `status`; idempotent. */
+  notifyDependencyEnded(dependent: string, dependency: string, status: string): Promise<NoticeVerdict> {
+    const verdict = this.notifier.add(this.group(this.shard(dependent)), { dependent, dependency, status });
+    return this.observed(verdict, (v) =>
+      v === "abandoned"
+        ? { op: "abandoned", task_id: dependent, reason: `dependency ${dependency} ${status}` }
+        : null,
+    );
+  }
+
+  /** Marks an ended task's after-end work done (spawned tasks recorded, notices delivered). */
+  settleEnded(taskId: string, spawned: string[] | null): Promise<boolean> {
+    return this.settler.add(this.group(this.shard(taskId)), { taskId, spawned });
+  }
+
+  /** The tasks registered as waiting on `taskId` (kept until its record expires). */
+  dependentsOf(taskId: string): Promise<string[]> {
+    return this.run(scripts.setMembers, this.shard(taskId), `dependents:${taskId}`, []) as Promise<string[]>;
+  }
+
+  /** Ended tasks whose spawned tasks or dependents' notices may not be done yet, across all shards. */
+  endedTaskIds(): Promise<string[]> {
+    return this.members("ended");
+  }
+
+  /** Tasks waiting on dependencies, across all shards. */
+  waitingTaskIds(): Promise<string[]> {
+    return this.members("waiting");
+  }
+
   /** Every task not yet terminal, across all shards. */
   async openTaskIds(): Promise<string[]> {
     return this.members("open");
@@ -392,6 +496,7 @@ function parseRecord(flat: string[]): TaskRecord | null {
       created_at: h.created_at!,
       started_at: orNull(h.started_at),
       completed_at: orNull(h.completed_at),
+      ...workflowKeys(h),
     },
     fence: Number(h.fence ?? 0),
     distributor: orNull(h.distributor),
@@ -399,5 +504,20 @@ function parseRecord(flat: string[]): TaskRecord | null {
     maxRetries: Number(h.max_retries ?? 0),
     backoffMs: Number(h.backoff_ms ?? 0),
     notBefore: h.not_before === undefined ? null : Number(h.not_before),
+    spawnJson: h.spawn ?? null,
+    spawned: h.spawned === undefined ? [] : (JSON.parse(h.spawned) as string[]),
   };
+}
+
+/** The workflow keys of a record's task dict: only those it has (SPEC: absent when unused). */
+function workflowKeys(h: Record<string, string>): Partial<LedgerTaskDict> {
+  const keys: Partial<LedgerTaskDict> = {};
+  if (h.depends_on !== undefined) {
+    keys.depends_on = JSON.parse(h.depends_on) as string[];
+    keys.waiting_on = h.waiting_on === undefined ? [] : (JSON.parse(h.waiting_on) as string[]);
+  }
+  if (h.on_dependency_failure !== undefined)
+    keys.on_dependency_failure = h.on_dependency_failure as "abandon" | "run";
+  if (h.parent_id !== undefined) keys.parent_id = h.parent_id;
+  return keys;
 }

@@ -3,9 +3,20 @@ import { TriadError } from "../../core/errors.js";
 import { assertJson, isPlainJson, type JsonObject, type JsonValue } from "../../core/json.js";
 import { runGraphTask } from "../../core/state/index.js";
 import { depthProblem, MAX_PAYLOAD_DEPTH } from "../payload-depth.js";
+import type { DependencyOutcome } from "../protocol.js";
+import { type SpawnInput, SpawnList } from "../workflow/spawn-list.js";
 
-/** What a handler may look at: the task, and a signal that fires when its time is up. */
-export type HandlerContext = { signal: AbortSignal; attempt: number };
+/**
+ * What a handler may look at: a signal that fires when its time is up, the attempt's number,
+ * the outcome of each dependency, and spawn(), which adds tasks that exist only if this attempt
+ * completes (recorded by its commit; ids `<task id>.<n>` unless given).
+ */
+export type HandlerContext = {
+  signal: AbortSignal;
+  attempt: number;
+  dependencies: Record<string, DependencyOutcome>;
+  spawn: (tasks: SpawnInput[]) => string[];
+};
 
 export type HandlerTask = { taskId: string; taskType: string; payload: JsonObject };
 
@@ -21,7 +32,9 @@ export type FunctionHandler<T extends HandlerTask = HandlerTask> = (
 
 export type TaskHandler<T extends HandlerTask = HandlerTask> = FunctionHandler<T> | GraphHandler;
 
-export type RunOutcome = { status: "completed"; result: JsonValue } | { status: "failed"; error: string };
+export type RunOutcome =
+  | { status: "completed"; result: JsonValue; spawn?: JsonObject[] }
+  | { status: "failed"; error: string };
 
 export function isGraphHandler(handler: unknown): handler is GraphHandler {
   return (
@@ -37,7 +50,12 @@ export function isGraphHandler(handler: unknown): handler is GraphHandler {
 export async function runTask<T extends HandlerTask>(
   handler: TaskHandler<T> | undefined,
   task: T,
-  options: { timeoutMs: number; attempt?: number; checkpointer?: BaseCheckpointSaver | undefined },
+  options: {
+    timeoutMs: number;
+    attempt?: number;
+    checkpointer?: BaseCheckpointSaver | undefined;
+    dependencies?: Record<string, DependencyOutcome> | undefined;
+  },
 ): Promise<RunOutcome> {
   if (handler === undefined) {
     return {
@@ -53,6 +71,7 @@ export async function runTask<T extends HandlerTask>(
     return abort.signal;
   };
   let timer: NodeJS.Timeout | undefined;
+  let spawned: SpawnList | undefined;
   try {
     let value: unknown;
     if (isGraphHandler(handler)) {
@@ -66,6 +85,11 @@ export async function runTask<T extends HandlerTask>(
           return signal();
         },
         attempt: options.attempt ?? 1,
+        dependencies: options.dependencies ?? {},
+        spawn: (tasks) => {
+          spawned ??= new SpawnList(task.taskId);
+          return spawned.add(tasks);
+        },
       };
       value = handler(task, context);
     }
@@ -79,7 +103,10 @@ export async function runTask<T extends HandlerTask>(
       });
       value = await Promise.race([value, timedOut]);
     }
-    return { status: "completed", result: toJson(value) };
+    const spawn = spawned?.toJSON();
+    return spawn === undefined
+      ? { status: "completed", result: toJson(value) }
+      : { status: "completed", result: toJson(value), spawn };
   } catch (err) {
     return { status: "failed", error: describe(err) };
   } finally {

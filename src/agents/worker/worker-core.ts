@@ -126,6 +126,7 @@ export class WorkerCore {
       runTask(handler, this.options.toHandlerTask(job.task), {
         timeoutMs: job.timeout_ms,
         attempt: job.task.attempts,
+        dependencies: job.dependencies,
         checkpointer: isGraphHandler(handler) ? this.options.checkpointerFor?.(job) : undefined,
       }),
     );
@@ -140,6 +141,7 @@ export class WorkerCore {
             fence: job.fence,
             result: outcome.result,
             started_at: startedAt,
+            ...(outcome.spawn !== undefined ? { spawn: outcome.spawn } : {}),
             status: "completed",
             task_id: id,
           }

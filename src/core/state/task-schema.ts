@@ -16,7 +16,15 @@ export type TaskDict = {
   created_at: string;
   started_at: string | null;
   completed_at: string | null;
+  /** Workflows (SPEC "Workflows"): absent when unused, so a seed-shaped dict stays as it was. */
+  depends_on?: string[];
+  waiting_on?: string[];
+  on_dependency_failure?: DependencyFailurePolicy;
+  parent_id?: string;
 };
+
+/** What a task does when a dependency ends failed or abandoned: end abandoned too, or run anyway. */
+export type DependencyFailurePolicy = "abandon" | "run";
 
 const nonEmpty = z.string().min(1, "must be a non-empty string");
 
@@ -36,4 +44,8 @@ export const taskDictSchema = z.strictObject({
   created_at: isoTimestamp.optional(),
   started_at: isoTimestamp.nullable().optional(),
   completed_at: isoTimestamp.nullable().optional(),
+  depends_on: z.array(nonEmpty).optional(),
+  waiting_on: z.array(nonEmpty).optional(),
+  on_dependency_failure: z.enum(["abandon", "run"]).optional(),
+  parent_id: nonEmpty.optional(),
 });

@@ -1,7 +1,7 @@
 import { TriadError } from "../errors.js";
 import { assertJson, type JsonObject, type JsonValue } from "../json.js";
 import { TaskStatus, TERMINAL_TASK_STATUSES } from "./status.js";
-import { type TaskDict, taskDictSchema } from "./task-schema.js";
+import { type DependencyFailurePolicy, type TaskDict, taskDictSchema } from "./task-schema.js";
 import { parseDict, utcNow } from "./validation.js";
 
 export type TaskInit = {
@@ -16,6 +16,14 @@ export type TaskInit = {
   createdAt?: string;
   startedAt?: string | null;
   completedAt?: string | null;
+  /** Ids of tasks that must end before this one runs (SPEC "Workflows"). */
+  dependsOn?: string[];
+  /** Of dependsOn, those still open (as the ledger reports it). */
+  waitingOn?: string[];
+  /** "abandon" (the default) or "run" when a dependency ends failed or abandoned. */
+  onDependencyFailure?: DependencyFailurePolicy;
+  /** The task whose handler spawned this one. */
+  parentId?: string;
   /** The grant that owns this attempt; not part of the dict (the store keeps fences itself). */
   fencingToken?: number | null;
 };
@@ -58,6 +66,10 @@ export class Task {
   #startedAt: string | null;
   #completedAt: string | null;
   #fencingToken: number | null;
+  readonly dependsOn: string[] | undefined;
+  readonly waitingOn: string[] | undefined;
+  readonly onDependencyFailure: DependencyFailurePolicy | undefined;
+  readonly parentId: string | undefined;
 
   constructor(init: TaskInit) {
     if (init === null || typeof init !== "object") {
@@ -77,10 +89,18 @@ export class Task {
         created_at: init.createdAt,
         started_at: init.startedAt,
         completed_at: init.completedAt,
+        depends_on: init.dependsOn,
+        waiting_on: init.waitingOn,
+        on_dependency_failure: init.onDependencyFailure,
+        parent_id: init.parentId,
       },
       "ERR_INVALID_TASK",
       "task",
     );
+    this.dependsOn = dict.depends_on;
+    this.waitingOn = dict.waiting_on;
+    this.onDependencyFailure = dict.on_dependency_failure;
+    this.parentId = dict.parent_id;
     this.taskId = dict.task_id;
     this.taskType = dict.task_type;
     this.#payload = dict.payload ?? {};
@@ -238,7 +258,7 @@ export class Task {
 
   /** The seed's to_dict(): exactly the keys of SPEC.md (the fencing token stays out). */
   toDict(): TaskDict {
-    return {
+    const dict: TaskDict = {
       task_id: this.taskId,
       task_type: this.taskType,
       payload: this.#payload,
@@ -251,6 +271,12 @@ export class Task {
       started_at: this.#startedAt,
       completed_at: this.#completedAt,
     };
+    // Workflow keys only when used: a seed-shaped task's dict is exactly the seed's.
+    if (this.dependsOn !== undefined) dict.depends_on = [...this.dependsOn];
+    if (this.waitingOn !== undefined) dict.waiting_on = [...this.waitingOn];
+    if (this.onDependencyFailure !== undefined) dict.on_dependency_failure = this.onDependencyFailure;
+    if (this.parentId !== undefined) dict.parent_id = this.parentId;
+    return dict;
   }
 
   toJSON(): TaskDict {
@@ -272,6 +298,10 @@ export class Task {
       createdAt: d.created_at,
       startedAt: d.started_at,
       completedAt: d.completed_at,
+      ...(d.depends_on !== undefined ? { dependsOn: d.depends_on } : {}),
+      ...(d.waiting_on !== undefined ? { waitingOn: d.waiting_on } : {}),
+      ...(d.on_dependency_failure !== undefined ? { onDependencyFailure: d.on_dependency_failure } : {}),
+      ...(d.parent_id !== undefined ? { parentId: d.parent_id } : {}),
     });
   }
 

@@ -9,6 +9,9 @@
   ARGV[4]  the reason
   ARGV[5..] task ids
 
+  A waiting task's set of open dependencies goes; a task with dependents joins <prefix>ended
+  so that they are told.
+
   Returns one integer per task: 1 abandoned, 0 unknown or already terminal.
 ]]
 local prefix = ARGV[1]
@@ -25,6 +28,11 @@ for i = 5, #ARGV do
     redis.call('SREM', KEYS[1], id)
     if state[2] then redis.call('SREM', prefix .. 'dist:' .. state[2], id) end
     redis.call('PEXPIRE', rec, ARGV[3])
+    redis.call('DEL', prefix .. 'wait:' .. id)
+    redis.call('SREM', prefix .. 'waiting', id)
+    if redis.call('EXISTS', prefix .. 'dependents:' .. id) == 1 then
+      redis.call('SADD', prefix .. 'ended', id)
+    end
     out[#out + 1] = 1
   end
 end

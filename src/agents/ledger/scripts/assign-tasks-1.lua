@@ -8,7 +8,8 @@
   ARGV[2]  the distributor id
   ARGV[3..] task ids
 
-  Returns one integer per task: 1 assigned, 0 unknown or already terminal.
+  Returns one integer per task: 1 assigned, 0 unknown, already terminal, or still waiting on
+  a dependency.
 ]]
 local prefix = ARGV[1]
 local dist = ARGV[2]
@@ -17,7 +18,7 @@ for i = 3, #ARGV do
   local id = ARGV[i]
   local rec = prefix .. 'task:' .. id
   local status = redis.call('HGET', rec, 'status')
-  if status ~= 'pending' and status ~= 'in_progress' then
+  if (status ~= 'pending' and status ~= 'in_progress') or redis.call('EXISTS', prefix .. 'wait:' .. id) == 1 then
     out[#out + 1] = 0
   else
     local old = redis.call('HGET', rec, 'distributor')

@@ -10,10 +10,16 @@
   ARGV[1]  now, ISO 8601 (completed_at)
   ARGV[2]  now, epoch milliseconds (retry not_before)
   ARGV[3]  retention of a terminal record, milliseconds
-  ARGV[4..] groups: the shard's key prefix, the number of results n, then n x 4 values:
-           id, fencing token, "completed" | "failed", result JSON | error
+  ARGV[4..] groups: the shard's key prefix, the number of results n, then n x 5 values:
+           id, fencing token, "completed" | "failed", result JSON | error,
+           the tasks the attempt spawned (JSON array, or "")
 
-  Keys written: <prefix>task:<id>, <prefix>open, <prefix>dist:<distributor>.
+  Spawned tasks are written here, in the attempt's own fenced step, onto the parent's record
+  (field spawn): a refused or failed attempt spawns nothing. A task that ends with spawned
+  tasks or with dependents joins <prefix>ended, the after-end work the coordinator settles
+  (see src/agents/workflow/).
+
+  Keys written: <prefix>task:<id>, <prefix>open, <prefix>dist:<distributor>, <prefix>ended.
   Returns one array per result, in order, so that the caller needs no second read of the record:
     {0}                                               refused (stale fencing token, or not in
                                                       progress: the task moved on without it)
@@ -26,7 +32,7 @@ local i = 4
 while i <= #ARGV do
   local prefix = ARGV[i]
   local open = prefix .. 'open'
-  local last = i + 1 + tonumber(ARGV[i + 1]) * 4
+  local last = i + 1 + tonumber(ARGV[i + 1]) * 5
   i = i + 2
   while i <= last do
     local id = ARGV[i]
@@ -40,6 +46,12 @@ while i <= #ARGV do
       local started = state[6] or ''
       if ARGV[i + 2] == 'completed' then
         redis.call('HSET', rec, 'status', 'completed', 'result', ARGV[i + 3], 'error', '', 'completed_at', ARGV[1])
+        if ARGV[i + 4] ~= '' then
+          redis.call('HSET', rec, 'spawn', ARGV[i + 4])
+          redis.call('SADD', prefix .. 'ended', id)
+        elseif redis.call('EXISTS', prefix .. 'dependents:' .. id) == 1 then
+          redis.call('SADD', prefix .. 'ended', id)
+        end
         redis.call('SREM', open, id)
         if state[3] then redis.call('SREM', prefix .. 'dist:' .. state[3], id) end
         redis.call('PEXPIRE', rec, ARGV[3])
@@ -54,6 +66,9 @@ while i <= #ARGV do
           out[#out + 1] = {2, attempts, worker, started, tostring(notBefore)}
         else
           redis.call('HSET', rec, 'status', 'failed', 'error', ARGV[i + 3], 'completed_at', ARGV[1])
+          if redis.call('EXISTS', prefix .. 'dependents:' .. id) == 1 then
+            redis.call('SADD', prefix .. 'ended', id)
+          end
           redis.call('SREM', open, id)
           if state[3] then redis.call('SREM', prefix .. 'dist:' .. state[3], id) end
           redis.call('PEXPIRE', rec, ARGV[3])
@@ -61,7 +76,7 @@ while i <= #ARGV do
         end
       end
     end
-    i = i + 4
+    i = i + 5
   end
 end
 return out

@@ -11,9 +11,15 @@
   ARGV[1]  now, epoch milliseconds (informational timestamps only)
   ARGV[2]  the distributor to place the new tasks on, or "" to leave them unplaced
   ARGV[3..] groups: the shard's key prefix (e.g. "triad:{t7}:"), the number of tasks n, then
-           n x 6 values: id, task_type, payload (JSON), created_at, max_retries, backoff_ms
+           n x 9 values: id, task_type, payload (JSON), created_at, max_retries, backoff_ms,
+           depends_on (JSON array of ids, or ""), on_dependency_failure (or ""), parent_id (or "")
 
-  Keys written: <prefix>task:<id>, <prefix>open, <prefix>dist:<distributor>.
+  A task with dependencies is recorded waiting: its open dependencies in <prefix>wait:<id>
+  (a set, emptied by dependency-ended notices), its id in <prefix>waiting, and it is never
+  placed here: the coordinator places it when the last dependency has ended.
+
+  Keys written: <prefix>task:<id>, <prefix>open, <prefix>dist:<distributor>, <prefix>wait:<id>,
+  <prefix>waiting.
   Returns one integer per task, in order: 1 recorded, 0 a task with that id already exists
   (kept as is).
 ]]
@@ -23,7 +29,7 @@ local i = 3
 while i <= #ARGV do
   local prefix = ARGV[i]
   local open = prefix .. 'open'
-  local last = i + 1 + tonumber(ARGV[i + 1]) * 6
+  local last = i + 1 + tonumber(ARGV[i + 1]) * 9
   i = i + 2
   while i <= last do
     local id = ARGV[i]
@@ -36,7 +42,21 @@ while i <= #ARGV do
         'status', 'pending', 'attempts', 0, 'failures', 0, 'fence', 0,
         'created_at', ARGV[i + 3], 'max_retries', ARGV[i + 4], 'backoff_ms', ARGV[i + 5],
         'submitted_ms', ARGV[1]}
-      if dist ~= '' then
+      local deps = ARGV[i + 6]
+      if ARGV[i + 7] ~= '' then
+        fields[#fields + 1] = 'on_dependency_failure'
+        fields[#fields + 1] = ARGV[i + 7]
+      end
+      if ARGV[i + 8] ~= '' then
+        fields[#fields + 1] = 'parent_id'
+        fields[#fields + 1] = ARGV[i + 8]
+      end
+      if deps ~= '' then
+        fields[#fields + 1] = 'depends_on'
+        fields[#fields + 1] = deps
+        redis.call('SADD', prefix .. 'wait:' .. id, unpack(cjson.decode(deps)))
+        redis.call('SADD', prefix .. 'waiting', id)
+      elseif dist ~= '' then
         fields[#fields + 1] = 'distributor'
         fields[#fields + 1] = dist
         redis.call('SADD', prefix .. 'dist:' .. dist, id)
@@ -45,7 +65,7 @@ while i <= #ARGV do
       redis.call('SADD', open, id)
       out[#out + 1] = 1
     end
-    i = i + 6
+    i = i + 9
   end
 end
 return out

@@ -1,0 +1,67 @@
+--[[
+  Applies "dependency ended" notices in the dependents' shard. Each notice removes the
+  dependency from the dependent's set of open dependencies (<prefix>wait:<id>): a notice
+  delivered twice finds it gone and changes nothing, so senders may repeat notices freely
+  (reconciliation does). The set, not a counter: a repeat cannot count an end twice.
+
+  A dependency that ended failed, abandoned or unknown ends the dependent abandoned with
+  "dependency <id> <status>", unless its on_dependency_failure is "run"; that end is fenced
+  like any abandon, and the dependent joins <prefix>ended when it has dependents of its own,
+  so the failure travels down the graph.
+
+  Grouped by shard as in submit-tasks (one call for every shard on a single Redis, one shard
+  per call on Redis Cluster; every key computed from a group's prefix).
+
+  KEYS[1]  the first group's set of open task ids (declared so that Redis Cluster routes the call)
+  ARGV[1]  now, ISO 8601 (completed_at of a dependent abandoned here)
+  ARGV[2]  retention of a terminal record, milliseconds
+  ARGV[3..] groups: the shard's key prefix, the number of notices n, then n x 3 values:
+           dependent id, dependency id, the dependency's status
+
+  Keys written: <prefix>task:<id>, <prefix>wait:<id>, <prefix>waiting, <prefix>open,
+  <prefix>ended.
+  Returns one integer per notice, in order: 0 nothing changed (a repeat, or the dependent is
+  no longer waiting), 1 still waiting on others, 2 ready (its last dependency ended: the
+  coordinator places it), 3 abandoned because of this dependency.
+]]
+local out = {}
+local i = 3
+while i <= #ARGV do
+  local prefix = ARGV[i]
+  local last = i + 1 + tonumber(ARGV[i + 1]) * 3
+  i = i + 2
+  while i <= last do
+    local id = ARGV[i]
+    local rec = prefix .. 'task:' .. id
+    local wait = prefix .. 'wait:' .. id
+    if redis.call('SREM', wait, ARGV[i + 1]) == 0 then
+      out[#out + 1] = 0
+    else
+      local state = redis.call('HMGET', rec, 'status', 'on_dependency_failure')
+      if state[1] ~= 'pending' then
+        redis.call('DEL', wait)
+        redis.call('SREM', prefix .. 'waiting', id)
+        out[#out + 1] = 0
+      elseif ARGV[i + 2] ~= 'completed' and state[2] ~= 'run' then
+        redis.call('HINCRBY', rec, 'fence', 1)
+        redis.call('HSET', rec, 'status', 'abandoned', 'error',
+          'dependency ' .. ARGV[i + 1] .. ' ' .. ARGV[i + 2], 'completed_at', ARGV[1])
+        redis.call('DEL', wait)
+        redis.call('SREM', prefix .. 'waiting', id)
+        redis.call('SREM', prefix .. 'open', id)
+        redis.call('PEXPIRE', rec, ARGV[2])
+        if redis.call('EXISTS', prefix .. 'dependents:' .. id) == 1 then
+          redis.call('SADD', prefix .. 'ended', id)
+        end
+        out[#out + 1] = 3
+      elseif redis.call('EXISTS', wait) == 0 then
+        redis.call('SREM', prefix .. 'waiting', id)
+        out[#out + 1] = 2
+      else
+        out[#out + 1] = 1
+      end
+    end
+    i = i + 3
+  end
+end
+return out

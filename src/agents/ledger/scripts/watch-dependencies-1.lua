@@ -1,0 +1,40 @@
+--[[
+  Registers dependents on their dependencies, in the dependencies' shard: either the
+  dependency is still open and the dependent joins <prefix>dependents:<dependency> (so the
+  script that ends it puts it in <prefix>ended, to be settled), or it has already ended and
+  its status is answered, for the caller to send the notice itself. Atomic in the
+  dependency's shard, so no end can slip between the look and the registration. Repeating a
+  registration changes nothing (a set).
+
+  Grouped by shard as in submit-tasks (one call for every shard on a single Redis, one shard
+  per call on Redis Cluster; every key computed from a group's prefix).
+
+  KEYS[1]  the first group's set of open task ids (declared so that Redis Cluster routes the call)
+  ARGV[1..] groups: the shard's key prefix, the number of pairs n, then n x 2 values:
+           dependency id, dependent id
+
+  Keys written: <prefix>dependents:<dependency>.
+  Returns one string per pair, in order: "" registered (the dependency is open), its terminal
+  status ("completed", "failed", "abandoned"), or "unknown" (no such task: never was, or its
+  record expired).
+]]
+local out = {}
+local i = 1
+while i <= #ARGV do
+  local prefix = ARGV[i]
+  local last = i + 1 + tonumber(ARGV[i + 1]) * 2
+  i = i + 2
+  while i <= last do
+    local status = redis.call('HGET', prefix .. 'task:' .. ARGV[i], 'status')
+    if not status then
+      out[#out + 1] = 'unknown'
+    elseif status == 'pending' or status == 'in_progress' then
+      redis.call('SADD', prefix .. 'dependents:' .. ARGV[i], ARGV[i + 1])
+      out[#out + 1] = ''
+    else
+      out[#out + 1] = status
+    end
+    i = i + 2
+  end
+end
+return out

@@ -1,0 +1,82 @@
+import { TriadError } from "../../core/errors.js";
+import type { JsonObject } from "../../core/json.js";
+import { Task } from "../../core/state/task.js";
+import { checkPayloadDepth } from "../payload-depth.js";
+import type { TaskDict } from "../protocol.js";
+import { checkOwnList, findCycle, MAX_GRAPH_TASKS } from "./graph-validation.js";
+
+/** What a handler passes to ctx.spawn: a Task, or a task dict (task_id optional). */
+export type SpawnInput = Task | (Partial<TaskDict> & { task_type: string; payload?: JsonObject });
+
+/**
+ * The tasks one attempt spawns (ctx.spawn). Nothing is recorded here: the list rides on the
+ * attempt's outcome and the commit script writes it with the attempt's own fenced step, so a
+ * refused or failed attempt spawns nothing. Default ids are `<parent>.<n>`, counted over the
+ * attempt, so a retry that spawns the same way spawns the same ids (recorded once).
+ */
+export class SpawnList {
+  private readonly tasks: TaskDict[] = [];
+  private readonly ids = new Set<string>();
+
+  constructor(private readonly parentId: string) {}
+
+  /** Checks and adds `inputs`; their ids, in order. Throws ERR_INVALID_TASK, adding nothing. */
+  add(inputs: SpawnInput[]): string[] {
+    if (!Array.isArray(inputs)) throw invalid("ctx.spawn takes an array of tasks");
+    if (this.tasks.length + inputs.length > MAX_GRAPH_TASKS) {
+      throw invalid(`an attempt spawns at most ${MAX_GRAPH_TASKS} tasks`);
+    }
+    const added: TaskDict[] = [];
+    const ids = new Set(this.ids);
+    inputs.forEach((input, i) => {
+      const dict = this.child(input, this.tasks.length + i + 1);
+      if (ids.has(dict.task_id))
+        throw invalid(`spawned task id ${JSON.stringify(dict.task_id)} is used twice`);
+      ids.add(dict.task_id);
+      added.push(dict);
+    });
+    const outside = new Set<string>();
+    for (const dict of added) checkOwnList(dict, ids, outside);
+    if (outside.has(this.parentId)) {
+      throw invalid(
+        `a spawned task cannot depend on its parent ${JSON.stringify(this.parentId)}: it has not ended`,
+      );
+    }
+    const cycle = findCycle([...this.tasks, ...added]);
+    if (cycle !== null) throw invalid(`the spawned tasks' dependencies form a cycle: ${cycle.join(" -> ")}`);
+    this.tasks.push(...added);
+    for (const d of added) this.ids.add(d.task_id);
+    return added.map((d) => d.task_id);
+  }
+
+  private child(input: SpawnInput, n: number): TaskDict {
+    const given = input instanceof Task ? input.toDict() : input;
+    if (given === null || typeof given !== "object") throw invalid("a spawned task must be an object");
+    const taskId = given.task_id ?? `${this.parentId}.${n}`;
+    checkPayloadDepth(given.payload, taskId);
+    let task: Task;
+    try {
+      task = Task.fromDict({ payload: {}, ...given, task_id: taskId, parent_id: this.parentId });
+    } catch (err) {
+      throw invalid(`spawned task ${JSON.stringify(taskId)}: ${(err as Error).message}`);
+    }
+    if (task.status !== "pending") throw invalid(`spawned task ${JSON.stringify(taskId)} must be pending`);
+    const dict = task.toDict() as TaskDict;
+    delete dict.waiting_on;
+    if (dict.depends_on?.length === 0) delete dict.depends_on;
+    return dict;
+  }
+
+  get size(): number {
+    return this.tasks.length;
+  }
+
+  /** The list for the outcome (undefined when nothing was spawned). */
+  toJSON(): JsonObject[] | undefined {
+    return this.tasks.length === 0 ? undefined : (this.tasks as unknown as JsonObject[]);
+  }
+}
+
+function invalid(message: string): TriadError {
+  return new TriadError("ERR_INVALID_TASK", message, { status: 422 });
+}
