@@ -111,7 +111,8 @@ export class TlsRedis {
     readonly password: string,
   ) {}
 
-  static async start(pki: TestPki, password: string): Promise<TlsRedis> {
+  /** `cluster`: a one-node Redis Cluster holding every slot, its cluster bus and replies on TLS. */
+  static async start(pki: TestPki, password: string, options: { cluster?: boolean } = {}): Promise<TlsRedis> {
     const tlsPort = await freePort();
     const server = await RedisServer.start({
       extraArgs: [
@@ -125,11 +126,32 @@ export class TlsRedis {
         pki.ca,
         "--tls-auth-clients",
         "optional",
+        ...(options.cluster
+          ? ["--cluster-enabled", "yes", "--tls-cluster", "yes", "--cluster-config-file", "nodes.conf"]
+          : []),
       ],
     });
     const redis = new TlsRedis(server, tlsPort, password);
+    if (options.cluster) await redis.takeEverySlot();
     await redis.configSet("requirepass", password, "");
     return redis;
+  }
+
+  private async takeEverySlot(): Promise<void> {
+    const client = createClient({ url: `redis://127.0.0.1:${this.server.port}` });
+    client.on("error", () => {});
+    await client.connect();
+    try {
+      await client.sendCommand(["CLUSTER", "ADDSLOTSRANGE", "0", "16383"]);
+      const deadline = performance.now() + 10_000;
+      while (!String(await client.sendCommand(["CLUSTER", "INFO"])).includes("cluster_state:ok")) {
+        if (performance.now() > deadline)
+          throw new Error("the one-node TLS cluster did not reach cluster_state:ok");
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    } finally {
+      client.destroy();
+    }
   }
 
   /** rediss://:password@host:tlsPort */

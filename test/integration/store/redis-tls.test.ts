@@ -137,6 +137,29 @@ describe("a TLS Redis with a password", () => {
   });
 });
 
+describe("a one-node Redis Cluster on TLS", () => {
+  let cluster: TlsRedis;
+  beforeAll(async () => {
+    cluster = await TlsRedis.start(pki, PASSWORD, { cluster: true });
+  }, 30_000);
+  afterAll(() => cluster?.destroy());
+
+  it("works through rediss+cluster:// with the CA: the nodes it discovers get the same TLS material", async () => {
+    const url = `rediss+cluster://:${PASSWORD}@localhost:${cluster.tlsPort}`;
+    const r = await attempt({ url, tls: { ca } });
+    expect(r).toMatchObject({ ok: true, failure: undefined });
+    const client = new RedisClient({ url, tls: { ca } });
+    expect(await client.connect()).toBe(true);
+    expect(client.engine.kind).toBe("cluster");
+    await client.disconnect();
+  });
+
+  it("says why it cannot connect, as on one Redis", async () => {
+    const r = await attempt({ url: `rediss+cluster://:wrong@localhost:${cluster.tlsPort}`, tls: { ca } });
+    expect(r.failure?.cause).toBe("ERR_STORE_AUTH");
+  });
+});
+
 describe("the network on the way", () => {
   it("nothing listening: connection refused", async () => {
     const r = await attempt({ url: `redis://127.0.0.1:${await freePort()}` });
