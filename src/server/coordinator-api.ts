@@ -112,6 +112,7 @@ export function agentList(coordinator: CoordinatorAgent): JsonObject[] {
         capacity: w.capacity,
         done: w.done,
         task_types: w.task_types,
+        ...(w.remote_agents ? { remote_agents: w.remote_agents } : {}),
       });
     }
   }

@@ -135,6 +135,10 @@ export const agentInfo = named(
     done: z.number().int().min(0),
     url: z.string().nullable().optional().describe("Where a distributor is reached (null in-process)."),
     task_types: z.array(z.string()).optional().describe("What a worker runs."),
+    remote_agents: z
+      .array(z.object({ name: z.string(), url: z.string(), skills: z.array(z.string()) }))
+      .optional()
+      .describe("The remote A2A agents a worker bridges (triad worker --a2a-agent): name, URL, skills."),
   }),
   "Agent",
   "One agent of any tier.",

@@ -1,4 +1,4 @@
-import type { WorkerHeartbeat, WorkerSummary } from "../protocol.js";
+import type { RemoteAgentInfo, WorkerHeartbeat, WorkerSummary } from "../protocol.js";
 
 /**
  * An attempt sent to a worker. `confirmed` while the worker's heartbeats list it as running;
@@ -21,6 +21,8 @@ export type WorkerEntry = {
   done: number;
   load: number;
   taskTypes: string[];
+  /** The remote A2A agents it bridges, as its last heartbeat said. */
+  remoteAgents?: RemoteAgentInfo[] | undefined;
 };
 
 /**
@@ -78,6 +80,7 @@ export class WorkerRegistry {
     entry.done = hb.done;
     entry.load = hb.load;
     entry.taskTypes = hb.task_types;
+    entry.remoteAgents = hb.remote_agents;
     const running = new Map(hb.running.map((r) => [r.task_id, r.fence]));
     const now = performance.now();
     for (const [taskId, flight] of entry.inFlight) {
@@ -134,6 +137,7 @@ export class WorkerRegistry {
       last_heartbeat: w.lastHeartbeatAt,
       done: w.done,
       task_types: w.taskTypes,
+      ...(w.remoteAgents ? { remote_agents: w.remoteAgents } : {}),
     }));
   }
 }

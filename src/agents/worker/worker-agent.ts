@@ -10,7 +10,7 @@ import {
   Task,
 } from "../../core/state/index.js";
 import { type AgentA2AConfig, TriadAgent } from "../agent-base.js";
-import type { DispatchedTask } from "../protocol.js";
+import type { DispatchedTask, RemoteAgentInfo } from "../protocol.js";
 import { DEFAULT_TIMING, type Timing } from "../timing.js";
 import { builtinHandlers } from "./handlers/index.js";
 import { isGraphHandler, runTask, type TaskHandler } from "./task-runner.js";
@@ -123,12 +123,30 @@ export class WorkerAgent extends TriadAgent {
   async sendHeartbeat(): Promise<boolean> {
     try {
       const heartbeat = this.core.heartbeat(this.url, this.taskTypes, this.a2a.stats().rejected);
-      await this.sendPayload(this.distributorId, heartbeat);
+      const remote = this.remoteAgents();
+      await this.sendPayload(
+        this.distributorId,
+        remote.length ? { ...heartbeat, remote_agents: remote } : heartbeat,
+      );
       this.localState.updateTimestamp();
       return true;
     } catch {
       return false;
     }
+  }
+
+  /** The remote A2A agents its handlers bridge (a handler that can describe one: a2aAgentHandler), once each. */
+  remoteAgents(): RemoteAgentInfo[] {
+    const byUrl = new Map<string, RemoteAgentInfo>();
+    for (const handler of this.handlers.values()) {
+      const describe = (handler as { describeRemoteAgent?: () => RemoteAgentInfo }).describeRemoteAgent;
+      if (typeof describe !== "function") continue;
+      const info = describe.call(handler);
+      const seen = byUrl.get(info.url);
+      const named = seen?.name ? seen : info; // a handler whose card is not read yet knows no name
+      byUrl.set(info.url, seen ? { ...named, skills: [...new Set([...seen.skills, ...info.skills])] } : info);
+    }
+    return [...byUrl.values()];
   }
 
   /** Runs one task here and now, outside any distributor, and returns its terminal task dict. */

@@ -1,6 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { A2AAgentBridge } from "../../../src/agents/worker/remote/index.js";
 import { a2aAgentHandler, type Task, type TaskHandler } from "../../../src/index.js";
+import { agentList } from "../../../src/server/coordinator-api.js";
 import { startTestAgent, type TestAgent } from "../../helpers/a2a-test-agent.js";
 import { TestCluster } from "../../helpers/cluster.js";
 import { testEngines } from "../../helpers/engines.js";
@@ -78,6 +79,15 @@ describe.each([
       result: "hello world",
     });
     expect(agent.received.get(id)).toBe(1);
+    // The worker's heartbeat says which agent it bridges; the coordinator lists it (GET /agents, the dashboard).
+    const worker = () => agentList(c.coordinator).find((a) => a.id === c.id("w1"));
+    await until(
+      () => (worker()?.remote_agents as Array<{ name: string }> | undefined)?.[0]?.name === "Test agent",
+      "the worker's remote agent to reach the coordinator",
+    );
+    expect(worker()?.remote_agents).toEqual([
+      { name: "Test agent", url: agent.url, skills: ["echo", "words", "fail", "ask", "slow"] },
+    ]);
   });
 
   it("a failed remote task fails the attempt with the remote agent's message", async () => {

@@ -2,6 +2,7 @@ import type { RunnableConfig } from "@langchain/core/runnables";
 import { BaseCheckpointSaver } from "@langchain/langgraph/web";
 import { TriadError } from "../../../core/errors.js";
 import { isPlainObject, type JsonObject, type JsonValue } from "../../../core/json.js";
+import type { RemoteAgentInfo } from "../../protocol.js";
 import { RemoteAgent, type RemoteAgentOptions } from "./remote-agent.js";
 
 /** The message sent for a task: a data part (the default: the payload), or a text part. */
@@ -14,7 +15,7 @@ export type A2AAgentHandlerOptions = Omit<RemoteAgentOptions, "url"> & {
   toMessage?: ((payload: JsonObject) => RemoteInput) | undefined;
   /** Builds the task's result from what the remote task returned (its data, or its text joined). */
   toResult?: ((result: JsonValue) => JsonValue) | undefined;
-  /** Share one agent (its client, its card and its in-flight cap) between handlers. */
+  /** The agent to call through (default: one shared by every handler of the same URL and options). */
   agent?: RemoteAgent | undefined;
 };
 
@@ -41,7 +42,19 @@ export class A2AAgentHandler {
         `an A2A agent's URL must be http(s)://… (got ${JSON.stringify(url)})`,
       );
     }
-    this.agent = options.agent ?? new RemoteAgent({ ...options, url });
+    this.agent = options.agent ?? sharedAgent(url, options);
+  }
+
+  /** What the worker's heartbeat says of the agent (the dashboard shows it); starts reading its card. */
+  describeRemoteAgent(): RemoteAgentInfo {
+    void this.agent.connect().catch(() => {});
+    return (
+      this.agent.info ?? {
+        name: "",
+        url: this.agent.url,
+        skills: this.options.skill ? [this.options.skill] : [],
+      }
+    );
   }
 
   /** Called by the worker (runGraphTask): input is the task's payload, the thread id its task id. */
@@ -60,6 +73,20 @@ export class A2AAgentHandler {
     });
     return this.options.toResult ? this.options.toResult(result) : result;
   }
+}
+
+/** Handlers of one agent (same URL and options) share its client, card and in-flight cap. */
+const agents = new Map<string, RemoteAgent>();
+
+function sharedAgent(url: string, options: A2AAgentHandlerOptions): RemoteAgent {
+  const { token, concurrency, streaming, pollIntervalMs, maxCardRetryMs } = options;
+  const key = JSON.stringify([url, token, concurrency, streaming, pollIntervalMs, maxCardRetryMs]);
+  let agent = agents.get(key);
+  if (agent === undefined) {
+    agent = new RemoteAgent({ ...options, url });
+    agents.set(key, agent);
+  }
+  return agent;
 }
 
 /**

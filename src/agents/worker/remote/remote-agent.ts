@@ -23,6 +23,7 @@ import type { BaseCheckpointSaver } from "@langchain/langgraph/web";
 import { TriadError } from "../../../core/errors.js";
 import type { JsonObject, JsonValue } from "../../../core/json.js";
 import { type Logger, silentLogger } from "../../../core/logger.js";
+import type { RemoteAgentInfo } from "../../protocol.js";
 import { InFlightCap } from "./in-flight-cap.js";
 import { mergeArtifact, messageResult, type RemoteEnd, remoteEnd } from "./remote-outcome.js";
 import { readRemoteTask, recordRemoteTask } from "./remote-task-record.js";
@@ -43,8 +44,7 @@ export type RemoteAgentOptions = {
   logger?: Logger | undefined;
 };
 
-/** What the dashboard shows of a bridged agent. */
-export type RemoteAgentInfo = { name: string; url: string; skills: string[] };
+export type { RemoteAgentInfo };
 
 /** One unit of work for the agent: the attempt's task, and where its remote task id is kept. */
 export type RemoteJob = {

@@ -224,6 +224,17 @@ function renderCounts() {
   }
 }
 
+/** A remote A2A agent a worker bridges: its name, URL and skills, under the worker's id. */
+function remoteAgent(r) {
+  return h(
+    "div",
+    { class: "remote-agent", title: `skills: ${r.skills.join(", ") || "none yet"}` },
+    `A2A → ${r.name || "(card not read yet)"} `,
+    h("span", { class: "remote-url" }, r.url),
+    r.skills.length ? ` · ${r.skills.join(", ")}` : "",
+  );
+}
+
 function renderAgents() {
   const rows = state.agents.map((a) => {
     const dead = a.status === "dead";
@@ -235,7 +246,7 @@ function renderAgents() {
       "tr",
       { class: dead ? "dead" : null, dataset: { tier: a.tier, status: a.status, agent: a.id } },
       h("td", {}, h("span", { class: "tier" }, a.tier)),
-      h("td", { class: "agent-id mono" }, a.id),
+      h("td", { class: "agent-id mono" }, a.id, ...(a.remote_agents ?? []).map(remoteAgent)),
       h(
         "td",
         { class: "status-cell" },
