@@ -45,6 +45,20 @@ export type StoreConnectFailure = {
 /** What a failure diagnosis needs to know about the connection that failed. */
 export type ConnectAttempt = { useTls: boolean; hasCa: boolean; hasClientCert: boolean; timeoutMs: number };
 
+/** The ConnectAttempt of an engine's target (one Redis or a cluster). */
+export function connectAttempt(target: {
+  useTls: boolean;
+  tls?: { ca?: unknown; cert?: unknown };
+  connectTimeoutMs: number;
+}): ConnectAttempt {
+  return {
+    useTls: target.useTls,
+    hasCa: target.tls?.ca !== undefined,
+    hasClientCert: target.tls?.cert !== undefined,
+    timeoutMs: target.connectTimeoutMs,
+  };
+}
+
 const UNTRUSTED = new Set([
   "SELF_SIGNED_CERT_IN_CHAIN",
   "DEPTH_ZERO_SELF_SIGNED_CERT",

@@ -3,11 +3,11 @@ import { replyWaitsFor } from "../../busy-poll.js";
 import { storeUnavailable } from "../../errors.js";
 import type { ResolvedStoreTarget } from "../config.js";
 import { redactUrl } from "../config.js";
-import { diagnoseConnectFailure, type StoreConnectFailure } from "../connect-failure.js";
+import { connectAttempt, diagnoseConnectFailure, type StoreConnectFailure } from "../connect-failure.js";
 import type { ScriptReply, SetOptions, StoreEngine, StoreScript } from "../engine.js";
 import type { StoreOutage } from "../store-outage.js";
 import { CommandWatchdog } from "./command-watchdog.js";
-import { COMMAND_TIMEOUT_MS, connectAttempt } from "./redis.js";
+import { COMMAND_TIMEOUT_MS } from "./redis.js";
 
 type ClusterTarget = Extract<ResolvedStoreTarget, { kind: "cluster" }>;
 type Cluster = RedisClusterType;
@@ -36,8 +36,7 @@ export class RedisClusterEngine implements StoreEngine {
   readonly kind = "cluster" as const;
   private cluster: Cluster | undefined;
   private lastError: Error | undefined;
-  /** Why the last connect() resolved false; undefined once connected. */
-  connectFailure: StoreConnectFailure | undefined;
+  private failure: StoreConnectFailure | undefined;
   private readonly channels = new Map<string, (message: string, channel: string) => void>();
   private readonly watchdog: CommandWatchdog;
   private lastRefresh = 0;
@@ -59,6 +58,11 @@ export class RedisClusterEngine implements StoreEngine {
         },
       },
     );
+  }
+
+  /** Why the last connect() resolved false; undefined once connected. */
+  get connectFailure(): StoreConnectFailure | undefined {
+    return this.failure;
   }
 
   /** Asks the cluster for its slot map again, unless that was done in the last SLOT_REFRESH_MS. */
@@ -121,11 +125,11 @@ export class RedisClusterEngine implements StoreEngine {
         }),
       ]);
       this.cluster = cluster;
-      this.connectFailure = undefined;
+      this.failure = undefined;
       return true;
     } catch (err) {
       // "All the root nodes are unavailable" says nothing: each root node's own error was reported.
-      this.connectFailure = diagnoseConnectFailure(this.lastError ?? err, connectAttempt(this.target));
+      this.failure = diagnoseConnectFailure(this.lastError ?? err, connectAttempt(this.target));
       this.lastError = err as Error;
       try {
         cluster.destroy();

@@ -3,7 +3,7 @@ import { replyWaitsFor } from "../../busy-poll.js";
 import { storeUnavailable } from "../../errors.js";
 import type { ResolvedStoreTarget } from "../config.js";
 import { redactUrl } from "../config.js";
-import { diagnoseConnectFailure, type StoreConnectFailure } from "../connect-failure.js";
+import { connectAttempt, diagnoseConnectFailure, type StoreConnectFailure } from "../connect-failure.js";
 import type { ScriptReply, SetOptions, StoreEngine, StoreScript } from "../engine.js";
 import type { StoreOutage } from "../store-outage.js";
 import { CommandWatchdog } from "./command-watchdog.js";
@@ -25,8 +25,7 @@ export class RedisEngine implements StoreEngine {
   private client: Client | undefined;
   private subscriber: Client | undefined;
   private lastError: Error | undefined;
-  /** Why the last connect() resolved false; undefined once connected. */
-  connectFailure: StoreConnectFailure | undefined;
+  private failure: StoreConnectFailure | undefined;
   private readonly watchdog: CommandWatchdog;
 
   constructor(
@@ -40,6 +39,11 @@ export class RedisEngine implements StoreEngine {
       replyWaitsFor(target.busyPollUs),
       outage,
     );
+  }
+
+  /** Why the last connect() resolved false; undefined once connected. */
+  get connectFailure(): StoreConnectFailure | undefined {
+    return this.failure;
   }
 
   private makeClient(): Client {
@@ -83,11 +87,11 @@ export class RedisEngine implements StoreEngine {
         }),
       ]);
       this.client = client;
-      this.connectFailure = undefined;
+      this.failure = undefined;
       return true;
     } catch (err) {
       // Past our own deadline, the error node-redis last reported says more than "timed out".
-      this.connectFailure = diagnoseConnectFailure(this.lastError ?? err, connectAttempt(this.target));
+      this.failure = diagnoseConnectFailure(this.lastError ?? err, connectAttempt(this.target));
       this.lastError = err as Error;
       try {
         client.destroy();
@@ -186,18 +190,4 @@ export class RedisEngine implements StoreEngine {
       return this.send(["EVAL", script.lua, ...tail]);
     });
   }
-}
-
-/** What diagnoseConnectFailure needs to know of a target, Redis or Redis Cluster. */
-export function connectAttempt(target: {
-  useTls: boolean;
-  tls?: { ca?: unknown; cert?: unknown };
-  connectTimeoutMs: number;
-}) {
-  return {
-    useTls: target.useTls,
-    hasCa: target.tls?.ca !== undefined,
-    hasClientCert: target.tls?.cert !== undefined,
-    timeoutMs: target.connectTimeoutMs,
-  };
 }
