@@ -278,3 +278,11 @@ export const settleEnded = defineScript(import.meta.url, "settle-ended-1.lua", (
   });
   return out;
 });
+
+export const readDependents = defineScript(import.meta.url, "read-dependents-1.lua", (db, _keys, args) => {
+  const out: string[][] = [];
+  eachGroup(args, 0, 1, (prefix, [id]) => {
+    out.push(db.smembers(`${prefix}dependents:${id}`));
+  });
+  return out;
+});

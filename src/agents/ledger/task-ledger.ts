@@ -135,6 +135,7 @@ export class TaskLedger {
     NoticeVerdict
   >;
   private readonly settler: TickBatcher<{ taskId: string; spawned: string[] | null }, boolean>;
+  private readonly dependentsReader: TickBatcher<string, string[]>;
   private readonly observer: ((event: LedgerEvent) => void) | undefined;
 
   constructor(
@@ -251,6 +252,10 @@ export class TaskLedger {
       );
       return (reply as number[]).map((r) => r === 1);
     });
+    this.dependentsReader = new TickBatcher(
+      async (_key, ids) =>
+        (await this.grouped(scripts.readDependents, [], ids, (id) => id, pushId)) as string[][],
+    );
   }
 
   /**
@@ -433,7 +438,7 @@ export class TaskLedger {
 
   /** The tasks registered as waiting on `taskId` (kept until its record expires). */
   dependentsOf(taskId: string): Promise<string[]> {
-    return this.run(scripts.setMembers, this.shard(taskId), `dependents:${taskId}`, []) as Promise<string[]>;
+    return this.dependentsReader.add(this.group(this.shard(taskId)), taskId);
   }
 
   /** Ended tasks whose spawned tasks or dependents' notices may not be done yet, across all shards. */

@@ -11,7 +11,7 @@ import { testEngines } from "../../helpers/engines.js";
  * Redis, and a 3-master Redis Cluster (dependencies and dependents in different slots).
  */
 
-/** Fan-out width; TRIAD_WORKFLOW_FANOUT=10000 for the full size (the default keeps npm test short). */
+/** Fan-out width and chain length (TRIAD_WORKFLOW_FANOUT, TRIAD_WORKFLOW_CHAIN to try other sizes). */
 const FANOUT = Number(process.env.TRIAD_WORKFLOW_FANOUT ?? 10_000);
 const CHAIN = Number(process.env.TRIAD_WORKFLOW_CHAIN ?? 1_000);
 
