@@ -126,8 +126,27 @@ function toJson(value: unknown): JsonValue {
   // Too deep for any message to carry: the attempt fails now, with the reason (checked before
   // the conversion, whose walk recurses).
   const problem = depthProblem(value, "the result");
-  if (problem !== null) throw new TriadError("ERR_RESULT_TOO_DEEP", problem);
+  if (problem !== null) {
+    // A cycle is endlessly deep to the depth walk, but what is wrong with it is that it is not JSON.
+    if (isCyclic(value)) {
+      throw new TriadError(
+        "ERR_RESULT_NOT_JSON",
+        "the handler returned something that is not JSON (it contains a cycle)",
+      );
+    }
+    throw new TriadError("ERR_RESULT_TOO_DEEP", problem);
+  }
   return converted(value);
+}
+
+/** True when JSON.stringify finds a cycle (it checks before it recurses far; only on the error path). */
+function isCyclic(value: unknown): boolean {
+  try {
+    JSON.stringify(value, (_key, member: unknown) => (typeof member === "bigint" ? null : member));
+    return false;
+  } catch (err) {
+    return err instanceof TypeError && /circular/i.test(err.message);
+  }
 }
 
 function converted(value: unknown): JsonValue {
