@@ -1,5 +1,6 @@
 import type { Registry } from "prom-client";
 import { CANCELED_BY_CLIENT, type CoordinatorAgent } from "../agents/index.js";
+import { taskGraph } from "../agents/workflow/task-graph.js";
 import { TriadError } from "../core/errors.js";
 import type { JsonObject } from "../core/json.js";
 import type { CoordinatorApi } from "./http-api.js";
@@ -30,6 +31,25 @@ export function coordinatorApi(
         throw err;
       });
       return { task: (stored ?? dict) as unknown as JsonObject, created };
+    },
+    async submitGraph(tasks) {
+      if (!accepting)
+        throw new TriadError("ERR_SHUTTING_DOWN", "the coordinator is shutting down; try another or later", {
+          status: 503,
+        });
+      const createdAt = new Date().toISOString();
+      const dicts = tasks.map((task) => ({ ...task, status: "pending" as const, created_at: createdAt }));
+      const outcomes = await coordinator.submitTasksSettled(dicts);
+      return Promise.allSettled(
+        outcomes.map(async (o, i) => {
+          if ("error" in o) throw new TriadError(o.error.code, o.error.message, { status: 503 });
+          const stored = await coordinator.core.getTask(o.task_id).catch(() => null);
+          return { task: (stored ?? dicts[i]) as unknown as JsonObject, created: o.created };
+        }),
+      );
+    },
+    async graph(taskId) {
+      return (await taskGraph(coordinator.ledger, taskId)) as unknown as JsonObject | null;
     },
     async getTask(taskId, waitMs) {
       if (waitMs > 0) {

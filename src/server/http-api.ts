@@ -22,6 +22,12 @@ export type CoordinatorApi = {
   /** Task counts for status views. */
   counts(): JsonObject;
   listTasks(status: string | undefined, limit: number): Promise<JsonObject[]>;
+  /** A whole batch that carries dependencies (a graph): validated as one, refused as one. */
+  submitGraph(
+    tasks: Array<{ task_id: string; task_type: string; payload: JsonObject }>,
+  ): Promise<PromiseSettledResult<{ task: JsonObject; created: boolean }>[]>;
+  /** The workflow a task belongs to; null for an unknown task. */
+  graph(taskId: string): Promise<JsonObject | null>;
   /** Cancels an open task; null for an unknown one, `canceled: false` for one already finished. */
   cancel(taskId: string): Promise<{ canceled: boolean; task: JsonObject } | null>;
   agents(): JsonObject[];
@@ -47,6 +53,7 @@ export const REST_ROUTES = [
   "GET /tasks",
   "GET /tasks/{task_id}",
   "POST /tasks/{task_id}/cancel",
+  "GET /tasks/{task_id}/graph",
   "GET /agents",
   "GET /metrics",
   "GET /openapi.json",
@@ -129,6 +136,12 @@ export function createHttpApi(options: HttpApiOptions) {
         );
       }
       sendJson(res, 200, outcome.task);
+    },
+    "GET /tasks/{task_id}/graph": async (_req, res, _url, [segment]) => {
+      const taskId = taskIdOf(segment!);
+      const graph = await options.api.graph(taskId);
+      if (graph === null) return sendError(res, 404, "ERR_NOT_FOUND", `no task ${taskId}`);
+      sendJson(res, 200, graph);
     },
     "GET /agents": async (_req, res) => {
       sendJson(res, 200, { agents: options.api.agents(), tasks: options.api.counts() });
@@ -221,7 +234,10 @@ export function createHttpApi(options: HttpApiOptions) {
       }
       tasks.push({ ...parsed.data, task_id: parsed.data.task_id ?? randomUUID() });
     }
-    const settled = await Promise.allSettled(tasks.map((t) => options.api.submit(t)));
+    // A batch with dependencies is one graph: refused whole if invalid, recorded together.
+    const settled = tasks.some((t) => t.depends_on !== undefined)
+      ? await options.api.submitGraph(tasks)
+      : await Promise.allSettled(tasks.map((t) => options.api.submit(t)));
     const answer = submitAnswer(
       tasks.map((t) => t.task_id),
       settled,

@@ -57,6 +57,17 @@ export const newTask = named(
       .max(200)
       .describe("Which handler runs it (compute, echo, sleep, data_processing, or yours)."),
     payload: z.record(z.string(), jsonValue).default({}).describe("The handler's input."),
+    depends_on: z
+      .array(taskId)
+      .max(1000)
+      .optional()
+      .describe("Ids (known, or in the same request) that must end before this task runs; no cycles."),
+    on_dependency_failure: z
+      .enum(["abandon", "run"])
+      .optional()
+      .describe(
+        'When a dependency ends failed or abandoned: "abandon" (the default) ends this one abandoned too; "run" runs it anyway.',
+      ),
   }),
   "NewTask",
   `A task to submit. Its payload may nest at most ${MAX_PAYLOAD_DEPTH} levels deep (deeper is refused with 422 ERR_INVALID_TASK).`,
@@ -104,9 +115,29 @@ export const task = named(
     created_at: isoTime,
     started_at: isoTime.nullable(),
     completed_at: isoTime.nullable(),
+    depends_on: z.array(z.string()).optional().describe("Present only on a task with dependencies."),
+    waiting_on: z.array(z.string()).optional().describe("Of depends_on, those not ended yet."),
+    on_dependency_failure: z.enum(["abandon", "run"]).optional(),
+    parent_id: z.string().optional().describe("The task whose handler spawned this one."),
   }),
   "Task",
   "A task as recorded (the task dict of SPEC.md).",
+);
+
+export const taskGraph = named(
+  z.object({
+    nodes: z.array(task),
+    edges: z
+      .array(z.tuple([z.string(), z.string(), z.enum(["depends", "spawned"])]))
+      .describe(
+        '[from, to, kind]: "depends" from a dependency to its dependent, "spawned" from a parent to its child.',
+      ),
+    truncated: z
+      .boolean()
+      .describe("True when the workflow has more than 10,000 tasks and only those were walked."),
+  }),
+  "TaskGraph",
+  "The workflow a task belongs to.",
 );
 
 export const taskList = named(z.object({ tasks: z.array(task) }), "TaskList", "Tasks, in the order asked.");

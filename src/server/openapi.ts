@@ -174,7 +174,7 @@ function operations(options: OpenApiOptions): Record<RestRoute, JsonObject> {
       operationId: "cancelTask",
       summary: "Cancel an open task",
       description:
-        'The task ends `abandoned` ("canceled by client"); the result of an attempt still running is refused by its fencing token. No body.',
+        'The task ends `abandoned` ("canceled by client"); the result of an attempt still running is refused by its fencing token. Its open dependents and the open tasks it spawned end abandoned too, transitively. No body.',
       parameters: [taskIdParam],
       responses: {
         "200": json(ref("Task"), "Canceled: the task as it ended."),
@@ -182,6 +182,15 @@ function operations(options: OpenApiOptions): Record<RestRoute, JsonObject> {
           { 400: ["ERR_INVALID_TASK_ID"], 404: ["ERR_NOT_FOUND"], 409: ["ERR_TASK_FINISHED"], 503: STORE },
           token,
         ),
+      },
+    },
+    "GET /tasks/{task_id}/graph": {
+      operationId: "getTaskGraph",
+      summary: "The workflow a task belongs to: its tasks and their depends/spawned edges (at most 10,000)",
+      parameters: [taskIdParam],
+      responses: {
+        "200": json(ref("TaskGraph"), "The workflow."),
+        ...errorAnswers({ 400: ["ERR_INVALID_TASK_ID"], 404: ["ERR_NOT_FOUND"], 503: STORE }, token),
       },
     },
     "GET /agents": {

@@ -1,0 +1,85 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type RunningServer, startCoordinatorServer } from "../../../src/server/coordinator-server.js";
+import { TestCluster } from "../../helpers/cluster.js";
+
+/** Workflows over REST: POST /tasks with a graph, the 422 of a bad one, GET /tasks/:id/graph. */
+describe("workflows over REST", () => {
+  let cluster: TestCluster;
+  let server: RunningServer;
+  let base = "";
+  beforeAll(async () => {
+    cluster = new TestCluster({ url: `memory://workflow-http-${process.pid}` });
+    await cluster.startCoordinator();
+    await cluster.startDistributor("d1");
+    await cluster.startWorker("w1", "d1");
+    await cluster.ready();
+    server = await startCoordinatorServer(cluster.coordinator, { port: 0 });
+    base = `http://127.0.0.1:${server.port}`;
+  });
+  afterAll(async () => {
+    await server?.close();
+    await cluster?.stop();
+  });
+  const post = (body: unknown) =>
+    fetch(`${base}/tasks`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(body),
+    });
+
+  it("records a graph in one POST and draws it with GET /tasks/:id/graph", async () => {
+    const id = (n: string) => cluster.id(n);
+    const res = await post([
+      { task_id: id("plan"), task_type: "echo", payload: { step: "plan" } },
+      { task_id: id("work1"), task_type: "echo", depends_on: [id("plan")] },
+      { task_id: id("work2"), task_type: "echo", depends_on: [id("plan")] },
+      {
+        task_id: id("join"),
+        task_type: "echo",
+        depends_on: [id("work1"), id("work2")],
+        on_dependency_failure: "run",
+      },
+    ]);
+    expect(res.status).toBe(202);
+    const done = await fetch(`${base}/tasks/${id("join")}?wait=10000`).then((r) => r.json());
+    expect(done).toMatchObject({
+      status: "completed",
+      depends_on: [id("work1"), id("work2")],
+      waiting_on: [],
+    });
+    const graph = (await fetch(`${base}/tasks/${id("work1")}/graph`).then((r) => r.json())) as {
+      nodes: Array<{ task_id: string }>;
+      edges: string[][];
+      truncated: boolean;
+    };
+    expect(graph.truncated).toBe(false);
+    expect(graph.nodes.map((n) => n.task_id).sort()).toEqual(
+      [id("join"), id("plan"), id("work1"), id("work2")].sort(),
+    );
+    expect(graph.edges).toHaveLength(4);
+    expect(graph.edges).toContainEqual([id("plan"), id("work1"), "depends"]);
+    expect((await fetch(`${base}/tasks/nope-${id("x")}/graph`)).status).toBe(404);
+  });
+
+  it("refuses a cycle or an unknown dependency with 422 ERR_INVALID_TASK, recording nothing", async () => {
+    const id = (n: string) => cluster.id(n);
+    const cycle = await post([
+      { task_id: id("p"), task_type: "echo", depends_on: [id("q")] },
+      { task_id: id("q"), task_type: "echo", depends_on: [id("p")] },
+    ]);
+    expect(cycle.status).toBe(422);
+    expect(await cycle.json()).toMatchObject({
+      error: { code: "ERR_INVALID_TASK", message: expect.stringMatching(/cycle/) },
+    });
+    const unknown = await post({ task_id: id("u"), task_type: "echo", depends_on: [id("ghost")] });
+    expect(unknown.status).toBe(422);
+    expect((await fetch(`${base}/tasks/${id("p")}`)).status).toBe(404);
+    expect((await fetch(`${base}/tasks/${id("u")}`)).status).toBe(404);
+    const wide = await post({
+      task_type: "echo",
+      depends_on: Array.from({ length: 1001 }, (_, i) => `x${i}`),
+    });
+    expect(wide.status).toBe(422);
+    expect(await wide.json()).toMatchObject({ error: { message: expect.stringMatching(/depends_on/) } });
+  });
+});
