@@ -26,7 +26,7 @@ export class StaticAssets {
   private readonly cache = new Map<string, Asset>();
 
   has(path: string): boolean {
-    return path in FILES;
+    return Object.hasOwn(FILES, path);
   }
 
   serve(path: string, req: IncomingMessage, res: ServerResponse): void {
