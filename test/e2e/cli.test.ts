@@ -114,6 +114,44 @@ describe("triad CLI with each tier in its own process", () => {
     });
   });
 
+  it("triad submit --file takes a workflow graph (depends_on), sent dependencies first, and refuses a cycle", async () => {
+    const run = `g${Date.now()}`;
+    // Written join first: the CLI orders the tasks so each comes after what it depends on.
+    const graph = [
+      {
+        task_id: `${run}-join`,
+        task_type: "echo",
+        payload: { step: "join" },
+        depends_on: [`${run}-a`, `${run}-b`],
+      },
+      { task_id: `${run}-a`, task_type: "echo", payload: { step: "a" }, depends_on: [`${run}-plan`] },
+      { task_id: `${run}-b`, task_type: "echo", payload: { step: "b" }, depends_on: [`${run}-plan`] },
+      { task_id: `${run}-plan`, task_type: "echo", payload: { step: "plan" } },
+    ];
+    const r = await runTriad(["submit", "--coordinator", coordinatorUrl, "--file", "-", "--wait"], {
+      env,
+      input: JSON.stringify(graph),
+    });
+    expect(r.code).toBe(0);
+    const lines = r.stdout
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as { task_id: string; status: string; completed_at: string });
+    expect(lines.map((l) => l.task_id)).toEqual([`${run}-plan`, `${run}-a`, `${run}-b`, `${run}-join`]);
+    expect(lines.every((l) => l.status === "completed")).toBe(true);
+    const at = Object.fromEntries(lines.map((l) => [l.task_id, l.completed_at]));
+    expect(at[`${run}-join`]! >= at[`${run}-a`]!).toBe(true);
+    const cycle = await runTriad(["submit", "--coordinator", coordinatorUrl, "--file", "-"], {
+      env,
+      input: JSON.stringify([
+        { task_id: `${run}-x`, task_type: "echo", depends_on: [`${run}-y`] },
+        { task_id: `${run}-y`, task_type: "echo", depends_on: [`${run}-x`] },
+      ]),
+    });
+    expect(cycle.code).not.toBe(0);
+    expect(cycle.stderr).toMatch(/cycle/);
+  });
+
   it("triad submit --wait exits 1 when a task fails, and says why", async () => {
     const r = await runTriad(
       ["submit", "--coordinator", coordinatorUrl, "--type", "no_such_type", "--wait"],

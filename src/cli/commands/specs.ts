@@ -224,7 +224,8 @@ export const submitSpec: CommandSpec = {
     {
       name: "file",
       type: "string",
-      description: "a JSON array (or JSON lines) of {task_type, payload, task_id?}; - for stdin",
+      description:
+        "a JSON array (or JSON lines) of {task_type, payload, task_id?, depends_on?, on_dependency_failure?}: a workflow graph is sent dependencies first; - for stdin",
     },
     {
       name: "wait",

@@ -1,9 +1,11 @@
 import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
+import type { TaskDict } from "../../agents/protocol.js";
+import { findCycle } from "../../agents/workflow/graph-validation.js";
 import { ApiClient } from "../api-client.js";
 import { type ParsedOptions, positiveInt, UsageError } from "../options.js";
 
-type NewTask = { task_type: string; payload?: unknown; task_id?: string };
+type NewTask = { task_type: string; payload?: unknown; task_id?: string; depends_on?: string[] };
 
 function readTasks(options: ParsedOptions): NewTask[] {
   if (options.file !== undefined) {
@@ -42,9 +44,46 @@ function withIds(tasks: NewTask[]): NewTask[] {
   );
 }
 
+/**
+ * A graph file (tasks with depends_on) goes in requests of 1,000 with every task after the
+ * tasks it depends on, so each request's outside dependencies are already recorded. A cycle
+ * is refused here, before anything is sent.
+ */
+function inDependencyOrder(tasks: NewTask[]): NewTask[] {
+  if (!tasks.some((t) => typeof t === "object" && t !== null && Array.isArray(t.depends_on))) return tasks;
+  const cycle = findCycle(tasks as unknown as TaskDict[]);
+  if (cycle !== null) throw new UsageError(`the tasks' dependencies form a cycle: ${cycle.join(" -> ")}`);
+  const byId = new Map(tasks.map((t) => [t.task_id!, t]));
+  const placed = new Set<string>();
+  const out: NewTask[] = [];
+  for (const root of tasks) {
+    // Iterative depth-first: each task after its dependencies (a chain of 10,000 is no problem).
+    const stack: Array<[NewTask, number]> = [[root, 0]];
+    while (stack.length > 0) {
+      const top = stack[stack.length - 1]!;
+      const [task, k] = top;
+      if (placed.has(task.task_id!)) {
+        stack.pop();
+        continue;
+      }
+      const deps = task.depends_on ?? [];
+      if (k < deps.length) {
+        top[1] = k + 1;
+        const dep = byId.get(deps[k]!);
+        if (dep !== undefined && !placed.has(dep.task_id!)) stack.push([dep, 0]);
+        continue;
+      }
+      placed.add(task.task_id!);
+      out.push(task);
+      stack.pop();
+    }
+  }
+  return out;
+}
+
 export async function submit(options: ParsedOptions): Promise<number> {
   const api = new ApiClient(String(options.coordinator));
-  const tasks = withIds(readTasks(options));
+  const tasks = inDependencyOrder(withIds(readTasks(options)));
   if (tasks.length === 0) throw new UsageError("no tasks to submit");
   const accepted: Array<{ task_id: string }> = [];
   for (let i = 0; i < tasks.length; i += 1000) {
