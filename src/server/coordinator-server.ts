@@ -6,6 +6,7 @@ import { createA2AGateway } from "./a2a-gateway/index.js";
 import { coordinatorApi } from "./coordinator-api.js";
 import { dashboardRoutes } from "./dashboard/dashboard-routes.js";
 import { createHttpApi } from "./http-api.js";
+import { bodyDiscarded } from "./http-util.js";
 import { coordinatorMetrics } from "./metrics.js";
 
 export type CoordinatorServerOptions = {
@@ -68,7 +69,10 @@ export async function startCoordinatorServer(
   const { handle, stopAccepting } = coordinatorHttp(coordinator, { ...options, host });
   const server = createServer((req, res) => {
     // handle() answers every failure itself; should that answer fail too, only this request ends.
-    handle(req, res).catch(() => res.destroy());
+    // No route reads the body of a GET or HEAD: it is thrown away first, or the close after an
+    // answer written with it unread could reset the connection and lose the answer.
+    const read = req.method === "GET" || req.method === "HEAD" ? bodyDiscarded(req) : Promise.resolve();
+    read.then(() => handle(req, res)).catch(() => res.destroy());
   });
   server.keepAliveTimeout = 30_000;
   await new Promise<void>((resolve, reject) => {

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bookCall, gatewayCalls, rpc, sendCall } from "../helpers/fuzz/gateway-calls.js";
-import { fuzzRuns } from "../helpers/fuzz/inputs.js";
+import { fuzzRuns, fuzzTimeout } from "../helpers/fuzz/inputs.js";
 import { fuzzProbe, TaskBook } from "../helpers/fuzz/invariant.js";
 import { type FuzzSystem, inProcessSystem } from "../helpers/fuzz/system.js";
 
@@ -22,9 +22,13 @@ describe("fuzz: the A2A gateway's JSON-RPC (in-process tiers on memory://, real 
     await system?.close();
   });
 
-  it("answers every call honestly and in time, stays up, ends every task it took on and records nothing else", async () => {
-    await fuzzProbe(system, book, gatewayCalls, { runs: fuzzRuns(10), minLength: 3, maxLength: 10 });
-  }, 300_000);
+  it(
+    "answers every call honestly and in time, stays up, ends every task it took on and records nothing else",
+    async () => {
+      await fuzzProbe(system, book, gatewayCalls, { runs: fuzzRuns(10), minLength: 3, maxLength: 10 });
+    },
+    fuzzTimeout(fuzzRuns(10)),
+  );
 
   it("books a well-formed SendMessage as a task that ends", async () => {
     // The fuzz above only means something if the gateway takes tasks on: check one by hand.

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, it } from "vitest";
-import { fuzzRuns } from "../helpers/fuzz/inputs.js";
+import { fuzzRuns, fuzzTimeout } from "../helpers/fuzz/inputs.js";
 import { fuzzProbe, TaskBook } from "../helpers/fuzz/invariant.js";
 import { closeSigners, signedBodiesBesideTasks } from "../helpers/fuzz/signed-bodies.js";
 import { type FuzzSystem, inProcessSystem } from "../helpers/fuzz/system.js";
@@ -22,11 +22,15 @@ describe("fuzz: the agents' signed POST /a2a (in-process tiers on memory://, rea
     await system?.close();
   });
 
-  it("answers every body honestly, stays up, ends the innocent tasks and records nothing from a message", async () => {
-    await fuzzProbe(system, book, signedBodiesBesideTasks(3), {
-      runs: fuzzRuns(10),
-      minLength: 2,
-      maxLength: 8,
-    });
-  }, 300_000);
+  it(
+    "answers every body honestly, stays up, ends the innocent tasks and records nothing from a message",
+    async () => {
+      await fuzzProbe(system, book, signedBodiesBesideTasks(3), {
+        runs: fuzzRuns(10),
+        minLength: 2,
+        maxLength: 8,
+      });
+    },
+    fuzzTimeout(fuzzRuns(10)),
+  );
 });

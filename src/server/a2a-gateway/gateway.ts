@@ -185,7 +185,11 @@ export function createA2AGateway(coordinator: CoordinatorAgent, options: A2AGate
     route(req, res, url) {
       if (url.pathname !== A2A_CARD_PATH && !isJsonRpcPath(url.pathname)) return false;
       const host = req.headers.host;
-      const origin = host !== undefined && HOST.test(host) ? `http://${host}` : undefined;
+      // A Host the regex takes can still be no URL (a port over 65535): then the card names our own.
+      const origin =
+        host !== undefined && HOST.test(host) && URL.canParse(`http://${host}`)
+          ? `http://${host}`
+          : undefined;
       if (origin === undefined) app(req, res);
       else requestOrigin.run(origin, () => app(req, res));
       return true;

@@ -13,6 +13,11 @@ export function fuzzRuns(small: number, long = small * 20): number {
   return process.env.CHAOS_LONG ? long : small;
 }
 
+/** A property's time limit: five minutes, or ~1.5 s a run when FUZZ_RUNS asks for many. */
+export function fuzzTimeout(runs: number, msPerRun = 1500): number {
+  return Math.max(300_000, runs * msPerRun);
+}
+
 /**
  * fast-check parameters: a fixed seed unless FUZZ_SEED says otherwise ("random" for a new one
  * each time). fast-check prints the seed and path of a failure, so any run can be replayed.

@@ -106,6 +106,8 @@ async function discardUnread(req: IncomingMessage, options: A2AServerOptions): P
 async function serve(options: A2AServerOptions, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const remote = req.socket.remoteAddress ?? "unknown";
   const path = (req.url ?? "/").split("?")[0];
+  // No route reads the body of a GET or HEAD (the fallback's neither): thrown away before any answer.
+  if (req.method === "GET" || req.method === "HEAD") await discardUnread(req, options);
   if (path !== "/a2a") {
     // A target no URL parser takes (`//[/`, `http://a:99999/`) reaches no route, the fallback's neither.
     if (!URL.canParse(req.url ?? "/", "http://localhost")) {
