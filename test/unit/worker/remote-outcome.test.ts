@@ -1,0 +1,103 @@
+import { type Artifact, type Part, type Task, TaskState } from "@a2a-js/sdk";
+import { describe, expect, it } from "vitest";
+import { mergeArtifact, remoteEnd, resultOf } from "../../../src/agents/worker/remote/remote-outcome.js";
+
+/** How a remote A2A task's state becomes the outcome of a Triad attempt. */
+
+const text = (value: string): Part => ({
+  content: { $case: "text", value },
+  metadata: undefined,
+  filename: "",
+  mediaType: "",
+});
+const data = (value: unknown): Part => ({
+  content: { $case: "data", value },
+  metadata: undefined,
+  filename: "",
+  mediaType: "",
+});
+const artifact = (id: string, parts: Part[]): Artifact => ({
+  artifactId: id,
+  name: id,
+  description: "",
+  parts,
+  metadata: undefined,
+  extensions: [],
+});
+const task = (state: TaskState, said?: string, artifacts: Artifact[] = []): Task => ({
+  id: "r-1",
+  contextId: "c-1",
+  status: {
+    state,
+    message:
+      said === undefined
+        ? undefined
+        : {
+            messageId: "m",
+            contextId: "c-1",
+            taskId: "r-1",
+            role: 2,
+            parts: [text(said)],
+            metadata: undefined,
+            extensions: [],
+            referenceTaskIds: [],
+          },
+    timestamp: undefined,
+  },
+  artifacts,
+  history: [],
+  metadata: undefined,
+});
+
+describe("a remote task's end as an attempt's outcome", () => {
+  it("submitted and working are not an end", () => {
+    expect(remoteEnd(task(TaskState.TASK_STATE_SUBMITTED), "A")).toEqual({ kind: "running" });
+    expect(remoteEnd(task(TaskState.TASK_STATE_WORKING), "A")).toEqual({ kind: "running" });
+  });
+
+  it("completed: one data part is the result, several a list, none their text joined", () => {
+    expect(resultOf([artifact("a", [data({ x: 1 })])])).toEqual({ x: 1 });
+    expect(resultOf([artifact("a", [data(1), text("ignored")]), artifact("b", [data(2)])])).toEqual([1, 2]);
+    expect(resultOf([artifact("a", [text("hello "), text("world")])])).toBe("hello world");
+    expect(resultOf([])).toBeNull();
+    expect(
+      remoteEnd(task(TaskState.TASK_STATE_COMPLETED, undefined, [artifact("a", [data({ ok: true })])]), "A"),
+    ).toEqual({
+      kind: "completed",
+      result: { ok: true },
+    });
+  });
+
+  it("failed and rejected carry the remote agent's words; with none, the state", () => {
+    expect(remoteEnd(task(TaskState.TASK_STATE_FAILED, "disk full"), "Agent")).toEqual({
+      kind: "failed",
+      error: "Agent: disk full",
+    });
+    expect(remoteEnd(task(TaskState.TASK_STATE_REJECTED), "Agent")).toEqual({
+      kind: "failed",
+      error: "remote task r-1 on Agent ended REJECTED",
+    });
+  });
+
+  it("input-required and auth-required say what was asked, and that Triad cannot forward input yet", () => {
+    const end = remoteEnd(task(TaskState.TASK_STATE_INPUT_REQUIRED, "Which city?"), "Agent");
+    expect(end.kind).toBe("needs_input");
+    expect(end.kind === "needs_input" && end.error).toMatch(
+      /asks for input: "Which city\?"; Triad cannot forward input/,
+    );
+    expect(remoteEnd(task(TaskState.TASK_STATE_AUTH_REQUIRED), "Agent").kind).toBe("needs_input");
+  });
+
+  it("canceled is its own end (a later attempt sends the work again)", () => {
+    expect(remoteEnd(task(TaskState.TASK_STATE_CANCELED), "Agent").kind).toBe("canceled");
+  });
+
+  it("streamed artifact updates append or replace, as A2A says", () => {
+    const seen = new Map<string, Artifact>();
+    mergeArtifact(seen, artifact("a", [text("hel")]), false);
+    mergeArtifact(seen, artifact("a", [text("lo")]), true);
+    expect(resultOf([...seen.values()])).toBe("hello");
+    mergeArtifact(seen, artifact("a", [data(7)]), false);
+    expect(resultOf([...seen.values()])).toBe(7);
+  });
+});
