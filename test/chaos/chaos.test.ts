@@ -13,6 +13,7 @@ import { pauseDistributor } from "./scenarios/pause-distributor.js";
 import { pauseWorker } from "./scenarios/pause-worker.js";
 import { redisFaults } from "./scenarios/redis-faults.js";
 import { steadyLoad } from "./scenarios/steady-load.js";
+import { workflowKills } from "./scenarios/workflow-kills.js";
 
 /**
  * The chaos suite: every fault of ARCHITECTURE.md's failure model, each against real
@@ -37,6 +38,7 @@ const SCENARIOS: Scenario[] = [
   hostileInput,
   handlerFaults,
   steadyLoad,
+  workflowKills,
 ];
 
 describe(`chaos (${MODE})`, () => {
