@@ -123,6 +123,46 @@ describe.each([
   });
 });
 
+describe("an A2A agent behind a worker: a remote agent that forgot the task", () => {
+  const [engine] = testEngines("a2a-remote-forgot");
+  let cluster: TestCluster | undefined;
+  beforeAll(() => engine!.setup());
+  afterEach(async () => {
+    await cluster?.stop();
+    cluster = undefined;
+  });
+  afterAll(() => engine!.teardown());
+
+  it("after the worker crashes and the agent restarts empty, the next attempt sends the work again", async () => {
+    const first = await startTestAgent();
+    const port = Number(new URL(first.url).port);
+    cluster = new TestCluster(engine!.config(), {
+      handlers: {
+        remote_slow: a2aAgentHandler(first.url, { skill: "slow" }) as unknown as TaskHandler<Task>,
+      },
+    });
+    await cluster.startCoordinator();
+    await cluster.startDistributor("d1");
+    await cluster.startWorker("w1", "d1");
+    await cluster.ready();
+    const id = cluster.id("forgotten");
+    await cluster.coordinator.submitTask({ task_id: id, task_type: "remote_slow", payload: { ms: 600 } });
+    await until(() => first.received.get(id) === 1, "the remote agent to receive the work");
+    await sleep(100);
+    await cluster.crash(cluster.workers.get("w1")!);
+    await first.close();
+    const second = await startTestAgent({ port });
+    try {
+      await cluster.startWorker("w2", "d1");
+      const done = await cluster.coordinator.waitForTask(id, 15_000);
+      expect(done).toMatchObject({ status: "completed", result: { slept_ms: 600 }, attempts: 2 });
+      expect(second.received.get(id)).toBe(1);
+    } finally {
+      await second.close();
+    }
+  });
+});
+
 describe("an A2A agent behind a worker: limits, deadlines and the CLI's bridge", () => {
   const [engine] = testEngines("a2a-remote-limits");
   let agent: TestAgent;

@@ -19,6 +19,7 @@ import {
   JsonRpcTransportFactory,
   RestTransportFactory,
 } from "@a2a-js/sdk/client";
+import { TaskNotFoundError } from "@a2a-js/sdk/errors";
 import type { BaseCheckpointSaver } from "@langchain/langgraph/web";
 import { TriadError } from "../../../core/errors.js";
 import type { JsonObject, JsonValue } from "../../../core/json.js";
@@ -253,7 +254,7 @@ export class RemoteAgent {
       task = await client.getTask(GetTaskRequest.fromJSON({ id }), { signal });
     } catch (err) {
       signal?.throwIfAborted();
-      if (/not found/i.test((err as Error).message)) return undefined;
+      if (err instanceof TaskNotFoundError) return undefined; // the agent forgot it (a restart, a TTL)
       throw err;
     }
     const now = remoteEnd(task, card.name);
