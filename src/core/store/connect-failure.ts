@@ -200,12 +200,15 @@ export function diagnoseConnectFailure(err: unknown, attempt: ConnectAttempt): S
     };
   }
   if (code === "ECONNRESET" || e.constructor.name === "SocketClosedUnexpectedlyError") {
+    // Under TLS 1.3 a server that wants a client certificate may hang up before its alert is read.
     return {
       cause: "ERR_STORE_RESET",
       reason: `the server closed the connection before answering ${said}`,
-      fix: attempt.useTls
-        ? "check the port, and that this machine may connect (an allow-list of client addresses)"
-        : "if this port takes TLS (most managed Redis services do), use rediss://; else check that this machine may connect",
+      fix: !attempt.useTls
+        ? "if this port takes TLS (most managed Redis services do), use rediss://; else check that this machine may connect"
+        : attempt.hasClientCert
+          ? "check the port, that this machine may connect (an allow-list of client addresses), and that the server trusts the client certificate"
+          : "if the server wants mutual TLS, pass --redis-cert FILE --redis-key FILE; else check the port and that this machine may connect (an allow-list of client addresses)",
     };
   }
   if (/Unknown RESP type|Protocol error/i.test(text)) {
@@ -220,6 +223,19 @@ export function diagnoseConnectFailure(err: unknown, attempt: ConnectAttempt): S
     reason: `the connection failed ${said}`,
     fix: "check the URL, and that Redis runs there and lets this machine in",
   };
+}
+
+/** Causes that another attempt's error may explain better (a reset can hide a TLS alert). */
+const VAGUE = new Set<StoreConnectCause>([
+  "ERR_STORE_RESET",
+  "ERR_STORE_CONNECT_TIMEOUT",
+  "ERR_STORE_CONNECT",
+]);
+
+/** Of the errors one connect()'s attempts gave, in order, the diagnosis that says most. */
+export function diagnoseConnectFailures(errors: unknown[], attempt: ConnectAttempt): StoreConnectFailure {
+  const all = errors.map((err) => diagnoseConnectFailure(err, attempt));
+  return all.find((d) => !VAGUE.has(d.cause)) ?? all.at(-1) ?? diagnoseConnectFailure(undefined, attempt);
 }
 
 /**

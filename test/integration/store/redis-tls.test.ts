@@ -99,7 +99,9 @@ describe("a TLS Redis with a password", () => {
     await redis.requireClientCertificates(true);
     try {
       const without = await attempt({ url: redis.url(), tls: { ca } });
-      expect(without.failure?.cause).toBe("ERR_STORE_TLS_CLIENT_CERT");
+      // Under TLS 1.3 the server's "certificate required" alert can be lost behind its hang-up
+      // on every attempt (a loaded machine); the fix names the client certificate either way.
+      expect(["ERR_STORE_TLS_CLIENT_CERT", "ERR_STORE_RESET"]).toContain(without.failure?.cause);
       expect(without.message).toMatch(/--redis-cert FILE --redis-key FILE/);
       const withCert = await attempt({
         url: redis.url(),

@@ -1,7 +1,11 @@
 import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { resolveStoreTarget } from "../../../src/core/store/config.js";
-import { diagnoseConnectFailure, storeUnreachable } from "../../../src/core/store/connect-failure.js";
+import {
+  diagnoseConnectFailure,
+  diagnoseConnectFailures,
+  storeUnreachable,
+} from "../../../src/core/store/connect-failure.js";
 import { makeTestPki, type TestPki } from "../../helpers/tls-redis.js";
 
 /**
@@ -46,6 +50,15 @@ describe("diagnoseConnectFailure", () => {
     expect(diagnoseConnectFailure(new Error('Unknown RESP type 72 "H"'), plain).cause).toBe(
       "ERR_STORE_NOT_REDIS",
     );
+  });
+
+  it("of several attempts' errors, the telling one wins over a reset that hid it", () => {
+    const reset = nodeError("ECONNRESET", "write ECONNRESET");
+    const alert = nodeError("ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED", "tlsv13 alert certificate required");
+    expect(diagnoseConnectFailures([reset, alert, reset], tls).cause).toBe("ERR_STORE_TLS_CLIENT_CERT");
+    const onlyResets = diagnoseConnectFailures([reset, gaveUpWith(reset)], tls);
+    expect(onlyResets.cause).toBe("ERR_STORE_RESET");
+    expect(onlyResets.fix).toMatch(/if the server wants mutual TLS, pass --redis-cert FILE --redis-key FILE/);
   });
 
   it("anything else keeps the client's own words", () => {

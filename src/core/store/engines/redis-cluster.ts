@@ -3,7 +3,7 @@ import { replyWaitsFor } from "../../busy-poll.js";
 import { storeUnavailable } from "../../errors.js";
 import type { ResolvedStoreTarget } from "../config.js";
 import { redactUrl } from "../config.js";
-import { connectAttempt, diagnoseConnectFailure, type StoreConnectFailure } from "../connect-failure.js";
+import { connectAttempt, diagnoseConnectFailures, type StoreConnectFailure } from "../connect-failure.js";
 import type { ScriptReply, SetOptions, StoreEngine, StoreScript } from "../engine.js";
 import type { StoreOutage } from "../store-outage.js";
 import { CommandWatchdog } from "./command-watchdog.js";
@@ -37,6 +37,8 @@ export class RedisClusterEngine implements StoreEngine {
   private cluster: Cluster | undefined;
   private lastError: Error | undefined;
   private failure: StoreConnectFailure | undefined;
+  /** The errors reported while connect() runs (each attempt's), for its diagnosis. */
+  private attemptErrors: unknown[] | undefined;
   private readonly channels = new Map<string, (message: string, channel: string) => void>();
   private readonly watchdog: CommandWatchdog;
   private lastRefresh = 0;
@@ -104,6 +106,7 @@ export class RedisClusterEngine implements StoreEngine {
     });
     cluster.on("error", (err: Error) => {
       this.lastError = err;
+      this.attemptErrors?.push(err);
     });
     cluster.on("node-error", () => this.refreshSlots());
     return cluster;
@@ -112,6 +115,7 @@ export class RedisClusterEngine implements StoreEngine {
   async connect(): Promise<boolean> {
     if (this.cluster?.isOpen) return true;
     this.lastError = undefined;
+    this.attemptErrors = [];
     const cluster = this.makeCluster();
     let timer: NodeJS.Timeout | undefined;
     try {
@@ -128,8 +132,11 @@ export class RedisClusterEngine implements StoreEngine {
       this.failure = undefined;
       return true;
     } catch (err) {
-      // "All the root nodes are unavailable" says nothing: each root node's own error was reported.
-      this.failure = diagnoseConnectFailure(this.lastError ?? err, connectAttempt(this.target));
+      // "All the root nodes are unavailable" says nothing: each root node reported its own error.
+      this.failure = diagnoseConnectFailures(
+        [...(this.attemptErrors ?? []), err],
+        connectAttempt(this.target),
+      );
       this.lastError = err as Error;
       try {
         cluster.destroy();
@@ -138,6 +145,7 @@ export class RedisClusterEngine implements StoreEngine {
       }
       return false;
     } finally {
+      this.attemptErrors = undefined;
       clearTimeout(timer);
     }
   }

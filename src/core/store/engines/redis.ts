@@ -3,7 +3,7 @@ import { replyWaitsFor } from "../../busy-poll.js";
 import { storeUnavailable } from "../../errors.js";
 import type { ResolvedStoreTarget } from "../config.js";
 import { redactUrl } from "../config.js";
-import { connectAttempt, diagnoseConnectFailure, type StoreConnectFailure } from "../connect-failure.js";
+import { connectAttempt, diagnoseConnectFailures, type StoreConnectFailure } from "../connect-failure.js";
 import type { ScriptReply, SetOptions, StoreEngine, StoreScript } from "../engine.js";
 import type { StoreOutage } from "../store-outage.js";
 import { CommandWatchdog } from "./command-watchdog.js";
@@ -26,6 +26,8 @@ export class RedisEngine implements StoreEngine {
   private subscriber: Client | undefined;
   private lastError: Error | undefined;
   private failure: StoreConnectFailure | undefined;
+  /** The errors reported while connect() runs (each attempt's), for its diagnosis. */
+  private attemptErrors: unknown[] | undefined;
   private readonly watchdog: CommandWatchdog;
 
   constructor(
@@ -69,6 +71,7 @@ export class RedisEngine implements StoreEngine {
     // Without a listener node-redis would crash the process on a dropped connection.
     client.on("error", (err: Error) => {
       this.lastError = err;
+      this.attemptErrors?.push(err);
     });
     return client;
   }
@@ -76,6 +79,7 @@ export class RedisEngine implements StoreEngine {
   async connect(): Promise<boolean> {
     if (this.client?.isOpen) return true;
     this.lastError = undefined;
+    this.attemptErrors = [];
     const client = this.makeClient();
     const deadline = this.target.connectTimeoutMs + 1000;
     let timer: NodeJS.Timeout | undefined;
@@ -90,8 +94,12 @@ export class RedisEngine implements StoreEngine {
       this.failure = undefined;
       return true;
     } catch (err) {
-      // Past our own deadline, the error node-redis last reported says more than "timed out".
-      this.failure = diagnoseConnectFailure(this.lastError ?? err, connectAttempt(this.target));
+      // Each attempt reported its error; the most telling is the cause (not our own "timed out",
+      // not a reset that hid a TLS alert).
+      this.failure = diagnoseConnectFailures(
+        [...(this.attemptErrors ?? []), err],
+        connectAttempt(this.target),
+      );
       this.lastError = err as Error;
       try {
         client.destroy();
@@ -100,6 +108,7 @@ export class RedisEngine implements StoreEngine {
       }
       return false;
     } finally {
+      this.attemptErrors = undefined;
       clearTimeout(timer);
     }
   }
