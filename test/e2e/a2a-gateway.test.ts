@@ -190,6 +190,26 @@ describe("A2A gateway on a coordinator run with bin/triad (no API token)", () =>
     expect(again.history.some((m) => m.parts.some((p) => p.content?.$case === "data"))).toBe(true);
   });
 
+  it("a data part may carry depends_on: the task waits for it; an unknown dependency is REJECTED with the reason", async () => {
+    const first = asTask(await client.sendMessage(taskMessage({ task_type: "echo", payload: { step: 1 } })));
+    const second = asTask(
+      await client.sendMessage(
+        taskMessage({ task_type: "echo", payload: { step: 2 }, depends_on: [first.id] }),
+      ),
+    );
+    expect(stateName(second.status?.state)).toBe("TASK_STATE_COMPLETED");
+    const record = await rest(`/tasks/${encodeURIComponent(second.id)}`);
+    expect(record.body).toMatchObject({ status: "completed", depends_on: [first.id], waiting_on: [] });
+    const orphan = asTask(
+      await client.sendMessage(
+        taskMessage({ task_type: "echo", payload: {}, depends_on: ["no-such-task-anywhere"] }),
+      ),
+    );
+    expect(stateName(orphan.status?.state)).toBe("TASK_STATE_REJECTED");
+    expect(statusText(orphan)).toMatch(/neither a known task nor in this batch/);
+    expect((await rest(`/tasks/${encodeURIComponent(orphan.id)}`)).status).toBe(404);
+  });
+
   it("refuses a task type no live worker runs, and input that is no task, saying why", async () => {
     const unknown = asTask(await client.sendMessage(taskMessage({ task_type: "no_such_type", payload: {} })));
     expect(stateName(unknown.status?.state)).toBe("TASK_STATE_REJECTED");

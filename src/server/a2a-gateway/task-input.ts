@@ -4,7 +4,16 @@ import { depthProblem } from "../../agents/payload-depth.js";
 import { isPlainObject, type JsonObject, type JsonValue } from "../../core/json.js";
 
 /** What a SendMessage asks Triad to run, or why it cannot be run. */
-export type TaskInput = { ok: true; taskType: string; payload: JsonObject } | { ok: false; reason: string };
+export type TaskInput =
+  | {
+      ok: true;
+      taskType: string;
+      payload: JsonObject;
+      /** Workflows: the task waits for these to end (SPEC "Workflows"). */
+      dependsOn?: string[];
+      onDependencyFailure?: "abandon" | "run";
+    }
+  | { ok: false; reason: string };
 
 export const INPUT_SHAPE = 'one data part {"task_type": "<type>", "payload": {...}}';
 /** The flag that lets plain text in (also TRIAD_A2A_TEXT_TYPE). */
@@ -17,11 +26,14 @@ const taskRequest = z
   .object({
     task_type: z.string().min(1).max(200),
     payload: z.record(z.string(), json).default({}),
+    depends_on: z.array(z.string().min(1).max(200)).max(1000).optional(),
+    on_dependency_failure: z.enum(["abandon", "run"]).optional(),
   })
   .strict();
 
 /**
  * Reads the task out of a message: exactly one data part holding `{ task_type, payload }`
+ * (and, for a workflow step, `depends_on` and `on_dependency_failure`)
  * (text parts beside it are ignored, so a client may add a note for humans). A message of
  * text alone — what most A2A clients send — is a `textType` task with payload `{ text }`, the
  * text parts joined by newlines, when the operator named a type for it.
@@ -53,5 +65,12 @@ export function readTaskInput(message: Message, textType?: string): TaskInput {
     const where = issue.path.map(String).join(".") || "the data part";
     return { ok: false, reason: `${where}: ${issue.message} (a Triad task is ${INPUT_SHAPE})` };
   }
-  return { ok: true, taskType: parsed.data.task_type, payload: parsed.data.payload as JsonObject };
+  const { task_type, payload, depends_on, on_dependency_failure } = parsed.data;
+  return {
+    ok: true,
+    taskType: task_type,
+    payload: payload as JsonObject,
+    ...(depends_on?.length ? { dependsOn: depends_on } : {}),
+    ...(on_dependency_failure ? { onDependencyFailure: on_dependency_failure } : {}),
+  };
 }

@@ -7,7 +7,7 @@ import {
 } from "@a2a-js/sdk/server";
 import type { CoordinatorAgent } from "../../agents/index.js";
 import type { TaskDict } from "../../agents/protocol.js";
-import { isStoreUnavailable } from "../../core/errors.js";
+import { isStoreUnavailable, isTriadError } from "../../core/errors.js";
 import { settledTaskTypes } from "./cluster-task-types.js";
 import { submitRefusals } from "./store-unavailable.js";
 import type { TaskFollower } from "./task-follower.js";
@@ -74,10 +74,15 @@ export class TriadExecutor implements AgentExecutor {
       created_at: new Date().toISOString(),
       started_at: null,
       completed_at: null,
+      ...(input.dependsOn ? { depends_on: input.dependsOn } : {}),
+      ...(input.onDependencyFailure ? { on_dependency_failure: input.onDependencyFailure } : {}),
     };
     try {
       await this.o.coordinator.submitTask(task);
     } catch (err) {
+      // A dependency that is not known, or on itself: refused with the reason, nothing recorded.
+      if (isTriadError(err) && err.code === "ERR_INVALID_TASK")
+        return this.reject(bus, taskId, contextId, message, err.message);
       if (!isStoreUnavailable(err)) throw err;
       // The handler answers the request with StoreUnavailableError instead of this refusal.
       submitRefusals.note(message.messageId, err);
