@@ -1,5 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { REMOTE_TASK_NAMESPACE } from "../../src/agents/worker/remote/remote-task-record.js";
+import { StoreCheckpointSaver } from "../../src/index.js";
 import { startTestAgent, type TestAgent } from "../helpers/a2a-test-agent.js";
 import { freePort } from "../helpers/free-port.js";
 import { TriadProcess } from "../helpers/processes.js";
@@ -104,7 +106,18 @@ describe("triad worker --a2a-agent (bin/triad processes, Redis)", () => {
       async () => (agent.received.get(id) === 1 ? true : undefined),
       "the remote agent to receive the work",
     );
-    await new Promise((r) => setTimeout(r, 300)); // the remote task id reaches the distributor
+    // The remote task id is in the distributor's store (where the next attempt is seeded from).
+    const saver = await StoreCheckpointSaver.fromUrl(redis.url);
+    try {
+      await until(
+        async () =>
+          (await saver.getTuple({ configurable: { thread_id: id, checkpoint_ns: REMOTE_TASK_NAMESPACE } })) ??
+          undefined,
+        "the remote task id to be recorded",
+      );
+    } finally {
+      await saver.end();
+    }
     first.p.signal("SIGKILL");
     await first.p.exit();
 

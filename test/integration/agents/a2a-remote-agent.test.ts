@@ -1,5 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { A2AAgentBridge } from "../../../src/agents/worker/remote/index.js";
+import { REMOTE_TASK_NAMESPACE } from "../../../src/agents/worker/remote/remote-task-record.js";
 import { a2aAgentHandler, type Task, type TaskHandler } from "../../../src/index.js";
 import { agentList } from "../../../src/server/coordinator-api.js";
 import { startTestAgent, type TestAgent } from "../../helpers/a2a-test-agent.js";
@@ -18,6 +19,17 @@ async function until(probe: () => boolean, what: string, timeoutMs = 5000): Prom
   const deadline = performance.now() + timeoutMs;
   while (!probe()) {
     if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(10);
+  }
+}
+
+/** Until the distributor has stored the remote task id of `taskId` (what the next attempt is seeded with). */
+async function recorded(c: TestCluster, taskId: string): Promise<void> {
+  const store = c.distributors.get("d1")!.checkpoints;
+  const config = { configurable: { thread_id: taskId, checkpoint_ns: REMOTE_TASK_NAMESPACE } };
+  const deadline = performance.now() + 5000;
+  while ((await store.getTuple(config)) === undefined) {
+    if (performance.now() > deadline) throw new Error(`the remote task of ${taskId} was not recorded`);
     await sleep(10);
   }
 }
@@ -113,7 +125,7 @@ describe.each([
     const id = c.id("slow");
     await c.coordinator.submitTask({ task_id: id, task_type: "remote_slow", payload: { ms: 1500 } });
     await until(() => agent.received.get(id) === 1, "the remote agent to receive the work");
-    await sleep(100); // the remote task id reaches the distributor
+    await recorded(c, id);
     await c.crash(c.workers.get("w1")!);
     await c.startWorker("w2", "d1");
     const done = await c.coordinator.waitForTask(id, 15_000);
@@ -148,7 +160,7 @@ describe("an A2A agent behind a worker: a remote agent that forgot the task", ()
     const id = cluster.id("forgotten");
     await cluster.coordinator.submitTask({ task_id: id, task_type: "remote_slow", payload: { ms: 600 } });
     await until(() => first.received.get(id) === 1, "the remote agent to receive the work");
-    await sleep(100);
+    await recorded(cluster, id);
     await cluster.crash(cluster.workers.get("w1")!);
     await first.close();
     const second = await startTestAgent({ port });
