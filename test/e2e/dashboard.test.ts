@@ -138,6 +138,35 @@ describe("the dashboard in Chromium", () => {
     await page.screenshot({ path: join(ARTIFACTS, "dashboard-overview.png"), fullPage: true });
   });
 
+  it("a task's page shows what it waits on and draws its workflow from GET /tasks/:id/graph", async () => {
+    const res = await post("/tasks", [
+      { task_id: "e2e-wf-slow", task_type: "sleep", payload: { ms: 2500 } },
+      { task_id: "e2e-wf-quick", task_type: "echo", payload: {} },
+      { task_id: "e2e-wf-join", task_type: "echo", payload: {}, depends_on: ["e2e-wf-slow", "e2e-wf-quick"] },
+    ]);
+    expect(res.status).toBe(202);
+    await page.locator("#lookup-id").fill("e2e-wf-join");
+    await page.locator("#lookup button").click();
+    await expect.poll(() => page.locator("#waiting-on a").count(), { timeout: 10_000 }).toBe(1);
+    expect(await page.locator("#waiting-on a").textContent()).toBe("e2e-wf-slow");
+    expect(await page.locator("#depends-on a").count()).toBe(2);
+    expect(await page.locator("#workflow svg a[data-task]").count()).toBe(3);
+    expect(await page.locator("#workflow svg line[data-kind='depends']").count()).toBe(2);
+    await page.screenshot({ path: join(ARTIFACTS, "dashboard-workflow.png"), fullPage: true });
+    // Once the slow dependency has ended, the join runs and the drawing follows.
+    await expect
+      .poll(() => page.locator(".task-head .status").textContent(), { timeout: 15_000 })
+      .toBe("completed");
+    expect(await page.locator("#waiting-on").textContent()).toMatch(/nothing/);
+    expect(
+      await page
+        .locator("#workflow svg a[data-task]")
+        .evaluateAll((as) => as.map((a) => a.getAttribute("data-status"))),
+    ).toEqual(["completed", "completed", "completed"]);
+    await page.locator("a.back").click();
+    await expect.poll(() => page.locator("#overview").isVisible()).toBe(true);
+  });
+
   it("a task's page shows its history and the chain of messages behind it", async () => {
     const res = await post("/tasks", {
       task_id: "e2e-task-page",

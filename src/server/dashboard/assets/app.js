@@ -481,8 +481,10 @@ async function showTask(id) {
     body.replaceChildren(h("p", { class: "error" }, `Cannot show task ${id}: ${err.message}`));
     return;
   }
+  // The workflow it belongs to (GET /tasks/<id>/graph); a lone task has none to draw.
+  const graph = await api(`/tasks/${encodeURIComponent(id)}/graph`).catch(() => null);
   if (currentTaskId() !== id) return;
-  body.replaceChildren(...taskPage(id, view));
+  body.replaceChildren(...taskPage(id, view, graph));
   $("#cancel-task")?.addEventListener("click", () => cancelTask(id));
   if (!view.task || isOpen(view.task))
     taskTimer = setTimeout(() => currentTaskId() === id && showTask(id), 1000);
@@ -505,8 +507,11 @@ async function cancelTask(id) {
   await showTask(id);
 }
 
-function taskPage(id, view) {
+function taskPage(id, view, graph) {
   const t = view.task ?? {};
+  const taskLink = (other) => h("a", { href: `#/tasks/${encodeURIComponent(other)}`, class: "mono" }, other);
+  const links = (ids) =>
+    ids?.length ? ids.flatMap((other, i) => [i > 0 ? ", " : null, taskLink(other)]) : null;
   const start = view.timeline.length ? Date.parse(view.timeline[0].at) : Number.NaN;
   const fact = (label, value) => h("div", {}, h("dt", {}, label), h("dd", {}, value ?? "–"));
   const duration =
@@ -536,8 +541,22 @@ function taskPage(id, view) {
         fact("Fencing token", view.record ? String(view.record.fence) : null),
         fact("Retries allowed", view.record ? String(view.record.max_retries) : null),
         fact("Trace id", view.trace_id ? h("span", { class: "mono" }, view.trace_id) : "not traced"),
+        t.depends_on ? fact("Depends on", h("span", { id: "depends-on" }, ...links(t.depends_on))) : null,
+        t.depends_on
+          ? fact(
+              "Waits on",
+              h(
+                "span",
+                { id: "waiting-on" },
+                ...(links(t.waiting_on) ?? ["nothing: every dependency has ended"]),
+              ),
+            )
+          : null,
+        t.on_dependency_failure ? fact("If a dependency fails", t.on_dependency_failure) : null,
+        t.parent_id ? fact("Spawned by", taskLink(t.parent_id)) : null,
       ),
     ),
+    graph && graph.nodes.length > 1 ? workflowCard(id, graph) : null,
     h(
       "div",
       { class: "task-grid" },
@@ -614,6 +633,110 @@ function taskPage(id, view) {
       ),
     ),
   ];
+}
+
+/**
+ * The workflow drawn in layers: a task one layer below the deepest task it depends on or was
+ * spawned by; each box links to its task page and is coloured by status.
+ */
+function workflowCard(id, graph) {
+  const MAX_DRAWN = 400;
+  const head = h(
+    "h2",
+    {},
+    "Workflow ",
+    h("span", { class: "muted" }, `${graph.nodes.length} tasks${graph.truncated ? " (truncated)" : ""}`),
+  );
+  if (graph.nodes.length > MAX_DRAWN)
+    return h(
+      "section",
+      { class: "card workflow", id: "workflow" },
+      head,
+      h("p", { class: "muted" }, "Too many tasks to draw."),
+    );
+  const into = new Map(graph.nodes.map((n) => [n.task_id, []]));
+  for (const [from, to] of graph.edges) into.get(to)?.push(from);
+  const depth = new Map();
+  const depthOf = (start) => {
+    // Iterative: a chain of hundreds must not overflow the stack.
+    const stack = [start];
+    while (stack.length) {
+      const node = stack[stack.length - 1];
+      const pending = into.get(node).filter((p) => !depth.has(p));
+      if (pending.length) stack.push(...pending);
+      else {
+        depth.set(node, Math.max(-1, ...into.get(node).map((p) => depth.get(p))) + 1);
+        stack.pop();
+      }
+    }
+    return depth.get(start);
+  };
+  const layers = [];
+  for (const n of graph.nodes) {
+    const d = depthOf(n.task_id);
+    if (layers[d] === undefined) layers[d] = [];
+    layers[d].push(n);
+  }
+  const W = 180,
+    H = 26,
+    GX = 24,
+    GY = 34;
+  const width = Math.max(...layers.map((l) => l.length)) * (W + GX);
+  const pos = new Map();
+  layers.forEach((layer, d) => {
+    layer.forEach((n, i) => {
+      pos.set(n.task_id, { x: i * (W + GX), y: d * (H + GY) });
+    });
+  });
+  const svg = s("svg", {
+    class: "workflow-graph",
+    viewBox: `0 0 ${width} ${layers.length * (H + GY)}`,
+    width,
+    height: layers.length * (H + GY),
+  });
+  for (const [from, to, kind] of graph.edges) {
+    const a = pos.get(from),
+      b = pos.get(to);
+    if (!a || !b) continue;
+    svg.append(
+      s("line", {
+        x1: a.x + W / 2,
+        y1: a.y + H,
+        x2: b.x + W / 2,
+        y2: b.y,
+        class: `edge ${kind}`,
+        "data-kind": kind,
+      }),
+    );
+  }
+  for (const n of graph.nodes) {
+    const p = pos.get(n.task_id);
+    const label = n.task_id.length > 24 ? `…${n.task_id.slice(-23)}` : n.task_id;
+    const link = s("a", {
+      href: `#/tasks/${encodeURIComponent(n.task_id)}`,
+      "data-task": n.task_id,
+      "data-status": n.status,
+    });
+    link.append(
+      s("rect", {
+        x: p.x,
+        y: p.y,
+        width: W,
+        height: H,
+        rx: 4,
+        class: `node ${n.status}${n.task_id === id ? " current" : ""}`,
+      }),
+      s("text", { x: p.x + 6, y: p.y + 17, class: "label" }, label),
+      s("title", {}, `${n.task_id} (${n.task_type}): ${n.status}`),
+    );
+    svg.append(link);
+  }
+  return h(
+    "section",
+    { class: "card workflow", id: "workflow" },
+    head,
+    h("div", { class: "workflow-scroll" }, svg),
+  );
 }
 
 // --- routing --------------------------------------------------------------------------------
