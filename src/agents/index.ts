@@ -20,6 +20,7 @@ export type { DistributorStats } from "./distributor/distributor-core.js";
 export type { CommitVerdict, LedgerEvent, LedgerOptions, TaskRecord } from "./ledger/task-ledger.js";
 export { TaskLedger } from "./ledger/task-ledger.js";
 export { MAX_PAYLOAD_DEPTH } from "./payload-depth.js";
+export type { DependencyOutcome } from "./protocol.js";
 export {
   DEFAULT_RETRY,
   DEFAULT_TIMING,
@@ -30,3 +31,6 @@ export {
 export { builtinHandlers } from "./worker/handlers/index.js";
 export type { FunctionHandler, GraphHandler, HandlerContext, TaskHandler } from "./worker/task-runner.js";
 export { WorkerAgent, type WorkerAgentOptions } from "./worker/worker-agent.js";
+export { MAX_DEPENDS_ON, MAX_GRAPH_TASKS } from "./workflow/graph-validation.js";
+export type { SpawnInput } from "./workflow/spawn-list.js";
+export { MAX_GRAPH_NODES, type TaskGraph } from "./workflow/task-graph.js";
