@@ -34,7 +34,7 @@ describe("triad worker --a2a-agent (bin/triad processes, Redis)", () => {
     const m = await p.waitFor(/ready \w+ \S+ (http:\/\/\S+)/, 30_000);
     return { p, url: m[1]! };
   };
-  const worker = async (id: string) =>
+  const worker = async (id: string, agentUrl = agent.url) =>
     start([
       "worker",
       "--id",
@@ -44,7 +44,7 @@ describe("triad worker --a2a-agent (bin/triad processes, Redis)", () => {
       "--port",
       String(await freePort()),
       "--a2a-agent",
-      agent.url,
+      agentUrl,
     ]);
   const task = async (id: string): Promise<TaskJson> =>
     (await (await fetch(`${coordinatorUrl}/tasks/${encodeURIComponent(id)}`)).json()) as TaskJson;
@@ -133,5 +133,34 @@ describe("triad worker --a2a-agent (bin/triad processes, Redis)", () => {
     expect(done).toMatchObject({ status: "completed", result: { slept_ms: 4000 }, attempts: 2 });
     expect(agent.received.get(id)).toBe(1);
     expect(agent.authorizations.every((a) => a === "Bearer agent-token")).toBe(true);
+  }, 60_000);
+
+  it("an agent whose card cannot be read yet: the worker says so, runs on, and takes its skills once it can", async () => {
+    const port = await freePort();
+    const late = await worker("w-late", `http://127.0.0.1:${port}`);
+    await late.p.waitFor(/cannot read the A2A agent's card; trying again/, 15_000);
+    expect(late.p.running).toBe(true);
+    const second = await startTestAgent({ port, token: "agent-token" });
+    try {
+      await late.p.waitFor(/A2A agent card read/, 30_000);
+      await late.p.waitFor(/task type bridged to an A2A agent/, 5_000);
+      const id = `late-${randomUUID()}`;
+      await fetch(`${coordinatorUrl}/tasks`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ task_id: id, task_type: "words", payload: {} }),
+      });
+      const done = await until(async () => {
+        const t = await task(id);
+        return t.status === "completed" ? t : undefined;
+      }, "the words task");
+      expect(done.result).toBe("hello world");
+      // w2 (of the test above) runs `words` on the first agent: one of the two received it, once.
+      expect((second.received.get(id) ?? 0) + (agent.received.get(id) ?? 0)).toBe(1);
+    } finally {
+      late.p.signal("SIGTERM");
+      await late.p.exit();
+      await second.close();
+    }
   }, 60_000);
 });
