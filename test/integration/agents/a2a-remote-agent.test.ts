@@ -6,6 +6,7 @@ import { agentList } from "../../../src/server/coordinator-api.js";
 import { startTestAgent, type TestAgent } from "../../helpers/a2a-test-agent.js";
 import { TestCluster } from "../../helpers/cluster.js";
 import { testEngines } from "../../helpers/engines.js";
+import { freePort } from "../../helpers/free-port.js";
 
 /**
  * A remote A2A agent (the SDK's own server classes) as a Triad worker: each skill's outcome
@@ -236,6 +237,28 @@ describe("an A2A agent behind a worker: limits, deadlines and the CLI's bridge",
       bridge.close();
       await second.close();
     }
+  });
+
+  it("a handler whose agent cannot be reached fails its attempts at once, saying why (and they are retried)", async () => {
+    const nowhere = `http://127.0.0.1:${await freePort()}`;
+    const handler = a2aAgentHandler(nowhere, { skill: "echo", maxCardRetryMs: 100 });
+    cluster = new TestCluster(engine!.config(), {
+      handlers: { remote_echo: handler as unknown as TaskHandler<Task> },
+    });
+    await cluster.startCoordinator();
+    await cluster.startDistributor("d1");
+    await cluster.startWorker("w1", "d1");
+    await cluster.ready();
+    const id = cluster.id("nowhere");
+    const started = performance.now();
+    await cluster.coordinator.submitTask({ task_id: id, task_type: "remote_echo", payload: {} });
+    const done = await cluster.coordinator.waitForTask(id, 10_000);
+    expect(done?.status).toBe("failed");
+    expect(done?.attempts).toBe(3);
+    expect(done?.error).toMatch(
+      new RegExp(`the A2A agent at ${nowhere} cannot be reached yet \\(its card: .+\\)`),
+    );
+    expect(performance.now() - started).toBeLessThan(5000); // not three attempt timeouts (10 s each)
   });
 
   it("no more remote tasks in flight to one agent than its cap", async () => {

@@ -80,6 +80,10 @@ export class RemoteAgent {
   private readonly closing = new AbortController();
   private connecting: Promise<Connection> | undefined;
   private connection: Connection | undefined;
+  /** Why the card could not be read last time (cleared once it is). */
+  private cardError: string | undefined;
+  /** Settles when the first try to read the card has succeeded or failed. */
+  private firstTry: Promise<void> | undefined;
 
   constructor(private readonly options: RemoteAgentOptions) {
     this.url = options.url;
@@ -98,7 +102,13 @@ export class RemoteAgent {
 
   /** Reads the card (once; a failure is logged and tried again, with backoff, until it succeeds or close()). */
   connect(signal?: AbortSignal): Promise<Connection> {
-    this.connecting ??= this.readCard();
+    if (this.connecting === undefined) {
+      let tried!: () => void;
+      this.firstTry = new Promise((r) => {
+        tried = r;
+      });
+      this.connecting = this.readCard(tried);
+    }
     if (signal === undefined) return this.connecting;
     return Promise.race([this.connecting, aborted(signal)]);
   }
@@ -107,7 +117,7 @@ export class RemoteAgent {
     this.closing.abort(new TriadError("ERR_CLOSED", `the bridge to ${this.url} is closed`));
   }
 
-  private async readCard(): Promise<Connection> {
+  private async readCard(tried: () => void): Promise<Connection> {
     const fetchImpl = this.token
       ? createAuthenticatingFetchWithRetry(fetch, {
           headers: async () => ({ Authorization: `Bearer ${this.token}` }),
@@ -128,9 +138,13 @@ export class RemoteAgent {
           : await resolver.resolve(this.url);
         const client = await factory.createFromAgentCard(card);
         this.connection = { card, client };
+        this.cardError = undefined;
+        tried();
         this.log.info({ name: card.name, skills: card.skills.map((s) => s.id) }, "A2A agent card read");
         return this.connection;
       } catch (err) {
+        this.cardError = (err as Error).message;
+        tried();
         const waitMs = Math.min(this.maxCardRetryMs, 500 * 2 ** Math.min(failures, 10));
         this.log.warn(
           { err: (err as Error).message, retry_in_ms: waitMs },
@@ -143,7 +157,16 @@ export class RemoteAgent {
 
   /** Runs one attempt: attach to the remote task an earlier attempt recorded, or send the work. */
   async run(job: RemoteJob): Promise<JsonValue> {
-    const { card, client } = await this.connect(job.signal);
+    const connecting = this.connect(job.signal);
+    await Promise.race([this.firstTry, connecting]);
+    if (this.connection === undefined) {
+      // Fail now, saying why, rather than at the deadline: the task is retried as any other.
+      throw new TriadError(
+        "ERR_REMOTE_AGENT_UNREACHABLE",
+        `the A2A agent at ${this.url} cannot be reached yet (its card: ${this.cardError ?? "not read"}); it is tried again`,
+      );
+    }
+    const { card, client } = await connecting;
     await this.cap.take(job.signal);
     let remoteId: string | undefined;
     try {
