@@ -93,11 +93,16 @@ export class WorkflowKeeper {
       });
   }
 
-  /** Settles every task listed in `ended` (on every shard) that is not being settled already. */
+  /**
+   * Starts settling every task listed in `ended` (on every shard) that is not being settled
+   * already. It does not wait for them: the next sweep may start at once, so a task that ends
+   * while a big batch is being settled is not held behind it. A settle that fails leaves its
+   * task listed, for a later sweep.
+   */
   private async sweep(): Promise<void> {
     const ids = (await this.o.ledger.endedTaskIds()).filter((id) => !this.settling.has(id));
     if (ids.length > 0) this.active = true;
-    await Promise.all(ids.map((id) => this.settle(id)));
+    for (const id of ids) void this.settle(id).catch(() => {});
   }
 
   private async settle(taskId: string): Promise<void> {
