@@ -1,0 +1,154 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { shardOf, shardTag } from "../../../src/agents/ledger/shards.js";
+import { type NewTask, TaskLedger } from "../../../src/agents/ledger/task-ledger.js";
+import { RedisClient } from "../../../src/index.js";
+import { testEngines } from "../../helpers/engines.js";
+
+/**
+ * The workflow scripts' promises, on each engine: a "dependency ended" notice is idempotent (a
+ * set of open dependencies, not a counter), the failure policy is applied in the dependent's
+ * shard, a task with dependents is listed in `ended` by the script that ends it and leaves it
+ * only when settled, and a finished workflow leaves nothing once its records expire.
+ */
+
+let seq = 0;
+const task = (over: Partial<NewTask> = {}): NewTask => ({
+  taskId: `wl-${process.pid}-${++seq}`,
+  taskType: "echo",
+  payload: {},
+  createdAt: new Date().toISOString(),
+  maxRetries: 0,
+  backoffMs: 0,
+  ...over,
+});
+
+describe.each(testEngines("workflow-ledger", { cluster: true }))("workflow scripts on $name", (engine) => {
+  const clients: RedisClient[] = [];
+  async function open(retentionSeconds = 60) {
+    const store = new RedisClient(engine.config());
+    expect(await store.connect()).toBe(true);
+    clients.push(store);
+    return { store, ledger: new TaskLedger(store, { retentionSeconds }) };
+  }
+  beforeAll(() => engine.setup(), 60_000);
+  afterAll(async () => {
+    for (const c of clients) await c.disconnect();
+    await engine.teardown();
+  });
+
+  async function run(ledger: TaskLedger, id: string): Promise<void> {
+    expect(await ledger.assign(id, "d1")).toBe(true);
+    const fence = await ledger.dispatch(id, "d1", "w1");
+    expect(typeof fence).toBe("number");
+    expect(
+      await ledger.commit({ taskId: id, fence: fence as number, status: "completed", result: { ok: 1 } }),
+    ).toBe("completed");
+  }
+
+  it("a repeated notice changes nothing; the task is ready once, after its last dependency", async () => {
+    const { ledger } = await open();
+    const a = task();
+    const b = task();
+    const join = task({ dependsOn: [a.taskId, b.taskId] });
+    for (const t of [a, b, join]) expect(await ledger.submit(t)).toBe(true);
+    expect(await ledger.assign(join.taskId, "d1")).toBe(false); // waiting: not placeable
+    expect(await ledger.watchDependency(a.taskId, join.taskId)).toBe("");
+    expect(await ledger.watchDependency(a.taskId, join.taskId)).toBe(""); // twice: still one registration
+    expect(await ledger.dependentsOf(a.taskId)).toEqual([join.taskId]);
+    await run(ledger, a.taskId);
+    expect(await ledger.endedTaskIds()).toContain(a.taskId);
+    expect(await ledger.notifyDependencyEnded(join.taskId, a.taskId, "completed")).toBe("waiting");
+    expect(await ledger.notifyDependencyEnded(join.taskId, a.taskId, "completed")).toBe("unchanged");
+    expect((await ledger.get(join.taskId))?.task.waiting_on).toEqual([b.taskId]);
+    // b ended before anyone registered on it: the watch answers its status instead.
+    await run(ledger, b.taskId);
+    expect(await ledger.watchDependency(b.taskId, join.taskId)).toBe("completed");
+    expect(await ledger.notifyDependencyEnded(join.taskId, b.taskId, "completed")).toBe("ready");
+    expect(await ledger.notifyDependencyEnded(join.taskId, b.taskId, "completed")).toBe("unchanged");
+    expect(await ledger.waitingTaskIds()).not.toContain(join.taskId);
+    expect((await ledger.get(join.taskId))?.task).toMatchObject({ status: "pending", waiting_on: [] });
+    expect(await ledger.settleEnded(a.taskId, null)).toBe(true);
+    expect(await ledger.settleEnded(a.taskId, null)).toBe(false);
+    expect(await ledger.endedTaskIds()).not.toContain(a.taskId);
+  });
+
+  it("a failed dependency abandons an 'abandon' dependent once, and readies a 'run' one", async () => {
+    const { ledger } = await open();
+    const dep = task();
+    const strict = task({ dependsOn: [dep.taskId] });
+    const lenient = task({ dependsOn: [dep.taskId], onDependencyFailure: "run" });
+    for (const t of [dep, strict, lenient]) expect(await ledger.submit(t)).toBe(true);
+    expect(await ledger.notifyDependencyEnded(strict.taskId, dep.taskId, "failed")).toBe("abandoned");
+    expect(await ledger.notifyDependencyEnded(strict.taskId, dep.taskId, "failed")).toBe("unchanged");
+    expect((await ledger.get(strict.taskId))?.task).toMatchObject({
+      status: "abandoned",
+      error: `dependency ${dep.taskId} failed`,
+    });
+    expect(await ledger.notifyDependencyEnded(lenient.taskId, dep.taskId, "failed")).toBe("ready");
+    expect((await ledger.get(lenient.taskId))?.task).toMatchObject({
+      status: "pending",
+      on_dependency_failure: "run",
+    });
+  });
+
+  it("a spawn is written only by a completing, current attempt", async () => {
+    const { ledger } = await open();
+    const parent = task();
+    expect(await ledger.submit(parent, "d1")).toBe(true);
+    const child = { task_id: `${parent.taskId}.1`, task_type: "echo", payload: {} };
+    const first = (await ledger.dispatch(parent.taskId, "d1", "w1")) as number;
+    expect(
+      await ledger.commit({
+        taskId: parent.taskId,
+        fence: first,
+        status: "failed",
+        error: "x",
+        spawn: [child],
+      }),
+    ).toBe("failed");
+    expect((await ledger.get(parent.taskId))?.spawnJson).toBeNull();
+    expect(await ledger.endedTaskIds()).not.toContain(parent.taskId);
+
+    const other = task();
+    expect(await ledger.submit(other, "d1")).toBe(true);
+    const stale = (await ledger.dispatch(other.taskId, "d1", "w1")) as number;
+    expect(await ledger.requeue(other.taskId, "d1", stale)).toBe(true);
+    expect(
+      await ledger.commit({ taskId: other.taskId, fence: stale, status: "completed", spawn: [child] }),
+    ).toBe("stale");
+    expect((await ledger.get(other.taskId))?.spawnJson).toBeNull();
+    const current = (await ledger.dispatch(other.taskId, "d1", "w1")) as number;
+    expect(
+      await ledger.commit({ taskId: other.taskId, fence: current, status: "completed", spawn: [child] }),
+    ).toBe("completed");
+    expect(JSON.parse((await ledger.get(other.taskId))?.spawnJson ?? "[]")).toEqual([child]);
+    expect(await ledger.endedTaskIds()).toContain(other.taskId);
+    expect(await ledger.settleEnded(other.taskId, [child.task_id])).toBe(true);
+    expect(await ledger.get(other.taskId)).toMatchObject({ spawnJson: null, spawned: [child.task_id] });
+  });
+
+  it("a finished workflow leaves nothing once its records expire", async () => {
+    const { store, ledger } = await open(0.3);
+    const a = task();
+    const b = task({ dependsOn: [a.taskId] });
+    for (const t of [a, b]) expect(await ledger.submit(t)).toBe(true);
+    expect(await ledger.watchDependency(a.taskId, b.taskId)).toBe("");
+    await run(ledger, a.taskId);
+    expect(await ledger.notifyDependencyEnded(b.taskId, a.taskId, "completed")).toBe("ready");
+    expect(await ledger.settleEnded(a.taskId, null)).toBe(true);
+    await run(ledger, b.taskId);
+    const key = (id: string, kind: string) => `${shardTag(shardOf(id, ledger.shards))}${kind}:${id}`;
+    expect(await store.exists(key(a.taskId, "dependents"))).toBe(true); // kept for the graph, until retention
+    await new Promise((r) => setTimeout(r, 600));
+    for (const [id, kind] of [
+      [a.taskId, "task"],
+      [b.taskId, "task"],
+      [a.taskId, "dependents"],
+      [b.taskId, "wait"],
+    ] as const) {
+      expect(await store.exists(key(id, kind)), `${kind}:${id}`).toBe(false);
+    }
+    expect(await ledger.waitingTaskIds()).not.toContain(b.taskId);
+    expect(await ledger.endedTaskIds()).not.toContain(a.taskId);
+  });
+});
