@@ -116,7 +116,7 @@ describe("triad CLI with each tier in its own process", () => {
 
   it("triad submit --file takes a workflow graph (depends_on), sent dependencies first, and refuses a cycle", async () => {
     const run = `g${Date.now()}`;
-    // Written join first: the CLI orders the tasks so each comes after what it depends on.
+    // Written join first: a request carries the whole graph (a file over 1,000 tasks is sent in dependency order).
     const graph = [
       {
         task_id: `${run}-join`,
@@ -137,10 +137,17 @@ describe("triad CLI with each tier in its own process", () => {
       .trim()
       .split("\n")
       .map((l) => JSON.parse(l) as { task_id: string; status: string; completed_at: string });
-    expect(lines.map((l) => l.task_id)).toEqual([`${run}-plan`, `${run}-a`, `${run}-b`, `${run}-join`]);
+    // Printed as each finishes; every task ran, and the join after what it depends on.
+    expect(lines.map((l) => l.task_id).sort()).toEqual([
+      `${run}-a`,
+      `${run}-b`,
+      `${run}-join`,
+      `${run}-plan`,
+    ]);
     expect(lines.every((l) => l.status === "completed")).toBe(true);
     const at = Object.fromEntries(lines.map((l) => [l.task_id, l.completed_at]));
     expect(at[`${run}-join`]! >= at[`${run}-a`]!).toBe(true);
+    expect(at[`${run}-a`]! >= at[`${run}-plan`]!).toBe(true);
     const cycle = await runTriad(["submit", "--coordinator", coordinatorUrl, "--file", "-"], {
       env,
       input: JSON.stringify([
