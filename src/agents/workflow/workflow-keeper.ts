@@ -18,6 +18,8 @@ export type WorkflowKeeperOptions = {
 
 /** Monitor ticks between two re-registrations of every waiting task (and after any failed one). */
 const REWATCH_EVERY_TICKS = 20;
+/** Times a registration that finds no dependency asks again (100, 200, 300 ms apart). */
+const UNKNOWN_RETRIES = 3;
 /** Tasks a cancel cascade walks at most. */
 const CASCADE_LIMIT = 10_000;
 
@@ -50,10 +52,23 @@ export class WorkflowKeeper {
   }
 
   private async watchAll(taskId: string, deps: string[]): Promise<void> {
-    const answers = await Promise.all(deps.map((dep) => this.o.ledger.watchDependency(dep, taskId)));
+    const answers = await Promise.all(deps.map((dep) => this.watchOne(dep, taskId)));
     await Promise.all(
       answers.map((status, i) => (status === "" ? undefined : this.notify(taskId, deps[i]!, status))),
     );
+  }
+
+  /**
+   * One registration. A dependency of the same batch is recorded by another script call (another
+   * shard), which may not have run yet when this one does: "unknown" is asked again a few times
+   * before it is taken as the dependency's end (its record expired, or it never existed).
+   */
+  private async watchOne(dependency: string, dependent: string): Promise<string> {
+    for (let attempt = 0; ; attempt++) {
+      const status = await this.o.ledger.watchDependency(dependency, dependent);
+      if (status !== "unknown" || attempt === UNKNOWN_RETRIES) return status;
+      await new Promise((r) => setTimeout(r, 100 * (attempt + 1)));
+    }
   }
 
   private async notify(dependent: string, dependency: string, status: string): Promise<NoticeVerdict> {
