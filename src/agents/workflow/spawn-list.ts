@@ -1,6 +1,7 @@
 import { TriadError } from "../../core/errors.js";
 import type { JsonObject } from "../../core/json.js";
 import { Task } from "../../core/state/task.js";
+import { assertSubmittableTaskId } from "../../core/state/task-id.js";
 import { checkPayloadDepth } from "../payload-depth.js";
 import type { TaskDict } from "../protocol.js";
 import { checkOwnList, findCycle, MAX_GRAPH_TASKS } from "./graph-validation.js";
@@ -53,6 +54,7 @@ export class SpawnList {
     const given = input instanceof Task ? input.toDict() : input;
     if (given === null || typeof given !== "object") throw invalid("a spawned task must be an object");
     const taskId = given.task_id ?? `${this.parentId}.${n}`;
+    if (typeof taskId === "string") assertSubmittableTaskId(taskId);
     checkPayloadDepth(given.payload, taskId);
     let task: Task;
     try {
