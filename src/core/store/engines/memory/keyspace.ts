@@ -1,12 +1,13 @@
 /**
- * The embedded engine's data: a Redis-like keyspace of strings, hashes and sets with
+ * The embedded engine's data: a Redis-like keyspace of strings, hashes, sets and sorted sets with
  * millisecond expiry. Methods mirror the Redis commands of the same name so that a script's
  * memory implementation reads like its Lua twin. Expiry uses the monotonic clock.
  */
 type Entry =
   | { type: "string"; value: string; expiresAt?: number }
   | { type: "hash"; value: Map<string, string>; expiresAt?: number }
-  | { type: "set"; value: Set<string>; expiresAt?: number };
+  | { type: "set"; value: Set<string>; expiresAt?: number }
+  | { type: "zset"; value: SortedSet; expiresAt?: number };
 
 export class WrongTypeError extends Error {
   constructor(key: string) {
@@ -21,6 +22,36 @@ export class NotIntegerError extends Error {
 }
 
 const now = (): number => performance.now();
+
+/**
+ * A sorted set: scores by member, and the members in (score, member) order, sorted again only
+ * when read after a change (a burst of ZADDs costs one sort, not one per member).
+ */
+class SortedSet {
+  readonly scores = new Map<string, number>();
+  private order: string[] | null = [];
+
+  add(member: string, score: number): number {
+    const had = this.scores.has(member);
+    if (this.scores.get(member) !== score) this.order = null;
+    this.scores.set(member, score);
+    return had ? 0 : 1;
+  }
+
+  remove(member: string): number {
+    if (!this.scores.delete(member)) return 0;
+    this.order = null;
+    return 1;
+  }
+
+  sorted(): string[] {
+    this.order ??= [...this.scores.keys()].sort((a, b) => {
+      const d = this.scores.get(a)! - this.scores.get(b)!;
+      return d !== 0 ? d : a < b ? -1 : a > b ? 1 : 0;
+    });
+    return this.order;
+  }
+}
 
 export class MemoryKeyspace {
   private readonly entries = new Map<string, Entry>();
@@ -181,5 +212,50 @@ export class MemoryKeyspace {
 
   smembers(key: string): string[] {
     return [...(this.setOf(key, false) ?? [])];
+  }
+
+  private zset(key: string, create: boolean): SortedSet | undefined {
+    const entry = this.live(key);
+    if (entry === undefined) {
+      if (!create) return undefined;
+      const value = new SortedSet();
+      this.entries.set(key, { type: "zset", value });
+      return value;
+    }
+    if (entry.type !== "zset") throw new WrongTypeError(key);
+    return entry.value;
+  }
+
+  zadd(key: string, score: number, member: string): number {
+    return this.zset(key, true)!.add(member, score);
+  }
+
+  zrem(key: string, member: string): number {
+    const zset = this.zset(key, false);
+    if (zset === undefined) return 0;
+    const removed = zset.remove(member);
+    if (zset.scores.size === 0) this.entries.delete(key);
+    return removed;
+  }
+
+  zscore(key: string, member: string): number | null {
+    return this.zset(key, false)?.scores.get(member) ?? null;
+  }
+
+  zcard(key: string): number {
+    return this.zset(key, false)?.scores.size ?? 0;
+  }
+
+  /** ZRANGE key 0 -1 WITHSCORES with BYSCORE -inf max and LIMIT 0 limit: [member, score] pairs. */
+  zrangeByScore(key: string, max: number, limit = Number.POSITIVE_INFINITY): Array<[string, number]> {
+    const zset = this.zset(key, false);
+    if (zset === undefined) return [];
+    const out: Array<[string, number]> = [];
+    for (const member of zset.sorted()) {
+      const score = zset.scores.get(member)!;
+      if (score > max || out.length >= limit) break;
+      out.push([member, score]);
+    }
+    return out;
   }
 }
