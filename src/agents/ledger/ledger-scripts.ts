@@ -8,6 +8,10 @@ import { defineScript } from "../../core/store/index.js";
 
 const OPEN = new Set(["pending", "in_progress"]);
 
+/** A record's retry limits when it has none: submit-tasks leaves these defaults out. */
+export const DEFAULT_MAX_RETRIES = 2;
+export const DEFAULT_BACKOFF_MS = 200;
+
 function hincrby(db: MemoryKeyspace, key: string, field: string, by: number): number {
   const next = Number(db.hget(key, field) ?? 0) + by;
   db.hset(key, { [field]: String(next) });
@@ -34,7 +38,7 @@ function eachGroup(
 }
 
 export const submitTasks = defineScript(import.meta.url, "submit-tasks-1.lua", (db, _keys, args) => {
-  const [nowMs, dist] = args as [string, string];
+  const [, dist] = args as [string, string];
   const out: number[] = [];
   eachGroup(args, 2, 9, (prefix, item) => {
     const [id, type, payload, createdAt, maxRetries, backoffMs, deps, policy, parent] = item;
@@ -43,19 +47,9 @@ export const submitTasks = defineScript(import.meta.url, "submit-tasks-1.lua", (
       out.push(0);
       return;
     }
-    db.hset(rec, {
-      task_id: id!,
-      task_type: type!,
-      payload: payload!,
-      status: "pending",
-      attempts: "0",
-      failures: "0",
-      fence: "0",
-      created_at: createdAt!,
-      max_retries: maxRetries!,
-      backoff_ms: backoffMs!,
-      submitted_ms: nowMs,
-    });
+    db.hset(rec, { task_type: type!, payload: payload!, status: "pending", created_at: createdAt! });
+    if (maxRetries !== "") db.hset(rec, { max_retries: maxRetries! });
+    if (backoffMs !== "") db.hset(rec, { backoff_ms: backoffMs! });
     db.sadd(`${prefix}open`, id!);
     if (policy !== "") db.hset(rec, { on_dependency_failure: policy! });
     if (parent !== "") db.hset(rec, { parent_id: parent! });
@@ -143,8 +137,9 @@ export const commitResults = defineScript(import.meta.url, "commit-results-1.lua
       return;
     }
     const failures = hincrby(db, rec, "failures", 1);
-    if (failures <= Number(db.hget(rec, "max_retries"))) {
-      const notBefore = Number(nowMs) + Number(db.hget(rec, "backoff_ms")) * 2 ** (failures - 1);
+    if (failures <= Number(db.hget(rec, "max_retries") ?? DEFAULT_MAX_RETRIES)) {
+      const backoffMs = Number(db.hget(rec, "backoff_ms") ?? DEFAULT_BACKOFF_MS);
+      const notBefore = Number(nowMs) + backoffMs * 2 ** (failures - 1);
       db.hset(rec, { status: "pending", error: value!, assigned_to: "", not_before: String(notBefore) });
       out.push([2, attempts, worker, started, String(notBefore)]);
     } else {

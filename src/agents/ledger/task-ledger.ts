@@ -158,9 +158,9 @@ export class TaskLedger {
             t.taskId,
             t.taskType,
             JSON.stringify(t.payload),
-            t.createdAt,
-            t.maxRetries,
-            t.backoffMs,
+            compactTime(t.createdAt),
+            t.maxRetries === scripts.DEFAULT_MAX_RETRIES ? "" : t.maxRetries,
+            t.backoffMs === scripts.DEFAULT_BACKOFF_MS ? "" : t.backoffMs,
             t.dependsOn?.length ? JSON.stringify(t.dependsOn) : "",
             t.onDependencyFailure ?? "",
             t.parentId ?? "",
@@ -220,7 +220,7 @@ export class TaskLedger {
     });
     this.reader = new TickBatcher(async (_key, ids) => {
       const reply = await this.grouped(scripts.readTasks, [], ids, (id) => id, pushId);
-      return (reply as string[][]).map(parseRecord);
+      return (reply as string[][]).map((flat, k) => parseRecord(ids[k]!, flat));
     });
     this.watcher = new TickBatcher(async (_key, pairs) => {
       const reply = await this.grouped(
@@ -482,7 +482,25 @@ function split(key: string): [number, string, string?] {
   return [Number(shard), a!, b];
 }
 
-function parseRecord(flat: string[]): TaskRecord | null {
+/**
+ * created_at as the record keeps it: epoch milliseconds when that reads back as the same ISO
+ * text (an integer is a few bytes in a listpack), else the text itself.
+ */
+export function compactTime(iso: string): string {
+  const ms = Date.parse(iso);
+  return Number.isFinite(ms) && ms >= 0 && new Date(ms).toISOString() === iso ? String(ms) : iso;
+}
+
+function readTime(stored: string | undefined): string {
+  if (stored === undefined) return "";
+  return /^\d+$/.test(stored) ? new Date(Number(stored)).toISOString() : stored;
+}
+
+/**
+ * A record as the task dict and ledger state. Fields a record may lack read as their defaults
+ * (see submit-tasks-1.lua): task_id is the key's, counters 0, retry limits 2 and 200 ms.
+ */
+export function parseRecord(taskId: string, flat: string[]): TaskRecord | null {
   if (flat.length === 0) return null;
   const h: Record<string, string> = {};
   for (let i = 0; i < flat.length; i += 2) h[flat[i]!] = flat[i + 1]!;
@@ -490,7 +508,7 @@ function parseRecord(flat: string[]): TaskRecord | null {
   const status = h.status as LedgerTaskDict["status"];
   return {
     task: {
-      task_id: h.task_id!,
+      task_id: taskId,
       task_type: h.task_type!,
       payload: JSON.parse(h.payload ?? "{}") as JsonObject,
       status,
@@ -498,7 +516,7 @@ function parseRecord(flat: string[]): TaskRecord | null {
       error: orNull(h.error),
       attempts: Number(h.attempts ?? 0),
       assigned_to: orNull(h.assigned_to),
-      created_at: h.created_at!,
+      created_at: readTime(h.created_at),
       started_at: orNull(h.started_at),
       completed_at: orNull(h.completed_at),
       ...workflowKeys(h),
@@ -506,8 +524,8 @@ function parseRecord(flat: string[]): TaskRecord | null {
     fence: Number(h.fence ?? 0),
     distributor: orNull(h.distributor),
     failures: Number(h.failures ?? 0),
-    maxRetries: Number(h.max_retries ?? 0),
-    backoffMs: Number(h.backoff_ms ?? 0),
+    maxRetries: Number(h.max_retries ?? scripts.DEFAULT_MAX_RETRIES),
+    backoffMs: Number(h.backoff_ms ?? scripts.DEFAULT_BACKOFF_MS),
     notBefore: h.not_before === undefined ? null : Number(h.not_before),
     spawnJson: h.spawn ?? null,
     spawned: h.spawned === undefined ? [] : (JSON.parse(h.spawned) as string[]),

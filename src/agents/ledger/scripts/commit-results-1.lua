@@ -58,9 +58,10 @@ while i <= #ARGV do
         out[#out + 1] = {1, attempts, worker, started, ''}
       else
         local failures = redis.call('HINCRBY', rec, 'failures', 1)
+        -- Absent limits are the defaults the submit script leaves out (2 retries, 200 ms).
         local limits = redis.call('HMGET', rec, 'max_retries', 'backoff_ms')
-        if failures <= tonumber(limits[1]) then
-          local notBefore = tonumber(ARGV[2]) + tonumber(limits[2]) * 2 ^ (failures - 1)
+        if failures <= (tonumber(limits[1]) or 2) then
+          local notBefore = tonumber(ARGV[2]) + (tonumber(limits[2]) or 200) * 2 ^ (failures - 1)
           redis.call('HSET', rec, 'status', 'pending', 'error', ARGV[i + 3], 'assigned_to', '',
             'not_before', notBefore)
           out[#out + 1] = {2, attempts, worker, started, tostring(notBefore)}

@@ -11,8 +11,15 @@
   ARGV[1]  now, epoch milliseconds (informational timestamps only)
   ARGV[2]  the distributor to place the new tasks on, or "" to leave them unplaced
   ARGV[3..] groups: the shard's key prefix (e.g. "triad:{t7}:"), the number of tasks n, then
-           n x 9 values: id, task_type, payload (JSON), created_at, max_retries, backoff_ms,
-           depends_on (JSON array of ids, or ""), on_dependency_failure (or ""), parent_id (or "")
+           n x 9 values: id, task_type, payload (JSON), created_at, max_retries (or "": 2),
+           backoff_ms (or "": 200), depends_on (JSON array of ids, or ""), on_dependency_failure
+           (or ""), parent_id (or "")
+
+  A record holds only what cannot be derived or defaulted, so that a waiting task stays small
+  (a listpack hash): no task_id (it is in the key), no zero attempts/failures/fence, no
+  max_retries/backoff_ms at their defaults (2, 200 ms); created_at is epoch milliseconds when
+  the ledger could write it so (read back as ISO 8601). Every reader takes an absent field as
+  its default, so records written with all fields (before 0.x) read the same.
 
   A task with dependencies is recorded waiting: its open dependencies in <prefix>wait:<id>
   (a set, emptied by dependency-ended notices), its id in <prefix>waiting, and it is never
@@ -38,10 +45,16 @@ while i <= #ARGV do
       out[#out + 1] = 0
     else
       -- One write per record: the distributor, when there is one, goes in the same HSET.
-      local fields = {'task_id', id, 'task_type', ARGV[i + 1], 'payload', ARGV[i + 2],
-        'status', 'pending', 'attempts', 0, 'failures', 0, 'fence', 0,
-        'created_at', ARGV[i + 3], 'max_retries', ARGV[i + 4], 'backoff_ms', ARGV[i + 5],
-        'submitted_ms', ARGV[1]}
+      local fields = {'task_type', ARGV[i + 1], 'payload', ARGV[i + 2], 'status', 'pending',
+        'created_at', ARGV[i + 3]}
+      if ARGV[i + 4] ~= '' then
+        fields[#fields + 1] = 'max_retries'
+        fields[#fields + 1] = ARGV[i + 4]
+      end
+      if ARGV[i + 5] ~= '' then
+        fields[#fields + 1] = 'backoff_ms'
+        fields[#fields + 1] = ARGV[i + 5]
+      end
       local deps = ARGV[i + 6]
       if ARGV[i + 7] ~= '' then
         fields[#fields + 1] = 'on_dependency_failure'
