@@ -1,0 +1,166 @@
+import type { TaskTypeLimit } from "./limit-spec.js";
+import type { LimitStore } from "./limit-store.js";
+
+export type LimitGateOptions = {
+  distributorId: string;
+  /** How often the limits are read again (a limit set or changed takes effect within this). */
+  refreshMs?: number;
+  /** How long a task refused for a full concurrency waits before it asks again. */
+  fullRetryMs?: number;
+  /** Whether the distributor still holds a task (waiting counts forget the others). */
+  isHeld?: (taskId: string) => boolean;
+};
+
+type Planned = { task: { task_id: string; task_type: string } };
+/** Slots granted under one reservation, for these task ids, not yet bound to attempts. */
+export type ReservedSlots = { reservation: string; ids: Set<string> };
+
+/** How long limited tasks wait when the store could not say whether they may start. */
+const STORE_RETRY_MS = 200;
+
+/**
+ * A distributor's side of the per-task-type limits: it knows which types are limited from a
+ * small record read every few seconds, so a task of an unlimited type passes with no store call
+ * at all; a task of a limited type starts only with a slot taken in the store (acquire before
+ * the dispatch script, bound to the attempt's fence after it), and gives it back when its
+ * attempt is committed or taken back. Slots of attempts that end any other way (a dead
+ * distributor, a move, a cancel) are freed by the coordinator's SlotSweeper.
+ */
+export class LimitGate {
+  private types = new Map<string, TaskTypeLimit>();
+  /** Slots held here: task id -> the fence of the attempt holding it. */
+  private readonly slots = new Map<string, string>();
+  /** Tasks refused a slot at their last try: task id -> type (reported as waiting). */
+  private readonly waiting = new Map<string, string>();
+  private reported = new Set<string>();
+  private timer: NodeJS.Timeout | undefined;
+  private readonly refreshMs: number;
+  private readonly fullRetryMs: number;
+
+  constructor(
+    private readonly store: LimitStore,
+    private readonly o: LimitGateOptions,
+  ) {
+    this.refreshMs = o.refreshMs ?? 2000;
+    this.fullRetryMs = o.fullRetryMs ?? 100;
+  }
+
+  /** True when some type is limited: only then does dispatch go through the gate. */
+  get active(): boolean {
+    return this.types.size > 0;
+  }
+
+  isLimited(taskType: string): boolean {
+    return this.types.has(taskType);
+  }
+
+  /** Reads the limits now, then every refreshMs. */
+  async start(): Promise<void> {
+    await this.refresh().catch(() => {});
+    const tick = () => {
+      this.timer = setTimeout(
+        () =>
+          void this.refresh()
+            .finally(tick)
+            .catch(() => {}),
+        this.refreshMs,
+      );
+      this.timer.unref();
+    };
+    tick();
+  }
+
+  stop(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  /** Reads the limited types, reporting this distributor's waiting tasks per type. */
+  async refresh(): Promise<void> {
+    const counts = new Map<string, number>();
+    for (const [id, type] of this.waiting) {
+      if (this.o.isHeld && !this.o.isHeld(id)) {
+        this.waiting.delete(id);
+        continue;
+      }
+      counts.set(type, (counts.get(type) ?? 0) + 1);
+    }
+    for (const type of this.reported) if (!counts.has(type)) counts.set(type, 0);
+    const { limits } = await this.store.read(this.o.distributorId, counts, false);
+    this.reported = new Set([...counts].filter(([, n]) => n > 0).map(([t]) => t));
+    this.types = new Map(limits.map((l) => [l.task_type, l]));
+  }
+
+  /**
+   * Splits a dispatch plan: what may start now (`slots`: the reservation its limited tasks hold
+   * slots under), and what must wait, with the epoch ms before which it is not tried again. A
+   * store that cannot answer makes everything limited wait a little.
+   */
+  async admit<P extends Planned>(
+    plan: P[],
+    now = Date.now(),
+  ): Promise<{ admitted: P[]; slots?: ReservedSlots; refused: Array<{ item: P; notBefore: number }> }> {
+    const limited = plan.filter((p) => this.types.has(p.task.task_type));
+    if (limited.length === 0) return { admitted: plan, refused: [] };
+    const acquired = await this.store
+      .acquire(
+        this.o.distributorId,
+        limited.map((p) => ({ taskId: p.task.task_id, taskType: p.task.task_type })),
+      )
+      .catch(() => null);
+    const ids = new Set<string>();
+    const refused: Array<{ item: P; notBefore: number }> = [];
+    limited.forEach((p, k) => {
+      const v = acquired === null ? STORE_RETRY_MS : acquired.verdicts[k]!;
+      if (v === 0 || v === "unlimited") {
+        if (v === 0) ids.add(p.task.task_id);
+        this.waiting.delete(p.task.task_id);
+        return;
+      }
+      this.waiting.set(p.task.task_id, p.task.task_type);
+      refused.push({ item: p, notBefore: now + (v === "full" ? this.fullRetryMs : v) });
+    });
+    const out = new Set(refused.map((r) => r.item));
+    const admitted = plan.filter((p) => !out.has(p));
+    if (acquired === null || ids.size === 0) return { admitted, refused };
+    return { admitted, refused, slots: { reservation: acquired.reservation, ids } };
+  }
+
+  /**
+   * After the dispatch script: binds each reserved slot to its attempt's fence (a verdict that is
+   * no fence: the attempt did not start, the slot is freed). Answers the plan indexes of attempts
+   * that started without a slot (the reservation was swept as stale and the type is full, or the
+   * store did not answer): the caller takes them back.
+   */
+  async bind<P extends Planned>(
+    slots: ReservedSlots,
+    plan: P[],
+    verdicts: Array<number | string>,
+  ): Promise<number[]> {
+    const at: number[] = [];
+    const items = plan.flatMap((p, k) => {
+      if (!slots.ids.has(p.task.task_id)) return [];
+      at.push(k);
+      const v = verdicts[k];
+      return [
+        { taskId: p.task.task_id, taskType: p.task.task_type, fence: typeof v === "number" ? v : null },
+      ];
+    });
+    const bound = await this.store.bind(slots.reservation, items).catch(() => items.map(() => false));
+    const unslotted: number[] = [];
+    items.forEach((item, j) => {
+      if (item.fence === null) return;
+      if (bound[j]) this.slots.set(item.taskId, String(item.fence));
+      else unslotted.push(at[j]!);
+    });
+    return unslotted;
+  }
+
+  /** The attempt (taskId, fence) is over here: its slot, if this distributor holds it, goes back. */
+  release(taskId: string, fence: number): void {
+    const value = String(fence);
+    if (this.slots.get(taskId) !== value) return;
+    this.slots.delete(taskId);
+    void this.store.release(taskId, value).catch(() => {}); // the sweeper frees it if this is lost
+  }
+}
