@@ -25,6 +25,7 @@ import {
   type Timing,
 } from "../timing.js";
 import { validateGraph } from "../workflow/graph-validation.js";
+import { CoordinatorCluster } from "./coordinator-cluster.js";
 import { CoordinatorCore, type CoordinatorCoreOptions } from "./coordinator-core.js";
 import { partialSubmitError, type SubmitOutcome, submitOutcomes } from "./submit-outcome.js";
 
@@ -63,6 +64,8 @@ export class CoordinatorAgent extends TriadAgent {
   readonly startedAt = new Date().toISOString();
   /** Traces, task history and counts for the dashboard and metrics. */
   readonly observer: CoordinatorObserver;
+  /** The other coordinators on this store: shard ownership, their distributors, news. */
+  readonly cluster: CoordinatorCluster;
 
   constructor(options: CoordinatorAgentOptions) {
     super({ agentId: options.agentId, a2a: options.a2a, logger: options.logger, tier: "coordinator" });
@@ -73,7 +76,19 @@ export class CoordinatorAgent extends TriadAgent {
     logStoreOutages(this.store, this.log, "clients are answered 503");
     const retry = { ...options.retry, default: options.retry?.default ?? DEFAULT_RETRY } as RetryPolicies;
     for (const [type, policy] of Object.entries(retry)) checkPolicy(type, policy);
+    this.cluster = new CoordinatorCluster({
+      coordinatorId: this.agentId,
+      store: this.store,
+      ledger: this.ledger,
+      timing: this.timing,
+      startedAt: this.startedAt,
+      core: () => this.core,
+      url: () => this.url,
+      learnPeer: (id, url) => this.learnPeer(id, url),
+      moved: (change) => this.log.info(change, "task shards moved"),
+    });
     this.core = new CoordinatorCore({
+      cluster: this.cluster,
       coordinatorId: this.agentId,
       store: this.store,
       ledger: this.ledger,
@@ -107,7 +122,9 @@ export class CoordinatorAgent extends TriadAgent {
       throw this.store.unreachable(`coordinator ${this.agentId}`);
     }
     await this.startTransport();
-    await this.core.restore();
+    // Takes its share of the task shards (all of them when alone), rescanning each, as restore() did.
+    await this.cluster.start();
+    await this.core.workflow.rewatchWaiting().catch(() => {});
     this.core.start();
     return true;
   }
@@ -275,6 +292,7 @@ export class CoordinatorAgent extends TriadAgent {
 
   override async cleanup(): Promise<void> {
     this.core.stop();
+    await this.cluster.stop().catch(() => {});
     await super.cleanup();
     await this.store.disconnect();
   }

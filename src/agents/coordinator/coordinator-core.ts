@@ -7,6 +7,7 @@ import type { AgentPayload, DistributorHeartbeat, TaskDict } from "../protocol.j
 import { sendSplitting } from "../split-send.js";
 import { type RetryPolicies, retryPolicyFor, type Timing } from "../timing.js";
 import { WorkflowKeeper } from "../workflow/workflow-keeper.js";
+import { type ClusterSeam, SOLE } from "./cluster-seam.js";
 import { DistributorDirectory, type DistributorEntry } from "./distributor-directory.js";
 import { TaskWaiters } from "./task-waiters.js";
 
@@ -21,6 +22,8 @@ export type CoordinatorCoreOptions = {
   /** How many finished tasks to keep in memory for waitForTask and the API. */
   recentLimit: number;
   send: (recipient: string, payload: AgentPayload) => Promise<void>;
+  /** Several coordinators on one store (coordinator-cluster.ts): shard ownership and news. Unset: this one owns every shard. */
+  cluster?: ClusterSeam;
   events?: {
     /** A task was recorded (not a duplicate of one already known). */
     submitted?: (task: TaskDict) => void;
@@ -89,9 +92,11 @@ export class CoordinatorCore {
   private timer: NodeJS.Timeout | undefined;
   /** Dependencies and spawned tasks (src/agents/workflow/). */
   readonly workflow: WorkflowKeeper;
+  private readonly cluster: ClusterSeam;
 
   constructor(private readonly o: CoordinatorCoreOptions) {
     this.recent = new BoundedMap(o.recentLimit);
+    this.cluster = o.cluster ?? SOLE;
     this.workflow = new WorkflowKeeper({
       ledger: o.ledger,
       ready: (task) => this.placeLater(task),
@@ -131,24 +136,31 @@ export class CoordinatorCore {
     this.waiters.closeAll();
   }
 
-  /** After a restart: distributors from the registry (given one timeout to speak), unplaced tasks from the ledger. */
-  async restore(): Promise<void> {
+  /**
+   * After a restart, or on becoming the owner of `shards` (all when unset): distributors from the
+   * registry (given one timeout to speak), then the shards' open tasks: unplaced ones, and those
+   * of a distributor already declared dead, are placed; the rest are watched.
+   */
+  async restore(shards?: number[]): Promise<void> {
     const known = ((await this.o.store.get(REGISTRY_KEY)) as Record<string, string | null> | null) ?? {};
-    for (const [id, url] of Object.entries(known)) this.directory.upsert(id, url);
-    const ids = await this.o.ledger.openTaskIds();
+    for (const [id, url] of Object.entries(known))
+      if (!this.directory.get(id)) this.directory.upsert(id, url);
+    const ids = await this.o.ledger.openTaskIds(shards);
     const records = await Promise.all(ids.map((id) => this.o.ledger.get(id)));
     for (const record of records) {
-      if (record !== null && !TERMINAL.has(record.task.status))
-        this.rememberOpen(record.task.task_id, record.distributor);
-      if (record !== null && record.distributor === null && !record.task.waiting_on?.length) {
-        this.unplaced.set(record.task.task_id, {
-          task: record.task,
-          deadline: performance.now() + this.o.timing.heartbeatTimeoutMs + this.o.placementTimeoutMs,
-        });
-      }
+      if (record === null || TERMINAL.has(record.task.status)) continue;
+      this.rememberOpen(record.task.task_id, record.distributor);
+      const holder = record.distributor === null ? undefined : this.directory.get(record.distributor);
+      if (record.distributor !== null && holder !== undefined && holder.status !== "dead") continue;
+      if (record.task.waiting_on?.length || this.unplaced.has(record.task.task_id)) continue;
+      if (record.distributor !== null && holder === undefined) continue; // no entry: not in the registry
+      this.unplaced.set(record.task.task_id, {
+        task: record.task,
+        deadline: performance.now() + this.o.timing.heartbeatTimeoutMs + this.o.placementTimeoutMs,
+      });
     }
     this.schedulePlacement();
-    await this.workflow.rewatchWaiting().catch(() => {});
+    if (shards === undefined) await this.workflow.rewatchWaiting().catch(() => {});
   }
 
   // --- accepting work ----------------------------------------------------------------------
@@ -186,8 +198,7 @@ export class CoordinatorCore {
     } else if (to !== undefined) {
       this.outbox.push(to.id, task);
     } else {
-      this.unplaced.set(task.task_id, { task, deadline: performance.now() + this.o.placementTimeoutMs });
-      this.schedulePlacement();
+      this.placeLater(task);
     }
     return true;
   }
@@ -197,7 +208,8 @@ export class CoordinatorCore {
    * been recorded with no distributor while its reply was lost (a store failing over), and
    * nobody would place it. If the ledger says so, it is placed now like any unplaced task.
    */
-  private async adoptIfUnplaced(taskId: string): Promise<void> {
+  async adoptIfUnplaced(taskId: string): Promise<void> {
+    if (this.cluster.ownerValue(taskId) === null) return;
     const record = await this.o.ledger.get(taskId);
     if (record === null || record.distributor !== null || record.task.status !== "pending") return;
     if (record.task.waiting_on?.length) return;
@@ -237,6 +249,10 @@ export class CoordinatorCore {
 
   /** A recorded task to place as soon as a distributor can take it (a waiting task now ready). */
   private placeLater(task: TaskDict): void {
+    if (this.cluster.ownerValue(task.task_id) === null) {
+      this.cluster.handOff(task.task_id);
+      return;
+    }
     this.unplaced.set(task.task_id, { task, deadline: performance.now() + this.o.placementTimeoutMs });
     this.schedulePlacement();
   }
@@ -273,17 +289,22 @@ export class CoordinatorCore {
 
   /** Places every unplaced task on the least-loaded healthy distributor, recording it first. */
   private async place(): Promise<void> {
-    const batch: Array<{ task: TaskDict; to: DistributorEntry }> = [];
+    const batch: Array<{ task: TaskDict; to: DistributorEntry; owner: string }> = [];
     for (const [id, { task }] of this.unplaced) {
+      const owner = this.cluster.ownerValue(id);
+      if (owner === null) {
+        this.unplaced.delete(id); // the shard moved: its new owner rescans it
+        continue;
+      }
       const to = this.directory.leastLoaded();
       if (to === undefined) break;
       to.placedSinceHeartbeat++;
       this.unplaced.delete(id);
-      batch.push({ task, to });
+      batch.push({ task, to, owner });
     }
     if (batch.length === 0) return;
     const results = await Promise.allSettled(
-      batch.map(({ task, to }) => this.o.ledger.assign(task.task_id, to.id)),
+      batch.map(({ task, to, owner }) => this.o.ledger.assign(task.task_id, to.id, owner)),
     );
     results.forEach((r, i) => {
       const { task, to } = batch[i]!;
@@ -356,18 +377,28 @@ export class CoordinatorCore {
     });
   }
 
-  private finished(task: TaskDict): void {
+  /** `here`: this coordinator heard of the end first-hand (counted, and told to the others). */
+  private finished(task: TaskDict, here = true): void {
     if (!TERMINAL.has(task.status)) return;
-    if (!this.recent.has(task.task_id)) {
+    if (!this.recent.has(task.task_id) && here) {
       if (task.status === "completed") this.stats.completed++;
       else if (task.status === "failed") this.stats.failed++;
       else this.stats.abandoned++;
       this.o.events?.terminal?.(task);
+      this.cluster.ended(task.task_id);
     }
     this.knownOpen.delete(task.task_id);
-    this.recent.set(task.task_id, task);
+    if (here) this.recent.set(task.task_id, task); // a first-hand report still counts, later
     this.waiters.resolve(task.task_id, task);
     this.workflow.taskEnded();
+  }
+
+  /** Tasks another coordinator saw end: those waited for or held open here are read and answered. */
+  async endedElsewhere(taskIds: string[]): Promise<void> {
+    const ids = taskIds.filter((id) => this.waiters.has(id) || this.knownOpen.has(id));
+    const records = await Promise.all(ids.map((id) => this.o.ledger.get(id)));
+    for (const record of records)
+      if (record && TERMINAL.has(record.task.status)) this.finished(record.task, false);
   }
 
   // --- reading ---------------------------------------------------------------------------
@@ -395,7 +426,7 @@ export class CoordinatorCore {
       // It may have finished before we started waiting, or been submitted elsewhere.
       void this.o.ledger.get(taskId).then(
         (r) => {
-          if (r && TERMINAL.has(r.task.status)) this.finished(r.task);
+          if (r && TERMINAL.has(r.task.status)) this.finished(r.task, false);
         },
         () => {},
       );
@@ -409,7 +440,10 @@ export class CoordinatorCore {
   async monitorDistributors(): Promise<void> {
     for (const dead of this.directory.expire(this.o.timing.heartbeatTimeoutMs)) {
       this.stats.distributorsDead++;
-      const ids = await this.o.ledger.distributorTaskIds(dead.id);
+      // Each coordinator moves the tasks of the shards it owns (a shard without one: at takeover).
+      const ids = (await this.o.ledger.distributorTaskIds(dead.id)).filter(
+        (id) => this.cluster.ownerValue(id) !== null,
+      );
       this.o.events?.distributorDead?.(dead.id, ids.length);
       const records = await Promise.all(ids.map((id) => this.o.ledger.get(id)));
       for (const record of records) {
@@ -426,9 +460,12 @@ export class CoordinatorCore {
     const expired = [...this.unplaced].filter(([, u]) => u.deadline <= now).map(([id]) => id);
     for (const id of expired) {
       this.unplaced.delete(id);
+      const owner = this.cluster.ownerValue(id);
+      if (owner === null) continue;
       await this.abandon(
         id,
         `no healthy distributor could take the task within ${this.o.placementTimeoutMs} ms`,
+        owner,
       );
     }
     if (this.unplaced.size > 0) this.schedulePlacement();
@@ -442,8 +479,8 @@ export class CoordinatorCore {
   }
 
   /** Ends an open task abandoned (one ledger step, its fence moved on) and says so: true if it did. */
-  private async abandon(taskId: string, reason: string): Promise<boolean> {
-    if (!(await this.o.ledger.abandon(taskId, reason))) return false;
+  private async abandon(taskId: string, reason: string, owner = ""): Promise<boolean> {
+    if (!(await this.o.ledger.abandon(taskId, reason, owner))) return false;
     this.unplaced.delete(taskId);
     this.o.events?.abandoned?.(taskId, reason);
     const record = await this.o.ledger.get(taskId);

@@ -1,4 +1,5 @@
 import type { DistributorHeartbeat, WorkerSummary } from "../protocol.js";
+import type { HeardDistributor } from "./coordinator-peers.js";
 
 export type DistributorEntry = {
   id: string;
@@ -14,6 +15,8 @@ export type DistributorEntry = {
   done: number;
   /** Placed here since its last heartbeat, so a burst does not all land on one distributor. */
   placedSinceHeartbeat: number;
+  /** The coordinator that hears its heartbeats, when it is another one (several coordinators); null: this one. */
+  via: string | null;
 };
 
 /** The coordinator's view of its distributors: who is alive, and who has room. */
@@ -43,6 +46,7 @@ export class DistributorDirectory {
         workers: [],
         done: 0,
         placedSinceHeartbeat: 0,
+        via: null,
       };
       this.entries.set(id, entry);
     } else if (url !== undefined && url !== null) {
@@ -62,7 +66,23 @@ export class DistributorDirectory {
     entry.workers = hb.workers;
     entry.done = hb.done;
     entry.placedSinceHeartbeat = 0;
+    entry.via = null;
     return entry;
+  }
+
+  /**
+   * What coordinator `via` heard from a distributor `d.age_ms` ago: taken when it is newer than
+   * what this coordinator heard itself (a distributor moves between coordinators when one dies).
+   */
+  heardElsewhere(d: HeardDistributor, via: string): void {
+    const lastSeen = performance.now() - d.age_ms;
+    const entry = this.entries.get(d.id);
+    if (entry !== undefined && entry.lastSeen >= lastSeen) return;
+    const { age_ms: _, owns_lease, last_heartbeat_at, ...hb } = d;
+    const updated = this.heartbeat(d.id, { kind: "distributor_status", owns_lease, ...hb });
+    updated.lastSeen = lastSeen;
+    updated.lastHeartbeatAt = last_heartbeat_at;
+    updated.via = via;
   }
 
   /** Healthy: heard from within the timeout, holding its lease, with at least one live worker. */

@@ -18,6 +18,7 @@ import type { TaskDict } from "../protocol.js";
 import { logStoreOutages } from "../store-outage-log.js";
 import { resolveTiming, type Timing } from "../timing.js";
 import { dependencyOutcomes } from "../workflow/dependency-outcomes.js";
+import { type CoordinatorAddress, CoordinatorFailover } from "./coordinator-failover.js";
 import { DistributorCore, type DistributorEvents } from "./distributor-core.js";
 
 export type DistributorAgentOptions = {
@@ -27,6 +28,8 @@ export type DistributorAgentOptions = {
   a2a?: AgentA2AConfig;
   /** The coordinator's A2A URL when it runs in another process. */
   coordinatorUrl?: string;
+  /** More coordinators of the same store, tried in turn when the current one stops answering heartbeats. */
+  coordinators?: CoordinatorAddress[];
   timing?: Partial<Timing>;
   /** Time one attempt may take on a worker. Default 30 s. */
   taskTimeoutMs?: number;
@@ -44,7 +47,8 @@ export type DistributorAgentOptions = {
  * while it holds that lease.
  */
 export class DistributorAgent extends TriadAgent {
-  readonly coordinatorId: string;
+  /** The coordinators it may report to; it heartbeats one at a time. */
+  private readonly failover: CoordinatorFailover;
   readonly store: RedisClient;
   readonly ledger: TaskLedger;
   readonly core: DistributorCore;
@@ -57,22 +61,28 @@ export class DistributorAgent extends TriadAgent {
 
   constructor(options: DistributorAgentOptions) {
     super({ agentId: options.agentId, a2a: options.a2a, logger: options.logger, tier: "distributor" });
-    this.coordinatorId = options.coordinatorId;
     this.timing = resolveTiming(options.timing);
+    this.failover = new CoordinatorFailover(
+      [{ id: options.coordinatorId, url: options.coordinatorUrl }, ...(options.coordinators ?? [])],
+      this.timing.heartbeatTimeoutMs / 2,
+    );
     this.store = new RedisClient(options.redis ?? {});
     logStoreOutages(this.store, this.log, "dispatch and commits wait for it");
     this.ledger = new TaskLedger(this.store, options.ledger);
     this.checkpoints = new StoreCheckpointSaver(this.store);
-    if (options.coordinatorUrl) this.a2a.setPeer(this.coordinatorId, options.coordinatorUrl);
+    for (const c of this.failover.coordinators) if (c.url) this.a2a.setPeer(c.id, c.url);
     this.observer = new DistributorObserver({
       agentId: this.agentId,
       store: this.store,
       stats: () => this.core.stats,
       rejected: () => this.a2a.stats().rejected,
     });
+    const failover = this.failover;
     this.core = new DistributorCore({
       distributorId: this.agentId,
-      coordinatorId: this.coordinatorId,
+      get coordinatorId() {
+        return failover.current.id; // terminal reports follow the coordinator it heartbeats
+      },
       store: this.store,
       ledger: this.ledger,
       timing: this.timing,
@@ -138,9 +148,19 @@ export class DistributorAgent extends TriadAgent {
     }
   }
 
+  /** The coordinator it reports to now. */
+  get coordinatorId(): string {
+    return this.failover.current.id;
+  }
+
   private async heartbeat(): Promise<void> {
-    await this.sendPayload(this.coordinatorId, this.core.heartbeat(this.url));
-    this.localState.updateTimestamp();
+    const from = this.coordinatorId;
+    if (await this.failover.beat((to) => this.sendPayload(to, this.core.heartbeat(this.url)))) {
+      this.localState.updateTimestamp();
+    } else if (this.coordinatorId !== from) {
+      this.log.warn({ from, to: this.coordinatorId }, "coordinator not answering; moving to the next");
+      await this.register();
+    }
   }
 
   /** Takes the shared-state lease (seed: acquire_shared_state_lease); false while another holds it. */

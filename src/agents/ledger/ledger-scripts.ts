@@ -67,8 +67,9 @@ export const submitTasks = defineScript(import.meta.url, "submit-tasks-1.lua", (
 });
 
 export const assignTasks = defineScript(import.meta.url, "assign-tasks-1.lua", (db, [distSet], args) => {
-  const [prefix, dist] = args as [string, string];
-  return args.slice(2).map((id) => {
+  const [prefix, dist, owner] = args as [string, string, string];
+  if (owner !== "" && db.get(`${prefix}owner`) !== owner) return args.slice(3).map(() => -1);
+  return args.slice(3).map((id) => {
     const rec = `${prefix}task:${id}`;
     const status = db.hget(rec, "status");
     if (status === null || !OPEN.has(status) || db.exists(`${prefix}wait:${id}`)) return 0;
@@ -170,8 +171,9 @@ export const requeueTasks = defineScript(import.meta.url, "requeue-tasks-1.lua",
 });
 
 export const abandonTasks = defineScript(import.meta.url, "abandon-tasks-1.lua", (db, [open], args) => {
-  const [prefix, completedAt, retentionMs, reason] = args as [string, string, string, string];
-  return args.slice(4).map((id) => {
+  const [prefix, completedAt, retentionMs, reason, owner] = args as [string, string, string, string, string];
+  if (owner !== "" && db.get(`${prefix}owner`) !== owner) return args.slice(5).map(() => -1);
+  return args.slice(5).map((id) => {
     const rec = `${prefix}task:${id}`;
     const status = db.hget(rec, "status");
     if (status === null || !OPEN.has(status)) return 0;

@@ -168,10 +168,11 @@ export class TaskLedger {
       ).then((reply) => reply.map((r) => r === 1));
     });
     this.assigner = new TickBatcher(async (key, ids) => {
-      const [shard, dist] = split(key);
+      const [shard, dist, owner] = split(key);
       const reply = await this.run(scripts.assignTasks, shard, `dist:${dist}`, [
         this.prefix(shard),
         dist,
+        owner ?? "",
         ...ids,
       ]);
       return (reply as number[]).map((r) => r === 1);
@@ -214,8 +215,15 @@ export class TaskLedger {
       return ((await this.run(scripts.requeueTasks, shard, "open", args)) as number[]).map((r) => r === 1);
     });
     this.abandoner = new TickBatcher(async (key, ids) => {
-      const [shard, reason] = split(key);
-      const args = [this.prefix(shard), new Date().toISOString(), this.retentionMs, reason, ...ids];
+      const [shard, reason, owner] = split(key);
+      const args = [
+        this.prefix(shard),
+        new Date().toISOString(),
+        this.retentionMs,
+        reason,
+        owner ?? "",
+        ...ids,
+      ];
       return ((await this.run(scripts.abandonTasks, shard, "open", args)) as number[]).map((r) => r === 1);
     });
     this.reader = new TickBatcher(async (_key, ids) => {
@@ -340,9 +348,12 @@ export class TaskLedger {
     );
   }
 
-  /** Hands a task to a distributor; an attempt in progress elsewhere is fenced off. */
-  assign(taskId: string, distributorId: string): Promise<boolean> {
-    const assigned = this.assigner.add(join(this.shard(taskId), distributorId), taskId);
+  /**
+   * Hands a task to a distributor; an attempt in progress elsewhere is fenced off. With `owner`
+   * (a shard owner's lease value, several coordinators) only while that lease is current.
+   */
+  assign(taskId: string, distributorId: string, owner = ""): Promise<boolean> {
+    const assigned = this.assigner.add(join(this.shard(taskId), distributorId, owner), taskId);
     return this.observed(assigned, (ok) =>
       ok ? { op: "assigned", task_id: taskId, distributor: distributorId } : null,
     );
@@ -385,8 +396,9 @@ export class TaskLedger {
     );
   }
 
-  abandon(taskId: string, reason: string): Promise<boolean> {
-    const abandoned = this.abandoner.add(join(this.shard(taskId), reason), taskId);
+  /** Ends an open task abandoned; with `owner`, only while that shard owner's lease is current (see assign). */
+  abandon(taskId: string, reason: string, owner = ""): Promise<boolean> {
+    const abandoned = this.abandoner.add(join(this.shard(taskId), reason, owner), taskId);
     return this.observed(abandoned, (ok) => (ok ? { op: "abandoned", task_id: taskId, reason } : null));
   }
 
@@ -451,9 +463,14 @@ export class TaskLedger {
     return this.members("waiting");
   }
 
-  /** Every task not yet terminal, across all shards. */
-  async openTaskIds(): Promise<string[]> {
-    return this.members("open");
+  /** Every task not yet terminal, across all shards (or these shards only). */
+  async openTaskIds(shards?: number[]): Promise<string[]> {
+    return this.members("open", shards);
+  }
+
+  /** The shard a task's records live in. */
+  shardOf(taskId: string): number {
+    return this.shard(taskId);
   }
 
   /** The tasks a distributor holds, across all shards. */
@@ -461,10 +478,9 @@ export class TaskLedger {
     return this.members(`dist:${distributorId}`);
   }
 
-  private async members(key: string): Promise<string[]> {
-    const all = await Promise.all(
-      Array.from({ length: this.shards }, (_, shard) => this.run(scripts.setMembers, shard, key, [])),
-    );
+  private async members(key: string, shards?: number[]): Promise<string[]> {
+    const which = shards ?? Array.from({ length: this.shards }, (_, shard) => shard);
+    const all = await Promise.all(which.map((shard) => this.run(scripts.setMembers, shard, key, [])));
     return (all as string[][]).flat();
   }
 }

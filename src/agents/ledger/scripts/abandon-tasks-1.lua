@@ -7,16 +7,23 @@
   ARGV[2]  now, ISO 8601 (completed_at)
   ARGV[3]  retention of a terminal record, milliseconds
   ARGV[4]  the reason
-  ARGV[5..] task ids
+  ARGV[5]  the shard owner's lease value the caller holds (see shard-lease-2.lua), or "" for a
+           step any coordinator may take (a client's cancel)
+  ARGV[6..] task ids
 
   A waiting task's set of open dependencies goes; a task with dependents joins <prefix>ended
   so that they are told.
 
-  Returns one integer per task: 1 abandoned, 0 unknown or already terminal.
+  Returns one integer per task: 1 abandoned, 0 unknown or already terminal; -1 for every task
+  when ARGV[5] is not the shard's current owner lease.
 ]]
 local prefix = ARGV[1]
 local out = {}
-for i = 5, #ARGV do
+if ARGV[5] ~= '' and redis.call('GET', prefix .. 'owner') ~= ARGV[5] then
+  for i = 6, #ARGV do out[#out + 1] = -1 end
+  return out
+end
+for i = 6, #ARGV do
   local id = ARGV[i]
   local rec = prefix .. 'task:' .. id
   local state = redis.call('HMGET', rec, 'status', 'distributor')

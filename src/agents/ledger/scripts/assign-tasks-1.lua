@@ -6,15 +6,21 @@
   KEYS[1]  the shard's set of tasks held by the new distributor
   ARGV[1]  the shard's key prefix
   ARGV[2]  the distributor id
-  ARGV[3..] task ids
+  ARGV[3]  the shard owner's lease value the caller holds (see shard-lease-2.lua), or "" for a
+           step any coordinator may take
+  ARGV[4..] task ids
 
   Returns one integer per task: 1 assigned, 0 unknown, already terminal, or still waiting on
-  a dependency.
+  a dependency; -1 for every task when ARGV[3] is not the shard's current owner lease.
 ]]
 local prefix = ARGV[1]
 local dist = ARGV[2]
 local out = {}
-for i = 3, #ARGV do
+if ARGV[3] ~= '' and redis.call('GET', prefix .. 'owner') ~= ARGV[3] then
+  for i = 4, #ARGV do out[#out + 1] = -1 end
+  return out
+end
+for i = 4, #ARGV do
   local id = ARGV[i]
   local rec = prefix .. 'task:' .. id
   local status = redis.call('HGET', rec, 'status')

@@ -1,0 +1,164 @@
+import type { JsonValue } from "../../core/json.js";
+import type { RedisClient } from "../../core/store/index.js";
+import type { WorkerSummary } from "../protocol.js";
+
+/** A distributor as the coordinator that hears its heartbeats describes it to the others. */
+export type HeardDistributor = {
+  id: string;
+  url: string | null;
+  status: "idle" | "busy" | "error" | "recovering";
+  load: number;
+  capacity: number;
+  owns_lease: boolean;
+  workers: WorkerSummary[];
+  done: number;
+  last_heartbeat_at: string | null;
+  /** How long ago its last heartbeat came, on the writer's monotonic clock (no wall clocks compared). */
+  age_ms: number;
+};
+
+/** What one coordinator publishes about itself every heartbeat interval (a key that expires). */
+export type CoordinatorView = {
+  id: string;
+  url: string | null;
+  started_at: string;
+  /** The task shards it owns. */
+  shards: number[];
+  /** Tasks accepted and counted here since it started (its own counters: summing them double counts nothing). */
+  stats: Record<string, number>;
+  distributors: HeardDistributor[];
+};
+
+export type CoordinatorPeersOptions = {
+  coordinatorId: string;
+  store: RedisClient;
+  /** A coordinator whose view is older than this is gone (the heartbeat timeout). */
+  ttlMs: number;
+  /** This coordinator's view, as of now. */
+  view: () => CoordinatorView;
+  /** Tasks that ended, heard of by another coordinator (its distributor's report, or its abandon). */
+  ended: (taskIds: string[]) => void;
+  /** Tasks another coordinator recorded unplaced in shards it does not own: the owner places them. */
+  unplaced: (taskIds: string[]) => void;
+};
+
+const REGISTRY_KEY = "coordinators";
+const NEWS_CHANNEL = "coordinators:news";
+/** Ids per news message at most. */
+const MAX_NEWS = 2_000;
+
+type News = { from: string; ended?: string[]; unplaced?: string[] };
+
+/**
+ * The other coordinators on the same store: who is alive (each keeps a view key that expires
+ * after the heartbeat timeout), what they hear from their distributors (so any coordinator can
+ * place on any distributor, and every dashboard shows the whole cluster), and news between
+ * them on one pub/sub channel: tasks that ended (their waiters answer at once) and tasks left
+ * unplaced in a shard the sender does not own. News is a hint: a lost message costs latency
+ * (waiters read the ledger themselves, owners rescan), never a task.
+ */
+export class CoordinatorPeers {
+  private peers = new Map<string, CoordinatorView>();
+  private readonly pending: { ended: string[]; unplaced: string[] } = { ended: [], unplaced: [] };
+  private flushScheduled = false;
+  private subscribed = false;
+
+  constructor(private readonly o: CoordinatorPeersOptions) {}
+
+  async start(): Promise<void> {
+    await this.o.store.subscribe(NEWS_CHANNEL, (_channel, data) => this.heard(data));
+    this.subscribed = true;
+    await this.tick();
+  }
+
+  /** Writes this coordinator's view, and reads every other one's. */
+  async tick(): Promise<void> {
+    const me = this.o.view();
+    await this.o.store.set(this.viewKey(me.id), me as unknown as JsonValue, this.o.ttlMs / 1000);
+    let registry = ((await this.o.store.get(REGISTRY_KEY)) as Record<string, string | null> | null) ?? {};
+    if (registry[me.id] === undefined || registry[me.id] !== me.url) {
+      registry =
+        (await this.o.store.transaction<Record<string, string | null>>(REGISTRY_KEY, (cur) => ({
+          ...(cur ?? {}),
+          [me.id]: me.url,
+        }))) ?? registry;
+    }
+    const ids = Object.keys(registry).filter((id) => id !== me.id);
+    const views = await Promise.all(ids.map((id) => this.o.store.get(this.viewKey(id))));
+    const peers = new Map<string, CoordinatorView>();
+    views.forEach((view, i) => {
+      if (view !== null && typeof view === "object") peers.set(ids[i]!, view as unknown as CoordinatorView);
+    });
+    this.peers = peers;
+  }
+
+  /** The coordinators alive now, this one included, sorted. */
+  members(): string[] {
+    return [this.o.coordinatorId, ...this.peers.keys()].sort();
+  }
+
+  /** The other coordinators alive now, as they last described themselves. */
+  others(): CoordinatorView[] {
+    return [...this.peers.values()];
+  }
+
+  /** Tells the others that a task ended (batched; only when there are others). */
+  announceEnded(taskId: string): void {
+    if (this.peers.size === 0) return;
+    this.pending.ended.push(taskId);
+    this.scheduleFlush();
+  }
+
+  /** Asks the owner of the task's shard to place it. */
+  handOff(taskId: string): void {
+    this.pending.unplaced.push(taskId);
+    this.scheduleFlush();
+  }
+
+  /** Leaves: stops listening and removes its view and registry entry, so the others know at once. */
+  async stop(): Promise<void> {
+    if (this.subscribed) await this.o.store.unsubscribe(NEWS_CHANNEL).catch(() => {});
+    this.subscribed = false;
+    const id = this.o.coordinatorId;
+    await this.o.store.delete(this.viewKey(id)).catch(() => false);
+    await this.o.store
+      .transaction<Record<string, string | null>>(REGISTRY_KEY, (cur) => {
+        const next = { ...(cur ?? {}) };
+        delete next[id];
+        return next;
+      })
+      .catch(() => null);
+  }
+
+  private viewKey(id: string): string {
+    return `coordinator-view:${id}`;
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    setImmediate(() => {
+      this.flushScheduled = false;
+      while (this.pending.ended.length > 0 || this.pending.unplaced.length > 0) {
+        const news: News = { from: this.o.coordinatorId };
+        const ended = this.pending.ended.splice(0, MAX_NEWS);
+        const unplaced = this.pending.unplaced.splice(0, MAX_NEWS);
+        if (ended.length > 0) news.ended = ended;
+        if (unplaced.length > 0) news.unplaced = unplaced;
+        void this.o.store.publish(NEWS_CHANNEL, news as unknown as JsonValue).catch(() => 0);
+      }
+    });
+  }
+
+  private heard(data: JsonValue): void {
+    if (data === null || typeof data !== "object" || Array.isArray(data)) return;
+    const news = data as Partial<News>;
+    if (news.from === this.o.coordinatorId) return;
+    const ids = (list: unknown): string[] =>
+      Array.isArray(list) ? list.filter((id): id is string => typeof id === "string") : [];
+    const ended = ids(news.ended);
+    const unplaced = ids(news.unplaced);
+    if (ended.length > 0) this.o.ended(ended);
+    if (unplaced.length > 0) this.o.unplaced(unplaced);
+  }
+}

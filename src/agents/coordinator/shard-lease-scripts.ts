@@ -1,0 +1,21 @@
+import { defineScript } from "../../core/store/index.js";
+
+/** The twin of scripts/shard-lease-2.lua for the embedded engine, line for line. */
+export const shardLease = defineScript(
+  import.meta.url,
+  "shard-lease-2.lua",
+  (db, [lease, fence], [op, owner, held, ttl]) => {
+    const current = db.get(lease!);
+    if (op === "acquire") {
+      if (current !== null && !current.startsWith(`${owner}#`)) return "";
+      const token = db.incrBy(fence!, 1);
+      const value = `${owner}#${token}`;
+      db.set(lease!, value, { px: Number(ttl) });
+      return value;
+    }
+    if (current !== held) return 0;
+    if (op === "renew") db.pexpire(lease!, Number(ttl));
+    else db.del(lease!);
+    return 1;
+  },
+);

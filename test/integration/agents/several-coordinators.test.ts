@@ -1,0 +1,224 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { TaskLedger } from "../../../src/agents/ledger/task-ledger.js";
+import {
+  CoordinatorAgent,
+  DistributorAgent,
+  RedisClient,
+  type RedisConfig,
+  WorkerAgent,
+} from "../../../src/index.js";
+import { FAST, FaultyRouter } from "../../helpers/cluster.js";
+import { testEngines } from "../../helpers/engines.js";
+
+/** SPEC "Several coordinators": any accepts and answers, work split by shard leases, failover. */
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function until(what: string, ok: () => boolean, timeoutMs = 8000): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  while (!ok()) {
+    if (performance.now() > deadline) throw new Error(`timed out waiting until ${what}`);
+    await sleep(20);
+  }
+}
+
+/** Coordinators c1..cN, distributors each homed on one coordinator (knowing all), a worker each; one router. */
+class Coordinators {
+  readonly router = new FaultyRouter();
+  readonly coordinators: CoordinatorAgent[] = [];
+  readonly distributors: DistributorAgent[] = [];
+  readonly workers: WorkerAgent[] = [];
+  readonly commits = new Map<string, number>();
+  private readonly run = Math.random().toString(36).slice(2, 7);
+
+  constructor(readonly redis: RedisConfig) {}
+
+  id(name: string): string {
+    return `${name}-${this.run}`;
+  }
+
+  async start(coordinators: number, distributors: number): Promise<void> {
+    for (let i = 1; i <= coordinators; i++) {
+      const c = new CoordinatorAgent({
+        agentId: this.id(`c${i}`),
+        redis: this.redis,
+        a2a: { router: this.router },
+        timing: FAST,
+        placementTimeoutMs: 20_000,
+      });
+      this.coordinators.push(c);
+    }
+    await Promise.all(this.coordinators.map((c) => c.initialize()));
+    const ids = this.coordinators.map((c) => c.agentId);
+    for (let i = 0; i < distributors; i++) {
+      const home = i % ids.length;
+      const order = [...ids.slice(home), ...ids.slice(0, home)];
+      const d = new DistributorAgent({
+        agentId: this.id(`d${i + 1}`),
+        coordinatorId: order[0]!,
+        coordinators: order.slice(1).map((id) => ({ id })),
+        redis: this.redis,
+        a2a: { router: this.router },
+        timing: FAST,
+        taskTimeoutMs: 10_000,
+        events: {
+          committed: (task) => this.commits.set(task.task_id, (this.commits.get(task.task_id) ?? 0) + 1),
+        },
+      });
+      await d.initialize();
+      this.distributors.push(d);
+      const w = new WorkerAgent({
+        agentId: this.id(`w${i + 1}`),
+        distributorId: d.agentId,
+        a2a: { router: this.router },
+        timing: FAST,
+        concurrency: 8,
+      });
+      await w.initialize();
+      this.workers.push(w);
+    }
+    // Every coordinator sees every distributor (its own heartbeats or another coordinator's view).
+    await until("every coordinator knows every distributor with its workers", () =>
+      this.coordinators.every((c) =>
+        this.distributors.every((d) => (c.core.directory.get(d.agentId)?.capacity ?? 0) > 0),
+      ),
+    );
+    await this.sharesSettled(this.coordinators);
+  }
+
+  /** Waits until `alive` own all 16 shards between them, evenly (within one), none twice. */
+  async sharesSettled(alive: CoordinatorAgent[]): Promise<void> {
+    await until("the shards are spread over the coordinators alive", () => {
+      const owned = alive.map((c) => c.cluster.leases.owned());
+      const all = owned.flat();
+      const sizes = owned.map((o) => o.length);
+      return all.length === 16 && new Set(all).size === 16 && Math.max(...sizes) - Math.min(...sizes) <= 1;
+    });
+  }
+
+  /** As kill -9: timers stop, leases are not given back, messages to and from it are lost. */
+  async crash(c: CoordinatorAgent): Promise<void> {
+    this.router.frozen.add(c.agentId);
+    c.core.stop();
+    await c.cluster.stop({ release: false });
+    (c as unknown as { stopTimers(): void }).stopTimers();
+  }
+
+  async stop(): Promise<void> {
+    for (const w of this.workers) await w.cleanup().catch(() => {});
+    for (const d of this.distributors) await d.cleanup().catch(() => {});
+    for (const c of this.coordinators) await c.cleanup().catch(() => {});
+  }
+}
+
+describe.each(testEngines("several-coordinators"))("several coordinators on $name", (engine) => {
+  let set: Coordinators | undefined;
+  beforeAll(() => engine.setup());
+  afterEach(async () => {
+    await set?.stop();
+    set = undefined;
+  });
+  afterAll(() => engine.teardown());
+
+  it("three coordinators split the 16 shards, each accepts tasks, and any one answers for a task submitted through another", async () => {
+    set = new Coordinators(engine.config());
+    await set.start(3, 2);
+    const [c1, c2, c3] = set.coordinators as [CoordinatorAgent, CoordinatorAgent, CoordinatorAgent];
+    expect(c1.cluster.peers.members()).toEqual([c1.agentId, c2.agentId, c3.agentId].sort());
+
+    const ids: string[] = [];
+    for (let i = 0; i < 60; i++) {
+      const via = set.coordinators[i % 3]!;
+      const id = `t${i}`;
+      ids.push(id);
+      expect(await via.submitTask({ task_id: id, task_type: "echo", payload: { i } })).toBe(true);
+    }
+    // Submitting an id again through another coordinator records nothing.
+    expect(await c2.submitTask({ task_id: "t0", task_type: "echo", payload: {} })).toBe(false);
+    // Each task awaited through a coordinator it was not submitted through.
+    const done = await Promise.all(ids.map((id, i) => set!.coordinators[(i + 1) % 3]!.waitForTask(id, 8000)));
+    expect(done.map((t) => t?.status)).toEqual(ids.map(() => "completed"));
+    expect(done[7]).toMatchObject({ task_id: "t7", result: { i: 7 } });
+    await until("every commit is in", () => ids.every((id) => set!.commits.has(id)));
+    expect(ids.filter((id) => set!.commits.get(id) !== 1)).toEqual([]);
+    // Counters add up across coordinators: each end is counted once, where it was reported.
+    const completed = set.coordinators.reduce((n, c) => n + c.core.stats.completed, 0);
+    const submitted = set.coordinators.reduce((n, c) => n + c.core.stats.submitted, 0);
+    expect(submitted).toBe(60);
+    expect(completed).toBe(60);
+    expect(await c3.core.getTask("t1")).toMatchObject({ status: "completed" });
+  });
+
+  it("a coordinator killed among three: its shards and its distributor move to the others within the timeout, nothing is lost or committed twice", async () => {
+    set = new Coordinators(engine.config());
+    await set.start(3, 3);
+    const [c1, c2, c3] = set.coordinators as [CoordinatorAgent, CoordinatorAgent, CoordinatorAgent];
+    const d1 = set.distributors[0]!;
+    expect(d1.coordinatorId).toBe(c1.agentId);
+    // Tasks of every shard (c1's too), some still running when c1 dies.
+    const before: string[] = [];
+    for (let i = 0; i < 40; i++) {
+      before.push(`a${i}`);
+      await set.coordinators[i % 3]!.submitTask({
+        task_id: `a${i}`,
+        task_type: "sleep",
+        payload: { ms: 30 },
+      });
+    }
+    await set.crash(c1);
+    const after: string[] = [];
+    for (let i = 0; i < 40; i++) {
+      after.push(`b${i}`);
+      await (i % 2 ? c2 : c3).submitTask({ task_id: `b${i}`, task_type: "echo", payload: { i } });
+    }
+    await set.sharesSettled([c2, c3]);
+    await until("d1 reports to another coordinator", () => d1.coordinatorId !== c1.agentId);
+    const all = [...before, ...after];
+    const done = await Promise.all(all.map((id, i) => (i % 2 ? c2 : c3).waitForTask(id, 10_000)));
+    expect(done.map((t) => t?.status)).toEqual(all.map(() => "completed"));
+    await until("every commit is in", () => all.every((id) => set!.commits.has(id)));
+    expect(all.filter((id) => set!.commits.get(id) !== 1)).toEqual([]);
+    expect(c2.cluster.peers.members()).toEqual([c2.agentId, c3.agentId].sort());
+  });
+
+  it("a coordinator whose shard lease expired has its placement and abandon refused by the fence", async () => {
+    const config = engine.config();
+    const store = new RedisClient(config);
+    await store.connect();
+    const ledger = new TaskLedger(store);
+    try {
+      const c1 = new CoordinatorAgent({ agentId: "frozen-c1", redis: config, timing: FAST });
+      await c1.initialize();
+      const shard = ledger.shardOf("fenced");
+      const stale = c1.cluster.leases.ownerValue(shard)!;
+      expect(stale).toMatch(/^frozen-c1#\d+$/);
+      await ledger.submit({
+        taskId: "fenced",
+        taskType: "echo",
+        payload: {},
+        createdAt: new Date().toISOString(),
+        maxRetries: 0,
+        backoffMs: 0,
+      });
+      // Frozen: it stops renewing; its leases expire and another coordinator takes every shard.
+      await c1.cluster.stop({ release: false });
+      c1.core.stop();
+      const c2 = new CoordinatorAgent({ agentId: "waking-c2", redis: config, timing: FAST });
+      await c2.initialize();
+      await until("c2 owns the shard", () => c2.cluster.leases.ownerValue(shard) !== null, 5000);
+      // c1 wakes with the old value in hand: the ledger refuses what only an owner may do.
+      expect(c1.cluster.leases.ownerValue(shard)).toBeNull(); // and it knows it is no longer the owner
+      expect(await ledger.assign("fenced", "some-distributor", stale)).toBe(false);
+      expect(await ledger.abandon("fenced", "timed out", stale)).toBe(false);
+      expect((await ledger.get("fenced"))?.task.status).toBe("pending");
+      expect((await ledger.get("fenced"))?.distributor).toBeNull();
+      // The current owner's value is taken.
+      const current = c2.cluster.leases.ownerValue(shard)!;
+      expect(await ledger.assign("fenced", "some-distributor", current)).toBe(true);
+      await c2.cleanup();
+      await c1.cleanup();
+    } finally {
+      await store.disconnect();
+    }
+  });
+});
