@@ -5,10 +5,11 @@ import { isPlainJson, isPlainObject, type JsonObject, type JsonValue } from "../
  * What the three tiers say to each other, inside signed A2A messages. Every payload names its
  * `kind`; the receiver validates it here, once, and trusts the types after.
  *
- *   worker -> distributor       register_worker (REQUEST), heartbeat (HEARTBEAT), task_results, checkpoint
+ *   worker -> distributor       register_worker (REQUEST), heartbeat (HEARTBEAT), task_results, checkpoint,
+ *                               task_progress
  *   distributor -> worker       execute_tasks (acks may ride along), results_ack
  *   distributor -> coordinator  register_distributor (REQUEST), heartbeat (HEARTBEAT), task_results
- *   coordinator -> distributor  assign_tasks
+ *   coordinator -> distributor  assign_tasks, cancel_attempts (passed on to the worker)
  *
  * Messages carry ownership, Redis records it: anything lost here is found again from Redis.
  */
@@ -21,7 +22,7 @@ const json = z.custom<JsonValue>(isJson, "must be a JSON value");
 const jsonObject = z.custom<JsonObject>(isJsonObject, "must be a JSON object");
 
 const id = z.string().min(1).max(200);
-const status = z.enum(["pending", "in_progress", "completed", "failed", "abandoned"]);
+const status = z.enum(["pending", "in_progress", "completed", "failed", "abandoned", "input_required"]);
 
 export const taskDictSchema = z.object({
   task_id: id,
@@ -40,6 +41,16 @@ export const taskDictSchema = z.object({
   waiting_on: z.array(id).optional(),
   on_dependency_failure: z.enum(["abandon", "run"]).optional(),
   parent_id: id.optional(),
+  // Scheduling (SPEC "Scheduling controls"): absent unless used.
+  priority: z.number().int().min(0).max(9).optional(),
+  run_at: z.string().max(64).optional(),
+  expires_at: z.string().max(64).optional(),
+  // Human input (SPEC "Waiting for input"): absent unless used.
+  input_request: json.optional(),
+  input_timeout_ms: z.number().int().positive().optional(),
+  inputs: z.array(json).optional(),
+  // Live progress (SPEC "Waiting for input, progress"): the latest ctx.progress value, absent until one.
+  progress: json.optional(),
 });
 export type TaskDict = z.infer<typeof taskDictSchema>;
 
@@ -155,14 +166,19 @@ export type DistributorHeartbeat = z.infer<typeof distributorHeartbeat>;
 export const attemptOutcome = z.object({
   task_id: id,
   fence: z.number().int(),
-  status: z.enum(["completed", "failed"]),
+  status: z.enum(["completed", "failed", "input_required"]),
   result: json.optional(),
+  /** input_required: what the task asks for, and the request's key (a LangGraph interrupt id). */
+  input_request: json.optional(),
+  input_key: z.string().max(200).optional(),
   error: z.string().optional(),
   started_at: z.string().optional(),
   duration_ms: z.number().nonnegative().optional(),
   trace: optionalTrace,
   /** Tasks the attempt spawned (ctx.spawn), recorded by its commit only if it completes. */
   spawn: z.array(z.custom<JsonObject>(isJsonObject, "must be a JSON object")).max(10_000).optional(),
+  /** The attempt's latest ctx.progress value, written (fenced) before the outcome is committed. */
+  progress: json.optional(),
 });
 export type AttemptOutcomeWire = z.infer<typeof attemptOutcome>;
 
@@ -174,12 +190,19 @@ export const dispatchedTask = z.object({
   trace: optionalTrace,
   /** The outcome of each of the task's dependencies (its handler's ctx.dependencies). */
   dependencies: z.record(id, z.object({ status, result: json, error: z.string().nullable() })).optional(),
+  /** The key of the request the task's last input answered: a graph resumes with it (src/agents/input/). */
+  resume_key: z.string().max(200).optional(),
 });
 export type DispatchedTask = z.infer<typeof dispatchedTask>;
 /** How a dependency ended, as its dependent's handler sees it (ctx.dependencies). */
 export type DependencyOutcome = NonNullable<DispatchedTask["dependencies"]>[string];
 
 const resultAck = z.object({ task_id: id, fence: z.number().int() });
+/** An attempt's latest progress (task_progress, worker -> distributor; src/agents/live/). */
+const progressUpdate = z.object({ task_id: id, fence: z.number().int(), progress: json });
+/** Cancel the attempts of this task whose fence is below `fence`; `worker`: where it runs, if known. */
+const attemptCancel = z.object({ task_id: id, fence: z.number().int(), worker: id.optional() });
+export type AttemptCancelWire = z.infer<typeof attemptCancel>;
 export type ResultAck = z.infer<typeof resultAck>;
 
 export const agentPayload = z.discriminatedUnion("kind", [
@@ -203,6 +226,8 @@ export const agentPayload = z.discriminatedUnion("kind", [
   z.object({ kind: z.literal("assign_tasks"), tasks: z.array(taskDictSchema), traces: traceMap }),
   z.object({ kind: z.literal("task_terminal"), tasks: z.array(taskDictSchema), traces: traceMap }),
   z.object({ kind: z.literal("checkpoint"), task_id: id, fence: z.number().int(), checkpoint: json }),
+  z.object({ kind: z.literal("task_progress"), updates: z.array(progressUpdate).max(10_000) }),
+  z.object({ kind: z.literal("cancel_attempts"), tasks: z.array(attemptCancel).max(10_000) }),
 ]);
 export type AgentPayload = z.infer<typeof agentPayload>;
 export type PayloadOf<K extends AgentPayload["kind"]> = Extract<AgentPayload, { kind: K }>;
@@ -278,8 +303,23 @@ function isTaskDict(t: unknown): boolean {
     (t.on_dependency_failure === undefined ||
       t.on_dependency_failure === "abandon" ||
       t.on_dependency_failure === "run") &&
-    (t.parent_id === undefined || isId(t.parent_id))
+    (t.parent_id === undefined || isId(t.parent_id)) &&
+    (t.priority === undefined || isPriority(t.priority)) &&
+    (t.run_at === undefined || isShortString(t.run_at)) &&
+    (t.expires_at === undefined || isShortString(t.expires_at)) &&
+    t.input_request === undefined &&
+    t.inputs === undefined &&
+    t.input_timeout_ms === undefined &&
+    (t.progress === undefined || isJson(t.progress))
   );
+}
+
+function isPriority(v: unknown): boolean {
+  return Number.isInteger(v) && (v as number) >= 0 && (v as number) <= 9;
+}
+
+function isShortString(v: unknown): boolean {
+  return typeof v === "string" && v.length <= 64;
 }
 
 function isIdList(v: unknown): boolean {
@@ -297,7 +337,8 @@ function isDispatchedTask(d: unknown): boolean {
     (d.timeout_ms as number) > 0 &&
     (d.checkpoint === undefined || isJson(d.checkpoint)) &&
     (d.trace === undefined || isTrace(d.trace)) &&
-    d.dependencies === undefined
+    d.dependencies === undefined &&
+    d.resume_key === undefined
   );
 }
 
@@ -314,7 +355,8 @@ function isOutcome(o: unknown): boolean {
     (o.duration_ms === undefined ||
       (typeof o.duration_ms === "number" && Number.isFinite(o.duration_ms) && o.duration_ms >= 0)) &&
     (o.trace === undefined || isTrace(o.trace)) &&
-    o.spawn === undefined
+    o.spawn === undefined &&
+    (o.progress === undefined || isJson(o.progress))
   );
 }
 

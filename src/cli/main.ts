@@ -1,4 +1,6 @@
 import { isTriadError } from "../core/errors.js";
+import { inputSpec } from "./commands/input-spec.js";
+import { scheduleAddSpec, scheduleListSpec, scheduleRmSpec } from "./commands/schedule-spec.js";
 import {
   cancelSpec,
   coordinatorSpec,
@@ -30,6 +32,19 @@ const COMMANDS: Record<string, Command> = {
   submit: { spec: submitSpec, run: async (o) => (await import("./commands/submit.js")).submit(o) },
   status: { spec: statusSpec, run: async (o) => (await import("./commands/status.js")).status(o) },
   cancel: { spec: cancelSpec, run: async (o) => (await import("./commands/cancel.js")).cancel(o) },
+  input: { spec: inputSpec, run: async (o) => (await import("./commands/input.js")).input(o) },
+  "schedule add": {
+    spec: scheduleAddSpec,
+    run: async (o) => (await import("./commands/schedule.js")).scheduleAdd(o),
+  },
+  "schedule list": {
+    spec: scheduleListSpec,
+    run: async (o) => (await import("./commands/schedule.js")).scheduleList(o),
+  },
+  "schedule rm": {
+    spec: scheduleRmSpec,
+    run: async (o) => (await import("./commands/schedule.js")).scheduleRm(o),
+  },
   "keys generate": {
     spec: keysGenerateSpec,
     run: async (o) => (await import("./commands/keys.js")).keysGenerate(o),
@@ -54,10 +69,10 @@ Run "triad <command> --help" for a command's options.
 /** Runs one CLI invocation and resolves its exit code: 0 done, 1 failed, 2 bad usage. */
 export async function main(argv: string[]): Promise<number> {
   const [first, ...after] = argv;
-  // `triad keys <action>`: a command of two words.
+  // `triad keys <action>`, `triad schedule <action>`: commands of two words.
   const [name, rest] =
-    first === "keys" && after[0] !== undefined && !after[0].startsWith("-")
-      ? [`keys ${after[0]}`, after.slice(1)]
+    (first === "keys" || first === "schedule") && after[0] !== undefined && !after[0].startsWith("-")
+      ? [`${first} ${after[0]}`, after.slice(1)]
       : [first, after];
   if (name === undefined || name === "--help" || name === "-h" || name === "help") {
     process.stdout.write(USAGE);

@@ -1,11 +1,12 @@
 import type { Registry } from "prom-client";
 import { CANCELED_BY_CLIENT, type CoordinatorAgent } from "../agents/index.js";
+import { TaskWatch } from "../agents/live/task-changes.js";
 import { taskGraph } from "../agents/workflow/task-graph.js";
 import { TriadError } from "../core/errors.js";
 import type { JsonObject } from "../core/json.js";
 import type { CoordinatorApi } from "./http-api.js";
 
-const OPEN = new Set(["pending", "in_progress"]);
+const OPEN = new Set(["pending", "in_progress", "input_required"]);
 
 /** The HTTP API's view of a coordinator agent. */
 export function coordinatorApi(
@@ -13,9 +14,29 @@ export function coordinatorApi(
   metrics: Registry,
 ): CoordinatorApi & { stopAccepting(): void } {
   let accepting = true;
+  // Event streams read the store (any coordinator's or distributor's change shows), and a task
+  // this coordinator hears has ended is read at once.
+  const taskWatch = new TaskWatch({ read: async (id) => (await coordinator.ledger.get(id))?.task ?? null });
+  const unfollow = coordinator.observer.on((a) => {
+    if (a.type === "terminal") taskWatch.poke(a.task.task_id);
+  });
   return {
+    taskWatch,
+    limits: {
+      set: (taskType, limit) => coordinator.setLimit(taskType, limit),
+      remove: (taskType) => coordinator.removeLimit(taskType),
+      list: () => coordinator.listLimits(),
+    },
+    schedules: {
+      upsert: (input) => coordinator.schedules.upsert(input),
+      remove: (id) => coordinator.removeSchedule(id),
+      get: (id) => coordinator.getSchedule(id),
+      list: () => coordinator.listSchedules(),
+    },
     stopAccepting() {
       accepting = false;
+      unfollow();
+      taskWatch.stop();
     },
     async submit(task) {
       if (!accepting)
@@ -80,6 +101,11 @@ export function coordinatorApi(
       const recent = coordinator.core.recentTasks().slice(-limit).reverse();
       return [...open, ...recent].slice(0, limit) as unknown as JsonObject[];
     },
+    async provideInput(taskId, value) {
+      const answer = await coordinator.core.provideInput(taskId, value);
+      if (!answer.given && answer.reason === "unknown") return null;
+      return { given: answer.given, task: (answer as { task: unknown }).task as JsonObject };
+    },
     async cancel(taskId) {
       const outcome = await coordinator.core.cancel(taskId, CANCELED_BY_CLIENT);
       return outcome === null
@@ -107,15 +133,31 @@ export function agentList(coordinator: CoordinatorAgent): JsonObject[] {
       load: coordinator.core.unplacedCount,
       done:
         coordinator.core.stats.completed + coordinator.core.stats.failed + coordinator.core.stats.abandoned,
+      shards: coordinator.cluster.leases.owned(),
     },
   ];
+  // The other coordinators of the store, as their views (alive within the heartbeat timeout) say.
+  for (const peer of coordinator.cluster.peers.others()) {
+    const s = peer.stats ?? {};
+    out.push({
+      id: peer.id,
+      tier: "coordinator",
+      status: "idle",
+      last_heartbeat: null,
+      parent: null,
+      load: 0,
+      done: (s.completed ?? 0) + (s.failed ?? 0) + (s.abandoned ?? 0),
+      url: peer.url,
+      shards: peer.shards ?? [],
+    });
+  }
   for (const d of coordinator.core.directory.all()) {
     out.push({
       id: d.id,
       tier: "distributor",
       status: d.status,
       last_heartbeat: d.lastHeartbeatAt,
-      parent: coordinator.agentId,
+      parent: d.via ?? coordinator.agentId,
       load: d.load,
       capacity: d.capacity,
       done: d.done,

@@ -1,13 +1,18 @@
 import { randomUUID, timingSafeEqual } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
+import type { TaskWatch } from "../agents/live/task-changes.js";
 import { depthProblem } from "../agents/payload-depth.js";
 import { isTriadError, retryAfterOf } from "../core/errors.js";
 import { isPlainObject, type JsonObject } from "../core/json.js";
 import { browserGuard } from "./browser-guard.js";
 import { listLimit, MAX_LIST_LIMIT, newTask, TASK_STATUSES, taskStatus, waitMs } from "./http-schemas.js";
 import { readJsonBody, requestUrl, sendError, sendJson, statusOf, taskIdOf } from "./http-util.js";
+import { type InputApi, inputHandlers } from "./input-route.js";
+import { type LimitsApi, limitHandlers } from "./limit-routes.js";
 import { openApiDocument } from "./openapi.js";
+import { type SchedulesApi, scheduleHandlers } from "./schedule-routes.js";
 import { submitAnswer } from "./submit-answer.js";
+import { streamTaskEvents } from "./task-events.js";
 
 /** What the HTTP API needs from a coordinator. */
 export type CoordinatorApi = {
@@ -32,6 +37,14 @@ export type CoordinatorApi = {
   cancel(taskId: string): Promise<{ canceled: boolean; task: JsonObject } | null>;
   agents(): JsonObject[];
   metrics(): Promise<{ contentType: string; body: string }>;
+  /** Per-task-type limits for the whole cluster (src/agents/limits/). */
+  limits: LimitsApi;
+  /** Recurring schedules (src/agents/schedules/). */
+  schedules: SchedulesApi;
+  /** Gives input to a task waiting for it (src/agents/input/). */
+  provideInput: InputApi["provideInput"];
+  /** Follows tasks in the store for GET /tasks/:id/events (src/agents/live/). */
+  taskWatch: TaskWatch;
 };
 
 export type HttpApiOptions = {
@@ -53,8 +66,17 @@ export const REST_ROUTES = [
   "GET /tasks",
   "GET /tasks/{task_id}",
   "POST /tasks/{task_id}/cancel",
+  "POST /tasks/{task_id}/input",
   "GET /tasks/{task_id}/graph",
+  "GET /tasks/{task_id}/events",
   "GET /agents",
+  "PUT /limits/{task_type}",
+  "GET /limits",
+  "DELETE /limits/{task_type}",
+  "POST /schedules",
+  "GET /schedules",
+  "GET /schedules/{schedule_id}",
+  "DELETE /schedules/{schedule_id}",
   "GET /metrics",
   "GET /openapi.json",
 ] as const;
@@ -143,6 +165,11 @@ export function createHttpApi(options: HttpApiOptions) {
       if (graph === null) return sendError(res, 404, "ERR_NOT_FOUND", `no task ${taskId}`);
       sendJson(res, 200, graph);
     },
+    "GET /tasks/{task_id}/events": (req, res, _url, [segment]) =>
+      streamTaskEvents(req, res, options.api.taskWatch, taskIdOf(segment!)),
+    ...limitHandlers(options.api.limits, limit),
+    ...scheduleHandlers(options.api.schedules, limit),
+    ...inputHandlers(options.api, limit),
     "GET /agents": async (_req, res) => {
       sendJson(res, 200, { agents: options.api.agents(), tasks: options.api.counts() });
     },

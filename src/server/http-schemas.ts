@@ -1,5 +1,7 @@
 import { z } from "zod";
+import { taskTypeLimit } from "../agents/limits/limit-spec.js";
 import { MAX_PAYLOAD_DEPTH } from "../agents/payload-depth.js";
+import { scheduleInput } from "../agents/schedules/schedule-spec.js";
 import type { JsonValue } from "../core/json.js";
 import { DOT_SEGMENT_ID } from "../core/state/task-id.js";
 
@@ -31,7 +33,14 @@ export const jsonValue: z.ZodType<JsonValue> = named(
   "Any JSON value.",
 );
 
-export const TASK_STATUSES = ["pending", "in_progress", "completed", "failed", "abandoned"] as const;
+export const TASK_STATUSES = [
+  "pending",
+  "in_progress",
+  "completed",
+  "failed",
+  "abandoned",
+  "input_required",
+] as const;
 export const taskStatus = named(z.enum(TASK_STATUSES), "TaskStatus", "Where a task is in its life.");
 
 /** A task id a client may choose: also a URL path segment, so never "." or "..". */
@@ -68,9 +77,28 @@ export const newTask = named(
       .describe(
         'When a dependency ends failed or abandoned: "abandon" (the default) ends this one abandoned too; "run" runs it anyway.',
       ),
+    input_timeout_ms: z
+      .number()
+      .int()
+      .positive()
+      .optional()
+      .describe(
+        "How long it may wait for input (input_required) before it ends abandoned. Default 86,400,000 (24 h).",
+      ),
   }),
   "NewTask",
   `A task to submit. Its payload may nest at most ${MAX_PAYLOAD_DEPTH} levels deep (deeper is refused with 422 ERR_INVALID_TASK).`,
+);
+
+/** POST /tasks/{task_id}/input: the value given to a task waiting for input. */
+export const taskInputBody = named(
+  z.strictObject({
+    value: jsonValue.describe(
+      "Any JSON: what the task asked for (its handler gets it in ctx.inputs, a graph as the resume value).",
+    ),
+  }),
+  "TaskInput",
+  `Input for a task waiting for it (input_required). The value may nest at most ${MAX_PAYLOAD_DEPTH} levels deep.`,
 );
 
 /** POST /tasks: one task, or an array of 1..maxBatch (answered with an array). */
@@ -119,6 +147,14 @@ export const task = named(
     waiting_on: z.array(z.string()).optional().describe("Of depends_on, those not ended yet."),
     on_dependency_failure: z.enum(["abandon", "run"]).optional(),
     parent_id: z.string().optional().describe("The task whose handler spawned this one."),
+    progress: jsonValue
+      .optional()
+      .describe("The latest value its handler reported with ctx.progress; absent until one."),
+    input_request: jsonValue
+      .optional()
+      .describe("While input_required: what it asks for (a graph's interrupt value, ctx.requestInput's)."),
+    input_timeout_ms: z.number().int().optional().describe("How long it may wait for input; absent: 24 h."),
+    inputs: z.array(jsonValue).optional().describe("Every value given to it so far, in order."),
   }),
   "Task",
   "A task as recorded (the task dict of SPEC.md).",
@@ -164,7 +200,15 @@ export const agentInfo = named(
     load: z.number().int().min(0),
     capacity: z.number().int().min(0).optional(),
     done: z.number().int().min(0),
-    url: z.string().nullable().optional().describe("Where a distributor is reached (null in-process)."),
+    url: z
+      .string()
+      .nullable()
+      .optional()
+      .describe("Where a distributor or another coordinator is reached (null in-process)."),
+    shards: z
+      .array(z.number().int().min(0))
+      .optional()
+      .describe("The task shards a coordinator owns (several coordinators split the 16 between them)."),
     task_types: z.array(z.string()).optional().describe("What a worker runs."),
     remote_agents: z
       .array(z.object({ name: z.string(), url: z.string(), skills: z.array(z.string()) }))
@@ -193,4 +237,71 @@ export const agentsAnswer = named(
   }),
   "Agents",
   "Every agent of every tier, and the task counts.",
+);
+
+export const taskEvent = named(
+  z.object({
+    type: z
+      .enum(["snapshot", "status", "attempt", "progress", "input_request", "terminal"])
+      .describe(
+        "The most significant change since the last event: snapshot (the first event of a stream), status, attempt (a new attempt started), progress, input_request, terminal (the last event).",
+      ),
+    task: task.describe("The task as it is now."),
+  }),
+  "TaskEvent",
+  "One event of GET /tasks/{task_id}/events: the JSON of its `data:` line.",
+);
+
+// ---- per-task-type limits (src/agents/limits/)
+
+export const limitBody = named(
+  taskTypeLimit,
+  "TaskTypeLimit",
+  "A limit on one task type for the whole cluster.",
+);
+
+export const limitView = named(
+  z.object({
+    task_type: z.string(),
+    concurrency: z.number().int().optional(),
+    rate_per_s: z.number().optional(),
+    in_use: z.number().int().describe("Attempts of the type holding a slot now, over every distributor."),
+    waiting: z
+      .number()
+      .int()
+      .describe("Tasks of the type waiting for a slot (as their distributors last said)."),
+  }),
+  "Limit",
+  "A task type's limit and its use.",
+);
+
+export const limitList = named(z.object({ limits: z.array(limitView) }), "LimitList", "Every limit.");
+
+// ---- recurring schedules (src/agents/schedules/)
+
+export const newSchedule = named(
+  scheduleInput,
+  "NewSchedule",
+  "A recurring schedule: exactly one of cron (with an optional timezone) and every_ms (>= 1000).",
+);
+
+export const scheduleView = named(
+  z.object({
+    schedule_id: z.string(),
+    cron: z.string().optional(),
+    every_ms: z.number().int().optional(),
+    timezone: z.string().optional(),
+    task: z.record(z.string(), jsonValue).describe("The task each tick makes (task_type, payload, ...)."),
+    next_runs: z.array(isoTime).describe("The next fire times; the first is when the next task is made."),
+    last_tick: isoTime.nullable().describe("The last tick fired."),
+    recent_task_ids: z.array(z.string()).describe("Ids of the tasks of the latest ticks, newest first."),
+  }),
+  "Schedule",
+  "A recurring schedule with its next run times and recent task ids.",
+);
+
+export const scheduleList = named(
+  z.object({ schedules: z.array(scheduleView) }),
+  "ScheduleList",
+  "Every schedule.",
 );

@@ -1,6 +1,7 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 import type { CoordinatorAgent } from "../agents/index.js";
 import { OTHER_TYPE } from "../agents/observe/coordinator-observer.js";
+import { registerLimitMetrics } from "./limit-metrics.js";
 
 type Labels = Record<string, string>;
 type Add = (labels: Labels, value: number) => void;
@@ -162,6 +163,15 @@ export function coordinatorMetrics(coordinator: CoordinatorAgent): Registry {
     add({}, coordinator.core.unplacedCount),
   );
   gauge(
+    "triad_tasks_input_required",
+    "Tasks waiting for a person's input (input_required) in the whole store, as last counted (about once a second)",
+    [],
+    (add) => add({}, coordinator.core.input.waiting),
+  );
+  counter("triad_inputs_given_total", "Inputs given to waiting tasks through this coordinator", [], (add) =>
+    add({}, coordinator.core.input.given),
+  );
+  gauge(
     "triad_tasks_held",
     "Tasks a live distributor holds (queued or running on its workers), as it last reported",
     ["agent"],
@@ -169,6 +179,7 @@ export function coordinatorMetrics(coordinator: CoordinatorAgent): Registry {
       for (const d of coordinator.core.directory.all()) if (d.status !== "dead") add({ agent: d.id }, d.load);
     },
   );
+  registerLimitMetrics(registry, () => coordinator.listLimits());
   collectDefaultMetrics({ register: registry, prefix: "triad_" });
   return registry;
 }

@@ -41,6 +41,11 @@ const CODES: Record<string, string> = {
   ERR_INVALID_LIMIT: "limit is not a positive integer",
   ERR_NOT_FOUND: "no task has this id",
   ERR_TASK_FINISHED: "the task has already finished; it was left as it is",
+  ERR_INVALID_INPUT: "a body without `value`, or a value nested too deep (the message names the field)",
+  ERR_NOT_WAITING_FOR_INPUT: "the task is not waiting for input (an earlier answer to its request was taken)",
+  ERR_INVALID_TYPE_LIMIT: "a task-type limit the schema refuses (the message names the field)",
+  ERR_INVALID_SCHEDULE:
+    "a schedule refused (the message names the field): a bad cron or time zone, both or neither of cron and every_ms, every_ms under 1000",
 };
 
 const STORE = ["ERR_STORE_UNAVAILABLE", "ERR_STORE_TIMEOUT", "ERR_NOT_CONNECTED"];
@@ -108,6 +113,20 @@ function operations(options: OpenApiOptions): Record<RestRoute, JsonObject> {
     required: true,
     description: "The task's id, percent-encoded.",
     schema: parameterSchema(taskId),
+  };
+  const taskTypeParam = {
+    name: "task_type",
+    in: "path",
+    required: true,
+    description: "The task type, percent-encoded.",
+    schema: { type: "string", minLength: 1, maxLength: 256 },
+  };
+  const scheduleIdParam = {
+    name: "schedule_id",
+    in: "path",
+    required: true,
+    description: "The schedule's id, percent-encoded.",
+    schema: { type: "string", minLength: 1, maxLength: 150 },
   };
   return {
     "POST /tasks": {
@@ -184,6 +203,33 @@ function operations(options: OpenApiOptions): Record<RestRoute, JsonObject> {
         ),
       },
     },
+    "POST /tasks/{task_id}/input": {
+      operationId: "provideInput",
+      summary: "Give input to a task waiting for it (status input_required)",
+      description:
+        "The value joins the task's `inputs` and the task runs again on any worker: a function handler with `ctx.inputs`, a LangGraph graph resumed from its checkpoint with `Command({ resume: value })`. The first answer to a request wins; a second gets 409.",
+      parameters: [taskIdParam],
+      requestBody: {
+        required: true,
+        description: `At most ${options.maxBodyBytes} bytes.`,
+        content: { "application/json": { schema: ref("TaskInput") } },
+      },
+      responses: {
+        "202": json(ref("Task"), "Given: the task, pending again."),
+        ...errorAnswers(
+          {
+            400: ["ERR_INVALID_TASK_ID", "ERR_MALFORMED_JSON"],
+            404: ["ERR_NOT_FOUND"],
+            409: ["ERR_NOT_WAITING_FOR_INPUT"],
+            413: ["ERR_BODY_TOO_LARGE"],
+            415: ["ERR_UNSUPPORTED_MEDIA_TYPE"],
+            422: ["ERR_INVALID_INPUT", "ERR_JSON_TOO_DEEP"],
+            503: STORE,
+          },
+          token,
+        ),
+      },
+    },
     "GET /tasks/{task_id}/graph": {
       operationId: "getTaskGraph",
       summary: "The workflow a task belongs to: its tasks and their depends/spawned edges (at most 10,000)",
@@ -191,6 +237,124 @@ function operations(options: OpenApiOptions): Record<RestRoute, JsonObject> {
       responses: {
         "200": json(ref("TaskGraph"), "The workflow."),
         ...errorAnswers({ 400: ["ERR_INVALID_TASK_ID"], 404: ["ERR_NOT_FOUND"], 503: STORE }, token),
+      },
+    },
+    "GET /tasks/{task_id}/events": {
+      operationId: "followTask",
+      summary: "Server-Sent Events of every change of one task, ending after its terminal event",
+      description:
+        "`text/event-stream`: per change one event whose `data:` line is a TaskEvent (JSON) and whose `id:` is derived from the task's state in the store, so any coordinator can resume a stream: reconnect with `Last-Event-ID` and get nothing until the task changes, or at once what it is now. The store is read about 4 times a second. Reconnecting after the terminal event is 204 (an EventSource stops).",
+      parameters: [
+        taskIdParam,
+        {
+          name: "Last-Event-ID",
+          in: "header",
+          required: false,
+          description: "The `id:` of the last event received (an EventSource sends it by itself).",
+          schema: { type: "string" },
+        },
+      ],
+      responses: {
+        "200": {
+          description: "The stream: `id: <state id>` and `data: <TaskEvent JSON>` per change.",
+          content: {
+            "text/event-stream": {
+              schema: { type: "string", description: "Each event's data is a TaskEvent." },
+              "x-event-data": ref("TaskEvent"),
+            },
+          },
+        },
+        "204": { description: "The task has ended and `Last-Event-ID` is its terminal event: nothing more." },
+        ...errorAnswers({ 400: ["ERR_INVALID_TASK_ID"], 404: ["ERR_NOT_FOUND"], 503: STORE }, token),
+      },
+    },
+    "PUT /limits/{task_type}": {
+      operationId: "setLimit",
+      summary: "Set the limit of a task type for the whole cluster (every distributor together)",
+      description:
+        "Never more than `concurrency` attempts of the type in progress at once, never more than `rate_per_s` started in any second. Distributors apply a new or changed limit within about 2 s.",
+      parameters: [taskTypeParam],
+      requestBody: { required: true, content: { "application/json": { schema: ref("TaskTypeLimit") } } },
+      responses: {
+        "201": json(ref("Limit"), "Set: the type had no limit before."),
+        "200": json(ref("Limit"), "Replaced the type's limit."),
+        ...errorAnswers(
+          {
+            400: ["ERR_MALFORMED_JSON"],
+            415: ["ERR_UNSUPPORTED_MEDIA_TYPE"],
+            413: ["ERR_BODY_TOO_LARGE"],
+            422: ["ERR_INVALID_TYPE_LIMIT"],
+            503: STORE,
+          },
+          token,
+        ),
+      },
+    },
+    "GET /limits": {
+      operationId: "listLimits",
+      summary: "Every task type's limit, with its slots in use and its tasks waiting",
+      responses: { "200": json(ref("LimitList"), "The limits."), ...errorAnswers({ 503: STORE }, token) },
+    },
+    "DELETE /limits/{task_type}": {
+      operationId: "removeLimit",
+      summary: "Remove the limit of a task type",
+      parameters: [taskTypeParam],
+      responses: {
+        "200": json(
+          { type: "object", properties: { task_type: { type: "string" }, removed: { const: true } } },
+          "Removed.",
+        ),
+        ...errorAnswers({ 404: ["ERR_NOT_FOUND"], 422: ["ERR_INVALID_TYPE_LIMIT"], 503: STORE }, token),
+      },
+    },
+    "POST /schedules": {
+      operationId: "upsertSchedule",
+      summary: "Record a recurring schedule, or replace the one of that id",
+      description:
+        "Each tick makes exactly one task, id `<schedule_id>@<tick, ISO-8601 UTC>`, however many coordinators run and across restarts; of the ticks missed while none ran, only the latest runs. The same schedule sent again changes nothing.",
+      requestBody: { required: true, content: { "application/json": { schema: ref("NewSchedule") } } },
+      responses: {
+        "201": json(ref("Schedule"), "Recorded: a new schedule."),
+        "200": json(ref("Schedule"), "Replaced the schedule of that id (or it was the same)."),
+        ...errorAnswers(
+          {
+            400: ["ERR_MALFORMED_JSON"],
+            413: ["ERR_BODY_TOO_LARGE"],
+            415: ["ERR_UNSUPPORTED_MEDIA_TYPE"],
+            422: ["ERR_INVALID_SCHEDULE"],
+            503: STORE,
+          },
+          token,
+        ),
+      },
+    },
+    "GET /schedules": {
+      operationId: "listSchedules",
+      summary: "Every schedule with its next run times and recent task ids",
+      responses: {
+        "200": json(ref("ScheduleList"), "The schedules."),
+        ...errorAnswers({ 503: STORE }, token),
+      },
+    },
+    "GET /schedules/{schedule_id}": {
+      operationId: "getSchedule",
+      summary: "One schedule with its next run times and recent task ids",
+      parameters: [scheduleIdParam],
+      responses: {
+        "200": json(ref("Schedule"), "The schedule."),
+        ...errorAnswers({ 404: ["ERR_NOT_FOUND"], 422: ["ERR_INVALID_SCHEDULE"], 503: STORE }, token),
+      },
+    },
+    "DELETE /schedules/{schedule_id}": {
+      operationId: "removeSchedule",
+      summary: "Remove a schedule: no tick fires after this",
+      parameters: [scheduleIdParam],
+      responses: {
+        "200": json(
+          { type: "object", properties: { schedule_id: { type: "string" }, removed: { const: true } } },
+          "Removed.",
+        ),
+        ...errorAnswers({ 404: ["ERR_NOT_FOUND"], 422: ["ERR_INVALID_SCHEDULE"], 503: STORE }, token),
       },
     },
     "GET /agents": {

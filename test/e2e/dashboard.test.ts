@@ -55,6 +55,8 @@ describe("the dashboard in Chromium", () => {
         "2",
         "--workers",
         "4",
+        "--handlers",
+        "examples/approval-graph.mjs",
       ],
       { TRIAD_API_TOKEN: TOKEN, TRIAD_LOG_LEVEL: "warn" },
     );
@@ -214,6 +216,19 @@ describe("the dashboard in Chromium", () => {
     await page.locator("#lookup-id").fill("e2e-cancel");
     await page.locator("#lookup button").click();
     await page.locator("#cancel-task").waitFor({ timeout: 10_000 });
+    // A long sleep reports how far it got once a second: the page shows it as it moves.
+    await expect
+      .poll(
+        () =>
+          page
+            .locator("#progress")
+            .textContent()
+            .catch(() => ""),
+        { timeout: 10_000 },
+      )
+      .toContain('"of_ms": 60000');
+    expect(await page.locator("#progress-bar").count()).toBe(1);
+    await page.screenshot({ path: join(ARTIFACTS, "dashboard-progress.png"), fullPage: true });
     await page.locator("#cancel-task").click();
     await expect
       .poll(() => page.locator(".task-head .status").textContent(), { timeout: 10_000 })
@@ -226,6 +241,37 @@ describe("the dashboard in Chromium", () => {
       await fetch(`${url}/tasks/e2e-cancel`, { headers: { authorization: `Bearer ${TOKEN}` } })
     ).json();
     expect(task).toMatchObject({ status: "abandoned", error: "canceled by client" });
+    await page.locator("a.back").click();
+    await expect.poll(() => page.locator("#overview").isVisible()).toBe(true);
+  });
+
+  it("answers a task waiting for input from its page: the form sends the value and the graph resumes", async () => {
+    const res = await post("/tasks", {
+      task_id: "e2e-approval",
+      task_type: "approval",
+      payload: { to: "Ada", topic: "the launch" },
+    });
+    expect(res.status).toBe(202);
+    // The overview counts it while it waits.
+    await page.locator('[data-stat="input_required"] .value[data-value="1"]').waitFor({ timeout: 10_000 });
+    await page.locator("#lookup-id").fill("e2e-approval");
+    await page.locator("#lookup button").click();
+    await page.locator("#input-form").waitFor({ timeout: 10_000 });
+    expect(await page.locator(".task-head .status").textContent()).toBe("input_required");
+    expect(await page.locator("#input-request").textContent()).toContain("Send this draft?");
+    await page.locator("#input-value").fill("yes");
+    await page.waitForTimeout(1200); // a reload of the page while it waits keeps what was typed
+    expect(await page.locator("#input-value").inputValue()).toBe("yes");
+    await page.screenshot({ path: join(ARTIFACTS, "dashboard-input.png"), fullPage: true });
+    await page.locator("#input-form button").click();
+    await expect
+      .poll(() => page.locator(".task-head .status").textContent(), { timeout: 10_000 })
+      .toBe("completed");
+    expect(await page.locator("#inputs-given").textContent()).toContain('"yes"');
+    const task = await (
+      await fetch(`${url}/tasks/e2e-approval`, { headers: { authorization: `Bearer ${TOKEN}` } })
+    ).json();
+    expect(task).toMatchObject({ status: "completed", inputs: ["yes"], result: { verdict: "approved" } });
     await page.locator("a.back").click();
     await expect.poll(() => page.locator("#overview").isVisible()).toBe(true);
   });

@@ -1,5 +1,5 @@
 import { isTriadError, TriadError } from "../../core/errors.js";
-import { assertJson, type JsonObject } from "../../core/json.js";
+import { assertJson, type JsonObject, type JsonValue } from "../../core/json.js";
 import type { Logger } from "../../core/logger.js";
 import {
   type AgentReply,
@@ -12,10 +12,18 @@ import { assertSubmittableTaskId } from "../../core/state/task-id.js";
 import { RedisClient, type RedisConfig } from "../../core/store/index.js";
 import { type AgentA2AConfig, TriadAgent } from "../agent-base.js";
 import { type LedgerOptions, TaskLedger } from "../ledger/task-ledger.js";
+import { CoordinatorLimits, type CoordinatorLimitsOptions } from "../limits/coordinator-limits.js";
+import type { LimitView, TaskTypeLimit } from "../limits/limit-spec.js";
+import { AttemptCanceler } from "../live/attempt-canceler.js";
 import { CoordinatorObserver } from "../observe/coordinator-observer.js";
 import type { MessageObserver } from "../observe/message-observer.js";
 import { checkPayloadDepth } from "../payload-depth.js";
 import { type TaskDict, taskDictSchema } from "../protocol.js";
+import {
+  CoordinatorSchedules,
+  type CoordinatorSchedulesOptions,
+} from "../schedules/coordinator-schedules.js";
+import type { ScheduleInput, ScheduleView } from "../schedules/schedule-spec.js";
 import { logStoreOutages } from "../store-outage-log.js";
 import {
   DEFAULT_RETRY,
@@ -41,6 +49,10 @@ export type CoordinatorAgentOptions = {
   /** Finished tasks kept in memory for waitForTask and the API. Default 10,000. */
   recentLimit?: number;
   ledger?: LedgerOptions;
+  /** Per-task-type limits set at start (`--limit`), and the slot sweep's interval. */
+  limits?: CoordinatorLimitsOptions;
+  /** Recurring schedules: how often the store is looked at for due ticks at most (default 1 s). */
+  schedules?: CoordinatorSchedulesOptions;
   logger?: Logger;
   events?: CoordinatorCoreOptions["events"];
 };
@@ -66,6 +78,10 @@ export class CoordinatorAgent extends TriadAgent {
   readonly observer: CoordinatorObserver;
   /** The other coordinators on this store: shard ownership, their distributors, news. */
   readonly cluster: CoordinatorCluster;
+  /** Per-task-type limits for the whole cluster (src/agents/limits/). */
+  readonly limits: CoordinatorLimits;
+  /** Recurring schedules, fired by every coordinator, each tick one task (src/agents/schedules/). */
+  readonly schedules: CoordinatorSchedules;
 
   constructor(options: CoordinatorAgentOptions) {
     super({ agentId: options.agentId, a2a: options.a2a, logger: options.logger, tier: "coordinator" });
@@ -73,9 +89,18 @@ export class CoordinatorAgent extends TriadAgent {
     this.store = new RedisClient(options.redis ?? {});
     this.ledger = new TaskLedger(this.store, options.ledger);
     this.observer = new CoordinatorObserver({ agentId: this.agentId, store: this.store });
+    this.limits = new CoordinatorLimits(this.store, this.ledger, options.limits);
+    this.schedules = new CoordinatorSchedules(this.store, (task) => this.submitTask(task), options.schedules);
     logStoreOutages(this.store, this.log, "clients are answered 503");
     const retry = { ...options.retry, default: options.retry?.default ?? DEFAULT_RETRY } as RetryPolicies;
     for (const [type, policy] of Object.entries(retry)) checkPolicy(type, policy);
+    // A task abandoned while an attempt ran: its worker is told, so the handler's ctx.signal fires.
+    const canceler = new AttemptCanceler({
+      ledger: this.ledger,
+      send: (to, payload) => this.sendPayload(to, payload),
+      unsent: (to, err) =>
+        this.log.debug({ distributor: to, err: (err as Error).message }, "could not pass a cancel on"),
+    });
     this.cluster = new CoordinatorCluster({
       coordinatorId: this.agentId,
       store: this.store,
@@ -99,6 +124,10 @@ export class CoordinatorAgent extends TriadAgent {
       send: (to, payload) => this.sendPayload(to, payload),
       events: this.observer.coreEvents({
         ...options.events,
+        abandoned: (taskId, reason) => {
+          canceler.abandoned(taskId);
+          options.events?.abandoned?.(taskId, reason);
+        },
         distributorDead: (id, tasks) => {
           this.log.warn({ distributor: id, tasks }, "distributor declared dead; moving its tasks");
           options.events?.distributorDead?.(id, tasks);
@@ -125,8 +154,47 @@ export class CoordinatorAgent extends TriadAgent {
     // Takes its share of the task shards (all of them when alone), rescanning each, as restore() did.
     await this.cluster.start();
     await this.core.workflow.rewatchWaiting().catch(() => {});
+    await this.limits.start();
     this.core.start();
+    this.schedules.start();
     return true;
+  }
+
+  /**
+   * Records a recurring schedule, or replaces the one of that id (the same one again changes
+   * nothing); answers it as stored. Each tick makes one task, id `<schedule_id>@<tick ISO>`.
+   */
+  async upsertSchedule(schedule: ScheduleInput): Promise<ScheduleView> {
+    return (await this.schedules.upsert(schedule)).schedule;
+  }
+
+  /** Removes a schedule: no tick fires after this. False when there was none. */
+  removeSchedule(scheduleId: string): Promise<boolean> {
+    return this.schedules.remove(scheduleId);
+  }
+
+  /** A schedule with its next run times and recent task ids; null when unknown. */
+  getSchedule(scheduleId: string): Promise<ScheduleView | null> {
+    return this.schedules.get(scheduleId);
+  }
+
+  listSchedules(): Promise<ScheduleView[]> {
+    return this.schedules.list();
+  }
+
+  /** Sets the limit of a task type for the whole cluster (distributors apply it within ~2 s); true when it replaced one. */
+  setLimit(taskType: string, limit: TaskTypeLimit): Promise<boolean> {
+    return this.limits.set(taskType, limit);
+  }
+
+  /** Removes a task type's limit; false when it had none. */
+  removeLimit(taskType: string): Promise<boolean> {
+    return this.limits.remove(taskType);
+  }
+
+  /** Every limit, with its slots in use and its tasks waiting over the whole cluster. */
+  listLimits(): Promise<LimitView[]> {
+    return this.limits.list();
   }
 
   /** Where other processes reach this coordinator's A2A listener, if it listens. */
@@ -226,6 +294,18 @@ export class CoordinatorAgent extends TriadAgent {
     return (await this.core.cancel(taskId, reason))?.canceled ?? false;
   }
 
+  /**
+   * Gives input to a task waiting for it (status input_required; SPEC "Waiting for input"): the
+   * value joins the task's inputs and it runs again on any worker. True when given; false for a
+   * task that is not waiting for input (already answered, say: the first answer wins) or
+   * unknown. A value that is not JSON is refused (ERR_INVALID_INPUT).
+   */
+  async provideInput(taskId: string, value: JsonValue): Promise<boolean> {
+    if (typeof taskId !== "string" || taskId.length === 0)
+      throw new TriadError("ERR_INVALID_ARGUMENT", "provideInput takes a task id (a non-empty string)");
+    return (await this.core.provideInput(taskId, value)).given;
+  }
+
   /** Knows a distributor before it heartbeats (seed: register_distributor). */
   async registerDistributor(distributorId: string, url?: string): Promise<boolean> {
     if (url) this.a2a.setPeer(distributorId, url);
@@ -291,6 +371,8 @@ export class CoordinatorAgent extends TriadAgent {
   }
 
   override async cleanup(): Promise<void> {
+    this.limits.stop();
+    this.schedules.stop();
     this.core.stop();
     await this.cluster.stop().catch(() => {});
     await super.cleanup();

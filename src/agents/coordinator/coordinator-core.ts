@@ -1,9 +1,13 @@
+import type { JsonValue } from "../../core/json.js";
 import type { RedisClient } from "../../core/store/index.js";
 import { eventLoopUtilization } from "../event-loop-load.js";
+import { type InputAnswer, InputKeeper } from "../input/input-keeper.js";
 import type { NewTask, TaskLedger } from "../ledger/task-ledger.js";
 import { BoundedMap } from "../observe/bounded-map.js";
 import { Outbox } from "../outbox.js";
 import type { AgentPayload, DistributorHeartbeat, TaskDict } from "../protocol.js";
+import { ScheduleControls } from "../schedule-controls/schedule-controls.js";
+import { inPriorityOrder, scheduleOf } from "../schedule-controls/task-schedule.js";
 import { sendSplitting } from "../split-send.js";
 import { type RetryPolicies, retryPolicyFor, type Timing } from "../timing.js";
 import { WorkflowKeeper } from "../workflow/workflow-keeper.js";
@@ -92,11 +96,31 @@ export class CoordinatorCore {
   private timer: NodeJS.Timeout | undefined;
   /** Dependencies and spawned tasks (src/agents/workflow/). */
   readonly workflow: WorkflowKeeper;
+  /** Human input: giving it, and the waits that run out (src/agents/input/). */
+  readonly input: InputKeeper;
+  /** run_at and expires_at: the due sweep (src/agents/schedule-controls/). */
+  readonly schedule: ScheduleControls;
   private readonly cluster: ClusterSeam;
 
   constructor(private readonly o: CoordinatorCoreOptions) {
     this.recent = new BoundedMap(o.recentLimit);
     this.cluster = o.cluster ?? SOLE;
+    this.schedule = new ScheduleControls({
+      store: o.store,
+      ledger: o.ledger,
+      place: (task) => this.placeLater(task),
+      expired: (task) => {
+        this.unplaced.delete(task.task_id);
+        this.o.events?.abandoned?.(task.task_id, "expired");
+        this.finished(task);
+      },
+    });
+    this.input = new InputKeeper({
+      store: o.store,
+      ledger: o.ledger,
+      place: (task) => this.placeLater(task),
+      ended: (task) => this.finished(task),
+    });
     this.workflow = new WorkflowKeeper({
       ledger: o.ledger,
       ready: (task) => this.placeLater(task),
@@ -127,12 +151,14 @@ export class CoordinatorCore {
     this.timer ??= setInterval(() => {
       void this.monitorDistributors().catch(() => {});
     }, this.o.timing.monitorIntervalMs).unref();
+    this.schedule.start();
   }
 
   stop(): void {
     clearInterval(this.timer);
     this.timer = undefined;
     this.outbox.close();
+    this.schedule.stop();
     this.waiters.closeAll();
   }
 
@@ -153,6 +179,8 @@ export class CoordinatorCore {
       const holder = record.distributor === null ? undefined : this.directory.get(record.distributor);
       if (record.distributor !== null && holder !== undefined && holder.status !== "dead") continue;
       if (record.task.waiting_on?.length || this.unplaced.has(record.task.task_id)) continue;
+      if (record.task.status === "input_required") continue; // placed again once given input
+      if (this.schedule.holdsBack(record.task)) continue; // delayed: the due sweep places it
       if (record.distributor !== null && holder === undefined) continue; // no entry: not in the registry
       this.unplaced.set(record.task.task_id, {
         task: record.task,
@@ -172,9 +200,11 @@ export class CoordinatorCore {
    */
   submit(task: TaskDict): Promise<boolean> {
     // A task with dependencies is recorded waiting, on no distributor: placed once they end.
-    const to = task.depends_on?.length ? undefined : this.directory.leastLoaded();
+    // So is a task whose run_at is ahead: the due sweep places it then.
+    const record = this.newTask(task);
+    const to = task.depends_on?.length || record.delayUntil ? undefined : this.directory.leastLoaded();
     if (to !== undefined) to.placedSinceHeartbeat++;
-    return this.o.ledger.submit(this.newTask(task), to?.id ?? "").then(
+    return this.o.ledger.submit(record, to?.id ?? "").then(
       (created) => this.recorded(task, to, created),
       (err: unknown) => {
         if (to !== undefined) to.placedSinceHeartbeat--;
@@ -193,6 +223,7 @@ export class CoordinatorCore {
     this.stats.submitted++;
     this.o.events?.submitted?.(task);
     this.rememberOpen(task.task_id, to?.id ?? null);
+    if (task.expires_at !== undefined) this.schedule.recorded(task);
     if (task.depends_on?.length) {
       this.workflow.watch(task);
     } else if (to !== undefined) {
@@ -212,7 +243,7 @@ export class CoordinatorCore {
     if (this.cluster.ownerValue(taskId) === null) return;
     const record = await this.o.ledger.get(taskId);
     if (record === null || record.distributor !== null || record.task.status !== "pending") return;
-    if (record.task.waiting_on?.length) return;
+    if (record.task.waiting_on?.length || this.schedule.holdsBack(record.task)) return;
     if (this.unplaced.has(taskId)) return;
     this.rememberOpen(taskId, null);
     this.unplaced.set(taskId, { task: record.task, deadline: performance.now() + this.o.placementTimeoutMs });
@@ -244,11 +275,14 @@ export class CoordinatorCore {
       ...(task.depends_on?.length ? { dependsOn: task.depends_on } : {}),
       ...(task.on_dependency_failure ? { onDependencyFailure: task.on_dependency_failure } : {}),
       ...(task.parent_id ? { parentId: task.parent_id } : {}),
+      ...(task.input_timeout_ms !== undefined ? { inputTimeoutMs: task.input_timeout_ms } : {}),
+      ...scheduleOf(task),
     };
   }
 
   /** A recorded task to place as soon as a distributor can take it (a waiting task now ready). */
   private placeLater(task: TaskDict): void {
+    if (this.schedule.holdsBack(task)) return; // recorded delayed: the due sweep places it
     if (this.cluster.ownerValue(task.task_id) === null) {
       this.cluster.handOff(task.task_id);
       return;
@@ -290,7 +324,7 @@ export class CoordinatorCore {
   /** Places every unplaced task on the least-loaded healthy distributor, recording it first. */
   private async place(): Promise<void> {
     const batch: Array<{ task: TaskDict; to: DistributorEntry; owner: string }> = [];
-    for (const [id, { task }] of this.unplaced) {
+    for (const [id, { task }] of inPriorityOrder(this.unplaced)) {
       const owner = this.cluster.ownerValue(id);
       if (owner === null) {
         this.unplaced.delete(id); // the shard moved: its new owner rescans it
@@ -338,6 +372,15 @@ export class CoordinatorCore {
     this.directory.heartbeat(distributorId, hb);
     if (isNew) void this.onRegister(distributorId, hb.url).catch(() => {});
     if (this.unplaced.size > 0) this.schedulePlacement();
+  }
+
+  /**
+   * Gives input to a task waiting for it (input_required): the first answer to a request wins,
+   * and the task runs again on any worker with ctx.inputs / the graph resumed. Refuses a value
+   * that is not JSON (ERR_INVALID_INPUT).
+   */
+  provideInput(taskId: string, value: JsonValue): Promise<InputAnswer> {
+    return this.input.provide(taskId, value);
   }
 
   /**
@@ -470,6 +513,7 @@ export class CoordinatorCore {
     }
     if (this.unplaced.size > 0) this.schedulePlacement();
     await this.workflow.tick().catch(() => {});
+    await this.input.tick().catch(() => {});
     await this.catchUpWaiters(now);
   }
 

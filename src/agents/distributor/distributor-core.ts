@@ -1,6 +1,8 @@
 import type { JsonValue } from "../../core/json.js";
 import type { RedisClient } from "../../core/store/index.js";
+import { inputKeysOf, withInputs } from "../input/task-inputs.js";
 import type { CommitReceipt, CommitVerdict, TaskLedger, TaskRecord } from "../ledger/task-ledger.js";
+import type { LimitGate, ReservedSlots } from "../limits/limit-gate.js";
 import { Outbox } from "../outbox.js";
 import { Pacer } from "../pacer.js";
 import type {
@@ -12,6 +14,7 @@ import type {
   TaskDict,
   WorkerHeartbeat,
 } from "../protocol.js";
+import { scheduleKeysOf } from "../schedule-controls/task-schedule.js";
 import { sendSplitting } from "../split-send.js";
 import type { Timing } from "../timing.js";
 import { builtinHandlers } from "../worker/handlers/index.js";
@@ -33,6 +36,8 @@ export type DistributorEvents = {
   retried?: (taskId: string, task: TaskDict | null) => void;
   /** No message could carry the task: its attempt is abandoned, or the report of its end left to the ledger. */
   unsendable?: (taskId: string, reason: string) => void;
+  /** Reconcile dropped a task Redis no longer gives us while an attempt of it ran on `workerId` (it is canceled there). */
+  attemptDropped?: (workerId: string, taskId: string, fence: number) => void;
 };
 
 export type DistributorCoreOptions = {
@@ -50,8 +55,15 @@ export type DistributorCoreOptions = {
   checkpointFor?: (taskId: string, fence: number) => Promise<JsonValue | null>;
   /** The outcomes of a task's dependencies, sent along with each attempt (src/agents/workflow/). */
   dependenciesFor?: (task: TaskDict) => Promise<DispatchedTask["dependencies"]>;
+  /** Runs before a batch of outcomes is committed: writes the last progress they carry (src/agents/live/). */
+  beforeCommit?: (outcomes: AttemptOutcomeWire[]) => Promise<void>;
+  /** Per-task-type limits (src/agents/limits/): a task of a limited type starts only with a slot. */
+  limits?: LimitGate;
   events?: DistributorEvents;
 };
+
+/** A task the pump means to start, and the worker it goes to. */
+type Planned = { task: TaskDict; worker: WorkerEntry };
 
 /** What goes to a worker: attempts to run, and acknowledgements of its results. */
 type WorkerItem = { job: DispatchedTask } | { ack: ResultAck };
@@ -258,6 +270,7 @@ export class DistributorCore {
       this.o.events?.foreignResult?.(outcome, workerId, holder);
     }
     const worker = this.registry.get(workerId);
+    if (this.o.beforeCommit) await this.o.beforeCommit(results).catch(() => {});
     const receipts = await Promise.all(
       results.map((r) =>
         this.o.ledger.commitAttempt({
@@ -267,6 +280,9 @@ export class DistributorCore {
           ...(r.result !== undefined ? { result: r.result } : {}),
           ...(r.error !== undefined ? { error: r.error } : {}),
           ...(r.spawn !== undefined ? { spawn: r.spawn } : {}),
+          ...(r.status === "input_required"
+            ? { inputRequest: r.input_request ?? null, inputKey: r.input_key ?? "" }
+            : {}),
         }),
       ),
     );
@@ -274,6 +290,7 @@ export class DistributorCore {
     results.forEach((r, i) => {
       const receipt = receipts[i]!;
       if (worker?.inFlight.get(r.task_id)?.fence === r.fence) worker.inFlight.delete(r.task_id);
+      if (receipt.verdict !== "stale") this.o.limits?.release(r.task_id, r.fence);
       if (receipt.verdict === "stale") {
         this.stats.staleRejected++;
         this.o.events?.staleResult?.(r, workerId);
@@ -310,6 +327,12 @@ export class DistributorCore {
     task: TaskDict | null,
     notBefore: number | null,
   ): void {
+    if (verdict === "input_required") {
+      // Waiting for input holds no worker and no distributor: the coordinator places it again once given.
+      this.held.delete(taskId);
+      this.queue.delete(taskId);
+      return;
+    }
     if (verdict === "retry") {
       this.stats.retried++;
       this.o.events?.retried?.(taskId, task);
@@ -381,7 +404,8 @@ export class DistributorCore {
       plan.push({ task, worker });
     }
     for (const task of waiting) this.queue.push(task);
-    await this.dispatchPlan(plan);
+    if (this.o.limits?.active) await this.withinLimits(plan);
+    else await this.dispatchPlan(plan);
     this.armWakeUp();
   }
 
@@ -405,7 +429,17 @@ export class DistributorCore {
     return withRoom[turn % Math.max(1, withRoom.length)];
   }
 
-  private async dispatchPlan(plan: Array<{ task: TaskDict; worker: WorkerEntry }>): Promise<void> {
+  /** Starts the part of a plan the task-type limits allow now; the rest waits in the queue (src/agents/limits/). */
+  private async withinLimits(plan: Planned[]): Promise<void> {
+    const { admitted, refused, slots } = await this.o.limits!.admit(plan);
+    for (const { item, notBefore } of refused) {
+      item.worker.inFlight.delete(item.task.task_id);
+      this.queue.push(item.task, notBefore);
+    }
+    await this.dispatchPlan(admitted, slots);
+  }
+
+  private async dispatchPlan(plan: Planned[], slots?: ReservedSlots): Promise<void> {
     let verdicts: Awaited<ReturnType<TaskLedger["dispatch"]>>[];
     try {
       verdicts = await Promise.all(
@@ -419,6 +453,12 @@ export class DistributorCore {
       }
       setTimeout(() => this.schedulePump(), 200).unref();
       return;
+    }
+    // An attempt whose slot could not be bound (see LimitGate.bind) is taken back at once.
+    for (const k of slots === undefined ? [] : await this.o.limits!.bind(slots, plan, verdicts)) {
+      plan[k]!.worker.inFlight.delete(plan[k]!.task.task_id);
+      void this.takeBack(plan[k]!.task.task_id, verdicts[k] as number).catch(() => {});
+      verdicts[k] = "not-held";
     }
     const batches = new Map<WorkerEntry, DispatchedTask[]>();
     const retried: Array<Promise<void>> = [];
@@ -454,6 +494,7 @@ export class DistributorCore {
           }),
         );
       }
+      if (task.inputs?.length) retried.push(withInputs(this.o.ledger, job));
       if (task.depends_on?.length && this.o.dependenciesFor) {
         retried.push(
           this.o.dependenciesFor(task).then((outcomes) => {
@@ -535,6 +576,7 @@ export class DistributorCore {
 
   private async takeBack(taskId: string, fence: number): Promise<void> {
     if (fence > 0) await this.o.ledger.requeue(taskId, this.id, fence);
+    this.o.limits?.release(taskId, fence);
     const record = await this.o.ledger.get(taskId);
     this.stats.reassigned++;
     this.adopt(record);
@@ -571,7 +613,11 @@ export class DistributorCore {
       if (ids.has(id)) continue;
       this.held.delete(id);
       this.queue.delete(id);
-      for (const w of this.registry.all()) w.inFlight.delete(id);
+      for (const w of this.registry.all()) {
+        const f = w.inFlight.get(id);
+        if (f !== undefined && f.fence > 0) this.o.events?.attemptDropped?.(w.id, id, f.fence);
+        w.inFlight.delete(id);
+      }
     }
     const unknown = [...ids].filter((id) => !this.held.has(id));
     const records = await Promise.all(unknown.map((id) => this.o.ledger.get(id)));
@@ -591,6 +637,11 @@ export class DistributorCore {
       workers: this.registry.summaries(),
       done: this.stats.completed + this.stats.failed,
     };
+  }
+
+  /** The dict of a task held here (queued or in flight), if any. */
+  heldTask(taskId: string): TaskDict | undefined {
+    return this.held.get(taskId);
   }
 
   /** In-flight and queued task dicts (for the shared state record). */
@@ -624,13 +675,22 @@ function committedTask(held: TaskDict, outcome: AttemptOutcomeWire, receipt: Com
     created_at: held.created_at,
     error: completed ? null : (outcome.error ?? "failed"),
     payload: held.payload,
+    ...progressOf(held, outcome),
     result: completed ? (outcome.result ?? null) : null,
     started_at: receipt.startedAt,
     status: retry ? "pending" : completed ? "completed" : "failed",
     task_id: held.task_id,
     task_type: held.task_type,
     ...workflowKeys(held),
+    ...scheduleKeysOf(held),
+    ...inputKeysOf(held),
   };
+}
+
+/** The task's latest progress: the attempt's last value, else what was written before (absent: none). */
+function progressOf(held: TaskDict, outcome: AttemptOutcomeWire): Partial<TaskDict> {
+  const progress = outcome.progress !== undefined ? outcome.progress : held.progress;
+  return progress === undefined ? {} : { progress };
 }
 
 /** A task's workflow keys, those it has (SPEC: absent when unused); it ran, so it waits on nothing. */

@@ -1,5 +1,6 @@
 import type { MemoryKeyspace } from "../../core/store/index.js";
 import { defineScript } from "../../core/store/index.js";
+import { recordSchedule } from "../schedule-controls/task-schedule.js";
 
 /**
  * The task ledger's atomic steps. Each Lua file documents its KEYS, ARGV and replies; the
@@ -40,8 +41,20 @@ function eachGroup(
 export const submitTasks = defineScript(import.meta.url, "submit-tasks-1.lua", (db, _keys, args) => {
   const [, dist] = args as [string, string];
   const out: number[] = [];
-  eachGroup(args, 2, 9, (prefix, item) => {
-    const [id, type, payload, createdAt, maxRetries, backoffMs, deps, policy, parent] = item;
+  eachGroup(args, 2, 11, (prefix, item) => {
+    const [
+      id,
+      type,
+      payload,
+      createdAt,
+      maxRetries,
+      backoffMs,
+      deps,
+      policy,
+      parent,
+      inputTimeout,
+      schedule,
+    ] = item;
     const rec = `${prefix}task:${id}`;
     if (db.exists(rec)) {
       out.push(0);
@@ -53,11 +66,13 @@ export const submitTasks = defineScript(import.meta.url, "submit-tasks-1.lua", (
     db.sadd(`${prefix}open`, id!);
     if (policy !== "") db.hset(rec, { on_dependency_failure: policy! });
     if (parent !== "") db.hset(rec, { parent_id: parent! });
+    if (inputTimeout !== "") db.hset(rec, { input_timeout_ms: inputTimeout! });
+    const delayed = recordSchedule(db, prefix, id!, schedule!);
     if (deps !== "") {
       db.hset(rec, { depends_on: deps! });
       for (const dep of JSON.parse(deps!) as string[]) db.sadd(`${prefix}wait:${id}`, dep);
       db.sadd(`${prefix}waiting`, id!);
-    } else if (dist !== "") {
+    } else if (dist !== "" && !delayed) {
       db.hset(rec, { distributor: dist });
       db.sadd(`${prefix}dist:${dist}`, id!);
     }
@@ -137,6 +152,21 @@ export const commitResults = defineScript(import.meta.url, "commit-results-1.lua
       out.push([1, attempts, worker, started, ""]);
       return;
     }
+    if (outcome === "input_required") {
+      const nl = value!.indexOf("\n");
+      const deadline = db.timeMs() + Number(db.hget(rec, "input_timeout_ms") ?? 86_400_000);
+      db.hset(rec, {
+        status: "input_required",
+        input_request: value!.slice(nl + 1),
+        input_key: value!.slice(0, nl),
+        assigned_to: "",
+      });
+      db.hdel(rec, "distributor");
+      if (dist) db.srem(`${prefix}dist:${dist}`, id!);
+      db.zadd(`${prefix}input_due`, deadline, id!);
+      out.push([4, attempts, worker, started, String(deadline)]);
+      return;
+    }
     const failures = hincrby(db, rec, "failures", 1);
     if (failures <= Number(db.hget(rec, "max_retries") ?? DEFAULT_MAX_RETRIES)) {
       const backoffMs = Number(db.hget(rec, "backoff_ms") ?? DEFAULT_BACKOFF_MS);
@@ -176,7 +206,7 @@ export const abandonTasks = defineScript(import.meta.url, "abandon-tasks-1.lua",
   return args.slice(5).map((id) => {
     const rec = `${prefix}task:${id}`;
     const status = db.hget(rec, "status");
-    if (status === null || !OPEN.has(status)) return 0;
+    if (status === null || !(OPEN.has(status) || status === "input_required")) return 0;
     const dist = db.hget(rec, "distributor");
     hincrby(db, rec, "fence", 1);
     db.hset(rec, { status: "abandoned", error: reason, completed_at: completedAt });
@@ -185,6 +215,7 @@ export const abandonTasks = defineScript(import.meta.url, "abandon-tasks-1.lua",
     db.pexpire(rec, Number(retentionMs));
     db.del(`${prefix}wait:${id}`);
     db.srem(`${prefix}waiting`, id);
+    db.zrem(`${prefix}input_due`, id);
     if (db.exists(`${prefix}dependents:${id}`)) db.sadd(`${prefix}ended`, id);
     return 1;
   });
@@ -213,7 +244,7 @@ export const watchDependencies = defineScript(
     eachGroup(args, 0, 2, (prefix, [dep, dependent]) => {
       const status = db.hget(`${prefix}task:${dep}`, "status");
       if (status === null) out.push("unknown");
-      else if (OPEN.has(status)) {
+      else if (OPEN.has(status) || status === "input_required") {
         db.sadd(`${prefix}dependents:${dep}`, dependent!);
         out.push("");
       } else out.push(status);

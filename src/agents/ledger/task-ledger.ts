@@ -2,6 +2,7 @@ import { TriadError } from "../../core/errors.js";
 import type { JsonObject, JsonValue } from "../../core/json.js";
 import type { RedisClient, ScriptReply, StoreScript } from "../../core/store/index.js";
 import { TickBatcher } from "../../core/tick-batcher.js";
+import { type ScheduleKeys, scheduleArg, scheduleKeysOfRecord } from "../schedule-controls/task-schedule.js";
 import * as scripts from "./ledger-scripts.js";
 import { DEFAULT_SHARDS, shardOf, shardTag } from "./shards.js";
 
@@ -19,13 +20,16 @@ export type TaskRecord = {
   spawnJson: string | null;
   /** Ids of the tasks it spawned, once recorded. */
   spawned: string[];
+  /** The key of the request it waits on (input_required), and of the request its last input answered. */
+  inputKey: string | null;
+  answeredKey: string | null;
 };
 
 export type LedgerTaskDict = {
   task_id: string;
   task_type: string;
   payload: JsonObject;
-  status: "pending" | "in_progress" | "completed" | "failed" | "abandoned";
+  status: "pending" | "in_progress" | "completed" | "failed" | "abandoned" | "input_required";
   result: JsonValue;
   error: string | null;
   attempts: number;
@@ -37,7 +41,12 @@ export type LedgerTaskDict = {
   waiting_on?: string[];
   on_dependency_failure?: "abandon" | "run";
   parent_id?: string;
-};
+  input_request?: JsonValue;
+  input_timeout_ms?: number;
+  inputs?: JsonValue[];
+  /** The latest ctx.progress value (src/agents/live/), absent until one. */
+  progress?: JsonValue;
+} & ScheduleKeys;
 
 export type NewTask = {
   taskId: string;
@@ -50,22 +59,34 @@ export type NewTask = {
   dependsOn?: string[];
   onDependencyFailure?: "abandon" | "run";
   parentId?: string;
+  /** How long it may wait for input (absent: 86,400,000 ms). */
+  inputTimeoutMs?: number;
+  /** priority, run_at, expires_at as the dict has them (src/agents/schedule-controls/). */
+  schedule?: ScheduleKeys;
+  /** Epoch ms: recorded delayed (in the shard's sorted set, on no distributor) until then. */
+  delayUntil?: number | null;
 };
 
 export type AttemptOutcome = {
   taskId: string;
   fence: number;
-  status: "completed" | "failed";
+  status: "completed" | "failed" | "input_required";
   result?: JsonValue;
   error?: string;
+  /** input_required: what the task asks for, and its key (a LangGraph interrupt id, or ""). */
+  inputRequest?: JsonValue;
+  inputKey?: string;
   /** Tasks the attempt spawned (task dicts): recorded with the commit only if it completes. */
   spawn?: JsonObject[];
 };
 /** What a "dependency ended" notice did to its dependent (see dependency-ended-1.lua). */
 export type NoticeVerdict = "unchanged" | "waiting" | "ready" | "abandoned";
 const NOTICE_VERDICTS: NoticeVerdict[] = ["unchanged", "waiting", "ready", "abandoned"];
-/** committed: terminal now; retry: failed, back to pending; stale: refused by the fence. */
-export type CommitVerdict = "completed" | "retry" | "failed" | "stale";
+/**
+ * committed: terminal now; retry: failed, back to pending; stale: refused by the fence;
+ * input_required: waiting for input, on no distributor (src/agents/input/).
+ */
+export type CommitVerdict = "completed" | "retry" | "failed" | "stale" | "input_required";
 /**
  * What a commit changed, from the same atomic step, so that the committer knows the new record
  * without reading it back: the attempt's number, worker and start, and when a retry may begin.
@@ -94,6 +115,8 @@ export type LedgerEvent =
   | { op: "dispatched"; task_id: string; distributor: string; worker: string; fence: number }
   | { op: "committed"; task_id: string; fence: number; status: "completed" | "failed" }
   | { op: "retried"; task_id: string; fence: number }
+  /** The attempt ended input_required (src/agents/input/): the task waits, on no distributor. */
+  | { op: "awaiting_input"; task_id: string; fence: number }
   | { op: "rejected"; task_id: string; fence: number; reason: "stale_fence" }
   | { op: "reassigned"; task_id: string; distributor: string; fence: number }
   | { op: "abandoned"; task_id: string; reason: string };
@@ -105,7 +128,7 @@ export type LedgerOptions = {
   observer?: (event: LedgerEvent) => void;
 };
 
-const COMMIT_VERDICTS: CommitVerdict[] = ["stale", "completed", "retry", "failed"];
+const COMMIT_VERDICTS: CommitVerdict[] = ["stale", "completed", "retry", "failed", "input_required"];
 const DISPATCH_REFUSALS: Record<number, DispatchVerdict> = {
   [-1]: "unknown",
   [-2]: "terminal",
@@ -164,6 +187,8 @@ export class TaskLedger {
             t.dependsOn?.length ? JSON.stringify(t.dependsOn) : "",
             t.onDependencyFailure ?? "",
             t.parentId ?? "",
+            t.inputTimeoutMs ?? "",
+            scheduleArg(t.schedule ?? {}, t.delayUntil ?? null),
           ),
       ).then((reply) => reply.map((r) => r === 1));
     });
@@ -191,7 +216,12 @@ export class TaskLedger {
         outcomes,
         (o) => o.taskId,
         (o, args) => {
-          const value = o.status === "completed" ? JSON.stringify(o.result ?? null) : (o.error ?? "failed");
+          const value =
+            o.status === "completed"
+              ? JSON.stringify(o.result ?? null)
+              : o.status === "input_required"
+                ? inputRequestValue(o)
+                : (o.error ?? "failed");
           const spawn = o.status === "completed" && o.spawn?.length ? JSON.stringify(o.spawn) : "";
           args.push(o.taskId, o.fence, o.status, value, spawn);
         },
@@ -384,6 +414,7 @@ export class TaskLedger {
       const at = { task_id: outcome.taskId, fence: outcome.fence };
       if (verdict === "stale") return { op: "rejected", ...at, reason: "stale_fence" };
       if (verdict === "retry") return { op: "retried", ...at };
+      if (verdict === "input_required") return { op: "awaiting_input", ...at };
       return { op: "committed", ...at, status: verdict };
     });
   }
@@ -485,6 +516,11 @@ export class TaskLedger {
   }
 }
 
+/** An input_required commit's value: the request's key, a newline, the request JSON (commit-results-1.lua). */
+function inputRequestValue(o: AttemptOutcome): string {
+  return `${(o.inputKey ?? "").replaceAll("\n", " ")}\n${JSON.stringify(o.inputRequest ?? null)}`;
+}
+
 function pushId(id: string, args: (string | number)[]): void {
   args.push(id);
 }
@@ -536,6 +572,9 @@ export function parseRecord(taskId: string, flat: string[]): TaskRecord | null {
       started_at: orNull(h.started_at),
       completed_at: orNull(h.completed_at),
       ...workflowKeys(h),
+      ...inputKeys(h),
+      ...scheduleKeysOfRecord(h),
+      ...(h.progress !== undefined ? { progress: JSON.parse(h.progress) as JsonValue } : {}),
     },
     fence: Number(h.fence ?? 0),
     distributor: orNull(h.distributor),
@@ -545,7 +584,20 @@ export function parseRecord(taskId: string, flat: string[]): TaskRecord | null {
     notBefore: h.not_before === undefined ? null : Number(h.not_before),
     spawnJson: h.spawn ?? null,
     spawned: h.spawned === undefined ? [] : (JSON.parse(h.spawned) as string[]),
+    inputKey: h.input_key ?? null,
+    answeredKey: h.answered_key ?? null,
   };
+}
+
+/** The human-input keys of a record's task dict: only those it has (SPEC: absent when unused). */
+function inputKeys(h: Record<string, string>): Partial<LedgerTaskDict> {
+  if (h.input_request === undefined && h.inputs === undefined && h.input_timeout_ms === undefined) return {};
+  const keys: Partial<LedgerTaskDict> = {};
+  if (h.input_request !== undefined && h.status === "input_required")
+    keys.input_request = JSON.parse(h.input_request) as JsonValue;
+  if (h.input_timeout_ms !== undefined) keys.input_timeout_ms = Number(h.input_timeout_ms);
+  if (h.inputs !== undefined) keys.inputs = JSON.parse(h.inputs) as JsonValue[];
+  return keys;
 }
 
 /** The workflow keys of a record's task dict: only those it has (SPEC: absent when unused). */

@@ -1,7 +1,7 @@
 import type { DispatchedTask, TaskTrace } from "../protocol.js";
 import { ATTR, endTaskSpan, SpanKind, startTaskSpan, withSpan } from "./trace-context.js";
 
-type Outcome = { status: "completed" | "failed"; error?: string };
+type Outcome = { status: "completed" | "failed" | "input_required"; error?: string };
 
 /**
  * Runs one attempt on a worker inside a `triad.execute` span, the child of the distributor's

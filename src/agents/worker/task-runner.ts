@@ -1,7 +1,9 @@
 import type { BaseCheckpointSaver } from "@langchain/langgraph/web";
 import { TriadError } from "../../core/errors.js";
 import { assertJson, isPlainJson, type JsonObject, type JsonValue } from "../../core/json.js";
-import { runGraphTask } from "../../core/state/index.js";
+import { InputRequired, isInputRequired, runGraphTask } from "../../core/state/index.js";
+import type { AttemptCancel } from "../live/attempt-cancel.js";
+import { checkProgress } from "../live/progress-value.js";
 import { depthProblem, MAX_PAYLOAD_DEPTH } from "../payload-depth.js";
 import type { DependencyOutcome } from "../protocol.js";
 import { type SpawnInput, SpawnList } from "../workflow/spawn-list.js";
@@ -16,6 +18,15 @@ export type HandlerContext = {
   attempt: number;
   dependencies: Record<string, DependencyOutcome>;
   spawn: (tasks: SpawnInput[]) => string[];
+  /**
+   * Reports how far the attempt has come (any JSON): the task's `progress` key shows the latest
+   * value within about a second. Cheap to call often: values are coalesced on the worker.
+   */
+  progress: (value: JsonValue) => void;
+  /** Every value given to the task so far, in order (SPEC "Waiting for input"). */
+  inputs: JsonValue[];
+  /** Ends the attempt input_required, asking for `request` (it throws); the task runs again once given input. */
+  requestInput: (request: JsonValue) => never;
 };
 
 export type HandlerTask = { taskId: string; taskType: string; payload: JsonObject };
@@ -34,7 +45,9 @@ export type TaskHandler<T extends HandlerTask = HandlerTask> = FunctionHandler<T
 
 export type RunOutcome =
   | { status: "completed"; result: JsonValue; spawn?: JsonObject[] }
-  | { status: "failed"; error: string };
+  | { status: "failed"; error: string }
+  /** The handler asked for input (ctx.requestInput, a graph's interrupt): `key` names the request. */
+  | { status: "input_required"; request: JsonValue; key: string };
 
 export function isGraphHandler(handler: unknown): handler is GraphHandler {
   return (
@@ -55,6 +68,13 @@ export async function runTask<T extends HandlerTask>(
     attempt?: number;
     checkpointer?: BaseCheckpointSaver | undefined;
     dependencies?: Record<string, DependencyOutcome> | undefined;
+    /** The values given to the task so far (ctx.inputs), and the key of the request the last one answered. */
+    inputs?: JsonValue[] | undefined;
+    resumeKey?: string | undefined;
+    /** Where ctx.progress values go (src/agents/live/); checked before they get there. */
+    onProgress?: ((value: JsonValue) => void) | undefined;
+    /** Aborted when the task is canceled: the handler's signal fires and the attempt ends at once. */
+    cancel?: AttemptCancel | undefined;
   },
 ): Promise<RunOutcome> {
   if (handler === undefined) {
@@ -67,17 +87,29 @@ export async function runTask<T extends HandlerTask>(
   // its signal (or a graph runs). A handler that answers synchronously needs no timer either.
   let abort: AbortController | undefined;
   const signal = () => {
-    abort ??= new AbortController();
+    if (abort === undefined) {
+      abort = new AbortController();
+      if (options.cancel?.reason !== undefined) abort.abort(options.cancel.reason);
+    }
     return abort.signal;
   };
   let timer: NodeJS.Timeout | undefined;
   let spawned: SpawnList | undefined;
+  const progress = (value: JsonValue) => {
+    const checked = checkProgress(value);
+    options.onProgress?.(checked);
+  };
+  let unhook: (() => void) | undefined;
   try {
     let value: unknown;
     if (isGraphHandler(handler)) {
       value = runGraphTask(handler, task, {
         signal: signal(),
+        progress,
         ...(options.checkpointer ? { checkpointer: options.checkpointer } : {}),
+        ...(options.inputs?.length && options.resumeKey
+          ? { resume: { key: options.resumeKey, value: options.inputs.at(-1)! } }
+          : {}),
       });
     } else {
       const context: HandlerContext = {
@@ -90,8 +122,25 @@ export async function runTask<T extends HandlerTask>(
           spawned ??= new SpawnList(task.taskId);
           return spawned.add(tasks);
         },
+        progress,
+        inputs: options.inputs ?? [],
+        requestInput: (request) => {
+          throw new InputRequired(assertJson(request, "the input request"));
+        },
       };
       value = handler(task, context);
+    }
+    if (isPromiseLike(value) && options.cancel !== undefined) {
+      // A cancel ends the attempt now, as a timeout does; the handler sees its signal fire.
+      const cancel = options.cancel;
+      const canceled = new Promise<never>((_, reject) => {
+        unhook = cancel.onCancel(() => {
+          abort?.abort(cancel.reason);
+          reject(cancel.reason);
+        });
+      });
+      canceled.catch(() => {});
+      value = Promise.race([value, canceled]);
     }
     if (isPromiseLike(value)) {
       const timedOut = new Promise<never>((_, reject) => {
@@ -108,9 +157,11 @@ export async function runTask<T extends HandlerTask>(
       ? { status: "completed", result: toJson(value) }
       : { status: "completed", result: toJson(value), spawn };
   } catch (err) {
+    if (isInputRequired(err)) return { status: "input_required", request: err.request, key: err.key };
     return { status: "failed", error: describe(err) };
   } finally {
     clearTimeout(timer);
+    unhook?.();
   }
 }
 

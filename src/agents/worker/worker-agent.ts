@@ -159,7 +159,8 @@ export class WorkerAgent extends TriadAgent {
       attempt: t.attempts,
     });
     if (outcome.status === "completed") t.markCompleted(outcome.result);
-    else t.markFailed(outcome.error);
+    else if (outcome.status === "failed") t.markFailed(outcome.error);
+    else t.markFailed("the task asked for input, which a task run outside a distributor cannot get");
     return t.toDict() as unknown as AgentReply;
   }
 
@@ -191,6 +192,14 @@ export class WorkerAgent extends TriadAgent {
         if (p?.kind === "results_ack" && this.fromDistributor(s.message)) this.core.acknowledge(p.acks);
         return {};
       },
+      "event.cancel_attempts": (s: MessageState) => {
+        const p = this.payloadOf(s.message);
+        if (p?.kind !== "cancel_attempts" || !this.fromDistributor(s.message)) return {};
+        const canceled = this.core.cancel(p.tasks);
+        if (canceled > 0)
+          this.log.info({ tasks: p.tasks.map((t) => t.task_id) }, "canceled running attempts");
+        return {};
+      },
     };
   }
 
@@ -203,7 +212,7 @@ export class WorkerAgent extends TriadAgent {
   }
 
   protected override fastRoutes(): string[] {
-    return ["event.execute_tasks", "event.results_ack"];
+    return ["event.execute_tasks", "event.results_ack", "event.cancel_attempts"];
   }
 
   /** Stops taking work, lets running tasks finish and their outcomes land (within `timeoutMs`), then leaves. */

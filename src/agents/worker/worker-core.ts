@@ -1,8 +1,11 @@
 import type { BaseCheckpointSaver } from "@langchain/langgraph/web";
+import { AttemptCancel, canceledError } from "../live/attempt-cancel.js";
+import { ProgressCoalescer } from "../live/progress-coalescer.js";
 import { traceExecution } from "../observe/execute-span.js";
 import { Outbox } from "../outbox.js";
 import {
   type AgentPayload,
+  type AttemptCancelWire,
   type AttemptOutcomeWire,
   type DispatchedTask,
   refusalsOf,
@@ -29,9 +32,11 @@ export type WorkerCoreOptions = {
   onOutcome?: (outcome: AttemptOutcomeWire) => void;
   /** An outcome could not be sent (it is replaced by a failure that says why). */
   onUnsendable?: (taskId: string, reason: string) => void;
+  /** ctx.progress values of an attempt leave at most this often (default 250 ms; src/agents/live/). */
+  progressIntervalMs?: number;
 };
 
-type Running = { fence: number; startedAt: number };
+type Running = { fence: number; startedAt: number; cancel: AttemptCancel };
 type Unacked = { outcome: AttemptOutcomeWire; sentAt: number };
 
 /** Results per task_results message at most. */
@@ -53,12 +58,18 @@ export class WorkerCore {
   private readonly replacements = new WeakSet<AttemptOutcomeWire>();
   private resendTimer: NodeJS.Timeout | undefined;
   private accepting = true;
+  /** Handlers' progress, coalesced: the latest value per attempt, sent at most every interval. */
+  private readonly progress: ProgressCoalescer;
   done = 0;
 
   constructor(private readonly options: WorkerCoreOptions) {
     this.results = new Outbox((_to, results) => this.sendResults(results), {
       lingerMs: options.batchLingerMs ?? 0,
       maxBatch: MAX_RESULTS_BATCH,
+    });
+    this.progress = new ProgressCoalescer({
+      send: (updates) => options.send({ kind: "task_progress", updates }),
+      ...(options.progressIntervalMs !== undefined ? { intervalMs: options.progressIntervalMs } : {}),
     });
   }
 
@@ -71,6 +82,7 @@ export class WorkerCore {
     this.resendTimer = undefined;
     this.accepting = false;
     this.results.close();
+    this.progress.stop();
   }
 
   get load(): number {
@@ -120,17 +132,26 @@ export class WorkerCore {
     const id = job.task.task_id;
     const started = performance.now();
     const startedAt = new Date().toISOString();
-    this.running.set(id, { fence: job.fence, startedAt: started });
+    const cancel = new AttemptCancel();
+    this.running.set(id, { fence: job.fence, startedAt: started, cancel });
     const handler = this.options.handlerFor(job.task.task_type);
     const { outcome, trace } = await traceExecution(job, () =>
       runTask(handler, this.options.toHandlerTask(job.task), {
         timeoutMs: job.timeout_ms,
         attempt: job.task.attempts,
         dependencies: job.dependencies,
+        inputs: job.task.inputs,
+        resumeKey: job.resume_key,
         checkpointer: isGraphHandler(handler) ? this.options.checkpointerFor?.(job) : undefined,
+        cancel,
+        onProgress: (value) => {
+          // Only while the attempt runs here: a handler left running past its end reports to nobody.
+          if (this.running.get(id)?.cancel === cancel) this.progress.report(id, job.fence, value);
+        },
       }),
     );
     if (this.running.get(id)?.fence === job.fence) this.running.delete(id);
+    const progress = this.progress.take(id, job.fence);
     this.done++;
     const duration_ms = Math.round((performance.now() - started) * 1000) / 1000;
     // Members in sorted order, as canonical JSON writes them (task_results carries this).
@@ -139,20 +160,33 @@ export class WorkerCore {
         ? {
             duration_ms,
             fence: job.fence,
+            ...(progress !== undefined ? { progress } : {}),
             result: outcome.result,
             started_at: startedAt,
             ...(outcome.spawn !== undefined ? { spawn: outcome.spawn } : {}),
             status: "completed",
             task_id: id,
           }
-        : {
-            duration_ms,
-            error: outcome.error,
-            fence: job.fence,
-            started_at: startedAt,
-            status: "failed",
-            task_id: id,
-          };
+        : outcome.status === "input_required"
+          ? {
+              duration_ms,
+              fence: job.fence,
+              input_key: outcome.key,
+              input_request: outcome.request,
+              ...(progress !== undefined ? { progress } : {}),
+              started_at: startedAt,
+              status: "input_required",
+              task_id: id,
+            }
+          : {
+              duration_ms,
+              error: outcome.error,
+              fence: job.fence,
+              ...(progress !== undefined ? { progress } : {}),
+              started_at: startedAt,
+              status: "failed",
+              task_id: id,
+            };
     if (trace) wire.trace = trace;
     this.finish(wire);
     this.pump();
@@ -164,6 +198,29 @@ export class WorkerCore {
     this.unacked.set(outcome.task_id, entry);
     this.options.onOutcome?.(outcome);
     this.post(entry);
+  }
+
+  /**
+   * Cancels the attempts of these tasks whose fence is below the one given (the task was canceled,
+   * which moved its fence on): a running one's ctx.signal fires with "canceled by client" and the
+   * attempt ends at once (its outcome is refused by its fence); a queued one is not started.
+   */
+  cancel(tasks: AttemptCancelWire[]): number {
+    let canceled = 0;
+    for (const { task_id, fence } of tasks) {
+      const running = this.running.get(task_id);
+      if (running !== undefined && running.fence < fence && !running.cancel.canceled) {
+        running.cancel.cancel(canceledError());
+        canceled++;
+      }
+      const queued = this.backlog.findIndex((job) => job.task.task_id === task_id && job.fence < fence);
+      if (queued >= 0) {
+        const [job] = this.backlog.splice(queued, 1);
+        this.finish({ task_id, fence: job!.fence, status: "failed", error: canceledError().message });
+        canceled++;
+      }
+    }
+    return canceled;
   }
 
   acknowledge(acks: Array<{ task_id: string; fence: number }>): void {

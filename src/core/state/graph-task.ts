@@ -1,7 +1,8 @@
 import type { RunnableConfig } from "@langchain/core/runnables";
-import { BaseCheckpointSaver } from "@langchain/langgraph/web";
+import { BaseCheckpointSaver, type CheckpointTuple, Command } from "@langchain/langgraph/web";
 import { TriadError } from "../errors.js";
 import type { JsonObject, JsonValue } from "../json.js";
+import { InputRequired } from "./input-required.js";
 import { toJsonResult } from "./json-result.js";
 
 /** A compiled LangGraph graph, or anything else with a LangChain-style invoke. */
@@ -14,6 +15,10 @@ export type GraphTaskOptions = {
   signal?: AbortSignal;
   /** LangGraph's superstep cap; default LangGraph's (25). */
   recursionLimit?: number;
+  /** The input given to the task's last request: the interrupt it answers (key) resumes with value. */
+  resume?: { key: string; value: JsonValue };
+  /** The attempt's ctx.progress: a node calls `config.configurable.progress(value)`. */
+  progress?: (value: JsonValue) => void;
 };
 
 // LangGraph lends a parent's checkpointer to a subgraph under this configurable key; a lent
@@ -50,6 +55,7 @@ export async function runGraphTask(
   const saver = resolveSaver(graph as GraphLike, options.checkpointer);
   const configurable: Record<string, unknown> = { thread_id: task.taskId };
   if (options.checkpointer !== undefined) configurable[CONFIG_KEY_CHECKPOINTER] = options.checkpointer;
+  if (options.progress !== undefined) configurable.progress = options.progress;
   const config: RunnableConfig & { durability?: "sync" } = { configurable };
   if (saver !== undefined) config.durability = "sync";
   if (options.signal !== undefined) config.signal = options.signal;
@@ -57,10 +63,45 @@ export async function runGraphTask(
 
   // LangGraph resumes a thread from its last checkpoint when invoked with null input; with
   // input it would start the graph over on top of the old state.
-  const resume =
-    saver !== undefined && (await saver.getTuple({ configurable: { thread_id: task.taskId } })) !== undefined;
-  const output = await graph.invoke(resume ? null : task.payload, config);
+  const tuple =
+    saver === undefined ? undefined : await saver.getTuple({ configurable: { thread_id: task.taskId } });
+  let input: unknown = tuple === undefined ? task.payload : null;
+  // Parked at an interrupt: resumed with the input given for it (Command), or, when no input
+  // answers it (the worker died before its request was recorded), asked again without running.
+  const parked = tuple === undefined ? [] : pendingInterrupts(tuple);
+  if (parked.length > 0) {
+    const answered = parked.find((p) => p.id === options.resume?.key);
+    if (answered === undefined || options.resume === undefined) throw requestOf(parked[0]!, task.taskId);
+    const value = options.resume.value;
+    input = new Command({ resume: /^[0-9a-f]{32}$/.test(answered.id) ? { [answered.id]: value } : value });
+  }
+  const output = await graph.invoke(input, config);
+  const interrupts = (output as { __interrupt__?: unknown } | null)?.__interrupt__;
+  if (Array.isArray(interrupts) && interrupts.length > 0) throw requestOf(interrupts[0], task.taskId);
   return toJsonResult(output, `result of task ${task.taskId}`);
+}
+
+type ParkedInterrupt = { id: string; value: unknown };
+
+/** The interrupts a checkpoint is parked at (its pending __interrupt__ writes). */
+function pendingInterrupts(tuple: CheckpointTuple): ParkedInterrupt[] {
+  const out: ParkedInterrupt[] = [];
+  for (const [, channel, value] of tuple.pendingWrites ?? []) {
+    if (channel !== "__interrupt__" || !Array.isArray(value)) continue;
+    for (const item of value) {
+      if (typeof item === "object" && item !== null) out.push(item as ParkedInterrupt);
+    }
+  }
+  return out;
+}
+
+/** An interrupt as the attempt's input_required outcome (its value made JSON). */
+function requestOf(interrupt: unknown, taskId: string): InputRequired {
+  const { id, value } = (interrupt ?? {}) as Partial<ParkedInterrupt>;
+  return new InputRequired(
+    toJsonResult(value ?? null, `input request of task ${taskId}`),
+    typeof id === "string" ? id : "",
+  );
 }
 
 function resolveSaver(

@@ -33,6 +33,7 @@ export {
   isGraphTaskHandler,
   runGraphTask,
 } from "./graph-task.js";
+export { InputRequired, isInputRequired } from "./input-required.js";
 export { toJsonResult } from "./json-result.js";
 export { type AgentReply, LangGraphAgent, type LangGraphAgentOptions } from "./langgraph-agent.js";
 export { LocalAgentState, type LocalAgentStateDict, type LocalAgentStateInit } from "./local-agent-state.js";

@@ -5,6 +5,8 @@ export enum TaskStatus {
   COMPLETED = "completed",
   FAILED = "failed",
   ABANDONED = "abandoned",
+  /** Waiting for a person's answer (SPEC "Waiting for input"): holds no worker, not terminal. */
+  INPUT_REQUIRED = "input_required",
 }
 
 /** What an agent is doing (seed: AgentStatus). */

@@ -21,12 +21,29 @@ export type TaskDict = {
   waiting_on?: string[];
   on_dependency_failure?: DependencyFailurePolicy;
   parent_id?: string;
+  /** Scheduling (SPEC "Scheduling controls"): absent when unused (priority 0 is absent). */
+  priority?: number;
+  run_at?: string;
+  expires_at?: string;
+  /** Human input (SPEC "Waiting for input"): absent when unused. What a waiting task asks for. */
+  input_request?: JsonValue;
+  /** How long it may wait for input before it ends abandoned (default 86,400,000). */
+  input_timeout_ms?: number;
+  /** Every value given to it so far, in order (its handler's ctx.inputs). */
+  inputs?: JsonValue[];
+  /** The latest value its handler gave ctx.progress (SPEC "progress"): absent until one. */
+  progress?: JsonValue;
 };
 
 /** What a task does when a dependency ends failed or abandoned: end abandoned too, or run anyway. */
 export type DependencyFailurePolicy = "abandon" | "run";
 
 const nonEmpty = z.string().min(1, "must be a non-empty string");
+/** A moment, so with its zone (Z or an offset): a time without one means different moments on different hosts. */
+const zonedTimestamp = z.iso.datetime({
+  offset: true,
+  message: "must be an ISO-8601 time with Z or an offset",
+});
 
 /**
  * What Task.fromDict accepts. Only task_id and task_type are required, so a peer may send a
@@ -48,4 +65,11 @@ export const taskDictSchema = z.strictObject({
   waiting_on: z.array(nonEmpty).optional(),
   on_dependency_failure: z.enum(["abandon", "run"]).optional(),
   parent_id: nonEmpty.optional(),
+  priority: z.number().int("must be an integer from 0 to 9").min(0).max(9).optional(),
+  run_at: zonedTimestamp.optional(),
+  expires_at: zonedTimestamp.optional(),
+  input_request: jsonValue.optional(),
+  input_timeout_ms: z.number().int().positive().optional(),
+  inputs: z.array(jsonValue).optional(),
+  progress: jsonValue.optional(),
 });

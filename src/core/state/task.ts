@@ -24,6 +24,20 @@ export type TaskInit = {
   onDependencyFailure?: DependencyFailurePolicy;
   /** The task whose handler spawned this one. */
   parentId?: string;
+  /** 0-9, higher first (SPEC "Scheduling controls"); 0, the default, is absent from the dict. */
+  priority?: number;
+  /** ISO-8601 with a zone: not started before. */
+  runAt?: string;
+  /** ISO-8601 with a zone: not started by then, it ends abandoned with error "expired". */
+  expiresAt?: string;
+  /** What the task asks a person for while it is input_required (SPEC "Waiting for input"). */
+  inputRequest?: JsonValue;
+  /** How long it may wait for input before it ends abandoned; default 86,400,000 ms. */
+  inputTimeoutMs?: number;
+  /** The values given to it so far, in order. */
+  inputs?: JsonValue[];
+  /** The latest value its handler reported with ctx.progress. */
+  progress?: JsonValue;
   /** The grant that owns this attempt; not part of the dict (the store keeps fences itself). */
   fencingToken?: number | null;
 };
@@ -70,6 +84,13 @@ export class Task {
   readonly waitingOn: string[] | undefined;
   readonly onDependencyFailure: DependencyFailurePolicy | undefined;
   readonly parentId: string | undefined;
+  readonly priority: number;
+  readonly runAt: string | undefined;
+  readonly expiresAt: string | undefined;
+  readonly inputRequest: JsonValue | undefined;
+  readonly inputTimeoutMs: number | undefined;
+  readonly inputs: JsonValue[] | undefined;
+  readonly progress: JsonValue | undefined;
 
   constructor(init: TaskInit) {
     if (init === null || typeof init !== "object") {
@@ -93,6 +114,13 @@ export class Task {
         waiting_on: init.waitingOn,
         on_dependency_failure: init.onDependencyFailure,
         parent_id: init.parentId,
+        priority: init.priority,
+        run_at: init.runAt,
+        expires_at: init.expiresAt,
+        input_request: init.inputRequest,
+        input_timeout_ms: init.inputTimeoutMs,
+        inputs: init.inputs,
+        progress: init.progress,
       },
       "ERR_INVALID_TASK",
       "task",
@@ -101,6 +129,14 @@ export class Task {
     this.waitingOn = dict.waiting_on;
     this.onDependencyFailure = dict.on_dependency_failure;
     this.parentId = dict.parent_id;
+    checkScheduleWindow(dict.run_at, dict.expires_at);
+    this.priority = dict.priority ?? 0;
+    this.runAt = dict.run_at;
+    this.expiresAt = dict.expires_at;
+    this.inputRequest = dict.input_request;
+    this.inputTimeoutMs = dict.input_timeout_ms;
+    this.inputs = dict.inputs;
+    this.progress = dict.progress;
     this.taskId = dict.task_id;
     this.taskType = dict.task_type;
     this.#payload = dict.payload ?? {};
@@ -276,6 +312,14 @@ export class Task {
     if (this.waitingOn !== undefined) dict.waiting_on = [...this.waitingOn];
     if (this.onDependencyFailure !== undefined) dict.on_dependency_failure = this.onDependencyFailure;
     if (this.parentId !== undefined) dict.parent_id = this.parentId;
+    if (this.priority !== 0) dict.priority = this.priority;
+    if (this.runAt !== undefined) dict.run_at = this.runAt;
+    if (this.expiresAt !== undefined) dict.expires_at = this.expiresAt;
+    // Human input keys likewise (SPEC "Waiting for input").
+    if (this.inputRequest !== undefined) dict.input_request = this.inputRequest;
+    if (this.inputTimeoutMs !== undefined) dict.input_timeout_ms = this.inputTimeoutMs;
+    if (this.inputs !== undefined) dict.inputs = [...this.inputs];
+    if (this.progress !== undefined) dict.progress = this.progress;
     return dict;
   }
 
@@ -302,6 +346,13 @@ export class Task {
       ...(d.waiting_on !== undefined ? { waitingOn: d.waiting_on } : {}),
       ...(d.on_dependency_failure !== undefined ? { onDependencyFailure: d.on_dependency_failure } : {}),
       ...(d.parent_id !== undefined ? { parentId: d.parent_id } : {}),
+      ...(d.priority !== undefined ? { priority: d.priority } : {}),
+      ...(d.run_at !== undefined ? { runAt: d.run_at } : {}),
+      ...(d.expires_at !== undefined ? { expiresAt: d.expires_at } : {}),
+      ...(d.input_request !== undefined ? { inputRequest: d.input_request } : {}),
+      ...(d.input_timeout_ms !== undefined ? { inputTimeoutMs: d.input_timeout_ms } : {}),
+      ...(d.inputs !== undefined ? { inputs: d.inputs } : {}),
+      ...(d.progress !== undefined ? { progress: d.progress } : {}),
     });
   }
 
@@ -346,6 +397,14 @@ function illegal(task: Task, from: TaskStatus, to: string): TriadError {
     taskId: task.taskId,
     from,
     to,
+  });
+}
+
+/** A task that would expire before it may start could never run: refused where it is built. */
+function checkScheduleWindow(runAt: string | undefined, expiresAt: string | undefined): void {
+  if (runAt === undefined || expiresAt === undefined || Date.parse(expiresAt) > Date.parse(runAt)) return;
+  throw new TriadError("ERR_INVALID_TASK", "invalid task.expires_at: must be after run_at", {
+    field: "expires_at",
   });
 }
 

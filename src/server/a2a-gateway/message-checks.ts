@@ -1,4 +1,4 @@
-import type { SendMessageRequest } from "@a2a-js/sdk";
+import { type SendMessageRequest, TaskState } from "@a2a-js/sdk";
 import {
   ContentTypeNotSupportedError,
   RequestMalformedError,
@@ -8,6 +8,7 @@ import {
 import type { ServerCallContext, TaskStore } from "@a2a-js/sdk/server";
 import { depthProblem } from "../../agents/payload-depth.js";
 import { isPlainObject } from "../../core/json.js";
+import { inputProblem } from "./input-message.js";
 
 /**
  * What makes a SendMessage an error of the request itself rather than a task refused: each
@@ -19,27 +20,35 @@ export async function refuseUnrunnable(
   store: TaskStore,
   context: ServerCallContext,
 ): Promise<void> {
-  await refuseFollowUp(params, store, context);
+  const isInput = await refuseFollowUp(params, store, context);
   refuseFiles(params);
-  refuseTooDeep(params);
+  if (!isInput) refuseTooDeep(params);
 }
 
 /**
- * A Triad task takes one message. A message naming a task that does not exist is
- * TaskNotFoundError (A2A 3.4.2, a MUST); one naming a task that does is refused as an
- * operation Triad does not support (for a finished task, what A2A 3.1.1 asks for).
+ * A Triad task takes one message, and then one per question it asks: a message naming a task
+ * waiting for input (INPUT_REQUIRED) is its input (true). A message naming a task that does
+ * not exist is TaskNotFoundError (A2A 3.4.2, a MUST); one naming a task that does not wait for
+ * input is refused as an operation Triad does not support (for a finished task, what A2A
+ * 3.1.1 asks for).
  */
 async function refuseFollowUp(
   params: SendMessageRequest,
   store: TaskStore,
   context: ServerCallContext,
-): Promise<void> {
+): Promise<boolean> {
   const taskId = params.message?.taskId;
-  if (!taskId) return;
-  if ((await store.load(taskId, context)) === undefined) {
+  if (!taskId) return false;
+  const task = await store.load(taskId, context);
+  if (task === undefined) {
     throw new TaskNotFoundError(
       `task ${JSON.stringify(taskId)} is unknown; send a new message without taskId to start a task`,
     );
+  }
+  if (task.status?.state === TaskState.TASK_STATE_INPUT_REQUIRED) {
+    const problem = inputProblem(params.message!);
+    if (problem !== null) throw new RequestMalformedError(problem);
+    return true;
   }
   throw new UnsupportedOperationError(
     `a Triad task takes one message; send a new message without taskId (follow task ${taskId} with GetTask or SubscribeToTask)`,

@@ -1,13 +1,10 @@
-import { TaskState } from "@a2a-js/sdk";
+import { type Message, Role, TaskState } from "@a2a-js/sdk";
 import { AgentEvent, type ExecutionEventBus } from "@a2a-js/sdk/server";
 import type { CoordinatorAgent } from "../../agents/index.js";
+import { changeType, eventIdOf, TaskWatch } from "../../agents/live/task-changes.js";
 import type { TaskDict } from "../../agents/protocol.js";
 import type { Logger } from "../../core/logger.js";
-import { resultArtifact, stateOf, statusOf, TERMINAL_STATES } from "./task-view.js";
-
-/** The first look at a task comes this soon; the wait doubles up to MAX_POLL_MS. */
-const FIRST_POLL_MS = 100;
-const MAX_POLL_MS = 1000;
+import { dataPart, resultArtifact, stateOf, statusOf, TERMINAL_STATES } from "./task-view.js";
 
 export type TaskFollowerOptions = {
   coordinator: CoordinatorAgent;
@@ -17,41 +14,51 @@ export type TaskFollowerOptions = {
 };
 
 /**
- * Turns a Triad task's progress into A2A events on a bus: WORKING once an attempt has started,
- * then the terminal status (with the result artifact first when it completed). A terminal
- * task is known the moment the coordinator hears of it (waitForTask); that an attempt started
- * is only in the record, so the record is read between waits.
+ * Turns a Triad task's changes into A2A events on a bus — the same changes GET /tasks/:id/events
+ * streams (src/agents/live/task-changes.ts): a status update when an attempt starts, when its
+ * handler reports progress (the value as a data part `{ progress }` of the status message) and
+ * on any other change, then the terminal status (with the result artifact first when it
+ * completed). The store is read about 4 times a second for every followed task at once, and a
+ * task this coordinator hears has ended is read at once.
  */
 export class TaskFollower {
-  constructor(private readonly o: TaskFollowerOptions) {}
+  private readonly watch: TaskWatch;
+  private readonly unfollow: () => void;
+
+  constructor(private readonly o: TaskFollowerOptions) {
+    this.watch = new TaskWatch({ read: async (id) => (await o.coordinator.ledger.get(id))?.task ?? null });
+    this.unfollow = o.coordinator.observer.on((a) => {
+      if (a.type === "terminal") this.watch.poke(a.task.task_id);
+    });
+    o.signal.addEventListener(
+      "abort",
+      () => {
+        this.unfollow();
+        this.watch.stop();
+      },
+      { once: true },
+    );
+  }
 
   /** Resolves once the task is terminal and said so on `bus`, or is unknown, or the gateway closes. */
-  async follow(taskId: string, contextId: string, bus: ExecutionEventBus, from: TaskState): Promise<void> {
+  follow(taskId: string, contextId: string, bus: ExecutionEventBus, from: TaskState): Promise<void> {
     const { signal } = this.o;
-    let onAbort = () => {};
-    const closed = new Promise<null>((resolve) => {
-      onAbort = () => resolve(null);
-      signal.addEventListener("abort", onAbort, { once: true });
-    });
-    try {
-      let last = from;
-      let waitMs = FIRST_POLL_MS;
-      while (!signal.aborted) {
-        let task: TaskDict | null;
-        try {
-          const done = await Promise.race([this.o.coordinator.core.waitForTask(taskId, waitMs), closed]);
-          if (signal.aborted) return;
-          task = done ?? (await this.o.coordinator.core.getTask(taskId));
-        } catch (err) {
-          // The store is unreachable for a moment: the task is not failed, so keep looking.
-          this.o.log.warn(
-            { err: (err as Error).message, task: taskId },
-            "A2A gateway cannot read a task; retrying",
-          );
-          await Promise.race([sleep(MAX_POLL_MS), closed]);
-          continue;
-        }
-        if (task === null) return;
+    if (signal.aborted) return Promise.resolve();
+    return new Promise((resolve) => {
+      let last: TaskDict | null = null;
+      let unwatch = () => {};
+      const finish = () => {
+        unwatch();
+        signal.removeEventListener("abort", finish);
+        resolve();
+      };
+      const onTask = (task: TaskDict | null) => {
+        if (signal.aborted) return finish();
+        if (task === null) return finish();
+        const change = changeType(last, task);
+        const first = last === null;
+        last = task;
+        if (change === null) return;
         const state = stateOf(task);
         if (TERMINAL_STATES.has(state)) {
           if (task.status === "completed") {
@@ -67,30 +74,38 @@ export class TaskFollower {
             );
           }
           bus.publish(statusUpdate(task, contextId));
-          return;
+          return finish();
         }
-        // A retry takes a task back to pending; to the client it is still being worked on.
-        if (state === TaskState.TASK_STATE_WORKING && last !== TaskState.TASK_STATE_WORKING) {
-          bus.publish(statusUpdate(task, contextId));
-          last = state;
-        }
-        waitMs = Math.min(waitMs * 2, MAX_POLL_MS);
-      }
-    } finally {
-      signal.removeEventListener("abort", onAbort);
-    }
+        // The client already has the task as it was sent: the first look says only what is new.
+        if (first && state === from && task.progress === undefined) return;
+        bus.publish(statusUpdate(task, contextId));
+        // Waiting for input ends this turn: the message that answers follows the task on.
+        if (state === TaskState.TASK_STATE_INPUT_REQUIRED) return finish();
+      };
+      signal.addEventListener("abort", finish, { once: true });
+      unwatch = this.watch.watch(taskId, onTask);
+      this.watch.poke(taskId);
+    });
   }
 }
 
 function statusUpdate(task: TaskDict, contextId: string) {
-  return AgentEvent.statusUpdate({
-    taskId: task.task_id,
-    contextId,
-    status: statusOf(task, contextId),
-    metadata: undefined,
-  });
+  const status = statusOf(task, contextId);
+  if (status.message === undefined && task.progress !== undefined)
+    status.message = progressMessage(task, contextId);
+  return AgentEvent.statusUpdate({ taskId: task.task_id, contextId, status, metadata: undefined });
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+/** A status message carrying the handler's latest progress as a data part `{ progress }`. */
+function progressMessage(task: TaskDict, contextId: string): Message {
+  return {
+    messageId: `${task.task_id}:progress:${eventIdOf(task)}`,
+    contextId,
+    taskId: task.task_id,
+    role: Role.ROLE_AGENT,
+    parts: [dataPart({ progress: task.progress ?? null })],
+    metadata: undefined,
+    extensions: [],
+    referenceTaskIds: [],
+  };
 }

@@ -20,6 +20,7 @@ import type { JsonValue } from "../../core/json.js";
  *   completed    -> COMPLETED, the result as a data-part artifact
  *   failed       -> FAILED, the error as the status message
  *   abandoned    -> CANCELED when a client canceled it, else FAILED with the reason
+ *   input_required -> INPUT_REQUIRED, the request as a data part of the status message
  */
 
 /** The artifact that carries a completed task's result. */
@@ -44,6 +45,8 @@ export function stateOf(task: TaskDict): TaskState {
       return TaskState.TASK_STATE_FAILED;
     case "abandoned":
       return task.error === CANCELED_BY_CLIENT ? TaskState.TASK_STATE_CANCELED : TaskState.TASK_STATE_FAILED;
+    case "input_required":
+      return TaskState.TASK_STATE_INPUT_REQUIRED;
   }
 }
 
@@ -51,6 +54,9 @@ export function stateOf(task: TaskDict): TaskState {
 export function statusOf(task: TaskDict, contextId: string): TaskStatus {
   const state = stateOf(task);
   const timestamp = task.completed_at ?? task.started_at ?? task.created_at;
+  if (task.status === "input_required") {
+    return { state, message: inputRequestMessage(task, contextId), timestamp };
+  }
   const why =
     task.status === "failed" || task.status === "abandoned" ? (task.error ?? task.status) : undefined;
   return {
@@ -71,6 +77,16 @@ export function agentMessage(taskId: string, contextId: string, occasion: string
     metadata: undefined,
     extensions: [],
     referenceTaskIds: [],
+  };
+}
+
+/** What an input_required task asks for, as a data part (a null request as JSON text). */
+function inputRequestMessage(task: TaskDict, contextId: string): Message {
+  const request = task.input_request ?? null;
+  const occasion = `input_required:${task.inputs?.length ?? 0}`;
+  return {
+    ...agentMessage(task.task_id, contextId, occasion, ""),
+    parts: [request === null ? { ...textPart("null"), mediaType: "application/json" } : dataPart(request)],
   };
 }
 

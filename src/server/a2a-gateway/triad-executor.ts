@@ -9,6 +9,7 @@ import type { CoordinatorAgent } from "../../agents/index.js";
 import type { TaskDict } from "../../agents/protocol.js";
 import { isStoreUnavailable, isTriadError } from "../../core/errors.js";
 import { settledTaskTypes } from "./cluster-task-types.js";
+import { inputOf } from "./input-message.js";
 import { submitRefusals } from "./store-unavailable.js";
 import type { TaskFollower } from "./task-follower.js";
 import { readTaskInput } from "./task-input.js";
@@ -40,6 +41,8 @@ export class TriadExecutor implements AgentExecutor {
   async execute(request: RequestContext, bus: ExecutionEventBus): Promise<void> {
     const { taskId, contextId } = request;
     const message = request.userMessage;
+    // A message naming a task waiting for input is its input (checked in refuseUnrunnable).
+    if (request.task !== undefined) return this.answer(taskId, contextId, message, bus);
     const input = readTaskInput(message, this.o.textTaskType);
     if (!input.ok) return this.reject(bus, taskId, contextId, message, input.reason);
     if (!this.o.accepting()) {
@@ -91,6 +94,26 @@ export class TriadExecutor implements AgentExecutor {
     const view = toA2ATask(task, undefined);
     bus.publish(AgentEvent.task({ ...view, contextId, history: [message] }));
     await this.o.follower.follow(taskId, contextId, bus, TaskState.TASK_STATE_SUBMITTED);
+  }
+
+  /**
+   * Gives the message (its data part, or its text) as the input of the task it names, then
+   * follows the task under the same id until it ends or asks again. An answer that comes second
+   * changes nothing (the first wins): the task is followed as it stands.
+   */
+  private async answer(taskId: string, contextId: string, message: Message, bus: ExecutionEventBus) {
+    const value = inputOf(message) ?? null;
+    let given: boolean;
+    try {
+      given = await this.o.coordinator.provideInput(taskId, value);
+    } catch (err) {
+      if (!isStoreUnavailable(err)) throw err;
+      submitRefusals.note(message.messageId, err);
+      return;
+    }
+    // Given: it is pending again; not given: it is as another answer (or a cancel) left it.
+    const from = given ? TaskState.TASK_STATE_SUBMITTED : TaskState.TASK_STATE_INPUT_REQUIRED;
+    await this.o.follower.follow(taskId, contextId, bus, from);
   }
 
   /**

@@ -16,6 +16,8 @@ export type TaskCounts = {
   retried: number;
   /** Tasks moved off dead distributors and dead workers. */
   reassigned: number;
+  /** Waiting for a person's input (input_required), in the whole store. */
+  input_required: number;
 };
 
 export function taskCounts(coordinator: CoordinatorAgent): TaskCounts {
@@ -37,6 +39,7 @@ export function taskCounts(coordinator: CoordinatorAgent): TaskCounts {
     abandoned: s.abandoned,
     retried,
     reassigned,
+    input_required: coordinator.core.input.waiting,
   };
 }
 

@@ -128,7 +128,8 @@ describe("the REST API's OpenAPI document", () => {
     }
     // A method a path does not take is 405 with what it takes; a path of no route is 404.
     for (const [path, item] of Object.entries(doc.paths)) {
-      const answer = await send("DELETE", path.replace("{task_id}", "t"));
+      const unused = ["DELETE", "PATCH"].find((m) => item[m.toLowerCase()] === undefined)!;
+      const answer = await send(unused, path.replace("{task_id}", "t"));
       expect(answer.status, path).toBe(405);
       expect(answer.headers.allow?.split(", ").sort()).toEqual(
         Object.keys(item)
@@ -186,10 +187,47 @@ describe("the REST API's OpenAPI document", () => {
       ["GET", "/tasks/{task_id}", "/tasks/doc-done?wait=soon"],
       ["GET", "/tasks/{task_id}", "/tasks/%zz"],
       ["GET", "/tasks/{task_id}", "/tasks/no-such-task"],
+      ["GET", "/tasks/{task_id}/events", "/tasks/doc-done/events"],
+      ["GET", "/tasks/{task_id}/events", "/tasks/no-such-task/events"],
       ["POST", "/tasks/{task_id}/cancel", "/tasks/doc-done/cancel"],
       ["POST", "/tasks/{task_id}/cancel", "/tasks/no-such-task/cancel"],
+      ["POST", "/tasks/{task_id}/input", "/tasks/doc-done/input", json, '{"value":{"ok":true}}'],
+      ["POST", "/tasks/{task_id}/input", "/tasks/no-such-task/input", json, '{"value":1}'],
+      ["POST", "/tasks/{task_id}/input", "/tasks/doc-done/input", json, '{"answer":1}'],
       ["GET", "/agents", "/agents"],
       ["GET", "/agents", "/agents", { authorization: "Bearer wrong" }],
+      ["PUT", "/limits/{task_type}", "/limits/doc-llm", json, '{"concurrency":2}'],
+      ["PUT", "/limits/{task_type}", "/limits/doc-llm", json, '{"concurrency":3,"rate_per_s":1.5}'],
+      ["PUT", "/limits/{task_type}", "/limits/doc-llm", json, '{"concurrency":0}'],
+      ["GET", "/limits", "/limits"],
+      ["DELETE", "/limits/{task_type}", "/limits/doc-llm"],
+      ["DELETE", "/limits/{task_type}", "/limits/doc-llm"],
+      [
+        "POST",
+        "/schedules",
+        "/schedules",
+        json,
+        '{"schedule_id":"doc-s","every_ms":60000,"task":{"task_type":"echo"}}',
+      ],
+      [
+        "POST",
+        "/schedules",
+        "/schedules",
+        json,
+        '{"schedule_id":"doc-s","cron":"0 9 * * 1-5","timezone":"Europe/Paris","task":{"task_type":"echo","payload":{"a":1}}}',
+      ],
+      [
+        "POST",
+        "/schedules",
+        "/schedules",
+        json,
+        '{"schedule_id":"doc-s","cron":"99 * * * *","task":{"task_type":"echo"}}',
+      ],
+      ["GET", "/schedules", "/schedules"],
+      ["GET", "/schedules/{schedule_id}", "/schedules/doc-s"],
+      ["GET", "/schedules/{schedule_id}", "/schedules/no-such"],
+      ["DELETE", "/schedules/{schedule_id}", "/schedules/doc-s"],
+      ["DELETE", "/schedules/{schedule_id}", "/schedules/doc-s"],
       ["GET", "/metrics", "/metrics", {}],
       ["GET", "/openapi.json", "/openapi.json", {}],
     ];
@@ -216,6 +254,11 @@ describe("the REST API's OpenAPI document", () => {
       "400 ERR_INVALID_TASK_ID",
       "404 ERR_NOT_FOUND",
       "409 ERR_TASK_FINISHED",
+      "409 ERR_NOT_WAITING_FOR_INPUT",
+      "422 ERR_INVALID_INPUT",
+      "201 ",
+      "422 ERR_INVALID_TYPE_LIMIT",
+      "422 ERR_INVALID_SCHEDULE",
     ])
       expect(seen, want).toContain(want);
     // A task still open is canceled: 200 with the task, as documented.

@@ -11,6 +11,7 @@
            step any coordinator may take (a client's cancel)
   ARGV[6..] task ids
 
+  A task waiting for input (input_required) is abandoned too, and leaves <prefix>input_due.
   A waiting task's set of open dependencies goes; a task with dependents joins <prefix>ended
   so that they are told.
 
@@ -27,7 +28,7 @@ for i = 6, #ARGV do
   local id = ARGV[i]
   local rec = prefix .. 'task:' .. id
   local state = redis.call('HMGET', rec, 'status', 'distributor')
-  if state[1] ~= 'pending' and state[1] ~= 'in_progress' then
+  if state[1] ~= 'pending' and state[1] ~= 'in_progress' and state[1] ~= 'input_required' then
     out[#out + 1] = 0
   else
     redis.call('HINCRBY', rec, 'fence', 1)
@@ -37,6 +38,7 @@ for i = 6, #ARGV do
     redis.call('PEXPIRE', rec, ARGV[3])
     redis.call('DEL', prefix .. 'wait:' .. id)
     redis.call('SREM', prefix .. 'waiting', id)
+    redis.call('ZREM', prefix .. 'input_due', id)
     if redis.call('EXISTS', prefix .. 'dependents:' .. id) == 1 then
       redis.call('SADD', prefix .. 'ended', id)
     end

@@ -11,21 +11,30 @@
   ARGV[2]  now, epoch milliseconds (retry not_before)
   ARGV[3]  retention of a terminal record, milliseconds
   ARGV[4..] groups: the shard's key prefix, the number of results n, then n x 5 values:
-           id, fencing token, "completed" | "failed", result JSON | error,
-           the tasks the attempt spawned (JSON array, or "")
+           id, fencing token, "completed" | "failed" | "input_required", result JSON | error |
+           for input_required: the request's key (a LangGraph interrupt id, or ""), a newline,
+           then the request JSON; the tasks the attempt spawned (JSON array, or "")
+
+  An attempt that ends input_required (src/agents/input/) leaves its task waiting, still open
+  but on no distributor (its worker slot is free): input_request and input_key are set, and
+  the task joins <prefix>input_due, scored by the time (Redis TIME) its input_timeout_ms
+  (default 86,400,000) runs out.
 
   Spawned tasks are written here, in the attempt's own fenced step, onto the parent's record
   (field spawn): a refused or failed attempt spawns nothing. A task that ends with spawned
   tasks or with dependents joins <prefix>ended, the after-end work the coordinator settles
   (see src/agents/workflow/).
 
-  Keys written: <prefix>task:<id>, <prefix>open, <prefix>dist:<distributor>, <prefix>ended.
+  Keys written: <prefix>task:<id>, <prefix>open, <prefix>dist:<distributor>, <prefix>ended,
+  <prefix>input_due.
   Returns one array per result, in order, so that the caller needs no second read of the record:
     {0}                                               refused (stale fencing token, or not in
                                                       progress: the task moved on without it)
     {1, attempts, assigned_to, started_at, ""}         completed
     {2, attempts, assigned_to, started_at, not_before} failed, will be retried after not_before
     {3, attempts, assigned_to, started_at, ""}         failed for good
+    {4, attempts, assigned_to, started_at, deadline}   input_required, waiting until deadline
+                                                      (epoch ms)
 ]]
 local out = {}
 local i = 4
@@ -56,6 +65,18 @@ while i <= #ARGV do
         if state[3] then redis.call('SREM', prefix .. 'dist:' .. state[3], id) end
         redis.call('PEXPIRE', rec, ARGV[3])
         out[#out + 1] = {1, attempts, worker, started, ''}
+      elseif ARGV[i + 2] == 'input_required' then
+        local value = ARGV[i + 3]
+        local nl = string.find(value, '\n', 1, true)
+        local timeout = tonumber(redis.call('HGET', rec, 'input_timeout_ms')) or 86400000
+        local now = redis.call('TIME')
+        local deadline = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000) + timeout
+        redis.call('HSET', rec, 'status', 'input_required', 'input_request', string.sub(value, nl + 1),
+          'input_key', string.sub(value, 1, nl - 1), 'assigned_to', '')
+        redis.call('HDEL', rec, 'distributor')
+        if state[3] then redis.call('SREM', prefix .. 'dist:' .. state[3], id) end
+        redis.call('ZADD', prefix .. 'input_due', deadline, id)
+        out[#out + 1] = {4, attempts, worker, started, tostring(deadline)}
       else
         local failures = redis.call('HINCRBY', rec, 'failures', 1)
         -- Absent limits are the defaults the submit script leaves out (2 retries, 200 ms).

@@ -11,9 +11,10 @@
   ARGV[1]  now, epoch milliseconds (informational timestamps only)
   ARGV[2]  the distributor to place the new tasks on, or "" to leave them unplaced
   ARGV[3..] groups: the shard's key prefix (e.g. "triad:{t7}:"), the number of tasks n, then
-           n x 9 values: id, task_type, payload (JSON), created_at, max_retries (or "": 2),
+           n x 10 values: id, task_type, payload (JSON), created_at, max_retries (or "": 2),
            backoff_ms (or "": 200), depends_on (JSON array of ids, or ""), on_dependency_failure
-           (or ""), parent_id (or "")
+           (or ""), parent_id (or ""), input_timeout_ms (or "": 86,400,000 when it waits for input),
+           schedule (JSON of strings, or "" for a plain task; see below)
 
   A record holds only what cannot be derived or defaulted, so that a waiting task stays small
   (a listpack hash): no task_id (it is in the key), no zero attempts/failures/fence, no
@@ -21,12 +22,18 @@
   the ledger could write it so (read back as ISO 8601). Every reader takes an absent field as
   its default, so records written with all fields (before 0.x) read the same.
 
+  A task with a schedule (src/agents/schedule-controls/) keeps `priority`, `run_at` and
+  `expires_at` in its record. With `delay_until` (epoch ms, given only when run_at is still
+  ahead) its id goes in <prefix>delayed, scored by it, and it is not placed here: the
+  coordinator's sweep places it when it is due. With `expires_ms` its id goes in
+  <prefix>expiring, scored by it (the sweep abandons it "expired" if it has not started).
+
   A task with dependencies is recorded waiting: its open dependencies in <prefix>wait:<id>
   (a set, emptied by dependency-ended notices), its id in <prefix>waiting, and it is never
   placed here: the coordinator places it when the last dependency has ended.
 
   Keys written: <prefix>task:<id>, <prefix>open, <prefix>dist:<distributor>, <prefix>wait:<id>,
-  <prefix>waiting.
+  <prefix>waiting, <prefix>delayed, <prefix>expiring.
   Returns one integer per task, in order: 1 recorded, 0 a task with that id already exists
   (kept as is).
 ]]
@@ -36,7 +43,7 @@ local i = 3
 while i <= #ARGV do
   local prefix = ARGV[i]
   local open = prefix .. 'open'
-  local last = i + 1 + tonumber(ARGV[i + 1]) * 9
+  local last = i + 1 + tonumber(ARGV[i + 1]) * 11
   i = i + 2
   while i <= last do
     local id = ARGV[i]
@@ -64,12 +71,31 @@ while i <= #ARGV do
         fields[#fields + 1] = 'parent_id'
         fields[#fields + 1] = ARGV[i + 8]
       end
+      if ARGV[i + 9] ~= '' then
+        fields[#fields + 1] = 'input_timeout_ms'
+        fields[#fields + 1] = ARGV[i + 9]
+      end
+      local delayed = false
+      if ARGV[i + 10] ~= '' then
+        local s = cjson.decode(ARGV[i + 10])
+        for _, key in ipairs({'priority', 'run_at', 'expires_at'}) do
+          if s[key] then
+            fields[#fields + 1] = key
+            fields[#fields + 1] = s[key]
+          end
+        end
+        if s.expires_ms then redis.call('ZADD', prefix .. 'expiring', s.expires_ms, id) end
+        if s.delay_until then
+          redis.call('ZADD', prefix .. 'delayed', s.delay_until, id)
+          delayed = true
+        end
+      end
       if deps ~= '' then
         fields[#fields + 1] = 'depends_on'
         fields[#fields + 1] = deps
         redis.call('SADD', prefix .. 'wait:' .. id, unpack(cjson.decode(deps)))
         redis.call('SADD', prefix .. 'waiting', id)
-      elseif dist ~= '' then
+      elseif dist ~= '' and not delayed then
         fields[#fields + 1] = 'distributor'
         fields[#fields + 1] = dist
         redis.call('SADD', prefix .. 'dist:' .. dist, id)
@@ -78,7 +104,7 @@ while i <= #ARGV do
       redis.call('SADD', open, id)
       out[#out + 1] = 1
     end
-    i = i + 9
+    i = i + 11
   end
 end
 return out

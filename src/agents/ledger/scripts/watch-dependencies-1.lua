@@ -28,7 +28,7 @@ while i <= #ARGV do
     local status = redis.call('HGET', prefix .. 'task:' .. ARGV[i], 'status')
     if not status then
       out[#out + 1] = 'unknown'
-    elseif status == 'pending' or status == 'in_progress' then
+    elseif status == 'pending' or status == 'in_progress' or status == 'input_required' then
       redis.call('SADD', prefix .. 'dependents:' .. ARGV[i], ARGV[i + 1])
       out[#out + 1] = ''
     else

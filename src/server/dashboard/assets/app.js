@@ -246,7 +246,15 @@ function renderAgents() {
       "tr",
       { class: dead ? "dead" : null, dataset: { tier: a.tier, status: a.status, agent: a.id } },
       h("td", {}, h("span", { class: "tier" }, a.tier)),
-      h("td", { class: "agent-id mono" }, a.id, ...(a.remote_agents ?? []).map(remoteAgent)),
+      h(
+        "td",
+        { class: "agent-id mono" },
+        a.id,
+        a.shards && state.agents.some((b) => b.tier === "coordinator" && b.id !== a.id)
+          ? h("span", { class: "remote-url", title: a.shards.join(", ") }, ` · ${a.shards.length} shards`)
+          : "",
+        ...(a.remote_agents ?? []).map(remoteAgent),
+      ),
       h(
         "td",
         { class: "status-cell" },
@@ -255,7 +263,11 @@ function renderAgents() {
       h(
         "td",
         { class: `age${late ? " late" : ""}` },
-        a.tier === "coordinator" ? "this process" : fmtAge(a.heartbeat_age_ms),
+        a.tier !== "coordinator"
+          ? fmtAge(a.heartbeat_age_ms)
+          : a.id === state.coordinator?.id
+            ? "this process"
+            : "another coordinator",
       ),
       h(
         "td",
@@ -268,7 +280,9 @@ function renderAgents() {
   $("#agents tbody").replaceChildren(...rows);
   const by = (tier) => state.agents.filter((a) => a.tier === tier);
   const dead = state.agents.filter((a) => a.status === "dead").length;
+  const coordinators = by("coordinator").length;
   $("#agent-summary").textContent =
+    (coordinators > 1 ? `${coordinators} coordinators · ` : "") +
     `${by("distributor").length} distributors · ${by("worker").length} workers` +
     (dead ? ` · ${dead} dead` : "");
 }
@@ -484,14 +498,88 @@ async function showTask(id) {
   // The workflow it belongs to (GET /tasks/<id>/graph); a lone task has none to draw.
   const graph = await api(`/tasks/${encodeURIComponent(id)}/graph`).catch(() => null);
   if (currentTaskId() !== id) return;
-  body.replaceChildren(...taskPage(id, view, graph));
+  // A page waiting for an answer is not drawn again while the question stands: the reload
+  // would wipe what someone is typing into the input form.
+  const asking = view.task?.status === "input_required" ? `${id}:${view.task.inputs?.length ?? 0}` : "";
+  if (asking && body.dataset.asking === asking) {
+    taskTimer = setTimeout(() => currentTaskId() === id && showTask(id), 1000);
+    return;
+  }
+  body.dataset.asking = asking;
+  // A card the task has no use for is null: left out (replaceChildren would write "null").
+  body.replaceChildren(...taskPage(id, view, graph).filter((el) => el !== null));
+  $("#input-form")?.addEventListener("submit", (event) => giveInput(event, id));
   $("#cancel-task")?.addEventListener("click", () => cancelTask(id));
   if (!view.task || isOpen(view.task))
     taskTimer = setTimeout(() => currentTaskId() === id && showTask(id), 1000);
 }
 
 /** A task not finished yet: its page follows it, and it may be canceled. */
-const isOpen = (task) => task.status === "pending" || task.status === "in_progress";
+const isOpen = (task) =>
+  task.status === "pending" || task.status === "in_progress" || task.status === "input_required";
+
+/**
+ * The input form's value: JSON when the text parses as JSON ({"ok": true}, 42, "quoted"),
+ * else the text itself as a string (yes). POST /tasks/<id>/input, then the page again.
+ */
+async function giveInput(event, id) {
+  event.preventDefault();
+  const text = $("#input-value").value;
+  let value;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    value = text;
+  }
+  const button = $("#input-form button");
+  button.disabled = true;
+  $("#input-error")?.remove();
+  try {
+    await ensureToken();
+    const res = await fetch(`/tasks/${encodeURIComponent(id)}/input`, {
+      method: "POST",
+      headers: { ...authHeaders(), "content-type": "application/json" },
+      body: JSON.stringify({ value }),
+    });
+    if (!res.ok) {
+      const body = await res.json().catch(() => null);
+      throw new Error(body?.error?.message ?? `HTTP ${res.status}`);
+    }
+  } catch (err) {
+    button.disabled = false;
+    $("#input-form").append(h("p", { class: "error", id: "input-error" }, err.message));
+    return;
+  }
+  clearTimeout(taskTimer);
+  await showTask(id);
+}
+
+/** What a task waiting for input asks, and the form that answers; the inputs given so far. */
+function inputCard(t) {
+  const asking = t.status === "input_required";
+  return h(
+    "section",
+    { class: "card", id: "input-card" },
+    h("h2", {}, asking ? "Waiting for input" : "Inputs given"),
+    asking ? h("pre", { id: "input-request" }, JSON.stringify(t.input_request ?? null, null, 2)) : null,
+    t.inputs?.length
+      ? h("ol", { id: "inputs-given" }, ...t.inputs.map((v) => h("li", { class: "mono" }, JSON.stringify(v))))
+      : null,
+    asking
+      ? h(
+          "form",
+          { id: "input-form" },
+          h("textarea", {
+            id: "input-value",
+            rows: "3",
+            placeholder: 'The answer: JSON ({"approve": true}, 42, "text") or plain text',
+            "aria-label": "input value",
+          }),
+          h("button", { type: "submit" }, "Send input"),
+        )
+      : null,
+  );
+}
 
 /** POST /tasks/<id>/cancel, then the page again (the task now abandoned, or why it was not). */
 async function cancelTask(id) {
@@ -556,6 +644,7 @@ function taskPage(id, view, graph) {
         t.parent_id ? fact("Spawned by", taskLink(t.parent_id)) : null,
       ),
     ),
+    t.status === "input_required" || t.inputs?.length ? inputCard(t) : null,
     graph && graph.nodes.length > 1 ? workflowCard(id, graph) : null,
     h(
       "div",
@@ -619,6 +708,7 @@ function taskPage(id, view, graph) {
               ),
             ),
       ),
+      t.progress !== undefined ? progressCard(t.progress) : null,
       h(
         "section",
         { class: "card" },
@@ -633,6 +723,37 @@ function taskPage(id, view, graph) {
       ),
     ),
   ];
+}
+
+/**
+ * The handler's latest ctx.progress value (the page reloads the task every second while it is
+ * open, so it moves live): a bar when the value says how far of how much ({ done, total },
+ * { slept_ms, of_ms } of the built-in sleep, a fraction 0..1), and the value itself.
+ */
+function progressCard(value) {
+  const share = progressShare(value);
+  return h(
+    "section",
+    { class: "card", id: "progress-card" },
+    h("h2", {}, "Progress"),
+    share === null
+      ? null
+      : h("progress", { id: "progress-bar", max: "1", value: String(share) }, `${Math.round(share * 100)}%`),
+    h("pre", { id: "progress" }, JSON.stringify(value, null, 2)),
+  );
+}
+
+function progressShare(v) {
+  if (typeof v === "number") return v >= 0 && v <= 1 ? v : null;
+  if (v === null || typeof v !== "object") return null;
+  const pairs = [
+    ["done", "total"],
+    ["slept_ms", "of_ms"],
+  ];
+  for (const [done, total] of pairs)
+    if (typeof v[done] === "number" && typeof v[total] === "number" && v[total] > 0)
+      return Math.min(1, Math.max(0, v[done] / v[total]));
+  return null;
 }
 
 /**

@@ -1,0 +1,77 @@
+import { TriadError } from "../../core/errors.js";
+import { assertJson, type JsonValue } from "../../core/json.js";
+import type { RedisClient } from "../../core/store/index.js";
+import type { TaskLedger } from "../ledger/task-ledger.js";
+import { depthProblem } from "../payload-depth.js";
+import type { TaskDict } from "../protocol.js";
+import { InputLedger } from "./input-ledger.js";
+
+export type InputKeeperOptions = {
+  store: RedisClient;
+  ledger: TaskLedger;
+  /** A task given input is pending on no distributor: place it (any distributor, any worker). */
+  place: (task: TaskDict) => void;
+  /** A task whose wait ran out ended abandoned: tell waiters. */
+  ended: (task: TaskDict) => void;
+};
+
+/** What provideInput answers: given, or why not (unknown task, or not waiting for input), and the task after. */
+export type InputAnswer =
+  | { given: true; task: TaskDict }
+  | { given: false; reason: "unknown" }
+  | { given: false; reason: "not_waiting"; task: TaskDict };
+
+/**
+ * The coordinator's side of human input (SPEC "Waiting for input"). A waiting task is in the
+ * ledger only: no worker, no distributor, no timer here. Giving input is one fenced script (the
+ * first answer to a request wins); the task is then placed like a new one. Waits that run out
+ * are found by one wake-up per monitor tick over each shard's sorted set of deadlines.
+ */
+export class InputKeeper {
+  private readonly inputs: InputLedger;
+  /** Tasks waiting for input in the whole store, as the last wake-up counted them. */
+  waiting = 0;
+  /** Inputs given through this coordinator (each one a request answered). */
+  given = 0;
+
+  constructor(private readonly o: InputKeeperOptions) {
+    this.inputs = new InputLedger(o.store, o.ledger);
+  }
+
+  async provide(taskId: string, value: JsonValue): Promise<InputAnswer> {
+    checkInput(value);
+    const verdict = await this.inputs.provide(taskId, value);
+    if (!verdict.given && verdict.status === null) return { given: false, reason: "unknown" };
+    const record = await this.o.ledger.get(taskId);
+    if (record === null) return { given: false, reason: "unknown" };
+    if (!verdict.given) return { given: false, reason: "not_waiting", task: record.task };
+    this.given++;
+    // Pending on no distributor, unless someone placed it already in between.
+    if (record.task.status === "pending" && record.distributor === null) this.o.place(record.task);
+    return { given: true, task: record.task };
+  }
+
+  /** One wake-up: ends the tasks whose wait for input ran out (abandoned, with the reason). */
+  async tick(): Promise<number> {
+    const { expired, waiting } = await this.inputs.expire();
+    this.waiting = waiting;
+    const records = await Promise.all(expired.map((id) => this.o.ledger.get(id)));
+    for (const record of records) if (record !== null) this.o.ended(record.task);
+    return expired.length;
+  }
+}
+
+/** Input is JSON a task could carry: refused at the edge (ERR_INVALID_INPUT) otherwise. */
+function checkInput(value: JsonValue): void {
+  if (value === undefined) {
+    throw new TriadError("ERR_INVALID_INPUT", "input needs a value (any JSON)", { status: 422 });
+  }
+  // The depth first: its walk does not recurse, and a task must be able to carry the value.
+  const problem = depthProblem(value, "the input");
+  if (problem !== null) throw new TriadError("ERR_INVALID_INPUT", problem, { status: 422 });
+  try {
+    assertJson(value, "the input");
+  } catch (err) {
+    throw new TriadError("ERR_INVALID_INPUT", (err as Error).message, { status: 422 });
+  }
+}

@@ -1,0 +1,52 @@
+import { defineScript } from "../../core/store/index.js";
+
+/**
+ * The atomic steps of human input (each Lua file documents its KEYS, ARGV and replies); the
+ * functions here are their twins for the embedded engine, line for line. The step that makes a
+ * task wait is the ledger's commit (commit-results-1.lua, outcome input_required).
+ */
+
+export const provideInput = defineScript(import.meta.url, "provide-input-1.lua", (db, _keys, args) => {
+  const [prefix, id, value] = args as [string, string, string];
+  const rec = `${prefix}task:${id}`;
+  const status = db.hget(rec, "status");
+  if (status === null) return 0;
+  if (status !== "input_required") return status;
+  const inputs = db.hget(rec, "inputs");
+  const next =
+    inputs === null || inputs === "" || inputs === "[]" ? `[${value}]` : `${inputs.slice(0, -1)},${value}]`;
+  db.hset(rec, { status: "pending", inputs: next, answered_key: db.hget(rec, "input_key") ?? "" });
+  db.hdel(rec, "input_request");
+  db.hdel(rec, "input_key");
+  db.hdel(rec, "not_before");
+  db.zrem(`${prefix}input_due`, id);
+  return 1;
+});
+
+export const expireInputs = defineScript(import.meta.url, "expire-inputs-1.lua", (db, _keys, args) => {
+  const [completedAt, retentionMs, limit] = args as [string, string, string];
+  const now = db.timeMs();
+  const out: string[] = [];
+  let waiting = 0;
+  for (const prefix of args.slice(3)) {
+    const due = `${prefix}input_due`;
+    for (const [id] of db.zrangeByScore(due, now, Number(limit))) {
+      db.zrem(due, id);
+      const rec = `${prefix}task:${id}`;
+      if (db.hget(rec, "status") !== "input_required") continue;
+      const timeout = db.hget(rec, "input_timeout_ms") ?? "86400000";
+      db.hset(rec, {
+        fence: String(Number(db.hget(rec, "fence") ?? 0) + 1),
+        status: "abandoned",
+        completed_at: completedAt,
+        error: `no input was given within ${timeout} ms (input_timeout_ms)`,
+      });
+      db.srem(`${prefix}open`, id);
+      db.pexpire(rec, Number(retentionMs));
+      if (db.exists(`${prefix}dependents:${id}`)) db.sadd(`${prefix}ended`, id);
+      out.push(id);
+    }
+    waiting += db.zcard(due);
+  }
+  return [out, waiting];
+});

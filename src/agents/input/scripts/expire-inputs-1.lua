@@ -1,0 +1,48 @@
+--[[
+  Ends the tasks whose wait for input has run out (their input_timeout_ms, default 24 h):
+  abandoned, with the reason, the fence moved on (as abandon-tasks does). One call looks at
+  the due entries of each shard's <prefix>input_due (scored by deadline, epoch ms of Redis
+  TIME), at most ARGV[3] per shard: the coordinator's one periodic wake-up, no timer per task.
+
+  Grouped by shard as in submit-tasks (one call for every shard on a single Redis, one shard
+  per call on Redis Cluster; every key computed from a group's prefix).
+
+  KEYS[1]  the first group's set of open task ids (declared so that Redis Cluster routes the call)
+  ARGV[1]  now, ISO 8601 (completed_at)
+  ARGV[2]  retention of a terminal record, milliseconds
+  ARGV[3]  due entries looked at per shard at most
+  ARGV[4..] the shards' key prefixes
+
+  An entry whose task no longer waits (given input, canceled, expired) just leaves the set. A
+  task with dependents joins <prefix>ended so that they are told.
+
+  Keys written: <prefix>task:<id>, <prefix>open, <prefix>input_due, <prefix>ended.
+  Returns {ids of the tasks it abandoned, how many tasks of these shards still wait for input}.
+]]
+local now = redis.call('TIME')
+local nowMs = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
+local out = {}
+local waiting = 0
+for k = 4, #ARGV do
+  local prefix = ARGV[k]
+  local due = prefix .. 'input_due'
+  for _, id in ipairs(redis.call('ZRANGEBYSCORE', due, '-inf', nowMs, 'LIMIT', 0, tonumber(ARGV[3]))) do
+    redis.call('ZREM', due, id)
+    local rec = prefix .. 'task:' .. id
+    local state = redis.call('HMGET', rec, 'status', 'input_timeout_ms')
+    if state[1] == 'input_required' then
+      local timeout = state[2] or '86400000'
+      redis.call('HINCRBY', rec, 'fence', 1)
+      redis.call('HSET', rec, 'status', 'abandoned', 'completed_at', ARGV[1],
+        'error', 'no input was given within ' .. timeout .. ' ms (input_timeout_ms)')
+      redis.call('SREM', prefix .. 'open', id)
+      redis.call('PEXPIRE', rec, ARGV[2])
+      if redis.call('EXISTS', prefix .. 'dependents:' .. id) == 1 then
+        redis.call('SADD', prefix .. 'ended', id)
+      end
+      out[#out + 1] = id
+    end
+  end
+  waiting = waiting + redis.call('ZCARD', due)
+end
+return {out, waiting}

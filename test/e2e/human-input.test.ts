@@ -1,0 +1,177 @@
+import { randomUUID } from "node:crypto";
+import { SendMessageRequest, type Task, TaskState } from "@a2a-js/sdk";
+import { type Client, ClientFactory } from "@a2a-js/sdk/client";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { freePort } from "../helpers/free-port.js";
+import { runTriad, TriadProcess } from "../helpers/processes.js";
+import { testRedis } from "../helpers/redis-server.js";
+
+/**
+ * Human input with every tier its own `bin/triad` process on a real Redis, the handlers of
+ * examples/approval-graph.mjs: a LangGraph approval graph waits for input while its worker and
+ * then its distributor are killed -9, and resumes on new ones when `triad input` answers; over
+ * A2A a task asks, the answer is a SendMessage naming it, and it completes under the same id.
+ */
+
+const env = { TRIAD_SECRET: "input-e2e-secret", TRIAD_API_TOKEN: "input-token", TRIAD_LOG_LEVEL: "warn" };
+const auth = { authorization: `Bearer ${env.TRIAD_API_TOKEN}` };
+const FAST = ["--heartbeat-interval", "100", "--heartbeat-timeout", "600", "--monitor-interval", "100"];
+
+type TaskJson = { status: string; result: unknown; input_request?: unknown; inputs?: unknown[] };
+
+describe("human input across bin/triad processes", () => {
+  let redis: Awaited<ReturnType<typeof testRedis>>;
+  const procs: TriadProcess[] = [];
+  let coordinatorUrl = "";
+
+  const start = async (args: string[]) => {
+    const p = new TriadProcess(args, env);
+    procs.push(p);
+    const m = await p.waitFor(/ready \w+ \S+ (http:\/\/\S+)/, 30_000);
+    return { proc: p, url: m[1]! };
+  };
+  const distributor = async (id: string) =>
+    start([
+      "distributor",
+      "--id",
+      id,
+      "--coordinator",
+      coordinatorUrl,
+      "--redis",
+      redis.url,
+      "--port",
+      String(await freePort()),
+      ...FAST,
+      "--lease-ttl",
+      "600",
+    ]);
+  const worker = async (id: string, distributorUrl: string) =>
+    start([
+      "worker",
+      "--id",
+      id,
+      "--distributor",
+      distributorUrl,
+      "--port",
+      String(await freePort()),
+      "--heartbeat-interval",
+      "100",
+      "--handlers",
+      "examples/approval-graph.mjs",
+    ]);
+  const task = async (id: string, wait = 0): Promise<TaskJson> => {
+    const res = await fetch(`${coordinatorUrl}/tasks/${id}${wait ? `?wait=${wait}` : ""}`, { headers: auth });
+    return (await res.json()) as TaskJson;
+  };
+  const until = async (id: string, ok: (t: TaskJson) => boolean): Promise<TaskJson> => {
+    const deadline = performance.now() + 15_000;
+    for (;;) {
+      const t = await task(id);
+      if (ok(t) || performance.now() > deadline) return t;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  };
+
+  beforeAll(async () => {
+    redis = await testRedis();
+    const c = await start([
+      "coordinator",
+      "--id",
+      "c1",
+      "--redis",
+      redis.url,
+      "--port",
+      String(await freePort()),
+      ...FAST,
+    ]);
+    coordinatorUrl = c.url;
+  }, 60_000);
+
+  afterAll(async () => {
+    for (const p of procs) await p.kill();
+    await redis?.close();
+  });
+
+  it("a waiting graph outlives kill -9 of its worker and its distributor, and `triad input` resumes it on new ones", async () => {
+    const d1 = await distributor("d1");
+    const w1 = await worker("w1", d1.url);
+    const post = await fetch(`${coordinatorUrl}/tasks`, {
+      method: "POST",
+      headers: { ...auth, "content-type": "application/json" },
+      body: JSON.stringify({
+        task_id: "note-1",
+        task_type: "approval",
+        payload: { to: "Ada", topic: "the launch" },
+      }),
+    });
+    expect(post.status).toBe(202);
+    const asked = await until("note-1", (t) => t.status === "input_required");
+    expect(asked.input_request).toEqual({
+      question: "Send this draft? Answer yes, no, or a new text.",
+      draft: "Hello Ada, a short note about the launch.",
+    });
+    const listed = await fetch(`${coordinatorUrl}/tasks?status=input_required`, { headers: auth });
+    expect(
+      ((await listed.json()) as { tasks: Array<{ task_id: string }> }).tasks.map((t) => t.task_id),
+    ).toEqual(["note-1"]);
+
+    w1.proc.signal("SIGKILL");
+    await w1.proc.exit();
+    d1.proc.signal("SIGKILL");
+    await d1.proc.exit();
+    const d2 = await distributor("d2");
+    await worker("w2", d2.url);
+
+    const bad = await runTriad(
+      ["input", "--coordinator", coordinatorUrl, "--task", "note-1", "--value", "yes"],
+      {
+        env,
+      },
+    );
+    expect(bad.code).toBe(2); // not JSON: a usage error, nothing sent
+    const given = await runTriad(
+      ["input", "--coordinator", coordinatorUrl, "--task", "note-1", "--value", '"A shorter note."'],
+      { env },
+    );
+    expect(given.stderr).toBe("");
+    expect(given.code).toBe(0);
+    expect(JSON.parse(given.stdout)).toMatchObject({ task_id: "note-1", inputs: ["A shorter note."] });
+    const done = await task("note-1", 15_000);
+    expect(done).toMatchObject({
+      status: "completed",
+      inputs: ["A shorter note."],
+      result: { verdict: "edited", sent: { to: "Ada", text: "A shorter note." } },
+    });
+    const again = await runTriad(
+      ["input", "--coordinator", coordinatorUrl, "--task", "note-1", "--value", "1"],
+      {
+        env,
+      },
+    );
+    expect(again.code).toBe(1);
+    expect(again.stderr).toMatch(/409 ERR_NOT_WAITING_FOR_INPUT/);
+  }, 60_000);
+
+  it("over A2A the task is INPUT_REQUIRED with the request as a data part, and a SendMessage naming it answers", async () => {
+    const client: Client = await new ClientFactory().createFromUrl(coordinatorUrl, undefined);
+    const send = (parts: object[], taskId?: string) =>
+      client.sendMessage(
+        SendMessageRequest.fromJSON({
+          message: { messageId: randomUUID(), role: "ROLE_USER", parts, ...(taskId ? { taskId } : {}) },
+        }),
+        { serviceParameters: { Authorization: auth.authorization } },
+      ) as Promise<Task>;
+    const first = await send([
+      { data: { task_type: "ask_name", payload: {} }, mediaType: "application/json" },
+    ]);
+    expect(first.status?.state).toBe(TaskState.TASK_STATE_INPUT_REQUIRED);
+    const part = first.status?.message?.parts[0]?.content;
+    expect(part).toEqual({ $case: "data", value: { question: "What is your name?" } });
+    const second = await send([{ text: "Grace" }], first.id);
+    expect(second.id).toBe(first.id);
+    expect(second.status?.state).toBe(TaskState.TASK_STATE_COMPLETED);
+    const result = second.artifacts[0]?.parts[0]?.content;
+    expect(result).toEqual({ $case: "data", value: { greeting: "Hello, Grace!", asked: 1 } });
+    await expect(send([{ text: "again" }], first.id)).rejects.toThrow(/one message|terminal/);
+  }, 30_000);
+});

@@ -1,0 +1,170 @@
+import { Annotation, END, interrupt, START, StateGraph } from "@langchain/langgraph";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import type { HandlerContext, JsonValue, Task, TaskDict, TaskHandler } from "../../../src/index.js";
+import { TestCluster } from "../../helpers/cluster.js";
+import { testEngines } from "../../helpers/engines.js";
+
+/**
+ * Human input (SPEC "Waiting for input"): an attempt that asks ends input_required, holding no
+ * worker; the first answer wins and the task runs again on any worker — a function handler with
+ * ctx.inputs, a graph resumed from the distributor's checkpoint — across worker and distributor
+ * crashes; a wait that runs out ends abandoned; a waiting task can be canceled.
+ */
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function until<T>(read: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 8000): Promise<T> {
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    const v = await read();
+    if (ok(v) || performance.now() > deadline) return v;
+    await sleep(20);
+  }
+}
+
+/** Asks twice, then answers with what it was given. */
+const twoQuestions = (task: Task, ctx: HandlerContext): JsonValue => {
+  if (ctx.inputs.length < 2)
+    ctx.requestInput({ question: ctx.inputs.length + 1, about: task.payload.topic! });
+  return { answers: ctx.inputs };
+};
+
+/** draft -> approve (interrupt) -> send, each step counted; approve asks twice (one interrupt after another). */
+function approvalGraph(runs: Record<string, number>) {
+  const State = Annotation.Root({
+    log: Annotation<string[]>({ reducer: (a, b) => a.concat(b), default: () => [] }),
+  });
+  const count = (name: string) => {
+    runs[name] = (runs[name] ?? 0) + 1;
+  };
+  return new StateGraph(State)
+    .addNode("draft", () => {
+      count("draft");
+      return { log: ["draft"] };
+    })
+    .addNode("approve", () => {
+      count("approve");
+      const first = interrupt({ approve: "the draft?" }) as string;
+      const second = interrupt({ really: "sure?" }) as string;
+      return { log: [`approved:${first}/${second}`] };
+    })
+    .addNode("send", () => {
+      count("send");
+      const to = interrupt({ to: "whom?" }) as string;
+      return { log: [`sent to ${to}`] };
+    })
+    .addEdge(START, "draft")
+    .addEdge("draft", "approve")
+    .addEdge("approve", "send")
+    .addEdge("send", END)
+    .compile();
+}
+
+describe.each(testEngines("human-input", { cluster: true }))("human input on $name", (engine) => {
+  let cluster: TestCluster | undefined;
+  beforeAll(() => engine.setup(), 60_000);
+  afterEach(async () => {
+    await cluster?.stop();
+    cluster = undefined;
+  });
+  afterAll(() => engine.teardown());
+
+  const read = (id: string) => () => cluster!.coordinator.core.getTask(id) as Promise<TaskDict | null>;
+  const waiting = (t: TaskDict | null) => t?.status === "input_required";
+
+  it("a function handler asks, holds no worker while it waits, and runs again with ctx.inputs; the first answer wins", async () => {
+    const handlers = { ask: twoQuestions, echo: (t: Task) => t.payload } as Record<string, TaskHandler<Task>>;
+    cluster = new TestCluster(engine.config(), { handlers, concurrency: 1 });
+    await cluster.startCoordinator();
+    await cluster.startDistributor("d1");
+    await cluster.startWorker("w1", "d1");
+    await cluster.ready();
+    const c = cluster.coordinator;
+    const id = cluster.id("ask");
+    await c.submitTask({ task_id: id, task_type: "ask", payload: { topic: "lunch" } });
+    const asked = await until(read(id), waiting);
+    expect(asked).toMatchObject({ status: "input_required", input_request: { question: 1, about: "lunch" } });
+    expect(asked?.assigned_to).toBeNull();
+    // The only slot is free: another task runs while this one waits.
+    const other = cluster.id("other");
+    await c.submitTask({ task_id: other, task_type: "echo", payload: { x: 1 } });
+    expect(await c.waitForTask(other, 5000)).toMatchObject({ status: "completed" });
+    expect(cluster.distributors.get("d1")!.core.load).toBe(0);
+
+    expect(await c.provideInput(id, "soup")).toBe(true);
+    expect(await c.provideInput(id, "salad")).toBe(false); // answered already: the first wins
+    const again = await until(read(id), (t) => waiting(t) && (t?.inputs?.length ?? 0) === 1);
+    expect(again).toMatchObject({ input_request: { question: 2 }, inputs: ["soup"] });
+    expect(await c.provideInput(id, { n: 2 })).toBe(true);
+    const done = await c.waitForTask(id, 8000);
+    expect(done).toMatchObject({ status: "completed", result: { answers: ["soup", { n: 2 }] } });
+    expect(await c.provideInput(id, "late")).toBe(false);
+    expect(await c.provideInput(cluster.id("nobody"), 1)).toBe(false);
+  });
+
+  it("a wait past input_timeout_ms ends abandoned; a waiting task can be canceled", async () => {
+    cluster = new TestCluster(engine.config(), {
+      handlers: { ask: twoQuestions } as Record<string, TaskHandler<Task>>,
+    });
+    await cluster.startCoordinator();
+    await cluster.startDistributor("d1");
+    await cluster.startWorker("w1", "d1");
+    await cluster.ready();
+    const c = cluster.coordinator;
+    const [slow, gone] = [cluster.id("times-out"), cluster.id("canceled")];
+    await c.submitTask({ task_id: slow, task_type: "ask", payload: { topic: "a" }, input_timeout_ms: 300 });
+    await c.submitTask({ task_id: gone, task_type: "ask", payload: { topic: "b" } });
+    expect(await until(read(gone), waiting)).toMatchObject({ status: "input_required" });
+    expect(await c.cancelTask(gone)).toBe(true);
+    expect(await c.provideInput(gone, 1)).toBe(false);
+    const ended = await c.waitForTask(slow, 8000);
+    expect(ended).toMatchObject({ status: "abandoned", input_timeout_ms: 300 });
+    expect(ended?.error).toMatch(/no input was given within 300 ms/);
+    expect(await c.provideInput(slow, 1)).toBe(false);
+    expect((await c.core.getTask(gone))?.status).toBe("abandoned");
+  });
+
+  it("a graph interrupts three times and resumes from the distributor's checkpoint on other workers, after its worker and its distributor die", async () => {
+    const runs: Record<string, number> = {};
+    const handlers = { approval: approvalGraph(runs) as unknown as TaskHandler<Task> };
+    cluster = new TestCluster(engine.config(), { handlers });
+    await cluster.startCoordinator();
+    await cluster.startDistributor("d1");
+    const w1 = await cluster.startWorker("w1", "d1");
+    await cluster.ready();
+    const c = cluster.coordinator;
+    const id = cluster.id("approval");
+    await c.submitTask({ task_id: id, task_type: "approval", payload: {} });
+    expect(await until(read(id), waiting)).toMatchObject({ input_request: { approve: "the draft?" } });
+
+    // The worker dies while the task waits: nothing to take back, it holds no attempt.
+    await cluster.crash(w1);
+    await cluster.startWorker("w2", "d1");
+    expect(await c.provideInput(id, "yes")).toBe(true);
+    const second = await until(read(id), (t) => waiting(t) && t?.inputs?.length === 1);
+    expect(second).toMatchObject({ input_request: { really: "sure?" }, inputs: ["yes"] });
+
+    // The distributor dies before the next input arrives; another takes the task once given.
+    await cluster.crash(cluster.distributors.get("d1")!);
+    await cluster.startDistributor("d2");
+    await cluster.startWorker("w3", "d2");
+    await until(
+      async () => c.core.directory.get(cluster!.id("d2"))?.capacity ?? 0,
+      (n) => n > 0,
+    );
+    expect(await c.provideInput(id, "sure")).toBe(true);
+    const third = await until(read(id), (t) => waiting(t) && t?.inputs?.length === 2);
+    expect(third).toMatchObject({ input_request: { to: "whom?" } });
+    expect(await c.provideInput(id, "bob")).toBe(true);
+    const done = await c.waitForTask(id, 10_000);
+    expect(done).toMatchObject({
+      status: "completed",
+      assigned_to: cluster.id("w3"),
+      inputs: ["yes", "sure", "bob"],
+    });
+    expect(done?.result).toMatchObject({ log: ["draft", "approved:yes/sure", "sent to bob"] });
+    // Each step before an interrupt ran once per resume of it, none skipped: draft once;
+    // approve at its two asks and once more to finish; send at its ask and once to finish.
+    expect(runs).toEqual({ draft: 1, approve: 3, send: 2 });
+  }, 30_000);
+});
