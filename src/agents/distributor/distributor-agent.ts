@@ -12,9 +12,13 @@ import {
 import { RedisClient, type RedisConfig } from "../../core/store/index.js";
 import { type AgentA2AConfig, TriadAgent } from "../agent-base.js";
 import { type LedgerOptions, TaskLedger } from "../ledger/task-ledger.js";
+import { LimitGate, type LimitGateOptions } from "../limits/limit-gate.js";
+import { LimitStore } from "../limits/limit-store.js";
+import { cancelTargets } from "../live/cancel-targets.js";
+import { ProgressWriter } from "../live/progress-writer.js";
 import { DistributorObserver } from "../observe/distributor-observer.js";
 import type { MessageObserver } from "../observe/message-observer.js";
-import type { TaskDict } from "../protocol.js";
+import type { AttemptCancelWire, TaskDict } from "../protocol.js";
 import { logStoreOutages } from "../store-outage-log.js";
 import { resolveTiming, type Timing } from "../timing.js";
 import { dependencyOutcomes } from "../workflow/dependency-outcomes.js";
@@ -36,6 +40,8 @@ export type DistributorAgentOptions = {
   /** Capacity assumed for a worker until it says. Default 16. */
   workerCapacity?: number;
   ledger?: LedgerOptions;
+  /** Per-task-type limits: how often they are read again (default 2 s), how often a full type is asked again. */
+  limits?: Pick<LimitGateOptions, "refreshMs" | "fullRetryMs">;
   logger?: Logger;
   events?: DistributorEvents;
 };
@@ -58,6 +64,10 @@ export class DistributorAgent extends TriadAgent {
   private url: string | null = null;
   /** Dispatch and commit spans, message chains and counters for the coordinator. */
   private readonly observer: DistributorObserver;
+  /** Writes the workers' ctx.progress values into the task records, fenced. */
+  readonly progress: ProgressWriter;
+  /** Slots of the per-task-type limits (src/agents/limits/). */
+  readonly limits: LimitGate;
 
   constructor(options: DistributorAgentOptions) {
     super({ agentId: options.agentId, a2a: options.a2a, logger: options.logger, tier: "distributor" });
@@ -70,12 +80,27 @@ export class DistributorAgent extends TriadAgent {
     logStoreOutages(this.store, this.log, "dispatch and commits wait for it");
     this.ledger = new TaskLedger(this.store, options.ledger);
     this.checkpoints = new StoreCheckpointSaver(this.store);
+    this.limits = new LimitGate(new LimitStore(this.store), {
+      ...options.limits,
+      distributorId: this.agentId,
+      isHeld: (taskId) => this.core.heldTask(taskId) !== undefined,
+    });
     for (const c of this.failover.coordinators) if (c.url) this.a2a.setPeer(c.id, c.url);
     this.observer = new DistributorObserver({
       agentId: this.agentId,
       store: this.store,
       stats: () => this.core.stats,
       rejected: () => this.a2a.stats().rejected,
+    });
+    this.progress = new ProgressWriter({
+      store: this.store,
+      shards: this.ledger.shards,
+      holds: (workerId, taskId, fence) => this.core.holders.holds(workerId, taskId, fence),
+      held: (taskId) => this.core.heldTask(taskId),
+      foreign: (update, workerId) => {
+        const detail = `progress of task ${update.task_id} (fence ${update.fence}) from ${workerId}, which does not run it`;
+        this.a2a.refuseUnauthorized({ sender: workerId, requestId: null, detail });
+      },
     });
     const failover = this.failover;
     this.core = new DistributorCore({
@@ -92,8 +117,14 @@ export class DistributorAgent extends TriadAgent {
       send: (to, payload) => this.sendPayload(to, payload),
       checkpointFor: (taskId, fence) => this.checkpointFor(taskId, fence),
       dependenciesFor: (task) => dependencyOutcomes(this.ledger, task),
+      beforeCommit: (outcomes) => this.progress.beforeCommit(outcomes),
+      limits: this.limits,
       events: this.observer.coreEvents({
         ...options.events,
+        attemptDropped: (workerId, taskId, fence) => {
+          this.cancelOnWorker(workerId, [{ task_id: taskId, fence: fence + 1 }]);
+          options.events?.attemptDropped?.(workerId, taskId, fence);
+        },
         staleResult: (outcome, workerId) => {
           this.log.warn(
             { task: outcome.task_id, fence: outcome.fence, worker: workerId },
@@ -127,6 +158,7 @@ export class DistributorAgent extends TriadAgent {
     if (!(await this.acquireSharedStateLease())) {
       this.log.info("shared-state lease held by a previous run; taking it once it is free");
     }
+    await this.limits.start();
     this.core.start();
     await this.register();
     this.every(this.timing.heartbeatIntervalMs, "heartbeat", () => this.heartbeat());
@@ -151,6 +183,12 @@ export class DistributorAgent extends TriadAgent {
   /** The coordinator it reports to now. */
   get coordinatorId(): string {
     return this.failover.current.id;
+  }
+
+  /** One more coordinator of the same store to move to when the current one stops answering. */
+  addCoordinator(coordinator: CoordinatorAddress): void {
+    if (coordinator.url) this.a2a.setPeer(coordinator.id, coordinator.url);
+    this.failover.add(coordinator);
   }
 
   private async heartbeat(): Promise<void> {
@@ -220,8 +258,28 @@ export class DistributorAgent extends TriadAgent {
     return transfers.length ? (transfers as unknown as JsonValue) : null;
   }
 
+  /** Tells a worker to cancel attempts (best effort: their results are refused by their fence anyway). */
+  private cancelOnWorker(workerId: string, tasks: AttemptCancelWire[]): void {
+    this.sendPayload(workerId, { kind: "cancel_attempts", tasks }).catch((err: unknown) =>
+      this.log.debug({ worker: workerId, err: (err as Error).message }, "could not pass a cancel on"),
+    );
+  }
+
   protected override messageNodes(): Record<string, MessageNode> {
     return {
+      "event.task_progress": async (s: MessageState) => {
+        const p = this.payloadOf(s.message);
+        if (p?.kind !== "task_progress" || !this.speaksAs(s.message, "worker")) return {};
+        await this.progress.onProgress(s.message.sender, p.updates);
+        return {};
+      },
+      "event.cancel_attempts": (s: MessageState) => {
+        const p = this.payloadOf(s.message);
+        if (p?.kind !== "cancel_attempts" || !this.speaksAs(s.message, "coordinator")) return {};
+        for (const [workerId, tasks] of cancelTargets(this.core.registry, p.tasks))
+          this.cancelOnWorker(workerId, tasks);
+        return {};
+      },
       heartbeat: (s: MessageState) => {
         const p = this.payloadOf(s.message);
         if (p?.kind === "worker_status" && this.speaksAs(s.message, "worker")) {
@@ -279,7 +337,14 @@ export class DistributorAgent extends TriadAgent {
   }
 
   protected override fastRoutes(): string[] {
-    return ["heartbeat", "event.assign_tasks", "event.task_results", "event.checkpoint"];
+    return [
+      "heartbeat",
+      "event.assign_tasks",
+      "event.task_results",
+      "event.checkpoint",
+      "event.task_progress",
+      "event.cancel_attempts",
+    ];
   }
 
   private learnPeer(agentId: string, url: string): void {
@@ -300,6 +365,7 @@ export class DistributorAgent extends TriadAgent {
   }
 
   override async cleanup(): Promise<void> {
+    this.limits.stop();
     await this.core.stop(true);
     await super.cleanup();
     await this.store.disconnect();

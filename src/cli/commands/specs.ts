@@ -7,6 +7,14 @@ import { busyPollFlag, redisTlsFlags } from "../store-flags.js";
 import { timingFlags } from "../timing-flags.js";
 
 // Flags several tier commands share.
+/** Parsed by ../limit-flags.ts, in the command that runs (so --help loads no schema). */
+const limitFlag: FlagSpec = {
+  name: "limit",
+  type: "string",
+  repeatable: true,
+  description:
+    "a limit for the whole cluster on one task type, e.g. llm=concurrency:20,rate:50 (repeatable; env: space-separated)",
+};
 const redisFlag: FlagSpec = {
   name: "redis",
   type: "string",
@@ -44,7 +52,7 @@ export const upSpec: CommandSpec = {
   summary:
     "Run a whole Triad cluster in this process (coordinator, distributors, workers) and push a demo workload through it.",
   usage:
-    "triad up [--redis URL] [--distributors N] [--workers N] [--tasks N] [--port P] [--keep] [--handlers MODULE]",
+    "triad up [--redis URL] [--coordinators N] [--distributors N] [--workers N] [--tasks N] [--port P] [--keep] [--handlers MODULE]",
   flags: [
     {
       name: "redis",
@@ -54,6 +62,13 @@ export const upSpec: CommandSpec = {
       default: "memory://",
     },
     ...redisTlsFlags,
+    {
+      name: "coordinators",
+      type: "number",
+      description:
+        "coordinators sharing the store (the first serves the HTTP API; the others serve on the next ports)",
+      default: 1,
+    },
     { name: "distributors", type: "number", description: "distributors", default: 2 },
     {
       name: "workers",
@@ -83,6 +98,7 @@ export const upSpec: CommandSpec = {
     },
     { ...handlersFlag, description: `${handlersFlag.description}, run by every worker` },
     a2aTextTypeFlag,
+    limitFlag,
     shutdownTimeoutFlag("in-flight work"),
     busyPollFlag,
   ],
@@ -113,6 +129,7 @@ export const coordinatorSpec: CommandSpec = {
       description: "ms before the first retry (doubles each time)",
       default: 200,
     },
+    limitFlag,
     shutdownTimeoutFlag("in-flight work"),
     ...timingFlags("heartbeat-interval", "heartbeat-timeout", "monitor-interval"),
     busyPollFlag,
@@ -136,7 +153,8 @@ export const distributorSpec: CommandSpec = {
     {
       name: "coordinator",
       type: "string",
-      description: "the coordinator's URL, e.g. http://127.0.0.1:7400",
+      description:
+        "the coordinator's URL, e.g. http://127.0.0.1:7400; several of one store comma-separated (the next is used when one stops answering)",
       required: true,
     },
     redisFlag,
@@ -213,7 +231,13 @@ export const submitSpec: CommandSpec = {
   summary: "Submit tasks to a coordinator: one, --count copies, or a batch from a file or stdin.",
   usage: "triad submit --coordinator URL (--type TYPE [--payload JSON] [--count N] | --file FILE|-) [--wait]",
   flags: [
-    { name: "coordinator", type: "string", description: "the coordinator's URL", required: true },
+    {
+      name: "coordinator",
+      type: "string",
+      description:
+        "the coordinator's URL; several comma-separated (the next is tried when one does not answer)",
+      required: true,
+    },
     {
       name: "type",
       type: "string",
@@ -243,10 +267,24 @@ export const submitSpec: CommandSpec = {
 export const statusSpec: CommandSpec = {
   name: "status",
   summary: "Show a cluster's agents, their health and the task counts.",
-  usage: "triad status --coordinator URL [--json]",
+  usage: "triad status --coordinator URL [--json] [--task ID [--follow]]",
   flags: [
-    { name: "coordinator", type: "string", description: "the coordinator's URL", required: true },
+    {
+      name: "coordinator",
+      type: "string",
+      description:
+        "the coordinator's URL; several comma-separated (the next is tried when one does not answer)",
+      required: true,
+    },
     { name: "json", type: "boolean", description: "print JSON, for scripts", default: false },
+    { name: "task", type: "string", description: "show this task instead of the agents" },
+    {
+      name: "follow",
+      type: "boolean",
+      description:
+        "with --task: print each change (status, attempt, progress, input request) until it ends; exit 0 if it completed",
+      default: false,
+    },
   ],
   notes: "Environment: TRIAD_API_TOKEN (bearer token, when the coordinator wants one).",
 };
@@ -257,7 +295,13 @@ export const cancelSpec: CommandSpec = {
     'Cancel an open task: it ends abandoned ("canceled by client"), and the result of an attempt still running is refused.',
   usage: "triad cancel --coordinator URL --task ID",
   flags: [
-    { name: "coordinator", type: "string", description: "the coordinator's URL", required: true },
+    {
+      name: "coordinator",
+      type: "string",
+      description:
+        "the coordinator's URL; several comma-separated (the next is tried when one does not answer)",
+      required: true,
+    },
     { name: "task", type: "string", description: "the id of the task to cancel", required: true },
   ],
   notes:

@@ -1,5 +1,6 @@
 import { ApiClient } from "../api-client.js";
 import type { ParsedOptions } from "../options.js";
+import { followTask } from "../task-follow.js";
 
 type Agent = {
   id: string;
@@ -13,6 +14,7 @@ type Agent = {
 };
 
 export async function status(options: ParsedOptions): Promise<number> {
+  if (options.task !== undefined) return taskStatus(options);
   const api = new ApiClient(String(options.coordinator));
   const body = await api.request<{ agents: Agent[]; tasks: Record<string, number> }>("GET", "/agents");
   if (options.json) {
@@ -40,4 +42,19 @@ export async function status(options: ParsedOptions): Promise<number> {
   );
   const dead = body.agents.filter((a) => a.status === "dead").length;
   return dead > 0 ? 1 : 0;
+}
+
+/** `--task ID`: the task as it stands; with `--follow`, each change until it ends (GET /tasks/:id/events). */
+async function taskStatus(options: ParsedOptions): Promise<number> {
+  const taskId = String(options.task);
+  const urls = String(options.coordinator)
+    .split(",")
+    .map((u) => u.trim())
+    .filter((u) => u.length > 0);
+  if (options.follow)
+    return followTask(urls, taskId, { json: Boolean(options.json), token: process.env.TRIAD_API_TOKEN });
+  const api = new ApiClient(String(options.coordinator));
+  const task = await api.request<Record<string, unknown>>("GET", `/tasks/${encodeURIComponent(taskId)}`);
+  process.stdout.write(`${JSON.stringify(task, null, options.json ? 2 : undefined)}\n`);
+  return task.status === "failed" || task.status === "abandoned" ? 1 : 0;
 }

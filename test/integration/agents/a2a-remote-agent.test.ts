@@ -121,6 +121,19 @@ describe.each([
     expect(done?.error).toMatch(/asks for input: "Which city\?"; Triad cannot forward input/);
   });
 
+  it("a Triad task canceled while its remote task runs cancels that remote task (CancelTask)", async () => {
+    const c = await start();
+    const id = c.id("canceled");
+    const before = agent.canceled.size;
+    await c.coordinator.submitTask({ task_id: id, task_type: "remote_slow", payload: { ms: 60_000 } });
+    await recorded(c, id);
+    expect(await c.coordinator.cancelTask(id)).toBe(true);
+    // The cancel reaches the bridging worker's attempt (its signal), which cancels the remote task.
+    await until(() => agent.canceled.size > before, "the remote task to be canceled");
+    expect(agent.received.get(id)).toBe(1);
+    expect((await c.coordinator.waitForTask(id, 5000))?.status).toBe("abandoned");
+  });
+
   it("after the bridging worker crashes mid-task, the next attempt attaches to the same remote task", async () => {
     const c = await start();
     const id = c.id("slow");

@@ -10,6 +10,6 @@ export function builtinHandlers(): Record<string, TaskHandler> {
     data_processing: (task) => dataProcessing(task.payload),
     echo: (task) => echo(task.payload),
     generic: (task) => echo(task.payload),
-    sleep: (task, ctx) => sleep(task.payload, ctx.signal),
+    sleep: (task, ctx) => sleep(task.payload, ctx.signal, ctx.progress),
   };
 }

@@ -1,0 +1,75 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { changeType, eventIdOf, isTerminal, type TaskWatch } from "../agents/live/task-changes.js";
+import type { TaskDict } from "../agents/protocol.js";
+import { sendError } from "./http-util.js";
+
+/** A comment line this often keeps proxies from closing a quiet stream. */
+const KEEPALIVE_MS = 15_000;
+/** What the client's EventSource waits before it reconnects (the SSE `retry:` field). */
+const RETRY_MS = 1000;
+
+/**
+ * GET /tasks/:id/events — Server-Sent Events of every change of one task: one `data:` line of
+ * JSON `{ type, task }` per change (see TaskChangeType), each with an `id:` derived from the
+ * task's state (eventIdOf), ending after the terminal event. A client that reconnects with
+ * `Last-Event-ID` (an EventSource does so by itself) is sent nothing until the task changes if
+ * that id is still its state, else the task as it is now; reconnecting after the terminal
+ * event is answered 204, which tells an EventSource to stop. 404 for an unknown task.
+ */
+export async function streamTaskEvents(
+  req: IncomingMessage,
+  res: ServerResponse,
+  watch: TaskWatch,
+  taskId: string,
+): Promise<void> {
+  const lastEventId = headerOf(req, "last-event-id");
+  const first = await watch.read(taskId);
+  if (first === null) return sendError(res, 404, "ERR_NOT_FOUND", `no task ${taskId}`);
+  if (isTerminal(first) && lastEventId === eventIdOf(first)) {
+    res.writeHead(204, { "cache-control": "no-store" });
+    res.end();
+    return;
+  }
+  res.writeHead(200, {
+    "content-type": "text/event-stream; charset=utf-8",
+    "cache-control": "no-cache, no-transform",
+    connection: "keep-alive",
+    "x-accel-buffering": "no",
+  });
+  res.socket?.setNoDelay(true);
+  res.write(`retry: ${RETRY_MS}\n\n`);
+
+  let last: TaskDict | null = null;
+  let lastId = lastEventId;
+  let ended = false;
+  let unwatch = () => {};
+  const keepalive = setInterval(() => res.write(": keepalive\n\n"), KEEPALIVE_MS).unref();
+  const end = () => {
+    if (ended) return;
+    ended = true;
+    clearInterval(keepalive);
+    unwatch();
+    res.end();
+  };
+  const onTask = (task: TaskDict | null) => {
+    if (ended) return;
+    if (task === null) return end(); // its record expired: there is nothing more to say
+    const id = eventIdOf(task);
+    if (id !== lastId) {
+      const type = changeType(last, task);
+      if (type !== null) res.write(`id: ${id}\ndata: ${JSON.stringify({ type, task })}\n\n`);
+      lastId = id;
+    }
+    last = task;
+    if (isTerminal(task)) end();
+  };
+  req.on("close", end);
+  res.on("close", end);
+  onTask(first);
+  if (!ended) unwatch = watch.watch(taskId, onTask);
+}
+
+function headerOf(req: IncomingMessage, name: string): string | null {
+  const value = req.headers[name];
+  return typeof value === "string" && value.length > 0 ? value : null;
+}
