@@ -19,6 +19,13 @@ export { DistributorAgent, type DistributorAgentOptions } from "./distributor/di
 export type { DistributorStats } from "./distributor/distributor-core.js";
 export type { CommitVerdict, LedgerEvent, LedgerOptions, TaskRecord } from "./ledger/task-ledger.js";
 export { TaskLedger } from "./ledger/task-ledger.js";
+export {
+  type LimitView,
+  MAX_LIMIT_CONCURRENCY,
+  MAX_LIMIT_RATE,
+  parseLimitFlag,
+  type TaskTypeLimit,
+} from "./limits/limit-spec.js";
 export { MAX_PAYLOAD_DEPTH } from "./payload-depth.js";
 export type { DependencyOutcome } from "./protocol.js";
 export {

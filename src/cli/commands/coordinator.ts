@@ -3,6 +3,7 @@ import { redactUrl } from "../../core/store/index.js";
 import { coordinatorHttp } from "../../server/coordinator-server.js";
 import { tierSigning } from "../agent-keys.js";
 import { openHistory } from "../history.js";
+import { limitsFrom } from "../limit-flags.js";
 import { createLogger } from "../logging.js";
 import type { ParsedOptions } from "../options.js";
 import { onShutdown } from "../shutdown.js";
@@ -15,6 +16,7 @@ export async function coordinator(options: ParsedOptions): Promise<number> {
   const redis = storeConfig(options, { url: String(options.redis) });
   const { close: closeKeys, ...signing } = await tierSigning(id, redis, log);
   const history = openHistory(options.history, id);
+  const limits = limitsFrom(options);
   const agent = new CoordinatorAgent({
     agentId: id,
     redis,
@@ -25,6 +27,7 @@ export async function coordinator(options: ParsedOptions): Promise<number> {
     },
     timing: timingFrom(options),
     logger: log,
+    ...(limits && { limits: { initial: limits } }),
     ...(history && {
       ledger: { observer: (event) => history.record(event) },
       events: { distributorDead: (target, tasks) => history.record({ op: "dead", target, tasks }) },

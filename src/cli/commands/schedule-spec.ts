@@ -1,0 +1,58 @@
+import type { CommandSpec, FlagSpec } from "../options.js";
+
+const coordinatorFlag: FlagSpec = {
+  name: "coordinator",
+  type: "string",
+  description: "the coordinator's URL; several comma-separated (the next is tried when one does not answer)",
+  required: true,
+};
+const notes = "Environment: TRIAD_API_TOKEN (bearer token, when the coordinator wants one).";
+
+export const scheduleAddSpec: CommandSpec = {
+  name: "schedule add",
+  summary:
+    "Record a recurring schedule (or replace the one of that id): each tick makes one task <id>@<tick>.",
+  usage:
+    "triad schedule add --coordinator URL --id ID (--cron EXPR [--timezone TZ] | --every MS) --type TYPE [--payload JSON] [--task JSON]",
+  flags: [
+    coordinatorFlag,
+    { name: "id", type: "string", description: "the schedule's id", required: true },
+    { name: "cron", type: "string", description: 'five cron fields, e.g. "*/5 * * * *"', env: false },
+    {
+      name: "timezone",
+      type: "string",
+      description: "IANA time zone of the cron fields (default UTC)",
+      env: false,
+    },
+    { name: "every", type: "number", description: "a period in ms (>= 1000), instead of --cron", env: false },
+    { name: "type", type: "string", description: "the task type each tick runs", required: true, env: false },
+    { name: "payload", type: "string", description: "the task's payload, JSON", default: "{}", env: false },
+    {
+      name: "task",
+      type: "string",
+      description: 'other task keys, a JSON object (e.g. {"priority":5})',
+      default: "{}",
+      env: false,
+    },
+  ],
+  notes: `Prints the schedule as recorded (its next run times). Exits 1 naming the field for a bad one. ${notes}`,
+};
+
+export const scheduleListSpec: CommandSpec = {
+  name: "schedule list",
+  summary: "List the recurring schedules: when each runs next, its last tick and recent tasks.",
+  usage: "triad schedule list --coordinator URL [--json]",
+  flags: [
+    coordinatorFlag,
+    { name: "json", type: "boolean", description: "print the schedules as JSON", default: false },
+  ],
+  notes,
+};
+
+export const scheduleRmSpec: CommandSpec = {
+  name: "schedule rm",
+  summary: "Remove a recurring schedule: no tick fires after this.",
+  usage: "triad schedule rm --coordinator URL --id ID",
+  flags: [coordinatorFlag, { name: "id", type: "string", description: "the schedule's id", required: true }],
+  notes: `Exits 1 for an unknown schedule. ${notes}`,
+};

@@ -1,0 +1,81 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Task } from "../../../src/index.js";
+import { TestCluster } from "../../helpers/cluster.js";
+import { testEngines } from "../../helpers/engines.js";
+
+/**
+ * A concurrency limit holds over every distributor together, a type without a limit runs
+ * beside it untouched, and a dead distributor's slots come back when its attempts move.
+ */
+describe.each(testEngines("limited-cluster"))("a limited task type on $name", (engine) => {
+  beforeAll(() => engine.setup(), 60_000);
+  afterAll(() => engine.teardown());
+
+  it("never runs more than `concurrency` attempts at once across two distributors", async () => {
+    let running = 0;
+    let most = 0;
+    const slow = async (_task: Task) => {
+      running++;
+      most = Math.max(most, running);
+      await new Promise((r) => setTimeout(r, 30));
+      running--;
+      return { ok: true };
+    };
+    const cluster = new TestCluster(engine.config(), { handlers: { slow, echo: (t: Task) => t.payload } });
+    try {
+      const c = await cluster.startCoordinator();
+      await c.setLimit("slow", { concurrency: 3 });
+      await cluster.startDistributor("d1");
+      await cluster.startDistributor("d2");
+      for (const w of ["w1", "w2"]) await cluster.startWorker(w, "d1");
+      for (const w of ["w3", "w4"]) await cluster.startWorker(w, "d2");
+      await cluster.ready();
+      const ids = Array.from({ length: 30 }, (_, i) => `slow-${i}`);
+      const echoes = Array.from({ length: 10 }, (_, i) => `echo-${i}`);
+      for (const id of ids) await c.submitTask({ task_id: id, task_type: "slow", payload: {} });
+      for (const id of echoes) await c.submitTask({ task_id: id, task_type: "echo", payload: {} });
+      const done = await Promise.all([...ids, ...echoes].map((id) => c.waitForTask(id, 30_000)));
+      expect(done.map((t) => t?.status)).toEqual([...ids, ...echoes].map(() => "completed"));
+      expect(most).toBe(3);
+      const [view] = await c.listLimits();
+      expect(view).toMatchObject({ task_type: "slow", concurrency: 3, in_use: 0 });
+    } finally {
+      await cluster.stop();
+    }
+  }, 60_000);
+
+  it("gives a dead distributor's slots back when its attempts move, and finishes everything", async () => {
+    const started = new Set<string>();
+    const cluster = new TestCluster(engine.config(), {
+      handlers: {
+        stuck: async (task: Task) => {
+          started.add(task.taskId);
+          await new Promise((r) => setTimeout(r, 40));
+          return { ok: true };
+        },
+      },
+    });
+    try {
+      const c = await cluster.startCoordinator();
+      await c.setLimit("stuck", { concurrency: 2 });
+      const d1 = await cluster.startDistributor("d1");
+      await cluster.startWorker("w1", "d1");
+      await cluster.ready();
+      const ids = Array.from({ length: 8 }, (_, i) => `stuck-${i}`);
+      for (const id of ids) await c.submitTask({ task_id: id, task_type: "stuck", payload: {} });
+      // d1 dies while it holds both slots: nothing gives them back but the move.
+      while (started.size === 0) await new Promise((r) => setTimeout(r, 5));
+      await cluster.crash(cluster.workers.get("w1")!);
+      await cluster.crash(d1);
+      expect((await c.listLimits())[0]?.in_use).toBeGreaterThan(0);
+      await cluster.startDistributor("d2");
+      await cluster.startWorker("w2", "d2");
+      const done = await Promise.all(ids.map((id) => c.waitForTask(id, 30_000)));
+      expect(done.map((t) => t?.status)).toEqual(ids.map(() => "completed"));
+      expect(await c.limits.sweep()).toBe(0);
+      expect((await c.listLimits())[0]?.in_use).toBe(0);
+    } finally {
+      await cluster.stop();
+    }
+  }, 60_000);
+});

@@ -1,0 +1,168 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { TaskLedger } from "../../../src/agents/ledger/task-ledger.js";
+import { ScheduleKeeper } from "../../../src/agents/schedules/schedule-keeper.js";
+import { ticksAfter } from "../../../src/agents/schedules/schedule-spec.js";
+import { ScheduleStore } from "../../../src/agents/schedules/schedule-store.js";
+import type { JsonObject } from "../../../src/core/json.js";
+import { RedisClient } from "../../../src/index.js";
+import { testEngines } from "../../helpers/engines.js";
+
+/**
+ * Recurring schedules in the store: exactly one task per tick whoever fires it and however
+ * often, missed ticks collapsed into the latest, the same on memory://, Redis and Redis Cluster.
+ */
+describe.each(testEngines("schedules", { cluster: true }))("schedules on $name", (engine) => {
+  let store: RedisClient;
+  let schedules: ScheduleStore;
+  let ledger: TaskLedger;
+  /** Submits through the ledger, whose submit script refuses an id it knows (the real idempotency). */
+  const submitted: string[] = [];
+  const submit = async (task: JsonObject) => {
+    const created = await ledger.submit({
+      taskId: String(task.task_id),
+      taskType: String(task.task_type),
+      payload: task.payload as JsonObject,
+      createdAt: String(task.created_at),
+      maxRetries: 0,
+      backoffMs: 0,
+    });
+    if (created) submitted.push(String(task.task_id));
+    return created;
+  };
+  beforeAll(async () => {
+    await engine.setup();
+    store = new RedisClient(engine.config());
+    expect(await store.connect()).toBe(true);
+    schedules = new ScheduleStore(store);
+    ledger = new TaskLedger(store);
+  }, 60_000);
+  afterAll(async () => {
+    await store.disconnect();
+    await engine.teardown();
+  });
+
+  it("records, shows (next runs), re-applies without moving, replaces, lists and removes", async () => {
+    const input = {
+      schedule_id: "nightly",
+      cron: "0 3 * * *",
+      timezone: "Europe/Paris",
+      task: { task_type: "echo" },
+    };
+    const now = Date.parse("2026-12-03T01:00:00Z");
+    expect((await schedules.upsert(input, now)).outcome).toBe("created");
+    const view = await schedules.get("nightly");
+    expect(view).toMatchObject({ schedule_id: "nightly", task: { task_type: "echo", payload: {} } });
+    expect(view!.next_runs.slice(0, 2)).toEqual(["2026-12-03T02:00:00.000Z", "2026-12-04T02:00:00.000Z"]);
+    expect((await schedules.upsert(input, now + 86_400_000)).outcome).toBe("unchanged");
+    expect((await schedules.get("nightly"))!.next_runs[0]).toBe("2026-12-03T02:00:00.000Z");
+    expect((await schedules.upsert({ ...input, cron: "30 3 * * *" }, now)).outcome).toBe("replaced");
+    expect((await schedules.get("nightly"))!.next_runs[0]).toBe("2026-12-03T02:30:00.000Z");
+    expect((await schedules.list()).map((s) => s.schedule_id)).toContain("nightly");
+    expect(await schedules.remove("nightly")).toBe(true);
+    expect(await schedules.remove("nightly")).toBe(false);
+    expect(await schedules.get("nightly")).toBeNull();
+  });
+
+  it("fires only the latest of the ticks missed, once, and moves on past it", async () => {
+    const now = Date.now();
+    await schedules.upsert(
+      { schedule_id: "missed", every_ms: 1000, task: { task_type: "echo" } },
+      now - 5500,
+    );
+    const keeper = new ScheduleKeeper(schedules, { submit });
+    await keeper.fireDue();
+    const mine = submitted.filter((id) => id.startsWith("missed@"));
+    expect(mine).toHaveLength(1);
+    const tick = Date.parse(mine[0]!.slice("missed@".length));
+    expect(tick % 1000).toBe(0);
+    expect(tick).toBeGreaterThanOrEqual(now - 1000);
+    const view = (await schedules.get("missed"))!;
+    expect(view.last_tick).toBe(new Date(tick).toISOString());
+    expect(view.recent_task_ids).toEqual(mine);
+    expect(Date.parse(view.next_runs[0]!)).toBe(tick + 1000);
+    await schedules.remove("missed");
+  });
+
+  it("makes one task per tick however many keepers fire it at once, and after a crash between submit and advance", async () => {
+    await schedules.upsert(
+      { schedule_id: "shared", every_ms: 1000, task: { task_type: "echo" } },
+      Date.now() - 1000,
+    );
+    const keepers = [1, 2, 3].map(() => new ScheduleKeeper(schedules, { submit }));
+    await Promise.all(keepers.map((k) => k.fireDue()));
+    expect(submitted.filter((id) => id.startsWith("shared@"))).toHaveLength(1);
+    expect((await schedules.get("shared"))!.recent_task_ids).toHaveLength(1);
+    // A keeper that submits and dies before it moves the schedule on; the next fires the same id.
+    await schedules.upsert(
+      { schedule_id: "crashy", every_ms: 1000, task: { task_type: "echo" } },
+      Date.now() - 1000,
+    );
+    const dying = new ScheduleKeeper(schedules, {
+      submit: async (task) => {
+        await submit(task);
+        throw new Error("killed");
+      },
+    });
+    await dying.fireDue();
+    const view = (await schedules.get("crashy"))!;
+    expect(view.recent_task_ids).toEqual([]);
+    const before = submitted.filter((id) => id.startsWith("crashy@"));
+    expect(before).toHaveLength(1);
+    await new ScheduleKeeper(schedules, { submit }).fireDue();
+    const after = (await schedules.get("crashy"))!;
+    // The same tick again (nothing new recorded), or a later one if the clock passed a second.
+    const ids = submitted.filter((id) => id.startsWith("crashy@"));
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(after.recent_task_ids[0]).toBe(ids.at(-1));
+    expect(Date.parse(after.next_runs[0]!)).toBeGreaterThan(Date.parse(ids.at(-1)!.slice(7)));
+  });
+
+  it("refuses a bad schedule naming the field, and records nothing", async () => {
+    const task = { task_type: "echo" };
+    const bad: Array<[unknown, RegExp]> = [
+      [{ schedule_id: "b", cron: "61 * * * *", task }, /^cron: /],
+      [{ schedule_id: "b", cron: "* * * * * *", task }, /^cron: want five fields/],
+      [{ schedule_id: "b", cron: "not a cron at all", task }, /^cron: /],
+      [{ schedule_id: "b", cron: "* * * * *", timezone: "Mars/Olympus", task }, /^timezone: /],
+      [{ schedule_id: "b", every_ms: 1000, timezone: "UTC", task }, /^timezone: only a cron/],
+      [{ schedule_id: "b", cron: "* * * * *", every_ms: 5000, task }, /^cron, every_ms: give exactly one/],
+      [{ schedule_id: "b", task }, /^cron, every_ms: give exactly one/],
+      [{ schedule_id: "b", every_ms: 999, task }, /^every_ms: must be at least 1000/],
+      [{ schedule_id: "b", every_ms: 1500.5, task }, /^every_ms: must be an integer/],
+      [{ schedule_id: "a b", every_ms: 1000, task }, /^schedule_id: /],
+      [{ schedule_id: "b@c", every_ms: 1000, task }, /^schedule_id: /],
+      [{ schedule_id: "b", every_ms: 1000, task: {} }, /^task.task_type: /],
+      [{ schedule_id: "b", every_ms: 1000, task: { task_type: "echo", task_id: "x" } }, /^task.task_id: /],
+      [{ schedule_id: "b", every_ms: 1000, task: { task_type: "echo", payload: [] } }, /^task.payload: /],
+      [{ schedule_id: "b", every_ms: 1000, task, extra: 1 }, /extra|Unrecognized/],
+    ];
+    for (const [input, why] of bad) {
+      const err = await schedules.upsert(input).catch((e: unknown) => e);
+      expect(err, JSON.stringify(input)).toMatchObject({ code: "ERR_INVALID_SCHEDULE" });
+      expect((err as Error).message, JSON.stringify(input)).toMatch(why);
+    }
+    expect(await schedules.get("b")).toBeNull();
+  });
+});
+
+describe("fire times", () => {
+  it("follow the cron fields in the time zone given, and every_ms on multiples of it since the epoch", () => {
+    const at = Date.parse("2026-12-03T02:47:10Z");
+    const cron = {
+      schedule_id: "c",
+      cron: "0 9 * * 1-5",
+      timezone: "America/New_York",
+      task: { task_type: "e", payload: {} },
+    };
+    expect(ticksAfter(cron, at, 3).map((t) => new Date(t).toISOString())).toEqual([
+      "2026-12-03T14:00:00.000Z",
+      "2026-12-04T14:00:00.000Z",
+      "2026-12-07T14:00:00.000Z",
+    ]);
+    const every = { schedule_id: "e", every_ms: 60_000, task: { task_type: "e", payload: {} } };
+    expect(ticksAfter(every, at, 2).map((t) => new Date(t).toISOString())).toEqual([
+      "2026-12-03T02:48:00.000Z",
+      "2026-12-03T02:49:00.000Z",
+    ]);
+  });
+});
