@@ -167,4 +167,43 @@ describe.each(testEngines("human-input", { cluster: true }))("human input on $na
     // approve at its two asks and once more to finish; send at its ask and once to finish.
     expect(runs).toEqual({ draft: 1, approve: 3, send: 2 });
   }, 30_000);
+
+  it("a worker that dies after its graph interrupted, before the question was committed: the next attempt asks again without running the graph", async () => {
+    const runs: Record<string, number> = {};
+    const handlers = { approval: approvalGraph(runs) as unknown as TaskHandler<Task> };
+    cluster = new TestCluster(engine.config(), { handlers });
+    await cluster.startCoordinator();
+    await cluster.startDistributor("d1");
+    const w1 = await cluster.startWorker("w1", "d1");
+    await cluster.ready();
+    // w1's outcomes never arrive: it asked (its checkpoint reached the distributor), then it died.
+    const router = cluster.router;
+    const deliver = router.deliver.bind(router);
+    router.deliver = (m) =>
+      m.sender === w1.agentId && m.payload.event_type === "task_results"
+        ? { accepted: false as const, reason: "busy" as const, detail: "dropped by the test" }
+        : deliver(m);
+    const c = cluster.coordinator;
+    const id = cluster.id("asked-then-died");
+    await c.submitTask({ task_id: id, task_type: "approval", payload: {} });
+    await until(
+      async () => w1.core.pendingResults,
+      (n) => n > 0,
+    );
+    await cluster.crash(w1);
+    await cluster.startWorker("w2", "d1");
+    const asked = await until(read(id), waiting);
+    expect(asked).toMatchObject({ input_request: { approve: "the draft?" } });
+    expect(runs).toEqual({ draft: 1, approve: 1 }); // asked again from the checkpoint, not by running
+    expect(await c.provideInput(id, "ok")).toBe(true);
+    expect(await until(read(id), (t) => waiting(t) && t?.inputs?.length === 1)).toMatchObject({
+      input_request: { really: "sure?" },
+    });
+    expect(runs).toEqual({ draft: 1, approve: 2 });
+    // The coordinator's wake-up counts it (the dashboard's "Needs input", /metrics).
+    await until(
+      async () => c.core.input.waiting,
+      (n) => n === 1,
+    );
+  }, 30_000);
 });
