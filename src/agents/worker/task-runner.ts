@@ -130,25 +130,21 @@ export async function runTask<T extends HandlerTask>(
       };
       value = handler(task, context);
     }
-    if (isPromiseLike(value) && options.cancel !== undefined) {
-      // A cancel ends the attempt now, as a timeout does; the handler sees its signal fire.
-      const cancel = options.cancel;
-      const canceled = new Promise<never>((_, reject) => {
-        unhook = cancel.onCancel(() => {
-          abort?.abort(cancel.reason);
-          reject(cancel.reason);
-        });
-      });
-      canceled.catch(() => {});
-      value = Promise.race([value, canceled]);
-    }
     if (isPromiseLike(value)) {
+      // One race ends the attempt early: its time is up, or the task was canceled (either way
+      // the handler's signal fires; it may run on, and its outcome is refused by its fence).
       const timedOut = new Promise<never>((_, reject) => {
         timer = setTimeout(() => {
           const err = new TriadError("ERR_TASK_TIMEOUT", `task timed out after ${options.timeoutMs} ms`);
           abort?.abort(err);
           reject(err);
         }, options.timeoutMs);
+        const cancel = options.cancel;
+        if (cancel !== undefined)
+          unhook = cancel.onCancel(() => {
+            abort?.abort(cancel.reason);
+            reject(cancel.reason);
+          });
       });
       value = await Promise.race([value, timedOut]);
     }
