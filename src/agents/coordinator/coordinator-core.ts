@@ -7,7 +7,7 @@ import { BoundedMap } from "../observe/bounded-map.js";
 import { Outbox } from "../outbox.js";
 import type { AgentPayload, DistributorHeartbeat, TaskDict } from "../protocol.js";
 import { ScheduleControls } from "../schedule-controls/schedule-controls.js";
-import { inPriorityOrder, scheduleOf } from "../schedule-controls/task-schedule.js";
+import { inPriorityOrder, inSubmissionOrder, scheduleOf } from "../schedule-controls/task-schedule.js";
 import { sendSplitting } from "../split-send.js";
 import { type RetryPolicies, retryPolicyFor, type Timing } from "../timing.js";
 import { WorkflowKeeper } from "../workflow/workflow-keeper.js";
@@ -173,7 +173,7 @@ export class CoordinatorCore {
       if (!this.directory.get(id)) this.directory.upsert(id, url);
     const ids = await this.o.ledger.openTaskIds(shards);
     const records = await Promise.all(ids.map((id) => this.o.ledger.get(id)));
-    for (const record of records) {
+    for (const record of inSubmissionOrder(records)) {
       if (record === null || TERMINAL.has(record.task.status)) continue;
       this.rememberOpen(record.task.task_id, record.distributor);
       const holder = record.distributor === null ? undefined : this.directory.get(record.distributor);

@@ -1,45 +1,62 @@
 import type { TaskDict } from "../protocol.js";
+import { hasExpired, MAX_PRIORITY, priorityOf } from "../schedule-controls/task-schedule.js";
 
 type Queued = { task: TaskDict; notBefore: number };
 
 /**
- * Tasks held by the distributor and waiting for a worker: first in, first out, except that a
- * retry waits for its backoff (epoch ms) without holding up the tasks behind it.
+ * Tasks held by the distributor and waiting for a worker: higher priority first (one lane per
+ * level, 9 down to 0), first in first out within a lane, except that a retry waits for its
+ * backoff (epoch ms) without holding up the tasks behind it. Strict: a lower lane waits while a
+ * higher one has a task whose time has come (see docs/DESIGN.md, "Priorities").
  */
 export class DispatchQueue {
-  private readonly items = new Map<string, Queued>();
+  private readonly lanes: Array<Map<string, Queued>> = Array.from(
+    { length: MAX_PRIORITY + 1 },
+    () => new Map(),
+  );
+  /** The lane of each queued task. */
+  private readonly laneOf = new Map<string, number>();
   /** Items with a backoff: only these can make nextWakeUp() look through the queue. */
   private delayed = 0;
 
   get size(): number {
-    return this.items.size;
+    return this.laneOf.size;
   }
 
   has(taskId: string): boolean {
-    return this.items.has(taskId);
+    return this.laneOf.has(taskId);
   }
 
   push(task: TaskDict, notBefore = 0): void {
     this.delete(task.task_id);
-    this.items.set(task.task_id, { task, notBefore });
+    const lane = Math.min(MAX_PRIORITY, Math.max(0, priorityOf(task)));
+    this.lanes[lane]!.set(task.task_id, { task, notBefore });
+    this.laneOf.set(task.task_id, lane);
     if (notBefore > 0) this.delayed++;
   }
 
   delete(taskId: string): boolean {
-    const item = this.items.get(taskId);
-    if (item === undefined) return false;
+    const lane = this.laneOf.get(taskId);
+    if (lane === undefined) return false;
+    const item = this.lanes[lane]!.get(taskId)!;
     if (item.notBefore > 0) this.delayed--;
-    return this.items.delete(taskId);
+    this.laneOf.delete(taskId);
+    return this.lanes[lane]!.delete(taskId);
   }
 
-  /** Takes up to `max` tasks whose time has come, in order. */
+  /** Takes up to `max` tasks whose time has come: the highest lane first, in order within each. */
   take(max: number, now = Date.now()): TaskDict[] {
     const out: TaskDict[] = [];
-    for (const [id, item] of this.items) {
-      if (out.length >= max) break;
-      if (item.notBefore > now) continue;
-      this.delete(id);
-      out.push(item.task);
+    for (let lane = MAX_PRIORITY; lane >= 0 && out.length < max; lane--) {
+      const items = this.lanes[lane]!;
+      if (items.size === 0) continue;
+      for (const [id, item] of items) {
+        if (out.length >= max) break;
+        // Not started by its expires_at: never started now; the due sweep ends it, reconcile drops it.
+        if (item.notBefore > now || hasExpired(item.task, now)) continue;
+        this.delete(id);
+        out.push(item.task);
+      }
     }
     return out;
   }
@@ -48,13 +65,15 @@ export class DispatchQueue {
   nextWakeUp(now = Date.now()): number | null {
     if (this.delayed === 0) return null;
     let next: number | null = null;
-    for (const item of this.items.values()) {
-      if (item.notBefore > now && (next === null || item.notBefore < next)) next = item.notBefore;
+    for (const items of this.lanes) {
+      for (const item of items.values()) {
+        if (item.notBefore > now && (next === null || item.notBefore < next)) next = item.notBefore;
+      }
     }
     return next;
   }
 
   ids(): string[] {
-    return [...this.items.keys()];
+    return [...this.laneOf.keys()];
   }
 }

@@ -14,7 +14,7 @@ import type {
   TaskDict,
   WorkerHeartbeat,
 } from "../protocol.js";
-import { scheduleKeysOf } from "../schedule-controls/task-schedule.js";
+import { inSubmissionOrder, scheduleKeysOf } from "../schedule-controls/task-schedule.js";
 import { sendSplitting } from "../split-send.js";
 import type { Timing } from "../timing.js";
 import { builtinHandlers } from "../worker/handlers/index.js";
@@ -431,12 +431,15 @@ export class DistributorCore {
 
   /** Starts the part of a plan the task-type limits allow now; the rest waits in the queue (src/agents/limits/). */
   private async withinLimits(plan: Planned[]): Promise<void> {
-    const { admitted, refused, slots } = await this.o.limits!.admit(plan);
+    const gate = this.o.limits!;
+    // Tasks of unlimited types start at once, not after the limited ones' slots are taken.
+    const unlimited = this.dispatchPlan(plan.filter((p) => !gate.isLimited(p.task.task_type)));
+    const { admitted, refused, slots } = await gate.admit(plan.filter((p) => gate.isLimited(p.task.task_type)));
     for (const { item, notBefore } of refused) {
       item.worker.inFlight.delete(item.task.task_id);
       this.queue.push(item.task, notBefore);
     }
-    await this.dispatchPlan(admitted, slots);
+    await Promise.all([unlimited, this.dispatchPlan(admitted, slots)]);
   }
 
   private async dispatchPlan(plan: Planned[], slots?: ReservedSlots): Promise<void> {
@@ -621,7 +624,7 @@ export class DistributorCore {
     }
     const unknown = [...ids].filter((id) => !this.held.has(id));
     const records = await Promise.all(unknown.map((id) => this.o.ledger.get(id)));
-    for (const record of records) this.adopt(record);
+    for (const record of inSubmissionOrder(records)) this.adopt(record);
     this.schedulePump();
   }
 

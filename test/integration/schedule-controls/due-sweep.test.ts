@@ -1,0 +1,128 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type NewTask, TaskLedger } from "../../../src/agents/ledger/task-ledger.js";
+import { DueSweeper } from "../../../src/agents/schedule-controls/due-sweeper.js";
+import { delayUntil } from "../../../src/agents/schedule-controls/task-schedule.js";
+import { RedisClient } from "../../../src/index.js";
+import { testEngines } from "../../helpers/engines.js";
+
+/**
+ * The scheduling keys in the store, on each engine: the submit script records priority, run_at
+ * and expires_at only when given; a task whose run_at is ahead is recorded on no distributor
+ * (even when one is offered) and released once by the due sweep when its time has come; a
+ * task not started by its expires_at ends abandoned "expired" and one that started does not.
+ * The sweep's ids leave their sorted set in the step that acts on them: two sweepers at once
+ * release and expire each task once.
+ */
+
+let seq = 0;
+const task = (over: Partial<NewTask> = {}): NewTask => ({
+  taskId: `ds-${process.pid}-${++seq}`,
+  taskType: "echo",
+  payload: {},
+  createdAt: new Date().toISOString(),
+  maxRetries: 0,
+  backoffMs: 0,
+  ...over,
+});
+const at = (ms: number) => new Date(Date.now() + ms).toISOString();
+
+describe.each(testEngines("due-sweep", { cluster: true }))("due sweep on $name", (engine) => {
+  const clients: RedisClient[] = [];
+  async function open() {
+    const store = new RedisClient(engine.config());
+    expect(await store.connect()).toBe(true);
+    clients.push(store);
+    return { store, ledger: new TaskLedger(store, { retentionSeconds: 60 }) };
+  }
+  function sweeper(store: RedisClient, ledger: TaskLedger) {
+    const released: string[] = [];
+    const expired: string[] = [];
+    const s = new DueSweeper({
+      store,
+      shards: ledger.shards,
+      retentionMs: ledger.retentionMs,
+      released: (ids) => released.push(...ids),
+      expired: (ids) => expired.push(...ids),
+    });
+    return { s, released, expired };
+  }
+  beforeAll(() => engine.setup(), 60_000);
+  afterAll(async () => {
+    for (const c of clients) await c.disconnect();
+    await engine.teardown();
+  });
+
+  it("records the keys only when given; a plain task's dict has none of them", async () => {
+    const { ledger } = await open();
+    const plain = task();
+    const urgent = task({ schedule: { priority: 7, expires_at: at(60_000) } });
+    const zero = task({ schedule: { priority: 0 } });
+    for (const t of [plain, urgent, zero]) expect(await ledger.submit(t, "d1")).toBe(true);
+    const p = (await ledger.get(plain.taskId))!;
+    expect(p.task).not.toHaveProperty("priority");
+    expect(p.task).not.toHaveProperty("run_at");
+    expect(p.task).not.toHaveProperty("expires_at");
+    expect(p.distributor).toBe("d1");
+    const u = (await ledger.get(urgent.taskId))!;
+    expect(u.task.priority).toBe(7);
+    expect(u.task.expires_at).toBe(urgent.schedule!.expires_at);
+    expect(u.distributor).toBe("d1"); // an expiry alone does not hold a task back
+    expect((await ledger.get(zero.taskId))!.task).not.toHaveProperty("priority");
+  });
+
+  it("holds a delayed task on no distributor and releases it once, when due", async () => {
+    const { store, ledger } = await open();
+    const runAt = at(150);
+    const later = task({ schedule: { run_at: runAt }, delayUntil: delayUntil({ run_at: runAt }) });
+    const farOff = task({ schedule: { run_at: at(3_600_000) }, delayUntil: Date.now() + 3_600_000 });
+    const past = task({ schedule: { run_at: at(-1000) }, delayUntil: null });
+    for (const t of [later, farOff, past]) expect(await ledger.submit(t, "d1")).toBe(true);
+    expect((await ledger.get(later.taskId))!.distributor).toBeNull();
+    expect((await ledger.get(past.taskId))!.distributor).toBe("d1"); // run_at passed: placed at once
+    expect(await ledger.assign(later.taskId, "d1")).toBe(true); // the store does not refuse an explicit placement
+
+    const a = sweeper(store, ledger);
+    const b = sweeper(store, ledger);
+    await Promise.all([a.s.sweep(), b.s.sweep()]);
+    expect([...a.released, ...b.released]).not.toContain(later.taskId); // not due yet
+    // Placed meanwhile (the seed's explicit path): when due it is left where it is.
+    const again = task({ schedule: { run_at: at(100) }, delayUntil: Date.now() + 100 });
+    expect(await ledger.submit(again)).toBe(true);
+    while (Date.now() < Date.parse(runAt) + 5) await new Promise((r) => setTimeout(r, 20));
+    await Promise.all([a.s.sweep(), b.s.sweep()]);
+    const released = [...a.released, ...b.released];
+    expect(released.filter((id) => id === again.taskId)).toHaveLength(1);
+    expect(released).not.toContain(later.taskId); // on a distributor already
+    expect(released).not.toContain(farOff.taskId);
+    await Promise.all([a.s.sweep(), b.s.sweep()]);
+    expect([...a.released, ...b.released].filter((id) => id === again.taskId)).toHaveLength(1);
+  });
+
+  it("ends a task not started by its expires_at 'expired'; one that started runs on", async () => {
+    const { store, ledger } = await open();
+    const expiresAt = at(100);
+    const idle = task({ schedule: { expires_at: expiresAt } });
+    const started = task({ schedule: { expires_at: expiresAt } });
+    const delayed = task({
+      schedule: { run_at: at(50), expires_at: expiresAt },
+      delayUntil: Date.now() + 50,
+    });
+    for (const t of [idle, started]) expect(await ledger.submit(t, "d1")).toBe(true);
+    expect(await ledger.submit(delayed)).toBe(true);
+    expect(typeof (await ledger.dispatch(started.taskId, "d1", "w1"))).toBe("number");
+    while (Date.now() < Date.parse(expiresAt) + 5) await new Promise((r) => setTimeout(r, 20));
+    const a = sweeper(store, ledger);
+    const b = sweeper(store, ledger);
+    await Promise.all([a.s.sweep(), b.s.sweep()]);
+    const expired = [...a.expired, ...b.expired].sort();
+    expect(expired).toEqual([idle.taskId, delayed.taskId].sort());
+    for (const id of [idle.taskId, delayed.taskId]) {
+      const r = (await ledger.get(id))!;
+      expect(r.task).toMatchObject({ status: "abandoned", error: "expired" });
+      expect(await ledger.dispatch(id, "d1", "w1")).toBe("terminal");
+    }
+    expect(await ledger.openTaskIds()).not.toContain(idle.taskId);
+    expect(await ledger.distributorTaskIds("d1")).not.toContain(idle.taskId);
+    expect((await ledger.get(started.taskId))!.task.status).toBe("in_progress");
+  });
+});
