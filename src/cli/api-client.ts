@@ -1,9 +1,27 @@
-/** A small client of the coordinator's REST API for the submit and status commands. */
+/**
+ * A small client of the coordinator's REST API for the submit and status commands. `baseUrl`
+ * may list several coordinators of one store, comma-separated: when one does not answer (no
+ * connection, or no reply in time), the same request goes to the next, which stays current.
+ */
 export class ApiClient {
+  private readonly urls: string[];
+  private current = 0;
+
   constructor(
-    private readonly baseUrl: string,
+    baseUrl: string,
     private readonly token = process.env.TRIAD_API_TOKEN,
-  ) {}
+  ) {
+    this.urls = baseUrl
+      .split(",")
+      .map((u) => u.trim())
+      .filter((u) => u.length > 0);
+    if (this.urls.length === 0) this.urls.push(baseUrl);
+  }
+
+  /** The coordinator the next request goes to first. */
+  get baseUrl(): string {
+    return this.urls[this.current]!;
+  }
 
   /**
    * One request; a 503 that says when to come back (Retry-After: the store unavailable) is sent
@@ -30,20 +48,7 @@ export class ApiClient {
   }
 
   private async once<T>(method: string, path: string, body: unknown, timeoutMs: number): Promise<T> {
-    let res: Response;
-    try {
-      res = await fetch(new URL(path, this.baseUrl), {
-        method,
-        headers: {
-          ...(body !== undefined ? { "content-type": "application/json" } : {}),
-          ...(this.token ? { authorization: `Bearer ${this.token}` } : {}),
-        },
-        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-        signal: AbortSignal.timeout(timeoutMs),
-      });
-    } catch (err) {
-      throw new Error(`cannot reach the coordinator at ${this.baseUrl}: ${(err as Error).message}`);
-    }
+    const res = await this.fetchAny(method, path, body, timeoutMs);
     const text = await res.text();
     let parsed: unknown;
     try {
@@ -62,5 +67,30 @@ export class ApiClient {
       throw failure;
     }
     return parsed as T;
+  }
+
+  /** The response of the first coordinator that answers, trying each once from the current one. */
+  private async fetchAny(method: string, path: string, body: unknown, timeoutMs: number): Promise<Response> {
+    const failures: string[] = [];
+    for (let k = 0; k < this.urls.length; k++) {
+      const i = (this.current + k) % this.urls.length;
+      try {
+        const res = await fetch(new URL(path, this.urls[i]), {
+          method,
+          headers: {
+            ...(body !== undefined ? { "content-type": "application/json" } : {}),
+            ...(this.token ? { authorization: `Bearer ${this.token}` } : {}),
+          },
+          ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+          signal: AbortSignal.timeout(timeoutMs),
+        });
+        this.current = i;
+        return res;
+      } catch (err) {
+        failures.push(`${this.urls[i]}: ${(err as Error).message}`);
+      }
+    }
+    if (this.urls.length === 1) throw new Error(`cannot reach the coordinator at ${failures[0]}`);
+    throw new Error(`cannot reach any coordinator (${failures.join("; ")})`);
   }
 }

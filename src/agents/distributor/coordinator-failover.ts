@@ -16,6 +16,11 @@ export class CoordinatorFailover {
     if (coordinators.length === 0) throw new Error("a distributor needs at least one coordinator");
   }
 
+  /** Adds a coordinator at the end of the list (one already listed is left as it is). */
+  add(coordinator: CoordinatorAddress): void {
+    if (!this.coordinators.some((c) => c.id === coordinator.id)) this.coordinators.push(coordinator);
+  }
+
   get current(): CoordinatorAddress {
     return this.coordinators[this.index]!;
   }

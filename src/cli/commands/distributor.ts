@@ -13,13 +13,20 @@ export async function distributor(options: ParsedOptions): Promise<number> {
   const log = await createLogger(options, "triad");
   const redis = storeConfig(options, { url: String(options.redis) });
   const { close: closeKeys, ...signing } = await tierSigning(id, redis, log);
-  const coordinatorUrl = String(options.coordinator);
-  const coordinatorId = await discoverAgentId(coordinatorUrl, log);
+  // Several coordinators of one store: it reports to the first that answers, the others in turn.
+  const urls = String(options.coordinator)
+    .split(",")
+    .map((u) => u.trim())
+    .filter((u) => u.length > 0);
+  const { first, rest } = await discoverCoordinators(urls, log);
+  const coordinatorId = first.id;
+  const coordinatorUrl = first.url;
   const history = openHistory(options.history, id);
   const agent = new DistributorAgent({
     agentId: id,
     coordinatorId,
     coordinatorUrl,
+    coordinators: rest.ready,
     redis,
     a2a: {
       ...signing,
@@ -36,6 +43,13 @@ export async function distributor(options: ParsedOptions): Promise<number> {
       events: { workerDead: (target, tasks) => history.record({ op: "dead", target, tasks }) },
     }),
   });
+  for (const later of rest.later) {
+    void later.then(
+      (c) => agent.addCoordinator(c),
+      (err: unknown) =>
+        log.warn({ err: (err as Error).message }, "a coordinator never answered; not using it"),
+    );
+  }
   return runAgentProcess({
     tier: "distributor",
     id,
@@ -47,4 +61,39 @@ export async function distributor(options: ParsedOptions): Promise<number> {
     counters: () => ({ distributor: { ...agent.core.stats } }),
     heartbeatMs: Number(options["heartbeat-interval"] ?? 1000),
   });
+}
+
+/**
+ * The agent ids behind the coordinator URLs: the first to answer becomes the current one; those
+ * that answered by then follow it in list order, and the rest are added when they answer.
+ */
+async function discoverCoordinators(
+  urls: string[],
+  log: Awaited<ReturnType<typeof createLogger>>,
+): Promise<{
+  first: { id: string; url: string };
+  rest: { ready: Array<{ id: string; url: string }>; later: Array<Promise<{ id: string; url: string }>> };
+}> {
+  const found = urls.map((url) => discoverAgentId(url, log).then((id) => ({ id, url })));
+  const first = await Promise.any(found).catch((err: AggregateError) => {
+    throw err.errors[0] ?? err;
+  });
+  const settled = await Promise.all(
+    found.map((p) =>
+      Promise.race([
+        p.then(
+          (c) => c,
+          () => null,
+        ),
+        new Promise<undefined>((r) => setImmediate(() => r(undefined))),
+      ]),
+    ),
+  );
+  const ready: Array<{ id: string; url: string }> = [];
+  const later: Array<Promise<{ id: string; url: string }>> = [];
+  settled.forEach((c, i) => {
+    if (c === undefined) later.push(found[i]!);
+    else if (c !== null && c.url !== first.url) ready.push(c);
+  });
+  return { first, rest: { ready, later } };
 }

@@ -30,19 +30,30 @@ export async function up(options: ParsedOptions): Promise<number> {
   // The user's handlers run beside the demo's (a type of theirs may replace a built-in one).
   const handlers = { flaky, ...(options.handlers ? await loadHandlers(String(options.handlers)) : {}) };
 
-  const coordinator = new CoordinatorAgent({
-    agentId: "coordinator-1",
-    redis,
-    logger: log,
-    retry: { default: { maxRetries: 2, backoffMs: 50 } },
-  });
-  await coordinator.initialize();
+  // Several coordinators share the store and split the work (SPEC "Several coordinators").
+  const nCoord = positiveInt(options, "coordinators");
+  const coordinators: CoordinatorAgent[] = [];
+  for (let c = 1; c <= nCoord; c++) {
+    coordinators.push(
+      new CoordinatorAgent({
+        agentId: `coordinator-${c}`,
+        redis,
+        logger: log,
+        retry: { default: { maxRetries: 2, backoffMs: 50 } },
+      }),
+    );
+  }
+  await Promise.all(coordinators.map((c) => c.initialize()));
+  const coordinator = coordinators[0]!;
   const distributors: DistributorAgent[] = [];
   const workers: WorkerAgent[] = [];
   for (let d = 1; d <= nDist; d++) {
+    // Each reports to one coordinator in turn, and moves to the next when it stops answering.
+    const order = coordinators.map((_, k) => coordinators[(d - 1 + k) % nCoord]!.agentId);
     const dist = new DistributorAgent({
       agentId: `distributor-${d}`,
-      coordinatorId: coordinator.agentId,
+      coordinatorId: order[0]!,
+      coordinators: order.slice(1).map((id) => ({ id })),
       redis,
       logger: log,
     });
@@ -62,20 +73,28 @@ export async function up(options: ParsedOptions): Promise<number> {
     workers.push(worker);
   }
   let server: RunningServer | undefined;
+  const servers: RunningServer[] = [];
   try {
-    server = await startCoordinatorServer(coordinator, {
-      port: Number(options.port),
-      host: String(options.host),
-      apiToken: process.env.TRIAD_API_TOKEN,
-      a2aTextType: options["a2a-text-type"] ? String(options["a2a-text-type"]) : undefined,
-    });
+    for (const [k, c] of coordinators.entries()) {
+      const port = Number(options.port);
+      const started = await startCoordinatorServer(c, {
+        port: port === 0 ? 0 : port + k,
+        host: String(options.host),
+        apiToken: process.env.TRIAD_API_TOKEN,
+        a2aTextType: options["a2a-text-type"] ? String(options["a2a-text-type"]) : undefined,
+      });
+      servers.push(started);
+    }
+    server = servers[0];
   } catch (err) {
     log.warn(
       { err: (err as Error).message },
       "no HTTP API this run (port busy?); use --port 0 for any free port",
     );
   }
-  out.write(`Triad up: 1 coordinator, ${nDist} distributors, ${nWorkers} workers on ${redactUrl(store)}\n`);
+  out.write(
+    `Triad up: ${nCoord} coordinator${nCoord > 1 ? "s" : ""}, ${nDist} distributors, ${nWorkers} workers on ${redactUrl(store)}\n`,
+  );
   // The address last, once every agent has logged its registration: not buried among those lines.
   await waitReady({ coordinator, distributors, nWorkers, registered }, 5000);
   if (options.handlers)
@@ -85,18 +104,20 @@ export async function up(options: ParsedOptions): Promise<number> {
         .join(", ")}\n`,
     );
   if (server) out.write(`Dashboard and API: ${server.url}  (API description: ${server.url}/openapi.json)\n`);
+  if (servers.length > 1)
+    out.write(`Every coordinator serves the same API: ${servers.map((s) => s.url).join(", ")}\n`);
 
   const stopAll = async () => {
     await Promise.all(workers.map((w) => w.shutdown(2000)));
     await Promise.all(distributors.map((d) => d.shutdown(2000)));
-    await coordinator.cleanup();
-    await server?.close();
+    await Promise.all(coordinators.map((c) => c.cleanup()));
+    await Promise.all(servers.map((s) => s.close()));
     if (store === "memory://") dropMemoryServer(`up-${runId}`);
   };
 
   let result: { ok: boolean; summary: string };
   try {
-    result = await runWorkload(coordinator, distributors, nTasks, runId, out, log);
+    result = await runWorkload(coordinators, distributors, nTasks, runId, out, log);
   } catch (err) {
     await stopAll();
     throw err;
@@ -154,7 +175,7 @@ function loggingRegistrations(log: Logger, registered: Set<string>): Logger {
 }
 
 async function runWorkload(
-  coordinator: CoordinatorAgent,
+  coordinators: CoordinatorAgent[],
   distributors: DistributorAgent[],
   n: number,
   runId: string,
@@ -179,11 +200,13 @@ async function runWorkload(
   progress.start();
   try {
     await Promise.all(
-      tasks.map(async (t) => {
+      tasks.map(async (t, i) => {
         const t0 = performance.now();
         const { expected: _expected, ...task } = t;
-        await coordinator.submitTask({ ...task, status: "pending", created_at: new Date().toISOString() });
-        const done = await coordinator.waitForTask(t.task_id, 120_000);
+        // Submitted through one coordinator, awaited through the next (the same one when alone).
+        const via = coordinators[i % coordinators.length]!;
+        await via.submitTask({ ...task, status: "pending", created_at: new Date().toISOString() });
+        const done = await coordinators[(i + 1) % coordinators.length]!.waitForTask(t.task_id, 120_000);
         latencies.push(performance.now() - t0);
         if (done?.status === "completed") {
           completed++;

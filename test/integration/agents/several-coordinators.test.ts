@@ -111,7 +111,7 @@ class Coordinators {
   }
 }
 
-describe.each(testEngines("several-coordinators"))("several coordinators on $name", (engine) => {
+describe.each(testEngines("several-coordinators", { cluster: true }))("several coordinators on $name", (engine) => {
   let set: Coordinators | undefined;
   beforeAll(() => engine.setup());
   afterEach(async () => {

@@ -1,0 +1,168 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { freePort } from "../helpers/free-port.js";
+import { runTriad, TriadProcess } from "../helpers/processes.js";
+import { testRedis } from "../helpers/redis-server.js";
+
+/**
+ * SPEC "Several coordinators", as a user runs it: three `triad coordinator` processes on one
+ * Redis, a distributor and the CLI given all three URLs. One coordinator is killed -9 and
+ * another SIGSTOPped under load: the tasks all complete, each committed once, and the others
+ * take every shard.
+ */
+
+const env = { TRIAD_SECRET: "e2e-coordinators", TRIAD_LOG_LEVEL: "warn" };
+const FAST = ["--heartbeat-interval", "200", "--heartbeat-timeout", "800", "--monitor-interval", "100"];
+
+type Agent = { id: string; tier: string; status: string; parent: string | null; shards?: number[] };
+
+describe("three coordinator processes on one Redis", () => {
+  let redis: Awaited<ReturnType<typeof testRedis>>;
+  const procs: TriadProcess[] = [];
+  const coordinators: Array<{ proc: TriadProcess; url: string }> = [];
+
+  const start = async (args: string[]) => {
+    const p = new TriadProcess(args, env);
+    procs.push(p);
+    const m = await p.waitFor(/ready \w+ \S+ (http:\/\/\S+)/, 30_000);
+    return { proc: p, url: m[1]! };
+  };
+  const agents = async (url: string): Promise<Agent[]> =>
+    ((await (await fetch(`${url}/agents`)).json()) as { agents: Agent[] }).agents;
+  const submit = (urls: string[], count: number, type = "echo") =>
+    runTriad(
+      [
+        "submit",
+        "--coordinator",
+        urls.join(","),
+        "--type",
+        type,
+        "--payload",
+        '{"ms":20}',
+        "--count",
+        String(count),
+        "--wait",
+      ],
+      { env, timeoutMs: 60_000 },
+    );
+  const statuses = (stdout: string) =>
+    stdout
+      .trim()
+      .split("\n")
+      .map((l) => (JSON.parse(l) as { status: string }).status);
+
+  beforeAll(async () => {
+    redis = await testRedis();
+    const ports = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort()]);
+    for (let i = 0; i < 3; i++) {
+      coordinators.push(
+        await start([
+          "coordinator",
+          "--id",
+          `c${i + 1}`,
+          "--redis",
+          redis.url,
+          "--port",
+          String(ports[i]),
+          ...FAST,
+        ]),
+      );
+    }
+    const d = await start([
+      "distributor",
+      "--id",
+      "d1",
+      "--coordinator",
+      coordinators.map((c) => c.url).join(","),
+      "--redis",
+      redis.url,
+      "--port",
+      String(ports[3]),
+      ...FAST,
+    ]);
+    await start([
+      "worker",
+      "--id",
+      "w1",
+      "--distributor",
+      d.url,
+      "--port",
+      String(ports[4]),
+      "--heartbeat-interval",
+      "200",
+    ]);
+  }, 90_000);
+
+  afterAll(async () => {
+    for (const p of procs) await p.kill();
+    await redis.close();
+  });
+
+  const settledShares = async (urls: string[], timeoutMs = 15_000): Promise<Agent[]> => {
+    const deadline = performance.now() + timeoutMs;
+    for (;;) {
+      const list = (await agents(urls[0]!)).filter((a) => a.tier === "coordinator");
+      const owned = list.flatMap((a) => a.shards ?? []);
+      if (list.length === urls.length && owned.length === 16 && new Set(owned).size === 16) return list;
+      if (performance.now() > deadline) throw new Error(`shards not settled: ${JSON.stringify(list)}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  };
+
+  it("every coordinator lists the whole cluster, and the three split the 16 shards", async () => {
+    const list = await settledShares(coordinators.map((c) => c.url));
+    expect(list.map((a) => a.id).sort()).toEqual(["c1", "c2", "c3"]);
+    for (const c of coordinators) {
+      // A worker shows once its distributor's heartbeat carried it to the coordinator that hears it.
+      let seen = await agents(c.url);
+      for (let i = 0; i < 100 && !seen.some((a) => a.id === "w1"); i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        seen = await agents(c.url);
+      }
+      expect(
+        seen
+          .filter((a) => a.tier !== "coordinator")
+          .map((a) => a.id)
+          .sort(),
+      ).toEqual(["d1", "w1"]);
+    }
+  });
+
+  it("kill -9 of the coordinator the distributor and the CLI use first: nothing is lost, the others take over", async () => {
+    const urls = coordinators.map((c) => c.url);
+    const before = await submit(urls, 20);
+    expect(before.code).toBe(0);
+    expect(statuses(before.stdout)).toEqual(Array(20).fill("completed"));
+    const running = submit(urls.slice(1), 30, "sleep");
+    coordinators[0]!.proc.signal("SIGKILL");
+    const after = await submit(urls, 20); // the first URL does not answer: the CLI moves on
+    expect(after.code).toBe(0);
+    expect(statuses(after.stdout)).toEqual(Array(20).fill("completed"));
+    expect(statuses((await running).stdout)).toEqual(Array(30).fill("completed"));
+    const list = await settledShares(urls.slice(1));
+    expect(list.map((a) => a.id).sort()).toEqual(["c2", "c3"]);
+    // The distributor moved to a live coordinator.
+    const d1 = (await agents(urls[1]!)).find((a) => a.id === "d1");
+    expect(d1?.status).not.toBe("dead");
+  });
+
+  it("a SIGSTOPped coordinator loses its shards; woken, it finds them gone and serves again", async () => {
+    const [, c2, c3] = coordinators as [
+      unknown,
+      { proc: TriadProcess; url: string },
+      { proc: TriadProcess; url: string },
+    ];
+    c2.proc.signal("SIGSTOP");
+    try {
+      const r = await submit([c3.url], 20);
+      expect(statuses(r.stdout)).toEqual(Array(20).fill("completed"));
+      const list = await settledShares([c3.url]);
+      expect(list.map((a) => a.id)).toEqual(["c3"]);
+    } finally {
+      c2.proc.signal("SIGCONT");
+    }
+    const list = await settledShares([c3.url, c2.url]);
+    expect(list.map((a) => a.id).sort()).toEqual(["c2", "c3"]);
+    const r = await submit([c2.url], 10);
+    expect(statuses(r.stdout)).toEqual(Array(10).fill("completed"));
+  });
+});
