@@ -10,6 +10,7 @@ import { readJsonBody, requestUrl, sendError, sendJson, statusOf, taskIdOf } fro
 import { type InputApi, inputHandlers } from "./input-route.js";
 import { type LimitsApi, limitHandlers } from "./limit-routes.js";
 import { openApiDocument } from "./openapi.js";
+import { resolveSchedule } from "./schedule-fields.js";
 import { type SchedulesApi, scheduleHandlers } from "./schedule-routes.js";
 import { submitAnswer } from "./submit-answer.js";
 import { streamTaskEvents } from "./task-events.js";
@@ -259,7 +260,12 @@ export function createHttpApi(options: HttpApiOptions) {
         const where = [...(many ? [`[${i}]`] : []), ...issue.path.map(String)].join(".") || "task";
         return sendError(res, 422, "ERR_INVALID_TASK", `${where}: ${issue.message}`);
       }
-      tasks.push({ ...parsed.data, task_id: parsed.data.task_id ?? randomUUID() });
+      const scheduled = resolveSchedule(parsed.data);
+      if ("problem" in scheduled) {
+        const where = [...(many ? [`[${i}]`] : []), scheduled.field].join(".");
+        return sendError(res, 422, "ERR_INVALID_TASK", `${where}: ${scheduled.problem}`);
+      }
+      tasks.push({ ...scheduled.task, task_id: parsed.data.task_id ?? randomUUID() });
     }
     // A batch with dependencies is one graph: refused whole if invalid, recorded together.
     const settled = tasks.some((t) => t.depends_on !== undefined)

@@ -53,6 +53,11 @@ export const taskId = z
 
 // ---- requests
 
+/** An ISO-8601 time with Z or an offset: a time without a zone names different moments on different hosts. */
+const zonedTime = z.iso.datetime({ offset: true, message: "must be an ISO-8601 time with Z or an offset" });
+/** delay_ms at most ten years. */
+const MAX_DELAY_MS = 10 * 365 * 24 * 3600 * 1000;
+
 export const newTask = named(
   z.strictObject({
     task_id: taskId
@@ -77,6 +82,24 @@ export const newTask = named(
       .describe(
         'When a dependency ends failed or abandoned: "abandon" (the default) ends this one abandoned too; "run" runs it anyway.',
       ),
+    priority: z
+      .number()
+      .int()
+      .min(0)
+      .max(9)
+      .optional()
+      .describe("0-9, higher runs first (strictly), first in first out within one. Default 0."),
+    run_at: zonedTime.optional().describe("Not started before this time."),
+    delay_ms: z
+      .number()
+      .int()
+      .min(0)
+      .max(MAX_DELAY_MS)
+      .optional()
+      .describe("Milliseconds from now before it may start: recorded as run_at. Not with run_at."),
+    expires_at: zonedTime
+      .optional()
+      .describe('Not started by this time, it ends abandoned with error "expired". After run_at.'),
     input_timeout_ms: z
       .number()
       .int()
@@ -147,6 +170,11 @@ export const task = named(
     waiting_on: z.array(z.string()).optional().describe("Of depends_on, those not ended yet."),
     on_dependency_failure: z.enum(["abandon", "run"]).optional(),
     parent_id: z.string().optional().describe("The task whose handler spawned this one."),
+    priority: z.number().int().min(1).max(9).optional().describe("Present only when above 0."),
+    run_at: isoTime.optional().describe("Not started before it (present only when given)."),
+    expires_at: isoTime
+      .optional()
+      .describe('Not started by then: abandoned "expired" (present only when given).'),
     progress: jsonValue
       .optional()
       .describe("The latest value its handler reported with ctx.progress; absent until one."),
