@@ -106,6 +106,7 @@ export async function runTask<T extends HandlerTask>(
       value = runGraphTask(handler, task, {
         signal: signal(),
         progress,
+        ...(options.attempt !== undefined ? { attempt: options.attempt } : {}),
         ...(options.checkpointer ? { checkpointer: options.checkpointer } : {}),
         ...(options.inputs?.length && options.resumeKey
           ? { resume: { key: options.resumeKey, value: options.inputs.at(-1)! } }
@@ -136,14 +137,15 @@ export async function runTask<T extends HandlerTask>(
       const timedOut = new Promise<never>((_, reject) => {
         timer = setTimeout(() => {
           const err = new TriadError("ERR_TASK_TIMEOUT", `task timed out after ${options.timeoutMs} ms`);
-          abort?.abort(err);
+          // Rejected first: a handler that settles in its abort listener must not win the race.
           reject(err);
+          abort?.abort(err);
         }, options.timeoutMs);
         const cancel = options.cancel;
         if (cancel !== undefined)
           unhook = cancel.onCancel(() => {
-            abort?.abort(cancel.reason);
             reject(cancel.reason);
+            abort?.abort(cancel.reason);
           });
       });
       value = await Promise.race([value, timedOut]);

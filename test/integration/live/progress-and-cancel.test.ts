@@ -92,6 +92,8 @@ const handlers = {
 describe.each(testEngines("live", { cluster: true }))("progress and cancel on $name", (engine) => {
   let cluster: TestCluster;
   let progressMessages = 0;
+  /** Loses the coordinator's cancel_attempts (as if it did not know the distributor's address). */
+  let loseCoordinatorCancels = false;
   beforeAll(() => engine.setup(), 60_000);
   afterEach(async () => {
     await cluster?.stop();
@@ -104,9 +106,16 @@ describe.each(testEngines("live", { cluster: true }))("progress and cancel on $n
       concurrency: 8,
     });
     progressMessages = 0;
+    loseCoordinatorCancels = false;
     const deliver = cluster.router.deliver.bind(cluster.router);
     cluster.router.deliver = (message: A2AMessage) => {
       if (message.payload.event_type === "task_progress") progressMessages++;
+      if (
+        loseCoordinatorCancels &&
+        message.payload.event_type === "cancel_attempts" &&
+        message.sender === cluster.coordinator.agentId
+      )
+        return { accepted: false as const, reason: "busy" as const, detail: "lost by the test" };
       return deliver(message);
     };
     await cluster.startCoordinator();
@@ -224,6 +233,24 @@ describe.each(testEngines("live", { cluster: true }))("progress and cancel on $n
     expect(record?.task).toMatchObject({ status: "abandoned", error: "canceled by client" });
     expect(cluster.commits.filter((c) => c.taskId === "patient-1")).toEqual([]);
     expect(cluster.workers.get("w1")!.core.load).toBe(0); // its slot is free
+  });
+
+  it("a cancel message that is lost: the distributor's reconcile drops the task and cancels the attempt", async () => {
+    const coordinator = await start();
+    loseCoordinatorCancels = true;
+    await coordinator.submitTask(task("patient-2", "patient"));
+    await until(
+      () => coordinator.ledger.get("patient-2"),
+      (r) => r?.task.progress === "waiting",
+      "the attempt to run",
+    );
+    expect(await coordinator.cancelTask("patient-2")).toBe(true);
+    await until(
+      async () => seen.reasons.get("patient-2"),
+      (r) => r !== undefined,
+      "the handler's signal (by reconcile)",
+    );
+    expect((seen.reasons.get("patient-2") as Error).message).toBe("canceled by client");
   });
 
   it("a LangGraph handler gets the cancel through LangGraph's signal, and reports progress from a node", async () => {
