@@ -86,6 +86,27 @@ describe("triad CLI with each tier in its own process", () => {
       expect(t).toMatchObject({ task_type: "compute", status: "completed", result: { result: 9 } });
   });
 
+  it("triad submit --priority --delay --expires-at: recorded on the task, not started before the delay; a bad value is refused", async () => {
+    const before = Date.now();
+    const expiresAt = new Date(Date.now() + 600_000).toISOString();
+    const args = ["submit", "--coordinator", coordinatorUrl, "--type", "echo", "--payload", '{"a":1}'];
+    const r = await runTriad(
+      [...args, "--priority", "7", "--delay", "0.3s", "--expires-at", expiresAt, "--wait"],
+      {
+        env,
+      },
+    );
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    const done = JSON.parse(r.stdout.trim());
+    expect(done).toMatchObject({ status: "completed", priority: 7, expires_at: expiresAt, result: { a: 1 } });
+    expect(Date.parse(done.run_at)).toBeGreaterThanOrEqual(before + 300);
+    expect(Date.parse(done.started_at)).toBeGreaterThanOrEqual(Date.parse(done.run_at));
+    const bad = await runTriad([...args, "--run-at", "next tuesday"], { env });
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toContain("run_at");
+  });
+
   it("runs a user's handlers (a function and a LangGraph graph) loaded with --handlers, on the worker that has them", async () => {
     const input = [
       { task_type: "word_count", payload: { text: "three tier agents" } },

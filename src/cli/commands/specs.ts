@@ -229,7 +229,8 @@ export const workerSpec: CommandSpec = {
 export const submitSpec: CommandSpec = {
   name: "submit",
   summary: "Submit tasks to a coordinator: one, --count copies, or a batch from a file or stdin.",
-  usage: "triad submit --coordinator URL (--type TYPE [--payload JSON] [--count N] | --file FILE|-) [--wait]",
+  usage:
+    "triad submit --coordinator URL (--type TYPE [--payload JSON] [--count N] | --file FILE|-) [--priority 0-9] [--delay MS|--run-at TIME] [--expires-at TIME] [--wait]",
   flags: [
     {
       name: "coordinator",
@@ -258,8 +259,25 @@ export const submitSpec: CommandSpec = {
       default: false,
     },
     { name: "timeout", type: "number", description: "ms to wait for each task with --wait", default: 60_000 },
+    { name: "priority", type: "number", description: "0-9, higher runs first (default 0)" },
+    {
+      name: "delay",
+      type: "string",
+      description: "start no sooner than this long from now: milliseconds, or 500ms, 30s, 5m, 2h",
+    },
+    {
+      name: "run-at",
+      type: "string",
+      description: "start no sooner than this ISO-8601 time (with Z or an offset)",
+    },
+    {
+      name: "expires-at",
+      type: "string",
+      description: 'not started by this ISO-8601 time, the task ends abandoned "expired"',
+    },
   ],
   notes:
+    "--priority, --delay, --run-at and --expires-at apply to every task sent (a --file task's own keys win).\n" +
     "Prints one JSON task record per line. With --wait the exit code is 0 when every task completed, 1 otherwise.\n" +
     "Environment: TRIAD_API_TOKEN (bearer token, when the coordinator wants one).",
 };

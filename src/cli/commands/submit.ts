@@ -7,6 +7,25 @@ import { type ParsedOptions, positiveInt, UsageError } from "../options.js";
 
 type NewTask = { task_type: string; payload?: unknown; task_id?: string; depends_on?: string[] };
 
+/** The scheduling flags as task keys (the coordinator checks the values: a bad one is a 422 naming it). */
+function scheduleFlags(options: ParsedOptions): Record<string, unknown> {
+  const keys: Record<string, unknown> = {};
+  if (options.priority !== undefined) keys.priority = options.priority;
+  if (options.delay !== undefined) keys.delay_ms = delayMs(String(options.delay));
+  if (options["run-at"] !== undefined) keys.run_at = String(options["run-at"]);
+  if (options["expires-at"] !== undefined) keys.expires_at = String(options["expires-at"]);
+  return keys;
+}
+
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+function delayMs(text: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim());
+  if (m === null)
+    throw new UsageError(`--delay must be milliseconds or a number with ms, s, m or h (got ${text})`);
+  return Math.round(Number(m[1]) * UNIT_MS[m[2] ?? "ms"]!);
+}
+
 function readTasks(options: ParsedOptions): NewTask[] {
   if (options.file !== undefined) {
     const file = String(options.file);
@@ -83,7 +102,10 @@ function inDependencyOrder(tasks: NewTask[]): NewTask[] {
 
 export async function submit(options: ParsedOptions): Promise<number> {
   const api = new ApiClient(String(options.coordinator));
-  const tasks = inDependencyOrder(withIds(readTasks(options)));
+  const schedule = scheduleFlags(options);
+  const tasks = inDependencyOrder(withIds(readTasks(options))).map((t) =>
+    typeof t === "object" && t !== null ? { ...schedule, ...t } : t,
+  );
   if (tasks.length === 0) throw new UsageError("no tasks to submit");
   const accepted: Array<{ task_id: string }> = [];
   for (let i = 0; i < tasks.length; i += 1000) {
