@@ -5,6 +5,7 @@ import type { Scenario } from "./scenarios/common.js";
 import { faultyNetwork } from "./scenarios/faulty-network.js";
 import { handlerFaults } from "./scenarios/handler-faults.js";
 import { hostileInput } from "./scenarios/hostile-input.js";
+import { inputKills } from "./scenarios/input-kills.js";
 import { killCoordinator } from "./scenarios/kill-coordinator.js";
 import { killDistributor } from "./scenarios/kill-distributor.js";
 import { killWorker } from "./scenarios/kill-worker.js";
@@ -39,6 +40,7 @@ const SCENARIOS: Scenario[] = [
   handlerFaults,
   steadyLoad,
   workflowKills,
+  inputKills,
 ];
 
 describe(`chaos (${MODE})`, () => {

@@ -15,6 +15,8 @@ export type GraphTaskOptions = {
   signal?: AbortSignal;
   /** LangGraph's superstep cap; default LangGraph's (25). */
   recursionLimit?: number;
+  /** The attempt's number (1 on the first): a node reads it as `config.configurable.attempt`. */
+  attempt?: number;
   /** The input given to the task's last request: the interrupt it answers (key) resumes with value. */
   resume?: { key: string; value: JsonValue };
   /** The attempt's ctx.progress: a node calls `config.configurable.progress(value)`. */
@@ -56,6 +58,7 @@ export async function runGraphTask(
   const configurable: Record<string, unknown> = { thread_id: task.taskId };
   if (options.checkpointer !== undefined) configurable[CONFIG_KEY_CHECKPOINTER] = options.checkpointer;
   if (options.progress !== undefined) configurable.progress = options.progress;
+  if (options.attempt !== undefined) configurable.attempt = options.attempt;
   const config: RunnableConfig & { durability?: "sync" } = { configurable };
   if (saver !== undefined) config.durability = "sync";
   if (options.signal !== undefined) config.signal = options.signal;
