@@ -1,7 +1,9 @@
 import type { Message } from "@a2a-js/sdk";
 import { z } from "zod";
 import { depthProblem } from "../../agents/payload-depth.js";
+import { type ScheduleKeys, scheduleKeysOf } from "../../agents/schedule-controls/task-schedule.js";
 import { isPlainObject, type JsonObject, type JsonValue } from "../../core/json.js";
+import { resolveSchedule } from "../schedule-fields.js";
 
 /** What a SendMessage asks Triad to run, or why it cannot be run. */
 export type TaskInput =
@@ -12,6 +14,8 @@ export type TaskInput =
       /** Workflows: the task waits for these to end (SPEC "Workflows"). */
       dependsOn?: string[];
       onDependencyFailure?: "abandon" | "run";
+      /** Scheduling controls (SPEC "Scheduling controls"): priority, run_at, expires_at. */
+      schedule?: ScheduleKeys;
     }
   | { ok: false; reason: string };
 
@@ -22,18 +26,29 @@ export const TEXT_TYPE_FLAG = "--a2a-text-type";
 const json: z.ZodType<JsonValue> = z.lazy(() =>
   z.union([z.string(), z.number(), z.boolean(), z.null(), z.array(json), z.record(z.string(), json)]),
 );
+const zonedTime = z.iso.datetime({ offset: true, message: "must be an ISO-8601 time with Z or an offset" });
 const taskRequest = z
   .object({
     task_type: z.string().min(1).max(200),
     payload: z.record(z.string(), json).default({}),
     depends_on: z.array(z.string().min(1).max(200)).max(1000).optional(),
     on_dependency_failure: z.enum(["abandon", "run"]).optional(),
+    priority: z.number().int().min(0).max(9).optional(),
+    run_at: zonedTime.optional(),
+    delay_ms: z
+      .number()
+      .int()
+      .min(0)
+      .max(10 * 365 * 24 * 3600 * 1000)
+      .optional(),
+    expires_at: zonedTime.optional(),
   })
   .strict();
 
 /**
  * Reads the task out of a message: exactly one data part holding `{ task_type, payload }`
- * (and, for a workflow step, `depends_on` and `on_dependency_failure`)
+ * (and, for a workflow step, `depends_on` and `on_dependency_failure`; to schedule it,
+ * `priority`, `run_at` or `delay_ms`, `expires_at`)
  * (text parts beside it are ignored, so a client may add a note for humans). A message of
  * text alone — what most A2A clients send — is a `textType` task with payload `{ text }`, the
  * text parts joined by newlines, when the operator named a type for it.
@@ -65,12 +80,16 @@ export function readTaskInput(message: Message, textType?: string): TaskInput {
     const where = issue.path.map(String).join(".") || "the data part";
     return { ok: false, reason: `${where}: ${issue.message} (a Triad task is ${INPUT_SHAPE})` };
   }
-  const { task_type, payload, depends_on, on_dependency_failure } = parsed.data;
+  const { task_type, payload, depends_on, on_dependency_failure, ...when } = parsed.data;
+  const scheduled = resolveSchedule(when);
+  if ("problem" in scheduled) return { ok: false, reason: `${scheduled.field}: ${scheduled.problem}` };
+  const schedule = scheduleKeysOf(scheduled.task);
   return {
     ok: true,
     taskType: task_type,
     payload: payload as JsonObject,
     ...(depends_on?.length ? { dependsOn: depends_on } : {}),
     ...(on_dependency_failure ? { onDependencyFailure: on_dependency_failure } : {}),
+    ...(Object.keys(schedule).length > 0 ? { schedule } : {}),
   };
 }

@@ -79,6 +79,7 @@ export class TriadExecutor implements AgentExecutor {
       completed_at: null,
       ...(input.dependsOn ? { depends_on: input.dependsOn } : {}),
       ...(input.onDependencyFailure ? { on_dependency_failure: input.onDependencyFailure } : {}),
+      ...input.schedule,
     };
     try {
       await this.o.coordinator.submitTask(task);

@@ -1,0 +1,104 @@
+import type { Message } from "@a2a-js/sdk";
+import { describe, expect, it } from "vitest";
+import { DispatchQueue } from "../../../src/agents/distributor/dispatch-queue.js";
+import type { TaskDict } from "../../../src/agents/protocol.js";
+import { inPriorityOrder, scheduleArg } from "../../../src/agents/schedule-controls/task-schedule.js";
+import { readTaskInput } from "../../../src/server/a2a-gateway/task-input.js";
+import { resolveSchedule } from "../../../src/server/schedule-fields.js";
+
+const dict = (id: string, extra: Partial<TaskDict> = {}): TaskDict => ({
+  task_id: id,
+  task_type: "echo",
+  payload: {},
+  status: "pending",
+  result: null,
+  error: null,
+  attempts: 0,
+  assigned_to: null,
+  created_at: "2026-01-01T00:00:00Z",
+  started_at: null,
+  completed_at: null,
+  ...extra,
+});
+
+describe("DispatchQueue priorities", () => {
+  it("takes the highest lane first, first in first out within one; a backoff does not hold up the lane", () => {
+    const q = new DispatchQueue();
+    q.push(dict("a"));
+    q.push(dict("b", { priority: 9 }));
+    q.push(dict("c", { priority: 3 }));
+    q.push(dict("d", { priority: 9 }), Date.now() + 60_000); // a retry in backoff
+    q.push(dict("e", { priority: 9 }));
+    q.push(dict("f"));
+    expect(q.size).toBe(6);
+    expect(q.take(3).map((t) => t.task_id)).toEqual(["b", "e", "c"]);
+    expect(q.take(10).map((t) => t.task_id)).toEqual(["a", "f"]);
+    expect(q.has("d")).toBe(true);
+    expect(q.nextWakeUp()).toBeGreaterThan(Date.now());
+    expect(q.delete("d")).toBe(true);
+    expect(q.size).toBe(0);
+  });
+
+  it("never hands out a task whose expires_at passed before it started", () => {
+    const q = new DispatchQueue();
+    q.push(dict("old", { expires_at: new Date(Date.now() - 1).toISOString() }));
+    q.push(dict("retry", { expires_at: new Date(Date.now() - 1).toISOString(), attempts: 1 }));
+    q.push(dict("young", { expires_at: new Date(Date.now() + 60_000).toISOString() }));
+    expect(q.take(10).map((t) => t.task_id)).toEqual(["retry", "young"]); // one that started runs on
+  });
+});
+
+describe("placement order and the submit argument", () => {
+  it("orders by priority, stable within one; a map without priorities is passed through as is", () => {
+    const m = new Map([
+      ["a", { task: {} }],
+      ["b", { task: { priority: 2 } }],
+      ["c", { task: {} }],
+      ["d", { task: { priority: 2 } }],
+    ]);
+    expect([...inPriorityOrder(m)].map(([k]) => k)).toEqual(["b", "d", "a", "c"]);
+    const plain = new Map([["x", { task: {} }]]);
+    expect(inPriorityOrder(plain)).toBe(plain);
+  });
+
+  it("costs a plain task one empty argument", () => {
+    expect(scheduleArg({}, null)).toBe("");
+    expect(
+      JSON.parse(scheduleArg({ priority: 3, run_at: "2030-01-01T00:00:00Z" }, 1_893_456_000_000)),
+    ).toEqual({
+      priority: "3",
+      run_at: "2030-01-01T00:00:00Z",
+      delay_until: "1893456000000",
+    });
+  });
+});
+
+describe("scheduling fields at the edges", () => {
+  it("turns delay_ms into run_at and refuses what JSON Schema cannot state, naming the field", () => {
+    expect(resolveSchedule({ delay_ms: 1000 }, 0)).toEqual({ task: { run_at: "1970-01-01T00:00:01.000Z" } });
+    expect(resolveSchedule({ delay_ms: 1, run_at: "2030-01-01T00:00:00Z" })).toMatchObject({
+      field: "delay_ms",
+    });
+    expect(
+      resolveSchedule({ run_at: "2030-01-01T00:00:00Z", expires_at: "2030-01-01T00:00:00+01:00" }),
+    ).toMatchObject({ field: "expires_at" });
+  });
+
+  it("reads priority, run_at / delay_ms and expires_at from an A2A data part", () => {
+    const msg = (value: unknown) =>
+      ({ parts: [{ content: { $case: "data", value } }] }) as unknown as Message;
+    const ok = readTaskInput(msg({ task_type: "echo", priority: 8, expires_at: "2030-01-01T00:00:00Z" }));
+    expect(ok).toMatchObject({ ok: true, schedule: { priority: 8, expires_at: "2030-01-01T00:00:00Z" } });
+    const delayed = readTaskInput(msg({ task_type: "echo", delay_ms: 5000 }));
+    expect(delayed.ok && Date.parse(delayed.schedule!.run_at!)).toBeGreaterThan(Date.now());
+    expect(readTaskInput(msg({ task_type: "echo" }))).not.toHaveProperty("schedule");
+    expect(readTaskInput(msg({ task_type: "echo", priority: 11 }))).toMatchObject({
+      ok: false,
+      reason: expect.stringContaining("priority"),
+    });
+    expect(readTaskInput(msg({ task_type: "echo", run_at: "later" }))).toMatchObject({
+      ok: false,
+      reason: expect.stringContaining("run_at"),
+    });
+  });
+});
