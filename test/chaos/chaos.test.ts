@@ -2,6 +2,7 @@ import { afterAll, describe, it } from "vitest";
 import { type ChaosRow, MODE, publish } from "./report.js";
 import { clusterFailover } from "./scenarios/cluster-failover.js";
 import type { Scenario } from "./scenarios/common.js";
+import { coordinatorsFailover } from "./scenarios/coordinators-failover.js";
 import { faultyNetwork } from "./scenarios/faulty-network.js";
 import { handlerFaults } from "./scenarios/handler-faults.js";
 import { hostileInput } from "./scenarios/hostile-input.js";
@@ -30,6 +31,7 @@ const SCENARIOS: Scenario[] = [
   killWorker,
   killDistributor,
   killCoordinator,
+  coordinatorsFailover,
   pauseWorker,
   pauseDistributor,
   redisFaults,

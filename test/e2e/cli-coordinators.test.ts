@@ -5,9 +5,9 @@ import { testRedis } from "../helpers/redis-server.js";
 
 /**
  * SPEC "Several coordinators", as a user runs it: three `triad coordinator` processes on one
- * Redis, a distributor and the CLI given all three URLs. One coordinator is killed -9 and
- * another SIGSTOPped under load: the tasks all complete, each committed once, and the others
- * take every shard.
+ * Redis, a distributor and the CLI given all three URLs. The first is killed -9 under load: the
+ * tasks all complete and the others take every shard. (SIGSTOP, and the history checker's count
+ * of commits, are the chaos suite's: test/chaos/scenarios/coordinators-failover.ts.)
  */
 
 const env = { TRIAD_SECRET: "e2e-coordinators", TRIAD_LOG_LEVEL: "warn" };
@@ -143,26 +143,5 @@ describe("three coordinator processes on one Redis", () => {
     // The distributor moved to a live coordinator.
     const d1 = (await agents(urls[1]!)).find((a) => a.id === "d1");
     expect(d1?.status).not.toBe("dead");
-  });
-
-  it("a SIGSTOPped coordinator loses its shards; woken, it finds them gone and serves again", async () => {
-    const [, c2, c3] = coordinators as [
-      unknown,
-      { proc: TriadProcess; url: string },
-      { proc: TriadProcess; url: string },
-    ];
-    c2.proc.signal("SIGSTOP");
-    try {
-      const r = await submit([c3.url], 20);
-      expect(statuses(r.stdout)).toEqual(Array(20).fill("completed"));
-      const list = await settledShares([c3.url]);
-      expect(list.map((a) => a.id)).toEqual(["c3"]);
-    } finally {
-      c2.proc.signal("SIGCONT");
-    }
-    const list = await settledShares([c3.url, c2.url]);
-    expect(list.map((a) => a.id).sort()).toEqual(["c2", "c3"]);
-    const r = await submit([c2.url], 10);
-    expect(statuses(r.stdout)).toEqual(Array(10).fill("completed"));
   });
 });

@@ -87,6 +87,8 @@ export type ChaosOptions = {
   timing: ChaosTiming;
   /** Distributor id -> its workers. */
   topology: Topology;
+  /** Coordinators c1..cN on the one store (default 1); distributors and the client are given them all. */
+  coordinators?: number;
   appendOnly?: boolean;
   /** Run on a Redis Cluster of its own (masters, replicas per master, cluster-node-timeout) instead of one redis-server. */
   redisCluster?: { masters: number; replicas: number; nodeTimeoutMs: number };
@@ -125,6 +127,8 @@ export class ChaosCluster {
   private readonly pendingSubmits = new Set<Promise<void>>();
   private sorted: { size: number; events: HistoryEvent[] } = { size: -1, events: [] };
   private closed = false;
+  /** SIGSTOPped agents: the client does not wait on a frozen coordinator while another answers. */
+  private readonly paused = new Set<string>();
 
   private constructor(
     readonly options: ChaosOptions,
@@ -149,8 +153,16 @@ export class ChaosCluster {
       await cluster.store.connect();
       await cluster.boot();
     } catch (err) {
+      // What each process said is the clue to why it did not come up.
+      const outputs = (() => {
+        try {
+          return cluster.outputs();
+        } catch {
+          return "";
+        }
+      })();
       await cluster.close();
-      throw err;
+      throw Object.assign(err as Error, { message: `${(err as Error).message}\n${outputs}` });
     }
     return cluster;
   }
@@ -184,8 +196,11 @@ export class ChaosCluster {
   private async boot(): Promise<void> {
     // Ports and proxies first (a peer's URL is known before it is up), then every process at
     // once: each waits for its peer to answer before it registers.
-    const all = [await this.plan("c1", "coordinator", null)];
-    for (const d of Object.keys(this.options.topology)) all.push(await this.plan(d, "distributor", "c1"));
+    const n = this.options.coordinators ?? 1;
+    const all: AgentProcess[] = [];
+    for (let k = 1; k <= n; k++) all.push(await this.plan(`c${k}`, "coordinator", null));
+    for (const [k, d] of Object.keys(this.options.topology).entries())
+      all.push(await this.plan(d, "distributor", `c${(k % n) + 1}`));
     for (const [d, workers] of Object.entries(this.options.topology))
       for (const w of workers) all.push(await this.plan(w.id, "worker", d, w.concurrency));
     await Promise.all(all.map((a) => this.launch(a)));
@@ -214,7 +229,11 @@ export class ChaosCluster {
       args.push("--max-retries", String(this.options.maxRetries ?? 2));
       args.push("--retry-backoff", String(this.options.retryBackoffMs ?? 100));
     } else if (tier === "distributor") {
-      args.push("--coordinator", this.agent(parent!).peerUrl, "--redis", this.storeUrl);
+      // Its own coordinator first, then the others in turn (several coordinators).
+      const all = this.coordinators();
+      const first = all.findIndex((c) => c.id === parent);
+      const order = [...all.slice(first), ...all.slice(0, first)].map((c) => c.peerUrl);
+      args.push("--coordinator", order.join(","), "--redis", this.storeUrl);
       args.push("--task-timeout", String(this.options.taskTimeoutMs ?? 10_000));
     } else {
       args.push("--distributor", this.agent(parent!).peerUrl, "--concurrency", String(concurrency));
@@ -273,8 +292,16 @@ export class ChaosCluster {
     this.own.push({ op, t: now(), agent, ...fields });
   }
 
+  /** The coordinators, c1 first. */
+  coordinators(): AgentProcess[] {
+    return [...this.agents.values()].filter((a) => a.tier === "coordinator");
+  }
+
   async api<T>(method: string, path: string, body?: unknown): Promise<T> {
-    const res = await fetch(`${this.coordinator.url}${path}`, {
+    // With several coordinators: the first one running and not frozen answers (any one serves).
+    const live = this.coordinators().filter((c) => c.proc?.running !== false && !this.paused.has(c.id));
+    const target = live[0] ?? this.coordinator;
+    const res = await fetch(`${target.url}${path}`, {
       method,
       headers: { authorization: `Bearer ${API_TOKEN}`, "content-type": "application/json" },
       ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
@@ -414,12 +441,14 @@ export class ChaosCluster {
   /** SIGSTOP: frozen, sockets open, timers stopped. */
   pause(id: string): void {
     this.fault("pause", id, this.agent(id).tier !== "coordinator");
+    this.paused.add(id);
     this.agent(id).proc.signal("SIGSTOP");
   }
 
   /** SIGCONT. */
   resume(id: string): void {
     this.agent(id).proc.signal("SIGCONT");
+    this.paused.delete(id);
     this.heal("resume", id);
   }
 
