@@ -6,6 +6,7 @@ import { type RunningServer, startCoordinatorServer } from "../../server/coordin
 import { demoTasks, flaky } from "../demo-workload.js";
 import { loadHandlers } from "../handlers-module.js";
 import { formatMs, percentile } from "../latency.js";
+import { limitsFrom } from "../limit-flags.js";
 import { createLogger } from "../logging.js";
 import { type ParsedOptions, positiveInt } from "../options.js";
 import { Progress } from "../progress.js";
@@ -40,6 +41,7 @@ export async function up(options: ParsedOptions): Promise<number> {
         redis,
         logger: log,
         retry: { default: { maxRetries: 2, backoffMs: 50 } },
+        limits: { initial: limitsFrom(options) ?? {} },
       }),
     );
   }
