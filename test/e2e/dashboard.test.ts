@@ -144,7 +144,14 @@ describe("the dashboard in Chromium", () => {
     const res = await post("/tasks", [
       { task_id: "e2e-wf-slow", task_type: "sleep", payload: { ms: 2500 } },
       { task_id: "e2e-wf-quick", task_type: "echo", payload: {} },
-      { task_id: "e2e-wf-join", task_type: "echo", payload: {}, depends_on: ["e2e-wf-slow", "e2e-wf-quick"] },
+      {
+        task_id: "e2e-wf-join",
+        task_type: "echo",
+        payload: {},
+        depends_on: ["e2e-wf-slow", "e2e-wf-quick"],
+        priority: 6,
+        run_at: new Date(Date.now() + 1000).toISOString(),
+      },
     ]);
     expect(res.status).toBe(202);
     await page.locator("#lookup-id").fill("e2e-wf-join");
@@ -152,6 +159,8 @@ describe("the dashboard in Chromium", () => {
     await expect.poll(() => page.locator("#waiting-on a").count(), { timeout: 10_000 }).toBe(1);
     expect(await page.locator("#waiting-on a").textContent()).toBe("e2e-wf-slow");
     expect(await page.locator("#depends-on a").count()).toBe(2);
+    expect(await page.locator("#priority").textContent()).toBe("6");
+    expect(await page.locator("#run-at").count()).toBe(1);
     expect(await page.locator("#workflow svg a[data-task]").count()).toBe(3);
     expect(await page.locator("#workflow svg line[data-kind='depends']").count()).toBe(2);
     await page.screenshot({ path: join(ARTIFACTS, "dashboard-workflow.png"), fullPage: true });
