@@ -115,3 +115,18 @@ export function inSubmissionOrder<R extends { task: { created_at: string } } | n
     .sort((a, b) => a[0] - b[0])
     .map(([, r]) => r);
 }
+
+/**
+ * Adds a job to a worker's backlog (the attempts it holds beyond its concurrency) behind every
+ * job of its priority or higher: a prefetched low-priority attempt does not hold up an urgent one.
+ */
+export function queueByPriority<J extends { task: { priority?: number } }>(backlog: J[], job: J): void {
+  const p = priorityOf(job.task);
+  if (p === 0 || backlog.length === 0) {
+    backlog.push(job);
+    return;
+  }
+  const at = backlog.findIndex((j) => priorityOf(j.task) < p);
+  if (at === -1) backlog.push(job);
+  else backlog.splice(at, 0, job);
+}

@@ -12,6 +12,7 @@ import {
   type TaskDict,
   type WorkerHeartbeat,
 } from "../protocol.js";
+import { queueByPriority } from "../schedule-controls/task-schedule.js";
 import { sendSplitting } from "../split-send.js";
 import { type HandlerTask, isGraphHandler, runTask, type TaskHandler } from "./task-runner.js";
 
@@ -116,7 +117,7 @@ export class WorkerCore {
         });
         continue;
       }
-      this.backlog.push(job);
+      queueByPriority(this.backlog, job);
     }
     this.pump();
   }

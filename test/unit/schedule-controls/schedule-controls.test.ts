@@ -2,7 +2,11 @@ import type { Message } from "@a2a-js/sdk";
 import { describe, expect, it } from "vitest";
 import { DispatchQueue } from "../../../src/agents/distributor/dispatch-queue.js";
 import type { TaskDict } from "../../../src/agents/protocol.js";
-import { inPriorityOrder, scheduleArg } from "../../../src/agents/schedule-controls/task-schedule.js";
+import {
+  inPriorityOrder,
+  queueByPriority,
+  scheduleArg,
+} from "../../../src/agents/schedule-controls/task-schedule.js";
 import { readTaskInput } from "../../../src/server/a2a-gateway/task-input.js";
 import { resolveSchedule } from "../../../src/server/schedule-fields.js";
 
@@ -45,6 +49,18 @@ describe("DispatchQueue priorities", () => {
     q.push(dict("retry", { expires_at: new Date(Date.now() - 1).toISOString(), attempts: 1 }));
     q.push(dict("young", { expires_at: new Date(Date.now() + 60_000).toISOString() }));
     expect(q.take(10).map((t) => t.task_id)).toEqual(["retry", "young"]); // one that started runs on
+  });
+});
+
+describe("a worker's backlog", () => {
+  it("puts an urgent attempt ahead of prefetched lower ones, behind its equals", () => {
+    const job = (id: string, priority?: number) => ({ id, task: priority === undefined ? {} : { priority } });
+    const backlog = [job("low-1"), job("low-2")];
+    queueByPriority(backlog, job("high-1", 9));
+    queueByPriority(backlog, job("mid", 4));
+    queueByPriority(backlog, job("high-2", 9));
+    queueByPriority(backlog, job("low-3"));
+    expect(backlog.map((j) => j.id)).toEqual(["high-1", "high-2", "mid", "low-1", "low-2", "low-3"]);
   });
 });
 
