@@ -4,8 +4,9 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { HandlerContext } from "../../../src/agents/worker/task-runner.js";
 import { followTask } from "../../../src/cli/task-follow.js";
 import type { JsonValue, Task } from "../../../src/index.js";
+import { CoordinatorAgent } from "../../../src/index.js";
 import { type RunningServer, startCoordinatorServer } from "../../../src/server/coordinator-server.js";
-import { TestCluster } from "../../helpers/cluster.js";
+import { FAST, TestCluster } from "../../helpers/cluster.js";
 import { testEngines } from "../../helpers/engines.js";
 
 /**
@@ -32,7 +33,18 @@ const open = async (id: string, n: number) => {
   gates.get(id)![n]!();
 };
 
+const reasons = new Map<string, unknown>();
+
 const handlers = {
+  /** Says where it is, then runs until its signal fires. */
+  patient: (task: Task, ctx: HandlerContext): Promise<JsonValue> =>
+    new Promise((resolve) => {
+      ctx.progress({ step: 1 });
+      ctx.signal.addEventListener("abort", () => {
+        reasons.set(task.taskId, ctx.signal.reason);
+        resolve(null);
+      });
+    }),
   steps: async (task: Task, ctx: HandlerContext): Promise<JsonValue> => {
     ctx.progress({ step: 1 });
     await gateOf(task.taskId, 0);
@@ -75,8 +87,12 @@ async function readEvents(
 describe.each(testEngines("events"))("GET /tasks/:id/events on $name", (engine) => {
   let cluster: TestCluster;
   let server: RunningServer | undefined;
+  let other: { coordinator: CoordinatorAgent; server: RunningServer } | undefined;
   beforeAll(() => engine.setup(), 60_000);
   afterEach(async () => {
+    await other?.server.close();
+    await other?.coordinator.cleanup();
+    other = undefined;
     await server?.close();
     server = undefined;
     await cluster?.stop();
@@ -213,5 +229,37 @@ describe.each(testEngines("events"))("GET /tasks/:id/events on $name", (engine) 
     expect(code).toBe(0);
     expect(lines.at(-1)).toMatchObject({ type: "terminal", task: { status: "completed" } });
     expect(lines.filter((l) => l.type === "terminal")).toHaveLength(1);
+  });
+
+  it("a stream on another coordinator of the same store sees the task's changes, and its cancel reaches the handler", async () => {
+    await start();
+    // A second coordinator on the same store, with no distributor of its own.
+    const b = new CoordinatorAgent({
+      agentId: cluster.id("coordinator-b"),
+      redis: cluster.redis,
+      a2a: { router: cluster.router },
+      timing: FAST,
+    });
+    await b.initialize();
+    other = { coordinator: b, server: await startCoordinatorServer(b, { port: 0, apiToken: TOKEN }) };
+    await cluster.coordinator.submitTask({ task_id: "ev-5", task_type: "patient", payload: {} });
+    const events: Event[] = [];
+    let asked = false;
+    const how = await readEvents(await follow(other.server, "ev-5"), (e) => {
+      events.push(e);
+      if ((e.task.progress as { step?: number } | undefined)?.step === 1 && !asked) {
+        asked = true;
+        void b.cancelTask("ev-5");
+      }
+      return undefined;
+    });
+    expect(how).toBe("ended");
+    expect(events.some((e) => e.type !== "terminal" && e.task.progress !== undefined)).toBe(true);
+    expect(events.at(-1)).toMatchObject({
+      type: "terminal",
+      task: { status: "abandoned", error: "canceled by client" },
+    });
+    for (let i = 0; i < 300 && !reasons.has("ev-5"); i++) await new Promise((r) => setTimeout(r, 10));
+    expect((reasons.get("ev-5") as Error).message).toBe("canceled by client");
   });
 });
