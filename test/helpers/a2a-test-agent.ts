@@ -18,7 +18,8 @@ import { freePort } from "./free-port.js";
  *   echo  — completes; the artifact's data part is the message's data
  *   words — completes with two text parts ("hello ", "world") and no data
  *   fail  — ends FAILED, saying "the payload was refused: <payload.why>"
- *   ask   — ends INPUT_REQUIRED, asking "Which city?"
+ *   ask   — ends INPUT_REQUIRED, asking "Which city?"; the message that answers it (naming the
+ *           task) completes it with { city: <the answer's text or data> }
  *   slow  — works payload.ms (default 60 s), then completes { slept_ms }; honours CancelTask
  * It counts the messages it received per Triad task (metadata triad_task_id).
  */
@@ -155,9 +156,16 @@ class TestExecutor implements AgentExecutor {
           `the payload was refused: ${(input as { why?: string }).why ?? "no reason"}`,
         );
         break;
-      case "ask":
-        update(TaskState.TASK_STATE_INPUT_REQUIRED, "Which city?");
+      case "ask": {
+        if (ctx.task === undefined) {
+          update(TaskState.TASK_STATE_INPUT_REQUIRED, "Which city?");
+          break;
+        }
+        const said = message.parts.find((p) => p.content?.$case === "text")?.content?.value;
+        artifact([data({ city: (said ?? input) as string })]);
+        update(TaskState.TASK_STATE_COMPLETED);
         break;
+      }
       case "slow": {
         const ms = (input as { ms?: number }).ms ?? 60_000;
         const until = Date.now() + ms;

@@ -27,6 +27,11 @@ export type GraphTaskOptions = {
 // checkpointer wins over the graph's own. It is how a worker runs a handler that was compiled
 // without one (the usual case) under its relay saver.
 const CONFIG_KEY_CHECKPOINTER = "__pregel_checkpointer";
+/**
+ * Where a handler that is not a LangGraph graph (a2aAgentHandler) finds the input given to the
+ * task's last request and that request's key: `config.configurable[RESUME_CONFIG_KEY]`.
+ */
+export const RESUME_CONFIG_KEY = "triad_resume";
 
 type GraphLike = GraphTaskHandler & { checkpointer?: unknown };
 
@@ -59,6 +64,7 @@ export async function runGraphTask(
   if (options.checkpointer !== undefined) configurable[CONFIG_KEY_CHECKPOINTER] = options.checkpointer;
   if (options.progress !== undefined) configurable.progress = options.progress;
   if (options.attempt !== undefined) configurable.attempt = options.attempt;
+  if (options.resume !== undefined) configurable[RESUME_CONFIG_KEY] = options.resume;
   const config: RunnableConfig & { durability?: "sync" } = { configurable };
   if (saver !== undefined) config.durability = "sync";
   if (options.signal !== undefined) config.signal = options.signal;

@@ -112,13 +112,23 @@ describe.each([
     expect(done?.error).toContain("the payload was refused: too long");
   });
 
-  it("a remote task that asks for input fails the attempt, saying what was asked and why", async () => {
+  it("a remote task that asks for input makes the Triad task wait with its question; the input given here goes to the same remote task", async () => {
     const c = await start();
     const id = c.id("ask");
     await c.coordinator.submitTask({ task_id: id, task_type: "remote_ask", payload: {} });
+    const deadline = performance.now() + 10_000;
+    let waiting = await c.coordinator.core.getTask(id);
+    while (waiting?.status !== "input_required" && performance.now() < deadline) {
+      await sleep(20);
+      waiting = await c.coordinator.core.getTask(id);
+    }
+    expect(waiting).toMatchObject({ status: "input_required", input_request: "Which city?" });
+    expect(agent.received.get(id)).toBe(1);
+    expect(await c.coordinator.provideInput(id, "Paris")).toBe(true);
     const done = await c.coordinator.waitForTask(id, 10_000);
-    expect(done?.status).toBe("failed");
-    expect(done?.error).toMatch(/asks for input: "Which city\?"; Triad cannot forward input/);
+    expect(done).toMatchObject({ status: "completed", result: { city: "Paris" }, inputs: ["Paris"] });
+    // The work once, the answer once; the agent completes "ask" only for a message naming its task.
+    expect(agent.received.get(id)).toBe(2);
   });
 
   it("a Triad task canceled while its remote task runs cancels that remote task (CancelTask)", async () => {

@@ -79,13 +79,25 @@ describe("a remote task's end as an attempt's outcome", () => {
     });
   });
 
-  it("input-required and auth-required say what was asked, and that Triad cannot forward input yet", () => {
-    const end = remoteEnd(task(TaskState.TASK_STATE_INPUT_REQUIRED, "Which city?"), "Agent");
-    expect(end.kind).toBe("needs_input");
-    expect(end.kind === "needs_input" && end.error).toMatch(
-      /asks for input: "Which city\?"; Triad cannot forward input/,
+  it("input-required is the remote question (its text, or its data part) under a key naming that question; auth-required fails", () => {
+    const asked = task(TaskState.TASK_STATE_INPUT_REQUIRED, "Which city?");
+    const end = remoteEnd(asked, "Agent");
+    expect(end).toEqual({ kind: "needs_input", question: "Which city?", key: "r-1|m|" });
+    const withData = task(TaskState.TASK_STATE_INPUT_REQUIRED);
+    withData.status!.message = {
+      ...asked.status!.message!,
+      messageId: "m2",
+      parts: [data({ pick: ["a", "b"] })],
+    };
+    expect(remoteEnd(withData, "Agent")).toMatchObject({
+      question: { pick: ["a", "b"] },
+      key: expect.stringContaining("|m2|"),
+    });
+    const auth = remoteEnd(task(TaskState.TASK_STATE_AUTH_REQUIRED, "token?"), "Agent");
+    expect(auth).toMatchObject({ kind: "failed" });
+    expect(auth.kind === "failed" && auth.error).toMatch(
+      /asks for authorization: "token\?"; Triad cannot forward credentials/,
     );
-    expect(remoteEnd(task(TaskState.TASK_STATE_AUTH_REQUIRED), "Agent").kind).toBe("needs_input");
   });
 
   it("canceled is its own end (a later attempt sends the work again)", () => {

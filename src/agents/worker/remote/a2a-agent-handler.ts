@@ -2,6 +2,7 @@ import type { RunnableConfig } from "@langchain/core/runnables";
 import { BaseCheckpointSaver } from "@langchain/langgraph/web";
 import { TriadError } from "../../../core/errors.js";
 import { isPlainObject, type JsonObject, type JsonValue } from "../../../core/json.js";
+import { RESUME_CONFIG_KEY } from "../../../core/state/graph-task.js";
 import type { RemoteAgentInfo } from "../../protocol.js";
 import { RemoteAgent, type RemoteAgentOptions } from "./remote-agent.js";
 
@@ -70,9 +71,16 @@ export class A2AAgentHandler {
       skill: this.options.skill,
       saver: lent instanceof BaseCheckpointSaver ? lent : undefined,
       signal: config?.signal,
+      answer: answerOf(configurable[RESUME_CONFIG_KEY]),
     });
     return this.options.toResult ? this.options.toResult(result) : result;
   }
+}
+
+/** The input given to the task's last question, as runGraphTask lends it (see RESUME_CONFIG_KEY). */
+function answerOf(resume: unknown): { key: string; value: JsonValue } | undefined {
+  if (!isPlainObject(resume) || typeof resume.key !== "string" || !("value" in resume)) return undefined;
+  return { key: resume.key, value: resume.value as JsonValue };
 }
 
 /** Handlers of one agent (same URL and options) share its client, card and in-flight cap. */

@@ -24,9 +24,10 @@ import type { BaseCheckpointSaver } from "@langchain/langgraph/web";
 import { TriadError } from "../../../core/errors.js";
 import type { JsonObject, JsonValue } from "../../../core/json.js";
 import { type Logger, silentLogger } from "../../../core/logger.js";
+import { InputRequired } from "../../../core/state/input-required.js";
 import type { RemoteAgentInfo } from "../../protocol.js";
 import { InFlightCap } from "./in-flight-cap.js";
-import { mergeArtifact, messageResult, type RemoteEnd, remoteEnd } from "./remote-outcome.js";
+import { answerPart, mergeArtifact, messageResult, type RemoteEnd, remoteEnd } from "./remote-outcome.js";
 import { readRemoteTask, recordRemoteTask } from "./remote-task-record.js";
 
 export type RemoteAgentOptions = {
@@ -60,6 +61,8 @@ export type RemoteJob = {
   saver?: BaseCheckpointSaver | undefined;
   /** The attempt's deadline: when it fires the remote task is canceled. */
   signal?: AbortSignal | undefined;
+  /** The input given to the task's last question (its key names the remote task's question it answers). */
+  answer?: { key: string; value: JsonValue } | undefined;
 };
 
 type Connection = { card: AgentCard; client: Client };
@@ -173,7 +176,11 @@ export class RemoteAgent {
       const previous = job.saver ? await readRemoteTask(job.saver, job.taskId) : undefined;
       if (previous?.agent_url === this.url) {
         remoteId = previous.remote_task_id;
-        const end = await this.attach(client, card, remoteId, job.signal);
+        let end = await this.attach(client, card, remoteId, job.signal);
+        // Waiting for input there: the answer given here goes to the same remote task (once:
+        // a question already answered has moved on, and its key no longer matches).
+        if (end?.kind === "needs_input" && job.answer?.key === end.key)
+          end = await this.answer(client, card, remoteId, previous.context_id, job);
         if (end !== undefined && end.kind !== "canceled" && end.kind !== "failed") return settle(end);
         // Ended without a result (or forgotten there): this attempt is the retry, and sends anew.
         this.log.info(
@@ -211,6 +218,35 @@ export class RemoteAgent {
         metadata: { triad_task_id: job.taskId, ...(job.skill ? { skill: job.skill } : {}) },
       },
     });
+  }
+
+  /** Sends the task's answer to the remote task waiting for it, and follows that task to its next end. */
+  private async answer(
+    client: Client,
+    card: AgentCard,
+    remoteId: string,
+    contextId: string,
+    job: RemoteJob,
+  ): Promise<RemoteEnd> {
+    const request = SendMessageRequest.fromJSON({
+      message: {
+        messageId: randomUUID(),
+        role: "ROLE_USER",
+        taskId: remoteId,
+        ...(contextId ? { contextId } : {}),
+        parts: [answerPart(job.answer!.value)],
+        metadata: { triad_task_id: job.taskId, ...(job.skill ? { skill: job.skill } : {}) },
+      },
+      configuration: { returnImmediately: true },
+    });
+    this.log.info(
+      { task: job.taskId, remote_task: remoteId },
+      "forwarding the input given to the remote task",
+    );
+    const reply = await client.sendMessage(request, { signal: job.signal });
+    if (!("status" in reply)) return { kind: "completed", result: messageResult(reply as Message) };
+    const end = remoteEnd(reply, card.name);
+    return end.kind === "running" ? this.poll(client, card, remoteId, job.signal) : end;
   }
 
   /** Before anything waits on the remote task: a later attempt after our death attaches to it. */
@@ -351,14 +387,15 @@ export class RemoteAgent {
   }
 }
 
-/** The attempt's outcome: a result, or a failure with the remote agent's words. */
+/**
+ * The attempt's outcome: a result; the remote question, which makes the task wait for input
+ * (its answer is forwarded by the next attempt); or a failure with the remote agent's words.
+ */
 function settle(end: RemoteEnd): JsonValue {
   if (end.kind === "completed") return end.result;
   if (end.kind === "running") throw new TriadError("ERR_REMOTE_AGENT", "the remote task has not ended");
-  throw new TriadError(
-    end.kind === "needs_input" ? "ERR_REMOTE_INPUT_REQUIRED" : "ERR_REMOTE_TASK_FAILED",
-    end.error,
-  );
+  if (end.kind === "needs_input") throw new InputRequired(end.question, end.key);
+  throw new TriadError("ERR_REMOTE_TASK_FAILED", end.error);
 }
 
 function emptyTask(id: string, contextId: string): Task {

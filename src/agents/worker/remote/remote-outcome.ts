@@ -1,5 +1,5 @@
 import { type Artifact, type Message, type Part, type Task, TaskState } from "@a2a-js/sdk";
-import type { JsonValue } from "../../../core/json.js";
+import { isPlainObject, type JsonValue } from "../../../core/json.js";
 
 /** Where a remote task stands, as the bridge sees it. */
 export type RemoteEnd =
@@ -9,8 +9,12 @@ export type RemoteEnd =
   | { kind: "failed"; error: string }
   /** Canceled there (by us, or by someone else): a later attempt sends the work again. */
   | { kind: "canceled"; error: string }
-  /** It wants input (or credentials) Triad cannot give it yet. */
-  | { kind: "needs_input"; error: string };
+  /**
+   * It wants input: the Triad task waits for it (input_required) with `question`; `key` names
+   * this question of this remote task, so that an answer is sent only to the question it was
+   * given for.
+   */
+  | { kind: "needs_input"; question: JsonValue; key: string };
 
 const RUNNING: ReadonlySet<TaskState> = new Set([
   TaskState.TASK_STATE_UNSPECIFIED,
@@ -33,19 +37,28 @@ export function remoteEnd(task: Task, agent: string): RemoteEnd {
       return { kind: "completed", result: resultOf(task.artifacts) };
     case TaskState.TASK_STATE_CANCELED:
       return { kind: "canceled", error: `${where} was canceled${said ? `: ${said}` : ""}` };
-    case TaskState.TASK_STATE_INPUT_REQUIRED:
+    case TaskState.TASK_STATE_INPUT_REQUIRED: {
+      // The question: the status message's data part, else its text (null when it says nothing).
+      const parts = task.status?.message?.parts ?? [];
+      const data = parts.find((p) => p.content?.$case === "data")?.content;
+      const question = data?.$case === "data" ? (data.value as JsonValue) : said || null;
+      const key = `${task.id}|${task.status?.message?.messageId ?? ""}|${task.status?.timestamp ?? ""}`;
+      return { kind: "needs_input", question, key };
+    }
     case TaskState.TASK_STATE_AUTH_REQUIRED:
-      // The seam for human input (issue 17): once Triad has an input_required status, this becomes
-      // that outcome (the question is `said`) and the answer goes to the same remote task.
       return {
-        kind: "needs_input",
-        error:
-          `${where} asks for ${state === TaskState.TASK_STATE_AUTH_REQUIRED ? "authorization" : "input"}` +
-          `${said ? `: "${said}"` : ""}; Triad cannot forward input to a remote agent yet, so the attempt fails`,
+        kind: "failed",
+        error: `${where} asks for authorization${said ? `: "${said}"` : ""}; Triad cannot forward credentials to a remote agent, so the attempt fails`,
       };
     default:
       return { kind: "failed", error: said ? `${agent}: ${said}` : `${where} ended ${stateName(state)}` };
   }
+}
+
+/** The answer to a remote question as a message part: an object as a data part, anything else as text. */
+export function answerPart(value: JsonValue): { data: JsonValue; mediaType: string } | { text: string } {
+  if (isPlainObject(value)) return { data: value, mediaType: "application/json" };
+  return { text: typeof value === "string" ? value : JSON.stringify(value) };
 }
 
 /** A remote agent that answers with a Message (no task): the message is the result. */
