@@ -14,6 +14,7 @@ import { partition } from "./scenarios/partition.js";
 import { pauseDistributor } from "./scenarios/pause-distributor.js";
 import { pauseWorker } from "./scenarios/pause-worker.js";
 import { redisFaults } from "./scenarios/redis-faults.js";
+import { scheduledLimited } from "./scenarios/scheduled-limited.js";
 import { steadyLoad } from "./scenarios/steady-load.js";
 import { workflowKills } from "./scenarios/workflow-kills.js";
 
@@ -43,6 +44,7 @@ const SCENARIOS: Scenario[] = [
   steadyLoad,
   workflowKills,
   inputKills,
+  scheduledLimited,
 ];
 
 describe(`chaos (${MODE})`, () => {

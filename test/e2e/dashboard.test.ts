@@ -57,6 +57,8 @@ describe("the dashboard in Chromium", () => {
         "4",
         "--handlers",
         "examples/approval-graph.mjs",
+        "--limit",
+        "sleep=concurrency:4",
       ],
       { TRIAD_API_TOKEN: TOKEN, TRIAD_LOG_LEVEL: "warn" },
     );
@@ -283,6 +285,27 @@ describe("the dashboard in Chromium", () => {
     expect(task).toMatchObject({ status: "completed", inputs: ["yes"], result: { verdict: "approved" } });
     await page.locator("a.back").click();
     await expect.poll(() => page.locator("#overview").isVisible()).toBe(true);
+  });
+
+  it("shows the limits per task type and the schedules, with a tick's task linked", async () => {
+    await expect
+      .poll(() => page.locator('#limits tr[data-limit="sleep"] td').allTextContents())
+      .toEqual(["sleep", "4", "–", "0", "0"]);
+    const created = await post("/schedules", {
+      schedule_id: "e2e-beat",
+      every_ms: 1000,
+      task: { task_type: "echo" },
+    });
+    expect(created.status).toBe(201);
+    const row = page.locator('#schedules tr[data-schedule="e2e-beat"]');
+    await expect.poll(() => row.locator("a").count(), { timeout: 10_000 }).toBe(1);
+    expect(await row.locator("td").nth(1).textContent()).toBe("every 1.00 s");
+    expect(await row.locator("a").textContent()).toMatch(/^e2e-beat@\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.000Z$/);
+    await page.screenshot({ path: join(ARTIFACTS, "dashboard-limits-schedules.png"), fullPage: true });
+    await fetch(`${url}/schedules/e2e-beat`, {
+      method: "DELETE",
+      headers: { authorization: `Bearer ${TOKEN}` },
+    });
   });
 
   it("raised no console errors, page errors or failed requests", () => {

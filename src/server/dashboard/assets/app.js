@@ -347,6 +347,67 @@ function renderLists() {
   );
 }
 
+// --- limits and schedules (GET /limits, GET /schedules, every 2 s on the overview) -----------
+
+let controlsTimer;
+
+async function pollControls() {
+  clearTimeout(controlsTimer);
+  if (!$("#overview").hidden) {
+    try {
+      const [{ limits }, { schedules }] = await Promise.all([api("/limits"), api("/schedules")]);
+      renderControls(limits, schedules);
+    } catch {
+      // shown again on the next poll
+    }
+  }
+  controlsTimer = setTimeout(pollControls, 2000);
+}
+
+function renderControls(limits, schedules) {
+  const none = (cols, text) => h("tr", {}, h("td", { colspan: String(cols), class: "muted" }, text));
+  const num = (v) => h("td", { class: "num" }, v === undefined ? "–" : String(v));
+  $("#limits tbody").replaceChildren(
+    ...(limits.length === 0
+      ? [none(5, "No limits (PUT /limits/:task_type).")]
+      : limits.map((l) =>
+          h(
+            "tr",
+            { "data-limit": l.task_type },
+            h("td", { class: "mono" }, l.task_type),
+            num(l.concurrency),
+            num(l.rate_per_s),
+            num(l.in_use),
+            num(l.waiting),
+          ),
+        )),
+  );
+  $("#schedules tbody").replaceChildren(
+    ...(schedules.length === 0
+      ? [none(5, "No schedules (triad schedule add).")]
+      : schedules.map((sc) => {
+          const last = sc.recent_task_ids[0];
+          const when =
+            sc.cron !== undefined
+              ? `${sc.cron}${sc.timezone ? ` (${sc.timezone})` : ""}`
+              : `every ${fmtMs(sc.every_ms)}`;
+          return h(
+            "tr",
+            { "data-schedule": sc.schedule_id },
+            h("td", { class: "mono" }, sc.schedule_id),
+            h("td", { class: "mono" }, when),
+            h("td", {}, sc.task.task_type),
+            h("td", {}, sc.next_runs[0] ? fmtTime(sc.next_runs[0]) : "–"),
+            h(
+              "td",
+              {},
+              last ? h("a", { href: `#/tasks/${encodeURIComponent(last)}`, class: "mono" }, last) : "–",
+            ),
+          );
+        })),
+  );
+}
+
 // --- charts (inline SVG) --------------------------------------------------------------------
 
 /** The axis top at or above `v` and how many gridline intervals make round labels (0, 50, 100, ...). */
@@ -900,6 +961,7 @@ async function start() {
   }
   route();
   void follow();
+  void pollControls();
 }
 
 void start();
