@@ -153,7 +153,7 @@ export function coordinatorMetrics(coordinator: CoordinatorAgent): Registry {
       },
     });
   gauge("triad_agents", "Agents known to the coordinator, by tier and status", ["tier", "status"], (add) => {
-    add({ tier: "coordinator", status: "idle" }, 1);
+    add({ tier: "coordinator", status: "idle" }, coordinator.cluster.peers.members().length);
     for (const d of coordinator.core.directory.all()) {
       add({ tier: "distributor", status: d.status }, 1);
       for (const w of d.workers) add({ tier: "worker", status: d.status === "dead" ? "dead" : w.status }, 1);
@@ -161,6 +161,12 @@ export function coordinatorMetrics(coordinator: CoordinatorAgent): Registry {
   });
   gauge("triad_tasks_unplaced", "Accepted tasks waiting for a healthy distributor", [], (add) =>
     add({}, coordinator.core.unplacedCount),
+  );
+  gauge(
+    "triad_shards_owned",
+    "Task shards this coordinator owns (several coordinators split the 16 through leases)",
+    [],
+    (add) => add({}, coordinator.cluster.leases.owned().length),
   );
   gauge(
     "triad_tasks_input_required",

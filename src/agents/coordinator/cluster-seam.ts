@@ -6,7 +6,14 @@ export type ClusterSeam = {
   handOff(taskId: string): void;
   /** Tells the others that a task ended here, for their waiters. */
   ended(taskId: string): void;
+  /** No other coordinator is alive on this store. */
+  alone(): boolean;
 };
 
 /** A coordinator alone: it owns every shard, with no fence, and has nobody to tell. */
-export const SOLE: ClusterSeam = { ownerValue: () => "", handOff: () => {}, ended: () => {} };
+export const SOLE: ClusterSeam = {
+  ownerValue: () => "",
+  handOff: () => {},
+  ended: () => {},
+  alone: () => true,
+};

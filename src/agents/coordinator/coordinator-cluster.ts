@@ -81,6 +81,10 @@ export class CoordinatorCluster implements ClusterSeam {
     this.peers.announceEnded(taskId);
   }
 
+  alone(): boolean {
+    return this.peers.others().length === 0;
+  }
+
   /** Joins: learns the others, takes its share of the shards (rescanning them), then ticks every heartbeat interval. */
   async start(): Promise<void> {
     await this.peers.start();
@@ -109,9 +113,8 @@ export class CoordinatorCluster implements ClusterSeam {
   }
 
   private async tick(): Promise<void> {
-    await this.peers.tick();
-    this.importDistributors();
-    await this.leases.tick();
+    // Renewals do not wait behind the reads of the others' views (a slow store must not cost the leases).
+    await Promise.all([this.peers.tick().then(() => this.importDistributors()), this.leases.tick()]);
   }
 
   private importDistributors(): void {

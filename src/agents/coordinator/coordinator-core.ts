@@ -537,7 +537,10 @@ export class CoordinatorCore {
     const t = this.o.timing;
     const due = this.waiters.due(now, 2 * t.heartbeatIntervalMs, t.heartbeatTimeoutMs, CATCH_UP_PER_TICK);
     const records = await Promise.all(due.map((id) => this.o.ledger.get(id)));
-    for (const record of records) if (record && TERMINAL.has(record.task.status)) this.finished(record.task);
+    // Alone, a report was lost and this is the first word of the end; with others, one of them counts it.
+    const here = this.cluster.alone();
+    for (const record of records)
+      if (record && TERMINAL.has(record.task.status)) this.finished(record.task, here);
   }
 
   get waitingCount(): number {

@@ -7,6 +7,8 @@ import {
   type RedisConfig,
   WorkerAgent,
 } from "../../../src/index.js";
+import { agentList } from "../../../src/server/coordinator-api.js";
+import { coordinatorMetrics } from "../../../src/server/metrics.js";
 import { FAST, FaultyRouter } from "../../helpers/cluster.js";
 import { testEngines } from "../../helpers/engines.js";
 
@@ -111,114 +113,140 @@ class Coordinators {
   }
 }
 
-describe.each(testEngines("several-coordinators", { cluster: true }))("several coordinators on $name", (engine) => {
-  let set: Coordinators | undefined;
-  beforeAll(() => engine.setup());
-  afterEach(async () => {
-    await set?.stop();
-    set = undefined;
-  });
-  afterAll(() => engine.teardown());
+describe.each(testEngines("several-coordinators", { cluster: true }))(
+  "several coordinators on $name",
+  (engine) => {
+    let set: Coordinators | undefined;
+    beforeAll(() => engine.setup());
+    afterEach(async () => {
+      await set?.stop();
+      set = undefined;
+    });
+    afterAll(() => engine.teardown());
 
-  it("three coordinators split the 16 shards, each accepts tasks, and any one answers for a task submitted through another", async () => {
-    set = new Coordinators(engine.config());
-    await set.start(3, 2);
-    const [c1, c2, c3] = set.coordinators as [CoordinatorAgent, CoordinatorAgent, CoordinatorAgent];
-    expect(c1.cluster.peers.members()).toEqual([c1.agentId, c2.agentId, c3.agentId].sort());
+    it("three coordinators split the 16 shards, each accepts tasks, and any one answers for a task submitted through another", async () => {
+      set = new Coordinators(engine.config());
+      await set.start(3, 2);
+      const [c1, c2, c3] = set.coordinators as [CoordinatorAgent, CoordinatorAgent, CoordinatorAgent];
+      expect(c1.cluster.peers.members()).toEqual([c1.agentId, c2.agentId, c3.agentId].sort());
 
-    const ids: string[] = [];
-    for (let i = 0; i < 60; i++) {
-      const via = set.coordinators[i % 3]!;
-      const id = `t${i}`;
-      ids.push(id);
-      expect(await via.submitTask({ task_id: id, task_type: "echo", payload: { i } })).toBe(true);
-    }
-    // Submitting an id again through another coordinator records nothing.
-    expect(await c2.submitTask({ task_id: "t0", task_type: "echo", payload: {} })).toBe(false);
-    // Each task awaited through a coordinator it was not submitted through.
-    const done = await Promise.all(ids.map((id, i) => set!.coordinators[(i + 1) % 3]!.waitForTask(id, 8000)));
-    expect(done.map((t) => t?.status)).toEqual(ids.map(() => "completed"));
-    expect(done[7]).toMatchObject({ task_id: "t7", result: { i: 7 } });
-    await until("every commit is in", () => ids.every((id) => set!.commits.has(id)));
-    expect(ids.filter((id) => set!.commits.get(id) !== 1)).toEqual([]);
-    // Counters add up across coordinators: each end is counted once, where it was reported.
-    const completed = set.coordinators.reduce((n, c) => n + c.core.stats.completed, 0);
-    const submitted = set.coordinators.reduce((n, c) => n + c.core.stats.submitted, 0);
-    expect(submitted).toBe(60);
-    expect(completed).toBe(60);
-    expect(await c3.core.getTask("t1")).toMatchObject({ status: "completed" });
-  });
-
-  it("a coordinator killed among three: its shards and its distributor move to the others within the timeout, nothing is lost or committed twice", async () => {
-    set = new Coordinators(engine.config());
-    await set.start(3, 3);
-    const [c1, c2, c3] = set.coordinators as [CoordinatorAgent, CoordinatorAgent, CoordinatorAgent];
-    const d1 = set.distributors[0]!;
-    expect(d1.coordinatorId).toBe(c1.agentId);
-    // Tasks of every shard (c1's too), some still running when c1 dies.
-    const before: string[] = [];
-    for (let i = 0; i < 40; i++) {
-      before.push(`a${i}`);
-      await set.coordinators[i % 3]!.submitTask({
-        task_id: `a${i}`,
-        task_type: "sleep",
-        payload: { ms: 30 },
+      const ids: string[] = [];
+      for (let i = 0; i < 60; i++) {
+        const via = set.coordinators[i % 3]!;
+        const id = `t${i}`;
+        ids.push(id);
+        expect(await via.submitTask({ task_id: id, task_type: "echo", payload: { i } })).toBe(true);
+      }
+      // Submitting an id again through another coordinator records nothing.
+      expect(await c2.submitTask({ task_id: "t0", task_type: "echo", payload: {} })).toBe(false);
+      // Each task awaited through a coordinator it was not submitted through.
+      const done = await Promise.all(
+        ids.map((id, i) => set!.coordinators[(i + 1) % 3]!.waitForTask(id, 8000)),
+      );
+      expect(done.map((t) => t?.status)).toEqual(ids.map(() => "completed"));
+      expect(done[7]).toMatchObject({ task_id: "t7", result: { i: 7 } });
+      await until("every commit is in", () => ids.every((id) => set!.commits.has(id)));
+      expect(ids.filter((id) => set!.commits.get(id) !== 1)).toEqual([]);
+      // Counters add up across coordinators: each end is counted once, where it was reported.
+      const completed = set.coordinators.reduce((n, c) => n + c.core.stats.completed, 0);
+      const submitted = set.coordinators.reduce((n, c) => n + c.core.stats.submitted, 0);
+      expect(submitted).toBe(60);
+      expect(completed).toBe(60);
+      expect(await c3.core.getTask("t1")).toMatchObject({ status: "completed" });
+      // GET /agents of any coordinator lists the whole cluster: every coordinator with its shards, every
+      // distributor (from the views the others keep fresh: waited for, a loaded machine may delay one).
+      const wanted = [c1.agentId, c2.agentId, c3.agentId].sort().join();
+      await until("c2 lists every coordinator, the 16 shards and both distributors", () => {
+        const listed = agentList(c2);
+        const coordinators = listed.filter((a) => a.tier === "coordinator");
+        const shards = new Set(coordinators.flatMap((a) => a.shards as number[]));
+        const distributors = listed.filter((a) => a.tier === "distributor").map((a) => a.id);
+        return (
+          coordinators
+            .map((a) => a.id)
+            .sort()
+            .join() === wanted &&
+          shards.size === 16 &&
+          set!.distributors.every((d) => distributors.includes(d.agentId))
+        );
       });
-    }
-    await set.crash(c1);
-    const after: string[] = [];
-    for (let i = 0; i < 40; i++) {
-      after.push(`b${i}`);
-      await (i % 2 ? c2 : c3).submitTask({ task_id: `b${i}`, task_type: "echo", payload: { i } });
-    }
-    await set.sharesSettled([c2, c3]);
-    await until("d1 reports to another coordinator", () => d1.coordinatorId !== c1.agentId);
-    const all = [...before, ...after];
-    const done = await Promise.all(all.map((id, i) => (i % 2 ? c2 : c3).waitForTask(id, 10_000)));
-    expect(done.map((t) => t?.status)).toEqual(all.map(() => "completed"));
-    await until("every commit is in", () => all.every((id) => set!.commits.has(id)));
-    expect(all.filter((id) => set!.commits.get(id) !== 1)).toEqual([]);
-    expect(c2.cluster.peers.members()).toEqual([c2.agentId, c3.agentId].sort());
-  });
+      const metrics = await coordinatorMetrics(c3).metrics();
+      expect(metrics).toContain(`triad_shards_owned ${c3.cluster.leases.owned().length}`);
+      const alive = c3.cluster.peers.members().length;
+      expect(metrics).toContain(`triad_agents{tier="coordinator",status="idle"} ${alive}`);
+    });
 
-  it("a coordinator whose shard lease expired has its placement and abandon refused by the fence", async () => {
-    const config = engine.config();
-    const store = new RedisClient(config);
-    await store.connect();
-    const ledger = new TaskLedger(store);
-    try {
-      const c1 = new CoordinatorAgent({ agentId: "frozen-c1", redis: config, timing: FAST });
-      await c1.initialize();
-      const shard = ledger.shardOf("fenced");
-      const stale = c1.cluster.leases.ownerValue(shard)!;
-      expect(stale).toMatch(/^frozen-c1#\d+$/);
-      await ledger.submit({
-        taskId: "fenced",
-        taskType: "echo",
-        payload: {},
-        createdAt: new Date().toISOString(),
-        maxRetries: 0,
-        backoffMs: 0,
-      });
-      // Frozen: it stops renewing; its leases expire and another coordinator takes every shard.
-      await c1.cluster.stop({ release: false });
-      c1.core.stop();
-      const c2 = new CoordinatorAgent({ agentId: "waking-c2", redis: config, timing: FAST });
-      await c2.initialize();
-      await until("c2 owns the shard", () => c2.cluster.leases.ownerValue(shard) !== null, 5000);
-      // c1 wakes with the old value in hand: the ledger refuses what only an owner may do.
-      expect(c1.cluster.leases.ownerValue(shard)).toBeNull(); // and it knows it is no longer the owner
-      expect(await ledger.assign("fenced", "some-distributor", stale)).toBe(false);
-      expect(await ledger.abandon("fenced", "timed out", stale)).toBe(false);
-      expect((await ledger.get("fenced"))?.task.status).toBe("pending");
-      expect((await ledger.get("fenced"))?.distributor).toBeNull();
-      // The current owner's value is taken.
-      const current = c2.cluster.leases.ownerValue(shard)!;
-      expect(await ledger.assign("fenced", "some-distributor", current)).toBe(true);
-      await c2.cleanup();
-      await c1.cleanup();
-    } finally {
-      await store.disconnect();
-    }
-  });
-});
+    it("a coordinator killed among three: its shards and its distributor move to the others within the timeout, nothing is lost or committed twice", async () => {
+      set = new Coordinators(engine.config());
+      await set.start(3, 3);
+      const [c1, c2, c3] = set.coordinators as [CoordinatorAgent, CoordinatorAgent, CoordinatorAgent];
+      const d1 = set.distributors[0]!;
+      expect(d1.coordinatorId).toBe(c1.agentId);
+      // Tasks of every shard (c1's too), some still running when c1 dies.
+      const before: string[] = [];
+      for (let i = 0; i < 40; i++) {
+        before.push(`a${i}`);
+        await set.coordinators[i % 3]!.submitTask({
+          task_id: `a${i}`,
+          task_type: "sleep",
+          payload: { ms: 30 },
+        });
+      }
+      await set.crash(c1);
+      const after: string[] = [];
+      for (let i = 0; i < 40; i++) {
+        after.push(`b${i}`);
+        await (i % 2 ? c2 : c3).submitTask({ task_id: `b${i}`, task_type: "echo", payload: { i } });
+      }
+      await set.sharesSettled([c2, c3]);
+      await until("d1 reports to another coordinator", () => d1.coordinatorId !== c1.agentId);
+      const all = [...before, ...after];
+      const done = await Promise.all(all.map((id, i) => (i % 2 ? c2 : c3).waitForTask(id, 10_000)));
+      expect(done.map((t) => t?.status)).toEqual(all.map(() => "completed"));
+      await until("every commit is in", () => all.every((id) => set!.commits.has(id)));
+      expect(all.filter((id) => set!.commits.get(id) !== 1)).toEqual([]);
+      expect(c2.cluster.peers.members()).toEqual([c2.agentId, c3.agentId].sort());
+    });
+
+    it("a coordinator whose shard lease expired has its placement and abandon refused by the fence", async () => {
+      const config = engine.config();
+      const store = new RedisClient(config);
+      await store.connect();
+      const ledger = new TaskLedger(store);
+      try {
+        const c1 = new CoordinatorAgent({ agentId: "frozen-c1", redis: config, timing: FAST });
+        await c1.initialize();
+        const shard = ledger.shardOf("fenced");
+        const stale = c1.cluster.leases.ownerValue(shard)!;
+        expect(stale).toMatch(/^frozen-c1#\d+$/);
+        await ledger.submit({
+          taskId: "fenced",
+          taskType: "echo",
+          payload: {},
+          createdAt: new Date().toISOString(),
+          maxRetries: 0,
+          backoffMs: 0,
+        });
+        // Frozen: it stops renewing; its leases expire and another coordinator takes every shard.
+        await c1.cluster.stop({ release: false });
+        c1.core.stop();
+        const c2 = new CoordinatorAgent({ agentId: "waking-c2", redis: config, timing: FAST });
+        await c2.initialize();
+        await until("c2 owns the shard", () => c2.cluster.leases.ownerValue(shard) !== null, 5000);
+        // c1 wakes with the old value in hand: the ledger refuses what only an owner may do.
+        expect(c1.cluster.leases.ownerValue(shard)).toBeNull(); // and it knows it is no longer the owner
+        expect(await ledger.assign("fenced", "some-distributor", stale)).toBe(false);
+        expect(await ledger.abandon("fenced", "timed out", stale)).toBe(false);
+        expect((await ledger.get("fenced"))?.task.status).toBe("pending");
+        expect((await ledger.get("fenced"))?.distributor).toBeNull();
+        // The current owner's value is taken.
+        const current = c2.cluster.leases.ownerValue(shard)!;
+        expect(await ledger.assign("fenced", "some-distributor", current)).toBe(true);
+        await c2.cleanup();
+        await c1.cleanup();
+      } finally {
+        await store.disconnect();
+      }
+    });
+  },
+);
