@@ -17,6 +17,9 @@ export function checkProgress(value: unknown): JsonValue {
       `ctx.progress takes a JSON value (plain data nested at most ${MAX_PAYLOAD_DEPTH} levels), got ${describe(value)}`,
     );
   }
+  // Handlers call this in loops: the exact size (a JSON.stringify, ~10x the rest) only when a
+  // cheap upper bound says the value might be over.
+  if (upperBound(value, MAX_PROGRESS_BYTES) <= MAX_PROGRESS_BYTES) return value as JsonValue;
   const bytes = Buffer.byteLength(JSON.stringify(value));
   if (bytes > MAX_PROGRESS_BYTES) {
     throw new TriadError(
@@ -25,6 +28,32 @@ export function checkProgress(value: unknown): JsonValue {
     );
   }
   return value as JsonValue;
+}
+
+/**
+ * At least the UTF-8 size of the value's JSON (plain JSON, already checked): each character of a
+ * string counted as 6 bytes (a \u-escape), a number as 24; stops once past `budget`.
+ */
+function upperBound(value: unknown, budget: number): number {
+  let total = 0;
+  const stack: unknown[] = [value];
+  while (stack.length > 0 && total <= budget) {
+    const v = stack.pop();
+    if (typeof v === "string") total += v.length * 6 + 2;
+    else if (typeof v === "number") total += 24;
+    else if (v === null || typeof v === "boolean") total += 5;
+    else if (Array.isArray(v)) {
+      total += 2 + v.length;
+      for (const item of v) stack.push(item);
+    } else {
+      for (const key in v as Record<string, unknown>) {
+        total += key.length * 6 + 4;
+        stack.push((v as Record<string, unknown>)[key]);
+      }
+      total += 2;
+    }
+  }
+  return total;
 }
 
 function describe(value: unknown): string {
