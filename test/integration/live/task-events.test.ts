@@ -36,6 +36,11 @@ const open = async (id: string, n: number) => {
 const reasons = new Map<string, unknown>();
 
 const handlers = {
+  /** Asks which account, then answers with what it was given. */
+  asking: (_task: Task, ctx: HandlerContext): JsonValue => {
+    if (ctx.inputs.length === 0) ctx.requestInput({ question: "which account?" });
+    return { account: ctx.inputs[0]! };
+  },
   /** Says where it is, then runs until its signal fires. */
   patient: (task: Task, ctx: HandlerContext): Promise<JsonValue> =>
     new Promise((resolve) => {
@@ -261,5 +266,25 @@ describe.each(testEngines("events"))("GET /tasks/:id/events on $name", (engine) 
     });
     for (let i = 0; i < 300 && !reasons.has("ev-5"); i++) await new Promise((r) => setTimeout(r, 10));
     expect((reasons.get("ev-5") as Error).message).toBe("canceled by client");
+  });
+
+  it("a task that waits for input: an input_request event, then the answer's run to the end", async () => {
+    const s = await start();
+    await cluster.coordinator.submitTask({ task_id: "ev-6", task_type: "asking", payload: {} });
+    const events: Event[] = [];
+    await readEvents(await follow(s, "ev-6"), (e) => {
+      events.push(e);
+      if (e.task.status === "input_required") void cluster.coordinator.provideInput("ev-6", "savings");
+      return undefined;
+    });
+    const asked = events.find((e) => e.type === "input_request");
+    expect(asked?.task).toMatchObject({
+      status: "input_required",
+      input_request: { question: "which account?" },
+    });
+    expect(events.at(-1)).toMatchObject({
+      type: "terminal",
+      task: { status: "completed", result: { account: "savings" } },
+    });
   });
 });
