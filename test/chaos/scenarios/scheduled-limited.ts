@@ -36,24 +36,24 @@ export const scheduledLimited: Scenario = {
           every_ms: 1000,
           task: { task_type: "slow", payload: { ms: 50 } },
         });
-        await sleep(2500); // every distributor has read the limit (it reads them every 2 s)
+        await sleep(2100); // every distributor has read the limit (it reads them every 2 s)
         const faults = async () => {
           for (let round = 0; round < (long ? 3 : 1); round++) {
-            await sleep(long ? 5000 : 1000);
+            await sleep(long ? 5000 : 600);
             await cluster.kill("w1");
             await cluster.restart("w1");
-            await sleep(long ? 5000 : 1000);
+            await sleep(long ? 5000 : 600);
             const killedAt = Date.now();
             await cluster.kill("d1");
             await cluster.waitForOp("dead", { target: "d1" }, killedAt - 1, 30_000);
             await cluster.restart("d1");
-            await sleep(long ? 5000 : 1000);
+            await sleep(long ? 5000 : 600);
             await cluster.kill("c1");
             await sleep(long ? 2000 : 500);
             await cluster.restart("c1");
             await cluster.waitForAgents(30_000);
           }
-          await sleep(long ? 5000 : 2000);
+          await sleep(long ? 5000 : 1500);
         };
         // Well within what 3 at a time can run (~100 ms each: 30/s), so the limit, not the load, is tested.
         await cluster.loadUntil(faults(), long ? 10 : 5, (i) => slowTask("lim", i, spreadMs(i, 150)), 2);
