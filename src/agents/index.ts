@@ -26,6 +26,8 @@ export {
   parseLimitFlag,
   type TaskTypeLimit,
 } from "./limits/limit-spec.js";
+export { MAX_PROGRESS_BYTES } from "./live/progress-value.js";
+export { eventIdOf, type TaskChangeType } from "./live/task-changes.js";
 export { MAX_PAYLOAD_DEPTH } from "./payload-depth.js";
 export type { DependencyOutcome } from "./protocol.js";
 export {
