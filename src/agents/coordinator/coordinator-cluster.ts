@@ -113,8 +113,10 @@ export class CoordinatorCluster implements ClusterSeam {
   }
 
   private async tick(): Promise<void> {
-    // Renewals do not wait behind the reads of the others' views (a slow store must not cost the leases).
-    await Promise.all([this.peers.tick().then(() => this.importDistributors()), this.leases.tick()]);
+    // Renewals do not wait behind the reads of the others' views (a slow store must not cost the
+    // leases); the shares are then computed with the members just read, so a coordinator seen
+    // gone this tick has its shards taken this tick, once their leases have expired.
+    await this.leases.tick(this.peers.tick().then(() => this.importDistributors()));
   }
 
   private importDistributors(): void {

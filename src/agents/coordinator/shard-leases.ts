@@ -52,15 +52,18 @@ export class ShardLeases {
     return Math.floor(this.o.shards / all.length) + (rank < this.o.shards % all.length ? 1 : 0);
   }
 
-  /** One round: renew, give back the excess, take free shards up to the share. One at a time. */
-  tick(): Promise<void> {
-    this.ticking ??= this.round().finally(() => {
+  /**
+   * One round: renew, give back the excess, take free shards up to the share. One at a time.
+   * `beforeRebalance` runs beside the renewals (the caller's fresh view of the members).
+   */
+  tick(beforeRebalance?: Promise<unknown>): Promise<void> {
+    this.ticking ??= this.round(beforeRebalance).finally(() => {
       this.ticking = null;
     });
     return this.ticking;
   }
 
-  private async round(): Promise<void> {
+  private async round(beforeRebalance?: Promise<unknown>): Promise<void> {
     const lost: number[] = [];
     await Promise.all(
       [...this.held].map(async ([shard, held]) => {
@@ -73,6 +76,7 @@ export class ShardLeases {
         }
       }),
     );
+    await beforeRebalance?.catch(() => {});
     const target = this.share(this.o.members());
     const extra = [...this.held.keys()].sort((a, b) => b - a).slice(0, Math.max(0, this.held.size - target));
     await Promise.all(
