@@ -1,4 +1,4 @@
-import type { Registry } from "prom-client";
+import { Gauge, type Registry } from "prom-client";
 import { CANCELED_BY_CLIENT, type CoordinatorAgent } from "../agents/index.js";
 import { TaskWatch } from "../agents/live/task-changes.js";
 import { taskGraph } from "../agents/workflow/task-graph.js";
@@ -19,6 +19,14 @@ export function coordinatorApi(
   const taskWatch = new TaskWatch({ read: async (id) => (await coordinator.ledger.get(id))?.task ?? null });
   const unfollow = coordinator.observer.on((a) => {
     if (a.type === "terminal") taskWatch.poke(a.task.task_id);
+  });
+  new Gauge({
+    name: "triad_task_event_streams",
+    help: "Tasks this coordinator follows for GET /tasks/:id/events streams (each read about 4 times a second)",
+    registers: [metrics],
+    collect() {
+      this.set(taskWatch.watched);
+    },
   });
   return {
     taskWatch,
@@ -81,7 +89,11 @@ export function coordinatorApi(
     },
     counts() {
       const s = coordinator.core.stats;
-      return { ...s, unplaced: coordinator.core.unplacedCount } as unknown as JsonObject;
+      return {
+        ...s,
+        unplaced: coordinator.core.unplacedCount,
+        input_required: coordinator.core.input.waiting,
+      } as unknown as JsonObject;
     },
     async listTasks(status, limit) {
       if (status !== undefined && !OPEN.has(status)) {

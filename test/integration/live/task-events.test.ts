@@ -124,8 +124,10 @@ describe.each(testEngines("events"))("GET /tasks/:id/events on $name", (engine) 
     expect(res.status).toBe(200);
     expect(res.headers.get("content-type")).toMatch(/^text\/event-stream/);
     const events: Event[] = [];
+    let metrics: Promise<string> | undefined;
     const how = await readEvents(res, (e) => {
       events.push(e);
+      metrics ??= fetch(`${s.url}/metrics`).then((r) => r.text()); // while the stream is open
       // The first event may already show step 1 (a snapshot): the gates go by the value.
       const step = (e.task.progress as { step?: number } | undefined)?.step;
       if (step === 1) void open("ev-1", 0);
@@ -133,6 +135,7 @@ describe.each(testEngines("events"))("GET /tasks/:id/events on $name", (engine) 
       return undefined;
     });
     expect(how).toBe("ended");
+    expect(await metrics).toMatch(/^triad_task_event_streams 1$/m);
     const types = events.map((e) => e.type);
     expect(types[0]).toMatch(/^(snapshot|attempt)$/);
     expect(types.at(-1)).toBe("terminal");
