@@ -32,6 +32,7 @@ const CODES: Record<string, string> = {
   ERR_INVALID_TASK: "a task the schema refuses (the message names the field and the task)",
   ERR_JSON_TOO_DEEP: `the body nests more than ${MAX_JSON_DEPTH} levels`,
   ERR_SHUTTING_DOWN: "the coordinator is shutting down (send to another or later)",
+  ERR_TOO_MANY_STREAMS: "as many event streams are open as this coordinator serves (1,000)",
   ERR_STORE_UNAVAILABLE: "the store cannot be reached now",
   ERR_STORE_TIMEOUT: "the store did not answer in time",
   ERR_NOT_CONNECTED: "the store connection is not up yet",
@@ -265,7 +266,10 @@ function operations(options: OpenApiOptions): Record<RestRoute, JsonObject> {
           },
         },
         "204": { description: "The task has ended and `Last-Event-ID` is its terminal event: nothing more." },
-        ...errorAnswers({ 400: ["ERR_INVALID_TASK_ID"], 404: ["ERR_NOT_FOUND"], 503: STORE }, token),
+        ...errorAnswers(
+          { 400: ["ERR_INVALID_TASK_ID"], 404: ["ERR_NOT_FOUND"], 503: ["ERR_TOO_MANY_STREAMS", ...STORE] },
+          token,
+        ),
       },
     },
     "PUT /limits/{task_type}": {

@@ -1,12 +1,16 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { changeType, eventIdOf, isTerminal, type TaskWatch } from "../agents/live/task-changes.js";
 import type { TaskDict } from "../agents/protocol.js";
-import { sendError } from "./http-util.js";
+import { sendError, sendJson } from "./http-util.js";
 
 /** A comment line this often keeps proxies from closing a quiet stream. */
 const KEEPALIVE_MS = 15_000;
 /** What the client's EventSource waits before it reconnects (the SSE `retry:` field). */
 const RETRY_MS = 1000;
+/** Streams open at once per coordinator at most; beyond, 503 with Retry-After (bounded everything). */
+export const MAX_EVENT_STREAMS = 1000;
+/** A client with this much unsent is too slow to follow: its stream ends, and it resumes by Last-Event-ID. */
+const MAX_UNSENT_BYTES = 1 << 20;
 
 /**
  * GET /tasks/:id/events — Server-Sent Events of every change of one task: one `data:` line of
@@ -23,6 +27,19 @@ export async function streamTaskEvents(
   taskId: string,
 ): Promise<void> {
   const lastEventId = headerOf(req, "last-event-id");
+  if (watch.streams >= MAX_EVENT_STREAMS) {
+    return sendJson(
+      res,
+      503,
+      {
+        error: {
+          code: "ERR_TOO_MANY_STREAMS",
+          message: `this coordinator serves ${MAX_EVENT_STREAMS} event streams at most; try again later or another coordinator`,
+        },
+      },
+      { "retry-after": "5" },
+    );
+  }
   const first = await watch.read(taskId);
   if (first === null) return sendError(res, 404, "ERR_NOT_FOUND", `no task ${taskId}`);
   if (isTerminal(first) && lastEventId === eventIdOf(first)) {
@@ -43,10 +60,12 @@ export async function streamTaskEvents(
   let lastId = lastEventId;
   let ended = false;
   let unwatch = () => {};
+  watch.streams++;
   const keepalive = setInterval(() => res.write(": keepalive\n\n"), KEEPALIVE_MS).unref();
   const end = () => {
     if (ended) return;
     ended = true;
+    watch.streams--;
     clearInterval(keepalive);
     unwatch();
     res.end();
@@ -58,6 +77,8 @@ export async function streamTaskEvents(
     if (id !== lastId) {
       const type = changeType(last, task);
       if (type !== null) res.write(`id: ${id}\ndata: ${JSON.stringify({ type, task })}\n\n`);
+      // Too slow to follow: the stream ends here and the client resumes from this event.
+      if (res.writableLength > MAX_UNSENT_BYTES) return end();
       lastId = id;
     }
     last = task;

@@ -66,6 +66,8 @@ export class TaskWatch {
   private readonly listeners = new Map<string, Set<Listener>>();
   private timer: NodeJS.Timeout | undefined;
   private reading = false;
+  /** Event streams open on this watch (counted by their server, which bounds them). */
+  streams = 0;
 
   constructor(private readonly o: TaskWatchOptions) {}
 

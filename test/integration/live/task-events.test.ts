@@ -1,11 +1,15 @@
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { SubscribeToTaskRequest } from "@a2a-js/sdk";
 import { ClientFactory } from "@a2a-js/sdk/client";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { TaskWatch } from "../../../src/agents/live/task-changes.js";
 import type { HandlerContext } from "../../../src/agents/worker/task-runner.js";
 import { followTask } from "../../../src/cli/task-follow.js";
 import type { JsonValue, Task } from "../../../src/index.js";
 import { CoordinatorAgent } from "../../../src/index.js";
 import { type RunningServer, startCoordinatorServer } from "../../../src/server/coordinator-server.js";
+import { MAX_EVENT_STREAMS, streamTaskEvents } from "../../../src/server/task-events.js";
 import { FAST, TestCluster } from "../../helpers/cluster.js";
 import { testEngines } from "../../helpers/engines.js";
 
@@ -289,5 +293,46 @@ describe.each(testEngines("events"))("GET /tasks/:id/events on $name", (engine) 
       type: "terminal",
       task: { status: "completed", result: { account: "savings" } },
     });
+  });
+});
+
+describe("event streams are bounded", () => {
+  it(`beyond ${MAX_EVENT_STREAMS} open streams a coordinator answers 503 with Retry-After, and one that closes frees its place`, async () => {
+    const task = {
+      task_id: "t",
+      task_type: "echo",
+      payload: {},
+      status: "in_progress" as const,
+      result: null,
+      error: null,
+      attempts: 1,
+      assigned_to: "w",
+      created_at: new Date().toISOString(),
+      started_at: null,
+      completed_at: null,
+    };
+    const watch = new TaskWatch({ read: async () => task });
+    const server = createServer((req, res) => void streamTaskEvents(req, res, watch, "t"));
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+    try {
+      watch.streams = MAX_EVENT_STREAMS - 1; // as if that many were open
+      const last = new AbortController();
+      const open = await fetch(url, { signal: last.signal });
+      expect(open.status).toBe(200);
+      expect(watch.streams).toBe(MAX_EVENT_STREAMS);
+      const refused = await fetch(url);
+      expect(refused.status).toBe(503);
+      expect(refused.headers.get("retry-after")).toBe("5");
+      expect(await refused.json()).toMatchObject({ error: { code: "ERR_TOO_MANY_STREAMS" } });
+      last.abort();
+      for (let i = 0; i < 200 && watch.streams === MAX_EVENT_STREAMS; i++)
+        await new Promise((r) => setTimeout(r, 5));
+      expect(watch.streams).toBe(MAX_EVENT_STREAMS - 1);
+    } finally {
+      watch.stop();
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+    }
   });
 });
