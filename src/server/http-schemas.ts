@@ -260,6 +260,9 @@ export const agentsAnswer = named(
         reassigned: z.number(),
         distributorsDead: z.number(),
         unplaced: z.number().describe("Accepted, on no distributor yet."),
+        input_required: z
+          .number()
+          .describe("Waiting for input, in the whole store (as counted about once a second)."),
       })
       .describe("This coordinator's task counts since it started."),
   }),

@@ -115,6 +115,18 @@ describe("human input across bin/triad processes", () => {
       ((await listed.json()) as { tasks: Array<{ task_id: string }> }).tasks.map((t) => t.task_id),
     ).toEqual(["note-1"]);
 
+    // GET /agents counts it (what `triad status` prints as "waiting for input").
+    const counted = async () =>
+      (
+        (await (await fetch(`${coordinatorUrl}/agents`, { headers: auth })).json()) as {
+          tasks: { input_required: number };
+        }
+      ).tasks.input_required;
+    const deadline = performance.now() + 5000;
+    while ((await counted()) !== 1 && performance.now() < deadline)
+      await new Promise((r) => setTimeout(r, 50));
+    expect(await counted()).toBe(1);
+
     w1.proc.signal("SIGKILL");
     await w1.proc.exit();
     d1.proc.signal("SIGKILL");

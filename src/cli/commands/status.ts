@@ -38,7 +38,7 @@ export async function status(options: ParsedOptions): Promise<number> {
   process.stdout.write(`${line(header)}\n${rows.map(line).join("\n")}\n\n`);
   const t = body.tasks;
   process.stdout.write(
-    `tasks: ${t.submitted ?? 0} submitted, ${t.completed ?? 0} completed, ${t.failed ?? 0} failed, ${t.abandoned ?? 0} abandoned, ${t.unplaced ?? 0} waiting for a distributor\n`,
+    `tasks: ${t.submitted ?? 0} submitted, ${t.completed ?? 0} completed, ${t.failed ?? 0} failed, ${t.abandoned ?? 0} abandoned, ${t.unplaced ?? 0} waiting for a distributor, ${t.input_required ?? 0} waiting for input\n`,
   );
   const dead = body.agents.filter((a) => a.status === "dead").length;
   return dead > 0 ? 1 : 0;
