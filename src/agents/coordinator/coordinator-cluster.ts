@@ -6,6 +6,11 @@ import type { CoordinatorCore } from "./coordinator-core.js";
 import { CoordinatorPeers, type CoordinatorView, type HeardDistributor } from "./coordinator-peers.js";
 import { ShardLeases } from "./shard-leases.js";
 
+/** Hand-offs watched until their task is placed, at most (a hint's safety net, bounded). */
+const MAX_WATCHED_HAND_OFFS = 100_000;
+/** Hand-offs checked per tick at most. */
+const HAND_OFF_CHECKS_PER_TICK = 500;
+
 export type CoordinatorClusterOptions = {
   coordinatorId: string;
   store: RedisClient;
@@ -35,6 +40,8 @@ export class CoordinatorCluster implements ClusterSeam {
   readonly peers: CoordinatorPeers;
   private timer: NodeJS.Timeout | undefined;
   private ticking: Promise<void> | null = null;
+  /** Tasks handed to their shard's owner, with when to check that it placed them (monotonic ms). */
+  private readonly handedOff = new Map<string, number>();
 
   constructor(private readonly o: CoordinatorClusterOptions) {
     this.peers = new CoordinatorPeers({
@@ -75,6 +82,8 @@ export class CoordinatorCluster implements ClusterSeam {
 
   handOff(taskId: string): void {
     this.peers.handOff(taskId);
+    if (this.handedOff.size < MAX_WATCHED_HAND_OFFS)
+      this.handedOff.set(taskId, performance.now() + this.o.timing.heartbeatTimeoutMs);
   }
 
   ended(taskId: string): void {
@@ -117,6 +126,38 @@ export class CoordinatorCluster implements ClusterSeam {
     // leases); the shares are then computed with the members just read, so a coordinator seen
     // gone this tick has its shards taken this tick, once their leases have expired.
     await this.leases.tick(this.peers.tick().then(() => this.importDistributors()));
+    await this.checkHandOffs();
+  }
+
+  /**
+   * News may be lost (a dropped subscription, an owner changing hands): a task handed off and
+   * still on no distributor a heartbeat timeout later is handed off again, or placed here if
+   * this coordinator owns its shard by now.
+   */
+  private async checkHandOffs(): Promise<void> {
+    const now = performance.now();
+    const due: string[] = [];
+    for (const [id, at] of this.handedOff) {
+      if (at <= now) due.push(id);
+      if (due.length >= HAND_OFF_CHECKS_PER_TICK) break;
+    }
+    const records = await Promise.all(due.map((id) => this.o.ledger.get(id)));
+    records.forEach((r, i) => {
+      const id = due[i]!;
+      const unplaced =
+        r !== null && r.distributor === null && r.task.status === "pending" && !r.task.waiting_on?.length;
+      if (!unplaced || this.ownerValue(id) !== null) {
+        this.handedOff.delete(id);
+        if (unplaced)
+          void this.o
+            .core()
+            .adoptIfUnplaced(id)
+            .catch(() => {});
+        return;
+      }
+      this.peers.handOff(id);
+      this.handedOff.set(id, now + this.o.timing.heartbeatTimeoutMs);
+    });
   }
 
   private importDistributors(): void {

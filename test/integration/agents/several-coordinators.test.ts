@@ -51,8 +51,15 @@ class Coordinators {
       this.coordinators.push(c);
     }
     await Promise.all(this.coordinators.map((c) => c.initialize()));
+    for (let i = 0; i < distributors; i++) await this.addDistributor();
+    await this.sharesSettled(this.coordinators);
+  }
+
+  /** A distributor homed on the next coordinator in turn (knowing all), with one worker; known to every coordinator. */
+  async addDistributor(): Promise<void> {
     const ids = this.coordinators.map((c) => c.agentId);
-    for (let i = 0; i < distributors; i++) {
+    {
+      const i = this.distributors.length;
       const home = i % ids.length;
       const order = [...ids.slice(home), ...ids.slice(0, home)];
       const d = new DistributorAgent({
@@ -85,7 +92,6 @@ class Coordinators {
         this.distributors.every((d) => (c.core.directory.get(d.agentId)?.capacity ?? 0) > 0),
       ),
     );
-    await this.sharesSettled(this.coordinators);
   }
 
   /** Waits until `alive` own all 16 shards between them, evenly (within one), none twice. */
@@ -206,6 +212,24 @@ describe.each(testEngines("several-coordinators", { cluster: true }))(
       await until("every commit is in", () => all.every((id) => set!.commits.has(id)));
       expect(all.filter((id) => set!.commits.get(id) !== 1)).toEqual([]);
       expect(c2.cluster.peers.members()).toEqual([c2.agentId, c3.agentId].sort());
+    });
+
+    it("a task accepted with no distributor by a coordinator that does not own its shard is placed by the owner once one comes", async () => {
+      set = new Coordinators(engine.config());
+      await set.start(2, 0);
+      const [c1, c2] = set.coordinators as [CoordinatorAgent, CoordinatorAgent];
+      const ids: string[] = [];
+      for (let i = 0; ids.length < 10; i++) {
+        if (c1.cluster.ownerValue(`h${i}`) !== null) ids.push(`h${i}`);
+      }
+      for (const id of ids)
+        expect(await c2.submitTask({ task_id: id, task_type: "echo", payload: {} })).toBe(true);
+      // c2 hands them to their shard's owner, which holds them until a distributor comes.
+      await until("the owner holds them unplaced", () => c1.core.unplacedCount === 10);
+      expect(c2.core.unplacedCount).toBe(0);
+      await set.addDistributor();
+      const done = await Promise.all(ids.map((id) => c2.waitForTask(id, 8000)));
+      expect(done.map((t) => t?.status)).toEqual(ids.map(() => "completed"));
     });
 
     it("a coordinator whose shard lease expired has its placement and abandon refused by the fence", async () => {
