@@ -119,12 +119,8 @@ describe("the CLI for limits and schedules", () => {
   });
 
   it("exits 1 naming the field for a bad schedule, and records nothing", async () => {
-    const cases: Array<[string[], string]> = [
-      [["--cron", "61 * * * *"], "cron:"],
-      [["--cron", "* * * * *", "--timezone", "Mars/Base"], "timezone:"],
-      [["--every", "10"], "every_ms: must be at least 1000"],
-      [["--every", "1000", "--cron", "* * * * *"], "cron, every_ms: give exactly one"],
-    ];
+    // One through the CLI (every refusal is tested against the store in schedules.test.ts).
+    const cases: Array<[string[], string]> = [[["--cron", "61 * * * *"], "cron:"]];
     for (const [flags, why] of cases) {
       const out = await runTriad(
         ["schedule", "add", "--coordinator", url, "--id", "bad", "--type", "echo", ...flags],

@@ -44,39 +44,6 @@ describe.each(testEngines("limited-cluster"))("a limited task type on $name", (e
     }
   }, 60_000);
 
-  it("starts no more than rate_per_s a second, the rest waiting their turn (not failed)", async () => {
-    const starts: number[] = [];
-    const cluster = new TestCluster(engine.config(), {
-      handlers: {
-        paced: () => {
-          starts.push(performance.now());
-          return { ok: true };
-        },
-      },
-    });
-    try {
-      const c = await cluster.startCoordinator();
-      await c.setLimit("paced", { rate_per_s: 5 });
-      await cluster.startDistributor("d1");
-      await cluster.startDistributor("d2");
-      await cluster.startWorker("w1", "d1");
-      await cluster.startWorker("w2", "d2");
-      await cluster.ready();
-      const ids = Array.from({ length: 11 }, (_, i) => `paced-${i}`);
-      for (const id of ids) await c.submitTask({ task_id: id, task_type: "paced", payload: {} });
-      const done = await Promise.all(ids.map((id) => c.waitForTask(id, 30_000)));
-      expect(done.map((t) => [t?.status, t?.attempts])).toEqual(ids.map(() => ["completed", 1]));
-      // Granted by the store's clock at most 5 in any second; seen here a little later each, so
-      // count in windows of 800 ms (a start may lag its grant by up to 200 ms).
-      starts.sort((a, b) => a - b);
-      const most = Math.max(...starts.map((t) => starts.filter((u) => u >= t && u < t + 800).length));
-      expect(most).toBeLessThanOrEqual(5);
-      expect(starts.at(-1)! - starts[0]!).toBeGreaterThan(1000); // 11 starts need a third window
-    } finally {
-      await cluster.stop();
-    }
-  }, 60_000);
-
   it("gives a dead distributor's slots back when its attempts move, and finishes everything", async () => {
     const started = new Set<string>();
     const cluster = new TestCluster(engine.config(), {
@@ -112,3 +79,43 @@ describe.each(testEngines("limited-cluster"))("a limited task type on $name", (e
     }
   }, 60_000);
 });
+
+// The rate window is the same script on every engine (limit-store.test.ts runs it on all three):
+// through the agents once is enough.
+describe.each(testEngines("limited-rate").filter((e) => e.name === "memory"))(
+  "a rate-limited task type on $name",
+  (engine) => {
+    it("starts no more than rate_per_s a second, the rest waiting their turn (not failed)", async () => {
+      const starts: number[] = [];
+      const cluster = new TestCluster(engine.config(), {
+        handlers: {
+          paced: () => {
+            starts.push(performance.now());
+            return { ok: true };
+          },
+        },
+      });
+      try {
+        const c = await cluster.startCoordinator();
+        await c.setLimit("paced", { rate_per_s: 5 });
+        await cluster.startDistributor("d1");
+        await cluster.startDistributor("d2");
+        await cluster.startWorker("w1", "d1");
+        await cluster.startWorker("w2", "d2");
+        await cluster.ready();
+        const ids = Array.from({ length: 11 }, (_, i) => `paced-${i}`);
+        for (const id of ids) await c.submitTask({ task_id: id, task_type: "paced", payload: {} });
+        const done = await Promise.all(ids.map((id) => c.waitForTask(id, 30_000)));
+        expect(done.map((t) => [t?.status, t?.attempts])).toEqual(ids.map(() => ["completed", 1]));
+        // Granted by the store's clock at most 5 in any second; seen here a little later each, so
+        // count in windows of 800 ms (a start may lag its grant by up to 200 ms).
+        starts.sort((a, b) => a - b);
+        const most = Math.max(...starts.map((t) => starts.filter((u) => u >= t && u < t + 800).length));
+        expect(most).toBeLessThanOrEqual(5);
+        expect(starts.at(-1)! - starts[0]!).toBeGreaterThan(1000); // 11 starts need a third window
+      } finally {
+        await cluster.stop();
+      }
+    }, 60_000);
+  },
+);
