@@ -1,5 +1,5 @@
 import type { TaskDict } from "../protocol.js";
-import { hasExpired, MAX_PRIORITY, priorityOf } from "../schedule-controls/task-schedule.js";
+import { hasExpired, MAX_PRIORITY, priorityOf, runAtMs } from "../schedule-controls/task-schedule.js";
 
 type Queued = { task: TaskDict; notBefore: number };
 
@@ -29,6 +29,9 @@ export class DispatchQueue {
 
   push(task: TaskDict, notBefore = 0): void {
     this.delete(task.task_id);
+    // A task placed before its run_at (the seed's explicit path, a clock ahead of ours) waits here.
+    if (task.run_at !== undefined && runAtMs(task) > Date.now())
+      notBefore = Math.max(notBefore, runAtMs(task));
     const lane = Math.min(MAX_PRIORITY, Math.max(0, priorityOf(task)));
     this.lanes[lane]!.set(task.task_id, { task, notBefore });
     this.laneOf.set(task.task_id, lane);

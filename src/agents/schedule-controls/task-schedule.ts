@@ -16,6 +16,11 @@ export function priorityOf(task: { priority?: number }): number {
   return task.priority ?? 0;
 }
 
+/** Epoch ms of a task's run_at (0 without one). */
+export function runAtMs(task: { run_at?: string }): number {
+  return task.run_at === undefined ? 0 : Date.parse(task.run_at) || 0;
+}
+
 /** Epoch ms of a run_at still ahead of `now`, else null (the task may start at once). */
 export function delayUntil(task: { run_at?: string }, now = Date.now()): number | null {
   if (task.run_at === undefined) return null;

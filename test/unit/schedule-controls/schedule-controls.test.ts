@@ -43,6 +43,16 @@ describe("DispatchQueue priorities", () => {
     expect(q.size).toBe(0);
   });
 
+  it("holds a task placed before its run_at until then", () => {
+    const q = new DispatchQueue();
+    const runAt = Date.now() + 60_000;
+    q.push(dict("early", { run_at: new Date(runAt).toISOString() }));
+    q.push(dict("due", { run_at: new Date(Date.now() - 1000).toISOString() }));
+    expect(q.take(10).map((t) => t.task_id)).toEqual(["due"]);
+    expect(q.nextWakeUp()).toBe(runAt);
+    expect(q.take(10, runAt).map((t) => t.task_id)).toEqual(["early"]);
+  });
+
   it("never hands out a task whose expires_at passed before it started", () => {
     const q = new DispatchQueue();
     q.push(dict("old", { expires_at: new Date(Date.now() - 1).toISOString() }));
