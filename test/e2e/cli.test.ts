@@ -202,6 +202,27 @@ describe("triad CLI with each tier in its own process", () => {
     expect(body.tasks.completed).toBeGreaterThanOrEqual(7);
   });
 
+  it("triad status --task ID --follow prints a sleep's changes (its progress too) until it ends, exit 0", async () => {
+    const submitted = await runTriad(
+      ["submit", "--coordinator", coordinatorUrl, "--type", "sleep", "--payload", '{"ms":1500}'],
+      { env },
+    );
+    const id = (JSON.parse(submitted.stdout) as { task_id: string }).task_id;
+    const r = await runTriad(
+      ["status", "--coordinator", coordinatorUrl, "--task", id, "--follow", "--json"],
+      {
+        env,
+      },
+    );
+    expect(r.code).toBe(0);
+    const events = r.stdout
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as { type: string; task: { status: string; progress?: unknown } });
+    expect(events.at(-1)).toMatchObject({ type: "terminal", task: { status: "completed" } });
+    expect(events.some((e) => e.type === "progress")).toBe(true); // a sleep of 1 s or more reports
+  });
+
   it("the API answers 401 without the token, 4xx with a reason for bad input, 404 for an unknown task", async () => {
     const auth = { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" };
     expect((await fetch(`${coordinatorUrl}/tasks`)).status).toBe(401);
