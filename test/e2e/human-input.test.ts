@@ -185,5 +185,28 @@ describe("human input across bin/triad processes", () => {
     const result = second.artifacts[0]?.parts[0]?.content;
     expect(result).toEqual({ $case: "data", value: { greeting: "Hello, Grace!", asked: 1 } });
     await expect(send([{ text: "again" }], first.id)).rejects.toThrow(/one message|terminal/);
+
+    // Streaming: the first stream ends at the question, the answer's stream at the end.
+    const stream = async (parts: object[], taskId?: string) => {
+      const states: string[] = [];
+      let id = "";
+      for await (const event of client.sendMessageStream(
+        SendMessageRequest.fromJSON({
+          message: { messageId: randomUUID(), role: "ROLE_USER", parts, ...(taskId ? { taskId } : {}) },
+        }),
+        { serviceParameters: { Authorization: auth.authorization } },
+      )) {
+        const p = event.payload;
+        if (p?.$case === "task") id = p.value.id;
+        if (p?.$case === "statusUpdate") states.push(TaskState[p.value.status!.state]!);
+      }
+      return { id, states };
+    };
+    const asked = await stream([
+      { data: { task_type: "ask_name", payload: {} }, mediaType: "application/json" },
+    ]);
+    expect(asked.states.at(-1)).toBe("TASK_STATE_INPUT_REQUIRED");
+    const answered = await stream([{ text: "Ada" }], asked.id);
+    expect(answered.states.at(-1)).toBe("TASK_STATE_COMPLETED");
   }, 30_000);
 });

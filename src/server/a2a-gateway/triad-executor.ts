@@ -1,4 +1,4 @@
-import { type Message, TaskState } from "@a2a-js/sdk";
+import { type Message, type Task, TaskState } from "@a2a-js/sdk";
 import {
   AgentEvent,
   type AgentExecutor,
@@ -42,7 +42,7 @@ export class TriadExecutor implements AgentExecutor {
     const { taskId, contextId } = request;
     const message = request.userMessage;
     // A message naming a task waiting for input is its input (checked in refuseUnrunnable).
-    if (request.task !== undefined) return this.answer(taskId, contextId, message, bus);
+    if (request.task !== undefined) return this.answer(request.task, contextId, message, bus);
     const input = readTaskInput(message, this.o.textTaskType);
     if (!input.ok) return this.reject(bus, taskId, contextId, message, input.reason);
     if (!this.o.accepting()) {
@@ -102,7 +102,8 @@ export class TriadExecutor implements AgentExecutor {
    * follows the task under the same id until it ends or asks again. An answer that comes second
    * changes nothing (the first wins): the task is followed as it stands.
    */
-  private async answer(taskId: string, contextId: string, message: Message, bus: ExecutionEventBus) {
+  private async answer(envelope: Task, contextId: string, message: Message, bus: ExecutionEventBus) {
+    const taskId = envelope.id;
     const value = inputOf(message) ?? null;
     let given: boolean;
     try {
@@ -112,6 +113,9 @@ export class TriadExecutor implements AgentExecutor {
       submitRefusals.note(message.messageId, err);
       return;
     }
+    // The task as it stands comes first (a stream starts with it), then its changes.
+    const now = await this.o.coordinator.core.getTask(taskId);
+    if (now !== null) bus.publish(AgentEvent.task({ ...toA2ATask(now, envelope), contextId }));
     // Given: it is pending again; not given: it is as another answer (or a cancel) left it.
     const from = given ? TaskState.TASK_STATE_SUBMITTED : TaskState.TASK_STATE_INPUT_REQUIRED;
     await this.o.follower.follow(taskId, contextId, bus, from);
