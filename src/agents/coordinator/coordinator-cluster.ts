@@ -96,6 +96,13 @@ export class CoordinatorCluster implements ClusterSeam {
 
   /** Joins: learns the others, takes its share of the shards (rescanning them), then ticks every heartbeat interval. */
   async start(): Promise<void> {
+    // A distributor heard only through a coordinator that is gone is given the time it takes to
+    // move to another (a failed heartbeat waits half a timeout, then the next one goes elsewhere).
+    const t = this.o.timing;
+    this.o.core().directory.graceFor = (d) =>
+      d.via !== null && !this.peers.members().includes(d.via)
+        ? t.heartbeatTimeoutMs / 2 + 2 * t.heartbeatIntervalMs
+        : 0;
     await this.peers.start();
     this.importDistributors();
     await this.leases.tick();
@@ -175,7 +182,8 @@ export class CoordinatorCluster implements ClusterSeam {
     const now = performance.now();
     const distributors: HeardDistributor[] = [];
     for (const d of core.directory.all()) {
-      if (d.via !== null || d.status === "dead") continue;
+      // Only what this coordinator heard itself: not a registry entry still given its one timeout.
+      if (d.via !== null || d.status === "dead" || d.lastHeartbeatAt === null) continue;
       distributors.push({
         id: d.id,
         url: d.url,

@@ -113,11 +113,17 @@ export class DistributorDirectory {
     return best;
   }
 
+  /**
+   * Extra silence allowed a distributor before it is dead (several coordinators: one heard only
+   * through a coordinator that is gone is moving to another, see CoordinatorCluster).
+   */
+  graceFor: (d: DistributorEntry) => number = () => 0;
+
   expire(timeoutMs: number): DistributorEntry[] {
     const now = performance.now();
     const dead: DistributorEntry[] = [];
     for (const d of this.entries.values()) {
-      if (d.status !== "dead" && now - d.lastSeen > timeoutMs) {
+      if (d.status !== "dead" && now - d.lastSeen > timeoutMs + (d.via === null ? 0 : this.graceFor(d))) {
         d.status = "dead";
         dead.push(d);
       }
