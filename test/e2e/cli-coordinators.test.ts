@@ -144,4 +144,28 @@ describe("three coordinator processes on one Redis", () => {
     const d1 = (await agents(urls[1]!)).find((a) => a.id === "d1");
     expect(d1?.status).not.toBe("dead");
   });
+
+  it("triad status --follow survives kill -9 of the coordinator it streams from: resumed on the next by Last-Event-ID", async () => {
+    const urls = coordinators.slice(1).map((c) => c.url);
+    const submitted = await runTriad(
+      ["submit", "--coordinator", urls.join(","), "--type", "sleep", "--payload", '{"ms":3000}'],
+      { env },
+    );
+    const id = (JSON.parse(submitted.stdout) as { task_id: string }).task_id;
+    const follow = new TriadProcess(
+      ["status", "--coordinator", urls.join(","), "--task", id, "--follow", "--json"],
+      env,
+    );
+    procs.push(follow);
+    await follow.waitFor(/"type":"progress"/, 20_000); // streaming from c2
+    coordinators[1]!.proc.signal("SIGKILL");
+    expect((await follow.exit(30_000)).code).toBe(0);
+    const events = follow.output
+      .trim()
+      .split("\n")
+      .filter((l) => l.startsWith("{"))
+      .map((l) => JSON.parse(l) as { id: string; type: string; task: { status: string } });
+    expect(events.at(-1)).toMatchObject({ type: "terminal", task: { status: "completed" } });
+    expect(new Set(events.map((e) => e.id)).size).toBe(events.length); // nothing said twice
+  });
 });
