@@ -272,16 +272,19 @@ describe("triad CLI with each tier in its own process", () => {
     const submitted = await fetch(`${coordinatorUrl}/tasks`, {
       method: "POST",
       headers: auth,
-      body: JSON.stringify({ task_id: "to-cancel", task_type: "sleep", payload: { ms: 1500 } }),
+      body: JSON.stringify({ task_id: "to-cancel", task_type: "sleep", payload: { ms: 60_000 } }),
     });
     expect(submitted.status).toBe(202);
     const deadline = performance.now() + 10_000;
     let status = "";
+    let worker = "";
     while (status !== "in_progress" && performance.now() < deadline) {
       const task = (await (await fetch(`${coordinatorUrl}/tasks/to-cancel`, { headers: auth })).json()) as {
         status: string;
+        assigned_to: string;
       };
       status = task.status;
+      worker = task.assigned_to;
       if (status !== "in_progress") await new Promise((r) => setTimeout(r, 25));
     }
     expect(status).toBe("in_progress");
@@ -293,7 +296,16 @@ describe("triad CLI with each tier in its own process", () => {
       status: "abandoned",
       error: "canceled by client",
     });
-    // Once the sleep is over, its result is refused: the task stays canceled.
+    // The cancel reached the worker process: its sleep stopped (its slot is free long before the
+    // 60 s are over), and the attempt's outcome was refused: the task stays canceled.
+    const loadOf = async () =>
+      (
+        (await (await fetch(`${coordinatorUrl}/agents`, { headers: auth })).json()) as {
+          agents: Array<{ id: string; load: number }>;
+        }
+      ).agents.find((a) => a.id === worker)?.load;
+    for (let i = 0; i < 200 && (await loadOf()) !== 0; i++) await new Promise((r) => setTimeout(r, 50));
+    expect(await loadOf()).toBe(0);
     const later = await (await fetch(`${coordinatorUrl}/tasks/to-cancel?wait=100`, { headers: auth })).json();
     expect(later).toMatchObject({ status: "abandoned", error: "canceled by client" });
 
