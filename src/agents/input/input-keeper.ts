@@ -15,6 +15,9 @@ export type InputKeeperOptions = {
   ended: (task: TaskDict) => void;
 };
 
+/** The wake-up runs at most this often, however short the monitor tick (one call per shard on Redis Cluster). */
+const EXPIRE_EVERY_MS = 1000;
+
 /** What provideInput answers: given, or why not (unknown task, or not waiting for input), and the task after. */
 export type InputAnswer =
   | { given: true; task: TaskDict }
@@ -33,6 +36,7 @@ export class InputKeeper {
   waiting = 0;
   /** Inputs given through this coordinator (each one a request answered). */
   given = 0;
+  private lastWakeUp = Number.NEGATIVE_INFINITY;
 
   constructor(private readonly o: InputKeeperOptions) {
     this.inputs = new InputLedger(o.store, o.ledger);
@@ -51,8 +55,11 @@ export class InputKeeper {
     return { given: true, task: record.task };
   }
 
-  /** One wake-up: ends the tasks whose wait for input ran out (abandoned, with the reason). */
+  /** One wake-up (at most once a second): ends the tasks whose wait for input ran out (abandoned, with the reason). */
   async tick(): Promise<number> {
+    const now = performance.now();
+    if (now - this.lastWakeUp < EXPIRE_EVERY_MS) return 0;
+    this.lastWakeUp = now;
     const { expired, waiting } = await this.inputs.expire();
     this.waiting = waiting;
     const records = await Promise.all(expired.map((id) => this.o.ledger.get(id)));
