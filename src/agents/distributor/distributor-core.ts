@@ -290,7 +290,8 @@ export class DistributorCore {
     results.forEach((r, i) => {
       const receipt = receipts[i]!;
       if (worker?.inFlight.get(r.task_id)?.fence === r.fence) worker.inFlight.delete(r.task_id);
-      if (receipt.verdict !== "stale") this.o.limits?.release(r.task_id, r.fence);
+      if (receipt.verdict !== "stale")
+        this.o.limits?.release(r.task_id, r.fence, this.held.get(r.task_id)?.task_type);
       if (receipt.verdict === "stale") {
         this.stats.staleRejected++;
         this.o.events?.staleResult?.(r, workerId);
@@ -434,7 +435,9 @@ export class DistributorCore {
     const gate = this.o.limits!;
     // Tasks of unlimited types start at once, not after the limited ones' slots are taken.
     const unlimited = this.dispatchPlan(plan.filter((p) => !gate.isLimited(p.task.task_type)));
-    const { admitted, refused, slots } = await gate.admit(plan.filter((p) => gate.isLimited(p.task.task_type)));
+    const { admitted, refused, slots } = await gate.admit(
+      plan.filter((p) => gate.isLimited(p.task.task_type)),
+    );
     for (const { item, notBefore } of refused) {
       item.worker.inFlight.delete(item.task.task_id);
       this.queue.push(item.task, notBefore);
@@ -579,7 +582,7 @@ export class DistributorCore {
 
   private async takeBack(taskId: string, fence: number): Promise<void> {
     if (fence > 0) await this.o.ledger.requeue(taskId, this.id, fence);
-    this.o.limits?.release(taskId, fence);
+    this.o.limits?.release(taskId, fence, this.held.get(taskId)?.task_type);
     const record = await this.o.ledger.get(taskId);
     this.stats.reassigned++;
     this.adopt(record);

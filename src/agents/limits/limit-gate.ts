@@ -156,11 +156,17 @@ export class LimitGate {
     return unslotted;
   }
 
-  /** The attempt (taskId, fence) is over here: its slot, if this distributor holds it, goes back. */
-  release(taskId: string, fence: number): void {
+  /**
+   * The attempt (taskId, fence) is over here: its slot goes back if this distributor bound it,
+   * or if its type is limited (an attempt adopted after a restart holds a slot this process
+   * never bound; the release is compare-and-delete, so naming a slot it does not hold frees
+   * nothing). A task of an unlimited type asks nothing.
+   */
+  release(taskId: string, fence: number, taskType?: string): void {
     const value = String(fence);
-    if (this.slots.get(taskId) !== value) return;
-    this.slots.delete(taskId);
+    const bound = this.slots.get(taskId) === value;
+    if (!bound && (taskType === undefined || !this.types.has(taskType))) return;
+    if (bound) this.slots.delete(taskId);
     void this.store.release(taskId, value).catch(() => {}); // the sweeper frees it if this is lost
   }
 }

@@ -36,7 +36,7 @@ describe("LimitGate: a type without a limit pays nothing", () => {
     calls.length = 0;
     const p = plan("echo", "compute", "echo");
     expect(await gate.admit(p)).toEqual({ admitted: p, refused: [] });
-    gate.release("t0", 1);
+    gate.release("t0", 1, "echo");
     expect(calls).toEqual([]);
   });
 
@@ -55,10 +55,12 @@ describe("LimitGate: a type without a limit pays nothing", () => {
     expect(out.admitted).toEqual(p);
     expect(out.slots).toEqual({ reservation: "r:1:d", ids: new Set(["t0"]) });
     expect(await gate.bind(out.slots!, p, [4, 1])).toEqual([]);
-    gate.release("t1", 1); // echo: holds no slot
-    gate.release("t0", 3); // a stale attempt of llm: not the fence bound
-    gate.release("t0", 4);
+    gate.release("t1", 1, "echo"); // holds no slot
+    gate.release("t0", 3); // a stale attempt: not the fence bound here
+    gate.release("t0", 4, "llm");
+    // An attempt adopted after a restart: bound by an earlier process, released by fence all the same.
+    gate.release("t7", 2, "llm");
     await new Promise((r) => setTimeout(r, 0));
-    expect(calls).toEqual(["acquire", "bind", "release"]);
+    expect(calls).toEqual(["acquire", "bind", "release", "release"]);
   });
 });
