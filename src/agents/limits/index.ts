@@ -4,6 +4,7 @@ export {
   type LimitView,
   MAX_LIMIT_CONCURRENCY,
   MAX_LIMIT_RATE,
+  MIN_LIMIT_RATE,
   parseLimitFlag,
   type TaskTypeLimit,
   taskTypeLimit,

@@ -8,6 +8,8 @@ export type LimitView = TaskTypeLimit & { task_type: string; in_use: number; wai
 
 export const MAX_LIMIT_CONCURRENCY = 1_000_000;
 export const MAX_LIMIT_RATE = 1_000_000;
+/** The slowest rate: its window (1/rate s) must stay a time Redis can expire a key after. */
+export const MIN_LIMIT_RATE = 0.001;
 
 export const limitTaskType = z
   .string()
@@ -27,6 +29,7 @@ export const taskTypeLimit = z
     rate_per_s: z
       .number()
       .gt(0, "must be a number > 0")
+      .min(MIN_LIMIT_RATE, `must be at least ${MIN_LIMIT_RATE} (one start per 1000 s)`)
       .max(MAX_LIMIT_RATE)
       .optional()
       .describe("Most attempts of the type started per second (in any window of one second)."),

@@ -84,6 +84,7 @@ describe.each(testEngines("limit-store", { cluster: true }))("limits on $name", 
       { concurrency: -1 },
       { concurrency: 1.5 },
       { rate_per_s: 0 },
+      { rate_per_s: 1e-300 },
       {},
     ]) {
       await expect(limits.set("bad", bad)).rejects.toMatchObject({ code: "ERR_INVALID_TYPE_LIMIT" });
