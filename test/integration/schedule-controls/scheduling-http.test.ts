@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Task } from "../../../src/index.js";
 import { type RunningServer, startCoordinatorServer } from "../../../src/server/coordinator-server.js";
 import { TestCluster } from "../../helpers/cluster.js";
 
@@ -82,8 +83,19 @@ describe("scheduling controls over REST", () => {
     expect((await get(id)).status).toBe(404);
   });
 
-  it("refuses the same in the library: Task dicts name the field", async () => {
+  it("takes the same from a Task, and refuses the same in the library, naming the field", async () => {
     const c = cluster.coordinator;
+    const runAt = new Date(Date.now() + 100).toISOString();
+    const task = new Task({ taskId: cluster.id("lib"), taskType: "echo", priority: 3, runAt });
+    expect(task.toDict()).toMatchObject({ priority: 3, run_at: runAt });
+    expect(new Task({ taskId: "x", taskType: "echo", priority: 0 }).toDict()).not.toHaveProperty("priority");
+    expect(await c.submitTask(task)).toBe(true);
+    expect(await c.waitForTask(task.taskId, 10_000)).toMatchObject({
+      status: "completed",
+      priority: 3,
+      run_at: runAt,
+    });
+    expect(() => new Task({ taskId: "x", taskType: "echo", runAt: "2030-01-01T10:00:00" })).toThrow(/run_at/);
     await expect(
       c.submitTask({ task_id: cluster.id("p"), task_type: "echo", priority: 12 }),
     ).rejects.toMatchObject({

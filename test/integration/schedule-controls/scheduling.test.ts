@@ -21,6 +21,11 @@ function handlers(log: Log, gate: { open: () => void; wait: Promise<void> }) {
       await gate.wait;
       return { ok: true };
     },
+    slow: async (task: Task): Promise<JsonValue> => {
+      await new Promise((r) => setTimeout(r, task.payload.ms as number));
+      log.starts.set(`${task.taskId}:end`, Date.now());
+      return {};
+    },
     job: (task: Task): JsonValue => {
       log.order.push(task.taskId);
       log.starts.set(task.taskId, Date.now());
@@ -147,6 +152,32 @@ describe.each(testEngines("scheduling", { cluster: true }))("scheduling controls
     expect(log.starts.get(c.id("late"))!).toBeGreaterThanOrEqual(Date.parse(runAt));
     expect(log.starts.get(c.id("soon"))!).toBeGreaterThanOrEqual(Date.parse(soon));
     expect(Date.parse(late!.started_at as string)).toBeGreaterThanOrEqual(Date.parse(runAt));
+  }, 30_000);
+
+  it("runs a delayed task with a dependency once both hold: its run_at and the dependency's end", async () => {
+    const c = await start(4);
+    gate.open();
+    const runAt = new Date(Date.now() + 300).toISOString();
+    const [quick, slow] = [c.id("quick"), c.id("slow")];
+    expect(
+      await c.coordinator.submitTasks([
+        { task_id: quick, task_type: "slow", payload: { ms: 1 } },
+        { task_id: slow, task_type: "slow", payload: { ms: 700 } },
+        // Its dependency ends first: the sweep places it at its run_at.
+        { task_id: c.id("a"), task_type: "job", depends_on: [quick], run_at: runAt },
+        // Its run_at comes first: the end of its dependency places it.
+        { task_id: c.id("b"), task_type: "job", depends_on: [slow], run_at: runAt },
+      ]),
+    ).toEqual([true, true, true, true]);
+    for (const [name, dep] of [
+      ["a", quick],
+      ["b", slow],
+    ] as const) {
+      expect((await c.coordinator.waitForTask(c.id(name), 10_000))?.status).toBe("completed");
+      const started = log.starts.get(c.id(name))!;
+      expect(started).toBeGreaterThanOrEqual(Date.parse(runAt));
+      expect(started).toBeGreaterThanOrEqual(log.starts.get(`${dep}:end`)!);
+    }
   }, 30_000);
 
   it("ends a task not started by its expires_at abandoned 'expired', without running it", async () => {
