@@ -34,6 +34,7 @@ export class LimitGate {
   private readonly waiting = new Map<string, string>();
   private reported = new Set<string>();
   private timer: NodeJS.Timeout | undefined;
+  private running = false;
   private readonly refreshMs: number;
   private readonly fullRetryMs: number;
 
@@ -56,13 +57,15 @@ export class LimitGate {
 
   /** Reads the limits now, then every refreshMs. */
   async start(): Promise<void> {
+    this.running = true;
     await this.refresh().catch(() => {});
     const tick = () => {
+      if (!this.running) return; // stopped while a refresh was in flight
       this.timer = setTimeout(
         () =>
           void this.refresh()
-            .finally(tick)
-            .catch(() => {}),
+            .catch(() => {})
+            .finally(tick),
         this.refreshMs,
       );
       this.timer.unref();
@@ -71,6 +74,7 @@ export class LimitGate {
   }
 
   stop(): void {
+    this.running = false;
     clearTimeout(this.timer);
     this.timer = undefined;
   }

@@ -16,6 +16,7 @@ export type SlotSweeperOptions = {
  */
 export class SlotSweeper {
   private timer: NodeJS.Timeout | undefined;
+  private running = false;
   private readonly intervalMs: number;
   private readonly reservationTtlMs: number;
 
@@ -29,7 +30,9 @@ export class SlotSweeper {
   }
 
   start(): void {
+    this.running = true;
     const tick = () => {
+      if (!this.running) return; // stopped while a sweep was in flight
       this.timer = setTimeout(
         () =>
           void this.sweep()
@@ -43,6 +46,7 @@ export class SlotSweeper {
   }
 
   stop(): void {
+    this.running = false;
     clearTimeout(this.timer);
     this.timer = undefined;
   }
