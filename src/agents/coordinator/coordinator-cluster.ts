@@ -47,7 +47,9 @@ export class CoordinatorCluster implements ClusterSeam {
     this.peers = new CoordinatorPeers({
       coordinatorId: o.coordinatorId,
       store: o.store,
-      ttlMs: o.timing.heartbeatTimeoutMs,
+      // Half a heartbeat longer than a shard lease: when the others see a coordinator gone, its
+      // leases have expired too, and they take its shards in that same tick.
+      ttlMs: o.timing.heartbeatTimeoutMs + o.timing.heartbeatIntervalMs / 2,
       view: () => this.view(),
       ended: (ids) =>
         void o
@@ -70,6 +72,7 @@ export class CoordinatorCluster implements ClusterSeam {
       members: () => this.peers.members(),
       gained: async (shards) => {
         o.moved?.({ gained: shards, lost: [] });
+        await this.peers.publish().catch(() => {}); // the others see the new owner now, not a tick later
         await o.core().restore(shards);
       },
       lost: (shards) => o.moved?.({ gained: [], lost: shards }),

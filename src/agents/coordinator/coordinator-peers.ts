@@ -71,10 +71,16 @@ export class CoordinatorPeers {
     await this.tick();
   }
 
-  /** Writes this coordinator's view, and reads every other one's. */
-  async tick(): Promise<void> {
+  /** Writes this coordinator's view (also at once after a change the others should see). */
+  async publish(): Promise<CoordinatorView> {
     const me = this.o.view();
     await this.o.store.set(this.viewKey(me.id), me as unknown as JsonValue, this.o.ttlMs / 1000);
+    return me;
+  }
+
+  /** Writes this coordinator's view, and reads every other one's. */
+  async tick(): Promise<void> {
+    const me = await this.publish();
     let registry = ((await this.o.store.get(REGISTRY_KEY)) as Record<string, string | null> | null) ?? {};
     if (registry[me.id] === undefined || registry[me.id] !== me.url) {
       registry =
