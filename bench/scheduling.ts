@@ -12,6 +12,8 @@
 //   handler. Reported: how long an urgent task took from its submit to its end, and how many
 //   backlog tasks started while an urgent one had been submitted and not started (inversions).
 //   BullMQ: the same with `priority` 1 (urgent) and 10 (backlog).
+// delay: 200 tasks with run_at 100-1,100 ms ahead on an idle cluster (a few at a time), each
+//   one's start minus its run_at (how late a delayed task starts); never negative.
 import { parseArgs } from "node:util";
 import { Queue, Worker } from "bullmq";
 import { Redis } from "ioredis";
@@ -35,7 +37,7 @@ const N = Number(argv.tasks ?? 5000);
 const ROUNDS = Number(argv.rounds ?? 3);
 const BACKLOG = Number(argv.backlog ?? 5000);
 const URGENT = Number(argv.urgent ?? 100);
-const only = new Set((argv.only ?? "plain,priority").split(","));
+const only = new Set((argv.only ?? "plain,priority,delay").split(","));
 
 type Build = { name: string; triad: typeof Triad };
 const load = async (dir: string) => (await import(`${dir.replace(/\/$/, "")}/dist/index.js`)) as typeof Triad;
@@ -175,6 +177,28 @@ async function priorityBullmq(url: string): Promise<PriorityFigures> {
  * overtaken: backlog tasks that started while some urgent task had been submitted and had not
  * started yet (an inversion: strict priority would have started the urgent one instead).
  */
+/** Start minus run_at of delayed tasks on an idle cluster, in ms: [p50, p99, min]. */
+async function delayLateness(t: typeof Triad, url: string): Promise<[number, number, number]> {
+  const began = new Map<string, number>();
+  const work = async (task: Triad.Task) => {
+    began.set(task.taskId, Date.now());
+    return {};
+  };
+  const c = await startTriad(t, url, 10, { work } as unknown as Record<string, Triad.TaskHandler>);
+  const runAt = new Map<string, number>();
+  for (let i = 0; i < 200; i++) {
+    const at = Date.now() + 100 + Math.floor(Math.random() * 1000);
+    const id = `${c.id}-d${i}`;
+    runAt.set(id, at);
+    await c.coordinator.submitTask({ task_id: id, task_type: "work", run_at: new Date(at).toISOString() });
+    if (i % 10 === 9) await new Promise((r) => setTimeout(r, 50));
+  }
+  for (const id of runAt.keys()) await c.coordinator.waitForTask(id, 60_000);
+  await c.stop();
+  const late = [...runAt].map(([id, at]) => began.get(id)! - at).sort((a, b) => a - b);
+  return [percentile(late, 50), percentile(late, 99), late[0]!];
+}
+
 function figures(
   submitted: Map<string, number>,
   began: Map<string, number>,
@@ -243,6 +267,13 @@ try {
         `| ${name} | ${m("urgentP50").toFixed(1)} | ${m("urgentP99").toFixed(1)} | ${m("overtaken")} | ${m("seconds").toFixed(2)} |`,
       );
     }
+  }
+  if (only.has("delay")) {
+    await redis.flush();
+    const [p50, p99, min] = await delayLateness(builds[builds.length - 1]!.triad, redis.url);
+    console.log(
+      `\nDelayed tasks on an idle cluster (200, run_at 0.1-1.1 s ahead): start - run_at p50 ${p50} ms, p99 ${p99} ms, min ${min} ms`,
+    );
   }
 } finally {
   await redis.stop();
