@@ -46,12 +46,15 @@ describe.each(testEngines("schedules", { cluster: true }))("schedules on $name",
       schedule_id: "nightly",
       cron: "0 3 * * *",
       timezone: "Europe/Paris",
-      task: { task_type: "echo" },
+      task: { task_type: "echo", priority: 7 },
     };
     const now = Date.parse("2026-12-03T01:00:00Z");
     expect((await schedules.upsert(input, now)).outcome).toBe("created");
     const view = await schedules.get("nightly");
-    expect(view).toMatchObject({ schedule_id: "nightly", task: { task_type: "echo", payload: {} } });
+    expect(view).toMatchObject({
+      schedule_id: "nightly",
+      task: { task_type: "echo", payload: {}, priority: 7 },
+    });
     expect(view!.next_runs.slice(0, 2)).toEqual(["2026-12-03T02:00:00.000Z", "2026-12-04T02:00:00.000Z"]);
     expect((await schedules.upsert(input, now + 86_400_000)).outcome).toBe("unchanged");
     expect((await schedules.get("nightly"))!.next_runs[0]).toBe("2026-12-03T02:00:00.000Z");
@@ -134,6 +137,11 @@ describe.each(testEngines("schedules", { cluster: true }))("schedules on $name",
       [{ schedule_id: "b", every_ms: 1000, task: {} }, /^task.task_type: /],
       [{ schedule_id: "b", every_ms: 1000, task: { task_type: "echo", task_id: "x" } }, /^task.task_id: /],
       [{ schedule_id: "b", every_ms: 1000, task: { task_type: "echo", payload: [] } }, /^task.payload: /],
+      [{ schedule_id: "b", every_ms: 1000, task: { task_type: "echo", priority: 10 } }, /^task.priority: /],
+      [
+        { schedule_id: "b", every_ms: 1000, task: { task_type: "echo", run_at: "2026-12-03T01:00:00Z" } },
+        /^task.run_at: /,
+      ],
       [{ schedule_id: "b", every_ms: 1000, task, extra: 1 }, /extra|Unrecognized/],
     ];
     for (const [input, why] of bad) {
