@@ -21,7 +21,7 @@ const SWEEP_LIMIT = 1000;
  * Delayed and expiring tasks without a timer per task (SPEC "Scheduling controls"): their due
  * times are one sorted set per shard in the store (written by the submit script), and this
  * process keeps one timer, set for the earliest due time it knows. Each sweep runs
- * sweep-due-1.lua on every shard, which answers the next due time left there, so after one
+ * sweep-due-1.lua over every shard, which answers the next due time left, so after one
  * sweep the timer covers tasks that other coordinators submitted and those recorded before a
  * restart; a sweep at least once a second covers the rest.
  */
@@ -87,16 +87,21 @@ export class DueSweeper {
       });
   }
 
-  /** One pass over every shard; resolves once the released and expired tasks are handed on. */
+  /**
+   * One pass over every shard (one script call on a single Redis or memory://, one per shard on
+   * Redis Cluster); resolves once the released and expired tasks are handed on.
+   */
   async sweep(): Promise<void> {
     const now = Date.now();
-    const iso = new Date(now).toISOString();
+    const head = [now, new Date(now).toISOString(), this.o.retentionMs, SWEEP_LIMIT];
+    const shards = Array.from({ length: this.o.shards }, (_, shard) => shard);
+    const groups = this.o.store.engine.kind === "cluster" ? shards.map((s) => [s]) : [shards];
     const replies = await Promise.all(
-      Array.from({ length: this.o.shards }, (_, shard) =>
+      groups.map((group) =>
         this.o.store.runScript(
           sweepDue,
-          [`${shardTag(shard)}delayed`],
-          [this.o.store.key(shardTag(shard)), now, iso, this.o.retentionMs, SWEEP_LIMIT],
+          [`${shardTag(group[0]!)}delayed`],
+          [...head, ...group.map((s) => this.o.store.key(shardTag(s)))],
         ),
       ),
     );

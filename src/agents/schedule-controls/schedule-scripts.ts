@@ -9,11 +9,10 @@ import { defineScript } from "../../core/store/index.js";
 function sweepExpired(
   db: MemoryKeyspace,
   prefix: string,
-  delayed: string,
   id: string,
-  args: string[],
+  completedAt: string,
+  retentionMs: string,
 ): boolean {
-  const [, , completedAt, retentionMs] = args;
   const rec = `${prefix}task:${id}`;
   if (db.hget(rec, "status") !== "pending" || Number(db.hget(rec, "attempts") ?? 0) !== 0) return false;
   const dist = db.hget(rec, "distributor");
@@ -21,51 +20,51 @@ function sweepExpired(
     fence: String(Number(db.hget(rec, "fence") ?? 0) + 1),
     status: "abandoned",
     error: "expired",
-    completed_at: completedAt!,
+    completed_at: completedAt,
   });
   db.srem(`${prefix}open`, id);
   if (dist) db.srem(`${prefix}dist:${dist}`, id);
   db.pexpire(rec, Number(retentionMs));
   db.del(`${prefix}wait:${id}`);
   db.srem(`${prefix}waiting`, id);
-  db.zrem(delayed, id);
+  db.zrem(`${prefix}delayed`, id);
   if (db.exists(`${prefix}dependents:${id}`)) db.sadd(`${prefix}ended`, id);
   return true;
 }
 
-export const sweepDue = defineScript(import.meta.url, "sweep-due-1.lua", (db, [delayed], args) => {
-  const [prefix, nowMs, , , limitArg] = args as [string, string, string, string, string];
+export const sweepDue = defineScript(import.meta.url, "sweep-due-1.lua", (db, _keys, args) => {
+  const [nowMs, completedAt, retentionMs, limitArg] = args as [string, string, string, string];
   const now = Number(nowMs);
   const limit = Number(limitArg);
-  const expiring = `${prefix}expiring`;
   const released: string[] = [];
   const expired: string[] = [];
   let more = 0;
-
-  let due = db.zrangeByScore(delayed!, now, limit);
-  if (due.length === limit) more = 1;
-  for (const [id] of due) {
-    db.zrem(delayed!, id);
-    const rec = `${prefix}task:${id}`;
-    if (
-      db.hget(rec, "status") === "pending" &&
-      !db.hget(rec, "distributor") &&
-      !db.exists(`${prefix}wait:${id}`)
-    )
-      released.push(id);
-  }
-
-  due = db.zrangeByScore(expiring, now, limit);
-  if (due.length === limit) more = 1;
-  for (const [id] of due) {
-    db.zrem(expiring, id);
-    if (sweepExpired(db, prefix, delayed!, id, args)) expired.push(id);
-  }
-
   let next = "";
-  for (const key of [delayed!, expiring]) {
-    const first = db.zrangeByScore(key, Number.POSITIVE_INFINITY, 1)[0];
-    if (first !== undefined && (next === "" || first[1] < Number(next))) next = String(first[1]);
+  for (const prefix of args.slice(4)) {
+    const delayed = `${prefix}delayed`;
+    const expiring = `${prefix}expiring`;
+    let due = db.zrangeByScore(delayed, now, limit);
+    if (due.length === limit) more = 1;
+    for (const [id] of due) {
+      db.zrem(delayed, id);
+      const rec = `${prefix}task:${id}`;
+      if (
+        db.hget(rec, "status") === "pending" &&
+        !db.hget(rec, "distributor") &&
+        !db.exists(`${prefix}wait:${id}`)
+      )
+        released.push(id);
+    }
+    due = db.zrangeByScore(expiring, now, limit);
+    if (due.length === limit) more = 1;
+    for (const [id] of due) {
+      db.zrem(expiring, id);
+      if (sweepExpired(db, prefix, id, completedAt, retentionMs)) expired.push(id);
+    }
+    for (const key of [delayed, expiring]) {
+      const first = db.zrangeByScore(key, Number.POSITIVE_INFINITY, 1)[0];
+      if (first !== undefined && (next === "" || first[1] < Number(next))) next = String(first[1]);
+    }
   }
   return [released, expired, next, more];
 });
