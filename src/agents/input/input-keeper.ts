@@ -46,7 +46,11 @@ export class InputKeeper {
     checkInput(value);
     const verdict = await this.inputs.provide(taskId, value);
     if (!verdict.given && verdict.status === null) return { given: false, reason: "unknown" };
-    const record = await this.o.ledger.get(taskId);
+    // Given, the task is pending on no distributor and only this call will place it: a read that
+    // fails now (a store blip) is tried again rather than leaving it unplaced until a restore.
+    const record = verdict.given
+      ? await readAgain(() => this.o.ledger.get(taskId))
+      : await this.o.ledger.get(taskId);
     if (record === null) return { given: false, reason: "unknown" };
     if (!verdict.given) return { given: false, reason: "not_waiting", task: record.task };
     this.given++;
@@ -65,6 +69,17 @@ export class InputKeeper {
     const records = await Promise.all(expired.map((id) => this.o.ledger.get(id)));
     for (const record of records) if (record !== null) this.o.ended(record.task);
     return expired.length;
+  }
+}
+
+async function readAgain<T>(read: () => Promise<T>, tries = 5): Promise<T> {
+  for (let i = 1; ; i++) {
+    try {
+      return await read();
+    } catch (err) {
+      if (i >= tries) throw err;
+      await new Promise((r) => setTimeout(r, 100 * i));
+    }
   }
 }
 
