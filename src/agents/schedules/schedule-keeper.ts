@@ -61,8 +61,10 @@ export class ScheduleKeeper {
   private async look(): Promise<void> {
     let next = this.pollMs;
     try {
-      const { nowMs, earliestMs } = await this.fireDue();
-      if (earliestMs !== null) next = Math.max(1, Math.min(this.pollMs, earliestMs - nowMs));
+      const { nowMs, earliestMs, more } = await this.fireDue();
+      if (more)
+        next = 1; // a full batch: there may be more due now
+      else if (earliestMs !== null) next = Math.max(1, Math.min(this.pollMs, earliestMs - nowMs));
     } catch (err) {
       this.o.events?.failed?.(err);
     }
@@ -70,12 +72,18 @@ export class ScheduleKeeper {
   }
 
   /** One look: fires every due schedule; answers the store's clock and the earliest fire time ahead. */
-  async fireDue(): Promise<{ nowMs: number; earliestMs: number | null; fired: number }> {
-    const { nowMs, earliestMs, due } = await this.store.due(this.o.batch ?? 500);
+  async fireDue(): Promise<{ nowMs: number; earliestMs: number | null; fired: number; more: boolean }> {
+    const batch = this.o.batch ?? 500;
+    const { nowMs, earliestMs, due } = await this.store.due(batch);
     const fired = await Promise.all(due.map((d) => this.fire(d, nowMs).catch(() => null)));
     let earliest = earliestMs;
     for (const f of fired) if (f !== null && (earliest === null || f < earliest)) earliest = f;
-    return { nowMs, earliestMs: earliest, fired: fired.filter((f) => f !== null).length };
+    return {
+      nowMs,
+      earliestMs: earliest,
+      fired: fired.filter((f) => f !== null).length,
+      more: due.length >= batch,
+    };
   }
 
   /** Fires one due schedule's latest tick; answers its next fire time. */

@@ -11,13 +11,13 @@ export const upsertSchedule = defineScript(import.meta.url, "upsert-schedule-1.l
   const old = db.hget(def!, id);
   if (old === spec) return 0;
   db.hset(def!, { [id]: spec });
-  db.hset(`${prefix}next`, { [id]: next });
+  db.zadd(`${prefix}next`, Number(next), id);
   return old !== null ? 2 : 1;
 });
 
 export const removeSchedule = defineScript(import.meta.url, "remove-schedule-1.lua", (db, [def], args) => {
   const [prefix, id] = args as [string, string];
-  db.hdel(`${prefix}next`, id);
+  db.zrem(`${prefix}next`, id);
   db.hdel(`${prefix}last`, id);
   db.del(`${prefix}recent:${id}`);
   return db.hdel(def!, id);
@@ -27,17 +27,12 @@ export const dueSchedules = defineScript(import.meta.url, "due-schedules-1.lua",
   const [prefix, max] = args as [string, string];
   const now = db.timeMs();
   const due: ScriptReply[] = [];
-  let earliest = -1;
-  for (const [id, raw] of Object.entries(db.hgetall(`${prefix}next`))) {
-    const at = Number(raw);
-    if (at <= now) {
-      if (due.length < Number(max)) {
-        const spec = db.hget(def!, id);
-        if (spec !== null) due.push([id, raw, spec]);
-      }
-    } else if (earliest === -1 || at < earliest) earliest = at;
+  for (const [id, score] of db.zrangeByScore(`${prefix}next`, now, Number(max))) {
+    const spec = db.hget(def!, id);
+    if (spec !== null) due.push([id, String(score), spec]);
   }
-  return [now, earliest, due];
+  const ahead = db.zrangeByScore(`${prefix}next`, Number.POSITIVE_INFINITY).find(([, score]) => score > now);
+  return [now, ahead === undefined ? -1 : ahead[1], due];
 });
 
 export const advanceSchedule = defineScript(import.meta.url, "advance-schedule-1.lua", (db, [def], args) => {
@@ -50,8 +45,8 @@ export const advanceSchedule = defineScript(import.meta.url, "advance-schedule-1
     string,
     string,
   ];
-  if (db.hget(def!, id) === null || db.hget(`${prefix}next`, id) !== read) return 0;
-  db.hset(`${prefix}next`, { [id]: next });
+  if (db.hget(def!, id) === null || db.zscore(`${prefix}next`, id) !== Number(read)) return 0;
+  db.zadd(`${prefix}next`, Number(next), id);
   db.hset(`${prefix}last`, { [id]: tick });
   const key = `${prefix}recent:${id}`;
   const raw = db.get(key);
@@ -70,7 +65,7 @@ export const readSchedules = defineScript(import.meta.url, "read-schedules-1.lua
     out.push([
       id,
       spec,
-      db.hget(`${prefix}next`, id) ?? "",
+      String(db.zscore(`${prefix}next`, id) ?? ""),
       db.hget(`${prefix}last`, id) ?? "",
       db.get(`${prefix}recent:${id}`) ?? "",
     ]);

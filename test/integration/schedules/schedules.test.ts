@@ -120,6 +120,28 @@ describe.each(testEngines("schedules", { cluster: true }))("schedules on $name",
     expect(Date.parse(after.next_runs[0]!)).toBeGreaterThan(Date.parse(ids.at(-1)!.slice(7)));
   });
 
+  it("reads only the due head of the sorted set, a batch at a time, and says when to look again", async () => {
+    const now = Date.now();
+    const ids = ["h1", "h2", "h3", "h4", "h5"];
+    for (const id of ids)
+      await schedules.upsert(
+        { schedule_id: id, every_ms: 60_000, task: { task_type: "echo" } },
+        now - 120_000,
+      );
+    await schedules.upsert({ schedule_id: "later", every_ms: 3_600_000, task: { task_type: "echo" } }, now);
+    const keeper = new ScheduleKeeper(schedules, { submit, batch: 2 });
+    // Five due, two per look: three looks, the first two full (more), the last not.
+    const looks: Array<Awaited<ReturnType<ScheduleKeeper["fireDue"]>>> = [];
+    do looks.push(await keeper.fireDue());
+    while (looks.at(-1)!.more);
+    expect(looks.map((l) => l.more)).toEqual([true, true, false]);
+    expect(looks.reduce((a, l) => a + l.fired, 0)).toBe(5);
+    for (const id of ids) expect(submitted.filter((t) => t.startsWith(`${id}@`))).toHaveLength(1);
+    // Then it looks again at the h* schedules' next tick (within a minute), not the hourly one.
+    expect(looks.at(-1)!.earliestMs! - looks.at(-1)!.nowMs).toBeLessThanOrEqual(60_000);
+    for (const id of [...ids, "later"]) await schedules.remove(id);
+  });
+
   it("refuses a bad schedule naming the field, and records nothing", async () => {
     const task = { task_type: "echo" };
     const bad: Array<[unknown, RegExp]> = [

@@ -12,15 +12,15 @@
   ARGV[6]  the tick, ISO-8601 UTC
   ARGV[7]  how many recent task ids to keep
 
-  Keys written: <prefix>next, <prefix>last (id -> last tick), <prefix>recent:<id> (JSON array).
+  Keys written: <prefix>next (sorted set), <prefix>last (id -> last tick), <prefix>recent:<id> (JSON array).
   Returns 1 advanced, 0 not (moved on already, or removed).
 ]]
 local p = ARGV[1]
 local id = ARGV[2]
-if redis.call('HEXISTS', KEYS[1], id) == 0 or redis.call('HGET', p .. 'next', id) ~= ARGV[3] then
+if redis.call('HEXISTS', KEYS[1], id) == 0 or tonumber(redis.call('ZSCORE', p .. 'next', id)) ~= tonumber(ARGV[3]) then
   return 0
 end
-redis.call('HSET', p .. 'next', id, ARGV[4])
+redis.call('ZADD', p .. 'next', ARGV[4], id)
 redis.call('HSET', p .. 'last', id, ARGV[6])
 local key = p .. 'recent:' .. id
 local raw = redis.call('GET', key)

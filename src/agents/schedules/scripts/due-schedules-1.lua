@@ -1,6 +1,7 @@
 --[[
   The schedules whose next fire time has come, by the store's clock (no two coordinators'
-  clocks are compared), and the earliest fire time still ahead (when to look again).
+  clocks are compared), and the earliest fire time still ahead (when to look again): the first
+  members of the sorted set of next fire times, never a scan of every schedule.
 
   KEYS[1]  <prefix>def
   ARGV[1]  the key prefix
@@ -11,18 +12,13 @@
 local p = ARGV[1]
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local flat = redis.call('HGETALL', p .. 'next')
+local head = redis.call('ZRANGEBYSCORE', p .. 'next', '-inf', now, 'WITHSCORES', 'LIMIT', 0, tonumber(ARGV[2]))
 local due = {}
-local earliest = -1
-for i = 1, #flat, 2 do
-  local at = tonumber(flat[i + 1])
-  if at <= now then
-    if #due < tonumber(ARGV[2]) then
-      local def = redis.call('HGET', KEYS[1], flat[i])
-      if def then due[#due + 1] = {flat[i], flat[i + 1], def} end
-    end
-  elseif earliest == -1 or at < earliest then
-    earliest = at
-  end
+for i = 1, #head, 2 do
+  local def = redis.call('HGET', KEYS[1], head[i])
+  if def then due[#due + 1] = {head[i], head[i + 1], def} end
 end
+local earliest = -1
+local ahead = redis.call('ZRANGEBYSCORE', p .. 'next', '(' .. now, '+inf', 'WITHSCORES', 'LIMIT', 0, 1)
+if #ahead > 0 then earliest = tonumber(ahead[2]) end
 return {now, earliest, due}

@@ -19,7 +19,7 @@ local out = {}
 for _, id in ipairs(ids) do
   local def = redis.call('HGET', KEYS[1], id)
   if def then
-    out[#out + 1] = {id, def, redis.call('HGET', p .. 'next', id) or '', redis.call('HGET', p .. 'last', id) or '',
+    out[#out + 1] = {id, def, redis.call('ZSCORE', p .. 'next', id) or '', redis.call('HGET', p .. 'last', id) or '',
       redis.call('GET', p .. 'recent:' .. id) or ''}
   end
 end
