@@ -55,7 +55,7 @@ export type DistributorCoreOptions = {
   checkpointFor?: (taskId: string, fence: number) => Promise<JsonValue | null>;
   /** The outcomes of a task's dependencies, sent along with each attempt (src/agents/workflow/). */
   dependenciesFor?: (task: TaskDict) => Promise<DispatchedTask["dependencies"]>;
-  /** Runs before a batch of outcomes is committed: writes the last progress they carry (src/agents/live/). */
+  /** Runs before a batch of outcomes that carry progress is committed: writes it (src/agents/live/). */
   beforeCommit?: (outcomes: AttemptOutcomeWire[]) => Promise<void>;
   /** Per-task-type limits (src/agents/limits/): a task of a limited type starts only with a slot. */
   limits?: LimitGate;
@@ -270,7 +270,9 @@ export class DistributorCore {
       this.o.events?.foreignResult?.(outcome, workerId, holder);
     }
     const worker = this.registry.get(workerId);
-    if (this.o.beforeCommit) await this.o.beforeCommit(results).catch(() => {});
+    // Only outcomes that carry progress wait for it (the common outcome has none: no extra hop).
+    if (this.o.beforeCommit && results.some((r) => r.progress !== undefined))
+      await this.o.beforeCommit(results).catch(() => {});
     const receipts = await Promise.all(
       results.map((r) =>
         this.o.ledger.commitAttempt({
