@@ -279,6 +279,7 @@ describe("the dashboard in Chromium", () => {
       .poll(() => page.locator(".task-head .status").textContent(), { timeout: 10_000 })
       .toBe("completed");
     expect(await page.locator("#inputs-given").textContent()).toContain('"yes"');
+    expect(await page.locator("#timeline li[data-event='input_given']").textContent()).toContain('"yes"');
     const task = await (
       await fetch(`${url}/tasks/e2e-approval`, { headers: { authorization: `Bearer ${TOKEN}` } })
     ).json();

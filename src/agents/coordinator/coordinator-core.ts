@@ -36,6 +36,8 @@ export type CoordinatorCoreOptions = {
     distributorDead?: (id: string, tasks: number) => void;
     terminal?: (task: TaskDict) => void;
     abandoned?: (taskId: string, reason: string) => void;
+    /** A task waiting for input was given `value` (it is pending again). */
+    inputGiven?: (taskId: string, value: JsonValue) => void;
     /** No message could carry the task (it is abandoned with `reason`). */
     unsendable?: (taskId: string, reason: string) => void;
     /** A distributor reported the end of a task it does not hold (`holder` does, as far as the ledger knows); refused. */
@@ -379,8 +381,10 @@ export class CoordinatorCore {
    * and the task runs again on any worker with ctx.inputs / the graph resumed. Refuses a value
    * that is not JSON (ERR_INVALID_INPUT).
    */
-  provideInput(taskId: string, value: JsonValue): Promise<InputAnswer> {
-    return this.input.provide(taskId, value);
+  async provideInput(taskId: string, value: JsonValue): Promise<InputAnswer> {
+    const answer = await this.input.provide(taskId, value);
+    if (answer.given) this.o.events?.inputGiven?.(taskId, value);
+    return answer;
   }
 
   /**

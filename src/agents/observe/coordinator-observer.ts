@@ -161,6 +161,14 @@ export class CoordinatorObserver implements MessageObserver {
         this.onTerminal(task);
         inner.terminal?.(task);
       },
+      inputGiven: (taskId, value) => {
+        this.history.add(taskId, {
+          event: "input_given",
+          t: Date.now(),
+          input: JSON.stringify(value).slice(0, 200),
+        });
+        inner.inputGiven?.(taskId, value);
+      },
       distributorDead: (id, tasks) => {
         this.emit({ type: "distributor_dead", distributor: id, tasks });
         inner.distributorDead?.(id, tasks);

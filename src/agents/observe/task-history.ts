@@ -1,7 +1,7 @@
 import { BoundedMap } from "./bounded-map.js";
 
 type EventFields = {
-  event: "submitted" | "assigned" | "reassigned" | "retried" | "committed" | "abandoned";
+  event: "submitted" | "assigned" | "reassigned" | "retried" | "committed" | "abandoned" | "input_given";
   task_type?: string;
   /** assigned: where to; reassigned: taken off; committed: who committed it. */
   distributor?: string;
@@ -10,6 +10,8 @@ type EventFields = {
   status?: string;
   error?: string | null;
   reason?: string;
+  /** input_given: the value given, as JSON (the first 200 characters). */
+  input?: string;
   /** The request_id of the A2A message the coordinator sent (assigned) or received (committed). */
   request_id?: string;
   /** request_ids of the attempt's [execute_tasks, task_results] messages (retried, committed). */

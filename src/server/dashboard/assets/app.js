@@ -538,6 +538,7 @@ const EVENT_TEXT = {
       .join(" · "),
   ],
   abandoned: (e) => ["Abandoned", e.reason ?? e.error ?? ""],
+  input_given: (e) => ["Input given", e.input ?? ""],
 };
 
 let taskTimer;
