@@ -298,15 +298,25 @@ export class ChaosCluster {
   }
 
   async api<T>(method: string, path: string, body?: unknown): Promise<T> {
-    // With several coordinators: the first one running and not frozen answers (any one serves).
+    // With several coordinators: the first one running and not frozen that answers (any one
+    // serves; a restarted one may not listen yet).
     const live = this.coordinators().filter((c) => c.proc?.running !== false && !this.paused.has(c.id));
-    const target = live[0] ?? this.coordinator;
-    const res = await fetch(`${target.url}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${API_TOKEN}`, "content-type": "application/json" },
-      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-      signal: AbortSignal.timeout(10_000),
-    });
+    const targets = live.length > 0 ? live : [this.coordinator];
+    let res: Response | undefined;
+    for (const [k, target] of targets.entries()) {
+      try {
+        res = await fetch(`${target.url}${path}`, {
+          method,
+          headers: { authorization: `Bearer ${API_TOKEN}`, "content-type": "application/json" },
+          ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+          signal: AbortSignal.timeout(10_000),
+        });
+        break;
+      } catch (err) {
+        if (k === targets.length - 1) throw err;
+      }
+    }
+    if (res === undefined) throw new Error(`${method} ${path}: no coordinator to ask`);
     if (!res.ok) throw new Error(`${method} ${path}: HTTP ${res.status} ${await res.text()}`);
     return (await res.json()) as T;
   }

@@ -11,6 +11,18 @@ const MAX_WATCHED_HAND_OFFS = 100_000;
 /** Hand-offs checked per tick at most. */
 const HAND_OFF_CHECKS_PER_TICK = 500;
 
+/**
+ * The timing of shard ownership, from the agents' heartbeat timing, so that a dead coordinator's
+ * shards move within the heartbeat timeout: a tick every half heartbeat interval, leases that
+ * live one interval less than the timeout (renewed four times or more per life), views half a
+ * tick longer than the leases (a coordinator seen gone has no lease left).
+ */
+export function ownershipTiming(t: Timing): { tickMs: number; leaseTtlMs: number; viewTtlMs: number } {
+  const tickMs = Math.max(10, t.heartbeatIntervalMs / 2);
+  const leaseTtlMs = Math.max(t.heartbeatTimeoutMs - t.heartbeatIntervalMs, 4 * tickMs);
+  return { tickMs, leaseTtlMs, viewTtlMs: leaseTtlMs + tickMs / 2 };
+}
+
 export type CoordinatorClusterOptions = {
   coordinatorId: string;
   store: RedisClient;
@@ -42,14 +54,17 @@ export class CoordinatorCluster implements ClusterSeam {
   private ticking: Promise<void> | null = null;
   /** Tasks handed to their shard's owner, with when to check that it placed them (monotonic ms). */
   private readonly handedOff = new Map<string, number>();
+  private readonly tickMs: number;
 
   constructor(private readonly o: CoordinatorClusterOptions) {
+    const own = ownershipTiming(o.timing);
+    this.tickMs = own.tickMs;
     this.peers = new CoordinatorPeers({
       coordinatorId: o.coordinatorId,
       store: o.store,
-      // Half a heartbeat longer than a shard lease: when the others see a coordinator gone, its
-      // leases have expired too, and they take its shards in that same tick.
-      ttlMs: o.timing.heartbeatTimeoutMs + o.timing.heartbeatIntervalMs / 2,
+      // Longer than a shard lease: when the others see a coordinator gone, its leases have
+      // expired too, and they take its shards in that same tick.
+      ttlMs: own.viewTtlMs,
       view: () => this.view(),
       ended: (ids) =>
         void o
@@ -68,7 +83,7 @@ export class CoordinatorCluster implements ClusterSeam {
       coordinatorId: o.coordinatorId,
       store: o.store,
       shards: o.ledger.shards,
-      ttlMs: o.timing.heartbeatTimeoutMs,
+      ttlMs: own.leaseTtlMs,
       members: () => this.peers.members(),
       gained: async (shards) => {
         o.moved?.({ gained: shards, lost: [] });
@@ -115,7 +130,7 @@ export class CoordinatorCluster implements ClusterSeam {
         .finally(() => {
           this.ticking = null;
         });
-    }, this.o.timing.heartbeatIntervalMs).unref();
+    }, this.tickMs).unref();
   }
 
   /**

@@ -32,7 +32,7 @@ export type CoordinatorView = {
 export type CoordinatorPeersOptions = {
   coordinatorId: string;
   store: RedisClient;
-  /** A coordinator whose view is older than this is gone (the heartbeat timeout). */
+  /** A coordinator whose view is older than this is gone (a little longer than a shard lease). */
   ttlMs: number;
   /** This coordinator's view, as of now. */
   view: () => CoordinatorView;
@@ -51,7 +51,7 @@ type News = { from: string; ended?: string[]; unplaced?: string[] };
 
 /**
  * The other coordinators on the same store: who is alive (each keeps a view key that expires
- * after the heartbeat timeout), what they hear from their distributors (so any coordinator can
+ * a little after its shard leases), what they hear from their distributors (so any coordinator can
  * place on any distributor, and every dashboard shows the whole cluster), and news between
  * them on one pub/sub channel: tasks that ended (their waiters answer at once) and tasks left
  * unplaced in a shard the sender does not own. News is a hint: a lost message costs latency

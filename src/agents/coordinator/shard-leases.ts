@@ -7,7 +7,7 @@ export type ShardLeasesOptions = {
   store: RedisClient;
   /** How many task shards the ledger has (16 by default). */
   shards: number;
-  /** A lease not renewed within this long is free for another coordinator (the heartbeat timeout). */
+  /** A lease not renewed within this long is free for another coordinator (see ownershipTiming). */
   ttlMs: number;
   /** The coordinators alive now, this one included. */
   members: () => string[];

@@ -58,7 +58,8 @@ export const coordinatorsFailover: Scenario = {
           }
           await sleep(long ? 4000 : 800);
         };
-        submitted = await cluster.loadUntil(faults(), long ? 60 : 50, (i) =>
+        // Below the two workers' capacity (16 slow tasks at once), so a fault's backlog drains.
+        submitted = await cluster.loadUntil(faults(), long ? 40 : 30, (i) =>
           slowTask("kc3", i, spreadMs(i, 400)),
         );
         process.stderr.write(
