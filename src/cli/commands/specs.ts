@@ -250,7 +250,7 @@ export const submitSpec: CommandSpec = {
       name: "file",
       type: "string",
       description:
-        "a JSON array (or JSON lines) of {task_type, payload, task_id?, depends_on?, on_dependency_failure?}: a workflow graph is sent dependencies first; - for stdin",
+        "a JSON array (or JSON lines) of {task_type, payload, task_id?, depends_on?, on_dependency_failure?, priority?, run_at?, delay_ms?, expires_at?}: a workflow graph is sent dependencies first; - for stdin",
     },
     {
       name: "wait",
