@@ -43,7 +43,8 @@ export function scheduleArg(task: ScheduleKeys, delayedUntil: number | null): st
     arg.expires_ms = String(Date.parse(task.expires_at));
   }
   if (delayedUntil !== null) arg.delay_until = String(delayedUntil);
-  return JSON.stringify(arg);
+  const json = JSON.stringify(arg);
+  return json === "{}" ? "" : json; // priority 0 alone: a plain task
 }
 
 /** The submit script's schedule step on the embedded engine (its Lua twin is inline there). */

@@ -89,6 +89,7 @@ describe("placement order and the submit argument", () => {
 
   it("costs a plain task one empty argument", () => {
     expect(scheduleArg({}, null)).toBe("");
+    expect(scheduleArg({ priority: 0 }, null)).toBe("");
     expect(
       JSON.parse(scheduleArg({ priority: 3, run_at: "2030-01-01T00:00:00Z" }, 1_893_456_000_000)),
     ).toEqual({
