@@ -27,7 +27,7 @@ const CONFIG_KEY_CHECKPOINTER = "__pregel_checkpointer";
 /**
  * A task handler that runs each task on a remote A2A agent. It is a runnable (it has invoke())
  * rather than a function, so the worker runs it as it runs a graph: under the attempt's relay
- * checkpointer, which carries the remote task id to the distributor before the bridge waits on
+ * checkpointer, which carries the remote task id to the distributor while the bridge waits on
  * the remote task, and seeds the next attempt with it after a worker dies.
  */
 export class A2AAgentHandler {

@@ -70,7 +70,7 @@ type Connection = { card: AgentCard; client: Client };
 /**
  * One remote A2A agent as Triad's workers call it: its card read (and read again until it can
  * be), one SDK client, and a cap on the tasks in flight to it. run() takes a task to the remote
- * task's end: it records the remote task id before waiting on it, and an attempt that finds a
+ * task's end: it records the remote task id as it waits on it, and an attempt that finds a
  * record from an earlier attempt attaches to that remote task instead of sending the work again.
  */
 export class RemoteAgent {
@@ -191,13 +191,19 @@ export class RemoteAgent {
       }
       const request = this.message(job);
       const streaming = this.options.streaming ?? card.capabilities?.streaming === true;
+      // The remote task id goes to the distributor as soon as it is known, while the bridge
+      // waits on the task (not before: a fast remote task would pay the round trip on top); the
+      // outcome is reported only once the record is stored, so a worker that dies after
+      // reporting has always left it for the next attempt.
+      let recording: Promise<void> | undefined;
       const onTask = async (task: { id: string; contextId: string }) => {
         remoteId = task.id;
-        if (job.saver) await this.record(job, task.id, task.contextId);
+        if (job.saver) recording = this.record(job, task.id, task.contextId);
       };
       const end = streaming
         ? await this.sendStreaming(client, card, request, onTask, job.signal)
         : await this.sendPolling(client, card, request, onTask, job.signal);
+      await recording;
       return settle(end);
     } catch (err) {
       if (job.signal?.aborted && remoteId !== undefined) await this.cancel(client, remoteId);
@@ -249,7 +255,7 @@ export class RemoteAgent {
     return end.kind === "running" ? this.poll(client, card, remoteId, job.signal) : end;
   }
 
-  /** Before anything waits on the remote task: a later attempt after our death attaches to it. */
+  /** As soon as the remote task is known: a later attempt after our death attaches to it. Never rejects. */
   private async record(job: RemoteJob, remoteTaskId: string, contextId: string): Promise<void> {
     try {
       await recordRemoteTask(job.saver!, job.taskId, {
@@ -292,7 +298,7 @@ export class RemoteAgent {
     onTask: (task: { id: string; contextId: string }) => Promise<void>,
     signal: AbortSignal | undefined,
   ): Promise<RemoteEnd> {
-    // Answered at once with the task (not at its end), so its id is recorded before we wait.
+    // Answered at once with the task (not at its end), so its id is recorded while we wait.
     request.configuration = { ...request.configuration!, returnImmediately: true };
     const reply = await client.sendMessage(request, { signal });
     if (!("status" in reply)) return { kind: "completed", result: messageResult(reply as Message) };
