@@ -545,7 +545,9 @@ export function compactTime(iso: string): string {
 
 function readTime(stored: string | undefined): string {
   if (stored === undefined) return "";
-  return /^\d+$/.test(stored) ? new Date(Number(stored)).toISOString() : stored;
+  // ISO text is not a number (Number gives NaN); epoch milliseconds are digits only.
+  const ms = Number(stored);
+  return stored !== "" && Number.isSafeInteger(ms) && ms >= 0 ? new Date(ms).toISOString() : stored;
 }
 
 /**
