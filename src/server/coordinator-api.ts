@@ -113,8 +113,8 @@ export function coordinatorApi(
       const recent = coordinator.core.recentTasks().slice(-limit).reverse();
       return [...open, ...recent].slice(0, limit) as unknown as JsonObject[];
     },
-    async provideInput(taskId, value) {
-      const answer = await coordinator.core.provideInput(taskId, value);
+    async provideInput(taskId, value, question) {
+      const answer = await coordinator.core.provideInput(taskId, value, question);
       if (!answer.given && answer.reason === "unknown") return null;
       return { given: answer.given, task: (answer as { task: unknown }).task as JsonObject };
     },

@@ -116,6 +116,14 @@ export const newTask = named(
 /** POST /tasks/{task_id}/input: the value given to a task waiting for input. */
 export const taskInputBody = named(
   z.strictObject({
+    question: z
+      .number()
+      .int()
+      .min(0)
+      .optional()
+      .describe(
+        "The question answered: how many inputs the task had been given when it asked (the length of its `inputs`, 0 when absent). When given, an answer to a question the task no longer asks is refused (409), so a stale page cannot answer the next one.",
+      ),
     value: jsonValue.describe(
       "Any JSON: what the task asked for (its handler gets it in ctx.inputs, a graph as the resume value).",
     ),

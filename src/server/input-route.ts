@@ -8,7 +8,11 @@ import { readJsonBody, sendError, sendJson, taskIdOf } from "./http-util.js";
 /** What POST /tasks/{task_id}/input needs from a coordinator (src/agents/input/). */
 export type InputApi = {
   /** given: the task after (pending again); not waiting: its dict as it stands; null: unknown. */
-  provideInput(taskId: string, value: JsonValue): Promise<{ given: boolean; task: JsonObject } | null>;
+  provideInput(
+    taskId: string,
+    value: JsonValue,
+    question?: number,
+  ): Promise<{ given: boolean; task: JsonObject } | null>;
 };
 
 type Handler = (req: IncomingMessage, res: ServerResponse, url: URL, params: string[]) => Promise<void>;
@@ -35,14 +39,18 @@ export function inputHandlers(api: InputApi, maxBodyBytes: number) {
           where === "value" && issue.code === "invalid_union" ? "required (any JSON)" : issue.message;
         return sendError(res, 422, "ERR_INVALID_INPUT", `${where}: ${message}`);
       }
-      const answer = await api.provideInput(taskId, parsed.data.value as JsonValue);
+      const answer = await api.provideInput(taskId, parsed.data.value as JsonValue, parsed.data.question);
       if (answer === null) return sendError(res, 404, "ERR_NOT_FOUND", `no task ${taskId}`);
       if (!answer.given) {
+        const asking = answer.task.status === "input_required";
+        const given = Array.isArray(answer.task.inputs) ? answer.task.inputs.length : 0;
         return sendError(
           res,
           409,
           "ERR_NOT_WAITING_FOR_INPUT",
-          `task ${taskId} is ${String(answer.task.status)}, not waiting for input (an earlier answer may have been taken)`,
+          asking
+            ? `task ${taskId} asks question ${given} now, not question ${parsed.data.question}: that one was answered already`
+            : `task ${taskId} is ${String(answer.task.status)}, not waiting for input (an earlier answer may have been taken)`,
         );
       }
       sendJson(res, 202, answer.task);

@@ -298,12 +298,19 @@ export class CoordinatorAgent extends TriadAgent {
    * Gives input to a task waiting for it (status input_required; SPEC "Waiting for input"): the
    * value joins the task's inputs and it runs again on any worker. True when given; false for a
    * task that is not waiting for input (already answered, say: the first answer wins) or
-   * unknown. A value that is not JSON is refused (ERR_INVALID_INPUT).
+   * unknown. A value that is not JSON is refused (ERR_INVALID_INPUT). `options.question` names
+   * the question answered — how many inputs had been given when it was asked (the length of the
+   * task's `inputs` then) — so that an answer to a question already answered is refused even when
+   * the task now asks the next one.
    */
-  async provideInput(taskId: string, value: JsonValue): Promise<boolean> {
+  async provideInput(
+    taskId: string,
+    value: JsonValue,
+    options: { question?: number } = {},
+  ): Promise<boolean> {
     if (typeof taskId !== "string" || taskId.length === 0)
       throw new TriadError("ERR_INVALID_ARGUMENT", "provideInput takes a task id (a non-empty string)");
-    return (await this.core.provideInput(taskId, value)).given;
+    return (await this.core.provideInput(taskId, value, options.question)).given;
   }
 
   /** Knows a distributor before it heartbeats (seed: register_distributor). */

@@ -381,8 +381,8 @@ export class CoordinatorCore {
    * and the task runs again on any worker with ctx.inputs / the graph resumed. Refuses a value
    * that is not JSON (ERR_INVALID_INPUT).
    */
-  async provideInput(taskId: string, value: JsonValue): Promise<InputAnswer> {
-    const answer = await this.input.provide(taskId, value);
+  async provideInput(taskId: string, value: JsonValue, question?: number): Promise<InputAnswer> {
+    const answer = await this.input.provide(taskId, value, question);
     if (answer.given) this.o.events?.inputGiven?.(taskId, value);
     return answer;
   }

@@ -42,9 +42,15 @@ export class InputKeeper {
     this.inputs = new InputLedger(o.store, o.ledger);
   }
 
-  async provide(taskId: string, value: JsonValue): Promise<InputAnswer> {
+  /** Gives input; with `question` (see InputLedger.provide) only if the task still asks that one. */
+  async provide(taskId: string, value: JsonValue, question?: number): Promise<InputAnswer> {
     checkInput(value);
-    const verdict = await this.inputs.provide(taskId, value);
+    if (question !== undefined && !(Number.isSafeInteger(question) && question >= 0)) {
+      throw new TriadError("ERR_INVALID_INPUT", `question must be an integer >= 0 (got ${question})`, {
+        status: 422,
+      });
+    }
+    const verdict = await this.inputs.provide(taskId, value, question);
     if (!verdict.given && verdict.status === null) return { given: false, reason: "unknown" };
     // Given, the task is pending on no distributor and only this call will place it: a read that
     // fails now (a store blip) is tried again rather than leaving it unplaced until a restore.

@@ -21,13 +21,16 @@ export class InputLedger {
     private readonly ledger: TaskLedger,
   ) {}
 
-  /** Gives `value` to the task if it waits for input; the value joins its inputs and it is pending again. */
-  async provide(taskId: string, value: JsonValue): Promise<InputVerdict> {
+  /**
+   * Gives `value` to the task if it waits for input — for question `question` (the number of
+   * inputs given before it was asked) when named; the value joins its inputs and it is pending again.
+   */
+  async provide(taskId: string, value: JsonValue, question?: number): Promise<InputVerdict> {
     const shard = shardOf(taskId, this.ledger.shards);
     const reply = await this.store.runScript(
       scripts.provideInput,
       [`${shardTag(shard)}open`],
-      [this.store.key(shardTag(shard)), taskId, JSON.stringify(value)],
+      [this.store.key(shardTag(shard)), taskId, JSON.stringify(value), question ?? ""],
     );
     if (reply === 1) return { given: true };
     return { given: false, status: typeof reply === "string" ? reply : null };

@@ -7,15 +7,22 @@ import { defineScript } from "../../core/store/index.js";
  */
 
 export const provideInput = defineScript(import.meta.url, "provide-input-1.lua", (db, _keys, args) => {
-  const [prefix, id, value] = args as [string, string, string];
+  const [prefix, id, value, question] = args as [string, string, string, string];
   const rec = `${prefix}task:${id}`;
   const status = db.hget(rec, "status");
   if (status === null) return 0;
   if (status !== "input_required") return status;
+  const given = Number(db.hget(rec, "inputs_n") ?? 0);
+  if (question !== "" && Number(question) !== given) return "other_question";
   const inputs = db.hget(rec, "inputs");
   const next =
     inputs === null || inputs === "" || inputs === "[]" ? `[${value}]` : `${inputs.slice(0, -1)},${value}]`;
-  db.hset(rec, { status: "pending", inputs: next, answered_key: db.hget(rec, "input_key") ?? "" });
+  db.hset(rec, {
+    status: "pending",
+    inputs: next,
+    inputs_n: String(given + 1),
+    answered_key: db.hget(rec, "input_key") ?? "",
+  });
   db.hdel(rec, "input_request");
   db.hdel(rec, "input_key");
   db.hdel(rec, "not_before");

@@ -103,7 +103,9 @@ describe.each(testEngines("human-input", { cluster: true }))("human input on $na
     expect(await c.provideInput(id, "salad")).toBe(false); // answered already: the first wins
     const again = await until(read(id), (t) => waiting(t) && (t?.inputs?.length ?? 0) === 1);
     expect(again).toMatchObject({ input_request: { question: 2 }, inputs: ["soup"] });
-    expect(await c.provideInput(id, { n: 2 })).toBe(true);
+    // An answer to the first question (read off a stale page) cannot answer the second.
+    expect(await c.provideInput(id, "late soup", { question: 0 })).toBe(false);
+    expect(await c.provideInput(id, { n: 2 }, { question: 1 })).toBe(true);
     const done = await c.waitForTask(id, 8000);
     expect(done).toMatchObject({ status: "completed", result: { answers: ["soup", { n: 2 }] } });
     expect(await c.provideInput(id, "late")).toBe(false);

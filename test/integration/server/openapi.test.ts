@@ -194,6 +194,7 @@ describe("the REST API's OpenAPI document", () => {
       ["POST", "/tasks/{task_id}/input", "/tasks/doc-done/input", json, '{"value":{"ok":true}}'],
       ["POST", "/tasks/{task_id}/input", "/tasks/no-such-task/input", json, '{"value":1}'],
       ["POST", "/tasks/{task_id}/input", "/tasks/doc-done/input", json, '{"answer":1}'],
+      ["POST", "/tasks/{task_id}/input", "/tasks/doc-done/input", json, '{"value":1,"question":-1}'],
       ["GET", "/agents", "/agents"],
       ["GET", "/agents", "/agents", { authorization: "Bearer wrong" }],
       ["PUT", "/limits/{task_type}", "/limits/doc-llm", json, '{"concurrency":2}'],

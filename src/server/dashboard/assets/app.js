@@ -570,7 +570,9 @@ async function showTask(id) {
   body.dataset.asking = asking;
   // A card the task has no use for is null: left out (replaceChildren would write "null").
   body.replaceChildren(...taskPage(id, view, graph).filter((el) => el !== null));
-  $("#input-form")?.addEventListener("submit", (event) => giveInput(event, id));
+  $("#input-form")?.addEventListener("submit", (event) =>
+    giveInput(event, id, view.task?.inputs?.length ?? 0),
+  );
   $("#cancel-task")?.addEventListener("click", () => cancelTask(id));
   if (!view.task || isOpen(view.task))
     taskTimer = setTimeout(() => currentTaskId() === id && showTask(id), 1000);
@@ -584,7 +586,7 @@ const isOpen = (task) =>
  * The input form's value: JSON when the text parses as JSON ({"ok": true}, 42, "quoted"),
  * else the text itself as a string (yes). POST /tasks/<id>/input, then the page again.
  */
-async function giveInput(event, id) {
+async function giveInput(event, id, question) {
   event.preventDefault();
   const text = $("#input-value").value;
   let value;
@@ -601,7 +603,8 @@ async function giveInput(event, id) {
     const res = await fetch(`/tasks/${encodeURIComponent(id)}/input`, {
       method: "POST",
       headers: { ...authHeaders(), "content-type": "application/json" },
-      body: JSON.stringify({ value }),
+      // The question this page shows: refused (409) if someone else answered it meanwhile.
+      body: JSON.stringify({ value, question }),
     });
     if (!res.ok) {
       const body = await res.json().catch(() => null);
