@@ -155,7 +155,7 @@ describe("human input across bin/triad processes", () => {
       result: { verdict: "edited", sent: { to: "Ada", text: "A shorter note." } },
     });
     const again = await runTriad(
-      ["input", "--coordinator", coordinatorUrl, "--task", "note-1", "--value", "1"],
+      ["input", "--coordinator", coordinatorUrl, "--task", "note-1", "--value", "1", "--question", "0"],
       {
         env,
       },

@@ -15,7 +15,7 @@ export async function input(options: ParsedOptions): Promise<number> {
   const task = await api.request<Record<string, unknown>>(
     "POST",
     `/tasks/${encodeURIComponent(taskId)}/input`,
-    { value },
+    { value, ...(typeof options.question === "number" ? { question: options.question } : {}) },
     30_000,
     0,
   );
