@@ -31,7 +31,7 @@ const twoQuestions = (task: Task, ctx: HandlerContext): JsonValue => {
 
 type StepRun = { node: string; t: number };
 /** Runs of `node` that started after `t`. */
-const after = (trace: StepRun[], node: string, t: number) => trace.filter((r) => r.node === node && r.t > t);
+const ranAfter = (trace: StepRun[], node: string, t: number) => trace.filter((r) => r.node === node && r.t > t);
 
 /**
  * draft -> approve (interrupt) -> send, each step counted and traced with its start time;
@@ -180,8 +180,8 @@ describe.each(testEngines("human-input", { cluster: true }))("human input on $na
     expect(done?.result).toMatchObject({ log: ["draft", "approved:yes/sure", "sent to bob"] });
     // No step before an answered interrupt ran again once the answer was given: a resume starts
     // at the interrupt, from the checkpoint (none skipped: the result has every step).
-    expect(after(trace, "draft", answered[0]!)).toEqual([]);
-    expect(after(trace, "approve", answered[2]!)).toEqual([]);
+    expect(ranAfter(trace, "draft", answered[0]!)).toEqual([]);
+    expect(ranAfter(trace, "approve", answered[2]!)).toEqual([]);
     // Exactly once per resume: draft once; approve at its two asks and once more to finish; send
     // at its ask and once to finish — unless an attempt was refused by its fence (a worker starved
     // on a loaded machine and declared dead runs again: execution is at-least-once).
@@ -222,10 +222,10 @@ describe.each(testEngines("human-input", { cluster: true }))("human input on $na
     expect(await until(read(id), (t) => waiting(t) && t?.inputs?.length === 1)).toMatchObject({
       input_request: { really: "sure?" },
     });
-    expect(after(trace, "draft", crashed)).toEqual([]);
+    expect(ranAfter(trace, "draft", crashed)).toEqual([]);
     // The resume of the answered interrupt (once, unless an attempt was refused by its fence).
-    expect(after(trace, "approve", crashed).length).toBeGreaterThanOrEqual(1);
-    if (cluster.stale.length === 0) expect(after(trace, "approve", crashed)).toHaveLength(1);
+    expect(ranAfter(trace, "approve", crashed).length).toBeGreaterThanOrEqual(1);
+    if (cluster.stale.length === 0) expect(ranAfter(trace, "approve", crashed)).toHaveLength(1);
     // The coordinator's wake-up counts it (the dashboard's "Needs input", /metrics).
     await until(
       async () => c.core.input.waiting,
