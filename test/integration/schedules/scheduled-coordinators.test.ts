@@ -90,5 +90,36 @@ describe.each(testEngines("scheduled-coordinators").filter((e) => e.name === "me
         for (const c of coordinators) await c.cleanup().catch(() => {});
       }
     }, 30_000);
+
+    it("after a restart with no coordinator up for a while, fires only the latest missed tick, at once", async () => {
+      const redis = engine.config();
+      const run = Math.random().toString(36).slice(2, 7);
+      const start = (name: string) =>
+        new CoordinatorAgent({ agentId: `${name}-${run}`, redis, timing: FAST, schedules: { pollMs: 200 } });
+      const first = start("a");
+      await first.initialize();
+      const fired = (
+        await first.upsertSchedule({ schedule_id: "gap", every_ms: 1000, task: { task_type: "echo" } })
+      ).next_runs[0]!;
+      while ((await first.getSchedule("gap"))!.last_tick !== fired) await sleep(50);
+      await first.cleanup(); // no coordinator for about three ticks
+      await sleep(3200);
+      const second = start("b");
+      try {
+        await second.initialize();
+        let view = (await second.getSchedule("gap"))!;
+        while (view.recent_task_ids.length < 2) {
+          await sleep(20);
+          view = (await second.getSchedule("gap"))!;
+        }
+        // One task for the ticks missed: the latest, by then at least three seconds on.
+        const [latest, before] = view.recent_task_ids as [string, string];
+        expect(before).toBe(`gap@${fired}`);
+        expect(Date.parse(latest.slice(4)) - Date.parse(fired)).toBeGreaterThanOrEqual(3000);
+        expect(await second.removeSchedule("gap")).toBe(true);
+      } finally {
+        await second.cleanup();
+      }
+    }, 30_000);
   },
 );
