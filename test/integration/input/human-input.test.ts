@@ -31,7 +31,8 @@ const twoQuestions = (task: Task, ctx: HandlerContext): JsonValue => {
 
 type StepRun = { node: string; t: number };
 /** Runs of `node` that started after `t`. */
-const ranAfter = (trace: StepRun[], node: string, t: number) => trace.filter((r) => r.node === node && r.t > t);
+const ranAfter = (trace: StepRun[], node: string, t: number) =>
+  trace.filter((r) => r.node === node && r.t > t);
 
 /**
  * draft -> approve (interrupt) -> send, each step counted and traced with its start time;
