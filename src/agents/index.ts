@@ -23,6 +23,7 @@ export {
   type LimitView,
   MAX_LIMIT_CONCURRENCY,
   MAX_LIMIT_RATE,
+  MIN_LIMIT_RATE,
   parseLimitFlag,
   type TaskTypeLimit,
 } from "./limits/limit-spec.js";
@@ -30,6 +31,13 @@ export { MAX_PROGRESS_BYTES } from "./live/progress-value.js";
 export { eventIdOf, type TaskChangeType } from "./live/task-changes.js";
 export { MAX_PAYLOAD_DEPTH } from "./payload-depth.js";
 export type { DependencyOutcome } from "./protocol.js";
+export {
+  MAX_EVERY_MS,
+  MIN_EVERY_MS,
+  type ScheduleInput,
+  type ScheduleView,
+  tickTaskId,
+} from "./schedules/schedule-spec.js";
 export {
   DEFAULT_RETRY,
   DEFAULT_TIMING,
