@@ -214,8 +214,8 @@ export async function processSystem(): Promise<FuzzSystem> {
       async taskStatus(taskId) {
         // The ledger's key of a task (the CLI's store has no key prefix): no scan per lookup.
         const key = `${shardTag(shardOf(taskId, DEFAULT_SHARDS))}task:${taskId}`;
-        const [id, status] = await client.hmGet(key, ["task_id", "status"]);
-        return id === taskId ? (status ?? "unknown") : null;
+        // Every record has a status; a record keeps no task_id (the id is in its key).
+        return (await client.hGet(key, "status")) ?? null;
       },
       async recordedIds() {
         const ids = new Set<string>();
