@@ -19,6 +19,9 @@ export type DistributorEntry = {
   via: string | null;
 };
 
+/** How much fuller a distributor heard through another coordinator looks when placing (a share of its capacity). */
+const REMOTE_PENALTY = 0.5;
+
 /** The coordinator's view of its distributors: who is alive, and who has room. */
 export class DistributorDirectory {
   private readonly entries = new Map<string, DistributorEntry>();
@@ -103,7 +106,10 @@ export class DistributorDirectory {
       if (d.status === "dead" || d.status === "error" || !d.ownsLease) continue;
       const hasWorkers = d.capacity > 0;
       if (bestHasWorkers && !hasWorkers) continue;
-      const score = (d.load + d.placedSinceHeartbeat) / Math.max(1, d.capacity);
+      // A distributor another coordinator hears counts as half full more: its task's end is
+      // reported there, and a waiter here then costs news and a read (several coordinators).
+      const score =
+        (d.load + d.placedSinceHeartbeat) / Math.max(1, d.capacity) + (d.via === null ? 0 : REMOTE_PENALTY);
       if ((hasWorkers && !bestHasWorkers) || score < bestScore) {
         best = d;
         bestScore = score;

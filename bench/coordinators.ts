@@ -1,0 +1,159 @@
+// One coordinator process against two (SPEC "Several coordinators"), the same distributors and
+// workers (each its own process, bench/tier-process.ts), the same Redis: the load is split over
+// the coordinators, each running its half through its own public API at once; end-to-end rate
+// = tasks / the slower half's wall time. Runs alternate one, two, one, two...; medians reported,
+// with the CPU per task of each tier's processes and of redis-server.
+//
+//   node --import tsx bench/coordinators.ts [--tasks 20000] [--rounds 3] [--mode window]
+import { randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { parseArgs } from "node:util";
+import { BenchChild } from "./lib/child.js";
+import { BenchRedis } from "./lib/redis.js";
+import { fmt, median, type RunFigures, table } from "./lib/stats.js";
+import type { SubmitMode } from "./triad-inprocess.js";
+
+const { values: args } = parseArgs({
+  options: {
+    tasks: { type: "string", default: "20000" },
+    rounds: { type: "string", default: "3" },
+    mode: { type: "string", default: "window" },
+  },
+});
+const N = Number(args.tasks);
+const ROUNDS = Number(args.rounds);
+const MODE = args.mode as SubmitMode;
+const DISTRIBUTORS = 2;
+
+type Run = { perSecond: number; cpuUs: Record<string, number> };
+
+function cpuOfPid(pid: number | undefined): number {
+  if (pid === undefined) return Number.NaN;
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/** Coordinators c0..c<n-1>, distributors homed on them in turn (one worker each), all processes. */
+async function startCluster(redisUrl: string, coordinators: number) {
+  const env = { TRIAD_SECRET: randomBytes(24).toString("hex") };
+  const run = randomBytes(3).toString("hex");
+  const cs = Array.from(
+    { length: coordinators },
+    (_, i) => new BenchChild(["--role", "coordinator", "--id", `c${i}-${run}`, "--redis", redisUrl], env),
+  );
+  const curls = await Promise.all(cs.map(async (c) => (await c.next("ready", 30_000)).url as string));
+  const others: Array<{ tier: string; child: BenchChild }> = [];
+  for (let d = 0; d < DISTRIBUTORS; d++) {
+    const home = d % coordinators;
+    const id = `d${d}-${run}`;
+    const dist = new BenchChild(
+      [
+        "--role",
+        "distributor",
+        "--id",
+        id,
+        "--coordinator",
+        `c${home}-${run}=${curls[home]}`,
+        "--redis",
+        redisUrl,
+      ],
+      env,
+    );
+    others.push({ tier: "distributor", child: dist });
+    const durl = (await dist.next("ready", 30_000)).url as string;
+    const worker = new BenchChild(
+      ["--role", "worker", "--id", `w${d}-${run}`, "--distributor", `${id}=${durl}`, "--concurrency", "100"],
+      env,
+    );
+    others.push({ tier: "worker", child: worker });
+    await worker.next("ready", 30_000);
+  }
+  return { cs, others };
+}
+
+async function measure(redis: BenchRedis, coordinators: number, tag: string): Promise<Run> {
+  await redis.flush();
+  const { cs, others } = await startCluster(redis.url, coordinators);
+  try {
+    // A warm-up half, then the measured run.
+    await runOn(cs, Math.min(2000, N), `${tag}-warm`);
+    const cpu = () => ({
+      coordinator: cs.reduce((s, c) => s + c.cpuSeconds(), 0),
+      distributor: others
+        .filter((o) => o.tier === "distributor")
+        .reduce((s, o) => s + o.child.cpuSeconds(), 0),
+      worker: others.filter((o) => o.tier === "worker").reduce((s, o) => s + o.child.cpuSeconds(), 0),
+      redis: cpuOfPid(redis.pid),
+    });
+    const before = cpu();
+    const started = performance.now();
+    await runOn(cs, N, tag);
+    const seconds = (performance.now() - started) / 1000;
+    const after = cpu();
+    const cpuUs = Object.fromEntries(
+      Object.entries(after).map(([k, v]) => [
+        k,
+        Math.round(((v - before[k as keyof typeof before]) * 1e6) / N),
+      ]),
+    );
+    return { perSecond: N / seconds, cpuUs };
+  } finally {
+    await Promise.all([...others.map((o) => o.child.stop()), ...cs.map((c) => c.stop())]);
+  }
+}
+
+/** Each coordinator runs its share of `n` through its own API, all at once; resolves when the last is done. */
+async function runOn(cs: BenchChild[], n: number, tag: string): Promise<RunFigures[]> {
+  const share = Math.ceil(n / cs.length);
+  return Promise.all(
+    cs.map(async (c, i) => {
+      c.send({ cmd: "run", n: share, mode: MODE, tag: `${tag}-${i}`, distributors: DISTRIBUTORS });
+      const line = await c.next("result");
+      if (line.result === null) throw new Error(`coordinator ${i} failed: ${String(line.error)}`);
+      return line.result as RunFigures;
+    }),
+  );
+}
+
+const redis = await BenchRedis.start();
+try {
+  const runs: Record<string, Run[]> = { one: [], two: [] };
+  for (let r = 0; r < ROUNDS; r++) {
+    for (const [name, n] of [
+      ["one", 1],
+      ["two", 2],
+    ] as const) {
+      const result = await measure(redis, n, `${name}-${r}`);
+      runs[name]!.push(result);
+      process.stderr.write(`${name} coordinator(s), round ${r + 1}: ${fmt.rate(result.perSecond)} tasks/s\n`);
+    }
+  }
+  const row = (name: string, label: string) => {
+    const rs = runs[name]!;
+    const med = (k: string) => median(rs.map((x) => x.cpuUs[k]!));
+    return [
+      label,
+      fmt.rate(median(rs.map((x) => x.perSecond))),
+      String(med("coordinator")),
+      String(med("distributor")),
+      String(med("worker")),
+      String(med("redis")),
+    ];
+  };
+  process.stdout.write(
+    `${table(
+      [
+        "",
+        "tasks/s (median)",
+        "coordinator µs/task",
+        "distributor µs/task",
+        "worker µs/task",
+        "redis µs/task",
+      ],
+      [row("one", "1 coordinator process"), row("two", "2 coordinator processes")],
+    )}\n\n${N} echo tasks per run (${MODE}), ${DISTRIBUTORS} distributors × 1 worker (concurrency 100), ${ROUNDS} rounds.\n`,
+  );
+} finally {
+  await redis.stop();
+}
