@@ -44,6 +44,8 @@ export type CoordinatorPeersOptions = {
 
 const REGISTRY_KEY = "coordinators";
 const NEWS_CHANNEL = "coordinators:news";
+/** A registered coordinator without a view for this many view TTLs is taken off the registry. */
+const FORGET_AFTER_TTLS = 20;
 /** Ids per news message at most. */
 const MAX_NEWS = 2_000;
 
@@ -59,6 +61,8 @@ type News = { from: string; ended?: string[]; unplaced?: string[] };
  */
 export class CoordinatorPeers {
   private peers = new Map<string, CoordinatorView>();
+  /** Registered ids without a view, since when (monotonic ms). */
+  private readonly missingSince = new Map<string, number>();
   private readonly pending: { ended: string[]; unplaced: string[] } = { ended: [], unplaced: [] };
   private flushScheduled = false;
   private subscribed = false;
@@ -92,10 +96,31 @@ export class CoordinatorPeers {
     const ids = Object.keys(registry).filter((id) => id !== me.id);
     const views = await Promise.all(ids.map((id) => this.o.store.get(this.viewKey(id))));
     const peers = new Map<string, CoordinatorView>();
+    const now = performance.now();
+    const forgotten: string[] = [];
     views.forEach((view, i) => {
-      if (view !== null && typeof view === "object") peers.set(ids[i]!, view as unknown as CoordinatorView);
+      const id = ids[i]!;
+      if (view !== null && typeof view === "object") {
+        peers.set(id, view as unknown as CoordinatorView);
+        this.missingSince.delete(id);
+      } else {
+        const since = this.missingSince.get(id) ?? now;
+        this.missingSince.set(id, since);
+        if (now - since > FORGET_AFTER_TTLS * this.o.ttlMs) forgotten.push(id);
+      }
     });
     this.peers = peers;
+    if (forgotten.length > 0) await this.forget(forgotten);
+  }
+
+  /** Ids gone for long leave the registry (killed coordinators never remove themselves), so it stays small. */
+  private async forget(ids: string[]): Promise<void> {
+    await this.o.store.transaction<Record<string, string | null>>(REGISTRY_KEY, (cur) => {
+      const next = { ...(cur ?? {}) };
+      for (const id of ids) delete next[id];
+      return next;
+    });
+    for (const id of ids) this.missingSince.delete(id);
   }
 
   /** The coordinators alive now, this one included, sorted. */

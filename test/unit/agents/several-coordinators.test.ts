@@ -2,11 +2,12 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { ownershipTiming } from "../../../src/agents/coordinator/coordinator-cluster.js";
+import { CoordinatorPeers, type CoordinatorView } from "../../../src/agents/coordinator/coordinator-peers.js";
 import { ShardLeases } from "../../../src/agents/coordinator/shard-leases.js";
 import { CoordinatorFailover } from "../../../src/agents/distributor/coordinator-failover.js";
 import { DEFAULT_TIMING } from "../../../src/agents/timing.js";
 import { ApiClient } from "../../../src/cli/api-client.js";
-import type { RedisClient } from "../../../src/index.js";
+import { RedisClient } from "../../../src/index.js";
 
 /** The pieces of several coordinators that need no store: shares, timing, failover of distributors and the CLI. */
 
@@ -61,6 +62,46 @@ describe("several coordinators, without a store", () => {
     const alone = new CoordinatorFailover([{ id: "c1" }], 50);
     expect(await alone.beat(() => Promise.reject(new Error("refused")))).toBe(false);
     expect(alone.current.id).toBe("c1");
+  });
+
+  it("a coordinator killed without leaving is dropped from the members once its view expires, and from the registry after 20 view TTLs", async () => {
+    const store = new RedisClient({ url: `memory://peers-${process.pid}`, keyPrefix: `p${Date.now()}:` });
+    await store.connect();
+    const view = (id: string): CoordinatorView => ({
+      id,
+      url: null,
+      started_at: "",
+      shards: [],
+      stats: {},
+      distributors: [],
+    });
+    const peersOf = (id: string) =>
+      new CoordinatorPeers({
+        coordinatorId: id,
+        store,
+        ttlMs: 20,
+        view: () => view(id),
+        ended: () => {},
+        unplaced: () => {},
+      });
+    const a = peersOf("a");
+    const b = peersOf("b");
+    try {
+      await b.tick();
+      await a.tick();
+      expect(a.members()).toEqual(["a", "b"]);
+      await new Promise((r) => setTimeout(r, 40)); // b stops ticking: its view expires
+      await a.tick();
+      expect(a.members()).toEqual(["a"]);
+      expect(Object.keys((await store.get("coordinators")) as object).sort()).toEqual(["a", "b"]);
+      await new Promise((r) => setTimeout(r, 20 * 20 + 20));
+      await a.tick();
+      expect(Object.keys((await store.get("coordinators")) as object)).toEqual(["a"]);
+      await b.tick(); // woken: it registers again
+      expect(Object.keys((await store.get("coordinators")) as object).sort()).toEqual(["a", "b"]);
+    } finally {
+      await store.disconnect();
+    }
   });
 
   it("the CLI sends a request to the next coordinator when one cannot be reached, and stays there", async () => {
