@@ -18,6 +18,8 @@ const { values: args } = parseArgs({
     tasks: { type: "string", default: "20000" },
     rounds: { type: "string", default: "3" },
     mode: { type: "string", default: "window" },
+    // "one" alone: the one-coordinator rate of a checkout from before several coordinators.
+    only: { type: "string" },
   },
 });
 const N = Number(args.tasks);
@@ -124,6 +126,7 @@ try {
       ["one", 1],
       ["two", 2],
     ] as const) {
+      if (args.only !== undefined && args.only !== name) continue;
       const result = await measure(redis, n, `${name}-${r}`);
       runs[name]!.push(result);
       process.stderr.write(`${name} coordinator(s), round ${r + 1}: ${fmt.rate(result.perSecond)} tasks/s\n`);
@@ -131,6 +134,7 @@ try {
   }
   const row = (name: string, label: string) => {
     const rs = runs[name]!;
+    if (rs.length === 0) return [label, "-", "-", "-", "-", "-"];
     const med = (k: string) => median(rs.map((x) => x.cpuUs[k]!));
     return [
       label,
