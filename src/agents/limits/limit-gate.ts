@@ -1,5 +1,6 @@
 import type { TaskTypeLimit } from "./limit-spec.js";
 import type { LimitStore } from "./limit-store.js";
+import { RepeatAfter } from "./repeat-after.js";
 
 export type LimitGateOptions = {
   distributorId: string;
@@ -33,16 +34,14 @@ export class LimitGate {
   /** Tasks refused a slot at their last try: task id -> type (reported as waiting). */
   private readonly waiting = new Map<string, string>();
   private reported = new Set<string>();
-  private timer: NodeJS.Timeout | undefined;
-  private running = false;
-  private readonly refreshMs: number;
+  private readonly refreshing: RepeatAfter;
   private readonly fullRetryMs: number;
 
   constructor(
     private readonly store: LimitStore,
     private readonly o: LimitGateOptions,
   ) {
-    this.refreshMs = o.refreshMs ?? 2000;
+    this.refreshing = new RepeatAfter(o.refreshMs ?? 2000, () => this.refresh());
     this.fullRetryMs = o.fullRetryMs ?? 100;
   }
 
@@ -57,26 +56,11 @@ export class LimitGate {
 
   /** Reads the limits now, then every refreshMs. */
   async start(): Promise<void> {
-    this.running = true;
-    await this.refresh().catch(() => {});
-    const tick = () => {
-      if (!this.running) return; // stopped while a refresh was in flight
-      this.timer = setTimeout(
-        () =>
-          void this.refresh()
-            .catch(() => {})
-            .finally(tick),
-        this.refreshMs,
-      );
-      this.timer.unref();
-    };
-    tick();
+    await this.refreshing.startNow();
   }
 
   stop(): void {
-    this.running = false;
-    clearTimeout(this.timer);
-    this.timer = undefined;
+    this.refreshing.stop();
   }
 
   /** Reads the limited types, reporting this distributor's waiting tasks per type. */

@@ -1,5 +1,6 @@
 import type { TaskLedger } from "../ledger/task-ledger.js";
 import type { LimitStore, SlotHolder } from "./limit-store.js";
+import { RepeatAfter } from "./repeat-after.js";
 
 export type SlotSweeperOptions = {
   intervalMs?: number;
@@ -15,9 +16,7 @@ export type SlotSweeperOptions = {
  * number of coordinators may sweep at once.
  */
 export class SlotSweeper {
-  private timer: NodeJS.Timeout | undefined;
-  private running = false;
-  private readonly intervalMs: number;
+  private readonly sweeping: RepeatAfter;
   private readonly reservationTtlMs: number;
 
   constructor(
@@ -25,30 +24,16 @@ export class SlotSweeper {
     private readonly ledger: TaskLedger,
     options: SlotSweeperOptions = {},
   ) {
-    this.intervalMs = options.intervalMs ?? 1000;
+    this.sweeping = new RepeatAfter(options.intervalMs ?? 1000, () => this.sweep());
     this.reservationTtlMs = options.reservationTtlMs ?? 5000;
   }
 
   start(): void {
-    this.running = true;
-    const tick = () => {
-      if (!this.running) return; // stopped while a sweep was in flight
-      this.timer = setTimeout(
-        () =>
-          void this.sweep()
-            .catch(() => 0)
-            .finally(tick),
-        this.intervalMs,
-      );
-      this.timer.unref();
-    };
-    tick();
+    this.sweeping.start();
   }
 
   stop(): void {
-    this.running = false;
-    clearTimeout(this.timer);
-    this.timer = undefined;
+    this.sweeping.stop();
   }
 
   /** One sweep: the number of slots freed. */
