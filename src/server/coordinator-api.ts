@@ -4,9 +4,8 @@ import { TaskWatch } from "../agents/live/task-changes.js";
 import { taskGraph } from "../agents/workflow/task-graph.js";
 import { TriadError } from "../core/errors.js";
 import type { JsonObject } from "../core/json.js";
+import { isTerminalStatus } from "../core/state/status.js";
 import type { CoordinatorApi } from "./http-api.js";
-
-const OPEN = new Set(["pending", "in_progress", "input_required"]);
 
 /** The HTTP API's view of a coordinator agent. */
 export function coordinatorApi(
@@ -96,7 +95,7 @@ export function coordinatorApi(
       } as unknown as JsonObject;
     },
     async listTasks(status, limit) {
-      if (status !== undefined && !OPEN.has(status)) {
+      if (status !== undefined && isTerminalStatus(status)) {
         return coordinator.core
           .recentTasks()
           .filter((t) => t.status === status)

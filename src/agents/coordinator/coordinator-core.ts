@@ -1,4 +1,5 @@
 import type { JsonValue } from "../../core/json.js";
+import { isTerminalStatus } from "../../core/state/status.js";
 import type { RedisClient } from "../../core/store/index.js";
 import { eventLoopUtilization } from "../event-loop-load.js";
 import { type InputAnswer, InputKeeper } from "../input/input-keeper.js";
@@ -55,7 +56,6 @@ export type CoordinatorStats = {
   distributorsDead: number;
 };
 
-const TERMINAL = new Set(["completed", "failed", "abandoned"]);
 const REGISTRY_KEY = "agents:distributors";
 /** Tasks per assign_tasks message at most. */
 const MAX_ASSIGN_BATCH = 200;
@@ -176,7 +176,7 @@ export class CoordinatorCore {
     const ids = await this.o.ledger.openTaskIds(shards);
     const records = await Promise.all(ids.map((id) => this.o.ledger.get(id)));
     for (const record of inSubmissionOrder(records)) {
-      if (record === null || TERMINAL.has(record.task.status)) continue;
+      if (record === null || isTerminalStatus(record.task.status)) continue;
       this.rememberOpen(record.task.task_id, record.distributor);
       const holder = record.distributor === null ? undefined : this.directory.get(record.distributor);
       if (record.distributor !== null && holder !== undefined && holder.status !== "dead") continue;
@@ -419,14 +419,14 @@ export class CoordinatorCore {
   private async terminalFromLedger(from: string, tasks: TaskDict[]): Promise<void> {
     const records = await Promise.all(tasks.map((task) => this.o.ledger.get(task.task_id)));
     records.forEach((record, i) => {
-      if (record?.distributor === from && TERMINAL.has(record.task.status)) this.finished(record.task);
+      if (record?.distributor === from && isTerminalStatus(record.task.status)) this.finished(record.task);
       else this.o.events?.foreignReport?.(tasks[i]!, from, record?.distributor ?? null);
     });
   }
 
   /** `here`: this coordinator heard of the end first-hand (counted, and told to the others). */
   private finished(task: TaskDict, here = true): void {
-    if (!TERMINAL.has(task.status)) return;
+    if (!isTerminalStatus(task.status)) return;
     if (!this.recent.has(task.task_id) && here) {
       if (task.status === "completed") this.stats.completed++;
       else if (task.status === "failed") this.stats.failed++;
@@ -445,7 +445,7 @@ export class CoordinatorCore {
     const ids = taskIds.filter((id) => this.waiters.has(id) || this.knownOpen.has(id));
     const records = await Promise.all(ids.map((id) => this.o.ledger.get(id)));
     for (const record of records)
-      if (record && TERMINAL.has(record.task.status)) this.finished(record.task, false);
+      if (record && isTerminalStatus(record.task.status)) this.finished(record.task, false);
   }
 
   // --- reading ---------------------------------------------------------------------------
@@ -473,7 +473,7 @@ export class CoordinatorCore {
       // It may have finished before we started waiting, or been submitted elsewhere.
       void this.o.ledger.get(taskId).then(
         (r) => {
-          if (r && TERMINAL.has(r.task.status)) this.finished(r.task, false);
+          if (r && isTerminalStatus(r.task.status)) this.finished(r.task, false);
         },
         () => {},
       );
@@ -494,7 +494,7 @@ export class CoordinatorCore {
       this.o.events?.distributorDead?.(dead.id, ids.length);
       const records = await Promise.all(ids.map((id) => this.o.ledger.get(id)));
       for (const record of records) {
-        if (record === null || TERMINAL.has(record.task.status)) continue;
+        if (record === null || isTerminalStatus(record.task.status)) continue;
         this.stats.reassigned++;
         this.o.events?.reassigned?.(record.task.task_id, dead.id);
         this.unplaced.set(record.task.task_id, {
@@ -544,7 +544,7 @@ export class CoordinatorCore {
     // Alone, a report was lost and this is the first word of the end; with others, one of them counts it.
     const here = this.cluster.alone();
     for (const record of records)
-      if (record && TERMINAL.has(record.task.status)) this.finished(record.task, here);
+      if (record && isTerminalStatus(record.task.status)) this.finished(record.task, here);
   }
 
   get waitingCount(): number {

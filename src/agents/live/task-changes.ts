@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import { canonicalJson } from "../../core/messaging/canonical-json.js";
+import { isTerminalStatus } from "../../core/state/status.js";
 import type { TaskDict } from "../protocol.js";
 
 /**
@@ -10,10 +11,8 @@ import type { TaskDict } from "../protocol.js";
  */
 export type TaskChangeType = "snapshot" | "status" | "attempt" | "progress" | "input_request" | "terminal";
 
-const TERMINAL = new Set(["completed", "failed", "abandoned"]);
-
 export function isTerminal(task: { status: string }): boolean {
-  return TERMINAL.has(task.status);
+  return isTerminalStatus(task.status);
 }
 
 /**

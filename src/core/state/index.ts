@@ -56,6 +56,6 @@ export {
   type SharedAgentStateDict,
   type SharedAgentStateInit,
 } from "./shared-agent-state.js";
-export { AgentStatus, TaskStatus, TERMINAL_TASK_STATUSES } from "./status.js";
+export { AgentStatus, isTerminalStatus, TaskStatus, TERMINAL_TASK_STATUSES } from "./status.js";
 export { Task, type TaskInit, type TaskUpdates } from "./task.js";
 export type { TaskDict } from "./task-schema.js";

@@ -23,3 +23,8 @@ export const TERMINAL_TASK_STATUSES: ReadonlySet<TaskStatus> = new Set([
   TaskStatus.FAILED,
   TaskStatus.ABANDONED,
 ]);
+
+/** Whether a status read from the wire or a record (a plain string) is terminal. */
+export function isTerminalStatus(status: string): boolean {
+  return TERMINAL_TASK_STATUSES.has(status as TaskStatus);
+}
