@@ -61,12 +61,17 @@ export const submitTasks = defineScript(import.meta.url, "submit-tasks-1.lua", (
       return;
     }
     db.hset(rec, { task_type: type!, payload: payload!, status: "pending", created_at: createdAt! });
-    if (maxRetries !== "") db.hset(rec, { max_retries: maxRetries! });
-    if (backoffMs !== "") db.hset(rec, { backoff_ms: backoffMs! });
+    // Fields a record holds only when given (OPTIONAL in the Lua).
+    const optional = {
+      max_retries: maxRetries,
+      backoff_ms: backoffMs,
+      on_dependency_failure: policy,
+      parent_id: parent,
+      input_timeout_ms: inputTimeout,
+    };
+    for (const [field, value] of Object.entries(optional))
+      if (value !== "") db.hset(rec, { [field]: value! });
     db.sadd(`${prefix}open`, id!);
-    if (policy !== "") db.hset(rec, { on_dependency_failure: policy! });
-    if (parent !== "") db.hset(rec, { parent_id: parent! });
-    if (inputTimeout !== "") db.hset(rec, { input_timeout_ms: inputTimeout! });
     const delayed = recordSchedule(db, prefix, id!, schedule!);
     if (deps !== "") {
       db.hset(rec, { depends_on: deps! });

@@ -11,7 +11,7 @@
   ARGV[1]  now, epoch milliseconds (informational timestamps only)
   ARGV[2]  the distributor to place the new tasks on, or "" to leave them unplaced
   ARGV[3..] groups: the shard's key prefix (e.g. "triad:{t7}:"), the number of tasks n, then
-           n x 10 values: id, task_type, payload (JSON), created_at, max_retries (or "": 2),
+           n x 11 values: id, task_type, payload (JSON), created_at, max_retries (or "": 2),
            backoff_ms (or "": 200), depends_on (JSON array of ids, or ""), on_dependency_failure
            (or ""), parent_id (or ""), input_timeout_ms (or "": 86,400,000 when it waits for input),
            schedule (JSON of strings, or "" for a plain task; see below)
@@ -37,6 +37,9 @@
   Returns one integer per task, in order: 1 recorded, 0 a task with that id already exists
   (kept as is).
 ]]
+-- Fields a record holds only when given: the name, and the value's place among a task's values.
+local OPTIONAL = {{'max_retries', 4}, {'backoff_ms', 5}, {'on_dependency_failure', 7},
+  {'parent_id', 8}, {'input_timeout_ms', 9}}
 local dist = ARGV[2]
 local out = {}
 local i = 3
@@ -54,27 +57,14 @@ while i <= #ARGV do
       -- One write per record: the distributor, when there is one, goes in the same HSET.
       local fields = {'task_type', ARGV[i + 1], 'payload', ARGV[i + 2], 'status', 'pending',
         'created_at', ARGV[i + 3]}
-      if ARGV[i + 4] ~= '' then
-        fields[#fields + 1] = 'max_retries'
-        fields[#fields + 1] = ARGV[i + 4]
-      end
-      if ARGV[i + 5] ~= '' then
-        fields[#fields + 1] = 'backoff_ms'
-        fields[#fields + 1] = ARGV[i + 5]
+      for _, f in ipairs(OPTIONAL) do
+        local value = ARGV[i + f[2]]
+        if value ~= '' then
+          fields[#fields + 1] = f[1]
+          fields[#fields + 1] = value
+        end
       end
       local deps = ARGV[i + 6]
-      if ARGV[i + 7] ~= '' then
-        fields[#fields + 1] = 'on_dependency_failure'
-        fields[#fields + 1] = ARGV[i + 7]
-      end
-      if ARGV[i + 8] ~= '' then
-        fields[#fields + 1] = 'parent_id'
-        fields[#fields + 1] = ARGV[i + 8]
-      end
-      if ARGV[i + 9] ~= '' then
-        fields[#fields + 1] = 'input_timeout_ms'
-        fields[#fields + 1] = ARGV[i + 9]
-      end
       local delayed = false
       if ARGV[i + 10] ~= '' then
         local s = cjson.decode(ARGV[i + 10])
