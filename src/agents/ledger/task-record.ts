@@ -1,0 +1,126 @@
+import type { JsonObject, JsonValue } from "../../core/json.js";
+import { type ScheduleKeys, scheduleKeysOfRecord } from "../schedule-controls/task-schedule.js";
+import { DEFAULT_BACKOFF_MS, DEFAULT_MAX_RETRIES } from "./ledger-scripts.js";
+
+/** A task as the ledger keeps it: the seed's task dict plus what ownership and retries need. */
+export type TaskRecord = {
+  task: LedgerTaskDict;
+  fence: number;
+  distributor: string | null;
+  failures: number;
+  maxRetries: number;
+  backoffMs: number;
+  /** Epoch ms before which a retry is not started. */
+  notBefore: number | null;
+  /** Tasks its completed attempt spawned, not yet recorded (JSON array), or null. */
+  spawnJson: string | null;
+  /** Ids of the tasks it spawned, once recorded. */
+  spawned: string[];
+  /** The key of the request it waits on (input_required), and of the request its last input answered. */
+  inputKey: string | null;
+  answeredKey: string | null;
+};
+
+export type LedgerTaskDict = {
+  task_id: string;
+  task_type: string;
+  payload: JsonObject;
+  status: "pending" | "in_progress" | "completed" | "failed" | "abandoned" | "input_required";
+  result: JsonValue;
+  error: string | null;
+  attempts: number;
+  assigned_to: string | null;
+  created_at: string;
+  started_at: string | null;
+  completed_at: string | null;
+  depends_on?: string[];
+  waiting_on?: string[];
+  on_dependency_failure?: "abandon" | "run";
+  parent_id?: string;
+  input_request?: JsonValue;
+  input_timeout_ms?: number;
+  inputs?: JsonValue[];
+  /** The latest ctx.progress value (src/agents/live/), absent until one. */
+  progress?: JsonValue;
+} & ScheduleKeys;
+
+/**
+ * created_at as the record keeps it: epoch milliseconds when that reads back as the same ISO
+ * text (an integer is a few bytes in a listpack), else the text itself.
+ */
+export function compactTime(iso: string): string {
+  const ms = Date.parse(iso);
+  return Number.isFinite(ms) && ms >= 0 && new Date(ms).toISOString() === iso ? String(ms) : iso;
+}
+
+function readTime(stored: string | undefined): string {
+  if (stored === undefined) return "";
+  // ISO text is not a number (Number gives NaN); epoch milliseconds are digits only.
+  const ms = Number(stored);
+  return stored !== "" && Number.isSafeInteger(ms) && ms >= 0 ? new Date(ms).toISOString() : stored;
+}
+
+/**
+ * A record as the task dict and ledger state. Fields a record may lack read as their defaults
+ * (see submit-tasks-1.lua): task_id is the key's, counters 0, retry limits 2 and 200 ms.
+ */
+export function parseRecord(taskId: string, flat: string[]): TaskRecord | null {
+  if (flat.length === 0) return null;
+  const h: Record<string, string> = {};
+  for (let i = 0; i < flat.length; i += 2) h[flat[i]!] = flat[i + 1]!;
+  const orNull = (v: string | undefined) => (v === undefined || v === "" ? null : v);
+  const status = h.status as LedgerTaskDict["status"];
+  return {
+    task: {
+      task_id: taskId,
+      task_type: h.task_type!,
+      payload: JSON.parse(h.payload ?? "{}") as JsonObject,
+      status,
+      result: status === "completed" && h.result !== undefined ? (JSON.parse(h.result) as JsonValue) : null,
+      error: orNull(h.error),
+      attempts: Number(h.attempts ?? 0),
+      assigned_to: orNull(h.assigned_to),
+      created_at: readTime(h.created_at),
+      started_at: orNull(h.started_at),
+      completed_at: orNull(h.completed_at),
+      ...workflowKeys(h),
+      ...inputKeys(h),
+      ...scheduleKeysOfRecord(h),
+      ...(h.progress !== undefined ? { progress: JSON.parse(h.progress) as JsonValue } : {}),
+    },
+    fence: Number(h.fence ?? 0),
+    distributor: orNull(h.distributor),
+    failures: Number(h.failures ?? 0),
+    maxRetries: Number(h.max_retries ?? DEFAULT_MAX_RETRIES),
+    backoffMs: Number(h.backoff_ms ?? DEFAULT_BACKOFF_MS),
+    notBefore: h.not_before === undefined ? null : Number(h.not_before),
+    spawnJson: h.spawn ?? null,
+    spawned: h.spawned === undefined ? [] : (JSON.parse(h.spawned) as string[]),
+    inputKey: h.input_key ?? null,
+    answeredKey: h.answered_key ?? null,
+  };
+}
+
+/** The human-input keys of a record's task dict: only those it has (SPEC: absent when unused). */
+function inputKeys(h: Record<string, string>): Partial<LedgerTaskDict> {
+  if (h.input_request === undefined && h.inputs === undefined && h.input_timeout_ms === undefined) return {};
+  const keys: Partial<LedgerTaskDict> = {};
+  if (h.input_request !== undefined && h.status === "input_required")
+    keys.input_request = JSON.parse(h.input_request) as JsonValue;
+  if (h.input_timeout_ms !== undefined) keys.input_timeout_ms = Number(h.input_timeout_ms);
+  if (h.inputs !== undefined) keys.inputs = JSON.parse(h.inputs) as JsonValue[];
+  return keys;
+}
+
+/** The workflow keys of a record's task dict: only those it has (SPEC: absent when unused). */
+function workflowKeys(h: Record<string, string>): Partial<LedgerTaskDict> {
+  const keys: Partial<LedgerTaskDict> = {};
+  if (h.depends_on !== undefined) {
+    keys.depends_on = JSON.parse(h.depends_on) as string[];
+    keys.waiting_on = h.waiting_on === undefined ? [] : (JSON.parse(h.waiting_on) as string[]);
+  }
+  if (h.on_dependency_failure !== undefined)
+    keys.on_dependency_failure = h.on_dependency_failure as "abandon" | "run";
+  if (h.parent_id !== undefined) keys.parent_id = h.parent_id;
+  return keys;
+}
