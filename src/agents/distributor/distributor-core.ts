@@ -1,7 +1,7 @@
 import type { JsonValue } from "../../core/json.js";
 import type { RedisClient } from "../../core/store/index.js";
-import { inputKeysOf, withInputs } from "../input/task-inputs.js";
-import type { CommitReceipt, CommitVerdict, TaskLedger, TaskRecord } from "../ledger/task-ledger.js";
+import { withInputs } from "../input/task-inputs.js";
+import type { CommitVerdict, TaskLedger, TaskRecord } from "../ledger/task-ledger.js";
 import type { LimitGate, ReservedSlots } from "../limits/limit-gate.js";
 import { Outbox } from "../outbox.js";
 import { Pacer } from "../pacer.js";
@@ -14,11 +14,12 @@ import type {
   TaskDict,
   WorkerHeartbeat,
 } from "../protocol.js";
-import { inSubmissionOrder, scheduleKeysOf } from "../schedule-controls/task-schedule.js";
+import { inSubmissionOrder } from "../schedule-controls/task-schedule.js";
 import { sendSplitting } from "../split-send.js";
 import type { Timing } from "../timing.js";
 import { builtinHandlers } from "../worker/handlers/index.js";
 import { AttemptHolders } from "./attempt-holders.js";
+import { committedTask } from "./committed-task.js";
 import { DispatchQueue } from "./dispatch-queue.js";
 import { LeaseKeeper } from "./lease-keeper.js";
 import { type WorkerEntry, WorkerRegistry } from "./worker-registry.js";
@@ -669,52 +670,4 @@ function workerPayload(items: WorkerItem[]): AgentPayload {
   return tasks.length > 0
     ? { kind: "execute_tasks", ...(acks.length > 0 ? { acks } : {}), tasks }
     : { kind: "results_ack", acks };
-}
-
-/** The task dict a commit made, from the dict held in memory and what the commit wrote. */
-function committedTask(held: TaskDict, outcome: AttemptOutcomeWire, receipt: CommitReceipt): TaskDict {
-  const retry = receipt.verdict === "retry";
-  const completed = receipt.verdict === "completed";
-  // Members in sorted order, as canonical JSON writes them (task_terminal carries this dict).
-  return {
-    assigned_to: retry ? null : receipt.assignedTo,
-    attempts: receipt.attempts,
-    completed_at: retry ? null : receipt.completedAt,
-    created_at: held.created_at,
-    error: completed ? null : (outcome.error ?? "failed"),
-    payload: held.payload,
-    ...progressOf(held, outcome),
-    result: completed ? (outcome.result ?? null) : null,
-    started_at: receipt.startedAt,
-    status: retry ? "pending" : completed ? "completed" : "failed",
-    task_id: held.task_id,
-    task_type: held.task_type,
-    ...workflowKeys(held),
-    ...scheduleKeysOf(held),
-    ...inputKeysOf(held),
-  };
-}
-
-/** The task's latest progress: the attempt's last value, else what was written before (absent: none). */
-function progressOf(held: TaskDict, outcome: AttemptOutcomeWire): Partial<TaskDict> {
-  const progress = outcome.progress !== undefined ? outcome.progress : held.progress;
-  return progress === undefined ? {} : { progress };
-}
-
-/** A task's workflow keys, those it has (SPEC: absent when unused); it ran, so it waits on nothing. */
-function workflowKeys(task: TaskDict): Partial<TaskDict> {
-  if (
-    task.depends_on === undefined &&
-    task.parent_id === undefined &&
-    task.on_dependency_failure === undefined
-  )
-    return {};
-  const keys: Partial<TaskDict> = {};
-  if (task.depends_on !== undefined) {
-    keys.depends_on = task.depends_on;
-    keys.waiting_on = [];
-  }
-  if (task.on_dependency_failure !== undefined) keys.on_dependency_failure = task.on_dependency_failure;
-  if (task.parent_id !== undefined) keys.parent_id = task.parent_id;
-  return keys;
 }

@@ -1,0 +1,52 @@
+import { inputKeysOf } from "../input/task-inputs.js";
+import type { CommitReceipt } from "../ledger/task-ledger.js";
+import type { AttemptOutcomeWire, TaskDict } from "../protocol.js";
+import { scheduleKeysOf } from "../schedule-controls/task-schedule.js";
+
+/** The task dict a commit made, from the dict held in memory and what the commit wrote. */
+export function committedTask(held: TaskDict, outcome: AttemptOutcomeWire, receipt: CommitReceipt): TaskDict {
+  const retry = receipt.verdict === "retry";
+  const completed = receipt.verdict === "completed";
+  // Members in sorted order, as canonical JSON writes them (task_terminal carries this dict).
+  return {
+    assigned_to: retry ? null : receipt.assignedTo,
+    attempts: receipt.attempts,
+    completed_at: retry ? null : receipt.completedAt,
+    created_at: held.created_at,
+    error: completed ? null : (outcome.error ?? "failed"),
+    payload: held.payload,
+    ...progressOf(held, outcome),
+    result: completed ? (outcome.result ?? null) : null,
+    started_at: receipt.startedAt,
+    status: retry ? "pending" : completed ? "completed" : "failed",
+    task_id: held.task_id,
+    task_type: held.task_type,
+    ...workflowKeys(held),
+    ...scheduleKeysOf(held),
+    ...inputKeysOf(held),
+  };
+}
+
+/** The task's latest progress: the attempt's last value, else what was written before (absent: none). */
+function progressOf(held: TaskDict, outcome: AttemptOutcomeWire): Partial<TaskDict> {
+  const progress = outcome.progress !== undefined ? outcome.progress : held.progress;
+  return progress === undefined ? {} : { progress };
+}
+
+/** A task's workflow keys, those it has (SPEC: absent when unused); it ran, so it waits on nothing. */
+function workflowKeys(task: TaskDict): Partial<TaskDict> {
+  if (
+    task.depends_on === undefined &&
+    task.parent_id === undefined &&
+    task.on_dependency_failure === undefined
+  )
+    return {};
+  const keys: Partial<TaskDict> = {};
+  if (task.depends_on !== undefined) {
+    keys.depends_on = task.depends_on;
+    keys.waiting_on = [];
+  }
+  if (task.on_dependency_failure !== undefined) keys.on_dependency_failure = task.on_dependency_failure;
+  if (task.parent_id !== undefined) keys.parent_id = task.parent_id;
+  return keys;
+}
