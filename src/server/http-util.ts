@@ -47,6 +47,21 @@ function writeJson(
   res.end(text);
 }
 
+/**
+ * Starts a Server-Sent Events answer: no caching or transforming proxy, no buffering (nginx),
+ * each event written at once, and the client's reconnection delay.
+ */
+export function startEventStream(res: ServerResponse, retryMs: number): void {
+  res.writeHead(200, {
+    "content-type": "text/event-stream; charset=utf-8",
+    "cache-control": "no-cache, no-transform",
+    connection: "keep-alive",
+    "x-accel-buffering": "no",
+  });
+  res.socket?.setNoDelay(true);
+  res.write(`retry: ${retryMs}\n\n`);
+}
+
 export function sendError(res: ServerResponse, status: number, code: string, message: string): void {
   sendJson(res, status, { error: { code, message } });
 }

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { changeType, eventIdOf, isTerminal, type TaskWatch } from "../agents/live/task-changes.js";
 import type { TaskDict } from "../agents/protocol.js";
-import { sendError, sendJson } from "./http-util.js";
+import { sendError, sendJson, startEventStream } from "./http-util.js";
 
 /** A comment line this often keeps proxies from closing a quiet stream. */
 const KEEPALIVE_MS = 15_000;
@@ -47,14 +47,7 @@ export async function streamTaskEvents(
     res.end();
     return;
   }
-  res.writeHead(200, {
-    "content-type": "text/event-stream; charset=utf-8",
-    "cache-control": "no-cache, no-transform",
-    connection: "keep-alive",
-    "x-accel-buffering": "no",
-  });
-  res.socket?.setNoDelay(true);
-  res.write(`retry: ${RETRY_MS}\n\n`);
+  startEventStream(res, RETRY_MS);
 
   let last: TaskDict | null = null;
   let lastId = lastEventId;

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { CoordinatorAgent } from "../../agents/index.js";
 import type { TaskActivity } from "../../agents/observe/coordinator-observer.js";
+import { startEventStream } from "../http-util.js";
 import { agentsView, taskCounts } from "./cluster-view.js";
 
 /** One second of activity: tasks finished by status, accepted, and their latency percentiles (ms). */
@@ -62,17 +63,10 @@ export class LiveFeed {
       res.end("too many dashboards connected\n");
       return;
     }
-    res.writeHead(200, {
-      "content-type": "text/event-stream; charset=utf-8",
-      "cache-control": "no-cache, no-transform",
-      connection: "keep-alive",
-      "x-accel-buffering": "no",
-    });
-    res.socket?.setNoDelay(true);
+    startEventStream(res, 2000);
     const client: Client = { res, lastSample: 0, listsVersion: -1 };
     this.clients.add(client);
     req.on("close", () => this.drop(client));
-    res.write("retry: 2000\n\n");
     this.roll();
     this.send(client, "snapshot", this.updateFor(client));
     this.tickTimer ??= setInterval(() => this.flush(), TICK_MS).unref();
