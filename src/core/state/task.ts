@@ -60,11 +60,15 @@ const UPDATABLE = new Set(["payload", "status", "result", "error", "assignedTo",
  *   markStarted      pending                -> in_progress  (attempts + 1)
  *   markCompleted    in_progress            -> completed
  *   markFailed       pending | in_progress  -> failed
- *   markAbandoned    pending | in_progress  -> abandoned
+ *   markAbandoned    pending | in_progress | input_required -> abandoned
  *   resetForRetry    in_progress | failed   -> pending      (attempts kept)
  *   reassign         pending | in_progress  -> pending      (new owner and fencing token)
+ *   markInputRequired in_progress           -> input_required (the attempt ends, its worker is freed)
+ *   provideInput     input_required         -> pending      (the value joins inputs)
  *
- * completed and abandoned are final. Anything else throws ERR_ILLEGAL_TRANSITION naming both
+ * completed and abandoned are final. A task waiting for input (SPEC "Waiting for input") only
+ * leaves that state with an answer or abandoned (canceled, or its input_timeout_ms ran out), as
+ * the ledger's scripts move it. Anything else throws ERR_ILLEGAL_TRANSITION naming both
  * ends, so a late or duplicated message cannot silently rewrite an outcome.
  */
 export class Task {
@@ -87,9 +91,9 @@ export class Task {
   readonly priority: number;
   readonly runAt: string | undefined;
   readonly expiresAt: string | undefined;
-  readonly inputRequest: JsonValue | undefined;
+  #inputRequest: JsonValue | undefined;
   readonly inputTimeoutMs: number | undefined;
-  readonly inputs: JsonValue[] | undefined;
+  #inputs: JsonValue[] | undefined;
   readonly progress: JsonValue | undefined;
 
   constructor(init: TaskInit) {
@@ -133,9 +137,9 @@ export class Task {
     this.priority = dict.priority ?? 0;
     this.runAt = dict.run_at;
     this.expiresAt = dict.expires_at;
-    this.inputRequest = dict.input_request;
+    this.#inputRequest = dict.input_request;
     this.inputTimeoutMs = dict.input_timeout_ms;
-    this.inputs = dict.inputs;
+    this.#inputs = dict.inputs;
     this.progress = dict.progress;
     this.taskId = dict.task_id;
     this.taskType = dict.task_type;
@@ -178,6 +182,14 @@ export class Task {
   get fencingToken(): number | null {
     return this.#fencingToken;
   }
+  /** What the task asks a person for while it is input_required (kept once it ends abandoned waiting). */
+  get inputRequest(): JsonValue | undefined {
+    return this.#inputRequest;
+  }
+  /** The values given to it so far, in order (its handler's ctx.inputs); undefined before the first. */
+  get inputs(): readonly JsonValue[] | undefined {
+    return this.#inputs;
+  }
   /** completed, failed or abandoned. */
   get isTerminal(): boolean {
     return TERMINAL_TASK_STATUSES.has(this.#status);
@@ -210,12 +222,79 @@ export class Task {
     this.#completedAt = utcNow();
   }
 
-  /** pending or in_progress -> abandoned: Triad gives up on the task (attempts exhausted, no workers). */
+  /**
+   * pending, in_progress or input_required -> abandoned: Triad gives up on the task (attempts
+   * exhausted, no workers, canceled, no input within input_timeout_ms). A waiting task keeps its
+   * input_request, so its dict still says what it waited for.
+   */
   markAbandoned(reason: string): void {
     checkReason(reason, "markAbandoned");
-    this.transition(TaskStatus.ABANDONED, [TaskStatus.PENDING, TaskStatus.IN_PROGRESS]);
+    this.transition(TaskStatus.ABANDONED, [
+      TaskStatus.PENDING,
+      TaskStatus.IN_PROGRESS,
+      TaskStatus.INPUT_REQUIRED,
+    ]);
     this.#error = reason;
     this.#completedAt = utcNow();
+  }
+
+  /**
+   * in_progress -> input_required: the attempt ends asking a person for `request` (JSON; what
+   * ctx.requestInput or a LangGraph interrupt gave). Not a failure and not terminal: the task
+   * holds no worker (no owner) until provideInput. Attempts and the fencing token are kept.
+   */
+  markInputRequired(request: JsonValue): void {
+    if (request === undefined) {
+      throw new TriadError(
+        "ERR_INVALID_TASK",
+        `task ${this.taskId}: markInputRequired needs the request (any JSON)`,
+      );
+    }
+    assertJson(request, `input request of task ${this.taskId}`);
+    this.transition(TaskStatus.INPUT_REQUIRED, [TaskStatus.IN_PROGRESS]);
+    this.#inputRequest = request;
+    this.#assignedTo = null;
+    this.#result = null;
+    this.#error = null;
+    this.#completedAt = null;
+  }
+
+  /**
+   * input_required -> pending: `value` (JSON) answers the request and joins `inputs`; the request
+   * is cleared and the task waits for its next attempt (on any worker). Only while it waits, so
+   * the first answer wins and a second is refused (ERR_ILLEGAL_TRANSITION), as the ledger
+   * refuses it. With `question` (how many inputs had been given when the question was asked,
+   * as `triad input --question N`), refused when the task now asks a later one.
+   */
+  provideInput(value: JsonValue, question?: number): void {
+    if (value === undefined) {
+      throw new TriadError("ERR_INVALID_INPUT", `task ${this.taskId}: input needs a value (any JSON)`);
+    }
+    try {
+      assertJson(value, "the input");
+    } catch (err) {
+      throw new TriadError("ERR_INVALID_INPUT", `task ${this.taskId}: ${(err as Error).message}`);
+    }
+    if (question !== undefined && !(Number.isSafeInteger(question) && question >= 0)) {
+      throw new TriadError("ERR_INVALID_INPUT", `question must be an integer >= 0 (got ${question})`);
+    }
+    if (this.#status !== TaskStatus.INPUT_REQUIRED) {
+      throw illegal(this, this.#status, TaskStatus.PENDING, "it is not waiting for input");
+    }
+    const given = this.#inputs?.length ?? 0;
+    if (question !== undefined && question !== given) {
+      throw illegal(
+        this,
+        this.#status,
+        TaskStatus.PENDING,
+        `it asks question ${given} now, not question ${question}`,
+      );
+    }
+    this.#inputs = [...(this.#inputs ?? []), structuredClone(value)];
+    this.#inputRequest = undefined;
+    this.#status = TaskStatus.PENDING;
+    this.#assignedTo = null;
+    this.clearAttempt();
   }
 
   /** in_progress or failed -> pending, for another attempt; attempts and the fencing token are kept. */
@@ -287,6 +366,12 @@ export class Task {
       case TaskStatus.PENDING:
         this.resetForRetry();
         break;
+      case TaskStatus.INPUT_REQUIRED:
+        // The request is not among the updatable keys: the named transition carries it.
+        throw new TriadError(
+          "ERR_INVALID_TASK",
+          `task ${this.taskId}: a task waits for input through markInputRequired(request), not update()`,
+        );
       default:
         throw new TriadError("ERR_INVALID_TASK", `unknown task status ${JSON.stringify(status)}`);
     }
@@ -316,9 +401,9 @@ export class Task {
     if (this.runAt !== undefined) dict.run_at = this.runAt;
     if (this.expiresAt !== undefined) dict.expires_at = this.expiresAt;
     // Human input keys likewise (SPEC "Waiting for input").
-    if (this.inputRequest !== undefined) dict.input_request = this.inputRequest;
+    if (this.#inputRequest !== undefined) dict.input_request = this.#inputRequest;
     if (this.inputTimeoutMs !== undefined) dict.input_timeout_ms = this.inputTimeoutMs;
-    if (this.inputs !== undefined) dict.inputs = [...this.inputs];
+    if (this.#inputs !== undefined) dict.inputs = [...this.#inputs];
     if (this.progress !== undefined) dict.progress = this.progress;
     return dict;
   }
@@ -392,12 +477,9 @@ export class Task {
   }
 }
 
-function illegal(task: Task, from: TaskStatus, to: string): TriadError {
-  return new TriadError("ERR_ILLEGAL_TRANSITION", `task ${task.taskId}: cannot go from ${from} to ${to}`, {
-    taskId: task.taskId,
-    from,
-    to,
-  });
+function illegal(task: Task, from: TaskStatus, to: string, why?: string): TriadError {
+  const message = `task ${task.taskId}: cannot go from ${from} to ${to}${why === undefined ? "" : `: ${why}`}`;
+  return new TriadError("ERR_ILLEGAL_TRANSITION", message, { taskId: task.taskId, from, to });
 }
 
 /** A task that would expire before it may start could never run: refused where it is built. */

@@ -113,6 +113,179 @@ describe("Task", () => {
     expect(task.completedAt).toMatch(ISO_UTC);
   });
 
+  describe('waiting for input (SPEC "Waiting for input")', () => {
+    function running(id = "t"): Task {
+      const task = new Task({ taskId: id, taskType: "approval", inputTimeoutMs: 60_000 });
+      task.assign("w1", 3);
+      task.markStarted();
+      return task;
+    }
+
+    it("a running attempt asks for input: input_required, no owner, not terminal, attempts and fence kept", () => {
+      const task = running();
+      task.markInputRequired({ question: "send it?" });
+      expect(task.status).toBe(TaskStatus.INPUT_REQUIRED);
+      expect(task.inputRequest).toEqual({ question: "send it?" });
+      expect(task.assignedTo).toBeNull();
+      expect(task.isTerminal).toBe(false);
+      expect(task.attempts).toBe(1);
+      expect(task.fencingToken).toBe(3);
+      expect(task.completedAt).toBeNull();
+      expect(task.toDict()).toMatchObject({
+        status: "input_required",
+        input_request: { question: "send it?" },
+      });
+    });
+
+    it("an answer moves it back to pending with the value appended to inputs; the next attempt asks again", () => {
+      const task = running();
+      task.markInputRequired("which account?");
+      task.provideInput({ account: "ops" });
+      expect(task.status).toBe(TaskStatus.PENDING);
+      expect(task.inputs).toEqual([{ account: "ops" }]);
+      expect(task.inputRequest).toBeUndefined();
+      expect(Object.keys(task.toDict())).not.toContain("input_request");
+      expect(task.startedAt).toBeNull();
+      task.assign("w2", 4);
+      task.markStarted();
+      expect(task.attempts).toBe(2);
+      task.markInputRequired("approve?");
+      task.provideInput(true, 1);
+      expect(task.inputs).toEqual([{ account: "ops" }, true]);
+      task.assign("w1", 5);
+      task.markStarted();
+      task.markCompleted("sent");
+      expect(task.toDict()).toMatchObject({
+        status: "completed",
+        result: "sent",
+        inputs: [{ account: "ops" }, true],
+      });
+    });
+
+    it("the first answer wins: a second one, or one to an earlier question, is refused and changes nothing", () => {
+      const task = running();
+      task.markInputRequired("first?");
+      task.provideInput("a");
+      expectCode(
+        () => task.provideInput("b"),
+        "ERR_ILLEGAL_TRANSITION",
+        /from pending to pending: it is not waiting for input/,
+      );
+      task.assign("w1", 4);
+      task.markStarted();
+      task.markInputRequired("second?");
+      expectCode(
+        () => task.provideInput("late", 0),
+        "ERR_ILLEGAL_TRANSITION",
+        /asks question 1 now, not question 0/,
+      );
+      expect(task.status).toBe(TaskStatus.INPUT_REQUIRED);
+      expect(task.inputs).toEqual(["a"]);
+      expect(task.inputRequest).toBe("second?");
+    });
+
+    it("refuses the moves the ledger never makes, naming both ends", () => {
+      const pending = new Task({ taskId: "p", taskType: "x" });
+      expectCode(
+        () => pending.markInputRequired("?"),
+        "ERR_ILLEGAL_TRANSITION",
+        /from pending to input_required/,
+      );
+      expectCode(() => pending.provideInput(1), "ERR_ILLEGAL_TRANSITION", /from pending to pending/);
+      const waiting = running("w");
+      waiting.markInputRequired("?");
+      expectCode(() => waiting.markStarted(), "ERR_ILLEGAL_TRANSITION", /from input_required to in_progress/);
+      expectCode(
+        () => waiting.markCompleted(1),
+        "ERR_ILLEGAL_TRANSITION",
+        /from input_required to completed/,
+      );
+      expectCode(() => waiting.markFailed("x"), "ERR_ILLEGAL_TRANSITION", /from input_required to failed/);
+      expectCode(
+        () => waiting.markInputRequired("again"),
+        "ERR_ILLEGAL_TRANSITION",
+        /input_required to input_required/,
+      );
+      expectCode(() => waiting.resetForRetry(), "ERR_ILLEGAL_TRANSITION", /from input_required to pending/);
+      expectCode(() => waiting.reassign("w2", 9), "ERR_ILLEGAL_TRANSITION", /from input_required to pending/);
+      expectCode(() => waiting.assign("w2", 9), "ERR_ILLEGAL_TRANSITION");
+      expectCode(() => waiting.update({ status: TaskStatus.PENDING }), "ERR_ILLEGAL_TRANSITION");
+      expect(waiting.status).toBe(TaskStatus.INPUT_REQUIRED);
+      expect(waiting.inputRequest).toBe("?");
+      const running2 = running("r");
+      expectCode(
+        () => running2.update({ status: TaskStatus.INPUT_REQUIRED }),
+        "ERR_INVALID_TASK",
+        /markInputRequired/,
+      );
+      const done = running("d");
+      done.markCompleted(null);
+      expectCode(
+        () => done.markInputRequired("?"),
+        "ERR_ILLEGAL_TRANSITION",
+        /from completed to input_required/,
+      );
+      expectCode(() => done.provideInput("late"), "ERR_ILLEGAL_TRANSITION", /from completed to pending/);
+      expect(done.status).toBe(TaskStatus.COMPLETED);
+    });
+
+    it("refuses a request or an input that is not JSON, and a bad question number", () => {
+      const task = running();
+      expectCode(() => task.markInputRequired(undefined as never), "ERR_INVALID_TASK", /needs the request/);
+      expectCode(
+        () => task.markInputRequired({ n: Number.NaN }),
+        "ERR_INVALID_JSON",
+        /input request of task t\.n/,
+      );
+      expect(task.status).toBe(TaskStatus.IN_PROGRESS);
+      task.markInputRequired("?");
+      expectCode(() => task.provideInput(undefined as never), "ERR_INVALID_INPUT", /needs a value/);
+      expectCode(() => task.provideInput({ f: (() => 1) as never }), "ERR_INVALID_INPUT", /the input\.f/);
+      expectCode(() => task.provideInput(1, -1), "ERR_INVALID_INPUT", /question must be an integer/);
+      expect(task.status).toBe(TaskStatus.INPUT_REQUIRED);
+      expect(task.inputs).toBeUndefined();
+    });
+
+    it("a waiting task is abandoned (canceled, or no input in time) and keeps what it asked; then final", () => {
+      const task = running();
+      task.markInputRequired({ question: "ok?" });
+      task.markAbandoned("no input was given within 60000 ms (input_timeout_ms)");
+      expect(task.status).toBe(TaskStatus.ABANDONED);
+      expect(task.error).toMatch(/input_timeout_ms/);
+      expect(task.completedAt).toMatch(ISO_UTC);
+      expect(task.inputRequest).toEqual({ question: "ok?" });
+      expectCode(() => task.provideInput("too late"), "ERR_ILLEGAL_TRANSITION", /from abandoned to pending/);
+    });
+
+    it("round-trips input_request, input_timeout_ms and inputs through toDict/fromDict and clone", () => {
+      const task = running();
+      task.markInputRequired("first?");
+      task.provideInput({ n: 1 });
+      task.assign("w1", 4);
+      task.markStarted();
+      task.markInputRequired({ question: "second?", options: ["a", "b"] });
+      const dict = task.toDict();
+      expect(dict).toMatchObject({
+        status: "input_required",
+        input_request: { question: "second?", options: ["a", "b"] },
+        input_timeout_ms: 60_000,
+        inputs: [{ n: 1 }],
+      });
+      const back = Task.fromDict(JSON.parse(JSON.stringify(dict)));
+      expect(back.toDict()).toEqual(dict);
+      expect(back.inputTimeoutMs).toBe(60_000);
+      // the copy answers on its own; the original still waits
+      const copy = task.clone();
+      copy.provideInput("b", 1);
+      expect(copy.inputs).toEqual([{ n: 1 }, "b"]);
+      expect(task.inputs).toEqual([{ n: 1 }]);
+      expect(task.status).toBe(TaskStatus.INPUT_REQUIRED);
+      // a dict's inputs is a copy: changing it does not change the task
+      (dict.inputs as unknown[]).push("x");
+      expect(task.inputs).toEqual([{ n: 1 }]);
+    });
+  });
+
   it("has a dict with exactly SPEC's keys, and the fencing token stays out of it", () => {
     const task = new Task({ taskId: "t", taskType: "x", fencingToken: 4 });
     expect(Object.keys(task.toDict())).toEqual([
