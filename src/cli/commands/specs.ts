@@ -222,8 +222,8 @@ export const workerSpec: CommandSpec = {
   ],
   notes:
     "Environment: TRIAD_SECRET (required unless TRIAD_AGENT_KEY_FILE is set; the A2A signing secret shared by all processes), TRIAD_AGENT_KEY_FILE or TRIAD_AGENT_KEY (this agent's own key, see `triad keys generate`).\n" +
-    "A handlers module: export default { my_type: (task) => result, my_graph: compiledLangGraph } (see examples/handlers.ts).\n" +
-    "TRIAD_A2A_AGENT_TOKEN is sent to every --a2a-agent as a bearer token (see examples/a2a-agent/).",
+    "A handlers module: export default { my_type: (task) => result, my_graph: compiledLangGraph } (see examples/handlers.mjs; examples/a2a-handlers.mjs puts A2A agents behind task types).\n" +
+    "TRIAD_A2A_AGENT_TOKEN is sent to every --a2a-agent as a bearer token (a small A2A agent to try: examples/a2a-agent.mjs).",
 };
 
 export const submitSpec: CommandSpec = {
