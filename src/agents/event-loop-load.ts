@@ -21,3 +21,15 @@ export function eventLoopUtilization(now = performance.now()): number {
   lastAt = now;
   return utilization;
 }
+
+/**
+ * Below this share of its time at work the process is quiet: batching buys it nothing (there is
+ * CPU to spare for one message or script call per item), so batches go out at once instead of
+ * waiting a linger. A lone task then crosses the three tiers with no linger at any hop.
+ */
+export const QUIET_UTILIZATION = 0.5;
+
+/** True while this process's event loop was at work less than QUIET_UTILIZATION of the last ~50 ms. */
+export function quiet(now?: number): boolean {
+  return eventLoopUtilization(now) < QUIET_UTILIZATION;
+}

@@ -24,6 +24,8 @@ export class Outbox<T> {
       /** The linger while `busy()` says so (longer than lingerMs; ignored when lingerMs is 0). */
       busyLingerMs?: number;
       busy?: () => boolean;
+      /** While this says so, nothing lingers: items go on the next turn (the process has CPU to spare). */
+      quiet?: () => boolean;
     },
   ) {
     this.maxInFlight = options.maxInFlight ?? 2;
@@ -81,17 +83,23 @@ export class Outbox<T> {
   }
 
   private schedule(recipient: string, peer: PeerQueue<T>): void {
-    if (peer.timer !== undefined || peer.immediate !== undefined) return;
+    if (peer.immediate !== undefined) return;
     const wait = peer.lastSent + this.linger() - performance.now();
-    if (wait <= 0) peer.immediate = setImmediate(() => this.flush(recipient, peer));
-    else peer.timer = setTimeout(() => this.flush(recipient, peer), Math.ceil(wait));
+    if (wait > 0) {
+      peer.timer ??= setTimeout(() => this.flush(recipient, peer), Math.ceil(wait));
+      return;
+    }
+    // Due now: a timer set for later (a linger that has since ended, or the idle check) gives way.
+    if (peer.timer !== undefined) clearTimeout(peer.timer);
+    peer.timer = undefined;
+    peer.immediate = setImmediate(() => this.flush(recipient, peer));
   }
 
   private flush(recipient: string, peer: PeerQueue<T>, force = false): void {
     this.cancel(peer);
     if (peer.items.length === 0) {
       // Idle for a whole linger: forget the peer, so a churn of recipients cannot grow the map.
-      if (peer.inFlight === 0 && performance.now() - peer.lastSent >= this.options.lingerMs) {
+      if (peer.inFlight === 0 && performance.now() - peer.lastSent >= this.linger()) {
         this.peers.delete(recipient);
       }
       return;
@@ -119,7 +127,8 @@ export class Outbox<T> {
 
   /** How long items wait after a send: lingerMs, or busyLingerMs while the process is busy. */
   private linger(): number {
-    const { lingerMs, busyLingerMs, busy } = this.options;
+    const { lingerMs, busyLingerMs, busy, quiet } = this.options;
+    if (lingerMs > 0 && quiet?.() === true) return 0;
     if (busyLingerMs === undefined || busyLingerMs <= lingerMs || lingerMs <= 0) return lingerMs;
     return busy?.() ? busyLingerMs : lingerMs;
   }

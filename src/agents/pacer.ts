@@ -3,6 +3,8 @@
  * when it has not run for `lingerMs`, else one linger after its last run. Asking again before
  * it runs changes nothing. So an idle agent acts at once, and a busy one acts once per linger
  * on everything that piled up (one script call, one message) instead of once per task.
+ * With `quiet` (the process has CPU to spare, e.g. `quiet()` of event-loop-load.ts) there is no
+ * linger at all: the work runs on the next turn, so a lone task is never held for a batch.
  */
 export class Pacer {
   private scheduled:
@@ -15,6 +17,7 @@ export class Pacer {
   constructor(
     private readonly work: () => void,
     private readonly lingerMs: number,
+    private readonly quiet?: () => boolean,
   ) {}
 
   schedule(): void {
@@ -24,9 +27,11 @@ export class Pacer {
       this.lastRun = performance.now();
       this.work();
     };
-    const wait = this.lastRun + this.lingerMs - performance.now();
+    const now = performance.now();
+    const wait = this.lastRun + this.lingerMs - now;
+    const quiet = wait > 0 && this.quiet?.() === true;
     this.scheduled =
-      wait <= 0
+      wait <= 0 || quiet
         ? { kind: "immediate", handle: setImmediate(run) }
         : { kind: "timeout", handle: setTimeout(run, Math.ceil(wait)) };
   }

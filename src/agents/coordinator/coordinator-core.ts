@@ -1,7 +1,7 @@
 import type { JsonValue } from "../../core/json.js";
 import { isTerminalStatus } from "../../core/state/status.js";
 import type { RedisClient } from "../../core/store/index.js";
-import { eventLoopUtilization } from "../event-loop-load.js";
+import { eventLoopUtilization, quiet } from "../event-loop-load.js";
 import { type InputAnswer, InputKeeper } from "../input/input-keeper.js";
 import type { NewTask, TaskLedger } from "../ledger/task-ledger.js";
 import { BoundedMap } from "../observe/bounded-map.js";
@@ -27,6 +27,8 @@ export type CoordinatorCoreOptions = {
   /** How many finished tasks to keep in memory for waitForTask and the API. */
   recentLimit: number;
   send: (recipient: string, payload: AgentPayload) => Promise<void>;
+  /** Where this coordinator listens (another process's distributors report the end of what it placed there). */
+  url?: () => string | null;
   /** Several coordinators on one store (coordinator-cluster.ts): shard ownership and news. Unset: this one owns every shard. */
   cluster?: ClusterSeam;
   events?: {
@@ -137,7 +139,10 @@ export class CoordinatorCore {
       (to, tasks) =>
         sendSplitting(
           tasks,
-          (part) => this.o.send(to, { kind: "assign_tasks", tasks: part }),
+          (part) => {
+            const url = this.o.url?.();
+            return this.o.send(to, { kind: "assign_tasks", tasks: part, ...(url ? { url } : {}) });
+          },
           (task, why) => void this.unsendable(task.task_id, `cannot be sent to distributor ${to}: ${why}`),
         ).catch(() => {}),
       {
@@ -145,6 +150,7 @@ export class CoordinatorCore {
         maxBatch: MAX_ASSIGN_BATCH,
         busyLingerMs: o.timing.busyAssignLingerMs,
         busy: () => eventLoopUtilization() > BUSY_UTILIZATION,
+        quiet,
       },
     );
   }

@@ -1,5 +1,6 @@
 import type { JsonValue } from "../../core/json.js";
 import type { RedisClient } from "../../core/store/index.js";
+import { quiet } from "../event-loop-load.js";
 import { withInputs } from "../input/task-inputs.js";
 import type { CommitVerdict, TaskLedger, TaskRecord } from "../ledger/task-ledger.js";
 import type { LimitGate, ReservedSlots } from "../limits/limit-gate.js";
@@ -108,6 +109,12 @@ export class DistributorCore {
   };
   /** Every task this distributor holds (queued or in flight), by id. */
   private readonly held = new Map<string, TaskDict>();
+  /**
+   * Held tasks placed here by a coordinator other than the one this distributor heartbeats, by id:
+   * their end is reported to that coordinator (several coordinators: the one that placed a task
+   * is, as a rule, the one its waiters wait on, and it takes the report without reading the ledger).
+   */
+  private readonly placedBy = new Map<string, string>();
   private readonly toCoordinator: Outbox<TaskDict>;
   private readonly toWorkers: Outbox<WorkerItem>;
   private timers: NodeJS.Timeout[] = [];
@@ -124,19 +131,23 @@ export class DistributorCore {
   private stopping = false;
 
   constructor(private readonly o: DistributorCoreOptions) {
-    const batching = { lingerMs: o.timing.batchLingerMs, maxBatch: MAX_MESSAGE_BATCH };
+    const batching = { lingerMs: o.timing.batchLingerMs, maxBatch: MAX_MESSAGE_BATCH, quiet };
     // Best effort: the coordinator also finds terminal records in Redis by itself.
+    // A coordinator that placed tasks here and no longer answers: the one heartbeated hears instead.
     this.toCoordinator = new Outbox(
       (to, tasks) =>
         sendSplitting(
           tasks,
           (part) => this.o.send(to, { kind: "task_terminal", tasks: part }),
           (task, why) => this.o.events?.unsendable?.(task.task_id, `its end cannot be reported: ${why}`),
-        ).catch(() => {}),
+        ).catch(() => {
+          const home = this.o.coordinatorId;
+          if (to !== home) for (const task of tasks) this.toCoordinator.push(home, task);
+        }),
       batching,
     );
     this.toWorkers = new Outbox((to, items) => this.sendToWorker(to, items), batching);
-    this.pacer = new Pacer(() => this.work(), o.timing.batchLingerMs);
+    this.pacer = new Pacer(() => this.work(), o.timing.batchLingerMs, quiet);
     this.registry = new WorkerRegistry(o.defaultWorkerCapacity);
     this.holders = new AttemptHolders({
       distributorId: o.distributorId,
@@ -205,11 +216,16 @@ export class DistributorCore {
 
   // --- inbound -------------------------------------------------------------------------------
 
-  /** Tasks the coordinator placed here (it has already recorded the assignment in Redis). */
-  onAssign(tasks: TaskDict[]): void {
+  /**
+   * Tasks a coordinator placed here (it has already recorded the assignment in Redis); `from`,
+   * the coordinator that placed them, is told of their end.
+   */
+  onAssign(tasks: TaskDict[], from?: string): void {
+    const elsewhere = from !== undefined && from !== this.o.coordinatorId;
     for (const task of tasks) {
       if (this.held.has(task.task_id)) continue;
       this.held.set(task.task_id, task);
+      if (elsewhere) this.placedBy.set(task.task_id, from);
       this.queue.push(task);
     }
     this.schedulePump();
@@ -346,8 +362,10 @@ export class DistributorCore {
     this.held.delete(taskId);
     if (verdict === "completed") this.stats.completed++;
     else this.stats.failed++;
+    const placer = this.placedBy.get(taskId);
+    if (placer !== undefined) this.placedBy.delete(taskId);
     if (task !== null) {
-      this.toCoordinator.push(this.o.coordinatorId, task);
+      this.toCoordinator.push(placer ?? this.o.coordinatorId, task);
       this.o.events?.committed?.(task, verdict);
     }
   }
@@ -628,6 +646,8 @@ export class DistributorCore {
         w.inFlight.delete(id);
       }
     }
+    // Tasks that left without an end reported here (moved away, waiting for input) leave no placer behind.
+    for (const id of this.placedBy.keys()) if (!this.held.has(id)) this.placedBy.delete(id);
     const unknown = [...ids].filter((id) => !this.held.has(id));
     const records = await Promise.all(unknown.map((id) => this.o.ledger.get(id)));
     for (const record of inSubmissionOrder(records)) this.adopt(record);

@@ -1,4 +1,5 @@
 import type { BaseCheckpointSaver } from "@langchain/langgraph/web";
+import { quiet } from "../event-loop-load.js";
 import { AttemptCancel, canceledError } from "../live/attempt-cancel.js";
 import { ProgressCoalescer } from "../live/progress-coalescer.js";
 import { traceExecution } from "../observe/execute-span.js";
@@ -67,6 +68,7 @@ export class WorkerCore {
     this.results = new Outbox((_to, results) => this.sendResults(results), {
       lingerMs: options.batchLingerMs ?? 0,
       maxBatch: MAX_RESULTS_BATCH,
+      quiet,
     });
     this.progress = new ProgressCoalescer({
       send: (updates) => options.send({ kind: "task_progress", updates }),

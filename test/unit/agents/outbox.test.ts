@@ -9,7 +9,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 function recorder(
   lingerMs: number,
   maxBatch = 100,
-  busy: { busyLingerMs?: number; busy?: () => boolean } = {},
+  busy: { busyLingerMs?: number; busy?: () => boolean; quiet?: () => boolean } = {},
 ) {
   const sent: Array<{ to: string; items: number[] }> = [];
   const outbox = new Outbox<number>(
@@ -158,6 +158,24 @@ describe("Outbox", () => {
     await tick();
     await tick();
     expect(batches()).toEqual([[1], [2]]);
+    outbox.close();
+  });
+
+  it("while quiet() says so, nothing lingers: each tick's items go on the next turn; once not quiet, one batch per linger again", async () => {
+    let quiet = true;
+    const { batches, outbox } = recorder(10_000, 100, { quiet: () => quiet });
+    for (let i = 1; i <= 3; i++) {
+      outbox.push("a", i);
+      await tick();
+    }
+    expect(batches()).toEqual([[1], [2], [3]]); // a 10 s linger would have held 2 and 3
+    quiet = false;
+    outbox.push("a", 4);
+    await tick();
+    await tick();
+    expect(batches()).toEqual([[1], [2], [3]]); // not quiet: 4 waits for the linger after 3
+    outbox.flushAll();
+    expect(batches()).toEqual([[1], [2], [3], [4]]);
     outbox.close();
   });
 });
