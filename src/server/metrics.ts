@@ -174,6 +174,12 @@ export function coordinatorMetrics(coordinator: CoordinatorAgent): Registry {
     [],
     (add) => add({}, coordinator.core.input.waiting),
   );
+  gauge(
+    "triad_tasks_delayed",
+    "Tasks waiting for their run_at (delay_ms / run_at) in the whole store, as last counted (about once a second)",
+    [],
+    (add) => add({}, coordinator.core.schedule.delayed),
+  );
   counter("triad_inputs_given_total", "Inputs given to waiting tasks through this coordinator", [], (add) =>
     add({}, coordinator.core.input.given),
   );

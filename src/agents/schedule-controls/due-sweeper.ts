@@ -1,5 +1,6 @@
 import type { RedisClient } from "../../core/store/index.js";
 import { shardTag } from "../ledger/shards.js";
+import { countDelayed } from "./count-delayed.js";
 import { sweepDue } from "./schedule-scripts.js";
 
 export type DueSweeperOptions = {
@@ -13,6 +14,9 @@ export type DueSweeperOptions = {
   /** The sweep runs at least this often, for due times this process did not hear of (default 1 s). */
   fallbackMs?: number;
 };
+
+/** How often the sweep also counts the delayed tasks (the triad_tasks_delayed gauge). */
+const COUNT_EVERY_MS = 1000;
 
 /** Ids taken from each sorted set per script call; a shard with more is swept again at once. */
 const SWEEP_LIMIT = 1000;
@@ -33,6 +37,9 @@ export class DueSweeper {
   private sweeping: Promise<void> | null = null;
   private again = false;
   private stopped = true;
+  private countedAt = Number.NEGATIVE_INFINITY;
+  /** Tasks waiting for their run_at in the whole store, as last counted (about once a second). */
+  delayed = 0;
 
   constructor(private readonly o: DueSweeperOptions) {}
 
@@ -96,6 +103,10 @@ export class DueSweeper {
     const head = [now, new Date(now).toISOString(), this.o.retentionMs, SWEEP_LIMIT];
     const shards = Array.from({ length: this.o.shards }, (_, shard) => shard);
     const groups = this.o.store.engine.kind === "cluster" ? shards.map((s) => [s]) : [shards];
+    if (now - this.countedAt >= COUNT_EVERY_MS) {
+      this.countedAt = now;
+      void this.count(groups);
+    }
     const replies = await Promise.all(
       groups.map((group) =>
         this.o.store.runScript(
@@ -119,5 +130,23 @@ export class DueSweeper {
     if (expired.length > 0) this.o.expired(expired);
     if (more) this.again = true;
     else if (next !== Number.POSITIVE_INFINITY) this.dueAt(next);
+  }
+
+  /** Counts the delayed tasks of every shard (a read; a failure keeps the last count). */
+  private async count(groups: number[][]): Promise<void> {
+    try {
+      const counts = await Promise.all(
+        groups.map((group) =>
+          this.o.store.runScript(
+            countDelayed,
+            [`${shardTag(group[0]!)}delayed`],
+            group.map((s) => this.o.store.key(shardTag(s))),
+          ),
+        ),
+      );
+      this.delayed = counts.reduce<number>((sum, n) => sum + Number(n), 0);
+    } catch {
+      // the store is out: the gauge keeps its last value, the sweep reports the outage
+    }
   }
 }

@@ -40,6 +40,11 @@ export class ScheduleControls {
     this.sweeper.start();
   }
 
+  /** Tasks waiting for their run_at in the whole store, as last counted (about once a second). */
+  get delayed(): number {
+    return this.sweeper.delayed;
+  }
+
   stop(): void {
     this.sweeper.stop();
   }

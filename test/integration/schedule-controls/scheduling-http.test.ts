@@ -48,6 +48,26 @@ describe("scheduling controls over REST", () => {
     expect(Date.parse(done.started_at as string)).toBeGreaterThanOrEqual(runAt);
   });
 
+  it("counts the tasks waiting for their run_at in /metrics (triad_tasks_delayed)", async () => {
+    const gauge = async () => {
+      const text = await fetch(`${base}/metrics`).then((r) => r.text());
+      return Number(/^triad_tasks_delayed (\d+)$/m.exec(text)?.[1] ?? Number.NaN);
+    };
+    for (let i = 0; i < 3; i++) {
+      const res = await post({
+        task_id: cluster.id(`far-${i}`),
+        task_type: "echo",
+        payload: {},
+        delay_ms: 600_000,
+      });
+      expect(res.status).toBe(202);
+    }
+    // Counted by the due sweep about once a second.
+    const deadline = Date.now() + 10_000;
+    while ((await gauge()) !== 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    expect(await gauge()).toBe(3);
+  });
+
   it("answers an id already recorded with 200 and the task as it stands, changing nothing", async () => {
     const id = cluster.id("once");
     const first = await post({ task_id: id, task_type: "echo", payload: { v: 1 }, priority: 2 });
