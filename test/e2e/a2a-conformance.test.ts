@@ -117,13 +117,34 @@ describe("A2A conformance kit, JSON-RPC MUST requirements (triad up --a2a-text-t
     expect(task?.id).toEqual(expect.any(String));
     return task!.id;
   };
+  /** An ask_name task, answered blocking: it stops at INPUT_REQUIRED, asking a name. */
+  const waitingTask = async (extra: Json = {}) => {
+    const message = { ...taskData("ask_name", {}), ...extra };
+    const task = asTask(await client.sendMessage(SendMessageRequest.fromJSON({ message })));
+    expect(TaskState[task.status!.state]).toBe("TASK_STATE_INPUT_REQUIRED");
+    return task;
+  };
   const completedTask = async () =>
     asTask(await client.sendMessage(SendMessageRequest.fromJSON({ message: textMessage("Hello from TCK") })));
 
   beforeAll(async () => {
     const port = await freePort();
     up = new TriadProcess(
-      ["up", "--tasks", "0", "--keep", "--port", String(port), "--workers", "2", "--a2a-text-type", "echo"],
+      // examples/approval-graph.mjs adds ask_name, a task that waits for input (INPUT_REQUIRED).
+      [
+        "up",
+        "--tasks",
+        "0",
+        "--keep",
+        "--port",
+        String(port),
+        "--workers",
+        "2",
+        "--a2a-text-type",
+        "echo",
+        "--handlers",
+        "examples/approval-graph.mjs",
+      ],
       { TRIAD_API_TOKEN: "", TRIAD_LOG_LEVEL: "warn" },
     );
     url = (await up.waitFor(/serving at (http:\/\/\S+);/, 30_000))[1]!;
@@ -421,6 +442,58 @@ describe("A2A conformance kit, JSON-RPC MUST requirements (triad up --a2a-text-t
         message: textMessage("Follow-up", { taskId: done.id, contextId: `other-${randomUUID()}` }),
       });
       expect(mismatch.code).toBeLessThan(0);
+    });
+
+    it("CORE-MULTI-005, CORE-MULTI-006: a message naming a task that waits for input (INPUT_REQUIRED) with its taskId alone continues it in the task's own contextId; a mismatching contextId is refused", async () => {
+      const contextId = `tck-context-${randomUUID()}`;
+      const waiting = await waitingTask({ contextId });
+      expect(waiting.contextId).toBe(contextId);
+      // The kit's follow-up: text, taskId only, no contextId.
+      const { answer } = await rpc("SendMessage", {
+        message: textMessage("Grace", { taskId: waiting.id }),
+      });
+      expect(answer.error).toBeUndefined();
+      const task = answer.result?.task as { id: string; contextId: string; status: { state: string } };
+      expect(task.id).toBe(waiting.id);
+      expect(task.contextId).toBe(contextId);
+      expect(task.status.state).toBe("TASK_STATE_COMPLETED");
+      const got = await client.getTask(GetTaskRequest.fromJSON({ id: waiting.id }));
+      expect(got.contextId).toBe(contextId);
+      const result = got.artifacts[0]?.parts[0]?.content;
+      expect(result?.$case === "data" && result.value).toEqual({ greeting: "Hello, Grace!", asked: 1 });
+      // A message naming it, now finished, is refused (CORE-SEND-002).
+      expect(
+        (await errorOf("SendMessage", { message: textMessage("again", { taskId: waiting.id }) })).code,
+      ).toBe(-32004);
+
+      // CORE-MULTI-006 on an open task: the wrong contextId is an error, and the task still waits.
+      const open = await waitingTask();
+      const mismatch = await errorOf("SendMessage", {
+        message: textMessage("Ada", { taskId: open.id, contextId: `wrong-context-${randomUUID()}` }),
+      });
+      expect(mismatch.code).toBeLessThan(0);
+      expect(mismatch.message).toMatch(/contextId/);
+      const still = await client.getTask(GetTaskRequest.fromJSON({ id: open.id }));
+      expect(TaskState[still.status!.state]).toBe("TASK_STATE_INPUT_REQUIRED");
+      // Streaming the answer: the stream starts with the task and ends COMPLETED, in its contextId.
+      const streamed = await sse("SendStreamingMessage", {
+        message: textMessage("Ada", { taskId: open.id }),
+      });
+      expect(streamed.type).toMatch(/^text\/event-stream/);
+      expect(streamed.events.map(kindOf).at(-1)).toBe("status:TASK_STATE_COMPLETED");
+      const first = streamed.events[0]?.result?.task as { id: string; contextId: string } | undefined;
+      expect(first).toMatchObject({ id: open.id, contextId: open.contextId });
+    });
+
+    it("CORE-CANCEL-001 as the kit sets it up: a task waiting for input (INPUT_REQUIRED) is canceled and answered CANCELED", async () => {
+      const waiting = await waitingTask();
+      const canceled = await client.cancelTask(CancelTaskRequest.fromJSON({ id: waiting.id }));
+      expect(canceled.id).toBe(waiting.id);
+      expect(TaskState[canceled.status!.state]).toBe("TASK_STATE_CANCELED");
+      // Input for it now is refused: it has ended.
+      expect(
+        (await errorOf("SendMessage", { message: textMessage("late", { taskId: waiting.id }) })).code,
+      ).toBe(-32004);
     });
 
     it("CORE-GET-001, CORE-HIST-002: GetTask answers the task's state and artifacts; historyLength bounds the history", async () => {

@@ -46,4 +46,23 @@ export class FollowingBusManager implements ExecutionEventBusManager {
   cleanupByTaskId(taskId: string, context?: ServerCallContext): void {
     this.buses.cleanupByTaskId(taskId, context);
   }
+
+  /**
+   * When a SendMessage's executor returns, its bus is closed, whatever the state: the executor
+   * returns once the task's turn is over (terminal, or waiting for input), and nothing publishes
+   * on that bus again. The SDK would keep it for a task waiting for input (INPUT_REQUIRED), so
+   * a CancelTask of that task waited forever on a bus nobody fed (and each unanswered task
+   * kept one); closed, the next call follows the task afresh from its record (getByTaskId),
+   * and the message that answers it opens a bus of its own.
+   */
+  settleByTaskId(
+    taskId: string,
+    bus: ExecutionEventBus,
+    _state: unknown,
+    context: ServerCallContext,
+  ): boolean {
+    bus.finished();
+    this.buses.cleanupByTaskId(taskId, context);
+    return true;
+  }
 }
