@@ -75,7 +75,9 @@ export const newTask = named(
       .array(taskId)
       .max(1000)
       .optional()
-      .describe("Ids (known, or in the same request) that must end before this task runs; no cycles."),
+      .describe(
+        "Ids (known, or in the same request) that must end before this task runs; no cycles, and a request chains at most 1,000 levels of them.",
+      ),
     on_dependency_failure: z
       .enum(["abandon", "run"])
       .optional()

@@ -5,6 +5,11 @@ import type { TaskDict } from "../protocol.js";
 export const MAX_GRAPH_TASKS = 10_000;
 /** Ids one task's depends_on may list at most. */
 export const MAX_DEPENDS_ON = 1_000;
+/**
+ * Levels one graph request may chain at most: its longest path of dependencies among its own
+ * tasks (a chain of 1,000 tasks is 1,000 levels). Each level is one notice after the last.
+ */
+export const MAX_GRAPH_DEPTH = 1_000;
 
 /** Whether each of `ids` names a task that exists (the ledger, for the coordinator). */
 export type KnownTasks = (ids: string[]) => Promise<boolean[]>;
@@ -36,6 +41,54 @@ export async function validateGraph(tasks: TaskDict[], known: KnownTasks): Promi
   const cycle = findCycle(tasks);
   if (cycle !== null)
     throw invalid(`the dependencies form a cycle: ${cycle.map((id) => JSON.stringify(id)).join(" -> ")}`);
+  checkDepth(tasks);
+}
+
+/** Refuses an acyclic batch whose longest chain of dependencies among its tasks is over MAX_GRAPH_DEPTH. */
+export function checkDepth(tasks: TaskDict[]): void {
+  const depth = longestChain(tasks);
+  if (depth > MAX_GRAPH_DEPTH) {
+    throw invalid(
+      `a graph request chains at most ${MAX_GRAPH_DEPTH} levels of dependencies (got ${depth}); submit a longer chain in parts`,
+    );
+  }
+}
+
+/**
+ * The number of tasks on the longest chain of dependencies among `tasks` (which form no cycle):
+ * 1 for tasks that depend on nothing in the batch. One pass in dependency order (Kahn).
+ */
+export function longestChain(tasks: TaskDict[]): number {
+  const ids = new Set(tasks.map((t) => t.task_id));
+  const waiting = new Map<string, number>();
+  const dependents = new Map<string, string[]>();
+  for (const t of tasks) {
+    const inside = (t.depends_on ?? []).filter((d) => ids.has(d));
+    waiting.set(t.task_id, inside.length);
+    for (const d of inside) {
+      const list = dependents.get(d);
+      if (list === undefined) dependents.set(d, [t.task_id]);
+      else list.push(t.task_id);
+    }
+  }
+  const level = new Map<string, number>();
+  const ready = tasks.filter((t) => waiting.get(t.task_id) === 0).map((t) => t.task_id);
+  for (const id of ready) level.set(id, 1);
+  let deepest = ready.length > 0 ? 1 : 0;
+  while (ready.length > 0) {
+    const id = ready.pop()!;
+    const next = level.get(id)! + 1;
+    for (const d of dependents.get(id) ?? []) {
+      if (next > (level.get(d) ?? 0)) level.set(d, next);
+      const left = waiting.get(d)! - 1;
+      waiting.set(d, left);
+      if (left === 0) {
+        ready.push(d);
+        if (level.get(d)! > deepest) deepest = level.get(d)!;
+      }
+    }
+  }
+  return deepest;
 }
 
 /** The checks one task's depends_on needs alone; collects the ids it names outside the batch. */

@@ -4,7 +4,7 @@ import { Task } from "../../core/state/task.js";
 import { assertSubmittableTaskId } from "../../core/state/task-id.js";
 import { checkPayloadDepth } from "../payload-depth.js";
 import type { TaskDict } from "../protocol.js";
-import { checkOwnList, findCycle, MAX_GRAPH_TASKS } from "./graph-validation.js";
+import { checkDepth, checkOwnList, findCycle, MAX_GRAPH_TASKS } from "./graph-validation.js";
 
 /** What a handler passes to ctx.spawn: a Task, or a task dict (task_id optional). */
 export type SpawnInput = Task | (Partial<TaskDict> & { task_type: string; payload?: JsonObject });
@@ -45,6 +45,7 @@ export class SpawnList {
     }
     const cycle = findCycle([...this.tasks, ...added]);
     if (cycle !== null) throw invalid(`the spawned tasks' dependencies form a cycle: ${cycle.join(" -> ")}`);
+    checkDepth([...this.tasks, ...added]);
     this.tasks.push(...added);
     for (const d of added) this.ids.add(d.task_id);
     return added.map((d) => d.task_id);

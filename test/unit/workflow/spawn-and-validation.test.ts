@@ -1,6 +1,12 @@
 import { describe, expect, it } from "vitest";
 import type { TaskDict } from "../../../src/agents/protocol.js";
-import { findCycle, MAX_DEPENDS_ON, validateGraph } from "../../../src/agents/workflow/graph-validation.js";
+import {
+  findCycle,
+  longestChain,
+  MAX_DEPENDS_ON,
+  MAX_GRAPH_DEPTH,
+  validateGraph,
+} from "../../../src/agents/workflow/graph-validation.js";
 import { SpawnList } from "../../../src/agents/workflow/spawn-list.js";
 import { Task } from "../../../src/index.js";
 
@@ -42,6 +48,35 @@ describe("validateGraph", () => {
     expect(findCycle(chain)).toBeNull();
     chain[0] = node("c0", ["c9999"]);
     expect(findCycle(chain)).toHaveLength(10_001);
+  });
+
+  it("counts the longest chain of dependencies inside the batch (outside ids do not count)", () => {
+    expect(longestChain([node("a"), node("b")])).toBe(1);
+    // a diamond with a tail: a -> (b, c) -> d -> e, and c also waits on an outside task
+    const diamond = [
+      node("e", ["d"]),
+      node("d", ["b", "c"]),
+      node("b", ["a"]),
+      node("c", ["a", "old"]),
+      node("a"),
+    ];
+    expect(longestChain(diamond)).toBe(4);
+    // the longest path, not the first found: x -> y -> z and x -> z
+    expect(longestChain([node("z", ["x", "y"]), node("y", ["x"]), node("x")])).toBe(3);
+  });
+
+  it(`takes a chain of ${MAX_GRAPH_DEPTH} levels and refuses one of ${MAX_GRAPH_DEPTH + 1}, naming the limit`, async () => {
+    const chain = (n: number) =>
+      Array.from({ length: n }, (_, i) => node(`c${i}`, i > 0 ? [`c${i - 1}`] : undefined));
+    await expect(validateGraph(chain(MAX_GRAPH_DEPTH), none)).resolves.toBeUndefined();
+    await expect(validateGraph(chain(MAX_GRAPH_DEPTH + 1), none)).rejects.toMatchObject({
+      code: "ERR_INVALID_TASK",
+      message: `a graph request chains at most ${MAX_GRAPH_DEPTH} levels of dependencies (got ${MAX_GRAPH_DEPTH + 1}); submit a longer chain in parts`,
+      details: { status: 422 },
+    });
+    // as wide as allowed but shallow is fine: 5,000 tasks on two levels
+    const wide = [node("root"), ...Array.from({ length: 4_999 }, (_, i) => node(`w${i}`, ["root"]))];
+    await expect(validateGraph(wide, none)).resolves.toBeUndefined();
   });
 });
 
@@ -85,5 +120,17 @@ describe("SpawnList (ctx.spawn)", () => {
     expect(() => list.add([{ task_type: "a", payload: deep as never }])).toThrow(/deep/);
     expect(list.size).toBe(0);
     expect(list.toJSON()).toBeUndefined();
+  });
+
+  it(`refuses spawns that chain more than ${MAX_GRAPH_DEPTH} levels over the attempt, adding nothing`, () => {
+    const list = new SpawnList("p");
+    const link = (i: number) => ({
+      task_type: "a",
+      task_id: `s${i}`,
+      ...(i > 0 ? { depends_on: [`s${i - 1}`] } : {}),
+    });
+    list.add(Array.from({ length: MAX_GRAPH_DEPTH }, (_, i) => link(i)));
+    expect(() => list.add([link(MAX_GRAPH_DEPTH)])).toThrow(/at most 1000 levels/);
+    expect(list.size).toBe(MAX_GRAPH_DEPTH);
   });
 });
