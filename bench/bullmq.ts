@@ -23,7 +23,14 @@ export async function runBullmq(
   redisUrl: string,
   n: number,
   mode: BullMode,
-  options: { batchSize?: number; concurrency?: number } = {},
+  options: {
+    batchSize?: number;
+    concurrency?: number;
+    /** Called once the queue and worker are ready, just before the first add (a measurement's start). */
+    onStart?: () => Promise<void>;
+    /** Called once the last job has completed, before the worker and queue close (its end). */
+    onDone?: () => Promise<void>;
+  } = {},
 ): Promise<RunFigures> {
   const name = `bench-${process.pid}-${++queues}`;
   const queueConnection = new Redis(redisUrl, { maxRetriesPerRequest: null });
@@ -54,6 +61,7 @@ export async function runBullmq(
   await worker.waitUntilReady();
   await queue.waitUntilReady();
   const batchSize = options.batchSize ?? 1000;
+  await options.onStart?.();
   const start = performance.now();
   const cpu = process.cpuUsage();
   if (mode === "one") {
@@ -85,6 +93,7 @@ export async function runBullmq(
   await done;
   const seconds = (performance.now() - start) / 1000;
   const used = process.cpuUsage(cpu);
+  await options.onDone?.();
   await worker.close();
   await queue.close();
   queueConnection.disconnect();

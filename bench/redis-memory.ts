@@ -6,23 +6,50 @@
 // between runs. Ids: Triad's are the caller's (`job-<i>`) and, in a second row, UUIDs as
 // POST /tasks makes them; BullMQ's are its own counter, and in a second row the same `job-<i>`.
 //
+//
+// With --redis-cpu, the same run then measures Redis CPU per task on the same redis-server:
+// `--cpu-tasks` (20,000) echo tasks `{ i }` end to end — Triad in this process (coordinator,
+// distributor, one worker at concurrency 100, bench/triad-inprocess.ts) and BullMQ (a Queue and
+// one Worker at concurrency 100, bench/bullmq.ts), rounds alternating — and for each, from the
+// first submit to the last result, the redis-server's `INFO cpu` (used_cpu_user + used_cpu_sys)
+// and the calls of `INFO commandstats` after minus before, divided by the tasks. (commandstats
+// counts a command run inside a script under its own name too, so its calls and times are not
+// added up into a "time in commands": the nested ones would count twice.) `--cpu-modes` picks how tasks are submitted: batch
+// (submitTasks / addBulk of 1,000), window (100 single calls in flight), one (one at a time).
+//
 //   npx tsx bench/redis-memory.ts --tasks 100000
+//   npm run build && npx tsx bench/redis-memory.ts --tasks 50000 --redis-cpu --rounds 3
 import { randomUUID } from "node:crypto";
+import { loadavg } from "node:os";
 import { parseArgs } from "node:util";
 import { Queue } from "bullmq";
 import { Redis } from "ioredis";
 import { TaskLedger } from "../src/agents/ledger/task-ledger.js";
+import { runBullmq } from "./bullmq.js";
 import { BenchRedis } from "./lib/redis.js";
-import { triad } from "./lib/triad.js";
+import { median } from "./lib/stats.js";
+import { TRIAD_FROM, triad } from "./lib/triad.js";
+import { InProcessTriad, runEcho, type SubmitMode } from "./triad-inprocess.js";
 
 type Row = { name: string; bytesPerTask: number; sample: string };
 
 const { values } = parseArgs({
-  options: { tasks: { type: "string", default: "100000" }, rounds: { type: "string", default: "1" } },
+  options: {
+    tasks: { type: "string", default: "100000" },
+    rounds: { type: "string", default: "1" },
+    "redis-cpu": { type: "boolean", default: false },
+    "cpu-tasks": { type: "string", default: "20000" },
+    "cpu-modes": { type: "string", default: "batch" },
+  },
 });
 const n = Number(values.tasks);
 const rounds = Number(values.rounds);
 const BATCH = 1000;
+const cpuTasks = Number(values["cpu-tasks"]);
+const cpuModes = values["cpu-modes"].split(",").map((m) => m.trim()) as SubmitMode[];
+for (const mode of cpuModes)
+  if (!["one", "window", "batch"].includes(mode))
+    throw new Error(`--cpu-modes: unknown mode ${mode}; one, window or batch`);
 
 async function usedMemory(redis: BenchRedis): Promise<number> {
   const info = String(await redis.command("INFO", "memory"));
@@ -101,6 +128,72 @@ async function bullmq(redis: BenchRedis, ids: boolean): Promise<void> {
   connection.disconnect();
 }
 
+/** What the redis-server has spent so far: its CPU time, and the commands it ran (those in scripts too). */
+type RedisSpent = { cpuUs: number; calls: number };
+
+async function redisSpent(redis: BenchRedis): Promise<RedisSpent> {
+  const cpu = String(await redis.command("INFO", "cpu"));
+  const field = (name: string) => Number(new RegExp(`${name}:([\\d.]+)`).exec(cpu)?.[1]);
+  const stats = String(await redis.command("INFO", "commandstats"));
+  let calls = 0;
+  // cmdstat_<name>:calls=N,...; the INFO calls of this measurement are left out.
+  for (const m of stats.matchAll(/cmdstat_([^:]+):calls=(\d+)/g)) if (m[1] !== "info") calls += Number(m[2]);
+  return { cpuUs: (field("used_cpu_user") + field("used_cpu_sys")) * 1e6, calls };
+}
+
+type CpuFigures = { redisCpuUs: number; calls: number; perSecond: number };
+
+/** Redis spent per task between start() and done(), both called by the run at its ends. */
+async function redisPerTask(
+  redis: BenchRedis,
+  run: (start: () => Promise<void>, done: () => Promise<void>) => Promise<{ perSecond: number }>,
+): Promise<CpuFigures> {
+  await redis.flush();
+  let before: RedisSpent | undefined;
+  let after: RedisSpent | undefined;
+  const { perSecond } = await run(
+    async () => {
+      before = await redisSpent(redis);
+    },
+    async () => {
+      after = await redisSpent(redis);
+    },
+  );
+  if (before === undefined || after === undefined) throw new Error("the run did not call start and done");
+  return {
+    redisCpuUs: (after.cpuUs - before.cpuUs) / cpuTasks,
+    calls: (after.calls - before.calls) / cpuTasks,
+    perSecond,
+  };
+}
+
+async function triadEndToEnd(redis: BenchRedis, mode: SubmitMode, tag: string, count = cpuTasks) {
+  const run = await InProcessTriad.start({ url: redis.url });
+  try {
+    return await redisPerTask(redis, async (start, done) => {
+      await start();
+      const figures = await runEcho(run.coordinator, count, mode, {
+        idPrefix: `${run.runId}-${tag}`,
+        batchSize: BATCH,
+      });
+      await done();
+      return figures;
+    });
+  } finally {
+    await run.stop();
+  }
+}
+
+async function bullmqEndToEnd(redis: BenchRedis, mode: SubmitMode, count = cpuTasks) {
+  return redisPerTask(redis, (start, done) =>
+    runBullmq(redis.url, count, mode === "batch" ? "bulk" : mode, {
+      batchSize: BATCH,
+      onStart: start,
+      onDone: done,
+    }),
+  );
+}
+
 const redis = await BenchRedis.start();
 const runs: Array<[string, () => Promise<void>, string]> = [
   ["Triad, ids job-<i>, unplaced", () => triadCoordinator(redis, (i) => `job-${i}`), "*task:job-1"],
@@ -110,6 +203,8 @@ const runs: Array<[string, () => Promise<void>, string]> = [
   ["BullMQ, ids job-<i>", () => bullmq(redis, true), "bull:mem:job-1"],
 ];
 const rows: Row[] = [];
+const cpuRows: Array<{ name: string; figures: CpuFigures[] }> = [];
+const load: number[][] = [];
 try {
   for (const [name, fill, pattern] of runs) {
     const figures: number[] = [];
@@ -121,6 +216,24 @@ try {
     figures.sort((a, b) => a - b);
     rows.push({ name, bytesPerTask: figures[Math.floor(figures.length / 2)]!, sample });
   }
+  if (values["redis-cpu"]) {
+    // Warm both up once (JIT, scripts loaded), unmeasured.
+    await triadEndToEnd(redis, "batch", "warm", Math.min(cpuTasks, 5000));
+    await bullmqEndToEnd(redis, "batch", Math.min(cpuTasks, 5000));
+    for (const mode of cpuModes) {
+      const triadRow = { name: `Triad, ${mode}`, figures: [] as CpuFigures[] };
+      const bullRow = { name: `BullMQ, ${mode === "batch" ? "bulk" : mode}`, figures: [] as CpuFigures[] };
+      for (let r = 0; r < rounds; r++) {
+        load.push(loadavg());
+        triadRow.figures.push(await triadEndToEnd(redis, mode, `${mode}-${r}`));
+        bullRow.figures.push(await bullmqEndToEnd(redis, mode));
+        process.stderr.write(
+          `  ${mode} round ${r + 1}: Redis CPU/task Triad ${triadRow.figures.at(-1)!.redisCpuUs.toFixed(1)} µs, BullMQ ${bullRow.figures.at(-1)!.redisCpuUs.toFixed(1)} µs\n`,
+        );
+      }
+      cpuRows.push(triadRow, bullRow);
+    }
+  }
 } finally {
   await redis.stop();
 }
@@ -130,4 +243,20 @@ process.stdout.write(
 process.stdout.write("| | B per task | a record |\n|---|---:|---|\n");
 for (const row of rows)
   process.stdout.write(`| ${row.name} | ${row.bytesPerTask.toFixed(0)} | ${row.sample} |\n`);
+if (cpuRows.length > 0) {
+  const at = (row: (typeof cpuRows)[number], key: keyof CpuFigures) => median(row.figures.map((f) => f[key]));
+  process.stdout.write(
+    `\nRedis per task end to end (submit to result), ${cpuTasks.toLocaleString("en")} echo tasks, same redis-server, median of ${rounds}; Triad from ${TRIAD_FROM}; load average ${load.map((l) => l[0]!.toFixed(1)).join(", ")} at the rounds' starts\n\n`,
+  );
+  process.stdout.write(
+    "| | Redis CPU µs/task | commands/task (with those in scripts) | tasks/s | Triad / BullMQ (Redis CPU) |\n|---|---:|---:|---:|---:|\n",
+  );
+  for (let i = 0; i < cpuRows.length; i += 2) {
+    const [t, b] = [cpuRows[i]!, cpuRows[i + 1]!];
+    for (const row of [t, b])
+      process.stdout.write(
+        `| ${row.name} | ${at(row, "redisCpuUs").toFixed(1)} | ${at(row, "calls").toFixed(1)} | ${Math.round(at(row, "perSecond")).toLocaleString("en")} | ${row === t ? (at(t, "redisCpuUs") / at(b, "redisCpuUs")).toFixed(2) : ""} |\n`,
+      );
+  }
+}
 process.exit(0);
