@@ -10,7 +10,8 @@ import { TriadProcess } from "../helpers/processes.js";
  * The dashboard in a real browser (Debian's chromium, driven by playwright-core) against a
  * `triad up --keep` cluster behind an API token: the page asks for the token, shows the agents
  * of all three tiers and the demo run's completed count, follows new tasks without a reload,
- * and opens a task's page with its history and the messages behind it. Screenshots are kept in
+ * and opens a task's page with its history and the messages behind it, kept live by the task's
+ * own event stream (GET /tasks/:id/events, with the token). Screenshots are kept in
  * test-artifacts/. Without chromium this fails; it never skips.
  */
 
@@ -26,6 +27,8 @@ describe("the dashboard in Chromium", () => {
   let browser: BrowserContext;
   let page: Page;
   const problems: string[] = [];
+  /** What the page asked the coordinator for, in order (path, and whether it sent the token). */
+  const requests: { path: string; bearer: boolean }[] = [];
 
   const post = (path: string, body: unknown) =>
     fetch(`${url}${path}`, {
@@ -79,10 +82,24 @@ describe("the dashboard in Chromium", () => {
     });
     page = browser.pages()[0] ?? (await browser.newPage());
     page.on("console", (m) => {
+      // The fallback test breaks one task's event stream on purpose: its failed loads are expected.
+      if (m.location().url.endsWith("/tasks/e2e-poll/events")) return;
       if (m.type() === "error" || m.type() === "warning") problems.push(`console ${m.type()}: ${m.text()}`);
     });
     page.on("pageerror", (err) => problems.push(`page error: ${err.message}`));
-    page.on("requestfailed", (r) => problems.push(`request failed: ${r.url()} ${r.failure()?.errorText}`));
+    page.on("request", (r) => {
+      const path = new URL(r.url()).pathname;
+      requests.push({ path, bearer: r.headers().authorization === `Bearer ${TOKEN}` });
+    });
+    page.on("requestfailed", (r) => {
+      // A task page that is left while its task is open aborts that task's event stream.
+      const left =
+        /\/tasks\/[^/]+\/events$/.test(new URL(r.url()).pathname) &&
+        /ERR_ABORTED/.test(r.failure()?.errorText ?? "");
+      // The stream the fallback test breaks on purpose.
+      const broken = new URL(r.url()).pathname === "/tasks/e2e-poll/events";
+      if (!left && !broken) problems.push(`request failed: ${r.url()} ${r.failure()?.errorText}`);
+    });
     page.on("response", (r) => {
       if (r.status() >= 400) problems.push(`HTTP ${r.status()} for ${r.url()}`);
     });
@@ -227,17 +244,41 @@ describe("the dashboard in Chromium", () => {
     await page.locator("#lookup-id").fill("e2e-cancel");
     await page.locator("#lookup button").click();
     await page.locator("#cancel-task").waitFor({ timeout: 10_000 });
-    // A long sleep reports how far it got once a second: the page shows it as it moves.
+    // The page follows the task's own event stream, with the token in a header.
+    const eventsPath = "/tasks/e2e-cancel/events";
     await expect
-      .poll(
-        () =>
-          page
-            .locator("#progress")
-            .textContent()
-            .catch(() => ""),
-        { timeout: 10_000 },
-      )
-      .toContain('"of_ms": 60000');
+      .poll(() => requests.filter((r) => r.path === eventsPath).length, { timeout: 10_000 })
+      .toBe(1);
+    expect(requests.find((r) => r.path === eventsPath)?.bearer).toBe(true);
+    // ... and the coordinator follows the task for it (the only event stream open).
+    const followed = async () => {
+      const text = await (
+        await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } })
+      ).text();
+      return Number(/^triad_task_event_streams(?:\{[^}]*\})? (\d+)/m.exec(text)?.[1] ?? Number.NaN);
+    };
+    await expect.poll(followed, { timeout: 10_000 }).toBe(1);
+    // A long sleep reports how far it got once a second: the page shows each new value as the
+    // stream brings it, replacing the progress card in place (no reload of the page between).
+    const slept = async () => {
+      const text = await page
+        .locator("#progress")
+        .textContent()
+        .catch(() => "");
+      let shown: { slept_ms?: unknown; of_ms?: unknown } | null = null;
+      try {
+        shown = JSON.parse(text ?? "");
+      } catch {}
+      return shown?.of_ms === 60_000 && typeof shown.slept_ms === "number" ? shown.slept_ms : null;
+    };
+    await expect.poll(slept, { timeout: 10_000 }).not.toBeNull();
+    const first = (await slept())!;
+    const loadsBefore = requests.filter((r) => r.path === "/tasks/e2e-cancel/history").length;
+    await expect.poll(slept, { timeout: 10_000 }).toBeGreaterThan(first);
+    const second = (await slept())!;
+    await expect.poll(slept, { timeout: 10_000 }).toBeGreaterThan(second);
+    expect(requests.filter((r) => r.path === "/tasks/e2e-cancel/history").length).toBe(loadsBefore);
+    expect(requests.filter((r) => r.path === eventsPath).length).toBe(1); // one stream, never reopened
     expect(await page.locator("#progress-bar").count()).toBe(1);
     await page.screenshot({ path: join(ARTIFACTS, "dashboard-progress.png"), fullPage: true });
     await page.locator("#cancel-task").click();
@@ -252,6 +293,39 @@ describe("the dashboard in Chromium", () => {
       await fetch(`${url}/tasks/e2e-cancel`, { headers: { authorization: `Bearer ${TOKEN}` } })
     ).json();
     expect(task).toMatchObject({ status: "abandoned", error: "canceled by client" });
+    await page.locator("a.back").click();
+    await expect.poll(() => page.locator("#overview").isVisible()).toBe(true);
+  });
+
+  it("falls back to polling when the task's event stream fails: its progress still moves", async () => {
+    await page.route("**/tasks/e2e-poll/events", (route) => route.abort("failed"));
+    const res = await post("/tasks", { task_id: "e2e-poll", task_type: "sleep", payload: { ms: 60_000 } });
+    expect(res.status).toBe(202);
+    await page.locator("#lookup-id").fill("e2e-poll");
+    await page.locator("#lookup button").click();
+    await page.locator("#cancel-task").waitFor({ timeout: 10_000 });
+    const slept = async () => {
+      const text = await page
+        .locator("#progress")
+        .textContent()
+        .catch(() => "");
+      try {
+        return (JSON.parse(text ?? "") as { slept_ms?: number }).slept_ms ?? null;
+      } catch {
+        return null;
+      }
+    };
+    await expect.poll(slept, { timeout: 15_000 }).not.toBeNull();
+    const first = (await slept())!;
+    await expect.poll(slept, { timeout: 10_000 }).toBeGreaterThan(first);
+    // Three tries of the stream, then the page reads the task again and again instead.
+    expect(requests.filter((r) => r.path === "/tasks/e2e-poll/events").length).toBe(3);
+    expect(requests.filter((r) => r.path === "/tasks/e2e-poll/history").length).toBeGreaterThan(2);
+    await post("/tasks/e2e-poll/cancel", {});
+    await expect
+      .poll(() => page.locator(".task-head .status").textContent(), { timeout: 10_000 })
+      .toBe("abandoned");
+    await page.unroute("**/tasks/e2e-poll/events");
     await page.locator("a.back").click();
     await expect.poll(() => page.locator("#overview").isVisible()).toBe(true);
   });
@@ -271,7 +345,7 @@ describe("the dashboard in Chromium", () => {
     expect(await page.locator(".task-head .status").textContent()).toBe("input_required");
     expect(await page.locator("#input-request").textContent()).toContain("Send this draft?");
     await page.locator("#input-value").fill("yes");
-    await page.waitForTimeout(1200); // a reload of the page while it waits keeps what was typed
+    await page.waitForTimeout(1200); // what was typed stays while the page waits (no redraw)
     expect(await page.locator("#input-value").inputValue()).toBe("yes");
     await page.screenshot({ path: join(ARTIFACTS, "dashboard-input.png"), fullPage: true });
     await page.locator("#input-form button").click();

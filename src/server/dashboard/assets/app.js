@@ -1,6 +1,7 @@
 // The Triad dashboard: one page, no dependencies, served by the coordinator itself. It follows
 // GET /events (server-sent events, read with fetch so the API token travels in a header, never
-// in a URL) and shows the task page of #/tasks/<id> from GET /tasks/<id>/history.
+// in a URL) and shows the task page of #/tasks/<id> from GET /tasks/<id>/history, kept live by
+// the task's own GET /tasks/<id>/events while it is open (polling if that stream fails).
 
 const TOKEN_KEY = "triad.token";
 const WINDOW_S = 300;
@@ -156,10 +157,11 @@ async function follow() {
   }
 }
 
-/** Parses a text/event-stream body into (event, JSON data) calls until it ends. */
+/** Parses a text/event-stream body into (event, JSON data, last event id) calls until it ends. */
 async function readEvents(body, handle) {
   const reader = body.pipeThrough(new TextDecoderStream()).getReader();
   let buffer = "";
+  let lastId = null;
   for (;;) {
     const { value, done } = await reader.read();
     if (done) return;
@@ -173,8 +175,9 @@ async function readEvents(body, handle) {
       for (const line of frame.split("\n")) {
         if (line.startsWith("event:")) event = line.slice(6).trim();
         else if (line.startsWith("data:")) data.push(line.slice(5).replace(/^ /, ""));
+        else if (line.startsWith("id:")) lastId = line.slice(3).replace(/^ /, "");
       }
-      if (data.length > 0) handle(event, JSON.parse(data.join("\n")));
+      if (data.length > 0) handle(event, JSON.parse(data.join("\n")), lastId);
       end = buffer.indexOf("\n\n");
     }
   }
@@ -542,9 +545,12 @@ const EVENT_TEXT = {
 };
 
 let taskTimer;
+/** The task dict the page shows (what a stream event is compared with). */
+let shownTask = null;
 
 async function showTask(id) {
   clearTimeout(taskTimer);
+  if (taskStream && taskStream.id !== id) stopTaskStream();
   $("#overview").hidden = true;
   $("#task-page").hidden = false;
   const body = $("#task-body");
@@ -564,18 +570,146 @@ async function showTask(id) {
   // would wipe what someone is typing into the input form.
   const asking = view.task?.status === "input_required" ? `${id}:${view.task.inputs?.length ?? 0}` : "";
   if (asking && body.dataset.asking === asking) {
-    taskTimer = setTimeout(() => currentTaskId() === id && showTask(id), 1000);
+    shownTask = view.task;
+    if (!followTask(id)) pollTask(id);
     return;
   }
   body.dataset.asking = asking;
+  shownTask = view.task ?? null;
   // A card the task has no use for is null: left out (replaceChildren would write "null").
   body.replaceChildren(...taskPage(id, view, graph).filter((el) => el !== null));
   $("#input-form")?.addEventListener("submit", (event) =>
     giveInput(event, id, view.task?.inputs?.length ?? 0),
   );
   $("#cancel-task")?.addEventListener("click", () => cancelTask(id));
-  if (!view.task || isOpen(view.task))
-    taskTimer = setTimeout(() => currentTaskId() === id && showTask(id), 1000);
+  // An open task is followed by its event stream; without one (unknown yet, or the stream
+  // failed) the page polls.
+  if (view.task && isOpen(view.task) && followTask(id)) return;
+  if (!view.task || isOpen(view.task)) pollTask(id);
+}
+
+function pollTask(id) {
+  clearTimeout(taskTimer);
+  taskTimer = setTimeout(() => currentTaskId() === id && showTask(id), 1000);
+}
+
+// --- a task's own event stream --------------------------------------------------------------
+
+/** Failed connections in a row after which a task page polls instead of streaming. */
+const TASK_STREAM_TRIES = 3;
+/** The task stream of the page shown: { id, controller, failed, refreshing, again }, or null. */
+let taskStream = null;
+
+/**
+ * Follows GET /tasks/<id>/events for the task page shown (read with fetch, like GET /events, so
+ * the token travels in a header: an EventSource cannot send one). Returns false when this
+ * task's stream has failed: the page polls instead.
+ */
+function followTask(id) {
+  if (taskStream?.id === id) return !taskStream.failed;
+  stopTaskStream();
+  taskStream = { id, controller: new AbortController(), failed: false, refreshing: false, again: false };
+  void runTaskStream(taskStream);
+  return true;
+}
+
+function stopTaskStream() {
+  taskStream?.controller.abort();
+  taskStream = null;
+}
+
+/**
+ * One stream, reconnected with Last-Event-ID (the server sends nothing again that the page has
+ * seen); ends after the terminal event (a reconnect then would be 204). After
+ * TASK_STREAM_TRIES failed connections in a row the page falls back to polling.
+ */
+async function runTaskStream(stream) {
+  const path = `/tasks/${encodeURIComponent(stream.id)}/events`;
+  let lastId = null;
+  let ended = false;
+  let failures = 0;
+  while (taskStream === stream && !ended) {
+    try {
+      await ensureToken();
+      const headers = { ...authHeaders(), accept: "text/event-stream" };
+      if (lastId) headers["last-event-id"] = lastId;
+      const res = await fetch(path, { headers, cache: "no-store", signal: stream.controller.signal });
+      if (res.status === 204) return; // the end was seen already
+      if (res.status === 401) {
+        token = "";
+        await askToken("That token was refused; try again.");
+        continue;
+      }
+      if (!res.ok || !res.body) throw new Error(`HTTP ${res.status}`);
+      failures = 0;
+      await readEvents(res.body, (_event, data, id) => {
+        if (id) lastId = id;
+        if (data?.type === "terminal") ended = true;
+        if (data?.task) onTaskEvent(stream, data.task);
+      });
+      continue; // the server ended it (a restart, a slow reader): resume where it left off
+    } catch {
+      if (stream.controller.signal.aborted) return; // the page left this task
+    }
+    if (++failures >= TASK_STREAM_TRIES) {
+      stream.failed = true;
+      if (taskStream === stream && currentTaskId() === stream.id) pollTask(stream.id);
+      return;
+    }
+    await sleep(1000 * failures);
+  }
+}
+
+/**
+ * A change of the task shown: when only its progress moved, the progress card is replaced in
+ * place (no request, nothing else redrawn); anything else loads the page again (its history
+ * has a new step), at most one load at a time.
+ */
+function onTaskEvent(stream, task) {
+  if (taskStream !== stream || currentTaskId() !== stream.id) return;
+  if (shownTask && sameApartFromProgress(shownTask, task)) {
+    const card = $("#progress-card");
+    if (card && task.progress !== undefined) {
+      card.replaceWith(progressCard(task.progress));
+      shownTask = task;
+      return;
+    }
+    if (task.progress === undefined) return;
+  }
+  void refreshTask(stream);
+}
+
+async function refreshTask(stream) {
+  if (stream.refreshing) {
+    stream.again = true;
+    return;
+  }
+  stream.refreshing = true;
+  try {
+    do {
+      stream.again = false;
+      await showTask(stream.id);
+    } while (stream.again && taskStream === stream && currentTaskId() === stream.id);
+  } finally {
+    stream.refreshing = false;
+  }
+}
+
+function sameApartFromProgress(a, b) {
+  const { progress: _a, ...restA } = a;
+  const { progress: _b, ...restB } = b;
+  return canonical(restA) === canonical(restB);
+}
+
+/** JSON with object keys sorted: two dicts of one state compare equal whatever their key order. */
+function canonical(v) {
+  if (Array.isArray(v)) return `[${v.map(canonical).join(",")}]`;
+  if (v !== null && typeof v === "object")
+    return `{${Object.keys(v)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonical(v[k])}`)
+      .join(",")}}`;
+  return JSON.stringify(v) ?? "null";
 }
 
 /** A task not finished yet: its page follows it, and it may be canceled. */
@@ -794,8 +928,8 @@ function taskPage(id, view, graph) {
 }
 
 /**
- * The handler's latest ctx.progress value (the page reloads the task every second while it is
- * open, so it moves live): a bar when the value says how far of how much ({ done, total },
+ * The handler's latest ctx.progress value (replaced as the task's event stream reports a new
+ * one, so it moves live): a bar when the value says how far of how much ({ done, total },
  * { slept_ms, of_ms } of the built-in sleep, a fraction 0..1), and the value itself.
  */
 function progressCard(value) {
@@ -944,6 +1078,7 @@ function route() {
   const id = currentTaskId();
   if (id !== null) return void showTask(id);
   clearTimeout(taskTimer);
+  stopTaskStream();
   $("#task-page").hidden = true;
   $("#overview").hidden = false;
   renderOverview(true);
