@@ -1,0 +1,126 @@
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { type BrowserContext, chromium } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startTestAgent, type TestAgent } from "../helpers/a2a-test-agent.js";
+import { freePort } from "../helpers/free-port.js";
+import { TriadProcess } from "../helpers/processes.js";
+import { testRedis } from "../helpers/redis-server.js";
+
+/**
+ * The dashboard in a real browser (Debian's chromium, driven by playwright-core) shows the
+ * remote A2A agent a `triad worker --a2a-agent URL` process bridges — the agent's name from its
+ * card, its URL and its skills — in that worker's row. Every tier is its own bin/triad process
+ * on a real Redis; the agent is built from the A2A SDK's server classes (test/helpers). A
+ * screenshot is kept in test-artifacts/. Without chromium this fails; it never skips.
+ */
+
+const CHROMIUM = process.env.TRIAD_CHROMIUM ?? "/usr/bin/chromium";
+const ARTIFACTS = join(import.meta.dirname, "../../test-artifacts");
+
+describe("the dashboard in Chromium: a worker's remote A2A agent", () => {
+  const env = { TRIAD_SECRET: "dashboard-a2a-e2e", TRIAD_API_TOKEN: "", TRIAD_LOG_LEVEL: "warn" };
+  let redis: Awaited<ReturnType<typeof testRedis>>;
+  let agent: TestAgent;
+  const procs: TriadProcess[] = [];
+  let coordinatorUrl = "";
+  let profile = "";
+  let browser: BrowserContext | undefined;
+
+  const start = async (args: string[]) => {
+    const p = new TriadProcess(args, env);
+    procs.push(p);
+    const m = await p.waitFor(/ready \w+ \S+ (http:\/\/\S+)/, 30_000);
+    return m[1]!;
+  };
+
+  beforeAll(async () => {
+    if (!existsSync(CHROMIUM)) {
+      throw new Error(
+        `Chromium is needed for the dashboard test and is not at ${CHROMIUM}: apt-get install chromium (or set TRIAD_CHROMIUM)`,
+      );
+    }
+    mkdirSync(ARTIFACTS, { recursive: true });
+    redis = await testRedis();
+    agent = await startTestAgent();
+    coordinatorUrl = await start([
+      "coordinator",
+      "--id",
+      "c1",
+      "--redis",
+      redis.url,
+      "--port",
+      String(await freePort()),
+    ]);
+    const distributorUrl = await start([
+      "distributor",
+      "--id",
+      "d1",
+      "--coordinator",
+      coordinatorUrl,
+      "--redis",
+      redis.url,
+      "--port",
+      String(await freePort()),
+    ]);
+    await start([
+      "worker",
+      "--id",
+      "w-bridge",
+      "--distributor",
+      distributorUrl,
+      "--port",
+      String(await freePort()),
+      "--a2a-agent",
+      agent.url,
+    ]);
+    profile = mkdtempSync(join(tmpdir(), "triad-chromium-"));
+    browser = await chromium.launchPersistentContext(profile, {
+      executablePath: CHROMIUM,
+      args: [
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-quic",
+        "--no-first-run",
+      ],
+      viewport: { width: 1440, height: 900 },
+    });
+  }, 120_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    for (const p of procs) await p.kill();
+    await agent?.close();
+    await redis?.close();
+    if (profile) rmSync(profile, { recursive: true, force: true });
+  });
+
+  it("the bridging worker's row names the agent, its URL and its skills", async () => {
+    const page = browser!.pages()[0] ?? (await browser!.newPage());
+    const problems: string[] = [];
+    page.on("pageerror", (err) => problems.push(`page error: ${err.message}`));
+    page.on("console", (m) => {
+      if (m.type() === "error") problems.push(`console error: ${m.text()}`);
+    });
+    await page.goto(coordinatorUrl);
+
+    const row = page.locator('#agents tbody tr[data-tier="worker"][data-agent="w-bridge"]');
+    await row.waitFor({ timeout: 20_000 });
+    const remote = row.locator(".remote-agent");
+    // The card is read once the worker has started; the heartbeat after that carries its name.
+    await expect.poll(() => remote.textContent(), { timeout: 20_000 }).toContain("A2A → Test agent");
+    expect(await remote.count()).toBe(1);
+    expect(await remote.locator(".remote-url").textContent()).toBe(agent.url);
+    const text = (await remote.textContent()) ?? "";
+    for (const skill of ["echo", "words", "fail", "ask", "slow"]) expect(text).toContain(skill);
+    expect(await remote.getAttribute("title")).toBe("skills: echo, words, fail, ask, slow");
+    // The coordinator and distributor rows bridge nothing.
+    expect(await page.locator('#agents tbody tr:not([data-tier="worker"]) .remote-agent').count()).toBe(0);
+    await page.screenshot({ path: join(ARTIFACTS, "dashboard-a2a-agent.png"), fullPage: true });
+    expect(problems).toEqual([]);
+  });
+});
