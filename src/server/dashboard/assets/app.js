@@ -641,13 +641,17 @@ async function runTaskStream(stream) {
         continue;
       }
       if (!res.ok || !res.body) throw new Error(`HTTP ${res.status}`);
-      failures = 0;
+      let heard = false;
       await readEvents(res.body, (_event, data, id) => {
+        heard = true;
+        failures = 0;
         if (id) lastId = id;
         if (data?.type === "terminal") ended = true;
         if (data?.task) onTaskEvent(stream, data.task);
       });
-      continue; // the server ended it (a restart, a slow reader): resume where it left off
+      // The server ended it (a restart, a slow reader): resume where it left off at once, unless
+      // it said nothing at all (then it counts as a failed try, with its pause).
+      if (heard) continue;
     } catch {
       if (stream.controller.signal.aborted) return; // the page left this task
     }
