@@ -194,7 +194,7 @@ function operations(options: OpenApiOptions): Record<RestRoute, JsonObject> {
       operationId: "cancelTask",
       summary: "Cancel an open task",
       description:
-        'The task ends `abandoned` ("canceled by client"); the result of an attempt still running is refused by its fencing token. Its open dependents and the open tasks it spawned end abandoned too, transitively. No body.',
+        'The task ends `abandoned` ("canceled by client"); the result of an attempt still running is refused by its fencing token. Its open dependents and the open tasks it spawned end abandoned too, transitively (also those a finished task spawned that are recorded only later; a cascade cut by the death of a coordinator is finished by the next one). No body.',
       parameters: [taskIdParam],
       responses: {
         "200": json(ref("Task"), "Canceled: the task as it ended."),

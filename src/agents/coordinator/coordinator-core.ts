@@ -127,6 +127,7 @@ export class CoordinatorCore {
     });
     this.workflow = new WorkflowKeeper({
       ledger: o.ledger,
+      store: o.store,
       ready: (task) => this.placeLater(task),
       ended: (task) => this.finished(task),
       submit: (tasks) => this.submitEach(tasks),
@@ -401,9 +402,12 @@ export class CoordinatorCore {
    * know. A task already finished is left as it is.
    */
   async cancel(taskId: string, reason: string): Promise<{ canceled: boolean; task: TaskDict } | null> {
+    // Marked first, in the store: should this process die before the cascade below is done,
+    // the next tick (any coordinator's) ends this task and walks on from it.
+    await this.workflow.markCanceled(taskId, reason);
     const canceled = await this.abandon(taskId, reason);
     // Its dependents and spawned tasks still open end too, even when it had already finished.
-    await this.workflow.cascadeCancel(taskId);
+    await this.workflow.cascadeCancel(taskId, reason);
     const task = await this.getTask(taskId);
     return task === null ? null : { canceled, task };
   }

@@ -16,6 +16,8 @@ export type TaskRecord = {
   spawnJson: string | null;
   /** Ids of the tasks it spawned, once recorded. */
   spawned: string[];
+  /** Reached by a cancel cascade: the reason it ends with (workflow-keeper.ts, cascadeCancel). Absent otherwise. */
+  canceled?: string;
   /** The key of the request it waits on (input_required), and of the request its last input answered. */
   inputKey: string | null;
   answeredKey: string | null;
@@ -96,6 +98,7 @@ export function parseRecord(taskId: string, flat: string[]): TaskRecord | null {
     notBefore: h.not_before === undefined ? null : Number(h.not_before),
     spawnJson: h.spawn ?? null,
     spawned: h.spawned === undefined ? [] : (JSON.parse(h.spawned) as string[]),
+    ...(h.canceled !== undefined ? { canceled: h.canceled } : {}),
     inputKey: h.input_key ?? null,
     answeredKey: h.answered_key ?? null,
   };

@@ -1,9 +1,15 @@
 import type { JsonObject } from "../../core/json.js";
-import type { NoticeVerdict, TaskLedger } from "../ledger/task-ledger.js";
+import { isTerminalStatus } from "../../core/state/status.js";
+import type { RedisClient } from "../../core/store/index.js";
+import { DEFAULT_BACKOFF_MS, DEFAULT_MAX_RETRIES } from "../ledger/ledger-scripts.js";
+import type { NoticeVerdict, TaskLedger, TaskRecord } from "../ledger/task-ledger.js";
 import type { TaskDict } from "../protocol.js";
+import { CascadeLedger } from "./cascade-ledger.js";
 
 export type WorkflowKeeperOptions = {
   ledger: TaskLedger;
+  /** The ledger's store (the cancel cascade's frontier lives next to the records). */
+  store: RedisClient;
   /** A waiting task's last dependency ended: place it like any new task. */
   ready: (task: TaskDict) => void;
   /** A task ended here (abandoned by a dependency): tell waiters. */
@@ -12,16 +18,25 @@ export type WorkflowKeeperOptions = {
   submit: (tasks: TaskDict[]) => Promise<unknown>;
   /** Ends an open task abandoned with `reason`; true if this call ended it. */
   abandon: (taskId: string, reason: string) => Promise<boolean>;
-  /** Spawned tasks that cannot be recorded (malformed), with the reason. */
+  /** Spawned tasks that cannot be recorded as asked (malformed, or nested too deep), with the reason. */
   refusedSpawn?: (parentId: string, reason: string) => void;
 };
+
+/**
+ * Spawn nesting at most: a spawned task's chain of parents is at most this long. The tasks a
+ * task this deep spawns are recorded abandoned (a handler that spawns itself would otherwise
+ * make tasks for ever).
+ */
+export const MAX_SPAWN_DEPTH = 32;
 
 /** Monitor ticks between two re-registrations of every waiting task (and after any failed one). */
 const REWATCH_EVERY_TICKS = 20;
 /** Times a registration that finds no dependency asks again (100, 200, 300 ms apart). */
 const UNKNOWN_RETRIES = 3;
-/** Tasks a cancel cascade walks at most. */
+/** Tasks one cancel call walks itself at most; the rest of its cascade is left on the frontier, for the ticks. */
 const CASCADE_LIMIT = 10_000;
+/** Frontier ids a monitor tick takes per shard (it walks on from them, up to CASCADE_LIMIT tasks). */
+const CASCADE_BATCH = 500;
 
 /**
  * The coordinator's side of workflows (SPEC "Workflows"). A dependency and its dependent may
@@ -40,8 +55,13 @@ export class WorkflowKeeper {
   private sweepAgain = false;
   private ticks = 0;
   private rewatch = true;
+  private readonly cascade: CascadeLedger;
+  /** Tasks whose cascade step runs in this process now. */
+  private readonly cascading = new Set<string>();
 
-  constructor(private readonly o: WorkflowKeeperOptions) {}
+  constructor(private readonly o: WorkflowKeeperOptions) {
+    this.cascade = new CascadeLedger(o.store, o.ledger);
+  }
 
   /** A task with dependencies was recorded: register it on each (and act on those already ended). */
   watch(task: TaskDict): void {
@@ -128,16 +148,31 @@ export class WorkflowKeeper {
         this.o.ledger.dependentsOf(taskId),
       ]);
       let spawned: string[] | null = null;
-      if (record?.spawnJson) spawned = await this.recordSpawned(taskId, record.spawnJson);
+      if (record?.spawnJson) {
+        spawned = await this.recordSpawned(record, record.spawnJson);
+        // Its spawned tasks exist now. A cancel whose cascade passed this task before they did
+        // marked it: it goes back on the frontier, and the walk reaches them (before the settle
+        // below, so a crash in between leaves it listed in both places).
+        if (await this.cascade.again(taskId)) void this.walk([taskId]).catch(() => {});
+      }
       const status = record?.task.status ?? "unknown";
-      await Promise.all(dependents.map((d) => this.notify(d, taskId, status)));
+      // A task a cancel reached sends no notices: its cascade step marks and ends every
+      // dependent (a notice would make a dependent that says "run" ready).
+      if (record?.canceled === undefined)
+        await Promise.all(dependents.map((d) => this.notify(d, taskId, status)));
       await this.o.ledger.settleEnded(taskId, spawned);
     } finally {
       this.settling.delete(taskId);
     }
   }
 
-  private async recordSpawned(parentId: string, json: string): Promise<string[]> {
+  /**
+   * Records the tasks `parent`'s committed attempt spawned (ids fixed: again is harmless). A
+   * parent canceled meanwhile, or nested MAX_SPAWN_DEPTH deep, gets them recorded abandoned
+   * with the reason, never placed.
+   */
+  private async recordSpawned(parent: TaskRecord, json: string): Promise<string[]> {
+    const parentId = parent.task.task_id;
     let tasks: TaskDict[];
     try {
       tasks = (JSON.parse(json) as JsonObject[]).map((t) => t as unknown as TaskDict);
@@ -145,14 +180,59 @@ export class WorkflowKeeper {
       this.o.refusedSpawn?.(parentId, `spawned tasks are not JSON: ${(err as Error).message}`);
       return [];
     }
-    await this.o.submit(tasks);
+    let reason: string | null = null;
+    if (parent.canceled !== undefined) reason = `parent ${parentId} canceled`;
+    else if ((await this.nesting(parent)) >= MAX_SPAWN_DEPTH) {
+      reason = `spawn nesting over ${MAX_SPAWN_DEPTH} levels: parent ${parentId} is ${MAX_SPAWN_DEPTH} spawns deep already`;
+      this.o.refusedSpawn?.(parentId, reason);
+    }
+    if (reason === null) await this.o.submit(tasks);
+    else await this.recordAbandoned(tasks, reason);
     return tasks.map((t) => t.task_id);
+  }
+
+  /** How many spawns deep `record`'s task is (its chain of parents, as far as records are kept), up to MAX_SPAWN_DEPTH. */
+  private async nesting(record: TaskRecord): Promise<number> {
+    let depth = 0;
+    let parent = record.task.parent_id;
+    while (parent !== undefined && depth < MAX_SPAWN_DEPTH) {
+      depth++;
+      parent = (await this.o.ledger.get(parent))?.task.parent_id;
+    }
+    return depth;
+  }
+
+  /**
+   * Records tasks on no distributor, then ends them abandoned with `reason`. A crash in between
+   * leaves their parent in `ended`: the next sweep records (no-op) and ends them again.
+   */
+  private async recordAbandoned(tasks: TaskDict[], reason: string): Promise<void> {
+    await Promise.all(
+      tasks.map(async (t) => {
+        await this.o.ledger.submit(
+          {
+            taskId: t.task_id,
+            taskType: t.task_type,
+            payload: t.payload,
+            createdAt: t.created_at,
+            maxRetries: DEFAULT_MAX_RETRIES,
+            backoffMs: DEFAULT_BACKOFF_MS,
+            ...(t.depends_on?.length ? { dependsOn: t.depends_on } : {}),
+            ...(t.on_dependency_failure ? { onDependencyFailure: t.on_dependency_failure } : {}),
+            ...(t.parent_id ? { parentId: t.parent_id } : {}),
+          },
+          "",
+        );
+        await this.o.abandon(t.task_id, reason);
+      }),
+    );
   }
 
   /** One monitor tick: settle what a lost report or a crash left in `ended`; now and then re-register waiting tasks. */
   async tick(): Promise<void> {
     this.ticks++;
     this.sweepSoon();
+    await this.sweepCascades().catch(() => {});
     if (this.rewatch || this.ticks % REWATCH_EVERY_TICKS === 0) await this.rewatchWaiting();
   }
 
@@ -184,37 +264,68 @@ export class WorkflowKeeper {
   /**
    * After `taskId` was canceled: abandons, transitively, the open tasks that depend on it and the
    * open tasks it spawned (whatever their on_dependency_failure: a cancel is not a failure to
-   * run past). Walks at most CASCADE_LIMIT tasks; returns the ids it ended.
+   * run past). Durable (DESIGN "Workflows"): each task reached is first marked in the store, with
+   * the reason it ends with, and put on its shard's cascade frontier; it leaves the frontier only
+   * once its own dependents and spawned tasks are marked. This call walks up to CASCADE_LIMIT
+   * tasks itself; what a limit or a crash leaves on the frontier, the next ticks (any
+   * coordinator's) walk on from. Returns the ids this call ended.
    */
-  async cascadeCancel(taskId: string): Promise<string[]> {
+  async cascadeCancel(taskId: string, reason = "canceled"): Promise<string[]> {
+    await this.markCanceled(taskId, reason);
+    return this.walk([taskId]);
+  }
+
+  /** Marks `taskId` as reached by a cancel (durable; see cascadeCancel): false if unknown or marked already. */
+  markCanceled(taskId: string, reason: string): Promise<boolean> {
+    return this.cascade.mark(taskId, reason);
+  }
+
+  /** Walks the cascade from `start` (tasks on the frontier), up to CASCADE_LIMIT tasks; the ids it ended. */
+  private async walk(start: string[]): Promise<string[]> {
     const ended: string[] = [];
-    const seen = new Set([taskId]);
-    let frontier = [taskId];
-    while (frontier.length > 0 && seen.size < CASCADE_LIMIT) {
-      const next: string[] = [];
-      await Promise.all(
-        frontier.map(async (id) => {
-          const [record, dependents] = await Promise.all([
-            this.o.ledger.get(id),
-            this.o.ledger.dependentsOf(id),
-          ]);
-          const children = record === null ? [] : spawnedIds(record);
-          const reasons: Array<[string, string]> = [
-            ...dependents.map((d): [string, string] => [d, `dependency ${id} abandoned`]),
-            ...children.map((c): [string, string] => [c, `parent ${id} canceled`]),
-          ];
-          for (const [child, reason] of reasons) {
-            if (seen.has(child) || seen.size >= CASCADE_LIMIT) continue;
-            seen.add(child);
-            next.push(child);
-            if (await this.o.abandon(child, reason)) ended.push(child);
-          }
-        }),
-      );
-      frontier = next;
+    let frontier = start;
+    let walked = 0;
+    while (frontier.length > 0 && walked < CASCADE_LIMIT) {
+      const batch = frontier.slice(0, CASCADE_LIMIT - walked);
+      walked += batch.length;
+      frontier = (await Promise.all(batch.map((id) => this.cascadeStep(id, ended)))).flat();
     }
     if (ended.length > 0) this.sweepSoon();
     return ended;
+  }
+
+  /**
+   * One task on the frontier: ends it with its mark's reason if still open, marks its dependents
+   * ("dependency <id> abandoned") and spawned tasks ("parent <id> canceled"), then takes it off
+   * the frontier. Returns those marked now (the next layer). Every step may be repeated.
+   */
+  private async cascadeStep(taskId: string, ended: string[]): Promise<string[]> {
+    if (this.cascading.has(taskId)) return [];
+    this.cascading.add(taskId);
+    try {
+      const record = await this.o.ledger.get(taskId);
+      if (record !== null && record.canceled !== undefined && !isTerminalStatus(record.task.status)) {
+        if (await this.o.abandon(taskId, record.canceled)) ended.push(taskId);
+      }
+      // Read after the abandon: a dependent that registers later finds this task ended.
+      const dependents = await this.o.ledger.dependentsOf(taskId);
+      const children = record === null ? [] : spawnedIds(record);
+      const targets: Array<[string, string]> = [
+        ...dependents.map((d): [string, string] => [d, `dependency ${taskId} abandoned`]),
+        ...children.map((c): [string, string] => [c, `parent ${taskId} canceled`]),
+      ];
+      const marked = await Promise.all(targets.map(([id, why]) => this.cascade.mark(id, why)));
+      await this.cascade.done(taskId);
+      return targets.filter((_, i) => marked[i]).map(([id]) => id);
+    } finally {
+      this.cascading.delete(taskId);
+    }
+  }
+
+  /** One tick's share of the cascades a limit or a crash cut: walks on from every shard's frontier. */
+  private async sweepCascades(): Promise<void> {
+    const ids = (await this.cascade.frontier(CASCADE_BATCH)).filter((id) => !this.cascading.has(id));
+    if (ids.length > 0) await this.walk(ids);
   }
 }
 

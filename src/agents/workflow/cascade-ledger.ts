@@ -1,0 +1,112 @@
+import type { RedisClient, ScriptReply, StoreScript } from "../../core/store/index.js";
+import { TickBatcher } from "../../core/tick-batcher.js";
+import { shardOf, shardTag } from "../ledger/shards.js";
+import type { TaskLedger } from "../ledger/task-ledger.js";
+import * as scripts from "./cascade-scripts.js";
+
+/**
+ * The store side of a cancel cascade: marking a task (its record keeps the reason, its id joins
+ * its shard's `cascade` frontier), taking a task off the frontier once its dependents and spawned
+ * tasks are marked, putting a marked task back on it, and reading it. Keys are the ledger's, in
+ * each task's shard ({t<n>}), so every step works on Redis Cluster. Calls made in one tick are
+ * batched into one script call (one per shard on Redis Cluster).
+ */
+export class CascadeLedger {
+  private readonly marker: TickBatcher<{ taskId: string; reason: string }, boolean>;
+  private readonly done_: TickBatcher<string, boolean>;
+  private readonly again_: TickBatcher<string, boolean>;
+
+  constructor(
+    private readonly store: RedisClient,
+    private readonly ledger: TaskLedger,
+  ) {
+    this.marker = new TickBatcher(async (_key, items) => {
+      const reply = await this.grouped(
+        scripts.markCanceled,
+        [],
+        items,
+        (t) => t.taskId,
+        (t, args) => args.push(t.taskId, t.reason),
+      );
+      return reply.map((r) => r === 1);
+    });
+    const frontier = (op: "done" | "again") =>
+      new TickBatcher<string, boolean>(async (_key, ids) => {
+        const reply = await this.grouped(
+          scripts.cascadeFrontier,
+          [op],
+          ids,
+          (id) => id,
+          (id, args) => args.push(id),
+        );
+        return reply.map((r) => r === 1);
+      });
+    this.done_ = frontier("done");
+    this.again_ = frontier("again");
+  }
+
+  /** Marks `taskId` to end with `reason` and puts it on the frontier; false if unknown or marked already. */
+  mark(taskId: string, reason: string): Promise<boolean> {
+    return this.marker.add(this.group(taskId), { taskId, reason });
+  }
+
+  /** Takes `taskId` off the frontier (its dependents and spawned tasks are marked). */
+  done(taskId: string): Promise<boolean> {
+    return this.done_.add(this.group(taskId), taskId);
+  }
+
+  /** Puts `taskId` back on the frontier if it is marked: true if it is. */
+  again(taskId: string): Promise<boolean> {
+    return this.again_.add(this.group(taskId), taskId);
+  }
+
+  /** Up to `perShard` ids of each shard's frontier. */
+  async frontier(perShard: number): Promise<string[]> {
+    const shards = Array.from({ length: this.ledger.shards }, (_, s) => s);
+    const all = await Promise.all(
+      shards.map((s) => this.store.runScript(scripts.cascadeMembers, [`${shardTag(s)}cascade`], [perShard])),
+    );
+    return (all as string[][]).flat();
+  }
+
+  private group(taskId: string): string {
+    return this.store.engine.kind === "cluster" ? String(shardOf(taskId, this.ledger.shards)) : "*";
+  }
+
+  /** One grouped script call (see submit-tasks-1.lua) over `items`; replies in item order. */
+  private async grouped<I>(
+    script: StoreScript,
+    head: (string | number)[],
+    items: I[],
+    idOf: (item: I) => string,
+    push: (item: I, args: (string | number)[]) => void,
+  ): Promise<ScriptReply[]> {
+    const byShard = new Map<number, number[]>();
+    items.forEach((item, k) => {
+      const shard = shardOf(idOf(item), this.ledger.shards);
+      const list = byShard.get(shard);
+      if (list === undefined) byShard.set(shard, [k]);
+      else list.push(k);
+    });
+    const args = [...head];
+    const order: number[] = [];
+    for (const [shard, ks] of byShard) {
+      args.push(this.store.key(shardTag(shard)), ks.length);
+      for (const k of ks) {
+        push(items[k]!, args);
+        order.push(k);
+      }
+    }
+    const first = byShard.keys().next().value!;
+    const replies = (await this.store.runScript(
+      script,
+      [`${shardTag(first)}cascade`],
+      args,
+    )) as ScriptReply[];
+    const out = new Array<ScriptReply>(items.length);
+    order.forEach((k, j) => {
+      out[k] = replies[j]!;
+    });
+    return out;
+  }
+}

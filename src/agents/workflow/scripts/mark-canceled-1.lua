@@ -1,0 +1,36 @@
+--[[
+  Marks tasks reached by a cancel cascade (src/agents/workflow/workflow-keeper.ts, cascadeCancel): the record
+  keeps the reason it is to end with (field canceled), and its id joins <prefix>cascade, the
+  shard's cascade frontier: tasks whose own dependents and spawned tasks are still to be
+  reached. A task is marked once: a second mark (a diamond, a repeated cancel, a sweep after a
+  crash) changes nothing, so a cascade walks every task once and always ends.
+
+  Grouped by shard as in submit-tasks (one call for every shard on a single Redis, one shard
+  per call on Redis Cluster; every key computed from a group's prefix).
+
+  KEYS[1]  a key of the first group's shard (declared so that Redis Cluster routes the call)
+  ARGV[1..] groups: the shard's key prefix, the number of tasks n, then n x 2 values:
+           task id, the reason it ends with if it is still open ("parent <id> canceled", ...)
+
+  Keys written: <prefix>task:<id> (field canceled), <prefix>cascade.
+  Returns one integer per task, in order: 1 marked now, 0 no such task or marked already.
+]]
+local out = {}
+local i = 1
+while i <= #ARGV do
+  local prefix = ARGV[i]
+  local last = i + 1 + tonumber(ARGV[i + 1]) * 2
+  i = i + 2
+  while i <= last do
+    local rec = prefix .. 'task:' .. ARGV[i]
+    if redis.call('EXISTS', rec) == 0 or redis.call('HEXISTS', rec, 'canceled') == 1 then
+      out[#out + 1] = 0
+    else
+      redis.call('HSET', rec, 'canceled', ARGV[i + 1])
+      redis.call('SADD', prefix .. 'cascade', ARGV[i])
+      out[#out + 1] = 1
+    end
+    i = i + 2
+  end
+end
+return out
