@@ -1,7 +1,7 @@
 import { Gauge, type Registry } from "prom-client";
 import { CANCELED_BY_CLIENT, type CoordinatorAgent } from "../agents/index.js";
 import { TaskWatch } from "../agents/live/task-changes.js";
-import { taskGraph } from "../agents/workflow/task-graph.js";
+import { MAX_GRAPH_NODES, taskGraph } from "../agents/workflow/task-graph.js";
 import { TriadError } from "../core/errors.js";
 import type { JsonObject } from "../core/json.js";
 import { isTerminalStatus } from "../core/state/status.js";
@@ -11,6 +11,7 @@ import type { CoordinatorApi } from "./http-api.js";
 export function coordinatorApi(
   coordinator: CoordinatorAgent,
   metrics: Registry,
+  graphNodeLimit = MAX_GRAPH_NODES,
 ): CoordinatorApi & { stopAccepting(): void } {
   let accepting = true;
   // Event streams read the store (any coordinator's or distributor's change shows), and a task
@@ -77,7 +78,7 @@ export function coordinatorApi(
       );
     },
     async graph(taskId) {
-      return (await taskGraph(coordinator.ledger, taskId)) as unknown as JsonObject | null;
+      return (await taskGraph(coordinator.ledger, taskId, graphNodeLimit)) as unknown as JsonObject | null;
     },
     async getTask(taskId, waitMs) {
       if (waitMs > 0) {

@@ -17,6 +17,8 @@ export type CoordinatorServerOptions = {
   /** Plain-text A2A messages run as tasks of this type (--a2a-text-type). */
   a2aTextType?: string | undefined;
   maxBodyBytes?: number;
+  /** Tasks GET /tasks/:id/graph walks at most (default MAX_GRAPH_NODES, 10,000; tests set fewer). */
+  graphNodeLimit?: number;
   /** Extra routes tried first (the dashboard, A2A). */
   extra?: Array<(req: IncomingMessage, res: ServerResponse, url: URL) => boolean | Promise<boolean>>;
 };
@@ -35,7 +37,7 @@ export function coordinatorHttp(
   options: Omit<CoordinatorServerOptions, "port">,
 ): CoordinatorHttp {
   const metrics = coordinatorMetrics(coordinator);
-  const api = coordinatorApi(coordinator, metrics);
+  const api = coordinatorApi(coordinator, metrics, options.graphNodeLimit);
   // The Agent2Agent protocol (agent card, JSON-RPC) on the same port, protected by the same token.
   const a2a = createA2AGateway(coordinator, {
     apiToken: options.apiToken,

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RunningServer, startCoordinatorServer } from "../../../src/server/coordinator-server.js";
 import { TestCluster } from "../../helpers/cluster.js";
 
-/** Workflows over REST: POST /tasks with a graph, the 422 of a bad one, GET /tasks/:id/graph. */
+/** Workflows over REST: POST /tasks with a graph, the 422 of a bad one, GET /tasks/:id/graph (and its cap). */
 describe("workflows over REST", () => {
   let cluster: TestCluster;
   let server: RunningServer;
@@ -81,5 +81,53 @@ describe("workflows over REST", () => {
     });
     expect(wide.status).toBe(422);
     expect(await wide.json()).toMatchObject({ error: { message: expect.stringMatching(/depends_on/) } });
+    const deep = await post(
+      Array.from({ length: 1001 }, (_, i) => ({
+        task_id: id(`deep${i}`),
+        task_type: "echo",
+        ...(i > 0 ? { depends_on: [id(`deep${i - 1}`)] } : {}),
+      })),
+    );
+    expect(deep.status).toBe(422);
+    expect(await deep.json()).toMatchObject({
+      error: { code: "ERR_INVALID_TASK", message: expect.stringMatching(/at most 1000 levels/) },
+    });
+    expect((await fetch(`${base}/tasks/${id("deep0")}`)).status).toBe(404);
+  });
+
+  it("answers truncated: true for a graph above the node cap, with at most that many nodes", async () => {
+    // The cap (10,000 by default) is set low here: the walk and its flag are the same at any size.
+    const capped = await startCoordinatorServer(cluster.coordinator, { port: 0, graphNodeLimit: 5 });
+    try {
+      const id = (n: string) => cluster.id(n);
+      const res = await post([
+        { task_id: id("root"), task_type: "echo" },
+        ...Array.from({ length: 7 }, (_, i) => ({
+          task_id: id(`leaf${i}`),
+          task_type: "echo",
+          depends_on: [id("root")],
+        })),
+      ]);
+      expect(res.status).toBe(202);
+      await fetch(`${base}/tasks/${id("leaf6")}?wait=10000`);
+      const graphOf = (server: string) =>
+        fetch(`${server}/tasks/${id("root")}/graph`).then((r) => r.json()) as Promise<{
+          nodes: Array<{ task_id: string }>;
+          edges: string[][];
+          truncated: boolean;
+        }>;
+      const small = await graphOf(`http://127.0.0.1:${capped.port}`);
+      expect(small.truncated).toBe(true);
+      expect(small.nodes).toHaveLength(5);
+      expect(small.nodes.map((n) => n.task_id)).toContain(id("root"));
+      // Edges only between the nodes answered.
+      const answered = new Set(small.nodes.map((n) => n.task_id));
+      for (const [from, to] of small.edges) expect(answered.has(from!) && answered.has(to!)).toBe(true);
+      const full = await graphOf(base);
+      expect(full.truncated).toBe(false);
+      expect(full.nodes).toHaveLength(8);
+    } finally {
+      await capped.close();
+    }
   });
 });
