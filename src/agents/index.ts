@@ -48,6 +48,7 @@ export {
 export { builtinHandlers } from "./worker/handlers/index.js";
 export type { FunctionHandler, GraphHandler, HandlerContext, TaskHandler } from "./worker/task-runner.js";
 export { WorkerAgent, type WorkerAgentOptions } from "./worker/worker-agent.js";
-export { MAX_DEPENDS_ON, MAX_GRAPH_TASKS } from "./workflow/graph-validation.js";
+export { MAX_DEPENDS_ON, MAX_GRAPH_DEPTH, MAX_GRAPH_TASKS } from "./workflow/graph-validation.js";
 export type { SpawnInput } from "./workflow/spawn-list.js";
 export { MAX_GRAPH_NODES, type TaskGraph } from "./workflow/task-graph.js";
+export { MAX_SPAWN_DEPTH } from "./workflow/workflow-keeper.js";
