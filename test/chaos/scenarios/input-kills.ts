@@ -93,6 +93,17 @@ export const inputKills: Scenario = {
               late.push(`${id}: ${r.node} ran after answer ${before}`);
           }
         }
+        // The figures docs/RELIABILITY.md quotes for this scenario.
+        const taken = runs.filter((r) => !refused.has(`${r.task}#${r.attempt}`));
+        const byNode = (list: StepRun[]) =>
+          ["draft", "polish", "send"]
+            .map((n) => `${n} ${list.filter((r) => r.node === n).length}`)
+            .join(", ");
+        process.stdout.write(
+          `\ninput-kills: ${count} graphs, ${answeredAt.size} answers; step runs in attempts whose outcome was taken: ${byNode(taken)}; ` +
+            `${runs.length - taken.length} more in ${refused.size} attempts refused by their fence (left out); ` +
+            `${late.length} steps ran again after their answer\n`,
+        );
         expect(late).toEqual([]);
       },
     );
