@@ -223,7 +223,13 @@ export const agentPayload = z.discriminatedUnion("kind", [
   }),
   z.object({ kind: z.literal("task_results"), results: z.array(attemptOutcome) }),
   z.object({ kind: z.literal("results_ack"), acks: z.array(resultAck) }),
-  z.object({ kind: z.literal("assign_tasks"), tasks: z.array(taskDictSchema), traces: traceMap }),
+  z.object({
+    kind: z.literal("assign_tasks"),
+    tasks: z.array(taskDictSchema),
+    traces: traceMap,
+    /** Where the placing coordinator listens, when in another process: it is told of the tasks' end. */
+    url: z.string().max(2000).optional(),
+  }),
   z.object({ kind: z.literal("task_terminal"), tasks: z.array(taskDictSchema), traces: traceMap }),
   z.object({ kind: z.literal("checkpoint"), task_id: id, fence: z.number().int(), checkpoint: json }),
   z.object({ kind: z.literal("task_progress"), updates: z.array(progressUpdate).max(10_000) }),

@@ -122,6 +122,7 @@ export class CoordinatorAgent extends TriadAgent {
       retry,
       recentLimit: options.recentLimit ?? 10_000,
       send: (to, payload) => this.sendPayload(to, payload),
+      url: () => this.url,
       events: this.observer.coreEvents({
         ...options.events,
         abandoned: (taskId, reason) => {

@@ -299,8 +299,11 @@ export class DistributorAgent extends TriadAgent {
       },
       "event.assign_tasks": (s: MessageState) => {
         const p = this.payloadOf(s.message);
-        if (p?.kind === "assign_tasks" && this.speaksAs(s.message, "coordinator"))
-          this.core.onAssign(p.tasks);
+        if (p?.kind === "assign_tasks" && this.speaksAs(s.message, "coordinator")) {
+          // The coordinator that placed them hears of their end (several coordinators: see onAssign).
+          if (p.url) this.learnPeer(s.message.sender, p.url);
+          this.core.onAssign(p.tasks, s.message.sender);
+        }
         return {};
       },
       "event.task_results": async (s: MessageState) => {

@@ -133,7 +133,6 @@ export class DistributorCore {
   constructor(private readonly o: DistributorCoreOptions) {
     const batching = { lingerMs: o.timing.batchLingerMs, maxBatch: MAX_MESSAGE_BATCH, quiet };
     // Best effort: the coordinator also finds terminal records in Redis by itself.
-    // A coordinator that placed tasks here and no longer answers: the one heartbeated hears instead.
     this.toCoordinator = new Outbox(
       (to, tasks) =>
         sendSplitting(
@@ -141,6 +140,7 @@ export class DistributorCore {
           (part) => this.o.send(to, { kind: "task_terminal", tasks: part }),
           (task, why) => this.o.events?.unsendable?.(task.task_id, `its end cannot be reported: ${why}`),
         ).catch(() => {
+          // A coordinator that placed tasks here and no longer answers: the one heartbeated hears instead.
           const home = this.o.coordinatorId;
           if (to !== home) for (const task of tasks) this.toCoordinator.push(home, task);
         }),
