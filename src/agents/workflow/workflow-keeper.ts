@@ -58,6 +58,8 @@ export class WorkflowKeeper {
   private readonly cascade: CascadeLedger;
   /** Tasks whose cascade step runs in this process now. */
   private readonly cascading = new Set<string>();
+  /** Tasks one walk visits at most (CASCADE_LIMIT; a test sets fewer to cut a cascade). */
+  private cascadeLimit = CASCADE_LIMIT;
 
   constructor(private readonly o: WorkflowKeeperOptions) {
     this.cascade = new CascadeLedger(o.store, o.ledger);
@@ -285,8 +287,8 @@ export class WorkflowKeeper {
     const ended: string[] = [];
     let frontier = start;
     let walked = 0;
-    while (frontier.length > 0 && walked < CASCADE_LIMIT) {
-      const batch = frontier.slice(0, CASCADE_LIMIT - walked);
+    while (frontier.length > 0 && walked < this.cascadeLimit) {
+      const batch = frontier.slice(0, this.cascadeLimit - walked);
       walked += batch.length;
       frontier = (await Promise.all(batch.map((id) => this.cascadeStep(id, ended)))).flat();
     }

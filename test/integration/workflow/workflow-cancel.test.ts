@@ -47,6 +47,8 @@ function handlers(runs: Runs) {
 }
 
 type KeeperInternals = {
+  cascadeLimit: number;
+  cascadeCancel: (taskId: string, reason?: string) => Promise<string[]>;
   sweep: () => Promise<void>;
   walk: (start: string[]) => Promise<string[]>;
   recordSpawned: (parent: unknown, json: string) => Promise<string[]>;
@@ -158,6 +160,37 @@ describe.each(testEngines("workflow-cancel", { cluster: true }))(
       });
       expect(runs.has(id("next"))).toBe(false);
       expect(runs.has(id("last"))).toBe(false);
+    }, 30_000);
+
+    it("a cascade cut by its limit is finished by the ticks, every task reached once", async () => {
+      const { c, keeper, id } = await start();
+      // Ten waiting tasks on a slow head, each with one waiting on it: 21 tasks below the cancel.
+      const tasks = [
+        { task_id: id("top"), task_type: "slow", payload: { ms: 3000 } },
+        ...Array.from({ length: 10 }, (_, i) => ({
+          task_id: id(`mid${i}`),
+          task_type: "step",
+          depends_on: [id("top")],
+        })),
+        ...Array.from({ length: 10 }, (_, i) => ({
+          task_id: id(`low${i}`),
+          task_type: "step",
+          depends_on: [id(`mid${i}`)],
+          on_dependency_failure: "run" as const,
+        })),
+      ];
+      await c.submitTasks(tasks);
+      await waitFor(() => runs.has(id("top")));
+      await waitFor(async () => (await c.ledger.dependentsOf(id("top"))).length === 10);
+      keeper.cascadeLimit = 4; // the head and three more, then the walk stops
+      const ended = await keeper.cascadeCancel(id("top"), "canceled by client");
+      expect(ended.length).toBeLessThanOrEqual(4);
+      expect(ended).toContain(id("top"));
+      for (const t of tasks.slice(1)) {
+        expect(await c.waitForTask(t.task_id, 10_000)).toMatchObject({ status: "abandoned" });
+        expect(runs.has(t.task_id)).toBe(false);
+      }
+      keeper.cascadeLimit = 10_000;
     }, 30_000);
 
     it(`refuses a graph request chaining more than ${MAX_GRAPH_DEPTH} levels, recording nothing`, async () => {
