@@ -546,11 +546,17 @@ export class CoordinatorCore {
     return true;
   }
 
-  /** Waiters whose news may have been lost read the ledger themselves (a bounded number per tick). */
+  /**
+   * Waiters whose news may have been lost ask the ledger themselves (a bounded number per tick):
+   * a task's status first, its record only once that says it ended (under a backlog nearly
+   * every waiter that has waited long is still open, and the status is the cheaper read).
+   */
   private async catchUpWaiters(now: number): Promise<void> {
     const t = this.o.timing;
     const due = this.waiters.due(now, 2 * t.heartbeatIntervalMs, t.heartbeatTimeoutMs, CATCH_UP_PER_TICK);
-    const records = await Promise.all(due.map((id) => this.o.ledger.get(id)));
+    const statuses = await Promise.all(due.map((id) => this.o.ledger.status(id)));
+    const ended = due.filter((_, i) => isTerminalStatus(statuses[i] ?? ""));
+    const records = await Promise.all(ended.map((id) => this.o.ledger.get(id)));
     // Alone, a report was lost and this is the first word of the end; with others, one of them counts it.
     const here = this.cluster.alone();
     for (const record of records)

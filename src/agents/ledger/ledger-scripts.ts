@@ -237,6 +237,14 @@ export const readTasks = defineScript(import.meta.url, "read-tasks-1.lua", (db, 
   return out;
 });
 
+export const readStatuses = defineScript(import.meta.url, "read-statuses-1.lua", (db, _keys, args) => {
+  const out: string[] = [];
+  eachGroup(args, 0, 1, (prefix, [id]) => {
+    out.push(db.hget(`${prefix}task:${id}`, "status") ?? "");
+  });
+  return out;
+});
+
 export const setMembers = defineScript(import.meta.url, "set-members-1.lua", (db, [set]) =>
   db.smembers(set!),
 );

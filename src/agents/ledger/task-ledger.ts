@@ -113,6 +113,7 @@ export class TaskLedger {
   private readonly requeuer: TickBatcher<{ taskId: string; fence: number }, boolean>;
   private readonly abandoner: TickBatcher<string, boolean>;
   private readonly reader: TickBatcher<string, TaskRecord | null>;
+  private readonly statusReader: TickBatcher<string, string | null>;
   private readonly watcher: TickBatcher<{ dependency: string; dependent: string }, string>;
   private readonly notifier: TickBatcher<
     { dependent: string; dependency: string; status: string },
@@ -220,6 +221,10 @@ export class TaskLedger {
     this.reader = new TickBatcher(async (_key, ids) => {
       const reply = await this.grouped(scripts.readTasks, [], ids, (id) => id, pushId);
       return (reply as string[][]).map((flat, k) => parseRecord(ids[k]!, flat));
+    });
+    this.statusReader = new TickBatcher(async (_key, ids) => {
+      const reply = await this.grouped(scripts.readStatuses, [], ids, (id) => id, pushId);
+      return (reply as string[]).map((status) => (status === "" ? null : status));
     });
     this.watcher = new TickBatcher(async (_key, pairs) => {
       const reply = await this.grouped(
@@ -413,6 +418,11 @@ export class TaskLedger {
 
   get(taskId: string): Promise<TaskRecord | null> {
     return this.reader.add(this.group(this.shard(taskId)), taskId);
+  }
+
+  /** A task's status alone (null for a task the ledger does not know): cheaper than get(). */
+  status(taskId: string): Promise<string | null> {
+    return this.statusReader.add(this.group(this.shard(taskId)), taskId);
   }
 
   // --- workflows (the mechanism is src/agents/workflow/; each step one script) ------------------

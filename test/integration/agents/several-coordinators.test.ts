@@ -235,6 +235,66 @@ describe.each(testEngines("several-coordinators", { cluster: true }))(
       expect(done.map((t) => t?.status)).toEqual(ids.map(() => "completed"));
     });
 
+    it("a task's end is reported to the coordinator that placed it, or to the distributor's own once that one does not answer", async () => {
+      set = new Coordinators(engine.config());
+      await set.start(2, 2);
+      const [c1, c2] = set.coordinators as [CoordinatorAgent, CoordinatorAgent];
+      const d2 = set.distributors[1]!;
+      expect(d2.coordinatorId).toBe(c2.agentId);
+      const reports = new Map<string, number>();
+      const deliver = set.router.deliver.bind(set.router);
+      set.router.deliver = (message) => {
+        if (message.payload.event_type === "task_terminal" && message.sender === d2.agentId)
+          reports.set(message.recipient, (reports.get(message.recipient) ?? 0) + 1);
+        return deliver(message);
+      };
+      // c1 places a task on d2, which heartbeats c2: the end comes back to c1 alone.
+      const task = { task_id: "placed-by-c1", task_type: "echo", payload: { n: 1 } };
+      const waiting = c1.waitForTask(task.task_id, 8000);
+      expect(await c1.assignTaskToDistributor(task, d2.agentId)).toBe(true);
+      expect(await waiting).toMatchObject({ status: "completed", result: { n: 1 } });
+      expect(reports.get(c1.agentId)).toBe(1);
+      expect(reports.get(c2.agentId)).toBeUndefined();
+      expect(c1.core.stats.completed).toBe(1);
+      expect(c2.core.stats.completed).toBe(0);
+      // Once c1 is gone, the end of what it placed goes to d2's own coordinator.
+      const slow = { task_id: "placer-gone", task_type: "sleep", payload: { ms: 300 } };
+      expect(await c1.assignTaskToDistributor(slow, d2.agentId)).toBe(true);
+      await until("d2 runs it", () => d2.core.stats.dispatched >= 2);
+      await c1.cleanup();
+      expect(await c2.waitForTask(slow.task_id, 8000)).toMatchObject({ status: "completed" });
+      expect(reports.get(c2.agentId)).toBe(1);
+      expect(c2.core.stats.completed).toBe(1);
+      expect(set.commits.get(slow.task_id)).toBe(1);
+    });
+
+    it("a waiter on another coordinator is answered by polling the ledger when the news of the end is lost", async () => {
+      set = new Coordinators(engine.config());
+      await set.start(2, 2);
+      const [c1, c2] = set.coordinators as [CoordinatorAgent, CoordinatorAgent];
+      let lost = 0;
+      // Every piece of news c2 hears is lost.
+      c2.core.endedElsewhere = async (ids: string[]) => {
+        lost += ids.length;
+      };
+      expect(await c1.submitTask({ task_id: "unheard", task_type: "sleep", payload: { ms: 150 } })).toBe(
+        true,
+      );
+      const waiting = c2.waitForTask("unheard", 8000);
+      const store = new RedisClient(set.redis);
+      await store.connect();
+      try {
+        const ledger = new TaskLedger(store);
+        expect(await ledger.status("unheard")).toMatch(/^(pending|in_progress)$/);
+        expect(await ledger.status("no-such-task")).toBeNull();
+        expect(await waiting).toMatchObject({ task_id: "unheard", status: "completed" });
+        expect(await ledger.status("unheard")).toBe("completed");
+      } finally {
+        await store.disconnect();
+      }
+      expect(lost).toBeGreaterThan(0);
+    });
+
     it("a coordinator whose shard lease expired has its placement and abandon refused by the fence", async () => {
       const config = engine.config();
       const store = new RedisClient(config);
