@@ -33,3 +33,12 @@ export const QUIET_UTILIZATION = 0.5;
 export function quiet(now?: number): boolean {
   return eventLoopUtilization(now) < QUIET_UTILIZATION;
 }
+
+/**
+ * quiet(), or `lone()`: the agent has at most one task in hand, so there is nothing a linger
+ * could batch with it however busy the process is (with an A2A agent's HTTP calls, say). A
+ * lone task is then never held for a batch; under load (many tasks in hand) lingers apply.
+ */
+export function quietOr(lone: () => boolean): () => boolean {
+  return () => lone() || quiet();
+}

@@ -1,6 +1,6 @@
 import type { JsonValue } from "../../core/json.js";
 import type { RedisClient } from "../../core/store/index.js";
-import { quiet } from "../event-loop-load.js";
+import { quietOr } from "../event-loop-load.js";
 import { withInputs } from "../input/task-inputs.js";
 import type { CommitVerdict, TaskLedger, TaskRecord } from "../ledger/task-ledger.js";
 import type { LimitGate, ReservedSlots } from "../limits/limit-gate.js";
@@ -131,6 +131,8 @@ export class DistributorCore {
   private stopping = false;
 
   constructor(private readonly o: DistributorCoreOptions) {
+    // One task in hand (held: queued or running): nothing to batch it with, whatever the load.
+    const quiet = quietOr(() => this.held.size <= 1);
     const batching = { lingerMs: o.timing.batchLingerMs, maxBatch: MAX_MESSAGE_BATCH, quiet };
     // Best effort: the coordinator also finds terminal records in Redis by itself.
     this.toCoordinator = new Outbox(

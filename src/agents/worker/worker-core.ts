@@ -1,5 +1,5 @@
 import type { BaseCheckpointSaver } from "@langchain/langgraph/web";
-import { quiet } from "../event-loop-load.js";
+import { quietOr } from "../event-loop-load.js";
 import { AttemptCancel, canceledError } from "../live/attempt-cancel.js";
 import { ProgressCoalescer } from "../live/progress-coalescer.js";
 import { traceExecution } from "../observe/execute-span.js";
@@ -68,7 +68,8 @@ export class WorkerCore {
     this.results = new Outbox((_to, results) => this.sendResults(results), {
       lingerMs: options.batchLingerMs ?? 0,
       maxBatch: MAX_RESULTS_BATCH,
-      quiet,
+      // One attempt in hand: its outcome has nothing to wait for, whatever the process's load.
+      quiet: quietOr(() => this.running.size + this.backlog.length <= 1),
     });
     this.progress = new ProgressCoalescer({
       send: (updates) => options.send({ kind: "task_progress", updates }),
