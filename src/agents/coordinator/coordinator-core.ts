@@ -1,7 +1,7 @@
 import type { JsonValue } from "../../core/json.js";
 import { isTerminalStatus } from "../../core/state/status.js";
 import type { RedisClient } from "../../core/store/index.js";
-import { eventLoopUtilization, quiet } from "../event-loop-load.js";
+import { eventLoopUtilization, quietOr } from "../event-loop-load.js";
 import { type InputAnswer, InputKeeper } from "../input/input-keeper.js";
 import type { NewTask, TaskLedger } from "../ledger/task-ledger.js";
 import { BoundedMap } from "../observe/bounded-map.js";
@@ -151,7 +151,8 @@ export class CoordinatorCore {
         maxBatch: MAX_ASSIGN_BATCH,
         busyLingerMs: o.timing.busyAssignLingerMs,
         busy: () => eventLoopUtilization() > BUSY_UTILIZATION,
-        quiet,
+        // One open task: nothing to gather it with, whatever the process's load.
+        quiet: quietOr(() => this.knownOpen.size <= 1),
       },
     );
   }
