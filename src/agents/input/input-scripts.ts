@@ -1,4 +1,5 @@
 import { defineScript } from "../../core/store/index.js";
+import { defineOpenScript, openRemove } from "../ledger/open-index.js";
 
 /**
  * The atomic steps of human input (each Lua file documents its KEYS, ARGV and replies); the
@@ -30,7 +31,7 @@ export const provideInput = defineScript(import.meta.url, "provide-input-1.lua",
   return 1;
 });
 
-export const expireInputs = defineScript(import.meta.url, "expire-inputs-1.lua", (db, _keys, args) => {
+export const expireInputs = defineOpenScript(import.meta.url, "expire-inputs-1.lua", (db, _keys, args) => {
   const [completedAt, retentionMs, limit] = args as [string, string, string];
   const now = db.timeMs();
   const out: string[] = [];
@@ -48,7 +49,7 @@ export const expireInputs = defineScript(import.meta.url, "expire-inputs-1.lua",
         completed_at: completedAt,
         error: `no input was given within ${timeout} ms (input_timeout_ms)`,
       });
-      db.srem(`${prefix}open`, id);
+      openRemove(db, prefix, id);
       db.pexpire(rec, Number(retentionMs));
       if (db.exists(`${prefix}dependents:${id}`)) db.sadd(`${prefix}ended`, id);
       out.push(id);

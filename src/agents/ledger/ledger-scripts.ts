@@ -1,6 +1,7 @@
 import type { MemoryKeyspace } from "../../core/store/index.js";
 import { defineScript } from "../../core/store/index.js";
 import { recordSchedule } from "../schedule-controls/task-schedule.js";
+import { defineOpenScript, openAdd, openIds, openRemove } from "./open-index.js";
 
 /**
  * The task ledger's atomic steps. Each Lua file documents its KEYS, ARGV and replies; the
@@ -38,7 +39,7 @@ function eachGroup(
   }
 }
 
-export const submitTasks = defineScript(import.meta.url, "submit-tasks-1.lua", (db, _keys, args) => {
+export const submitTasks = defineOpenScript(import.meta.url, "submit-tasks-1.lua", (db, _keys, args) => {
   const [, dist] = args as [string, string];
   const out: number[] = [];
   eachGroup(args, 2, 11, (prefix, item) => {
@@ -60,7 +61,7 @@ export const submitTasks = defineScript(import.meta.url, "submit-tasks-1.lua", (
       out.push(0);
       return;
     }
-    db.hset(rec, { task_type: type!, payload: payload!, status: "pending", created_at: createdAt! });
+    db.hset(rec, { type: type!, payload: payload!, status: "pending", created_at: createdAt! });
     // Fields a record holds only when given (OPTIONAL in the Lua).
     const optional = {
       max_retries: maxRetries,
@@ -71,7 +72,7 @@ export const submitTasks = defineScript(import.meta.url, "submit-tasks-1.lua", (
     };
     for (const [field, value] of Object.entries(optional))
       if (value !== "") db.hset(rec, { [field]: value! });
-    db.sadd(`${prefix}open`, id!);
+    openAdd(db, prefix, id!);
     const delayed = recordSchedule(db, prefix, id!, schedule!);
     if (deps !== "") {
       db.hset(rec, { depends_on: deps! });
@@ -124,7 +125,7 @@ export const dispatchTasks = defineScript(import.meta.url, "dispatch-tasks-1.lua
   return out;
 });
 
-export const commitResults = defineScript(import.meta.url, "commit-results-1.lua", (db, _keys, args) => {
+export const commitResults = defineOpenScript(import.meta.url, "commit-results-1.lua", (db, _keys, args) => {
   const [completedAt, nowMs, retentionMs] = args as [string, string, string];
   const out: Array<[number] | [number, number, string, string, string]> = [];
   eachGroup(args, 3, 5, (prefix, [id, fence, outcome, value, spawn]) => {
@@ -145,7 +146,7 @@ export const commitResults = defineScript(import.meta.url, "commit-results-1.lua
         ...(field === "result" ? { error: "" } : {}),
         completed_at: completedAt,
       });
-      db.srem(`${prefix}open`, id!);
+      openRemove(db, prefix, id!);
       if (dist) db.srem(`${prefix}dist:${dist}`, id!);
       db.pexpire(rec, Number(retentionMs));
     };
@@ -205,7 +206,7 @@ export const requeueTasks = defineScript(import.meta.url, "requeue-tasks-1.lua",
   return out;
 });
 
-export const abandonTasks = defineScript(import.meta.url, "abandon-tasks-1.lua", (db, [open], args) => {
+export const abandonTasks = defineOpenScript(import.meta.url, "abandon-tasks-1.lua", (db, _keys, args) => {
   const [prefix, completedAt, retentionMs, reason, owner] = args as [string, string, string, string, string];
   if (owner !== "" && db.get(`${prefix}owner`) !== owner) return args.slice(5).map(() => -1);
   return args.slice(5).map((id) => {
@@ -215,7 +216,7 @@ export const abandonTasks = defineScript(import.meta.url, "abandon-tasks-1.lua",
     const dist = db.hget(rec, "distributor");
     hincrby(db, rec, "fence", 1);
     db.hset(rec, { status: "abandoned", error: reason, completed_at: completedAt });
-    db.srem(open!, id);
+    openRemove(db, prefix, id);
     if (dist) db.srem(`${prefix}dist:${dist}`, id);
     db.pexpire(rec, Number(retentionMs));
     db.del(`${prefix}wait:${id}`);
@@ -266,7 +267,7 @@ export const watchDependencies = defineScript(
   },
 );
 
-export const dependencyEnded = defineScript(import.meta.url, "dependency-ended-1.lua", (db, _keys, args) => {
+export const dependencyEnded = defineOpenScript(import.meta.url, "dependency-ended-1.lua", (db, _, args) => {
   const [completedAt, retentionMs] = args as [string, string];
   const out: number[] = [];
   eachGroup(args, 2, 3, (prefix, [id, dep, depStatus]) => {
@@ -289,7 +290,7 @@ export const dependencyEnded = defineScript(import.meta.url, "dependency-ended-1
       });
       db.del(wait);
       db.srem(`${prefix}waiting`, id!);
-      db.srem(`${prefix}open`, id!);
+      openRemove(db, prefix, id!);
       db.pexpire(rec, Number(retentionMs));
       if (db.exists(`${prefix}dependents:${id}`)) db.sadd(`${prefix}ended`, id!);
       out.push(3);
@@ -327,3 +328,7 @@ export const readDependents = defineScript(import.meta.url, "read-dependents-1.l
   });
   return out;
 });
+
+export const openTasks = defineOpenScript(import.meta.url, "open-tasks-1.lua", (db, _keys, [prefix]) =>
+  openIds(db, prefix!),
+);

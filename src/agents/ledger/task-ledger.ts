@@ -467,7 +467,11 @@ export class TaskLedger {
 
   /** Every task not yet terminal, across all shards (or these shards only). */
   async openTaskIds(shards?: number[]): Promise<string[]> {
-    return this.members("open", shards);
+    const which = shards ?? Array.from({ length: this.shards }, (_, shard) => shard);
+    const all = await Promise.all(
+      which.map((shard) => this.run(scripts.openTasks, shard, "open", [this.prefix(shard)])),
+    );
+    return (all as string[][]).flat();
   }
 
   /** The shard a task's records live in. */
@@ -480,8 +484,8 @@ export class TaskLedger {
     return this.members(`dist:${distributorId}`);
   }
 
-  private async members(key: string, shards?: number[]): Promise<string[]> {
-    const which = shards ?? Array.from({ length: this.shards }, (_, shard) => shard);
+  private async members(key: string): Promise<string[]> {
+    const which = Array.from({ length: this.shards }, (_, shard) => shard);
     const all = await Promise.all(which.map((shard) => this.run(scripts.setMembers, shard, key, [])));
     return (all as string[][]).flat();
   }

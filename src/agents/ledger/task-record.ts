@@ -75,7 +75,8 @@ export function parseRecord(taskId: string, flat: string[]): TaskRecord | null {
   return {
     task: {
       task_id: taskId,
-      task_type: h.task_type!,
+      // `type` since the record was shortened (issue 22); `task_type` in records written before.
+      task_type: (h.type ?? h.task_type)!,
       payload: JSON.parse(h.payload ?? "{}") as JsonObject,
       status,
       result: status === "completed" && h.result !== undefined ? (JSON.parse(h.result) as JsonValue) : null,

@@ -1,5 +1,5 @@
 import type { MemoryKeyspace } from "../../core/store/index.js";
-import { defineScript } from "../../core/store/index.js";
+import { defineOpenScript, openRemove } from "../ledger/open-index.js";
 
 /**
  * The scheduling controls' atomic step (its Lua file documents KEYS, ARGV and replies) and its
@@ -22,7 +22,7 @@ function sweepExpired(
     error: "expired",
     completed_at: completedAt,
   });
-  db.srem(`${prefix}open`, id);
+  openRemove(db, prefix, id);
   if (dist) db.srem(`${prefix}dist:${dist}`, id);
   db.pexpire(rec, Number(retentionMs));
   db.del(`${prefix}wait:${id}`);
@@ -32,7 +32,7 @@ function sweepExpired(
   return true;
 }
 
-export const sweepDue = defineScript(import.meta.url, "sweep-due-1.lua", (db, _keys, args) => {
+export const sweepDue = defineOpenScript(import.meta.url, "sweep-due-1.lua", (db, _keys, args) => {
   const [nowMs, completedAt, retentionMs, limitArg] = args as [string, string, string, string];
   const now = Number(nowMs);
   const limit = Number(limitArg);

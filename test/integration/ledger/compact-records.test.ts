@@ -54,7 +54,7 @@ describe.each(testEngines("compact-records"))("compact task records on $name", (
     const task = { taskType: "echo", payload: { i: 1 }, createdAt, maxRetries: 2, backoffMs: 200 };
     expect(await ledger.submit({ taskId: "small", ...task })).toBe(true);
     expect(await recordOf("small")).toEqual({
-      task_type: "echo",
+      type: "echo",
       payload: '{"i":1}',
       status: "pending",
       created_at: String(Date.parse(createdAt)),
@@ -124,6 +124,9 @@ describe.each(testEngines("compact-records"))("compact task records on $name", (
       expect(delay).toBeGreaterThanOrEqual(190);
       expect(delay).toBeLessThanOrEqual(1_000);
     }
+    // Ended, both have left the open tasks: the old one its shard's set of earlier versions.
+    expect(await ledger.openTaskIds()).not.toEqual(expect.arrayContaining(["new"]));
+    expect(await ledger.openTaskIds()).not.toEqual(expect.arrayContaining([old]));
     const [endA, endB] = await Promise.all([ledger.get("new"), ledger.get(old)]);
     const times = { started_at: endB?.task.started_at, completed_at: endB?.task.completed_at };
     expect(endB?.task).toEqual({ ...endA?.task, task_id: old, ...times });

@@ -2,7 +2,7 @@
   Ends tasks that cannot be placed or run, with the reason. The fence moves on, so no
   attempt still out there can commit afterwards.
 
-  KEYS[1]  the shard's set of open task ids
+  KEYS[1]  the shard's <prefix>open (declared so that Redis Cluster routes the call)
   ARGV[1]  the shard's key prefix
   ARGV[2]  now, ISO 8601 (completed_at)
   ARGV[3]  retention of a terminal record, milliseconds
@@ -13,7 +13,8 @@
 
   A task waiting for input (input_required) is abandoned too, and leaves <prefix>input_due.
   A waiting task's set of open dependencies goes; a task with dependents joins <prefix>ended
-  so that they are told.
+  so that they are told. The task leaves the shard's open-task index (open_remove,
+  scripts/open-index.lua).
 
   Returns one integer per task: 1 abandoned, 0 unknown or already terminal; -1 for every task
   when ARGV[5] is not the shard's current owner lease.
@@ -33,7 +34,7 @@ for i = 6, #ARGV do
   else
     redis.call('HINCRBY', rec, 'fence', 1)
     redis.call('HSET', rec, 'status', 'abandoned', 'error', ARGV[4], 'completed_at', ARGV[2])
-    redis.call('SREM', KEYS[1], id)
+    open_remove(prefix, id)
     if state[2] then redis.call('SREM', prefix .. 'dist:' .. state[2], id) end
     redis.call('PEXPIRE', rec, ARGV[3])
     redis.call('DEL', prefix .. 'wait:' .. id)

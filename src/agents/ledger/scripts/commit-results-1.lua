@@ -25,8 +25,10 @@
   tasks or with dependents joins <prefix>ended, the after-end work the coordinator settles
   (see src/agents/workflow/).
 
-  Keys written: <prefix>task:<id>, <prefix>open, <prefix>dist:<distributor>, <prefix>ended,
-  <prefix>input_due.
+  A task that ends leaves the shard's open-task index (open_remove, scripts/open-index.lua).
+
+  Keys written: <prefix>task:<id>, <prefix>open:<level>:<bucket> (or <prefix>open),
+  <prefix>dist:<distributor>, <prefix>ended, <prefix>input_due.
   Returns one array per result, in order, so that the caller needs no second read of the record:
     {0}                                               refused (stale fencing token, or not in
                                                       progress: the task moved on without it)
@@ -40,7 +42,6 @@ local out = {}
 local i = 4
 while i <= #ARGV do
   local prefix = ARGV[i]
-  local open = prefix .. 'open'
   local last = i + 1 + tonumber(ARGV[i + 1]) * 5
   i = i + 2
   while i <= last do
@@ -61,7 +62,7 @@ while i <= #ARGV do
         elseif redis.call('EXISTS', prefix .. 'dependents:' .. id) == 1 then
           redis.call('SADD', prefix .. 'ended', id)
         end
-        redis.call('SREM', open, id)
+        open_remove(prefix, id)
         if state[3] then redis.call('SREM', prefix .. 'dist:' .. state[3], id) end
         redis.call('PEXPIRE', rec, ARGV[3])
         out[#out + 1] = {1, attempts, worker, started, ''}
@@ -91,7 +92,7 @@ while i <= #ARGV do
           if redis.call('EXISTS', prefix .. 'dependents:' .. id) == 1 then
             redis.call('SADD', prefix .. 'ended', id)
           end
-          redis.call('SREM', open, id)
+          open_remove(prefix, id)
           if state[3] then redis.call('SREM', prefix .. 'dist:' .. state[3], id) end
           redis.call('PEXPIRE', rec, ARGV[3])
           out[#out + 1] = {3, attempts, worker, started, ''}

@@ -18,8 +18,8 @@
   ARGV[3..] groups: the shard's key prefix, the number of notices n, then n x 3 values:
            dependent id, dependency id, the dependency's status
 
-  Keys written: <prefix>task:<id>, <prefix>wait:<id>, <prefix>waiting, <prefix>open,
-  <prefix>ended.
+  Keys written: <prefix>task:<id>, <prefix>wait:<id>, <prefix>waiting, <prefix>ended, and for
+  an abandoned dependent the open-task index (open_remove, scripts/open-index.lua).
   Returns one integer per notice, in order: 0 nothing changed (a repeat, or the dependent is
   no longer waiting), 1 still waiting on others, 2 ready (its last dependency ended: the
   coordinator places it), 3 abandoned because of this dependency.
@@ -48,7 +48,7 @@ while i <= #ARGV do
           'dependency ' .. ARGV[i + 1] .. ' ' .. ARGV[i + 2], 'completed_at', ARGV[1])
         redis.call('DEL', wait)
         redis.call('SREM', prefix .. 'waiting', id)
-        redis.call('SREM', prefix .. 'open', id)
+        open_remove(prefix, id)
         redis.call('PEXPIRE', rec, ARGV[2])
         if redis.call('EXISTS', prefix .. 'dependents:' .. id) == 1 then
           redis.call('SADD', prefix .. 'ended', id)

@@ -1,5 +1,5 @@
 --[[
-  Lists a set (a shard's open tasks, or the tasks a distributor holds in a shard).
+  Lists a set (the tasks a distributor holds in a shard, its ended or waiting tasks).
 
   KEYS[1]  the set
 

@@ -7,7 +7,8 @@
   group; on Redis Cluster the ledger sends one group per call, and every key the script
   touches (all computed from the group's prefix) is in the slot of KEYS[1].
 
-  KEYS[1]  the first group's set of open task ids (<prefix>open), so that a cluster routes the call
+  KEYS[1]  the first group's <prefix>open (any key of the shard would do), so that a cluster routes
+           the call
   ARGV[1]  now, epoch milliseconds (informational timestamps only)
   ARGV[2]  the distributor to place the new tasks on, or "" to leave them unplaced
   ARGV[3..] groups: the shard's key prefix (e.g. "triad:{t7}:"), the number of tasks n, then
@@ -19,8 +20,10 @@
   A record holds only what cannot be derived or defaulted, so that a waiting task stays small
   (a listpack hash): no task_id (it is in the key), no zero attempts/failures/fence, no
   max_retries/backoff_ms at their defaults (2, 200 ms); created_at is epoch milliseconds when
-  the ledger could write it so (read back as ISO 8601). Every reader takes an absent field as
-  its default, so records written with all fields (before 0.x) read the same.
+  the ledger could write it so (read back as ISO 8601); the task type is in field `type` (a
+  small task's listpack then fits jemalloc's 80-byte class; records written before name it
+  `task_type`, and the reader takes either). Every reader takes an absent field as its default,
+  so records written with all fields (before 0.x) read the same.
 
   A task with a schedule (src/agents/schedule-controls/) keeps `priority`, `run_at` and
   `expires_at` in its record. With `delay_until` (epoch ms, given only when run_at is still
@@ -32,8 +35,11 @@
   (a set, emptied by dependency-ended notices), its id in <prefix>waiting, and it is never
   placed here: the coordinator places it when the last dependency has ended.
 
-  Keys written: <prefix>task:<id>, <prefix>open, <prefix>dist:<distributor>, <prefix>wait:<id>,
-  <prefix>waiting, <prefix>delayed, <prefix>expiring.
+  Every new task joins the shard's open-task index (open_add, scripts/open-index.lua).
+
+  Keys written: <prefix>task:<id>, <prefix>open:<level>:<bucket> (or <prefix>open),
+  <prefix>open:depth, <prefix>dist:<distributor>, <prefix>wait:<id>, <prefix>waiting,
+  <prefix>delayed, <prefix>expiring.
   Returns one integer per task, in order: 1 recorded, 0 a task with that id already exists
   (kept as is).
 ]]
@@ -45,7 +51,6 @@ local out = {}
 local i = 3
 while i <= #ARGV do
   local prefix = ARGV[i]
-  local open = prefix .. 'open'
   local last = i + 1 + tonumber(ARGV[i + 1]) * 11
   i = i + 2
   while i <= last do
@@ -55,7 +60,7 @@ while i <= #ARGV do
       out[#out + 1] = 0
     else
       -- One write per record: the distributor, when there is one, goes in the same HSET.
-      local fields = {'task_type', ARGV[i + 1], 'payload', ARGV[i + 2], 'status', 'pending',
+      local fields = {'type', ARGV[i + 1], 'payload', ARGV[i + 2], 'status', 'pending',
         'created_at', ARGV[i + 3]}
       for _, f in ipairs(OPTIONAL) do
         local value = ARGV[i + f[2]]
@@ -91,7 +96,7 @@ while i <= #ARGV do
         redis.call('SADD', prefix .. 'dist:' .. dist, id)
       end
       redis.call('HSET', rec, unpack(fields))
-      redis.call('SADD', open, id)
+      open_add(prefix, id)
       out[#out + 1] = 1
     end
     i = i + 11

@@ -175,6 +175,10 @@ export class MemoryKeyspace {
     return Object.fromEntries(this.hash(key, false) ?? []);
   }
 
+  hlen(key: string): number {
+    return this.hash(key, false)?.size ?? 0;
+  }
+
   hdel(key: string, field: string): number {
     const hash = this.hash(key, false);
     if (hash === undefined) return 0;

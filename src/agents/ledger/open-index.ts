@@ -1,0 +1,79 @@
+import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { defineScript, type MemoryKeyspace, type StoreScript } from "../../core/store/index.js";
+
+/**
+ * The index of a shard's open tasks: small listpack hashes (buckets) instead of one set per
+ * shard, so that a waiting task costs ~13 bytes in it instead of ~64 (issue 22). The Lua
+ * functions are scripts/open-index.lua, prepended to every script that adds, removes or lists
+ * open tasks (defineOpenScript); the functions here are their twins for the embedded engine.
+ */
+
+/** Buckets per shard at each level; an id goes to the first level whose bucket has room. */
+export const OPEN_BUCKETS = [64, 512, 4096, 32768];
+/** Ids a bucket takes before the next level is used: Redis's hash-max-listpack-entries. */
+export const OPEN_BUCKET_IDS = 128;
+/** Longer ids go to the shard's `open` set (a longer field would make its bucket a hashtable). */
+export const OPEN_ID_BYTES = 64;
+
+const LUA = readFileSync(new URL("./scripts/open-index.lua", import.meta.url), "utf8");
+const utf8 = new TextEncoder();
+
+/**
+ * defineScript (src/core/store/script.ts) for a script that calls the open-index functions
+ * (open_add, open_remove, open_ids): they are defined before the script's own text.
+ */
+export function defineOpenScript(...args: Parameters<typeof defineScript>): StoreScript {
+  const script = defineScript(...args);
+  const lua = `${LUA}\n${script.lua}`;
+  return { ...script, lua, sha1: createHash("sha1").update(lua).digest("hex") };
+}
+
+/** The bucket an id of at most OPEN_ID_BYTES takes at `level` (0 first) of its shard's index. */
+export function openBucketOf(id: string, level: number): number {
+  return openHash(utf8.encode(id)) % OPEN_BUCKETS[level]!;
+}
+
+/** The first 24 bits of the SHA-1 of an id's UTF-8 bytes (redis.sha1hex in the Lua). */
+function openHash(bytes: Uint8Array): number {
+  return createHash("sha1").update(bytes).digest().readUIntBE(0, 3);
+}
+
+const bucketKey = (prefix: string, h: number, level: number) =>
+  `${prefix}open:${level}:${h % OPEN_BUCKETS[level]!}`;
+const depthOf = (db: MemoryKeyspace, prefix: string) => Number(db.get(`${prefix}open:depth`) ?? 0);
+
+export function openAdd(db: MemoryKeyspace, prefix: string, id: string): void {
+  const bytes = utf8.encode(id);
+  if (bytes.length > OPEN_ID_BYTES) {
+    db.sadd(`${prefix}open`, id);
+    return;
+  }
+  const h = openHash(bytes);
+  for (let level = 0; level < OPEN_BUCKETS.length; level++) {
+    const bucket = bucketKey(prefix, h, level);
+    if (level === OPEN_BUCKETS.length - 1 || db.hlen(bucket) < OPEN_BUCKET_IDS) {
+      db.hset(bucket, { [id]: "" });
+      if (level > 0 && depthOf(db, prefix) < level) db.set(`${prefix}open:depth`, String(level));
+      return;
+    }
+  }
+}
+
+export function openRemove(db: MemoryKeyspace, prefix: string, id: string): void {
+  const bytes = utf8.encode(id);
+  if (bytes.length <= OPEN_ID_BYTES) {
+    const h = openHash(bytes);
+    for (let level = 0; level <= depthOf(db, prefix); level++)
+      if (db.hdel(bucketKey(prefix, h, level), id) === 1) return;
+  }
+  db.srem(`${prefix}open`, id);
+}
+
+export function openIds(db: MemoryKeyspace, prefix: string): string[] {
+  const out = db.smembers(`${prefix}open`);
+  for (let level = 0; level <= depthOf(db, prefix); level++)
+    for (let b = 0; b < OPEN_BUCKETS[level]!; b++)
+      out.push(...Object.keys(db.hgetall(`${prefix}open:${level}:${b}`)));
+  return out;
+}

@@ -1,0 +1,68 @@
+--[[
+  The index of a shard's open tasks (every task not yet terminal), prepended to each script
+  that adds or removes one (src/agents/ledger/open-index.ts; its twin is there too).
+
+  An id is a field (value "") of one small hash, <prefix>open:<level>:<bucket>, so that each
+  stays a listpack (about 13 bytes per id, where a member of one big set costs about 64). The
+  bucket is a hash of the id (24 bits of its SHA-1) modulo the level's bucket count (64, 512, 4,096, 32,768 per shard);
+  an id goes to the first level whose bucket for it holds fewer than 128 ids (Redis's
+  hash-max-listpack-entries), the last level taking any. <prefix>open:depth is the deepest level
+  used (absent: 0), so that readers and removals look at the levels in use only.
+
+  <prefix>open, the one set of earlier versions, still holds the ids those versions recorded
+  (read, and cleaned as they end) and ids longer than 64 bytes (one would turn its bucket into
+  a hashtable for good).
+]]
+local OPEN_BUCKETS = {64, 512, 4096, 32768}
+local OPEN_BUCKET_IDS = 128
+local OPEN_ID_BYTES = 64
+
+-- The first 24 bits of the id's SHA-1: spread evenly, and unrelated to the shard (FNV-1a).
+local function open_hash(id)
+  return tonumber(string.sub(redis.sha1hex(id), 1, 6), 16)
+end
+
+local function open_bucket(prefix, h, level)
+  return prefix .. 'open:' .. level .. ':' .. (h % OPEN_BUCKETS[level + 1])
+end
+
+local function open_depth(prefix)
+  return tonumber(redis.call('GET', prefix .. 'open:depth')) or 0
+end
+
+local function open_add(prefix, id)
+  if #id > OPEN_ID_BYTES then
+    redis.call('SADD', prefix .. 'open', id)
+    return
+  end
+  local h = open_hash(id)
+  for level = 0, #OPEN_BUCKETS - 1 do
+    local bucket = open_bucket(prefix, h, level)
+    if level == #OPEN_BUCKETS - 1 or redis.call('HLEN', bucket) < OPEN_BUCKET_IDS then
+      redis.call('HSET', bucket, id, '')
+      if level > 0 and open_depth(prefix) < level then redis.call('SET', prefix .. 'open:depth', level) end
+      return
+    end
+  end
+end
+
+local function open_remove(prefix, id)
+  if #id <= OPEN_ID_BYTES then
+    local h = open_hash(id)
+    for level = 0, open_depth(prefix) do
+      if redis.call('HDEL', open_bucket(prefix, h, level), id) == 1 then return end
+    end
+  end
+  redis.call('SREM', prefix .. 'open', id)
+end
+
+local function open_ids(prefix)
+  local out = redis.call('SMEMBERS', prefix .. 'open')
+  for level = 0, open_depth(prefix) do
+    for b = 0, OPEN_BUCKETS[level + 1] - 1 do
+      for _, id in ipairs(redis.call('HKEYS', prefix .. 'open:' .. level .. ':' .. b)) do out[#out + 1] = id end
+    end
+  end
+  return out
+end
+
