@@ -64,13 +64,18 @@ export class WorkerAgent extends TriadAgent {
       batchLingerMs: this.timing.batchLingerMs,
       maxBacklog: this.concurrency * 4,
       handlerFor: (type) => this.handlers.get(type) as TaskHandler | undefined,
-      // A built-in handler reads only id, type and payload: it is spared building a Task (two
-      // schema passes per task); a registered handler gets the Task that SPEC promises it.
-      toHandlerTask: (dict) =>
-        Object.hasOwn(builtins, dict.task_type) &&
-        this.handlers.get(dict.task_type) === builtins[dict.task_type]
+      // A built-in handler reads only id, type and payload, and a graph (or a2aAgentHandler) is
+      // given only the id (its thread) and the payload: both are spared building a Task (two
+      // schema passes per task); a function handler gets the Task that SPEC promises it.
+      toHandlerTask: (dict) => {
+        const handler = this.handlers.get(dict.task_type);
+        const light =
+          isGraphHandler(handler) ||
+          (Object.hasOwn(builtins, dict.task_type) && handler === builtins[dict.task_type]);
+        return light
           ? { taskId: dict.task_id, taskType: dict.task_type, payload: dict.payload }
-          : Task.fromDict(dict),
+          : Task.fromDict(dict);
+      },
       send: (payload) => this.sendPayload(this.distributorId, payload),
       checkpointerFor: (job) => this.relayFor(job),
       onUnsendable: (taskId, reason) =>
