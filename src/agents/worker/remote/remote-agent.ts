@@ -368,14 +368,18 @@ export class RemoteAgent {
     return undefined;
   }
 
-  /** GetTask until the remote task ends, quickly at first, then every pollIntervalMs. */
+  /**
+   * GetTask until the remote task ends: 1 ms after the send first (a fast skill has ended by
+   * then, and a non-streaming echo costs ~2 ms over the SDK's blocking call instead of ~6), then
+   * twice as long each time, up to every pollIntervalMs.
+   */
   private async poll(
     client: Client,
     card: AgentCard,
     id: string,
     signal: AbortSignal | undefined,
   ): Promise<RemoteEnd> {
-    for (let waitMs = 5; ; waitMs = Math.min(this.pollIntervalMs, waitMs * 2)) {
+    for (let waitMs = 1; ; waitMs = Math.min(this.pollIntervalMs, waitMs * 2)) {
       await sleep(waitMs, signal);
       const end = remoteEnd(await client.getTask(GetTaskRequest.fromJSON({ id }), { signal }), card.name);
       if (end.kind !== "running") return end;
