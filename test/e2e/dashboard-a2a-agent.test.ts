@@ -120,6 +120,31 @@ describe("the dashboard in Chromium: a worker's remote A2A agent", () => {
     expect(await remote.getAttribute("title")).toBe("skills: echo, words, fail, ask, slow");
     // The coordinator and distributor rows bridge nothing.
     expect(await page.locator('#agents tbody tr:not([data-tier="worker"]) .remote-agent').count()).toBe(0);
+    expect(await page.locator("#agent-summary").textContent()).toBe("1 distributor · 1 worker");
+
+    // A fresh cluster that has run nothing: the charts hold its empty seconds (the tooltip reads
+    // them), draw no line or failure mark for them, say so, and label their axes with distinct
+    // round values (not the rounded ticks of a 0–1 range: 0, 0, 1, 1, 1).
+    const overlay = page.locator("#chart-throughput rect");
+    const tip = async () => {
+      const box = await overlay.boundingBox();
+      await overlay.hover({ position: { x: (box?.width ?? 10) - 2, y: 10 }, force: true });
+      return page.locator("#chart-throughput text.tip").textContent();
+    };
+    await expect.poll(tip, { timeout: 10_000 }).toMatch(/s ago · completed 0 · failed 0$/);
+    await page.mouse.move(0, 0);
+    const ticks = (chart: string) => page.locator(`${chart} text.tick`).allTextContents();
+    expect(await ticks("#chart-throughput")).toEqual(["0", "1", "2", "3", "4", "5"]);
+    expect(await ticks("#chart-latency")).toEqual(["0", "0.2 ms", "0.4 ms", "0.6 ms", "0.8 ms", "1.0 ms"]);
+    for (const chart of ["#chart-throughput", "#chart-latency"]) {
+      expect(await page.locator(`${chart} .line, ${chart} .area, ${chart} .dot`).count()).toBe(0);
+      expect(await page.locator(`${chart} text.empty`).textContent()).toBe(
+        "No tasks finished in the last 5 minutes",
+      );
+    }
+    expect(await page.locator("#chart-throughput .s-failed").count()).toBe(0);
+    expect(await page.locator("#limits tbody").textContent()).toBe("No limits (PUT /limits/:task_type).");
+    expect(await page.locator("#schedules tbody").textContent()).toBe("No schedules (triad schedule add).");
     await page.screenshot({ path: join(ARTIFACTS, "dashboard-a2a-agent.png"), fullPage: true });
     expect(problems).toEqual([]);
   });

@@ -157,6 +157,17 @@ describe("the dashboard in Chromium", () => {
     expect(await page.evaluate('performance.getEntriesByType("navigation").length')).toBe(1);
     await page.waitForTimeout(1200); // one more tick, so the charts show the new second
     await page.screenshot({ path: join(ARTIFACTS, "dashboard-overview.png"), fullPage: true });
+    // Nothing failed (the flaky tasks completed on their retry): the chart draws no failure mark,
+    // not even a stub along the axis, and each axis reads distinct labels.
+    expect(await stat("failed").getAttribute("data-value")).toBe("0");
+    expect(await stat("abandoned").getAttribute("data-value")).toBe("0");
+    expect(await page.locator("#chart-throughput .s-failed").count()).toBe(0);
+    expect(await page.locator("#chart-throughput .s-completed").count()).toBeGreaterThan(0);
+    for (const chart of ["#chart-throughput", "#chart-latency"]) {
+      const ticks = await page.locator(`${chart} text.tick`).allTextContents();
+      expect(ticks.length).toBeGreaterThan(2);
+      expect(new Set(ticks).size).toBe(ticks.length);
+    }
   });
 
   it("a task's page shows what it waits on and draws its workflow from GET /tasks/:id/graph", async () => {
@@ -295,6 +306,8 @@ describe("the dashboard in Chromium", () => {
     expect(task).toMatchObject({ status: "abandoned", error: "canceled by client" });
     await page.locator("a.back").click();
     await expect.poll(() => page.locator("#overview").isVisible()).toBe(true);
+    // The abandoned task is the chart's first failure mark.
+    await expect.poll(() => page.locator("#chart-throughput .s-failed").count()).toBeGreaterThan(0);
   });
 
   it("falls back to polling when the task's event stream fails: its progress still moves", async () => {

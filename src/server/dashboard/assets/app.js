@@ -284,9 +284,10 @@ function renderAgents() {
   const by = (tier) => state.agents.filter((a) => a.tier === tier);
   const dead = state.agents.filter((a) => a.status === "dead").length;
   const coordinators = by("coordinator").length;
+  const count = (n, noun) => `${n} ${noun}${n === 1 ? "" : "s"}`;
   $("#agent-summary").textContent =
-    (coordinators > 1 ? `${coordinators} coordinators · ` : "") +
-    `${by("distributor").length} distributors · ${by("worker").length} workers` +
+    (coordinators > 1 ? `${count(coordinators, "coordinator")} · ` : "") +
+    `${count(by("distributor").length, "distributor")} · ${count(by("worker").length, "worker")}` +
     (dead ? ` · ${dead} dead` : "");
 }
 
@@ -413,9 +414,13 @@ function renderControls(limits, schedules) {
 
 // --- charts (inline SVG) --------------------------------------------------------------------
 
-/** The axis top at or above `v` and how many gridline intervals make round labels (0, 50, 100, ...). */
-function niceScale(v) {
-  if (!(v > 0)) return { max: 1, steps: 4 };
+/**
+ * The axis top at or above `v` (and at least `min`) and how many gridline intervals make round
+ * labels (0, 50, 100, ...; 0, 0.2, 0.4, ...). With `min` 5 every step is a whole number (0, 1, ... 5
+ * at least), for counts: rounded labels of a 0–1 range would read 0, 0, 1, 1, 1.
+ */
+function niceScale(v, min) {
+  v = Math.max(v, min);
   const p = 10 ** Math.floor(Math.log10(v));
   for (const [m, steps] of [
     [1, 5],
@@ -433,23 +438,36 @@ function renderCharts() {
   const samples = [...state.series.values()].sort((a, b) => a.t - b.t);
   const end = samples.length ? samples[samples.length - 1].t : 0;
   const recent = samples.filter((x) => x.t > end - WINDOW_S);
-  lineChart($("#chart-throughput"), recent, end, fmtInt, [
+  // Counts: whole-number ticks, and a second with none draws nothing (no stub along the axis).
+  lineChart($("#chart-throughput"), recent, end, { format: fmtInt, min: 5, zeroIsNone: true }, [
     { name: "completed", cls: "s-completed", area: true, value: (x) => x.completed },
     { name: "failed", cls: "s-failed", area: false, value: (x) => x.failed + x.abandoned },
   ]);
-  lineChart($("#chart-latency"), recent, end, fmtMs, [
+  lineChart($("#chart-latency"), recent, end, { format: fmtMs, axisFormat: fmtMsAxis, min: 1 }, [
     { name: "p50", cls: "s-p50", area: true, value: (x) => x.p50 },
     { name: "p95", cls: "s-p95", area: false, value: (x) => x.p95 },
   ]);
 }
 
-function lineChart(svg, samples, end, format, lines) {
+/** A latency axis label: below a second, every label of the axis with the decimals its step needs. */
+function fmtMsAxis(ms, step) {
+  if (ms === 0 || step >= 1000) return fmtMs(ms);
+  return `${ms.toFixed(Math.max(0, Math.ceil(-Math.log10(step) - 1e-9)))} ms`;
+}
+
+/**
+ * One chart: `opts` is { format (values), axisFormat (value, step; else format), min (the lowest
+ * axis top), zeroIsNone (a 0 is drawn as nothing: no line along the axis between two zeros) }.
+ */
+function lineChart(svg, samples, end, opts, lines) {
+  const { format, min, zeroIsNone } = opts;
+  const axisFormat = opts.axisFormat ?? format;
   const w = Math.max(200, svg.clientWidth || 600);
   const height = Math.max(120, svg.clientHeight || 190);
   const pad = { l: 52, r: 12, t: 10, b: 22 };
   svg.setAttribute("viewBox", `0 0 ${w} ${height}`);
   const values = samples.flatMap((x) => lines.map((l) => l.value(x))).filter((v) => v !== null);
-  const { max: yMax, steps } = niceScale(Math.max(0, ...values));
+  const { max: yMax, steps } = niceScale(Math.max(0, ...values), min);
   const x = (t) => pad.l + ((t - (end - WINDOW_S)) / WINDOW_S) * (w - pad.l - pad.r);
   const y = (v) => pad.t + (1 - v / yMax) * (height - pad.t - pad.b);
   const parts = [];
@@ -458,8 +476,8 @@ function lineChart(svg, samples, end, format, lines) {
   for (let i = 0; i <= steps; i++) {
     const v = (yMax * i) / steps;
     grid.append(s("line", { x1: pad.l, x2: w - pad.r, y1: y(v), y2: y(v) }));
-    const label = s("text", { x: pad.l - 6, y: y(v) + 4, "text-anchor": "end" });
-    label.textContent = format(v);
+    const label = s("text", { x: pad.l - 6, y: y(v) + 4, "text-anchor": "end", class: "tick" });
+    label.textContent = axisFormat(v, yMax / steps);
     axis.append(label);
   }
   for (let m = 0; m <= 5; m++) {
@@ -468,23 +486,36 @@ function lineChart(svg, samples, end, format, lines) {
     axis.append(label);
   }
   parts.push(grid, axis);
-  if (samples.length === 0) {
+  // Seconds that passed with no task finishing are samples too: the note goes by what they hold.
+  if (!values.some((v) => !(zeroIsNone && v === 0))) {
     const note = s("text", { x: w / 2, y: height / 2, "text-anchor": "middle", class: "empty" });
     note.textContent = "No tasks finished in the last 5 minutes";
     parts.push(note);
   }
   for (const line of lines) {
-    // One path segment per run of seconds that have a value (a latency gap breaks the line).
+    // One path segment per run of seconds that have a value (a latency gap breaks the line). With
+    // zeroIsNone two zeros in a row break it too, and a run of zeros alone is not drawn: a spike
+    // rises from 0 and falls back to it, but quiet seconds leave no mark.
     const runs = [];
     let run = [];
+    let shown = false;
+    const close = () => {
+      if (shown) runs.push(run);
+      run = [];
+      shown = false;
+    };
+    let prev = null;
     for (const sample of samples) {
       const v = line.value(sample);
-      if (v === null) {
-        if (run.length) runs.push(run);
-        run = [];
-      } else run.push([x(sample.t), y(v)]);
+      if (v === null) close();
+      else {
+        if (zeroIsNone && v === 0 && prev === 0) close();
+        run.push([x(sample.t), y(v)]);
+        if (!(zeroIsNone && v === 0)) shown = true;
+      }
+      prev = v;
     }
-    if (run.length) runs.push(run);
+    close();
     for (const points of runs) {
       if (points.length === 1) {
         // A lone second between gaps: a dot, since a one-point line draws nothing.
