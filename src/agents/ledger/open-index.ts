@@ -64,7 +64,8 @@ export function openRemove(db: MemoryKeyspace, prefix: string, id: string): void
   const bytes = utf8.encode(id);
   if (bytes.length <= OPEN_ID_BYTES) {
     const h = openHash(bytes);
-    for (let level = 0; level <= depthOf(db, prefix); level++)
+    if (db.hdel(bucketKey(prefix, h, 0), id) === 1) return;
+    for (let level = 1; level <= depthOf(db, prefix); level++)
       if (db.hdel(bucketKey(prefix, h, level), id) === 1) return;
   }
   db.srem(`${prefix}open`, id);
