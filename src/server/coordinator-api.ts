@@ -5,6 +5,7 @@ import { MAX_GRAPH_NODES, taskGraph } from "../agents/workflow/task-graph.js";
 import { TriadError } from "../core/errors.js";
 import type { JsonObject } from "../core/json.js";
 import { isTerminalStatus } from "../core/state/status.js";
+import { clusterFinished, localFinished } from "./cluster-tasks.js";
 import type { CoordinatorApi } from "./http-api.js";
 
 /** The HTTP API's view of a coordinator agent. */
@@ -12,6 +13,12 @@ export function coordinatorApi(
   coordinator: CoordinatorAgent,
   metrics: Registry,
   graphNodeLimit = MAX_GRAPH_NODES,
+  options: {
+    /** Sent to the other coordinators when a list asks them for their windows (TRIAD_API_TOKEN). */
+    apiToken?: string | undefined;
+    /** How long each other coordinator has to answer (default PEER_LIST_TIMEOUT_MS). */
+    peerTimeoutMs?: number | undefined;
+  } = {},
 ): CoordinatorApi & { stopAccepting(): void } {
   let accepting = true;
   // Event streams read the store (any coordinator's or distributor's change shows), and a task
@@ -95,23 +102,39 @@ export function coordinatorApi(
         input_required: coordinator.core.input.waiting,
       } as unknown as JsonObject;
     },
-    async listTasks(status, limit) {
-      if (status !== undefined && isTerminalStatus(status)) {
-        return coordinator.core
-          .recentTasks()
-          .filter((t) => t.status === status)
-          .slice(-limit)
-          .reverse() as unknown as JsonObject[];
-      }
+    async listTasks(status, limit, scope = "cluster") {
+      const finishedOnly = status === undefined || isTerminalStatus(status);
+      // A peer's question (scope=local): this coordinator's window only, no fan-out again.
+      if (scope === "local" && finishedOnly)
+        return { tasks: localFinished(coordinator, status, limit) as unknown as JsonObject[] };
+      // Finished tasks: every live coordinator's window (each remembers what ended through it).
+      const finished = finishedOnly
+        ? await clusterFinished(coordinator, {
+            status,
+            limit,
+            apiToken: options.apiToken,
+            timeoutMs: options.peerTimeoutMs,
+          })
+        : null;
+      const partial =
+        finished && finished.unreached.length > 0
+          ? { partial: true as const, unreached: finished.unreached }
+          : {};
+      if (finished && status !== undefined)
+        return { tasks: finished.tasks as unknown as JsonObject[], ...partial };
+      // Open tasks are read from the store: every coordinator's, already.
       const ids = (await coordinator.ledger.openTaskIds()).slice(0, limit * 4);
       const records = await Promise.all(ids.map((id) => coordinator.ledger.get(id)));
+      const ended = new Set(finished?.tasks.map((t) => t.task_id));
       const open = records
-        .filter((r) => r !== null && (status === undefined || r.task.status === status))
+        .filter(
+          (r) =>
+            r !== null && (status === undefined || r.task.status === status) && !ended.has(r.task.task_id),
+        )
         .slice(0, limit)
         .map((r) => r!.task);
-      if (status !== undefined) return open as unknown as JsonObject[];
-      const recent = coordinator.core.recentTasks().slice(-limit).reverse();
-      return [...open, ...recent].slice(0, limit) as unknown as JsonObject[];
+      if (finished === null) return { tasks: open as unknown as JsonObject[] };
+      return { tasks: [...open, ...finished.tasks].slice(0, limit) as unknown as JsonObject[], ...partial };
     },
     async provideInput(taskId, value, question) {
       const answer = await coordinator.core.provideInput(taskId, value, question);

@@ -19,6 +19,8 @@ export type CoordinatorServerOptions = {
   maxBodyBytes?: number;
   /** Tasks GET /tasks/:id/graph walks at most (default MAX_GRAPH_NODES, 10,000; tests set fewer). */
   graphNodeLimit?: number;
+  /** How long another coordinator has to answer for its recent-task window in GET /tasks (default 1000 ms). */
+  peerTimeoutMs?: number;
   /** Extra routes tried first (the dashboard, A2A). */
   extra?: Array<(req: IncomingMessage, res: ServerResponse, url: URL) => boolean | Promise<boolean>>;
 };
@@ -37,7 +39,10 @@ export function coordinatorHttp(
   options: Omit<CoordinatorServerOptions, "port">,
 ): CoordinatorHttp {
   const metrics = coordinatorMetrics(coordinator);
-  const api = coordinatorApi(coordinator, metrics, options.graphNodeLimit);
+  const api = coordinatorApi(coordinator, metrics, options.graphNodeLimit, {
+    apiToken: options.apiToken,
+    peerTimeoutMs: options.peerTimeoutMs,
+  });
   // The Agent2Agent protocol (agent card, JSON-RPC) on the same port, protected by the same token.
   const a2a = createA2AGateway(coordinator, {
     apiToken: options.apiToken,
@@ -89,6 +94,8 @@ export async function startCoordinatorServer(
   });
   const { port } = server.address() as AddressInfo;
   const url = `http://${host.includes(":") ? `[${host}]` : host}:${port}`;
+  // The other coordinators ask this address for its recent-task window (cluster-wide GET /tasks).
+  coordinator.apiUrl = url;
   return {
     url,
     port,

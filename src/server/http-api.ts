@@ -5,7 +5,15 @@ import { depthProblem } from "../agents/payload-depth.js";
 import { isTriadError, retryAfterOf } from "../core/errors.js";
 import { isPlainObject, type JsonObject } from "../core/json.js";
 import { browserGuard } from "./browser-guard.js";
-import { listLimit, MAX_LIST_LIMIT, newTask, TASK_STATUSES, taskStatus, waitMs } from "./http-schemas.js";
+import {
+  listLimit,
+  listScope,
+  MAX_LIST_LIMIT,
+  newTask,
+  TASK_STATUSES,
+  taskStatus,
+  waitMs,
+} from "./http-schemas.js";
 import { readJsonBody, requestUrl, sendError, sendJson, statusOf, taskIdOf } from "./http-util.js";
 import { type InputApi, inputHandlers } from "./input-route.js";
 import { type LimitsApi, limitHandlers } from "./limit-routes.js";
@@ -27,7 +35,16 @@ export type CoordinatorApi = {
   getTask(taskId: string, waitMs: number): Promise<JsonObject | null>;
   /** Task counts for status views. */
   counts(): JsonObject;
-  listTasks(status: string | undefined, limit: number): Promise<JsonObject[]>;
+  /**
+   * Open tasks (from the store) then finished ones, newest first. Finished ones come from every
+   * live coordinator's window (scope "cluster"), or this one's only (scope "local", a peer's
+   * question); `partial` when some coordinator's window could not be read (`unreached` names them).
+   */
+  listTasks(
+    status: string | undefined,
+    limit: number,
+    scope?: "local" | "cluster",
+  ): Promise<{ tasks: JsonObject[]; partial?: true; unreached?: string[] }>;
   /** A whole batch that carries dependencies (a graph): validated as one, refused as one. */
   submitGraph(
     tasks: Array<{ task_id: string; task_type: string; payload: JsonObject }>,
@@ -134,8 +151,22 @@ export function createHttpApi(options: HttpApiOptions) {
           `limit must be a positive integer (got ${JSON.stringify(rawLimit)})`,
         );
       }
-      const tasks = await options.api.listTasks(status?.data, Math.min(lim.data, MAX_LIST_LIMIT));
-      sendJson(res, 200, { tasks });
+      const rawScope = url.searchParams.get("scope");
+      const scope = rawScope === null ? undefined : listScope.safeParse(rawScope);
+      if (scope !== undefined && !scope.success) {
+        return sendError(
+          res,
+          400,
+          "ERR_INVALID_SCOPE",
+          `scope must be local or cluster (got ${JSON.stringify(rawScope)})`,
+        );
+      }
+      const list = await options.api.listTasks(
+        status?.data,
+        Math.min(lim.data, MAX_LIST_LIMIT),
+        scope?.data ?? "cluster",
+      );
+      sendJson(res, 200, list);
     },
     "GET /tasks/{task_id}": async (_req, res, url, [segment]) => {
       const wait = waitMs.safeParse(Number(url.searchParams.get("wait") ?? 0));

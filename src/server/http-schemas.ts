@@ -214,7 +214,29 @@ export const taskGraph = named(
   "The workflow a task belongs to.",
 );
 
-export const taskList = named(z.object({ tasks: z.array(task) }), "TaskList", "Tasks, in the order asked.");
+export const taskList = named(
+  z.object({
+    tasks: z.array(task),
+    partial: z
+      .literal(true)
+      .optional()
+      .describe(
+        "Present when some live coordinator did not answer for its recently finished tasks in time: they are missing from this list.",
+      ),
+    unreached: z
+      .array(z.string())
+      .optional()
+      .describe("With `partial`: the ids of the coordinators whose recently finished tasks are missing."),
+  }),
+  "TaskList",
+  "Tasks, in the order asked.",
+);
+/** GET /tasks?scope=: `local` asks one coordinator for its own window only (what the others send). */
+export const listScope = z
+  .enum(["cluster", "local"])
+  .describe(
+    "`cluster` (default): finished tasks of every live coordinator. `local`: only those that ended through this coordinator (what coordinators ask each other).",
+  );
 
 export const taskNotRecorded = named(
   z.object({ task_id: z.string(), error: errorDetail }),

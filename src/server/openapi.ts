@@ -3,7 +3,7 @@ import { z } from "zod";
 import type { JsonObject } from "../core/json.js";
 import { MAX_JSON_DEPTH } from "../core/messaging/plain-json.js";
 import type { RestRoute } from "./http-api.js";
-import { listLimit, NAMED_SCHEMAS, submitBody, taskId, waitMs } from "./http-schemas.js";
+import { listLimit, listScope, NAMED_SCHEMAS, submitBody, taskId, waitMs } from "./http-schemas.js";
 
 export type OpenApiOptions = {
   /** Most tasks in one POST /tasks (maxItems of the array form). */
@@ -164,6 +164,12 @@ function operations(options: OpenApiOptions): Record<RestRoute, JsonObject> {
       parameters: [
         { name: "status", in: "query", required: false, schema: ref("TaskStatus") },
         {
+          name: "scope",
+          in: "query",
+          required: false,
+          schema: { ...parameterSchema(listScope), default: "cluster" },
+        },
+        {
           name: "limit",
           in: "query",
           required: false,
@@ -172,7 +178,10 @@ function operations(options: OpenApiOptions): Record<RestRoute, JsonObject> {
       ],
       responses: {
         "200": json(ref("TaskList"), "The tasks."),
-        ...errorAnswers({ 400: ["ERR_INVALID_STATUS", "ERR_INVALID_LIMIT"], 503: STORE }, token),
+        ...errorAnswers(
+          { 400: ["ERR_INVALID_STATUS", "ERR_INVALID_SCOPE", "ERR_INVALID_LIMIT"], 503: STORE },
+          token,
+        ),
       },
     },
     "GET /tasks/{task_id}": {

@@ -109,6 +109,7 @@ export class CoordinatorAgent extends TriadAgent {
       startedAt: this.startedAt,
       core: () => this.core,
       url: () => this.url,
+      apiUrl: () => this.apiUrl,
       learnPeer: (id, url) => this.learnPeer(id, url),
       moved: (change) => this.log.info(change, "task shards moved"),
     });
@@ -197,6 +198,12 @@ export class CoordinatorAgent extends TriadAgent {
   listLimits(): Promise<LimitView[]> {
     return this.limits.list();
   }
+
+  /**
+   * Where other coordinators reach this one's REST API (set by whoever serves it: triad
+   * coordinator, startCoordinatorServer); published in its view for cluster-wide task lists.
+   */
+  apiUrl: string | null = null;
 
   /** Where other processes reach this coordinator's A2A listener, if it listens. */
   get url(): string | null {

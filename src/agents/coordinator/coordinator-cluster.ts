@@ -33,6 +33,8 @@ export type CoordinatorClusterOptions = {
   core: () => CoordinatorCore;
   /** Where this coordinator's A2A listener is, if any. */
   url: () => string | null;
+  /** Where this coordinator's REST API answers, if it serves one (cluster-wide task lists ask it). */
+  apiUrl?: () => string | null;
   /** A distributor another coordinator hears, reachable at `url`. */
   learnPeer?: (distributorId: string, url: string) => void;
   /** Shards gained or lost (logged by the agent). */
@@ -218,6 +220,7 @@ export class CoordinatorCluster implements ClusterSeam {
     return {
       id: this.o.coordinatorId,
       url: this.o.url(),
+      api_url: this.o.apiUrl?.() ?? null,
       started_at: this.o.startedAt,
       shards: this.leases.owned(),
       stats: { ...core.stats },

@@ -21,6 +21,8 @@ export type HeardDistributor = {
 export type CoordinatorView = {
   id: string;
   url: string | null;
+  /** Where its REST API answers (GET /tasks?scope=local for its recent-task window); null when it serves none. */
+  api_url?: string | null;
   started_at: string;
   /** The task shards it owns. */
   shards: number[];

@@ -44,6 +44,8 @@ export async function coordinator(options: ParsedOptions): Promise<number> {
     http.handle(req, res).catch(() => res.destroy());
   });
   await agent.initialize();
+  // The REST API shares the A2A port: the other coordinators ask it for this one's recent tasks.
+  agent.apiUrl = agent.url;
   log.info({ url: agent.url, redis: redactUrl(String(options.redis)) }, "coordinator ready");
   process.stdout.write(`ready coordinator ${id} ${agent.url}\n`);
   return onShutdown(

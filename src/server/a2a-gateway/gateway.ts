@@ -107,7 +107,7 @@ export function createA2AGateway(coordinator: CoordinatorAgent, options: A2AGate
   const settleUntil = Date.now() + A2A_STARTUP_SETTLE_MS;
   const textTaskType = options.textTaskType || undefined;
 
-  const store = new TriadTaskStore(coordinator);
+  const store = new TriadTaskStore(coordinator, options.apiToken);
   const follower = new TaskFollower({ coordinator, signal: closing.signal, log });
   const executor = new TriadExecutor({
     coordinator,

@@ -5,6 +5,7 @@ import type { CoordinatorAgent } from "../../agents/index.js";
 import type { TaskDict } from "../../agents/protocol.js";
 import { isStoreUnavailable } from "../../core/errors.js";
 import type { JsonValue } from "../../core/json.js";
+import { clusterFinished } from "../cluster-tasks.js";
 import { stateOf, toA2ATask } from "./task-view.js";
 
 /** Open tasks looked at per ListTasks at most (the finished ones come from the coordinator's memory). */
@@ -20,7 +21,11 @@ const MAX_TASK_ID = 200;
  * task — is kept beside it in the same store, for as long as the record is.
  */
 export class TriadTaskStore implements TaskStore {
-  constructor(private readonly coordinator: CoordinatorAgent) {}
+  constructor(
+    private readonly coordinator: CoordinatorAgent,
+    /** Sent to the other coordinators when a list asks them for their windows (TRIAD_API_TOKEN). */
+    private readonly apiToken?: string | undefined,
+  ) {}
 
   async save(task: Task): Promise<void> {
     // Artifacts are derived from the record on every load; keeping a copy would only go stale.
@@ -97,8 +102,13 @@ export class TriadTaskStore implements TaskStore {
     const openIds = (await this.coordinator.ledger.openTaskIds()).slice(0, MAX_OPEN_LISTED);
     const records = await Promise.all(openIds.map((id) => this.coordinator.ledger.get(id)));
     for (const r of records) if (r !== null) byId.set(r.task.task_id, r.task);
-    // A task that finished since the open ids were read is listed as finished.
-    for (const t of this.coordinator.core.recentTasks()) byId.set(t.task_id, t);
+    // A task that finished since the open ids were read is listed as finished. Finished tasks
+    // come from every live coordinator's window (GET /tasks); one that does not answer is left out.
+    const finished = await clusterFinished(this.coordinator, {
+      limit: Number.POSITIVE_INFINITY,
+      apiToken: this.apiToken,
+    });
+    for (const t of finished.tasks) byId.set(t.task_id, t);
     return [...byId.values()];
   }
 
