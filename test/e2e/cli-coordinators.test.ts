@@ -132,6 +132,26 @@ describe("three coordinator processes on one Redis", () => {
     const before = await submit(urls, 20);
     expect(before.code).toBe(0);
     expect(statuses(before.stdout)).toEqual(Array(20).fill("completed"));
+    // Each coordinator lists every finished task, whichever coordinator it ended through (it asks
+    // the others for their recent-task windows): all three answer, nothing is partial.
+    const ids = before.stdout
+      .trim()
+      .split("\n")
+      .map((l) => (JSON.parse(l) as { task_id: string }).task_id)
+      .sort();
+    for (const url of urls) {
+      const listed = (await (await fetch(`${url}/tasks?status=completed&limit=1000`)).json()) as {
+        tasks: Array<{ task_id: string }>;
+        partial?: boolean;
+      };
+      expect(listed.partial).toBeUndefined();
+      expect(
+        listed.tasks
+          .map((t) => t.task_id)
+          .filter((id) => ids.includes(id))
+          .sort(),
+      ).toEqual(ids);
+    }
     const running = submit(urls.slice(1), 30, "sleep");
     coordinators[0]!.proc.signal("SIGKILL");
     const after = await submit(urls, 20); // the first URL does not answer: the CLI moves on
