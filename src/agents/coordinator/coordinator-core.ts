@@ -337,7 +337,11 @@ export class CoordinatorCore {
     for (const [id, { task }] of inPriorityOrder(this.unplaced)) {
       const owner = this.cluster.ownerValue(id);
       if (owner === null) {
-        this.unplaced.delete(id); // the shard moved: its new owner rescans it
+        // Not the owner on this process's clock. The shard may have moved (its new owner rescans
+        // it on taking it), or only this lease's renewal is late and it is renewed with nothing
+        // rescanned: handed off either way, so whoever owns the shard then places it.
+        this.unplaced.delete(id);
+        this.cluster.handOff(id);
         continue;
       }
       const to = this.directory.leastLoaded();
@@ -355,6 +359,10 @@ export class CoordinatorCore {
       if (r.status === "fulfilled" && r.value) this.enqueue(to.id, task);
       else if (r.status === "rejected") {
         this.unplaced.set(task.task_id, { task, deadline: performance.now() + this.o.placementTimeoutMs });
+      } else {
+        // Refused by the shard's fence (the lease moved on in Redis), or ended meanwhile: the
+        // hand-off's check reads the record and places it only if it is still unplaced.
+        this.cluster.handOff(task.task_id);
       }
     });
   }
@@ -519,7 +527,10 @@ export class CoordinatorCore {
     for (const id of expired) {
       this.unplaced.delete(id);
       const owner = this.cluster.ownerValue(id);
-      if (owner === null) continue;
+      if (owner === null) {
+        this.cluster.handOff(id); // its shard's owner decides (a lapsed renewal: this one again)
+        continue;
+      }
       await this.abandon(
         id,
         `no healthy distributor could take the task within ${this.o.placementTimeoutMs} ms`,
