@@ -300,6 +300,38 @@ describe("the history checker", () => {
       expect(checkHistory({ history, final: new Map(), bounds: BOUNDS }).ok).toBe(true);
     });
 
+    it("does not count a task waiting for input as in flight on the worker or distributor of its last attempt", () => {
+      const history = run([
+        [0, "c1", "recorded", { task_id: "a", distributor: "d1" }],
+        [1, "c1", "recorded", { task_id: "b", distributor: "d1" }],
+        [2, "d1", "dispatched", { task_id: "a", distributor: "d1", worker: "w1", fence: 1 }],
+        [3, "d1", "dispatched", { task_id: "b", distributor: "d1", worker: "w1", fence: 1 }],
+        [50, "d1", "awaiting_input", { task_id: "a", fence: 1 }],
+        [100, "nemesis", "fault", { kind: "kill", target: "w1", detect: true }],
+        [1500, "d1", "dead", { target: "w1", tasks: 1 }],
+        [1600, "d1", "reassigned", { task_id: "b", distributor: "d1", fence: 1 }],
+        [1610, "d1", "dispatched", { task_id: "b", distributor: "d1", worker: "w2", fence: 3 }],
+        [1620, "d1", "committed", { task_id: "b", fence: 3, status: "completed" }],
+        // answered long after: placed and run again, well past the reassignment bound
+        [9_000, "c1", "assigned", { task_id: "a", distributor: "d1" }],
+        [9_010, "d1", "dispatched", { task_id: "a", distributor: "d1", worker: "w2", fence: 2 }],
+        [9_020, "d1", "committed", { task_id: "a", fence: 2, status: "completed" }],
+      ]);
+      const final = new Map([
+        ["a", done(2)],
+        ["b", done(3)],
+      ]);
+      const result = checkHistory({ history, final, bounds: BOUNDS });
+      expect(result.violations).toEqual([]);
+      expect(result.stats.timings[0]?.reassignmentMs).toEqual([1500]); // b only
+      // The same while it waits, for a fault of its last distributor.
+      const dHistory = history.map((e) =>
+        e.op === "fault" ? { ...e, target: "d1" } : e.op === "dead" ? { ...e, target: "d1", agent: "c1" } : e,
+      );
+      const onD = checkHistory({ history: dHistory, final, bounds: BOUNDS });
+      expect(onD.violations.filter((v) => v.subject === "a")).toEqual([]);
+    });
+
     it("moves the tasks of a dead distributor: all of those placed on it count", () => {
       const history = run([
         [0, "c1", "recorded", { task_id: "a", distributor: "d1" }],

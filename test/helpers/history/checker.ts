@@ -341,14 +341,21 @@ function inFlightAt(history: HistoryEvent[], agent: string, t: number): Map<stri
   for (const [id, events] of byTask) {
     const before = events.filter((e) => e.t <= t);
     if (before.some((e) => e.op === "committed" || e.op === "abandoned")) continue;
+    // An attempt that ended asking for input (awaiting_input) left its worker and its
+    // distributor: the task waits on neither until an answer has it placed ("assigned") again.
     const lastAttempt = before
-      .filter((e) => e.op === "dispatched" || e.op === "reassigned" || e.op === "retried")
+      .filter(
+        (e) =>
+          e.op === "dispatched" || e.op === "reassigned" || e.op === "retried" || e.op === "awaiting_input",
+      )
       .at(-1);
     const onWorker = lastAttempt?.op === "dispatched" && lastAttempt.worker === agent;
     const placement = before
-      .filter((e) => (e.op === "recorded" && e.distributor) || e.op === "assigned")
+      .filter(
+        (e) => (e.op === "recorded" && e.distributor) || e.op === "assigned" || e.op === "awaiting_input",
+      )
       .at(-1);
-    const onDistributor = placement !== undefined && placement.distributor === agent;
+    const onDistributor = placement?.op !== "awaiting_input" && placement?.distributor === agent;
     if (onWorker || onDistributor) out.set(id, events);
   }
   return out;
