@@ -223,6 +223,9 @@ try {
     triad: await load(argv.after ?? new URL("..", import.meta.url).pathname),
   });
   if (only.has("plain")) {
+    // Each build and BullMQ warmed up (JIT) once, unmeasured.
+    for (const b of builds) await plainOneAtATime(b.triad, redis.url);
+    await runBullmq(redis.url, Math.min(N, 5000), "one");
     const rates = new Map<string, number[]>();
     for (let round = 0; round < ROUNDS; round++) {
       for (const b of builds) {
