@@ -273,8 +273,10 @@ export class TaskLedger {
   /**
    * Runs a grouped script (see submit-tasks-1.lua) over `items` of any shards: ARGV is `head`,
    * then per shard its prefix, its item count and each item's values. Replies in item order.
+   * KEYS[1] is the first shard's open set, only so that Redis Cluster routes the call. Other
+   * rooms' grouped scripts (the workflow's cancel cascade) run through here too.
    */
-  private grouped<I>(
+  grouped<I>(
     script: StoreScript,
     head: (string | number)[],
     items: I[],

@@ -1,4 +1,4 @@
-import type { RedisClient, ScriptReply, StoreScript } from "../../core/store/index.js";
+import type { RedisClient } from "../../core/store/index.js";
 import { TickBatcher } from "../../core/tick-batcher.js";
 import { shardOf, shardTag } from "../ledger/shards.js";
 import type { TaskLedger } from "../ledger/task-ledger.js";
@@ -21,7 +21,7 @@ export class CascadeLedger {
     private readonly ledger: TaskLedger,
   ) {
     this.marker = new TickBatcher(async (_key, items) => {
-      const reply = await this.grouped(
+      const reply = await this.ledger.grouped(
         scripts.markCanceled,
         [],
         items,
@@ -32,7 +32,7 @@ export class CascadeLedger {
     });
     const frontier = (op: "done" | "again") =>
       new TickBatcher<string, boolean>(async (_key, ids) => {
-        const reply = await this.grouped(
+        const reply = await this.ledger.grouped(
           scripts.cascadeFrontier,
           [op],
           ids,
@@ -71,42 +71,5 @@ export class CascadeLedger {
 
   private group(taskId: string): string {
     return this.store.engine.kind === "cluster" ? String(shardOf(taskId, this.ledger.shards)) : "*";
-  }
-
-  /** One grouped script call (see submit-tasks-1.lua) over `items`; replies in item order. */
-  private async grouped<I>(
-    script: StoreScript,
-    head: (string | number)[],
-    items: I[],
-    idOf: (item: I) => string,
-    push: (item: I, args: (string | number)[]) => void,
-  ): Promise<ScriptReply[]> {
-    const byShard = new Map<number, number[]>();
-    items.forEach((item, k) => {
-      const shard = shardOf(idOf(item), this.ledger.shards);
-      const list = byShard.get(shard);
-      if (list === undefined) byShard.set(shard, [k]);
-      else list.push(k);
-    });
-    const args = [...head];
-    const order: number[] = [];
-    for (const [shard, ks] of byShard) {
-      args.push(this.store.key(shardTag(shard)), ks.length);
-      for (const k of ks) {
-        push(items[k]!, args);
-        order.push(k);
-      }
-    }
-    const first = byShard.keys().next().value!;
-    const replies = (await this.store.runScript(
-      script,
-      [`${shardTag(first)}cascade`],
-      args,
-    )) as ScriptReply[];
-    const out = new Array<ScriptReply>(items.length);
-    order.forEach((k, j) => {
-      out[k] = replies[j]!;
-    });
-    return out;
   }
 }
