@@ -301,7 +301,11 @@ export class DistributorAgent extends TriadAgent {
         const p = this.payloadOf(s.message);
         if (p?.kind === "assign_tasks" && this.speaksAs(s.message, "coordinator")) {
           // The coordinator that placed them hears of their end (several coordinators: see onAssign).
-          if (p.url) this.learnPeer(s.message.sender, p.url);
+          // Its advertised URL is learned only when it is not known already: a coordinator's URL
+          // given to this distributor (a proxy, a load balancer's name) is never replaced by the one
+          // the coordinator says it listens on.
+          if (p.url && this.a2a.peerUrl(s.message.sender) === undefined)
+            this.learnPeer(s.message.sender, p.url);
           this.core.onAssign(p.tasks, s.message.sender);
         }
         return {};
