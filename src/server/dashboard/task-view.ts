@@ -58,9 +58,19 @@ export function timeline(events: TaskEvent[], task: TaskDict | null): TimelineSt
     steps.push({ event: "started", at: task.started_at, worker: task.assigned_to, attempt: task.attempts });
   }
   const time = (s: TimelineStep) => Date.parse(s.at) || 0;
+  // Within one millisecond (a lone task starts and commits in less) the order is the causal one:
+  // the start of the current attempt after everything that led to it, before what ended it.
+  const rank = (s: TimelineStep) =>
+    s.event === "submitted"
+      ? 0
+      : s.event === "started"
+        ? 2
+        : s.event === "committed" || s.event === "abandoned"
+          ? 3
+          : 1;
   return steps
     .map((step, i) => ({ step, i }))
-    .sort((a, b) => time(a.step) - time(b.step) || a.i - b.i)
+    .sort((a, b) => time(a.step) - time(b.step) || rank(a.step) - rank(b.step) || a.i - b.i)
     .map(({ step }) => step);
 }
 

@@ -58,4 +58,28 @@ describe("timeline", () => {
     expect(steps.map((s) => s.event)).toEqual(["submitted", "assigned", "started", "committed"]);
     expect(steps[2]).toEqual({ event: "started", at: at(5), worker: "w1", attempt: 1 });
   });
+
+  it("puts a start in the same millisecond as the commit before it (a lone task takes less)", () => {
+    const steps = timeline(
+      [
+        { event: "submitted", at: at(0) },
+        { event: "assigned", at: at(0), distributor: "d1" },
+        { event: "committed", at: at(0), status: "completed" },
+      ],
+      {
+        task_id: "t",
+        task_type: "echo",
+        payload: {},
+        status: "completed",
+        result: null,
+        error: null,
+        attempts: 1,
+        assigned_to: "w1",
+        created_at: at(0),
+        started_at: at(0),
+        completed_at: at(0),
+      },
+    );
+    expect(steps.map((s) => s.event)).toEqual(["submitted", "assigned", "started", "committed"]);
+  });
 });
