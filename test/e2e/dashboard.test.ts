@@ -226,12 +226,12 @@ describe("the dashboard in Chromium", () => {
     expect(events).toEqual(["submitted", "assigned", "started", "committed"]);
 
     const chain = page.locator("#chain tbody tr");
-    expect(await chain.evaluateAll((trs) => trs.map((tr) => tr.getAttribute("data-kind")))).toEqual([
-      "assign_tasks",
-      "execute_tasks",
-      "task_results",
-      "task_terminal",
-    ]);
+    // The chain is drawn from its own request, and the page redraws as the task's events arrive.
+    await expect
+      .poll(() => chain.evaluateAll((trs) => trs.map((tr) => tr.getAttribute("data-kind"))), {
+        timeout: 10_000,
+      })
+      .toEqual(["assign_tasks", "execute_tasks", "task_results", "task_terminal"]);
     // Each message names the one before it as its cause.
     const cells = await chain.evaluateAll((trs) =>
       trs.map((tr) => [...tr.querySelectorAll("td")].map((td) => td.textContent ?? "")),
@@ -307,7 +307,9 @@ describe("the dashboard in Chromium", () => {
     await page.locator("a.back").click();
     await expect.poll(() => page.locator("#overview").isVisible()).toBe(true);
     // The abandoned task is the chart's first failure mark.
-    await expect.poll(() => page.locator("#chart-throughput .s-failed").count()).toBeGreaterThan(0);
+    await expect
+      .poll(() => page.locator("#chart-throughput .s-failed").count(), { timeout: 15_000 })
+      .toBeGreaterThan(0);
   });
 
   it("falls back to polling when the task's event stream fails: its progress still moves", async () => {
@@ -377,7 +379,7 @@ describe("the dashboard in Chromium", () => {
 
   it("shows the limits per task type and the schedules, with a tick's task linked", async () => {
     await expect
-      .poll(() => page.locator('#limits tr[data-limit="sleep"] td').allTextContents())
+      .poll(() => page.locator('#limits tr[data-limit="sleep"] td').allTextContents(), { timeout: 10_000 })
       .toEqual(["sleep", "4", "–", "0", "0"]);
     const created = await post("/schedules", {
       schedule_id: "e2e-beat",
