@@ -117,7 +117,7 @@ export const workflowKills: Scenario = {
           for (const dep of deps) {
             if (committedAt.has(dep)) continue;
             const record = await cluster.finalRecord(dep);
-            const at = record?.task.status === "completed" ? record.task.completedAt : null;
+            const at = record?.task.status === "completed" ? record.task.completed_at : null;
             if (at) committedAt.set(dep, Date.parse(at));
           }
         }
