@@ -52,6 +52,9 @@ export type TaskUpdates = {
   fencingToken?: number | null;
 };
 
+/** A dict fromDict has just validated, for the constructor it calls to take as is (never held across calls). */
+let validated: ReturnType<typeof taskDictSchema.parse> | undefined;
+
 const UPDATABLE = new Set(["payload", "status", "result", "error", "assignedTo", "fencingToken"]);
 
 /**
@@ -100,35 +103,38 @@ export class Task {
     if (init === null || typeof init !== "object") {
       throw new TriadError("ERR_INVALID_TASK", "new Task() needs { taskId, taskType, ... }");
     }
-    const dict = parseDict(
-      taskDictSchema,
-      {
-        task_id: init.taskId,
-        task_type: init.taskType,
-        payload: init.payload,
-        status: init.status,
-        result: init.result,
-        error: init.error,
-        attempts: init.attempts,
-        assigned_to: init.assignedTo,
-        created_at: init.createdAt,
-        started_at: init.startedAt,
-        completed_at: init.completedAt,
-        depends_on: init.dependsOn,
-        waiting_on: init.waitingOn,
-        on_dependency_failure: init.onDependencyFailure,
-        parent_id: init.parentId,
-        priority: init.priority,
-        run_at: init.runAt,
-        expires_at: init.expiresAt,
-        input_request: init.inputRequest,
-        input_timeout_ms: init.inputTimeoutMs,
-        inputs: init.inputs,
-        progress: init.progress,
-      },
-      "ERR_INVALID_TASK",
-      "task",
-    );
+    const dict =
+      validated ??
+      parseDict(
+        taskDictSchema,
+        {
+          task_id: init.taskId,
+          task_type: init.taskType,
+          payload: init.payload,
+          status: init.status,
+          result: init.result,
+          error: init.error,
+          attempts: init.attempts,
+          assigned_to: init.assignedTo,
+          created_at: init.createdAt,
+          started_at: init.startedAt,
+          completed_at: init.completedAt,
+          depends_on: init.dependsOn,
+          waiting_on: init.waitingOn,
+          on_dependency_failure: init.onDependencyFailure,
+          parent_id: init.parentId,
+          priority: init.priority,
+          run_at: init.runAt,
+          expires_at: init.expiresAt,
+          input_request: init.inputRequest,
+          input_timeout_ms: init.inputTimeoutMs,
+          inputs: init.inputs,
+          progress: init.progress,
+        },
+        "ERR_INVALID_TASK",
+        "task",
+      );
+    validated = undefined;
     this.dependsOn = dict.depends_on;
     this.waitingOn = dict.waiting_on;
     this.onDependencyFailure = dict.on_dependency_failure;
@@ -414,31 +420,15 @@ export class Task {
 
   /** Validates `obj` (ERR_INVALID_TASK names the bad field) and builds the task it describes. */
   static fromDict(obj: unknown): Task {
+    // Validated once, here: the constructor takes the parsed dict as it is (a worker builds one
+    // Task per attempt, and the schema's walk over the payload is most of what that costs).
     const d = parseDict(taskDictSchema, obj, "ERR_INVALID_TASK", "task");
-    return new Task({
-      taskId: d.task_id,
-      taskType: d.task_type,
-      payload: d.payload,
-      status: d.status,
-      result: d.result,
-      error: d.error,
-      attempts: d.attempts,
-      assignedTo: d.assigned_to,
-      createdAt: d.created_at,
-      startedAt: d.started_at,
-      completedAt: d.completed_at,
-      ...(d.depends_on !== undefined ? { dependsOn: d.depends_on } : {}),
-      ...(d.waiting_on !== undefined ? { waitingOn: d.waiting_on } : {}),
-      ...(d.on_dependency_failure !== undefined ? { onDependencyFailure: d.on_dependency_failure } : {}),
-      ...(d.parent_id !== undefined ? { parentId: d.parent_id } : {}),
-      ...(d.priority !== undefined ? { priority: d.priority } : {}),
-      ...(d.run_at !== undefined ? { runAt: d.run_at } : {}),
-      ...(d.expires_at !== undefined ? { expiresAt: d.expires_at } : {}),
-      ...(d.input_request !== undefined ? { inputRequest: d.input_request } : {}),
-      ...(d.input_timeout_ms !== undefined ? { inputTimeoutMs: d.input_timeout_ms } : {}),
-      ...(d.inputs !== undefined ? { inputs: d.inputs } : {}),
-      ...(d.progress !== undefined ? { progress: d.progress } : {}),
-    });
+    validated = d;
+    try {
+      return new Task({ taskId: d.task_id, taskType: d.task_type });
+    } finally {
+      validated = undefined;
+    }
   }
 
   /** An independent copy (payload and result are deep-copied), fencing token included. */
