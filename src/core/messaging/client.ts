@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import { TriadError } from "../errors.js";
-import type { JsonValue } from "../json.js";
+import { isPlainJson, type JsonValue } from "../json.js";
 import {
   AgentKeySigner,
   AgentKeyVerifier,
@@ -19,7 +19,7 @@ import { Keyring } from "./keyring.js";
 import { MessageGate } from "./message-gate.js";
 import { checkMessageShape, MAX_ID_LENGTH, PROTOCOL_VERSION } from "./message-shape.js";
 import { PendingRequests } from "./pending-requests.js";
-import { isPlainObject, jsonProblem } from "./plain-json.js";
+import { isPlainObject, jsonProblem, MAX_JSON_DEPTH } from "./plain-json.js";
 import type { A2AStats, HandlerErrorEvent, HttpStats, RejectionEvent } from "./rejections.js";
 import { ReplayCache } from "./replay-cache.js";
 import {
@@ -120,13 +120,18 @@ export class A2AClient implements RouterEndpoint {
     return this.signed(recipient, payload, messageType, parentRequestId).message;
   }
 
-  /** A new message and the canonical text its signature covers (checked as plain JSON in the same walk). */
+  /**
+   * A new message and the canonical text its signature covers (checked as plain JSON in the same
+   * walk). `unsigned`: for a route the router trusts (see A2ARouterOptions.signed), with
+   * `signature` "" and no text: only checked as plain JSON.
+   */
   private signed(
     recipient: string,
     payload: Record<string, JsonValue>,
     messageType: MessageType,
     parentRequestId: string | null,
-  ): { message: A2AMessage; text: string } {
+    unsigned = false,
+  ): { message: A2AMessage; text: string | undefined } {
     if (typeof recipient !== "string" || recipient.length === 0 || recipient.length > MAX_ID_LENGTH) {
       throw invalidMessage(`recipient must be a non-empty string of at most ${MAX_ID_LENGTH} characters`);
     }
@@ -159,6 +164,14 @@ export class A2AClient implements RouterEndpoint {
       },
       signature: "",
     };
+    if (unsigned) {
+      // Nested at most as deep as the canonical walk of the signed path allows (the same limit, tested).
+      if (!isPlainJson(payload, MAX_JSON_DEPTH - 1)) {
+        throw invalidMessage(jsonProblem(payload, "payload") ?? "payload is not plain JSON");
+      }
+      this.sequence = sequence;
+      return { message, text: undefined };
+    }
     let text: string;
     try {
       text = canonicalJsonWithout(message, "signature");
@@ -168,6 +181,11 @@ export class A2AClient implements RouterEndpoint {
     this.sequence = sequence;
     message.signature = this.signer.sign(text);
     return { message, text };
+  }
+
+  /** Whether a message this client builds for `recipient` goes unsigned: the router trusts that route, no HTTP peer has it. */
+  private unsignedTo(recipient: string): boolean {
+    return this.router !== null && !this.http.hasPeer(recipient) && this.router.trusts(recipient);
   }
 
   /**
@@ -218,6 +236,11 @@ export class A2AClient implements RouterEndpoint {
     return this.inbox.receiveSigned(text, signature, via);
   }
 
+  /** The same for a message another agent of this process built unsigned (an unsigned router only). */
+  receiveTrusted(text: string, via: "router"): Delivery {
+    return this.inbox.receiveTrusted(text, via);
+  }
+
   /**
    * Delivers a message created by this client: over HTTP when its recipient is a known peer,
    * else through the in-process router. Resolves when the receiver accepted it (or already had
@@ -239,11 +262,19 @@ export class A2AClient implements RouterEndpoint {
     message: A2AMessage,
     requestedTimeoutMs?: number,
     signedText?: string,
+    builtUnsigned = false,
   ): Promise<void> {
     if (this.closed) throw new TriadError("ERR_A2A_CLOSED", `A2A client ${this.agentId} is closed`);
     const timeoutMs = Math.min(requestedTimeoutMs ?? this.config.sendTimeoutMs, this.config.sendTimeoutMs);
+    let unsigned = builtUnsigned;
+    if (unsigned && !this.unsignedTo(message.recipient)) {
+      // The route changed since the message was built (an HTTP peer set, the recipient gone): signed after all.
+      signedText = canonicalJsonWithout(message, "signature");
+      message.signature = this.signer.sign(signedText);
+      unsigned = false;
+    }
     if (this.http.hasPeer(message.recipient)) await this.http.send(message, timeoutMs);
-    else await deliverInProcess(this.router, message, timeoutMs, signedText);
+    else await deliverInProcess(this.router, message, timeoutMs, signedText, unsigned);
     this.sent += 1;
   }
 
@@ -256,10 +287,13 @@ export class A2AClient implements RouterEndpoint {
     if (!(Number.isFinite(timeoutMs) && timeoutMs > 0)) {
       throw new TriadError("ERR_INVALID_ARGUMENT", `timeoutMs must be a positive number (got ${timeoutMs})`);
     }
-    const request = this.createMessage(recipient, payload, MessageType.REQUEST);
+    const unsigned = this.unsignedTo(recipient);
+    const request = this.signed(recipient, payload, MessageType.REQUEST, null, unsigned).message;
     const requestId = request.metadata.request_id;
     const response = this.pending.open(requestId, recipient, timeoutMs);
-    this.deliver(request, timeoutMs).catch((err: Error) => this.pending.fail(requestId, err));
+    this.deliver(request, timeoutMs, undefined, unsigned).catch((err: Error) =>
+      this.pending.fail(requestId, err),
+    );
     return response;
   }
 
@@ -406,8 +440,9 @@ export class A2AClient implements RouterEndpoint {
     type: MessageType,
     parentRequestId: string | null = null,
   ): Promise<A2AMessage> {
-    const { message, text } = this.signed(recipient, payload, type, parentRequestId);
-    await this.deliver(message, undefined, text);
+    const unsigned = this.unsignedTo(recipient);
+    const { message, text } = this.signed(recipient, payload, type, parentRequestId, unsigned);
+    await this.deliver(message, undefined, text, unsigned);
     return message;
   }
 }

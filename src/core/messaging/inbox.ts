@@ -72,6 +72,12 @@ export class Inbox {
     return this.started(this.record(this.gate.admitSigned(text, signature), via));
   }
 
+  /** receive() for a message built unsigned in this process (MessageGate.admitTrusted). */
+  receiveTrusted(text: string, via: Via): Delivery {
+    if (this.busy()) return this.refuseBusy(via);
+    return this.started(this.record(this.gate.admitTrusted(text), via));
+  }
+
   /**
    * One HTTP body: a verdict per message, in order, handlers started before the reply goes out.
    * Each message refused costs the peer a token of `budget`; once it has none, the rest of the
@@ -138,7 +144,9 @@ export class Inbox {
   private record(admission: Admission, via: Via, remoteAddress?: string): Admission {
     if (admission.kind === "accept") {
       this.counts.accepted += 1;
-      this.counts.verifiedByKey[admission.keyId] = (this.counts.verifiedByKey[admission.keyId] ?? 0) + 1;
+      // keyId "": delivered unsigned inside this process, verified by no key.
+      if (admission.keyId !== "")
+        this.counts.verifiedByKey[admission.keyId] = (this.counts.verifiedByKey[admission.keyId] ?? 0) + 1;
     } else if (admission.kind === "duplicate") {
       this.counts.duplicates += 1;
     } else {

@@ -62,6 +62,30 @@ export class MessageGate {
     }
   }
 
+  /**
+   * A message an agent of this process built unsigned for this one (an unsigned router, see
+   * A2ARouterOptions.signed), as JSON text: parsed into this agent's own copy and checked for
+   * its addressee; no signature, freshness or replay check (it was made here, and is delivered
+   * once). Never called for what came from outside the process.
+   */
+  admitTrusted(text: string): Admission {
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+      const message = value as A2AMessage;
+      if (message.recipient !== this.options.agentId) {
+        return reject(
+          "misdirected",
+          `addressed to ${message.recipient}, this is ${this.options.agentId}`,
+          message,
+        );
+      }
+      return { kind: "accept", message, keyId: "" };
+    } catch (err) {
+      return unreadable(err, value);
+    }
+  }
+
   /** `signedText`: the text the signature covers, when the message came as text (else its canonical JSON). */
   private check(value: unknown, signedText?: string): Admission {
     const shape = checkMessageShape(value, signedText === undefined);

@@ -20,6 +20,11 @@ export interface RouterEndpoint {
    * which is what the wire copy and the canonicalising would otherwise cost.
    */
   receiveSigned?(text: string, signature: string, via: "router"): Delivery;
+  /**
+   * Unsigned delivery (a router not `signed`): the JSON text of a message another agent of this
+   * process built, admitted without a signature check; the receiver parses its own copy.
+   */
+  receiveTrusted?(text: string, via: "router"): Delivery;
 }
 
 export type A2ARouterOptions = {
@@ -27,6 +32,15 @@ export type A2ARouterOptions = {
   maxHeldPerAgent?: number;
   /** Unregistered agents with held messages; the longest-held is dropped beyond that. Default 1,000. */
   maxHeldAgents?: number;
+  /**
+   * Whether the messages agents of this process build for each other are signed by the sender
+   * and verified by the receiver on their way through the router. Default false: inside one
+   * process a signature proves nothing (every agent there can read every key), so the router
+   * hands each message over as a JSON copy, unsigned, which costs a fraction of the canonical
+   * form and two HMACs. True: every delivery is signed and verified, as over HTTP. Messages to
+   * HTTP peers are always signed; messages given to send() or routeMessage() are always verified.
+   */
+  signed?: boolean;
 };
 
 /**
@@ -41,10 +55,18 @@ export class A2ARouter {
   private readonly maxHeldPerAgent: number;
   private readonly maxHeldAgents: number;
   private droppedCount = 0;
+  /** See A2ARouterOptions.signed. */
+  readonly signed: boolean;
 
   constructor(options: A2ARouterOptions = {}) {
     this.maxHeldPerAgent = options.maxHeldPerAgent ?? 1_000;
     this.maxHeldAgents = options.maxHeldAgents ?? 1_000;
+    this.signed = options.signed ?? false;
+  }
+
+  /** Whether a message its sender builds for `agentId` goes unsigned (see A2ARouterOptions.signed). */
+  trusts(agentId: string): boolean {
+    return !this.signed && this.agents.get(agentId)?.receiveTrusted !== undefined;
   }
 
   /** Registers `client` as `agentId`, replacing whoever had that id. */
@@ -80,13 +102,19 @@ export class A2ARouter {
    * The transport path of A2AClient.send(): accepted or refused by the recipient, handler not
    * awaited. `signedText` is the canonical text the message's signature covers, when the sender
    * has it at hand (it just signed it): the recipient then gets that text, not a copy of the object.
+   * `unsigned`: the sending client built the message itself, unsigned, for a route this router
+   * trusts(); the recipient gets its JSON text and checks no signature.
    */
-  deliver(message: A2AMessage, signedText?: string): Delivery {
+  deliver(message: A2AMessage, signedText?: string, unsigned = false): Delivery {
     const recipient = recipientOf(message);
     const client = recipient === null ? undefined : this.agents.get(recipient);
     if (client === undefined) {
       if (recipient !== null) this.hold(recipient, message);
       return { accepted: false, reason: "no_route", detail: `no agent ${String(recipient)} in this process` };
+    }
+    if (unsigned && !this.signed && client.receiveTrusted !== undefined) {
+      // Built unsigned by an agent of this process for this route (see trusts()).
+      return client.receiveTrusted(JSON.stringify(message), "router");
     }
     if (signedText !== undefined && client.receiveSigned !== undefined) {
       return client.receiveSigned(signedText, message.signature, "router");
@@ -143,11 +171,12 @@ export async function deliverInProcess(
   message: A2AMessage,
   timeoutMs: number,
   signedText?: string,
+  unsigned = false,
 ): Promise<void> {
   const deadline = performance.now() + timeoutMs;
   for (let attempt = 1; ; attempt++) {
     const delivery: Delivery = router
-      ? router.deliver(message, signedText)
+      ? router.deliver(message, signedText, unsigned)
       : { accepted: false, reason: "no_route", detail: "this client has no in-process router" };
     if (delivery.accepted) return;
     if (delivery.reason === "busy" && performance.now() < deadline) {

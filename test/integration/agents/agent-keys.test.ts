@@ -55,7 +55,7 @@ describe.each(testEngines("agent-keys"))("per-agent keys on $name", (engine) => 
     for (const [id, k] of Object.entries(keys)) await registry.register(id, k.publicKey, roles[id]);
     await registry.start();
     stops.push(async () => registry.stop());
-    const router = new A2ARouter();
+    const router = new A2ARouter({ signed: true });
     const a2a = (id: string) => ({
       router,
       tokenSecret: "",

@@ -243,10 +243,10 @@ describe.each(testEngines("several-coordinators", { cluster: true }))(
       expect(d2.coordinatorId).toBe(c2.agentId);
       const reports = new Map<string, number>();
       const deliver = set.router.deliver.bind(set.router);
-      set.router.deliver = (message) => {
+      set.router.deliver = (message, ...rest) => {
         if (message.payload.event_type === "task_terminal" && message.sender === d2.agentId)
           reports.set(message.recipient, (reports.get(message.recipient) ?? 0) + 1);
-        return deliver(message);
+        return deliver(message, ...rest);
       };
       // c1 places a task on d2, which heartbeats c2: the end comes back to c1 alone.
       const task = { task_id: "placed-by-c1", task_type: "echo", payload: { n: 1 } };

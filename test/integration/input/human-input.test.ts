@@ -201,10 +201,10 @@ describe.each(testEngines("human-input", { cluster: true }))("human input on $na
     // w1's outcomes never arrive: it asked (its checkpoint reached the distributor), then it died.
     const router = cluster.router;
     const deliver = router.deliver.bind(router);
-    router.deliver = (m) =>
+    router.deliver = (m, ...rest) =>
       m.sender === w1.agentId && m.payload.event_type === "task_results"
         ? { accepted: false as const, reason: "busy" as const, detail: "dropped by the test" }
-        : deliver(m);
+        : deliver(m, ...rest);
     const c = cluster.coordinator;
     const id = cluster.id("asked-then-died");
     await c.submitTask({ task_id: id, task_type: "approval", payload: {} });

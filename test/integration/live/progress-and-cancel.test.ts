@@ -108,7 +108,7 @@ describe.each(testEngines("live", { cluster: true }))("progress and cancel on $n
     progressMessages = 0;
     loseCoordinatorCancels = false;
     const deliver = cluster.router.deliver.bind(cluster.router);
-    cluster.router.deliver = (message: A2AMessage) => {
+    cluster.router.deliver = (message: A2AMessage, ...rest) => {
       if (message.payload.event_type === "task_progress") progressMessages++;
       if (
         loseCoordinatorCancels &&
@@ -116,7 +116,7 @@ describe.each(testEngines("live", { cluster: true }))("progress and cancel on $n
         message.sender === cluster.coordinator.agentId
       )
         return { accepted: false as const, reason: "busy" as const, detail: "lost by the test" };
-      return deliver(message);
+      return deliver(message, ...rest);
     };
     await cluster.startCoordinator();
     await cluster.startDistributor("d1");

@@ -19,7 +19,7 @@ type Sent = { kind: string; requestId: string; sender: string; recipient: string
 function recording(cluster: TestCluster): Sent[] {
   const sent: Sent[] = [];
   const deliver = cluster.router.deliver.bind(cluster.router);
-  cluster.router.deliver = (m: A2AMessage) => {
+  cluster.router.deliver = (m: A2AMessage, ...rest) => {
     sent.push({
       kind: String(m.payload.event_type ?? m.type),
       requestId: m.metadata.request_id,
@@ -27,7 +27,7 @@ function recording(cluster: TestCluster): Sent[] {
       recipient: m.recipient,
       data: JSON.stringify(m.payload),
     });
-    return deliver(m);
+    return deliver(m, ...rest);
   };
   return sent;
 }

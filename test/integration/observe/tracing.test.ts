@@ -61,9 +61,9 @@ describe("traces of tasks through the three tiers", () => {
     trace.setGlobalTracerProvider(provider);
     cluster = new TestCluster({ url: `memory://tracing-${process.pid}` }, { handlers: { flaky } });
     const deliver = cluster.router.deliver.bind(cluster.router);
-    cluster.router.deliver = (m) => {
+    cluster.router.deliver = (m, ...rest) => {
       messages.push(m);
-      return deliver(m);
+      return deliver(m, ...rest);
     };
     await cluster.startCoordinator();
     await cluster.startDistributor("d1");

@@ -241,7 +241,7 @@ describe("A2AClient handlers", () => {
 
 describe("A2AClient key rotation", () => {
   it("accepts the previous secret during a rollover and reports which key verified", async () => {
-    const router = new A2ARouter();
+    const router = new A2ARouter({ signed: true });
     const oldSender = agent("old-sender", router, { tokenSecret: "s-2025", keyId: "2025" });
     const receiver = agent("receiver", router, {
       tokenSecret: "s-2026",

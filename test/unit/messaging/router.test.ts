@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { afterEach, describe, expect, it } from "vitest";
 import { isTriadError } from "../../../src/core/errors.js";
 import { canonicalJson } from "../../../src/core/messaging/canonical-json.js";
@@ -16,6 +17,15 @@ function agent(agentId: string, extra: Partial<ConstructorParameters<typeof A2AC
 afterEach(async () => {
   await Promise.all(clients.splice(0).map((c) => c.close()));
 });
+
+async function codeOf(work: () => unknown): Promise<string> {
+  try {
+    await work();
+  } catch (err) {
+    return isTriadError(err) ? err.code : `not a TriadError: ${String(err)}`;
+  }
+  return "no error";
+}
 
 describe("agents created in one process with no transport configured", () => {
   it("find each other through the process-wide router (the seed's Integration Example)", async () => {
@@ -131,9 +141,105 @@ describe("A2ARouter", () => {
   });
 });
 
+describe("an unsigned router (the default): what agents of the process build for each other", () => {
+  function pair(options: ConstructorParameters<typeof A2ARouter>[0] = {}) {
+    const router = new A2ARouter(options);
+    const a = agent("a", { router });
+    const b = agent("b", { router, tokenSecret: "another secret" });
+    const seen: A2AMessage[] = [];
+    b.registerHandler(MessageType.EVENT, (m) => {
+      seen.push(m);
+    });
+    return { router, a, b, seen };
+  }
+
+  it("goes over unsigned, as a copy of its own: no signature made, none checked", async () => {
+    const { router, a, b, seen } = pair();
+    expect(router.signed).toBe(false);
+    const sent = await a.sendEvent("b", "ping", { n: 1, list: [1, "two", null] });
+    await tick();
+    expect(sent.signature).toBe("");
+    expect(seen).toEqual([sent]);
+    expect(seen[0]).not.toBe(sent);
+    expect(seen[0]!.payload).not.toBe(sent.payload);
+    // b holds another secret: only an unsigned route lets a's message in.
+    expect(b.stats().accepted).toBe(1);
+    expect(b.stats().verifiedByKey).toEqual({});
+  });
+
+  it("pairs a request with its response unsigned both ways", async () => {
+    const { a, b } = pair();
+    b.registerHandler(MessageType.REQUEST, (m) =>
+      b.sendResponse(m.sender, m.metadata.request_id, { echo: m.payload.q ?? null }),
+    );
+    const response = await a.sendRequest("b", { q: "hi" }, 2000);
+    expect(response?.payload).toEqual({ success: true, data: { echo: "hi" }, error: null });
+    expect(response?.signature).toBe("");
+  });
+
+  it("still verifies what is handed to send() or routeMessage(): an unsigned or forged message is refused", async () => {
+    const { router, a, b, seen } = pair();
+    const forged = { ...a.createMessage("b", { event_type: "x", event_data: {} }, MessageType.EVENT) };
+    forged.signature = "";
+    expect(await codeOf(() => a.send(forged))).toBe("ERR_A2A_REJECTED");
+    expect(
+      await router.routeMessage({ ...forged, metadata: { ...forged.metadata, request_id: randomUUID() } }),
+    ).toBe(false);
+    // Signed by a with its own secret, which b does not hold.
+    expect(
+      await codeOf(() =>
+        a.send(a.createMessage("b", { event_type: "x", event_data: {} }, MessageType.EVENT)),
+      ),
+    ).toBe("ERR_A2A_REJECTED");
+    await tick();
+    expect(seen).toEqual([]);
+    expect(b.stats().rejected.bad_signature).toBe(3);
+  });
+
+  it("refuses a payload that is not plain JSON, naming where, as the signed path does", async () => {
+    const { a } = pair();
+    const err = await a.sendEvent("b", "x", { n: Number.NaN }).catch((e: unknown) => e);
+    expect(isTriadError(err) && err.code).toBe("ERR_INVALID_MESSAGE");
+    expect((err as Error).message).toContain("event_data.n");
+  });
+
+  it("refuses a payload nested too deep at exactly the depth the signed path refuses", async () => {
+    const unsigned = pair();
+    const signed = pair({ signed: true });
+    const verdicts: Array<[string, string]> = [];
+    for (let n = 58; n <= 64; n++) {
+      let v: Record<string, unknown> = { leaf: 1 };
+      for (let i = 0; i < n; i++) v = { a: v };
+      const data = { v } as never;
+      const unsignedCode = await codeOf(() => unsigned.a.sendEvent("b", "x", data));
+      const signedCode = await codeOf(() =>
+        signed.a.createMessage("b", { event_type: "x", event_data: data }),
+      );
+      verdicts.push([
+        unsignedCode === "no error" ? "ok" : unsignedCode,
+        signedCode === "no error" ? "ok" : signedCode,
+      ]);
+    }
+    expect(verdicts.map(([u, s]) => u === s)).toEqual(verdicts.map(() => true));
+    expect(verdicts[0]).toEqual(["ok", "ok"]);
+    expect(verdicts.at(-1)).toEqual(["ERR_INVALID_MESSAGE", "ERR_INVALID_MESSAGE"]);
+  });
+
+  it("signs whatever goes to an HTTP peer, and everything when the router is signed", async () => {
+    const { a, b, seen } = pair({ signed: true });
+    // b holds another secret: under a signed router a's events are refused.
+    expect(await codeOf(() => a.sendEvent("b", "x", {}))).toBe("ERR_A2A_REJECTED");
+    expect(b.stats().rejected.bad_signature).toBe(1);
+    expect(seen).toEqual([]);
+    const unsigned = pair();
+    unsigned.a.setPeer("b", "http://127.0.0.1:9/");
+    expect(await codeOf(() => unsigned.a.sendEvent("b", "x", {}))).toBe("ERR_A2A_UNREACHABLE");
+  });
+});
+
 describe("A2ARouter.deliver with the signed text (the path of sendEvent and the other send helpers)", () => {
   function pair() {
-    const router = new A2ARouter();
+    const router = new A2ARouter({ signed: true });
     const a = agent("a", { router });
     const b = agent("b", { router });
     const seen: A2AMessage[] = [];
