@@ -1,8 +1,8 @@
 import type { JsonValue } from "../../core/json.js";
 import type { RedisClient } from "../../core/store/index.js";
 import { quietOr } from "../event-loop-load.js";
-import { withInputs } from "../input/task-inputs.js";
 import type { CommitVerdict, TaskLedger, TaskRecord } from "../ledger/task-ledger.js";
+import { DispatchLimits } from "../limits/dispatch-limits.js";
 import type { LimitGate, ReservedSlots } from "../limits/limit-gate.js";
 import { Outbox } from "../outbox.js";
 import { Pacer } from "../pacer.js";
@@ -18,14 +18,13 @@ import type {
 import { inSubmissionOrder } from "../schedule-controls/task-schedule.js";
 import { sendSplitting } from "../split-send.js";
 import type { Timing } from "../timing.js";
-import { builtinHandlers } from "../worker/handlers/index.js";
 import { AttemptHolders } from "./attempt-holders.js";
-import { committedTask } from "./committed-task.js";
+import { attemptJob, jobFetches } from "./attempt-job.js";
+import { type Planned, planDispatch } from "./dispatch-plan.js";
 import { DispatchQueue } from "./dispatch-queue.js";
 import { LeaseKeeper } from "./lease-keeper.js";
+import { ResultCommits } from "./result-commits.js";
 import { type WorkerEntry, WorkerRegistry } from "./worker-registry.js";
-
-const BUILTIN_TYPES = new Set(Object.keys(builtinHandlers()));
 
 export type DistributorEvents = {
   /** A result arrived from an attempt that no longer holds the task's fence, and was refused. */
@@ -63,9 +62,6 @@ export type DistributorCoreOptions = {
   limits?: LimitGate;
   events?: DistributorEvents;
 };
-
-/** A task the pump means to start, and the worker it goes to. */
-type Planned = { task: TaskDict; worker: WorkerEntry };
 
 /** What goes to a worker: attempts to run, and acknowledgements of its results. */
 type WorkerItem = { job: DispatchedTask } | { ack: ResultAck };
@@ -121,12 +117,10 @@ export class DistributorCore {
   /** Commits and dispatches, together: what a linger piled up goes to Redis in one write. */
   private readonly pacer: Pacer;
   private pumpWanted = false;
-  /** Results received and not yet committed: all workers' go to Redis in one script call per linger. */
-  private pendingResults: Array<{
-    workerId: string;
-    results: AttemptOutcomeWire[];
-    done: (acks: ResultAck[]) => void;
-  }> = [];
+  /** Results received and not yet committed, and their commit (./result-commits.ts). */
+  private readonly commits: ResultCommits;
+  /** Which planned attempts the per-task-type limits let start now (src/agents/limits/). */
+  private readonly limits: DispatchLimits<Planned>;
   private wakeTimer: NodeJS.Timeout | undefined;
   private stopping = false;
 
@@ -162,6 +156,34 @@ export class DistributorCore {
       o.distributorId,
       o.timing.leaseTtlMs,
     );
+    this.limits = new DispatchLimits<Planned>(o.limits, {
+      dispatch: (plan, slots) => this.dispatchPlan(plan, slots),
+      putBack: ({ task, worker }, notBefore) => {
+        worker.inFlight.delete(task.task_id);
+        this.queue.push(task, notBefore);
+      },
+    });
+    this.commits = new ResultCommits({
+      ledger: o.ledger,
+      events: o.events,
+      beforeCommit: o.beforeCommit,
+      holders: this.holders,
+      registry: this.registry,
+      stats: this.stats,
+      owns: () => this.lease.owns,
+      held: (taskId) => this.held.get(taskId),
+      release: (taskId, fence, taskType) => this.limits.release(taskId, fence, taskType),
+      queue: this.queue,
+      adopt: (record) => this.adopt(record),
+      forget: (taskId) => this.held.delete(taskId),
+      report: (taskId, task) => {
+        const placer = this.placedBy.get(taskId);
+        if (placer !== undefined) this.placedBy.delete(taskId);
+        if (task !== null) this.toCoordinator.push(placer ?? this.o.coordinatorId, task);
+      },
+      committed: () => this.schedulePump(),
+      ack: (workerId, ack) => this.toWorkers.push(workerId, { ack }),
+    });
   }
 
   get id(): string {
@@ -205,7 +227,7 @@ export class DistributorCore {
     this.timers = [];
     clearTimeout(this.wakeTimer);
     this.pacer.cancel(true);
-    for (const pending of this.pendingResults.splice(0)) pending.done([]); // the workers re-send them
+    this.commits.dropAll(); // the workers re-send them
     if (handBack) {
       // Deliver what is decided (acks, terminal news) before going; a crash would not.
       this.toWorkers.flushAll();
@@ -254,10 +276,9 @@ export class DistributorCore {
    */
   onResults(workerId: string, results: AttemptOutcomeWire[]): Promise<ResultAck[]> {
     if (!this.lease.owns || this.stopping) return Promise.resolve([]); // the worker keeps them and tries again
-    return new Promise((done) => {
-      this.pendingResults.push({ workerId, results, done });
-      this.pacer.schedule();
-    });
+    const acks = this.commits.add(workerId, results);
+    this.pacer.schedule();
+    return acks;
   }
 
   /**
@@ -265,110 +286,10 @@ export class DistributorCore {
    * this tick, so their script calls leave in one socket write.
    */
   private work(): void {
-    if (this.pendingResults.length > 0) void this.commitPending();
+    if (this.commits.waiting) void this.commits.commitPending();
     if (this.pumpWanted) {
       this.pumpWanted = false;
       void this.pump().catch(() => {});
-    }
-  }
-
-  /** Commits every worker's pending results: started in one tick, so the ledger makes one script call. */
-  private async commitPending(): Promise<void> {
-    const batch = this.pendingResults.splice(0);
-    await Promise.all(
-      batch.map(({ workerId, results, done }) => this.commit(workerId, results).then(done, () => done([]))),
-    );
-  }
-
-  private async commit(workerId: string, sent: AttemptOutcomeWire[]): Promise<ResultAck[]> {
-    if (!this.lease.owns) return [];
-    // Neither committed nor acknowledged: the sender does not hold these attempts.
-    const { allowed: results, foreign } = await this.holders.sort(workerId, sent);
-    for (const { outcome, holder } of foreign) {
-      this.stats.foreignRejected++;
-      this.o.events?.foreignResult?.(outcome, workerId, holder);
-    }
-    const worker = this.registry.get(workerId);
-    // Only outcomes that carry progress wait for it (the common outcome has none: no extra hop).
-    if (this.o.beforeCommit && results.some((r) => r.progress !== undefined))
-      await this.o.beforeCommit(results).catch(() => {});
-    const receipts = await Promise.all(
-      results.map((r) =>
-        this.o.ledger.commitAttempt({
-          taskId: r.task_id,
-          fence: r.fence,
-          status: r.status,
-          ...(r.result !== undefined ? { result: r.result } : {}),
-          ...(r.error !== undefined ? { error: r.error } : {}),
-          ...(r.spawn !== undefined ? { spawn: r.spawn } : {}),
-          ...(r.status === "input_required"
-            ? { inputRequest: r.input_request ?? null, inputKey: r.input_key ?? "" }
-            : {}),
-        }),
-      ),
-    );
-    const unheld: Array<Promise<void>> = [];
-    results.forEach((r, i) => {
-      const receipt = receipts[i]!;
-      if (worker?.inFlight.get(r.task_id)?.fence === r.fence) worker.inFlight.delete(r.task_id);
-      if (receipt.verdict !== "stale")
-        this.o.limits?.release(r.task_id, r.fence, this.held.get(r.task_id)?.task_type);
-      if (receipt.verdict === "stale") {
-        this.stats.staleRejected++;
-        this.o.events?.staleResult?.(r, workerId);
-        // Fenced off while we held it: by our own take-back (queued again already), or by the
-        // coordinator moving it — maybe back to us, as pending. The record says which.
-        if (this.held.has(r.task_id))
-          unheld.push(this.o.ledger.get(r.task_id).then((rec) => this.adopt(rec)));
-        return;
-      }
-      const held = this.held.get(r.task_id);
-      if (held !== undefined) {
-        this.afterCommit(r.task_id, receipt.verdict, committedTask(held, r, receipt), receipt.notBefore);
-        return;
-      }
-      // Not in memory (adopted after a restart, say): the record says what was committed.
-      unheld.push(
-        this.o.ledger
-          .get(r.task_id)
-          .then((record) =>
-            this.afterCommit(r.task_id, receipt.verdict, record?.task ?? null, record?.notBefore ?? null),
-          ),
-      );
-    });
-    await Promise.all(unheld);
-    this.schedulePump();
-    const acks = results.map((r) => ({ fence: r.fence, task_id: r.task_id }));
-    for (const ack of acks) this.toWorkers.push(workerId, { ack });
-    return acks;
-  }
-
-  private afterCommit(
-    taskId: string,
-    verdict: CommitVerdict,
-    task: TaskDict | null,
-    notBefore: number | null,
-  ): void {
-    if (verdict === "input_required") {
-      // Waiting for input holds no worker and no distributor: the coordinator places it again once given.
-      this.held.delete(taskId);
-      this.queue.delete(taskId);
-      return;
-    }
-    if (verdict === "retry") {
-      this.stats.retried++;
-      this.o.events?.retried?.(taskId, task);
-      if (task !== null && task.status === "pending") this.queue.push(task, notBefore ?? 0);
-      return;
-    }
-    this.held.delete(taskId);
-    if (verdict === "completed") this.stats.completed++;
-    else this.stats.failed++;
-    const placer = this.placedBy.get(taskId);
-    if (placer !== undefined) this.placedBy.delete(taskId);
-    if (task !== null) {
-      this.toCoordinator.push(placer ?? this.o.coordinatorId, task);
-      this.o.events?.committed?.(task, verdict);
     }
   }
 
@@ -411,61 +332,11 @@ export class DistributorCore {
     const workers = this.registry.alive().filter((w) => this.registry.free(w) > 0);
     const room = workers.reduce((sum, w) => sum + this.registry.free(w), 0);
     if (room === 0 || this.queue.size === 0) return this.armWakeUp();
-    const tasks = this.queue.take(room);
-    // Spread over the workers that run each task's type, one slot at a time.
-    const plan: Array<{ task: TaskDict; worker: WorkerEntry }> = [];
-    const free = new Map(workers.map((w) => [w.id, this.registry.free(w)]));
-    const waiting: TaskDict[] = [];
-    let turn = 0;
-    for (const task of tasks) {
-      const worker = this.pickWorker(task.task_type, workers, free, turn++);
-      if (worker === undefined) {
-        waiting.push(task); // a worker that runs this type is busy: keep it for the next round
-        continue;
-      }
-      free.set(worker.id, (free.get(worker.id) ?? 1) - 1);
-      worker.inFlight.set(task.task_id, { fence: -1, dispatchedAt: performance.now(), confirmed: false });
-      plan.push({ task, worker });
-    }
+    // Spread over the workers that run each task's type, one slot at a time (./dispatch-plan.ts).
+    const { plan, waiting } = planDispatch(this.queue.take(room), workers, this.registry);
     for (const task of waiting) this.queue.push(task);
-    if (this.o.limits?.active) await this.withinLimits(plan);
-    else await this.dispatchPlan(plan);
+    await this.limits.dispatch(plan);
     this.armWakeUp();
-  }
-
-  /**
-   * A worker with room that runs `taskType` (a worker not heard from yet is assumed to run the
-   * built-ins). When no live worker runs that type at all, any worker with room takes it, so the
-   * task fails at once with "unknown task type" instead of waiting for ever.
-   */
-  private pickWorker(
-    taskType: string,
-    workers: WorkerEntry[],
-    free: Map<string, number>,
-    turn: number,
-  ): WorkerEntry | undefined {
-    const runs = (w: WorkerEntry) =>
-      w.taskTypes.length > 0 ? w.taskTypes.includes(taskType) : BUILTIN_TYPES.has(taskType);
-    const withRoom = workers.filter((w) => (free.get(w.id) ?? 0) > 0);
-    const able = withRoom.filter(runs);
-    if (able.length > 0) return able[turn % able.length];
-    if (this.registry.alive().some(runs)) return undefined;
-    return withRoom[turn % Math.max(1, withRoom.length)];
-  }
-
-  /** Starts the part of a plan the task-type limits allow now; the rest waits in the queue (src/agents/limits/). */
-  private async withinLimits(plan: Planned[]): Promise<void> {
-    const gate = this.o.limits!;
-    // Tasks of unlimited types start at once, not after the limited ones' slots are taken.
-    const unlimited = this.dispatchPlan(plan.filter((p) => !gate.isLimited(p.task.task_type)));
-    const { admitted, refused, slots } = await gate.admit(
-      plan.filter((p) => gate.isLimited(p.task.task_type)),
-    );
-    for (const { item, notBefore } of refused) {
-      item.worker.inFlight.delete(item.task.task_id);
-      this.queue.push(item.task, notBefore);
-    }
-    await Promise.all([unlimited, this.dispatchPlan(admitted, slots)]);
   }
 
   private async dispatchPlan(plan: Planned[], slots?: ReservedSlots): Promise<void> {
@@ -484,7 +355,7 @@ export class DistributorCore {
       return;
     }
     // An attempt whose slot could not be bound (see LimitGate.bind) is taken back at once.
-    for (const k of slots === undefined ? [] : await this.o.limits!.bind(slots, plan, verdicts)) {
+    for (const k of slots === undefined ? [] : await this.limits.bind(slots, plan, verdicts)) {
       plan[k]!.worker.inFlight.delete(plan[k]!.task.task_id);
       void this.takeBack(plan[k]!.task.task_id, verdicts[k] as number).catch(() => {});
       verdicts[k] = "not-held";
@@ -505,32 +376,13 @@ export class DistributorCore {
         confirmed: false,
       });
       this.stats.dispatched++;
-      // Members in sorted order, as canonical JSON writes them (the task's own stay where they are).
-      const job: DispatchedTask = {
-        fence: verdict,
-        task: { ...task, status: "in_progress", attempts: task.attempts + 1, assigned_to: worker.id },
-        timeout_ms: this.o.taskTimeoutMs,
-      };
+      const job = attemptJob(task, worker.id, verdict, this.o.taskTimeoutMs);
       this.held.set(task.task_id, job.task);
       const list = batches.get(worker) ?? [];
       list.push(job);
       batches.set(worker, list);
-      // A later attempt of a graph task resumes from its last checkpoint.
-      if (verdict > 1 && this.o.checkpointFor) {
-        retried.push(
-          this.o.checkpointFor(task.task_id, verdict).then((ckpt) => {
-            if (ckpt !== null) job.checkpoint = ckpt;
-          }),
-        );
-      }
-      if (task.inputs?.length) retried.push(withInputs(this.o.ledger, job));
-      if (task.depends_on?.length && this.o.dependenciesFor) {
-        retried.push(
-          this.o.dependenciesFor(task).then((outcomes) => {
-            job.dependencies = outcomes;
-          }),
-        );
-      }
+      // Its checkpoint, inputs and dependencies' outcomes (./attempt-job.ts).
+      retried.push(...jobFetches(job, task, this.o));
     });
     await Promise.all(retried).catch(() => {});
     for (const [worker, jobs] of batches) for (const job of jobs) this.toWorkers.push(worker.id, { job });
@@ -605,7 +457,7 @@ export class DistributorCore {
 
   private async takeBack(taskId: string, fence: number): Promise<void> {
     if (fence > 0) await this.o.ledger.requeue(taskId, this.id, fence);
-    this.o.limits?.release(taskId, fence, this.held.get(taskId)?.task_type);
+    this.limits.release(taskId, fence, this.held.get(taskId)?.task_type);
     const record = await this.o.ledger.get(taskId);
     this.stats.reassigned++;
     this.adopt(record);

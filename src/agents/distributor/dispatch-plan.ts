@@ -1,0 +1,57 @@
+import type { TaskDict } from "../protocol.js";
+import { builtinHandlers } from "../worker/handlers/index.js";
+import type { WorkerEntry, WorkerRegistry } from "./worker-registry.js";
+
+const BUILTIN_TYPES = new Set(Object.keys(builtinHandlers()));
+
+/** A task the pump means to start, and the worker it goes to. */
+export type Planned = { task: TaskDict; worker: WorkerEntry };
+
+/**
+ * The pump's dispatch plan: which worker each task goes to. Spreads the tasks over the workers
+ * with room that run each task's type, one slot at a time, and marks each planned attempt in
+ * flight on its worker (fence -1 until the dispatch script answers). A task whose type only busy
+ * workers run waits for the next round. Makes no store call.
+ */
+export function planDispatch(
+  tasks: TaskDict[],
+  workers: WorkerEntry[],
+  registry: WorkerRegistry,
+): { plan: Planned[]; waiting: TaskDict[] } {
+  const plan: Planned[] = [];
+  const free = new Map(workers.map((w) => [w.id, registry.free(w)]));
+  const waiting: TaskDict[] = [];
+  let turn = 0;
+  for (const task of tasks) {
+    const worker = pickWorker(task.task_type, workers, free, turn++, registry);
+    if (worker === undefined) {
+      waiting.push(task); // a worker that runs this type is busy: keep it for the next round
+      continue;
+    }
+    free.set(worker.id, (free.get(worker.id) ?? 1) - 1);
+    worker.inFlight.set(task.task_id, { fence: -1, dispatchedAt: performance.now(), confirmed: false });
+    plan.push({ task, worker });
+  }
+  return { plan, waiting };
+}
+
+/**
+ * A worker with room that runs `taskType` (a worker not heard from yet is assumed to run the
+ * built-ins). When no live worker runs that type at all, any worker with room takes it, so the
+ * task fails at once with "unknown task type" instead of waiting for ever.
+ */
+function pickWorker(
+  taskType: string,
+  workers: WorkerEntry[],
+  free: Map<string, number>,
+  turn: number,
+  registry: WorkerRegistry,
+): WorkerEntry | undefined {
+  const runs = (w: WorkerEntry) =>
+    w.taskTypes.length > 0 ? w.taskTypes.includes(taskType) : BUILTIN_TYPES.has(taskType);
+  const withRoom = workers.filter((w) => (free.get(w.id) ?? 0) > 0);
+  const able = withRoom.filter(runs);
+  if (able.length > 0) return able[turn % able.length];
+  if (registry.alive().some(runs)) return undefined;
+  return withRoom[turn % Math.max(1, withRoom.length)];
+}

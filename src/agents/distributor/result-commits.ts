@@ -1,0 +1,165 @@
+import type { CommitVerdict, TaskLedger, TaskRecord } from "../ledger/task-ledger.js";
+import type { AttemptOutcomeWire, ResultAck, TaskDict } from "../protocol.js";
+import type { AttemptHolders } from "./attempt-holders.js";
+import { committedTask } from "./committed-task.js";
+import type { DispatchQueue } from "./dispatch-queue.js";
+import type { DistributorEvents, DistributorStats } from "./distributor-core.js";
+import type { WorkerRegistry } from "./worker-registry.js";
+
+export type ResultCommitsOptions = {
+  ledger: TaskLedger;
+  holders: AttemptHolders;
+  registry: WorkerRegistry;
+  stats: DistributorStats;
+  events?: DistributorEvents;
+  /** Runs before a batch of outcomes that carry progress is committed: writes it (src/agents/live/). */
+  beforeCommit?: (outcomes: AttemptOutcomeWire[]) => Promise<void>;
+  /** Whether the distributor holds its shared-state lease (without it, nothing is committed). */
+  owns: () => boolean;
+  /** The dict of a task the distributor holds, if any. */
+  held: (taskId: string) => TaskDict | undefined;
+  /** The attempt (taskId, fence) is over: its task-type slot goes back (src/agents/limits/). */
+  release: (taskId: string, fence: number, taskType?: string) => void;
+  /** The distributor's queue: a task to retry goes back to it. */
+  queue: DispatchQueue;
+  /** Holds a task as its record says (after a stale commit of a task still held). */
+  adopt: (record: TaskRecord | null) => void;
+  /** The distributor holds the task no more (ended, or waiting for input). */
+  forget: (taskId: string) => void;
+  /** Reports a task's end to the coordinator that placed it (null: its dict is unknown, nothing to send). */
+  report: (taskId: string, task: TaskDict | null) => void;
+  /** A batch was committed: the pump has room to fill. */
+  committed: () => void;
+  /** Sends an acknowledgement to a worker (riding on the next execute_tasks when there is one soon). */
+  ack: (workerId: string, ack: ResultAck) => void;
+};
+
+/**
+ * The distributor's commit batching: results that workers send wait for the next paced turn,
+ * then every worker's go through the fenced ledger together (started in one tick, so the ledger
+ * makes one script call), each task goes where its verdict says (queued again, dropped while it
+ * waits for input, reported ended), and each worker is acknowledged what it sent. Owns the
+ * results not yet committed; the distributor core owns the tasks it holds.
+ */
+export class ResultCommits {
+  /** Results received and not yet committed: all workers' go to Redis in one script call per linger. */
+  private pending: Array<{
+    workerId: string;
+    results: AttemptOutcomeWire[];
+    done: (acks: ResultAck[]) => void;
+  }> = [];
+
+  constructor(private readonly o: ResultCommitsOptions) {}
+
+  /** True when results wait to be committed. */
+  get waiting(): boolean {
+    return this.pending.length > 0;
+  }
+
+  /** Holds a worker's results for the next commitPending; resolves with their acknowledgements. */
+  add(workerId: string, results: AttemptOutcomeWire[]): Promise<ResultAck[]> {
+    return new Promise((done) => {
+      this.pending.push({ workerId, results, done });
+    });
+  }
+
+  /** Drops what waits, unacknowledged: the workers re-send it. */
+  dropAll(): void {
+    for (const pending of this.pending.splice(0)) pending.done([]);
+  }
+
+  /** Commits every worker's pending results: started in one tick, so the ledger makes one script call. */
+  async commitPending(): Promise<void> {
+    const batch = this.pending.splice(0);
+    await Promise.all(
+      batch.map(({ workerId, results, done }) => this.commit(workerId, results).then(done, () => done([]))),
+    );
+  }
+
+  private async commit(workerId: string, sent: AttemptOutcomeWire[]): Promise<ResultAck[]> {
+    if (!this.o.owns()) return [];
+    // Neither committed nor acknowledged: the sender does not hold these attempts.
+    const { allowed: results, foreign } = await this.o.holders.sort(workerId, sent);
+    for (const { outcome, holder } of foreign) {
+      this.o.stats.foreignRejected++;
+      this.o.events?.foreignResult?.(outcome, workerId, holder);
+    }
+    const worker = this.o.registry.get(workerId);
+    // Only outcomes that carry progress wait for it (the common outcome has none: no extra hop).
+    if (this.o.beforeCommit && results.some((r) => r.progress !== undefined))
+      await this.o.beforeCommit(results).catch(() => {});
+    const receipts = await Promise.all(
+      results.map((r) =>
+        this.o.ledger.commitAttempt({
+          taskId: r.task_id,
+          fence: r.fence,
+          status: r.status,
+          ...(r.result !== undefined ? { result: r.result } : {}),
+          ...(r.error !== undefined ? { error: r.error } : {}),
+          ...(r.spawn !== undefined ? { spawn: r.spawn } : {}),
+          ...(r.status === "input_required"
+            ? { inputRequest: r.input_request ?? null, inputKey: r.input_key ?? "" }
+            : {}),
+        }),
+      ),
+    );
+    const unheld: Array<Promise<void>> = [];
+    results.forEach((r, i) => {
+      const receipt = receipts[i]!;
+      if (worker?.inFlight.get(r.task_id)?.fence === r.fence) worker.inFlight.delete(r.task_id);
+      if (receipt.verdict !== "stale") this.o.release(r.task_id, r.fence, this.o.held(r.task_id)?.task_type);
+      if (receipt.verdict === "stale") {
+        this.o.stats.staleRejected++;
+        this.o.events?.staleResult?.(r, workerId);
+        // Fenced off while we held it: by our own take-back (queued again already), or by the
+        // coordinator moving it — maybe back to us, as pending. The record says which.
+        if (this.o.held(r.task_id) !== undefined)
+          unheld.push(this.o.ledger.get(r.task_id).then((rec) => this.o.adopt(rec)));
+        return;
+      }
+      const held = this.o.held(r.task_id);
+      if (held !== undefined) {
+        this.afterCommit(r.task_id, receipt.verdict, committedTask(held, r, receipt), receipt.notBefore);
+        return;
+      }
+      // Not in memory (adopted after a restart, say): the record says what was committed.
+      unheld.push(
+        this.o.ledger
+          .get(r.task_id)
+          .then((record) =>
+            this.afterCommit(r.task_id, receipt.verdict, record?.task ?? null, record?.notBefore ?? null),
+          ),
+      );
+    });
+    await Promise.all(unheld);
+    this.o.committed();
+    const acks = results.map((r) => ({ fence: r.fence, task_id: r.task_id }));
+    for (const ack of acks) this.o.ack(workerId, ack);
+    return acks;
+  }
+
+  private afterCommit(
+    taskId: string,
+    verdict: CommitVerdict,
+    task: TaskDict | null,
+    notBefore: number | null,
+  ): void {
+    if (verdict === "input_required") {
+      // Waiting for input holds no worker and no distributor: the coordinator places it again once given.
+      this.o.forget(taskId);
+      this.o.queue.delete(taskId);
+      return;
+    }
+    if (verdict === "retry") {
+      this.o.stats.retried++;
+      this.o.events?.retried?.(taskId, task);
+      if (task !== null && task.status === "pending") this.o.queue.push(task, notBefore ?? 0);
+      return;
+    }
+    this.o.forget(taskId);
+    if (verdict === "completed") this.o.stats.completed++;
+    else this.o.stats.failed++;
+    this.o.report(taskId, task);
+    if (task !== null) this.o.events?.committed?.(task, verdict);
+  }
+}
