@@ -159,6 +159,7 @@ async function compare(): Promise<void> {
     bullWindow: [],
     triadBatch: [],
     bullBulk: [],
+    triadSigned: [],
   };
   // Warm both up (JIT) in every mode measured, unmeasured: a first one-at-a-time round runs
   // code a batched warm-up never reached, and was Triad's slowest round by up to 1.5x.
@@ -183,6 +184,12 @@ async function compare(): Promise<void> {
       );
       runs.bullWindow!.push(
         await measure(`BullMQ, Queue.add, ${WINDOW} in flight`, () => runBullmq(redis.url, N, "window")),
+      );
+      // The router's signed mode, which every in-process message paid for before it was optional.
+      runs.triadSigned!.push(
+        await measure(`Triad, signed router, ${WINDOW} in flight`, () =>
+          triadInProcess("window", N, { ...TOPOLOGY, signed: true }),
+        ),
       );
     }
     if (modes.has("batch")) {
@@ -232,6 +239,19 @@ async function compare(): Promise<void> {
     ),
   );
   out();
+  const signed = m.triadSigned;
+  if (signed !== undefined) {
+    out(
+      table(HEAD, [
+        row(
+          `Triad, in-process router signed ({ signed: true }), ${WINDOW} calls in flight`,
+          signed,
+          signed.perSecond / m.bullWindow!.perSecond,
+        ),
+      ]),
+    );
+    out();
+  }
   out(
     `Ratio Triad / BullMQ: ${measured.map((p) => `${p.label} ${fmt.ratio(m[p.triad[0]]!.perSecond / m[p.bull[0]]!.perSecond)}`).join(", ")}.`,
   );

@@ -9,6 +9,8 @@ export type Topology = {
   concurrency: number;
   batchLingerMs?: number;
   busyAssignLingerMs?: number;
+  /** The in-process router signs and verifies every message (A2ARouterOptions.signed; default unsigned). */
+  signed?: boolean;
 };
 
 /** One worker at concurrency 100: the same as BullMQ's one Worker at concurrency 100. */
@@ -35,7 +37,7 @@ export class InProcessTriad {
 
   static async start(redis: RedisConfig, topology: Topology = DEFAULT_TOPOLOGY): Promise<InProcessTriad> {
     const runId = `r${++runs}-${process.pid}`;
-    const router = new triad.A2ARouter();
+    const router = new triad.A2ARouter({ signed: topology.signed ?? false });
     const timing = {
       ...(topology.batchLingerMs === undefined ? {} : { batchLingerMs: topology.batchLingerMs }),
       ...(topology.busyAssignLingerMs === undefined
