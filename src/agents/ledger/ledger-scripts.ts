@@ -246,9 +246,10 @@ export const readStatuses = defineScript(import.meta.url, "read-statuses-1.lua",
   return out;
 });
 
-export const setMembers = defineScript(import.meta.url, "set-members-1.lua", (db, [set]) =>
-  db.smembers(set!),
-);
+export const listSets = defineScript(import.meta.url, "list-sets-1.lua", (db, _keys, args) => {
+  const [name, ...prefixes] = args as string[];
+  return prefixes.flatMap((prefix) => db.smembers(`${prefix}${name}`));
+});
 
 export const watchDependencies = defineScript(
   import.meta.url,

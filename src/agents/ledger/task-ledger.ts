@@ -486,9 +486,20 @@ export class TaskLedger {
     return this.members(`dist:${distributorId}`);
   }
 
+  /** A set of every shard, merged: one call on a single Redis (list-sets-1.lua), one per shard on a Cluster. */
   private async members(key: string): Promise<string[]> {
-    const which = Array.from({ length: this.shards }, (_, shard) => shard);
-    const all = await Promise.all(which.map((shard) => this.run(scripts.setMembers, shard, key, [])));
+    const byGroup = new Map<string, number[]>();
+    for (let shard = 0; shard < this.shards; shard++) {
+      const group = this.group(shard);
+      const list = byGroup.get(group);
+      if (list === undefined) byGroup.set(group, [shard]);
+      else list.push(shard);
+    }
+    const all = await Promise.all(
+      [...byGroup.values()].map((shards) =>
+        this.run(scripts.listSets, shards[0]!, "open", [key, ...shards.map((s) => this.prefix(s))]),
+      ),
+    );
     return (all as string[][]).flat();
   }
 }

@@ -270,6 +270,26 @@ describe.each(testEngines("ledger", { cluster: true }))("task ledger on $name", 
     });
   });
 
+  it("lists a set of every shard (a distributor's tasks) in one call, one per shard on a cluster", async () => {
+    const l = await ledger();
+    const store = (l as unknown as { store: RedisClient }).store;
+    const dist = `lister-${Math.random().toString(36).slice(2)}`;
+    const tasks = Array.from({ length: 40 }, () => newTask());
+    await Promise.all(tasks.map((t) => l.submit(t, dist)));
+    expect(new Set(tasks.map((t) => shardOf(t.taskId, l.shards))).size).toBeGreaterThan(8);
+    const calls: string[] = [];
+    const run = store.runScript.bind(store);
+    store.runScript = (script, keys, args) => {
+      calls.push(script.name);
+      return run(script, keys, args);
+    };
+    expect((await l.distributorTaskIds(dist)).sort()).toEqual(tasks.map((t) => t.taskId).sort());
+    expect(calls).toEqual(
+      Array.from({ length: engine.name === "cluster" ? l.shards : 1 }, () => "list-sets"),
+    );
+    expect(await l.distributorTaskIds(`${dist}-none`)).toEqual([]);
+  });
+
   it("serves one tick's calls with one script call (one per shard on a cluster), each caller its own answer", async () => {
     const l = await ledger();
     const store = (l as unknown as { store: RedisClient }).store;
