@@ -16,7 +16,10 @@ export class BenchChild {
   private partial = "";
 
   constructor(args: string[], env: Record<string, string> = {}) {
-    this.child = spawn(process.execPath, ["--import", "tsx", TIER_SCRIPT, ...args], {
+    // TRIAD_BENCH_CPU_PROF=DIR: a V8 CPU profile of each tier process, written to DIR when it exits.
+    const profile = process.env.TRIAD_BENCH_CPU_PROF;
+    const node = profile ? ["--cpu-prof", `--cpu-prof-dir=${profile}`] : [];
+    this.child = spawn(process.execPath, [...node, "--import", "tsx", TIER_SCRIPT, ...args], {
       env: { ...process.env, ...env },
       stdio: ["pipe", "pipe", "pipe"],
     });
