@@ -1,9 +1,8 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { isTriadError } from "../../../src/core/errors.js";
 import { A2AClient } from "../../../src/core/messaging/client.js";
 import { A2ARouter } from "../../../src/core/messaging/router.js";
 import { type A2AMessage, MessageType } from "../../../src/core/messaging/types.js";
-import { signatureOf } from "./support.js";
+import { codeOf, signatureOf } from "./support.js";
 
 const clients: A2AClient[] = [];
 function agent(
@@ -19,15 +18,6 @@ function agent(
 afterEach(async () => {
   await Promise.all(clients.splice(0).map((c) => c.close()));
 });
-
-async function codeOf(work: () => unknown): Promise<string> {
-  try {
-    await work();
-  } catch (err) {
-    return isTriadError(err) ? err.code : `not a TriadError: ${String(err)}`;
-  }
-  return "no error";
-}
 
 describe("A2AClient: the seed's usage example", () => {
   it("creates, sends responses and heartbeats, and runs registered handlers", async () => {

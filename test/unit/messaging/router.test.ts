@@ -5,7 +5,7 @@ import { canonicalJson } from "../../../src/core/messaging/canonical-json.js";
 import { A2AClient } from "../../../src/core/messaging/client.js";
 import { A2ARouter, defaultRouter } from "../../../src/core/messaging/router.js";
 import { type A2AMessage, MessageType } from "../../../src/core/messaging/types.js";
-import { tick } from "./support.js";
+import { codeOf, tick } from "./support.js";
 
 const clients: A2AClient[] = [];
 function agent(agentId: string, extra: Partial<ConstructorParameters<typeof A2AClient>[0]> = {}) {
@@ -17,15 +17,6 @@ function agent(agentId: string, extra: Partial<ConstructorParameters<typeof A2AC
 afterEach(async () => {
   await Promise.all(clients.splice(0).map((c) => c.close()));
 });
-
-async function codeOf(work: () => unknown): Promise<string> {
-  try {
-    await work();
-  } catch (err) {
-    return isTriadError(err) ? err.code : `not a TriadError: ${String(err)}`;
-  }
-  return "no error";
-}
 
 describe("agents created in one process with no transport configured", () => {
   it("find each other through the process-wide router (the seed's Integration Example)", async () => {

@@ -1,4 +1,5 @@
 import { createHmac, randomUUID } from "node:crypto";
+import { isTriadError } from "../../../src/core/errors.js";
 import { canonicalJson } from "../../../src/core/messaging/canonical-json.js";
 import { type A2AMessage, MessageType } from "../../../src/core/messaging/types.js";
 
@@ -35,3 +36,13 @@ export function handMade(secret: string, overrides: Overrides = {}): A2AMessage 
 
 /** Resolves after the current macrotask queue drained (handlers started by receive() ran). */
 export const tick = () => new Promise((resolve) => setImmediate(resolve));
+
+/** The TriadError code `work` throws or rejects with ("no error" when it does not). */
+export async function codeOf(work: () => unknown): Promise<string> {
+  try {
+    await work();
+  } catch (err) {
+    return isTriadError(err) ? err.code : `not a TriadError: ${String(err)}`;
+  }
+  return "no error";
+}
