@@ -1,4 +1,5 @@
-import { isPlainObject, jsonProblem } from "./plain-json.js";
+import { isPlainJson } from "../json.js";
+import { isPlainObject, jsonProblem, MAX_JSON_DEPTH } from "./plain-json.js";
 import { parseTimestamp } from "./timestamp.js";
 import { type A2AMessage, MessageType } from "./types.js";
 
@@ -45,7 +46,11 @@ export function checkMessageShape(value: unknown, walkPayload = true): ShapeChec
   const idProblem = nameProblem(value.sender, "sender") ?? nameProblem(value.recipient, "recipient");
   if (idProblem !== null) return fail(idProblem);
   if (!isPlainObject(value.payload)) return fail("payload must be a JSON object");
-  const payloadProblem = walkPayload ? jsonProblem(value.payload, "payload") : null;
+  // The boolean walk first (no path strings built); the one that names the problem only for a payload that has one.
+  const payloadProblem =
+    walkPayload && !isPlainJson(value.payload, MAX_JSON_DEPTH - 1)
+      ? jsonProblem(value.payload, "payload")
+      : null;
   if (payloadProblem !== null) return fail(payloadProblem);
   const meta = value.metadata;
   if (!isPlainObject(meta)) return fail("metadata must be a JSON object");
