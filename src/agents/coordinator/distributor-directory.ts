@@ -19,8 +19,21 @@ export type DistributorEntry = {
   via: string | null;
 };
 
-/** How much fuller a distributor heard through another coordinator looks when placing (a share of its capacity). */
+/**
+ * A distributor heard through another coordinator (several coordinators), when placing: with
+ * free slots it looks this much fuller (a share of its capacity)...
+ */
 const REMOTE_PENALTY = 0.5;
+/**
+ * ...and with none, this many times fuller: under a backlog a coordinator keeps to the
+ * distributors it hears itself, so that each distributor talks to one coordinator in large
+ * batches, and a remote one still gets work whenever it reports free slots, or once the local
+ * backlog runs this many times deeper. (With the penalty alone, each of two coordinators placed
+ * ~60 % of a backlog on the other's distributor, whose load it only knows from a view up to a
+ * heartbeat old: each distributor then split its reports over two coordinators, and the two
+ * together spent 36 µs per task more than one; docs/PERFORMANCE.md.)
+ */
+const REMOTE_FACTOR = 4;
 
 /** The coordinator's view of its distributors: who is alive, and who has room. */
 export class DistributorDirectory {
@@ -106,10 +119,9 @@ export class DistributorDirectory {
       if (d.status === "dead" || d.status === "error" || !d.ownsLease) continue;
       const hasWorkers = d.capacity > 0;
       if (bestHasWorkers && !hasWorkers) continue;
-      // A distributor another coordinator hears counts as half full more: its task's end is
-      // reported there, and a waiter here then costs news and a read (several coordinators).
-      const score =
-        (d.load + d.placedSinceHeartbeat) / Math.max(1, d.capacity) + (d.via === null ? 0 : REMOTE_PENALTY);
+      // See REMOTE_PENALTY and REMOTE_FACTOR.
+      const fill = (d.load + d.placedSinceHeartbeat) / Math.max(1, d.capacity);
+      const score = d.via === null ? fill : fill < 1 ? fill + REMOTE_PENALTY : fill * REMOTE_FACTOR;
       if ((hasWorkers && !bestHasWorkers) || score < bestScore) {
         best = d;
         bestScore = score;

@@ -37,6 +37,42 @@ describe("DistributorDirectory.leastLoaded", () => {
     expect(picks.filter((p) => p === "b").length).toBeGreaterThan(picks.filter((p) => p === "c").length);
   });
 
+  it("several coordinators: keeps a backlog on the distributors it hears itself, and gives a remote one work when it reports free slots or the local backlog runs four times deeper", () => {
+    const view = (id: string, load: number) => ({
+      id,
+      url: null,
+      status: "busy",
+      load,
+      capacity: 100,
+      owns_lease: true,
+      workers: [],
+      done: 0,
+      last_heartbeat_at: new Date().toISOString(),
+      age_ms: 0,
+    });
+    const dir = new DistributorDirectory();
+    dir.heartbeat("local", hb(300, 100));
+    dir.heardElsewhere(view("remote", 200) as never, "c2");
+    // Both behind: the remote's backlog looks 4x deeper, so the next 500 go here.
+    const picks: string[] = [];
+    for (let i = 0; i < 600; i++) {
+      const d = dir.leastLoaded()!;
+      d.placedSinceHeartbeat++;
+      picks.push(d.id);
+    }
+    expect(picks.slice(0, 500).every((p) => p === "local")).toBe(true);
+    expect(picks.slice(500)).toContain("remote");
+    // A remote one that reports free slots takes work before a local one without any.
+    dir.heartbeat("local", hb(150, 100));
+    dir.heardElsewhere(view("remote", 40) as never, "c2");
+    expect(dir.leastLoaded()?.id).toBe("remote");
+    // Both with free slots: the local one, unless the remote is half its capacity emptier.
+    dir.heartbeat("local", hb(60, 100));
+    expect(dir.leastLoaded()?.id).toBe("local");
+    dir.heartbeat("local", hb(95, 100));
+    expect(dir.leastLoaded()?.id).toBe("remote");
+  });
+
   it("prefers distributors with workers, and takes one without only when none has any", () => {
     const dir = new DistributorDirectory();
     dir.heartbeat("idle-no-workers", hb(0, 0));
