@@ -144,10 +144,15 @@ describe.each(engines)("store on $name", (engine) => {
       expect(await pub.publish("events", { event: "data", n: 1 })).toBe(1);
       expect(await pub.publish("other", "plain")).toBe(1);
       await received;
-      expect(got).toEqual([
-        ["events", { event: "data", n: 1 }],
-        ["other", "plain"],
-      ]);
+      // Each message once; the order across two channels is not promised (on Redis Cluster the
+      // channels' messages may reach the subscriber over different node connections).
+      expect(got).toHaveLength(2);
+      expect(got).toEqual(
+        expect.arrayContaining([
+          ["events", { event: "data", n: 1 }],
+          ["other", "plain"],
+        ]),
+      );
     });
 
     it("stops delivering after unsubscribe", async () => {
