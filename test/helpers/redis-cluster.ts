@@ -103,6 +103,10 @@ export class RedisCluster {
         join(this.dir, `nodes-${port}.conf`),
         "--cluster-node-timeout",
         String(this.options.nodeTimeoutMs),
+        // A replica fails over whatever the age of its data (its link to the master may have
+        // been slow on a busy 2-core machine): a failover test waits for the promotion itself.
+        "--cluster-replica-validity-factor",
+        "0",
         "--dir",
         this.dir,
         "--dbfilename",
@@ -171,7 +175,18 @@ export class RedisCluster {
         if (role[0] === "master") return performance.timeOrigin + performance.now();
         await new Promise((r) => setTimeout(r, everyMs));
       }
-      throw new Error(`the replica on port ${replicaPort} was not promoted within ${timeoutMs} ms`);
+      // What the replica thought, for the next reader of a failure.
+      const info = await client
+        .sendCommand(["INFO", "replication"])
+        .then((r) => String(r).replace(/\r\n/g, " "))
+        .catch((e: unknown) => String(e));
+      const state = await client
+        .sendCommand(["CLUSTER", "INFO"])
+        .then((r) => String(r).replace(/\r\n/g, " ").slice(0, 400))
+        .catch((e: unknown) => String(e));
+      throw new Error(
+        `the replica on port ${replicaPort} was not promoted within ${timeoutMs} ms (INFO replication: ${info}; CLUSTER INFO: ${state})`,
+      );
     } finally {
       client.destroy();
     }
