@@ -103,10 +103,6 @@ export class RedisCluster {
         join(this.dir, `nodes-${port}.conf`),
         "--cluster-node-timeout",
         String(this.options.nodeTimeoutMs),
-        // A replica fails over whatever the age of its data (its link to the master may have
-        // been slow on a busy 2-core machine): a failover test waits for the promotion itself.
-        "--cluster-replica-validity-factor",
-        "0",
         "--dir",
         this.dir,
         "--dbfilename",
@@ -149,6 +145,14 @@ export class RedisCluster {
     const replica = nodes.find((n) => n.masterId === master?.id && !n.failed);
     if (replica === undefined) throw new Error(`the master on port ${masterPort} has no live replica`);
     return replica.port;
+  }
+
+  /**
+   * Waits (up to `timeoutMs`) until `replicas` replicas of the master on `port` acknowledged
+   * every write it took so far (Redis WAIT, from a connection of its own); answers how many did.
+   */
+  async replicated(port: number, replicas = 1, timeoutMs = 5000): Promise<number> {
+    return Number((await cli(port, "WAIT", String(replicas), String(timeoutMs))).trim()) || 0;
   }
 
   /** kill -9 of the node on `port`: its sockets close at once, its replica takes over after the node timeout. */
