@@ -33,6 +33,23 @@ describe("messageChain", () => {
   });
 });
 
+/** The dict of a task completed by w1 on its first attempt, started and completed at these offsets. */
+function completedTask(started: number, completed: number) {
+  return {
+    task_id: "t",
+    task_type: "echo",
+    payload: {},
+    status: "completed" as const,
+    result: null,
+    error: null,
+    attempts: 1,
+    assigned_to: "w1",
+    created_at: at(0),
+    started_at: at(started),
+    completed_at: at(completed),
+  };
+}
+
 describe("timeline", () => {
   it("adds the start of the last attempt from the task dict, in time order", () => {
     const steps = timeline(
@@ -41,19 +58,7 @@ describe("timeline", () => {
         { event: "assigned", at: at(1), distributor: "d1" },
         { event: "committed", at: at(9), status: "completed" },
       ],
-      {
-        task_id: "t",
-        task_type: "echo",
-        payload: {},
-        status: "completed",
-        result: null,
-        error: null,
-        attempts: 1,
-        assigned_to: "w1",
-        created_at: at(0),
-        started_at: at(5),
-        completed_at: at(9),
-      },
+      completedTask(5, 9),
     );
     expect(steps.map((s) => s.event)).toEqual(["submitted", "assigned", "started", "committed"]);
     expect(steps[2]).toEqual({ event: "started", at: at(5), worker: "w1", attempt: 1 });
@@ -66,19 +71,7 @@ describe("timeline", () => {
         { event: "assigned", at: at(0), distributor: "d1" },
         { event: "committed", at: at(0), status: "completed" },
       ],
-      {
-        task_id: "t",
-        task_type: "echo",
-        payload: {},
-        status: "completed",
-        result: null,
-        error: null,
-        attempts: 1,
-        assigned_to: "w1",
-        created_at: at(0),
-        started_at: at(0),
-        completed_at: at(0),
-      },
+      completedTask(0, 0),
     );
     expect(steps.map((s) => s.event)).toEqual(["submitted", "assigned", "started", "committed"]);
   });
