@@ -262,17 +262,11 @@ export class A2AClient implements RouterEndpoint {
     message: A2AMessage,
     requestedTimeoutMs?: number,
     signedText?: string,
-    builtUnsigned = false,
+    // Built unsigned in this same turn, for a route unsignedTo() had just allowed.
+    unsigned = false,
   ): Promise<void> {
     if (this.closed) throw new TriadError("ERR_A2A_CLOSED", `A2A client ${this.agentId} is closed`);
     const timeoutMs = Math.min(requestedTimeoutMs ?? this.config.sendTimeoutMs, this.config.sendTimeoutMs);
-    let unsigned = builtUnsigned;
-    if (unsigned && !this.unsignedTo(message.recipient)) {
-      // The route changed since the message was built (an HTTP peer set, the recipient gone): signed after all.
-      signedText = canonicalJsonWithout(message, "signature");
-      message.signature = this.signer.sign(signedText);
-      unsigned = false;
-    }
     if (this.http.hasPeer(message.recipient)) await this.http.send(message, timeoutMs);
     else await deliverInProcess(this.router, message, timeoutMs, signedText, unsigned);
     this.sent += 1;
