@@ -80,7 +80,12 @@ export type LedgerEvent =
   | { op: "awaiting_input"; task_id: string; fence: number }
   | { op: "rejected"; task_id: string; fence: number; reason: "stale_fence" }
   | { op: "reassigned"; task_id: string; distributor: string; fence: number }
-  | { op: "abandoned"; task_id: string; reason: string };
+  | { op: "abandoned"; task_id: string; reason: string }
+  /**
+   * A waiting task was told that one of its dependencies ended with `status` (read from that
+   * dependency's record, so a "completed" here proves the dependency had committed).
+   */
+  | { op: "noticed"; task_id: string; dependency: string; status: string; ready: boolean };
 
 export type LedgerOptions = {
   shards?: number;
@@ -440,11 +445,12 @@ export class TaskLedger {
   /** Tells `dependent` (in its shard) that `dependency` ended with `status`; idempotent. */
   notifyDependencyEnded(dependent: string, dependency: string, status: string): Promise<NoticeVerdict> {
     const verdict = this.notifier.add(this.group(this.shard(dependent)), { dependent, dependency, status });
-    return this.observed(verdict, (v) =>
-      v === "abandoned"
-        ? { op: "abandoned", task_id: dependent, reason: `dependency ${dependency} ${status}` }
-        : null,
-    );
+    return this.observed(verdict, (v): LedgerEvent | null => {
+      if (v === "abandoned")
+        return { op: "abandoned", task_id: dependent, reason: `dependency ${dependency} ${status}` };
+      if (v === "unchanged") return null;
+      return { op: "noticed", task_id: dependent, dependency, status, ready: v === "ready" };
+    });
   }
 
   /** Marks an ended task's after-end work done (spawned tasks recorded, notices delivered). */

@@ -17,6 +17,8 @@ import { join } from "node:path";
  *   rejected     distributor a result refused by its fence (a stale attempt, or a re-delivery)
  *   reassigned   distributor an attempt taken back from a dead worker; its fence retired
  *   abandoned    coordinator ended without running (no distributor could take it)
+ *   noticed      coordinator a waiting task told that `dependency` ended with `status` (read
+ *                            from its record); `ready` when that was its last one
  *   dead         either      a supervisor declared `target` dead
  *   refused      any         an A2A message refused before any handler saw it, with its reason
  *   stats        any         the process's counters, when they change

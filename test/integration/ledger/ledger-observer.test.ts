@@ -61,6 +61,28 @@ describe.each(testEngines("ledger-observer"))("the ledger's observer on $name", 
     ]);
   });
 
+  it("tells each dependency notice that took effect, and whether it made its task ready", async () => {
+    const { ledger, events } = await observed();
+    const [a, b] = [newTask(), newTask()];
+    const join = { ...newTask(), dependsOn: [a.taskId, b.taskId] };
+    for (const t of [a, b, join]) await ledger.submit(t);
+    events.length = 0;
+    await ledger.notifyDependencyEnded(join.taskId, a.taskId, "completed");
+    await ledger.notifyDependencyEnded(join.taskId, a.taskId, "completed"); // a repeat: not told
+    await ledger.notifyDependencyEnded(join.taskId, b.taskId, "completed");
+    expect(events).toEqual([
+      { op: "noticed", task_id: join.taskId, dependency: a.taskId, status: "completed", ready: false },
+      { op: "noticed", task_id: join.taskId, dependency: b.taskId, status: "completed", ready: true },
+    ]);
+    const strict = { ...newTask(), dependsOn: [a.taskId] };
+    await ledger.submit(strict);
+    events.length = 0;
+    await ledger.notifyDependencyEnded(strict.taskId, a.taskId, "failed");
+    expect(events).toEqual([
+      { op: "abandoned", task_id: strict.taskId, reason: `dependency ${a.taskId} failed` },
+    ]);
+  });
+
   it("tells an abandon, and a broken observer fails no state change", async () => {
     const store = new RedisClient(engine.config());
     expect(await store.connect()).toBe(true);
