@@ -1,5 +1,9 @@
 import { readFileSync } from "node:fs";
-import { DEFAULT_BUSY_POLL_US, type RedisConfig } from "../core/store/config.js";
+import {
+  DEFAULT_BUSY_POLL_US,
+  DEFAULT_WAIT_REPLICAS_TIMEOUT_MS,
+  type RedisConfig,
+} from "../core/store/config.js";
 import { checkRedisTls, type RedisTlsOptions } from "../core/store/redis-tls.js";
 import { type FlagSpec, type ParsedOptions, UsageError } from "./options.js";
 
@@ -29,14 +33,47 @@ export const redisTlsFlags: FlagSpec[] = [
   { name: "redis-key", type: "string", description: "PEM file of the private key of --redis-cert" },
 ];
 
+/**
+ * Replicas that must hold a submitted task before it is answered (RedisConfig.waitReplicas): the
+ * commands that accept tasks take these.
+ */
+export const replicaWaitFlags: FlagSpec[] = [
+  {
+    name: "redis-wait-replicas",
+    type: "number",
+    description:
+      "answer a submit only once this many Redis replicas hold it (WAIT): no accepted task lost if the master fails (0: once the master has it)",
+    default: 0,
+  },
+  {
+    name: "redis-wait-timeout",
+    type: "number",
+    description:
+      "ms a submit waits for --redis-wait-replicas; fewer in time: refused with ERR_NOT_REPLICATED (503)",
+    default: DEFAULT_WAIT_REPLICAS_TIMEOUT_MS,
+  },
+];
+
 const TLS_FLAGS = { ca: "redis-ca", cert: "redis-cert", key: "redis-key" } as const;
 
 /** The store config of a command: its URL (and whatever else is given), the busy-poll budget and TLS files. */
 export function storeConfig(options: ParsedOptions, config: RedisConfig): RedisConfig {
   const tls = tlsFiles(options);
+  const replicas = Number(options["redis-wait-replicas"] ?? 0);
+  if (replicas > 0 && config.url?.startsWith("memory://")) {
+    throw new UsageError(
+      `--redis-wait-replicas ${replicas} needs a Redis with replicas (--redis redis://... or redis+cluster://...): memory:// has none`,
+    );
+  }
   return {
     ...config,
     ...(options["busy-poll"] !== undefined ? { busyPollUs: Number(options["busy-poll"]) } : {}),
+    ...(replicas > 0
+      ? {
+          waitReplicas: replicas,
+          waitReplicasTimeoutMs: Number(options["redis-wait-timeout"] ?? DEFAULT_WAIT_REPLICAS_TIMEOUT_MS),
+        }
+      : {}),
     ...(tls !== undefined ? { tls } : {}),
   };
 }

@@ -23,7 +23,13 @@ export function isTriadError(err: unknown, code?: string): err is TriadError {
  * Codes of a store that cannot answer now — down, failing over, too slow — as opposed to a
  * request that is wrong: the same request may succeed if sent again a little later.
  */
-const STORE_UNAVAILABLE_CODES = new Set(["ERR_STORE_UNAVAILABLE", "ERR_STORE_TIMEOUT", "ERR_NOT_CONNECTED"]);
+const STORE_UNAVAILABLE_CODES = new Set([
+  "ERR_STORE_UNAVAILABLE",
+  "ERR_STORE_TIMEOUT",
+  "ERR_NOT_CONNECTED",
+  // Fewer replicas than RedisConfig.waitReplicas acknowledged a submit in time.
+  "ERR_NOT_REPLICATED",
+]);
 
 /** Seconds a client is told to wait (Retry-After) before it sends again to a store that is unavailable. */
 export const STORE_RETRY_AFTER_S = 1;
@@ -35,7 +41,7 @@ export function isStoreUnavailable(err: unknown): err is TriadError {
 
 /** A TriadError that says the store is unavailable, answered 503 with Retry-After at every HTTP edge. */
 export function storeUnavailable(
-  code: "ERR_STORE_UNAVAILABLE" | "ERR_STORE_TIMEOUT" | "ERR_NOT_CONNECTED",
+  code: "ERR_STORE_UNAVAILABLE" | "ERR_STORE_TIMEOUT" | "ERR_NOT_CONNECTED" | "ERR_NOT_REPLICATED",
   message: string,
 ): TriadError {
   return new TriadError(code, message, { status: 503, retryAfterS: STORE_RETRY_AFTER_S });

@@ -36,6 +36,8 @@ const CODES: Record<string, string> = {
   ERR_STORE_UNAVAILABLE: "the store cannot be reached now",
   ERR_STORE_TIMEOUT: "the store did not answer in time",
   ERR_NOT_CONNECTED: "the store connection is not up yet",
+  ERR_NOT_REPLICATED:
+    "fewer Redis replicas than --redis-wait-replicas acknowledged the task in time: the master holds it; send the same id again",
   ERR_INVALID_TASK_ID: "the task id in the path is not valid percent-encoding",
   ERR_INVALID_WAIT: "wait is not milliseconds in 0..300000",
   ERR_INVALID_STATUS: "status is not a task status",
@@ -152,7 +154,7 @@ function operations(options: OpenApiOptions): Record<RestRoute, JsonObject> {
             413: ["ERR_BODY_TOO_LARGE", "ERR_BATCH_TOO_LARGE"],
             415: ["ERR_UNSUPPORTED_MEDIA_TYPE"],
             422: ["ERR_INVALID_TASK", "ERR_JSON_TOO_DEEP"],
-            503: ["ERR_SHUTTING_DOWN", ...STORE],
+            503: ["ERR_SHUTTING_DOWN", ...STORE, "ERR_NOT_REPLICATED"],
           },
           { token: true, body: { anyOf: [ref("Error"), ref("BatchNotRecorded")] } },
         ),

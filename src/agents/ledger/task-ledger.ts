@@ -157,6 +157,8 @@ export class TaskLedger {
             t.inputTimeoutMs ?? "",
             scheduleArg(t.schedule ?? {}, t.delayUntil ?? null),
           ),
+        // A submit is answered "accepted": with redis.waitReplicas, only once replicas hold it.
+        true,
       ).then((reply) => reply.map((r) => r === 1));
     });
     this.assigner = new TickBatcher(async (key, ids) => {
@@ -279,7 +281,8 @@ export class TaskLedger {
    * Runs a grouped script (see submit-tasks-1.lua) over `items` of any shards: ARGV is `head`,
    * then per shard its prefix, its item count and each item's values. Replies in item order.
    * KEYS[1] is the first shard's open set, only so that Redis Cluster routes the call. Other
-   * rooms' grouped scripts (the workflow's cancel cascade) run through here too.
+   * rooms' grouped scripts (the workflow's cancel cascade) run through here too. `replicated`:
+   * through RedisClient.runReplicatedScript (a change its caller is told was accepted).
    */
   grouped<I>(
     script: StoreScript,
@@ -287,6 +290,7 @@ export class TaskLedger {
     items: I[],
     idOf: (item: I) => string,
     push: (item: I, args: (string | number)[]) => void,
+    replicated = false,
   ): Promise<ScriptReply[]> {
     const byShard = new Map<number, number[]>();
     items.forEach((item, k) => {
@@ -305,7 +309,11 @@ export class TaskLedger {
       }
     }
     const first = byShard.keys().next().value!;
-    return this.run(script, first, "open", args).then((reply) => {
+    const keys = [`${shardTag(first)}open`];
+    const call = replicated
+      ? this.store.runReplicatedScript(script, keys, args)
+      : this.store.runScript(script, keys, args);
+    return call.then((reply) => {
       const replies = reply as ScriptReply[];
       const out = new Array<ScriptReply>(items.length);
       order.forEach((k, j) => {

@@ -3,7 +3,7 @@
 // only to run it. So `triad --help`, `triad submit` and `triad status` start without them.
 import { historyFlag } from "../history.js";
 import type { CommandSpec, FlagSpec } from "../options.js";
-import { busyPollFlag, redisTlsFlags } from "../store-flags.js";
+import { busyPollFlag, redisTlsFlags, replicaWaitFlags } from "../store-flags.js";
 import { timingFlags } from "../timing-flags.js";
 
 // Flags several tier commands share.
@@ -62,6 +62,7 @@ export const upSpec: CommandSpec = {
       default: "memory://",
     },
     ...redisTlsFlags,
+    ...replicaWaitFlags,
     {
       name: "coordinators",
       type: "number",
@@ -113,6 +114,7 @@ export const coordinatorSpec: CommandSpec = {
     { name: "id", type: "string", description: "agent id", required: true },
     redisFlag,
     ...redisTlsFlags,
+    ...replicaWaitFlags,
     { name: "port", type: "number", description: "port for A2A and the HTTP API", required: true },
     bindHostFlag,
     a2aTextTypeFlag,

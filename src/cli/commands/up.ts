@@ -25,7 +25,7 @@ export async function up(options: ParsedOptions): Promise<number> {
   // A private embedded store for this run; on Redis, a prefix of its own.
   const redis =
     store === "memory://"
-      ? { url: `memory://up-${runId}` }
+      ? storeConfig(options, { url: `memory://up-${runId}` })
       : storeConfig(options, { url: store, keyPrefix: `triad:up-${runId}:` });
   const out = process.stdout;
   // The user's handlers run beside the demo's (a type of theirs may replace a built-in one).

@@ -31,7 +31,25 @@ export type RedisConfig = {
    * Default 250. Polling pauses by itself when replies keep taking longer (a distant Redis).
    */
   busyPollUs?: number;
+  /**
+   * Replicas that must hold a submitted task before the submit is answered (Redis WAIT after
+   * each batch of submits, on a connection of its own): a master that fails right after
+   * answering cannot take an accepted task with it. 0 (the default) answers once the master
+   * has it, as Redis replication is asynchronous. Not for memory:// (it has no replicas).
+   */
+  waitReplicas?: number;
+  /**
+   * Milliseconds a submit waits for `waitReplicas` acknowledgements (1..4000, default 1000).
+   * Fewer in time: the submit is refused with ERR_NOT_REPLICATED (HTTP 503, Retry-After); the
+   * master holds the task, and sending the same id again answers it as it stands.
+   */
+  waitReplicasTimeoutMs?: number;
 };
+
+/** RedisConfig.waitReplicasTimeoutMs when it is not given. */
+export const DEFAULT_WAIT_REPLICAS_TIMEOUT_MS = 1000;
+/** Replication acknowledgements a submit may ask for, and how long it may wait for them. */
+export type ReplicaWait = { replicas: number; timeoutMs: number };
 
 /** RedisConfig.busyPollUs when it is not given. */
 export const DEFAULT_BUSY_POLL_US = 250;
@@ -47,6 +65,7 @@ export type ResolvedStoreTarget =
       db?: number;
       connectTimeoutMs: number;
       busyPollUs: number;
+      replicaWait: ReplicaWait | null;
     }
   | {
       kind: "cluster";
@@ -58,6 +77,7 @@ export type ResolvedStoreTarget =
       tls?: RedisTlsOptions;
       connectTimeoutMs: number;
       busyPollUs: number;
+      replicaWait: ReplicaWait | null;
     };
 
 const MEMORY_SCHEME = "memory://";
@@ -79,10 +99,17 @@ export function resolveStoreTarget(config: RedisConfig): ResolvedStoreTarget {
       `redis.busyPollUs must be a non-negative number of microseconds (got ${String(config.busyPollUs)})`,
     );
   }
+  const replicaWait = resolveReplicaWait(config);
   if (config.cluster !== undefined || (config.url !== undefined && CLUSTER_SCHEME.test(config.url))) {
-    return resolveCluster(config, connectTimeoutMs, busyPollUs);
+    return resolveCluster(config, connectTimeoutMs, busyPollUs, replicaWait);
   }
   if (config.url?.startsWith(MEMORY_SCHEME)) {
+    if (replicaWait !== null) {
+      throw new TriadError(
+        "ERR_INVALID_CONFIG",
+        "redis.waitReplicas is for a Redis with replicas: memory:// has none (leave it unset or 0)",
+      );
+    }
     const name = config.url.slice(MEMORY_SCHEME.length) || "default";
     return { kind: "memory", name };
   }
@@ -107,6 +134,7 @@ export function resolveStoreTarget(config: RedisConfig): ResolvedStoreTarget {
       ...tlsOf(config, useTls),
       connectTimeoutMs,
       busyPollUs,
+      replicaWait,
       ...(config.password !== undefined ? { password: config.password } : {}),
       ...(config.db !== undefined ? { db: config.db } : {}),
     };
@@ -124,6 +152,7 @@ export function resolveStoreTarget(config: RedisConfig): ResolvedStoreTarget {
     ...tlsOf(config, useTls),
     connectTimeoutMs,
     busyPollUs,
+    replicaWait,
     ...(config.password !== undefined ? { password: config.password } : {}),
     ...(config.db !== undefined ? { db: config.db } : {}),
   };
@@ -134,6 +163,7 @@ function resolveCluster(
   config: RedisConfig,
   connectTimeoutMs: number,
   busyPollUs: number,
+  replicaWait: ReplicaWait | null,
 ): ResolvedStoreTarget {
   if (config.db !== undefined && config.db !== 0) {
     throw new TriadError("ERR_INVALID_CONFIG", "Redis Cluster has only database 0: leave redis.db unset");
@@ -198,9 +228,30 @@ function resolveCluster(
     ...tlsOf(config, useTls),
     connectTimeoutMs,
     busyPollUs,
+    replicaWait,
     ...(username !== undefined ? { username } : {}),
     ...(password !== undefined ? { password } : {}),
   };
+}
+
+/** waitReplicas and its timeout, checked; null when submits need no replica. */
+function resolveReplicaWait(config: RedisConfig): ReplicaWait | null {
+  const replicas = config.waitReplicas ?? 0;
+  if (typeof replicas !== "number" || !Number.isInteger(replicas) || replicas < 0 || replicas > 64) {
+    throw new TriadError(
+      "ERR_INVALID_CONFIG",
+      `redis.waitReplicas must be an integer in 0..64 (got ${String(config.waitReplicas)})`,
+    );
+  }
+  const timeoutMs = config.waitReplicasTimeoutMs ?? DEFAULT_WAIT_REPLICAS_TIMEOUT_MS;
+  if (typeof timeoutMs !== "number" || !Number.isInteger(timeoutMs) || timeoutMs < 1 || timeoutMs > 4000) {
+    // WAIT holds its connection: past the 5 s command deadline it would read as a store outage.
+    throw new TriadError(
+      "ERR_INVALID_CONFIG",
+      `redis.waitReplicasTimeoutMs must be an integer number of milliseconds in 1..4000 (got ${String(config.waitReplicasTimeoutMs)})`,
+    );
+  }
+  return replicas === 0 ? null : { replicas, timeoutMs };
 }
 
 /** The checked TLS material, refused on a connection that is not TLS (it would be silently unused). */

@@ -36,4 +36,9 @@ export interface StoreEngine {
   subscribe(channels: string[], listener: (channel: string, message: string) => void): Promise<void>;
   unsubscribe(channels?: string[]): Promise<void>;
   runScript(script: StoreScript, keys: string[], args: (string | number)[]): Promise<ScriptReply>;
+  /**
+   * Redis WAIT on the connection that carried the writes to `routeKey` (its node on Redis
+   * Cluster): how many replicas acknowledged them within `timeoutMs`. Redis engines only.
+   */
+  waitReplicas?(routeKey: string, replicas: number, timeoutMs: number): Promise<number>;
 }

@@ -1,6 +1,6 @@
-import { TriadError } from "../errors.js";
+import { storeUnavailable, TriadError } from "../errors.js";
 import { decodeJson, encodeJson, type JsonValue } from "../json.js";
-import { type RedisConfig, redactUrl, resolveStoreTarget } from "./config.js";
+import { type RedisConfig, type ReplicaWait, redactUrl, resolveStoreTarget } from "./config.js";
 import { type StoreConnectFailure, storeUnreachable } from "./connect-failure.js";
 import type { ScriptReply, StoreEngine, StoreScript } from "./engine.js";
 import { MemoryEngine } from "./engines/memory/engine.js";
@@ -28,6 +28,12 @@ export class RedisClient {
   /** Where the store is, fit for a message: the URL with its password redacted. */
   readonly where: string;
   private readonly watched = new Map<string, string | null>();
+  /**
+   * With RedisConfig.waitReplicas: a second engine, for the changes runReplicatedScript makes
+   * (WAIT counts the writes of its own connection, and blocks it while it waits, so it must
+   * not hold up everything else).
+   */
+  private readonly replicated: { engine: StoreEngine; wait: ReplicaWait } | null;
 
   constructor(config: RedisConfig = {}) {
     const target = resolveStoreTarget(config);
@@ -50,16 +56,30 @@ export class RedisClient {
         : target.kind === "cluster"
           ? new RedisClusterEngine(target, this.outage)
           : new RedisEngine(target, this.outage);
+    this.replicated =
+      target.kind === "memory" || target.replicaWait === null
+        ? null
+        : {
+            engine:
+              target.kind === "cluster"
+                ? new RedisClusterEngine(target, this.outage)
+                : new RedisEngine(target, this.outage),
+            wait: target.replicaWait,
+          };
   }
 
   /** Resolves false, not a throw, when the server cannot be reached within the connect timeout. */
-  connect(): Promise<boolean> {
-    return this.engine.connect();
+  async connect(): Promise<boolean> {
+    const connected = await this.engine.connect();
+    if (!connected || this.replicated === null) return connected;
+    if (await this.replicated.engine.connect()) return true;
+    await this.engine.disconnect();
+    return false;
   }
 
   /** Why the last connect() resolved false (certificate, password, refused, DNS…) and the fix. */
   get connectFailure(): StoreConnectFailure | undefined {
-    return this.engine.connectFailure;
+    return this.engine.connectFailure ?? this.replicated?.engine.connectFailure;
   }
 
   /**
@@ -71,8 +91,9 @@ export class RedisClient {
     return storeUnreachable(who, this.where, this.connectFailure);
   }
 
-  disconnect(): Promise<void> {
+  async disconnect(): Promise<void> {
     this.watched.clear();
+    await this.replicated?.engine.disconnect();
     return this.engine.disconnect();
   }
 
@@ -250,17 +271,44 @@ export class RedisClient {
 
   /** Runs an atomic script; `keys` are given without the prefix and all must hash to one slot. */
   runScript(script: StoreScript, keys: string[], args: (string | number)[]): Promise<ScriptReply> {
+    return this.engine.runScript(script, this.scriptKeys(script, keys), args);
+  }
+
+  /**
+   * runScript() for a change its caller will be told was accepted. With RedisConfig.waitReplicas
+   * it runs on a connection of its own and answers only once that many replicas acknowledged it
+   * (Redis WAIT); fewer within waitReplicasTimeoutMs reject it with ERR_NOT_REPLICATED (the
+   * master has made the change: the same change sent again must be harmless). Without
+   * waitReplicas, runScript().
+   */
+  async runReplicatedScript(
+    script: StoreScript,
+    keys: string[],
+    args: (string | number)[],
+  ): Promise<ScriptReply> {
+    const replicated = this.replicated;
+    if (replicated === null) return this.runScript(script, keys, args);
+    const full = this.scriptKeys(script, keys);
+    const reply = await replicated.engine.runScript(script, full, args);
+    const { replicas, timeoutMs } = replicated.wait;
+    const acknowledged = await replicated.engine.waitReplicas!(full[0] ?? "", replicas, timeoutMs);
+    if (acknowledged < replicas) {
+      throw storeUnavailable(
+        "ERR_NOT_REPLICATED",
+        `${acknowledged} of the ${replicas} replica(s) asked for (redis.waitReplicas) acknowledged the change within ${timeoutMs} ms: the Redis master at ${this.where} holds it, but could lose it if it failed now; send it again`,
+      );
+    }
+    return reply;
+  }
+
+  private scriptKeys(script: StoreScript, keys: string[]): string[] {
     if (keys.length !== script.numKeys) {
       throw new TriadError(
         "ERR_INVALID_ARGUMENT",
         `script ${script.name} takes ${script.numKeys} keys, got ${keys.length}`,
       );
     }
-    return this.engine.runScript(
-      script,
-      keys.map((k) => this.key(k)),
-      args,
-    );
+    return keys.map((k) => this.key(k));
   }
 }
 

@@ -227,6 +227,10 @@ export class RedisClusterEngine implements StoreEngine {
     }
   }
 
+  async waitReplicas(routeKey: string, replicas: number, timeoutMs: number): Promise<number> {
+    return (await this.send(routeKey, ["WAIT", replicas, timeoutMs])) as number;
+  }
+
   async runScript(script: StoreScript, keys: string[], args: (string | number)[]): Promise<ScriptReply> {
     const tail = [String(keys.length), ...keys, ...args.map(String)];
     const route = keys[0] ?? "";

@@ -191,6 +191,10 @@ export class RedisEngine implements StoreEngine {
     await this.subscriber.unsubscribe(channels);
   }
 
+  async waitReplicas(_routeKey: string, replicas: number, timeoutMs: number): Promise<number> {
+    return (await this.send(["WAIT", replicas, timeoutMs])) as number;
+  }
+
   runScript(script: StoreScript, keys: string[], args: (string | number)[]): Promise<Reply> {
     const tail = [String(keys.length), ...keys, ...args.map(String)];
     return this.send(["EVALSHA", script.sha1, ...tail]).catch((err: unknown) => {

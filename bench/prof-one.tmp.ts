@@ -1,0 +1,14 @@
+import { readFileSync } from "node:fs";
+import { InProcessTriad, runEcho } from "./triad-inprocess.js";
+const url = process.env.REDIS_URL!;
+const t = await InProcessTriad.start({ url } as never);
+await runEcho(t.coordinator, 5000, "one", { idPrefix: "warm" });
+if (process.env.RESET) await (await import("node:child_process")).execSync("redis-cli -p 6479 config resetstat");
+const io = () => Object.fromEntries(readFileSync("/proc/self/io","utf8").trim().split("\n").map((l) => l.split(": ")).map(([k, v]) => [k, Number(v)]));
+const io0 = io();
+const f = await runEcho(t.coordinator, Number(process.env.N ?? 30000), "one", { idPrefix: "m" });
+const io1 = io();
+console.log("writes/task", ((io1.syscw - io0.syscw) / Number(process.env.N ?? 30000)).toFixed(2), "reads/task", ((io1.syscr - io0.syscr) / Number(process.env.N ?? 30000)).toFixed(2));
+console.log(JSON.stringify({ perSecond: Math.round(f.perSecond), cpuUs: Math.round(f.cpuUs) }));
+await t.stop();
+process.exit(0);

@@ -1,0 +1,95 @@
+import { createClient } from "redis";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { freePort } from "../helpers/free-port.js";
+import { runTriad, TriadProcess } from "../helpers/processes.js";
+import { RedisServer } from "../helpers/redis-server.js";
+
+/**
+ * `triad coordinator --redis-wait-replicas 1` against a real master and replica: POST /tasks is
+ * answered 202 once the replica holds the task; with the replica frozen (SIGSTOP), 503 with
+ * Retry-After and ERR_NOT_REPLICATED, the process still serving; the same body sent again once
+ * the replica is back is answered 200 (already recorded). memory:// with the flag: exit 2.
+ */
+describe.skipIf(Boolean(process.env.REDIS_URL))("triad coordinator --redis-wait-replicas", () => {
+  const env = { TRIAD_SECRET: "replica-wait-secret", TRIAD_API_TOKEN: "", TRIAD_LOG_LEVEL: "warn" };
+  let master: RedisServer;
+  let replica: RedisServer;
+  let coordinator: TriadProcess | undefined;
+  let url = "";
+  let frozen = false;
+  const freeze = (on: boolean) => {
+    process.kill(replica.pid!, on ? "SIGSTOP" : "SIGCONT");
+    frozen = on;
+  };
+  const post = async (body: unknown) => {
+    const res = await fetch(`${url}/tasks`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(body),
+    });
+    return {
+      status: res.status,
+      retryAfter: res.headers.get("retry-after"),
+      body: (await res.json()) as never,
+    };
+  };
+
+  beforeAll(async () => {
+    master = await RedisServer.start();
+    replica = await RedisServer.start({ extraArgs: ["--replicaof", "127.0.0.1", String(master.port)] });
+    const probe = createClient({ url: replica.url });
+    await probe.connect();
+    const deadline = performance.now() + 20_000;
+    while (!/master_link_status:up/.test(String(await probe.sendCommand(["INFO", "replication"])))) {
+      if (performance.now() > deadline) throw new Error("the replica did not link to its master in 20 s");
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    await probe.close();
+    const port = await freePort();
+    coordinator = new TriadProcess(
+      [
+        "coordinator",
+        "--id",
+        "c1",
+        "--redis",
+        master.url,
+        "--port",
+        String(port),
+        "--redis-wait-replicas",
+        "1",
+        "--redis-wait-timeout",
+        "300",
+      ],
+      env,
+    );
+    url = (await coordinator.waitFor(/ready \w+ \S+ (http:\/\/\S+)/, 30_000))[1]!;
+  }, 60_000);
+  afterAll(async () => {
+    if (frozen) freeze(false);
+    await coordinator?.kill();
+    await replica?.destroy();
+    await master?.destroy();
+  });
+
+  it("answers 202 once replicated, 503 ERR_NOT_REPLICATED while the replica is frozen, 200 for the same id after", async () => {
+    expect((await post({ task_id: "r-1", task_type: "echo", payload: {} })).status).toBe(202);
+    freeze(true);
+    const refused = await post({ task_id: "r-2", task_type: "echo", payload: {} });
+    freeze(false);
+    expect(refused.status).toBe(503);
+    expect(refused.retryAfter).not.toBeNull();
+    expect(refused.body).toMatchObject({ error: { code: "ERR_NOT_REPLICATED" } });
+    const again = await post({ task_id: "r-2", task_type: "echo", payload: {} });
+    expect(again.status).toBe(200);
+    expect(again.body).toMatchObject({ task_id: "r-2", status: "pending" });
+  });
+
+  it("refuses the flag on memory://: exit 2 naming it", async () => {
+    const bad = await runTriad(
+      ["coordinator", "--id", "c2", "--redis", "memory://", "--port", "0", "--redis-wait-replicas", "1"],
+      { env },
+    );
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain("--redis-wait-replicas 1 needs a Redis with replicas");
+  });
+});
