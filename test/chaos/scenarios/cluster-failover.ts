@@ -58,12 +58,13 @@ export const clusterFailover: Scenario = {
               { kind: "redis-master-kill", target: `redis:${master}`, detect: false },
               "nemesis",
             );
-            // Redis replicates asynchronously and Triad does not WAIT for replicas: a write the
-            // master acknowledged and had not yet sent on is lost in a failover (DESIGN.md, "When
-            // the store is unavailable"). On a loaded 2-core machine that backlog was once large
-            // enough to lose a task or to keep the replica from standing (its data too old). The
-            // master is killed once its replica holds what it has taken so far: this scenario
-            // tests the failover, not the replication lag.
+            // Redis replicates asynchronously, and here the coordinator runs without
+            // --redis-wait-replicas: a write the master acknowledged and had not yet sent on is
+            // lost in a failover (DESIGN.md, "When the store is unavailable"; the option is
+            // tested in test/integration/store/replica-wait.test.ts). On a loaded 2-core machine
+            // that backlog was once large enough to lose a task or to keep the replica from
+            // standing (its data too old). The master is killed once its replica holds what it
+            // has taken so far: this scenario tests the failover, not the replication lag.
             await nodes.replicated(master, 1, 5000);
             const killedAt = now();
             await nodes.kill(master);
