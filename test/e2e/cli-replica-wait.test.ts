@@ -1,6 +1,6 @@
-import { createClient } from "redis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort } from "../helpers/free-port.js";
+import { postTasks } from "../helpers/post-tasks.js";
 import { runTriad, TriadProcess } from "../helpers/processes.js";
 import { RedisServer } from "../helpers/redis-server.js";
 
@@ -21,30 +21,11 @@ describe.skipIf(Boolean(process.env.REDIS_URL))("triad coordinator --redis-wait-
     process.kill(replica.pid!, on ? "SIGSTOP" : "SIGCONT");
     frozen = on;
   };
-  const post = async (body: unknown) => {
-    const res = await fetch(`${url}/tasks`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify(body),
-    });
-    return {
-      status: res.status,
-      retryAfter: res.headers.get("retry-after"),
-      body: (await res.json()) as never,
-    };
-  };
+  const post = (body: unknown) => postTasks<never>(url, body);
 
   beforeAll(async () => {
     master = await RedisServer.start();
-    replica = await RedisServer.start({ extraArgs: ["--replicaof", "127.0.0.1", String(master.port)] });
-    const probe = createClient({ url: replica.url });
-    await probe.connect();
-    const deadline = performance.now() + 20_000;
-    while (!/master_link_status:up/.test(String(await probe.sendCommand(["INFO", "replication"])))) {
-      if (performance.now() > deadline) throw new Error("the replica did not link to its master in 20 s");
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    await probe.close();
+    replica = await RedisServer.startReplicaOf(master);
     const port = await freePort();
     coordinator = new TriadProcess(
       [

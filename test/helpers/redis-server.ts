@@ -47,6 +47,22 @@ export class RedisServer {
     }
   }
 
+  /** A replica of `master` on a free port, once its link to the master is up (synchronised). */
+  static async startReplicaOf(master: RedisServer, timeoutMs = 20_000): Promise<RedisServer> {
+    const replica = await RedisServer.start({ extraArgs: ["--replicaof", "127.0.0.1", String(master.port)] });
+    const deadline = performance.now() + timeoutMs;
+    while (!(await infoSection(replica.port, "replication")).includes("master_link_status:up")) {
+      if (performance.now() > deadline) {
+        await replica.destroy();
+        throw new Error(
+          `the replica on port ${replica.port} did not link to its master within ${timeoutMs} ms`,
+        );
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    return replica;
+  }
+
   private async launch(): Promise<void> {
     const args = [
       "--port",
@@ -132,22 +148,29 @@ export class RedisServer {
 }
 
 /** The process id of the redis-server answering on `port`, or null when none answers. */
-function serverPid(port: number): Promise<number | null> {
+async function serverPid(port: number): Promise<number | null> {
+  const m = /process_id:(\d+)/.exec(await infoSection(port, "server"));
+  return m ? Number(m[1]) : null;
+}
+
+/** `INFO <section>` of the redis-server on `port`; "" when none answers, or it answers an error (still loading). */
+function infoSection(port: number, section: string): Promise<string> {
   return new Promise((resolve) => {
     const socket = connect(port, "127.0.0.1");
     let reply = "";
-    const done = (pid: number | null) => {
+    const done = (text: string) => {
       socket.destroy();
-      resolve(pid);
+      resolve(text);
     };
-    socket.setTimeout(500, () => done(null));
-    socket.once("error", () => done(null));
-    socket.once("connect", () => socket.write("INFO server\r\n"));
+    socket.setTimeout(500, () => done(""));
+    socket.once("error", () => done(""));
+    socket.once("connect", () => socket.write(`INFO ${section}\r\n`));
     socket.on("data", (d) => {
       reply += d.toString();
-      const m = /process_id:(\d+)/.exec(reply);
-      if (m) done(Number(m[1]));
-      else if (reply.startsWith("-")) done(null); // loading, or an error: not ready yet
+      if (reply.startsWith("-")) return done(""); // loading, or an error: not ready yet
+      // A bulk string: $<length>\r\n<text>\r\n (INFO is ASCII: characters are bytes).
+      const head = /^\$(\d+)\r\n/.exec(reply);
+      if (head && reply.length >= head[0].length + Number(head[1])) done(reply.slice(head[0].length));
     });
   });
 }

@@ -6,6 +6,7 @@ import { storeUnavailable } from "../../../src/core/errors.js";
 import type { Logger } from "../../../src/core/logger.js";
 import { CoordinatorAgent, type SubmitOutcome } from "../../../src/index.js";
 import { type RunningServer, startCoordinatorServer } from "../../../src/server/coordinator-server.js";
+import { postTasks } from "../../helpers/post-tasks.js";
 import { RedisServer } from "../../helpers/redis-server.js";
 
 /**
@@ -54,18 +55,7 @@ describe("a store outage, as clients see it", () => {
   let coordinator: CoordinatorAgent;
   let server: RunningServer;
   const lines: Line[] = [];
-  const post = async (body: unknown) => {
-    const res = await fetch(`${server.url}/tasks`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify(body),
-    });
-    return {
-      status: res.status,
-      retryAfter: res.headers.get("retry-after"),
-      body: (await res.json()) as Answer,
-    };
-  };
+  const post = (body: unknown) => postTasks<Answer>(server.url, body);
 
   beforeAll(async () => {
     redis = await RedisServer.start();
