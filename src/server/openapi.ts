@@ -37,7 +37,7 @@ const CODES: Record<string, string> = {
   ERR_STORE_TIMEOUT: "the store did not answer in time",
   ERR_NOT_CONNECTED: "the store connection is not up yet",
   ERR_NOT_REPLICATED:
-    "fewer Redis replicas than --redis-wait-replicas acknowledged the task in time: the master holds it; send the same id again",
+    "fewer Redis replicas than --redis-wait-replicas acknowledged the change in time: the master holds it (a task: send the same id again; an answer: it was taken)",
   ERR_INVALID_TASK_ID: "the task id in the path is not valid percent-encoding",
   ERR_INVALID_WAIT: "wait is not milliseconds in 0..300000",
   ERR_INVALID_STATUS: "status is not a task status",
@@ -236,7 +236,7 @@ function operations(options: OpenApiOptions): Record<RestRoute, JsonObject> {
             413: ["ERR_BODY_TOO_LARGE"],
             415: ["ERR_UNSUPPORTED_MEDIA_TYPE"],
             422: ["ERR_INVALID_INPUT", "ERR_JSON_TOO_DEEP"],
-            503: STORE,
+            503: [...STORE, "ERR_NOT_REPLICATED"],
           },
           token,
         ),

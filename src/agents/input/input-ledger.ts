@@ -24,10 +24,11 @@ export class InputLedger {
   /**
    * Gives `value` to the task if it waits for input — for question `question` (the number of
    * inputs given before it was asked) when named; the value joins its inputs and it is pending again.
+   * The person is told it was taken: with redis.waitReplicas, only once replicas hold it.
    */
   async provide(taskId: string, value: JsonValue, question?: number): Promise<InputVerdict> {
     const shard = shardOf(taskId, this.ledger.shards);
-    const reply = await this.store.runScript(
+    const reply = await this.store.runReplicatedScript(
       scripts.provideInput,
       [`${shardTag(shard)}open`],
       [this.store.key(shardTag(shard)), taskId, JSON.stringify(value), question ?? ""],

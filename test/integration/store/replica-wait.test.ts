@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { InputLedger } from "../../../src/agents/input/input-ledger.js";
 import { shardTag } from "../../../src/agents/ledger/shards.js";
 import { A2ARouter, CoordinatorAgent, RedisClient, TaskLedger } from "../../../src/index.js";
 import { RedisCluster } from "../../helpers/redis-cluster.js";
@@ -96,6 +97,45 @@ describe.skipIf(Boolean(process.env.REDIS_URL))("submits that wait for replicas 
       await new Promise((r) => setTimeout(r, 20));
     }
     expect((await onReplica.get(b.taskId))?.task.status).toBe("pending");
+  });
+
+  it("waits for the replica before an answer to a task's question is taken, too", async () => {
+    const store = await (async () => {
+      const c = new RedisClient({
+        url: master.url,
+        keyPrefix: prefix,
+        waitReplicas: 1,
+        waitReplicasTimeoutMs: 300,
+      });
+      expect(await c.connect()).toBe(true);
+      clients.push(c);
+      return c;
+    })();
+    const ledger = new TaskLedger(store);
+    const inputs = new InputLedger(store, ledger);
+    const asking = async () => {
+      const t = newTask();
+      await ledger.submit(t, "d1");
+      const fence = (await ledger.dispatch(t.taskId, "d1", "w1")) as number;
+      const verdict = await ledger.commit({
+        taskId: t.taskId,
+        fence,
+        status: "input_required",
+        inputRequest: { question: "ok?" },
+      });
+      expect(verdict).toBe("input_required");
+      return t.taskId;
+    };
+    const answered = await asking();
+    expect(await inputs.provide(answered, { ok: true })).toEqual({ given: true });
+    const frozenOut = await asking();
+    freeze(true);
+    const refused = inputs.provide(frozenOut, { ok: true });
+    await expect(refused).rejects.toMatchObject({ code: "ERR_NOT_REPLICATED" });
+    freeze(false);
+    // The master took it: the task is pending again, and a second answer finds it not waiting.
+    expect((await ledger.get(frozenOut))?.task.status).toBe("pending");
+    expect(await inputs.provide(frozenOut, { ok: false })).toEqual({ given: false, status: "pending" });
   });
 
   it("without waitReplicas a submit is answered while the replica cannot acknowledge", async () => {
