@@ -8,13 +8,14 @@ import { RedisServer } from "../helpers/redis-server.js";
  * `triad coordinator --redis-wait-replicas 1` against a real master and replica: POST /tasks is
  * answered 202 once the replica holds the task; with the replica frozen (SIGSTOP), 503 with
  * Retry-After and ERR_NOT_REPLICATED, the process still serving; the same body sent again once
- * the replica is back is answered 200 (already recorded). memory:// with the flag: exit 2.
+ * the replica is back is answered 200 (already recorded), and the task runs to its end all the
+ * same (its distributor adopts it from Redis). memory:// with the flag: exit 2.
  */
 describe.skipIf(Boolean(process.env.REDIS_URL))("triad coordinator --redis-wait-replicas", () => {
   const env = { TRIAD_SECRET: "replica-wait-secret", TRIAD_API_TOKEN: "", TRIAD_LOG_LEVEL: "warn" };
   let master: RedisServer;
   let replica: RedisServer;
-  let coordinator: TriadProcess | undefined;
+  const procs: TriadProcess[] = [];
   let url = "";
   let frozen = false;
   const freeze = (on: boolean) => {
@@ -26,44 +27,79 @@ describe.skipIf(Boolean(process.env.REDIS_URL))("triad coordinator --redis-wait-
   beforeAll(async () => {
     master = await RedisServer.start();
     replica = await RedisServer.startReplicaOf(master);
-    const port = await freePort();
-    coordinator = new TriadProcess(
-      [
-        "coordinator",
-        "--id",
-        "c1",
-        "--redis",
-        master.url,
-        "--port",
-        String(port),
-        "--redis-wait-replicas",
-        "1",
-        "--redis-wait-timeout",
-        "300",
-      ],
-      env,
-    );
-    url = (await coordinator.waitFor(/ready \w+ \S+ (http:\/\/\S+)/, 30_000))[1]!;
+    const [port, dp, wp] = await Promise.all([freePort(), freePort(), freePort()]);
+    const start = async (args: string[]) => {
+      const p = new TriadProcess(args, env);
+      procs.push(p);
+      return (await p.waitFor(/ready \w+ \S+ (http:\/\/\S+)/, 30_000))[1]!;
+    };
+    url = await start([
+      "coordinator",
+      "--id",
+      "c1",
+      "--redis",
+      master.url,
+      "--port",
+      String(port),
+      "--redis-wait-replicas",
+      "1",
+      "--redis-wait-timeout",
+      "300",
+    ]);
+    // Heartbeats every 200 ms: the distributor reconciles with Redis every second.
+    const d = await start([
+      "distributor",
+      "--id",
+      "d1",
+      "--coordinator",
+      url,
+      "--redis",
+      master.url,
+      "--port",
+      String(dp),
+      "--heartbeat-interval",
+      "200",
+    ]);
+    await start([
+      "worker",
+      "--id",
+      "w1",
+      "--distributor",
+      d,
+      "--port",
+      String(wp),
+      "--handlers",
+      "examples/handlers.mjs",
+    ]);
   }, 60_000);
   afterAll(async () => {
     if (frozen) freeze(false);
-    await coordinator?.kill();
+    for (const p of procs.reverse()) await p.kill();
     await replica?.destroy();
     await master?.destroy();
   });
 
-  it("answers 202 once replicated, 503 ERR_NOT_REPLICATED while the replica is frozen, 200 for the same id after", async () => {
-    expect((await post({ task_id: "r-1", task_type: "echo", payload: {} })).status).toBe(202);
+  it("answers 202 once replicated, 503 ERR_NOT_REPLICATED while the replica is frozen, 200 for the same id after; both run", async () => {
+    const task = (id: string) => ({
+      task_id: id,
+      task_type: "word_count",
+      payload: { text: "one two three" },
+    });
+    expect((await post(task("r-1"))).status).toBe(202);
     freeze(true);
-    const refused = await post({ task_id: "r-2", task_type: "echo", payload: {} });
+    const refused = await post(task("r-2"));
     freeze(false);
     expect(refused.status).toBe(503);
     expect(refused.retryAfter).not.toBeNull();
     expect(refused.body).toMatchObject({ error: { code: "ERR_NOT_REPLICATED" } });
-    const again = await post({ task_id: "r-2", task_type: "echo", payload: {} });
+    const again = await post(task("r-2"));
     expect(again.status).toBe(200);
-    expect(again.body).toMatchObject({ task_id: "r-2", status: "pending" });
-  });
+    expect(again.body).toMatchObject({ task_id: "r-2" });
+    for (const id of ["r-1", "r-2"]) {
+      const res = await fetch(`${url}/tasks/${id}?wait=20000`);
+      expect(await res.json()).toMatchObject({ task_id: id, status: "completed", result: { words: 3 } });
+    }
+  }, 40_000);
 
   it("refuses the flag on memory://: exit 2 naming it", async () => {
     const bad = await runTriad(
