@@ -140,19 +140,38 @@ export class RedisCluster {
 
   /** The replica's port of the master on `masterPort` (the first one, if several). */
   async replicaOf(masterPort: number): Promise<number> {
+    return (await this.replicasOf(masterPort))[0]!;
+  }
+
+  /** The ports of every live replica of the master on `masterPort` (at least one, or it throws). */
+  async replicasOf(masterPort: number): Promise<number[]> {
     const nodes = await this.nodes();
     const master = nodes.find((n) => n.port === masterPort);
-    const replica = nodes.find((n) => n.masterId === master?.id && !n.failed);
-    if (replica === undefined) throw new Error(`the master on port ${masterPort} has no live replica`);
-    return replica.port;
+    const replicas = nodes.filter((n) => n.masterId === master?.id && !n.failed).map((n) => n.port);
+    if (replicas.length === 0) throw new Error(`the master on port ${masterPort} has no live replica`);
+    return replicas;
   }
 
   /**
-   * Waits (up to `timeoutMs`) until `replicas` replicas of the master on `port` acknowledged
-   * every write it took so far (Redis WAIT, from a connection of its own); answers how many did.
+   * Stops the master on `port` taking writes (CLIENT PAUSE ... WRITE: its clients' writes wait)
+   * and waits until every replica has acknowledged its whole replication stream: what it
+   * answered before is on its replicas, and nothing is answered after. Redis replicates
+   * asynchronously, so without this a master killed under load takes its last acknowledged
+   * writes with it. (A WAIT from a connection of the test's own would not do: WAIT counts only
+   * the writes of its own connection.) Replicas acknowledge about once a second.
    */
-  async replicated(port: number, replicas = 1, timeoutMs = 5000): Promise<number> {
-    return Number((await cli(port, "WAIT", String(replicas), String(timeoutMs))).trim()) || 0;
+  async quiesce(port: number, timeoutMs = 10_000): Promise<void> {
+    await cli(port, "CLIENT", "PAUSE", String(timeoutMs + 5000), "WRITE");
+    await waitFor(
+      async () => {
+        const info = await cli(port, "INFO", "replication");
+        const offset = Number(/master_repl_offset:(\d+)/.exec(info)?.[1] ?? -1);
+        const acked = [...info.matchAll(/slave\d+:.*offset=(\d+)/g)].map((m) => Number(m[1]));
+        return acked.length > 0 && acked.every((a) => a >= offset);
+      },
+      timeoutMs,
+      `the replicas of port ${port} acknowledging its whole stream`,
+    );
   }
 
   /** kill -9 of the node on `port`: its sockets close at once, its replica takes over after the node timeout. */
@@ -168,15 +187,23 @@ export class RedisCluster {
    * Polls `replicaPort` (ROLE, every `everyMs`) until it says master; resolves with the time
    * it was first seen so (history time: performance.timeOrigin + performance.now()).
    */
-  async waitForPromotion(replicaPort: number, timeoutMs = 30_000, everyMs = 20): Promise<number> {
-    const client = createClient({ url: `redis://127.0.0.1:${replicaPort}` });
-    client.on("error", () => {});
-    await client.connect();
+  async waitForPromotion(replicaPort: number | number[], timeoutMs = 30_000, everyMs = 20): Promise<number> {
+    const ports = Array.isArray(replicaPort) ? replicaPort : [replicaPort];
+    const clients = ports.map((port) => {
+      const c = createClient({ url: `redis://127.0.0.1:${port}` });
+      c.on("error", () => {});
+      return c;
+    });
+    await Promise.all(clients.map((c) => c.connect()));
+    const client = clients[0]!;
     try {
       const deadline = performance.now() + timeoutMs;
       while (performance.now() < deadline) {
-        const role = (await client.sendCommand(["ROLE"])) as unknown[];
-        if (role[0] === "master") return performance.timeOrigin + performance.now();
+        // One of them, when the master had several replicas.
+        const roles = (await Promise.all(
+          clients.map((c) => c.sendCommand(["ROLE"])),
+        )) as unknown as unknown[][];
+        if (roles.some((role) => role[0] === "master")) return performance.timeOrigin + performance.now();
         await new Promise((r) => setTimeout(r, everyMs));
       }
       // What the replica thought, for the next reader of a failure.
@@ -189,10 +216,10 @@ export class RedisCluster {
         .then((r) => String(r).replace(/\r\n/g, " ").slice(0, 400))
         .catch((e: unknown) => String(e));
       throw new Error(
-        `the replica on port ${replicaPort} was not promoted within ${timeoutMs} ms (INFO replication: ${info}; CLUSTER INFO: ${state})`,
+        `no replica of ports ${ports.join(", ")} was promoted within ${timeoutMs} ms (the first one's INFO replication: ${info}; CLUSTER INFO: ${state})`,
       );
     } finally {
-      client.destroy();
+      for (const c of clients) c.destroy();
     }
   }
 

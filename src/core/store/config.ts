@@ -39,7 +39,7 @@ export type RedisConfig = {
    */
   waitReplicas?: number;
   /**
-   * Milliseconds a submit waits for `waitReplicas` acknowledgements (1..4000, default 1000).
+   * Milliseconds a submit waits for `waitReplicas` acknowledgements (1..4000, default 2000).
    * Fewer in time: the submit is refused with ERR_NOT_REPLICATED (HTTP 503, Retry-After); the
    * master holds the task, and sending the same id again answers it as it stands.
    */
@@ -47,7 +47,7 @@ export type RedisConfig = {
 };
 
 /** RedisConfig.waitReplicasTimeoutMs when it is not given. */
-export const DEFAULT_WAIT_REPLICAS_TIMEOUT_MS = 1000;
+export const DEFAULT_WAIT_REPLICAS_TIMEOUT_MS = 2000;
 /** Replication acknowledgements a submit may ask for, and how long it may wait for them. */
 export type ReplicaWait = { replicas: number; timeoutMs: number };
 
