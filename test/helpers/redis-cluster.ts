@@ -140,16 +140,11 @@ export class RedisCluster {
 
   /** The replica's port of the master on `masterPort` (the first one, if several). */
   async replicaOf(masterPort: number): Promise<number> {
-    return (await this.replicasOf(masterPort))[0]!;
-  }
-
-  /** The ports of every live replica of the master on `masterPort` (at least one, or it throws). */
-  async replicasOf(masterPort: number): Promise<number[]> {
     const nodes = await this.nodes();
     const master = nodes.find((n) => n.port === masterPort);
-    const replicas = nodes.filter((n) => n.masterId === master?.id && !n.failed).map((n) => n.port);
-    if (replicas.length === 0) throw new Error(`the master on port ${masterPort} has no live replica`);
-    return replicas;
+    const replica = nodes.find((n) => n.masterId === master?.id && !n.failed);
+    if (replica === undefined) throw new Error(`the master on port ${masterPort} has no live replica`);
+    return replica.port;
   }
 
   /**
@@ -187,23 +182,15 @@ export class RedisCluster {
    * Polls `replicaPort` (ROLE, every `everyMs`) until it says master; resolves with the time
    * it was first seen so (history time: performance.timeOrigin + performance.now()).
    */
-  async waitForPromotion(replicaPort: number | number[], timeoutMs = 30_000, everyMs = 20): Promise<number> {
-    const ports = Array.isArray(replicaPort) ? replicaPort : [replicaPort];
-    const clients = ports.map((port) => {
-      const c = createClient({ url: `redis://127.0.0.1:${port}` });
-      c.on("error", () => {});
-      return c;
-    });
-    await Promise.all(clients.map((c) => c.connect()));
-    const client = clients[0]!;
+  async waitForPromotion(replicaPort: number, timeoutMs = 30_000, everyMs = 20): Promise<number> {
+    const client = createClient({ url: `redis://127.0.0.1:${replicaPort}` });
+    client.on("error", () => {});
+    await client.connect();
     try {
       const deadline = performance.now() + timeoutMs;
       while (performance.now() < deadline) {
-        // One of them, when the master had several replicas.
-        const roles = (await Promise.all(
-          clients.map((c) => c.sendCommand(["ROLE"])),
-        )) as unknown as unknown[][];
-        if (roles.some((role) => role[0] === "master")) return performance.timeOrigin + performance.now();
+        const role = (await client.sendCommand(["ROLE"])) as unknown[];
+        if (role[0] === "master") return performance.timeOrigin + performance.now();
         await new Promise((r) => setTimeout(r, everyMs));
       }
       // What the replica thought, for the next reader of a failure.
@@ -216,10 +203,10 @@ export class RedisCluster {
         .then((r) => String(r).replace(/\r\n/g, " ").slice(0, 400))
         .catch((e: unknown) => String(e));
       throw new Error(
-        `no replica of ports ${ports.join(", ")} was promoted within ${timeoutMs} ms (the first one's INFO replication: ${info}; CLUSTER INFO: ${state})`,
+        `the replica on port ${replicaPort} was not promoted within ${timeoutMs} ms (INFO replication: ${info}; CLUSTER INFO: ${state})`,
       );
     } finally {
-      for (const c of clients) c.destroy();
+      client.destroy();
     }
   }
 

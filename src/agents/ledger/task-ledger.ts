@@ -309,11 +309,7 @@ export class TaskLedger {
       }
     }
     const first = byShard.keys().next().value!;
-    const keys = [`${shardTag(first)}open`];
-    const call = replicated
-      ? this.store.runReplicatedScript(script, keys, args)
-      : this.store.runScript(script, keys, args);
-    return call.then((reply) => {
+    return this.run(script, first, "open", args, replicated).then((reply) => {
       const replies = reply as ScriptReply[];
       const out = new Array<ScriptReply>(items.length);
       order.forEach((k, j) => {
@@ -327,13 +323,18 @@ export class TaskLedger {
     return this.store.key(shardTag(shard));
   }
 
+  /** A script whose KEYS[1] is `key` of `shard`; `replicated`: see RedisClient.runReplicatedScript. */
   private run(
     script: Parameters<RedisClient["runScript"]>[0],
     shard: number,
     key: string,
     args: (string | number)[],
+    replicated = false,
   ) {
-    return this.store.runScript(script, [`${shardTag(shard)}${key}`], args);
+    const keys = [`${shardTag(shard)}${key}`];
+    return replicated
+      ? this.store.runReplicatedScript(script, keys, args)
+      : this.store.runScript(script, keys, args);
   }
 
   private shard(taskId: string): number {

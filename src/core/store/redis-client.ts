@@ -50,22 +50,13 @@ export class RedisClient {
         : target.kind === "cluster"
           ? target.rootNodes.map(redactUrl).join(", ")
           : redactUrl(target.url);
-    this.engine =
-      target.kind === "memory"
-        ? new MemoryEngine(target.name)
-        : target.kind === "cluster"
-          ? new RedisClusterEngine(target, this.outage)
-          : new RedisEngine(target, this.outage);
+    const redisEngine = (t: Exclude<typeof target, { kind: "memory" }>): StoreEngine =>
+      t.kind === "cluster" ? new RedisClusterEngine(t, this.outage) : new RedisEngine(t, this.outage);
+    this.engine = target.kind === "memory" ? new MemoryEngine(target.name) : redisEngine(target);
     this.replicated =
       target.kind === "memory" || target.replicaWait === null
         ? null
-        : {
-            engine:
-              target.kind === "cluster"
-                ? new RedisClusterEngine(target, this.outage)
-                : new RedisEngine(target, this.outage),
-            wait: target.replicaWait,
-          };
+        : { engine: redisEngine(target), wait: target.replicaWait };
   }
 
   /** Resolves false, not a throw, when the server cannot be reached within the connect timeout. */
@@ -281,14 +272,19 @@ export class RedisClient {
    * master has made the change: the same change sent again must be harmless). Without
    * waitReplicas, runScript().
    */
-  async runReplicatedScript(
-    script: StoreScript,
-    keys: string[],
-    args: (string | number)[],
-  ): Promise<ScriptReply> {
+  runReplicatedScript(script: StoreScript, keys: string[], args: (string | number)[]): Promise<ScriptReply> {
+    // Not an async function: without waitReplicas, a submit pays no promise more than runScript.
     const replicated = this.replicated;
     if (replicated === null) return this.runScript(script, keys, args);
-    const full = this.scriptKeys(script, keys);
+    return this.runThenWait(replicated, script, this.scriptKeys(script, keys), args);
+  }
+
+  private async runThenWait(
+    replicated: { engine: StoreEngine; wait: ReplicaWait },
+    script: StoreScript,
+    full: string[],
+    args: (string | number)[],
+  ): Promise<ScriptReply> {
     const reply = await replicated.engine.runScript(script, full, args);
     const { replicas, timeoutMs } = replicated.wait;
     const acknowledged = await replicated.engine.waitReplicas!(full[0] ?? "", replicas, timeoutMs);

@@ -99,7 +99,8 @@ export const workflowKills: Scenario = {
         // seen the record, released the dependents and had one dispatched (seen in CI on 2 cores).
         const committedAt = new Map<string, number>();
         const sooner = (id: string, t: number) => {
-          if (!(committedAt.get(id)! <= t)) committedAt.set(id, t);
+          const at = committedAt.get(id);
+          if (at === undefined || t < at) committedAt.set(id, t);
         };
         const firstDispatch = new Map<string, number>();
         const recorded = new Map<string, number>();
