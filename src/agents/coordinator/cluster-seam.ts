@@ -4,8 +4,19 @@ export type ClusterSeam = {
   ownerValue(taskId: string): string | null;
   /** Asks the owner of the task's shard to place it. */
   handOff(taskId: string): void;
-  /** Tells the others that a task ended here, for their waiters. */
-  ended(taskId: string): void;
+  /** A task accepted here (its waiters are most likely here too: its end needs no news). */
+  accepted(taskId: string): void;
+  /**
+   * A task ended; `firstHand`: this coordinator heard it first (its distributor's report, its
+   * abandon), and tells the others that may wait for it: every one when another coordinator
+   * accepted the task, else only one that asked to watch it.
+   */
+  ended(taskId: string, firstHand: boolean): void;
+  /**
+   * Asks the others to tell this coordinator when the task ends (a waiter here for a task it
+   * does not hold open); resolves once asked. Undefined alone: nobody to ask.
+   */
+  watch(taskId: string): Promise<void> | undefined;
   /** No other coordinator is alive on this store. */
   alone(): boolean;
 };
@@ -14,6 +25,8 @@ export type ClusterSeam = {
 export const SOLE: ClusterSeam = {
   ownerValue: () => "",
   handOff: () => {},
+  accepted: () => {},
   ended: () => {},
+  watch: () => undefined,
   alone: () => true,
 };

@@ -10,6 +10,11 @@ import { ShardLeases } from "./shard-leases.js";
 const MAX_WATCHED_HAND_OFFS = 100_000;
 /** Hand-offs checked per tick at most. */
 const HAND_OFF_CHECKS_PER_TICK = 500;
+/** Open tasks accepted here, remembered at most (one forgotten is told of when it ends: safe). */
+const MAX_ACCEPTED = 1_000_000;
+/** Tasks the others watch, remembered at most, and for how long (a waiter waits minutes at most). */
+const MAX_WATCHED = 100_000;
+const WATCH_TTL_MS = 10 * 60_000;
 
 /**
  * The timing of shard ownership, from the agents' heartbeat timing, so that a dead coordinator's
@@ -56,6 +61,10 @@ export class CoordinatorCluster implements ClusterSeam {
   private ticking: Promise<void> | null = null;
   /** Tasks handed to their shard's owner, with when to check that it placed them (monotonic ms). */
   private readonly handedOff = new Map<string, number>();
+  /** Open tasks accepted here while others were alive: their waiters are here (see ended()). */
+  private readonly acceptedHere = new Set<string>();
+  /** Tasks another coordinator asked to be told of when they end, with when it asked (monotonic ms). */
+  private readonly watchedElsewhere = new Map<string, number>();
   private readonly tickMs: number;
 
   constructor(private readonly o: CoordinatorClusterOptions) {
@@ -73,6 +82,14 @@ export class CoordinatorCluster implements ClusterSeam {
           .core()
           .endedElsewhere(ids)
           .catch(() => {}),
+      watched: (ids) => {
+        const now = performance.now();
+        for (const id of ids) {
+          this.watchedElsewhere.delete(id); // kept in the order asked, for pruning
+          this.watchedElsewhere.set(id, now);
+        }
+        forgetOldest(this.watchedElsewhere, MAX_WATCHED);
+      },
       unplaced: (ids) => {
         for (const id of ids)
           void o
@@ -106,8 +123,25 @@ export class CoordinatorCluster implements ClusterSeam {
       this.handedOff.set(taskId, performance.now() + this.o.timing.heartbeatTimeoutMs);
   }
 
-  ended(taskId: string): void {
-    this.peers.announceEnded(taskId);
+  accepted(taskId: string): void {
+    if (!this.peers.hasOthers) return;
+    this.acceptedHere.add(taskId);
+    forgetOldest(this.acceptedHere, MAX_ACCEPTED);
+  }
+
+  /**
+   * A task's end goes out as news only where it may be awaited elsewhere: when another
+   * coordinator accepted it (a reassigned or canceled task, say: its waiters are there), or
+   * asked to watch it. A task accepted here and ended here, the common case, costs no news.
+   */
+  ended(taskId: string, firstHand: boolean): void {
+    const acceptedHere = this.acceptedHere.delete(taskId);
+    const watched = this.watchedElsewhere.delete(taskId);
+    if (firstHand && (watched || !acceptedHere)) this.peers.announceEnded(taskId);
+  }
+
+  watch(taskId: string): Promise<void> | undefined {
+    return this.peers.hasOthers ? this.peers.watch(taskId) : undefined;
   }
 
   alone(): boolean {
@@ -154,6 +188,12 @@ export class CoordinatorCluster implements ClusterSeam {
     // gone this tick has its shards taken this tick, once their leases have expired.
     await this.leases.tick(this.peers.tick().then(() => this.importDistributors()));
     await this.checkHandOffs();
+    // Watches of tasks that ended elsewhere (or never) are dropped once old.
+    const old = performance.now() - WATCH_TTL_MS;
+    for (const [id, at] of this.watchedElsewhere) {
+      if (at > old) break;
+      this.watchedElsewhere.delete(id);
+    }
   }
 
   /**
@@ -227,4 +267,9 @@ export class CoordinatorCluster implements ClusterSeam {
       distributors,
     };
   }
+}
+
+/** Drops the oldest entries of an insertion-ordered set or map beyond `max`. */
+function forgetOldest(entries: Set<string> | Map<string, unknown>, max: number): void {
+  while (entries.size > max) entries.delete(entries.keys().next().value!);
 }

@@ -233,6 +233,7 @@ export class CoordinatorCore {
     this.stats.submitted++;
     this.o.events?.submitted?.(task);
     this.rememberOpen(task.task_id, to?.id ?? null);
+    this.cluster.accepted(task.task_id);
     if (task.expires_at !== undefined) this.schedule.recorded(task);
     if (task.depends_on?.length) {
       this.workflow.watch(task);
@@ -446,13 +447,14 @@ export class CoordinatorCore {
   /** `here`: this coordinator heard of the end first-hand (counted, and told to the others). */
   private finished(task: TaskDict, here = true): void {
     if (!isTerminalStatus(task.status)) return;
-    if (!this.recent.has(task.task_id) && here) {
+    const firstHand = here && !this.recent.has(task.task_id);
+    if (firstHand) {
       if (task.status === "completed") this.stats.completed++;
       else if (task.status === "failed") this.stats.failed++;
       else this.stats.abandoned++;
       this.o.events?.terminal?.(task);
-      this.cluster.ended(task.task_id);
     }
+    this.cluster.ended(task.task_id, firstHand);
     this.knownOpen.delete(task.task_id);
     if (here) this.recent.set(task.task_id, task); // a first-hand report still counts, later
     this.waiters.resolve(task.task_id, task);
@@ -489,13 +491,18 @@ export class CoordinatorCore {
     if (known) return Promise.resolve(known);
     const waiting = this.waiters.wait(taskId, timeoutMs);
     if (!this.knownOpen.has(taskId)) {
-      // It may have finished before we started waiting, or been submitted elsewhere.
-      void this.o.ledger.get(taskId).then(
-        (r) => {
-          if (r && isTerminalStatus(r.task.status)) this.finished(r.task, false);
-        },
-        () => {},
-      );
+      // It may have finished before we started waiting, or been submitted elsewhere: the others
+      // are asked to tell of its end first, then the ledger is read (an end in between is heard).
+      const read = () =>
+        void this.o.ledger.get(taskId).then(
+          (r) => {
+            if (r && isTerminalStatus(r.task.status)) this.finished(r.task, false);
+          },
+          () => {},
+        );
+      const asked = this.cluster.watch(taskId);
+      if (asked === undefined) read();
+      else void asked.then(read, read);
     }
     return waiting;
   }

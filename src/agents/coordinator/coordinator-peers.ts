@@ -42,6 +42,8 @@ export type CoordinatorPeersOptions = {
   ended: (taskIds: string[]) => void;
   /** Tasks another coordinator recorded unplaced in shards it does not own: the owner places them. */
   unplaced: (taskIds: string[]) => void;
+  /** Tasks another coordinator waits for: whoever hears of their end first tells it. */
+  watched: (taskIds: string[]) => void;
 };
 
 const REGISTRY_KEY = "coordinators";
@@ -51,13 +53,14 @@ const FORGET_AFTER_TTLS = 20;
 /** Ids per news message at most. */
 const MAX_NEWS = 2_000;
 
-type News = { from: string; ended?: string[]; unplaced?: string[] };
+type News = { from: string; ended?: string[]; unplaced?: string[]; watch?: string[] };
 
 /**
  * The other coordinators on the same store: who is alive (each keeps a view key that expires
  * a little after its shard leases), what they hear from their distributors (so any coordinator can
  * place on any distributor, and every dashboard shows the whole cluster), and news between
- * them on one pub/sub channel: tasks that ended (their waiters answer at once) and tasks left
+ * them on one pub/sub channel: tasks that ended (their waiters answer at once), tasks a
+ * coordinator waits for without holding them (so that their end is told to it), and tasks left
  * unplaced in a shard the sender does not own. News is a hint: a lost message costs latency
  * (waiters read the ledger themselves, owners rescan), never a task.
  */
@@ -65,7 +68,13 @@ export class CoordinatorPeers {
   private peers = new Map<string, CoordinatorView>();
   /** Registered ids without a view, since when (monotonic ms). */
   private readonly missingSince = new Map<string, number>();
-  private readonly pending: { ended: string[]; unplaced: string[] } = { ended: [], unplaced: [] };
+  private readonly pending: { ended: string[]; unplaced: string[]; watch: string[] } = {
+    ended: [],
+    unplaced: [],
+    watch: [],
+  };
+  /** Callers of watch() whose ids go out with the next flush. */
+  private watchers: Array<() => void> = [];
   private flushScheduled = false;
   private subscribed = false;
 
@@ -130,6 +139,11 @@ export class CoordinatorPeers {
     return [this.o.coordinatorId, ...this.peers.keys()].sort();
   }
 
+  /** Whether another coordinator is alive now. */
+  get hasOthers(): boolean {
+    return this.peers.size > 0;
+  }
+
   /** The other coordinators alive now, as they last described themselves. */
   others(): CoordinatorView[] {
     return [...this.peers.values()];
@@ -140,6 +154,13 @@ export class CoordinatorPeers {
     if (this.peers.size === 0) return;
     this.pending.ended.push(taskId);
     this.scheduleFlush();
+  }
+
+  /** Asks the others to tell of the task's end; resolves once the request is out (sent or failed). */
+  watch(taskId: string): Promise<void> {
+    this.pending.watch.push(taskId);
+    this.scheduleFlush();
+    return new Promise((resolve) => this.watchers.push(resolve));
   }
 
   /** Asks the owner of the task's shard to place it. */
@@ -172,14 +193,24 @@ export class CoordinatorPeers {
     this.flushScheduled = true;
     setImmediate(() => {
       this.flushScheduled = false;
-      while (this.pending.ended.length > 0 || this.pending.unplaced.length > 0) {
+      const sent: Array<Promise<unknown>> = [];
+      const { pending } = this;
+      while (pending.ended.length > 0 || pending.unplaced.length > 0 || pending.watch.length > 0) {
         const news: News = { from: this.o.coordinatorId };
-        const ended = this.pending.ended.splice(0, MAX_NEWS);
-        const unplaced = this.pending.unplaced.splice(0, MAX_NEWS);
+        const ended = pending.ended.splice(0, MAX_NEWS);
+        const unplaced = pending.unplaced.splice(0, MAX_NEWS);
+        const watch = pending.watch.splice(0, MAX_NEWS);
         if (ended.length > 0) news.ended = ended;
         if (unplaced.length > 0) news.unplaced = unplaced;
-        void this.o.store.publish(NEWS_CHANNEL, news as unknown as JsonValue).catch(() => 0);
+        if (watch.length > 0) news.watch = watch;
+        sent.push(this.o.store.publish(NEWS_CHANNEL, news as unknown as JsonValue).catch(() => 0));
       }
+      const watchers = this.watchers;
+      this.watchers = [];
+      if (watchers.length > 0)
+        void Promise.all(sent).then(() => {
+          for (const w of watchers) w();
+        });
     });
   }
 
@@ -191,6 +222,8 @@ export class CoordinatorPeers {
       Array.isArray(list) ? list.filter((id): id is string => typeof id === "string") : [];
     const ended = ids(news.ended);
     const unplaced = ids(news.unplaced);
+    const watch = ids(news.watch);
+    if (watch.length > 0) this.o.watched(watch);
     if (ended.length > 0) this.o.ended(ended);
     if (unplaced.length > 0) this.o.unplaced(unplaced);
   }

@@ -295,6 +295,44 @@ describe.each(testEngines("several-coordinators", { cluster: true }))(
       expect(lost).toBeGreaterThan(0);
     });
 
+    it("a task's end is news only where it may be awaited: a coordinator that watches it, or one that accepted it", async () => {
+      set = new Coordinators(engine.config());
+      await set.start(2, 2);
+      const [c1, c2] = set.coordinators as [CoordinatorAgent, CoordinatorAgent];
+      await until("each sees the other", () => !c1.cluster.alone() && !c2.cluster.alone());
+      const news: Array<{ from: string; ended?: string[]; watch?: string[] }> = [];
+      const listener = new RedisClient(set.redis);
+      await listener.connect();
+      await listener.subscribe("coordinators:news", (_c, data) => {
+        news.push(data as (typeof news)[number]);
+      });
+      const told = (key: "ended" | "watch", from: string) =>
+        new Set(news.filter((n) => n.from === from).flatMap((n) => n[key] ?? []));
+      try {
+        // Accepted and awaited through c1: their ends are not published.
+        const local = Array.from({ length: 20 }, (_, i) => `local-${i}`);
+        for (const id of local) await c1.submitTask({ task_id: id, task_type: "echo", payload: {} });
+        const localDone = await Promise.all(local.map((id) => c1.waitForTask(id, 8000)));
+        expect(localDone.map((t) => t?.status)).toEqual(local.map(() => "completed"));
+        // Accepted through c1, awaited through c2 while running: c2 asks, c1 tells.
+        const remote = Array.from({ length: 20 }, (_, i) => `remote-${i}`);
+        for (const id of remote)
+          await c1.submitTask({ task_id: id, task_type: "sleep", payload: { ms: 300 } });
+        const remoteDone = await Promise.all(remote.map((id) => c2.waitForTask(id, 8000)));
+        expect(remoteDone.map((t) => t?.status)).toEqual(remote.map(() => "completed"));
+        // Accepted through c1, canceled through c2: c2 ended it and did not accept it, so it tells.
+        await c1.submitTask({ task_id: "canceled-elsewhere", task_type: "sleep", payload: { ms: 5000 } });
+        expect(await c2.cancelTask("canceled-elsewhere", "test")).toBe(true);
+        await until("the news is in", () => told("ended", c2.agentId).has("canceled-elsewhere"));
+        await until("the news is in", () => remote.every((id) => told("ended", c1.agentId).has(id)));
+        expect(remote.filter((id) => !told("watch", c2.agentId).has(id))).toEqual([]);
+        const endedNews = new Set([...told("ended", c1.agentId), ...told("ended", c2.agentId)]);
+        expect(local.filter((id) => endedNews.has(id))).toEqual([]);
+      } finally {
+        await listener.disconnect();
+      }
+    });
+
     it("a coordinator whose shard lease expired has its placement and abandon refused by the fence", async () => {
       const config = engine.config();
       const store = new RedisClient(config);

@@ -83,6 +83,7 @@ describe("several coordinators, without a store", () => {
         view: () => view(id),
         ended: () => {},
         unplaced: () => {},
+        watched: () => {},
       });
     const a = peersOf("a");
     const b = peersOf("b");
