@@ -1,12 +1,13 @@
 // Memory over a long run (ARCHITECTURE invariant 5: a million tasks must leave memory flat):
 // all three tiers in this process on a real Redis, `--tasks` no-op tasks submitted in batches
-// with at most 20,000 in flight, the process's RSS and heap sampled (after a full GC, with
-// nothing in flight) at the start, every tenth of the run and at the end. Run by bench/run.ts as a child process
-// (node --expose-gc), or alone:
+// with at most 20,000 in flight (`--mode batch`, the default), one submitTask at a time
+// (`--mode one`) or 100 submitTask calls in flight (`--mode window`), the process's RSS and heap
+// sampled (after a full GC, with nothing in flight) at the start, every tenth of the run and at
+// the end. Run by bench/run.ts as a child process (node --expose-gc), or alone:
 //
-//   node --expose-gc --import tsx bench/memory.ts --redis redis://127.0.0.1:6379 --tasks 1000000
+//   node --expose-gc --import tsx bench/memory.ts --redis redis://127.0.0.1:6379 --tasks 1000000 [--mode one]
 import { parseArgs } from "node:util";
-import { InProcessTriad } from "./triad-inprocess.js";
+import { InProcessTriad, type SubmitMode, WINDOW } from "./triad-inprocess.js";
 
 export type MemorySample = { tasks: number; rssMb: number; heapMb: number; seconds: number };
 export type MemoryFigures = { tasks: number; seconds: number; perSecond: number; samples: MemorySample[] };
@@ -21,7 +22,12 @@ function sample(tasks: number, start: number): MemorySample {
   return { tasks, rssMb: mb(m.rss), heapMb: mb(m.heapUsed), seconds: (performance.now() - start) / 1000 };
 }
 
-export async function longRun(redisUrl: string, total: number, window = 20_000): Promise<MemoryFigures> {
+export async function longRun(
+  redisUrl: string,
+  total: number,
+  mode: SubmitMode = "batch",
+  window = 20_000,
+): Promise<MemoryFigures> {
   const triad = await InProcessTriad.start({ url: redisUrl });
   const c = triad.coordinator;
   const chunk = 1000;
@@ -59,6 +65,29 @@ export async function longRun(redisUrl: string, total: number, window = 20_000):
   finished = 0;
   const start = performance.now();
   const samples = [sample(0, start)];
+  if (mode !== "batch") {
+    // submitTask per task, awaited (one, or WINDOW calls at once); each tenth drained, then sampled.
+    const submitUpTo = (limit: number) => {
+      const submitter = async () => {
+        while (submitted < limit) {
+          const i = submitted++;
+          const id = `${triad.runId}-${i}`;
+          if (!(await c.submitTask({ task_id: id, task_type: "echo", payload: { i } }))) failed++;
+          void c.waitForTask(id, 600_000).then((done) => {
+            if (done?.status !== "completed" || (done.result as { i?: number } | null)?.i !== i) failed++;
+            finished++;
+            wake();
+          });
+        }
+      };
+      return Promise.all(Array.from({ length: mode === "one" ? 1 : WINDOW }, submitter));
+    };
+    for (let tenth = 1; tenth <= 10; tenth++) {
+      await submitUpTo(Math.round((total * tenth) / 10));
+      await drained(0);
+      if (tenth < 10) samples.push(sample(submitted, start));
+    }
+  }
   const every = Math.max(chunk, Math.floor(total / 10));
   while (submitted < total) {
     await drained(window - chunk);
@@ -79,9 +108,16 @@ export async function longRun(redisUrl: string, total: number, window = 20_000):
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const { values } = parseArgs({
-    options: { redis: { type: "string" }, tasks: { type: "string", default: "1000000" } },
+    options: {
+      redis: { type: "string" },
+      tasks: { type: "string", default: "1000000" },
+      mode: { type: "string", default: "batch" },
+    },
   });
-  const figures = await longRun(values.redis!, Number(values.tasks));
+  const mode = values.mode as SubmitMode;
+  if (!["one", "window", "batch"].includes(mode))
+    throw new Error(`--mode: one, window or batch (got ${mode})`);
+  const figures = await longRun(values.redis!, Number(values.tasks), mode);
   process.stdout.write(`${JSON.stringify({ memory: figures })}\n`);
   process.exit(0);
 }
