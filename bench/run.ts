@@ -256,6 +256,17 @@ async function compare(): Promise<void> {
     `Ratio Triad / BullMQ: ${measured.map((p) => `${p.label} ${fmt.ratio(m[p.triad[0]]!.perSecond / m[p.bull[0]]!.perSecond)}`).join(", ")}.`,
   );
   out();
+  // Each Triad round ran right before its BullMQ round: the ratio of each pair shows how much
+  // of a difference between the medians is the VM's drift (a slow spell hits one round).
+  out(
+    `Round by round (each Triad round / the BullMQ round right after it): ${measured
+      .map((p) => {
+        const ratios = runs[p.triad[0]]!.map((t, i) => t.perSecond / runs[p.bull[0]]![i]!.perSecond);
+        return `${p.label} ${ratios.map((r) => r.toFixed(2)).join(", ")} (median ${fmt.ratio(median(ratios))})`;
+      })
+      .join("; ")}.`,
+  );
+  out();
 }
 
 async function processes(): Promise<void> {
