@@ -140,7 +140,11 @@ export class RedisEngine implements StoreEngine {
   }
 
   private send(args: (string | number)[]): Promise<Reply> {
-    return this.watchdog.watch(this.c.sendCommand(args.map(String)) as Promise<Reply>);
+    return this.sendStrings(args.map(String));
+  }
+
+  private sendStrings(args: string[]): Promise<Reply> {
+    return this.watchdog.watch(this.c.sendCommand(args) as Promise<Reply>);
   }
 
   async get(key: string): Promise<string | null> {
@@ -196,11 +200,18 @@ export class RedisEngine implements StoreEngine {
   }
 
   runScript(script: StoreScript, keys: string[], args: (string | number)[]): Promise<Reply> {
-    const tail = [String(keys.length), ...keys, ...args.map(String)];
-    return this.send(["EVALSHA", script.sha1, ...tail]).catch((err: unknown) => {
+    // The command is built once, as strings (it is on every task's path, with up to thousands
+    // of arguments): EVALSHA sha numkeys keys... args...
+    const command: string[] = ["EVALSHA", script.sha1, String(keys.length)];
+    for (const key of keys) command.push(key);
+    for (const arg of args) command.push(typeof arg === "string" ? arg : String(arg));
+    return this.sendStrings(command).catch((err: unknown) => {
       // The script cache is empty after a Redis restart or failover: send the source once.
       if (!String((err as Error).message).startsWith("NOSCRIPT")) throw err;
-      return this.send(["EVAL", script.lua, ...tail]);
+      command[0] = "EVAL";
+      command[1] = script.lua;
+      return this.sendStrings(command);
     });
   }
+
 }
