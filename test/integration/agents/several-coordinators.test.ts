@@ -314,10 +314,13 @@ describe.each(testEngines("several-coordinators", { cluster: true }))(
         for (const id of local) await c1.submitTask({ task_id: id, task_type: "echo", payload: {} });
         const localDone = await Promise.all(local.map((id) => c1.waitForTask(id, 8000)));
         expect(localDone.map((t) => t?.status)).toEqual(local.map(() => "completed"));
-        // Accepted through c1, awaited through c2 while running: c2 asks, c1 tells.
+        // Accepted through c1, awaited through c2 while running: c2 asks, c1 tells. (Running long
+        // enough that c2 asks before they end, on a loaded machine too: a task that ended before
+        // the ask is answered by c2's own read, with no news.)
         const remote = Array.from({ length: 20 }, (_, i) => `remote-${i}`);
-        for (const id of remote)
-          await c1.submitTask({ task_id: id, task_type: "sleep", payload: { ms: 300 } });
+        await Promise.all(
+          remote.map((id) => c1.submitTask({ task_id: id, task_type: "sleep", payload: { ms: 1500 } })),
+        );
         const remoteDone = await Promise.all(remote.map((id) => c2.waitForTask(id, 8000)));
         expect(remoteDone.map((t) => t?.status)).toEqual(remote.map(() => "completed"));
         // Accepted through c1, canceled through c2: c2 ended it and did not accept it, so it tells.
