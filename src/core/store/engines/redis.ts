@@ -213,5 +213,4 @@ export class RedisEngine implements StoreEngine {
       return this.sendStrings(command);
     });
   }
-
 }
