@@ -7,7 +7,7 @@ import { connectAttempt, diagnoseConnectFailures, type StoreConnectFailure } fro
 import type { ScriptReply, SetOptions, StoreEngine, StoreScript } from "../engine.js";
 import type { StoreOutage } from "../store-outage.js";
 import { CommandWatchdog } from "./command-watchdog.js";
-import { COMMAND_TIMEOUT_MS } from "./redis.js";
+import { COMMAND_TIMEOUT_MS, evalScript } from "./redis.js";
 
 type ClusterTarget = Extract<ResolvedStoreTarget, { kind: "cluster" }>;
 type Cluster = RedisClusterType;
@@ -176,7 +176,11 @@ export class RedisClusterEngine implements StoreEngine {
 
   /** A command routed by `key` (its slot's master). */
   private send(key: string, args: (string | number)[]): Promise<ScriptReply> {
-    return this.watchdog.watch(this.c.sendCommand(key, false, args.map(String)) as Promise<ScriptReply>);
+    return this.sendStrings(key, args.map(String));
+  }
+
+  private sendStrings(key: string, args: string[]): Promise<ScriptReply> {
+    return this.watchdog.watch(this.c.sendCommand(key, false, args) as Promise<ScriptReply>);
   }
 
   async get(key: string): Promise<string | null> {
@@ -232,14 +236,8 @@ export class RedisClusterEngine implements StoreEngine {
   }
 
   async runScript(script: StoreScript, keys: string[], args: (string | number)[]): Promise<ScriptReply> {
-    const tail = [String(keys.length), ...keys, ...args.map(String)];
+    // Routed by its first key; each node has its own script cache.
     const route = keys[0] ?? "";
-    try {
-      return await this.send(route, ["EVALSHA", script.sha1, ...tail]);
-    } catch (err) {
-      // Each node has its own script cache (empty after a restart or a failover).
-      if (!String((err as Error).message).startsWith("NOSCRIPT")) throw err;
-      return await this.send(route, ["EVAL", script.lua, ...tail]);
-    }
+    return await evalScript(script, keys, args, (command) => this.sendStrings(route, command));
   }
 }

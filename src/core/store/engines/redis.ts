@@ -200,17 +200,28 @@ export class RedisEngine implements StoreEngine {
   }
 
   runScript(script: StoreScript, keys: string[], args: (string | number)[]): Promise<Reply> {
-    // The command is built once, as strings (it is on every task's path, with up to thousands
-    // of arguments): EVALSHA sha numkeys keys... args...
-    const command: string[] = ["EVALSHA", script.sha1, String(keys.length)];
-    for (const key of keys) command.push(key);
-    for (const arg of args) command.push(typeof arg === "string" ? arg : String(arg));
-    return this.sendStrings(command).catch((err: unknown) => {
-      // The script cache is empty after a Redis restart or failover: send the source once.
-      if (!String((err as Error).message).startsWith("NOSCRIPT")) throw err;
-      command[0] = "EVAL";
-      command[1] = script.lua;
-      return this.sendStrings(command);
-    });
+    return evalScript(script, keys, args, (command) => this.sendStrings(command));
   }
+}
+
+/**
+ * Runs `script` through `send`: EVALSHA sha numkeys keys... args..., the command built once, as
+ * strings (it is on every task's path, with up to thousands of arguments); when the server's
+ * script cache lacks it (empty after a Redis restart or failover), the source is sent once.
+ */
+export function evalScript<R>(
+  script: StoreScript,
+  keys: string[],
+  args: (string | number)[],
+  send: (command: string[]) => Promise<R>,
+): Promise<R> {
+  const command: string[] = ["EVALSHA", script.sha1, String(keys.length)];
+  for (const key of keys) command.push(key);
+  for (const arg of args) command.push(typeof arg === "string" ? arg : String(arg));
+  return send(command).catch((err: unknown) => {
+    if (!String((err as Error).message).startsWith("NOSCRIPT")) throw err;
+    command[0] = "EVAL";
+    command[1] = script.lua;
+    return send(command);
+  });
 }
