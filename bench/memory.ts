@@ -7,7 +7,7 @@
 //
 //   node --expose-gc --import tsx bench/memory.ts --redis redis://127.0.0.1:6379 --tasks 1000000 [--mode one]
 import { parseArgs } from "node:util";
-import { InProcessTriad, type SubmitMode, WINDOW } from "./triad-inprocess.js";
+import { InProcessTriad, runEcho, type SubmitMode } from "./triad-inprocess.js";
 
 export type MemorySample = { tasks: number; rssMb: number; heapMb: number; seconds: number };
 export type MemoryFigures = { tasks: number; seconds: number; perSecond: number; samples: MemorySample[] };
@@ -66,25 +66,13 @@ export async function longRun(
   const start = performance.now();
   const samples = [sample(0, start)];
   if (mode !== "batch") {
-    // submitTask per task, awaited (one, or WINDOW calls at once); each tenth drained, then sampled.
-    const submitUpTo = (limit: number) => {
-      const submitter = async () => {
-        while (submitted < limit) {
-          const i = submitted++;
-          const id = `${triad.runId}-${i}`;
-          if (!(await c.submitTask({ task_id: id, task_type: "echo", payload: { i } }))) failed++;
-          void c.waitForTask(id, 600_000).then((done) => {
-            if (done?.status !== "completed" || (done.result as { i?: number } | null)?.i !== i) failed++;
-            finished++;
-            wake();
-          });
-        }
-      };
-      return Promise.all(Array.from({ length: mode === "one" ? 1 : WINDOW }, submitter));
-    };
+    // runEcho per tenth (submitTask per task, one or WINDOW calls at once; every result checked),
+    // which returns once all have ended; then sampled.
     for (let tenth = 1; tenth <= 10; tenth++) {
-      await submitUpTo(Math.round((total * tenth) / 10));
-      await drained(0);
+      const upTo = Math.round((total * tenth) / 10);
+      if (upTo > submitted) await runEcho(c, upTo - submitted, mode, { idPrefix: `${triad.runId}-${tenth}` });
+      submitted = upTo;
+      finished = upTo;
       if (tenth < 10) samples.push(sample(submitted, start));
     }
   }
