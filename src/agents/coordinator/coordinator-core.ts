@@ -7,8 +7,9 @@ import type { NewTask, TaskLedger } from "../ledger/task-ledger.js";
 import { BoundedMap } from "../observe/bounded-map.js";
 import { Outbox } from "../outbox.js";
 import type { AgentPayload, DistributorHeartbeat, TaskDict } from "../protocol.js";
+import { PriorityLanes } from "../schedule-controls/priority-lanes.js";
 import { ScheduleControls } from "../schedule-controls/schedule-controls.js";
-import { inPriorityOrder, inSubmissionOrder, scheduleOf } from "../schedule-controls/task-schedule.js";
+import { inSubmissionOrder, scheduleOf } from "../schedule-controls/task-schedule.js";
 import { sendSplitting } from "../split-send.js";
 import { type RetryPolicies, retryPolicyFor, type Timing } from "../timing.js";
 import { WorkflowKeeper } from "../workflow/workflow-keeper.js";
@@ -85,7 +86,7 @@ export class CoordinatorCore {
     distributorsDead: 0,
   };
   /** Accepted but on no distributor yet, with the monotonic deadline for placing them. */
-  private readonly unplaced = new Map<string, { task: TaskDict; deadline: number }>();
+  private readonly unplaced = new PriorityLanes<{ task: TaskDict; deadline: number }>();
   /**
    * Tasks accepted here (or found open at restore) and not seen terminal yet: no need to ask
    * Redis. With the distributor each was placed on (null: none yet), whose report of its end is
@@ -335,7 +336,7 @@ export class CoordinatorCore {
   /** Places every unplaced task on the least-loaded healthy distributor, recording it first. */
   private async place(): Promise<void> {
     const batch: Array<{ task: TaskDict; to: DistributorEntry; owner: string }> = [];
-    for (const [id, { task }] of inPriorityOrder(this.unplaced)) {
+    for (const [id, { task }] of this.unplaced) {
       const owner = this.cluster.ownerValue(id);
       if (owner === null) {
         // Not the owner on this process's clock. The shard may have moved (its new owner rescans
@@ -530,7 +531,8 @@ export class CoordinatorCore {
       }
     }
     const now = performance.now();
-    const expired = [...this.unplaced].filter(([, u]) => u.deadline <= now).map(([id]) => id);
+    const expired: string[] = [];
+    for (const [id, u] of this.unplaced) if (u.deadline <= now) expired.push(id);
     for (const id of expired) {
       this.unplaced.delete(id);
       const owner = this.cluster.ownerValue(id);

@@ -92,25 +92,6 @@ export function hasExpired(task: { expires_at?: string; attempts: number }, now 
 }
 
 /**
- * Entries in placement order: higher priority first, first in first out within one. Returns
- * the same iterable when nothing has a priority (the common case costs one pass, no copy).
- */
-export function inPriorityOrder<K, V extends { task: { priority?: number } }>(
-  entries: Map<K, V>,
-): Iterable<[K, V]> {
-  let any = false;
-  for (const v of entries.values()) {
-    if (v.task.priority) {
-      any = true;
-      break;
-    }
-  }
-  if (!any) return entries;
-  // Array.prototype.sort is stable: insertion order holds within one priority.
-  return [...entries].sort(([, a], [, b]) => priorityOf(b.task) - priorityOf(a.task));
-}
-
-/**
  * Records read back from the store (a set: no order) in the order they were created, so that a
  * restarted agent keeps first in first out within a priority. Nulls go last.
  */

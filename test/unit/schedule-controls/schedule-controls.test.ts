@@ -2,11 +2,8 @@ import type { Message } from "@a2a-js/sdk";
 import { describe, expect, it } from "vitest";
 import { DispatchQueue } from "../../../src/agents/distributor/dispatch-queue.js";
 import type { TaskDict } from "../../../src/agents/protocol.js";
-import {
-  inPriorityOrder,
-  queueByPriority,
-  scheduleArg,
-} from "../../../src/agents/schedule-controls/task-schedule.js";
+import { PriorityLanes } from "../../../src/agents/schedule-controls/priority-lanes.js";
+import { queueByPriority, scheduleArg } from "../../../src/agents/schedule-controls/task-schedule.js";
 import { readTaskInput } from "../../../src/server/a2a-gateway/task-input.js";
 import { resolveSchedule } from "../../../src/server/schedule-fields.js";
 
@@ -75,16 +72,33 @@ describe("a worker's backlog", () => {
 });
 
 describe("placement order and the submit argument", () => {
-  it("orders by priority, stable within one; a map without priorities is passed through as is", () => {
-    const m = new Map([
-      ["a", { task: {} }],
-      ["b", { task: { priority: 2 } }],
-      ["c", { task: {} }],
-      ["d", { task: { priority: 2 } }],
-    ]);
-    expect([...inPriorityOrder(m)].map(([k]) => k)).toEqual(["b", "d", "a", "c"]);
-    const plain = new Map([["x", { task: {} }]]);
-    expect(inPriorityOrder(plain)).toBe(plain);
+  it("orders by priority, first in first out within one; replacing an entry moves it to the back of its lane", () => {
+    const lanes = new PriorityLanes<{ task: { priority?: number }; n: number }>();
+    lanes.set("a", { task: {}, n: 1 });
+    lanes.set("b", { task: { priority: 2 }, n: 2 });
+    lanes.set("c", { task: {}, n: 3 });
+    lanes.set("d", { task: { priority: 2 }, n: 4 });
+    lanes.set("e", { task: { priority: 9 }, n: 5 });
+    expect([...lanes].map(([k]) => k)).toEqual(["e", "b", "d", "a", "c"]);
+    expect(lanes.size).toBe(5);
+    // Replaced with another priority: leaves its old lane, joins the back of the new one.
+    lanes.set("b", { task: {}, n: 6 });
+    expect([...lanes].map(([k]) => k)).toEqual(["e", "d", "a", "c", "b"]);
+    expect(lanes.get("b")?.n).toBe(6);
+    expect(lanes.take("d")?.n).toBe(4);
+    expect(lanes.delete("d")).toBe(false);
+    expect(lanes.has("d")).toBe(false);
+    expect([...lanes.values()].map((v) => v.n)).toEqual([5, 1, 3, 6]);
+    expect(lanes.keys().sort()).toEqual(["a", "b", "c", "e"]);
+    // Deleting the entry being visited, as the coordinator's placement does, visits every other once.
+    const seen: string[] = [];
+    for (const [id] of lanes) {
+      seen.push(id);
+      lanes.delete(id);
+    }
+    expect(seen).toEqual(["e", "a", "c", "b"]);
+    expect(lanes.size).toBe(0);
+    expect(lanes.inOrder()).toHaveLength(1); // lane 0 only while nothing has a priority
   });
 
   it("costs a plain task one empty argument", () => {
