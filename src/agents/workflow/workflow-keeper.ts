@@ -29,8 +29,14 @@ export type WorkflowKeeperOptions = {
  */
 export const MAX_SPAWN_DEPTH = 32;
 
-/** Monitor ticks between two re-registrations of every waiting task (and after any failed one). */
+/** Monitor ticks between the starts of two passes that re-register every waiting task. */
 const REWATCH_EVERY_TICKS = 20;
+/**
+ * Waiting tasks one monitor tick re-registers at most: a pass over a large backlog of waiting
+ * tasks is walked in slices, so that no tick reads every record at once (100,000 waiting tasks
+ * took one tick half a second and 300 MB) and the cost per tick stays the same whatever waits.
+ */
+const REWATCH_BATCH = 1_000;
 /** Times a registration that finds no dependency asks again (100, 200, 300 ms apart). */
 const UNKNOWN_RETRIES = 3;
 /** Tasks one cancel call walks itself at most; the rest of its cascade is left on the frontier, for the ticks. */
@@ -54,7 +60,13 @@ export class WorkflowKeeper {
   private sweeping: Promise<void> | null = null;
   private sweepAgain = false;
   private ticks = 0;
-  private rewatch = true;
+  /** The current pass's waiting ids, walked REWATCH_BATCH per tick from `rewatchNext`. */
+  private rewatchPass: string[] = [];
+  private rewatchNext = 0;
+  /** A pass is due at the next tick (the first tick, or a read of the waiting ids failed). */
+  private rewatchDue = true;
+  /** Tasks whose registration failed here: registered again at the next tick, ahead of the pass. */
+  private readonly retryWatch = new Set<string>();
   private readonly cascade: CascadeLedger;
   /** Tasks whose cascade step runs in this process now. */
   private readonly cascading = new Set<string>();
@@ -69,7 +81,7 @@ export class WorkflowKeeper {
   watch(task: TaskDict): void {
     this.active = true;
     void this.watchAll(task.task_id, task.depends_on ?? []).catch(() => {
-      this.rewatch = true;
+      this.retryWatch.add(task.task_id);
     });
   }
 
@@ -230,37 +242,69 @@ export class WorkflowKeeper {
     );
   }
 
-  /** One monitor tick: settle what a lost report or a crash left in `ended`; now and then re-register waiting tasks. */
+  /** One monitor tick: settle what a lost report or a crash left in `ended`; re-register a slice of the waiting tasks. */
   async tick(): Promise<void> {
     this.ticks++;
     this.sweepSoon();
     await this.sweepCascades().catch(() => {});
-    if (this.rewatch || this.ticks % REWATCH_EVERY_TICKS === 0) await this.rewatchWaiting();
+    await this.rewatchSlice();
   }
 
   /**
    * Registers every waiting task again on the dependencies it still waits for: a coordinator
    * that died between recording a task and registering it left it unregistered. Repeats change
-   * nothing; a dependency found ended gets its notice sent now.
+   * nothing; a dependency found ended gets its notice sent now. All of them, REWATCH_BATCH at a
+   * time (a coordinator's start, a shard taken over); the monitor ticks walk them in slices.
    */
   async rewatchWaiting(): Promise<void> {
-    this.rewatch = false;
+    const ids = await this.o.ledger.waitingTaskIds();
+    for (let from = 0; from < ids.length; from += REWATCH_BATCH) {
+      await this.rewatchIds(ids.slice(from, from + REWATCH_BATCH));
+    }
+  }
+
+  /**
+   * A tick's share: the tasks whose registration failed here, then the next REWATCH_BATCH ids of
+   * the current pass; a new pass (one read of the waiting ids) every REWATCH_EVERY_TICKS ticks,
+   * or later when the last one is still being walked.
+   */
+  private async rewatchSlice(): Promise<void> {
+    if (
+      this.rewatchNext >= this.rewatchPass.length &&
+      (this.rewatchDue || this.ticks % REWATCH_EVERY_TICKS === 0)
+    ) {
+      this.rewatchPass = await this.o.ledger.waitingTaskIds();
+      this.rewatchNext = 0;
+      this.rewatchDue = false;
+    }
+    const ids = [...this.retryWatch].slice(0, REWATCH_BATCH);
+    for (const id of ids) this.retryWatch.delete(id);
+    const take = Math.min(REWATCH_BATCH - ids.length, this.rewatchPass.length - this.rewatchNext);
+    if (take > 0) {
+      ids.push(...this.rewatchPass.slice(this.rewatchNext, this.rewatchNext + take));
+      this.rewatchNext += take;
+    }
+    if (this.rewatchNext >= this.rewatchPass.length) this.rewatchPass = [];
+    if (ids.length === 0) return;
     try {
-      const ids = await this.o.ledger.waitingTaskIds();
-      if (ids.length === 0) return;
-      this.active = true;
-      const records = await Promise.all(ids.map((id) => this.o.ledger.get(id)));
-      await Promise.all(
-        records.map((r) =>
-          r !== null && r.task.status === "pending" && r.task.waiting_on?.length
-            ? this.watchAll(r.task.task_id, r.task.waiting_on)
-            : undefined,
-        ),
-      );
+      await this.rewatchIds(ids);
     } catch (err) {
-      this.rewatch = true;
+      for (const id of ids) this.retryWatch.add(id);
       throw err;
     }
+  }
+
+  /** Registers these tasks again, those still waiting, on what they wait for. */
+  private async rewatchIds(ids: string[]): Promise<void> {
+    this.active = true;
+    const records = await Promise.all(ids.map((id) => this.o.ledger.get(id)));
+    await Promise.all(
+      records.map((r) =>
+        r !== null && r.task.status === "pending" && r.task.waiting_on?.length
+          ? this.watchAll(r.task.task_id, r.task.waiting_on)
+          : undefined,
+      ),
+    );
   }
 
   /**

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { shardOf, shardTag } from "../../../src/agents/ledger/shards.js";
 import { type NewTask, TaskLedger } from "../../../src/agents/ledger/task-ledger.js";
+import { WorkflowKeeper } from "../../../src/agents/workflow/workflow-keeper.js";
 import { RedisClient } from "../../../src/index.js";
 import { testEngines } from "../../helpers/engines.js";
 
@@ -151,4 +152,41 @@ describe.each(testEngines("workflow-ledger", { cluster: true }))("workflow scrip
     expect(await ledger.waitingTaskIds()).not.toContain(b.taskId);
     expect(await ledger.endedTaskIds()).not.toContain(a.taskId);
   });
+
+  it("the monitor ticks re-register waiting tasks 1,000 per tick, whatever waits", async () => {
+    const { store, ledger } = await open();
+    const dep = task();
+    expect(await ledger.submit(dep)).toBe(true);
+    const waiting = Array.from({ length: 2_500 }, () => task({ dependsOn: [dep.taskId] }));
+    await Promise.all(waiting.map((t) => ledger.submit(t)));
+    // Which tasks each tick registers again: the ledger's record reads, counted.
+    const read: string[] = [];
+    const get = ledger.get.bind(ledger);
+    ledger.get = (id: string) => {
+      read.push(id);
+      return get(id);
+    };
+    const keeper = new WorkflowKeeper({
+      ledger,
+      store,
+      ready: () => {},
+      ended: () => {},
+      submit: async () => {},
+      abandon: async () => false,
+    });
+    const perTick: number[] = [];
+    const visited: string[] = [];
+    for (let tick = 0; tick < 4; tick++) {
+      read.length = 0;
+      await keeper.tick();
+      const mine = read.filter((id) => id !== dep.taskId);
+      perTick.push(mine.length);
+      visited.push(...mine);
+    }
+    expect(perTick).toEqual([1_000, 1_000, 500, 0]);
+    // Every waiting task was visited once in the pass, and registered on its dependency.
+    expect(new Set(visited)).toEqual(new Set(waiting.map((t) => t.taskId)));
+    expect(visited).toHaveLength(2_500);
+    expect((await ledger.dependentsOf(dep.taskId)).sort()).toEqual(waiting.map((t) => t.taskId).sort());
+  }, 60_000);
 });
