@@ -529,7 +529,12 @@ export class DistributorCore {
 
   /** In-flight and queued task dicts (for the shared state record). */
   heldTasks(limit: number): TaskDict[] {
-    return [...this.held.values()].slice(0, limit);
+    const out: TaskDict[] = [];
+    for (const task of this.held.values()) {
+      if (out.length >= limit) break;
+      out.push(task);
+    }
+    return out;
   }
 }
 
