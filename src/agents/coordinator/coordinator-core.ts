@@ -66,6 +66,12 @@ const MAX_ASSIGN_BATCH = 200;
 const BUSY_UTILIZATION = 0.5;
 /** Open tasks remembered as open (a hint that spares waitForTask a read); beyond it, the ledger answers. */
 const KNOWN_OPEN_LIMIT = 200_000;
+/**
+ * Tasks one placement pass takes at most; a longer backlog (found at restore, or left by dead
+ * distributors) is placed over several turns of the event loop, so that the coordinator keeps
+ * answering meanwhile (one pass over 100,000 held the loop for 0.7 s).
+ */
+const PLACE_BATCH = 5_000;
 /** Waiters whose task the ledger is asked about per monitor tick at most. */
 const CATCH_UP_PER_TICK = 500;
 
@@ -333,10 +339,15 @@ export class CoordinatorCore {
     });
   }
 
-  /** Places every unplaced task on the least-loaded healthy distributor, recording it first. */
+  /** Places unplaced tasks on the least-loaded healthy distributor, recording it first; PLACE_BATCH per pass. */
   private async place(): Promise<void> {
     const batch: Array<{ task: TaskDict; to: DistributorEntry; owner: string }> = [];
+    let more = false;
     for (const [id, { task }] of this.unplaced) {
+      if (batch.length >= PLACE_BATCH) {
+        more = true;
+        break;
+      }
       const owner = this.cluster.ownerValue(id);
       if (owner === null) {
         // Not the owner on this process's clock. The shard may have moved (its new owner rescans
@@ -367,6 +378,7 @@ export class CoordinatorCore {
         this.cluster.handOff(task.task_id);
       }
     });
+    if (more) this.schedulePlacement();
   }
 
   private enqueue(distributorId: string, task: TaskDict): void {
