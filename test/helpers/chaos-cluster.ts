@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import { isTerminalStatus } from "../../src/core/state/status.js";
 import { RedisClient, TaskLedger } from "../../src/index.js";
 import { FaultProxy, type MessageFaults } from "./faults.js";
 import { freePort } from "./free-port.js";
@@ -549,6 +550,20 @@ export class ChaosCluster {
         last.set(e.task_id, e);
     }
     return [...last].filter(([, e]) => e.op === "dispatched" && e.worker === workerId).map(([id]) => id);
+  }
+
+  /**
+   * heldBy, less the tasks the store says have ended: a distributor frozen (SIGSTOP) between
+   * sending a commit and reading its reply has ended a task it has not logged yet, and is not
+   * holding it.
+   */
+  async openOn(distributorId: string): Promise<string[]> {
+    const open: string[] = [];
+    for (const id of this.heldBy(distributorId)) {
+      const task = await this.api<{ status: string }>("GET", `/tasks/${encodeURIComponent(id)}`);
+      if (!isTerminalStatus(task.status)) open.push(id);
+    }
+    return open;
   }
 
   /** Open tasks placed on `distributorId`, per the history so far. */

@@ -38,7 +38,7 @@ export const pauseDistributor: Scenario = {
             cluster.pause(victim);
             await cluster.waitForOp("dead", { target: victim }, pausedAt - 1, 30_000);
             await cluster.waitUntil(
-              () => cluster.heldBy(victim).length === 0,
+              async () => (await cluster.openOn(victim)).length === 0,
               10_000,
               `${victim}'s tasks moved`,
             );
