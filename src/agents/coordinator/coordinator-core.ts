@@ -189,7 +189,7 @@ export class CoordinatorCore {
     for (const [id, url] of Object.entries(known))
       if (!this.directory.get(id)) this.directory.upsert(id, url);
     const ids = await this.o.ledger.openTaskIds(shards);
-    const records = await Promise.all(ids.map((id) => this.o.ledger.get(id)));
+    const records = await this.o.ledger.getMany(ids);
     for (const record of inSubmissionOrder(records)) {
       if (record === null || isTerminalStatus(record.task.status)) continue;
       this.rememberOpen(record.task.task_id, record.distributor);
@@ -477,7 +477,7 @@ export class CoordinatorCore {
   /** Tasks another coordinator saw end: those waited for or held open here are read and answered. */
   async endedElsewhere(taskIds: string[]): Promise<void> {
     const ids = taskIds.filter((id) => this.waiters.has(id) || this.knownOpen.has(id));
-    const records = await Promise.all(ids.map((id) => this.o.ledger.get(id)));
+    const records = await this.o.ledger.getMany(ids);
     for (const record of records)
       if (record && isTerminalStatus(record.task.status)) this.finished(record.task, false);
   }
@@ -531,7 +531,7 @@ export class CoordinatorCore {
         (id) => this.cluster.ownerValue(id) !== null,
       );
       this.o.events?.distributorDead?.(dead.id, ids.length);
-      const records = await Promise.all(ids.map((id) => this.o.ledger.get(id)));
+      const records = await this.o.ledger.getMany(ids);
       for (const record of records) {
         if (record === null || isTerminalStatus(record.task.status)) continue;
         this.stats.reassigned++;

@@ -436,6 +436,19 @@ export class TaskLedger {
     return this.reader.add(this.group(this.shard(taskId)), taskId);
   }
 
+  /**
+   * get() of many tasks, in order, `slice` at a time: a restart or a dead distributor's tasks
+   * can be 100,000 records, and reading them all at once holds the event loop (and the heap)
+   * for as long as it takes to ask for and parse every one.
+   */
+  async getMany(taskIds: string[], slice = 5_000): Promise<Array<TaskRecord | null>> {
+    const out: Array<TaskRecord | null> = [];
+    for (let from = 0; from < taskIds.length; from += slice) {
+      out.push(...(await Promise.all(taskIds.slice(from, from + slice).map((id) => this.get(id)))));
+    }
+    return out;
+  }
+
   /** A task's status alone (null for a task the ledger does not know): cheaper than get(). */
   status(taskId: string): Promise<string | null> {
     return this.statusReader.add(this.group(this.shard(taskId)), taskId);

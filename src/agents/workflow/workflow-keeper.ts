@@ -297,7 +297,7 @@ export class WorkflowKeeper {
   /** Registers these tasks again, those still waiting, on what they wait for. */
   private async rewatchIds(ids: string[]): Promise<void> {
     this.active = true;
-    const records = await Promise.all(ids.map((id) => this.o.ledger.get(id)));
+    const records = await this.o.ledger.getMany(ids);
     await Promise.all(
       records.map((r) =>
         r !== null && r.task.status === "pending" && r.task.waiting_on?.length
