@@ -6,8 +6,8 @@ import { MAX_PRIORITY, priorityOf } from "./task-schedule.js";
  * the entries to find out whether any has a priority, no sort. Lane 0 is one Map, as a plain
  * queue would be, so tasks without a priority pay nothing for the others.
  *
- * Deleting the entry being visited while iterating is allowed (Map semantics); so is adding
- * one, which is then visited too if its lane is still ahead.
+ * Deleting the entry being visited while iterating is allowed (Map semantics); an entry added
+ * while iterating may or may not be visited.
  */
 export class PriorityLanes<V extends { task: { priority?: number } }> implements Iterable<[string, V]> {
   /** Priority 0 (no priority). */
