@@ -263,6 +263,9 @@ describe.each(testEngines("several-coordinators", { cluster: true }))(
       await until("d2 runs it", () => d2.core.stats.dispatched >= 2);
       await c1.cleanup();
       expect(await c2.waitForTask(slow.task_id, 8000)).toMatchObject({ status: "completed" });
+      // The waiter may be answered first by c2's own catch-up read of the ledger (a loaded
+      // machine): the report itself comes once d2 has given up on c1.
+      await until("d2 reports the end to c2", () => reports.get(c2.agentId) !== undefined);
       expect(reports.get(c2.agentId)).toBe(1);
       expect(c2.core.stats.completed).toBe(1);
       expect(set.commits.get(slow.task_id)).toBe(1);
