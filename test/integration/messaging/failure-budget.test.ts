@@ -84,8 +84,14 @@ describe("a peer that floods badly signed messages", () => {
     // The budget earns 5 a second back: what it earned since the flood is spent first (each one
     // verified and refused 401), so the big body meets an empty budget however slow this machine is.
     let spent = verified;
-    while ((await postFrom("127.0.0.2", a2a, forged())).status === 401) spent++;
-    const answer = await postFrom("127.0.0.2", a2a, big).catch(() => ({ status: 0 }));
+    let answer = { status: -1 };
+    for (let tries = 0; tries < 5; tries++) {
+      while ((await postFrom("127.0.0.2", a2a, forged())).status === 401) spent++;
+      answer = await postFrom("127.0.0.2", a2a, big).catch(() => ({ status: 0 }));
+      // 413: the budget earned one back between the last refusal and this post (a loaded
+      // machine), so the body was looked at and found too large: spend the budget again.
+      if (answer.status !== 413) break;
+    }
     expect([0, 429]).toContain(answer.status);
     expect(receiver.stats().rejected.bad_signature).toBe(spent);
 
