@@ -63,7 +63,7 @@ export class WorkflowKeeper {
   /** The current pass's waiting ids, walked REWATCH_BATCH per tick from `rewatchNext`. */
   private rewatchPass: string[] = [];
   private rewatchNext = 0;
-  /** A pass is due at the next tick (the first tick, or a read of the waiting ids failed). */
+  /** A pass is due at the next tick: none ran yet (rewatchWaiting runs one at start), or one failed. */
   private rewatchDue = true;
   /** Tasks whose registration failed here: registered again at the next tick, ahead of the pass. */
   private readonly retryWatch = new Set<string>();
@@ -257,9 +257,16 @@ export class WorkflowKeeper {
    * time (a coordinator's start, a shard taken over); the monitor ticks walk them in slices.
    */
   async rewatchWaiting(): Promise<void> {
-    const ids = await this.o.ledger.waitingTaskIds();
-    for (let from = 0; from < ids.length; from += REWATCH_BATCH) {
-      await this.rewatchIds(ids.slice(from, from + REWATCH_BATCH));
+    // A whole pass: the ticks need not start another one until REWATCH_EVERY_TICKS (unless this fails).
+    this.rewatchDue = false;
+    try {
+      const ids = await this.o.ledger.waitingTaskIds();
+      for (let from = 0; from < ids.length; from += REWATCH_BATCH) {
+        await this.rewatchIds(ids.slice(from, from + REWATCH_BATCH));
+      }
+    } catch (err) {
+      this.rewatchDue = true;
+      throw err;
     }
   }
 
@@ -277,14 +284,21 @@ export class WorkflowKeeper {
       this.rewatchNext = 0;
       this.rewatchDue = false;
     }
-    const ids = [...this.retryWatch].slice(0, REWATCH_BATCH);
-    for (const id of ids) this.retryWatch.delete(id);
+    const ids: string[] = [];
+    for (const id of this.retryWatch) {
+      if (ids.length >= REWATCH_BATCH) break;
+      ids.push(id);
+      this.retryWatch.delete(id);
+    }
     const take = Math.min(REWATCH_BATCH - ids.length, this.rewatchPass.length - this.rewatchNext);
     if (take > 0) {
       ids.push(...this.rewatchPass.slice(this.rewatchNext, this.rewatchNext + take));
       this.rewatchNext += take;
     }
-    if (this.rewatchNext >= this.rewatchPass.length) this.rewatchPass = [];
+    if (this.rewatchNext >= this.rewatchPass.length) {
+      this.rewatchPass = [];
+      this.rewatchNext = 0;
+    }
     if (ids.length === 0) return;
     try {
       await this.rewatchIds(ids);

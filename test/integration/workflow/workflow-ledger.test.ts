@@ -188,5 +188,21 @@ describe.each(testEngines("workflow-ledger", { cluster: true }))("workflow scrip
     expect(new Set(visited)).toEqual(new Set(waiting.map((t) => t.taskId)));
     expect(visited).toHaveLength(2_500);
     expect((await ledger.dependentsOf(dep.taskId)).sort()).toEqual(waiting.map((t) => t.taskId).sort());
+
+    // A coordinator's start registers them all at once; its first tick does not start over.
+    const started = new WorkflowKeeper({
+      ledger,
+      store,
+      ready: () => {},
+      ended: () => {},
+      submit: async () => {},
+      abandon: async () => false,
+    });
+    read.length = 0;
+    await started.rewatchWaiting();
+    expect(read.filter((id) => id !== dep.taskId)).toHaveLength(2_500);
+    read.length = 0;
+    await started.tick();
+    expect(read.filter((id) => id !== dep.taskId)).toEqual([]);
   }, 60_000);
 });
