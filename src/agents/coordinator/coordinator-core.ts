@@ -1,20 +1,17 @@
 import type { JsonValue } from "../../core/json.js";
 import { isTerminalStatus } from "../../core/state/status.js";
 import type { RedisClient } from "../../core/store/index.js";
-import { eventLoopUtilization, quietOr } from "../event-loop-load.js";
 import { type InputAnswer, InputKeeper } from "../input/input-keeper.js";
 import type { NewTask, TaskLedger } from "../ledger/task-ledger.js";
 import { BoundedMap } from "../observe/bounded-map.js";
-import { Outbox } from "../outbox.js";
 import type { AgentPayload, DistributorHeartbeat, TaskDict } from "../protocol.js";
-import { PriorityLanes } from "../schedule-controls/priority-lanes.js";
 import { ScheduleControls } from "../schedule-controls/schedule-controls.js";
 import { inSubmissionOrder, scheduleOf } from "../schedule-controls/task-schedule.js";
-import { sendSplitting } from "../split-send.js";
 import { type RetryPolicies, retryPolicyFor, type Timing } from "../timing.js";
 import { WorkflowKeeper } from "../workflow/workflow-keeper.js";
 import { type ClusterSeam, SOLE } from "./cluster-seam.js";
 import { DistributorDirectory, type DistributorEntry } from "./distributor-directory.js";
+import { Placement } from "./placement.js";
 import { TaskWaiters } from "./task-waiters.js";
 
 export type CoordinatorCoreOptions = {
@@ -60,18 +57,8 @@ export type CoordinatorStats = {
 };
 
 const REGISTRY_KEY = "agents:distributors";
-/** Tasks per assign_tasks message at most. */
-const MAX_ASSIGN_BATCH = 200;
-/** Above this share of its time at work (event loop utilisation), the process is busy: assignments wait timing.busyAssignLingerMs. */
-const BUSY_UTILIZATION = 0.5;
 /** Open tasks remembered as open (a hint that spares waitForTask a read); beyond it, the ledger answers. */
 const KNOWN_OPEN_LIMIT = 200_000;
-/**
- * Tasks one placement pass takes at most; a longer backlog (found at restore, or left by dead
- * distributors) is placed over several turns of the event loop, so that the coordinator keeps
- * answering meanwhile (one pass over 100,000 held the loop for 0.7 s).
- */
-const PLACE_BATCH = 5_000;
 /** Waiters whose task the ledger is asked about per monitor tick at most. */
 const CATCH_UP_PER_TICK = 500;
 
@@ -91,19 +78,17 @@ export class CoordinatorCore {
     reassigned: 0,
     distributorsDead: 0,
   };
-  /** Accepted but on no distributor yet, with the monotonic deadline for placing them. */
-  private readonly unplaced = new PriorityLanes<{ task: TaskDict; deadline: number }>();
+  /** Accepted tasks on their way to a distributor, and those waiting for one (placement.ts). */
+  private readonly placement: Placement;
   /**
    * Tasks accepted here (or found open at restore) and not seen terminal yet: no need to ask
    * Redis. With the distributor each was placed on (null: none yet), whose report of its end is
    * taken without a read.
    */
   private readonly knownOpen = new Map<string, string | null>();
-  private readonly outbox: Outbox<TaskDict>;
   private readonly waiters = new TaskWaiters();
   /** Finished tasks, the newest `recentLimit` or so (two generations: no per-task eviction scan). */
   private readonly recent: BoundedMap<string, TaskDict>;
-  private flushScheduled = false;
   private timer: NodeJS.Timeout | undefined;
   /** Dependencies and spawned tasks (src/agents/workflow/). */
   readonly workflow: WorkflowKeeper;
@@ -119,9 +104,9 @@ export class CoordinatorCore {
     this.schedule = new ScheduleControls({
       store: o.store,
       ledger: o.ledger,
-      place: (task) => this.placeLater(task),
+      place: (task) => this.placement.later(task),
       expired: (task) => {
-        this.unplaced.delete(task.task_id);
+        this.placement.drop(task.task_id);
         this.o.events?.abandoned?.(task.task_id, "expired");
         this.finished(task);
       },
@@ -129,39 +114,32 @@ export class CoordinatorCore {
     this.input = new InputKeeper({
       store: o.store,
       ledger: o.ledger,
-      place: (task) => this.placeLater(task),
+      place: (task) => this.placement.later(task),
       ended: (task) => this.finished(task),
     });
     this.workflow = new WorkflowKeeper({
       ledger: o.ledger,
       store: o.store,
-      ready: (task) => this.placeLater(task),
+      ready: (task) => this.placement.later(task),
       ended: (task) => this.finished(task),
       submit: (tasks) => this.submitEach(tasks),
       abandon: (taskId, reason) => this.abandon(taskId, reason),
     });
-    // If a send fails, Redis still says the task is the distributor's: it finds it when it
-    // reconciles, or we move it when the distributor is declared dead. A task that no message
-    // can carry ends abandoned instead (it would be found and sent again for ever).
-    this.outbox = new Outbox(
-      (to, tasks) =>
-        sendSplitting(
-          tasks,
-          (part) => {
-            const url = this.o.url?.();
-            return this.o.send(to, { kind: "assign_tasks", tasks: part, ...(url ? { url } : {}) });
-          },
-          (task, why) => void this.unsendable(task.task_id, `cannot be sent to distributor ${to}: ${why}`),
-        ).catch(() => {}),
-      {
-        lingerMs: o.timing.batchLingerMs,
-        maxBatch: MAX_ASSIGN_BATCH,
-        busyLingerMs: o.timing.busyAssignLingerMs,
-        busy: () => eventLoopUtilization() > BUSY_UTILIZATION,
-        // One open task: nothing to gather it with, whatever the process's load.
-        quiet: quietOr(() => this.knownOpen.size <= 1),
+    this.placement = new Placement({
+      ledger: o.ledger,
+      directory: this.directory,
+      cluster: this.cluster,
+      timing: o.timing,
+      placementTimeoutMs: o.placementTimeoutMs,
+      send: o.send,
+      ...(o.url ? { url: o.url } : {}),
+      holdsBack: (task) => this.schedule.holdsBack(task),
+      lone: () => this.knownOpen.size <= 1,
+      sent: (taskId, distributorId) => {
+        if (this.knownOpen.has(taskId)) this.knownOpen.set(taskId, distributorId);
       },
-    );
+      unsendable: (taskId, reason) => void this.unsendable(taskId, reason),
+    });
   }
 
   start(): void {
@@ -174,7 +152,7 @@ export class CoordinatorCore {
   stop(): void {
     clearInterval(this.timer);
     this.timer = undefined;
-    this.outbox.close();
+    this.placement.close();
     this.schedule.stop();
     this.waiters.closeAll();
   }
@@ -195,16 +173,13 @@ export class CoordinatorCore {
       this.rememberOpen(record.task.task_id, record.distributor);
       const holder = record.distributor === null ? undefined : this.directory.get(record.distributor);
       if (record.distributor !== null && holder !== undefined && holder.status !== "dead") continue;
-      if (record.task.waiting_on?.length || this.unplaced.has(record.task.task_id)) continue;
+      if (record.task.waiting_on?.length || this.placement.has(record.task.task_id)) continue;
       if (record.task.status === "input_required") continue; // placed again once given input
       if (this.schedule.holdsBack(record.task)) continue; // delayed: the due sweep places it
       if (record.distributor !== null && holder === undefined) continue; // no entry: not in the registry
-      this.unplaced.set(record.task.task_id, {
-        task: record.task,
-        deadline: performance.now() + this.o.timing.heartbeatTimeoutMs + this.o.placementTimeoutMs,
-      });
+      this.placement.hold(record.task, this.o.timing.heartbeatTimeoutMs);
     }
-    this.schedulePlacement();
+    this.placement.schedule();
     if (shards === undefined) await this.workflow.rewatchWaiting().catch(() => {});
   }
 
@@ -245,9 +220,9 @@ export class CoordinatorCore {
     if (task.depends_on?.length) {
       this.workflow.watch(task);
     } else if (to !== undefined) {
-      this.outbox.push(to.id, task);
+      this.placement.send(to.id, task);
     } else {
-      this.placeLater(task);
+      this.placement.later(task);
     }
     return true;
   }
@@ -262,10 +237,10 @@ export class CoordinatorCore {
     const record = await this.o.ledger.get(taskId);
     if (record === null || record.distributor !== null || record.task.status !== "pending") return;
     if (record.task.waiting_on?.length || this.schedule.holdsBack(record.task)) return;
-    if (this.unplaced.has(taskId)) return;
+    if (this.placement.has(taskId)) return;
     this.rememberOpen(taskId, null);
-    this.unplaced.set(taskId, { task: record.task, deadline: performance.now() + this.o.placementTimeoutMs });
-    this.schedulePlacement();
+    this.placement.hold(record.task);
+    this.placement.schedule();
   }
 
   /** Many submits at once: one script call per shard records them all. */
@@ -298,17 +273,6 @@ export class CoordinatorCore {
     };
   }
 
-  /** A recorded task to place as soon as a distributor can take it (a waiting task now ready). */
-  private placeLater(task: TaskDict): void {
-    if (this.schedule.holdsBack(task)) return; // recorded delayed: the due sweep places it
-    if (this.cluster.ownerValue(task.task_id) === null) {
-      this.cluster.handOff(task.task_id);
-      return;
-    }
-    this.unplaced.set(task.task_id, { task, deadline: performance.now() + this.o.placementTimeoutMs });
-    this.schedulePlacement();
-  }
-
   private rememberOpen(taskId: string, distributor: string | null = null): void {
     this.knownOpen.set(taskId, distributor);
     if (this.knownOpen.size > KNOWN_OPEN_LIMIT) this.knownOpen.delete(this.knownOpen.keys().next().value!);
@@ -322,68 +286,13 @@ export class CoordinatorCore {
       this.o.events?.submitted?.(task);
       this.rememberOpen(task.task_id);
     }
-    this.unplaced.delete(task.task_id);
+    this.placement.drop(task.task_id);
     const assigned = await this.o.ledger.assign(task.task_id, distributorId);
     if (!assigned) return false;
     this.directory.upsert(distributorId, undefined).placedSinceHeartbeat++;
-    this.enqueue(distributorId, task);
-    return true;
-  }
-
-  private schedulePlacement(): void {
-    if (this.flushScheduled) return;
-    this.flushScheduled = true;
-    setImmediate(() => {
-      this.flushScheduled = false;
-      void this.place().catch(() => {});
-    });
-  }
-
-  /** Places unplaced tasks on the least-loaded healthy distributor, recording it first; PLACE_BATCH per pass. */
-  private async place(): Promise<void> {
-    const batch: Array<{ task: TaskDict; to: DistributorEntry; owner: string }> = [];
-    let more = false;
-    for (const [id, { task }] of this.unplaced) {
-      if (batch.length >= PLACE_BATCH) {
-        more = true;
-        break;
-      }
-      const owner = this.cluster.ownerValue(id);
-      if (owner === null) {
-        // Not the owner on this process's clock. The shard may have moved (its new owner rescans
-        // it on taking it), or only this lease's renewal is late and it is renewed with nothing
-        // rescanned: handed off either way, so whoever owns the shard then places it.
-        this.unplaced.delete(id);
-        this.cluster.handOff(id);
-        continue;
-      }
-      const to = this.directory.leastLoaded();
-      if (to === undefined) break;
-      to.placedSinceHeartbeat++;
-      this.unplaced.delete(id);
-      batch.push({ task, to, owner });
-    }
-    if (batch.length === 0) return;
-    const results = await Promise.allSettled(
-      batch.map(({ task, to, owner }) => this.o.ledger.assign(task.task_id, to.id, owner)),
-    );
-    results.forEach((r, i) => {
-      const { task, to } = batch[i]!;
-      if (r.status === "fulfilled" && r.value) this.enqueue(to.id, task);
-      else if (r.status === "rejected") {
-        this.unplaced.set(task.task_id, { task, deadline: performance.now() + this.o.placementTimeoutMs });
-      } else {
-        // Refused by the shard's fence (the lease moved on in Redis), or ended meanwhile: the
-        // hand-off's check reads the record and places it only if it is still unplaced.
-        this.cluster.handOff(task.task_id);
-      }
-    });
-    if (more) this.schedulePlacement();
-  }
-
-  private enqueue(distributorId: string, task: TaskDict): void {
     if (this.knownOpen.has(task.task_id)) this.knownOpen.set(task.task_id, distributorId);
-    this.outbox.push(distributorId, task);
+    this.placement.send(distributorId, task);
+    return true;
   }
 
   // --- what distributors tell us -------------------------------------------------------------
@@ -396,14 +305,14 @@ export class CoordinatorCore {
       ...(cur ?? {}),
       [distributorId]: url,
     }));
-    this.schedulePlacement();
+    this.placement.schedule();
   }
 
   onHeartbeat(distributorId: string, hb: DistributorHeartbeat): void {
     const isNew = this.directory.get(distributorId) === undefined;
     this.directory.heartbeat(distributorId, hb);
     if (isNew) void this.onRegister(distributorId, hb.url).catch(() => {});
-    if (this.unplaced.size > 0) this.schedulePlacement();
+    if (this.placement.size > 0) this.placement.schedule();
   }
 
   /**
@@ -536,17 +445,11 @@ export class CoordinatorCore {
         if (record === null || isTerminalStatus(record.task.status)) continue;
         this.stats.reassigned++;
         this.o.events?.reassigned?.(record.task.task_id, dead.id);
-        this.unplaced.set(record.task.task_id, {
-          task: record.task,
-          deadline: performance.now() + this.o.placementTimeoutMs,
-        });
+        this.placement.hold(record.task);
       }
     }
     const now = performance.now();
-    const expired: string[] = [];
-    for (const [id, u] of this.unplaced) if (u.deadline <= now) expired.push(id);
-    for (const id of expired) {
-      this.unplaced.delete(id);
+    for (const id of this.placement.expired(now)) {
       const owner = this.cluster.ownerValue(id);
       if (owner === null) {
         this.cluster.handOff(id); // its shard's owner decides (a lapsed renewal: this one again)
@@ -558,7 +461,7 @@ export class CoordinatorCore {
         owner,
       );
     }
-    if (this.unplaced.size > 0) this.schedulePlacement();
+    if (this.placement.size > 0) this.placement.schedule();
     await this.workflow.tick().catch(() => {});
     await this.input.tick().catch(() => {});
     await this.catchUpWaiters(now);
@@ -572,7 +475,7 @@ export class CoordinatorCore {
   /** Ends an open task abandoned (one ledger step, its fence moved on) and says so: true if it did. */
   private async abandon(taskId: string, reason: string, owner = ""): Promise<boolean> {
     if (!(await this.o.ledger.abandon(taskId, reason, owner))) return false;
-    this.unplaced.delete(taskId);
+    this.placement.drop(taskId);
     this.o.events?.abandoned?.(taskId, reason);
     const record = await this.o.ledger.get(taskId);
     if (record) this.finished(record.task);
@@ -601,6 +504,6 @@ export class CoordinatorCore {
   }
 
   get unplacedCount(): number {
-    return this.unplaced.size;
+    return this.placement.size;
   }
 }

@@ -22,7 +22,7 @@ async function until(what: string, ok: () => boolean, timeoutMs = 8000): Promise
 }
 
 type Leases = { held: Map<number, { value: string; until: number }> };
-type Placing = { place(): Promise<void> };
+type Placing = { placement: { place(): Promise<void> } };
 
 describe.each(testEngines("placement-lease-lapse", { cluster: true }))(
   "unplaced tasks under a lapsed lease on $name",
@@ -51,7 +51,7 @@ describe.each(testEngines("placement-lease-lapse", { cluster: true }))(
         const held = (c.cluster.leases as unknown as Leases).held;
         const values = new Map([...held].map(([shard, h]) => [shard, h.value]));
         for (const h of held.values()) h.until = 0;
-        await (c.core as unknown as Placing).place();
+        await (c.core as unknown as Placing).placement.place();
         expect(c.core.unplacedCount).toBe(0); // not placed now: not the owner on its own clock
         await until("the leases are renewed", () => c.cluster.leases.owned().length === 16);
         // Renewed, not taken again: no shard was gained, so no rescan placed anything.

@@ -1,0 +1,181 @@
+import { eventLoopUtilization, quietOr } from "../event-loop-load.js";
+import type { TaskLedger } from "../ledger/task-ledger.js";
+import { Outbox } from "../outbox.js";
+import type { AgentPayload, TaskDict } from "../protocol.js";
+import { PriorityLanes } from "../schedule-controls/priority-lanes.js";
+import { sendSplitting } from "../split-send.js";
+import type { Timing } from "../timing.js";
+import type { ClusterSeam } from "./cluster-seam.js";
+import type { DistributorDirectory, DistributorEntry } from "./distributor-directory.js";
+
+export type PlacementOptions = {
+  ledger: TaskLedger;
+  directory: DistributorDirectory;
+  cluster: ClusterSeam;
+  timing: Timing;
+  /** A task no distributor could take within this long after it was held ends abandoned (see expired()). */
+  placementTimeoutMs: number;
+  send: (recipient: string, payload: AgentPayload) => Promise<void>;
+  /** Where this coordinator listens (carried by each assignment, for the distributor's report). */
+  url?: () => string | null;
+  /** Whether a task is held back by its schedule (a delayed task: the due sweep places it). */
+  holdsBack: (task: TaskDict) => boolean;
+  /** Whether this coordinator has at most one open task (then nothing lingers). */
+  lone: () => boolean;
+  /** A placement pass recorded the task on `distributorId` (and sends it there). */
+  sent: (taskId: string, distributorId: string) => void;
+  /** No message can carry the task: it is to end abandoned with `reason`. */
+  unsendable: (taskId: string, reason: string) => void;
+};
+
+/** Tasks per assign_tasks message at most. */
+const MAX_ASSIGN_BATCH = 200;
+/** Above this share of its time at work (event loop utilisation), the process is busy: assignments wait timing.busyAssignLingerMs. */
+const BUSY_UTILIZATION = 0.5;
+/**
+ * Tasks one placement pass takes at most; a longer backlog (found at restore, or left by dead
+ * distributors) is placed over several turns of the event loop, so that the coordinator keeps
+ * answering meanwhile (one pass over 100,000 held the loop for 0.7 s).
+ */
+const PLACE_BATCH = 5_000;
+
+/**
+ * Where the coordinator's accepted tasks go: those on no distributor yet wait here, in priority
+ * order, each with the deadline by which one must take it; a placement pass records each on the
+ * least-loaded healthy distributor (fenced by the shard's lease) and hands it to that
+ * distributor's outbox, which batches assignments per distributor.
+ */
+export class Placement {
+  /** Accepted but on no distributor yet, with the monotonic deadline for placing them. */
+  private readonly unplaced = new PriorityLanes<{ task: TaskDict; deadline: number }>();
+  private readonly outbox: Outbox<TaskDict>;
+  private scheduled = false;
+
+  constructor(private readonly o: PlacementOptions) {
+    // If a send fails, Redis still says the task is the distributor's: it finds it when it
+    // reconciles, or the coordinator moves it when the distributor is declared dead. A task that
+    // no message can carry ends abandoned instead (it would be found and sent again for ever).
+    this.outbox = new Outbox(
+      (to, tasks) =>
+        sendSplitting(
+          tasks,
+          (part) => {
+            const url = o.url?.();
+            return o.send(to, { kind: "assign_tasks", tasks: part, ...(url ? { url } : {}) });
+          },
+          (task, why) => o.unsendable(task.task_id, `cannot be sent to distributor ${to}: ${why}`),
+        ).catch(() => {}),
+      {
+        lingerMs: o.timing.batchLingerMs,
+        maxBatch: MAX_ASSIGN_BATCH,
+        busyLingerMs: o.timing.busyAssignLingerMs,
+        busy: () => eventLoopUtilization() > BUSY_UTILIZATION,
+        // One open task: nothing to gather it with, whatever the process's load.
+        quiet: quietOr(o.lone),
+      },
+    );
+  }
+
+  /** Sends a task already recorded on `distributorId` (its assignment goes in the next batch). */
+  send(distributorId: string, task: TaskDict): void {
+    this.outbox.push(distributorId, task);
+  }
+
+  /** A recorded task to place as soon as a distributor can take it (a waiting task now ready). */
+  later(task: TaskDict): void {
+    if (this.o.holdsBack(task)) return; // recorded delayed: the due sweep places it
+    if (this.o.cluster.ownerValue(task.task_id) === null) {
+      this.o.cluster.handOff(task.task_id);
+      return;
+    }
+    this.hold(task);
+    this.schedule();
+  }
+
+  /** Holds `task` unplaced, its deadline `placementTimeoutMs` (plus `graceMs`) from now; placed on the next pass. */
+  hold(task: TaskDict, graceMs = 0): void {
+    this.unplaced.set(task.task_id, {
+      task,
+      deadline: performance.now() + graceMs + this.o.placementTimeoutMs,
+    });
+  }
+
+  has(taskId: string): boolean {
+    return this.unplaced.has(taskId);
+  }
+
+  /** Forgets an unplaced task (ended, or placed another way). */
+  drop(taskId: string): void {
+    this.unplaced.delete(taskId);
+  }
+
+  get size(): number {
+    return this.unplaced.size;
+  }
+
+  /** Takes out and returns the unplaced tasks whose deadline has passed by `now`. */
+  expired(now: number): string[] {
+    const out: string[] = [];
+    for (const [id, u] of this.unplaced) if (u.deadline <= now) out.push(id);
+    for (const id of out) this.unplaced.delete(id);
+    return out;
+  }
+
+  /** A placement pass on the next turn (one pending at most). */
+  schedule(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      void this.place().catch(() => {});
+    });
+  }
+
+  close(): void {
+    this.outbox.close();
+  }
+
+  /** Places unplaced tasks on the least-loaded healthy distributor, recording it first; PLACE_BATCH per pass. */
+  private async place(): Promise<void> {
+    const batch: Array<{ task: TaskDict; to: DistributorEntry; owner: string }> = [];
+    let more = false;
+    for (const [id, { task }] of this.unplaced) {
+      if (batch.length >= PLACE_BATCH) {
+        more = true;
+        break;
+      }
+      const owner = this.o.cluster.ownerValue(id);
+      if (owner === null) {
+        // Not the owner on this process's clock. The shard may have moved (its new owner rescans
+        // it on taking it), or only this lease's renewal is late and it is renewed with nothing
+        // rescanned: handed off either way, so whoever owns the shard then places it.
+        this.unplaced.delete(id);
+        this.o.cluster.handOff(id);
+        continue;
+      }
+      const to = this.o.directory.leastLoaded();
+      if (to === undefined) break;
+      to.placedSinceHeartbeat++;
+      this.unplaced.delete(id);
+      batch.push({ task, to, owner });
+    }
+    if (batch.length === 0) return;
+    const results = await Promise.allSettled(
+      batch.map(({ task, to, owner }) => this.o.ledger.assign(task.task_id, to.id, owner)),
+    );
+    results.forEach((r, i) => {
+      const { task, to } = batch[i]!;
+      if (r.status === "fulfilled" && r.value) {
+        this.o.sent(task.task_id, to.id);
+        this.send(to.id, task);
+      } else if (r.status === "rejected") {
+        this.hold(task);
+      } else {
+        // Refused by the shard's fence (the lease moved on in Redis), or ended meanwhile: the
+        // hand-off's check reads the record and places it only if it is still unplaced.
+        this.o.cluster.handOff(task.task_id);
+      }
+    });
+    if (more) this.schedule();
+  }
+}
