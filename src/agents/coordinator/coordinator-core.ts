@@ -135,9 +135,7 @@ export class CoordinatorCore {
       ...(o.url ? { url: o.url } : {}),
       holdsBack: (task) => this.schedule.holdsBack(task),
       lone: () => this.knownOpen.size <= 1,
-      sent: (taskId, distributorId) => {
-        if (this.knownOpen.has(taskId)) this.knownOpen.set(taskId, distributorId);
-      },
+      sent: (taskId, distributorId) => this.placedOn(taskId, distributorId),
       unsendable: (taskId, reason) => void this.unsendable(taskId, reason),
     });
   }
@@ -290,9 +288,14 @@ export class CoordinatorCore {
     const assigned = await this.o.ledger.assign(task.task_id, distributorId);
     if (!assigned) return false;
     this.directory.upsert(distributorId, undefined).placedSinceHeartbeat++;
-    if (this.knownOpen.has(task.task_id)) this.knownOpen.set(task.task_id, distributorId);
+    this.placedOn(task.task_id, distributorId);
     this.placement.send(distributorId, task);
     return true;
+  }
+
+  /** A known open task was recorded on `distributorId` (its end is taken from that one's report). */
+  private placedOn(taskId: string, distributorId: string): void {
+    if (this.knownOpen.has(taskId)) this.knownOpen.set(taskId, distributorId);
   }
 
   // --- what distributors tell us -------------------------------------------------------------
