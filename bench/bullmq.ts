@@ -64,32 +64,9 @@ export async function runBullmq(
   await options.onStart?.();
   const start = performance.now();
   const cpu = process.cpuUsage();
-  if (mode === "one") {
-    for (let i = 0; i < n; i++) {
-      started[i] = performance.now();
-      await queue.add("echo", { i });
-    }
-  } else if (mode === "window") {
-    let next = 0;
-    const adder = async () => {
-      while (next < n) {
-        const i = next++;
-        started[i] = performance.now();
-        await queue.add("echo", { i });
-      }
-    };
-    await Promise.all(Array.from({ length: WINDOW }, adder));
-  } else {
-    for (let from = 0; from < n; from += batchSize) {
-      const t = performance.now();
-      const jobs = [];
-      for (let i = from; i < Math.min(n, from + batchSize); i++) {
-        started[i] = t;
-        jobs.push({ name: "echo", data: { i } });
-      }
-      await queue.addBulk(jobs);
-    }
-  }
+  await addJobs(queue, n, mode, batchSize, (i, t) => {
+    started[i] = t;
+  });
   await done;
   const seconds = (performance.now() - start) / 1000;
   const used = process.cpuUsage(cpu);
@@ -101,4 +78,43 @@ export async function runBullmq(
   if (failures > 0)
     throw new Error(`BullMQ: ${failures} of ${n} jobs did not complete with their own result`);
   return { perSecond: n / seconds, seconds, n, cpuUs: (used.user + used.system) / n, ...latency.summary() };
+}
+
+/**
+ * Adds `n` "echo" jobs `{ i }` to `queue` the `mode` way; `onAdd(i, time)` as each add starts
+ * (an addBulk's jobs share its start). Resolves once the last add is acknowledged.
+ */
+export async function addJobs(
+  queue: Queue,
+  n: number,
+  mode: BullMode,
+  batchSize = 1000,
+  onAdd: (i: number, time: number) => void = () => {},
+): Promise<void> {
+  if (mode === "one") {
+    for (let i = 0; i < n; i++) {
+      onAdd(i, performance.now());
+      await queue.add("echo", { i });
+    }
+  } else if (mode === "window") {
+    let next = 0;
+    const adder = async () => {
+      while (next < n) {
+        const i = next++;
+        onAdd(i, performance.now());
+        await queue.add("echo", { i });
+      }
+    };
+    await Promise.all(Array.from({ length: WINDOW }, adder));
+  } else {
+    for (let from = 0; from < n; from += batchSize) {
+      const t = performance.now();
+      const jobs = [];
+      for (let i = from; i < Math.min(n, from + batchSize); i++) {
+        onAdd(i, t);
+        jobs.push({ name: "echo", data: { i } });
+      }
+      await queue.addBulk(jobs);
+    }
+  }
 }

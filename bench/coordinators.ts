@@ -7,9 +7,8 @@
 //
 //   node --import tsx bench/coordinators.ts [--tasks 20000] [--rounds 3] [--mode window]
 import { randomBytes } from "node:crypto";
-import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { BenchChild } from "./lib/child.js";
+import { BenchChild, cpuSecondsOf } from "./lib/child.js";
 import { BenchRedis } from "./lib/redis.js";
 import { fmt, median, type RunFigures, table } from "./lib/stats.js";
 import type { SubmitMode } from "./triad-inprocess.js";
@@ -29,13 +28,6 @@ const MODE = args.mode as SubmitMode;
 const DISTRIBUTORS = 2;
 
 type Run = { perSecond: number; cpuUs: Record<string, number> };
-
-function cpuOfPid(pid: number | undefined): number {
-  if (pid === undefined) return Number.NaN;
-  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
 
 /** Coordinators c0..c<n-1>, distributors homed on them in turn (one worker each), all processes. */
 async function startCluster(redisUrl: string, coordinators: number) {
@@ -87,7 +79,7 @@ async function measure(redis: BenchRedis, coordinators: number, tag: string): Pr
         .filter((o) => o.tier === "distributor")
         .reduce((s, o) => s + o.child.cpuSeconds(), 0),
       worker: others.filter((o) => o.tier === "worker").reduce((s, o) => s + o.child.cpuSeconds(), 0),
-      redis: cpuOfPid(redis.pid),
+      redis: cpuSecondsOf(redis.pid),
     });
     const before = cpu();
     const started = performance.now();

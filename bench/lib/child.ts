@@ -4,6 +4,18 @@ import { fileURLToPath } from "node:url";
 
 export const TIER_SCRIPT = fileURLToPath(new URL("../tier-process.ts", import.meta.url));
 
+/** CPU seconds (user + system) process `pid` used so far, from /proc (Linux); NaN elsewhere or if gone. */
+export function cpuSecondsOf(pid: number | undefined): number {
+  if (pid === undefined) return Number.NaN;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, in clock ticks of 10 ms
+  } catch {
+    return Number.NaN;
+  }
+}
+
 /**
  * A benchmark child process that speaks JSON lines: it prints one JSON object per line on
  * stdout and takes commands as JSON lines on stdin. stderr is kept for error messages.
@@ -15,11 +27,12 @@ export class BenchChild {
   private stderr = "";
   private partial = "";
 
-  constructor(args: string[], env: Record<string, string> = {}) {
+  /** `script`: the TypeScript file to run (default bench/tier-process.ts). */
+  constructor(args: string[], env: Record<string, string> = {}, script = TIER_SCRIPT) {
     // TRIAD_BENCH_CPU_PROF=DIR: a V8 CPU profile of each tier process, written to DIR when it exits.
     const profile = process.env.TRIAD_BENCH_CPU_PROF;
     const node = profile ? ["--cpu-prof", `--cpu-prof-dir=${profile}`] : [];
-    this.child = spawn(process.execPath, [...node, "--import", "tsx", TIER_SCRIPT, ...args], {
+    this.child = spawn(process.execPath, [...node, "--import", "tsx", script, ...args], {
       env: { ...process.env, ...env },
       stdio: ["pipe", "pipe", "pipe"],
     });
@@ -42,13 +55,7 @@ export class BenchChild {
 
   /** CPU seconds (user + system) the process used so far, from /proc (Linux); NaN elsewhere. */
   cpuSeconds(): number {
-    try {
-      const stat = readFileSync(`/proc/${this.pid}/stat`, "utf8");
-      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      return (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, in clock ticks of 10 ms
-    } catch {
-      return Number.NaN;
-    }
+    return cpuSecondsOf(this.pid);
   }
 
   private wake(): void {
