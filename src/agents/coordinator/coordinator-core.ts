@@ -354,10 +354,15 @@ export class CoordinatorCore {
    */
   onTerminal(from: string, tasks: TaskDict[]): void {
     const unsure: TaskDict[] = [];
+    let ended = 0;
     for (const task of tasks) {
-      if (this.knownOpen.get(task.task_id) === from) this.finished(task);
-      else unsure.push(task);
+      if (this.knownOpen.get(task.task_id) === from) {
+        this.finished(task);
+        ended++;
+      } else unsure.push(task);
     }
+    const entry = this.directory.get(from);
+    if (entry !== undefined) entry.endedSinceHeartbeat += ended;
     if (unsure.length > 0) void this.terminalFromLedger(from, unsure).catch(() => {});
   }
 

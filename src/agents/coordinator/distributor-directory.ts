@@ -15,6 +15,8 @@ export type DistributorEntry = {
   done: number;
   /** Placed here since its last heartbeat, so a burst does not all land on one distributor. */
   placedSinceHeartbeat: number;
+  /** Reported ended by it since its last heartbeat (tasks placed by this coordinator), so its fill falls as they end. */
+  endedSinceHeartbeat: number;
   /** The coordinator that hears its heartbeats, when it is another one (several coordinators); null: this one. */
   via: string | null;
 };
@@ -35,9 +37,34 @@ const REMOTE_PENALTY = 0.5;
  */
 const REMOTE_FACTOR = 4;
 
+/**
+ * While a distributor this coordinator hears itself has free slots (fewer tasks held, as far as
+ * this coordinator knows, than its workers' capacity), it keeps taking new tasks, and an
+ * emptier one gets none: tasks are packed onto one distributor until it is full, and only then
+ * spread by load. A packed distributor with a free slot starts a task as soon as an emptier one
+ * would; but each message between the tiers is signed, sent, verified and answered whatever it
+ * carries (between processes, over HTTP, that is most of a task's cost), and spreading a light
+ * load over every distributor only makes each message carry fewer tasks. (Two distributor
+ * processes, one call at a time: 1,800–2,250 tasks/s at about 800 µs of CPU per task spread,
+ * 2,700–2,900 packed; docs/PERFORMANCE.md, "Thirteenth session".)
+ */
+const PACK_FILL = 1;
+
+/** Healthy, with workers, heard by this coordinator itself: one that packing may fill. */
+function packable(d: DistributorEntry): boolean {
+  return d.status !== "dead" && d.status !== "error" && d.ownsLease && d.capacity > 0 && d.via === null;
+}
+
+/** Tasks held per unit of capacity, as known here: the last heartbeat's load, plus what was placed, minus what ended since. */
+function fillOf(d: DistributorEntry): number {
+  return Math.max(0, d.load + d.placedSinceHeartbeat - d.endedSinceHeartbeat) / Math.max(1, d.capacity);
+}
+
 /** The coordinator's view of its distributors: who is alive, and who has room. */
 export class DistributorDirectory {
   private readonly entries = new Map<string, DistributorEntry>();
+  /** The distributor being packed (see PACK_FILL): it keeps taking tasks while it has free slots. */
+  private packing: DistributorEntry | undefined;
 
   get(id: string): DistributorEntry | undefined {
     return this.entries.get(id);
@@ -62,6 +89,7 @@ export class DistributorDirectory {
         workers: [],
         done: 0,
         placedSinceHeartbeat: 0,
+        endedSinceHeartbeat: 0,
         via: null,
       };
       this.entries.set(id, entry);
@@ -82,6 +110,7 @@ export class DistributorDirectory {
     entry.workers = hb.workers;
     entry.done = hb.done;
     entry.placedSinceHeartbeat = 0;
+    entry.endedSinceHeartbeat = 0;
     entry.via = null;
     return entry;
   }
@@ -107,11 +136,26 @@ export class DistributorDirectory {
   }
 
   /**
-   * The healthy distributor with the lowest load per unit of capacity (preferring those with
-   * workers; with none anywhere, any healthy one will hold the task). Called once per task
-   * submitted: one pass over the entries, nothing allocated.
+   * Where the next task goes: the distributor being packed while it has free slots (see
+   * PACK_FILL), else the fullest one with free slots that this coordinator hears itself; with none, the healthy distributor with the lowest load per unit
+   * of capacity (preferring those with workers; with none anywhere, any healthy one will hold
+   * the task). Called once per task placed: two passes over the entries, nothing allocated.
    */
   leastLoaded(): DistributorEntry | undefined {
+    const current = this.packing;
+    if (current !== undefined && packable(current) && fillOf(current) < PACK_FILL) return current;
+    let packed: DistributorEntry | undefined;
+    let packedFill = -1;
+    for (const d of this.entries.values()) {
+      if (!packable(d)) continue;
+      const fill = fillOf(d);
+      if (fill < PACK_FILL && fill > packedFill) {
+        packed = d;
+        packedFill = fill;
+      }
+    }
+    this.packing = packed;
+    if (packed !== undefined) return packed;
     let best: DistributorEntry | undefined;
     let bestScore = Number.POSITIVE_INFINITY;
     let bestHasWorkers = false;
@@ -120,7 +164,7 @@ export class DistributorDirectory {
       const hasWorkers = d.capacity > 0;
       if (bestHasWorkers && !hasWorkers) continue;
       // See REMOTE_PENALTY and REMOTE_FACTOR.
-      const fill = (d.load + d.placedSinceHeartbeat) / Math.max(1, d.capacity);
+      const fill = fillOf(d);
       const score = d.via === null ? fill : fill < 1 ? fill + REMOTE_PENALTY : fill * REMOTE_FACTOR;
       if ((hasWorkers && !bestHasWorkers) || score < bestScore) {
         best = d;

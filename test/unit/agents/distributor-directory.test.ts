@@ -21,11 +21,11 @@ const hb = (
 });
 
 describe("DistributorDirectory.leastLoaded", () => {
-  it("picks the lowest load per unit of capacity, and spreads a burst as it places", () => {
+  it("with none of them with free slots, picks the lowest load per unit of capacity, and spreads a burst as it places", () => {
     const dir = new DistributorDirectory();
-    dir.heartbeat("a", hb(50, 100));
-    dir.heartbeat("b", hb(10, 100));
-    dir.heartbeat("c", hb(10, 20));
+    dir.heartbeat("a", hb(150, 100));
+    dir.heartbeat("b", hb(110, 100));
+    dir.heartbeat("c", hb(22, 20));
     const picks: string[] = [];
     for (let i = 0; i < 60; i++) {
       const d = dir.leastLoaded()!;
@@ -66,11 +66,66 @@ describe("DistributorDirectory.leastLoaded", () => {
     dir.heartbeat("local", hb(150, 100));
     dir.heardElsewhere(view("remote", 40) as never, "c2");
     expect(dir.leastLoaded()?.id).toBe("remote");
-    // Both with free slots: the local one, unless the remote is half its capacity emptier.
+    // Both with free slots: the local one (packed while it has any).
     dir.heartbeat("local", hb(60, 100));
     expect(dir.leastLoaded()?.id).toBe("local");
-    dir.heartbeat("local", hb(95, 100));
+    dir.heartbeat("local", hb(99, 100));
+    expect(dir.leastLoaded()?.id).toBe("local");
+    // The local one full: the remote one with free slots.
+    dir.heartbeat("local", hb(100, 100));
     expect(dir.leastLoaded()?.id).toBe("remote");
+  });
+
+  it("packs tasks onto one distributor while it has free slots, counting the ends it reports, then spreads by load", () => {
+    const dir = new DistributorDirectory();
+    dir.heartbeat("a", hb(0, 100));
+    dir.heartbeat("b", hb(0, 100));
+    const place = () => {
+      const d = dir.leastLoaded()!;
+      d.placedSinceHeartbeat++;
+      return d.id;
+    };
+    // Every task goes to the same one while it has free slots...
+    const first = Array.from({ length: 100 }, place);
+    expect(new Set(first).size).toBe(1);
+    const packed = first[0]!;
+    const other = packed === "a" ? "b" : "a";
+    // ...which the tasks that end give back: 30 reported ended, 30 more fit before spreading.
+    dir.get(packed)!.endedSinceHeartbeat += 30;
+    expect(Array.from({ length: 30 }, place).every((id) => id === packed)).toBe(true);
+    // Full: the next goes to the emptier one, which is then packed in turn (and stays so,
+    // though the first frees a slot meanwhile).
+    expect(place()).toBe(other);
+    dir.get(packed)!.endedSinceHeartbeat += 1;
+    expect(Array.from({ length: 99 }, place).every((id) => id === other)).toBe(true);
+    // Both full: by load.
+    const spread = Array.from({ length: 21 }, place);
+    expect(spread.filter((id) => id === packed).length).toBeGreaterThanOrEqual(10);
+    expect(spread.filter((id) => id === other).length).toBeGreaterThanOrEqual(10);
+    // A heartbeat resets the estimate to what the distributor says it holds.
+    dir.heartbeat(packed, hb(10, 100));
+    expect(place()).toBe(packed);
+  });
+
+  it("does not pack onto a distributor heard through another coordinator", () => {
+    const dir = new DistributorDirectory();
+    dir.heardElsewhere(
+      {
+        id: "remote",
+        url: null,
+        status: "busy",
+        load: 40,
+        capacity: 100,
+        owns_lease: true,
+        workers: [],
+        done: 0,
+        last_heartbeat_at: new Date().toISOString(),
+        age_ms: 0,
+      } as never,
+      "c2",
+    );
+    dir.heartbeat("local", hb(10, 100));
+    expect(dir.leastLoaded()?.id).toBe("local");
   });
 
   it("prefers distributors with workers, and takes one without only when none has any", () => {
