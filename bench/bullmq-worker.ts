@@ -8,6 +8,7 @@
 import { parseArgs } from "node:util";
 import { Worker } from "bullmq";
 import { Redis } from "ioredis";
+import { onCommands } from "./lib/child.js";
 
 const { values: args } = parseArgs({
   options: {
@@ -47,19 +48,10 @@ worker.on("failed", () => {
 });
 await worker.waitUntilReady();
 
-process.stdin.setEncoding("utf8");
-let buffered = "";
-process.stdin.on("data", (chunk: string) => {
-  buffered += chunk;
-  const lines = buffered.split("\n");
-  buffered = lines.pop()!;
-  for (const line of lines) {
-    if (!line.trim()) continue;
-    const command = JSON.parse(line) as { cmd: string; n: number };
-    if (command.cmd === "expect") {
-      expect = { until: command.n };
-      settle();
-    }
+onCommands((command) => {
+  if (command.cmd === "expect") {
+    expect = { until: Number(command.n) };
+    settle();
   }
 });
 const stop = () =>

@@ -14,6 +14,7 @@ import { Session } from "node:inspector/promises";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import type { CoordinatorAgent, DistributorAgent, WorkerAgent } from "../src/index.js";
+import { onCommands } from "./lib/child.js";
 import { triad } from "./lib/triad.js";
 import { runEcho, type SubmitMode, untilReady } from "./triad-inprocess.js";
 
@@ -46,14 +47,7 @@ async function main(): Promise<void> {
   if (args.role === "coordinator") {
     const coordinator = new triad.CoordinatorAgent({ agentId: id, redis: { url: args.redis! }, a2a, timing });
     agent = coordinator;
-    process.stdin.setEncoding("utf8");
-    let buffered = "";
-    process.stdin.on("data", (chunk: string) => {
-      buffered += chunk;
-      const lines = buffered.split("\n");
-      buffered = lines.pop()!;
-      for (const line of lines) if (line.trim()) void command(coordinator, JSON.parse(line));
-    });
+    onCommands((c) => void command(coordinator, c as Command));
   } else if (args.role === "distributor") {
     const c = peer(args.coordinator, "coordinator");
     agent = new triad.DistributorAgent({

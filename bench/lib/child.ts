@@ -16,6 +16,18 @@ export function cpuSecondsOf(pid: number | undefined): number {
   }
 }
 
+/** In a benchmark child: calls `handle` with each JSON line its parent writes on stdin. */
+export function onCommands(handle: (command: Record<string, unknown>) => void): void {
+  process.stdin.setEncoding("utf8");
+  let buffered = "";
+  process.stdin.on("data", (chunk: string) => {
+    buffered += chunk;
+    const lines = buffered.split("\n");
+    buffered = lines.pop()!;
+    for (const line of lines) if (line.trim()) handle(JSON.parse(line));
+  });
+}
+
 /**
  * A benchmark child process that speaks JSON lines: it prints one JSON object per line on
  * stdout and takes commands as JSON lines on stdin. stderr is kept for error messages.

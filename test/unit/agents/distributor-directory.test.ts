@@ -20,6 +20,20 @@ const hb = (
   ...extra,
 });
 
+/** What another coordinator heard from distributor `id` just now (several coordinators). */
+const view = (id: string, load: number) => ({
+  id,
+  url: null,
+  status: "busy",
+  load,
+  capacity: 100,
+  owns_lease: true,
+  workers: [],
+  done: 0,
+  last_heartbeat_at: new Date().toISOString(),
+  age_ms: 0,
+});
+
 describe("DistributorDirectory.leastLoaded", () => {
   it("with none of them with free slots, picks the lowest load per unit of capacity, and spreads a burst as it places", () => {
     const dir = new DistributorDirectory();
@@ -38,18 +52,6 @@ describe("DistributorDirectory.leastLoaded", () => {
   });
 
   it("several coordinators: keeps a backlog on the distributors it hears itself, and gives a remote one work when it reports free slots or the local backlog runs four times deeper", () => {
-    const view = (id: string, load: number) => ({
-      id,
-      url: null,
-      status: "busy",
-      load,
-      capacity: 100,
-      owns_lease: true,
-      workers: [],
-      done: 0,
-      last_heartbeat_at: new Date().toISOString(),
-      age_ms: 0,
-    });
     const dir = new DistributorDirectory();
     dir.heartbeat("local", hb(300, 100));
     dir.heardElsewhere(view("remote", 200) as never, "c2");
@@ -109,21 +111,7 @@ describe("DistributorDirectory.leastLoaded", () => {
 
   it("does not pack onto a distributor heard through another coordinator", () => {
     const dir = new DistributorDirectory();
-    dir.heardElsewhere(
-      {
-        id: "remote",
-        url: null,
-        status: "busy",
-        load: 40,
-        capacity: 100,
-        owns_lease: true,
-        workers: [],
-        done: 0,
-        last_heartbeat_at: new Date().toISOString(),
-        age_ms: 0,
-      } as never,
-      "c2",
-    );
+    dir.heardElsewhere(view("remote", 40) as never, "c2");
     dir.heartbeat("local", hb(10, 100));
     expect(dir.leastLoaded()?.id).toBe("local");
   });
