@@ -70,26 +70,37 @@ async function startStore(): Promise<Store> {
   return { url: redis.url, pids: [redis.pid!], stop: () => redis.stop() };
 }
 
-/** Measures `body` (which runs `n` tasks): tasks/s, and the CPU per task of `processes` and of Redis. */
+/**
+ * Starts a measurement of `processes` and Redis; the function it returns ends it, for `n` tasks
+ * run meanwhile: tasks/s, and the CPU per task of each of `processes` and of Redis.
+ */
+function meter(store: Store, processes: () => Record<string, number>): (n: number) => Run {
+  const redisCpu = () => store.pids.map(cpuSecondsOf);
+  const cpuBefore = processes();
+  const redisBefore = redisCpu();
+  const started = performance.now();
+  return (n) => {
+    const seconds = (performance.now() - started) / 1000;
+    const cpuAfter = processes();
+    const redisUsed = redisCpu().map((s, i) => s - redisBefore[i]!);
+    const perTask = (s: number) => Math.round((s * 1e6) / n);
+    const costs: Costs = {};
+    for (const [k, v] of Object.entries(cpuAfter)) costs[k] = perTask(v - cpuBefore[k]!);
+    costs.redis = perTask(redisUsed.reduce((a, b) => a + b, 0));
+    return { perSecond: n / seconds, costs, redisBusiest: perTask(Math.max(...redisUsed)) };
+  };
+}
+
+/** Measures `body` (which runs `n` tasks), see meter(). */
 async function measured(
   store: Store,
   n: number,
   processes: () => Record<string, number>,
   body: () => Promise<void>,
 ): Promise<Run> {
-  const redisCpu = () => store.pids.map(cpuSecondsOf);
-  const cpuBefore = processes();
-  const redisBefore = redisCpu();
-  const started = performance.now();
+  const stop = meter(store, processes);
   await body();
-  const seconds = (performance.now() - started) / 1000;
-  const cpuAfter = processes();
-  const redisUsed = redisCpu().map((s, i) => s - redisBefore[i]!);
-  const perTask = (s: number) => Math.round((s * 1e6) / n);
-  const costs: Costs = {};
-  for (const [k, v] of Object.entries(cpuAfter)) costs[k] = perTask(v - cpuBefore[k]!);
-  costs.redis = perTask(redisUsed.reduce((a, b) => a + b, 0));
-  return { perSecond: n / seconds, costs, redisBusiest: perTask(Math.max(...redisUsed)) };
+  return stop(n);
 }
 
 const selfCpu = () => {
@@ -137,27 +148,13 @@ async function bullInProcess(store: Store, mode: SubmitMode): Promise<Run> {
   await runBullmq(store.url, WARM, BULL_MODE[mode]);
   let run: Run | undefined;
   // runBullmq times from its first add to its last completion; take the CPU over the same span.
-  let cpuBefore: ReturnType<typeof selfCpu>;
-  let redisBefore: number[] = [];
-  let started = 0;
+  let stop: ((n: number) => Run) | undefined;
   await runBullmq(store.url, N, BULL_MODE[mode], {
     onStart: async () => {
-      cpuBefore = selfCpu();
-      redisBefore = store.pids.map(cpuSecondsOf);
-      started = performance.now();
+      stop = meter(store, selfCpu);
     },
     onDone: async () => {
-      const seconds = (performance.now() - started) / 1000;
-      const redisUsed = store.pids.map(cpuSecondsOf).map((s, i) => s - redisBefore[i]!);
-      const self = selfCpu()["this process"] - cpuBefore["this process"];
-      run = {
-        perSecond: N / seconds,
-        costs: {
-          "this process": Math.round((self * 1e6) / N),
-          redis: Math.round((redisUsed.reduce((a, b) => a + b, 0) * 1e6) / N),
-        },
-        redisBusiest: Math.round((Math.max(...redisUsed) * 1e6) / N),
-      };
+      run = stop!(N);
     },
   });
   return run!;

@@ -50,9 +50,14 @@ const REMOTE_FACTOR = 4;
  */
 const PACK_FILL = 1;
 
+/** Healthy: heard from within the timeout, holding its lease, not failed. */
+function isHealthy(d: DistributorEntry): boolean {
+  return d.status !== "dead" && d.status !== "error" && d.ownsLease;
+}
+
 /** Healthy, with workers, heard by this coordinator itself: one that packing may fill. */
 function packable(d: DistributorEntry): boolean {
-  return d.status !== "dead" && d.status !== "error" && d.ownsLease && d.capacity > 0 && d.via === null;
+  return isHealthy(d) && d.capacity > 0 && d.via === null;
 }
 
 /** Tasks held per unit of capacity, as known here: the last heartbeat's load, plus what was placed, minus what ended since. */
@@ -132,14 +137,15 @@ export class DistributorDirectory {
 
   /** Healthy: heard from within the timeout, holding its lease, with at least one live worker. */
   healthy(): DistributorEntry[] {
-    return this.all().filter((d) => d.status !== "dead" && d.ownsLease && d.status !== "error");
+    return this.all().filter(isHealthy);
   }
 
   /**
    * Where the next task goes: the distributor being packed while it has free slots (see
-   * PACK_FILL), else the fullest one with free slots that this coordinator hears itself; with none, the healthy distributor with the lowest load per unit
-   * of capacity (preferring those with workers; with none anywhere, any healthy one will hold
-   * the task). Called once per task placed: two passes over the entries, nothing allocated.
+   * PACK_FILL), else the fullest one with free slots that this coordinator hears itself; with
+   * none, the healthy distributor with the lowest load per unit of capacity (preferring those
+   * with workers; with none anywhere, any healthy one will hold the task). Called once per task
+   * placed: at most two passes over the entries, nothing allocated.
    */
   leastLoaded(): DistributorEntry | undefined {
     const current = this.packing;
@@ -160,7 +166,7 @@ export class DistributorDirectory {
     let bestScore = Number.POSITIVE_INFINITY;
     let bestHasWorkers = false;
     for (const d of this.entries.values()) {
-      if (d.status === "dead" || d.status === "error" || !d.ownsLease) continue;
+      if (!isHealthy(d)) continue;
       const hasWorkers = d.capacity > 0;
       if (bestHasWorkers && !hasWorkers) continue;
       // See REMOTE_PENALTY and REMOTE_FACTOR.
