@@ -1,5 +1,6 @@
 // A2A messaging throughput: signing and verifying on one core, and messages per second over
-// HTTP between two processes, one message per POST and batched.
+// HTTP between two processes, one message at a time and batched, over a POST per batch and
+// over a message stream (GET /a2a upgraded), with the CPU each process spent per message.
 //
 //   npx tsx bench/messaging.ts            all figures
 //   npx tsx bench/messaging.ts --quick    fewer iterations (a smoke run)
@@ -9,6 +10,7 @@ import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import type { JsonValue } from "../src/core/json.js";
 import { A2AClient, type A2AConfig, MessageType } from "../src/core/messaging/index.js";
+import { cpuSecondsOf } from "./lib/child.js";
 
 const SECRET = "bench-secret-0123456789";
 const quick = process.argv.includes("--quick");
@@ -96,32 +98,45 @@ async function httpFigures(): Promise<void> {
   const { port } = await nextLine();
   const url = `http://127.0.0.1:${port}`;
   const n = quick ? 5_000 : 50_000;
-  for (const [label, batch] of [
-    ["HTTP, 1 message per POST, 32 in flight", 1],
-    ["HTTP, batches of 10, 32 in flight", 10],
-    ["HTTP, batches of 100, 8 in flight", 100],
-  ] as const) {
-    const sender = client(`sender-${batch}`, {
-      peers: { receiver: url },
-      maxBatchMessages: batch,
-      maxInFlightPerPeer: batch === 100 ? 8 : 32,
-      maxQueuedPerPeer: n,
-      sendTimeoutMs: 60_000,
-    });
-    // Closed loop: a window of messages outstanding, a new one sent as each is acknowledged, so
-    // that signing, sending, verifying and acknowledging overlap as they do in a running system.
-    const window = 2 * batch * (batch === 100 ? 8 : 32);
-    await pump(sender, Math.min(5_000, n), window); // warm-up: connections, JIT
-    const start = performance.now();
-    await pump(sender, n, window);
-    const seconds = (performance.now() - start) / 1000;
-    const { posts, messagesPosted, retries } = sender.stats().http;
-    report(
-      label,
-      n / seconds,
-      `msgs/s (${(messagesPosted / posts).toFixed(1)} msgs/POST, ${retries} retries)`,
-    );
-    await sender.close();
+  const rows = [
+    ["1 at a time (each sent when the last was accepted)", 1, 1, 1],
+    ["1 message per batch, 32 in flight", 1, 32, 64],
+    ["batches of 10, 32 in flight", 10, 32, 640],
+    ["batches of 100, 8 in flight", 100, 8, 1600],
+  ] as const;
+  for (const [label, batch, inFlight, window] of rows) {
+    for (const streams of [false, true]) {
+      const sender = client(`sender-${batch}-${window}-${streams}`, {
+        peers: { receiver: url },
+        maxBatchMessages: batch,
+        maxInFlightPerPeer: inFlight,
+        maxQueuedPerPeer: n,
+        sendTimeoutMs: 60_000,
+        streams,
+      });
+      // Closed loop: a window of messages outstanding, a new one sent as each is acknowledged, so
+      // that signing, sending, verifying and acknowledging overlap as they do in a running system.
+      const count = window === 1 ? Math.min(n, 20_000) : n;
+      await pump(sender, Math.min(5_000, count), window); // warm-up: connections, JIT
+      const start = performance.now();
+      const cpu0 = process.cpuUsage();
+      const peer0 = cpuSecondsOf(child.pid);
+      await pump(sender, count, window);
+      const seconds = (performance.now() - start) / 1000;
+      const cpu = process.cpuUsage(cpu0);
+      const own = ((cpu.user + cpu.system) / count).toFixed(0);
+      const peer = (((cpuSecondsOf(child.pid) - peer0) * 1e6) / count).toFixed(0);
+      const { posts, messagesPosted, streamWrites, messagesStreamed, retries } = sender.stats().http;
+      const per = streams
+        ? `${(messagesStreamed / streamWrites).toFixed(1)} msgs/write`
+        : `${(messagesPosted / posts).toFixed(1)} msgs/POST`;
+      report(
+        `${streams ? "stream" : "POST  "}, ${label}`,
+        count / seconds,
+        `msgs/s (${per}, CPU µs/msg sender ${own} receiver ${peer}, ${retries} retries)`,
+      );
+      await sender.close();
+    }
   }
   child.stdin.write("stats\n");
   const { handled } = await nextLine();
@@ -147,7 +162,7 @@ function pump(sender: A2AClient, n: number, window: number): Promise<void> {
 }
 
 function report(what: string, perSecond: number, unit: string): void {
-  console.log(`${what.padEnd(44)} ${Math.round(perSecond).toLocaleString("en-US").padStart(10)} ${unit}`);
+  console.log(`${what.padEnd(60)} ${Math.round(perSecond).toLocaleString("en-US").padStart(10)} ${unit}`);
 }
 
 if (process.argv.includes("--receiver")) {

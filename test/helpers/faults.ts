@@ -24,8 +24,10 @@ import type { AddressInfo, Socket } from "node:net";
  *              retries with the same request ids, and the receiver must take them once
  *   isolate    a partition: whatever these senders send is cut off (connection reset)
  *
- * Whatever is not a POST /a2a (GET /a2a, the coordinator's API) passes through untouched. The
- * proxy keeps the last messages it saw, for replay attacks on the agent behind it.
+ * Whatever is not a POST /a2a (GET /a2a, the coordinator's API) passes through untouched, but
+ * for a message stream's upgrade, which it refuses (405): senders behind the proxy then send
+ * POSTs, so that every message crosses it as one it can misbehave with. The proxy keeps the
+ * last messages it saw, for replay attacks on the agent behind it.
  */
 
 export type MessageFaults = {
@@ -147,6 +149,10 @@ export class FaultProxy {
       return;
     }
     const path = (req.url ?? "/").split("?")[0];
+    if (req.headers.upgrade !== undefined) {
+      res.writeHead(405, { "content-length": 0 }).end();
+      return;
+    }
     if (req.method !== "POST" || path !== "/a2a") {
       return relay(res, await this.forward(req.method ?? "GET", req.url ?? "/", req.headers, body));
     }

@@ -55,6 +55,9 @@ export class A2AClient implements RouterEndpoint {
   private readonly httpStats: HttpStats = {
     posts: 0,
     messagesPosted: 0,
+    streamsOpened: 0,
+    streamWrites: 0,
+    messagesStreamed: 0,
     retries: 0,
     undelivered: 0,
     queued: 0,

@@ -44,6 +44,11 @@ export type A2AConfig = {
   maxQueuedPerPeer?: number;
   /** Concurrent POSTs per peer. Default 8. */
   maxInFlightPerPeer?: number;
+  /**
+   * Send to each HTTP peer over one message stream (GET /a2a upgraded to `triad-a2a-stream`)
+   * instead of a POST per batch; a peer that does not take streams gets POSTs. Default true.
+   */
+  streams?: boolean;
   /** Requests awaiting a response before sendRequest() refuses more. Default 10,000. */
   maxPendingRequests?: number;
   /** Handlers running at once before incoming messages are refused as busy (retried). Default 1,000. */
@@ -123,6 +128,7 @@ export function resolveA2AConfig(config: A2AConfig): ResolvedA2AConfig {
     maxBatchMessages,
     maxQueuedPerPeer: positiveInt(config.maxQueuedPerPeer, 10_000, "maxQueuedPerPeer"),
     maxInFlightPerPeer: positiveInt(config.maxInFlightPerPeer, 8, "maxInFlightPerPeer"),
+    streams: flag(config.streams, true, "streams"),
     maxPendingRequests: positiveInt(config.maxPendingRequests, 10_000, "maxPendingRequests"),
     maxConcurrentHandlers: positiveInt(config.maxConcurrentHandlers, 1_000, "maxConcurrentHandlers"),
     replayCacheSize: positiveInt(config.replayCacheSize, 100_000, "replayCacheSize"),
@@ -146,6 +152,12 @@ function positiveInt(value: number | undefined, fallback: number, name: string):
   const n = positive(value, fallback, name);
   if (!Number.isInteger(n)) invalid(`a2a.${name} must be an integer (got ${n})`);
   return n;
+}
+
+function flag(value: boolean | undefined, fallback: boolean, name: string): boolean {
+  if (value === undefined) return fallback;
+  if (typeof value !== "boolean") invalid(`a2a.${name} must be true or false (got ${String(value)})`);
+  return value;
 }
 
 function nonEmpty(value: string | undefined, fallback: string, name: string): string {

@@ -81,6 +81,10 @@ export type HttpStats = {
   /** POST /a2a requests sent, and the messages they carried (more messages than posts = batching). */
   posts: number;
   messagesPosted: number;
+  /** Message streams opened (GET /a2a upgraded), the writes made on them, and the messages those carried. */
+  streamsOpened: number;
+  streamWrites: number;
+  messagesStreamed: number;
   /** POSTs that failed on the network or with 5xx/503 and were tried again. */
   retries: number;
   /** Messages given up on (ERR_A2A_UNREACHABLE). */

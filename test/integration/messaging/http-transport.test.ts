@@ -7,6 +7,8 @@ import { freePort } from "../../helpers/free-port.js";
 import { rawChunkedPost, rawPost } from "./raw-http.js";
 
 const clients: A2AClient[] = [];
+const anyAgent = agent;
+const anyPair = pair;
 function agent(agentId: string, extra: Partial<A2AConfig> = {}) {
   const client = new A2AClient({ agentId, tokenSecret: "secret", router: null, ...extra });
   clients.push(client);
@@ -18,8 +20,8 @@ afterEach(async () => {
 });
 
 /** Two agents that know each other only by URL. */
-async function pair(extraB: Partial<A2AConfig> = {}) {
-  const a = agent("a");
+async function pair(extraB: Partial<A2AConfig> = {}, extraA: Partial<A2AConfig> = {}) {
+  const a = agent("a", extraA);
   const b = agent("b", extraB);
   const [la, lb] = [await a.listen(), await b.listen()];
   a.setPeer("b", lb.url);
@@ -37,7 +39,19 @@ async function failure(work: Promise<unknown>): Promise<{ code: string; details:
   throw new Error("expected a failure");
 }
 
-describe("A2A over HTTP (POST /a2a)", () => {
+// Every behaviour of the transport holds for both ways of carrying batches: a POST each, and
+// one message stream per peer (the default).
+describe.each([
+  { way: "POST /a2a", streams: false },
+  { way: "a message stream", streams: true },
+])("A2A over HTTP ($way)", ({ streams }) => {
+  function agent(agentId: string, extra: Partial<A2AConfig> = {}) {
+    return anyAgent(agentId, { streams, ...extra });
+  }
+  async function pair(extraB: Partial<A2AConfig> = {}) {
+    return anyPair({ streams, ...extraB }, { streams });
+  }
+
   it("listens on a free port when agentPort is 0 and reports it", async () => {
     const a = agent("a");
     const [{ host, port, url }, second] = await Promise.all([a.listen(), a.listen()]);
@@ -80,8 +94,14 @@ describe("A2A over HTTP (POST /a2a)", () => {
     );
     const reply = await a.sendRequest("b", { ping: 1 }, 5000);
     expect(reply?.payload).toEqual({ success: true, data: { pong: { ping: 1 } }, error: null });
-    expect(a.stats().http.posts).toBe(1);
-    expect(b.stats().http.requestsServed).toBe(1);
+    const { http } = a.stats();
+    if (streams) {
+      expect([http.posts, http.streamsOpened, http.messagesStreamed]).toEqual([0, 1, 1]);
+    } else {
+      expect([http.posts, http.streamsOpened]).toEqual([1, 0]);
+    }
+    // One POST, or one upgrade and one chunk of lines read.
+    expect(b.stats().http.requestsServed).toBe(streams ? 2 : 1);
   });
 
   it("batches the messages sent to one peer in the same tick into few POSTs", async () => {
@@ -90,9 +110,14 @@ describe("A2A over HTTP (POST /a2a)", () => {
     b.registerHandler(MessageType.EVENT, (m) => got.push((m.payload.event_data as { n: number }).n));
     await Promise.all(Array.from({ length: 250 }, (_, n) => a.sendEvent("b", "tick", { n })));
     expect(got.sort((x, y) => x - y)).toEqual(Array.from({ length: 250 }, (_, n) => n));
-    const { posts, messagesPosted } = a.stats().http;
-    expect(messagesPosted).toBe(250);
-    expect(posts).toBeLessThanOrEqual(3); // 100 per POST at most
+    const { posts, messagesPosted, streamWrites, messagesStreamed } = a.stats().http;
+    if (streams) {
+      expect([posts, messagesStreamed]).toEqual([0, 250]);
+      expect(streamWrites).toBeLessThanOrEqual(3); // all that waits, up to 8 × 100 unanswered, per write
+    } else {
+      expect([streamWrites, messagesPosted]).toEqual([0, 250]);
+      expect(posts).toBeLessThanOrEqual(3); // 100 per POST at most
+    }
   });
 
   it("retries with the same request id until the peer comes up, and it is handled once", async () => {

@@ -11,6 +11,7 @@ export type HttpTransportOptions = {
   maxQueuedPerPeer: number;
   maxInFlightPerPeer: number;
   requestTimeoutMs: number;
+  streams: boolean;
   stats: HttpStats;
 };
 
@@ -79,6 +80,7 @@ export class HttpTransport {
         maxQueuedPerPeer,
         maxInFlightPerPeer,
         requestTimeoutMs,
+        streams,
         stats,
       } = this.options;
       link = new PeerLink({
@@ -89,6 +91,7 @@ export class HttpTransport {
         maxQueued: maxQueuedPerPeer,
         maxInFlight: maxInFlightPerPeer,
         requestTimeoutMs,
+        streams,
         stats,
       });
       this.links.set(endpoint.href, link);

@@ -5,7 +5,8 @@ import { backoffDelay } from "../backoff.js";
 import type { HttpStats } from "../rejections.js";
 import type { A2AMessage } from "../types.js";
 import { postJson } from "./post.js";
-import { readReceipt } from "./receipts.js";
+import { type ReadReceipt, readReceipt } from "./receipts.js";
+import { openStream, type StreamChannel, type StreamReceipt } from "./stream-channel.js";
 
 type Outgoing = {
   requestId: string;
@@ -27,6 +28,8 @@ export type PeerLinkOptions = {
   maxQueued: number;
   maxInFlight: number;
   requestTimeoutMs: number;
+  /** Send over one message stream (GET /a2a upgraded) rather than a POST per batch, where the peer takes it. */
+  streams: boolean;
   stats: HttpStats;
 };
 
@@ -40,6 +43,13 @@ const MIN_BATCH_BYTES = 16 * 1024;
  * timer, not one per message); messages keep their request ids, so a receiver that did take
  * them the first time answers "duplicate" and handles them once. Each message is given up at
  * its own deadline.
+ *
+ * With `streams`, the link first asks the peer for a message stream (stream-channel.ts): one
+ * upgraded connection on which each flush writes its messages as lines and the peer answers with
+ * receipts in order — no HTTP request per batch, which costs both processes more than the
+ * messages do. Up to `maxInFlight × maxBatchMessages` messages may be unanswered at once. A
+ * stream that breaks sends what it had unanswered again, like a failed POST; a peer that answers
+ * the upgrade with anything but 101 (or 408/429/5xx, retried) is sent POSTs from then on.
  */
 export class PeerLink {
   // FIFO as an array and a head index: taking a batch off the front must not move the rest.
@@ -55,10 +65,17 @@ export class PeerLink {
   private batchBytes: number;
   private batchMessages: number;
   private closed = false;
+  /** Whether this link sends over a stream: until the peer is found not to take them. */
+  private streaming: boolean;
+  private channel: StreamChannel | null = null;
+  private opening = false;
+  /** Written on the stream and not answered yet, in the order written. */
+  private unanswered: Outgoing[] = [];
 
   constructor(private readonly options: PeerLinkOptions) {
     this.batchBytes = options.maxBatchBytes;
     this.batchMessages = options.maxBatchMessages;
+    this.streaming = options.streams;
   }
 
   get queued(): number {
@@ -66,7 +83,7 @@ export class PeerLink {
   }
 
   get idle(): boolean {
-    return this.queued === 0 && this.inFlight === 0;
+    return this.queued === 0 && this.inFlight === 0 && this.unanswered.length === 0;
   }
 
   /** Resolves when the peer accepted the message (202), rejects with a TriadError otherwise. */
@@ -98,12 +115,13 @@ export class PeerLink {
     });
   }
 
-  /** Refuses queued messages; POSTs already on the wire still report their outcome. */
+  /** Refuses queued messages; POSTs already on the wire (and a stream's unanswered messages) still report their outcome. */
   close(): void {
     this.closed = true;
     if (this.retryTimer !== null) clearTimeout(this.retryTimer);
     this.retryTimer = null;
     for (const item of this.dequeue(this.queued)) item.reject(closedError());
+    if (this.unanswered.length === 0) this.channel?.close();
   }
 
   private schedule(): void {
@@ -120,6 +138,10 @@ export class PeerLink {
   private flush(): void {
     if (this.closed) return;
     this.giveUpOverdue();
+    if (this.streaming) {
+      this.flushStream();
+      return;
+    }
     while (this.inFlight < this.options.maxInFlight && this.queued > 0 && this.retryTimer === null) {
       void this.post(this.takeBatch());
     }
@@ -157,14 +179,84 @@ export class PeerLink {
       this.retryLater(batch, `HTTP ${result.status}`);
     } else {
       this.failures = 0;
-      this.settle(batch, result.status, result.body);
+      this.settle(batch, result.status, readReceipt(result.body));
     }
     this.schedule();
   }
 
+  private flushStream(): void {
+    if (this.retryTimer !== null || this.queued === 0) return;
+    const channel = this.channel;
+    if (channel === null) {
+      if (!this.opening) void this.openChannel();
+      return;
+    }
+    const room = this.options.maxInFlight * this.batchMessages - this.unanswered.length;
+    if (room <= 0) return; // written when receipts come
+    const batch = this.dequeue(Math.min(room, this.queued));
+    const { stats } = this.options;
+    stats.streamWrites += 1;
+    stats.messagesStreamed += batch.length;
+    let text = "";
+    for (const item of batch) {
+      this.unanswered.push(item);
+      text += `${item.json}\n`;
+    }
+    channel.write(text);
+  }
+
+  private async openChannel(): Promise<void> {
+    const { endpoint, agent, requestTimeoutMs } = this.options;
+    this.opening = true;
+    const opened = await openStream(endpoint, agent, requestTimeoutMs);
+    this.opening = false;
+    if (opened.kind === "open") {
+      const channel = opened.channel;
+      if (this.closed) {
+        channel.close();
+        return;
+      }
+      this.options.stats.streamsOpened += 1;
+      this.channel = channel;
+      channel.onReceipt((receipt) => this.receipted(channel, receipt));
+      channel.onClose((reason) => this.lost(channel, reason));
+    } else if (opened.kind === "network") {
+      this.retryLater([], opened.error.message);
+    } else if (opened.status === 408 || opened.status === 429 || opened.status >= 500) {
+      this.retryLater([], `HTTP ${opened.status} to the stream upgrade`);
+    } else {
+      this.streaming = false; // the peer does not take streams: POSTs from now on
+    }
+    this.schedule();
+  }
+
+  /** Settles the oldest unanswered messages as a POST of them answered `receipt.status` would. */
+  private receipted(channel: StreamChannel, receipt: StreamReceipt): void {
+    if (channel !== this.channel) return;
+    const batch = this.unanswered.splice(0, receipt.count);
+    const { status } = receipt;
+    if (status === 408 || status === 429 || status >= 500) {
+      this.retryLater(batch, `HTTP ${status} (${receipt.error?.reason ?? "stream"})`);
+    } else {
+      this.failures = 0;
+      this.settle(batch, status, receipt);
+    }
+    if (this.closed && this.unanswered.length === 0) channel.close();
+    this.schedule();
+  }
+
+  /** The stream is gone: what it had unanswered is sent again (the peer answers "duplicate" for what it had). */
+  private lost(channel: StreamChannel, reason: string): void {
+    if (channel !== this.channel) return;
+    this.channel = null;
+    const batch = this.unanswered;
+    this.unanswered = [];
+    if (batch.length > 0) this.retryLater(batch, reason);
+    this.schedule();
+  }
+
   /** 2xx: everything not listed as refused was accepted. Other statuses: refused, per item if the receipt says. */
-  private settle(batch: Outgoing[], status: number, body: string): void {
-    const read = readReceipt(body);
+  private settle(batch: Outgoing[], status: number, read: ReadReceipt | null): void {
     const refused = new Map((read?.rejected ?? []).map((r) => [r.index, r]));
     const whole = read?.error ?? {
       reason: `http_${status}`,

@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import type { AddressInfo, Socket } from "node:net";
 import { TriadError } from "../../errors.js";
 import { MAX_BATCH_MESSAGES } from "../config.js";
 import type { RejectionReason } from "../rejections.js";
@@ -7,6 +7,7 @@ import { MessageType } from "../types.js";
 import { readBody } from "./body.js";
 import type { FailureBudget } from "./failure-budget.js";
 import { type ItemResult, receipt, statusFor } from "./receipts.js";
+import { acceptStream } from "./stream-server.js";
 
 export type A2AServerOptions = {
   agentId: string;
@@ -33,6 +34,7 @@ export type A2AServer = { host: string; port: number; url: string; close(): Prom
  * least one message was accepted (the receipt lists any refused ones by index), else 4xx with an
  * ERROR receipt; 503 when too busy, which the sender retries. Handlers are started before the
  * reply is written, so their synchronous part has run by the time the sender sees its 202.
+ * GET /a2a with `Upgrade: triad-a2a-stream` opens a message stream instead (stream-server.ts).
  */
 export async function startA2AServer(options: A2AServerOptions): Promise<A2AServer> {
   const server = createServer((req, res) => {
@@ -42,6 +44,12 @@ export async function startA2AServer(options: A2AServerOptions): Promise<A2AServ
       else res.destroy();
     });
   });
+  // Message streams (see stream-server.ts) leave the HTTP server's hands once upgraded: kept
+  // here so that close() ends them too.
+  const streams = new Set<Socket>();
+  server.on("upgrade", (req: IncomingMessage, socket: Socket, head: Buffer) =>
+    acceptStream(options, req, socket, head, streams),
+  );
   // Idle keep-alive connections live longer than the client's idle sockets, so the client is
   // the one that closes them and never writes into a socket the server just dropped.
   server.keepAliveTimeout = 30_000;
@@ -59,7 +67,7 @@ export async function startA2AServer(options: A2AServerOptions): Promise<A2AServ
   const { port } = server.address() as AddressInfo;
   const host = options.host;
   const urlHost = host.includes(":") ? `[${host}]` : host;
-  return { host, port, url: `http://${urlHost}:${port}`, close: () => closeServer(server) };
+  return { host, port, url: `http://${urlHost}:${port}`, close: () => closeServer(server, streams) };
 }
 
 /** Of a refused oversized body, up to this many times the limit is read and thrown away (see discardRest). */
@@ -224,7 +232,8 @@ function send(res: ServerResponse, status: number, body: unknown): void {
   res.end(text);
 }
 
-function closeServer(server: Server): Promise<void> {
+function closeServer(server: Server, streams: Set<Socket>): Promise<void> {
+  for (const socket of streams) socket.destroy();
   return new Promise((resolve) => {
     server.close(() => resolve());
     server.closeAllConnections();

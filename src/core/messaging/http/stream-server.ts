@@ -1,0 +1,127 @@
+import type { IncomingMessage } from "node:http";
+import type { Socket } from "node:net";
+import { MAX_BATCH_MESSAGES } from "../config.js";
+import { LineReader } from "./lines.js";
+import type { ItemResult, RejectedItem } from "./receipts.js";
+import { statusFor } from "./receipts.js";
+import type { A2AServerOptions } from "./server.js";
+import { STREAM_PROTOCOL, type StreamReceipt } from "./stream-channel.js";
+
+/** A stream that carried nothing for this long is closed (senders close theirs sooner). */
+const IDLE_MS = 60_000;
+
+/**
+ * GET /a2a with `Upgrade: triad-a2a-stream`: after the 101, every line the peer writes is one
+ * message, admitted exactly as a POSTed batch is (shape, addressee, freshness, signature, replay,
+ * the failure budget), and every chunk read is answered by receipt lines in the same order
+ * (see StreamReceipt). One connection then carries any number of messages with no HTTP request
+ * per batch. A line over the body limit is refused (413) and the stream closed; a peer that spent
+ * its failure budget is refused (429) and the stream closed.
+ */
+export function acceptStream(
+  options: A2AServerOptions,
+  req: IncomingMessage,
+  socket: Socket,
+  head: Buffer,
+  open: Set<Socket>,
+): void {
+  const remote = socket.remoteAddress ?? "unknown";
+  const path = (req.url ?? "/").split("?")[0];
+  if (path !== "/a2a" || (req.headers.upgrade ?? "").toLowerCase() !== STREAM_PROTOCOL) {
+    answer(socket, 404, "Not Found", {});
+    return;
+  }
+  options.served();
+  const wait = options.budget?.retryAfter(remote) ?? 0;
+  if (wait > 0) {
+    options.refuse(
+      "throttled",
+      `too many messages from ${remote} failed admission; retry in ${wait} s`,
+      remote,
+    );
+    answer(socket, 429, "Too Many Requests", { "Retry-After": String(wait) });
+    return;
+  }
+  socket.write(
+    `HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: ${STREAM_PROTOCOL}\r\n\r\n`,
+  );
+  socket.setNoDelay(true);
+  socket.setTimeout(IDLE_MS, () => socket.destroy());
+  open.add(socket);
+  socket.on("close", () => open.delete(socket));
+  socket.on("error", () => socket.destroy());
+  const lines = new LineReader();
+  const read = (chunk: Buffer) => {
+    const complete = lines.push(chunk, options.maxBodyBytes);
+    const receipts: StreamReceipt[] = [];
+    if (complete.length > 0) {
+      options.served();
+      const throttle = options.budget?.retryAfter(remote) ?? 0;
+      if (throttle > 0) {
+        const detail = `too many messages from ${remote} failed admission; retry in ${throttle} s`;
+        options.refuse("throttled", detail, remote);
+        receipts.push(whole(complete.length, "throttled", detail));
+        finish(socket, receipts);
+        return;
+      }
+      for (let i = 0; i < complete.length; i += MAX_BATCH_MESSAGES) {
+        receipts.push(admit(options, complete.slice(i, i + MAX_BATCH_MESSAGES), remote));
+      }
+    }
+    if (lines.overflow) {
+      const detail = `a message over the limit of ${options.maxBodyBytes} bytes`;
+      options.refuse("too_large", detail, remote);
+      receipts.push(whole(1, "too_large", detail));
+      finish(socket, receipts);
+      return;
+    }
+    if (receipts.length > 0) socket.write(receipts.map(line).join(""));
+  };
+  socket.on("data", read);
+  if (head.length > 0) read(head);
+}
+
+function admit(options: A2AServerOptions, texts: string[], remote: string): StreamReceipt {
+  // A line that is not JSON is kept as its text, which admission refuses as malformed.
+  const values = texts.map((text): unknown => {
+    try {
+      return JSON.parse(text);
+    } catch {
+      return text;
+    }
+  });
+  const results = options.accept(values, remote);
+  if (results === "busy") return whole(texts.length, "busy", "too many messages in flight; retry");
+  const rejected: RejectedItem[] = [];
+  let first: Extract<ItemResult, { outcome: "rejected" }> | undefined;
+  for (const r of results) {
+    if (r.outcome !== "rejected") continue;
+    first ??= r;
+    rejected.push({ index: r.index, request_id: r.requestId, reason: r.reason, detail: r.detail });
+  }
+  const status = first !== undefined && rejected.length === results.length ? statusFor(first.reason) : 202;
+  return { count: texts.length, status, rejected, error: null };
+}
+
+function whole(count: number, reason: "busy" | "throttled" | "too_large", detail: string): StreamReceipt {
+  return { count, status: statusFor(reason), rejected: [], error: { reason, detail } };
+}
+
+function line(receipt: StreamReceipt): string {
+  const { error, ...rest } = receipt;
+  const body = error === null ? rest : { ...rest, error: error.reason, detail: error.detail };
+  return `${JSON.stringify(body)}\n`;
+}
+
+/** The last receipts, then the stream ends (the sender sends what it has not had answered again). */
+function finish(socket: Socket, receipts: StreamReceipt[]): void {
+  socket.removeAllListeners("data");
+  socket.end(receipts.map(line).join(""));
+}
+
+function answer(socket: Socket, status: number, text: string, headers: Record<string, string>): void {
+  const extra = Object.entries(headers)
+    .map(([k, v]) => `${k}: ${v}\r\n`)
+    .join("");
+  socket.end(`HTTP/1.1 ${status} ${text}\r\n${extra}Content-Length: 0\r\nConnection: close\r\n\r\n`);
+}

@@ -1,0 +1,242 @@
+import { createServer, type IncomingMessage } from "node:http";
+import type { AddressInfo } from "node:net";
+import { connect, type Socket } from "node:net";
+import { afterEach, describe, expect, it } from "vitest";
+import { A2AClient } from "../../../src/core/messaging/client.js";
+import type { A2AConfig } from "../../../src/core/messaging/config.js";
+import { MessageType } from "../../../src/core/messaging/types.js";
+import { freePort } from "../../helpers/free-port.js";
+import { rawPost } from "./raw-http.js";
+
+/**
+ * Issue 23, point 2: a POST per batch costs both processes more than the messages do (node's
+ * HTTP machinery on each side), so peers send over one upgraded connection each: GET /a2a with
+ * `Upgrade: triad-a2a-stream`, then a message per line one way and receipt lines the other.
+ * These tests speak the protocol by hand, as a foreign or hostile peer would.
+ */
+
+const clients: A2AClient[] = [];
+const sockets: Socket[] = [];
+function agent(agentId: string, extra: Partial<A2AConfig> = {}) {
+  const client = new A2AClient({ agentId, tokenSecret: "secret", router: null, ...extra });
+  clients.push(client);
+  return client;
+}
+
+afterEach(async () => {
+  for (const s of sockets.splice(0)) s.destroy();
+  await Promise.all(clients.splice(0).map((c) => c.close()));
+});
+
+/** A stream opened by hand: what the server answered to the upgrade, and the lines it writes after. */
+type RawStream = {
+  status: number;
+  headers: string;
+  lines: Record<string, unknown>[];
+  ended: Promise<void>;
+  write(text: string): void;
+  /** Resolves when at least `n` receipt lines have come. */
+  receipts(n: number): Promise<Record<string, unknown>[]>;
+};
+
+function openRaw(
+  port: number,
+  options: { localAddress?: string; upgrade?: string } = {},
+): Promise<RawStream> {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ port, host: "127.0.0.1", localAddress: options.localAddress });
+    sockets.push(socket);
+    let buffer = "";
+    let head: { status: number; headers: string } | null = null;
+    const lines: Record<string, unknown>[] = [];
+    const waiters: { n: number; resolve: () => void }[] = [];
+    let endedResolve: () => void = () => {};
+    const ended = new Promise<void>((r) => {
+      endedResolve = r;
+    });
+    const stream = (status: number, headers: string): RawStream => ({
+      status,
+      headers,
+      lines,
+      ended,
+      write: (text) => socket.write(text),
+      receipts: (n) =>
+        new Promise((done) => {
+          const check = () => done(lines.slice(0, n));
+          if (lines.length >= n) check();
+          else waiters.push({ n, resolve: check });
+        }),
+    });
+    socket.on("connect", () =>
+      socket.write(
+        `GET /a2a HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: Upgrade\r\nUpgrade: ${options.upgrade ?? "triad-a2a-stream"}\r\n\r\n`,
+      ),
+    );
+    socket.on("data", (d: Buffer) => {
+      buffer += d.toString();
+      if (head === null) {
+        const end = buffer.indexOf("\r\n\r\n");
+        if (end === -1) return;
+        const text = buffer.slice(0, end);
+        buffer = buffer.slice(end + 4);
+        head = { status: Number(text.split(" ")[1]), headers: text };
+        resolve(stream(head.status, head.headers));
+      }
+      for (let nl = buffer.indexOf("\n"); nl !== -1; nl = buffer.indexOf("\n")) {
+        lines.push(JSON.parse(buffer.slice(0, nl)) as Record<string, unknown>);
+        buffer = buffer.slice(nl + 1);
+      }
+      for (const w of waiters.splice(0)) {
+        if (lines.length >= w.n) w.resolve();
+        else waiters.push(w);
+      }
+    });
+    socket.on("error", () => {});
+    socket.on("close", () => {
+      endedResolve();
+      if (head === null) reject(new Error("closed before answering the upgrade"));
+    });
+  });
+}
+
+describe("message streams on /a2a", () => {
+  it("admit every line as a POSTed message would be, answering in order with refusals by index", async () => {
+    const a = agent("a");
+    const b = agent("b");
+    const { port } = await b.listen();
+    const got: string[] = [];
+    b.registerHandler(MessageType.EVENT, (m) => got.push(m.metadata.request_id));
+    const raw = await openRaw(port);
+    expect(raw.status).toBe(101);
+    expect(raw.headers).toMatch(/upgrade: triad-a2a-stream/i);
+    const good = a.createMessage("b", { n: 1 }, MessageType.EVENT);
+    const forged = { ...a.createMessage("b", {}, MessageType.EVENT), payload: { injected: true } };
+    const elsewhere = a.createMessage("c", {}, MessageType.EVENT);
+    raw.write(
+      `${[JSON.stringify(good), "{not json", JSON.stringify(forged), JSON.stringify(elsewhere), JSON.stringify(good)].join("\n")}\n`,
+    );
+    const [receipt] = await raw.receipts(1);
+    expect(receipt).toMatchObject({ count: 5, status: 202 });
+    const refused = ((receipt?.rejected ?? []) as { index: number; reason: string }[]).map((r) => [
+      r.index,
+      r.reason,
+    ]);
+    expect(refused).toEqual([
+      [1, "malformed"],
+      [2, "bad_signature"],
+      [3, "misdirected"],
+    ]);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(got).toEqual([good.metadata.request_id]); // the repeat was a duplicate: handled once
+    // Lines split across writes are put back together; a chunk of only refusals answers their status.
+    const second = JSON.stringify(a.createMessage("b", { n: 2 }, MessageType.EVENT));
+    raw.write(second.slice(0, 40));
+    await new Promise((r) => setTimeout(r, 20));
+    raw.write(`${second.slice(40)}\n`);
+    const [, whole] = await raw.receipts(2);
+    expect(whole).toMatchObject({ count: 1, status: 202, rejected: [] });
+    raw.write(`${JSON.stringify(forged)}\n`);
+    const [, , onlyBad] = await raw.receipts(3);
+    expect(onlyBad).toMatchObject({
+      count: 1,
+      status: 401,
+      rejected: [{ index: 0, reason: "bad_signature" }],
+    });
+    expect(got).toHaveLength(2);
+  });
+
+  it("refuse a line over the body limit (413) and end the stream; the agent keeps serving", async () => {
+    const a = agent("a");
+    const b = agent("b", { maxBodyBytes: 4096 });
+    const { port, url } = await b.listen();
+    const raw = await openRaw(port);
+    raw.write(`${JSON.stringify(a.createMessage("b", {}, MessageType.EVENT))}\n`);
+    raw.write("x".repeat(8192));
+    await raw.ended;
+    expect(raw.lines).toMatchObject([
+      { count: 1, status: 202 },
+      { count: 1, status: 413, error: "too_large" },
+    ]);
+    expect(b.stats().rejected.too_large).toBe(1);
+    const reply = await rawPost(`${url}/a2a`, JSON.stringify(a.createMessage("b", {}, MessageType.EVENT)));
+    expect(reply.status).toBe(202);
+  });
+
+  it("answer an unknown upgrade with 404, and a peer that spent its failure budget with 429", async () => {
+    const a = agent("a");
+    const b = agent("b", { failureBudget: { burst: 2, perSecond: 0.001 } });
+    const { port } = await b.listen();
+    expect((await openRaw(port, { upgrade: "websocket" })).status).toBe(404);
+    const raw = await openRaw(port, { localAddress: "127.0.0.7" });
+    const forged = JSON.stringify({
+      ...a.createMessage("b", {}, MessageType.EVENT),
+      signature: "0".repeat(64),
+    });
+    raw.write(`${[forged, forged, forged].join("\n")}\n`);
+    const [first] = await raw.receipts(1);
+    expect(((first?.rejected ?? []) as { reason: string }[]).map((r) => r.reason)).toEqual([
+      "bad_signature",
+      "bad_signature",
+      "throttled",
+    ]);
+    raw.write(`${forged}\n`);
+    await raw.ended; // refused unread, and the stream is closed
+    expect(raw.lines[1]).toMatchObject({ count: 1, status: 429, error: "throttled" });
+    expect((await openRaw(port, { localAddress: "127.0.0.7" })).status).toBe(429);
+    // Another peer address is still served.
+    expect((await openRaw(port, { localAddress: "127.0.0.8" })).status).toBe(101);
+  });
+
+  it("are used by default, and a peer that does not take them is sent POSTs", async () => {
+    const seen: string[] = [];
+    const bodies: string[] = [];
+    const plain = createServer((req: IncomingMessage, res) => {
+      seen.push(`${req.method} ${req.headers.upgrade ?? ""}`.trim());
+      let body = "";
+      req.on("data", (c: Buffer) => {
+        body += c.toString();
+      });
+      req.on("end", () => {
+        if (req.method !== "POST") {
+          res.writeHead(405, { "content-length": 0 }).end();
+          return;
+        }
+        bodies.push(body);
+        res.writeHead(202, { "content-type": "application/json" }).end("{}");
+      });
+    });
+    await new Promise<void>((r) => plain.listen(0, "127.0.0.1", r));
+    try {
+      const { port } = plain.address() as AddressInfo;
+      const a = agent("a", { peers: { old: `http://127.0.0.1:${port}` } });
+      await a.sendEvent("old", "first", {});
+      await a.sendEvent("old", "second", {});
+      expect(seen).toEqual(["GET triad-a2a-stream", "POST", "POST"]); // asked once, then POSTs
+      expect(
+        bodies.map((b) => (JSON.parse(b) as { payload: { event_type: string } }).payload.event_type),
+      ).toEqual(["first", "second"]);
+      expect(a.stats().http).toMatchObject({ posts: 2, streamsOpened: 0 });
+    } finally {
+      await new Promise((r) => plain.close(r));
+    }
+  });
+
+  it("send again what a stream left unanswered when its peer went away, to the peer that came back", async () => {
+    const port = await freePort();
+    const first = agent("b", { agentPort: port });
+    const { url } = await first.listen();
+    const a = agent("a", { peers: { b: url } });
+    await a.sendEvent("b", "one", {});
+    expect(a.stats().http.streamsOpened).toBe(1);
+    await first.close(); // ends its streams too
+    const got: string[] = [];
+    const second = agent("b", { agentPort: port });
+    second.registerHandler(MessageType.EVENT, (m) => got.push(String(m.payload.event_type)));
+    const sent = a.sendEvent("b", "two", {});
+    await new Promise((r) => setTimeout(r, 30));
+    await second.listen();
+    await sent;
+    expect(got).toEqual(["two"]);
+    expect(a.stats().http.streamsOpened).toBe(2);
+  });
+});
