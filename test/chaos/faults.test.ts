@@ -36,9 +36,10 @@ describe("the fault proxy between two A2A agents", () => {
   }
 
   it("passes messages and other requests through untouched, and keeps what it saw", async () => {
-    const { proxy, received, send } = await link({});
+    const { tx, proxy, received, send } = await link({});
     await send(1);
     expect(received.map((m) => m.payload.event_data)).toEqual([{ n: 1 }]);
+    expect(tx.stats().http.streamsOpened).toBe(1); // the sender's message stream ends at the proxy
     expect(proxy.captured).toHaveLength(1);
     expect(await (await fetch(`${proxy.url}/a2a`)).json()).toMatchObject({ agent_id: "rx" });
     expect(proxy.injected).toBe(0);
@@ -92,7 +93,7 @@ describe("the fault proxy between two A2A agents", () => {
     expect(received).toHaveLength(1);
   });
 
-  it("reorders POSTs: one held back is overtaken by the next", async () => {
+  it("reorders: a chunk held back is overtaken by the next", async () => {
     let rolls = 0;
     // The first POST rolls "reorder" (0 < 1), the second does not (1 is never < 1).
     const { proxy, received, send } = await link({ reorder: 1 }, () => (rolls++ === 0 ? 0 : 1));

@@ -24,10 +24,11 @@ import type { AddressInfo, Socket } from "node:net";
  *              retries with the same request ids, and the receiver must take them once
  *   isolate    a partition: whatever these senders send is cut off (connection reset)
  *
- * Whatever is not a POST /a2a (GET /a2a, the coordinator's API) passes through untouched, but
- * for a message stream's upgrade, which it refuses (405): senders behind the proxy then send
- * POSTs, so that every message crosses it as one it can misbehave with. The proxy keeps the
- * last messages it saw, for replay attacks on the agent behind it.
+ * A message stream (GET /a2a upgraded to triad-a2a-stream) is taken by the proxy itself: each
+ * chunk of lines a sender writes meets the same faults as a POST of those messages ("the POST"
+ * above), goes on to the agent as a POST, and its receipt line comes back in order (a lost reply
+ * ends the stream). Whatever is not a POST /a2a (GET /a2a, the coordinator's API) passes through
+ * untouched. The proxy keeps the last messages it saw, for replay attacks on the agent behind it.
  */
 
 export type MessageFaults = {
@@ -55,6 +56,8 @@ export type FaultCounts = {
   /** POSTs cut off by a partition. */
   partitioned: number;
 };
+
+type Reply = { status: number; headers: Record<string, string>; body: Buffer };
 
 type A2AMessageLike = {
   sender?: string;
@@ -108,6 +111,7 @@ export class FaultProxy {
         else res.destroy();
       });
     });
+    server.on("upgrade", (req: IncomingMessage, socket: Socket) => proxy.stream(req, socket));
     server.on("connection", (socket) => {
       proxy.sockets.add(socket);
       socket.once("close", () => proxy.sockets.delete(socket));
@@ -149,32 +153,84 @@ export class FaultProxy {
       return;
     }
     const path = (req.url ?? "/").split("?")[0];
-    if (req.headers.upgrade !== undefined) {
-      res.writeHead(405, { "content-length": 0 }).end();
-      return;
-    }
     if (req.method !== "POST" || path !== "/a2a") {
       return relay(res, await this.forward(req.method ?? "GET", req.url ?? "/", req.headers, body));
     }
-    this.counts.posts++;
-    const f = this.faults;
     let parsed: unknown;
     try {
       parsed = JSON.parse(body.toString("utf8"));
     } catch {
       return relay(res, await this.forward("POST", req.url ?? "/a2a", req.headers, body));
     }
-    const messages = (Array.isArray(parsed) ? parsed : [parsed]) as A2AMessageLike[];
+    const single = !Array.isArray(parsed);
+    const outcome = await this.carry((single ? [parsed] : parsed) as A2AMessageLike[], single, req.headers);
+    if (outcome === "reset") req.socket.destroy();
+    else relay(res, outcome);
+  }
+
+  /**
+   * A message stream: answered 101 by the proxy, each chunk of complete lines carried as a POST
+   * of them would be (concurrently, so a held-back chunk is overtaken), and the receipts written
+   * back in the order of the chunks.
+   */
+  private stream(req: IncomingMessage, socket: Socket): void {
+    if ((req.url ?? "/").split("?")[0] !== "/a2a" || this.closed) {
+      socket.destroy();
+      return;
+    }
+    socket.write(
+      `HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: ${req.headers.upgrade}\r\n\r\n`,
+    );
+    socket.on("error", () => socket.destroy());
+    let rest = "";
+    let previous: Promise<void> = Promise.resolve();
+    socket.on("data", (chunk: Buffer) => {
+      const text = rest + chunk.toString("utf8");
+      const cut = text.lastIndexOf("\n");
+      if (cut === -1) {
+        rest = text;
+        return;
+      }
+      rest = text.slice(cut + 1);
+      const messages = text
+        .slice(0, cut)
+        .split("\n")
+        .map((line): unknown => {
+          try {
+            return JSON.parse(line);
+          } catch {
+            return line;
+          }
+        }) as A2AMessageLike[];
+      const outcome = this.carry(messages, false, { "content-type": "application/json" });
+      previous = previous.then(async () => {
+        const answer = await outcome.catch(() => "reset" as const);
+        if (answer === "reset") socket.destroy();
+        else if (!socket.destroyed) socket.write(receiptLine(messages.length, answer));
+      });
+    });
+  }
+
+  /** One POST's (or stream chunk's) messages through the faults: the reply for the sender, or "reset". */
+  private async carry(
+    messages: A2AMessageLike[],
+    single: boolean,
+    headers: IncomingMessage["headers"],
+  ): Promise<Reply | "reset"> {
+    this.counts.posts++;
+    const f = this.faults;
     // One POST carries one sender's messages (each sender has its own link to each peer).
     if (f.isolate?.includes(String(messages[0]?.sender))) {
       this.counts.partitioned++;
-      req.socket.destroy();
-      return;
+      return "reset";
     }
     if (this.roll(f.failPost)) {
       this.counts.failedPosts++;
-      res.writeHead(503, { "retry-after": "0", "content-type": "application/json" }).end("{}");
-      return;
+      return {
+        status: 503,
+        headers: { "retry-after": "0", "content-type": "application/json" },
+        body: Buffer.from("{}"),
+      };
     }
     this.counts.messages += messages.length;
     for (const m of messages) {
@@ -208,18 +264,16 @@ export class FaultProxy {
     }
     if (now.length === 0) {
       // Everything was dropped or held back: the sender believes it was delivered.
-      res.writeHead(202, { "content-type": "application/json" }).end("{}");
-      return;
+      return { status: 202, headers: { "content-type": "application/json" }, body: Buffer.from("{}") };
     }
-    const out = now.length === 1 && !Array.isArray(parsed) ? messages[0] : now.map((i) => messages[i]);
-    const reply = await this.forward("POST", "/a2a", req.headers, Buffer.from(JSON.stringify(out)));
+    const out = now.length === 1 && single ? messages[0] : now.map((i) => messages[i]);
+    const reply = await this.forward("POST", "/a2a", headers, Buffer.from(JSON.stringify(out)));
     if (this.roll(f.loseReply)) {
       this.counts.lostReplies++;
-      req.socket.destroy();
-      return;
+      return "reset";
     }
     // A receipt lists refused messages by their index in the body it got: map them back.
-    relay(res, { ...reply, body: remapReceipt(reply.body, now) });
+    return { ...reply, body: remapReceipt(reply.body, now) };
   }
 
   /** Delivers one message on its own, `min..max` ms from now; its reply goes nowhere. */
@@ -273,10 +327,7 @@ export class FaultProxy {
   }
 }
 
-function relay(
-  res: ServerResponse,
-  reply: { status: number; headers: Record<string, string>; body: Buffer },
-): void {
+function relay(res: ServerResponse, reply: Reply): void {
   res.writeHead(reply.status, { ...reply.headers, "content-length": reply.body.length });
   res.end(reply.body);
 }
@@ -290,6 +341,20 @@ async function readAll(req: IncomingMessage): Promise<Buffer | null> {
     chunks.push(chunk as Buffer);
   }
   return Buffer.concat(chunks);
+}
+
+/** A POST's reply as a stream receipt line for the `count` messages of a chunk. */
+function receiptLine(count: number, reply: Reply): string {
+  let payload: { rejected?: unknown; error?: unknown; detail?: unknown } = {};
+  try {
+    payload = (JSON.parse(reply.body.toString("utf8")) as { payload?: typeof payload }).payload ?? {};
+  } catch {
+    // Not a receipt (a 503 from the proxy itself): the status says it all.
+  }
+  const line: Record<string, unknown> = { count, status: reply.status, rejected: payload.rejected ?? [] };
+  if (typeof payload.error === "string")
+    Object.assign(line, { error: payload.error, detail: payload.detail });
+  return `${JSON.stringify(line)}\n`;
 }
 
 function remapReceipt(body: Buffer, sent: number[]): Buffer {
