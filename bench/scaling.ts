@@ -4,6 +4,7 @@
 //
 //   npm run build && npx tsx bench/scaling.ts [--tasks 20000] [--rounds 3] [--modes batch,one]
 //                                             [--distributors 1,2] [--cluster] [--linger MS]
+//                                             [--posts]  (between processes a POST per batch, not streams)
 //   taskset -c 0 npx tsx bench/scaling.ts ...   the same on one core (every process it starts,
 //                                               redis-server included, inherits the affinity)
 //
@@ -42,6 +43,7 @@ const { values: args } = parseArgs({
     cluster: { type: "boolean", default: false },
     // Every agent's timing.batchLingerMs (default: the agents' own).
     linger: { type: "string" },
+    posts: { type: "boolean", default: false },
   },
 });
 const N = Number(args.tasks);
@@ -49,7 +51,10 @@ const ROUNDS = Number(args.rounds);
 const MODES = args.modes.split(",").map((m) => m.trim()) as SubmitMode[];
 for (const m of MODES) if (!["one", "window", "batch"].includes(m)) throw new Error(`unknown mode ${m}`);
 const DISTRIBUTORS = args.distributors.split(",").map(Number);
-const LINGER = args.linger === undefined ? {} : { batchLingerMs: Number(args.linger) };
+const LINGER = {
+  ...(args.linger === undefined ? {} : { batchLingerMs: Number(args.linger) }),
+  ...(args.posts ? { posts: true } : {}),
+};
 const WARM = Math.min(2000, N);
 const CORES = availableParallelism();
 const BULL_MODE: Record<SubmitMode, BullMode> = { one: "one", window: "window", batch: "bulk" };

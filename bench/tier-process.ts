@@ -8,7 +8,7 @@
 //   node --import tsx bench/tier-process.ts --role worker --id w --distributor d=URL [--concurrency N]
 // With BENCH_CPU_PROFILE_DIR set, the process writes a CPU profile there when it stops
 // (<role>-<pid>.cpuprofile, for node --cpu-prof's viewers), as --cpu-prof cannot be passed on.
-// (any role: --linger MS sets timing.batchLingerMs)
+// (any role: --linger MS sets timing.batchLingerMs; --posts sends a POST per batch, not streams)
 import { writeFileSync } from "node:fs";
 import { Session } from "node:inspector/promises";
 import { join } from "node:path";
@@ -27,11 +27,12 @@ const { values: args } = parseArgs({
     distributor: { type: "string" },
     concurrency: { type: "string", default: "100" },
     linger: { type: "string" },
+    posts: { type: "boolean", default: false },
   },
 });
 
 const say = (line: Record<string, unknown>) => process.stdout.write(`${JSON.stringify(line)}\n`);
-const a2a = { agentPort: 0, router: null };
+const a2a = { agentPort: 0, router: null, streams: !args.posts };
 const timing = args.linger === undefined ? {} : { batchLingerMs: Number(args.linger) };
 
 /** "id=url" of a peer. */

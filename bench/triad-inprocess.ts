@@ -11,6 +11,8 @@ export type Topology = {
   busyAssignLingerMs?: number;
   /** The in-process router signs and verifies every message (A2ARouterOptions.signed; default unsigned). */
   signed?: boolean;
+  /** Between processes: a POST per batch instead of message streams (a2a.streams false). */
+  posts?: boolean;
 };
 
 /** One worker at concurrency 100: the same as BullMQ's one Worker at concurrency 100. */

@@ -27,7 +27,10 @@ export class ProcessTriad {
   static async start(redisUrl: string, topology: Topology): Promise<ProcessTriad> {
     const run = `p${++runs}-${process.pid}`;
     const env = { TRIAD_SECRET: randomBytes(24).toString("hex") };
-    const linger = topology.batchLingerMs === undefined ? [] : ["--linger", String(topology.batchLingerMs)];
+    const linger = [
+      ...(topology.batchLingerMs === undefined ? [] : ["--linger", String(topology.batchLingerMs)]),
+      ...(topology.posts ? ["--posts"] : []),
+    ];
     const children: BenchChild[] = [];
     const roles: Array<{ role: "distributor" | "worker"; child: BenchChild }> = [];
     try {

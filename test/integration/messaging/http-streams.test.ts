@@ -187,6 +187,19 @@ describe("message streams on /a2a", () => {
     expect((await openRaw(port, { localAddress: "127.0.0.8" })).status).toBe(101);
   });
 
+  it("carry a flush bigger than the body limit in pieces, every message once", async () => {
+    const b = agent("b", { maxBodyBytes: 2048 });
+    const { url } = await b.listen();
+    const a = agent("a", { maxBodyBytes: 2048, peers: { b: url } });
+    const got: number[] = [];
+    b.registerHandler(MessageType.EVENT, (m) => got.push((m.payload.event_data as { n: number }).n));
+    const pad = "x".repeat(600);
+    await Promise.all(Array.from({ length: 30 }, (_, n) => a.sendEvent("b", "big", { n, pad })));
+    expect(got.sort((x, y) => x - y)).toEqual(Array.from({ length: 30 }, (_, n) => n));
+    expect(a.stats().http).toMatchObject({ streamsOpened: 1, streamWrites: 1, messagesStreamed: 30 });
+    expect(b.stats().rejected.too_large).toBe(0);
+  });
+
   it("are used by default, and a peer that does not take them is sent POSTs", async () => {
     const seen: string[] = [];
     const bodies: string[] = [];

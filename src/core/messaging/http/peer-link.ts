@@ -197,12 +197,22 @@ export class PeerLink {
     const { stats } = this.options;
     stats.streamWrites += 1;
     stats.messagesStreamed += batch.length;
+    // Pieces of at most a batch's bytes (no string grows past the body limit), in one syscall.
+    const pieces: string[] = [];
     let text = "";
+    let bytes = 0;
     for (const item of batch) {
       this.unanswered.push(item);
+      if (bytes > 0 && bytes + item.bytes + 1 > this.batchBytes) {
+        pieces.push(text);
+        text = "";
+        bytes = 0;
+      }
       text += `${item.json}\n`;
+      bytes += item.bytes + 1;
     }
-    channel.write(text);
+    pieces.push(text);
+    channel.write(pieces);
   }
 
   private async openChannel(): Promise<void> {

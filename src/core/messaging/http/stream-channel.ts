@@ -100,9 +100,16 @@ export class StreamChannel {
     this.closeListener = listener;
   }
 
-  /** Writes complete lines (each a message, each ending in "\n"). */
-  write(text: string): void {
-    if (!this.gone) this.socket.write(text);
+  /** Writes pieces of complete lines (each a message, each ending in "\n"), together. */
+  write(pieces: string[]): void {
+    if (this.gone) return;
+    if (pieces.length === 1) {
+      this.socket.write(pieces[0] as string);
+      return;
+    }
+    this.socket.cork();
+    for (const piece of pieces) this.socket.write(piece);
+    this.socket.uncork();
   }
 
   close(): void {
