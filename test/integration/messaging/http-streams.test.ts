@@ -1,6 +1,8 @@
+import { spawn } from "node:child_process";
 import { createServer, type IncomingMessage } from "node:http";
 import type { AddressInfo } from "node:net";
 import { connect, type Socket } from "node:net";
+import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
 import { A2AClient } from "../../../src/core/messaging/client.js";
 import type { A2AConfig } from "../../../src/core/messaging/config.js";
@@ -199,6 +201,36 @@ describe("message streams on /a2a", () => {
     expect(a.stats().http).toMatchObject({ streamsOpened: 1, streamWrites: 1, messagesStreamed: 30 });
     expect(b.stats().rejected.too_large).toBe(0);
   });
+
+  it("do not keep a process alive once nothing is awaited on them", async () => {
+    const b = agent("b", { tokenSecret: "ends" });
+    const got: string[] = [];
+    b.registerHandler(MessageType.EVENT, (m) => got.push(String(m.payload.event_type)));
+    const { url } = await b.listen();
+    const script = fileURLToPath(new URL("./fixtures/send-and-end.ts", import.meta.url));
+    const child = spawn(process.execPath, ["--import", "tsx", script], {
+      env: { ...process.env, TRIAD_SECRET: "ends", PEER_ID: "b", PEER_URL: url },
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    let out = "";
+    child.stdout.on("data", (d: Buffer) => {
+      out += d.toString();
+    });
+    // Its stream stays open (idle for up to 120 s) when the program ends: the process must exit anyway.
+    const code = await new Promise<number | null>((resolve) => {
+      const timer = setTimeout(() => {
+        child.kill("SIGKILL");
+        resolve(-1);
+      }, 20_000);
+      child.once("exit", (c) => {
+        clearTimeout(timer);
+        resolve(c);
+      });
+    });
+    expect(code).toBe(0);
+    expect(JSON.parse(out)).toEqual({ sent: 1 });
+    expect(got).toEqual(["hello"]);
+  }, 30_000);
 
   it("are used by default, and a peer that does not take them is sent POSTs", async () => {
     const seen: string[] = [];

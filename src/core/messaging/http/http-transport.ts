@@ -104,7 +104,10 @@ export class HttpTransport {
   private dropUnusedLinks(): void {
     const used = new Set([...this.peers.values()].map((p) => p.endpoint.href));
     for (const [href, link] of this.links) {
-      if (!used.has(href) && link.idle) this.links.delete(href);
+      if (!used.has(href) && link.idle) {
+        link.close(); // its stream, if open
+        this.links.delete(href);
+      }
     }
   }
 }

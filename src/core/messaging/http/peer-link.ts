@@ -115,13 +115,16 @@ export class PeerLink {
     });
   }
 
-  /** Refuses queued messages; POSTs already on the wire (and a stream's unanswered messages) still report their outcome. */
+  /**
+   * Refuses queued messages; POSTs already on the wire still report their outcome. The stream
+   * closes: what it had unanswered is refused too (the peer may have taken it).
+   */
   close(): void {
     this.closed = true;
     if (this.retryTimer !== null) clearTimeout(this.retryTimer);
     this.retryTimer = null;
     for (const item of this.dequeue(this.queued)) item.reject(closedError());
-    if (this.unanswered.length === 0) this.channel?.close();
+    this.channel?.close();
   }
 
   private schedule(): void {
@@ -228,6 +231,7 @@ export class PeerLink {
       }
       this.options.stats.streamsOpened += 1;
       this.channel = channel;
+      channel.idle();
       channel.onReceipt((receipt) => this.receipted(channel, receipt));
       channel.onClose((reason) => this.lost(channel, reason));
     } else if (opened.kind === "network") {
@@ -251,7 +255,7 @@ export class PeerLink {
       this.failures = 0;
       this.settle(batch, status, receipt);
     }
-    if (this.closed && this.unanswered.length === 0) channel.close();
+    if (this.unanswered.length === 0) channel.idle();
     this.schedule();
   }
 

@@ -103,6 +103,7 @@ export class StreamChannel {
   /** Writes pieces of complete lines (each a message, each ending in "\n"), together. */
   write(pieces: string[]): void {
     if (this.gone) return;
+    this.socket.ref(); // awaiting receipts: the process stays up for them
     if (pieces.length === 1) {
       this.socket.write(pieces[0] as string);
       return;
@@ -110,6 +111,14 @@ export class StreamChannel {
     this.socket.cork();
     for (const piece of pieces) this.socket.write(piece);
     this.socket.uncork();
+  }
+
+  /**
+   * Nothing is awaited on the stream: it no longer keeps the process alive, as an idle
+   * keep-alive socket does not (a program that sent its last message may end).
+   */
+  idle(): void {
+    this.socket.unref();
   }
 
   close(): void {
