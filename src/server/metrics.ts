@@ -102,6 +102,16 @@ export function coordinatorMetrics(coordinator: CoordinatorAgent): Registry {
     },
   );
   counter(
+    "triad_a2a_messages_sent_total",
+    "A2A messages this coordinator sent to other processes, by transport: one message stream per peer, or a POST per batch",
+    ["transport", "agent"],
+    (add) => {
+      const { messagesStreamed, messagesPosted } = coordinator.a2a.stats().http;
+      add({ transport: "stream", agent: me }, messagesStreamed);
+      add({ transport: "post", agent: me }, messagesPosted);
+    },
+  );
+  counter(
     "triad_redis_calls_total",
     "Store calls by command (EVALSHA with its script); node-redis pipelines a tick's calls, so network round trips <= calls",
     ["command", "script", "agent"],

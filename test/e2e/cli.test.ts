@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort } from "../helpers/free-port.js";
 import { runTriad, TriadProcess } from "../helpers/processes.js";
+import { parsePrometheusText, sumOf } from "../helpers/prometheus-text.js";
 import { testRedis } from "../helpers/redis-server.js";
 
 /**
@@ -190,6 +191,19 @@ describe("triad CLI with each tier in its own process", () => {
       status: "failed",
       error: expect.stringContaining("unknown task type"),
     });
+  });
+
+  it("the tiers talk over message streams: the coordinator's /metrics counts what it sent by transport", async () => {
+    const r = await runTriad(
+      ["submit", "--coordinator", coordinatorUrl, "--type", "echo", "--count", "3", "--wait"],
+      { env },
+    );
+    expect(r.code).toBe(0);
+    const m = parsePrometheusText(await (await fetch(`${coordinatorUrl}/metrics`)).text());
+    expect(sumOf(m, "triad_a2a_messages_sent_total", { transport: "stream", agent: "c1" })).toBeGreaterThan(
+      0,
+    );
+    expect(sumOf(m, "triad_a2a_messages_sent_total", { transport: "post", agent: "c1" })).toBe(0);
   });
 
   it("triad status --json lists the agents of every tier and the task counts", async () => {

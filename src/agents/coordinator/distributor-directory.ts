@@ -135,7 +135,7 @@ export class DistributorDirectory {
     updated.via = via;
   }
 
-  /** Healthy: heard from within the timeout, holding its lease, with at least one live worker. */
+  /** Healthy: neither declared dead nor reporting an error, and holding its lease (workers or not: see capacity). */
   healthy(): DistributorEntry[] {
     return this.all().filter(isHealthy);
   }

@@ -20,7 +20,13 @@ export async function coordinator(options: ParsedOptions): Promise<number> {
   const agent = new CoordinatorAgent({
     agentId: id,
     redis,
-    a2a: { ...signing, agentPort: Number(options.port), host: String(options.host), router: null },
+    a2a: {
+      ...signing,
+      agentPort: Number(options.port),
+      host: String(options.host),
+      router: null,
+      streams: options["a2a-posts"] !== true,
+    },
     placementTimeoutMs: Number(options["placement-timeout"]),
     retry: {
       default: { maxRetries: Number(options["max-retries"]), backoffMs: Number(options["retry-backoff"]) },

@@ -33,6 +33,7 @@ export async function distributor(options: ParsedOptions): Promise<number> {
       agentPort: Number(options.port),
       host: String(options.host),
       router: null,
+      streams: options["a2a-posts"] !== true,
       ...(options["advertise-url"] ? { advertiseUrl: String(options["advertise-url"]) } : {}),
     },
     taskTimeoutMs: Number(options["task-timeout"]),

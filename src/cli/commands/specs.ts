@@ -35,6 +35,13 @@ const a2aTextTypeFlag: FlagSpec = {
     "task type for plain-text A2A messages (payload { text }: the text parts joined); unset, text-only messages are refused",
 };
 const a2aPortFlag: FlagSpec = { name: "port", type: "number", description: "port for A2A", required: true };
+const a2aPostsFlag: FlagSpec = {
+  name: "a2a-posts",
+  type: "boolean",
+  description:
+    "send to other processes a POST per batch, not one message stream each (a peer that refuses the stream's upgrade gets POSTs anyway)",
+  default: false,
+};
 const handlersFlag: FlagSpec = {
   name: "handlers",
   type: "string",
@@ -117,6 +124,7 @@ export const coordinatorSpec: CommandSpec = {
     ...replicaWaitFlags,
     { name: "port", type: "number", description: "port for A2A and the HTTP API", required: true },
     bindHostFlag,
+    a2aPostsFlag,
     a2aTextTypeFlag,
     {
       name: "placement-timeout",
@@ -163,6 +171,7 @@ export const distributorSpec: CommandSpec = {
     ...redisTlsFlags,
     a2aPortFlag,
     bindHostFlag,
+    a2aPostsFlag,
     {
       name: "advertise-url",
       type: "string",
@@ -198,6 +207,7 @@ export const workerSpec: CommandSpec = {
     },
     a2aPortFlag,
     bindHostFlag,
+    a2aPostsFlag,
     handlersFlag,
     {
       name: "advertise-url",

@@ -27,6 +27,7 @@ export async function worker(options: ParsedOptions): Promise<number> {
       agentPort: Number(options.port),
       host: String(options.host),
       router: null,
+      streams: options["a2a-posts"] !== true,
       ...(options["advertise-url"] ? { advertiseUrl: String(options["advertise-url"]) } : {}),
     },
     handlers,
