@@ -5,6 +5,7 @@ import { fuzzProbe, TaskBook } from "../helpers/fuzz/invariant.js";
 import { requestLines } from "../helpers/fuzz/request-lines.js";
 import { restRequests } from "../helpers/fuzz/rest-requests.js";
 import { closeSigners, signedBodiesBesideTasks } from "../helpers/fuzz/signed-bodies.js";
+import { streamedBodies } from "../helpers/fuzz/streamed-bodies.js";
 import { type FuzzSystem, processSystem } from "../helpers/fuzz/system.js";
 import { rawRequest } from "../helpers/raw-request.js";
 
@@ -60,6 +61,23 @@ describe("fuzz: bin/triad processes on a real Redis, with a secret and an API to
         minLength: 2,
         maxLength: 8,
       });
+    },
+    fuzzTimeout(fuzzRuns(3)),
+  );
+
+  it(
+    "signed lines on a message stream to every process: each answered in order, tasks in flight still end",
+    async () => {
+      await fuzzProbe(
+        system,
+        book,
+        { ...streamedBodies, beforeRun: signedBodiesBesideTasks(3).beforeRun },
+        {
+          runs: fuzzRuns(3),
+          minLength: 2,
+          maxLength: 8,
+        },
+      );
     },
     fuzzTimeout(fuzzRuns(3)),
   );

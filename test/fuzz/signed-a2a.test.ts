@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, it } from "vitest";
 import { fuzzRuns, fuzzTimeout } from "../helpers/fuzz/inputs.js";
 import { fuzzProbe, TaskBook } from "../helpers/fuzz/invariant.js";
 import { closeSigners, signedBodiesBesideTasks } from "../helpers/fuzz/signed-bodies.js";
+import { streamedBodies } from "../helpers/fuzz/streamed-bodies.js";
 import { type FuzzSystem, inProcessSystem } from "../helpers/fuzz/system.js";
 
 /**
@@ -32,5 +33,22 @@ describe("fuzz: the agents' signed POST /a2a (in-process tiers on memory://, rea
       });
     },
     fuzzTimeout(fuzzRuns(10)),
+  );
+
+  it(
+    "answers every line of a message stream in order and honestly, stays up, records nothing from a message",
+    async () => {
+      await fuzzProbe(
+        system,
+        book,
+        { ...streamedBodies, beforeRun: signedBodiesBesideTasks(3).beforeRun },
+        {
+          runs: fuzzRuns(6),
+          minLength: 2,
+          maxLength: 8,
+        },
+      );
+    },
+    fuzzTimeout(fuzzRuns(6)),
   );
 });

@@ -126,7 +126,7 @@ const recipe = (system: FuzzSystem): fc.Arbitrary<Recipe> =>
     { weight: 1, arbitrary: fc.string({ maxLength: 30 }).map((text) => ({ kind: "raw" as const, text })) },
   );
 
-const post = (system: FuzzSystem): fc.Arbitrary<A2APost> =>
+export const post = (system: FuzzSystem): fc.Arbitrary<A2APost> =>
   fc
     .record({
       target: fc.integer({ min: 0, max: system.agents.length - 1 }),
@@ -149,7 +149,7 @@ function signer(agentId: string, secret: string): A2AClient {
 }
 
 /** The bytes a recipe becomes, built by the real signing code; null when it refuses to build one. */
-function build(system: FuzzSystem, book: TaskBook, r: Recipe, recipient: string): unknown | null {
+export function build(system: FuzzSystem, book: TaskBook, r: Recipe, recipient: string): unknown | null {
   if (r.kind === "json") return r.value;
   if (r.kind === "raw") return { raw: r.text };
   const secret = r.how === "forged" ? "a-guessed-secret" : system.secret;

@@ -75,7 +75,12 @@ export function acceptStream(
       finish(socket, receipts);
       return;
     }
-    if (receipts.length > 0) socket.write(receipts.map(line).join(""));
+    if (receipts.length === 0) return;
+    // A peer that does not read its receipts is not read either, so they cannot pile up here.
+    if (!socket.write(receipts.map(line).join("")) && !socket.isPaused()) {
+      socket.pause();
+      socket.once("drain", () => socket.resume());
+    }
   };
   socket.on("data", read);
   if (head.length > 0) read(head);
