@@ -1,6 +1,7 @@
 import { CoordinatorAgent } from "../../agents/index.js";
 import { redactUrl } from "../../core/store/index.js";
 import { coordinatorHttp } from "../../server/coordinator-server.js";
+import { tierA2A } from "../a2a-flags.js";
 import { tierSigning } from "../agent-keys.js";
 import { openHistory } from "../history.js";
 import { limitsFrom } from "../limit-flags.js";
@@ -20,13 +21,7 @@ export async function coordinator(options: ParsedOptions): Promise<number> {
   const agent = new CoordinatorAgent({
     agentId: id,
     redis,
-    a2a: {
-      ...signing,
-      agentPort: Number(options.port),
-      host: String(options.host),
-      router: null,
-      streams: options["a2a-posts"] !== true,
-    },
+    a2a: tierA2A(options, signing),
     placementTimeoutMs: Number(options["placement-timeout"]),
     retry: {
       default: { maxRetries: Number(options["max-retries"]), backoffMs: Number(options["retry-backoff"]) },

@@ -1,4 +1,5 @@
 import { DistributorAgent } from "../../agents/index.js";
+import { tierA2A } from "../a2a-flags.js";
 import { closingWith, tierSigning } from "../agent-keys.js";
 import { openHistory } from "../history.js";
 import { createLogger } from "../logging.js";
@@ -28,14 +29,7 @@ export async function distributor(options: ParsedOptions): Promise<number> {
     coordinatorUrl,
     coordinators: rest.ready,
     redis,
-    a2a: {
-      ...signing,
-      agentPort: Number(options.port),
-      host: String(options.host),
-      router: null,
-      streams: options["a2a-posts"] !== true,
-      ...(options["advertise-url"] ? { advertiseUrl: String(options["advertise-url"]) } : {}),
-    },
+    a2a: tierA2A(options, signing),
     taskTimeoutMs: Number(options["task-timeout"]),
     timing: timingFrom(options),
     logger: log,

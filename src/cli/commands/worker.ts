@@ -1,5 +1,6 @@
 import { builtinHandlers, type TaskHandler, WorkerAgent } from "../../agents/index.js";
 import type { Task } from "../../core/state/index.js";
+import { tierA2A } from "../a2a-flags.js";
 import { closingWith, tierSigning } from "../agent-keys.js";
 import { loadHandlers } from "../handlers-module.js";
 import { type HistoryRecorder, openHistory } from "../history.js";
@@ -22,14 +23,7 @@ export async function worker(options: ParsedOptions): Promise<number> {
     agentId: id,
     distributorId,
     distributorUrl,
-    a2a: {
-      ...signing,
-      agentPort: Number(options.port),
-      host: String(options.host),
-      router: null,
-      streams: options["a2a-posts"] !== true,
-      ...(options["advertise-url"] ? { advertiseUrl: String(options["advertise-url"]) } : {}),
-    },
+    a2a: tierA2A(options, signing),
     handlers,
     concurrency: positiveInt(options, "concurrency"),
     timing: timingFrom(options),

@@ -149,7 +149,7 @@ function signer(agentId: string, secret: string): A2AClient {
 }
 
 /** The bytes a recipe becomes, built by the real signing code; null when it refuses to build one. */
-export function build(system: FuzzSystem, book: TaskBook, r: Recipe, recipient: string): unknown | null {
+function build(system: FuzzSystem, book: TaskBook, r: Recipe, recipient: string): unknown | null {
   if (r.kind === "json") return r.value;
   if (r.kind === "raw") return { raw: r.text };
   const secret = r.how === "forged" ? "a-guessed-secret" : system.secret;
@@ -168,15 +168,24 @@ export function build(system: FuzzSystem, book: TaskBook, r: Recipe, recipient: 
   return m;
 }
 
+/** The texts of a post's recipes as sent (JSON, or the raw text), for its target agent. */
+export function textsOf(system: FuzzSystem, book: TaskBook, p: A2APost): string[] {
+  const agent = system.agents[p.target]!;
+  return p.recipes
+    .map((r) => build(system, book, r, agent.id))
+    .filter((v) => v !== null)
+    .map((v) =>
+      typeof v === "object" && v !== null && "raw" in v
+        ? String((v as { raw: string }).raw)
+        : JSON.stringify(v),
+    );
+}
+
 async function sendPost(system: FuzzSystem, book: TaskBook, p: A2APost): Promise<RawAnswer[]> {
   const agent = system.agents[p.target]!;
-  const values = p.recipes.map((r) => build(system, book, r, agent.id)).filter((v) => v !== null);
-  if (values.length === 0) return [];
-  const raw = (v: unknown) =>
-    typeof v === "object" && v !== null && "raw" in v
-      ? String((v as { raw: string }).raw)
-      : JSON.stringify(v);
-  const bodies = p.batch ? [`[${values.map(raw).join(",")}]`] : values.map(raw);
+  const texts = textsOf(system, book, p);
+  if (texts.length === 0) return [];
+  const bodies = p.batch ? [`[${texts.join(",")}]`] : texts;
   const headers: Record<string, string> = {};
   if (p.contentType !== undefined) headers["content-type"] = p.contentType;
   const answers: RawAnswer[] = [];

@@ -1,7 +1,7 @@
 import { connect } from "node:net";
 import fc from "fast-check";
 import { type FuzzProbe, honestStatus, NO_ANSWER } from "./invariant.js";
-import { type A2APost, build, post } from "./signed-bodies.js";
+import { type A2APost, post, textsOf } from "./signed-bodies.js";
 import type { FuzzSystem } from "./system.js";
 
 /**
@@ -98,13 +98,9 @@ export const streamedBodies: FuzzProbe<A2APost> = {
   arbitrary: (system) => post(system),
   async send(system: FuzzSystem, book, p) {
     const agent = system.agents[p.target]!;
-    const values = p.recipes.map((r) => build(system, book, r, agent.id)).filter((v) => v !== null);
-    if (values.length === 0) return [];
-    const raw = (v: unknown) =>
-      typeof v === "object" && v !== null && "raw" in v
-        ? String((v as { raw: string }).raw)
-        : JSON.stringify(v);
-    let text = `${values.map(raw).join("\n")}\n`;
+    const texts = textsOf(system, book, p);
+    if (texts.length === 0) return [];
+    let text = `${texts.join("\n")}\n`;
     if (p.recipes.some((r) => r.kind === "message" && r.how === "replayed")) text += text;
     const lines = text.split("\n").length - 1;
     const answer = await exchange(agent.port, text, lines);

@@ -107,23 +107,30 @@ export function readReceipt(body: string): ReadReceipt | null {
   const payload = (parsed as { payload?: unknown } | null)?.payload;
   if (typeof payload !== "object" || payload === null) return null;
   const { rejected, error, detail } = payload as Record<string, unknown>;
+  return { rejected: readRejected(rejected), error: readError(error, detail) };
+}
+
+/** The refused items a receipt lists (POST body or stream line), read leniently. */
+export function readRejected(rejected: unknown): RejectedItem[] {
   const items: RejectedItem[] = [];
-  if (Array.isArray(rejected)) {
-    for (const r of rejected as unknown[]) {
-      const item = r as Partial<RejectedItem> | null;
-      if (typeof item?.index === "number") {
-        items.push({
-          index: item.index,
-          request_id: typeof item.request_id === "string" ? item.request_id : null,
-          reason: typeof item.reason === "string" ? item.reason : "rejected",
-          detail: typeof item.detail === "string" ? item.detail : "",
-        });
-      }
+  if (!Array.isArray(rejected)) return items;
+  for (const r of rejected as unknown[]) {
+    const item = r as Partial<RejectedItem> | null;
+    if (typeof item?.index === "number") {
+      items.push({
+        index: item.index,
+        request_id: typeof item.request_id === "string" ? item.request_id : null,
+        reason: typeof item.reason === "string" ? item.reason : "rejected",
+        detail: typeof item.detail === "string" ? item.detail : "",
+      });
     }
   }
-  return {
-    rejected: items,
-    error:
-      typeof error === "string" ? { reason: error, detail: typeof detail === "string" ? detail : "" } : null,
-  };
+  return items;
+}
+
+/** The error of a whole receipt, if it names one. */
+export function readError(error: unknown, detail: unknown): { reason: string; detail: string } | null {
+  return typeof error === "string"
+    ? { reason: error, detail: typeof detail === "string" ? detail : "" }
+    : null;
 }

@@ -2,7 +2,7 @@ import { type Agent as HttpAgent, request as httpRequest } from "node:http";
 import { type Agent as HttpsAgent, request as httpsRequest } from "node:https";
 import type { Socket } from "node:net";
 import { LineReader } from "./lines.js";
-import type { RejectedItem } from "./receipts.js";
+import { type RejectedItem, readError, readRejected } from "./receipts.js";
 
 /** The Upgrade token of a message stream on /a2a. */
 export const STREAM_PROTOCOL = "triad-a2a-stream";
@@ -156,25 +156,5 @@ export function readStreamReceipt(line: string): StreamReceipt | null {
   const { count, status, rejected, error, detail } = parsed as Record<string, unknown>;
   if (typeof count !== "number" || !Number.isInteger(count) || count < 0) return null;
   if (typeof status !== "number") return null;
-  const items: RejectedItem[] = [];
-  if (Array.isArray(rejected)) {
-    for (const r of rejected as unknown[]) {
-      const item = r as Partial<RejectedItem> | null;
-      if (typeof item?.index === "number") {
-        items.push({
-          index: item.index,
-          request_id: typeof item.request_id === "string" ? item.request_id : null,
-          reason: typeof item.reason === "string" ? item.reason : "rejected",
-          detail: typeof item.detail === "string" ? item.detail : "",
-        });
-      }
-    }
-  }
-  return {
-    count,
-    status,
-    rejected: items,
-    error:
-      typeof error === "string" ? { reason: error, detail: typeof detail === "string" ? detail : "" } : null,
-  };
+  return { count, status, rejected: readRejected(rejected), error: readError(error, detail) };
 }

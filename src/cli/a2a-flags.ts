@@ -1,0 +1,16 @@
+import type { ParsedOptions } from "./options.js";
+
+/**
+ * A tier's A2A listener and transport from its flags (--port, --host, --advertise-url,
+ * --a2a-posts), beside its signing settings: no in-process router, its peers reached over HTTP.
+ */
+export function tierA2A<T extends object>(options: ParsedOptions, signing: T) {
+  return {
+    ...signing,
+    agentPort: Number(options.port),
+    host: String(options.host),
+    router: null,
+    streams: options["a2a-posts"] !== true,
+    ...(options["advertise-url"] ? { advertiseUrl: String(options["advertise-url"]) } : {}),
+  };
+}
