@@ -218,7 +218,8 @@ describe("triad CLI with each tier in its own process", () => {
 
   it("triad status --task ID --follow prints a sleep's changes (its progress too) until it ends, exit 0", async () => {
     const submitted = await runTriad(
-      ["submit", "--coordinator", coordinatorUrl, "--type", "sleep", "--payload", '{"ms":1500}'],
+      // Progress every second: 3.5 s leaves two reports for a `--follow` that is slow to start.
+      ["submit", "--coordinator", coordinatorUrl, "--type", "sleep", "--payload", '{"ms":3500}'],
       { env },
     );
     const id = (JSON.parse(submitted.stdout) as { task_id: string }).task_id;

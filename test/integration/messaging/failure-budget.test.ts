@@ -58,6 +58,7 @@ describe("a peer that floods badly signed messages", () => {
         }),
       );
     const replies: Reply[] = [];
+    const floodStart = performance.now();
     for (let wave = 0; wave < 20; wave++) {
       replies.push(
         ...(await Promise.all(Array.from({ length: 10 }, () => postFrom("127.0.0.2", a2a, forged())))),
@@ -68,7 +69,9 @@ describe("a peer that floods badly signed messages", () => {
     const throttled = replies.filter((r) => r.status === 429);
     expect(verified + throttled.length).toBe(200);
     expect(verified).toBeGreaterThanOrEqual(20);
-    expect(verified).toBeLessThan(40); // 20 at once, then 5 a second for as long as the flood lasted
+    // 20 at once, then 5 a second for as long as the flood lasted (longer on a loaded machine).
+    const floodSeconds = (performance.now() - floodStart) / 1000;
+    expect(verified).toBeLessThanOrEqual(20 + Math.ceil(5 * floodSeconds) + 1);
     expect(throttled.every((r) => Number(r.retryAfter) >= 1)).toBe(true);
     const stats = receiver.stats();
     expect(stats.rejected.bad_signature).toBe(verified);
