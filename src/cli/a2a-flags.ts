@@ -1,4 +1,13 @@
-import type { ParsedOptions } from "./options.js";
+import type { FlagSpec, ParsedOptions } from "./options.js";
+
+/** `--a2a-posts`: the transport tierA2A reads. */
+export const a2aPostsFlag: FlagSpec = {
+  name: "a2a-posts",
+  type: "boolean",
+  description:
+    "send to other processes a POST per batch, not one message stream each (a peer that refuses the stream's upgrade gets POSTs anyway)",
+  default: false,
+};
 
 /**
  * A tier's A2A listener and transport from its flags (--port, --host, --advertise-url,

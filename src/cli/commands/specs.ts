@@ -1,6 +1,8 @@
 // What each command takes, kept apart from what it does: main.ts reads these for parsing and
 // --help, and loads a command's module (and with it the agents, LangGraph and the Redis client)
 // only to run it. So `triad --help`, `triad submit` and `triad status` start without them.
+
+import { a2aPostsFlag } from "../a2a-flags.js";
 import { historyFlag } from "../history.js";
 import type { CommandSpec, FlagSpec } from "../options.js";
 import { busyPollFlag, redisTlsFlags, replicaWaitFlags } from "../store-flags.js";
@@ -35,13 +37,6 @@ const a2aTextTypeFlag: FlagSpec = {
     "task type for plain-text A2A messages (payload { text }: the text parts joined); unset, text-only messages are refused",
 };
 const a2aPortFlag: FlagSpec = { name: "port", type: "number", description: "port for A2A", required: true };
-const a2aPostsFlag: FlagSpec = {
-  name: "a2a-posts",
-  type: "boolean",
-  description:
-    "send to other processes a POST per batch, not one message stream each (a peer that refuses the stream's upgrade gets POSTs anyway)",
-  default: false,
-};
 const handlersFlag: FlagSpec = {
   name: "handlers",
   type: "string",

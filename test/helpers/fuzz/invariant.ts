@@ -97,6 +97,11 @@ export function describeInput(value: unknown, max = 300): string {
   return text.length > max ? `${text.slice(0, max)}… (${text.length} chars)` : text;
 }
 
+/** Whether a reply shows a stack trace or an install path. */
+export function leaksInternals(text: string): boolean {
+  return /\n\s+at .+\(.+:\d+:\d+\)|node_modules\//.test(text);
+}
+
 /** What is wrong with an answer, if anything: no answer at all, a 5xx other than 503 + Retry-After, a leaked stack. */
 export function answerProblem(answer: {
   status: number;
@@ -107,7 +112,7 @@ export function answerProblem(answer: {
   if (!honestStatus(answer.status, answer.headers["retry-after"])) {
     return `answered ${answer.status}: ${describeInput(answer.body, 200)}`;
   }
-  if (/\n\s+at .+\(.+:\d+:\d+\)|node_modules\//.test(answer.body)) {
+  if (leaksInternals(answer.body)) {
     return `answered ${answer.status} with a stack trace or install path: ${describeInput(answer.body, 200)}`;
   }
   return null;

@@ -1,6 +1,6 @@
 import { connect } from "node:net";
 import fc from "fast-check";
-import { type FuzzProbe, honestStatus, NO_ANSWER } from "./invariant.js";
+import { type FuzzProbe, honestStatus, leaksInternals, NO_ANSWER } from "./invariant.js";
 import { type A2APost, post, textsOf } from "./signed-bodies.js";
 import type { FuzzSystem } from "./system.js";
 
@@ -89,8 +89,7 @@ function problemsOf(answer: StreamAnswer, lines: number): string[] {
   const last = answer.receipts.at(-1);
   const endedForAReason = last !== undefined && (last.status === 413 || last.status === 429);
   if (answered < lines && !endedForAReason) problems.push(`receipts for ${answered} of ${lines} lines`);
-  if (/\n\s+at .+\(.+:\d+:\d+\)|node_modules\//.test(answer.text))
-    problems.push("a stack trace in a receipt");
+  if (leaksInternals(answer.text)) problems.push("a stack trace in a receipt");
   return problems;
 }
 

@@ -178,7 +178,7 @@ export class PeerLink {
         this.batchBytes = Math.max(MIN_BATCH_BYTES, this.batchBytes >> 1);
       else this.batchMessages = 1;
       this.requeue(batch);
-    } else if (result.status === 408 || result.status === 429 || result.status >= 500) {
+    } else if (retryable(result.status)) {
       this.retryLater(batch, `HTTP ${result.status}`);
     } else {
       this.failures = 0;
@@ -236,7 +236,7 @@ export class PeerLink {
       channel.onClose((reason) => this.lost(channel, reason));
     } else if (opened.kind === "network") {
       this.retryLater([], opened.error.message);
-    } else if (opened.status === 408 || opened.status === 429 || opened.status >= 500) {
+    } else if (retryable(opened.status)) {
       this.retryLater([], `HTTP ${opened.status} to the stream upgrade`);
     } else {
       this.streaming = false; // the peer does not take streams: POSTs from now on
@@ -249,7 +249,7 @@ export class PeerLink {
     if (channel !== this.channel) return;
     const batch = this.unanswered.splice(0, receipt.count);
     const { status } = receipt;
-    if (status === 408 || status === 429 || status >= 500) {
+    if (retryable(status)) {
       this.retryLater(batch, `HTTP ${status} (${receipt.error?.reason ?? "stream"})`);
     } else {
       this.failures = 0;
@@ -363,6 +363,11 @@ export class PeerLink {
     this.options.stats.queued -= taken.length;
     return taken;
   }
+}
+
+/** A status the sender waits out and sends again under the same ids (timeout, throttled, busy, 5xx). */
+function retryable(status: number): boolean {
+  return status === 408 || status === 429 || status >= 500;
 }
 
 function closedError(): TriadError {

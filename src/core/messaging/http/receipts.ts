@@ -66,6 +66,14 @@ export function receipt(
   };
 }
 
+/** Why a busy agent refused (503, retried by the sender): POSTs and stream lines alike. */
+export const BUSY_DETAIL = "too many messages in flight; retry";
+
+/** Why a peer that spent its failure budget is refused (429), for `retryAfterS` seconds. */
+export function throttledDetail(remote: string, retryAfterS: number): string {
+  return `too many messages from ${remote} failed admission; retry in ${retryAfterS} s`;
+}
+
 /** HTTP status of a refusal: the client retries 503 and gives up on the others. */
 export function statusFor(reason: RejectionReason | "not_found" | "method" | "media_type"): number {
   switch (reason) {

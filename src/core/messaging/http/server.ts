@@ -6,7 +6,7 @@ import type { RejectionReason } from "../rejections.js";
 import { MessageType } from "../types.js";
 import { readBody } from "./body.js";
 import type { FailureBudget } from "./failure-budget.js";
-import { type ItemResult, receipt, statusFor } from "./receipts.js";
+import { BUSY_DETAIL, type ItemResult, receipt, statusFor, throttledDetail } from "./receipts.js";
 import { acceptStream } from "./stream-server.js";
 
 export type A2AServerOptions = {
@@ -175,7 +175,7 @@ async function serve(options: A2AServerOptions, req: IncomingMessage, res: Serve
   const results = options.accept(values, remote);
   if (results === "busy") {
     res.setHeader("Retry-After", "1");
-    return reply(res, options, statusFor("busy"), "busy", "too many messages in flight; retry");
+    return reply(res, options, statusFor("busy"), "busy", BUSY_DETAIL);
   }
   const firstRefusal = results.find((r) => r.outcome === "rejected");
   if (firstRefusal === undefined || results.some((r) => r.outcome !== "rejected")) {
@@ -204,7 +204,7 @@ async function throttled(
   remote: string,
   retryAfterS: number,
 ): Promise<void> {
-  const detail = `too many messages from ${remote} failed admission; retry in ${retryAfterS} s`;
+  const detail = throttledDetail(remote, retryAfterS);
   options.refuse("throttled", detail, remote);
   await discardRest(req, THROTTLED_DRAIN_BYTES);
   res.setHeader("Retry-After", String(retryAfterS));

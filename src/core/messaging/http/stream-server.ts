@@ -2,8 +2,7 @@ import type { IncomingMessage } from "node:http";
 import type { Socket } from "node:net";
 import { MAX_BATCH_MESSAGES } from "../config.js";
 import { LineReader } from "./lines.js";
-import type { ItemResult, RejectedItem } from "./receipts.js";
-import { statusFor } from "./receipts.js";
+import { BUSY_DETAIL, type ItemResult, type RejectedItem, statusFor, throttledDetail } from "./receipts.js";
 import type { A2AServerOptions } from "./server.js";
 import { STREAM_PROTOCOL, type StreamReceipt } from "./stream-channel.js";
 
@@ -34,11 +33,7 @@ export function acceptStream(
   options.served();
   const wait = options.budget?.retryAfter(remote) ?? 0;
   if (wait > 0) {
-    options.refuse(
-      "throttled",
-      `too many messages from ${remote} failed admission; retry in ${wait} s`,
-      remote,
-    );
+    options.refuse("throttled", throttledDetail(remote, wait), remote);
     answer(socket, 429, "Too Many Requests", { "Retry-After": String(wait) });
     return;
   }
@@ -58,7 +53,7 @@ export function acceptStream(
       options.served();
       const throttle = options.budget?.retryAfter(remote) ?? 0;
       if (throttle > 0) {
-        const detail = `too many messages from ${remote} failed admission; retry in ${throttle} s`;
+        const detail = throttledDetail(remote, throttle);
         options.refuse("throttled", detail, remote);
         receipts.push(whole(complete.length, "throttled", detail));
         finish(socket, receipts);
@@ -96,7 +91,7 @@ function admit(options: A2AServerOptions, texts: string[], remote: string): Stre
     }
   });
   const results = options.accept(values, remote);
-  if (results === "busy") return whole(texts.length, "busy", "too many messages in flight; retry");
+  if (results === "busy") return whole(texts.length, "busy", BUSY_DETAIL);
   const rejected: RejectedItem[] = [];
   let first: Extract<ItemResult, { outcome: "rejected" }> | undefined;
   for (const r of results) {
