@@ -1,3 +1,4 @@
+import { connect } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { A2AClient, type A2AMessage, MessageType } from "../../src/index.js";
 import { FaultProxy, type MessageFaults } from "../helpers/faults.js";
@@ -43,6 +44,22 @@ describe("the fault proxy between two A2A agents", () => {
     expect(proxy.captured).toHaveLength(1);
     expect(await (await fetch(`${proxy.url}/a2a`)).json()).toMatchObject({ agent_id: "rx" });
     expect(proxy.injected).toBe(0);
+  });
+
+  it("keeps a character whole when a stream's chunk ends inside it", async () => {
+    const { tx, proxy, received } = await link({});
+    const bytes = Buffer.from(
+      `${JSON.stringify(tx.createMessage("rx", { word: "héllo" }, MessageType.EVENT))}\n`,
+    );
+    const cut = bytes.indexOf(0xc3) + 1; // between the two bytes of "é"
+    const socket = connect(Number(new URL(proxy.url).port), "127.0.0.1");
+    socket.write("GET /a2a HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: triad-a2a-stream\r\n\r\n");
+    socket.write(bytes.subarray(0, cut));
+    await sleep(30);
+    socket.write(bytes.subarray(cut));
+    while (received.length === 0) await sleep(10);
+    socket.destroy();
+    expect(received[0]?.payload).toEqual({ word: "héllo" });
   });
 
   it("drops: the sender is told it was delivered, the receiver never sees it", async () => {

@@ -7,6 +7,7 @@ import {
   type ServerResponse,
 } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
+import { StringDecoder } from "node:string_decoder";
 
 /**
  * A fault-injecting transport between two Triad processes: an HTTP proxy in front of an
@@ -111,7 +112,9 @@ export class FaultProxy {
         else res.destroy();
       });
     });
-    server.on("upgrade", (req: IncomingMessage, socket: Socket) => proxy.stream(req, socket));
+    server.on("upgrade", (req: IncomingMessage, socket: Socket, head: Buffer) =>
+      proxy.stream(req, socket, head),
+    );
     server.on("connection", (socket) => {
       proxy.sockets.add(socket);
       socket.once("close", () => proxy.sockets.delete(socket));
@@ -173,7 +176,7 @@ export class FaultProxy {
    * of them would be (concurrently, so a held-back chunk is overtaken), and the receipts written
    * back in the order of the chunks.
    */
-  private stream(req: IncomingMessage, socket: Socket): void {
+  private stream(req: IncomingMessage, socket: Socket, head: Buffer): void {
     if ((req.url ?? "/").split("?")[0] !== "/a2a" || this.closed) {
       socket.destroy();
       return;
@@ -184,8 +187,11 @@ export class FaultProxy {
     socket.on("error", () => socket.destroy());
     let rest = "";
     let previous: Promise<void> = Promise.resolve();
-    socket.on("data", (chunk: Buffer) => {
-      const text = rest + chunk.toString("utf8");
+    // Decoded across chunks: a character split between two of them stays whole (an HTTP
+    // server's socket refuses setEncoding).
+    const decoder = new StringDecoder("utf8");
+    const read = (chunk: Buffer) => {
+      const text = rest + decoder.write(chunk);
       const cut = text.lastIndexOf("\n");
       if (cut === -1) {
         rest = text;
@@ -208,7 +214,10 @@ export class FaultProxy {
         if (answer === "reset") socket.destroy();
         else if (!socket.destroyed) socket.write(receiptLine(messages.length, answer));
       });
-    });
+    };
+    socket.on("data", read);
+    // Bytes that came with the upgrade request itself.
+    if (head.length > 0) read(head);
   }
 
   /** One POST's (or stream chunk's) messages through the faults: the reply for the sender, or "reset". */

@@ -40,9 +40,10 @@ function exchange(port: number, text: string, lines: number): Promise<StreamAnsw
         "GET /a2a HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: Upgrade\r\nUpgrade: triad-a2a-stream\r\n\r\n",
       );
     });
-    socket.on("data", (d: Buffer) => {
-      buffer += d.toString();
-      all += d.toString();
+    socket.setEncoding("utf8"); // a character split between chunks stays whole
+    socket.on("data", (d: string) => {
+      buffer += d;
+      all += d;
       if (upgrade === 0) {
         const end = buffer.indexOf("\r\n\r\n");
         if (end === -1) return;

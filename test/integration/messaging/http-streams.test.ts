@@ -4,6 +4,7 @@ import type { AddressInfo } from "node:net";
 import { connect, type Socket } from "node:net";
 import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
+import { isTriadError } from "../../../src/core/errors.js";
 import { A2AClient } from "../../../src/core/messaging/client.js";
 import type { A2AConfig } from "../../../src/core/messaging/config.js";
 import { MessageType } from "../../../src/core/messaging/types.js";
@@ -74,8 +75,9 @@ function openRaw(
         `GET /a2a HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: Upgrade\r\nUpgrade: ${options.upgrade ?? "triad-a2a-stream"}\r\n\r\n`,
       ),
     );
-    socket.on("data", (d: Buffer) => {
-      buffer += d.toString();
+    socket.setEncoding("utf8");
+    socket.on("data", (d: string) => {
+      buffer += d;
       if (head === null) {
         const end = buffer.indexOf("\r\n\r\n");
         if (end === -1) return;
@@ -231,6 +233,36 @@ describe("message streams on /a2a", () => {
     expect(JSON.parse(out)).toEqual({ sent: 1 });
     expect(got).toEqual(["hello"]);
   }, 30_000);
+
+  it("end a stream whose peer writes a receipt longer than a POST's reply may be, and give up in time", async () => {
+    // A hostile peer: takes the upgrade, then writes one endless line.
+    const hostile = createServer();
+    hostile.on("upgrade", (_req, socket: Socket) => {
+      socket.on("error", () => {});
+      socket.write(
+        "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: triad-a2a-stream\r\n\r\n",
+      );
+      const junk = "x".repeat(256 * 1024);
+      for (let i = 0; i < 8 && !socket.destroyed; i++) socket.write(junk);
+    });
+    await new Promise<void>((r) => hostile.listen(0, "127.0.0.1", r));
+    try {
+      const { port } = hostile.address() as AddressInfo;
+      const a = agent("a", {
+        peers: { b: `http://127.0.0.1:${port}` },
+        sendTimeoutMs: 1500,
+        requestTimeoutMs: 20_000,
+      });
+      const err = await a.sendEvent("b", "x", {}).catch((e: unknown) => e);
+      expect(isTriadError(err, "ERR_A2A_UNREACHABLE")).toBe(true);
+      expect((err as { details: { lastError: string } }).details.lastError).toMatch(
+        /receipt longer than 1048576 bytes/,
+      );
+    } finally {
+      hostile.closeAllConnections();
+      await new Promise((r) => hostile.close(r));
+    }
+  });
 
   it("are used by default, and a peer that does not take them is sent POSTs", async () => {
     const seen: string[] = [];

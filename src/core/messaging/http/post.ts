@@ -6,7 +6,7 @@ export type PostResult =
   | { kind: "network"; error: Error };
 
 /** Receipts are small; a reply bigger than this is cut short (it is read for its status first). */
-const MAX_REPLY_BYTES = 1024 * 1024;
+export const MAX_REPLY_BYTES = 1024 * 1024;
 
 /**
  * One POST of a JSON body over a keep-alive agent. Never rejects: a failure to get any reply

@@ -2,6 +2,7 @@ import { type Agent as HttpAgent, request as httpRequest } from "node:http";
 import { type Agent as HttpsAgent, request as httpsRequest } from "node:https";
 import type { Socket } from "node:net";
 import { LineReader } from "./lines.js";
+import { MAX_REPLY_BYTES } from "./post.js";
 import { type RejectedItem, readError, readRejected } from "./receipts.js";
 
 /** The Upgrade token of a message stream on /a2a. */
@@ -126,13 +127,17 @@ export class StreamChannel {
   }
 
   private read(chunk: Buffer): void {
-    for (const line of this.lines.push(chunk, Number.POSITIVE_INFINITY)) {
+    // A receipt is small; as a POST's reply, one over MAX_REPLY_BYTES is not buffered.
+    for (const line of this.lines.push(chunk, MAX_REPLY_BYTES)) {
       const receipt = readStreamReceipt(line);
       if (receipt === null) {
         this.socket.destroy(new Error("the peer wrote something that is not a receipt"));
         return;
       }
       this.receiptListener(receipt);
+    }
+    if (this.lines.overflow) {
+      this.socket.destroy(new Error(`the peer wrote a receipt longer than ${MAX_REPLY_BYTES} bytes`));
     }
   }
 
