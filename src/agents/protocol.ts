@@ -328,6 +328,26 @@ function isShortString(v: unknown): boolean {
   return typeof v === "string" && v.length <= 64;
 }
 
+const DEPENDENCY_OUTCOME_KEYS = new Set(["status", "result", "error"]);
+
+/** A dispatched task's `dependencies`: each id's { status, result, error } and nothing else. */
+function isOutcomeMap(v: unknown): boolean {
+  if (!isPlainObject(v)) return false;
+  for (const id in v) {
+    const o = v[id];
+    if (
+      !isId(id) ||
+      !isPlainObject(o) ||
+      !onlyKeys(o, DEPENDENCY_OUTCOME_KEYS) ||
+      !TASK_STATUSES.has(o.status) ||
+      !isJson(o.result) ||
+      !isStringOrNull(o.error)
+    )
+      return false;
+  }
+  return true;
+}
+
 function isIdList(v: unknown): boolean {
   return Array.isArray(v) && v.every(isId);
 }
@@ -343,7 +363,7 @@ function isDispatchedTask(d: unknown): boolean {
     (d.timeout_ms as number) > 0 &&
     (d.checkpoint === undefined || isJson(d.checkpoint)) &&
     (d.trace === undefined || isTrace(d.trace)) &&
-    d.dependencies === undefined &&
+    (d.dependencies === undefined || isOutcomeMap(d.dependencies)) &&
     d.resume_key === undefined
   );
 }

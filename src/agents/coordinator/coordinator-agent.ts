@@ -434,20 +434,33 @@ function validDict(task: TaskInput): TaskDict {
   return parsed.data;
 }
 
-const FRESH_KEYS = new Set(["task_id", "task_type", "payload"]);
+const FRESH_KEYS = new Set(["task_id", "task_type", "payload", "depends_on", "on_dependency_failure"]);
 
 /**
  * The hot path of submitTask: a new task given as `{ task_id, task_type, payload? }` (what
- * clients send) becomes its pending task dict with one plain check instead of three schema
- * passes. Anything else (more keys, odd values) is null and goes the general way, which also
- * words the errors.
+ * clients send), with `depends_on` and `on_dependency_failure` if it has them, becomes its
+ * pending task dict with one plain check instead of three schema passes. Anything else (more
+ * keys, odd values) is null and goes the general way, which also words the errors.
  */
 function freshTaskDict(task: unknown): TaskDict | null {
   if (typeof task !== "object" || task === null || Object.getPrototypeOf(task) !== Object.prototype)
     return null;
-  const { task_id, task_type, payload = {} } = task as Record<string, unknown>;
+  const {
+    task_id,
+    task_type,
+    payload = {},
+    depends_on,
+    on_dependency_failure,
+  } = task as Record<string, unknown>;
   for (const key in task) if (!FRESH_KEYS.has(key)) return null;
   if (!isId(task_id) || !isId(task_type)) return null;
+  if (depends_on !== undefined && !(Array.isArray(depends_on) && depends_on.every(isId))) return null;
+  if (
+    on_dependency_failure !== undefined &&
+    on_dependency_failure !== "abandon" &&
+    on_dependency_failure !== "run"
+  )
+    return null;
   if (
     typeof payload !== "object" ||
     payload === null ||
@@ -466,7 +479,11 @@ function freshTaskDict(task: unknown): TaskDict | null {
     attempts: 0,
     completed_at: null,
     created_at: new Date().toISOString(),
+    ...(depends_on === undefined ? {} : { depends_on: [...(depends_on as string[])] }),
     error: null,
+    ...(on_dependency_failure === undefined
+      ? {}
+      : { on_dependency_failure: on_dependency_failure as "abandon" | "run" }),
     payload: payload as JsonObject,
     result: null,
     started_at: null,

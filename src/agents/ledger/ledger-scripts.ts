@@ -270,18 +270,19 @@ export const watchDependencies = defineScript(
 
 export const dependencyEnded = defineOpenScript(import.meta.url, "dependency-ended-1.lua", (db, _, args) => {
   const [completedAt, retentionMs] = args as [string, string];
-  const out: number[] = [];
+  const out: Array<Array<number | string>> = [];
+  const withRecord = (verdict: number, rec: string) => [verdict, ...Object.entries(db.hgetall(rec)).flat()];
   eachGroup(args, 2, 3, (prefix, [id, dep, depStatus]) => {
     const rec = `${prefix}task:${id}`;
     const wait = `${prefix}wait:${id}`;
     if (db.srem(wait, dep!) === 0) {
-      out.push(0);
+      out.push([0]);
       return;
     }
     if (db.hget(rec, "status") !== "pending") {
       db.del(wait);
       db.srem(`${prefix}waiting`, id!);
-      out.push(0);
+      out.push([0]);
     } else if (depStatus !== "completed" && db.hget(rec, "on_dependency_failure") !== "run") {
       hincrby(db, rec, "fence", 1);
       db.hset(rec, {
@@ -294,11 +295,11 @@ export const dependencyEnded = defineOpenScript(import.meta.url, "dependency-end
       openRemove(db, prefix, id!);
       db.pexpire(rec, Number(retentionMs));
       if (db.exists(`${prefix}dependents:${id}`)) db.sadd(`${prefix}ended`, id!);
-      out.push(3);
+      out.push(withRecord(3, rec));
     } else if (!db.exists(wait)) {
       db.srem(`${prefix}waiting`, id!);
-      out.push(2);
-    } else out.push(1);
+      out.push(withRecord(2, rec));
+    } else out.push([1]);
   });
   return out;
 });
@@ -326,6 +327,29 @@ export const readDependents = defineScript(import.meta.url, "read-dependents-1.l
   const out: string[][] = [];
   eachGroup(args, 0, 1, (prefix, [id]) => {
     out.push(db.smembers(`${prefix}dependents:${id}`));
+  });
+  return out;
+});
+
+export const readEnded = defineScript(import.meta.url, "read-ended-1.lua", (db, _keys, args) => {
+  const out: string[][] = [];
+  eachGroup(args, 0, 1, (prefix, [id]) => {
+    const rec = `${prefix}task:${id}`;
+    out.push([
+      db.hget(rec, "status") ?? "",
+      db.hget(rec, "spawn") === null ? "" : "1",
+      db.hget(rec, "canceled") === null ? "" : "1",
+      ...db.smembers(`${prefix}dependents:${id}`),
+    ]);
+  });
+  return out;
+});
+
+export const readOutcomes = defineScript(import.meta.url, "read-outcomes-1.lua", (db, _keys, args) => {
+  const out: string[][] = [];
+  eachGroup(args, 0, 1, (prefix, [id]) => {
+    const rec = `${prefix}task:${id}`;
+    out.push(["status", "result", "error"].map((field) => db.hget(rec, field) ?? ""));
   });
   return out;
 });

@@ -5,7 +5,7 @@ import { TickBatcher } from "../../core/tick-batcher.js";
 import { type ScheduleKeys, scheduleArg } from "../schedule-controls/task-schedule.js";
 import * as scripts from "./ledger-scripts.js";
 import { DEFAULT_SHARDS, shardOf, shardTag } from "./shards.js";
-import { compactTime, parseRecord, type TaskRecord } from "./task-record.js";
+import { compactTime, type LedgerTaskDict, parseRecord, type TaskRecord } from "./task-record.js";
 
 export type { LedgerTaskDict, TaskRecord } from "./task-record.js";
 
@@ -43,6 +43,12 @@ export type AttemptOutcome = {
 /** What a "dependency ended" notice did to its dependent (see dependency-ended-1.lua). */
 export type NoticeVerdict = "unchanged" | "waiting" | "ready" | "abandoned";
 const NOTICE_VERDICTS: NoticeVerdict[] = ["unchanged", "waiting", "ready", "abandoned"];
+/** A notice's verdict, and the dependent's record as the notice left it when it made it ready or abandoned it. */
+/** What settling an ended task needs (see read-ended-1.lua): status null when it has no record. */
+export type EndedTask = { status: string | null; spawns: boolean; canceled: boolean; dependents: string[] };
+/** How a task ended, read alone (see read-outcomes-1.lua): null when it has no record. */
+export type TaskOutcome = { status: LedgerTaskDict["status"]; result: JsonValue; error: string | null };
+export type Notice = { verdict: NoticeVerdict; record: TaskRecord | null };
 /**
  * committed: terminal now; retry: failed, back to pending; stale: refused by the fence;
  * input_required: waiting for input, on no distributor (src/agents/input/).
@@ -120,12 +126,11 @@ export class TaskLedger {
   private readonly reader: TickBatcher<string, TaskRecord | null>;
   private readonly statusReader: TickBatcher<string, string | null>;
   private readonly watcher: TickBatcher<{ dependency: string; dependent: string }, string>;
-  private readonly notifier: TickBatcher<
-    { dependent: string; dependency: string; status: string },
-    NoticeVerdict
-  >;
+  private readonly notifier: TickBatcher<{ dependent: string; dependency: string; status: string }, Notice>;
   private readonly settler: TickBatcher<{ taskId: string; spawned: string[] | null }, boolean>;
   private readonly dependentsReader: TickBatcher<string, string[]>;
+  private readonly endedReader: TickBatcher<string, EndedTask>;
+  private readonly outcomeReader: TickBatcher<string, TaskOutcome | null>;
   private readonly observer: ((event: LedgerEvent) => void) | undefined;
 
   constructor(
@@ -251,7 +256,10 @@ export class TaskLedger {
         (n) => n.dependent,
         (n, args) => args.push(n.dependent, n.dependency, n.status),
       );
-      return (reply as number[]).map((r) => NOTICE_VERDICTS[r]!);
+      return (reply as Array<[number, ...string[]]>).map(([code, ...flat], k) => ({
+        verdict: NOTICE_VERDICTS[code]!,
+        record: parseRecord(notices[k]!.dependent, flat),
+      }));
     });
     this.settler = new TickBatcher(async (_key, items) => {
       const reply = await this.grouped(
@@ -266,6 +274,28 @@ export class TaskLedger {
     this.dependentsReader = new TickBatcher(
       async (_key, ids) =>
         (await this.grouped(scripts.readDependents, [], ids, (id) => id, pushId)) as string[][],
+    );
+    this.outcomeReader = new TickBatcher(async (_key, ids) =>
+      ((await this.grouped(scripts.readOutcomes, [], ids, (id) => id, pushId)) as string[][]).map(
+        ([status, result, error]) =>
+          status
+            ? {
+                status: status as LedgerTaskDict["status"],
+                result: status === "completed" && result ? (JSON.parse(result) as JsonValue) : null,
+                error: error || null,
+              }
+            : null,
+      ),
+    );
+    this.endedReader = new TickBatcher(async (_key, ids) =>
+      ((await this.grouped(scripts.readEnded, [], ids, (id) => id, pushId)) as string[][]).map(
+        ([status, spawns, canceled, ...dependents]) => ({
+          status: status || null,
+          spawns: spawns === "1",
+          canceled: canceled === "1",
+          dependents,
+        }),
+      ),
     );
   }
 
@@ -464,10 +494,13 @@ export class TaskLedger {
     return this.watcher.add(this.group(this.shard(dependency)), { dependency, dependent });
   }
 
-  /** Tells `dependent` (in its shard) that `dependency` ended with `status`; idempotent. */
-  notifyDependencyEnded(dependent: string, dependency: string, status: string): Promise<NoticeVerdict> {
-    const verdict = this.notifier.add(this.group(this.shard(dependent)), { dependent, dependency, status });
-    return this.observed(verdict, (v): LedgerEvent | null => {
+  /**
+   * Tells `dependent` (in its shard) that `dependency` ended with `status`; idempotent. A notice
+   * that makes it ready or abandons it comes back with its record (placed or reported as is).
+   */
+  notifyDependencyEnded(dependent: string, dependency: string, status: string): Promise<Notice> {
+    const notice = this.notifier.add(this.group(this.shard(dependent)), { dependent, dependency, status });
+    return this.observed(notice, ({ verdict: v }): LedgerEvent | null => {
       if (v === "abandoned")
         return { op: "abandoned", task_id: dependent, reason: `dependency ${dependency} ${status}` };
       if (v === "unchanged") return null;
@@ -483,6 +516,16 @@ export class TaskLedger {
   /** The tasks registered as waiting on `taskId` (kept until its record expires). */
   dependentsOf(taskId: string): Promise<string[]> {
     return this.dependentsReader.add(this.group(this.shard(taskId)), taskId);
+  }
+
+  /** How `taskId` ended (or where it is), without the rest of its record; null when it has none. */
+  outcome(taskId: string): Promise<TaskOutcome | null> {
+    return this.outcomeReader.add(this.group(this.shard(taskId)), taskId);
+  }
+
+  /** An ended task's status, spawn and cancel marks and dependents: what settling it needs, in one read. */
+  endedTask(taskId: string): Promise<EndedTask> {
+    return this.endedReader.add(this.group(this.shard(taskId)), taskId);
   }
 
   /** Ended tasks whose spawned tasks or dependents' notices may not be done yet, across all shards. */

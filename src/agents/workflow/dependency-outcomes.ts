@@ -10,14 +10,10 @@ export type DependencyOutcomes = NonNullable<DispatchedTask["dependencies"]>;
  */
 export async function dependencyOutcomes(ledger: TaskLedger, task: TaskDict): Promise<DependencyOutcomes> {
   const ids = task.depends_on ?? [];
-  const records = await Promise.all(ids.map((id) => ledger.get(id)));
+  const outcomes = await Promise.all(ids.map((id) => ledger.outcome(id)));
   const out: DependencyOutcomes = {};
   ids.forEach((id, i) => {
-    const t = records[i]?.task;
-    out[id] =
-      t === undefined
-        ? { status: "abandoned", result: null, error: "record expired" }
-        : { status: t.status, result: t.result, error: t.error };
+    out[id] = outcomes[i] ?? { status: "abandoned", result: null, error: "record expired" };
   });
   return out;
 }

@@ -2,7 +2,7 @@ import type { JsonObject } from "../../core/json.js";
 import { isTerminalStatus } from "../../core/state/status.js";
 import type { RedisClient } from "../../core/store/index.js";
 import { DEFAULT_BACKOFF_MS, DEFAULT_MAX_RETRIES } from "../ledger/ledger-scripts.js";
-import type { NoticeVerdict, TaskLedger, TaskRecord } from "../ledger/task-ledger.js";
+import type { TaskLedger, TaskRecord } from "../ledger/task-ledger.js";
 import type { TaskDict } from "../protocol.js";
 import { CascadeLedger } from "./cascade-ledger.js";
 
@@ -105,19 +105,14 @@ export class WorkflowKeeper {
     }
   }
 
-  private async notify(dependent: string, dependency: string, status: string): Promise<NoticeVerdict> {
-    const verdict = await this.o.ledger.notifyDependencyEnded(dependent, dependency, status);
-    if (verdict === "ready" || verdict === "abandoned") {
-      const record = await this.o.ledger.get(dependent);
-      if (record !== null) {
-        if (verdict === "ready") this.o.ready(record.task);
-        else {
-          this.o.ended(record.task);
-          this.sweepSoon();
-        }
-      }
+  private async notify(dependent: string, dependency: string, status: string): Promise<void> {
+    const { verdict, record } = await this.o.ledger.notifyDependencyEnded(dependent, dependency, status);
+    if (record === null) return;
+    if (verdict === "ready") this.o.ready(record.task);
+    else if (verdict === "abandoned") {
+      this.o.ended(record.task);
+      this.sweepSoon();
     }
-    return verdict;
   }
 
   /** A task ended: if workflows are in use, settle what ended (one read of each shard's `ended`). */
@@ -157,11 +152,10 @@ export class WorkflowKeeper {
   private async settle(taskId: string): Promise<void> {
     this.settling.add(taskId);
     try {
-      const [record, dependents] = await Promise.all([
-        this.o.ledger.get(taskId),
-        this.o.ledger.dependentsOf(taskId),
-      ]);
+      const ended = await this.o.ledger.endedTask(taskId);
       let spawned: string[] | null = null;
+      // Only a task with spawned tasks to record is read whole (recordSpawned needs its record).
+      const record = ended.spawns ? await this.o.ledger.get(taskId) : null;
       if (record?.spawnJson) {
         spawned = await this.recordSpawned(record, record.spawnJson);
         // Its spawned tasks exist now. A cancel whose cascade passed this task before they did
@@ -169,11 +163,11 @@ export class WorkflowKeeper {
         // below, so a crash in between leaves it listed in both places).
         if (await this.cascade.again(taskId)) void this.walk([taskId]).catch(() => {});
       }
-      const status = record?.task.status ?? "unknown";
+      const status = ended.status ?? "unknown";
       // A task a cancel reached sends no notices: its cascade step marks and ends every
       // dependent (a notice would make a dependent that says "run" ready).
-      if (record?.canceled === undefined)
-        await Promise.all(dependents.map((d) => this.notify(d, taskId, status)));
+      const canceled = record === null ? ended.canceled : record.canceled !== undefined;
+      if (!canceled) await Promise.all(ended.dependents.map((d) => this.notify(d, taskId, status)));
       await this.o.ledger.settleEnded(taskId, spawned);
     } finally {
       this.settling.delete(taskId);

@@ -166,7 +166,7 @@ describe.each(testEngines("open-index", { cluster: true }))("open-task index on 
       expect(await ledger.commit({ taskId: id, fence, status: outcome, error: "no" })).toBe(outcome);
     }
     expect(await ledger.abandon(ids.abandoned, "test")).toBe(true);
-    expect(await ledger.notifyDependencyEnded(ids.dependent, "gone", "failed")).toBe("abandoned");
+    expect((await ledger.notifyDependencyEnded(ids.dependent, "gone", "failed")).verdict).toBe("abandoned");
     const expired: string[] = [];
     const sweeper = new DueSweeper({
       store,

@@ -58,14 +58,44 @@ describe.each(testEngines("workflow-ledger", { cluster: true }))("workflow scrip
     expect(await ledger.dependentsOf(a.taskId)).toEqual([join.taskId]);
     await run(ledger, a.taskId);
     expect(await ledger.endedTaskIds()).toContain(a.taskId);
-    expect(await ledger.notifyDependencyEnded(join.taskId, a.taskId, "completed")).toBe("waiting");
-    expect(await ledger.notifyDependencyEnded(join.taskId, a.taskId, "completed")).toBe("unchanged");
+    // What settling it reads, in one call: no spawn to record, no cancel, one dependent.
+    expect(await ledger.endedTask(a.taskId)).toEqual({
+      status: "completed",
+      spawns: false,
+      canceled: false,
+      dependents: [join.taskId],
+    });
+    expect(await ledger.endedTask("never-recorded")).toEqual({
+      status: null,
+      spawns: false,
+      canceled: false,
+      dependents: [],
+    });
+    expect(await ledger.outcome(a.taskId)).toEqual({ status: "completed", result: { ok: 1 }, error: null });
+    expect(await ledger.outcome(join.taskId)).toEqual({ status: "pending", result: null, error: null });
+    expect(await ledger.outcome("never-recorded")).toBeNull();
+    expect(await ledger.notifyDependencyEnded(join.taskId, a.taskId, "completed")).toEqual({
+      verdict: "waiting",
+      record: null,
+    });
+    expect((await ledger.notifyDependencyEnded(join.taskId, a.taskId, "completed")).verdict).toBe(
+      "unchanged",
+    );
     expect((await ledger.get(join.taskId))?.task.waiting_on).toEqual([b.taskId]);
     // b ended before anyone registered on it: the watch answers its status instead.
     await run(ledger, b.taskId);
     expect(await ledger.watchDependency(b.taskId, join.taskId)).toBe("completed");
-    expect(await ledger.notifyDependencyEnded(join.taskId, b.taskId, "completed")).toBe("ready");
-    expect(await ledger.notifyDependencyEnded(join.taskId, b.taskId, "completed")).toBe("unchanged");
+    // The notice that makes it ready hands back its record: the keeper places it from that.
+    const ready = await ledger.notifyDependencyEnded(join.taskId, b.taskId, "completed");
+    expect(ready.verdict).toBe("ready");
+    expect(ready.record?.task).toMatchObject({
+      task_id: join.taskId,
+      status: "pending",
+      depends_on: [a.taskId, b.taskId],
+    });
+    expect((await ledger.notifyDependencyEnded(join.taskId, b.taskId, "completed")).verdict).toBe(
+      "unchanged",
+    );
     expect(await ledger.waitingTaskIds()).not.toContain(join.taskId);
     expect((await ledger.get(join.taskId))?.task).toMatchObject({ status: "pending", waiting_on: [] });
     expect(await ledger.settleEnded(a.taskId, null)).toBe(true);
@@ -79,13 +109,20 @@ describe.each(testEngines("workflow-ledger", { cluster: true }))("workflow scrip
     const strict = task({ dependsOn: [dep.taskId] });
     const lenient = task({ dependsOn: [dep.taskId], onDependencyFailure: "run" });
     for (const t of [dep, strict, lenient]) expect(await ledger.submit(t)).toBe(true);
-    expect(await ledger.notifyDependencyEnded(strict.taskId, dep.taskId, "failed")).toBe("abandoned");
-    expect(await ledger.notifyDependencyEnded(strict.taskId, dep.taskId, "failed")).toBe("unchanged");
+    const abandoned = await ledger.notifyDependencyEnded(strict.taskId, dep.taskId, "failed");
+    expect(abandoned.verdict).toBe("abandoned");
+    expect(abandoned.record?.task).toMatchObject({
+      status: "abandoned",
+      error: `dependency ${dep.taskId} failed`,
+    });
+    expect((await ledger.notifyDependencyEnded(strict.taskId, dep.taskId, "failed")).verdict).toBe(
+      "unchanged",
+    );
     expect((await ledger.get(strict.taskId))?.task).toMatchObject({
       status: "abandoned",
       error: `dependency ${dep.taskId} failed`,
     });
-    expect(await ledger.notifyDependencyEnded(lenient.taskId, dep.taskId, "failed")).toBe("ready");
+    expect((await ledger.notifyDependencyEnded(lenient.taskId, dep.taskId, "failed")).verdict).toBe("ready");
     expect((await ledger.get(lenient.taskId))?.task).toMatchObject({
       status: "pending",
       on_dependency_failure: "run",
@@ -135,7 +172,7 @@ describe.each(testEngines("workflow-ledger", { cluster: true }))("workflow scrip
     for (const t of [a, b]) expect(await ledger.submit(t)).toBe(true);
     expect(await ledger.watchDependency(a.taskId, b.taskId)).toBe("");
     await run(ledger, a.taskId);
-    expect(await ledger.notifyDependencyEnded(b.taskId, a.taskId, "completed")).toBe("ready");
+    expect((await ledger.notifyDependencyEnded(b.taskId, a.taskId, "completed")).verdict).toBe("ready");
     expect(await ledger.settleEnded(a.taskId, null)).toBe(true);
     await run(ledger, b.taskId);
     const key = (id: string, kind: string) => `${shardTag(shardOf(id, ledger.shards))}${kind}:${id}`;

@@ -36,6 +36,21 @@ const valid: Record<string, unknown>[] = [
     ],
   },
   { kind: "results_ack", acks: [{ task_id: "a", fence: 3 }] },
+  // A dependent's attempt carries how each of its dependencies ended (ctx.dependencies).
+  {
+    kind: "execute_tasks",
+    tasks: [
+      {
+        task: task("j", { depends_on: ["a", "b"] }),
+        fence: 1,
+        timeout_ms: 1000,
+        dependencies: {
+          a: { status: "completed", result: { n: [1, 2] }, error: null },
+          b: { status: "failed", result: null, error: "boom" },
+        },
+      },
+    ],
+  },
   // A trace with retries is left to the schema; still valid.
   {
     kind: "task_terminal",
@@ -53,6 +68,17 @@ const invalid: Record<string, unknown>[] = [
   { kind: "assign_tasks", tasks: "a" },
   { kind: "execute_tasks", tasks: [{ task: task("a"), fence: 0, timeout_ms: 1000 }] },
   { kind: "execute_tasks", tasks: [{ task: task("a"), fence: 1, timeout_ms: 1.5 }] },
+  ...[
+    { a: { status: "weird", result: null, error: null } },
+    { a: { status: "completed", result: null, error: 5 } },
+    { a: { status: "completed", error: null } },
+    { "": { status: "completed", result: null, error: null } },
+    { a: "completed" },
+    [],
+  ].map((dependencies) => ({
+    kind: "execute_tasks",
+    tasks: [{ task: task("j"), fence: 1, timeout_ms: 1000, dependencies }],
+  })),
   { kind: "task_results", results: [{ task_id: "a", fence: 1, status: "pending" }] },
   { kind: "task_results", results: [{ task_id: "a", fence: 1.5, status: "completed" }] },
   { kind: "task_results", results: [{ task_id: "a", fence: 1, status: "completed", duration_ms: -1 }] },
@@ -65,6 +91,17 @@ const rewritten: Record<string, unknown>[] = [
   { kind: "assign_tasks", tasks: [task("a")], traces: { a: { via: "not an array" } } },
   { kind: "task_results", results: [{ task_id: "a", fence: 1, status: "completed", trace: 5 }] },
   { kind: "results_ack", acks: [{ task_id: "a", fence: 1, extra: true }], more: 1 },
+  {
+    kind: "execute_tasks",
+    tasks: [
+      {
+        task: task("j"),
+        fence: 1,
+        timeout_ms: 1000,
+        dependencies: { a: { status: "completed", result: null, error: null, extra: 1 } },
+      },
+    ],
+  },
 ];
 
 describe("parseAgentPayload", () => {

@@ -14,6 +14,15 @@ describe("toDict", () => {
       { task_id: "t1", task_type: "echo", payload: { a: [1, "x", null, { b: true }] } },
       { task_id: "t2", task_type: "compute" },
       { task_id: "t3", task_type: "sleep", payload: {} },
+      { task_id: "t6", task_type: "join", depends_on: ["t1", "t2"] },
+      {
+        task_id: "t7",
+        task_type: "join",
+        depends_on: ["t1"],
+        on_dependency_failure: "run",
+        payload: { k: 1 },
+      },
+      { task_id: "t8", task_type: "join", on_dependency_failure: "abandon" },
     ]) {
       const fast = toDict(input);
       const slow = general(input);
@@ -37,6 +46,10 @@ describe("toDict", () => {
       { task_id: "t", task_type: "echo", payload: { f: () => 1 } },
       { task_id: "t", task_type: "echo", nope: 1 },
       { task_id: "x".repeat(201), task_type: "echo" },
+      { task_id: "t", task_type: "echo", depends_on: [""] },
+      { task_id: "t", task_type: "echo", depends_on: "t1" },
+      { task_id: "t", task_type: "echo", depends_on: [7] },
+      { task_id: "t", task_type: "echo", on_dependency_failure: "maybe" },
     ];
     for (const input of bad) {
       expect(() => toDict(input)).toThrow(expect.objectContaining({ code: "ERR_INVALID_TASK" }));

@@ -20,10 +20,18 @@
 
   Keys written: <prefix>task:<id>, <prefix>wait:<id>, <prefix>waiting, <prefix>ended, and for
   an abandoned dependent the open-task index (open_remove, scripts/open-index.lua).
-  Returns one integer per notice, in order: 0 nothing changed (a repeat, or the dependent is
-  no longer waiting), 1 still waiting on others, 2 ready (its last dependency ended: the
-  coordinator places it), 3 abandoned because of this dependency.
+  Returns one array per notice, in order: its verdict, 0 nothing changed (a repeat, or the
+  dependent is no longer waiting), 1 still waiting on others, 2 ready (its last dependency
+  ended: the coordinator places it), 3 abandoned because of this dependency; after a 2 or a 3
+  the dependent's record as HGETALL gives it (what the coordinator places or reports, without
+  reading it again).
 ]]
+local function with_record(verdict, rec)
+  local reply = redis.call('HGETALL', rec)
+  table.insert(reply, 1, verdict)
+  return reply
+end
+
 local out = {}
 local i = 3
 while i <= #ARGV do
@@ -35,13 +43,13 @@ while i <= #ARGV do
     local rec = prefix .. 'task:' .. id
     local wait = prefix .. 'wait:' .. id
     if redis.call('SREM', wait, ARGV[i + 1]) == 0 then
-      out[#out + 1] = 0
+      out[#out + 1] = { 0 }
     else
       local state = redis.call('HMGET', rec, 'status', 'on_dependency_failure')
       if state[1] ~= 'pending' then
         redis.call('DEL', wait)
         redis.call('SREM', prefix .. 'waiting', id)
-        out[#out + 1] = 0
+        out[#out + 1] = { 0 }
       elseif ARGV[i + 2] ~= 'completed' and state[2] ~= 'run' then
         redis.call('HINCRBY', rec, 'fence', 1)
         redis.call('HSET', rec, 'status', 'abandoned', 'error',
@@ -53,12 +61,12 @@ while i <= #ARGV do
         if redis.call('EXISTS', prefix .. 'dependents:' .. id) == 1 then
           redis.call('SADD', prefix .. 'ended', id)
         end
-        out[#out + 1] = 3
+        out[#out + 1] = with_record(3, rec)
       elseif redis.call('EXISTS', wait) == 0 then
         redis.call('SREM', prefix .. 'waiting', id)
-        out[#out + 1] = 2
+        out[#out + 1] = with_record(2, rec)
       else
-        out[#out + 1] = 1
+        out[#out + 1] = { 1 }
       end
     end
     i = i + 3
