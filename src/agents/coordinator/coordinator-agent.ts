@@ -273,7 +273,7 @@ export class CoordinatorAgent extends TriadAgent {
 
   /** Whether each id names a recorded task (what a graph's outside dependencies must be). */
   private readonly knownTasks = async (ids: string[]): Promise<boolean[]> =>
-    (await Promise.all(ids.map((id) => this.ledger.get(id)))).map((r) => r !== null);
+    (await Promise.all(ids.map((id) => this.ledger.status(id)))).map((s) => s !== null);
 
   /** Places the task on this distributor (seed: assign_task_to_distributor). */
   async assignTaskToDistributor(task: TaskInput, distributorId: string): Promise<boolean> {
