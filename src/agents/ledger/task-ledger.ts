@@ -43,11 +43,11 @@ export type AttemptOutcome = {
 /** What a "dependency ended" notice did to its dependent (see dependency-ended-1.lua). */
 export type NoticeVerdict = "unchanged" | "waiting" | "ready" | "abandoned";
 const NOTICE_VERDICTS: NoticeVerdict[] = ["unchanged", "waiting", "ready", "abandoned"];
-/** A notice's verdict, and the dependent's record as the notice left it when it made it ready or abandoned it. */
 /** What settling an ended task needs (see read-ended-1.lua): status null when it has no record. */
 export type EndedTask = { status: string | null; spawns: boolean; canceled: boolean; dependents: string[] };
 /** How a task ended, read alone (see read-outcomes-1.lua): null when it has no record. */
 export type TaskOutcome = { status: LedgerTaskDict["status"]; result: JsonValue; error: string | null };
+/** A notice's verdict, and the dependent's record as the notice left it when it made it ready or abandoned it. */
 export type Notice = { verdict: NoticeVerdict; record: TaskRecord | null };
 /**
  * committed: terminal now; retry: failed, back to pending; stale: refused by the fence;
