@@ -1,6 +1,7 @@
 // Workflows against BullMQ's FlowProducer, on the same Redis, in the same run:
 //
 //   npx tsx bench/workflow.ts [--children 10000] [--width 1000] [--layers 10] [--rounds 3]
+//                             [--only fanout|dag]
 //
 // fan-out/fan-in: N no-op children, then one join that runs once all have ended. BullMQ: one
 // flow, a parent with N children. Triad: N tasks, then joins of 1,000 (depends_on lists at most
@@ -24,12 +25,17 @@ const { values: argv } = parseArgs({
     width: { type: "string" },
     layers: { type: "string" },
     rounds: { type: "string" },
+    only: { type: "string" },
   },
 });
 const CHILDREN = Number(argv.children ?? 10_000);
 const WIDTH = Number(argv.width ?? 1000);
 const LAYERS = Number(argv.layers ?? 10);
 const ROUNDS = Number(argv.rounds ?? 3);
+if (argv.only !== undefined && argv.only !== "fanout" && argv.only !== "dag")
+  throw new Error(`--only takes fanout or dag, not ${JSON.stringify(argv.only)}`);
+const FANOUT = argv.only !== "dag";
+const DAG = argv.only !== "fanout";
 const log = (...parts: unknown[]) => process.stderr.write(`${parts.join(" ")}\n`);
 
 type Figures = { tasks: number; ms: number; joinGapMs: number };
@@ -231,13 +237,17 @@ async function measure(name: string, f: () => Promise<Figures>, into: Figures[])
 
 const runs: Record<string, Figures[]> = { tf: [], bf: [], td: [], bd: [] };
 log(`workflow bench: ${ROUNDS} round(s); fan-out ${CHILDREN} + join; DAG ${LAYERS} layers x ${WIDTH}`);
-await triadFanOut(); // warm-up, unmeasured
+await (FANOUT ? triadFanOut() : triadDag()); // warm-up, unmeasured
 for (let r = 0; r < ROUNDS; r++) {
   log(` round ${r + 1}`);
-  await measure("Triad fan-out + join", triadFanOut, runs.tf!);
-  await measure("BullMQ FlowProducer parent+children", bullFanOut, runs.bf!);
-  await measure(`Triad ${LAYERS}-layer DAG`, triadDag, runs.td!);
-  await measure(`BullMQ ${LAYERS}-deep flows`, bullDag, runs.bd!);
+  if (FANOUT) {
+    await measure("Triad fan-out + join", triadFanOut, runs.tf!);
+    await measure("BullMQ FlowProducer parent+children", bullFanOut, runs.bf!);
+  }
+  if (DAG) {
+    await measure(`Triad ${LAYERS}-layer DAG`, triadDag, runs.td!);
+    await measure(`BullMQ ${LAYERS}-deep flows`, bullDag, runs.bd!);
+  }
 }
 await redis.stop();
 
@@ -249,29 +259,27 @@ const m = Object.fromEntries(Object.entries(runs).map(([k, v]) => [k, med(v)])) 
   string,
   { rate: number; gap: number }
 >;
-process.stdout.write(
-  `${table(
-    ["run", "tasks/s", "last dependency end -> dependent start (ms, median)", "ratio"],
+const rows: string[][] = [];
+if (FANOUT)
+  rows.push(
     [
-      [
-        `Triad: ${CHILDREN} tasks, 2-level join`,
-        fmt.rate(m.tf!.rate),
-        m.tf!.gap.toFixed(1),
-        fmt.ratio(m.tf!.rate / m.bf!.rate),
-      ],
-      [
-        `BullMQ: FlowProducer, 1 parent + ${CHILDREN} children`,
-        fmt.rate(m.bf!.rate),
-        m.bf!.gap.toFixed(1),
-        "",
-      ],
-      [
-        `Triad: ${LAYERS}-layer DAG x ${WIDTH}`,
-        fmt.rate(m.td!.rate),
-        m.td!.gap.toFixed(1),
-        fmt.ratio(m.td!.rate / m.bd!.rate),
-      ],
-      [`BullMQ: ${WIDTH} flows ${LAYERS} deep`, fmt.rate(m.bd!.rate), m.bd!.gap.toFixed(1), ""],
+      `Triad: ${CHILDREN} tasks, 2-level join`,
+      fmt.rate(m.tf!.rate),
+      m.tf!.gap.toFixed(1),
+      fmt.ratio(m.tf!.rate / m.bf!.rate),
     ],
-  )}\n`,
+    [`BullMQ: FlowProducer, 1 parent + ${CHILDREN} children`, fmt.rate(m.bf!.rate), m.bf!.gap.toFixed(1), ""],
+  );
+if (DAG)
+  rows.push(
+    [
+      `Triad: ${LAYERS}-layer DAG x ${WIDTH}`,
+      fmt.rate(m.td!.rate),
+      m.td!.gap.toFixed(1),
+      fmt.ratio(m.td!.rate / m.bd!.rate),
+    ],
+    [`BullMQ: ${WIDTH} flows ${LAYERS} deep`, fmt.rate(m.bd!.rate), m.bd!.gap.toFixed(1), ""],
+  );
+process.stdout.write(
+  `${table(["run", "tasks/s", "last dependency end -> dependent start (ms, median)", "ratio"], rows)}\n`,
 );
