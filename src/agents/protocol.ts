@@ -306,9 +306,7 @@ function isTaskDict(t: unknown): boolean {
     isStringOrNull(t.completed_at) &&
     (t.depends_on === undefined || isIdList(t.depends_on)) &&
     (t.waiting_on === undefined || isIdList(t.waiting_on)) &&
-    (t.on_dependency_failure === undefined ||
-      t.on_dependency_failure === "abandon" ||
-      t.on_dependency_failure === "run") &&
+    (t.on_dependency_failure === undefined || isDependencyPolicy(t.on_dependency_failure)) &&
     (t.parent_id === undefined || isId(t.parent_id)) &&
     (t.priority === undefined || isPriority(t.priority)) &&
     (t.run_at === undefined || isShortString(t.run_at)) &&
@@ -348,8 +346,14 @@ function isOutcomeMap(v: unknown): boolean {
   return true;
 }
 
-function isIdList(v: unknown): boolean {
+/** A `depends_on` (or `waiting_on`): an array of task ids. */
+export function isIdList(v: unknown): v is string[] {
   return Array.isArray(v) && v.every(isId);
+}
+
+/** An `on_dependency_failure`: "abandon" or "run". */
+export function isDependencyPolicy(v: unknown): v is "abandon" | "run" {
+  return v === "abandon" || v === "run";
 }
 
 function isDispatchedTask(d: unknown): boolean {

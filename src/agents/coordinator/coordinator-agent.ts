@@ -18,7 +18,7 @@ import { AttemptCanceler } from "../live/attempt-canceler.js";
 import { CoordinatorObserver } from "../observe/coordinator-observer.js";
 import type { MessageObserver } from "../observe/message-observer.js";
 import { checkPayloadDepth } from "../payload-depth.js";
-import { type TaskDict, taskDictSchema } from "../protocol.js";
+import { isDependencyPolicy, isIdList, type TaskDict, taskDictSchema } from "../protocol.js";
 import {
   CoordinatorSchedules,
   type CoordinatorSchedulesOptions,
@@ -454,13 +454,8 @@ function freshTaskDict(task: unknown): TaskDict | null {
   } = task as Record<string, unknown>;
   for (const key in task) if (!FRESH_KEYS.has(key)) return null;
   if (!isId(task_id) || !isId(task_type)) return null;
-  if (depends_on !== undefined && !(Array.isArray(depends_on) && depends_on.every(isId))) return null;
-  if (
-    on_dependency_failure !== undefined &&
-    on_dependency_failure !== "abandon" &&
-    on_dependency_failure !== "run"
-  )
-    return null;
+  if (depends_on !== undefined && !isIdList(depends_on)) return null;
+  if (on_dependency_failure !== undefined && !isDependencyPolicy(on_dependency_failure)) return null;
   if (
     typeof payload !== "object" ||
     payload === null ||
@@ -488,9 +483,8 @@ function freshTaskDict(task: unknown): TaskDict | null {
     task_id,
     task_type,
   };
-  if (depends_on !== undefined) dict.depends_on = [...(depends_on as string[])];
-  if (on_dependency_failure !== undefined)
-    dict.on_dependency_failure = on_dependency_failure as "abandon" | "run";
+  if (depends_on !== undefined) dict.depends_on = [...depends_on];
+  if (on_dependency_failure !== undefined) dict.on_dependency_failure = on_dependency_failure;
   return dict;
 }
 

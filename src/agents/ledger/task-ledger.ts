@@ -5,7 +5,7 @@ import { TickBatcher } from "../../core/tick-batcher.js";
 import { type ScheduleKeys, scheduleArg } from "../schedule-controls/task-schedule.js";
 import * as scripts from "./ledger-scripts.js";
 import { DEFAULT_SHARDS, shardOf, shardTag } from "./shards.js";
-import { compactTime, type LedgerTaskDict, parseRecord, type TaskRecord } from "./task-record.js";
+import { compactTime, type LedgerTaskDict, parseRecord, resultOf, type TaskRecord } from "./task-record.js";
 
 export type { LedgerTaskDict, TaskRecord } from "./task-record.js";
 
@@ -281,7 +281,7 @@ export class TaskLedger {
           status
             ? {
                 status: status as LedgerTaskDict["status"],
-                result: status === "completed" && result ? (JSON.parse(result) as JsonValue) : null,
+                result: resultOf(status, result || undefined),
                 error: error || null,
               }
             : null,

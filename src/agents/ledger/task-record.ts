@@ -62,6 +62,11 @@ function readTime(stored: string | undefined): string {
   return stored !== "" && Number.isSafeInteger(ms) && ms >= 0 ? new Date(ms).toISOString() : stored;
 }
 
+/** A record's result: its stored JSON, read only once the task completed (else null). */
+export function resultOf(status: string, stored: string | undefined): JsonValue {
+  return status === "completed" && stored !== undefined ? (JSON.parse(stored) as JsonValue) : null;
+}
+
 /**
  * A record as the task dict and ledger state. Fields a record may lack read as their defaults
  * (see submit-tasks-1.lua): task_id is the key's, counters 0, retry limits 2 and 200 ms.
@@ -79,7 +84,7 @@ export function parseRecord(taskId: string, flat: string[]): TaskRecord | null {
       task_type: (h.type ?? h.task_type)!,
       payload: JSON.parse(h.payload ?? "{}") as JsonObject,
       status,
-      result: status === "completed" && h.result !== undefined ? (JSON.parse(h.result) as JsonValue) : null,
+      result: resultOf(status, h.result),
       error: orNull(h.error),
       attempts: Number(h.attempts ?? 0),
       assigned_to: orNull(h.assigned_to),
