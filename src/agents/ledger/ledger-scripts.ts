@@ -1,5 +1,6 @@
-import type { MemoryKeyspace } from "../../core/store/index.js";
-import { defineScript } from "../../core/store/index.js";
+import { readFileSync } from "node:fs";
+import type { MemoryKeyspace, StoreScript } from "../../core/store/index.js";
+import { defineScript, withPrelude } from "../../core/store/index.js";
 import { recordSchedule } from "../schedule-controls/task-schedule.js";
 import { defineOpenScript, openAdd, openIds, openRemove } from "./open-index.js";
 
@@ -227,7 +228,14 @@ export const abandonTasks = defineOpenScript(import.meta.url, "abandon-tasks-1.l
   });
 });
 
-export const readTasks = defineScript(import.meta.url, "read-tasks-1.lua", (db, _keys, args) => {
+const READ_EACH = readFileSync(new URL("./scripts/read-each.lua", import.meta.url), "utf8");
+
+/** defineScript for a script that reads one answer per task: scripts/read-each.lua's read_each walks its groups. */
+function defineReadScript(file: string, memory: Parameters<typeof defineScript>[2]): StoreScript {
+  return withPrelude(defineScript(import.meta.url, file, memory), READ_EACH);
+}
+
+export const readTasks = defineReadScript("read-tasks-1.lua", (db, _keys, args) => {
   const out: string[][] = [];
   eachGroup(args, 0, 1, (prefix, [id]) => {
     const flat = Object.entries(db.hgetall(`${prefix}task:${id}`)).flat();
@@ -238,7 +246,7 @@ export const readTasks = defineScript(import.meta.url, "read-tasks-1.lua", (db, 
   return out;
 });
 
-export const readStatuses = defineScript(import.meta.url, "read-statuses-1.lua", (db, _keys, args) => {
+export const readStatuses = defineReadScript("read-statuses-1.lua", (db, _keys, args) => {
   const out: string[] = [];
   eachGroup(args, 0, 1, (prefix, [id]) => {
     out.push(db.hget(`${prefix}task:${id}`, "status") ?? "");
@@ -323,7 +331,7 @@ export const settleEnded = defineScript(import.meta.url, "settle-ended-1.lua", (
   return out;
 });
 
-export const readDependents = defineScript(import.meta.url, "read-dependents-1.lua", (db, _keys, args) => {
+export const readDependents = defineReadScript("read-dependents-1.lua", (db, _keys, args) => {
   const out: string[][] = [];
   eachGroup(args, 0, 1, (prefix, [id]) => {
     out.push(db.smembers(`${prefix}dependents:${id}`));
@@ -331,7 +339,7 @@ export const readDependents = defineScript(import.meta.url, "read-dependents-1.l
   return out;
 });
 
-export const readEnded = defineScript(import.meta.url, "read-ended-1.lua", (db, _keys, args) => {
+export const readEnded = defineReadScript("read-ended-1.lua", (db, _keys, args) => {
   const out: string[][] = [];
   eachGroup(args, 0, 1, (prefix, [id]) => {
     const rec = `${prefix}task:${id}`;
@@ -345,7 +353,7 @@ export const readEnded = defineScript(import.meta.url, "read-ended-1.lua", (db, 
   return out;
 });
 
-export const readOutcomes = defineScript(import.meta.url, "read-outcomes-1.lua", (db, _keys, args) => {
+export const readOutcomes = defineReadScript("read-outcomes-1.lua", (db, _keys, args) => {
   const out: string[][] = [];
   eachGroup(args, 0, 1, (prefix, [id]) => {
     const rec = `${prefix}task:${id}`;

@@ -1,6 +1,6 @@
 import * as crypto from "node:crypto";
 import { readFileSync } from "node:fs";
-import { defineScript, type MemoryKeyspace, type StoreScript } from "../../core/store/index.js";
+import { defineScript, type MemoryKeyspace, type StoreScript, withPrelude } from "../../core/store/index.js";
 
 /**
  * The index of a shard's open tasks: small listpack hashes (buckets) instead of one set per
@@ -25,9 +25,7 @@ const oneShot = (crypto as { hash?: (algorithm: string, data: string) => string 
  * (open_add, open_remove, open_ids): they are defined before the script's own text.
  */
 export function defineOpenScript(...args: Parameters<typeof defineScript>): StoreScript {
-  const script = defineScript(...args);
-  const lua = `${LUA}\n${script.lua}`;
-  return { ...script, lua, sha1: crypto.createHash("sha1").update(lua).digest("hex") };
+  return withPrelude(defineScript(...args), LUA);
 }
 
 /** The bucket an id of at most OPEN_ID_BYTES takes at `level` (0 first) of its shard's index. */

@@ -10,5 +10,5 @@ export { MemoryKeyspace } from "./engines/memory/keyspace.js";
 export { dropMemoryServer } from "./engines/memory/server.js";
 export { type LeaseInfo, RedisClient, type TransactionOptions } from "./redis-client.js";
 export { checkRedisTls, type RedisTlsOptions } from "./redis-tls.js";
-export { defineScript } from "./script.js";
+export { defineScript, withPrelude } from "./script.js";
 export { asStoreError, type OutageListener, StoreOutage } from "./store-outage.js";

@@ -23,3 +23,12 @@ export function defineScript(
     memory,
   };
 }
+
+/**
+ * `script` with Lua functions defined before its own text (a script cannot import): the
+ * functions its text calls, shared by the scripts that need them. The embedded twin is unchanged.
+ */
+export function withPrelude(script: StoreScript, prelude: string): StoreScript {
+  const lua = `${prelude}\n${script.lua}`;
+  return { ...script, lua, sha1: createHash("sha1").update(lua).digest("hex") };
+}

@@ -4,8 +4,7 @@
   dependents registered on it (see watch-dependencies). One read instead of the whole record
   and the dependents apart.
 
-  Grouped by shard as in submit-tasks (one call for every shard on a single Redis, one shard
-  per call on Redis Cluster; every key computed from a group's prefix).
+  Grouped by shard (read-each.lua walks the groups; every key computed from a group's prefix).
 
   KEYS[1]  the first group's set of open task ids (declared so that Redis Cluster routes the call)
   ARGV[1..] groups: the shard's key prefix, the number of tasks n, then n task ids
@@ -14,20 +13,11 @@
   spawned tasks to record (else ""), "1" when a cancel reached it (else ""), then its
   dependents' ids.
 ]]
-local out = {}
-local i = 1
-while i <= #ARGV do
-  local prefix = ARGV[i]
-  local last = i + 1 + tonumber(ARGV[i + 1])
-  i = i + 2
-  while i <= last do
-    local state = redis.call('HMGET', prefix .. 'task:' .. ARGV[i], 'status', 'spawn', 'canceled')
-    local reply = { state[1] or '', state[2] and '1' or '', state[3] and '1' or '' }
-    for _, dependent in ipairs(redis.call('SMEMBERS', prefix .. 'dependents:' .. ARGV[i])) do
-      reply[#reply + 1] = dependent
-    end
-    out[#out + 1] = reply
-    i = i + 1
+return read_each(function(prefix, id)
+  local state = redis.call('HMGET', prefix .. 'task:' .. id, 'status', 'spawn', 'canceled')
+  local reply = { state[1] or '', state[2] and '1' or '', state[3] and '1' or '' }
+  for _, dependent in ipairs(redis.call('SMEMBERS', prefix .. 'dependents:' .. id)) do
+    reply[#reply + 1] = dependent
   end
-end
-return out
+  return reply
+end)
