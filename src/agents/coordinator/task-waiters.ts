@@ -1,6 +1,11 @@
 import type { TaskDict } from "../protocol.js";
 
-type Waiter = { resolve: (task: TaskDict | null) => void; deadline: number; done: boolean };
+/**
+ * One caller of waitForTask, also its own item in the deadline heap. `resolve` is dropped once
+ * it is answered: an answered waiter can stay in the heap until its deadline, and must not keep
+ * its promise (and through it the task dict it was answered with) alive until then.
+ */
+type Waiter = { taskId: string; deadline: number; resolve: ((task: TaskDict | null) => void) | null };
 /** `touched`: when the entry was created, or last handed out by due(). */
 type Entry = { waiters: Waiter[]; touched: number; checked: boolean };
 
@@ -11,7 +16,7 @@ type Entry = { waiters: Waiter[]; touched: number; checked: boolean };
  */
 export class TaskWaiters {
   private readonly entries = new Map<string, Entry>();
-  private heap: Array<{ deadline: number; taskId: string; waiter: Waiter }> = [];
+  private heap: Waiter[] = [];
   private live = 0;
   private timer: NodeJS.Timeout | undefined;
   private armedFor = Number.POSITIVE_INFINITY;
@@ -28,14 +33,14 @@ export class TaskWaiters {
   wait(taskId: string, timeoutMs: number): Promise<TaskDict | null> {
     return new Promise((resolve) => {
       const now = performance.now();
-      const waiter: Waiter = { resolve, deadline: now + timeoutMs, done: false };
+      const waiter: Waiter = { taskId, deadline: now + timeoutMs, resolve };
       let entry = this.entries.get(taskId);
       if (entry === undefined) {
         entry = { waiters: [], touched: now, checked: false };
         this.entries.set(taskId, entry);
       }
       entry.waiters.push(waiter);
-      this.push({ deadline: waiter.deadline, taskId, waiter });
+      this.push(waiter);
     });
   }
 
@@ -82,10 +87,11 @@ export class TaskWaiters {
   }
 
   private settle(waiter: Waiter, task: TaskDict | null): void {
-    if (waiter.done) return;
-    waiter.done = true;
+    const resolve = waiter.resolve;
+    if (resolve === null) return;
+    waiter.resolve = null;
     this.live--;
-    waiter.resolve(task);
+    resolve(task);
   }
 
   private expire(): void {
@@ -93,12 +99,12 @@ export class TaskWaiters {
     this.armedFor = Number.POSITIVE_INFINITY;
     const now = performance.now();
     while (this.heap.length > 0 && this.heap[0]!.deadline <= now) {
-      const { taskId, waiter } = this.pop();
-      if (waiter.done) continue;
-      const entry = this.entries.get(taskId);
+      const waiter = this.pop();
+      if (waiter.resolve === null) continue;
+      const entry = this.entries.get(waiter.taskId);
       if (entry !== undefined) {
         entry.waiters = entry.waiters.filter((w) => w !== waiter);
-        if (entry.waiters.length === 0) this.entries.delete(taskId);
+        if (entry.waiters.length === 0) this.entries.delete(waiter.taskId);
       }
       this.settle(waiter, null);
     }
@@ -117,12 +123,12 @@ export class TaskWaiters {
   /** Waiters answered before their deadline stay in the heap until it passes; drop them when they pile up. */
   private compact(): void {
     if (this.heap.length < 1024 || this.heap.length < 2 * this.live) return;
-    const kept = this.heap.filter((h) => !h.waiter.done);
+    const kept = this.heap.filter((w) => w.resolve !== null);
     this.heap = [];
     for (const item of kept) this.push(item, false);
   }
 
-  private push(item: { deadline: number; taskId: string; waiter: Waiter }, counts = true): void {
+  private push(item: Waiter, counts = true): void {
     if (counts) this.live++;
     const heap = this.heap;
     heap.push(item);
@@ -140,7 +146,7 @@ export class TaskWaiters {
     }
   }
 
-  private pop(): { deadline: number; taskId: string; waiter: Waiter } {
+  private pop(): Waiter {
     const heap = this.heap;
     const top = heap[0]!;
     const last = heap.pop()!;

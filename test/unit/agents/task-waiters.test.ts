@@ -1,8 +1,16 @@
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
 import { describe, expect, it } from "vitest";
 import { TaskWaiters } from "../../../src/agents/coordinator/task-waiters.js";
 import type { TaskDict } from "../../../src/agents/protocol.js";
 
 /** waitForTask's bookkeeping: every waiter gets the task, or null once its own time is up. */
+
+/** A full garbage collection, without starting node with --expose-gc. */
+function collectGarbage(): void {
+  setFlagsFromString("--expose-gc");
+  (runInNewContext("gc") as () => void)();
+}
 
 const task = (id: string) => ({ task_id: id, status: "completed" }) as TaskDict;
 
@@ -54,6 +62,26 @@ describe("TaskWaiters", () => {
     expect(w.due(now + 1000, 1000, 2000, 3)).toEqual(["t3", "t4"]);
     expect(w.due(now + 2000, 1000, 2000, 10)).toEqual([]); // checked a moment ago
     expect(w.due(now + 3001, 1000, 2000, 10)).toEqual(["t0", "t1", "t2", "t3", "t4"]);
+    w.closeAll();
+  });
+
+  it("does not keep a task it handed out alive until the waiter's deadline", async () => {
+    const w = new TaskWaiters();
+    // Answered waiters stay in the deadline heap until their time is up (minutes, for a
+    // waitForTask over REST); what they were answered with must not stay with them.
+    const answer = async (i: number): Promise<WeakRef<TaskDict>> => {
+      const waiting = w.wait(`t${i}`, 600_000);
+      const t = { ...task(`t${i}`), result: { big: "x".repeat(1000) } } as TaskDict;
+      w.resolve(`t${i}`, t);
+      expect(await waiting).toBe(t);
+      return new WeakRef(t);
+    };
+    const refs: Array<WeakRef<TaskDict>> = [];
+    for (let i = 0; i < 200; i++) refs.push(await answer(i));
+    void w.wait("still-open", 600_000); // the heap is not emptied by a last waiter leaving
+    await new Promise((r) => setImmediate(r));
+    collectGarbage();
+    expect(refs.filter((r) => r.deref() !== undefined)).toHaveLength(0);
     w.closeAll();
   });
 });
