@@ -13,6 +13,8 @@ export class TickBatcher<I, R> {
     string,
     { items: I[]; waiters: Array<{ resolve: (r: R) => void; reject: (e: unknown) => void }> }
   >();
+  /** The map flushed last time, emptied, taken up again at the next flush (a map per flush is garbage). */
+  private spare: typeof this.pending = new Map();
   private scheduled = false;
 
   constructor(
@@ -42,8 +44,11 @@ export class TickBatcher<I, R> {
   private flush(): void {
     this.scheduled = false;
     const batches = this.pending;
-    this.pending = new Map();
+    // Calls made while these run go to a batch of the next flush, never into one already sent.
+    this.pending = this.spare;
     for (const [key, batch] of batches) this.run(key, batch);
+    batches.clear();
+    this.spare = batches;
   }
 
   private run(

@@ -4,6 +4,7 @@ import {
   context,
   INVALID_SPAN_CONTEXT,
   isSpanContextValid,
+  ProxyTracerProvider,
   ROOT_CONTEXT,
   type Span,
   type SpanContext,
@@ -33,6 +34,21 @@ function tracer(): Tracer {
   if (cached?.provider !== provider) cached = { provider, tracer: provider.getTracer(TRACER_NAME) };
   return cached.tracer;
 }
+
+/** What the global provider hands out while no SDK has registered one (the API's no-op provider). */
+const NO_SDK = new ProxyTracerProvider().getDelegate();
+
+/** No SDK registered: every span would be a no-op (checked per span: an SDK may register later). */
+function noSdk(): boolean {
+  const provider = trace.getTracerProvider();
+  return provider instanceof ProxyTracerProvider && provider.getDelegate() === NO_SDK;
+}
+
+/**
+ * The span a task step gets when there is no SDK and no parent context to carry on: what the
+ * no-op tracer would make (a span of no valid context, recording nothing), made once.
+ */
+const NO_SPAN: Span = trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
 
 export type TaskSpanName = "triad.submit" | "triad.dispatch" | "triad.execute" | "triad.commit";
 
@@ -88,6 +104,10 @@ export type TaskSpanOptions = {
 
 /** Starts one of the four task spans. End it with `endTaskSpan`. */
 export function startTaskSpan(name: TaskSpanName, options: TaskSpanOptions = {}): Span {
+  // On every task's path: with no SDK and nothing to carry on, no span, context or parse is made.
+  if (options.parent === undefined && noSdk() && (options.fallback !== "active" || noActiveSpan())) {
+    return NO_SPAN;
+  }
   const span = tracer().startSpan(
     name,
     { kind: options.kind ?? SpanKind.INTERNAL, startTime: options.startTime },
@@ -121,7 +141,12 @@ export function recordTaskSpan(
 
 /** Runs `fn` with `span` as the active span, so spans a handler makes nest under it (needs a context manager). */
 export function withSpan<T>(span: Span, fn: () => T): T {
+  if (span === NO_SPAN) return fn();
   return context.with(trace.setSpan(context.active(), span), fn);
+}
+
+function noActiveSpan(): boolean {
+  return trace.getSpan(context.active()) === undefined;
 }
 
 export { SpanKind };
