@@ -240,8 +240,8 @@ export class A2AClient implements RouterEndpoint {
   }
 
   /** The same for a message another agent of this process built unsigned (an unsigned router only). */
-  receiveTrusted(text: string, via: "router"): Delivery {
-    return this.inbox.receiveTrusted(text, via);
+  receiveTrusted(message: unknown, via: "router"): Delivery {
+    return this.inbox.receiveTrusted(message, via);
   }
 
   /**

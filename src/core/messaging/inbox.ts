@@ -73,9 +73,9 @@ export class Inbox {
   }
 
   /** receive() for a message built unsigned in this process (MessageGate.admitTrusted). */
-  receiveTrusted(text: string, via: Via): Delivery {
+  receiveTrusted(message: unknown, via: Via): Delivery {
     if (this.busy()) return this.refuseBusy(via);
-    return this.started(this.record(this.gate.admitTrusted(text), via));
+    return this.started(this.record(this.gate.admitTrusted(message), via));
   }
 
   /**

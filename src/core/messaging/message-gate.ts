@@ -1,3 +1,4 @@
+import { isPlainObject } from "../json.js";
 import type { MessageVerifier } from "./agent-keys.js";
 import { canonicalJsonWithout } from "./canonical-json.js";
 import { checkMessageShape } from "./message-shape.js";
@@ -64,26 +65,21 @@ export class MessageGate {
 
   /**
    * A message an agent of this process built unsigned for this one (an unsigned router, see
-   * A2ARouterOptions.signed), as JSON text: parsed into this agent's own copy and checked for
-   * its addressee; no signature, freshness or replay check (it was made here, and is delivered
-   * once). Never called for what came from outside the process.
+   * A2ARouterOptions.signed), handed over as this agent's own copy: checked for its addressee;
+   * no signature, freshness or replay check (it was made here, and is delivered once). Never
+   * called for what came from outside the process.
    */
-  admitTrusted(text: string): Admission {
-    let value: unknown;
-    try {
-      value = JSON.parse(text);
-      const message = value as A2AMessage;
-      if (message.recipient !== this.options.agentId) {
-        return reject(
-          "misdirected",
-          `addressed to ${message.recipient}, this is ${this.options.agentId}`,
-          message,
-        );
-      }
-      return { kind: "accept", message, keyId: "" };
-    } catch (err) {
-      return unreadable(err, value);
+  admitTrusted(value: unknown): Admission {
+    if (!isPlainObject(value)) return reject("malformed", "message must be a plain object", value);
+    const message = value as A2AMessage;
+    if (message.recipient !== this.options.agentId) {
+      return reject(
+        "misdirected",
+        `addressed to ${message.recipient}, this is ${this.options.agentId}`,
+        message,
+      );
     }
+    return { kind: "accept", message, keyId: "" };
   }
 
   /** `signedText`: the text the signature covers, when the message came as text (else its canonical JSON). */

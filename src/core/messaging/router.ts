@@ -1,4 +1,5 @@
 import { TriadError } from "../errors.js";
+import { jsonCopy } from "../json.js";
 import { backoffDelay } from "./backoff.js";
 import type { RejectionReason } from "./rejections.js";
 import type { A2AMessage } from "./types.js";
@@ -21,10 +22,11 @@ export interface RouterEndpoint {
    */
   receiveSigned?(text: string, signature: string, via: "router"): Delivery;
   /**
-   * Unsigned delivery (a router not `signed`): the JSON text of a message another agent of this
-   * process built, admitted without a signature check; the receiver parses its own copy.
+   * Unsigned delivery (a router not `signed`): a message another agent of this process built,
+   * admitted without a signature check. It is the receiver's own copy (jsonCopy: what its JSON
+   * text would parse to), which shares nothing with the sender's.
    */
-  receiveTrusted?(text: string, via: "router"): Delivery;
+  receiveTrusted?(message: unknown, via: "router"): Delivery;
 }
 
 export type A2ARouterOptions = {
@@ -114,7 +116,7 @@ export class A2ARouter {
     }
     if (unsigned && !this.signed && client.receiveTrusted !== undefined) {
       // Built unsigned by an agent of this process for this route (see trusts()).
-      return client.receiveTrusted(JSON.stringify(message), "router");
+      return client.receiveTrusted(jsonCopy(message), "router");
     }
     if (signedText !== undefined && client.receiveSigned !== undefined) {
       return client.receiveSigned(signedText, message.signature, "router");

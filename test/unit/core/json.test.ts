@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { isPlainJson, isPlainObject, jsonDepth } from "../../../src/core/json.js";
+import { isPlainJson, isPlainObject, jsonCopy, jsonDepth } from "../../../src/core/json.js";
 import { NOT_JSON } from "../../helpers/not-json.js";
 
 const nest = (levels: number): unknown => (levels === 0 ? 1 : [nest(levels - 1)]);
@@ -55,5 +55,59 @@ describe("jsonDepth", () => {
     cycle.self = cycle;
     cycle.again = cycle;
     expect(jsonDepth(cycle, 32)).toBe(33);
+  });
+});
+
+describe("jsonCopy (the in-process router's copy of each message)", () => {
+  const viaText = (value: unknown): unknown => JSON.parse(JSON.stringify(value));
+
+  it("answers what JSON.parse(JSON.stringify(value)) answers, for plain JSON and for what JSON rewrites", () => {
+    const message = {
+      sender: "a",
+      recipient: "b",
+      metadata: { request_id: "r1", parent_request_id: null },
+      payload: { tasks: [{ task_id: "t1", payload: { i: 1, nested: [1, "x", true, null, { e: [] }] } }] },
+      signature: "",
+    };
+    expect(jsonCopy(message)).toStrictEqual(viaText(message));
+    const rewritten = {
+      skipped: undefined,
+      fn: () => 1,
+      sym: Symbol("s"),
+      list: [undefined, () => 1, Symbol("s"), Number.NaN, Number.NEGATIVE_INFINITY, -0],
+      minusZero: -0,
+      date: new Date(0),
+      map: new Map([["k", 1]]),
+      point: new (class Point {
+        x = 1;
+        toString() {
+          return "p";
+        }
+      })(),
+      custom: { toJSON: () => ({ as: "json" }) },
+      boxed: [new String("s"), new Number(2), new Boolean(false)],
+      bare: Object.assign(Object.create(null), { k: [1] }),
+      // biome-ignore lint/suspicious/noSparseArray: a hole is one of the things JSON rewrites (as null)
+      sparse: [1, , 3],
+      own: JSON.parse('{"__proto__": {"polluted": true}, "x": 1}'),
+    };
+    const copy = jsonCopy(rewritten) as Record<string, unknown>;
+    expect(copy).toStrictEqual(viaText(rewritten));
+    // An own "__proto__" member stays a member; the copy's prototype is Object's.
+    expect(Object.getPrototypeOf(copy.own)).toBe(Object.prototype);
+    expect(Object.keys(copy.own as object)).toEqual(["__proto__", "x"]);
+    expect(Object.is((copy.list as unknown[])[5], 0)).toBe(true);
+  });
+
+  it("throws on a BigInt, as JSON.stringify does", () => {
+    expect(() => jsonCopy({ n: [1n] })).toThrow(TypeError);
+  });
+
+  it("shares nothing with what it copied", () => {
+    const original = { payload: { list: [{ n: 1 }] } };
+    const copy = jsonCopy(original) as typeof original;
+    copy.payload.list[0]!.n = 2;
+    copy.payload.list.push({ n: 3 });
+    expect(original).toEqual({ payload: { list: [{ n: 1 }] } });
   });
 });
