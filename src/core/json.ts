@@ -78,9 +78,9 @@ export function jsonCopy(value: unknown): unknown {
     return JSON.parse(JSON.stringify(value)) as unknown;
   }
   const out: Record<string, unknown> = {};
-  const keys = Object.keys(value);
-  for (let i = 0; i < keys.length; i++) {
-    const key = keys[i]!;
+  // for-in in Object.keys' order, without its array; own members only, as JSON.stringify reads them.
+  for (const key in value) {
+    if (!Object.hasOwn(value, key)) continue;
     const member = (value as Record<string, unknown>)[key];
     if (leftOut(member)) continue;
     // Assigned, "__proto__" would set the copy's prototype; JSON.parse makes it an own member.

@@ -132,12 +132,15 @@ export async function runTask<T extends HandlerTask>(
       value = handler(task, context);
     }
     if (isPromiseLike(value)) {
-      // One race ends the attempt early: its time is up, or the task was canceled (either way
-      // the handler's signal fires; it may run on, and its outcome is refused by its fence).
-      const timedOut = new Promise<never>((_, reject) => {
+      // The first of three ends the attempt: the handler settles, its time is up, or the task
+      // was canceled (either of the last two fires the handler's signal; it may run on, and its
+      // outcome is refused by its fence). One promise settled by whichever comes first, which
+      // costs less per task than a Promise.race against a promise of the timer.
+      const pending = value;
+      value = await new Promise<unknown>((resolve, reject) => {
         timer = setTimeout(() => {
           const err = new TriadError("ERR_TASK_TIMEOUT", `task timed out after ${options.timeoutMs} ms`);
-          // Rejected first: a handler that settles in its abort listener must not win the race.
+          // Rejected first: a handler that settles in its abort listener must not win.
           reject(err);
           abort?.abort(err);
         }, options.timeoutMs);
@@ -147,8 +150,8 @@ export async function runTask<T extends HandlerTask>(
             reject(cancel.reason);
             abort?.abort(cancel.reason);
           });
+        pending.then(resolve, reject);
       });
-      value = await Promise.race([value, timedOut]);
     }
     const spawn = spawned?.toJSON();
     return spawn === undefined

@@ -99,6 +99,21 @@ describe("jsonCopy (the in-process router's copy of each message)", () => {
     expect(Object.is((copy.list as unknown[])[5], 0)).toBe(true);
   });
 
+  it("copies own members only, in their order, even with Object.prototype polluted", () => {
+    const plain = { b: 1, 2: "two", a: { c: 2 }, 1: "one" };
+    let copy: Record<string, unknown>;
+    const enumerable = { value: "!", enumerable: true, configurable: true, writable: true };
+    Object.defineProperty(Object.prototype, "polluted", enumerable);
+    try {
+      copy = jsonCopy(plain) as Record<string, unknown>;
+    } finally {
+      delete (Object.prototype as Record<string, unknown>).polluted;
+    }
+    expect(Object.keys(copy)).toEqual(["1", "2", "b", "a"]);
+    expect(Object.hasOwn(copy, "polluted") || Object.hasOwn(copy.a as object, "polluted")).toBe(false);
+    expect(copy).toStrictEqual(JSON.parse(JSON.stringify(plain)));
+  });
+
   it("throws on a BigInt, as JSON.stringify does", () => {
     expect(() => jsonCopy({ n: [1n] })).toThrow(TypeError);
   });
