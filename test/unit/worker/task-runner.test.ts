@@ -36,7 +36,7 @@ describe("runTask", () => {
     );
     expect(outcome).toEqual({ status: "failed", error: "task timed out after 30 ms" });
     expect(signal?.aborted).toBe(true);
-    expect((signal?.reason as Error).message).toBe("task timed out after 30 ms");
+    expect((signal?.reason as Error | undefined)?.message).toBe("task timed out after 30 ms");
   });
 
   it("stays timed out when the handler settles from its abort listener", async () => {
