@@ -211,6 +211,8 @@ export class CoordinatorCore {
       return false;
     }
     this.stats.submitted++;
+    // An id whose earlier task's record is gone (retention; memory://'s bound) is a new task now.
+    this.recent.delete(task.task_id);
     this.o.events?.submitted?.(task);
     this.rememberOpen(task.task_id, to?.id ?? null);
     this.cluster.accepted(task.task_id);

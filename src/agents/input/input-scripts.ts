@@ -1,4 +1,5 @@
 import { defineScript } from "../../core/store/index.js";
+import { retireFinished } from "../ledger/ledger-scripts.js";
 import { defineOpenScript, openRemove } from "../ledger/open-index.js";
 
 /**
@@ -51,6 +52,7 @@ export const expireInputs = defineOpenScript(import.meta.url, "expire-inputs-1.l
       });
       openRemove(db, prefix, id);
       db.pexpire(rec, Number(retentionMs));
+      retireFinished(db, prefix, id);
       if (db.exists(`${prefix}dependents:${id}`)) db.sadd(`${prefix}ended`, id);
       out.push(id);
     }

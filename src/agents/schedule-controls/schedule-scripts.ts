@@ -1,4 +1,5 @@
 import type { MemoryKeyspace } from "../../core/store/index.js";
+import { retireFinished } from "../ledger/ledger-scripts.js";
 import { defineOpenScript, openRemove } from "../ledger/open-index.js";
 
 /**
@@ -25,6 +26,7 @@ function sweepExpired(
   openRemove(db, prefix, id);
   if (dist) db.srem(`${prefix}dist:${dist}`, id);
   db.pexpire(rec, Number(retentionMs));
+  retireFinished(db, prefix, id);
   db.del(`${prefix}wait:${id}`);
   db.srem(`${prefix}waiting`, id);
   db.zrem(`${prefix}delayed`, id);

@@ -25,6 +25,14 @@ export type RedisConfig = {
   /** Redis Cluster, as an alternative to a redis+cluster:// url: the nodes' redis:// URLs. */
   cluster?: { rootNodes: string[] };
   /**
+   * memory:// only: finished tasks whose records it keeps at most (default 100,000). Past that
+   * the oldest finished record goes at once, as its retention would end it later: the embedded
+   * store holds everything in this process's memory, and a steady stream of tasks must leave it
+   * flat. Tasks other tasks depend on, or that spawned tasks, keep their record for the retention.
+   * On Redis, records live for their retention and Redis's maxmemory bounds them.
+   */
+  memoryMaxFinished?: number;
+  /**
    * While a reply is awaited, keep the event loop polling for it (instead of sleeping) for up
    * to this many microseconds since the last request or reply: a round trip to a Redis on the
    * same host costs a third less that way on a virtual machine, for some CPU. 0 turns it off.
@@ -55,7 +63,7 @@ export type ReplicaWait = { replicas: number; timeoutMs: number };
 export const DEFAULT_BUSY_POLL_US = 250;
 
 export type ResolvedStoreTarget =
-  | { kind: "memory"; name: string }
+  | { kind: "memory"; name: string; maxFinished?: number }
   | {
       kind: "redis";
       url: string;
@@ -100,6 +108,12 @@ export function resolveStoreTarget(config: RedisConfig): ResolvedStoreTarget {
     );
   }
   const replicaWait = resolveReplicaWait(config);
+  if (config.memoryMaxFinished !== undefined && !config.url?.startsWith(MEMORY_SCHEME)) {
+    throw new TriadError(
+      "ERR_INVALID_CONFIG",
+      "redis.memoryMaxFinished is for memory:// (a Redis keeps records for their retention; bound it with maxmemory)",
+    );
+  }
   if (config.cluster !== undefined || (config.url !== undefined && CLUSTER_SCHEME.test(config.url))) {
     return resolveCluster(config, connectTimeoutMs, busyPollUs, replicaWait);
   }
@@ -111,7 +125,15 @@ export function resolveStoreTarget(config: RedisConfig): ResolvedStoreTarget {
       );
     }
     const name = config.url.slice(MEMORY_SCHEME.length) || "default";
-    return { kind: "memory", name };
+    const maxFinished = config.memoryMaxFinished;
+    if (maxFinished === undefined) return { kind: "memory", name };
+    if (!Number.isSafeInteger(maxFinished) || maxFinished < 1) {
+      throw new TriadError(
+        "ERR_INVALID_CONFIG",
+        `redis.memoryMaxFinished must be a positive integer (got ${String(maxFinished)})`,
+      );
+    }
+    return { kind: "memory", name, maxFinished };
   }
   if (config.url !== undefined) {
     let parsed: URL;

@@ -52,7 +52,8 @@ export class RedisClient {
           : redactUrl(target.url);
     const redisEngine = (t: Exclude<typeof target, { kind: "memory" }>): StoreEngine =>
       t.kind === "cluster" ? new RedisClusterEngine(t, this.outage) : new RedisEngine(t, this.outage);
-    this.engine = target.kind === "memory" ? new MemoryEngine(target.name) : redisEngine(target);
+    this.engine =
+      target.kind === "memory" ? new MemoryEngine(target.name, target.maxFinished) : redisEngine(target);
     this.replicated =
       target.kind === "memory" || target.replicaWait === null
         ? null

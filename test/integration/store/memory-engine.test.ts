@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
+import { MemoryKeyspace } from "../../../src/core/store/engines/memory/keyspace.js";
 import { dropMemoryServer, RedisClient } from "../../../src/index.js";
 
 describe("the embedded memory:// engine", () => {
@@ -38,5 +39,27 @@ describe("the embedded memory:// engine", () => {
     await new Promise((r) => setTimeout(r, 700));
     expect(keyspace.size).toBe(0);
     await c.disconnect();
+  });
+
+  it("keeps at most maxRetired retired keys, oldest dropped first; a key written again since is not dropped", () => {
+    const ks = new MemoryKeyspace();
+    ks.maxRetired = 3;
+    for (const k of ["a", "b", "c"]) {
+      ks.hset(k, { v: k });
+      ks.pexpire(k, 60_000);
+      ks.retire(k);
+    }
+    ks.del("b");
+    ks.hset("b", { v: "new" }); // a new key of that name, with no expiry: its old turn must not take it
+    for (const k of ["d", "e"]) {
+      ks.hset(k, { v: k });
+      ks.pexpire(k, 60_000);
+      ks.retire(k);
+    }
+    expect(["a", "b", "c", "d", "e"].filter((k) => ks.exists(k))).toEqual(["b", "c", "d", "e"]);
+    ks.hset("f", { v: "f" });
+    ks.pexpire("f", 60_000);
+    ks.retire("f");
+    expect(["a", "b", "c", "d", "e", "f"].filter((k) => ks.exists(k))).toEqual(["b", "d", "e", "f"]);
   });
 });

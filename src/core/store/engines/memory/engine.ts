@@ -8,8 +8,10 @@ export class MemoryEngine implements StoreEngine {
   private connected = false;
   private readonly subscriptions = new Map<string, (channel: string, message: string) => void>();
 
-  constructor(name: string) {
+  /** `maxFinished`: RedisConfig.memoryMaxFinished, for the whole named store (the last one given holds). */
+  constructor(name: string, maxFinished?: number) {
     this.server = memoryServer(name);
+    if (maxFinished !== undefined) this.server.keyspace.maxRetired = maxFinished;
   }
 
   async connect(): Promise<boolean> {

@@ -53,9 +53,20 @@ class SortedSet {
   }
 }
 
+/** MemoryKeyspace.maxRetired when nothing else is configured (RedisConfig.memoryMaxFinished). */
+export const DEFAULT_MAX_RETIRED = 100_000;
+
 export class MemoryKeyspace {
   private readonly entries = new Map<string, Entry>();
   private sweepCursor: Iterator<[string, Entry]> | undefined;
+  /** Keys given up to their expiry by retire(), oldest first (a Map: O(1) to move one to the end). */
+  private readonly retired = new Map<string, true>();
+  /**
+   * Retired keys kept at most: past it, the oldest still expiring goes at once, as if its time
+   * had run out. What bounds the memory of finished work in this process, which Redis bounds with
+   * maxmemory (a Redis keeps every record for its whole retention).
+   */
+  maxRetired = DEFAULT_MAX_RETIRED;
 
   private live(key: string): Entry | undefined {
     const entry = this.entries.get(key);
@@ -135,6 +146,21 @@ export class MemoryKeyspace {
     if (entry === undefined) return 0;
     entry.expiresAt = now() + ms;
     return 1;
+  }
+
+  /**
+   * Counts `key` among the retired: it already expires (PEXPIRE), and may go sooner once more
+   * than maxRetired keys are retired after it. A key that no longer expires when its turn comes
+   * (written again since, or persisted) stays.
+   */
+  retire(key: string): void {
+    this.retired.delete(key);
+    this.retired.set(key, true);
+    while (this.retired.size > this.maxRetired) {
+      const oldest = this.retired.keys().next().value as string;
+      this.retired.delete(oldest);
+      if (this.entries.get(oldest)?.expiresAt !== undefined) this.entries.delete(oldest);
+    }
   }
 
   /** Milliseconds left; -1 without expiry, -2 when the key does not exist (as Redis). */

@@ -1,0 +1,93 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { TaskLedger } from "../../../src/agents/ledger/task-ledger.js";
+import {
+  A2ARouter,
+  CoordinatorAgent,
+  DistributorAgent,
+  dropMemoryServer,
+  RedisClient,
+  WorkerAgent,
+} from "../../../src/index.js";
+import { FAST } from "../../helpers/cluster.js";
+
+/**
+ * The embedded store holds every record in this process's memory, and finished records stay for
+ * their retention (24 h): a steady stream of tasks grew the heap without end (~0.8 KB a task,
+ * 64 -> 295 MB over 300,000). memory:// now keeps at most `memoryMaxFinished` finished records,
+ * dropping the oldest first; a record other tasks still read (it has dependents) is kept.
+ */
+
+const KEEP = 20;
+
+describe("memory:// keeps at most memoryMaxFinished finished records", () => {
+  const name = `finished-bound-${process.pid}`;
+  const redis = { url: `memory://${name}`, memoryMaxFinished: KEEP };
+  const agents: Array<{ cleanup(): Promise<void> }> = [];
+  let coordinator: CoordinatorAgent;
+  const store = new RedisClient({ url: `memory://${name}` });
+  const ledger = new TaskLedger(store);
+
+  beforeAll(async () => {
+    const router = new A2ARouter();
+    coordinator = new CoordinatorAgent({ agentId: "c", redis, a2a: { router }, timing: FAST });
+    agents.push(coordinator);
+    await coordinator.initialize();
+    const distributor = new DistributorAgent({
+      agentId: "d",
+      coordinatorId: "c",
+      redis,
+      a2a: { router },
+      timing: FAST,
+    });
+    agents.push(distributor);
+    await distributor.initialize();
+    const worker = new WorkerAgent({ agentId: "w", distributorId: "d", a2a: { router }, timing: FAST });
+    agents.push(worker);
+    await worker.initialize();
+    await store.connect();
+    const deadline = performance.now() + 10_000;
+    while (!coordinator.core.directory.get("d")?.workers.length) {
+      if (performance.now() > deadline) throw new Error("the cluster did not become ready");
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }, 30_000);
+
+  afterAll(async () => {
+    for (const a of agents.reverse()) await a.cleanup().catch(() => {});
+    await store.disconnect();
+    dropMemoryServer(name);
+  });
+
+  it("drops the oldest finished records first, keeps those a dependent reads, and a dropped id can be sent again", async () => {
+    expect(await coordinator.submitTask({ task_id: "root", task_type: "echo", payload: { r: 1 } })).toBe(
+      true,
+    );
+    expect(
+      await coordinator.submitTask({ task_id: "leaf", task_type: "echo", payload: {}, depends_on: ["root"] }),
+    ).toBe(true);
+    expect((await coordinator.waitForTask("leaf", 10_000))?.status).toBe("completed");
+    const ids = Array.from({ length: 3 * KEEP }, (_, i) => `t${i}`);
+    for (const id of ids) {
+      expect(await coordinator.submitTask({ task_id: id, task_type: "echo", payload: { id } })).toBe(true);
+      expect((await coordinator.waitForTask(id, 10_000))?.status).toBe("completed");
+    }
+    const kept = (await Promise.all(ids.map((id) => ledger.get(id)))).map((r) => r !== null);
+    // The newest KEEP (the leaf among the finished before them) are there; every older one is gone.
+    expect(kept.slice(-(KEEP - 1)).every(Boolean)).toBe(true);
+    expect(kept.slice(0, ids.length - KEEP).some(Boolean)).toBe(false);
+    // root has a dependent: its record stays for its retention, whatever came after.
+    expect((await ledger.get("root"))?.task).toMatchObject({ status: "completed", result: { r: 1 } });
+    // An id whose record went is a new task again (the id is the idempotency key only while it is kept).
+    expect(await coordinator.submitTask({ task_id: "t0", task_type: "echo", payload: { again: true } })).toBe(
+      true,
+    );
+    expect((await coordinator.waitForTask("t0", 10_000))?.result).toEqual({ again: true });
+  }, 30_000);
+
+  it("is refused where it cannot apply, and when it is not a positive integer", () => {
+    expect(() => new RedisClient({ url: "redis://127.0.0.1:1", memoryMaxFinished: 5 })).toThrow(
+      /memory:\/\//,
+    );
+    expect(() => new RedisClient({ url: "memory://x", memoryMaxFinished: 0 })).toThrow(/positive integer/);
+  });
+});
