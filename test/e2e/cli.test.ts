@@ -352,6 +352,11 @@ describe("triad CLI usage", () => {
     [["coordinator", "--port", "1"], /missing required option --id/],
     [["worker", "--id", "w", "--distributor", "http://x", "--port", "nope"], /--port must be a number/],
     [["up", "--bogus"], /unknown option --bogus/],
+    [["up", "--memory-max-finished", "0"], /--memory-max-finished must be a positive integer \(got 0\)/],
+    [
+      ["up", "--redis", "redis://127.0.0.1:1", "--memory-max-finished", "5"],
+      /--memory-max-finished is for the embedded store/,
+    ],
     [["frobnicate"], /unknown command "frobnicate"/],
   ])("bad flags %j: usage on stderr and exit 2", async (args, message) => {
     const r = await runTriad(args as string[], { env });

@@ -81,6 +81,12 @@ export const upSpec: CommandSpec = {
     },
     { name: "concurrency", type: "number", description: "tasks each worker runs at once", default: 16 },
     {
+      name: "memory-max-finished",
+      type: "number",
+      description:
+        "memory:// only: finished task records kept at most, the oldest dropped first (default 100000; Redis keeps them for their retention)",
+    },
+    {
       name: "tasks",
       type: "number",
       description: "demo tasks to run (compute, data_processing, a few that fail once and are retried)",

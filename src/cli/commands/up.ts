@@ -8,7 +8,7 @@ import { loadHandlers } from "../handlers-module.js";
 import { formatMs, percentile } from "../latency.js";
 import { limitsFrom } from "../limit-flags.js";
 import { createLogger } from "../logging.js";
-import { type ParsedOptions, positiveInt } from "../options.js";
+import { type ParsedOptions, positiveInt, UsageError } from "../options.js";
 import { Progress } from "../progress.js";
 import { onShutdown } from "../shutdown.js";
 import { storeConfig } from "../store-flags.js";
@@ -23,9 +23,20 @@ export async function up(options: ParsedOptions): Promise<number> {
   const concurrency = positiveInt(options, "concurrency");
   const runId = randomBytes(3).toString("hex");
   // A private embedded store for this run; on Redis, a prefix of its own.
+  const maxFinished = options["memory-max-finished"];
+  if (maxFinished !== undefined && store !== "memory://") {
+    throw new UsageError(
+      `--memory-max-finished is for the embedded store (memory://); ${redactUrl(store)} keeps records for their retention`,
+    );
+  }
   const redis =
     store === "memory://"
-      ? storeConfig(options, { url: `memory://up-${runId}` })
+      ? storeConfig(options, {
+          url: `memory://up-${runId}`,
+          ...(maxFinished !== undefined
+            ? { memoryMaxFinished: positiveInt(options, "memory-max-finished") }
+            : {}),
+        })
       : storeConfig(options, { url: store, keyPrefix: `triad:up-${runId}:` });
   const out = process.stdout;
   // The user's handlers run beside the demo's (a type of theirs may replace a built-in one).
