@@ -1,5 +1,5 @@
 import type { DispatchedTask, TaskTrace } from "../protocol.js";
-import { ATTR, endTaskSpan, SpanKind, startTaskSpan, withSpan } from "./trace-context.js";
+import { ATTR, endTaskSpan, SpanKind, startTaskSpan, traced, withSpan } from "./trace-context.js";
 
 type Outcome = { status: "completed" | "failed" | "input_required"; error?: string };
 
@@ -34,4 +34,9 @@ export async function traceExecution<T extends Outcome>(
   const error = outcome.status === "failed" ? (outcome.error ?? "failed") : null;
   const traceparent = endTaskSpan(span, error, () => ({ [ATTR.status]: outcome.status }));
   return { outcome, trace: traceparent === undefined ? undefined : { traceparent } };
+}
+
+/** Whether an attempt of `job` runs in a span at all (no SDK and no trace sent with it: not). */
+export function executionTraced(job: DispatchedTask): boolean {
+  return traced(job.trace?.traceparent);
 }

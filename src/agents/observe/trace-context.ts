@@ -44,6 +44,11 @@ function noSdk(): boolean {
   return provider instanceof ProxyTracerProvider && provider.getDelegate() === NO_SDK;
 }
 
+/** Whether a step under `parent` (a traceparent) would make or carry a span: false with no SDK and no parent. */
+export function traced(parent: string | undefined): boolean {
+  return parent !== undefined || !noSdk();
+}
+
 /**
  * The span a task step gets when there is no SDK and no parent context to carry on: what the
  * no-op tracer would make (a span of no valid context, recording nothing), made once.

@@ -2,7 +2,7 @@ import type { BaseCheckpointSaver } from "@langchain/langgraph/web";
 import { quietOr } from "../event-loop-load.js";
 import { AttemptCancel, canceledError } from "../live/attempt-cancel.js";
 import { ProgressCoalescer } from "../live/progress-coalescer.js";
-import { traceExecution } from "../observe/execute-span.js";
+import { executionTraced, traceExecution } from "../observe/execute-span.js";
 import { Outbox } from "../outbox.js";
 import {
   type AgentPayload,
@@ -11,11 +11,18 @@ import {
   type DispatchedTask,
   refusalsOf,
   type TaskDict,
+  type TaskTrace,
   type WorkerHeartbeat,
 } from "../protocol.js";
 import { queueByPriority } from "../schedule-controls/task-schedule.js";
 import { sendSplitting } from "../split-send.js";
-import { type HandlerTask, isGraphHandler, runTask, type TaskHandler } from "./task-runner.js";
+import {
+  type HandlerTask,
+  isGraphHandler,
+  type RunOutcome,
+  runTask,
+  type TaskHandler,
+} from "./task-runner.js";
 
 export type WorkerCoreOptions = {
   capacity: number;
@@ -139,7 +146,7 @@ export class WorkerCore {
     const cancel = new AttemptCancel();
     this.running.set(id, { fence: job.fence, startedAt: started, cancel });
     const handler = this.options.handlerFor(job.task.task_type);
-    const { outcome, trace } = await traceExecution(job, () =>
+    const run = () =>
       runTask(handler, this.options.toHandlerTask(job.task), {
         timeoutMs: job.timeout_ms,
         attempt: job.task.attempts,
@@ -152,45 +159,59 @@ export class WorkerCore {
           // Only while the attempt runs here: a handler left running past its end reports to nobody.
           if (this.running.get(id)?.cancel === cancel) this.progress.report(id, job.fence, value);
         },
-      }),
-    );
+      });
+    // Without an SDK or a trace to carry on, no span: the attempt runs as is.
+    let outcome: RunOutcome;
+    let trace: TaskTrace | undefined;
+    if (executionTraced(job)) ({ outcome, trace } = await traceExecution(job, run));
+    else outcome = await run();
     if (this.running.get(id)?.fence === job.fence) this.running.delete(id);
     const progress = this.progress.take(id, job.fence);
     this.done++;
     const duration_ms = Math.round((performance.now() - started) * 1000) / 1000;
     // Members in sorted order, as canonical JSON writes them (task_results carries this).
     const wire: AttemptOutcomeWire =
-      outcome.status === "completed"
-        ? {
+      outcome.status === "completed" && progress === undefined && outcome.spawn === undefined
+        ? // The common case, one plain literal (no spreads: one shape for every outcome like it).
+          {
             duration_ms,
             fence: job.fence,
-            ...(progress !== undefined ? { progress } : {}),
             result: outcome.result,
             started_at: startedAt,
-            ...(outcome.spawn !== undefined ? { spawn: outcome.spawn } : {}),
             status: "completed",
             task_id: id,
           }
-        : outcome.status === "input_required"
+        : outcome.status === "completed"
           ? {
               duration_ms,
               fence: job.fence,
-              input_key: outcome.key,
-              input_request: outcome.request,
               ...(progress !== undefined ? { progress } : {}),
+              result: outcome.result,
               started_at: startedAt,
-              status: "input_required",
+              ...(outcome.spawn !== undefined ? { spawn: outcome.spawn } : {}),
+              status: "completed",
               task_id: id,
             }
-          : {
-              duration_ms,
-              error: outcome.error,
-              fence: job.fence,
-              ...(progress !== undefined ? { progress } : {}),
-              started_at: startedAt,
-              status: "failed",
-              task_id: id,
-            };
+          : outcome.status === "input_required"
+            ? {
+                duration_ms,
+                fence: job.fence,
+                input_key: outcome.key,
+                input_request: outcome.request,
+                ...(progress !== undefined ? { progress } : {}),
+                started_at: startedAt,
+                status: "input_required",
+                task_id: id,
+              }
+            : {
+                duration_ms,
+                error: outcome.error,
+                fence: job.fence,
+                ...(progress !== undefined ? { progress } : {}),
+                started_at: startedAt,
+                status: "failed",
+                task_id: id,
+              };
     if (trace) wire.trace = trace;
     this.finish(wire);
     this.pump();
