@@ -6,7 +6,7 @@ import type { NewTask, TaskLedger } from "../ledger/task-ledger.js";
 import { BoundedMap } from "../observe/bounded-map.js";
 import type { AgentPayload, DistributorHeartbeat, TaskDict } from "../protocol.js";
 import { ScheduleControls } from "../schedule-controls/schedule-controls.js";
-import { inSubmissionOrder, scheduleOf } from "../schedule-controls/task-schedule.js";
+import { delayUntil, inSubmissionOrder, scheduleKeysOf } from "../schedule-controls/task-schedule.js";
 import { type RetryPolicies, retryPolicyFor, type Timing } from "../timing.js";
 import { WorkflowKeeper } from "../workflow/workflow-keeper.js";
 import { type ClusterSeam, SOLE } from "./cluster-seam.js";
@@ -258,6 +258,10 @@ export class CoordinatorCore {
 
   private newTask(task: TaskDict): NewTask {
     const policy = retryPolicyFor(this.o.retry, task.task_type);
+    const scheduled =
+      task.priority !== undefined || task.run_at !== undefined || task.expires_at !== undefined;
+    // One plain literal, what is absent left undefined: every task's record has one shape, and
+    // no spread makes a temporary object per key (this is on every submit's path).
     return {
       taskId: task.task_id,
       taskType: task.task_type,
@@ -265,11 +269,12 @@ export class CoordinatorCore {
       createdAt: task.created_at,
       maxRetries: policy.maxRetries,
       backoffMs: policy.backoffMs,
-      ...(task.depends_on?.length ? { dependsOn: task.depends_on } : {}),
-      ...(task.on_dependency_failure ? { onDependencyFailure: task.on_dependency_failure } : {}),
-      ...(task.parent_id ? { parentId: task.parent_id } : {}),
-      ...(task.input_timeout_ms !== undefined ? { inputTimeoutMs: task.input_timeout_ms } : {}),
-      ...scheduleOf(task),
+      dependsOn: task.depends_on?.length ? task.depends_on : undefined,
+      onDependencyFailure: task.on_dependency_failure || undefined,
+      parentId: task.parent_id || undefined,
+      inputTimeoutMs: task.input_timeout_ms,
+      schedule: scheduled ? scheduleKeysOf(task) : undefined,
+      delayUntil: scheduled ? delayUntil(task) : undefined,
     };
   }
 

@@ -51,9 +51,15 @@ export type LedgerTaskDict = {
  * text (an integer is a few bytes in a listpack), else the text itself.
  */
 export function compactTime(iso: string): string {
+  // Tasks submitted together share their created_at: the last answer is asked for again.
+  if (iso === lastIso) return lastCompact;
   const ms = Date.parse(iso);
-  return Number.isFinite(ms) && ms >= 0 && new Date(ms).toISOString() === iso ? String(ms) : iso;
+  lastCompact = Number.isFinite(ms) && ms >= 0 && new Date(ms).toISOString() === iso ? String(ms) : iso;
+  lastIso = iso;
+  return lastCompact;
 }
+let lastIso = "";
+let lastCompact = "";
 
 function readTime(stored: string | undefined): string {
   if (stored === undefined) return "";

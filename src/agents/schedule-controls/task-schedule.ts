@@ -80,12 +80,6 @@ export function scheduleKeysOf(task: ScheduleKeys): ScheduleKeys {
   return keys;
 }
 
-/** The ledger's NewTask fields for a task's schedule (none for a plain task). */
-export function scheduleOf(task: ScheduleKeys): { schedule?: ScheduleKeys; delayUntil?: number | null } {
-  if (task.priority === undefined && task.run_at === undefined && task.expires_at === undefined) return {};
-  return { schedule: scheduleKeysOf(task), delayUntil: delayUntil(task) };
-}
-
 /** True when the task has not started and its expires_at has passed: it must not start now. */
 export function hasExpired(task: { expires_at?: string; attempts: number }, now = Date.now()): boolean {
   return task.expires_at !== undefined && task.attempts === 0 && Date.parse(task.expires_at) <= now;
