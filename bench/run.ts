@@ -4,7 +4,7 @@
 //   npm run bench -- --quick                       small sizes, one round (a smoke run)
 //   npm run bench -- --only compare,signing        some sections
 //   npm run bench -- --tasks 50000 --rounds 5      bigger runs
-//   npm run bench -- --long                        memory over 1,000,000 tasks (adds ~4 minutes)
+//   npm run bench -- --long                        memory over 1,000,000 tasks, on Redis and memory:// (adds ~8 minutes)
 //   npm run bench -- --json bench-results.json     also write every figure as JSON
 //   npm run bench -- --only compare --modes one     only some ways to submit (one, window, batch)
 //   npm run bench -- --only compare --cpu-profile prof   a CPU profile of every in-process Triad run
@@ -376,13 +376,12 @@ function signing(): void {
   out();
 }
 
-async function memory(): Promise<void> {
-  log(`memory: ${MEMORY_TASKS.toLocaleString("en-US")} tasks through the three tiers in one process`);
-  await redis.flush();
+/** The long run in a child process of its own (node --expose-gc), on `url`. */
+async function longRun(url: string): Promise<MemoryFigures> {
   const script = fileURLToPath(new URL("./memory.ts", import.meta.url));
   const child = spawn(
     process.execPath,
-    ["--expose-gc", "--import", "tsx", script, "--redis", redis.url, "--tasks", String(MEMORY_TASKS)],
+    ["--expose-gc", "--import", "tsx", script, "--redis", url, "--tasks", String(MEMORY_TASKS)],
     { stdio: ["ignore", "pipe", "inherit"] },
   );
   let stdout = "";
@@ -390,17 +389,15 @@ async function memory(): Promise<void> {
     stdout += d.toString();
   });
   const code = await new Promise<number | null>((resolve) => child.once("exit", resolve));
-  if (code !== 0) throw new Error(`the memory run exited with ${code}`);
-  const m = (JSON.parse(stdout.trim().split("\n").pop()!) as { memory: MemoryFigures }).memory;
-  const redisMemory = String(await redis.command("INFO", "memory"));
-  const usedMb = Number(/used_memory:(\d+)/.exec(redisMemory)?.[1] ?? 0) / 1024 / 1024;
-  figures.memory = { ...m, redisUsedMb: usedMb };
+  if (code !== 0) throw new Error(`the memory run on ${url} exited with ${code}`);
+  return (JSON.parse(stdout.trim().split("\n").pop()!) as { memory: MemoryFigures }).memory;
+}
+
+function memoryTable(m: MemoryFigures, where: string): void {
   for (const s of m.samples)
     log(`  ${String(s.tasks).padStart(9)} tasks  RSS ${s.rssMb} MB  heap ${s.heapMb} MB`);
-  const first = m.samples[0]!;
-  const last = m.samples.at(-1)!;
   out(
-    `### Memory (${m.tasks.toLocaleString("en-US")} tasks in one run, all tiers in one process, at most 20,000 in flight)`,
+    `### Memory on ${where} (${m.tasks.toLocaleString("en-US")} tasks in one run, all tiers in one process, at most 20,000 in flight)`,
   );
   out();
   out(
@@ -415,10 +412,34 @@ async function memory(): Promise<void> {
     ),
   );
   out();
+}
+
+async function memory(): Promise<void> {
+  log(
+    `memory: ${MEMORY_TASKS.toLocaleString("en-US")} tasks through the three tiers in one process, on Redis`,
+  );
+  await redis.flush();
+  const m = await longRun(redis.url);
+  const redisMemory = String(await redis.command("INFO", "memory"));
+  const usedMb = Number(/used_memory:(\d+)/.exec(redisMemory)?.[1] ?? 0) / 1024 / 1024;
+  memoryTable(m, "Redis");
+  const first = m.samples[0]!;
+  const last = m.samples.at(-1)!;
   out(
     `RSS before ${first.rssMb.toFixed(1)} MB, after ${last.rssMb.toFixed(1)} MB (${fmt.rate(m.perSecond)} tasks/s over the run). Redis used_memory after the run: ${usedMb.toFixed(0)} MB (terminal records are kept for their retention, 24 h by default).`,
   );
   out();
+  // The embedded store keeps its records in the process's heap: bounded by memoryMaxFinished.
+  log(`memory: the same on the embedded store (memory://)`);
+  const embedded = await longRun("memory://bench-memory");
+  memoryTable(embedded, "memory:// (the embedded store)");
+  const e0 = embedded.samples[0]!;
+  const e1 = embedded.samples.at(-1)!;
+  out(
+    `Heap after GC ${e0.heapMb.toFixed(1)} MB before, ${e1.heapMb.toFixed(1)} MB after (${fmt.rate(embedded.perSecond)} tasks/s): the store keeps at most 100,000 finished records (redis.memoryMaxFinished), the oldest dropped first.`,
+  );
+  out();
+  figures.memory = { ...m, redisUsedMb: usedMb, embedded };
 }
 
 try {
