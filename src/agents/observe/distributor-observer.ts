@@ -40,7 +40,8 @@ type TaskPath = {
   assignVia: string | undefined;
   dispatched: { fence: number; executeVia: string } | undefined;
   result: Result | undefined;
-  retries: Retries;
+  /** Made at the first retry (most tasks have none). */
+  retries: Retries | undefined;
   /** Set once committed terminal: what goes to the coordinator beside the task. */
   terminal: TaskTrace | undefined;
 };
@@ -145,7 +146,7 @@ export class DistributorObserver implements MessageObserver {
         assignVia: undefined,
         dispatched: undefined,
         result: undefined,
-        retries: [],
+        retries: undefined,
         terminal: undefined,
       };
       this.paths.set(taskId, path);
@@ -165,6 +166,8 @@ export class DistributorObserver implements MessageObserver {
   }
 
   private dispatching(payload: PayloadOf<"execute_tasks">): AgentPayload {
+    // A new list only once a job gets a trace to carry (with no SDK, none does: the payload goes as is).
+    let traced = false;
     const tasks = payload.tasks.map((job) => {
       const path = this.path(job.task.task_id);
       const traceparent = recordTaskSpan("triad.dispatch", {
@@ -182,10 +185,11 @@ export class DistributorObserver implements MessageObserver {
       path.dispatched = { fence: job.fence, executeVia: "" };
       path.readySince = Date.now();
       if (traceparent === undefined) return job;
+      traced = true;
       path.parent = traceparent;
       return { ...job, trace: { traceparent } };
     });
-    return { ...payload, tasks };
+    return traced ? { ...payload, tasks } : payload;
   }
 
   private onResults(message: A2AMessage, payload: PayloadOf<"task_results">): void {
@@ -231,6 +235,7 @@ export class DistributorObserver implements MessageObserver {
     const path = this.path(taskId);
     const traceparent = this.commitSpan(task, taskId, "retry", task?.error);
     const result = path.result;
+    path.retries ??= [];
     path.retries.push({
       attempt: task?.attempts ?? result?.fence ?? 0,
       worker: result?.worker ?? null,
@@ -263,12 +268,13 @@ export class DistributorObserver implements MessageObserver {
     if (path === undefined || path.terminal !== undefined) return path?.terminal;
     const traceparent = this.commitSpan(task, task.task_id, verdict, task.error);
     const result = path.result;
-    path.terminal = {
-      ...(path.retries.length ? { retries: path.retries } : {}),
-      ...(traceparent ? { traceparent } : {}),
-      ...(result ? { via: [result.executeVia, result.resultsVia] } : {}),
-    };
-    return path.terminal;
+    // Members in sorted order (canonical JSON), only those there are; no spread temporaries.
+    const terminal: TaskTrace = {};
+    if (path.retries?.length) terminal.retries = path.retries;
+    if (traceparent) terminal.traceparent = traceparent;
+    if (result) terminal.via = [result.executeVia, result.resultsVia];
+    path.terminal = terminal;
+    return terminal;
   }
 
   private reporting(payload: PayloadOf<"task_terminal">): AgentPayload {
