@@ -7,7 +7,7 @@ import { BoundedMap } from "./bounded-map.js";
 import type { MessageObserver } from "./message-observer.js";
 import { countStoreCalls, type StoreCallCounts } from "./store-calls.js";
 import { type RecordedEvent, TaskHistory } from "./task-history.js";
-import { ATTR, endTaskSpan, SpanKind, startTaskSpan, traceparentOf } from "./trace-context.js";
+import { ATTR, endTaskSpan, SpanKind, startTaskSpan, submitTraced, traceparentOf } from "./trace-context.js";
 
 /** What the coordinator saw happen, as it happens (the dashboard's live feed listens). */
 export type TaskActivity =
@@ -76,6 +76,41 @@ export class CoordinatorObserver implements MessageObserver {
   /** What each distributor last reported. */
   heard(): ReadonlyMap<string, DistributorHeard> {
     return this.distributors;
+  }
+
+  /**
+   * traceSubmit for one task, made for the path a lone caller waits on: with no span to make or
+   * carry (no SDK, no active span), the task is only remembered for its latency, with no arrays,
+   * spans or closures per call. The same outcome as traceSubmit([task], ...) in every case.
+   */
+  traceSubmitOne<T>(task: TaskDict, submit: (task: TaskDict) => Promise<T>): Promise<T> {
+    if (submitTraced()) return this.traceSubmit([task], () => submit(task));
+    const id = task.task_id;
+    const mine = !this.open.has(id);
+    if (mine) this.open.set(id, { t0: performance.now(), traceparent: undefined, accepted: false });
+    let pending: Promise<T>;
+    try {
+      pending = submit(task);
+    } catch (err) {
+      pending = Promise.reject(err);
+    }
+    if (!mine) return pending;
+    // Still there and not accepted: a duplicate (or a failed submit), so not followed.
+    return pending.then(
+      (result) => {
+        this.forgetUnaccepted(id);
+        return result;
+      },
+      (err: unknown) => {
+        this.forgetUnaccepted(id);
+        throw err;
+      },
+    );
+  }
+
+  private forgetUnaccepted(taskId: string): void {
+    const entry = this.open.get(taskId);
+    if (entry !== undefined && !entry.accepted) this.open.delete(taskId);
   }
 
   /**

@@ -44,6 +44,11 @@ function noSdk(): boolean {
   return provider instanceof ProxyTracerProvider && provider.getDelegate() === NO_SDK;
 }
 
+/** Whether a submit would make or carry a span: false with no SDK and no span active in the caller's context. */
+export function submitTraced(): boolean {
+  return !noSdk() || !noActiveSpan();
+}
+
 /** Whether a step under `parent` (a traceparent) would make or carry a span: false with no SDK and no parent. */
 export function traced(parent: string | undefined): boolean {
   return parent !== undefined || !noSdk();
