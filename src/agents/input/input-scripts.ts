@@ -1,5 +1,5 @@
 import { defineScript } from "../../core/store/index.js";
-import { retireFinished } from "../ledger/ledger-scripts.js";
+import { endedOrRetired } from "../ledger/ledger-scripts.js";
 import { defineOpenScript, openRemove } from "../ledger/open-index.js";
 
 /**
@@ -52,8 +52,7 @@ export const expireInputs = defineOpenScript(import.meta.url, "expire-inputs-1.l
       });
       openRemove(db, prefix, id);
       db.pexpire(rec, Number(retentionMs));
-      retireFinished(db, prefix, id);
-      if (db.exists(`${prefix}dependents:${id}`)) db.sadd(`${prefix}ended`, id);
+      endedOrRetired(db, prefix, id);
       out.push(id);
     }
     waiting += db.zcard(due);

@@ -12,20 +12,20 @@ import { defineOpenScript, openAdd, openIds, openRemove } from "./open-index.js"
 const OPEN = new Set(["pending", "in_progress"]);
 
 /** A record's retry limits when it has none: submit-tasks leaves these defaults out. */
-
-/**
- * The memory:// half of a record's end, after its PEXPIRE: counted among the finished records
- * the embedded store keeps at most (RedisConfig.memoryMaxFinished), unless other tasks may still
- * read it (it has dependents, or spawned tasks to record): those keep it for the retention.
- * Redis has no twin to this: it keeps every record for its retention.
- */
-export function retireFinished(db: MemoryKeyspace, prefix: string, id: string): void {
-  const rec = `${prefix}task:${id}`;
-  if (db.hget(rec, "spawn") === null && !db.exists(`${prefix}dependents:${id}`)) db.retire(rec);
-}
-
 export const DEFAULT_MAX_RETRIES = 2;
 export const DEFAULT_BACKOFF_MS = 200;
+
+/**
+ * The last step of a record's end, after its PEXPIRE: a task that others must hear of (it has
+ * dependents, or `spawns` tasks to record) joins <prefix>ended, as the Lua twins' SADD does;
+ * any other is retired, counted among the finished records the embedded store keeps at most
+ * (MemoryKeyspace.retire, RedisConfig.memoryMaxFinished). Redis has no twin to the retiring: it
+ * keeps every record for its retention.
+ */
+export function endedOrRetired(db: MemoryKeyspace, prefix: string, id: string, spawns = false): void {
+  if (spawns || db.exists(`${prefix}dependents:${id}`)) db.sadd(`${prefix}ended`, id);
+  else db.retire(`${prefix}task:${id}`);
+}
 
 function hincrby(db: MemoryKeyspace, key: string, field: string, by: number): number {
   const next = Number(db.hget(key, field) ?? 0) + by;
@@ -163,12 +163,10 @@ export const commitResults = defineOpenScript(import.meta.url, "commit-results-1
       if (dist) db.srem(`${prefix}dist:${dist}`, id!);
       db.pexpire(rec, Number(retentionMs));
     };
-    const hasDependents = () => db.exists(`${prefix}dependents:${id}`);
     if (outcome === "completed") {
       end("completed", "result");
       if (spawn !== "") db.hset(rec, { spawn: spawn! });
-      if (spawn !== "" || hasDependents()) db.sadd(`${prefix}ended`, id!);
-      retireFinished(db, prefix, id!);
+      endedOrRetired(db, prefix, id!, spawn !== "");
       out.push([1, attempts, worker, started, ""]);
       return;
     }
@@ -195,8 +193,7 @@ export const commitResults = defineOpenScript(import.meta.url, "commit-results-1
       out.push([2, attempts, worker, started, String(notBefore)]);
     } else {
       end("failed", "error");
-      if (hasDependents()) db.sadd(`${prefix}ended`, id!);
-      retireFinished(db, prefix, id!);
+      endedOrRetired(db, prefix, id!);
       out.push([3, attempts, worker, started, ""]);
     }
   });
@@ -234,11 +231,10 @@ export const abandonTasks = defineOpenScript(import.meta.url, "abandon-tasks-1.l
     openRemove(db, prefix, id);
     if (dist) db.srem(`${prefix}dist:${dist}`, id);
     db.pexpire(rec, Number(retentionMs));
-    retireFinished(db, prefix, id);
     db.del(`${prefix}wait:${id}`);
     db.srem(`${prefix}waiting`, id);
     db.zrem(`${prefix}input_due`, id);
-    if (db.exists(`${prefix}dependents:${id}`)) db.sadd(`${prefix}ended`, id);
+    endedOrRetired(db, prefix, id);
     return 1;
   });
 });
@@ -317,8 +313,7 @@ export const dependencyEnded = defineOpenScript(import.meta.url, "dependency-end
       db.srem(`${prefix}waiting`, id!);
       openRemove(db, prefix, id!);
       db.pexpire(rec, Number(retentionMs));
-      retireFinished(db, prefix, id!);
-      if (db.exists(`${prefix}dependents:${id}`)) db.sadd(`${prefix}ended`, id!);
+      endedOrRetired(db, prefix, id!);
       out.push(withRecord(3, rec));
     } else if (!db.exists(wait)) {
       db.srem(`${prefix}waiting`, id!);

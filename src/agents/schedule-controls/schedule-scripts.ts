@@ -1,5 +1,5 @@
 import type { MemoryKeyspace } from "../../core/store/index.js";
-import { retireFinished } from "../ledger/ledger-scripts.js";
+import { endedOrRetired } from "../ledger/ledger-scripts.js";
 import { defineOpenScript, openRemove } from "../ledger/open-index.js";
 
 /**
@@ -26,11 +26,10 @@ function sweepExpired(
   openRemove(db, prefix, id);
   if (dist) db.srem(`${prefix}dist:${dist}`, id);
   db.pexpire(rec, Number(retentionMs));
-  retireFinished(db, prefix, id);
   db.del(`${prefix}wait:${id}`);
   db.srem(`${prefix}waiting`, id);
   db.zrem(`${prefix}delayed`, id);
-  if (db.exists(`${prefix}dependents:${id}`)) db.sadd(`${prefix}ended`, id);
+  endedOrRetired(db, prefix, id);
   return true;
 }
 
