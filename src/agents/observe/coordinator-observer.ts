@@ -35,13 +35,15 @@ export type DistributorHeard = {
 };
 
 type OpenTask = { t0: number; traceparent: string | undefined; accepted: boolean };
-type Arrival = { request_id: string; sender: string; trace: TaskTrace | undefined };
+/** A task_terminal message, shared by every task it carried (their traces are looked up by id). */
+type Arrival = { request_id: string; sender: string; traces: Record<string, TaskTrace> | undefined };
 
 /** Open tasks remembered for latency and trace context; beyond it, the oldest lose theirs. */
 const OPEN_LIMIT = 200_000;
 /** Distinct task types counted one by one; the rest are counted as OTHER_TYPE. */
 const TYPE_LIMIT = 100;
 export const OTHER_TYPE = "(other)";
+const NONE: NonNullable<TaskTrace["retries"]> = [];
 
 /**
  * Follows tasks through the coordinator: a `triad.submit` span per task (the root of its trace,
@@ -86,8 +88,7 @@ export class CoordinatorObserver implements MessageObserver {
   traceSubmitOne<T>(task: TaskDict, submit: (task: TaskDict) => Promise<T>): Promise<T> {
     if (submitTraced()) return this.traceSubmit([task], () => submit(task));
     const id = task.task_id;
-    const mine = !this.open.has(id);
-    if (mine) this.open.set(id, { t0: performance.now(), traceparent: undefined, accepted: false });
+    const mine = this.follow(id);
     let pending: Promise<T>;
     try {
       pending = submit(task);
@@ -108,6 +109,40 @@ export class CoordinatorObserver implements MessageObserver {
     );
   }
 
+  /** traceSubmitOne for many tasks: with no span to make or carry, each is only remembered for its latency. */
+  private followSubmit<T>(tasks: TaskDict[], submit: () => Promise<T>): Promise<T> {
+    const mine = tasks.map((task) => this.follow(task.task_id));
+    const forget = () => {
+      tasks.forEach((task, i) => {
+        if (mine[i]) this.forgetUnaccepted(task.task_id);
+      });
+    };
+    let pending: Promise<T>;
+    try {
+      pending = submit();
+    } catch (err) {
+      pending = Promise.reject(err);
+    }
+    return pending.then(
+      (result) => {
+        forget();
+        return result;
+      },
+      (err: unknown) => {
+        forget();
+        throw err;
+      },
+    );
+  }
+
+  /** Remembers a task being submitted here for its latency; false when it already is (a duplicate). */
+  private follow(taskId: string, traceparent?: string): boolean {
+    if (this.open.has(taskId)) return false;
+    this.open.set(taskId, { t0: performance.now(), traceparent, accepted: false });
+    return true;
+  }
+
+  /** A task followed since its submit that the core did not accept (a duplicate, a failed submit) is let go. */
   private forgetUnaccepted(taskId: string): void {
     const entry = this.open.get(taskId);
     if (entry !== undefined && !entry.accepted) this.open.delete(taskId);
@@ -119,6 +154,7 @@ export class CoordinatorObserver implements MessageObserver {
    * path a lone caller waits on, and every promise costs there.)
    */
   traceSubmit<T>(tasks: TaskDict[], submit: () => Promise<T>): Promise<T> {
+    if (!submitTraced()) return this.followSubmit(tasks, submit);
     const mine: boolean[] = [];
     const spans = tasks.map((task, i) => {
       const span = startTaskSpan("triad.submit", {
@@ -130,14 +166,7 @@ export class CoordinatorObserver implements MessageObserver {
           [ATTR.agentId]: this.o.agentId,
         }),
       });
-      mine[i] = !this.open.has(task.task_id);
-      if (mine[i]) {
-        this.open.set(task.task_id, {
-          t0: performance.now(),
-          traceparent: traceparentOf(span),
-          accepted: false,
-        });
-      }
+      mine[i] = this.follow(task.task_id, traceparentOf(span));
       return span;
     });
     // A task recorded here is `accepted` (the core's submitted event); one of ours still there and
@@ -245,15 +274,15 @@ export class CoordinatorObserver implements MessageObserver {
   }
 
   private onTerminalMessage(message: A2AMessage, payload: PayloadOf<"task_terminal">): void {
+    const arrival: Arrival = {
+      request_id: message.metadata.request_id,
+      sender: message.sender,
+      traces: payload.traces,
+    };
     for (const task of payload.tasks) {
-      const arrival = {
-        request_id: message.metadata.request_id,
-        sender: message.sender,
-        trace: payload.traces?.[task.task_id],
-      };
       // Already finished (read from the ledger first): the message still tells how it got there.
       const done = this.history.terminal(task.task_id);
-      if (done !== undefined && done.request_id === undefined) Object.assign(done, committedBy(arrival));
+      if (done !== undefined && done.request_id === undefined) committedBy(done, arrival, task.task_id);
       else this.arriving.set(task.task_id, arrival);
     }
   }
@@ -269,7 +298,8 @@ export class CoordinatorObserver implements MessageObserver {
       task_type: task.task_type,
       ...(open?.traceparent ? { traceparent: open.traceparent } : {}),
     });
-    this.emit({ type: "submitted", task_id: task.task_id, task_type: task.task_type });
+    if (this.listeners.size > 0)
+      this.emit({ type: "submitted", task_id: task.task_id, task_type: task.task_type });
   }
 
   private onTerminal(task: TaskDict): void {
@@ -280,8 +310,8 @@ export class CoordinatorObserver implements MessageObserver {
     this.arriving.delete(id);
     const status = task.status as "completed" | "failed" | "abandoned";
     this.countsOf(task.task_type)[status]++;
-    const retries = arrival?.trace?.retries ?? [];
-    for (const r of retries) {
+    const retries = arrival && traceOf(arrival, id)?.retries;
+    for (const r of retries ?? NONE) {
       this.history.add(id, {
         event: "retried",
         t: (r.at && Date.parse(r.at)) || Date.now(),
@@ -292,18 +322,20 @@ export class CoordinatorObserver implements MessageObserver {
       });
     }
     if (status !== "abandoned" || this.history.terminal(id) === undefined) {
-      this.history.add(id, {
+      const event: RecordedEvent = {
         event: status === "abandoned" ? "abandoned" : "committed",
         t: Date.now(),
         status,
         worker: task.assigned_to,
         attempt: task.attempts,
         error: task.error,
-        ...(arrival ? committedBy(arrival) : {}),
-      });
+      };
+      if (arrival) committedBy(event, arrival, id);
+      this.history.add(id, event);
     }
+    if (this.listeners.size === 0) return;
     const latency = open ? performance.now() - open.t0 : null;
-    this.emit({ type: "terminal", task, latency_ms: latency, retries });
+    this.emit({ type: "terminal", task, latency_ms: latency, retries: retries ?? [] });
   }
 
   private countsOf(taskType: string): TypeCounts {
@@ -327,11 +359,17 @@ export class CoordinatorObserver implements MessageObserver {
   }
 }
 
-function committedBy(arrival: Arrival): Partial<RecordedEvent> {
-  return {
-    request_id: arrival.request_id,
-    distributor: arrival.sender,
-    ...(arrival.trace?.via ? { via: arrival.trace.via } : {}),
-    ...(arrival.trace?.traceparent ? { traceparent: arrival.trace.traceparent } : {}),
-  };
+/** The trace the distributor sent beside task `id` in the message, if any. */
+function traceOf(arrival: Arrival, id: string): TaskTrace | undefined {
+  const { traces } = arrival;
+  return traces !== undefined && Object.hasOwn(traces, id) ? traces[id] : undefined;
+}
+
+/** Completes a terminal event with the message that told of it (in place: no temporaries per task). */
+function committedBy(event: RecordedEvent, arrival: Arrival, id: string): void {
+  event.request_id = arrival.request_id;
+  event.distributor = arrival.sender;
+  const trace = traceOf(arrival, id);
+  if (trace?.via) event.via = trace.via;
+  if (trace?.traceparent) event.traceparent = trace.traceparent;
 }

@@ -55,6 +55,20 @@ export function isGraphHandler(handler: unknown): handler is GraphHandler {
   );
 }
 
+export type RunOptions = {
+  timeoutMs: number;
+  attempt?: number;
+  checkpointer?: BaseCheckpointSaver | undefined;
+  dependencies?: Record<string, DependencyOutcome> | undefined;
+  /** The values given to the task so far (ctx.inputs), and the key of the request the last one answered. */
+  inputs?: JsonValue[] | undefined;
+  resumeKey?: string | undefined;
+  /** Where ctx.progress values go (src/agents/live/); checked before they get there. */
+  onProgress?: ((value: JsonValue) => void) | undefined;
+  /** Aborted when the task is canceled: the handler's signal fires and the attempt ends at once. */
+  cancel?: AttemptCancel | undefined;
+};
+
 /**
  * Runs one attempt of a task to an outcome. Whatever the handler does — throws, hangs past
  * `timeoutMs`, returns something JSON cannot carry — ends as a failed outcome with a message
@@ -63,20 +77,22 @@ export function isGraphHandler(handler: unknown): handler is GraphHandler {
 export async function runTask<T extends HandlerTask>(
   handler: TaskHandler<T> | undefined,
   task: T,
-  options: {
-    timeoutMs: number;
-    attempt?: number;
-    checkpointer?: BaseCheckpointSaver | undefined;
-    dependencies?: Record<string, DependencyOutcome> | undefined;
-    /** The values given to the task so far (ctx.inputs), and the key of the request the last one answered. */
-    inputs?: JsonValue[] | undefined;
-    resumeKey?: string | undefined;
-    /** Where ctx.progress values go (src/agents/live/); checked before they get there. */
-    onProgress?: ((value: JsonValue) => void) | undefined;
-    /** Aborted when the task is canceled: the handler's signal fires and the attempt ends at once. */
-    cancel?: AttemptCancel | undefined;
-  },
+  options: RunOptions,
 ): Promise<RunOutcome> {
+  return runAttempt(handler, task, options);
+}
+
+/**
+ * runTask, answering at once when the handler does (a function that returns a value, not a
+ * promise): no promise, timer or microtask for the most common handler. A handler that returns a
+ * promise (and every graph) gives a promise of the outcome, settled by the first of three: the
+ * handler, its time, its cancel.
+ */
+export function runAttempt<T extends HandlerTask>(
+  handler: TaskHandler<T> | undefined,
+  task: T,
+  options: RunOptions,
+): RunOutcome | Promise<RunOutcome> {
   if (handler === undefined) {
     return {
       status: "failed",
@@ -93,15 +109,13 @@ export async function runTask<T extends HandlerTask>(
     }
     return abort.signal;
   };
-  let timer: NodeJS.Timeout | undefined;
   let spawned: SpawnList | undefined;
   const progress = (value: JsonValue) => {
     const checked = checkProgress(value);
     options.onProgress?.(checked);
   };
-  let unhook: (() => void) | undefined;
+  let value: unknown;
   try {
-    let value: unknown;
     if (isGraphHandler(handler)) {
       value = runGraphTask(handler, task, {
         signal: signal(),
@@ -131,39 +145,61 @@ export async function runTask<T extends HandlerTask>(
       };
       value = handler(task, context);
     }
-    if (isPromiseLike(value)) {
-      // The first of three ends the attempt: the handler settles, its time is up, or the task
-      // was canceled (either of the last two fires the handler's signal; it may run on, and its
-      // outcome is refused by its fence). One promise settled by whichever comes first, which
-      // costs less per task than a Promise.race against a promise of the timer.
-      const pending = value;
-      value = await new Promise<unknown>((resolve, reject) => {
-        timer = setTimeout(() => {
-          const err = new TriadError("ERR_TASK_TIMEOUT", `task timed out after ${options.timeoutMs} ms`);
-          // Rejected first: a handler that settles in its abort listener must not win.
-          reject(err);
-          abort?.abort(err);
-        }, options.timeoutMs);
-        const cancel = options.cancel;
-        if (cancel !== undefined)
-          unhook = cancel.onCancel(() => {
-            reject(cancel.reason);
-            abort?.abort(cancel.reason);
-          });
-        pending.then(resolve, reject);
+  } catch (err) {
+    return failedOutcome(err);
+  }
+  if (!isPromiseLike(value)) return settledOutcome(value, spawned);
+  // The first of three ends the attempt: the handler settles, its time is up, or the task was
+  // canceled (either of the last two fires the handler's signal; it may run on, and its outcome
+  // is refused by its fence). One promise settled by whichever comes first, which costs less per
+  // task than a Promise.race against a promise of the timer.
+  const pending = value;
+  let timer: NodeJS.Timeout | undefined;
+  let unhook: (() => void) | undefined;
+  return new Promise<unknown>((resolve, reject) => {
+    timer = setTimeout(() => {
+      const err = new TriadError("ERR_TASK_TIMEOUT", `task timed out after ${options.timeoutMs} ms`);
+      // Rejected first: a handler that settles in its abort listener must not win.
+      reject(err);
+      abort?.abort(err);
+    }, options.timeoutMs);
+    const cancel = options.cancel;
+    if (cancel !== undefined)
+      unhook = cancel.onCancel(() => {
+        reject(cancel.reason);
+        abort?.abort(cancel.reason);
       });
-    }
+    pending.then(resolve, reject);
+  }).then(
+    (settled) => {
+      clearTimeout(timer);
+      unhook?.();
+      return settledOutcome(settled, spawned);
+    },
+    (err: unknown) => {
+      clearTimeout(timer);
+      unhook?.();
+      return failedOutcome(err);
+    },
+  );
+}
+
+/** The outcome of a handler that gave `value` (failed when JSON cannot carry it). */
+function settledOutcome(value: unknown, spawned: SpawnList | undefined): RunOutcome {
+  try {
     const spawn = spawned?.toJSON();
     return spawn === undefined
       ? { status: "completed", result: toJson(value) }
       : { status: "completed", result: toJson(value), spawn };
   } catch (err) {
-    if (isInputRequired(err)) return { status: "input_required", request: err.request, key: err.key };
-    return { status: "failed", error: describe(err) };
-  } finally {
-    clearTimeout(timer);
-    unhook?.();
+    return failedOutcome(err);
   }
+}
+
+/** The outcome of a handler that threw (or whose value could not be taken): input_required or failed. */
+function failedOutcome(err: unknown): RunOutcome {
+  if (isInputRequired(err)) return { status: "input_required", request: err.request, key: err.key };
+  return { status: "failed", error: describe(err) };
 }
 
 function isPromiseLike(value: unknown): value is PromiseLike<unknown> {

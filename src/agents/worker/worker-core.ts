@@ -20,7 +20,7 @@ import {
   type HandlerTask,
   isGraphHandler,
   type RunOutcome,
-  runTask,
+  runAttempt,
   type TaskHandler,
 } from "./task-runner.js";
 
@@ -133,21 +133,27 @@ export class WorkerCore {
   }
 
   private pump(): void {
+    // An attempt whose handler answers at once is over when execute() returns: the loop goes on.
     while (this.running.size < this.options.capacity && this.backlog.length > 0) {
-      const job = this.backlog.shift()!;
-      void this.execute(job);
+      this.execute(this.backlog.shift()!);
     }
   }
 
-  private async execute(job: DispatchedTask): Promise<void> {
+  private execute(job: DispatchedTask): void {
     const id = job.task.task_id;
     const started = performance.now();
     const startedAt = new Date().toISOString();
     const cancel = new AttemptCancel();
     this.running.set(id, { fence: job.fence, startedAt: started, cancel });
     const handler = this.options.handlerFor(job.task.task_type);
-    const run = () =>
-      runTask(handler, this.options.toHandlerTask(job.task), {
+    const run = (): RunOutcome | Promise<RunOutcome> => {
+      let task: HandlerTask;
+      try {
+        task = this.options.toHandlerTask(job.task);
+      } catch (err) {
+        return { status: "failed", error: `the task could not be read: ${(err as Error).message}` };
+      }
+      return runAttempt(handler, task, {
         timeoutMs: job.timeout_ms,
         attempt: job.task.attempts,
         dependencies: job.dependencies,
@@ -160,11 +166,36 @@ export class WorkerCore {
           if (this.running.get(id)?.cancel === cancel) this.progress.report(id, job.fence, value);
         },
       });
-    // Without an SDK or a trace to carry on, no span: the attempt runs as is.
-    let outcome: RunOutcome;
-    let trace: TaskTrace | undefined;
-    if (executionTraced(job)) ({ outcome, trace } = await traceExecution(job, run));
-    else outcome = await run();
+    };
+    // Without an SDK or a trace to carry on, no span: the attempt runs as is, and a handler that
+    // answers at once ends it here (no promise; pump()'s loop starts the next).
+    if (executionTraced(job)) {
+      void traceExecution(job, () => Promise.resolve(run())).then(({ outcome, trace }) => {
+        this.ended(job, started, startedAt, outcome, trace);
+        this.pump();
+      });
+      return;
+    }
+    const outcome = run();
+    if (!(outcome instanceof Promise)) {
+      this.ended(job, started, startedAt, outcome, undefined);
+      return;
+    }
+    void outcome.then((settled) => {
+      this.ended(job, started, startedAt, settled, undefined);
+      this.pump();
+    });
+  }
+
+  /** The attempt's outcome goes to the distributor (and is kept until it is acknowledged). */
+  private ended(
+    job: DispatchedTask,
+    started: number,
+    startedAt: string,
+    outcome: RunOutcome,
+    trace: TaskTrace | undefined,
+  ): void {
+    const id = job.task.task_id;
     if (this.running.get(id)?.fence === job.fence) this.running.delete(id);
     const progress = this.progress.take(id, job.fence);
     this.done++;
@@ -214,7 +245,6 @@ export class WorkerCore {
               };
     if (trace) wire.trace = trace;
     this.finish(wire);
-    this.pump();
   }
 
   private finish(outcome: AttemptOutcomeWire): void {

@@ -1,6 +1,8 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { AttemptCancel } from "../../../src/agents/live/attempt-cancel.js";
-import { type HandlerContext, runTask } from "../../../src/agents/worker/task-runner.js";
+import type { DispatchedTask } from "../../../src/agents/protocol.js";
+import { type HandlerContext, runAttempt, runTask } from "../../../src/agents/worker/task-runner.js";
+import { WorkerCore } from "../../../src/agents/worker/worker-core.js";
 
 /** One attempt run to an outcome: the handler's answer, or whichever of its time and a cancel comes first. */
 
@@ -73,5 +75,93 @@ describe("runTask", () => {
     } finally {
       process.off("unhandledRejection", listener);
     }
+  });
+});
+
+describe("runAttempt", () => {
+  it("answers at once, with no promise, when the handler does", () => {
+    expect(runAttempt((t) => t.payload, task, { timeoutMs: 1000 })).toEqual({
+      status: "completed",
+      result: { i: 1 },
+    });
+    expect(
+      runAttempt(
+        () => {
+          throw new Error("boom");
+        },
+        task,
+        { timeoutMs: 1000 },
+      ),
+    ).toEqual({ status: "failed", error: "boom" });
+    expect(runAttempt((_t, ctx) => ctx.requestInput({ ask: "name" }), task, { timeoutMs: 1000 })).toEqual({
+      status: "input_required",
+      request: { ask: "name" },
+      key: "",
+    });
+    const cyclic: Record<string, unknown> = {};
+    cyclic.self = cyclic;
+    const notJson = runAttempt(() => cyclic as never, task, { timeoutMs: 1000 });
+    expect(notJson).not.toBeInstanceOf(Promise);
+    expect((notJson as { status: string }).status).toBe("failed");
+    expect((notJson as { error: string }).error).toMatch(/not JSON/);
+    const spawned = runAttempt(
+      (_t, ctx) => {
+        ctx.spawn([{ task_type: "echo", payload: { n: 2 } }]);
+        return "ok";
+      },
+      task,
+      { timeoutMs: 1000 },
+    );
+    expect(spawned).not.toBeInstanceOf(Promise);
+    expect(spawned).toMatchObject({ status: "completed", result: "ok", spawn: [{ task_id: "t1.1" }] });
+  });
+
+  it("gives a promise when the handler does, settled by the handler or its time", async () => {
+    const pending = runAttempt(async () => "later", task, { timeoutMs: 1000 });
+    expect(pending).toBeInstanceOf(Promise);
+    expect(await pending).toEqual({ status: "completed", result: "later" });
+    expect(await runAttempt(() => never(), task, { timeoutMs: 20 })).toEqual({
+      status: "failed",
+      error: "task timed out after 20 ms",
+    });
+  });
+});
+
+describe("a worker whose handler answers at once", () => {
+  it("runs a backlog of thousands at concurrency 1 to the end, each outcome sent once, in order", async () => {
+    const sent: string[] = [];
+    const core = new WorkerCore({
+      capacity: 1,
+      resendMs: 60_000,
+      maxBacklog: 10_000,
+      handlerFor: () => (t) => t.payload,
+      toHandlerTask: (dict) => ({ taskId: dict.task_id, taskType: dict.task_type, payload: dict.payload }),
+      send: async (payload) => {
+        if (payload.kind === "task_results") for (const r of payload.results) sent.push(r.task_id);
+      },
+    });
+    const jobs = Array.from({ length: 5000 }, (_, i) => ({
+      fence: 1,
+      timeout_ms: 1000,
+      task: {
+        task_id: `t${i}`,
+        task_type: "echo",
+        payload: { i },
+        status: "in_progress",
+        result: null,
+        error: null,
+        attempts: 1,
+        assigned_to: "w",
+        created_at: "2026-12-04T00:00:00.000Z",
+        started_at: null,
+        completed_at: null,
+      },
+    })) as DispatchedTask[];
+    core.accept(jobs);
+    expect(core.load).toBe(0); // every attempt already over: nothing running, nothing queued
+    expect(core.done).toBe(5000);
+    await vi.waitFor(() => expect(sent).toHaveLength(5000));
+    expect(sent).toEqual(jobs.map((j) => j.task.task_id));
+    core.stop();
   });
 });
