@@ -33,6 +33,9 @@ function hincrby(db: MemoryKeyspace, key: string, field: string, by: number): nu
   return next;
 }
 
+/** The rest of a plain task's submit values (see submit-tasks-1.lua): none given. */
+const PLAIN_REST = ["", "", "", "", "", "", ""];
+
 /**
  * Walks the shard groups of a grouped script's ARGV from `from` on: each group is the shard's
  * key prefix, a count n, then n items of `stride` values (see submit-tasks-1.lua).
@@ -55,20 +58,10 @@ function eachGroup(
 export const submitTasks = defineOpenScript(import.meta.url, "submit-tasks-1.lua", (db, _keys, args) => {
   const [, dist] = args as [string, string];
   const out: number[] = [];
-  eachGroup(args, 2, 11, (prefix, item) => {
-    const [
-      id,
-      type,
-      payload,
-      createdAt,
-      maxRetries,
-      backoffMs,
-      deps,
-      policy,
-      parent,
-      inputTimeout,
-      schedule,
-    ] = item;
+  eachGroup(args, 2, 5, (prefix, item) => {
+    const [id, type, payload, createdAt, rest] = item;
+    const [maxRetries, backoffMs, deps, policy, parent, inputTimeout, schedule] =
+      rest === "" ? PLAIN_REST : (JSON.parse(rest!) as string[]);
     const rec = `${prefix}task:${id}`;
     if (db.exists(rec)) {
       out.push(0);

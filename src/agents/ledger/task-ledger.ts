@@ -149,19 +149,7 @@ export class TaskLedger {
         tasks,
         (t) => t.taskId,
         (t, args) =>
-          args.push(
-            t.taskId,
-            t.taskType,
-            JSON.stringify(t.payload),
-            compactTime(t.createdAt),
-            t.maxRetries === scripts.DEFAULT_MAX_RETRIES ? "" : t.maxRetries,
-            t.backoffMs === scripts.DEFAULT_BACKOFF_MS ? "" : t.backoffMs,
-            t.dependsOn?.length ? JSON.stringify(t.dependsOn) : "",
-            t.onDependencyFailure ?? "",
-            t.parentId ?? "",
-            t.inputTimeoutMs ?? "",
-            scheduleArg(t.schedule ?? {}, t.delayUntil ?? null),
-          ),
+          args.push(t.taskId, t.taskType, JSON.stringify(t.payload), compactTime(t.createdAt), submitRest(t)),
         // A submit is answered "accepted": with redis.waitReplicas, only once replicas hold it.
         true,
       ).then((reply) => reply.map((r) => r === 1));
@@ -573,6 +561,34 @@ export class TaskLedger {
     );
     return (all as string[][]).flat();
   }
+}
+
+/**
+ * The submit script's last value for a task (see submit-tasks-1.lua): "" for a plain task (the
+ * common case: five arguments, not eleven), else its seven optional values, "" each when not given.
+ */
+function submitRest(t: NewTask): string {
+  const schedule = t.schedule === undefined ? "" : scheduleArg(t.schedule, t.delayUntil ?? null);
+  if (
+    t.maxRetries === scripts.DEFAULT_MAX_RETRIES &&
+    t.backoffMs === scripts.DEFAULT_BACKOFF_MS &&
+    !t.dependsOn?.length &&
+    t.onDependencyFailure === undefined &&
+    t.parentId === undefined &&
+    t.inputTimeoutMs === undefined &&
+    schedule === ""
+  )
+    return "";
+  const rest = [
+    t.maxRetries === scripts.DEFAULT_MAX_RETRIES ? "" : String(t.maxRetries),
+    t.backoffMs === scripts.DEFAULT_BACKOFF_MS ? "" : String(t.backoffMs),
+    t.dependsOn?.length ? JSON.stringify(t.dependsOn) : "",
+    t.onDependencyFailure ?? "",
+    t.parentId ?? "",
+    t.inputTimeoutMs === undefined ? "" : String(t.inputTimeoutMs),
+    schedule,
+  ];
+  return JSON.stringify(rest);
 }
 
 /** An input_required commit's value: the request's key, a newline, the request JSON (commit-results-1.lua). */

@@ -83,6 +83,45 @@ describe.each(testEngines("ledger", { cluster: true }))("task ledger on $name", 
     expect(await l.distributorTaskIds("d1")).not.toContain(t.taskId);
   });
 
+  it("records every option a task may carry, beside plain tasks submitted in the same call", async () => {
+    const l = await ledger();
+    const run_at = new Date(Date.now() + 60_000).toISOString();
+    const plain = newTask({ maxRetries: 2, backoffMs: 200 });
+    const full = newTask({
+      maxRetries: 5,
+      backoffMs: 75,
+      dependsOn: ['dep-\u00e9"x'],
+      onDependencyFailure: "run",
+      parentId: "parent \u2603",
+      inputTimeoutMs: 1234,
+      schedule: { priority: 7, run_at },
+      delayUntil: Date.parse(run_at),
+    });
+    const retries = newTask({ maxRetries: 0, backoffMs: 200 });
+    expect(await Promise.all([l.submit(plain, "d1"), l.submit(full, "d1"), l.submit(retries, "d1")])).toEqual(
+      [true, true, true],
+    );
+    const [p, f, r] = await Promise.all([plain, full, retries].map((t) => l.get(t.taskId)));
+    expect(p).toMatchObject({ distributor: "d1", maxRetries: 2, backoffMs: 200 });
+    expect(p?.task.depends_on).toBeUndefined();
+    expect(p?.task.parent_id).toBeUndefined();
+    expect(f).toMatchObject({
+      distributor: null, // waiting on its dependency, so placed on nobody
+      maxRetries: 5,
+      backoffMs: 75,
+      task: {
+        depends_on: ['dep-\u00e9"x'],
+        waiting_on: ['dep-\u00e9"x'],
+        on_dependency_failure: "run",
+        parent_id: "parent \u2603",
+        input_timeout_ms: 1234,
+        priority: 7,
+        run_at,
+      },
+    });
+    expect(r).toMatchObject({ distributor: "d1", maxRetries: 0, backoffMs: 200 });
+  });
+
   it("records and places a task on a distributor in one step", async () => {
     const l = await ledger();
     const t = newTask();

@@ -12,10 +12,11 @@
   ARGV[1]  now, epoch milliseconds (informational timestamps only)
   ARGV[2]  the distributor to place the new tasks on, or "" to leave them unplaced
   ARGV[3..] groups: the shard's key prefix (e.g. "triad:{t7}:"), the number of tasks n, then
-           n x 11 values: id, task_type, payload (JSON), created_at, max_retries (or "": 2),
-           backoff_ms (or "": 200), depends_on (JSON array of ids, or ""), on_dependency_failure
-           (or ""), parent_id (or ""), input_timeout_ms (or "": 86,400,000 when it waits for input),
-           schedule (JSON of strings, or "" for a plain task; see below)
+           n x 5 values: id, task_type, payload (JSON), created_at, and the rest: "" for a plain
+           task, else a JSON array of 7 strings, each "" when not given: max_retries (2),
+           backoff_ms (200), depends_on (JSON array of ids), on_dependency_failure, parent_id,
+           input_timeout_ms (86,400,000 when it waits for input), schedule (JSON of strings; see
+           below). A plain task (the common one) so costs five arguments, not eleven.
 
   A record holds only what cannot be derived or defaulted, so that a waiting task stays small
   (a listpack hash): no task_id (it is in the key), no zero attempts/failures/fence, no
@@ -43,15 +44,16 @@
   Returns one integer per task, in order: 1 recorded, 0 a task with that id already exists
   (kept as is).
 ]]
--- Fields a record holds only when given: the name, and the value's place among a task's values.
-local OPTIONAL = {{'max_retries', 4}, {'backoff_ms', 5}, {'on_dependency_failure', 7},
-  {'parent_id', 8}, {'input_timeout_ms', 9}}
+-- Fields a record holds only when given: the name, and the value's place in the rest.
+local OPTIONAL = {{'max_retries', 1}, {'backoff_ms', 2}, {'on_dependency_failure', 4},
+  {'parent_id', 5}, {'input_timeout_ms', 6}}
+local PLAIN = {'', '', '', '', '', '', ''}
 local dist = ARGV[2]
 local out = {}
 local i = 3
 while i <= #ARGV do
   local prefix = ARGV[i]
-  local last = i + 1 + tonumber(ARGV[i + 1]) * 11
+  local last = i + 1 + tonumber(ARGV[i + 1]) * 5
   i = i + 2
   while i <= last do
     local id = ARGV[i]
@@ -62,17 +64,19 @@ while i <= #ARGV do
       -- One write per record: the distributor, when there is one, goes in the same HSET.
       local fields = {'type', ARGV[i + 1], 'payload', ARGV[i + 2], 'status', 'pending',
         'created_at', ARGV[i + 3]}
+      local rest = ARGV[i + 4]
+      rest = rest == '' and PLAIN or cjson.decode(rest)
       for _, f in ipairs(OPTIONAL) do
-        local value = ARGV[i + f[2]]
+        local value = rest[f[2]]
         if value ~= '' then
           fields[#fields + 1] = f[1]
           fields[#fields + 1] = value
         end
       end
-      local deps = ARGV[i + 6]
+      local deps = rest[3]
       local delayed = false
-      if ARGV[i + 10] ~= '' then
-        local s = cjson.decode(ARGV[i + 10])
+      if rest[7] ~= '' then
+        local s = cjson.decode(rest[7])
         for _, key in ipairs({'priority', 'run_at', 'expires_at'}) do
           if s[key] then
             fields[#fields + 1] = key
@@ -99,7 +103,7 @@ while i <= #ARGV do
       open_add(prefix, id)
       out[#out + 1] = 1
     end
-    i = i + 11
+    i = i + 5
   end
 end
 return out
