@@ -1,7 +1,7 @@
-import { readFileSync } from "node:fs";
 import type { MemoryKeyspace, StoreScript } from "../../core/store/index.js";
-import { defineScript, withPrelude } from "../../core/store/index.js";
+import { defineScript } from "../../core/store/index.js";
 import { recordSchedule } from "../schedule-controls/task-schedule.js";
+import { eachGroup, groupedOpenScript, groupedScript, withGroups } from "./grouped-script.js";
 import { defineOpenScript, openAdd, openIds, openRemove } from "./open-index.js";
 
 /**
@@ -36,26 +36,7 @@ function hincrby(db: MemoryKeyspace, key: string, field: string, by: number): nu
 /** The rest of a plain task's submit values (see submit-tasks-1.lua): none given. */
 const PLAIN_REST = ["", "", "", "", "", "", ""];
 
-/**
- * Walks the shard groups of a grouped script's ARGV from `from` on: each group is the shard's
- * key prefix, a count n, then n items of `stride` values (see submit-tasks-1.lua).
- */
-function eachGroup(
-  args: string[],
-  from: number,
-  stride: number,
-  visit: (prefix: string, item: string[]) => void,
-): void {
-  let i = from;
-  while (i < args.length) {
-    const prefix = args[i]!;
-    const count = Number(args[i + 1]);
-    i += 2;
-    for (let k = 0; k < count; k++, i += stride) visit(prefix, args.slice(i, i + stride));
-  }
-}
-
-export const submitTasks = defineOpenScript(import.meta.url, "submit-tasks-1.lua", (db, _keys, args) => {
+export const submitTasks = groupedOpenScript(import.meta.url, "submit-tasks-1.lua", (db, _keys, args) => {
   const [, dist] = args as [string, string];
   const out: number[] = [];
   eachGroup(args, 2, 5, (prefix, item) => {
@@ -112,7 +93,7 @@ export const assignTasks = defineScript(import.meta.url, "assign-tasks-1.lua", (
   });
 });
 
-export const dispatchTasks = defineScript(import.meta.url, "dispatch-tasks-1.lua", (db, _keys, args) => {
+export const dispatchTasks = groupedScript(import.meta.url, "dispatch-tasks-1.lua", (db, _keys, args) => {
   const [dist, worker, startedAt] = args as [string, string, string];
   const out: number[] = [];
   eachGroup(args, 3, 1, (prefix, [id]) => {
@@ -131,7 +112,7 @@ export const dispatchTasks = defineScript(import.meta.url, "dispatch-tasks-1.lua
   return out;
 });
 
-export const commitResults = defineOpenScript(import.meta.url, "commit-results-1.lua", (db, _keys, args) => {
+export const commitResults = groupedOpenScript(import.meta.url, "commit-results-1.lua", (db, _keys, args) => {
   const [completedAt, nowMs, retentionMs] = args as [string, string, string];
   const out: Array<[number] | [number, number, string, string, string]> = [];
   eachGroup(args, 3, 5, (prefix, [id, fence, outcome, value, spawn]) => {
@@ -232,11 +213,9 @@ export const abandonTasks = defineOpenScript(import.meta.url, "abandon-tasks-1.l
   });
 });
 
-const READ_EACH = readFileSync(new URL("./scripts/read-each.lua", import.meta.url), "utf8");
-
-/** defineScript for a script that reads one answer per task: scripts/read-each.lua's read_each walks its groups. */
+/** defineScript for a script that reads one answer per task: scripts/each-group.lua's read_each walks its groups. */
 function defineReadScript(file: string, memory: Parameters<typeof defineScript>[2]): StoreScript {
-  return withPrelude(defineScript(import.meta.url, file, memory), READ_EACH);
+  return withGroups(defineScript(import.meta.url, file, memory));
 }
 
 export const readTasks = defineReadScript("read-tasks-1.lua", (db, _keys, args) => {
@@ -263,7 +242,7 @@ export const listSets = defineScript(import.meta.url, "list-sets-1.lua", (db, _k
   return prefixes.flatMap((prefix) => db.smembers(`${prefix}${name}`));
 });
 
-export const watchDependencies = defineScript(
+export const watchDependencies = groupedScript(
   import.meta.url,
   "watch-dependencies-1.lua",
   (db, _keys, args) => {
@@ -280,7 +259,7 @@ export const watchDependencies = defineScript(
   },
 );
 
-export const dependencyEnded = defineOpenScript(import.meta.url, "dependency-ended-1.lua", (db, _, args) => {
+export const dependencyEnded = groupedOpenScript(import.meta.url, "dependency-ended-1.lua", (db, _, args) => {
   const [completedAt, retentionMs] = args as [string, string];
   const out: Array<Array<number | string>> = [];
   const withRecord = (verdict: number, rec: string) => [verdict, ...Object.entries(db.hgetall(rec)).flat()];
@@ -316,7 +295,7 @@ export const dependencyEnded = defineOpenScript(import.meta.url, "dependency-end
   return out;
 });
 
-export const settleEnded = defineScript(import.meta.url, "settle-ended-1.lua", (db, _keys, args) => {
+export const settleEnded = groupedScript(import.meta.url, "settle-ended-1.lua", (db, _keys, args) => {
   const [retentionMs] = args as [string];
   const out: number[] = [];
   eachGroup(args, 1, 2, (prefix, [id, spawned]) => {

@@ -1,30 +1,15 @@
 import type { MemoryKeyspace } from "../../core/store/index.js";
 import { defineScript } from "../../core/store/index.js";
+import { eachGroup, groupedScript } from "../ledger/grouped-script.js";
 
 /**
  * The cancel cascade's atomic steps (each Lua file documents its KEYS, ARGV and replies); the
  * functions here are their twins for the embedded engine, line for line.
  */
 
-/** Walks a grouped script's ARGV from `from` on: the shard's prefix, a count n, n items of `stride` values. */
-function eachGroup(
-  args: string[],
-  from: number,
-  stride: number,
-  visit: (prefix: string, item: string[]) => void,
-) {
-  let i = from;
-  while (i < args.length) {
-    const prefix = args[i]!;
-    const count = Number(args[i + 1]);
-    i += 2;
-    for (let k = 0; k < count; k++, i += stride) visit(prefix, args.slice(i, i + stride));
-  }
-}
-
 const isMarked = (db: MemoryKeyspace, rec: string) => db.hget(rec, "canceled") !== null;
 
-export const markCanceled = defineScript(import.meta.url, "mark-canceled-1.lua", (db, _keys, args) => {
+export const markCanceled = groupedScript(import.meta.url, "mark-canceled-1.lua", (db, _keys, args) => {
   const out: number[] = [];
   eachGroup(args, 0, 2, (prefix, [id, reason]) => {
     const rec = `${prefix}task:${id}`;
@@ -39,7 +24,7 @@ export const markCanceled = defineScript(import.meta.url, "mark-canceled-1.lua",
   return out;
 });
 
-export const cascadeFrontier = defineScript(import.meta.url, "cascade-frontier-1.lua", (db, _keys, args) => {
+export const cascadeFrontier = groupedScript(import.meta.url, "cascade-frontier-1.lua", (db, _keys, args) => {
   const op = args[0];
   const out: number[] = [];
   eachGroup(args, 1, 1, (prefix, [id]) => {

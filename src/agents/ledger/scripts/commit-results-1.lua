@@ -38,68 +38,59 @@
     {4, attempts, assigned_to, started_at, deadline}   input_required, waiting until deadline
                                                       (epoch ms)
 ]]
-local out = {}
-local i = 4
-while i <= #ARGV do
-  local prefix = ARGV[i]
-  local last = i + 1 + tonumber(ARGV[i + 1]) * 5
-  i = i + 2
-  while i <= last do
-    local id = ARGV[i]
-    local rec = prefix .. 'task:' .. id
-    local state = redis.call('HMGET', rec, 'status', 'fence', 'distributor', 'attempts', 'assigned_to', 'started_at')
-    if state[1] ~= 'in_progress' or tonumber(state[2]) ~= tonumber(ARGV[i + 1]) then
-      out[#out + 1] = {0}
+return each_group(4, 5, function(prefix, i)
+  local id = ARGV[i]
+  local rec = prefix .. 'task:' .. id
+  local state = redis.call('HMGET', rec, 'status', 'fence', 'distributor', 'attempts', 'assigned_to', 'started_at')
+  if state[1] ~= 'in_progress' or tonumber(state[2]) ~= tonumber(ARGV[i + 1]) then
+    return {0}
+  else
+    local attempts = tonumber(state[4]) or 0
+    local worker = state[5] or ''
+    local started = state[6] or ''
+    if ARGV[i + 2] == 'completed' then
+      redis.call('HSET', rec, 'status', 'completed', 'result', ARGV[i + 3], 'error', '', 'completed_at', ARGV[1])
+      if ARGV[i + 4] ~= '' then
+        redis.call('HSET', rec, 'spawn', ARGV[i + 4])
+        redis.call('SADD', prefix .. 'ended', id)
+      elseif redis.call('EXISTS', prefix .. 'dependents:' .. id) == 1 then
+        redis.call('SADD', prefix .. 'ended', id)
+      end
+      open_remove(prefix, id)
+      if state[3] then redis.call('SREM', prefix .. 'dist:' .. state[3], id) end
+      redis.call('PEXPIRE', rec, ARGV[3])
+      return {1, attempts, worker, started, ''}
+    elseif ARGV[i + 2] == 'input_required' then
+      local value = ARGV[i + 3]
+      local nl = string.find(value, '\n', 1, true)
+      local timeout = tonumber(redis.call('HGET', rec, 'input_timeout_ms')) or 86400000
+      local now = redis.call('TIME')
+      local deadline = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000) + timeout
+      redis.call('HSET', rec, 'status', 'input_required', 'input_request', string.sub(value, nl + 1),
+        'input_key', string.sub(value, 1, nl - 1), 'assigned_to', '')
+      redis.call('HDEL', rec, 'distributor')
+      if state[3] then redis.call('SREM', prefix .. 'dist:' .. state[3], id) end
+      redis.call('ZADD', prefix .. 'input_due', deadline, id)
+      return {4, attempts, worker, started, tostring(deadline)}
     else
-      local attempts = tonumber(state[4]) or 0
-      local worker = state[5] or ''
-      local started = state[6] or ''
-      if ARGV[i + 2] == 'completed' then
-        redis.call('HSET', rec, 'status', 'completed', 'result', ARGV[i + 3], 'error', '', 'completed_at', ARGV[1])
-        if ARGV[i + 4] ~= '' then
-          redis.call('HSET', rec, 'spawn', ARGV[i + 4])
-          redis.call('SADD', prefix .. 'ended', id)
-        elseif redis.call('EXISTS', prefix .. 'dependents:' .. id) == 1 then
+      local failures = redis.call('HINCRBY', rec, 'failures', 1)
+      -- Absent limits are the defaults the submit script leaves out (2 retries, 200 ms).
+      local limits = redis.call('HMGET', rec, 'max_retries', 'backoff_ms')
+      if failures <= (tonumber(limits[1]) or 2) then
+        local notBefore = tonumber(ARGV[2]) + (tonumber(limits[2]) or 200) * 2 ^ (failures - 1)
+        redis.call('HSET', rec, 'status', 'pending', 'error', ARGV[i + 3], 'assigned_to', '',
+          'not_before', notBefore)
+        return {2, attempts, worker, started, tostring(notBefore)}
+      else
+        redis.call('HSET', rec, 'status', 'failed', 'error', ARGV[i + 3], 'completed_at', ARGV[1])
+        if redis.call('EXISTS', prefix .. 'dependents:' .. id) == 1 then
           redis.call('SADD', prefix .. 'ended', id)
         end
         open_remove(prefix, id)
         if state[3] then redis.call('SREM', prefix .. 'dist:' .. state[3], id) end
         redis.call('PEXPIRE', rec, ARGV[3])
-        out[#out + 1] = {1, attempts, worker, started, ''}
-      elseif ARGV[i + 2] == 'input_required' then
-        local value = ARGV[i + 3]
-        local nl = string.find(value, '\n', 1, true)
-        local timeout = tonumber(redis.call('HGET', rec, 'input_timeout_ms')) or 86400000
-        local now = redis.call('TIME')
-        local deadline = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000) + timeout
-        redis.call('HSET', rec, 'status', 'input_required', 'input_request', string.sub(value, nl + 1),
-          'input_key', string.sub(value, 1, nl - 1), 'assigned_to', '')
-        redis.call('HDEL', rec, 'distributor')
-        if state[3] then redis.call('SREM', prefix .. 'dist:' .. state[3], id) end
-        redis.call('ZADD', prefix .. 'input_due', deadline, id)
-        out[#out + 1] = {4, attempts, worker, started, tostring(deadline)}
-      else
-        local failures = redis.call('HINCRBY', rec, 'failures', 1)
-        -- Absent limits are the defaults the submit script leaves out (2 retries, 200 ms).
-        local limits = redis.call('HMGET', rec, 'max_retries', 'backoff_ms')
-        if failures <= (tonumber(limits[1]) or 2) then
-          local notBefore = tonumber(ARGV[2]) + (tonumber(limits[2]) or 200) * 2 ^ (failures - 1)
-          redis.call('HSET', rec, 'status', 'pending', 'error', ARGV[i + 3], 'assigned_to', '',
-            'not_before', notBefore)
-          out[#out + 1] = {2, attempts, worker, started, tostring(notBefore)}
-        else
-          redis.call('HSET', rec, 'status', 'failed', 'error', ARGV[i + 3], 'completed_at', ARGV[1])
-          if redis.call('EXISTS', prefix .. 'dependents:' .. id) == 1 then
-            redis.call('SADD', prefix .. 'ended', id)
-          end
-          open_remove(prefix, id)
-          if state[3] then redis.call('SREM', prefix .. 'dist:' .. state[3], id) end
-          redis.call('PEXPIRE', rec, ARGV[3])
-          out[#out + 1] = {3, attempts, worker, started, ''}
-        end
+        return {3, attempts, worker, started, ''}
       end
     end
-    i = i + 5
   end
-end
-return out
+end)

@@ -32,44 +32,35 @@ local function with_record(verdict, rec)
   return reply
 end
 
-local out = {}
-local i = 3
-while i <= #ARGV do
-  local prefix = ARGV[i]
-  local last = i + 1 + tonumber(ARGV[i + 1]) * 3
-  i = i + 2
-  while i <= last do
-    local id = ARGV[i]
-    local rec = prefix .. 'task:' .. id
-    local wait = prefix .. 'wait:' .. id
-    if redis.call('SREM', wait, ARGV[i + 1]) == 0 then
-      out[#out + 1] = { 0 }
-    else
-      local state = redis.call('HMGET', rec, 'status', 'on_dependency_failure')
-      if state[1] ~= 'pending' then
-        redis.call('DEL', wait)
-        redis.call('SREM', prefix .. 'waiting', id)
-        out[#out + 1] = { 0 }
-      elseif ARGV[i + 2] ~= 'completed' and state[2] ~= 'run' then
-        redis.call('HINCRBY', rec, 'fence', 1)
-        redis.call('HSET', rec, 'status', 'abandoned', 'error',
-          'dependency ' .. ARGV[i + 1] .. ' ' .. ARGV[i + 2], 'completed_at', ARGV[1])
-        redis.call('DEL', wait)
-        redis.call('SREM', prefix .. 'waiting', id)
-        open_remove(prefix, id)
-        redis.call('PEXPIRE', rec, ARGV[2])
-        if redis.call('EXISTS', prefix .. 'dependents:' .. id) == 1 then
-          redis.call('SADD', prefix .. 'ended', id)
-        end
-        out[#out + 1] = with_record(3, rec)
-      elseif redis.call('EXISTS', wait) == 0 then
-        redis.call('SREM', prefix .. 'waiting', id)
-        out[#out + 1] = with_record(2, rec)
-      else
-        out[#out + 1] = { 1 }
+return each_group(3, 3, function(prefix, i)
+  local id = ARGV[i]
+  local rec = prefix .. 'task:' .. id
+  local wait = prefix .. 'wait:' .. id
+  if redis.call('SREM', wait, ARGV[i + 1]) == 0 then
+    return { 0 }
+  else
+    local state = redis.call('HMGET', rec, 'status', 'on_dependency_failure')
+    if state[1] ~= 'pending' then
+      redis.call('DEL', wait)
+      redis.call('SREM', prefix .. 'waiting', id)
+      return { 0 }
+    elseif ARGV[i + 2] ~= 'completed' and state[2] ~= 'run' then
+      redis.call('HINCRBY', rec, 'fence', 1)
+      redis.call('HSET', rec, 'status', 'abandoned', 'error',
+        'dependency ' .. ARGV[i + 1] .. ' ' .. ARGV[i + 2], 'completed_at', ARGV[1])
+      redis.call('DEL', wait)
+      redis.call('SREM', prefix .. 'waiting', id)
+      open_remove(prefix, id)
+      redis.call('PEXPIRE', rec, ARGV[2])
+      if redis.call('EXISTS', prefix .. 'dependents:' .. id) == 1 then
+        redis.call('SADD', prefix .. 'ended', id)
       end
+      return with_record(3, rec)
+    elseif redis.call('EXISTS', wait) == 0 then
+      redis.call('SREM', prefix .. 'waiting', id)
+      return with_record(2, rec)
+    else
+      return { 1 }
     end
-    i = i + 3
   end
-end
-return out
+end)

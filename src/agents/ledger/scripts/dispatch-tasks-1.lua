@@ -14,30 +14,21 @@
   Returns one integer per task, in order: the attempt's fencing token (>= 1), or
   -1 unknown task, -2 already terminal, -3 held by another distributor.
 ]]
-local out = {}
-local i = 4
-while i <= #ARGV do
-  local prefix = ARGV[i]
-  local last = i + 1 + tonumber(ARGV[i + 1])
-  i = i + 2
-  while i <= last do
-    local rec = prefix .. 'task:' .. ARGV[i]
-    local state = redis.call('HMGET', rec, 'status', 'distributor', 'fence', 'attempts')
-    local status = state[1]
-    if not status then
-      out[#out + 1] = -1
-    elseif status ~= 'pending' and status ~= 'in_progress' then
-      out[#out + 1] = -2
-    elseif state[2] ~= ARGV[1] then
-      out[#out + 1] = -3
-    else
-      -- One write per attempt: the fence and attempt count as read, plus one.
-      local fence = (tonumber(state[3]) or 0) + 1
-      redis.call('HSET', rec, 'fence', fence, 'attempts', (tonumber(state[4]) or 0) + 1,
-        'status', 'in_progress', 'assigned_to', ARGV[2], 'started_at', ARGV[3])
-      out[#out + 1] = fence
-    end
-    i = i + 1
+return each_group(4, 1, function(prefix, i)
+  local rec = prefix .. 'task:' .. ARGV[i]
+  local state = redis.call('HMGET', rec, 'status', 'distributor', 'fence', 'attempts')
+  local status = state[1]
+  if not status then
+    return -1
+  elseif status ~= 'pending' and status ~= 'in_progress' then
+    return -2
+  elseif state[2] ~= ARGV[1] then
+    return -3
+  else
+    -- One write per attempt: the fence and attempt count as read, plus one.
+    local fence = (tonumber(state[3]) or 0) + 1
+    redis.call('HSET', rec, 'fence', fence, 'attempts', (tonumber(state[4]) or 0) + 1,
+      'status', 'in_progress', 'assigned_to', ARGV[2], 'started_at', ARGV[3])
+    return fence
   end
-end
-return out
+end)

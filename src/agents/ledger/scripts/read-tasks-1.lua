@@ -1,7 +1,7 @@
 --[[
   Reads task records.
 
-  Grouped by shard (read-each.lua walks the groups; every key computed from a group's prefix).
+  Grouped by shard (each-group.lua's read_each walks the groups; every key computed from a group's prefix).
 
   KEYS[1]  the first group's set of open task ids (declared so that Redis Cluster routes the call)
   ARGV[1..] groups: the shard's key prefix, the number of tasks n, then n task ids

@@ -15,26 +15,17 @@
   Keys written: <prefix>ended, <prefix>task:<id>, <prefix>dependents:<id>.
   Returns one integer per task, in order: 1 settled now, 0 it was not waiting to be.
 ]]
-local out = {}
-local i = 2
-while i <= #ARGV do
-  local prefix = ARGV[i]
-  local last = i + 1 + tonumber(ARGV[i + 1]) * 2
-  i = i + 2
-  while i <= last do
-    local id = ARGV[i]
-    if redis.call('SREM', prefix .. 'ended', id) == 0 then
-      out[#out + 1] = 0
-    else
-      local rec = prefix .. 'task:' .. id
-      if ARGV[i + 1] ~= '' and redis.call('EXISTS', rec) == 1 then
-        redis.call('HSET', rec, 'spawned', ARGV[i + 1])
-        redis.call('HDEL', rec, 'spawn')
-      end
-      redis.call('PEXPIRE', prefix .. 'dependents:' .. id, ARGV[1])
-      out[#out + 1] = 1
+return each_group(2, 2, function(prefix, i)
+  local id = ARGV[i]
+  if redis.call('SREM', prefix .. 'ended', id) == 0 then
+    return 0
+  else
+    local rec = prefix .. 'task:' .. id
+    if ARGV[i + 1] ~= '' and redis.call('EXISTS', rec) == 1 then
+      redis.call('HSET', rec, 'spawned', ARGV[i + 1])
+      redis.call('HDEL', rec, 'spawn')
     end
-    i = i + 2
+    redis.call('PEXPIRE', prefix .. 'dependents:' .. id, ARGV[1])
+    return 1
   end
-end
-return out
+end)

@@ -49,61 +49,52 @@ local OPTIONAL = {{'max_retries', 1}, {'backoff_ms', 2}, {'on_dependency_failure
   {'parent_id', 5}, {'input_timeout_ms', 6}}
 local PLAIN = {'', '', '', '', '', '', ''}
 local dist = ARGV[2]
-local out = {}
-local i = 3
-while i <= #ARGV do
-  local prefix = ARGV[i]
-  local last = i + 1 + tonumber(ARGV[i + 1]) * 5
-  i = i + 2
-  while i <= last do
-    local id = ARGV[i]
-    local rec = prefix .. 'task:' .. id
-    if redis.call('EXISTS', rec) == 1 then
-      out[#out + 1] = 0
-    else
-      -- One write per record: the distributor, when there is one, goes in the same HSET.
-      local fields = {'type', ARGV[i + 1], 'payload', ARGV[i + 2], 'status', 'pending',
-        'created_at', ARGV[i + 3]}
-      local rest = ARGV[i + 4]
-      rest = rest == '' and PLAIN or cjson.decode(rest)
-      for _, f in ipairs(OPTIONAL) do
-        local value = rest[f[2]]
-        if value ~= '' then
-          fields[#fields + 1] = f[1]
-          fields[#fields + 1] = value
-        end
+return each_group(3, 5, function(prefix, i)
+  local id = ARGV[i]
+  local rec = prefix .. 'task:' .. id
+  if redis.call('EXISTS', rec) == 1 then
+    return 0
+  else
+    -- One write per record: the distributor, when there is one, goes in the same HSET.
+    local fields = {'type', ARGV[i + 1], 'payload', ARGV[i + 2], 'status', 'pending',
+      'created_at', ARGV[i + 3]}
+    local rest = ARGV[i + 4]
+    rest = rest == '' and PLAIN or cjson.decode(rest)
+    for _, f in ipairs(OPTIONAL) do
+      local value = rest[f[2]]
+      if value ~= '' then
+        fields[#fields + 1] = f[1]
+        fields[#fields + 1] = value
       end
-      local deps = rest[3]
-      local delayed = false
-      if rest[7] ~= '' then
-        local s = cjson.decode(rest[7])
-        for _, key in ipairs({'priority', 'run_at', 'expires_at'}) do
-          if s[key] then
-            fields[#fields + 1] = key
-            fields[#fields + 1] = s[key]
-          end
-        end
-        if s.expires_ms then redis.call('ZADD', prefix .. 'expiring', s.expires_ms, id) end
-        if s.delay_until then
-          redis.call('ZADD', prefix .. 'delayed', s.delay_until, id)
-          delayed = true
-        end
-      end
-      if deps ~= '' then
-        fields[#fields + 1] = 'depends_on'
-        fields[#fields + 1] = deps
-        redis.call('SADD', prefix .. 'wait:' .. id, unpack(cjson.decode(deps)))
-        redis.call('SADD', prefix .. 'waiting', id)
-      elseif dist ~= '' and not delayed then
-        fields[#fields + 1] = 'distributor'
-        fields[#fields + 1] = dist
-        redis.call('SADD', prefix .. 'dist:' .. dist, id)
-      end
-      redis.call('HSET', rec, unpack(fields))
-      open_add(prefix, id)
-      out[#out + 1] = 1
     end
-    i = i + 5
+    local deps = rest[3]
+    local delayed = false
+    if rest[7] ~= '' then
+      local s = cjson.decode(rest[7])
+      for _, key in ipairs({'priority', 'run_at', 'expires_at'}) do
+        if s[key] then
+          fields[#fields + 1] = key
+          fields[#fields + 1] = s[key]
+        end
+      end
+      if s.expires_ms then redis.call('ZADD', prefix .. 'expiring', s.expires_ms, id) end
+      if s.delay_until then
+        redis.call('ZADD', prefix .. 'delayed', s.delay_until, id)
+        delayed = true
+      end
+    end
+    if deps ~= '' then
+      fields[#fields + 1] = 'depends_on'
+      fields[#fields + 1] = deps
+      redis.call('SADD', prefix .. 'wait:' .. id, unpack(cjson.decode(deps)))
+      redis.call('SADD', prefix .. 'waiting', id)
+    elseif dist ~= '' and not delayed then
+      fields[#fields + 1] = 'distributor'
+      fields[#fields + 1] = dist
+      redis.call('SADD', prefix .. 'dist:' .. dist, id)
+    end
+    redis.call('HSET', rec, unpack(fields))
+    open_add(prefix, id)
+    return 1
   end
-end
-return out
+end)

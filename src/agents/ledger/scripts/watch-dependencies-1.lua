@@ -18,23 +18,14 @@
   status ("completed", "failed", "abandoned"), or "unknown" (no such task: never was, or its
   record expired).
 ]]
-local out = {}
-local i = 1
-while i <= #ARGV do
-  local prefix = ARGV[i]
-  local last = i + 1 + tonumber(ARGV[i + 1]) * 2
-  i = i + 2
-  while i <= last do
-    local status = redis.call('HGET', prefix .. 'task:' .. ARGV[i], 'status')
-    if not status then
-      out[#out + 1] = 'unknown'
-    elseif status == 'pending' or status == 'in_progress' or status == 'input_required' then
-      redis.call('SADD', prefix .. 'dependents:' .. ARGV[i], ARGV[i + 1])
-      out[#out + 1] = ''
-    else
-      out[#out + 1] = status
-    end
-    i = i + 2
+return each_group(1, 2, function(prefix, i)
+  local status = redis.call('HGET', prefix .. 'task:' .. ARGV[i], 'status')
+  if not status then
+    return 'unknown'
+  elseif status == 'pending' or status == 'in_progress' or status == 'input_required' then
+    redis.call('SADD', prefix .. 'dependents:' .. ARGV[i], ARGV[i + 1])
+    return ''
+  else
+    return status
   end
-end
-return out
+end)

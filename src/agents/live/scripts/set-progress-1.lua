@@ -13,22 +13,13 @@
   Keys written: <prefix>task:<id> (field progress).
   Returns one integer per update, in order: 1 written, 0 dropped.
 ]]
-local out = {}
-local i = 1
-while i <= #ARGV do
-  local prefix = ARGV[i]
-  local last = i + 1 + tonumber(ARGV[i + 1]) * 3
-  i = i + 2
-  while i <= last do
-    local rec = prefix .. 'task:' .. ARGV[i]
-    local state = redis.call('HMGET', rec, 'status', 'fence')
-    if state[1] == 'in_progress' and tonumber(state[2]) == tonumber(ARGV[i + 1]) then
-      redis.call('HSET', rec, 'progress', ARGV[i + 2])
-      out[#out + 1] = 1
-    else
-      out[#out + 1] = 0
-    end
-    i = i + 3
+return each_group(1, 3, function(prefix, i)
+  local rec = prefix .. 'task:' .. ARGV[i]
+  local state = redis.call('HMGET', rec, 'status', 'fence')
+  if state[1] == 'in_progress' and tonumber(state[2]) == tonumber(ARGV[i + 1]) then
+    redis.call('HSET', rec, 'progress', ARGV[i + 2])
+    return 1
+  else
+    return 0
   end
-end
-return out
+end)

@@ -13,24 +13,15 @@
   Keys written: <prefix>cascade.
   Returns one integer per task, in order: 1 moved, 0 nothing to do.
 ]]
-local out = {}
 local op = ARGV[1]
-local i = 2
-while i <= #ARGV do
-  local prefix = ARGV[i]
-  local last = i + 1 + tonumber(ARGV[i + 1])
-  i = i + 2
-  while i <= last do
-    local id = ARGV[i]
-    if op == 'done' then
-      out[#out + 1] = redis.call('SREM', prefix .. 'cascade', id)
-    elseif redis.call('HEXISTS', prefix .. 'task:' .. id, 'canceled') == 1 then
-      redis.call('SADD', prefix .. 'cascade', id)
-      out[#out + 1] = 1
-    else
-      out[#out + 1] = 0
-    end
-    i = i + 1
+return each_group(2, 1, function(prefix, i)
+  local id = ARGV[i]
+  if op == 'done' then
+    return redis.call('SREM', prefix .. 'cascade', id)
+  elseif redis.call('HEXISTS', prefix .. 'task:' .. id, 'canceled') == 1 then
+    redis.call('SADD', prefix .. 'cascade', id)
+    return 1
+  else
+    return 0
   end
-end
-return out
+end)

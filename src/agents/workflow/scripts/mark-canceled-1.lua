@@ -15,22 +15,13 @@
   Keys written: <prefix>task:<id> (field canceled), <prefix>cascade.
   Returns one integer per task, in order: 1 marked now, 0 no such task or marked already.
 ]]
-local out = {}
-local i = 1
-while i <= #ARGV do
-  local prefix = ARGV[i]
-  local last = i + 1 + tonumber(ARGV[i + 1]) * 2
-  i = i + 2
-  while i <= last do
-    local rec = prefix .. 'task:' .. ARGV[i]
-    if redis.call('EXISTS', rec) == 0 or redis.call('HEXISTS', rec, 'canceled') == 1 then
-      out[#out + 1] = 0
-    else
-      redis.call('HSET', rec, 'canceled', ARGV[i + 1])
-      redis.call('SADD', prefix .. 'cascade', ARGV[i])
-      out[#out + 1] = 1
-    end
-    i = i + 2
+return each_group(1, 2, function(prefix, i)
+  local rec = prefix .. 'task:' .. ARGV[i]
+  if redis.call('EXISTS', rec) == 0 or redis.call('HEXISTS', rec, 'canceled') == 1 then
+    return 0
+  else
+    redis.call('HSET', rec, 'canceled', ARGV[i + 1])
+    redis.call('SADD', prefix .. 'cascade', ARGV[i])
+    return 1
   end
-end
-return out
+end)
