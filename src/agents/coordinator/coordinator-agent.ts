@@ -210,9 +210,6 @@ export class CoordinatorAgent extends TriadAgent {
     return this.a2a.url;
   }
 
-  /** core.submit, made once (not a closure per call). */
-  private readonly submitOne = (dict: TaskDict) => this.core.submit(dict);
-
   /**
    * Records the task in Redis and places it on a healthy distributor. True once it is recorded;
    * false for an id already recorded (nothing changes: the id is the idempotency key).
@@ -223,10 +220,10 @@ export class CoordinatorAgent extends TriadAgent {
       const dict = toDict(task);
       if (dict.depends_on !== undefined) {
         return validateGraph([dict], this.knownTasks).then(() =>
-          this.observer.traceSubmitOne(dict, this.submitOne),
+          this.observer.traceSubmit([dict], () => this.core.submit(dict)),
         );
       }
-      return this.observer.traceSubmitOne(dict, this.submitOne);
+      return this.observer.traceSubmit([dict], () => this.core.submit(dict));
     } catch (err) {
       return Promise.reject(err);
     }

@@ -81,49 +81,18 @@ export class CoordinatorObserver implements MessageObserver {
   }
 
   /**
-   * traceSubmit for one task, made for the path a lone caller waits on: with no span to make or
-   * carry (no SDK, no active span), the task is only remembered for its latency, with no arrays,
-   * spans or closures per call. The same outcome as traceSubmit([task], ...) in every case.
+   * traceSubmit with no span to make or carry (no SDK, no span active in the caller's context):
+   * each task is only remembered for its latency; no spans, contexts or closures per task.
    */
-  traceSubmitOne<T>(task: TaskDict, submit: (task: TaskDict) => Promise<T>): Promise<T> {
-    if (submitTraced()) return this.traceSubmit([task], () => submit(task));
-    const id = task.task_id;
-    const mine = this.follow(id);
-    let pending: Promise<T>;
-    try {
-      pending = submit(task);
-    } catch (err) {
-      pending = Promise.reject(err);
-    }
-    if (!mine) return pending;
-    // Still there and not accepted: a duplicate (or a failed submit), so not followed.
-    return pending.then(
-      (result) => {
-        this.forgetUnaccepted(id);
-        return result;
-      },
-      (err: unknown) => {
-        this.forgetUnaccepted(id);
-        throw err;
-      },
-    );
-  }
-
-  /** traceSubmitOne for many tasks: with no span to make or carry, each is only remembered for its latency. */
   private followSubmit<T>(tasks: TaskDict[], submit: () => Promise<T>): Promise<T> {
     const mine = tasks.map((task) => this.follow(task.task_id));
+    // Still there and not accepted: a duplicate (or a failed submit), so not followed.
     const forget = () => {
       tasks.forEach((task, i) => {
         if (mine[i]) this.forgetUnaccepted(task.task_id);
       });
     };
-    let pending: Promise<T>;
-    try {
-      pending = submit();
-    } catch (err) {
-      pending = Promise.reject(err);
-    }
-    return pending.then(
+    return started(submit).then(
       (result) => {
         forget();
         return result;
@@ -175,13 +144,7 @@ export class CoordinatorObserver implements MessageObserver {
       const entry = this.open.get(tasks[i]!.task_id);
       return mine[i] === true && entry !== undefined && !entry.accepted;
     };
-    let pending: Promise<T>;
-    try {
-      pending = submit();
-    } catch (err) {
-      pending = Promise.reject(err);
-    }
-    return pending.then(
+    return started(submit).then(
       (result) => this.submitted(tasks, spans, unaccepted, result),
       (err: unknown) => {
         const error = err instanceof Error ? err.message : String(err);
@@ -356,6 +319,15 @@ export class CoordinatorObserver implements MessageObserver {
         // A listener's bug (the dashboard's, say) must not reach the coordinator.
       }
     }
+  }
+}
+
+/** `submit()`'s promise; one that throws instead gives a rejected one. */
+function started<T>(submit: () => Promise<T>): Promise<T> {
+  try {
+    return submit();
+  } catch (err) {
+    return Promise.reject(err);
   }
 }
 

@@ -38,6 +38,21 @@
     {4, attempts, assigned_to, started_at, deadline}   input_required, waiting until deadline
                                                       (epoch ms)
 ]]
+-- A record's end (completed, or failed for good): a task others must hear of (it has dependents,
+-- or `spawn` to record) joins <prefix>ended; it leaves the open index and its distributor's set,
+-- and expires after the retention.
+local function ended(prefix, id, rec, dist, spawn)
+  if spawn ~= '' then
+    redis.call('HSET', rec, 'spawn', spawn)
+    redis.call('SADD', prefix .. 'ended', id)
+  elseif redis.call('EXISTS', prefix .. 'dependents:' .. id) == 1 then
+    redis.call('SADD', prefix .. 'ended', id)
+  end
+  open_remove(prefix, id)
+  if dist then redis.call('SREM', prefix .. 'dist:' .. dist, id) end
+  redis.call('PEXPIRE', rec, ARGV[3])
+end
+
 return each_group(4, 5, function(prefix, i)
   local id = ARGV[i]
   local rec = prefix .. 'task:' .. id
@@ -50,15 +65,7 @@ return each_group(4, 5, function(prefix, i)
     local started = state[6] or ''
     if ARGV[i + 2] == 'completed' then
       redis.call('HSET', rec, 'status', 'completed', 'result', ARGV[i + 3], 'error', '', 'completed_at', ARGV[1])
-      if ARGV[i + 4] ~= '' then
-        redis.call('HSET', rec, 'spawn', ARGV[i + 4])
-        redis.call('SADD', prefix .. 'ended', id)
-      elseif redis.call('EXISTS', prefix .. 'dependents:' .. id) == 1 then
-        redis.call('SADD', prefix .. 'ended', id)
-      end
-      open_remove(prefix, id)
-      if state[3] then redis.call('SREM', prefix .. 'dist:' .. state[3], id) end
-      redis.call('PEXPIRE', rec, ARGV[3])
+      ended(prefix, id, rec, state[3], ARGV[i + 4])
       return {1, attempts, worker, started, ''}
     elseif ARGV[i + 2] == 'input_required' then
       local value = ARGV[i + 3]
@@ -83,12 +90,7 @@ return each_group(4, 5, function(prefix, i)
         return {2, attempts, worker, started, tostring(notBefore)}
       else
         redis.call('HSET', rec, 'status', 'failed', 'error', ARGV[i + 3], 'completed_at', ARGV[1])
-        if redis.call('EXISTS', prefix .. 'dependents:' .. id) == 1 then
-          redis.call('SADD', prefix .. 'ended', id)
-        end
-        open_remove(prefix, id)
-        if state[3] then redis.call('SREM', prefix .. 'dist:' .. state[3], id) end
-        redis.call('PEXPIRE', rec, ARGV[3])
+        ended(prefix, id, rec, state[3], '')
         return {3, attempts, worker, started, ''}
       end
     end
