@@ -26,11 +26,14 @@ export class TickBatcher<I, R> {
     return new Promise<R>((resolve, reject) => {
       let batch = this.pending.get(key);
       if (batch === undefined) {
-        batch = { items: [], waiters: [] };
+        // Made holding the first call: arrays of its size, not grown by push to room for 17
+        // (a lone call, the common batch of a caller awaiting one at a time, costs less).
+        batch = { items: [item], waiters: [{ resolve, reject }] };
         this.pending.set(key, batch);
+      } else {
+        batch.items.push(item);
+        batch.waiters.push({ resolve, reject });
       }
-      batch.items.push(item);
-      batch.waiters.push({ resolve, reject });
       if (batch.items.length >= this.maxBatch) {
         this.pending.delete(key);
         this.run(key, batch);

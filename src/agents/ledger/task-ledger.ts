@@ -310,6 +310,13 @@ export class TaskLedger {
     push: (item: I, args: (string | number)[]) => void,
     replicated = false,
   ): Promise<ScriptReply[]> {
+    if (items.length === 1) {
+      // A lone call (one task awaited at a time): one group, and the reply is already in order.
+      const shard = this.shard(idOf(items[0]!));
+      const args = [...head, this.prefix(shard), 1];
+      push(items[0]!, args);
+      return this.run(script, shard, "open", args, replicated) as Promise<ScriptReply[]>;
+    }
     const byShard = new Map<number, number[]>();
     items.forEach((item, k) => {
       const shard = this.shard(idOf(item));
