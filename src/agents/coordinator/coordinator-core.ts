@@ -346,12 +346,16 @@ export class CoordinatorCore {
   async cancel(taskId: string, reason: string): Promise<{ canceled: boolean; task: TaskDict } | null> {
     // Marked first, in the store: should this process die before the cascade below is done,
     // the next tick (any coordinator's) ends this task and walks on from it.
-    await this.workflow.markCanceled(taskId, reason);
-    const canceled = await this.abandon(taskId, reason);
+    const marked = await this.workflow.markCanceled(taskId, reason);
+    let canceled = await this.abandon(taskId, reason);
     // Its dependents and spawned tasks still open end too, even when it had already finished.
     await this.workflow.cascadeCancel(taskId, reason);
     const task = await this.getTask(taskId);
-    return task === null ? null : { canceled, task };
+    if (task === null) return null;
+    // A cascade sweep (any coordinator's tick) may have ended it between the mark and the abandon,
+    // with the mark's reason: this call's mark, so this call canceled it all the same.
+    if (!canceled && marked && task.status === "abandoned" && task.error === reason) canceled = true;
+    return { canceled, task };
   }
 
   /**

@@ -106,6 +106,32 @@ describe.each(testEngines("workflow-cancel", { cluster: true }))(
       for (let i = 1; i <= 3; i++) expect(runs.has(`${parent}.${i}`)).toBe(false);
     }, 30_000);
 
+    it("a cancel whose task a cascade sweep ends between its mark and its abandon still answers canceled", async () => {
+      const { c, id } = await start();
+      const task = id("racing");
+      await c.submitTask({ task_id: task, task_type: "slow", payload: { ms: 3000 } });
+      await waitFor(async () => (await c.ledger.get(task))?.task.status === "in_progress");
+      // A monitor tick's sweep (this coordinator's, or another's) runs right after the mark is written.
+      const workflow = c.core.workflow;
+      const mark = workflow.markCanceled.bind(workflow);
+      workflow.markCanceled = async (taskId: string, reason: string) => {
+        const marked = await mark(taskId, reason);
+        await workflow.tick();
+        return marked;
+      };
+      try {
+        expect(await c.cancelTask(task)).toBe(true);
+      } finally {
+        workflow.markCanceled = mark;
+      }
+      expect((await c.ledger.get(task))?.task).toMatchObject({
+        status: "abandoned",
+        error: "canceled by client",
+      });
+      // A second cancel finds it ended: not canceled by that call.
+      expect(await c.cancelTask(task)).toBe(false);
+    }, 30_000);
+
     it("a cancel that passes the parent while its spawned tasks are being recorded reaches them once they are", async () => {
       const { c, keeper, id } = await start();
       const parent = id("planner");
