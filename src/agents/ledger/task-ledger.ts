@@ -2,31 +2,20 @@ import { TriadError } from "../../core/errors.js";
 import type { JsonObject, JsonValue } from "../../core/json.js";
 import type { RedisClient, ScriptReply, StoreScript } from "../../core/store/index.js";
 import { TickBatcher } from "../../core/tick-batcher.js";
-import { type ScheduleKeys, scheduleArg } from "../schedule-controls/task-schedule.js";
 import * as scripts from "./ledger-scripts.js";
 import { DEFAULT_SHARDS, shardOf, shardTag } from "./shards.js";
-import { compactTime, type LedgerTaskDict, parseRecord, resultOf, type TaskRecord } from "./task-record.js";
+import {
+  compactTime,
+  inputRequestValue,
+  type LedgerTaskDict,
+  type NewTask,
+  parseRecord,
+  resultOf,
+  submitRest,
+  type TaskRecord,
+} from "./task-record.js";
 
-export type { LedgerTaskDict, TaskRecord } from "./task-record.js";
-
-export type NewTask = {
-  taskId: string;
-  taskType: string;
-  payload: JsonObject;
-  createdAt: string;
-  maxRetries: number;
-  backoffMs: number;
-  /** Recorded waiting on these (none: placeable at once). */
-  dependsOn?: string[];
-  onDependencyFailure?: "abandon" | "run";
-  parentId?: string;
-  /** How long it may wait for input (absent: 86,400,000 ms). */
-  inputTimeoutMs?: number;
-  /** priority, run_at, expires_at as the dict has them (src/agents/schedule-controls/). */
-  schedule?: ScheduleKeys;
-  /** Epoch ms: recorded delayed (in the shard's sorted set, on no distributor) until then. */
-  delayUntil?: number | null;
-};
+export type { LedgerTaskDict, NewTask, TaskRecord } from "./task-record.js";
 
 export type AttemptOutcome = {
   taskId: string;
@@ -568,39 +557,6 @@ export class TaskLedger {
     );
     return (all as string[][]).flat();
   }
-}
-
-/**
- * The submit script's last value for a task (see submit-tasks-1.lua): "" for a plain task (the
- * common case: five arguments, not eleven), else its seven optional values, "" each when not given.
- */
-function submitRest(t: NewTask): string {
-  const schedule = t.schedule === undefined ? "" : scheduleArg(t.schedule, t.delayUntil ?? null);
-  if (
-    t.maxRetries === scripts.DEFAULT_MAX_RETRIES &&
-    t.backoffMs === scripts.DEFAULT_BACKOFF_MS &&
-    !t.dependsOn?.length &&
-    t.onDependencyFailure === undefined &&
-    t.parentId === undefined &&
-    t.inputTimeoutMs === undefined &&
-    schedule === ""
-  )
-    return "";
-  const rest = [
-    t.maxRetries === scripts.DEFAULT_MAX_RETRIES ? "" : String(t.maxRetries),
-    t.backoffMs === scripts.DEFAULT_BACKOFF_MS ? "" : String(t.backoffMs),
-    t.dependsOn?.length ? JSON.stringify(t.dependsOn) : "",
-    t.onDependencyFailure ?? "",
-    t.parentId ?? "",
-    t.inputTimeoutMs === undefined ? "" : String(t.inputTimeoutMs),
-    schedule,
-  ];
-  return JSON.stringify(rest);
-}
-
-/** An input_required commit's value: the request's key, a newline, the request JSON (commit-results-1.lua). */
-function inputRequestValue(o: AttemptOutcome): string {
-  return `${(o.inputKey ?? "").replaceAll("\n", " ")}\n${JSON.stringify(o.inputRequest ?? null)}`;
 }
 
 function pushId(id: string, args: (string | number)[]): void {

@@ -1,6 +1,7 @@
 import type { JsonObject, JsonValue } from "../../core/json.js";
-import { type ScheduleKeys, scheduleKeysOfRecord } from "../schedule-controls/task-schedule.js";
+import { type ScheduleKeys, scheduleArg, scheduleKeysOfRecord } from "../schedule-controls/task-schedule.js";
 import { DEFAULT_BACKOFF_MS, DEFAULT_MAX_RETRIES } from "./ledger-scripts.js";
+import type { AttemptOutcome } from "./task-ledger.js";
 
 /** A task as the ledger keeps it: the seed's task dict plus what ownership and retries need. */
 export type TaskRecord = {
@@ -138,4 +139,46 @@ function workflowKeys(h: Record<string, string>): Partial<LedgerTaskDict> {
     keys.on_dependency_failure = h.on_dependency_failure as "abandon" | "run";
   if (h.parent_id !== undefined) keys.parent_id = h.parent_id;
   return keys;
+}
+
+/** A task to record (TaskLedger.submit). */
+export type NewTask = {
+  taskId: string;
+  taskType: string;
+  payload: JsonObject;
+  createdAt: string;
+  maxRetries: number;
+  backoffMs: number;
+  /** Recorded waiting on these (none: placeable at once). */
+  dependsOn?: string[];
+  onDependencyFailure?: "abandon" | "run";
+  parentId?: string;
+  /** How long it may wait for input (absent: 86,400,000 ms). */
+  inputTimeoutMs?: number;
+  /** priority, run_at, expires_at as the dict has them (src/agents/schedule-controls/). */
+  schedule?: ScheduleKeys;
+  /** Epoch ms: recorded delayed (in the shard's sorted set, on no distributor) until then. */
+  delayUntil?: number | null;
+};
+
+/**
+ * The submit script's last value for a task (see submit-tasks-1.lua): "" for a plain task (the
+ * common case: five arguments, not eleven), else its seven optional values, "" each when not given.
+ */
+export function submitRest(t: NewTask): string {
+  // Each value once; a plain task's are all "" and build nothing.
+  const maxRetries = t.maxRetries === DEFAULT_MAX_RETRIES ? "" : String(t.maxRetries);
+  const backoffMs = t.backoffMs === DEFAULT_BACKOFF_MS ? "" : String(t.backoffMs);
+  const dependsOn = t.dependsOn?.length ? JSON.stringify(t.dependsOn) : "";
+  const policy = t.onDependencyFailure ?? "";
+  const parent = t.parentId ?? "";
+  const inputTimeout = t.inputTimeoutMs === undefined ? "" : String(t.inputTimeoutMs);
+  const schedule = t.schedule === undefined ? "" : scheduleArg(t.schedule, t.delayUntil ?? null);
+  if (`${maxRetries}${backoffMs}${dependsOn}${policy}${parent}${inputTimeout}${schedule}` === "") return "";
+  return JSON.stringify([maxRetries, backoffMs, dependsOn, policy, parent, inputTimeout, schedule]);
+}
+
+/** An input_required commit's value: the request's key, a newline, the request JSON (commit-results-1.lua). */
+export function inputRequestValue(o: AttemptOutcome): string {
+  return `${(o.inputKey ?? "").replaceAll("\n", " ")}\n${JSON.stringify(o.inputRequest ?? null)}`;
 }
