@@ -240,7 +240,14 @@ describe("the history checker", () => {
       });
       expect(result.violations).toEqual([]);
       expect(result.stats.timings).toEqual([
-        { target: "w1", kind: "kill", detectionMs: 2_800, reassignmentMs: [2_850] },
+        {
+          target: "w1",
+          kind: "kill",
+          detectionMs: 2_800,
+          reassignmentMs: [2_850],
+          inFlight: 1,
+          endedThere: 0,
+        },
       ]);
     });
 
@@ -285,7 +292,9 @@ describe("the history checker", () => {
     it("accepts a task a killed agent committed before it died, its history line lost with it", () => {
       // d1 was killed between committing `a` in Redis and writing that down.
       const history = killed(2_500, null);
-      expect(checkHistory({ history, final: new Map([["a", done(1)]]), bounds: BOUNDS }).ok).toBe(true);
+      const excused = checkHistory({ history, final: new Map([["a", done(1)]]), bounds: BOUNDS });
+      expect(excused.ok).toBe(true);
+      expect(excused.stats.timings[0]).toMatchObject({ inFlight: 1, endedThere: 1, reassignmentMs: [] });
       // But a task Redis shows ended by a later attempt that the history never saw move is not excused.
       const result = checkHistory({ history, final: new Map([["a", done(4)]]), bounds: BOUNDS });
       expect(result.violations.map((v) => v.kind)).toEqual(["not_reassigned"]);
@@ -360,6 +369,8 @@ describe("the history checker", () => {
         kind: "kill",
         detectionMs: 1400,
         reassignmentMs: [1410, 2900],
+        inFlight: 2,
+        endedThere: 0,
       });
     });
   });

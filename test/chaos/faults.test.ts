@@ -115,7 +115,9 @@ describe("the fault proxy between two A2A agents", () => {
     // The first POST rolls "reorder" (0 < 1), the second does not (1 is never < 1).
     const { proxy, received, send } = await link({ reorder: 1 }, () => (rolls++ === 0 ? 0 : 1));
     const first = send(1);
-    await sleep(5);
+    // The first chunk must reach the proxy (and roll) first: on a loaded machine opening the
+    // sender's stream can take longer than any fixed wait.
+    while (proxy.counts.reordered === 0) await sleep(2);
     await send(2);
     await first;
     expect(received.map((m) => (m.payload.event_data as { n: number }).n)).toEqual([2, 1]);

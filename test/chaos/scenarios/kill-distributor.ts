@@ -51,7 +51,8 @@ export const killDistributor: Scenario = {
       (_cluster, result) => {
         for (const t of result.stats.timings) {
           expect(t.detectionMs).not.toBeNull();
-          expect(t.reassignmentMs.length).toBeGreaterThan(0);
+          // Says why, when none was timed: nothing in flight there, or all ended before the kill.
+          expect(t.reassignmentMs.length, JSON.stringify(t)).toBeGreaterThan(0);
         }
       },
     );

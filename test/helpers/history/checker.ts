@@ -66,6 +66,10 @@ export type FaultTiming = {
   detectionMs: number | null;
   /** Fault -> each of its in-flight tasks moved or finished, ms. */
   reassignmentMs: number[];
+  /** Tasks in flight there at the fault, per the history. */
+  inFlight?: number;
+  /** Of those, how many its attempt had ended in the store before the fault, unlogged (never moved). */
+  endedThere?: number;
 };
 
 export type CheckStats = {
@@ -288,7 +292,10 @@ function checkFailureDetection(
     }
     // Its tasks must move (or finish). Back before anyone noticed (a supervisor's quick restart),
     // they are only timed: no death was declared to count the bound from.
-    for (const [taskId, events] of inFlightAt(history, target, fault.t)) {
+    const inFlight = inFlightAt(history, target, fault.t);
+    timing.inFlight = inFlight.size;
+    timing.endedThere = 0;
+    for (const [taskId, events] of inFlight) {
       const moved = events.find((e) => e.t > fault.t && MOVES.has(e.op) && !placedOn(e, target));
       if (moved === undefined) {
         // Killed between a commit in Redis and its history line: the record shows the attempt
@@ -300,6 +307,7 @@ function checkFailureDetection(
           record != null &&
           TERMINAL.has(record.status) &&
           record.fence === lastFence;
+        if (endedThere) timing.endedThere++;
         if (dead !== undefined && !endedThere) {
           violations.push({
             kind: "not_reassigned",
