@@ -9,6 +9,9 @@ const CHAOS = ["test/chaos/**/*.test.ts"];
 
 export default defineConfig({
   test: {
+    // Every message an agent hands over without a copy is frozen: code that changes one, on
+    // either side, throws in the tests instead of reaching into another agent (A2ARouterOptions).
+    env: { TRIAD_FREEZE_HANDED_OVER: "1" },
     testTimeout: 30_000,
     hookTimeout: 30_000,
     pool: "forks",

@@ -60,9 +60,9 @@ async function main(): Promise<void> {
   const redis = { url: redisServer.url, keyPrefix: `live-${process.pid}` };
   let messages = 0;
   const router = new (class extends triad.A2ARouter {
-    override deliver(message: A2AMessage) {
+    override deliver(message: A2AMessage, signedText?: string, unsigned?: boolean, handOver?: boolean) {
       if (message.payload.event_type === "task_progress") messages++;
-      return super.deliver(message);
+      return super.deliver(message, signedText, unsigned, handOver);
     }
   })();
   const coordinator = new triad.CoordinatorAgent({ agentId: "c", redis, a2a: { router } });

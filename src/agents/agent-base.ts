@@ -82,8 +82,16 @@ export abstract class TriadAgent extends LangGraphAgent {
     const message =
       kind === "worker_status" || kind === "distributor_status"
         ? await this.a2a.sendHeartbeat(recipient, out as unknown as JsonObject)
-        : await this.a2a.sendEvent(recipient, kind, data as JsonObject);
+        : await this.a2a.sendEvent(recipient, kind, data as JsonObject, { handOver: this.handsOver(kind) });
     if (observer?.sent) this.observed(() => observer.sent!(message, out), undefined);
+  }
+
+  /**
+   * Whether payloads of this kind are handed over (A2AClient.sendEvent's `handOver`): built by
+   * this agent for the one message and never changed after, nor anything in them. None by default.
+   */
+  protected handsOver(_kind: string): boolean {
+    return false;
   }
 
   /** What follows this agent's messages (tracing, task history); none by default. */

@@ -96,6 +96,14 @@ export function jsonCopy(value: unknown): unknown {
   return out;
 }
 
+/** Freezes `value` and every object and array in it (already frozen ones are not walked again). */
+export function deepFreeze<T>(value: T): T {
+  if (typeof value !== "object" || value === null || Object.isFrozen(value)) return value;
+  Object.freeze(value);
+  for (const key of Object.keys(value)) deepFreeze((value as Record<string, unknown>)[key]);
+  return value;
+}
+
 function leftOut(member: unknown): boolean {
   return member === undefined || typeof member === "function" || typeof member === "symbol";
 }

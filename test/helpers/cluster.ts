@@ -29,7 +29,7 @@ export class FaultyRouter extends A2ARouter {
   dropRate = 0;
   faultDrops = 0;
 
-  override deliver(message: A2AMessage, signedText?: string, unsigned?: boolean) {
+  override deliver(message: A2AMessage, signedText?: string, unsigned?: boolean, handOver?: boolean) {
     if (
       this.frozen.has(message.sender) ||
       this.frozen.has(message.recipient) ||
@@ -38,7 +38,7 @@ export class FaultyRouter extends A2ARouter {
       this.faultDrops++;
       return { accepted: false as const, reason: "busy" as const, detail: "dropped by the fault injector" };
     }
-    return super.deliver(message, signedText, unsigned);
+    return super.deliver(message, signedText, unsigned, handOver);
   }
 }
 

@@ -1,5 +1,5 @@
 import { isTriadError, TriadError } from "../../core/errors.js";
-import { assertJson, type JsonObject, type JsonValue } from "../../core/json.js";
+import { assertJson, type JsonObject, type JsonValue, jsonCopy } from "../../core/json.js";
 import type { Logger } from "../../core/logger.js";
 import {
   type AgentReply,
@@ -377,6 +377,15 @@ export class CoordinatorAgent extends TriadAgent {
     return this.observer;
   }
 
+  /**
+   * Assignments go to distributors without a copy in one process: their task dicts are built
+   * here (a submitted payload copied on its way in, see validDict; the rest read from the store)
+   * and not changed after.
+   */
+  protected override handsOver(kind: string): boolean {
+    return kind === "assign_tasks";
+  }
+
   protected override fastRoutes(): string[] {
     return ["heartbeat", "event.task_terminal"];
   }
@@ -423,15 +432,24 @@ export function toDict(task: TaskInput): TaskDict {
   return dict;
 }
 
+/**
+ * The task dict of a submitted task, with a payload of its own: nothing in it is the caller's,
+ * who may go on to change what it passed. The dict is then handed on without another copy
+ * (CoordinatorAgent.handsOver).
+ */
 function validDict(task: TaskInput): TaskDict {
-  if (task instanceof Task) return task.toDict() as TaskDict;
   const fresh = freshTaskDict(task);
   if (fresh !== null) return fresh;
-  const t = Task.fromDict({ payload: {}, ...(task as Record<string, unknown>) });
-  const parsed = taskDictSchema.safeParse(t.toDict());
-  if (!parsed.success)
-    throw new TriadError("ERR_INVALID_TASK", parsed.error.issues[0]?.message ?? "invalid task");
-  return parsed.data;
+  let dict: TaskDict;
+  if (task instanceof Task) dict = task.toDict() as TaskDict;
+  else {
+    const t = Task.fromDict({ payload: {}, ...(task as Record<string, unknown>) });
+    const parsed = taskDictSchema.safeParse(t.toDict());
+    if (!parsed.success)
+      throw new TriadError("ERR_INVALID_TASK", parsed.error.issues[0]?.message ?? "invalid task");
+    dict = parsed.data;
+  }
+  return jsonCopy(dict) as TaskDict;
 }
 
 const FRESH_KEYS = new Set(["task_id", "task_type", "payload", "depends_on", "on_dependency_failure"]);
@@ -476,7 +494,7 @@ function freshTaskDict(task: unknown): TaskDict | null {
     completed_at: null,
     created_at: new Date().toISOString(),
     error: null,
-    payload: payload as JsonObject,
+    payload: jsonCopy(payload) as JsonObject,
     result: null,
     started_at: null,
     status: "pending",

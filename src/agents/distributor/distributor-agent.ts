@@ -96,7 +96,7 @@ export class DistributorAgent extends TriadAgent {
       store: this.store,
       shards: this.ledger.shards,
       holds: (workerId, taskId, fence) => this.core.holders.holds(workerId, taskId, fence),
-      held: (taskId) => this.core.heldTask(taskId),
+      progressed: (taskId, progress) => this.core.progressed(taskId, progress),
       foreign: (update, workerId) => {
         const detail = `progress of task ${update.task_id} (fence ${update.fence}) from ${workerId}, which does not run it`;
         this.a2a.refuseUnauthorized({ sender: workerId, requestId: null, detail });
@@ -341,6 +341,15 @@ export class DistributorAgent extends TriadAgent {
 
   protected override messageObserver(): MessageObserver {
     return this.observer;
+  }
+
+  /**
+   * Jobs for workers and ends for coordinators go without a copy in one process: each is built
+   * for its message (an attempt's task dict, a committed record) and none is changed after.
+   * What came from outside (a submitter's payload, a handler's result) was copied on its way in.
+   */
+  protected override handsOver(kind: string): boolean {
+    return kind === "execute_tasks" || kind === "task_terminal";
   }
 
   protected override fastRoutes(): string[] {

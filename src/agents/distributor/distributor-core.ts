@@ -527,6 +527,16 @@ export class DistributorCore {
     return this.held.get(taskId);
   }
 
+  /**
+   * A held task's latest progress, so that its terminal dict shows it. The dict is replaced,
+   * not changed: the one held was handed over to its worker with the attempt (and came from the
+   * coordinator's assignment the same way).
+   */
+  progressed(taskId: string, progress: JsonValue): void {
+    const task = this.held.get(taskId);
+    if (task !== undefined) this.held.set(taskId, { ...task, progress });
+  }
+
   /** In-flight and queued task dicts (for the shared state record). */
   heldTasks(limit: number): TaskDict[] {
     const out: TaskDict[] = [];

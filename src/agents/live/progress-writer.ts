@@ -2,7 +2,7 @@ import type { JsonValue } from "../../core/json.js";
 import type { RedisClient } from "../../core/store/index.js";
 import { TickBatcher } from "../../core/tick-batcher.js";
 import { shardOf, shardTag } from "../ledger/shards.js";
-import type { AttemptOutcomeWire, TaskDict } from "../protocol.js";
+import type { AttemptOutcomeWire } from "../protocol.js";
 import type { ProgressUpdate } from "./progress-coalescer.js";
 import { setProgress } from "./progress-scripts.js";
 
@@ -12,8 +12,8 @@ export type ProgressWriterOptions = {
   shards: number;
   /** Whether `workerId` runs this attempt (see AttemptHolders): nobody else may speak for it. */
   holds: (workerId: string, taskId: string, fence: number) => Promise<boolean>;
-  /** The distributor's dict of a task it holds, kept up to date so that its terminal dict shows the value. */
-  held: (taskId: string) => TaskDict | undefined;
+  /** A value written: the distributor keeps it with the task it holds, so that its terminal dict shows it. */
+  progressed: (taskId: string, progress: JsonValue) => void;
   /** Progress from a worker that does not run the attempt: refused. */
   foreign?: (update: ProgressUpdate, workerId: string) => void;
 };
@@ -59,8 +59,7 @@ export class ProgressWriter {
     return this.batcher.add(group, update).then((ok) => {
       if (ok) {
         this.written++;
-        const held = this.o.held(update.task_id);
-        if (held !== undefined) held.progress = update.progress;
+        this.o.progressed(update.task_id, update.progress);
       } else this.dropped++;
       return ok;
     });

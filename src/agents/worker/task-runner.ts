@@ -1,6 +1,6 @@
 import type { BaseCheckpointSaver } from "@langchain/langgraph/web";
 import { TriadError } from "../../core/errors.js";
-import { assertJson, isPlainJson, type JsonObject, type JsonValue } from "../../core/json.js";
+import { assertJson, isPlainJson, type JsonObject, type JsonValue, jsonCopy } from "../../core/json.js";
 import { InputRequired, isInputRequired, runGraphTask } from "../../core/state/index.js";
 import type { AttemptCancel } from "../live/attempt-cancel.js";
 import { checkProgress } from "../live/progress-value.js";
@@ -184,13 +184,18 @@ export function runAttempt<T extends HandlerTask>(
   );
 }
 
-/** The outcome of a handler that gave `value` (failed when JSON cannot carry it). */
+/**
+ * The outcome of a handler that gave `value` (failed when JSON cannot carry it). What the
+ * handler gave is copied here, once: the outcome is then the worker's own, and goes to the
+ * distributor without another copy (WorkerAgent.handsOver), whatever the handler does next with
+ * the objects it returned.
+ */
 function settledOutcome(value: unknown, spawned: SpawnList | undefined): RunOutcome {
   try {
     const spawn = spawned?.toJSON();
     return spawn === undefined
       ? { status: "completed", result: toJson(value) }
-      : { status: "completed", result: toJson(value), spawn };
+      : { status: "completed", result: toJson(value), spawn: jsonCopy(spawn) as JsonObject[] };
   } catch (err) {
     return failedOutcome(err);
   }
@@ -198,7 +203,8 @@ function settledOutcome(value: unknown, spawned: SpawnList | undefined): RunOutc
 
 /** The outcome of a handler that threw (or whose value could not be taken): input_required or failed. */
 function failedOutcome(err: unknown): RunOutcome {
-  if (isInputRequired(err)) return { status: "input_required", request: err.request, key: err.key };
+  if (isInputRequired(err))
+    return { status: "input_required", request: jsonCopy(err.request) as JsonValue, key: err.key };
   return { status: "failed", error: describe(err) };
 }
 
@@ -210,7 +216,8 @@ function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
 
 function toJson(value: unknown): JsonValue {
   if (value === undefined) return null;
-  if (isPlainJson(value, MAX_PAYLOAD_DEPTH - 1)) return value as JsonValue; // the common case: nothing to convert
+  // The common case: nothing to convert, only the copy the outcome keeps (see settledOutcome).
+  if (isPlainJson(value, MAX_PAYLOAD_DEPTH - 1)) return jsonCopy(value) as JsonValue;
   // Too deep for any message to carry: the attempt fails now, with the reason (checked before
   // the conversion, whose walk recurses).
   const problem = depthProblem(value, "the result");

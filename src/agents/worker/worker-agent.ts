@@ -1,5 +1,5 @@
 import { TriadError } from "../../core/errors.js";
-import type { JsonObject } from "../../core/json.js";
+import { type JsonObject, jsonCopy } from "../../core/json.js";
 import type { Logger } from "../../core/logger.js";
 import type { A2AMessage } from "../../core/messaging/index.js";
 import {
@@ -72,9 +72,16 @@ export class WorkerAgent extends TriadAgent {
         const light =
           isGraphHandler(handler) ||
           (Object.hasOwn(builtins, dict.task_type) && handler === builtins[dict.task_type]);
-        return light
-          ? { taskId: dict.task_id, taskType: dict.task_type, payload: dict.payload }
-          : Task.fromDict(dict);
+        // A built-in only reads its payload; anyone else's handler gets a copy of its own (the
+        // job came without one: see DistributorAgent.handsOver), so that what it does to it
+        // cannot reach the distributor's record of the attempt, nor a retry.
+        if (!light) return Task.fromDict({ ...dict, payload: jsonCopy(dict.payload) });
+        const builtin = !isGraphHandler(handler);
+        return {
+          taskId: dict.task_id,
+          taskType: dict.task_type,
+          payload: builtin ? dict.payload : (jsonCopy(dict.payload) as JsonObject),
+        };
       },
       send: (payload) => this.sendPayload(this.distributorId, payload),
       checkpointerFor: (job) => this.relayFor(job),
@@ -218,6 +225,15 @@ export class WorkerAgent extends TriadAgent {
 
   protected override fastRoutes(): string[] {
     return ["event.execute_tasks", "event.results_ack", "event.cancel_attempts"];
+  }
+
+  /**
+   * Outcomes go to the distributor without a copy in one process: each is built by the worker,
+   * from its own copy of what the handler gave (task-runner's settledOutcome), and kept unchanged
+   * until it is acknowledged.
+   */
+  protected override handsOver(kind: string): boolean {
+    return kind === "task_results";
   }
 
   /** Stops taking work, lets running tasks finish and their outcomes land (within `timeoutMs`), then leaves. */

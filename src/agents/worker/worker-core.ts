@@ -1,4 +1,5 @@
 import type { BaseCheckpointSaver } from "@langchain/langgraph/web";
+import { jsonCopy } from "../../core/json.js";
 import { quietOr } from "../event-loop-load.js";
 import { AttemptCancel, canceledError } from "../live/attempt-cancel.js";
 import { ProgressCoalescer } from "../live/progress-coalescer.js";
@@ -156,8 +157,9 @@ export class WorkerCore {
       return runAttempt(handler, task, {
         timeoutMs: job.timeout_ms,
         attempt: job.task.attempts,
-        dependencies: job.dependencies,
-        inputs: job.task.inputs,
+        // The handler's own copies (the job came without one: see DistributorAgent.handsOver).
+        dependencies: job.dependencies && (jsonCopy(job.dependencies) as typeof job.dependencies),
+        inputs: job.task.inputs && (jsonCopy(job.task.inputs) as typeof job.task.inputs),
         resumeKey: job.resume_key,
         checkpointer: isGraphHandler(handler) ? this.options.checkpointerFor?.(job) : undefined,
         cancel,

@@ -267,11 +267,12 @@ export class A2AClient implements RouterEndpoint {
     signedText?: string,
     // Built unsigned in this same turn, for a route unsignedTo() had just allowed.
     unsigned = false,
+    handOver = false,
   ): Promise<void> {
     if (this.closed) throw new TriadError("ERR_A2A_CLOSED", `A2A client ${this.agentId} is closed`);
     const timeoutMs = Math.min(requestedTimeoutMs ?? this.config.sendTimeoutMs, this.config.sendTimeoutMs);
     if (this.http.hasPeer(message.recipient)) await this.http.send(message, timeoutMs);
-    else await deliverInProcess(this.router, message, timeoutMs, signedText, unsigned);
+    else await deliverInProcess(this.router, message, timeoutMs, signedText, unsigned, handOver);
     this.sent += 1;
   }
 
@@ -310,13 +311,25 @@ export class A2AClient implements RouterEndpoint {
     return this.createAndSend(recipient, { status }, MessageType.HEARTBEAT);
   }
 
-  /** Seed payload: { event_type, event_data }. */
+  /**
+   * Seed payload: { event_type, event_data }. `handOver`: the caller gives `eventData` up — it
+   * built it for this message and changes none of it afterwards — so a recipient in this
+   * process, under an unsigned router, gets these very objects instead of a copy (and must not
+   * change them either). Without it, every delivery shares nothing with the sender.
+   */
   async sendEvent(
     recipient: string,
     eventType: string,
     eventData: Record<string, JsonValue>,
+    options: { handOver?: boolean } = {},
   ): Promise<A2AMessage> {
-    return this.createAndSend(recipient, { event_type: eventType, event_data: eventData }, MessageType.EVENT);
+    return this.createAndSend(
+      recipient,
+      { event_type: eventType, event_data: eventData },
+      MessageType.EVENT,
+      null,
+      options.handOver === true,
+    );
   }
 
   /** Serves POST /a2a on host:agentPort (0: a free port); resolves with where it listens. Idempotent. */
@@ -436,10 +449,11 @@ export class A2AClient implements RouterEndpoint {
     payload: Record<string, JsonValue>,
     type: MessageType,
     parentRequestId: string | null = null,
+    handOver = false,
   ): Promise<A2AMessage> {
     const unsigned = this.unsignedTo(recipient);
     const { message, text } = this.signed(recipient, payload, type, parentRequestId, unsigned);
-    await this.deliver(message, undefined, text, unsigned);
+    await this.deliver(message, undefined, text, unsigned, handOver);
     return message;
   }
 }

@@ -1,5 +1,5 @@
 import { TriadError } from "../errors.js";
-import { jsonCopy } from "../json.js";
+import { deepFreeze, jsonCopy } from "../json.js";
 import { backoffDelay } from "./backoff.js";
 import type { RejectionReason } from "./rejections.js";
 import type { A2AMessage } from "./types.js";
@@ -24,7 +24,8 @@ export interface RouterEndpoint {
   /**
    * Unsigned delivery (a router not `signed`): a message another agent of this process built,
    * admitted without a signature check. It is the receiver's own copy (jsonCopy: what its JSON
-   * text would parse to), which shares nothing with the sender's.
+   * text would parse to), which shares nothing with the sender's — or, for a message its sender
+   * handed over (see A2ARouter.deliver), the sender's own objects, which neither side changes.
    */
   receiveTrusted?(message: unknown, via: "router"): Delivery;
 }
@@ -43,6 +44,13 @@ export type A2ARouterOptions = {
    * HTTP peers are always signed; messages given to send() or routeMessage() are always verified.
    */
   signed?: boolean;
+  /**
+   * Deep-freezes every message handed over without a copy (A2AClient.sendEvent's `handOver`), so
+   * that code changing such a message after it was sent, or one it received, throws instead of
+   * reaching into the other agent. Default: the environment variable TRIAD_FREEZE_HANDED_OVER
+   * is "1" (the test suite sets it); it costs a walk of every such message.
+   */
+  freezeHandedOver?: boolean;
 };
 
 /**
@@ -59,11 +67,13 @@ export class A2ARouter {
   private droppedCount = 0;
   /** See A2ARouterOptions.signed. */
   readonly signed: boolean;
+  private readonly freezeHandedOver: boolean;
 
   constructor(options: A2ARouterOptions = {}) {
     this.maxHeldPerAgent = options.maxHeldPerAgent ?? 1_000;
     this.maxHeldAgents = options.maxHeldAgents ?? 1_000;
     this.signed = options.signed ?? false;
+    this.freezeHandedOver = options.freezeHandedOver ?? process.env.TRIAD_FREEZE_HANDED_OVER === "1";
   }
 
   /** Whether a message its sender builds for `agentId` goes unsigned (see A2ARouterOptions.signed). */
@@ -105,9 +115,12 @@ export class A2ARouter {
    * awaited. `signedText` is the canonical text the message's signature covers, when the sender
    * has it at hand (it just signed it): the recipient then gets that text, not a copy of the object.
    * `unsigned`: the sending client built the message itself, unsigned, for a route this router
-   * trusts(); the recipient gets its JSON text and checks no signature.
+   * trusts(); the recipient gets a copy (what its JSON text would parse to) and checks no
+   * signature. `handOver` as well: the sender gives the message up (it built every object in it
+   * for this delivery, or no longer changes them) and the recipient gets the message itself,
+   * which it must not change either; the copy is what a delivery costs most in one process.
    */
-  deliver(message: A2AMessage, signedText?: string, unsigned = false): Delivery {
+  deliver(message: A2AMessage, signedText?: string, unsigned = false, handOver = false): Delivery {
     const recipient = recipientOf(message);
     const client = recipient === null ? undefined : this.agents.get(recipient);
     if (client === undefined) {
@@ -116,7 +129,8 @@ export class A2ARouter {
     }
     if (unsigned && !this.signed && client.receiveTrusted !== undefined) {
       // Built unsigned by an agent of this process for this route (see trusts()).
-      return client.receiveTrusted(jsonCopy(message), "router");
+      if (!handOver) return client.receiveTrusted(jsonCopy(message), "router");
+      return client.receiveTrusted(this.freezeHandedOver ? deepFreeze(message) : message, "router");
     }
     if (signedText !== undefined && client.receiveSigned !== undefined) {
       return client.receiveSigned(signedText, message.signature, "router");
@@ -174,11 +188,12 @@ export async function deliverInProcess(
   timeoutMs: number,
   signedText?: string,
   unsigned = false,
+  handOver = false,
 ): Promise<void> {
   const deadline = performance.now() + timeoutMs;
   for (let attempt = 1; ; attempt++) {
     const delivery: Delivery = router
-      ? router.deliver(message, signedText, unsigned)
+      ? router.deliver(message, signedText, unsigned, handOver)
       : { accepted: false, reason: "no_route", detail: "this client has no in-process router" };
     if (delivery.accepted) return;
     if (delivery.reason === "busy" && performance.now() < deadline) {

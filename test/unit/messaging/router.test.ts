@@ -158,6 +158,46 @@ describe("an unsigned router (the default): what agents of the process build for
     expect(b.stats().verifiedByKey).toEqual({});
   });
 
+  it("hands over an event its sender gives up (handOver): the same objects, frozen under the tests, never over a signed router", async () => {
+    const { a, seen } = pair();
+    const data = { list: [1, { deep: true }] };
+    const sent = await a.sendEvent("b", "ping", data, { handOver: true });
+    await tick();
+    expect(seen[0]).toBe(sent);
+    expect(seen[0]!.payload.event_data).toBe(data);
+    // The test suite runs with TRIAD_FREEZE_HANDED_OVER=1: neither side can change it now.
+    expect(process.env.TRIAD_FREEZE_HANDED_OVER).toBe("1");
+    expect(Object.isFrozen(data.list[1])).toBe(true);
+    expect(() => {
+      (data.list as unknown[]).push(2);
+    }).toThrow(TypeError);
+    // Not frozen when the router is told not to, and copied as ever without handOver.
+    const loose = pair({ freezeHandedOver: false });
+    const kept = { n: 1 };
+    await loose.a.sendEvent("b", "ping", kept, { handOver: true });
+    await loose.a.sendEvent("b", "ping", kept);
+    await tick();
+    expect(loose.seen[0]!.payload.event_data).toBe(kept);
+    expect(Object.isFrozen(kept)).toBe(false);
+    expect(loose.seen[1]!.payload.event_data).not.toBe(kept);
+    expect(loose.seen[1]!.payload.event_data).toEqual(kept);
+    // A signed router signs and verifies it like any other: the recipient parses its own.
+    const router = new A2ARouter({ signed: true });
+    const x = agent("x", { router });
+    const y = agent("y", { router });
+    const got: A2AMessage[] = [];
+    y.registerHandler(MessageType.EVENT, (m) => {
+      got.push(m);
+    });
+    const given = { n: 2 };
+    const signedSent = await x.sendEvent("y", "ping", given, { handOver: true });
+    await tick();
+    expect(signedSent.signature).not.toBe("");
+    expect(got[0]!.payload.event_data).toEqual(given);
+    expect(got[0]!.payload.event_data).not.toBe(given);
+    expect(Object.isFrozen(given)).toBe(false);
+  });
+
   it("pairs a request with its response unsigned both ways", async () => {
     const { a, b } = pair();
     b.registerHandler(MessageType.REQUEST, (m) =>
