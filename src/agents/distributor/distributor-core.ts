@@ -277,7 +277,8 @@ export class DistributorCore {
   onResults(workerId: string, results: AttemptOutcomeWire[]): Promise<ResultAck[]> {
     if (!this.lease.owns || this.stopping) return Promise.resolve([]); // the worker keeps them and tries again
     const acks = this.commits.add(workerId, results);
-    this.pacer.schedule();
+    // Their attempts hold no room on the worker now: the same paced turn dispatches to it.
+    this.schedulePump();
     return acks;
   }
 

@@ -1,4 +1,4 @@
-import type { CommitVerdict, TaskLedger, TaskRecord } from "../ledger/task-ledger.js";
+import type { AttemptOutcome, CommitVerdict, TaskLedger, TaskRecord } from "../ledger/task-ledger.js";
 import type { AttemptOutcomeWire, ResultAck, TaskDict } from "../protocol.js";
 import type { AttemptHolders } from "./attempt-holders.js";
 import { committedTask } from "./committed-task.js";
@@ -56,8 +56,13 @@ export class ResultCommits {
     return this.pending.length > 0;
   }
 
-  /** Holds a worker's results for the next commitPending; resolves with their acknowledgements. */
+  /**
+   * Holds a worker's results for the next commitPending; resolves with their acknowledgements.
+   * The worker is done with these attempts: they leave room on it from now (Attempts.reported).
+   */
   add(workerId: string, results: AttemptOutcomeWire[]): Promise<ResultAck[]> {
+    const attempts = this.o.registry.get(workerId)?.inFlight;
+    if (attempts !== undefined) for (const r of results) attempts.markReported(r.task_id, r.fence);
     return new Promise((done) => {
       this.pending.push({ workerId, results, done });
     });
@@ -65,19 +70,36 @@ export class ResultCommits {
 
   /** Drops what waits, unacknowledged: the workers re-send it. */
   dropAll(): void {
-    for (const pending of this.pending.splice(0)) pending.done([]);
+    for (const { workerId, results, done } of this.pending.splice(0)) {
+      this.uncommitted(workerId, results);
+      done([]);
+    }
   }
 
   /** Commits every worker's pending results: started in one tick, so the ledger makes one script call. */
   async commitPending(): Promise<void> {
     const batch = this.pending.splice(0);
     await Promise.all(
-      batch.map(({ workerId, results, done }) => this.commit(workerId, results).then(done, () => done([]))),
+      batch.map(({ workerId, results, done }) =>
+        this.commit(workerId, results).then(done, () => {
+          this.uncommitted(workerId, results);
+          done([]);
+        }),
+      ),
     );
   }
 
+  /** Results not committed (the store failed, the lease is gone): their attempts hold room again until sent again. */
+  private uncommitted(workerId: string, results: AttemptOutcomeWire[]): void {
+    const attempts = this.o.registry.get(workerId)?.inFlight;
+    if (attempts !== undefined) for (const r of results) attempts.unmarkReported(r.task_id, r.fence);
+  }
+
   private async commit(workerId: string, sent: AttemptOutcomeWire[]): Promise<ResultAck[]> {
-    if (!this.o.owns()) return [];
+    if (!this.o.owns()) {
+      this.uncommitted(workerId, sent);
+      return [];
+    }
     // Neither committed nor acknowledged: the sender does not hold these attempts.
     const { allowed: results, foreign } = await this.o.holders.sort(workerId, sent);
     for (const { outcome, holder } of foreign) {
@@ -88,21 +110,7 @@ export class ResultCommits {
     // Only outcomes that carry progress wait for it (the common outcome has none: no extra hop).
     if (this.o.beforeCommit && results.some((r) => r.progress !== undefined))
       await this.o.beforeCommit(results).catch(() => {});
-    const receipts = await Promise.all(
-      results.map((r) =>
-        this.o.ledger.commitAttempt({
-          taskId: r.task_id,
-          fence: r.fence,
-          status: r.status,
-          ...(r.result !== undefined ? { result: r.result } : {}),
-          ...(r.error !== undefined ? { error: r.error } : {}),
-          ...(r.spawn !== undefined ? { spawn: r.spawn } : {}),
-          ...(r.status === "input_required"
-            ? { inputRequest: r.input_request ?? null, inputKey: r.input_key ?? "" }
-            : {}),
-        }),
-      ),
-    );
+    const receipts = await Promise.all(results.map((r) => this.o.ledger.commitAttempt(attemptOf(r))));
     const unheld: Array<Promise<void>> = [];
     results.forEach((r, i) => {
       const receipt = receipts[i]!;
@@ -162,4 +170,17 @@ export class ResultCommits {
     this.o.report(taskId, task);
     if (task !== null) this.o.events?.committed?.(task, verdict);
   }
+}
+
+/** What the ledger commits of an outcome: members set one by one, no spread temporaries. */
+function attemptOf(r: AttemptOutcomeWire): AttemptOutcome {
+  const attempt: AttemptOutcome = { taskId: r.task_id, fence: r.fence, status: r.status };
+  if (r.result !== undefined) attempt.result = r.result;
+  if (r.error !== undefined) attempt.error = r.error;
+  if (r.spawn !== undefined) attempt.spawn = r.spawn;
+  if (r.status === "input_required") {
+    attempt.inputRequest = r.input_request ?? null;
+    attempt.inputKey = r.input_key ?? "";
+  }
+  return attempt;
 }

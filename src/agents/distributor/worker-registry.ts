@@ -7,7 +7,59 @@ import type { RemoteAgentInfo, WorkerHeartbeat, WorkerSummary } from "../protoco
 /** Attempts a worker may hold per unit of its concurrency (running, or queued behind those). */
 export const PREFETCH = 2;
 
-export type InFlight = { fence: number; dispatchedAt: number; confirmed: boolean };
+export type InFlight = {
+  fence: number;
+  dispatchedAt: number;
+  confirmed: boolean;
+  /** The worker reported this attempt's outcome, which is being committed: it holds no room there. */
+  reported?: boolean;
+};
+
+/**
+ * A worker's attempts in flight, by task id, counting those whose outcome it has reported and
+ * the distributor is committing: the worker holds those no more, so they leave room for the
+ * next (WorkerRegistry.free). Every way an attempt leaves the map keeps the count right.
+ */
+export class Attempts extends Map<string, InFlight> {
+  private reportedCount = 0;
+
+  /** Attempts whose outcome is being committed. */
+  get reported(): number {
+    return this.reportedCount;
+  }
+
+  override set(taskId: string, flight: InFlight): this {
+    if (super.get(taskId)?.reported) this.reportedCount--;
+    if (flight.reported) this.reportedCount++;
+    return super.set(taskId, flight);
+  }
+
+  override delete(taskId: string): boolean {
+    if (super.get(taskId)?.reported) this.reportedCount--;
+    return super.delete(taskId);
+  }
+
+  override clear(): void {
+    this.reportedCount = 0;
+    super.clear();
+  }
+
+  /** The worker reported attempt `fence` of the task (its outcome is about to be committed). */
+  markReported(taskId: string, fence: number): void {
+    const flight = super.get(taskId);
+    if (flight === undefined || flight.fence !== fence || flight.reported) return;
+    flight.reported = true;
+    this.reportedCount++;
+  }
+
+  /** Its commit did not happen (the store failed): the worker sends the outcome again. */
+  unmarkReported(taskId: string, fence: number): void {
+    const flight = super.get(taskId);
+    if (flight === undefined || flight.fence !== fence || !flight.reported) return;
+    flight.reported = false;
+    this.reportedCount--;
+  }
+}
 
 export type WorkerEntry = {
   id: string;
@@ -17,7 +69,7 @@ export type WorkerEntry = {
   /** Monotonic ms of the last heartbeat (or of adoption, for a worker not heard from yet). */
   lastSeen: number;
   lastHeartbeatAt: string | null;
-  inFlight: Map<string, InFlight>;
+  inFlight: Attempts;
   done: number;
   load: number;
   taskTypes: string[];
@@ -60,7 +112,7 @@ export class WorkerRegistry {
         status: "idle",
         lastSeen: performance.now(),
         lastHeartbeatAt: null,
-        inFlight: new Map(),
+        inFlight: new Attempts(),
         done: 0,
         load: 0,
         taskTypes: [],
@@ -100,10 +152,12 @@ export class WorkerRegistry {
   /**
    * Free slots: PREFETCH x capacity minus what we have sent it and not heard back about. A
    * worker holds up to twice what it runs at once, so it starts the next task while the last
-   * one's result and commit are still on their way (its heartbeat lists the waiting ones too).
+   * one's result is on its way (its heartbeat lists the waiting ones too). An attempt whose
+   * outcome it reported holds no room while the distributor commits it: the worker is done with it.
    */
   free(entry: WorkerEntry): number {
-    return entry.status === "dead" ? 0 : PREFETCH * entry.capacity - entry.inFlight.size;
+    if (entry.status === "dead") return 0;
+    return PREFETCH * entry.capacity - (entry.inFlight.size - entry.inFlight.reported);
   }
 
   /** Workers silent for longer than the timeout, now declared dead. */

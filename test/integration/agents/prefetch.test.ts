@@ -42,4 +42,41 @@ describe("prefetch", () => {
     expect(done.map((t) => t?.attempts)).toEqual([1, 1]); // neither was taken back and run again
     expect(cluster.stale).toEqual([]);
   }, 30_000);
+
+  it("a worker gets its next task while the outcome it reported is still being committed", async () => {
+    // No attempt is taken back while the commits wait (a reported attempt runs on no worker).
+    const timing = { ...FAST, heartbeatTimeoutMs: 5000 };
+    cluster = new TestCluster({ url: `memory://prefetch-commit-${process.pid}` }, { concurrency: 1, timing });
+    await cluster.startCoordinator();
+    const d = await cluster.startDistributor("d1");
+    const w = await cluster.startWorker("w1", "d1");
+    await cluster.ready();
+    // Every commit is held until released: what the worker reported stays uncommitted.
+    const held: Array<() => void> = [];
+    let released = false;
+    const commit = d.ledger.commitAttempt.bind(d.ledger);
+    d.ledger.commitAttempt = (outcome) =>
+      released
+        ? commit(outcome)
+        : new Promise<void>((resolve) => held.push(resolve)).then(() => commit(outcome));
+    const ids = [0, 1, 2].map((i) => cluster!.id(`quick-${i}`));
+    await cluster.coordinator.submitTasks(ids.map((id) => ({ task_id: id, task_type: "echo", payload: {} })));
+    // Room for two (PREFETCH x 1): both ran and reported; the third goes out because those two
+    // hold no room while their commits wait, and it runs too.
+    const deadline = performance.now() + 3000;
+    while (w.core.done < 3 && performance.now() < deadline) await sleep(10);
+    expect(w.core.done).toBe(3);
+    expect(held.length).toBeGreaterThanOrEqual(2);
+    const attempts = d.core.registry.get(w.agentId)!.inFlight;
+    expect(attempts.size).toBe(3);
+    // Released, everything is committed once, and the room is as before.
+    released = true;
+    while (held.length > 0) held.shift()!();
+    const done = await Promise.all(ids.map((id) => cluster!.coordinator.waitForTask(id, 10_000)));
+    expect(done.map((t) => t?.status)).toEqual(["completed", "completed", "completed"]);
+    expect(done.map((t) => t?.attempts)).toEqual([1, 1, 1]);
+    while (attempts.size > 0 && performance.now() < deadline + 5000) await sleep(10);
+    expect(attempts.reported).toBe(0);
+    expect(d.core.registry.free(d.core.registry.get(w.agentId)!)).toBe(2);
+  }, 30_000);
 });

@@ -1,0 +1,57 @@
+import { describe, expect, it } from "vitest";
+import { PREFETCH, WorkerRegistry } from "../../../src/agents/distributor/worker-registry.js";
+
+/**
+ * A worker's room (WorkerRegistry.free): PREFETCH x its capacity, less the attempts it holds.
+ * An attempt whose outcome it reported, and that the distributor is committing, is one it holds
+ * no more; one whose commit did not happen holds room again until it is sent again.
+ */
+describe("a worker's room", () => {
+  const flight = (fence: number) => ({ fence, dispatchedAt: 0, confirmed: false });
+
+  it("is given back when the worker reports an outcome, not when it is committed", () => {
+    const registry = new WorkerRegistry(2);
+    const w = registry.upsert("w1", { capacity: 2 });
+    for (let i = 0; i < 4; i++) w.inFlight.set(`t${i}`, flight(1));
+    expect(registry.free(w)).toBe(PREFETCH * 2 - 4);
+    w.inFlight.markReported("t0", 1);
+    w.inFlight.markReported("t0", 1); // once only
+    w.inFlight.markReported("t1", 7); // not this attempt's fence: nothing
+    w.inFlight.markReported("nope", 1);
+    expect(w.inFlight.reported).toBe(1);
+    expect(registry.free(w)).toBe(PREFETCH * 2 - 3);
+    // Committed: it leaves the map, and the count with it.
+    w.inFlight.delete("t0");
+    expect(w.inFlight.reported).toBe(0);
+    expect(registry.free(w)).toBe(PREFETCH * 2 - 3);
+  });
+
+  it("is taken again by a reported attempt whose commit did not happen", () => {
+    const registry = new WorkerRegistry(1);
+    const w = registry.upsert("w1", { capacity: 1 });
+    w.inFlight.set("a", flight(3));
+    w.inFlight.markReported("a", 3);
+    expect(registry.free(w)).toBe(PREFETCH);
+    w.inFlight.unmarkReported("a", 3);
+    w.inFlight.unmarkReported("a", 3); // once only
+    expect(w.inFlight.reported).toBe(0);
+    expect(registry.free(w)).toBe(PREFETCH - 1);
+  });
+
+  it("keeps its count when an attempt is replaced, taken back or all are dropped", () => {
+    const registry = new WorkerRegistry(4);
+    const w = registry.upsert("w1", { capacity: 4 });
+    w.inFlight.set("a", flight(1));
+    w.inFlight.set("b", flight(1));
+    w.inFlight.markReported("a", 1);
+    w.inFlight.markReported("b", 1);
+    // Dispatched again under a new fence (taken back, sent again): not reported any more.
+    w.inFlight.set("a", flight(2));
+    expect(w.inFlight.reported).toBe(1);
+    w.inFlight.clear(); // the worker died: everything taken back
+    expect(w.inFlight.reported).toBe(0);
+    expect(registry.free(w)).toBe(PREFETCH * 4);
+    w.status = "dead";
+    expect(registry.free(w)).toBe(0);
+  });
+});
