@@ -61,8 +61,7 @@ export class ResultCommits {
    * The worker is done with these attempts: they leave room on it from now (Attempts.reported).
    */
   add(workerId: string, results: AttemptOutcomeWire[]): Promise<ResultAck[]> {
-    const attempts = this.o.registry.get(workerId)?.inFlight;
-    if (attempts !== undefined) for (const r of results) attempts.markReported(r.task_id, r.fence);
+    this.reported(workerId, results, true);
     return new Promise((done) => {
       this.pending.push({ workerId, results, done });
     });
@@ -91,8 +90,13 @@ export class ResultCommits {
 
   /** Results not committed (the store failed, the lease is gone): their attempts hold room again until sent again. */
   private uncommitted(workerId: string, results: AttemptOutcomeWire[]): void {
+    this.reported(workerId, results, false);
+  }
+
+  /** Marks (or unmarks) the worker's attempts of these results as reported (Attempts.setReported). */
+  private reported(workerId: string, results: AttemptOutcomeWire[], reported: boolean): void {
     const attempts = this.o.registry.get(workerId)?.inFlight;
-    if (attempts !== undefined) for (const r of results) attempts.unmarkReported(r.task_id, r.fence);
+    if (attempts !== undefined) for (const r of results) attempts.setReported(r.task_id, r.fence, reported);
   }
 
   private async commit(workerId: string, sent: AttemptOutcomeWire[]): Promise<ResultAck[]> {

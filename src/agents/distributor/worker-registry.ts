@@ -44,20 +44,15 @@ export class Attempts extends Map<string, InFlight> {
     super.clear();
   }
 
-  /** The worker reported attempt `fence` of the task (its outcome is about to be committed). */
-  markReported(taskId: string, fence: number): void {
+  /**
+   * Whether the worker reported attempt `fence` of the task (its outcome is being committed), or
+   * no longer (its commit did not happen: the worker sends the outcome again). Another fence: nothing.
+   */
+  setReported(taskId: string, fence: number, reported: boolean): void {
     const flight = super.get(taskId);
-    if (flight === undefined || flight.fence !== fence || flight.reported) return;
-    flight.reported = true;
-    this.reportedCount++;
-  }
-
-  /** Its commit did not happen (the store failed): the worker sends the outcome again. */
-  unmarkReported(taskId: string, fence: number): void {
-    const flight = super.get(taskId);
-    if (flight === undefined || flight.fence !== fence || !flight.reported) return;
-    flight.reported = false;
-    this.reportedCount--;
+    if (flight === undefined || flight.fence !== fence || (flight.reported ?? false) === reported) return;
+    flight.reported = reported;
+    this.reportedCount += reported ? 1 : -1;
   }
 }
 

@@ -69,19 +69,15 @@ export class WorkerAgent extends TriadAgent {
       // schema passes per task); a function handler gets the Task that SPEC promises it.
       toHandlerTask: (dict) => {
         const handler = this.handlers.get(dict.task_type);
-        const light =
-          isGraphHandler(handler) ||
-          (Object.hasOwn(builtins, dict.task_type) && handler === builtins[dict.task_type]);
+        const builtin = Object.hasOwn(builtins, dict.task_type) && handler === builtins[dict.task_type];
+        if (builtin) return { taskId: dict.task_id, taskType: dict.task_type, payload: dict.payload };
         // A built-in only reads its payload; anyone else's handler gets a copy of its own (the
         // job came without one: see DistributorAgent.handsOver), so that what it does to it
         // cannot reach the distributor's record of the attempt, nor a retry.
-        if (!light) return Task.fromDict({ ...dict, payload: jsonCopy(dict.payload) });
-        const builtin = !isGraphHandler(handler);
-        return {
-          taskId: dict.task_id,
-          taskType: dict.task_type,
-          payload: builtin ? dict.payload : (jsonCopy(dict.payload) as JsonObject),
-        };
+        const payload = jsonCopy(dict.payload) as JsonObject;
+        return isGraphHandler(handler)
+          ? { taskId: dict.task_id, taskType: dict.task_type, payload }
+          : Task.fromDict({ ...dict, payload });
       },
       send: (payload) => this.sendPayload(this.distributorId, payload),
       checkpointerFor: (job) => this.relayFor(job),

@@ -14,10 +14,10 @@ describe("a worker's room", () => {
     const w = registry.upsert("w1", { capacity: 2 });
     for (let i = 0; i < 4; i++) w.inFlight.set(`t${i}`, flight(1));
     expect(registry.free(w)).toBe(PREFETCH * 2 - 4);
-    w.inFlight.markReported("t0", 1);
-    w.inFlight.markReported("t0", 1); // once only
-    w.inFlight.markReported("t1", 7); // not this attempt's fence: nothing
-    w.inFlight.markReported("nope", 1);
+    w.inFlight.setReported("t0", 1, true);
+    w.inFlight.setReported("t0", 1, true); // once only
+    w.inFlight.setReported("t1", 7, true); // not this attempt's fence: nothing
+    w.inFlight.setReported("nope", 1, true);
     expect(w.inFlight.reported).toBe(1);
     expect(registry.free(w)).toBe(PREFETCH * 2 - 3);
     // Committed: it leaves the map, and the count with it.
@@ -30,10 +30,10 @@ describe("a worker's room", () => {
     const registry = new WorkerRegistry(1);
     const w = registry.upsert("w1", { capacity: 1 });
     w.inFlight.set("a", flight(3));
-    w.inFlight.markReported("a", 3);
+    w.inFlight.setReported("a", 3, true);
     expect(registry.free(w)).toBe(PREFETCH);
-    w.inFlight.unmarkReported("a", 3);
-    w.inFlight.unmarkReported("a", 3); // once only
+    w.inFlight.setReported("a", 3, false);
+    w.inFlight.setReported("a", 3, false); // once only
     expect(w.inFlight.reported).toBe(0);
     expect(registry.free(w)).toBe(PREFETCH - 1);
   });
@@ -43,8 +43,8 @@ describe("a worker's room", () => {
     const w = registry.upsert("w1", { capacity: 4 });
     w.inFlight.set("a", flight(1));
     w.inFlight.set("b", flight(1));
-    w.inFlight.markReported("a", 1);
-    w.inFlight.markReported("b", 1);
+    w.inFlight.setReported("a", 1, true);
+    w.inFlight.setReported("b", 1, true);
     // Dispatched again under a new fence (taken back, sent again): not reported any more.
     w.inFlight.set("a", flight(2));
     expect(w.inFlight.reported).toBe(1);
