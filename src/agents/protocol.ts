@@ -258,6 +258,13 @@ function isHotPayload(v: unknown): v is AgentPayload {
   if (!isPlainObject(v)) return false;
   switch (v.kind) {
     case "assign_tasks":
+      // From a coordinator in another process, with where it listens (see assign_tasks above).
+      return (
+        onlyKeys(v, ASSIGN_KEYS) &&
+        everyItem(v.tasks, isTaskDict) &&
+        (v.traces === undefined || isTraceMap(v.traces)) &&
+        (v.url === undefined || (typeof v.url === "string" && v.url.length <= 2000))
+      );
     case "task_terminal":
       return (
         onlyKeys(v, TASK_LIST_KEYS) &&
@@ -280,6 +287,7 @@ function isHotPayload(v: unknown): v is AgentPayload {
 }
 
 const TASK_LIST_KEYS = new Set(["kind", "tasks", "traces"]);
+const ASSIGN_KEYS = new Set(["kind", "tasks", "traces", "url"]);
 const EXECUTE_KEYS = new Set(["kind", "tasks", "acks"]);
 const RESULTS_KEYS = new Set(["kind", "results"]);
 const ACKS_KEYS = new Set(["kind", "acks"]);

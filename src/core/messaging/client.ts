@@ -29,6 +29,7 @@ import {
   deliverInProcess,
   type RouterEndpoint,
 } from "./router.js";
+import { withSignature } from "./signed-line.js";
 import { formatTimestamp } from "./timestamp.js";
 import { type A2AMessage, MessageType } from "./types.js";
 
@@ -271,7 +272,12 @@ export class A2AClient implements RouterEndpoint {
   ): Promise<void> {
     if (this.closed) throw new TriadError("ERR_A2A_CLOSED", `A2A client ${this.agentId} is closed`);
     const timeoutMs = Math.min(requestedTimeoutMs ?? this.config.sendTimeoutMs, this.config.sendTimeoutMs);
-    if (this.http.hasPeer(message.recipient)) await this.http.send(message, timeoutMs);
+    if (this.http.hasPeer(message.recipient))
+      await this.http.send(
+        message,
+        timeoutMs,
+        signedText === undefined ? undefined : withSignature(signedText, message.signature),
+      );
     else await deliverInProcess(this.router, message, timeoutMs, signedText, unsigned, handOver);
     this.sent += 1;
   }
@@ -286,12 +292,10 @@ export class A2AClient implements RouterEndpoint {
       throw new TriadError("ERR_INVALID_ARGUMENT", `timeoutMs must be a positive number (got ${timeoutMs})`);
     }
     const unsigned = this.unsignedTo(recipient);
-    const request = this.signed(recipient, payload, MessageType.REQUEST, null, unsigned).message;
+    const { message: request, text } = this.signed(recipient, payload, MessageType.REQUEST, null, unsigned);
     const requestId = request.metadata.request_id;
     const response = this.pending.open(requestId, recipient, timeoutMs);
-    this.deliver(request, timeoutMs, undefined, unsigned).catch((err: Error) =>
-      this.pending.fail(requestId, err),
-    );
+    this.deliver(request, timeoutMs, text, unsigned).catch((err: Error) => this.pending.fail(requestId, err));
     return response;
   }
 

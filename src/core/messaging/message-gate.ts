@@ -4,6 +4,7 @@ import { canonicalJsonWithout } from "./canonical-json.js";
 import { checkMessageShape } from "./message-shape.js";
 import type { RejectionReason } from "./rejections.js";
 import type { ReplayCache } from "./replay-cache.js";
+import { ReceivedLine, splitSignature } from "./signed-line.js";
 import type { A2AMessage } from "./types.js";
 
 /** The verdict on one incoming message. */
@@ -38,11 +39,35 @@ export class MessageGate {
   constructor(private readonly options: MessageGateOptions) {}
 
   admit(value: unknown): Admission {
+    if (value instanceof ReceivedLine) return this.admitLine(value.text);
     try {
       return this.check(value);
     } catch (err) {
       return unreadable(err, value);
     }
+  }
+
+  /**
+   * admit() for a message read as one line of text. A line written as signed-line.ts writes
+   * (this project's senders) is checked over the bytes received: the text its signature covers is
+   * taken out of the line, verified and parsed, with no canonical walk. Any other line, or one
+   * whose signature does not hold over that text, is parsed and checked as admit() checks an
+   * object (a peer may write members in another order; only canonical text is ever signed).
+   */
+  admitLine(line: string): Admission {
+    const split = splitSignature(line);
+    if (split !== null) {
+      const admission = this.admitSigned(split.text, split.signature);
+      if (admission.kind !== "reject" || admission.reason !== "bad_signature") return admission;
+    }
+    let value: unknown;
+    try {
+      value = JSON.parse(line);
+    } catch {
+      // Kept as its text, which the shape check refuses as malformed.
+      value = line;
+    }
+    return this.admit(value);
   }
 
   /**

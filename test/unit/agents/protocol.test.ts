@@ -22,6 +22,8 @@ const task = (id: string, extra: Record<string, unknown> = {}) => ({
 const valid: Record<string, unknown>[] = [
   { kind: "assign_tasks", tasks: [task("a"), task("b")] },
   { kind: "assign_tasks", tasks: [], traces: { a: { traceparent: "00-abc-def-01", via: ["x", "y"] } } },
+  // From a coordinator in another process: where it listens.
+  { kind: "assign_tasks", tasks: [task("a")], url: "http://127.0.0.1:4100" },
   { kind: "task_terminal", tasks: [task("a", { status: "completed", result: { ok: [1, 2] } })] },
   {
     kind: "execute_tasks",
@@ -66,6 +68,8 @@ const invalid: Record<string, unknown>[] = [
   { kind: "assign_tasks", tasks: [task("a", { payload: [1] })] },
   { kind: "assign_tasks", tasks: [{ ...task("a"), created_at: undefined }] },
   { kind: "assign_tasks", tasks: "a" },
+  { kind: "assign_tasks", tasks: [task("a")], url: 5 },
+  { kind: "assign_tasks", tasks: [task("a")], url: "x".repeat(2001) },
   { kind: "execute_tasks", tasks: [{ task: task("a"), fence: 0, timeout_ms: 1000 }] },
   { kind: "execute_tasks", tasks: [{ task: task("a"), fence: 1, timeout_ms: 1.5 }] },
   ...[
@@ -89,6 +93,7 @@ const invalid: Record<string, unknown>[] = [
 const rewritten: Record<string, unknown>[] = [
   { kind: "assign_tasks", tasks: [task("a", { extra: 1 })] },
   { kind: "assign_tasks", tasks: [task("a")], traces: { a: { via: "not an array" } } },
+  { kind: "task_terminal", tasks: [task("a")], url: "http://127.0.0.1:4100" },
   { kind: "task_results", results: [{ task_id: "a", fence: 1, status: "completed", trace: 5 }] },
   { kind: "results_ack", acks: [{ task_id: "a", fence: 1, extra: true }], more: 1 },
   {
@@ -110,6 +115,14 @@ describe("parseAgentPayload", () => {
     (_i, _k, p) => {
       const parsed = parseAgentPayload(p);
       expect(parsed).toEqual({ ok: true, value: agentPayload.parse(p) });
+    },
+  );
+
+  it.each(valid.filter((p) => !JSON.stringify(p).includes("retries")).map((p, i) => [i, p.kind, p]))(
+    "takes task-carrying payload %i (%s) as it is, without the schema's copy",
+    (_i, _k, p) => {
+      const parsed = parseAgentPayload(p);
+      expect(parsed.ok && parsed.value).toBe(p);
     },
   );
 

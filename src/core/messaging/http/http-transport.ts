@@ -54,14 +54,15 @@ export class HttpTransport {
     return this.peers.has(agentId);
   }
 
-  send(message: A2AMessage, timeoutMs: number): Promise<void> {
+  /** `wire`: the message as it is to be written, when the caller has it (see signed-line.ts). */
+  send(message: A2AMessage, timeoutMs: number, wire?: string): Promise<void> {
     const endpoint = this.peers.get(message.recipient)?.endpoint;
     if (endpoint === undefined) {
       return Promise.reject(
         new TriadError("ERR_A2A_NO_ROUTE", `no HTTP peer known for ${message.recipient}`),
       );
     }
-    return this.linkFor(endpoint).send(message, timeoutMs);
+    return this.linkFor(endpoint).send(message, timeoutMs, wire);
   }
 
   close(): void {

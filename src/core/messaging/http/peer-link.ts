@@ -86,11 +86,14 @@ export class PeerLink {
     return this.queued === 0 && this.inFlight === 0 && this.unanswered.length === 0;
   }
 
-  /** Resolves when the peer accepted the message (202), rejects with a TriadError otherwise. */
-  send(message: A2AMessage, timeoutMs: number): Promise<void> {
+  /**
+   * Resolves when the peer accepted the message (202), rejects with a TriadError otherwise.
+   * `wire`: the message's JSON as the sender wrote it already (see signed-line.ts).
+   */
+  send(message: A2AMessage, timeoutMs: number, wire?: string): Promise<void> {
     const { maxQueued, maxBatchBytes, endpoint } = this.options;
     if (this.closed) return Promise.reject(closedError());
-    const json = JSON.stringify(message);
+    const json = wire ?? JSON.stringify(message);
     const bytes = Buffer.byteLength(json);
     if (bytes + 2 > maxBatchBytes) {
       return Promise.reject(

@@ -1,6 +1,7 @@
 import type { IncomingMessage } from "node:http";
 import type { Socket } from "node:net";
 import { MAX_BATCH_MESSAGES } from "../config.js";
+import { ReceivedLine } from "../signed-line.js";
 import { LineReader } from "./lines.js";
 import { BUSY_DETAIL, type ItemResult, type RejectedItem, statusFor, throttledDetail } from "./receipts.js";
 import type { A2AServerOptions } from "./server.js";
@@ -82,15 +83,11 @@ export function acceptStream(
 }
 
 function admit(options: A2AServerOptions, texts: string[], remote: string): StreamReceipt {
-  // A line that is not JSON is kept as its text, which admission refuses as malformed.
-  const values = texts.map((text): unknown => {
-    try {
-      return JSON.parse(text);
-    } catch {
-      return text;
-    }
-  });
-  const results = options.accept(values, remote);
+  // Admitted as text: a signed line is verified over the bytes read (MessageGate.admitLine).
+  const results = options.accept(
+    texts.map((text) => new ReceivedLine(text)),
+    remote,
+  );
   if (results === "busy") return whole(texts.length, "busy", BUSY_DETAIL);
   const rejected: RejectedItem[] = [];
   let first: Extract<ItemResult, { outcome: "rejected" }> | undefined;
