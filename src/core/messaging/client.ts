@@ -127,7 +127,9 @@ export class A2AClient implements RouterEndpoint {
   /**
    * A new message and the canonical text its signature covers (checked as plain JSON in the same
    * walk). `unsigned`: for a route the router trusts (see A2ARouterOptions.signed), with
-   * `signature` "" and no text: only checked as plain JSON.
+   * `signature` "" and no text: only checked as plain JSON — unless it is also `handedOver`: the
+   * agent built it for this message from values checked where they came in (the router checks
+   * it instead while it freezes handed-over messages, as the test suite has it do).
    */
   private signed(
     recipient: string,
@@ -135,6 +137,7 @@ export class A2AClient implements RouterEndpoint {
     messageType: MessageType,
     parentRequestId: string | null,
     unsigned = false,
+    handedOver = false,
   ): { message: A2AMessage; text: string | undefined } {
     if (typeof recipient !== "string" || recipient.length === 0 || recipient.length > MAX_ID_LENGTH) {
       throw invalidMessage(`recipient must be a non-empty string of at most ${MAX_ID_LENGTH} characters`);
@@ -170,7 +173,7 @@ export class A2AClient implements RouterEndpoint {
     };
     if (unsigned) {
       // Nested at most as deep as the canonical walk of the signed path allows (the same limit, tested).
-      if (!isPlainJson(payload, MAX_JSON_DEPTH - 1)) {
+      if (!handedOver && !isPlainJson(payload, MAX_JSON_DEPTH - 1)) {
         throw invalidMessage(jsonProblem(payload, "payload") ?? "payload is not plain JSON");
       }
       this.sequence = sequence;
@@ -456,7 +459,7 @@ export class A2AClient implements RouterEndpoint {
     handOver = false,
   ): Promise<A2AMessage> {
     const unsigned = this.unsignedTo(recipient);
-    const { message, text } = this.signed(recipient, payload, type, parentRequestId, unsigned);
+    const { message, text } = this.signed(recipient, payload, type, parentRequestId, unsigned, handOver);
     await this.deliver(message, undefined, text, unsigned, handOver);
     return message;
   }

@@ -1,6 +1,7 @@
 import { TriadError } from "../errors.js";
-import { deepFreeze, jsonCopy } from "../json.js";
+import { deepFreeze, isPlainJson, jsonCopy } from "../json.js";
 import { backoffDelay } from "./backoff.js";
+import { jsonProblem, MAX_JSON_DEPTH } from "./plain-json.js";
 import type { RejectionReason } from "./rejections.js";
 import type { A2AMessage } from "./types.js";
 
@@ -47,8 +48,10 @@ export type A2ARouterOptions = {
   /**
    * Deep-freezes every message handed over without a copy (A2AClient.sendEvent's `handOver`), so
    * that code changing such a message after it was sent, or one it received, throws instead of
-   * reaching into the other agent. Default: the environment variable TRIAD_FREEZE_HANDED_OVER
-   * is "1" (the test suite sets it); it costs a walk of every such message.
+   * reaching into the other agent; and refuses one that is not plain JSON (ERR_INVALID_MESSAGE),
+   * which its sender does not check (it built it from values checked where they came in).
+   * Default: the environment variable TRIAD_FREEZE_HANDED_OVER is "1" (the test suite sets it);
+   * it costs two walks of every such message.
    */
   freezeHandedOver?: boolean;
 };
@@ -130,7 +133,7 @@ export class A2ARouter {
     if (unsigned && !this.signed && client.receiveTrusted !== undefined) {
       // Built unsigned by an agent of this process for this route (see trusts()).
       if (!handOver) return client.receiveTrusted(jsonCopy(message), "router");
-      return client.receiveTrusted(this.freezeHandedOver ? deepFreeze(message) : message, "router");
+      return client.receiveTrusted(this.freezeHandedOver ? audited(message) : message, "router");
     }
     if (signedText !== undefined && client.receiveSigned !== undefined) {
       return client.receiveSigned(signedText, message.signature, "router");
@@ -233,4 +236,15 @@ function wireCopy(message: A2AMessage): A2AMessage {
   } catch {
     return message;
   }
+}
+
+/** A handed-over message, checked as its sender would check an unsigned one, then frozen. */
+function audited(message: A2AMessage): A2AMessage {
+  if (!isPlainJson(message.payload, MAX_JSON_DEPTH - 1)) {
+    throw new TriadError(
+      "ERR_INVALID_MESSAGE",
+      jsonProblem(message.payload, "payload") ?? "a handed-over payload is not plain JSON",
+    );
+  }
+  return deepFreeze(message);
 }

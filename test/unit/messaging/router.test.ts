@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { afterEach, describe, expect, it } from "vitest";
 import { isTriadError } from "../../../src/core/errors.js";
+import type { JsonValue } from "../../../src/core/json.js";
 import { canonicalJson } from "../../../src/core/messaging/canonical-json.js";
 import { A2AClient } from "../../../src/core/messaging/client.js";
 import { A2ARouter, defaultRouter } from "../../../src/core/messaging/router.js";
@@ -196,6 +197,26 @@ describe("an unsigned router (the default): what agents of the process build for
     expect(got[0]!.payload.event_data).toEqual(given);
     expect(got[0]!.payload.event_data).not.toBe(given);
     expect(Object.isFrozen(given)).toBe(false);
+  });
+
+  it("leaves a handed-over message's plain-JSON check to the router that audits them (the tests'), which refuses one that is not", async () => {
+    const notJson = () =>
+      ({ when: new Date(0), list: [1, undefined] }) as unknown as Record<string, JsonValue>;
+    // Audited (the suite's TRIAD_FREEZE_HANDED_OVER=1): refused as the sender refuses it unsigned.
+    const { a, seen } = pair();
+    expect(await codeOf(() => a.sendEvent("b", "ping", notJson(), { handOver: true }))).toBe(
+      "ERR_INVALID_MESSAGE",
+    );
+    expect(await codeOf(() => a.sendEvent("b", "ping", notJson()))).toBe("ERR_INVALID_MESSAGE");
+    await tick();
+    expect(seen).toEqual([]);
+    // Not audited: the sender built it from checked values, and it goes as it is, unwalked.
+    const loose = pair({ freezeHandedOver: false });
+    const given = notJson();
+    await loose.a.sendEvent("b", "ping", given, { handOver: true });
+    expect(await codeOf(() => loose.a.sendEvent("b", "ping", notJson()))).toBe("ERR_INVALID_MESSAGE");
+    await tick();
+    expect(loose.seen.map((m) => m.payload.event_data)).toEqual([given]);
   });
 
   it("pairs a request with its response unsigned both ways", async () => {
