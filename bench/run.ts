@@ -272,6 +272,11 @@ async function compare(): Promise<void> {
 async function processes(): Promise<void> {
   log(`processes: ${ROUNDS} round(s), the tiers in one process vs separate processes over HTTP`);
   const runs: Record<string, RunFigures[]> = { inBatch: [], procBatch: [], inOne: [], procOne: [] };
+  // Warm this process's JIT up first, as each run of fresh processes warms theirs (and as the
+  // compare section does): alone (--only processes), the first in-process round was cold, up
+  // to 1.7x the CPU per task of the next ones, and flattered the processes' ratio.
+  await triadInProcess("batch", Math.min(N, 5000));
+  await triadInProcess("one", Math.min(N, 5000));
   for (let r = 0; r < ROUNDS; r++) {
     log(` round ${r + 1}`);
     runs.inBatch!.push(await measure("in one process, batched", () => triadInProcess("batch")));
