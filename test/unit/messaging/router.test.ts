@@ -283,9 +283,12 @@ describe("an unsigned router (the default): what agents of the process build for
     expect(await codeOf(() => a.sendEvent("b", "x", {}))).toBe("ERR_A2A_REJECTED");
     expect(b.stats().rejected.bad_signature).toBe(1);
     expect(seen).toEqual([]);
-    const unsigned = pair();
-    unsigned.a.setPeer("b", "http://127.0.0.1:9/");
-    expect(await codeOf(() => unsigned.a.sendEvent("b", "x", {}))).toBe("ERR_A2A_UNREACHABLE");
+    // An unsigned router's route that became an HTTP peer goes over HTTP (nobody listens there).
+    const router = new A2ARouter();
+    const c = agent("c", { router, sendTimeoutMs: 300 });
+    agent("d", { router });
+    c.setPeer("d", "http://127.0.0.1:9/");
+    expect(await codeOf(() => c.sendEvent("d", "x", {}))).toBe("ERR_A2A_UNREACHABLE");
   });
 });
 
