@@ -133,6 +133,16 @@ export type TaskTrace = z.infer<typeof taskTrace>;
 const optionalTrace = taskTrace.optional().catch(undefined);
 /** Traces by task id, beside an array of task dicts. */
 const traceMap = z.record(id, taskTrace).optional().catch(undefined);
+/**
+ * Tasks of a task_terminal whose last attempt travelled in the same two messages (`via`, as in a
+ * trace), named once for all of them: a batch's tasks mostly share them, and a trace per task
+ * repeated the two request_ids each time. A task with more to tell (retries, a traceparent) has
+ * its trace in `traces` instead. Dropped, never the tasks, when malformed; a peer that does not
+ * know it ignores it (the tasks' history then lacks those request_ids).
+ */
+const viaGroup = z.object({ via: z.array(z.string().max(200)).max(4), tasks: z.array(id) });
+export type ViaGroup = z.infer<typeof viaGroup>;
+const viaGroups = z.array(viaGroup).optional().catch(undefined);
 
 /** A distributor's counters since it started, riding on its heartbeat for the coordinator's metrics. */
 export const distributorReport = z.object({
@@ -230,7 +240,12 @@ export const agentPayload = z.discriminatedUnion("kind", [
     /** Where the placing coordinator listens, when in another process: it is told of the tasks' end. */
     url: z.string().max(2000).optional(),
   }),
-  z.object({ kind: z.literal("task_terminal"), tasks: z.array(taskDictSchema), traces: traceMap }),
+  z.object({
+    kind: z.literal("task_terminal"),
+    tasks: z.array(taskDictSchema),
+    traces: traceMap,
+    via_groups: viaGroups,
+  }),
   z.object({ kind: z.literal("checkpoint"), task_id: id, fence: z.number().int(), checkpoint: json }),
   z.object({ kind: z.literal("task_progress"), updates: z.array(progressUpdate).max(10_000) }),
   z.object({ kind: z.literal("cancel_attempts"), tasks: z.array(attemptCancel).max(10_000) }),
@@ -267,9 +282,10 @@ function isHotPayload(v: unknown): v is AgentPayload {
       );
     case "task_terminal":
       return (
-        onlyKeys(v, TASK_LIST_KEYS) &&
+        onlyKeys(v, TERMINAL_KEYS) &&
         everyItem(v.tasks, isTaskDict) &&
-        (v.traces === undefined || isTraceMap(v.traces))
+        (v.traces === undefined || isTraceMap(v.traces)) &&
+        (v.via_groups === undefined || everyItem(v.via_groups, isViaGroup))
       );
     case "execute_tasks":
       return (
@@ -288,6 +304,8 @@ function isHotPayload(v: unknown): v is AgentPayload {
 
 const TASK_LIST_KEYS = new Set(["kind", "tasks", "traces"]);
 const ASSIGN_KEYS = new Set(["kind", "tasks", "traces", "url"]);
+const TERMINAL_KEYS = new Set(["kind", "tasks", "traces", "via_groups"]);
+const VIA_GROUP_KEYS = new Set(["via", "tasks"]);
 const EXECUTE_KEYS = new Set(["kind", "tasks", "acks"]);
 const RESULTS_KEYS = new Set(["kind", "results"]);
 const ACKS_KEYS = new Set(["kind", "acks"]);
@@ -407,10 +425,17 @@ function isTrace(t: unknown): boolean {
   if (!isPlainObject(t) || !onlyKeys(t, TRACE_KEYS)) return false;
   if (t.traceparent !== undefined && !(typeof t.traceparent === "string" && t.traceparent.length <= 256))
     return false;
-  if (t.via === undefined) return true;
-  if (!Array.isArray(t.via) || t.via.length > 4) return false;
-  for (const v of t.via) if (!(typeof v === "string" && v.length <= 200)) return false;
+  return t.via === undefined || isVia(t.via);
+}
+
+function isVia(via: unknown): boolean {
+  if (!Array.isArray(via) || via.length > 4) return false;
+  for (const v of via) if (!(typeof v === "string" && v.length <= 200)) return false;
   return true;
+}
+
+function isViaGroup(g: unknown): boolean {
+  return isPlainObject(g) && onlyKeys(g, VIA_GROUP_KEYS) && isVia(g.via) && isIdList(g.tasks);
 }
 
 function isTraceMap(m: unknown): boolean {

@@ -35,8 +35,16 @@ export type DistributorHeard = {
 };
 
 type OpenTask = { t0: number; traceparent: string | undefined; accepted: boolean };
-/** A task_terminal message, shared by every task it carried (their traces are looked up by id). */
-type Arrival = { request_id: string; sender: string; traces: Record<string, TaskTrace> | undefined };
+/**
+ * A task_terminal message, shared by every task it carried (their traces are looked up by id),
+ * or by the tasks of one of its via_groups (`via`: the messages their last attempt travelled in).
+ */
+type Arrival = {
+  request_id: string;
+  sender: string;
+  traces: Record<string, TaskTrace> | undefined;
+  via: string[] | undefined;
+};
 
 /** Open tasks remembered for latency and trace context; beyond it, the oldest lose theirs. */
 const OPEN_LIMIT = 200_000;
@@ -237,12 +245,20 @@ export class CoordinatorObserver implements MessageObserver {
   }
 
   private onTerminalMessage(message: A2AMessage, payload: PayloadOf<"task_terminal">): void {
-    const arrival: Arrival = {
+    const whole: Arrival = {
       request_id: message.metadata.request_id,
       sender: message.sender,
       traces: payload.traces,
+      via: undefined,
     };
+    let grouped: Map<string, Arrival> | undefined;
+    for (const group of payload.via_groups ?? []) {
+      const arrival = { ...whole, via: group.via };
+      grouped ??= new Map();
+      for (const id of group.tasks) grouped.set(id, arrival);
+    }
     for (const task of payload.tasks) {
+      const arrival = grouped?.get(task.task_id) ?? whole;
       // Already finished (read from the ledger first): the message still tells how it got there.
       const done = this.history.terminal(task.task_id);
       if (done !== undefined && done.request_id === undefined) committedBy(done, arrival, task.task_id);
@@ -342,6 +358,7 @@ function committedBy(event: RecordedEvent, arrival: Arrival, id: string): void {
   event.request_id = arrival.request_id;
   event.distributor = arrival.sender;
   const trace = traceOf(arrival, id);
-  if (trace?.via) event.via = trace.via;
+  const via = trace?.via ?? arrival.via;
+  if (via) event.via = via;
   if (trace?.traceparent) event.traceparent = trace.traceparent;
 }

@@ -10,6 +10,7 @@ import {
   refusalsOf,
   type TaskDict,
   type TaskTrace,
+  type ViaGroup,
 } from "../protocol.js";
 import { BoundedMap } from "./bounded-map.js";
 import type { MessageObserver } from "./message-observer.js";
@@ -277,17 +278,32 @@ export class DistributorObserver implements MessageObserver {
     return terminal;
   }
 
+  /**
+   * Beside the tasks: the messages each one's last attempt travelled in, once per pair of them
+   * (`via_groups`: a batch's tasks mostly share one), and a trace by task id for those with more
+   * to tell (retries, a traceparent).
+   */
   private reporting(payload: PayloadOf<"task_terminal">): AgentPayload {
     const traces: Array<[string, TaskTrace]> = [];
+    const groups = new ViaGroups();
     for (const task of payload.tasks) {
       const verdict: CommitVerdict = task.status === "completed" ? "completed" : "failed";
       const trace = this.finish(task, verdict);
       this.paths.delete(task.task_id);
-      if (trace === undefined || Object.keys(trace).length === 0) continue;
+      if (trace === undefined) continue;
+      if (trace.retries === undefined && trace.traceparent === undefined) {
+        if (trace.via !== undefined) groups.add(trace.via, task.task_id);
+        continue;
+      }
       traces.push([task.task_id, trace]);
     }
+    if (traces.length === 0 && groups.list === undefined) return payload;
+    // Members in sorted order (kind, tasks, traces, via_groups), as canonical JSON writes them.
+    const out: PayloadOf<"task_terminal"> = { kind: payload.kind, tasks: payload.tasks };
     // From entries: a task id "__proto__" becomes a member, not the map's prototype.
-    return traces.length > 0 ? { ...payload, traces: Object.fromEntries(traces) } : payload;
+    if (traces.length > 0) out.traces = Object.fromEntries(traces);
+    if (groups.list !== undefined) out.via_groups = groups.list;
+    return out;
   }
 }
 
@@ -297,4 +313,47 @@ function taskAttributes(task: TaskDict, distributorId: string) {
     [ATTR.taskType]: task.task_type,
     [ATTR.distributorId]: distributorId,
   };
+}
+
+/** Task ids grouped by the pair of messages their last attempt travelled in. */
+class ViaGroups {
+  list: ViaGroup[] | undefined;
+  private last: ViaGroup | undefined;
+  /** The groups by their pair, once there is more than one. */
+  private byPair: Map<string, ViaGroup> | undefined;
+
+  add(via: string[], taskId: string): void {
+    let group = this.last;
+    if (group === undefined || !samePair(group.via, via)) {
+      group = this.find(via);
+      this.last = group;
+    }
+    group.tasks.push(taskId);
+  }
+
+  private find(via: string[]): ViaGroup {
+    if (this.list === undefined) {
+      const group = { via, tasks: [] };
+      this.list = [group];
+      return group;
+    }
+    if (this.byPair === undefined) {
+      this.byPair = new Map();
+      for (const g of this.list) this.byPair.set(g.via.join("\n"), g);
+    }
+    const key = via.join("\n");
+    let group = this.byPair.get(key);
+    if (group === undefined) {
+      group = { via, tasks: [] };
+      this.list.push(group);
+      this.byPair.set(key, group);
+    }
+    return group;
+  }
+}
+
+function samePair(a: string[], b: string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }

@@ -25,6 +25,16 @@ const valid: Record<string, unknown>[] = [
   // From a coordinator in another process: where it listens.
   { kind: "assign_tasks", tasks: [task("a")], url: "http://127.0.0.1:4100" },
   { kind: "task_terminal", tasks: [task("a", { status: "completed", result: { ok: [1, 2] } })] },
+  // Tasks whose last attempt travelled in the same two messages, named once.
+  {
+    kind: "task_terminal",
+    tasks: [task("a"), task("b"), task("c")],
+    traces: { c: { traceparent: "00-abc-def-01", via: ["e2", "r2"] } },
+    via_groups: [
+      { via: ["e1", "r1"], tasks: ["a"] },
+      { via: ["e1", ""], tasks: ["b"] },
+    ],
+  },
   {
     kind: "execute_tasks",
     tasks: [{ task: task("a"), fence: 3, timeout_ms: 1000, checkpoint: { step: 2 }, trace: { via: [] } }],
@@ -94,6 +104,9 @@ const rewritten: Record<string, unknown>[] = [
   { kind: "assign_tasks", tasks: [task("a", { extra: 1 })] },
   { kind: "assign_tasks", tasks: [task("a")], traces: { a: { via: "not an array" } } },
   { kind: "task_terminal", tasks: [task("a")], url: "http://127.0.0.1:4100" },
+  // A malformed via_groups is dropped, never the tasks.
+  { kind: "task_terminal", tasks: [task("a")], via_groups: [{ via: "e1", tasks: ["a"] }] },
+  { kind: "task_terminal", tasks: [task("a")], via_groups: [{ via: ["e1"], tasks: [""] }] },
   { kind: "task_results", results: [{ task_id: "a", fence: 1, status: "completed", trace: 5 }] },
   { kind: "results_ack", acks: [{ task_id: "a", fence: 1, extra: true }], more: 1 },
   {
