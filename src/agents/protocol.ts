@@ -302,7 +302,6 @@ function isHotPayload(v: unknown): v is AgentPayload {
   }
 }
 
-const TASK_LIST_KEYS = new Set(["kind", "tasks", "traces"]);
 const ASSIGN_KEYS = new Set(["kind", "tasks", "traces", "url"]);
 const TERMINAL_KEYS = new Set(["kind", "tasks", "traces", "via_groups"]);
 const VIA_GROUP_KEYS = new Set(["via", "tasks"]);
