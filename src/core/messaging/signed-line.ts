@@ -15,10 +15,13 @@
 const TYPE_MEMBER = ',"type":"';
 const SIGNATURE_MEMBER = ',"signature":"';
 
-/** `text` (a message's canonical JSON without its signature) with `signature` in its place. */
-export function withSignature(text: string, signature: string): string {
+/**
+ * `text` (a message's canonical JSON without its signature) with `signature` in its place;
+ * undefined when that cannot be written so (the caller then serialises the message object).
+ */
+export function withSignature(text: string, signature: string): string | undefined {
   const at = text.lastIndexOf(TYPE_MEMBER);
-  if (at < 0 || !plainSignature(signature)) throw new Error("not a message's canonical JSON");
+  if (at < 0 || !plainSignature(signature)) return undefined;
   return `${text.slice(0, at)}${SIGNATURE_MEMBER}${signature}"${text.slice(at)}`;
 }
 
