@@ -1,32 +1,14 @@
 import { createHmac } from "node:crypto";
 import { afterEach, describe, expect, it } from "vitest";
 import { canonicalJsonWithout } from "../../../src/core/messaging/canonical-json.js";
-import { A2AClient } from "../../../src/core/messaging/client.js";
-import type { RejectionEvent } from "../../../src/core/messaging/rejections.js";
 import { ReceivedLine, splitSignature, withSignature } from "../../../src/core/messaging/signed-line.js";
-import { type A2AMessage, MessageType } from "../../../src/core/messaging/types.js";
-import { handMade } from "./support.js";
+import type { A2AMessage } from "../../../src/core/messaging/types.js";
+import { closeReceivers, handMade, receiver as receiverOf } from "./support.js";
 
 const SECRET = "shared-secret";
-const clients: A2AClient[] = [];
+const receiver = () => receiverOf(SECRET);
 
-function receiver() {
-  const events: RejectionEvent[] = [];
-  const handled: A2AMessage[] = [];
-  const client = new A2AClient({
-    agentId: "me",
-    tokenSecret: SECRET,
-    router: null,
-    onRejected: (e) => events.push(e),
-  });
-  client.registerHandler(MessageType.EVENT, (m) => handled.push(m));
-  clients.push(client);
-  return { client, events, handled };
-}
-
-afterEach(async () => {
-  await Promise.all(clients.splice(0).map((c) => c.close()));
-});
+afterEach(closeReceivers);
 
 /** A message's line as this project's senders write it: canonical text with the signature put in. */
 function lineOf(message: A2AMessage): string {

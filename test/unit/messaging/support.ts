@@ -1,6 +1,8 @@
 import { createHmac, randomUUID } from "node:crypto";
 import { isTriadError } from "../../../src/core/errors.js";
 import { canonicalJson } from "../../../src/core/messaging/canonical-json.js";
+import { A2AClient } from "../../../src/core/messaging/client.js";
+import type { RejectionEvent } from "../../../src/core/messaging/rejections.js";
 import { type A2AMessage, MessageType } from "../../../src/core/messaging/types.js";
 
 /** HMAC-SHA256 over JCS of the message without `signature`, computed here, not by the code under test. */
@@ -45,4 +47,29 @@ export async function codeOf(work: () => unknown): Promise<string> {
     return isTriadError(err) ? err.code : `not a TriadError: ${String(err)}`;
   }
   return "no error";
+}
+
+const receivers: A2AClient[] = [];
+
+/**
+ * Agent "me" (no router) holding `secret`, with what it handled and what it refused (every
+ * message type handled); closeReceivers() closes every one made since.
+ */
+export function receiver(secret: string, extra: Partial<ConstructorParameters<typeof A2AClient>[0]> = {}) {
+  const events: RejectionEvent[] = [];
+  const handled: A2AMessage[] = [];
+  const client = new A2AClient({
+    agentId: "me",
+    tokenSecret: secret,
+    router: null,
+    onRejected: (e) => events.push(e),
+    ...extra,
+  });
+  for (const type of Object.values(MessageType)) client.registerHandler(type, (m) => handled.push(m));
+  receivers.push(client);
+  return { client, events, handled };
+}
+
+export async function closeReceivers(): Promise<void> {
+  await Promise.all(receivers.splice(0).map((c) => c.close()));
 }

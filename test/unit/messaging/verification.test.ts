@@ -1,30 +1,11 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { A2AClient } from "../../../src/core/messaging/client.js";
-import type { RejectionEvent } from "../../../src/core/messaging/rejections.js";
 import { type A2AMessage, MessageType } from "../../../src/core/messaging/types.js";
-import { handMade, signatureOf } from "./support.js";
+import { closeReceivers, handMade, receiver as receiverOf, signatureOf } from "./support.js";
 
 const SECRET = "shared-secret";
-const clients: A2AClient[] = [];
+const receiver = (extra: Parameters<typeof receiverOf>[1] = {}) => receiverOf(SECRET, extra);
 
-function receiver(extra: Partial<ConstructorParameters<typeof A2AClient>[0]> = {}) {
-  const events: RejectionEvent[] = [];
-  const handled: A2AMessage[] = [];
-  const client = new A2AClient({
-    agentId: "me",
-    tokenSecret: SECRET,
-    router: null,
-    onRejected: (e) => events.push(e),
-    ...extra,
-  });
-  for (const type of Object.values(MessageType)) client.registerHandler(type, (m) => handled.push(m));
-  clients.push(client);
-  return { client, events, handled };
-}
-
-afterEach(async () => {
-  await Promise.all(clients.splice(0).map((c) => c.close()));
-});
+afterEach(closeReceivers);
 
 describe("handleMessage admits only authentic, fresh, first-seen messages addressed to it", () => {
   it("accepts a message a foreign peer built and signed by hand (HMAC over RFC 8785 JSON)", async () => {
