@@ -321,6 +321,8 @@ async function processes(): Promise<void> {
 
 async function workers(): Promise<void> {
   log("workers: in one process, batched, 1/4/16/64 workers of concurrency 25 on one distributor");
+  // Warm first, as in the processes section: the 1-worker run would otherwise be the cold one.
+  await triadInProcess("batch", Math.min(N, 5000));
   const inProc: Array<[string, RunFigures]> = [];
   for (const w of [1, 4, 16, 64]) {
     const topology = { ...TOPOLOGY, distributors: 1, workersPerDistributor: w, concurrency: 25 };
