@@ -254,7 +254,7 @@ export class WorkerCore {
     this.unacked.delete(outcome.task_id);
     this.unacked.set(outcome.task_id, entry);
     this.options.onOutcome?.(outcome);
-    this.post(entry);
+    this.post(entry, true);
   }
 
   /**
@@ -286,11 +286,14 @@ export class WorkerCore {
     }
   }
 
-  /** Queues an outcome for the distributor (batched), and moves it to the back of the resend order. */
-  private post(entry: Unacked): void {
+  /**
+   * Queues an outcome for the distributor (batched), and moves it to the back of the resend order
+   * (`last`: it was just put there; moving it again would only leave a hole in the map).
+   */
+  private post(entry: Unacked, last = false): void {
     entry.sentAt = performance.now();
     const id = entry.outcome.task_id;
-    if (this.unacked.get(id) === entry) {
+    if (!last && this.unacked.get(id) === entry) {
       this.unacked.delete(id);
       this.unacked.set(id, entry);
     }
