@@ -223,7 +223,10 @@ export class CoordinatorAgent extends TriadAgent {
           this.observer.traceSubmit([dict], () => this.core.submit(dict)),
         );
       }
-      return this.observer.traceSubmit([dict], () => this.core.submit(dict));
+      if (this.observer.tracesSubmits) return this.observer.traceSubmit([dict], () => this.core.submit(dict));
+      // No span to make: nothing wraps the core's promise (the caller's next step is one hop nearer).
+      this.observer.submitting(dict.task_id);
+      return this.core.submit(dict);
     } catch (err) {
       return Promise.reject(err);
     }

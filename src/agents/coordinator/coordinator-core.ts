@@ -43,6 +43,8 @@ export type CoordinatorCoreOptions = {
     unsendable?: (taskId: string, reason: string) => void;
     /** A distributor reported the end of a task it does not hold (`holder` does, as far as the ledger knows); refused. */
     foreignReport?: (task: TaskDict, from: string, holder: string | null) => void;
+    /** A submit recorded nothing: the id was already known (a duplicate), or the store failed. */
+    notRecorded?: (task: TaskDict) => void;
   };
 };
 
@@ -191,13 +193,23 @@ export class CoordinatorCore {
   submit(task: TaskDict): Promise<boolean> {
     // A task with dependencies is recorded waiting, on no distributor: placed once they end.
     // So is a task whose run_at is ahead: the due sweep places it then.
-    const record = this.newTask(task);
-    const to = task.depends_on?.length || record.delayUntil ? undefined : this.directory.leastLoaded();
+    let record: NewTask;
+    let recording: Promise<boolean>;
+    let to: DistributorEntry | undefined;
+    try {
+      record = this.newTask(task);
+      to = task.depends_on?.length || record.delayUntil ? undefined : this.directory.leastLoaded();
+      recording = this.o.ledger.submit(record, to?.id ?? "");
+    } catch (err) {
+      this.o.events?.notRecorded?.(task);
+      return Promise.reject(err);
+    }
     if (to !== undefined) to.placedSinceHeartbeat++;
-    return this.o.ledger.submit(record, to?.id ?? "").then(
+    return recording.then(
       (created) => this.recorded(task, to, created),
       (err: unknown) => {
         if (to !== undefined) to.placedSinceHeartbeat--;
+        this.o.events?.notRecorded?.(task);
         throw err;
       },
     );
@@ -207,6 +219,7 @@ export class CoordinatorCore {
     if (!created) {
       if (to !== undefined) to.placedSinceHeartbeat--;
       this.stats.duplicates++;
+      this.o.events?.notRecorded?.(task);
       if (!this.knownOpen.has(task.task_id)) void this.adoptIfUnplaced(task.task_id).catch(() => {});
       return false;
     }
@@ -285,12 +298,18 @@ export class CoordinatorCore {
 
   /** The seed's explicit path: place this task on this distributor. */
   async assignTaskToDistributor(task: TaskDict, distributorId: string): Promise<boolean> {
-    const created = await this.o.ledger.submit(this.newTask(task));
+    let created: boolean;
+    try {
+      created = await this.o.ledger.submit(this.newTask(task));
+    } catch (err) {
+      this.o.events?.notRecorded?.(task);
+      throw err;
+    }
     if (created) {
       this.stats.submitted++;
       this.o.events?.submitted?.(task);
       this.rememberOpen(task.task_id);
-    }
+    } else this.o.events?.notRecorded?.(task);
     this.placement.drop(task.task_id);
     const assigned = await this.o.ledger.assign(task.task_id, distributorId);
     if (!assigned) return false;

@@ -88,28 +88,23 @@ export class CoordinatorObserver implements MessageObserver {
     return this.distributors;
   }
 
+  /** Tasks followed now, for their latency: submitted here and not yet ended (or let go). */
+  get followed(): number {
+    return this.open.size;
+  }
+
+  /** Whether a submit now would make or carry a span (an SDK, or a span active in the caller's context). */
+  get tracesSubmits(): boolean {
+    return submitTraced();
+  }
+
   /**
-   * traceSubmit with no span to make or carry (no SDK, no span active in the caller's context):
-   * each task is only remembered for its latency; no spans, contexts or closures per task.
+   * A task about to be submitted with no span to make or carry (see tracesSubmits): remembered for
+   * its latency only. Nothing wraps the submit: the core says when it recorded nothing
+   * (`notRecorded`: a duplicate, a failed submit), and the task is let go then.
    */
-  private followSubmit<T>(tasks: TaskDict[], submit: () => Promise<T>): Promise<T> {
-    const mine = tasks.map((task) => this.follow(task.task_id));
-    // Still there and not accepted: a duplicate (or a failed submit), so not followed.
-    const forget = () => {
-      tasks.forEach((task, i) => {
-        if (mine[i]) this.forgetUnaccepted(task.task_id);
-      });
-    };
-    return started(submit).then(
-      (result) => {
-        forget();
-        return result;
-      },
-      (err: unknown) => {
-        forget();
-        throw err;
-      },
-    );
+  submitting(taskId: string): void {
+    this.follow(taskId);
   }
 
   /** Remembers a task being submitted here for its latency; false when it already is (a duplicate). */
@@ -119,10 +114,15 @@ export class CoordinatorObserver implements MessageObserver {
     return true;
   }
 
-  /** A task followed since its submit that the core did not accept (a duplicate, a failed submit) is let go. */
-  private forgetUnaccepted(taskId: string): void {
+  /**
+   * A task followed since an untraced submit that the core did not record (a duplicate, a failed
+   * submit) is let go; one another submit recorded meanwhile is accepted and stays. (A traced
+   * submit's entry carries its span's context and is let go by traceSubmit, which also marks the
+   * span a duplicate.)
+   */
+  private notRecorded(taskId: string): void {
     const entry = this.open.get(taskId);
-    if (entry !== undefined && !entry.accepted) this.open.delete(taskId);
+    if (entry !== undefined && !entry.accepted && entry.traceparent === undefined) this.open.delete(taskId);
   }
 
   /**
@@ -131,7 +131,10 @@ export class CoordinatorObserver implements MessageObserver {
    * path a lone caller waits on, and every promise costs there.)
    */
   traceSubmit<T>(tasks: TaskDict[], submit: () => Promise<T>): Promise<T> {
-    if (!submitTraced()) return this.followSubmit(tasks, submit);
+    if (!submitTraced()) {
+      for (const task of tasks) this.follow(task.task_id);
+      return started(submit);
+    }
     const mine: boolean[] = [];
     const spans = tasks.map((task, i) => {
       const span = startTaskSpan("triad.submit", {
@@ -195,6 +198,10 @@ export class CoordinatorObserver implements MessageObserver {
       terminal: (task) => {
         this.onTerminal(task);
         inner.terminal?.(task);
+      },
+      notRecorded: (task) => {
+        this.notRecorded(task.task_id);
+        inner.notRecorded?.(task);
       },
       inputGiven: (taskId, value) => {
         this.history.add(taskId, {
