@@ -276,15 +276,13 @@ function isHotPayload(v: unknown): v is AgentPayload {
       // From a coordinator in another process, with where it listens (see assign_tasks above).
       return (
         onlyKeys(v, ASSIGN_KEYS) &&
-        everyItem(v.tasks, isTaskDict) &&
-        (v.traces === undefined || isTraceMap(v.traces)) &&
+        isTracedTaskList(v) &&
         (v.url === undefined || (typeof v.url === "string" && v.url.length <= 2000))
       );
     case "task_terminal":
       return (
         onlyKeys(v, TERMINAL_KEYS) &&
-        everyItem(v.tasks, isTaskDict) &&
-        (v.traces === undefined || isTraceMap(v.traces)) &&
+        isTracedTaskList(v) &&
         (v.via_groups === undefined || everyItem(v.via_groups, isViaGroup))
       );
     case "execute_tasks":
@@ -435,6 +433,11 @@ function isVia(via: unknown): boolean {
 
 function isViaGroup(g: unknown): boolean {
   return isPlainObject(g) && onlyKeys(g, VIA_GROUP_KEYS) && isVia(g.via) && isIdList(g.tasks);
+}
+
+/** The `tasks` and `traces` members that assign_tasks and task_terminal share. */
+function isTracedTaskList(v: Record<string, unknown>): boolean {
+  return everyItem(v.tasks, isTaskDict) && (v.traces === undefined || isTraceMap(v.traces));
 }
 
 function isTraceMap(m: unknown): boolean {

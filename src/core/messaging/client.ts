@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import { TriadError } from "../errors.js";
-import { isPlainJson, type JsonValue } from "../json.js";
+import type { JsonValue } from "../json.js";
 import {
   AgentKeySigner,
   AgentKeyVerifier,
@@ -19,7 +19,7 @@ import { Keyring } from "./keyring.js";
 import { MessageGate } from "./message-gate.js";
 import { checkMessageShape, MAX_ID_LENGTH, PROTOCOL_VERSION } from "./message-shape.js";
 import { PendingRequests } from "./pending-requests.js";
-import { isPlainObject, jsonProblem, MAX_JSON_DEPTH } from "./plain-json.js";
+import { assertPlainPayload, isPlainObject, jsonProblem } from "./plain-json.js";
 import type { A2AStats, HandlerErrorEvent, HttpStats, RejectionEvent } from "./rejections.js";
 import { ReplayCache } from "./replay-cache.js";
 import {
@@ -173,9 +173,7 @@ export class A2AClient implements RouterEndpoint {
     };
     if (unsigned) {
       // Nested at most as deep as the canonical walk of the signed path allows (the same limit, tested).
-      if (!handedOver && !isPlainJson(payload, MAX_JSON_DEPTH - 1)) {
-        throw invalidMessage(jsonProblem(payload, "payload") ?? "payload is not plain JSON");
-      }
+      if (!handedOver) assertPlainPayload(payload);
       this.sequence = sequence;
       return { message, text: undefined };
     }

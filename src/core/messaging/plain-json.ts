@@ -1,9 +1,24 @@
-import { isPlainObject } from "../json.js";
+import { TriadError } from "../errors.js";
+import { isPlainJson, isPlainObject } from "../json.js";
 
 export { isPlainObject };
 
 /** Deeper than any real payload needs; bounds the recursion of checking, canonicalising and handling. */
 export const MAX_JSON_DEPTH = 64;
+
+/**
+ * Refuses (ERR_INVALID_MESSAGE, naming what is wrong) a payload that is not plain JSON or nests
+ * deeper than a signed message's canonical walk allows: the check an unsigned message gets in
+ * place of that walk (A2AClient for what it builds, the router's audit for what is handed over).
+ */
+export function assertPlainPayload(payload: unknown): void {
+  if (!isPlainJson(payload, MAX_JSON_DEPTH - 1)) {
+    throw new TriadError(
+      "ERR_INVALID_MESSAGE",
+      jsonProblem(payload, "payload") ?? "payload is not plain JSON",
+    );
+  }
+}
 
 /**
  * What stops `value` from being plain JSON, as "path: why", or null when it is plain JSON:

@@ -1,7 +1,7 @@
 import { TriadError } from "../errors.js";
-import { deepFreeze, isPlainJson, jsonCopy } from "../json.js";
+import { deepFreeze, jsonCopy } from "../json.js";
 import { backoffDelay } from "./backoff.js";
-import { jsonProblem, MAX_JSON_DEPTH } from "./plain-json.js";
+import { assertPlainPayload } from "./plain-json.js";
 import type { RejectionReason } from "./rejections.js";
 import type { A2AMessage } from "./types.js";
 
@@ -238,13 +238,8 @@ function wireCopy(message: A2AMessage): A2AMessage {
   }
 }
 
-/** A handed-over message, checked as its sender would check an unsigned one, then frozen. */
+/** A handed-over message, checked as its sender checks an unsigned one, then frozen. */
 function audited(message: A2AMessage): A2AMessage {
-  if (!isPlainJson(message.payload, MAX_JSON_DEPTH - 1)) {
-    throw new TriadError(
-      "ERR_INVALID_MESSAGE",
-      jsonProblem(message.payload, "payload") ?? "a handed-over payload is not plain JSON",
-    );
-  }
+  assertPlainPayload(message.payload);
   return deepFreeze(message);
 }
