@@ -1,5 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { JsonObject, JsonValue } from "../../../src/core/json.js";
+import type { Task, TaskHandler } from "../../../src/index.js";
 import { TestCluster } from "../../helpers/cluster.js";
 import { testEngines } from "../../helpers/engines.js";
 
@@ -22,24 +23,29 @@ describe.each(testEngines("handed-over"))(
     });
     afterAll(() => engine.teardown());
 
+    /** A coordinator, distributor d1 and worker w1 running `handlers`; the coordinator once all are ready. */
+    async function start(handlers: Record<string, TaskHandler<Task>>) {
+      const tc = new TestCluster(engine.config(), { handlers });
+      cluster = tc;
+      const c = await tc.startCoordinator();
+      await tc.startDistributor("d1");
+      await tc.startWorker("w1", "d1");
+      await tc.ready();
+      return { c, tc };
+    }
+
     it("a handler that changes its payload and fails is retried with the payload as submitted", async () => {
       const seen: JsonValue[] = [];
-      cluster = new TestCluster(engine.config(), {
-        handlers: {
-          scribble: (task, ctx) => {
-            const payload = task.payload as { nested: { marks: number[] } };
-            seen.push(structuredClone(payload) as JsonObject);
-            payload.nested.marks.push(ctx.attempt); // its own copy: nothing else sees this
-            if (ctx.attempt === 1) throw new Error("first attempt fails");
-            return { marks: payload.nested.marks };
-          },
+      const { c, tc } = await start({
+        scribble: (task, ctx) => {
+          const payload = task.payload as { nested: { marks: number[] } };
+          seen.push(structuredClone(payload) as JsonObject);
+          payload.nested.marks.push(ctx.attempt); // its own copy: nothing else sees this
+          if (ctx.attempt === 1) throw new Error("first attempt fails");
+          return { marks: payload.nested.marks };
         },
       });
-      const c = await cluster.startCoordinator();
-      await cluster.startDistributor("d1");
-      await cluster.startWorker("w1", "d1");
-      await cluster.ready();
-      const id = cluster.id("scribble");
+      const id = tc.id("scribble");
       const payload = { nested: { marks: [0] } };
       expect(await c.submitTask({ task_id: id, task_type: "scribble", payload })).toBe(true);
       // The caller's object is still its own: changing it now reaches no attempt.
@@ -53,22 +59,16 @@ describe.each(testEngines("handed-over"))(
     it("what a handler returned is what the waiter gets, whatever the handler does with it afterwards", async () => {
       const shared = { count: 1, items: ["a"] };
       let later: (() => void) | undefined;
-      cluster = new TestCluster(engine.config(), {
-        handlers: {
-          cached: () => {
-            later = () => {
-              shared.count = 2;
-              shared.items.push("b");
-            };
-            return shared;
-          },
+      const { c, tc } = await start({
+        cached: () => {
+          later = () => {
+            shared.count = 2;
+            shared.items.push("b");
+          };
+          return shared;
         },
       });
-      const c = await cluster.startCoordinator();
-      await cluster.startDistributor("d1");
-      await cluster.startWorker("w1", "d1");
-      await cluster.ready();
-      const id = cluster.id("cached");
+      const id = tc.id("cached");
       expect(await c.submitTask({ task_id: id, task_type: "cached", payload: {} })).toBe(true);
       // Changed as soon as the handler has returned, before its outcome has left the worker.
       while (later === undefined) await new Promise((r) => setTimeout(r, 1));

@@ -19,6 +19,18 @@ afterEach(async () => {
   await Promise.all(clients.splice(0).map((c) => c.close()));
 });
 
+/** Agents a and b (one secret) on a signed router; `seen`: the events b handled. */
+function signedPair() {
+  const router = new A2ARouter({ signed: true });
+  const a = agent("a", { router });
+  const b = agent("b", { router });
+  const seen: A2AMessage[] = [];
+  b.registerHandler(MessageType.EVENT, (m) => {
+    seen.push(m);
+  });
+  return { router, a, b, seen };
+}
+
 describe("agents created in one process with no transport configured", () => {
   it("find each other through the process-wide router (the seed's Integration Example)", async () => {
     const coordinator = agent("coordinator-1");
@@ -183,15 +195,9 @@ describe("an unsigned router (the default): what agents of the process build for
     expect(loose.seen[1]!.payload.event_data).not.toBe(kept);
     expect(loose.seen[1]!.payload.event_data).toEqual(kept);
     // A signed router signs and verifies it like any other: the recipient parses its own.
-    const router = new A2ARouter({ signed: true });
-    const x = agent("x", { router });
-    const y = agent("y", { router });
-    const got: A2AMessage[] = [];
-    y.registerHandler(MessageType.EVENT, (m) => {
-      got.push(m);
-    });
+    const { a: x, seen: got } = signedPair();
     const given = { n: 2 };
-    const signedSent = await x.sendEvent("y", "ping", given, { handOver: true });
+    const signedSent = await x.sendEvent("b", "ping", given, { handOver: true });
     await tick();
     expect(signedSent.signature).not.toBe("");
     expect(got[0]!.payload.event_data).toEqual(given);
@@ -293,16 +299,7 @@ describe("an unsigned router (the default): what agents of the process build for
 });
 
 describe("A2ARouter.deliver with the signed text (the path of sendEvent and the other send helpers)", () => {
-  function pair() {
-    const router = new A2ARouter({ signed: true });
-    const a = agent("a", { router });
-    const b = agent("b", { router });
-    const seen: A2AMessage[] = [];
-    b.registerHandler(MessageType.EVENT, (m) => {
-      seen.push(m);
-    });
-    return { router, a, b, seen };
-  }
+  const pair = signedPair;
   /** The text a signature covers, as the signer computes it (JCS without `signature`). */
   const textOf = (m: A2AMessage) => {
     const { signature: _drop, ...unsigned } = m;
