@@ -141,6 +141,10 @@ export class DistributorAgent extends TriadAgent {
           this.log.warn({ worker: workerId, tasks }, "worker declared dead; taking its tasks back");
           options.events?.workerDead?.(workerId, tasks);
         },
+        incompleteJob: (taskId, reason) => {
+          this.log.warn({ task: taskId, reason }, "attempt held back: what it carries could not be read");
+          options.events?.incompleteJob?.(taskId, reason);
+        },
         unsendable: (taskId, reason) => {
           this.log.warn({ task: taskId, reason }, "task cannot be sent");
           options.events?.unsendable?.(taskId, reason);

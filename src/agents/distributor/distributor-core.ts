@@ -37,6 +37,11 @@ export type DistributorEvents = {
   retried?: (taskId: string, task: TaskDict | null) => void;
   /** No message could carry the task: its attempt is abandoned, or the report of its end left to the ledger. */
   unsendable?: (taskId: string, reason: string) => void;
+  /**
+   * What an attempt must carry (its graph's checkpoint, its inputs, its dependencies' outcomes)
+   * could not be read: it is not sent, and is taken back after a heartbeat timeout to try again.
+   */
+  incompleteJob?: (taskId: string, reason: string) => void;
   /** Reconcile dropped a task Redis no longer gives us while an attempt of it ran on `workerId` (it is canceled there). */
   attemptDropped?: (workerId: string, taskId: string, fence: number) => void;
 };
@@ -361,8 +366,10 @@ export class DistributorCore {
       void this.takeBack(plan[k]!.task.task_id, verdicts[k] as number).catch(() => {});
       verdicts[k] = "not-held";
     }
-    const batches = new Map<WorkerEntry, DispatchedTask[]>();
-    const retried: Array<Promise<void>> = [];
+    const jobs: DispatchedTask[] = [];
+    const to: WorkerEntry[] = [];
+    let fetching: Array<Promise<void>> | undefined;
+    let incomplete: Set<DispatchedTask> | undefined;
     plan.forEach(({ task, worker }, k) => {
       const verdict = verdicts[k]!;
       if (typeof verdict !== "number") {
@@ -379,14 +386,32 @@ export class DistributorCore {
       this.stats.dispatched++;
       const job = attemptJob(task, worker.id, verdict, this.o.taskTimeoutMs);
       this.held.set(task.task_id, job.task);
-      const list = batches.get(worker) ?? [];
-      list.push(job);
-      batches.set(worker, list);
-      // Its checkpoint, inputs and dependencies' outcomes (./attempt-job.ts).
-      retried.push(...jobFetches(job, task, this.o));
+      jobs.push(job);
+      to.push(worker);
+      // Its checkpoint, inputs and dependencies' outcomes (./attempt-job.ts), every one of them
+      // read before it goes: a graph sent without its checkpoint would start over (its done steps
+      // run again), one sent without its inputs would ask again.
+      const fetches = jobFetches(job, task, this.o);
+      if (fetches.length === 0) return;
+      fetching ??= [];
+      fetching.push(
+        Promise.all(fetches).then(
+          () => {},
+          (err: unknown) => {
+            (incomplete ??= new Set()).add(job);
+            this.o.events?.incompleteJob?.(task.task_id, (err as Error)?.message ?? String(err));
+          },
+        ),
+      );
     });
-    await Promise.all(retried).catch(() => {});
-    for (const [worker, jobs] of batches) for (const job of jobs) this.toWorkers.push(worker.id, { job });
+    if (fetching !== undefined) await Promise.all(fetching);
+    // A job that could not be completed is not sent: its attempt stays in flight unconfirmed,
+    // and the monitor takes it back after a heartbeat timeout (as a lost dispatch), to try again.
+    for (let i = 0; i < jobs.length; i++) {
+      const job = jobs[i]!;
+      if (incomplete?.has(job)) continue;
+      this.toWorkers.push(to[i]!.id, { job });
+    }
   }
 
   private armWakeUp(): void {

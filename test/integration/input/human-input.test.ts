@@ -189,6 +189,39 @@ describe.each(testEngines("human-input", { cluster: true }))("human input on $na
     if (cluster.stale.length === 0) expect(runs).toEqual({ draft: 1, approve: 3, send: 2 });
   }, 30_000);
 
+  it("an answered graph whose checkpoint cannot be read at dispatch is held back, not sent to start over", async () => {
+    const runs: Record<string, number> = {};
+    const trace: StepRun[] = [];
+    const handlers = { approval: approvalGraph(runs, trace) as unknown as TaskHandler<Task> };
+    const incomplete: string[] = [];
+    cluster = new TestCluster(engine.config(), { handlers });
+    await cluster.startCoordinator();
+    const d1 = await cluster.startDistributor("d1");
+    await cluster.startWorker("w1", "d1");
+    await cluster.ready();
+    const c = cluster.coordinator;
+    const id = cluster.id("unreadable-checkpoint");
+    await c.submitTask({ task_id: id, task_type: "approval", payload: {} });
+    expect(await until(read(id), waiting)).toMatchObject({ input_request: { approve: "the draft?" } });
+    // The first read of the checkpoint for the resumed attempt fails (a store timeout, say).
+    const exportThread = d1.checkpoints.exportThread.bind(d1.checkpoints);
+    let failures = 1;
+    d1.checkpoints.exportThread = async (threadId: string) => {
+      if (failures-- > 0) {
+        incomplete.push(threadId);
+        throw new Error("checkpoint read failed (test)");
+      }
+      return exportThread(threadId);
+    };
+    const answered = performance.now();
+    expect(await c.provideInput(id, "yes")).toBe(true);
+    // Sent without its checkpoint the graph would start over: draft again, "the draft?" again.
+    const next = await until(read(id), (t) => waiting(t) && t?.inputs?.length === 1, 15_000);
+    expect(incomplete).toEqual([id]);
+    expect(next).toMatchObject({ input_request: { really: "sure?" }, inputs: ["yes"] });
+    expect(ranAfter(trace, "draft", answered)).toEqual([]);
+  }, 30_000);
+
   it("a worker that dies after its graph interrupted, before the question was committed: the next attempt asks again without running the graph", async () => {
     const runs: Record<string, number> = {};
     const trace: StepRun[] = [];
