@@ -398,7 +398,8 @@ export class DistributorCore {
         Promise.all(fetches).then(
           () => {},
           (err: unknown) => {
-            (incomplete ??= new Set()).add(job);
+            incomplete ??= new Set();
+            incomplete.add(job);
             this.o.events?.incompleteJob?.(task.task_id, (err as Error)?.message ?? String(err));
           },
         ),
