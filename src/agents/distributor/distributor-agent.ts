@@ -22,8 +22,12 @@ import type { AttemptCancelWire, TaskDict } from "../protocol.js";
 import { logStoreOutages } from "../store-outage-log.js";
 import { resolveTiming, type Timing } from "../timing.js";
 import { dependencyOutcomes } from "../workflow/dependency-outcomes.js";
+import { expireEndedThreads } from "./checkpoint-retention.js";
 import { type CoordinatorAddress, CoordinatorFailover } from "./coordinator-failover.js";
 import { DistributorCore, type DistributorEvents } from "./distributor-core.js";
+
+/** How often the distributor looks for checkpoints of tasks that ended (expireEndedCheckpoints). */
+const CHECKPOINT_SWEEP_MS = 60_000;
 
 export type DistributorAgentOptions = {
   agentId: string;
@@ -169,7 +173,17 @@ export class DistributorAgent extends TriadAgent {
     this.every(Math.max(50, Math.floor(this.timing.leaseTtlMs / 3)), "shared-state", () =>
       this.writeSharedState(),
     );
+    this.every(CHECKPOINT_SWEEP_MS, "checkpoint-retention", () => this.expireEndedCheckpoints());
     return true;
+  }
+
+  /**
+   * Gives the relayed checkpoints of tasks that ended the records' retention (they are kept
+   * without one while their task may run again: see checkpoint-retention.ts). Runs every
+   * minute; resolves with the number of threads it set to expire.
+   */
+  expireEndedCheckpoints(): Promise<number> {
+    return expireEndedThreads(this.checkpoints, this.ledger);
   }
 
   private async register(): Promise<void> {

@@ -1,5 +1,7 @@
 import { Annotation, END, interrupt, START, StateGraph } from "@langchain/langgraph";
+import { emptyCheckpoint } from "@langchain/langgraph-checkpoint";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { expireEndedThreads } from "../../../src/agents/distributor/checkpoint-retention.js";
 import type { HandlerContext, JsonValue, Task, TaskDict, TaskHandler } from "../../../src/index.js";
 import { TestCluster } from "../../helpers/cluster.js";
 import { testEngines } from "../../helpers/engines.js";
@@ -220,6 +222,67 @@ describe.each(testEngines("human-input", { cluster: true }))("human input on $na
     expect(incomplete).toEqual([id]);
     expect(next).toMatchObject({ input_request: { really: "sure?" }, inputs: ["yes"] });
     expect(ranAfter(trace, "draft", answered)).toEqual([]);
+  }, 30_000);
+
+  it("the checkpoints of a task that ended get its record's retention; those of a waiting task, and threads of no task, are kept", async () => {
+    const runs: Record<string, number> = {};
+    const handlers = { approval: approvalGraph(runs) as unknown as TaskHandler<Task> };
+    cluster = new TestCluster(engine.config(), { handlers });
+    await cluster.startCoordinator();
+    const d1 = await cluster.startDistributor("d1");
+    await cluster.startWorker("w1", "d1");
+    await cluster.ready();
+    const c = cluster.coordinator;
+    const [ended, waits, short] = [cluster.id("ended"), cluster.id("waits"), cluster.id("short")];
+    for (const id of [ended, waits, short]) await c.submitTask({ task_id: id, task_type: "approval", payload: {} });
+    for (const id of [ended, waits, short]) await until(read(id), waiting);
+    expect(await c.cancelTask(ended)).toBe(true); // ended the coordinator's way: no commit here
+    expect(await c.cancelTask(short)).toBe(true);
+    // A thread a program keeps through its own saver on the same store: no task of that id.
+    const own = cluster.id("own-thread");
+    await d1.checkpoints.put({ configurable: { thread_id: own, checkpoint_ns: "" } }, emptyCheckpoint(), {
+      source: "input",
+      step: -1,
+      parents: {},
+    });
+    const forever = async () => {
+      const ids: string[] = [];
+      for await (const shard of d1.checkpoints.threadsKeptForever()) ids.push(...shard);
+      return ids;
+    };
+    expect(await forever()).toEqual(expect.arrayContaining([ended, waits, short, own]));
+
+    // A short retention for one, to see it go; then the sweep gives the other its record's.
+    const ledger = cluster.distributors.get("d1")!.ledger;
+    const onlyShort = await expireEndedThreads(
+      {
+        threadsKeptForever: async function* () {
+          yield [short];
+        },
+        expireThread: (id: string, ms: number) => d1.checkpoints.expireThread(id, ms),
+      } as unknown as typeof d1.checkpoints,
+      ledger,
+      300,
+    );
+    expect(onlyShort).toBe(1);
+    expect(await d1.expireEndedCheckpoints()).toBe(1); // `ended` (short expires already)
+    expect(await d1.expireEndedCheckpoints()).toBe(0);
+    const left = await forever();
+    expect(left).toEqual(expect.arrayContaining([waits, own]));
+    expect(left).not.toContain(ended);
+    expect(left).not.toContain(short);
+    const tuple = (id: string) => d1.checkpoints.getTuple({ configurable: { thread_id: id } });
+    expect(await tuple(ended)).toBeDefined(); // kept for the retention (24 h)
+    await until(
+      () => tuple(short),
+      (t) => t === undefined,
+    );
+    expect(await tuple(short)).toBeUndefined();
+    // The waiting task still resumes from its checkpoint.
+    expect(await c.provideInput(waits, "yes")).toBe(true);
+    expect(await until(read(waits), (t) => waiting(t) && t?.inputs?.length === 1)).toMatchObject({
+      input_request: { really: "sure?" },
+    });
   }, 30_000);
 
   it("a worker that dies after its graph interrupted, before the question was committed: the next attempt asks again without running the graph", async () => {

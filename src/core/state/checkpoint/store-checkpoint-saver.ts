@@ -204,6 +204,33 @@ export class StoreCheckpointSaver extends BaseCheckpointSaver {
     return reply === 1;
   }
 
+  /**
+   * Gives a thread kept without a time to live one now (ms): every key of it expires then, as
+   * does its entry in the thread index. For a thread whose task is done. False when the thread
+   * is unknown or expires already.
+   */
+  async expireThread(threadId: string, ttlMs: number): Promise<boolean> {
+    if (!Number.isSafeInteger(ttlMs) || ttlMs < 1) {
+      throw new TriadError("ERR_INVALID_TTL", `expireThread takes a positive integer of ms (got ${ttlMs})`);
+    }
+    const reply = await this.#client.runScript(
+      scripts.expireThread,
+      [keys.threadsKeyOf(threadId), keys.namespacesKey(threadId), keys.fenceKey(threadId)],
+      [threadId, ttlMs],
+    );
+    return reply === 1;
+  }
+
+  /** The threads kept without a time to live (their index entry says "never"), shard by shard. */
+  async *threadsKeptForever(): AsyncGenerator<string[]> {
+    for (let shard = 0; shard < CHECKPOINT_SHARDS; shard++) {
+      const index = await this.readFields(keys.threadsKey(shard));
+      const ids: string[] = [];
+      for (const [id, expires] of index) if (expires === "0") ids.push(id);
+      if (ids.length > 0) yield ids;
+    }
+  }
+
   /** Deletes every checkpoint, write and the fence of the thread, in one step. */
   async deleteThread(threadId: string): Promise<void> {
     await this.#client.runScript(

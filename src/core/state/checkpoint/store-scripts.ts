@@ -102,6 +102,27 @@ export const deleteThread = defineScript(
   },
 );
 
+export const expireThread = defineScript(
+  import.meta.url,
+  "expire-thread-3.lua",
+  (db, [threads, namespaces, fence], [threadId, ttl]) => {
+    if (db.hget(threads!, threadId!) !== "0") return 0;
+    const ms = Number(ttl);
+    const base = namespaces!.slice(0, -":namespaces".length);
+    for (const ns of db.smembers(namespaces!)) {
+      const space = `${base}:n:${ns}`;
+      for (const id of Object.keys(db.hgetall(`${space}:index`))) db.pexpire(`${space}:c:${id}`, ms);
+      db.pexpire(`${space}:index`, ms);
+      db.pexpire(`${space}:head`, ms);
+      db.pexpire(`${space}:values`, ms);
+    }
+    db.pexpire(namespaces!, ms);
+    db.pexpire(fence!, ms);
+    db.hset(threads!, { [threadId!]: String(db.timeMs() + ms) });
+    return 1;
+  },
+);
+
 export const forgetThreads = defineScript(import.meta.url, "forget-threads-1.lua", (db, [threads], ids) => {
   const now = db.timeMs();
   let dropped = 0;
