@@ -234,7 +234,8 @@ describe.each(testEngines("human-input", { cluster: true }))("human input on $na
     await cluster.ready();
     const c = cluster.coordinator;
     const [ended, waits, short] = [cluster.id("ended"), cluster.id("waits"), cluster.id("short")];
-    for (const id of [ended, waits, short]) await c.submitTask({ task_id: id, task_type: "approval", payload: {} });
+    for (const id of [ended, waits, short])
+      await c.submitTask({ task_id: id, task_type: "approval", payload: {} });
     for (const id of [ended, waits, short]) await until(read(id), waiting);
     expect(await c.cancelTask(ended)).toBe(true); // ended the coordinator's way: no commit here
     expect(await c.cancelTask(short)).toBe(true);
