@@ -271,7 +271,7 @@ export class DistributorAgent extends TriadAgent {
 
   /** Fences the task's graph thread for the new attempt (older attempts can no longer write), then exports it. */
   private async checkpointFor(taskId: string, fence: number): Promise<JsonValue | null> {
-    await this.checkpoints.fenceThread(taskId, fence);
+    await this.checkpoints.fenceThread(taskId, fence, this.ledger.retentionMs);
     const transfers = await this.checkpoints.exportThread(taskId);
     return transfers.length ? (transfers as unknown as JsonValue) : null;
   }

@@ -280,3 +280,35 @@ describe.each([
     expect(resumed?.checkpoint.channel_values).toEqual({ n: 2, doc: "d" });
   });
 });
+
+describe.each(["memory", "redis"])("a fence with a time to live, on %s", (kind) => {
+  const saver = async () => {
+    const client = new RedisClient(
+      kind === "memory"
+        ? { url: `memory://fence-ttl-${uuid6(-3)}` }
+        : { url: redisUrl, keyPrefix: uniquePrefix("fence-ttl") },
+    );
+    await client.connect();
+    clients.push(client);
+    return new StoreCheckpointSaver(client);
+  };
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+  it("expires for a thread that stored nothing (a retried task that is no graph), and lives with a thread that did", async () => {
+    const store = await saver();
+    const [bare, stored, later] = [`task-${uuid6(-3)}`, `task-${uuid6(-3)}`, `task-${uuid6(-3)}`];
+    await store.put(cfg(stored), checkpoint(uuid6(-3), { n: 1 }), meta(0), {});
+    expect(await store.fenceThread(bare, 2, 150)).toBe(true);
+    expect(await store.fenceThread(stored, 2, 150)).toBe(true);
+    // Fenced before its first put: the put keeps the fence as long as the thread.
+    expect(await store.fenceThread(later, 2, 150)).toBe(true);
+    await store.put(cfg(later), checkpoint(uuid6(-3), { n: 1 }), meta(0), {});
+    await sleep(400);
+    expect(await store.fenceThread(bare, 1)).toBe(true); // its fence is gone
+    expect(await store.fenceThread(stored, 1)).toBe(false);
+    expect(await store.fenceThread(later, 1)).toBe(false);
+    await expect(store.fenceThread(bare, 3, 0)).rejects.toSatisfy((e: unknown) =>
+      expectCode(e, "ERR_INVALID_TTL"),
+    );
+  });
+});

@@ -194,12 +194,23 @@ export class StoreCheckpointSaver extends BaseCheckpointSaver {
     return out;
   }
 
-  /** Fences the thread for `fencingToken`: older tokens can no longer write. False when a newer one already holds it. */
-  async fenceThread(threadId: string, fencingToken: number): Promise<boolean> {
+  /**
+   * Fences the thread for `fencingToken`: older tokens can no longer write. False when a newer
+   * one already holds it. With `ttlMs`, the fence of a thread that has stored nothing yet (the
+   * task of a retried attempt may not be a graph at all) expires after that long; the thread's
+   * first put keeps it for as long as the thread.
+   */
+  async fenceThread(threadId: string, fencingToken: number, ttlMs?: number): Promise<boolean> {
+    if (ttlMs !== undefined && (!Number.isSafeInteger(ttlMs) || ttlMs < 1)) {
+      throw new TriadError(
+        "ERR_INVALID_TTL",
+        `fenceThread's ttlMs must be a positive integer (got ${ttlMs})`,
+      );
+    }
     const reply = await this.#client.runScript(
       scripts.raiseFence,
-      [keys.fenceKey(threadId)],
-      [checkToken(fencingToken)],
+      [keys.fenceKey(threadId), keys.threadsKeyOf(threadId)],
+      [checkToken(fencingToken), threadId, ttlMs === undefined ? "" : ttlMs],
     );
     return reply === 1;
   }

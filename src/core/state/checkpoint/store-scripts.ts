@@ -39,6 +39,8 @@ export const putCheckpoint = defineScript(
     for (let i = 0; i + 1 < blobs.length; i += 2) db.hset(values, { [blobs[i]!]: blobs[i + 1]! });
     if (ttl === "") {
       db.hset(threads, { [threadId!]: "0" });
+      const token = db.get(fence);
+      if (token !== null) db.set(fence, token); // PERSIST: a fence raised before may have had a TTL
     } else {
       for (const key of keys.slice(1)) db.pexpire(key, Number(ttl));
       db.hset(threads, { [threadId!]: String(db.timeMs() + Number(ttl)) });
@@ -133,8 +135,14 @@ export const forgetThreads = defineScript(import.meta.url, "forget-threads-1.lua
   return dropped;
 });
 
-export const raiseFence = defineScript(import.meta.url, "raise-fence-1.lua", (db, [fence], [token]) =>
-  passFence(db, fence!, token!) ? 1 : 0,
+export const raiseFence = defineScript(
+  import.meta.url,
+  "raise-fence-2.lua",
+  (db, [fence, threads], [token, threadId, ttl]) => {
+    if (!passFence(db, fence!, token!)) return 0;
+    if (ttl !== "" && db.hget(threads!, threadId!) === null) db.pexpire(fence!, Number(ttl));
+    return 1;
+  },
 );
 
 export const readHash = defineScript(import.meta.url, "read-hash-1.lua", (db, [key]) =>

@@ -37,6 +37,7 @@ if ARGV[8] ~= '' then redis.call('HSET', KEYS[6], 'values', ARGV[8]) end
 for i = 9, #ARGV, 2 do redis.call('HSET', KEYS[7], ARGV[i], ARGV[i + 1]) end
 if ARGV[2] == '' then
   redis.call('HSET', KEYS[1], ARGV[7], '0')
+  redis.call('PERSIST', KEYS[2]) -- a fence raised before the first put may have had one
 else
   for i = 2, 7 do redis.call('PEXPIRE', KEYS[i], ARGV[2]) end
   local now = redis.call('TIME')
