@@ -461,15 +461,22 @@ export class DistributorCore {
       this.o.events?.workerDead?.(worker.id, worker.inFlight.size);
     }
     // A dead worker holds nothing: its attempts come back, and so does one that landed on it
-    // after it was declared dead (a dispatch whose reply was still on the way).
+    // after it was declared dead (a dispatch whose reply was still on the way). Not those whose
+    // outcome it reported and that are being committed: the outcome is in hand, and taking them
+    // back would fence it off and run the task again. Should the commit fail, they are
+    // reported no more, and the next tick takes them back.
     for (const worker of this.registry.all()) {
       if (worker.status !== "dead" || worker.inFlight.size === 0) continue;
-      for (const [taskId, f] of worker.inFlight) back.push({ taskId, fence: f.fence });
-      worker.inFlight.clear();
+      for (const [taskId, f] of worker.inFlight) {
+        if (f.reported) continue;
+        back.push({ taskId, fence: f.fence });
+        worker.inFlight.delete(taskId);
+      }
     }
     // Attempts a live worker never confirmed (a lost dispatch, a worker that restarted).
     for (const worker of this.registry.alive()) {
       for (const [taskId, f] of worker.inFlight) {
+        if (f.reported) continue;
         if (f.fence > 0 && !f.confirmed && now - f.dispatchedAt > this.o.timing.heartbeatTimeoutMs) {
           worker.inFlight.delete(taskId);
           back.push({ taskId, fence: f.fence });
