@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { SendMessageRequest, type Task, TaskState } from "@a2a-js/sdk";
 import { type Client, ClientFactory } from "@a2a-js/sdk/client";
+import { createClient } from "redis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort } from "../helpers/free-port.js";
 import { runTriad, TriadProcess } from "../helpers/processes.js";
@@ -13,7 +14,8 @@ import { testRedis } from "../helpers/redis-server.js";
  * A2A a task asks, the answer is a SendMessage naming it, and it completes under the same id.
  */
 
-const env = { TRIAD_SECRET: "input-e2e-secret", TRIAD_API_TOKEN: "input-token", TRIAD_LOG_LEVEL: "warn" };
+// Info logs are kept (in memory) to be shown should the resume test fail: see `diagnosis`.
+const env = { TRIAD_SECRET: "input-e2e-secret", TRIAD_API_TOKEN: "input-token", TRIAD_LOG_LEVEL: "info" };
 const auth = { authorization: `Bearer ${env.TRIAD_API_TOKEN}` };
 const FAST = ["--heartbeat-interval", "100", "--heartbeat-timeout", "600", "--monitor-interval", "100"];
 
@@ -62,6 +64,33 @@ describe("human input across bin/triad processes", () => {
   const task = async (id: string, wait = 0): Promise<TaskJson> => {
     const res = await fetch(`${coordinatorUrl}/tasks/${id}${wait ? `?wait=${wait}` : ""}`, { headers: auth });
     return (await res.json()) as TaskJson;
+  };
+  /** What a failed resume leaves to go on: the record, the checkpoint thread, every process's log. */
+  const diagnosis = async (id: string): Promise<string> => {
+    const client = createClient({ url: redis.url });
+    await client.connect();
+    try {
+      const keys = (await client.keys(`*${id}*`)).sort();
+      const dump: string[] = [];
+      for (const key of keys) {
+        const type = await client.type(key);
+        const value =
+          type === "hash"
+            ? await client.hGetAll(key)
+            : type === "set"
+              ? await client.sMembers(key)
+              : type === "string"
+                ? await client.get(key)
+                : type;
+        dump.push(
+          `${key} (${type}, pttl ${await client.pTTL(key)}): ${JSON.stringify(value).slice(0, 2000)}`,
+        );
+      }
+      const logs = procs.map((p, i) => `---- process ${i}: ${p.output.slice(-20_000)}`);
+      return [...dump, ...logs].join("\n");
+    } finally {
+      await client.close();
+    }
   };
   const until = async (id: string, ok: (t: TaskJson) => boolean): Promise<TaskJson> => {
     const deadline = performance.now() + 15_000;
@@ -149,6 +178,8 @@ describe("human input across bin/triad processes", () => {
     expect(given.code).toBe(0);
     expect(JSON.parse(given.stdout)).toMatchObject({ task_id: "note-1", inputs: ["A shorter note."] });
     const done = await task("note-1", 15_000);
+    if (done.status !== "completed")
+      process.stderr.write(`human-input e2e diagnosis:\n${await diagnosis("note-1")}\n`);
     expect(done).toMatchObject({
       status: "completed",
       inputs: ["A shorter note."],

@@ -138,12 +138,19 @@ export class RedisCluster {
     return child !== undefined && child.exitCode === null && child.signalCode === null;
   }
 
-  /** The replica's port of the master on `masterPort` (the first one, if several). */
+  /**
+   * The replica's port of the master on `masterPort` (the first one, if several), once it is in
+   * sync with it. A replica that has not finished its first sync is never promoted: on a loaded
+   * machine a node can fail over during launch, its old master rejoining as a replica that is
+   * still syncing when a test kills the new master (seen once in CI: the replica stayed
+   * "master_link_down_since_seconds:-1, slave_repl_offset:0" and nobody took over).
+   */
   async replicaOf(masterPort: number): Promise<number> {
     const nodes = await this.nodes();
     const master = nodes.find((n) => n.port === masterPort);
     const replica = nodes.find((n) => n.masterId === master?.id && !n.failed);
     if (replica === undefined) throw new Error(`the master on port ${masterPort} has no live replica`);
+    await this.waitInSync(replica.port);
     return replica.port;
   }
 
