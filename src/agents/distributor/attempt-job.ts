@@ -50,3 +50,61 @@ export function jobFetches(job: DispatchedTask, task: TaskDict, o: JobSources): 
   }
   return fetches;
 }
+
+/** Times in a row a task's attempt may go unsent because what it carries could not be read. */
+export const MAX_INCOMPLETE = 5;
+
+/**
+ * Starts the fetches of every job (jobFetches: `jobs[i]` is attempt of `tasks[i]`) and resolves
+ * once all have settled, with the jobs that could not be completed and why (undefined: none).
+ * Each job is sent only whole: one failed read must not let another go before its own ended.
+ */
+export async function completeJobs(
+  jobs: DispatchedTask[],
+  tasks: TaskDict[],
+  o: JobSources,
+): Promise<Map<DispatchedTask, string> | undefined> {
+  let incomplete: Map<DispatchedTask, string> | undefined;
+  let fetching: Array<Promise<void>> | undefined;
+  jobs.forEach((job, i) => {
+    const fetches = jobFetches(job, tasks[i]!, o);
+    if (fetches.length === 0) return;
+    fetching ??= [];
+    fetching.push(
+      Promise.all(fetches).then(
+        () => {},
+        (err: unknown) => {
+          incomplete ??= new Map();
+          incomplete.set(job, (err as Error)?.message ?? String(err));
+        },
+      ),
+    );
+  });
+  if (fetching !== undefined) await Promise.all(fetching);
+  return incomplete;
+}
+
+/**
+ * How many times in a row each task's attempt could not be completed (a store timeout, or a
+ * checkpoint that cannot be read at all): past MAX_INCOMPLETE the task is given up on rather
+ * than taken back for ever. Holds only tasks that are failing so (at most `limit`).
+ */
+export class IncompleteJobs {
+  private readonly times = new Map<string, number>();
+  constructor(private readonly limit = 10_000) {}
+
+  /** One more time for `taskId`: true when it is past MAX_INCOMPLETE (and forgotten). */
+  failed(taskId: string): boolean {
+    const n = (this.times.get(taskId) ?? 0) + 1;
+    this.times.delete(taskId);
+    if (n >= MAX_INCOMPLETE) return true;
+    this.times.set(taskId, n);
+    if (this.times.size > this.limit) this.times.delete(this.times.keys().next().value!);
+    return false;
+  }
+
+  /** `taskId`'s attempt went whole. */
+  sent(taskId: string): void {
+    if (this.times.size > 0) this.times.delete(taskId);
+  }
+}

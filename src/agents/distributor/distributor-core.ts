@@ -19,7 +19,7 @@ import { inSubmissionOrder } from "../schedule-controls/task-schedule.js";
 import { sendSplitting } from "../split-send.js";
 import type { Timing } from "../timing.js";
 import { AttemptHolders } from "./attempt-holders.js";
-import { attemptJob, jobFetches } from "./attempt-job.js";
+import { attemptJob, completeJobs, IncompleteJobs, MAX_INCOMPLETE } from "./attempt-job.js";
 import { type Planned, planDispatch } from "./dispatch-plan.js";
 import { DispatchQueue } from "./dispatch-queue.js";
 import { LeaseKeeper } from "./lease-keeper.js";
@@ -110,6 +110,8 @@ export class DistributorCore {
   };
   /** Every task this distributor holds (queued or in flight), by id. */
   private readonly held = new Map<string, TaskDict>();
+  /** Tasks whose attempts could not be completed, lately (./attempt-job.ts). */
+  private readonly incomplete = new IncompleteJobs();
   /**
    * Held tasks placed here by a coordinator other than the one this distributor heartbeats, by id:
    * their end is reported to that coordinator (several coordinators: the one that placed a task
@@ -367,9 +369,8 @@ export class DistributorCore {
       verdicts[k] = "not-held";
     }
     const jobs: DispatchedTask[] = [];
+    const tasks: TaskDict[] = [];
     const to: WorkerEntry[] = [];
-    let fetching: Array<Promise<void>> | undefined;
-    let incomplete: Set<DispatchedTask> | undefined;
     plan.forEach(({ task, worker }, k) => {
       const verdict = verdicts[k]!;
       if (typeof verdict !== "number") {
@@ -387,31 +388,29 @@ export class DistributorCore {
       const job = attemptJob(task, worker.id, verdict, this.o.taskTimeoutMs);
       this.held.set(task.task_id, job.task);
       jobs.push(job);
+      tasks.push(task);
       to.push(worker);
-      // Its checkpoint, inputs and dependencies' outcomes (./attempt-job.ts), every one of them
-      // read before it goes: a graph sent without its checkpoint would start over (its done steps
-      // run again), one sent without its inputs would ask again.
-      const fetches = jobFetches(job, task, this.o);
-      if (fetches.length === 0) return;
-      fetching ??= [];
-      fetching.push(
-        Promise.all(fetches).then(
-          () => {},
-          (err: unknown) => {
-            incomplete ??= new Set();
-            incomplete.add(job);
-            this.o.events?.incompleteJob?.(task.task_id, (err as Error)?.message ?? String(err));
-          },
-        ),
-      );
     });
-    if (fetching !== undefined) await Promise.all(fetching);
-    // A job that could not be completed is not sent: its attempt stays in flight unconfirmed,
-    // and the monitor takes it back after a heartbeat timeout (as a lost dispatch), to try again.
+    // Its checkpoint, inputs and dependencies' outcomes, every one read before it goes: a graph
+    // sent without its checkpoint would start over (its done steps run again), one sent without
+    // its inputs would ask again (./attempt-job.ts).
+    const incomplete = await completeJobs(jobs, tasks, this.o);
     for (let i = 0; i < jobs.length; i++) {
       const job = jobs[i]!;
-      if (incomplete?.has(job)) continue;
-      this.toWorkers.push(to[i]!.id, { job });
+      const id = job.task.task_id;
+      const why = incomplete?.get(job);
+      if (why === undefined) {
+        this.incomplete.sent(id);
+        this.toWorkers.push(to[i]!.id, { job });
+        continue;
+      }
+      // Not sent: the attempt stays in flight unconfirmed, and the monitor takes it back after a
+      // heartbeat timeout (as a lost dispatch), to try again — MAX_INCOMPLETE times in a row.
+      this.o.events?.incompleteJob?.(id, why);
+      if (this.incomplete.failed(id)) {
+        const reason = `what its attempt carries could not be read ${MAX_INCOMPLETE} times in a row: ${why}`;
+        void this.unsendable(to[i]!.id, id, reason);
+      }
     }
   }
 

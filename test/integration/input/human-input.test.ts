@@ -224,6 +224,29 @@ describe.each(testEngines("human-input", { cluster: true }))("human input on $na
     expect(ranAfter(trace, "draft", answered)).toEqual([]);
   }, 30_000);
 
+  it("an answered graph whose checkpoint can never be read is given up on, abandoned with the reason", async () => {
+    const handlers = { approval: approvalGraph({}) as unknown as TaskHandler<Task> };
+    cluster = new TestCluster(engine.config(), { handlers });
+    await cluster.startCoordinator();
+    const d1 = await cluster.startDistributor("d1");
+    await cluster.startWorker("w1", "d1");
+    await cluster.ready();
+    const c = cluster.coordinator;
+    const id = cluster.id("corrupt-checkpoint");
+    await c.submitTask({ task_id: id, task_type: "approval", payload: {} });
+    expect(await until(read(id), waiting)).toMatchObject({ input_request: { approve: "the draft?" } });
+    let reads = 0;
+    d1.checkpoints.exportThread = async () => {
+      reads++;
+      throw new Error("unreadable checkpoint (test)");
+    };
+    expect(await c.provideInput(id, "yes")).toBe(true);
+    const ended = await c.waitForTask(id, 20_000);
+    expect(ended).toMatchObject({ status: "abandoned" });
+    expect(ended?.error).toMatch(/could not be read 5 times in a row: unreadable checkpoint \(test\)/);
+    expect(reads).toBe(5);
+  }, 30_000);
+
   it("the checkpoints of a task that ended get its record's retention; those of a waiting task, and threads of no task, are kept", async () => {
     const runs: Record<string, number> = {};
     const handlers = { approval: approvalGraph(runs) as unknown as TaskHandler<Task> };
