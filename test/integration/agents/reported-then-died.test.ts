@@ -55,18 +55,23 @@ describe.each(testEngines("reported-then-died"))(
       const restore = () => {
         ledger.commitAttempt = commit;
       };
-      return { d1, w1, held: () => held, open, restore };
+      /** Submits a task and, once its outcome waits at the gate, kills w1 and waits until it is declared dead. */
+      const reportThenDie = async (name: string) => {
+        const id = cluster!.id(name);
+        await cluster!.coordinator.submitTask({ task_id: id, task_type: "count", payload: {} });
+        while (held === 0) await sleep(10);
+        await cluster!.crash(w1);
+        const entry = d1.core.registry.get(w1.agentId)!;
+        while (entry.status !== "dead") await sleep(10);
+        return { id, entry };
+      };
+      return { reportThenDie, open, restore };
     };
 
     it("is committed as reported, and the task does not run again", async () => {
       const runs: string[] = [];
-      const { d1, w1, held, open, restore } = await start(runs);
-      const id = cluster!.id("t1");
-      await cluster!.coordinator.submitTask({ task_id: id, task_type: "count", payload: {} });
-      while (held() === 0) await sleep(10);
-      await cluster!.crash(w1);
-      const entry = d1.core.registry.get(w1.agentId)!;
-      while (entry.status !== "dead") await sleep(10);
+      const { reportThenDie, open, restore } = await start(runs);
+      const { id, entry } = await reportThenDie("t1");
       await sleep(300); // monitor ticks have run since
       await cluster!.startWorker("w2", "d1");
       restore();
@@ -80,13 +85,8 @@ describe.each(testEngines("reported-then-died"))(
 
     it("is taken back once its commit fails, and runs on another worker", async () => {
       const runs: string[] = [];
-      const { d1, w1, held, open, restore } = await start(runs);
-      const id = cluster!.id("t2");
-      await cluster!.coordinator.submitTask({ task_id: id, task_type: "count", payload: {} });
-      while (held() === 0) await sleep(10);
-      await cluster!.crash(w1);
-      const entry = d1.core.registry.get(w1.agentId)!;
-      while (entry.status !== "dead") await sleep(10);
+      const { reportThenDie, open, restore } = await start(runs);
+      const { id } = await reportThenDie("t2");
       await cluster!.startWorker("w2", "d1");
       restore();
       open(true);

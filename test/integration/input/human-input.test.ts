@@ -83,6 +83,22 @@ describe.each(testEngines("human-input", { cluster: true }))("human input on $na
   const read = (id: string) => () => cluster!.coordinator.core.getTask(id) as Promise<TaskDict | null>;
   const waiting = (t: TaskDict | null) => t?.status === "input_required";
 
+  /** One distributor and one worker running approvalGraph; `asking` tasks submitted and asked their first question. */
+  const askingGraphs = async <const N extends readonly string[]>(names: N, trace: StepRun[] = []) => {
+    const handlers = { approval: approvalGraph({}, trace) as unknown as TaskHandler<Task> };
+    cluster = new TestCluster(engine.config(), { handlers });
+    await cluster.startCoordinator();
+    const d1 = await cluster.startDistributor("d1");
+    await cluster.startWorker("w1", "d1");
+    await cluster.ready();
+    const ids = names.map((name) => cluster!.id(name)) as unknown as { [K in keyof N]: string };
+    for (const id of ids)
+      await cluster.coordinator.submitTask({ task_id: id, task_type: "approval", payload: {} });
+    for (const id of ids)
+      expect(await until(read(id), waiting)).toMatchObject({ input_request: { approve: "the draft?" } });
+    return { d1, c: cluster.coordinator, ids };
+  };
+
   it("a function handler asks, holds no worker while it waits, and runs again with ctx.inputs; the first answer wins", async () => {
     const handlers = { ask: twoQuestions, echo: (t: Task) => t.payload } as Record<string, TaskHandler<Task>>;
     cluster = new TestCluster(engine.config(), { handlers, concurrency: 1 });
@@ -192,19 +208,13 @@ describe.each(testEngines("human-input", { cluster: true }))("human input on $na
   }, 30_000);
 
   it("an answered graph whose checkpoint cannot be read at dispatch is held back, not sent to start over", async () => {
-    const runs: Record<string, number> = {};
     const trace: StepRun[] = [];
-    const handlers = { approval: approvalGraph(runs, trace) as unknown as TaskHandler<Task> };
     const incomplete: string[] = [];
-    cluster = new TestCluster(engine.config(), { handlers });
-    await cluster.startCoordinator();
-    const d1 = await cluster.startDistributor("d1");
-    await cluster.startWorker("w1", "d1");
-    await cluster.ready();
-    const c = cluster.coordinator;
-    const id = cluster.id("unreadable-checkpoint");
-    await c.submitTask({ task_id: id, task_type: "approval", payload: {} });
-    expect(await until(read(id), waiting)).toMatchObject({ input_request: { approve: "the draft?" } });
+    const {
+      d1,
+      c,
+      ids: [id],
+    } = await askingGraphs(["unreadable-checkpoint"], trace);
     // The first read of the checkpoint for the resumed attempt fails (a store timeout, say).
     const exportThread = d1.checkpoints.exportThread.bind(d1.checkpoints);
     let failures = 1;
@@ -225,16 +235,11 @@ describe.each(testEngines("human-input", { cluster: true }))("human input on $na
   }, 30_000);
 
   it("an answered graph whose checkpoint can never be read is given up on, abandoned with the reason", async () => {
-    const handlers = { approval: approvalGraph({}) as unknown as TaskHandler<Task> };
-    cluster = new TestCluster(engine.config(), { handlers });
-    await cluster.startCoordinator();
-    const d1 = await cluster.startDistributor("d1");
-    await cluster.startWorker("w1", "d1");
-    await cluster.ready();
-    const c = cluster.coordinator;
-    const id = cluster.id("corrupt-checkpoint");
-    await c.submitTask({ task_id: id, task_type: "approval", payload: {} });
-    expect(await until(read(id), waiting)).toMatchObject({ input_request: { approve: "the draft?" } });
+    const {
+      d1,
+      c,
+      ids: [id],
+    } = await askingGraphs(["corrupt-checkpoint"]);
     let reads = 0;
     d1.checkpoints.exportThread = async () => {
       reads++;
@@ -248,22 +253,15 @@ describe.each(testEngines("human-input", { cluster: true }))("human input on $na
   }, 30_000);
 
   it("the checkpoints of a task that ended get its record's retention; those of a waiting task, and threads of no task, are kept", async () => {
-    const runs: Record<string, number> = {};
-    const handlers = { approval: approvalGraph(runs) as unknown as TaskHandler<Task> };
-    cluster = new TestCluster(engine.config(), { handlers });
-    await cluster.startCoordinator();
-    const d1 = await cluster.startDistributor("d1");
-    await cluster.startWorker("w1", "d1");
-    await cluster.ready();
-    const c = cluster.coordinator;
-    const [ended, waits, short] = [cluster.id("ended"), cluster.id("waits"), cluster.id("short")];
-    for (const id of [ended, waits, short])
-      await c.submitTask({ task_id: id, task_type: "approval", payload: {} });
-    for (const id of [ended, waits, short]) await until(read(id), waiting);
+    const {
+      d1,
+      c,
+      ids: [ended, waits, short],
+    } = await askingGraphs(["ended", "waits", "short"]);
     expect(await c.cancelTask(ended)).toBe(true); // ended the coordinator's way: no commit here
     expect(await c.cancelTask(short)).toBe(true);
     // A thread a program keeps through its own saver on the same store: no task of that id.
-    const own = cluster.id("own-thread");
+    const own = cluster!.id("own-thread");
     await d1.checkpoints.put({ configurable: { thread_id: own, checkpoint_ns: "" } }, emptyCheckpoint(), {
       source: "input",
       step: -1,
@@ -277,7 +275,7 @@ describe.each(testEngines("human-input", { cluster: true }))("human input on $na
     expect(await forever()).toEqual(expect.arrayContaining([ended, waits, short, own]));
 
     // A short retention for one, to see it go; then the sweep gives the other its record's.
-    const ledger = cluster.distributors.get("d1")!.ledger;
+    const ledger = d1.ledger;
     const onlyShort = await expireEndedThreads(
       {
         threadsKeptForever: async function* () {
