@@ -28,6 +28,8 @@ import { DistributorCore, type DistributorEvents } from "./distributor-core.js";
 
 /** How often the distributor looks for checkpoints of tasks that ended (expireEndedCheckpoints). */
 const CHECKPOINT_SWEEP_MS = 60_000;
+/** The lease one distributor takes for a sweep (held 50 s: the next minute's goes to whoever asks first). */
+const CHECKPOINT_SWEEP_LEASE = "checkpoint-retention";
 
 export type DistributorAgentOptions = {
   agentId: string;
@@ -173,14 +175,19 @@ export class DistributorAgent extends TriadAgent {
     this.every(Math.max(50, Math.floor(this.timing.leaseTtlMs / 3)), "shared-state", () =>
       this.writeSharedState(),
     );
-    this.every(CHECKPOINT_SWEEP_MS, "checkpoint-retention", () => this.expireEndedCheckpoints());
+    // One distributor of the deployment a minute walks the threads: whoever takes the lease.
+    this.every(CHECKPOINT_SWEEP_MS, "checkpoint-retention", async () => {
+      if (await this.store.acquireLease(CHECKPOINT_SWEEP_LEASE, this.agentId, CHECKPOINT_SWEEP_MS / 1200))
+        await this.expireEndedCheckpoints();
+    });
     return true;
   }
 
   /**
    * Gives the relayed checkpoints of tasks that ended the records' retention (they are kept
    * without one while their task may run again: see checkpoint-retention.ts). Runs every
-   * minute; resolves with the number of threads it set to expire.
+   * minute on one distributor of the deployment (a lease); resolves with the number of threads
+   * it set to expire.
    */
   expireEndedCheckpoints(): Promise<number> {
     return expireEndedThreads(this.checkpoints, this.ledger);
