@@ -10,8 +10,9 @@ const READ_BATCH = 500;
  * the task may run again (retried, moved, waiting for input for as long as it waits). Once the
  * task has ended — committed here, canceled, abandoned, its wait for input run out, however
  * it ended — its thread gets the record's retention and goes with it. This finds those threads:
- * every thread kept forever whose task's record says it ended. A thread with no record (the id
- * of no task: a thread a program keeps through its own saver on the same store) is left alone.
+ * every thread kept forever whose task's record says it ended, or whose record is gone already
+ * (memory:// drops the oldest finished records early) if the thread is fenced — a distributor's:
+ * one a program keeps through its own saver on the same store has no fence, and is left alone.
  * Resolves with the number of threads given a time to live.
  */
 export async function expireEndedThreads(
@@ -24,8 +25,13 @@ export async function expireEndedThreads(
     for (let from = 0; from < ids.length; from += READ_BATCH) {
       const slice = ids.slice(from, from + READ_BATCH);
       const statuses = await Promise.all(slice.map((id) => ledger.status(id)));
-      const ended = slice.filter((_, i) => isTerminalStatus(statuses[i] ?? ""));
-      const done = await Promise.all(ended.map((id) => checkpoints.expireThread(id, retentionMs)));
+      const done = await Promise.all(
+        slice.map((id, i) => {
+          const status = statuses[i];
+          if (status === null || status === undefined) return checkpoints.expireThread(id, retentionMs, true); // record gone: ours only
+          return isTerminalStatus(status) ? checkpoints.expireThread(id, retentionMs) : false;
+        }),
+      );
       expired += done.filter(Boolean).length;
     }
   }

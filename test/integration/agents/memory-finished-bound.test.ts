@@ -1,3 +1,4 @@
+import { Annotation, END, START, StateGraph } from "@langchain/langgraph";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TaskLedger } from "../../../src/agents/ledger/task-ledger.js";
 import {
@@ -6,6 +7,8 @@ import {
   DistributorAgent,
   dropMemoryServer,
   RedisClient,
+  type Task,
+  type TaskHandler,
   WorkerAgent,
 } from "../../../src/index.js";
 import { FAST } from "../../helpers/cluster.js";
@@ -19,11 +22,20 @@ import { FAST } from "../../helpers/cluster.js";
 
 const KEEP = 20;
 
+/** A graph of one step: its checkpoints go to the distributor. */
+const State = Annotation.Root({ n: Annotation<number> });
+const oneStep = new StateGraph(State)
+  .addNode("step", (s: typeof State.State) => ({ n: (s.n ?? 0) + 1 }))
+  .addEdge(START, "step")
+  .addEdge("step", END)
+  .compile() as unknown as TaskHandler<Task>;
+
 describe("memory:// keeps at most memoryMaxFinished finished records", () => {
   const name = `finished-bound-${process.pid}`;
   const redis = { url: `memory://${name}`, memoryMaxFinished: KEEP };
   const agents: Array<{ cleanup(): Promise<void> }> = [];
   let coordinator: CoordinatorAgent;
+  let distributor: DistributorAgent;
   const store = new RedisClient({ url: `memory://${name}` });
   const ledger = new TaskLedger(store);
 
@@ -32,7 +44,7 @@ describe("memory:// keeps at most memoryMaxFinished finished records", () => {
     coordinator = new CoordinatorAgent({ agentId: "c", redis, a2a: { router }, timing: FAST });
     agents.push(coordinator);
     await coordinator.initialize();
-    const distributor = new DistributorAgent({
+    distributor = new DistributorAgent({
       agentId: "d",
       coordinatorId: "c",
       redis,
@@ -42,6 +54,7 @@ describe("memory:// keeps at most memoryMaxFinished finished records", () => {
     agents.push(distributor);
     await distributor.initialize();
     const worker = new WorkerAgent({ agentId: "w", distributorId: "d", a2a: { router }, timing: FAST });
+    worker.registerTaskHandler("one_step", oneStep);
     agents.push(worker);
     await worker.initialize();
     await store.connect();
@@ -82,6 +95,42 @@ describe("memory:// keeps at most memoryMaxFinished finished records", () => {
       true,
     );
     expect((await coordinator.waitForTask("t0", 10_000))?.result).toEqual({ again: true });
+  }, 30_000);
+
+  it("keeps the checkpoints of at most as many ended graph tasks, those of the oldest sweep going first", async () => {
+    const run = async (ids: string[]) => {
+      for (const id of ids) {
+        expect(await coordinator.submitTask({ task_id: id, task_type: "one_step", payload: { n: 1 } })).toBe(
+          true,
+        );
+        expect((await coordinator.waitForTask(id, 10_000))?.result).toEqual({ n: 2 });
+      }
+      // Each sweep gives every ended task's thread the retention (the oldest records may be gone).
+      expect(await distributor.expireEndedCheckpoints()).toBe(ids.length);
+    };
+    const kept = (ids: string[]) =>
+      Promise.all(
+        ids.map(
+          async (id) =>
+            (await distributor.checkpoints.getTuple({ configurable: { thread_id: id } })) !== undefined,
+        ),
+      );
+    const first = Array.from({ length: KEEP }, (_, i) => `g${i}`);
+    const second = Array.from({ length: KEEP }, (_, i) => `h${i}`);
+    await run(first);
+    expect(await kept(first)).toEqual(first.map(() => true));
+    await run(second);
+    expect(await kept(first)).toEqual(first.map(() => false));
+    expect(await kept(second)).toEqual(second.map(() => true));
+    // More ended between two sweeps than records are kept: the first three records are gone by
+    // the sweep, and their threads (a distributor's: fenced) expire all the same.
+    const third = Array.from({ length: KEEP + 3 }, (_, i) => `k${i}`);
+    await run(third);
+    expect(await Promise.all(third.slice(0, 3).map((id) => ledger.get(id)))).toEqual([null, null, null]);
+    expect((await kept(third)).filter(Boolean)).toHaveLength(KEEP);
+    const indexed: string[] = [];
+    for await (const shard of distributor.checkpoints.threadsKeptForever()) indexed.push(...shard);
+    expect(indexed).toEqual([]);
   }, 30_000);
 
   it("is refused where it cannot apply, and when it is not a positive integer", () => {

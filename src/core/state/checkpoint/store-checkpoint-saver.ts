@@ -218,16 +218,17 @@ export class StoreCheckpointSaver extends BaseCheckpointSaver {
   /**
    * Gives a thread kept without a time to live one now (ms): every key of it expires then, as
    * does its entry in the thread index. For a thread whose task is done. False when the thread
-   * is unknown or expires already.
+   * is unknown or expires already — or, with `fencedOnly`, has no fence (a distributor fences
+   * the threads it stores for tasks; a program's own saver does not).
    */
-  async expireThread(threadId: string, ttlMs: number): Promise<boolean> {
+  async expireThread(threadId: string, ttlMs: number, fencedOnly = false): Promise<boolean> {
     if (!Number.isSafeInteger(ttlMs) || ttlMs < 1) {
       throw new TriadError("ERR_INVALID_TTL", `expireThread takes a positive integer of ms (got ${ttlMs})`);
     }
     const reply = await this.#client.runScript(
       scripts.expireThread,
       [keys.threadsKeyOf(threadId), keys.namespacesKey(threadId), keys.fenceKey(threadId)],
-      [threadId, ttlMs],
+      [threadId, ttlMs, fencedOnly ? "fenced" : ""],
     );
     return reply === 1;
   }

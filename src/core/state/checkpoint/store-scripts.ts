@@ -107,20 +107,25 @@ export const deleteThread = defineScript(
 export const expireThread = defineScript(
   import.meta.url,
   "expire-thread-3.lua",
-  (db, [threads, namespaces, fence], [threadId, ttl]) => {
+  (db, [threads, namespaces, fence], [threadId, ttl, only]) => {
     if (db.hget(threads!, threadId!) !== "0") return 0;
+    if (only === "fenced" && !db.exists(fence!)) return 0;
     const ms = Number(ttl);
     const base = namespaces!.slice(0, -":namespaces".length);
+    const keys: string[] = [namespaces!, fence!];
     for (const ns of db.smembers(namespaces!)) {
       const space = `${base}:n:${ns}`;
-      for (const id of Object.keys(db.hgetall(`${space}:index`))) db.pexpire(`${space}:c:${id}`, ms);
-      db.pexpire(`${space}:index`, ms);
-      db.pexpire(`${space}:head`, ms);
-      db.pexpire(`${space}:values`, ms);
+      for (const id of Object.keys(db.hgetall(`${space}:index`))) keys.push(`${space}:c:${id}`);
+      keys.push(`${space}:index`, `${space}:head`, `${space}:values`);
     }
-    db.pexpire(namespaces!, ms);
-    db.pexpire(fence!, ms);
+    for (const key of keys) db.pexpire(key, ms);
     db.hset(threads!, { [threadId!]: String(db.timeMs() + ms) });
+    // Not in the Lua: the embedded store keeps the threads of at most memoryMaxFinished ended
+    // tasks, as it keeps their records (MemoryKeyspace.retireGroup); the oldest goes first.
+    db.retireGroup(`${threads}\u0000${threadId}`, () => {
+      for (const key of keys) if (db.pttl(key) >= 0) db.del(key);
+      if (Number(db.hget(threads!, threadId!) ?? "0") > 0) db.hdel(threads!, threadId!);
+    });
     return 1;
   },
 );

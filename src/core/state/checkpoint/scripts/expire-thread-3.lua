@@ -9,10 +9,13 @@
   KEYS[3]  the thread's fence
   ARGV[1]  thread id
   ARGV[2]  time to live, ms
+  ARGV[3]  "fenced": only if the thread has a fence (a distributor stored it for a task's
+           attempts; a program's own saver writes no fence), else ""
 
   Returns 1 when the thread now expires, 0 when it was left as it is.
 ]]
 if redis.call('HGET', KEYS[1], ARGV[1]) ~= '0' then return 0 end
+if ARGV[3] == 'fenced' and redis.call('EXISTS', KEYS[3]) == 0 then return 0 end
 local ttl = tonumber(ARGV[2])
 local base = string.sub(KEYS[2], 1, -12)
 for _, ns in ipairs(redis.call('SMEMBERS', KEYS[2])) do

@@ -61,6 +61,8 @@ export class MemoryKeyspace {
   private sweepCursor: Iterator<[string, Entry]> | undefined;
   /** Keys given up to their expiry by retire(), oldest first (a Map: O(1) to move one to the end). */
   private readonly retired = new Map<string, true>();
+  /** Groups of keys given up to their expiry by retireGroup(), oldest first, with what drops each. */
+  private readonly retiredGroups = new Map<string, () => void>();
   /**
    * Retired keys kept at most: past it, the oldest still expiring goes at once, as if its time
    * had run out. What bounds the memory of finished work in this process, which Redis bounds with
@@ -160,6 +162,21 @@ export class MemoryKeyspace {
       const oldest = this.retired.keys().next().value as string;
       this.retired.delete(oldest);
       if (this.entries.get(oldest)?.expiresAt !== undefined) this.entries.delete(oldest);
+    }
+  }
+
+  /**
+   * retire() for a group of keys that go together (a finished task's checkpoint thread),
+   * counted as one: once more than maxRetired groups are retired after it, `drop` runs (it
+   * deletes what of the group still expires). Groups are counted apart from retire()'s keys.
+   */
+  retireGroup(name: string, drop: () => void): void {
+    this.retiredGroups.delete(name);
+    this.retiredGroups.set(name, drop);
+    while (this.retiredGroups.size > this.maxRetired) {
+      const [oldest, dropOldest] = this.retiredGroups.entries().next().value as [string, () => void];
+      this.retiredGroups.delete(oldest);
+      dropOldest();
     }
   }
 
