@@ -201,12 +201,7 @@ export class StoreCheckpointSaver extends BaseCheckpointSaver {
    * first put keeps it for as long as the thread.
    */
   async fenceThread(threadId: string, fencingToken: number, ttlMs?: number): Promise<boolean> {
-    if (ttlMs !== undefined && (!Number.isSafeInteger(ttlMs) || ttlMs < 1)) {
-      throw new TriadError(
-        "ERR_INVALID_TTL",
-        `fenceThread's ttlMs must be a positive integer (got ${ttlMs})`,
-      );
-    }
+    if (ttlMs !== undefined) checkTtlMs(ttlMs, "fenceThread's ttlMs");
     const reply = await this.#client.runScript(
       scripts.raiseFence,
       [keys.fenceKey(threadId), keys.threadsKeyOf(threadId)],
@@ -222,9 +217,7 @@ export class StoreCheckpointSaver extends BaseCheckpointSaver {
    * the threads it stores for tasks; a program's own saver does not).
    */
   async expireThread(threadId: string, ttlMs: number, fencedOnly = false): Promise<boolean> {
-    if (!Number.isSafeInteger(ttlMs) || ttlMs < 1) {
-      throw new TriadError("ERR_INVALID_TTL", `expireThread takes a positive integer of ms (got ${ttlMs})`);
-    }
+    checkTtlMs(ttlMs, "expireThread's ttlMs");
     const reply = await this.#client.runScript(
       scripts.expireThread,
       [keys.threadsKeyOf(threadId), keys.namespacesKey(threadId), keys.fenceKey(threadId)],
@@ -386,6 +379,13 @@ export class StoreCheckpointSaver extends BaseCheckpointSaver {
         yield* entries.sort(byIdDescending);
       }
     }
+  }
+}
+
+/** A time to live in ms as fenceThread and expireThread take it: a positive integer (ERR_INVALID_TTL). */
+function checkTtlMs(ms: number, what: string): void {
+  if (!Number.isSafeInteger(ms) || ms < 1) {
+    throw new TriadError("ERR_INVALID_TTL", `${what} must be a positive integer (got ${ms})`);
   }
 }
 

@@ -1,5 +1,6 @@
+import { readFileSync } from "node:fs";
 import type { MemoryKeyspace } from "../../store/engines/memory/keyspace.js";
-import { defineScript } from "../../store/script.js";
+import { defineScript, withPrelude } from "../../store/script.js";
 
 /** StoreCheckpointSaver's scripts (scripts/*.lua), each with its twin for the memory:// engine. */
 
@@ -87,47 +88,53 @@ export const readCheckpoint = defineScript(
   },
 );
 
-export const deleteThread = defineScript(
-  import.meta.url,
-  "delete-thread-3.lua",
-  (db, [threads, namespaces, fence], [threadId]) => {
-    const base = namespaces!.slice(0, -":namespaces".length);
+/** Lua's thread_keys (scripts/thread-keys.lua), prepended to the scripts that walk a whole thread. */
+const THREAD_KEYS_LUA = readFileSync(new URL("./scripts/thread-keys.lua", import.meta.url), "utf8");
+
+/** thread_keys' twin: every key of the thread whose namespaces key and fence are given. */
+function threadKeys(db: MemoryKeyspace, namespaces: string, fence: string): string[] {
+  const base = namespaces.slice(0, -":namespaces".length);
+  const out: string[] = [];
+  for (const ns of db.smembers(namespaces)) {
+    const space = `${base}:n:${ns}`;
+    for (const id of Object.keys(db.hgetall(`${space}:index`))) out.push(`${space}:c:${id}`);
+    out.push(`${space}:index`, `${space}:head`, `${space}:values`);
+  }
+  out.push(namespaces, fence);
+  return out;
+}
+
+export const deleteThread = withPrelude(
+  defineScript(import.meta.url, "delete-thread-3.lua", (db, [threads, namespaces, fence], [threadId]) => {
     let deleted = 0;
-    for (const ns of db.smembers(namespaces!)) {
-      const space = `${base}:n:${ns}`;
-      for (const id of Object.keys(db.hgetall(`${space}:index`))) deleted += db.del(`${space}:c:${id}`);
-      deleted += db.del(`${space}:index`) + db.del(`${space}:head`) + db.del(`${space}:values`);
-    }
-    deleted += db.del(namespaces!) + db.del(fence!);
+    for (const key of threadKeys(db, namespaces!, fence!)) deleted += db.del(key);
     db.hdel(threads!, threadId!);
     return deleted;
-  },
+  }),
+  THREAD_KEYS_LUA,
 );
 
-export const expireThread = defineScript(
-  import.meta.url,
-  "expire-thread-3.lua",
-  (db, [threads, namespaces, fence], [threadId, ttl, only]) => {
-    if (db.hget(threads!, threadId!) !== "0") return 0;
-    if (only === "fenced" && !db.exists(fence!)) return 0;
-    const ms = Number(ttl);
-    const base = namespaces!.slice(0, -":namespaces".length);
-    const keys: string[] = [namespaces!, fence!];
-    for (const ns of db.smembers(namespaces!)) {
-      const space = `${base}:n:${ns}`;
-      for (const id of Object.keys(db.hgetall(`${space}:index`))) keys.push(`${space}:c:${id}`);
-      keys.push(`${space}:index`, `${space}:head`, `${space}:values`);
-    }
-    for (const key of keys) db.pexpire(key, ms);
-    db.hset(threads!, { [threadId!]: String(db.timeMs() + ms) });
-    // Not in the Lua: the embedded store keeps the threads of at most memoryMaxFinished ended
-    // tasks, as it keeps their records (MemoryKeyspace.retireGroup); the oldest goes first.
-    db.retireGroup(`${threads}\u0000${threadId}`, () => {
-      for (const key of keys) if (db.pttl(key) >= 0) db.del(key);
-      if (Number(db.hget(threads!, threadId!) ?? "0") > 0) db.hdel(threads!, threadId!);
-    });
-    return 1;
-  },
+export const expireThread = withPrelude(
+  defineScript(
+    import.meta.url,
+    "expire-thread-3.lua",
+    (db, [threads, namespaces, fence], [threadId, ttl, only]) => {
+      if (db.hget(threads!, threadId!) !== "0") return 0;
+      if (only === "fenced" && !db.exists(fence!)) return 0;
+      const ms = Number(ttl);
+      const keys = threadKeys(db, namespaces!, fence!);
+      for (const key of keys) db.pexpire(key, ms);
+      db.hset(threads!, { [threadId!]: String(db.timeMs() + ms) });
+      // Not in the Lua: the embedded store keeps the threads of at most memoryMaxFinished ended
+      // tasks, as it keeps their records (MemoryKeyspace.retireGroup); the oldest goes first.
+      db.retireGroup(`${threads}\u0000${threadId}`, () => {
+        for (const key of keys) if (db.pttl(key) >= 0) db.del(key);
+        if (Number(db.hget(threads!, threadId!) ?? "0") > 0) db.hdel(threads!, threadId!);
+      });
+      return 1;
+    },
+  ),
+  THREAD_KEYS_LUA,
 );
 
 export const forgetThreads = defineScript(import.meta.url, "forget-threads-1.lua", (db, [threads], ids) => {

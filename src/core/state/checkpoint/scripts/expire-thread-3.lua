@@ -1,11 +1,12 @@
 --[[
-  Gives a thread that is done (its task ended) a time to live: every key of the thread (each
-  namespace's index, head, channel values and checkpoints, the namespaces set, the fence) and
+  Gives a thread that is done (its task ended) a time to live: every key of the thread
+  (thread_keys: each namespace's index, head, channel values and checkpoints, the namespaces
+  set, the fence) and
   its entry in the shard's thread index expire after ARGV[2] ms, as the task's record does. A
   thread not in the index, or one that expires already, is left as it is.
 
   KEYS[1]  the shard's thread index
-  KEYS[2]  the thread's namespaces (its other keys are named after it: see delete-thread-3.lua)
+  KEYS[2]  the thread's namespaces (its other keys: thread_keys, scripts/thread-keys.lua)
   KEYS[3]  the thread's fence
   ARGV[1]  thread id
   ARGV[2]  time to live, ms
@@ -17,18 +18,9 @@
 if redis.call('HGET', KEYS[1], ARGV[1]) ~= '0' then return 0 end
 if ARGV[3] == 'fenced' and redis.call('EXISTS', KEYS[3]) == 0 then return 0 end
 local ttl = tonumber(ARGV[2])
-local base = string.sub(KEYS[2], 1, -12)
-for _, ns in ipairs(redis.call('SMEMBERS', KEYS[2])) do
-  local space = base .. ':n:' .. ns
-  for _, id in ipairs(redis.call('HKEYS', space .. ':index')) do
-    redis.call('PEXPIRE', space .. ':c:' .. id, ttl)
-  end
-  redis.call('PEXPIRE', space .. ':index', ttl)
-  redis.call('PEXPIRE', space .. ':head', ttl)
-  redis.call('PEXPIRE', space .. ':values', ttl)
+for _, key in ipairs(thread_keys(KEYS[2], KEYS[3])) do
+  redis.call('PEXPIRE', key, ttl)
 end
-redis.call('PEXPIRE', KEYS[2], ttl)
-redis.call('PEXPIRE', KEYS[3], ttl)
 local now = redis.call('TIME')
 local expires = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000) + ttl
 redis.call('HSET', KEYS[1], ARGV[1], string.format('%d', expires))
