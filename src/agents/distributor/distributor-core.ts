@@ -118,6 +118,12 @@ export class DistributorCore {
    * is, as a rule, the one its waiters wait on, and it takes the report without reading the ledger).
    */
   private readonly placedBy = new Map<string, string>();
+  /**
+   * The ids taken in while a reconcile's read of the ledger is out (one set per read). That read
+   * may predate them: a task recorded here after Redis answered the read, whose assignment is
+   * handled before the reply is, is held but not in the reply, and must not be dropped for it.
+   */
+  private readonly takenDuringReads = new Set<Set<string>>();
   private readonly toCoordinator: Outbox<TaskDict>;
   private readonly toWorkers: Outbox<WorkerItem>;
   private timers: NodeJS.Timeout[] = [];
@@ -255,7 +261,7 @@ export class DistributorCore {
     const elsewhere = from !== undefined && from !== this.o.coordinatorId;
     for (const task of tasks) {
       if (this.held.has(task.task_id)) continue;
-      this.held.set(task.task_id, task);
+      this.hold(task);
       if (elsewhere) this.placedBy.set(task.task_id, from);
       this.queue.push(task);
     }
@@ -442,7 +448,7 @@ export class DistributorCore {
     this.queue.delete(task.task_id);
     for (const w of this.registry.all()) w.inFlight.delete(task.task_id);
     const current = (await this.o.ledger.get(task.task_id))?.task ?? task;
-    this.held.set(task.task_id, current);
+    this.hold(current);
     worker.inFlight.set(task.task_id, { fence: -1, dispatchedAt: performance.now(), confirmed: false });
     await this.dispatchPlan([{ task: current, worker }]);
     return (worker.inFlight.get(task.task_id)?.fence ?? -1) > 0;
@@ -506,7 +512,7 @@ export class DistributorCore {
       this.queue.delete(id);
       return;
     }
-    this.held.set(id, record.task);
+    this.hold(record.task);
     if (record.task.status === "pending") {
       this.queue.push(record.task, record.notBefore ?? 0);
       return;
@@ -519,12 +525,29 @@ export class DistributorCore {
     }
   }
 
-  /** Makes memory agree with Redis: adopts tasks recorded as ours, drops those moved away. */
+  /** A task held here from now on (queued or in flight). */
+  private hold(task: TaskDict): void {
+    this.held.set(task.task_id, task);
+    if (this.takenDuringReads.size > 0) for (const taken of this.takenDuringReads) taken.add(task.task_id);
+  }
+
+  /**
+   * Makes memory agree with Redis: adopts tasks recorded as ours, drops those moved away — not
+   * those taken in while the read was out, which it may not show (they were recorded after it),
+   * nor adopting those whose assignment came in the meantime.
+   */
   async reconcile(): Promise<void> {
     if (!this.lease.owns) return;
-    const ids = new Set(await this.o.ledger.distributorTaskIds(this.id));
+    const taken = new Set<string>();
+    this.takenDuringReads.add(taken);
+    let ids: Set<string>;
+    try {
+      ids = new Set(await this.o.ledger.distributorTaskIds(this.id));
+    } finally {
+      this.takenDuringReads.delete(taken);
+    }
     for (const id of this.held.keys()) {
-      if (ids.has(id)) continue;
+      if (ids.has(id) || taken.has(id)) continue;
       this.held.delete(id);
       this.queue.delete(id);
       for (const w of this.registry.all()) {
@@ -537,7 +560,10 @@ export class DistributorCore {
     for (const id of this.placedBy.keys()) if (!this.held.has(id)) this.placedBy.delete(id);
     const unknown = [...ids].filter((id) => !this.held.has(id));
     const records = await Promise.all(unknown.map((id) => this.o.ledger.get(id)));
-    for (const record of inSubmissionOrder(records)) this.adopt(record);
+    // One whose assignment came while its record was read is held, and maybe running, already:
+    // adopted again, it would be queued again and run a second time.
+    for (const record of inSubmissionOrder(records))
+      if (record !== null && !this.held.has(record.task.task_id)) this.adopt(record);
     this.schedulePump();
   }
 

@@ -1,0 +1,119 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import type { TaskLedger } from "../../../src/index.js";
+import { TestCluster } from "../../helpers/cluster.js";
+import { testEngines } from "../../helpers/engines.js";
+
+/**
+ * A distributor's reconcile reads from the ledger which tasks are its own, and drops from memory
+ * those the read does not list (moved away). A task recorded on it after Redis answered that
+ * read, whose assignment is handled before the reply is (seen under load between processes),
+ * is not in the reply: it must not be dropped. Dropped, its attempt's outcome was refused as
+ * stale and the task waited for the next reconcile (5 s by default) to run a second time.
+ */
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe.each(testEngines("reconcile-race"))("a task assigned while reconcile reads, on $name", (engine) => {
+  let cluster: TestCluster | undefined;
+  beforeAll(() => engine.setup(), 60_000);
+  afterEach(async () => {
+    await cluster?.stop();
+    cluster = undefined;
+  });
+  afterAll(() => engine.teardown());
+
+  it("is kept, runs once and ends without waiting for the next reconcile", async () => {
+    cluster = new TestCluster(engine.config());
+    await cluster.startCoordinator();
+    const d1 = await cluster.startDistributor("d1");
+    await cluster.startWorker("w1", "d1");
+    await cluster.ready();
+
+    // The read is answered by Redis now, and its reply handled only once the gate opens.
+    const ledger = d1.ledger as TaskLedger;
+    const read = ledger.distributorTaskIds.bind(ledger);
+    let answered = false;
+    let open!: () => void;
+    const gate = new Promise<void>((r) => {
+      open = r;
+    });
+    ledger.distributorTaskIds = async (id) => {
+      const ids = await read(id);
+      answered = true;
+      await gate;
+      return ids;
+    };
+    const reconciling = d1.core.reconcile();
+    while (!answered) await sleep(5);
+
+    const id = cluster.id("late");
+    await cluster.coordinator.submitTask({ task_id: id, task_type: "sleep", payload: { ms: 300 } });
+    const deadline = performance.now() + 5_000;
+    const dispatched = () => d1.core.registry.all().some((w) => (w.inFlight.get(id)?.fence ?? -1) > 0);
+    while (!dispatched() && performance.now() < deadline) await sleep(5);
+    expect(dispatched()).toBe(true);
+
+    open();
+    await reconciling;
+    ledger.distributorTaskIds = read;
+    expect(d1.core.heldTask(id)).toBeDefined();
+    expect(dispatched()).toBe(true);
+
+    const task = await cluster.coordinator.waitForTask(id, 5_000);
+    expect(task?.status).toBe("completed");
+    expect(task?.attempts).toBe(1);
+    expect(d1.core.stats.staleRejected).toBe(0);
+  });
+
+  it("is not adopted a second time when its assignment comes while its record is read", async () => {
+    cluster = new TestCluster(engine.config());
+    await cluster.startCoordinator();
+    const d1 = await cluster.startDistributor("d1");
+    await cluster.startWorker("w1", "d1");
+    await cluster.ready();
+    const id = cluster.id("crossing");
+
+    // The assignment is held back: Redis says the task is d1's, d1's memory does not know it yet.
+    const onAssign = d1.core.onAssign.bind(d1.core);
+    let held: Parameters<typeof onAssign> | undefined;
+    d1.core.onAssign = (tasks, from) => {
+      if (tasks.some((t) => t.task_id === id)) held = [tasks, from];
+      else onAssign(tasks, from);
+    };
+    await cluster.coordinator.submitTask({ task_id: id, task_type: "sleep", payload: { ms: 300 } });
+    while (held === undefined) await sleep(5);
+
+    // Reconcile finds it in Redis and reads its record; the assignment is handled meanwhile.
+    const ledger = d1.ledger as TaskLedger;
+    const get = ledger.get.bind(ledger);
+    let reading = false;
+    let open!: () => void;
+    const gate = new Promise<void>((r) => {
+      open = r;
+    });
+    ledger.get = async (taskId) => {
+      const record = await get(taskId);
+      if (taskId !== id) return record;
+      reading = true;
+      await gate;
+      return record;
+    };
+    const reconciling = d1.core.reconcile();
+    while (!reading) await sleep(5);
+    onAssign(...held);
+    const dispatched = () => d1.core.registry.all().some((w) => (w.inFlight.get(id)?.fence ?? -1) > 0);
+    const deadline = performance.now() + 5_000;
+    while (!dispatched() && performance.now() < deadline) await sleep(5);
+    expect(dispatched()).toBe(true);
+    open();
+    await reconciling;
+    ledger.get = get;
+    d1.core.onAssign = onAssign;
+
+    const task = await cluster.coordinator.waitForTask(id, 5_000);
+    expect(task?.status).toBe("completed");
+    expect(task?.attempts).toBe(1);
+    expect(d1.core.stats.staleRejected).toBe(0);
+    expect(d1.core.stats.dispatched).toBe(1);
+  });
+});
