@@ -2,16 +2,18 @@
 // workers (each its own process, bench/tier-process.ts), the same Redis: the load is split over
 // the coordinators, each running its half through its own public API at once (100 submit calls
 // in flight each: a submitter moves on once its task is recorded, so a backlog builds up);
-// end-to-end rate = tasks / the slower half's wall time. Runs alternate one, two, one, two...; medians reported,
-// with the CPU per task of each tier's processes and of redis-server.
+// end-to-end rate = tasks / the slowest share's wall time. With --shares 2 the load is two shares
+// in both runs: one coordinator takes both, as it would take the same clients. Runs alternate
+// one, two, one, two...; medians reported, with the CPU per task of each tier's processes and of
+// redis-server, and on stderr each share's wall time and slowest task.
 //
-//   node --import tsx bench/coordinators.ts [--tasks 20000] [--rounds 3] [--mode window]
+//   node --import tsx bench/coordinators.ts [--tasks 20000] [--rounds 3] [--mode window] [--shares 2]
 import { randomBytes } from "node:crypto";
 import { parseArgs } from "node:util";
 import { BenchChild, cpuSecondsOf } from "./lib/child.js";
 import { BenchRedis } from "./lib/redis.js";
 import { fmt, median, type RunFigures, table } from "./lib/stats.js";
-import type { SubmitMode } from "./triad-inprocess.js";
+import { type SubmitMode, WINDOW } from "./triad-inprocess.js";
 
 const { values: args } = parseArgs({
   options: {
@@ -20,11 +22,15 @@ const { values: args } = parseArgs({
     mode: { type: "string", default: "window" },
     // "one" alone: the one-coordinator rate of a checkout from before several coordinators.
     only: { type: "string" },
+    // Shares of the load (each 100 submit calls in flight), dealt to the coordinators in turn.
+    // Unset: one per coordinator. --shares 2: the same load on one coordinator as on two.
+    shares: { type: "string" },
   },
 });
 const N = Number(args.tasks);
 const ROUNDS = Number(args.rounds);
 const MODE = args.mode as SubmitMode;
+const SHARES = args.shares === undefined ? undefined : Number(args.shares);
 const DISTRIBUTORS = 2;
 
 type Run = { perSecond: number; cpuUs: Record<string, number> };
@@ -83,7 +89,7 @@ async function measure(redis: BenchRedis, coordinators: number, tag: string): Pr
     });
     const before = cpu();
     const started = performance.now();
-    await runOn(cs, N, tag);
+    const shares = await runOn(cs, N, tag);
     const seconds = (performance.now() - started) / 1000;
     const after = cpu();
     const cpuUs = Object.fromEntries(
@@ -92,17 +98,26 @@ async function measure(redis: BenchRedis, coordinators: number, tag: string): Pr
         Math.round(((v - before[k as keyof typeof before]) * 1e6) / N),
       ]),
     );
+    // Each share's wall time and slowest task: a share held up by a few stalled tasks shows here.
+    process.stderr.write(
+      `  ${tag}: ${shares.map((f) => `${f.seconds.toFixed(2)} s (p99 ${fmt.ms(f.p99)}, max ${fmt.ms(f.max ?? Number.NaN)} ms)`).join(" / ")}\n`,
+    );
     return { perSecond: N / seconds, cpuUs };
   } finally {
     await Promise.all([...others.map((o) => o.child.stop()), ...cs.map((c) => c.stop())]);
   }
 }
 
-/** Each coordinator runs its share of `n` through its own API, all at once; resolves when the last is done. */
+/**
+ * `n` split in shares (one per coordinator, or SHARES dealt to them in turn), each run through its
+ * coordinator's own API, all at once; resolves when the last is done.
+ */
 async function runOn(cs: BenchChild[], n: number, tag: string): Promise<RunFigures[]> {
-  const share = Math.ceil(n / cs.length);
+  const shares = SHARES ?? cs.length;
+  const share = Math.ceil(n / shares);
   return Promise.all(
-    cs.map(async (c, i) => {
+    Array.from({ length: shares }, async (_, i) => {
+      const c = cs[i % cs.length]!;
       c.send({ cmd: "run", n: share, mode: MODE, tag: `${tag}-${i}`, distributors: DISTRIBUTORS });
       const line = await c.next("result");
       if (line.result === null) throw new Error(`coordinator ${i} failed: ${String(line.error)}`);
@@ -152,7 +167,7 @@ try {
         "all µs/task",
       ],
       [row("one", "1 coordinator process"), row("two", "2 coordinator processes")],
-    )}\n\n${N} echo tasks per run (${MODE}), ${DISTRIBUTORS} distributors × 1 worker (concurrency 100), ${ROUNDS} rounds.\n`,
+    )}\n\n${N} echo tasks per run (${MODE}, ${SHARES === undefined ? "a share per coordinator" : `${SHARES} shares`} of ${WINDOW} submit calls in flight), ${DISTRIBUTORS} distributors × 1 worker (concurrency 100), ${ROUNDS} rounds.\n`,
   );
 } finally {
   await redis.stop();

@@ -27,9 +27,9 @@ export class LatencyRecorder {
     if (this.count < this.samples.length) this.samples[this.count++] = ms;
   }
 
-  summary(): { p50: number; p99: number } {
+  summary(): { p50: number; p99: number; max: number } {
     const sorted = this.samples.subarray(0, this.count).sort();
-    return { p50: percentile(sorted, 50), p99: percentile(sorted, 99) };
+    return { p50: percentile(sorted, 50), p99: percentile(sorted, 99), max: percentile(sorted, 100) };
   }
 }
 
@@ -38,6 +38,8 @@ export type RunFigures = {
   perSecond: number;
   p50: number;
   p99: number;
+  /** The slowest task's latency: a stall of a few tasks shows here, not in the percentiles. */
+  max?: number;
   n: number;
   seconds: number;
   /** CPU time (user + system) of this process per task, microseconds: steadier than wall time on a busy machine. */
