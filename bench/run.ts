@@ -92,7 +92,7 @@ async function measure(name: string, run: () => Promise<RunFigures>): Promise<Ru
   await redis.flush();
   const f = await run();
   log(
-    `  ${name.padEnd(40)} ${fmt.rate(f.perSecond).padStart(8)} tasks/s  p50 ${fmt.ms(f.p50)} ms  p99 ${fmt.ms(f.p99)} ms  ${Math.round(f.cpuUs)} us CPU/task`,
+    `  ${name.padEnd(40)} ${fmt.rate(f.perSecond).padStart(8)} tasks/s  p50 ${fmt.ms(f.p50)} ms  p99 ${fmt.ms(f.p99)} ms  max ${fmt.ms(f.max ?? Number.NaN)} ms  ${Math.round(f.cpuUs)} us CPU/task`,
   );
   return f;
 }
