@@ -1,4 +1,6 @@
+import { afterAll, afterEach, beforeAll } from "vitest";
 import type { RedisConfig } from "../../src/index.js";
+import { TestCluster } from "./cluster.js";
 import { testRedisCluster } from "./redis-cluster.js";
 import { testRedis, uniquePrefix } from "./redis-server.js";
 
@@ -54,4 +56,23 @@ export function testEngines(suite: string, options: { cluster?: boolean } = {}):
     });
   }
   return engines;
+}
+
+/**
+ * The scaffolding of a suite that runs a TestCluster per test on `engine` (call it inside the
+ * describe.each): the engine is set up once, the cluster a test started is stopped after it,
+ * the engine torn down at the end. The function returned starts the test's cluster.
+ */
+export function clusterPerTest(engine: TestEngine): (options?: TestCluster["options"]) => TestCluster {
+  let current: TestCluster | undefined;
+  beforeAll(() => engine.setup(), 60_000);
+  afterEach(async () => {
+    await current?.stop();
+    current = undefined;
+  });
+  afterAll(() => engine.teardown());
+  return (options) => {
+    current = new TestCluster(engine.config(), options);
+    return current;
+  };
 }

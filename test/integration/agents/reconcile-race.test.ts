@@ -1,7 +1,6 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { TaskLedger } from "../../../src/index.js";
-import { TestCluster } from "../../helpers/cluster.js";
-import { testEngines } from "../../helpers/engines.js";
+import { clusterPerTest, testEngines } from "../../helpers/engines.js";
 
 /**
  * A distributor's reconcile reads from the ledger which tasks are its own, and drops from memory
@@ -14,33 +13,39 @@ import { testEngines } from "../../helpers/engines.js";
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe.each(testEngines("reconcile-race"))("a task assigned while reconcile reads, on $name", (engine) => {
-  let cluster: TestCluster | undefined;
-  beforeAll(() => engine.setup(), 60_000);
-  afterEach(async () => {
-    await cluster?.stop();
-    cluster = undefined;
-  });
-  afterAll(() => engine.teardown());
+  const newCluster = clusterPerTest(engine);
 
-  it("is kept, runs once and ends without waiting for the next reconcile", async () => {
-    cluster = new TestCluster(engine.config());
+  /** A coordinator, distributor d1 and worker w1, ready. */
+  const start = async () => {
+    const cluster = newCluster();
     await cluster.startCoordinator();
     const d1 = await cluster.startDistributor("d1");
     await cluster.startWorker("w1", "d1");
     await cluster.ready();
+    return { cluster, d1 };
+  };
+
+  /** A promise that waits until `open` is called. */
+  const gate = () => {
+    let open!: () => void;
+    const closed = new Promise<void>((r) => {
+      open = r;
+    });
+    return { closed, open };
+  };
+
+  it("is kept, runs once and ends without waiting for the next reconcile", async () => {
+    const { cluster, d1 } = await start();
 
     // The read is answered by Redis now, and its reply handled only once the gate opens.
     const ledger = d1.ledger as TaskLedger;
     const read = ledger.distributorTaskIds.bind(ledger);
     let answered = false;
-    let open!: () => void;
-    const gate = new Promise<void>((r) => {
-      open = r;
-    });
+    const reply = gate();
     ledger.distributorTaskIds = async (id) => {
       const ids = await read(id);
       answered = true;
-      await gate;
+      await reply.closed;
       return ids;
     };
     const reconciling = d1.core.reconcile();
@@ -53,7 +58,7 @@ describe.each(testEngines("reconcile-race"))("a task assigned while reconcile re
     while (!dispatched() && performance.now() < deadline) await sleep(5);
     expect(dispatched()).toBe(true);
 
-    open();
+    reply.open();
     await reconciling;
     ledger.distributorTaskIds = read;
     expect(d1.core.heldTask(id)).toBeDefined();
@@ -66,11 +71,7 @@ describe.each(testEngines("reconcile-race"))("a task assigned while reconcile re
   });
 
   it("is not adopted a second time when its assignment comes while its record is read", async () => {
-    cluster = new TestCluster(engine.config());
-    await cluster.startCoordinator();
-    const d1 = await cluster.startDistributor("d1");
-    await cluster.startWorker("w1", "d1");
-    await cluster.ready();
+    const { cluster, d1 } = await start();
     const id = cluster.id("crossing");
 
     // The assignment is held back: Redis says the task is d1's, d1's memory does not know it yet.
@@ -87,15 +88,12 @@ describe.each(testEngines("reconcile-race"))("a task assigned while reconcile re
     const ledger = d1.ledger as TaskLedger;
     const get = ledger.get.bind(ledger);
     let reading = false;
-    let open!: () => void;
-    const gate = new Promise<void>((r) => {
-      open = r;
-    });
+    const reply = gate();
     ledger.get = async (taskId) => {
       const record = await get(taskId);
       if (taskId !== id) return record;
       reading = true;
-      await gate;
+      await reply.closed;
       return record;
     };
     const reconciling = d1.core.reconcile();
@@ -105,7 +103,7 @@ describe.each(testEngines("reconcile-race"))("a task assigned while reconcile re
     const deadline = performance.now() + 5_000;
     while (!dispatched() && performance.now() < deadline) await sleep(5);
     expect(dispatched()).toBe(true);
-    open();
+    reply.open();
     await reconciling;
     ledger.get = get;
     d1.core.onAssign = onAssign;

@@ -1,7 +1,7 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { Task, TaskHandler, TaskLedger } from "../../../src/index.js";
-import { TestCluster } from "../../helpers/cluster.js";
-import { testEngines } from "../../helpers/engines.js";
+import type { TestCluster } from "../../helpers/cluster.js";
+import { clusterPerTest, testEngines } from "../../helpers/engines.js";
 
 /**
  * A worker that reported an outcome and then died, while the distributor was still committing
@@ -15,20 +15,15 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 describe.each(testEngines("reported-then-died"))(
   "an outcome being committed when its worker dies, on $name",
   (engine) => {
+    const newCluster = clusterPerTest(engine);
     let cluster: TestCluster | undefined;
-    beforeAll(() => engine.setup(), 60_000);
-    afterEach(async () => {
-      await cluster?.stop();
-      cluster = undefined;
-    });
-    afterAll(() => engine.teardown());
 
     const start = async (runs: string[]) => {
       const count: TaskHandler<Task> = (task) => {
         runs.push(task.taskId);
         return { ran: runs.length };
       };
-      cluster = new TestCluster(engine.config(), { handlers: { count } });
+      cluster = newCluster({ handlers: { count } });
       await cluster.startCoordinator();
       const d1 = await cluster.startDistributor("d1");
       const w1 = await cluster.startWorker("w1", "d1");

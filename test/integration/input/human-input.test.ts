@@ -1,10 +1,10 @@
 import { Annotation, END, interrupt, START, StateGraph } from "@langchain/langgraph";
 import { emptyCheckpoint } from "@langchain/langgraph-checkpoint";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { expireEndedThreads } from "../../../src/agents/distributor/checkpoint-retention.js";
 import type { HandlerContext, JsonValue, Task, TaskDict, TaskHandler } from "../../../src/index.js";
-import { TestCluster } from "../../helpers/cluster.js";
-import { testEngines } from "../../helpers/engines.js";
+import type { TestCluster } from "../../helpers/cluster.js";
+import { clusterPerTest, testEngines } from "../../helpers/engines.js";
 
 /**
  * Human input (SPEC "Waiting for input"): an attempt that asks ends input_required, holding no
@@ -72,13 +72,8 @@ function approvalGraph(runs: Record<string, number>, trace: StepRun[] = []) {
 }
 
 describe.each(testEngines("human-input", { cluster: true }))("human input on $name", (engine) => {
+  const newCluster = clusterPerTest(engine);
   let cluster: TestCluster | undefined;
-  beforeAll(() => engine.setup(), 60_000);
-  afterEach(async () => {
-    await cluster?.stop();
-    cluster = undefined;
-  });
-  afterAll(() => engine.teardown());
 
   const read = (id: string) => () => cluster!.coordinator.core.getTask(id) as Promise<TaskDict | null>;
   const waiting = (t: TaskDict | null) => t?.status === "input_required";
@@ -86,7 +81,7 @@ describe.each(testEngines("human-input", { cluster: true }))("human input on $na
   /** One distributor and one worker running approvalGraph; `asking` tasks submitted and asked their first question. */
   const askingGraphs = async <const N extends readonly string[]>(names: N, trace: StepRun[] = []) => {
     const handlers = { approval: approvalGraph({}, trace) as unknown as TaskHandler<Task> };
-    cluster = new TestCluster(engine.config(), { handlers });
+    cluster = newCluster({ handlers });
     await cluster.startCoordinator();
     const d1 = await cluster.startDistributor("d1");
     await cluster.startWorker("w1", "d1");
@@ -101,7 +96,7 @@ describe.each(testEngines("human-input", { cluster: true }))("human input on $na
 
   it("a function handler asks, holds no worker while it waits, and runs again with ctx.inputs; the first answer wins", async () => {
     const handlers = { ask: twoQuestions, echo: (t: Task) => t.payload } as Record<string, TaskHandler<Task>>;
-    cluster = new TestCluster(engine.config(), { handlers, concurrency: 1 });
+    cluster = newCluster({ handlers, concurrency: 1 });
     await cluster.startCoordinator();
     await cluster.startDistributor("d1");
     await cluster.startWorker("w1", "d1");
@@ -132,7 +127,7 @@ describe.each(testEngines("human-input", { cluster: true }))("human input on $na
   });
 
   it("a wait past input_timeout_ms ends abandoned; a waiting task can be canceled", async () => {
-    cluster = new TestCluster(engine.config(), {
+    cluster = newCluster({
       handlers: { ask: twoQuestions } as Record<string, TaskHandler<Task>>,
     });
     await cluster.startCoordinator();
@@ -158,7 +153,7 @@ describe.each(testEngines("human-input", { cluster: true }))("human input on $na
     const trace: StepRun[] = [];
     const answered: number[] = [];
     const handlers = { approval: approvalGraph(runs, trace) as unknown as TaskHandler<Task> };
-    cluster = new TestCluster(engine.config(), { handlers });
+    cluster = newCluster({ handlers });
     await cluster.startCoordinator();
     await cluster.startDistributor("d1");
     const w1 = await cluster.startWorker("w1", "d1");
@@ -311,7 +306,7 @@ describe.each(testEngines("human-input", { cluster: true }))("human input on $na
     const runs: Record<string, number> = {};
     const trace: StepRun[] = [];
     const handlers = { approval: approvalGraph(runs, trace) as unknown as TaskHandler<Task> };
-    cluster = new TestCluster(engine.config(), { handlers });
+    cluster = newCluster({ handlers });
     await cluster.startCoordinator();
     await cluster.startDistributor("d1");
     const w1 = await cluster.startWorker("w1", "d1");
