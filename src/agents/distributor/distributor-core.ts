@@ -356,8 +356,11 @@ export class DistributorCore {
   private async dispatchPlan(plan: Planned[], slots?: ReservedSlots): Promise<void> {
     let verdicts: Awaited<ReturnType<TaskLedger["dispatch"]>>[];
     try {
-      verdicts = await Promise.all(
-        plan.map((p) => this.o.ledger.dispatch(p.task.task_id, this.id, p.worker.id)),
+      verdicts = await this.o.ledger.dispatchMany(
+        plan,
+        this.id,
+        (p) => p.task.task_id,
+        (p) => p.worker.id,
       );
     } catch {
       // Redis unreachable: put everything back and try again shortly.

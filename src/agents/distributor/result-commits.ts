@@ -114,7 +114,7 @@ export class ResultCommits {
     // Only outcomes that carry progress wait for it (the common outcome has none: no extra hop).
     if (this.o.beforeCommit && results.some((r) => r.progress !== undefined))
       await this.o.beforeCommit(results).catch(() => {});
-    const receipts = await Promise.all(results.map((r) => this.o.ledger.commitAttempt(attemptOf(r))));
+    const receipts = await this.o.ledger.commitAttempts(results.map(attemptOf));
     const unheld: Array<Promise<void>> = [];
     results.forEach((r, i) => {
       const receipt = receipts[i]!;

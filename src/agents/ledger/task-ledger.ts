@@ -398,6 +398,57 @@ export class TaskLedger {
     );
   }
 
+  /**
+   * dispatch() for a plan of attempts (each task to its worker), with one promise for the plan:
+   * the verdicts in the plan's order. What a pump dispatches at once; no promise per task.
+   */
+  dispatchMany<P>(
+    plan: P[],
+    distributorId: string,
+    taskIdOf: (p: P) => string,
+    workerIdOf: (p: P) => string,
+  ): Promise<DispatchVerdict[]> {
+    const verdicts = this.dispatcher.addMany(
+      plan,
+      (p) => join(this.group(this.shard(taskIdOf(p))), distributorId, workerIdOf(p)),
+      taskIdOf,
+    );
+    const observer = this.observer;
+    if (observer === undefined) return verdicts;
+    return verdicts.then((vs) => {
+      vs.forEach((v, k) => {
+        if (typeof v !== "number") return;
+        const p = plan[k]!;
+        const event: LedgerEvent = {
+          op: "dispatched",
+          task_id: taskIdOf(p),
+          distributor: distributorId,
+          worker: workerIdOf(p),
+          fence: v,
+        };
+        tell(observer, event);
+      });
+      return vs;
+    });
+  }
+
+  /** commitAttempt() for many outcomes, with one promise for them all: the receipts in order. */
+  commitAttempts(outcomes: AttemptOutcome[]): Promise<CommitReceipt[]> {
+    const receipts = this.committer.addMany(
+      outcomes,
+      (o) => this.group(this.shard(o.taskId)),
+      (o) => o,
+    );
+    const observer = this.observer;
+    if (observer === undefined) return receipts;
+    return receipts.then((rs) => {
+      rs.forEach((r, k) => {
+        tell(observer, commitEvent(outcomes[k]!, r.verdict));
+      });
+      return rs;
+    });
+  }
+
   /** Commits an attempt's outcome if its fence is still current. */
   async commit(outcome: AttemptOutcome): Promise<CommitVerdict> {
     return (await this.commitAttempt(outcome)).verdict;
@@ -406,13 +457,7 @@ export class TaskLedger {
   /** commit(), answering also what the commit wrote (see CommitReceipt). */
   commitAttempt(outcome: AttemptOutcome): Promise<CommitReceipt> {
     const receipt = this.committer.add(this.group(this.shard(outcome.taskId)), outcome);
-    return this.observed(receipt, ({ verdict }): LedgerEvent => {
-      const at = { task_id: outcome.taskId, fence: outcome.fence };
-      if (verdict === "stale") return { op: "rejected", ...at, reason: "stale_fence" };
-      if (verdict === "retry") return { op: "retried", ...at };
-      if (verdict === "input_required") return { op: "awaiting_input", ...at };
-      return { op: "committed", ...at, status: verdict };
-    });
+    return this.observed(receipt, ({ verdict }) => commitEvent(outcome, verdict));
   }
 
   /** Takes an attempt back from a dead worker: its fence is retired at once. */
@@ -435,13 +480,7 @@ export class TaskLedger {
     if (observer === undefined) return pending;
     return pending.then((value) => {
       const event = describe(value);
-      if (event !== null) {
-        try {
-          observer(event);
-        } catch {
-          // A broken recorder must not fail a state change that already happened.
-        }
-      }
+      if (event !== null) tell(observer, event);
       return value;
     });
   }
@@ -570,4 +609,22 @@ function join(...parts: (string | number)[]): string {
 function split(key: string): [number, string, string?] {
   const [shard, a, b] = key.split(SEP);
   return [Number(shard), a!, b];
+}
+
+/** Tells the ledger's observer of a state change; a broken recorder must not fail a change that already happened. */
+function tell(observer: (event: LedgerEvent) => void, event: LedgerEvent): void {
+  try {
+    observer(event);
+  } catch {
+    // ignored: see above
+  }
+}
+
+/** The event of a commit with `verdict`. */
+function commitEvent(outcome: AttemptOutcome, verdict: CommitVerdict): LedgerEvent {
+  const at = { task_id: outcome.taskId, fence: outcome.fence };
+  if (verdict === "stale") return { op: "rejected", ...at, reason: "stale_fence" };
+  if (verdict === "retry") return { op: "retried", ...at };
+  if (verdict === "input_required") return { op: "awaiting_input", ...at };
+  return { op: "committed", ...at, status: verdict };
 }

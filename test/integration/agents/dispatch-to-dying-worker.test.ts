@@ -33,13 +33,13 @@ describe("an attempt dispatched to a worker as it is declared dead", () => {
       release = r;
     });
     const ledger = d1.ledger as TaskLedger;
-    const dispatch = ledger.dispatch.bind(ledger);
+    const dispatch = ledger.dispatchMany.bind(ledger);
     let held = 0;
-    ledger.dispatch = async (...args) => {
-      const verdict = await dispatch(...args);
+    ledger.dispatchMany = async (...args) => {
+      const verdicts = await dispatch(...args);
       held++;
       await gate;
-      return verdict;
+      return verdicts;
     };
 
     await cluster.crash(doomed); // silent from now on, still "alive" until the timeout
@@ -50,7 +50,7 @@ describe("an attempt dispatched to a worker as it is declared dead", () => {
     while (w1.status !== "dead") await sleep(10);
     await sleep(50); // the monitor's take-back of the dead worker's attempts has run
     release();
-    ledger.dispatch = dispatch;
+    ledger.dispatchMany = dispatch;
 
     await cluster.startWorker("w2", "d1");
     const done = await cluster.coordinator.waitForTask(id, 5_000);

@@ -30,14 +30,14 @@ describe.each(testEngines("reported-then-died"))(
       await cluster.ready();
       // Commits wait at a gate: the store is slow.
       const ledger = d1.ledger as TaskLedger;
-      const commit = ledger.commitAttempt.bind(ledger);
+      const commit = ledger.commitAttempts.bind(ledger);
       let held = 0;
       let fail = false;
       let release!: () => void;
       const gate = new Promise<void>((r) => {
         release = r;
       });
-      ledger.commitAttempt = async (...args) => {
+      ledger.commitAttempts = async (...args) => {
         held++;
         await gate;
         if (fail) throw new Error("store timeout (test)");
@@ -48,7 +48,7 @@ describe.each(testEngines("reported-then-died"))(
         release();
       };
       const restore = () => {
-        ledger.commitAttempt = commit;
+        ledger.commitAttempts = commit;
       };
       /** Submits a task and, once its outcome waits at the gate, kills w1 and waits until it is declared dead. */
       const reportThenDie = async (name: string) => {

@@ -54,4 +54,63 @@ describe("TickBatcher", () => {
     expect(await good).toBe("x");
     for (const p of bad) await expect(p).rejects.toThrow("store down");
   });
+
+  it("addMany: one promise for many items, batched with add()'s by key, answered in the items' order", async () => {
+    const sent: Array<[string, number[]]> = [];
+    const b = new TickBatcher<number, number>(async (key, items) => {
+      sent.push([key, [...items]]);
+      return items.map((i) => i * 10);
+    });
+    const lone = b.add("even", 0);
+    const many = b.addMany(
+      [1, 2, 3, 4],
+      (x) => (x % 2 === 0 ? "even" : "odd"),
+      (x) => x + 100,
+    );
+    expect(await many).toEqual([1010, 1020, 1030, 1040]);
+    expect(await lone).toBe(0);
+    expect(sent).toEqual([
+      ["even", [0, 102, 104]],
+      ["odd", [101, 103]],
+    ]);
+    expect(
+      await b.addMany(
+        [],
+        () => "k",
+        (x: number) => x,
+      ),
+    ).toEqual([]);
+  });
+
+  it("addMany rejects, once, when any of its batches fails; the other keys' callers are answered", async () => {
+    const b = new TickBatcher<number, number>(async (key, items) => {
+      if (key === "bad") throw new Error("store down");
+      return items;
+    });
+    const other = b.add("good", 7);
+    const many = b.addMany(
+      [1, 2, 3],
+      (x) => (x === 2 ? "bad" : "good"),
+      (x) => x,
+    );
+    await expect(many).rejects.toThrow("store down");
+    expect(await other).toBe(7);
+  });
+
+  it("addMany splits at maxBatch like add()", async () => {
+    const sizes: number[] = [];
+    const b = new TickBatcher<number, number>(async (_key, items) => {
+      sizes.push(items.length);
+      return items;
+    }, 4);
+    const all = Array.from({ length: 10 }, (_, i) => i);
+    expect(
+      await b.addMany(
+        all,
+        () => "k",
+        (x) => x,
+      ),
+    ).toEqual(all);
+    expect(sizes).toEqual([4, 4, 2]);
+  });
 });
