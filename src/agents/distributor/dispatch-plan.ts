@@ -37,8 +37,9 @@ export function planDispatch(
 
 /**
  * A worker with room that runs `taskType` (a worker not heard from yet is assumed to run the
- * built-ins). When no live worker runs that type at all, any worker with room takes it, so the
- * task fails at once with "unknown task type" instead of waiting for ever.
+ * built-ins), round robin by `turn`. When no live worker runs that type at all, any worker with
+ * room takes it, so the task fails at once with "unknown task type" instead of waiting for ever.
+ * Counts, then walks to the chosen one: no array per task (this runs for every task dispatched).
  */
 function pickWorker(
   taskType: string,
@@ -47,11 +48,35 @@ function pickWorker(
   turn: number,
   registry: WorkerRegistry,
 ): WorkerEntry | undefined {
-  const runs = (w: WorkerEntry) =>
-    w.taskTypes.length > 0 ? w.taskTypes.includes(taskType) : BUILTIN_TYPES.has(taskType);
-  const withRoom = workers.filter((w) => (free.get(w.id) ?? 0) > 0);
-  const able = withRoom.filter(runs);
-  if (able.length > 0) return able[turn % able.length];
-  if (registry.alive().some(runs)) return undefined;
-  return withRoom[turn % Math.max(1, withRoom.length)];
+  let withRoom = 0;
+  let able = 0;
+  for (const w of workers) {
+    if ((free.get(w.id) ?? 0) <= 0) continue;
+    withRoom++;
+    if (runs(w, taskType)) able++;
+  }
+  if (able > 0) return nth(workers, free, turn % able, taskType);
+  if (registry.alive().some((w) => runs(w, taskType))) return undefined;
+  if (withRoom === 0) return undefined;
+  return nth(workers, free, turn % withRoom, null);
+}
+
+function runs(w: WorkerEntry, taskType: string): boolean {
+  return w.taskTypes.length > 0 ? w.taskTypes.includes(taskType) : BUILTIN_TYPES.has(taskType);
+}
+
+/** The k-th (from 0) of the workers with room that run `taskType` (null: any type). */
+function nth(
+  workers: WorkerEntry[],
+  free: Map<string, number>,
+  k: number,
+  taskType: string | null,
+): WorkerEntry | undefined {
+  let left = k;
+  for (const w of workers) {
+    if ((free.get(w.id) ?? 0) <= 0 || (taskType !== null && !runs(w, taskType))) continue;
+    if (left === 0) return w;
+    left--;
+  }
+  return undefined;
 }

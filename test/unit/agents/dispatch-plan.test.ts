@@ -1,0 +1,69 @@
+import { describe, expect, it } from "vitest";
+import { planDispatch } from "../../../src/agents/distributor/dispatch-plan.js";
+import { WorkerRegistry } from "../../../src/agents/distributor/worker-registry.js";
+import type { TaskDict } from "../../../src/agents/protocol.js";
+
+/** The pump's plan: each task to a worker with room that runs its type, round robin, one slot at a time. */
+
+const task = (id: string, type: string): TaskDict => ({
+  task_id: id,
+  task_type: type,
+  payload: {},
+  status: "pending",
+  result: null,
+  error: null,
+  attempts: 0,
+  assigned_to: null,
+  created_at: new Date(0).toISOString(),
+  started_at: null,
+  completed_at: null,
+});
+
+function registry(workers: Array<{ id: string; capacity: number; types: string[] }>) {
+  const r = new WorkerRegistry(1);
+  for (const w of workers) {
+    const entry = r.upsert(w.id, { capacity: w.capacity });
+    entry.taskTypes = w.types;
+  }
+  return r;
+}
+
+const plan = (r: WorkerRegistry, tasks: TaskDict[]) => {
+  const { plan, waiting } = planDispatch(tasks, r.alive(), r);
+  return { to: plan.map((p) => `${p.task.task_id}>${p.worker.id}`), waiting: waiting.map((t) => t.task_id) };
+};
+
+describe("planDispatch", () => {
+  it("spreads the tasks of a type over the workers that run it, in turn, within their room", () => {
+    // Room is PREFETCH (2) x capacity: a holds 2, b holds 4; c runs another type.
+    const r = registry([
+      { id: "a", capacity: 1, types: ["x"] },
+      { id: "b", capacity: 2, types: ["x"] },
+      { id: "c", capacity: 5, types: ["y"] },
+    ]);
+    const tasks = ["1", "2", "3", "4", "5", "6", "7"].map((id) => task(id, "x"));
+    expect(plan(r, tasks)).toEqual({
+      to: ["1>a", "2>b", "3>a", "4>b", "5>b", "6>b"],
+      waiting: ["7"],
+    });
+  });
+
+  it("keeps a task for later when only busy workers run its type, and gives one no worker runs to any with room", () => {
+    const r = registry([
+      { id: "a", capacity: 1, types: ["x"] },
+      { id: "c", capacity: 1, types: ["y"] },
+    ]);
+    const full = ["1", "2"].map((id) => task(id, "x"));
+    expect(plan(r, full).to).toEqual(["1>a", "2>a"]);
+    // a has no room left: an x waits; a type nobody runs goes to c, to fail there at once.
+    expect(plan(r, [task("3", "x"), task("4", "z")])).toEqual({ to: ["4>c"], waiting: ["3"] });
+  });
+
+  it("assumes a worker not heard from yet runs the built-in types", () => {
+    const r = registry([{ id: "new", capacity: 1, types: [] }]);
+    expect(plan(r, [task("1", "echo"), task("2", "custom")])).toEqual({
+      to: ["1>new", "2>new"],
+      waiting: [],
+    });
+  });
+});
