@@ -8,6 +8,23 @@ export function committedTask(held: TaskDict, outcome: AttemptOutcomeWire, recei
   const retry = receipt.verdict === "retry";
   const completed = receipt.verdict === "completed";
   // Members in sorted order, as canonical JSON writes them (task_terminal carries this dict).
+  if (outcome.progress === undefined && isPlain(held)) {
+    // The common task (no progress, workflow, schedule or input keys): one plain literal, no
+    // spread of empty objects (one shape for every dict like it).
+    return {
+      assigned_to: retry ? null : receipt.assignedTo,
+      attempts: receipt.attempts,
+      completed_at: retry ? null : receipt.completedAt,
+      created_at: held.created_at,
+      error: completed ? null : (outcome.error ?? "failed"),
+      payload: held.payload,
+      result: completed ? (outcome.result ?? null) : null,
+      started_at: receipt.startedAt,
+      status: retry ? "pending" : completed ? "completed" : "failed",
+      task_id: held.task_id,
+      task_type: held.task_type,
+    };
+  }
   return {
     assigned_to: retry ? null : receipt.assignedTo,
     attempts: receipt.attempts,
@@ -49,4 +66,19 @@ function workflowKeys(task: TaskDict): Partial<TaskDict> {
   if (task.on_dependency_failure !== undefined) keys.on_dependency_failure = task.on_dependency_failure;
   if (task.parent_id !== undefined) keys.parent_id = task.parent_id;
   return keys;
+}
+
+/** True when the task has none of the keys the spreads above would carry. */
+function isPlain(task: TaskDict): boolean {
+  return (
+    task.progress === undefined &&
+    task.depends_on === undefined &&
+    task.parent_id === undefined &&
+    task.on_dependency_failure === undefined &&
+    task.priority === undefined &&
+    task.run_at === undefined &&
+    task.expires_at === undefined &&
+    task.inputs === undefined &&
+    task.input_timeout_ms === undefined
+  );
 }
