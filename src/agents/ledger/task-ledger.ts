@@ -386,16 +386,14 @@ export class TaskLedger {
   }
 
   /** Starts an attempt on a worker: its fencing token, or why not. */
-  dispatch(taskId: string, distributorId: string, workerId: string): Promise<DispatchVerdict> {
-    const verdict = this.dispatcher.add(
-      join(this.group(this.shard(taskId)), distributorId, workerId),
-      taskId,
+  async dispatch(taskId: string, distributorId: string, workerId: string): Promise<DispatchVerdict> {
+    const [verdict] = await this.dispatchMany(
+      [taskId],
+      distributorId,
+      (id) => id,
+      () => workerId,
     );
-    return this.observed(verdict, (v) =>
-      typeof v === "number"
-        ? { op: "dispatched", task_id: taskId, distributor: distributorId, worker: workerId, fence: v }
-        : null,
-    );
+    return verdict!;
   }
 
   /**
@@ -419,14 +417,13 @@ export class TaskLedger {
       vs.forEach((v, k) => {
         if (typeof v !== "number") return;
         const p = plan[k]!;
-        const event: LedgerEvent = {
+        tell(observer, {
           op: "dispatched",
           task_id: taskIdOf(p),
           distributor: distributorId,
           worker: workerIdOf(p),
           fence: v,
-        };
-        tell(observer, event);
+        });
       });
       return vs;
     });
@@ -456,8 +453,7 @@ export class TaskLedger {
 
   /** commit(), answering also what the commit wrote (see CommitReceipt). */
   commitAttempt(outcome: AttemptOutcome): Promise<CommitReceipt> {
-    const receipt = this.committer.add(this.group(this.shard(outcome.taskId)), outcome);
-    return this.observed(receipt, ({ verdict }) => commitEvent(outcome, verdict));
+    return this.commitAttempts([outcome]).then(([receipt]) => receipt!);
   }
 
   /** Takes an attempt back from a dead worker: its fence is retired at once. */
