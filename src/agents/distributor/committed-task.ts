@@ -7,37 +7,26 @@ import { scheduleKeysOf } from "../schedule-controls/task-schedule.js";
 export function committedTask(held: TaskDict, outcome: AttemptOutcomeWire, receipt: CommitReceipt): TaskDict {
   const retry = receipt.verdict === "retry";
   const completed = receipt.verdict === "completed";
-  // Members in sorted order, as canonical JSON writes them (task_terminal carries this dict).
-  if (outcome.progress === undefined && isPlain(held)) {
-    // The common task (no progress, workflow, schedule or input keys): one plain literal, no
-    // spread of empty objects (one shape for every dict like it).
-    return {
-      assigned_to: retry ? null : receipt.assignedTo,
-      attempts: receipt.attempts,
-      completed_at: retry ? null : receipt.completedAt,
-      created_at: held.created_at,
-      error: completed ? null : (outcome.error ?? "failed"),
-      payload: held.payload,
-      result: completed ? (outcome.result ?? null) : null,
-      started_at: receipt.startedAt,
-      status: retry ? "pending" : completed ? "completed" : "failed",
-      task_id: held.task_id,
-      task_type: held.task_type,
-    };
-  }
-  return {
+  // One plain literal, members in sorted order as canonical JSON writes them (task_terminal
+  // carries this dict): one shape for every plain task's dict, no spread of empty objects.
+  const task: TaskDict = {
     assigned_to: retry ? null : receipt.assignedTo,
     attempts: receipt.attempts,
     completed_at: retry ? null : receipt.completedAt,
     created_at: held.created_at,
     error: completed ? null : (outcome.error ?? "failed"),
     payload: held.payload,
-    ...progressOf(held, outcome),
     result: completed ? (outcome.result ?? null) : null,
     started_at: receipt.startedAt,
     status: retry ? "pending" : completed ? "completed" : "failed",
     task_id: held.task_id,
     task_type: held.task_type,
+  };
+  // A task with progress, workflow, schedule or input keys carries them too.
+  if (outcome.progress === undefined && isPlain(held)) return task;
+  return {
+    ...task,
+    ...progressOf(held, outcome),
     ...workflowKeys(held),
     ...scheduleKeysOf(held),
     ...inputKeysOf(held),
