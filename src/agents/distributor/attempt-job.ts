@@ -1,7 +1,7 @@
 import type { JsonValue } from "../../core/json.js";
 import { withInputs } from "../input/task-inputs.js";
 import type { TaskLedger } from "../ledger/task-ledger.js";
-import type { DispatchedTask, TaskDict } from "../protocol.js";
+import type { AgentPayload, DispatchedTask, ResultAck, TaskDict } from "../protocol.js";
 
 /** Where what an attempt carries besides its task comes from. */
 export type JobSources = {
@@ -107,4 +107,20 @@ export class IncompleteJobs {
   sent(taskId: string): void {
     if (this.times.size > 0) this.times.delete(taskId);
   }
+}
+
+/** What goes to a worker: attempts to run, and acknowledgements of its results. */
+export type WorkerItem = { job: DispatchedTask } | { ack: ResultAck };
+
+/** One message to a worker: attempts to run (acks riding along), or acknowledgements alone. */
+export function workerPayload(items: WorkerItem[]): AgentPayload {
+  const tasks: DispatchedTask[] = [];
+  const acks: ResultAck[] = [];
+  for (const item of items) {
+    if ("job" in item) tasks.push(item.job);
+    else acks.push(item.ack);
+  }
+  return tasks.length > 0
+    ? { kind: "execute_tasks", ...(acks.length > 0 ? { acks } : {}), tasks }
+    : { kind: "results_ack", acks };
 }

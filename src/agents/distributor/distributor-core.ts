@@ -19,9 +19,17 @@ import { inSubmissionOrder } from "../schedule-controls/task-schedule.js";
 import { sendSplitting } from "../split-send.js";
 import type { Timing } from "../timing.js";
 import { AttemptHolders } from "./attempt-holders.js";
-import { attemptJob, completeJobs, IncompleteJobs, MAX_INCOMPLETE } from "./attempt-job.js";
+import {
+  attemptJob,
+  completeJobs,
+  IncompleteJobs,
+  MAX_INCOMPLETE,
+  type WorkerItem,
+  workerPayload,
+} from "./attempt-job.js";
 import { type Planned, planDispatch } from "./dispatch-plan.js";
 import { DispatchQueue } from "./dispatch-queue.js";
+import { HeldTasks } from "./held-tasks.js";
 import { LeaseKeeper } from "./lease-keeper.js";
 import { ResultCommits } from "./result-commits.js";
 import { type WorkerEntry, WorkerRegistry } from "./worker-registry.js";
@@ -68,9 +76,6 @@ export type DistributorCoreOptions = {
   events?: DistributorEvents;
 };
 
-/** What goes to a worker: attempts to run, and acknowledgements of its results. */
-type WorkerItem = { job: DispatchedTask } | { ack: ResultAck };
-
 /** Tasks (or acks) per message to a worker, and terminal tasks per message to the coordinator, at most. */
 const MAX_MESSAGE_BATCH = 200;
 
@@ -109,7 +114,7 @@ export class DistributorCore {
     workersDead: 0,
   };
   /** Every task this distributor holds (queued or in flight), by id. */
-  private readonly held = new Map<string, TaskDict>();
+  private readonly held = new HeldTasks();
   /** Tasks whose attempts could not be completed, lately (./attempt-job.ts). */
   private readonly incomplete = new IncompleteJobs();
   /**
@@ -118,12 +123,6 @@ export class DistributorCore {
    * is, as a rule, the one its waiters wait on, and it takes the report without reading the ledger).
    */
   private readonly placedBy = new Map<string, string>();
-  /**
-   * The ids taken in while a reconcile's read of the ledger is out (one set per read). That read
-   * may predate them: a task recorded here after Redis answered the read, whose assignment is
-   * handled before the reply is, is held but not in the reply, and must not be dropped for it.
-   */
-  private readonly takenDuringReads = new Set<Set<string>>();
   private readonly toCoordinator: Outbox<TaskDict>;
   private readonly toWorkers: Outbox<WorkerItem>;
   private timers: NodeJS.Timeout[] = [];
@@ -261,7 +260,7 @@ export class DistributorCore {
     const elsewhere = from !== undefined && from !== this.o.coordinatorId;
     for (const task of tasks) {
       if (this.held.has(task.task_id)) continue;
-      this.hold(task);
+      this.held.take(task);
       if (elsewhere) this.placedBy.set(task.task_id, from);
       this.queue.push(task);
     }
@@ -451,7 +450,7 @@ export class DistributorCore {
     this.queue.delete(task.task_id);
     for (const w of this.registry.all()) w.inFlight.delete(task.task_id);
     const current = (await this.o.ledger.get(task.task_id))?.task ?? task;
-    this.hold(current);
+    this.held.take(current);
     worker.inFlight.set(task.task_id, { fence: -1, dispatchedAt: performance.now(), confirmed: false });
     await this.dispatchPlan([{ task: current, worker }]);
     return (worker.inFlight.get(task.task_id)?.fence ?? -1) > 0;
@@ -515,7 +514,7 @@ export class DistributorCore {
       this.queue.delete(id);
       return;
     }
-    this.hold(record.task);
+    this.held.take(record.task);
     if (record.task.status === "pending") {
       this.queue.push(record.task, record.notBefore ?? 0);
       return;
@@ -528,12 +527,6 @@ export class DistributorCore {
     }
   }
 
-  /** A task held here from now on (queued or in flight). */
-  private hold(task: TaskDict): void {
-    this.held.set(task.task_id, task);
-    if (this.takenDuringReads.size > 0) for (const taken of this.takenDuringReads) taken.add(task.task_id);
-  }
-
   /**
    * Makes memory agree with Redis: adopts tasks recorded as ours, drops those moved away — not
    * those taken in while the read was out, which it may not show (they were recorded after it),
@@ -541,14 +534,9 @@ export class DistributorCore {
    */
   async reconcile(): Promise<void> {
     if (!this.lease.owns) return;
-    const taken = new Set<string>();
-    this.takenDuringReads.add(taken);
-    let ids: Set<string>;
-    try {
-      ids = new Set(await this.o.ledger.distributorTaskIds(this.id));
-    } finally {
-      this.takenDuringReads.delete(taken);
-    }
+    const read = await this.held.whileReading(() => this.o.ledger.distributorTaskIds(this.id));
+    const ids = new Set(read.value);
+    const taken = read.taken;
     for (const id of this.held.keys()) {
       if (ids.has(id) || taken.has(id)) continue;
       this.held.delete(id);
@@ -601,24 +589,6 @@ export class DistributorCore {
 
   /** In-flight and queued task dicts (for the shared state record). */
   heldTasks(limit: number): TaskDict[] {
-    const out: TaskDict[] = [];
-    for (const task of this.held.values()) {
-      if (out.length >= limit) break;
-      out.push(task);
-    }
-    return out;
+    return this.held.first(limit);
   }
-}
-
-/** One message to a worker: attempts to run (acks riding along), or acknowledgements alone. */
-function workerPayload(items: WorkerItem[]): AgentPayload {
-  const tasks: DispatchedTask[] = [];
-  const acks: ResultAck[] = [];
-  for (const item of items) {
-    if ("job" in item) tasks.push(item.job);
-    else acks.push(item.ack);
-  }
-  return tasks.length > 0
-    ? { kind: "execute_tasks", ...(acks.length > 0 ? { acks } : {}), tasks }
-    : { kind: "results_ack", acks };
 }

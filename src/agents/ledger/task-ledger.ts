@@ -2,6 +2,7 @@ import { TriadError } from "../../core/errors.js";
 import type { JsonObject, JsonValue } from "../../core/json.js";
 import type { RedisClient, ScriptReply, StoreScript } from "../../core/store/index.js";
 import { TickBatcher } from "../../core/tick-batcher.js";
+import { commitEvent, type LedgerEvent, observed, tell } from "./ledger-events.js";
 import * as scripts from "./ledger-scripts.js";
 import { DEFAULT_SHARDS, shardOf, shardTag } from "./shards.js";
 import {
@@ -15,6 +16,7 @@ import {
   type TaskRecord,
 } from "./task-record.js";
 
+export type { LedgerEvent } from "./ledger-events.js";
 export type { LedgerTaskDict, NewTask, TaskRecord } from "./task-record.js";
 
 export type AttemptOutcome = {
@@ -59,28 +61,6 @@ export type CommitReceipt = {
 };
 /** A fencing token, or why the attempt was not started. */
 export type DispatchVerdict = number | "unknown" | "terminal" | "not-held";
-
-/**
- * A state change the ledger made, as its script answered it: an opt-in observation hook for
- * history recorders (the chaos suite's checker). Only changes that took effect are reported,
- * plus results refused by their fence; nothing is reported for a call that failed.
- */
-export type LedgerEvent =
-  | { op: "recorded"; task_id: string; distributor: string | null }
-  | { op: "assigned"; task_id: string; distributor: string }
-  | { op: "dispatched"; task_id: string; distributor: string; worker: string; fence: number }
-  | { op: "committed"; task_id: string; fence: number; status: "completed" | "failed" }
-  | { op: "retried"; task_id: string; fence: number }
-  /** The attempt ended input_required (src/agents/input/): the task waits, on no distributor. */
-  | { op: "awaiting_input"; task_id: string; fence: number }
-  | { op: "rejected"; task_id: string; fence: number; reason: "stale_fence" }
-  | { op: "reassigned"; task_id: string; distributor: string; fence: number }
-  | { op: "abandoned"; task_id: string; reason: string }
-  /**
-   * A waiting task was told that one of its dependencies ended with `status` (read from that
-   * dependency's record, so a "completed" here proves the dependency had committed).
-   */
-  | { op: "noticed"; task_id: string; dependency: string; status: string; ready: boolean };
 
 export type LedgerOptions = {
   shards?: number;
@@ -369,7 +349,7 @@ export class TaskLedger {
       return Promise.reject(new TriadError("ERR_INVALID_TASK", why));
     }
     const created = this.submitter.add(join(this.group(this.shard(task.taskId)), distributorId), task);
-    return this.observed(created, (ok) =>
+    return observed(this.observer, created, (ok) =>
       ok ? { op: "recorded", task_id: task.taskId, distributor: distributorId || null } : null,
     );
   }
@@ -380,7 +360,7 @@ export class TaskLedger {
    */
   assign(taskId: string, distributorId: string, owner = ""): Promise<boolean> {
     const assigned = this.assigner.add(join(this.shard(taskId), distributorId, owner), taskId);
-    return this.observed(assigned, (ok) =>
+    return observed(this.observer, assigned, (ok) =>
       ok ? { op: "assigned", task_id: taskId, distributor: distributorId } : null,
     );
   }
@@ -459,7 +439,7 @@ export class TaskLedger {
   /** Takes an attempt back from a dead worker: its fence is retired at once. */
   requeue(taskId: string, distributorId: string, fence: number): Promise<boolean> {
     const requeued = this.requeuer.add(join(this.shard(taskId), distributorId), { taskId, fence });
-    return this.observed(requeued, (ok) =>
+    return observed(this.observer, requeued, (ok) =>
       ok ? { op: "reassigned", task_id: taskId, distributor: distributorId, fence } : null,
     );
   }
@@ -467,18 +447,9 @@ export class TaskLedger {
   /** Ends an open task abandoned; with `owner`, only while that shard owner's lease is current (see assign). */
   abandon(taskId: string, reason: string, owner = ""): Promise<boolean> {
     const abandoned = this.abandoner.add(join(this.shard(taskId), reason, owner), taskId);
-    return this.observed(abandoned, (ok) => (ok ? { op: "abandoned", task_id: taskId, reason } : null));
-  }
-
-  /** Tells the observer what `pending` did once it is known; the promise itself when nobody observes. */
-  private observed<T>(pending: Promise<T>, describe: (value: T) => LedgerEvent | null): Promise<T> {
-    const observer = this.observer;
-    if (observer === undefined) return pending;
-    return pending.then((value) => {
-      const event = describe(value);
-      if (event !== null) tell(observer, event);
-      return value;
-    });
+    return observed(this.observer, abandoned, (ok) =>
+      ok ? { op: "abandoned", task_id: taskId, reason } : null,
+    );
   }
 
   get(taskId: string): Promise<TaskRecord | null> {
@@ -519,7 +490,7 @@ export class TaskLedger {
    */
   notifyDependencyEnded(dependent: string, dependency: string, status: string): Promise<Notice> {
     const notice = this.notifier.add(this.group(this.shard(dependent)), { dependent, dependency, status });
-    return this.observed(notice, ({ verdict: v }): LedgerEvent | null => {
+    return observed(this.observer, notice, ({ verdict: v }): LedgerEvent | null => {
       if (v === "abandoned")
         return { op: "abandoned", task_id: dependent, reason: `dependency ${dependency} ${status}` };
       if (v === "unchanged") return null;
@@ -605,22 +576,4 @@ function join(...parts: (string | number)[]): string {
 function split(key: string): [number, string, string?] {
   const [shard, a, b] = key.split(SEP);
   return [Number(shard), a!, b];
-}
-
-/** Tells the ledger's observer of a state change; a broken recorder must not fail a change that already happened. */
-function tell(observer: (event: LedgerEvent) => void, event: LedgerEvent): void {
-  try {
-    observer(event);
-  } catch {
-    // ignored: see above
-  }
-}
-
-/** The event of a commit with `verdict`. */
-function commitEvent(outcome: AttemptOutcome, verdict: CommitVerdict): LedgerEvent {
-  const at = { task_id: outcome.taskId, fence: outcome.fence };
-  if (verdict === "stale") return { op: "rejected", ...at, reason: "stale_fence" };
-  if (verdict === "retry") return { op: "retried", ...at };
-  if (verdict === "input_required") return { op: "awaiting_input", ...at };
-  return { op: "committed", ...at, status: verdict };
 }
