@@ -2,22 +2,11 @@ import { describe, expect, it } from "vitest";
 import { planDispatch } from "../../../src/agents/distributor/dispatch-plan.js";
 import { WorkerRegistry } from "../../../src/agents/distributor/worker-registry.js";
 import type { TaskDict } from "../../../src/agents/protocol.js";
+import { pendingTask } from "../../helpers/task-dict.js";
 
 /** The pump's plan: each task to a worker with room that runs its type, round robin, one slot at a time. */
 
-const task = (id: string, type: string): TaskDict => ({
-  task_id: id,
-  task_type: type,
-  payload: {},
-  status: "pending",
-  result: null,
-  error: null,
-  attempts: 0,
-  assigned_to: null,
-  created_at: new Date(0).toISOString(),
-  started_at: null,
-  completed_at: null,
-});
+const task = (id: string, type: string): TaskDict => pendingTask(id, { task_type: type });
 
 function registry(workers: Array<{ id: string; capacity: number; types: string[] }>) {
   const r = new WorkerRegistry(1);

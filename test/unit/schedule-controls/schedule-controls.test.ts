@@ -1,26 +1,13 @@
 import type { Message } from "@a2a-js/sdk";
 import { describe, expect, it } from "vitest";
 import { DispatchQueue } from "../../../src/agents/distributor/dispatch-queue.js";
-import type { TaskDict } from "../../../src/agents/protocol.js";
 import { PriorityLanes } from "../../../src/agents/schedule-controls/priority-lanes.js";
 import { queueByPriority, scheduleArg } from "../../../src/agents/schedule-controls/task-schedule.js";
 import { readTaskInput } from "../../../src/server/a2a-gateway/task-input.js";
 import { resolveSchedule } from "../../../src/server/schedule-fields.js";
+import { pendingTask } from "../../helpers/task-dict.js";
 
-const dict = (id: string, extra: Partial<TaskDict> = {}): TaskDict => ({
-  task_id: id,
-  task_type: "echo",
-  payload: {},
-  status: "pending",
-  result: null,
-  error: null,
-  attempts: 0,
-  assigned_to: null,
-  created_at: "2026-01-01T00:00:00Z",
-  started_at: null,
-  completed_at: null,
-  ...extra,
-});
+const dict = pendingTask;
 
 describe("DispatchQueue priorities", () => {
   it("takes the highest lane first, first in first out within one; a backoff does not hold up the lane", () => {
