@@ -21,10 +21,21 @@ export async function freePortWith(offset: number): Promise<number | undefined> 
   const to = Math.max(from + 1000, EPHEMERAL_START - offset) - 1;
   for (let attempt = 0; attempt < 50; attempt++) {
     const port = from + Math.floor(Math.random() * (to - from + 1));
-    if ((await canListen(port)) && (offset === 0 || (await canListen(port + offset)))) return port;
+    if (handedOut.has(port) || handedOut.has(port + offset)) continue;
+    if ((await canListen(port)) && (offset === 0 || (await canListen(port + offset)))) {
+      handedOut.add(port).add(port + offset);
+      return port;
+    }
   }
   return undefined;
 }
+
+/**
+ * Ports this process handed out, never handed out again: a port is free when chosen, not when
+ * its listener binds it, so a cluster planned port by port before any process starts (the chaos
+ * suite's) once gave a coordinator and a distributor the same one (EADDRINUSE at launch).
+ */
+const handedOut = new Set<number>();
 
 /** Where the kernel's range of local ports for outgoing connections starts (Linux; the IANA range elsewhere). */
 function ephemeralRangeStart(): number {
@@ -56,6 +67,7 @@ function listenOnAny(): Promise<number> {
     server.listen(0, "127.0.0.1", () => {
       const address = server.address();
       const port = typeof address === "object" && address !== null ? address.port : 0;
+      handedOut.add(port);
       server.close(() => resolve(port));
     });
   });
