@@ -17,8 +17,8 @@ export const DEFAULT_BACKOFF_MS = 200;
 
 /**
  * The last step of a record's end, after its PEXPIRE: a task that others must hear of (it has
- * dependents, or `spawns` tasks to record) joins <prefix>ended, as the Lua twins' SADD does;
- * any other is retired, counted among the finished records the embedded store keeps at most
+ * dependents, or `spawns` tasks to record) joins <prefix>ended, as the Lua twins' SADD does, and
+ * is retired once settled (settleEnded); any other is retired now, counted among the finished records the embedded store keeps at most
  * (MemoryKeyspace.retire, RedisConfig.memoryMaxFinished). Redis has no twin to the retiring: it
  * keeps every record for its retention.
  */
@@ -309,6 +309,9 @@ export const settleEnded = groupedScript(import.meta.url, "settle-ended-1.lua", 
       db.hdel(rec, "spawn");
     }
     db.pexpire(`${prefix}dependents:${id}`, Number(retentionMs));
+    // Every dependent has heard of its end: the record is a finished one like any other now, and
+    // its dependents' set goes with it (memory:// only, as endedOrRetired).
+    db.retire(rec, [`${prefix}dependents:${id}`]);
     out.push(1);
   });
   return out;

@@ -62,4 +62,22 @@ describe("the embedded memory:// engine", () => {
     ks.retire("f");
     expect(["a", "b", "c", "d", "e", "f"].filter((k) => ks.exists(k))).toEqual(["b", "d", "e", "f"]);
   });
+
+  it("drops a retired key's companions with it, unless the key itself no longer expires", () => {
+    const ks = new MemoryKeyspace();
+    ks.maxRetired = 1;
+    const expiring = (k: string) => {
+      ks.sadd(k, "x");
+      ks.pexpire(k, 60_000);
+    };
+    for (const k of ["rec:a", "deps:a", "rec:b", "deps:b", "rec:c"]) expiring(k);
+    ks.retire("rec:a", ["deps:a"]);
+    ks.retire("rec:b", ["deps:b"]);
+    expect(["rec:a", "deps:a", "rec:b", "deps:b"].filter((k) => ks.exists(k))).toEqual(["rec:b", "deps:b"]);
+    ks.del("rec:b");
+    ks.sadd("rec:b", "new"); // a new key of that name, with no expiry
+    ks.retire("rec:c");
+    // rec:b was written to keep: neither it nor what goes with it is dropped in its turn.
+    expect(["rec:b", "deps:b", "rec:c"].filter((k) => ks.exists(k))).toEqual(["rec:b", "deps:b", "rec:c"]);
+  });
 });

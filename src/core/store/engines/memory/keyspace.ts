@@ -56,11 +56,16 @@ class SortedSet {
 /** MemoryKeyspace.maxRetired when nothing else is configured (RedisConfig.memoryMaxFinished). */
 export const DEFAULT_MAX_RETIRED = 100_000;
 
+const NONE: readonly string[] = [];
+
 export class MemoryKeyspace {
   private readonly entries = new Map<string, Entry>();
   private sweepCursor: Iterator<[string, Entry]> | undefined;
-  /** Keys given up to their expiry by retire(), oldest first (a Map: O(1) to move one to the end). */
-  private readonly retired = new Map<string, true>();
+  /**
+   * Keys given up to their expiry by retire(), oldest first (a Map: O(1) to move one to the end),
+   * each with the keys that go with it.
+   */
+  private readonly retired = new Map<string, readonly string[]>();
   /** Groups of keys given up to their expiry by retireGroup(), oldest first, with what drops each. */
   private readonly retiredGroups = new Map<string, () => void>();
   /**
@@ -152,16 +157,19 @@ export class MemoryKeyspace {
 
   /**
    * Counts `key` among the retired: it already expires (PEXPIRE), and may go sooner once more
-   * than maxRetired keys are retired after it. A key that no longer expires when its turn comes
-   * (written again since, or persisted) stays.
+   * than maxRetired keys are retired after it, with those of its `companions` that expire too. A
+   * key that no longer expires when its turn comes (written again since, or persisted) stays, and
+   * its companions with it.
    */
-  retire(key: string): void {
+  retire(key: string, companions: readonly string[] = NONE): void {
     this.retired.delete(key);
-    this.retired.set(key, true);
+    this.retired.set(key, companions);
     while (this.retired.size > this.maxRetired) {
-      const oldest = this.retired.keys().next().value as string;
+      const [oldest, along] = this.retired.entries().next().value as [string, readonly string[]];
       this.retired.delete(oldest);
-      if (this.entries.get(oldest)?.expiresAt !== undefined) this.entries.delete(oldest);
+      if (this.entries.get(oldest)?.expiresAt === undefined) continue;
+      this.entries.delete(oldest);
+      for (const k of along) if (this.entries.get(k)?.expiresAt !== undefined) this.entries.delete(k);
     }
   }
 
