@@ -18,9 +18,10 @@ export const DEFAULT_BACKOFF_MS = 200;
 /**
  * The last step of a record's end, after its PEXPIRE: a task that others must hear of (it has
  * dependents, or `spawns` tasks to record) joins <prefix>ended, as the Lua twins' SADD does, and
- * is retired once settled (settleEnded); any other is retired now, counted among the finished records the embedded store keeps at most
- * (MemoryKeyspace.retire, RedisConfig.memoryMaxFinished). Redis has no twin to the retiring: it
- * keeps every record for its retention.
+ * is retired once settled (settleEnded); any other is retired now: counted among the finished
+ * records the embedded store keeps at most (MemoryKeyspace.retire,
+ * RedisConfig.memoryMaxFinished). Redis has no twin to the retiring: it keeps every record for
+ * its retention.
  */
 export function endedOrRetired(db: MemoryKeyspace, prefix: string, id: string, spawns = false): void {
   if (spawns || db.exists(`${prefix}dependents:${id}`)) db.sadd(`${prefix}ended`, id);
