@@ -1,3 +1,7 @@
+/** Who waits for an item's result: add()'s caller, or addMany()'s (`slot`: the item's place in its call). */
+type Waiter<R> = { resolve: (r: R, slot: number) => void; reject: (e: unknown) => void };
+type Batch<I, R> = { items: I[]; waiters: Waiter<R>[]; slots: number[] };
+
 /**
  * Coalesces calls made in the same tick into one batch per key: many callers each await
  * their own item, one round trip serves them all. This is how per-task calls turn into
@@ -8,10 +12,6 @@
  * the event loop, which would add that turn to the latency of every call awaited one at a
  * time. (node-redis still writes everything issued in one loop turn in one socket write.)
  */
-/** Who waits for an item's result: add()'s caller, or addMany()'s (`slot`: the item's place in its call). */
-type Waiter<R> = { resolve: (r: R, slot: number) => void; reject: (e: unknown) => void };
-type Batch<I, R> = { items: I[]; waiters: Waiter<R>[]; slots: number[] };
-
 export class TickBatcher<I, R> {
   private pending = new Map<string, Batch<I, R>>();
   /** The map flushed last time, emptied, taken up again at the next flush (a map per flush is garbage). */

@@ -3,6 +3,16 @@ import { TickBatcher } from "../../../src/core/tick-batcher.js";
 
 /** Per-item calls made in one synchronous run become one call per key, each caller answered with its own result. */
 
+/** A batcher of at most `maxBatch` items a call that answers each item with itself, and the sizes of its calls. */
+function echoing(maxBatch: number) {
+  const sizes: number[] = [];
+  const b = new TickBatcher<number, number>(async (_key, items) => {
+    sizes.push(items.length);
+    return items;
+  }, maxBatch);
+  return { b, sizes };
+}
+
 describe("TickBatcher", () => {
   it("sends the calls of one run as one batch per key and answers each caller with its own result", async () => {
     const sent: Array<[string, number[]]> = [];
@@ -19,11 +29,7 @@ describe("TickBatcher", () => {
   });
 
   it("splits a run at maxBatch items", async () => {
-    const sizes: number[] = [];
-    const b = new TickBatcher<number, number>(async (_key, items) => {
-      sizes.push(items.length);
-      return items;
-    }, 4);
+    const { b, sizes } = echoing(4);
     const answers = await Promise.all(Array.from({ length: 10 }, (_, i) => b.add("k", i)));
     expect(answers).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
     expect(sizes).toEqual([4, 4, 2]);
@@ -98,11 +104,7 @@ describe("TickBatcher", () => {
   });
 
   it("addMany splits at maxBatch like add()", async () => {
-    const sizes: number[] = [];
-    const b = new TickBatcher<number, number>(async (_key, items) => {
-      sizes.push(items.length);
-      return items;
-    }, 4);
+    const { b, sizes } = echoing(4);
     const all = Array.from({ length: 10 }, (_, i) => i);
     expect(
       await b.addMany(
