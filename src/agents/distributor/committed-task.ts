@@ -1,7 +1,7 @@
-import { inputKeysOf } from "../input/task-inputs.js";
+import { hasInputKeys, inputKeysOf } from "../input/task-inputs.js";
 import type { CommitReceipt } from "../ledger/task-ledger.js";
 import type { AttemptOutcomeWire, TaskDict } from "../protocol.js";
-import { scheduleKeysOf } from "../schedule-controls/task-schedule.js";
+import { hasScheduleKeys, scheduleKeysOf } from "../schedule-controls/task-schedule.js";
 
 /** The task dict a commit made, from the dict held in memory and what the commit wrote. */
 export function committedTask(held: TaskDict, outcome: AttemptOutcomeWire, receipt: CommitReceipt): TaskDict {
@@ -23,7 +23,14 @@ export function committedTask(held: TaskDict, outcome: AttemptOutcomeWire, recei
     task_type: held.task_type,
   };
   // A task with progress, workflow, schedule or input keys carries them too.
-  if (outcome.progress === undefined && isPlain(held)) return task;
+  if (
+    outcome.progress === undefined &&
+    held.progress === undefined &&
+    !hasWorkflowKeys(held) &&
+    !hasScheduleKeys(held) &&
+    !hasInputKeys(held)
+  )
+    return task;
   return {
     ...task,
     ...progressOf(held, outcome),
@@ -41,12 +48,7 @@ function progressOf(held: TaskDict, outcome: AttemptOutcomeWire): Partial<TaskDi
 
 /** A task's workflow keys, those it has (SPEC: absent when unused); it ran, so it waits on nothing. */
 function workflowKeys(task: TaskDict): Partial<TaskDict> {
-  if (
-    task.depends_on === undefined &&
-    task.parent_id === undefined &&
-    task.on_dependency_failure === undefined
-  )
-    return {};
+  if (!hasWorkflowKeys(task)) return {};
   const keys: Partial<TaskDict> = {};
   if (task.depends_on !== undefined) {
     keys.depends_on = task.depends_on;
@@ -57,17 +59,8 @@ function workflowKeys(task: TaskDict): Partial<TaskDict> {
   return keys;
 }
 
-/** True when the task has none of the keys the spreads above would carry. */
-function isPlain(task: TaskDict): boolean {
+function hasWorkflowKeys(task: TaskDict): boolean {
   return (
-    task.progress === undefined &&
-    task.depends_on === undefined &&
-    task.parent_id === undefined &&
-    task.on_dependency_failure === undefined &&
-    task.priority === undefined &&
-    task.run_at === undefined &&
-    task.expires_at === undefined &&
-    task.inputs === undefined &&
-    task.input_timeout_ms === undefined
+    task.depends_on !== undefined || task.parent_id !== undefined || task.on_dependency_failure !== undefined
   );
 }

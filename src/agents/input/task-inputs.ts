@@ -13,9 +13,14 @@ export async function withInputs(ledger: TaskLedger, job: DispatchedTask): Promi
   if (record.answeredKey) job.resume_key = record.answeredKey;
 }
 
+/** Whether a task dict has any input key. */
+export function hasInputKeys(task: TaskDict): boolean {
+  return task.inputs !== undefined || task.input_timeout_ms !== undefined;
+}
+
 /** The input keys a finished task's dict keeps (what it was given; absent when unused). */
 export function inputKeysOf(task: TaskDict): Partial<TaskDict> {
-  if (task.inputs === undefined && task.input_timeout_ms === undefined) return {};
+  if (!hasInputKeys(task)) return {};
   return {
     ...(task.input_timeout_ms !== undefined ? { input_timeout_ms: task.input_timeout_ms } : {}),
     ...(task.inputs !== undefined ? { inputs: task.inputs } : {}),

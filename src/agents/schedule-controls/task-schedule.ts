@@ -70,9 +70,14 @@ export function scheduleKeysOfRecord(h: Record<string, string>): ScheduleKeys {
   return keys;
 }
 
+/** Whether a task dict has any scheduling key. */
+export function hasScheduleKeys(task: ScheduleKeys): boolean {
+  return task.priority !== undefined || task.run_at !== undefined || task.expires_at !== undefined;
+}
+
 /** The scheduling keys a task dict has (to carry them into a dict built from it). */
 export function scheduleKeysOf(task: ScheduleKeys): ScheduleKeys {
-  if (task.priority === undefined && task.run_at === undefined && task.expires_at === undefined) return {};
+  if (!hasScheduleKeys(task)) return {};
   const keys: ScheduleKeys = {};
   if (task.priority !== undefined) keys.priority = task.priority;
   if (task.run_at !== undefined) keys.run_at = task.run_at;
