@@ -38,6 +38,22 @@ export function observed<T>(
   });
 }
 
+/** observed() for a batch: `describe(value, k)` for each of the values `pending` answers. */
+export function observedEach<T>(
+  observer: ((event: LedgerEvent) => void) | undefined,
+  pending: Promise<T[]>,
+  describe: (value: T, k: number) => LedgerEvent | null,
+): Promise<T[]> {
+  if (observer === undefined) return pending;
+  return pending.then((values) => {
+    values.forEach((value, k) => {
+      const event = describe(value, k);
+      if (event !== null) tell(observer, event);
+    });
+    return values;
+  });
+}
+
 /** Tells the observer of a state change; a broken recorder must not fail a change that already happened. */
 export function tell(observer: (event: LedgerEvent) => void, event: LedgerEvent): void {
   try {

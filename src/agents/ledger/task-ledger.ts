@@ -2,7 +2,7 @@ import { TriadError } from "../../core/errors.js";
 import type { JsonObject, JsonValue } from "../../core/json.js";
 import type { RedisClient, ScriptReply, StoreScript } from "../../core/store/index.js";
 import { TickBatcher } from "../../core/tick-batcher.js";
-import { commitEvent, type LedgerEvent, observed, tell } from "./ledger-events.js";
+import { commitEvent, type LedgerEvent, observed, observedEach } from "./ledger-events.js";
 import * as scripts from "./ledger-scripts.js";
 import { DEFAULT_SHARDS, shardOf, shardTag } from "./shards.js";
 import {
@@ -391,22 +391,17 @@ export class TaskLedger {
       (p) => join(this.group(this.shard(taskIdOf(p))), distributorId, workerIdOf(p)),
       taskIdOf,
     );
-    const observer = this.observer;
-    if (observer === undefined) return verdicts;
-    return verdicts.then((vs) => {
-      vs.forEach((v, k) => {
-        if (typeof v !== "number") return;
-        const p = plan[k]!;
-        tell(observer, {
-          op: "dispatched",
-          task_id: taskIdOf(p),
-          distributor: distributorId,
-          worker: workerIdOf(p),
-          fence: v,
-        });
-      });
-      return vs;
-    });
+    return observedEach(this.observer, verdicts, (v, k) =>
+      typeof v === "number"
+        ? {
+            op: "dispatched",
+            task_id: taskIdOf(plan[k]!),
+            distributor: distributorId,
+            worker: workerIdOf(plan[k]!),
+            fence: v,
+          }
+        : null,
+    );
   }
 
   /** commitAttempt() for many outcomes, with one promise for them all: the receipts in order. */
@@ -416,14 +411,7 @@ export class TaskLedger {
       (o) => this.group(this.shard(o.taskId)),
       (o) => o,
     );
-    const observer = this.observer;
-    if (observer === undefined) return receipts;
-    return receipts.then((rs) => {
-      rs.forEach((r, k) => {
-        tell(observer, commitEvent(outcomes[k]!, r.verdict));
-      });
-      return rs;
-    });
+    return observedEach(this.observer, receipts, (r, k) => commitEvent(outcomes[k]!, r.verdict));
   }
 
   /** Commits an attempt's outcome if its fence is still current. */
