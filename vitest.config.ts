@@ -51,7 +51,13 @@ export default defineConfig({
       },
       {
         extends: true,
-        test: { name: "chaos", include: CHAOS, maxWorkers: 1, sequence: { groupOrder: 1 } },
+        test: {
+          name: "chaos",
+          include: CHAOS,
+          maxWorkers: 1,
+          maxConcurrency: 2,
+          sequence: { groupOrder: 1 },
+        },
       },
     ],
   },

@@ -21,11 +21,16 @@ import { workflowKills } from "./scenarios/workflow-kills.js";
 /**
  * The chaos suite: every fault of ARCHITECTURE.md's failure model, each against real
  * `bin/triad` processes and a real redis-server, each run checked as a whole by the history
- * checker (test/helpers/history/checker.ts). One file, so the scenarios run one after another
- * and never steal each other's CPU; the table of the run is printed at the end.
+ * checker (test/helpers/history/checker.ts); the table of the run is printed at the end.
  *
- * By default a short version of each (CI). CHAOS_LONG=1 (npm run chaos): thousands of tasks,
- * Triad's default timing, repeated faults — the figures of docs/RELIABILITY.md.
+ * By default a short version of each (CI), two scenarios at a time (the chaos project's
+ * maxConcurrency in vitest.config.ts; `--maxConcurrency 1` runs them one by one): about half of
+ * a short scenario is its cluster starting up and its agents waiting out a timeout, so two
+ * overlap well, and the checker's bounds keep 1.5 s of slack for a busy machine. One file, one
+ * process: the ports of both scenarios' agents come from one free-port helper, which never hands
+ * one out twice. CHAOS_LONG=1 (npm run chaos): thousands of tasks, Triad's default timing,
+ * repeated faults, one scenario at a time so none steals another's CPU — the figures of
+ * docs/RELIABILITY.md.
  */
 
 const SCENARIOS: Scenario[] = [
@@ -47,9 +52,14 @@ const SCENARIOS: Scenario[] = [
   scheduledLimited,
 ];
 
-describe(`chaos (${MODE})`, () => {
+const suite = MODE === "short" ? describe.concurrent : describe;
+
+suite(`chaos (${MODE})`, () => {
   const rows: ChaosRow[] = [];
   afterAll(() => {
+    // In the order of SCENARIOS, whichever ended first.
+    const order = (row: ChaosRow) => SCENARIOS.findIndex((s) => s.name === row.scenario);
+    rows.sort((a, b) => order(a) - order(b));
     if (rows.length > 0) publish(rows, MODE);
   });
   for (const s of SCENARIOS) {
