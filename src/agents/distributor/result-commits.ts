@@ -93,10 +93,23 @@ export class ResultCommits {
     this.reported(workerId, results, false);
   }
 
-  /** Marks (or unmarks) the worker's attempts of these results as reported (Attempts.setReported). */
+  /**
+   * Marks (or unmarks) the worker's attempts of these results as reported (Attempts.setReported);
+   * marked, the worker's room adapts to how fast they came back (WorkerRegistry.reported).
+   */
   private reported(workerId: string, results: AttemptOutcomeWire[], reported: boolean): void {
-    const attempts = this.o.registry.get(workerId)?.inFlight;
-    if (attempts !== undefined) for (const r of results) attempts.setReported(r.task_id, r.fence, reported);
+    const entry = this.o.registry.get(workerId);
+    if (entry === undefined) return;
+    const attempts = entry.inFlight;
+    let earliest = Number.POSITIVE_INFINITY;
+    for (const r of results) {
+      attempts.setReported(r.task_id, r.fence, reported);
+      const flight = attempts.get(r.task_id);
+      if (flight !== undefined && flight.fence === r.fence && flight.dispatchedAt < earliest)
+        earliest = flight.dispatchedAt;
+    }
+    if (reported && earliest !== Number.POSITIVE_INFINITY)
+      this.o.registry.reported(entry, earliest, this.o.queue.size > 0);
   }
 
   private async commit(workerId: string, sent: AttemptOutcomeWire[]): Promise<ResultAck[]> {

@@ -6,6 +6,17 @@ import type { RemoteAgentInfo, WorkerHeartbeat, WorkerSummary } from "../protoco
  */
 /** Attempts a worker may hold per unit of its concurrency (running, or queued behind those). */
 export const PREFETCH = 2;
+/**
+ * The most a worker's room grows to, per unit of its concurrency, while its attempts come back
+ * faster than new ones reach it (WorkerRegistry.reported).
+ */
+export const MAX_PREFETCH = 8;
+/**
+ * An attempt that took this long from its dispatch to its outcome says the worker's tasks are
+ * slow: two per slot cover any round trip, and more would only queue up on this worker while
+ * another could run them. Its room goes back to PREFETCH.
+ */
+export const SLOW_ATTEMPT_MS = 1000;
 
 export type InFlight = {
   fence: number;
@@ -68,6 +79,8 @@ export type WorkerEntry = {
   done: number;
   load: number;
   taskTypes: string[];
+  /** Attempts it may hold per unit of its capacity: PREFETCH, up to MAX_PREFETCH (WorkerRegistry.reported). */
+  prefetch: number;
   /** The remote A2A agents it bridges, as its last heartbeat said. */
   remoteAgents?: RemoteAgentInfo[] | undefined;
 };
@@ -111,6 +124,7 @@ export class WorkerRegistry {
         done: 0,
         load: 0,
         taskTypes: [],
+        prefetch: PREFETCH,
       };
       this.workers.set(id, entry);
     }
@@ -145,14 +159,31 @@ export class WorkerRegistry {
   }
 
   /**
-   * Free slots: PREFETCH x capacity minus what we have sent it and not heard back about. A
-   * worker holds up to twice what it runs at once, so it starts the next task while the last
+   * Free slots: prefetch x capacity minus what we have sent it and not heard back about. A
+   * worker holds at least twice what it runs at once, so it starts the next task while the last
    * one's result is on its way (its heartbeat lists the waiting ones too). An attempt whose
    * outcome it reported holds no room while the distributor commits it: the worker is done with it.
    */
   free(entry: WorkerEntry): number {
     if (entry.status === "dead") return 0;
-    return PREFETCH * entry.capacity - (entry.inFlight.size - entry.inFlight.reported);
+    return entry.prefetch * entry.capacity - (entry.inFlight.size - entry.inFlight.reported);
+  }
+
+  /**
+   * The worker reported outcomes of attempts dispatched at `dispatchedAt` (monotonic ms, the
+   * earliest of them); `backlog`: tasks wait here for room. Its room adapts to how fast its
+   * attempts come back. A worker left holding less than its concurrency while tasks wait here
+   * would idle until the next dispatch reaches it (its tasks end faster than a round trip, as a
+   * quick function's do, and most so across processes): its room doubles, up to MAX_PREFETCH.
+   * An attempt that took SLOW_ATTEMPT_MS or more brings it back to PREFETCH (slow tasks are
+   * not piled up on one worker).
+   */
+  reported(entry: WorkerEntry, dispatchedAt: number, backlog: boolean): void {
+    if (performance.now() - dispatchedAt >= SLOW_ATTEMPT_MS) {
+      entry.prefetch = PREFETCH;
+    } else if (backlog && entry.inFlight.size - entry.inFlight.reported < entry.capacity) {
+      entry.prefetch = Math.min(MAX_PREFETCH, entry.prefetch * 2);
+    }
   }
 
   /** Workers silent for longer than the timeout, now declared dead. */

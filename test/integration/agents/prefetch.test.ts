@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
+import { PREFETCH } from "../../../src/agents/distributor/worker-registry.js";
 import { FAST, TestCluster } from "../../helpers/cluster.js";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -79,6 +80,9 @@ describe("prefetch", () => {
     expect(done.map((t) => t?.attempts)).toEqual([1, 1, 1]);
     while (attempts.size > 0 && performance.now() < deadline + 5000) await sleep(10);
     expect(attempts.reported).toBe(0);
-    expect(d.core.registry.free(d.core.registry.get(w.agentId)!)).toBe(2);
+    // Quick tasks with one waiting behind them: its room grew (WorkerRegistry.reported), all free.
+    const entry = d.core.registry.get(w.agentId)!;
+    expect(entry.prefetch).toBeGreaterThan(PREFETCH);
+    expect(d.core.registry.free(entry)).toBe(entry.prefetch);
   }, 30_000);
 });

@@ -1,5 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { PREFETCH, WorkerRegistry } from "../../../src/agents/distributor/worker-registry.js";
+import {
+  MAX_PREFETCH,
+  PREFETCH,
+  SLOW_ATTEMPT_MS,
+  WorkerRegistry,
+} from "../../../src/agents/distributor/worker-registry.js";
 
 /**
  * A worker's room (WorkerRegistry.free): PREFETCH x its capacity, less the attempts it holds.
@@ -53,5 +58,54 @@ describe("a worker's room", () => {
     expect(registry.free(w)).toBe(PREFETCH * 4);
     w.status = "dead";
     expect(registry.free(w)).toBe(0);
+  });
+});
+
+/**
+ * A worker's room adapts (WorkerRegistry.reported): it doubles while the worker is left holding
+ * less than its concurrency with tasks waiting at the distributor (its attempts come back faster
+ * than new ones reach it), up to MAX_PREFETCH, and goes back to PREFETCH once an attempt took
+ * SLOW_ATTEMPT_MS or more from dispatch to outcome.
+ */
+describe("a worker's adaptive room", () => {
+  const now = () => performance.now();
+
+  it("doubles while the worker runs dry with tasks waiting, up to MAX_PREFETCH", () => {
+    const registry = new WorkerRegistry(4);
+    const w = registry.upsert("w1", { capacity: 4 });
+    expect(w.prefetch).toBe(PREFETCH);
+    const seen: number[] = [];
+    for (let i = 0; i < 6; i++) {
+      registry.reported(w, now(), true);
+      seen.push(w.prefetch);
+    }
+    expect(seen).toEqual([4, 8, 8, 8, 8, 8]);
+    expect(registry.free(w)).toBe(MAX_PREFETCH * 4);
+  });
+
+  it("stays as it is with no task waiting, or while the worker still holds its concurrency", () => {
+    const registry = new WorkerRegistry(2);
+    const w = registry.upsert("w1", { capacity: 2 });
+    registry.reported(w, now(), false); // nothing waits at the distributor
+    expect(w.prefetch).toBe(PREFETCH);
+    w.inFlight.set("a", { fence: 1, dispatchedAt: now(), confirmed: false });
+    w.inFlight.set("b", { fence: 1, dispatchedAt: now(), confirmed: false });
+    registry.reported(w, now(), true); // it holds two, its concurrency: it is not idle
+    expect(w.prefetch).toBe(PREFETCH);
+    w.inFlight.setReported("b", 1, true); // one reported: it holds one of two
+    registry.reported(w, now(), true);
+    expect(w.prefetch).toBe(PREFETCH * 2);
+  });
+
+  it("goes back to PREFETCH after an attempt that took SLOW_ATTEMPT_MS", () => {
+    const registry = new WorkerRegistry(1);
+    const w = registry.upsert("w1", { capacity: 1 });
+    registry.reported(w, now(), true);
+    registry.reported(w, now(), true);
+    expect(w.prefetch).toBeGreaterThan(PREFETCH);
+    registry.reported(w, now() - SLOW_ATTEMPT_MS - 1, true);
+    expect(w.prefetch).toBe(PREFETCH);
+    registry.reported(w, now() - SLOW_ATTEMPT_MS - 1, false); // slow, nothing waiting: still back
+    expect(w.prefetch).toBe(PREFETCH);
   });
 });
