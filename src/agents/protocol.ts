@@ -74,6 +74,14 @@ export const remoteAgentInfo = z.object({
 export type RemoteAgentInfo = z.infer<typeof remoteAgentInfo>;
 const remoteAgents = z.array(remoteAgentInfo).max(64).optional().catch(undefined);
 
+/**
+ * Attempts a worker queues per unit of its concurrency; it refuses more ("overloaded"). It
+ * queues a whole execute_tasks before it starts any, so this bounds one message too. Every Triad
+ * worker so far queues this many: a distributor never lets a worker hold more than its
+ * concurrency times this (worker-registry.ts MAX_PREFETCH).
+ */
+export const WORKER_BACKLOG_PER_SLOT = 4;
+
 export const workerHeartbeat = z.object({
   kind: z.literal("worker_status"),
   status: agentStatus,

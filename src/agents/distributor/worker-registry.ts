@@ -1,4 +1,9 @@
-import type { RemoteAgentInfo, WorkerHeartbeat, WorkerSummary } from "../protocol.js";
+import {
+  type RemoteAgentInfo,
+  WORKER_BACKLOG_PER_SLOT,
+  type WorkerHeartbeat,
+  type WorkerSummary,
+} from "../protocol.js";
 
 /**
  * An attempt sent to a worker. `confirmed` while the worker's heartbeats list it as running;
@@ -8,9 +13,11 @@ import type { RemoteAgentInfo, WorkerHeartbeat, WorkerSummary } from "../protoco
 export const PREFETCH = 2;
 /**
  * The most a worker's room grows to, per unit of its concurrency, while its attempts come back
- * faster than new ones reach it (WorkerRegistry.reported).
+ * faster than new ones reach it (WorkerRegistry.reported): the backlog every worker accepts (it
+ * queues a whole execute_tasks before it starts any, and refuses what is past its backlog as
+ * "overloaded", an older worker too).
  */
-export const MAX_PREFETCH = 8;
+export const MAX_PREFETCH = WORKER_BACKLOG_PER_SLOT;
 /**
  * An attempt that took this long from its dispatch to its outcome says the worker's tasks are
  * slow: two per slot cover any round trip, and more would only queue up on this worker while

@@ -10,7 +10,7 @@ import {
   Task,
 } from "../../core/state/index.js";
 import { type AgentA2AConfig, TriadAgent } from "../agent-base.js";
-import type { DispatchedTask, RemoteAgentInfo } from "../protocol.js";
+import { type DispatchedTask, type RemoteAgentInfo, WORKER_BACKLOG_PER_SLOT } from "../protocol.js";
 import { DEFAULT_TIMING, type Timing } from "../timing.js";
 import { builtinHandlers } from "./handlers/index.js";
 import { isGraphHandler, runTask, type TaskHandler } from "./task-runner.js";
@@ -62,7 +62,7 @@ export class WorkerAgent extends TriadAgent {
       capacity: this.concurrency,
       resendMs: this.timing.heartbeatIntervalMs,
       batchLingerMs: this.timing.batchLingerMs,
-      maxBacklog: this.concurrency * 4,
+      maxBacklog: this.concurrency * WORKER_BACKLOG_PER_SLOT,
       handlerFor: (type) => this.handlers.get(type) as TaskHandler | undefined,
       // A built-in handler reads only id, type and payload, and a graph (or a2aAgentHandler) is
       // given only the id (its thread) and the payload: both are spared building a Task (two

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { PREFETCH } from "../../../src/agents/distributor/worker-registry.js";
+import { MAX_PREFETCH, PREFETCH } from "../../../src/agents/distributor/worker-registry.js";
 import { FAST, TestCluster } from "../../helpers/cluster.js";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -84,5 +84,31 @@ describe("prefetch", () => {
     const entry = d.core.registry.get(w.agentId)!;
     expect(entry.prefetch).toBeGreaterThan(PREFETCH);
     expect(d.core.registry.free(entry)).toBe(entry.prefetch);
+  }, 30_000);
+
+  it("quick tasks behind a backlog grow a worker's room to MAX_PREFETCH, and the worker refuses none", async () => {
+    cluster = new TestCluster({ url: `memory://prefetch-grow-${process.pid}` }, { concurrency: 2 });
+    await cluster.startCoordinator();
+    const d = await cluster.startDistributor("d1");
+    const w = await cluster.startWorker("w1", "d1");
+    await cluster.ready();
+    const ids = Array.from({ length: 600 }, (_, i) => cluster!.id(`grow-${i}`));
+    let peak = 0;
+    const entry = () => d.core.registry.get(w.agentId)!;
+    const watch = setInterval(() => {
+      peak = Math.max(peak, entry().prefetch);
+    }, 1);
+    try {
+      await cluster.coordinator.submitTasks(
+        ids.map((id, i) => ({ task_id: id, task_type: "echo", payload: { i } })),
+      );
+      const done = await Promise.all(ids.map((id) => cluster!.coordinator.waitForTask(id, 20_000)));
+      // Every attempt was taken: a refusal ("overloaded") would have failed one and run it again.
+      const bad = done.filter((t) => t?.status !== "completed" || t?.attempts !== 1);
+      expect(bad).toEqual([]);
+    } finally {
+      clearInterval(watch);
+    }
+    expect(Math.max(peak, entry().prefetch)).toBe(MAX_PREFETCH);
   }, 30_000);
 });

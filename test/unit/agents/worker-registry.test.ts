@@ -5,6 +5,7 @@ import {
   SLOW_ATTEMPT_MS,
   WorkerRegistry,
 } from "../../../src/agents/distributor/worker-registry.js";
+import { WORKER_BACKLOG_PER_SLOT } from "../../../src/agents/protocol.js";
 
 /**
  * A worker's room (WorkerRegistry.free): PREFETCH x its capacity, less the attempts it holds.
@@ -79,7 +80,9 @@ describe("a worker's adaptive room", () => {
       registry.reported(w, now(), true);
       seen.push(w.prefetch);
     }
-    expect(seen).toEqual([4, 8, 8, 8, 8, 8]);
+    expect(seen).toEqual(Array(6).fill(MAX_PREFETCH));
+    // Never more than any worker queues (it refuses the rest as "overloaded").
+    expect(MAX_PREFETCH).toBe(WORKER_BACKLOG_PER_SLOT);
     expect(registry.free(w)).toBe(MAX_PREFETCH * 4);
   });
 
@@ -94,7 +97,7 @@ describe("a worker's adaptive room", () => {
     expect(w.prefetch).toBe(PREFETCH);
     w.inFlight.setReported("b", 1, true); // one reported: it holds one of two
     registry.reported(w, now(), true);
-    expect(w.prefetch).toBe(PREFETCH * 2);
+    expect(w.prefetch).toBe(Math.min(PREFETCH * 2, MAX_PREFETCH));
   });
 
   it("goes back to PREFETCH after an attempt that took SLOW_ATTEMPT_MS", () => {
