@@ -3,7 +3,8 @@ import { configDefaults, defineConfig } from "vitest/config";
 /**
  * Two groups, one after the other: every test file but the chaos suite, two files at a time
  * (most of their time is spent waiting on processes, sockets and timers), then the chaos suite
- * alone (its scenarios kill and pause processes on a schedule, and measure detection times).
+ * alone (its scenarios kill and pause processes on a schedule, and measure detection times; its
+ * one file runs two short scenarios at a time, see test/chaos/chaos.test.ts).
  *
  * The unit tests share their worker processes (no fresh process and import per file): each of
  * their files runs in ~0.2 s, and the fresh process and import took ~2 s a file. A unit test

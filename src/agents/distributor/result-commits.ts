@@ -100,13 +100,10 @@ export class ResultCommits {
   private reported(workerId: string, results: AttemptOutcomeWire[], reported: boolean): void {
     const entry = this.o.registry.get(workerId);
     if (entry === undefined) return;
-    const attempts = entry.inFlight;
     let earliest = Number.POSITIVE_INFINITY;
     for (const r of results) {
-      attempts.setReported(r.task_id, r.fence, reported);
-      const flight = attempts.get(r.task_id);
-      if (flight !== undefined && flight.fence === r.fence && flight.dispatchedAt < earliest)
-        earliest = flight.dispatchedAt;
+      const flight = entry.inFlight.setReported(r.task_id, r.fence, reported);
+      if (flight !== undefined && flight.dispatchedAt < earliest) earliest = flight.dispatchedAt;
     }
     if (reported && earliest !== Number.POSITIVE_INFINITY)
       this.o.registry.reported(entry, earliest, this.o.queue.size > 0);

@@ -46,6 +46,11 @@ export class Attempts extends Map<string, InFlight> {
     return this.reportedCount;
   }
 
+  /** Attempts the worker still holds: sent to it, their outcome not reported. */
+  get held(): number {
+    return this.size - this.reportedCount;
+  }
+
   override set(taskId: string, flight: InFlight): this {
     if (super.get(taskId)?.reported) this.reportedCount--;
     if (flight.reported) this.reportedCount++;
@@ -64,13 +69,17 @@ export class Attempts extends Map<string, InFlight> {
 
   /**
    * Whether the worker reported attempt `fence` of the task (its outcome is being committed), or
-   * no longer (its commit did not happen: the worker sends the outcome again). Another fence: nothing.
+   * no longer (its commit did not happen: the worker sends the outcome again). Another fence:
+   * nothing. Returns the attempt when it is this one (undefined otherwise).
    */
-  setReported(taskId: string, fence: number, reported: boolean): void {
+  setReported(taskId: string, fence: number, reported: boolean): InFlight | undefined {
     const flight = super.get(taskId);
-    if (flight === undefined || flight.fence !== fence || (flight.reported ?? false) === reported) return;
-    flight.reported = reported;
-    this.reportedCount += reported ? 1 : -1;
+    if (flight === undefined || flight.fence !== fence) return undefined;
+    if ((flight.reported ?? false) !== reported) {
+      flight.reported = reported;
+      this.reportedCount += reported ? 1 : -1;
+    }
+    return flight;
   }
 }
 
@@ -173,7 +182,7 @@ export class WorkerRegistry {
    */
   free(entry: WorkerEntry): number {
     if (entry.status === "dead") return 0;
-    return entry.prefetch * entry.capacity - (entry.inFlight.size - entry.inFlight.reported);
+    return entry.prefetch * entry.capacity - entry.inFlight.held;
   }
 
   /**
@@ -188,7 +197,7 @@ export class WorkerRegistry {
   reported(entry: WorkerEntry, dispatchedAt: number, backlog: boolean): void {
     if (performance.now() - dispatchedAt >= SLOW_ATTEMPT_MS) {
       entry.prefetch = PREFETCH;
-    } else if (backlog && entry.inFlight.size - entry.inFlight.reported < entry.capacity) {
+    } else if (backlog && entry.inFlight.held < entry.capacity) {
       entry.prefetch = Math.min(MAX_PREFETCH, entry.prefetch * 2);
     }
   }
