@@ -5,6 +5,7 @@ import { type Logger, silentLogger } from "../core/logger.js";
 import { A2AClient, type A2AConfig, type A2AMessage, MessageType } from "../core/messaging/index.js";
 import { LangGraphAgent } from "../core/state/index.js";
 import type { MessageObserver } from "./observe/message-observer.js";
+import { PACKED_TASKS } from "./packed-tasks.js";
 import { type AgentPayload, parseAgentPayload } from "./protocol.js";
 
 /** A2A settings of an agent; without a secret it takes TRIAD_SECRET, else a secret of this process. */
@@ -44,6 +45,8 @@ export abstract class TriadAgent extends LangGraphAgent {
     this.log = (options.logger ?? silentLogger).child({ agent: options.agentId, tier: options.tier });
     this.listenOnPort = a2a.agentPort !== undefined;
     this.a2a = new A2AClient({
+      // Task lists as columns for peers in other processes that read them (packed-tasks.ts).
+      payloadCodec: PACKED_TASKS,
       ...a2a,
       agentId: options.agentId,
       tokenSecret: resolveSecret(a2a.tokenSecret),

@@ -18,6 +18,7 @@ import { Inbox, isCharged, type MessageHandler } from "./inbox.js";
 import { Keyring } from "./keyring.js";
 import { MessageGate } from "./message-gate.js";
 import { checkMessageShape, MAX_ID_LENGTH, PROTOCOL_VERSION } from "./message-shape.js";
+import type { PayloadCodec } from "./payload-codec.js";
 import { PendingRequests } from "./pending-requests.js";
 import { assertPlainPayload, isPlainObject, jsonProblem } from "./plain-json.js";
 import type { A2AStats, HandlerErrorEvent, HttpStats, RejectionEvent } from "./rejections.js";
@@ -71,6 +72,8 @@ export class A2AClient implements RouterEndpoint {
   private listening: Promise<A2AServer> | null = null;
   private server: A2AServer | null = null;
   private httpFallback: A2AConfig["httpFallback"];
+  /** See A2AConfig.payloadCodec. */
+  private readonly payloadCodec: PayloadCodec | undefined;
   private sequence = 0;
   private sent = 0;
   private closed = false;
@@ -103,7 +106,9 @@ export class A2AClient implements RouterEndpoint {
       maxClockSkewMs: c.maxClockSkewSeconds * 1000,
       replayCache: this.replayCache,
       now: c.now,
+      codec: config.payloadCodec,
     });
+    this.payloadCodec = config.payloadCodec;
     this.inbox = new Inbox(gate, this.pending, c.maxConcurrentHandlers);
     if (config.onRejected) this.inbox.rejectionListeners.add(config.onRejected);
     if (config.onHandlerError) this.inbox.handlerErrorListeners.add(config.onHandlerError);
@@ -359,6 +364,7 @@ export class A2AClient implements RouterEndpoint {
         this.httpStats.requestsServed += 1;
       },
       fallback: this.httpFallback,
+      payloadCodec: this.payloadCodec?.name,
     }).catch((err: unknown) => {
       this.listening = null; // a failed listen may be tried again (the port may free up)
       throw err;
@@ -457,7 +463,11 @@ export class A2AClient implements RouterEndpoint {
     handOver = false,
   ): Promise<A2AMessage> {
     const unsigned = this.unsignedTo(recipient);
-    const { message, text } = this.signed(recipient, payload, type, parentRequestId, unsigned, handOver);
+    const codec = this.payloadCodec;
+    // For a peer in another process that reads it, the payload goes in its shorter form.
+    const body =
+      codec !== undefined && this.http.decodes(recipient, codec.name) ? codec.encode(payload) : payload;
+    const { message, text } = this.signed(recipient, body, type, parentRequestId, unsigned, handOver);
     await this.deliver(message, undefined, text, unsigned, handOver);
     return message;
   }

@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { TriadError } from "../errors.js";
 import type { AgentKeysConfig } from "./agent-keys.js";
 import { MAX_ID_LENGTH } from "./message-shape.js";
+import type { PayloadCodec } from "./payload-codec.js";
 import type { HandlerErrorEvent, RejectionEvent } from "./rejections.js";
 import type { A2ARouter } from "./router.js";
 
@@ -69,6 +70,11 @@ export type A2AConfig = {
   onHandlerError?: (event: HandlerErrorEvent) => void;
   /** Wall clock in epoch milliseconds, for tests. Default Date.now. */
   now?: () => number;
+  /**
+   * A shorter form of some payloads (payload-codec.ts): used for an HTTP peer whose message
+   * stream announced it, and read from any peer. None by default.
+   */
+  payloadCodec?: PayloadCodec;
 };
 
 export type ResolvedA2AConfig = Required<
@@ -83,6 +89,7 @@ export type ResolvedA2AConfig = Required<
     | "httpFallback"
     | "failureBudget"
     | "agentKeys"
+    | "payloadCodec"
   >
 > & {
   agentPort: number;
@@ -109,6 +116,21 @@ export function resolveA2AConfig(config: A2AConfig): ResolvedA2AConfig {
   const agentPort = config.agentPort ?? 0;
   if (!Number.isInteger(agentPort) || agentPort < 0 || agentPort > 65535) {
     invalid(`a2a.agentPort must be an integer in 0..65535 (got ${agentPort})`);
+  }
+  const codec = config.payloadCodec;
+  if (
+    codec !== undefined &&
+    (typeof codec !== "object" ||
+      codec === null ||
+      typeof codec.name !== "string" ||
+      !/^[A-Za-z0-9.-]{1,64}$/.test(codec.name) ||
+      typeof codec.encode !== "function" ||
+      typeof codec.decode !== "function")
+  ) {
+    // The name goes into a response header: a token, nothing that could end the line.
+    invalid(
+      "a2a.payloadCodec must have a name of letters, digits, '.' and '-' (at most 64), encode and decode",
+    );
   }
   const maxBatchMessages = positiveInt(config.maxBatchMessages, 100, "maxBatchMessages");
   if (maxBatchMessages > MAX_BATCH_MESSAGES)

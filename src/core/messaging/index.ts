@@ -18,6 +18,7 @@ export { type A2AConfig, MAX_BATCH_MESSAGES } from "./config.js";
 export type { MessageHandler } from "./inbox.js";
 export { Keyring } from "./keyring.js";
 export { PROTOCOL_VERSION } from "./message-shape.js";
+export { PAYLOAD_CODEC_HEADER, type PayloadCodec } from "./payload-codec.js";
 export {
   type A2AStats,
   type HandlerErrorEvent,

@@ -2,6 +2,7 @@ import { isPlainObject } from "../json.js";
 import type { MessageVerifier } from "./agent-keys.js";
 import { canonicalJsonWithout } from "./canonical-json.js";
 import { checkMessageShape } from "./message-shape.js";
+import type { PayloadCodec } from "./payload-codec.js";
 import type { RejectionReason } from "./rejections.js";
 import type { ReplayCache } from "./replay-cache.js";
 import { ReceivedLine, splitSignature } from "./signed-line.js";
@@ -27,6 +28,8 @@ export type MessageGateOptions = {
   replayCache: ReplayCache;
   /** Wall-clock milliseconds: message timestamps are wall-clock instants. */
   now: () => number;
+  /** Decodes what a peer sent in a shorter form (payload-codec.ts), once its signature held. */
+  codec?: PayloadCodec | undefined;
 };
 
 /**
@@ -112,7 +115,7 @@ export class MessageGate {
     const shape = checkMessageShape(value, signedText === undefined);
     if (!shape.ok) return reject("malformed", shape.problem, value);
     const { message, timestampMs } = shape;
-    const { agentId, verifier, maxClockSkewMs, replayCache, now } = this.options;
+    const { agentId, verifier, maxClockSkewMs, replayCache, now, codec } = this.options;
     if (message.recipient !== agentId) {
       return reject("misdirected", `addressed to ${message.recipient}, this is ${agentId}`, message);
     }
@@ -142,6 +145,15 @@ export class MessageGate {
     );
     if (!verdict.ok) return reject("bad_signature", verdict.problem, message);
     const { keyId } = verdict;
+    if (codec !== undefined) {
+      // The signature covers the payload as sent; from here on it is read as it was meant.
+      try {
+        message.payload = codec.decode(message.payload);
+      } catch (err) {
+        const why = err instanceof Error ? err.message : String(err);
+        return reject("malformed", `payload cannot be read (${codec.name}: ${why})`, message);
+      }
+    }
     const seen = replayCache.admit(message.sender, message.metadata.request_id, timestampMs);
     if (seen === "duplicate") return { kind: "duplicate", message };
     if (seen === "stale") {

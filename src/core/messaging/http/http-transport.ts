@@ -54,6 +54,12 @@ export class HttpTransport {
     return this.peers.has(agentId);
   }
 
+  /** Whether `agentId`'s endpoint announced that it reads payload codec `name` (payload-codec.ts). */
+  decodes(agentId: string, name: string): boolean {
+    const endpoint = this.peers.get(agentId)?.endpoint;
+    return endpoint !== undefined && this.links.get(endpoint.href)?.decodes(name) === true;
+  }
+
   /** `wire`: the message as it is to be written, when the caller has it (see signed-line.ts). */
   send(message: A2AMessage, timeoutMs: number, wire?: string): Promise<void> {
     const endpoint = this.peers.get(message.recipient)?.endpoint;

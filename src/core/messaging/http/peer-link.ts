@@ -68,6 +68,8 @@ export class PeerLink {
   /** Whether this link sends over a stream: until the peer is found not to take them. */
   private streaming: boolean;
   private channel: StreamChannel | null = null;
+  /** The payload codecs the peer announced on its last stream (none until one opened). */
+  private codecs: ReadonlySet<string> = new Set();
   private opening = false;
   /** Written on the stream and not answered yet, in the order written. */
   private unanswered: Outgoing[] = [];
@@ -116,6 +118,11 @@ export class PeerLink {
       if (deadline < this.nextDeadline) this.nextDeadline = deadline;
       this.schedule();
     });
+  }
+
+  /** Whether the peer announced, on its last message stream, that it reads payload codec `name`. */
+  decodes(name: string): boolean {
+    return this.codecs.has(name);
   }
 
   /**
@@ -234,6 +241,7 @@ export class PeerLink {
       }
       this.options.stats.streamsOpened += 1;
       this.channel = channel;
+      this.codecs = channel.codecs;
       channel.idle();
       channel.onReceipt((receipt) => this.receipted(channel, receipt));
       channel.onClose((reason) => this.lost(channel, reason));
@@ -243,6 +251,7 @@ export class PeerLink {
       this.retryLater([], `HTTP ${opened.status} to the stream upgrade`);
     } else {
       this.streaming = false; // the peer does not take streams: POSTs from now on
+      this.codecs = new Set(); // nor, then, what a stream announced
     }
     this.schedule();
   }

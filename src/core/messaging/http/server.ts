@@ -25,6 +25,8 @@ export type A2AServerOptions = {
   served: () => void;
   /** Serves every other path on the same port (an agent's own HTTP API); without it they are 404. */
   fallback?: ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
+  /** The payload codec the agent reads, announced on every message stream's 101 (payload-codec.ts). */
+  payloadCodec?: string | undefined;
 };
 
 export type A2AServer = { host: string; port: number; url: string; close(): Promise<void> };

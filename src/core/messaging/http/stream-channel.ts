@@ -1,6 +1,7 @@
 import { type Agent as HttpAgent, request as httpRequest } from "node:http";
 import { type Agent as HttpsAgent, request as httpsRequest } from "node:https";
 import type { Socket } from "node:net";
+import { codecNames, PAYLOAD_CODEC_HEADER } from "../payload-codec.js";
 import { LineReader } from "./lines.js";
 import { MAX_REPLY_BYTES } from "./post.js";
 import { type RejectedItem, readError, readRejected } from "./receipts.js";
@@ -60,7 +61,8 @@ export function openStream(url: URL, agent: HttpAgent | HttpsAgent, timeoutMs: n
         settle({ kind: "refused", status: 400 });
         return;
       }
-      settle({ kind: "open", channel: new StreamChannel(socket, head, timeoutMs) });
+      const codecs = codecNames(res.headers[PAYLOAD_CODEC_HEADER]);
+      settle({ kind: "open", channel: new StreamChannel(socket, head, timeoutMs, codecs) });
     });
     req.on("response", (res) => {
       res.resume();
@@ -83,6 +85,8 @@ export class StreamChannel {
     head: Buffer,
     /** With nothing heard for this long, the stream is closed (anything unanswered is sent again). */
     idleMs: number,
+    /** The payload codecs the receiving agent announced it reads (payload-codec.ts). */
+    readonly codecs: ReadonlySet<string> = new Set(),
   ) {
     socket.setNoDelay(true);
     socket.setTimeout(idleMs, () => socket.destroy(new Error(`no receipt within ${idleMs} ms`)));

@@ -38,8 +38,9 @@ export function acceptStream(
     answer(socket, 429, "Too Many Requests", { "Retry-After": String(wait) });
     return;
   }
+  const codec = options.payloadCodec ? `Triad-Payload-Codec: ${options.payloadCodec}\r\n` : "";
   socket.write(
-    `HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: ${STREAM_PROTOCOL}\r\n\r\n`,
+    `HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: ${STREAM_PROTOCOL}\r\n${codec}\r\n`,
   );
   socket.setNoDelay(true);
   socket.setTimeout(IDLE_MS, () => socket.destroy());
