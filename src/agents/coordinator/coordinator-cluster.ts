@@ -59,6 +59,10 @@ export class CoordinatorCluster implements ClusterSeam {
   readonly peers: CoordinatorPeers;
   private timer: NodeJS.Timeout | undefined;
   private ticking: Promise<void> | null = null;
+  /** Shards gained and not rescanned yet, and the rescan running (one at a time, beside the ticks). */
+  private readonly toRescan = new Set<number>();
+  private rescanning: Promise<void> | null = null;
+  private stopped = false;
   /** Tasks handed to their shard's owner, with when to check that it placed them (monotonic ms). */
   private readonly handedOff = new Map<string, number>();
   /** Open tasks accepted here while others were alive: their waiters are here (see ended()). */
@@ -107,7 +111,10 @@ export class CoordinatorCluster implements ClusterSeam {
       gained: async (shards) => {
         o.moved?.({ gained: shards, lost: [] });
         await this.peers.publish().catch(() => {}); // the others see the new owner now, not a tick later
-        await o.core().restore(shards);
+        // Not awaited: a rescan reads every open task of the shards, which under a backlog on a busy
+        // machine can take longer than a lease lives; the renewals must go on meanwhile (awaited,
+        // the leases lapsed, were taken again and rescanned again, for ever).
+        this.rescan(shards);
       },
       lost: (shards) => o.moved?.({ gained: [], lost: shards }),
     });
@@ -167,6 +174,8 @@ export class CoordinatorCluster implements ClusterSeam {
           this.ticking = null;
         });
     }, this.tickMs).unref();
+    // The shards it starts with are rescanned before it serves, the leases renewed meanwhile.
+    await this.rescanning;
   }
 
   /**
@@ -176,10 +185,34 @@ export class CoordinatorCluster implements ClusterSeam {
   async stop(options: { release?: boolean } = {}): Promise<void> {
     clearInterval(this.timer);
     this.timer = undefined;
+    this.stopped = true;
     await this.ticking;
+    await this.rescanning;
     if (options.release === false) return;
     await this.leases.releaseAll();
     await this.peers.stop();
+  }
+
+  /** Rescans `shards` (CoordinatorCore.restore) after any rescan running, with what was gained meanwhile. */
+  private rescan(shards: number[]): void {
+    for (const shard of shards) this.toRescan.add(shard);
+    this.rescanning ??= this.rescanAll().finally(() => {
+      this.rescanning = null;
+    });
+  }
+
+  private async rescanAll(): Promise<void> {
+    while (this.toRescan.size > 0 && !this.stopped) {
+      const shards = [...this.toRescan].sort((a, b) => a - b);
+      this.toRescan.clear();
+      try {
+        await this.o.core().restore(shards);
+      } catch {
+        // The store failed mid-read: the shards still owned are rescanned again a tick later.
+        for (const shard of shards) if (this.leases.owned().includes(shard)) this.toRescan.add(shard);
+        await new Promise((resolve) => setTimeout(resolve, this.tickMs));
+      }
+    }
   }
 
   private async tick(): Promise<void> {
