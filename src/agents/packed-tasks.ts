@@ -1,4 +1,4 @@
-import type { JsonObject, JsonValue } from "../core/json.js";
+import { isPlainObject, type JsonObject, type JsonValue } from "../core/json.js";
 import type { PayloadCodec } from "../core/messaging/payload-codec.js";
 
 /**
@@ -87,8 +87,9 @@ function isPackedKind(kind: unknown): kind is "assign_tasks" | "execute_tasks" |
   return kind === "assign_tasks" || kind === "execute_tasks" || kind === "task_terminal";
 }
 
+/** A dict as JSON.parse and the agents make them (the project's isPlainObject, typed as JSON). */
 function isObject(v: unknown): v is JsonObject {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
+  return isPlainObject(v);
 }
 
 /** A list of plain task dicts as columns; null when a task has other members. */
@@ -127,24 +128,45 @@ function packTable(tasks: JsonValue[]): JsonObject | null {
     const t = tasks[i];
     if (!isObject(t) || memberCount(t) !== TASK_KEYS.length) return null;
     // Eleven members, each of them defined: exactly a task dict's (a member missing is undefined).
-    const m = [
-      t.assigned_to,
-      t.attempts,
-      t.completed_at,
-      t.created_at,
-      t.error,
-      t.payload,
-      t.result,
-      t.started_at,
-      t.status,
-      t.task_id,
-      t.task_type,
-    ];
-    for (let k = 0; k < m.length; k++) {
-      const value = m[k];
-      if (value === undefined) return null;
-      cols[k]![i] = value;
-    }
+    // Named loads into locals, then straight into the columns: no array a task.
+    const {
+      assigned_to: assignedTo,
+      attempts,
+      completed_at: completedAt,
+      created_at: createdAt,
+      error,
+      payload,
+      result,
+      started_at: startedAt,
+      status,
+      task_id: id,
+      task_type: type,
+    } = t;
+    if (
+      assignedTo === undefined ||
+      attempts === undefined ||
+      completedAt === undefined ||
+      createdAt === undefined ||
+      error === undefined ||
+      payload === undefined ||
+      result === undefined ||
+      startedAt === undefined ||
+      status === undefined ||
+      id === undefined ||
+      type === undefined
+    )
+      return null;
+    cols[0]![i] = assignedTo;
+    cols[1]![i] = attempts;
+    cols[2]![i] = completedAt;
+    cols[3]![i] = createdAt;
+    cols[4]![i] = error;
+    cols[5]![i] = payload;
+    cols[6]![i] = result;
+    cols[7]![i] = startedAt;
+    cols[8]![i] = status;
+    cols[9]![i] = id;
+    cols[10]![i] = type;
   }
   const table: JsonObject = {};
   TASK_KEYS.forEach((key, k) => {

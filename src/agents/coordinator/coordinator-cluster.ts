@@ -209,7 +209,8 @@ export class CoordinatorCluster implements ClusterSeam {
         await this.o.core().restore(shards);
       } catch {
         // The store failed mid-read: the shards still owned are rescanned again a tick later.
-        for (const shard of shards) if (this.leases.owned().includes(shard)) this.toRescan.add(shard);
+        const owned = new Set(this.leases.owned());
+        for (const shard of shards) if (owned.has(shard)) this.toRescan.add(shard);
         await new Promise((resolve) => setTimeout(resolve, this.tickMs));
       }
     }
