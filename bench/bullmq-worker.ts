@@ -8,7 +8,7 @@
 import { parseArgs } from "node:util";
 import { Worker } from "bullmq";
 import { Redis } from "ioredis";
-import { onCommands } from "./lib/child.js";
+import { onCommands, stopWithParent } from "./lib/child.js";
 
 const { values: args } = parseArgs({
   options: {
@@ -61,4 +61,5 @@ const stop = () =>
     .finally(() => process.exit(0));
 process.once("SIGTERM", stop);
 process.once("SIGINT", stop);
+stopWithParent(stop);
 say({ ready: true, pid: process.pid });

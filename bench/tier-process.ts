@@ -14,7 +14,7 @@ import { Session } from "node:inspector/promises";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import type { CoordinatorAgent, DistributorAgent, WorkerAgent } from "../src/index.js";
-import { onCommands } from "./lib/child.js";
+import { onCommands, stopWithParent } from "./lib/child.js";
 import { triad } from "./lib/triad.js";
 import { runEcho, type SubmitMode, untilReady } from "./triad-inprocess.js";
 
@@ -82,6 +82,7 @@ async function main(): Promise<void> {
       .finally(() => process.exit(0));
   process.once("SIGTERM", stop);
   process.once("SIGINT", stop);
+  stopWithParent(stop);
 }
 
 /** Starts the CPU profiler if BENCH_CPU_PROFILE_DIR says where to write; returns what stops it. */

@@ -29,6 +29,24 @@ export function onCommands(handle: (command: Record<string, unknown>) => void): 
 }
 
 /**
+ * In a benchmark child: calls `stop` when its parent is gone — stdin (the parent's pipe) ends,
+ * or a write to stdout fails (EPIPE). A child left behind by a benchmark that died would spin
+ * on beside the next run and skew its figures.
+ */
+export function stopWithParent(stop: () => void): void {
+  let stopping = false;
+  const once = () => {
+    if (stopping) return;
+    stopping = true;
+    stop();
+  };
+  process.stdin.on("end", once);
+  process.stdin.on("error", once);
+  process.stdout.on("error", once);
+  process.stdin.resume();
+}
+
+/**
  * A benchmark child process that speaks JSON lines: it prints one JSON object per line on
  * stdout and takes commands as JSON lines on stdin. stderr is kept for error messages.
  */
