@@ -76,11 +76,17 @@ const remoteAgents = z.array(remoteAgentInfo).max(64).optional().catch(undefined
 
 /**
  * Attempts a worker queues per unit of its concurrency; it refuses more ("overloaded"). It
- * queues a whole execute_tasks before it starts any, so this bounds one message too. Every Triad
- * worker so far queues this many: a distributor never lets a worker hold more than its
- * concurrency times this (worker-registry.ts MAX_PREFETCH).
+ * queues a whole execute_tasks before it starts any, so this bounds one message too. This
+ * release's workers queue this many and say so on every heartbeat (`backlog_per_slot`); a
+ * distributor never lets a worker hold more than its concurrency times what the worker says it
+ * queues (worker-registry.ts).
  */
-export const WORKER_BACKLOG_PER_SLOT = 4;
+export const WORKER_BACKLOG_PER_SLOT = 8;
+/**
+ * What a worker that does not say queues per unit of its concurrency: every Triad worker before
+ * `backlog_per_slot` (and any other implementation that leaves it out) queues four.
+ */
+export const LEGACY_BACKLOG_PER_SLOT = 4;
 
 export const workerHeartbeat = z.object({
   kind: z.literal("worker_status"),
@@ -97,6 +103,8 @@ export const workerHeartbeat = z.object({
   rejected: rejectedCounts.optional().catch(undefined),
   /** The remote A2A agents it bridges, if any. */
   remote_agents: remoteAgents,
+  /** Attempts it queues per unit of its concurrency (absent: LEGACY_BACKLOG_PER_SLOT). */
+  backlog_per_slot: z.number().int().min(1).max(1024).optional().catch(undefined),
 });
 export type WorkerHeartbeat = z.infer<typeof workerHeartbeat>;
 

@@ -1,4 +1,5 @@
 import {
+  LEGACY_BACKLOG_PER_SLOT,
   type RemoteAgentInfo,
   WORKER_BACKLOG_PER_SLOT,
   type WorkerHeartbeat,
@@ -13,9 +14,10 @@ import {
 export const PREFETCH = 2;
 /**
  * The most a worker's room grows to, per unit of its concurrency, while its attempts come back
- * faster than new ones reach it (WorkerRegistry.reported): the backlog every worker accepts (it
- * queues a whole execute_tasks before it starts any, and refuses what is past its backlog as
- * "overloaded", an older worker too).
+ * faster than new ones reach it (WorkerRegistry.reported), and never past what the worker says
+ * it queues (`backlog_per_slot` on its heartbeats; LEGACY_BACKLOG_PER_SLOT when it does not say):
+ * it queues a whole execute_tasks before it starts any, and refuses what is past its backlog as
+ * "overloaded".
  */
 export const MAX_PREFETCH = WORKER_BACKLOG_PER_SLOT;
 /**
@@ -95,8 +97,10 @@ export type WorkerEntry = {
   done: number;
   load: number;
   taskTypes: string[];
-  /** Attempts it may hold per unit of its capacity: PREFETCH, up to MAX_PREFETCH (WorkerRegistry.reported). */
+  /** Attempts it may hold per unit of its capacity: PREFETCH, up to maxPrefetch (WorkerRegistry.reported). */
   prefetch: number;
+  /** The most its room grows to: what it says it queues (its heartbeats), at most MAX_PREFETCH. */
+  maxPrefetch: number;
   /** The remote A2A agents it bridges, as its last heartbeat said. */
   remoteAgents?: RemoteAgentInfo[] | undefined;
 };
@@ -141,6 +145,7 @@ export class WorkerRegistry {
         load: 0,
         taskTypes: [],
         prefetch: PREFETCH,
+        maxPrefetch: LEGACY_BACKLOG_PER_SLOT,
       };
       this.workers.set(id, entry);
     }
@@ -158,6 +163,8 @@ export class WorkerRegistry {
     entry.load = hb.load;
     entry.taskTypes = hb.task_types;
     entry.remoteAgents = hb.remote_agents;
+    entry.maxPrefetch = Math.min(MAX_PREFETCH, hb.backlog_per_slot ?? LEGACY_BACKLOG_PER_SLOT);
+    if (entry.prefetch > entry.maxPrefetch) entry.prefetch = entry.maxPrefetch;
     const running = new Map(hb.running.map((r) => [r.task_id, r.fence]));
     const now = performance.now();
     for (const [taskId, flight] of entry.inFlight) {
@@ -190,7 +197,7 @@ export class WorkerRegistry {
    * earliest of them); `backlog`: tasks wait here for room. Its room adapts to how fast its
    * attempts come back. A worker left holding less than its concurrency while tasks wait here
    * would idle until the next dispatch reaches it (its tasks end faster than a round trip, as a
-   * quick function's do, and most so across processes): its room doubles, up to MAX_PREFETCH.
+   * quick function's do, and most so across processes): its room doubles, up to its maxPrefetch.
    * An attempt that took SLOW_ATTEMPT_MS or more brings it back to PREFETCH (slow tasks are
    * not piled up on one worker).
    */
@@ -198,7 +205,7 @@ export class WorkerRegistry {
     if (performance.now() - dispatchedAt >= SLOW_ATTEMPT_MS) {
       entry.prefetch = PREFETCH;
     } else if (backlog && entry.inFlight.held < entry.capacity) {
-      entry.prefetch = Math.min(MAX_PREFETCH, entry.prefetch * 2);
+      entry.prefetch = Math.min(entry.maxPrefetch, entry.prefetch * 2);
     }
   }
 

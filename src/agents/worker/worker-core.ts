@@ -350,6 +350,7 @@ export class WorkerCore {
       ],
       done: this.done,
       task_types: taskTypes,
+      backlog_per_slot: Math.max(1, Math.floor(this.options.maxBacklog / this.options.capacity)),
       ...(Object.keys(refused).length > 0 ? { rejected: refused } : {}),
     };
   }

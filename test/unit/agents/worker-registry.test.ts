@@ -5,7 +5,12 @@ import {
   SLOW_ATTEMPT_MS,
   WorkerRegistry,
 } from "../../../src/agents/distributor/worker-registry.js";
-import { WORKER_BACKLOG_PER_SLOT } from "../../../src/agents/protocol.js";
+import {
+  LEGACY_BACKLOG_PER_SLOT,
+  parseAgentPayload,
+  WORKER_BACKLOG_PER_SLOT,
+  type WorkerHeartbeat,
+} from "../../../src/agents/protocol.js";
 
 /**
  * A worker's room (WorkerRegistry.free): PREFETCH x its capacity, less the attempts it holds.
@@ -71,19 +76,65 @@ describe("a worker's room", () => {
 describe("a worker's adaptive room", () => {
   const now = () => performance.now();
 
-  it("doubles while the worker runs dry with tasks waiting, up to MAX_PREFETCH", () => {
+  const heartbeat = (backlog?: number): WorkerHeartbeat => ({
+    kind: "worker_status",
+    status: "idle",
+    load: 0,
+    capacity: 4,
+    url: null,
+    running: [],
+    done: 0,
+    task_types: [],
+    ...(backlog === undefined ? {} : { backlog_per_slot: backlog }),
+  });
+
+  it("doubles while the worker runs dry with tasks waiting, up to what the worker says it queues", () => {
     const registry = new WorkerRegistry(4);
     const w = registry.upsert("w1", { capacity: 4 });
+    registry.heartbeat("w1", heartbeat(WORKER_BACKLOG_PER_SLOT));
     expect(w.prefetch).toBe(PREFETCH);
     const seen: number[] = [];
     for (let i = 0; i < 6; i++) {
       registry.reported(w, now(), true);
       seen.push(w.prefetch);
     }
-    expect(seen).toEqual(Array(6).fill(MAX_PREFETCH));
-    // Never more than any worker queues (it refuses the rest as "overloaded").
+    expect(seen).toEqual([4, 8, 8, 8, 8, 8]);
+    // Never more than the worker queues (it refuses the rest as "overloaded").
     expect(MAX_PREFETCH).toBe(WORKER_BACKLOG_PER_SLOT);
     expect(registry.free(w)).toBe(MAX_PREFETCH * 4);
+  });
+
+  it("stops at four for a worker that does not say what it queues (an older Triad), and never passes MAX_PREFETCH", () => {
+    const registry = new WorkerRegistry(4);
+    const older = registry.upsert("old", { capacity: 4 });
+    for (let i = 0; i < 4; i++) registry.reported(older, now(), true); // not heard from yet
+    expect(older.prefetch).toBe(LEGACY_BACKLOG_PER_SLOT);
+    registry.heartbeat("old", heartbeat());
+    for (let i = 0; i < 4; i++) registry.reported(older, now(), true);
+    expect(older.prefetch).toBe(LEGACY_BACKLOG_PER_SLOT);
+    expect(registry.free(older)).toBe(LEGACY_BACKLOG_PER_SLOT * 4);
+    // A worker that says it queues more than this distributor lets any hold: MAX_PREFETCH.
+    const newer = registry.upsert("new", { capacity: 4 });
+    registry.heartbeat("new", heartbeat(64));
+    for (let i = 0; i < 6; i++) registry.reported(newer, now(), true);
+    expect(newer.prefetch).toBe(MAX_PREFETCH);
+    // One that says less brings a room already grown back within it.
+    registry.heartbeat("new", heartbeat(3));
+    expect(newer.prefetch).toBe(3);
+    expect(registry.free(newer)).toBe(12);
+  });
+
+  it("reads backlog_per_slot off a heartbeat; a malformed one counts as not said", () => {
+    const parse = (extra: Record<string, unknown>) => {
+      const parsed = parseAgentPayload({ ...heartbeat(), ...extra });
+      if (!parsed.ok) throw new Error(parsed.error);
+      return (parsed.value as WorkerHeartbeat).backlog_per_slot;
+    };
+    expect(parse({ backlog_per_slot: 8 })).toBe(8);
+    expect(parse({})).toBeUndefined();
+    expect(parse({ backlog_per_slot: 0 })).toBeUndefined();
+    expect(parse({ backlog_per_slot: "8" })).toBeUndefined();
+    expect(parse({ backlog_per_slot: 2.5 })).toBeUndefined();
   });
 
   it("stays as it is with no task waiting, or while the worker still holds its concurrency", () => {
