@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { MAX_PREFETCH, PREFETCH } from "../../../src/agents/distributor/worker-registry.js";
+import { LEGACY_BACKLOG_PER_SLOT, type WorkerHeartbeat } from "../../../src/agents/protocol.js";
 import { FAST, TestCluster } from "../../helpers/cluster.js";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -110,5 +111,40 @@ describe("prefetch", () => {
       clearInterval(watch);
     }
     expect(Math.max(peak, entry().prefetch)).toBe(MAX_PREFETCH);
+  }, 30_000);
+
+  it("an older worker (it queues four per slot and does not say so): its room stops at four, and it refuses none", async () => {
+    cluster = new TestCluster({ url: `memory://prefetch-older-${process.pid}` }, { concurrency: 2 });
+    await cluster.startCoordinator();
+    const d = await cluster.startDistributor("d1");
+    const w = await cluster.startWorker("w1", "d1");
+    // As a worker of an earlier release: a backlog of four per slot, heartbeats without backlog_per_slot.
+    (w.core as unknown as { options: { maxBacklog: number } }).options.maxBacklog = 2 * LEGACY_BACKLOG_PER_SLOT;
+    const heartbeat = w.core.heartbeat.bind(w.core);
+    w.core.heartbeat = (...args: Parameters<typeof heartbeat>): WorkerHeartbeat => {
+      const { backlog_per_slot: _, ...older } = heartbeat(...args);
+      return older;
+    };
+    await cluster.ready();
+    const entry = () => d.core.registry.get(w.agentId)!;
+    const deadline = performance.now() + 5000;
+    while (entry().maxPrefetch !== LEGACY_BACKLOG_PER_SLOT && performance.now() < deadline) await sleep(10);
+    expect(entry().maxPrefetch).toBe(LEGACY_BACKLOG_PER_SLOT);
+    const ids = Array.from({ length: 600 }, (_, i) => cluster!.id(`older-${i}`));
+    let peak = 0;
+    const watch = setInterval(() => {
+      peak = Math.max(peak, entry().prefetch);
+    }, 1);
+    try {
+      await cluster.coordinator.submitTasks(
+        ids.map((id, i) => ({ task_id: id, task_type: "echo", payload: { i } })),
+      );
+      const done = await Promise.all(ids.map((id) => cluster!.coordinator.waitForTask(id, 20_000)));
+      const bad = done.filter((t) => t?.status !== "completed" || t?.attempts !== 1);
+      expect(bad).toEqual([]);
+    } finally {
+      clearInterval(watch);
+    }
+    expect(Math.max(peak, entry().prefetch)).toBe(LEGACY_BACKLOG_PER_SLOT);
   }, 30_000);
 });
