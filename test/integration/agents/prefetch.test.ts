@@ -119,7 +119,8 @@ describe("prefetch", () => {
     const d = await cluster.startDistributor("d1");
     const w = await cluster.startWorker("w1", "d1");
     // As a worker of an earlier release: a backlog of four per slot, heartbeats without backlog_per_slot.
-    (w.core as unknown as { options: { maxBacklog: number } }).options.maxBacklog = 2 * LEGACY_BACKLOG_PER_SLOT;
+    (w.core as unknown as { options: { maxBacklog: number } }).options.maxBacklog =
+      2 * LEGACY_BACKLOG_PER_SLOT;
     const heartbeat = w.core.heartbeat.bind(w.core);
     w.core.heartbeat = (...args: Parameters<typeof heartbeat>): WorkerHeartbeat => {
       const { backlog_per_slot: _, ...older } = heartbeat(...args);
