@@ -11,6 +11,28 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * waiting there longer than the heartbeat timeout must not look lost: the worker lists it.
  */
 
+/**
+ * 600 quick tasks in one go, every one of them completed at its first attempt (a refusal,
+ * "overloaded", would have failed one and run it again); the largest room `room()` read meanwhile.
+ */
+async function quickTasks(cluster: TestCluster, tag: string, room: () => number): Promise<number> {
+  const ids = Array.from({ length: 600 }, (_, i) => cluster.id(`${tag}-${i}`));
+  let peak = 0;
+  const watch = setInterval(() => {
+    peak = Math.max(peak, room());
+  }, 1);
+  try {
+    await cluster.coordinator.submitTasks(
+      ids.map((id, i) => ({ task_id: id, task_type: "echo", payload: { i } })),
+    );
+    const done = await Promise.all(ids.map((id) => cluster.coordinator.waitForTask(id, 20_000)));
+    expect(done.filter((t) => t?.status !== "completed" || t?.attempts !== 1)).toEqual([]);
+  } finally {
+    clearInterval(watch);
+  }
+  return Math.max(peak, room());
+}
+
 describe("prefetch", () => {
   let cluster: TestCluster | undefined;
   afterEach(async () => {
@@ -93,24 +115,9 @@ describe("prefetch", () => {
     const d = await cluster.startDistributor("d1");
     const w = await cluster.startWorker("w1", "d1");
     await cluster.ready();
-    const ids = Array.from({ length: 600 }, (_, i) => cluster!.id(`grow-${i}`));
-    let peak = 0;
     const entry = () => d.core.registry.get(w.agentId)!;
-    const watch = setInterval(() => {
-      peak = Math.max(peak, entry().prefetch);
-    }, 1);
-    try {
-      await cluster.coordinator.submitTasks(
-        ids.map((id, i) => ({ task_id: id, task_type: "echo", payload: { i } })),
-      );
-      const done = await Promise.all(ids.map((id) => cluster!.coordinator.waitForTask(id, 20_000)));
-      // Every attempt was taken: a refusal ("overloaded") would have failed one and run it again.
-      const bad = done.filter((t) => t?.status !== "completed" || t?.attempts !== 1);
-      expect(bad).toEqual([]);
-    } finally {
-      clearInterval(watch);
-    }
-    expect(Math.max(peak, entry().prefetch)).toBe(MAX_PREFETCH);
+    const peak = await quickTasks(cluster, "grow", () => entry().prefetch);
+    expect(peak).toBe(MAX_PREFETCH);
   }, 30_000);
 
   it("an older worker (it queues four per slot and does not say so): its room stops at four, and it refuses none", async () => {
@@ -131,21 +138,7 @@ describe("prefetch", () => {
     const deadline = performance.now() + 5000;
     while (entry().maxPrefetch !== LEGACY_BACKLOG_PER_SLOT && performance.now() < deadline) await sleep(10);
     expect(entry().maxPrefetch).toBe(LEGACY_BACKLOG_PER_SLOT);
-    const ids = Array.from({ length: 600 }, (_, i) => cluster!.id(`older-${i}`));
-    let peak = 0;
-    const watch = setInterval(() => {
-      peak = Math.max(peak, entry().prefetch);
-    }, 1);
-    try {
-      await cluster.coordinator.submitTasks(
-        ids.map((id, i) => ({ task_id: id, task_type: "echo", payload: { i } })),
-      );
-      const done = await Promise.all(ids.map((id) => cluster!.coordinator.waitForTask(id, 20_000)));
-      const bad = done.filter((t) => t?.status !== "completed" || t?.attempts !== 1);
-      expect(bad).toEqual([]);
-    } finally {
-      clearInterval(watch);
-    }
-    expect(Math.max(peak, entry().prefetch)).toBe(LEGACY_BACKLOG_PER_SLOT);
+    const peak = await quickTasks(cluster, "older", () => entry().prefetch);
+    expect(peak).toBe(LEGACY_BACKLOG_PER_SLOT);
   }, 30_000);
 });
