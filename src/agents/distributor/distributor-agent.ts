@@ -1,5 +1,6 @@
 import type { JsonValue } from "../../core/json.js";
 import type { Logger } from "../../core/logger.js";
+import type { A2AMessage } from "../../core/messaging/index.js";
 import {
   type AgentReply,
   AgentStatus,
@@ -18,7 +19,7 @@ import { cancelTargets } from "../live/cancel-targets.js";
 import { ProgressWriter } from "../live/progress-writer.js";
 import { DistributorObserver } from "../observe/distributor-observer.js";
 import type { MessageObserver } from "../observe/message-observer.js";
-import type { AttemptCancelWire, TaskDict } from "../protocol.js";
+import type { AttemptCancelWire, PayloadOf, TaskDict } from "../protocol.js";
 import { logStoreOutages } from "../store-outage-log.js";
 import { resolveTiming, type Timing } from "../timing.js";
 import { dependencyOutcomes } from "../workflow/dependency-outcomes.js";
@@ -74,6 +75,8 @@ export class DistributorAgent extends TriadAgent {
   readonly progress: ProgressWriter;
   /** Slots of the per-task-type limits (src/agents/limits/). */
   readonly limits: LimitGate;
+  /** Checkpoints being stored now, by task: an outcome of the task is committed after them. */
+  private readonly checkpointsStoring = new Map<string, Promise<void>>();
 
   constructor(options: DistributorAgentOptions) {
     super({ agentId: options.agentId, a2a: options.a2a, logger: options.logger, tier: "distributor" });
@@ -124,6 +127,7 @@ export class DistributorAgent extends TriadAgent {
       checkpointFor: (taskId, fence) => this.checkpointFor(taskId, fence),
       dependenciesFor: (task) => dependencyOutcomes(this.ledger, task),
       beforeCommit: (outcomes) => this.progress.beforeCommit(outcomes),
+      checkpointStoring: (taskId) => this.checkpointsStoring.get(taskId),
       limits: this.limits,
       events: this.observer.coreEvents({
         ...options.events,
@@ -344,24 +348,36 @@ export class DistributorAgent extends TriadAgent {
       "event.checkpoint": async (s: MessageState) => {
         const p = this.payloadOf(s.message);
         if (p?.kind !== "checkpoint" || !this.speaksAs(s.message, "worker")) return {};
-        if (!(await this.core.holders.holds(s.message.sender, p.task_id, p.fence))) {
-          const detail = `checkpoint of task ${p.task_id} (fence ${p.fence}) from ${s.message.sender}, which does not run it`;
-          this.a2a.refuseUnauthorized({
-            sender: s.message.sender,
-            requestId: s.message.metadata.request_id,
-            detail,
-          });
-          return {};
-        }
-        const stored = await this.checkpoints.importTransfer(p.checkpoint, {
-          threadId: p.task_id,
-          fencingToken: p.fence,
+        // Known at once (before the first await): the attempt's outcome, which the worker sends
+        // after this, is committed only once this is stored (ResultCommits).
+        const storing = this.storeCheckpoint(s.message, p);
+        const tracked = storing.then(
+          () => {},
+          () => {},
+        );
+        this.checkpointsStoring.set(p.task_id, tracked);
+        void tracked.then(() => {
+          if (this.checkpointsStoring.get(p.task_id) === tracked) this.checkpointsStoring.delete(p.task_id);
         });
-        if (!stored)
-          this.log.warn({ task: p.task_id, fence: p.fence }, "refused a checkpoint from a stale attempt");
+        await storing;
         return {};
       },
     };
+  }
+
+  /** Stores a worker's checkpoint of an attempt it runs (refused, and said so, otherwise). */
+  private async storeCheckpoint(message: A2AMessage, p: PayloadOf<"checkpoint">): Promise<void> {
+    if (!(await this.core.holders.holds(message.sender, p.task_id, p.fence))) {
+      const detail = `checkpoint of task ${p.task_id} (fence ${p.fence}) from ${message.sender}, which does not run it`;
+      this.a2a.refuseUnauthorized({ sender: message.sender, requestId: message.metadata.request_id, detail });
+      return;
+    }
+    const stored = await this.checkpoints.importTransfer(p.checkpoint, {
+      threadId: p.task_id,
+      fencingToken: p.fence,
+    });
+    if (!stored)
+      this.log.warn({ task: p.task_id, fence: p.fence }, "refused a checkpoint from a stale attempt");
   }
 
   protected override messageObserver(): MessageObserver {

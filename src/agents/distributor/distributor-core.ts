@@ -71,6 +71,8 @@ export type DistributorCoreOptions = {
   dependenciesFor?: (task: TaskDict) => Promise<DispatchedTask["dependencies"]>;
   /** Runs before a batch of outcomes that carry progress is committed: writes it (src/agents/live/). */
   beforeCommit?: (outcomes: AttemptOutcomeWire[]) => Promise<void>;
+  /** A checkpoint of this task being stored now, if one is: its outcome's commit waits for it. */
+  checkpointStoring?: (taskId: string) => Promise<void> | undefined;
   /** Per-task-type limits (src/agents/limits/): a task of a limited type starts only with a slot. */
   limits?: LimitGate;
   events?: DistributorEvents;
@@ -179,6 +181,7 @@ export class DistributorCore {
       ledger: o.ledger,
       events: o.events,
       beforeCommit: o.beforeCommit,
+      checkpointStoring: o.checkpointStoring,
       holders: this.holders,
       registry: this.registry,
       stats: this.stats,

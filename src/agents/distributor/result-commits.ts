@@ -14,6 +14,8 @@ export type ResultCommitsOptions = {
   events?: DistributorEvents;
   /** Runs before a batch of outcomes that carry progress is committed: writes it (src/agents/live/). */
   beforeCommit?: (outcomes: AttemptOutcomeWire[]) => Promise<void>;
+  /** A checkpoint of this task being stored now (its `checkpoint` message's handler), if one is. */
+  checkpointStoring?: (taskId: string) => Promise<void> | undefined;
   /** Whether the distributor holds its shared-state lease (without it, nothing is committed). */
   owns: () => boolean;
   /** The dict of a task the distributor holds, if any. */
@@ -121,6 +123,19 @@ export class ResultCommits {
       this.o.events?.foreignResult?.(outcome, workerId, holder);
     }
     const worker = this.o.registry.get(workerId);
+    // A graph's last checkpoint travels just before its outcome and is stored by another handler
+    // (a check that the sender runs the attempt, then a fenced write): the outcome waits for it.
+    // Committed first, the commit ends the attempt, the write is refused as stale, and the
+    // attempt that resumes the task (an answer to its interrupt) starts from an older one.
+    const storing = this.o.checkpointStoring;
+    if (storing !== undefined) {
+      const pending: Array<Promise<void>> = [];
+      for (const r of results) {
+        const p = storing(r.task_id);
+        if (p !== undefined) pending.push(p);
+      }
+      if (pending.length > 0) await Promise.all(pending);
+    }
     // Only outcomes that carry progress wait for it (the common outcome has none: no extra hop).
     if (this.o.beforeCommit && results.some((r) => r.progress !== undefined))
       await this.o.beforeCommit(results).catch(() => {});

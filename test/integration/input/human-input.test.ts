@@ -148,6 +148,39 @@ describe.each(testEngines("human-input", { cluster: true }))("human input on $na
     expect((await c.core.getTask(gone))?.status).toBe("abandoned");
   });
 
+  it("a graph's last checkpoint stored slowly: its question is committed only once it is in, and the answer resumes at the interrupt", async () => {
+    const runs: Record<string, number> = {};
+    cluster = newCluster({ handlers: { approval: approvalGraph(runs) as unknown as TaskHandler<Task> } });
+    await cluster.startCoordinator();
+    const d1 = await cluster.startDistributor("d1");
+    await cluster.startWorker("w1", "d1");
+    await cluster.ready();
+    // Every checkpoint the worker relays takes 300 ms to be stored (a slow store, a loaded machine):
+    // the interrupt's outcome, sent right after its checkpoint, arrives while it is being stored.
+    const store = d1.checkpoints.importTransfer.bind(d1.checkpoints);
+    d1.checkpoints.importTransfer = async (...args: Parameters<typeof store>) => {
+      await sleep(300);
+      return store(...args);
+    };
+    const c = cluster.coordinator;
+    const id = cluster.id("slow-checkpoint");
+    await c.submitTask({ task_id: id, task_type: "approval", payload: {} });
+    // Answered the moment the question shows: the resume reads the checkpoints stored by then.
+    for (const answer of ["yes", "really", "bob"]) {
+      const asked = await until(read(id), (t) => waiting(t) || t?.status === "completed");
+      expect(asked?.status).toBe("input_required");
+      expect(await c.provideInput(id, answer)).toBe(true);
+      await until(read(id), (t) => !waiting(t));
+    }
+    const done = await c.waitForTask(id, 15_000);
+    expect(done).toMatchObject({
+      status: "completed",
+      result: { log: ["draft", "approved:yes/really", "sent to bob"] },
+    });
+    // draft ran once: every resume started at its interrupt, not from an older checkpoint.
+    expect(runs.draft).toBe(1);
+  }, 30_000);
+
   it("a graph interrupts three times and resumes from the distributor's checkpoint on other workers, after its worker and its distributor die", async () => {
     const runs: Record<string, number> = {};
     const trace: StepRun[] = [];
