@@ -350,8 +350,10 @@ export class DistributorAgent extends TriadAgent {
         if (p?.kind !== "checkpoint" || !this.speaksAs(s.message, "worker")) return {};
         // Known at once (before the first await): the attempt's outcome, which the worker sends
         // after this, is committed only once this is stored (ResultCommits).
+        // (After any earlier one of the task still being stored: the commit waits for them all.)
         const storing = this.storeCheckpoint(s.message, p);
-        const tracked = storing.then(
+        const earlier = this.checkpointsStoring.get(p.task_id);
+        const tracked = (earlier === undefined ? storing : Promise.all([earlier, storing])).then(
           () => {},
           () => {},
         );
