@@ -407,7 +407,8 @@ export class CoordinatorCore {
   /** `here`: this coordinator heard of the end first-hand (counted, and told to the others). */
   private finished(task: TaskDict, here = true): void {
     if (!isTerminalStatus(task.status)) return;
-    const firstHand = here && !this.recent.has(task.task_id);
+    const known = this.recent.has(task.task_id);
+    const firstHand = here && !known;
     if (firstHand) {
       if (task.status === "completed") this.stats.completed++;
       else if (task.status === "failed") this.stats.failed++;
@@ -416,7 +417,8 @@ export class CoordinatorCore {
     }
     this.cluster.ended(task.task_id, firstHand);
     this.knownOpen.delete(task.task_id);
-    if (here) this.recent.set(task.task_id, task); // a first-hand report still counts, later
+    // A first-hand report still counts, later. (add: a key has() found in neither generation.)
+    if (here) known ? this.recent.set(task.task_id, task) : this.recent.add(task.task_id, task);
     this.waiters.resolve(task.task_id, task);
     this.workflow.taskEnded();
   }

@@ -3,10 +3,16 @@ import type { A2AMessage } from "../../core/messaging/index.js";
 import type { RedisClient } from "../../core/store/index.js";
 import type { CoordinatorCoreOptions } from "../coordinator/coordinator-core.js";
 import type { AgentPayload, DistributorReport, PayloadOf, TaskDict, TaskTrace } from "../protocol.js";
-import { BoundedMap } from "./bounded-map.js";
 import type { MessageObserver } from "./message-observer.js";
 import { countStoreCalls, type StoreCallCounts } from "./store-calls.js";
-import { type RecordedEvent, TaskHistory } from "./task-history.js";
+import {
+  type Arrival,
+  committedBy,
+  type RecordedEvent,
+  TaskHistory,
+  terminalOf,
+  traceOf,
+} from "./task-history.js";
 import { ATTR, endTaskSpan, SpanKind, startTaskSpan, submitTraced, traceparentOf } from "./trace-context.js";
 
 /** What the coordinator saw happen, as it happens (the dashboard's live feed listens). */
@@ -34,20 +40,6 @@ export type DistributorHeard = {
   receivedAt: number;
 };
 
-type OpenTask = { t0: number; traceparent: string | undefined; accepted: boolean };
-/**
- * A task_terminal message, shared by every task it carried (their traces are looked up by id),
- * or by the tasks of one of its via_groups (`via`: the messages their last attempt travelled in).
- */
-type Arrival = {
-  request_id: string;
-  sender: string;
-  traces: Record<string, TaskTrace> | undefined;
-  via: string[] | undefined;
-};
-
-/** Open tasks remembered for latency and trace context; beyond it, the oldest lose theirs. */
-const OPEN_LIMIT = 200_000;
 /** Distinct task types counted one by one; the rest are counted as OTHER_TYPE. */
 const TYPE_LIMIT = 100;
 export const OTHER_TYPE = "(other)";
@@ -66,14 +58,12 @@ export class CoordinatorObserver implements MessageObserver {
   /** Heartbeats received from distributors. */
   heartbeats = 0;
   private readonly distributors = new Map<string, DistributorHeard>();
-  private readonly open = new BoundedMap<string, OpenTask>(OPEN_LIMIT);
-  /** Terminal news that arrived in a task_terminal message, until the core says the task is done. */
-  private readonly arriving: BoundedMap<string, Arrival>;
+  /** Whether any submit here carried a trace context (until one does, assignments carry none). */
+  private traced = false;
   private readonly listeners = new Set<(activity: TaskActivity) => void>();
 
   constructor(private readonly o: { agentId: string; store: RedisClient; historyLimit?: number }) {
     this.history = new TaskHistory(o.historyLimit ?? 10_000);
-    this.arriving = new BoundedMap(o.historyLimit ?? 10_000);
     this.storeCalls = countStoreCalls(o.store);
   }
 
@@ -90,7 +80,7 @@ export class CoordinatorObserver implements MessageObserver {
 
   /** Tasks followed now, for their latency: submitted here and not yet ended (or let go). */
   get followed(): number {
-    return this.open.size;
+    return this.history.followed;
   }
 
   /** Whether a submit now would make or carry a span (an SDK, or a span active in the caller's context). */
@@ -109,9 +99,8 @@ export class CoordinatorObserver implements MessageObserver {
 
   /** Remembers a task being submitted here for its latency; false when it already is (a duplicate). */
   private follow(taskId: string, traceparent?: string): boolean {
-    if (this.open.has(taskId)) return false;
-    this.open.set(taskId, { t0: performance.now(), traceparent, accepted: false });
-    return true;
+    if (traceparent !== undefined) this.traced = true;
+    return this.history.follow(taskId, traceparent) !== undefined;
   }
 
   /**
@@ -121,8 +110,8 @@ export class CoordinatorObserver implements MessageObserver {
    * span a duplicate.)
    */
   private notRecorded(taskId: string): void {
-    const entry = this.open.get(taskId);
-    if (entry !== undefined && !entry.accepted && entry.traceparent === undefined) this.open.delete(taskId);
+    const entry = this.history.openTrail(taskId);
+    if (entry !== undefined && !entry.accepted && entry.traceparent === undefined) this.history.letGo(taskId);
   }
 
   /**
@@ -152,7 +141,7 @@ export class CoordinatorObserver implements MessageObserver {
     // A task recorded here is `accepted` (the core's submitted event); one of ours still there and
     // not accepted was a duplicate. (One already gone finished before submit() returned.)
     const unaccepted = (i: number) => {
-      const entry = this.open.get(tasks[i]!.task_id);
+      const entry = this.history.openTrail(tasks[i]!.task_id);
       return mine[i] === true && entry !== undefined && !entry.accepted;
     };
     return started(submit).then(
@@ -160,7 +149,7 @@ export class CoordinatorObserver implements MessageObserver {
       (err: unknown) => {
         const error = err instanceof Error ? err.message : String(err);
         spans.forEach((span, i) => {
-          if (unaccepted(i)) this.open.delete(tasks[i]!.task_id);
+          if (unaccepted(i)) this.history.letGo(tasks[i]!.task_id);
           endTaskSpan(span, error);
         });
         throw err;
@@ -171,7 +160,7 @@ export class CoordinatorObserver implements MessageObserver {
   private submitted<T>(tasks: TaskDict[], spans: Span[], unaccepted: (i: number) => boolean, result: T): T {
     spans.forEach((span, i) => {
       const duplicate = unaccepted(i);
-      if (duplicate) this.open.delete(tasks[i]!.task_id);
+      if (duplicate) this.history.letGo(tasks[i]!.task_id);
       endTaskSpan(span, null, () => ({ [ATTR.duplicate]: duplicate }));
     });
     return result;
@@ -219,10 +208,10 @@ export class CoordinatorObserver implements MessageObserver {
   }
 
   sending(_recipient: string, payload: AgentPayload): AgentPayload {
-    if (payload.kind !== "assign_tasks") return payload;
+    if (payload.kind !== "assign_tasks" || !this.traced) return payload;
     const traces: Array<[string, TaskTrace]> = [];
     for (const task of payload.tasks) {
-      const traceparent = this.open.get(task.task_id)?.traceparent;
+      const traceparent = this.history.openTrail(task.task_id)?.traceparent;
       if (traceparent !== undefined) traces.push([task.task_id, { traceparent }]);
     }
     // From entries: a task id "__proto__" becomes a member, not the map's prototype.
@@ -231,11 +220,14 @@ export class CoordinatorObserver implements MessageObserver {
 
   sent(message: A2AMessage, payload: AgentPayload): void {
     if (payload.kind !== "assign_tasks") return;
-    const { request_id } = message.metadata;
-    const t = Date.now();
-    for (const task of payload.tasks) {
-      this.history.add(task.task_id, { event: "assigned", t, distributor: message.recipient, request_id });
-    }
+    // One event for every task of the message (read only: events are copied when read).
+    const event: RecordedEvent = {
+      event: "assigned",
+      t: Date.now(),
+      distributor: message.recipient,
+      request_id: message.metadata.request_id,
+    };
+    for (const task of payload.tasks) this.history.assigned(this.history.trail(task.task_id), event);
   }
 
   received(message: A2AMessage, payload: AgentPayload): void {
@@ -265,38 +257,35 @@ export class CoordinatorObserver implements MessageObserver {
       for (const id of group.tasks) grouped.set(id, arrival);
     }
     for (const task of payload.tasks) {
-      const arrival = grouped?.get(task.task_id) ?? whole;
-      // Already finished (read from the ledger first): the message still tells how it got there.
-      const done = this.history.terminal(task.task_id);
-      if (done !== undefined && done.request_id === undefined) committedBy(done, arrival, task.task_id);
-      else this.arriving.set(task.task_id, arrival);
+      const id = task.task_id;
+      const trail = this.history.trail(id);
+      // Ended and told of already: the first message that told stays (as its event said it).
+      if (trail.endedAt !== 0 && trail.arrival !== undefined) continue;
+      trail.arrival = grouped?.get(id) ?? whole;
+      trail.trace = traceOf(trail.arrival, id);
+      // Already abandoned here (read from the ledger first): the message still tells how it got
+      // there. (A committed end is made from the trail when read, with the arrival as it is then.)
+      const done = trail.endedAt === 0 ? terminalOf(trail) : undefined;
+      if (done !== undefined && done.request_id === undefined) committedBy(done, trail.arrival, trail.trace);
     }
   }
 
   private onSubmitted(task: TaskDict): void {
-    const open = this.open.get(task.task_id);
-    if (open) open.accepted = true;
-    else this.open.set(task.task_id, { t0: performance.now(), traceparent: undefined, accepted: true });
+    const id = task.task_id;
+    let trail = this.history.openTrail(id);
+    if (trail) trail.accepted = true;
+    else trail = this.history.follow(id, undefined, true) ?? this.history.trail(id);
     this.countsOf(task.task_type).submitted++;
-    this.history.add(task.task_id, {
-      event: "submitted",
-      t: Date.now(),
-      task_type: task.task_type,
-      ...(open?.traceparent ? { traceparent: open.traceparent } : {}),
-    });
-    if (this.listeners.size > 0)
-      this.emit({ type: "submitted", task_id: task.task_id, task_type: task.task_type });
+    this.history.submitted(trail, Date.now(), task.task_type);
+    if (this.listeners.size > 0) this.emit({ type: "submitted", task_id: id, task_type: task.task_type });
   }
 
   private onTerminal(task: TaskDict): void {
     const id = task.task_id;
-    const open = this.open.get(id);
-    this.open.delete(id);
-    const arrival = this.arriving.get(id);
-    this.arriving.delete(id);
+    const trail = this.history.ending(id);
     const status = task.status as "completed" | "failed" | "abandoned";
     this.countsOf(task.task_type)[status]++;
-    const retries = arrival && traceOf(arrival, id)?.retries;
+    const retries = trail.trace?.retries;
     for (const r of retries ?? NONE) {
       this.history.add(id, {
         event: "retried",
@@ -307,20 +296,21 @@ export class CoordinatorObserver implements MessageObserver {
         ...(r.via ? { via: r.via } : {}),
       });
     }
-    if (status !== "abandoned" || this.history.terminal(id) === undefined) {
+    if (status !== "abandoned") this.history.committed(trail, Date.now(), task);
+    else if (terminalOf(trail) === undefined) {
       const event: RecordedEvent = {
-        event: status === "abandoned" ? "abandoned" : "committed",
+        event: "abandoned",
         t: Date.now(),
         status,
         worker: task.assigned_to,
         attempt: task.attempts,
         error: task.error,
       };
-      if (arrival) committedBy(event, arrival, id);
+      if (trail.arrival) committedBy(event, trail.arrival, trail.trace);
       this.history.add(id, event);
     }
     if (this.listeners.size === 0) return;
-    const latency = open ? performance.now() - open.t0 : null;
+    const latency = Number.isNaN(trail.t0) ? null : performance.now() - trail.t0;
     this.emit({ type: "terminal", task, latency_ms: latency, retries: retries ?? [] });
   }
 
@@ -352,20 +342,4 @@ function started<T>(submit: () => Promise<T>): Promise<T> {
   } catch (err) {
     return Promise.reject(err);
   }
-}
-
-/** The trace the distributor sent beside task `id` in the message, if any. */
-function traceOf(arrival: Arrival, id: string): TaskTrace | undefined {
-  const { traces } = arrival;
-  return traces !== undefined && Object.hasOwn(traces, id) ? traces[id] : undefined;
-}
-
-/** Completes a terminal event with the message that told of it (in place: no temporaries per task). */
-function committedBy(event: RecordedEvent, arrival: Arrival, id: string): void {
-  event.request_id = arrival.request_id;
-  event.distributor = arrival.sender;
-  const trace = traceOf(arrival, id);
-  const via = trace?.via ?? arrival.via;
-  if (via) event.via = via;
-  if (trace?.traceparent) event.traceparent = trace.traceparent;
 }

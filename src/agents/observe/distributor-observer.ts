@@ -15,23 +15,14 @@ import {
 import { BoundedMap } from "./bounded-map.js";
 import type { MessageObserver } from "./message-observer.js";
 import { countStoreCalls, type StoreCallCounts } from "./store-calls.js";
-import { ATTR, recordTaskSpan, SpanKind } from "./trace-context.js";
+import { ATTR, recordTaskSpan, SpanKind, traced } from "./trace-context.js";
 
 type Retries = NonNullable<TaskTrace["retries"]>;
 
-/** The attempt whose result came in: who ran it and the messages that carried it. */
-type Result = {
-  fence: number;
-  worker: string;
-  executeVia: string;
-  resultsVia: string;
-  /** Epoch ms the result arrived (the commit span's start). */
-  at: number;
-  /** The worker's execute span (the commit span's parent). */
-  traceparent: string | undefined;
-};
-
-/** One task's path through this distributor. */
+/**
+ * One task's path through this distributor, in one object (members, not an object per step: it
+ * is made for every task).
+ */
 type TaskPath = {
   /** The last span on the task's path: the parent of its next step. */
   parent: string | undefined;
@@ -39,12 +30,23 @@ type TaskPath = {
   readySince: number;
   /** The assign_tasks message that brought it. */
   assignVia: string | undefined;
-  dispatched: { fence: number; executeVia: string } | undefined;
-  result: Result | undefined;
+  /** The fence it was last dispatched with (-1: not dispatched), and the execute_tasks message. */
+  fence: number;
+  executeVia: string;
+  /** The attempt whose result came in (resultFence -1: none): who ran it, the messages that carried it. */
+  resultFence: number;
+  resultWorker: string;
+  resultExecuteVia: string;
+  resultsVia: string;
+  /** Epoch ms the result arrived (the commit span's start). */
+  resultAt: number;
+  /** The worker's execute span (the commit span's parent). */
+  resultTrace: string | undefined;
   /** Made at the first retry (most tasks have none). */
   retries: Retries | undefined;
-  /** Set once committed terminal: what goes to the coordinator beside the task. */
-  terminal: TaskTrace | undefined;
+  /** Committed terminal: its commit span's context, if any (what goes to the coordinator with the via pair). */
+  ended: boolean;
+  endTrace: string | undefined;
 };
 
 /** Tasks followed at once at most (a distributor holds far fewer); beyond it, the oldest lose their path. */
@@ -64,6 +66,10 @@ const ERROR_CHARS = 300;
  */
 export class DistributorObserver implements MessageObserver {
   private readonly paths = new BoundedMap<string, TaskPath>(PATH_LIMIT);
+  /** Whether a trace context ever came or was made here (spans to follow even with no SDK). */
+  private carriesTraces = false;
+  /** The jobs' paths of each execute_tasks payload being sent (from sending() to sent()). */
+  private readonly dispatched = new WeakMap<AgentPayload, TaskPath[]>();
   private readonly storeCalls: StoreCallCounts;
   private workerHeartbeats = 0;
   /** Each worker's refusals, as its latest heartbeat said (bounded like the workers it hears from). */
@@ -85,7 +91,8 @@ export class DistributorObserver implements MessageObserver {
     return {
       ...inner,
       committed: (task, verdict) => {
-        this.finish(task, verdict);
+        // Its commit span now, if it makes one; else reporting() finishes it (one lookup less).
+        if (this.carriesTraces || traced(undefined)) this.finish(task, verdict);
         inner.committed?.(task, verdict);
       },
       retried: (taskId, task) => {
@@ -103,8 +110,10 @@ export class DistributorObserver implements MessageObserver {
     if (payload.kind === "worker_status") {
       this.workerHeartbeats++;
       if (payload.rejected !== undefined) this.workerRejected.set(message.sender, payload.rejected);
-    } else if (payload.kind === "assign_tasks") this.onAssigned(message, payload);
-    else if (payload.kind === "task_results") this.onResults(message, payload);
+    } else if (payload.kind === "assign_tasks") {
+      // Where it came from and since when only make its dispatch span: none to make, no path yet.
+      if (payload.traces !== undefined || traced(undefined)) this.onAssigned(message, payload);
+    } else if (payload.kind === "task_results") this.onResults(message, payload);
   }
 
   sending(_recipient: string, payload: AgentPayload): AgentPayload {
@@ -116,10 +125,13 @@ export class DistributorObserver implements MessageObserver {
 
   sent(message: A2AMessage, payload: AgentPayload): void {
     if (payload.kind !== "execute_tasks") return;
-    for (const job of payload.tasks) {
-      const dispatched = this.paths.get(job.task.task_id)?.dispatched;
-      if (dispatched?.fence === job.fence) dispatched.executeVia = message.metadata.request_id;
-    }
+    const { request_id } = message.metadata;
+    // The paths of the jobs just sent, as dispatching() found them (no lookup a job again).
+    const paths = this.dispatched.get(payload);
+    payload.tasks.forEach((job, i) => {
+      const path = paths?.[i] ?? this.paths.get(job.task.task_id);
+      if (path?.fence === job.fence) path.executeVia = request_id;
+    });
   }
 
   report(): DistributorReport {
@@ -138,39 +150,52 @@ export class DistributorObserver implements MessageObserver {
     };
   }
 
-  private path(taskId: string): TaskPath {
+  private path(taskId: string, now = Date.now()): TaskPath {
     let path = this.paths.get(taskId);
     if (path === undefined) {
       path = {
         parent: undefined,
-        readySince: Date.now(),
+        readySince: now,
         assignVia: undefined,
-        dispatched: undefined,
-        result: undefined,
+        fence: -1,
+        executeVia: "",
+        resultFence: -1,
+        resultWorker: "",
+        resultExecuteVia: "",
+        resultsVia: "",
+        resultAt: 0,
+        resultTrace: undefined,
         retries: undefined,
-        terminal: undefined,
+        ended: false,
+        endTrace: undefined,
       };
-      this.paths.set(taskId, path);
+      this.paths.add(taskId, path);
     }
     return path;
   }
 
   private onAssigned(message: A2AMessage, payload: PayloadOf<"assign_tasks">): void {
+    const now = Date.now();
+    const traces = payload.traces;
     for (const task of payload.tasks) {
-      const path = this.path(task.task_id);
-      const traces = payload.traces;
-      if (traces && Object.hasOwn(traces, task.task_id))
+      const path = this.path(task.task_id, now);
+      if (traces && Object.hasOwn(traces, task.task_id)) {
         path.parent = traces[task.task_id]?.traceparent ?? path.parent;
-      path.readySince = Date.now();
+        if (path.parent !== undefined) this.carriesTraces = true;
+      }
+      path.readySince = now;
       path.assignVia = message.metadata.request_id;
     }
   }
 
   private dispatching(payload: PayloadOf<"execute_tasks">): AgentPayload {
+    const now = Date.now();
+    const paths: TaskPath[] = [];
     // A new list only once a job gets a trace to carry (with no SDK, none does: the payload goes as is).
-    let traced = false;
+    let carried = false;
     const tasks = payload.tasks.map((job) => {
-      const path = this.path(job.task.task_id);
+      const path = this.path(job.task.task_id, now);
+      paths.push(path);
       const traceparent = recordTaskSpan("triad.dispatch", {
         parent: path.parent,
         startTime: path.readySince,
@@ -183,39 +208,49 @@ export class DistributorObserver implements MessageObserver {
           ...(path.assignVia ? { [ATTR.requestId]: path.assignVia } : {}),
         }),
       });
-      path.dispatched = { fence: job.fence, executeVia: "" };
-      path.readySince = Date.now();
+      path.fence = job.fence;
+      path.executeVia = "";
+      path.readySince = now;
       if (traceparent === undefined) return job;
-      traced = true;
+      carried = true;
+      this.carriesTraces = true;
       path.parent = traceparent;
       return { ...job, trace: { traceparent } };
     });
-    return traced ? { ...payload, tasks } : payload;
+    const sending = carried ? { ...payload, tasks } : payload;
+    this.dispatched.set(sending, paths);
+    return sending;
   }
 
   private onResults(message: A2AMessage, payload: PayloadOf<"task_results">): void {
+    const now = Date.now();
+    const resultsVia = message.metadata.request_id;
     for (const r of payload.results) {
-      const path = this.path(r.task_id);
+      const path = this.path(r.task_id, now);
       // A result of an older attempt is refused by its fence; it must not stand for the current one.
-      if (path.dispatched !== undefined && path.dispatched.fence !== r.fence) continue;
-      path.result = {
-        fence: r.fence,
-        worker: message.sender,
-        executeVia: path.dispatched?.executeVia ?? "",
-        resultsVia: message.metadata.request_id,
-        at: Date.now(),
-        traceparent: r.trace?.traceparent,
-      };
+      if (path.fence !== -1 && path.fence !== r.fence) continue;
+      path.resultFence = r.fence;
+      path.resultWorker = message.sender;
+      path.resultExecuteVia = path.executeVia;
+      path.resultsVia = resultsVia;
+      path.resultAt = now;
+      path.resultTrace = r.trace?.traceparent;
+      if (path.resultTrace !== undefined) this.carriesTraces = true;
     }
   }
 
   /** The commit span of the task's current result, ended now. */
-  private commitSpan(task: TaskDict | null, taskId: string, verdict: CommitVerdict, error?: string | null) {
-    const path = this.paths.get(taskId);
-    const result = path?.result;
+  private commitSpan(
+    task: TaskDict | null,
+    taskId: string,
+    verdict: CommitVerdict,
+    error: string | null | undefined,
+    path: TaskPath | undefined,
+  ) {
+    const result = path !== undefined && path.resultFence !== -1 ? path : undefined;
     return recordTaskSpan("triad.commit", {
-      parent: result?.traceparent ?? path?.parent,
-      startTime: result?.at,
+      parent: result?.resultTrace ?? path?.parent,
+      startTime: result?.resultAt,
       error: verdict === "failed" || verdict === "retry" ? (error ?? "failed") : null,
       attributes: () => ({
         [ATTR.taskId]: taskId,
@@ -223,8 +258,8 @@ export class DistributorObserver implements MessageObserver {
         [ATTR.verdict]: verdict,
         ...(result
           ? {
-              [ATTR.fence]: result.fence,
-              [ATTR.workerId]: result.worker,
+              [ATTR.fence]: result.resultFence,
+              [ATTR.workerId]: result.resultWorker,
               [ATTR.requestId]: result.resultsVia,
             }
           : {}),
@@ -234,20 +269,20 @@ export class DistributorObserver implements MessageObserver {
 
   private onRetried(taskId: string, task: TaskDict | null): void {
     const path = this.path(taskId);
-    const traceparent = this.commitSpan(task, taskId, "retry", task?.error);
-    const result = path.result;
+    const traceparent = this.commitSpan(task, taskId, "retry", task?.error, path);
+    const result = path.resultFence !== -1;
     path.retries ??= [];
     path.retries.push({
-      attempt: task?.attempts ?? result?.fence ?? 0,
-      worker: result?.worker ?? null,
+      attempt: task?.attempts ?? (result ? path.resultFence : 0),
+      worker: result ? path.resultWorker : null,
       error: (task?.error ?? "failed").slice(0, ERROR_CHARS),
-      ...(result ? { via: [result.executeVia, result.resultsVia] } : {}),
+      ...(result ? { via: [path.resultExecuteVia, path.resultsVia] } : {}),
       at: new Date().toISOString(),
     });
     if (path.retries.length > RETRIES_TOLD) path.retries.shift();
     path.parent = traceparent ?? path.parent;
     path.readySince = Date.now();
-    path.result = undefined;
+    path.resultFence = -1;
   }
 
   private onStale(outcome: AttemptOutcomeWire, workerId: string): void {
@@ -263,19 +298,11 @@ export class DistributorObserver implements MessageObserver {
     });
   }
 
-  /** Once per task: its commit span, and the trace that goes to the coordinator with it. */
-  private finish(task: TaskDict, verdict: CommitVerdict): TaskTrace | undefined {
-    const path = this.paths.get(task.task_id);
-    if (path === undefined || path.terminal !== undefined) return path?.terminal;
-    const traceparent = this.commitSpan(task, task.task_id, verdict, task.error);
-    const result = path.result;
-    // Members in sorted order (canonical JSON), only those there are; no spread temporaries.
-    const terminal: TaskTrace = {};
-    if (path.retries?.length) terminal.retries = path.retries;
-    if (traceparent) terminal.traceparent = traceparent;
-    if (result) terminal.via = [result.executeVia, result.resultsVia];
-    path.terminal = terminal;
-    return terminal;
+  /** Once per task, when it is committed terminal: its commit span (the trace that goes to the coordinator). */
+  private finish(task: TaskDict, verdict: CommitVerdict, path = this.paths.get(task.task_id)): void {
+    if (path === undefined || path.ended) return;
+    path.ended = true;
+    path.endTrace = this.commitSpan(task, task.task_id, verdict, task.error, path);
   }
 
   /**
@@ -287,15 +314,20 @@ export class DistributorObserver implements MessageObserver {
     const traces: Array<[string, TaskTrace]> = [];
     const groups = new ViaGroups();
     for (const task of payload.tasks) {
-      const verdict: CommitVerdict = task.status === "completed" ? "completed" : "failed";
-      const trace = this.finish(task, verdict);
-      this.paths.delete(task.task_id);
-      if (trace === undefined) continue;
-      if (trace.retries === undefined && trace.traceparent === undefined) {
-        if (trace.via !== undefined) groups.add(trace.via, task.task_id);
-        continue;
-      }
-      traces.push([task.task_id, trace]);
+      const id = task.task_id;
+      const path = this.paths.get(id);
+      if (path === undefined) continue;
+      this.finish(task, task.status === "completed" ? "completed" : "failed", path);
+      this.paths.delete(id);
+      const result = path.resultFence !== -1;
+      if (path.retries?.length || path.endTrace) {
+        // Members in sorted order (canonical JSON), only those there are.
+        const trace: TaskTrace = {};
+        if (path.retries?.length) trace.retries = path.retries;
+        if (path.endTrace) trace.traceparent = path.endTrace;
+        if (result) trace.via = [path.resultExecuteVia, path.resultsVia];
+        traces.push([id, trace]);
+      } else if (result) groups.add(path.resultExecuteVia, path.resultsVia, id);
     }
     if (traces.length === 0 && groups.list === undefined) return payload;
     // Members in sorted order (kind, tasks, traces, via_groups), as canonical JSON writes them.
@@ -322,18 +354,18 @@ class ViaGroups {
   /** The groups by their pair, once there is more than one. */
   private byPair: Map<string, ViaGroup> | undefined;
 
-  add(via: string[], taskId: string): void {
+  add(execute: string, results: string, taskId: string): void {
     let group = this.last;
-    if (group === undefined || !samePair(group.via, via)) {
-      group = this.find(via);
+    if (group === undefined || group.via[0] !== execute || group.via[1] !== results) {
+      group = this.find(execute, results);
       this.last = group;
     }
     group.tasks.push(taskId);
   }
 
-  private find(via: string[]): ViaGroup {
+  private find(execute: string, results: string): ViaGroup {
     if (this.list === undefined) {
-      const group = { via, tasks: [] };
+      const group = { via: [execute, results], tasks: [] };
       this.list = [group];
       return group;
     }
@@ -341,19 +373,13 @@ class ViaGroups {
       this.byPair = new Map();
       for (const g of this.list) this.byPair.set(g.via.join("\n"), g);
     }
-    const key = via.join("\n");
+    const key = `${execute}\n${results}`;
     let group = this.byPair.get(key);
     if (group === undefined) {
-      group = { via, tasks: [] };
+      group = { via: [execute, results], tasks: [] };
       this.list.push(group);
       this.byPair.set(key, group);
     }
     return group;
   }
-}
-
-function samePair(a: string[], b: string[]): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
 }

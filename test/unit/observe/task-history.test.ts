@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { BoundedMap } from "../../../src/agents/observe/bounded-map.js";
 import { TaskHistory } from "../../../src/agents/observe/task-history.js";
+import type { TaskDict } from "../../../src/agents/protocol.js";
 
 /** The coordinator's memory of tasks is bounded in tasks and in events per task. */
 
@@ -31,6 +32,53 @@ describe("TaskHistory", () => {
     expect(history.terminal("t")).toBeUndefined();
     history.add("t", { event: "committed", t: 1, status: "completed" });
     expect(history.terminal("t")).toMatchObject({ status: "completed" });
+  });
+});
+
+describe("TaskHistory trails", () => {
+  const task = (status: string) =>
+    ({ task_id: "t", status, assigned_to: "w1", attempts: 1, error: null }) as unknown as TaskDict;
+  const arrival = { request_id: "r-terminal", sender: "d1", traces: undefined, via: ["r-exec", "r-res"] };
+
+  it("reads a followed task's steps in the order they came, from members and events alike", () => {
+    const history = new TaskHistory();
+    const trail = history.follow("t", undefined)!;
+    history.submitted(trail, 1, "echo");
+    const assign = { event: "assigned" as const, t: 2, distributor: "d1", request_id: "r-assign" };
+    history.assigned(trail, assign);
+    history.add("t", { event: "reassigned", t: 3, distributor: "d1" });
+    history.assigned(history.trail("t"), { ...assign, t: 4, distributor: "d2" });
+    history.committed(history.ending("t"), 5, task("completed"));
+    expect(history.get("t").map((e) => `${e.event}:${e.distributor ?? ""}`)).toEqual([
+      "submitted:",
+      "assigned:d1",
+      "reassigned:d1",
+      "assigned:d2",
+      "committed:",
+    ]);
+    expect(history.followed).toBe(0);
+    // The message that told of the end completes the committed event, even when it comes after.
+    history.trail("t").arrival = arrival;
+    expect(history.terminal("t")).toMatchObject({
+      event: "committed",
+      status: "completed",
+      worker: "w1",
+      distributor: "d1",
+      request_id: "r-terminal",
+      via: ["r-exec", "r-res"],
+    });
+  });
+
+  it("a new submit of an id shows its own trail; let go, the older one shows again", () => {
+    const history = new TaskHistory();
+    history.submitted(history.follow("t", undefined)!, 1, "first");
+    history.committed(history.ending("t"), 2, task("failed"));
+    const again = history.follow("t", undefined)!;
+    history.submitted(again, 3, "second");
+    expect(history.get("t").map((e) => e.task_type ?? e.status)).toEqual(["second"]);
+    expect(history.follow("t", undefined)).toBeUndefined(); // already followed
+    history.letGo("t");
+    expect(history.get("t").map((e) => e.task_type ?? e.status)).toEqual(["first", "failed"]);
   });
 });
 
