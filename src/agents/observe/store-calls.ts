@@ -41,8 +41,15 @@ export function countStoreCalls(client: RedisClient): StoreCallCounts {
     };
   }
   const runScript = engine.runScript;
+  // Each script's key made once: a string made per call would be hashed anew at every count.
+  const scriptKeys = new Map<StoreScript, string>();
   engine.runScript = (script: StoreScript, keys: string[], args: (string | number)[]) => {
-    bump(`EVALSHA:${script.name}`);
+    let key = scriptKeys.get(script);
+    if (key === undefined) {
+      key = `EVALSHA:${script.name}`;
+      scriptKeys.set(script, key);
+    }
+    bump(key);
     return runScript.call(engine, script, keys, args);
   };
   counted.set(engine, counts);
