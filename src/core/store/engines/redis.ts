@@ -7,6 +7,7 @@ import { connectAttempt, diagnoseConnectFailures, type StoreConnectFailure } fro
 import type { ScriptReply, SetOptions, StoreEngine, StoreScript } from "../engine.js";
 import type { StoreOutage } from "../store-outage.js";
 import { CommandWatchdog } from "./command-watchdog.js";
+import { writtenSoon } from "./written-soon.js";
 
 /** How long a command may wait for its reply before it is refused (node-redis' own default). */
 export const COMMAND_TIMEOUT_MS = 5000;
@@ -144,7 +145,9 @@ export class RedisEngine implements StoreEngine {
   }
 
   private sendStrings(args: string[]): Promise<Reply> {
-    return this.watchdog.watch(this.c.sendCommand(args) as Promise<Reply>);
+    const client = this.c;
+    // Written at the end of this tick, not after the loop's other I/O (written-soon.ts).
+    return this.watchdog.watch(writtenSoon(() => client.sendCommand(args)) as Promise<Reply>);
   }
 
   async get(key: string): Promise<string | null> {
