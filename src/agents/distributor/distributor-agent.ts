@@ -349,11 +349,16 @@ export class DistributorAgent extends TriadAgent {
         const p = this.payloadOf(s.message);
         if (p?.kind !== "checkpoint" || !this.speaksAs(s.message, "worker")) return {};
         // Known at once (before the first await): the attempt's outcome, which the worker sends
-        // after this, is committed only once this is stored (ResultCommits).
-        // (After any earlier one of the task still being stored: the commit waits for them all.)
-        const storing = this.storeCheckpoint(s.message, p);
+        // after this, is committed only once this is stored (ResultCommits). A task's checkpoints
+        // are stored one after another, in the order its worker sent them: the thread's head is
+        // the one stored last, and one stored out of order would put an older one at the head
+        // (the resume would then start from there). The commit waits for the last of them.
         const earlier = this.checkpointsStoring.get(p.task_id);
-        const tracked = (earlier === undefined ? storing : Promise.all([earlier, storing])).then(
+        const storing =
+          earlier === undefined
+            ? this.storeCheckpoint(s.message, p)
+            : earlier.then(() => this.storeCheckpoint(s.message, p));
+        const tracked = storing.then(
           () => {},
           () => {},
         );

@@ -148,18 +148,22 @@ describe.each(testEngines("human-input", { cluster: true }))("human input on $na
     expect((await c.core.getTask(gone))?.status).toBe("abandoned");
   });
 
-  it("a graph's last checkpoint stored slowly: its question is committed only once it is in, and the answer resumes at the interrupt", async () => {
+  /**
+   * The approval graph run to the end, each checkpoint's storing held for `delay(n)` ms (n: how
+   * many checkpoints (puts, not writes) came before it).
+   */
+  async function approvalWithSlowStores(delay: (n: number) => number): Promise<void> {
     const runs: Record<string, number> = {};
     cluster = newCluster({ handlers: { approval: approvalGraph(runs) as unknown as TaskHandler<Task> } });
     await cluster.startCoordinator();
     const d1 = await cluster.startDistributor("d1");
     await cluster.startWorker("w1", "d1");
     await cluster.ready();
-    // Every checkpoint the worker relays takes 300 ms to be stored (a slow store, a loaded machine):
-    // the interrupt's outcome, sent right after its checkpoint, arrives while it is being stored.
     const store = d1.checkpoints.importTransfer.bind(d1.checkpoints);
+    let puts = 0;
     d1.checkpoints.importTransfer = async (...args: Parameters<typeof store>) => {
-      await sleep(300);
+      const put = (args[0] as { kind?: string }).kind === "checkpoint";
+      await sleep(delay(put ? puts++ : puts));
       return store(...args);
     };
     const c = cluster.coordinator;
@@ -179,6 +183,19 @@ describe.each(testEngines("human-input", { cluster: true }))("human input on $na
     });
     // draft ran once: every resume started at its interrupt, not from an older checkpoint.
     expect(runs.draft).toBe(1);
+  }
+
+  it("a graph's last checkpoint stored slowly: its question is committed only once it is in, and the answer resumes at the interrupt", async () => {
+    // Every checkpoint the worker relays takes 300 ms to be stored (a slow store, a loaded machine):
+    // the interrupt's outcome, sent right after its checkpoint, arrives while it is being stored.
+    await approvalWithSlowStores(() => 300);
+  }, 30_000);
+
+  it("a graph's checkpoints whose stores would end out of order are stored in the order they were sent", async () => {
+    // Each checkpoint is stored faster than the one before it (400, 250, 100 ms, again): left to
+    // run side by side, an earlier one would be stored after a later one and become the thread's
+    // head (the one stored last), and the resume after an answer would start before the interrupt.
+    await approvalWithSlowStores((n) => 400 - 150 * (n % 3));
   }, 30_000);
 
   it("a graph interrupts three times and resumes from the distributor's checkpoint on other workers, after its worker and its distributor die", async () => {
