@@ -592,6 +592,9 @@ async function showTask(id) {
     view = await api(`/tasks/${encodeURIComponent(id)}/history`);
   } catch (err) {
     body.replaceChildren(h("p", { class: "error" }, `Cannot show task ${id}: ${err.message}`));
+    // Tried again in a second, as an open task is polled: a coordinator too busy to answer (a
+    // 503), or a task not known yet, shows itself once it can.
+    pollTask(id);
     return;
   }
   // The workflow it belongs to (GET /tasks/<id>/graph); a lone task has none to draw.
