@@ -40,6 +40,15 @@ export default {
 };
 `;
 
+/** The JSON in `path`, or undefined while there is none whole (not created, or being written). */
+function jsonIn(path: string): unknown {
+  try {
+    return JSON.parse(readFileSync(path, "utf8"));
+  } catch {
+    return undefined;
+  }
+}
+
 async function until<T>(what: string, read: () => Promise<T> | T, ok: (v: T) => boolean, timeoutMs = 20_000) {
   const deadline = performance.now() + timeoutMs;
   for (;;) {
@@ -150,8 +159,13 @@ describe("cancel through another coordinator process", () => {
       error: "canceled by client",
     });
     // The cancel crossed to the worker process: its handler saw the abort, with the reason.
-    await until("the handler saw the abort", () => existsSync(aborted), Boolean);
-    expect(JSON.parse(readFileSync(aborted, "utf8"))).toEqual({
+    // (Read until whole: the worker process may have created the file and not written it yet.)
+    const said = await until(
+      "the handler saw the abort",
+      () => jsonIn(aborted),
+      (v) => v !== undefined,
+    );
+    expect(said).toEqual({
       aborted: true,
       reason: "canceled by client",
     });
