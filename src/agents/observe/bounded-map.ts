@@ -25,12 +25,7 @@ export class BoundedMap<K, V extends object> {
   /** Writes `key` into the current generation (a key of the old one moves, and so lives longer). */
   set(key: K, value: V): this {
     if (!this.current.has(key)) this.previous.delete(key);
-    this.current.set(key, value);
-    if (this.current.size >= this.generation) {
-      this.previous = this.current;
-      this.current = new Map();
-    }
-    return this;
+    return this.add(key, value);
   }
 
   /** set() of a key known to be in neither generation (has() said so): one write instead of three steps. */
