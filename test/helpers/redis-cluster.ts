@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { createClient } from "redis";
 import { freePortWith } from "./free-port.js";
+import { reapWithThisProcess } from "./reaper.js";
 
 const run = promisify(execFile);
 
@@ -114,6 +115,7 @@ export class RedisCluster {
       ],
       { stdio: "ignore" },
     );
+    reapWithThisProcess(child);
     this.processes.set(port, child);
     child.once("error", () => {});
   }

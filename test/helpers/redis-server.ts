@@ -4,6 +4,7 @@ import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { freePort } from "./free-port.js";
+import { reapWithThisProcess } from "./reaper.js";
 
 export type RedisServerOptions = { appendOnly?: boolean; extraArgs?: string[] };
 
@@ -80,6 +81,7 @@ export class RedisServer {
       ...(this.options.extraArgs ?? []),
     ];
     const child = spawn("redis-server", args, { stdio: ["ignore", "pipe", "pipe"] });
+    reapWithThisProcess(child);
     this.process = child;
     this.stderr = "";
     child.stdout?.on("data", (d: Buffer) => {
