@@ -326,7 +326,16 @@ async function processes(): Promise<void> {
   out(
     `CPU per task by tier across processes (medians): batched: ${tiers(runs.procBatch!)}; one at a time: ${tiers(runs.procOne!)}. (The "CPU us/task" column is the coordinator process's; in one process, that one process does it all.)`,
   );
-
+  out();
+  // As in the compare section: each pair ran back to back, so its ratio is less moved by the
+  // machine's slow and fast spells than the ratio of the medians.
+  const pairs = (procs: RunFigures[], inProcess: RunFigures[]) => {
+    const ratios = procs.map((p, i) => p.perSecond / inProcess[i]!.perSecond);
+    return `${ratios.map((r) => r.toFixed(2)).join(", ")} (median ${fmt.ratio(median(ratios))})`;
+  };
+  out(
+    `Round by round (each processes run / the in-process run right before it): batched ${pairs(runs.procBatch!, runs.inBatch!)}; one at a time ${pairs(runs.procOne!, runs.inOne!)}.`,
+  );
   out();
 }
 
