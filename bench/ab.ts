@@ -1,0 +1,144 @@
+// Two builds of Triad side by side, to tell whether a change made it faster on a machine whose
+// speed moves by 1.5x within minutes: runs of A and B alternate (A B B A A B ...), each in a
+// fresh process on one shared redis-server, and each pair's ratio B/A is reported with their
+// median, beside the medians of each build's rate and CPU per task.
+//
+//   cp -r dist ../dist-before        (the build before the change)
+//   npm run build                    (the build with it)
+//   npx tsx bench/ab.ts --a ../dist-before --b dist --mode window --pairs 6
+//
+// --a / --b: build folders, relative to the repository (default: dist for both, an A/A run that
+// shows the noise); --mode one|window|batch (default window); --pairs N (default 6); --tasks N
+// per run (default 30,000), after --warm N unmeasured in the same process (default 30,000).
+// Progress goes to stderr, the report (Markdown) to stdout.
+import { spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { BenchRedis } from "./lib/redis.js";
+import { fmt, median, type RunFigures } from "./lib/stats.js";
+import type { SubmitMode } from "./triad-inprocess.js";
+
+const { values: argv } = parseArgs({
+  options: {
+    a: { type: "string", default: "dist" },
+    b: { type: "string", default: "dist" },
+    mode: { type: "string", default: "window" },
+    pairs: { type: "string", default: "6" },
+    tasks: { type: "string", default: "30000" },
+    warm: { type: "string", default: "30000" },
+    child: { type: "string" },
+  },
+});
+const MODES = ["one", "window", "batch"];
+if (!MODES.includes(argv.mode)) throw new Error(`--mode must be one of ${MODES.join(", ")}`);
+const mode = argv.mode as SubmitMode;
+const tasks = Number(argv.tasks);
+const warm = Number(argv.warm);
+
+type Figures = RunFigures & { redisUs: number };
+
+if (argv.child !== undefined) {
+  // One run, in this process: the build was chosen by TRIAD_BENCH_DIST before triad.ts loaded.
+  const { InProcessTriad, runEcho } = await import("./triad-inprocess.js");
+  const redis = { url: argv.child };
+  const triad = await InProcessTriad.start(redis);
+  try {
+    if (warm > 0) await runEcho(triad.coordinator, warm, mode, { idPrefix: `${triad.runId}-warm` });
+    const before = await redisCpu(argv.child);
+    const f = await runEcho(triad.coordinator, tasks, mode, { idPrefix: `${triad.runId}-run` });
+    const redisUs = ((await redisCpu(argv.child)) - before) * (1e6 / tasks);
+    process.stdout.write(`${JSON.stringify({ ...f, redisUs })}\n`);
+  } finally {
+    await triad.stop();
+  }
+  process.exit(0);
+}
+
+async function redisCpu(url: string): Promise<number> {
+  const { createClient } = await import("redis");
+  const client = createClient({ url });
+  await client.connect();
+  try {
+    const info = await client.info("cpu");
+    const read = (name: string) => Number(new RegExp(`${name}:([\\d.]+)`).exec(info)?.[1] ?? Number.NaN);
+    return read("used_cpu_user") + read("used_cpu_sys");
+  } finally {
+    await client.close();
+  }
+}
+
+const log = (line: string) => process.stderr.write(`${line}\n`);
+const script = fileURLToPath(import.meta.url);
+
+function runOnce(build: string, url: string): Promise<Figures> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(
+      process.execPath,
+      [
+        "--import",
+        "tsx",
+        script,
+        "--child",
+        url,
+        "--mode",
+        mode,
+        "--tasks",
+        String(tasks),
+        "--warm",
+        String(warm),
+      ],
+      { env: { ...process.env, TRIAD_BENCH_DIST: build }, stdio: ["ignore", "pipe", "pipe"] },
+    );
+    let out = "";
+    let err = "";
+    child.stdout.on("data", (d: Buffer) => {
+      out += d.toString();
+    });
+    child.stderr.on("data", (d: Buffer) => {
+      err = (err + d.toString()).slice(-4000);
+    });
+    child.once("exit", (code) => {
+      const line = out.trim().split("\n").at(-1);
+      if (code === 0 && line) resolve(JSON.parse(line) as Figures);
+      else reject(new Error(`the run of ${build} failed (exit ${code}):\n${err}`));
+    });
+  });
+}
+
+const redis = await BenchRedis.start();
+const runs: Record<"a" | "b", Figures[]> = { a: [], b: [] };
+try {
+  const pairs = Number(argv.pairs);
+  for (let p = 0; p < pairs; p++) {
+    // A B, then B A: neither build always goes first into a spell.
+    const order: Array<"a" | "b"> = p % 2 === 0 ? ["a", "b"] : ["b", "a"];
+    for (const side of order) {
+      await redis.flush();
+      const f = await runOnce(side === "a" ? argv.a : argv.b, redis.url);
+      runs[side].push(f);
+      log(
+        `pair ${p + 1} ${side.toUpperCase()} ${fmt.rate(f.perSecond).padStart(8)} tasks/s  node ${f.cpuUs.toFixed(1)} us  redis ${f.redisUs.toFixed(1)} us  p99 ${fmt.ms(f.p99)} ms`,
+      );
+    }
+  }
+} finally {
+  await redis.stop();
+}
+
+const ratios = runs.b.map((b, i) => b.perSecond / runs.a[i]!.perSecond);
+const m = (side: "a" | "b", pick: (f: Figures) => number) => median(runs[side].map(pick));
+console.log(
+  `## A/B: ${argv.b} (B) against ${argv.a} (A), ${mode}, ${tasks} tasks a run, ${ratios.length} pairs`,
+);
+console.log();
+console.log("| build | tasks/s (median) | node CPU us/task | Redis CPU us/task | p99 ms |");
+console.log("| ----- | ---------------- | ---------------- | ----------------- | ------ |");
+for (const side of ["a", "b"] as const) {
+  console.log(
+    `| ${side.toUpperCase()}: ${side === "a" ? argv.a : argv.b} | ${fmt.rate(m(side, (f) => f.perSecond))} | ${m(side, (f) => f.cpuUs).toFixed(1)} | ${m(side, (f) => f.redisUs).toFixed(1)} | ${fmt.ms(m(side, (f) => f.p99))} |`,
+  );
+}
+console.log();
+console.log(
+  `B/A pair by pair: ${ratios.map((r) => r.toFixed(2)).join(", ")}; median ${fmt.ratio(median(ratios))}, B ahead in ${ratios.filter((r) => r > 1).length} of ${ratios.length}.`,
+);
