@@ -116,6 +116,51 @@ describe("runAttempt", () => {
     expect(spawned).toMatchObject({ status: "completed", result: "ok", spawn: [{ task_id: "t1.1" }] });
   });
 
+  it("gives a context whose members work taken apart, and shows nothing else of the attempt", async () => {
+    const progress: unknown[] = [];
+    const cancel = new AttemptCancel();
+    const seen: Record<string, unknown> = {};
+    const outcome = runAttempt(
+      async (_t, context) => {
+        const { spawn, progress: report, signal, attempt, inputs, dependencies, requestInput } = context;
+        seen.keys = Object.keys(context);
+        seen.copy = { ...context };
+        seen.attempt = attempt;
+        seen.inputs = inputs;
+        seen.dependencies = dependencies;
+        seen.sameSignal = signal === context.signal;
+        seen.sameSpawn = spawn === context.spawn;
+        report({ done: 1 });
+        spawn([{ task_type: "echo", payload: {} }]);
+        cancel.cancel(new Error("stop"));
+        await new Promise<void>((resolve) => signal.addEventListener("abort", () => resolve()));
+        seen.reason = (signal.reason as Error).message;
+        return requestInput("never asked: the attempt was canceled");
+      },
+      task,
+      {
+        timeoutMs: 1000,
+        attempt: 3,
+        inputs: ["a"],
+        dependencies: { d1: { status: "completed", result: 1 } } as never,
+        onProgress: (v) => progress.push(v),
+        cancel,
+      },
+    );
+    await outcome;
+    expect(seen).toMatchObject({
+      keys: [],
+      copy: {},
+      attempt: 3,
+      inputs: ["a"],
+      dependencies: { d1: { status: "completed" } },
+      sameSignal: true,
+      sameSpawn: true,
+      reason: "stop",
+    });
+    expect(progress).toEqual([{ done: 1 }]);
+  });
+
   it("gives a promise when the handler does, settled by the handler or its time", async () => {
     const pending = runAttempt(async () => "later", task, { timeoutMs: 1000 });
     expect(pending).toBeInstanceOf(Promise);
