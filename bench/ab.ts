@@ -11,11 +11,11 @@
 // shows the noise); --mode one|window|batch (default window); --pairs N (default 6); --tasks N
 // per run (default 30,000), after --warm N unmeasured in the same process (default 30,000).
 // Progress goes to stderr, the report (Markdown) to stdout.
-import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { BenchRedis } from "./lib/redis.js";
-import { fmt, median, type RunFigures } from "./lib/stats.js";
+import { BenchChild } from "./lib/child.js";
+import { BenchRedis, redisCpuSeconds } from "./lib/redis.js";
+import { fmt, median, pairRatios, type RunFigures } from "./lib/stats.js";
 import type { SubmitMode } from "./triad-inprocess.js";
 
 const { values: argv } = parseArgs({
@@ -40,69 +40,31 @@ type Figures = RunFigures & { redisUs: number };
 if (argv.child !== undefined) {
   // One run, in this process: the build was chosen by TRIAD_BENCH_DIST before triad.ts loaded.
   const { InProcessTriad, runEcho } = await import("./triad-inprocess.js");
-  const redis = { url: argv.child };
-  const triad = await InProcessTriad.start(redis);
+  const url = argv.child;
+  const triad = await InProcessTriad.start({ url });
   try {
     if (warm > 0) await runEcho(triad.coordinator, warm, mode, { idPrefix: `${triad.runId}-warm` });
-    const before = await redisCpu(argv.child);
+    const before = await redisCpuSeconds(url);
     const f = await runEcho(triad.coordinator, tasks, mode, { idPrefix: `${triad.runId}-run` });
-    const redisUs = ((await redisCpu(argv.child)) - before) * (1e6 / tasks);
-    process.stdout.write(`${JSON.stringify({ ...f, redisUs })}\n`);
+    const redisUs = ((await redisCpuSeconds(url)) - before) * (1e6 / tasks);
+    process.stdout.write(`${JSON.stringify({ result: { ...f, redisUs } })}\n`);
   } finally {
     await triad.stop();
   }
   process.exit(0);
 }
 
-async function redisCpu(url: string): Promise<number> {
-  const { createClient } = await import("redis");
-  const client = createClient({ url });
-  await client.connect();
-  try {
-    const info = await client.info("cpu");
-    const read = (name: string) => Number(new RegExp(`${name}:([\\d.]+)`).exec(info)?.[1] ?? Number.NaN);
-    return read("used_cpu_user") + read("used_cpu_sys");
-  } finally {
-    await client.close();
-  }
-}
-
 const log = (line: string) => process.stderr.write(`${line}\n`);
-const script = fileURLToPath(import.meta.url);
 
-function runOnce(build: string, url: string): Promise<Figures> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(
-      process.execPath,
-      [
-        "--import",
-        "tsx",
-        script,
-        "--child",
-        url,
-        "--mode",
-        mode,
-        "--tasks",
-        String(tasks),
-        "--warm",
-        String(warm),
-      ],
-      { env: { ...process.env, TRIAD_BENCH_DIST: build }, stdio: ["ignore", "pipe", "pipe"] },
-    );
-    let out = "";
-    let err = "";
-    child.stdout.on("data", (d: Buffer) => {
-      out += d.toString();
-    });
-    child.stderr.on("data", (d: Buffer) => {
-      err = (err + d.toString()).slice(-4000);
-    });
-    child.once("exit", (code) => {
-      const line = out.trim().split("\n").at(-1);
-      if (code === 0 && line) resolve(JSON.parse(line) as Figures);
-      else reject(new Error(`the run of ${build} failed (exit ${code}):\n${err}`));
-    });
-  });
+/** One run of `build` in a fresh process (BenchChild): its figures, once it said them. */
+async function runOnce(build: string, url: string): Promise<Figures> {
+  const args = ["--child", url, "--mode", mode, "--tasks", String(tasks), "--warm", String(warm)];
+  const child = new BenchChild(args, { TRIAD_BENCH_DIST: build }, fileURLToPath(import.meta.url));
+  try {
+    return (await child.next("result")).result as Figures;
+  } finally {
+    await child.stop();
+  }
 }
 
 const redis = await BenchRedis.start();
@@ -125,7 +87,7 @@ try {
   await redis.stop();
 }
 
-const ratios = runs.b.map((b, i) => b.perSecond / runs.a[i]!.perSecond);
+const ratios = pairRatios(runs.b, runs.a);
 const m = (side: "a" | "b", pick: (f: Figures) => number) => median(runs[side].map(pick));
 console.log(
   `## A/B: ${argv.b} (B) against ${argv.a} (A), ${mode}, ${tasks} tasks a run, ${ratios.length} pairs`,
@@ -140,5 +102,5 @@ for (const side of ["a", "b"] as const) {
 }
 console.log();
 console.log(
-  `B/A pair by pair: ${ratios.map((r) => r.toFixed(2)).join(", ")}; median ${fmt.ratio(median(ratios))}, B ahead in ${ratios.filter((r) => r > 1).length} of ${ratios.length}.`,
+  `B/A pair by pair: ${fmt.pairs(ratios)}, B ahead in ${ratios.filter((r) => r > 1).length} of ${ratios.length}.`,
 );

@@ -132,13 +132,12 @@ async function bullmq(redis: BenchRedis, ids: boolean): Promise<void> {
 type RedisSpent = { cpuUs: number; calls: number };
 
 async function redisSpent(redis: BenchRedis): Promise<RedisSpent> {
-  const cpu = String(await redis.command("INFO", "cpu"));
-  const field = (name: string) => Number(new RegExp(`${name}:([\\d.]+)`).exec(cpu)?.[1]);
+  const cpuSeconds = await redis.cpuSeconds();
   const stats = String(await redis.command("INFO", "commandstats"));
   let calls = 0;
   // cmdstat_<name>:calls=N,...; the INFO calls of this measurement are left out.
   for (const m of stats.matchAll(/cmdstat_([^:]+):calls=(\d+)/g)) if (m[1] !== "info") calls += Number(m[2]);
-  return { cpuUs: (field("used_cpu_user") + field("used_cpu_sys")) * 1e6, calls };
+  return { cpuUs: cpuSeconds * 1e6, calls };
 }
 
 type CpuFigures = { redisCpuUs: number; calls: number; perSecond: number };

@@ -24,7 +24,7 @@ import { parseArgs } from "node:util";
 import { type BullMode, runBullmq } from "./bullmq.js";
 import { describeMachine } from "./lib/machine.js";
 import { BenchRedis } from "./lib/redis.js";
-import { fmt, median, type RunFigures, summarise, table } from "./lib/stats.js";
+import { fmt, median, pairRatios, type RunFigures, summarise, table } from "./lib/stats.js";
 import { TRIAD_FROM } from "./lib/triad.js";
 import type { MemoryFigures } from "./memory.js";
 import { measureSigning } from "./signing.js";
@@ -271,10 +271,7 @@ async function compare(): Promise<void> {
   // of a difference between the medians is the VM's drift (a slow spell hits one round).
   out(
     `Round by round (each Triad round / the BullMQ round right after it): ${measured
-      .map((p) => {
-        const ratios = runs[p.triad[0]]!.map((t, i) => t.perSecond / runs[p.bull[0]]![i]!.perSecond);
-        return `${p.label} ${ratios.map((r) => r.toFixed(2)).join(", ")} (median ${fmt.ratio(median(ratios))})`;
-      })
+      .map((p) => `${p.label} ${fmt.pairs(pairRatios(runs[p.triad[0]]!, runs[p.bull[0]]!))}`)
       .join("; ")}.`,
   );
   out();
@@ -327,14 +324,9 @@ async function processes(): Promise<void> {
     `CPU per task by tier across processes (medians): batched: ${tiers(runs.procBatch!)}; one at a time: ${tiers(runs.procOne!)}. (The "CPU us/task" column is the coordinator process's; in one process, that one process does it all.)`,
   );
   out();
-  // As in the compare section: each pair ran back to back, so its ratio is less moved by the
-  // machine's slow and fast spells than the ratio of the medians.
-  const pairs = (procs: RunFigures[], inProcess: RunFigures[]) => {
-    const ratios = procs.map((p, i) => p.perSecond / inProcess[i]!.perSecond);
-    return `${ratios.map((r) => r.toFixed(2)).join(", ")} (median ${fmt.ratio(median(ratios))})`;
-  };
+  // As in the compare section: each pair ran back to back (pairRatios).
   out(
-    `Round by round (each processes run / the in-process run right before it): batched ${pairs(runs.procBatch!, runs.inBatch!)}; one at a time ${pairs(runs.procOne!, runs.inOne!)}.`,
+    `Round by round (each processes run / the in-process run right before it): batched ${fmt.pairs(pairRatios(runs.procBatch!, runs.inBatch!))}; one at a time ${fmt.pairs(pairRatios(runs.procOne!, runs.inOne!))}.`,
   );
   out();
 }

@@ -30,11 +30,29 @@ export class BenchRedis {
     }
   }
 
+  /** CPU seconds (user + system) the server has used so far. */
+  cpuSeconds(): Promise<number> {
+    return redisCpuSeconds(this.url);
+  }
+
   async flush(): Promise<void> {
     await this.command("FLUSHALL");
   }
 
   async stop(): Promise<void> {
     await this.server.destroy();
+  }
+}
+
+/** CPU seconds (user + system) the redis-server at `url` has used so far, from `INFO cpu`. */
+export async function redisCpuSeconds(url: string): Promise<number> {
+  const client = createClient({ url });
+  await client.connect();
+  try {
+    const info = await client.info("cpu");
+    const field = (name: string) => Number(new RegExp(`${name}:([\\d.]+)`).exec(info)?.[1]);
+    return field("used_cpu_user") + field("used_cpu_sys");
+  } finally {
+    await client.close();
   }
 }

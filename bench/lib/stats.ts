@@ -57,10 +57,21 @@ export function summarise(runs: RunFigures[]): RunFigures {
   };
 }
 
+/**
+ * Each run of `b` against the run of `a` at the same index: pairs run back to back, whose ratio
+ * a slow or fast spell of the machine moves less than the ratio of two medians.
+ */
+export function pairRatios(b: RunFigures[], a: RunFigures[]): number[] {
+  return b.map((run, i) => run.perSecond / a[i]!.perSecond);
+}
+
 export const fmt = {
   rate: (n: number) => (Number.isFinite(n) ? Math.round(n).toLocaleString("en-US") : "-"),
   ms: (n: number) => (Number.isFinite(n) ? (n < 10 ? n.toFixed(2) : n.toFixed(1)) : "-"),
   ratio: (n: number) => (Number.isFinite(n) ? `${n.toFixed(2)}x` : "-"),
+  /** Pair ratios as "1.06, 0.98, 1.10 (median 1.06x)". */
+  pairs: (ratios: number[]) =>
+    `${ratios.map((r) => r.toFixed(2)).join(", ")} (median ${fmt.ratio(median(ratios))})`,
   mb: (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MB`,
 };
 
