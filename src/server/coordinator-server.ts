@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import type { CoordinatorAgent } from "../agents/index.js";
 import { TriadError } from "../core/errors.js";
+import type { Logger } from "../core/logger.js";
 import { createA2AGateway } from "./a2a-gateway/index.js";
 import { coordinatorApi } from "./coordinator-api.js";
 import { dashboardRoutes } from "./dashboard/dashboard-routes.js";
@@ -21,6 +22,8 @@ export type CoordinatorServerOptions = {
   graphNodeLimit?: number;
   /** How long another coordinator has to answer for its recent-task window in GET /tasks (default 1000 ms). */
   peerTimeoutMs?: number;
+  /** Where the A2A gateway logs its refusals (debug) and its failures (error); default: nowhere. */
+  logger?: Logger | undefined;
   /** Extra routes tried first (the dashboard, A2A). */
   extra?: Array<(req: IncomingMessage, res: ServerResponse, url: URL) => boolean | Promise<boolean>>;
 };
@@ -47,6 +50,7 @@ export function coordinatorHttp(
   const a2a = createA2AGateway(coordinator, {
     apiToken: options.apiToken,
     textTaskType: options.a2aTextType,
+    ...(options.logger && { logger: options.logger.child({ component: "a2a-gateway" }) }),
   });
   // The dashboard (GET /, its live event stream and task pages), behind the same token.
   const dashboard = dashboardRoutes(coordinator, { apiToken: options.apiToken });

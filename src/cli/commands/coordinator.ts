@@ -40,6 +40,7 @@ export async function coordinator(options: ParsedOptions): Promise<number> {
     apiToken: process.env.TRIAD_API_TOKEN,
     host: String(options.host),
     a2aTextType: options["a2a-text-type"] ? String(options["a2a-text-type"]) : undefined,
+    logger: log,
   });
   agent.a2a.serveOtherRoutes((req, res) => {
     http.handle(req, res).catch(() => res.destroy());

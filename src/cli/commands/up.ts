@@ -95,6 +95,7 @@ export async function up(options: ParsedOptions): Promise<number> {
         host: String(options.host),
         apiToken: process.env.TRIAD_API_TOKEN,
         a2aTextType: options["a2a-text-type"] ? String(options["a2a-text-type"]) : undefined,
+        logger: log,
       });
       servers.push(started);
     }

@@ -3,7 +3,6 @@ import { setMaxListeners } from "node:events";
 import { readFileSync } from "node:fs";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { AGENT_CARD_PATH } from "@a2a-js/sdk";
-import { jsonRpcHandler } from "@a2a-js/sdk/server/express";
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from "express";
 import type { CoordinatorAgent } from "../../agents/index.js";
 import { type Logger, silentLogger } from "../../core/logger.js";
@@ -14,6 +13,7 @@ import { bearerAuth } from "./bearer-auth.js";
 import { BUILTIN_TASK_TYPES, type ClusterTaskTypes, clusterTaskTypes } from "./cluster-task-types.js";
 import { FollowingBusManager } from "./following-bus-manager.js";
 import { jsonRpcEnvelope } from "./jsonrpc-envelope.js";
+import { jsonRpcRoute } from "./jsonrpc-route.js";
 import { TaskFollower } from "./task-follower.js";
 import { TERMINAL_STATES } from "./task-view.js";
 import { TriadExecutor } from "./triad-executor.js";
@@ -155,7 +155,7 @@ export function createA2AGateway(coordinator: CoordinatorAgent, options: A2AGate
     auth.guard,
     jsonOnly,
     ...jsonRpcEnvelope(),
-    jsonRpcHandler({ requestHandler, userBuilder: auth.userBuilder }),
+    jsonRpcRoute({ requestHandler, userBuilder: auth.userBuilder, log }),
   );
   app.use((req, res) => {
     const allowed = isJsonRpcPath(req.path) ? "POST" : "GET";

@@ -1,0 +1,141 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import type { Logger } from "../../../src/core/logger.js";
+import { type RunningServer, startCoordinatorServer } from "../../../src/server/coordinator-server.js";
+import { TestCluster } from "../../helpers/cluster.js";
+
+/**
+ * What the A2A gateway writes when it refuses a request. The A2A SDK's JSON-RPC route printed a
+ * stack trace with console.error for each request refused outside its transport handler: any
+ * request without an A2A-Version header, any SubscribeToTask of an unknown task. Any client could
+ * fill the operator's stderr with them, past --log-level and into --log-format json's lines. A
+ * refusal a client caused is logged at debug through Triad's logger; a failure of the server at
+ * error; nothing goes to the console.
+ */
+
+type Entry = { level: string; fields: Record<string, unknown>; msg: string | undefined };
+
+function capturingLogger(entries: Entry[], bindings: Record<string, unknown> = {}): Logger {
+  const at =
+    (level: string) =>
+    (obj: Record<string, unknown> | string, msg?: string): void => {
+      if (typeof obj === "string") entries.push({ level, fields: { ...bindings }, msg: obj });
+      else entries.push({ level, fields: { ...bindings, ...obj }, msg });
+    };
+  return {
+    trace: at("trace"),
+    debug: at("debug"),
+    info: at("info"),
+    warn: at("warn"),
+    error: at("error"),
+    child: (more) => capturingLogger(entries, { ...bindings, ...more }),
+  };
+}
+
+type RpcAnswer = {
+  id: unknown;
+  error?: { code: number; message: string; data?: Array<{ reason?: string }> };
+  result?: unknown;
+};
+
+describe("the A2A gateway's refusals, as its log shows them", () => {
+  let cluster: TestCluster;
+  let server: RunningServer;
+  const entries: Entry[] = [];
+  const consoleCalls: unknown[][] = [];
+
+  const rpc = async (
+    method: string,
+    params: unknown,
+    headers: Record<string, string> = { "a2a-version": "1.0" },
+  ) => {
+    const res = await fetch(`${server.url}/a2a/jsonrpc`, {
+      method: "POST",
+      headers: { "content-type": "application/json", ...headers },
+      body: JSON.stringify({ jsonrpc: "2.0", id: 7, method, params }),
+    });
+    return { status: res.status, answer: (await res.json()) as RpcAnswer };
+  };
+
+  beforeAll(async () => {
+    cluster = new TestCluster({ url: `memory://a2a-gateway-logs-${process.pid}` });
+    await cluster.startCoordinator();
+    await cluster.startDistributor("d1");
+    await cluster.startWorker("w1", "d1");
+    await cluster.ready();
+    server = await startCoordinatorServer(cluster.coordinator, { port: 0, logger: capturingLogger(entries) });
+    for (const method of ["error", "warn", "log", "info", "debug"] as const) {
+      vi.spyOn(console, method).mockImplementation(
+        (...args: unknown[]) => void consoleCalls.push([method, ...args]),
+      );
+    }
+  });
+
+  afterEach(() => {
+    entries.length = 0;
+    consoleCalls.length = 0;
+  });
+
+  afterAll(async () => {
+    vi.restoreAllMocks();
+    await server?.close();
+    await cluster?.stop();
+  });
+
+  it("a request without A2A-Version (read as 0.3) is answered -32009, logged at debug, nothing on the console", async () => {
+    for (let i = 0; i < 5; i++) {
+      const { status, answer } = await rpc("GetTask", { id: "nope" }, {});
+      expect(status).toBe(200);
+      expect(answer.id).toBe(7);
+      expect(answer.error?.code).toBe(-32009);
+      expect(answer.error?.data?.[0]?.reason).toBe("VERSION_NOT_SUPPORTED");
+      expect(answer.error?.message).toContain("'0.3' is not supported");
+    }
+    expect(consoleCalls).toEqual([]);
+    expect(entries).toHaveLength(5);
+    for (const e of entries) {
+      expect(e.level).toBe("debug");
+      expect(e.fields).toMatchObject({ component: "a2a-gateway", method: "GetTask", code: -32009 });
+    }
+  });
+
+  it("a SubscribeToTask of an unknown task is answered -32001 with no stream, logged at debug, nothing on the console", async () => {
+    const { status, answer } = await rpc("SubscribeToTask", { id: "no-such-task" });
+    expect(status).toBe(200);
+    expect(answer.error?.code).toBe(-32001);
+    expect(answer.error?.data?.[0]?.reason).toBe("TASK_NOT_FOUND");
+    expect(consoleCalls).toEqual([]);
+    expect(entries.map((e) => [e.level, e.fields.method, e.fields.code])).toEqual([
+      ["debug", "SubscribeToTask", -32001],
+    ]);
+  });
+
+  it("a failure of the server is answered -32603 and logged as an error, nothing on the console", async () => {
+    const core = cluster.coordinator.core;
+    const getTask = vi.spyOn(core, "getTask").mockRejectedValue(new Error("disk on fire"));
+    try {
+      const { answer } = await rpc("GetTask", { id: "any" });
+      expect(answer.error?.code).toBe(-32603);
+    } finally {
+      getTask.mockRestore();
+    }
+    expect(consoleCalls).toEqual([]);
+    expect(entries.map((e) => [e.level, e.fields.method, e.fields.code])).toEqual([
+      ["error", "GetTask", -32603],
+    ]);
+  });
+
+  it("a request answered well logs nothing", async () => {
+    const { answer } = await rpc("SendMessage", {
+      message: {
+        messageId: "m-logs-1",
+        role: "ROLE_USER",
+        parts: [{ data: { task_type: "echo", payload: { x: 1 } } }],
+      },
+      configuration: { returnImmediately: true },
+    });
+    expect(answer.error).toBeUndefined();
+    expect(answer.result).toBeDefined();
+    expect(consoleCalls).toEqual([]);
+    expect(entries.filter((e) => e.level !== "debug" && e.level !== "trace")).toEqual([]);
+  });
+});
