@@ -9,6 +9,7 @@ import type { CoordinatorAgent } from "../../agents/index.js";
 import type { TaskDict } from "../../agents/protocol.js";
 import { isStoreUnavailable, isTriadError } from "../../core/errors.js";
 import { settledTaskTypes } from "./cluster-task-types.js";
+import { heldReferences } from "./held-references.js";
 import { inputOf } from "./input-message.js";
 import { submitRefusals } from "./store-unavailable.js";
 import type { TaskFollower } from "./task-follower.js";
@@ -40,7 +41,7 @@ export class TriadExecutor implements AgentExecutor {
 
   async execute(request: RequestContext, bus: ExecutionEventBus): Promise<void> {
     const { taskId, contextId } = request;
-    const message = request.userMessage;
+    const message = heldReferences.giveBack(request.userMessage);
     // A message naming a task waiting for input is its input (checked in refuseUnrunnable).
     if (request.task !== undefined) return this.answer(request.task, contextId, message, bus);
     const input = readTaskInput(message, this.o.textTaskType);

@@ -17,6 +17,7 @@ import {
   type TaskStore,
 } from "@a2a-js/sdk/server";
 import { isStoreUnavailable } from "../../core/errors.js";
+import { heldReferences } from "./held-references.js";
 import { refuseUnrunnable } from "./message-checks.js";
 import { StoreUnavailableError, submitRefusals } from "./store-unavailable.js";
 
@@ -26,7 +27,7 @@ import { StoreUnavailableError, submitRefusals } from "./store-unavailable.js";
  * at all (one naming a task — a Triad task takes one message —, a file, a payload too deep)
  * is the request's error (refuseUnrunnable); and a message whose task the store could not
  * record is a JSON-RPC error that says "unavailable, retry" (StoreUnavailableError), not a
- * task that failed.
+ * task that failed. A message's referenceTaskIds are not looked up (HeldReferences).
  */
 export class TriadRequestHandler extends DefaultRequestHandler {
   constructor(
@@ -61,12 +62,13 @@ export class TriadRequestHandler extends DefaultRequestHandler {
     await retryWhenUnavailable(refuseUnrunnable(params, this.tasks, context));
     const messageId = params.message?.messageId;
     try {
-      const answer = await retryWhenUnavailable(super.sendMessage(params, context));
+      const answer = await retryWhenUnavailable(super.sendMessage(heldReferences.hold(params), context));
       const refused = submitRefusals.take(messageId);
       if (refused !== undefined) throw new StoreUnavailableError(refused);
       return answer;
     } finally {
       submitRefusals.take(messageId);
+      heldReferences.forget(messageId);
     }
   }
 
@@ -77,13 +79,14 @@ export class TriadRequestHandler extends DefaultRequestHandler {
     await retryWhenUnavailable(refuseUnrunnable(params, this.tasks, context));
     const messageId = params.message?.messageId;
     try {
-      for await (const event of wrapStream(super.sendMessageStream(params, context))) {
+      for await (const event of wrapStream(super.sendMessageStream(heldReferences.hold(params), context))) {
         const refused = submitRefusals.take(messageId);
         if (refused !== undefined) throw new StoreUnavailableError(refused);
         yield event;
       }
     } finally {
       submitRefusals.take(messageId);
+      heldReferences.forget(messageId);
     }
   }
 }

@@ -124,6 +124,37 @@ describe("the A2A gateway's refusals, as its log shows them", () => {
     ]);
   });
 
+  it("a message naming many tasks in referenceTaskIds: none is read from the store or warned about, its history keeps them", async () => {
+    // The SDK read each referenced task from the store and warned on the console for each one
+    // it could not find: one message of 2,000 ids, 2,000 reads and 2,000 lines on stderr.
+    const ids = Array.from({ length: 2000 }, (_, i) => `no-such-task-${i}`);
+    const getTask = vi.spyOn(cluster.coordinator.core, "getTask");
+    try {
+      const { answer } = await rpc("SendMessage", {
+        message: {
+          messageId: "m-logs-refs",
+          role: "ROLE_USER",
+          referenceTaskIds: ids,
+          parts: [{ data: { task_type: "echo", payload: { x: 2 } } }],
+        },
+        configuration: { returnImmediately: true },
+      });
+      expect(answer.error).toBeUndefined();
+      const task = (
+        answer.result as { task: { id: string; history: Array<{ referenceTaskIds?: string[] }> } }
+      ).task;
+      expect(task.history[0]?.referenceTaskIds).toEqual(ids);
+      expect(getTask.mock.calls.filter(([id]) => ids.includes(id as string))).toEqual([]);
+      // And as the store keeps it.
+      const again = await rpc("GetTask", { id: task.id });
+      const stored = (again.answer.result as { history: Array<{ referenceTaskIds?: string[] }> }).history;
+      expect(stored[0]?.referenceTaskIds).toEqual(ids);
+    } finally {
+      getTask.mockRestore();
+    }
+    expect(consoleCalls).toEqual([]);
+  });
+
   it("a request answered well logs nothing", async () => {
     const { answer } = await rpc("SendMessage", {
       message: {
