@@ -40,7 +40,7 @@ export function jsonRpcRoute(options: {
 }): RequestHandler {
   const transport = new JsonRpcTransportHandler(options.requestHandler);
   const { log } = options;
-  const refused = (req: Request, error: RpcError, where: string, err: unknown) => {
+  const report = (req: Request, error: RpcError, where: string, err: unknown) => {
     const fields = { method: methodOf(req), code: error.code, detail: error.message };
     if (error.code === INTERNAL_ERROR) log.error({ ...fields, err }, `A2A gateway: ${where} failed`);
     else log.debug(fields, `A2A gateway: ${where} refused`);
@@ -64,18 +64,18 @@ export function jsonRpcRoute(options: {
       if (!isStream(answer)) {
         // The transport handler answers a handler's failure itself (-32603), without a word.
         const error = (answer as { error?: RpcError }).error;
-        if (error?.code === INTERNAL_ERROR) refused(req, error, "request", undefined);
+        if (error?.code === INTERNAL_ERROR) report(req, error, "request", undefined);
         return void res.status(200).json(answer);
       }
       stream = answer;
     } catch (err) {
       const error = JsonRpcTransportHandler.mapToJSONRPCError(err);
-      refused(req, error, "request", err);
+      report(req, error, "request", err);
       if (!res.headersSent) res.status(error.code === INTERNAL_ERROR ? 500 : 200).json(rpcError(id, error));
       else if (!res.writableEnded) res.end();
       return;
     }
-    await sendStream(req, res, id, stream, refused);
+    await sendStream(req, res, id, stream, report);
   };
 }
 
@@ -88,14 +88,14 @@ async function sendStream(
   res: Response,
   id: string | number | null,
   stream: AsyncGenerator<unknown, void, undefined>,
-  refused: (req: Request, error: RpcError, where: string, err: unknown) => void,
+  report: (req: Request, error: RpcError, where: string, err: unknown) => void,
 ): Promise<void> {
   let first: IteratorResult<unknown, void>;
   try {
     first = await stream.next();
   } catch (err) {
     const error = JsonRpcTransportHandler.mapToJSONRPCError(err);
-    refused(req, error, "stream", err);
+    report(req, error, "stream", err);
     if (!res.headersSent) res.status(200).json(rpcError(id, error));
     return;
   }
@@ -108,7 +108,7 @@ async function sendStream(
     }
   } catch (err) {
     const error = JsonRpcTransportHandler.mapToJSONRPCError(err);
-    refused(req, error, "stream", err);
+    report(req, error, "stream", err);
     if (!res.writableEnded) res.write(formatSSEErrorEvent(rpcError(id, error)));
   } finally {
     if (!res.writableEnded) res.end();
