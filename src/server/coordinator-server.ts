@@ -22,7 +22,7 @@ export type CoordinatorServerOptions = {
   graphNodeLimit?: number;
   /** How long another coordinator has to answer for its recent-task window in GET /tasks (default 1000 ms). */
   peerTimeoutMs?: number;
-  /** Where the A2A gateway logs its refusals (debug) and its failures (error); default: nowhere. */
+  /** Where the REST API logs its failures and the A2A gateway its refusals (debug) and failures; default: nowhere. */
   logger?: Logger | undefined;
   /** Extra routes tried first (the dashboard, A2A). */
   extra?: Array<(req: IncomingMessage, res: ServerResponse, url: URL) => boolean | Promise<boolean>>;
@@ -60,6 +60,7 @@ export function coordinatorHttp(
     host: options.host,
     ...(options.maxBodyBytes !== undefined ? { maxBodyBytes: options.maxBodyBytes } : {}),
     extra: [...(options.extra ?? []), a2a.route, dashboard],
+    logger: options.logger?.child({ component: "http-api" }),
   });
   return {
     handle,

@@ -4,6 +4,7 @@ import type { TaskWatch } from "../agents/live/task-changes.js";
 import { depthProblem } from "../agents/payload-depth.js";
 import { isTriadError, retryAfterOf } from "../core/errors.js";
 import { isPlainObject, type JsonObject } from "../core/json.js";
+import { type Logger, silentLogger } from "../core/logger.js";
 import { browserGuard } from "./browser-guard.js";
 import {
   listLimit,
@@ -76,6 +77,8 @@ export type HttpApiOptions = {
   maxBatch?: number;
   /** Other routes mounted on the same port (A2A, dashboard): tried first; true when handled. */
   extra?: Array<(req: IncomingMessage, res: ServerResponse, url: URL) => boolean | Promise<boolean>>;
+  /** Where a request that failed (500) is logged, with its error; a refusal (4xx) is only answered. */
+  logger?: Logger | undefined;
 };
 
 /** Every route of the REST API, as OpenAPI names it; openapi.ts describes each one. */
@@ -116,6 +119,11 @@ const ROUTES: Route[] = REST_ROUTES.map((key) => {
 /** The coordinator's REST surface: tasks in and out, agents, metrics, and its OpenAPI document. */
 export function createHttpApi(options: HttpApiOptions) {
   const limit = options.maxBodyBytes ?? 1024 * 1024;
+  const log = options.logger ?? silentLogger;
+  const failed = (req: IncomingMessage, res: ServerResponse, err: unknown): void => {
+    log.error({ err, method: req.method, path: requestUrl(req.url)?.pathname }, "HTTP API: request failed");
+    sendError(res, 500, "ERR_INTERNAL", "internal error");
+  };
   const maxBatch = options.maxBatch ?? 10_000;
   const token = options.apiToken ? Buffer.from(`Bearer ${options.apiToken}`) : undefined;
   let described: string | undefined;
@@ -222,8 +230,8 @@ export function createHttpApi(options: HttpApiOptions) {
 
   /** Never rejects: whatever goes wrong is this request's answer, never the process's end. */
   return function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    return serve(req, res).catch(() => {
-      if (!res.headersSent) sendError(res, 500, "ERR_INTERNAL", "internal error");
+    return serve(req, res).catch((err: unknown) => {
+      if (!res.headersSent) failed(req, res, err);
       else res.destroy();
     });
   };
@@ -270,7 +278,7 @@ export function createHttpApi(options: HttpApiOptions) {
         const headers: Record<string, string> = after === undefined ? {} : { "retry-after": String(after) };
         return sendJson(res, statusOf(err, 400), body, headers);
       }
-      return sendError(res, 500, "ERR_INTERNAL", "internal error");
+      return failed(req, res, err);
     }
   }
 

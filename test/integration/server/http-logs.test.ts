@@ -4,7 +4,10 @@ import { type RunningServer, startCoordinatorServer } from "../../../src/server/
 import { TestCluster } from "../../helpers/cluster.js";
 
 /**
- * What the A2A gateway writes when it refuses a request. The A2A SDK's JSON-RPC route printed a
+ * What the coordinator's HTTP surface writes when it refuses a request or fails one. The REST
+ * API answered a failure 500 and logged nothing, so an operator never saw why.
+ *
+ * The A2A gateway: The A2A SDK's JSON-RPC route printed a
  * stack trace with console.error for each request refused outside its transport handler: any
  * request without an A2A-Version header, any SubscribeToTask of an unknown task. Any client could
  * fill the operator's stderr with them, past --log-level and into --log-format json's lines. A
@@ -37,7 +40,7 @@ type RpcAnswer = {
   result?: unknown;
 };
 
-describe("the A2A gateway's refusals, as its log shows them", () => {
+describe("the HTTP API's and the A2A gateway's refusals and failures, as the log shows them", () => {
   let cluster: TestCluster;
   let server: RunningServer;
   const entries: Entry[] = [];
@@ -153,6 +156,31 @@ describe("the A2A gateway's refusals, as its log shows them", () => {
       getTask.mockRestore();
     }
     expect(consoleCalls).toEqual([]);
+  });
+
+  it("REST: a request that fails is answered 500 ERR_INTERNAL and logged as an error with its cause; a refusal only answered", async () => {
+    const getTask = vi
+      .spyOn(cluster.coordinator.core, "getTask")
+      .mockRejectedValue(new Error("disk on fire"));
+    let failed: Response;
+    try {
+      failed = await fetch(`${server.url}/tasks/some-task`);
+    } finally {
+      getTask.mockRestore();
+    }
+    expect(failed.status).toBe(500);
+    expect(((await failed.json()) as { error: { code: string } }).error.code).toBe("ERR_INTERNAL");
+    const refused = await fetch(`${server.url}/tasks`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: "{",
+    });
+    expect(refused.status).toBe(400);
+    expect(consoleCalls).toEqual([]);
+    expect(entries.map((e) => [e.level, e.fields.component, e.fields.method, e.fields.path, e.msg])).toEqual([
+      ["error", "http-api", "GET", "/tasks/some-task", "HTTP API: request failed"],
+    ]);
+    expect((entries[0]!.fields.err as Error).message).toBe("disk on fire");
   });
 
   it("a request answered well logs nothing", async () => {
