@@ -52,7 +52,13 @@ export async function runScenario(
     phase("faults done");
     const settled = await cluster.settle(ctx.mode === "long" ? 180_000 : 25_000);
     phase("settled");
-    if (settled) await cluster.readBack();
+    // A coordinator that died shows here first (its API refuses): say which, and what it said.
+    if (settled)
+      await cluster.readBack().catch((err: unknown) => {
+        throw new Error(`reading the tasks back failed: ${String(err)}\n\n${cluster.outputs()}`, {
+          cause: err,
+        });
+      });
     const result = await cluster.check();
     phase("checked");
     ctx.report(rowOf(name, result, { ...info, startedAt }));
