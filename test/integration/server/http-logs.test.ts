@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
-import type { Logger } from "../../../src/core/logger.js";
 import { type RunningServer, startCoordinatorServer } from "../../../src/server/coordinator-server.js";
+import { captureLogger, type LogEntry } from "../../helpers/capture-logger.js";
 import { TestCluster } from "../../helpers/cluster.js";
 
 /**
@@ -15,25 +15,6 @@ import { TestCluster } from "../../helpers/cluster.js";
  * error; nothing goes to the console.
  */
 
-type Entry = { level: string; fields: Record<string, unknown>; msg: string | undefined };
-
-function capturingLogger(entries: Entry[], bindings: Record<string, unknown> = {}): Logger {
-  const at =
-    (level: string) =>
-    (obj: Record<string, unknown> | string, msg?: string): void => {
-      if (typeof obj === "string") entries.push({ level, fields: { ...bindings }, msg: obj });
-      else entries.push({ level, fields: { ...bindings, ...obj }, msg });
-    };
-  return {
-    trace: at("trace"),
-    debug: at("debug"),
-    info: at("info"),
-    warn: at("warn"),
-    error: at("error"),
-    child: (more) => capturingLogger(entries, { ...bindings, ...more }),
-  };
-}
-
 type RpcAnswer = {
   id: unknown;
   error?: { code: number; message: string; data?: Array<{ reason?: string }> };
@@ -43,7 +24,7 @@ type RpcAnswer = {
 describe("the HTTP API's and the A2A gateway's refusals and failures, as the log shows them", () => {
   let cluster: TestCluster;
   let server: RunningServer;
-  const entries: Entry[] = [];
+  const entries: LogEntry[] = [];
   const consoleCalls: unknown[][] = [];
 
   const rpc = async (
@@ -65,7 +46,7 @@ describe("the HTTP API's and the A2A gateway's refusals and failures, as the log
     await cluster.startDistributor("d1");
     await cluster.startWorker("w1", "d1");
     await cluster.ready();
-    server = await startCoordinatorServer(cluster.coordinator, { port: 0, logger: capturingLogger(entries) });
+    server = await startCoordinatorServer(cluster.coordinator, { port: 0, logger: captureLogger(entries) });
     for (const method of ["error", "warn", "log", "info", "debug"] as const) {
       vi.spyOn(console, method).mockImplementation(
         (...args: unknown[]) => void consoleCalls.push([method, ...args]),

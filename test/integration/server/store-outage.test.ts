@@ -3,9 +3,9 @@ import { GetTaskRequest, SendMessageRequest } from "@a2a-js/sdk";
 import { ClientFactory } from "@a2a-js/sdk/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { storeUnavailable } from "../../../src/core/errors.js";
-import type { Logger } from "../../../src/core/logger.js";
 import { CoordinatorAgent, type SubmitOutcome } from "../../../src/index.js";
 import { type RunningServer, startCoordinatorServer } from "../../../src/server/coordinator-server.js";
+import { captureLogger, type LogEntry } from "../../helpers/capture-logger.js";
 import { postTasks } from "../../helpers/post-tasks.js";
 import { RedisServer } from "../../helpers/redis-server.js";
 
@@ -18,27 +18,9 @@ import { RedisServer } from "../../helpers/redis-server.js";
  * answered as it stands, 200).
  */
 
-type Line = { level: string; msg: string };
 type TaskJson = Record<string, unknown> & { task_id: string; created_at?: string };
 /** A POST /tasks answer: a task, `{ tasks }`, or an error with `tasks` for a batch. */
 type Answer = TaskJson & { error: { code: string; message: string }; tasks: TaskJson[] };
-
-function capture(lines: Line[]): Logger {
-  const at =
-    (level: string) =>
-    (obj: Record<string, unknown> | string, msg?: string): void => {
-      lines.push({ level, msg: typeof obj === "string" ? obj : (msg ?? "") });
-    };
-  const log: Logger = {
-    trace: at("trace"),
-    debug: at("debug"),
-    info: at("info"),
-    warn: at("warn"),
-    error: at("error"),
-    child: () => log,
-  };
-  return log;
-}
 
 /** A SendMessage asking for an echo task. */
 const message = () =>
@@ -54,7 +36,7 @@ describe("a store outage, as clients see it", () => {
   let redis: RedisServer;
   let coordinator: CoordinatorAgent;
   let server: RunningServer;
-  const lines: Line[] = [];
+  const lines: LogEntry[] = [];
   const post = (body: unknown) => postTasks<Answer>(server.url, body);
 
   beforeAll(async () => {
@@ -62,7 +44,7 @@ describe("a store outage, as clients see it", () => {
     coordinator = new CoordinatorAgent({
       agentId: `c-${randomUUID().slice(0, 6)}`,
       redis: { url: redis.url, keyPrefix: `outage-${randomUUID().slice(0, 6)}:` },
-      logger: capture(lines),
+      logger: captureLogger(lines),
     });
     await coordinator.initialize();
     server = await startCoordinatorServer(coordinator, { port: 0 });
