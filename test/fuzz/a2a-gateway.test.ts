@@ -8,9 +8,9 @@ import { type FuzzSystem, inProcessSystem } from "../helpers/fuzz/system.js";
 /**
  * The coordinator's A2A gateway (JSON-RPC at /a2a/jsonrpc) under random calls (issue 21). Every
  * call is answered honestly and in time (SendMessage returns), the processes stay up, every task
- * the gateway took on ends, and nothing else is recorded. Nothing is written to the console's stderr: a
- * refusal goes to Triad's logger, once, at debug (the SDK's route printed a stack trace per
- * request refused outside its transport handler).
+ * the gateway took on ends, and nothing else is recorded. Nothing goes to console.error or
+ * console.warn: a refusal goes to Triad's logger, at debug (the SDK's route printed a stack
+ * trace per request refused outside its transport handler).
  */
 
 let system: FuzzSystem;
