@@ -178,6 +178,11 @@ export class RedisCluster {
     );
   }
 
+  /** Runs one command on the node on `port` (through redis-cli) and returns its answer. */
+  async command(port: number, ...args: string[]): Promise<string> {
+    return await cli(port, ...args);
+  }
+
   /** kill -9 of the node on `port`: its sockets close at once, its replica takes over after the node timeout. */
   async kill(port: number): Promise<void> {
     const child = this.processes.get(port);

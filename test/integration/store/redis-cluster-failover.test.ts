@@ -75,4 +75,42 @@ describe("store on Redis Cluster, a master failing over", () => {
     expect(lastFailedStart - promotedAt).toBeLessThan(500);
     expect(await client.get(key)).not.toBeNull();
   }, 60_000);
+
+  it("moves a subscription to the promoted replica, retrying while the new node refuses it, without an unhandled rejection", async () => {
+    // A channel whose master has a live replica (the test above killed one master for good).
+    let channel = "";
+    let master = 0;
+    let replica = 0;
+    for (let i = 0; replica === 0; i++) {
+      channel = `news-${i}`;
+      master = await cluster.masterOf(client.key(channel));
+      replica = await cluster.replicaOf(master).catch(() => 0);
+    }
+    const received: string[] = [];
+    await client.subscribe(channel, (_ch, data) => void received.push(String(data)));
+    // The replica refuses the channel at first: ACLs are per node, not replicated.
+    await cluster.command(replica, "ACL", "SETUSER", "default", "resetchannels");
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => void unhandled.push(reason);
+    process.on("unhandledRejection", onUnhandled);
+    try {
+      await cluster.kill(master);
+      await cluster.waitForPromotion(replica);
+      // node-redis learns the new map and moves the subscription; the new master refuses it
+      // (NOPERM) until the channel is allowed, then the next attempt holds.
+      await new Promise((r) => setTimeout(r, 1500));
+      await cluster.command(replica, "ACL", "SETUSER", "default", "allchannels");
+      const deadline = performance.now() + 10_000;
+      for (let i = 0; received.length === 0 && performance.now() < deadline; i++) {
+        await client.publish(channel, i).catch(() => 0);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    } finally {
+      process.off("unhandledRejection", onUnhandled);
+    }
+    // node-redis' own handler left the SSUBSCRIBE's NOPERM unhandled (which ends a process)
+    // and the channel unsubscribed for good.
+    expect(unhandled).toEqual([]);
+    expect(received.length).toBeGreaterThan(0);
+  }, 60_000);
 });

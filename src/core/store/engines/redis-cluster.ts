@@ -6,6 +6,7 @@ import { redactUrl } from "../config.js";
 import { connectAttempt, diagnoseConnectFailures, type StoreConnectFailure } from "../connect-failure.js";
 import type { ScriptReply, SetOptions, StoreEngine, StoreScript } from "../engine.js";
 import type { StoreOutage } from "../store-outage.js";
+import { resubscribeMovedChannels } from "./cluster-resubscribe.js";
 import { CommandWatchdog } from "./command-watchdog.js";
 import { COMMAND_TIMEOUT_MS, evalScript } from "./redis.js";
 
@@ -109,6 +110,13 @@ export class RedisClusterEngine implements StoreEngine {
       this.attemptErrors?.push(err);
     });
     cluster.on("node-error", () => this.refreshSlots());
+    resubscribeMovedChannels(
+      cluster,
+      (channel, listener) => cluster.isOpen && this.channels.get(channel) === listener,
+      (err) => {
+        this.lastError = err;
+      },
+    );
     return cluster;
   }
 
