@@ -9,6 +9,7 @@ import { dashboardRoutes } from "./dashboard/dashboard-routes.js";
 import { createHttpApi } from "./http-api.js";
 import { bodyDiscarded } from "./http-util.js";
 import { coordinatorMetrics } from "./metrics.js";
+import { httpRequestCounts, registerRequestMetrics } from "./request-counts.js";
 
 export type CoordinatorServerOptions = {
   port: number;
@@ -42,6 +43,8 @@ export function coordinatorHttp(
   options: Omit<CoordinatorServerOptions, "port">,
 ): CoordinatorHttp {
   const metrics = coordinatorMetrics(coordinator);
+  const requests = httpRequestCounts();
+  registerRequestMetrics(metrics, requests);
   const api = coordinatorApi(coordinator, metrics, options.graphNodeLimit, {
     apiToken: options.apiToken,
     peerTimeoutMs: options.peerTimeoutMs,
@@ -50,6 +53,7 @@ export function coordinatorHttp(
   const a2a = createA2AGateway(coordinator, {
     apiToken: options.apiToken,
     textTaskType: options.a2aTextType,
+    counts: requests.a2a,
     ...(options.logger && { logger: options.logger.child({ component: "a2a-gateway" }) }),
   });
   // The dashboard (GET /, its live event stream and task pages), behind the same token.
@@ -61,6 +65,7 @@ export function coordinatorHttp(
     ...(options.maxBodyBytes !== undefined ? { maxBodyBytes: options.maxBodyBytes } : {}),
     extra: [...(options.extra ?? []), a2a.route, dashboard],
     logger: options.logger?.child({ component: "http-api" }),
+    counts: requests.rest,
   });
   return {
     handle,

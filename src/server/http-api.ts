@@ -19,6 +19,7 @@ import { readJsonBody, requestUrl, sendError, sendJson, statusOf, taskIdOf } fro
 import { type InputApi, inputHandlers } from "./input-route.js";
 import { type LimitsApi, limitHandlers } from "./limit-routes.js";
 import { openApiDocument } from "./openapi.js";
+import type { RequestCounts } from "./request-counts.js";
 import { resolveSchedule } from "./schedule-fields.js";
 import { type SchedulesApi, scheduleHandlers } from "./schedule-routes.js";
 import { submitAnswer } from "./submit-answer.js";
@@ -79,6 +80,8 @@ export type HttpApiOptions = {
   extra?: Array<(req: IncomingMessage, res: ServerResponse, url: URL) => boolean | Promise<boolean>>;
   /** Where a request that failed (500) is logged, with its error; a refusal (4xx) is only answered. */
   logger?: Logger | undefined;
+  /** Counts each request it answers by route and status (for triad_http_requests_total); not those an extra route took. */
+  counts?: RequestCounts<"route" | "status"> | undefined;
 };
 
 /** Every route of the REST API, as OpenAPI names it; openapi.ts describes each one. */
@@ -238,6 +241,8 @@ export function createHttpApi(options: HttpApiOptions) {
 
   async function serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
     res.setHeader("x-content-type-options", "nosniff");
+    // The route the request is counted under; null once another surface (A2A, dashboard) took it.
+    let counted: string | null = "other";
     try {
       const url = requestUrl(req.url);
       if (url === null) {
@@ -245,9 +250,15 @@ export function createHttpApi(options: HttpApiOptions) {
       }
       const refusal = guard(req);
       if (refusal !== null) return sendError(res, refusal.status, refusal.code, refusal.message);
-      for (const route of options.extra ?? []) if (await route(req, res, url)) return;
+      for (const extra of options.extra ?? []) {
+        if (await extra(req, res, url)) {
+          counted = null;
+          return;
+        }
+      }
       const onPath = ROUTES.filter((r) => r.pattern.test(url.pathname));
       const route = onPath.find((r) => r.method === req.method);
+      if (route !== undefined) counted = route.key;
       if (route?.public) return await handlers[route.key](req, res, url, params(route, url));
       if (!authorized(req)) {
         res.setHeader("www-authenticate", 'Bearer realm="triad"');
@@ -279,6 +290,8 @@ export function createHttpApi(options: HttpApiOptions) {
         return sendJson(res, statusOf(err, 400), body, headers);
       }
       return failed(req, res, err);
+    } finally {
+      if (counted !== null) options.counts?.add({ route: counted, status: String(res.statusCode) });
     }
   }
 

@@ -7,6 +7,7 @@ import express, { type NextFunction, type Request, type RequestHandler, type Res
 import type { CoordinatorAgent } from "../../agents/index.js";
 import { type Logger, silentLogger } from "../../core/logger.js";
 import { bodyDiscarded } from "../http-util.js";
+import type { RequestCounts } from "../request-counts.js";
 import { buildAgentCard } from "./agent-card.js";
 import { agentCardRoute } from "./agent-card-route.js";
 import { bearerAuth } from "./bearer-auth.js";
@@ -14,6 +15,7 @@ import { BUILTIN_TASK_TYPES, type ClusterTaskTypes, clusterTaskTypes } from "./c
 import { FollowingBusManager } from "./following-bus-manager.js";
 import { jsonRpcEnvelope } from "./jsonrpc-envelope.js";
 import { jsonRpcRoute } from "./jsonrpc-route.js";
+import { countRequests } from "./request-counting.js";
 import { TaskFollower } from "./task-follower.js";
 import { TERMINAL_STATES } from "./task-view.js";
 import { TriadExecutor } from "./triad-executor.js";
@@ -38,6 +40,8 @@ export type A2AGatewayOptions = {
   /** Plain-text messages run as tasks of this type, payload `{ text }` (--a2a-text-type); unset, they are refused. */
   textTaskType?: string | undefined;
   logger?: Logger;
+  /** Counts each JSON-RPC request by method, HTTP status and error code (for triad_a2a_requests_total). */
+  counts?: RequestCounts<"method" | "status" | "code"> | undefined;
 };
 
 /** A route for the coordinator's HTTP API: true when it served the request. */
@@ -152,6 +156,7 @@ export function createA2AGateway(coordinator: CoordinatorAgent, options: A2AGate
   );
   app.use(
     A2A_JSONRPC_PATH,
+    ...(options.counts ? [countRequests(options.counts)] : []),
     auth.guard,
     jsonOnly,
     ...jsonRpcEnvelope(),

@@ -10,8 +10,18 @@ export const JSONRPC_ERROR = {
   invalidParams: -32602,
 } as const;
 
+/** Notes the JSON-RPC error code `res` answers with (its HTTP status is 200 all the same), for counting. */
+export function noteRpcError(res: Response, code: number): void {
+  res.locals.rpcErrorCode = code;
+}
+
+/** The JSON-RPC error code noted for `res`; undefined when it answered a result. */
+export function rpcErrorOf(res: Response): number | undefined {
+  return res.locals.rpcErrorCode as number | undefined;
+}
+
 /** The methods of the A2A 1.0 JSON-RPC binding. */
-const A2A_METHODS: ReadonlySet<string> = new Set([
+export const A2A_METHODS: ReadonlySet<string> = new Set([
   "SendMessage",
   "SendStreamingMessage",
   "GetTask",
@@ -112,5 +122,6 @@ function envelopeProblem(body: unknown): Problem | null {
 
 function answerError(res: Response, id: string | number | null, code: number, message: string): void {
   // JSON-RPC errors travel in a 200: the HTTP exchange itself went well.
+  noteRpcError(res, code);
   res.status(200).json({ jsonrpc: "2.0", id, error: { code, message } });
 }

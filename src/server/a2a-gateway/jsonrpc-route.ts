@@ -15,6 +15,7 @@ import {
 import type { UserBuilder } from "@a2a-js/sdk/server/express";
 import type { Request, RequestHandler, Response } from "express";
 import type { Logger } from "../../core/logger.js";
+import { noteRpcError } from "./jsonrpc-envelope.js";
 
 /** JSON-RPC's "internal error": the only code that is the server's fault (HTTP 500). */
 const INTERNAL_ERROR = -32603;
@@ -64,6 +65,7 @@ export function jsonRpcRoute(options: {
       if (!isStream(answer)) {
         // The transport handler answers a handler's failure itself (-32603), without a word.
         const error = (answer as { error?: RpcError }).error;
+        if (error !== undefined) noteRpcError(res, error.code);
         if (error?.code === INTERNAL_ERROR) report(req, error, "request", undefined);
         return void res.status(200).json(answer);
       }
@@ -71,6 +73,7 @@ export function jsonRpcRoute(options: {
     } catch (err) {
       const error = JsonRpcTransportHandler.mapToJSONRPCError(err);
       report(req, error, "request", err);
+      noteRpcError(res, error.code);
       if (!res.headersSent) res.status(error.code === INTERNAL_ERROR ? 500 : 200).json(rpcError(id, error));
       else if (!res.writableEnded) res.end();
       return;
@@ -96,6 +99,7 @@ async function sendStream(
   } catch (err) {
     const error = JsonRpcTransportHandler.mapToJSONRPCError(err);
     report(req, error, "stream", err);
+    noteRpcError(res, error.code);
     if (!res.headersSent) res.status(200).json(rpcError(id, error));
     return;
   }
@@ -109,6 +113,7 @@ async function sendStream(
   } catch (err) {
     const error = JsonRpcTransportHandler.mapToJSONRPCError(err);
     report(req, error, "stream", err);
+    noteRpcError(res, error.code);
     if (!res.writableEnded) res.write(formatSSEErrorEvent(rpcError(id, error)));
   } finally {
     if (!res.writableEnded) res.end();
