@@ -208,9 +208,13 @@ export class FaultProxy {
             return line;
           }
         }) as A2AMessageLike[];
-      const outcome = this.carry(messages, false, { "content-type": "application/json" });
+      // Its failure handled at once (the agent behind is down): it is awaited only once the
+      // chunks before it are answered, and a rejection left until then is an unhandled one.
+      const outcome = this.carry(messages, false, { "content-type": "application/json" }).catch(
+        () => "reset" as const,
+      );
       previous = previous.then(async () => {
-        const answer = await outcome.catch(() => "reset" as const);
+        const answer = await outcome;
         if (answer === "reset") socket.destroy();
         else if (!socket.destroyed) socket.write(receiptLine(messages.length, answer));
       });
