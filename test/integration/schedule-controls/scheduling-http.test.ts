@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Task } from "../../../src/index.js";
-import { type RunningServer, startCoordinatorServer } from "../../../src/server/coordinator-server.js";
-import { TestCluster } from "../../helpers/cluster.js";
+import type { RunningServer } from "../../../src/server/coordinator-server.js";
+import type { TestCluster } from "../../helpers/cluster.js";
+import { servedCluster } from "../../helpers/served-cluster.js";
 
 /**
  * Scheduling controls over REST: POST /tasks takes priority, run_at, delay_ms (recorded as
@@ -13,12 +14,7 @@ describe("scheduling controls over REST", () => {
   let server: RunningServer;
   let base = "";
   beforeAll(async () => {
-    cluster = new TestCluster({ url: `memory://scheduling-http-${process.pid}` });
-    await cluster.startCoordinator();
-    await cluster.startDistributor("d1");
-    await cluster.startWorker("w1", "d1");
-    await cluster.ready();
-    server = await startCoordinatorServer(cluster.coordinator, { port: 0 });
+    ({ cluster, server } = await servedCluster("scheduling-http"));
     base = `http://127.0.0.1:${server.port}`;
   });
   afterAll(async () => {

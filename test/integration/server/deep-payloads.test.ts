@@ -3,8 +3,9 @@ import { SendMessageRequest } from "@a2a-js/sdk";
 import { ClientFactory } from "@a2a-js/sdk/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type JsonObject, MAX_PAYLOAD_DEPTH } from "../../../src/index.js";
-import { type RunningServer, startCoordinatorServer } from "../../../src/server/coordinator-server.js";
-import { TestCluster } from "../../helpers/cluster.js";
+import type { RunningServer } from "../../../src/server/coordinator-server.js";
+import type { TestCluster } from "../../helpers/cluster.js";
+import { servedCluster } from "../../helpers/served-cluster.js";
 
 /**
  * A payload nested deeper than a task may be is refused where it enters, at once and with the
@@ -38,12 +39,7 @@ describe("payload depth at the coordinator's HTTP entries", () => {
   };
 
   beforeAll(async () => {
-    cluster = new TestCluster({ url: `memory://deep-payloads-${process.pid}` });
-    await cluster.startCoordinator();
-    await cluster.startDistributor("d1");
-    await cluster.startWorker("w1", "d1");
-    await cluster.ready();
-    server = await startCoordinatorServer(cluster.coordinator, { port: 0 });
+    ({ cluster, server } = await servedCluster("deep-payloads"));
   });
 
   afterAll(async () => {

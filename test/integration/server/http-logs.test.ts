@@ -1,7 +1,8 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
-import { type RunningServer, startCoordinatorServer } from "../../../src/server/coordinator-server.js";
+import type { RunningServer } from "../../../src/server/coordinator-server.js";
 import { captureLogger, type LogEntry } from "../../helpers/capture-logger.js";
-import { TestCluster } from "../../helpers/cluster.js";
+import type { TestCluster } from "../../helpers/cluster.js";
+import { servedCluster } from "../../helpers/served-cluster.js";
 
 /**
  * What the coordinator's HTTP surface writes when it refuses a request or fails one. The REST
@@ -41,12 +42,7 @@ describe("the HTTP API's and the A2A gateway's refusals and failures, as the log
   };
 
   beforeAll(async () => {
-    cluster = new TestCluster({ url: `memory://a2a-gateway-logs-${process.pid}` });
-    await cluster.startCoordinator();
-    await cluster.startDistributor("d1");
-    await cluster.startWorker("w1", "d1");
-    await cluster.ready();
-    server = await startCoordinatorServer(cluster.coordinator, { port: 0, logger: captureLogger(entries) });
+    ({ cluster, server } = await servedCluster("a2a-gateway-logs", { logger: captureLogger(entries) }));
     for (const method of ["error", "warn", "log", "info", "debug"] as const) {
       vi.spyOn(console, method).mockImplementation(
         (...args: unknown[]) => void consoleCalls.push([method, ...args]),

@@ -2,11 +2,12 @@ import { compileErrors, validate } from "@readme/openapi-parser";
 import { Ajv2020 } from "ajv/dist/2020.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { JsonObject } from "../../../src/core/json.js";
-import { type RunningServer, startCoordinatorServer } from "../../../src/server/coordinator-server.js";
+import type { RunningServer } from "../../../src/server/coordinator-server.js";
 import { REST_ROUTES } from "../../../src/server/http-api.js";
 import { openApiDocument } from "../../../src/server/openapi.js";
-import { TestCluster } from "../../helpers/cluster.js";
+import type { TestCluster } from "../../helpers/cluster.js";
 import { type Answer, raw } from "../../helpers/raw-socket.js";
+import { servedCluster } from "../../helpers/served-cluster.js";
 
 /**
  * GET /openapi.json describes the REST API as the router serves it: a valid OpenAPI 3.1
@@ -35,12 +36,7 @@ describe("the REST API's OpenAPI document", () => {
     raw(server.port, method, target, headers, body);
 
   beforeAll(async () => {
-    cluster = new TestCluster({ url: `memory://openapi-${process.pid}` });
-    await cluster.startCoordinator();
-    await cluster.startDistributor("d1");
-    await cluster.startWorker("w1", "d1");
-    await cluster.ready();
-    server = await startCoordinatorServer(cluster.coordinator, { port: 0, apiToken: TOKEN });
+    ({ cluster, server } = await servedCluster("openapi", { apiToken: TOKEN }));
     const answer = await send("GET", "/openapi.json", {});
     expect(answer.status).toBe(200);
     doc = answer.json as Doc;

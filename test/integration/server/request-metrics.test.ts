@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type RunningServer, startCoordinatorServer } from "../../../src/server/coordinator-server.js";
-import { TestCluster } from "../../helpers/cluster.js";
+import type { RunningServer } from "../../../src/server/coordinator-server.js";
+import type { TestCluster } from "../../helpers/cluster.js";
 import { parsePrometheusText } from "../../helpers/prometheus-text.js";
+import { servedCluster } from "../../helpers/served-cluster.js";
 
 /**
  * /metrics counts the requests the coordinator's HTTP surface answered: the REST API's by route
@@ -35,12 +36,7 @@ describe("request counters on /metrics", () => {
   };
 
   beforeAll(async () => {
-    cluster = new TestCluster({ url: `memory://request-metrics-${process.pid}` });
-    await cluster.startCoordinator();
-    await cluster.startDistributor("d1");
-    await cluster.startWorker("w1", "d1");
-    await cluster.ready();
-    server = await startCoordinatorServer(cluster.coordinator, { port: 0 });
+    ({ cluster, server } = await servedCluster("request-metrics"));
   });
 
   afterAll(async () => {

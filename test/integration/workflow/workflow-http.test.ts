@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RunningServer, startCoordinatorServer } from "../../../src/server/coordinator-server.js";
-import { TestCluster } from "../../helpers/cluster.js";
+import type { TestCluster } from "../../helpers/cluster.js";
+import { servedCluster } from "../../helpers/served-cluster.js";
 
 /** Workflows over REST: POST /tasks with a graph, the 422 of a bad one, GET /tasks/:id/graph (and its cap). */
 describe("workflows over REST", () => {
@@ -8,12 +9,7 @@ describe("workflows over REST", () => {
   let server: RunningServer;
   let base = "";
   beforeAll(async () => {
-    cluster = new TestCluster({ url: `memory://workflow-http-${process.pid}` });
-    await cluster.startCoordinator();
-    await cluster.startDistributor("d1");
-    await cluster.startWorker("w1", "d1");
-    await cluster.ready();
-    server = await startCoordinatorServer(cluster.coordinator, { port: 0 });
+    ({ cluster, server } = await servedCluster("workflow-http"));
     base = `http://127.0.0.1:${server.port}`;
   });
   afterAll(async () => {
