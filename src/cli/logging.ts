@@ -45,3 +45,19 @@ async function prettyStream(): Promise<DestinationStream> {
     sync: true,
   });
 }
+
+/**
+ * A long-running command's last words: an error nobody caught (an exception, or a rejected
+ * promise nobody handled — in a user's handlers module, in a library) is logged through the
+ * command's logger with its stack, then the process ends with exit code 1, as Node would end it.
+ * Node's own report is a stack printed to stderr in its own format: past --log-level, and a
+ * multi-line text in the middle of --log-format json's lines, which a log shipper cannot read.
+ */
+export function logFatalErrors(log: Logger): void {
+  const fatal = (what: string) => (err: unknown) => {
+    log.error({ err }, `${what}: the process ends`);
+    process.exit(1);
+  };
+  process.on("uncaughtException", fatal("uncaught exception"));
+  process.on("unhandledRejection", fatal("unhandled rejection"));
+}

@@ -5,7 +5,7 @@ import { tierA2A } from "../a2a-flags.js";
 import { tierSigning } from "../agent-keys.js";
 import { openHistory } from "../history.js";
 import { limitsFrom } from "../limit-flags.js";
-import { createLogger } from "../logging.js";
+import { createLogger, logFatalErrors } from "../logging.js";
 import type { ParsedOptions } from "../options.js";
 import { onShutdown } from "../shutdown.js";
 import { storeConfig } from "../store-flags.js";
@@ -14,6 +14,7 @@ import { timingFrom } from "../timing-flags.js";
 export async function coordinator(options: ParsedOptions): Promise<number> {
   const id = String(options.id);
   const log = await createLogger(options, "triad");
+  logFatalErrors(log);
   const redis = storeConfig(options, { url: String(options.redis) });
   const { close: closeKeys, ...signing } = await tierSigning(id, redis, log);
   const history = openHistory(options.history, id);

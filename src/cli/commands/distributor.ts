@@ -2,7 +2,7 @@ import { DistributorAgent } from "../../agents/index.js";
 import { tierA2A } from "../a2a-flags.js";
 import { closingWith, tierSigning } from "../agent-keys.js";
 import { openHistory } from "../history.js";
-import { createLogger } from "../logging.js";
+import { createLogger, logFatalErrors } from "../logging.js";
 import type { ParsedOptions } from "../options.js";
 import { discoverAgentId } from "../peer.js";
 import { runAgentProcess } from "../shutdown.js";
@@ -12,6 +12,7 @@ import { timingFrom } from "../timing-flags.js";
 export async function distributor(options: ParsedOptions): Promise<number> {
   const id = String(options.id);
   const log = await createLogger(options, "triad");
+  logFatalErrors(log);
   const redis = storeConfig(options, { url: String(options.redis) });
   const { close: closeKeys, ...signing } = await tierSigning(id, redis, log);
   // Several coordinators of one store: it reports to the first that answers, the others in turn.

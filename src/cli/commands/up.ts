@@ -7,7 +7,7 @@ import { demoTasks, flaky } from "../demo-workload.js";
 import { loadHandlers } from "../handlers-module.js";
 import { formatMs, percentile } from "../latency.js";
 import { limitsFrom } from "../limit-flags.js";
-import { createLogger } from "../logging.js";
+import { createLogger, logFatalErrors } from "../logging.js";
 import { type ParsedOptions, positiveInt, UsageError } from "../options.js";
 import { Progress } from "../progress.js";
 import { onShutdown } from "../shutdown.js";
@@ -16,6 +16,7 @@ import { storeConfig } from "../store-flags.js";
 export async function up(options: ParsedOptions): Promise<number> {
   const registered = new Set<string>();
   const log = loggingRegistrations(await createLogger(options, "triad"), registered);
+  logFatalErrors(log);
   const store = String(options.redis);
   const nDist = positiveInt(options, "distributors");
   const nWorkers = Math.max(nDist, positiveInt(options, "workers"));

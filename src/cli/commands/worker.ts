@@ -4,7 +4,7 @@ import { tierA2A } from "../a2a-flags.js";
 import { closingWith, tierSigning } from "../agent-keys.js";
 import { loadHandlers } from "../handlers-module.js";
 import { type HistoryRecorder, openHistory } from "../history.js";
-import { createLogger } from "../logging.js";
+import { createLogger, logFatalErrors } from "../logging.js";
 import { type ParsedOptions, positiveInt } from "../options.js";
 import { discoverAgentId } from "../peer.js";
 import { runAgentProcess } from "../shutdown.js";
@@ -13,6 +13,7 @@ import { timingFrom } from "../timing-flags.js";
 export async function worker(options: ParsedOptions): Promise<number> {
   const id = String(options.id);
   const log = await createLogger(options, "triad");
+  logFatalErrors(log);
   const { close: closeKeys, ...signing } = await tierSigning(id, undefined, log);
   const history = openHistory(options.history, id);
   const loaded = options.handlers ? await loadHandlers(String(options.handlers)) : {};

@@ -1,0 +1,58 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { freePort } from "../helpers/free-port.js";
+import { TriadProcess } from "../helpers/processes.js";
+
+/**
+ * An error nobody handles in a tier process (here a handlers module's floating rejection) ends
+ * it with exit code 1, as Node would, but told through its logger: one JSON line with the error
+ * and its stack under --log-format json, not Node's multi-line report in the middle of the log.
+ */
+describe("triad worker, an unhandled rejection", () => {
+  const dir = mkdtempSync(join(tmpdir(), "triad-fatal-"));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("is logged as one JSON error line with its stack, and the process exits 1", async () => {
+    const module = join(dir, "leaky-handlers.mjs");
+    writeFileSync(
+      module,
+      [
+        "setTimeout(() => { Promise.reject(new Error('a floating rejection in the handlers module')); }, 200);",
+        "export default { leaky: async () => ({ ok: true }) };",
+      ].join("\n"),
+    );
+    // A distributor nobody runs: the worker keeps asking for it while the rejection comes.
+    const [port, own] = [await freePort(), await freePort()];
+    const worker = new TriadProcess(
+      [
+        "worker",
+        "--id",
+        "w-fatal",
+        "--distributor",
+        `http://127.0.0.1:${port}`,
+        "--port",
+        String(own),
+        "--handlers",
+        module,
+        "--log-format",
+        "json",
+      ],
+      { TRIAD_SECRET: "fatal-errors-test-secret-0123456789" },
+    );
+    try {
+      const { code } = await worker.exit(20_000);
+      expect(code).toBe(1);
+      const lines = worker.output.split("\n").filter((l) => l.trim() !== "");
+      // Every line is JSON: no stack printed by Node between them.
+      for (const line of lines) expect(() => JSON.parse(line), line).not.toThrow();
+      const fatal = lines.map((l) => JSON.parse(l)).find((e) => /unhandled rejection/.test(e.msg));
+      expect(fatal).toMatchObject({ level: 50, msg: "unhandled rejection: the process ends" });
+      expect(fatal.err.message).toBe("a floating rejection in the handlers module");
+      expect(fatal.err.stack).toContain("leaky-handlers.mjs");
+    } finally {
+      await worker.kill();
+    }
+  }, 30_000);
+});
