@@ -54,8 +54,11 @@ async function prettyStream(): Promise<DestinationStream> {
  * multi-line text in the middle of --log-format json's lines, which a log shipper cannot read.
  */
 export function logFatalErrors(log: Logger): void {
+  // --log-level silent (or fatal) must not make the cause of the end vanish: then as Node says it.
+  const logs = (log as { isLevelEnabled?: (level: string) => boolean }).isLevelEnabled?.("error") ?? true;
   const fatal = (what: string) => (err: unknown) => {
-    log.error({ err }, `${what}: the process ends`);
+    if (logs) log.error({ err }, `${what}: the process ends`);
+    else process.stderr.write(`${what}: the process ends\n${(err as Error)?.stack ?? String(err)}\n`);
     process.exit(1);
   };
   process.on("uncaughtException", fatal("uncaught exception"));

@@ -55,4 +55,39 @@ describe("triad worker, an unhandled rejection", () => {
       await worker.kill();
     }
   }, 30_000);
+
+  it("with --log-level silent, is still said on stderr before the process exits 1", async () => {
+    const module = join(dir, "leaky-handlers-silent.mjs");
+    writeFileSync(
+      module,
+      [
+        "setTimeout(() => { Promise.reject(new Error('a floating rejection, logs silenced')); }, 200);",
+        "export default { leaky: async () => ({ ok: true }) };",
+      ].join("\n"),
+    );
+    const [port, own] = [await freePort(), await freePort()];
+    const worker = new TriadProcess(
+      [
+        "worker",
+        "--id",
+        "w-fatal-silent",
+        "--distributor",
+        `http://127.0.0.1:${port}`,
+        "--port",
+        String(own),
+        "--handlers",
+        module,
+        "--log-level",
+        "silent",
+      ],
+      { TRIAD_SECRET: "fatal-errors-test-secret-0123456789" },
+    );
+    try {
+      expect((await worker.exit(20_000)).code).toBe(1);
+      expect(worker.output).toContain("unhandled rejection: the process ends");
+      expect(worker.output).toContain("Error: a floating rejection, logs silenced");
+    } finally {
+      await worker.kill();
+    }
+  }, 30_000);
 });
