@@ -9,7 +9,7 @@ import { dashboardRoutes } from "./dashboard/dashboard-routes.js";
 import { createHttpApi } from "./http-api.js";
 import { bodyDiscarded } from "./http-util.js";
 import { coordinatorMetrics } from "./metrics.js";
-import { httpRequestCounts, registerRequestMetrics } from "./request-counts.js";
+import { registerRequestMetrics } from "./request-counts.js";
 
 export type CoordinatorServerOptions = {
   port: number;
@@ -43,8 +43,7 @@ export function coordinatorHttp(
   options: Omit<CoordinatorServerOptions, "port">,
 ): CoordinatorHttp {
   const metrics = coordinatorMetrics(coordinator);
-  const requests = httpRequestCounts();
-  registerRequestMetrics(metrics, requests);
+  const requests = registerRequestMetrics(metrics);
   const api = coordinatorApi(coordinator, metrics, options.graphNodeLimit, {
     apiToken: options.apiToken,
     peerTimeoutMs: options.peerTimeoutMs,

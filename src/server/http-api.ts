@@ -19,7 +19,7 @@ import { readJsonBody, requestUrl, sendError, sendJson, statusOf, taskIdOf } fro
 import { type InputApi, inputHandlers } from "./input-route.js";
 import { type LimitsApi, limitHandlers } from "./limit-routes.js";
 import { openApiDocument } from "./openapi.js";
-import type { RequestCounts } from "./request-counts.js";
+import type { RequestCounter } from "./request-counts.js";
 import { resolveSchedule } from "./schedule-fields.js";
 import { type SchedulesApi, scheduleHandlers } from "./schedule-routes.js";
 import { submitAnswer } from "./submit-answer.js";
@@ -81,7 +81,7 @@ export type HttpApiOptions = {
   /** Where a request that failed (500) is logged, with its error; a refusal (4xx) is only answered. */
   logger?: Logger | undefined;
   /** Counts each request it answers by route and status (for triad_http_requests_total); not those an extra route took. */
-  counts?: RequestCounts<"route" | "status"> | undefined;
+  counts?: RequestCounter<"route" | "status"> | undefined;
 };
 
 /** Every route of the REST API, as OpenAPI names it; openapi.ts describes each one. */
@@ -291,7 +291,7 @@ export function createHttpApi(options: HttpApiOptions) {
       }
       return failed(req, res, err);
     } finally {
-      if (counted !== null) options.counts?.add({ route: counted, status: String(res.statusCode) });
+      if (counted !== null) options.counts?.inc({ route: counted, status: String(res.statusCode) });
     }
   }
 

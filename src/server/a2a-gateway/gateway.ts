@@ -7,7 +7,7 @@ import express, { type NextFunction, type Request, type RequestHandler, type Res
 import type { CoordinatorAgent } from "../../agents/index.js";
 import { type Logger, silentLogger } from "../../core/logger.js";
 import { bodyDiscarded } from "../http-util.js";
-import type { RequestCounts } from "../request-counts.js";
+import type { RequestCounter } from "../request-counts.js";
 import { buildAgentCard } from "./agent-card.js";
 import { agentCardRoute } from "./agent-card-route.js";
 import { bearerAuth } from "./bearer-auth.js";
@@ -41,7 +41,7 @@ export type A2AGatewayOptions = {
   textTaskType?: string | undefined;
   logger?: Logger;
   /** Counts each JSON-RPC request by method, HTTP status and error code (for triad_a2a_requests_total). */
-  counts?: RequestCounts<"method" | "status" | "code"> | undefined;
+  counts?: RequestCounter<"method" | "status" | "code"> | undefined;
 };
 
 /** A route for the coordinator's HTTP API: true when it served the request. */
