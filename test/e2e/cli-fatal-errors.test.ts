@@ -14,80 +14,68 @@ describe("triad worker, an unhandled rejection", () => {
   const dir = mkdtempSync(join(tmpdir(), "triad-fatal-"));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  it("is logged as one JSON error line with its stack, and the process exits 1", async () => {
-    const module = join(dir, "leaky-handlers.mjs");
+  /**
+   * Runs a worker whose handlers module (`<name>.mjs`) rejects a promise nobody handles with
+   * `message` 200 ms after it is loaded, while the worker keeps asking for a distributor nobody
+   * runs; resolves with its exit code and output once it ends.
+   */
+  const leakyWorker = async (name: string, message: string, logArgs: string[]) => {
+    const module = join(dir, `${name}.mjs`);
     writeFileSync(
       module,
       [
-        "setTimeout(() => { Promise.reject(new Error('a floating rejection in the handlers module')); }, 200);",
+        `setTimeout(() => { Promise.reject(new Error(${JSON.stringify(message)})); }, 200);`,
         "export default { leaky: async () => ({ ok: true }) };",
       ].join("\n"),
     );
-    // A distributor nobody runs: the worker keeps asking for it while the rejection comes.
     const [port, own] = [await freePort(), await freePort()];
     const worker = new TriadProcess(
       [
         "worker",
         "--id",
-        "w-fatal",
+        name,
         "--distributor",
         `http://127.0.0.1:${port}`,
         "--port",
         String(own),
         "--handlers",
         module,
-        "--log-format",
-        "json",
+        ...logArgs,
       ],
       { TRIAD_SECRET: "fatal-errors-test-secret-0123456789" },
     );
     try {
       const { code } = await worker.exit(20_000);
-      expect(code).toBe(1);
-      const lines = worker.output.split("\n").filter((l) => l.trim() !== "");
-      // Every line is JSON: no stack printed by Node between them.
-      for (const line of lines) expect(() => JSON.parse(line), line).not.toThrow();
-      const fatal = lines.map((l) => JSON.parse(l)).find((e) => /unhandled rejection/.test(e.msg));
-      expect(fatal).toMatchObject({ level: 50, msg: "unhandled rejection: the process ends" });
-      expect(fatal.err.message).toBe("a floating rejection in the handlers module");
-      expect(fatal.err.stack).toContain("leaky-handlers.mjs");
+      return { code, output: worker.output };
     } finally {
       await worker.kill();
     }
+  };
+
+  it("is logged as one JSON error line with its stack, and the process exits 1", async () => {
+    const { code, output } = await leakyWorker(
+      "leaky-handlers",
+      "a floating rejection in the handlers module",
+      ["--log-format", "json"],
+    );
+    expect(code).toBe(1);
+    const lines = output.split("\n").filter((l) => l.trim() !== "");
+    // Every line is JSON: no stack printed by Node between them.
+    for (const line of lines) expect(() => JSON.parse(line), line).not.toThrow();
+    const fatal = lines.map((l) => JSON.parse(l)).find((e) => /unhandled rejection/.test(e.msg));
+    expect(fatal).toMatchObject({ level: 50, msg: "unhandled rejection: the process ends" });
+    expect(fatal.err.message).toBe("a floating rejection in the handlers module");
+    expect(fatal.err.stack).toContain("leaky-handlers.mjs");
   }, 30_000);
 
   it("with --log-level silent, is still said on stderr before the process exits 1", async () => {
-    const module = join(dir, "leaky-handlers-silent.mjs");
-    writeFileSync(
-      module,
-      [
-        "setTimeout(() => { Promise.reject(new Error('a floating rejection, logs silenced')); }, 200);",
-        "export default { leaky: async () => ({ ok: true }) };",
-      ].join("\n"),
+    const { code, output } = await leakyWorker(
+      "leaky-handlers-silent",
+      "a floating rejection, logs silenced",
+      ["--log-level", "silent"],
     );
-    const [port, own] = [await freePort(), await freePort()];
-    const worker = new TriadProcess(
-      [
-        "worker",
-        "--id",
-        "w-fatal-silent",
-        "--distributor",
-        `http://127.0.0.1:${port}`,
-        "--port",
-        String(own),
-        "--handlers",
-        module,
-        "--log-level",
-        "silent",
-      ],
-      { TRIAD_SECRET: "fatal-errors-test-secret-0123456789" },
-    );
-    try {
-      expect((await worker.exit(20_000)).code).toBe(1);
-      expect(worker.output).toContain("unhandled rejection: the process ends");
-      expect(worker.output).toContain("Error: a floating rejection, logs silenced");
-    } finally {
-      await worker.kill();
-    }
+    expect(code).toBe(1);
+    expect(output).toContain("unhandled rejection: the process ends");
+    expect(output).toContain("Error: a floating rejection, logs silenced");
   }, 30_000);
 });
