@@ -178,9 +178,9 @@ export class RedisCluster {
     );
   }
 
-  /** Runs one command on the node on `port` (through redis-cli) and returns its answer. */
+  /** Runs one command on the node on `port` (through redis-cli) and returns its answer, trimmed. */
   async command(port: number, ...args: string[]): Promise<string> {
-    return await cli(port, ...args);
+    return (await cli(port, ...args)).trim();
   }
 
   /** kill -9 of the node on `port`: its sockets close at once, its replica takes over after the node timeout. */

@@ -1,5 +1,3 @@
-import { execFile } from "node:child_process";
-import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { RedisClient } from "../../../src/index.js";
 import { RedisCluster } from "../../helpers/redis-cluster.js";
@@ -10,10 +8,6 @@ import { uniquePrefix } from "../../helpers/redis-server.js";
  * spread over the masters, a client that follows MOVED and ASK while a slot moves between
  * nodes, and scripts whose keys share a hash tag running whole on one node.
  */
-
-const run = promisify(execFile);
-const cli = async (port: number, ...args: string[]) =>
-  (await run("redis-cli", ["-p", String(port), ...args])).stdout.trim();
 
 describe("store on Redis Cluster", () => {
   let cluster: RedisCluster;
@@ -39,7 +33,7 @@ describe("store on Redis Cluster", () => {
     open.push(c);
     for (let i = 0; i < 60; i++) await c.set(`key-${i}`, { i });
     for (let i = 0; i < 60; i++) expect(await c.get(`key-${i}`)).toEqual({ i });
-    const perNode = await Promise.all(cluster.ports.map((p) => cli(p, "DBSIZE")));
+    const perNode = await Promise.all(cluster.ports.map((p) => cluster.command(p, "DBSIZE")));
     expect(perNode.map(Number).every((n) => n > 0)).toBe(true);
     expect(perNode.map(Number).reduce((a, b) => a + b, 0)).toBe(60);
   });
@@ -65,27 +59,27 @@ describe("store on Redis Cluster", () => {
     const key = "{moving}:a";
     await c.set(key, "before");
     const full = c.key(key);
-    const slot = await cli(cluster.ports[0]!, "CLUSTER", "KEYSLOT", full);
+    const slot = await cluster.command(cluster.ports[0]!, "CLUSTER", "KEYSLOT", full);
     const from = await cluster.masterOf(full);
     const to = cluster.ports.find((p) => p !== from)!;
-    const fromId = await cli(from, "CLUSTER", "MYID");
-    const toId = await cli(to, "CLUSTER", "MYID");
+    const fromId = await cluster.command(from, "CLUSTER", "MYID");
+    const toId = await cluster.command(to, "CLUSTER", "MYID");
 
-    await cli(to, "CLUSTER", "SETSLOT", slot, "IMPORTING", fromId);
-    await cli(from, "CLUSTER", "SETSLOT", slot, "MIGRATING", toId);
+    await cluster.command(to, "CLUSTER", "SETSLOT", slot, "IMPORTING", fromId);
+    await cluster.command(from, "CLUSTER", "SETSLOT", slot, "MIGRATING", toId);
     // A key still on the old node is served there; a new key of the slot is answered with ASK.
     expect(await c.get(key)).toBe("before");
     await c.set("{moving}:b", "new during migration");
-    await cli(from, "MIGRATE", "127.0.0.1", String(to), "", "0", "5000", "KEYS", full);
+    await cluster.command(from, "MIGRATE", "127.0.0.1", String(to), "", "0", "5000", "KEYS", full);
     expect(await c.get(key)).toBe("before"); // ASK to the node it went to
     expect(await c.get("{moving}:b")).toBe("new during migration");
 
-    for (const port of cluster.ports) await cli(port, "CLUSTER", "SETSLOT", slot, "NODE", toId);
+    for (const port of cluster.ports) await cluster.command(port, "CLUSTER", "SETSLOT", slot, "NODE", toId);
     await c.set(key, "after"); // MOVED: the client learns the new owner
     expect(await c.get(key)).toBe("after");
-    expect(await cli(to, "GET", full)).toBe('"after"');
+    expect(await cluster.command(to, "GET", full)).toBe('"after"');
     // The key created during the migration was created where ASK sent it: on the new node.
-    expect(await cli(to, "EXISTS", c.key("{moving}:b"))).toBe("1");
+    expect(await cluster.command(to, "EXISTS", c.key("{moving}:b"))).toBe("1");
     expect(await cluster.masterOf(full)).toBe(to);
   });
 
