@@ -135,7 +135,7 @@ export const commitResults = groupedOpenScript(import.meta.url, "commit-results-
         completed_at: completedAt,
       });
       openRemove(db, prefix, id!);
-      if (dist) db.srem(`${prefix}dist:${dist}`, id!);
+      if (dist !== null) db.srem(`${prefix}dist:${dist}`, id!);
       db.pexpire(rec, Number(retentionMs));
     };
     if (outcome === "completed") {
@@ -155,7 +155,7 @@ export const commitResults = groupedOpenScript(import.meta.url, "commit-results-
         assigned_to: "",
       });
       db.hdel(rec, "distributor");
-      if (dist) db.srem(`${prefix}dist:${dist}`, id!);
+      if (dist !== null) db.srem(`${prefix}dist:${dist}`, id!);
       db.zadd(`${prefix}input_due`, deadline, id!);
       out.push([4, attempts, worker, started, String(deadline)]);
       return;
@@ -204,7 +204,7 @@ export const abandonTasks = defineOpenScript(import.meta.url, "abandon-tasks-1.l
     hincrby(db, rec, "fence", 1);
     db.hset(rec, { status: "abandoned", error: reason, completed_at: completedAt });
     openRemove(db, prefix, id);
-    if (dist) db.srem(`${prefix}dist:${dist}`, id);
+    if (dist !== null) db.srem(`${prefix}dist:${dist}`, id);
     db.pexpire(rec, Number(retentionMs));
     db.del(`${prefix}wait:${id}`);
     db.srem(`${prefix}waiting`, id);

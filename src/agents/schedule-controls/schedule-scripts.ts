@@ -24,7 +24,7 @@ function sweepExpired(
     completed_at: completedAt,
   });
   openRemove(db, prefix, id);
-  if (dist) db.srem(`${prefix}dist:${dist}`, id);
+  if (dist !== null) db.srem(`${prefix}dist:${dist}`, id);
   db.pexpire(rec, Number(retentionMs));
   db.del(`${prefix}wait:${id}`);
   db.srem(`${prefix}waiting`, id);

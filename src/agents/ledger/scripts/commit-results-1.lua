@@ -78,7 +78,7 @@ return each_group(4, 5, function(prefix, i)
       redis.call('HDEL', rec, 'distributor')
       if state[3] then redis.call('SREM', prefix .. 'dist:' .. state[3], id) end
       redis.call('ZADD', prefix .. 'input_due', deadline, id)
-      return {4, attempts, worker, started, tostring(deadline)}
+      return {4, attempts, worker, started, string.format('%.17g', deadline)}
     else
       local failures = redis.call('HINCRBY', rec, 'failures', 1)
       -- Absent limits are the defaults the submit script leaves out (2 retries, 200 ms).
@@ -87,7 +87,7 @@ return each_group(4, 5, function(prefix, i)
         local notBefore = tonumber(ARGV[2]) + (tonumber(limits[2]) or 200) * 2 ^ (failures - 1)
         redis.call('HSET', rec, 'status', 'pending', 'error', ARGV[i + 3], 'assigned_to', '',
           'not_before', notBefore)
-        return {2, attempts, worker, started, tostring(notBefore)}
+        return {2, attempts, worker, started, string.format('%.17g', notBefore)}
       else
         redis.call('HSET', rec, 'status', 'failed', 'error', ARGV[i + 3], 'completed_at', ARGV[1])
         ended(prefix, id, rec, state[3], '')

@@ -86,7 +86,11 @@ return each_group(3, 5, function(prefix, i)
     if deps ~= '' then
       fields[#fields + 1] = 'depends_on'
       fields[#fields + 1] = deps
-      redis.call('SADD', prefix .. 'wait:' .. id, unpack(cjson.decode(deps)))
+      -- in slices: unpack() has a limit on how many values it spreads (about 8,000)
+      local ids = cjson.decode(deps)
+      for from = 1, #ids, 1000 do
+        redis.call('SADD', prefix .. 'wait:' .. id, unpack(ids, from, math.min(from + 999, #ids)))
+      end
       redis.call('SADD', prefix .. 'waiting', id)
     elseif dist ~= '' and not delayed then
       fields[#fields + 1] = 'distributor'
