@@ -1,4 +1,5 @@
 import { TriadError } from "../core/errors.js";
+import { MAX_TIMER_MS } from "../core/timers.js";
 
 /**
  * How fast agents notice each other (ARCHITECTURE invariant 3): a heartbeat every second,
@@ -39,10 +40,10 @@ export function resolveTiming(partial: Partial<Timing> = {}): Timing {
   const t = { ...DEFAULT_TIMING, ...partial };
   for (const [name, value] of Object.entries(t)) {
     const least = name === "batchLingerMs" || name === "busyAssignLingerMs" ? 0 : Number.MIN_VALUE;
-    if (typeof value !== "number" || !Number.isFinite(value) || value < least) {
+    if (typeof value !== "number" || !Number.isFinite(value) || value < least || value > MAX_TIMER_MS) {
       throw new TriadError(
         "ERR_INVALID_CONFIG",
-        `timing.${name} must be a ${least === 0 ? "non-negative" : "positive"} number of milliseconds (got ${value})`,
+        `timing.${name} must be a ${least === 0 ? "non-negative" : "positive"} number of milliseconds up to ${MAX_TIMER_MS} (got ${value})`,
       );
     }
   }

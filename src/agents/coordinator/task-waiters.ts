@@ -1,3 +1,4 @@
+import { timerDelay } from "../../core/timers.js";
 import type { TaskDict } from "../protocol.js";
 
 /**
@@ -117,7 +118,7 @@ export class TaskWaiters {
     if (next === undefined || next.deadline >= this.armedFor) return;
     clearTimeout(this.timer);
     this.armedFor = next.deadline;
-    this.timer = setTimeout(() => this.expire(), Math.max(0, next.deadline - performance.now()));
+    this.timer = setTimeout(() => this.expire(), timerDelay(next.deadline - performance.now()));
   }
 
   /** Waiters answered before their deadline stay in the heap until it passes; drop them when they pile up. */

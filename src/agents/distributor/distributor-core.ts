@@ -1,5 +1,6 @@
 import type { JsonValue } from "../../core/json.js";
 import type { RedisClient } from "../../core/store/index.js";
+import { timerDelay } from "../../core/timers.js";
 import { quietOr } from "../event-loop-load.js";
 import type { CommitVerdict, TaskLedger, TaskRecord } from "../ledger/task-ledger.js";
 import { DispatchLimits } from "../limits/dispatch-limits.js";
@@ -429,7 +430,7 @@ export class DistributorCore {
     clearTimeout(this.wakeTimer);
     const next = this.queue.nextWakeUp();
     if (next === null) return;
-    this.wakeTimer = setTimeout(() => this.schedulePump(), Math.max(1, next - Date.now()));
+    this.wakeTimer = setTimeout(() => this.schedulePump(), timerDelay(Math.max(1, next - Date.now())));
     this.wakeTimer.unref();
   }
 

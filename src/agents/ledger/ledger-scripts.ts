@@ -209,6 +209,8 @@ export const abandonTasks = defineOpenScript(import.meta.url, "abandon-tasks-1.l
     db.del(`${prefix}wait:${id}`);
     db.srem(`${prefix}waiting`, id);
     db.zrem(`${prefix}input_due`, id);
+    db.zrem(`${prefix}delayed`, id);
+    db.zrem(`${prefix}expiring`, id);
     endedOrRetired(db, prefix, id);
     return 1;
   });

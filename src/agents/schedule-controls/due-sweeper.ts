@@ -1,4 +1,5 @@
 import type { RedisClient } from "../../core/store/index.js";
+import { timerDelay } from "../../core/timers.js";
 import { shardTag } from "../ledger/shards.js";
 import { countDelayed } from "./count-delayed.js";
 import { sweepDue } from "./schedule-scripts.js";
@@ -69,7 +70,8 @@ export class DueSweeper {
         this.armedFor = Number.POSITIVE_INFINITY;
         this.sweepSoon();
       },
-      Math.max(0, atMs - Date.now()),
+      // A due time ~25 days or more ahead: the timer fires early and the sweep re-arms it.
+      timerDelay(atMs - Date.now()),
     );
     this.timer.unref();
   }

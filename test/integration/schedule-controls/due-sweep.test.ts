@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type NewTask, TaskLedger } from "../../../src/agents/ledger/task-ledger.js";
 import { DueSweeper } from "../../../src/agents/schedule-controls/due-sweeper.js";
+import { sweepDue } from "../../../src/agents/schedule-controls/schedule-scripts.js";
 import { delayUntil } from "../../../src/agents/schedule-controls/task-schedule.js";
 import { RedisClient } from "../../../src/index.js";
 import { testEngines } from "../../helpers/engines.js";
@@ -102,6 +103,58 @@ describe.each(testEngines("due-sweep", { cluster: true }))("due sweep on $name",
     expect(released).not.toContain(farOff.taskId);
     await Promise.all([a.s.sweep(), b.s.sweep()]);
     expect([...a.released, ...b.released].filter((id) => id === again.taskId)).toHaveLength(1);
+  });
+
+  it("a canceled task leaves the due sets: no longer counted delayed, never swept", async () => {
+    const { store, ledger } = await open();
+    const hour = Date.now() + 3_600_000;
+    const kept = task({ schedule: { run_at: at(3_600_000) }, delayUntil: hour });
+    const canceled = task({
+      schedule: { run_at: at(3_600_000), expires_at: at(7_200_000) },
+      delayUntil: hour,
+    });
+    for (const t of [kept, canceled]) expect(await ledger.submit(t)).toBe(true);
+    expect(await ledger.abandon(canceled.taskId, "canceled by client")).toBe(true);
+    const a = sweeper(store, ledger);
+    await a.s.sweep();
+    // The count is read beside the sweep; it was 2 (the canceled id stayed until its run_at).
+    for (let i = 0; i < 100 && a.s.delayed === 0; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(a.s.delayed).toBe(1);
+  });
+
+  it("a due time ~25 days or more ahead (past a timer's 2^31 ms) does not make the sweeper spin", async () => {
+    const { store, ledger } = await open();
+    const far = Date.now() + 30 * 86_400_000;
+    const t = task({ schedule: { run_at: new Date(far).toISOString() }, delayUntil: far });
+    expect(await ledger.submit(t)).toBe(true);
+    let sweeps = 0; // sweep script calls
+    const s = new DueSweeper({
+      store: new Proxy(store, {
+        get: (target, name, receiver) =>
+          name === "runScript"
+            ? (...args: Parameters<RedisClient["runScript"]>) => {
+                if (args[0] === sweepDue) sweeps++;
+                return target.runScript(...args);
+              }
+            : Reflect.get(target, name, receiver),
+      }),
+      shards: ledger.shards,
+      retentionMs: ledger.retentionMs,
+      released: () => {},
+      expired: () => {},
+      fallbackMs: 60_000,
+    });
+    s.start();
+    try {
+      await new Promise((r) => setTimeout(r, 300));
+    } finally {
+      s.stop();
+    }
+    // The first sweep armed its timer for the task's run_at: Node set it to 1 ms, and each sweep
+    // re-armed it (hundreds of sweeps in 300 ms, each a script call over every shard).
+    const callsPerSweep = store.engine.kind === "cluster" ? ledger.shards : 1; // a call per shard there
+    expect(sweeps).toBeGreaterThanOrEqual(callsPerSweep);
+    expect(sweeps).toBeLessThanOrEqual(2 * callsPerSweep);
   });
 
   it("ends a task not started by its expires_at 'expired'; one that started runs on", async () => {

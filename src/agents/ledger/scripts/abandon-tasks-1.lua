@@ -12,6 +12,8 @@
   ARGV[6..] task ids
 
   A task waiting for input (input_required) is abandoned too, and leaves <prefix>input_due.
+  A task waiting for its run_at or expires_at leaves <prefix>delayed and <prefix>expiring (a
+  canceled task far ahead would otherwise be counted delayed, and swept, until then).
   A waiting task's set of open dependencies goes; a task with dependents joins <prefix>ended
   so that they are told. The task leaves the shard's open-task index (open_remove,
   scripts/open-index.lua).
@@ -40,6 +42,8 @@ for i = 6, #ARGV do
     redis.call('DEL', prefix .. 'wait:' .. id)
     redis.call('SREM', prefix .. 'waiting', id)
     redis.call('ZREM', prefix .. 'input_due', id)
+    redis.call('ZREM', prefix .. 'delayed', id)
+    redis.call('ZREM', prefix .. 'expiring', id)
     if redis.call('EXISTS', prefix .. 'dependents:' .. id) == 1 then
       redis.call('SADD', prefix .. 'ended', id)
     end
