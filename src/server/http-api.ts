@@ -1,10 +1,11 @@
-import { randomUUID, timingSafeEqual } from "node:crypto";
+import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { TaskWatch } from "../agents/live/task-changes.js";
 import { depthProblem } from "../agents/payload-depth.js";
 import { isTriadError, retryAfterOf } from "../core/errors.js";
 import { isPlainObject, type JsonObject } from "../core/json.js";
 import { type Logger, silentLogger } from "../core/logger.js";
+import { bearerTokenCheck } from "./bearer-token.js";
 import { browserGuard } from "./browser-guard.js";
 import {
   listLimit,
@@ -128,13 +129,11 @@ export function createHttpApi(options: HttpApiOptions) {
     sendError(res, 500, "ERR_INTERNAL", "internal error");
   };
   const maxBatch = options.maxBatch ?? 10_000;
-  const token = options.apiToken ? Buffer.from(`Bearer ${options.apiToken}`) : undefined;
+  const token = options.apiToken ? bearerTokenCheck(options.apiToken) : undefined;
   let described: string | undefined;
 
   const authorized = (req: IncomingMessage): boolean => {
-    if (token === undefined) return true;
-    const given = Buffer.from(req.headers.authorization ?? "");
-    return given.length === token.length && timingSafeEqual(given, token);
+    return token === undefined || token(req.headers.authorization);
   };
 
   const guard = browserGuard({ boundHost: options.host, tokenSet: token !== undefined });

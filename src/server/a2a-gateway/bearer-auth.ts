@@ -1,7 +1,7 @@
-import { timingSafeEqual } from "node:crypto";
 import type { User } from "@a2a-js/sdk/server";
 import { UserBuilder } from "@a2a-js/sdk/server/express";
 import type { RequestHandler } from "express";
+import { bearerTokenCheck } from "../bearer-token.js";
 import { bodyDiscarded } from "../http-util.js";
 
 /** Whoever holds the cluster's API token: the one principal a token-protected gateway knows. */
@@ -13,11 +13,10 @@ const TOKEN_HOLDER: User = { isAuthenticated: true, userName: "triad-api-token" 
  */
 export function bearerAuth(token: string | undefined): { guard: RequestHandler; userBuilder: UserBuilder } {
   if (!token) return { guard: (_req, _res, next) => next(), userBuilder: UserBuilder.noAuthentication };
-  const wanted = Buffer.from(`Bearer ${token}`);
+  const matches = bearerTokenCheck(token);
   return {
     guard: (req, res, next) => {
-      const given = Buffer.from(req.headers.authorization ?? "");
-      if (given.length === wanted.length && timingSafeEqual(given, wanted)) return next();
+      if (matches(req.headers.authorization)) return next();
       // Answered once the body is read (and thrown away): else the close could reset the 401 away.
       void bodyDiscarded(req).then(() => {
         res.setHeader("www-authenticate", 'Bearer realm="triad"');

@@ -1,5 +1,5 @@
-import { timingSafeEqual } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { bearerTokenCheck } from "../bearer-token.js";
 import { sendError } from "../http-util.js";
 
 /**
@@ -11,11 +11,9 @@ import { sendError } from "../http-util.js";
 export function bearerGuard(
   apiToken: string | undefined,
 ): (req: IncomingMessage, res: ServerResponse) => boolean {
-  const wanted = apiToken ? Buffer.from(`Bearer ${apiToken}`) : undefined;
+  const matches = apiToken ? bearerTokenCheck(apiToken) : undefined;
   return (req, res) => {
-    if (wanted === undefined) return true;
-    const given = Buffer.from(req.headers.authorization ?? "");
-    if (given.length === wanted.length && timingSafeEqual(given, wanted)) return true;
+    if (matches === undefined || matches(req.headers.authorization)) return true;
     res.setHeader("www-authenticate", 'Bearer realm="triad"');
     sendError(res, 401, "ERR_UNAUTHORIZED", "this API wants Authorization: Bearer <TRIAD_API_TOKEN>");
     return false;

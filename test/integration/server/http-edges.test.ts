@@ -235,6 +235,30 @@ describe("every HTTP entry", () => {
       expect((await raw(server.port, "POST", "/tasks", { ...json, ...viaLocalhost }, body)).status).toBe(202);
     });
 
+    it("the token's scheme is read in any case (RFC 9110), the token itself exactly, on the REST API, the dashboard and A2A", async () => {
+      const p = tokenServer.port;
+      const json = { "content-type": "application/json" };
+      const rpc = JSON.stringify({ jsonrpc: "2.0", id: 1, method: "GetTask", params: { id: "none" } });
+      for (const authorization of ["Bearer edge-token", "bearer edge-token", "BEARER  edge-token"]) {
+        expect((await raw(p, "GET", "/agents", { authorization })).status, authorization).toBe(200);
+        expect((await raw(p, "GET", "/dashboard/state", { authorization })).status, authorization).toBe(200);
+        const a2a = await raw(p, "POST", "/a2a/jsonrpc", { ...json, authorization }, rpc);
+        expect(a2a.status, authorization).toBe(200);
+      }
+      for (const authorization of [
+        "Bearer EDGE-TOKEN",
+        "Basic edge-token",
+        "Bearer",
+        "edge-token",
+        "Bearer edge-token2",
+      ]) {
+        expect((await raw(p, "GET", "/agents", { authorization })).status, authorization).toBe(401);
+        expect((await raw(p, "GET", "/dashboard/state", { authorization })).status, authorization).toBe(401);
+        const a2a = await raw(p, "POST", "/a2a/jsonrpc", { ...json, authorization }, rpc);
+        expect(a2a.status, authorization).toBe(401);
+      }
+    });
+
     it("without a token, a Host that is not the bound address is refused (DNS rebinding)", async () => {
       const p = server.port;
       for (const host of [
