@@ -42,7 +42,7 @@ export const taskDictSchema = z.object({
   on_dependency_failure: z.enum(["abandon", "run"]).optional(),
   parent_id: id.optional(),
   // Scheduling (SPEC "Scheduling controls"): absent unless used.
-  priority: z.number().int().min(0).max(9).optional(),
+  priority: z.number().min(0).max(9).int().optional(), // bounds first: zod names the first failed check
   run_at: z.string().max(64).optional(),
   expires_at: z.string().max(64).optional(),
   // Human input (SPEC "Waiting for input"): absent unless used.

@@ -183,8 +183,9 @@ export function createHttpApi(options: HttpApiOptions) {
       if (!wait.success) {
         return sendError(res, 400, "ERR_INVALID_WAIT", "wait must be milliseconds in 0..300000");
       }
-      const task = await options.api.getTask(taskIdOf(segment!), wait.data);
-      if (task === null) return sendError(res, 404, "ERR_NOT_FOUND", `no task ${segment}`);
+      const taskId = taskIdOf(segment!);
+      const task = await options.api.getTask(taskId, wait.data);
+      if (task === null) return sendError(res, 404, "ERR_NOT_FOUND", `no task ${taskId}`);
       sendJson(res, 200, task);
     },
     "POST /tasks/{task_id}/cancel": async (_req, res, _url, [segment]) => {

@@ -84,19 +84,21 @@ export const newTask = named(
       .describe(
         'When a dependency ends failed or abandoned: "abandon" (the default) ends this one abandoned too; "run" runs it anyway.',
       ),
+    // .int() after the bounds: zod names the first check a value fails, and int()'s own bound is
+    // Number.MAX_SAFE_INTEGER ("expected int to be <=9007199254740991" for 1e20).
     priority: z
       .number()
-      .int()
       .min(0)
       .max(9)
+      .int()
       .optional()
       .describe("0-9, higher runs first (strictly), first in first out within one. Default 0."),
     run_at: zonedTime.optional().describe("Not started before this time."),
     delay_ms: z
       .number()
-      .int()
       .min(0)
       .max(MAX_DELAY_MS)
+      .int()
       .optional()
       .describe("Milliseconds from now before it may start: recorded as run_at. Not with run_at."),
     expires_at: zonedTime

@@ -115,8 +115,11 @@ export function checkSchedule(input: unknown): ScheduleSpec {
   const asTask = taskDictSchema.safeParse({ task_id: `${s.schedule_id}@tick`, ...task });
   if (!asTask.success) {
     const issue = asTask.error.issues[0]!;
-    throw invalid(`task.${issue.path.map(String).join(".")}: ${issue.message}`);
+    throw invalid(`${["task", ...issue.path.map(String)].join(".")}: ${issue.message}`);
   }
+  const expiresAt = asTask.data.expires_at;
+  if (expiresAt !== undefined && Date.parse(expiresAt) <= Date.now())
+    throw invalid(`task.expires_at: ${expiresAt} has passed: every tick's task would end expired`);
   return {
     schedule_id: s.schedule_id,
     ...(s.cron !== undefined ? { cron: s.cron.trim() } : {}),

@@ -33,13 +33,14 @@ const taskRequest = z
     payload: z.record(z.string(), json).default({}),
     depends_on: z.array(z.string().min(1).max(200)).max(1000).optional(),
     on_dependency_failure: z.enum(["abandon", "run"]).optional(),
-    priority: z.number().int().min(0).max(9).optional(),
+    priority: z.number().min(0).max(9).int().optional(), // the bounds first: see http-schemas
+
     run_at: zonedTime.optional(),
     delay_ms: z
       .number()
-      .int()
       .min(0)
       .max(10 * 365 * 24 * 3600 * 1000)
+      .int()
       .optional(),
     expires_at: zonedTime.optional(),
   })

@@ -99,6 +99,19 @@ describe("scheduling controls over REST", () => {
     expect((await get(id)).status).toBe(404);
   });
 
+  it("a number past every bound is told the field's own bound, not a safe integer's", async () => {
+    for (const [fields, bound] of [
+      [{ delay_ms: 1e20 }, "<=315360000000"],
+      [{ priority: 1e20 }, "<=9"],
+    ] as const) {
+      const res = await post({ task_id: cluster.id("huge"), task_type: "echo", ...fields });
+      expect(res.status).toBe(422);
+      const { error } = (await res.json()) as { error: { message: string } };
+      expect(error.message).toContain(bound);
+      expect(error.message).not.toContain("9007199254740991");
+    }
+  });
+
   it("takes the same from a Task, and refuses the same in the library, naming the field", async () => {
     const c = cluster.coordinator;
     const runAt = new Date(Date.now() + 100).toISOString();

@@ -176,6 +176,14 @@ describe.each(testEngines("schedules", { cluster: true }))("schedules on $name",
         /^task.run_at: /,
       ],
       [{ schedule_id: "b", every_ms: 1000, task, extra: 1 }, /extra|Unrecognized/],
+      [
+        { schedule_id: "b", every_ms: 1000, task: { task_type: "echo", delay_ms: 5 } },
+        /^task: Unrecognized key/,
+      ],
+      [
+        { schedule_id: "b", every_ms: 1000, task: { task_type: "echo", expires_at: "2000-01-01T00:00:00Z" } },
+        /^task.expires_at: 2000-01-01T00:00:00Z has passed/,
+      ],
     ];
     for (const [input, why] of bad) {
       const err = await schedules.upsert(input).catch((e: unknown) => e);

@@ -169,6 +169,18 @@ describe("every HTTP entry", () => {
         expect(errorCode(a)).toBe("ERR_INVALID_TASK_ID");
       }
     });
+
+    it("an unknown id is named decoded in its 404, as it was looked up", async () => {
+      for (const [method, target] of [
+        ["GET", "/tasks/a%2Fmissing"],
+        ["GET", "/tasks/a%2Fmissing/graph"],
+        ["GET", "/tasks/a%2Fmissing/history"],
+      ] as const) {
+        const a = await raw(server.port, method, target);
+        expect(a.status, target).toBe(404);
+        expect((a.json as { error: { message: string } }).error.message, target).toBe("no task a/missing");
+      }
+    });
   });
 
   describe("what a web page can make the operator's browser send", () => {
