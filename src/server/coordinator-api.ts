@@ -178,7 +178,7 @@ export function agentList(coordinator: CoordinatorAgent): JsonObject[] {
       id: peer.id,
       tier: "coordinator",
       status: "idle",
-      last_heartbeat: null,
+      last_heartbeat: peer.published_at ?? null, // its view, written every heartbeat tick
       parent: null,
       load: 0,
       done: (s.completed ?? 0) + (s.failed ?? 0) + (s.abandoned ?? 0),

@@ -296,6 +296,7 @@ export class CoordinatorCluster implements ClusterSeam {
       url: this.o.url(),
       api_url: this.o.apiUrl?.() ?? null,
       started_at: this.o.startedAt,
+      published_at: new Date().toISOString(),
       shards: this.leases.owned(),
       stats: { ...core.stats },
       distributors,

@@ -24,6 +24,8 @@ export type CoordinatorView = {
   /** Where its REST API answers (GET /tasks?scope=local for its recent-task window); null when it serves none. */
   api_url?: string | null;
   started_at: string;
+  /** When it wrote this view (its own clock; views are written every heartbeat tick). Absent from an older release's. */
+  published_at?: string;
   /** The task shards it owns. */
   shards: number[];
   /** Tasks accepted and counted here since it started (its own counters: summing them double counts nothing). */

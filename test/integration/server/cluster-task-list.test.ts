@@ -114,6 +114,22 @@ describe.each(testEngines("cluster-task-list"))("cluster-wide task lists on $nam
   });
   afterAll(() => engine.teardown());
 
+  it("GET /agents gives each other coordinator's last heartbeat (when it last wrote its view)", async () => {
+    set = new Set3(engine.config());
+    await set.start(2);
+    const [, c2] = set.coordinators as [CoordinatorAgent, CoordinatorAgent];
+    const [s1] = set.servers as [RunningServer, RunningServer];
+    const asked = Date.now();
+    const res = await fetch(`${s1.url}/agents`, { headers: { authorization: `Bearer ${TOKEN}` } });
+    const { agents } = (await res.json()) as {
+      agents: Array<{ id: string; tier: string; last_heartbeat: string }>;
+    };
+    const peer = agents.find((a) => a.id === c2.agentId);
+    expect(peer?.tier).toBe("coordinator");
+    // Written every tick (FAST: ~100 ms apart), so within a few seconds of the question either way.
+    expect(Math.abs(Date.parse(peer!.last_heartbeat) - asked)).toBeLessThan(5_000);
+  });
+
   it("a task that ended through one coordinator is listed by another, with the token forwarded", async () => {
     set = new Set3(engine.config());
     await set.start(2);
