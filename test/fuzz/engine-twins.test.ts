@@ -152,7 +152,8 @@ type LedgerOp =
   | { op: "sweep" }
   | { op: "tick"; ms: number }
   | { op: "progress"; id: string; fence: Fence; value: JsonValue }
-  | { op: "cascade"; id: string; step: "mark" | "done" | "again" };
+  /** parent: the parent a mark requires ("" none; records are spawned by "a" or none). */
+  | { op: "cascade"; id: string; step: "mark" | "done" | "again"; parent: string };
 
 const smallJson: fc.Arbitrary<JsonValue> = fc.oneof(
   fc.integer({ min: -5, max: 1000 }),
@@ -350,6 +351,7 @@ function ledgerOps(v: Values): fc.Arbitrary<LedgerOp[]> {
         op: fc.constant("cascade" as const),
         id,
         step: fc.constantFrom("mark" as const, "done" as const, "again" as const),
+        parent: fc.constantFrom("", "", "a", "b"),
       }),
     },
   );
@@ -565,7 +567,7 @@ async function ledgerStep(
     case "cascade":
       return onBoth(sides, (s) =>
         op.step === "mark"
-          ? s.cascade.mark(op.id, "canceled by client")
+          ? s.cascade.mark(op.id, "canceled by client", op.parent)
           : op.step === "done"
             ? s.cascade.done(op.id)
             : s.cascade.again(op.id),

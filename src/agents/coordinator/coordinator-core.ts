@@ -367,7 +367,8 @@ export class CoordinatorCore {
     // the next tick (any coordinator's) ends this task and walks on from it.
     const marked = await this.workflow.markCanceled(taskId, reason);
     let canceled = await this.abandon(taskId, reason);
-    // Its dependents and spawned tasks still open end too, even when it had already finished.
+    // Its open spawned tasks end too, even when it had already finished; its dependents only if
+    // this cancel ended it (WorkflowKeeper.cascadeStep).
     await this.workflow.cascadeCancel(taskId, reason);
     const task = await this.getTask(taskId);
     if (task === null) return null;

@@ -12,7 +12,7 @@ import * as scripts from "./cascade-scripts.js";
  * batched into one script call (one per shard on Redis Cluster).
  */
 export class CascadeLedger {
-  private readonly marker: TickBatcher<{ taskId: string; reason: string }, boolean>;
+  private readonly marker: TickBatcher<{ taskId: string; reason: string; parent: string }, boolean>;
   private readonly done_: TickBatcher<string, boolean>;
   private readonly again_: TickBatcher<string, boolean>;
 
@@ -26,7 +26,7 @@ export class CascadeLedger {
         [],
         items,
         (t) => t.taskId,
-        (t, args) => args.push(t.taskId, t.reason),
+        (t, args) => args.push(t.taskId, t.reason, t.parent),
       );
       return reply.map((r) => r === 1);
     });
@@ -45,9 +45,13 @@ export class CascadeLedger {
     this.again_ = frontier("again");
   }
 
-  /** Marks `taskId` to end with `reason` and puts it on the frontier; false if unknown or marked already. */
-  mark(taskId: string, reason: string): Promise<boolean> {
-    return this.marker.add(this.group(taskId), { taskId, reason });
+  /**
+   * Marks `taskId` to end with `reason` and puts it on the frontier; false if unknown or marked
+   * already. Given `parent`, only a task whose record names that parent (parent_id) is marked:
+   * a spawn that named an existing task's id recorded nothing, and that task is not its child.
+   */
+  mark(taskId: string, reason: string, parent = ""): Promise<boolean> {
+    return this.marker.add(this.group(taskId), { taskId, reason, parent });
   }
 
   /** Takes `taskId` off the frontier (its dependents and spawned tasks are marked). */

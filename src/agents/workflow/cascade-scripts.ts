@@ -11,9 +11,13 @@ const isMarked = (db: MemoryKeyspace, rec: string) => db.hget(rec, "canceled") !
 
 export const markCanceled = groupedScript(import.meta.url, "mark-canceled-1.lua", (db, _keys, args) => {
   const out: number[] = [];
-  eachGroup(args, 0, 2, (prefix, [id, reason]) => {
+  eachGroup(args, 0, 3, (prefix, [id, reason, parent]) => {
     const rec = `${prefix}task:${id}`;
     if (!db.exists(rec) || isMarked(db, rec)) {
+      out.push(0);
+      return;
+    }
+    if (parent !== "" && db.hget(rec, "parent_id") !== parent) {
       out.push(0);
       return;
     }

@@ -13,7 +13,9 @@ export type TaskGraph = {
 /**
  * The workflow a task belongs to: every task reachable from it through dependencies (both
  * ways) and spawning (both ways), read level by level from the ledger. Null for an unknown
- * task. Tasks whose records have expired are left out, with their edges.
+ * task. Tasks whose records have expired are left out, with their edges. An id a task's spawn
+ * named is its child only if that task's record says so (parent_id): a spawn that named an
+ * existing task recorded nothing, and that task joins the graph only if something else links it.
  */
 export async function taskGraph(
   ledger: TaskLedger,
@@ -24,6 +26,9 @@ export async function taskGraph(
   if (first === null) return null;
   const nodes = new Map<string, LedgerTaskDict>();
   const seen = new Set([taskId]);
+  // Ids reached through a spawned list alone, with the task whose list it was: kept only if
+  // their record names that task as parent (checked when read, the level after).
+  const claimed = new Map<string, string>();
   let truncated = false;
   let frontier = [taskId];
   while (frontier.length > 0) {
@@ -32,25 +37,39 @@ export async function taskGraph(
       Promise.all(frontier.map((id) => ledger.dependentsOf(id))),
     ]);
     const next: string[] = [];
+    const reach = (id: string, spawner?: string): boolean => {
+      if (seen.has(id)) {
+        if (spawner === undefined) claimed.delete(id); // linked otherwise too: a node whatever its parent
+        return true;
+      }
+      if (seen.size >= limit) {
+        truncated = true;
+        return false;
+      }
+      seen.add(id);
+      next.push(id);
+      if (spawner !== undefined) claimed.set(id, spawner);
+      return true;
+    };
     records.forEach((record, i) => {
+      const id = frontier[i]!;
+      const spawner = claimed.get(id);
+      claimed.delete(id);
       if (record === null) return;
       const task = record.task;
+      if (spawner !== undefined && task.parent_id !== spawner) {
+        // Not its child: another link may still reach it.
+        seen.delete(id);
+        return;
+      }
       nodes.set(task.task_id, task);
-      const around = [
+      const linked = [
         ...(task.depends_on ?? []),
         ...(task.parent_id === undefined ? [] : [task.parent_id]),
         ...dependents[i]!,
-        ...spawnedIds(record),
       ];
-      for (const id of around) {
-        if (seen.has(id)) continue;
-        if (seen.size >= limit) {
-          truncated = true;
-          break;
-        }
-        seen.add(id);
-        next.push(id);
-      }
+      for (const other of linked) if (!reach(other)) return;
+      for (const child of spawnedIds(record)) if (!reach(child, task.task_id)) return;
     });
     frontier = next;
   }

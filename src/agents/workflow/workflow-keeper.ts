@@ -14,8 +14,11 @@ export type WorkflowKeeperOptions = {
   ready: (task: TaskDict) => void;
   /** A task ended here (abandoned by a dependency): tell waiters. */
   ended: (task: TaskDict) => void;
-  /** Records spawned tasks as submitted tasks (idempotent by id). */
-  submit: (tasks: TaskDict[]) => Promise<unknown>;
+  /**
+   * Records spawned tasks as submitted tasks (idempotent by id), each told on its own: true
+   * recorded now, false the id existed already.
+   */
+  submit: (tasks: TaskDict[]) => Promise<PromiseSettledResult<boolean>[]>;
   /** Ends an open task abandoned with `reason`; true if this call ended it. */
   abandon: (taskId: string, reason: string) => Promise<boolean>;
   /** Spawned tasks that cannot be recorded as asked (malformed, or nested too deep), with the reason. */
@@ -154,8 +157,10 @@ export class WorkflowKeeper {
     try {
       const ended = await this.o.ledger.endedTask(taskId);
       let spawned: string[] | null = null;
-      // Only a task with spawned tasks to record is read whole (recordSpawned needs its record).
-      const record = ended.spawns ? await this.o.ledger.get(taskId) : null;
+      // Only a task with spawned tasks to record, or one a cancel may have ended, is read whole
+      // (recordSpawned needs its record; endedByCancel its error and mark).
+      const whole = ended.spawns || (ended.canceled && ended.status === "abandoned");
+      const record = whole ? await this.o.ledger.get(taskId) : null;
       if (record?.spawnJson) {
         spawned = await this.recordSpawned(record, record.spawnJson);
         // Its spawned tasks exist now. A cancel whose cascade passed this task before they did
@@ -164,9 +169,11 @@ export class WorkflowKeeper {
         if (await this.cascade.again(taskId)) void this.walk([taskId]).catch(() => {});
       }
       const status = ended.status ?? "unknown";
-      // A task a cancel reached sends no notices: its cascade step marks and ends every
-      // dependent (a notice would make a dependent that says "run" ready).
-      const canceled = record === null ? ended.canceled : record.canceled !== undefined;
+      // A task a cancel ended sends no notices: its cascade step marks and ends every dependent
+      // (a notice would make a dependent that says "run" ready). A task that ended otherwise
+      // (completed, failed, abandoned for another reason) sends them even if a cancel reached it
+      // later: that cancel leaves its dependents alone (cascadeStep), and they hear of its end here.
+      const canceled = record !== null && endedByCancel(record);
       if (!canceled) await Promise.all(ended.dependents.map((d) => this.notify(d, taskId, status)));
       await this.o.ledger.settleEnded(taskId, spawned);
     } finally {
@@ -177,7 +184,10 @@ export class WorkflowKeeper {
   /**
    * Records the tasks `parent`'s committed attempt spawned (ids fixed: again is harmless). A
    * parent canceled meanwhile, or nested MAX_SPAWN_DEPTH deep, gets them recorded abandoned
-   * with the reason, never placed.
+   * with the reason, never placed. Returns the ids of its children: those whose record names
+   * it as parent (recorded now, or by an earlier settle that a crash cut). An id that existed
+   * already as another task (a handler may name any id) recorded nothing: it is not a child,
+   * is left as it is, and is not listed.
    */
   private async recordSpawned(parent: TaskRecord, json: string): Promise<string[]> {
     const parentId = parent.task.task_id;
@@ -194,9 +204,27 @@ export class WorkflowKeeper {
       reason = `spawn nesting over ${MAX_SPAWN_DEPTH} levels: parent ${parentId} is ${MAX_SPAWN_DEPTH} spawns deep already`;
       this.o.refusedSpawn?.(parentId, reason);
     }
-    if (reason === null) await this.o.submit(tasks);
-    else await this.recordAbandoned(tasks, reason);
-    return tasks.map((t) => t.task_id);
+    if (reason === null) {
+      const answers = await this.o.submit(tasks);
+      return this.children(
+        parentId,
+        tasks.map((t) => t.task_id),
+        answers.map((a) => (a.status === "fulfilled" ? a.value : null)),
+      );
+    }
+    return this.recordAbandoned(parentId, tasks, reason);
+  }
+
+  /**
+   * Of `ids` (spawned by `parentId`; `created[i]` true when recorded just now, false when it
+   * existed already, null when its recording failed), those that are its children: recorded now,
+   * or existing with `parentId` as their parent. Only ids that existed already are read.
+   */
+  private async children(parentId: string, ids: string[], created: Array<boolean | null>): Promise<string[]> {
+    const existed = ids.filter((_, i) => created[i] === false);
+    const records = existed.length === 0 ? [] : await this.o.ledger.getMany(existed);
+    const ours = new Set(existed.filter((_, i) => records[i]?.task.parent_id === parentId));
+    return ids.filter((id, i) => created[i] === true || ours.has(id));
   }
 
   /** How many spawns deep `record`'s task is (its chain of parents, as far as records are kept), up to MAX_SPAWN_DEPTH. */
@@ -212,12 +240,14 @@ export class WorkflowKeeper {
 
   /**
    * Records tasks on no distributor, then ends them abandoned with `reason`. A crash in between
-   * leaves their parent in `ended`: the next sweep records (no-op) and ends them again.
+   * leaves their parent in `ended`: the next sweep records (no-op) and ends them again. An id
+   * that existed already as another parent's or nobody's task is left as it is (see
+   * recordSpawned). Returns the children's ids.
    */
-  private async recordAbandoned(tasks: TaskDict[], reason: string): Promise<void> {
-    await Promise.all(
-      tasks.map(async (t) => {
-        await this.o.ledger.submit(
+  private async recordAbandoned(parentId: string, tasks: TaskDict[], reason: string): Promise<string[]> {
+    const created = await Promise.all(
+      tasks.map((t) =>
+        this.o.ledger.submit(
           {
             taskId: t.task_id,
             taskType: t.task_type,
@@ -230,10 +260,16 @@ export class WorkflowKeeper {
             ...(t.parent_id ? { parentId: t.parent_id } : {}),
           },
           "",
-        );
-        await this.o.abandon(t.task_id, reason);
-      }),
+        ),
+      ),
     );
+    const children = await this.children(
+      parentId,
+      tasks.map((t) => t.task_id),
+      created,
+    );
+    await Promise.all(children.map((id) => this.o.abandon(id, reason)));
+    return children;
   }
 
   /** One monitor tick: settle what a lost report or a crash left in `ended`; re-register a slice of the waiting tasks. */
@@ -350,25 +386,39 @@ export class WorkflowKeeper {
 
   /**
    * One task on the frontier: ends it with its mark's reason if still open, marks its dependents
-   * ("dependency <id> abandoned") and spawned tasks ("parent <id> canceled"), then takes it off
-   * the frontier. Returns those marked now (the next layer). Every step may be repeated.
+   * ("dependency <id> abandoned") if a cancel ended it, and its spawned tasks ("parent <id>
+   * canceled") whether or not it had ended, then takes it off the frontier. A task that had
+   * ended otherwise (completed, failed, abandoned for another reason: a cancel of it answers
+   * false) keeps its dependents out of the cascade: they heard of its end by their notice, and
+   * were handled by their on_dependency_failure. Returns those marked now (the next layer).
+   * Every step may be repeated.
    */
   private async cascadeStep(taskId: string, ended: string[]): Promise<string[]> {
     if (this.cascading.has(taskId)) return [];
     this.cascading.add(taskId);
     try {
-      const record = await this.o.ledger.get(taskId);
+      let record = await this.o.ledger.get(taskId);
+      let byCancel = record !== null && endedByCancel(record);
       if (record !== null && record.canceled !== undefined && !isTerminalStatus(record.task.status)) {
-        if (await this.o.abandon(taskId, record.canceled)) ended.push(taskId);
+        if (await this.o.abandon(taskId, record.canceled)) {
+          ended.push(taskId);
+          byCancel = true;
+        } else {
+          // Something else ended it first (a commit, another abandon): as it ended.
+          record = await this.o.ledger.get(taskId);
+          byCancel = record !== null && endedByCancel(record);
+        }
       }
       // Read after the abandon: a dependent that registers later finds this task ended.
-      const dependents = await this.o.ledger.dependentsOf(taskId);
+      const dependents = byCancel ? await this.o.ledger.dependentsOf(taskId) : [];
       const children = record === null ? [] : spawnedIds(record);
-      const targets: Array<[string, string]> = [
-        ...dependents.map((d): [string, string] => [d, `dependency ${taskId} abandoned`]),
-        ...children.map((c): [string, string] => [c, `parent ${taskId} canceled`]),
+      const targets: Array<[string, string, string]> = [
+        ...dependents.map((d): [string, string, string] => [d, `dependency ${taskId} abandoned`, ""]),
+        ...children.map((c): [string, string, string] => [c, `parent ${taskId} canceled`, taskId]),
       ];
-      const marked = await Promise.all(targets.map(([id, why]) => this.cascade.mark(id, why)));
+      const marked = await Promise.all(
+        targets.map(([id, why, parent]) => this.cascade.mark(id, why, parent)),
+      );
       await this.cascade.done(taskId);
       return targets.filter((_, i) => marked[i]).map(([id]) => id);
     } finally {
@@ -383,7 +433,24 @@ export class WorkflowKeeper {
   }
 }
 
-/** The ids a task spawned: recorded ones, or those its committed attempt is about to record. */
+/**
+ * Whether a cancel ended this task: it carries a cancel's mark and ended abandoned with the
+ * mark's reason (the cascade step's abandon, or the cancel call's own, which marks first with
+ * the same reason). Its dependents are then the cascade's to end, not their notices'.
+ */
+export function endedByCancel(record: Pick<TaskRecord, "canceled" | "task">): boolean {
+  return (
+    record.canceled !== undefined &&
+    record.task.status === "abandoned" &&
+    record.task.error === record.canceled
+  );
+}
+
+/**
+ * The ids a task spawned: recorded ones, or those its committed attempt is about to record. Such
+ * an id may name a task that existed before (the spawn recorded nothing then): only a task whose
+ * parent_id is this one is its child (the cascade's mark and the graph check it).
+ */
 export function spawnedIds(record: { spawned: string[]; spawnJson: string | null }): string[] {
   if (record.spawned.length > 0) return record.spawned;
   if (record.spawnJson === null) return [];

@@ -208,7 +208,7 @@ describe.each(testEngines("workflow-ledger", { cluster: true }))("workflow scrip
       store,
       ready: () => {},
       ended: () => {},
-      submit: async () => {},
+      submit: async () => [],
       abandon: async () => false,
     });
     const perTick: number[] = [];
@@ -232,7 +232,7 @@ describe.each(testEngines("workflow-ledger", { cluster: true }))("workflow scrip
       store,
       ready: () => {},
       ended: () => {},
-      submit: async () => {},
+      submit: async () => [],
       abandon: async () => false,
     });
     read.length = 0;
