@@ -66,15 +66,55 @@ ${Object.values(COMMANDS)
 Run "triad <command> --help" for a command's options.
 `;
 
+/** The commands of two words, `triad keys <action>` and `triad schedule <action>`, by their first. */
+const GROUPS = ["keys", "schedule"] as const;
+const HELP = new Set(["--help", "-h", "help"]);
+
+/** `triad keys`, `triad schedule`: its sub-commands, each with its summary. */
+function groupUsage(group: string): string {
+  const subs = Object.values(COMMANDS).filter((c) => c.spec.name.startsWith(`${group} `));
+  return `usage: triad ${group} <${subs.map((c) => c.spec.name.slice(group.length + 1)).join("|")}> [options]
+
+sub-commands:
+${subs.map((c) => `  ${c.spec.name.padEnd(15)} ${c.spec.summary.split(". ")[0]}`).join("\n")}
+
+Run "triad ${group} <sub-command> --help" for its options.
+`;
+}
+
+/**
+ * `triad keys|schedule` without a known sub-command: the sub-commands listed, on stdout with exit
+ * 0 when help was asked for, else on stderr with exit 2 (none given, or an unknown one named).
+ */
+function groupHelp(group: string, sub: string | undefined): number {
+  if (sub !== undefined && HELP.has(sub)) {
+    process.stdout.write(groupUsage(group));
+    return 0;
+  }
+  const subs = Object.values(COMMANDS)
+    .filter((c) => c.spec.name.startsWith(`${group} `))
+    .map((c) => c.spec.name.slice(group.length + 1));
+  const why =
+    sub === undefined || sub.startsWith("-")
+      ? `a sub-command is needed, one of ${subs.join("|")}`
+      : `unknown sub-command "${sub}"; one of ${subs.join("|")}`;
+  process.stderr.write(`triad ${group}: ${why}\n\n${groupUsage(group)}`);
+  return 2;
+}
+
 /** Runs one CLI invocation and resolves its exit code: 0 done, 1 failed, 2 bad usage. */
 export async function main(argv: string[]): Promise<number> {
   const [first, ...after] = argv;
+  if ((GROUPS as readonly string[]).includes(first ?? "")) {
+    const sub = after[0];
+    const known = sub !== undefined && Object.hasOwn(COMMANDS, `${first} ${sub}`);
+    if (!known) return groupHelp(first!, sub);
+  }
   // `triad keys <action>`, `triad schedule <action>`: commands of two words.
-  const [name, rest] =
-    (first === "keys" || first === "schedule") && after[0] !== undefined && !after[0].startsWith("-")
-      ? [`${first} ${after[0]}`, after.slice(1)]
-      : [first, after];
-  if (name === undefined || name === "--help" || name === "-h" || name === "help") {
+  const [name, rest] = (GROUPS as readonly string[]).includes(first ?? "")
+    ? [`${first} ${after[0]}`, after.slice(1)]
+    : [first, after];
+  if (name === undefined || HELP.has(name)) {
     process.stdout.write(USAGE);
     return name === undefined ? 2 : 0;
   }

@@ -15,6 +15,12 @@ export type FlagSpec = {
   env?: string | false;
   /** A string flag that may be given more than once: its values, joined by spaces (so no value may hold one). */
   repeatable?: boolean;
+  /** A number flag: whole numbers only. */
+  integer?: boolean;
+  /** A number flag: the smallest value taken. */
+  min?: number;
+  /** A number flag: the largest value taken. */
+  max?: number;
 };
 
 export type CommandSpec = {
@@ -139,8 +145,23 @@ function convert(flag: FlagSpec, raw: string, where: string): string | number | 
   const n = Number(raw);
   if (raw.trim() === "" || !Number.isFinite(n))
     throw new UsageError(`${where} must be a number (got "${raw}")`);
+  const outOfRange = (flag.min !== undefined && n < flag.min) || (flag.max !== undefined && n > flag.max);
+  if ((flag.integer && !Number.isInteger(n)) || outOfRange)
+    throw new UsageError(`${where} must be ${rangeText(flag)} (got ${raw})`);
   return n;
 }
+
+/** What a number flag takes, for its usage error: "an integer from 0 to 65535", "a number >= 0". */
+function rangeText(flag: FlagSpec): string {
+  const what = flag.integer ? "an integer" : "a number";
+  if (flag.min !== undefined && flag.max !== undefined) return `${what} from ${flag.min} to ${flag.max}`;
+  if (flag.min !== undefined) return `${what} >= ${flag.min}`;
+  if (flag.max !== undefined) return `${what} <= ${flag.max}`;
+  return what;
+}
+
+/** A port flag: 0 to 65535, 0 meaning any free port. */
+export const PORT_RANGE = { integer: true, min: 0, max: 65_535 } as const;
 
 function readConfig(path: string): Record<string, unknown> {
   let text: string;

@@ -3,26 +3,28 @@ import { UsageError } from "./options.js";
 
 /**
  * The agent id behind an A2A URL (GET /a2a). Waits for the peer to come up, so tiers can be
- * started in any order; gives up after `timeoutMs`.
+ * started in any order; gives up after `timeoutMs`. Each ask waits `answerWithinMs` (2 s) at
+ * most; `onMiss` hears of each ask that got no agent id.
  */
-export async function discoverAgentId(baseUrl: string, log: Logger, timeoutMs = 60_000): Promise<string> {
-  let url: URL;
-  try {
-    url = new URL("/a2a", baseUrl);
-  } catch {
-    throw new UsageError(`"${baseUrl}" is not a URL (expected e.g. http://127.0.0.1:7400)`);
-  }
+export async function discoverAgentId(
+  baseUrl: string,
+  log: Logger,
+  timeoutMs = 60_000,
+  options: { answerWithinMs?: number; onMiss?: () => void } = {},
+): Promise<string> {
+  const url = a2aUrl(baseUrl);
   const deadline = performance.now() + timeoutMs;
   let warned = false;
   for (let attempt = 0; ; attempt++) {
     try {
-      const res = await fetch(url, { signal: AbortSignal.timeout(2000) });
+      const res = await fetch(url, { signal: AbortSignal.timeout(options.answerWithinMs ?? 2000) });
       if (res.ok) {
         const body = (await res.json()) as { agent_id?: unknown };
         if (typeof body.agent_id === "string") return body.agent_id;
       }
       throw new Error(`GET ${url} answered ${res.status} without an agent id`);
     } catch (err) {
+      options.onMiss?.();
       if (performance.now() > deadline) {
         throw new Error(
           `no Triad agent answered at ${url} within ${timeoutMs} ms: ${(err as Error).message}`,
@@ -35,6 +37,87 @@ export async function discoverAgentId(baseUrl: string, log: Logger, timeoutMs = 
       await new Promise((r) => setTimeout(r, Math.min(100 * 2 ** attempt, 2000)));
     }
   }
+}
+
+function a2aUrl(baseUrl: string): URL {
+  try {
+    return new URL("/a2a", baseUrl);
+  } catch {
+    throw new UsageError(`"${baseUrl}" is not a URL (expected e.g. http://127.0.0.1:7400)`);
+  }
+}
+
+export type CoordinatorFound = { id: string; url: string };
+
+/**
+ * The agent ids behind a distributor's `--coordinator URL1,URL2,...`, the list's order being the
+ * preference: the current coordinator is the first of the list that answers — a URL is passed
+ * over only once it failed to answer (refused, or no answer within `answerWithinMs`), and
+ * taken again if it answers before a later one does. `ready`: the others that answered by
+ * then, in the order the list goes round from the current one (the failover order); `later`:
+ * the others, each resolved when it answers (added to the failover list then). Every URL is
+ * asked at once and keeps being asked until it answers or `giveUpMs` passes; rejects when
+ * none answered by then.
+ */
+export async function discoverCoordinators(
+  urls: string[],
+  log: Logger,
+  options: { answerWithinMs?: number; giveUpMs?: number } = {},
+): Promise<{
+  first: CoordinatorFound;
+  rest: { ready: CoordinatorFound[]; later: Array<Promise<CoordinatorFound>> };
+}> {
+  if (urls.length === 0) throw new UsageError("--coordinator needs at least one URL");
+  for (const url of urls) a2aUrl(url); // a usage error before anything is asked
+  type State = { id?: string; missed: boolean; failed?: unknown };
+  const states: State[] = urls.map(() => ({ missed: false }));
+  let changed: () => void = () => {};
+  const change = () => changed();
+  const found = urls.map((url, i) =>
+    discoverAgentId(url, log, options.giveUpMs ?? 60_000, {
+      ...(options.answerWithinMs !== undefined && { answerWithinMs: options.answerWithinMs }),
+      onMiss: () => {
+        states[i]!.missed = true;
+        change();
+      },
+    }).then(
+      (id) => {
+        states[i]!.id = id;
+        change();
+        return { id, url };
+      },
+      (err: unknown) => {
+        states[i]!.failed = err;
+        change();
+        throw err;
+      },
+    ),
+  );
+  // Those never awaited below must not end the process as unhandled rejections.
+  for (const p of found) p.catch(() => {});
+  let firstIndex: number;
+  for (;;) {
+    const next = new Promise<void>((resolve) => {
+      changed = resolve;
+    });
+    // The first of the list that answered, unless one before it has not been heard from yet.
+    const k = states.findIndex((s) => s.id !== undefined || (!s.missed && s.failed === undefined));
+    if (k >= 0 && states[k]!.id !== undefined) {
+      firstIndex = k;
+      break;
+    }
+    if (states.every((s) => s.failed !== undefined)) throw states[0]!.failed;
+    await next;
+  }
+  const ready: CoordinatorFound[] = [];
+  const later: Array<Promise<CoordinatorFound>> = [];
+  for (let step = 1; step < urls.length; step++) {
+    const i = (firstIndex + step) % urls.length;
+    const id = states[i]!.id;
+    if (id !== undefined) ready.push({ id, url: urls[i]! });
+    else later.push(found[i]!);
+  }
+  return { first: { id: states[firstIndex]!.id!, url: urls[firstIndex]! }, rest: { ready, later } };
 }
 
 /** The shared A2A secret of a multi-process deployment: from the environment only, never argv. */

@@ -38,6 +38,39 @@ export function onShutdown(
   });
 }
 
+/**
+ * Runs `start` (an agent's initialize: store, listener, leases). When it fails — its port in
+ * use, the store unreachable — the error is logged with its code, `release` gives back what
+ * was taken (store connections, leases, the listener, timers), and the error is thrown again:
+ * the command ends with exit 1 (main.ts) instead of idling with nothing served, so a
+ * supervisor restarts it. Should anything still hold the event loop after the release, the
+ * process exits anyway a moment later (the timer does not keep it alive itself).
+ */
+export async function startOrRelease(
+  what: string,
+  start: () => Promise<unknown>,
+  release: () => Promise<unknown>,
+  log: Logger,
+): Promise<void> {
+  try {
+    await start();
+  } catch (err) {
+    const code = (err as { code?: unknown }).code;
+    log.error({ err, ...(typeof code === "string" ? { code } : {}) }, `${what} could not start: exiting`);
+    try {
+      await release();
+    } catch (releaseErr) {
+      log.warn({ err: releaseErr }, "error while releasing after a failed start");
+    }
+    // With the exit code main() gave by then (bin/triad sets it), 1 if none.
+    setTimeout(() => process.exit(process.exitCode ?? 1), RELEASE_EXIT_MS).unref();
+    throw err;
+  }
+}
+
+/** After a failed start and its release, the most the process waits for its event loop to empty. */
+const RELEASE_EXIT_MS = 3000;
+
 /** What a tier process runs: an agent that starts, serves, and shuts down within a grace period. */
 type TierAgent = {
   readonly a2a: A2AClient;
@@ -63,7 +96,15 @@ export async function runAgentProcess(o: {
 }): Promise<number> {
   const { agent, history, counters } = o;
   history?.watch(agent.a2a, counters, o.heartbeatMs);
-  await agent.initialize();
+  await startOrRelease(
+    o.tier,
+    () => agent.initialize(),
+    async () => {
+      await agent.shutdown(0);
+      history?.close(agent.a2a, counters);
+    },
+    o.log,
+  );
   o.log.info({ url: agent.a2a.url, ...o.ready }, `${o.tier} ready`);
   process.stdout.write(`ready ${o.tier} ${o.id} ${agent.a2a.url}\n`);
   return onShutdown(

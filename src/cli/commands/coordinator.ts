@@ -7,7 +7,7 @@ import { openHistory } from "../history.js";
 import { limitsFrom } from "../limit-flags.js";
 import { createLogger, logFatalErrors } from "../logging.js";
 import type { ParsedOptions } from "../options.js";
-import { onShutdown } from "../shutdown.js";
+import { onShutdown, startOrRelease } from "../shutdown.js";
 import { storeConfig } from "../store-flags.js";
 import { timingFrom } from "../timing-flags.js";
 
@@ -46,19 +46,16 @@ export async function coordinator(options: ParsedOptions): Promise<number> {
   agent.a2a.serveOtherRoutes((req, res) => {
     http.handle(req, res).catch(() => res.destroy());
   });
-  await agent.initialize();
+  const release = async () => {
+    http.stopAccepting();
+    await agent.cleanup();
+    await closeKeys();
+    history?.close(agent.a2a, counters);
+  };
+  await startOrRelease("coordinator", () => agent.initialize(), release, log);
   // The REST API shares the A2A port: the other coordinators ask it for this one's recent tasks.
   agent.apiUrl = agent.url;
   log.info({ url: agent.url, redis: redactUrl(String(options.redis)) }, "coordinator ready");
   process.stdout.write(`ready coordinator ${id} ${agent.url}\n`);
-  return onShutdown(
-    async () => {
-      http.stopAccepting();
-      await agent.cleanup();
-      await closeKeys();
-      history?.close(agent.a2a, counters);
-    },
-    Number(options["shutdown-timeout"]),
-    (m) => log.info(m),
-  );
+  return onShutdown(release, Number(options["shutdown-timeout"]), (m) => log.info(m));
 }

@@ -4,7 +4,7 @@ import { closingWith, tierSigning } from "../agent-keys.js";
 import { openHistory } from "../history.js";
 import { createLogger, logFatalErrors } from "../logging.js";
 import type { ParsedOptions } from "../options.js";
-import { discoverAgentId } from "../peer.js";
+import { discoverCoordinators } from "../peer.js";
 import { runAgentProcess } from "../shutdown.js";
 import { storeConfig } from "../store-flags.js";
 import { timingFrom } from "../timing-flags.js";
@@ -15,12 +15,16 @@ export async function distributor(options: ParsedOptions): Promise<number> {
   logFatalErrors(log);
   const redis = storeConfig(options, { url: String(options.redis) });
   const { close: closeKeys, ...signing } = await tierSigning(id, redis, log);
-  // Several coordinators of one store: it reports to the first that answers, the others in turn.
+  // Several coordinators of one store, in the order of preference: it reports to the first of
+  // the list that answers, and moves to the next (round the list) when that one stops answering.
   const urls = String(options.coordinator)
     .split(",")
     .map((u) => u.trim())
     .filter((u) => u.length > 0);
-  const { first, rest } = await discoverCoordinators(urls, log);
+  const { first, rest } = await discoverCoordinators(urls, log).catch(async (err: unknown) => {
+    await closeKeys();
+    throw err;
+  });
   const coordinatorId = first.id;
   const coordinatorUrl = first.url;
   const history = openHistory(options.history, id);
@@ -57,39 +61,4 @@ export async function distributor(options: ParsedOptions): Promise<number> {
     counters: () => ({ distributor: { ...agent.core.stats } }),
     heartbeatMs: Number(options["heartbeat-interval"] ?? 1000),
   });
-}
-
-/**
- * The agent ids behind the coordinator URLs: the first to answer becomes the current one; those
- * that answered by then follow it in list order, and the rest are added when they answer.
- */
-async function discoverCoordinators(
-  urls: string[],
-  log: Awaited<ReturnType<typeof createLogger>>,
-): Promise<{
-  first: { id: string; url: string };
-  rest: { ready: Array<{ id: string; url: string }>; later: Array<Promise<{ id: string; url: string }>> };
-}> {
-  const found = urls.map((url) => discoverAgentId(url, log).then((id) => ({ id, url })));
-  const first = await Promise.any(found).catch((err: AggregateError) => {
-    throw err.errors[0] ?? err;
-  });
-  const settled = await Promise.all(
-    found.map((p) =>
-      Promise.race([
-        p.then(
-          (c) => c,
-          () => null,
-        ),
-        new Promise<undefined>((r) => setImmediate(() => r(undefined))),
-      ]),
-    ),
-  );
-  const ready: Array<{ id: string; url: string }> = [];
-  const later: Array<Promise<{ id: string; url: string }>> = [];
-  settled.forEach((c, i) => {
-    if (c === undefined) later.push(found[i]!);
-    else if (c !== null && c.url !== first.url) ready.push(c);
-  });
-  return { first, rest: { ready, later } };
 }

@@ -1,4 +1,5 @@
 import type { CommandSpec } from "../options.js";
+import { coordinatorUrlsFlag } from "./coordinator-flag.js";
 
 export const inputSpec: CommandSpec = {
   name: "input",
@@ -6,7 +7,7 @@ export const inputSpec: CommandSpec = {
     "Give input to a task waiting for it (input_required): it runs again on any worker with the value (ctx.inputs, or a graph resumed).",
   usage: "triad input --coordinator URL --task ID --value JSON [--question N]",
   flags: [
-    { name: "coordinator", type: "string", description: "the coordinator's URL", required: true },
+    coordinatorUrlsFlag,
     { name: "task", type: "string", description: "the id of the task waiting for input", required: true },
     { name: "value", type: "string", description: "the input, JSON (a string is '\"yes\"')", required: true },
     {

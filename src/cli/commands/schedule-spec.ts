@@ -1,11 +1,6 @@
-import type { CommandSpec, FlagSpec } from "../options.js";
+import type { CommandSpec } from "../options.js";
+import { coordinatorUrlsFlag as coordinatorFlag } from "./coordinator-flag.js";
 
-const coordinatorFlag: FlagSpec = {
-  name: "coordinator",
-  type: "string",
-  description: "the coordinator's URL; several comma-separated (the next is tried when one does not answer)",
-  required: true,
-};
 const notes = "Environment: TRIAD_API_TOKEN (bearer token, when the coordinator wants one).";
 
 export const scheduleAddSpec: CommandSpec = {

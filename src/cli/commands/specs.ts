@@ -4,9 +4,10 @@
 
 import { a2aPostsFlag } from "../a2a-flags.js";
 import { historyFlag } from "../history.js";
-import type { CommandSpec, FlagSpec } from "../options.js";
+import { type CommandSpec, type FlagSpec, PORT_RANGE } from "../options.js";
 import { busyPollFlag, redisTlsFlags, replicaWaitFlags } from "../store-flags.js";
 import { timingFlags } from "../timing-flags.js";
+import { coordinatorUrlsFlag } from "./coordinator-flag.js";
 
 // Flags several tier commands share.
 /** Parsed by ../limit-flags.ts, in the command that runs (so --help loads no schema). */
@@ -36,7 +37,13 @@ const a2aTextTypeFlag: FlagSpec = {
   description:
     "task type for plain-text A2A messages (payload { text }: the text parts joined); unset, text-only messages are refused",
 };
-const a2aPortFlag: FlagSpec = { name: "port", type: "number", description: "port for A2A", required: true };
+const a2aPortFlag: FlagSpec = {
+  name: "port",
+  type: "number",
+  ...PORT_RANGE,
+  description: "port for A2A (0: any free port)",
+  required: true,
+};
 const handlersFlag: FlagSpec = {
   name: "handlers",
   type: "string",
@@ -89,12 +96,15 @@ export const upSpec: CommandSpec = {
     {
       name: "tasks",
       type: "number",
+      integer: true,
+      min: 0,
       description: "demo tasks to run (compute, data_processing, a few that fail once and are retried)",
       default: 1000,
     },
     {
       name: "port",
       type: "number",
+      ...PORT_RANGE,
       description: "port of the dashboard and HTTP API (0: any free port)",
       default: 7420,
     },
@@ -123,7 +133,13 @@ export const coordinatorSpec: CommandSpec = {
     redisFlag,
     ...redisTlsFlags,
     ...replicaWaitFlags,
-    { name: "port", type: "number", description: "port for A2A and the HTTP API", required: true },
+    {
+      name: "port",
+      type: "number",
+      ...PORT_RANGE,
+      description: "port for A2A and the HTTP API (0: any free port)",
+      required: true,
+    },
     bindHostFlag,
     a2aPostsFlag,
     a2aTextTypeFlag,
@@ -165,7 +181,7 @@ export const distributorSpec: CommandSpec = {
       name: "coordinator",
       type: "string",
       description:
-        "the coordinator's URL, e.g. http://127.0.0.1:7400; several of one store comma-separated (the next is used when one stops answering)",
+        "the coordinator's URL, e.g. http://127.0.0.1:7400; several of one store comma-separated, tried in order: it reports to the first that answers, and moves to the next when that one stops answering",
       required: true,
     },
     redisFlag,
@@ -245,13 +261,7 @@ export const submitSpec: CommandSpec = {
   usage:
     "triad submit --coordinator URL (--type TYPE [--payload JSON] [--count N] | --file FILE|-) [--priority 0-9] [--delay MS|--run-at TIME] [--expires-at TIME] [--wait]",
   flags: [
-    {
-      name: "coordinator",
-      type: "string",
-      description:
-        "the coordinator's URL; several comma-separated (the next is tried when one does not answer)",
-      required: true,
-    },
+    coordinatorUrlsFlag,
     {
       name: "type",
       type: "string",
@@ -271,7 +281,14 @@ export const submitSpec: CommandSpec = {
       description: "wait for every task to finish and print its final record",
       default: false,
     },
-    { name: "timeout", type: "number", description: "ms to wait for each task with --wait", default: 60_000 },
+    {
+      name: "timeout",
+      type: "number",
+      min: 0,
+      max: 300_000,
+      description: "ms to wait for each task with --wait (at most 300000, the coordinator's longest wait)",
+      default: 60_000,
+    },
     { name: "priority", type: "number", description: "0-9, higher runs first (default 0)" },
     {
       name: "delay",
@@ -300,13 +317,7 @@ export const statusSpec: CommandSpec = {
   summary: "Show a cluster's agents, their health and the task counts.",
   usage: "triad status --coordinator URL [--json] [--task ID [--follow]]",
   flags: [
-    {
-      name: "coordinator",
-      type: "string",
-      description:
-        "the coordinator's URL; several comma-separated (the next is tried when one does not answer)",
-      required: true,
-    },
+    coordinatorUrlsFlag,
     { name: "json", type: "boolean", description: "print JSON, for scripts", default: false },
     { name: "task", type: "string", description: "show this task instead of the agents" },
     {
@@ -326,13 +337,7 @@ export const cancelSpec: CommandSpec = {
     'Cancel an open task: it ends abandoned ("canceled by client"), and the result of an attempt still running is refused.',
   usage: "triad cancel --coordinator URL --task ID",
   flags: [
-    {
-      name: "coordinator",
-      type: "string",
-      description:
-        "the coordinator's URL; several comma-separated (the next is tried when one does not answer)",
-      required: true,
-    },
+    coordinatorUrlsFlag,
     { name: "task", type: "string", description: "the id of the task to cancel", required: true },
   ],
   notes:

@@ -1,5 +1,5 @@
 import { ApiClient } from "../api-client.js";
-import type { ParsedOptions } from "../options.js";
+import { type ParsedOptions, UsageError } from "../options.js";
 import { followTask } from "../task-follow.js";
 
 type Agent = {
@@ -14,6 +14,8 @@ type Agent = {
 };
 
 export async function status(options: ParsedOptions): Promise<number> {
+  if (options.follow && options.task === undefined)
+    throw new UsageError("--follow follows one task: give --task ID with it");
   if (options.task !== undefined) return taskStatus(options);
   const api = new ApiClient(String(options.coordinator));
   const body = await api.request<{ agents: Agent[]; tasks: Record<string, number> }>("GET", "/agents");

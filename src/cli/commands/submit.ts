@@ -28,6 +28,11 @@ function delayMs(text: string): number {
 
 function readTasks(options: ParsedOptions): NewTask[] {
   if (options.file !== undefined) {
+    // Each task of the file names its own type: a --type beside it would be silently ignored.
+    if (options.type !== undefined)
+      throw new UsageError(
+        "--type and --file cannot be given together: a --file task names its own task_type",
+      );
     const file = String(options.file);
     const text = file === "-" ? readFileSync(0, "utf8") : readFileSync(file, "utf8");
     const trimmed = text.trim();

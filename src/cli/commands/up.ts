@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { CoordinatorAgent, DistributorAgent, WorkerAgent } from "../../agents/index.js";
+import { isTriadError, TriadError } from "../../core/errors.js";
 import type { Logger } from "../../core/logger.js";
 import { dropMemoryServer, redactUrl } from "../../core/store/index.js";
 import { type RunningServer, startCoordinatorServer } from "../../server/coordinator-server.js";
@@ -20,7 +21,7 @@ export async function up(options: ParsedOptions): Promise<number> {
   const store = String(options.redis);
   const nDist = positiveInt(options, "distributors");
   const nWorkers = Math.max(nDist, positiveInt(options, "workers"));
-  const nTasks = Math.floor(Number(options.tasks));
+  const nTasks = Number(options.tasks); // a whole number >= 0 (specs.ts)
   const concurrency = positiveInt(options, "concurrency");
   const runId = randomBytes(3).toString("hex");
   // A private embedded store for this run; on Redis, a prefix of its own.
@@ -88,6 +89,13 @@ export async function up(options: ParsedOptions): Promise<number> {
   }
   let server: RunningServer | undefined;
   const servers: RunningServer[] = [];
+  const stopAll = async () => {
+    await Promise.all(workers.map((w) => w.shutdown(2000)));
+    await Promise.all(distributors.map((d) => d.shutdown(2000)));
+    await Promise.all(coordinators.map((c) => c.cleanup()));
+    await Promise.all(servers.map((s) => s.close()));
+    if (store === "memory://") dropMemoryServer(`up-${runId}`);
+  };
   try {
     for (const [k, c] of coordinators.entries()) {
       const port = Number(options.port);
@@ -102,6 +110,14 @@ export async function up(options: ParsedOptions): Promise<number> {
     }
     server = servers[0];
   } catch (err) {
+    // --keep is there to serve the dashboard and the API: without them there is nothing to keep.
+    if (options.keep) {
+      await stopAll();
+      throw new TriadError(
+        isTriadError(err) ? err.code : "ERR_LISTEN",
+        `--keep: cannot serve the dashboard and API: ${(err as Error).message}; free the port or choose another (--port 0: any free port)`,
+      );
+    }
     log.warn(
       { err: (err as Error).message },
       "no HTTP API this run (port busy?); use --port 0 for any free port",
@@ -121,14 +137,6 @@ export async function up(options: ParsedOptions): Promise<number> {
   if (server) out.write(`Dashboard and API: ${server.url}  (API description: ${server.url}/openapi.json)\n`);
   if (servers.length > 1)
     out.write(`Every coordinator serves the same API: ${servers.map((s) => s.url).join(", ")}\n`);
-
-  const stopAll = async () => {
-    await Promise.all(workers.map((w) => w.shutdown(2000)));
-    await Promise.all(distributors.map((d) => d.shutdown(2000)));
-    await Promise.all(coordinators.map((c) => c.cleanup()));
-    await Promise.all(servers.map((s) => s.close()));
-    if (store === "memory://") dropMemoryServer(`up-${runId}`);
-  };
 
   let result: { ok: boolean; summary: string };
   try {

@@ -15,3 +15,147 @@ describe("triad <command>", () => {
     },
   );
 });
+
+/** `triad ...args` in this process: its exit code and what it wrote to stdout and stderr. */
+async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const o = vi.spyOn(process.stdout, "write").mockImplementation((c) => out.push(String(c)) > 0);
+  const e = vi.spyOn(process.stderr, "write").mockImplementation((c) => err.push(String(c)) > 0);
+  try {
+    const code = await main(args);
+    return { code, out: out.join(""), err: err.join("") };
+  } finally {
+    o.mockRestore();
+    e.mockRestore();
+  }
+}
+
+describe("triad keys|schedule: commands of two words", () => {
+  it.each([
+    ["schedule", ["add", "list", "rm"]],
+    ["keys", ["generate", "list", "revoke"]],
+  ])(
+    "%s --help lists its sub-commands (exit 0); alone, or with an unknown one, exit 2 saying so",
+    async (group, subs) => {
+      for (const help of ["--help", "-h", "help"]) {
+        const asked = await run([group, help]);
+        expect(asked.code).toBe(0);
+        expect(asked.out).toContain(`usage: triad ${group} <${subs.join("|")}>`);
+        for (const sub of subs) expect(asked.out).toMatch(new RegExp(`^  ${group} ${sub} +\\S`, "m"));
+      }
+      const alone = await run([group]);
+      expect(alone.code).toBe(2);
+      expect(alone.err).toContain(`triad ${group}: a sub-command is needed, one of ${subs.join("|")}`);
+      expect(alone.err).toContain(`${group} ${subs[0]}`);
+      expect(alone.err).not.toContain("unknown command");
+
+      const bogus = await run([group, "bogus"]);
+      expect(bogus.code).toBe(2);
+      expect(bogus.err).toContain(`triad ${group}: unknown sub-command "bogus"; one of ${subs.join("|")}`);
+
+      const flagFirst = await run([group, "--coordinator", "http://127.0.0.1:1"]);
+      expect(flagFirst.code).toBe(2);
+      expect(flagFirst.err).toContain("a sub-command is needed");
+
+      const proto = await run([group, "constructor"]);
+      expect(proto.code).toBe(2);
+      expect(proto.err).toContain('unknown sub-command "constructor"');
+    },
+  );
+});
+
+describe("triad <command>: numbers checked before anything runs", () => {
+  it.each([
+    [["coordinator", "--id", "c", "--redis", "redis://127.0.0.1:1", "--port"]],
+    [
+      [
+        "distributor",
+        "--id",
+        "d",
+        "--coordinator",
+        "http://127.0.0.1:1",
+        "--redis",
+        "redis://127.0.0.1:1",
+        "--port",
+      ],
+    ],
+    [["worker", "--id", "w", "--distributor", "http://127.0.0.1:1", "--port"]],
+    [["up", "--port"]],
+  ])("%j P: a port from 0 to 65535, a usage error (exit 2) otherwise", async (args) => {
+    for (const bad of ["99999", "65536", "-1", "1.5"]) {
+      const r = await run([...args, bad]);
+      expect(r.code, `--port ${bad}`).toBe(2);
+      expect(r.err).toContain(`--port must be an integer from 0 to 65535 (got ${bad})`);
+    }
+    const word = await run([...args, "abc"]);
+    expect(word.code).toBe(2);
+    expect(word.err).toContain('--port must be a number (got "abc")');
+  });
+
+  it("up --tasks: an integer >= 0, like --count", async () => {
+    for (const bad of ["-1", "1.5"]) {
+      const r = await run(["up", "--tasks", bad]);
+      expect(r.code, `--tasks ${bad}`).toBe(2);
+      expect(r.err).toContain(`--tasks must be an integer >= 0 (got ${bad})`);
+    }
+  });
+
+  it("submit --timeout: checked before any task is sent (0 to 300000 ms, the coordinator's longest wait)", async () => {
+    // Port 1: nothing listens; a request would fail with exit 1, not the usage error.
+    for (const bad of ["-5", "300001"]) {
+      const r = await run([
+        "submit",
+        "--coordinator",
+        "http://127.0.0.1:1",
+        "--type",
+        "echo",
+        "--timeout",
+        bad,
+        "--wait",
+      ]);
+      expect(r.code, `--timeout ${bad}`).toBe(2);
+      expect(r.err).toContain(`--timeout must be a number from 0 to 300000 (got ${bad})`);
+    }
+  });
+});
+
+describe("triad <command>: flags that do not go together", () => {
+  it("submit --type with --file is refused (exit 2), naming both, before anything is sent", async () => {
+    const r = await run([
+      "submit",
+      "--coordinator",
+      "http://127.0.0.1:1",
+      "--type",
+      "echo",
+      "--file",
+      "/no/such/file",
+    ]);
+    expect(r.code).toBe(2);
+    expect(r.err).toContain("--type and --file cannot be given together");
+  });
+
+  it("status --follow without --task is refused (exit 2)", async () => {
+    const r = await run(["status", "--coordinator", "http://127.0.0.1:1", "--follow"]);
+    expect(r.code).toBe(2);
+    expect(r.err).toContain("--follow follows one task: give --task ID with it");
+  });
+});
+
+describe("triad <command> --help: --coordinator", () => {
+  it.each([
+    "distributor",
+    "submit",
+    "status",
+    "cancel",
+    "input",
+    "schedule add",
+    "schedule list",
+    "schedule rm",
+  ])("%s says the flag takes a comma-separated list, tried in order", async (name) => {
+    const { code, out } = await run([...name.split(" "), "--help"]);
+    expect(code).toBe(0);
+    const line = out.split("\n").find((l) => l.trimStart().startsWith("--coordinator"));
+    expect(line).toMatch(/comma-separated, tried in order/);
+  });
+});

@@ -85,6 +85,32 @@ describe("triad options", () => {
     );
   });
 
+  it("a number flag's range (integer, min, max) holds for a flag, the environment and the config file alike", () => {
+    const ranged: CommandSpec = {
+      ...spec,
+      flags: [{ name: "port", type: "number", description: "port", integer: true, min: 0, max: 65_535 }],
+    };
+    expect(parseOptions(ranged, ["--port", "0"], {}).port).toBe(0);
+    expect(parseOptions(ranged, ["--port", "65535"], {}).port).toBe(65_535);
+    const message = /--port must be an integer from 0 to 65535 \(got /;
+    for (const bad of ["65536", "-1", "1.5"])
+      expect(() => parseOptions(ranged, ["--port", bad], {})).toThrow(message);
+    expect(() => parseOptions(ranged, [], { TRIAD_PORT: "99999" })).toThrow(
+      /TRIAD_PORT must be an integer from 0 to 65535 \(got 99999\)/,
+    );
+    const file = configFile({ port: -1 });
+    expect(() => parseOptions(ranged, ["--config", file], {})).toThrow(
+      /port must be an integer from 0 to 65535/,
+    );
+    const atLeast: CommandSpec = {
+      ...spec,
+      flags: [{ name: "n", type: "number", description: "n", min: 0 }],
+    };
+    expect(() => parseOptions(atLeast, ["--n", "-0.5"], {})).toThrow(
+      /--n must be a number >= 0 \(got -0.5\)/,
+    );
+  });
+
   it("--help lists every option with its default and environment variable", () => {
     const text = helpText(spec);
     for (const part of [
