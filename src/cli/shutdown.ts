@@ -21,11 +21,12 @@ export function onShutdown(
       }
       stopping = true;
       log(`${signal}: shutting down (at most ${graceMs} ms; send it again to exit at once)`);
+      // Not unref'd: a stop stuck on a promise nothing will settle (its store gone) would let the
+      // event loop empty, and the process end with Node's exit 13 instead of 0 after graceMs.
       const timer = setTimeout(() => {
         log("shutdown took too long: exiting");
         resolve(0);
       }, graceMs);
-      timer.unref();
       stop()
         .catch((err: unknown) => log(`error while shutting down: ${(err as Error).message}`))
         .finally(() => {
