@@ -141,6 +141,37 @@ export function jsonDepth(value: unknown, limit = Number.MAX_SAFE_INTEGER): numb
 }
 
 /**
+ * Where `value` (parsed JSON) has a member named `__proto__` (JSON.parse makes it an own
+ * member; a schema's parse leaves it out and a copy by assignment makes it the prototype, so it
+ * would be lost without a word): its path (`payload.a.__proto__`, `[2].__proto__`), or null.
+ */
+export function protoMemberPath(value: unknown): string | null {
+  // Each node keeps its parent link, not its path: a path is made only for the member found
+  // (paths made as the walk goes cost quadratic memory on JSON nested thousands deep).
+  type Step = { node: unknown; key: string | number | null; up: Step | null };
+  const stack: Step[] = [{ node: value, key: null, up: null }];
+  while (stack.length > 0) {
+    const step = stack.pop()!;
+    const node = step.node;
+    if (typeof node !== "object" || node === null) continue;
+    if (Array.isArray(node)) {
+      node.forEach((item, i) => stack.push({ node: item, key: i, up: step }));
+      continue;
+    }
+    if (Object.hasOwn(node, "__proto__")) return pathOf({ key: "__proto__", up: step });
+    for (const [key, member] of Object.entries(node)) stack.push({ node: member, key, up: step });
+  }
+  return null;
+}
+
+function pathOf(step: { key: string | number | null; up: unknown }): string {
+  const keys: Array<string | number> = [];
+  for (let s = step as { key: string | number | null; up: unknown } | null; s !== null; s = s.up as typeof s)
+    if (s.key !== null) keys.unshift(s.key);
+  return keys.map((k, i) => (typeof k === "number" ? `[${k}]` : i === 0 ? k : `.${k}`)).join("");
+}
+
+/**
  * Checks that `value` survives JSON.stringify -> JSON.parse unchanged, and returns it typed.
  * JSON.stringify silently drops undefined and functions and turns NaN into null; a store that
  * accepted those would hand back something other than what it was given, so they are refused.

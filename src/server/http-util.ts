@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { TriadError } from "../core/errors.js";
-import { jsonDepth } from "../core/json.js";
+import { jsonDepth, protoMemberPath } from "../core/json.js";
 import { MAX_JSON_DEPTH } from "../core/messaging/plain-json.js";
 
 /** Most bytes of a request's unread body thrown away before its answer goes out (see sendJson). */
@@ -147,6 +147,17 @@ export async function readJsonBody(req: IncomingMessage, limit: number): Promise
     throw new TriadError("ERR_JSON_TOO_DEEP", `the body is nested more than ${MAX_JSON_DEPTH} levels deep`, {
       status: 422,
     });
+  }
+  // The walk only when the text may name one (written plainly, or with \u escapes).
+  if (text.includes("__proto__") || text.includes("\\u")) {
+    const at = protoMemberPath(body);
+    if (at !== null) {
+      throw new TriadError(
+        "ERR_RESERVED_KEY",
+        `${at}: a member named "__proto__" is not taken (it would be lost on the way)`,
+        { status: 422 },
+      );
+    }
   }
   return body;
 }

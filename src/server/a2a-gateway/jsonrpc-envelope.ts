@@ -1,6 +1,6 @@
 import express, { type ErrorRequestHandler, type RequestHandler, type Response } from "express";
 import { z } from "zod";
-import { isPlainObject } from "../../core/json.js";
+import { isPlainObject, protoMemberPath } from "../../core/json.js";
 
 /** The JSON-RPC 2.0 error codes this check answers with. */
 export const JSONRPC_ERROR = {
@@ -115,6 +115,15 @@ function envelopeProblem(body: unknown): Problem | null {
       id,
       code: JSONRPC_ERROR.invalidParams,
       message: `Invalid params: params.id must be a task id (a non-empty string), got ${JSON.stringify(params?.id ?? null)}`,
+    };
+  }
+  // The SDK's conversions leave a "__proto__" member out without a word: refused, named.
+  const proto = params === undefined ? null : protoMemberPath(params);
+  if (proto !== null) {
+    return {
+      id,
+      code: JSONRPC_ERROR.invalidParams,
+      message: `Invalid params: params.${proto}: a member named "__proto__" is not taken (it would be lost on the way)`,
     };
   }
   return null;

@@ -141,4 +141,37 @@ describe("payload depth at the coordinator's HTTP entries", () => {
     const card = await fetch(`${server.url}/.well-known/agent-card.json`);
     expect(card.status).toBe(200);
   });
+
+  it('a member named "__proto__" is refused naming where it is (a schema would drop it without a word)', async () => {
+    const id = `proto-${randomUUID()}`;
+    for (const [body, where] of [
+      [
+        `{"task_id":"${id}","task_type":"echo","payload":{"a":{"__proto__":{"x":1}},"b":1}}`,
+        "payload.a.__proto__",
+      ],
+      [`[{"task_id":"${id}","task_type":"echo","payload":{"\\u005f_proto__":1}}]`, "[0].payload.__proto__"],
+    ]) {
+      const answer = await post(body);
+      expect(answer.status, body).toBe(422);
+      expect(answer.body.error).toEqual({
+        code: "ERR_RESERVED_KEY",
+        message: expect.stringContaining(where!),
+      });
+    }
+    expect(await cluster.coordinator.ledger.get(id)).toBeNull();
+    // A payload that only mentions it in a value, or with other escapes, is taken as it is.
+    const fine = await post(`{"task_type":"echo","payload":{"note":"__proto__","e":"\\u00e9"}}`);
+    expect(fine.status).toBe(202);
+    const done = await cluster.coordinator.waitForTask(fine.body.task_id, 10_000);
+    expect(done).toMatchObject({ status: "completed", result: { note: "__proto__", e: "é" } });
+
+    const rpc = await post(
+      `{"jsonrpc":"2.0","id":9,"method":"SendMessage","params":{"message":{"messageId":"${randomUUID()}","role":"ROLE_USER","parts":[{"data":{"task_type":"echo","payload":{"__proto__":{"x":1}}}}]}}}`,
+      "/a2a/jsonrpc",
+    );
+    expect(rpc.body).toMatchObject({
+      id: 9,
+      error: { code: -32602, message: expect.stringContaining("payload.__proto__") },
+    });
+  });
 });
