@@ -1044,46 +1044,23 @@ async function runSchedules(ops: ScheduleOp[]): Promise<void> {
 
 // --- the properties ------------------------------------------------------------------------------
 
+/** A property over `ops` run `runs` times (FUZZ_RUNS scales it), as vitest's test body and timeout. */
+function property<T>(ops: fc.Arbitrary<T>, run: (ops: T) => Promise<void>, runs: number) {
+  return [
+    async () => {
+      await fc.assert(fc.asyncProperty(ops, run), fuzzParams(fuzzRuns(runs)));
+    },
+    fuzzTimeout(fuzzRuns(runs)),
+  ] as const;
+}
+
 describe("engine twins: every Lua script and its memory:// twin answer and write the same", () => {
-  it(
-    "task ledger, input, due sweep, progress, cancel cascade: ordinary values",
-    async () => {
-      await fc.assert(fc.asyncProperty(ledgerOps(ORDINARY), runLedger), fuzzParams(fuzzRuns(12)));
-    },
-    fuzzTimeout(fuzzRuns(12)),
-  );
-
-  it(
-    "task ledger, input, due sweep, progress, cancel cascade: edge values the APIs accept",
-    async () => {
-      await fc.assert(fc.asyncProperty(ledgerOps(EDGES), runLedger), fuzzParams(fuzzRuns(12)));
-    },
-    fuzzTimeout(fuzzRuns(12)),
-  );
-
-  it(
-    "leases and transaction",
-    async () => {
-      await fc.assert(fc.asyncProperty(leaseOps, runLeases), fuzzParams(fuzzRuns(20)));
-    },
-    fuzzTimeout(fuzzRuns(20)),
-  );
-
-  it(
-    "per-task-type limits",
-    async () => {
-      await fc.assert(fc.asyncProperty(limitOps, runLimits), fuzzParams(fuzzRuns(20)));
-    },
-    fuzzTimeout(fuzzRuns(20)),
-  );
-
-  it(
-    "recurring schedules",
-    async () => {
-      await fc.assert(fc.asyncProperty(scheduleOps, runSchedules), fuzzParams(fuzzRuns(20)));
-    },
-    fuzzTimeout(fuzzRuns(20)),
-  );
+  const ledger = "task ledger, input, due sweep, progress, cancel cascade";
+  it(`${ledger}: ordinary values`, ...property(ledgerOps(ORDINARY), runLedger, 12));
+  it(`${ledger}: edge values the APIs accept`, ...property(ledgerOps(EDGES), runLedger, 12));
+  it("leases and transaction", ...property(leaseOps, runLeases, 20));
+  it("per-task-type limits", ...property(limitOps, runLimits, 20));
+  it("recurring schedules", ...property(scheduleOps, runSchedules, 20));
 });
 
 // --- the divergences this fuzz found (all mended), each as its minimal reproduction -------------
