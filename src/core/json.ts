@@ -155,7 +155,7 @@ export function protoMemberPath(value: unknown): string | null {
     const node = step.node;
     if (typeof node !== "object" || node === null) continue;
     if (Array.isArray(node)) {
-      node.forEach((item, i) => stack.push({ node: item, key: i, up: step }));
+      for (let i = 0; i < node.length; i++) stack.push({ node: node[i], key: i, up: step });
       continue;
     }
     if (Object.hasOwn(node, "__proto__")) return pathOf({ key: "__proto__", up: step });
