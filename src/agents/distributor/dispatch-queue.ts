@@ -4,17 +4,36 @@ import { hasExpired, runAtMs } from "../schedule-controls/task-schedule.js";
 
 type Queued = { task: TaskDict; notBefore: number };
 
+/** Which task types start only with a slot of the per-type limits (the distributor's LimitGate). */
+export type TypeLimits = { readonly active: boolean; isLimited(taskType: string): boolean };
+
 /**
  * Tasks held by the distributor and waiting for a worker: higher priority first (one lane per
  * level, 9 down to 0), first in first out within a lane, except that a retry waits for its
  * backoff (epoch ms) without holding up the tasks behind it. Strict: a lower lane waits while a
  * higher one has a task whose time has come (see docs/DESIGN.md, "Priorities"). Lane 0 is one
  * Map as the whole queue was before priorities: a task without one costs what it did.
+ *
+ * A task of a limited type (see limitBy) is offered, not taken: it keeps its place until the
+ * limits admit it (`delete`) or refuse it (`putBack`, and it is offered again from the same
+ * place). The wait is its type's, not its own: while a type waits (full, or out of rate) or has
+ * tasks on offer, take() passes over its tasks and on to the others, so when it may start one
+ * again the first of it in queue order is offered first. With no limit set take() is the plain loop.
  */
 export class DispatchQueue {
   private readonly items = new PriorityLanes<Queued>();
   /** Items with a backoff: only these can make nextWakeUp() look through the queue. */
   private delayed = 0;
+  private limits: TypeLimits | undefined;
+  /** Tasks offered to the limits and not yet admitted or refused: task id -> type. */
+  private readonly offered = new Map<string, string>();
+  /** Tasks on offer per type. */
+  private readonly offering = new Map<string, number>();
+  /** Types refused a slot: type -> epoch ms before which their tasks are not offered again. */
+  private readonly waits = new Map<string, number>();
+  /** Slots freed here, counted (see releases), and the count at each type's last one. */
+  private freedCount = 0;
+  private readonly lastFreed = new Map<string, number>();
 
   get size(): number {
     return this.items.size;
@@ -22,6 +41,11 @@ export class DispatchQueue {
 
   has(taskId: string): boolean {
     return this.items.has(taskId);
+  }
+
+  /** The per-type limits: tasks of the types they limit are offered in place, not taken. */
+  limitBy(limits: TypeLimits): void {
+    this.limits = limits;
   }
 
   push(task: TaskDict, notBefore = 0): void {
@@ -34,21 +58,50 @@ export class DispatchQueue {
   }
 
   delete(taskId: string): boolean {
+    if (this.offered.size > 0) this.unoffer(taskId);
     const item = this.items.take(taskId);
     if (item === undefined) return false;
     if (item.notBefore > 0) this.delayed--;
     return true;
   }
 
-  /** Takes up to `max` tasks whose time has come: the highest lane first, in order within each. */
+  /**
+   * Takes up to `max` tasks whose time has come: the highest lane first, in order within each.
+   * Tasks of limited types among them stay queued, on offer, until `delete` or `putBack`.
+   */
   take(max: number, now = Date.now()): TaskDict[] {
     const out: TaskDict[] = [];
     if (max <= 0) return out;
+    if (this.limits?.active !== true && this.offered.size === 0) {
+      for (const lane of this.items.inOrder()) {
+        for (const [id, item] of lane) {
+          // Not started by its expires_at: never started now; the due sweep ends it, reconcile drops it.
+          if (item.notBefore > now || hasExpired(item.task, now)) continue;
+          this.delete(id);
+          out.push(item.task);
+          if (out.length >= max) return out;
+        }
+      }
+      return out;
+    }
+    return this.takeLimited(max, now, out);
+  }
+
+  /** take() while some type is limited, or tasks are on offer (a limit removed meanwhile). */
+  private takeLimited(max: number, now: number, out: TaskDict[]): TaskDict[] {
+    const limits = this.limits?.active === true ? this.limits : undefined;
+    /** Types offered in this call: their next tasks follow in order. */
+    const offeredNow = new Set<string>();
     for (const lane of this.items.inOrder()) {
       for (const [id, item] of lane) {
-        // Not started by its expires_at: never started now; the due sweep ends it, reconcile drops it.
-        if (item.notBefore > now || hasExpired(item.task, now)) continue;
-        this.delete(id);
+        if (item.notBefore > now || hasExpired(item.task, now) || this.offered.has(id)) continue;
+        const type = item.task.task_type;
+        if (limits?.isLimited(type) === true) {
+          if (!offeredNow.has(type) && !this.mayOffer(type, now)) continue;
+          offeredNow.add(type);
+          this.offered.set(id, type);
+          this.offering.set(type, (this.offering.get(type) ?? 0) + 1);
+        } else this.delete(id);
         out.push(item.task);
         if (out.length >= max) return out;
       }
@@ -56,10 +109,87 @@ export class DispatchQueue {
     return out;
   }
 
-  /** Epoch ms of the earliest backoff still running, if any. */
+  /** Whether a type's next task may be offered: none of it on offer, and no wait running. */
+  private mayOffer(type: string, now: number): boolean {
+    if (this.offering.has(type)) return false; // what is on offer is answered first, in order
+    const until = this.waits.get(type);
+    if (until === undefined) return true;
+    if (until > now) return false;
+    this.waits.delete(type);
+    return true;
+  }
+
+  private unoffer(taskId: string): void {
+    const type = this.offered.get(taskId);
+    if (type === undefined) return;
+    this.offered.delete(taskId);
+    const n = this.offering.get(type)! - 1;
+    if (n > 0) this.offering.set(type, n);
+    else this.offering.delete(type);
+  }
+
+  /** Whether any task is on offer. */
+  get offers(): boolean {
+    return this.offered.size > 0;
+  }
+
+  isOffered(taskId: string): boolean {
+    return this.offered.has(taskId);
+  }
+
+  /** A count that moves each time a slot is freed here: take it before asking for slots (see putBack). */
+  get releases(): number {
+    return this.freedCount;
+  }
+
+  /**
+   * A task on offer was refused a slot: it stays in its place, and no task of its type is
+   * offered before `until` (epoch ms) — unless a slot of its type was freed here since
+   * `releases` was `since` (the refusal may predate it). A task no longer on offer (deleted
+   * meanwhile: moved, canceled) is not queued again.
+   */
+  putBack(taskId: string, until: number, since: number): void {
+    const type = this.offered.get(taskId);
+    if (type === undefined) return;
+    this.unoffer(taskId);
+    if ((this.lastFreed.get(type) ?? 0) > since) return;
+    // Several refusals in one answer (only one answer per type is awaited at a time): the type
+    // tries again at the earliest of their times.
+    const current = this.waits.get(type);
+    if (current === undefined || until < current) this.waits.set(type, until);
+  }
+
+  /** A slot of `taskType` was freed here: its first task may be offered at once. */
+  freed(taskType: string): void {
+    this.lastFreed.set(taskType, ++this.freedCount);
+    this.waits.delete(taskType);
+  }
+
+  /**
+   * The tasks of limited types whose time has come, per type: those waiting for a slot (on offer
+   * or not), as the limits report them. A pass over the queue, every few seconds.
+   */
+  waitingByType(isLimited: (taskType: string) => boolean, now = Date.now()): Map<string, number> {
+    const counts = new Map<string, number>();
+    for (const lane of this.items.inOrder()) {
+      for (const item of lane.values()) {
+        if (item.notBefore > now || hasExpired(item.task, now)) continue;
+        const type = item.task.task_type;
+        if (isLimited(type)) counts.set(type, (counts.get(type) ?? 0) + 1);
+      }
+    }
+    return counts;
+  }
+
+  /** Epoch ms of the earliest backoff or type wait still running, if any. */
   nextWakeUp(now = Date.now()): number | null {
-    if (this.delayed === 0) return null;
+    if (this.delayed === 0 && this.waits.size === 0) return null;
     let next: number | null = null;
+    for (const [type, until] of this.waits) {
+      if (until <= now) this.waits.delete(type);
+      else if (next === null || until < next) next = until;
+    }
+    if (this.delayed === 0) return next;
     for (const item of this.items.values()) {
       if (item.notBefore > now && (next === null || item.notBefore < next)) next = item.notBefore;
     }

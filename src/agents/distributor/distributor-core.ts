@@ -171,11 +171,12 @@ export class DistributorCore {
       o.distributorId,
       o.timing.leaseTtlMs,
     );
-    this.limits = new DispatchLimits<Planned>(o.limits, {
+    this.limits = new DispatchLimits<Planned>(o.limits, this.queue, {
       dispatch: (plan, slots) => this.dispatchPlan(plan, slots),
-      putBack: ({ task, worker }, notBefore) => {
+      // Still queued in its place, its type waiting: the room it was planned on goes to other tasks.
+      refused: ({ task, worker }) => {
         worker.inFlight.delete(task.task_id);
-        this.queue.push(task, notBefore);
+        this.schedulePump();
       },
     });
     this.commits = new ResultCommits({

@@ -34,6 +34,8 @@ export class LimitGate {
   /** Tasks refused a slot at their last try: task id -> type (reported as waiting). */
   private readonly waiting = new Map<string, string>();
   private reported = new Set<string>();
+  /** The queue's count of waiting tasks per type, when the distributor gave one (countWaitingWith). */
+  private queued: ((isLimited: (taskType: string) => boolean) => Map<string, number>) | undefined;
   private readonly refreshing: RepeatAfter;
   private readonly fullRetryMs: number;
 
@@ -63,8 +65,31 @@ export class LimitGate {
     this.refreshing.stop();
   }
 
+  /**
+   * Counts this distributor's waiting tasks per limited type with `count` (its queue) instead of
+   * by the refusals: a task of a type that waits is not asked for a slot until its turn, so the
+   * refusals alone would count only the first few.
+   */
+  countWaitingWith(count: (isLimited: (taskType: string) => boolean) => Map<string, number>): void {
+    this.queued = count;
+  }
+
   /** Reads the limited types, reporting this distributor's waiting tasks per type. */
   async refresh(): Promise<void> {
+    let counts: Map<string, number>;
+    if (this.queued !== undefined) {
+      this.waiting.clear();
+      const types = this.types;
+      counts = types.size === 0 ? new Map() : this.queued((t) => types.has(t));
+    } else counts = this.refusedCounts();
+    for (const type of this.reported) if (!counts.has(type)) counts.set(type, 0);
+    const { limits } = await this.store.read(this.o.distributorId, counts, false);
+    this.reported = new Set([...counts].filter(([, n]) => n > 0).map(([t]) => t));
+    this.types = new Map(limits.map((l) => [l.task_type, l]));
+  }
+
+  /** The tasks refused a slot at their last try and still held, per type. */
+  private refusedCounts(): Map<string, number> {
     const counts = new Map<string, number>();
     for (const [id, type] of this.waiting) {
       if (this.o.isHeld && !this.o.isHeld(id)) {
@@ -73,10 +98,7 @@ export class LimitGate {
       }
       counts.set(type, (counts.get(type) ?? 0) + 1);
     }
-    for (const type of this.reported) if (!counts.has(type)) counts.set(type, 0);
-    const { limits } = await this.store.read(this.o.distributorId, counts, false);
-    this.reported = new Set([...counts].filter(([, n]) => n > 0).map(([t]) => t));
-    this.types = new Map(limits.map((l) => [l.task_type, l]));
+    return counts;
   }
 
   /**
@@ -148,13 +170,15 @@ export class LimitGate {
    * The attempt (taskId, fence) is over here: its slot goes back if this distributor bound it,
    * or if its type is limited (an attempt adopted after a restart holds a slot this process
    * never bound; the release is compare-and-delete, so naming a slot it does not hold frees
-   * nothing). A task of an unlimited type asks nothing.
+   * nothing). A task of an unlimited type asks nothing. True when the attempt's type has a
+   * concurrency limit: its next task may start now.
    */
-  release(taskId: string, fence: number, taskType?: string): void {
+  release(taskId: string, fence: number, taskType?: string): boolean {
     const value = String(fence);
     const bound = this.slots.get(taskId) === value;
-    if (!bound && (taskType === undefined || !this.types.has(taskType))) return;
+    if (!bound && (taskType === undefined || !this.types.has(taskType))) return false;
     if (bound) this.slots.delete(taskId);
     void this.store.release(taskId, value).catch(() => {}); // the sweeper frees it if this is lost
+    return taskType !== undefined && this.types.get(taskType)?.concurrency !== undefined;
   }
 }
