@@ -159,6 +159,13 @@ const traceMap = z.record(id, taskTrace).optional().catch(undefined);
 const viaGroup = z.object({ via: z.array(z.string().max(200)).max(4), tasks: z.array(id) });
 export type ViaGroup = z.infer<typeof viaGroup>;
 const viaGroups = z.array(viaGroup).optional().catch(undefined);
+/**
+ * Tasks of a task_terminal whose committed attempt spawned tasks (written on the record as
+ * `spawn`, recorded by the coordinator's workflow keeper): the coordinator shows their end only
+ * once their spawned tasks exist. Absent when none did. Dropped, never the tasks, when
+ * malformed; a coordinator that does not know it ignores it (it then shows those ends at once).
+ */
+const spawnsList = z.array(id).max(10_000).optional().catch(undefined);
 
 /** A distributor's counters since it started, riding on its heartbeat for the coordinator's metrics. */
 export const distributorReport = z.object({
@@ -258,6 +265,7 @@ export const agentPayload = z.discriminatedUnion("kind", [
   }),
   z.object({
     kind: z.literal("task_terminal"),
+    spawns: spawnsList,
     tasks: z.array(taskDictSchema),
     traces: traceMap,
     via_groups: viaGroups,
@@ -299,7 +307,8 @@ function isHotPayload(v: unknown): v is AgentPayload {
       return (
         onlyKeys(v, TERMINAL_KEYS) &&
         isTracedTaskList(v) &&
-        (v.via_groups === undefined || everyItem(v.via_groups, isViaGroup))
+        (v.via_groups === undefined || everyItem(v.via_groups, isViaGroup)) &&
+        (v.spawns === undefined || (isIdList(v.spawns) && v.spawns.length <= 10_000))
       );
     case "execute_tasks":
       return (
@@ -317,7 +326,7 @@ function isHotPayload(v: unknown): v is AgentPayload {
 }
 
 const ASSIGN_KEYS = new Set(["kind", "tasks", "traces", "url"]);
-const TERMINAL_KEYS = new Set(["kind", "tasks", "traces", "via_groups"]);
+const TERMINAL_KEYS = new Set(["kind", "spawns", "tasks", "traces", "via_groups"]);
 const VIA_GROUP_KEYS = new Set(["via", "tasks"]);
 const EXECUTE_KEYS = new Set(["kind", "tasks", "acks"]);
 const RESULTS_KEYS = new Set(["kind", "results"]);

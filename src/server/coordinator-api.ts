@@ -22,8 +22,9 @@ export function coordinatorApi(
 ): CoordinatorApi & { stopAccepting(): void } {
   let accepting = true;
   // Event streams read the store (any coordinator's or distributor's change shows), and a task
-  // this coordinator hears has ended is read at once.
-  const taskWatch = new TaskWatch({ read: async (id) => (await coordinator.ledger.get(id))?.task ?? null });
+  // this coordinator hears has ended is read at once. A parent's end is read once its spawned
+  // tasks exist (CoordinatorCore.readTask).
+  const taskWatch = new TaskWatch({ read: (id) => coordinator.core.readTask(id) });
   const unfollow = coordinator.observer.on((a) => {
     if (a.type === "terminal") taskWatch.poke(a.task.task_id);
   });
@@ -124,15 +125,15 @@ export function coordinatorApi(
         return { tasks: finished.tasks as unknown as JsonObject[], ...partial };
       // Open tasks are read from the store: every coordinator's, already.
       const ids = (await coordinator.ledger.openTaskIds()).slice(0, limit * 4);
-      const records = await Promise.all(ids.map((id) => coordinator.ledger.get(id)));
+      // (One may have ended since the ids were read: readTask shows a parent's end only once its spawned tasks exist.)
+      const tasks = await Promise.all(ids.map((id) => coordinator.core.readTask(id)));
       const ended = new Set(finished?.tasks.map((t) => t.task_id));
-      const open = records
+      const open = tasks
         .filter(
-          (r) =>
-            r !== null && (status === undefined || r.task.status === status) && !ended.has(r.task.task_id),
+          (t): t is NonNullable<typeof t> =>
+            t !== null && (status === undefined || t.status === status) && !ended.has(t.task_id),
         )
-        .slice(0, limit)
-        .map((r) => r!.task);
+        .slice(0, limit);
       if (finished === null) return { tasks: open as unknown as JsonObject[] };
       return { tasks: [...open, ...finished.tasks].slice(0, limit) as unknown as JsonObject[], ...partial };
     },

@@ -370,7 +370,7 @@ export class CoordinatorAgent extends TriadAgent {
       "event.task_terminal": (s: MessageState) => {
         const p = this.payloadOf(s.message);
         if (p?.kind === "task_terminal" && this.speaksAs(s.message, "distributor"))
-          this.core.onTerminal(s.message.sender, p.tasks);
+          this.core.onTerminal(s.message.sender, p.tasks, p.spawns);
         return {};
       },
     };

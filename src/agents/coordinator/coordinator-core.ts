@@ -2,7 +2,7 @@ import type { JsonValue } from "../../core/json.js";
 import { isTerminalStatus } from "../../core/state/status.js";
 import type { RedisClient } from "../../core/store/index.js";
 import { type InputAnswer, InputKeeper } from "../input/input-keeper.js";
-import type { NewTask, TaskLedger } from "../ledger/task-ledger.js";
+import type { NewTask, TaskLedger, TaskRecord } from "../ledger/task-ledger.js";
 import { BoundedMap } from "../observe/bounded-map.js";
 import type { AgentPayload, DistributorHeartbeat, TaskDict } from "../protocol.js";
 import { ScheduleControls } from "../schedule-controls/schedule-controls.js";
@@ -99,6 +99,7 @@ export class CoordinatorCore {
   /** run_at and expires_at: the due sweep (src/agents/schedule-controls/). */
   readonly schedule: ScheduleControls;
   private readonly cluster: ClusterSeam;
+  private stopped = false;
 
   constructor(private readonly o: CoordinatorCoreOptions) {
     this.recent = new BoundedMap(o.recentLimit);
@@ -143,6 +144,7 @@ export class CoordinatorCore {
   }
 
   start(): void {
+    this.stopped = false;
     this.timer ??= setInterval(() => {
       void this.monitorDistributors().catch(() => {});
     }, this.o.timing.monitorIntervalMs).unref();
@@ -150,6 +152,7 @@ export class CoordinatorCore {
   }
 
   stop(): void {
+    this.stopped = true;
     clearInterval(this.timer);
     this.timer = undefined;
     this.placement.close();
@@ -383,12 +386,15 @@ export class CoordinatorCore {
    * each: the one it was placed on here, else (a task not known here) the one the ledger names,
    * whose record then says how it ended.
    */
-  onTerminal(from: string, tasks: TaskDict[]): void {
+  onTerminal(from: string, tasks: TaskDict[], spawns?: string[]): void {
     const unsure: TaskDict[] = [];
     let ended = 0;
+    // Those whose committed attempt spawned tasks (the message names them; rare): shown ended
+    // once their spawned tasks are recorded. Every other end is taken as it is, without a read.
+    const spawning = spawns === undefined || spawns.length === 0 ? undefined : new Set(spawns);
     for (const task of tasks) {
       if (this.knownOpen.get(task.task_id) === from) {
-        this.finished(task);
+        this.finished(task, true, spawning?.has(task.task_id) === true);
         ended++;
       } else unsure.push(task);
     }
@@ -400,14 +406,25 @@ export class CoordinatorCore {
   private async terminalFromLedger(from: string, tasks: TaskDict[]): Promise<void> {
     const records = await Promise.all(tasks.map((task) => this.o.ledger.get(task.task_id)));
     records.forEach((record, i) => {
-      if (record?.distributor === from && isTerminalStatus(record.task.status)) this.finished(record.task);
+      if (record?.distributor === from && isTerminalStatus(record.task.status))
+        this.finished(record.task, true, spawnsUnrecorded(record));
       else this.o.events?.foreignReport?.(tasks[i]!, from, record?.distributor ?? null);
     });
   }
 
-  /** `here`: this coordinator heard of the end first-hand (counted, and told to the others). */
-  private finished(task: TaskDict, here = true): void {
+  /**
+   * `here`: this coordinator heard of the end first-hand (counted, and told to the others).
+   * `spawns`: the task's committed attempt spawned tasks that may not be recorded yet (its
+   * record's `spawn` list, or the distributor's report said so): nothing shows its end — no
+   * waiter, no event, no other coordinator, not the recent window — before the workflow keeper
+   * has recorded them (SPEC "Workflows": they exist from its commit on, as far as anyone can see).
+   */
+  private finished(task: TaskDict, here = true, spawns = false): void {
     if (!isTerminalStatus(task.status)) return;
+    if (spawns) {
+      void this.finishedAfterSpawns(task, here);
+      return;
+    }
     const known = this.recent.has(task.task_id);
     const firstHand = here && !known;
     if (firstHand) {
@@ -424,12 +441,33 @@ export class CoordinatorCore {
     this.workflow.taskEnded();
   }
 
+  /**
+   * finished(), once the keeper has recorded the tasks `task`'s attempt spawned (settleNow: this
+   * one task's settle, or the sweep's under way). A settle that fails (the store) is tried again,
+   * 50 ms to 2 s apart, until it succeeds or this coordinator stops; the task stays in `ended`
+   * meanwhile, as after any failed settle.
+   */
+  private async finishedAfterSpawns(task: TaskDict, here: boolean): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.workflow.settleNow(task.task_id);
+        break;
+      } catch {
+        if (this.stopped) return;
+        await new Promise((r) => setTimeout(r, Math.min(50 * 2 ** attempt, 2_000)).unref());
+        if (this.stopped) return;
+      }
+    }
+    this.finished(task, here);
+  }
+
   /** Tasks another coordinator saw end: those waited for or held open here are read and answered. */
   async endedElsewhere(taskIds: string[]): Promise<void> {
     const ids = taskIds.filter((id) => this.waiters.has(id) || this.knownOpen.has(id));
     const records = await this.o.ledger.getMany(ids);
     for (const record of records)
-      if (record && isTerminalStatus(record.task.status)) this.finished(record.task, false);
+      if (record && isTerminalStatus(record.task.status))
+        this.finished(record.task, false, spawnsUnrecorded(record));
   }
 
   // --- reading ---------------------------------------------------------------------------
@@ -437,7 +475,20 @@ export class CoordinatorCore {
   async getTask(taskId: string): Promise<TaskDict | null> {
     const recent = this.recent.get(taskId);
     if (recent) return recent;
-    return (await this.o.ledger.get(taskId))?.task ?? null;
+    return this.readTask(taskId);
+  }
+
+  /**
+   * The task as the ledger has it (null when unknown). A task that ended with spawned tasks not
+   * recorded yet has them recorded first (WorkflowKeeper.settleNow), so that a reader never sees
+   * a parent ended while its spawned tasks do not exist; rejects if that fails (the store). Any
+   * other task costs this one read. What event streams and the API read tasks with.
+   */
+  async readTask(taskId: string): Promise<TaskDict | null> {
+    const record = await this.o.ledger.get(taskId);
+    if (record === null) return null;
+    if (spawnsUnrecorded(record)) await this.workflow.settleNow(taskId);
+    return record.task;
   }
 
   recentTasks(): TaskDict[] {
@@ -459,7 +510,7 @@ export class CoordinatorCore {
       const read = () =>
         void this.o.ledger.get(taskId).then(
           (r) => {
-            if (r && isTerminalStatus(r.task.status)) this.finished(r.task, false);
+            if (r && isTerminalStatus(r.task.status)) this.finished(r.task, false, spawnsUnrecorded(r));
           },
           () => {},
         );
@@ -519,7 +570,7 @@ export class CoordinatorCore {
     this.placement.drop(taskId);
     this.o.events?.abandoned?.(taskId, reason);
     const record = await this.o.ledger.get(taskId);
-    if (record) this.finished(record.task);
+    if (record) this.finished(record.task, true, spawnsUnrecorded(record));
     return true;
   }
 
@@ -537,7 +588,8 @@ export class CoordinatorCore {
     // Alone, a report was lost and this is the first word of the end; with others, one of them counts it.
     const here = this.cluster.alone();
     for (const record of records)
-      if (record && isTerminalStatus(record.task.status)) this.finished(record.task, here);
+      if (record && isTerminalStatus(record.task.status))
+        this.finished(record.task, here, spawnsUnrecorded(record));
   }
 
   get waitingCount(): number {
@@ -547,4 +599,12 @@ export class CoordinatorCore {
   get unplacedCount(): number {
     return this.placement.size;
   }
+}
+
+/**
+ * Whether a record ended with spawned tasks that may not be recorded yet: its committed attempt's
+ * `spawn` list, which the workflow keeper's settle turns into `spawned` once they are.
+ */
+function spawnsUnrecorded(record: Pick<TaskRecord, "spawnJson" | "task">): boolean {
+  return record.spawnJson !== null && isTerminalStatus(record.task.status);
 }

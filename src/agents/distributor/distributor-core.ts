@@ -127,6 +127,8 @@ export class DistributorCore {
    */
   private readonly placedBy = new Map<string, string>();
   private readonly toCoordinator: Outbox<TaskDict>;
+  /** Reported task dicts whose committed attempt spawned tasks (their task_terminal says so: `spawns`). */
+  private readonly spawning = new WeakSet<TaskDict>();
   private readonly toWorkers: Outbox<WorkerItem>;
   private timers: NodeJS.Timeout[] = [];
   /** Commits and dispatches, together: what a linger piled up goes to Redis in one write. */
@@ -148,7 +150,7 @@ export class DistributorCore {
       (to, tasks) =>
         sendSplitting(
           tasks,
-          (part) => this.o.send(to, { kind: "task_terminal", tasks: part }),
+          (part) => this.o.send(to, terminalPayload(part, this.spawning)),
           (task, why) => this.o.events?.unsendable?.(task.task_id, `its end cannot be reported: ${why}`),
         ).catch(() => {
           // A coordinator that placed tasks here and no longer answers: the one heartbeated hears instead.
@@ -193,10 +195,12 @@ export class DistributorCore {
       queue: this.queue,
       adopt: (record) => this.adopt(record),
       forget: (taskId) => this.held.delete(taskId),
-      report: (taskId, task) => {
+      report: (taskId, task, spawned) => {
         const placer = this.placedBy.get(taskId);
         if (placer !== undefined) this.placedBy.delete(taskId);
-        if (task !== null) this.toCoordinator.push(placer ?? this.o.coordinatorId, task);
+        if (task === null) return;
+        if (spawned) this.spawning.add(task);
+        this.toCoordinator.push(placer ?? this.o.coordinatorId, task);
       },
       committed: () => this.schedulePump(),
       ack: (workerId, ack) => this.toWorkers.push(workerId, { ack }),
@@ -596,4 +600,20 @@ export class DistributorCore {
   heldTasks(limit: number): TaskDict[] {
     return this.held.first(limit);
   }
+}
+
+/**
+ * A task_terminal of these tasks. Those whose committed attempt spawned tasks are named in
+ * `spawns` (only when there are some: a plain batch's message is as it always was), so that
+ * the coordinator shows their end only once their spawned tasks exist (WorkflowKeeper.settleNow).
+ */
+function terminalPayload(tasks: TaskDict[], spawning: WeakSet<TaskDict>): AgentPayload {
+  let spawns: string[] | undefined;
+  for (const task of tasks) {
+    if (!spawning.has(task)) continue;
+    spawns ??= [];
+    spawns.push(task.task_id);
+  }
+  // Members in sorted order (kind, spawns, tasks), as canonical JSON writes them.
+  return spawns === undefined ? { kind: "task_terminal", tasks } : { kind: "task_terminal", spawns, tasks };
 }

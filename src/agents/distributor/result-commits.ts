@@ -1,4 +1,10 @@
-import type { AttemptOutcome, CommitVerdict, TaskLedger, TaskRecord } from "../ledger/task-ledger.js";
+import type {
+  AttemptOutcome,
+  CommitReceipt,
+  CommitVerdict,
+  TaskLedger,
+  TaskRecord,
+} from "../ledger/task-ledger.js";
 import type { AttemptOutcomeWire, ResultAck, TaskDict } from "../protocol.js";
 import type { AttemptHolders } from "./attempt-holders.js";
 import { committedTask } from "./committed-task.js";
@@ -29,7 +35,8 @@ export type ResultCommitsOptions = {
   /** The distributor holds the task no more (ended, or waiting for input). */
   forget: (taskId: string) => void;
   /** Reports a task's end to the coordinator that placed it (null: its dict is unknown, nothing to send). */
-  report: (taskId: string, task: TaskDict | null) => void;
+  /** A task ended: its end goes to the coordinator (`spawned`: its committed attempt spawned tasks). */
+  report: (taskId: string, task: TaskDict | null, spawned: boolean) => void;
   /** A batch was committed: the pump has room to fill. */
   committed: () => void;
   /** Sends an acknowledgement to a worker (riding on the next execute_tasks when there is one soon). */
@@ -156,7 +163,13 @@ export class ResultCommits {
       }
       const held = this.o.held(r.task_id);
       if (held !== undefined) {
-        this.afterCommit(r.task_id, receipt.verdict, committedTask(held, r, receipt), receipt.notBefore);
+        this.afterCommit(
+          r.task_id,
+          receipt.verdict,
+          committedTask(held, r, receipt),
+          receipt.notBefore,
+          spawnedBy(r, receipt),
+        );
         return;
       }
       // Not in memory (adopted after a restart, say): the record says what was committed.
@@ -164,7 +177,13 @@ export class ResultCommits {
         this.o.ledger
           .get(r.task_id)
           .then((record) =>
-            this.afterCommit(r.task_id, receipt.verdict, record?.task ?? null, record?.notBefore ?? null),
+            this.afterCommit(
+              r.task_id,
+              receipt.verdict,
+              record?.task ?? null,
+              record?.notBefore ?? null,
+              spawnedBy(r, receipt),
+            ),
           ),
       );
     });
@@ -180,6 +199,7 @@ export class ResultCommits {
     verdict: CommitVerdict,
     task: TaskDict | null,
     notBefore: number | null,
+    spawned = false,
   ): void {
     if (verdict === "input_required") {
       // Waiting for input holds no worker and no distributor: the coordinator places it again once given.
@@ -196,9 +216,17 @@ export class ResultCommits {
     this.o.forget(taskId);
     if (verdict === "completed") this.o.stats.completed++;
     else this.o.stats.failed++;
-    this.o.report(taskId, task);
+    this.o.report(taskId, task, spawned);
     if (task !== null) this.o.events?.committed?.(task, verdict);
   }
+}
+
+/**
+ * Whether this commit wrote spawned tasks on the record (the ledger writes an attempt's spawn
+ * list only when it completes: TaskLedger's committer).
+ */
+function spawnedBy(r: AttemptOutcomeWire, receipt: CommitReceipt): boolean {
+  return receipt.verdict === "completed" && r.spawn !== undefined && r.spawn.length > 0;
 }
 
 /** What the ledger commits of an outcome: members set one by one, no spread temporaries. */

@@ -330,8 +330,11 @@ export class DistributorObserver implements MessageObserver {
       } else if (result) groups.add(path.resultExecuteVia, path.resultsVia, id);
     }
     if (traces.length === 0 && groups.list === undefined) return payload;
-    // Members in sorted order (kind, tasks, traces, via_groups), as canonical JSON writes them.
-    const out: PayloadOf<"task_terminal"> = { kind: payload.kind, tasks: payload.tasks };
+    // Members in sorted order (kind, spawns, tasks, traces, via_groups), as canonical JSON writes them.
+    const out: PayloadOf<"task_terminal"> =
+      payload.spawns === undefined
+        ? { kind: payload.kind, tasks: payload.tasks }
+        : { kind: payload.kind, spawns: payload.spawns, tasks: payload.tasks };
     // From entries: a task id "__proto__" becomes a member, not the map's prototype.
     if (traces.length > 0) out.traces = Object.fromEntries(traces);
     if (groups.list !== undefined) out.via_groups = groups.list;

@@ -1,3 +1,4 @@
+import { isStoreUnavailable } from "../../core/errors.js";
 import type { JsonObject } from "../../core/json.js";
 import { isTerminalStatus } from "../../core/state/status.js";
 import type { RedisClient } from "../../core/store/index.js";
@@ -59,7 +60,8 @@ const CASCADE_BATCH = 500;
 export class WorkflowKeeper {
   /** Set once workflows are in use here: only then does each task end trigger a sweep. */
   private active = false;
-  private readonly settling = new Set<string>();
+  /** Settles under way in this process, by task id (a sweep's, or settleNow's: one at a time per task). */
+  private readonly settling = new Map<string, Promise<void>>();
   private sweeping: Promise<void> | null = null;
   private sweepAgain = false;
   private ticks = 0;
@@ -152,33 +154,49 @@ export class WorkflowKeeper {
     for (const id of ids) void this.settle(id).catch(() => {});
   }
 
-  private async settle(taskId: string): Promise<void> {
-    this.settling.add(taskId);
-    try {
-      const ended = await this.o.ledger.endedTask(taskId);
-      let spawned: string[] | null = null;
-      // Only a task with spawned tasks to record, or one a cancel may have ended, is read whole
-      // (recordSpawned needs its record; endedByCancel its error and mark).
-      const whole = ended.spawns || (ended.canceled && ended.status === "abandoned");
-      const record = whole ? await this.o.ledger.get(taskId) : null;
-      if (record?.spawnJson) {
-        spawned = await this.recordSpawned(record, record.spawnJson);
-        // Its spawned tasks exist now. A cancel whose cascade passed this task before they did
-        // marked it: it goes back on the frontier, and the walk reaches them (before the settle
-        // below, so a crash in between leaves it listed in both places).
-        if (await this.cascade.again(taskId)) void this.walk([taskId]).catch(() => {});
-      }
-      const status = ended.status ?? "unknown";
-      // A task a cancel ended sends no notices: its cascade step marks and ends every dependent
-      // (a notice would make a dependent that says "run" ready). A task that ended otherwise
-      // (completed, failed, abandoned for another reason) sends them even if a cancel reached it
-      // later: that cancel leaves its dependents alone (cascadeStep), and they hear of its end here.
-      const canceled = record !== null && endedByCancel(record);
-      if (!canceled) await Promise.all(ended.dependents.map((d) => this.notify(d, taskId, status)));
-      await this.o.ledger.settleEnded(taskId, spawned);
-    } finally {
-      this.settling.delete(taskId);
+  /**
+   * Settles `taskId` now, or waits for the settle of it already under way here (a sweep's):
+   * resolves once the tasks its committed attempt spawned are recorded (and its after-end work
+   * is done), rejects if that failed (it stays in `ended`, for a later sweep or call). The
+   * coordinator calls it before it shows the end of a task whose record still carries a `spawn`
+   * list: a spawned task exists before anyone is told that its parent ended (SPEC "Workflows").
+   * Again after the settle is harmless (notices are idempotent; settle-ended answers 0).
+   */
+  settleNow(taskId: string): Promise<void> {
+    this.active = true;
+    return this.settle(taskId);
+  }
+
+  private settle(taskId: string): Promise<void> {
+    const running = this.settling.get(taskId);
+    if (running !== undefined) return running;
+    const settled = this.settleOnce(taskId).finally(() => this.settling.delete(taskId));
+    this.settling.set(taskId, settled);
+    return settled;
+  }
+
+  private async settleOnce(taskId: string): Promise<void> {
+    const ended = await this.o.ledger.endedTask(taskId);
+    let spawned: string[] | null = null;
+    // Only a task with spawned tasks to record, or one a cancel may have ended, is read whole
+    // (recordSpawned needs its record; endedByCancel its error and mark).
+    const whole = ended.spawns || (ended.canceled && ended.status === "abandoned");
+    const record = whole ? await this.o.ledger.get(taskId) : null;
+    if (record?.spawnJson) {
+      spawned = await this.recordSpawned(record, record.spawnJson);
+      // Its spawned tasks exist now. A cancel whose cascade passed this task before they did
+      // marked it: it goes back on the frontier, and the walk reaches them (before the settle
+      // below, so a crash in between leaves it listed in both places).
+      if (await this.cascade.again(taskId)) void this.walk([taskId]).catch(() => {});
     }
+    const status = ended.status ?? "unknown";
+    // A task a cancel ended sends no notices: its cascade step marks and ends every dependent
+    // (a notice would make a dependent that says "run" ready). A task that ended otherwise
+    // (completed, failed, abandoned for another reason) sends them even if a cancel reached it
+    // later: that cancel leaves its dependents alone (cascadeStep), and they hear of its end here.
+    const canceled = record !== null && endedByCancel(record);
+    if (!canceled) await Promise.all(ended.dependents.map((d) => this.notify(d, taskId, status)));
+    await this.o.ledger.settleEnded(taskId, spawned);
   }
 
   /**
@@ -206,6 +224,12 @@ export class WorkflowKeeper {
     }
     if (reason === null) {
       const answers = await this.o.submit(tasks);
+      // A child the store could not record now is recorded by the next settle (its id is fixed;
+      // those recorded now answer "existed" then): the parent stays in `ended` with its list,
+      // and is not shown ended before it exists (CoordinatorCore.finished). Settled now, the list
+      // would be gone and the child never recorded.
+      const lost = answers.find((a) => a.status === "rejected" && isStoreUnavailable(a.reason));
+      if (lost !== undefined) throw (lost as PromiseRejectedResult).reason;
       return this.children(
         parentId,
         tasks.map((t) => t.task_id),

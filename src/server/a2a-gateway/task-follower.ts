@@ -26,7 +26,8 @@ export class TaskFollower {
   private readonly unfollow: () => void;
 
   constructor(private readonly o: TaskFollowerOptions) {
-    this.watch = new TaskWatch({ read: async (id) => (await o.coordinator.ledger.get(id))?.task ?? null });
+    // A parent's end is read once its spawned tasks exist (CoordinatorCore.readTask).
+    this.watch = new TaskWatch({ read: (id) => o.coordinator.core.readTask(id) });
     this.unfollow = o.coordinator.observer.on((a) => {
       if (a.type === "terminal") this.watch.poke(a.task.task_id);
     });

@@ -100,8 +100,9 @@ export class TriadTaskStore implements TaskStore {
   private async candidates(): Promise<TaskDict[]> {
     const byId = new Map<string, TaskDict>();
     const openIds = (await this.coordinator.ledger.openTaskIds()).slice(0, MAX_OPEN_LISTED);
-    const records = await Promise.all(openIds.map((id) => this.coordinator.ledger.get(id)));
-    for (const r of records) if (r !== null) byId.set(r.task.task_id, r.task);
+    // readTask: one that ended since is shown ended only once its spawned tasks exist.
+    const tasks = await Promise.all(openIds.map((id) => this.coordinator.core.readTask(id)));
+    for (const t of tasks) if (t !== null) byId.set(t.task_id, t);
     // A task that finished since the open ids were read is listed as finished. Finished tasks
     // come from every live coordinator's window (GET /tasks); one that does not answer is left out.
     const finished = await clusterFinished(this.coordinator, {

@@ -54,7 +54,7 @@ function handlers(seen: Seen) {
   };
 }
 
-type KeeperInternals = { sweep: () => Promise<void> };
+type KeeperInternals = { sweep: () => Promise<void>; settleNow: (taskId: string) => Promise<void> };
 
 describe.each(testEngines("workflow-cancel-scope", { cluster: true }))("cancel scope on $name", (engine) => {
   let cluster: TestCluster | undefined;
@@ -122,9 +122,12 @@ describe.each(testEngines("workflow-cancel-scope", { cluster: true }))("cancel s
     const { c, keeper, id } = await start();
     const [x, y, parent] = [id("X"), id("Y"), id("P")];
     await someoneElses(c, x, y);
-    // The coordinator stops settling ended tasks: the parent's spawn waits on its record.
+    // The coordinator stops settling ended tasks (nor does it record a parent's spawned tasks
+    // before showing its end: settleNow): the parent's spawn waits on its record.
     const sweep = keeper.sweep;
+    const settleNow = keeper.settleNow;
     keeper.sweep = async () => {};
+    keeper.settleNow = async () => {};
     await c.submitTask({ task_id: parent, task_type: "adopt", payload: { existing: x } });
     expect(await c.waitForTask(parent, 5000)).toMatchObject({ status: "completed" });
     expect((await c.ledger.get(parent))?.spawnJson).toContain(x);
@@ -136,6 +139,7 @@ describe.each(testEngines("workflow-cancel-scope", { cluster: true }))("cancel s
     expect((await c.ledger.get(x))?.canceled).toBeUndefined();
     // The next sweep records the spawn of a canceled parent abandoned: its own child only.
     keeper.sweep = sweep;
+    keeper.settleNow = settleNow;
     expect(await c.waitForTask(child, 5000)).toMatchObject({
       status: "abandoned",
       error: `parent ${parent} canceled`,

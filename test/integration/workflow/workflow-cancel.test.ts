@@ -50,6 +50,7 @@ type KeeperInternals = {
   cascadeLimit: number;
   cascadeCancel: (taskId: string, reason?: string) => Promise<string[]>;
   sweep: () => Promise<void>;
+  settleNow: (taskId: string) => Promise<void>;
   walk: (start: string[]) => Promise<string[]>;
   recordSpawned: (parent: unknown, json: string) => Promise<string[]>;
 };
@@ -83,9 +84,12 @@ describe.each(testEngines("workflow-cancel", { cluster: true }))(
     it("a cancel that reaches a parent before its spawned tasks are recorded gets them recorded abandoned, never run", async () => {
       const { c, keeper, id } = await start();
       const parent = id("planner");
-      // The coordinator stops settling ended tasks, as if it died right after the parent's commit.
+      // The coordinator stops settling ended tasks, as if it died right after the parent's commit
+      // (nor does it record a parent's spawned tasks before showing its end: settleNow).
       const sweep = keeper.sweep;
+      const settleNow = keeper.settleNow;
       keeper.sweep = async () => {};
+      keeper.settleNow = async () => {};
       await c.submitTask({ task_id: parent, task_type: "plan" });
       expect(await c.waitForTask(parent, 5000)).toMatchObject({ status: "completed" });
       expect((await c.ledger.get(parent))?.spawnJson).toBeTruthy();
@@ -93,6 +97,7 @@ describe.each(testEngines("workflow-cancel", { cluster: true }))(
       for (let i = 1; i <= 3; i++) expect(await c.ledger.get(`${parent}.${i}`)).toBeNull();
       // The next sweep records them: the parent is marked canceled, so they are recorded ended.
       keeper.sweep = sweep;
+      keeper.settleNow = settleNow;
       for (let i = 1; i <= 3; i++) {
         expect(await c.waitForTask(`${parent}.${i}`, 5000)).toMatchObject({
           status: "abandoned",
@@ -136,12 +141,20 @@ describe.each(testEngines("workflow-cancel", { cluster: true }))(
       const { c, keeper, id } = await start();
       const parent = id("planner");
       // The parent's record is read (not canceled yet), then the cancel comes and walks past it
-      // (no child exists yet), then the children are recorded as if nothing happened.
+      // (no child exists yet), then the children are recorded as if nothing happened. (Not the
+      // whole cancelTask: its answer reads the parent, shown ended only once they are recorded.)
       const recordSpawned = keeper.recordSpawned;
+      const cascadeCancel = keeper.cascadeCancel;
       let cancel: Promise<boolean> | undefined;
+      let walked: Promise<string[]> | undefined;
+      keeper.cascadeCancel = function (this: KeeperInternals, taskId, reason) {
+        walked = cascadeCancel.call(this, taskId, reason);
+        return walked;
+      };
       keeper.recordSpawned = async function (this: KeeperInternals, record, json) {
         cancel ??= c.cancelTask(parent);
-        await cancel;
+        await waitFor(() => walked !== undefined);
+        await walked;
         return recordSpawned.call(this, record, json);
       };
       await c.submitTask({ task_id: parent, task_type: "plan" });
@@ -157,6 +170,7 @@ describe.each(testEngines("workflow-cancel", { cluster: true }))(
       // A child may have started before the cascade reached it; none committed.
       expect(cluster!.commits.filter((k) => k.taskId.startsWith(`${parent}.`))).toEqual([]);
       keeper.recordSpawned = recordSpawned;
+      keeper.cascadeCancel = cascadeCancel;
     }, 30_000);
 
     it("a cascade cut by a crash is finished by a later tick, from the frontier kept in the store", async () => {

@@ -63,6 +63,12 @@ const valid: Record<string, unknown>[] = [
       },
     ],
   },
+  // Tasks whose committed attempt spawned tasks, named (the coordinator records those first).
+  {
+    kind: "task_terminal",
+    spawns: ["a"],
+    tasks: [task("a", { status: "completed", result: ["a.1"] }), task("b")],
+  },
   // A trace with retries is left to the schema; still valid.
   {
     kind: "task_terminal",
@@ -107,6 +113,9 @@ const rewritten: Record<string, unknown>[] = [
   // A malformed via_groups is dropped, never the tasks.
   { kind: "task_terminal", tasks: [task("a")], via_groups: [{ via: "e1", tasks: ["a"] }] },
   { kind: "task_terminal", tasks: [task("a")], via_groups: [{ via: ["e1"], tasks: [""] }] },
+  // A malformed spawns is dropped, never the tasks (their ends are then shown at once, as before it).
+  { kind: "task_terminal", spawns: "a", tasks: [task("a")] },
+  { kind: "task_terminal", spawns: [""], tasks: [task("a")] },
   { kind: "task_results", results: [{ task_id: "a", fence: 1, status: "completed", trace: 5 }] },
   { kind: "results_ack", acks: [{ task_id: "a", fence: 1, extra: true }], more: 1 },
   {
