@@ -53,6 +53,7 @@ export function coordinatorHttp(
     apiToken: options.apiToken,
     textTaskType: options.a2aTextType,
     counts: requests.a2a,
+    maxBodyBytes: options.maxBodyBytes,
     ...(options.logger && { logger: options.logger.child({ component: "a2a-gateway" }) }),
   });
   // The dashboard (GET /, its live event stream and task pages), behind the same token.

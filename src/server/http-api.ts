@@ -16,7 +16,15 @@ import {
   taskStatus,
   waitMs,
 } from "./http-schemas.js";
-import { readJsonBody, requestUrl, sendError, sendJson, statusOf, taskIdOf } from "./http-util.js";
+import {
+  DEFAULT_MAX_BODY_BYTES,
+  readJsonBody,
+  requestUrl,
+  sendError,
+  sendJson,
+  statusOf,
+  taskIdOf,
+} from "./http-util.js";
 import { type InputApi, inputHandlers } from "./input-route.js";
 import { type LimitsApi, limitHandlers } from "./limit-routes.js";
 import { openApiDocument } from "./openapi.js";
@@ -122,7 +130,7 @@ const ROUTES: Route[] = REST_ROUTES.map((key) => {
 
 /** The coordinator's REST surface: tasks in and out, agents, metrics, and its OpenAPI document. */
 export function createHttpApi(options: HttpApiOptions) {
-  const limit = options.maxBodyBytes ?? 1024 * 1024;
+  const limit = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const log = options.logger ?? silentLogger;
   const failed = (req: IncomingMessage, res: ServerResponse, err: unknown): void => {
     log.error({ err, method: req.method, path: requestUrl(req.url)?.pathname }, "HTTP API: request failed");

@@ -104,6 +104,9 @@ function discardBody(req: IncomingMessage, cap: number): Promise<void> {
  * text/plain across sites without asking, never JSON), more than `limit` bytes before
  * buffering them (413) and anything that does not parse (400).
  */
+/** The largest request body the coordinator's HTTP surface takes unless told otherwise: 1 MiB. */
+export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
+
 export async function readJsonBody(req: IncomingMessage, limit: number): Promise<unknown> {
   const type = req.headers["content-type"];
   if (type === undefined || !JSON_TYPE.test(type)) {

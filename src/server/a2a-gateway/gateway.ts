@@ -42,6 +42,8 @@ export type A2AGatewayOptions = {
   logger?: Logger;
   /** Counts each JSON-RPC request by method, HTTP status and error code (for triad_a2a_requests_total). */
   counts?: RequestCounter<"method" | "status" | "code"> | undefined;
+  /** The largest JSON-RPC body taken, bytes (the REST API's, 1 MiB by default). */
+  maxBodyBytes?: number | undefined;
 };
 
 /** A route for the coordinator's HTTP API: true when it served the request. */
@@ -159,7 +161,7 @@ export function createA2AGateway(coordinator: CoordinatorAgent, options: A2AGate
     ...(options.counts ? [countRequests(options.counts)] : []),
     auth.guard,
     jsonOnly,
-    ...jsonRpcEnvelope(),
+    ...jsonRpcEnvelope(options.maxBodyBytes),
     jsonRpcRoute({ requestHandler, userBuilder: auth.userBuilder, log }),
   );
   app.use((req, res) => {

@@ -1,6 +1,7 @@
 import express, { type ErrorRequestHandler, type RequestHandler, type Response } from "express";
 import { z } from "zod";
 import { isPlainObject, protoMemberPath } from "../../core/json.js";
+import { DEFAULT_MAX_BODY_BYTES } from "../http-util.js";
 
 /** The JSON-RPC 2.0 error codes this check answers with. */
 export const JSONRPC_ERROR = {
@@ -54,8 +55,9 @@ const envelope = z.object({
  * patch number ("1.0.3") is read as its major.minor: patch numbers take no part in
  * negotiation (A2A 3.6), and the SDK compares the header whole.
  */
-export function jsonRpcEnvelope(): RequestHandler[] {
-  const parseJson = express.json({ strict: false });
+export function jsonRpcEnvelope(maxBodyBytes = DEFAULT_MAX_BODY_BYTES): RequestHandler[] {
+  // The REST API's limit (express.json's own default is 100 KB: a task POST /tasks took was a 413 here).
+  const parseJson = express.json({ strict: false, limit: maxBodyBytes });
   const parseError: ErrorRequestHandler = (err, _req, res, next) => {
     if (err instanceof SyntaxError && "body" in err) {
       return void answerError(res, null, JSONRPC_ERROR.parse, `the body is not JSON: ${err.message}`);

@@ -142,6 +142,41 @@ describe("payload depth at the coordinator's HTTP entries", () => {
     expect(card.status).toBe(200);
   });
 
+  it("the A2A endpoint takes a body as large as POST /tasks does (1 MiB), and answers a larger one 413", async () => {
+    const send = (bytes: number) =>
+      post(
+        {
+          jsonrpc: "2.0",
+          id: 10,
+          method: "SendMessage",
+          params: {
+            message: {
+              messageId: randomUUID(),
+              role: "ROLE_USER",
+              parts: [{ data: { task_type: "echo", payload: { blob: "x".repeat(bytes) } } }],
+            },
+            configuration: { returnImmediately: true },
+          },
+        },
+        "/a2a/jsonrpc",
+      );
+    // 300 KB: express.json's own default (100 KB) answered it 413.
+    const taken = await send(300_000);
+    expect(taken.status).toBe(200);
+    expect(taken.body).toMatchObject({ id: 10, result: { task: { id: expect.any(String) } } });
+    const tooLarge = await fetch(`${server.url}/a2a/jsonrpc`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "a2a-version": "1.0" },
+      body: JSON.stringify({
+        jsonrpc: "2.0",
+        id: 11,
+        method: "SendMessage",
+        params: { blob: "x".repeat(1_100_000) },
+      }),
+    });
+    expect(tooLarge.status).toBe(413);
+  });
+
   it('a member named "__proto__" is refused naming where it is (a schema would drop it without a word)', async () => {
     const id = `proto-${randomUUID()}`;
     for (const [body, where] of [
