@@ -1,7 +1,15 @@
 /**
+ * How long a coordinator that is not the last one left to try has to start its answer before
+ * the request goes to the next (a frozen process still takes connections; it never answers).
+ * The last one left gets the request's whole timeout. As a distributor passes one over.
+ */
+export const PASS_OVER_MS = 2_000;
+
+/**
  * A small client of the coordinator's REST API for the submit and status commands. `baseUrl`
  * may list several coordinators of one store, comma-separated: when one does not answer (no
- * connection, or no reply in time), the same request goes to the next, which stays current.
+ * connection, or no answer begun within PASS_OVER_MS), the same request goes to the next, which
+ * stays current.
  */
 export class ApiClient {
   private readonly urls: string[];
@@ -27,6 +35,8 @@ export class ApiClient {
    * One request; a 503 that says when to come back (Retry-After: the store unavailable) is sent
    * again after that wait, for up to `retryForMs`. Only for requests that may be repeated: a
    * read, a cancel, or tasks that carry their ids (an id already recorded is not recorded twice).
+   * `answersWithinMs`: how long a coordinator may take to begin its answer before the next is
+   * tried (PASS_OVER_MS; a long poll, answered when its wait is over, gives its own).
    */
   async request<T>(
     method: string,
@@ -34,11 +44,12 @@ export class ApiClient {
     body?: unknown,
     timeoutMs = 30_000,
     retryForMs = 30_000,
+    answersWithinMs = PASS_OVER_MS,
   ): Promise<T> {
     const deadline = performance.now() + retryForMs;
     for (;;) {
       try {
-        return await this.once<T>(method, path, body, timeoutMs);
+        return await this.once<T>(method, path, body, timeoutMs, answersWithinMs);
       } catch (err) {
         const after = (err as { retryAfterS?: number }).retryAfterS;
         if (after === undefined || performance.now() + after * 1000 > deadline) throw err;
@@ -47,8 +58,14 @@ export class ApiClient {
     }
   }
 
-  private async once<T>(method: string, path: string, body: unknown, timeoutMs: number): Promise<T> {
-    const res = await this.fetchAny(method, path, body, timeoutMs);
+  private async once<T>(
+    method: string,
+    path: string,
+    body: unknown,
+    timeoutMs: number,
+    answersWithinMs: number,
+  ): Promise<T> {
+    const res = await this.fetchAny(method, path, body, timeoutMs, answersWithinMs);
     const text = await res.text();
     let parsed: unknown;
     try {
@@ -70,10 +87,20 @@ export class ApiClient {
   }
 
   /** The response of the first coordinator that answers, trying each once from the current one. */
-  private async fetchAny(method: string, path: string, body: unknown, timeoutMs: number): Promise<Response> {
+  private async fetchAny(
+    method: string,
+    path: string,
+    body: unknown,
+    timeoutMs: number,
+    answersWithinMs: number,
+  ): Promise<Response> {
     const failures: string[] = [];
     for (let k = 0; k < this.urls.length; k++) {
       const i = (this.current + k) % this.urls.length;
+      const last = k === this.urls.length - 1;
+      // Until its answer begins, one that is not the last left has answersWithinMs; then the rest.
+      const begun = new AbortController();
+      const passOver = last ? undefined : setTimeout(() => begun.abort(), answersWithinMs);
       try {
         const res = await fetch(new URL(path, this.urls[i]), {
           method,
@@ -82,12 +109,15 @@ export class ApiClient {
             ...(this.token ? { authorization: `Bearer ${this.token}` } : {}),
           },
           ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-          signal: AbortSignal.timeout(timeoutMs),
+          signal: AbortSignal.any([AbortSignal.timeout(timeoutMs), begun.signal]),
         });
         this.current = i;
         return res;
       } catch (err) {
-        failures.push(`${this.urls[i]}: ${(err as Error).message}`);
+        const why = begun.signal.aborted ? `no answer within ${answersWithinMs} ms` : (err as Error).message;
+        failures.push(`${this.urls[i]}: ${why}`);
+      } finally {
+        clearTimeout(passOver);
       }
     }
     if (this.urls.length === 1) throw new Error(`cannot reach the coordinator at ${failures[0]}`);

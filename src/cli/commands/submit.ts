@@ -131,7 +131,15 @@ export async function submit(options: ParsedOptions): Promise<number> {
   const workers = Array.from({ length: Math.min(32, queue.length) }, async () => {
     for (let t = queue.shift(); t !== undefined; t = queue.shift()) {
       const path = `/tasks/${encodeURIComponent(t.task_id)}?wait=${timeout}`;
-      const done = await api.request<{ status: string }>("GET", path, undefined, timeout + 5000);
+      // A long poll: answered when the task ends or the wait is over, so its answer may take that long.
+      const done = await api.request<{ status: string }>(
+        "GET",
+        path,
+        undefined,
+        timeout + 5000,
+        30_000,
+        timeout + 5000,
+      );
       if (done.status !== "completed") allCompleted = false;
       process.stdout.write(`${JSON.stringify(done)}\n`);
     }

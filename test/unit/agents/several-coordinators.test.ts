@@ -6,7 +6,7 @@ import { CoordinatorPeers, type CoordinatorView } from "../../../src/agents/coor
 import { ShardLeases } from "../../../src/agents/coordinator/shard-leases.js";
 import { CoordinatorFailover } from "../../../src/agents/distributor/coordinator-failover.js";
 import { DEFAULT_TIMING } from "../../../src/agents/timing.js";
-import { ApiClient } from "../../../src/cli/api-client.js";
+import { ApiClient, PASS_OVER_MS } from "../../../src/cli/api-client.js";
 import { RedisClient } from "../../../src/index.js";
 
 /** The pieces of several coordinators that need no store: shares, timing, failover of distributors and the CLI. */
@@ -123,5 +123,34 @@ describe("several coordinators, without a store", () => {
     await expect(new ApiClient(`${dead},http://127.0.0.1:2`).request("GET", "/agents")).rejects.toThrow(
       /cannot reach any coordinator \(http:\/\/127\.0\.0\.1:1: .*; http:\/\/127\.0\.0\.1:2: /,
     );
+  });
+
+  it("the CLI passes over a coordinator that takes the connection and never answers (frozen) within PASS_OVER_MS", async () => {
+    // A SIGSTOPped process: the kernel completes the connection, nothing ever answers.
+    const frozen = createServer(() => {});
+    await new Promise<void>((r) => frozen.listen(0, "127.0.0.1", r));
+    server = createServer((_req, res) => {
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end(JSON.stringify({ ok: true }));
+    });
+    await new Promise<void>((r) => server!.listen(0, "127.0.0.1", r));
+    const url = (s: Server) => `http://127.0.0.1:${(s.address() as AddressInfo).port}`;
+    try {
+      const api = new ApiClient(`${url(frozen)},${url(server)}`);
+      const started = performance.now();
+      expect(await api.request("GET", "/agents")).toEqual({ ok: true });
+      // Passed over after PASS_OVER_MS, not after the request's 30 s timeout.
+      expect(performance.now() - started).toBeGreaterThanOrEqual(PASS_OVER_MS - 50);
+      expect(performance.now() - started).toBeLessThan(PASS_OVER_MS + 5_000);
+      expect(api.baseUrl).toBe(url(server));
+      // The last one left gets the whole timeout: a long poll or a slow answer is not cut short.
+      const alone = new ApiClient(url(frozen));
+      await expect(alone.request("GET", "/agents", undefined, 300)).rejects.toThrow(
+        /cannot reach the coordinator/,
+      );
+    } finally {
+      frozen.closeAllConnections();
+      await new Promise((r) => frozen.close(r));
+    }
   });
 });
