@@ -11,6 +11,8 @@ type Agent = {
   load?: number;
   capacity?: number;
   done?: number;
+  /** A coordinator's task shards. */
+  shards?: number[];
 };
 
 export async function status(options: ParsedOptions): Promise<number> {
@@ -33,10 +35,15 @@ export async function status(options: ParsedOptions): Promise<number> {
     age(a.last_heartbeat),
     a.capacity !== undefined ? `${a.load ?? 0}/${a.capacity}` : `${a.load ?? 0}`,
     `${a.done ?? 0}`,
+    a.shards !== undefined ? ranges(a.shards) : "",
   ]);
-  const header = ["AGENT", "TIER", "STATUS", "HEARTBEAT", "LOAD", "DONE"];
+  const header = ["AGENT", "TIER", "STATUS", "HEARTBEAT", "LOAD", "DONE", "SHARDS"];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (r: string[]) => r.map((c, i) => c.padEnd(widths[i]!)).join("  ");
+  const line = (r: string[]) =>
+    r
+      .map((c, i) => c.padEnd(widths[i]!))
+      .join("  ")
+      .trimEnd();
   process.stdout.write(`${line(header)}\n${rows.map(line).join("\n")}\n\n`);
   const t = body.tasks;
   process.stdout.write(
@@ -59,4 +66,17 @@ async function taskStatus(options: ParsedOptions): Promise<number> {
   const task = await api.request<Record<string, unknown>>("GET", `/tasks/${encodeURIComponent(taskId)}`);
   process.stdout.write(`${JSON.stringify(task, null, options.json ? 2 : undefined)}\n`);
   return task.status === "failed" || task.status === "abandoned" ? 1 : 0;
+}
+
+/** Shard numbers as runs: [0, 1, 2, 5, 7, 8] -> "0-2,5,7-8"; none -> "none". */
+export function ranges(numbers: number[]): string {
+  const sorted = [...numbers].sort((a, b) => a - b);
+  const runs: string[] = [];
+  for (let i = 0; i < sorted.length; ) {
+    let j = i;
+    while (j + 1 < sorted.length && sorted[j + 1] === sorted[j]! + 1) j++;
+    runs.push(i === j ? `${sorted[i]}` : `${sorted[i]}-${sorted[j]}`);
+    i = j + 1;
+  }
+  return runs.length === 0 ? "none" : runs.join(",");
 }

@@ -1,0 +1,68 @@
+import { spawn } from "node:child_process";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runTriad, TRIAD_BIN } from "../helpers/processes.js";
+
+/**
+ * `triad status` as a reader sees it: every coordinator with its shards, and a reader that
+ * stops early (`triad status | head`) ends the command quietly, not with a stack trace.
+ */
+describe("triad status output", () => {
+  let server: Server;
+  let url = "";
+  const now = new Date().toISOString();
+  const agents = [
+    {
+      id: "c1",
+      tier: "coordinator",
+      status: "idle",
+      last_heartbeat: now,
+      parent: null,
+      shards: [0, 1, 2, 3, 5],
+    },
+    { id: "c2", tier: "coordinator", status: "idle", last_heartbeat: now, parent: null, shards: [4, 6, 7] },
+    ...Array.from({ length: 2000 }, (_, i) => ({
+      id: `w${i}`,
+      tier: "worker",
+      status: "idle",
+      last_heartbeat: now,
+      parent: "d1",
+      load: 0,
+      capacity: 8,
+    })),
+  ];
+
+  beforeAll(async () => {
+    server = createServer((_req, res) => {
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end(JSON.stringify({ agents, tasks: { submitted: 3, completed: 3 } }));
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(() => new Promise((r) => server.close(r)));
+
+  it("lists each coordinator's shards as runs", async () => {
+    const r = await runTriad(["status", "--coordinator", url]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^AGENT\s+TIER\s+STATUS\s+HEARTBEAT\s+LOAD\s+DONE\s+SHARDS$/m);
+    expect(r.stdout).toMatch(/^c1\s+coordinator\s.*\s0-3,5$/m);
+    expect(r.stdout).toMatch(/^c2\s+coordinator\s.*\s4,6-7$/m);
+  });
+
+  it("a reader that closes the pipe early ends it with exit 0 and no stack trace", async () => {
+    const child = spawn(process.execPath, [TRIAD_BIN, "status", "--coordinator", url], {
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stderr = "";
+    child.stderr.on("data", (d: Buffer) => {
+      stderr += d.toString();
+    });
+    // As `head -1` does: read the first chunk, then close the pipe.
+    child.stdout.once("data", () => child.stdout.destroy());
+    const code = await new Promise<number | null>((resolve) => child.once("exit", (c) => resolve(c)));
+    expect(stderr).not.toMatch(/EPIPE|Error|at /);
+    expect(code).toBe(0);
+  });
+});
