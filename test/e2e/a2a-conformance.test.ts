@@ -549,6 +549,38 @@ describe("A2A conformance kit, JSON-RPC MUST requirements (triad up --a2a-text-t
       expect(listed).toHaveLength(3);
       for (const t of listed) expect(t.artifacts).toHaveLength(1);
     });
+
+    it("CORE-LIST-002..005 with a REJECTED task: listed in order and counted, by its state and its context, as GetTask answers it", async () => {
+      const contextId = `tck-list-rejected-${randomUUID()}`;
+      const refused = asTask(
+        await client.sendMessage(
+          SendMessageRequest.fromJSON({ message: { ...taskData("no_such_type", {}), contextId } }),
+        ),
+      );
+      expect(TaskState[refused.status!.state]).toBe("TASK_STATE_REJECTED");
+      await new Promise((r) => setTimeout(r, 5)); // distinct status timestamps
+      const done = asTask(
+        await client.sendMessage(
+          SendMessageRequest.fromJSON({ message: textMessage("after", { contextId }) }),
+        ),
+      );
+      const first = await client.listTasks(ListTasksRequest.fromJSON({ contextId, pageSize: 1 }));
+      expect(first.tasks.map((t) => t.id)).toEqual([done.id]);
+      expect(first.totalSize).toBe(2);
+      const last = await rpc("ListTasks", { contextId, pageSize: 1, pageToken: first.nextPageToken });
+      const result = last.answer.result as { tasks: Json[]; nextPageToken?: string; totalSize: number };
+      expect(result.tasks.map((t) => t.id)).toEqual([refused.id]);
+      expect(result).toHaveProperty("nextPageToken", "");
+      const got = await rpc("GetTask", { id: refused.id });
+      expect(result.tasks[0]).toEqual(got.answer.result);
+      const byState = await client.listTasks(
+        ListTasksRequest.fromJSON({ status: "TASK_STATE_REJECTED", pageSize: 100 }),
+      );
+      expect(byState.tasks.map((t) => t.id)).toContain(refused.id);
+      expect(byState.totalSize).toBeGreaterThanOrEqual(1);
+      const unfiltered = await client.listTasks(ListTasksRequest.fromJSON({ pageSize: 100 }));
+      expect(unfiltered.tasks.map((t) => t.id)).toContain(refused.id);
+    });
   });
 
   describe("streaming (sections 3.1.2, 3.1.6, 3.5)", () => {

@@ -361,6 +361,80 @@ describe("A2A gateway on a coordinator run with bin/triad (no API token)", () =>
     for (const t of second.tasks) expect(seen.has(t.id)).toBe(false);
   });
 
+  it("ListTasks lists the tasks refused before they became Triad tasks (REJECTED) with the others: order, pages, totalSize, every filter", async () => {
+    const contextId = `ctx-rejected-${randomUUID()}`;
+    const pause = () => new Promise((r) => setTimeout(r, 5)); // distinct status timestamps
+    const send = async (data: unknown) => {
+      const task = asTask(await client.sendMessage(taskMessage(data, { contextId })));
+      await pause();
+      return task;
+    };
+    const unknown = await send({ task_type: "no_such_type", payload: {} });
+    const done = await send({ task_type: "echo", payload: { between: true } });
+    const badPayload = await send({ task_type: "compute", payload: [1, 2] });
+    expect(stateName(unknown.status?.state)).toBe("TASK_STATE_REJECTED");
+    expect(stateName(done.status?.state)).toBe("TASK_STATE_COMPLETED");
+    expect(stateName(badPayload.status?.state)).toBe("TASK_STATE_REJECTED");
+    const newestFirst = [badPayload.id, done.id, unknown.id];
+    const list = (params: object) => client.listTasks(ListTasksRequest.fromJSON(params));
+
+    // By context: all three, newest status first, the refused ones as GetTask shows them.
+    const inContext = await list({ contextId });
+    expect(inContext.tasks.map((t) => t.id)).toEqual(newestFirst);
+    expect(inContext.totalSize).toBe(3);
+    expect(inContext.nextPageToken).toBe("");
+    const listedUnknown = inContext.tasks[2]!;
+    expect(stateName(listedUnknown.status?.state)).toBe("TASK_STATE_REJECTED");
+    expect(listedUnknown.contextId).toBe(contextId);
+    expect(statusText(listedUnknown)).toMatch(/unknown task type "no_such_type"/);
+    expect(listedUnknown.artifacts).toEqual([]);
+    const got = await client.getTask(GetTaskRequest.fromJSON({ id: unknown.id }));
+    expect(listedUnknown.status?.timestamp).toBe(got.status?.timestamp);
+    expect(listedUnknown.history.map((m) => m.messageId)).toEqual(got.history.map((m) => m.messageId));
+    expect(listedUnknown.history.length).toBeGreaterThan(0); // the message that was refused, at least
+
+    // A page at a time: the same tasks, each once, then "".
+    const paged: string[] = [];
+    let pageToken = "";
+    for (let pages = 0; pages < 5; pages++) {
+      const page = await list({ contextId, pageSize: 1, ...(pageToken ? { pageToken } : {}) });
+      expect(page.totalSize).toBe(3);
+      paged.push(...page.tasks.map((t) => t.id));
+      pageToken = page.nextPageToken;
+      if (pageToken === "") break;
+    }
+    expect(paged).toEqual(newestFirst);
+
+    // The status filter: REJECTED lists the refused ones, COMPLETED does not.
+    const rejected = await list({ contextId, status: "TASK_STATE_REJECTED" });
+    expect(rejected.tasks.map((t) => t.id)).toEqual([badPayload.id, unknown.id]);
+    expect(rejected.totalSize).toBe(2);
+    const completed = await list({ contextId, status: "TASK_STATE_COMPLETED" });
+    expect(completed.tasks.map((t) => t.id)).toEqual([done.id]);
+    const everyRejected = await list({ status: "TASK_STATE_REJECTED", pageSize: 100 });
+    expect(everyRejected.tasks.every((t) => t.status?.state === TaskState.TASK_STATE_REJECTED)).toBe(true);
+    expect(everyRejected.tasks.map((t) => t.id)).toEqual(expect.arrayContaining([badPayload.id, unknown.id]));
+    expect(everyRejected.totalSize).toBeGreaterThanOrEqual(2);
+
+    // Unfiltered: listed among every task, and counted.
+    const all = await list({ pageSize: 100 });
+    const allIds = all.tasks.map((t) => t.id);
+    expect(allIds).toEqual(expect.arrayContaining(newestFirst));
+    expect(allIds.indexOf(badPayload.id)).toBeLessThan(allIds.indexOf(done.id));
+    expect(allIds.indexOf(done.id)).toBeLessThan(allIds.indexOf(unknown.id));
+    expect(all.totalSize).toBeGreaterThanOrEqual(everyRejected.totalSize + completed.totalSize);
+
+    // statusTimestampAfter, historyLength and includeArtifacts as for any task.
+    const after = await list({ contextId, statusTimestampAfter: unknown.status?.timestamp });
+    expect(after.tasks.map((t) => t.id)).toEqual([badPayload.id, done.id]);
+    const noHistory = await list({ contextId, historyLength: 0, includeArtifacts: true });
+    for (const t of noHistory.tasks) expect(t.history).toEqual([]);
+    expect(noHistory.tasks.map((t) => t.artifacts.length)).toEqual([0, 1, 0]);
+
+    // Another context's filter does not find them.
+    expect((await list({ contextId: `${contextId}-other` })).totalSize).toBe(0);
+  });
+
   it("many concurrent SendMessage calls each complete with their own result", async () => {
     const replies = await Promise.all(
       Array.from({ length: 40 }, (_, i) =>

@@ -5,7 +5,8 @@ import type { CoordinatorAgent } from "../../agents/index.js";
 import type { TaskDict } from "../../agents/protocol.js";
 import { isStoreUnavailable } from "../../core/errors.js";
 import type { JsonValue } from "../../core/json.js";
-import { clusterFinished } from "../cluster-tasks.js";
+import { clusterFinished, endedAt } from "../cluster-tasks.js";
+import { contextDigest, RejectedTasks } from "./rejected-tasks.js";
 import { stateOf, toA2ATask } from "./task-view.js";
 
 /** Open tasks looked at per ListTasks at most (the finished ones come from the coordinator's memory). */
@@ -25,17 +26,28 @@ export class TriadTaskStore implements TaskStore {
     private readonly coordinator: CoordinatorAgent,
     /** Sent to the other coordinators when a list asks them for their windows (TRIAD_API_TOKEN). */
     private readonly apiToken?: string | undefined,
-  ) {}
+  ) {
+    this.rejected = new RejectedTasks(coordinator);
+  }
+
+  /** The tasks refused before they became Triad tasks, for ListTasks. */
+  private readonly rejected: RejectedTasks;
 
   async save(task: Task): Promise<void> {
     // Artifacts are derived from the record on every load; keeping a copy would only go stale.
     const envelope = Task.toJSON({ ...task, artifacts: [] }) as JsonValue;
     const ttlSeconds = Math.max(1, Math.ceil(this.coordinator.ledger.retentionMs / 1000));
-    await this.coordinator.store.set(envelopeKey(task.id), envelope, ttlSeconds).catch((err: unknown) => {
+    try {
+      await this.coordinator.store.set(envelopeKey(task.id), envelope, ttlSeconds);
+      // A refused task is never a Triad task: ListTasks finds it through this index alone.
+      if (task.status?.state === TaskState.TASK_STATE_REJECTED) {
+        await this.rejected.note(task.id, task.contextId, task.status.timestamp ?? new Date().toISOString());
+      }
+    } catch (err) {
       // The envelope only adds the A2A context to Triad's record, which is the truth: a store
       // that cannot take it now must not fail the request (the request's own answer says so).
       if (!isStoreUnavailable(err)) throw err;
-    });
+    }
   }
 
   async load(taskId: string): Promise<Task | undefined> {
@@ -49,52 +61,72 @@ export class TriadTaskStore implements TaskStore {
   }
 
   /**
-   * Triad's tasks, newest status first: the open ones (up to MAX_OPEN_LISTED) and the finished
-   * ones the coordinator remembers. Input refused before it became a Triad task is not listed.
+   * Triad's tasks, newest status first: the open ones (up to MAX_OPEN_LISTED), the finished
+   * ones the coordinators remember, and the tasks refused before they became Triad tasks
+   * (REJECTED: the newest MAX_REJECTED_LISTED of the ledger's retention, RejectedTasks).
    */
   async list(params: ListTasksRequest): Promise<ListTasksResponse> {
     const pageSize = params.pageSize ?? DEFAULT_PAGE_SIZE;
-    let rows = (await this.candidates()).map((task) => ({
-      task,
-      at: task.completed_at ?? task.started_at ?? task.created_at,
-    }));
-    if (params.status !== undefined && params.status !== TaskState.TASK_STATE_UNSPECIFIED) {
-      rows = rows.filter((r) => stateOf(r.task) === params.status);
-    }
+    const status =
+      params.status !== undefined && params.status !== TaskState.TASK_STATE_UNSPECIFIED
+        ? params.status
+        : undefined;
+    const rejectedOnly = status === TaskState.TASK_STATE_REJECTED;
+    const wantsRejected = status === undefined || rejectedOnly;
+    const [triad, refused] = await Promise.all([
+      rejectedOnly ? [] : this.candidates(),
+      wantsRejected ? this.rejected.rows() : [],
+    ]);
+    const triadIds = new Set(triad.map((t) => t.task_id));
+    let rows: Row[] = [
+      ...triad.map((task): Row => ({ id: task.task_id, at: endedAt(task), state: stateOf(task), task })),
+      ...refused
+        .filter((r) => !triadIds.has(r.id))
+        .map((r): Row => ({ id: r.id, at: r.at, state: TaskState.TASK_STATE_REJECTED, context: r.context })),
+    ];
+    if (status !== undefined) rows = rows.filter((r) => r.state === status);
     if (params.statusTimestampAfter) {
       const after = Date.parse(params.statusTimestampAfter);
       rows = rows.filter((r) => Date.parse(r.at) > after);
     }
     const envelopes = new Map<string, Task | undefined>();
     if (params.contextId) {
-      const loaded = await Promise.all(rows.map((r) => this.envelope(r.task.task_id)));
-      for (const [i, r] of rows.entries()) envelopes.set(r.task.task_id, loaded[i]);
-      rows = rows.filter(
-        (r) => (envelopes.get(r.task.task_id)?.contextId || r.task.task_id) === params.contextId,
-      );
+      const digest = contextDigest(params.contextId);
+      // A refused task's digest must match before its envelope is read (then its id must).
+      rows = rows.filter((r) => r.task !== undefined || r.context === digest);
+      const loaded = await Promise.all(rows.map((r) => this.envelope(r.id)));
+      for (const [i, r] of rows.entries()) envelopes.set(r.id, loaded[i]);
+      rows = rows.filter((r) => {
+        const envelope = envelopes.get(r.id);
+        const contextId = r.task !== undefined ? envelope?.contextId || r.id : envelope?.contextId;
+        return contextId === params.contextId;
+      });
     }
-    rows.sort((a, b) =>
-      a.at === b.at ? b.task.task_id.localeCompare(a.task.task_id) : b.at.localeCompare(a.at),
-    );
+    rows.sort((a, b) => (a.at === b.at ? b.id.localeCompare(a.id) : b.at.localeCompare(a.at)));
     const totalSize = rows.length;
     if (params.pageToken) {
       const [at, id] = decodePageToken(params.pageToken);
-      rows = rows.filter((r) => r.at < at || (r.at === at && r.task.task_id < id));
+      rows = rows.filter((r) => r.at < at || (r.at === at && r.id < id));
     }
     const page = rows.slice(0, pageSize);
     const tasks = await Promise.all(
-      page.map(async ({ task }) => {
-        const envelope = envelopes.has(task.task_id)
-          ? envelopes.get(task.task_id)
-          : await this.envelope(task.task_id);
-        const view = toA2ATask(task, envelope);
+      page.map(async (row) => {
+        const envelope = envelopes.has(row.id) ? envelopes.get(row.id) : await this.envelope(row.id);
+        // A refused task is its envelope (no artifacts); one gone since the index was read is left out.
+        if (row.task === undefined) return envelope;
+        const view = toA2ATask(row.task, envelope);
         return params.includeArtifacts ? view : { ...view, artifacts: [] };
       }),
     );
     const last = page.at(-1);
     const nextPageToken =
-      last !== undefined && rows.length > page.length ? encodePageToken(last.at, last.task.task_id) : "";
-    return { tasks, nextPageToken, pageSize, totalSize };
+      last !== undefined && rows.length > page.length ? encodePageToken(last.at, last.id) : "";
+    return {
+      tasks: tasks.filter((t): t is Task => t !== undefined),
+      nextPageToken,
+      pageSize,
+      totalSize,
+    };
   }
 
   private async candidates(): Promise<TaskDict[]> {
@@ -118,6 +150,9 @@ export class TriadTaskStore implements TaskStore {
     return stored === null ? undefined : Task.fromJSON(stored);
   }
 }
+
+/** A task as ListTasks sorts and filters it: a Triad task (`task`), or one refused before (`context`). */
+type Row = { id: string; at: string; state: TaskState; task?: TaskDict; context?: string };
 
 function envelopeKey(taskId: string): string {
   return `a2a:task:${taskId}`;
