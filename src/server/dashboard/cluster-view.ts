@@ -45,24 +45,41 @@ export function taskCounts(coordinator: CoordinatorAgent): TaskCounts {
 
 /**
  * Every agent of every tier (as GET /agents lists them) with the age of its last heartbeat,
- * measured without comparing clocks of two hosts: a distributor's on this coordinator's
- * monotonic clock; a worker's as the distributor saw it (both times on its clock) plus the age
- * of that distributor's report here.
+ * from the same information GET /agents gives: this coordinator's directory, where what another
+ * coordinator publishes about a distributor replaces what this one heard itself when it is newer
+ * (a distributor moves between coordinators when one stops answering).
+ *
+ * A distributor's age is on this coordinator's monotonic clock (for one heard through another
+ * coordinator, that one's age of it plus the age of its view here). A worker's is how old its
+ * heartbeat was when its distributor's report left, plus the age of that report here: for a
+ * report heard first-hand, both times on the distributor's clock (no clocks of two hosts
+ * compared); for one heard through another coordinator, the distributor's time of the worker's
+ * heartbeat against that coordinator's time of the report (two clocks: as far apart as they are,
+ * which GET /agents's readers compare anyway). A first-hand report older than what the directory
+ * holds (one from before the distributor moved) is not used.
  */
 export function agentsView(coordinator: CoordinatorAgent): JsonObject[] {
   const now = performance.now();
   const heard = coordinator.observer.heard();
+  const { directory } = coordinator.core;
   return agentList(coordinator).map((agent) => {
     let age: number | null = null;
     if (agent.tier === "coordinator") age = 0;
     else if (agent.tier === "distributor") {
-      const entry = coordinator.core.directory.get(String(agent.id));
+      const entry = directory.get(String(agent.id));
       if (entry?.lastHeartbeatAt) age = now - entry.lastSeen;
     } else {
-      const report = heard.get(String(agent.parent));
+      const entry = directory.get(String(agent.parent));
       const last = typeof agent.last_heartbeat === "string" ? Date.parse(agent.last_heartbeat) : Number.NaN;
-      if (report && Number.isFinite(last) && Number.isFinite(report.sentAt)) {
-        age = Math.max(0, report.sentAt - last) + (now - report.receivedAt);
+      if (entry?.lastHeartbeatAt && Number.isFinite(last)) {
+        // Heard first-hand last (a peer's newer word sets `via`): the observer holds that report.
+        const report = entry.via === null ? heard.get(entry.id) : undefined;
+        if (report && Number.isFinite(report.sentAt)) {
+          age = Math.max(0, report.sentAt - last) + (now - report.receivedAt);
+        } else {
+          const reportedAt = Date.parse(entry.lastHeartbeatAt);
+          if (Number.isFinite(reportedAt)) age = Math.max(0, reportedAt - last) + (now - entry.lastSeen);
+        }
       }
     }
     return { ...agent, heartbeat_age_ms: age === null ? null : Math.round(age) };

@@ -129,15 +129,43 @@ function setConnection(kind, text) {
   el.textContent = text ?? kind;
 }
 
-/** Follows GET /events for as long as the page is open, reconnecting with backoff. */
+/**
+ * How long the live stream may stay silent before the page counts it as lost: the server sends an
+ * update every second (TICK_MS in live-feed.ts), so this is several missed in a row; a frozen
+ * coordinator (SIGSTOP, a hung host) keeps the connection open but sends nothing.
+ */
+const STALL_MS = 5000;
+
+/**
+ * Aborts `controller` once `ms` pass without a call to poke() (or stop()): the watchdog of a
+ * stream that may go quiet without closing.
+ */
+function stallGuard(controller, ms) {
+  let timer;
+  const poke = () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => controller.abort(new Error("the live stream went silent")), ms);
+  };
+  const stop = () => clearTimeout(timer);
+  return { poke, stop };
+}
+
+/**
+ * Follows GET /events for as long as the page is open, reconnecting with backoff, also when the
+ * stream goes silent for STALL_MS (the coordinator frozen) or its answer takes as long.
+ */
 async function follow() {
   let backoff = 1000;
   for (;;) {
+    const controller = new AbortController();
+    const guard = stallGuard(controller, STALL_MS);
     try {
       await ensureToken();
+      guard.poke();
       const res = await fetch("/events", {
         headers: { ...authHeaders(), accept: "text/event-stream" },
         cache: "no-store",
+        signal: controller.signal,
       });
       if (res.status === 401) {
         token = "";
@@ -147,9 +175,12 @@ async function follow() {
       if (!res.ok || !res.body) throw new Error(`HTTP ${res.status}`);
       setConnection("live");
       backoff = 1000;
-      await readEvents(res.body, onEvent);
+      await readEvents(res.body, onEvent, guard.poke);
     } catch {
-      // The coordinator went away or the network dropped: try again below.
+      // The coordinator went away, the network dropped or the stream went silent: try again below.
+    } finally {
+      guard.stop();
+      controller.abort(); // lets go of a stream that went silent (its socket too)
     }
     setConnection("reconnecting");
     await sleep(backoff);
@@ -157,14 +188,18 @@ async function follow() {
   }
 }
 
-/** Parses a text/event-stream body into (event, JSON data, last event id) calls until it ends. */
-async function readEvents(body, handle) {
+/**
+ * Parses a text/event-stream body into (event, JSON data, last event id) calls until it ends;
+ * `heard` is called with every piece that arrives (events and keep-alive comments alike).
+ */
+async function readEvents(body, handle, heard) {
   const reader = body.pipeThrough(new TextDecoderStream()).getReader();
   let buffer = "";
   let lastId = null;
   for (;;) {
     const { value, done } = await reader.read();
     if (done) return;
+    heard?.();
     buffer += value.replaceAll("\r\n", "\n");
     let end = buffer.indexOf("\n\n");
     while (end >= 0) {
@@ -293,7 +328,10 @@ function renderAgents() {
 
 function renderLists() {
   const empty = (text) => h("li", { class: "empty" }, text);
-  const taskLink = (id) => h("a", { href: `#/tasks/${encodeURIComponent(id)}`, class: "mono" }, id);
+  // An id of any length (up to 200 characters, unbroken) on one line, cut short with an ellipsis:
+  // the whole of it in the tooltip and on the task page the link opens.
+  const taskLink = (id) =>
+    h("a", { href: `#/tasks/${encodeURIComponent(id)}`, class: "mono task-id", title: id }, id);
   $("#failures").replaceChildren(
     ...(state.failures.length === 0
       ? [empty("No failures.")]

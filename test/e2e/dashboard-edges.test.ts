@@ -1,0 +1,192 @@
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { connect, createServer, type Server, type Socket } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { type BrowserContext, chromium, type Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Task } from "../../src/index.js";
+import { type RunningServer, startCoordinatorServer } from "../../src/server/coordinator-server.js";
+import { TestCluster } from "../helpers/cluster.js";
+
+/**
+ * The dashboard in a real browser (Debian's chromium, driven by playwright-core) at its edges:
+ * a coordinator that freezes (as under SIGSTOP: its connections stay open, nothing comes back)
+ * is shown as a lost live feed within seconds, and the page follows again by itself once it
+ * wakes; and a task id of the longest length allowed keeps the overview within the window.
+ * The coordinator runs in this process (its page is served from src/), behind a TCP proxy that
+ * the test freezes. Without chromium this fails; it never skips.
+ */
+
+const CHROMIUM = process.env.TRIAD_CHROMIUM ?? "/usr/bin/chromium";
+const ARTIFACTS = join(import.meta.dirname, "../../test-artifacts");
+const TOKEN = "dashboard-edges-token";
+
+/** A TCP proxy that can freeze: while frozen it reads and forwards nothing, new connections included. */
+class FreezingProxy {
+  private readonly server: Server;
+  private readonly sockets = new Set<Socket>();
+  private frozen = false;
+  port = 0;
+
+  constructor(private readonly target: number) {
+    this.server = createServer((client) => {
+      const upstream = connect(this.target, "127.0.0.1");
+      client.pipe(upstream);
+      upstream.pipe(client);
+      for (const s of [client, upstream]) {
+        this.sockets.add(s);
+        s.on("error", () => {
+          client.destroy();
+          upstream.destroy();
+        });
+        s.on("close", () => this.sockets.delete(s));
+        if (this.frozen) s.pause();
+      }
+    });
+  }
+
+  async listen(): Promise<void> {
+    await new Promise<void>((r) => this.server.listen(0, "127.0.0.1", () => r()));
+    this.port = (this.server.address() as { port: number }).port;
+  }
+
+  freeze(): void {
+    this.frozen = true;
+    for (const s of this.sockets) s.pause();
+  }
+
+  thaw(): void {
+    this.frozen = false;
+    for (const s of this.sockets) s.resume();
+  }
+
+  async close(): Promise<void> {
+    for (const s of this.sockets) s.destroy();
+    await new Promise<void>((r) => this.server.close(() => r()));
+  }
+}
+
+describe("the dashboard in Chromium, at its edges", () => {
+  let cluster: TestCluster;
+  let server: RunningServer;
+  let proxy: FreezingProxy;
+  let profile = "";
+  let browser: BrowserContext;
+  let page: Page;
+  let url = "";
+
+  beforeAll(async () => {
+    if (!existsSync(CHROMIUM)) {
+      throw new Error(
+        `Chromium is needed for the dashboard test and is not at ${CHROMIUM}: apt-get install chromium (or set TRIAD_CHROMIUM)`,
+      );
+    }
+    mkdirSync(ARTIFACTS, { recursive: true });
+    cluster = new TestCluster(
+      { url: `memory://dashboard-edges-${process.pid}` },
+      {
+        handlers: {
+          boom: () => {
+            throw new Error("failed on purpose");
+          },
+          echo: (t: Task) => t.payload,
+        },
+      },
+    );
+    await cluster.startCoordinator();
+    await cluster.startDistributor("d1");
+    await cluster.startWorker("w1", "d1");
+    await cluster.ready();
+    server = await startCoordinatorServer(cluster.coordinator, { port: 0, apiToken: TOKEN });
+    proxy = new FreezingProxy(Number(new URL(server.url).port));
+    await proxy.listen();
+    url = `http://127.0.0.1:${proxy.port}/`;
+    profile = mkdtempSync(join(tmpdir(), "triad-chromium-"));
+    browser = await chromium.launchPersistentContext(profile, {
+      executablePath: CHROMIUM,
+      args: [
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-quic",
+        "--no-first-run",
+      ],
+      viewport: { width: 1440, height: 1000 },
+    });
+    page = browser.pages()[0] ?? (await browser.newPage());
+    await page.goto(url);
+    await page.locator("#token-dialog").waitFor({ state: "visible" });
+    await page.locator("#token-input").fill(TOKEN);
+    await page.locator("#token-form button").click();
+    await page.locator('#conn[data-state="live"]').waitFor({ timeout: 10_000 });
+  }, 60_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await proxy?.close();
+    await server?.close();
+    await cluster?.stop();
+    if (profile) rmSync(profile, { recursive: true, force: true });
+  });
+
+  it("a task id of the longest length allowed stays within the window, whole in its title", async () => {
+    const id = "x".repeat(200);
+    expect(await cluster.coordinator.submitTask({ task_id: id, task_type: "boom", payload: {} })).toBe(true);
+    expect((await cluster.coordinator.waitForTask(id, 10_000))?.status).toBe("failed");
+    const link = (list: string) => page.locator(`#${list} a[href="#/tasks/${id}"]`);
+    await link("failures").waitFor({ timeout: 10_000 });
+    await link("retries").waitFor({ timeout: 10_000 });
+    for (const list of ["failures", "retries"]) expect(await link(list).getAttribute("title")).toBe(id);
+    const width = () =>
+      page.evaluate<{ page: number; overview: number; window: number }>(`({
+        page: document.documentElement.scrollWidth,
+        overview: document.querySelector("#overview").scrollWidth,
+        window: window.innerWidth,
+      })`);
+    for (const viewport of [
+      { width: 1440, height: 1000 },
+      { width: 900, height: 1000 }, // one column
+    ]) {
+      await page.setViewportSize(viewport);
+      const w = await width();
+      expect(w.page, JSON.stringify(w)).toBeLessThanOrEqual(w.window);
+      expect(w.overview, JSON.stringify(w)).toBeLessThanOrEqual(w.window);
+      await page.screenshot({
+        path: join(ARTIFACTS, `dashboard-long-id-${viewport.width}.png`),
+        fullPage: true,
+      });
+    }
+    await page.setViewportSize({ width: 1440, height: 1000 });
+    // The link opens the task's page, with the whole id.
+    await link("failures").click();
+    await expect.poll(() => page.locator(".task-head h1").textContent(), { timeout: 10_000 }).toContain(id);
+    await page.locator("a.back").click();
+    await expect.poll(() => page.locator("#overview").isVisible()).toBe(true);
+  });
+
+  it("says the live feed is lost while the coordinator is frozen, and follows again once it wakes", async () => {
+    const conn = () => page.locator("#conn").getAttribute("data-state");
+    await expect.poll(conn).toBe("live");
+    const submitted = page.locator('[data-stat="submitted"] .value');
+    const before = Number(await submitted.getAttribute("data-value"));
+
+    proxy.freeze();
+    const frozenAt = performance.now();
+    await expect.poll(conn, { timeout: 10_000, interval: 100 }).toBe("reconnecting");
+    expect(performance.now() - frozenAt).toBeLessThan(8_000);
+    // Still frozen: it keeps saying so (a reconnect gets no answer either).
+    await new Promise((r) => setTimeout(r, 6_000));
+    expect(await conn()).toBe("reconnecting");
+
+    proxy.thaw();
+    await expect.poll(conn, { timeout: 20_000 }).toBe("live");
+    expect(
+      await cluster.coordinator.submitTask({ task_id: "after-thaw", task_type: "echo", payload: {} }),
+    ).toBe(true);
+    await expect
+      .poll(async () => Number(await submitted.getAttribute("data-value")), { timeout: 10_000 })
+      .toBeGreaterThan(before);
+  }, 60_000);
+});
