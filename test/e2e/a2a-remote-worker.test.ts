@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { REMOTE_TASK_NAMESPACE } from "../../src/agents/worker/remote/remote-task-record.js";
 import { StoreCheckpointSaver } from "../../src/index.js";
+import { startEdgeAgent } from "../helpers/a2a-edge-agent.js";
 import { startTestAgent, type TestAgent } from "../helpers/a2a-test-agent.js";
 import { freePort } from "../helpers/free-port.js";
 import { TriadProcess } from "../helpers/processes.js";
@@ -161,6 +162,43 @@ describe("triad worker --a2a-agent (bin/triad processes, Redis)", () => {
       late.p.signal("SIGTERM");
       await late.p.exit();
       await second.close();
+    }
+  }, 60_000);
+
+  it("an agent refusing the worker's bearer token (HTTP 401): the task fails saying so and where, and the worker logs it at warn, never the token", async () => {
+    const guarded = await startEdgeAgent({ token: "not-the-worker-token" });
+    const w = await worker("w-401", guarded.url);
+    try {
+      await w.p.waitFor(/task type bridged to an A2A agent/, 15_000);
+      // Only this worker runs "texts": sent before the cluster knows that, it would fail as unknown.
+      await until(async () => {
+        const agents = (await (await fetch(`${coordinatorUrl}/agents`)).json()) as unknown;
+        return JSON.stringify(agents).match(/"id":"w-401"[^}]*"task_types":\[[^\]]*"texts"/)
+          ? true
+          : undefined;
+      }, "the coordinator to know the worker runs texts");
+      const id = `refused-${randomUUID()}`;
+      await fetch(`${coordinatorUrl}/tasks`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ task_id: id, task_type: "texts", payload: {} }),
+      });
+      const done = await until(async () => {
+        const t = await task(id);
+        return t.status === "failed" ? t : undefined;
+      }, "the task to fail");
+      expect(done.error).toBe(
+        `the A2A agent "Edge agent" at ${guarded.url}: SendStreamingMessage failed: HTTP 401 unauthorized: the bearer token sent (TRIAD_A2A_AGENT_TOKEN) was refused; check TRIAD_A2A_AGENT_TOKEN`,
+      );
+      await w.p.waitFor(/"code":"ERR_REMOTE_AGENT_UNAUTHORIZED"/, 5_000);
+      const warned = w.p.output.split("\n").filter((l) => l.includes("ERR_REMOTE_AGENT_UNAUTHORIZED"));
+      expect(warned.length).toBeGreaterThan(0);
+      for (const line of warned) expect(JSON.parse(line)).toMatchObject({ level: 40, task: id });
+      expect(w.p.output).not.toContain(env.TRIAD_A2A_AGENT_TOKEN);
+    } finally {
+      w.p.signal("SIGTERM");
+      await w.p.exit();
+      await guarded.close();
     }
   }, 60_000);
 });

@@ -1,4 +1,4 @@
-import { randomUUID } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import {
   type AgentCard,
   type Artifact,
@@ -24,9 +24,10 @@ import type { BaseCheckpointSaver } from "@langchain/langgraph/web";
 import { TriadError } from "../../../core/errors.js";
 import type { JsonObject, JsonValue } from "../../../core/json.js";
 import { type Logger, silentLogger } from "../../../core/logger.js";
-import { InputRequired } from "../../../core/state/input-required.js";
+import { InputRequired, isInputRequired } from "../../../core/state/input-required.js";
 import type { RemoteAgentInfo } from "../../protocol.js";
 import { InFlightCap } from "./in-flight-cap.js";
+import { callFailure, isRemoteCallError, remoteCallError, statusCheckingFetch } from "./remote-errors.js";
 import { answerPart, mergeArtifact, messageResult, type RemoteEnd, remoteEnd } from "./remote-outcome.js";
 import { readRemoteTask, recordRemoteTask } from "./remote-task-record.js";
 
@@ -121,12 +122,14 @@ export class RemoteAgent {
   }
 
   private async readCard(tried: () => void): Promise<Connection> {
+    // A 401/403 is thrown as such (statusCheckingFetch): the SDK would say "An unexpected error occurred."
+    const checked = statusCheckingFetch(fetch);
     const fetchImpl = this.token
-      ? createAuthenticatingFetchWithRetry(fetch, {
+      ? createAuthenticatingFetchWithRetry(checked, {
           headers: async () => ({ Authorization: `Bearer ${this.token}` }),
           shouldRetryWithHeaders: async () => undefined,
         })
-      : fetch;
+      : checked;
     const resolver = new DefaultAgentCardResolver({ fetchImpl });
     const factory = new ClientFactory(
       ClientFactoryOptions.createFrom(ClientFactoryOptions.default, {
@@ -146,11 +149,11 @@ export class RemoteAgent {
         this.log.info({ name: card.name, skills: card.skills.map((s) => s.id) }, "A2A agent card read");
         return this.connection;
       } catch (err) {
-        this.cardError = (err as Error).message;
+        this.cardError = callFailure(err, this.token !== "").cause;
         tried();
         const waitMs = Math.min(this.maxCardRetryMs, 500 * 2 ** Math.min(failures, 10));
         this.log.warn(
-          { err: (err as Error).message, retry_in_ms: waitMs },
+          { err: this.cardError, retry_in_ms: waitMs },
           "cannot read the A2A agent's card; trying again",
         );
         await sleep(waitMs, this.closing.signal);
@@ -176,9 +179,12 @@ export class RemoteAgent {
       const previous = job.saver ? await readRemoteTask(job.saver, job.taskId) : undefined;
       if (previous?.agent_url === this.url) {
         remoteId = previous.remote_task_id;
-        let end = await this.attach(client, card, remoteId, job.signal);
-        // Waiting for input there: the answer given here goes to the same remote task (once:
-        // a question already answered has moved on, and its key no longer matches).
+        const answered = job.answer && { key: job.answer.key, messageId: answerMessageId(job) };
+        let end = await this.attach(client, card, remoteId, job.signal, answered);
+        // Waiting there for the answer given here, which has not reached it yet: it goes to the
+        // same remote task (once: an answer already forwarded is in the task's history, and
+        // attach() follows the task instead; a question already answered has moved on, and its
+        // key no longer matches).
         if (end?.kind === "needs_input" && job.answer?.key === end.key)
           end = await this.answer(client, card, remoteId, previous.context_id, job);
         if (end !== undefined && end.kind !== "canceled" && end.kind !== "failed") return settle(end);
@@ -207,10 +213,65 @@ export class RemoteAgent {
       return settle(end);
     } catch (err) {
       if (job.signal?.aborted && remoteId !== undefined) await this.cancel(client, remoteId);
+      else if (isRemoteCallError(err)) {
+        // Said in the task's error too; logged here, where the worker's operator looks.
+        this.log.warn(
+          { task: job.taskId, remote_task: remoteId, code: err.code, err: err.message },
+          "a call to the A2A agent failed; the attempt fails",
+        );
+      }
       throw err;
     } finally {
       this.cap.release();
     }
+  }
+
+  /**
+   * A call to the agent; its failure (below A2A: connection, HTTP; or an A2A error) becomes an
+   * error that names the agent, the call and the cause. An abort (the attempt's deadline or
+   * cancel) is left as it is.
+   */
+  private async call<T>(
+    operation: string,
+    remoteTask: string | undefined,
+    signal: AbortSignal | undefined,
+    fn: () => Promise<T>,
+  ): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      throw this.callError(err, operation, remoteTask, signal);
+    }
+  }
+
+  /** A stream from the agent, whose failure (opening it, or mid-way) is described as call()'s. */
+  private async *streamOf<T>(
+    operation: string,
+    remoteTask: () => string | undefined,
+    signal: AbortSignal | undefined,
+    stream: AsyncGenerator<T>,
+  ): AsyncGenerator<T> {
+    try {
+      yield* stream;
+    } catch (err) {
+      throw this.callError(err, operation, remoteTask(), signal);
+    }
+  }
+
+  private callError(
+    err: unknown,
+    operation: string,
+    remoteTask: string | undefined,
+    signal: AbortSignal | undefined,
+  ): unknown {
+    if (signal?.aborted || err instanceof TriadError || isInputRequired(err)) return err;
+    return remoteCallError(err, {
+      agent: this.connection?.card.name ?? "",
+      url: this.url,
+      operation,
+      remoteTask,
+      tokenSent: this.token !== "",
+    });
   }
 
   private message(job: RemoteJob): SendMessageRequest {
@@ -226,7 +287,11 @@ export class RemoteAgent {
     });
   }
 
-  /** Sends the task's answer to the remote task waiting for it, and follows that task to its next end. */
+  /**
+   * Sends the task's answer to the remote task waiting for it, and follows that task to its next
+   * end. Until the answer moves the remote task, the task (in the reply, GetTask, its stream)
+   * still shows the question just answered: that is the task still running, never a new question.
+   */
   private async answer(
     client: Client,
     card: AgentCard,
@@ -236,7 +301,9 @@ export class RemoteAgent {
   ): Promise<RemoteEnd> {
     const request = SendMessageRequest.fromJSON({
       message: {
-        messageId: randomUUID(),
+        // The same id on every attempt: a later attempt finds it in the task's history, and
+        // knows the answer went (see attach()).
+        messageId: answerMessageId(job),
         role: "ROLE_USER",
         taskId: remoteId,
         ...(contextId ? { contextId } : {}),
@@ -249,10 +316,13 @@ export class RemoteAgent {
       { task: job.taskId, remote_task: remoteId },
       "forwarding the input given to the remote task",
     );
-    const reply = await client.sendMessage(request, { signal: job.signal });
+    const reply = await this.call("SendMessage", remoteId, job.signal, () =>
+      client.sendMessage(request, { signal: job.signal }),
+    );
     if (!("status" in reply)) return { kind: "completed", result: messageResult(reply as Message) };
     const end = remoteEnd(reply, card.name);
-    return end.kind === "running" ? this.poll(client, card, remoteId, job.signal) : end;
+    if (end.kind !== "running" && !isAnswered(end, job.answer!.key)) return end;
+    return this.track(client, card, remoteId, job.signal, job.answer!.key);
   }
 
   /** As soon as the remote task is known: a later attempt after our death attaches to it. Never rejects. */
@@ -280,7 +350,13 @@ export class RemoteAgent {
     signal: AbortSignal | undefined,
   ): Promise<RemoteEnd> {
     let id: string | undefined;
-    const end = await this.follow(client.sendMessageStream(request, { signal }), card, async (t) => {
+    const stream = this.streamOf(
+      "SendStreamingMessage",
+      () => id,
+      signal,
+      client.sendMessageStream(request, { signal }),
+    );
+    const end = await this.follow(stream, card, async (t) => {
       if (id === undefined) {
         id = t.id;
         await onTask(t);
@@ -300,19 +376,28 @@ export class RemoteAgent {
   ): Promise<RemoteEnd> {
     // Answered at once with the task (not at its end), so its id is recorded while we wait.
     request.configuration = { ...request.configuration!, returnImmediately: true };
-    const reply = await client.sendMessage(request, { signal });
+    const reply = await this.call("SendMessage", undefined, signal, () =>
+      client.sendMessage(request, { signal }),
+    );
     if (!("status" in reply)) return { kind: "completed", result: messageResult(reply as Message) };
     await onTask(reply);
     const end = remoteEnd(reply, card.name);
     return end.kind === "running" ? this.poll(client, card, reply.id, signal) : end;
   }
 
-  /** Follows a remote task that may still run: its state now, then its stream or GetTask polls. */
+  /**
+   * Follows a remote task that may still run: its state now, then its stream or GetTask polls.
+   * With `answered` (the input given here for its question `key`, in a message `messageId`): a
+   * task still showing that question whose history holds that message has been answered by an
+   * earlier attempt (which died before the task moved on), and is followed as running; one
+   * whose history lacks it is returned as it is, for the answer to be sent.
+   */
   private async attach(
     client: Client,
     card: AgentCard,
     id: string,
     signal: AbortSignal | undefined,
+    answered?: { key: string; messageId: string } | undefined,
   ): Promise<RemoteEnd | undefined> {
     let task: Task;
     try {
@@ -320,16 +405,39 @@ export class RemoteAgent {
     } catch (err) {
       signal?.throwIfAborted();
       if (err instanceof TaskNotFoundError) return undefined; // the agent forgot it (a restart, a TTL)
-      throw err;
+      throw this.callError(err, "GetTask", id, signal);
     }
     const now = remoteEnd(task, card.name);
-    if (now.kind !== "running") return now;
-    this.log.info({ remote_task: id }, "attached to the remote task an earlier attempt started");
+    const forwarded =
+      answered !== undefined &&
+      isAnswered(now, answered.key) &&
+      task.history.some((m) => m.messageId === answered.messageId);
+    if (now.kind !== "running" && !forwarded) return now;
+    this.log.info(
+      { remote_task: id, ...(forwarded ? { answered: true } : {}) },
+      "attached to the remote task an earlier attempt started",
+    );
+    return this.track(client, card, id, signal, forwarded ? answered.key : undefined);
+  }
+
+  /**
+   * Follows a remote task known to run to its next end: its stream (SubscribeToTask), or GetTask
+   * polls. `answered`: the key of a question already answered, which counts as running.
+   */
+  private async track(
+    client: Client,
+    card: AgentCard,
+    id: string,
+    signal: AbortSignal | undefined,
+    answered?: string | undefined,
+  ): Promise<RemoteEnd> {
     if (this.options.streaming ?? card.capabilities?.streaming === true) {
       try {
         const end = await this.follow(
           client.resubscribeTask(SubscribeToTaskRequest.fromJSON({ id }), { signal }),
           card,
+          undefined,
+          answered,
         );
         if (end !== undefined) return end;
       } catch (err) {
@@ -337,14 +445,19 @@ export class RemoteAgent {
         this.log.debug({ remote_task: id, err: (err as Error).message }, "SubscribeToTask failed; polling");
       }
     }
-    return this.poll(client, card, id, signal);
+    return this.poll(client, card, id, signal, answered);
   }
 
-  /** Reads a stream to the remote task's end; undefined when it stops before. */
+  /**
+   * Reads a stream to the remote task's end; undefined when it stops before. `answered`: the
+   * key of the question just answered — the task showing it is still running, until it shows
+   * anything else (after which a question is a new one, even one that looks the same).
+   */
   private async follow(
     stream: AsyncGenerator<StreamResponse>,
     card: AgentCard,
     onTask?: (task: { id: string; contextId: string }) => Promise<void>,
+    answered?: string | undefined,
   ): Promise<RemoteEnd | undefined> {
     const artifacts = new Map<string, Artifact>();
     let last: Task | undefined;
@@ -363,7 +476,9 @@ export class RemoteAgent {
       }
       if (last === undefined) continue;
       const end = remoteEnd({ ...last, artifacts: [...artifacts.values()] }, card.name);
+      if (isAnswered(end, answered)) continue;
       if (end.kind !== "running") return end;
+      answered = undefined;
     }
     return undefined;
   }
@@ -371,18 +486,24 @@ export class RemoteAgent {
   /**
    * GetTask until the remote task ends: 1 ms after the send first (a fast skill has ended by
    * then, and a non-streaming echo costs ~2 ms over the SDK's blocking call instead of ~6), then
-   * twice as long each time, up to every pollIntervalMs.
+   * twice as long each time, up to every pollIntervalMs. `answered`: as follow()'s.
    */
   private async poll(
     client: Client,
     card: AgentCard,
     id: string,
     signal: AbortSignal | undefined,
+    answered?: string | undefined,
   ): Promise<RemoteEnd> {
     for (let waitMs = 1; ; waitMs = Math.min(this.pollIntervalMs, waitMs * 2)) {
       await sleep(waitMs, signal);
-      const end = remoteEnd(await client.getTask(GetTaskRequest.fromJSON({ id }), { signal }), card.name);
+      const task = await this.call("GetTask", id, signal, () =>
+        client.getTask(GetTaskRequest.fromJSON({ id }), { signal }),
+      );
+      const end = remoteEnd(task, card.name);
+      if (isAnswered(end, answered)) continue;
       if (end.kind !== "running") return end;
+      answered = undefined;
     }
   }
 
@@ -406,6 +527,23 @@ function settle(end: RemoteEnd): JsonValue {
   if (end.kind === "running") throw new TriadError("ERR_REMOTE_AGENT", "the remote task has not ended");
   if (end.kind === "needs_input") throw new InputRequired(end.question, end.key);
   throw new TriadError("ERR_REMOTE_TASK_FAILED", end.error);
+}
+
+/** The remote task still shows the question whose answer was given (its key): it has not moved on yet. */
+function isAnswered(end: RemoteEnd, answered: string | undefined): boolean {
+  return answered !== undefined && end.kind === "needs_input" && end.key === answered;
+}
+
+/**
+ * The id of the message that carries the answer to the question `key` of a task: the same on
+ * every attempt, so that a later attempt can tell (from the remote task's history) whether an
+ * earlier one sent it.
+ */
+function answerMessageId(job: RemoteJob): string {
+  const h = createHash("sha256")
+    .update(`${job.taskId}\n${job.answer?.key ?? ""}`)
+    .digest("hex");
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }
 
 function emptyTask(id: string, contextId: string): Task {

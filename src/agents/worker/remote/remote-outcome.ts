@@ -66,17 +66,25 @@ export function messageResult(message: Message): JsonValue {
   return partsResult(message.parts);
 }
 
-/** The artifacts' data parts (one: itself; several: a list); with no data, their text joined. */
+/**
+ * The artifacts' data parts (one: itself; several: a list); with no data, their text joined:
+ * each artifact's text parts as they come (the chunks of an artifact streamed with `append` are
+ * its parts, and make one text again), and one artifact's text from the next's by a newline, as
+ * the gateway joins the text parts of a message.
+ */
 export function resultOf(artifacts: readonly Artifact[]): JsonValue {
-  return partsResult(artifacts.flatMap((a) => a.parts));
+  return partsResult(
+    artifacts.flatMap((a) => a.parts),
+    artifacts.map((a) => textOf(a.parts)),
+  );
 }
 
-function partsResult(parts: readonly Part[]): JsonValue {
+function partsResult(parts: readonly Part[], texts: readonly string[] = [textOf(parts)]): JsonValue {
   const data: JsonValue[] = [];
   for (const p of parts) if (p.content?.$case === "data") data.push(p.content.value as JsonValue);
   if (data.length === 1) return data[0]!;
   if (data.length > 1) return data;
-  const text = textOf(parts);
+  const text = texts.filter((t) => t !== "").join("\n");
   return text === "" ? null : text;
 }
 

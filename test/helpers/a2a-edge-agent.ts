@@ -1,0 +1,275 @@
+import { randomUUID } from "node:crypto";
+import type { Server } from "node:http";
+import { type AgentCard, type Message, type Part, TaskState } from "@a2a-js/sdk";
+import {
+  AgentEvent,
+  type AgentExecutor,
+  DefaultRequestHandler,
+  type ExecutionEventBus,
+  InMemoryTaskStore,
+  type RequestContext,
+} from "@a2a-js/sdk/server";
+import { agentCardHandler, jsonRpcHandler, UserBuilder } from "@a2a-js/sdk/server/express";
+import express from "express";
+import { freePort } from "./free-port.js";
+
+/**
+ * A remote A2A agent for the bridge's edge cases, built from the official SDK's server classes
+ * (as a2a-test-agent.ts). Unlike that one's, its skills publish no WORKING status of their own:
+ * a task that is answered moves straight from INPUT_REQUIRED to its artifact and its end, as
+ * valid A2A agents may. Skills (the message's metadata `skill`):
+ *   ask    — INPUT_REQUIRED with the data part { question: "what?" }; the message answering it
+ *            publishes the artifact { answer: <its data, or its text> }, then COMPLETED
+ *   slowask — as ask, but the answer is worked on for payload.ms (default 800) first
+ *   twice  — asks "first?"; the answer publishes an artifact, then asks "second?" (a new status
+ *            message); that answer completes it with { answers: [first, second] }
+ *   again  — as twice, but both questions are the same status message id and words: only the
+ *            timestamp tells them apart
+ *   texts  — two text artifacts, "hello" and "world", then COMPLETED
+ *   chunks — one text artifact streamed in two chunks ("part1 ", then "part2" with append)
+ *   die    — WORKING, then the agent stops at once (its server closed, connections cut)
+ */
+export type EdgeAgent = {
+  url: string;
+  /** Messages received, by Triad task id (the message's metadata triad_task_id). */
+  received: Map<string, number>;
+  /** The ids of the messages received, in order. */
+  messageIds: string[];
+  close(): Promise<void>;
+};
+
+const SKILLS = ["ask", "slowask", "twice", "again", "texts", "chunks", "die"];
+
+function card(url: string, streaming: boolean): AgentCard {
+  return {
+    name: "Edge agent",
+    description: "An A2A agent for the bridge's edge cases",
+    supportedInterfaces: [
+      { url: `${url}/a2a/jsonrpc`, protocolBinding: "JSONRPC", protocolVersion: "1.0", tenant: "" },
+    ],
+    provider: undefined,
+    version: "1.0.0",
+    capabilities: { streaming, pushNotifications: false, extensions: [], extendedAgentCard: false },
+    securitySchemes: {},
+    securityRequirements: [],
+    defaultInputModes: ["application/json"],
+    defaultOutputModes: ["application/json"],
+    skills: SKILLS.map((id) => ({
+      id,
+      name: id,
+      description: `the ${id} skill`,
+      tags: [],
+      examples: [],
+      inputModes: [],
+      outputModes: [],
+      securityRequirements: [],
+    })),
+    signatures: [],
+  };
+}
+
+const text = (value: string): Part => ({
+  content: { $case: "text", value },
+  metadata: undefined,
+  filename: "",
+  mediaType: "text/plain",
+});
+
+const data = (value: unknown): Part => ({
+  content: { $case: "data", value },
+  metadata: undefined,
+  filename: "",
+  mediaType: "application/json",
+});
+
+/** What a message says: its data part, else its text parts. */
+function said(message: Message): unknown {
+  const d = message.parts.find((p) => p.content?.$case === "data")?.content;
+  if (d?.$case === "data") return d.value;
+  return message.parts.map((p) => (p.content?.$case === "text" ? p.content.value : "")).join("");
+}
+
+class EdgeExecutor implements AgentExecutor {
+  private readonly answers = new Map<string, unknown[]>();
+
+  constructor(
+    private readonly agent: Pick<EdgeAgent, "received" | "messageIds">,
+    private readonly die: () => void,
+  ) {}
+
+  async execute(ctx: RequestContext, bus: ExecutionEventBus): Promise<void> {
+    const { taskId, contextId } = ctx;
+    const message = ctx.userMessage;
+    this.agent.messageIds.push(message.messageId);
+    const meta = (message.metadata ?? {}) as { skill?: string; triad_task_id?: string };
+    if (meta.triad_task_id)
+      this.agent.received.set(meta.triad_task_id, (this.agent.received.get(meta.triad_task_id) ?? 0) + 1);
+    const first = ctx.task?.history?.[0] ?? message;
+    const skill = (first.metadata as { skill?: string } | undefined)?.skill;
+    const payload = (said(first) ?? {}) as { ms?: number };
+    const status = (state: TaskState, parts?: Part[], messageId: string = randomUUID()) =>
+      bus.publish(
+        AgentEvent.statusUpdate({
+          taskId,
+          contextId,
+          status: {
+            state,
+            message:
+              parts === undefined
+                ? undefined
+                : {
+                    messageId,
+                    contextId,
+                    taskId,
+                    role: 2,
+                    parts,
+                    metadata: undefined,
+                    extensions: [],
+                    referenceTaskIds: [],
+                  },
+            timestamp: new Date().toISOString(),
+          },
+          metadata: undefined,
+        }),
+      );
+    const artifact = (id: string, parts: Part[], append = false) =>
+      bus.publish(
+        AgentEvent.artifactUpdate({
+          taskId,
+          contextId,
+          artifact: { artifactId: id, name: id, description: "", parts, metadata: undefined, extensions: [] },
+          append,
+          lastChunk: true,
+          metadata: undefined,
+        }),
+      );
+
+    if (ctx.task === undefined) {
+      bus.publish(
+        AgentEvent.task({
+          id: taskId,
+          contextId,
+          status: {
+            state: TaskState.TASK_STATE_SUBMITTED,
+            message: undefined,
+            timestamp: new Date().toISOString(),
+          },
+          artifacts: [],
+          history: [message],
+          metadata: undefined,
+        }),
+      );
+    }
+    const answered = ctx.task !== undefined;
+    switch (skill) {
+      case "ask":
+      case "slowask":
+        if (!answered) {
+          status(TaskState.TASK_STATE_INPUT_REQUIRED, [data({ question: "what?" })]);
+          break;
+        }
+        if (skill === "slowask") await new Promise((r) => setTimeout(r, payload.ms ?? 800));
+        artifact("r", [data({ answer: said(message) })]);
+        status(TaskState.TASK_STATE_COMPLETED);
+        break;
+      case "twice":
+      case "again": {
+        const got = this.answers.get(taskId) ?? [];
+        const question = (words: string) =>
+          status(
+            TaskState.TASK_STATE_INPUT_REQUIRED,
+            [text(skill === "again" ? "which?" : words)],
+            skill === "again" ? `${taskId}:question` : randomUUID(),
+          );
+        if (!answered) {
+          question("first?");
+          break;
+        }
+        got.push(said(message));
+        this.answers.set(taskId, got);
+        if (got.length === 1) {
+          await new Promise((r) => setTimeout(r, 5)); // a later timestamp than the first question's
+          artifact("progress", [data({ answers: got })]);
+          question("second?");
+          break;
+        }
+        artifact("progress", [data({ answers: got })]);
+        status(TaskState.TASK_STATE_COMPLETED);
+        break;
+      }
+      case "texts":
+        artifact("a", [text("hello")]);
+        artifact("b", [text("world")]);
+        status(TaskState.TASK_STATE_COMPLETED);
+        break;
+      case "chunks":
+        artifact("a", [text("part1 ")]);
+        artifact("a", [text("part2")], true);
+        status(TaskState.TASK_STATE_COMPLETED);
+        break;
+      case "die":
+        status(TaskState.TASK_STATE_WORKING);
+        await new Promise((r) => setTimeout(r, 100));
+        this.die();
+        return;
+      default:
+        status(TaskState.TASK_STATE_REJECTED, [text(`no skill ${JSON.stringify(skill)}`)]);
+    }
+    bus.finished();
+  }
+
+  async cancelTask(taskId: string, bus: ExecutionEventBus): Promise<void> {
+    bus.publish(
+      AgentEvent.statusUpdate({
+        taskId,
+        contextId: "",
+        status: {
+          state: TaskState.TASK_STATE_CANCELED,
+          message: undefined,
+          timestamp: new Date().toISOString(),
+        },
+        metadata: undefined,
+      }),
+    );
+    bus.finished();
+  }
+}
+
+/** Starts the agent on a free port. With `token`, JSON-RPC wants that bearer token (401 otherwise). */
+export async function startEdgeAgent(
+  options: { streaming?: boolean; token?: string } = {},
+): Promise<EdgeAgent> {
+  const agent = { received: new Map<string, number>(), messageIds: [] as string[] };
+  const app = express();
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const theCard = card(url, options.streaming ?? true);
+  let server: Server | undefined;
+  const close = () =>
+    new Promise<void>((resolve) => {
+      if (server === undefined || !server.listening) return resolve();
+      server.close(() => resolve());
+      server.closeAllConnections();
+    });
+  const handler = new DefaultRequestHandler(
+    theCard,
+    new InMemoryTaskStore(),
+    new EdgeExecutor(agent, () => void close()),
+  );
+  app.use("/.well-known/agent-card.json", agentCardHandler({ agentCardProvider: async () => theCard }));
+  app.use("/a2a/jsonrpc", (req, res, next) => {
+    if (options.token && req.headers.authorization !== `Bearer ${options.token}`) {
+      res.status(401).json({ error: "unauthorized" });
+      return;
+    }
+    next();
+  });
+  app.use(
+    "/a2a/jsonrpc",
+    jsonRpcHandler({ requestHandler: handler, userBuilder: UserBuilder.noAuthentication }),
+  );
+  server = await new Promise<Server>((resolve) => {
+    const s = app.listen(port, "127.0.0.1", () => resolve(s));
+  });
+  return { url, ...agent, close };
+}
