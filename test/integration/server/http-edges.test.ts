@@ -346,7 +346,7 @@ describe("every HTTP entry", () => {
     it("the A2A gateway's errors are JSON, with no stack and no path", async () => {
       const json = { "content-type": "application/json" };
       const cases: Array<[Answer, number]> = [
-        [await raw(server.port, "POST", "/a2a/jsonrpc", json, `{"pad":"${"x".repeat(200_000)}"}`), 413],
+        [await raw(server.port, "POST", "/a2a/jsonrpc", json, `{"pad":"${"x".repeat(1_100_000)}"}`), 413],
         [
           await raw(
             server.port,
