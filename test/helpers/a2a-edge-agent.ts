@@ -1,16 +1,12 @@
 import { randomUUID } from "node:crypto";
-import type { Server } from "node:http";
-import { type AgentCard, type Message, type Part, TaskState } from "@a2a-js/sdk";
+import { type Message, type Part, TaskState } from "@a2a-js/sdk";
 import {
   AgentEvent,
   type AgentExecutor,
-  DefaultRequestHandler,
   type ExecutionEventBus,
-  InMemoryTaskStore,
   type RequestContext,
 } from "@a2a-js/sdk/server";
-import { agentCardHandler, jsonRpcHandler, UserBuilder } from "@a2a-js/sdk/server/express";
-import express from "express";
+import { agentCard, data, serveAgent, text } from "./a2a-test-agent.js";
 import { freePort } from "./free-port.js";
 
 /**
@@ -39,48 +35,6 @@ export type EdgeAgent = {
 };
 
 const SKILLS = ["ask", "slowask", "twice", "again", "texts", "chunks", "die"];
-
-function card(url: string, streaming: boolean): AgentCard {
-  return {
-    name: "Edge agent",
-    description: "An A2A agent for the bridge's edge cases",
-    supportedInterfaces: [
-      { url: `${url}/a2a/jsonrpc`, protocolBinding: "JSONRPC", protocolVersion: "1.0", tenant: "" },
-    ],
-    provider: undefined,
-    version: "1.0.0",
-    capabilities: { streaming, pushNotifications: false, extensions: [], extendedAgentCard: false },
-    securitySchemes: {},
-    securityRequirements: [],
-    defaultInputModes: ["application/json"],
-    defaultOutputModes: ["application/json"],
-    skills: SKILLS.map((id) => ({
-      id,
-      name: id,
-      description: `the ${id} skill`,
-      tags: [],
-      examples: [],
-      inputModes: [],
-      outputModes: [],
-      securityRequirements: [],
-    })),
-    signatures: [],
-  };
-}
-
-const text = (value: string): Part => ({
-  content: { $case: "text", value },
-  metadata: undefined,
-  filename: "",
-  mediaType: "text/plain",
-});
-
-const data = (value: unknown): Part => ({
-  content: { $case: "data", value },
-  metadata: undefined,
-  filename: "",
-  mediaType: "application/json",
-});
 
 /** What a message says: its data part, else its text parts. */
 function said(message: Message): unknown {
@@ -240,36 +194,21 @@ export async function startEdgeAgent(
   options: { streaming?: boolean; token?: string } = {},
 ): Promise<EdgeAgent> {
   const agent = { received: new Map<string, number>(), messageIds: [] as string[] };
-  const app = express();
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const theCard = card(url, options.streaming ?? true);
-  let server: Server | undefined;
-  const close = () =>
-    new Promise<void>((resolve) => {
-      if (server === undefined || !server.listening) return resolve();
-      server.close(() => resolve());
-      server.closeAllConnections();
-    });
-  const handler = new DefaultRequestHandler(
-    theCard,
-    new InMemoryTaskStore(),
-    new EdgeExecutor(agent, () => void close()),
-  );
-  app.use("/.well-known/agent-card.json", agentCardHandler({ agentCardProvider: async () => theCard }));
-  app.use("/a2a/jsonrpc", (req, res, next) => {
-    if (options.token && req.headers.authorization !== `Bearer ${options.token}`) {
-      res.status(401).json({ error: "unauthorized" });
-      return;
-    }
-    next();
-  });
-  app.use(
-    "/a2a/jsonrpc",
-    jsonRpcHandler({ requestHandler: handler, userBuilder: UserBuilder.noAuthentication }),
-  );
-  server = await new Promise<Server>((resolve) => {
-    const s = app.listen(port, "127.0.0.1", () => resolve(s));
+  let served: { close(): Promise<void> } | undefined;
+  const close = () => served?.close() ?? Promise.resolve();
+  served = await serveAgent({
+    port,
+    card: agentCard({
+      name: "Edge agent",
+      description: "An A2A agent for the bridge's edge cases",
+      url,
+      streaming: options.streaming ?? true,
+      skills: SKILLS,
+    }),
+    executor: new EdgeExecutor(agent, () => void close()),
+    token: options.token,
   });
   return { url, ...agent, close };
 }

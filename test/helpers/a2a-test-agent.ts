@@ -36,21 +36,33 @@ export type TestAgent = {
 
 const SKILLS = ["echo", "words", "fail", "ask", "slow"];
 
-export function testAgentCard(url: string, streaming: boolean): AgentCard {
+/** The card of a test agent: JSON-RPC at `<url>/a2a/jsonrpc`, one skill per id. */
+export function agentCard(o: {
+  name: string;
+  description: string;
+  url: string;
+  streaming: boolean;
+  skills: string[];
+}): AgentCard {
   return {
-    name: "Test agent",
-    description: "An A2A agent for Triad's bridge tests",
+    name: o.name,
+    description: o.description,
     supportedInterfaces: [
-      { url: `${url}/a2a/jsonrpc`, protocolBinding: "JSONRPC", protocolVersion: "1.0", tenant: "" },
+      { url: `${o.url}/a2a/jsonrpc`, protocolBinding: "JSONRPC", protocolVersion: "1.0", tenant: "" },
     ],
     provider: undefined,
     version: "1.0.0",
-    capabilities: { streaming, pushNotifications: false, extensions: [], extendedAgentCard: false },
+    capabilities: {
+      streaming: o.streaming,
+      pushNotifications: false,
+      extensions: [],
+      extendedAgentCard: false,
+    },
     securitySchemes: {},
     securityRequirements: [],
     defaultInputModes: ["application/json"],
     defaultOutputModes: ["application/json"],
-    skills: SKILLS.map((id) => ({
+    skills: o.skills.map((id) => ({
       id,
       name: id,
       description: `the ${id} skill`,
@@ -64,14 +76,14 @@ export function testAgentCard(url: string, streaming: boolean): AgentCard {
   };
 }
 
-const text = (value: string): Part => ({
+export const text = (value: string): Part => ({
   content: { $case: "text", value },
   metadata: undefined,
   filename: "",
   mediaType: "text/plain",
 });
 
-const data = (value: unknown): Part => ({
+export const data = (value: unknown): Part => ({
   content: { $case: "data", value },
   metadata: undefined,
   filename: "",
@@ -200,24 +212,24 @@ class TestExecutor implements AgentExecutor {
   }
 }
 
-/** Starts the agent on `port` (default a free one). With `token`, JSON-RPC wants that bearer token. */
-export async function startTestAgent(
-  options: { port?: number; streaming?: boolean; token?: string } = {},
-): Promise<TestAgent> {
-  const agent = {
-    received: new Map<string, number>(),
-    canceled: new Set<string>(),
-    authorizations: [] as string[],
-  };
+/**
+ * Serves `executor` as an A2A agent through the SDK's express handlers on 127.0.0.1:`port`.
+ * With `token`, JSON-RPC wants `Bearer <token>` (401 otherwise); `seen` gets every JSON-RPC
+ * request's Authorization header. `close` may be called more than once, or before it listens.
+ */
+export async function serveAgent(o: {
+  port: number;
+  card: AgentCard;
+  executor: AgentExecutor;
+  token?: string | undefined;
+  seen?: (authorization: string) => void;
+}): Promise<{ close(): Promise<void> }> {
   const app = express();
-  const port = options.port ?? (await freePort());
-  const url = `http://127.0.0.1:${port}`;
-  const card = () => testAgentCard(url, options.streaming ?? true);
-  const handler = new DefaultRequestHandler(card(), new InMemoryTaskStore(), new TestExecutor(agent));
-  app.use("/.well-known/agent-card.json", agentCardHandler({ agentCardProvider: async () => card() }));
+  const handler = new DefaultRequestHandler(o.card, new InMemoryTaskStore(), o.executor);
+  app.use("/.well-known/agent-card.json", agentCardHandler({ agentCardProvider: async () => o.card }));
   app.use("/a2a/jsonrpc", (req, res, next) => {
-    agent.authorizations.push(req.headers.authorization ?? "");
-    if (options.token && req.headers.authorization !== `Bearer ${options.token}`) {
+    o.seen?.(req.headers.authorization ?? "");
+    if (o.token && req.headers.authorization !== `Bearer ${o.token}`) {
       res.status(401).json({ error: "unauthorized" });
       return;
     }
@@ -228,15 +240,42 @@ export async function startTestAgent(
     jsonRpcHandler({ requestHandler: handler, userBuilder: UserBuilder.noAuthentication }),
   );
   const server: Server = await new Promise((resolve) => {
-    const s = app.listen(port, "127.0.0.1", () => resolve(s));
+    const s = app.listen(o.port, "127.0.0.1", () => resolve(s));
   });
   return {
-    url,
-    ...agent,
     close: () =>
-      new Promise((resolve) => {
-        server.closeAllConnections();
+      new Promise<void>((resolve) => {
+        if (!server.listening) return resolve();
         server.close(() => resolve());
+        server.closeAllConnections();
       }),
   };
+}
+
+/** Starts the agent on `port` (default a free one). With `token`, JSON-RPC wants that bearer token. */
+export async function startTestAgent(
+  options: { port?: number; streaming?: boolean; token?: string } = {},
+): Promise<TestAgent> {
+  const agent = {
+    received: new Map<string, number>(),
+    canceled: new Set<string>(),
+    authorizations: [] as string[],
+  };
+  const port = options.port ?? (await freePort());
+  const url = `http://127.0.0.1:${port}`;
+  const card = agentCard({
+    name: "Test agent",
+    description: "An A2A agent for Triad's bridge tests",
+    url,
+    streaming: options.streaming ?? true,
+    skills: SKILLS,
+  });
+  const served = await serveAgent({
+    port,
+    card,
+    executor: new TestExecutor(agent),
+    token: options.token,
+    seen: (authorization) => agent.authorizations.push(authorization),
+  });
+  return { url, ...agent, close: served.close };
 }
