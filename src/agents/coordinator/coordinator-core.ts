@@ -2,13 +2,13 @@ import type { JsonValue } from "../../core/json.js";
 import { isTerminalStatus } from "../../core/state/status.js";
 import type { RedisClient } from "../../core/store/index.js";
 import { type InputAnswer, InputKeeper } from "../input/input-keeper.js";
-import type { NewTask, TaskLedger, TaskRecord } from "../ledger/task-ledger.js";
+import type { NewTask, TaskLedger } from "../ledger/task-ledger.js";
 import { BoundedMap } from "../observe/bounded-map.js";
 import type { AgentPayload, DistributorHeartbeat, TaskDict } from "../protocol.js";
 import { ScheduleControls } from "../schedule-controls/schedule-controls.js";
 import { delayUntil, inSubmissionOrder, scheduleKeysOf } from "../schedule-controls/task-schedule.js";
 import { type RetryPolicies, retryPolicyFor, type Timing } from "../timing.js";
-import { WorkflowKeeper } from "../workflow/workflow-keeper.js";
+import { spawnsUnrecorded, WorkflowKeeper } from "../workflow/workflow-keeper.js";
 import { type ClusterSeam, SOLE } from "./cluster-seam.js";
 import { DistributorDirectory, type DistributorEntry } from "./distributor-directory.js";
 import { Placement } from "./placement.js";
@@ -422,7 +422,9 @@ export class CoordinatorCore {
   private finished(task: TaskDict, here = true, spawns = false): void {
     if (!isTerminalStatus(task.status)) return;
     if (spawns) {
-      void this.finishedAfterSpawns(task, here);
+      void this.workflow
+        .settledBeforeShown(task.task_id, () => this.stopped)
+        .then((settled) => settled && this.finished(task, here));
       return;
     }
     const known = this.recent.has(task.task_id);
@@ -439,26 +441,6 @@ export class CoordinatorCore {
     if (here) known ? this.recent.set(task.task_id, task) : this.recent.add(task.task_id, task);
     this.waiters.resolve(task.task_id, task);
     this.workflow.taskEnded();
-  }
-
-  /**
-   * finished(), once the keeper has recorded the tasks `task`'s attempt spawned (settleNow: this
-   * one task's settle, or the sweep's under way). A settle that fails (the store) is tried again,
-   * 50 ms to 2 s apart, until it succeeds or this coordinator stops; the task stays in `ended`
-   * meanwhile, as after any failed settle.
-   */
-  private async finishedAfterSpawns(task: TaskDict, here: boolean): Promise<void> {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        await this.workflow.settleNow(task.task_id);
-        break;
-      } catch {
-        if (this.stopped) return;
-        await new Promise((r) => setTimeout(r, Math.min(50 * 2 ** attempt, 2_000)).unref());
-        if (this.stopped) return;
-      }
-    }
-    this.finished(task, here);
   }
 
   /** Tasks another coordinator saw end: those waited for or held open here are read and answered. */
@@ -479,16 +461,11 @@ export class CoordinatorCore {
   }
 
   /**
-   * The task as the ledger has it (null when unknown). A task that ended with spawned tasks not
-   * recorded yet has them recorded first (WorkflowKeeper.settleNow), so that a reader never sees
-   * a parent ended while its spawned tasks do not exist; rejects if that fails (the store). Any
-   * other task costs this one read. What event streams and the API read tasks with.
+   * The task as the ledger has it (null when unknown), a parent's end shown only once its
+   * spawned tasks exist (WorkflowKeeper.readSettled). What event streams and the API read tasks with.
    */
-  async readTask(taskId: string): Promise<TaskDict | null> {
-    const record = await this.o.ledger.get(taskId);
-    if (record === null) return null;
-    if (spawnsUnrecorded(record)) await this.workflow.settleNow(taskId);
-    return record.task;
+  readTask(taskId: string): Promise<TaskDict | null> {
+    return this.workflow.readSettled(taskId);
   }
 
   recentTasks(): TaskDict[] {
@@ -599,12 +576,4 @@ export class CoordinatorCore {
   get unplacedCount(): number {
     return this.placement.size;
   }
-}
-
-/**
- * Whether a record ended with spawned tasks that may not be recorded yet: its committed attempt's
- * `spawn` list, which the workflow keeper's settle turns into `spawned` once they are.
- */
-function spawnsUnrecorded(record: Pick<TaskRecord, "spawnJson" | "task">): boolean {
-  return record.spawnJson !== null && isTerminalStatus(record.task.status);
 }

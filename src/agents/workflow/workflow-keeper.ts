@@ -167,6 +167,37 @@ export class WorkflowKeeper {
     return this.settle(taskId);
   }
 
+  /**
+   * settleNow, tried again 50 ms to 2 s apart while it fails (the store), until it succeeds
+   * (true) or `givenUp()` (false); the task stays in `ended` meanwhile, as after any failed
+   * settle. What the coordinator waits for before it shows the end of a task that spawned.
+   */
+  async settledBeforeShown(taskId: string, givenUp: () => boolean): Promise<boolean> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.settleNow(taskId);
+        return true;
+      } catch {
+        if (givenUp()) return false;
+        await new Promise((r) => setTimeout(r, Math.min(50 * 2 ** attempt, 2_000)).unref());
+        if (givenUp()) return false;
+      }
+    }
+  }
+
+  /**
+   * The task as the ledger has it (null when unknown). One that ended with spawned tasks not
+   * recorded yet has them recorded first (settleNow), so that a reader never sees a parent ended
+   * while its spawned tasks do not exist; rejects if that fails (the store). Any other task costs
+   * this one read.
+   */
+  async readSettled(taskId: string): Promise<TaskDict | null> {
+    const record = await this.o.ledger.get(taskId);
+    if (record === null) return null;
+    if (spawnsUnrecorded(record)) await this.settleNow(taskId);
+    return record.task;
+  }
+
   private settle(taskId: string): Promise<void> {
     const running = this.settling.get(taskId);
     if (running !== undefined) return running;
@@ -483,4 +514,12 @@ export function spawnedIds(record: { spawned: string[]; spawnJson: string | null
   } catch {
     return [];
   }
+}
+
+/**
+ * Whether a record ended with spawned tasks that may not be recorded yet: its committed attempt's
+ * `spawn` list, which the keeper's settle turns into `spawned` once they are.
+ */
+export function spawnsUnrecorded(record: Pick<TaskRecord, "spawnJson" | "task">): boolean {
+  return record.spawnJson !== null && isTerminalStatus(record.task.status);
 }
