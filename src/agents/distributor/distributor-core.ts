@@ -33,6 +33,7 @@ import { DispatchQueue } from "./dispatch-queue.js";
 import { HeldTasks } from "./held-tasks.js";
 import { LeaseKeeper } from "./lease-keeper.js";
 import { ResultCommits } from "./result-commits.js";
+import { TerminalReports } from "./terminal-reports.js";
 import { type WorkerEntry, WorkerRegistry } from "./worker-registry.js";
 
 export type DistributorEvents = {
@@ -126,9 +127,7 @@ export class DistributorCore {
    * is, as a rule, the one its waiters wait on, and it takes the report without reading the ledger).
    */
   private readonly placedBy = new Map<string, string>();
-  private readonly toCoordinator: Outbox<TaskDict>;
-  /** Reported task dicts whose committed attempt spawned tasks (their task_terminal says so: `spawns`). */
-  private readonly spawning = new WeakSet<TaskDict>();
+  private readonly toCoordinator: TerminalReports;
   private readonly toWorkers: Outbox<WorkerItem>;
   private timers: NodeJS.Timeout[] = [];
   /** Commits and dispatches, together: what a linger piled up goes to Redis in one write. */
@@ -145,20 +144,12 @@ export class DistributorCore {
     // One task in hand (held: queued or running): nothing to batch it with, whatever the load.
     const quiet = quietOr(() => this.held.size <= 1);
     const batching = { lingerMs: o.timing.batchLingerMs, maxBatch: MAX_MESSAGE_BATCH, quiet };
-    // Best effort: the coordinator also finds terminal records in Redis by itself.
-    this.toCoordinator = new Outbox(
-      (to, tasks) =>
-        sendSplitting(
-          tasks,
-          (part) => this.o.send(to, terminalPayload(part, this.spawning)),
-          (task, why) => this.o.events?.unsendable?.(task.task_id, `its end cannot be reported: ${why}`),
-        ).catch(() => {
-          // A coordinator that placed tasks here and no longer answers: the one heartbeated hears instead.
-          const home = this.o.coordinatorId;
-          if (to !== home) for (const task of tasks) this.toCoordinator.push(home, task);
-        }),
+    this.toCoordinator = new TerminalReports({
+      send: o.send,
+      home: () => this.o.coordinatorId,
+      unsendable: (taskId, reason) => this.o.events?.unsendable?.(taskId, reason),
       batching,
-    );
+    });
     this.toWorkers = new Outbox((to, items) => this.sendToWorker(to, items), batching);
     this.pacer = new Pacer(() => this.work(), o.timing.batchLingerMs, quiet);
     this.registry = new WorkerRegistry(o.defaultWorkerCapacity);
@@ -198,9 +189,7 @@ export class DistributorCore {
       report: (taskId, task, spawned) => {
         const placer = this.placedBy.get(taskId);
         if (placer !== undefined) this.placedBy.delete(taskId);
-        if (task === null) return;
-        if (spawned) this.spawning.add(task);
-        this.toCoordinator.push(placer ?? this.o.coordinatorId, task);
+        if (task !== null) this.toCoordinator.report(placer ?? this.o.coordinatorId, task, spawned);
       },
       committed: () => this.schedulePump(),
       ack: (workerId, ack) => this.toWorkers.push(workerId, { ack }),
@@ -600,20 +589,4 @@ export class DistributorCore {
   heldTasks(limit: number): TaskDict[] {
     return this.held.first(limit);
   }
-}
-
-/**
- * A task_terminal of these tasks. Those whose committed attempt spawned tasks are named in
- * `spawns` (only when there are some: a plain batch's message is as it always was), so that
- * the coordinator shows their end only once their spawned tasks exist (WorkflowKeeper.settleNow).
- */
-function terminalPayload(tasks: TaskDict[], spawning: WeakSet<TaskDict>): AgentPayload {
-  let spawns: string[] | undefined;
-  for (const task of tasks) {
-    if (!spawning.has(task)) continue;
-    spawns ??= [];
-    spawns.push(task.task_id);
-  }
-  // Members in sorted order (kind, spawns, tasks), as canonical JSON writes them.
-  return spawns === undefined ? { kind: "task_terminal", tasks } : { kind: "task_terminal", spawns, tasks };
 }
