@@ -6,7 +6,7 @@ import {
   type ExecutionEventBus,
   type RequestContext,
 } from "@a2a-js/sdk/server";
-import { agentCard, data, serveAgent, text } from "./a2a-test-agent.js";
+import { agentCard, data, publishCanceled, serveAgent, text } from "./a2a-test-agent.js";
 import { freePort } from "./free-port.js";
 
 /**
@@ -173,19 +173,7 @@ class EdgeExecutor implements AgentExecutor {
   }
 
   async cancelTask(taskId: string, bus: ExecutionEventBus): Promise<void> {
-    bus.publish(
-      AgentEvent.statusUpdate({
-        taskId,
-        contextId: "",
-        status: {
-          state: TaskState.TASK_STATE_CANCELED,
-          message: undefined,
-          timestamp: new Date().toISOString(),
-        },
-        metadata: undefined,
-      }),
-    );
-    bus.finished();
+    publishCanceled(taskId, bus);
   }
 }
 

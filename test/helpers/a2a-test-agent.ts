@@ -196,20 +196,25 @@ class TestExecutor implements AgentExecutor {
   async cancelTask(taskId: string, bus: ExecutionEventBus): Promise<void> {
     this.stopped.add(taskId);
     this.agent.canceled.add(taskId);
-    bus.publish(
-      AgentEvent.statusUpdate({
-        taskId,
-        contextId: "",
-        status: {
-          state: TaskState.TASK_STATE_CANCELED,
-          message: undefined,
-          timestamp: new Date().toISOString(),
-        },
-        metadata: undefined,
-      }),
-    );
-    bus.finished();
+    publishCanceled(taskId, bus);
   }
+}
+
+/** An executor's answer to CancelTask: the task CANCELED, the bus finished. */
+export function publishCanceled(taskId: string, bus: ExecutionEventBus): void {
+  bus.publish(
+    AgentEvent.statusUpdate({
+      taskId,
+      contextId: "",
+      status: {
+        state: TaskState.TASK_STATE_CANCELED,
+        message: undefined,
+        timestamp: new Date().toISOString(),
+      },
+      metadata: undefined,
+    }),
+  );
+  bus.finished();
 }
 
 /**
