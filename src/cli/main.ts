@@ -70,10 +70,22 @@ Run "triad <command> --help" for a command's options.
 const GROUPS = ["keys", "schedule"] as const;
 const HELP = new Set(["--help", "-h", "help"]);
 
+/** The commands of `group` (`keys add`, ...). */
+function groupCommands(group: string) {
+  return Object.values(COMMANDS).filter((c) => c.spec.name.startsWith(`${group} `));
+}
+
+/** A group's sub-command names, `add|list|rm`. */
+function subCommands(group: string): string {
+  return groupCommands(group)
+    .map((c) => c.spec.name.slice(group.length + 1))
+    .join("|");
+}
+
 /** `triad keys`, `triad schedule`: its sub-commands, each with its summary. */
 function groupUsage(group: string): string {
-  const subs = Object.values(COMMANDS).filter((c) => c.spec.name.startsWith(`${group} `));
-  return `usage: triad ${group} <${subs.map((c) => c.spec.name.slice(group.length + 1)).join("|")}> [options]
+  const subs = groupCommands(group);
+  return `usage: triad ${group} <${subCommands(group)}> [options]
 
 sub-commands:
 ${subs.map((c) => `  ${c.spec.name.padEnd(15)} ${c.spec.summary.split(". ")[0]}`).join("\n")}
@@ -91,13 +103,10 @@ function groupHelp(group: string, sub: string | undefined): number {
     process.stdout.write(groupUsage(group));
     return 0;
   }
-  const subs = Object.values(COMMANDS)
-    .filter((c) => c.spec.name.startsWith(`${group} `))
-    .map((c) => c.spec.name.slice(group.length + 1));
   const why =
     sub === undefined || sub.startsWith("-")
-      ? `a sub-command is needed, one of ${subs.join("|")}`
-      : `unknown sub-command "${sub}"; one of ${subs.join("|")}`;
+      ? `a sub-command is needed, one of ${subCommands(group)}`
+      : `unknown sub-command "${sub}"; one of ${subCommands(group)}`;
   process.stderr.write(`triad ${group}: ${why}\n\n${groupUsage(group)}`);
   return 2;
 }

@@ -1,9 +1,10 @@
 import type { Logger } from "../core/logger.js";
+import { PASS_OVER_MS } from "./api-client.js";
 import { UsageError } from "./options.js";
 
 /**
  * The agent id behind an A2A URL (GET /a2a). Waits for the peer to come up, so tiers can be
- * started in any order; gives up after `timeoutMs`. Each ask waits `answerWithinMs` (2 s) at
+ * started in any order; gives up after `timeoutMs`. Each ask waits `answerWithinMs` (PASS_OVER_MS, 2 s) at
  * most; `onMiss` hears of each ask that got no agent id.
  */
 export async function discoverAgentId(
@@ -17,7 +18,7 @@ export async function discoverAgentId(
   let warned = false;
   for (let attempt = 0; ; attempt++) {
     try {
-      const res = await fetch(url, { signal: AbortSignal.timeout(options.answerWithinMs ?? 2000) });
+      const res = await fetch(url, { signal: AbortSignal.timeout(options.answerWithinMs ?? PASS_OVER_MS) });
       if (res.ok) {
         const body = (await res.json()) as { agent_id?: unknown };
         if (typeof body.agent_id === "string") return body.agent_id;
