@@ -84,9 +84,19 @@ export abstract class TriadAgent extends LangGraphAgent {
     const { kind, ...data } = out as AgentPayload & JsonObject;
     const message =
       kind === "worker_status" || kind === "distributor_status"
-        ? await this.a2a.sendHeartbeat(recipient, out as unknown as JsonObject)
+        ? await this.a2a.sendHeartbeat(recipient, out as unknown as JsonObject, {
+            timeoutMs: this.heartbeatPatienceMs(),
+          })
         : await this.a2a.sendEvent(recipient, kind, data as JsonObject, { handOver: this.handsOver(kind) });
     if (observer?.sent) this.observed(() => observer.sent!(message, out), undefined);
+  }
+
+  /**
+   * How long one of this agent's heartbeats is retried (undefined: the client's sendTimeoutMs). A
+   * heartbeat delivered after the next was due would tell its receiver what is no longer so.
+   */
+  protected heartbeatPatienceMs(): number | undefined {
+    return undefined;
   }
 
   /**

@@ -355,7 +355,7 @@ export class CoordinatorAgent extends TriadAgent {
         const p = this.payloadOf(s.message);
         if (p?.kind === "distributor_status" && this.speaksAs(s.message, "distributor")) {
           if (p.url) this.learnPeer(s.message.sender, p.url);
-          this.core.onHeartbeat(s.message.sender, p);
+          this.core.onHeartbeat(s.message.sender, p, Date.parse(s.message.metadata.timestamp));
         }
         return {};
       },

@@ -288,6 +288,7 @@ export class CoordinatorCluster implements ClusterSeam {
         workers: d.workers,
         done: d.done,
         last_heartbeat_at: d.lastHeartbeatAt,
+        ...(d.sentAt === null ? {} : { sent_at: d.sentAt }),
         age_ms: Math.max(0, Math.round(now - d.lastSeen)),
       });
     }

@@ -340,9 +340,9 @@ export class CoordinatorCore {
     this.placement.schedule();
   }
 
-  onHeartbeat(distributorId: string, hb: DistributorHeartbeat): void {
+  onHeartbeat(distributorId: string, hb: DistributorHeartbeat, sentAt?: number): void {
     const isNew = this.directory.get(distributorId) === undefined;
-    this.directory.heartbeat(distributorId, hb);
+    if (this.directory.heartbeat(distributorId, hb, sentAt) === undefined) return; // older than one taken
     if (isNew) void this.onRegister(distributorId, hb.url).catch(() => {});
     if (this.placement.size > 0) this.placement.schedule();
   }

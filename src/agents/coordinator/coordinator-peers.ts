@@ -13,6 +13,8 @@ export type HeardDistributor = {
   workers: WorkerSummary[];
   done: number;
   last_heartbeat_at: string | null;
+  /** When the distributor sent that heartbeat (epoch ms, its own clock); absent from older coordinators. */
+  sent_at?: number;
   /** How long ago its last heartbeat came, on the writer's monotonic clock (no wall clocks compared). */
   age_ms: number;
 };

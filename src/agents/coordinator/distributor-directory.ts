@@ -8,6 +8,13 @@ export type DistributorEntry = {
   /** Monotonic ms of the last heartbeat (or of registration / restart, before the first one). */
   lastSeen: number;
   lastHeartbeatAt: string | null;
+  /**
+   * When the distributor sent the last heartbeat taken (epoch ms on its own clock, the message's
+   * timestamp; null before one, or when a peer's view did not say). Heartbeats of one distributor
+   * are ordered by it — one clock — wherever they were heard: a heartbeat held up on the way (a
+   * coordinator SIGSTOPped with it in its socket, a retry) arrives after newer ones and is not taken.
+   */
+  sentAt: number | null;
   load: number;
   capacity: number;
   ownsLease: boolean;
@@ -88,6 +95,7 @@ export class DistributorDirectory {
         status: "idle",
         lastSeen: performance.now(),
         lastHeartbeatAt: null,
+        sentAt: null,
         load: 0,
         capacity: 0,
         ownsLease: true,
@@ -104,8 +112,17 @@ export class DistributorDirectory {
     return entry;
   }
 
-  heartbeat(id: string, hb: DistributorHeartbeat): DistributorEntry {
+  /**
+   * A heartbeat the distributor sent at `sentAt` (epoch ms, its clock; undefined: not known).
+   * Undefined when it is older than the last one taken here, first-hand or from a peer's view: it
+   * says nothing new, and is dropped.
+   */
+  heartbeat(id: string, hb: DistributorHeartbeat, sentAt?: number): DistributorEntry | undefined {
+    const known = this.entries.get(id)?.sentAt ?? null;
+    const at = sentAt !== undefined && Number.isFinite(sentAt) ? sentAt : null;
+    if (known !== null && at !== null && at < known) return undefined;
     const entry = this.upsert(id, hb.url);
+    entry.sentAt = at ?? entry.sentAt;
     entry.status = hb.status;
     entry.lastSeen = performance.now();
     entry.lastHeartbeatAt = new Date().toISOString();
@@ -122,14 +139,21 @@ export class DistributorDirectory {
 
   /**
    * What coordinator `via` heard from a distributor `d.age_ms` ago: taken when it is newer than
-   * what this coordinator heard itself (a distributor moves between coordinators when one dies).
+   * what this coordinator heard itself (a distributor moves between coordinators when one dies)
+   * — by the distributor's own clock when both say when it was sent, else by when each was heard.
    */
   heardElsewhere(d: HeardDistributor, via: string): void {
     const lastSeen = performance.now() - d.age_ms;
     const entry = this.entries.get(d.id);
-    if (entry !== undefined && entry.lastSeen >= lastSeen) return;
-    const { age_ms: _, owns_lease, last_heartbeat_at, ...hb } = d;
-    const updated = this.heartbeat(d.id, { kind: "distributor_status", owns_lease, ...hb });
+    const sentAt = typeof d.sent_at === "number" && Number.isFinite(d.sent_at) ? d.sent_at : undefined;
+    if (entry !== undefined) {
+      const older =
+        entry.sentAt !== null && sentAt !== undefined ? sentAt <= entry.sentAt : entry.lastSeen >= lastSeen;
+      if (older) return;
+    }
+    const { age_ms: _, owns_lease, last_heartbeat_at, sent_at: __, ...hb } = d;
+    const updated = this.heartbeat(d.id, { kind: "distributor_status", owns_lease, ...hb }, sentAt);
+    if (updated === undefined) return;
     updated.lastSeen = lastSeen;
     updated.lastHeartbeatAt = last_heartbeat_at;
     updated.via = via;

@@ -400,6 +400,11 @@ export class DistributorAgent extends TriadAgent {
     return this.observer;
   }
 
+  /** Its heartbeat is given up when the coordinator is given up on (CoordinatorFailover's patience). */
+  protected override heartbeatPatienceMs(): number {
+    return this.timing.heartbeatTimeoutMs / 2;
+  }
+
   /**
    * Jobs for workers and ends for coordinators go without a copy in one process: each is built
    * for its message (an attempt's task dict, a committed record) and none is changed after.

@@ -233,9 +233,12 @@ export class CoordinatorObserver implements MessageObserver {
   received(message: A2AMessage, payload: AgentPayload): void {
     if (payload.kind === "distributor_status") {
       this.heartbeats++;
+      const sentAt = Date.parse(message.metadata.timestamp);
+      // A report held up on the way, older than the one kept (one clock: the distributor's), is not kept.
+      if (sentAt < (this.distributors.get(message.sender)?.sentAt ?? Number.NEGATIVE_INFINITY)) return;
       this.distributors.set(message.sender, {
         report: payload.report,
-        sentAt: Date.parse(message.metadata.timestamp),
+        sentAt,
         receivedAt: performance.now(),
       });
     } else if (payload.kind === "task_terminal") {

@@ -223,6 +223,11 @@ export class WorkerAgent extends TriadAgent {
     return ["event.execute_tasks", "event.results_ack", "event.cancel_attempts"];
   }
 
+  /** A heartbeat is given up after half the distributor's timeout: a newer one is on its way by then. */
+  protected override heartbeatPatienceMs(): number {
+    return this.timing.heartbeatTimeoutMs / 2;
+  }
+
   /**
    * Outcomes go to the distributor without a copy in one process: each is built by the worker,
    * from its own copy of what the handler gave (task-runner's settledOutcome), and kept unchanged

@@ -316,9 +316,16 @@ export class A2AClient implements RouterEndpoint {
     return this.createAndSend(recipient, body, MessageType.RESPONSE, parentRequestId);
   }
 
-  /** Seed payload: { status }. */
-  async sendHeartbeat(recipient: string, status: JsonValue): Promise<A2AMessage> {
-    return this.createAndSend(recipient, { status }, MessageType.HEARTBEAT);
+  /**
+   * Seed payload: { status }. `timeoutMs` (at most sendTimeoutMs): how long it is retried — a
+   * heartbeat is worth sending only until the next one would go, never after it.
+   */
+  async sendHeartbeat(
+    recipient: string,
+    status: JsonValue,
+    options: { timeoutMs?: number } = {},
+  ): Promise<A2AMessage> {
+    return this.createAndSend(recipient, { status }, MessageType.HEARTBEAT, null, false, options.timeoutMs);
   }
 
   /**
@@ -461,6 +468,7 @@ export class A2AClient implements RouterEndpoint {
     type: MessageType,
     parentRequestId: string | null = null,
     handOver = false,
+    timeoutMs?: number,
   ): Promise<A2AMessage> {
     const unsigned = this.unsignedTo(recipient);
     const codec = this.payloadCodec;
@@ -468,7 +476,7 @@ export class A2AClient implements RouterEndpoint {
     const body =
       codec !== undefined && this.http.decodes(recipient, codec.name) ? codec.encode(payload) : payload;
     const { message, text } = this.signed(recipient, body, type, parentRequestId, unsigned, handOver);
-    await this.deliver(message, undefined, text, unsigned, handOver);
+    await this.deliver(message, timeoutMs, text, unsigned, handOver);
     return message;
   }
 }

@@ -128,9 +128,41 @@ describe("DistributorDirectory.leastLoaded", () => {
     const dir = new DistributorDirectory();
     dir.heartbeat("no-lease", hb(0, 100, { owns_lease: false }));
     dir.heartbeat("error", hb(0, 100, { status: "error" }));
-    dir.heartbeat("dead", hb(0, 100)).status = "dead";
+    dir.heartbeat("dead", hb(0, 100))!.status = "dead";
     expect(dir.leastLoaded()).toBeUndefined();
     dir.heartbeat("ok", hb(99, 100));
     expect(dir.leastLoaded()?.id).toBe("ok");
+  });
+});
+
+describe("DistributorDirectory: heartbeats of one distributor in the order it sent them", () => {
+  it("drops a heartbeat sent before the last one taken (held up on the way), and takes the next newer one", () => {
+    const dir = new DistributorDirectory();
+    expect(dir.heartbeat("d", hb(5, 10), 2_000)?.load).toBe(5);
+    // Sent at 1,000 (before the one taken), delivered now: it says nothing new.
+    expect(dir.heartbeat("d", hb(9, 10, { status: "error" }), 1_000)).toBeUndefined();
+    expect(dir.get("d")).toMatchObject({ load: 5, status: "busy", sentAt: 2_000 });
+    expect(dir.heartbeat("d", hb(7, 10), 3_000)?.load).toBe(7);
+    expect(dir.get("d")?.sentAt).toBe(3_000);
+    // One whose time is not known is taken as before (nothing to order it by).
+    expect(dir.heartbeat("d", hb(1, 10))?.load).toBe(1);
+    expect(dir.get("d")?.sentAt).toBe(3_000);
+  });
+
+  it("orders what a peer heard and what it heard itself by the distributor's clock, when both say it", () => {
+    const dir = new DistributorDirectory();
+    dir.heartbeat("d", hb(5, 10), 5_000);
+    // A peer heard it just now (age 0), but its heartbeat was sent before the one heard here.
+    dir.heardElsewhere({ ...view("d", 50), sent_at: 4_000 } as never, "c2");
+    expect(dir.get("d")).toMatchObject({ via: null, load: 5, sentAt: 5_000 });
+    // A newer one through the peer is taken, even heard longer ago than the one here.
+    dir.heardElsewhere({ ...view("d", 60), sent_at: 6_000, age_ms: 10_000 } as never, "c2");
+    expect(dir.get("d")).toMatchObject({ via: "c2", load: 60, sentAt: 6_000 });
+    // A heartbeat held up on its way here, sent before what the peer heard: dropped.
+    expect(dir.heartbeat("d", hb(3, 10), 5_500)).toBeUndefined();
+    expect(dir.get("d")).toMatchObject({ via: "c2", load: 60 });
+    // A peer that does not say when it was sent: by when each was heard, as before.
+    dir.heardElsewhere(view("d", 70) as never, "c3");
+    expect(dir.get("d")).toMatchObject({ via: "c3", load: 70, sentAt: 6_000 });
   });
 });
