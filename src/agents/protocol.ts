@@ -205,6 +205,8 @@ export const attemptOutcome = z.object({
   input_request: json.optional(),
   input_key: z.string().max(200).optional(),
   error: z.string().optional(),
+  /** false: the handler said trying again cannot help (UnrecoverableError); the task fails now. */
+  retryable: z.literal(false).optional(),
   started_at: z.string().optional(),
   duration_ms: z.number().nonnegative().optional(),
   trace: optionalTrace,
@@ -429,6 +431,7 @@ function isOutcome(o: unknown): boolean {
     (o.status === "completed" || o.status === "failed") &&
     (o.result === undefined || isJson(o.result)) &&
     (o.error === undefined || typeof o.error === "string") &&
+    (o.retryable === undefined || o.retryable === false) &&
     (o.started_at === undefined || typeof o.started_at === "string") &&
     (o.duration_ms === undefined ||
       (typeof o.duration_ms === "number" && Number.isFinite(o.duration_ms) && o.duration_ms >= 0)) &&

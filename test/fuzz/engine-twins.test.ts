@@ -132,6 +132,8 @@ type CommitGen = {
   inputKey: string;
   inputRequest: JsonValue;
   spawn: boolean;
+  /** failed: the handler said another try cannot help (UnrecoverableError). */
+  final: boolean;
 };
 type LedgerOp =
   | { op: "submit"; tasks: TaskGen[]; dist: string }
@@ -232,6 +234,7 @@ function ledgerOps(v: Values): fc.Arbitrary<LedgerOp[]> {
     inputKey: fc.constantFrom("", "k1", "two\nlines"),
     inputRequest: smallJson,
     spawn: fc.boolean(),
+    final: fc.boolean(),
   });
   const dist = fc.constantFrom(...v.dists);
   const op: fc.Arbitrary<LedgerOp> = fc.oneof(
@@ -434,6 +437,7 @@ function outcomeOf(c: CommitGen, fenceValue: number): AttemptOutcome {
     inputKey: c.inputKey,
     inputRequest: c.inputRequest,
     ...(c.spawn ? { spawn: [{ task_id: "a.1", task_type: "echo", payload: {} }] } : {}),
+    ...(c.final ? { retry: false as const } : {}),
   };
 }
 
@@ -1084,6 +1088,7 @@ describe("engine twins: the divergences found, each as its minimal reproduction"
     inputKey: "",
     inputRequest: null,
     spawn: false,
+    final: false,
   };
 
   it("a retry's not_before with more than 14 significant digits (backoffMs 1.25) is answered exactly", async () => {

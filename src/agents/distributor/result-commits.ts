@@ -234,6 +234,7 @@ function attemptOf(r: AttemptOutcomeWire): AttemptOutcome {
   const attempt: AttemptOutcome = { taskId: r.task_id, fence: r.fence, status: r.status };
   if (r.result !== undefined) attempt.result = r.result;
   if (r.error !== undefined) attempt.error = r.error;
+  if (r.retryable === false && r.status === "failed") attempt.retry = false;
   if (r.spawn !== undefined) attempt.spawn = r.spawn;
   if (r.status === "input_required") {
     attempt.inputRequest = r.input_request ?? null;

@@ -161,7 +161,10 @@ export const commitResults = groupedOpenScript(import.meta.url, "commit-results-
       return;
     }
     const failures = hincrby(db, rec, "failures", 1);
-    if (failures <= Number(db.hget(rec, "max_retries") ?? DEFAULT_MAX_RETRIES)) {
+    if (
+      outcome !== "failed_final" &&
+      failures <= Number(db.hget(rec, "max_retries") ?? DEFAULT_MAX_RETRIES)
+    ) {
       const backoffMs = Number(db.hget(rec, "backoff_ms") ?? DEFAULT_BACKOFF_MS);
       const notBefore = Number(nowMs) + backoffMs * 2 ** (failures - 1);
       db.hset(rec, { status: "pending", error: value!, assigned_to: "", not_before: String(notBefore) });

@@ -25,6 +25,8 @@ export type AttemptOutcome = {
   status: "completed" | "failed" | "input_required";
   result?: JsonValue;
   error?: string;
+  /** failed: false when the handler said trying again cannot help — the task fails, retries left or not. */
+  retry?: false;
   /** input_required: what the task asks for, and its key (a LangGraph interrupt id, or ""). */
   inputRequest?: JsonValue;
   inputKey?: string;
@@ -154,7 +156,8 @@ export class TaskLedger {
                 ? inputRequestValue(o)
                 : (o.error ?? "failed");
           const spawn = o.status === "completed" && o.spawn?.length ? JSON.stringify(o.spawn) : "";
-          args.push(o.taskId, o.fence, o.status, value, spawn);
+          const outcome = o.status === "failed" && o.retry === false ? "failed_final" : o.status;
+          args.push(o.taskId, o.fence, outcome, value, spawn);
         },
       )) as Array<[number, number?, string?, string?, string?]>;
       return reply.map(([code, attempts, worker, started, notBefore]) => {

@@ -1,7 +1,7 @@
 import type { BaseCheckpointSaver } from "@langchain/langgraph/web";
 import { TriadError } from "../../core/errors.js";
 import { assertJson, isPlainJson, type JsonObject, type JsonValue, jsonCopy } from "../../core/json.js";
-import { InputRequired, isInputRequired, runGraphTask } from "../../core/state/index.js";
+import { InputRequired, isInputRequired, isUnrecoverable, runGraphTask } from "../../core/state/index.js";
 import type { AttemptCancel } from "../live/attempt-cancel.js";
 import { checkProgress } from "../live/progress-value.js";
 import { depthProblem, MAX_PAYLOAD_DEPTH } from "../payload-depth.js";
@@ -45,7 +45,8 @@ export type TaskHandler<T extends HandlerTask = HandlerTask> = FunctionHandler<T
 
 export type RunOutcome =
   | { status: "completed"; result: JsonValue; spawn?: JsonObject[] }
-  | { status: "failed"; error: string }
+  /** `retry: false`: the handler threw an UnrecoverableError — the task fails whatever retries it has left. */
+  | { status: "failed"; error: string; retry?: false }
   /** The handler asked for input (ctx.requestInput, a graph's interrupt): `key` names the request. */
   | { status: "input_required"; request: JsonValue; key: string };
 
@@ -258,6 +259,7 @@ function settledOutcome(value: unknown, spawned: SpawnList | undefined): RunOutc
 function failedOutcome(err: unknown): RunOutcome {
   if (isInputRequired(err))
     return { status: "input_required", request: jsonCopy(err.request) as JsonValue, key: err.key };
+  if (isUnrecoverable(err)) return { status: "failed", error: describe(err), retry: false };
   return { status: "failed", error: describe(err) };
 }
 

@@ -241,6 +241,7 @@ export class WorkerCore {
                 error: outcome.error,
                 fence: job.fence,
                 ...(progress !== undefined ? { progress } : {}),
+                ...(outcome.retry === false ? { retryable: false as const } : {}),
                 started_at: startedAt,
                 status: "failed",
                 task_id: id,

@@ -59,3 +59,4 @@ export {
 export { AgentStatus, isTerminalStatus, TaskStatus, TERMINAL_TASK_STATUSES } from "./status.js";
 export { Task, type TaskInit, type TaskUpdates } from "./task.js";
 export type { TaskDict } from "./task-schema.js";
+export { isUnrecoverable, UnrecoverableError } from "./unrecoverable.js";

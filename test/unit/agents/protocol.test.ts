@@ -45,6 +45,7 @@ const valid: Record<string, unknown>[] = [
     results: [
       { task_id: "a", fence: 3, status: "completed", result: { i: 1 }, started_at: "x", duration_ms: 0.5 },
       { task_id: "b", fence: 4, status: "failed", error: "boom" },
+      { task_id: "c", fence: 5, status: "failed", error: "bad input", retryable: false },
     ],
   },
   { kind: "results_ack", acks: [{ task_id: "a", fence: 3 }] },
@@ -102,6 +103,7 @@ const invalid: Record<string, unknown>[] = [
   { kind: "task_results", results: [{ task_id: "a", fence: 1, status: "pending" }] },
   { kind: "task_results", results: [{ task_id: "a", fence: 1.5, status: "completed" }] },
   { kind: "task_results", results: [{ task_id: "a", fence: 1, status: "completed", duration_ms: -1 }] },
+  { kind: "task_results", results: [{ task_id: "a", fence: 1, status: "failed", retryable: true }] },
   { kind: "results_ack", acks: [{ task_id: "a" }] },
 ];
 

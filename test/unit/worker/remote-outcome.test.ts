@@ -1,6 +1,9 @@
 import { type Artifact, type Part, type Task, TaskState } from "@a2a-js/sdk";
 import { describe, expect, it } from "vitest";
+import { RemoteHttpStatusError, remoteCallError } from "../../../src/agents/worker/remote/remote-errors.js";
 import { mergeArtifact, remoteEnd, resultOf } from "../../../src/agents/worker/remote/remote-outcome.js";
+import { TriadError } from "../../../src/core/errors.js";
+import { isUnrecoverable, UnrecoverableError } from "../../../src/core/state/unrecoverable.js";
 
 /** How a remote A2A task's state becomes the outcome of a Triad attempt. */
 
@@ -68,7 +71,7 @@ describe("a remote task's end as an attempt's outcome", () => {
     });
   });
 
-  it("failed and rejected carry the remote agent's words; with none, the state", () => {
+  it("failed and rejected carry the remote agent's words; with none, the state; rejected is final (no retry)", () => {
     expect(remoteEnd(task(TaskState.TASK_STATE_FAILED, "disk full"), "Agent")).toEqual({
       kind: "failed",
       error: "Agent: disk full",
@@ -76,6 +79,12 @@ describe("a remote task's end as an attempt's outcome", () => {
     expect(remoteEnd(task(TaskState.TASK_STATE_REJECTED), "Agent")).toEqual({
       kind: "failed",
       error: "remote task r-1 on Agent ended REJECTED",
+      final: true,
+    });
+    expect(remoteEnd(task(TaskState.TASK_STATE_REJECTED, "no such skill"), "Agent")).toEqual({
+      kind: "failed",
+      error: "Agent: no such skill",
+      final: true,
     });
   });
 
@@ -94,7 +103,7 @@ describe("a remote task's end as an attempt's outcome", () => {
       key: expect.stringContaining("|m2|"),
     });
     const auth = remoteEnd(task(TaskState.TASK_STATE_AUTH_REQUIRED, "token?"), "Agent");
-    expect(auth).toMatchObject({ kind: "failed" });
+    expect(auth).toMatchObject({ kind: "failed", final: true });
     expect(auth.kind === "failed" && auth.error).toMatch(
       /asks for authorization: "token\?"; Triad cannot forward credentials/,
     );
@@ -111,5 +120,29 @@ describe("a remote task's end as an attempt's outcome", () => {
     expect(resultOf([...seen.values()])).toBe("hello");
     mergeArtifact(seen, artifact("a", [data(7)]), false);
     expect(resultOf([...seen.values()])).toBe(7);
+  });
+});
+
+describe("isUnrecoverable: what makes a task fail without its retries", () => {
+  it("UnrecoverableError, an error named so (BullMQ's), retryable: false on the error or in a TriadError's details", () => {
+    expect(isUnrecoverable(new UnrecoverableError("stop"))).toBe(true);
+    expect(isUnrecoverable(Object.assign(new Error("x"), { name: "UnrecoverableError" }))).toBe(true);
+    expect(isUnrecoverable(Object.assign(new Error("x"), { retryable: false }))).toBe(true);
+    expect(isUnrecoverable(new TriadError("ERR_X", "x", { retryable: false }))).toBe(true);
+    expect(isUnrecoverable(new Error("x"))).toBe(false);
+    expect(isUnrecoverable(Object.assign(new Error("x"), { retryable: true }))).toBe(false);
+    expect(isUnrecoverable(new TriadError("ERR_X", "x", { retryable: "no" }))).toBe(false);
+    expect(isUnrecoverable("a string")).toBe(false);
+    expect(isUnrecoverable(null)).toBe(false);
+  });
+
+  it("a refused bearer token (401/403) is unrecoverable; a connection refused is not", () => {
+    const where = { agent: "A", url: "http://127.0.0.1:1", operation: "SendMessage", tokenSent: true };
+    expect(isUnrecoverable(remoteCallError(new RemoteHttpStatusError(401, "Unauthorized"), where))).toBe(
+      true,
+    );
+    expect(isUnrecoverable(remoteCallError(new RemoteHttpStatusError(403, "Forbidden"), where))).toBe(true);
+    const refused = Object.assign(new TypeError("fetch failed"), { cause: { code: "ECONNREFUSED" } });
+    expect(isUnrecoverable(remoteCallError(refused, where))).toBe(false);
   });
 });

@@ -11,7 +11,8 @@
   ARGV[2]  now, epoch milliseconds (retry not_before)
   ARGV[3]  retention of a terminal record, milliseconds
   ARGV[4..] groups: the shard's key prefix, the number of results n, then n x 5 values:
-           id, fencing token, "completed" | "failed" | "input_required", result JSON | error |
+           id, fencing token, "completed" | "failed" | "failed_final" | "input_required",
+           result JSON | error |
            for input_required: the request's key (a LangGraph interrupt id, or ""), a newline,
            then the request JSON; the tasks the attempt spawned (JSON array, or "")
 
@@ -24,6 +25,9 @@
   (field spawn): a refused or failed attempt spawns nothing. A task that ends with spawned
   tasks or with dependents joins <prefix>ended, the after-end work the coordinator settles
   (see src/agents/workflow/).
+
+  "failed_final": the handler said trying again cannot help (UnrecoverableError): the task fails
+  for good, retries left or not.
 
   A task that ends leaves the shard's open-task index (open_remove, scripts/open-index.lua).
 
@@ -83,7 +87,7 @@ return each_group(4, 5, function(prefix, i)
       local failures = redis.call('HINCRBY', rec, 'failures', 1)
       -- Absent limits are the defaults the submit script leaves out (2 retries, 200 ms).
       local limits = redis.call('HMGET', rec, 'max_retries', 'backoff_ms')
-      if failures <= (tonumber(limits[1]) or 2) then
+      if ARGV[i + 2] ~= 'failed_final' and failures <= (tonumber(limits[1]) or 2) then
         local notBefore = tonumber(ARGV[2]) + (tonumber(limits[2]) or 200) * 2 ^ (failures - 1)
         redis.call('HSET', rec, 'status', 'pending', 'error', ARGV[i + 3], 'assigned_to', '',
           'not_before', notBefore)

@@ -526,7 +526,9 @@ function settle(end: RemoteEnd): JsonValue {
   if (end.kind === "completed") return end.result;
   if (end.kind === "running") throw new TriadError("ERR_REMOTE_AGENT", "the remote task has not ended");
   if (end.kind === "needs_input") throw new InputRequired(end.question, end.key);
-  throw new TriadError("ERR_REMOTE_TASK_FAILED", end.error);
+  // Refused there for good (REJECTED, AUTH_REQUIRED): the task fails without its retries.
+  const final = end.kind === "failed" && end.final === true;
+  throw new TriadError("ERR_REMOTE_TASK_FAILED", end.error, final ? { retryable: false } : undefined);
 }
 
 /** The remote task still shows the question whose answer was given (its key): it has not moved on yet. */

@@ -139,6 +139,8 @@ export function remoteCallError(
     operation: where.operation,
     ...(where.remoteTask ? { remote_task: where.remoteTask } : {}),
     ...(status !== undefined ? { http_status: status } : {}),
+    // A refused token is refused again: the task fails without its retries (fix the token, resubmit).
+    ...(code === "ERR_REMOTE_AGENT_UNAUTHORIZED" ? { retryable: false } : {}),
   });
   (error as { cause?: unknown }).cause = err;
   return error;

@@ -5,8 +5,12 @@ import { isPlainObject, type JsonValue } from "../../../core/json.js";
 export type RemoteEnd =
   | { kind: "running" }
   | { kind: "completed"; result: JsonValue }
-  /** The remote agent said no: the attempt fails with its words. */
-  | { kind: "failed"; error: string }
+  /**
+   * The remote agent said no: the attempt fails with its words. `final`: it refused the task
+   * (REJECTED) or wants credentials Triad cannot give (AUTH_REQUIRED) — another try would end
+   * the same, so the task fails without its retries.
+   */
+  | { kind: "failed"; error: string; final?: true }
   /** Canceled there (by us, or by someone else): a later attempt sends the work again. */
   | { kind: "canceled"; error: string }
   /**
@@ -48,8 +52,11 @@ export function remoteEnd(task: Task, agent: string): RemoteEnd {
     case TaskState.TASK_STATE_AUTH_REQUIRED:
       return {
         kind: "failed",
-        error: `${where} asks for authorization${said ? `: "${said}"` : ""}; Triad cannot forward credentials to a remote agent, so the attempt fails`,
+        error: `${where} asks for authorization${said ? `: "${said}"` : ""}; Triad cannot forward credentials to a remote agent, so the task fails`,
+        final: true,
       };
+    case TaskState.TASK_STATE_REJECTED:
+      return { kind: "failed", error: said ? `${agent}: ${said}` : `${where} ended REJECTED`, final: true };
     default:
       return { kind: "failed", error: said ? `${agent}: ${said}` : `${where} ended ${stateName(state)}` };
   }
