@@ -10,29 +10,34 @@ export type Planned = { task: TaskDict; worker: WorkerEntry };
 /**
  * The pump's dispatch plan: which worker each task goes to. Spreads the tasks over the workers
  * with room that run each task's type, one slot at a time, and marks each planned attempt in
- * flight on its worker (fence -1 until the dispatch script answers). A task whose type only busy
- * workers run waits for the next round. Makes no store call.
+ * flight on its worker (fence -1 until the dispatch script answers). Makes no store call.
  */
-export function planDispatch(
-  tasks: TaskDict[],
-  workers: WorkerEntry[],
-  registry: WorkerRegistry,
-): { plan: Planned[]; waiting: TaskDict[] } {
-  const plan: Planned[] = [];
-  const free = new Map(workers.map((w) => [w.id, registry.free(w)]));
-  const waiting: TaskDict[] = [];
-  let turn = 0;
-  for (const task of tasks) {
-    const worker = pickWorker(task.task_type, workers, free, turn++, registry);
-    if (worker === undefined) {
-      waiting.push(task); // a worker that runs this type is busy: keep it for the next round
-      continue;
-    }
-    free.set(worker.id, (free.get(worker.id) ?? 1) - 1);
-    worker.inFlight.set(task.task_id, { fence: -1, dispatchedAt: performance.now(), confirmed: false });
-    plan.push({ task, worker });
+export class DispatchPlanner {
+  readonly plan: Planned[] = [];
+  private readonly free: Map<string, number>;
+  private turn = 0;
+
+  constructor(
+    private readonly workers: WorkerEntry[],
+    private readonly registry: WorkerRegistry,
+  ) {
+    this.free = new Map(workers.map((w) => [w.id, registry.free(w)]));
   }
-  return { plan, waiting };
+
+  /**
+   * Plans `task` on a worker with room that runs its type: false, and nothing planned, when only
+   * busy workers run it (it waits in its place for the next round). Once false for a type, false
+   * for it until the next planner: room only shrinks as tasks are planned.
+   */
+  add(task: TaskDict): boolean {
+    const worker = pickWorker(task.task_type, this.workers, this.free, this.turn, this.registry);
+    if (worker === undefined) return false;
+    this.turn++;
+    this.free.set(worker.id, (this.free.get(worker.id) ?? 1) - 1);
+    worker.inFlight.set(task.task_id, { fence: -1, dispatchedAt: performance.now(), confirmed: false });
+    this.plan.push({ task, worker });
+    return true;
+  }
 }
 
 /**

@@ -34,6 +34,8 @@ export class DispatchQueue {
   /** Slots freed here, counted (see releases), and the count at each type's last one. */
   private freedCount = 0;
   private readonly lastFreed = new Map<string, number>();
+  /** Tasks queued per type (waiting for their backoff or not): where a fitting take() may stop. */
+  private readonly byType = new Map<string, number>();
 
   get size(): number {
     return this.items.size;
@@ -54,6 +56,7 @@ export class DispatchQueue {
     if (task.run_at !== undefined && runAtMs(task) > Date.now())
       notBefore = Math.max(notBefore, runAtMs(task));
     this.items.set(task.task_id, { task, notBefore });
+    this.byType.set(task.task_type, (this.byType.get(task.task_type) ?? 0) + 1);
     if (notBefore > 0) this.delayed++;
   }
 
@@ -61,6 +64,10 @@ export class DispatchQueue {
     if (this.offered.size > 0) this.unoffer(taskId);
     const item = this.items.take(taskId);
     if (item === undefined) return false;
+    const type = item.task.task_type;
+    const left = this.byType.get(type)! - 1;
+    if (left > 0) this.byType.set(type, left);
+    else this.byType.delete(type);
     if (item.notBefore > 0) this.delayed--;
     return true;
   }
@@ -68,42 +75,65 @@ export class DispatchQueue {
   /**
    * Takes up to `max` tasks whose time has come: the highest lane first, in order within each.
    * Tasks of limited types among them stay queued, on offer, until `delete` or `putBack`.
+   *
+   * With `fits` (the pump's DispatchPlanner), only tasks it takes are taken: one it refuses (only
+   * busy workers run its type) keeps its place, and so do the rest of its type, passed over
+   * without asking again — when a worker of that type frees a slot, the first of the type in
+   * queue order starts first. The walk ends once every task left is of a type refused (counted
+   * per type), so a deep backlog of a busy type is not walked through for every slot freed.
    */
-  take(max: number, now = Date.now()): TaskDict[] {
+  take(max: number, now = Date.now(), fits?: (task: TaskDict) => boolean): TaskDict[] {
     const out: TaskDict[] = [];
     if (max <= 0) return out;
-    if (this.limits?.active !== true && this.offered.size === 0) {
-      for (const lane of this.items.inOrder()) {
-        for (const [id, item] of lane) {
-          // Not started by its expires_at: never started now; the due sweep ends it, reconcile drops it.
-          if (item.notBefore > now || hasExpired(item.task, now)) continue;
-          this.delete(id);
-          out.push(item.task);
-          if (out.length >= max) return out;
-        }
+    if (fits !== undefined || this.limits?.active === true || this.offered.size > 0)
+      return this.takeFitting(max, now, out, fits);
+    for (const lane of this.items.inOrder()) {
+      for (const [id, item] of lane) {
+        // Not started by its expires_at: never started now; the due sweep ends it, reconcile drops it.
+        if (item.notBefore > now || hasExpired(item.task, now)) continue;
+        this.delete(id);
+        out.push(item.task);
+        if (out.length >= max) return out;
       }
-      return out;
     }
-    return this.takeLimited(max, now, out);
+    return out;
   }
 
-  /** take() while some type is limited, or tasks are on offer (a limit removed meanwhile). */
-  private takeLimited(max: number, now: number, out: TaskDict[]): TaskDict[] {
+  /** take() with `fits`, or while some type is limited, or tasks are on offer (a limit removed meanwhile). */
+  private takeFitting(
+    max: number,
+    now: number,
+    out: TaskDict[],
+    fits: ((task: TaskDict) => boolean) | undefined,
+  ): TaskDict[] {
     const limits = this.limits?.active === true ? this.limits : undefined;
     /** Types offered in this call: their next tasks follow in order. */
     const offeredNow = new Set<string>();
+    const scan = new TypeScan(this.byType, this.items.size);
     for (const lane of this.items.inOrder()) {
       for (const [id, item] of lane) {
-        if (item.notBefore > now || hasExpired(item.task, now) || this.offered.has(id)) continue;
         const type = item.task.task_type;
-        if (limits?.isLimited(type) === true) {
-          if (!offeredNow.has(type) && !this.mayOffer(type, now)) continue;
-          offeredNow.add(type);
-          this.offered.set(id, type);
-          this.offering.set(type, (this.offering.get(type) ?? 0) + 1);
-        } else this.delete(id);
-        out.push(item.task);
-        if (out.length >= max) return out;
+        if (scan.refused(type)) continue;
+        scan.visit(type);
+        if (item.notBefore > now || hasExpired(item.task, now) || this.offered.has(id)) {
+          if (scan.done) return out;
+          continue;
+        }
+        const limited = limits?.isLimited(type) === true;
+        if (limited && !offeredNow.has(type) && !this.mayOffer(type, now)) {
+          scan.refuse(type); // its type waits: none of it is offered in this call
+        } else if (fits !== undefined && !fits(item.task)) {
+          scan.refuse(type);
+        } else {
+          if (limited) {
+            offeredNow.add(type);
+            this.offered.set(id, type);
+            this.offering.set(type, (this.offering.get(type) ?? 0) + 1);
+          } else this.delete(id);
+          out.push(item.task);
+          if (out.length >= max) return out;
+        }
+        if (scan.done) return out;
       }
     }
     return out;
@@ -198,5 +228,40 @@ export class DispatchQueue {
 
   ids(): string[] {
     return this.items.keys();
+  }
+}
+
+/**
+ * One take()'s walk, counted per type: the tasks not yet visited, less those of the types
+ * refused in it (visited or not), so that the walk stops when none is left that could start.
+ */
+class TypeScan {
+  private left: number;
+  private readonly counts: Map<string, number>;
+  private readonly seen = new Map<string, number>();
+  private readonly closed = new Set<string>();
+
+  constructor(counts: ReadonlyMap<string, number>, size: number) {
+    this.counts = new Map(counts);
+    this.left = size;
+  }
+
+  refused(type: string): boolean {
+    return this.closed.has(type);
+  }
+
+  visit(type: string): void {
+    this.left--;
+    this.seen.set(type, (this.seen.get(type) ?? 0) + 1);
+  }
+
+  /** No task of `type` starts in this walk: those not visited yet no longer count. */
+  refuse(type: string): void {
+    this.closed.add(type);
+    this.left -= (this.counts.get(type) ?? 0) - (this.seen.get(type) ?? 0);
+  }
+
+  get done(): boolean {
+    return this.left <= 0;
   }
 }

@@ -28,7 +28,7 @@ import {
   type WorkerItem,
   workerPayload,
 } from "./attempt-job.js";
-import { type Planned, planDispatch } from "./dispatch-plan.js";
+import { DispatchPlanner, type Planned } from "./dispatch-plan.js";
 import { DispatchQueue } from "./dispatch-queue.js";
 import { HeldTasks } from "./held-tasks.js";
 import { LeaseKeeper } from "./lease-keeper.js";
@@ -343,10 +343,11 @@ export class DistributorCore {
     const workers = this.registry.alive().filter((w) => this.registry.free(w) > 0);
     const room = workers.reduce((sum, w) => sum + this.registry.free(w), 0);
     if (room === 0 || this.queue.size === 0) return this.armWakeUp();
-    // Spread over the workers that run each task's type, one slot at a time (./dispatch-plan.ts).
-    const { plan, waiting } = planDispatch(this.queue.take(room), workers, this.registry);
-    for (const task of waiting) this.queue.push(task);
-    await this.limits.dispatch(plan);
+    // Spread over the workers that run each task's type, one slot at a time (./dispatch-plan.ts);
+    // a task whose type only busy workers run keeps its place in the queue.
+    const planner = new DispatchPlanner(workers, this.registry);
+    this.queue.take(room, Date.now(), (task) => planner.add(task));
+    await this.limits.dispatch(planner.plan);
     this.armWakeUp();
   }
 

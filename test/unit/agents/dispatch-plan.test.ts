@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { planDispatch } from "../../../src/agents/distributor/dispatch-plan.js";
+import { DispatchPlanner } from "../../../src/agents/distributor/dispatch-plan.js";
 import { WorkerRegistry } from "../../../src/agents/distributor/worker-registry.js";
 import type { TaskDict } from "../../../src/agents/protocol.js";
 import { pendingTask } from "../../helpers/task-dict.js";
@@ -18,11 +18,15 @@ function registry(workers: Array<{ id: string; capacity: number; types: string[]
 }
 
 const plan = (r: WorkerRegistry, tasks: TaskDict[]) => {
-  const { plan, waiting } = planDispatch(tasks, r.alive(), r);
-  return { to: plan.map((p) => `${p.task.task_id}>${p.worker.id}`), waiting: waiting.map((t) => t.task_id) };
+  const planner = new DispatchPlanner(r.alive(), r);
+  const waiting = tasks.filter((t) => !planner.add(t));
+  return {
+    to: planner.plan.map((p) => `${p.task.task_id}>${p.worker.id}`),
+    waiting: waiting.map((t) => t.task_id),
+  };
 };
 
-describe("planDispatch", () => {
+describe("DispatchPlanner", () => {
   it("spreads the tasks of a type over the workers that run it, in turn, within their room", () => {
     // Room is PREFETCH (2) x capacity: a holds 2, b holds 4; c runs another type.
     const r = registry([

@@ -226,3 +226,62 @@ describe("LimitGate.release", () => {
     expect(gate.release("t3", 1, "echo")).toBe(false); // unlimited: no store call either
   });
 });
+
+describe("DispatchQueue.take with fits: a task whose type has no room keeps its place", () => {
+  const typed = (id: string, type: string, priority?: number) =>
+    pendingTask(id, { task_type: type, ...(priority === undefined ? {} : { priority }) });
+
+  it("passes over a refused type in place, asks once per type, and keeps first-in-first-out within each", () => {
+    const q = new DispatchQueue();
+    for (const [id, type] of [
+      ["x1", "x"],
+      ["y1", "y"],
+      ["x2", "x"],
+      ["x3", "x"],
+      ["y2", "y"],
+      ["x4", "x"],
+    ] as const)
+      q.push(typed(id, type));
+    const asked: string[] = [];
+    const only = (type: string) => (t: TaskDict) => {
+      asked.push(t.task_id);
+      return t.task_type === type;
+    };
+    expect(ids(q.take(10, Date.now(), only("y")))).toEqual(["y1", "y2"]);
+    expect(asked).toEqual(["x1", "y1", "y2"]); // x refused once; its other tasks not asked
+    // x's tasks kept their order (they were not sent to the back behind later arrivals).
+    q.push(typed("x5", "x"));
+    expect(ids(q.take(2, Date.now(), only("x")))).toEqual(["x1", "x2"]);
+    expect(q.ids()).toEqual(["x3", "x4", "x5"]);
+  });
+
+  it("finds the one task that can start behind a deep backlog of a busy type, and stops once none is left that can", () => {
+    const q = new DispatchQueue();
+    for (let i = 0; i < 5_000; i++) q.push(typed(`x${i}`, "x"));
+    q.push(typed("y-last", "y"));
+    for (let i = 0; i < 5_000; i++) q.push(typed(`z${i}`, "z"));
+    let asked = 0;
+    const yOnly = (t: TaskDict) => {
+      asked++;
+      return t.task_type === "y";
+    };
+    expect(ids(q.take(5, Date.now(), yOnly))).toEqual(["y-last"]);
+    expect(asked).toBe(3); // x1, y-last, z0: one refusal per type
+    expect(q.size).toBe(10_000);
+    // Priorities first, then the order within a lane, as without fits.
+    q.push(typed("x-high", "x", 7));
+    expect(ids(q.take(2, Date.now(), (t) => t.task_type === "x"))).toEqual(["x-high", "x0"]);
+  });
+
+  it("with a limited type: a task refused by fits is not offered, and is offered from its place later", () => {
+    const q = new DispatchQueue();
+    q.limitBy(limitsJob);
+    q.push(job("j1"));
+    q.push(pendingTask("u1"));
+    q.push(job("j2"));
+    expect(ids(q.take(10, Date.now(), (t) => t.task_type !== "job"))).toEqual(["u1"]);
+    expect(q.offers).toBe(false);
+    expect(ids(q.take(10, Date.now(), () => true))).toEqual(["j1", "j2"]); // offered in their order
+    expect(q.isOffered("j1") && q.isOffered("j2")).toBe(true);
+  });
+});

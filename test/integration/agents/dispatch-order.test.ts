@@ -1,0 +1,70 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { type DistributorAgent, type Task, type TaskHandler, WorkerAgent } from "../../../src/index.js";
+import { FAST, TestCluster } from "../../helpers/cluster.js";
+import { testEngines } from "../../helpers/engines.js";
+
+/**
+ * First in, first out within a type when the pool is mixed and one type's workers are busy: a
+ * task whose type has no free worker keeps its place in the distributor's queue while the idle
+ * workers of another type have room. (Such tasks went to the back of the queue, behind later
+ * ones of their own type, each time the pump found no room for them.)
+ */
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe.each(testEngines("dispatch-order"))("dispatch order in a mixed pool ($name)", (engine) => {
+  let cluster: TestCluster | undefined;
+  beforeAll(() => engine.setup());
+  afterEach(async () => {
+    await cluster?.stop();
+    cluster = undefined;
+  });
+  afterAll(() => engine.teardown());
+
+  it("a busy type's tasks start in the order they came, while another type's worker is idle", async () => {
+    const started: string[] = [];
+    const slow: TaskHandler<Task> = async (task) => {
+      started.push(task.taskId);
+      await sleep(30);
+      return null;
+    };
+    cluster = new TestCluster(engine.config());
+    const c = cluster;
+    await c.startCoordinator();
+    const d: DistributorAgent = await c.startDistributor("d1");
+    // One worker runs `x`, one slot at a time; another runs only `y`, and stays idle.
+    for (const [name, handlers] of [
+      ["wx", { x: slow }],
+      ["wy", { y: slow }],
+    ] as const) {
+      const w = new WorkerAgent({
+        agentId: c.id(name),
+        distributorId: d.agentId,
+        a2a: { router: c.router },
+        timing: FAST,
+        concurrency: 1,
+        handlers,
+      });
+      await w.initialize();
+      c.workers.set(name, w);
+    }
+    await c.ready();
+    await until(() => d.core.registry.alive().length === 2);
+
+    const ids = Array.from({ length: 12 }, (_, i) => `x-${engine.name}-${String(i).padStart(2, "0")}`);
+    const created = await c.coordinator.submitTasks(
+      ids.map((id) => ({ task_id: id, task_type: "x", payload: {} })),
+    );
+    expect(created.every(Boolean)).toBe(true);
+    for (const id of ids) expect(await c.coordinator.waitForTask(id, 20_000)).not.toBeNull();
+    expect(started).toEqual(ids);
+  });
+});
+
+async function until(ok: () => boolean, timeoutMs = 5000): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  while (!ok()) {
+    if (performance.now() > deadline) throw new Error("timed out");
+    await sleep(20);
+  }
+}
