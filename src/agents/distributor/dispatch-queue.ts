@@ -114,8 +114,9 @@ export class DispatchQueue {
       for (const [id, item] of lane) {
         const type = item.task.task_type;
         if (scan.refused(type)) continue;
-        scan.visit(type);
+        scan.visit();
         if (item.notBefore > now || hasExpired(item.task, now) || this.offered.has(id)) {
+          scan.pass(type);
           if (scan.done) return out;
           continue;
         }
@@ -129,6 +130,7 @@ export class DispatchQueue {
             offeredNow.add(type);
             this.offered.set(id, type);
             this.offering.set(type, (this.offering.get(type) ?? 0) + 1);
+            scan.pass(type); // on offer, still queued
           } else this.delete(id);
           out.push(item.task);
           if (out.length >= max) return out;
@@ -234,31 +236,40 @@ export class DispatchQueue {
 /**
  * One take()'s walk, counted per type: the tasks not yet visited, less those of the types
  * refused in it (visited or not), so that the walk stops when none is left that could start.
+ * A type's unvisited tasks are read off the queue's live count when it is refused: those of it
+ * still queued, less those visited and left in place (`pass`: waiting for their time, on offer,
+ * and the refused one itself). Nothing is counted per task taken.
  */
 class TypeScan {
   private left: number;
-  private readonly counts: Map<string, number>;
-  private readonly seen = new Map<string, number>();
+  private readonly passed = new Map<string, number>();
   private readonly closed = new Set<string>();
 
-  constructor(counts: ReadonlyMap<string, number>, size: number) {
-    this.counts = new Map(counts);
+  constructor(
+    private readonly queued: ReadonlyMap<string, number>,
+    size: number,
+  ) {
     this.left = size;
   }
 
   refused(type: string): boolean {
-    return this.closed.has(type);
+    return this.closed.size > 0 && this.closed.has(type);
   }
 
-  visit(type: string): void {
+  visit(): void {
     this.left--;
-    this.seen.set(type, (this.seen.get(type) ?? 0) + 1);
   }
 
-  /** No task of `type` starts in this walk: those not visited yet no longer count. */
+  /** A task visited and left in its place (it stays queued). */
+  pass(type: string): void {
+    this.passed.set(type, (this.passed.get(type) ?? 0) + 1);
+  }
+
+  /** No task of `type` starts in this walk (the one just visited is left in place): those not visited no longer count. */
   refuse(type: string): void {
+    this.pass(type);
     this.closed.add(type);
-    this.left -= (this.counts.get(type) ?? 0) - (this.seen.get(type) ?? 0);
+    this.left -= (this.queued.get(type) ?? 0) - (this.passed.get(type) ?? 0);
   }
 
   get done(): boolean {
