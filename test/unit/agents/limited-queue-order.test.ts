@@ -1,3 +1,4 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { DispatchQueue } from "../../../src/agents/distributor/dispatch-queue.js";
 import { DispatchLimits } from "../../../src/agents/limits/dispatch-limits.js";
@@ -283,5 +284,60 @@ describe("DispatchQueue.take with fits: a task whose type has no room keeps its 
     expect(q.offers).toBe(false);
     expect(ids(q.take(10, Date.now(), () => true))).toEqual(["j1", "j2"]); // offered in their order
     expect(q.isOffered("j1") && q.isOffered("j2")).toBe(true);
+  });
+});
+
+describe("DispatchQueue.take with fits, against a walk of the whole queue", () => {
+  it("takes what a walk that never stops early would take, in the same order, whatever the mix", () => {
+    const item = fc.record({
+      type: fc.constantFrom("a", "b", "c", "d"),
+      priority: fc.option(fc.integer({ min: 0, max: 9 }), { nil: undefined }),
+      later: fc.boolean(), // waiting for its backoff
+    });
+    fc.assert(
+      fc.property(
+        fc.array(item, { maxLength: 60 }),
+        fc.dictionary(fc.constantFrom("a", "b", "c", "d"), fc.integer({ min: 0, max: 5 })),
+        fc.integer({ min: 1, max: 70 }),
+        (items, room, max) => {
+          const now = Date.now();
+          const q = new DispatchQueue();
+          const queued = items.map((it, i) => {
+            const t = pendingTask(`t${i}`, {
+              task_type: it.type,
+              ...(it.priority === undefined ? {} : { priority: it.priority }),
+            });
+            q.push(t, it.later ? now + LATER : 0);
+            return { t, later: it.later };
+          });
+          // The reference: every task in queue order (priority, then arrival), none passed over early.
+          const order = queued
+            .map((x, i) => ({ ...x, i }))
+            .sort((x, y) => (y.t.priority ?? 0) - (x.t.priority ?? 0) || x.i - y.i);
+          const left = new Map(Object.entries(room));
+          const refused = new Set<string>();
+          const expected: string[] = [];
+          for (const { t, later } of order) {
+            if (expected.length >= max) break;
+            if (later || refused.has(t.task_type)) continue;
+            const n = left.get(t.task_type) ?? 0;
+            if (n > 0) {
+              left.set(t.task_type, n - 1);
+              expected.push(t.task_id);
+            } else refused.add(t.task_type);
+          }
+          const free = new Map(Object.entries(room));
+          const fits = (t: TaskDict) => {
+            const n = free.get(t.task_type) ?? 0;
+            if (n <= 0) return false;
+            free.set(t.task_type, n - 1);
+            return true;
+          };
+          expect(ids(q.take(max, now, fits))).toEqual(expected);
+          expect(q.size).toBe(items.length - expected.length);
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 });
