@@ -42,8 +42,9 @@ export class DispatchPlanner {
 
 /**
  * A worker with room that runs `taskType` (a worker not heard from yet is assumed to run the
- * built-ins), round robin by `turn`. When no live worker runs that type at all, any worker with
- * room takes it, so the task fails at once with "unknown task type" instead of waiting for ever.
+ * built-ins), round robin by `turn`. When no live worker runs that type at all, and every one has
+ * said what it runs, any worker with room takes it, so the task fails at once with "unknown task
+ * type" instead of waiting for ever.
  * Counts, then walks to the chosen one: no array per task (this runs for every task dispatched).
  */
 function pickWorker(
@@ -61,7 +62,9 @@ function pickWorker(
     if (runs(w, taskType)) able++;
   }
   if (able > 0) return nth(workers, free, turn % able, taskType);
-  if (registry.alive().some((w) => runs(w, taskType))) return undefined;
+  // A busy worker runs it, or one not heard from yet may (its first heartbeat says what it runs,
+  // within an interval): it waits. Sent to any worker meanwhile, it would fail an attempt there.
+  if (registry.alive().some((w) => runs(w, taskType) || w.taskTypes.length === 0)) return undefined;
   if (withRoom === 0) return undefined;
   return nth(workers, free, turn % withRoom, null);
 }

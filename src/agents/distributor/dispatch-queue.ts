@@ -60,6 +60,16 @@ export class DispatchQueue {
     if (notBefore > 0) this.delayed++;
   }
 
+  /**
+   * Moves a queued task (not on offer) to the back of its lane, its backoff kept: the order of
+   * an assignment message that came after the task was adopted from the store in no order.
+   */
+  toBack(taskId: string): void {
+    if (this.offered.has(taskId)) return;
+    const item = this.items.take(taskId);
+    if (item !== undefined) this.items.set(taskId, item);
+  }
+
   delete(taskId: string): boolean {
     if (this.offered.size > 0) this.unoffer(taskId);
     const item = this.items.take(taskId);

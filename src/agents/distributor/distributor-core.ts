@@ -257,7 +257,12 @@ export class DistributorCore {
   onAssign(tasks: TaskDict[], from?: string): void {
     const elsewhere = from !== undefined && from !== this.o.coordinatorId;
     for (const task of tasks) {
-      if (this.held.has(task.task_id)) continue;
+      if (this.held.has(task.task_id)) {
+        // Adopted from the store before this message came (reconcile reads a batch in no order:
+        // its tasks share their created_at): still queued, it takes its place in the message's order.
+        this.queue.toBack(task.task_id);
+        continue;
+      }
       this.held.take(task);
       if (elsewhere) this.placedBy.set(task.task_id, from);
       this.queue.push(task);

@@ -59,6 +59,44 @@ describe.each(testEngines("dispatch-order"))("dispatch order in a mixed pool ($n
     for (const id of ids) expect(await c.coordinator.waitForTask(id, 20_000)).not.toBeNull();
     expect(started).toEqual(ids);
   });
+
+  it("a batch adopted from the store before its assignment message came takes the message's order", async () => {
+    cluster = new TestCluster(engine.config());
+    const c = cluster;
+    const coordinator = await c.startCoordinator();
+    // No worker: what the distributor holds stays queued, in the order it would start.
+    const d = await c.startDistributor("d1");
+    await until(() => d.core.lease.owns);
+    const ids = Array.from({ length: 12 }, (_, i) => `batch-${engine.name}-${String(i).padStart(2, "0")}`);
+    const createdAt = new Date().toISOString(); // one batch: one created_at
+    const tasks = ids.map((id) => ({ task_id: id, task_type: "x", payload: {}, created_at: createdAt }));
+    // Recorded on the distributor (as the submit script places them), the message not come yet:
+    // reconcile adopts them in the store's order (by shard), not the batch's.
+    for (const t of tasks) {
+      const placed = await coordinator.ledger.submit(
+        { taskId: t.task_id, taskType: "x", payload: {}, createdAt, maxRetries: 2, backoffMs: 20 },
+        d.agentId,
+      );
+      expect(placed).toBe(true);
+    }
+    await d.core.reconcile();
+    expect(new Set(d.core.queue.ids())).toEqual(new Set(ids));
+    // The assignment message comes: the batch takes its order.
+    d.core.onAssign(
+      tasks.map((t) => ({
+        ...t,
+        status: "pending" as const,
+        result: null,
+        error: null,
+        attempts: 0,
+        assigned_to: null,
+        started_at: null,
+        completed_at: null,
+      })),
+      coordinator.agentId,
+    );
+    expect(d.core.queue.ids()).toEqual(ids);
+  });
 });
 
 async function until(ok: () => boolean, timeoutMs = 5000): Promise<void> {

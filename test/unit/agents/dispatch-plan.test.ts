@@ -52,11 +52,17 @@ describe("DispatchPlanner", () => {
     expect(plan(r, [task("3", "x"), task("4", "z")])).toEqual({ to: ["4>c"], waiting: ["3"] });
   });
 
-  it("assumes a worker not heard from yet runs the built-in types", () => {
-    const r = registry([{ id: "new", capacity: 1, types: [] }]);
+  it("assumes a worker not heard from yet runs the built-in types; another type waits until it says what it runs", () => {
+    const r = registry([
+      { id: "new", capacity: 1, types: [] },
+      { id: "old", capacity: 1, types: ["y"] },
+    ]);
+    // "custom" may be one of new's: it waits (sent to old meanwhile, it would fail an attempt there).
     expect(plan(r, [task("1", "echo"), task("2", "custom")])).toEqual({
-      to: ["1>new", "2>new"],
-      waiting: [],
+      to: ["1>new"],
+      waiting: ["2"],
     });
+    r.get("new")!.taskTypes = ["echo"];
+    expect(plan(r, [task("3", "custom")]).to).toEqual([expect.stringMatching(/^3>(new|old)$/)]);
   });
 });
