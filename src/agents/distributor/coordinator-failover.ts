@@ -11,7 +11,7 @@ export class CoordinatorFailover {
 
   constructor(
     readonly coordinators: CoordinatorAddress[],
-    private readonly patienceMs: number,
+    readonly patienceMs: number,
   ) {
     if (coordinators.length === 0) throw new Error("a distributor needs at least one coordinator");
   }

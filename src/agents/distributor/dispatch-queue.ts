@@ -18,7 +18,7 @@ export type TypeLimits = { readonly active: boolean; isLimited(taskType: string)
  * limits admit it (`delete`) or refuse it (`putBack`, and it is offered again from the same
  * place). The wait is its type's, not its own: while a type waits (full, or out of rate) or has
  * tasks on offer, take() passes over its tasks and on to the others, so when it may start one
- * again the first of it in queue order is offered first. With no limit set take() is the plain loop.
+ * again the first of it in queue order is offered first. One walk serves every case (see take).
  */
 export class DispatchQueue {
   private readonly items = new PriorityLanes<Queued>();
@@ -95,27 +95,6 @@ export class DispatchQueue {
   take(max: number, now = Date.now(), fits?: (task: TaskDict) => boolean): TaskDict[] {
     const out: TaskDict[] = [];
     if (max <= 0) return out;
-    if (fits !== undefined || this.limits?.active === true || this.offered.size > 0)
-      return this.takeFitting(max, now, out, fits);
-    for (const lane of this.items.inOrder()) {
-      for (const [id, item] of lane) {
-        // Not started by its expires_at: never started now; the due sweep ends it, reconcile drops it.
-        if (item.notBefore > now || hasExpired(item.task, now)) continue;
-        this.delete(id);
-        out.push(item.task);
-        if (out.length >= max) return out;
-      }
-    }
-    return out;
-  }
-
-  /** take() with `fits`, or while some type is limited, or tasks are on offer (a limit removed meanwhile). */
-  private takeFitting(
-    max: number,
-    now: number,
-    out: TaskDict[],
-    fits: ((task: TaskDict) => boolean) | undefined,
-  ): TaskDict[] {
     const limits = this.limits?.active === true ? this.limits : undefined;
     /** Types offered in this call: their next tasks follow in order. */
     const offeredNow = new Set<string>();
@@ -125,6 +104,7 @@ export class DispatchQueue {
         const type = item.task.task_type;
         if (scan.refused(type)) continue;
         scan.visit();
+        // Not started by its expires_at: never started now; the due sweep ends it, reconcile drops it.
         if (item.notBefore > now || hasExpired(item.task, now) || this.offered.has(id)) {
           scan.pass(type);
           if (scan.done) return out;

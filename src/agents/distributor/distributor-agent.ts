@@ -402,7 +402,7 @@ export class DistributorAgent extends TriadAgent {
 
   /** Its heartbeat is given up when the coordinator is given up on (CoordinatorFailover's patience). */
   protected override heartbeatPatienceMs(): number {
-    return this.timing.heartbeatTimeoutMs / 2;
+    return this.failover.patienceMs;
   }
 
   /**
