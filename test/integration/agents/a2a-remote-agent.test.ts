@@ -7,22 +7,13 @@ import { startTestAgent, type TestAgent } from "../../helpers/a2a-test-agent.js"
 import { TestCluster } from "../../helpers/cluster.js";
 import { testEngines } from "../../helpers/engines.js";
 import { freePort } from "../../helpers/free-port.js";
+import { sleep, until } from "../../helpers/wait.js";
 
 /**
  * A remote A2A agent (the SDK's own server classes) as a Triad worker: each skill's outcome
  * becomes the task's, a crashed bridging worker's successor attaches to the remote task instead
  * of sending the work again, and an attempt that runs out of time cancels its remote task.
  */
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until(probe: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  while (!probe()) {
-    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(10);
-  }
-}
 
 /** Until the distributor has stored the remote task id of `taskId` (what the next attempt is seeded with). */
 async function recorded(c: TestCluster, taskId: string): Promise<void> {
@@ -95,8 +86,10 @@ describe.each([
     // The worker's heartbeat says which agent it bridges; the coordinator lists it (GET /agents, the dashboard).
     const worker = () => agentList(c.coordinator).find((a) => a.id === c.id("w1"));
     await until(
-      () => (worker()?.remote_agents as Array<{ name: string }> | undefined)?.[0]?.name === "Test agent",
       "the worker's remote agent to reach the coordinator",
+      () => (worker()?.remote_agents as Array<{ name: string }> | undefined)?.[0]?.name === "Test agent",
+      5000,
+      10,
     );
     expect(worker()?.remote_agents).toEqual([
       { name: "Test agent", url: agent.url, skills: ["echo", "words", "fail", "ask", "slow"] },
@@ -139,7 +132,7 @@ describe.each([
     await recorded(c, id);
     expect(await c.coordinator.cancelTask(id)).toBe(true);
     // The cancel reaches the bridging worker's attempt (its signal), which cancels the remote task.
-    await until(() => agent.canceled.size > before, "the remote task to be canceled");
+    await until("the remote task to be canceled", () => agent.canceled.size > before, 5000, 10);
     expect(agent.received.get(id)).toBe(1);
     expect((await c.coordinator.waitForTask(id, 5000))?.status).toBe("abandoned");
   });
@@ -148,7 +141,7 @@ describe.each([
     const c = await start();
     const id = c.id("slow");
     await c.coordinator.submitTask({ task_id: id, task_type: "remote_slow", payload: { ms: 1500 } });
-    await until(() => agent.received.get(id) === 1, "the remote agent to receive the work");
+    await until("the remote agent to receive the work", () => agent.received.get(id) === 1, 5000, 10);
     await recorded(c, id);
     await c.crash(c.workers.get("w1")!);
     await c.startWorker("w2", "d1");
@@ -183,7 +176,7 @@ describe("an A2A agent behind a worker: a remote agent that forgot the task", ()
     await cluster.ready();
     const id = cluster.id("forgotten");
     await cluster.coordinator.submitTask({ task_id: id, task_type: "remote_slow", payload: { ms: 600 } });
-    await until(() => first.received.get(id) === 1, "the remote agent to receive the work");
+    await until("the remote agent to receive the work", () => first.received.get(id) === 1, 5000, 10);
     await recorded(cluster, id);
     await cluster.crash(cluster.workers.get("w1")!);
     await first.close();
@@ -234,7 +227,7 @@ describe("an A2A agent behind a worker: limits, deadlines and the CLI's bridge",
     expect(done?.error).toMatch(/timed out after 400 ms/);
     // Three attempts (the cluster retries twice): each retry found its remote task canceled, and sent again.
     expect(agent.received.get(id)).toBe(3);
-    await until(() => agent.canceled.size >= 3, "every remote task to be canceled");
+    await until("every remote task to be canceled", () => agent.canceled.size >= 3, 5000, 10);
     expect(agent.authorizations.every((a) => a === "Bearer s3cret")).toBe(true);
   });
 
@@ -251,7 +244,7 @@ describe("an A2A agent behind a worker: limits, deadlines and the CLI's bridge",
     expect(bridge.info()).toEqual([]);
     const second = await startTestAgent({ port });
     try {
-      await until(() => registered.length > 0, "the card to be read", 5000);
+      await until("the card to be read", () => registered.length > 0, 5000, 10);
       expect(registered).toEqual(["echo", "words", "fail", "ask", "slow"]);
       expect(bridge.info()).toEqual([
         { name: "Test agent", url: late, skills: ["echo", "words", "fail", "ask", "slow"] },

@@ -2,6 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { type DistributorAgent, type Task, type TaskHandler, WorkerAgent } from "../../../src/index.js";
 import { FAST, TestCluster } from "../../helpers/cluster.js";
 import { testEngines } from "../../helpers/engines.js";
+import { sleep, until } from "../../helpers/wait.js";
 
 /**
  * First in, first out within a type when the pool is mixed and one type's workers are busy: a
@@ -9,8 +10,6 @@ import { testEngines } from "../../helpers/engines.js";
  * workers of another type have room. (Such tasks went to the back of the queue, behind later
  * ones of their own type, each time the pump found no room for them.)
  */
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe.each(testEngines("dispatch-order"))("dispatch order in a mixed pool ($name)", (engine) => {
   let cluster: TestCluster | undefined;
@@ -49,7 +48,7 @@ describe.each(testEngines("dispatch-order"))("dispatch order in a mixed pool ($n
       c.workers.set(name, w);
     }
     await c.ready();
-    await until(() => d.core.registry.alive().length === 2);
+    await until("both workers are alive", () => d.core.registry.alive().length === 2, 5000);
 
     const ids = Array.from({ length: 12 }, (_, i) => `x-${engine.name}-${String(i).padStart(2, "0")}`);
     const created = await c.coordinator.submitTasks(
@@ -66,7 +65,7 @@ describe.each(testEngines("dispatch-order"))("dispatch order in a mixed pool ($n
     const coordinator = await c.startCoordinator();
     // No worker: what the distributor holds stays queued, in the order it would start.
     const d = await c.startDistributor("d1");
-    await until(() => d.core.lease.owns);
+    await until("the distributor owns its lease", () => d.core.lease.owns, 5000);
     const ids = Array.from({ length: 12 }, (_, i) => `batch-${engine.name}-${String(i).padStart(2, "0")}`);
     const createdAt = new Date().toISOString(); // one batch: one created_at
     const tasks = ids.map((id) => ({ task_id: id, task_type: "x", payload: {}, created_at: createdAt }));
@@ -98,11 +97,3 @@ describe.each(testEngines("dispatch-order"))("dispatch order in a mixed pool ($n
     expect(d.core.queue.ids()).toEqual(ids);
   });
 });
-
-async function until(ok: () => boolean, timeoutMs = 5000): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  while (!ok()) {
-    if (performance.now() > deadline) throw new Error("timed out");
-    await sleep(20);
-  }
-}

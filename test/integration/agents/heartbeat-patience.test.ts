@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from "vitest";
 import type { A2AMessage } from "../../../src/core/messaging/types.js";
-import { CoordinatorAgent, DistributorAgent, WorkerAgent } from "../../../src/index.js";
-import { FAST, FaultyRouter } from "../../helpers/cluster.js";
+import { FAST, FaultyRouter, standbyPair } from "../../helpers/cluster.js";
 import { uniquePrefix } from "../../helpers/redis-server.js";
+import { sleep, until } from "../../helpers/wait.js";
 
 /**
  * A heartbeat is worth delivering only until the next one is due. One sent to an agent that does
@@ -12,16 +12,6 @@ import { uniquePrefix } from "../../helpers/redis-server.js";
  * as the newest, claimed the distributor again for a moment, and its peers and its dashboard
  * showed the workers' ages two seconds too old.
  */
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until(what: string, ok: () => boolean, timeoutMs = 8000): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  while (!ok()) {
-    if (performance.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await sleep(20);
-  }
-}
 
 /** Records, for every heartbeat delivered, when it was sent and when it arrived (both wall clock, one process). */
 class RecordingRouter extends FaultyRouter {
@@ -55,35 +45,7 @@ describe("heartbeats to an agent that does not take them", () => {
       url: `memory://heartbeat-patience-${process.pid}-${run}`,
       keyPrefix: uniquePrefix("hbp"),
     };
-    const [c1, c2] = ["c1", "c2"].map(
-      (name) => new CoordinatorAgent({ agentId: `${name}-${run}`, redis, a2a: { router }, timing: FAST }),
-    ) as [CoordinatorAgent, CoordinatorAgent];
-    for (const c of [c1, c2]) {
-      await c.initialize();
-      stops.push(() => c.cleanup());
-    }
-    const d = new DistributorAgent({
-      agentId: `d-${run}`,
-      coordinatorId: c2.agentId,
-      coordinators: [{ id: c1.agentId }],
-      redis,
-      a2a: { router },
-      timing: FAST,
-    });
-    await d.initialize();
-    stops.push(() => d.cleanup());
-    const w = new WorkerAgent({
-      agentId: `w-${run}`,
-      distributorId: d.agentId,
-      a2a: { router },
-      timing: FAST,
-    });
-    await w.initialize();
-    stops.push(() => w.cleanup());
-    await until(
-      "c2 hears the distributor with its worker",
-      () => (c2.core.directory.get(d.agentId)?.capacity ?? 0) > 0,
-    );
+    const { c1, c2, d, w } = await standbyPair({ router, redis, run, stops });
 
     // c2 stops taking messages: the distributor moves to c1 (c2 takes c1's word from its view).
     router.frozen.add(c2.agentId);

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { A2ARouter, CoordinatorAgent, DistributorAgent, WorkerAgent } from "../../../src/index.js";
 import { FAST } from "../../helpers/cluster.js";
 import { testEngines } from "../../helpers/engines.js";
+import { until } from "../../helpers/wait.js";
 
 /**
  * A coordinator whose shard lease lapsed on its own clock only (a renewal round late under
@@ -10,16 +11,6 @@ import { testEngines } from "../../helpers/engines.js";
  * bench/redis-memory.ts --redis-cpu at load ~8: tasks recorded pending on no distributor,
  * in no coordinator's memory, never placed.
  */
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until(what: string, ok: () => boolean, timeoutMs = 8000): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  while (!ok()) {
-    if (performance.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await sleep(20);
-  }
-}
 
 type Leases = { held: Map<number, { value: string; until: number }> };
 type Placing = { placement: { place(): Promise<void> } };

@@ -11,18 +11,9 @@ import { agentList } from "../../../src/server/coordinator-api.js";
 import { coordinatorMetrics } from "../../../src/server/metrics.js";
 import { FAST, FaultyRouter } from "../../helpers/cluster.js";
 import { testEngines } from "../../helpers/engines.js";
+import { until } from "../../helpers/wait.js";
 
 /** SPEC "Several coordinators": any accepts and answers, work split by shard leases, failover. */
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until(what: string, ok: () => boolean, timeoutMs = 8000): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  while (!ok()) {
-    if (performance.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await sleep(20);
-  }
-}
 
 /** Coordinators c1..cN, distributors each homed on one coordinator (knowing all), a worker each; one router. */
 class Coordinators {

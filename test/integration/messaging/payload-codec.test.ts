@@ -5,6 +5,7 @@ import type { A2AConfig } from "../../../src/core/messaging/config.js";
 import type { PayloadCodec } from "../../../src/core/messaging/payload-codec.js";
 import type { RejectionEvent } from "../../../src/core/messaging/rejections.js";
 import { type A2AMessage, MessageType } from "../../../src/core/messaging/types.js";
+import { until } from "../../helpers/wait.js";
 
 /**
  * A payload codec (src/core/messaging/payload-codec.ts) shortens payloads between processes: a
@@ -60,14 +61,6 @@ async function receiver(codec?: PayloadCodec) {
   return { b, url, seen, wire };
 }
 
-async function until(check: () => boolean, what: string) {
-  const deadline = Date.now() + 5000;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
 describe("payload codecs between processes", () => {
   it("announces the codec on the stream's 101", async () => {
     const { url } = await receiver(JOIN);
@@ -89,7 +82,7 @@ describe("payload codecs between processes", () => {
     // The first message opens the stream: sent before the peer was heard, it goes as it is.
     await a.sendEvent("b", "say", { words: ["first", "one"] });
     await a.sendEvent("b", "say", { words: ["hello", "packed", "world"] });
-    await until(() => seen.length === 2, "two messages");
+    await until("two messages", () => seen.length === 2, 5000, 10);
     expect(seen.map((m) => m.payload.event_data)).toEqual([
       { words: ["first", "one"] },
       { words: ["hello", "packed", "world"] },
@@ -104,7 +97,7 @@ describe("payload codecs between processes", () => {
     const { url, seen } = await receiver();
     const a = agent("a", { payloadCodec: JOIN, peers: { b: url } });
     for (let i = 0; i < 3; i++) await a.sendEvent("b", "say", { words: ["plain", String(i)] });
-    await until(() => seen.length === 3, "three messages");
+    await until("three messages", () => seen.length === 3, 5000, 10);
     expect(seen.map((m) => m.payload.event_data)).toEqual(
       [0, 1, 2].map((i) => ({ words: ["plain", String(i)] })),
     );
@@ -124,7 +117,7 @@ describe("payload codecs between processes", () => {
     ]);
     // The receiver goes on serving.
     await a.sendEvent("b", "say", { words: ["still", "here"] });
-    await until(() => seen.length === 1, "the next message");
+    await until("the next message", () => seen.length === 1, 5000, 10);
   });
 });
 

@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { CoordinatorAgent, DistributorAgent, WorkerAgent } from "../../../src/index.js";
 import { type RunningServer, startCoordinatorServer } from "../../../src/server/coordinator-server.js";
-import { FAST, FaultyRouter } from "../../helpers/cluster.js";
+import { FaultyRouter, standbyPair } from "../../helpers/cluster.js";
 import { uniquePrefix } from "../../helpers/redis-server.js";
+import { sleep, until } from "../../helpers/wait.js";
 
 /**
  * Heartbeat ages on the dashboard with several coordinators: every coordinator's page gives each
@@ -12,15 +12,6 @@ import { uniquePrefix } from "../../helpers/redis-server.js";
  */
 
 const TOKEN = "cluster-ages-token";
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until(what: string, ok: () => boolean | Promise<boolean>, timeoutMs = 8000): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  while (!(await ok())) {
-    if (performance.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await sleep(20);
-  }
-}
 
 type Agent = { id: string; tier: string; status: string; heartbeat_age_ms: number | null };
 
@@ -41,22 +32,16 @@ describe("the dashboard's heartbeat ages with two coordinators", () => {
     const router = new FaultyRouter();
     const run = Math.random().toString(36).slice(2, 7);
     const redis = { url: `memory://dashboard-cluster-ages-${process.pid}`, keyPrefix: uniquePrefix("ages") };
-    const coordinators = ["c1", "c2"].map(
-      (name) =>
-        new CoordinatorAgent({
-          agentId: `${name}-${run}`,
-          redis,
-          a2a: { router },
-          timing: FAST,
-          placementTimeoutMs: 20_000,
-        }),
-    );
-    const [c1, c2] = coordinators as [CoordinatorAgent, CoordinatorAgent];
-    await Promise.all(coordinators.map((c) => c.initialize()));
-    stops.push(
-      () => c1.cleanup(),
-      () => c2.cleanup(),
-    );
+    // The distributor reports to c2 first (c1 only when c2 stops answering).
+    const { c1, c2, d, w } = await standbyPair({
+      router,
+      redis,
+      run,
+      stops,
+      coordinator: { placementTimeoutMs: 20_000 },
+      worker: { concurrency: 2 },
+    });
+    const coordinators = [c1, c2];
     const servers: RunningServer[] = [];
     for (const c of coordinators) {
       const server = await startCoordinatorServer(c, { port: 0, apiToken: TOKEN });
@@ -64,27 +49,6 @@ describe("the dashboard's heartbeat ages with two coordinators", () => {
       stops.push(() => server.close());
     }
     const [s1, s2] = servers as [RunningServer, RunningServer];
-
-    // The distributor reports to c2 first (c1 only when c2 stops answering).
-    const d = new DistributorAgent({
-      agentId: `d-${run}`,
-      coordinatorId: c2.agentId,
-      coordinators: [{ id: c1.agentId }],
-      redis,
-      a2a: { router },
-      timing: FAST,
-    });
-    await d.initialize();
-    stops.push(() => d.cleanup());
-    const w = new WorkerAgent({
-      agentId: `w-${run}`,
-      distributorId: d.agentId,
-      a2a: { router },
-      timing: FAST,
-      concurrency: 2,
-    });
-    await w.initialize();
-    stops.push(() => w.cleanup());
     await until("both coordinators know the distributor with its worker", () =>
       coordinators.every((c) => (c.core.directory.get(d.agentId)?.capacity ?? 0) > 0),
     );

@@ -8,6 +8,7 @@ import {
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { A2AMessage, Task, TaskHandler } from "../../../src/index.js";
 import { TestCluster } from "../../helpers/cluster.js";
+import { until } from "../../helpers/wait.js";
 
 /**
  * With an OpenTelemetry SDK installed, every task is one trace across the three tiers: the
@@ -43,14 +44,6 @@ function chainOf(spans: ReadableSpan[]): ReadableSpan[] {
     chain.push(children[0]!);
   }
   return chain;
-}
-
-async function until(check: () => boolean, timeoutMs = 5000): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  while (!check()) {
-    if (performance.now() > deadline) throw new Error("timed out waiting");
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 describe("traces of tasks through the three tiers", () => {
@@ -91,7 +84,9 @@ describe("traces of tasks through the three tiers", () => {
       })),
     );
     for (const id of ids) expect(await c.waitForTask(id, 5000)).toMatchObject({ status: "completed" });
-    await until(() => ids.every((id) => taskSpans(id).some((s) => s.name === "triad.commit")));
+    await until("every task's commit span", () =>
+      ids.every((id) => taskSpans(id).some((s) => s.name === "triad.commit")),
+    );
 
     const traceIds = new Set<string>();
     for (const id of ids) {
@@ -128,7 +123,10 @@ describe("traces of tasks through the three tiers", () => {
     const id = cluster.id("flaky");
     await c.submitTask({ task_id: id, task_type: "flaky", payload: { n: 7 } });
     expect(await c.waitForTask(id, 5000)).toMatchObject({ status: "completed", attempts: 2 });
-    await until(() => taskSpans(id).filter((s) => s.name === "triad.commit").length === 2);
+    await until(
+      "two commit spans",
+      () => taskSpans(id).filter((s) => s.name === "triad.commit").length === 2,
+    );
 
     const chain = chainOf(taskSpans(id));
     expect(chain.map((s) => s.name)).toEqual([
@@ -151,7 +149,7 @@ describe("traces of tasks through the three tiers", () => {
     const id = cluster.id("carried");
     await cluster.coordinator.submitTask({ task_id: id, task_type: "echo", payload: { hello: 1 } });
     await cluster.coordinator.waitForTask(id, 5000);
-    await until(() => taskSpans(id).some((s) => s.name === "triad.commit"));
+    await until("the commit span", () => taskSpans(id).some((s) => s.name === "triad.commit"));
     const spans = new Map(taskSpans(id).map((s) => [s.name, s]));
     const parentOf = (name: string) => {
       const sc = spans.get(name)!.spanContext();

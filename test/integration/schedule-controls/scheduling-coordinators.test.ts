@@ -1,6 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { CoordinatorAgent, DistributorAgent, WorkerAgent } from "../../../src/index.js";
-import { FAST, FaultyRouter } from "../../helpers/cluster.js";
+import { FaultyRouter, standbyPair } from "../../helpers/cluster.js";
 
 /**
  * Delayed tasks with several coordinators (SPEC "Several coordinators"): every coordinator
@@ -16,48 +15,24 @@ describe("delayed tasks with several coordinators", () => {
     const run = Math.random().toString(36).slice(2, 7);
     const redis = { url: `memory://scheduling-coordinators-${process.pid}`, keyPrefix: `sc-${run}:` };
     const router = new FaultyRouter();
-    const [c1, c2] = ["c1", "c2"].map(
-      (name) =>
-        new CoordinatorAgent({
-          agentId: `${name}-${run}`,
-          redis,
-          a2a: { router },
-          timing: FAST,
-          placementTimeoutMs: 20_000,
-        }),
-    ) as [CoordinatorAgent, CoordinatorAgent];
-    await Promise.all([c1.initialize(), c2.initialize()]);
-    stops.push(
-      () => c1.cleanup(),
-      () => c2.cleanup(),
-    );
     let runs = 0;
-    const d = new DistributorAgent({
-      agentId: `d1-${run}`,
-      coordinatorId: c2.agentId,
-      coordinators: [{ id: c1.agentId }],
+    const { c1, c2 } = await standbyPair({
+      router,
       redis,
-      a2a: { router },
-      timing: FAST,
-    });
-    await d.initialize();
-    stops.push(() => d.cleanup());
-    const w = new WorkerAgent({
-      agentId: `w1-${run}`,
-      distributorId: d.agentId,
-      a2a: { router },
-      timing: FAST,
-      handlers: {
-        job: () => {
-          runs++;
-          return { ok: true };
+      run,
+      stops,
+      coordinator: { placementTimeoutMs: 20_000 },
+      distributorId: "d1",
+      workerId: "w1",
+      worker: {
+        handlers: {
+          job: () => {
+            runs++;
+            return { ok: true };
+          },
         },
       },
     });
-    await w.initialize();
-    stops.push(() => w.cleanup());
-    while (!c2.core.directory.healthy().some((x) => x.capacity > 0))
-      await new Promise((r) => setTimeout(r, 20));
 
     const runAt = new Date(Date.now() + 600).toISOString();
     const id = `late-${run}`;

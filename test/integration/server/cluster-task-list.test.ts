@@ -6,6 +6,7 @@ import { TriadTaskStore } from "../../../src/server/a2a-gateway/triad-task-store
 import { type RunningServer, startCoordinatorServer } from "../../../src/server/coordinator-server.js";
 import { FAST, FaultyRouter } from "../../helpers/cluster.js";
 import { testEngines } from "../../helpers/engines.js";
+import { until } from "../../helpers/wait.js";
 
 /**
  * GET /tasks and A2A ListTasks with several coordinators (issue #19 item 4): the finished tasks
@@ -14,15 +15,6 @@ import { testEngines } from "../../helpers/engines.js";
  */
 
 const TOKEN = "cluster-list-token";
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until(what: string, ok: () => boolean | Promise<boolean>, timeoutMs = 8000): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  while (!(await ok())) {
-    if (performance.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await sleep(20);
-  }
-}
 
 type TaskList = {
   tasks: Array<{ task_id: string; status: string }>;
