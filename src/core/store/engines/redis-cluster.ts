@@ -3,12 +3,12 @@ import { replyWaitsFor } from "../../busy-poll.js";
 import { storeUnavailable } from "../../errors.js";
 import type { ResolvedStoreTarget } from "../config.js";
 import { redactUrl } from "../config.js";
-import { connectAttempt, diagnoseConnectFailures, type StoreConnectFailure } from "../connect-failure.js";
-import type { ScriptReply, SetOptions, StoreEngine, StoreScript } from "../engine.js";
+import { connectAttempt } from "../connect-failure.js";
+import type { ScriptReply, StoreEngine } from "../engine.js";
 import type { StoreOutage } from "../store-outage.js";
 import { resubscribeMovedChannels } from "./cluster-resubscribe.js";
 import { CommandWatchdog } from "./command-watchdog.js";
-import { COMMAND_TIMEOUT_MS, evalScript } from "./redis.js";
+import { COMMAND_TIMEOUT_MS, NodeRedisEngine } from "./node-redis-engine.js";
 
 type ClusterTarget = Extract<ResolvedStoreTarget, { kind: "cluster" }>;
 type Cluster = RedisClusterType;
@@ -33,13 +33,9 @@ const NODE_RECONNECT_MAX_MS = 200;
  * unavailability error (CLUSTERDOWN, TRYAGAIN…), at most every SLOT_REFRESH_MS, so that writes
  * reach a promoted replica within a fraction of a second of its promotion.
  */
-export class RedisClusterEngine implements StoreEngine {
+export class RedisClusterEngine extends NodeRedisEngine implements StoreEngine {
   readonly kind = "cluster" as const;
   private cluster: Cluster | undefined;
-  private lastError: Error | undefined;
-  private failure: StoreConnectFailure | undefined;
-  /** The errors reported while connect() runs (each attempt's), for its diagnosis. */
-  private attemptErrors: unknown[] | undefined;
   private readonly channels = new Map<string, (message: string, channel: string) => void>();
   private readonly watchdog: CommandWatchdog;
   private lastRefresh = 0;
@@ -48,6 +44,7 @@ export class RedisClusterEngine implements StoreEngine {
     private readonly target: ClusterTarget,
     outage?: StoreOutage,
   ) {
+    super();
     this.watchdog = new CommandWatchdog(
       COMMAND_TIMEOUT_MS,
       () => this.where(),
@@ -61,11 +58,6 @@ export class RedisClusterEngine implements StoreEngine {
         },
       },
     );
-  }
-
-  /** Why the last connect() resolved false; undefined once connected. */
-  get connectFailure(): StoreConnectFailure | undefined {
-    return this.failure;
   }
 
   /** Asks the cluster for its slot map again, unless that was done in the last SLOT_REFRESH_MS. */
@@ -122,40 +114,16 @@ export class RedisClusterEngine implements StoreEngine {
 
   async connect(): Promise<boolean> {
     if (this.cluster?.isOpen) return true;
-    this.lastError = undefined;
-    this.attemptErrors = [];
     const cluster = this.makeCluster();
-    let timer: NodeJS.Timeout | undefined;
-    try {
-      await Promise.race([
-        cluster.connect(),
-        new Promise((_, reject) => {
-          timer = setTimeout(
-            () => reject(new Error("connect timed out")),
-            this.target.connectTimeoutMs + 1000,
-          );
-        }),
-      ]);
-      this.cluster = cluster;
-      this.failure = undefined;
-      return true;
-    } catch (err) {
-      // "All the root nodes are unavailable" says nothing: each root node reported its own error.
-      this.failure = diagnoseConnectFailures(
-        [...(this.attemptErrors ?? []), err],
-        connectAttempt(this.target),
-      );
-      this.lastError = err as Error;
-      try {
-        cluster.destroy();
-      } catch {
-        // already closed
-      }
-      return false;
-    } finally {
-      this.attemptErrors = undefined;
-      clearTimeout(timer);
-    }
+    // "All the root nodes are unavailable" says nothing: each root node reported its own error.
+    const opened = await this.opened(
+      () => cluster.connect(),
+      () => cluster.destroy(),
+      this.target.connectTimeoutMs + 1000,
+      connectAttempt(this.target),
+    );
+    if (opened) this.cluster = cluster;
+    return opened;
   }
 
   async disconnect(): Promise<void> {
@@ -182,37 +150,9 @@ export class RedisClusterEngine implements StoreEngine {
     return this.cluster;
   }
 
-  /** A command routed by `key` (its slot's master). */
-  private send(key: string, args: (string | number)[]): Promise<ScriptReply> {
-    return this.sendStrings(key, args.map(String));
-  }
-
-  private sendStrings(key: string, args: string[]): Promise<ScriptReply> {
-    return this.watchdog.watch(this.c.sendCommand(key, false, args) as Promise<ScriptReply>);
-  }
-
-  async get(key: string): Promise<string | null> {
-    return (await this.send(key, ["GET", key])) as string | null;
-  }
-
-  async set(key: string, value: string, options: SetOptions = {}): Promise<boolean> {
-    const args: (string | number)[] = ["SET", key, value];
-    if (options.px !== undefined) args.push("PX", options.px);
-    else if (options.keepTtl) args.push("KEEPTTL");
-    if (options.nx) args.push("NX");
-    return (await this.send(key, args)) === "OK";
-  }
-
-  async del(key: string): Promise<number> {
-    return (await this.send(key, ["DEL", key])) as number;
-  }
-
-  async exists(key: string): Promise<boolean> {
-    return (await this.send(key, ["EXISTS", key])) === 1;
-  }
-
-  async incrBy(key: string, amount: number): Promise<number> {
-    return (await this.send(key, ["INCRBY", key, amount])) as number;
+  /** A command routed by `route` (its slot's master). */
+  protected sendStrings(route: string, args: string[]): Promise<ScriptReply> {
+    return this.watchdog.watch(this.c.sendCommand(route, false, args) as Promise<ScriptReply>);
   }
 
   async publish(channel: string, message: string): Promise<number> {
@@ -237,15 +177,5 @@ export class RedisClusterEngine implements StoreEngine {
       this.channels.delete(channel);
       await this.c.SUNSUBSCRIBE(channel, listener);
     }
-  }
-
-  async waitReplicas(routeKey: string, replicas: number, timeoutMs: number): Promise<number> {
-    return (await this.send(routeKey, ["WAIT", replicas, timeoutMs])) as number;
-  }
-
-  async runScript(script: StoreScript, keys: string[], args: (string | number)[]): Promise<ScriptReply> {
-    // Routed by its first key; each node has its own script cache.
-    const route = keys[0] ?? "";
-    return await evalScript(script, keys, args, (command) => this.sendStrings(route, command));
   }
 }

@@ -3,14 +3,12 @@ import { replyWaitsFor } from "../../busy-poll.js";
 import { storeUnavailable } from "../../errors.js";
 import type { ResolvedStoreTarget } from "../config.js";
 import { redactUrl } from "../config.js";
-import { connectAttempt, diagnoseConnectFailures, type StoreConnectFailure } from "../connect-failure.js";
-import type { ScriptReply, SetOptions, StoreEngine, StoreScript } from "../engine.js";
+import { connectAttempt } from "../connect-failure.js";
+import type { ScriptReply, StoreEngine } from "../engine.js";
 import type { StoreOutage } from "../store-outage.js";
 import { CommandWatchdog } from "./command-watchdog.js";
+import { COMMAND_TIMEOUT_MS, NodeRedisEngine } from "./node-redis-engine.js";
 import { writtenSoon } from "./written-soon.js";
-
-/** How long a command may wait for its reply before it is refused (node-redis' own default). */
-export const COMMAND_TIMEOUT_MS = 5000;
 
 type RedisTarget = Extract<ResolvedStoreTarget, { kind: "redis" }>;
 type Client = RedisClientType;
@@ -21,20 +19,17 @@ type Reply = ScriptReply;
  * connection (commands issued in one tick go out together); pub/sub has its own connection,
  * as Redis requires. Compare-and-set is done in Lua, never with WATCH on the shared connection.
  */
-export class RedisEngine implements StoreEngine {
+export class RedisEngine extends NodeRedisEngine implements StoreEngine {
   readonly kind = "redis" as const;
   private client: Client | undefined;
   private subscriber: Client | undefined;
-  private lastError: Error | undefined;
-  private failure: StoreConnectFailure | undefined;
-  /** The errors reported while connect() runs (each attempt's), for its diagnosis. */
-  private attemptErrors: unknown[] | undefined;
   private readonly watchdog: CommandWatchdog;
 
   constructor(
     private readonly target: RedisTarget,
     outage?: StoreOutage,
   ) {
+    super();
     this.watchdog = new CommandWatchdog(
       COMMAND_TIMEOUT_MS,
       () => redactUrl(this.target.url),
@@ -42,11 +37,6 @@ export class RedisEngine implements StoreEngine {
       replyWaitsFor(target.busyPollUs),
       outage,
     );
-  }
-
-  /** Why the last connect() resolved false; undefined once connected. */
-  get connectFailure(): StoreConnectFailure | undefined {
-    return this.failure;
   }
 
   private makeClient(): Client {
@@ -79,39 +69,15 @@ export class RedisEngine implements StoreEngine {
 
   async connect(): Promise<boolean> {
     if (this.client?.isOpen) return true;
-    this.lastError = undefined;
-    this.attemptErrors = [];
     const client = this.makeClient();
-    const deadline = this.target.connectTimeoutMs + 1000;
-    let timer: NodeJS.Timeout | undefined;
-    try {
-      await Promise.race([
-        client.connect(),
-        new Promise((_, reject) => {
-          timer = setTimeout(() => reject(new Error("connect timed out")), deadline);
-        }),
-      ]);
-      this.client = client;
-      this.failure = undefined;
-      return true;
-    } catch (err) {
-      // Each attempt reported its error; the most telling is the cause (not our own "timed out",
-      // not a reset that hid a TLS alert).
-      this.failure = diagnoseConnectFailures(
-        [...(this.attemptErrors ?? []), err],
-        connectAttempt(this.target),
-      );
-      this.lastError = err as Error;
-      try {
-        client.destroy();
-      } catch {
-        // already closed
-      }
-      return false;
-    } finally {
-      this.attemptErrors = undefined;
-      clearTimeout(timer);
-    }
+    const opened = await this.opened(
+      () => client.connect(),
+      () => client.destroy(),
+      this.target.connectTimeoutMs + 1000,
+      connectAttempt(this.target),
+    );
+    if (opened) this.client = client;
+    return opened;
   }
 
   async disconnect(): Promise<void> {
@@ -140,42 +106,14 @@ export class RedisEngine implements StoreEngine {
     return this.client;
   }
 
-  private send(args: (string | number)[]): Promise<Reply> {
-    return this.sendStrings(args.map(String));
-  }
-
-  private sendStrings(args: string[]): Promise<Reply> {
+  protected sendStrings(_route: string, args: string[]): Promise<Reply> {
     const client = this.c;
     // Written at the end of this tick, not after the loop's other I/O (written-soon.ts).
     return this.watchdog.watch(writtenSoon(() => client.sendCommand(args)) as Promise<Reply>);
   }
 
-  async get(key: string): Promise<string | null> {
-    return (await this.send(["GET", key])) as string | null;
-  }
-
-  async set(key: string, value: string, options: SetOptions = {}): Promise<boolean> {
-    const args: (string | number)[] = ["SET", key, value];
-    if (options.px !== undefined) args.push("PX", options.px);
-    else if (options.keepTtl) args.push("KEEPTTL");
-    if (options.nx) args.push("NX");
-    return (await this.send(args)) === "OK";
-  }
-
-  async del(key: string): Promise<number> {
-    return (await this.send(["DEL", key])) as number;
-  }
-
-  async exists(key: string): Promise<boolean> {
-    return (await this.send(["EXISTS", key])) === 1;
-  }
-
-  async incrBy(key: string, amount: number): Promise<number> {
-    return (await this.send(["INCRBY", key, amount])) as number;
-  }
-
   async publish(channel: string, message: string): Promise<number> {
-    return (await this.send(["PUBLISH", channel, message])) as number;
+    return (await this.send(channel, ["PUBLISH", channel, message])) as number;
   }
 
   async subscribe(channels: string[], listener: (channel: string, message: string) => void): Promise<void> {
@@ -197,34 +135,4 @@ export class RedisEngine implements StoreEngine {
     if (this.subscriber === undefined) return;
     await this.subscriber.unsubscribe(channels);
   }
-
-  async waitReplicas(_routeKey: string, replicas: number, timeoutMs: number): Promise<number> {
-    return (await this.send(["WAIT", replicas, timeoutMs])) as number;
-  }
-
-  runScript(script: StoreScript, keys: string[], args: (string | number)[]): Promise<Reply> {
-    return evalScript(script, keys, args, (command) => this.sendStrings(command));
-  }
-}
-
-/**
- * Runs `script` through `send`: EVALSHA sha numkeys keys... args..., the command built once, as
- * strings (it is on every task's path, with up to thousands of arguments); when the server's
- * script cache lacks it (empty after a Redis restart or failover), the source is sent once.
- */
-export function evalScript<R>(
-  script: StoreScript,
-  keys: string[],
-  args: (string | number)[],
-  send: (command: string[]) => Promise<R>,
-): Promise<R> {
-  const command: string[] = ["EVALSHA", script.sha1, String(keys.length)];
-  for (const key of keys) command.push(key);
-  for (const arg of args) command.push(typeof arg === "string" ? arg : String(arg));
-  return send(command).catch((err: unknown) => {
-    if (!String((err as Error).message).startsWith("NOSCRIPT")) throw err;
-    command[0] = "EVAL";
-    command[1] = script.lua;
-    return send(command);
-  });
 }
