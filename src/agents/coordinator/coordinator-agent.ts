@@ -112,6 +112,7 @@ export class CoordinatorAgent extends TriadAgent {
       apiUrl: () => this.apiUrl,
       learnPeer: (id, url) => this.learnPeer(id, url),
       moved: (change) => this.log.info(change, "task shards moved"),
+      reported: () => this.observer.reportedCounts(),
     });
     this.core = new CoordinatorCore({
       cluster: this.cluster,

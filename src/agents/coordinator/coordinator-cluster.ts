@@ -44,6 +44,8 @@ export type CoordinatorClusterOptions = {
   learnPeer?: (distributorId: string, url: string) => void;
   /** Shards gained or lost (logged by the agent). */
   moved?: (change: { gained: number[]; lost: number[] }) => void;
+  /** What the distributors heard first-hand last reported (CoordinatorView.reported). */
+  reported?: () => Record<string, [number, number, number]>;
 };
 
 /**
@@ -300,6 +302,8 @@ export class CoordinatorCluster implements ClusterSeam {
       published_at: new Date().toISOString(),
       shards: this.leases.owned(),
       stats: { ...core.stats },
+      waiting: core.unplacedCount,
+      ...(this.o.reported ? { reported: this.o.reported() } : {}),
       distributors,
     };
   }

@@ -32,6 +32,15 @@ export type CoordinatorView = {
   shards: number[];
   /** Tasks accepted and counted here since it started (its own counters: summing them double counts nothing). */
   stats: Record<string, number>;
+  /** Tasks accepted and waiting here for a distributor (in the shards it owns). Absent from an older release's. */
+  waiting?: number;
+  /**
+   * What each distributor it heard first-hand last reported of its own counters (since that
+   * distributor started), as [sent at (epoch ms, the distributor's clock), retried, reassigned]:
+   * a dashboard sums the newest report of each distributor, wherever heard. Absent from an older
+   * release's.
+   */
+  reported?: Record<string, [number, number, number]>;
   distributors: HeardDistributor[];
 };
 

@@ -40,6 +40,8 @@ export type DistributorHeard = {
   receivedAt: number;
 };
 
+/** Distributors whose reported counters a coordinator's view carries at most (the newest reports). */
+const REPORTED_LIMIT = 500;
 /** Distinct task types counted one by one; the rest are counted as OTHER_TYPE. */
 const TYPE_LIMIT = 100;
 export const OTHER_TYPE = "(other)";
@@ -76,6 +78,17 @@ export class CoordinatorObserver implements MessageObserver {
   /** What each distributor last reported. */
   heard(): ReadonlyMap<string, DistributorHeard> {
     return this.distributors;
+  }
+
+  /** Each distributor's last reported retries and reassignments, with when it sent them (CoordinatorView.reported). */
+  reportedCounts(): Record<string, [number, number, number]> {
+    let entries = [...this.distributors].filter(([, heard]) => heard.report !== undefined);
+    // The newest REPORTED_LIMIT: a view is written every heartbeat tick.
+    if (entries.length > REPORTED_LIMIT)
+      entries = entries.sort(([, a], [, b]) => b.sentAt - a.sentAt).slice(0, REPORTED_LIMIT);
+    const out: Record<string, [number, number, number]> = {};
+    for (const [id, { sentAt, report }] of entries) out[id] = [sentAt, report!.retried, report!.reassigned];
+    return out;
   }
 
   /** Tasks followed now, for their latency: submitted here and not yet ended (or let go). */

@@ -2,7 +2,11 @@ import type { CoordinatorAgent } from "../../agents/index.js";
 import type { JsonObject } from "../../core/json.js";
 import { agentList } from "../coordinator-api.js";
 
-/** The task counts the dashboard shows, since this coordinator started. */
+/**
+ * The task counts the dashboard shows: of the whole cluster, each coordinator alive counting
+ * what it accepted and heard end since it started (their own counters: the sum counts nothing
+ * twice); a coordinator that has gone takes its counts with it.
+ */
 export type TaskCounts = {
   submitted: number;
   /** Accepted, waiting for a healthy distributor. */
@@ -20,27 +24,52 @@ export type TaskCounts = {
   input_required: number;
 };
 
+/** A peer's counter, or 0 when its view lacks it (an older release) or holds no count. */
+const counter = (value: unknown): number =>
+  typeof value === "number" && Number.isFinite(value) && value >= 0 ? value : 0;
+
 export function taskCounts(coordinator: CoordinatorAgent): TaskCounts {
   const s = coordinator.core.stats;
-  let inFlight = 0;
-  for (const d of coordinator.core.directory.all()) if (d.status !== "dead") inFlight += d.load;
-  let retried = 0;
-  let reassigned = s.reassigned;
-  for (const heard of coordinator.observer.heard().values()) {
-    retried += heard.report?.retried ?? 0;
-    reassigned += heard.report?.reassigned ?? 0;
-  }
-  return {
+  const counts: TaskCounts = {
     submitted: s.submitted,
     waiting: coordinator.core.unplacedCount,
-    in_flight: inFlight,
+    in_flight: 0,
     completed: s.completed,
     failed: s.failed,
     abandoned: s.abandoned,
-    retried,
-    reassigned,
+    retried: 0,
+    reassigned: s.reassigned,
     input_required: coordinator.core.input.waiting,
   };
+  for (const d of coordinator.core.directory.all()) if (d.status !== "dead") counts.in_flight += d.load;
+  // A distributor's own counters, from its newest report wherever it was heard (it moves between
+  // coordinators when one stops answering): [sent at on its clock, retried, reassigned].
+  const reports = new Map<string, readonly [number, number, number]>();
+  for (const [id, heard] of coordinator.observer.heard()) {
+    if (heard.report) reports.set(id, [heard.sentAt, heard.report.retried, heard.report.reassigned]);
+  }
+  for (const peer of coordinator.cluster.peers.others()) {
+    const stats = (peer.stats ?? {}) as Record<string, unknown>;
+    counts.submitted += counter(stats.submitted);
+    counts.completed += counter(stats.completed);
+    counts.failed += counter(stats.failed);
+    counts.abandoned += counter(stats.abandoned);
+    counts.reassigned += counter(stats.reassigned);
+    counts.waiting += counter(peer.waiting);
+    const reported = peer.reported;
+    if (reported === null || typeof reported !== "object") continue;
+    for (const [id, r] of Object.entries(reported)) {
+      if (!Array.isArray(r) || r.length !== 3) continue;
+      const sentAt = counter(r[0]);
+      if ((reports.get(id)?.[0] ?? -1) >= sentAt) continue;
+      reports.set(id, [sentAt, counter(r[1]), counter(r[2])]);
+    }
+  }
+  for (const [, retried, reassigned] of reports.values()) {
+    counts.retried += retried;
+    counts.reassigned += reassigned;
+  }
+  return counts;
 }
 
 /**
