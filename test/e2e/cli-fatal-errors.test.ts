@@ -78,4 +78,38 @@ describe("triad worker, an unhandled rejection", () => {
     expect(output).toContain("unhandled rejection: the process ends");
     expect(output).toContain("Error: a floating rejection, logs silenced");
   }, 30_000);
+
+  it("in triad up with --log-level silent, is still said on stderr before the process exits 1", async () => {
+    const module = join(dir, "leaky-up.mjs");
+    writeFileSync(
+      module,
+      [
+        `setTimeout(() => { Promise.reject(new Error("a floating rejection in up")); }, 200);`,
+        "export default { leaky: async () => ({ ok: true }) };",
+      ].join("\n"),
+    );
+    const up = new TriadProcess(
+      [
+        "up",
+        "--tasks",
+        "0",
+        "--keep",
+        "--port",
+        String(await freePort()),
+        "--handlers",
+        module,
+        "--log-level",
+        "silent",
+      ],
+      { TRIAD_SECRET: "fatal-errors-test-secret-0123456789" },
+    );
+    try {
+      const { code } = await up.exit(20_000);
+      expect(code).toBe(1);
+      expect(up.output).toContain("unhandled rejection: the process ends");
+      expect(up.output).toContain("Error: a floating rejection in up");
+    } finally {
+      await up.kill();
+    }
+  }, 30_000);
 });

@@ -16,8 +16,10 @@ import { storeConfig } from "../store-flags.js";
 
 export async function up(options: ParsedOptions): Promise<number> {
   const registered = new Set<string>();
-  const log = loggingRegistrations(await createLogger(options, "triad"), registered);
-  logFatalErrors(log);
+  const logger = await createLogger(options, "triad");
+  // The logger itself: the wrapper below does not say which levels it writes.
+  logFatalErrors(logger);
+  const log = loggingRegistrations(logger, registered);
   const store = String(options.redis);
   const nDist = positiveInt(options, "distributors");
   const nWorkers = Math.max(nDist, positiveInt(options, "workers"));
