@@ -13,7 +13,14 @@ import {
   upSpec,
   workerSpec,
 } from "./commands/specs.js";
-import { type CommandSpec, helpText, type ParsedOptions, parseOptions, UsageError } from "./options.js";
+import {
+  COMMON_FLAGS,
+  type CommandSpec,
+  helpText,
+  type ParsedOptions,
+  parseOptions,
+  UsageError,
+} from "./options.js";
 
 type Command = { spec: CommandSpec; run: (options: ParsedOptions) => Promise<number> };
 
@@ -55,6 +62,12 @@ const COMMANDS: Record<string, Command> = {
     run: async (o) => (await import("./commands/keys.js")).keysRevoke(o),
   },
 };
+
+/** Every option of every command: the keys a config file shared by several commands may hold. */
+const CONFIG_KEYS: ReadonlySet<string> = new Set([
+  ...COMMON_FLAGS.map((f) => f.name),
+  ...Object.values(COMMANDS).flatMap((c) => c.spec.flags.map((f) => f.name)),
+]);
 
 const USAGE = `usage: triad <command> [options]
 
@@ -134,7 +147,7 @@ export async function main(argv: string[]): Promise<number> {
   }
   let options: ParsedOptions;
   try {
-    options = parseOptions(command.spec, rest);
+    options = parseOptions(command.spec, rest, process.env, CONFIG_KEYS);
   } catch (err) {
     if (err instanceof UsageError) {
       process.stderr.write(`triad ${name}: ${err.message}\n\n${helpText(command.spec)}`);

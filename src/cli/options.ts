@@ -86,10 +86,16 @@ export function helpText(spec: CommandSpec): string {
   return `${spec.summary}\n\nusage: ${spec.usage}\n\noptions:\n${lines.join("\n")}\n${spec.notes ? `\n${spec.notes}\n` : ""}`;
 }
 
+/**
+ * `knownKeys`: the option names a config file may hold (default: this command's). A file shared
+ * by several commands holds keys of the others: those are passed over, a key no command takes
+ * (a typo) is refused.
+ */
 export function parseOptions(
   spec: CommandSpec,
   argv: string[],
   env: NodeJS.ProcessEnv = process.env,
+  knownKeys?: ReadonlySet<string>,
 ): ParsedOptions {
   const flags = [...spec.flags, ...COMMON_FLAGS];
   const byName = new Map(flags.map((f) => [f.name, f]));
@@ -120,6 +126,10 @@ export function parseOptions(
 
   const configPath = (given.config as string | undefined) ?? env.TRIAD_CONFIG;
   const file = configPath ? readConfig(configPath) : {};
+  for (const key of Object.keys(file)) {
+    if (!byName.has(key) && !knownKeys?.has(key))
+      throw new UsageError(`config file ${configPath}: unknown option "${key}"`);
+  }
   const out: ParsedOptions = {};
   for (const flag of flags) {
     const fromEnv = envName(flag) ? env[envName(flag)!] : undefined;
@@ -127,12 +137,46 @@ export function parseOptions(
     if (value === undefined && fromEnv !== undefined && fromEnv !== "")
       value = convert(flag, fromEnv, envName(flag)!);
     if (value === undefined && file[flag.name] !== undefined)
-      value = convert(flag, String(file[flag.name]), `${configPath}: ${flag.name}`);
+      value = fromConfig(flag, file[flag.name], `${configPath}: ${flag.name}`);
     if (value === undefined) value = flag.default;
     if (value === undefined && flag.required) throw new UsageError(`missing required option --${flag.name}`);
     out[flag.name] = value;
   }
   return out;
+}
+
+/**
+ * A config file's value: a string, number or boolean as on the command line; for a repeatable
+ * option an array of them (each as if given once more); for a string option an object or array
+ * stands for its JSON text (--payload, say).
+ */
+function fromConfig(flag: FlagSpec, value: unknown, where: string): string | number | boolean {
+  if (Array.isArray(value) && flag.repeatable) {
+    if (value.length === 0) throw new UsageError(`${where} is an empty list`);
+    return value
+      .map((item, i) => {
+        if (typeof item !== "string" && typeof item !== "number")
+          throw new UsageError(`${where}[${i}] must be a string (got ${JSON.stringify(item)})`);
+        const text = String(item);
+        if (text === "" || /\s/.test(text))
+          throw new UsageError(
+            `${where}[${i}] must be one value without spaces (got ${JSON.stringify(text)})`,
+          );
+        return convert(flag, text, `${where}[${i}]`);
+      })
+      .join(" ");
+  }
+  if (value !== null && typeof value === "object") {
+    if (flag.type === "string") return JSON.stringify(value);
+    throw new UsageError(
+      `${where} must be ${flag.type === "number" ? "a number" : "true or false"} (got ${JSON.stringify(value)})`,
+    );
+  }
+  if (value === null)
+    throw new UsageError(
+      `${where} must be ${flag.type === "string" ? "a string" : `a ${flag.type}`} (got null)`,
+    );
+  return convert(flag, String(value), where);
 }
 
 function convert(flag: FlagSpec, raw: string, where: string): string | number | boolean {

@@ -60,6 +60,9 @@ export function checkLimit(taskType: unknown, limit: unknown): { taskType: strin
 export function parseLimitFlag(text: string): { taskType: string; limit: TaskTypeLimit } {
   const eq = text.lastIndexOf("=");
   if (eq <= 0) throw invalid(`--limit ${text}: want TYPE=concurrency:N,rate:R`);
+  // A type may hold "=", but not a limit: two run together ("a=concurrency:1,b=rate:2") are two flags.
+  if (/=(concurrency|rate|rate_per_s):/.test(text.slice(0, eq)))
+    throw invalid(`--limit ${text}: one limit a flag (give --limit once for each task type)`);
   const raw: Record<string, number> = {};
   for (const part of text.slice(eq + 1).split(",")) {
     const [key, value, extra] = part.split(":");

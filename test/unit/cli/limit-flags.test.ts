@@ -28,6 +28,8 @@ describe("--limit TYPE=concurrency:N,rate:R", () => {
       ["llm=concurrency:", /is not concurrency:N/],
       ["=concurrency:1", /want TYPE=/],
       ["llm", /want TYPE=/],
+      // Two limits run together (a list joined with commas): not one limit on type "llm=concurrency:20,rate:50,sleep".
+      ["llm=concurrency:20,rate:50,sleep=concurrency:2", /one limit a flag/],
     ];
     for (const [text, why] of bad) {
       expect(() => parseLimitFlag(text), text).toThrow(why);

@@ -111,6 +111,53 @@ describe("triad options", () => {
     );
   });
 
+  it("a config file's list is a repeatable option given once per item, an object a string option's JSON", () => {
+    const withLists: CommandSpec = {
+      ...spec,
+      flags: [
+        ...spec.flags,
+        { name: "limit", type: "string", description: "limit", repeatable: true },
+        { name: "payload", type: "string", description: "JSON" },
+      ],
+    };
+    const file = configFile({
+      port: 1,
+      limit: ["llm=concurrency:20,rate:50", "sleep=concurrency:2"],
+      payload: { a: 1, b: [2] },
+    });
+    expect(parseOptions(withLists, ["--config", file], {})).toMatchObject({
+      limit: "llm=concurrency:20,rate:50 sleep=concurrency:2",
+      payload: '{"a":1,"b":[2]}',
+    });
+    // As given twice on the command line.
+    expect(
+      parseOptions(withLists, ["--port", "1", "--limit", "a=rate:1", "--limit", "b=rate:2"], {}).limit,
+    ).toBe("a=rate:1 b=rate:2");
+    for (const [content, why] of [
+      [{ port: 1, limit: ["a=rate:1 b=rate:2"] }, /limit\[0\] must be one value without spaces/],
+      [{ port: 1, limit: [] }, /limit is an empty list/],
+      [{ port: 1, limit: [{ a: 1 }] }, /limit\[0\] must be a string/],
+      [{ port: [1, 2] }, /port must be a number/],
+      [{ port: 1, keep: null }, /keep must be a boolean \(got null\)/],
+    ] as const) {
+      expect(
+        () => parseOptions(withLists, ["--config", configFile(content)], {}),
+        JSON.stringify(content),
+      ).toThrow(why);
+    }
+  });
+
+  it("a config file's key no command takes is refused; one another command takes is passed over", () => {
+    const typo = configFile({ port: 1, bogus: 1 });
+    expect(() => parseOptions(spec, ["--config", typo], {})).toThrow(/unknown option "bogus"/);
+    expect(() => parseOptions(spec, ["--config", typo], {}, new Set(["concurrency"]))).toThrow(
+      /unknown option "bogus"/,
+    );
+    const shared = configFile({ port: 1, concurrency: 8 });
+    expect(parseOptions(spec, ["--config", shared], {}, new Set(["concurrency"]))).toMatchObject({ port: 1 });
+    expect(() => parseOptions(spec, ["--config", shared], {})).toThrow(/unknown option "concurrency"/);
+  });
+
   it("--help lists every option with its default and environment variable", () => {
     const text = helpText(spec);
     for (const part of [
