@@ -126,8 +126,11 @@ export class TestCluster {
       const ok = [...this.distributors.values()].every(
         (d) => d.core.lease.owns && d.core.registry.alive().length > 0,
       );
+      // Healthy in the coordinator's eyes too (it has heard the distributor hold its lease):
+      // until then it places nothing there, and a burst would all go to the others.
+      const healthy = new Set(this.coordinator.core.directory.healthy().map((e) => e.id));
       const known = [...this.distributors.values()].every(
-        (d) => this.coordinator.core.directory.get(d.agentId)?.capacity,
+        (d) => healthy.has(d.agentId) && this.coordinator.core.directory.get(d.agentId)?.capacity,
       );
       if (ok && known) return;
       await new Promise((r) => setTimeout(r, 20));

@@ -27,7 +27,20 @@ describe.each(testEngines("agents"))("agents on $name", (engine) => {
   it("1,000 tasks through 2 distributors and 8 workers: every result right", async () => {
     // Work spread over both distributors and most workers is asserted: a machine loaded by other
     // suites must not have one declared dead (FAST's 400 ms) while the tasks are placed.
-    cluster = new TestCluster(engine.config(), { timing: { ...FAST, heartbeatTimeoutMs: 2000 } });
+    // Each sum takes 20 ms: the first distributor's slots stay full while the tasks are placed,
+    // so the coordinator (which packs one distributor while it has free slots) spreads them.
+    // With instant tasks, ends come back as fast as a loaded machine submits, and one
+    // distributor could take all 1,000.
+    cluster = new TestCluster(engine.config(), {
+      timing: { ...FAST, heartbeatTimeoutMs: 2000 },
+      handlers: {
+        sum_slowly: async (task: Task) => {
+          await sleep(20);
+          const values = task.payload.values as number[];
+          return { result: values.reduce((a, b) => a + b, 0) };
+        },
+      },
+    });
     await cluster.startCoordinator();
     for (const d of ["d1", "d2"]) {
       await cluster.startDistributor(d);
@@ -39,8 +52,8 @@ describe.each(testEngines("agents"))("agents on $name", (engine) => {
       const values = [i, i + 1, i * 2];
       return new Task({
         taskId: cluster!.id(`t${i}`),
-        taskType: "compute",
-        payload: { operation: "sum", values },
+        taskType: "sum_slowly",
+        payload: { values },
       });
     });
     expect(await Promise.all(tasks.map((t) => c.submitTask(t)))).toEqual(tasks.map(() => true));
