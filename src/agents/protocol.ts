@@ -105,6 +105,18 @@ export const workerHeartbeat = z.object({
   remote_agents: remoteAgents,
   /** Attempts it queues per unit of its concurrency (absent: LEGACY_BACKLOG_PER_SLOT). */
   backlog_per_slot: z.number().int().min(1).max(1024).optional().catch(undefined),
+  /**
+   * Attempts sent to it that it will not run, handed back (it is stopping, or had no room): the
+   * distributor takes them back at once, not a heartbeat timeout later, and not as failures.
+   * Absent from an older release's (whose distributor takes back what a heartbeat no longer lists).
+   */
+  returned: z
+    .array(z.object({ task_id: id, fence: z.number().int() }))
+    .max(100_000)
+    .optional()
+    .catch(undefined),
+  /** It is stopping (draining what runs): send it nothing more. */
+  stopping: z.boolean().optional().catch(undefined),
 });
 export type WorkerHeartbeat = z.infer<typeof workerHeartbeat>;
 

@@ -272,6 +272,7 @@ export class DistributorCore {
 
   onWorkerRegister(workerId: string, url: string | null, capacity: number): WorkerEntry {
     const entry = this.registry.upsert(workerId, { url, capacity, status: "idle" });
+    this.registry.registered(entry);
     entry.lastSeen = performance.now();
     this.schedulePump();
     return entry;
@@ -279,8 +280,26 @@ export class DistributorCore {
 
   onWorkerHeartbeat(workerId: string, hb: WorkerHeartbeat): WorkerEntry {
     const entry = this.registry.heartbeat(workerId, hb);
+    if (hb.returned !== undefined && this.lease.owns) this.takeBackReturned(entry, hb.returned);
     this.schedulePump();
     return entry;
+  }
+
+  /**
+   * Attempts a worker handed back without running them (it is stopping, or had no room): taken
+   * back now, as a dead worker's are (requeued under their fence, no failure counted), not a
+   * heartbeat timeout later. Only the attempt it was sent: a later one of the task is not its.
+   */
+  private takeBackReturned(worker: WorkerEntry, returned: Array<{ task_id: string; fence: number }>): void {
+    for (const { task_id, fence } of returned) {
+      const flight = worker.inFlight.get(task_id);
+      if (flight === undefined || flight.fence !== fence || flight.reported) continue;
+      worker.inFlight.delete(task_id);
+      // Should the store fail, reconcile adopts it from its record and the monitor takes it back.
+      void this.takeBack(task_id, fence)
+        .then(() => this.schedulePump())
+        .catch(() => {});
+    }
   }
 
   /**

@@ -103,6 +103,8 @@ export type WorkerEntry = {
   maxPrefetch: number;
   /** The remote A2A agents it bridges, as its last heartbeat said. */
   remoteAgents?: RemoteAgentInfo[] | undefined;
+  /** It said it is stopping (its last heartbeat): it is sent nothing more. */
+  stopping?: boolean;
 };
 
 /**
@@ -155,6 +157,11 @@ export class WorkerRegistry {
     return entry;
   }
 
+  /** A worker registering anew (a new process under a known id): it takes work again. */
+  registered(entry: WorkerEntry): void {
+    entry.stopping = false;
+  }
+
   heartbeat(id: string, hb: WorkerHeartbeat): WorkerEntry {
     const entry = this.upsert(id, { url: hb.url, capacity: hb.capacity, status: hb.status });
     entry.lastSeen = performance.now();
@@ -163,6 +170,7 @@ export class WorkerRegistry {
     entry.load = hb.load;
     entry.taskTypes = hb.task_types;
     entry.remoteAgents = hb.remote_agents;
+    entry.stopping = hb.stopping === true;
     entry.maxPrefetch = Math.min(MAX_PREFETCH, hb.backlog_per_slot ?? LEGACY_BACKLOG_PER_SLOT);
     if (entry.prefetch > entry.maxPrefetch) entry.prefetch = entry.maxPrefetch;
     const running = new Map(hb.running.map((r) => [r.task_id, r.fence]));
@@ -188,7 +196,7 @@ export class WorkerRegistry {
    * outcome it reported holds no room while the distributor commits it: the worker is done with it.
    */
   free(entry: WorkerEntry): number {
-    if (entry.status === "dead") return 0;
+    if (entry.status === "dead" || entry.stopping) return 0;
     return entry.prefetch * entry.capacity - entry.inFlight.held;
   }
 

@@ -61,6 +61,8 @@ export class WorkerAgent extends TriadAgent {
     this.core = new WorkerCore({
       capacity: this.concurrency,
       resendMs: this.timing.heartbeatIntervalMs,
+      // Attempts handed back, or the drain begun: the distributor hears of it now.
+      onReturned: () => void this.sendHeartbeat(),
       batchLingerMs: this.timing.batchLingerMs,
       maxBacklog: this.concurrency * WORKER_BACKLOG_PER_SLOT,
       handlerFor: (type) => this.handlers.get(type) as TaskHandler | undefined,

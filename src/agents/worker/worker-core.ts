@@ -40,6 +40,8 @@ export type WorkerCoreOptions = {
   /** The checkpointer a graph task runs under (a relay to the distributor), if any. */
   checkpointerFor?: (job: DispatchedTask) => BaseCheckpointSaver | undefined;
   onOutcome?: (outcome: AttemptOutcomeWire) => void;
+  /** Attempts were handed back (not run here): the next heartbeat should go now, to say so. */
+  onReturned?: () => void;
   /** An outcome could not be sent (it is replaced by a failure that says why). */
   onUnsendable?: (taskId: string, reason: string) => void;
   /** ctx.progress values of an attempt leave at most this often (default 250 ms; src/agents/live/). */
@@ -49,6 +51,8 @@ export type WorkerCoreOptions = {
 type Running = { fence: number; startedAt: number; cancel: AttemptCancel };
 type Unacked = { outcome: AttemptOutcomeWire; sentAt: number };
 
+/** Heartbeats that tell of an attempt handed back. */
+const RETURNED_TOLD = 3;
 /** Results per task_results message at most. */
 const MAX_RESULTS_BATCH = 500;
 const DISTRIBUTOR = "distributor";
@@ -68,6 +72,8 @@ export class WorkerCore {
   private readonly replacements = new WeakSet<AttemptOutcomeWire>();
   private resendTimer: NodeJS.Timeout | undefined;
   private accepting = true;
+  /** Attempts handed back, told on the next RETURNED_TOLD heartbeats (a lost one is not the last word). */
+  private returned: Array<{ task_id: string; fence: number; told: number }> = [];
   /** Handlers' progress, coalesced: the latest value per attempt, sent at most every interval. */
   private readonly progress: ProgressCoalescer;
   done = 0;
@@ -120,17 +126,20 @@ export class WorkerCore {
       }
       if (this.running.get(id)?.fence === job.fence) continue;
       if (!this.accepting || this.backlog.length >= this.options.maxBacklog) {
-        this.finish({
-          task_id: id,
-          fence: job.fence,
-          status: "failed",
-          error: "worker is shutting down or overloaded",
-        });
+        // Not the task's failure: handed back, to run elsewhere or here later.
+        this.handBack([job]);
         continue;
       }
       queueByPriority(this.backlog, job);
     }
     this.pump();
+  }
+
+  /** Attempts this worker will not run: told to the distributor on the next heartbeats. */
+  private handBack(jobs: DispatchedTask[]): void {
+    if (jobs.length === 0) return;
+    for (const job of jobs) this.returned.push({ task_id: job.task.task_id, fence: job.fence, told: 0 });
+    this.options.onReturned?.();
   }
 
   private pump(): void {
@@ -353,15 +362,24 @@ export class WorkerCore {
       task_types: taskTypes,
       backlog_per_slot: Math.max(1, Math.floor(this.options.maxBacklog / this.options.capacity)),
       ...(Object.keys(refused).length > 0 ? { rejected: refused } : {}),
+      ...(this.returned.length > 0 ? { returned: this.tellReturned() } : {}),
+      ...(this.accepting ? {} : { stopping: true }),
     };
+  }
+
+  private tellReturned(): Array<{ task_id: string; fence: number }> {
+    const told = this.returned.map(({ task_id, fence }) => ({ task_id, fence }));
+    for (const r of this.returned) r.told++;
+    this.returned = this.returned.filter((r) => r.told < RETURNED_TOLD);
+    return told;
   }
 
   /** Waits until running tasks finish and their outcomes are acknowledged, or the time is up. */
   async drain(timeoutMs: number): Promise<boolean> {
     this.accepting = false;
-    // Not started yet: hand them back by not running them; the distributor takes them back
-    // when this worker stops heartbeating.
-    this.backlog.length = 0;
+    // Not started yet: handed back, for the distributor to send elsewhere at once.
+    this.handBack(this.backlog.splice(0));
+    this.options.onReturned?.();
     const deadline = performance.now() + timeoutMs;
     while (performance.now() < deadline) {
       if (this.running.size === 0 && this.backlog.length === 0 && this.unacked.size === 0) return true;
