@@ -117,6 +117,11 @@ export const workerHeartbeat = z.object({
     .catch(undefined),
   /** It is stopping (draining what runs): send it nothing more. */
   stopping: z.boolean().optional().catch(undefined),
+  /**
+   * Its process, a random id drawn at start: two processes that heartbeat under one worker id
+   * (a copied --id) are told apart, and the second is not taken. Absent from an older release's.
+   */
+  instance: z.string().max(64).optional().catch(undefined),
 });
 export type WorkerHeartbeat = z.infer<typeof workerHeartbeat>;
 
@@ -258,6 +263,8 @@ export const agentPayload = z.discriminatedUnion("kind", [
     worker_id: id,
     url: z.string().nullable(),
     capacity: z.number().int().positive(),
+    /** As on its heartbeats (workerHeartbeat.instance). */
+    instance: z.string().max(64).optional().catch(undefined),
   }),
   z.object({ kind: z.literal("register_distributor"), distributor_id: id, url: z.string().nullable() }),
   workerHeartbeat,

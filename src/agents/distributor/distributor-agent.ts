@@ -33,6 +33,8 @@ import { DistributorCore, type DistributorEvents } from "./distributor-core.js";
 const CHECKPOINT_SWEEP_MS = 60_000;
 /** The lease one distributor takes for a sweep (held 50 s: the next minute's goes to whoever asks first). */
 const CHECKPOINT_SWEEP_LEASE = "checkpoint-retention";
+/** How often a second process under one worker id is warned of, at most. */
+const DUPLICATE_WARN_MS = 10_000;
 
 export type DistributorAgentOptions = {
   agentId: string;
@@ -79,6 +81,8 @@ export class DistributorAgent extends TriadAgent {
   readonly limits: LimitGate;
   /** Checkpoints being stored now, by task: an outcome of the task is committed after them. */
   private readonly checkpointsStoring = new Map<string, Promise<void>>();
+  /** When a second process under each worker id was last warned of (monotonic ms). */
+  private readonly duplicateWarnedAt = new Map<string, number>();
 
   constructor(options: DistributorAgentOptions) {
     super({ agentId: options.agentId, a2a: options.a2a, logger: options.logger, tier: "distributor" });
@@ -268,6 +272,23 @@ export class DistributorAgent extends TriadAgent {
     await this.store.transaction(`shared-state:${this.agentId}`, () => dict);
   }
 
+  /**
+   * Whether a worker's message comes from the process heard under its id (WorkerRegistry.
+   * sameProcess); another live one is ignored, and said so at most every DUPLICATE_WARN_MS.
+   */
+  private takesProcess(workerId: string, instance: string | undefined, url: string | null): boolean {
+    if (this.core.registry.sameProcess(workerId, instance, this.timing.heartbeatTimeoutMs)) return true;
+    const now = performance.now();
+    if (now - (this.duplicateWarnedAt.get(workerId) ?? Number.NEGATIVE_INFINITY) >= DUPLICATE_WARN_MS) {
+      this.duplicateWarnedAt.set(workerId, now);
+      this.log.warn(
+        { worker: workerId, url, runs_at: this.core.registry.get(workerId)?.url ?? null },
+        "a second process heartbeats under this worker id: it is given no work (give each worker its own --id)",
+      );
+    }
+    return false;
+  }
+
   /** Adds a worker to the pool (seed: register_worker); it must still heartbeat to get work. */
   async registerWorker(workerId: string): Promise<boolean> {
     this.core.onWorkerRegister(workerId, null, this.core.registry.get(workerId)?.capacity ?? 16);
@@ -321,6 +342,7 @@ export class DistributorAgent extends TriadAgent {
       heartbeat: (s: MessageState) => {
         const p = this.payloadOf(s.message);
         if (p?.kind === "worker_status" && this.speaksAs(s.message, "worker")) {
+          if (!this.takesProcess(s.message.sender, p.instance, p.url)) return {};
           this.core.onWorkerHeartbeat(s.message.sender, p);
           if (p.url) this.learnPeer(s.message.sender, p.url);
         }
@@ -329,6 +351,7 @@ export class DistributorAgent extends TriadAgent {
       "event.register_worker": (s: MessageState) => {
         const p = this.payloadOf(s.message);
         if (p?.kind !== "register_worker" || !this.speaksAs(s.message, "worker")) return {};
+        if (!this.takesProcess(s.message.sender, p.instance, p.url)) return {};
         this.core.onWorkerRegister(s.message.sender, p.url, p.capacity);
         if (p.url) this.learnPeer(s.message.sender, p.url);
         this.sharedState.assignWorker(s.message.sender);

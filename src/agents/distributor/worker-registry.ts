@@ -105,6 +105,9 @@ export type WorkerEntry = {
   remoteAgents?: RemoteAgentInfo[] | undefined;
   /** It said it is stopping (its last heartbeat): it is sent nothing more. */
   stopping?: boolean;
+  /** The process heard under this id (workerHeartbeat.instance), and when last (monotonic ms). */
+  instance?: string;
+  instanceSeen?: number;
 };
 
 /**
@@ -155,6 +158,30 @@ export class WorkerRegistry {
     if (patch.capacity !== undefined) entry.capacity = patch.capacity;
     if (patch.status !== undefined) entry.status = patch.status;
     return entry;
+  }
+
+  /**
+   * Whether a message from worker `id`'s process `instance` is the worker's: the process heard
+   * under the id until now, or one that follows it (the other silent for `timeoutMs`, or
+   * stopping: a restart). Another live process under the same id (a copied --id) is not taken:
+   * its heartbeats would send this worker's attempts to it and run them twice. A worker that
+   * does not say its process (an older release) is always taken.
+   */
+  sameProcess(id: string, instance: string | undefined, timeoutMs: number): boolean {
+    if (instance === undefined) return true;
+    const entry = this.workers.get(id);
+    if (entry === undefined) return true;
+    const now = performance.now();
+    const follows =
+      entry.instance === undefined ||
+      entry.instance === instance ||
+      entry.status === "dead" ||
+      entry.stopping === true ||
+      now - (entry.instanceSeen ?? 0) > timeoutMs;
+    if (!follows) return false;
+    entry.instance = instance;
+    entry.instanceSeen = now;
+    return true;
   }
 
   /** A worker registering anew (a new process under a known id): it takes work again. */

@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { TriadError } from "../../core/errors.js";
 import { type JsonObject, jsonCopy } from "../../core/json.js";
 import type { Logger } from "../../core/logger.js";
@@ -45,6 +46,8 @@ export class WorkerAgent extends TriadAgent {
   private readonly taskTimeoutMs: number;
   private readonly concurrency: number;
   private url: string | null = null;
+  /** This process among any that heartbeat under the same id (workerHeartbeat.instance). */
+  readonly instance = randomUUID();
 
   constructor(options: WorkerAgentOptions) {
     super({ agentId: options.agentId, a2a: options.a2a, logger: options.logger, tier: "worker" });
@@ -122,6 +125,7 @@ export class WorkerAgent extends TriadAgent {
         worker_id: this.agentId,
         url: this.url,
         capacity: this.concurrency,
+        instance: this.instance,
       });
     } catch (err) {
       // The distributor may not be up yet: heartbeats register us as soon as it is.
@@ -133,6 +137,7 @@ export class WorkerAgent extends TriadAgent {
   async sendHeartbeat(): Promise<boolean> {
     try {
       const heartbeat = this.core.heartbeat(this.url, this.taskTypes, this.a2a.stats().rejected);
+      heartbeat.instance = this.instance;
       const remote = this.remoteAgents();
       await this.sendPayload(
         this.distributorId,

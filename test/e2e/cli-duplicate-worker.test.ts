@@ -1,0 +1,89 @@
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { freePort } from "../helpers/free-port.js";
+import { runTriad, TriadProcess } from "../helpers/processes.js";
+import { testRedis } from "../helpers/redis-server.js";
+
+/**
+ * Two worker processes started with the same --id (a copied command, a deployment's replicas
+ * given one id): the distributor takes the first and gives the second no work, and says so. It
+ * took both, each heartbeat moving the worker's address to the other, and tasks ran twice.
+ */
+
+const env = { TRIAD_SECRET: "e2e-duplicate-worker", TRIAD_LOG_LEVEL: "warn" };
+const FAST = ["--heartbeat-interval", "200", "--heartbeat-timeout", "800", "--monitor-interval", "100"];
+
+describe("two worker processes under one id", () => {
+  let redis: Awaited<ReturnType<typeof testRedis>>;
+  const procs: TriadProcess[] = [];
+  const dir = mkdtempSync(join(tmpdir(), "triad-dup-"));
+
+  const start = async (args: string[], ready = /ready \w+ \S+ (http:\/\/\S+)/) => {
+    const p = new TriadProcess(args, env);
+    procs.push(p);
+    const m = await p.waitFor(ready, 30_000);
+    return { proc: p, url: m[1] ?? "" };
+  };
+
+  beforeAll(async () => {
+    redis = await testRedis();
+    // Each process writes the tasks it runs to a file of its own.
+    writeFileSync(
+      join(dir, "handlers.mjs"),
+      [
+        'import { appendFileSync } from "node:fs";',
+        `const file = ${JSON.stringify(dir)} + "/ran-" + process.pid + ".txt";`,
+        "export default {",
+        "  note: async (task) => {",
+        '    appendFileSync(file, task.taskId + "\\n");',
+        "    await new Promise((r) => setTimeout(r, 100));",
+        "    return { ok: true };",
+        "  },",
+        "};",
+      ].join("\n"),
+    );
+  }, 60_000);
+
+  afterAll(async () => {
+    for (const p of procs.reverse()) await p.kill();
+    await redis?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("the second is given no work: no task runs twice", async () => {
+    const [cp, dp, w1p, w2p] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
+    const c = await start(["coordinator", "--id", "c1", "--redis", redis.url, "--port", String(cp), ...FAST]);
+    const d = await start([
+      "distributor",
+      ...["--id", "d1", "--coordinator", c.url, "--redis", redis.url, "--port", String(dp)],
+      ...FAST,
+    ]);
+    const worker = (port: number) =>
+      start([
+        "worker",
+        ...["--id", "w1", "--distributor", d.url, "--port", String(port), "--concurrency", "4"],
+        ...["--handlers", join(dir, "handlers.mjs"), "--heartbeat-interval", "200"],
+      ]);
+    await worker(w1p);
+    await worker(w2p);
+    const dist = procs[1]!;
+    const r = await runTriad(
+      ["submit", "--coordinator", c.url, "--type", "note", "--payload", "{}", "--count", "40", "--wait"],
+      { env, timeoutMs: 60_000 },
+    );
+    expect(r.code, r.stderr).toBe(0);
+    const statuses = r.stdout
+      .trim()
+      .split("\n")
+      .map((l) => (JSON.parse(l) as { status: string }).status);
+    expect(statuses).toEqual(Array(40).fill("completed"));
+    const files = readdirSync(dir).filter((f) => f.startsWith("ran-"));
+    const ran = files.flatMap((f) => readFileSync(join(dir, f), "utf8").trim().split("\n"));
+    expect(files).toHaveLength(1); // one process ran them all
+    expect(new Set(ran).size).toBe(ran.length); // none twice
+    expect(ran).toHaveLength(40);
+    expect(dist.output).toMatch(/a second process heartbeats under this worker id/);
+  }, 120_000);
+});
