@@ -4,8 +4,9 @@ import type { HistoryRecorder } from "./history.js";
 
 /**
  * Graceful shutdown on SIGTERM / SIGINT: the first signal runs `stop` (stop taking work, finish
- * or hand back what is in flight) bounded by `graceMs`, then exits 0; a second signal exits at
- * once. Returns a promise that resolves when the process should end, with its exit code.
+ * or hand back what is in flight) bounded by `graceMs`, then exits 0; a second signal, sent at
+ * least REPEAT_FORCES_MS after the first, exits at once. Returns a promise that resolves when
+ * the process should end, with its exit code.
  */
 export function onShutdown(
   stop: () => Promise<void>,
@@ -13,13 +14,17 @@ export function onShutdown(
   log: (msg: string) => void,
 ): Promise<number> {
   return new Promise((resolve) => {
-    let stopping = false;
+    let firstAt: number | undefined;
     const handler = (signal: NodeJS.Signals) => {
-      if (stopping) {
+      if (firstAt !== undefined) {
+        if (performance.now() - firstAt < REPEAT_FORCES_MS) {
+          log(`${signal} again at once: the same request to stop, still shutting down`);
+          return;
+        }
         log(`${signal} again: exiting now`);
         process.exit(130);
       }
-      stopping = true;
+      firstAt = performance.now();
       log(`${signal}: shutting down (at most ${graceMs} ms; send it again to exit at once)`);
       // Not unref'd: a stop stuck on a promise nothing will settle (its store gone) would let the
       // event loop empty, and the process end with Node's exit 13 instead of 0 after graceMs.
@@ -38,6 +43,16 @@ export function onShutdown(
     process.on("SIGINT", handler);
   });
 }
+
+/**
+ * How long after the first signal a second one means "exit now". Sooner, it is the same request
+ * delivered twice: a wrapper (npm, a shell script, tini) forwards SIGTERM to its child while the
+ * process group gets it too, and a terminal's Ctrl-C reaches every process of the foreground
+ * group — both arrive within milliseconds of each other. A person who wants out now sends it
+ * again after seeing the shutdown line, well over a second later; a double press within the
+ * second is taken as one, and the next press forces the exit.
+ */
+const REPEAT_FORCES_MS = 1000;
 
 /**
  * Runs `start` (an agent's initialize: store, listener, leases). When it fails — its port in

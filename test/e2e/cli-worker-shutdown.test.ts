@@ -1,0 +1,116 @@
+import { afterAll, describe, expect, it } from "vitest";
+import { freePort } from "../helpers/free-port.js";
+import { postTasks } from "../helpers/post-tasks.js";
+import { TriadProcess } from "../helpers/processes.js";
+import { RedisServer } from "../helpers/redis-server.js";
+import { sleep, until } from "../helpers/wait.js";
+
+/**
+ * A `triad worker` told to stop (SPEC: SIGTERM / SIGINT) while it runs tasks: it finishes them
+ * and delivers their results to its distributor before it exits 0, whatever else reaches it
+ * meanwhile. Each test has a cluster of its own (redis-server, coordinator, distributor, worker).
+ */
+
+const env = {
+  TRIAD_SECRET: "worker-shutdown-secret-0123",
+  TRIAD_API_TOKEN: "",
+  TRIAD_LOG_LEVEL: "info",
+  TRIAD_LOG_FORMAT: "json",
+};
+
+type TaskRecord = {
+  task_id: string;
+  status: string;
+  assigned_to: string | null;
+  attempts: number;
+  progress?: unknown;
+};
+
+describe("triad worker shutting down", () => {
+  const procs: TriadProcess[] = [];
+  const servers: RedisServer[] = [];
+  afterAll(async () => {
+    for (const p of procs) await p.kill();
+    for (const s of servers) await s.destroy();
+  });
+
+  const start = async (args: string[]) => {
+    const proc = new TriadProcess(args, env);
+    procs.push(proc);
+    const url = (await proc.waitFor(/^ready \w+ \S+ (http:\/\/\S+)/m, 30_000))[1]!;
+    return { proc, url };
+  };
+
+  /** A cluster named `name` whose worker waits up to 60 s on SIGTERM. */
+  const cluster = async (name: string) => {
+    const redis = await RedisServer.start();
+    servers.push(redis);
+    const [cp, dp, wp] = await Promise.all([freePort(), freePort(), freePort()]);
+    const c = await start(["coordinator", "--id", `c-${name}`, "--redis", redis.url, "--port", String(cp)]);
+    const d = await start([
+      ...["distributor", "--id", `d-${name}`, "--coordinator", c.url],
+      ...["--redis", redis.url, "--port", String(dp)],
+    ]);
+    const w = await start([
+      ...["worker", "--id", `w-${name}`, "--distributor", d.url, "--port", String(wp)],
+      ...["--shutdown-timeout", "60000"],
+    ]);
+    const task = async (id: string, wait = 0): Promise<TaskRecord> =>
+      (await (await fetch(`${c.url}/tasks/${id}${wait ? `?wait=${wait}` : ""}`)).json()) as TaskRecord;
+    /**
+     * Submits `n` sleep tasks and resolves once every one runs on the worker: its handler has
+     * reported progress (a sleep does after a second), so the worker holds the attempt.
+     */
+    const running = async (n: number, ms: number): Promise<string[]> => {
+      const ids = Array.from({ length: n }, (_, i) => `${name}-${i}`);
+      const posted = await postTasks(
+        c.url,
+        ids.map((task_id) => ({ task_id, task_type: "sleep", payload: { ms } })),
+      );
+      expect(posted.status).toBe(202);
+      await until(
+        `${n} tasks run on w-${name}`,
+        async () =>
+          (await Promise.all(ids.map((id) => task(id)))).every(
+            (t) => t.status === "in_progress" && t.assigned_to === `w-${name}` && t.progress !== undefined,
+          ),
+        20_000,
+        100,
+      );
+      return ids;
+    };
+    return { c, d, w, task, running };
+  };
+
+  it("a second SIGTERM within a second of the first is the same request: the worker still finishes and delivers, and exits 0", async () => {
+    const { w, task, running } = await cluster("twice");
+    const ids = await running(4, 3000);
+    w.proc.signal("SIGTERM");
+    await w.proc.waitFor(/SIGTERM: shutting down/);
+    // What a wrapper forwarding the signal plus a kill of its process group deliver: two at once.
+    w.proc.signal("SIGTERM");
+    const { code } = await w.proc.exit(60_000);
+    expect(w.proc.output).toMatch(/SIGTERM again at once: the same request to stop/);
+    expect(w.proc.output).not.toMatch(/exiting now/);
+    expect(code).toBe(0);
+    // Delivered by this worker before it left: completed on their first attempt, not run again.
+    for (const id of ids) {
+      expect(await task(id, 20_000)).toMatchObject({
+        status: "completed",
+        assigned_to: "w-twice",
+        attempts: 1,
+      });
+    }
+  }, 90_000);
+
+  it("a second SIGTERM a second or more after the first exits at once (130)", async () => {
+    const { w, running } = await cluster("forced");
+    await running(1, 60_000);
+    w.proc.signal("SIGTERM");
+    await w.proc.waitFor(/SIGTERM: shutting down/);
+    await sleep(1500);
+    w.proc.signal("SIGTERM");
+    expect((await w.proc.exit(20_000)).code).toBe(130);
+    expect(w.proc.output).toMatch(/SIGTERM again: exiting now/);
+  }, 90_000);
+});
