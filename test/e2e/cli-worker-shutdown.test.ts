@@ -8,7 +8,8 @@ import { sleep, until } from "../helpers/wait.js";
 /**
  * A `triad worker` told to stop (SPEC: SIGTERM / SIGINT) while it runs tasks: it finishes them
  * and delivers their results to its distributor before it exits 0, whatever else reaches it
- * meanwhile. Each test has a cluster of its own (redis-server, coordinator, distributor, worker).
+ * meanwhile; results for a distributor that died are given up, not waited on. Each test has a
+ * cluster of its own (redis-server, coordinator, distributor, worker).
  */
 
 const env = {
@@ -93,6 +94,10 @@ describe("triad worker shutting down", () => {
     expect(w.proc.output).toMatch(/SIGTERM again at once: the same request to stop/);
     expect(w.proc.output).not.toMatch(/exiting now/);
     expect(code).toBe(0);
+    // It said what it waited for.
+    expect(w.proc.output).toMatch(
+      /shutting down: waiting for 4 running tasks and 0 results distributor d-twice has not acknowledged/,
+    );
     // Delivered by this worker before it left: completed on their first attempt, not run again.
     for (const id of ids) {
       expect(await task(id, 20_000)).toMatchObject({
@@ -101,6 +106,19 @@ describe("triad worker shutting down", () => {
         attempts: 1,
       });
     }
+  }, 90_000);
+
+  it("with its distributor dead (kill -9), it gives up the results nobody can take once its tasks are done, says so, and exits 0 well before its 60 s timeout", async () => {
+    const { d, w, running } = await cluster("dead");
+    await running(8, 2000);
+    await d.proc.kill();
+    w.proc.signal("SIGTERM");
+    // It used to wait out the whole --shutdown-timeout (60 s here), resending to nobody.
+    const { code } = await w.proc.exit(30_000);
+    expect(code).toBe(0);
+    expect(w.proc.output).toMatch(
+      /shutting down: giving up 8 results distributor d-dead has not acknowledged: it has not answered for \d+ ms/,
+    );
   }, 90_000);
 
   it("a second SIGTERM a second or more after the first exits at once (130)", async () => {

@@ -11,7 +11,12 @@ import {
   Task,
 } from "../../core/state/index.js";
 import { type AgentA2AConfig, TriadAgent } from "../agent-base.js";
-import { type DispatchedTask, type RemoteAgentInfo, WORKER_BACKLOG_PER_SLOT } from "../protocol.js";
+import {
+  type AgentPayload,
+  type DispatchedTask,
+  type RemoteAgentInfo,
+  WORKER_BACKLOG_PER_SLOT,
+} from "../protocol.js";
 import { DEFAULT_TIMING, type Timing } from "../timing.js";
 import { builtinHandlers } from "./handlers/index.js";
 import { isGraphHandler, runTask, type TaskHandler } from "./task-runner.js";
@@ -48,6 +53,8 @@ export class WorkerAgent extends TriadAgent {
   private url: string | null = null;
   /** This process among any that heartbeat under the same id (workerHeartbeat.instance). */
   readonly instance = randomUUID();
+  /** When the distributor last accepted a message of ours or sent one (performance.now()). */
+  private heardAt = performance.now();
 
   constructor(options: WorkerAgentOptions) {
     super({ agentId: options.agentId, a2a: options.a2a, logger: options.logger, tier: "worker" });
@@ -220,7 +227,10 @@ export class WorkerAgent extends TriadAgent {
 
   /** Work and acknowledgements come only from our distributor; anyone else's is refused (`unauthorized`). */
   private fromDistributor(message: A2AMessage): boolean {
-    if (message.sender === this.distributorId) return true;
+    if (message.sender === this.distributorId) {
+      this.heardAt = performance.now();
+      return true;
+    }
     const detail = `${message.payload.event_type} from ${message.sender}, not this worker's distributor`;
     this.a2a.refuseUnauthorized({ sender: message.sender, requestId: message.metadata.request_id, detail });
     return false;
@@ -244,11 +254,49 @@ export class WorkerAgent extends TriadAgent {
     return kind === "task_results";
   }
 
-  /** Stops taking work, lets running tasks finish and their outcomes land (within `timeoutMs`), then leaves. */
+  /**
+   * Stops taking work, lets running tasks finish and their outcomes land (within `timeoutMs`),
+   * then leaves. Outcomes for a distributor that stopped answering are not waited on (see
+   * WorkerCore.drain); while it answers, the wait says what it is for.
+   */
   async shutdown(timeoutMs = 10_000): Promise<boolean> {
-    const drained = await this.core.drain(timeoutMs);
+    const to = this.distributorId;
+    const end = await this.core.drain(timeoutMs, {
+      answering: () => this.distributorAnswering(),
+      waiting: ({ running, unacked }) =>
+        this.log.info(
+          { distributor: to, running, unacknowledged: unacked },
+          `shutting down: waiting for ${running} running task${running === 1 ? "" : "s"} and ${unacked} result${unacked === 1 ? "" : "s"} distributor ${to} has not acknowledged`,
+        ),
+    });
+    if (end.givenUp > 0) {
+      const silentMs = Math.round(performance.now() - this.heardAt);
+      this.log.warn(
+        { distributor: to, results: end.givenUp, silentMs },
+        `shutting down: giving up ${end.givenUp} result${end.givenUp === 1 ? "" : "s"} distributor ${to} has not acknowledged: it has not answered for ${silentMs} ms (heartbeat timeout ${this.timing.heartbeatTimeoutMs} ms), dead; whoever takes over its tasks runs them again`,
+      );
+    } else if (!end.drained && end.left.running + end.left.unacked > 0) {
+      this.log.warn(
+        { distributor: to, running: end.left.running, unacknowledged: end.left.unacked },
+        `shutting down: out of time with ${end.left.running} task${end.left.running === 1 ? "" : "s"} running and ${end.left.unacked} result${end.left.unacked === 1 ? "" : "s"} not acknowledged; the distributor runs those tasks again`,
+      );
+    }
     await this.cleanup();
-    return drained;
+    return end.drained;
+  }
+
+  /**
+   * Whether the distributor has shown it is there within its heartbeat timeout: accepted a
+   * message of ours (a heartbeat every interval) or sent one. The distributor judges its workers
+   * by the same measure.
+   */
+  private distributorAnswering(): boolean {
+    return performance.now() - this.heardAt < this.timing.heartbeatTimeoutMs;
+  }
+
+  protected override async sendPayload(recipient: string, payload: AgentPayload): Promise<void> {
+    await super.sendPayload(recipient, payload);
+    if (recipient === this.distributorId) this.heardAt = performance.now();
   }
 
   override async cleanup(): Promise<void> {

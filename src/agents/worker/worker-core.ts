@@ -48,6 +48,25 @@ export type WorkerCoreOptions = {
   progressIntervalMs?: number;
 };
 
+/** What a shutdown's drain still waits for: attempts running, outcomes not acknowledged. */
+export type DrainLeft = { running: number; unacked: number };
+
+export type DrainWatch = {
+  /** Whether the distributor still answers; when it does not, its unacknowledged outcomes are given up. */
+  answering?: () => boolean;
+  /** Told what the drain waits for, when it starts waiting and every DRAIN_REPORT_MS after. */
+  waiting?: (left: DrainLeft) => void;
+};
+
+/**
+ * How a drain ended: `drained` when everything ran and was acknowledged; else `givenUp` outcomes
+ * were dropped for a distributor that no longer answers, or the time ran out with `left` left.
+ */
+export type DrainEnd = { drained: boolean; givenUp: number; left: DrainLeft };
+
+/** While a drain waits, how often it says what for. */
+const DRAIN_REPORT_MS = 5000;
+
 type Running = { fence: number; startedAt: number; cancel: AttemptCancel };
 type Unacked = { outcome: AttemptOutcomeWire; sentAt: number };
 
@@ -374,18 +393,41 @@ export class WorkerCore {
     return told;
   }
 
-  /** Waits until running tasks finish and their outcomes are acknowledged, or the time is up. */
-  async drain(timeoutMs: number): Promise<boolean> {
+  /**
+   * Waits until running tasks finish and their outcomes are acknowledged, or the time is up.
+   * `watch.waiting` hears what is left when the wait starts and every DRAIN_REPORT_MS after.
+   * Once nothing runs, outcomes a distributor that no longer answers (`watch.answering`) has not
+   * acknowledged are given up rather than waited on until the deadline: nobody will take them,
+   * and nothing is lost — a worker never commits; the distributor's successor runs those tasks
+   * again.
+   */
+  async drain(timeoutMs: number, watch: DrainWatch = {}): Promise<DrainEnd> {
     this.accepting = false;
     // Not started yet: handed back, for the distributor to send elsewhere at once.
     this.handBack(this.backlog.splice(0));
     this.options.onReturned?.();
     const deadline = performance.now() + timeoutMs;
+    let reportAt = performance.now();
     while (performance.now() < deadline) {
-      if (this.running.size === 0 && this.backlog.length === 0 && this.unacked.size === 0) return true;
+      if (this.running.size === 0 && this.backlog.length === 0 && this.unacked.size === 0) {
+        return { drained: true, givenUp: 0, left: this.left() };
+      }
+      if (this.running.size === 0 && watch.answering?.() === false) {
+        const givenUp = this.unacked.size;
+        this.unacked.clear();
+        return { drained: false, givenUp, left: this.left() };
+      }
+      if (performance.now() >= reportAt) {
+        watch.waiting?.(this.left());
+        reportAt = performance.now() + DRAIN_REPORT_MS;
+      }
       if (this.unacked.size > 0) this.resend();
       await new Promise((r) => setTimeout(r, 50));
     }
-    return false;
+    return { drained: false, givenUp: 0, left: this.left() };
+  }
+
+  private left(): DrainLeft {
+    return { running: this.running.size, unacked: this.unacked.size };
   }
 }

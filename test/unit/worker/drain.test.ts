@@ -1,0 +1,94 @@
+import { describe, expect, it } from "vitest";
+import type { AgentPayload, AttemptOutcomeWire, DispatchedTask } from "../../../src/agents/protocol.js";
+import { type DrainLeft, WorkerCore } from "../../../src/agents/worker/worker-core.js";
+
+/**
+ * A worker's drain at shutdown: it waits for running attempts, then for their outcomes to be
+ * acknowledged while the distributor answers (saying what it waits for), and gives up outcomes
+ * a distributor that stopped answering can no longer take instead of waiting out its timeout.
+ */
+
+const job = (id: string): DispatchedTask => ({
+  fence: 1,
+  timeout_ms: 10_000,
+  task: {
+    task_id: id,
+    task_type: "wait",
+    payload: {},
+    status: "in_progress",
+    result: null,
+    error: null,
+    attempts: 1,
+    assigned_to: "w",
+    created_at: new Date().toISOString(),
+    started_at: null,
+    completed_at: null,
+  },
+});
+
+/** A core whose "wait" attempts end when `release()` is called; what it sends is kept in `sent`. */
+function core() {
+  const sent: AttemptOutcomeWire[] = [];
+  const releases: Array<() => void> = [];
+  const c = new WorkerCore({
+    capacity: 4,
+    resendMs: 20,
+    maxBacklog: 10,
+    handlerFor: () => () => new Promise((resolve) => releases.push(() => resolve("done"))),
+    toHandlerTask: (d) => ({ taskId: d.task_id, taskType: d.task_type, payload: d.payload }),
+    send: async (p: AgentPayload) => {
+      if (p.kind === "task_results") sent.push(...p.results);
+    },
+  });
+  c.start();
+  const release = () => {
+    for (const r of releases.splice(0)) r();
+  };
+  return { c, sent, release };
+}
+
+describe("WorkerCore.drain", () => {
+  it("with the distributor answering: waits for the running attempt and its acknowledgement, saying what for", async () => {
+    const { c, sent, release } = core();
+    c.accept([job("a"), job("b")]);
+    const told: DrainLeft[] = [];
+    const drain = c.drain(30_000, { answering: () => true, waiting: (left) => told.push(left) });
+    await new Promise((r) => setTimeout(r, 100));
+    expect(told[0]).toEqual({ running: 2, unacked: 0 });
+    release();
+    await new Promise((r) => setTimeout(r, 100));
+    // Outcomes out, not acknowledged: still waiting (and sending them again).
+    expect(sent.length).toBeGreaterThanOrEqual(2);
+    expect(c.pendingResults).toBe(2);
+    c.acknowledge([
+      { task_id: "a", fence: 1 },
+      { task_id: "b", fence: 1 },
+    ]);
+    expect(await drain).toEqual({ drained: true, givenUp: 0, left: { running: 0, unacked: 0 } });
+    c.stop();
+  });
+
+  it("with the distributor answering, what is not acknowledged by the deadline is left, not given up", async () => {
+    const { c, release } = core();
+    c.accept([job("a")]);
+    release();
+    const end = await c.drain(300, { answering: () => true });
+    expect(end).toEqual({ drained: false, givenUp: 0, left: { running: 0, unacked: 1 } });
+    c.stop();
+  });
+
+  it("with the distributor silent: lets the running attempt finish, then gives up every outcome at once", async () => {
+    const { c, release } = core();
+    c.accept([job("a"), job("b")]);
+    release(); // their outcomes sent, never acknowledged
+    await new Promise((r) => setTimeout(r, 50));
+    c.accept([job("c")]); // running when the drain starts
+    const drain = c.drain(30_000, { answering: () => false });
+    await new Promise((r) => setTimeout(r, 200));
+    expect(c.load).toBe(1); // nothing given up while an attempt still runs
+    expect(c.pendingResults).toBe(2);
+    release();
+    expect(await drain).toEqual({ drained: false, givenUp: 3, left: { running: 0, unacked: 0 } });
+    c.stop();
+  });
+});
