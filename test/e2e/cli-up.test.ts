@@ -76,6 +76,26 @@ describe("triad up for a new user", () => {
     expect(missing.stderr).toMatch(/cannot load handlers module \.\/no-such-handlers\.mjs/);
   });
 
+  it.each(["SIGTERM", "SIGINT"] as const)(
+    "%s during the workload (no --keep): submits no more, lets what runs end, prints the summary of what ran, exit 0",
+    async (sig) => {
+      const up = new TriadProcess(["up", "--tasks", "20000", "--port", "0"], env);
+      procs.push(up);
+      await up.waitFor(/progress: [1-9]\d*\/20000 done/, 60_000);
+      up.signal(sig);
+      const { code, signal } = await up.exit(60_000);
+      expect(signal).toBeNull(); // it was killed by the signal (exit 143 / 130, no summary)
+      expect(code).toBe(0);
+      expect(up.output).toMatch(new RegExp(`${sig}: shutting down`));
+      expect(up.output).toMatch(/Summary: 20000 tasks, interrupted after /);
+      expect(up.output).toMatch(/interrupted\s+[1-9]\d* submitted and not finished, \d+ not submitted/);
+      // Nothing failed for being interrupted: no task was refused by a worker shutting down.
+      expect(up.output).toMatch(/failed\s+0\n/);
+      expect(up.output).not.toMatch(/task did not complete/);
+    },
+    90_000,
+  );
+
   it.each(["memory://", "redis"])(
     "prints the dashboard's address after every agent's registration line (%s)",
     async (store) => {

@@ -91,13 +91,19 @@ export async function up(options: ParsedOptions): Promise<number> {
   }
   let server: RunningServer | undefined;
   const servers: RunningServer[] = [];
-  const stopAll = async () => {
-    await Promise.all(workers.map((w) => w.shutdown(2000)));
-    await Promise.all(distributors.map((d) => d.shutdown(2000)));
-    await Promise.all(coordinators.map((c) => c.cleanup()));
-    await Promise.all(servers.map((s) => s.close()));
-    if (store === "memory://") dropMemoryServer(`up-${runId}`);
-  };
+  // Once, whoever asks first (the end of the run, a signal, an error): the same promise after.
+  // Distributors first: each hands back what it holds and waits for what its workers run, which
+  // they finish and deliver. A worker shutting down first would refuse every task dispatched to
+  // it meanwhile as a failed attempt, retried at once and failed for good after its retries.
+  let stopping: Promise<void> | undefined;
+  const stopAll = (): Promise<void> =>
+    (stopping ??= (async () => {
+      await Promise.all(distributors.map((d) => d.shutdown(2000)));
+      await Promise.all(workers.map((w) => w.shutdown(2000)));
+      await Promise.all(coordinators.map((c) => c.cleanup()));
+      await Promise.all(servers.map((s) => s.close()));
+      if (store === "memory://") dropMemoryServer(`up-${runId}`);
+    })());
   try {
     for (const [k, c] of coordinators.entries()) {
       const port = Number(options.port);
@@ -125,6 +131,28 @@ export async function up(options: ParsedOptions): Promise<number> {
       "no HTTP API this run (port busy?); use --port 0 for any free port",
     );
   }
+  // From here a signal stops the run gracefully (SPEC: SIGTERM / SIGINT), during the workload as
+  // in --keep: no more of the workload is submitted, the agents stop (workers finish what they
+  // run, distributors hand back the rest), and the summary says what ran before the exit (0).
+  const interrupt = new AbortController();
+  let stopped = () => {};
+  const agentsStopped = new Promise<void>((resolve) => {
+    stopped = resolve;
+  });
+  const exit = onShutdown(
+    async () => {
+      interrupt.abort();
+      try {
+        await stopAll();
+      } finally {
+        stopped();
+      }
+    },
+    Number(options["shutdown-timeout"]),
+    (m) => log.info(m),
+  );
+  // The shutdown ran out of time with agents still stopping: the summary tells what ran by then.
+  void exit.then(stopped);
   out.write(
     `Triad up: ${nCoord} coordinator${nCoord > 1 ? "s" : ""}, ${nDist} distributors, ${nWorkers} workers on ${redactUrl(store)}\n`,
   );
@@ -142,16 +170,20 @@ export async function up(options: ParsedOptions): Promise<number> {
 
   let result: { ok: boolean; summary: string };
   try {
-    result = await runWorkload(coordinators, distributors, nTasks, runId, out, log);
+    result = await runWorkload(coordinators, distributors, nTasks, runId, out, log, {
+      signal: interrupt.signal,
+      agentsStopped,
+    });
   } catch (err) {
     await stopAll();
     throw err;
   }
   out.write(result.summary);
 
+  if (interrupt.signal.aborted) return exit;
   if (options.keep) {
     out.write(`serving at ${server?.url ?? "(no HTTP API)"}; Ctrl-C to stop\n`);
-    return onShutdown(stopAll, Number(options["shutdown-timeout"]), (m) => log.info(m));
+    return exit;
   }
   await stopAll();
   return result.ok ? 0 : 1;
@@ -199,6 +231,15 @@ function loggingRegistrations(log: Logger, registered: Set<string>): Logger {
   return wrap(log);
 }
 
+/** Tasks submitted in one turn of the event loop: a signal is heard between slices, not after all. */
+const SUBMIT_SLICE = 1000;
+
+/**
+ * Submits the demo workload and waits for every task, then sums up. When `interrupt.signal`
+ * aborts (a signal), the rest is not submitted, and the wait ends once `interrupt.agentsStopped`
+ * (the agents have finished what they ran, or the shutdown ran out of time): the summary counts
+ * what finished and says what did not.
+ */
 async function runWorkload(
   coordinators: CoordinatorAgent[],
   distributors: DistributorAgent[],
@@ -206,6 +247,7 @@ async function runWorkload(
   runId: string,
   out: NodeJS.WriteStream,
   log: Logger,
+  interrupt: { signal: AbortSignal; agentsStopped: Promise<void> },
 ): Promise<{ ok: boolean; summary: string }> {
   const tasks = demoTasks(n, runId);
   const latencies: number[] = [];
@@ -213,6 +255,8 @@ async function runWorkload(
   let completed = 0;
   let failed = 0;
   let wrong = 0;
+  // Summed up: an answer after that (a waiter the shutdown closed) changes nothing.
+  let over = false;
   const started = performance.now();
   const retried = () => distributors.reduce((s, d) => s + d.core.stats.retried, 0);
   const progress = new Progress(out, () => ({
@@ -222,42 +266,74 @@ async function runWorkload(
     retried: retried(),
     elapsedMs: performance.now() - started,
   }));
+  let broke = (_err: unknown) => {};
+  const broken = new Promise<never>((_, reject) => {
+    broke = reject;
+  });
+  broken.catch(() => {}); // raced below; a task's error is thrown from there
+  const one = async (t: (typeof tasks)[number], i: number): Promise<void> => {
+    const t0 = performance.now();
+    const { expected: _expected, ...task } = t;
+    try {
+      // Submitted through one coordinator, awaited through the next (the same one when alone).
+      const via = coordinators[i % coordinators.length]!;
+      await via.submitTask({ ...task, status: "pending", created_at: new Date().toISOString() });
+      const done = await coordinators[(i + 1) % coordinators.length]!.waitForTask(t.task_id, 120_000);
+      // Not finished when the run was interrupted: said in the summary, not as a failure.
+      if (over || (done === null && interrupt.signal.aborted)) return;
+      latencies.push(performance.now() - t0);
+      if (done?.status === "completed") {
+        completed++;
+        if (t.expected && JSON.stringify(done.result) !== JSON.stringify(t.expected)) wrong++;
+      } else {
+        failed++;
+        log.warn(
+          { task: t.task_id, status: done?.status ?? "timeout", error: done?.error },
+          "task did not complete",
+        );
+      }
+      const by = String(done?.assigned_to ?? "-");
+      perWorker.set(by, (perWorker.get(by) ?? 0) + 1);
+    } catch (err) {
+      // Interrupted, the agents stop under the tasks still open: those did not finish.
+      if (!interrupt.signal.aborted) broke(err);
+    }
+  };
+  const running: Promise<void>[] = [];
   progress.start();
   try {
-    await Promise.all(
-      tasks.map(async (t, i) => {
-        const t0 = performance.now();
-        const { expected: _expected, ...task } = t;
-        // Submitted through one coordinator, awaited through the next (the same one when alone).
-        const via = coordinators[i % coordinators.length]!;
-        await via.submitTask({ ...task, status: "pending", created_at: new Date().toISOString() });
-        const done = await coordinators[(i + 1) % coordinators.length]!.waitForTask(t.task_id, 120_000);
-        latencies.push(performance.now() - t0);
-        if (done?.status === "completed") {
-          completed++;
-          if (t.expected && JSON.stringify(done.result) !== JSON.stringify(t.expected)) wrong++;
-        } else {
-          failed++;
-          log.warn(
-            { task: t.task_id, status: done?.status ?? "timeout", error: done?.error },
-            "task did not complete",
-          );
-        }
-        const by = String(done?.assigned_to ?? "-");
-        perWorker.set(by, (perWorker.get(by) ?? 0) + 1);
-      }),
-    );
+    for (let from = 0; from < n && !interrupt.signal.aborted; from += SUBMIT_SLICE) {
+      if (from > 0) await new Promise((r) => setImmediate(r));
+      for (let i = from; i < Math.min(n, from + SUBMIT_SLICE) && !interrupt.signal.aborted; i++) {
+        running.push(one(tasks[i]!, i));
+      }
+    }
+    await Promise.race([Promise.all(running), broken, interrupt.agentsStopped]);
   } finally {
+    over = true;
     progress.stop();
   }
   const elapsed = performance.now() - started;
+  const finished = completed + failed;
+  const interrupted = finished < n;
   latencies.sort((a, b) => a - b);
   const rows = [
     ["completed", `${completed}`],
     ["failed", `${failed}`],
+    ...(interrupted
+      ? [
+          [
+            "interrupted",
+            `${running.length - finished} submitted and not finished, ${n - running.length} not submitted`,
+          ],
+        ]
+      : []),
     ["retried", `${retried()}  (tasks that failed on purpose once and succeeded on retry)`],
     ["results", wrong === 0 ? "all checked results right" : `${wrong} WRONG`],
-    ["throughput", `${n > 0 ? ((n / elapsed) * 1000).toFixed(0) : 0} tasks/s  (${formatMs(elapsed)})`],
+    [
+      "throughput",
+      `${finished > 0 ? ((finished / elapsed) * 1000).toFixed(0) : 0} tasks/s  (${formatMs(elapsed)})`,
+    ],
     [
       "latency",
       `p50 ${formatMs(percentile(latencies, 50))}  p95 ${formatMs(percentile(latencies, 95))}  p99 ${formatMs(percentile(latencies, 99))}`,
@@ -274,6 +350,7 @@ async function runWorkload(
         .join(", "),
     ],
   ];
-  const summary = `\nSummary: ${n} tasks\n${rows.map(([k, v]) => `  ${k!.padEnd(13)} ${v}`).join("\n")}\n`;
+  const title = interrupted ? `${n} tasks, interrupted after ${formatMs(elapsed)}` : `${n} tasks`;
+  const summary = `\nSummary: ${title}\n${rows.map(([k, v]) => `  ${k!.padEnd(13)} ${v}`).join("\n")}\n`;
   return { ok: failed === 0 && wrong === 0, summary };
 }
