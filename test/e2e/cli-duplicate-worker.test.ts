@@ -9,13 +9,15 @@ import { testRedis } from "../helpers/redis-server.js";
 /**
  * Two worker processes started with the same --id (a copied command, a deployment's replicas
  * given one id): the distributor takes the first and gives the second no work, and says so. It
- * took both, each heartbeat moving the worker's address to the other, and tasks ran twice.
+ * took both, each heartbeat moving the worker's address to the other, and tasks ran twice. A
+ * second distributor process under one id waits for the lease: the coordinator keeps the first
+ * as the distributor (it listed the waiting one, "recovering", in its place half the time).
  */
 
 const env = { TRIAD_SECRET: "e2e-duplicate-worker", TRIAD_LOG_LEVEL: "warn" };
 const FAST = ["--heartbeat-interval", "200", "--heartbeat-timeout", "800", "--monitor-interval", "100"];
 
-describe("two worker processes under one id", () => {
+describe("two processes under one worker id, or one distributor id", () => {
   let redis: Awaited<ReturnType<typeof testRedis>>;
   const procs: TriadProcess[] = [];
   const dir = mkdtempSync(join(tmpdir(), "triad-dup-"));
@@ -52,7 +54,7 @@ describe("two worker processes under one id", () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it("the second is given no work: no task runs twice", async () => {
+  it("the second worker is given no work (no task runs twice); the second distributor is not listed in the first's place", async () => {
     const [cp, dp, w1p, w2p] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
     const c = await start(["coordinator", "--id", "c1", "--redis", redis.url, "--port", String(cp), ...FAST]);
     const d = await start([
@@ -85,5 +87,39 @@ describe("two worker processes under one id", () => {
     expect(new Set(ran).size).toBe(ran.length); // none twice
     expect(ran).toHaveLength(40);
     expect(dist.output).toMatch(/a second process heartbeats under this worker id/);
+
+    // A second distributor process under d1 waits for the lease the first holds: the
+    // coordinator keeps listing the first (its address, its worker) and sends it the tasks.
+    const [dp2] = await Promise.all([freePort()]);
+    await start([
+      "distributor",
+      ...["--id", "d1", "--coordinator", c.url, "--redis", redis.url, "--port", String(dp2)],
+      ...FAST,
+    ]);
+    for (let i = 0; i < 10; i++) {
+      await new Promise((r) => setTimeout(r, 200));
+      const agents = (
+        (await (await fetch(`${c.url}/agents`)).json()) as {
+          agents: Array<{
+            id: string;
+            tier: string;
+            url?: string | null;
+            status: string;
+            parent?: string | null;
+          }>;
+        }
+      ).agents;
+      const d1 = agents.filter((a) => a.id === "d1");
+      expect(d1, JSON.stringify(agents)).toHaveLength(1);
+      expect(d1[0]).toMatchObject({ url: d.url });
+      expect(d1[0]!.status).not.toBe("recovering");
+      expect(agents.some((a) => a.id === "w1" && a.parent === "d1")).toBe(true);
+    }
+    const again = await runTriad(
+      ["submit", "--coordinator", c.url, "--type", "note", "--payload", "{}", "--count", "10", "--wait"],
+      { env, timeoutMs: 60_000 },
+    );
+    expect(again.code, again.stderr).toBe(0);
+    expect(procs[0]!.output).toMatch(/a second process under this distributor id waits for its lease/);
   }, 120_000);
 });

@@ -74,6 +74,8 @@ export class CoordinatorAgent extends TriadAgent {
   readonly core: CoordinatorCore;
   readonly timing: Timing;
   readonly startedAt = new Date().toISOString();
+  /** When a second process under each distributor id was last warned of (monotonic ms). */
+  private readonly duplicateWarnedAt = new Map<string, number>();
   /** Traces, task history and counts for the dashboard and metrics. */
   readonly observer: CoordinatorObserver;
   /** The other coordinators on this store: shard ownership, their distributors, news. */
@@ -350,11 +352,30 @@ export class CoordinatorAgent extends TriadAgent {
     };
   }
 
+  /**
+   * A distributor's message from a second process under its id (DistributorDirectory.
+   * otherProcess): not taken, and warned of at most every DUPLICATE_WARN_MS.
+   */
+  private otherProcess(distributorId: string, url: string | null, ownsLease: boolean): boolean {
+    const { directory } = this.core;
+    if (!directory.otherProcess(distributorId, url, ownsLease, this.timing.heartbeatTimeoutMs)) return false;
+    const now = performance.now();
+    if (now - (this.duplicateWarnedAt.get(distributorId) ?? Number.NEGATIVE_INFINITY) >= DUPLICATE_WARN_MS) {
+      this.duplicateWarnedAt.set(distributorId, now);
+      this.log.warn(
+        { distributor: distributorId, url, runs_at: directory.get(distributorId)?.url ?? null },
+        "a second process under this distributor id waits for its lease: it is not listed nor sent tasks while the first holds it (give each distributor its own --id)",
+      );
+    }
+    return true;
+  }
+
   protected override messageNodes(): Record<string, MessageNode> {
     return {
       heartbeat: (s: MessageState) => {
         const p = this.payloadOf(s.message);
         if (p?.kind === "distributor_status" && this.speaksAs(s.message, "distributor")) {
+          if (this.otherProcess(s.message.sender, p.url, p.owns_lease)) return {};
           if (p.url) this.learnPeer(s.message.sender, p.url);
           this.core.onHeartbeat(s.message.sender, p, Date.parse(s.message.metadata.timestamp));
         }
@@ -363,6 +384,7 @@ export class CoordinatorAgent extends TriadAgent {
       "event.register_distributor": async (s: MessageState) => {
         const p = this.payloadOf(s.message);
         if (p?.kind !== "register_distributor" || !this.speaksAs(s.message, "distributor")) return {};
+        if (this.otherProcess(s.message.sender, p.url, false)) return {};
         if (p.url) this.learnPeer(s.message.sender, p.url);
         await this.core.onRegister(s.message.sender, p.url);
         this.log.info({ distributor: s.message.sender, url: p.url }, "distributor registered");
@@ -456,6 +478,8 @@ function validDict(task: TaskInput): TaskDict {
   return jsonCopy(dict) as TaskDict;
 }
 
+/** How often a second process under one distributor id is warned of, at most. */
+const DUPLICATE_WARN_MS = 10_000;
 const FRESH_KEYS = new Set(["task_id", "task_type", "payload", "depends_on", "on_dependency_failure"]);
 
 /**

@@ -117,6 +117,21 @@ export class DistributorDirectory {
    * Undefined when it is older than the last one taken here, first-hand or from a peer's view: it
    * says nothing new, and is dropped.
    */
+  /**
+   * Whether a message of distributor `id` from `url`, not holding its lease, comes from another
+   * process than the one that does: a second process under the same id (a copied --id, a
+   * standby) waits for the lease, and its heartbeats must not replace the holder's address and
+   * load. Once the holder falls silent for `timeoutMs` (or is declared dead), the other is taken.
+   */
+  otherProcess(id: string, url: string | null, ownsLease: boolean, timeoutMs: number): boolean {
+    if (ownsLease) return false;
+    const entry = this.entries.get(id);
+    if (entry === undefined || !entry.ownsLease || entry.status === "dead" || entry.via !== null)
+      return false;
+    if (entry.url === null || url === null || entry.url === url) return false;
+    return performance.now() - entry.lastSeen <= timeoutMs;
+  }
+
   heartbeat(id: string, hb: DistributorHeartbeat, sentAt?: number): DistributorEntry | undefined {
     const known = this.entries.get(id)?.sentAt ?? null;
     const at = sentAt !== undefined && Number.isFinite(sentAt) ? sentAt : null;
