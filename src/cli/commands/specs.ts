@@ -9,6 +9,20 @@ import { busyPollFlag, redisTlsFlags, replicaWaitFlags } from "../store-flags.js
 import { timingFlags } from "../timing-flags.js";
 import { coordinatorUrlsFlag } from "./coordinator-flag.js";
 
+/**
+ * submit --count at most: ten million copies, sent a request of 1,000 at a time, hold one request's
+ * tasks in memory (and with --wait at most 10,000 ids waiting their turn), so memory is no limit;
+ * this bounds a typo (1e9, 1e30) to what one cluster takes in a run, not hours of requests.
+ */
+const MAX_COUNT = 10_000_000;
+/**
+ * up --tasks at most: the demo makes every task up front, submits them all at once and waits on
+ * each (for 120 s) in this one process. 50,000 finish in about a minute (the last after ~55 s);
+ * at 100,000 none had finished after 85 s (the agents' timers starved) and the waits would run
+ * out. A bigger load wants separate processes (`triad submit --count`).
+ */
+const MAX_DEMO_TASKS = 50_000;
+
 // Flags several tier commands share.
 /** Parsed by ../limit-flags.ts, in the command that runs (so --help loads no schema). */
 const limitFlag: FlagSpec = {
@@ -98,7 +112,8 @@ export const upSpec: CommandSpec = {
       type: "number",
       integer: true,
       min: 0,
-      description: "demo tasks to run (compute, data_processing, a few that fail once and are retried)",
+      max: MAX_DEMO_TASKS,
+      description: `demo tasks to run (at most ${MAX_DEMO_TASKS}: compute, data_processing, a few that fail once and are retried)`,
       default: 1000,
     },
     {
@@ -268,7 +283,15 @@ export const submitSpec: CommandSpec = {
       description: "task type (compute, data_processing, echo, sleep, or yours)",
     },
     { name: "payload", type: "string", description: "the task's payload, a JSON object", default: "{}" },
-    { name: "count", type: "number", description: "submit this many copies", default: 1 },
+    {
+      name: "count",
+      type: "number",
+      integer: true,
+      min: 1,
+      max: MAX_COUNT,
+      description: `submit this many copies (at most ${MAX_COUNT}; sent 1,000 a request as they are made)`,
+      default: 1,
+    },
     {
       name: "file",
       type: "string",

@@ -26,27 +26,43 @@ function delayMs(text: string): number {
   return Math.round(Number(m[1]) * UNIT_MS[m[2] ?? "ms"]!);
 }
 
-function readTasks(options: ParsedOptions): NewTask[] {
+/** The tasks of --file, as the file lists them. */
+function readFile(options: ParsedOptions): NewTask[] {
+  // Each task of the file names its own type: a --type beside it would be silently ignored.
+  if (options.type !== undefined)
+    throw new UsageError("--type and --file cannot be given together: a --file task names its own task_type");
+  const file = String(options.file);
+  const text = file === "-" ? readFileSync(0, "utf8") : readFileSync(file, "utf8");
+  const trimmed = text.trim();
+  if (trimmed.startsWith("[")) return JSON.parse(trimmed) as NewTask[];
+  return trimmed
+    .split("\n")
+    .filter((l) => l.trim())
+    .map((l, i) => {
+      try {
+        return JSON.parse(l) as NewTask;
+      } catch (err) {
+        throw new UsageError(`${file} line ${i + 1} is not JSON: ${(err as Error).message}`);
+      }
+    });
+}
+
+/** Tasks go to the coordinator in requests of this many. */
+const BATCH = 1000;
+
+/**
+ * The tasks to send, in requests of BATCH, each task with its id and the scheduling flags.
+ * --count copies are made a request at a time, as they are sent: a large count holds one
+ * request's tasks, never all of them (--count 10000000 would not fit in memory).
+ */
+function* taskBatches(options: ParsedOptions): Generator<NewTask[]> {
+  const schedule = scheduleFlags(options);
+  const withSchedule = (t: NewTask) => (typeof t === "object" && t !== null ? { ...schedule, ...t } : t);
   if (options.file !== undefined) {
-    // Each task of the file names its own type: a --type beside it would be silently ignored.
-    if (options.type !== undefined)
-      throw new UsageError(
-        "--type and --file cannot be given together: a --file task names its own task_type",
-      );
-    const file = String(options.file);
-    const text = file === "-" ? readFileSync(0, "utf8") : readFileSync(file, "utf8");
-    const trimmed = text.trim();
-    if (trimmed.startsWith("[")) return JSON.parse(trimmed) as NewTask[];
-    return trimmed
-      .split("\n")
-      .filter((l) => l.trim())
-      .map((l, i) => {
-        try {
-          return JSON.parse(l) as NewTask;
-        } catch (err) {
-          throw new UsageError(`${file} line ${i + 1} is not JSON: ${(err as Error).message}`);
-        }
-      });
+    const tasks = inDependencyOrder(withIds(readFile(options))).map(withSchedule);
+    if (tasks.length === 0) throw new UsageError("no tasks to submit");
+    for (let i = 0; i < tasks.length; i += BATCH) yield tasks.slice(i, i + BATCH);
+    return;
   }
   if (options.type === undefined) throw new UsageError("give --type TYPE (with --payload), or --file FILE");
   let payload: unknown;
@@ -55,10 +71,13 @@ function readTasks(options: ParsedOptions): NewTask[] {
   } catch (err) {
     throw new UsageError(`--payload is not JSON: ${(err as Error).message}`);
   }
-  return Array.from({ length: positiveInt(options, "count") }, () => ({
-    task_type: String(options.type),
-    payload,
-  }));
+  const count = positiveInt(options, "count");
+  const taskType = String(options.type);
+  for (let sent = 0; sent < count; sent += BATCH) {
+    yield Array.from({ length: Math.min(BATCH, count - sent) }, () =>
+      withSchedule({ task_type: taskType, payload, task_id: randomUUID() }),
+    );
+  }
 }
 
 /** Every task with its id, named here when the user gave none: a POST sent again records nothing twice. */
@@ -107,43 +126,102 @@ function inDependencyOrder(tasks: NewTask[]): NewTask[] {
 
 export async function submit(options: ParsedOptions): Promise<number> {
   const api = new ApiClient(String(options.coordinator));
-  const schedule = scheduleFlags(options);
-  const tasks = inDependencyOrder(withIds(readTasks(options))).map((t) =>
-    typeof t === "object" && t !== null ? { ...schedule, ...t } : t,
-  );
-  if (tasks.length === 0) throw new UsageError("no tasks to submit");
-  const accepted: Array<{ task_id: string }> = [];
-  for (let i = 0; i < tasks.length; i += 1000) {
-    const reply = await api.request<{ tasks: Array<{ task_id: string }> }>(
-      "POST",
-      "/tasks",
-      tasks.slice(i, i + 1000),
-    );
-    accepted.push(...reply.tasks);
-  }
+  const batches = taskBatches(options);
   if (!options.wait) {
-    for (const t of accepted) process.stdout.write(`${JSON.stringify(t)}\n`);
+    // Each request's records printed as it is accepted.
+    for (const batch of batches) {
+      const reply = await api.request<{ tasks: Array<{ task_id: string }> }>("POST", "/tasks", batch);
+      for (const t of reply.tasks) process.stdout.write(`${JSON.stringify(t)}\n`);
+    }
     return 0;
   }
-  const timeout = Number(options.timeout);
-  let allCompleted = true;
-  const queue = [...accepted];
-  const workers = Array.from({ length: Math.min(32, queue.length) }, async () => {
-    for (let t = queue.shift(); t !== undefined; t = queue.shift()) {
-      const path = `/tasks/${encodeURIComponent(t.task_id)}?wait=${timeout}`;
+  const waits = new TaskWaits(api, Number(options.timeout));
+  try {
+    for (const batch of batches) {
+      const reply = await api.request<{ tasks: Array<{ task_id: string }> }>("POST", "/tasks", batch);
+      await waits.add(reply.tasks.map((t) => t.task_id));
+    }
+  } catch (err) {
+    waits.stop();
+    throw err;
+  }
+  waits.close();
+  const { allCompleted } = await waits.done;
+  return allCompleted ? 0 : 1;
+}
+
+/**
+ * --wait: 32 long polls at a time, each printing its task's final record (or the record as it
+ * is when the wait runs out). Ids are waited on as their requests are accepted; the sender is
+ * held while more than MAX_QUEUED wait their turn, so a large --count never holds all its ids.
+ */
+class TaskWaits {
+  static readonly CONCURRENCY = 32;
+  static readonly MAX_QUEUED = 10_000;
+  private readonly queue: string[] = [];
+  private closed = false;
+  private wakeLoops: Array<() => void> = [];
+  private wakeSender: Array<() => void> = [];
+  private allCompleted = true;
+  readonly done: Promise<{ allCompleted: boolean }>;
+
+  constructor(
+    private readonly api: ApiClient,
+    private readonly timeout: number,
+  ) {
+    const loops = Array.from({ length: TaskWaits.CONCURRENCY }, () =>
+      this.loop().catch((err: unknown) => {
+        this.stop(); // the other loops begin no new wait
+        throw err;
+      }),
+    );
+    this.done = Promise.all(loops).then(() => ({ allCompleted: this.allCompleted }));
+    // A failed wait is thrown by `add` (racing `done`) or by `done` itself.
+    this.done.catch(() => undefined);
+  }
+
+  /** Queues ids to wait on; resolves once no more than MAX_QUEUED wait their turn. */
+  async add(ids: string[]): Promise<void> {
+    this.queue.push(...ids);
+    this.wake(this.wakeLoops);
+    while (this.queue.length > TaskWaits.MAX_QUEUED)
+      await Promise.race([new Promise<void>((r) => this.wakeSender.push(r)), this.done]);
+  }
+
+  /** No more ids: the waits end when the queue is empty. */
+  close(): void {
+    this.closed = true;
+    this.wake(this.wakeLoops);
+  }
+
+  /** Sending failed: no wait not yet begun is begun. */
+  stop(): void {
+    this.queue.length = 0;
+    this.close();
+  }
+
+  private wake(sleepers: Array<() => void>): void {
+    for (const r of sleepers.splice(0)) r();
+  }
+
+  private async loop(): Promise<void> {
+    for (;;) {
+      while (this.queue.length === 0 && !this.closed) await new Promise<void>((r) => this.wakeLoops.push(r));
+      const id = this.queue.shift();
+      if (id === undefined) return;
+      if (this.queue.length <= TaskWaits.MAX_QUEUED) this.wake(this.wakeSender);
+      const path = `/tasks/${encodeURIComponent(id)}?wait=${this.timeout}`;
       // A long poll: answered when the task ends or the wait is over, so its answer may take that long.
-      const done = await api.request<{ status: string }>(
+      const record = await this.api.request<{ status: string }>(
         "GET",
         path,
         undefined,
-        timeout + 5000,
+        this.timeout + 5000,
         30_000,
-        timeout + 5000,
+        this.timeout + 5000,
       );
-      if (done.status !== "completed") allCompleted = false;
-      process.stdout.write(`${JSON.stringify(done)}\n`);
+      if (record.status !== "completed") this.allCompleted = false;
+      process.stdout.write(`${JSON.stringify(record)}\n`);
     }
-  });
-  await Promise.all(workers);
-  return allCompleted ? 0 : 1;
+  }
 }

@@ -93,11 +93,28 @@ describe("triad <command>: numbers checked before anything runs", () => {
     expect(word.err).toContain('--port must be a number (got "abc")');
   });
 
-  it("up --tasks: an integer >= 0, like --count", async () => {
-    for (const bad of ["-1", "1.5"]) {
+  it("up --tasks: an integer from 0 to 50000 (the demo makes and waits on every task in one process)", async () => {
+    for (const bad of ["-1", "1.5", "50001", "1e30"]) {
       const r = await run(["up", "--tasks", bad]);
       expect(r.code, `--tasks ${bad}`).toBe(2);
-      expect(r.err).toContain(`--tasks must be an integer >= 0 (got ${bad})`);
+      expect(r.err).toContain(`--tasks must be an integer from 0 to 50000 (got ${bad})`);
+    }
+  });
+
+  it("submit --count: an integer from 1 to 10000000, refused before anything is made or sent", async () => {
+    // Port 1: nothing listens; a request would fail with exit 1, not the usage error.
+    for (const bad of ["0", "-1", "1.5", "10000001", "1e9", "1e30"]) {
+      const r = await run([
+        "submit",
+        "--coordinator",
+        "http://127.0.0.1:1",
+        "--type",
+        "echo",
+        "--count",
+        bad,
+      ]);
+      expect(r.code, `--count ${bad}`).toBe(2);
+      expect(r.err).toContain(`--count must be an integer from 1 to 10000000 (got ${bad})`);
     }
   });
 
