@@ -100,7 +100,14 @@ export const upSpec: CommandSpec = {
       description: "workers in all, spread over the distributors",
       default: 8,
     },
-    { name: "concurrency", type: "number", description: "tasks each worker runs at once", default: 16 },
+    {
+      name: "concurrency",
+      type: "number",
+      integer: true,
+      min: 1,
+      description: "tasks each worker runs at once",
+      default: 16,
+    },
     {
       name: "memory-max-finished",
       type: "number",
@@ -246,7 +253,14 @@ export const workerSpec: CommandSpec = {
       type: "string",
       description: "URL the distributor is told to reach this worker at (default its own)",
     },
-    { name: "concurrency", type: "number", description: "tasks run at once", default: 16 },
+    {
+      name: "concurrency",
+      type: "number",
+      integer: true,
+      min: 1,
+      description: "tasks run at once",
+      default: 16,
+    },
     {
       name: "a2a-agent",
       type: "string",
@@ -257,6 +271,8 @@ export const workerSpec: CommandSpec = {
     {
       name: "a2a-concurrency",
       type: "number",
+      integer: true,
+      min: 1,
       description: "remote tasks in flight to each --a2a-agent at once",
       default: 16,
     },

@@ -101,6 +101,21 @@ describe("triad <command>: numbers checked before anything runs", () => {
     }
   });
 
+  it.each([
+    [["worker", "--id", "w", "--distributor", "http://127.0.0.1:1", "--port", "0"], "concurrency"],
+    [["worker", "--id", "w", "--distributor", "http://127.0.0.1:1", "--port", "0"], "a2a-concurrency"],
+    [["up"], "concurrency"],
+  ])(
+    "%j --%s: an integer >= 1, refused at once (a worker would wait for its distributor first)",
+    async (args, flag) => {
+      for (const bad of ["0", "-1", "1.5"]) {
+        const r = await run([...args, `--${flag}`, bad]);
+        expect(r.code, `--${flag} ${bad}`).toBe(2);
+        expect(r.err).toContain(`--${flag} must be an integer >= 1 (got ${bad})`);
+      }
+    },
+  );
+
   it("submit --count: an integer from 1 to 10000000, refused before anything is made or sent", async () => {
     // Port 1: nothing listens; a request would fail with exit 1, not the usage error.
     for (const bad of ["0", "-1", "1.5", "10000001", "1e9", "1e30"]) {
