@@ -97,3 +97,31 @@ describe("triad submit --count", () => {
     expect(waited.size).toBe(2500);
   });
 });
+
+describe("triad submit --wait --timeout", () => {
+  it("when the wait runs out: the records as they are on stdout, and on stderr that it timed out, naming the tasks still open", async () => {
+    const statuses = ["pending", "completed", "input_required"];
+    const ids: string[] = [];
+    const url = await fakeCoordinator((req, body, res) => {
+      if (req.method === "POST") {
+        ids.push(...(JSON.parse(body) as Array<{ task_id: string }>).map((t) => t.task_id));
+        return accept(body, res);
+      }
+      const id = decodeURIComponent(new URL(req.url!, "http://x").pathname.split("/")[2]!);
+      // The coordinator answers a long poll whose wait is over with the record as it is.
+      setTimeout(() => json(res, 200, { task_id: id, status: statuses[ids.indexOf(id)] }), 200);
+    });
+    const r = await runTriad(
+      ["submit", "--coordinator", url, "--type", "echo", "--count", "3", "--wait", "--timeout", "200"],
+      { timeoutMs: 20_000 },
+    );
+    expect(r.code).toBe(1);
+    expect(r.stdout.trim().split("\n")).toHaveLength(3);
+    const line = r.stderr.trim();
+    expect(line.split("\n")).toHaveLength(1);
+    expect(line).toMatch(/^triad submit: --wait timed out \(--timeout 200 ms\) with 2 tasks still open: /);
+    expect(line).toContain(`${ids[0]} (pending)`);
+    expect(line).toContain(`${ids[2]} (input_required)`);
+    expect(line).not.toContain(ids[1]!);
+  });
+});

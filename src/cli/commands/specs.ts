@@ -347,7 +347,7 @@ export const submitSpec: CommandSpec = {
   ],
   notes:
     "--priority, --delay, --run-at and --expires-at apply to every task sent (a --file task's own keys win).\n" +
-    "Prints one JSON task record per line. With --wait the exit code is 0 when every task completed, 1 otherwise.\n" +
+    "Prints one JSON task record per line. With --wait the exit code is 0 when every task completed, 1 otherwise; a task still open when its wait (--timeout) runs out is printed as it is, and named on stderr.\n" +
     "Environment: TRIAD_API_TOKEN (bearer token, when the coordinator wants one).",
 };
 

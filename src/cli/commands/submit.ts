@@ -146,9 +146,18 @@ export async function submit(options: ParsedOptions): Promise<number> {
     throw err;
   }
   waits.close();
-  const { allCompleted } = await waits.done;
+  const { allCompleted, open, openCount } = await waits.done;
+  if (openCount > 0) {
+    const more = openCount > open.length ? ` and ${openCount - open.length} more` : "";
+    process.stderr.write(
+      `triad submit: --wait timed out (--timeout ${options.timeout} ms) with ${openCount} task${openCount === 1 ? "" : "s"} still open: ${open.join(", ")}${more}\n`,
+    );
+  }
   return allCompleted ? 0 : 1;
 }
+
+/** Statuses a task never leaves (the coordinator's TERMINAL_TASK_STATUSES). */
+const TERMINAL = new Set(["completed", "failed", "abandoned"]);
 
 /**
  * --wait: 32 long polls at a time, each printing its task's final record (or the record as it
@@ -158,12 +167,16 @@ export async function submit(options: ParsedOptions): Promise<number> {
 class TaskWaits {
   static readonly CONCURRENCY = 32;
   static readonly MAX_QUEUED = 10_000;
+  /** Tasks still open when their wait ran out: the first few named, all counted. */
+  static readonly OPEN_NAMED = 10;
   private readonly queue: string[] = [];
   private closed = false;
   private wakeLoops: Array<() => void> = [];
   private wakeSender: Array<() => void> = [];
   private allCompleted = true;
-  readonly done: Promise<{ allCompleted: boolean }>;
+  private readonly open: string[] = [];
+  private openCount = 0;
+  readonly done: Promise<{ allCompleted: boolean; open: string[]; openCount: number }>;
 
   constructor(
     private readonly api: ApiClient,
@@ -175,7 +188,11 @@ class TaskWaits {
         throw err;
       }),
     );
-    this.done = Promise.all(loops).then(() => ({ allCompleted: this.allCompleted }));
+    this.done = Promise.all(loops).then(() => ({
+      allCompleted: this.allCompleted,
+      open: this.open,
+      openCount: this.openCount,
+    }));
     // A failed wait is thrown by `add` (racing `done`) or by `done` itself.
     this.done.catch(() => undefined);
   }
@@ -221,6 +238,9 @@ class TaskWaits {
         this.timeout + 5000,
       );
       if (record.status !== "completed") this.allCompleted = false;
+      if (!TERMINAL.has(record.status)) {
+        if (this.openCount++ < TaskWaits.OPEN_NAMED) this.open.push(`${id} (${record.status})`);
+      }
       process.stdout.write(`${JSON.stringify(record)}\n`);
     }
   }
