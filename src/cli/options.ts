@@ -21,6 +21,12 @@ export type FlagSpec = {
   min?: number;
   /** A number flag: the largest value taken. */
   max?: number;
+  /**
+   * A string flag naming an agent by URL: http:// or https:// only ("list": several,
+   * comma-separated). Another scheme (ftp://, a host:port without one) is a usage error, not a
+   * process that waits forever for a peer it cannot reach.
+   */
+  url?: "one" | "list";
 };
 
 export type CommandSpec = {
@@ -180,7 +186,10 @@ function fromConfig(flag: FlagSpec, value: unknown, where: string): string | num
 }
 
 function convert(flag: FlagSpec, raw: string, where: string): string | number | boolean {
-  if (flag.type === "string") return raw;
+  if (flag.type === "string") {
+    if (flag.url !== undefined) checkUrls(flag, raw, where);
+    return raw;
+  }
   if (flag.type === "boolean") {
     if (/^(1|true|yes|on)$/i.test(raw)) return true;
     if (/^(0|false|no|off)$/i.test(raw)) return false;
@@ -193,6 +202,22 @@ function convert(flag: FlagSpec, raw: string, where: string): string | number | 
   if ((flag.integer && !Number.isInteger(n)) || outOfRange)
     throw new UsageError(`${where} must be ${rangeText(flag)} (got ${raw})`);
   return n;
+}
+
+function checkUrls(flag: FlagSpec, raw: string, where: string): void {
+  const items = flag.url === "list" ? raw.split(",").map((u) => u.trim()) : [raw.trim()];
+  for (const item of items.filter((u, i) => u !== "" || i === 0)) {
+    let protocol: string | undefined;
+    try {
+      protocol = new URL(item).protocol;
+    } catch {
+      protocol = undefined;
+    }
+    if (protocol !== "http:" && protocol !== "https:")
+      throw new UsageError(
+        `${where} must be ${flag.url === "list" ? "http:// or https:// URLs" : "an http:// or https:// URL"} (got ${JSON.stringify(item)})`,
+      );
+  }
 }
 
 /** What a number flag takes, for its usage error: "an integer from 0 to 65535", "a number >= 0". */

@@ -11,4 +11,5 @@ export const coordinatorUrlsFlag: FlagSpec = {
   description:
     "the coordinator's URL, e.g. http://127.0.0.1:7400; several of one store comma-separated, tried in order (the next when one does not answer)",
   required: true,
+  url: "list",
 };

@@ -205,6 +205,7 @@ export const distributorSpec: CommandSpec = {
       description:
         "the coordinator's URL, e.g. http://127.0.0.1:7400; several of one store comma-separated, tried in order: it reports to the first that answers, and moves to the next when that one stops answering",
       required: true,
+      url: "list",
     },
     redisFlag,
     ...redisTlsFlags,
@@ -214,6 +215,7 @@ export const distributorSpec: CommandSpec = {
     {
       name: "advertise-url",
       type: "string",
+      url: "one",
       description: "URL workers and the coordinator are told to reach this distributor at (default its own)",
     },
     {
@@ -243,6 +245,7 @@ export const workerSpec: CommandSpec = {
       type: "string",
       description: "the distributor's URL, e.g. http://127.0.0.1:7401",
       required: true,
+      url: "one",
     },
     a2aPortFlag,
     bindHostFlag,
@@ -251,6 +254,7 @@ export const workerSpec: CommandSpec = {
     {
       name: "advertise-url",
       type: "string",
+      url: "one",
       description: "URL the distributor is told to reach this worker at (default its own)",
     },
     {

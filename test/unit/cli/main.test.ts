@@ -152,6 +152,73 @@ describe("triad <command>: numbers checked before anything runs", () => {
   });
 });
 
+describe("triad <command>: agent URLs are http:// or https://", () => {
+  const R = ["--redis", "redis://127.0.0.1:1"];
+  it.each([
+    [
+      ["worker", "--id", "w", "--port", "0", "--distributor"],
+      "ftp://x:1",
+      "distributor",
+      "an http:// or https:// URL",
+    ],
+    [
+      ["worker", "--id", "w", "--port", "0", "--distributor"],
+      "127.0.0.1:7401",
+      "distributor",
+      "an http:// or https:// URL",
+    ],
+    [
+      ["distributor", "--id", "d", ...R, "--port", "0", "--coordinator"],
+      "ftp://x:1",
+      "coordinator",
+      "http:// or https:// URLs",
+    ],
+    [
+      ["distributor", "--id", "d", ...R, "--port", "0", "--coordinator"],
+      "http://127.0.0.1:1,ws://127.0.0.1:2",
+      "coordinator",
+      "http:// or https:// URLs",
+    ],
+    [
+      [
+        "distributor",
+        "--id",
+        "d",
+        ...R,
+        "--port",
+        "0",
+        "--coordinator",
+        "http://127.0.0.1:1",
+        "--advertise-url",
+      ],
+      "tcp://h:1",
+      "advertise-url",
+      "an http:// or https:// URL",
+    ],
+    [["submit", "--type", "echo", "--coordinator"], "ftp://x:1", "coordinator", "http:// or https:// URLs"],
+    [["status", "--coordinator"], "localhost:7400", "coordinator", "http:// or https:// URLs"],
+  ])(
+    "%j %s: a usage error (exit 2) naming --%s, before anything waits for it",
+    async (args, bad, flag, what) => {
+      const r = await run([...args, bad]);
+      expect(r.code).toBe(2);
+      const item = bad.includes(",") ? bad.split(",")[1] : bad;
+      expect(r.err).toContain(`triad ${args[0]}: --${flag} must be ${what} (got "${item}")`);
+    },
+  );
+
+  it("the same from the environment, naming the variable", async () => {
+    process.env.TRIAD_DISTRIBUTOR = "ftp://x:1";
+    try {
+      const r = await run(["worker", "--id", "w", "--port", "0"]);
+      expect(r.code).toBe(2);
+      expect(r.err).toContain('TRIAD_DISTRIBUTOR must be an http:// or https:// URL (got "ftp://x:1")');
+    } finally {
+      delete process.env.TRIAD_DISTRIBUTOR;
+    }
+  });
+});
+
 describe("triad <command>: flags that do not go together", () => {
   it("submit --type with --file is refused (exit 2), naming both, before anything is sent", async () => {
     const r = await run([
