@@ -78,6 +78,20 @@ export function storeConfig(options: ParsedOptions, config: RedisConfig): RedisC
   };
 }
 
+/**
+ * The store of a tier run as its own process (coordinator, distributor): a Redis the cluster's
+ * processes share. memory:// is one process's embedded store: the other processes would
+ * never see its tasks, agents or keys (`triad up` runs a whole cluster on it in one process).
+ */
+export function sharedStoreConfig(options: ParsedOptions): RedisConfig {
+  const url = String(options.redis);
+  if (/^memory:/i.test(url.trim()))
+    throw new UsageError(
+      `--redis ${url} is the embedded store of this one process: the cluster's other processes would never see its tasks. Give a Redis they share (redis://host:port, rediss:// or redis+cluster://), or run a whole cluster in one process with \`triad up\``,
+    );
+  return storeConfig(options, { url });
+}
+
 /** The PEM text of --redis-ca / --redis-cert / --redis-key, checked and named by their flags; undefined when none is given. */
 function tlsFiles(options: ParsedOptions): RedisTlsOptions | undefined {
   const tls: RedisTlsOptions = {};

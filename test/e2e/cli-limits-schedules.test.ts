@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort } from "../helpers/free-port.js";
 import { runTriad, TriadProcess } from "../helpers/processes.js";
+import { RedisServer } from "../helpers/redis-server.js";
 
 /**
  * `triad coordinator --limit` and `triad schedule add|list|rm` against a bin/triad coordinator:
@@ -9,9 +10,12 @@ import { runTriad, TriadProcess } from "../helpers/processes.js";
 describe("the CLI for limits and schedules", () => {
   let coordinator: TriadProcess;
   let url: string;
+  // A Redis of its own (the coordinator's limits and schedules live in the store).
+  let redis: RedisServer;
   const env = { TRIAD_SECRET: "cli-limits-secret", TRIAD_LOG_LEVEL: "warn" };
 
   beforeAll(async () => {
+    redis = await RedisServer.start();
     const port = await freePort();
     coordinator = new TriadProcess(
       [
@@ -19,7 +23,7 @@ describe("the CLI for limits and schedules", () => {
         "--id",
         "c1",
         "--redis",
-        "memory://",
+        redis.url,
         "--port",
         String(port),
         "--limit",
@@ -31,7 +35,10 @@ describe("the CLI for limits and schedules", () => {
     );
     url = (await coordinator.waitFor(/ready coordinator c1 (http:\/\/\S+)/, 30_000))[1]!;
   }, 60_000);
-  afterAll(() => coordinator?.kill());
+  afterAll(async () => {
+    await coordinator?.kill();
+    await redis?.destroy();
+  });
 
   it("starts the coordinator with the --limit flags", async () => {
     const { limits } = (await (await fetch(`${url}/limits`)).json()) as { limits: unknown[] };
@@ -43,7 +50,7 @@ describe("the CLI for limits and schedules", () => {
 
   it("refuses a limit of 0 at start: exit 2 naming the flag and the field", async () => {
     const bad = await runTriad(
-      ["coordinator", "--id", "c2", "--redis", "memory://", "--port", "0", "--limit", "llm=concurrency:0"],
+      ["coordinator", "--id", "c2", "--redis", redis.url, "--port", "0", "--limit", "llm=concurrency:0"],
       {
         env,
       },

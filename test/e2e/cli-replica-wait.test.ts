@@ -9,7 +9,7 @@ import { RedisServer } from "../helpers/redis-server.js";
  * answered 202 once the replica holds the task; with the replica frozen (SIGSTOP), 503 with
  * Retry-After and ERR_NOT_REPLICATED, the process still serving; the same body sent again once
  * the replica is back is answered 200 (already recorded), and the task runs to its end all the
- * same (its distributor adopts it from Redis). memory:// with the flag: exit 2.
+ * same (its distributor adopts it from Redis). `triad up` on memory:// with the flag: exit 2.
  */
 describe.skipIf(Boolean(process.env.REDIS_URL))("triad coordinator --redis-wait-replicas", () => {
   const env = { TRIAD_SECRET: "replica-wait-secret", TRIAD_API_TOKEN: "", TRIAD_LOG_LEVEL: "warn" };
@@ -101,9 +101,9 @@ describe.skipIf(Boolean(process.env.REDIS_URL))("triad coordinator --redis-wait-
     }
   }, 40_000);
 
-  it("refuses the flag on memory://: exit 2 naming it", async () => {
+  it("refuses the flag on memory:// (triad up's embedded store): exit 2 naming it", async () => {
     const bad = await runTriad(
-      ["coordinator", "--id", "c2", "--redis", "memory://", "--port", "0", "--redis-wait-replicas", "1"],
+      ["up", "--redis", "memory://", "--tasks", "0", "--port", "0", "--redis-wait-replicas", "1"],
       { env },
     );
     expect(bad.code).toBe(2);

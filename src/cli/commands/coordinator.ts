@@ -8,14 +8,14 @@ import { limitsFrom } from "../limit-flags.js";
 import { createLogger, logFatalErrors } from "../logging.js";
 import type { ParsedOptions } from "../options.js";
 import { onShutdown, startOrRelease } from "../shutdown.js";
-import { storeConfig } from "../store-flags.js";
+import { sharedStoreConfig } from "../store-flags.js";
 import { timingFrom } from "../timing-flags.js";
 
 export async function coordinator(options: ParsedOptions): Promise<number> {
   const id = String(options.id);
   const log = await createLogger(options, "triad");
   logFatalErrors(log);
-  const redis = storeConfig(options, { url: String(options.redis) });
+  const redis = sharedStoreConfig(options);
   const { close: closeKeys, ...signing } = await tierSigning(id, redis, log);
   const history = openHistory(options.history, id);
   const limits = limitsFrom(options);

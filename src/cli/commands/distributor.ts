@@ -6,14 +6,14 @@ import { createLogger, logFatalErrors } from "../logging.js";
 import type { ParsedOptions } from "../options.js";
 import { discoverCoordinators } from "../peer.js";
 import { runAgentProcess } from "../shutdown.js";
-import { storeConfig } from "../store-flags.js";
+import { sharedStoreConfig } from "../store-flags.js";
 import { timingFrom } from "../timing-flags.js";
 
 export async function distributor(options: ParsedOptions): Promise<number> {
   const id = String(options.id);
   const log = await createLogger(options, "triad");
   logFatalErrors(log);
-  const redis = storeConfig(options, { url: String(options.redis) });
+  const redis = sharedStoreConfig(options);
   const { close: closeKeys, ...signing } = await tierSigning(id, redis, log);
   // Several coordinators of one store, in the order of preference: it reports to the first of
   // the list that answers, and moves to the next (round the list) when that one stops answering.
