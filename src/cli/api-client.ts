@@ -6,6 +6,30 @@
 export const PASS_OVER_MS = 2_000;
 
 /**
+ * Why a fetch failed, its cause named: undici says only "fetch failed" and keeps the reason in
+ * `cause` ("fetch failed: ECONNREFUSED (connect ECONNREFUSED 127.0.0.1:7799)").
+ */
+export function fetchFailure(err: unknown): string {
+  const message = err instanceof Error ? err.message : String(err);
+  const cause = (err as { cause?: unknown })?.cause as
+    | { code?: unknown; message?: unknown; errors?: Array<{ code?: unknown; message?: unknown }> }
+    | undefined;
+  if (cause === undefined || cause === null || typeof cause !== "object") return message;
+  const first = cause.errors?.[0];
+  const code =
+    typeof cause.code === "string" ? cause.code : typeof first?.code === "string" ? first.code : "";
+  const detail =
+    typeof cause.message === "string" && cause.message !== ""
+      ? cause.message
+      : typeof first?.message === "string"
+        ? first.message
+        : "";
+  if (code === "" && detail === "") return message;
+  if (code === "") return `${message}: ${detail}`;
+  return `${message}: ${code}${detail !== "" && detail !== code ? ` (${detail})` : ""}`;
+}
+
+/**
  * A small client of the coordinator's REST API for the submit and status commands. `baseUrl`
  * may list several coordinators of one store, comma-separated: when one does not answer (no
  * connection, or no answer begun within PASS_OVER_MS), the same request goes to the next, which
@@ -114,7 +138,7 @@ export class ApiClient {
         this.current = i;
         return res;
       } catch (err) {
-        const why = begun.signal.aborted ? `no answer within ${answersWithinMs} ms` : (err as Error).message;
+        const why = begun.signal.aborted ? `no answer within ${answersWithinMs} ms` : fetchFailure(err);
         failures.push(`${this.urls[i]}: ${why}`);
       } finally {
         clearTimeout(passOver);

@@ -1,5 +1,5 @@
 import type { Logger } from "../core/logger.js";
-import { PASS_OVER_MS } from "./api-client.js";
+import { fetchFailure, PASS_OVER_MS } from "./api-client.js";
 import { UsageError } from "./options.js";
 
 /**
@@ -27,9 +27,7 @@ export async function discoverAgentId(
     } catch (err) {
       options.onMiss?.();
       if (performance.now() > deadline) {
-        throw new Error(
-          `no Triad agent answered at ${url} within ${timeoutMs} ms: ${(err as Error).message}`,
-        );
+        throw new Error(`no Triad agent answered at ${url} within ${timeoutMs} ms: ${fetchFailure(err)}`);
       }
       if (!warned) {
         log.warn({ url: url.href }, "waiting for the peer to come up");

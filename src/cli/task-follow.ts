@@ -5,6 +5,8 @@
  * twice and the end is never missed. Exit status: 0 completed, 1 failed or abandoned.
  */
 
+import { fetchFailure } from "./api-client.js";
+
 type TaskEvent = { type: string; task: Record<string, unknown> };
 
 const RECONNECT_MS = 1000;
@@ -35,7 +37,7 @@ export async function followTask(
     } catch (err) {
       unreachableSince ??= performance.now();
       if (performance.now() - unreachableSince > GIVE_UP_MS)
-        throw new Error(`cannot reach a coordinator to follow task ${taskId}: ${(err as Error).message}`);
+        throw new Error(`cannot reach a coordinator to follow task ${taskId}: ${fetchFailure(err)}`);
       current = (current + 1) % urls.length;
       // The next coordinator of the list at once; a pause once every one was tried.
       if (current === 0) await new Promise((r) => setTimeout(r, RECONNECT_MS));

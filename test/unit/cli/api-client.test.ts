@@ -1,7 +1,7 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
-import { ApiClient } from "../../../src/cli/api-client.js";
+import { ApiClient, fetchFailure } from "../../../src/cli/api-client.js";
 
 /**
  * The CLI's REST client comes back after a 503 that says when (Retry-After: the store was
@@ -29,7 +29,7 @@ async function serve(answers: Array<{ status: number; headers?: Record<string, s
 }
 
 afterEach(async () => {
-  await new Promise((r) => server?.close(r));
+  if (server) await new Promise((r) => server?.close(r));
   server = undefined;
 });
 
@@ -66,5 +66,39 @@ describe("ApiClient", () => {
       /ERR_SHUTTING_DOWN/,
     );
     expect(shutting.seen).toHaveLength(1);
+  });
+});
+
+describe("ApiClient: a coordinator it cannot reach", () => {
+  it("names the cause (ECONNREFUSED), not only undici's 'fetch failed'", async () => {
+    // A port nothing listens on: taken and let go at once.
+    const probe = createServer();
+    await new Promise<void>((r) => probe.listen(0, "127.0.0.1", r));
+    const port = (probe.address() as AddressInfo).port;
+    await new Promise((r) => probe.close(r));
+    const api = new ApiClient(`http://127.0.0.1:${port}`);
+    await expect(api.request("GET", "/status")).rejects.toThrow(
+      `cannot reach the coordinator at http://127.0.0.1:${port}: fetch failed: ECONNREFUSED (connect ECONNREFUSED 127.0.0.1:${port})`,
+    );
+  });
+
+  it.each([
+    [new TypeError("fetch failed"), "fetch failed"],
+    [
+      Object.assign(new TypeError("fetch failed"), { cause: { code: "ENOTFOUND" } }),
+      "fetch failed: ENOTFOUND",
+    ],
+    [
+      Object.assign(new TypeError("fetch failed"), {
+        cause: { errors: [{ code: "ECONNREFUSED", message: "connect ECONNREFUSED ::1:1" }] },
+      }),
+      "fetch failed: ECONNREFUSED (connect ECONNREFUSED ::1:1)",
+    ],
+    [
+      Object.assign(new TypeError("fetch failed"), { cause: new Error("other side closed") }),
+      "fetch failed: other side closed",
+    ],
+  ])("fetchFailure(%s) is %j", (err, text) => {
+    expect(fetchFailure(err)).toBe(text);
   });
 });
