@@ -24,9 +24,12 @@ export async function keysGenerate(options: ParsedOptions): Promise<number> {
     writeFileSync(out, pem, { mode: 0o600, flag: "wx" });
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
+    // Refusals of the run, not of its flags (exit 1, one line; no usage text).
     if (code === "EEXIST")
-      throw new UsageError(`${out} exists: remove it, or write elsewhere with --out FILE`);
-    throw new UsageError(`cannot write ${out}: ${code}`);
+      throw new Error(
+        `${out} exists, and a key file is never overwritten: remove it, or write elsewhere with --out FILE`,
+      );
+    throw new Error(`cannot write ${out}: ${code}`);
   }
   const publicPem = publicKey.export({ type: "spki", format: "pem" }).toString();
   try {

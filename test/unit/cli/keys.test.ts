@@ -71,7 +71,7 @@ describe("triad keys", () => {
     expect(badRole.code).toBe(2);
   });
 
-  it("never overwrites a key file", async () => {
+  it("never overwrites a key file: exit 1, one line naming it", async () => {
     const file = join(dir, "taken.key");
     writeFileSync(file, "something else");
     const { code, err } = await run(
@@ -86,8 +86,11 @@ describe("triad keys", () => {
       "--out",
       file,
     );
-    expect(code).toBe(2);
-    expect(err).toContain("exists");
+    // A refusal of the run, not a usage error: exit 1, one line naming the file, no usage text.
+    expect(code).toBe(1);
+    expect(err).toBe(
+      `triad keys generate: ${file} exists, and a key file is never overwritten: remove it, or write elsewhere with --out FILE\n`,
+    );
     expect(readFileSync(file, "utf8")).toBe("something else");
   });
 
