@@ -49,7 +49,11 @@ export function inputHandlers(api: InputApi, maxBodyBytes: number) {
           409,
           "ERR_NOT_WAITING_FOR_INPUT",
           asking
-            ? `task ${taskId} asks question ${given} now, not question ${parsed.data.question}: that one was answered already`
+            ? `task ${taskId} asks question ${given} now, not question ${parsed.data.question}: ${
+                (parsed.data.question ?? 0) > given
+                  ? "that one is not asked yet"
+                  : "that one was answered already"
+              }`
             : `task ${taskId} is ${String(answer.task.status)}, not waiting for input (an earlier answer may have been taken)`,
         );
       }
