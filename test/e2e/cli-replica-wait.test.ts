@@ -79,7 +79,7 @@ describe.skipIf(Boolean(process.env.REDIS_URL))("triad coordinator --redis-wait-
     await master?.destroy();
   });
 
-  it("answers 202 once replicated, 503 ERR_NOT_REPLICATED while the replica is frozen, 200 for the same id after; both run", async () => {
+  it("answers 202 once replicated, 503 ERR_NOT_REPLICATED while the replica is frozen (the same id sent again too), 200 for the same id after; both run", async () => {
     const task = (id: string) => ({
       task_id: id,
       task_type: "word_count",
@@ -88,10 +88,14 @@ describe.skipIf(Boolean(process.env.REDIS_URL))("triad coordinator --redis-wait-
     expect((await post(task("r-1"))).status).toBe(202);
     freeze(true);
     const refused = await post(task("r-2"));
+    // Sent again while the replica still has not acknowledged it: refused the same way (README).
+    const refusedAgain = await post(task("r-2"));
     freeze(false);
     expect(refused.status).toBe(503);
     expect(refused.retryAfter).not.toBeNull();
     expect(refused.body).toMatchObject({ error: { code: "ERR_NOT_REPLICATED" } });
+    expect(refusedAgain.status).toBe(503);
+    expect(refusedAgain.body).toMatchObject({ error: { code: "ERR_NOT_REPLICATED" } });
     const again = await post(task("r-2"));
     expect(again.status).toBe(200);
     expect(again.body).toMatchObject({ task_id: "r-2" });

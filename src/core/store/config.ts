@@ -49,7 +49,8 @@ export type RedisConfig = {
   /**
    * Milliseconds a submit waits for `waitReplicas` acknowledgements (1..4000, default 2000).
    * Fewer in time: the submit is refused with ERR_NOT_REPLICATED (HTTP 503, Retry-After); the
-   * master holds the task, and sending the same id again answers it as it stands.
+   * master holds the task. The same id sent again waits for the replicas again: refused the
+   * same way while they still have not acknowledged it, answered as recorded once they have.
    */
   waitReplicasTimeoutMs?: number;
 };
