@@ -1,8 +1,8 @@
 import pino, { type DestinationStream } from "pino";
 import type { Logger } from "../core/logger.js";
-import { type ParsedOptions, UsageError } from "./options.js";
+import { LOG_LEVELS, type ParsedOptions, UsageError } from "./options.js";
 
-const LEVELS = new Set(["trace", "debug", "info", "warn", "error", "fatal", "silent"]);
+const LEVELS: ReadonlySet<string> = new Set(LOG_LEVELS);
 const FORMATS = new Set(["auto", "pretty", "json"]);
 
 /**

@@ -44,6 +44,9 @@ export class UsageError extends Error {
   readonly code = "ERR_USAGE";
 }
 
+/** The levels --log-level takes (pino's), most verbose first. */
+export const LOG_LEVELS = ["trace", "debug", "info", "warn", "error", "fatal", "silent"] as const;
+
 export const COMMON_FLAGS: FlagSpec[] = [
   {
     name: "config",
@@ -54,7 +57,7 @@ export const COMMON_FLAGS: FlagSpec[] = [
   {
     name: "log-level",
     type: "string",
-    description: "trace, debug, info, warn, error or silent",
+    description: `${LOG_LEVELS.slice(0, -1).join(", ")} or ${LOG_LEVELS.at(-1)}`,
     default: "info",
   },
   {

@@ -258,3 +258,11 @@ describe("triad <command> --help: --coordinator", () => {
     expect(line).toMatch(/comma-separated, tried in order/);
   });
 });
+
+describe("triad <command> --help: --log-level", () => {
+  it("lists every level it takes (logging.ts takes fatal too)", async () => {
+    const { out } = await run(["status", "--help"]);
+    const line = out.split("\n").find((l) => l.trimStart().startsWith("--log-level"));
+    expect(line).toContain("trace, debug, info, warn, error, fatal or silent");
+  });
+});
