@@ -35,11 +35,17 @@ export const scheduleAddSpec: CommandSpec = {
 
 export const scheduleListSpec: CommandSpec = {
   name: "schedule list",
-  summary: "List the recurring schedules: when each runs next, its last tick and recent tasks.",
+  summary:
+    "List the recurring schedules: when each runs next and its last tick (with --json, also the ids of its recent tasks).",
   usage: "triad schedule list --coordinator URL [--json]",
   flags: [
     coordinatorFlag,
-    { name: "json", type: "boolean", description: "print the schedules as JSON", default: false },
+    {
+      name: "json",
+      type: "boolean",
+      description: "print the schedules as JSON, each with recent_task_ids (its latest ticks' tasks)",
+      default: false,
+    },
   ],
   notes,
 };

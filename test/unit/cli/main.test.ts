@@ -266,3 +266,15 @@ describe("triad <command> --help: --log-level", () => {
     expect(line).toContain("trace, debug, info, warn, error, fatal or silent");
   });
 });
+
+describe("triad schedule list --help", () => {
+  it("says the table shows the next run and last tick, and --json the recent tasks (the table has no such column)", async () => {
+    const { code, out } = await run(["schedule", "list", "--help"]);
+    expect(code).toBe(0);
+    const summary = out.split("\n")[0]!;
+    expect(summary).toContain(
+      "when each runs next and its last tick (with --json, also the ids of its recent tasks)",
+    );
+    expect(out.split("\n").find((l) => l.trimStart().startsWith("--json"))).toContain("recent_task_ids");
+  });
+});
