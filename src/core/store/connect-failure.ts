@@ -1,3 +1,4 @@
+import { connect as connectTcp } from "node:net";
 import { TriadError } from "../errors.js";
 
 /**
@@ -43,21 +44,95 @@ export type StoreConnectFailure = {
 };
 
 /** What a failure diagnosis needs to know about the connection that failed. */
-export type ConnectAttempt = { useTls: boolean; hasCa: boolean; hasClientCert: boolean; timeoutMs: number };
+export type ConnectAttempt = {
+  useTls: boolean;
+  hasCa: boolean;
+  hasClientCert: boolean;
+  timeoutMs: number;
+  /** The host and port connected to (a cluster's first root node), for probeNotTls. */
+  address?: { host: string; port: number };
+};
 
 /** The ConnectAttempt of an engine's target (one Redis or a cluster). */
 export function connectAttempt(target: {
   useTls: boolean;
   tls?: { ca?: unknown; cert?: unknown };
   connectTimeoutMs: number;
+  url?: string;
+  rootNodes?: string[];
 }): ConnectAttempt {
+  const address = addressOf(target.url ?? target.rootNodes?.[0]);
   return {
     useTls: target.useTls,
     hasCa: target.tls?.ca !== undefined,
     hasClientCert: target.tls?.cert !== undefined,
     timeoutMs: target.connectTimeoutMs,
+    ...(address !== undefined ? { address } : {}),
   };
 }
+
+function addressOf(url: string | undefined): { host: string; port: number } | undefined {
+  if (url === undefined) return undefined;
+  try {
+    const u = new URL(url);
+    const host = u.hostname.replace(/^\[(.*)\]$/, "$1");
+    return host === "" ? undefined : { host, port: u.port === "" ? 6379 : Number(u.port) };
+  } catch {
+    return undefined;
+  }
+}
+
+/** The first reply line of a Redis to an inline PING: PONG, or a refusal only Redis words so. */
+const REDIS_PING_REPLY = /^(\+PONG|-NOAUTH|-DENIED|-WRONGPASS|-ERR)\b/;
+
+/**
+ * Whether a plain (not TLS) Redis answers at `address`: an inline PING over TCP, its reply
+ * awaited for up to `timeoutMs`. A Redis 7 plain port reached with rediss:// gives no TLS error:
+ * it reads the TLS hello as an inline command, waits for a newline that never comes, and the
+ * connect times out; this tells that case from a port that does not answer at all.
+ */
+export function answersPlainRedis(
+  address: { host: string; port: number },
+  timeoutMs: number,
+): Promise<boolean> {
+  return new Promise((resolve) => {
+    let got = "";
+    const socket = connectTcp({ host: address.host, port: address.port });
+    const done = (answer: boolean) => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(answer);
+    };
+    const timer = setTimeout(() => done(false), timeoutMs);
+    socket.on("connect", () => socket.write("PING\r\n"));
+    socket.on("data", (d: Buffer) => {
+      got += d.toString("latin1");
+      if (got.includes("\r\n") || got.length > 256) done(REDIS_PING_REPLY.test(got));
+    });
+    socket.on("error", () => done(false));
+    socket.on("close", () => done(REDIS_PING_REPLY.test(got)));
+  });
+}
+
+/**
+ * A TLS connect that timed out, where a plain Redis answers at the same host and port: the
+ * diagnosis is ERR_STORE_TLS_NOT_TLS, not a timeout. Any other failure is given back as it is.
+ */
+export async function probeNotTls(
+  failure: StoreConnectFailure,
+  attempt: ConnectAttempt,
+): Promise<StoreConnectFailure> {
+  if (failure.cause !== "ERR_STORE_CONNECT_TIMEOUT" || !attempt.useTls || attempt.address === undefined)
+    return failure;
+  if (!(await answersPlainRedis(attempt.address, Math.min(1000, attempt.timeoutMs)))) return failure;
+  return {
+    cause: "ERR_STORE_TLS_NOT_TLS",
+    reason: `the server does not speak TLS on this port: no TLS handshake within ${attempt.timeoutMs} ms, and a plain Redis answers there (PING without TLS)`,
+    fix: NOT_TLS_FIX,
+  };
+}
+
+const NOT_TLS_FIX = "use redis:// for a server without TLS, or the port where it takes TLS";
 
 const UNTRUSTED = new Set([
   "SELF_SIGNED_CERT_IN_CHAIN",
@@ -138,7 +213,7 @@ export function diagnoseConnectFailure(err: unknown, attempt: ConnectAttempt): S
     return {
       cause: "ERR_STORE_TLS_NOT_TLS",
       reason: `the server does not speak TLS on this port ${said}`,
-      fix: "use redis:// for a server without TLS, or the port where it takes TLS",
+      fix: NOT_TLS_FIX,
     };
   }
   if (code.startsWith("ERR_SSL_") || code.startsWith("ERR_TLS_") || /\bSSL routines\b/.test(text)) {

@@ -6,6 +6,7 @@ import { isTriadError } from "../../../src/core/errors.js";
 import type { RedisConfig } from "../../../src/core/store/config.js";
 import { RedisClient } from "../../../src/core/store/index.js";
 import { freePort } from "../../helpers/free-port.js";
+import { RedisServer } from "../../helpers/redis-server.js";
 import { makeTestPki, type TestPki, TlsRedis } from "../../helpers/tls-redis.js";
 
 /**
@@ -173,6 +174,31 @@ describe("the network on the way", () => {
     const r = await attempt({ url: `rediss://:${PASSWORD}@no-such-host.invalid:6380`, tls: { ca } });
     expect(r.failure?.cause).toBe("ERR_STORE_DNS");
     expect(r.message).toMatch(/host name was not found \(getaddrinfo (ENOTFOUND|EAI_AGAIN)/);
+  });
+
+  it("rediss:// to a plain Redis port: not TLS (its connect times out, and a PING without TLS is answered)", async () => {
+    // Redis 7 reads the TLS hello as an inline command and waits for its newline: no TLS error.
+    const plain = await RedisServer.start();
+    try {
+      const r = await attempt({
+        url: `rediss://localhost:${plain.port}`,
+        tls: { ca },
+        connectTimeoutMs: 500,
+      });
+      expect(r.failure?.cause).toBe("ERR_STORE_TLS_NOT_TLS");
+      expect(r.failure?.reason).toMatch(/does not speak TLS on this port.*a plain Redis answers there/);
+      expect(r.failure?.fix).toMatch(/use redis:\/\//);
+      expect(r.message).toContain("[ERR_STORE_TLS_NOT_TLS]");
+    } finally {
+      await plain.destroy();
+    }
+    // One with a password answers the PING with NOAUTH: Redis all the same.
+    const withPassword = await attempt({
+      url: `rediss://:${PASSWORD}@localhost:${redis.server.port}`,
+      tls: { ca },
+      connectTimeoutMs: 500,
+    });
+    expect(withPassword.failure?.cause).toBe("ERR_STORE_TLS_NOT_TLS");
   });
 
   it("a port that takes the connection and never answers: a timeout", async () => {

@@ -1,6 +1,7 @@
 import {
   type ConnectAttempt,
   diagnoseConnectFailures,
+  probeNotTls,
   type StoreConnectFailure,
 } from "../connect-failure.js";
 import type { ScriptReply, SetOptions, StoreScript } from "../engine.js";
@@ -55,13 +56,15 @@ export abstract class NodeRedisEngine {
       this.failure = undefined;
       return true;
     } catch (err) {
-      this.failure = diagnoseConnectFailures([...(this.attemptErrors ?? []), err], attempt);
+      const diagnosed = diagnoseConnectFailures([...(this.attemptErrors ?? []), err], attempt);
       this.lastError = err as Error;
       try {
         destroy();
       } catch {
         // already closed
       }
+      // rediss:// to a plain Redis 7 port times out (no TLS error): asked without TLS, it answers.
+      this.failure = await probeNotTls(diagnosed, attempt);
       return false;
     } finally {
       this.attemptErrors = undefined;
