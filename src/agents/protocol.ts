@@ -210,6 +210,12 @@ export const distributorHeartbeat = z.object({
   workers: z.array(workerSummary),
   done: z.number().int().nonnegative(),
   report: distributorReport.optional().catch(undefined),
+  /**
+   * Its last word before it exits gracefully (its workers' attempts drained, its lease given
+   * up): the coordinator declares it gone at once and moves what it held, instead of a
+   * heartbeat timeout later. Absent from an older release's.
+   */
+  stopping: z.boolean().optional().catch(undefined),
 });
 export type DistributorHeartbeat = z.infer<typeof distributorHeartbeat>;
 

@@ -26,6 +26,8 @@ export type DistributorEntry = {
   endedSinceHeartbeat: number;
   /** The coordinator that hears its heartbeats, when it is another one (several coordinators); null: this one. */
   via: string | null;
+  /** Its last heartbeat said it stops (a graceful exit): dead at the next expire(), whatever its age. */
+  stopped?: boolean;
 };
 
 /**
@@ -149,6 +151,8 @@ export class DistributorDirectory {
     entry.placedSinceHeartbeat = 0;
     entry.endedSinceHeartbeat = 0;
     entry.via = null;
+    // Its last word (a graceful stop): gone, for the next monitor tick to move its tasks.
+    entry.stopped = hb.stopping === true;
     return entry;
   }
 
@@ -230,7 +234,8 @@ export class DistributorDirectory {
     const now = performance.now();
     const dead: DistributorEntry[] = [];
     for (const d of this.entries.values()) {
-      if (d.status !== "dead" && now - d.lastSeen > timeoutMs + (d.via === null ? 0 : this.graceFor(d))) {
+      const silent = now - d.lastSeen > timeoutMs + (d.via === null ? 0 : this.graceFor(d));
+      if (d.status !== "dead" && (silent || d.stopped === true)) {
         d.status = "dead";
         dead.push(d);
       }

@@ -81,6 +81,8 @@ export class DistributorAgent extends TriadAgent {
   readonly limits: LimitGate;
   /** Checkpoints being stored now, by task: an outcome of the task is committed after them. */
   private readonly checkpointsStoring = new Map<string, Promise<void>>();
+  /** Set by shutdown(): cleanup() ends with a heartbeat that says so (sayStopping). */
+  private saysStopping = false;
   /** When a second process under each worker id was last warned of (monotonic ms). */
   private readonly duplicateWarnedAt = new Map<string, number>();
 
@@ -462,13 +464,26 @@ export class DistributorAgent extends TriadAgent {
     ) {
       await new Promise((r) => setTimeout(r, 50));
     }
+    this.saysStopping = true;
     await this.cleanup();
   }
 
   override async cleanup(): Promise<void> {
     this.limits.stop();
     await this.core.stop(true);
+    if (this.saysStopping) await this.sayStopping();
     await super.cleanup();
     await this.store.disconnect();
+  }
+
+  /**
+   * A graceful stop's last heartbeat, once nothing is taken any more (timers stopped, lease
+   * given up): `stopping`, so that the coordinator moves the tasks left here (queued, never
+   * sent to a worker) at once rather than a heartbeat timeout later. Not sent before: a task
+   * still running on a worker, moved, would run twice. Lost, the timeout does it as before.
+   */
+  private async sayStopping(): Promise<void> {
+    const last = { ...this.core.heartbeat(this.url), stopping: true };
+    await this.sendPayload(this.coordinatorId, last).catch(() => {});
   }
 }

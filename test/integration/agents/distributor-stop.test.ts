@@ -1,0 +1,48 @@
+import { describe, expect, it } from "vitest";
+import type { Task } from "../../../src/index.js";
+import { FAST } from "../../helpers/cluster.js";
+import { clusterPerTest, testEngines } from "../../helpers/engines.js";
+import { until } from "../../helpers/wait.js";
+
+/**
+ * A distributor stopped gracefully says so in a last heartbeat once its workers' attempts have
+ * drained: its coordinator moves the tasks it still held (queued, never sent to a worker) at
+ * once, not a heartbeat timeout later (20 s here).
+ */
+describe.each(testEngines("distributor-stop"))("a distributor stopped gracefully ($name)", (engine) => {
+  const cluster = clusterPerTest(engine);
+
+  it("has what it queued moved at once to another distributor, each task run once", async () => {
+    const runs = new Map<string, number>();
+    const c = cluster({
+      concurrency: 1,
+      timing: { ...FAST, heartbeatTimeoutMs: 20_000 },
+      handlers: {
+        slow: async (task: Task) => {
+          runs.set(task.taskId, (runs.get(task.taskId) ?? 0) + 1);
+          await new Promise((r) => setTimeout(r, 100));
+          return { ok: true };
+        },
+      },
+    });
+    await c.startCoordinator();
+    const d1 = await c.startDistributor("d1");
+    await c.startWorker("w1", "d1");
+    await c.ready();
+    // All placed on d1 (alone): one runs, a few wait on its worker, the rest in its queue.
+    const ids = Array.from({ length: 20 }, (_, i) => c.id(`t${i}`));
+    for (const id of ids) await c.coordinator.submitTask({ task_id: id, task_type: "slow", payload: {} });
+    await until("d1 holds them all", () => d1.core.heartbeat(null).load === ids.length);
+    await c.startDistributor("d2");
+    await c.startWorker("w2", "d2");
+    await c.ready();
+    const stopped = d1.shutdown(10_000);
+    for (const id of ids) {
+      const done = await c.coordinator.waitForTask(id, 10_000);
+      expect(done, id).toMatchObject({ status: "completed" });
+    }
+    await stopped;
+    expect([...runs.values()].filter((n) => n !== 1)).toEqual([]);
+    expect(c.commits.filter((x) => x.by === c.id("d2")).length).toBeGreaterThan(0);
+  }, 60_000);
+});
