@@ -24,6 +24,7 @@ import {
   type CoordinatorSchedulesOptions,
 } from "../schedules/coordinator-schedules.js";
 import type { ScheduleInput, ScheduleView } from "../schedules/schedule-spec.js";
+import { SecondProcessWarnings } from "../second-process.js";
 import { logStoreOutages } from "../store-outage-log.js";
 import {
   DEFAULT_RETRY,
@@ -74,8 +75,8 @@ export class CoordinatorAgent extends TriadAgent {
   readonly core: CoordinatorCore;
   readonly timing: Timing;
   readonly startedAt = new Date().toISOString();
-  /** When a second process under each distributor id was last warned of (monotonic ms). */
-  private readonly duplicateWarnedAt = new Map<string, number>();
+  /** Warnings of a second process under a distributor's id. */
+  private readonly secondProcesses = new SecondProcessWarnings();
   /** Traces, task history and counts for the dashboard and metrics. */
   readonly observer: CoordinatorObserver;
   /** The other coordinators on this store: shard ownership, their distributors, news. */
@@ -354,14 +355,12 @@ export class CoordinatorAgent extends TriadAgent {
 
   /**
    * A distributor's message from a second process under its id (DistributorDirectory.
-   * otherProcess): not taken, and warned of at most every DUPLICATE_WARN_MS.
+   * otherProcess): not taken, and warned of now and then (SecondProcessWarnings).
    */
   private otherProcess(distributorId: string, url: string | null, ownsLease: boolean): boolean {
     const { directory } = this.core;
     if (!directory.otherProcess(distributorId, url, ownsLease, this.timing.heartbeatTimeoutMs)) return false;
-    const now = performance.now();
-    if (now - (this.duplicateWarnedAt.get(distributorId) ?? Number.NEGATIVE_INFINITY) >= DUPLICATE_WARN_MS) {
-      this.duplicateWarnedAt.set(distributorId, now);
+    if (this.secondProcesses.due(distributorId)) {
       this.log.warn(
         { distributor: distributorId, url, runs_at: directory.get(distributorId)?.url ?? null },
         "a second process under this distributor id waits for its lease: it is not listed nor sent tasks while the first holds it (give each distributor its own --id)",
@@ -478,8 +477,6 @@ function validDict(task: TaskInput): TaskDict {
   return jsonCopy(dict) as TaskDict;
 }
 
-/** How often a second process under one distributor id is warned of, at most. */
-const DUPLICATE_WARN_MS = 10_000;
 const FRESH_KEYS = new Set(["task_id", "task_type", "payload", "depends_on", "on_dependency_failure"]);
 
 /**

@@ -115,11 +115,6 @@ export class DistributorDirectory {
   }
 
   /**
-   * A heartbeat the distributor sent at `sentAt` (epoch ms, its clock; undefined: not known).
-   * Undefined when it is older than the last one taken here, first-hand or from a peer's view: it
-   * says nothing new, and is dropped.
-   */
-  /**
    * Whether a message of distributor `id` from `url`, not holding its lease, comes from another
    * process than the one that does: a second process under the same id (a copied --id, a
    * standby) waits for the lease, and its heartbeats must not replace the holder's address and
@@ -134,6 +129,11 @@ export class DistributorDirectory {
     return performance.now() - entry.lastSeen <= timeoutMs;
   }
 
+  /**
+   * A heartbeat the distributor sent at `sentAt` (epoch ms, its clock; undefined: not known).
+   * Undefined when it is older than the last one taken here, first-hand or from a peer's view: it
+   * says nothing new, and is dropped.
+   */
   heartbeat(id: string, hb: DistributorHeartbeat, sentAt?: number): DistributorEntry | undefined {
     const known = this.entries.get(id)?.sentAt ?? null;
     const at = sentAt !== undefined && Number.isFinite(sentAt) ? sentAt : null;

@@ -22,6 +22,7 @@ import { ProgressWriter } from "../live/progress-writer.js";
 import { DistributorObserver } from "../observe/distributor-observer.js";
 import type { MessageObserver } from "../observe/message-observer.js";
 import type { AttemptCancelWire, PayloadOf, TaskDict } from "../protocol.js";
+import { SecondProcessWarnings } from "../second-process.js";
 import { logStoreOutages } from "../store-outage-log.js";
 import { resolveTiming, type Timing } from "../timing.js";
 import { dependencyOutcomes } from "../workflow/dependency-outcomes.js";
@@ -33,8 +34,6 @@ import { DistributorCore, type DistributorEvents } from "./distributor-core.js";
 const CHECKPOINT_SWEEP_MS = 60_000;
 /** The lease one distributor takes for a sweep (held 50 s: the next minute's goes to whoever asks first). */
 const CHECKPOINT_SWEEP_LEASE = "checkpoint-retention";
-/** How often a second process under one worker id is warned of, at most. */
-const DUPLICATE_WARN_MS = 10_000;
 
 export type DistributorAgentOptions = {
   agentId: string;
@@ -83,8 +82,8 @@ export class DistributorAgent extends TriadAgent {
   private readonly checkpointsStoring = new Map<string, Promise<void>>();
   /** Set by shutdown(): cleanup() ends with a heartbeat that says so (sayStopping). */
   private saysStopping = false;
-  /** When a second process under each worker id was last warned of (monotonic ms). */
-  private readonly duplicateWarnedAt = new Map<string, number>();
+  /** Warnings of a second process under a worker's id. */
+  private readonly secondProcesses = new SecondProcessWarnings();
 
   constructor(options: DistributorAgentOptions) {
     super({ agentId: options.agentId, a2a: options.a2a, logger: options.logger, tier: "distributor" });
@@ -276,13 +275,11 @@ export class DistributorAgent extends TriadAgent {
 
   /**
    * Whether a worker's message comes from the process heard under its id (WorkerRegistry.
-   * sameProcess); another live one is ignored, and said so at most every DUPLICATE_WARN_MS.
+   * sameProcess); another live one is ignored, and said so now and then (SecondProcessWarnings).
    */
   private takesProcess(workerId: string, instance: string | undefined, url: string | null): boolean {
     if (this.core.registry.sameProcess(workerId, instance, this.timing.heartbeatTimeoutMs)) return true;
-    const now = performance.now();
-    if (now - (this.duplicateWarnedAt.get(workerId) ?? Number.NEGATIVE_INFINITY) >= DUPLICATE_WARN_MS) {
-      this.duplicateWarnedAt.set(workerId, now);
+    if (this.secondProcesses.due(workerId)) {
       this.log.warn(
         { worker: workerId, url, runs_at: this.core.registry.get(workerId)?.url ?? null },
         "a second process heartbeats under this worker id: it is given no work (give each worker its own --id)",

@@ -34,7 +34,7 @@ import { HeldTasks } from "./held-tasks.js";
 import { LeaseKeeper } from "./lease-keeper.js";
 import { ResultCommits } from "./result-commits.js";
 import { TerminalReports } from "./terminal-reports.js";
-import { type WorkerEntry, WorkerRegistry } from "./worker-registry.js";
+import { type AttemptBack, type WorkerEntry, WorkerRegistry } from "./worker-registry.js";
 
 export type DistributorEvents = {
   /** A result arrived from an attempt that no longer holds the task's fence, and was refused. */
@@ -280,26 +280,13 @@ export class DistributorCore {
 
   onWorkerHeartbeat(workerId: string, hb: WorkerHeartbeat): WorkerEntry {
     const entry = this.registry.heartbeat(workerId, hb);
-    if (hb.returned !== undefined && this.lease.owns) this.takeBackReturned(entry, hb.returned);
+    // Attempts it handed back without running them (it is stopping, or had no room): taken back
+    // now, as a dead worker's are, not a heartbeat timeout later. Should the store fail,
+    // reconcile adopts them from their records and the monitor takes them back.
+    if (hb.returned !== undefined && this.lease.owns)
+      void this.takeBackAll(this.registry.returned(entry, hb.returned)).catch(() => {});
     this.schedulePump();
     return entry;
-  }
-
-  /**
-   * Attempts a worker handed back without running them (it is stopping, or had no room): taken
-   * back now, as a dead worker's are (requeued under their fence, no failure counted), not a
-   * heartbeat timeout later. Only the attempt it was sent: a later one of the task is not its.
-   */
-  private takeBackReturned(worker: WorkerEntry, returned: Array<{ task_id: string; fence: number }>): void {
-    for (const { task_id, fence } of returned) {
-      const flight = worker.inFlight.get(task_id);
-      if (flight === undefined || flight.fence !== fence || flight.reported) continue;
-      worker.inFlight.delete(task_id);
-      // Should the store fail, reconcile adopts it from its record and the monitor takes it back.
-      void this.takeBack(task_id, fence)
-        .then(() => this.schedulePump())
-        .catch(() => {});
-    }
   }
 
   /**
@@ -484,36 +471,17 @@ export class DistributorCore {
   /** One monitor tick: workers silent past the timeout are dead and their attempts come back. */
   async monitorWorkers(): Promise<void> {
     if (!this.lease.owns) return;
-    const now = performance.now();
-    const back: Array<{ taskId: string; fence: number }> = [];
     for (const worker of this.registry.expire(this.o.timing.heartbeatTimeoutMs)) {
       this.stats.workersDead++;
       this.o.events?.workerDead?.(worker.id, worker.inFlight.size);
     }
-    // A dead worker holds nothing: its attempts come back, and so does one that landed on it
-    // after it was declared dead (a dispatch whose reply was still on the way). Not those whose
-    // outcome it reported and that are being committed: the outcome is in hand, and taking them
-    // back would fence it off and run the task again. Should the commit fail, they are
-    // reported no more, and the next tick takes them back.
-    for (const worker of this.registry.all()) {
-      if (worker.status !== "dead" || worker.inFlight.size === 0) continue;
-      for (const [taskId, f] of worker.inFlight) {
-        if (f.reported) continue;
-        back.push({ taskId, fence: f.fence });
-        worker.inFlight.delete(taskId);
-      }
-    }
-    // Attempts a live worker never confirmed (a lost dispatch, a worker that restarted).
-    for (const worker of this.registry.alive()) {
-      for (const [taskId, f] of worker.inFlight) {
-        if (f.reported) continue;
-        if (f.fence > 0 && !f.confirmed && now - f.dispatchedAt > this.o.timing.heartbeatTimeoutMs) {
-          worker.inFlight.delete(taskId);
-          back.push({ taskId, fence: f.fence });
-        }
-      }
-    }
+    const back = this.registry.lost(this.o.timing.heartbeatTimeoutMs);
     this.registry.prune(60_000);
+    await this.takeBackAll(back);
+  }
+
+  /** Attempts no worker holds any more, taken back (requeued under their fence) and dispatched again. */
+  private async takeBackAll(back: AttemptBack[]): Promise<void> {
     if (back.length === 0) return;
     await Promise.all(back.map(({ taskId, fence }) => this.takeBack(taskId, fence)));
     this.schedulePump();

@@ -85,6 +85,9 @@ export class Attempts extends Map<string, InFlight> {
   }
 }
 
+/** An attempt taken back from a worker: its task goes back to the queue under this fence. */
+export type AttemptBack = { taskId: string; fence: number };
+
 export type WorkerEntry = {
   id: string;
   url: string | null;
@@ -242,6 +245,48 @@ export class WorkerRegistry {
     } else if (backlog && entry.inFlight.held < entry.capacity) {
       entry.prefetch = Math.min(entry.maxPrefetch, entry.prefetch * 2);
     }
+  }
+
+  /**
+   * Attempts no worker holds any more, each removed from its worker: a dead worker's (and one that
+   * landed on it after it was declared dead: a dispatch whose reply was still on the way), and one
+   * a live worker never confirmed within `timeoutMs` (a lost dispatch, a worker that restarted).
+   * Not those whose outcome was reported and is being committed: the outcome is in hand, and
+   * taking them back would fence it off and run the task again (should the commit fail, they
+   * are reported no more, and a later call takes them).
+   */
+  lost(timeoutMs: number): AttemptBack[] {
+    const now = performance.now();
+    const back: AttemptBack[] = [];
+    // The dead workers' first, then the live ones'.
+    for (const dead of [true, false]) {
+      for (const worker of this.workers.values()) {
+        if ((worker.status === "dead") !== dead) continue;
+        for (const [taskId, f] of worker.inFlight) {
+          if (f.reported) continue;
+          if (dead || (f.fence > 0 && !f.confirmed && now - f.dispatchedAt > timeoutMs)) {
+            worker.inFlight.delete(taskId);
+            back.push({ taskId, fence: f.fence });
+          }
+        }
+      }
+    }
+    return back;
+  }
+
+  /**
+   * Of the attempts `worker` says it handed back without running them, those it holds as sent
+   * (that fence, outcome not reported), each removed from it: a later attempt of the task is not its.
+   */
+  returned(worker: WorkerEntry, returned: Array<{ task_id: string; fence: number }>): AttemptBack[] {
+    const back: AttemptBack[] = [];
+    for (const { task_id, fence } of returned) {
+      const flight = worker.inFlight.get(task_id);
+      if (flight === undefined || flight.fence !== fence || flight.reported) continue;
+      worker.inFlight.delete(task_id);
+      back.push({ taskId: task_id, fence });
+    }
+    return back;
   }
 
   /** Workers silent for longer than the timeout, now declared dead. */

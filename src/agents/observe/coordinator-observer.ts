@@ -80,12 +80,13 @@ export class CoordinatorObserver implements MessageObserver {
     return this.distributors;
   }
 
-  /** Each distributor's last reported retries and reassignments, with when it sent them (CoordinatorView.reported). */
-  reportedCounts(): Record<string, [number, number, number]> {
+  /**
+   * Each distributor's last reported retries and reassignments, with when it sent them
+   * (CoordinatorView.reported): the newest `limit` (a view is written every heartbeat tick).
+   */
+  reportedCounts(limit = REPORTED_LIMIT): Record<string, [number, number, number]> {
     let entries = [...this.distributors].filter(([, heard]) => heard.report !== undefined);
-    // The newest REPORTED_LIMIT: a view is written every heartbeat tick.
-    if (entries.length > REPORTED_LIMIT)
-      entries = entries.sort(([, a], [, b]) => b.sentAt - a.sentAt).slice(0, REPORTED_LIMIT);
+    if (entries.length > limit) entries = entries.sort(([, a], [, b]) => b.sentAt - a.sentAt).slice(0, limit);
     const out: Record<string, [number, number, number]> = {};
     for (const [id, { sentAt, report }] of entries) out[id] = [sentAt, report!.retried, report!.reassigned];
     return out;

@@ -40,7 +40,7 @@ export type WorkerCoreOptions = {
   /** The checkpointer a graph task runs under (a relay to the distributor), if any. */
   checkpointerFor?: (job: DispatchedTask) => BaseCheckpointSaver | undefined;
   onOutcome?: (outcome: AttemptOutcomeWire) => void;
-  /** Attempts were handed back (not run here): the next heartbeat should go now, to say so. */
+  /** Attempts were handed back (not run here), or the drain began: a heartbeat should go now, to say so. */
   onReturned?: () => void;
   /** An outcome could not be sent (it is replaced by a failure that says why). */
   onUnsendable?: (taskId: string, reason: string) => void;
@@ -135,6 +135,7 @@ export class WorkerCore {
   }
 
   accept(jobs: DispatchedTask[]): void {
+    let refused: DispatchedTask[] | undefined;
     for (const job of jobs) {
       const id = job.task.task_id;
       const done = this.unacked.get(id);
@@ -146,17 +147,17 @@ export class WorkerCore {
       if (this.running.get(id)?.fence === job.fence) continue;
       if (!this.accepting || this.backlog.length >= this.options.maxBacklog) {
         // Not the task's failure: handed back, to run elsewhere or here later.
-        this.handBack([job]);
+        (refused ??= []).push(job);
         continue;
       }
       queueByPriority(this.backlog, job);
     }
+    if (refused !== undefined) this.handBack(refused);
     this.pump();
   }
 
-  /** Attempts this worker will not run: told to the distributor on the next heartbeats. */
+  /** Attempts this worker will not run: told to the distributor on the next heartbeats, the first now. */
   private handBack(jobs: DispatchedTask[]): void {
-    if (jobs.length === 0) return;
     for (const job of jobs) this.returned.push({ task_id: job.task.task_id, fence: job.fence, told: 0 });
     this.options.onReturned?.();
   }
@@ -403,9 +404,9 @@ export class WorkerCore {
    */
   async drain(timeoutMs: number, watch: DrainWatch = {}): Promise<DrainEnd> {
     this.accepting = false;
-    // Not started yet: handed back, for the distributor to send elsewhere at once.
+    // Not started yet: handed back, for the distributor to send elsewhere at once (and the
+    // heartbeat that says so says it stops, even with nothing to hand back).
     this.handBack(this.backlog.splice(0));
-    this.options.onReturned?.();
     const deadline = performance.now() + timeoutMs;
     let reportAt = performance.now();
     while (performance.now() < deadline) {

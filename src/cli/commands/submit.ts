@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import type { TaskDict } from "../../agents/protocol.js";
 import { findCycle } from "../../agents/workflow/graph-validation.js";
+import { isTerminalStatus } from "../../core/state/status.js";
 import { ApiClient } from "../api-client.js";
 import { type ParsedOptions, positiveInt, UsageError } from "../options.js";
 
@@ -156,9 +157,6 @@ export async function submit(options: ParsedOptions): Promise<number> {
   return allCompleted ? 0 : 1;
 }
 
-/** Statuses a task never leaves (the coordinator's TERMINAL_TASK_STATUSES). */
-const TERMINAL = new Set(["completed", "failed", "abandoned"]);
-
 /**
  * --wait: 32 long polls at a time, each printing its task's final record (or the record as it
  * is when the wait runs out). Ids are waited on as their requests are accepted; the sender is
@@ -238,7 +236,7 @@ class TaskWaits {
         this.timeout + 5000,
       );
       if (record.status !== "completed") this.allCompleted = false;
-      if (!TERMINAL.has(record.status)) {
+      if (!isTerminalStatus(record.status)) {
         if (this.openCount++ < TaskWaits.OPEN_NAMED) this.open.push(`${id} (${record.status})`);
       }
       process.stdout.write(`${JSON.stringify(record)}\n`);

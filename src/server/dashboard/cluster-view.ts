@@ -44,10 +44,9 @@ export function taskCounts(coordinator: CoordinatorAgent): TaskCounts {
   for (const d of coordinator.core.directory.all()) if (d.status !== "dead") counts.in_flight += d.load;
   // A distributor's own counters, from its newest report wherever it was heard (it moves between
   // coordinators when one stops answering): [sent at on its clock, retried, reassigned].
-  const reports = new Map<string, readonly [number, number, number]>();
-  for (const [id, heard] of coordinator.observer.heard()) {
-    if (heard.report) reports.set(id, [heard.sentAt, heard.report.retried, heard.report.reassigned]);
-  }
+  const reports = new Map<string, readonly [number, number, number]>(
+    Object.entries(coordinator.observer.reportedCounts(Number.POSITIVE_INFINITY)),
+  );
   for (const peer of coordinator.cluster.peers.others()) {
     const stats = (peer.stats ?? {}) as Record<string, unknown>;
     counts.submitted += counter(stats.submitted);
