@@ -135,7 +135,7 @@ export class WorkerCore {
   }
 
   accept(jobs: DispatchedTask[]): void {
-    let refused: DispatchedTask[] | undefined;
+    const refused: DispatchedTask[] = [];
     for (const job of jobs) {
       const id = job.task.task_id;
       const done = this.unacked.get(id);
@@ -147,12 +147,12 @@ export class WorkerCore {
       if (this.running.get(id)?.fence === job.fence) continue;
       if (!this.accepting || this.backlog.length >= this.options.maxBacklog) {
         // Not the task's failure: handed back, to run elsewhere or here later.
-        (refused ??= []).push(job);
+        refused.push(job);
         continue;
       }
       queueByPriority(this.backlog, job);
     }
-    if (refused !== undefined) this.handBack(refused);
+    if (refused.length > 0) this.handBack(refused);
     this.pump();
   }
 
