@@ -56,11 +56,13 @@ const REPEAT_FORCES_MS = 1000;
 
 /**
  * Runs `start` (an agent's initialize: store, listener, leases). When it fails — its port in
- * use, the store unreachable — the error is logged with its code, `release` gives back what
- * was taken (store connections, leases, the listener, timers), and the error is thrown again:
- * the command ends with exit 1 (main.ts) instead of idling with nothing served, so a
- * supervisor restarts it. Should anything still hold the event loop after the release, the
- * process exits anyway a moment later (the timer does not keep it alive itself).
+ * use, the store unreachable — `release` gives back what was taken (store connections, leases,
+ * the listener, timers), and the error is thrown again: the command ends with exit 1 (main.ts
+ * prints its one line, message and code) instead of idling with nothing served, so a
+ * supervisor restarts it. The error's whole record (its stack) is logged at debug only: at the
+ * usual levels the user reads that one line, not the same message twice with a stack between.
+ * Should anything still hold the event loop after the release, the process exits anyway a
+ * moment later (the timer does not keep it alive itself).
  */
 export async function startOrRelease(
   what: string,
@@ -72,7 +74,7 @@ export async function startOrRelease(
     await start();
   } catch (err) {
     const code = (err as { code?: unknown }).code;
-    log.error({ err, ...(typeof code === "string" ? { code } : {}) }, `${what} could not start: exiting`);
+    log.debug({ err, ...(typeof code === "string" ? { code } : {}) }, `${what} could not start: exiting`);
     try {
       await release();
     } catch (releaseErr) {

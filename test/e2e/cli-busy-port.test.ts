@@ -56,13 +56,16 @@ describe("a port already in use", () => {
     ["distributor", () => ["distributor", "--id", "d-busy", "--coordinator", url, "--redis", redis.url]],
     ["worker", () => ["worker", "--id", "w-busy", "--distributor", url]],
   ])(
-    "triad %s logs the error with its code and exits 1",
+    "triad %s says why in one line, with the error's code, and exits 1",
     async (_tier, args) => {
       const { code, signal, output } = await ends([...args(), "--port", String(port)]);
       expect(signal).toBeNull();
       expect(code).toBe(1);
       expect(output).toContain(`cannot listen on 127.0.0.1:${port}`);
       expect(output).toMatch(/EADDRINUSE.*\[ERR_A2A_LISTEN\]/);
+      // Said once, in main's one line: not first as an error record with its stack.
+      expect(output.match(/cannot listen on/g)).toHaveLength(1);
+      expect(output).not.toContain("stack");
       expect(output).not.toMatch(/^ready /m);
     },
     30_000,
