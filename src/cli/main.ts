@@ -124,6 +124,13 @@ function groupHelp(group: string, sub: string | undefined): number {
   return 2;
 }
 
+/** Bad usage: the error (with its code, when it has one of its own) and the command's help; exit 2. */
+function usageError(name: string, err: UsageError, spec: CommandSpec): number {
+  const code = err.code === "ERR_USAGE" ? "" : ` [${err.code}]`;
+  process.stderr.write(`triad ${name}: ${err.message}${code}\n\n${helpText(spec)}`);
+  return 2;
+}
+
 /** Runs one CLI invocation and resolves its exit code: 0 done, 1 failed, 2 bad usage. */
 export async function main(argv: string[]): Promise<number> {
   const [first, ...after] = argv;
@@ -149,10 +156,7 @@ export async function main(argv: string[]): Promise<number> {
   try {
     options = parseOptions(command.spec, rest, process.env, CONFIG_KEYS);
   } catch (err) {
-    if (err instanceof UsageError) {
-      process.stderr.write(`triad ${name}: ${err.message}\n\n${helpText(command.spec)}`);
-      return 2;
-    }
+    if (err instanceof UsageError) return usageError(name, err, command.spec);
     throw err;
   }
   if (options.help) {
@@ -162,10 +166,7 @@ export async function main(argv: string[]): Promise<number> {
   try {
     return await command.run(options);
   } catch (err) {
-    if (err instanceof UsageError) {
-      process.stderr.write(`triad ${name}: ${err.message}\n\n${helpText(command.spec)}`);
-      return 2;
-    }
+    if (err instanceof UsageError) return usageError(name, err, command.spec);
     const code = isTriadError(err) ? ` [${err.code}]` : "";
     process.stderr.write(`triad ${name}: ${(err as Error).message}${code}\n`);
     return 1;

@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import { agentIdProblem } from "./agent-id.js";
 
 /**
  * Flags, then the environment (TRIAD_<FLAG>), then an optional JSON config file
@@ -27,6 +28,8 @@ export type FlagSpec = {
    * process that waits forever for a peer it cannot reach.
    */
   url?: "one" | "list";
+  /** A string flag naming an agent: a safe id (./agent-id.ts), else a usage error. */
+  agentId?: boolean;
 };
 
 export type CommandSpec = {
@@ -40,8 +43,15 @@ export type CommandSpec = {
 
 export type ParsedOptions = Record<string, string | number | boolean | undefined>;
 
+/** Bad input on the command line, in the environment or a config file: exit code 2. */
 export class UsageError extends Error {
-  readonly code = "ERR_USAGE";
+  /** ERR_USAGE, or a code of its own for a kind of input a script may want to tell apart. */
+  constructor(
+    message: string,
+    readonly code = "ERR_USAGE",
+  ) {
+    super(message);
+  }
 }
 
 /** The levels --log-level takes (pino's), most verbose first. */
@@ -191,6 +201,12 @@ function fromConfig(flag: FlagSpec, value: unknown, where: string): string | num
 function convert(flag: FlagSpec, raw: string, where: string): string | number | boolean {
   if (flag.type === "string") {
     if (flag.url !== undefined) checkUrls(flag, raw, where);
+    const problem = flag.agentId ? agentIdProblem(raw) : undefined;
+    if (problem !== undefined)
+      throw new UsageError(
+        `${where} ${JSON.stringify(raw)} is not an agent id: ${problem}`,
+        "ERR_BAD_AGENT_ID",
+      );
     return raw;
   }
   if (flag.type === "boolean") {

@@ -3,6 +3,7 @@
 // only to run it. So `triad --help`, `triad submit` and `triad status` start without them.
 
 import { a2aPostsFlag } from "../a2a-flags.js";
+import { MAX_AGENT_ID_LENGTH } from "../agent-id.js";
 import { historyFlag } from "../history.js";
 import { type CommandSpec, type FlagSpec, PORT_RANGE } from "../options.js";
 import { busyPollFlag, redisTlsFlags, replicaWaitFlags } from "../store-flags.js";
@@ -22,6 +23,9 @@ const MAX_COUNT = 10_000_000;
  * out. A bigger load wants separate processes (`triad submit --count`).
  */
 const MAX_DEMO_TASKS = 50_000;
+
+/** What --id takes (../agent-id.ts). */
+const AGENT_ID_TEXT = `agent id: letters, digits, ".", "_", "-", ":" (at most ${MAX_AGENT_ID_LENGTH})`;
 
 // Flags several tier commands share.
 /** Parsed by ../limit-flags.ts, in the command that runs (so --help loads no schema). */
@@ -151,7 +155,7 @@ export const coordinatorSpec: CommandSpec = {
   summary: "Run a coordinator: A2A, the REST API, metrics and the dashboard on one port.",
   usage: "triad coordinator --id ID --redis URL --port P [--host H]",
   flags: [
-    { name: "id", type: "string", description: "agent id", required: true },
+    { name: "id", type: "string", description: AGENT_ID_TEXT, required: true, agentId: true },
     redisFlag,
     ...redisTlsFlags,
     ...replicaWaitFlags,
@@ -196,8 +200,9 @@ export const distributorSpec: CommandSpec = {
     {
       name: "id",
       type: "string",
-      description: "agent id (a restart with the same id picks up its tasks)",
+      description: `${AGENT_ID_TEXT} (a restart with the same id picks up its tasks)`,
       required: true,
+      agentId: true,
     },
     {
       name: "coordinator",
@@ -239,7 +244,7 @@ export const workerSpec: CommandSpec = {
   usage:
     "triad worker --id ID --distributor URL --port P [--handlers MODULE] [--concurrency N] [--a2a-agent URL]...",
   flags: [
-    { name: "id", type: "string", description: "agent id", required: true },
+    { name: "id", type: "string", description: AGENT_ID_TEXT, required: true, agentId: true },
     {
       name: "distributor",
       type: "string",
@@ -396,7 +401,13 @@ export const keysGenerateSpec: CommandSpec = {
     "Make an agent's Ed25519 key pair: the private key to a file (mode 0600), the public key registered in the store.",
   usage: "triad keys generate --agent ID --role coordinator|distributor|worker --redis URL [--out FILE]",
   flags: [
-    { name: "agent", type: "string", description: "the agent id the key speaks for", required: true },
+    {
+      name: "agent",
+      type: "string",
+      description: "the agent id the key speaks for",
+      required: true,
+      agentId: true,
+    },
     {
       name: "role",
       type: "string",

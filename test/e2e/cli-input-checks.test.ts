@@ -1,0 +1,73 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { freePort } from "../helpers/free-port.js";
+import { runTriad } from "../helpers/processes.js";
+
+/**
+ * What a tier command refuses before it starts anything: an agent id that would not survive
+ * the Redis keys, URLs, log lines and A2A messages it goes into. The refusal is a usage error
+ * (exit 2) that names the option, what is wrong with it and what it may hold, with its code.
+ */
+
+const env = { TRIAD_SECRET: "input-checks-secret-0123456789", TRIAD_LOG_LEVEL: "warn" };
+
+describe("an agent id (--id, TRIAD_ID, a config file's id; keys generate --agent)", () => {
+  const dir = mkdtempSync(join(tmpdir(), "triad-input-checks-"));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  // Nothing listens there: a command that got past its checks fails on the store (exit 1).
+  const nowhere = "redis://127.0.0.1:1";
+  const peer = "http://127.0.0.1:1";
+  const tiers: Record<string, string[]> = {
+    coordinator: ["coordinator", "--redis", nowhere, "--port", "0"],
+    distributor: ["distributor", "--coordinator", peer, "--redis", nowhere, "--port", "0"],
+    worker: ["worker", "--distributor", peer, "--port", "0"],
+  };
+
+  it.each([
+    ["coordinator", "a b/c", /it holds a space/],
+    ["distributor", "d/1", /it holds the character "\/"/],
+    ["worker", "w\u00011", /it holds a control character \(U\+0001\)/],
+    ["worker", "w\t1", /it holds a whitespace character \(U\+0009\)/],
+    ["coordinator", `c${"x".repeat(128)}`, /it is 129 characters long/],
+  ])("triad %s --id %j: exit 2, naming what is wrong and what an id may hold", async (tier, id, why) => {
+    const r = await runTriad([...tiers[tier]!, "--id", id], { env, timeoutMs: 20_000 });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`triad ${tier}: --id ${JSON.stringify(id)} is not an agent id: `);
+    expect(r.stderr).toMatch(why);
+    expect(r.stderr).toContain('use letters, digits, ".", "_", "-" and ":" only, 1 to 128 characters');
+    expect(r.stderr).toContain("[ERR_BAD_AGENT_ID]");
+    expect(r.stdout).not.toMatch(/^ready /m);
+  });
+
+  it("from TRIAD_ID and from a config file alike", async () => {
+    const fromEnv = await runTriad(tiers.coordinator!, { env: { ...env, TRIAD_ID: "c 1" } });
+    expect(fromEnv.code).toBe(2);
+    expect(fromEnv.stderr).toContain('TRIAD_ID "c 1" is not an agent id: it holds a space');
+    const config = join(dir, "bad-id.json");
+    writeFileSync(config, JSON.stringify({ id: "../c1" }));
+    const fromFile = await runTriad([...tiers.coordinator!, "--config", config], { env });
+    expect(fromFile.code).toBe(2);
+    expect(fromFile.stderr).toContain(`${config}: id "../c1" is not an agent id: it holds the character "/"`);
+  });
+
+  it("keys generate --agent takes only what an agent may be started with", async () => {
+    const r = await runTriad(["keys", "generate", "--agent", "w 1", "--role", "worker", "--redis", nowhere], {
+      env,
+    });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('--agent "w 1" is not an agent id: it holds a space');
+  });
+
+  it("letters, digits, '.', '_', '-' and ':' pass (the store is what fails then, exit 1)", async () => {
+    const port = await freePort();
+    const r = await runTriad(
+      ["coordinator", "--id", "eu-west.c_1:a", "--redis", `redis://127.0.0.1:${port}`, "--port", "0"],
+      { env, timeoutMs: 30_000 },
+    );
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("coordinator eu-west.c_1:a cannot reach its store");
+    expect(r.stderr).not.toContain("ERR_BAD_AGENT_ID");
+  }, 40_000);
+});
