@@ -2,7 +2,13 @@ import { randomBytes } from "node:crypto";
 import { isStoreUnavailable } from "../core/errors.js";
 import type { JsonObject } from "../core/json.js";
 import { type Logger, silentLogger } from "../core/logger.js";
-import { A2AClient, type A2AConfig, type A2AMessage, MessageType } from "../core/messaging/index.js";
+import {
+  A2AClient,
+  type A2AConfig,
+  type A2AMessage,
+  checkSharedSecret,
+  MessageType,
+} from "../core/messaging/index.js";
 import { LangGraphAgent } from "../core/state/index.js";
 import type { MessageObserver } from "./observe/message-observer.js";
 import { PACKED_TASKS } from "./packed-tasks.js";
@@ -18,10 +24,15 @@ export type AgentA2AConfig = Omit<A2AConfig, "tokenSecret" | "agentId"> & {
 
 let processSecret: string | undefined;
 
-/** The shared secret: the config's, else TRIAD_SECRET, else one made for this process (in-process agents only). */
+/**
+ * The shared secret: the config's, else TRIAD_SECRET, else one made for this process (in-process
+ * agents only). TRIAD_SECRET is a deployment's secret, held to MIN_SECRET_BYTES here as in the
+ * CLI (ERR_SECRET_TOO_SHORT); a secret passed in code is the program's own choice (the seed's
+ * API examples pass "secret"), taken as given.
+ */
 export function resolveSecret(given: string | undefined): string {
   if (given) return given;
-  if (process.env.TRIAD_SECRET) return process.env.TRIAD_SECRET;
+  if (process.env.TRIAD_SECRET) return checkSharedSecret(process.env.TRIAD_SECRET, "TRIAD_SECRET");
   processSecret ??= randomBytes(32).toString("hex");
   return processSecret;
 }

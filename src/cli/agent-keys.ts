@@ -9,7 +9,7 @@ import {
 } from "../core/messaging/index.js";
 import { RedisClient, type RedisConfig } from "../core/store/index.js";
 import { UsageError } from "./options.js";
-import { requireSecret } from "./peer.js";
+import { requireSecret } from "./secret.js";
 
 /** Per-agent keys of a tier process, and what to close when it stops. */
 export type ProcessAgentKeys = { agentKeys: AgentKeysConfig; close(): Promise<void> };

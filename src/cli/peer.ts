@@ -118,14 +118,3 @@ export async function discoverCoordinators(
   }
   return { first: { id: states[firstIndex]!.id!, url: urls[firstIndex]! }, rest: { ready, later } };
 }
-
-/** The shared A2A secret of a multi-process deployment: from the environment only, never argv. */
-export function requireSecret(): string {
-  const secret = process.env.TRIAD_SECRET;
-  if (!secret) {
-    throw new UsageError(
-      "TRIAD_SECRET is not set: every process of a deployment signs its messages with this shared secret",
-    );
-  }
-  return secret;
-}

@@ -85,7 +85,7 @@ async function eventually<T>(
 }
 
 describe("A2A gateway on a coordinator run with bin/triad (no API token)", () => {
-  const env = { TRIAD_SECRET: "a2a-e2e-secret", TRIAD_API_TOKEN: "", TRIAD_LOG_LEVEL: "warn" };
+  const env = { TRIAD_SECRET: "a2a-e2e-secret-0123456789", TRIAD_API_TOKEN: "", TRIAD_LOG_LEVEL: "warn" };
   let redis: Awaited<ReturnType<typeof testRedis>>;
   const procs: TriadProcess[] = [];
   let coordinatorUrl = "";
@@ -531,7 +531,7 @@ describe("A2A gateway on triad up with TRIAD_API_TOKEN set", () => {
 });
 
 describe("A2A gateway right after a start (coordinator, distributor and worker started together, TRIAD_A2A_TEXT_TYPE=review)", () => {
-  const env = { TRIAD_SECRET: "a2a-e2e-secret", TRIAD_API_TOKEN: "", TRIAD_LOG_LEVEL: "warn" };
+  const env = { TRIAD_SECRET: "a2a-e2e-secret-0123456789", TRIAD_API_TOKEN: "", TRIAD_LOG_LEVEL: "warn" };
   let redis: Awaited<ReturnType<typeof testRedis>>;
   let coordinator: TriadProcess;
   let distributor: TriadProcess;

@@ -18,7 +18,7 @@ type TaskJson = { task_id: string; status: string; result: unknown; error: strin
 
 describe("triad worker --a2a-agent (bin/triad processes, Redis)", () => {
   const env = {
-    TRIAD_SECRET: "a2a-remote-e2e",
+    TRIAD_SECRET: "a2a-remote-e2e-secret",
     TRIAD_API_TOKEN: "",
     TRIAD_LOG_LEVEL: "info",
     TRIAD_A2A_AGENT_TOKEN: "agent-token",

@@ -7,8 +7,9 @@ import { runTriad } from "../helpers/processes.js";
 
 /**
  * What a tier command refuses before it starts anything: an agent id that would not survive
- * the Redis keys, URLs, log lines and A2A messages it goes into. The refusal is a usage error
- * (exit 2) that names the option, what is wrong with it and what it may hold, with its code.
+ * the Redis keys, URLs, log lines and A2A messages it goes into, and a TRIAD_SECRET short
+ * enough to guess. The refusal is a usage error (exit 2) that says what is wrong and what to do,
+ * with its code.
  */
 
 const env = { TRIAD_SECRET: "input-checks-secret-0123456789", TRIAD_LOG_LEVEL: "warn" };
@@ -69,5 +70,37 @@ describe("an agent id (--id, TRIAD_ID, a config file's id; keys generate --agent
     expect(r.code).toBe(1);
     expect(r.stderr).toContain("coordinator eu-west.c_1:a cannot reach its store");
     expect(r.stderr).not.toContain("ERR_BAD_AGENT_ID");
+  }, 40_000);
+});
+
+describe("TRIAD_SECRET shorter than 16 bytes", () => {
+  const nowhere = "redis://127.0.0.1:1";
+  const peer = "http://127.0.0.1:1";
+  const short = "fifteen-bytes!!";
+
+  it.each([
+    ["coordinator", ["coordinator", "--id", "c1", "--redis", nowhere, "--port", "0"]],
+    ["distributor", ["distributor", "--id", "d1", "--coordinator", peer, "--redis", nowhere, "--port", "0"]],
+    ["worker", ["worker", "--id", "w1", "--distributor", peer, "--port", "0"]],
+    ["up", ["up", "--tasks", "1", "--port", "0"]],
+  ])("triad %s refuses it before it starts: exit 2, saying how to make one", async (tier, args) => {
+    const r = await runTriad(args, { env: { ...env, TRIAD_SECRET: short }, timeoutMs: 20_000 });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`triad ${tier}: TRIAD_SECRET is 15 bytes long: `);
+    expect(r.stderr).toContain("at least 16");
+    expect(r.stderr).toContain("openssl rand -hex 32");
+    expect(r.stderr).toContain("[ERR_SECRET_TOO_SHORT]");
+    expect(r.stderr).not.toContain(short);
+    expect(r.stdout).not.toMatch(/^ready |Triad up/m);
+  });
+
+  it("16 bytes pass (the store is what fails then, exit 1)", async () => {
+    const port = await freePort();
+    const r = await runTriad(
+      ["coordinator", "--id", "c1", "--redis", `redis://127.0.0.1:${port}`, "--port", "0"],
+      { env: { ...env, TRIAD_SECRET: "sixteen-bytes!!!" }, timeoutMs: 30_000 },
+    );
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("cannot reach its store");
   }, 40_000);
 });

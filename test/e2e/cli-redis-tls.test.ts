@@ -11,7 +11,7 @@ import { makeTestPki, type TestPki, TlsRedis } from "../helpers/tls-redis.js";
  */
 
 const PASSWORD = "cli-tls-pw";
-const env = { TRIAD_SECRET: "e2e-secret", TRIAD_LOG_LEVEL: "warn" };
+const env = { TRIAD_SECRET: "e2e-redis-tls-secret", TRIAD_LOG_LEVEL: "warn" };
 let pki: TestPki;
 let redis: TlsRedis;
 

@@ -12,7 +12,12 @@ import { testRedis } from "../helpers/redis-server.js";
  * after the agents' start-up lines, not buried among them.
  */
 
-const env = { TRIAD_SECRET: "up-secret", TRIAD_API_TOKEN: "", TRIAD_LOG_LEVEL: "info", TRIAD_LOG_FORMAT: "" };
+const env = {
+  TRIAD_SECRET: "up-secret-0123456789",
+  TRIAD_API_TOKEN: "",
+  TRIAD_LOG_LEVEL: "info",
+  TRIAD_LOG_FORMAT: "",
+};
 const SMALL = ["up", "--tasks", "0", "--port", "0", "--distributors", "2", "--workers", "3"];
 const SCRIPT = "/usr/bin/script";
 // biome-ignore lint/suspicious/noControlCharactersInRegex: the escape sequences of colours

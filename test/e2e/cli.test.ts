@@ -9,7 +9,7 @@ import { testRedis } from "../helpers/redis-server.js";
  * other and to a real Redis; tasks in with `triad submit`, state out with `triad status`.
  */
 
-const SECRET = "e2e-secret";
+const SECRET = "e2e-secret-0123456789";
 const TOKEN = "e2e-api-token";
 const env = { TRIAD_SECRET: SECRET, TRIAD_API_TOKEN: TOKEN, TRIAD_LOG_LEVEL: "warn" };
 

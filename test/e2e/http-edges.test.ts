@@ -29,7 +29,7 @@ async function survives(port: number, proc: TriadProcess, after: string): Promis
 describe("request targets no URL parser takes, against bin/triad processes", () => {
   const procs: TriadProcess[] = [];
   let redis: Awaited<ReturnType<typeof testRedis>>;
-  const env = { TRIAD_SECRET: "edges-secret", TRIAD_API_TOKEN: "", TRIAD_LOG_LEVEL: "warn" };
+  const env = { TRIAD_SECRET: "edges-secret-0123456789", TRIAD_API_TOKEN: "", TRIAD_LOG_LEVEL: "warn" };
   const start = (args: string[], extra: Record<string, string> = {}) => {
     const p = new TriadProcess(args, { ...env, ...extra });
     procs.push(p);

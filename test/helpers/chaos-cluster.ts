@@ -21,7 +21,7 @@ import { RedisServer } from "./redis-server.js";
  * and the final record of every task from Redis and runs the checker over the whole run.
  */
 
-export const SECRET = "chaos-secret";
+export const SECRET = "chaos-secret-0123456789";
 export const API_TOKEN = "chaos-api-token";
 
 /** The failure-detection timing every agent runs with (flags of bin/triad). */

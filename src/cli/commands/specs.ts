@@ -147,7 +147,8 @@ export const upSpec: CommandSpec = {
     shutdownTimeoutFlag("in-flight work"),
     busyPollFlag,
   ],
-  notes: "Environment: TRIAD_API_TOKEN (bearer token for the HTTP API), TRIAD_SECRET (A2A signing secret).",
+  notes:
+    "Environment: TRIAD_API_TOKEN (bearer token for the HTTP API), TRIAD_SECRET (A2A signing secret, at least 16 bytes; unset, one of this process).",
 };
 
 export const coordinatorSpec: CommandSpec = {
@@ -189,7 +190,7 @@ export const coordinatorSpec: CommandSpec = {
     historyFlag,
   ],
   notes:
-    "Environment: TRIAD_SECRET (required unless TRIAD_AGENT_KEY_FILE is set; the A2A signing secret shared by all processes), TRIAD_AGENT_KEY_FILE or TRIAD_AGENT_KEY (this agent's own key, see `triad keys generate`), TRIAD_API_TOKEN (bearer token for the HTTP API).",
+    "Environment: TRIAD_SECRET (required unless TRIAD_AGENT_KEY_FILE is set; the A2A signing secret shared by all processes, at least 16 bytes: openssl rand -hex 32), TRIAD_AGENT_KEY_FILE or TRIAD_AGENT_KEY (this agent's own key, see `triad keys generate`), TRIAD_API_TOKEN (bearer token for the HTTP API).",
 };
 
 export const distributorSpec: CommandSpec = {
@@ -235,7 +236,7 @@ export const distributorSpec: CommandSpec = {
     historyFlag,
   ],
   notes:
-    "Environment: TRIAD_SECRET (required unless TRIAD_AGENT_KEY_FILE is set; the A2A signing secret shared by all processes), TRIAD_AGENT_KEY_FILE or TRIAD_AGENT_KEY (this agent's own key, see `triad keys generate`).",
+    "Environment: TRIAD_SECRET (required unless TRIAD_AGENT_KEY_FILE is set; the A2A signing secret shared by all processes, at least 16 bytes: openssl rand -hex 32), TRIAD_AGENT_KEY_FILE or TRIAD_AGENT_KEY (this agent's own key, see `triad keys generate`).",
 };
 
 export const workerSpec: CommandSpec = {
@@ -290,7 +291,7 @@ export const workerSpec: CommandSpec = {
     historyFlag,
   ],
   notes:
-    "Environment: TRIAD_SECRET (required unless TRIAD_AGENT_KEY_FILE is set; the A2A signing secret shared by all processes), TRIAD_AGENT_KEY_FILE or TRIAD_AGENT_KEY (this agent's own key, see `triad keys generate`).\n" +
+    "Environment: TRIAD_SECRET (required unless TRIAD_AGENT_KEY_FILE is set; the A2A signing secret shared by all processes, at least 16 bytes: openssl rand -hex 32), TRIAD_AGENT_KEY_FILE or TRIAD_AGENT_KEY (this agent's own key, see `triad keys generate`).\n" +
     "A handlers module: export default { my_type: (task) => result, my_graph: compiledLangGraph } (see examples/handlers.mjs; examples/a2a-handlers.mjs puts A2A agents behind task types).\n" +
     "TRIAD_A2A_AGENT_TOKEN is sent to every --a2a-agent as a bearer token (a small A2A agent to try: examples/a2a-agent.mjs).",
 };

@@ -11,11 +11,13 @@ import { limitsFrom } from "../limit-flags.js";
 import { createLogger, logFatalErrors } from "../logging.js";
 import { type ParsedOptions, positiveInt, UsageError } from "../options.js";
 import { Progress } from "../progress.js";
+import { checkEnvSecret } from "../secret.js";
 import { onShutdown } from "../shutdown.js";
 import { storeConfig } from "../store-flags.js";
 
 export async function up(options: ParsedOptions): Promise<number> {
   const registered = new Set<string>();
+  checkEnvSecret(); // a short TRIAD_SECRET: refused before anything starts
   const logger = await createLogger(options, "triad");
   // The logger itself: the wrapper below does not say which levels it writes.
   logFatalErrors(logger);

@@ -11,7 +11,11 @@ export const MAX_BATCH_MESSAGES = 1000;
 
 export type A2AConfig = {
   agentId: string;
-  /** The HMAC-SHA256 secret every agent of a deployment shares; it signs what this agent sends. */
+  /**
+   * The HMAC-SHA256 secret every agent of a deployment shares; it signs what this agent sends.
+   * Taken as given here (the seed's examples pass "secret"); TRIAD_SECRET, where the CLI and the
+   * agents read it, must be MIN_SECRET_BYTES at least (shared-secret.ts).
+   */
   tokenSecret: string;
   /**
    * Opt-in per-agent keys: this agent signs with its own Ed25519 private key, and takes a message

@@ -34,4 +34,5 @@ export {
   defaultRouter,
   type RouterEndpoint,
 } from "./router.js";
+export { checkSharedSecret, MIN_SECRET_BYTES } from "./shared-secret.js";
 export { type A2AMessage, type CausalMetadata, MessageType } from "./types.js";

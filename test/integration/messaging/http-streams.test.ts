@@ -205,13 +205,13 @@ describe("message streams on /a2a", () => {
   });
 
   it("do not keep a process alive once nothing is awaited on them", async () => {
-    const b = agent("b", { tokenSecret: "ends" });
+    const b = agent("b", { tokenSecret: "ends-0123456789abcdef" });
     const got: string[] = [];
     b.registerHandler(MessageType.EVENT, (m) => got.push(String(m.payload.event_type)));
     const { url } = await b.listen();
     const script = fileURLToPath(new URL("./fixtures/send-and-end.ts", import.meta.url));
     const child = spawn(process.execPath, ["--import", "tsx", script], {
-      env: { ...process.env, TRIAD_SECRET: "ends", PEER_ID: "b", PEER_URL: url },
+      env: { ...process.env, TRIAD_SECRET: "ends-0123456789abcdef", PEER_ID: "b", PEER_URL: url },
       stdio: ["ignore", "pipe", "inherit"],
     });
     let out = "";
