@@ -1,9 +1,9 @@
 import { randomBytes } from "node:crypto";
-import { CoordinatorAgent, DistributorAgent, WorkerAgent } from "../../agents/index.js";
+import type { CoordinatorAgent, DistributorAgent } from "../../agents/index.js";
 import { isTriadError, TriadError } from "../../core/errors.js";
 import type { Logger } from "../../core/logger.js";
 import { dropMemoryServer, redactUrl } from "../../core/store/index.js";
-import { type RunningServer, startCoordinatorServer } from "../../server/coordinator-server.js";
+import { startCoordinatorServer } from "../../server/coordinator-server.js";
 import { demoTasks, flaky } from "../demo-workload.js";
 import { loadHandlers } from "../handlers-module.js";
 import { formatMs, percentile } from "../latency.js";
@@ -14,6 +14,7 @@ import { Progress } from "../progress.js";
 import { checkEnvSecret } from "../secret.js";
 import { onShutdown } from "../shutdown.js";
 import { storeConfig } from "../store-flags.js";
+import { UpCluster } from "../up-cluster.js";
 
 export async function up(options: ParsedOptions): Promise<number> {
   const registered = new Set<string>();
@@ -50,102 +51,34 @@ export async function up(options: ParsedOptions): Promise<number> {
 
   // Several coordinators share the store and split the work (SPEC "Several coordinators").
   const nCoord = positiveInt(options, "coordinators");
-  const coordinators: CoordinatorAgent[] = [];
-  for (let c = 1; c <= nCoord; c++) {
-    coordinators.push(
-      new CoordinatorAgent({
-        agentId: `coordinator-${c}`,
-        redis,
-        logger: log,
-        retry: { default: { maxRetries: 2, backoffMs: 50 } },
-        limits: { initial: limitsFrom(options) ?? {} },
-      }),
-    );
-  }
-  await Promise.all(coordinators.map((c) => c.initialize()));
-  const coordinator = coordinators[0]!;
-  const distributors: DistributorAgent[] = [];
-  const workers: WorkerAgent[] = [];
-  for (let d = 1; d <= nDist; d++) {
-    // Each reports to one coordinator in turn, and moves to the next when it stops answering.
-    const order = coordinators.map((_, k) => coordinators[(d - 1 + k) % nCoord]!.agentId);
-    const dist = new DistributorAgent({
-      agentId: `distributor-${d}`,
-      coordinatorId: order[0]!,
-      coordinators: order.slice(1).map((id) => ({ id })),
-      redis,
-      logger: log,
-    });
-    await dist.initialize();
-    distributors.push(dist);
-  }
-  for (let w = 1; w <= nWorkers; w++) {
-    const dist = distributors[(w - 1) % nDist]!;
-    const worker = new WorkerAgent({
-      agentId: `worker-${w}`,
-      distributorId: dist.agentId,
-      concurrency,
-      handlers,
-      logger: log,
-    });
-    await worker.initialize();
-    workers.push(worker);
-  }
-  let server: RunningServer | undefined;
-  const servers: RunningServer[] = [];
-  // Once, whoever asks first (the end of the run, a signal, an error): the same promise after.
-  // Distributors first: each hands back what it holds and waits for what its workers run, which
-  // they finish and deliver. A worker shutting down first would refuse every task dispatched to
-  // it meanwhile as a failed attempt, retried at once and failed for good after its retries.
-  let stopping: Promise<void> | undefined;
-  const stopAll = (): Promise<void> =>
-    (stopping ??= (async () => {
-      await Promise.all(distributors.map((d) => d.shutdown(2000)));
-      await Promise.all(workers.map((w) => w.shutdown(2000)));
-      await Promise.all(coordinators.map((c) => c.cleanup()));
-      await Promise.all(servers.map((s) => s.close()));
-      if (store === "memory://") dropMemoryServer(`up-${runId}`);
-    })());
-  try {
-    for (const [k, c] of coordinators.entries()) {
-      const port = Number(options.port);
-      const started = await startCoordinatorServer(c, {
-        port: port === 0 ? 0 : port + k,
-        host: String(options.host),
-        apiToken: process.env.TRIAD_API_TOKEN,
-        a2aTextType: options["a2a-text-type"] ? String(options["a2a-text-type"]) : undefined,
-        logger: log,
-      });
-      servers.push(started);
-    }
-    server = servers[0];
-  } catch (err) {
-    // --keep is there to serve the dashboard and the API: without them there is nothing to keep.
-    if (options.keep) {
-      await stopAll();
-      throw new TriadError(
-        isTriadError(err) ? err.code : "ERR_LISTEN",
-        `--keep: cannot serve the dashboard and API: ${(err as Error).message}; free the port or choose another (--port 0: any free port)`,
-      );
-    }
-    log.warn(
-      { err: (err as Error).message },
-      "no HTTP API this run (port busy?); use --port 0 for any free port",
-    );
-  }
-  // From here a signal stops the run gracefully (SPEC: SIGTERM / SIGINT), during the workload as
-  // in --keep: no more of the workload is submitted, the agents stop (workers finish what they
-  // run, distributors hand back the rest), and the summary says what ran before the exit (0).
+  const cluster = new UpCluster({
+    coordinators: nCoord,
+    distributors: nDist,
+    workers: nWorkers,
+    concurrency,
+    redis,
+    handlers,
+    limits: limitsFrom(options) ?? {},
+    logger: log,
+    ...(store === "memory://" && { afterStop: () => dropMemoryServer(`up-${runId}`) }),
+  });
+  const { coordinators, distributors, servers } = cluster;
+  // From the start a signal stops the run gracefully (SPEC: SIGTERM / SIGINT): during the
+  // start-up no more agents start and those that did stop; during the workload no more of it is
+  // submitted, the agents stop (workers finish what they run, distributors hand back the rest),
+  // and the summary says what ran; in --keep the agents stop. Then the exit (0).
   const interrupt = new AbortController();
   let stopped = () => {};
   const agentsStopped = new Promise<void>((resolve) => {
     stopped = resolve;
   });
+  let starting: Promise<unknown> = Promise.resolve();
   const exit = onShutdown(
     async () => {
       interrupt.abort();
       try {
-        await stopAll();
+        await starting.catch(() => {}); // what is starting now ends its start, and is stopped below
+        await cluster.stop();
       } finally {
         stopped();
       }
@@ -155,11 +88,30 @@ export async function up(options: ParsedOptions): Promise<number> {
   );
   // The shutdown ran out of time with agents still stopping: the summary tells what ran by then.
   void exit.then(stopped);
+  starting = startAll(cluster, interrupt.signal, options, log);
+  try {
+    // A start stuck (a store that does not answer) past a signal's grace period ends with it.
+    await Promise.race([starting, exit]);
+  } catch (err) {
+    if (interrupt.signal.aborted) return exit;
+    await cluster.stop();
+    throw err;
+  }
+  if (interrupt.signal.aborted) {
+    const started = { coordinators: coordinators.length, distributors: distributors.length };
+    log.info(
+      { ...started, workers: cluster.workers.length },
+      "interrupted while starting: no more agents start, those that did stop",
+    );
+    return exit;
+  }
+  const coordinator = coordinators[0]!;
+  const server = servers[0];
   out.write(
     `Triad up: ${nCoord} coordinator${nCoord > 1 ? "s" : ""}, ${nDist} distributors, ${nWorkers} workers on ${redactUrl(store)}\n`,
   );
   // The address last, once every agent has logged its registration: not buried among those lines.
-  await waitReady({ coordinator, distributors, nWorkers, registered }, 5000);
+  await waitReady({ coordinator, distributors, nWorkers, registered }, 5000, interrupt.signal);
   if (options.handlers)
     out.write(
       `Your task types: ${Object.keys(handlers)
@@ -177,7 +129,7 @@ export async function up(options: ParsedOptions): Promise<number> {
       agentsStopped,
     });
   } catch (err) {
-    await stopAll();
+    await cluster.stop();
     throw err;
   }
   out.write(result.summary);
@@ -187,8 +139,48 @@ export async function up(options: ParsedOptions): Promise<number> {
     out.write(`serving at ${server?.url ?? "(no HTTP API)"}; Ctrl-C to stop\n`);
     return exit;
   }
-  await stopAll();
+  await cluster.stop();
   return result.ok ? 0 : 1;
+}
+
+/**
+ * The agents, then the HTTP API of each coordinator (on --port, the next ports for the others).
+ * Without its port only --keep fails (it is there to serve the dashboard and the API); else the
+ * run goes on without the API.
+ */
+async function startAll(
+  cluster: UpCluster,
+  signal: AbortSignal,
+  options: ParsedOptions,
+  log: Logger,
+): Promise<void> {
+  if (!(await cluster.start(signal))) return;
+  try {
+    for (const [k, c] of cluster.coordinators.entries()) {
+      if (signal.aborted) return;
+      const port = Number(options.port);
+      cluster.servers.push(
+        await startCoordinatorServer(c, {
+          port: port === 0 ? 0 : port + k,
+          host: String(options.host),
+          apiToken: process.env.TRIAD_API_TOKEN,
+          a2aTextType: options["a2a-text-type"] ? String(options["a2a-text-type"]) : undefined,
+          logger: log,
+        }),
+      );
+    }
+  } catch (err) {
+    if (options.keep) {
+      throw new TriadError(
+        isTriadError(err) ? err.code : "ERR_LISTEN",
+        `--keep: cannot serve the dashboard and API: ${(err as Error).message}; free the port or choose another (--port 0: any free port)`,
+      );
+    }
+    log.warn(
+      { err: (err as Error).message },
+      "no HTTP API this run (port busy?); use --port 0 for any free port",
+    );
+  }
 }
 
 /**
@@ -203,10 +195,11 @@ async function waitReady(
     registered: Set<string>;
   },
   timeoutMs: number,
+  signal: AbortSignal,
 ): Promise<void> {
   const { coordinator, distributors, nWorkers, registered } = cluster;
   const deadline = performance.now() + timeoutMs;
-  while (performance.now() < deadline) {
+  while (performance.now() < deadline && !signal.aborted) {
     const workers = distributors.reduce((n, d) => n + d.core.registry.alive().length, 0);
     const known = distributors.every((d) => d.core.lease.owns && coordinator.core.directory.get(d.agentId));
     if (known && workers === nWorkers && registered.size >= distributors.length + nWorkers) return;

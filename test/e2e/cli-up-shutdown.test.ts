@@ -1,0 +1,89 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createClient } from "redis";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runTriad, TriadProcess } from "../helpers/processes.js";
+import { RedisServer } from "../helpers/redis-server.js";
+
+/**
+ * `triad up` stopped by a signal stops what it started, as SPEC says of SIGTERM / SIGINT: during
+ * its start-up too (no more agents start, those that did give up their leases and shards, exit 0).
+ */
+
+const env = { TRIAD_SECRET: "up-shutdown-secret-0123456789", TRIAD_API_TOKEN: "", TRIAD_LOG_LEVEL: "info" };
+const json = { ...env, TRIAD_LOG_FORMAT: "json" };
+
+describe("triad up stopped by a signal", () => {
+  let redis: RedisServer;
+  const procs: TriadProcess[] = [];
+  const dir = mkdtempSync(join(tmpdir(), "triad-up-shutdown-"));
+
+  beforeAll(async () => {
+    redis = await RedisServer.start();
+  });
+  afterAll(async () => {
+    for (const p of procs) await p.kill();
+    await redis.destroy();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** The kinds of key `triad up` runs left in the store: run ids and agent numbers as X. */
+  const keyKinds = async (): Promise<Set<string>> => {
+    const client = createClient({ url: redis.url });
+    await client.connect();
+    try {
+      const keys = await client.keys("triad:up-*");
+      await client.flushAll();
+      return new Set(keys.map((k) => k.replace(/^triad:up-[0-9a-f]+:/, "").replace(/\d+/g, "X")));
+    } finally {
+      await client.quit();
+    }
+  };
+
+  it.each(["SIGINT", "SIGTERM"] as const)(
+    "%s during the start-up: no more agents start, those that did stop as at the end of a run, exit 0",
+    async (sig) => {
+      // What a run that ends by itself leaves in the store (fencing counters and the like).
+      const clean = await runTriad(["up", "--redis", redis.url, "--tasks", "0", "--port", "0"], {
+        env: json,
+        timeoutMs: 60_000,
+      });
+      expect(clean.code).toBe(0);
+      const leftByARun = await keyKinds();
+
+      const up = new TriadProcess(
+        [
+          "up",
+          "--redis",
+          redis.url,
+          "--distributors",
+          "20",
+          "--workers",
+          "200",
+          "--tasks",
+          "5",
+          "--port",
+          "0",
+        ],
+        json,
+      );
+      procs.push(up);
+      // One distributor registered, nineteen and two hundred workers to go.
+      await up.waitFor(/"msg":"distributor registered"/, 60_000);
+      up.signal(sig);
+      const { code, signal } = await up.exit(60_000);
+      expect(signal).toBeNull(); // not killed by it
+      expect(code).toBe(0);
+      expect(up.output).toContain(`${sig}: shutting down`);
+      expect(up.output).toContain("interrupted while starting: no more agents start, those that did stop");
+      expect(up.output).not.toContain("Triad up:");
+      expect(up.output).not.toContain("stack");
+      // No lease, shard or registration of the run left behind: only what a whole run leaves.
+      const left = await keyKinds();
+      expect(left.size).toBeGreaterThan(0);
+      expect([...left].filter((k) => !leftByARun.has(k))).toEqual([]);
+    },
+    150_000,
+  );
+});
