@@ -5,6 +5,9 @@ import type { Task } from "../core/state/index.js";
 import type { RedisConfig } from "../core/store/index.js";
 import type { RunningServer } from "../server/coordinator-server.js";
 
+/** What runAgentProcess keeps back of a tier's --shutdown-timeout for what follows the agents' stop. */
+const AFTER_AGENTS_MS = 500;
+
 /**
  * The agents of `triad up`, all in this process: started one after another, and stopped once,
  * whoever asks first (the end of the run, a signal, a failed start), whatever had started by then.
@@ -30,6 +33,8 @@ export class UpCluster {
       handlers: Record<string, TaskHandler<Task>>;
       limits: Record<string, TaskTypeLimit>;
       logger: Logger;
+      /** up's --shutdown-timeout: the agents' stop has that long, less what their end needs. */
+      shutdownTimeoutMs: number;
       /** After the agents and servers have stopped (the embedded store dropped). */
       afterStop?: () => void;
     },
@@ -86,12 +91,15 @@ export class UpCluster {
    * Stops every agent listed and every server, once; the same promise after. Distributors first:
    * each hands back what it holds and waits for what its workers run, which they finish and
    * deliver. A worker shutting down first would refuse every task dispatched to it meanwhile as a
-   * failed attempt, retried at once and failed for good after its retries.
+   * failed attempt, retried at once and failed for good after its retries. Distributors and
+   * workers share one allowance, --shutdown-timeout less AFTER_AGENTS_MS, as a tier process has.
    */
   stop(): Promise<void> {
     this.stopping ??= (async () => {
-      await Promise.all(this.distributors.map((d) => d.shutdown(2000)));
-      await Promise.all(this.workers.map((w) => w.shutdown(2000)));
+      const deadline = performance.now() + Math.max(0, this.o.shutdownTimeoutMs - AFTER_AGENTS_MS);
+      const left = () => Math.max(0, deadline - performance.now());
+      await Promise.all(this.distributors.map((d) => d.shutdown(left())));
+      await Promise.all(this.workers.map((w) => w.shutdown(left())));
       await Promise.all(this.coordinators.map((c) => c.cleanup()));
       await Promise.all(this.servers.map((s) => s.close()));
       this.o.afterStop?.();

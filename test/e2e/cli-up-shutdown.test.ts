@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createClient } from "redis";
@@ -8,7 +8,9 @@ import { RedisServer } from "../helpers/redis-server.js";
 
 /**
  * `triad up` stopped by a signal stops what it started, as SPEC says of SIGTERM / SIGINT: during
- * its start-up too (no more agents start, those that did give up their leases and shards, exit 0).
+ * its start-up too (no more agents start, those that did give up their leases and shards, exit
+ * 0), and its agents have --shutdown-timeout to finish what they run, the allowance the other
+ * commands' flag gives (it was a fixed 2 s per tier).
  */
 
 const env = { TRIAD_SECRET: "up-shutdown-secret-0123456789", TRIAD_API_TOKEN: "", TRIAD_LOG_LEVEL: "info" };
@@ -86,4 +88,37 @@ describe("triad up stopped by a signal", () => {
     },
     150_000,
   );
+
+  it("the agents have --shutdown-timeout to finish what they run (not 2 s)", async () => {
+    // `compute` that takes 6 s, and says when it starts.
+    const agents = new URL("../../dist/agents/index.js", import.meta.url).href;
+    const module = join(dir, "slow-compute.mjs");
+    writeFileSync(
+      module,
+      [
+        `import { builtinHandlers } from ${JSON.stringify(agents)};`,
+        "const { compute } = builtinHandlers();",
+        "export default {",
+        "  compute: async (task, ctx) => {",
+        '    process.stdout.write("slow compute " + task.taskId + " started\\n");',
+        "    await new Promise((r) => setTimeout(r, 6000));",
+        "    return compute(task, ctx);",
+        "  },",
+        "};",
+      ].join("\n"),
+    );
+    // Three tasks: two compute, one data_processing.
+    const up = new TriadProcess(
+      ["up", "--tasks", "3", "--port", "0", "--handlers", module, "--shutdown-timeout", "40000"],
+      env,
+    );
+    procs.push(up);
+    await up.waitFor(/slow compute \S+ started\n(.|\n)*slow compute \S+ started/, 60_000);
+    up.signal("SIGTERM");
+    const { code } = await up.exit(60_000);
+    expect(code).toBe(0);
+    expect(up.output).toMatch(/Summary: 3 tasks\n/);
+    expect(up.output).toMatch(/completed\s+3\n/);
+    expect(up.output).toMatch(/all checked results right/);
+  }, 120_000);
 });

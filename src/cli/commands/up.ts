@@ -60,6 +60,7 @@ export async function up(options: ParsedOptions): Promise<number> {
     handlers,
     limits: limitsFrom(options) ?? {},
     logger: log,
+    shutdownTimeoutMs: Number(options["shutdown-timeout"]),
     ...(store === "memory://" && { afterStop: () => dropMemoryServer(`up-${runId}`) }),
   });
   const { coordinators, distributors, servers } = cluster;
