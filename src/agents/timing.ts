@@ -25,6 +25,13 @@ export type Timing = {
    * sends the first task at once.
    */
   busyAssignLingerMs: number;
+  /**
+   * How long an agent declared dead stays listed as dead (GET /agents, triad status, the
+   * dashboard, /metrics) before it is forgotten; one that heartbeats again comes back as new.
+   * A dead distributor is forgotten only once no task is recorded on it any more, a dead worker
+   * only once none of its attempts is held for it.
+   */
+  deadRetentionMs: number;
 };
 
 export const DEFAULT_TIMING: Timing = {
@@ -34,12 +41,16 @@ export const DEFAULT_TIMING: Timing = {
   leaseTtlMs: 3000,
   batchLingerMs: 2,
   busyAssignLingerMs: 10,
+  deadRetentionMs: 600_000,
 };
+
+/** The timings that may be 0 (the rest must be positive). */
+const NON_NEGATIVE = new Set(["batchLingerMs", "busyAssignLingerMs", "deadRetentionMs"]);
 
 export function resolveTiming(partial: Partial<Timing> = {}): Timing {
   const t = { ...DEFAULT_TIMING, ...partial };
   for (const [name, value] of Object.entries(t)) {
-    const least = name === "batchLingerMs" || name === "busyAssignLingerMs" ? 0 : Number.MIN_VALUE;
+    const least = NON_NEGATIVE.has(name) ? 0 : Number.MIN_VALUE;
     if (typeof value !== "number" || !Number.isFinite(value) || value < least || value > MAX_TIMER_MS) {
       throw new TriadError(
         "ERR_INVALID_CONFIG",

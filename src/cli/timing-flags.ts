@@ -3,8 +3,8 @@ import type { FlagSpec, ParsedOptions } from "./options.js";
 
 /**
  * Failure-detection timing as flags, for the tiers that use it. The defaults are the agents'
- * own (heartbeat 1 s, dead after 3 s of silence, monitor every 500 ms, lease 3 s); tests and
- * chaos runs shorten them.
+ * own (heartbeat 1 s, dead after 3 s of silence, monitor every 500 ms, lease 3 s, a dead agent
+ * listed as dead for 10 min before it is forgotten); tests and chaos runs shorten them.
  */
 const TIMING = {
   "heartbeat-interval": { field: "heartbeatIntervalMs", description: "ms between heartbeats" },
@@ -14,6 +14,10 @@ const TIMING = {
   },
   "monitor-interval": { field: "monitorIntervalMs", description: "ms between checks for dead peers" },
   "lease-ttl": { field: "leaseTtlMs", description: "ms a shared-state lease lives unrenewed" },
+  "dead-retention": {
+    field: "deadRetentionMs",
+    description: "ms a dead agent stays listed as dead before it is forgotten",
+  },
 } as const satisfies Record<string, { field: keyof Timing; description: string }>;
 
 export type TimingFlag = keyof typeof TIMING;

@@ -21,6 +21,7 @@ export const FAST: Timing = {
   leaseTtlMs: 600,
   batchLingerMs: 1,
   busyAssignLingerMs: 10,
+  deadRetentionMs: 600_000,
 };
 
 /**

@@ -11,6 +11,7 @@ import { type RetryPolicies, retryPolicyFor, type Timing } from "../timing.js";
 import { spawnsUnrecorded, WorkflowKeeper } from "../workflow/workflow-keeper.js";
 import { type ClusterSeam, SOLE } from "./cluster-seam.js";
 import { DistributorDirectory, type DistributorEntry } from "./distributor-directory.js";
+import { DistributorRoster } from "./distributor-roster.js";
 import { Placement } from "./placement.js";
 import { TaskWaiters } from "./task-waiters.js";
 
@@ -58,7 +59,6 @@ export type CoordinatorStats = {
   distributorsDead: number;
 };
 
-const REGISTRY_KEY = "agents:distributors";
 /** Open tasks remembered as open (a hint that spares waitForTask a read); beyond it, the ledger answers. */
 const KNOWN_OPEN_LIMIT = 200_000;
 /** Waiters whose task the ledger is asked about per monitor tick at most. */
@@ -99,11 +99,13 @@ export class CoordinatorCore {
   /** run_at and expires_at: the due sweep (src/agents/schedule-controls/). */
   readonly schedule: ScheduleControls;
   private readonly cluster: ClusterSeam;
+  private readonly roster: DistributorRoster;
   private stopped = false;
 
   constructor(private readonly o: CoordinatorCoreOptions) {
     this.recent = new BoundedMap(o.recentLimit);
     this.cluster = o.cluster ?? SOLE;
+    this.roster = new DistributorRoster({ ...o, directory: this.directory });
     this.schedule = new ScheduleControls({
       store: o.store,
       ledger: o.ledger,
@@ -166,9 +168,7 @@ export class CoordinatorCore {
    * of a distributor already declared dead, are placed; the rest are watched.
    */
   async restore(shards?: number[]): Promise<void> {
-    const known = ((await this.o.store.get(REGISTRY_KEY)) as Record<string, string | null> | null) ?? {};
-    for (const [id, url] of Object.entries(known))
-      if (!this.directory.get(id)) this.directory.upsert(id, url);
+    await this.roster.restore();
     const ids = await this.o.ledger.openTaskIds(shards);
     const records = await this.o.ledger.getMany(ids);
     for (const record of inSubmissionOrder(records)) {
@@ -179,8 +179,8 @@ export class CoordinatorCore {
       if (record.task.waiting_on?.length || this.placement.has(record.task.task_id)) continue;
       if (record.task.status === "input_required") continue; // placed again once given input
       if (this.schedule.holdsBack(record.task)) continue; // delayed: the due sweep places it
-      if (record.distributor !== null && holder === undefined) continue; // no entry: not in the registry
-      this.placement.hold(record.task, this.o.timing.heartbeatTimeoutMs);
+      if (record.distributor !== null && holder === undefined) this.directory.unheard(record.distributor);
+      else this.placement.hold(record.task, this.o.timing.heartbeatTimeoutMs);
     }
     this.placement.schedule();
     if (shards === undefined) await this.workflow.rewatchWaiting().catch(() => {});
@@ -333,15 +333,12 @@ export class CoordinatorCore {
     const entry = this.directory.upsert(distributorId, url);
     entry.lastSeen = performance.now();
     if (entry.status === "dead") entry.status = "recovering";
-    await this.o.store.transaction<Record<string, string | null>>(REGISTRY_KEY, (cur) => ({
-      ...(cur ?? {}),
-      [distributorId]: url,
-    }));
+    await this.roster.add(distributorId, url);
     this.placement.schedule();
   }
 
   onHeartbeat(distributorId: string, hb: DistributorHeartbeat, sentAt?: number): void {
-    const isNew = this.directory.get(distributorId) === undefined;
+    const isNew = (this.directory.get(distributorId)?.status ?? "dead") === "dead"; // or back from the dead
     if (this.directory.heartbeat(distributorId, hb, sentAt) === undefined) return; // older than one taken
     if (isNew) void this.onRegister(distributorId, hb.url).catch(() => {});
     if (this.placement.size > 0) this.placement.schedule();
@@ -531,6 +528,7 @@ export class CoordinatorCore {
       );
     }
     if (this.placement.size > 0) this.placement.schedule();
+    await this.roster.forgetLongDead().catch(() => {});
     await this.workflow.tick().catch(() => {});
     await this.input.tick().catch(() => {});
     await this.catchUpWaiters(now);

@@ -28,6 +28,8 @@ export type DistributorEntry = {
   via: string | null;
   /** Its last heartbeat said it stops (a graceful exit): dead at the next expire(), whatever its age. */
   stopped?: boolean;
+  /** Monotonic ms when it was declared dead (see longDead); unset while it lives. */
+  deadSince?: number;
 };
 
 /**
@@ -115,6 +117,14 @@ export class DistributorDirectory {
   }
 
   /**
+   * A distributor named by an open task but not registered (forgotten while a task was placed on
+   * it through another coordinator): given one timeout to speak, placed on nothing until it does.
+   */
+  unheard(id: string): void {
+    this.upsert(id, null).ownsLease = false;
+  }
+
+  /**
    * Whether a message of distributor `id` from `url`, not holding its lease, comes from another
    * process than the one that does: a second process under the same id (a copied --id, a
    * standby) waits for the lease, and its heartbeats must not replace the holder's address and
@@ -151,6 +161,7 @@ export class DistributorDirectory {
     entry.placedSinceHeartbeat = 0;
     entry.endedSinceHeartbeat = 0;
     entry.via = null;
+    entry.deadSince = undefined;
     // Its last word (a graceful stop): gone, for the next monitor tick to move its tasks.
     entry.stopped = hb.stopping === true;
     return entry;
@@ -237,9 +248,24 @@ export class DistributorDirectory {
       const silent = now - d.lastSeen > timeoutMs + (d.via === null ? 0 : this.graceFor(d));
       if (d.status !== "dead" && (silent || d.stopped === true)) {
         d.status = "dead";
+        d.deadSince = now;
         dead.push(d);
       }
     }
     return dead;
+  }
+
+  /** Those declared dead more than `retentionMs` ago: listed as dead long enough, to be forgotten. */
+  longDead(retentionMs: number): DistributorEntry[] {
+    const now = performance.now();
+    return this.all().filter(
+      (d) => d.status === "dead" && d.deadSince !== undefined && now - d.deadSince > retentionMs,
+    );
+  }
+
+  /** Drops a distributor's entry (long dead, its tasks moved): should it speak again, it is new. */
+  forget(id: string): void {
+    if (this.packing?.id === id) this.packing = undefined;
+    this.entries.delete(id);
   }
 }

@@ -476,7 +476,7 @@ export class DistributorCore {
       this.o.events?.workerDead?.(worker.id, worker.inFlight.size);
     }
     const back = this.registry.lost(this.o.timing.heartbeatTimeoutMs);
-    this.registry.prune(60_000);
+    this.registry.prune(this.o.timing.deadRetentionMs);
     await this.takeBackAll(back);
   }
 

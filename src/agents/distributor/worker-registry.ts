@@ -111,6 +111,8 @@ export type WorkerEntry = {
   /** The process heard under this id (workerHeartbeat.instance), and when last (monotonic ms). */
   instance?: string;
   instanceSeen?: number;
+  /** Monotonic ms when it was declared dead (see prune); unset while it lives. */
+  deadSince?: number;
 };
 
 /**
@@ -196,6 +198,7 @@ export class WorkerRegistry {
     const entry = this.upsert(id, { url: hb.url, capacity: hb.capacity, status: hb.status });
     entry.lastSeen = performance.now();
     entry.lastHeartbeatAt = new Date().toISOString();
+    entry.deadSince = undefined;
     entry.done = hb.done;
     entry.load = hb.load;
     entry.taskTypes = hb.task_types;
@@ -296,18 +299,22 @@ export class WorkerRegistry {
     for (const entry of this.workers.values()) {
       if (entry.status !== "dead" && now - entry.lastSeen > timeoutMs) {
         entry.status = "dead";
+        entry.deadSince = now;
         dead.push(entry);
       }
     }
     return dead;
   }
 
-  /** Forgets workers dead for long, so a churn of worker ids does not grow memory for ever. */
-  prune(olderThanMs: number): void {
+  /**
+   * Forgets workers declared dead more than `retentionMs` ago that hold no attempt any more: listed
+   * as dead until then, and a churn of worker ids does not grow the list (or memory) for ever.
+   */
+  prune(retentionMs: number): void {
     const now = performance.now();
     for (const [id, entry] of this.workers) {
-      if (entry.status === "dead" && entry.inFlight.size === 0 && now - entry.lastSeen > olderThanMs)
-        this.workers.delete(id);
+      const longDead = entry.status === "dead" && now - (entry.deadSince ?? entry.lastSeen) > retentionMs;
+      if (longDead && entry.inFlight.size === 0) this.workers.delete(id);
     }
   }
 

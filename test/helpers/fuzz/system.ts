@@ -39,6 +39,7 @@ const TIMING: Timing = {
   leaseTtlMs: 3000,
   batchLingerMs: 1,
   busyAssignLingerMs: 10,
+  deadRetentionMs: 600_000,
 };
 /** A task no worker can run is abandoned after this (unplaceable), well within the fuzz bound. */
 const PLACEMENT_TIMEOUT_MS = 3000;

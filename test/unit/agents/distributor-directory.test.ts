@@ -166,3 +166,22 @@ describe("DistributorDirectory: heartbeats of one distributor in the order it se
     expect(dir.get("d")).toMatchObject({ via: "c3", load: 70, sentAt: 6_000 });
   });
 });
+
+describe("DistributorDirectory: the dead, and their forgetting", () => {
+  it("gives the dead past the retention to be forgotten, not one that spoke again; forgotten, it comes back new", async () => {
+    const dir = new DistributorDirectory();
+    dir.heartbeat("a", hb(0, 4));
+    dir.heartbeat("b", hb(0, 4));
+    expect(dir.leastLoaded()?.id).toBe("a");
+    await new Promise((r) => setTimeout(r, 20));
+    expect(dir.expire(5).map((d) => d.id)).toEqual(["a", "b"]);
+    dir.heartbeat("b", hb(0, 4)); // b is back before the retention ran out
+    await new Promise((r) => setTimeout(r, 20));
+    expect(dir.longDead(10).map((d) => d.id)).toEqual(["a"]);
+    expect(dir.longDead(60_000)).toEqual([]);
+    dir.forget("a");
+    expect(dir.get("a")).toBeUndefined();
+    expect(dir.leastLoaded()?.id).toBe("b");
+    expect(dir.heartbeat("a", hb(0, 4))?.status).toBe("busy");
+  });
+});

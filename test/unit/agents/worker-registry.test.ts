@@ -163,3 +163,24 @@ describe("a worker's adaptive room", () => {
     expect(w.prefetch).toBe(PREFETCH);
   });
 });
+
+describe("WorkerRegistry.prune", () => {
+  it("forgets a worker dead past the retention only once it holds no attempt", async () => {
+    const registry = new WorkerRegistry(4);
+    const idle = registry.upsert("idle", { status: "idle" });
+    const holding = registry.upsert("holding", { status: "idle" });
+    holding.inFlight.set("t1", {
+      fence: 1,
+      dispatchedAt: performance.now(),
+      confirmed: true,
+      reported: true,
+    });
+    idle.lastSeen = holding.lastSeen = performance.now() - 1000;
+    expect(registry.expire(500).map((w) => w.id)).toEqual(["idle", "holding"]);
+    registry.prune(60_000);
+    expect(registry.all().map((w) => w.id)).toEqual(["idle", "holding"]); // dead since now, listed as dead
+    await new Promise((r) => setTimeout(r, 20));
+    registry.prune(10);
+    expect(registry.all().map((w) => w.id)).toEqual(["holding"]);
+  });
+});

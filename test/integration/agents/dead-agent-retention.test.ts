@@ -1,0 +1,91 @@
+import { describe, expect, it } from "vitest";
+import { agentList } from "../../../src/server/coordinator-api.js";
+import { FAST, type TestCluster } from "../../helpers/cluster.js";
+import { clusterPerTest, testEngines } from "../../helpers/engines.js";
+import { sleep, until } from "../../helpers/wait.js";
+
+/** Dead agents stay listed this long (timing.deadRetentionMs), then are forgotten. */
+const RETENTION_MS = 500;
+
+/** What GET /agents says of agent `name` of the cluster; undefined: not listed. */
+function listed(c: TestCluster, name: string): { status: string } | undefined {
+  return agentList(c.coordinator).find((a) => a.id === c.id(name)) as { status: string } | undefined;
+}
+
+/**
+ * A dead agent is listed as dead for the retention, then forgotten (rolling restarts under new
+ * ids, scaling down: the listing does not grow for ever); one that comes back is listed again.
+ * A dead distributor is forgotten only once no task is recorded on it any more.
+ */
+describe.each(testEngines("dead-retention"))("dead agents ($name)", (engine) => {
+  const cluster = clusterPerTest(engine);
+
+  it("a dead distributor is listed as dead while it holds tasks, forgotten once they moved, listed again when back", async () => {
+    let release = () => {};
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    const c = cluster({
+      concurrency: 2,
+      timing: { ...FAST, deadRetentionMs: RETENTION_MS },
+      handlers: {
+        gated: async () => {
+          await gate;
+          return { ok: true };
+        },
+      },
+    });
+    await c.startCoordinator();
+    const d1 = await c.startDistributor("d1");
+    const w1 = await c.startWorker("w1", "d1");
+    await c.ready();
+    const ids = ["a", "b", "c"].map((n) => c.id(n));
+    for (const id of ids) await c.coordinator.submitTask({ task_id: id, task_type: "gated", payload: {} });
+    await until("d1 holds the tasks", () => d1.core.heartbeat(null).load === ids.length);
+
+    await c.crash(w1);
+    await c.crash(d1);
+    await until("d1 is listed dead", () => listed(c, "d1")?.status === "dead");
+    expect(listed(c, "w1")?.status).toBe("dead");
+    // Past the retention, its tasks still recorded on it (no distributor to move them to): kept.
+    await sleep(3 * RETENTION_MS);
+    expect(listed(c, "d1")?.status).toBe("dead");
+
+    release();
+    await c.startDistributor("d2");
+    await c.startWorker("w2", "d2");
+    for (const id of ids)
+      expect(await c.coordinator.waitForTask(id, 10_000), id).toMatchObject({ status: "completed" });
+    await until("d1 is forgotten", () => listed(c, "d1") === undefined);
+    expect(listed(c, "w1")).toBeUndefined();
+    // Gone from the store's registry too: a coordinator that restarts does not list it again.
+    const registry = (await c.coordinator.store.get("agents:distributors")) as Record<string, unknown>;
+    expect(Object.keys(registry)).not.toContain(c.id("d1"));
+
+    await c.startDistributor("d1");
+    await c.startWorker("w1", "d1");
+    await until("d1 is listed alive again", () => ["idle", "busy"].includes(listed(c, "d1")?.status ?? ""));
+    await until("w1 is listed alive again", () => ["idle", "busy"].includes(listed(c, "w1")?.status ?? ""));
+    const again = (await c.coordinator.store.get("agents:distributors")) as Record<string, unknown>;
+    expect(Object.keys(again)).toContain(c.id("d1"));
+  }, 60_000);
+
+  it("a dead worker is listed as dead, then forgotten, and listed again when it comes back", async () => {
+    const c = cluster({ timing: { ...FAST, deadRetentionMs: RETENTION_MS } });
+    await c.startCoordinator();
+    await c.startDistributor("d1");
+    await c.startWorker("w1", "d1");
+    const w2 = await c.startWorker("w2", "d1");
+    await c.ready();
+    await until("w2 is listed", () => listed(c, "w2")?.status === "idle");
+
+    await c.crash(w2);
+    await until("w2 is listed dead", () => listed(c, "w2")?.status === "dead");
+    await until("w2 is forgotten", () => listed(c, "w2") === undefined);
+    expect(listed(c, "w1")?.status).toBe("idle");
+    expect(listed(c, "d1")?.status).not.toBe("dead");
+
+    await c.startWorker("w2", "d1");
+    await until("w2 is listed alive again", () => listed(c, "w2")?.status === "idle");
+  }, 60_000);
+});

@@ -1,0 +1,21 @@
+import { describe, expect, it } from "vitest";
+import { DEFAULT_TIMING, resolveTiming } from "../../../src/agents/timing.js";
+
+describe("resolveTiming: deadRetentionMs", () => {
+  it("lists a dead agent for ten minutes by default, and takes 0 (forgotten as soon as it may be)", () => {
+    expect(DEFAULT_TIMING.deadRetentionMs).toBe(600_000);
+    expect(resolveTiming({}).deadRetentionMs).toBe(600_000);
+    expect(resolveTiming({ deadRetentionMs: 0 }).deadRetentionMs).toBe(0);
+  });
+
+  it("refuses a negative or non-finite retention, naming it, with a code", () => {
+    for (const bad of [-1, Number.NaN, Number.POSITIVE_INFINITY]) {
+      expect(() => resolveTiming({ deadRetentionMs: bad })).toThrow(
+        expect.objectContaining({
+          code: "ERR_INVALID_CONFIG",
+          message: expect.stringContaining("timing.deadRetentionMs must be a non-negative number"),
+        }),
+      );
+    }
+  });
+});
