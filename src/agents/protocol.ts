@@ -91,6 +91,10 @@ export const LEGACY_BACKLOG_PER_SLOT = 4;
 export const workerHeartbeat = z.object({
   kind: z.literal("worker_status"),
   status: agentStatus,
+  /**
+   * Attempts it holds: those it runs, and those queued for a slot — it starts a queued one as soon
+   * as a slot frees, so it runs min(load, capacity).
+   */
   load: z.number().int().nonnegative(),
   capacity: z.number().int().positive(),
   url: z.string().nullable(),
@@ -128,7 +132,11 @@ export type WorkerHeartbeat = z.infer<typeof workerHeartbeat>;
 export const workerSummary = z.object({
   id,
   status: z.enum(["idle", "busy", "error", "recovering", "dead"]),
+  /** Attempts it holds (running, queued on it, or on their way to it). */
   load: z.number().int().nonnegative(),
+  /** Of `load`: those its handlers run now (at most its capacity), and the rest. Absent from an older release's. */
+  running: z.number().int().nonnegative().optional().catch(undefined),
+  queued: z.number().int().nonnegative().optional().catch(undefined),
   capacity: z.number().int().nonnegative(),
   last_heartbeat: z.string().nullable(),
   done: z.number().int().nonnegative(),

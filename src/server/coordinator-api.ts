@@ -1,6 +1,7 @@
 import { Gauge, type Registry } from "prom-client";
 import { CANCELED_BY_CLIENT, type CoordinatorAgent } from "../agents/index.js";
 import { TaskWatch } from "../agents/live/task-changes.js";
+import type { WorkerSummary } from "../agents/protocol.js";
 import { MAX_GRAPH_NODES, taskGraph } from "../agents/workflow/task-graph.js";
 import { TriadError } from "../core/errors.js";
 import type { JsonObject } from "../core/json.js";
@@ -157,7 +158,12 @@ export function coordinatorApi(
   };
 }
 
-/** Every agent of every tier: id, tier, status, last heartbeat, and what each reports. */
+/**
+ * Every agent of every tier: id, tier, status, last heartbeat, and what each reports. `load` is
+ * what an agent holds; of it, `running` is what handlers run now (a worker's at most its
+ * capacity, a distributor's the sum of its live workers') and `queued` the rest (a coordinator's:
+ * tasks waiting for a distributor).
+ */
 export function agentList(coordinator: CoordinatorAgent): JsonObject[] {
   const out: JsonObject[] = [
     {
@@ -167,6 +173,7 @@ export function agentList(coordinator: CoordinatorAgent): JsonObject[] {
       last_heartbeat: new Date().toISOString(),
       parent: null,
       load: coordinator.core.unplacedCount,
+      queued: coordinator.core.unplacedCount,
       done:
         coordinator.core.stats.completed + coordinator.core.stats.failed + coordinator.core.stats.abandoned,
       shards: coordinator.cluster.leases.owned(),
@@ -181,32 +188,43 @@ export function agentList(coordinator: CoordinatorAgent): JsonObject[] {
       status: "idle",
       last_heartbeat: peer.published_at ?? null, // its view, written every heartbeat tick
       parent: null,
-      load: 0,
+      load: peer.waiting ?? 0,
+      queued: peer.waiting ?? 0,
       done: (s.completed ?? 0) + (s.failed ?? 0) + (s.abandoned ?? 0),
       url: peer.url,
       shards: peer.shards ?? [],
     });
   }
   for (const d of coordinator.core.directory.all()) {
+    // A dead one holds nothing any more (its tasks are being moved), nor do its workers.
+    const dead = d.status === "dead";
+    const load = dead ? 0 : d.load;
+    const running = Math.min(load, dead ? 0 : d.workers.reduce((sum, w) => sum + runningOf(w), 0));
     out.push({
       id: d.id,
       tier: "distributor",
       status: d.status,
       last_heartbeat: d.lastHeartbeatAt,
       parent: d.via ?? coordinator.agentId,
-      load: d.load,
+      load,
+      running,
+      queued: load - running,
       capacity: d.capacity,
       done: d.done,
       url: d.url,
     });
     for (const w of d.workers) {
+      const wLoad = dead ? 0 : w.load;
+      const wRunning = dead ? 0 : runningOf(w);
       out.push({
         id: w.id,
         tier: "worker",
         status: d.status === "dead" ? "dead" : w.status,
         last_heartbeat: w.last_heartbeat,
         parent: d.id,
-        load: w.load,
+        load: wLoad,
+        running: wRunning,
+        queued: wLoad - wRunning,
         capacity: w.capacity,
         done: w.done,
         task_types: w.task_types,
@@ -215,4 +233,9 @@ export function agentList(coordinator: CoordinatorAgent): JsonObject[] {
     }
   }
   return out;
+}
+
+/** What a worker's handlers run now: as its distributor said, else (an older distributor) what of its load fits its capacity. */
+function runningOf(w: WorkerSummary): number {
+  return w.status === "dead" ? 0 : Math.min(w.load, w.capacity, w.running ?? w.capacity);
 }

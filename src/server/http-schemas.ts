@@ -259,8 +259,31 @@ export const agentInfo = named(
     status: z.string().describe("idle, busy, error, recovering, or dead"),
     last_heartbeat: isoTime.nullable(),
     parent: z.string().nullable().describe("The agent it reports to (null for the coordinator)."),
-    load: z.number().int().min(0),
-    capacity: z.number().int().min(0).optional(),
+    load: z
+      .number()
+      .int()
+      .min(0)
+      .describe("What it holds: running and queued (a coordinator: tasks waiting for a distributor)."),
+    running: z
+      .number()
+      .int()
+      .min(0)
+      .optional()
+      .describe(
+        "Of load, the tasks handlers run now: a worker's at most its capacity, a distributor's its live workers' sum.",
+      ),
+    queued: z
+      .number()
+      .int()
+      .min(0)
+      .optional()
+      .describe("Of load, the rest: held and waiting for a worker slot (a coordinator: for a distributor)."),
+    capacity: z
+      .number()
+      .int()
+      .min(0)
+      .optional()
+      .describe("How many tasks it runs at once: a worker's concurrency, a distributor's live workers' sum."),
     done: z.number().int().min(0),
     url: z
       .string()

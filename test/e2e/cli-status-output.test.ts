@@ -5,8 +5,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runTriad, TRIAD_BIN } from "../helpers/processes.js";
 
 /**
- * `triad status` as a reader sees it: every coordinator with its shards, and a reader that
- * stops early (`triad status | head`) ends the command quietly, not with a stack trace.
+ * `triad status` as a reader sees it: every coordinator with its shards, what each agent runs
+ * (never past its capacity) apart from what it queues, and a reader that stops early (`triad
+ * status | head`) ends the command quietly, not with a stack trace.
  */
 describe("triad status output", () => {
   let server: Server;
@@ -22,6 +23,31 @@ describe("triad status output", () => {
       shards: [0, 1, 2, 3, 5],
     },
     { id: "c2", tier: "coordinator", status: "idle", last_heartbeat: now, parent: null, shards: [4, 6, 7] },
+    // Busy: the worker holds 12 (4 running, 8 queued on it), its distributor 20.
+    {
+      id: "d9",
+      tier: "distributor",
+      status: "busy",
+      last_heartbeat: now,
+      parent: "c1",
+      load: 20,
+      running: 4,
+      queued: 16,
+      capacity: 4,
+    },
+    {
+      id: "w9",
+      tier: "worker",
+      status: "busy",
+      last_heartbeat: now,
+      parent: "d9",
+      load: 12,
+      running: 4,
+      queued: 8,
+      capacity: 4,
+    },
+    // An older coordinator's answer: load alone.
+    { id: "w8", tier: "worker", status: "busy", last_heartbeat: now, parent: "d9", load: 12, capacity: 4 },
     ...Array.from({ length: 2000 }, (_, i) => ({
       id: `w${i}`,
       tier: "worker",
@@ -46,9 +72,19 @@ describe("triad status output", () => {
   it("lists each coordinator's shards as runs", async () => {
     const r = await runTriad(["status", "--coordinator", url]);
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/^AGENT\s+TIER\s+STATUS\s+HEARTBEAT\s+LOAD\s+DONE\s+SHARDS$/m);
+    expect(r.stdout).toMatch(/^AGENT\s+TIER\s+STATUS\s+HEARTBEAT\s+RUNNING\s+QUEUED\s+DONE\s+SHARDS$/m);
     expect(r.stdout).toMatch(/^c1\s+coordinator\s.*\s0-3,5$/m);
     expect(r.stdout).toMatch(/^c2\s+coordinator\s.*\s4,6-7$/m);
+  });
+
+  it("shows what runs, of the capacity, apart from what waits: a worker holding 12 at concurrency 4 runs 4", async () => {
+    const r = await runTriad(["status", "--coordinator", url]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^ {2}d9\s+distributor\s+busy\s+\S+ s ago\s+4\/4\s+16\s+0$/m);
+    expect(r.stdout).toMatch(/^ {4}w9\s+worker\s+busy\s+\S+ s ago\s+4\/4\s+8\s+0$/m);
+    expect(r.stdout).toMatch(/^ {4}w8\s+worker\s+busy\s+\S+ s ago\s+4\/4\s+8\s+0$/m);
+    expect(r.stdout).toMatch(/^c1\s+coordinator\s+idle\s+\S+ s ago\s+-\s+0\s+0\s+0-3,5$/m);
+    expect(r.stdout).not.toMatch(/12\/4/);
   });
 
   it("a reader that closes the pipe early ends it with exit 0 and no stack trace", async () => {

@@ -8,7 +8,12 @@ type Agent = {
   status: string;
   last_heartbeat: string | null;
   parent: string | null;
+  /** What it holds: running + queued. */
   load?: number;
+  /** Of load, what handlers run now (absent from an older coordinator's answer). */
+  running?: number;
+  /** Of load, the rest: waiting for a worker slot (a coordinator's: for a distributor). */
+  queued?: number;
   capacity?: number;
   done?: number;
   /** A coordinator's task shards. */
@@ -33,11 +38,11 @@ export async function status(options: ParsedOptions): Promise<number> {
     a.tier,
     a.status,
     age(a.last_heartbeat),
-    a.capacity !== undefined ? `${a.load ?? 0}/${a.capacity}` : `${a.load ?? 0}`,
+    ...runningAndQueued(a),
     `${a.done ?? 0}`,
     a.shards !== undefined ? ranges(a.shards) : "",
   ]);
-  const header = ["AGENT", "TIER", "STATUS", "HEARTBEAT", "LOAD", "DONE", "SHARDS"];
+  const header = ["AGENT", "TIER", "STATUS", "HEARTBEAT", "RUNNING", "QUEUED", "DONE", "SHARDS"];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (r: string[]) =>
     r
@@ -66,6 +71,18 @@ async function taskStatus(options: ParsedOptions): Promise<number> {
   const task = await api.request<Record<string, unknown>>("GET", `/tasks/${encodeURIComponent(taskId)}`);
   process.stdout.write(`${JSON.stringify(task, null, options.json ? 2 : undefined)}\n`);
   return task.status === "failed" || task.status === "abandoned" ? 1 : 0;
+}
+
+/**
+ * RUNNING (of its capacity) and QUEUED: a worker's running tasks never pass its concurrency, and
+ * what it holds beyond them waits. A coordinator runs nothing: it queues what waits for a
+ * distributor. An older coordinator's answer, with load alone: what of it fits the capacity runs.
+ */
+function runningAndQueued(a: Agent): [string, string] {
+  const load = a.load ?? 0;
+  if (a.capacity === undefined) return ["-", `${a.queued ?? load}`];
+  const running = a.running ?? Math.min(load, a.capacity);
+  return [`${running}/${a.capacity}`, `${a.queued ?? Math.max(0, load - running)}`];
 }
 
 /** Shard numbers as runs: [0, 1, 2, 5, 7, 8] -> "0-2,5,7-8"; none -> "none". */

@@ -277,9 +277,13 @@ function renderAgents() {
   const rows = state.agents.map((a) => {
     const dead = a.status === "dead";
     const late = !dead && a.tier !== "coordinator" && a.heartbeat_age_ms > 3000;
+    // Running of its capacity (never past it), and what it holds beyond that, waiting for a slot.
+    const running = a.running ?? Math.min(a.load, a.capacity ?? 0);
+    const queued = a.queued ?? Math.max(0, a.load - running);
     const load = h("span", { class: "bar" }, h("span"));
-    const fill = a.capacity ? Math.min(1, a.load / a.capacity) : 0;
+    const fill = a.capacity ? Math.min(1, running / a.capacity) : 0;
     load.firstChild.style.width = `${Math.round(fill * 100)}%`;
+    const waiting = queued > 0 ? ` · ${fmtInt(queued)} queued` : "";
     return h(
       "tr",
       { class: dead ? "dead" : null, dataset: { tier: a.tier, status: a.status, agent: a.id } },
@@ -310,7 +314,9 @@ function renderAgents() {
       h(
         "td",
         {},
-        a.capacity === undefined ? fmtInt(a.load) : [load, `${fmtInt(a.load)} / ${fmtInt(a.capacity)}`],
+        a.capacity === undefined
+          ? `${fmtInt(queued)} queued`
+          : [load, `${fmtInt(running)} / ${fmtInt(a.capacity)}${waiting}`],
       ),
       h("td", { class: "num" }, fmtInt(a.done)),
     );
