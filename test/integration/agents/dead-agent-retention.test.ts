@@ -66,8 +66,51 @@ describe.each(testEngines("dead-retention"))("dead agents ($name)", (engine) => 
     await c.startWorker("w1", "d1");
     await until("d1 is listed alive again", () => ["idle", "busy"].includes(listed(c, "d1")?.status ?? ""));
     await until("w1 is listed alive again", () => ["idle", "busy"].includes(listed(c, "w1")?.status ?? ""));
-    const again = (await c.coordinator.store.get("agents:distributors")) as Record<string, unknown>;
-    expect(Object.keys(again)).toContain(c.id("d1"));
+    await until("d1 is registered again", async () => {
+      const again = (await c.coordinator.store.get("agents:distributors")) as Record<string, unknown>;
+      return Object.keys(again).includes(c.id("d1"));
+    });
+  }, 60_000);
+
+  it("a coordinator that restarts moves a task recorded on a distributor the registry no longer names", async () => {
+    // Forgotten by one coordinator while another placed a task on it: the task names it, the
+    // store's registry does not. A coordinator restoring the shard gives it a timeout to speak.
+    let release = () => {};
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    const c = cluster({
+      timing: { ...FAST, deadRetentionMs: RETENTION_MS },
+      handlers: {
+        gated: async () => {
+          await gate;
+          return { ok: true };
+        },
+      },
+    });
+    await c.startCoordinator();
+    const d1 = await c.startDistributor("d1");
+    const w1 = await c.startWorker("w1", "d1");
+    await c.ready();
+    const id = c.id("orphan");
+    await c.coordinator.submitTask({ task_id: id, task_type: "gated", payload: {} });
+    await until("d1 holds the task", () => d1.core.heartbeat(null).load === 1);
+    await c.crash(w1);
+    await c.crash(d1);
+    await c.coordinator.cleanup();
+    await c.coordinator.store.connect();
+    await c.coordinator.store.transaction<Record<string, string | null>>("agents:distributors", (cur) => {
+      const next = { ...(cur ?? {}) };
+      delete next[c.id("d1")];
+      return next;
+    });
+    await c.coordinator.store.disconnect();
+
+    await c.startCoordinator();
+    release();
+    await c.startDistributor("d2");
+    await c.startWorker("w2", "d2");
+    expect(await c.coordinator.waitForTask(id, 10_000)).toMatchObject({ status: "completed" });
   }, 60_000);
 
   it("a dead worker is listed as dead, then forgotten, and listed again when it comes back", async () => {
