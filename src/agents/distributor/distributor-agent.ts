@@ -254,7 +254,11 @@ export class DistributorAgent extends TriadAgent {
     return this.core.keepLease();
   }
 
-  /** Writes the seed's SharedAgentState to Redis, with optimistic concurrency, while we hold the lease. */
+  /**
+   * Writes the seed's SharedAgentState to Redis while we hold the lease, every third of its TTL.
+   * It expires a lease TTL plus the dead-agent retention after the last write: a distributor gone
+   * for good (a rolling restart under a new id) does not leave its state in the store for ever.
+   */
   private async writeSharedState(): Promise<void> {
     if (!this.core.lease.owns) return;
     const lease = await this.store.getLease(this.core.lease.leaseKey);
@@ -270,7 +274,8 @@ export class DistributorAgent extends TriadAgent {
     for (const id of [...state.tasks.keys()]) state.removeTask(id);
     for (const dict of this.core.heldTasks(100)) state.addTask(Task.fromDict(dict));
     const dict = state.toDict() as unknown as JsonValue;
-    await this.store.transaction(`shared-state:${this.agentId}`, () => dict);
+    const ttlMs = this.timing.leaseTtlMs + this.timing.deadRetentionMs;
+    await this.store.set(`shared-state:${this.agentId}`, dict, ttlMs / 1000);
   }
 
   /**

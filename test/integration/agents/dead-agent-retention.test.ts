@@ -113,6 +113,24 @@ describe.each(testEngines("dead-retention"))("dead agents ($name)", (engine) => 
     expect(await c.coordinator.waitForTask(id, 10_000)).toMatchObject({ status: "completed" });
   }, 60_000);
 
+  it("a dead distributor's shared state leaves the store after the retention", async () => {
+    const c = cluster({ timing: { ...FAST, deadRetentionMs: RETENTION_MS } });
+    await c.startCoordinator();
+    const d1 = await c.startDistributor("d1");
+    await c.startWorker("w1", "d1");
+    await c.ready();
+    await until(
+      "d1's state is written",
+      async () => (await c.coordinator.getDistributorState(d1.agentId)) !== null,
+    );
+    await c.crash(d1);
+    expect(await c.coordinator.getDistributorState(d1.agentId)).not.toBeNull();
+    await until(
+      "d1's state is gone",
+      async () => (await c.coordinator.getDistributorState(d1.agentId)) === null,
+    );
+  }, 60_000);
+
   it("a dead worker is listed as dead, then forgotten, and listed again when it comes back", async () => {
     const c = cluster({ timing: { ...FAST, deadRetentionMs: RETENTION_MS } });
     await c.startCoordinator();
