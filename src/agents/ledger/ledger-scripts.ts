@@ -259,7 +259,17 @@ export const watchDependencies = groupedScript(
       else if (OPEN.has(status) || status === "input_required") {
         db.sadd(`${prefix}dependents:${dep}`, dependent!);
         out.push("");
-      } else out.push(status);
+      } else {
+        const deps = `${prefix}dependents:${dep}`;
+        db.sadd(deps, dependent!);
+        const rec = `${prefix}task:${dep}`;
+        const ttl = db.pttl(rec);
+        if (ttl > 0) db.pexpire(deps, ttl);
+        // memory:// keeps at most memoryMaxFinished finished records: the set goes with its
+        // record (one still to be settled is retired by settleEnded, with its set).
+        if (db.sismember(`${prefix}ended`, dep!) === 0) db.retire(rec, [deps]);
+        out.push(status);
+      }
     });
     return out;
   },

@@ -57,6 +57,28 @@ describe("workflows over REST", () => {
     expect((await fetch(`${base}/tasks/nope-${id("x")}/graph`)).status).toBe(404);
   });
 
+  it("draws a task submitted after its dependency ended in that dependency's graph", async () => {
+    const id = (n: string) => cluster.id(n);
+    expect((await post({ task_id: id("early"), task_type: "echo" })).status).toBe(202);
+    await fetch(`${base}/tasks/${id("early")}?wait=10000`).then((r) => r.json());
+    expect((await post({ task_id: id("late"), task_type: "echo", depends_on: [id("early")] })).status).toBe(
+      202,
+    );
+    expect(await fetch(`${base}/tasks/${id("late")}?wait=10000`).then((r) => r.json())).toMatchObject({
+      status: "completed",
+    });
+    for (const from of [id("early"), id("late")]) {
+      const graph = (await fetch(`${base}/tasks/${from}/graph`).then((r) => r.json())) as {
+        nodes: Array<{ task_id: string }>;
+        edges: string[][];
+      };
+      expect(graph.nodes.map((n) => n.task_id).sort(), `graph of ${from}`).toEqual(
+        [id("early"), id("late")].sort(),
+      );
+      expect(graph.edges).toEqual([[id("early"), id("late"), "depends"]]);
+    }
+  });
+
   it("refuses a cycle or an unknown dependency with 422 ERR_INVALID_TASK, recording nothing", async () => {
     const id = (n: string) => cluster.id(n);
     const cycle = await post([

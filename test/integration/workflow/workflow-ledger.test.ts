@@ -190,6 +190,23 @@ describe.each(testEngines("workflow-ledger", { cluster: true }))("workflow scrip
     expect(await ledger.endedTaskIds()).not.toContain(a.taskId);
   });
 
+  it("a dependent registered after its dependency ended is among its dependents, until the record expires", async () => {
+    const { store, ledger } = await open(0.5);
+    const a = task();
+    expect(await ledger.submit(a)).toBe(true);
+    await run(ledger, a.taskId);
+    const b = task({ dependsOn: [a.taskId] });
+    expect(await ledger.submit(b)).toBe(true);
+    // The dependency has ended: its status comes back for the caller's notice, and the graph
+    // still finds b from a (GET /tasks/:id/graph walks dependents).
+    expect(await ledger.watchDependency(a.taskId, b.taskId)).toBe("completed");
+    expect(await ledger.dependentsOf(a.taskId)).toEqual([b.taskId]);
+    const key = `${shardTag(shardOf(a.taskId, ledger.shards))}dependents:${a.taskId}`;
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(await store.exists(`${shardTag(shardOf(a.taskId, ledger.shards))}task:${a.taskId}`)).toBe(false);
+    expect(await store.exists(key)).toBe(false); // gone with the record: nothing left behind
+  });
+
   it("the monitor ticks re-register waiting tasks 1,000 per tick, whatever waits", async () => {
     const { store, ledger } = await open();
     const dep = task();

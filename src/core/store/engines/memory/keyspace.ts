@@ -265,6 +265,10 @@ export class MemoryKeyspace {
     return removed;
   }
 
+  sismember(key: string, member: string): number {
+    return this.setOf(key, false)?.has(member) ? 1 : 0;
+  }
+
   smembers(key: string): string[] {
     return [...(this.setOf(key, false) ?? [])];
   }
