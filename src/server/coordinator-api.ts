@@ -147,7 +147,7 @@ export function coordinatorApi(
       const outcome = await coordinator.core.cancel(taskId, CANCELED_BY_CLIENT);
       return outcome === null
         ? null
-        : { canceled: outcome.canceled, task: outcome.task as unknown as JsonObject };
+        : { canceled: outcome.canceled, task: outcome.task as unknown as JsonObject, below: outcome.below };
     },
     agents() {
       return agentList(coordinator);

@@ -62,8 +62,11 @@ export type CoordinatorApi = {
   ): Promise<PromiseSettledResult<{ task: JsonObject; created: boolean }>[]>;
   /** The workflow a task belongs to; null for an unknown task. */
   graph(taskId: string): Promise<JsonObject | null>;
-  /** Cancels an open task; null for an unknown one, `canceled: false` for one already finished. */
-  cancel(taskId: string): Promise<{ canceled: boolean; task: JsonObject } | null>;
+  /**
+   * Cancels an open task; null for an unknown one, `canceled: false` for one already finished
+   * (whose open spawned tasks are canceled all the same: `below` counts what this call ended).
+   */
+  cancel(taskId: string): Promise<{ canceled: boolean; task: JsonObject; below?: number } | null>;
   agents(): JsonObject[];
   metrics(): Promise<{ contentType: string; body: string }>;
   /** Per-task-type limits for the whole cluster (src/agents/limits/). */
@@ -201,11 +204,17 @@ export function createHttpApi(options: HttpApiOptions) {
       const outcome = await options.api.cancel(taskId);
       if (outcome === null) return sendError(res, 404, "ERR_NOT_FOUND", `no task ${taskId}`);
       if (!outcome.canceled) {
+        const below = outcome.below ?? 0;
+        // The cancel still reached the open tasks it spawned (and theirs): say so, it is not "nothing".
+        const but =
+          below === 0
+            ? ""
+            : `, but ${below} open task${below === 1 ? "" : "s"} it spawned (or below them) ${below === 1 ? "was" : "were"}`;
         return sendError(
           res,
           409,
           "ERR_TASK_FINISHED",
-          `task ${taskId} is already ${String(outcome.task.status)}; it was not canceled`,
+          `task ${taskId} is already ${String(outcome.task.status)}; it was not canceled${but}`,
         );
       }
       sendJson(res, 200, outcome.task);

@@ -8,7 +8,7 @@ import type { AgentPayload, DistributorHeartbeat, TaskDict } from "../protocol.j
 import { ScheduleControls } from "../schedule-controls/schedule-controls.js";
 import { delayUntil, inSubmissionOrder, scheduleKeysOf } from "../schedule-controls/task-schedule.js";
 import { type RetryPolicies, retryPolicyFor, type Timing } from "../timing.js";
-import { spawnsUnrecorded, WorkflowKeeper } from "../workflow/workflow-keeper.js";
+import { type CancelOutcome, spawnsUnrecorded, WorkflowKeeper } from "../workflow/workflow-keeper.js";
 import { type ClusterSeam, SOLE } from "./cluster-seam.js";
 import { DistributorDirectory, type DistributorEntry } from "./distributor-directory.js";
 import { DistributorRoster } from "./distributor-roster.js";
@@ -359,23 +359,23 @@ export class CoordinatorCore {
    * Ends an open task `abandoned` with `reason`. The ledger moves the task's fence in the same
    * step, so the result of an attempt still running is refused when it comes (the handler itself
    * runs on: execution is at-least-once, and a canceled attempt may have run). Resolves with the
-   * task's record afterwards and whether this call ended it; null for a task the ledger does not
-   * know. A task already finished is left as it is.
+   * task's record afterwards (CancelOutcome); null for a task the ledger does not know. A task
+   * already finished is left as it is (its open spawned tasks are not).
    */
-  async cancel(taskId: string, reason: string): Promise<{ canceled: boolean; task: TaskDict } | null> {
+  async cancel(taskId: string, reason: string): Promise<CancelOutcome | null> {
     // Marked first, in the store: should this process die before the cascade below is done,
     // the next tick (any coordinator's) ends this task and walks on from it.
     const marked = await this.workflow.markCanceled(taskId, reason);
     let canceled = await this.abandon(taskId, reason);
     // Its open spawned tasks end too, even when it had already finished; its dependents only if
     // this cancel ended it (WorkflowKeeper.cascadeStep).
-    await this.workflow.cascadeCancel(taskId, reason);
+    const below = (await this.workflow.cascadeCancel(taskId, reason)).filter((id) => id !== taskId).length;
     const task = await this.getTask(taskId);
     if (task === null) return null;
     // A cascade sweep (any coordinator's tick) may have ended it between the mark and the abandon,
     // with the mark's reason: this call's mark, so this call canceled it all the same.
     if (!canceled && marked && task.status === "abandoned" && task.error === reason) canceled = true;
-    return { canceled, task };
+    return { canceled, task, below };
   }
 
   /**

@@ -33,6 +33,13 @@ export type WorkflowKeeperOptions = {
  */
 export const MAX_SPAWN_DEPTH = 32;
 
+/**
+ * What a cancel did: the task's record afterwards, whether this call ended it, and how many open
+ * tasks below it (its spawned tasks and theirs, its dependents if it ended) this call ended —
+ * a task already finished is not canceled, but its open spawned tasks are.
+ */
+export type CancelOutcome = { canceled: boolean; task: TaskDict; below: number };
+
 /** Monitor ticks between the starts of two passes that re-register every waiting task. */
 const REWATCH_EVERY_TICKS = 20;
 /**

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Task, TaskHandler } from "../../../src/index.js";
 import { type RunningServer, startCoordinatorServer } from "../../../src/server/coordinator-server.js";
-import type { TestCluster } from "../../helpers/cluster.js";
+import { TestCluster } from "../../helpers/cluster.js";
 import { servedCluster } from "../../helpers/served-cluster.js";
 
 /** Workflows over REST: POST /tasks with a graph, the 422 of a bad one, GET /tasks/:id/graph (and its cap). */
@@ -147,5 +148,63 @@ describe("workflows over REST", () => {
     } finally {
       await capped.close();
     }
+  });
+});
+
+/** POST /tasks/:id/cancel of a task that already ended, whose spawned tasks still run. */
+describe("cancelling a finished parent over REST", () => {
+  let cluster: TestCluster;
+  let server: RunningServer;
+  beforeAll(async () => {
+    cluster = new TestCluster(
+      { url: `memory://workflow-http-cancel-${process.pid}` },
+      {
+        handlers: {
+          // Two children that run until canceled (built-in sleep honours ctx.signal).
+          plan: (_task, ctx) => ({
+            kids: ctx.spawn([
+              { task_type: "sleep", payload: { ms: 60_000 } },
+              { task_type: "sleep", payload: { ms: 60_000 } },
+            ]),
+          }),
+        } as Record<string, TaskHandler<Task>>,
+      },
+    );
+    await cluster.startCoordinator();
+    await cluster.startDistributor("d1");
+    await cluster.startWorker("w1", "d1");
+    await cluster.ready();
+    server = await startCoordinatorServer(cluster.coordinator, { port: 0 });
+  });
+  afterAll(async () => {
+    await server?.close();
+    await cluster?.stop();
+  });
+
+  it("answers 409 saying the open tasks it spawned were canceled all the same", async () => {
+    const base = `http://127.0.0.1:${server.port}`;
+    const parent = cluster.id("plan");
+    await cluster.coordinator.submitTask({ task_id: parent, task_type: "plan" });
+    expect(await cluster.coordinator.waitForTask(parent, 5000)).toMatchObject({ status: "completed" });
+    const res = await fetch(`${base}/tasks/${parent}/cancel`, { method: "POST" });
+    expect(res.status).toBe(409);
+    const body = (await res.json()) as { error: { code: string; message: string } };
+    expect(body.error.code).toBe("ERR_TASK_FINISHED");
+    // Not "it was not canceled" alone: its two running children ended abandoned by this call.
+    expect(body.error.message).toMatch(
+      new RegExp(
+        `^task ${parent} is already completed; it was not canceled, but [12] open tasks? it spawned \\(or below them\\) (was|were)$`,
+      ),
+    );
+    for (const child of [`${parent}.1`, `${parent}.2`])
+      expect(await cluster.coordinator.waitForTask(child, 5000)).toMatchObject({
+        status: "abandoned",
+        error: `parent ${parent} canceled`,
+      });
+    // A finished task with nothing open below it: the plain answer.
+    const again = await fetch(`${base}/tasks/${parent}/cancel`, { method: "POST" });
+    expect(((await again.json()) as { error: { message: string } }).error.message).toBe(
+      `task ${parent} is already completed; it was not canceled`,
+    );
   });
 });
