@@ -19,11 +19,13 @@ export const limitTaskType = z
 /** The body of PUT /limits/:task_type: at least one of the two. */
 export const taskTypeLimit = z
   .strictObject({
+    // The range first: a huge value (1e20) is not a safe integer either, and "must be an
+    // integer >= 1" named the wrong problem.
     concurrency: z
       .number()
-      .int("must be an integer >= 1")
       .min(1, "must be an integer >= 1")
       .max(MAX_LIMIT_CONCURRENCY)
+      .int("must be an integer >= 1")
       .optional()
       .describe("Most attempts of the type in progress at once, over every distributor."),
     rate_per_s: z

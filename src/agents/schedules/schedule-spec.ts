@@ -64,11 +64,13 @@ export const scheduleInput = z
       .string()
       .optional()
       .describe("Five fields: minute hour day-of-month month day-of-week, e.g. */5 * * * *."),
+    // The range first: a huge period (1e20) is not a safe integer either, and "must be an
+    // integer" named the wrong problem.
     every_ms: z
       .number()
-      .int("must be an integer")
       .min(MIN_EVERY_MS, `must be at least ${MIN_EVERY_MS}`)
       .max(MAX_EVERY_MS, `must be at most ${MAX_EVERY_MS}`)
+      .int("must be an integer")
       .optional()
       .describe("A period in ms; ticks fall on its multiples since the Unix epoch."),
     timezone: z.string().optional().describe("IANA time zone of the cron fields (default UTC)."),

@@ -90,6 +90,11 @@ describe.each(testEngines("limit-store", { cluster: true }))("limits on $name", 
       await expect(limits.set("bad", bad)).rejects.toMatchObject({ code: "ERR_INVALID_TYPE_LIMIT" });
     }
     await expect(limits.set("bad", { concurrency: 0 })).rejects.toThrow(/concurrency/);
+    // Too big is said so, however big (1e20 is no safe integer: that is not the problem to name).
+    for (const concurrency of [1e7, 1e20])
+      await expect(limits.set("bad", { concurrency })).rejects.toThrow(
+        /^concurrency: Too big: expected number to be <=1000000$/,
+      );
     expect((await limits.list()).some((l) => l.task_type === "bad")).toBe(false);
   });
 
