@@ -65,4 +65,20 @@ describe("DispatchPlanner", () => {
     r.get("new")!.taskTypes = ["echo"];
     expect(plan(r, [task("3", "custom")]).to).toEqual([expect.stringMatching(/^3>(new|old)$/)]);
   });
+
+  it("keeps a task for later while the only worker that runs its type is dead but remembered (a restart brings it back)", () => {
+    const r = registry([
+      { id: "special", capacity: 1, types: ["x"] },
+      { id: "plain", capacity: 1, types: ["echo"] },
+    ]);
+    r.get("special")!.status = "dead"; // kill -9: declared dead, its attempts taken back
+    // Sent to plain, x would fail every retry there at once ("unknown task type"): it waits.
+    expect(plan(r, [task("1", "x"), task("2", "echo")])).toEqual({ to: ["2>plain"], waiting: ["1"] });
+    // The worker is back (a restart, or another that runs x): it gets it.
+    r.upsert("special2", { capacity: 1 }).taskTypes = ["x"];
+    expect(plan(r, [task("1", "x")]).to).toEqual(["1>special2"]);
+    // Once the registry has forgotten the dead one (a minute), a type nobody runs fails at once.
+    const forgotten = registry([{ id: "plain", capacity: 1, types: ["echo"] }]);
+    expect(plan(forgotten, [task("3", "x")]).to).toEqual(["3>plain"]);
+  });
 });
