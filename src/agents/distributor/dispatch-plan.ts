@@ -43,8 +43,9 @@ export class DispatchPlanner {
 /**
  * A worker with room that runs `taskType` (a worker not heard from yet is assumed to run the
  * built-ins), round robin by `turn`. When no worker runs that type at all (none alive, none dead
- * within the last minute), and every live one has said what it runs, any worker with room takes
- * it, so the task fails at once with "unknown task type" instead of waiting for ever.
+ * and still remembered: the dead-agent retention), and every live one has said what it runs,
+ * any worker with room takes it, so the task fails at once with "unknown task type" instead of
+ * waiting for ever.
  * Counts, then walks to the chosen one: no array per task (this runs for every task dispatched).
  */
 function pickWorker(
@@ -64,7 +65,7 @@ function pickWorker(
   if (able > 0) return nth(workers, free, turn % able, taskType);
   // A busy worker runs it, or one not heard from yet may (its first heartbeat says what it runs,
   // within an interval), or one that runs it died lately (kill -9 and a restart: the registry
-  // forgets a dead worker after a minute): it waits. Sent to any worker meanwhile, it would fail
+  // forgets a dead worker after the dead-agent retention): it waits. Sent to any worker meanwhile, it would fail
   // there for good, every retry in a moment ("unknown task type") while its worker restarts.
   if (
     registry.all().some((w) => (w.status === "dead" ? w.taskTypes.includes(taskType) : waitsFor(w, taskType)))
