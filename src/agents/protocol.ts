@@ -169,6 +169,11 @@ export const taskTrace = z.object({
     )
     .max(16)
     .optional(),
+  /**
+   * Ended failed by an attempt that said another try cannot help (its outcome's `retryable:
+   * false`, an UnrecoverableError): it failed for good whatever retries it had left.
+   */
+  retryable: z.literal(false).optional(),
 });
 export type TaskTrace = z.infer<typeof taskTrace>;
 const optionalTrace = taskTrace.optional().catch(undefined);

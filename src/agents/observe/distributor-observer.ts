@@ -42,6 +42,8 @@ type TaskPath = {
   resultAt: number;
   /** The worker's execute span (the commit span's parent). */
   resultTrace: string | undefined;
+  /** The result is a failure that said another try cannot help (its `retryable: false`). */
+  resultFinal: boolean;
   /** Made at the first retry (most tasks have none). */
   retries: Retries | undefined;
   /** Committed terminal: its commit span's context, if any (what goes to the coordinator with the via pair). */
@@ -165,6 +167,7 @@ export class DistributorObserver implements MessageObserver {
         resultsVia: "",
         resultAt: 0,
         resultTrace: undefined,
+        resultFinal: false,
         retries: undefined,
         ended: false,
         endTrace: undefined,
@@ -235,6 +238,7 @@ export class DistributorObserver implements MessageObserver {
       path.resultsVia = resultsVia;
       path.resultAt = now;
       path.resultTrace = r.trace?.traceparent;
+      path.resultFinal = r.status === "failed" && r.retryable === false;
       if (path.resultTrace !== undefined) this.carriesTraces = true;
     }
   }
@@ -308,7 +312,7 @@ export class DistributorObserver implements MessageObserver {
   /**
    * Beside the tasks: the messages each one's last attempt travelled in, once per pair of them
    * (`via_groups`: a batch's tasks mostly share one), and a trace by task id for those with more
-   * to tell (retries, a traceparent).
+   * to tell (retries, a traceparent, a failure that was not retryable).
    */
   private reporting(payload: PayloadOf<"task_terminal">): AgentPayload {
     const traces: Array<[string, TaskTrace]> = [];
@@ -320,10 +324,13 @@ export class DistributorObserver implements MessageObserver {
       this.finish(task, task.status === "completed" ? "completed" : "failed", path);
       this.paths.delete(id);
       const result = path.resultFence !== -1;
-      if (path.retries?.length || path.endTrace) {
+      // Failed for good because its last attempt said another try cannot help (the history says so).
+      const final = result && path.resultFinal && task.status === "failed";
+      if (path.retries?.length || path.endTrace || final) {
         // Members in sorted order (canonical JSON), only those there are.
         const trace: TaskTrace = {};
         if (path.retries?.length) trace.retries = path.retries;
+        if (final) trace.retryable = false;
         if (path.endTrace) trace.traceparent = path.endTrace;
         if (result) trace.via = [path.resultExecuteVia, path.resultsVia];
         traces.push([id, trace]);

@@ -10,6 +10,10 @@ type EventFields = {
   attempt?: number;
   status?: string;
   error?: string | null;
+  /**
+   * reassigned, abandoned: why; committed failed: "not_retryable" when its last attempt said
+   * another try cannot help (an UnrecoverableError), so it failed with retries left.
+   */
   reason?: string;
   /** input_given: the value given, as JSON (the first 200 characters). */
   input?: string;
@@ -266,4 +270,6 @@ export function committedBy(event: RecordedEvent, arrival: Arrival, trace: TaskT
   const via = trace?.via ?? arrival.via;
   if (via) event.via = via;
   if (trace?.traceparent) event.traceparent = trace.traceparent;
+  if (trace?.retryable === false && event.event === "committed" && event.status === "failed")
+    event.reason = "not_retryable";
 }

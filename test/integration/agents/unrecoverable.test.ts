@@ -1,6 +1,8 @@
 import { Annotation, END, START, StateGraph } from "@langchain/langgraph";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import type { TaskEvent } from "../../../src/agents/observe/task-history.js";
 import { a2aAgentHandler, type Task, type TaskHandler, UnrecoverableError } from "../../../src/index.js";
+import { taskView } from "../../../src/server/dashboard/task-view.js";
 import { type EdgeAgent, startEdgeAgent } from "../../helpers/a2a-edge-agent.js";
 import { TestCluster } from "../../helpers/cluster.js";
 import { testEngines } from "../../helpers/engines.js";
@@ -94,6 +96,13 @@ describe.each(testEngines("unrecoverable", { cluster: true }))("unrecoverable fa
     return (await c.coordinator.core.getTask(id))!;
   };
 
+  /** The committed step of the task's history, as the dashboard's task page (GET /tasks/:id/history) has it. */
+  const committedStep = async (c: TestCluster, id: string) => {
+    const view = await taskView(c.coordinator, id);
+    const step = view?.timeline.find((s) => s.event === "committed");
+    return step as TaskEvent | undefined;
+  };
+
   it("UnrecoverableError, an error named so, and retryable: false end the task failed after one attempt; any other error is retried", async () => {
     const c = await start();
     for (const [type, error] of [
@@ -104,10 +113,21 @@ describe.each(testEngines("unrecoverable", { cluster: true }))("unrecoverable fa
       const task = await runTask(c, type);
       expect(task, type).toMatchObject({ status: "failed", attempts: 1, error });
       expect(runs.get(type), `${type}'s handler runs`).toBe(1);
+      // The history says why it failed with retries left: not retryable.
+      await expect
+        .poll(() => committedStep(c, task.task_id), { timeout: 5000 })
+        .toMatchObject({ status: "failed", attempt: 1, reason: "not_retryable", error });
     }
     const flaky = await runTask(c, "flaky");
     expect(flaky).toMatchObject({ status: "failed", attempts: 3, error: "try again" });
     expect(runs.get("flaky")).toBe(3);
+    // Out of retries is not "not retryable": the history shows its two retries and no reason.
+    await expect
+      .poll(() => committedStep(c, flaky.task_id), { timeout: 5000 })
+      .toMatchObject({ status: "failed", attempt: 3 });
+    expect((await committedStep(c, flaky.task_id))?.reason).toBeUndefined();
+    const events = c.coordinator.observer.history.get(flaky.task_id).map((e) => e.event);
+    expect(events.filter((e) => e === "retried")).toHaveLength(2);
   });
 
   it("a LangGraph node throwing UnrecoverableError fails its task after one attempt", async () => {

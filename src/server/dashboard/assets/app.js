@@ -610,8 +610,13 @@ const EVENT_TEXT = {
   started: (e) => [`Started on ${e.worker ?? "a worker"}`, `attempt ${e.attempt} (as the ledger records it)`],
   retried: (e) => [`Attempt ${e.attempt} failed; retried`, `${e.worker ? `on ${e.worker}: ` : ""}${e.error}`],
   committed: (e) => [
-    `Committed: ${e.status}`,
-    [e.distributor && `by ${e.distributor}`, e.request_id && `task_terminal ${e.request_id}`, e.error]
+    e.reason === "not_retryable" ? `Committed: ${e.status}, not retryable` : `Committed: ${e.status}`,
+    [
+      e.reason === "not_retryable" && "the handler said another try cannot help: no retry",
+      e.distributor && `by ${e.distributor}`,
+      e.request_id && `task_terminal ${e.request_id}`,
+      e.error,
+    ]
       .filter(Boolean)
       .join(" · "),
   ],
