@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { duplicateOutcome, repeatedIds, withDuplicates } from "../agents/coordinator/submit-outcome.js";
 import type { TaskWatch } from "../agents/live/task-changes.js";
 import { depthProblem } from "../agents/payload-depth.js";
 import { isTriadError, retryAfterOf } from "../core/errors.js";
@@ -336,17 +337,25 @@ export function createHttpApi(options: HttpApiOptions) {
       }
       tasks.push({ ...scheduled.task, task_id: parsed.data.task_id ?? randomUUID() });
     }
+    // A later task with an earlier one's id is not submitted: it is answered as a duplicate.
+    const ids = tasks.map((t) => t.task_id);
+    const repeated = repeatedIds(ids);
+    const firsts = repeated.size === 0 ? tasks : tasks.filter((_, i) => !repeated.has(i));
     // A batch with dependencies is one graph: refused whole if invalid, recorded together.
-    const settled = tasks.some((t) => t.depends_on !== undefined)
-      ? await options.api.submitGraph(tasks)
-      : await Promise.allSettled(tasks.map((t) => options.api.submit(t)));
-    const answer = submitAnswer(
-      tasks.map((t) => t.task_id),
-      settled,
-      many,
-    );
+    const settled = firsts.some((t) => t.depends_on !== undefined)
+      ? await options.api.submitGraph(firsts)
+      : await Promise.allSettled(firsts.map((t) => options.api.submit(t)));
+    const answer = submitAnswer(ids, withDuplicates(ids, repeated, settled, duplicateAnswer), many);
     sendJson(res, answer.status, answer.body, answer.headers);
   }
+}
+
+/** A duplicate's answer among the settled submits: `{ task_id, error }`, nothing created. */
+function duplicateAnswer(
+  taskId: string,
+  first: number,
+): PromiseFulfilledResult<{ task: JsonObject; created: boolean }> {
+  return { status: "fulfilled", value: { task: duplicateOutcome(taskId, first), created: false } };
 }
 
 /** The path parameters of a route's template, in order (still percent-encoded). */

@@ -243,7 +243,13 @@ export const listScope = z
 export const taskNotRecorded = named(
   z.object({ task_id: z.string(), error: errorDetail }),
   "TaskNotRecorded",
-  "A task of a batch that was not recorded, and why.",
+  "A task of a batch that was not recorded, and why. `ERR_DUPLICATE_TASK_ID`: an earlier task of the same request has its id; that one was submitted, this one was not (the message names the earlier one's index).",
+);
+
+export const submittedTasks = named(
+  z.object({ tasks: z.array(z.union([task, taskNotRecorded])) }),
+  "SubmittedTasks",
+  "The tasks of an array, in the order sent: each as recorded, or, for a later task with an earlier one's id, `ERR_DUPLICATE_TASK_ID`.",
 );
 
 export const batchNotRecorded = named(

@@ -138,16 +138,16 @@ function operations(options: OpenApiOptions): Record<RestRoute, JsonObject> {
       operationId: "submitTasks",
       summary: "Submit one task, or an array of tasks",
       description:
-        "One task is answered with its task, an array with `{ tasks }` in the order sent. The task id is the idempotency key: an id already recorded is answered as it stands and not recorded again. A store that cannot answer for some tasks of an array answers 503 with each task's own outcome (`BatchNotRecorded`); sending the same array again records each task once.",
+        "One task is answered with its task, an array with `{ tasks }` in the order sent. The task id is the idempotency key: an id already recorded is answered as it stands and not recorded again. In an array, a later task with an earlier one's id is not submitted: it is answered `{ task_id, error }` with code `ERR_DUPLICATE_TASK_ID` (the status is that of the others). A store that cannot answer for some tasks of an array answers 503 with each task's own outcome (`BatchNotRecorded`); sending the same array again records each task once.",
       requestBody: {
         required: true,
         description: `At most ${options.maxBodyBytes} bytes.`,
         content: { "application/json": { schema: ref("SubmitTasks") } },
       },
       responses: {
-        "202": json({ anyOf: [ref("Task"), ref("TaskList")] }, "Recorded (at least one task is new)."),
+        "202": json({ anyOf: [ref("Task"), ref("SubmittedTasks")] }, "Recorded (at least one task is new)."),
         "200": json(
-          { anyOf: [ref("Task"), ref("TaskList")] },
+          { anyOf: [ref("Task"), ref("SubmittedTasks")] },
           "Every id was already recorded: nothing new, the tasks as they stand.",
         ),
         ...errorAnswers(

@@ -36,7 +36,14 @@ import {
 import { validateGraph } from "../workflow/graph-validation.js";
 import { CoordinatorCluster } from "./coordinator-cluster.js";
 import { CoordinatorCore, type CoordinatorCoreOptions } from "./coordinator-core.js";
-import { partialSubmitError, type SubmitOutcome, submitOutcomes } from "./submit-outcome.js";
+import {
+  duplicateOutcome,
+  partialSubmitError,
+  repeatedIds,
+  type SubmitOutcome,
+  submitOutcomes,
+  withDuplicates,
+} from "./submit-outcome.js";
 
 export type CoordinatorAgentOptions = {
   agentId: string;
@@ -238,7 +245,8 @@ export class CoordinatorAgent extends TriadAgent {
 
   /**
    * Submits many tasks in one go (one Redis script call per shard records them all): one
-   * boolean per task, as submitTask would answer. Every task is validated before any is
+   * boolean per task, as submitTask would answer. A task whose id an earlier task of the same
+   * call has is not submitted (false; submitTasksSettled says ERR_DUPLICATE_TASK_ID). Every task is validated before any is
    * recorded, so a bad one rejects the whole call and records nothing. When the store fails
    * for some tasks only (a Redis Cluster shard down), the others are recorded and the call
    * rejects with what happened to each in `err.details.outcomes` (see submitTasksSettled).
@@ -251,7 +259,8 @@ export class CoordinatorAgent extends TriadAgent {
 
   /**
    * submitTasks, each task told on its own instead of a rejection: `{ task_id, created }` or
-   * `{ task_id, error }`. Rejects only for invalid input (nothing recorded then).
+   * `{ task_id, error }` (not recorded; code ERR_DUPLICATE_TASK_ID for a later task with an
+   * earlier one's id, which was not submitted). Rejects only for invalid input (nothing recorded then).
    */
   async submitTasksSettled(tasks: TaskInput[]): Promise<SubmitOutcome[]> {
     return (await this.submitSettled(tasks)).outcomes;
@@ -270,12 +279,17 @@ export class CoordinatorAgent extends TriadAgent {
         );
       }
     });
-    await validateGraph(dicts, this.knownTasks);
-    const settled = await this.observer.traceSubmit(dicts, () => this.core.submitEach(dicts));
-    return submitOutcomes(
-      dicts.map((d) => d.task_id),
+    // A later task with an earlier one's id is not submitted: it is answered as a duplicate.
+    const ids = dicts.map((d) => d.task_id);
+    const repeated = repeatedIds(ids);
+    const firsts = repeated.size === 0 ? dicts : dicts.filter((_, i) => !repeated.has(i));
+    await validateGraph(firsts, this.knownTasks);
+    const settled = await this.observer.traceSubmit(firsts, () => this.core.submitEach(firsts));
+    const { outcomes, failures } = submitOutcomes(
+      firsts.map((d) => d.task_id),
       settled,
     );
+    return { outcomes: withDuplicates(ids, repeated, outcomes, duplicateOutcome), failures };
   }
 
   /** Whether each id names a recorded task (what a graph's outside dependencies must be). */

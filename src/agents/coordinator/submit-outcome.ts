@@ -9,6 +9,56 @@ export type SubmitOutcome =
   | { task_id: string; created: boolean }
   | { task_id: string; error: { code: string; message: string } };
 
+/** A later task of one request whose id an earlier one of it has: it is not submitted (SPEC: ERR_DUPLICATE_TASK_ID). */
+export const DUPLICATE_TASK_ID = "ERR_DUPLICATE_TASK_ID";
+
+/**
+ * The tasks of one request whose id an earlier task of it already has: index -> the index of
+ * the first with that id. The first is submitted; each later one is answered as a duplicate.
+ */
+export function repeatedIds(taskIds: readonly string[]): Map<number, number> {
+  const first = new Map<string, number>();
+  const repeated = new Map<number, number>();
+  taskIds.forEach((id, i) => {
+    const earlier = first.get(id);
+    if (earlier === undefined) first.set(id, i);
+    else repeated.set(i, earlier);
+  });
+  return repeated;
+}
+
+/** The outcome of a task whose id the task at index `first` of the same request has. */
+export function duplicateOutcome(
+  taskId: string,
+  first: number,
+): { task_id: string; error: { code: string; message: string } } {
+  return {
+    task_id: taskId,
+    error: {
+      code: DUPLICATE_TASK_ID,
+      message: `task id ${JSON.stringify(taskId)} is also the id of task [${first}] of this request: only the first was submitted`,
+    },
+  };
+}
+
+/**
+ * `outcomesOfFirsts` (one per task of `taskIds` that is not a later duplicate, in order) spread
+ * back over every task of the request, each later duplicate answered as one.
+ */
+export function withDuplicates<T>(
+  taskIds: readonly string[],
+  repeated: Map<number, number>,
+  outcomesOfFirsts: readonly T[],
+  duplicate: (taskId: string, first: number) => T,
+): T[] {
+  if (repeated.size === 0) return outcomesOfFirsts as T[];
+  let k = 0;
+  return taskIds.map((id, i) => {
+    const first = repeated.get(i);
+    return first === undefined ? outcomesOfFirsts[k++]! : duplicate(id, first);
+  });
+}
+
 /** One outcome per task, from the settled submits of `taskIds` (in the same order). */
 export function submitOutcomes(
   taskIds: string[],
@@ -38,7 +88,7 @@ export function errorBody(err: unknown): { code: string; message: string } {
  */
 export function partialSubmitError(outcomes: SubmitOutcome[], failures: unknown[]): TriadError {
   const first = failures[0];
-  const failed = outcomes.filter((o) => "error" in o).length;
+  const failed = failures.length;
   const unavailable = failures.every(isStoreUnavailable);
   const why = errorBody(first).message;
   return new TriadError(

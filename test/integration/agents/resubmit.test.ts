@@ -1,4 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { startCoordinatorServer } from "../../../src/server/coordinator-server.js";
 import { TestCluster } from "../../helpers/cluster.js";
 import { testEngines } from "../../helpers/engines.js";
 
@@ -29,6 +30,79 @@ describe.each(testEngines("resubmit"))("a task sent again on $name", (engine) =>
     expect(await c.submitTasks([{ task_id: id, task_type: "echo" }])).toEqual([false]);
     expect(await c.waitForTask(id, 5000)).toMatchObject({ status: "completed", payload: { n: 1 } });
     expect((await cluster.settled([id])).get(id)).toBe(1);
+  });
+
+  it("twice in one request: the first is submitted, the later one is answered as a duplicate (library and POST /tasks)", async () => {
+    cluster = new TestCluster(engine.config());
+    const c = await cluster.startCoordinator();
+    await cluster.startDistributor("d1");
+    await cluster.startWorker("w1", "d1");
+    await cluster.ready();
+    const [a, b, g] = [cluster.id("dup-a"), cluster.id("dup-b"), cluster.id("dup-graph")];
+    const duplicateOf = (id: string, first: number) => ({
+      task_id: id,
+      error: {
+        code: "ERR_DUPLICATE_TASK_ID",
+        message: `task id ${JSON.stringify(id)} is also the id of task [${first}] of this request: only the first was submitted`,
+      },
+    });
+
+    // The library: the later one resolves false, and submitTasksSettled says why.
+    expect(
+      await c.submitTasks([
+        { task_id: a, task_type: "echo", payload: { n: 1 } },
+        { task_id: a, task_type: "echo", payload: { n: 2 } },
+      ]),
+    ).toEqual([true, false]);
+    expect(
+      await c.submitTasksSettled([
+        { task_id: b, task_type: "echo", payload: { n: 1 } },
+        { task_id: a, task_type: "echo", payload: { n: 3 } },
+        { task_id: b, task_type: "echo", payload: { n: 2 } },
+      ]),
+    ).toEqual([{ task_id: b, created: true }, { task_id: a, created: false }, duplicateOf(b, 0)]);
+    // A graph: its tasks are those of the first occurrences.
+    expect(
+      await c.submitTasksSettled([
+        { task_id: g, task_type: "echo", payload: { n: 1 } },
+        { task_id: g, task_type: "echo", payload: { n: 2 }, depends_on: [a] },
+      ]),
+    ).toEqual([{ task_id: g, created: true }, duplicateOf(g, 0)]);
+    for (const id of [a, b, g])
+      expect(await c.waitForTask(id, 5000)).toMatchObject({ status: "completed", payload: { n: 1 } });
+
+    // POST /tasks: the same, in the answer's shape (202: the first is new).
+    const server = await startCoordinatorServer(c, { port: 0 });
+    try {
+      const post = (body: unknown) =>
+        fetch(`${server.url}/tasks`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify(body),
+        });
+      const r = cluster.id("dup-rest");
+      const res = await post([
+        { task_id: r, task_type: "echo", payload: { n: 1 } },
+        { task_id: r, task_type: "slow", payload: { n: 2 } },
+      ]);
+      expect(res.status).toBe(202);
+      const { tasks } = (await res.json()) as { tasks: unknown[] };
+      expect(tasks).toHaveLength(2);
+      expect(tasks[0]).toMatchObject({ task_id: r, task_type: "echo", payload: { n: 1 } });
+      expect(tasks[1]).toEqual(duplicateOf(r, 0));
+      // Nothing new: 200, the recorded one as it stands, the duplicate said again.
+      const again = await post([
+        { task_id: r, task_type: "echo" },
+        { task_id: r, task_type: "echo" },
+      ]);
+      expect(again.status).toBe(200);
+      expect(((await again.json()) as { tasks: unknown[] }).tasks[1]).toEqual(duplicateOf(r, 0));
+      expect(await c.waitForTask(r, 5000)).toMatchObject({ status: "completed", payload: { n: 1 } });
+      const commits = await cluster.settled([a, b, g, r]);
+      for (const id of [a, b, g, r]) expect(commits.get(id), id).toBe(1);
+    } finally {
+      await server.close();
+    }
   });
 
   it("a task recorded unplaced by a submission whose answer was lost is placed when it is sent again", async () => {

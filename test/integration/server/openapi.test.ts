@@ -166,6 +166,13 @@ describe("the REST API's OpenAPI document", () => {
         '[{"task_type":"echo"},{"task_type":"compute","payload":{"operation":"sum","values":[1,2]}}]',
       ],
       ["POST", "/tasks", "/tasks", json, '[{"task_id":"doc-done","task_type":"echo"}]'],
+      [
+        "POST",
+        "/tasks",
+        "/tasks",
+        json,
+        '[{"task_id":"doc-dup","task_type":"echo"},{"task_id":"doc-dup","task_type":"echo"}]',
+      ],
       ["POST", "/tasks", "/tasks", json, "{nope"],
       ["POST", "/tasks", "/tasks", { ...auth, "content-type": "text/plain" }, "{}"],
       ["POST", "/tasks", "/tasks", json, big],
