@@ -507,6 +507,38 @@ describe("A2A conformance kit, JSON-RPC MUST requirements (triad up --a2a-text-t
       expect(((bounded.answer.result?.history as unknown[]) ?? []).length).toBe(0);
     });
 
+    it("CORE-ERR-002, CORE-HIST-002: a historyLength that is negative or not an integer is -32602 naming the field (GetTask, ListTasks, SendMessage, SendStreamingMessage)", async () => {
+      const done = await completedTask();
+      for (const bad of [-1, -100, 1.5, "abc", "-1", "1.5", true, 2147483648, [], {}]) {
+        const shown = typeof bad === "number" ? String(bad) : JSON.stringify(bad);
+        const wanted = (field: string) => ({
+          code: -32602,
+          message: expect.stringContaining(`${field} must be an integer from 0`) as unknown as string,
+        });
+        const got = await errorOf("GetTask", { id: done.id, historyLength: bad });
+        expect(got, `GetTask historyLength ${shown}`).toMatchObject(wanted("params.historyLength"));
+        expect(got.message).toContain(`got ${shown}`);
+        expect(await errorOf("ListTasks", { historyLength: bad })).toMatchObject(
+          wanted("params.historyLength"),
+        );
+        const send = { message: textMessage("hello"), configuration: { historyLength: bad } };
+        expect(await errorOf("SendMessage", send)).toMatchObject(
+          wanted("params.configuration.historyLength"),
+        );
+        expect(await errorOf("SendStreamingMessage", send)).toMatchObject(
+          wanted("params.configuration.historyLength"),
+        );
+      }
+      // Zero, a count, a count written as a string (protobuf JSON), and null (unset) are taken.
+      for (const ok of [0, 1, "1", null, 2147483647]) {
+        const { answer } = await rpc("GetTask", { id: done.id, historyLength: ok });
+        expect(answer.error, `historyLength ${JSON.stringify(ok)}`).toBeUndefined();
+        expect(answer.result?.id).toBe(done.id);
+      }
+      const one = await rpc("GetTask", { id: done.id, historyLength: 1 });
+      expect(one.answer.result?.history).toHaveLength(1);
+    });
+
     it("CORE-GET-002, CORE-CANCEL-003: an unknown task id is TaskNotFoundError (-32001), through the SDK client too", async () => {
       const id = `tck-nonexistent-${randomUUID()}`;
       expect((await errorOf("GetTask", { id })).code).toBe(-32001);

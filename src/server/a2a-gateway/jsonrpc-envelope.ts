@@ -37,6 +37,14 @@ export const A2A_METHODS: ReadonlySet<string> = new Set([
 ]);
 /** The methods whose `params.id` names a task. */
 const TASK_ID_METHODS: ReadonlySet<string> = new Set(["GetTask", "CancelTask", "SubscribeToTask"]);
+/** Where each method takes a `historyLength` (A2A 1.0: an int32, unset means no limit). */
+const HISTORY_LENGTH_AT: Readonly<Record<string, "params" | "configuration">> = {
+  GetTask: "params",
+  ListTasks: "params",
+  SendMessage: "configuration",
+  SendStreamingMessage: "configuration",
+};
+const INT32_MAX = 2 ** 31 - 1;
 
 const requestId = z.union([z.string(), z.number().int(), z.null()]);
 const envelope = z.object({
@@ -51,7 +59,8 @@ const envelope = z.object({
  * JSON-RPC names for it (the SDK answers most of them -32602): a body that does not parse is
  * -32700; one that is not a single request object (empty, an array, "jsonrpc" other than
  * "2.0", no method, an id of the wrong type) is -32600; an unknown method -32601; params that
- * are not an object, or a task id that is not a string, -32602. And an A2A-Version with a
+ * are not an object, a task id that is not a string, or a `historyLength` that is not an
+ * integer from 0 up, -32602. And an A2A-Version with a
  * patch number ("1.0.3") is read as its major.minor: patch numbers take no part in
  * negotiation (A2A 3.6), and the SDK compares the header whole.
  */
@@ -119,6 +128,8 @@ function envelopeProblem(body: unknown): Problem | null {
       message: `Invalid params: params.id must be a task id (a non-empty string), got ${JSON.stringify(params?.id ?? null)}`,
     };
   }
+  const history = historyLengthProblem(method, params);
+  if (history !== null) return { id, code: JSONRPC_ERROR.invalidParams, message: history };
   // The SDK's conversions leave a "__proto__" member out without a word: refused, named.
   const proto = params === undefined ? null : protoMemberPath(params);
   if (proto !== null) {
@@ -129,6 +140,25 @@ function envelopeProblem(body: unknown): Problem | null {
     };
   }
   return null;
+}
+
+/**
+ * Why the request's `historyLength` is not a count of messages, or null when it is one or unset
+ * (absent or null). The SDK read a negative one as 0 and anything else that is not a number
+ * (a word, 1.5, true) as no limit, without a word; A2A has it an int32, zero or more. A string of
+ * digits is taken, as the protobuf JSON mapping writes an integer that way too.
+ */
+function historyLengthProblem(method: string, params: Record<string, unknown> | undefined): string | null {
+  const at = HISTORY_LENGTH_AT[method];
+  if (at === undefined || params === undefined) return null;
+  const holder = at === "params" ? params : params.configuration;
+  if (!isPlainObject(holder)) return null;
+  const value = holder.historyLength;
+  if (value === undefined || value === null) return null;
+  const n = typeof value === "string" && /^\d{1,10}$/.test(value) ? Number(value) : value;
+  if (typeof n === "number" && Number.isInteger(n) && n >= 0 && n <= INT32_MAX) return null;
+  const field = at === "params" ? "params.historyLength" : "params.configuration.historyLength";
+  return `Invalid params: ${field} must be an integer from 0 to ${INT32_MAX} (the most recent messages to include; leave it out for all), got ${typeof value === "number" ? String(value) : JSON.stringify(value)}`;
 }
 
 function answerError(res: Response, id: string | number | null, code: number, message: string): void {
