@@ -1,3 +1,4 @@
+import { isUtf8 } from "node:buffer";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { TriadError } from "../core/errors.js";
 import { jsonDepth, protoMemberPath } from "../core/json.js";
@@ -99,14 +100,15 @@ function discardBody(req: IncomingMessage, cap: number): Promise<void> {
   });
 }
 
-/**
- * Reads a JSON body, refusing any type but application/json (415: a web page can send
- * text/plain across sites without asking, never JSON), more than `limit` bytes before
- * buffering them (413) and anything that does not parse (400).
- */
 /** The largest request body the coordinator's HTTP surface takes unless told otherwise: 1 MiB. */
 export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
 
+/**
+ * Reads a JSON body, refusing any type but application/json (415: a web page can send
+ * text/plain across sites without asking, never JSON), a compressed body (415: it is read as
+ * is), more than `limit` bytes before buffering them (413), and bytes that are not UTF-8 or
+ * do not parse (400: a byte that is not UTF-8 became U+FFFD in a task's type or payload).
+ */
 export async function readJsonBody(req: IncomingMessage, limit: number): Promise<unknown> {
   const type = req.headers["content-type"];
   if (type === undefined || !JSON_TYPE.test(type)) {
@@ -114,6 +116,15 @@ export async function readJsonBody(req: IncomingMessage, limit: number): Promise
     throw new TriadError(
       "ERR_UNSUPPORTED_MEDIA_TYPE",
       `the body must be sent as Content-Type: application/json (got ${type ?? "none"})`,
+      { status: 415 },
+    );
+  }
+  const coding = req.headers["content-encoding"];
+  if (coding !== undefined && coding.trim().toLowerCase() !== "identity" && coding.trim() !== "") {
+    await discardBody(req, limit * DISCARD_FACTOR);
+    throw new TriadError(
+      "ERR_UNSUPPORTED_MEDIA_TYPE",
+      `the body must be sent uncompressed (got Content-Encoding: ${coding})`,
       { status: 415 },
     );
   }
@@ -136,7 +147,13 @@ export async function readJsonBody(req: IncomingMessage, limit: number): Promise
     }
     chunks.push(chunk as Buffer);
   }
-  const text = Buffer.concat(chunks).toString("utf8");
+  const bytes = Buffer.concat(chunks);
+  if (!isUtf8(bytes)) {
+    throw new TriadError("ERR_MALFORMED_JSON", "the body is not valid JSON: its bytes are not UTF-8", {
+      status: 400,
+    });
+  }
+  const text = bytes.toString("utf8");
   let body: unknown;
   try {
     body = JSON.parse(text) as unknown;

@@ -25,8 +25,9 @@ const CODES: Record<string, string> = {
   ERR_FOREIGN_HOST: "a Host name this server was not bound to, with no API token set (DNS rebinding)",
   ERR_UNAUTHORIZED: "the server has TRIAD_API_TOKEN and the request has not `Authorization: Bearer <it>`",
   ERR_INTERNAL: "a fault of the server",
-  ERR_MALFORMED_JSON: "the body is not JSON",
-  ERR_UNSUPPORTED_MEDIA_TYPE: "the body is not sent as application/json",
+  ERR_MALFORMED_JSON: "the body is not JSON (or its bytes are not UTF-8)",
+  ERR_UNSUPPORTED_MEDIA_TYPE:
+    "the body is not sent as application/json, or is sent compressed (Content-Encoding)",
   ERR_BODY_TOO_LARGE: "the body is over the size limit",
   ERR_BATCH_TOO_LARGE: "more tasks than one request takes",
   ERR_INVALID_TASK: "a task the schema refuses (the message names the field and the task)",

@@ -1,3 +1,4 @@
+import { gzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ApiClient } from "../../../src/cli/api-client.js";
 import { A2AClient } from "../../../src/index.js";
@@ -211,6 +212,48 @@ describe("every HTTP entry", () => {
         body,
       );
       expect(json.status).toBe(202);
+    });
+
+    it("a compressed body is 415 and one whose bytes are not UTF-8 is 400, on every route that reads one; nothing is recorded", async () => {
+      const post = (path: string, body: Uint8Array, headers: Record<string, string> = {}) =>
+        fetch(`${server.url}${path}`, {
+          method: path.startsWith("/limits") ? "PUT" : "POST",
+          headers: { "content-type": "application/json", ...headers },
+          body,
+        });
+      const task = JSON.stringify({ task_id: "gzipped", task_type: "echo" });
+      for (const coding of ["gzip", "deflate", "br", "x-custom"]) {
+        const res = await post("/tasks", gzipSync(task), { "content-encoding": coding });
+        expect(res.status, coding).toBe(415);
+        const { error } = (await res.json()) as { error: { code: string; message: string } };
+        expect(error).toEqual({
+          code: "ERR_UNSUPPORTED_MEDIA_TYPE",
+          message: `the body must be sent uncompressed (got Content-Encoding: ${coding})`,
+        });
+      }
+      expect((await fetch(`${server.url}/tasks/gzipped`)).status).toBe(404);
+      const limit = await post("/limits/echo", gzipSync('{"concurrency":2}'), { "content-encoding": "gzip" });
+      expect(limit.status).toBe(415);
+
+      // "café" in Latin-1: the 0xE9 byte would have been read as U+FFFD into the task's type.
+      const latin1 = Buffer.from('{"task_id":"latin-1","task_type":"caf\xe9"}', "latin1");
+      for (const path of ["/tasks", "/tasks/latin-1/input", "/limits/echo", "/schedules"]) {
+        const res = await post(path, latin1);
+        expect(res.status, path).toBe(400);
+        expect(await res.json()).toEqual({
+          error: {
+            code: "ERR_MALFORMED_JSON",
+            message: "the body is not valid JSON: its bytes are not UTF-8",
+          },
+        });
+      }
+      expect((await fetch(`${server.url}/tasks/latin-1`)).status).toBe(404);
+      // Identity is no coding; UTF-8 beyond ASCII is taken.
+      const ok = await post("/tasks", Buffer.from('{"task_id":"utf-8","task_type":"café"}'), {
+        "content-encoding": "identity",
+      });
+      expect(ok.status).toBe(202);
+      expect(await ok.json()).toMatchObject({ task_type: "café" });
     });
 
     it("a foreign Origin is refused (403) on every route; the page's own origin is served", async () => {
