@@ -19,6 +19,7 @@ import {
 } from "./http-schemas.js";
 import {
   DEFAULT_MAX_BODY_BYTES,
+  decimalParam,
   readJsonBody,
   requestUrl,
   sendError,
@@ -163,8 +164,8 @@ export function createHttpApi(options: HttpApiOptions) {
           `status must be one of ${TASK_STATUSES.join(", ")} (got ${JSON.stringify(raw)})`,
         );
       }
-      const rawLimit = url.searchParams.get("limit") || "100";
-      const lim = listLimit.safeParse(Number(rawLimit));
+      const rawLimit = url.searchParams.get("limit");
+      const lim = listLimit.safeParse(decimalParam(rawLimit) ?? 100);
       if (!lim.success) {
         return sendError(
           res,
@@ -191,9 +192,15 @@ export function createHttpApi(options: HttpApiOptions) {
       sendJson(res, 200, list);
     },
     "GET /tasks/{task_id}": async (_req, res, url, [segment]) => {
-      const wait = waitMs.safeParse(Number(url.searchParams.get("wait") ?? 0));
+      const rawWait = url.searchParams.get("wait");
+      const wait = waitMs.safeParse(decimalParam(rawWait, true) ?? 0);
       if (!wait.success) {
-        return sendError(res, 400, "ERR_INVALID_WAIT", "wait must be milliseconds in 0..300000");
+        return sendError(
+          res,
+          400,
+          "ERR_INVALID_WAIT",
+          `wait must be milliseconds in 0..300000, in decimal digits (got ${JSON.stringify(rawWait)})`,
+        );
       }
       const taskId = taskIdOf(segment!);
       const task = await options.api.getTask(taskId, wait.data);

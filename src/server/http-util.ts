@@ -193,6 +193,16 @@ export function requestUrl(target: string | undefined): URL | null {
   }
 }
 
+/**
+ * A query parameter that is a number of something, written as plain decimal digits (with a
+ * fraction when `fraction`): undefined when absent, NaN for anything else — an empty value, a
+ * sign, white space, hex, an exponent, "Infinity" (Number() read "" and " " as 0 and "0x10" as 16).
+ */
+export function decimalParam(raw: string | null, fraction = false): number | undefined {
+  if (raw === null) return undefined;
+  return (fraction ? /^\d{1,15}(\.\d{1,15})?$/ : /^\d{1,15}$/).test(raw) ? Number(raw) : Number.NaN;
+}
+
 /** A task id from a path segment; a malformed percent-escape is the client's error (400). */
 export function taskIdOf(segment: string): string {
   try {

@@ -182,6 +182,38 @@ describe("every HTTP entry", () => {
         expect((a.json as { error: { message: string } }).error.message, target).toBe("no task a/missing");
       }
     });
+
+    it("?wait= and ?limit= take decimal digits only: an empty value, white space, hex, an exponent, a sign are 400 naming the value", async () => {
+      await cluster.coordinator.submitTask({ task_id: "waited-on", task_type: "nothing-runs-it" });
+      for (const wait of ["", "%20", "0x10", "1e3", "-0", "%2B5", "Infinity", "1_000", "5ms", "300001"]) {
+        const a = await raw(server.port, "GET", `/tasks/waited-on?wait=${wait}`);
+        expect(a.status, `wait=${wait}`).toBe(400);
+        expect(a.json, `wait=${wait}`).toEqual({
+          error: {
+            code: "ERR_INVALID_WAIT",
+            message: `wait must be milliseconds in 0..300000, in decimal digits (got ${JSON.stringify(decodeURIComponent(wait))})`,
+          },
+        });
+      }
+      // (fetch: raw() half-closes its socket, and node's server drops a request that waits then.)
+      for (const wait of ["0", "1", "2.5", "007"]) {
+        const res = await fetch(`${server.url}/tasks/waited-on?wait=${wait}`);
+        expect(res.status, `wait=${wait}`).toBe(200);
+      }
+      for (const limit of ["", "%205", "0x10", "1e3", "%2B5", "2.5", "0", "-1"]) {
+        const a = await raw(server.port, "GET", `/tasks?limit=${limit}`);
+        expect(a.status, `limit=${limit}`).toBe(400);
+        expect(a.json, `limit=${limit}`).toEqual({
+          error: {
+            code: "ERR_INVALID_LIMIT",
+            message: `limit must be a positive integer (got ${JSON.stringify(decodeURIComponent(limit))})`,
+          },
+        });
+      }
+      const listed = await raw(server.port, "GET", "/tasks?limit=1");
+      expect(listed.status).toBe(200);
+      expect((listed.json as { tasks: unknown[] }).tasks).toHaveLength(1);
+    });
   });
 
   describe("what a web page can make the operator's browser send", () => {
