@@ -282,7 +282,9 @@ export function createHttpApi(options: HttpApiOptions) {
         }
       }
       const onPath = ROUTES.filter((r) => r.pattern.test(url.pathname));
-      const route = onPath.find((r) => r.method === req.method);
+      // HEAD is GET without the body (RFC 9110 9.3.2: node leaves the body out by itself).
+      const method = req.method === "HEAD" ? "GET" : req.method;
+      const route = onPath.find((r) => r.method === method);
       if (route !== undefined) counted = route.key;
       if (route?.public) return await handlers[route.key](req, res, url, params(route, url));
       if (!authorized(req)) {
@@ -296,7 +298,8 @@ export function createHttpApi(options: HttpApiOptions) {
       }
       if (route !== undefined) return await handlers[route.key](req, res, url, params(route, url));
       if (onPath.length > 0) {
-        res.setHeader("allow", [...new Set(onPath.map((r) => r.method))].join(", "));
+        const allowed = new Set(onPath.flatMap((r) => (r.method === "GET" ? ["GET", "HEAD"] : [r.method])));
+        res.setHeader("allow", [...allowed].join(", "));
         return sendError(
           res,
           405,

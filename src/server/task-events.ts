@@ -48,6 +48,8 @@ export async function streamTaskEvents(
     return;
   }
   startEventStream(res, RETRY_MS);
+  // HEAD: the stream's head, and no stream to hold open.
+  if (req.method === "HEAD") return void res.end();
 
   let last: TaskDict | null = null;
   let lastId = lastEventId;

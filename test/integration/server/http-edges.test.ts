@@ -183,6 +183,34 @@ describe("every HTTP entry", () => {
       }
     });
 
+    it("HEAD is GET without the body on every GET route, an event stream included (which it does not hold open)", async () => {
+      await cluster.coordinator.submitTask({ task_id: "headed", task_type: "nothing-runs-it" });
+      for (const path of [
+        "/tasks",
+        "/tasks/headed",
+        "/tasks/headed/graph",
+        "/agents",
+        "/metrics",
+        "/openapi.json",
+      ]) {
+        const get = await fetch(`${server.url}${path}`);
+        const head = await fetch(`${server.url}${path}`, { method: "HEAD" });
+        expect(head.status, path).toBe(get.status);
+        expect(head.headers.get("content-type"), path).toBe(get.headers.get("content-type"));
+        expect(await head.text(), path).toBe("");
+      }
+      const missing = await fetch(`${server.url}/tasks/no-such-task`, { method: "HEAD" });
+      expect(missing.status).toBe(404);
+      const events = await fetch(`${server.url}/tasks/headed/events`, { method: "HEAD" });
+      expect(events.status).toBe(200);
+      expect(events.headers.get("content-type")).toBe("text/event-stream; charset=utf-8");
+      expect(await events.text()).toBe("");
+      // A method a path does not take: 405, and HEAD is named beside GET.
+      const refused = await raw(server.port, "DELETE", "/tasks/headed");
+      expect(refused.status).toBe(405);
+      expect(refused.headers.allow).toBe("GET, HEAD");
+    });
+
     it("?wait= and ?limit= take decimal digits only: an empty value, white space, hex, an exponent, a sign are 400 naming the value", async () => {
       await cluster.coordinator.submitTask({ task_id: "waited-on", task_type: "nothing-runs-it" });
       for (const wait of ["", "%20", "0x10", "1e3", "-0", "%2B5", "Infinity", "1_000", "5ms", "300001"]) {
