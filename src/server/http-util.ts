@@ -184,10 +184,15 @@ export async function readJsonBody(req: IncomingMessage, limit: number): Promise
 
 const JSON_TYPE = /^application\/json\s*(;|$)/i;
 
-/** The request target as a URL; null for one `new URL` refuses (`//[/`, `http://a:99999/`). */
+/**
+ * The request target as a URL; null for one `new URL` refuses (`//[/`, `http://a:99999/`). A
+ * path that begins with "//" is a path (RFC 9112 origin-form), not a host: `//x/tasks` was read
+ * as host x and path /tasks (and `//tasks` as the dashboard's /).
+ */
 export function requestUrl(target: string | undefined): URL | null {
   try {
-    return new URL(target ?? "/", "http://localhost");
+    const url = new URL(target ?? "/", "http://localhost");
+    return target?.startsWith("//") ? new URL(`http://localhost${target}`) : url;
   } catch {
     return null;
   }

@@ -183,6 +183,25 @@ describe("every HTTP entry", () => {
       }
     });
 
+    it("a path that begins with // is a path, not a host: 404, never another route or the dashboard", async () => {
+      await cluster.coordinator.submitTask({ task_id: "slashed", task_type: "nothing-runs-it" });
+      for (const target of [
+        "//tasks",
+        "//x/tasks",
+        "//x/tasks/slashed",
+        "//x/agents",
+        "//x/",
+        "//x/dashboard/state",
+      ]) {
+        const a = await raw(server.port, "GET", target);
+        expect(a.status, target).toBe(404);
+        expect(a.json, target).toEqual({
+          error: { code: "ERR_NOT_FOUND", message: `no route GET ${target}` },
+        });
+      }
+      expect((await raw(server.port, "GET", "/tasks/slashed")).status).toBe(200);
+    });
+
     it("HEAD is GET without the body on every GET route, an event stream included (which it does not hold open)", async () => {
       await cluster.coordinator.submitTask({ task_id: "headed", task_type: "nothing-runs-it" });
       for (const path of [
