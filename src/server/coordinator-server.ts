@@ -3,6 +3,7 @@ import type { AddressInfo } from "node:net";
 import type { CoordinatorAgent } from "../agents/index.js";
 import { TriadError } from "../core/errors.js";
 import type { Logger } from "../core/logger.js";
+import { answerClientErrors } from "../core/messaging/http/client-errors.js";
 import { createA2AGateway } from "./a2a-gateway/index.js";
 import { coordinatorApi } from "./coordinator-api.js";
 import { dashboardRoutes } from "./dashboard/dashboard-routes.js";
@@ -91,6 +92,7 @@ export async function startCoordinatorServer(
     const read = req.method === "GET" || req.method === "HEAD" ? bodyDiscarded(req) : Promise.resolve();
     read.then(() => handle(req, res)).catch(() => res.destroy());
   });
+  answerClientErrors(server);
   server.keepAliveTimeout = 30_000;
   await new Promise<void>((resolve, reject) => {
     server.once("error", (err: NodeJS.ErrnoException) =>

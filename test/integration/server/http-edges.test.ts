@@ -1,3 +1,4 @@
+import { connect } from "node:net";
 import { gzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ApiClient } from "../../../src/cli/api-client.js";
@@ -17,6 +18,20 @@ import { type Answer, raw } from "../../helpers/raw-socket.js";
  */
 
 const errorCode = (a: Answer) => (a.json as { error?: { code?: string } } | null)?.error?.code;
+
+/** What comes back on a socket given `request` as is, until the server closes it (5 s at most). */
+function rawText(port: number, request: string): Promise<string> {
+  return new Promise((resolve) => {
+    let text = "";
+    const socket = connect(port, "127.0.0.1", () => socket.write(request));
+    socket.setTimeout(5000, () => socket.destroy());
+    socket.on("data", (d: Buffer) => {
+      text += d.toString();
+    });
+    socket.on("error", () => {});
+    socket.on("close", () => resolve(text));
+  });
+}
 
 /** Targets node's HTTP parser lets through but `new URL` refuses. */
 const BAD_TARGETS = [
@@ -96,6 +111,31 @@ describe("every HTTP entry", () => {
         expect(who.headers["x-content-type-options"]).toBe("nosniff");
       }
       expect((await raw(mountedPort, "GET", "/agents")).status).toBe(200);
+      expect(unhandled).toEqual([]);
+    });
+
+    it("what node's HTTP parser refuses (an unknown method, a bad header line, headers over the limit) is a JSON error with a code on every listener, which goes on serving", async () => {
+      for (const port of [server.port, agentPort, mountedPort]) {
+        const cases: Array<[string, number, string]> = [
+          ["FOO /tasks HTTP/1.1\r\nhost: 127.0.0.1\r\n\r\n", 400, "ERR_BAD_REQUEST"],
+          ["GET /tasks HTTP/1.1\r\nhost: 127.0.0.1\r\nno colon here\r\n\r\n", 400, "ERR_BAD_REQUEST"],
+          [
+            `GET /tasks?q=${"a".repeat(20_000)} HTTP/1.1\r\nhost: 127.0.0.1\r\n\r\n`,
+            431,
+            "ERR_HEADERS_TOO_LARGE",
+          ],
+        ];
+        for (const [request, status, code] of cases) {
+          const text = await rawText(port, request);
+          const [head, body] = text.split("\r\n\r\n");
+          expect(head?.split("\r\n")[0], `${port} ${request.slice(0, 30)}`).toMatch(
+            new RegExp(`^HTTP/1\\.1 ${status} `),
+          );
+          expect(head).toContain("content-type: application/json; charset=utf-8");
+          expect((JSON.parse(body!) as { error: { code: string } }).error.code).toBe(code);
+        }
+        expect((await raw(port, "GET", port === server.port ? "/agents" : "/a2a")).status).toBe(200);
+      }
       expect(unhandled).toEqual([]);
     });
 

@@ -5,6 +5,7 @@ import { MAX_BATCH_MESSAGES } from "../config.js";
 import type { RejectionReason } from "../rejections.js";
 import { MessageType } from "../types.js";
 import { readBody } from "./body.js";
+import { answerClientErrors } from "./client-errors.js";
 import type { FailureBudget } from "./failure-budget.js";
 import { BUSY_DETAIL, type ItemResult, receipt, statusFor, throttledDetail } from "./receipts.js";
 import { acceptStream } from "./stream-server.js";
@@ -54,6 +55,7 @@ export async function startA2AServer(options: A2AServerOptions): Promise<A2AServ
   );
   // Idle keep-alive connections live longer than the client's idle sockets, so the client is
   // the one that closes them and never writes into a socket the server just dropped.
+  answerClientErrors(server);
   server.keepAliveTimeout = 30_000;
   server.requestTimeout = 30_000;
   await new Promise<void>((resolve, reject) => {
