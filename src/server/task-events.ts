@@ -40,9 +40,20 @@ export async function streamTaskEvents(
       { "retry-after": "5" },
     );
   }
-  const first = await watch.read(taskId);
+  // The stream's place is taken before the read: opened together, streams all passed the check
+  // above before any of them counted (1,005 opened at once were all served).
+  watch.streams++;
+  let first: TaskDict | null;
+  try {
+    first = await watch.read(taskId);
+  } catch (err) {
+    watch.streams--;
+    throw err;
+  }
+  const noStream = first === null || (isTerminal(first) && lastEventId === eventIdOf(first));
+  if (noStream || req.method === "HEAD") watch.streams--;
   if (first === null) return sendError(res, 404, "ERR_NOT_FOUND", `no task ${taskId}`);
-  if (isTerminal(first) && lastEventId === eventIdOf(first)) {
+  if (noStream) {
     res.writeHead(204, { "cache-control": "no-store" });
     res.end();
     return;
@@ -55,7 +66,6 @@ export async function streamTaskEvents(
   let lastId = lastEventId;
   let ended = false;
   let unwatch = () => {};
-  watch.streams++;
   const keepalive = setInterval(() => res.write(": keepalive\n\n"), KEEPALIVE_MS).unref();
   const end = () => {
     if (ended) return;

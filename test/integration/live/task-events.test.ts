@@ -335,4 +335,59 @@ describe("event streams are bounded", () => {
       await new Promise((r) => server.close(r));
     }
   });
+
+  it("streams opened together are bounded too (each takes its place before it reads the task); a 404 or a HEAD keeps none", async () => {
+    const task = {
+      task_id: "t",
+      task_type: "echo",
+      payload: {},
+      status: "in_progress" as const,
+      result: null,
+      error: null,
+      attempts: 1,
+      assigned_to: "w",
+      created_at: new Date().toISOString(),
+      started_at: null,
+      completed_at: null,
+    };
+    // Every read waits until five requests are in: they all come before any has read.
+    let release = () => {};
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    let arrived = 0;
+    const watch = new TaskWatch({
+      read: async (id) => {
+        await gate;
+        return id === "t" ? task : null;
+      },
+    });
+    const server = createServer((req, res) => {
+      if (++arrived === 5) release();
+      const id = req.url === "/missing" ? "missing" : "t";
+      void streamTaskEvents(req, res, watch, id);
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const abort = new AbortController();
+    try {
+      watch.streams = MAX_EVENT_STREAMS - 2; // two places left
+      const answers = await Promise.all(
+        Array.from({ length: 5 }, () => fetch(`${url}/`, { signal: abort.signal })),
+      );
+      expect(answers.map((a) => a.status).sort()).toEqual([200, 200, 503, 503, 503]);
+      expect(watch.streams).toBe(MAX_EVENT_STREAMS);
+      abort.abort();
+      for (let i = 0; i < 200 && watch.streams > MAX_EVENT_STREAMS - 2; i++)
+        await new Promise((r) => setTimeout(r, 5));
+      expect(watch.streams).toBe(MAX_EVENT_STREAMS - 2);
+      expect((await fetch(`${url}/missing`)).status).toBe(404);
+      expect((await fetch(`${url}/`, { method: "HEAD" })).status).toBe(200);
+      expect(watch.streams).toBe(MAX_EVENT_STREAMS - 2);
+    } finally {
+      watch.stop();
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+    }
+  });
 });
