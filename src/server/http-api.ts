@@ -203,7 +203,8 @@ export function createHttpApi(options: HttpApiOptions) {
         );
       }
       const taskId = taskIdOf(segment!);
-      const task = await options.api.getTask(taskId, wait.data);
+      const task = await untilGone(res, options.api.getTask(taskId, wait.data));
+      if (task === GONE) return; // the client went away: its long poll holds nothing until its end
       if (task === null) return sendError(res, 404, "ERR_NOT_FOUND", `no task ${taskId}`);
       sendJson(res, 200, task);
     },
@@ -358,6 +359,22 @@ export function createHttpApi(options: HttpApiOptions) {
     const answer = submitAnswer(ids, withDuplicates(ids, repeated, settled, duplicateAnswer), many);
     sendJson(res, answer.status, answer.body, answer.headers);
   }
+}
+
+const GONE = Symbol("client gone");
+
+/**
+ * `pending`, or GONE as soon as the client closes the connection: a long poll (`?wait=` up to
+ * 5 min) whose client left held its request and answer until the wait ran out.
+ */
+function untilGone<T>(res: ServerResponse, pending: Promise<T>): Promise<T | typeof GONE> {
+  if (res.destroyed) return Promise.resolve(GONE);
+  let onClose = () => {};
+  const gone = new Promise<typeof GONE>((resolve) => {
+    onClose = () => resolve(GONE);
+    res.once("close", onClose);
+  });
+  return Promise.race([pending, gone]).finally(() => res.off("close", onClose));
 }
 
 /** A duplicate's answer among the settled submits: `{ task_id, error }`, nothing created. */

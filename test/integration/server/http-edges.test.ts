@@ -270,6 +270,31 @@ describe("every HTTP entry", () => {
       expect(refused.headers.allow).toBe("GET, HEAD");
     });
 
+    it("a long poll whose client goes away ends then, not when its wait runs out", async () => {
+      await cluster.coordinator.submitTask({ task_id: "polled", task_type: "nothing-runs-it" });
+      const answered = async () => {
+        const text = await (await fetch(`${server.url}/metrics`)).text();
+        return [
+          ...text.matchAll(
+            /^triad_http_requests_total\{route="GET \/tasks\/\{task_id\}",status="\d+"\} (\d+)$/gm,
+          ),
+        ]
+          .map((m) => Number(m[1]))
+          .reduce((a, b) => a + b, 0);
+      };
+      const before = await answered();
+      const abort = new AbortController();
+      const poll = fetch(`${server.url}/tasks/polled?wait=300000`, { signal: abort.signal }).catch(
+        () => null,
+      );
+      const waiting = cluster.coordinator.core.waitingCount;
+      await expect.poll(() => cluster.coordinator.core.waitingCount, { timeout: 5000 }).toBe(waiting + 1);
+      abort.abort();
+      await poll;
+      // Its handler has returned (a request is counted once answered), 5 minutes early.
+      await expect.poll(answered, { timeout: 5000 }).toBe(before + 1);
+    });
+
     it("?wait= and ?limit= take decimal digits only: an empty value, white space, hex, an exponent, a sign are 400 naming the value", async () => {
       await cluster.coordinator.submitTask({ task_id: "waited-on", task_type: "nothing-runs-it" });
       for (const wait of ["", "%20", "0x10", "1e3", "-0", "%2B5", "Infinity", "1_000", "5ms", "300001"]) {
