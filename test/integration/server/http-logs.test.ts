@@ -41,6 +41,20 @@ describe("the HTTP API's and the A2A gateway's refusals and failures, as the log
     return { status: res.status, answer: (await res.json()) as RpcAnswer };
   };
 
+  /**
+   * The store fails reading `id`, and only it: a task an earlier test submitted may still be
+   * followed by the A2A gateway, whose reads must not fail (the SDK would print that failure).
+   */
+  const failGetTaskOf = (id: string) => {
+    const core = cluster.coordinator.core;
+    const read = core.getTask.bind(core);
+    return vi
+      .spyOn(core, "getTask")
+      .mockImplementation((taskId, ...rest) =>
+        taskId === id ? Promise.reject(new Error("disk on fire")) : read(taskId, ...rest),
+      );
+  };
+
   beforeAll(async () => {
     ({ cluster, server } = await servedCluster("a2a-gateway-logs", { logger: captureLogger(entries) }));
     for (const method of ["error", "warn", "log", "info", "debug"] as const) {
@@ -90,8 +104,7 @@ describe("the HTTP API's and the A2A gateway's refusals and failures, as the log
   });
 
   it("a failure of the server is answered -32603 and logged as an error, nothing on the console", async () => {
-    const core = cluster.coordinator.core;
-    const getTask = vi.spyOn(core, "getTask").mockRejectedValue(new Error("disk on fire"));
+    const getTask = failGetTaskOf("any");
     try {
       const { answer } = await rpc("GetTask", { id: "any" });
       expect(answer.error?.code).toBe(-32603);
@@ -136,9 +149,7 @@ describe("the HTTP API's and the A2A gateway's refusals and failures, as the log
   });
 
   it("REST: a request that fails is answered 500 ERR_INTERNAL and logged as an error with its cause; a refusal only answered", async () => {
-    const getTask = vi
-      .spyOn(cluster.coordinator.core, "getTask")
-      .mockRejectedValue(new Error("disk on fire"));
+    const getTask = failGetTaskOf("some-task");
     let failed: Response;
     try {
       failed = await fetch(`${server.url}/tasks/some-task`);
