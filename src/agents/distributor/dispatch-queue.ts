@@ -61,6 +61,15 @@ export class DispatchQueue {
   }
 
   /**
+   * Queues tasks taken and not started (their dispatch failed) at the front of their lanes, in
+   * their order: where they were taken from, so a store outage does not reorder the queue.
+   */
+  putFirst(tasks: TaskDict[]): void {
+    for (const task of tasks) this.push(task);
+    this.items.toFront(tasks.map((t) => t.task_id));
+  }
+
+  /**
    * Moves a queued task (not on offer) to the back of its lane, its backoff kept: the order of
    * an assignment message that came after the task was adopted from the store in no order.
    */

@@ -372,11 +372,9 @@ export class DistributorCore {
         (p) => p.worker.id,
       );
     } catch {
-      // Redis unreachable: put everything back and try again shortly.
-      for (const p of plan) {
-        p.worker.inFlight.delete(p.task.task_id);
-        this.queue.push(p.task);
-      }
+      // Redis unreachable: put everything back where it was taken from, and try again shortly.
+      for (const p of plan) p.worker.inFlight.delete(p.task.task_id);
+      this.queue.putFirst(plan.map((p) => p.task));
       setTimeout(() => this.schedulePump(), 200).unref();
       return;
     }

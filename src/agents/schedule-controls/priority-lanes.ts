@@ -44,6 +44,26 @@ export class PriorityLanes<V extends { task: { priority?: number } }> implements
     return this;
   }
 
+  /**
+   * Moves entries to the front of their lanes, in the order of `ids` (the rest keep theirs): what
+   * was taken and comes back (a dispatch that failed). Rebuilds each lane concerned: a pass over it.
+   */
+  toFront(ids: string[]): void {
+    const first = new Map<Map<string, V>, Map<string, V>>();
+    for (const id of ids) {
+      const lane = this.laneOf.has(id) ? this.lanes[this.laneOf.get(id)!]! : this.plain;
+      const value = lane.get(id);
+      if (value === undefined) continue;
+      const moved = first.get(lane) ?? new Map<string, V>();
+      first.set(lane, moved.set(id, value));
+    }
+    for (const [lane, moved] of first) {
+      const rest = [...lane].filter(([id]) => !moved.has(id));
+      lane.clear();
+      for (const entries of [moved, rest]) for (const [id, value] of entries) lane.set(id, value);
+    }
+  }
+
   /** Removes `id`; the entry it held, if any. */
   take(id: string): V | undefined {
     const plain = this.plain.get(id);

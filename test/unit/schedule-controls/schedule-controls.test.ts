@@ -27,6 +27,27 @@ describe("DispatchQueue priorities", () => {
     expect(q.size).toBe(0);
   });
 
+  it("puts tasks taken and not started back at the front of their lanes, in their order", () => {
+    const q = new DispatchQueue();
+    for (const [id, priority] of [
+      ["a", 0],
+      ["b", 5],
+      ["c", 0],
+      ["d", 5],
+      ["e", 0],
+      ["f", 5],
+    ] as const)
+      q.push(dict(id, { priority }));
+    const taken = q.take(3); // b, d, f
+    expect(taken.map((t) => t.task_id)).toEqual(["b", "d", "f"]);
+    q.push(dict("g", { priority: 5 }));
+    const more = q.take(2); // g, then a
+    q.putFirst(taken);
+    q.putFirst(more);
+    expect(q.take(10).map((t) => t.task_id)).toEqual(["g", "b", "d", "f", "a", "c", "e"]);
+    expect(q.size).toBe(0);
+  });
+
   it("holds a task placed before its run_at until then", () => {
     const q = new DispatchQueue();
     const runAt = Date.now() + 60_000;
