@@ -32,6 +32,7 @@ import { DispatchPlanner, type Planned } from "./dispatch-plan.js";
 import { DispatchQueue } from "./dispatch-queue.js";
 import { HeldTasks } from "./held-tasks.js";
 import { LeaseKeeper } from "./lease-keeper.js";
+import { PumpPasses } from "./pump-passes.js";
 import { ResultCommits } from "./result-commits.js";
 import { TerminalReports } from "./terminal-reports.js";
 import { type AttemptBack, type WorkerEntry, WorkerRegistry } from "./worker-registry.js";
@@ -132,7 +133,8 @@ export class DistributorCore {
   private timers: NodeJS.Timeout[] = [];
   /** Commits and dispatches, together: what a linger piled up goes to Redis in one write. */
   private readonly pacer: Pacer;
-  private pumpWanted = false;
+  /** The pump's passes, one at a time (./pump-passes.ts). */
+  private readonly pumps: PumpPasses;
   /** Results received and not yet committed, and their commit (./result-commits.ts). */
   private readonly commits: ResultCommits;
   /** Which planned attempts the per-task-type limits let start now (src/agents/limits/). */
@@ -152,6 +154,10 @@ export class DistributorCore {
     });
     this.toWorkers = new Outbox((to, items) => this.sendToWorker(to, items), batching);
     this.pacer = new Pacer(() => this.work(), o.timing.batchLingerMs, quiet);
+    this.pumps = new PumpPasses(
+      () => this.pump(),
+      () => this.pacer.schedule(),
+    );
     this.registry = new WorkerRegistry(o.defaultWorkerCapacity);
     this.holders = new AttemptHolders({
       distributorId: o.distributorId,
@@ -309,10 +315,7 @@ export class DistributorCore {
    */
   private work(): void {
     if (this.commits.waiting) void this.commits.commitPending();
-    if (this.pumpWanted) {
-      this.pumpWanted = false;
-      void this.pump().catch(() => {});
-    }
+    this.pumps.run();
   }
 
   private sendToWorker(workerId: string, items: WorkerItem[]): Promise<void> {
@@ -341,12 +344,10 @@ export class DistributorCore {
   /**
    * Runs the pump soon: at once when it has not run for a batch linger, else one linger after
    * its last run — so a busy distributor dispatches in batches (fewer script calls, fewer
-   * messages) and an idle one without delay.
+   * messages) and an idle one without delay. One pass at a time (./pump-passes.ts).
    */
   schedulePump(): void {
-    if (this.stopping) return;
-    this.pumpWanted = true;
-    this.pacer.schedule();
+    if (!this.stopping) this.pumps.want();
   }
 
   private async pump(): Promise<void> {

@@ -3,13 +3,15 @@ import type { DistributorAgent } from "../../../src/index.js";
 import { FAST, type TestCluster } from "../../helpers/cluster.js";
 import { clusterPerTest, testEngines } from "../../helpers/engines.js";
 import { pendingTask } from "../../helpers/task-dict.js";
-import { until } from "../../helpers/wait.js";
+import { sleep, until } from "../../helpers/wait.js";
 
 /**
  * A dispatch the store does not answer (Redis unreachable) puts its tasks back where they were:
  * at the front of their priority lanes, in their order, so a store outage does not reorder the
  * queue (first in first out within a priority, docs/DESIGN.md "Priorities"). They went to the
- * back, behind every task queued after them.
+ * back, behind every task queued after them. And the pump's passes run one at a time: a pass
+ * started while another awaits the store would take the tasks behind it, and its own failure
+ * would then put those in front of the first pass's.
  */
 
 type Call = { ids: string[]; settle: (fail: boolean) => void };
@@ -72,5 +74,22 @@ describe.each(testEngines("dispatch-outage-order"))("a dispatch that fails on $n
     await until("a dispatch is tried again", () => calls.length >= 2);
     // The same two first (they went behind the other four, and those were dispatched first).
     expect(calls[1]!.ids).toEqual(ids.slice(0, 2));
+  });
+
+  it("keeps the queue's order when a pass is asked for while another awaits the store", async () => {
+    const { cluster, d1, calls, state } = await start(2);
+    const first = [cluster.id("t0"), cluster.id("t1")];
+    const then = [cluster.id("t2"), cluster.id("t3")];
+    await assign(cluster, d1, first);
+    await until("the first pass's dispatch is out", () => calls.length === 1);
+    await assign(cluster, d1, then); // a second pass is asked for: room for two more
+    await sleep(50); // its paced turn comes (a linger of 1 ms)
+    state.down = true;
+    for (const call of [...calls]) call.settle(true);
+    const settled = calls.length;
+    await until("a dispatch is tried again", () => calls.length > settled);
+    // Passes one at a time: the second ran after the first failed, and took all four in order.
+    // Overlapping, it took t2 and t3 while the first was out, and its failure put them in front.
+    expect(calls.slice(0, 2).map((c) => c.ids)).toEqual([first, [...first, ...then]]);
   });
 });
