@@ -2,7 +2,7 @@ import type { JsonValue } from "../../core/json.js";
 import type { RedisClient } from "../../core/store/index.js";
 import { timerDelay } from "../../core/timers.js";
 import { quietOr } from "../event-loop-load.js";
-import type { CommitVerdict, TaskLedger, TaskRecord } from "../ledger/task-ledger.js";
+import type { TaskLedger, TaskRecord } from "../ledger/task-ledger.js";
 import { DispatchLimits } from "../limits/dispatch-limits.js";
 import type { LimitGate, ReservedSlots } from "../limits/limit-gate.js";
 import { Outbox } from "../outbox.js";
@@ -30,6 +30,7 @@ import {
 } from "./attempt-job.js";
 import { DispatchPlanner, type Planned } from "./dispatch-plan.js";
 import { DispatchQueue } from "./dispatch-queue.js";
+import type { DistributorEvents, DistributorStats } from "./distributor-events.js";
 import { HeldTasks } from "./held-tasks.js";
 import { LeaseKeeper } from "./lease-keeper.js";
 import { PumpPasses } from "./pump-passes.js";
@@ -37,25 +38,7 @@ import { ResultCommits } from "./result-commits.js";
 import { TerminalReports } from "./terminal-reports.js";
 import { type AttemptBack, type WorkerEntry, WorkerRegistry } from "./worker-registry.js";
 
-export type DistributorEvents = {
-  /** A result arrived from an attempt that no longer holds the task's fence, and was refused. */
-  staleResult?: (outcome: AttemptOutcomeWire, workerId: string) => void;
-  /** A result came from a worker the attempt was not dispatched to (`holder` runs it; null: not ours), and was refused. */
-  foreignResult?: (outcome: AttemptOutcomeWire, workerId: string, holder: string | null) => void;
-  workerDead?: (workerId: string, tasks: number) => void;
-  committed?: (task: TaskDict, verdict: CommitVerdict) => void;
-  /** An attempt failed and the task goes back to pending for another (its dict, when known, says the error). */
-  retried?: (taskId: string, task: TaskDict | null) => void;
-  /** No message could carry the task: its attempt is abandoned, or the report of its end left to the ledger. */
-  unsendable?: (taskId: string, reason: string) => void;
-  /**
-   * What an attempt must carry (its graph's checkpoint, its inputs, its dependencies' outcomes)
-   * could not be read: it is not sent, and is taken back after a heartbeat timeout to try again.
-   */
-  incompleteJob?: (taskId: string, reason: string) => void;
-  /** Reconcile dropped a task Redis no longer gives us while an attempt of it ran on `workerId` (it is canceled there). */
-  attemptDropped?: (workerId: string, taskId: string, fence: number) => void;
-};
+export type { DistributorEvents, DistributorStats } from "./distributor-events.js";
 
 export type DistributorCoreOptions = {
   distributorId: string;
@@ -83,18 +66,6 @@ export type DistributorCoreOptions = {
 
 /** Tasks (or acks) per message to a worker, and terminal tasks per message to the coordinator, at most. */
 const MAX_MESSAGE_BATCH = 200;
-
-export type DistributorStats = {
-  dispatched: number;
-  completed: number;
-  failed: number;
-  retried: number;
-  staleRejected: number;
-  /** Results refused because the attempt was dispatched to another worker (see AttemptHolders). */
-  foreignRejected: number;
-  reassigned: number;
-  workersDead: number;
-};
 
 /**
  * The distributor's engine, free of transport: holds the tasks the coordinator handed it,

@@ -9,7 +9,7 @@ import type { AttemptOutcomeWire, ResultAck, TaskDict } from "../protocol.js";
 import type { AttemptHolders } from "./attempt-holders.js";
 import { committedTask } from "./committed-task.js";
 import type { DispatchQueue } from "./dispatch-queue.js";
-import type { DistributorEvents, DistributorStats } from "./distributor-core.js";
+import type { DistributorEvents, DistributorStats } from "./distributor-events.js";
 import type { WorkerRegistry } from "./worker-registry.js";
 
 export type ResultCommitsOptions = {

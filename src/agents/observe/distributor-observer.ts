@@ -1,6 +1,6 @@
 import type { A2AMessage } from "../../core/messaging/index.js";
 import type { RedisClient } from "../../core/store/index.js";
-import type { DistributorEvents, DistributorStats } from "../distributor/distributor-core.js";
+import type { DistributorEvents, DistributorStats } from "../distributor/distributor-events.js";
 import type { CommitVerdict } from "../ledger/task-ledger.js";
 import {
   type AgentPayload,
