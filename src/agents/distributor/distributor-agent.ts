@@ -459,7 +459,7 @@ export class DistributorAgent extends TriadAgent {
   /** Stops dispatching, lets in-flight results land (within `timeoutMs`), hands the lease back. */
   async shutdown(timeoutMs = 10_000): Promise<void> {
     const deadline = performance.now() + timeoutMs;
-    this.core.queue.take(Number.MAX_SAFE_INTEGER); // queued tasks stay ours in Redis; a restart or the coordinator picks them up
+    this.core.drain(); // queued tasks stay ours in Redis; the coordinator moves them once we say we stop
     while (
       performance.now() < deadline &&
       this.core.registry.all().some((w) => w.inFlight.size > 0 && w.status !== "dead")

@@ -111,6 +111,8 @@ export class DistributorCore {
   /** Which planned attempts the per-task-type limits let start now (src/agents/limits/). */
   private readonly limits: DispatchLimits<Planned>;
   private wakeTimer: NodeJS.Timeout | undefined;
+  /** A graceful stop is under way (drain): nothing more is dispatched. */
+  private draining = false;
   private stopping = false;
 
   constructor(private readonly o: DistributorCoreOptions) {
@@ -206,6 +208,15 @@ export class DistributorCore {
     const owns = await this.lease.keep();
     if (owns && !had) await this.reconcile();
     return owns;
+  }
+
+  /**
+   * A graceful stop's first step: nothing more is dispatched, whatever is queued now or later (a
+   * retry, a take-back, a task reconcile adopts); the attempts running end and are committed.
+   * What is left stays ours in Redis, for the coordinator to move once the stop is said.
+   */
+  drain(): void {
+    this.draining = true;
   }
 
   async stop(handBack: boolean): Promise<void> {
@@ -322,7 +333,7 @@ export class DistributorCore {
   }
 
   private async pump(): Promise<void> {
-    if (!this.lease.owns || this.stopping) return;
+    if (!this.lease.owns || this.stopping || this.draining) return;
     const workers = this.registry.alive().filter((w) => this.registry.free(w) > 0);
     const room = workers.reduce((sum, w) => sum + this.registry.free(w), 0);
     if (room === 0 || this.queue.size === 0) return this.armWakeUp();

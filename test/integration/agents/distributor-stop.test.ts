@@ -45,4 +45,54 @@ describe.each(testEngines("distributor-stop"))("a distributor stopped gracefully
     expect([...runs.values()].filter((n) => n !== 1)).toEqual([]);
     expect(c.commits.filter((x) => x.by === c.id("d2")).length).toBeGreaterThan(0);
   }, 60_000);
+
+  it("dispatches nothing more while it drains: a task its reconcile adopts meanwhile is moved", async () => {
+    let open!: () => void;
+    const gate = new Promise<void>((r) => {
+      open = r;
+    });
+    const ranOn = new Map<string, string>();
+    const c = cluster({
+      concurrency: 1,
+      timing: { ...FAST, heartbeatTimeoutMs: 20_000 },
+      handlers: {
+        held: async (task: Task) => {
+          ranOn.set(task.taskId, task.assignedTo ?? "?");
+          await gate;
+          return { ok: true };
+        },
+      },
+    });
+    await c.startCoordinator();
+    const d1 = await c.startDistributor("d1");
+    await c.startWorker("w1", "d1");
+    await c.ready();
+    const ids = Array.from({ length: 4 }, (_, i) => c.id(`t${i}`));
+    for (const id of ids) await c.coordinator.submitTask({ task_id: id, task_type: "held", payload: {} });
+    await until("w1 runs one", () => ranOn.size === 1);
+    await c.startDistributor("d2");
+    await c.startWorker("w2", "d2");
+    await c.ready();
+    const stopped = d1.shutdown(10_000); // its attempts are held by the gate: it drains until it opens
+    // A task recorded on d1 (as the submit script places one), which d1's memory does not hold:
+    // its reconcile adopts it while it drains.
+    const late = c.id("late");
+    const createdAt = new Date().toISOString();
+    const placed = await c.coordinator.ledger.submit(
+      { taskId: late, taskType: "held", payload: {}, createdAt, maxRetries: 0, backoffMs: 0 },
+      d1.agentId,
+    );
+    expect(placed).toBe(true);
+    await d1.core.reconcile();
+    expect(d1.core.heldTask(late)).toBeDefined();
+    open();
+    for (const id of [...ids, late]) {
+      const done = await c.coordinator.waitForTask(id, 10_000);
+      expect(done, id).toMatchObject({ status: "completed" });
+    }
+    await stopped;
+    // Not sent to d1's worker after the stop began: moved once d1 stopped, and run on d2's.
+    expect(ranOn.get(late)).toBe(c.id("w2"));
+    expect(c.commits.find((x) => x.taskId === late)?.by).toBe(c.id("d2"));
+  }, 60_000);
 });
