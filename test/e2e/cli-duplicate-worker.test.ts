@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort } from "../helpers/free-port.js";
 import { runTriad, TriadProcess } from "../helpers/processes.js";
+import { parsePrometheusText, sumOf } from "../helpers/prometheus-text.js";
 import { testRedis } from "../helpers/redis-server.js";
 
 /**
@@ -11,7 +12,8 @@ import { testRedis } from "../helpers/redis-server.js";
  * given one id): the distributor takes the first and gives the second no work, and says so. It
  * took both, each heartbeat moving the worker's address to the other, and tasks ran twice. A
  * second distributor process under one id waits for the lease: the coordinator keeps the first
- * as the distributor (it listed the waiting one, "recovering", in its place half the time).
+ * as the distributor (it listed the waiting one, "recovering", in its place half the time), and
+ * what the first reports (it took the waiting one's reports in their place too).
  */
 
 const env = { TRIAD_SECRET: "e2e-duplicate-worker", TRIAD_LOG_LEVEL: "warn" };
@@ -96,8 +98,15 @@ describe("two processes under one worker id, or one distributor id", () => {
       ...["--id", "d1", "--coordinator", c.url, "--redis", redis.url, "--port", String(dp2)],
       ...FAST,
     ]);
+    // What d1 reports (here its workers' heartbeats, a counter) is the first's too: the second's
+    // reports (no worker heartbeats) were kept in its place whenever it heartbeat last.
+    let workerBeats = 0;
     for (let i = 0; i < 10; i++) {
       await new Promise((r) => setTimeout(r, 200));
+      const metrics = parsePrometheusText(await (await fetch(`${c.url}/metrics`)).text());
+      const beats = sumOf(metrics, "triad_heartbeats_total", { tier: "worker", agent: "d1" });
+      expect(beats, `d1's workers' heartbeats, poll ${i}`).toBeGreaterThanOrEqual(Math.max(1, workerBeats));
+      workerBeats = beats;
       const agents = (
         (await (await fetch(`${c.url}/agents`)).json()) as {
           agents: Array<{

@@ -389,6 +389,7 @@ export class CoordinatorAgent extends TriadAgent {
         const p = this.payloadOf(s.message);
         if (p?.kind === "distributor_status" && this.speaksAs(s.message, "distributor")) {
           if (this.otherProcess(s.message.sender, p.url, p.owns_lease)) return {};
+          this.observer.heartbeatTaken(s.message, p);
           if (p.url) this.learnPeer(s.message.sender, p.url);
           this.core.onHeartbeat(s.message.sender, p, Date.parse(s.message.metadata.timestamp));
         }

@@ -347,6 +347,7 @@ export class DistributorAgent extends TriadAgent {
         const p = this.payloadOf(s.message);
         if (p?.kind === "worker_status" && this.speaksAs(s.message, "worker")) {
           if (!this.takesProcess(s.message.sender, p.instance, p.url)) return {};
+          this.observer.heartbeatTaken(s.message.sender, p);
           this.core.onWorkerHeartbeat(s.message.sender, p);
           if (p.url) this.learnPeer(s.message.sender, p.url);
         }

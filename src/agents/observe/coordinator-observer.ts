@@ -57,7 +57,7 @@ export class CoordinatorObserver implements MessageObserver {
   readonly history: TaskHistory;
   readonly counts = new Map<string, TypeCounts>();
   readonly storeCalls: StoreCallCounts;
-  /** Heartbeats received from distributors. */
+  /** Heartbeats taken from distributors (not those of a second process under one id: heartbeatTaken). */
   heartbeats = 0;
   private readonly distributors = new Map<string, DistributorHeard>();
   /** Whether any submit here carried a trace context (until one does, assignments carry none). */
@@ -245,19 +245,24 @@ export class CoordinatorObserver implements MessageObserver {
   }
 
   received(message: A2AMessage, payload: AgentPayload): void {
-    if (payload.kind === "distributor_status") {
-      this.heartbeats++;
-      const sentAt = Date.parse(message.metadata.timestamp);
-      // A report held up on the way, older than the one kept (one clock: the distributor's), is not kept.
-      if (sentAt < (this.distributors.get(message.sender)?.sentAt ?? Number.NEGATIVE_INFINITY)) return;
-      this.distributors.set(message.sender, {
-        report: payload.report,
-        sentAt,
-        receivedAt: performance.now(),
-      });
-    } else if (payload.kind === "task_terminal") {
-      this.onTerminalMessage(message, payload);
-    }
+    if (payload.kind === "task_terminal") this.onTerminalMessage(message, payload);
+  }
+
+  /**
+   * A distributor's heartbeat the coordinator took, with its report. Called by the coordinator,
+   * not on receipt: one from a second process under the distributor's id (waiting for the lease
+   * the first holds) is not taken, and its report must not replace the holder's.
+   */
+  heartbeatTaken(message: A2AMessage, payload: PayloadOf<"distributor_status">): void {
+    this.heartbeats++;
+    const sentAt = Date.parse(message.metadata.timestamp);
+    // A report held up on the way, older than the one kept (one clock: the distributor's), is not kept.
+    if (sentAt < (this.distributors.get(message.sender)?.sentAt ?? Number.NEGATIVE_INFINITY)) return;
+    this.distributors.set(message.sender, {
+      report: payload.report,
+      sentAt,
+      receivedAt: performance.now(),
+    });
   }
 
   private onTerminalMessage(message: A2AMessage, payload: PayloadOf<"task_terminal">): void {

@@ -108,11 +108,17 @@ export class DistributorObserver implements MessageObserver {
     };
   }
 
+  /**
+   * A worker's heartbeat the distributor took. Called by the distributor, not on receipt: one from
+   * a second process under the worker's id is not taken, and its counts must not replace the worker's.
+   */
+  heartbeatTaken(workerId: string, payload: PayloadOf<"worker_status">): void {
+    this.workerHeartbeats++;
+    if (payload.rejected !== undefined) this.workerRejected.set(workerId, payload.rejected);
+  }
+
   received(message: A2AMessage, payload: AgentPayload): void {
-    if (payload.kind === "worker_status") {
-      this.workerHeartbeats++;
-      if (payload.rejected !== undefined) this.workerRejected.set(message.sender, payload.rejected);
-    } else if (payload.kind === "assign_tasks") {
+    if (payload.kind === "assign_tasks") {
       // Where it came from and since when only make its dispatch span: none to make, no path yet.
       if (payload.traces !== undefined || traced(undefined)) this.onAssigned(message, payload);
     } else if (payload.kind === "task_results") this.onResults(message, payload);
