@@ -142,6 +142,8 @@ export const workerSummary = z.object({
   done: z.number().int().nonnegative(),
   task_types: z.array(z.string()).default([]),
   remote_agents: remoteAgents,
+  /** Dead after it said it was stopping (a graceful stop, not a crash). Absent from an older release's. */
+  stopped: z.boolean().optional().catch(undefined),
 });
 export type WorkerSummary = z.infer<typeof workerSummary>;
 

@@ -162,7 +162,8 @@ export function coordinatorApi(
  * Every agent of every tier: id, tier, status, last heartbeat, and what each reports. `load` is
  * what an agent holds; of it, `running` is what handlers run now (a worker's at most its
  * capacity, a distributor's the sum of its live workers') and `queued` the rest (a coordinator's:
- * tasks waiting for a distributor).
+ * tasks waiting for a distributor). A dead agent that said it stops before it went silent (a
+ * graceful stop, a rolling restart) carries `stopped: true`; a crashed one does not.
  */
 export function agentList(coordinator: CoordinatorAgent): JsonObject[] {
   const out: JsonObject[] = [
@@ -212,14 +213,18 @@ export function agentList(coordinator: CoordinatorAgent): JsonObject[] {
       capacity: d.capacity,
       done: d.done,
       url: d.url,
+      // Dead after its last heartbeat said it stops: a graceful stop, not a crash.
+      ...(dead && d.stopped === true ? { stopped: true } : {}),
     });
     for (const w of d.workers) {
       const wLoad = dead ? 0 : w.load;
       const wRunning = dead ? 0 : runningOf(w);
+      // Stopped: it said so itself, or it was alive when its distributor stopped gracefully.
+      const stopped = w.status === "dead" ? w.stopped === true : dead && d.stopped === true;
       out.push({
         id: w.id,
         tier: "worker",
-        status: d.status === "dead" ? "dead" : w.status,
+        status: dead ? "dead" : w.status,
         last_heartbeat: w.last_heartbeat,
         parent: d.id,
         load: wLoad,
@@ -229,6 +234,7 @@ export function agentList(coordinator: CoordinatorAgent): JsonObject[] {
         done: w.done,
         task_types: w.task_types,
         ...(w.remote_agents ? { remote_agents: w.remote_agents } : {}),
+        ...(stopped ? { stopped: true } : {}),
       });
     }
   }

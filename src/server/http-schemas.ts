@@ -263,6 +263,12 @@ export const agentInfo = named(
     id: z.string(),
     tier: z.enum(["coordinator", "distributor", "worker"]),
     status: z.string().describe("idle, busy, error, recovering, or dead"),
+    stopped: z
+      .literal(true)
+      .optional()
+      .describe(
+        "With status dead: it stopped gracefully (it said so before it went silent), not a crash. Absent otherwise.",
+      ),
     last_heartbeat: isoTime.nullable(),
     parent: z.string().nullable().describe("The agent it reports to (null for the coordinator)."),
     load: z

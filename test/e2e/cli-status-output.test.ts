@@ -59,10 +59,13 @@ describe("triad status output", () => {
     })),
   ];
 
+  /** What the server lists beside `agents` (set by a test, cleared after it). */
+  let extra: Array<Record<string, unknown>> = [];
+
   beforeAll(async () => {
     server = createServer((_req, res) => {
       res.writeHead(200, { "content-type": "application/json" });
-      res.end(JSON.stringify({ agents, tasks: { submitted: 3, completed: 3 } }));
+      res.end(JSON.stringify({ agents: [...agents, ...extra], tasks: { submitted: 3, completed: 3 } }));
     });
     await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
     url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -85,6 +88,27 @@ describe("triad status output", () => {
     expect(r.stdout).toMatch(/^ {4}w8\s+worker\s+busy\s+\S+ s ago\s+4\/4\s+8\s+0$/m);
     expect(r.stdout).toMatch(/^c1\s+coordinator\s+idle\s+\S+ s ago\s+-\s+0\s+0\s+0-3,5$/m);
     expect(r.stdout).not.toMatch(/12\/4/);
+  });
+
+  it("lists an agent that stopped gracefully as stopped and exits 0; a crashed one still exits 1", async () => {
+    const dead = { tier: "worker", status: "dead", last_heartbeat: now, parent: "d9", load: 0, capacity: 4 };
+    extra = [
+      { ...dead, id: "d7", tier: "distributor", parent: "c1", stopped: true },
+      { ...dead, id: "w7", parent: "d7", stopped: true },
+    ];
+    try {
+      const r = await runTriad(["status", "--coordinator", url]);
+      expect(r.stdout).toMatch(/^ {2}d7\s+distributor\s+stopped\s/m);
+      expect(r.stdout).toMatch(/^ {4}w7\s+worker\s+stopped\s/m);
+      expect(r.code).toBe(0);
+
+      extra.push({ ...dead, id: "w6" });
+      const crashed = await runTriad(["status", "--coordinator", url]);
+      expect(crashed.stdout).toMatch(/^ {4}w6\s+worker\s+dead\s/m);
+      expect(crashed.code).toBe(1);
+    } finally {
+      extra = [];
+    }
   });
 
   it("a reader that closes the pipe early ends it with exit 0 and no stack trace", async () => {

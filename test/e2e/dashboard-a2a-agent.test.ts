@@ -25,6 +25,7 @@ describe("the dashboard in Chromium: a worker's remote A2A agent", () => {
   let agent: TestAgent;
   const procs: TriadProcess[] = [];
   let coordinatorUrl = "";
+  let distributorUrl = "";
   let profile = "";
   let browser: BrowserContext | undefined;
 
@@ -53,7 +54,7 @@ describe("the dashboard in Chromium: a worker's remote A2A agent", () => {
       "--port",
       String(await freePort()),
     ]);
-    const distributorUrl = await start([
+    distributorUrl = await start([
       "distributor",
       "--id",
       "d1",
@@ -148,4 +149,20 @@ describe("the dashboard in Chromium: a worker's remote A2A agent", () => {
     await page.screenshot({ path: join(ARTIFACTS, "dashboard-a2a-agent.png"), fullPage: true });
     expect(problems).toEqual([]);
   });
+
+  it("a worker stopped gracefully (SIGTERM) is shown as stopped, not dead, and counted apart", async () => {
+    const page = browser!.pages()[0] ?? (await browser!.newPage());
+    const args = ["worker", "--id", "w-stop", "--distributor", distributorUrl, "--port"];
+    const worker = new TriadProcess([...args, String(await freePort())], env);
+    procs.push(worker);
+    await worker.waitFor(/ready \w+ \S+ (http:\/\/\S+)/, 30_000);
+    const status = page.locator('#agents tbody tr[data-agent="w-stop"] .status');
+    await expect.poll(() => status.textContent(), { timeout: 20_000 }).toMatch(/^(idle|busy)$/);
+    worker.signal("SIGTERM");
+    expect((await worker.exit()).code).toBe(0);
+    // Declared dead a heartbeat timeout after its last heartbeat, which said it stops.
+    await expect.poll(() => status.textContent(), { timeout: 20_000 }).toBe("stopped");
+    expect(await status.getAttribute("data-status")).toBe("stopped");
+    expect(await page.locator("#agent-summary").textContent()).toBe("1 distributor · 2 workers · 1 stopped");
+  }, 60_000);
 });

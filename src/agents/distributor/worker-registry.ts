@@ -343,6 +343,8 @@ export class WorkerRegistry {
         done: w.done,
         task_types: w.taskTypes,
         ...(w.remoteAgents ? { remote_agents: w.remoteAgents } : {}),
+        // Dead after it said it stops: a graceful stop (a rolling restart), not a crash.
+        ...(w.status === "dead" && w.stopping === true ? { stopped: true } : {}),
       };
     });
   }

@@ -281,6 +281,9 @@ export class WorkerAgent extends TriadAgent {
         `shutting down: out of time with ${end.left.running} task${end.left.running === 1 ? "" : "s"} running and ${end.left.unacked} result${end.left.unacked === 1 ? "" : "s"} not acknowledged; the distributor runs those tasks again`,
       );
     }
+    // Its last word, awaited: the heartbeat the drain sent may still be on its way when cleanup
+    // closes the connections, and without it the distributor lists this graceful stop as a crash.
+    if (this.distributorAnswering()) await this.sendHeartbeat();
     await this.cleanup();
     return end.drained;
   }

@@ -6,6 +6,8 @@ type Agent = {
   id: string;
   tier: string;
   status: string;
+  /** With status dead: it stopped gracefully, not a crash (absent from an older coordinator's answer). */
+  stopped?: boolean;
   last_heartbeat: string | null;
   parent: string | null;
   /** What it holds: running + queued. */
@@ -36,7 +38,7 @@ export async function status(options: ParsedOptions): Promise<number> {
   const rows = body.agents.map((a) => [
     `${a.tier === "worker" ? "    " : a.tier === "distributor" ? "  " : ""}${a.id}`,
     a.tier,
-    a.status,
+    stoppedGracefully(a) ? "stopped" : a.status,
     age(a.last_heartbeat),
     ...runningAndQueued(a),
     `${a.done ?? 0}`,
@@ -54,8 +56,14 @@ export async function status(options: ParsedOptions): Promise<number> {
   process.stdout.write(
     `tasks: ${t.submitted ?? 0} submitted, ${t.completed ?? 0} completed, ${t.failed ?? 0} failed, ${t.abandoned ?? 0} abandoned, ${t.unplaced ?? 0} waiting for a distributor, ${t.input_required ?? 0} waiting for input\n`,
   );
-  const dead = body.agents.filter((a) => a.status === "dead").length;
-  return dead > 0 ? 1 : 0;
+  // A crashed agent fails the command; one that stopped gracefully (a rolling restart) does not.
+  const crashed = body.agents.filter((a) => a.status === "dead" && !stoppedGracefully(a)).length;
+  return crashed > 0 ? 1 : 0;
+}
+
+/** Dead after saying it stops: listed (for the dead-agent retention) as stopped, not as a crash. */
+function stoppedGracefully(a: Agent): boolean {
+  return a.status === "dead" && a.stopped === true;
 }
 
 /** `--task ID`: the task as it stands; with `--follow`, each change until it ends (GET /tasks/:id/events). */

@@ -8,8 +8,10 @@ import { sleep, until } from "../../helpers/wait.js";
 const RETENTION_MS = 500;
 
 /** What GET /agents says of agent `name` of the cluster; undefined: not listed. */
-function listed(c: TestCluster, name: string): { status: string } | undefined {
-  return agentList(c.coordinator).find((a) => a.id === c.id(name)) as { status: string } | undefined;
+function listed(c: TestCluster, name: string): { status: string; stopped?: boolean } | undefined {
+  return agentList(c.coordinator).find((a) => a.id === c.id(name)) as
+    | { status: string; stopped?: boolean }
+    | undefined;
 }
 
 /**
@@ -129,6 +131,37 @@ describe.each(testEngines("dead-retention"))("dead agents ($name)", (engine) => 
       "d1's state is gone",
       async () => (await c.coordinator.getDistributorState(d1.agentId)) === null,
     );
+  }, 60_000);
+
+  it("an agent that stopped gracefully is listed dead with stopped: true, a crashed one without", async () => {
+    const c = cluster({ timing: FAST });
+    await c.startCoordinator();
+    await c.startDistributor("d1");
+    await c.startWorker("w1", "d1");
+    const w2 = await c.startWorker("w2", "d1");
+    const w3 = await c.startWorker("w3", "d1");
+    const d2 = await c.startDistributor("d2");
+    await c.startWorker("w4", "d2");
+    await c.ready();
+    await until("w2, w3, w4 are listed", () =>
+      ["w2", "w3", "w4"].every((w) => listed(c, w)?.status === "idle"),
+    );
+
+    await w2.shutdown(5_000);
+    await c.crash(w3);
+    await until("w2 and w3 are listed dead", () =>
+      ["w2", "w3"].every((w) => listed(c, w)?.status === "dead"),
+    );
+    expect(listed(c, "w2")).toMatchObject({ status: "dead", stopped: true });
+    expect(listed(c, "w3")).not.toHaveProperty("stopped");
+    expect(listed(c, "w1")).not.toHaveProperty("stopped");
+    expect(listed(c, "d1")).not.toHaveProperty("stopped");
+
+    // A distributor stopped gracefully: it, and the worker still alive under it, are stopped.
+    await d2.shutdown(5_000);
+    await until("d2 is listed dead", () => listed(c, "d2")?.status === "dead");
+    expect(listed(c, "d2")).toMatchObject({ status: "dead", stopped: true });
+    expect(listed(c, "w4")).toMatchObject({ status: "dead", stopped: true });
   }, 60_000);
 
   it("a dead worker is listed as dead, then forgotten, and listed again when it comes back", async () => {

@@ -276,6 +276,8 @@ function remoteAgent(r) {
 function renderAgents() {
   const rows = state.agents.map((a) => {
     const dead = a.status === "dead";
+    // Dead after saying it stops (a graceful stop, a rolling restart): shown as stopped, not as a crash.
+    const shown = dead && a.stopped === true ? "stopped" : a.status;
     const late = !dead && a.tier !== "coordinator" && a.heartbeat_age_ms > 3000;
     // Running of its capacity (never past it), and what it holds beyond that, waiting for a slot.
     const running = a.running ?? Math.min(a.load, a.capacity ?? 0);
@@ -286,7 +288,7 @@ function renderAgents() {
     const waiting = queued > 0 ? ` · ${fmtInt(queued)} queued` : "";
     return h(
       "tr",
-      { class: dead ? "dead" : null, dataset: { tier: a.tier, status: a.status, agent: a.id } },
+      { class: dead ? "dead" : null, dataset: { tier: a.tier, status: shown, agent: a.id } },
       h("td", {}, h("span", { class: "tier" }, a.tier)),
       h(
         "td",
@@ -297,11 +299,7 @@ function renderAgents() {
           : "",
         ...(a.remote_agents ?? []).map(remoteAgent),
       ),
-      h(
-        "td",
-        { class: "status-cell" },
-        h("span", { class: "status", dataset: { status: a.status } }, a.status),
-      ),
+      h("td", { class: "status-cell" }, h("span", { class: "status", dataset: { status: shown } }, shown)),
       h(
         "td",
         { class: `age${late ? " late" : ""}` },
@@ -323,13 +321,15 @@ function renderAgents() {
   });
   $("#agents tbody").replaceChildren(...rows);
   const by = (tier) => state.agents.filter((a) => a.tier === tier);
-  const dead = state.agents.filter((a) => a.status === "dead").length;
+  const stopped = state.agents.filter((a) => a.status === "dead" && a.stopped === true).length;
+  const dead = state.agents.filter((a) => a.status === "dead").length - stopped;
   const coordinators = by("coordinator").length;
   const count = (n, noun) => `${n} ${noun}${n === 1 ? "" : "s"}`;
   $("#agent-summary").textContent =
     (coordinators > 1 ? `${count(coordinators, "coordinator")} · ` : "") +
     `${count(by("distributor").length, "distributor")} · ${count(by("worker").length, "worker")}` +
-    (dead ? ` · ${dead} dead` : "");
+    (dead ? ` · ${dead} dead` : "") +
+    (stopped ? ` · ${stopped} stopped` : "");
 }
 
 function renderLists() {
