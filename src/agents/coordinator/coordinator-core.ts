@@ -218,7 +218,7 @@ export class CoordinatorCore {
     );
   }
 
-  private recorded(task: TaskDict, to: DistributorEntry | undefined, created: boolean): boolean {
+  private recorded(task: TaskDict, to: DistributorEntry | undefined, created: boolean) {
     if (!created) {
       if (to !== undefined) to.placedSinceHeartbeat--;
       this.stats.duplicates++;
@@ -233,13 +233,10 @@ export class CoordinatorCore {
     this.rememberOpen(task.task_id, to?.id ?? null);
     this.cluster.accepted(task.task_id);
     if (task.expires_at !== undefined) this.schedule.recorded(task);
-    if (task.depends_on?.length) {
-      this.workflow.watch(task);
-    } else if (to !== undefined) {
-      this.placement.send(to.id, task);
-    } else {
-      this.placement.later(task);
-    }
+    // Answered once registered on its dependencies: waiting_on then lists only the open ones.
+    if (task.depends_on?.length) return this.workflow.watch(task).then(() => true);
+    if (to !== undefined) this.placement.send(to.id, task);
+    else this.placement.later(task);
     return true;
   }
 

@@ -89,10 +89,14 @@ export class WorkflowKeeper {
     this.cascade = new CascadeLedger(o.store, o.ledger);
   }
 
-  /** A task with dependencies was recorded: register it on each (and act on those already ended). */
-  watch(task: TaskDict): void {
+  /**
+   * A task with dependencies was recorded: register it on each (and act on those already ended).
+   * Resolves once that is done — its waiting_on then lists only its open dependencies, which is
+   * what its submit answers — or failed (never rejects: it is registered again at the next tick).
+   */
+  watch(task: TaskDict): Promise<void> {
     this.active = true;
-    void this.watchAll(task.task_id, task.depends_on ?? []).catch(() => {
+    return this.watchAll(task.task_id, task.depends_on ?? []).catch(() => {
       this.retryWatch.add(task.task_id);
     });
   }

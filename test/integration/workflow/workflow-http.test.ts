@@ -58,6 +58,23 @@ describe("workflows over REST", () => {
     expect((await fetch(`${base}/tasks/nope-${id("x")}/graph`)).status).toBe(404);
   });
 
+  it("answers a task whose dependency ended long ago with no waiting_on left", async () => {
+    const id = (n: string) => cluster.id(n);
+    expect((await post({ task_id: id("trip"), task_type: "echo" })).status).toBe(202);
+    await fetch(`${base}/tasks/${id("trip")}?wait=10000`).then((r) => r.json());
+    const res = await post({ task_id: id("x"), task_type: "echo", depends_on: [id("trip")] });
+    expect(res.status).toBe(202);
+    const answer = (await res.json()) as { depends_on: string[]; waiting_on?: string[] };
+    expect(answer.depends_on).toEqual([id("trip")]);
+    expect(answer.waiting_on ?? []).toEqual([]);
+    const [batch] = (
+      (await (await post([{ task_id: id("y"), task_type: "echo", depends_on: [id("trip")] }])).json()) as {
+        tasks: Array<{ waiting_on?: string[] }>;
+      }
+    ).tasks;
+    expect(batch?.waiting_on ?? []).toEqual([]);
+  });
+
   it("draws a task submitted after its dependency ended in that dependency's graph", async () => {
     const id = (n: string) => cluster.id(n);
     expect((await post({ task_id: id("early"), task_type: "echo" })).status).toBe(202);

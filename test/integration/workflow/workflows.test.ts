@@ -117,6 +117,22 @@ describe.each(testEngines("workflow", { cluster: true }))("workflows on $name", 
     expect(a && "parent_id" in a).toBe(false);
   }, 30_000);
 
+  it("a submit after a dependency ended answers with waiting_on listing only the open ones", async () => {
+    const c = (await start()).coordinator;
+    const [trip, slow, after] = ["trip", "slow", "after"].map((n) => cluster!.id(n)) as [
+      string,
+      string,
+      string,
+    ];
+    await c.submitTask({ task_id: trip, task_type: "step", payload: { n: 1 } });
+    expect(await c.waitForTask(trip, 10_000)).toMatchObject({ status: "completed" });
+    await c.submitTask({ task_id: slow, task_type: "slow", payload: { ms: 2_000 } });
+    // As soon as the submit resolves (what POST /tasks answers from): not the ended one.
+    await c.submitTask({ task_id: after, task_type: "step", depends_on: [trip, slow] });
+    expect((await c.ledger.get(after))?.task).toMatchObject({ status: "pending", waiting_on: [slow] });
+    expect(await c.waitForTask(after, 10_000)).toMatchObject({ status: "completed", waiting_on: [] });
+  }, 30_000);
+
   it("shows a waiting task pending with waiting_on, then runs it when its dependency ends", async () => {
     const c = (await start()).coordinator;
     const slow = cluster!.id("slow");
