@@ -104,3 +104,36 @@ describe("TRIAD_SECRET shorter than 16 bytes", () => {
     expect(r.stderr).toContain("cannot reach its store");
   }, 40_000);
 });
+
+describe("triad submit --file with bad data", () => {
+  const dir = mkdtempSync(join(tmpdir(), "triad-submit-data-"));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  // Nothing listens there: the file is refused before anything is sent.
+  const nowhere = "http://127.0.0.1:1";
+
+  it.each([
+    [
+      "tasks whose dependencies form a cycle",
+      JSON.stringify([
+        { task_id: "a", task_type: "echo", depends_on: ["b"] },
+        { task_id: "b", task_type: "echo", depends_on: ["a"] },
+      ]),
+      "the tasks' dependencies form a cycle: a -> b -> a; nothing was sent [ERR_INVALID_TASK]",
+    ],
+    ["a JSON array cut short", '[{"task_id":', "is not a JSON array: "],
+    ["a JSON line that is not JSON", '{"task_type":"echo"}\n{nope}\n', "line 2 is not JSON: "],
+  ])("%s: one error naming the file, with its code, exit 1 (no usage text)", async (_what, text, message) => {
+    const file = join(dir, "tasks.json");
+    writeFileSync(file, text);
+    const r = await runTriad(["submit", "--coordinator", nowhere, "--file", file], { env });
+    expect(r.stderr).toContain(`triad submit: ${file}`);
+    expect(r.stderr).toContain(message);
+    expect(r.stderr).toMatch(/\[ERR_(INVALID_TASK|MALFORMED_JSON)\]\n$/);
+    expect(r.stderr).not.toContain("usage:");
+    expect(r.stderr.trim().split("\n")).toHaveLength(1);
+    expect(r.code).toBe(1);
+    const stdin = await runTriad(["submit", "--coordinator", nowhere, "--file", "-"], { env, input: text });
+    expect(stdin.stderr).toContain("triad submit: stdin");
+    expect(stdin.code).toBe(1);
+  });
+});

@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import type { TaskDict } from "../../agents/protocol.js";
 import { findCycle } from "../../agents/workflow/graph-validation.js";
+import { TriadError } from "../../core/errors.js";
 import { isTerminalStatus } from "../../core/state/status.js";
 import { ApiClient } from "../api-client.js";
 import { type ParsedOptions, positiveInt, UsageError } from "../options.js";
@@ -34,8 +35,16 @@ function readFile(options: ParsedOptions): NewTask[] {
     throw new UsageError("--type and --file cannot be given together: a --file task names its own task_type");
   const file = String(options.file);
   const text = file === "-" ? readFileSync(0, "utf8") : readFileSync(file, "utf8");
+  const source = sourceName(options);
   const trimmed = text.trim();
-  if (trimmed.startsWith("[")) return JSON.parse(trimmed) as NewTask[];
+  // Bad data, not bad usage: one error with its code (exit 1), as the coordinator would refuse it.
+  if (trimmed.startsWith("[")) {
+    try {
+      return JSON.parse(trimmed) as NewTask[];
+    } catch (err) {
+      throw new TriadError("ERR_MALFORMED_JSON", `${source} is not a JSON array: ${(err as Error).message}`);
+    }
+  }
   return trimmed
     .split("\n")
     .filter((l) => l.trim())
@@ -43,9 +52,17 @@ function readFile(options: ParsedOptions): NewTask[] {
       try {
         return JSON.parse(l) as NewTask;
       } catch (err) {
-        throw new UsageError(`${file} line ${i + 1} is not JSON: ${(err as Error).message}`);
+        throw new TriadError(
+          "ERR_MALFORMED_JSON",
+          `${source} line ${i + 1} is not JSON: ${(err as Error).message}`,
+        );
       }
     });
+}
+
+/** What --file names, for an error: the file, or stdin for -. */
+function sourceName(options: ParsedOptions): string {
+  return options.file === "-" ? "stdin" : String(options.file);
 }
 
 /** Tasks go to the coordinator in requests of this many. */
@@ -60,7 +77,7 @@ function* taskBatches(options: ParsedOptions): Generator<NewTask[]> {
   const schedule = scheduleFlags(options);
   const withSchedule = (t: NewTask) => (typeof t === "object" && t !== null ? { ...schedule, ...t } : t);
   if (options.file !== undefined) {
-    const tasks = inDependencyOrder(withIds(readFile(options))).map(withSchedule);
+    const tasks = inDependencyOrder(withIds(readFile(options)), sourceName(options)).map(withSchedule);
     if (tasks.length === 0) throw new UsageError("no tasks to submit");
     for (let i = 0; i < tasks.length; i += BATCH) yield tasks.slice(i, i + BATCH);
     return;
@@ -91,12 +108,16 @@ function withIds(tasks: NewTask[]): NewTask[] {
 /**
  * A graph file (tasks with depends_on) goes in requests of 1,000 with every task after the
  * tasks it depends on, so each request's outside dependencies are already recorded. A cycle
- * is refused here, before anything is sent.
+ * is refused here, before anything is sent, with the coordinator's code for it (ERR_INVALID_TASK).
  */
-function inDependencyOrder(tasks: NewTask[]): NewTask[] {
+function inDependencyOrder(tasks: NewTask[], file: string): NewTask[] {
   if (!tasks.some((t) => typeof t === "object" && t !== null && Array.isArray(t.depends_on))) return tasks;
   const cycle = findCycle(tasks as unknown as TaskDict[]);
-  if (cycle !== null) throw new UsageError(`the tasks' dependencies form a cycle: ${cycle.join(" -> ")}`);
+  if (cycle !== null)
+    throw new TriadError(
+      "ERR_INVALID_TASK",
+      `${file}: the tasks' dependencies form a cycle: ${cycle.join(" -> ")}; nothing was sent`,
+    );
   const byId = new Map(tasks.map((t) => [t.task_id!, t]));
   const placed = new Set<string>();
   const out: NewTask[] = [];
