@@ -68,11 +68,13 @@ export const scheduleInput = z
     // integer" named the wrong problem.
     every_ms: z
       .number()
-      .min(MIN_EVERY_MS, `must be at least ${MIN_EVERY_MS}`)
-      .max(MAX_EVERY_MS, `must be at most ${MAX_EVERY_MS}`)
+      .min(MIN_EVERY_MS, `must be at least ${MIN_EVERY_MS} ms (1 second)`)
+      .max(MAX_EVERY_MS, `must be at most ${MAX_EVERY_MS} ms (366 days)`)
       .int("must be an integer")
       .optional()
-      .describe("A period in ms; ticks fall on its multiples since the Unix epoch."),
+      .describe(
+        "A period in ms, 1000 (1 second) to 31622400000 (366 days); ticks fall on its multiples since the Unix epoch.",
+      ),
     timezone: z.string().optional().describe("IANA time zone of the cron fields (default UTC)."),
     task: z
       .looseObject({

@@ -19,7 +19,12 @@ export const scheduleAddSpec: CommandSpec = {
       description: "IANA time zone of the cron fields (default UTC)",
       env: false,
     },
-    { name: "every", type: "number", description: "a period in ms (>= 1000), instead of --cron", env: false },
+    {
+      name: "every",
+      type: "number",
+      description: "a period in ms (1000 to 31622400000: 1 second to 366 days), instead of --cron",
+      env: false,
+    },
     { name: "type", type: "string", description: "the task type each tick runs", required: true, env: false },
     { name: "payload", type: "string", description: "the task's payload, JSON", default: "{}", env: false },
     {
