@@ -120,6 +120,9 @@ describe("triad up for a new user", () => {
   it("logs JSON lines when piped, and TRIAD_LOG_FORMAT=pretty makes them readable (no colours off a terminal)", async () => {
     const piped = await runTriad(SMALL, { env });
     expect(piped.code).toBe(0);
+    // --tasks 0: each agent listed with none finished, no empty line.
+    expect(piped.stdout).toMatch(/^ {2}distributors {2}distributor-1 0, distributor-2 0$/m);
+    expect(piped.stdout).toMatch(/^ {2}workers {7}worker-1 0, worker-2 0, worker-3 0$/m);
     const lines = piped.stderr.trim().split("\n");
     expect(lines.length).toBeGreaterThan(4);
     for (const line of lines) expect(JSON.parse(line), line).toHaveProperty("msg");

@@ -247,7 +247,10 @@ async function runWorkload(
 ): Promise<{ ok: boolean; summary: string }> {
   const tasks = demoTasks(n, runId);
   const latencies: number[] = [];
-  const perWorker = new Map<string, number>();
+  // Every worker, with what it finished: 0 for one that ran nothing (--tasks 0 listed none).
+  const perWorker = new Map<string, number>(
+    distributors.flatMap((d) => d.core.registry.all().map((w): [string, number] => [w.id, 0])),
+  );
   let completed = 0;
   let failed = 0;
   let wrong = 0;
