@@ -90,7 +90,15 @@ export class TickBatcher<I, R> {
   }
 
   private run(key: string, batch: Batch<I, R>): void {
-    this.flushBatch(key, batch.items).then(
+    let sent: Promise<R[]>;
+    try {
+      sent = this.flushBatch(key, batch.items);
+    } catch (err) {
+      // A batch call that throws instead of rejecting (a store not connected) still answers its
+      // callers: thrown here, in the flush's microtask, it would end the process and leave them waiting.
+      sent = Promise.reject(err);
+    }
+    sent.then(
       (results) => {
         const { waiters, slots } = batch;
         for (let i = 0; i < waiters.length; i++) waiters[i]!.resolve(results[i] as R, slots[i]!);

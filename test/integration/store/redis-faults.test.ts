@@ -16,6 +16,18 @@ describe("store on an unreachable Redis", () => {
     expect(performance.now() - started).toBeLessThan(5000);
     await expect(client.get("k")).rejects.toMatchObject({ code: "ERR_NOT_CONNECTED" });
   });
+
+  it("a script sent before connect() is a rejected promise, not a throw from the call", async () => {
+    // A throw escaped the ledger's batch flush (a microtask) and ended the process: a
+    // coordinator's submitTask before initialize() or after cleanup() did that on Redis.
+    const client = new RedisClient({ url: `redis://127.0.0.1:${await freePort()}` });
+    const script = { name: "probe", numKeys: 1, lua: "return 1", sha1: "0".repeat(40), memory: () => 1 };
+    let sent: Promise<unknown> | undefined;
+    expect(() => {
+      sent = client.runScript(script, ["k"], []);
+    }).not.toThrow();
+    await expect(sent).rejects.toMatchObject({ code: "ERR_NOT_CONNECTED" });
+  });
 });
 
 // Restarting a server is only possible for one this test started itself, never for REDIS_URL.

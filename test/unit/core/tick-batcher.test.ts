@@ -61,6 +61,33 @@ describe("TickBatcher", () => {
     for (const p of bad) await expect(p).rejects.toThrow("store down");
   });
 
+  it("rejects the callers of a batch whose call throws instead of rejecting (nothing escapes the flush)", async () => {
+    const refused = new Error("not connected");
+    let calls = 0;
+    const b = new TickBatcher<number, number>((_key, items) => {
+      calls++;
+      if (items.includes(1)) throw refused;
+      return Promise.resolve(items);
+    });
+    const outcomes = await Promise.allSettled([b.add("a", 1), b.add("a", 2), b.add("b", 3)]);
+    expect(outcomes).toEqual([
+      { status: "rejected", reason: refused },
+      { status: "rejected", reason: refused },
+      { status: "fulfilled", value: 3 },
+    ]);
+    const many = await Promise.allSettled([
+      b.addMany(
+        [1, 4],
+        () => "c",
+        (x) => x,
+      ),
+    ]);
+    expect(many).toEqual([{ status: "rejected", reason: refused }]);
+    // And the batcher goes on: the next run is sent.
+    await expect(b.add("a", 5)).resolves.toBe(5);
+    expect(calls).toBe(4);
+  });
+
   it("addMany: one promise for many items, batched with add()'s by key, answered in the items' order", async () => {
     const sent: Array<[string, number[]]> = [];
     const b = new TickBatcher<number, number>(async (key, items) => {

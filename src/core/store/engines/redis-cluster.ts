@@ -152,7 +152,14 @@ export class RedisClusterEngine extends NodeRedisEngine implements StoreEngine {
 
   /** A command routed by `route` (its slot's master). */
   protected sendStrings(route: string, args: string[]): Promise<ScriptReply> {
-    return this.watchdog.watch(this.c.sendCommand(route, false, args) as Promise<ScriptReply>);
+    // Not connected is a rejection, as from any promise, never a throw from a call that returns one.
+    let cluster: Cluster;
+    try {
+      cluster = this.c;
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return this.watchdog.watch(cluster.sendCommand(route, false, args) as Promise<ScriptReply>);
   }
 
   async publish(channel: string, message: string): Promise<number> {

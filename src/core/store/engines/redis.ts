@@ -107,7 +107,13 @@ export class RedisEngine extends NodeRedisEngine implements StoreEngine {
   }
 
   protected sendStrings(_route: string, args: string[]): Promise<Reply> {
-    const client = this.c;
+    // Not connected is a rejection, as from any promise, never a throw from a call that returns one.
+    let client: Client;
+    try {
+      client = this.c;
+    } catch (err) {
+      return Promise.reject(err);
+    }
     // Written at the end of this tick, not after the loop's other I/O (written-soon.ts).
     return this.watchdog.watch(writtenSoon(() => client.sendCommand(args)) as Promise<Reply>);
   }
