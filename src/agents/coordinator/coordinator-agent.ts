@@ -19,6 +19,7 @@ import { CoordinatorObserver } from "../observe/coordinator-observer.js";
 import type { MessageObserver } from "../observe/message-observer.js";
 import { checkPayloadDepth } from "../payload-depth.js";
 import { isDependencyPolicy, isIdList, type TaskDict, taskDictSchema } from "../protocol.js";
+import { RunState } from "../run-state.js";
 import {
   CoordinatorSchedules,
   type CoordinatorSchedulesOptions,
@@ -92,10 +93,13 @@ export class CoordinatorAgent extends TriadAgent {
   readonly limits: CoordinatorLimits;
   /** Recurring schedules, fired by every coordinator, each tick one task (src/agents/schedules/). */
   readonly schedules: CoordinatorSchedules;
+  /** Submits and waits want a coordinator initialized and not cleaned up since. */
+  private readonly runState: RunState;
 
   constructor(options: CoordinatorAgentOptions) {
     super({ agentId: options.agentId, a2a: options.a2a, logger: options.logger, tier: "coordinator" });
     this.timing = resolveTiming(options.timing);
+    this.runState = new RunState(`coordinator ${options.agentId}`);
     this.store = new RedisClient(options.redis ?? {});
     this.ledger = new TaskLedger(this.store, options.ledger);
     this.observer = new CoordinatorObserver({ agentId: this.agentId, store: this.store });
@@ -170,6 +174,7 @@ export class CoordinatorAgent extends TriadAgent {
     await this.limits.start();
     this.core.start();
     this.schedules.start();
+    this.runState.start();
     return true;
   }
 
@@ -228,6 +233,8 @@ export class CoordinatorAgent extends TriadAgent {
   submitTask(task: TaskInput): Promise<boolean> {
     // Not an async function: one promise less on the path a lone caller waits on, every call.
     try {
+      const refused = this.runState.refusal("submitTask");
+      if (refused !== null) throw refused;
       const dict = toDict(task);
       if (dict.depends_on !== undefined) {
         return validateGraph([dict], this.knownTasks).then(() =>
@@ -267,6 +274,8 @@ export class CoordinatorAgent extends TriadAgent {
   }
 
   private async submitSettled(tasks: TaskInput[]): Promise<ReturnType<typeof submitOutcomes>> {
+    const refused = this.runState.refusal("submitTasks");
+    if (refused !== null) throw refused;
     if (!Array.isArray(tasks))
       throw new TriadError("ERR_INVALID_TASK", "submitTasks takes an array of tasks");
     const dicts = tasks.map((task, i) => {
@@ -306,6 +315,8 @@ export class CoordinatorAgent extends TriadAgent {
   waitForTask(taskId: string, timeoutMs = 30_000): Promise<AgentReply | null> {
     // Not an async function, like submitTask: called once per task, it costs a promise less.
     try {
+      const refused = this.runState.refusal("waitForTask");
+      if (refused !== null) throw refused;
       return this.core.waitForTask(taskId, timeoutMs) as Promise<AgentReply | null>;
     } catch (err) {
       return Promise.reject(err);
@@ -435,6 +446,7 @@ export class CoordinatorAgent extends TriadAgent {
   }
 
   override async cleanup(): Promise<void> {
+    this.runState.stop();
     this.limits.stop();
     this.schedules.stop();
     this.core.stop();

@@ -1,0 +1,59 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { CoordinatorAgent, DistributorAgent, Task, WorkerAgent } from "../../../src/index.js";
+import { testEngines } from "../../helpers/engines.js";
+import { uniquePrefix } from "../../helpers/redis-server.js";
+
+/**
+ * A coordinator not initialized yet, or cleaned up, is told so when a program submits or waits
+ * through it: a rejection with ERR_NOT_RUNNING, the same on every store. (On Redis a submit
+ * before initialize() or after cleanup() ended the process with an uncaught ERR_NOT_CONNECTED;
+ * on the embedded store it resolved true and recorded a task nobody would serve.)
+ */
+
+describe.each(testEngines("not-running"))("a coordinator that is not running, on $name", (engine) => {
+  beforeAll(() => engine.setup());
+  afterAll(() => engine.teardown());
+
+  it("refuses submits and waits before initialize() and after cleanup(), and serves again once initialized", async () => {
+    const redis = engine.config();
+    const id = uniquePrefix("nr");
+    const coordinator = new CoordinatorAgent({ agentId: `${id}-c`, redis });
+    const task = (n: number) => new Task({ taskId: `${id}-t${n}`, taskType: "echo", payload: { n } });
+    const refusedAs = (call: string, why: RegExp) =>
+      expect.objectContaining({
+        code: "ERR_NOT_RUNNING",
+        message: expect.stringMatching(new RegExp(`^${call}: coordinator ${id}-c ${why.source}`)),
+      });
+
+    const notYet = /is not running yet: call initialize\(\) first/;
+    await expect(coordinator.submitTask(task(1))).rejects.toEqual(refusedAs("submitTask", notYet));
+    await expect(coordinator.submitTasks([task(1)])).rejects.toEqual(refusedAs("submitTasks", notYet));
+    await expect(coordinator.submitTasksSettled([task(1)])).rejects.toEqual(refusedAs("submitTasks", notYet));
+    await expect(coordinator.waitForTask(`${id}-t1`, 100)).rejects.toEqual(refusedAs("waitForTask", notYet));
+
+    const distributor = new DistributorAgent({ agentId: `${id}-d`, coordinatorId: `${id}-c`, redis });
+    const worker = new WorkerAgent({ agentId: `${id}-w`, distributorId: `${id}-d` });
+    for (const agent of [coordinator, distributor, worker]) await agent.initialize();
+    expect(await coordinator.submitTask(task(1))).toBe(true);
+    expect(await coordinator.waitForTask(`${id}-t1`, 10_000)).toMatchObject({
+      status: "completed",
+      result: { n: 1 },
+    });
+
+    await coordinator.cleanup();
+    await coordinator.cleanup(); // twice is harmless
+    const stopped = /was stopped \(cleanup\(\)\); call initialize\(\) to run it again/;
+    await expect(coordinator.submitTask(task(2))).rejects.toEqual(refusedAs("submitTask", stopped));
+    await expect(coordinator.submitTasks([task(2)])).rejects.toEqual(refusedAs("submitTasks", stopped));
+    await expect(coordinator.waitForTask(`${id}-t1`, 100)).rejects.toEqual(refusedAs("waitForTask", stopped));
+
+    // Initialized again, it serves again: the refused task was never recorded.
+    await coordinator.initialize();
+    expect(await coordinator.submitTask(task(2))).toBe(true);
+    expect(await coordinator.waitForTask(`${id}-t2`, 10_000)).toMatchObject({
+      status: "completed",
+      result: { n: 2 },
+    });
+    for (const agent of [worker, distributor, coordinator]) await agent.cleanup();
+  });
+});
