@@ -10,6 +10,7 @@ import {
   MessageType,
 } from "../core/messaging/index.js";
 import { LangGraphAgent } from "../core/state/index.js";
+import { checkedId } from "./agent-options.js";
 import type { MessageObserver } from "./observe/message-observer.js";
 import { PACKED_TASKS } from "./packed-tasks.js";
 import { type AgentPayload, parseAgentPayload } from "./protocol.js";
@@ -50,7 +51,7 @@ export abstract class TriadAgent extends LangGraphAgent {
   private timers: NodeJS.Timeout[] = [];
 
   constructor(options: { agentId: string; a2a?: AgentA2AConfig; logger?: Logger | undefined; tier: string }) {
-    super({ agentId: options.agentId });
+    super({ agentId: checkedId("agentId", options.agentId) });
     const { advertiseUrl, ...a2a } = options.a2a ?? {};
     this.advertiseUrl = advertiseUrl;
     this.log = (options.logger ?? silentLogger).child({ agent: options.agentId, tier: options.tier });

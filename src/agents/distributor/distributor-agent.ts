@@ -1,4 +1,3 @@
-import { TriadError } from "../../core/errors.js";
 import type { JsonValue } from "../../core/json.js";
 import type { Logger } from "../../core/logger.js";
 import type { A2AMessage } from "../../core/messaging/index.js";
@@ -12,8 +11,8 @@ import {
   Task,
 } from "../../core/state/index.js";
 import { RedisClient, type RedisConfig } from "../../core/store/index.js";
-import { MAX_TIMER_MS } from "../../core/timers.js";
 import { type AgentA2AConfig, TriadAgent } from "../agent-base.js";
+import { checkedCount, checkedId, checkedMs } from "../agent-options.js";
 import { type LedgerOptions, TaskLedger } from "../ledger/task-ledger.js";
 import { LimitGate, type LimitGateOptions } from "../limits/limit-gate.js";
 import { LimitStore } from "../limits/limit-store.js";
@@ -88,15 +87,13 @@ export class DistributorAgent extends TriadAgent {
   constructor(options: DistributorAgentOptions) {
     super({ agentId: options.agentId, a2a: options.a2a, logger: options.logger, tier: "distributor" });
     this.timing = resolveTiming(options.timing);
-    const taskTimeoutMs = options.taskTimeoutMs ?? 30_000;
-    if (!Number.isSafeInteger(taskTimeoutMs) || taskTimeoutMs <= 0 || taskTimeoutMs > MAX_TIMER_MS) {
-      throw new TriadError(
-        "ERR_INVALID_CONFIG",
-        `taskTimeoutMs must be a positive integer of milliseconds up to ${MAX_TIMER_MS} (got ${taskTimeoutMs})`,
-      );
-    }
+    const taskTimeoutMs = checkedMs("taskTimeoutMs", options.taskTimeoutMs ?? 30_000);
+    const workerCapacity = checkedCount("workerCapacity", options.workerCapacity ?? 16);
     this.failover = new CoordinatorFailover(
-      [{ id: options.coordinatorId, url: options.coordinatorUrl }, ...(options.coordinators ?? [])],
+      [
+        { id: checkedId("coordinatorId", options.coordinatorId), url: options.coordinatorUrl },
+        ...(options.coordinators ?? []),
+      ],
       this.timing.heartbeatTimeoutMs / 2,
     );
     this.store = new RedisClient(options.redis ?? {});
@@ -135,7 +132,7 @@ export class DistributorAgent extends TriadAgent {
       ledger: this.ledger,
       timing: this.timing,
       taskTimeoutMs,
-      defaultWorkerCapacity: options.workerCapacity ?? 16,
+      defaultWorkerCapacity: workerCapacity,
       reconcileIntervalMs: 5 * this.timing.heartbeatIntervalMs,
       send: (to, payload) => this.sendPayload(to, payload),
       checkpointFor: (taskId, fence) => this.checkpointFor(taskId, fence),

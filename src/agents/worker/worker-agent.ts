@@ -11,13 +11,14 @@ import {
   Task,
 } from "../../core/state/index.js";
 import { type AgentA2AConfig, TriadAgent } from "../agent-base.js";
+import { checkedCount, checkedId, checkedMs } from "../agent-options.js";
 import {
   type AgentPayload,
   type DispatchedTask,
   type RemoteAgentInfo,
   WORKER_BACKLOG_PER_SLOT,
 } from "../protocol.js";
-import { DEFAULT_TIMING, type Timing } from "../timing.js";
+import { resolveTiming, type Timing } from "../timing.js";
 import { builtinHandlers } from "./handlers/index.js";
 import { isGraphHandler, runTask, type TaskHandler } from "./task-runner.js";
 import { WorkerCore } from "./worker-core.js";
@@ -58,10 +59,10 @@ export class WorkerAgent extends TriadAgent {
 
   constructor(options: WorkerAgentOptions) {
     super({ agentId: options.agentId, a2a: options.a2a, logger: options.logger, tier: "worker" });
-    this.distributorId = options.distributorId;
-    this.timing = { ...DEFAULT_TIMING, ...options.timing };
-    this.taskTimeoutMs = options.taskTimeoutMs ?? 30_000;
-    this.concurrency = options.concurrency ?? 16;
+    this.distributorId = checkedId("distributorId", options.distributorId);
+    this.timing = resolveTiming(options.timing);
+    this.taskTimeoutMs = checkedMs("taskTimeoutMs", options.taskTimeoutMs ?? 30_000);
+    this.concurrency = checkedCount("concurrency", options.concurrency ?? 16);
     const builtins = builtinHandlers();
     for (const [type, handler] of Object.entries(builtins))
       this.handlers.set(type, handler as TaskHandler<Task>);
