@@ -311,12 +311,17 @@ export class CoordinatorAgent extends TriadAgent {
     return this.observer.traceSubmit([dict], () => this.core.assignTaskToDistributor(dict, distributorId));
   }
 
-  /** Resolves with the terminal task dict, or null when `timeoutMs` passes first. */
+  /**
+   * Resolves with the terminal task dict, or null when `timeoutMs` passes first (0: the task as it
+   * ended, or null at once). A taskId that is not a non-empty string, or a timeoutMs that is not a
+   * number >= 0, rejects with ERR_INVALID_ARGUMENT.
+   */
   waitForTask(taskId: string, timeoutMs = 30_000): Promise<AgentReply | null> {
     // Not an async function, like submitTask: called once per task, it costs a promise less.
     try {
       const refused = this.runState.refusal("waitForTask");
       if (refused !== null) throw refused;
+      checkWaitArguments(taskId, timeoutMs);
       return this.core.waitForTask(taskId, timeoutMs) as Promise<AgentReply | null>;
     } catch (err) {
       return Promise.reject(err);
@@ -454,6 +459,20 @@ export class CoordinatorAgent extends TriadAgent {
     await super.cleanup();
     await this.store.disconnect();
   }
+}
+
+/** waitForTask's: a task id, and a timeout of 0 (answer now) or more milliseconds (Infinity: no end). */
+function checkWaitArguments(taskId: unknown, timeoutMs: unknown): void {
+  if (typeof taskId !== "string" || taskId.length === 0)
+    throw new TriadError(
+      "ERR_INVALID_ARGUMENT",
+      `waitForTask: taskId must be a non-empty string (got ${typeof taskId === "string" ? '""' : String(taskId)})`,
+    );
+  if (typeof timeoutMs !== "number" || !(timeoutMs >= 0))
+    throw new TriadError(
+      "ERR_INVALID_ARGUMENT",
+      `waitForTask: timeoutMs must be a number of milliseconds >= 0 (got ${typeof timeoutMs === "string" ? JSON.stringify(timeoutMs) : String(timeoutMs)})`,
+    );
 }
 
 function checkPolicy(type: string, policy: RetryPolicy): void {

@@ -10,50 +10,79 @@ import { uniquePrefix } from "../../helpers/redis-server.js";
  * on the embedded store it resolved true and recorded a task nobody would serve.)
  */
 
-describe.each(testEngines("not-running"))("a coordinator that is not running, on $name", (engine) => {
-  beforeAll(() => engine.setup());
-  afterAll(() => engine.teardown());
+describe.each(testEngines("not-running"))(
+  "a coordinator not running, or waited on wrongly, on $name",
+  (engine) => {
+    beforeAll(() => engine.setup());
+    afterAll(() => engine.teardown());
 
-  it("refuses submits and waits before initialize() and after cleanup(), and serves again once initialized", async () => {
-    const redis = engine.config();
-    const id = uniquePrefix("nr");
-    const coordinator = new CoordinatorAgent({ agentId: `${id}-c`, redis });
-    const task = (n: number) => new Task({ taskId: `${id}-t${n}`, taskType: "echo", payload: { n } });
-    const refusedAs = (call: string, why: RegExp) =>
-      expect.objectContaining({
-        code: "ERR_NOT_RUNNING",
-        message: expect.stringMatching(new RegExp(`^${call}: coordinator ${id}-c ${why.source}`)),
+    it("refuses submits and waits before initialize() and after cleanup(), and wrong waitForTask arguments; serves again once initialized", async () => {
+      const redis = engine.config();
+      const id = uniquePrefix("nr");
+      const coordinator = new CoordinatorAgent({ agentId: `${id}-c`, redis });
+      const task = (n: number) => new Task({ taskId: `${id}-t${n}`, taskType: "echo", payload: { n } });
+      const refusedAs = (call: string, why: RegExp) =>
+        expect.objectContaining({
+          code: "ERR_NOT_RUNNING",
+          message: expect.stringMatching(new RegExp(`^${call}: coordinator ${id}-c ${why.source}`)),
+        });
+
+      const notYet = /is not running yet: call initialize\(\) first/;
+      await expect(coordinator.submitTask(task(1))).rejects.toEqual(refusedAs("submitTask", notYet));
+      await expect(coordinator.submitTasks([task(1)])).rejects.toEqual(refusedAs("submitTasks", notYet));
+      await expect(coordinator.submitTasksSettled([task(1)])).rejects.toEqual(
+        refusedAs("submitTasks", notYet),
+      );
+      await expect(coordinator.waitForTask(`${id}-t1`, 100)).rejects.toEqual(
+        refusedAs("waitForTask", notYet),
+      );
+
+      const distributor = new DistributorAgent({ agentId: `${id}-d`, coordinatorId: `${id}-c`, redis });
+      const worker = new WorkerAgent({ agentId: `${id}-w`, distributorId: `${id}-d` });
+      for (const agent of [coordinator, distributor, worker]) await agent.initialize();
+      expect(await coordinator.submitTask(task(1))).toBe(true);
+      expect(await coordinator.waitForTask(`${id}-t1`, 10_000)).toMatchObject({
+        status: "completed",
+        result: { n: 1 },
       });
 
-    const notYet = /is not running yet: call initialize\(\) first/;
-    await expect(coordinator.submitTask(task(1))).rejects.toEqual(refusedAs("submitTask", notYet));
-    await expect(coordinator.submitTasks([task(1)])).rejects.toEqual(refusedAs("submitTasks", notYet));
-    await expect(coordinator.submitTasksSettled([task(1)])).rejects.toEqual(refusedAs("submitTasks", notYet));
-    await expect(coordinator.waitForTask(`${id}-t1`, 100)).rejects.toEqual(refusedAs("waitForTask", notYet));
+      // Wrong arguments are refused, saying which; 0 answers at once.
+      const wrong = (message: string) => expect.objectContaining({ code: "ERR_INVALID_ARGUMENT", message });
+      await expect(coordinator.waitForTask(undefined as never, 100)).rejects.toEqual(
+        wrong("waitForTask: taskId must be a non-empty string (got undefined)"),
+      );
+      await expect(coordinator.waitForTask("", 100)).rejects.toEqual(
+        wrong('waitForTask: taskId must be a non-empty string (got "")'),
+      );
+      for (const [timeout, shown] of [
+        [-1, "-1"],
+        [Number.NaN, "NaN"],
+        ["100", '"100"'],
+      ] as const) {
+        await expect(coordinator.waitForTask(`${id}-t1`, timeout as number)).rejects.toEqual(
+          wrong(`waitForTask: timeoutMs must be a number of milliseconds >= 0 (got ${shown})`),
+        );
+      }
+      expect(await coordinator.waitForTask(`${id}-t1`, 0)).toMatchObject({ status: "completed" });
+      expect(await coordinator.waitForTask(`${id}-unknown`, 0)).toBeNull();
 
-    const distributor = new DistributorAgent({ agentId: `${id}-d`, coordinatorId: `${id}-c`, redis });
-    const worker = new WorkerAgent({ agentId: `${id}-w`, distributorId: `${id}-d` });
-    for (const agent of [coordinator, distributor, worker]) await agent.initialize();
-    expect(await coordinator.submitTask(task(1))).toBe(true);
-    expect(await coordinator.waitForTask(`${id}-t1`, 10_000)).toMatchObject({
-      status: "completed",
-      result: { n: 1 },
+      await coordinator.cleanup();
+      await coordinator.cleanup(); // twice is harmless
+      const stopped = /was stopped \(cleanup\(\)\); call initialize\(\) to run it again/;
+      await expect(coordinator.submitTask(task(2))).rejects.toEqual(refusedAs("submitTask", stopped));
+      await expect(coordinator.submitTasks([task(2)])).rejects.toEqual(refusedAs("submitTasks", stopped));
+      await expect(coordinator.waitForTask(`${id}-t1`, 100)).rejects.toEqual(
+        refusedAs("waitForTask", stopped),
+      );
+
+      // Initialized again, it serves again: the refused task was never recorded.
+      await coordinator.initialize();
+      expect(await coordinator.submitTask(task(2))).toBe(true);
+      expect(await coordinator.waitForTask(`${id}-t2`, 10_000)).toMatchObject({
+        status: "completed",
+        result: { n: 2 },
+      });
+      for (const agent of [worker, distributor, coordinator]) await agent.cleanup();
     });
-
-    await coordinator.cleanup();
-    await coordinator.cleanup(); // twice is harmless
-    const stopped = /was stopped \(cleanup\(\)\); call initialize\(\) to run it again/;
-    await expect(coordinator.submitTask(task(2))).rejects.toEqual(refusedAs("submitTask", stopped));
-    await expect(coordinator.submitTasks([task(2)])).rejects.toEqual(refusedAs("submitTasks", stopped));
-    await expect(coordinator.waitForTask(`${id}-t1`, 100)).rejects.toEqual(refusedAs("waitForTask", stopped));
-
-    // Initialized again, it serves again: the refused task was never recorded.
-    await coordinator.initialize();
-    expect(await coordinator.submitTask(task(2))).toBe(true);
-    expect(await coordinator.waitForTask(`${id}-t2`, 10_000)).toMatchObject({
-      status: "completed",
-      result: { n: 2 },
-    });
-    for (const agent of [worker, distributor, coordinator]) await agent.cleanup();
-  });
-});
+  },
+);
