@@ -32,5 +32,17 @@ export function checkPayloadDepth(payload: unknown, taskId: unknown): void {
   const problem = depthProblem(payload, "payload");
   if (problem === null) return;
   const task = typeof taskId === "string" ? `task ${JSON.stringify(taskId)}: ` : "";
-  throw new TriadError("ERR_INVALID_TASK", `${task}${problem}`, { status: 422 });
+  // A cycle is endlessly deep to the depth walk, but what is wrong with it is that it is not JSON.
+  const why = isCyclic(payload) ? "payload is not JSON: it contains a cycle" : problem;
+  throw new TriadError("ERR_INVALID_TASK", `${task}${why}`, { status: 422 });
+}
+
+/** True when JSON.stringify finds a cycle (it checks before it recurses far; only on the error path). */
+export function isCyclic(value: unknown): boolean {
+  try {
+    JSON.stringify(value, (_key, member: unknown) => (typeof member === "bigint" ? null : member));
+    return false;
+  } catch (err) {
+    return err instanceof TypeError && /circular/i.test(err.message);
+  }
 }

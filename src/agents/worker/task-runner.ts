@@ -4,7 +4,7 @@ import { assertJson, isPlainJson, type JsonObject, type JsonValue, jsonCopy } fr
 import { InputRequired, isInputRequired, isUnrecoverable, runGraphTask } from "../../core/state/index.js";
 import type { AttemptCancel } from "../live/attempt-cancel.js";
 import { checkProgress } from "../live/progress-value.js";
-import { depthProblem, MAX_PAYLOAD_DEPTH } from "../payload-depth.js";
+import { depthProblem, isCyclic, MAX_PAYLOAD_DEPTH } from "../payload-depth.js";
 import type { DependencyOutcome } from "../protocol.js";
 import { type SpawnInput, SpawnList } from "../workflow/spawn-list.js";
 
@@ -287,16 +287,6 @@ function toJson(value: unknown): JsonValue {
     throw new TriadError("ERR_RESULT_TOO_DEEP", problem);
   }
   return converted(value);
-}
-
-/** True when JSON.stringify finds a cycle (it checks before it recurses far; only on the error path). */
-function isCyclic(value: unknown): boolean {
-  try {
-    JSON.stringify(value, (_key, member: unknown) => (typeof member === "bigint" ? null : member));
-    return false;
-  } catch (err) {
-    return err instanceof TypeError && /circular/i.test(err.message);
-  }
 }
 
 function converted(value: unknown): JsonValue {

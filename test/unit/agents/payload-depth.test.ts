@@ -49,6 +49,17 @@ describe("the task payload depth limit", () => {
     expect(() => toDict(task)).toThrow(refused);
   });
 
+  it("says a payload with a cycle is not JSON, not that it is too deep (submitTask and submitTasks of a dict)", () => {
+    const payload: Record<string, unknown> = { a: 1 };
+    payload.self = { back: payload };
+    expect(() => toDict({ task_id: "loop", task_type: "echo", payload: payload as JsonObject })).toThrow(
+      expect.objectContaining({
+        code: "ERR_INVALID_TASK",
+        message: 'task "loop": payload is not JSON: it contains a cycle',
+      }),
+    );
+  });
+
   it("refuses 10,000 levels with the same error, not a stack overflow", () => {
     const payload = JSON.parse(`${'{"a":'.repeat(10_000)}1${"}".repeat(10_000)}`);
     expect(() => toDict({ task_id: "abyss", task_type: "echo", payload })).toThrow(
