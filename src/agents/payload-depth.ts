@@ -22,9 +22,10 @@ export const MAX_PAYLOAD_DEPTH = MAX_JSON_DEPTH / 2;
 export function depthProblem(value: unknown, what: string): string | null {
   // The common case first: isPlainJson allocates nothing and stops at the limit.
   if (isPlainJson(value, MAX_PAYLOAD_DEPTH - 1)) return null;
-  return jsonDepth(value, MAX_PAYLOAD_DEPTH) > MAX_PAYLOAD_DEPTH
-    ? `${what} is nested more than ${MAX_PAYLOAD_DEPTH} levels deep (the limit of a task's payload and result)`
-    : null;
+  if (jsonDepth(value, MAX_PAYLOAD_DEPTH) <= MAX_PAYLOAD_DEPTH) return null;
+  // A cycle is endlessly deep to the depth walk, but what is wrong with it is that it is not JSON.
+  if (isCyclic(value)) return `${what} is not JSON: it contains a cycle`;
+  return `${what} is nested more than ${MAX_PAYLOAD_DEPTH} levels deep (the limit of a task's payload and result)`;
 }
 
 /** Throws ERR_INVALID_TASK, naming the task, when its payload nests deeper than MAX_PAYLOAD_DEPTH. */
@@ -32,9 +33,7 @@ export function checkPayloadDepth(payload: unknown, taskId: unknown): void {
   const problem = depthProblem(payload, "payload");
   if (problem === null) return;
   const task = typeof taskId === "string" ? `task ${JSON.stringify(taskId)}: ` : "";
-  // A cycle is endlessly deep to the depth walk, but what is wrong with it is that it is not JSON.
-  const why = isCyclic(payload) ? "payload is not JSON: it contains a cycle" : problem;
-  throw new TriadError("ERR_INVALID_TASK", `${task}${why}`, { status: 422 });
+  throw new TriadError("ERR_INVALID_TASK", `${task}${problem}`, { status: 422 });
 }
 
 /** True when JSON.stringify finds a cycle (it checks before it recurses far; only on the error path). */

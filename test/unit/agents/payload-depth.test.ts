@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { toDict } from "../../../src/agents/coordinator/coordinator-agent.js";
-import { ENVELOPE_DEPTH, MAX_PAYLOAD_DEPTH } from "../../../src/agents/payload-depth.js";
+import { depthProblem, ENVELOPE_DEPTH, MAX_PAYLOAD_DEPTH } from "../../../src/agents/payload-depth.js";
 import { isUnsendable, sendSplitting } from "../../../src/agents/split-send.js";
 import { TriadError } from "../../../src/core/errors.js";
 import { A2AClient, MessageType } from "../../../src/core/messaging/index.js";
@@ -58,6 +58,16 @@ describe("the task payload depth limit", () => {
         message: 'task "loop": payload is not JSON: it contains a cycle',
       }),
     );
+  });
+
+  it("depthProblem says so of any value with a cycle (provideInput's input, a handler's result)", () => {
+    const input: Record<string, unknown> = { answer: "yes" };
+    input.again = [input];
+    expect(depthProblem(input, "the input")).toBe("the input is not JSON: it contains a cycle");
+    expect(depthProblem(deep(MAX_PAYLOAD_DEPTH + 1), "the input")).toMatch(
+      /^the input is nested more than 32/,
+    );
+    expect(depthProblem(deep(MAX_PAYLOAD_DEPTH), "the input")).toBeNull();
   });
 
   it("refuses 10,000 levels with the same error, not a stack overflow", () => {
