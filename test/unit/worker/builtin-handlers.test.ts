@@ -3,6 +3,7 @@ import { compute } from "../../../src/agents/worker/handlers/compute.js";
 import { dataProcessing } from "../../../src/agents/worker/handlers/data-processing.js";
 import { echo, sleep } from "../../../src/agents/worker/handlers/echo.js";
 import type { JsonObject } from "../../../src/core/json.js";
+import { isUnrecoverable } from "../../../src/core/state/index.js";
 
 describe("compute", () => {
   it.each([
@@ -29,6 +30,26 @@ describe("compute", () => {
     expect(() => compute({ operation: "sum", values: [1, "2"] })).toThrow(
       expect.objectContaining({ code: "ERR_INVALID_PAYLOAD" }),
     );
+  });
+
+  it("refuses a result past the largest number (JSON has no Infinity), not retried", () => {
+    for (const [operation, values] of [
+      ["product", [1e308, 10]],
+      ["sum", [1e308, 1e308]],
+    ] as const) {
+      let thrown: unknown;
+      try {
+        compute({ operation, values: [...values] });
+      } catch (err) {
+        thrown = err;
+      }
+      expect(thrown).toMatchObject({
+        code: "ERR_INVALID_PAYLOAD",
+        message: `compute: the ${operation} overflows: it is not a finite number`,
+      });
+      // Wrong input: another attempt cannot help.
+      expect(isUnrecoverable(thrown)).toBe(true);
+    }
   });
 
   it("refuses the mean of nothing", () => {

@@ -34,5 +34,9 @@ export function compute(payload: JsonObject): JsonValue {
   if (nums.length === 0 && operation !== "sum" && operation !== "product") {
     throw badPayload("compute", `${operation} of no values is undefined`);
   }
-  return { result: run(nums) };
+  const result = run(nums);
+  // JSON has no Infinity: a result past the largest number would not be a result.
+  if (!Number.isFinite(result))
+    throw badPayload("compute", `the ${operation} overflows: it is not a finite number`);
+  return { result };
 }
