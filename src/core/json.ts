@@ -207,6 +207,10 @@ function checkJson(value: unknown, path: string, seen: Set<object>): void {
     checkJson((obj.toJSON as () => unknown)(), path, seen);
     return;
   }
+  // JSON.stringify writes these as {}, their entries lost without a word.
+  if (obj instanceof Map || obj instanceof Set) {
+    throw invalid(path, `a ${obj.constructor.name} is not JSON (convert it to an object or array)`);
+  }
   if (seen.has(obj)) throw invalid(path, "the value contains a cycle");
   seen.add(obj);
   if (Array.isArray(value)) {

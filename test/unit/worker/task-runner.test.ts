@@ -26,6 +26,18 @@ describe("runTask", () => {
     ).toEqual({ status: "failed", error: "boom" });
   });
 
+  it("fails a function handler that returns a Map or a Set, which JSON would write as {} (a graph's result was refused already)", () => {
+    for (const [value, kind] of [
+      [{ counts: new Map([["a", 1]]) }, "Map"],
+      [[new Set([1, 2])], "Set"],
+    ] as const) {
+      expect(runAttempt(() => value as never, task, { timeoutMs: 1000 })).toEqual({
+        status: "failed",
+        error: `the handler returned something that is not JSON (${Array.isArray(value) ? "result[0]" : "result.counts"}: a ${kind} is not JSON (convert it to an object or array))`,
+      });
+    }
+  });
+
   it("fails a handler that outlasts its time, and fires its signal with the reason", async () => {
     let signal: AbortSignal | undefined;
     const outcome = await runTask(
