@@ -99,8 +99,6 @@ export type WorkerEntry = {
   inFlight: Attempts;
   done: number;
   load: number;
-  /** Of its load, the attempts its handlers run now (the rest wait there for a slot). */
-  running: number;
   taskTypes: string[];
   /** Attempts it may hold per unit of its capacity: PREFETCH, up to maxPrefetch (WorkerRegistry.reported). */
   prefetch: number;
@@ -155,7 +153,6 @@ export class WorkerRegistry {
         inFlight: new Attempts(),
         done: 0,
         load: 0,
-        running: 0,
         taskTypes: [],
         prefetch: PREFETCH,
         maxPrefetch: LEGACY_BACKLOG_PER_SLOT,
@@ -204,8 +201,6 @@ export class WorkerRegistry {
     entry.deadSince = undefined;
     entry.done = hb.done;
     entry.load = hb.load;
-    // It starts a queued attempt as soon as a slot frees: of what it holds, what fits runs.
-    entry.running = Math.min(hb.load, hb.capacity);
     entry.taskTypes = hb.task_types;
     entry.remoteAgents = hb.remote_agents;
     entry.stopping = hb.stopping === true;
@@ -326,12 +321,13 @@ export class WorkerRegistry {
   /**
    * What the coordinator lists of each worker. `load`: the attempts it holds, as it said or as
    * sent to it (on their way, or reported and being committed), whichever is more; `running`: those
-   * its handlers run, as it said (at most its capacity); `queued`: the rest.
+   * its handlers run — it starts a queued attempt as soon as a slot frees, so of what it said it
+   * holds, what fits its capacity; `queued`: the rest.
    */
   summaries(): WorkerSummary[] {
     return this.all().map((w) => {
       const load = w.status === "dead" ? 0 : Math.max(w.load, w.inFlight.size);
-      const running = Math.min(load, w.running, w.capacity);
+      const running = Math.min(load, w.load, w.capacity);
       return {
         id: w.id,
         status: w.status,
