@@ -68,7 +68,11 @@ export type DrainEnd = { drained: boolean; givenUp: number; left: DrainLeft };
 const DRAIN_REPORT_MS = 5000;
 
 type Running = { fence: number; startedAt: number; cancel: AttemptCancel };
-type Unacked = { outcome: AttemptOutcomeWire; sentAt: number };
+/**
+ * An outcome not yet acknowledged. `queued`: it waits in the outbox, not yet handed to a send
+ * (the distributor does not answer, say): a resend then pushes no second copy of it.
+ */
+type Unacked = { outcome: AttemptOutcomeWire; sentAt: number; queued: boolean };
 
 /** Heartbeats that tell of an attempt handed back. */
 const RETURNED_TOLD = 3;
@@ -280,7 +284,7 @@ export class WorkerCore {
   }
 
   private finish(outcome: AttemptOutcomeWire): void {
-    const entry: Unacked = { outcome, sentAt: 0 };
+    const entry: Unacked = { outcome, sentAt: 0, queued: false };
     this.unacked.delete(outcome.task_id);
     this.unacked.set(outcome.task_id, entry);
     this.options.onOutcome?.(outcome);
@@ -327,6 +331,9 @@ export class WorkerCore {
       this.unacked.delete(id);
       this.unacked.set(id, entry);
     }
+    // Still waiting in the outbox (the sends before it unanswered): that copy goes, no second.
+    if (entry.queued) return;
+    entry.queued = true;
     this.results.push(DISTRIBUTOR, entry.outcome);
   }
 
@@ -342,6 +349,10 @@ export class WorkerCore {
   }
 
   private sendResults(results: AttemptOutcomeWire[]): Promise<void> {
+    for (const outcome of results) {
+      const entry = this.unacked.get(outcome.task_id);
+      if (entry?.outcome === outcome) entry.queued = false;
+    }
     // A failed send is not lost: the outcome stays unacknowledged and goes out again on the resend
     // timer. An outcome no message can carry (an enormous error, say) becomes a failure that says so.
     return sendSplitting(
