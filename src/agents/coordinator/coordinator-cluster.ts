@@ -277,13 +277,18 @@ export class CoordinatorCluster implements ClusterSeam {
     const core = this.o.core();
     const now = performance.now();
     const distributors: HeardDistributor[] = [];
+    const { heartbeatTimeoutMs } = this.o.timing;
     for (const d of core.directory.all()) {
       // Only what this coordinator heard itself: not a registry entry still given its one timeout.
-      if (d.via !== null || d.status === "dead" || d.lastHeartbeatAt === null) continue;
+      if (d.via !== null || d.lastHeartbeatAt === null) continue;
+      // A dead one is left out, but one that said it stops is told of for a heartbeat timeout
+      // more, so the others list it as stopped too, not as crashed once it falls silent.
+      const dead = d.status === "dead";
+      if (dead && !(d.stopped === true && now - d.lastSeen <= heartbeatTimeoutMs)) continue;
       distributors.push({
         id: d.id,
         url: d.url,
-        status: d.status,
+        status: d.status === "dead" ? "idle" : d.status,
         load: d.load,
         capacity: d.capacity,
         owns_lease: d.ownsLease,
@@ -292,6 +297,7 @@ export class CoordinatorCluster implements ClusterSeam {
         last_heartbeat_at: d.lastHeartbeatAt,
         ...(d.sentAt === null ? {} : { sent_at: d.sentAt }),
         age_ms: Math.max(0, Math.round(now - d.lastSeen)),
+        ...(d.stopped === true ? { stopping: true as const } : {}),
       });
     }
     return {

@@ -17,6 +17,8 @@ export type HeardDistributor = {
   sent_at?: number;
   /** How long ago its last heartbeat came, on the writer's monotonic clock (no wall clocks compared). */
   age_ms: number;
+  /** That last heartbeat said it stops (a graceful exit, not a crash). Absent from older coordinators. */
+  stopping?: true;
 };
 
 /** What one coordinator publishes about itself every heartbeat interval (a key that expires). */

@@ -1,0 +1,95 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { CoordinatorAgent, DistributorAgent, type RedisConfig, WorkerAgent } from "../../../src/index.js";
+import { agentList } from "../../../src/server/coordinator-api.js";
+import { FAST, FaultyRouter } from "../../helpers/cluster.js";
+import { testEngines } from "../../helpers/engines.js";
+import { until } from "../../helpers/wait.js";
+
+/**
+ * Several coordinators (SPEC "Several coordinators"): every coordinator lists the whole cluster,
+ * and lists a dead agent as the one that heard it lists it — a graceful stop as stopped, a crash
+ * as a crash — for the dead-agent retention.
+ */
+
+type Listed = { id: string; tier: string; status: string; stopped?: boolean };
+
+class TwoCoordinators {
+  readonly router = new FaultyRouter();
+  readonly run = Math.random().toString(36).slice(2, 7);
+  readonly agents: Array<CoordinatorAgent | DistributorAgent | WorkerAgent> = [];
+
+  constructor(readonly redis: RedisConfig) {}
+
+  id(name: string): string {
+    return `${name}-${this.run}`;
+  }
+
+  async coordinator(name: string, retentionMs = 600_000): Promise<CoordinatorAgent> {
+    const c = new CoordinatorAgent({
+      agentId: this.id(name),
+      redis: this.redis,
+      a2a: { router: this.router },
+      timing: { ...FAST, deadRetentionMs: retentionMs },
+    });
+    await c.initialize();
+    this.agents.push(c);
+    return c;
+  }
+
+  /** A distributor heartbeating `home` only, with one worker. */
+  async distributor(name: string, home: CoordinatorAgent): Promise<[DistributorAgent, WorkerAgent]> {
+    const d = new DistributorAgent({
+      agentId: this.id(name),
+      coordinatorId: home.agentId,
+      redis: this.redis,
+      a2a: { router: this.router },
+      timing: FAST,
+    });
+    await d.initialize();
+    const w = new WorkerAgent({
+      agentId: this.id(`${name}-w`),
+      distributorId: d.agentId,
+      a2a: { router: this.router },
+      timing: FAST,
+    });
+    await w.initialize();
+    this.agents.push(d, w);
+    return [d, w];
+  }
+
+  listed(by: CoordinatorAgent, name: string): Listed | undefined {
+    return agentList(by).find((a) => a.id === this.id(name)) as Listed | undefined;
+  }
+
+  async stop(): Promise<void> {
+    for (const a of [...this.agents].reverse()) await a.cleanup().catch(() => {});
+  }
+}
+
+describe.each(testEngines("coordinator-listings"))(
+  "several coordinators list dead agents ($name)",
+  (engine) => {
+    let set: TwoCoordinators | undefined;
+    beforeAll(() => engine.setup(), 60_000);
+    afterEach(async () => {
+      await set?.stop();
+      set = undefined;
+    });
+    afterAll(() => engine.teardown());
+
+    it("a distributor heard through another coordinator that stops gracefully is listed as stopped there too", async () => {
+      set = new TwoCoordinators(engine.config());
+      const a = await set.coordinator("a");
+      const b = await set.coordinator("b");
+      const [d, w] = await set.distributor("d", b);
+      await until("a lists d through b", () => set!.listed(a, "d")?.status === "idle");
+      await until("a lists d's worker", () => set!.listed(a, "d-w") !== undefined);
+      await w.cleanup();
+      await d.shutdown();
+      await until("b lists d dead", () => set!.listed(b, "d")?.status === "dead");
+      expect(set.listed(b, "d")).toMatchObject({ status: "dead", stopped: true });
+      await until("a lists d dead", () => set!.listed(a, "d")?.status === "dead");
+      expect(set.listed(a, "d")).toMatchObject({ status: "dead", stopped: true });
+    });
+  },
+);
