@@ -1,6 +1,7 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 import type { CoordinatorAgent } from "../agents/index.js";
 import { OTHER_TYPE } from "../agents/observe/coordinator-observer.js";
+import { agentList } from "./coordinator-api.js";
 import { registerLimitMetrics } from "./limit-metrics.js";
 
 type Labels = Record<string, string>;
@@ -162,13 +163,15 @@ export function coordinatorMetrics(coordinator: CoordinatorAgent): Registry {
         read((labels, value) => this.inc(labels, value));
       },
     });
-  gauge("triad_agents", "Agents known to the coordinator, by tier and status", ["tier", "status"], (add) => {
-    add({ tier: "coordinator", status: "idle" }, coordinator.cluster.peers.members().length);
-    for (const d of coordinator.core.directory.all()) {
-      add({ tier: "distributor", status: d.status }, 1);
-      for (const w of d.workers) add({ tier: "worker", status: d.status === "dead" ? "dead" : w.status }, 1);
-    }
-  });
+  gauge(
+    "triad_agents",
+    "Agents known to the coordinator, by tier and status (GET /agents's; `stopped`: dead after a graceful stop, `dead`: crashed)",
+    ["tier", "status"],
+    (add) => {
+      for (const a of agentList(coordinator))
+        add({ tier: String(a.tier), status: a.stopped === true ? "stopped" : String(a.status) }, 1);
+    },
+  );
   gauge("triad_tasks_unplaced", "Accepted tasks waiting for a healthy distributor", [], (add) =>
     add({}, coordinator.core.unplacedCount),
   );

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { agentList } from "../../../src/server/coordinator-api.js";
+import { coordinatorMetrics } from "../../../src/server/metrics.js";
 import { FAST, type TestCluster } from "../../helpers/cluster.js";
 import { clusterPerTest, testEngines } from "../../helpers/engines.js";
 import { sleep, until } from "../../helpers/wait.js";
@@ -162,6 +163,14 @@ describe.each(testEngines("dead-retention"))("dead agents ($name)", (engine) => 
     await until("d2 is listed dead", () => listed(c, "d2")?.status === "dead");
     expect(listed(c, "d2")).toMatchObject({ status: "dead", stopped: true });
     expect(listed(c, "w4")).toMatchObject({ status: "dead", stopped: true });
+    // /metrics counts them apart too: stopped (w2, w4, d2) is not dead (w3, crashed).
+    const m = await coordinatorMetrics(c.coordinator).metrics();
+    expect(m).toContain(`triad_agents{tier="distributor",status="stopped"} 1`);
+    expect(m).toContain(`triad_agents{tier="distributor",status="idle"} 1`);
+    expect(m).not.toContain(`triad_agents{tier="distributor",status="dead"}`);
+    expect(m).toContain(`triad_agents{tier="worker",status="stopped"} 2`);
+    expect(m).toContain(`triad_agents{tier="worker",status="dead"} 1`);
+    expect(m).toContain(`triad_agents{tier="worker",status="idle"} 1`);
   }, 60_000);
 
   it("a dead worker is listed as dead, then forgotten, and listed again when it comes back", async () => {
