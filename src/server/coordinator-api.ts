@@ -196,6 +196,23 @@ export function agentList(coordinator: CoordinatorAgent): JsonObject[] {
       shards: peer.shards ?? [],
     });
   }
+  // Those seen alive, then gone (crashed, or stopped gracefully), for the dead-agent retention.
+  for (const { view, stopped } of coordinator.cluster.peers.dead()) {
+    const s = view.stats ?? {};
+    out.push({
+      id: view.id,
+      tier: "coordinator",
+      status: "dead",
+      last_heartbeat: view.published_at ?? null,
+      parent: null,
+      load: 0,
+      queued: 0,
+      done: (s.completed ?? 0) + (s.failed ?? 0) + (s.abandoned ?? 0),
+      url: view.url,
+      shards: [],
+      ...(stopped ? { stopped: true } : {}),
+    });
+  }
   for (const d of coordinator.core.directory.all()) {
     // A dead one holds nothing any more (its tasks are being moved), nor do its workers.
     const dead = d.status === "dead";

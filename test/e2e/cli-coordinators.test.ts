@@ -100,7 +100,8 @@ describe("three coordinator processes on one Redis", () => {
   const settledShares = async (urls: string[], timeoutMs = 15_000): Promise<Agent[]> => {
     const deadline = performance.now() + timeoutMs;
     for (;;) {
-      const list = (await agents(urls[0]!)).filter((a) => a.tier === "coordinator");
+      // The live ones (one that died stays listed as dead for the retention).
+      const list = (await agents(urls[0]!)).filter((a) => a.tier === "coordinator" && a.status !== "dead");
       const owned = list.flatMap((a) => a.shards ?? []);
       if (list.length === urls.length && owned.length === 16 && new Set(owned).size === 16) return list;
       if (performance.now() > deadline) throw new Error(`shards not settled: ${JSON.stringify(list)}`);
@@ -160,6 +161,10 @@ describe("three coordinator processes on one Redis", () => {
     expect(statuses((await running).stdout)).toEqual(Array(30).fill("completed"));
     const list = await settledShares(urls.slice(1));
     expect(list.map((a) => a.id).sort()).toEqual(["c2", "c3"]);
+    // c1 is listed as dead, a crash (not stopped), with no shards.
+    const c1 = (await agents(urls[1]!)).find((a) => a.id === "c1");
+    expect(c1).toMatchObject({ tier: "coordinator", status: "dead", shards: [] });
+    expect(c1).not.toHaveProperty("stopped");
     // The distributor moved to a live coordinator.
     const d1 = (await agents(urls[1]!)).find((a) => a.id === "d1");
     expect(d1?.status).not.toBe("dead");

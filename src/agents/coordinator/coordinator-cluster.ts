@@ -82,6 +82,7 @@ export class CoordinatorCluster implements ClusterSeam {
       // Longer than a shard lease: when the others see a coordinator gone, its leases have
       // expired too, and they take its shards in that same tick.
       ttlMs: own.viewTtlMs,
+      retentionMs: o.timing.deadRetentionMs,
       view: () => this.view(),
       ended: (ids) =>
         void o

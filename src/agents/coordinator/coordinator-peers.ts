@@ -1,6 +1,8 @@
 import type { JsonValue } from "../../core/json.js";
 import type { RedisClient } from "../../core/store/index.js";
 import type { WorkerSummary } from "../protocol.js";
+import { DEFAULT_TIMING } from "../timing.js";
+import { type GoneCoordinator, GoneCoordinators } from "./gone-coordinators.js";
 
 /** A distributor as the coordinator that hears its heartbeats describes it to the others. */
 export type HeardDistributor = {
@@ -44,6 +46,11 @@ export type CoordinatorView = {
    */
   reported?: Record<string, [number, number, number]>;
   distributors: HeardDistributor[];
+  /**
+   * Its last view, written as it stops gracefully (its shards given back): the others list it as
+   * stopped, not as crashed, and take it for gone at once. Absent otherwise.
+   */
+  stopping?: true;
 };
 
 export type CoordinatorPeersOptions = {
@@ -51,6 +58,8 @@ export type CoordinatorPeersOptions = {
   store: RedisClient;
   /** A coordinator whose view is older than this is gone (a little longer than a shard lease). */
   ttlMs: number;
+  /** How long a coordinator seen gone is listed as dead (timing.deadRetentionMs; by default, its default). */
+  retentionMs?: number;
   /** This coordinator's view, as of now. */
   view: () => CoordinatorView;
   /** Tasks that ended, heard of by another coordinator (its distributor's report, or its abandon). */
@@ -81,6 +90,8 @@ type News = { from: string; ended?: string[]; unplaced?: string[]; watch?: strin
  */
 export class CoordinatorPeers {
   private peers = new Map<string, CoordinatorView>();
+  /** Those seen alive, then gone: listed as dead for the retention. */
+  private readonly gone: GoneCoordinators;
   /** Registered ids without a view, since when (monotonic ms). */
   private readonly missingSince = new Map<string, number>();
   private readonly pending: { ended: string[]; unplaced: string[]; watch: string[] } = {
@@ -93,7 +104,9 @@ export class CoordinatorPeers {
   private flushScheduled = false;
   private subscribed = false;
 
-  constructor(private readonly o: CoordinatorPeersOptions) {}
+  constructor(private readonly o: CoordinatorPeersOptions) {
+    this.gone = new GoneCoordinators(() => o.retentionMs ?? DEFAULT_TIMING.deadRetentionMs);
+  }
 
   async start(): Promise<void> {
     await this.o.store.subscribe(NEWS_CHANNEL, (_channel, data) => this.heard(data));
@@ -124,17 +137,26 @@ export class CoordinatorPeers {
     const peers = new Map<string, CoordinatorView>();
     const now = performance.now();
     const forgotten: string[] = [];
+    const stopping = new Set<string>();
     views.forEach((view, i) => {
       const id = ids[i]!;
       if (view !== null && typeof view === "object") {
-        peers.set(id, view as unknown as CoordinatorView);
         this.missingSince.delete(id);
+        // Its last view, as it stopped gracefully: gone now.
+        if ((view as { stopping?: unknown }).stopping === true) stopping.add(id);
+        else peers.set(id, view as unknown as CoordinatorView);
       } else {
         const since = this.missingSince.get(id) ?? now;
         this.missingSince.set(id, since);
         if (now - since > FORGET_AFTER_TTLS * this.o.ttlMs) forgotten.push(id);
       }
     });
+    // Alive at the last look and not now: dead — stopped when it said so (its last view, or its
+    // registry entry removed as it left), else crashed (its view expired, its entry still there).
+    for (const [id, view] of this.peers)
+      if (!peers.has(id)) this.gone.went(view, stopping.has(id) || registry[id] === undefined, now);
+    for (const id of peers.keys()) this.gone.alive(id);
+    this.gone.prune(now);
     this.peers = peers;
     if (forgotten.length > 0) await this.forget(forgotten);
   }
@@ -152,6 +174,11 @@ export class CoordinatorPeers {
   /** The coordinators alive now, this one included, sorted. */
   members(): string[] {
     return [this.o.coordinatorId, ...this.peers.keys()].sort();
+  }
+
+  /** The other coordinators seen alive, then gone, within the dead-agent retention. */
+  dead(): GoneCoordinator[] {
+    return this.gone.list();
   }
 
   /** Whether another coordinator is alive now. */
@@ -184,12 +211,18 @@ export class CoordinatorPeers {
     this.scheduleFlush();
   }
 
-  /** Leaves: stops listening and removes its view and registry entry, so the others know at once. */
+  /**
+   * Leaves: stops listening, writes its last view (`stopping`, no shards) and removes its
+   * registry entry, so the others know at once that it stopped, and list it so.
+   */
   async stop(): Promise<void> {
     if (this.subscribed) await this.o.store.unsubscribe(NEWS_CHANNEL).catch(() => {});
     this.subscribed = false;
     const id = this.o.coordinatorId;
-    await this.o.store.delete(this.viewKey(id)).catch(() => false);
+    const last: CoordinatorView = { ...this.o.view(), shards: [], stopping: true };
+    await this.o.store
+      .set(this.viewKey(id), last as unknown as JsonValue, this.o.ttlMs / 1000)
+      .catch(() => {});
     await this.o.store
       .transaction<Record<string, string | null>>(REGISTRY_KEY, (cur) => {
         const next = { ...(cur ?? {}) };

@@ -92,7 +92,7 @@ export function agentsView(coordinator: CoordinatorAgent): JsonObject[] {
   const { directory } = coordinator.core;
   return agentList(coordinator).map((agent) => {
     let age: number | null = null;
-    if (agent.tier === "coordinator") age = 0;
+    if (agent.tier === "coordinator") age = agent.status === "dead" ? null : 0;
     else if (agent.tier === "distributor") {
       const entry = directory.get(String(agent.id));
       if (entry?.lastHeartbeatAt) age = now - entry.lastSeen;

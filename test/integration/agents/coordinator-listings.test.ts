@@ -1,6 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { CoordinatorAgent, DistributorAgent, type RedisConfig, WorkerAgent } from "../../../src/index.js";
 import { agentList } from "../../../src/server/coordinator-api.js";
+import { coordinatorMetrics } from "../../../src/server/metrics.js";
 import { FAST, FaultyRouter } from "../../helpers/cluster.js";
 import { testEngines } from "../../helpers/engines.js";
 import { until } from "../../helpers/wait.js";
@@ -90,6 +91,43 @@ describe.each(testEngines("coordinator-listings"))(
       expect(set.listed(b, "d")).toMatchObject({ status: "dead", stopped: true });
       await until("a lists d dead", () => set!.listed(a, "d")?.status === "dead");
       expect(set.listed(a, "d")).toMatchObject({ status: "dead", stopped: true });
+    });
+
+    it("a coordinator that crashes is listed dead by the others, one that stops gracefully as stopped, each forgotten after the retention", async () => {
+      set = new TwoCoordinators(engine.config());
+      const a = await set.coordinator("a", 2_000);
+      const b = await set.coordinator("b", 2_000);
+      const c = await set.coordinator("c", 2_000);
+      await until("a lists b and c alive", () =>
+        ["b", "c"].every((n) => set!.listed(a, n)?.status === "idle"),
+      );
+      // b as kill -9: its timers stop, its view and leases are left to expire.
+      set.router.frozen.add(b.agentId);
+      b.core.stop();
+      await b.cluster.stop({ release: false });
+      (b as unknown as { stopTimers(): void }).stopTimers();
+      await until("a lists b dead", () => set!.listed(a, "b")?.status === "dead");
+      expect(set.listed(a, "b")).not.toHaveProperty("stopped");
+      await until("c lists b dead", () => set!.listed(c, "b")?.status === "dead");
+      expect(set.listed(c, "b")).toMatchObject({ tier: "coordinator", shards: [] });
+      expect(a.cluster.peers.members()).toEqual([a.agentId, c.agentId].sort());
+      const m = await coordinatorMetrics(a).metrics();
+      expect(m).toContain(`triad_agents{tier="coordinator",status="dead"} 1`);
+
+      await c.cleanup();
+      await until("a lists c dead", () => set!.listed(a, "c")?.status === "dead");
+      expect(set.listed(a, "c")).toMatchObject({ status: "dead", stopped: true });
+      expect(a.cluster.peers.members()).toEqual([a.agentId]);
+
+      await until(
+        "a forgets b and c",
+        () => set!.listed(a, "b") === undefined && set!.listed(a, "c") === undefined,
+      );
+      expect(
+        agentList(a)
+          .filter((x) => x.tier === "coordinator")
+          .map((x) => x.id),
+      ).toEqual([a.agentId]);
     });
   },
 );
