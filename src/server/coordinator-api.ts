@@ -7,6 +7,7 @@ import { TriadError } from "../core/errors.js";
 import type { JsonObject } from "../core/json.js";
 import { isTerminalStatus } from "../core/state/status.js";
 import { clusterFinished, localFinished } from "./cluster-tasks.js";
+import { taskCounts } from "./dashboard/cluster-view.js";
 import type { CoordinatorApi } from "./http-api.js";
 
 /** The HTTP API's view of a coordinator agent. */
@@ -103,6 +104,9 @@ export function coordinatorApi(
         unplaced: coordinator.core.unplacedCount,
         input_required: coordinator.core.input.waiting,
       } as unknown as JsonObject;
+    },
+    clusterCounts() {
+      return taskCounts(coordinator) as unknown as JsonObject;
     },
     async listTasks(status, limit, scope = "cluster") {
       const finishedOnly = status === undefined || isTerminalStatus(status);

@@ -48,6 +48,8 @@ export type CoordinatorApi = {
   getTask(taskId: string, waitMs: number): Promise<JsonObject | null>;
   /** Task counts for status views. */
   counts(): JsonObject;
+  /** The whole cluster's task counts (every live coordinator's, as the dashboard shows them). */
+  clusterCounts?(): JsonObject;
   /**
    * Open tasks (from the store) then finished ones, newest first. Finished ones come from every
    * live coordinator's window (scope "cluster"), or this one's only (scope "local", a peer's
@@ -240,7 +242,12 @@ export function createHttpApi(options: HttpApiOptions) {
     ...scheduleHandlers(options.api.schedules, limit),
     ...inputHandlers(options.api, limit),
     "GET /agents": async (_req, res) => {
-      sendJson(res, 200, { agents: options.api.agents(), tasks: options.api.counts() });
+      const cluster = options.api.clusterCounts?.();
+      sendJson(res, 200, {
+        agents: options.api.agents(),
+        tasks: options.api.counts(),
+        ...(cluster === undefined ? {} : { cluster_tasks: cluster }),
+      });
     },
     "GET /metrics": async (_req, res) => {
       const m = await options.api.metrics();

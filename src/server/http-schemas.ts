@@ -334,6 +334,22 @@ export const agentsAnswer = named(
           .describe("Waiting for input, in the whole store (as counted about once a second)."),
       })
       .describe("This coordinator's task counts since it started."),
+    cluster_tasks: z
+      .object({
+        submitted: z.number(),
+        waiting: z.number().describe("Accepted, waiting for a healthy distributor."),
+        in_flight: z.number().describe("Held by live distributors: queued there or running."),
+        completed: z.number(),
+        failed: z.number(),
+        abandoned: z.number(),
+        retried: z.number(),
+        reassigned: z.number(),
+        input_required: z.number(),
+      })
+      .optional()
+      .describe(
+        "The whole cluster's task counts, as the dashboard shows them: this coordinator's plus every live coordinator's (several coordinators). Absent from an older coordinator's answer.",
+      ),
   }),
   "Agents",
   "Every agent of every tier, and the task counts.",

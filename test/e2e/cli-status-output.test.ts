@@ -61,11 +61,19 @@ describe("triad status output", () => {
 
   /** What the server lists beside `agents` (set by a test, cleared after it). */
   let extra: Array<Record<string, unknown>> = [];
+  /** The cluster's counts the server gives beside its own (set by a test, cleared after it). */
+  let clusterTasks: Record<string, number> | undefined;
 
   beforeAll(async () => {
     server = createServer((_req, res) => {
       res.writeHead(200, { "content-type": "application/json" });
-      res.end(JSON.stringify({ agents: [...agents, ...extra], tasks: { submitted: 3, completed: 3 } }));
+      res.end(
+        JSON.stringify({
+          agents: [...agents, ...extra],
+          tasks: { submitted: 3, completed: 3 },
+          ...(clusterTasks ? { cluster_tasks: clusterTasks } : {}),
+        }),
+      );
     });
     await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
     url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -108,6 +116,20 @@ describe("triad status output", () => {
       expect(crashed.code).toBe(1);
     } finally {
       extra = [];
+    }
+  });
+
+  it("prints the whole cluster's task counts (every coordinator's), not only the one asked's", async () => {
+    const own = await runTriad(["status", "--coordinator", url]);
+    expect(own.stdout).toMatch(/^tasks: 3 submitted, 3 completed, 0 failed,/m); // an older coordinator's answer
+    clusterTasks = { submitted: 200, completed: 190, failed: 4, abandoned: 1, waiting: 5, input_required: 2 };
+    try {
+      const r = await runTriad(["status", "--coordinator", url]);
+      expect(r.stdout).toMatch(
+        /^tasks: 200 submitted, 190 completed, 4 failed, 1 abandoned, 5 waiting for a distributor, 2 waiting for input$/m,
+      );
+    } finally {
+      clusterTasks = undefined;
     }
   });
 

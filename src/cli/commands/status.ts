@@ -27,7 +27,11 @@ export async function status(options: ParsedOptions): Promise<number> {
     throw new UsageError("--follow follows one task: give --task ID with it");
   if (options.task !== undefined) return taskStatus(options);
   const api = new ApiClient(String(options.coordinator));
-  const body = await api.request<{ agents: Agent[]; tasks: Record<string, number> }>("GET", "/agents");
+  const body = await api.request<{
+    agents: Agent[];
+    tasks: Record<string, number>;
+    cluster_tasks?: Record<string, number>;
+  }>("GET", "/agents");
   if (options.json) {
     process.stdout.write(`${JSON.stringify(body, null, 2)}\n`);
     return 0;
@@ -52,9 +56,16 @@ export async function status(options: ParsedOptions): Promise<number> {
       .join("  ")
       .trimEnd();
   process.stdout.write(`${line(header)}\n${rows.map(line).join("\n")}\n\n`);
+  // The whole cluster's counts (several coordinators: every live one's), else (an older
+  // coordinator) the one asked.
+  const c = body.cluster_tasks;
   const t = body.tasks;
+  const [submitted, completed, failed, abandoned, waiting, input] =
+    c === undefined
+      ? [t.submitted, t.completed, t.failed, t.abandoned, t.unplaced, t.input_required]
+      : [c.submitted, c.completed, c.failed, c.abandoned, c.waiting, c.input_required];
   process.stdout.write(
-    `tasks: ${t.submitted ?? 0} submitted, ${t.completed ?? 0} completed, ${t.failed ?? 0} failed, ${t.abandoned ?? 0} abandoned, ${t.unplaced ?? 0} waiting for a distributor, ${t.input_required ?? 0} waiting for input\n`,
+    `tasks: ${submitted ?? 0} submitted, ${completed ?? 0} completed, ${failed ?? 0} failed, ${abandoned ?? 0} abandoned, ${waiting ?? 0} waiting for a distributor, ${input ?? 0} waiting for input\n`,
   );
   // A crashed agent fails the command; one that stopped gracefully (a rolling restart) does not.
   const crashed = body.agents.filter((a) => a.status === "dead" && !stoppedGracefully(a)).length;

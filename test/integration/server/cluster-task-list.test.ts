@@ -122,6 +122,31 @@ describe.each(testEngines("cluster-task-list"))("cluster-wide task lists on $nam
     expect(Math.abs(Date.parse(peer!.last_heartbeat) - asked)).toBeLessThan(5_000);
   });
 
+  it("GET /agents gives the whole cluster's task counts beside the asked coordinator's own", async () => {
+    set = new Set3(engine.config());
+    await set.start(2);
+    const [c1, c2] = set.coordinators as [CoordinatorAgent, CoordinatorAgent];
+    const [, s2] = set.servers as [RunningServer, RunningServer];
+    await set.worker(c1);
+    const ids = Array.from({ length: 10 }, (_, i) => `n${i}`);
+    for (const id of ids) await c1.submitTask({ task_id: id, task_type: "echo", payload: {} });
+    for (const id of ids) expect((await c2.waitForTask(id, 8000))?.status).toBe("completed");
+    type Counts = Record<string, number>;
+    const agentsOf = async () =>
+      (await (await fetch(`${s2.url}/agents`, { headers: { authorization: `Bearer ${TOKEN}` } })).json()) as {
+        tasks: Counts;
+        cluster_tasks: Counts;
+      };
+    // c1's counts reach c2 with c1's next view.
+    await until("c2's answer counts c1's tasks", async () => {
+      const body = await agentsOf();
+      return body.cluster_tasks?.completed === 10;
+    });
+    const body = await agentsOf();
+    expect(body.tasks.submitted).toBe(0); // c2's own: it accepted nothing
+    expect(body.cluster_tasks).toMatchObject({ submitted: 10, completed: 10, failed: 0, waiting: 0 });
+  });
+
   it("a task that ended through one coordinator is listed by another, with the token forwarded", async () => {
     set = new Set3(engine.config());
     await set.start(2);
