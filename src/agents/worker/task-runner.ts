@@ -279,21 +279,29 @@ function toJson(value: unknown): JsonValue {
   if (problem !== null) {
     // A cycle is endlessly deep to the depth walk, but what is wrong with it is that it is not JSON.
     if (isCyclic(value)) {
-      throw new TriadError(
+      throw notRetryable(
         "ERR_RESULT_NOT_JSON",
         "the handler returned something that is not JSON (it contains a cycle)",
       );
     }
-    throw new TriadError("ERR_RESULT_TOO_DEEP", problem);
+    throw notRetryable("ERR_RESULT_TOO_DEEP", problem);
   }
   return converted(value);
+}
+
+/**
+ * A result JSON cannot carry fails the task at once, as a bad payload does: the handler was
+ * given the same task and would give the same kind of value again (retrying cost 3 attempts).
+ */
+function notRetryable(code: string, message: string): TriadError {
+  return new TriadError(code, message, { retryable: false });
 }
 
 function converted(value: unknown): JsonValue {
   try {
     assertJson(value, "result");
   } catch (err) {
-    throw new TriadError(
+    throw notRetryable(
       "ERR_RESULT_NOT_JSON",
       `the handler returned something that is not JSON (${(err as Error).message})`,
     );

@@ -49,6 +49,7 @@ function convert(value: unknown, path: string, seen: Set<object>): JsonValue {
   return out;
 }
 
+/** Not retryable: the same graph given the same task would give the same kind of value again. */
 function notJson(path: string, why: string): TriadError {
-  return new TriadError("ERR_RESULT_NOT_JSON", `${path}: ${why}`, { path });
+  return new TriadError("ERR_RESULT_NOT_JSON", `${path}: ${why}`, { path, retryable: false });
 }

@@ -34,7 +34,24 @@ describe("runTask", () => {
       expect(runAttempt(() => value as never, task, { timeoutMs: 1000 })).toEqual({
         status: "failed",
         error: `the handler returned something that is not JSON (${Array.isArray(value) ? "result[0]" : "result.counts"}: a ${kind} is not JSON (convert it to an object or array))`,
+        retry: false,
       });
+    }
+  });
+
+  it("fails a result JSON cannot carry (a BigInt, a function, a cycle) at once, not retried, naming what is not JSON", () => {
+    const cyclic: Record<string, unknown> = {};
+    cyclic.self = cyclic;
+    for (const [value, why] of [
+      [{ n: 10n }, "result.n: a BigInt is not JSON"],
+      [{ f: () => 1 }, "result.f: a function is not JSON"],
+      [cyclic, "it contains a cycle"],
+    ] as const) {
+      const outcome = runAttempt(() => value as never, task, { timeoutMs: 1000 });
+      expect(outcome).toMatchObject({ status: "failed", retry: false });
+      expect((outcome as { error: string }).error).toContain(
+        `the handler returned something that is not JSON (${why}`,
+      );
     }
   });
 
