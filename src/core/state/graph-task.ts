@@ -2,6 +2,7 @@ import type { RunnableConfig } from "@langchain/core/runnables";
 import { BaseCheckpointSaver, type CheckpointTuple, Command } from "@langchain/langgraph/web";
 import { TriadError } from "../errors.js";
 import type { JsonObject, JsonValue } from "../json.js";
+import { nodeThrowOf } from "./graph-node-throw.js";
 import { InputRequired } from "./input-required.js";
 import { toJsonResult } from "./json-result.js";
 
@@ -84,7 +85,12 @@ export async function runGraphTask(
     const value = options.resume.value;
     input = new Command({ resume: /^[0-9a-f]{32}$/.test(answered.id) ? { [answered.id]: value } : value });
   }
-  const output = await graph.invoke(input, config);
+  let output: unknown;
+  try {
+    output = await graph.invoke(input, config);
+  } catch (err) {
+    throw nodeThrowOf(err) ?? err;
+  }
   const interrupts = (output as { __interrupt__?: unknown } | null)?.__interrupt__;
   if (Array.isArray(interrupts) && interrupts.length > 0) throw requestOf(interrupts[0], task.taskId);
   return toJsonResult(output, `result of task ${task.taskId}`);

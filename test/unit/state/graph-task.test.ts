@@ -50,6 +50,26 @@ describe("runGraphTask", () => {
     );
   });
 
+  it("fails with what a node threw when it threw a string, a number or null, not LangGraph's pregelTaskId TypeError", async () => {
+    for (const [thrown, said] of [
+      ["boom", 'a graph node threw "boom"'],
+      [42, "a graph node threw 42"],
+      [null, "a graph node threw null"],
+    ] as const) {
+      for (const checkpointer of [undefined, new MemorySaver()]) {
+        const graph = new StateGraph(Sum)
+          .addNode("sum", () => {
+            throw thrown;
+          })
+          .addEdge(START, "sum")
+          .addEdge("sum", END)
+          .compile(checkpointer === undefined ? {} : { checkpointer });
+        const task = new Task({ taskId: "t-throw", taskType: "sum", payload: { values: [] } });
+        await expect(runGraphTask(graph, task)).rejects.toThrow(said);
+      }
+    }
+  });
+
   it("uses the task id as thread id: a graph with its own checkpointer resumes a failed run", async () => {
     let attempts = 0;
     const ran: string[] = [];
