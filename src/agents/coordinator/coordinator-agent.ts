@@ -11,6 +11,7 @@ import {
 import { assertSubmittableTaskId } from "../../core/state/task-id.js";
 import { RedisClient, type RedisConfig } from "../../core/store/index.js";
 import { type AgentA2AConfig, TriadAgent } from "../agent-base.js";
+import { checkKnownKeys, type KeysOf } from "../known-options.js";
 import { type LedgerOptions, TaskLedger } from "../ledger/task-ledger.js";
 import { CoordinatorLimits, type CoordinatorLimitsOptions } from "../limits/coordinator-limits.js";
 import type { LimitView, TaskTypeLimit } from "../limits/limit-spec.js";
@@ -66,6 +67,22 @@ export type CoordinatorAgentOptions = {
   events?: CoordinatorCoreOptions["events"];
 };
 
+/** Every option of the constructor: any other key is refused (a misspelt one was ignored). */
+const OPTION_KEYS: KeysOf<CoordinatorAgentOptions> = {
+  agentId: true,
+  redis: true,
+  a2a: true,
+  timing: true,
+  retry: true,
+  placementTimeoutMs: true,
+  recentLimit: true,
+  ledger: true,
+  limits: true,
+  schedules: true,
+  logger: true,
+  events: true,
+};
+
 /** The error of a task canceled by cancelTask (or the A2A CancelTask and REST cancel that use it). */
 export const CANCELED_BY_CLIENT = "canceled by client";
 
@@ -98,6 +115,7 @@ export class CoordinatorAgent extends TriadAgent {
 
   constructor(options: CoordinatorAgentOptions) {
     super({ agentId: options.agentId, a2a: options.a2a, logger: options.logger, tier: "coordinator" });
+    checkKnownKeys(`CoordinatorAgent ${JSON.stringify(options.agentId)}`, options, OPTION_KEYS);
     this.timing = resolveTiming(options.timing);
     this.runState = new RunState(`coordinator ${options.agentId}`);
     this.store = new RedisClient(options.redis ?? {});

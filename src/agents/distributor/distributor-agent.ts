@@ -13,6 +13,7 @@ import {
 import { RedisClient, type RedisConfig } from "../../core/store/index.js";
 import { type AgentA2AConfig, TriadAgent } from "../agent-base.js";
 import { checkedCount, checkedId, checkedMs } from "../agent-options.js";
+import { checkKnownKeys, type KeysOf } from "../known-options.js";
 import { type LedgerOptions, TaskLedger } from "../ledger/task-ledger.js";
 import { LimitGate, type LimitGateOptions } from "../limits/limit-gate.js";
 import { LimitStore } from "../limits/limit-store.js";
@@ -55,6 +56,23 @@ export type DistributorAgentOptions = {
   events?: DistributorEvents;
 };
 
+/** Every option of the constructor: any other key is refused (a misspelt one was ignored). */
+const OPTION_KEYS: KeysOf<DistributorAgentOptions> = {
+  agentId: true,
+  coordinatorId: true,
+  redis: true,
+  a2a: true,
+  coordinatorUrl: true,
+  coordinators: true,
+  timing: true,
+  taskTimeoutMs: true,
+  workerCapacity: true,
+  ledger: true,
+  limits: true,
+  logger: true,
+  events: true,
+};
+
 /**
  * The distributor (seed: distributor/agent.py): receives tasks from the coordinator, runs them
  * on its workers, watches their heartbeats, commits outcomes through fenced Redis scripts and
@@ -86,6 +104,7 @@ export class DistributorAgent extends TriadAgent {
 
   constructor(options: DistributorAgentOptions) {
     super({ agentId: options.agentId, a2a: options.a2a, logger: options.logger, tier: "distributor" });
+    checkKnownKeys(`DistributorAgent ${JSON.stringify(options.agentId)}`, options, OPTION_KEYS);
     this.timing = resolveTiming(options.timing);
     const taskTimeoutMs = checkedMs("taskTimeoutMs", options.taskTimeoutMs ?? 30_000);
     const workerCapacity = checkedCount("workerCapacity", options.workerCapacity ?? 16);

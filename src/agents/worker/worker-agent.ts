@@ -12,6 +12,7 @@ import {
 } from "../../core/state/index.js";
 import { type AgentA2AConfig, TriadAgent } from "../agent-base.js";
 import { checkedCount, checkedId, checkedMs } from "../agent-options.js";
+import { checkKnownKeys, type KeysOf } from "../known-options.js";
 import {
   type AgentPayload,
   type DispatchedTask,
@@ -39,6 +40,19 @@ export type WorkerAgentOptions = {
   logger?: Logger;
 };
 
+/** Every option of the constructor: any other key is refused (a misspelt one was ignored). */
+const OPTION_KEYS: KeysOf<WorkerAgentOptions> = {
+  agentId: true,
+  distributorId: true,
+  a2a: true,
+  handlers: true,
+  concurrency: true,
+  taskTimeoutMs: true,
+  distributorUrl: true,
+  timing: true,
+  logger: true,
+};
+
 /**
  * The worker (seed: worker/agent.py): runs tasks, keeps no Redis, talks to its distributor only
  * through A2A messages. It heartbeats its load, runs what it is sent within its concurrency
@@ -59,6 +73,7 @@ export class WorkerAgent extends TriadAgent {
 
   constructor(options: WorkerAgentOptions) {
     super({ agentId: options.agentId, a2a: options.a2a, logger: options.logger, tier: "worker" });
+    checkKnownKeys(`WorkerAgent ${JSON.stringify(options.agentId)}`, options, OPTION_KEYS);
     this.distributorId = checkedId("distributorId", options.distributorId);
     this.timing = resolveTiming(options.timing);
     this.taskTimeoutMs = checkedMs("taskTimeoutMs", options.taskTimeoutMs ?? 30_000);

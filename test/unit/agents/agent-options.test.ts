@@ -57,4 +57,29 @@ describe("agent options", () => {
       () => new DistributorAgent({ agentId: "d", coordinatorId: "c", redis, workerCapacity: 0 }),
     ).toThrow(refused("workerCapacity must be an integer >= 1 (got 0)"));
   });
+
+  it("an unknown option is refused, naming it and the known option it is probably a misspelling of", () => {
+    expect(() => new WorkerAgent({ agentId: "w", distributorId: "d", concurency: 4 } as never)).toThrow(
+      refused(
+        expect.stringContaining('WorkerAgent "w": unknown option concurency (did you mean concurrency?)'),
+      ),
+    );
+    expect(
+      () => new DistributorAgent({ agentId: "d", coordinatorId: "c", redis, workercapacity: 4 } as never),
+    ).toThrow(
+      refused(expect.stringContaining("unknown option workercapacity (did you mean workerCapacity?)")),
+    );
+    expect(() => new CoordinatorAgent({ agentId: "c", redis, concurency: 4 } as never)).toThrow(
+      refused(
+        expect.stringMatching(
+          /^CoordinatorAgent "c": unknown option concurency; the known ones are agentId, /,
+        ),
+      ),
+    );
+    // Every option the README and SPEC show is taken.
+    const a2a = { tokenSecret: "0".repeat(64) };
+    expect(() => new CoordinatorAgent({ agentId: "c", redis, a2a, timing: {}, retry: {} })).not.toThrow();
+    expect(() => new DistributorAgent({ agentId: "d", coordinatorId: "c", redis, a2a })).not.toThrow();
+    expect(() => new WorkerAgent({ agentId: "w", distributorId: "d", a2a, handlers: {} })).not.toThrow();
+  });
 });
