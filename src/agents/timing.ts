@@ -1,5 +1,6 @@
 import { TriadError } from "../core/errors.js";
 import { MAX_TIMER_MS } from "../core/timers.js";
+import { checkKnownKeys } from "./known-options.js";
 
 /**
  * How fast agents notice each other (ARCHITECTURE invariant 3): a heartbeat every second,
@@ -47,7 +48,12 @@ export const DEFAULT_TIMING: Timing = {
 /** The timings that may be 0 (the rest must be positive). */
 const NON_NEGATIVE = new Set(["batchLingerMs", "busyAssignLingerMs", "deadRetentionMs"]);
 
+/** The timing keys, for the check that a given one is known. */
+const TIMING_KEYS = Object.fromEntries(Object.keys(DEFAULT_TIMING).map((key) => [key, true as const]));
+
 export function resolveTiming(partial: Partial<Timing> = {}): Timing {
+  // An unknown key was reported as a wrong value ("timing.heartbeatMs must be a ... (got 500)").
+  checkKnownKeys("timing", partial, TIMING_KEYS, "timing.");
   const t = { ...DEFAULT_TIMING, ...partial };
   for (const [name, value] of Object.entries(t)) {
     const least = NON_NEGATIVE.has(name) ? 0 : Number.MIN_VALUE;

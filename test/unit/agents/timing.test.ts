@@ -19,3 +19,22 @@ describe("resolveTiming: deadRetentionMs", () => {
     }
   });
 });
+
+describe("resolveTiming: keys", () => {
+  it("refuses an unknown key as unknown, naming it (and the timing it is probably a misspelling of)", () => {
+    expect(() => resolveTiming({ heartbeatIntervalMS: 500 } as never)).toThrow(
+      expect.objectContaining({
+        code: "ERR_INVALID_CONFIG",
+        message: expect.stringContaining(
+          "unknown option timing.heartbeatIntervalMS (did you mean timing.heartbeatIntervalMs?)",
+        ),
+      }),
+    );
+    expect(() => resolveTiming({ heartbeatMs: 500 } as never)).toThrow(
+      expect.objectContaining({
+        code: "ERR_INVALID_CONFIG",
+        message: expect.stringMatching(/^timing: unknown option timing\.heartbeatMs; the known ones are /),
+      }),
+    );
+  });
+});
