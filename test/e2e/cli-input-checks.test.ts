@@ -136,4 +136,16 @@ describe("triad submit --file with bad data", () => {
     expect(stdin.stderr).toContain("triad submit: stdin");
     expect(stdin.code).toBe(1);
   });
+
+  it("a file that is not there, or a directory: one line with its code, exit 1 (not Node's bare ENOENT)", async () => {
+    const missing = join(dir, "missing.json");
+    for (const [file, line] of [
+      [missing, `triad submit: --file ${missing}: no such file [ERR_FILE_NOT_FOUND]\n`],
+      [dir, `triad submit: --file ${dir} cannot be read: it is a directory [ERR_FILE_UNREADABLE]\n`],
+    ] as const) {
+      const r = await runTriad(["submit", "--coordinator", nowhere, "--file", file], { env });
+      expect(r.stderr).toBe(line);
+      expect(r.code).toBe(1);
+    }
+  });
 });

@@ -34,8 +34,8 @@ function readFile(options: ParsedOptions): NewTask[] {
   if (options.type !== undefined)
     throw new UsageError("--type and --file cannot be given together: a --file task names its own task_type");
   const file = String(options.file);
-  const text = file === "-" ? readFileSync(0, "utf8") : readFileSync(file, "utf8");
   const source = sourceName(options);
+  const text = readText(file, source);
   const trimmed = text.trim();
   // Bad data, not bad usage: one error with its code (exit 1), as the coordinator would refuse it.
   if (trimmed.startsWith("[")) {
@@ -58,6 +58,23 @@ function readFile(options: ParsedOptions): NewTask[] {
         );
       }
     });
+}
+
+/**
+ * The text of --file (stdin for -). A file that cannot be read is bad data, not bad usage: one
+ * line with its code, exit 1 (it was Node's bare "ENOENT: no such file or directory, open ...").
+ */
+function readText(file: string, source: string): string {
+  try {
+    return file === "-" ? readFileSync(0, "utf8") : readFileSync(file, "utf8");
+  } catch (err) {
+    const why = (err as NodeJS.ErrnoException).code;
+    if (why === "ENOENT") throw new TriadError("ERR_FILE_NOT_FOUND", `--file ${source}: no such file`);
+    throw new TriadError(
+      "ERR_FILE_UNREADABLE",
+      `--file ${source} cannot be read: ${why === "EISDIR" ? "it is a directory" : (why ?? (err as Error).message)}`,
+    );
+  }
 }
 
 /** What --file names, for an error: the file, or stdin for -. */
