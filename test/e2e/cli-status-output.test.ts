@@ -98,7 +98,7 @@ describe("triad status output", () => {
     expect(r.stdout).not.toMatch(/12\/4/);
   });
 
-  it("lists an agent that stopped gracefully as stopped and exits 0; a crashed one still exits 1", async () => {
+  it("lists an agent that stopped gracefully as stopped and exits 0; a crashed one still exits 1; neither shows a capacity", async () => {
     const dead = { tier: "worker", status: "dead", last_heartbeat: now, parent: "d9", load: 0, capacity: 4 };
     extra = [
       { ...dead, id: "d7", tier: "distributor", parent: "c1", stopped: true },
@@ -108,11 +108,13 @@ describe("triad status output", () => {
       const r = await runTriad(["status", "--coordinator", url]);
       expect(r.stdout).toMatch(/^ {2}d7\s+distributor\s+stopped\s/m);
       expect(r.stdout).toMatch(/^ {4}w7\s+worker\s+stopped\s/m);
+      // Dead or stopped, it runs nothing and has no slots: no capacity shown (it was 0/4).
+      expect(r.stdout).toMatch(/^ {4}w7\s+worker\s+stopped\s+\S+ s ago\s+0\/-\s+0\s+0$/m);
       expect(r.code).toBe(0);
 
       extra.push({ ...dead, id: "w6" });
       const crashed = await runTriad(["status", "--coordinator", url]);
-      expect(crashed.stdout).toMatch(/^ {4}w6\s+worker\s+dead\s/m);
+      expect(crashed.stdout).toMatch(/^ {4}w6\s+worker\s+dead\s+\S+ s ago\s+0\/-\s+0\s+0$/m);
       expect(crashed.code).toBe(1);
     } finally {
       extra = [];

@@ -96,9 +96,12 @@ async function taskStatus(options: ParsedOptions): Promise<number> {
  * RUNNING (of its capacity) and QUEUED: a worker's running tasks never pass its concurrency, and
  * what it holds beyond them waits. A coordinator runs nothing: it queues what waits for a
  * distributor. An older coordinator's answer, with load alone: what of it fits the capacity runs.
+ * A dead agent (crashed or stopped) runs nothing and has no slots: 0/- (its last capacity, 0/4,
+ * read as a worker with 4 free slots).
  */
 function runningAndQueued(a: Agent): [string, string] {
   const load = a.load ?? 0;
+  if (a.status === "dead") return ["0/-", `${a.queued ?? load}`];
   if (a.capacity === undefined) return ["-", `${a.queued ?? load}`];
   const running = a.running ?? Math.min(load, a.capacity);
   return [`${running}/${a.capacity}`, `${a.queued ?? Math.max(0, load - running)}`];
