@@ -12,8 +12,28 @@ function refineJson(value: unknown, ctx: z.RefinementCtx): void {
   try {
     assertJson(value, "value");
   } catch (err) {
-    ctx.addIssue({ code: "custom", message: (err as Error).message.replace(/^value/, "(this field)") });
+    // The part that is wrong goes in the issue's path, so the error names it as one path
+    // (`invalid task.payload.counts: a Map is not JSON`, not `task.payload: (this field).counts`).
+    const where = (err as TriadError).details?.path;
+    const message = (err as Error).message;
+    if (typeof where !== "string" || !message.startsWith(`${where}: `)) {
+      ctx.addIssue({ code: "custom", message });
+      return;
+    }
+    ctx.addIssue({
+      code: "custom",
+      message: message.slice(where.length + 2),
+      path: pathKeys(where.slice(5)),
+    });
   }
+}
+
+/** `.a[2].b` as ["a", 2, "b"] (a key with a dot in it splits, and reads back the same when joined). */
+function pathKeys(path: string): Array<string | number> {
+  const keys: Array<string | number> = [];
+  for (const m of path.matchAll(/\.([^.[]*)|\[(\d+)\]/g))
+    keys.push(m[2] !== undefined ? Number(m[2]) : m[1]!);
+  return keys;
 }
 
 /** Any JSON value; refused with the path of the offending part (NaN, undefined, a function...). */

@@ -55,4 +55,23 @@ describe("toDict", () => {
       expect(() => toDict(input)).toThrow(expect.objectContaining({ code: "ERR_INVALID_TASK" }));
     }
   });
+
+  it("refuses a Map or a Set in the payload (JSON would write it as {}), naming it by one path; a Date is its ISO text", () => {
+    for (const [payload, message] of [
+      [{ counts: new Map([["a", 1]]) }, "invalid task.payload.counts: a Map is not JSON"],
+      [{ a: [1, { seen: new Set([1]) }] }, "invalid task.payload.a[1].seen: a Set is not JSON"],
+      [{ n: Number.NaN }, "invalid task.payload.n: NaN is not a finite number"],
+    ] as const) {
+      const refusal = expect.objectContaining({
+        code: "ERR_INVALID_TASK",
+        message: expect.stringContaining(message),
+      });
+      expect(() => toDict({ task_id: "t", task_type: "echo", payload })).toThrow(refusal);
+      expect(() => toDict(new Task({ taskId: "t", taskType: "echo", payload: payload as never }))).toThrow(
+        refusal,
+      );
+    }
+    const dated = toDict({ task_id: "t", task_type: "echo", payload: { at: new Date(0) } });
+    expect(dated.payload).toEqual({ at: "1970-01-01T00:00:00.000Z" });
+  });
 });
