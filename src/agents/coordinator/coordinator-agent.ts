@@ -114,7 +114,7 @@ export class CoordinatorAgent extends TriadAgent {
   private readonly runState: RunState;
 
   constructor(options: CoordinatorAgentOptions) {
-    super({ agentId: options.agentId, a2a: options.a2a, logger: options.logger, tier: "coordinator" });
+    super({ agentId: options?.agentId, a2a: options?.a2a, logger: options?.logger, tier: "coordinator" });
     checkKnownKeys(`CoordinatorAgent ${JSON.stringify(options.agentId)}`, options, OPTION_KEYS);
     this.timing = resolveTiming(options.timing);
     this.runState = new RunState(`coordinator ${options.agentId}`);

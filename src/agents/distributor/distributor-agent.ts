@@ -103,7 +103,7 @@ export class DistributorAgent extends TriadAgent {
   private readonly secondProcesses = new SecondProcessWarnings();
 
   constructor(options: DistributorAgentOptions) {
-    super({ agentId: options.agentId, a2a: options.a2a, logger: options.logger, tier: "distributor" });
+    super({ agentId: options?.agentId, a2a: options?.a2a, logger: options?.logger, tier: "distributor" });
     checkKnownKeys(`DistributorAgent ${JSON.stringify(options.agentId)}`, options, OPTION_KEYS);
     this.timing = resolveTiming(options.timing);
     const taskTimeoutMs = checkedMs("taskTimeoutMs", options.taskTimeoutMs ?? 30_000);

@@ -72,7 +72,7 @@ export class WorkerAgent extends TriadAgent {
   private heardAt = performance.now();
 
   constructor(options: WorkerAgentOptions) {
-    super({ agentId: options.agentId, a2a: options.a2a, logger: options.logger, tier: "worker" });
+    super({ agentId: options?.agentId, a2a: options?.a2a, logger: options?.logger, tier: "worker" });
     checkKnownKeys(`WorkerAgent ${JSON.stringify(options.agentId)}`, options, OPTION_KEYS);
     this.distributorId = checkedId("distributorId", options.distributorId);
     this.timing = resolveTiming(options.timing);

@@ -24,6 +24,16 @@ describe("agent options", () => {
     );
   });
 
+  it("no options at all is refused the same way, with its code (it was a TypeError reading agentId)", () => {
+    for (const make of [
+      () => new CoordinatorAgent(undefined as never),
+      () => new DistributorAgent(undefined as never),
+      () => new WorkerAgent(undefined as never),
+    ]) {
+      expect(make).toThrow(refused("agentId must be a non-empty string (got undefined)"));
+    }
+  });
+
   it("the agent a distributor or a worker reports to must be named", () => {
     expect(() => new DistributorAgent({ agentId: "d", redis } as never)).toThrow(
       refused("coordinatorId must be a non-empty string (got undefined)"),
