@@ -117,6 +117,14 @@ describe("triad up for a new user", () => {
     },
   );
 
+  it("--tasks 0: the summary says no tasks were run, with no throughput of 0 tasks/s nor latency of nothing", async () => {
+    const r = await runTriad(SMALL, { env });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^Summary: no tasks were run \(--tasks 0\)$/m);
+    expect(r.stdout).not.toMatch(/throughput|latency|tasks\/s/);
+    expect(r.stdout).toMatch(/^ {2}workers {7}worker-1 0, worker-2 0, worker-3 0$/m);
+  });
+
   it("logs JSON lines when piped, and TRIAD_LOG_FORMAT=pretty makes them readable (no colours off a terminal)", async () => {
     const piped = await runTriad(SMALL, { env });
     expect(piped.code).toBe(0);

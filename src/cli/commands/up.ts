@@ -316,6 +316,23 @@ async function runWorkload(
   const finished = completed + failed;
   const interrupted = finished < n;
   latencies.sort((a, b) => a - b);
+  const agentRows = [
+    [
+      "distributors",
+      distributors.map((d) => `${d.agentId} ${d.core.stats.completed + d.core.stats.failed}`).join(", "),
+    ],
+    [
+      "workers",
+      [...perWorker]
+        .sort(([a], [b]) => a.localeCompare(b, undefined, { numeric: true }))
+        .map(([w, c]) => `${w} ${c}`)
+        .join(", "),
+    ],
+  ];
+  // --tasks 0 (a cluster to try handlers on): no throughput of 0 tasks/s, no latency of nothing.
+  if (n === 0) {
+    return { ok: true, summary: `\nSummary: no tasks were run (--tasks 0)\n${summaryRows(agentRows)}\n` };
+  }
   const rows = [
     ["completed", `${completed}`],
     ["failed", `${failed}`],
@@ -337,19 +354,14 @@ async function runWorkload(
       "latency",
       `p50 ${formatMs(percentile(latencies, 50))}  p95 ${formatMs(percentile(latencies, 95))}  p99 ${formatMs(percentile(latencies, 99))}`,
     ],
-    [
-      "distributors",
-      distributors.map((d) => `${d.agentId} ${d.core.stats.completed + d.core.stats.failed}`).join(", "),
-    ],
-    [
-      "workers",
-      [...perWorker]
-        .sort(([a], [b]) => a.localeCompare(b, undefined, { numeric: true }))
-        .map(([w, c]) => `${w} ${c}`)
-        .join(", "),
-    ],
+    ...agentRows,
   ];
   const title = interrupted ? `${n} tasks, interrupted after ${formatMs(elapsed)}` : `${n} tasks`;
-  const summary = `\nSummary: ${title}\n${rows.map(([k, v]) => `  ${k!.padEnd(13)} ${v}`).join("\n")}\n`;
+  const summary = `\nSummary: ${title}\n${summaryRows(rows)}\n`;
   return { ok: failed === 0 && wrong === 0, summary };
+}
+
+/** The summary's rows, a name and its value each, the values aligned. */
+function summaryRows(rows: string[][]): string {
+  return rows.map(([k, v]) => `  ${k!.padEnd(13)} ${v}`).join("\n");
 }
