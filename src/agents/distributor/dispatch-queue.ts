@@ -2,7 +2,8 @@ import type { TaskDict } from "../protocol.js";
 import { PriorityLanes } from "../schedule-controls/priority-lanes.js";
 import { hasExpired, runAtMs } from "../schedule-controls/task-schedule.js";
 
-type Queued = { task: TaskDict; notBefore: number };
+/** `seq`: its place in its lane, rising from front to back (see putFirst). */
+type Queued = { task: TaskDict; notBefore: number; seq: number };
 
 /** Which task types start only with a slot of the per-type limits (the distributor's LimitGate). */
 export type TypeLimits = { readonly active: boolean; isLimited(taskType: string): boolean };
@@ -36,6 +37,10 @@ export class DispatchQueue {
   private readonly lastFreed = new Map<string, number>();
   /** Tasks queued per type (waiting for their backoff or not): where a fitting take() may stop. */
   private readonly byType = new Map<string, number>();
+  /** Places handed out, from front to back, and the place each task taken out last had (see putFirst). */
+  private nextSeq = 0;
+  private frontSeq = 0;
+  private readonly placeOf = new WeakMap<TaskDict, number>();
 
   get size(): number {
     return this.items.size;
@@ -50,23 +55,31 @@ export class DispatchQueue {
     this.limits = limits;
   }
 
-  push(task: TaskDict, notBefore = 0): void {
+  push(task: TaskDict, notBefore = 0, seq = this.nextSeq++): void {
     this.delete(task.task_id);
     // A task placed before its run_at (the seed's explicit path, a clock ahead of ours) waits here.
     if (task.run_at !== undefined && runAtMs(task) > Date.now())
       notBefore = Math.max(notBefore, runAtMs(task));
-    this.items.set(task.task_id, { task, notBefore });
+    this.items.set(task.task_id, { task, notBefore, seq });
     this.byType.set(task.task_type, (this.byType.get(task.task_type) ?? 0) + 1);
     if (notBefore > 0) this.delayed++;
   }
 
   /**
-   * Queues tasks taken and not started (their dispatch failed) at the front of their lanes, in
-   * their order: where they were taken from, so a store outage does not reorder the queue.
+   * Queues tasks taken and not started (their dispatch failed) back in the places they were
+   * taken from — behind the tasks that were ahead of them and stayed (a pass skips the tasks of
+   * a type only busy workers run), ahead of the rest — so a store outage does not reorder the
+   * queue. A task that was not taken from here goes to the front of its lane.
    */
   putFirst(tasks: TaskDict[]): void {
-    for (const task of tasks) this.push(task);
-    this.items.toFront(tasks.map((t) => t.task_id));
+    for (let i = tasks.length - 1; i >= 0; i--) {
+      const task = tasks[i]!;
+      this.push(task, 0, this.placeOf.get(task) ?? --this.frontSeq);
+    }
+    this.items.reorder(
+      tasks.map((t) => t.task_id),
+      (item) => item.seq,
+    );
   }
 
   /**
@@ -76,13 +89,14 @@ export class DispatchQueue {
   toBack(taskId: string): void {
     if (this.offered.has(taskId)) return;
     const item = this.items.take(taskId);
-    if (item !== undefined) this.items.set(taskId, item);
+    if (item !== undefined) this.items.set(taskId, { ...item, seq: this.nextSeq++ });
   }
 
   delete(taskId: string): boolean {
     if (this.offered.size > 0) this.unoffer(taskId);
     const item = this.items.take(taskId);
     if (item === undefined) return false;
+    this.placeOf.set(item.task, item.seq);
     const type = item.task.task_type;
     const left = this.byType.get(type)! - 1;
     if (left > 0) this.byType.set(type, left);

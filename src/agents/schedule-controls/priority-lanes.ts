@@ -45,22 +45,20 @@ export class PriorityLanes<V extends { task: { priority?: number } }> implements
   }
 
   /**
-   * Moves entries to the front of their lanes, in the order of `ids` (the rest keep theirs): what
-   * was taken and comes back (a dispatch that failed). Rebuilds each lane concerned: a pass over it.
+   * Puts the lanes of `ids` back in the order of `place` (rising from front to back; equal
+   * places keep their order): entries taken out and set again, which went to the back, return
+   * to where they were (a dispatch that failed). Rebuilds each lane concerned: a sort of it.
    */
-  toFront(ids: string[]): void {
-    const first = new Map<Map<string, V>, Map<string, V>>();
+  reorder(ids: string[], place: (value: V) => number): void {
+    const lanes = new Set<Map<string, V>>();
     for (const id of ids) {
       const lane = this.laneOf.has(id) ? this.lanes[this.laneOf.get(id)!]! : this.plain;
-      const value = lane.get(id);
-      if (value === undefined) continue;
-      const moved = first.get(lane) ?? new Map<string, V>();
-      first.set(lane, moved.set(id, value));
+      if (lane.has(id)) lanes.add(lane);
     }
-    for (const [lane, moved] of first) {
-      const rest = [...lane].filter(([id]) => !moved.has(id));
+    for (const lane of lanes) {
+      const sorted = [...lane].sort(([, a], [, b]) => place(a) - place(b));
       lane.clear();
-      for (const entries of [moved, rest]) for (const [id, value] of entries) lane.set(id, value);
+      for (const [id, value] of sorted) lane.set(id, value);
     }
   }
 

@@ -27,7 +27,7 @@ describe("DispatchQueue priorities", () => {
     expect(q.size).toBe(0);
   });
 
-  it("puts tasks taken and not started back at the front of their lanes, in their order", () => {
+  it("puts tasks taken and not started back where they were in their lanes, in their order", () => {
     const q = new DispatchQueue();
     for (const [id, priority] of [
       ["a", 0],
@@ -44,8 +44,20 @@ describe("DispatchQueue priorities", () => {
     const more = q.take(2); // g, then a
     q.putFirst(taken);
     q.putFirst(more);
-    expect(q.take(10).map((t) => t.task_id)).toEqual(["g", "b", "d", "f", "a", "c", "e"]);
+    // g was queued after b, d and f: it goes back behind them, whichever came back first.
+    expect(q.take(10).map((t) => t.task_id)).toEqual(["b", "d", "f", "g", "a", "c", "e"]);
     expect(q.size).toBe(0);
+  });
+
+  it("puts tasks taken and not started back behind the tasks the pass skipped, in queue order", () => {
+    const q = new DispatchQueue();
+    for (const id of ["busy-1", "a", "busy-2", "b", "c"])
+      q.push(dict(id, { task_type: id.startsWith("busy") ? "slow" : "echo" }));
+    // A pass whose planner finds no room for "slow": it takes a and b, leaving the busy ones in place.
+    const taken = q.take(2, Date.now(), (t) => t.task_type !== "slow");
+    expect(taken.map((t) => t.task_id)).toEqual(["a", "b"]);
+    q.putFirst(taken); // its dispatch failed
+    expect(q.take(10).map((t) => t.task_id)).toEqual(["busy-1", "a", "busy-2", "b", "c"]);
   });
 
   it("holds a task placed before its run_at until then", () => {
