@@ -536,7 +536,9 @@ export class DistributorCore {
       kind: "distributor_status",
       status: this.lease.owns ? (busy ? "busy" : "idle") : "recovering",
       load: this.held.size,
-      capacity: this.capacity,
+      // Draining, it takes no new work: room reported would have the coordinator place tasks
+      // here to wait, undispatched, until the stop ends and they are moved.
+      capacity: this.draining ? 0 : this.capacity,
       url,
       owns_lease: this.lease.owns,
       workers: this.registry.summaries(),

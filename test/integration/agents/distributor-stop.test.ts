@@ -95,4 +95,50 @@ describe.each(testEngines("distributor-stop"))("a distributor stopped gracefully
     expect(ranOn.get(late)).toBe(c.id("w2"));
     expect(c.commits.find((x) => x.taskId === late)?.by).toBe(c.id("d2"));
   }, 60_000);
+
+  it("reports no room while it drains: tasks submitted meanwhile go to another distributor", async () => {
+    let open!: () => void;
+    const gate = new Promise<void>((r) => {
+      open = r;
+    });
+    const ranOn = new Map<string, string>();
+    const c = cluster({
+      concurrency: 1,
+      timing: { ...FAST, heartbeatTimeoutMs: 20_000 },
+      handlers: {
+        held: async (task: Task) => {
+          ranOn.set(task.taskId, task.assignedTo ?? "?");
+          await gate;
+          return { ok: true };
+        },
+      },
+    });
+    await c.startCoordinator();
+    const d1 = await c.startDistributor("d1");
+    await c.startWorker("w1", "d1");
+    await c.ready();
+    const first = c.id("first");
+    await c.coordinator.submitTask({ task_id: first, task_type: "held", payload: {} });
+    await until("w1 runs it", () => ranOn.size === 1);
+    await c.startDistributor("d2");
+    await c.startWorker("w2", "d2");
+    await c.ready();
+    const stopped = d1.shutdown(10_000); // its attempt is held by the gate: it drains until it opens
+    expect(d1.core.heartbeat(null).capacity).toBe(0);
+    await until(
+      "the coordinator hears that d1 has no room",
+      () => c.coordinator.core.directory.get(d1.agentId)?.capacity === 0,
+    );
+    const later = Array.from({ length: 4 }, (_, i) => c.id(`later${i}`));
+    for (const id of later) await c.coordinator.submitTask({ task_id: id, task_type: "held", payload: {} });
+    // Not one placed on d1, to wait there until it stops and is moved.
+    expect(d1.core.load).toBe(1);
+    open();
+    for (const id of [first, ...later]) {
+      const done = await c.coordinator.waitForTask(id, 10_000);
+      expect(done, id).toMatchObject({ status: "completed" });
+    }
+    await stopped;
+    for (const id of later) expect(ranOn.get(id), id).toBe(c.id("w2"));
+  }, 60_000);
 });
