@@ -12,9 +12,15 @@ const REGISTRY_KEY = "agents:distributors";
  * declared dead stays listed as dead for `timing.deadRetentionMs`, then leaves the directory and the store's
  * registry (rolling restarts under new ids, scaling down: the list does not grow for ever) — but
  * only once no task is recorded on it any more, in any shard: until then it is where those tasks
- * are found again. Should it speak again it registers anew.
+ * are found again. Should it speak again it registers anew. Whether one still holds tasks is read
+ * at most once per retention (and again as soon as it dies anew), not on every monitor tick: a
+ * distributor dead for good whose tasks cannot move (no coordinator owns their shard, or none
+ * takes them) would cost a read of its task set every tick, for as long as that lasts.
  */
 export class DistributorRoster {
+  /** When each long-dead distributor's tasks were last read (monotonic ms), and the death it was of. */
+  private readonly lastRead = new Map<string, { deadSince: number; at: number }>();
+
   constructor(
     private readonly o: {
       store: RedisClient;
@@ -40,12 +46,24 @@ export class DistributorRoster {
 
   /** Forgets the distributors dead for longer than the retention that hold no task any more; their ids. */
   async forgetLongDead(): Promise<string[]> {
-    const candidates = this.o.directory.longDead(this.o.timing.deadRetentionMs);
+    const retention = this.o.timing.deadRetentionMs;
+    const longDead = this.o.directory.longDead(retention);
+    if (this.lastRead.size > 0) {
+      const ids = new Set(longDead.map((d) => d.id));
+      for (const id of this.lastRead.keys()) if (!ids.has(id)) this.lastRead.delete(id);
+    }
+    const now = performance.now();
+    const candidates = longDead.filter((d) => {
+      const last = this.lastRead.get(d.id);
+      return last === undefined || last.deadSince !== d.deadSince || now - last.at >= retention;
+    });
     if (candidates.length === 0) return [];
+    for (const d of candidates) this.lastRead.set(d.id, { deadSince: d.deadSince ?? 0, at: now });
     const held = await Promise.all(candidates.map((d) => this.o.ledger.distributorTaskIds(d.id)));
     // Still dead (a heartbeat may have come during the reads), and nothing of it left to move.
     const gone = candidates.filter((d, i) => held[i]!.length === 0 && d.status === "dead").map((d) => d.id);
     if (gone.length === 0) return [];
+    for (const id of gone) this.lastRead.delete(id);
     await this.o.store.transaction<Record<string, string | null>>(REGISTRY_KEY, (cur) => {
       const next = { ...(cur ?? {}) };
       for (const id of gone) delete next[id];

@@ -1,4 +1,6 @@
 import { describe, expect, it } from "vitest";
+import { DistributorRoster } from "../../../src/agents/coordinator/distributor-roster.js";
+import type { TaskLedger } from "../../../src/agents/ledger/task-ledger.js";
 import { agentList } from "../../../src/server/coordinator-api.js";
 import { coordinatorMetrics } from "../../../src/server/metrics.js";
 import { FAST, type TestCluster } from "../../helpers/cluster.js";
@@ -73,6 +75,64 @@ describe.each(testEngines("dead-retention"))("dead agents ($name)", (engine) => 
       const again = (await c.coordinator.store.get("agents:distributors")) as Record<string, unknown>;
       return Object.keys(again).includes(c.id("d1"));
     });
+  }, 60_000);
+
+  it("reads a long-dead distributor's tasks once per retention, not on every monitor tick", async () => {
+    let release = () => {};
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    const c = cluster({
+      timing: { ...FAST, deadRetentionMs: RETENTION_MS },
+      handlers: {
+        gated: async () => {
+          await gate;
+          return { ok: true };
+        },
+      },
+    });
+    await c.startCoordinator();
+    const d1 = await c.startDistributor("d1");
+    const w1 = await c.startWorker("w1", "d1");
+    await c.ready();
+    await c.coordinator.submitTask({ task_id: c.id("kept"), task_type: "gated", payload: {} });
+    await until("d1 holds the task", () => d1.core.heartbeat(null).load === 1);
+    await c.crash(w1);
+    await c.crash(d1);
+    const directory = c.coordinator.core.directory;
+    // A longer retention for the roster below: its five calls take far less.
+    const retention = 4 * RETENTION_MS;
+    await until(
+      "d1 is long dead",
+      () => directory.longDead(retention).some((d) => d.id === d1.agentId),
+      10_000,
+    );
+    // A roster of its own over the coordinator's directory and ledger, its reads of d1 counted.
+    const ledger = c.coordinator.ledger;
+    let reads = 0;
+    const counted = Object.create(ledger) as TaskLedger;
+    counted.distributorTaskIds = (id: string) => {
+      if (id === d1.agentId) reads++;
+      return ledger.distributorTaskIds(id);
+    };
+    const roster = new DistributorRoster({
+      store: c.coordinator.store,
+      ledger: counted,
+      directory,
+      timing: { deadRetentionMs: retention },
+    });
+    for (let i = 0; i < 5; i++) expect(await roster.forgetLongDead()).toEqual([]);
+    expect(reads).toBe(1); // its task is still recorded on it: not read again before a retention passed
+
+    release();
+    await c.startDistributor("d2");
+    await c.startWorker("w2", "d2");
+    expect(await c.coordinator.waitForTask(c.id("kept"), 10_000)).toMatchObject({ status: "completed" });
+    // Read again once a retention has passed: nothing left on it, it is forgotten.
+    await until(
+      "d1 is forgotten",
+      async () => (await roster.forgetLongDead()).length > 0 || !directory.get(d1.agentId),
+    );
   }, 60_000);
 
   it("a coordinator that restarts moves a task recorded on a distributor the registry no longer names", async () => {
