@@ -185,6 +185,10 @@ export class DistributorAgent extends TriadAgent {
           this.log.warn({ task: taskId, reason }, "attempt held back: what it carries could not be read");
           options.events?.incompleteJob?.(taskId, reason);
         },
+        passOverdue: (boundMs) => {
+          this.log.warn({ boundMs }, "a dispatch pass got no answer from the store in time; dispatching on");
+          options.events?.passOverdue?.(boundMs);
+        },
         unsendable: (taskId, reason) => {
           this.log.warn({ task: taskId, reason }, "task cannot be sent");
           options.events?.unsendable?.(taskId, reason);

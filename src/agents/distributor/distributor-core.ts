@@ -127,9 +127,12 @@ export class DistributorCore {
     });
     this.toWorkers = new Outbox((to, items) => this.sendToWorker(to, items), batching);
     this.pacer = new Pacer(() => this.work(), o.timing.batchLingerMs, quiet);
+    // A pass the store does not answer within a lease's time holds up the next no longer.
     this.pumps = new PumpPasses(
       () => this.pump(),
       () => this.pacer.schedule(),
+      o.timing.leaseTtlMs,
+      { overdue: () => this.o.events?.passOverdue?.(o.timing.leaseTtlMs) },
     );
     this.registry = new WorkerRegistry(o.defaultWorkerCapacity);
     this.holders = new AttemptHolders({

@@ -18,6 +18,11 @@ export type DistributorEvents = {
    * could not be read: it is not sent, and is taken back after a heartbeat timeout to try again.
    */
   incompleteJob?: (taskId: string, reason: string) => void;
+  /**
+   * A dispatch pass ran past `boundMs` (a store call that does not answer): the next pass runs
+   * without waiting for it; its own tasks wait for its answer.
+   */
+  passOverdue?: (boundMs: number) => void;
   /** Reconcile dropped a task Redis no longer gives us while an attempt of it ran on `workerId` (it is canceled there). */
   attemptDropped?: (workerId: string, taskId: string, fence: number) => void;
 };

@@ -92,4 +92,21 @@ describe.each(testEngines("dispatch-outage-order"))("a dispatch that fails on $n
     // Overlapping, it took t2 and t3 while the first was out, and its failure put them in front.
     expect(calls.slice(0, 2).map((c) => c.ids)).toEqual([first, [...first, ...then]]);
   });
+
+  it("dispatches again after a bound when a pass's dispatch is never answered, not with its tasks", async () => {
+    const { cluster, d1, calls } = await start(1);
+    const first = [cluster.id("t0"), cluster.id("t1")];
+    const then = [cluster.id("t2"), cluster.id("t3")];
+    await assign(cluster, d1, first);
+    await until("the first pass's dispatch is out", () => calls.length === 1);
+    // It is never answered (a store that does not answer). Room for two more, and two more tasks:
+    d1.core.onWorkerRegister(cluster.id("w2"), null, 1);
+    await assign(cluster, d1, then);
+    // Passes one at a time, but a pass that does not end holds up the next only for a bound.
+    await until("a second dispatch is out", () => calls.length === 2);
+    expect(calls[1]!.ids).toEqual(then); // not the first pass's tasks, still out
+    calls[0]!.settle(true);
+    await until("the first pass's tasks are dispatched again", () => calls.length === 3);
+    expect(calls[2]!.ids).toEqual(first);
+  });
 });

@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { PumpPasses } from "../../../src/agents/distributor/pump-passes.js";
 
 /** The distributor pump's passes: never two at once; asked for while one runs, one more after it. */
@@ -26,6 +26,7 @@ describe("PumpPasses", () => {
         turns++;
         setImmediate(() => passes.run()); // the next turn (the Pacer's)
       },
+      60_000,
     );
     passes.want();
     await tick();
@@ -53,6 +54,7 @@ describe("PumpPasses", () => {
         return Promise.reject(new Error("store unreachable"));
       },
       () => setImmediate(() => passes.run()),
+      60_000,
     );
     passes.want();
     await tick();
@@ -61,5 +63,44 @@ describe("PumpPasses", () => {
     await tick();
     await tick();
     expect(runs).toBe(2);
+  });
+
+  describe("bounded", () => {
+    afterEach(() => {
+      vi.useRealTimers();
+    });
+
+    it("runs the next pass once one has run past its bound, and not again for the late one's end", async () => {
+      vi.useFakeTimers();
+      const ends: Array<() => void> = [];
+      let overdue = 0;
+      const passes: PumpPasses = new PumpPasses(
+        () => new Promise<void>((end) => ends.push(end)), // a store call that does not answer
+        () => queueMicrotask(() => passes.run()),
+        1000,
+        { overdue: () => overdue++ },
+      );
+      passes.want();
+      await Promise.resolve();
+      expect(ends.length).toBe(1);
+      passes.want();
+      await Promise.resolve();
+      await vi.advanceTimersByTimeAsync(999);
+      expect(ends.length).toBe(1); // within its bound, the first holds up the next
+      await vi.advanceTimersByTimeAsync(1);
+      expect(overdue).toBe(1);
+      expect(ends.length).toBe(2); // past it, the next runs
+      passes.want(); // asked for while the second runs
+      await vi.advanceTimersByTimeAsync(0);
+      ends[0]!(); // the late one ends: the second still holds up the next
+      await vi.advanceTimersByTimeAsync(0);
+      expect(ends.length).toBe(2);
+      ends[1]!();
+      await vi.advanceTimersByTimeAsync(0);
+      expect(ends.length).toBe(3);
+      ends[2]!();
+      await vi.advanceTimersByTimeAsync(5000);
+      expect(overdue).toBe(1);
+    });
   });
 });
