@@ -441,13 +441,16 @@ export class DistributorCore {
     if (record === null || record.distributor !== this.id) await this.o.ledger.assign(task.task_id, this.id);
     const worker =
       this.registry.get(workerId) ?? this.onWorkerRegister(workerId, null, this.o.defaultWorkerCapacity);
-    this.queue.delete(task.task_id);
-    for (const w of this.registry.all()) w.inFlight.delete(task.task_id);
     const current = (await this.o.ledger.get(task.task_id))?.task ?? task;
-    this.held.take(current);
-    worker.inFlight.set(task.task_id, { fence: -1, dispatchedAt: performance.now(), confirmed: false });
-    await this.dispatchPlan([{ task: current, worker }]);
-    return (worker.inFlight.get(task.task_id)?.fence ?? -1) > 0;
+    // In a turn of the pump's (./pump-passes.ts): not while a pass has this task out to the store.
+    return this.pumps.alone(async () => {
+      this.queue.delete(task.task_id);
+      for (const w of this.registry.all()) w.inFlight.delete(task.task_id);
+      this.held.take(current);
+      worker.inFlight.set(task.task_id, { fence: -1, dispatchedAt: performance.now(), confirmed: false });
+      await this.dispatchPlan([{ task: current, worker }]);
+      return (worker.inFlight.get(task.task_id)?.fence ?? -1) > 0;
+    });
   }
 
   // --- failure detection and recovery --------------------------------------------------------

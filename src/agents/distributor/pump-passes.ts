@@ -10,11 +10,16 @@
  * out of the queue and counts them against their workers' room before its first await, so the
  * next takes others; the late one goes on with its own once its call answers (sent, or put back
  * in their places should it fail).
+ *
+ * Other dispatches take turns with the passes (`alone`): the seed's explicit assignment, which
+ * moves a task to a worker of its choosing, must not run while a pass has that task out.
  */
 export class PumpPasses {
   private wanted = false;
   /** The pass that holds up the next, if one does: the one running, until it ends or overruns. */
   private running: object | null = null;
+  /** Dispatches that run alone, in a turn of their own, in the order asked. */
+  private readonly alones: Array<() => Promise<void>> = [];
 
   /** `schedule` brings the next turn (the distributor's Pacer), on which `run()` is called. */
   constructor(
@@ -30,10 +35,23 @@ export class PumpPasses {
     this.schedule();
   }
 
-  /** Runs the pass wanted, unless one is running (it is then scheduled when that one ends). */
+  /** Runs `fn` in a turn of its own, when no pass (nor other such) runs: what it resolves with. */
+  alone<T>(fn: () => Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.alones.push(() => fn().then(resolve, reject));
+      this.schedule();
+    });
+  }
+
+  /** Runs what waits for a turn (a dispatch alone first, else the pass wanted), unless one is running. */
   run(): void {
-    if (!this.wanted || this.running !== null) return;
-    this.wanted = false;
+    if (this.running !== null) return;
+    let next = this.alones.shift();
+    if (next === undefined) {
+      if (!this.wanted) return;
+      this.wanted = false;
+      next = this.pass;
+    }
     const turn = {};
     this.running = turn;
     const bound = setTimeout(() => {
@@ -41,7 +59,7 @@ export class PumpPasses {
       this.release(turn);
     }, this.boundMs);
     bound.unref();
-    void this.pass()
+    void next()
       .catch(() => {})
       .finally(() => {
         clearTimeout(bound);
@@ -53,6 +71,6 @@ export class PumpPasses {
   private release(turn: object): void {
     if (this.running !== turn) return;
     this.running = null;
-    if (this.wanted) this.schedule();
+    if (this.wanted || this.alones.length > 0) this.schedule();
   }
 }
