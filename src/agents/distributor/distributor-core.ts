@@ -381,6 +381,13 @@ export class DistributorCore {
         this.held.delete(task.task_id);
         return;
       }
+      if (worker.status === "dead") {
+        // Declared dead while the script was out: taken back, not sent (were it only slow, it
+        // would run the attempt beside the next one, to be refused at its commit).
+        worker.inFlight.delete(task.task_id);
+        void this.takeBackAll([{ taskId: task.task_id, fence: verdict }]).catch(() => {});
+        return;
+      }
       worker.inFlight.set(task.task_id, {
         fence: verdict,
         dispatchedAt: performance.now(),
