@@ -1,3 +1,4 @@
+import { TriadError } from "../../core/errors.js";
 import type { JsonValue } from "../../core/json.js";
 import type { RedisClient } from "../../core/store/index.js";
 import { timerDelay } from "../../core/timers.js";
@@ -228,6 +229,7 @@ export class DistributorCore {
     this.timers = [];
     clearTimeout(this.wakeTimer);
     this.pacer.cancel(true);
+    this.pumps.stop(); // an explicit assignment waiting for its turn answers false
     this.commits.dropAll(); // the workers re-send them
     if (handBack) {
       // Deliver what is decided (acks, terminal news) before going; a crash would not.
@@ -450,14 +452,19 @@ export class DistributorCore {
       this.registry.get(workerId) ?? this.onWorkerRegister(workerId, null, this.o.defaultWorkerCapacity);
     const current = (await this.o.ledger.get(task.task_id))?.task ?? task;
     // In a turn of the pump's (./pump-passes.ts): not while a pass has this task out to the store.
-    return this.pumps.alone(async () => {
-      this.queue.delete(task.task_id);
-      for (const w of this.registry.all()) w.inFlight.delete(task.task_id);
-      this.held.take(current);
-      worker.inFlight.set(task.task_id, { fence: -1, dispatchedAt: performance.now(), confirmed: false });
-      await this.dispatchPlan([{ task: current, worker }]);
-      return (worker.inFlight.get(task.task_id)?.fence ?? -1) > 0;
-    });
+    return this.pumps
+      .alone(async () => {
+        this.queue.delete(task.task_id);
+        for (const w of this.registry.all()) w.inFlight.delete(task.task_id);
+        this.held.take(current);
+        worker.inFlight.set(task.task_id, { fence: -1, dispatchedAt: performance.now(), confirmed: false });
+        await this.dispatchPlan([{ task: current, worker }]);
+        return (worker.inFlight.get(task.task_id)?.fence ?? -1) > 0;
+      })
+      .catch((e: unknown) => {
+        if (e instanceof TriadError && e.code === "ERR_SHUTTING_DOWN") return false;
+        throw e;
+      });
   }
 
   // --- failure detection and recovery --------------------------------------------------------

@@ -1,3 +1,5 @@
+import { TriadError } from "../../core/errors.js";
+
 /**
  * The distributor pump's passes, one at a time. A pass takes tasks from the queue and awaits the
  * store (the dispatch script, what each attempt carries); a second one started meanwhile would
@@ -19,7 +21,8 @@ export class PumpPasses {
   /** The pass that holds up the next, if one does: the one running, until it ends or overruns. */
   private running: object | null = null;
   /** Dispatches that run alone, in a turn of their own, in the order asked. */
-  private readonly alones: Array<() => Promise<void>> = [];
+  private readonly alones: Array<{ run: () => Promise<void>; refuse: (why: Error) => void }> = [];
+  private stopped = false;
 
   /** `schedule` brings the next turn (the distributor's Pacer), on which `run()` is called. */
   constructor(
@@ -37,16 +40,23 @@ export class PumpPasses {
 
   /** Runs `fn` in a turn of its own, when no pass (nor other such) runs: what it resolves with. */
   alone<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.stopped) return Promise.reject(stoppedError());
     return new Promise<T>((resolve, reject) => {
-      this.alones.push(() => fn().then(resolve, reject));
+      this.alones.push({ run: () => fn().then(resolve, reject), refuse: reject });
       this.schedule();
     });
+  }
+
+  /** The distributor stops: no turn comes any more, and a dispatch waiting for one is refused. */
+  stop(): void {
+    this.stopped = true;
+    for (const waiting of this.alones.splice(0)) waiting.refuse(stoppedError());
   }
 
   /** Runs what waits for a turn (a dispatch alone first, else the pass wanted), unless one is running. */
   run(): void {
     if (this.running !== null) return;
-    let next = this.alones.shift();
+    let next = this.alones.shift()?.run;
     if (next === undefined) {
       if (!this.wanted) return;
       this.wanted = false;
@@ -73,4 +83,8 @@ export class PumpPasses {
     this.running = null;
     if (this.wanted || this.alones.length > 0) this.schedule();
   }
+}
+
+function stoppedError(): TriadError {
+  return new TriadError("ERR_SHUTTING_DOWN", "the distributor is stopping: the task was not dispatched");
 }

@@ -67,4 +67,13 @@ describe.each(testEngines("assign-task-to-worker"))("assignTaskToWorker on $name
     const record = await get(id);
     expect(d1.core.registry.get(w)?.inFlight.get(id)?.fence).toBe(record?.fence);
   });
+
+  it("answers false on a distributor that stopped, not never", async () => {
+    const cluster = newCluster({ timing: FAST });
+    await cluster.startCoordinator();
+    const d1 = await cluster.startDistributor("d1");
+    await until("d1 owns its lease", () => d1.core.lease.owns, 10_000);
+    await d1.core.stop(false);
+    expect(await d1.core.assignTaskToWorker(pendingTask(cluster.id("late")), cluster.id("w"))).toBe(false);
+  });
 });

@@ -103,4 +103,16 @@ describe("PumpPasses", () => {
       expect(overdue).toBe(1);
     });
   });
+
+  it("refuses a dispatch alone that waits for its turn, or asks for one, once stopped", async () => {
+    const passes = new PumpPasses(
+      () => Promise.resolve(),
+      () => {}, // stopped: its turn never comes
+      60_000,
+    );
+    const waiting = passes.alone(async () => true);
+    passes.stop();
+    await expect(waiting).rejects.toMatchObject({ code: "ERR_SHUTTING_DOWN" });
+    await expect(passes.alone(async () => true)).rejects.toMatchObject({ code: "ERR_SHUTTING_DOWN" });
+  });
 });
