@@ -90,6 +90,10 @@ describe("the dashboard in Chromium, at its edges", () => {
             throw new Error("failed on purpose");
           },
           echo: (t: Task) => t.payload,
+          // One unbroken line of thousands of characters, with markup that must stay text.
+          boom_long: () => {
+            throw new Error(`<img src=x onerror="window.__pwned=1">${"L".repeat(5000)}`);
+          },
         },
       },
     );
@@ -162,6 +166,37 @@ describe("the dashboard in Chromium, at its edges", () => {
     // The link opens the task's page, with the whole id.
     await link("failures").click();
     await expect.poll(() => page.locator(".task-head h1").textContent(), { timeout: 10_000 }).toContain(id);
+    await page.locator("a.back").click();
+    await expect.poll(() => page.locator("#overview").isVisible()).toBe(true);
+  });
+
+  it("a task page whose error is one line of thousands of characters stays within the window", async () => {
+    const id = "long-error";
+    expect(await cluster.coordinator.submitTask({ task_id: id, task_type: "boom_long", payload: {} })).toBe(
+      true,
+    );
+    expect((await cluster.coordinator.waitForTask(id, 10_000))?.status).toBe("failed");
+    await page.locator("#lookup-id").fill(id);
+    await page.locator("#lookup button").click();
+    // The history shows each failed attempt's error; the Error card shows the last.
+    await page.locator('#timeline li[data-event="committed"]').waitFor({ timeout: 10_000 });
+    const width = () =>
+      page.evaluate<{ page: number; window: number; pwned: unknown }>(`({
+        page: document.documentElement.scrollWidth,
+        window: window.innerWidth,
+        pwned: window.__pwned,
+      })`);
+    for (const viewport of [
+      { width: 1440, height: 1000 },
+      { width: 900, height: 1000 }, // one column
+    ]) {
+      await page.setViewportSize(viewport);
+      const w = await width();
+      expect(w.page, JSON.stringify(w)).toBeLessThanOrEqual(w.window);
+      expect(w.pwned).toBeUndefined();
+      await page.screenshot({ path: join(ARTIFACTS, `dashboard-long-error-${viewport.width}.png`) });
+    }
+    await page.setViewportSize({ width: 1440, height: 1000 });
     await page.locator("a.back").click();
     await expect.poll(() => page.locator("#overview").isVisible()).toBe(true);
   });
