@@ -201,6 +201,35 @@ describe("the dashboard in Chromium, at its edges", () => {
     await expect.poll(() => page.locator("#overview").isVisible()).toBe(true);
   });
 
+  it("a task page gives the date of a run_at or expires_at on another day, not only its time", async () => {
+    const id = "far-off";
+    const runAt = "2030-06-15T12:00:00.000Z";
+    const expiresAt = "2031-01-01T12:00:00.000Z";
+    expect(
+      await cluster.coordinator.submitTask({
+        task_id: id,
+        task_type: "echo",
+        payload: {},
+        run_at: runAt,
+        expires_at: expiresAt,
+      }),
+    ).toBe(true);
+    await page.locator("#lookup-id").fill(id);
+    await page.locator("#lookup button").click();
+    await page.locator("#run-at").waitFor({ timeout: 10_000 });
+    // In the browser's zone (whatever the machine's): its own formatting of the date.
+    const day = (iso: string) =>
+      page.evaluate((at) => {
+        const d = new Date(at);
+        const two = (n: number) => String(n).padStart(2, "0");
+        return `${d.getFullYear()}-${two(d.getMonth() + 1)}-${two(d.getDate())}`;
+      }, iso);
+    expect(await page.locator("#run-at").textContent()).toContain(await day(runAt));
+    expect(await page.locator("#expires-at").textContent()).toContain(await day(expiresAt));
+    await page.locator("a.back").click();
+    await expect.poll(() => page.locator("#overview").isVisible()).toBe(true);
+  });
+
   it("says the live feed is lost while the coordinator is frozen, and follows again once it wakes", async () => {
     const conn = () => page.locator("#conn").getAttribute("data-state");
     await expect.poll(conn).toBe("live");

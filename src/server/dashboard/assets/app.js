@@ -55,12 +55,19 @@ function fmtMs(ms) {
   return `${Math.floor(ms / 60_000)} min ${Math.round((ms % 60_000) / 1000)} s`;
 }
 
+/**
+ * A time of day (this browser's zone) to the millisecond, with its date in front when it is not
+ * today: a task's run_at next week or expires_at in 2030, a schedule's next run tomorrow.
+ */
 function fmtTime(iso) {
   if (!iso) return "–";
   const d = new Date(iso);
   if (Number.isNaN(d.getTime())) return iso;
   const hms = d.toLocaleTimeString("en-GB", { hour12: false });
-  return `${hms}.${String(d.getMilliseconds()).padStart(3, "0")}`;
+  const time = `${hms}.${String(d.getMilliseconds()).padStart(3, "0")}`;
+  const day = (x) =>
+    `${x.getFullYear()}-${String(x.getMonth() + 1).padStart(2, "0")}-${String(x.getDate()).padStart(2, "0")}`;
+  return day(d) === day(new Date()) ? time : `${day(d)} ${time}`;
 }
 
 function fmtAge(ms) {
