@@ -240,12 +240,22 @@ describe("the dashboard in Chromium, at its edges", () => {
     const frozenAt = performance.now();
     await expect.poll(conn, { timeout: 10_000, interval: 100 }).toBe("reconnecting");
     expect(performance.now() - frozenAt).toBeLessThan(8_000);
+    // What the overview still shows is the coordinator's last word, not now: dimmed, and the
+    // pill says from when.
+    const stale = () => page.locator("#overview").evaluate((el) => el.hasAttribute("data-stale"));
+    expect(await stale()).toBe(true);
+    expect(await page.locator("#conn").textContent()).toMatch(
+      /^reconnecting · shown as of \d\d:\d\d:\d\d\.\d{3}$/,
+    );
     // Still frozen: it keeps saying so (a reconnect gets no answer either).
     await new Promise((r) => setTimeout(r, 6_000));
     expect(await conn()).toBe("reconnecting");
+    expect(await stale()).toBe(true);
 
     proxy.thaw();
     await expect.poll(conn, { timeout: 20_000 }).toBe("live");
+    expect(await stale()).toBe(false);
+    expect(await page.locator("#conn").textContent()).toBe("live");
     expect(
       await cluster.coordinator.submitTask({ task_id: "after-thaw", task_type: "echo", payload: {} }),
     ).toBe(true);

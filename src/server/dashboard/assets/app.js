@@ -130,10 +130,20 @@ async function api(path, method = "GET") {
 
 // --- the live stream ------------------------------------------------------------------------
 
+/** When the last snapshot or update arrived (ms since the epoch), null before the first. */
+let heardAt = null;
+
+/**
+ * The live stream's state in the header. While it is not live, what the overview shows is
+ * what the coordinator said last, not the cluster now (an agent "busy, 0.4 s ago" may have
+ * died since): it is dimmed (#overview data-stale) and the pill says from when it is.
+ */
 function setConnection(kind, text) {
   const el = $("#conn");
   el.dataset.state = kind;
-  el.textContent = text ?? kind;
+  const stale = kind !== "live" && kind !== "connecting" && heardAt !== null;
+  el.textContent = `${text ?? kind}${stale ? ` · shown as of ${fmtTime(new Date(heardAt).toISOString())}` : ""}`;
+  $("#overview").toggleAttribute("data-stale", stale);
 }
 
 /**
@@ -228,6 +238,7 @@ async function readEvents(body, handle, heard) {
 function onEvent(event, data) {
   if (event !== "snapshot" && event !== "update") return;
   if (event === "snapshot") state.series.clear();
+  heardAt = Date.now();
   state.coordinator = data.coordinator;
   state.counts = data.counts;
   state.agents = data.agents;
