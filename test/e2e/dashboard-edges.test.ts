@@ -90,6 +90,11 @@ describe("the dashboard in Chromium, at its edges", () => {
             throw new Error("failed on purpose");
           },
           echo: (t: Task) => t.payload,
+          // Asks until it is given a value; completes with the last one.
+          ask: (_t: Task, ctx) => {
+            if (ctx.inputs.length === 0) ctx.requestInput({ question: "anything?" });
+            return { got: ctx.inputs.at(-1) ?? null };
+          },
           // One unbroken line of thousands of characters, with markup that must stay text.
           boom_long: () => {
             throw new Error(`<img src=x onerror="window.__pwned=1">${"L".repeat(5000)}`);
@@ -226,6 +231,25 @@ describe("the dashboard in Chromium, at its edges", () => {
       }, iso);
     expect(await page.locator("#run-at").textContent()).toContain(await day(runAt));
     expect(await page.locator("#expires-at").textContent()).toContain(await day(expiresAt));
+    await page.locator("a.back").click();
+    await expect.poll(() => page.locator("#overview").isVisible()).toBe(true);
+  });
+
+  it('the input form refuses to send an empty box, and sends an empty string typed as ""', async () => {
+    const id = "ask-empty";
+    expect(await cluster.coordinator.submitTask({ task_id: id, task_type: "ask", payload: {} })).toBe(true);
+    await page.locator("#lookup-id").fill(id);
+    await page.locator("#lookup button").click();
+    await page.locator("#input-value").waitFor({ timeout: 10_000 });
+    for (const blank of ["", "  \n "]) {
+      await page.locator("#input-value").fill(blank);
+      await page.locator("#input-form button").click();
+      await expect.poll(() => page.locator("#input-error").textContent()).toMatch(/^Nothing to send/);
+    }
+    expect((await cluster.coordinator.core.getTask(id))?.status).toBe("input_required");
+    await page.locator("#input-value").fill('""');
+    await page.locator("#input-form button").click();
+    expect((await cluster.coordinator.waitForTask(id, 10_000))?.result).toEqual({ got: "" });
     await page.locator("a.back").click();
     await expect.poll(() => page.locator("#overview").isVisible()).toBe(true);
   });

@@ -828,15 +828,22 @@ const isOpen = (task) =>
 async function giveInput(event, id, question) {
   event.preventDefault();
   const text = $("#input-value").value;
+  const button = $("#input-form button");
+  $("#input-error")?.remove();
+  const refuse = (message) => $("#input-form").append(h("p", { class: "error", id: "input-error" }, message));
+  // A click on an empty box is not an answer: sent, "" would resume the task (an approval
+  // graph's edited draft, empty). An empty string is sent as "" typed in.
+  if (text.trim() === "") {
+    refuse('Nothing to send: type the answer first ("" sends an empty string).');
+    return;
+  }
   let value;
   try {
     value = JSON.parse(text);
   } catch {
     value = text;
   }
-  const button = $("#input-form button");
   button.disabled = true;
-  $("#input-error")?.remove();
   try {
     await ensureToken();
     const res = await fetch(`/tasks/${encodeURIComponent(id)}/input`, {
@@ -851,7 +858,7 @@ async function giveInput(event, id, question) {
     }
   } catch (err) {
     button.disabled = false;
-    $("#input-form").append(h("p", { class: "error", id: "input-error" }, err.message));
+    refuse(err.message);
     return;
   }
   clearTimeout(taskTimer);
