@@ -26,10 +26,15 @@ class FreezingProxy {
   private readonly server: Server;
   private readonly sockets = new Set<Socket>();
   private frozen = false;
+  private refusing = false;
   port = 0;
 
   constructor(private readonly target: number) {
     this.server = createServer((client) => {
+      if (this.refusing) {
+        client.destroy();
+        return;
+      }
       const upstream = connect(this.target, "127.0.0.1");
       client.pipe(upstream);
       upstream.pipe(client);
@@ -48,6 +53,12 @@ class FreezingProxy {
   async listen(): Promise<void> {
     await new Promise<void>((r) => this.server.listen(0, "127.0.0.1", () => r()));
     this.port = (this.server.address() as { port: number }).port;
+  }
+
+  /** While refusing, every connection (open or new) is closed at once: the coordinator out of reach. */
+  refuse(on: boolean): void {
+    this.refusing = on;
+    if (on) for (const s of this.sockets) s.destroy();
   }
 
   freeze(): void {
@@ -250,6 +261,34 @@ describe("the dashboard in Chromium, at its edges", () => {
     await page.locator("#input-value").fill('""');
     await page.locator("#input-form button").click();
     expect((await cluster.coordinator.waitForTask(id, 10_000))?.result).toEqual({ got: "" });
+    await page.locator("a.back").click();
+    await expect.poll(() => page.locator("#overview").isVisible()).toBe(true);
+  });
+
+  it("a cancel that could not reach the coordinator says so once, and the button works again", async () => {
+    const id = "cancel-unreached";
+    expect(
+      await cluster.coordinator.submitTask({ task_id: id, task_type: "sleep", payload: { ms: 60_000 } }),
+    ).toBe(true);
+    await page.locator("#lookup-id").fill(id);
+    await page.locator("#lookup button").click();
+    await page.locator("#cancel-task").waitFor({ timeout: 10_000 });
+    proxy.refuse(true);
+    try {
+      for (let i = 0; i < 2; i++) {
+        await page.locator("#cancel-task").click();
+        await expect.poll(() => page.locator("#cancel-error").count()).toBe(1);
+        expect(await page.locator("#cancel-error").textContent()).toMatch(/^Not canceled: /);
+        await expect.poll(() => page.locator("#cancel-task").isEnabled()).toBe(true);
+      }
+    } finally {
+      proxy.refuse(false);
+    }
+    await page.locator("#cancel-task").click();
+    expect((await cluster.coordinator.waitForTask(id, 10_000))?.error).toBe("canceled by client");
+    await expect
+      .poll(() => page.locator(".task-head .status").textContent(), { timeout: 10_000 })
+      .toBe("abandoned");
     await page.locator("a.back").click();
     await expect.poll(() => page.locator("#overview").isVisible()).toBe(true);
   });

@@ -896,10 +896,16 @@ function inputCard(t) {
 async function cancelTask(id) {
   const button = $("#cancel-task");
   if (button) button.disabled = true;
+  $("#cancel-error")?.remove();
   try {
     await api(`/tasks/${encodeURIComponent(id)}/cancel`, "POST");
   } catch (err) {
-    $(".task-head")?.append(h("span", { class: "error", id: "cancel-error" }, err.message));
+    // Said once (the last try's reason), and the button works again: a coordinator that was
+    // out of reach may answer the next click.
+    if (button) button.disabled = false;
+    $(".task-head")?.append(
+      h("span", { class: "error", id: "cancel-error" }, `Not canceled: ${err.message}`),
+    );
     return;
   }
   clearTimeout(taskTimer);
