@@ -217,6 +217,26 @@ describe("the dashboard in Chromium, at its edges", () => {
     await expect.poll(() => page.locator("#overview").isVisible()).toBe(true);
   });
 
+  it("the overview's lists show a long error in a few lines, the whole of it in their title", async () => {
+    // Fails three times with an error of 5,000 characters.
+    const id = "long-error-listed";
+    expect(await cluster.coordinator.submitTask({ task_id: id, task_type: "boom_long", payload: {} })).toBe(
+      true,
+    );
+    expect((await cluster.coordinator.waitForTask(id, 10_000))?.status).toBe("failed");
+    for (const list of ["failures", "retries"]) {
+      const item = page.locator(`#${list} li`, { has: page.locator(`a[href="#/tasks/${id}"]`) });
+      await item.waitFor({ timeout: 10_000 });
+      for (const detail of await item.locator(".detail").all()) {
+        const box = await detail.boundingBox();
+        expect(box?.height, list).toBeLessThan(60); // three lines of 12.5 px text
+        const text = (await detail.textContent()) ?? "";
+        expect(text.length, list).toBeGreaterThan(250); // retries keep the first 300 or so characters
+        expect(await detail.getAttribute("title")).toBe(text);
+      }
+    }
+  });
+
   it("a task page gives the date of a run_at or expires_at on another day, not only its time", async () => {
     const id = "far-off";
     const runAt = "2030-06-15T12:00:00.000Z";

@@ -369,7 +369,7 @@ function renderLists() {
               { class: "meta" },
               `${f.task_type} · ${f.status} · attempt ${f.attempts} · ${fmtTime(f.at)}`,
             ),
-            h("div", { class: "detail" }, f.error ?? "(no error given)"),
+            h("div", { class: "detail", title: f.error ?? null }, f.error ?? "(no error given)"),
           ),
         )),
   );
@@ -382,13 +382,10 @@ function renderLists() {
             {},
             taskLink(r.task_id),
             h("span", { class: "meta" }, `${r.task_type} · ${r.status} after ${r.attempts} attempts`),
-            ...r.errors.map((e) =>
-              h(
-                "div",
-                { class: "detail" },
-                `attempt ${e.attempt}${e.worker ? ` on ${e.worker}` : ""}: ${e.error}`,
-              ),
-            ),
+            ...r.errors.map((e) => {
+              const text = `attempt ${e.attempt}${e.worker ? ` on ${e.worker}` : ""}: ${e.error}`;
+              return h("div", { class: "detail", title: text }, text);
+            }),
           ),
         )),
   );
