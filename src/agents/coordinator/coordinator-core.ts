@@ -7,6 +7,7 @@ import { BoundedMap } from "../observe/bounded-map.js";
 import type { AgentPayload, DistributorHeartbeat, TaskDict } from "../protocol.js";
 import { ScheduleControls } from "../schedule-controls/schedule-controls.js";
 import { delayUntil, inSubmissionOrder, scheduleKeysOf } from "../schedule-controls/task-schedule.js";
+import { StallWatch } from "../stall-watch.js";
 import { type RetryPolicies, retryPolicyFor, type Timing } from "../timing.js";
 import { type CancelOutcome, spawnsUnrecorded, WorkflowKeeper } from "../workflow/workflow-keeper.js";
 import { type ClusterSeam, SOLE } from "./cluster-seam.js";
@@ -101,6 +102,8 @@ export class CoordinatorCore {
   private readonly cluster: ClusterSeam;
   private readonly roster: DistributorRoster;
   private stopped = false;
+  /** The monitor's own stalls, credited to the distributors' silence and the placement deadlines. */
+  private stall: StallWatch | undefined;
 
   constructor(private readonly o: CoordinatorCoreOptions) {
     this.recent = new BoundedMap(o.recentLimit);
@@ -147,6 +150,11 @@ export class CoordinatorCore {
 
   start(): void {
     this.stopped = false;
+    const t = this.o.timing;
+    // A stall shorter than this cannot by itself make a live distributor look dead.
+    const harmless = t.heartbeatTimeoutMs - t.heartbeatIntervalMs - t.monitorIntervalMs;
+    this.stall ??= new StallWatch(t.monitorIntervalMs, Math.max(0, harmless));
+    this.stall.reset();
     this.timer ??= setInterval(() => {
       void this.monitorDistributors().catch(() => {});
     }, this.o.timing.monitorIntervalMs).unref();
@@ -496,6 +504,11 @@ export class CoordinatorCore {
 
   /** One monitor tick: dead distributors' tasks move, unplaceable tasks end, waiters catch up. */
   async monitorDistributors(): Promise<void> {
+    const stalled = this.stall?.tick() ?? 0;
+    if (stalled > 0) {
+      this.directory.credit(stalled);
+      this.placement.credit(stalled);
+    }
     for (const dead of this.directory.expire(this.o.timing.heartbeatTimeoutMs)) {
       this.stats.distributorsDead++;
       // Each coordinator moves the tasks of the shards it owns (a shard without one: at takeover).

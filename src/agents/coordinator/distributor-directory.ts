@@ -241,6 +241,18 @@ export class DistributorDirectory {
    */
   graceFor: (d: DistributorEntry) => number = () => 0;
 
+  /**
+   * This coordinator was not running for `ms` (see StallWatch): that silence is its own, not its
+   * distributors'. Each live one's last word is taken as `ms` more recent (never in the future),
+   * so it has the time it had left to be heard again before it can be declared dead.
+   */
+  credit(ms: number): void {
+    const now = performance.now();
+    for (const d of this.entries.values()) {
+      if (d.status !== "dead") d.lastSeen = Math.min(now, d.lastSeen + ms);
+    }
+  }
+
   expire(timeoutMs: number): DistributorEntry[] {
     const now = performance.now();
     const dead: DistributorEntry[] = [];

@@ -113,6 +113,11 @@ export class Placement {
     return this.unplaced.size;
   }
 
+  /** This coordinator was not running for `ms` (see StallWatch): no distributor could take a task meanwhile. */
+  credit(ms: number): void {
+    for (const [, u] of this.unplaced) u.deadline += ms;
+  }
+
   /** Takes out and returns the unplaced tasks whose deadline has passed by `now`. */
   expired(now: number): string[] {
     const out: string[] = [];
