@@ -29,6 +29,7 @@ import { dependencyOutcomes } from "../workflow/dependency-outcomes.js";
 import { expireEndedThreads } from "./checkpoint-retention.js";
 import { type CoordinatorAddress, CoordinatorFailover } from "./coordinator-failover.js";
 import { DistributorCore, type DistributorEvents } from "./distributor-core.js";
+import { StaleCheckpoints } from "./stale-checkpoints.js";
 
 /** How often the distributor looks for checkpoints of tasks that ended (expireEndedCheckpoints). */
 const CHECKPOINT_SWEEP_MS = 60_000;
@@ -97,6 +98,8 @@ export class DistributorAgent extends TriadAgent {
   readonly limits: LimitGate;
   /** Checkpoints being stored now, by task: an outcome of the task is committed after them. */
   private readonly checkpointsStoring = new Map<string, Promise<void>>();
+  /** Checkpoints of attempts taken back: each refused, the first of each attempt logged. */
+  private readonly staleCheckpoints = new StaleCheckpoints();
   /** Set by shutdown(): cleanup() ends with a heartbeat that says so (sayStopping). */
   private saysStopping = false;
   /** Warnings of a second process under a worker's id. */
@@ -432,16 +435,21 @@ export class DistributorAgent extends TriadAgent {
   /** Stores a worker's checkpoint of an attempt it runs (refused, and said so, otherwise). */
   private async storeCheckpoint(message: A2AMessage, p: PayloadOf<"checkpoint">): Promise<void> {
     if (!(await this.core.holders.holds(message.sender, p.task_id, p.fence))) {
-      const detail = `checkpoint of task ${p.task_id} (fence ${p.fence}) from ${message.sender}, which does not run it`;
-      this.a2a.refuseUnauthorized({ sender: message.sender, requestId: message.metadata.request_id, detail });
+      const first = this.staleCheckpoints.first(message.sender, p.task_id, p.fence);
+      const detail = `checkpoint of task ${p.task_id} (fence ${p.fence}) from ${message.sender}, which does not run it (its further checkpoints are refused without a log line)`;
+      const refused = { sender: message.sender, requestId: message.metadata.request_id, detail };
+      this.a2a.refuseUnauthorized(refused, !first);
       return;
     }
     const stored = await this.checkpoints.importTransfer(p.checkpoint, {
       threadId: p.task_id,
       fencingToken: p.fence,
     });
-    if (!stored)
-      this.log.warn({ task: p.task_id, fence: p.fence }, "refused a checkpoint from a stale attempt");
+    if (!stored && this.staleCheckpoints.first(message.sender, p.task_id, p.fence))
+      this.log.warn(
+        { task: p.task_id, fence: p.fence, worker: message.sender },
+        "refused a checkpoint from a stale attempt (its further ones are refused without a log line)",
+      );
   }
 
   protected override messageObserver(): MessageObserver {

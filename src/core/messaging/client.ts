@@ -407,11 +407,15 @@ export class A2AClient implements RouterEndpoint {
   /**
    * Counts and reports, as a refused message (reason `unauthorized`, via "agent"), what an
    * admitted message said that its sender may not say: a result for another worker's attempt,
-   * say. The agent calls this once per item it refuses.
+   * say. The agent calls this once per item it refuses; `quiet`: counted only, its listeners
+   * (the log) not told (one of a flood already told of).
    */
-  refuseUnauthorized(refused: { sender: string; requestId: string | null; detail: string }): void {
+  refuseUnauthorized(
+    refused: { sender: string; requestId: string | null; detail: string },
+    quiet = false,
+  ): void {
     const { sender, requestId, detail } = refused;
-    this.inbox.refuse("unauthorized", detail, { sender, requestId, via: "agent" });
+    this.inbox.refuse("unauthorized", detail, { sender, requestId, via: "agent" }, quiet);
   }
 
   /**
