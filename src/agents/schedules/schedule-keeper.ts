@@ -22,8 +22,8 @@ export type ScheduleKeeperOptions = {
  * interval), never a timer per schedule. A tick's task id is `<schedule>@<tick>`, so however
  * many coordinators fire the same tick, and however often a crash makes one fire it again, the
  * submit script records it once; the schedule then moves on by compare-and-set. Of the ticks
- * missed while no coordinator ran, only the latest is fired (the fire time is the latest tick
- * at or before the store's clock).
+ * missed for whatever reason (no coordinator ran, it stood still, the store was unreachable),
+ * only the latest is fired (the fire time is the latest tick at or before the store's clock).
  */
 export class ScheduleKeeper {
   private timer: NodeJS.Timeout | undefined;

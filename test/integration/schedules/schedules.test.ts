@@ -6,6 +6,7 @@ import { ScheduleStore } from "../../../src/agents/schedules/schedule-store.js";
 import type { JsonObject } from "../../../src/core/json.js";
 import { RedisClient } from "../../../src/index.js";
 import { testEngines } from "../../helpers/engines.js";
+import { until } from "../../helpers/wait.js";
 
 /**
  * Recurring schedules in the store: exactly one task per tick whoever fires it and however
@@ -84,6 +85,29 @@ describe.each(testEngines("schedules", { cluster: true }))("schedules on $name",
     expect(view.recent_task_ids).toEqual(mine);
     expect(Date.parse(view.next_runs[0]!)).toBe(tick + 1000);
     await schedules.remove("missed");
+  });
+
+  it("collapses the ticks missed while its own process stood still (SIGSTOP, a GC pause) into the latest, as after no coordinator ran", async () => {
+    await schedules.upsert({ schedule_id: "stalled", every_ms: 1000, task: { task_type: "echo" } });
+    const keeper = new ScheduleKeeper(schedules, { submit });
+    const mine = () => submitted.filter((id) => id.startsWith("stalled@"));
+    const tickOf = (id: string) => Date.parse(id.slice("stalled@".length));
+    keeper.start();
+    try {
+      await until("the first tick fires", () => mine().length >= 1);
+      const first = tickOf(mine()[0]!);
+      // No timer, no I/O for 3.2 s: the ticks first+1 s and first+2 s fall while it stands still.
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 3_200);
+      await until("a tick after the stall fires", () => mine().length >= 2);
+      const [, after] = mine().map(tickOf) as [number, number];
+      expect(
+        after - first,
+        "the first tick fired after the stall is the latest one missed",
+      ).toBeGreaterThanOrEqual(3000);
+    } finally {
+      keeper.stop();
+      await schedules.remove("stalled");
+    }
   });
 
   it("makes one task per tick however many keepers fire it at once, and after a crash between submit and advance", async () => {
