@@ -1,3 +1,5 @@
+import type { Timing } from "./timing.js";
+
 /**
  * How long this process itself was not running (a GC pause, SIGSTOP, a frozen VM), measured
  * between the ticks of a periodic timer on the monotonic clock: a tick that comes late says the
@@ -31,4 +33,14 @@ export class StallWatch {
   reset(now = performance.now()): void {
     this.last = now;
   }
+}
+
+/**
+ * The StallWatch of a monitor that declares peers dead after `heartbeatTimeoutMs` of silence,
+ * ticking every `monitorIntervalMs`: a stall shorter than the timeout less a heartbeat interval
+ * and a monitor interval cannot by itself make a live peer look dead, and is not counted.
+ */
+export function monitorStallWatch(t: Timing): StallWatch {
+  const harmless = t.heartbeatTimeoutMs - t.heartbeatIntervalMs - t.monitorIntervalMs;
+  return new StallWatch(t.monitorIntervalMs, Math.max(0, harmless));
 }

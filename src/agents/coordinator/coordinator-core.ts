@@ -7,7 +7,7 @@ import { BoundedMap } from "../observe/bounded-map.js";
 import type { AgentPayload, DistributorHeartbeat, TaskDict } from "../protocol.js";
 import { ScheduleControls } from "../schedule-controls/schedule-controls.js";
 import { delayUntil, inSubmissionOrder, scheduleKeysOf } from "../schedule-controls/task-schedule.js";
-import { StallWatch } from "../stall-watch.js";
+import { monitorStallWatch, type StallWatch } from "../stall-watch.js";
 import { type RetryPolicies, retryPolicyFor, type Timing } from "../timing.js";
 import { type CancelOutcome, spawnsUnrecorded, WorkflowKeeper } from "../workflow/workflow-keeper.js";
 import { type ClusterSeam, SOLE } from "./cluster-seam.js";
@@ -150,10 +150,7 @@ export class CoordinatorCore {
 
   start(): void {
     this.stopped = false;
-    const t = this.o.timing;
-    // A stall shorter than this cannot by itself make a live distributor look dead.
-    const harmless = t.heartbeatTimeoutMs - t.heartbeatIntervalMs - t.monitorIntervalMs;
-    this.stall ??= new StallWatch(t.monitorIntervalMs, Math.max(0, harmless));
+    this.stall ??= monitorStallWatch(this.o.timing);
     this.stall.reset();
     this.timer ??= setInterval(() => {
       void this.monitorDistributors().catch(() => {});

@@ -19,6 +19,7 @@ import type {
 } from "../protocol.js";
 import { inSubmissionOrder } from "../schedule-controls/task-schedule.js";
 import { sendSplitting } from "../split-send.js";
+import { monitorStallWatch, type StallWatch } from "../stall-watch.js";
 import type { Timing } from "../timing.js";
 import { AttemptHolders } from "./attempt-holders.js";
 import {
@@ -76,6 +77,8 @@ const MAX_MESSAGE_BATCH = 200;
  */
 export class DistributorCore {
   readonly registry: WorkerRegistry;
+  /** The monitor's own stalls, credited to the workers' silence (see StallWatch). */
+  private readonly stall: StallWatch;
   /** Who may report on an attempt: the worker it was dispatched to. */
   readonly holders: AttemptHolders;
   readonly queue = new DispatchQueue();
@@ -136,6 +139,7 @@ export class DistributorCore {
       { overdue: () => this.o.events?.passOverdue?.(o.timing.leaseTtlMs) },
     );
     this.registry = new WorkerRegistry(o.defaultWorkerCapacity);
+    this.stall = monitorStallWatch(o.timing);
     this.holders = new AttemptHolders({
       distributorId: o.distributorId,
       registry: this.registry,
@@ -202,6 +206,7 @@ export class DistributorCore {
       this.timers.push(timer);
     };
     every(Math.max(50, Math.floor(this.o.timing.leaseTtlMs / 3)), () => this.keepLease());
+    this.stall.reset();
     every(this.o.timing.monitorIntervalMs, () => this.monitorWorkers());
     every(this.o.reconcileIntervalMs, () => this.reconcile());
   }
@@ -471,6 +476,8 @@ export class DistributorCore {
 
   /** One monitor tick: workers silent past the timeout are dead and their attempts come back. */
   async monitorWorkers(): Promise<void> {
+    const stalled = this.stall.tick();
+    if (stalled > 0) this.registry.credit(stalled);
     if (!this.lease.owns) return;
     for (const worker of this.registry.expire(this.o.timing.heartbeatTimeoutMs)) {
       this.stats.workersDead++;

@@ -292,6 +292,21 @@ export class WorkerRegistry {
     return back;
   }
 
+  /**
+   * This distributor was not running for `ms` (see StallWatch): that silence is its own, not its
+   * workers'. Each live worker's last word, and each attempt still waiting to be confirmed, is
+   * taken as `ms` more recent (never in the future).
+   */
+  credit(ms: number): void {
+    const now = performance.now();
+    for (const w of this.workers.values()) {
+      if (w.status === "dead") continue;
+      w.lastSeen = Math.min(now, w.lastSeen + ms);
+      for (const f of w.inFlight.values())
+        if (!f.confirmed) f.dispatchedAt = Math.min(now, f.dispatchedAt + ms);
+    }
+  }
+
   /** Workers silent for longer than the timeout, now declared dead. */
   expire(timeoutMs: number): WorkerEntry[] {
     const now = performance.now();
