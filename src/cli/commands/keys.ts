@@ -2,6 +2,7 @@ import { createHash, generateKeyPairSync } from "node:crypto";
 import { unlinkSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { AGENT_ROLES, AgentKeyRegistry, type AgentRole } from "../../agents/agent-key-registry.js";
+import { TriadError } from "../../core/errors.js";
 import { parsePublicKey } from "../../core/messaging/index.js";
 import { RedisClient } from "../../core/store/index.js";
 import { type ParsedOptions, UsageError } from "../options.js";
@@ -67,10 +68,11 @@ export async function keysList(options: ParsedOptions): Promise<number> {
 export async function keysRevoke(options: ParsedOptions): Promise<number> {
   const agentId = String(options.agent);
   const had = await withRegistry(options, (registry) => registry.revoke(agentId));
-  if (!had) {
-    process.stderr.write(`no key is registered for ${agentId}\n`);
-    return 1;
-  }
+  if (!had)
+    throw new TriadError(
+      "ERR_NOT_FOUND",
+      `no key is registered for ${agentId}, so none was revoked (triad keys list shows those registered)`,
+    );
   process.stdout.write(`revoked the key of ${agentId}\n`);
   return 0;
 }

@@ -450,7 +450,13 @@ export const keysRevokeSpec: CommandSpec = {
     "Remove an agent's public key: its messages are refused once every agent has read the keys again (about 5 s).",
   usage: "triad keys revoke --agent ID --redis URL",
   flags: [
-    { name: "agent", type: "string", description: "the agent id", required: true },
+    {
+      name: "agent",
+      type: "string",
+      description: "the agent id whose key to remove",
+      required: true,
+      agentId: true,
+    },
     redisFlag,
     ...redisTlsFlags,
   ],

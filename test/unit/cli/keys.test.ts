@@ -111,6 +111,21 @@ describe("triad keys", () => {
     expect((await run("keys", "revoke", "--agent", "w3", "--redis", store)).code).toBe(1);
     expect(JSON.parse((await run("keys", "list", "--redis", store, "--json")).out).w3).toBeUndefined();
   });
+
+  it("revoke refuses an id no agent can have, and names the code when no key of that agent exists", async () => {
+    const malformed = await run("keys", "revoke", "--agent", "w 1/x", "--redis", store);
+    expect(malformed.code).toBe(2);
+    expect(malformed.err).toContain('--agent "w 1/x" is not an agent id: it holds a space');
+    expect(malformed.err).toContain("[ERR_BAD_AGENT_ID]");
+    const tooLong = await run("keys", "revoke", "--agent", "a".repeat(129), "--redis", store);
+    expect(tooLong.code).toBe(2);
+    expect(tooLong.err).toContain("[ERR_BAD_AGENT_ID]");
+    const unknown = await run("keys", "revoke", "--agent", "nobody", "--redis", store);
+    expect(unknown.code).toBe(1);
+    expect(unknown.err).toBe(
+      "triad keys revoke: no key is registered for nobody, so none was revoked (triad keys list shows those registered) [ERR_NOT_FOUND]\n",
+    );
+  });
 });
 
 describe("an agent's key from the environment", () => {
