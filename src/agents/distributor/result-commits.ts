@@ -6,6 +6,7 @@ import type {
   TaskRecord,
 } from "../ledger/task-ledger.js";
 import type { AttemptOutcomeWire, ResultAck, TaskDict } from "../protocol.js";
+import { refuseUnknownSpawnDependencies } from "../workflow/spawn-dependencies.js";
 import type { AttemptHolders } from "./attempt-holders.js";
 import { committedTask } from "./committed-task.js";
 import type { DispatchQueue } from "./dispatch-queue.js";
@@ -59,6 +60,10 @@ export class ResultCommits {
   }> = [];
 
   constructor(private readonly o: ResultCommitsOptions) {}
+
+  /** Whether each id names a recorded task (what a spawned task's outside dependencies must be). */
+  private readonly knownTasks = async (ids: string[]): Promise<boolean[]> =>
+    (await Promise.all(ids.map((id) => this.o.ledger.status(id)))).map((s) => s !== null);
 
   /** True when results wait to be committed. */
   get waiting(): boolean {
@@ -124,7 +129,8 @@ export class ResultCommits {
       return [];
     }
     // Neither committed nor acknowledged: the sender does not hold these attempts.
-    const { allowed: results, foreign } = await this.o.holders.sort(workerId, sent);
+    const { allowed, foreign } = await this.o.holders.sort(workerId, sent);
+    const results = await refuseUnknownSpawnDependencies(allowed, this.knownTasks);
     for (const { outcome, holder } of foreign) {
       this.o.stats.foreignRejected++;
       this.o.events?.foreignResult?.(outcome, workerId, holder);

@@ -80,6 +80,7 @@ export class SpawnList {
   }
 }
 
+/** A spawn the handler got wrong: the same on every try, so not retried should it fail the attempt. */
 function invalid(message: string): TriadError {
-  return new TriadError("ERR_INVALID_TASK", message, { status: 422 });
+  return new TriadError("ERR_INVALID_TASK", message, { status: 422, retryable: false });
 }

@@ -321,6 +321,49 @@ describe.each(testEngines("workflow", { cluster: true }))("workflows on $name", 
     expect((await c.ledger.get(parent))?.spawned).toHaveLength(6);
   }, 20_000);
 
+  it("a spawn that depends on an unknown task fails its parent at once with ERR_INVALID_TASK, spawning nothing (as a submit is refused)", async () => {
+    const c = (await start()).coordinator;
+    const known = cluster!.id("known-dep");
+    await c.submitTask({ task_id: known, task_type: "step" });
+    await c.waitForTask(known, 10_000);
+    const missing = cluster!.id("never-submitted");
+    const spawner = ((_task: Task, ctx: HandlerContext) => {
+      const kids = ctx.spawn([{ task_type: "step" }, { task_type: "sum", depends_on: [known] }]);
+      ctx.spawn([{ task_type: "sum", depends_on: [kids[0]!, missing] }]);
+      return { kids };
+    }) as never;
+    for (const w of cluster!.workers.values()) w.registerTaskHandler("spawn_unknown_dep", spawner);
+    const parent = cluster!.id("spawns-unknown");
+    await c.submitTask({ task_id: parent, task_type: "spawn_unknown_dep" });
+    const ended = await c.waitForTask(parent, 10_000);
+    expect(ended).toMatchObject({ status: "failed", attempts: 1 });
+    expect(ended!.error).toBe(
+      `ERR_INVALID_TASK: ctx.spawn: task "${parent}.3" depends on "${missing}", which is neither a known task nor spawned by this attempt; nothing was spawned`,
+    );
+    for (let i = 1; i <= 3; i++) expect(await c.ledger.get(`${parent}.${i}`)).toBeNull();
+    // The same dependency in a submit: 422, the same code.
+    await expect(
+      c.submitTask({ task_id: cluster!.id("submits-unknown"), task_type: "step", depends_on: [missing] }),
+    ).rejects.toMatchObject({ code: "ERR_INVALID_TASK" });
+  }, 20_000);
+
+  it("a spawn the handler gets wrong (a cycle) fails the task at once, not after every retry", async () => {
+    const c = (await start()).coordinator;
+    const cyclic = ((_task: Task, ctx: HandlerContext) => {
+      ctx.spawn([
+        { task_id: `${_task.taskId}.a`, task_type: "step", depends_on: [`${_task.taskId}.b`] },
+        { task_id: `${_task.taskId}.b`, task_type: "step", depends_on: [`${_task.taskId}.a`] },
+      ]);
+      return {};
+    }) as never;
+    for (const w of cluster!.workers.values()) w.registerTaskHandler("spawn_cycle", cyclic);
+    const parent = cluster!.id("spawns-cycle");
+    await c.submitTask({ task_id: parent, task_type: "spawn_cycle" });
+    const ended = await c.waitForTask(parent, 10_000);
+    expect(ended).toMatchObject({ status: "failed", attempts: 1 });
+    expect(ended!.error).toContain("form a cycle");
+  }, 20_000);
+
   it("a task that fails for good after spawning leaves no child behind", async () => {
     const c = (await start()).coordinator;
     const parent = cluster!.id("doomed");
