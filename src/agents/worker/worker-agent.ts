@@ -20,6 +20,7 @@ import {
   WORKER_BACKLOG_PER_SLOT,
 } from "../protocol.js";
 import { resolveTiming, type Timing } from "../timing.js";
+import { DistributorSilence } from "./distributor-silence.js";
 import { builtinHandlers } from "./handlers/index.js";
 import { isGraphHandler, runTask, type TaskHandler } from "./task-runner.js";
 import { WorkerCore } from "./worker-core.js";
@@ -68,14 +69,20 @@ export class WorkerAgent extends TriadAgent {
   private url: string | null = null;
   /** This process among any that heartbeat under the same id (workerHeartbeat.instance). */
   readonly instance = randomUUID();
-  /** When the distributor last accepted a message of ours or sent one (performance.now()). */
-  private heardAt = performance.now();
+  /** When the distributor last answered, and the one warning of its silence (distributor-silence.ts). */
+  private readonly silence: DistributorSilence;
 
   constructor(options: WorkerAgentOptions) {
     super({ agentId: options?.agentId, a2a: options?.a2a, logger: options?.logger, tier: "worker" });
     checkKnownKeys(`WorkerAgent ${JSON.stringify(options.agentId)}`, options, OPTION_KEYS);
     this.distributorId = checkedId("distributorId", options.distributorId);
     this.timing = resolveTiming(options.timing);
+    this.silence = new DistributorSilence({
+      log: this.log,
+      distributorId: this.distributorId,
+      heartbeatTimeoutMs: this.timing.heartbeatTimeoutMs,
+      heartbeatIntervalMs: this.timing.heartbeatIntervalMs,
+    });
     this.taskTimeoutMs = checkedMs("taskTimeoutMs", options.taskTimeoutMs ?? 30_000);
     this.concurrency = checkedCount("concurrency", options.concurrency ?? 16);
     const builtins = builtinHandlers();
@@ -168,7 +175,8 @@ export class WorkerAgent extends TriadAgent {
       );
       this.localState.updateTimestamp();
       return true;
-    } catch {
+    } catch (err) {
+      this.silence.missed(err);
       return false;
     }
   }
@@ -244,7 +252,7 @@ export class WorkerAgent extends TriadAgent {
   /** Work and acknowledgements come only from our distributor; anyone else's is refused (`unauthorized`). */
   private fromDistributor(message: A2AMessage): boolean {
     if (message.sender === this.distributorId) {
-      this.heardAt = performance.now();
+      this.silence.heard();
       return true;
     }
     const detail = `${message.payload.event_type} from ${message.sender}, not this worker's distributor`;
@@ -286,7 +294,7 @@ export class WorkerAgent extends TriadAgent {
         ),
     });
     if (end.givenUp > 0) {
-      const silentMs = Math.round(performance.now() - this.heardAt);
+      const silentMs = this.silence.silentMs();
       this.log.warn(
         { distributor: to, results: end.givenUp, silentMs },
         `shutting down: giving up ${end.givenUp} result${end.givenUp === 1 ? "" : "s"} distributor ${to} has not acknowledged: it has not answered for ${silentMs} ms (heartbeat timeout ${this.timing.heartbeatTimeoutMs} ms), dead; whoever takes over its tasks runs them again`,
@@ -310,12 +318,12 @@ export class WorkerAgent extends TriadAgent {
    * by the same measure.
    */
   private distributorAnswering(): boolean {
-    return performance.now() - this.heardAt < this.timing.heartbeatTimeoutMs;
+    return this.silence.answering();
   }
 
   protected override async sendPayload(recipient: string, payload: AgentPayload): Promise<void> {
     await super.sendPayload(recipient, payload);
-    if (recipient === this.distributorId) this.heardAt = performance.now();
+    if (recipient === this.distributorId) this.silence.heard();
   }
 
   override async cleanup(): Promise<void> {
