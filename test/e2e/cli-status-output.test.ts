@@ -88,6 +88,13 @@ describe("triad status output", () => {
     expect(r.stdout).toMatch(/^c2\s+coordinator\s.*\s4,6-7$/m);
   });
 
+  it("says its task counts are the coordinator's since it started (a restart starts them at 0), apart from what waits now", async () => {
+    const r = await runTriad(["status", "--coordinator", url]);
+    expect(r.stdout).toContain(
+      "tasks since this coordinator started: 3 submitted, 3 completed, 0 failed, 0 abandoned; now 0 waiting for a distributor, 0 waiting for input\n",
+    );
+  });
+
   it("shows what runs, of the capacity, apart from what waits: a worker holding 12 at concurrency 4 runs 4", async () => {
     const r = await runTriad(["status", "--coordinator", url]);
     expect(r.code).toBe(0);
@@ -123,12 +130,12 @@ describe("triad status output", () => {
 
   it("prints the whole cluster's task counts (every coordinator's), not only the one asked's", async () => {
     const own = await runTriad(["status", "--coordinator", url]);
-    expect(own.stdout).toMatch(/^tasks: 3 submitted, 3 completed, 0 failed,/m); // an older coordinator's answer
+    expect(own.stdout).toMatch(/^tasks since this coordinator started: 3 submitted, 3 completed, 0 failed,/m); // an older coordinator's answer
     clusterTasks = { submitted: 200, completed: 190, failed: 4, abandoned: 1, waiting: 5, input_required: 2 };
     try {
       const r = await runTriad(["status", "--coordinator", url]);
       expect(r.stdout).toMatch(
-        /^tasks: 200 submitted, 190 completed, 4 failed, 1 abandoned, 5 waiting for a distributor, 2 waiting for input$/m,
+        /^tasks since the coordinators started: 200 submitted, 190 completed, 4 failed, 1 abandoned; now 5 waiting for a distributor, 2 waiting for input$/m,
       );
     } finally {
       clusterTasks = undefined;
