@@ -24,10 +24,11 @@ export type FlagSpec = {
   max?: number;
   /**
    * A string flag naming an agent by URL: http:// or https:// only ("list": several,
-   * comma-separated). Another scheme (ftp://, a host:port without one) is a usage error, not a
-   * process that waits forever for a peer it cannot reach.
+   * comma-separated; "each": one a value of a repeatable flag, its env variable space-separated).
+   * Another scheme (ftp://, a host:port without one) is a usage error, not a process that waits
+   * forever for a peer it cannot reach.
    */
-  url?: "one" | "list";
+  url?: "one" | "list" | "each";
   /** A string flag naming an agent: a safe id (./agent-id.ts), else a usage error. */
   agentId?: boolean;
 };
@@ -224,7 +225,12 @@ function convert(flag: FlagSpec, raw: string, where: string): string | number | 
 }
 
 function checkUrls(flag: FlagSpec, raw: string, where: string): void {
-  const items = flag.url === "list" ? raw.split(",").map((u) => u.trim()) : [raw.trim()];
+  const items =
+    flag.url === "list"
+      ? raw.split(",").map((u) => u.trim())
+      : flag.url === "each"
+        ? raw.trim().split(/\s+/)
+        : [raw.trim()];
   for (const item of items.filter((u, i) => u !== "" || i === 0)) {
     let protocol: string | undefined;
     try {
@@ -234,7 +240,7 @@ function checkUrls(flag: FlagSpec, raw: string, where: string): void {
     }
     if (protocol !== "http:" && protocol !== "https:")
       throw new UsageError(
-        `${where} must be ${flag.url === "list" ? "http:// or https:// URLs" : "an http:// or https:// URL"} (got ${JSON.stringify(item)})`,
+        `${where} must be ${flag.url === "one" ? "an http:// or https:// URL" : "http:// or https:// URLs"} (got ${JSON.stringify(item)})`,
       );
   }
 }

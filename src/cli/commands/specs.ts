@@ -281,6 +281,7 @@ export const workerSpec: CommandSpec = {
       name: "a2a-agent",
       type: "string",
       repeatable: true,
+      url: "each",
       description:
         "an A2A agent's URL (repeatable; env: space-separated): its card's skills become task types, each task one message to it",
     },

@@ -196,6 +196,18 @@ describe("triad <command>: agent URLs are http:// or https://", () => {
       "an http:// or https:// URL",
     ],
     [["submit", "--type", "echo", "--coordinator"], "ftp://x:1", "coordinator", "http:// or https:// URLs"],
+    [
+      ["worker", "--id", "w", "--port", "0", "--distributor", "http://127.0.0.1:1", "--a2a-agent"],
+      "notaurl",
+      "a2a-agent",
+      "http:// or https:// URLs",
+    ],
+    [
+      ["worker", "--id", "w", "--port", "0", "--distributor", "http://127.0.0.1:1", "--a2a-agent"],
+      "ftp://x:1",
+      "a2a-agent",
+      "http:// or https:// URLs",
+    ],
     [["status", "--coordinator"], "localhost:7400", "coordinator", "http:// or https:// URLs"],
   ])(
     "%j %s: a usage error (exit 2) naming --%s, before anything waits for it",
@@ -215,6 +227,17 @@ describe("triad <command>: agent URLs are http:// or https://", () => {
       expect(r.err).toContain('TRIAD_DISTRIBUTOR must be an http:// or https:// URL (got "ftp://x:1")');
     } finally {
       delete process.env.TRIAD_DISTRIBUTOR;
+    }
+  });
+
+  it("TRIAD_A2A_AGENT takes several URLs, space-separated, and names the one that is not", async () => {
+    process.env.TRIAD_A2A_AGENT = "http://127.0.0.1:1  127.0.0.1:9999";
+    try {
+      const r = await run(["worker", "--id", "w", "--port", "0", "--distributor", "http://127.0.0.1:1"]);
+      expect(r.code).toBe(2);
+      expect(r.err).toContain('TRIAD_A2A_AGENT must be http:// or https:// URLs (got "127.0.0.1:9999")');
+    } finally {
+      delete process.env.TRIAD_A2A_AGENT;
     }
   });
 });
