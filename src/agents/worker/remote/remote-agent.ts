@@ -27,7 +27,13 @@ import { type Logger, silentLogger } from "../../../core/logger.js";
 import { InputRequired, isInputRequired } from "../../../core/state/input-required.js";
 import type { RemoteAgentInfo } from "../../protocol.js";
 import { InFlightCap } from "./in-flight-cap.js";
-import { callFailure, isRemoteCallError, remoteCallError, statusCheckingFetch } from "./remote-errors.js";
+import {
+  callFailure,
+  checkBearerToken,
+  isRemoteCallError,
+  remoteCallError,
+  statusCheckingFetch,
+} from "./remote-errors.js";
 import { answerPart, mergeArtifact, messageResult, type RemoteEnd, remoteEnd } from "./remote-outcome.js";
 import { readRemoteTask, recordRemoteTask } from "./remote-task-record.js";
 
@@ -92,6 +98,7 @@ export class RemoteAgent {
   constructor(private readonly options: RemoteAgentOptions) {
     this.url = options.url;
     this.token = options.token ?? process.env.TRIAD_A2A_AGENT_TOKEN ?? "";
+    checkBearerToken(this.token, this.url);
     this.cap = new InFlightCap(options.concurrency ?? 16);
     this.log = (options.logger ?? silentLogger).child({ a2a_agent: options.url });
     this.pollIntervalMs = options.pollIntervalMs ?? 500;

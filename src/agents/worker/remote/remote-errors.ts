@@ -150,3 +150,24 @@ export function remoteCallError(
 export function isRemoteCallError(err: unknown): err is TriadError {
   return err instanceof TriadError && REMOTE_CALL_CODES.has(err.code) && err.details?.operation !== undefined;
 }
+
+/**
+ * Refuses a bearer token no HTTP header can carry (a newline, a space, a character outside
+ * ASCII: a file read with its line end, say), naming the character, never the token. Sent, every
+ * call failed in fetch ("invalid header value"), and the card was read again for ever.
+ */
+export function checkBearerToken(token: string, url: string): void {
+  const bad = [...token].find((c) => !/[\x21-\x7e]/.test(c));
+  if (bad === undefined) return;
+  const at = `U+${bad.codePointAt(0)!.toString(16).toUpperCase().padStart(4, "0")}`;
+  const what =
+    bad === " "
+      ? "a space"
+      : /\s/.test(bad)
+        ? `a line end or other whitespace (${at})`
+        : `the character ${at}`;
+  throw new TriadError(
+    "ERR_INVALID_ARGUMENT",
+    `the bearer token for the A2A agent at ${url} (TRIAD_A2A_AGENT_TOKEN, or the handler's token) holds ${what}, which an HTTP header cannot carry: set it to the token alone`,
+  );
+}
