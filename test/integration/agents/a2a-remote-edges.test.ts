@@ -173,6 +173,20 @@ describe.each([
     return err!;
   };
 
+  it("the card read is logged with the agent's name as agent_name: a JSON log's own name (the logger's, triad) is not written twice", async () => {
+    const agent = await startEdgeAgent({ streaming });
+    const logs: LogEntry[] = [];
+    const remote = new RemoteAgent({ url: agent.url, logger: captureLogger(logs, { name: "triad" }) });
+    try {
+      await remote.connect();
+      const read = logs.find((l) => l.msg === "A2A agent card read");
+      expect(read?.fields).toMatchObject({ name: "triad", agent_name: "Edge agent", a2a_agent: agent.url });
+    } finally {
+      remote.close();
+      await agent.close();
+    }
+  });
+
   it("an agent that is down: the error names the agent, its URL, the call and 'connection refused'; logged at warn", async () => {
     const agent = await startEdgeAgent({ streaming });
     const logs: LogEntry[] = [];

@@ -153,7 +153,8 @@ export class RemoteAgent {
         this.connection = { card, client };
         this.cardError = undefined;
         tried();
-        this.log.info({ name: card.name, skills: card.skills.map((s) => s.id) }, "A2A agent card read");
+        // Not `name`: a JSON log line has the logger's own (triad), and a second one would replace it.
+        this.log.info({ agent_name: card.name, skills: card.skills.map((s) => s.id) }, "A2A agent card read");
         return this.connection;
       } catch (err) {
         this.cardError = callFailure(err, this.token !== "").cause;
