@@ -7,6 +7,8 @@ import { type EdgeAgent, startEdgeAgent } from "../../helpers/a2a-edge-agent.js"
 import { captureLogger, type LogEntry } from "../../helpers/capture-logger.js";
 import { TestCluster } from "../../helpers/cluster.js";
 import { testEngines } from "../../helpers/engines.js";
+import { freePort } from "../../helpers/free-port.js";
+import { until } from "../../helpers/wait.js";
 
 /**
  * The bridge to a remote A2A agent (the SDK's own server classes) at its edges: an answered
@@ -184,6 +186,29 @@ describe.each([
     } finally {
       remote.close();
       await agent.close();
+    }
+  });
+
+  it("a card that cannot be read is warned of once, not at every try (the tries at debug)", async () => {
+    const url = `http://127.0.0.1:${await freePort()}`;
+    const logs: LogEntry[] = [];
+    const remote = new RemoteAgent({ url, logger: captureLogger(logs), maxCardRetryMs: 1 });
+    const connecting = remote.connect().catch(() => {});
+    const tries = () => logs.filter((l) => l.msg === "cannot read the A2A agent's card; trying again");
+    try {
+      await until("the card has been tried eight times", () => tries().length >= 8);
+      const warned = tries().filter((l) => l.level === "warn");
+      expect(warned).toHaveLength(1);
+      expect(warned[0]!.fields).toMatchObject({ a2a_agent: url, tries: 1 });
+      expect(String(warned[0]!.fields.err)).toContain("connection refused");
+      expect(
+        tries()
+          .slice(1)
+          .every((l) => l.level === "debug"),
+      ).toBe(true);
+    } finally {
+      remote.close();
+      await connecting;
     }
   });
 

@@ -157,11 +157,15 @@ export class RemoteAgent {
         this.log.info({ agent_name: card.name, skills: card.skills.map((s) => s.id) }, "A2A agent card read");
         return this.connection;
       } catch (err) {
+        const said = this.cardError;
         this.cardError = callFailure(err, this.token !== "").cause;
         tried();
         const waitMs = Math.min(this.maxCardRetryMs, 500 * 2 ** Math.min(failures, 10));
-        this.log.warn(
-          { err: this.cardError, retry_in_ms: waitMs },
+        // At warn once, and again only when the reason changes: an agent down for a day is one
+        // line, not one every 30 s (each try is at debug).
+        const level = this.cardError === said ? "debug" : "warn";
+        this.log[level](
+          { err: this.cardError, retry_in_ms: waitMs, tries: failures + 1 },
           "cannot read the A2A agent's card; trying again",
         );
         await sleep(waitMs, this.closing.signal);
