@@ -25,6 +25,7 @@ import type { AttemptCancelWire, PayloadOf, TaskDict } from "../protocol.js";
 import { SecondProcessWarnings } from "../second-process.js";
 import { logStoreOutages } from "../store-outage-log.js";
 import { resolveTiming, type Timing } from "../timing.js";
+import { UpstreamSilence } from "../upstream-silence.js";
 import { dependencyOutcomes } from "../workflow/dependency-outcomes.js";
 import { expireEndedThreads } from "./checkpoint-retention.js";
 import { type CoordinatorAddress, CoordinatorFailover } from "./coordinator-failover.js";
@@ -104,6 +105,8 @@ export class DistributorAgent extends TriadAgent {
   private saysStopping = false;
   /** Warnings of a second process under a worker's id. */
   private readonly secondProcesses = new SecondProcessWarnings();
+  /** The one warning that no coordinator takes its heartbeats (upstream-silence.ts). */
+  private readonly silence: UpstreamSilence;
 
   constructor(options: DistributorAgentOptions) {
     super({ agentId: options?.agentId, a2a: options?.a2a, logger: options?.logger, tier: "distributor" });
@@ -118,6 +121,13 @@ export class DistributorAgent extends TriadAgent {
       ],
       this.timing.heartbeatTimeoutMs / 2,
     );
+    this.silence = new UpstreamSilence({
+      log: this.log,
+      role: "coordinator",
+      upstream: () => this.coordinatorId,
+      heartbeatTimeoutMs: this.timing.heartbeatTimeoutMs,
+      heartbeatIntervalMs: this.timing.heartbeatIntervalMs,
+    });
     this.store = new RedisClient(options.redis ?? {});
     logStoreOutages(this.store, this.log, "dispatch and commits wait for it");
     this.ledger = new TaskLedger(this.store, options.ledger);
@@ -261,7 +271,11 @@ export class DistributorAgent extends TriadAgent {
     const from = this.coordinatorId;
     if (await this.failover.beat((to) => this.sendPayload(to, this.core.heartbeat(this.url)))) {
       this.localState.updateTimestamp();
-    } else if (this.coordinatorId !== from) {
+      this.silence.heard();
+      return;
+    }
+    this.silence.missed();
+    if (this.coordinatorId !== from) {
       this.log.warn({ from, to: this.coordinatorId }, "coordinator not answering; moving to the next");
       await this.register();
     }

@@ -20,7 +20,7 @@ import {
   WORKER_BACKLOG_PER_SLOT,
 } from "../protocol.js";
 import { resolveTiming, type Timing } from "../timing.js";
-import { DistributorSilence } from "./distributor-silence.js";
+import { UpstreamSilence } from "../upstream-silence.js";
 import { builtinHandlers } from "./handlers/index.js";
 import { isGraphHandler, runTask, type TaskHandler } from "./task-runner.js";
 import { WorkerCore } from "./worker-core.js";
@@ -69,17 +69,18 @@ export class WorkerAgent extends TriadAgent {
   private url: string | null = null;
   /** This process among any that heartbeat under the same id (workerHeartbeat.instance). */
   readonly instance = randomUUID();
-  /** When the distributor last answered, and the one warning of its silence (distributor-silence.ts). */
-  private readonly silence: DistributorSilence;
+  /** When the distributor last answered, and the one warning of its silence (upstream-silence.ts). */
+  private readonly silence: UpstreamSilence;
 
   constructor(options: WorkerAgentOptions) {
     super({ agentId: options?.agentId, a2a: options?.a2a, logger: options?.logger, tier: "worker" });
     checkKnownKeys(`WorkerAgent ${JSON.stringify(options.agentId)}`, options, OPTION_KEYS);
     this.distributorId = checkedId("distributorId", options.distributorId);
     this.timing = resolveTiming(options.timing);
-    this.silence = new DistributorSilence({
+    this.silence = new UpstreamSilence({
       log: this.log,
-      distributorId: this.distributorId,
+      role: "distributor",
+      upstream: () => this.distributorId,
       heartbeatTimeoutMs: this.timing.heartbeatTimeoutMs,
       heartbeatIntervalMs: this.timing.heartbeatIntervalMs,
     });
