@@ -4,6 +4,7 @@ import type { CoordinatorAgent } from "../agents/index.js";
 import { TriadError } from "../core/errors.js";
 import type { Logger } from "../core/logger.js";
 import { answerClientErrors } from "../core/messaging/http/client-errors.js";
+import { continueOnRead } from "../core/messaging/http/expect-continue.js";
 import { createA2AGateway } from "./a2a-gateway/index.js";
 import { coordinatorApi } from "./coordinator-api.js";
 import { dashboardRoutes } from "./dashboard/dashboard-routes.js";
@@ -93,6 +94,7 @@ export async function startCoordinatorServer(
     read.then(() => handle(req, res)).catch(() => res.destroy());
   });
   answerClientErrors(server);
+  continueOnRead(server);
   server.keepAliveTimeout = 30_000;
   await new Promise<void>((resolve, reject) => {
     server.once("error", (err: NodeJS.ErrnoException) =>

@@ -2,6 +2,7 @@ import { isUtf8 } from "node:buffer";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { TriadError } from "../core/errors.js";
 import { jsonDepth, protoMemberPath } from "../core/json.js";
+import { bodyHeldBack, inviteBody } from "../core/messaging/http/expect-continue.js";
 import { MAX_JSON_DEPTH } from "../core/messaging/plain-json.js";
 
 /** Most bytes of a request's unread body thrown away before its answer goes out (see sendJson). */
@@ -78,6 +79,8 @@ const DISCARD_FACTOR = 16;
  */
 function discardBody(req: IncomingMessage, cap: number): Promise<void> {
   const declared = Number(req.headers["content-length"]);
+  // A body held back for a 100 Continue never comes: the connection closes after the answer.
+  if (bodyHeldBack(req)) return Promise.resolve();
   if (req.complete || req.destroyed || (Number.isFinite(declared) && declared > cap)) {
     req.resume();
     return Promise.resolve();
@@ -135,6 +138,7 @@ export async function readJsonBody(req: IncomingMessage, limit: number): Promise
       status: 413,
     });
   }
+  inviteBody(req);
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {

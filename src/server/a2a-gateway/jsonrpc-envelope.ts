@@ -1,6 +1,7 @@
 import express, { type ErrorRequestHandler, type RequestHandler, type Response } from "express";
 import { z } from "zod";
 import { isPlainObject, protoMemberPath } from "../../core/json.js";
+import { bodyHeldBack, inviteBody } from "../../core/messaging/http/expect-continue.js";
 import { DEFAULT_MAX_BODY_BYTES } from "../http-util.js";
 
 /** The JSON-RPC 2.0 error codes this check answers with. */
@@ -67,6 +68,16 @@ const envelope = z.object({
 export function jsonRpcEnvelope(maxBodyBytes = DEFAULT_MAX_BODY_BYTES): RequestHandler[] {
   // The REST API's limit (express.json's own default is 100 KB: a task POST /tasks took was a 413 here).
   const parseJson = express.json({ strict: false, limit: maxBodyBytes });
+  // A body declared over the limit is refused before it is invited (Expect: 100-continue).
+  const invite: RequestHandler = (req, res, next) => {
+    const declared = Number(req.headers["content-length"]);
+    if (bodyHeldBack(req) && Number.isFinite(declared) && declared > maxBodyBytes) {
+      const message = `the body is ${declared} bytes; the limit is ${maxBodyBytes}`;
+      return void res.status(413).json({ error: { code: "ERR_BODY_TOO_LARGE", message } });
+    }
+    inviteBody(req);
+    next();
+  };
   const parseError: ErrorRequestHandler = (err, _req, res, next) => {
     if (err instanceof SyntaxError && "body" in err) {
       return void answerError(res, null, JSONRPC_ERROR.parse, `the body is not JSON: ${err.message}`);
@@ -79,7 +90,7 @@ export function jsonRpcEnvelope(maxBodyBytes = DEFAULT_MAX_BODY_BYTES): RequestH
     if (problem === null) return next();
     answerError(res, problem.id, problem.code, problem.message);
   };
-  return [dropPatchVersion, parseJson, parseError as unknown as RequestHandler, check];
+  return [dropPatchVersion, invite, parseJson, parseError as unknown as RequestHandler, check];
 }
 
 const dropPatchVersion: RequestHandler = (req, _res, next) => {

@@ -1,4 +1,5 @@
 import type { IncomingMessage } from "node:http";
+import { inviteBody } from "./expect-continue.js";
 
 export type BodyRead =
   | { kind: "body"; text: string }
@@ -15,6 +16,7 @@ export function readBody(req: IncomingMessage, limit: number): Promise<BodyRead>
   if (Number.isFinite(declared) && declared > limit) {
     return Promise.resolve({ kind: "too_large", bytes: declared });
   }
+  inviteBody(req);
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     let size = 0;

@@ -6,6 +6,7 @@ import type { RejectionReason } from "../rejections.js";
 import { MessageType } from "../types.js";
 import { readBody } from "./body.js";
 import { answerClientErrors } from "./client-errors.js";
+import { bodyHeldBack, continueOnRead } from "./expect-continue.js";
 import type { FailureBudget } from "./failure-budget.js";
 import { BUSY_DETAIL, type ItemResult, receipt, statusFor, throttledDetail } from "./receipts.js";
 import { acceptStream } from "./stream-server.js";
@@ -56,6 +57,7 @@ export async function startA2AServer(options: A2AServerOptions): Promise<A2AServ
   // Idle keep-alive connections live longer than the client's idle sockets, so the client is
   // the one that closes them and never writes into a socket the server just dropped.
   answerClientErrors(server);
+  continueOnRead(server);
   server.keepAliveTimeout = 30_000;
   server.requestTimeout = 30_000;
   await new Promise<void>((resolve, reject) => {
@@ -86,7 +88,8 @@ const DISCARD_FACTOR = 16;
  */
 function discardRest(req: IncomingMessage, cap: number): Promise<boolean> {
   const declared = Number(req.headers["content-length"]);
-  if (req.complete) return Promise.resolve(true);
+  // A body held back for a 100 Continue never comes: the connection closes after the answer.
+  if (req.complete || bodyHeldBack(req)) return Promise.resolve(true);
   if (Number.isFinite(declared) && declared > cap) return Promise.resolve(false);
   return new Promise((resolve) => {
     let seen = 0;

@@ -1,0 +1,115 @@
+import { connect } from "node:net";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { A2AClient } from "../../../src/index.js";
+import {
+  coordinatorHttp,
+  type RunningServer,
+  startCoordinatorServer,
+} from "../../../src/server/coordinator-server.js";
+import { TestCluster } from "../../helpers/cluster.js";
+import { type Answer, raw } from "../../helpers/raw-socket.js";
+
+/**
+ * How the coordinator's HTTP surface reads a request's framing: Expect: 100-continue, the
+ * request target's forms, the body's charset and its JSON. Each case runs on both of its
+ * servers: its own (triad up) and the A2A listener it shares (triad coordinator).
+ */
+
+const errorCode = (a: Answer) => (a.json as { error?: { code?: string } } | null)?.error?.code;
+
+/**
+ * Writes `head` on a socket, then `body` only once a `100 Continue` came back; resolves with
+ * everything the server sent until it closed the connection (5 s at most).
+ */
+function expectContinue(port: number, head: string, body?: string): Promise<string> {
+  return new Promise((resolve) => {
+    let text = "";
+    let sent = false;
+    const socket = connect(port, "127.0.0.1", () => socket.write(head));
+    socket.setTimeout(5000, () => socket.destroy());
+    socket.on("data", (d: Buffer) => {
+      text += d.toString();
+      if (!sent && body !== undefined && text.startsWith("HTTP/1.1 100 ")) {
+        sent = true;
+        socket.write(body);
+      }
+    });
+    socket.on("error", () => {});
+    socket.on("close", () => resolve(text));
+  });
+}
+
+describe("request framing on the coordinator's HTTP servers", () => {
+  let cluster: TestCluster;
+  let server: RunningServer;
+  const listeners: A2AClient[] = [];
+  const ports: Array<[name: string, port: number]> = [];
+
+  beforeAll(async () => {
+    cluster = new TestCluster({ url: `memory://request-framing-${process.pid}` });
+    await cluster.startCoordinator();
+    server = await startCoordinatorServer(cluster.coordinator, { port: 0 });
+    const mounted = new A2AClient({ agentId: "framing-coordinator", tokenSecret: "s", router: null });
+    const http = coordinatorHttp(cluster.coordinator, { host: "127.0.0.1" });
+    mounted.serveOtherRoutes((req, res) => {
+      http.handle(req, res).catch(() => res.destroy());
+    });
+    listeners.push(mounted);
+    ports.push(["triad up", server.port], ["triad coordinator", (await mounted.listen()).port]);
+  });
+
+  afterAll(async () => {
+    await Promise.all(listeners.map((l) => l.close()));
+    await server?.close();
+    await cluster?.stop();
+  });
+
+  describe("Expect: 100-continue", () => {
+    it("a body declared over the limit is a 413 at once, never invited with a 100 Continue", async () => {
+      for (const [name, port] of ports) {
+        for (const path of ["/tasks", "/a2a/jsonrpc", "/schedules", "/a2a"]) {
+          const text = await expectContinue(
+            port,
+            `POST ${path} HTTP/1.1\r\nhost: 127.0.0.1:${port}\r\ncontent-type: application/json\r\n` +
+              "content-length: 50000000\r\nexpect: 100-continue\r\n\r\n",
+          );
+          if (path === "/a2a" && name === "triad up") continue; // no signed messaging on triad up's port
+          expect(text.split("\r\n")[0], `${name} ${path}`).toMatch(/^HTTP\/1\.1 413 /);
+          expect(text, `${name} ${path}`).not.toContain("100 Continue");
+          if (path !== "/a2a") expect(text, `${name} ${path}`).toContain('"code":"ERR_BODY_TOO_LARGE"');
+        }
+      }
+    });
+
+    it("a body within the limit is invited, read and answered", async () => {
+      for (const [name, port] of ports) {
+        const body = JSON.stringify({ task_id: `continued-${port}`, task_type: "echo", payload: {} });
+        const text = await expectContinue(
+          port,
+          `POST /tasks HTTP/1.1\r\nhost: 127.0.0.1:${port}\r\ncontent-type: application/json\r\n` +
+            `content-length: ${body.length}\r\nexpect: 100-continue\r\nconnection: close\r\n\r\n`,
+          body,
+        );
+        expect(text, name).toMatch(/^HTTP\/1\.1 100 Continue\r\n\r\nHTTP\/1\.1 202 /);
+      }
+    });
+
+    it("a refusal before the body is read (unknown route, wrong type) is answered at once", async () => {
+      for (const [name, port] of ports) {
+        for (const [path, type] of [
+          ["/nowhere", "application/json"],
+          ["/tasks", "text/plain"],
+        ]) {
+          const text = await expectContinue(
+            port,
+            `POST ${path} HTTP/1.1\r\nhost: 127.0.0.1:${port}\r\ncontent-type: ${type}\r\n` +
+              "content-length: 100\r\nexpect: 100-continue\r\n\r\n",
+          );
+          expect(text.split("\r\n")[0], `${name} ${path}`).toMatch(/^HTTP\/1\.1 4(04|15) /);
+        }
+      }
+      const after = await raw(server.port, "GET", "/nowhere");
+      expect([after.status, errorCode(after)]).toEqual([404, "ERR_NOT_FOUND"]);
+    });
+  });
+});
