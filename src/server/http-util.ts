@@ -3,6 +3,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { TriadError } from "../core/errors.js";
 import { jsonDepth, protoMemberPath } from "../core/json.js";
 import { bodyHeldBack, inviteBody } from "../core/messaging/http/expect-continue.js";
+import { foreignCharset } from "../core/messaging/http/json-charset.js";
 import { MAX_JSON_DEPTH } from "../core/messaging/plain-json.js";
 
 /** Most bytes of a request's unread body thrown away before its answer goes out (see sendJson). */
@@ -108,7 +109,8 @@ export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
 
 /**
  * Reads a JSON body, refusing any type but application/json (415: a web page can send
- * text/plain across sites without asking, never JSON), a compressed body (415: it is read as
+ * text/plain across sites without asking, never JSON), a charset other than UTF-8 (415: it
+ * would be read as UTF-8 all the same), a compressed body (415: it is read as
  * is), more than `limit` bytes before buffering them (413), and bytes that are not UTF-8 or
  * do not parse (400: a byte that is not UTF-8 became U+FFFD in a task's type or payload).
  */
@@ -119,6 +121,15 @@ export async function readJsonBody(req: IncomingMessage, limit: number): Promise
     throw new TriadError(
       "ERR_UNSUPPORTED_MEDIA_TYPE",
       `the body must be sent as Content-Type: application/json (got ${type ?? "none"})`,
+      { status: 415 },
+    );
+  }
+  const charset = foreignCharset(type);
+  if (charset !== null) {
+    await discardBody(req, limit * DISCARD_FACTOR);
+    throw new TriadError(
+      "ERR_UNSUPPORTED_MEDIA_TYPE",
+      `the body must be UTF-8 JSON, sent as Content-Type: application/json (got charset ${JSON.stringify(charset)})`,
       { status: 415 },
     );
   }

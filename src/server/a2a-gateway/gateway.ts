@@ -6,6 +6,7 @@ import { AGENT_CARD_PATH } from "@a2a-js/sdk";
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from "express";
 import type { CoordinatorAgent } from "../../agents/index.js";
 import { type Logger, silentLogger } from "../../core/logger.js";
+import { foreignCharset } from "../../core/messaging/http/json-charset.js";
 import { bodyDiscarded } from "../http-util.js";
 import type { RequestCounter } from "../request-counts.js";
 import { buildAgentCard } from "./agent-card.js";
@@ -69,19 +70,20 @@ function isJsonRpcPath(pathname: string): boolean {
   return pathname === A2A_JSONRPC_PATH || pathname === `${A2A_JSONRPC_PATH}/`;
 }
 
-/** JSON-RPC is POSTed as application/json; anything else is refused before it is read (415). */
+/** JSON-RPC is POSTed as application/json in UTF-8; anything else is refused before it is read (415). */
 const jsonOnly: RequestHandler = (req, res, next) => {
-  if (req.method !== "POST" || /^application\/json\s*(;|$)/i.test(req.headers["content-type"] ?? "")) {
+  const type = req.headers["content-type"];
+  const charset = foreignCharset(type);
+  if (req.method !== "POST" || (/^application\/json\s*(;|$)/i.test(type ?? "") && charset === null)) {
     return next();
   }
+  const message =
+    charset === null
+      ? "JSON-RPC requests must be Content-Type: application/json"
+      : `JSON-RPC requests must be UTF-8 JSON (got charset ${JSON.stringify(charset)})`;
   // Answered once the body is read (and thrown away): else the close could reset the 415 away.
   void bodyDiscarded(req).then(() =>
-    res.status(415).json({
-      error: {
-        code: "ERR_UNSUPPORTED_MEDIA_TYPE",
-        message: "JSON-RPC requests must be Content-Type: application/json",
-      },
-    }),
+    res.status(415).json({ error: { code: "ERR_UNSUPPORTED_MEDIA_TYPE", message } }),
   );
 };
 

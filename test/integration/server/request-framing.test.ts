@@ -112,4 +112,43 @@ describe("request framing on the coordinator's HTTP servers", () => {
       expect([after.status, errorCode(after)]).toEqual([404, "ERR_NOT_FOUND"]);
     });
   });
+
+  describe("the body's charset", () => {
+    it("any charset but UTF-8 is a 415 naming it, on every route that reads JSON; nothing is recorded", async () => {
+      // Bytes in another charset were read as UTF-8 all the same: refused by their label, whatever they are.
+      const body = JSON.stringify({ task_id: "latin-1", task_type: "echo", payload: {} });
+      for (const [name, port] of ports) {
+        for (const charset of ["latin1", "ISO-8859-1", '"utf-16"', "windows-1252"]) {
+          for (const path of ["/tasks", "/schedules", "/limits/echo", "/a2a/jsonrpc", "/a2a"]) {
+            if (path === "/a2a" && name === "triad up") continue;
+            const method = path.startsWith("/limits") ? "PUT" : "POST";
+            const a = await raw(
+              port,
+              method,
+              path,
+              { "content-type": `application/json; charset=${charset}` },
+              body,
+            );
+            expect(a.status, `${name} ${path} ${charset}`).toBe(415);
+            if (path !== "/a2a") {
+              expect(errorCode(a), `${name} ${path}`).toBe("ERR_UNSUPPORTED_MEDIA_TYPE");
+              expect((a.json as { error: { message: string } }).error.message).toContain(charset);
+            }
+          }
+        }
+        for (const charset of ["utf-8", "UTF-8", '"utf-8"', "utf8"]) {
+          const ok = JSON.stringify({ task_id: `utf8-${port}-${charset}`, task_type: "echo", payload: {} });
+          const a = await raw(
+            port,
+            "POST",
+            "/tasks",
+            { "content-type": `application/json; charset=${charset}` },
+            ok,
+          );
+          expect(a.status, `${name} ${charset}`).toBe(202);
+        }
+      }
+      expect((await raw(server.port, "GET", "/tasks/latin-1")).status).toBe(404);
+    });
+  });
 });

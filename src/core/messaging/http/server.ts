@@ -8,6 +8,7 @@ import { readBody } from "./body.js";
 import { answerClientErrors } from "./client-errors.js";
 import { bodyHeldBack, continueOnRead } from "./expect-continue.js";
 import type { FailureBudget } from "./failure-budget.js";
+import { foreignCharset } from "./json-charset.js";
 import { BUSY_DETAIL, type ItemResult, receipt, statusFor, throttledDetail } from "./receipts.js";
 import { acceptStream } from "./stream-server.js";
 
@@ -151,10 +152,11 @@ async function serve(options: A2AServerOptions, req: IncomingMessage, res: Serve
   const wait = options.budget?.retryAfter(remote) ?? 0;
   if (wait > 0) return throttled(options, req, res, remote, wait);
   const type = req.headers["content-type"];
-  if (type !== undefined && !/^application\/json\b/i.test(type)) {
+  if (type !== undefined && (!/^application\/json\b/i.test(type) || foreignCharset(type) !== null)) {
     options.refuse("malformed", `content-type ${type}`, remote);
     await discardUnread(req, options);
-    return reply(res, options, statusFor("media_type"), "malformed", "content-type must be application/json");
+    const detail = "content-type must be application/json, in UTF-8";
+    return reply(res, options, statusFor("media_type"), "malformed", detail);
   }
   const body = await readBody(req, options.maxBodyBytes);
   if (body.kind === "aborted") return;
