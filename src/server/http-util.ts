@@ -2,6 +2,7 @@ import { isUtf8 } from "node:buffer";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { TriadError } from "../core/errors.js";
 import { jsonDepth, protoMemberPath } from "../core/json.js";
+import { duplicateKeyMessage, duplicateKeyPath } from "../core/json-duplicate-key.js";
 import { bodyHeldBack, inviteBody } from "../core/messaging/http/expect-continue.js";
 import { foreignCharset } from "../core/messaging/http/json-charset.js";
 import { MAX_JSON_DEPTH } from "../core/messaging/plain-json.js";
@@ -112,7 +113,8 @@ export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
  * text/plain across sites without asking, never JSON), a charset other than UTF-8 (415: it
  * would be read as UTF-8 all the same), a compressed body (415: it is read as
  * is), more than `limit` bytes before buffering them (413), and bytes that are not UTF-8 or
- * do not parse (400: a byte that is not UTF-8 became U+FFFD in a task's type or payload).
+ * do not parse (400: a byte that is not UTF-8 became U+FFFD in a task's type or payload), and
+ * an object that names a member twice (400: see duplicateKeyPath).
  */
 export async function readJsonBody(req: IncomingMessage, limit: number): Promise<unknown> {
   const type = req.headers["content-type"];
@@ -183,6 +185,9 @@ export async function readJsonBody(req: IncomingMessage, limit: number): Promise
       status: 422,
     });
   }
+  const duplicate = duplicateKeyPath(text);
+  if (duplicate !== null)
+    throw new TriadError("ERR_DUPLICATE_KEY", duplicateKeyMessage(duplicate), { status: 400 });
   // The walk only when the text may name one (written plainly, or with \u escapes).
   if (text.includes("__proto__") || text.includes("\\u")) {
     const at = protoMemberPath(body);

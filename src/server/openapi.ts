@@ -26,8 +26,9 @@ const CODES: Record<string, string> = {
   ERR_UNAUTHORIZED: "the server has TRIAD_API_TOKEN and the request has not `Authorization: Bearer <it>`",
   ERR_INTERNAL: "a fault of the server",
   ERR_MALFORMED_JSON: "the body is not JSON (or its bytes are not UTF-8)",
+  ERR_DUPLICATE_KEY: "an object in the body names a member twice (the message names where)",
   ERR_UNSUPPORTED_MEDIA_TYPE:
-    "the body is not sent as application/json, or is sent compressed (Content-Encoding)",
+    "the body is not sent as application/json in UTF-8 (a charset parameter), or is sent compressed (Content-Encoding)",
   ERR_BODY_TOO_LARGE: "the body is over the size limit",
   ERR_BATCH_TOO_LARGE: "more tasks than one request takes",
   ERR_INVALID_TASK: "a task the schema refuses (the message names the field and the task)",
@@ -153,7 +154,7 @@ function operations(options: OpenApiOptions): Record<RestRoute, JsonObject> {
         ),
         ...errorAnswers(
           {
-            400: ["ERR_MALFORMED_JSON", "ERR_INVALID_TASK"],
+            400: ["ERR_MALFORMED_JSON", "ERR_DUPLICATE_KEY", "ERR_INVALID_TASK"],
             413: ["ERR_BODY_TOO_LARGE", "ERR_BATCH_TOO_LARGE"],
             415: ["ERR_UNSUPPORTED_MEDIA_TYPE"],
             422: ["ERR_INVALID_TASK", "ERR_JSON_TOO_DEEP", "ERR_RESERVED_KEY"],
@@ -233,7 +234,7 @@ function operations(options: OpenApiOptions): Record<RestRoute, JsonObject> {
         "202": json(ref("Task"), "Given: the task, pending again."),
         ...errorAnswers(
           {
-            400: ["ERR_INVALID_TASK_ID", "ERR_MALFORMED_JSON"],
+            400: ["ERR_INVALID_TASK_ID", "ERR_MALFORMED_JSON", "ERR_DUPLICATE_KEY"],
             404: ["ERR_NOT_FOUND"],
             409: ["ERR_NOT_WAITING_FOR_INPUT"],
             413: ["ERR_BODY_TOO_LARGE"],
@@ -298,7 +299,7 @@ function operations(options: OpenApiOptions): Record<RestRoute, JsonObject> {
         "200": json(ref("Limit"), "Replaced the type's limit."),
         ...errorAnswers(
           {
-            400: ["ERR_MALFORMED_JSON"],
+            400: ["ERR_MALFORMED_JSON", "ERR_DUPLICATE_KEY"],
             415: ["ERR_UNSUPPORTED_MEDIA_TYPE"],
             413: ["ERR_BODY_TOO_LARGE"],
             422: ["ERR_INVALID_TYPE_LIMIT", "ERR_JSON_TOO_DEEP", "ERR_RESERVED_KEY"],
@@ -336,7 +337,7 @@ function operations(options: OpenApiOptions): Record<RestRoute, JsonObject> {
         "200": json(ref("Schedule"), "Replaced the schedule of that id (or it was the same)."),
         ...errorAnswers(
           {
-            400: ["ERR_MALFORMED_JSON"],
+            400: ["ERR_MALFORMED_JSON", "ERR_DUPLICATE_KEY"],
             413: ["ERR_BODY_TOO_LARGE"],
             415: ["ERR_UNSUPPORTED_MEDIA_TYPE"],
             422: ["ERR_INVALID_SCHEDULE", "ERR_JSON_TOO_DEEP", "ERR_RESERVED_KEY"],

@@ -1,6 +1,7 @@
 import express, { type ErrorRequestHandler, type RequestHandler, type Response } from "express";
 import { z } from "zod";
 import { isPlainObject, protoMemberPath } from "../../core/json.js";
+import { duplicateKeyMessage, duplicateKeyPath } from "../../core/json-duplicate-key.js";
 import { bodyHeldBack, inviteBody } from "../../core/messaging/http/expect-continue.js";
 import { DEFAULT_MAX_BODY_BYTES } from "../http-util.js";
 
@@ -58,7 +59,7 @@ const envelope = z.object({
 /**
  * The JSON-RPC 2.0 envelope checked before the A2A SDK sees it, so each fault gets the code
  * JSON-RPC names for it (the SDK answers most of them -32602): a body that does not parse is
- * -32700; one that is not a single request object (empty, an array, "jsonrpc" other than
+ * -32700 (one that names a member twice too, in an HTTP 400 with `data.code` ERR_DUPLICATE_KEY); one that is not a single request object (empty, an array, "jsonrpc" other than
  * "2.0", no method, an id of the wrong type) is -32600; an unknown method -32601; params that
  * are not an object, a task id that is not a string, or a `historyLength` that is not an
  * integer from 0 up, -32602. And an A2A-Version with a
@@ -67,7 +68,13 @@ const envelope = z.object({
  */
 export function jsonRpcEnvelope(maxBodyBytes = DEFAULT_MAX_BODY_BYTES): RequestHandler[] {
   // The REST API's limit (express.json's own default is 100 KB: a task POST /tasks took was a 413 here).
-  const parseJson = express.json({ strict: false, limit: maxBodyBytes });
+  // The text is kept for the duplicate-key check, made once it is known to parse.
+  const texts = new WeakMap<object, Buffer>();
+  const parseJson = express.json({
+    strict: false,
+    limit: maxBodyBytes,
+    verify: (req, _res, buf) => void texts.set(req, buf),
+  });
   // A body declared over the limit is refused before it is invited (Expect: 100-continue).
   const invite: RequestHandler = (req, res, next) => {
     const declared = Number(req.headers["content-length"]);
@@ -86,6 +93,18 @@ export function jsonRpcEnvelope(maxBodyBytes = DEFAULT_MAX_BODY_BYTES): RequestH
   };
   const check: RequestHandler = (req, res, next) => {
     if (req.method !== "POST") return next();
+    const text = texts.get(req);
+    const duplicate = text === undefined ? null : duplicateKeyPath(text.toString("utf8"));
+    if (duplicate !== null) {
+      // Refused as the REST API refuses it (400 ERR_DUPLICATE_KEY), in a JSON-RPC parse error.
+      noteRpcError(res, JSONRPC_ERROR.parse);
+      const error = {
+        code: JSONRPC_ERROR.parse,
+        message: `Parse error: ${duplicateKeyMessage(duplicate)}`,
+        data: { code: "ERR_DUPLICATE_KEY" },
+      };
+      return void res.status(400).json({ jsonrpc: "2.0", id: null, error });
+    }
     const problem = envelopeProblem(req.body as unknown);
     if (problem === null) return next();
     answerError(res, problem.id, problem.code, problem.message);

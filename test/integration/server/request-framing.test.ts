@@ -151,4 +151,66 @@ describe("request framing on the coordinator's HTTP servers", () => {
       expect((await raw(server.port, "GET", "/tasks/latin-1")).status).toBe(404);
     });
   });
+
+  describe("a JSON object that names a member twice", () => {
+    it("is a 400 ERR_DUPLICATE_KEY naming it on the REST API and the A2A JSON-RPC endpoint; nothing is recorded", async () => {
+      const json = { "content-type": "application/json" };
+      for (const [name, port] of ports) {
+        const rest: Array<[method: string, path: string, body: string, at: string]> = [
+          [
+            "POST",
+            "/tasks",
+            `{"task_id":"dup-${port}","task_type":"echo","task_type":"sleep","payload":{}}`,
+            "task_type",
+          ],
+          [
+            "POST",
+            "/tasks",
+            `[{"task_id":"dup-${port}","task_type":"echo","payload":{"ms":1,"ms":2}}]`,
+            "[0].payload.ms",
+          ],
+          ["PUT", "/limits/echo", '{"concurrency":1,"concurrency":50}', "concurrency"],
+          [
+            "POST",
+            "/schedules",
+            `{"schedule_id":"dup-${port}","every_ms":1000,"every_ms":60000,"task":{"task_type":"echo"}}`,
+            "every_ms",
+          ],
+        ];
+        for (const [method, path, body, at] of rest) {
+          const a = await raw(port, method, path, json, body);
+          expect(a.status, `${name} ${method} ${path}`).toBe(400);
+          expect(errorCode(a)).toBe("ERR_DUPLICATE_KEY");
+          expect((a.json as { error: { message: string } }).error.message).toContain(
+            `names ${at} more than once`,
+          );
+        }
+        const rpc = await raw(
+          port,
+          "POST",
+          "/a2a/jsonrpc",
+          { ...json, "a2a-version": "1.0" },
+          '{"jsonrpc":"2.0","id":1,"method":"GetTask","method":"ListTasks","params":{"id":"x"}}',
+        );
+        expect(rpc.status, `${name} JSON-RPC`).toBe(400);
+        const error = (rpc.json as { error: { code: number; message: string; data: { code: string } } })
+          .error;
+        expect(error.code).toBe(-32700);
+        expect(error.data.code).toBe("ERR_DUPLICATE_KEY");
+        expect(error.message).toContain("names method more than once");
+        expect((await raw(port, "GET", `/tasks/dup-${port}`)).status).toBe(404);
+        expect((await raw(port, "GET", `/schedules/dup-${port}`)).status).toBe(404);
+        // The same names in different objects are no duplicate.
+        const fine = await raw(
+          port,
+          "POST",
+          "/tasks",
+          json,
+          `{"task_id":"nested-${port}","task_type":"echo","payload":{"task_type":"x","a":{"task_type":"y"}}}`,
+        );
+        expect(fine.status, name).toBe(202);
+      }
+      expect(((await raw(server.port, "GET", "/limits")).json as { limits: unknown }).limits).toEqual([]);
+    });
+  });
 });
