@@ -6,6 +6,7 @@ import { depthProblem } from "../agents/payload-depth.js";
 import { isTriadError, retryAfterOf } from "../core/errors.js";
 import { isPlainObject, type JsonObject } from "../core/json.js";
 import { type Logger, silentLogger } from "../core/logger.js";
+import { originForm } from "../core/messaging/http/request-target.js";
 import { bearerTokenCheck } from "./bearer-token.js";
 import { browserGuard } from "./browser-guard.js";
 import {
@@ -277,6 +278,8 @@ export function createHttpApi(options: HttpApiOptions) {
     // The route the request is counted under; null once another surface (A2A, dashboard) took it.
     let counted: string | null = "other";
     try {
+      const targetProblem = originForm(req);
+      if (targetProblem !== null) return sendError(res, 400, "ERR_BAD_REQUEST", targetProblem);
       const url = requestUrl(req.url);
       if (url === null) {
         return sendError(res, 400, "ERR_BAD_REQUEST", "the request target is not a valid URL path");

@@ -213,4 +213,63 @@ describe("request framing on the coordinator's HTTP servers", () => {
       expect(((await raw(server.port, "GET", "/limits")).json as { limits: unknown }).limits).toEqual([]);
     });
   });
+
+  describe("the request target", () => {
+    it("in absolute form (GET http://host/tasks) is served as its path, on every route, with the target's host", async () => {
+      for (const [name, port] of ports) {
+        const origin = `http://127.0.0.1:${port}`;
+        const listed = await raw(port, "GET", `${origin}/tasks?limit=1`);
+        expect([name, listed.status]).toEqual([name, 200]);
+        expect(listed.json).toHaveProperty("tasks");
+        expect((await raw(port, "GET", `${origin}/agents`)).status).toBe(200);
+        const body = JSON.stringify({ task_id: `absolute-${port}`, task_type: "echo", payload: {} });
+        const posted = await raw(
+          port,
+          "POST",
+          `HTTP://127.0.0.1:${port}/tasks`,
+          { "content-type": "application/json" },
+          body,
+        );
+        expect(posted.status, name).toBe(202);
+        expect((await raw(port, "GET", `${origin}/tasks/absolute-${port}`)).status).toBe(200);
+        expect((await raw(port, "GET", `${origin}/.well-known/agent-card.json`)).status).toBe(200);
+        // The target's host is the one asked for (RFC 9112 3.2.2): another site's is refused as its Host would be.
+        const foreign = await raw(port, "GET", "http://evil.example/tasks");
+        expect([foreign.status, errorCode(foreign)]).toEqual([403, "ERR_FOREIGN_HOST"]);
+        const ftp = await raw(port, "GET", "ftp://127.0.0.1/tasks");
+        expect([ftp.status, errorCode(ftp)]).toEqual([400, "ERR_BAD_REQUEST"]);
+      }
+      // The A2A listener's own route too (who listens here).
+      const [, coordinatorPort] = ports[1]!;
+      const who = await raw(coordinatorPort, "GET", `http://127.0.0.1:${coordinatorPort}/a2a`);
+      expect(who.json).toEqual({ agent_id: "framing-coordinator", protocol: "triad-a2a" });
+    });
+
+    it('with a "." or ".." segment (plain or %2e) or a backslash is a 400 naming the path, never another route or the dashboard', async () => {
+      for (const [name, port] of ports) {
+        for (const target of [
+          "/tasks/..",
+          "/tasks/%2e%2e",
+          "/tasks/%2E.",
+          "/tasks/./agents",
+          "/a2a/../tasks",
+          "/dashboard/../",
+          "/tasks/x/..?limit=1",
+          "/tasks\\..",
+          "/x/../.well-known/agent-card.json",
+        ]) {
+          const a = await raw(port, "GET", target);
+          expect([name, target, a.status, errorCode(a)]).toEqual([name, target, 400, "ERR_BAD_REQUEST"]);
+          expect((a.json as { error: { message: string } }).error.message).toContain("segment");
+          expect(a.headers["content-type"]).toMatch(/^application\/json/);
+        }
+        // Dots inside a segment are a name like any other.
+        const id = await raw(port, "GET", "/tasks/a..b");
+        expect([id.status, (id.json as { error: { message: string } }).error.message]).toEqual([
+          404,
+          "no task a..b",
+        ]);
+      }
+    });
+  });
 });

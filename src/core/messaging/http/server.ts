@@ -10,6 +10,7 @@ import { bodyHeldBack, continueOnRead } from "./expect-continue.js";
 import type { FailureBudget } from "./failure-budget.js";
 import { foreignCharset } from "./json-charset.js";
 import { BUSY_DETAIL, type ItemResult, receipt, statusFor, throttledDetail } from "./receipts.js";
+import { originForm } from "./request-target.js";
 import { acceptStream } from "./stream-server.js";
 
 export type A2AServerOptions = {
@@ -121,9 +122,14 @@ async function discardUnread(req: IncomingMessage, options: A2AServerOptions): P
 
 async function serve(options: A2AServerOptions, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const remote = req.socket.remoteAddress ?? "unknown";
-  const path = (req.url ?? "/").split("?")[0];
   // No route reads the body of a GET or HEAD (the fallback's neither): thrown away before any answer.
   if (req.method === "GET" || req.method === "HEAD") await discardUnread(req, options);
+  const targetProblem = originForm(req);
+  if (targetProblem !== null) {
+    await discardUnread(req, options);
+    return send(res, 400, { error: { code: "ERR_BAD_REQUEST", message: targetProblem } });
+  }
+  const path = (req.url ?? "/").split("?")[0];
   if (path !== "/a2a") {
     // A target no URL parser takes (`//[/`, `http://a:99999/`) reaches no route, the fallback's neither.
     if (!URL.canParse(req.url ?? "/", "http://localhost")) {
