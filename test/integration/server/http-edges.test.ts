@@ -114,13 +114,14 @@ describe("every HTTP entry", () => {
       expect(unhandled).toEqual([]);
     });
 
-    it("what node's HTTP parser refuses (an unknown method, a bad header line, headers over the limit) is a JSON error with a code on every listener, which goes on serving", async () => {
+    it("what node's HTTP parser refuses (an unknown method, a bad header line, a target or headers over the limit) is a JSON error with a code on every listener, which goes on serving", async () => {
       for (const port of [server.port, agentPort, mountedPort]) {
         const cases: Array<[string, number, string]> = [
           ["FOO /tasks HTTP/1.1\r\nhost: 127.0.0.1\r\n\r\n", 400, "ERR_BAD_REQUEST"],
           ["GET /tasks HTTP/1.1\r\nhost: 127.0.0.1\r\nno colon here\r\n\r\n", 400, "ERR_BAD_REQUEST"],
+          [`GET /tasks?q=${"a".repeat(20_000)} HTTP/1.1\r\nhost: 127.0.0.1\r\n\r\n`, 414, "ERR_URI_TOO_LONG"],
           [
-            `GET /tasks?q=${"a".repeat(20_000)} HTTP/1.1\r\nhost: 127.0.0.1\r\n\r\n`,
+            `GET /tasks HTTP/1.1\r\nhost: 127.0.0.1\r\nx-padding: ${"a".repeat(20_000)}\r\n\r\n`,
             431,
             "ERR_HEADERS_TOO_LARGE",
           ],

@@ -272,4 +272,19 @@ describe("request framing on the coordinator's HTTP servers", () => {
       }
     });
   });
+
+  describe("a request target over the size limit", () => {
+    it("is a 414 ERR_URI_TOO_LONG however long, never a reset; headers over the limit stay a 431", async () => {
+      for (const [name, port] of ports) {
+        for (const size of [20_000, 70_000, 8_000_000]) {
+          const a = await raw(port, "GET", `/tasks?status=${"a".repeat(size)}`);
+          expect([name, size, a.status, errorCode(a)]).toEqual([name, size, 414, "ERR_URI_TOO_LONG"]);
+          expect(a.headers["content-type"]).toMatch(/^application\/json/);
+        }
+        const headers = await raw(port, "GET", "/tasks", { "x-padding": "b".repeat(70_000) });
+        expect([name, headers.status, errorCode(headers)]).toEqual([name, 431, "ERR_HEADERS_TOO_LARGE"]);
+        expect((await raw(port, "GET", "/agents")).status).toBe(200);
+      }
+    });
+  });
 });
