@@ -86,7 +86,8 @@ export async function startCoordinatorServer(
 ): Promise<RunningServer> {
   const host = options.host ?? "127.0.0.1";
   const { handle, stopAccepting } = coordinatorHttp(coordinator, { ...options, host });
-  const server = createServer((req, res) => {
+  // A missing Host is answered by originForm, with a code, not by node with a bare 400.
+  const server = createServer({ requireHostHeader: false }, (req, res) => {
     // handle() answers every failure itself; should that answer fail too, only this request ends.
     // No route reads the body of a GET or HEAD: it is thrown away first, or the close after an
     // answer written with it unread could reset the connection and lose the answer.

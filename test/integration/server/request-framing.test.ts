@@ -245,6 +245,30 @@ describe("request framing on the coordinator's HTTP servers", () => {
       expect(who.json).toEqual({ agent_id: "framing-coordinator", protocol: "triad-a2a" });
     });
 
+    it("without a Host (HTTP/1.1), or with two, is a 400 with a code naming it; HTTP/1.0 needs none", async () => {
+      for (const [name, port] of ports) {
+        for (const [request, says] of [
+          ["GET /tasks HTTP/1.1\r\nconnection: close\r\n\r\n", "must carry a Host header"],
+          ["GET /a2a HTTP/1.1\r\nconnection: close\r\n\r\n", "must carry a Host header"],
+          [
+            "GET /tasks HTTP/1.1\r\nhost: 127.0.0.1\r\nhost: evil.example\r\nconnection: close\r\n\r\n",
+            "2 Host headers",
+          ],
+        ] as const) {
+          const text = await expectContinue(port, request);
+          expect(text.split("\r\n")[0], `${name} ${request}`).toMatch(/^HTTP\/1\.1 400 /);
+          const body = JSON.parse(text.slice(text.indexOf("\r\n\r\n") + 4)) as {
+            error: { code: string; message: string };
+          };
+          expect(body.error.code).toBe("ERR_BAD_REQUEST");
+          expect(body.error.message).toContain(says);
+        }
+        expect(await expectContinue(port, "GET /agents HTTP/1.0\r\n\r\n"), name).toMatch(/^HTTP\/1\.1 200 /);
+        const absolute = `GET http://127.0.0.1:${port}/agents HTTP/1.1\r\nconnection: close\r\n\r\n`;
+        expect(await expectContinue(port, absolute), name).toMatch(/^HTTP\/1\.1 200 /);
+      }
+    });
+
     it('with a "." or ".." segment (plain or %2e) or a backslash is a 400 naming the path, never another route or the dashboard', async () => {
       for (const [name, port] of ports) {
         for (const target of [

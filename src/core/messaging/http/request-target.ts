@@ -7,13 +7,22 @@ const DOT_SEGMENT = /^(?:\.|%2e){1,2}$/i;
 
 /**
  * Brings the request target to origin-form (`/path?query`) before any route reads it, or says
- * why it cannot be served (a 400). An absolute-form target (`GET http://host/tasks`, which RFC
+ * why it cannot be served (a 400): so too a request with no Host, or two. An absolute-form target (`GET http://host/tasks`, which RFC
  * 9112 3.2.2 says a server must accept) becomes its path and query, its authority the Host. A
  * path with a "." or ".." segment (`/tasks/..`, `/tasks/%2e%2e`) or a backslash is refused:
  * URL parsing resolved it into another path, so `/tasks/..` served the dashboard's `/`.
  */
 export function originForm(req: IncomingMessage): string | null {
   const target = req.url ?? "/";
+  // RFC 9112 3.2: exactly one Host in HTTP/1.1 (node kept the first of two, and answered none with a bare 400).
+  // (Read defensively: a handler may be given a request object made by hand.)
+  const distinct = req.headersDistinct as IncomingMessage["headersDistinct"] | undefined;
+  const hosts = distinct?.host?.length ?? 0;
+  if (hosts > 1) return `the request carries ${hosts} Host headers; send one`;
+  // (A Host set from an absolute-form target counts: this may run again on the same request.)
+  if (req.headers.host === undefined && req.httpVersion !== "1.0" && !/^https?:\/\//i.test(target)) {
+    return "an HTTP/1.1 request must carry a Host header";
+  }
   if (target === "*") return null; // OPTIONS *: no route takes it
   if (!target.startsWith("/")) {
     const absolute = ABSOLUTE_FORM.exec(target);

@@ -43,7 +43,8 @@ export type A2AServer = { host: string; port: number; url: string; close(): Prom
  * GET /a2a with `Upgrade: triad-a2a-stream` opens a message stream instead (stream-server.ts).
  */
 export async function startA2AServer(options: A2AServerOptions): Promise<A2AServer> {
-  const server = createServer((req, res) => {
+  // A missing Host is answered by originForm, with a code, not by node with a bare 400.
+  const server = createServer({ requireHostHeader: false }, (req, res) => {
     serve(options, req, res).catch(() => {
       // Nothing in serve() should throw; if something does, this request fails, not the process.
       if (!res.headersSent) res.writeHead(500).end();
