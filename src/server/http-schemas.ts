@@ -69,6 +69,8 @@ export const newTask = named(
       .string()
       .min(1)
       .max(200)
+      // A NUL or a line break in a type no handler can have: recorded, it failed on a worker later, or forged log lines.
+      .regex(/^[^\p{Cc}]+$/u, "must not contain control characters")
       .describe("Which handler runs it (compute, echo, sleep, data_processing, or yours)."),
     payload: z.record(z.string(), jsonValue).default({}).describe("The handler's input."),
     depends_on: z
