@@ -94,6 +94,20 @@ describe("request framing on the coordinator's HTTP servers", () => {
       }
     });
 
+    it("any other expectation is a 417 ERR_EXPECTATION_FAILED naming it", async () => {
+      for (const [name, port] of ports) {
+        const a = await raw(
+          port,
+          "POST",
+          "/tasks",
+          { "content-type": "application/json", expect: "200-ok" },
+          "{}",
+        );
+        expect([name, a.status, errorCode(a)]).toEqual([name, 417, "ERR_EXPECTATION_FAILED"]);
+        expect((a.json as { error: { message: string } }).error.message).toContain("200-ok");
+      }
+    });
+
     it("a refusal before the body is read (unknown route, wrong type) is answered at once", async () => {
       for (const [name, port] of ports) {
         for (const [path, type] of [

@@ -15,6 +15,23 @@ export function continueOnRead(server: Server): void {
     held.set(req, res);
     server.emit("request", req, res);
   });
+  // Any other expectation is one no route meets: 417 as every refusal is (node's had no body, no code).
+  server.on("checkExpectation", (req: IncomingMessage, res: ServerResponse) => {
+    const expect = String(req.headers.expect).slice(0, 100);
+    const body = JSON.stringify({
+      error: {
+        code: "ERR_EXPECTATION_FAILED",
+        message: `Expect: ${expect} is not supported; only 100-continue is`,
+      },
+    });
+    res.writeHead(417, {
+      "content-type": "application/json; charset=utf-8",
+      "content-length": Buffer.byteLength(body),
+      "x-content-type-options": "nosniff",
+      connection: "close",
+    });
+    res.end(body);
+  });
 }
 
 /** True while the client holds its body back for a `100 Continue`: there is nothing to read or throw away. */
