@@ -166,11 +166,12 @@ describe("message streams on /a2a", () => {
     expect(reply.status).toBe(202);
   });
 
-  it("answer an unknown upgrade with 404, and a peer that spent its failure budget with 429", async () => {
+  it("decline an unknown upgrade (the request is answered over HTTP/1.1, no 101), and answer a peer that spent its failure budget with 429", async () => {
     const a = agent("a");
     const b = agent("b", { failureBudget: { burst: 2, perSecond: 0.001 } });
     const { port } = await b.listen();
-    expect((await openRaw(port, { upgrade: "websocket" })).status).toBe(404);
+    // RFC 9110 7.8: an Upgrade the server does not speak is ignored; GET /a2a says who listens.
+    expect((await openRaw(port, { upgrade: "websocket" })).status).toBe(200);
     const raw = await openRaw(port, { localAddress: "127.0.0.7" });
     const forged = JSON.stringify({
       ...a.createMessage("b", {}, MessageType.EVENT),

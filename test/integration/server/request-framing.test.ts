@@ -345,4 +345,21 @@ describe("request framing on the coordinator's HTTP servers", () => {
       }
     });
   });
+
+  describe("an Upgrade the server does not speak", () => {
+    it("(curl --http2 asks for h2c) is declined: the request is answered over HTTP/1.1 as if it had not asked", async () => {
+      for (const [name, port] of ports) {
+        const upgrade = {
+          connection: "Upgrade, HTTP2-Settings",
+          upgrade: "h2c",
+          "http2-settings": "AAMAAABkAAQCAAAAAAIAAAAA",
+        };
+        const agents = await raw(port, "GET", "/agents", upgrade);
+        expect([name, agents.status]).toEqual([name, 200]);
+        expect(agents.json).toHaveProperty("agents");
+        const missing = await raw(port, "GET", "/tasks/no-such-task", upgrade);
+        expect([name, missing.status, errorCode(missing)]).toEqual([name, 404, "ERR_NOT_FOUND"]);
+      }
+    });
+  });
 });

@@ -11,7 +11,7 @@ import type { FailureBudget } from "./failure-budget.js";
 import { foreignCharset } from "./json-charset.js";
 import { BUSY_DETAIL, type ItemResult, receipt, statusFor, throttledDetail } from "./receipts.js";
 import { originForm } from "./request-target.js";
-import { acceptStream } from "./stream-server.js";
+import { acceptStream, isStreamUpgrade, serveDeclinedUpgrade } from "./stream-server.js";
 
 export type A2AServerOptions = {
   agentId: string;
@@ -44,19 +44,17 @@ export type A2AServer = { host: string; port: number; url: string; close(): Prom
  */
 export async function startA2AServer(options: A2AServerOptions): Promise<A2AServer> {
   // A missing Host is answered by originForm, with a code, not by node with a bare 400.
-  const server = createServer({ requireHostHeader: false }, (req, res) => {
-    serve(options, req, res).catch(() => {
-      // Nothing in serve() should throw; if something does, this request fails, not the process.
-      if (!res.headersSent) res.writeHead(500).end();
-      else res.destroy();
-    });
-  });
+  const server = createServer({ requireHostHeader: false }, (req, res) => serveOrFail(options, req, res));
   // Message streams (see stream-server.ts) leave the HTTP server's hands once upgraded: kept
   // here so that close() ends them too.
   const streams = new Set<Socket>();
-  server.on("upgrade", (req: IncomingMessage, socket: Socket, head: Buffer) =>
-    acceptStream(options, req, socket, head, streams),
-  );
+  server.on("upgrade", (req: IncomingMessage, socket: Socket, head: Buffer) => {
+    if (isStreamUpgrade(req)) return acceptStream(options, req, socket, head, streams);
+    // Any other Upgrade (curl --http2 asks for h2c on every request) is declined by answering
+    // the request itself over HTTP/1.1 (RFC 9110 7.8), as if it had not asked: node handed
+    // every one to this listener, which answered a bare 404 even to GET /tasks.
+    serveDeclinedUpgrade(req, socket, (res) => serveOrFail(options, req, res));
+  });
   // Idle keep-alive connections live longer than the client's idle sockets, so the client is
   // the one that closes them and never writes into a socket the server just dropped.
   answerClientErrors(server);
@@ -77,6 +75,14 @@ export async function startA2AServer(options: A2AServerOptions): Promise<A2AServ
   const host = options.host;
   const urlHost = host.includes(":") ? `[${host}]` : host;
   return { host, port, url: `http://${urlHost}:${port}`, close: () => closeServer(server, streams) };
+}
+
+function serveOrFail(options: A2AServerOptions, req: IncomingMessage, res: ServerResponse): void {
+  serve(options, req, res).catch(() => {
+    // Nothing in serve() should throw; if something does, this request fails, not the process.
+    if (!res.headersSent) res.writeHead(500).end();
+    else res.destroy();
+  });
 }
 
 /** Of a refused oversized body, up to this many times the limit is read and thrown away (see discardRest). */

@@ -1,4 +1,4 @@
-import type { IncomingMessage } from "node:http";
+import { type IncomingMessage, ServerResponse } from "node:http";
 import type { Socket } from "node:net";
 import { MAX_BATCH_MESSAGES } from "../config.js";
 import { ReceivedLine } from "../signed-line.js";
@@ -18,6 +18,48 @@ const IDLE_MS = 60_000;
  * per batch. A line over the body limit is refused (413) and the stream closed; a peer that spent
  * its failure budget is refused (429) and the stream closed.
  */
+/** GET /a2a with `Upgrade: triad-a2a-stream`: a message stream; any other Upgrade is declined. */
+export function isStreamUpgrade(req: IncomingMessage): boolean {
+  const path = (req.url ?? "/").split("?")[0];
+  return (
+    (path === "/a2a" || /^https?:\/\/[^/]*\/a2a$/i.test(path ?? "")) &&
+    (req.headers.upgrade ?? "").toLowerCase() === STREAM_PROTOCOL
+  );
+}
+
+/**
+ * Answers an upgrade request it declines as an ordinary HTTP/1.1 request (`serve` gets a
+ * response on its socket), then closes the connection: node no longer parses that socket.
+ */
+export function serveDeclinedUpgrade(
+  req: IncomingMessage,
+  socket: Socket,
+  serve: (res: ServerResponse) => void,
+): void {
+  const length = Number(req.headers["content-length"] ?? "0");
+  if (req.headers["transfer-encoding"] !== undefined || !(length === 0)) {
+    // Its body is no longer parsed by node: refused, not read.
+    const body = JSON.stringify({
+      error: {
+        code: "ERR_BAD_REQUEST",
+        message: "an Upgrade this server declines cannot carry a body; send the request without Upgrade",
+      },
+    });
+    socket.end(
+      `HTTP/1.1 400 Bad Request\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nx-content-type-options: nosniff\r\nconnection: close\r\n\r\n${body}`,
+    );
+    return;
+  }
+  const res = new ServerResponse(req);
+  res.shouldKeepAlive = false;
+  res.assignSocket(socket);
+  res.once("finish", () => {
+    res.detachSocket(socket);
+    socket.destroySoon();
+  });
+  serve(res);
+}
+
 export function acceptStream(
   options: A2AServerOptions,
   req: IncomingMessage,
