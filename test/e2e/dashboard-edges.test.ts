@@ -313,6 +313,35 @@ describe("the dashboard in Chromium, at its edges", () => {
     await expect.poll(() => page.locator("#overview").isVisible()).toBe(true);
   });
 
+  it("the Limits and Schedules tables say when they could not be read, and clear once they can", async () => {
+    await cluster.coordinator.setLimit("sleep", { concurrency: 2 });
+    await expect.poll(() => page.locator("#overview").isVisible()).toBe(true);
+    await page.locator('#limits tr[data-limit="sleep"]').waitFor({ timeout: 10_000 });
+    await page.locator("#schedules tbody tr").first().waitFor({ timeout: 10_000 });
+    proxy.refuse(true);
+    try {
+      for (const which of ["limits", "schedules"]) {
+        const notice = page.locator(`#${which}-error`);
+        await notice.waitFor({ timeout: 10_000 });
+        expect(await notice.textContent()).toMatch(
+          new RegExp(`^Could not read ${which}: .+ · shown as of \\d\\d:\\d\\d:\\d\\d\\.\\d{3}$`),
+        );
+        expect(await page.locator(`#${which}`).evaluate((el) => el.hasAttribute("data-stale"))).toBe(true);
+      }
+      // The rows read before are still there, dimmed, not dropped.
+      expect(await page.locator('#limits tr[data-limit="sleep"]').count()).toBe(1);
+    } finally {
+      proxy.refuse(false);
+    }
+    for (const which of ["limits", "schedules"]) {
+      await expect.poll(() => page.locator(`#${which}-error`).count(), { timeout: 10_000 }).toBe(0);
+      expect(await page.locator(`#${which}`).evaluate((el) => el.hasAttribute("data-stale"))).toBe(false);
+    }
+    await expect
+      .poll(() => page.locator("#conn").getAttribute("data-state"), { timeout: 20_000 })
+      .toBe("live");
+  }, 60_000);
+
   it("says the live feed is lost while the coordinator is frozen, and follows again once it wakes", async () => {
     const conn = () => page.locator("#conn").getAttribute("data-state");
     await expect.poll(conn).toBe("live");

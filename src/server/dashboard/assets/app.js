@@ -417,19 +417,44 @@ let controlsTimer;
 async function pollControls() {
   clearTimeout(controlsTimer);
   if (!$("#overview").hidden) {
-    try {
-      const [{ limits }, { schedules }] = await Promise.all([api("/limits"), api("/schedules")]);
-      renderControls(limits, schedules);
-    } catch {
-      // shown again on the next poll
-    }
+    const [limits, schedules] = await Promise.allSettled([api("/limits"), api("/schedules")]);
+    if (limits.status === "fulfilled") renderLimits(limits.value.limits);
+    if (schedules.status === "fulfilled") renderSchedules(schedules.value.schedules);
+    controlsNotice("limits", limits);
+    controlsNotice("schedules", schedules);
   }
   controlsTimer = setTimeout(pollControls, 2000);
 }
 
-function renderControls(limits, schedules) {
-  const none = (cols, text) => h("tr", {}, h("td", { colspan: String(cols), class: "muted" }, text));
-  const num = (v) => h("td", { class: "num" }, v === undefined ? "–" : String(v));
+/** When each table was last read (ms since the epoch), null before the first. */
+const controlsReadAt = { limits: null, schedules: null };
+
+/**
+ * Says under the Limits or Schedules table that its last read failed (and, like the live feed's
+ * pill, from when the rows still shown are), dimming them; cleared by the next read that works.
+ */
+function controlsNotice(which, result) {
+  const table = $(`#${which}`);
+  const old = $(`#${which}-error`);
+  if (result.status === "fulfilled") {
+    controlsReadAt[which] = Date.now();
+    old?.remove();
+    table.removeAttribute("data-stale");
+    return;
+  }
+  const at = controlsReadAt[which];
+  const text = `Could not read ${which}: ${result.reason?.message ?? result.reason}${
+    at === null ? "" : ` · shown as of ${fmtTime(new Date(at).toISOString())}`
+  }`;
+  if (old) old.textContent = text;
+  else table.after(h("p", { class: "error", id: `${which}-error`, role: "status" }, text));
+  table.toggleAttribute("data-stale", at !== null);
+}
+
+const none = (cols, text) => h("tr", {}, h("td", { colspan: String(cols), class: "muted" }, text));
+const num = (v) => h("td", { class: "num" }, v === undefined ? "–" : String(v));
+
+function renderLimits(limits) {
   $("#limits tbody").replaceChildren(
     ...(limits.length === 0
       ? [none(5, "No limits (PUT /limits/:task_type).")]
@@ -445,6 +470,9 @@ function renderControls(limits, schedules) {
           ),
         )),
   );
+}
+
+function renderSchedules(schedules) {
   $("#schedules tbody").replaceChildren(
     ...(schedules.length === 0
       ? [none(5, "No schedules (triad schedule add).")]
