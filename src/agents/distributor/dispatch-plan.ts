@@ -57,11 +57,17 @@ function pickWorker(
 ): WorkerEntry | undefined {
   let withRoom = 0;
   let able = 0;
+  let idle = 0;
   for (const w of workers) {
     if ((free.get(w.id) ?? 0) <= 0) continue;
     withRoom++;
-    if (runs(w, taskType)) able++;
+    if (!runs(w, taskType)) continue;
+    able++;
+    if (idleSlots(w, free) > 0) idle++;
   }
+  // A worker with a slot free to run it now first: queued in a busy worker's room (its
+  // prefetch), a task waits behind that worker's attempts, a 20-s sleep's, while another idles.
+  if (idle > 0) return nth(workers, free, turn % idle, taskType, true);
   if (able > 0) return nth(workers, free, turn % able, taskType);
   // A busy worker runs it, or one not heard from yet may (its first heartbeat says what it runs,
   // within an interval), or one that runs it died lately (kill -9 and a restart: the registry
@@ -84,16 +90,26 @@ function runs(w: WorkerEntry, taskType: string): boolean {
   return w.taskTypes.length > 0 ? w.taskTypes.includes(taskType) : BUILTIN_TYPES.has(taskType);
 }
 
-/** The k-th (from 0) of the workers with room that run `taskType` (null: any type). */
+/**
+ * The slots of a worker not taken by an attempt held or planned: its room (prefetch x capacity)
+ * less what it holds is `free`; what is beyond its capacity is queued there, not run.
+ */
+function idleSlots(w: WorkerEntry, free: Map<string, number>): number {
+  return (free.get(w.id) ?? 0) - (w.prefetch - 1) * w.capacity;
+}
+
+/** The k-th (from 0) of the workers with room (`idle`: a slot free to run it now) that run `taskType` (null: any type). */
 function nth(
   workers: WorkerEntry[],
   free: Map<string, number>,
   k: number,
   taskType: string | null,
+  idle = false,
 ): WorkerEntry | undefined {
   let left = k;
   for (const w of workers) {
     if ((free.get(w.id) ?? 0) <= 0 || (taskType !== null && !runs(w, taskType))) continue;
+    if (idle && idleSlots(w, free) <= 0) continue;
     if (left === 0) return w;
     left--;
   }

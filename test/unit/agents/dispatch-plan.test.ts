@@ -36,9 +36,23 @@ describe("DispatchPlanner", () => {
     ]);
     const tasks = ["1", "2", "3", "4", "5", "6", "7"].map((id) => task(id, "x"));
     expect(plan(r, tasks)).toEqual({
-      to: ["1>a", "2>b", "3>a", "4>b", "5>b", "6>b"],
+      // Every slot that runs a task now first (a 1, b 2), then the rooms' queues in turn.
+      to: ["1>a", "2>b", "3>b", "4>b", "5>a", "6>b"],
       waiting: ["7"],
     });
+  });
+
+  it("sends a task arriving alone to an idle worker, not into the room of one busy with a long attempt", () => {
+    // Tasks submitted one by one are planned one per pass: each went to the first worker with
+    // room, to wait there behind its running attempt (a 20-s sleep) while the other idled.
+    const r = registry([
+      { id: "a", capacity: 1, types: ["sleep", "echo"] },
+      { id: "b", capacity: 1, types: ["sleep", "echo"] },
+    ]);
+    expect(plan(r, [task("1", "sleep")]).to).toEqual(["1>a"]);
+    expect(plan(r, [task("2", "echo")]).to).toEqual(["2>b"]);
+    // Both busy: the next waits in a room, in turn.
+    expect(plan(r, [task("3", "echo")]).to).toEqual(["3>a"]);
   });
 
   it("keeps a task for later when only busy workers run its type, and gives one no worker runs to any with room", () => {
