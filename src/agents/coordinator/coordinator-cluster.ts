@@ -143,11 +143,15 @@ export class CoordinatorCluster implements ClusterSeam {
    * A task's end goes out as news only where it may be awaited elsewhere: when another
    * coordinator accepted it (a reassigned or canceled task, say: its waiters are there), or
    * asked to watch it. A task accepted here and ended here, the common case, costs no news.
+   * Only a first-hand end decides (and forgets the task): an end read from the ledger first (a
+   * waiter that waited long) is followed by the distributor's report, which must still know
+   * the task was accepted here, or it would be told to every coordinator.
    */
   ended(taskId: string, firstHand: boolean): void {
+    if (!firstHand) return;
     const acceptedHere = this.acceptedHere.delete(taskId);
     const watched = this.watchedElsewhere.delete(taskId);
-    if (firstHand && (watched || !acceptedHere)) this.peers.announceEnded(taskId);
+    if (watched || !acceptedHere) this.peers.announceEnded(taskId);
   }
 
   watch(taskId: string): Promise<void> | undefined {

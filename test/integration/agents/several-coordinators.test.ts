@@ -334,6 +334,40 @@ describe.each(testEngines("several-coordinators", { cluster: true }))(
       }
     });
 
+    it("a task's end read from the ledger by a waiter before its distributor's report is still no news where it was accepted", async () => {
+      set = new Coordinators(engine.config());
+      await set.start(2, 2);
+      const [c1, c2] = set.coordinators as [CoordinatorAgent, CoordinatorAgent];
+      await until("each sees the other", () => !c1.cluster.alone() && !c2.cluster.alone());
+      // The ends reported to c1 are held (a loaded machine: the report queued behind other work),
+      // so its waiter, having waited long, reads them from the ledger first.
+      const held: Array<() => void> = [];
+      const deliver = set.router.deliver.bind(set.router);
+      set.router.deliver = (message, ...rest) => {
+        if (message.payload.event_type !== "task_terminal" || message.recipient !== c1.agentId)
+          return deliver(message, ...rest);
+        held.push(() => void deliver(message, ...rest));
+        return { accepted: true, duplicate: false };
+      };
+      const announced: string[] = [];
+      const peers = (c1.cluster as unknown as { peers: { announceEnded(id: string): void } }).peers;
+      const announce = peers.announceEnded.bind(peers);
+      peers.announceEnded = (id) => {
+        announced.push(id);
+        announce(id);
+      };
+      const ids = Array.from({ length: 5 }, (_, i) => `late-report-${i}`);
+      for (const id of ids) await c1.submitTask({ task_id: id, task_type: "echo", payload: {} });
+      const done = await Promise.all(ids.map((id) => c1.waitForTask(id, 8000)));
+      expect(done.map((t) => t?.status)).toEqual(ids.map(() => "completed"));
+      expect(c1.core.stats.completed).toBe(0); // read from the ledger: no report in yet
+      set.router.deliver = deliver;
+      for (const release of held.splice(0)) release();
+      // The reports come in: counted here (first-hand), and told to no one (accepted here, watched nowhere else).
+      await until("the reports are counted", () => c1.core.stats.completed === ids.length);
+      expect(announced.filter((id) => ids.includes(id))).toEqual([]);
+    });
+
     it("a coordinator whose shard lease expired has its placement and abandon refused by the fence", async () => {
       const config = engine.config();
       const store = new RedisClient(config);
