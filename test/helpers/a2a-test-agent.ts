@@ -32,6 +32,8 @@ export type TestAgent = {
   /** Authorization headers seen on JSON-RPC requests. */
   authorizations: string[];
   close(): Promise<void>;
+  /** Serves again on the same port, remembering its tasks (and the ones still running): a restart. */
+  reopen(): Promise<void>;
 };
 
 const SKILLS = ["echo", "words", "fail", "ask", "slow"];
@@ -228,9 +230,11 @@ export async function serveAgent(o: {
   executor: AgentExecutor;
   token?: string | undefined;
   seen?: (authorization: string) => void;
+  /** The agent's tasks; default a new store (a restart that keeps it remembers them). */
+  taskStore?: InMemoryTaskStore | undefined;
 }): Promise<{ close(): Promise<void> }> {
   const app = express();
-  const handler = new DefaultRequestHandler(o.card, new InMemoryTaskStore(), o.executor);
+  const handler = new DefaultRequestHandler(o.card, o.taskStore ?? new InMemoryTaskStore(), o.executor);
   app.use("/.well-known/agent-card.json", agentCardHandler({ agentCardProvider: async () => o.card }));
   app.use("/a2a/jsonrpc", (req, res, next) => {
     o.seen?.(req.headers.authorization ?? "");
@@ -275,12 +279,24 @@ export async function startTestAgent(
     streaming: options.streaming ?? true,
     skills: SKILLS,
   });
-  const served = await serveAgent({
-    port,
-    card,
-    executor: new TestExecutor(agent),
-    token: options.token,
-    seen: (authorization) => agent.authorizations.push(authorization),
-  });
-  return { url, ...agent, close: served.close };
+  const executor = new TestExecutor(agent);
+  const taskStore = new InMemoryTaskStore();
+  const serve = () =>
+    serveAgent({
+      port,
+      card,
+      executor,
+      taskStore,
+      token: options.token,
+      seen: (authorization) => agent.authorizations.push(authorization),
+    });
+  let served = await serve();
+  return {
+    url,
+    ...agent,
+    close: () => served.close(),
+    reopen: async () => {
+      served = await serve();
+    },
+  };
 }

@@ -215,7 +215,8 @@ describe.each([
   it("an agent that is down: the error names the agent, its URL, the call and 'connection refused'; logged at warn", async () => {
     const agent = await startEdgeAgent({ streaming });
     const logs: LogEntry[] = [];
-    const remote = new RemoteAgent({ url: agent.url, logger: captureLogger(logs) });
+    // No reconnect window: the first refusal is the attempt's (a2a-remote-restart tests the window).
+    const remote = new RemoteAgent({ url: agent.url, logger: captureLogger(logs), reconnectWindowMs: 0 });
     await remote.connect();
     await agent.close();
     try {
@@ -237,7 +238,13 @@ describe.each([
   it("an agent that dies mid-task: the error names the agent, the call and the remote task, and says the connection went", async () => {
     const agent = await startEdgeAgent({ streaming });
     const logs: LogEntry[] = [];
-    const remote = new RemoteAgent({ url: agent.url, logger: captureLogger(logs), pollIntervalMs: 20 });
+    // No reconnect window: the first failure is the attempt's (a2a-remote-restart tests the window).
+    const remote = new RemoteAgent({
+      url: agent.url,
+      logger: captureLogger(logs),
+      pollIntervalMs: 20,
+      reconnectWindowMs: 0,
+    });
     try {
       const err = await failure(remote, "die");
       // Streaming: the stream is cut under us. Polling: the next GetTask finds nobody there (or,

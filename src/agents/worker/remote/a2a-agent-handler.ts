@@ -87,8 +87,16 @@ function answerOf(resume: unknown): { key: string; value: JsonValue } | undefine
 const agents = new Map<string, RemoteAgent>();
 
 function sharedAgent(url: string, options: A2AAgentHandlerOptions): RemoteAgent {
-  const { token, concurrency, streaming, pollIntervalMs, maxCardRetryMs } = options;
-  const key = JSON.stringify([url, token, concurrency, streaming, pollIntervalMs, maxCardRetryMs]);
+  const { token, concurrency, streaming, pollIntervalMs, maxCardRetryMs, reconnectWindowMs } = options;
+  const key = JSON.stringify([
+    url,
+    token,
+    concurrency,
+    streaming,
+    pollIntervalMs,
+    maxCardRetryMs,
+    reconnectWindowMs,
+  ]);
   let agent = agents.get(key);
   if (agent === undefined) {
     agent = new RemoteAgent({ ...options, url });

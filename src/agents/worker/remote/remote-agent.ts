@@ -27,6 +27,7 @@ import { type Logger, silentLogger } from "../../../core/logger.js";
 import { InputRequired, isInputRequired } from "../../../core/state/input-required.js";
 import type { RemoteAgentInfo } from "../../protocol.js";
 import { InFlightCap } from "./in-flight-cap.js";
+import { DEFAULT_RECONNECT_WINDOW_MS, isAgentAway, reconnecting } from "./reconnect.js";
 import {
   callFailure,
   checkBearerToken,
@@ -50,6 +51,12 @@ export type RemoteAgentOptions = {
   pollIntervalMs?: number | undefined;
   /** Longest pause between two tries to read the card. Default 30 s. */
   maxCardRetryMs?: number | undefined;
+  /**
+   * How long the agent may be away (connection refused or reset: a restart) while a remote task
+   * is in flight: its calls are tried again, with backoff, for up to this long before the
+   * attempt fails. Default 10 s; 0 fails at once.
+   */
+  reconnectWindowMs?: number | undefined;
   logger?: Logger | undefined;
 };
 
@@ -87,6 +94,7 @@ export class RemoteAgent {
   private readonly log: Logger;
   private readonly pollIntervalMs: number;
   private readonly maxCardRetryMs: number;
+  private readonly reconnectWindowMs: number;
   private readonly closing = new AbortController();
   private connecting: Promise<Connection> | undefined;
   private connection: Connection | undefined;
@@ -103,6 +111,7 @@ export class RemoteAgent {
     this.log = (options.logger ?? silentLogger).child({ a2a_agent: options.url });
     this.pollIntervalMs = options.pollIntervalMs ?? 500;
     this.maxCardRetryMs = options.maxCardRetryMs ?? 30_000;
+    this.reconnectWindowMs = options.reconnectWindowMs ?? DEFAULT_RECONNECT_WINDOW_MS;
   }
 
   /** Name, URL and skills, once the card has been read. */
@@ -256,6 +265,22 @@ export class RemoteAgent {
     }
   }
 
+  /** A call tried again while the agent is away (a restart), within the reconnect window. */
+  private again<T>(
+    remoteTask: string | undefined,
+    signal: AbortSignal | undefined,
+    retryable: ((err: TriadError) => boolean) | undefined,
+    fn: () => Promise<T>,
+  ): Promise<T> {
+    return reconnecting(fn, {
+      windowMs: this.reconnectWindowMs,
+      signal,
+      log: this.log,
+      what: remoteTask ? { remote_task: remoteTask } : {},
+      retryable,
+    });
+  }
+
   /** A stream from the agent, whose failure (opening it, or mid-way) is described as call()'s. */
   private async *streamOf<T>(
     operation: string,
@@ -328,8 +353,10 @@ export class RemoteAgent {
       { task: job.taskId, remote_task: remoteId },
       "forwarding the input given to the remote task",
     );
-    const reply = await this.call("SendMessage", remoteId, job.signal, () =>
-      client.sendMessage(request, { signal: job.signal }),
+    const reply = await this.again(remoteId, job.signal, refusedOnly, () =>
+      this.call("SendMessage", remoteId, job.signal, () =>
+        client.sendMessage(request, { signal: job.signal }),
+      ),
     );
     if (!("status" in reply)) return { kind: "completed", result: messageResult(reply as Message) };
     const end = remoteEnd(reply, card.name);
@@ -368,12 +395,19 @@ export class RemoteAgent {
       signal,
       client.sendMessageStream(request, { signal }),
     );
-    const end = await this.follow(stream, card, async (t) => {
-      if (id === undefined) {
-        id = t.id;
-        await onTask(t);
-      }
-    });
+    let end: RemoteEnd | undefined;
+    try {
+      end = await this.follow(stream, card, async (t) => {
+        if (id === undefined) {
+          id = t.id;
+          await onTask(t);
+        }
+      });
+    } catch (err) {
+      // The agent went away under the stream: the remote task is known, and polled until it is back.
+      if (id === undefined || !isAgentAway(err) || this.reconnectWindowMs <= 0) throw err;
+      this.log.debug({ remote_task: id, err: (err as Error).message }, "the stream broke; polling");
+    }
     if (end !== undefined) return end;
     if (id === undefined) throw new TriadError("ERR_REMOTE_AGENT", `${card.name} answered with no task`);
     return this.poll(client, card, id, signal); // the stream ended early: ask until it ends
@@ -388,8 +422,9 @@ export class RemoteAgent {
   ): Promise<RemoteEnd> {
     // Answered at once with the task (not at its end), so its id is recorded while we wait.
     request.configuration = { ...request.configuration!, returnImmediately: true };
-    const reply = await this.call("SendMessage", undefined, signal, () =>
-      client.sendMessage(request, { signal }),
+    // Refused (the agent restarting) never arrived, and is sent again; reset may have arrived.
+    const reply = await this.again(undefined, signal, refusedOnly, () =>
+      this.call("SendMessage", undefined, signal, () => client.sendMessage(request, { signal })),
     );
     if (!("status" in reply)) return { kind: "completed", result: messageResult(reply as Message) };
     await onTask(reply);
@@ -411,14 +446,16 @@ export class RemoteAgent {
     signal: AbortSignal | undefined,
     answered?: { key: string; messageId: string } | undefined,
   ): Promise<RemoteEnd | undefined> {
-    let task: Task;
-    try {
-      task = await client.getTask(GetTaskRequest.fromJSON({ id }), { signal });
-    } catch (err) {
-      signal?.throwIfAborted();
-      if (err instanceof TaskNotFoundError) return undefined; // the agent forgot it (a restart, a TTL)
-      throw this.callError(err, "GetTask", id, signal);
-    }
+    const task = await this.again(id, signal, undefined, async () => {
+      try {
+        return await client.getTask(GetTaskRequest.fromJSON({ id }), { signal });
+      } catch (err) {
+        signal?.throwIfAborted();
+        if (err instanceof TaskNotFoundError) return undefined; // the agent forgot it (a restart, a TTL)
+        throw this.callError(err, "GetTask", id, signal);
+      }
+    });
+    if (task === undefined) return undefined;
     const now = remoteEnd(task, card.name);
     const forwarded =
       answered !== undefined &&
@@ -509,8 +546,8 @@ export class RemoteAgent {
   ): Promise<RemoteEnd> {
     for (let waitMs = 1; ; waitMs = Math.min(this.pollIntervalMs, waitMs * 2)) {
       await sleep(waitMs, signal);
-      const task = await this.call("GetTask", id, signal, () =>
-        client.getTask(GetTaskRequest.fromJSON({ id }), { signal }),
+      const task = await this.again(id, signal, undefined, () =>
+        this.call("GetTask", id, signal, () => client.getTask(GetTaskRequest.fromJSON({ id }), { signal })),
       );
       const end = remoteEnd(task, card.name);
       if (isAnswered(end, answered)) continue;
@@ -541,6 +578,11 @@ function settle(end: RemoteEnd): JsonValue {
   // Refused there for good (REJECTED, AUTH_REQUIRED): the task fails without its retries.
   const final = end.kind === "failed" && end.final === true;
   throw new TriadError("ERR_REMOTE_TASK_FAILED", end.error, final ? { retryable: false } : undefined);
+}
+
+/** Connection refused: the request never reached the agent, and can be sent again as it is. */
+function refusedOnly(err: TriadError): boolean {
+  return err.code === "ERR_REMOTE_AGENT_UNREACHABLE";
 }
 
 /** The remote task still shows the question whose answer was given (its key): it has not moved on yet. */

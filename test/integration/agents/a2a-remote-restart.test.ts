@@ -1,0 +1,55 @@
+import { MemorySaver } from "@langchain/langgraph";
+import { afterEach, describe, expect, it } from "vitest";
+import { RemoteAgent } from "../../../src/agents/worker/remote/index.js";
+import { readRemoteTask } from "../../../src/agents/worker/remote/remote-task-record.js";
+import { startTestAgent, type TestAgent } from "../../helpers/a2a-test-agent.js";
+
+/**
+ * A remote agent that restarts (down for a moment, then back on the same address with its
+ * tasks) while one of its tasks is in flight: the calls that find it away (connection refused,
+ * reset) are tried again within the reconnect window, and the attempt goes on with the same
+ * remote task instead of failing (and spending the task's attempts while the agent is down).
+ */
+describe.each([
+  { streaming: false, name: "polling" },
+  { streaming: true, name: "streaming" },
+])("a remote agent restarting mid-task ($name card)", ({ streaming }) => {
+  let agent: TestAgent | undefined;
+  let remote: RemoteAgent | undefined;
+  afterEach(async () => {
+    remote?.close();
+    await agent?.close();
+  });
+
+  it("is waited for, and the attempt ends with the same remote task's result", async () => {
+    agent = await startTestAgent({ streaming });
+    remote = new RemoteAgent({ url: agent.url, pollIntervalMs: 20, reconnectWindowMs: 60_000 });
+    const saver = new MemorySaver();
+    const taskId = `restart-${streaming}`;
+    const run = remote.run({ taskId, data: { ms: 1500 }, skill: "slow", saver });
+    let recorded = await readRemoteTask(saver, taskId);
+    while (recorded === undefined) {
+      await new Promise((r) => setTimeout(r, 5));
+      recorded = await readRemoteTask(saver, taskId);
+    }
+    await agent.close(); // killed: refused from now on, its connections reset
+    await new Promise((r) => setTimeout(r, 700)); // longer than the old retries' ~450 ms
+    await agent.reopen();
+    expect(await run).toEqual({ slept_ms: 1500 });
+    expect(agent.received.get(taskId)).toBe(1); // not sent again: the same remote task
+  });
+
+  it("fails with the connection's error once the window is spent", async () => {
+    agent = await startTestAgent({ streaming });
+    remote = new RemoteAgent({ url: agent.url, pollIntervalMs: 20, reconnectWindowMs: 300 });
+    const saver = new MemorySaver();
+    const taskId = `gone-${streaming}`;
+    const run = remote.run({ taskId, data: { ms: 60_000 }, skill: "slow", saver });
+    const failed = run.catch((e: unknown) => e);
+    while ((await readRemoteTask(saver, taskId)) === undefined) await new Promise((r) => setTimeout(r, 5));
+    await agent.close();
+    const err = (await failed) as { code?: string; message?: string };
+    expect(err.code).toMatch(/^ERR_REMOTE_AGENT_(UNREACHABLE|DISCONNECTED)$/);
+    expect(err.message).toMatch(/GetTask|SendStreamingMessage/);
+  });
+});
