@@ -283,7 +283,13 @@ describe("A2A conformance kit, JSON-RPC MUST requirements (triad up --a2a-text-t
       expect((await errorOf("GetTask", [1, 2])).code).toBe(-32602);
       expect((await errorOf("SendMessage", "text")).code).toBe(-32602);
       expect((await errorOf("SendMessage", { "": "not_a_dict" })).code).toBe(-32602);
-      expect((await errorOf("SendMessage", {})).code).toBe(-32602);
+      expect(await errorOf("SendMessage", {})).toMatchObject({
+        code: -32602,
+        message: "Invalid params: params.message is required",
+      });
+      expect((await errorOf("SendStreamingMessage", {})).message).toBe(
+        "Invalid params: params.message is required",
+      );
       expect((await errorOf("SendMessage", { message: { parts: "invalid" } })).code).toBe(-32602);
     });
 
@@ -517,6 +523,14 @@ describe("A2A conformance kit, JSON-RPC MUST requirements (triad up --a2a-text-t
         });
         const got = await errorOf("GetTask", { id: done.id, historyLength: bad });
         expect(got, `GetTask historyLength ${shown}`).toMatchObject(wanted("params.historyLength"));
+        // The ErrorInfo every other -32602 carries (the SDK's own).
+        expect(got.data).toEqual([
+          {
+            "@type": "type.googleapis.com/google.rpc.ErrorInfo",
+            reason: "INVALID_PARAMS",
+            domain: "a2a-protocol.org",
+          },
+        ]);
         expect(got.message).toContain(`got ${shown}`);
         expect(await errorOf("ListTasks", { historyLength: bad })).toMatchObject(
           wanted("params.historyLength"),

@@ -39,6 +39,8 @@ export const A2A_METHODS: ReadonlySet<string> = new Set([
 ]);
 /** The methods whose `params.id` names a task. */
 const TASK_ID_METHODS: ReadonlySet<string> = new Set(["GetTask", "CancelTask", "SubscribeToTask"]);
+/** The methods whose `params.message` is the message sent. */
+const MESSAGE_METHODS: ReadonlySet<string> = new Set(["SendMessage", "SendStreamingMessage"]);
 /** Where each method takes a `historyLength` (A2A 1.0: an int32, unset means no limit). */
 const HISTORY_LENGTH_AT: Readonly<Record<string, "params" | "configuration">> = {
   GetTask: "params",
@@ -47,6 +49,12 @@ const HISTORY_LENGTH_AT: Readonly<Record<string, "params" | "configuration">> = 
   SendStreamingMessage: "configuration",
 };
 const INT32_MAX = 2 ** 31 - 1;
+/** The google.rpc.ErrorInfo of an A2A invalid-params error, as the SDK writes it. */
+const INVALID_PARAMS_INFO = {
+  "@type": "type.googleapis.com/google.rpc.ErrorInfo",
+  reason: "INVALID_PARAMS",
+  domain: "a2a-protocol.org",
+} as const;
 
 const requestId = z.union([z.string(), z.number().int(), z.null()]);
 const envelope = z.object({
@@ -158,6 +166,10 @@ function envelopeProblem(body: unknown): Problem | null {
       message: `Invalid params: params.id must be a task id (a non-empty string), got ${JSON.stringify(params?.id ?? null)}`,
     };
   }
+  if (MESSAGE_METHODS.has(method) && (params === undefined || params.message === undefined)) {
+    // The SDK said "message.messageId is required" of a message that is not there at all.
+    return { id, code: JSONRPC_ERROR.invalidParams, message: "Invalid params: params.message is required" };
+  }
   const history = historyLengthProblem(method, params);
   if (history !== null) return { id, code: JSONRPC_ERROR.invalidParams, message: history };
   // The SDK's conversions leave a "__proto__" member out without a word: refused, named.
@@ -194,5 +206,7 @@ function historyLengthProblem(method: string, params: Record<string, unknown> | 
 function answerError(res: Response, id: string | number | null, code: number, message: string): void {
   // JSON-RPC errors travel in a 200: the HTTP exchange itself went well.
   noteRpcError(res, code);
-  res.status(200).json({ jsonrpc: "2.0", id, error: { code, message } });
+  // Invalid params carry the ErrorInfo the SDK's own -32602 errors carry (reason INVALID_PARAMS).
+  const data = code === JSONRPC_ERROR.invalidParams ? { data: [INVALID_PARAMS_INFO] } : {};
+  res.status(200).json({ jsonrpc: "2.0", id, error: { code, message, ...data } });
 }
