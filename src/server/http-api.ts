@@ -31,6 +31,7 @@ import {
 import { type InputApi, inputHandlers } from "./input-route.js";
 import { type LimitsApi, limitHandlers } from "./limit-routes.js";
 import { openApiDocument } from "./openapi.js";
+import { repeatedParam } from "./query-params.js";
 import type { RequestCounter } from "./request-counts.js";
 import { resolveSchedule } from "./schedule-fields.js";
 import { type SchedulesApi, scheduleHandlers } from "./schedule-routes.js";
@@ -130,6 +131,9 @@ type Route = { key: RestRoute; method: string; pattern: RegExp; public: boolean 
 type Handler = (req: IncomingMessage, res: ServerResponse, url: URL, params: string[]) => Promise<void>;
 
 /** The route table: a path template's `{name}` matches one path segment, handed to the handler. */
+/** GET /tasks's query parameters, each taking one value, with the code that refuses a bad one. */
+const LIST_PARAMS = { status: "ERR_INVALID_STATUS", limit: "ERR_INVALID_LIMIT", scope: "ERR_INVALID_SCOPE" };
+
 const ROUTES: Route[] = REST_ROUTES.map((key) => {
   const [method, path] = key.split(" ") as [string, string];
   const pattern = new RegExp(`^${path.replace(/\./g, "\\.").replace(/\{[a-z_]+\}/g, "([^/]+)")}$`);
@@ -157,6 +161,8 @@ export function createHttpApi(options: HttpApiOptions) {
   const handlers: Record<RestRoute, Handler> = {
     "POST /tasks": (req, res) => postTasks(req, res),
     "GET /tasks": async (_req, res, url) => {
+      const repeated = repeatedParam(url, LIST_PARAMS);
+      if (repeated !== null) return sendError(res, 400, repeated.code, repeated.message);
       const raw = url.searchParams.get("status");
       const status = raw === null ? undefined : taskStatus.safeParse(raw);
       if (status !== undefined && !status.success) {
@@ -195,6 +201,8 @@ export function createHttpApi(options: HttpApiOptions) {
       sendJson(res, 200, list);
     },
     "GET /tasks/{task_id}": async (_req, res, url, [segment]) => {
+      const repeated = repeatedParam(url, { wait: "ERR_INVALID_WAIT" });
+      if (repeated !== null) return sendError(res, 400, repeated.code, repeated.message);
       const rawWait = url.searchParams.get("wait");
       const wait = waitMs.safeParse(decimalParam(rawWait, true) ?? 0);
       if (!wait.success) {

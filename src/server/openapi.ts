@@ -43,9 +43,9 @@ const CODES: Record<string, string> = {
   ERR_NOT_REPLICATED:
     "fewer Redis replicas than --redis-wait-replicas acknowledged the change in time: the master holds it (a task: send the same id again; an answer: it was taken)",
   ERR_INVALID_TASK_ID: "the task id in the path is not valid percent-encoding",
-  ERR_INVALID_WAIT: "wait is not milliseconds in 0..300000",
-  ERR_INVALID_STATUS: "status is not a task status",
-  ERR_INVALID_LIMIT: "limit is not a positive integer",
+  ERR_INVALID_WAIT: "wait is not milliseconds in 0..300000, or is given more than once",
+  ERR_INVALID_STATUS: "status is not a task status, or is given more than once",
+  ERR_INVALID_LIMIT: "limit is not a positive integer, or is given more than once",
   ERR_NOT_FOUND: "no task has this id",
   ERR_TASK_FINISHED: "the task has already finished; it was left as it is",
   ERR_INVALID_INPUT: "a body without `value`, or a value nested too deep (the message names the field)",

@@ -311,6 +311,27 @@ describe("request framing on the coordinator's HTTP servers", () => {
     });
   });
 
+  describe("a query parameter", () => {
+    it("that takes one value, given twice, is a 400 with its own code naming it, never the first read silently", async () => {
+      for (const [name, port] of ports) {
+        for (const [target, code, param] of [
+          ["/tasks?status=completed&status=bogus", "ERR_INVALID_STATUS", "status"],
+          ["/tasks?status=completed&status=completed", "ERR_INVALID_STATUS", "status"],
+          ["/tasks?limit=1&limit=100000", "ERR_INVALID_LIMIT", "limit"],
+          ["/tasks?scope=local&scope=cluster", "ERR_INVALID_SCOPE", "scope"],
+          ["/tasks/no-such-task?wait=0&wait=300000", "ERR_INVALID_WAIT", "wait"],
+        ] as const) {
+          const a = await raw(port, "GET", target);
+          expect([name, target, a.status, errorCode(a)]).toEqual([name, target, 400, code]);
+          expect((a.json as { error: { message: string } }).error.message).toContain(
+            `${param} takes one value (given 2 times)`,
+          );
+        }
+        expect((await raw(port, "GET", "/tasks?status=completed&limit=1&scope=local")).status).toBe(200);
+      }
+    });
+  });
+
   describe("a request target over the size limit", () => {
     it("is a 414 ERR_URI_TOO_LONG however long, never a reset; headers over the limit stay a 431", async () => {
       for (const [name, port] of ports) {
