@@ -283,6 +283,34 @@ describe("request framing on the coordinator's HTTP servers", () => {
       }
     });
 
+    it("with two Content-Type headers is a 400 with a code naming the header; nothing is recorded", async () => {
+      for (const [name, port] of ports) {
+        for (const [path, body] of [
+          ["/tasks", JSON.stringify({ task_id: `two-types-${port}`, task_type: "echo", payload: {} })],
+          ["/a2a/jsonrpc", '{"jsonrpc":"2.0","id":1,"method":"GetTask","params":{"id":"x"}}'],
+        ] as const) {
+          for (const types of [
+            ["application/json", "text/plain"],
+            ["application/json", "application/json"],
+          ]) {
+            const text = await expectContinue(
+              port,
+              `POST ${path} HTTP/1.1\r\nhost: 127.0.0.1:${port}\r\ncontent-type: ${types[0]}\r\n` +
+                `content-type: ${types[1]}\r\na2a-version: 1.0\r\ncontent-length: ${body.length}\r\n` +
+                `connection: close\r\n\r\n${body}`,
+            );
+            expect(text.split("\r\n")[0], `${name} ${path} ${types}`).toMatch(/^HTTP\/1\.1 400 /);
+            const answer = JSON.parse(text.slice(text.indexOf("\r\n\r\n") + 4)) as {
+              error: { code: string; message: string };
+            };
+            expect(answer.error.code).toBe("ERR_BAD_REQUEST");
+            expect(answer.error.message).toContain("2 Content-Type headers");
+          }
+        }
+        expect((await raw(port, "GET", `/tasks/two-types-${port}`)).status).toBe(404);
+      }
+    });
+
     it('with a "." or ".." segment (plain or %2e) or a backslash is a 400 naming the path, never another route or the dashboard', async () => {
       for (const [name, port] of ports) {
         for (const target of [

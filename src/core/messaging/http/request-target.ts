@@ -4,10 +4,18 @@ import type { IncomingMessage } from "node:http";
 const ABSOLUTE_FORM = /^([a-z][a-z\d+.-]*):\/\/([^/?#]*)(.*)$/is;
 /** A path segment that is "." or "..", written plainly or percent-encoded. */
 const DOT_SEGMENT = /^(?:\.|%2e){1,2}$/i;
+/**
+ * Headers a request carries once at most: of two, node kept the first, where a proxy in front may
+ * have read the other (two Content-Types: the type checked was not the one another reader saw).
+ */
+const SINGLE_HEADERS = [
+  ["host", "Host"],
+  ["content-type", "Content-Type"],
+] as const;
 
 /**
  * Brings the request target to origin-form (`/path?query`) before any route reads it, or says
- * why it cannot be served (a 400): so too a request with no Host, or two. An absolute-form target (`GET http://host/tasks`, which RFC
+ * why it cannot be served (a 400): so too a request with no Host, or two Hosts or Content-Types. An absolute-form target (`GET http://host/tasks`, which RFC
  * 9112 3.2.2 says a server must accept) becomes its path and query, its authority the Host. A
  * path with a "." or ".." segment (`/tasks/..`, `/tasks/%2e%2e`) or a backslash is refused:
  * URL parsing resolved it into another path, so `/tasks/..` served the dashboard's `/`.
@@ -17,8 +25,10 @@ export function originForm(req: IncomingMessage): string | null {
   // RFC 9112 3.2: exactly one Host in HTTP/1.1 (node kept the first of two, and answered none with a bare 400).
   // (Read defensively: a handler may be given a request object made by hand.)
   const distinct = req.headersDistinct as IncomingMessage["headersDistinct"] | undefined;
-  const hosts = distinct?.host?.length ?? 0;
-  if (hosts > 1) return `the request carries ${hosts} Host headers; send one`;
+  for (const [field, name] of SINGLE_HEADERS) {
+    const count = distinct?.[field]?.length ?? 0;
+    if (count > 1) return `the request carries ${count} ${name} headers; send one`;
+  }
   // (A Host set from an absolute-form target counts: this may run again on the same request.)
   if (req.headers.host === undefined && req.httpVersion !== "1.0" && !/^https?:\/\//i.test(target)) {
     return "an HTTP/1.1 request must carry a Host header";
