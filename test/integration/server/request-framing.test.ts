@@ -39,6 +39,21 @@ function expectContinue(port: number, head: string, body?: string): Promise<stri
   });
 }
 
+/** Writes `request` on a socket and resolves with the first chunk the server sends back (5 s at most). */
+function firstChunk(port: number, request: string): Promise<string> {
+  return new Promise((resolve) => {
+    let text = "";
+    const socket = connect(port, "127.0.0.1", () => socket.write(request));
+    socket.setTimeout(5000, () => socket.destroy());
+    socket.once("data", (d: Buffer) => {
+      text = d.toString();
+      socket.destroy();
+    });
+    socket.on("error", () => {});
+    socket.on("close", () => resolve(text));
+  });
+}
+
 describe("request framing on the coordinator's HTTP servers", () => {
   let cluster: TestCluster;
   let server: RunningServer;
@@ -309,6 +324,25 @@ describe("request framing on the coordinator's HTTP servers", () => {
         }
         expect((await raw(port, "GET", `/tasks/two-types-${port}`)).status).toBe(404);
       }
+    });
+
+    it("in absolute form (GET http://host/a2a) opens a message stream as /a2a does; two Hosts are refused there too", async () => {
+      const [, port] = ports[1]!; // the A2A listener: triad up's port takes no signed messaging
+      const upgrade = "connection: Upgrade\r\nupgrade: triad-a2a-stream\r\n\r\n";
+      for (const target of ["/a2a", `http://127.0.0.1:${port}/a2a`, `HTTP://127.0.0.1:${port}/a2a?x=1`]) {
+        const text = await firstChunk(
+          port,
+          `GET ${target} HTTP/1.1\r\nhost: 127.0.0.1:${port}\r\n${upgrade}`,
+        );
+        expect([target, text.split("\r\n")[0]]).toEqual([target, "HTTP/1.1 101 Switching Protocols"]);
+      }
+      const twoHosts = await firstChunk(
+        port,
+        `GET /a2a HTTP/1.1\r\nhost: 127.0.0.1:${port}\r\nhost: evil.example\r\n${upgrade}`,
+      );
+      expect(twoHosts.split("\r\n")[0]).toBe("HTTP/1.1 400 Bad Request");
+      expect(twoHosts).toContain('"code":"ERR_BAD_REQUEST"');
+      expect(twoHosts).toContain("2 Host headers");
     });
 
     it('with a "." or ".." segment (plain or %2e) or a backslash is a 400 naming the path, never another route or the dashboard', async () => {

@@ -4,6 +4,7 @@ import { MAX_BATCH_MESSAGES } from "../config.js";
 import { ReceivedLine } from "../signed-line.js";
 import { LineReader } from "./lines.js";
 import { BUSY_DETAIL, type ItemResult, type RejectedItem, statusFor, throttledDetail } from "./receipts.js";
+import { originForm } from "./request-target.js";
 import type { A2AServerOptions } from "./server.js";
 import { STREAM_PROTOCOL, type StreamReceipt } from "./stream-channel.js";
 
@@ -68,6 +69,16 @@ export function acceptStream(
   open: Set<Socket>,
 ): void {
   const remote = socket.remoteAddress ?? "unknown";
+  // The target read as every other request's is (an absolute-form `http://host/a2a` is `/a2a`):
+  // the raw target was compared, and an absolute-form stream got a bare 404.
+  const problem = originForm(req);
+  if (problem !== null) {
+    const body = JSON.stringify({ error: { code: "ERR_BAD_REQUEST", message: problem } });
+    socket.end(
+      `HTTP/1.1 400 Bad Request\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+    );
+    return;
+  }
   const path = (req.url ?? "/").split("?")[0];
   if (path !== "/a2a" || (req.headers.upgrade ?? "").toLowerCase() !== STREAM_PROTOCOL) {
     answer(socket, 404, "Not Found", {});
