@@ -2,6 +2,7 @@ import { isUtf8 } from "node:buffer";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { TriadError } from "../core/errors.js";
 import { jsonDepth, protoMemberPath } from "../core/json.js";
+import { withoutBom } from "../core/json-bom.js";
 import { duplicateKeyMessage, duplicateKeyPath } from "../core/json-duplicate-key.js";
 import { bodyHeldBack, inviteBody } from "../core/messaging/http/expect-continue.js";
 import { foreignCharset } from "../core/messaging/http/json-charset.js";
@@ -170,7 +171,7 @@ export async function readJsonBody(req: IncomingMessage, limit: number): Promise
       status: 400,
     });
   }
-  const text = bytes.toString("utf8");
+  const text = withoutBom(bytes.toString("utf8"));
   let body: unknown;
   try {
     body = JSON.parse(text) as unknown;

@@ -181,6 +181,48 @@ describe("request framing on the coordinator's HTTP servers", () => {
     });
   });
 
+  describe("a body that begins with a UTF-8 byte order mark", () => {
+    it("is read without it (RFC 8259 8.1) on the REST API and the A2A JSON-RPC endpoint; only one is taken", async () => {
+      const json = { "content-type": "application/json" };
+      for (const [name, port] of ports) {
+        const task = JSON.stringify({ task_id: `bom-${port}`, task_type: "echo", payload: { a: 1 } });
+        const posted = await raw(port, "POST", "/tasks", json, `\uFEFF${task}`);
+        expect([name, posted.status]).toEqual([name, 202]);
+        const got = await raw(port, "GET", `/tasks/bom-${port}`);
+        expect((got.json as { payload: unknown }).payload).toEqual({ a: 1 });
+        const limit = await raw(port, "PUT", "/limits/bom-type", json, '\uFEFF{"concurrency":2}');
+        expect([200, 201], name).toContain(limit.status); // created, then replaced
+        const rpc = await raw(
+          port,
+          "POST",
+          "/a2a/jsonrpc",
+          { ...json, "a2a-version": "1.0" },
+          `\uFEFF{"jsonrpc":"2.0","id":1,"method":"GetTask","params":{"id":"bom-${port}"}}`,
+        );
+        expect([name, rpc.status]).toEqual([name, 200]);
+        expect((rpc.json as { result: { id: string } }).result.id).toBe(`bom-${port}`);
+        // A duplicate member is still found past the mark.
+        const dup = await raw(port, "POST", "/tasks", json, '\uFEFF{"task_id":"a","task_id":"b"}');
+        expect([name, dup.status, errorCode(dup)]).toEqual([name, 400, "ERR_DUPLICATE_KEY"]);
+        const rpcDup = await raw(
+          port,
+          "POST",
+          "/a2a/jsonrpc",
+          { ...json, "a2a-version": "1.0" },
+          '\uFEFF{"jsonrpc":"2.0","id":1,"method":"GetTask","method":"ListTasks","params":{"id":"x"}}',
+        );
+        expect([name, rpcDup.status]).toEqual([name, 400]);
+        expect((rpcDup.json as { error: { data: { code: string } } }).error.data.code).toBe(
+          "ERR_DUPLICATE_KEY",
+        );
+        // Two marks are one too many: the second is not white space.
+        const two = await raw(port, "POST", "/tasks", json, `\uFEFF\uFEFF${task}`);
+        expect([name, two.status, errorCode(two)]).toEqual([name, 400, "ERR_MALFORMED_JSON"]);
+      }
+      await raw(server.port, "DELETE", "/limits/bom-type");
+    });
+  });
+
   describe("a JSON object that names a member twice", () => {
     it("is a 400 ERR_DUPLICATE_KEY naming it on the REST API and the A2A JSON-RPC endpoint; nothing is recorded", async () => {
       const json = { "content-type": "application/json" };
