@@ -1,6 +1,6 @@
 import { TriadError } from "../core/errors.js";
+import { checkKnownKeys } from "../core/known-keys.js";
 import { MAX_TIMER_MS } from "../core/timers.js";
-import { checkKnownKeys } from "./known-options.js";
 
 /**
  * How fast agents notice each other (ARCHITECTURE invariant 3): a heartbeat every second,

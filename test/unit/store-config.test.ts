@@ -3,6 +3,32 @@ import { resolveStoreTarget } from "../../src/core/store/config.js";
 import { RedisClient, redactUrl } from "../../src/index.js";
 
 describe("store configuration", () => {
+  it("refuses an unknown redis key, naming it and the known key it is probably a misspelling of", () => {
+    // { urll: "memory://" } was ignored: the client went to the default localhost:6379.
+    expect(() => resolveStoreTarget({ urll: "memory://" } as never)).toThrow(
+      expect.objectContaining({
+        code: "ERR_INVALID_CONFIG",
+        message: expect.stringContaining("unknown option redis.urll (did you mean redis.url?)"),
+      }),
+    );
+    expect(() => new RedisClient({ url: "memory://", keyprefix: "a:" } as never)).toThrow(
+      expect.objectContaining({
+        code: "ERR_INVALID_CONFIG",
+        message: expect.stringContaining("redis.keyprefix (did you mean redis.keyPrefix?)"),
+      }),
+    );
+    expect(() => resolveStoreTarget({ url: "rediss://h:1", tls: { cert: "x", kee: "y" } } as never)).toThrow(
+      expect.objectContaining({
+        message: expect.stringContaining("redis.tls.kee (did you mean redis.tls.key?)"),
+      }),
+    );
+    expect(() => resolveStoreTarget({ cluster: { rootNode: ["redis://h:1"] } } as never)).toThrow(
+      expect.objectContaining({
+        message: expect.stringContaining("redis.cluster.rootNode (did you mean redis.cluster.rootNodes?)"),
+      }),
+    );
+  });
+
   it("refuses a URL of another scheme, naming it", () => {
     expect(() => new RedisClient({ url: "http://localhost:6379" })).toThrow(
       /redis:\/\/, rediss:\/\/, redis\+cluster:\/\/ or memory:\/\//,

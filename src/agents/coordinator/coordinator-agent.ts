@@ -1,5 +1,6 @@
 import { isTriadError, TriadError } from "../../core/errors.js";
 import { assertJson, type JsonObject, type JsonValue, jsonCopy } from "../../core/json.js";
+import { checkKnownKeys, type KeysOf } from "../../core/known-keys.js";
 import type { Logger } from "../../core/logger.js";
 import {
   type AgentReply,
@@ -11,7 +12,6 @@ import {
 import { assertSubmittableTaskId } from "../../core/state/task-id.js";
 import { RedisClient, type RedisConfig } from "../../core/store/index.js";
 import { type AgentA2AConfig, TriadAgent } from "../agent-base.js";
-import { checkKnownKeys, type KeysOf } from "../known-options.js";
 import { type LedgerOptions, TaskLedger } from "../ledger/task-ledger.js";
 import { CoordinatorLimits, type CoordinatorLimitsOptions } from "../limits/coordinator-limits.js";
 import type { LimitView, TaskTypeLimit } from "../limits/limit-spec.js";

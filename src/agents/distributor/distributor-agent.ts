@@ -1,4 +1,5 @@
 import type { JsonValue } from "../../core/json.js";
+import { checkKnownKeys, type KeysOf } from "../../core/known-keys.js";
 import type { Logger } from "../../core/logger.js";
 import type { A2AMessage } from "../../core/messaging/index.js";
 import {
@@ -13,7 +14,6 @@ import {
 import { RedisClient, type RedisConfig } from "../../core/store/index.js";
 import { type AgentA2AConfig, TriadAgent } from "../agent-base.js";
 import { checkedCount, checkedId, checkedMs } from "../agent-options.js";
-import { checkKnownKeys, type KeysOf } from "../known-options.js";
 import { type LedgerOptions, TaskLedger } from "../ledger/task-ledger.js";
 import { LimitGate, type LimitGateOptions } from "../limits/limit-gate.js";
 import { LimitStore } from "../limits/limit-store.js";

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { TriadError } from "../../core/errors.js";
 import { type JsonObject, jsonCopy } from "../../core/json.js";
+import { checkKnownKeys, type KeysOf } from "../../core/known-keys.js";
 import type { Logger } from "../../core/logger.js";
 import type { A2AMessage } from "../../core/messaging/index.js";
 import {
@@ -12,7 +13,6 @@ import {
 } from "../../core/state/index.js";
 import { type AgentA2AConfig, TriadAgent } from "../agent-base.js";
 import { checkedCount, checkedId, checkedMs } from "../agent-options.js";
-import { checkKnownKeys, type KeysOf } from "../known-options.js";
 import {
   type AgentPayload,
   type DispatchedTask,

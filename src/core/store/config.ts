@@ -1,4 +1,5 @@
 import { TriadError } from "../errors.js";
+import { checkKnownKeys, type KeysOf } from "../known-keys.js";
 import { checkRedisTls, type RedisTlsOptions } from "./redis-tls.js";
 
 export type RedisConfig = {
@@ -55,6 +56,26 @@ export type RedisConfig = {
   waitReplicasTimeoutMs?: number;
 };
 
+/** The RedisConfig keys: one not listed (`urll`) is refused, not ignored. */
+const REDIS_KEYS: KeysOf<RedisConfig> = {
+  url: true,
+  host: true,
+  port: true,
+  password: true,
+  useTls: true,
+  tls: true,
+  db: true,
+  keyPrefix: true,
+  connectTimeoutMs: true,
+  cluster: true,
+  memoryMaxFinished: true,
+  busyPollUs: true,
+  waitReplicas: true,
+  waitReplicasTimeoutMs: true,
+};
+const TLS_KEYS: KeysOf<RedisTlsOptions> = { ca: true, cert: true, key: true };
+const CLUSTER_KEYS: KeysOf<NonNullable<RedisConfig["cluster"]>> = { rootNodes: true };
+
 /** RedisConfig.waitReplicasTimeoutMs when it is not given. */
 export const DEFAULT_WAIT_REPLICAS_TIMEOUT_MS = 2000;
 /** Replication acknowledgements a submit may ask for, and how long it may wait for them. */
@@ -94,6 +115,10 @@ const CLUSTER_SCHEME = /^(rediss?)\+cluster:\/\/(.*)$/;
 
 /** Turns the user's config into one engine target, refusing what cannot work. */
 export function resolveStoreTarget(config: RedisConfig): ResolvedStoreTarget {
+  // A misspelt key (`urll`) was ignored, and the store taken from the defaults (localhost:6379).
+  checkKnownKeys("redis", config, REDIS_KEYS, "redis.");
+  checkKnownKeys("redis.tls", config.tls, TLS_KEYS, "redis.tls.");
+  checkKnownKeys("redis.cluster", config.cluster, CLUSTER_KEYS, "redis.cluster.");
   if (config.url !== undefined && typeof config.url !== "string") {
     throw new TriadError("ERR_INVALID_CONFIG", "redis.url must be a string");
   }

@@ -86,6 +86,10 @@ describe("agent options", () => {
         ),
       ),
     );
+    // A misspelt key inside `redis` was ignored, and the agent built on the default localhost:6379.
+    expect(() => new CoordinatorAgent({ agentId: "c", redis: { urll: "memory://" } } as never)).toThrow(
+      refused(expect.stringContaining("unknown option redis.urll (did you mean redis.url?)")),
+    );
     // Every option the README and SPEC show is taken.
     const a2a = { tokenSecret: "0".repeat(64) };
     expect(() => new CoordinatorAgent({ agentId: "c", redis, a2a, timing: {}, retry: {} })).not.toThrow();

@@ -1,4 +1,4 @@
-import { TriadError } from "../core/errors.js";
+import { TriadError } from "./errors.js";
 
 /**
  * Options objects are checked for keys nobody reads: a misspelt option (`concurency: 4`) would
