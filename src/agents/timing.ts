@@ -52,6 +52,13 @@ const NON_NEGATIVE = new Set(["batchLingerMs", "busyAssignLingerMs", "deadRetent
 const TIMING_KEYS = Object.fromEntries(Object.keys(DEFAULT_TIMING).map((key) => [key, true as const]));
 
 export function resolveTiming(partial: Partial<Timing> = {}): Timing {
+  // null (or 5) was spread as nothing: the defaults, without a word.
+  if (typeof partial !== "object" || partial === null || Array.isArray(partial)) {
+    throw new TriadError(
+      "ERR_INVALID_CONFIG",
+      `timing must be an object of milliseconds (got ${partial === null ? "null" : typeof partial})`,
+    );
+  }
   // An unknown key was reported as a wrong value ("timing.heartbeatMs must be a ... (got 500)").
   checkKnownKeys("timing", partial, TIMING_KEYS, "timing.");
   const t = { ...DEFAULT_TIMING, ...partial };

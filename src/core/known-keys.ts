@@ -10,7 +10,8 @@ import { TriadError } from "./errors.js";
 export type KeysOf<T> = Record<keyof T, true>;
 
 /**
- * Throws ERR_INVALID_CONFIG when `options` has an own key that `known` does not list. `what` says
+ * Throws ERR_INVALID_CONFIG when `options` has an own key that `known` does not list, or a known
+ * one set to null (no option takes null; undefined is "not given"). `what` says
  * whose options they are (`WorkerAgent "w1"`); `prefix` is put before each key (`timing.`).
  */
 export function checkKnownKeys(
@@ -20,8 +21,17 @@ export function checkKnownKeys(
   prefix = "",
 ): void {
   if (typeof options !== "object" || options === null) return;
-  for (const key of Object.keys(options)) {
-    if (Object.hasOwn(known, key)) continue;
+  for (const [key, value] of Object.entries(options)) {
+    if (Object.hasOwn(known, key)) {
+      // No option's type takes null: it was taken as not given (`timing: null`, the defaults).
+      if (value === null)
+        throw new TriadError(
+          "ERR_INVALID_CONFIG",
+          `${what}: option ${prefix}${key} is null; leave it out (or undefined) for its default`,
+          { option: `${prefix}${key}` },
+        );
+      continue;
+    }
     const near = nearestKey(key, Object.keys(known));
     const guess = near === undefined ? "" : ` (did you mean ${prefix}${near}?)`;
     throw new TriadError(

@@ -12,6 +12,28 @@ const redis = { url: "memory://agent-options" };
 const refused = (message: string) => expect.objectContaining({ code: "ERR_INVALID_CONFIG", message });
 
 describe("agent options", () => {
+  it("an option set to null is refused, naming it (no option takes null; it was taken as not given)", () => {
+    expect(() => new WorkerAgent({ agentId: "w", distributorId: "d", handlers: null } as never)).toThrow(
+      refused(expect.stringContaining('WorkerAgent "w": option handlers is null')),
+    );
+    expect(() => new CoordinatorAgent({ agentId: "c", redis, timing: null } as never)).toThrow(
+      refused(expect.stringContaining('CoordinatorAgent "c": option timing is null')),
+    );
+    expect(
+      () => new DistributorAgent({ agentId: "d", coordinatorId: "c", redis: { url: null } } as never),
+    ).toThrow(refused(expect.stringContaining("option redis.url is null")));
+    expect(() => new DistributorAgent({ agentId: "d", coordinatorId: "c", redis: null } as never)).toThrow(
+      refused(expect.stringContaining("option redis is null")),
+    );
+    expect(() => new WorkerAgent({ agentId: "w", distributorId: "d", timing: 5 } as never)).toThrow(
+      refused(expect.stringContaining("timing must be an object")),
+    );
+    // undefined is "not given".
+    expect(
+      () => new WorkerAgent({ agentId: "w", distributorId: "d", handlers: undefined, timing: undefined }),
+    ).not.toThrow();
+  });
+
   it("an agent id must be a non-empty string", () => {
     expect(() => new CoordinatorAgent({ redis } as never)).toThrow(
       refused("agentId must be a non-empty string (got undefined)"),
