@@ -1,6 +1,7 @@
 import { TriadError } from "../errors.js";
 import { assertJson, type JsonObject, type JsonValue } from "../json.js";
 import { TaskStatus, TERMINAL_TASK_STATUSES } from "./status.js";
+import { checkTaskInitKeys } from "./task-init-keys.js";
 import { type DependencyFailurePolicy, type TaskDict, taskDictSchema } from "./task-schema.js";
 import { parseDict, utcNow } from "./validation.js";
 
@@ -103,6 +104,7 @@ export class Task {
     if (init === null || typeof init !== "object") {
       throw new TriadError("ERR_INVALID_TASK", "new Task() needs { taskId, taskType, ... }");
     }
+    if (validated === undefined) checkTaskInitKeys(init);
     const dict =
       validated ??
       parseDict(

@@ -15,6 +15,27 @@ function expectCode(fn: () => unknown, code: string, message?: RegExp): void {
 }
 
 describe("Task", () => {
+  it("refuses a key new Task() does not take, naming it and the one meant", () => {
+    // It said `invalid task.task_id: ... received undefined`, naming neither.
+    expectCode(
+      () => new Task({ taskid: "x", taskType: "echo" } as never),
+      "ERR_INVALID_TASK",
+      /^new Task\(\): unknown key taskid \(did you mean taskId\?\)/,
+    );
+    // The dict's snake_case keys are Task.fromDict's: refused, saying so.
+    expectCode(
+      () => new Task({ task_id: "x", task_type: "echo" } as never),
+      "ERR_INVALID_TASK",
+      /unknown key task_id; it takes the camelCase names \(taskId\), Task\.fromDict\(\) the dict's snake_case keys/,
+    );
+    expectCode(
+      () => new Task({ taskId: "x", taskType: "echo", payloadd: {} } as never),
+      "ERR_INVALID_TASK",
+      /payloadd \(did you mean payload\?\)/,
+    );
+    expect(Task.fromDict({ task_id: "x", task_type: "echo" }).taskId).toBe("x");
+  });
+
   it("starts pending with the seed's defaults", () => {
     const task = new Task({ taskId: "task-1", taskType: "compute", payload: { operation: "sum" } });
     expect(task.status).toBe(TaskStatus.PENDING);
