@@ -8,13 +8,13 @@ import {
 } from "../../helpers/chaos-cluster.js";
 import { FIXTURE_HANDLERS, runScenario, type Scenario, slowTask, spreadMs } from "./common.js";
 
-type Listed = { id: string; tier: string; shards?: number[] };
+type Listed = { id: string; tier: string; status?: string; shards?: number[] };
 
 /**
  * Three coordinators on one Redis under a steady load (SPEC "Several coordinators"): kill -9 of
  * one, later SIGSTOP of another past the heartbeat timeout, then SIGCONT. The client and the
  * distributors are given all three URLs. Detection: the fault until the coordinators left no
- * longer list it; takeover: until they own all 16 shards between them (each measured by polling
+ * longer list it alive; takeover: until they own all 16 shards between them (each measured by polling
  * GET /agents every 25 ms). Everything accepted ends once.
  */
 export const coordinatorsFailover: Scenario = {
@@ -87,8 +87,8 @@ async function watchTakeover(
   const t0 = performance.now();
   let detected = false;
   for (;;) {
-    const agents = await listed(cluster, left[0]!);
-    const coordinators = agents.filter((a) => a.tier === "coordinator");
+    // A coordinator that died stays listed, dead, for the retention: the live ones count.
+    const coordinators = live(await listed(cluster, left[0]!));
     if (!detected && !coordinators.some((a) => a.id === gone)) {
       detected = true;
       detection.push(performance.now() - t0);
@@ -108,7 +108,7 @@ async function watchTakeover(
 async function sharesOf(cluster: ChaosCluster, ids: string[], timeoutMs: number): Promise<void> {
   const t0 = performance.now();
   for (;;) {
-    const coordinators = (await listed(cluster, ids[0]!)).filter((a) => a.tier === "coordinator");
+    const coordinators = live(await listed(cluster, ids[0]!));
     const owned = coordinators.flatMap((a) => a.shards ?? []);
     const names = coordinators.map((a) => a.id).sort();
     if (names.join() === [...ids].sort().join() && owned.length === 16 && new Set(owned).size === 16) return;
@@ -116,6 +116,10 @@ async function sharesOf(cluster: ChaosCluster, ids: string[], timeoutMs: number)
       throw new Error(`shards not settled: ${JSON.stringify(coordinators)}`);
     await sleep(50);
   }
+}
+
+function live(agents: Listed[]): Listed[] {
+  return agents.filter((a) => a.tier === "coordinator" && a.status !== "dead");
 }
 
 async function listed(cluster: ChaosCluster, via: string): Promise<Listed[]> {
