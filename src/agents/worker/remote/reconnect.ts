@@ -1,5 +1,6 @@
 import { TriadError } from "../../../core/errors.js";
 import type { Logger } from "../../../core/logger.js";
+import { sleep } from "./abortable.js";
 
 /** Default of RemoteAgentOptions.reconnectWindowMs: how long an agent may be away mid-task. */
 export const DEFAULT_RECONNECT_WINDOW_MS = 10_000;
@@ -15,6 +16,11 @@ export function isAgentAway(err: unknown): boolean {
     (err.code === "ERR_REMOTE_AGENT_UNREACHABLE" || err.code === "ERR_REMOTE_AGENT_DISCONNECTED") &&
     err.details?.operation !== undefined
   );
+}
+
+/** Connection refused: the request never reached the agent, and can be sent again as it is. */
+export function refusedOnly(err: TriadError): boolean {
+  return err.code === "ERR_REMOTE_AGENT_UNREACHABLE";
 }
 
 /**
@@ -51,22 +57,7 @@ export async function reconnecting<T>(
           { ...o.what, err: (err as Error).message, window_ms: o.windowMs },
           "the A2A agent went away mid-task; trying again until it is back",
         );
-      await pause(Math.min(waitMs, left), o.signal);
+      await sleep(Math.min(waitMs, left), o.signal);
     }
   }
-}
-
-function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
-    const timer = setTimeout(() => {
-      signal?.removeEventListener("abort", stop);
-      resolve();
-    }, ms);
-    const stop = () => {
-      clearTimeout(timer);
-      reject(signal!.reason);
-    };
-    signal?.addEventListener("abort", stop, { once: true });
-  });
 }

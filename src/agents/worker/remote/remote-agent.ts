@@ -1,4 +1,4 @@
-import { createHash, randomUUID } from "node:crypto";
+import { randomUUID } from "node:crypto";
 import {
   type AgentCard,
   type Artifact,
@@ -26,8 +26,9 @@ import type { JsonObject, JsonValue } from "../../../core/json.js";
 import { type Logger, silentLogger } from "../../../core/logger.js";
 import { InputRequired, isInputRequired } from "../../../core/state/input-required.js";
 import type { RemoteAgentInfo } from "../../protocol.js";
+import { aborted, sleep } from "./abortable.js";
 import { InFlightCap } from "./in-flight-cap.js";
-import { DEFAULT_RECONNECT_WINDOW_MS, isAgentAway, reconnecting } from "./reconnect.js";
+import { DEFAULT_RECONNECT_WINDOW_MS, isAgentAway, reconnecting, refusedOnly } from "./reconnect.js";
 import {
   callFailure,
   checkBearerToken,
@@ -35,7 +36,15 @@ import {
   remoteCallError,
   statusCheckingFetch,
 } from "./remote-errors.js";
-import { answerPart, mergeArtifact, messageResult, type RemoteEnd, remoteEnd } from "./remote-outcome.js";
+import {
+  answerMessageId,
+  answerPart,
+  isAnswered,
+  mergeArtifact,
+  messageResult,
+  type RemoteEnd,
+  remoteEnd,
+} from "./remote-outcome.js";
 import { readRemoteTask, recordRemoteTask } from "./remote-task-record.js";
 
 export type RemoteAgentOptions = {
@@ -200,7 +209,10 @@ export class RemoteAgent {
       const previous = job.saver ? await readRemoteTask(job.saver, job.taskId) : undefined;
       if (previous?.agent_url === this.url) {
         remoteId = previous.remote_task_id;
-        const answered = job.answer && { key: job.answer.key, messageId: answerMessageId(job) };
+        const answered = job.answer && {
+          key: job.answer.key,
+          messageId: answerMessageId(job.taskId, job.answer?.key),
+        };
         let end = await this.attach(client, card, remoteId, job.signal, answered);
         // Waiting there for the answer given here, which has not reached it yet: it goes to the
         // same remote task (once: an answer already forwarded is in the task's history, and
@@ -340,7 +352,7 @@ export class RemoteAgent {
       message: {
         // The same id on every attempt: a later attempt finds it in the task's history, and
         // knows the answer went (see attach()).
-        messageId: answerMessageId(job),
+        messageId: answerMessageId(job.taskId, job.answer?.key),
         role: "ROLE_USER",
         taskId: remoteId,
         ...(contextId ? { contextId } : {}),
@@ -580,51 +592,6 @@ function settle(end: RemoteEnd): JsonValue {
   throw new TriadError("ERR_REMOTE_TASK_FAILED", end.error, final ? { retryable: false } : undefined);
 }
 
-/** Connection refused: the request never reached the agent, and can be sent again as it is. */
-function refusedOnly(err: TriadError): boolean {
-  return err.code === "ERR_REMOTE_AGENT_UNREACHABLE";
-}
-
-/** The remote task still shows the question whose answer was given (its key): it has not moved on yet. */
-function isAnswered(end: RemoteEnd, answered: string | undefined): boolean {
-  return answered !== undefined && end.kind === "needs_input" && end.key === answered;
-}
-
-/**
- * The id of the message that carries the answer to the question `key` of a task: the same on
- * every attempt, so that a later attempt can tell (from the remote task's history) whether an
- * earlier one sent it.
- */
-function answerMessageId(job: RemoteJob): string {
-  const h = createHash("sha256")
-    .update(`${job.taskId}\n${job.answer?.key ?? ""}`)
-    .digest("hex");
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`;
-}
-
 function emptyTask(id: string, contextId: string): Task {
   return { id, contextId, status: undefined, artifacts: [], history: [], metadata: undefined };
-}
-
-function aborted(signal: AbortSignal): Promise<never> {
-  return new Promise((_, reject) => {
-    if (signal.aborted) reject(signal.reason);
-    else signal.addEventListener("abort", () => reject(signal.reason), { once: true });
-  });
-}
-
-function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
-    const timer = setTimeout(() => {
-      signal?.removeEventListener("abort", stop);
-      resolve();
-    }, ms);
-    timer.unref?.();
-    const stop = () => {
-      clearTimeout(timer);
-      reject(signal!.reason);
-    };
-    signal?.addEventListener("abort", stop, { once: true });
-  });
 }

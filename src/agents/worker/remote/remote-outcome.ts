@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { type Artifact, type Message, type Part, type Task, TaskState } from "@a2a-js/sdk";
 import { isPlainObject, type JsonValue } from "../../../core/json.js";
 
@@ -19,6 +20,23 @@ export type RemoteEnd =
    * given for.
    */
   | { kind: "needs_input"; question: JsonValue; key: string };
+
+/** The remote task still shows the question whose answer was given (its key): it has not moved on yet. */
+export function isAnswered(end: RemoteEnd, answered: string | undefined): boolean {
+  return answered !== undefined && end.kind === "needs_input" && end.key === answered;
+}
+
+/**
+ * The id of the message that carries the answer to the question `key` of task `taskId`: the same on
+ * every attempt, so that a later attempt can tell (from the remote task's history) whether an
+ * earlier one sent it.
+ */
+export function answerMessageId(taskId: string, key: string | undefined): string {
+  const h = createHash("sha256")
+    .update(`${taskId}\n${key ?? ""}`)
+    .digest("hex");
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}
 
 const RUNNING: ReadonlySet<TaskState> = new Set([
   TaskState.TASK_STATE_UNSPECIFIED,
