@@ -21,6 +21,7 @@ import { inSubmissionOrder } from "../schedule-controls/task-schedule.js";
 import { sendSplitting } from "../split-send.js";
 import { monitorStallWatch, type StallWatch } from "../stall-watch.js";
 import type { Timing } from "../timing.js";
+import { adoptRecord } from "./adopt-record.js";
 import { AttemptHolders } from "./attempt-holders.js";
 import {
   attemptJob,
@@ -503,27 +504,12 @@ export class DistributorCore {
     this.adopt(record);
   }
 
-  /** Holds a task as its record says, if the record says it is ours and not finished. */
+  /** Holds a task as its record says, if the record says it is ours and not finished (./adopt-record.ts). */
   private adopt(record: TaskRecord | null): void {
-    if (record === null) return;
-    const id = record.task.task_id;
-    const open = record.task.status === "pending" || record.task.status === "in_progress";
-    if (!open || record.distributor !== this.id) {
-      this.held.delete(id);
-      this.queue.delete(id);
-      return;
-    }
-    this.held.take(record.task);
-    if (record.task.status === "pending") {
-      this.queue.push(record.task, record.notBefore ?? 0);
-      return;
-    }
-    // In progress on a worker: give that worker one heartbeat timeout to confirm it.
-    const workerId = record.task.assigned_to ?? "unknown";
-    const worker = this.registry.get(workerId) ?? this.registry.upsert(workerId, { status: "recovering" });
-    if (!worker.inFlight.has(id)) {
-      worker.inFlight.set(id, { fence: record.fence, dispatchedAt: performance.now(), confirmed: false });
-    }
+    adoptRecord(
+      { distributorId: this.id, held: this.held, queue: this.queue, registry: this.registry },
+      record,
+    );
   }
 
   /**
