@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
-import type { Task } from "../../../src/index.js";
 import { COMMAND_TIMEOUT_MS } from "../../../src/core/store/engines/node-redis-engine.js";
+import type { Task } from "../../../src/index.js";
 import { FAST, TestCluster } from "../../helpers/cluster.js";
 import { RedisServer } from "../../helpers/redis-server.js";
 import { pendingTask } from "../../helpers/task-dict.js";
