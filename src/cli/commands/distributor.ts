@@ -8,6 +8,7 @@ import { discoverCoordinators } from "../peer.js";
 import { runAgentProcess } from "../shutdown.js";
 import { sharedStoreConfig } from "../store-flags.js";
 import { timingFrom } from "../timing-flags.js";
+import { healthRoute, readyHealth, whileWaitingForUpstream } from "../upstream-wait.js";
 
 export async function distributor(options: ParsedOptions): Promise<number> {
   const id = String(options.id);
@@ -21,7 +22,11 @@ export async function distributor(options: ParsedOptions): Promise<number> {
     .split(",")
     .map((u) => u.trim())
     .filter((u) => u.length > 0);
-  const { first, rest } = await discoverCoordinators(urls, log).catch(async (err: unknown) => {
+  // Its port opens now, GET /health saying it waits, however long the coordinator takes to answer.
+  const upstream = { tier: "distributor", id, host: String(options.host), port: Number(options.port), log };
+  const { first, rest } = await whileWaitingForUpstream({ ...upstream, upstream: urls.join(",") }, () =>
+    discoverCoordinators(urls, log),
+  ).catch(async (err: unknown) => {
     await closeKeys();
     throw err;
   });
@@ -43,6 +48,7 @@ export async function distributor(options: ParsedOptions): Promise<number> {
       events: { workerDead: (target, tasks) => history.record({ op: "dead", target, tasks }) },
     }),
   });
+  agent.a2a.serveOtherRoutes(healthRoute(() => readyHealth("distributor", id, urls.join(","))));
   for (const later of rest.later) {
     void later.then(
       (c) => agent.addCoordinator(c),

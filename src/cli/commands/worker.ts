@@ -9,6 +9,7 @@ import { type ParsedOptions, positiveInt } from "../options.js";
 import { discoverAgentId } from "../peer.js";
 import { runAgentProcess } from "../shutdown.js";
 import { timingFrom } from "../timing-flags.js";
+import { healthRoute, readyHealth, whileWaitingForUpstream } from "../upstream-wait.js";
 
 export async function worker(options: ParsedOptions): Promise<number> {
   const id = String(options.id);
@@ -19,7 +20,11 @@ export async function worker(options: ParsedOptions): Promise<number> {
   const loaded = options.handlers ? await loadHandlers(String(options.handlers)) : {};
   const handlers = history ? recordExecutions({ ...builtins(), ...loaded }, history) : loaded;
   const distributorUrl = String(options.distributor);
-  const distributorId = await discoverAgentId(distributorUrl, log);
+  // Its port opens now, GET /health saying it waits, however long the distributor takes to answer.
+  const upstream = { tier: "worker", id, host: String(options.host), port: Number(options.port), log };
+  const distributorId = await whileWaitingForUpstream({ ...upstream, upstream: distributorUrl }, () =>
+    discoverAgentId(distributorUrl, log),
+  );
   const agent = new WorkerAgent({
     agentId: id,
     distributorId,
@@ -30,6 +35,7 @@ export async function worker(options: ParsedOptions): Promise<number> {
     timing: timingFrom(options),
     logger: log,
   });
+  agent.a2a.serveOtherRoutes(healthRoute(() => readyHealth("worker", id, distributorUrl)));
   // Loaded only when asked for: a worker without --a2a-agent never loads the A2A client.
   if (options["a2a-agent"]) {
     const { bridgeA2AAgents } = await import("../a2a-agents.js");

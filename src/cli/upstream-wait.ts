@@ -1,0 +1,95 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Logger } from "../core/logger.js";
+import { startA2AServer } from "../core/messaging/http/server.js";
+
+/** What `GET /health` on a worker's or distributor's port answers. */
+export type TierHealth = {
+  agent_id: string;
+  tier: string;
+  /** "waiting_for_upstream": up, its distributor (coordinator) not answering yet; "ready": joined. */
+  status: "waiting_for_upstream" | "ready";
+  ready: boolean;
+  /** The URL(s) of the agent it reports to. */
+  upstream: string;
+};
+
+/**
+ * `GET /health` (and HEAD): 200 with the health when ready, 503 while waiting. Any other path is
+ * a 404 with a code, as on the A2A listener.
+ */
+export function healthRoute(health: () => TierHealth): (req: IncomingMessage, res: ServerResponse) => void {
+  return (req, res) => {
+    const path = (req.url ?? "/").split("?")[0];
+    if (path !== "/health" || (req.method !== "GET" && req.method !== "HEAD")) {
+      const error = {
+        code: "ERR_NOT_FOUND",
+        message: `no route ${req.method} ${path} (GET /health, POST /a2a)`,
+      };
+      return json(res, 404, { error });
+    }
+    const body = health();
+    json(res, body.ready ? 200 : 503, body, req.method === "HEAD");
+  };
+}
+
+/** The health of an agent that has joined its upstream. */
+export function readyHealth(tier: string, id: string, upstream: string): TierHealth {
+  return { agent_id: id, tier, status: "ready", ready: true, upstream };
+}
+
+/**
+ * Runs `wait` (finding the upstream agent: a worker's distributor, a distributor's coordinator)
+ * with the agent's port already open, so a process started before its upstream can be probed:
+ * `GET /health` answers 503 `waiting_for_upstream`, `GET /a2a` the agent id, and a message is
+ * refused as busy (503, which senders retry). Once `wait` resolves the port is closed and handed
+ * to the agent, which opens it at once. A port already taken fails now (ERR_A2A_LISTEN), not once
+ * the upstream answers. SIGTERM / SIGINT meanwhile: the process exits 0 (nothing taken yet).
+ * Port 0 (any free port): the agent's port is not known before it listens; nothing is opened.
+ */
+export async function whileWaitingForUpstream<T>(
+  o: { tier: string; id: string; host: string; port: number; upstream: string; log: Logger },
+  wait: () => Promise<T>,
+): Promise<T> {
+  if (o.port === 0) return wait();
+  const server = await startA2AServer({
+    agentId: o.id,
+    host: o.host,
+    port: o.port,
+    maxBodyBytes: 1024 * 1024,
+    now: () => Date.now(),
+    accept: () => "busy",
+    refuse: () => {},
+    served: () => {},
+    fallback: healthRoute(() => ({
+      agent_id: o.id,
+      tier: o.tier,
+      status: "waiting_for_upstream",
+      ready: false,
+      upstream: o.upstream,
+    })),
+  });
+  o.log.info({ url: server.url, upstream: o.upstream }, `${o.tier} listening, waiting for its upstream`);
+  const stop = (signal: NodeJS.Signals) => {
+    o.log.info(`${signal} while waiting for the upstream: exiting`);
+    void server.close().finally(() => process.exit(0));
+  };
+  process.once("SIGTERM", stop);
+  process.once("SIGINT", stop);
+  try {
+    return await wait();
+  } finally {
+    process.off("SIGTERM", stop);
+    process.off("SIGINT", stop);
+    await server.close();
+  }
+}
+
+function json(res: ServerResponse, status: number, body: unknown, headOnly = false): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, {
+    "Content-Type": "application/json",
+    "Content-Length": Buffer.byteLength(text),
+    "Cache-Control": "no-store",
+  });
+  res.end(headOnly ? undefined : text);
+}
