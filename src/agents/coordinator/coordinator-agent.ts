@@ -218,7 +218,7 @@ export class CoordinatorAgent extends TriadAgent {
     return this.schedules.list();
   }
 
-  /** Sets the limit of a task type for the whole cluster (distributors apply it within ~2 s); true when it replaced one. */
+  /** Sets the limit of a task type for the whole cluster (every distributor is told before this answers); true when it replaced one. */
   setLimit(taskType: string, limit: TaskTypeLimit): Promise<boolean> {
     return this.limits.set(taskType, limit);
   }

@@ -17,7 +17,9 @@ export type LimitedDispatcher<P extends Planned> = {
  * its position in it), and the wait is its type's: the next task offered of that type is the
  * first of it in queue order.
  */
-export type LimitedQueue = {
+export type LimitedQueue<T extends Planned["task"] = Planned["task"]> = {
+  /** Puts tasks taken out back at the front, in their places (a type limited since they were taken). */
+  putFirst(tasks: T[]): void;
   /** Offers the tasks of the types `limits` limits in place, instead of taking them. */
   limitBy(limits: { readonly active: boolean; isLimited(taskType: string): boolean }): void;
   /** Whether any task is on offer (a limit may have been removed since it was offered). */
@@ -50,7 +52,7 @@ const FAILED_RETRY_MS = 200;
 export class DispatchLimits<P extends Planned> {
   constructor(
     private readonly gate: LimitGate | undefined,
-    private readonly queue: LimitedQueue,
+    private readonly queue: LimitedQueue<P["task"]>,
     private readonly dispatcher: LimitedDispatcher<P>,
   ) {
     if (gate === undefined) return;
@@ -61,16 +63,33 @@ export class DispatchLimits<P extends Planned> {
   /** Starts the part of a plan the task-type limits allow now; the rest waits in the queue. */
   dispatch(plan: P[]): Promise<void> {
     const gate = this.gate;
-    if (gate === undefined || (!gate.active && !this.queue.offers)) return this.dispatcher.dispatch(plan);
+    if (gate === undefined) return this.dispatcher.dispatch(plan);
+    // A limit changed a moment ago and the gate is reading it: wait for that read (only then).
+    const settling = gate.settling;
+    if (settling !== undefined) return settling.then(() => this.dispatchNow(gate, plan));
+    return this.dispatchNow(gate, plan);
+  }
+
+  private dispatchNow(gate: LimitGate, plan: P[]): Promise<void> {
+    if (!gate.active && !this.queue.offers) return this.dispatcher.dispatch(plan);
     return this.withinLimits(gate, plan);
   }
 
   private async withinLimits(gate: LimitGate, plan: P[]): Promise<void> {
     // The tasks the queue offered (of limited types) ask for slots; the others were taken and
-    // start at once, not after the limited ones' slots are taken.
+    // start at once, not after the limited ones' slots are taken — unless their type has been
+    // limited since they were taken: those go back to the front of the queue, to be offered.
     const offered: P[] = [];
     const taken: P[] = [];
-    for (const p of plan) (this.queue.isOffered(p.task.task_id) ? offered : taken).push(p);
+    const late: P[] = [];
+    for (const p of plan) {
+      if (this.queue.isOffered(p.task.task_id)) offered.push(p);
+      else (gate.isLimited(p.task.task_type) ? late : taken).push(p);
+    }
+    if (late.length > 0) {
+      this.queue.putFirst(late.map((p) => p.task));
+      for (const p of late) this.dispatcher.refused(p);
+    }
     const unlimited = this.dispatcher.dispatch(taken);
     const since = this.queue.releases;
     let answer: Admission<P>;

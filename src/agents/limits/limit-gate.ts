@@ -4,7 +4,7 @@ import { RepeatAfter } from "./repeat-after.js";
 
 export type LimitGateOptions = {
   distributorId: string;
-  /** How often the limits are read again (a limit set or changed takes effect within this). */
+  /** How often the limits are read again (besides at once on each change notice: this bounds a lost notice). */
   refreshMs?: number;
   /** How long a task refused for a full concurrency waits before it asks again. */
   fullRetryMs?: number;
@@ -38,6 +38,11 @@ export class LimitGate {
   private queued: ((isLimited: (taskType: string) => boolean) => Map<string, number>) | undefined;
   private readonly refreshing: RepeatAfter;
   private readonly fullRetryMs: number;
+  /** The read a change notice asked for, until it is done (see changed). */
+  private catchingUp: Promise<void> | undefined;
+  /** Reads started and the latest one applied: an older read finishing last must not win. */
+  private readsStarted = 0;
+  private readApplied = 0;
 
   constructor(
     private readonly store: LimitStore,
@@ -56,13 +61,38 @@ export class LimitGate {
     return this.types.has(taskType);
   }
 
-  /** Reads the limits now, then every refreshMs. */
+  /**
+   * While a read asked for by a change notice is out: dispatch waits for it (a few ms, only
+   * then), so a type limited a moment ago is not started as unlimited. Otherwise undefined.
+   */
+  get settling(): Promise<void> | undefined {
+    return this.catchingUp;
+  }
+
+  /** Hears every limit change at once (then reads the limits now), then every refreshMs. */
   async start(): Promise<void> {
+    await this.store.listen(() => this.changed());
     await this.refreshing.startNow();
   }
 
   stop(): void {
     this.refreshing.stop();
+    void this.store.unlisten();
+  }
+
+  /**
+   * A limit was set or removed somewhere: read the limits again now, not at the next refresh.
+   * A read already out may have read before the change, so this one starts after it.
+   */
+  changed(): void {
+    const before = this.catchingUp ?? Promise.resolve();
+    const read: Promise<void> = before
+      .then(() => this.refresh())
+      .catch(() => {}) // the periodic refresh tries again
+      .finally(() => {
+        if (this.catchingUp === read) this.catchingUp = undefined;
+      });
+    this.catchingUp = read;
   }
 
   /**
@@ -83,7 +113,10 @@ export class LimitGate {
       counts = types.size === 0 ? new Map() : this.queued((t) => types.has(t));
     } else counts = this.refusedCounts();
     for (const type of this.reported) if (!counts.has(type)) counts.set(type, 0);
+    const seq = ++this.readsStarted;
     const { limits } = await this.store.read(this.o.distributorId, counts, false);
+    if (seq < this.readApplied) return;
+    this.readApplied = seq;
     this.reported = new Set([...counts].filter(([, n]) => n > 0).map(([t]) => t));
     this.types = new Map(limits.map((l) => [l.task_type, l]));
   }

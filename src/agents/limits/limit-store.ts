@@ -1,5 +1,6 @@
 import type { RedisClient } from "../../core/store/index.js";
 import { TickBatcher } from "../../core/tick-batcher.js";
+import { announceLimitChange, hearLimitChanges, stopHearingLimitChanges } from "./limit-news.js";
 import * as scripts from "./limit-scripts.js";
 import { checkLimit, type LimitView, type TaskTypeLimit } from "./limit-spec.js";
 
@@ -44,12 +45,26 @@ export class LimitStore {
       checked.taskType,
       JSON.stringify(checked.limit),
     ]);
+    // Answered only once every gate has been told: a type newly limited is not one a gate
+    // knows of until it reads the limits again (see LimitGate.changed).
+    await announceLimitChange(this.store, checked.taskType);
     return reply === 1;
   }
 
   /** Removes a type's limit; false when it had none. */
   async remove(taskType: string): Promise<boolean> {
-    return (await this.run(scripts.setLimit, [this.prefix, taskType, ""])) === 1;
+    const had = (await this.run(scripts.setLimit, [this.prefix, taskType, ""])) === 1;
+    await announceLimitChange(this.store, taskType);
+    return had;
+  }
+
+  /** Calls `changed` whenever a limit is set or removed anywhere (see limit-news.ts). */
+  listen(changed: () => void): Promise<boolean> {
+    return hearLimitChanges(this.store, changed);
+  }
+
+  unlisten(): Promise<void> {
+    return stopHearingLimitChanges(this.store);
   }
 
   /** Every limit with its slots in use and its tasks waiting, over the whole cluster. */
