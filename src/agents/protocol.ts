@@ -109,6 +109,8 @@ export const workerHeartbeat = z.object({
   remote_agents: remoteAgents,
   /** Attempts it queues per unit of its concurrency (absent: LEGACY_BACKLOG_PER_SLOT). */
   backlog_per_slot: z.number().int().min(1).max(1024).optional().catch(undefined),
+  /** How often it heartbeats: the distributor warns when that is not shorter than its timeout. */
+  heartbeat_interval_ms: z.number().positive().optional().catch(undefined),
   /**
    * Attempts sent to it that it will not run, handed back (it is stopping, or had no room): the
    * distributor takes them back at once, not a heartbeat timeout later, and not as failures.
@@ -231,6 +233,8 @@ export const distributorHeartbeat = z.object({
    * heartbeat timeout later. Absent from an older release's.
    */
   stopping: z.boolean().optional().catch(undefined),
+  /** How often it heartbeats: the coordinator warns when that is not shorter than its timeout. */
+  heartbeat_interval_ms: z.number().positive().optional().catch(undefined),
 });
 export type DistributorHeartbeat = z.infer<typeof distributorHeartbeat>;
 

@@ -74,7 +74,7 @@ export function resolveTiming(partial: Partial<Timing> = {}): Timing {
   if (t.heartbeatTimeoutMs <= t.heartbeatIntervalMs) {
     throw new TriadError(
       "ERR_INVALID_CONFIG",
-      "timing.heartbeatTimeoutMs must be longer than timing.heartbeatIntervalMs",
+      `timing.heartbeatTimeoutMs (${t.heartbeatTimeoutMs} ms) must be longer than timing.heartbeatIntervalMs (${t.heartbeatIntervalMs} ms): an agent would be declared dead between two of its heartbeats (3 x the interval is the default)`,
     );
   }
   return t;

@@ -12,6 +12,7 @@ import {
 import { assertSubmittableTaskId } from "../../core/state/task-id.js";
 import { RedisClient, type RedisConfig } from "../../core/store/index.js";
 import { type AgentA2AConfig, TriadAgent } from "../agent-base.js";
+import { HeartbeatPace } from "../heartbeat-pace.js";
 import { type LedgerOptions, TaskLedger } from "../ledger/task-ledger.js";
 import { CoordinatorLimits, type CoordinatorLimitsOptions } from "../limits/coordinator-limits.js";
 import type { LimitView, TaskTypeLimit } from "../limits/limit-spec.js";
@@ -102,6 +103,8 @@ export class CoordinatorAgent extends TriadAgent {
   readonly startedAt = new Date().toISOString();
   /** Warnings of a second process under a distributor's id. */
   private readonly secondProcesses = new SecondProcessWarnings();
+  /** Warnings of a distributor that heartbeats no faster than this coordinator's timeout. */
+  private readonly heartbeatPace: HeartbeatPace;
   /** Traces, task history and counts for the dashboard and metrics. */
   readonly observer: CoordinatorObserver;
   /** The other coordinators on this store: shard ownership, their distributors, news. */
@@ -117,6 +120,11 @@ export class CoordinatorAgent extends TriadAgent {
     super({ agentId: options?.agentId, a2a: options?.a2a, logger: options?.logger, tier: "coordinator" });
     checkKnownKeys(`CoordinatorAgent ${JSON.stringify(options.agentId)}`, options, OPTION_KEYS);
     this.timing = resolveTiming(options.timing);
+    this.heartbeatPace = new HeartbeatPace(this.log, {
+      listener: "coordinator",
+      peerTier: "distributor",
+      heartbeatTimeoutMs: this.timing.heartbeatTimeoutMs,
+    });
     this.runState = new RunState(`coordinator ${options.agentId}`);
     this.store = new RedisClient(options.redis ?? {});
     this.ledger = new TaskLedger(this.store, options.ledger);
@@ -424,6 +432,7 @@ export class CoordinatorAgent extends TriadAgent {
         if (p?.kind === "distributor_status" && this.speaksAs(s.message, "distributor")) {
           if (this.otherProcess(s.message.sender, p.url, p.owns_lease)) return {};
           this.observer.heartbeatTaken(s.message, p);
+          this.heartbeatPace.heard(s.message.sender, p.heartbeat_interval_ms);
           if (p.url) this.learnPeer(s.message.sender, p.url);
           this.core.onHeartbeat(s.message.sender, p, Date.parse(s.message.metadata.timestamp));
         }

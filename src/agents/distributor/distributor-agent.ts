@@ -14,6 +14,7 @@ import {
 import { RedisClient, type RedisConfig } from "../../core/store/index.js";
 import { type AgentA2AConfig, TriadAgent } from "../agent-base.js";
 import { checkedCount, checkedId, checkedMs } from "../agent-options.js";
+import { HeartbeatPace } from "../heartbeat-pace.js";
 import { type LedgerOptions, TaskLedger } from "../ledger/task-ledger.js";
 import { LimitGate, type LimitGateOptions } from "../limits/limit-gate.js";
 import { LimitStore } from "../limits/limit-store.js";
@@ -95,6 +96,8 @@ export class DistributorAgent extends TriadAgent {
   private readonly observer: DistributorObserver;
   /** Writes the workers' ctx.progress values into the task records, fenced. */
   readonly progress: ProgressWriter;
+  /** Warnings of a worker that heartbeats no faster than this distributor's timeout. */
+  private readonly heartbeatPace: HeartbeatPace;
   /** Slots of the per-task-type limits (src/agents/limits/). */
   readonly limits: LimitGate;
   /** Checkpoints being stored now, by task: an outcome of the task is committed after them. */
@@ -121,6 +124,11 @@ export class DistributorAgent extends TriadAgent {
       ],
       this.timing.heartbeatTimeoutMs / 2,
     );
+    this.heartbeatPace = new HeartbeatPace(this.log, {
+      listener: "distributor",
+      peerTier: "worker",
+      heartbeatTimeoutMs: this.timing.heartbeatTimeoutMs,
+    });
     this.silence = new UpstreamSilence({
       log: this.log,
       role: "coordinator",
@@ -269,7 +277,8 @@ export class DistributorAgent extends TriadAgent {
 
   private async heartbeat(): Promise<void> {
     const from = this.coordinatorId;
-    if (await this.failover.beat((to) => this.sendPayload(to, this.core.heartbeat(this.url)))) {
+    const beat = { ...this.core.heartbeat(this.url), heartbeat_interval_ms: this.timing.heartbeatIntervalMs };
+    if (await this.failover.beat((to) => this.sendPayload(to, beat))) {
       this.localState.updateTimestamp();
       this.silence.heard();
       return;
@@ -385,6 +394,7 @@ export class DistributorAgent extends TriadAgent {
         if (p?.kind === "worker_status" && this.speaksAs(s.message, "worker")) {
           if (!this.takesProcess(s.message.sender, p.instance, p.url)) return {};
           this.observer.heartbeatTaken(s.message.sender, p);
+          this.heartbeatPace.heard(s.message.sender, p.heartbeat_interval_ms);
           this.core.onWorkerHeartbeat(s.message.sender, p);
           if (p.url) this.learnPeer(s.message.sender, p.url);
         }

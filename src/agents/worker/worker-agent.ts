@@ -169,6 +169,7 @@ export class WorkerAgent extends TriadAgent {
     try {
       const heartbeat = this.core.heartbeat(this.url, this.taskTypes, this.a2a.stats().rejected);
       heartbeat.instance = this.instance;
+      heartbeat.heartbeat_interval_ms = this.timing.heartbeatIntervalMs;
       const remote = this.remoteAgents();
       await this.sendPayload(
         this.distributorId,

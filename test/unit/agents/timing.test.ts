@@ -38,3 +38,26 @@ describe("resolveTiming: keys", () => {
     );
   });
 });
+
+describe("resolveTiming: heartbeat interval and timeout", () => {
+  it("refuses a timeout not longer than the interval, naming both values (an agent would die between heartbeats)", () => {
+    for (const [interval, timeout] of [
+      [3000, 3000],
+      [5000, 4000],
+    ] as const) {
+      expect(() => resolveTiming({ heartbeatIntervalMs: interval, heartbeatTimeoutMs: timeout })).toThrow(
+        expect.objectContaining({
+          code: "ERR_INVALID_CONFIG",
+          message: expect.stringContaining(
+            `timing.heartbeatTimeoutMs (${timeout} ms) must be longer than timing.heartbeatIntervalMs (${interval} ms)`,
+          ),
+        }),
+      );
+    }
+    // Only the interval given: the default timeout is the one named.
+    expect(() => resolveTiming({ heartbeatIntervalMs: 5000 })).toThrow(
+      /heartbeatTimeoutMs \(3000 ms\).*\(5000 ms\)/,
+    );
+    expect(resolveTiming({ heartbeatIntervalMs: 2999 }).heartbeatTimeoutMs).toBe(3000);
+  });
+});
