@@ -10,6 +10,12 @@ export function limitsFrom(options: ParsedOptions): Record<string, TaskTypeLimit
   for (const text of String(raw).split(/\s+/).filter(Boolean)) {
     try {
       const { taskType, limit } = parseLimitFlag(text);
+      // The second replaced the first without a word: `--limit llm=concurrency:2 --limit
+      // llm=rate:5` ran llm at any concurrency.
+      if (Object.hasOwn(out, taskType))
+        throw new UsageError(
+          `--limit ${text}: task type ${JSON.stringify(taskType)} has a --limit already; give its concurrency and rate in one flag (${taskType}=concurrency:N,rate:R)`,
+        );
       out[taskType] = limit;
     } catch (err) {
       if (isTriadError(err)) throw new UsageError(err.message);

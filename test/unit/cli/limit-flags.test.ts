@@ -36,4 +36,15 @@ describe("--limit TYPE=concurrency:N,rate:R", () => {
       expect(() => limitsFrom({ limit: text }), text).toThrow(UsageError);
     }
   });
+
+  it("refuses a second --limit for the same type, naming it (the second replaced the first without a word)", () => {
+    expect(() => limitsFrom({ limit: "llm=concurrency:2 search=rate:1 llm=rate:5" })).toThrow(
+      expect.objectContaining({
+        code: "ERR_USAGE",
+        message: expect.stringContaining(
+          '--limit llm=rate:5: task type "llm" has a --limit already; give its concurrency and rate in one flag',
+        ),
+      }),
+    );
+  });
 });
