@@ -1,4 +1,4 @@
-import { DEFAULT_TIMING, type Timing } from "../agents/timing.js";
+import { DEFAULT_TIMING, resolveTiming, type Timing } from "../agents/timing.js";
 import type { FlagSpec, ParsedOptions } from "./options.js";
 
 /**
@@ -31,12 +31,17 @@ export function timingFlags(...names: TimingFlag[]): FlagSpec[] {
   }));
 }
 
-/** The timing flags of a command, as the agents' `timing` option. */
+/**
+ * The timing flags of a command, as the agents' `timing` option, checked: ERR_INVALID_CONFIG
+ * (a heartbeat interval not shorter than the timeout, say) at once, before the command waits
+ * for its peer — not once that peer has come up.
+ */
 export function timingFrom(options: ParsedOptions): Partial<Timing> {
   const timing: Partial<Timing> = {};
   for (const [name, { field }] of Object.entries(TIMING)) {
     const value = options[name];
     if (typeof value === "number") timing[field] = value;
   }
+  resolveTiming(timing);
   return timing;
 }

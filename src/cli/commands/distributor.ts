@@ -14,6 +14,7 @@ export async function distributor(options: ParsedOptions): Promise<number> {
   const id = String(options.id);
   const log = await createLogger(options, "triad");
   logFatalErrors(log);
+  const timing = timingFrom(options); // refused now, not after the peer it waits for is up
   const redis = sharedStoreConfig(options);
   const { close: closeKeys, ...signing } = await tierSigning(id, redis, log);
   // Several coordinators of one store, in the order of preference: it reports to the first of
@@ -41,7 +42,7 @@ export async function distributor(options: ParsedOptions): Promise<number> {
     redis,
     a2a: tierA2A(options, signing),
     taskTimeoutMs: Number(options["task-timeout"]),
-    timing: timingFrom(options),
+    timing,
     logger: log,
     ...(history && {
       ledger: { observer: (event) => history.record(event) },

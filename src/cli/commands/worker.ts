@@ -15,6 +15,7 @@ export async function worker(options: ParsedOptions): Promise<number> {
   const id = String(options.id);
   const log = await createLogger(options, "triad");
   logFatalErrors(log);
+  const timing = timingFrom(options); // refused now, not after the peer it waits for is up
   const { close: closeKeys, ...signing } = await tierSigning(id, undefined, log);
   const history = openHistory(options.history, id);
   const loaded = options.handlers ? await loadHandlers(String(options.handlers)) : {};
@@ -32,7 +33,7 @@ export async function worker(options: ParsedOptions): Promise<number> {
     a2a: tierA2A(options, signing),
     handlers,
     concurrency: positiveInt(options, "concurrency"),
-    timing: timingFrom(options),
+    timing,
     logger: log,
   });
   agent.a2a.serveOtherRoutes(healthRoute(() => readyHealth("worker", id, distributorUrl)));
