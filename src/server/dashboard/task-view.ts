@@ -2,6 +2,7 @@ import type { CoordinatorAgent } from "../../agents/index.js";
 import type { TaskEvent } from "../../agents/observe/task-history.js";
 import { parseTraceparent } from "../../agents/observe/trace-context.js";
 import type { TaskDict } from "../../agents/protocol.js";
+import { type TimelineStep, timeline } from "./timeline.js";
 
 /** One A2A message behind a task: request_id, and the request_id of the message that caused it for this task. */
 export type ChainLink = {
@@ -12,10 +13,6 @@ export type ChainLink = {
   parent_request_id: string | null;
   at: string | null;
 };
-
-export type TimelineStep =
-  | TaskEvent
-  | { event: "started"; at: string; worker: string | null; attempt: number };
 
 export type TaskView = {
   task: TaskDict | null;
@@ -49,29 +46,6 @@ export async function taskView(coordinator: CoordinatorAgent, taskId: string): P
     chain: messageChain(coordinator.agentId, events),
     trace_id: parseTraceparent(traceparent)?.traceId ?? null,
   };
-}
-
-/** The history in time order, with the start of the current (or last) attempt as the ledger has it. */
-export function timeline(events: TaskEvent[], task: TaskDict | null): TimelineStep[] {
-  const steps: TimelineStep[] = [...events];
-  if (task?.started_at && task.attempts > 0) {
-    steps.push({ event: "started", at: task.started_at, worker: task.assigned_to, attempt: task.attempts });
-  }
-  const time = (s: TimelineStep) => Date.parse(s.at) || 0;
-  // Within one millisecond (a lone task starts and commits in less) the order is the causal one:
-  // the start of the current attempt after everything that led to it, before what ended it.
-  const rank = (s: TimelineStep) =>
-    s.event === "submitted"
-      ? 0
-      : s.event === "started"
-        ? 2
-        : s.event === "committed" || s.event === "abandoned"
-          ? 3
-          : 1;
-  return steps
-    .map((step, i) => ({ step, i }))
-    .sort((a, b) => time(a.step) - time(b.step) || rank(a.step) - rank(b.step) || a.i - b.i)
-    .map(({ step }) => step);
 }
 
 /**

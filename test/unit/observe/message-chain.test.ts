@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { TaskEvent } from "../../../src/agents/observe/task-history.js";
-import { messageChain, timeline } from "../../../src/server/dashboard/task-view.js";
+import { messageChain } from "../../../src/server/dashboard/task-view.js";
+import { timeline } from "../../../src/server/dashboard/timeline.js";
 
 /** The task page's chain: each message linked to the one that caused it, for this task. */
 
@@ -74,5 +75,46 @@ describe("timeline", () => {
       completedTask(0, 0),
     );
     expect(steps.map((s) => s.event)).toEqual(["submitted", "assigned", "started", "committed"]);
+  });
+
+  it("puts a start stamped by a clock behind the coordinator's after its assignment, before its end", () => {
+    // The distributor's clock is 3 ms behind: its started_at reads before the assignment.
+    const steps = timeline(
+      [
+        { event: "submitted", at: at(0) },
+        { event: "assigned", at: at(10), distributor: "d1" },
+        { event: "committed", at: at(12), status: "completed" },
+      ],
+      completedTask(7, 12),
+    );
+    expect(steps.map((s) => s.event)).toEqual(["submitted", "assigned", "started", "committed"]);
+    expect(steps[2]?.at).toBe(at(7)); // the time is still shown as recorded
+  });
+
+  it("puts the start of a later attempt after the earlier attempt's retry, and before a clock ahead's end", () => {
+    const task = { ...completedTask(20, 21), attempts: 2 };
+    const steps = timeline(
+      [
+        { event: "submitted", at: at(0) },
+        { event: "assigned", at: at(1), distributor: "d1" },
+        { event: "retried", at: at(30), attempt: 1, worker: "w1", error: "boom" },
+        { event: "committed", at: at(31), status: "completed", attempt: 2 },
+      ],
+      task,
+    );
+    expect(steps.map((s) => s.event)).toEqual(["submitted", "assigned", "retried", "started", "committed"]);
+  });
+
+  it("puts the start of an attempt that failed and waits for its retry before that retry", () => {
+    const task = { ...completedTask(5, 9), status: "pending" as const, completed_at: null, attempts: 1 };
+    const steps = timeline(
+      [
+        { event: "submitted", at: at(0) },
+        { event: "assigned", at: at(1), distributor: "d1" },
+        { event: "retried", at: at(3), attempt: 1, worker: "w1", error: "boom" },
+      ],
+      task,
+    );
+    expect(steps.map((s) => s.event)).toEqual(["submitted", "assigned", "started", "retried"]);
   });
 });

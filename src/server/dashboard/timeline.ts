@@ -1,0 +1,42 @@
+import type { TaskEvent } from "../../agents/observe/task-history.js";
+import type { TaskDict } from "../../agents/protocol.js";
+
+export type TimelineStep =
+  | TaskEvent
+  | { event: "started"; at: string; worker: string | null; attempt: number };
+
+/** Events that end an attempt: the commit, an abandon, a failed attempt retried. */
+const endsAttempt = (e: TaskEvent, attempt: number) =>
+  e.event === "committed" ||
+  e.event === "abandoned" ||
+  (e.event === "retried" && (e.attempt ?? 0) >= attempt);
+
+/**
+ * The task page's history: the coordinator's events in time order (one clock, its own), and the
+ * start of the current (or last) attempt as the ledger has it, placed by cause, not by its time:
+ * after everything that led to it (submitted, assigned, earlier attempts retried, inputs given)
+ * and before what ended it. Its time comes from the distributor's clock (another process, maybe
+ * another host), so between two clocks a few milliseconds apart it could read "started" before
+ * "assigned"; the time is still shown as recorded.
+ */
+export function timeline(events: TaskEvent[], task: TaskDict | null): TimelineStep[] {
+  const time = (e: TaskEvent) => Date.parse(e.at) || 0;
+  // Within one millisecond the order is the causal one: submitted first, the end last.
+  const rank = (e: TaskEvent) =>
+    e.event === "submitted" ? 0 : e.event === "committed" || e.event === "abandoned" ? 2 : 1;
+  const steps: TimelineStep[] = events
+    .map((e, i) => ({ e, i }))
+    .sort((a, b) => time(a.e) - time(b.e) || rank(a.e) - rank(b.e) || a.i - b.i)
+    .map(({ e }) => e);
+  if (task?.started_at && task.attempts > 0) {
+    const attempt = task.attempts;
+    const end = steps.findIndex((s) => s.event !== "started" && endsAttempt(s, attempt));
+    steps.splice(end < 0 ? steps.length : end, 0, {
+      event: "started",
+      at: task.started_at,
+      worker: task.assigned_to,
+      attempt,
+    });
+  }
+  return steps;
+}
