@@ -1,0 +1,173 @@
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { type BrowserContext, chromium, type Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type RunningServer, startCoordinatorServer } from "../../src/server/coordinator-server.js";
+import { TestCluster } from "../helpers/cluster.js";
+
+/**
+ * The dashboard's task page in a real browser (Debian's chromium, driven by playwright-core)
+ * with more than fits: a workflow that fans out hundreds of tasks, an error of one unbroken
+ * line. Nothing may make the page (or a card) scroll sideways, at a wide and a narrow window.
+ * The coordinator runs in this process (its page is served from src/). Without chromium this
+ * fails; it never skips.
+ */
+
+const CHROMIUM = process.env.TRIAD_CHROMIUM ?? "/usr/bin/chromium";
+const ARTIFACTS = join(import.meta.dirname, "../../test-artifacts");
+const VIEWPORTS = [
+  { width: 1440, height: 1000 },
+  { width: 900, height: 1000 }, // one column
+];
+
+describe("the dashboard's task page in Chromium, with more than fits", () => {
+  let cluster: TestCluster;
+  let server: RunningServer;
+  let profile = "";
+  let browser: BrowserContext;
+  let page: Page;
+  const problems: string[] = [];
+
+  /** How wide the page is against the window, and the widest sideways scroll inside `selector`. */
+  const widths = (selector: string) =>
+    page.evaluate<{ page: number; window: number; found: number; overflow: number }>(`(() => {
+      const inner = [...document.querySelectorAll(${JSON.stringify(selector)})].map(
+        (el) => el.scrollWidth - el.clientWidth,
+      );
+      return {
+        page: document.documentElement.scrollWidth,
+        window: window.innerWidth,
+        found: inner.length,
+        overflow: Math.max(0, ...inner),
+      };
+    })()`);
+
+  const openTask = async (id: string) => {
+    await page.goto(`${server.url}/#/tasks/${encodeURIComponent(id)}`);
+    await page.locator(".task-head h1").filter({ hasText: id }).waitFor({ timeout: 10_000 });
+  };
+
+  beforeAll(async () => {
+    if (!existsSync(CHROMIUM)) {
+      throw new Error(
+        `Chromium is needed for the dashboard test and is not at ${CHROMIUM}: apt-get install chromium (or set TRIAD_CHROMIUM)`,
+      );
+    }
+    mkdirSync(ARTIFACTS, { recursive: true });
+    cluster = new TestCluster(
+      { url: `memory://dashboard-layout-${process.pid}` },
+      {
+        handlers: {
+          echo: (t) => t.payload,
+          // One unbroken line of thousands of characters.
+          boom_long: () => {
+            throw new Error(`E${"0123456789abcdef".repeat(300)}Z`);
+          },
+        },
+      },
+    );
+    await cluster.startCoordinator();
+    await cluster.startDistributor("d1");
+    await cluster.startWorker("w1", "d1");
+    await cluster.ready();
+    server = await startCoordinatorServer(cluster.coordinator, { port: 0 });
+    profile = mkdtempSync(join(tmpdir(), "triad-chromium-"));
+    browser = await chromium.launchPersistentContext(profile, {
+      executablePath: CHROMIUM,
+      args: [
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-quic",
+        "--no-first-run",
+      ],
+      viewport: VIEWPORTS[0],
+    });
+    page = browser.pages()[0] ?? (await browser.newPage());
+    page.on("pageerror", (err) => problems.push(`page error: ${err.message}`));
+  }, 60_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+    await cluster?.stop();
+    if (profile) rmSync(profile, { recursive: true, force: true });
+  });
+
+  it("a workflow that fans out 300 tasks shows the first of them and '+ N more', which opens the rest, wrapped", async () => {
+    const children = Array.from({ length: 300 }, (_, i) => ({
+      task_id: `fan-child-${String(i).padStart(3, "0")}`,
+      task_type: "echo",
+      payload: { i },
+      depends_on: ["fan-root"],
+    }));
+    const created = await cluster.coordinator.submitTasks([
+      { task_id: "fan-root", task_type: "echo", payload: {} },
+      ...children,
+    ]);
+    expect(created.every(Boolean)).toBe(true);
+    await openTask("fan-root");
+    const nodes = page.locator("#workflow a[data-task]");
+    const more = page.locator("#workflow [data-more]");
+    await more.first().waitFor({ timeout: 10_000 });
+    // Collapsed: a row of the first children, and one box for the rest that says how many.
+    const shown = await nodes.count();
+    expect(shown).toBeGreaterThan(1);
+    expect(shown).toBeLessThan(40);
+    expect(await more.count()).toBe(1);
+    expect((await more.textContent())?.trim()).toBe(`+ ${301 - shown} more`);
+    for (const viewport of VIEWPORTS) {
+      await page.setViewportSize(viewport);
+      const w = await widths(".workflow-scroll");
+      expect(w.found, JSON.stringify(w)).toBe(1);
+      expect(w.page, JSON.stringify(w)).toBeLessThanOrEqual(w.window);
+      expect(w.overflow, JSON.stringify(w)).toBe(0);
+    }
+    await page.setViewportSize(VIEWPORTS[0]!);
+    await page.screenshot({ path: join(ARTIFACTS, "dashboard-fan-out-collapsed.png") });
+    // Opened: every child drawn, in rows that fit the card; each still links to its page.
+    await more.click();
+    await expect.poll(() => nodes.count()).toBe(301);
+    expect(await more.count()).toBe(0);
+    for (const viewport of VIEWPORTS) {
+      await page.setViewportSize(viewport);
+      const w = await widths(".workflow-scroll");
+      expect(w.page, JSON.stringify(w)).toBeLessThanOrEqual(w.window);
+      expect(w.overflow, JSON.stringify(w)).toBe(0);
+    }
+    await page.setViewportSize(VIEWPORTS[0]!);
+    await page.screenshot({ path: join(ARTIFACTS, "dashboard-fan-out-opened.png"), fullPage: true });
+    await page.locator('#workflow a[data-task="fan-child-299"]').click();
+    await page.locator(".task-head h1").filter({ hasText: "fan-child-299" }).waitFor({ timeout: 10_000 });
+  }, 60_000);
+
+  it("the Error card wraps an error of one unbroken line instead of scrolling sideways, and holds all of it", async () => {
+    const id = "long-unbroken-error";
+    expect(await cluster.coordinator.submitTask({ task_id: id, task_type: "boom_long", payload: {} })).toBe(
+      true,
+    );
+    const task = await cluster.coordinator.waitForTask(id, 10_000);
+    expect(task?.status).toBe("failed");
+    await openTask(id);
+    const error = page.locator("pre.error");
+    await error.waitFor({ timeout: 10_000 });
+    for (const viewport of VIEWPORTS) {
+      await page.setViewportSize(viewport);
+      const w = await widths("pre.error");
+      expect(w.found, JSON.stringify(w)).toBe(1);
+      expect(w.page, JSON.stringify(w)).toBeLessThanOrEqual(w.window);
+      expect(w.overflow, JSON.stringify(w)).toBe(0);
+    }
+    await page.setViewportSize(VIEWPORTS[0]!);
+    await page.screenshot({ path: join(ARTIFACTS, "dashboard-error-wrapped.png") });
+    // Wrapped for the eye only: the text (what a copy takes) is the error, whole, with no breaks added.
+    expect(await error.textContent()).toBe(task?.error);
+  });
+
+  it("raised no page errors", () => {
+    expect(problems).toEqual([]);
+  });
+});
