@@ -167,6 +167,38 @@ describe("the dashboard's task page in Chromium, with more than fits", () => {
     expect(await error.textContent()).toBe(task?.error);
   });
 
+  it("the overview never scrolls sideways, from a phone to a wide screen, and no counter sits alone on a row", async () => {
+    // Long names in the tables: a task type of 100 characters limited, a schedule of 150 with a long zone.
+    await cluster.coordinator.setLimit("t".repeat(100), { concurrency: 3, rate_per_s: 10 });
+    await cluster.coordinator.upsertSchedule({
+      schedule_id: `sched-ünïcødé-${"x".repeat(136)}`,
+      cron: "*/5 * * * *",
+      timezone: "America/Argentina/ComodRivadavia",
+      task: { task_type: "echo", payload: {} },
+    });
+    await page.goto(server.url);
+    await page.locator('#conn[data-state="live"]').waitFor({ timeout: 10_000 });
+    await page.locator("#schedules tr[data-schedule]").waitFor({ timeout: 10_000 });
+    for (const viewport of [...VIEWPORTS, { width: 1200, height: 1000 }, { width: 390, height: 844 }]) {
+      await page.setViewportSize(viewport);
+      const w = await widths("main .card");
+      expect(w.page, JSON.stringify({ viewport, ...w })).toBeLessThanOrEqual(w.window);
+      // The counters by row (their top): each row but the first holds at least two.
+      const tops = await page
+        .locator(".stat")
+        .evaluateAll((els) => els.map((el) => el.getBoundingClientRect().top));
+      const rows = [...new Set(tops)].map((top) => tops.filter((t) => t === top).length);
+      expect(tops.length).toBe(9);
+      if (viewport.width >= 1440) expect(rows, `${viewport.width}`).toEqual([9]);
+      expect(Math.min(...rows), `${viewport.width}: ${JSON.stringify(rows)}`).toBeGreaterThan(1);
+      await page.screenshot({
+        path: join(ARTIFACTS, `dashboard-overview-${viewport.width}.png`),
+        fullPage: true,
+      });
+    }
+    await page.setViewportSize(VIEWPORTS[0]!);
+  });
+
   it("raised no page errors", () => {
     expect(problems).toEqual([]);
   });

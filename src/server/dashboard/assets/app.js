@@ -488,7 +488,7 @@ function renderSchedules(schedules) {
             h("td", { class: "mono" }, sc.schedule_id),
             h("td", { class: "mono" }, when),
             h("td", {}, sc.task.task_type),
-            h("td", {}, sc.next_runs[0] ? fmtTime(sc.next_runs[0]) : "–"),
+            h("td", { class: "time" }, sc.next_runs[0] ? fmtTime(sc.next_runs[0]) : "–"),
             h(
               "td",
               {},
