@@ -1173,9 +1173,11 @@ function workflowSvg(id, layers, edges, room, redraw) {
   let row = 0;
   layers.forEach((layer, d) => {
     const key = `${id} ${d}`;
-    const shown = Math.min(LAYER_SHOWN, perRow);
-    const folded = layer.length > shown && !openLayers.has(key);
-    const drawn = folded ? layer.slice(0, shown - 1) : layer;
+    // Folded, a layer keeps one row: its first tasks and the "+ N more" box (on a phone, where a
+    // row holds one box, the first task and the box below it). One task left over is drawn.
+    const keep = Math.max(1, Math.min(LAYER_SHOWN, perRow) - 1);
+    const folded = layer.length > keep + 1 && !openLayers.has(key);
+    const drawn = folded ? layer.slice(0, keep) : layer;
     // A layer in rows: edges into it end at its first row's top, above the box's column (not
     // across the rows between), so a fan-out of hundreds draws one line a column.
     const top = row * (H + GY);
@@ -1185,7 +1187,8 @@ function workflowSvg(id, layers, edges, room, redraw) {
       boxes.push({ n, p });
     });
     if (folded) {
-      const p = { x: drawn.length * (W + GX), y: top, top };
+      const i = drawn.length;
+      const p = { x: (i % perRow) * (W + GX), y: (row + Math.floor(i / perRow)) * (H + GY), top };
       // The folded tasks' edges meet at their "+ N more" box.
       for (const n of layer.slice(drawn.length)) pos.set(n.task_id, p);
       boxes.push({ more: { key, hidden: layer.length - drawn.length }, p });
