@@ -201,6 +201,17 @@ describe("the dashboard's task page in Chromium, with more than fits", () => {
     await page.setViewportSize(VIEWPORTS[0]!);
   });
 
+  it("a link typed by hand with a bare % in the id (#/tasks/100%) opens that task, not the overview", async () => {
+    expect(await cluster.coordinator.submitTask({ task_id: "100%", task_type: "echo", payload: {} })).toBe(
+      true,
+    );
+    expect((await cluster.coordinator.waitForTask("100%", 10_000))?.status).toBe("completed");
+    await page.goto(`${server.url}/#/tasks/100%`);
+    await page.locator(".task-head h1").filter({ hasText: "100%" }).waitFor({ timeout: 10_000 });
+    expect(await page.locator("#overview").isHidden()).toBe(true);
+    expect(await page.locator(".task-head .status").textContent()).toBe("completed");
+  });
+
   it("raised no page errors", () => {
     expect(problems).toEqual([]);
   });

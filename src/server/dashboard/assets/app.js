@@ -1279,7 +1279,8 @@ function currentTaskId() {
   try {
     return decodeURIComponent(m[1]);
   } catch {
-    return null;
+    // Typed or pasted by hand, not encoded by the page (#/tasks/100%): the id as it stands.
+    return m[1];
   }
 }
 
