@@ -12,10 +12,12 @@ export async function bridgeA2AAgents(
   worker: WorkerAgent,
   urls: string,
   concurrency: number,
+  reconnectWindowMs: number,
   log: Logger,
 ): Promise<A2AAgentBridge> {
   const bridge = new A2AAgentBridge(urls.split(/\s+/).filter(Boolean), {
     concurrency,
+    reconnectWindowMs,
     logger: log,
     register: (taskType, handler) => {
       worker.registerTaskHandler(taskType, handler as TaskHandler<Task>);

@@ -35,7 +35,7 @@ describe("triad worker --a2a-agent (bin/triad processes, Redis)", () => {
     const m = await p.waitFor(/ready \w+ \S+ (http:\/\/\S+)/, 30_000);
     return { p, url: m[1]! };
   };
-  const worker = async (id: string, agentUrl = agent.url) =>
+  const worker = async (id: string, agentUrl = agent.url, ...more: string[]) =>
     start([
       "worker",
       "--id",
@@ -46,6 +46,7 @@ describe("triad worker --a2a-agent (bin/triad processes, Redis)", () => {
       String(await freePort()),
       "--a2a-agent",
       agentUrl,
+      ...more,
     ]);
   const task = async (id: string): Promise<TaskJson> =>
     (await (await fetch(`${coordinatorUrl}/tasks/${encodeURIComponent(id)}`)).json()) as TaskJson;
@@ -199,6 +200,37 @@ describe("triad worker --a2a-agent (bin/triad processes, Redis)", () => {
       w.p.signal("SIGTERM");
       await w.p.exit();
       await guarded.close();
+    }
+  }, 60_000);
+
+  it("--a2a-reconnect-window: an agent that dies mid-task is waited for that long (the worker's log says so)", async () => {
+    const dying = await startEdgeAgent({ token: "agent-token" });
+    const w = await worker("w-window", dying.url, "--a2a-reconnect-window", "1500");
+    try {
+      await w.p.waitFor(/task type bridged to an A2A agent/, 15_000);
+      // Only this worker runs "die" (see the test above for why the wait); last, as its task may
+      // still be retried when the test ends.
+      await until(async () => {
+        const agents = (await (await fetch(`${coordinatorUrl}/agents`)).json()) as unknown;
+        return JSON.stringify(agents).match(/"id":"w-window"[^}]*"task_types":\[[^\]]*"die"/)
+          ? true
+          : undefined;
+      }, "the coordinator to know the worker runs die");
+      const id = `window-${randomUUID()}`;
+      await fetch(`${coordinatorUrl}/tasks`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ task_id: id, task_type: "die", payload: {} }),
+      });
+      const line = await w.p.waitFor(
+        /.*the A2A agent went away mid-task; trying again until it is back.*/,
+        20_000,
+      );
+      expect(JSON.parse(line[0]!)).toMatchObject({ window_ms: 1500 });
+    } finally {
+      w.p.signal("SIGTERM");
+      await w.p.exit();
+      await dying.close();
     }
   }, 60_000);
 });

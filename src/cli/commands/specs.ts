@@ -293,6 +293,16 @@ export const workerSpec: CommandSpec = {
       description: "remote tasks in flight to each --a2a-agent at once",
       default: 16,
     },
+    {
+      name: "a2a-reconnect-window",
+      type: "number",
+      integer: true,
+      min: 0,
+      description:
+        "ms a remote task waits for its --a2a-agent to come back (a restart) before the attempt fails (0: fails at once)",
+      // DEFAULT_RECONNECT_WINDOW_MS, written out: specs.ts loads no agent module (see its head).
+      default: 10_000,
+    },
     shutdownTimeoutFlag("running tasks"),
     ...timingFlags("heartbeat-interval"),
     historyFlag,

@@ -40,7 +40,13 @@ export async function worker(options: ParsedOptions): Promise<number> {
   // Loaded only when asked for: a worker without --a2a-agent never loads the A2A client.
   if (options["a2a-agent"]) {
     const { bridgeA2AAgents } = await import("../a2a-agents.js");
-    await bridgeA2AAgents(agent, String(options["a2a-agent"]), positiveInt(options, "a2a-concurrency"), log);
+    await bridgeA2AAgents(
+      agent,
+      String(options["a2a-agent"]),
+      positiveInt(options, "a2a-concurrency"),
+      Number(options["a2a-reconnect-window"]),
+      log,
+    );
   }
   return runAgentProcess({
     tier: "worker",

@@ -116,6 +116,19 @@ describe("triad <command>: numbers checked before anything runs", () => {
     },
   );
 
+  it("worker --a2a-reconnect-window: ms as an integer >= 0 (0: not waited for), listed in --help", async () => {
+    const args = ["worker", "--id", "w", "--distributor", "http://127.0.0.1:1", "--port", "0"];
+    for (const bad of ["-1", "1.5", "soon"]) {
+      const r = await run([...args, "--a2a-reconnect-window", bad]);
+      expect(r.code, `--a2a-reconnect-window ${bad}`).toBe(2);
+      expect(r.err).toMatch(/--a2a-reconnect-window must be (an integer >= 0|a number)/);
+    }
+    const help = await run(["worker", "--help"]);
+    expect(help.out).toMatch(
+      /--a2a-reconnect-window\s+ms a remote task waits .*default 10000; env TRIAD_A2A_RECONNECT_WINDOW/,
+    );
+  });
+
   it("submit --count: an integer from 1 to 10000000, refused before anything is made or sent", async () => {
     // Port 1: nothing listens; a request would fail with exit 1, not the usage error.
     for (const bad of ["0", "-1", "1.5", "10000001", "1e9", "1e30"]) {
