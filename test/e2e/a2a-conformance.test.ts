@@ -263,7 +263,29 @@ describe("A2A conformance kit, JSON-RPC MUST requirements (triad up --a2a-text-t
         expect(answer.error?.code, what).toBe(code);
         expect(answer.error?.message, what).toEqual(expect.any(String));
         expect(answer.id, what).toBe(id);
+        if (code === -32600) {
+          // As every -32602 does: an ErrorInfo, here naming the member that was wrong.
+          expect(answer.error?.data, what).toEqual([
+            {
+              "@type": "type.googleapis.com/google.rpc.ErrorInfo",
+              reason: "INVALID_REQUEST",
+              domain: "a2a-protocol.org",
+              metadata: { field: expect.any(String) },
+            },
+          ]);
+        }
       }
+      const named = async (body: string) =>
+        ((JSON.parse((await post(body)).text) as RpcAnswer).error?.data as Array<{ metadata?: unknown }>)[0]
+          ?.metadata;
+      expect(await named('{"jsonrpc":"1.0","id":1,"method":"GetTask","params":{"id":"x"}}')).toEqual({
+        field: "jsonrpc",
+      });
+      expect(await named('{"jsonrpc":"2.0","id":1,"params":{}}')).toEqual({ field: "method" });
+      expect(await named('{"jsonrpc":"2.0","id":1.5,"method":"GetTask","params":{"id":"x"}}')).toEqual({
+        field: "id",
+      });
+      expect(await named("[]")).toEqual({ field: "body" });
     });
 
     it("JSONRPC-SVC-001, CORE-ERR-001: an unknown method is -32601 with a code and a message; the pre-1.0 slash names are unknown", async () => {
@@ -271,6 +293,14 @@ describe("A2A conformance kit, JSON-RPC MUST requirements (triad up --a2a-text-t
         const error = await errorOf(method, {});
         expect(error.code, method).toBe(-32601);
         expect(error.message, method).toMatch(/not found/i);
+        expect(error.data, method).toEqual([
+          {
+            "@type": "type.googleapis.com/google.rpc.ErrorInfo",
+            reason: "METHOD_NOT_FOUND",
+            domain: "a2a-protocol.org",
+            metadata: { method },
+          },
+        ]);
       }
     });
 

@@ -49,12 +49,29 @@ const HISTORY_LENGTH_AT: Readonly<Record<string, "params" | "configuration">> = 
   SendStreamingMessage: "configuration",
 };
 const INT32_MAX = 2 ** 31 - 1;
-/** The google.rpc.ErrorInfo of an A2A invalid-params error, as the SDK writes it. */
-const INVALID_PARAMS_INFO = {
-  "@type": "type.googleapis.com/google.rpc.ErrorInfo",
-  reason: "INVALID_PARAMS",
-  domain: "a2a-protocol.org",
-} as const;
+/**
+ * The google.rpc.ErrorInfo `reason` of each error answered here: INVALID_PARAMS as the SDK writes
+ * it for its own -32602s; the others named as JSON-RPC names the error, so every error answered
+ * before the SDK carries the same `data` shape.
+ */
+const ERROR_REASON: Readonly<Record<number, string>> = {
+  [JSONRPC_ERROR.parse]: "PARSE_ERROR",
+  [JSONRPC_ERROR.invalidRequest]: "INVALID_REQUEST",
+  [JSONRPC_ERROR.methodNotFound]: "METHOD_NOT_FOUND",
+  [JSONRPC_ERROR.invalidParams]: "INVALID_PARAMS",
+};
+
+/** An A2A error's `data`: one ErrorInfo, its metadata (string values) naming what was wrong. */
+function errorInfo(code: number, metadata?: Record<string, string>) {
+  return [
+    {
+      "@type": "type.googleapis.com/google.rpc.ErrorInfo",
+      reason: ERROR_REASON[code] ?? "INTERNAL",
+      domain: "a2a-protocol.org",
+      ...(metadata ? { metadata } : {}),
+    },
+  ];
+}
 
 const requestId = z.union([z.string(), z.number().int(), z.null()]);
 const envelope = z.object({
@@ -115,7 +132,7 @@ export function jsonRpcEnvelope(maxBodyBytes = DEFAULT_MAX_BODY_BYTES): RequestH
     }
     const problem = envelopeProblem(req.body as unknown);
     if (problem === null) return next();
-    answerError(res, problem.id, problem.code, problem.message);
+    answerError(res, problem.id, problem.code, problem.message, problem.metadata);
   };
   return [dropPatchVersion, invite, parseJson, parseError as unknown as RequestHandler, check];
 }
@@ -126,7 +143,13 @@ const dropPatchVersion: RequestHandler = (req, _res, next) => {
   next();
 };
 
-type Problem = { id: string | number | null; code: number; message: string };
+type Problem = {
+  id: string | number | null;
+  code: number;
+  message: string;
+  /** The ErrorInfo's metadata: what was wrong (the member, the method). */
+  metadata?: Record<string, string>;
+};
 
 function envelopeProblem(body: unknown): Problem | null {
   if (!isPlainObject(body) || Object.keys(body).length === 0) {
@@ -139,6 +162,7 @@ function envelopeProblem(body: unknown): Problem | null {
       id: null,
       code: JSONRPC_ERROR.invalidRequest,
       message: `Invalid Request: the body is ${what}; send one {"jsonrpc": "2.0", "id", "method", "params"} object`,
+      metadata: { field: "body" },
     };
   }
   const parsed = envelope.safeParse(body);
@@ -150,11 +174,17 @@ function envelopeProblem(body: unknown): Problem | null {
       id,
       code: JSONRPC_ERROR.invalidRequest,
       message: `Invalid Request: ${field}: ${issue.message} (a JSON-RPC 2.0 request has "jsonrpc": "2.0", a method name and a string or integer id)`,
+      metadata: { field: issue.path.map(String).join(".") || "body" },
     };
   }
   const { method, params } = parsed.data;
   if (!A2A_METHODS.has(method)) {
-    return { id, code: JSONRPC_ERROR.methodNotFound, message: `Method not found: ${JSON.stringify(method)}` };
+    return {
+      id,
+      code: JSONRPC_ERROR.methodNotFound,
+      message: `Method not found: ${JSON.stringify(method)}`,
+      metadata: { method },
+    };
   }
   if (params !== undefined && !isPlainObject(params)) {
     return { id, code: JSONRPC_ERROR.invalidParams, message: "Invalid params: params must be an object" };
@@ -203,10 +233,15 @@ function historyLengthProblem(method: string, params: Record<string, unknown> | 
   return `Invalid params: ${field} must be an integer from 0 to ${INT32_MAX} (the most recent messages to include; leave it out for all), got ${typeof value === "number" ? String(value) : JSON.stringify(value)}`;
 }
 
-function answerError(res: Response, id: string | number | null, code: number, message: string): void {
+function answerError(
+  res: Response,
+  id: string | number | null,
+  code: number,
+  message: string,
+  metadata?: Record<string, string>,
+): void {
   // JSON-RPC errors travel in a 200: the HTTP exchange itself went well.
   noteRpcError(res, code);
-  // Invalid params carry the ErrorInfo the SDK's own -32602 errors carry (reason INVALID_PARAMS).
-  const data = code === JSONRPC_ERROR.invalidParams ? { data: [INVALID_PARAMS_INFO] } : {};
-  res.status(200).json({ jsonrpc: "2.0", id, error: { code, message, ...data } });
+  // Each carries an ErrorInfo, as the SDK's own -32602 errors do (reason INVALID_PARAMS).
+  res.status(200).json({ jsonrpc: "2.0", id, error: { code, message, data: errorInfo(code, metadata) } });
 }
