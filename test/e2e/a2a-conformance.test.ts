@@ -276,8 +276,8 @@ describe("A2A conformance kit, JSON-RPC MUST requirements (triad up --a2a-text-t
         }
       }
       const named = async (body: string) =>
-        ((JSON.parse((await post(body)).text) as RpcAnswer).error?.data as Array<{ metadata?: unknown }>)[0]
-          ?.metadata;
+        ((JSON.parse((await post(body)).text) as RpcAnswer).error!.data as Array<{ metadata?: unknown }>)[0]!
+          .metadata;
       expect(await named('{"jsonrpc":"1.0","id":1,"method":"GetTask","params":{"id":"x"}}')).toEqual({
         field: "jsonrpc",
       });
