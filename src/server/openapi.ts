@@ -46,6 +46,7 @@ const CODES: Record<string, string> = {
   ERR_INVALID_WAIT: "wait is not milliseconds in 0..300000, or is given more than once",
   ERR_INVALID_STATUS: "status is not a task status, or is given more than once",
   ERR_INVALID_LIMIT: "limit is not a positive integer, or is given more than once",
+  ERR_INVALID_SCOPE: "scope is not local or cluster, or is given more than once",
   ERR_NOT_FOUND: "no task has this id",
   ERR_TASK_FINISHED: "the task has already finished; it was left as it is",
   ERR_INVALID_INPUT: "a body without `value`, or a value nested too deep (the message names the field)",

@@ -104,6 +104,18 @@ describe("the REST API's OpenAPI document", () => {
             ).not.toThrow();
   });
 
+  it("says what each error code an answer lists means (none is described by its bare name)", () => {
+    const undescribed: string[] = [];
+    for (const [path, item] of Object.entries(doc.paths))
+      for (const [method, op] of Object.entries(item))
+        for (const [status, answer] of Object.entries(op.responses)) {
+          const description = (answer as { description?: string }).description ?? "";
+          for (const m of description.matchAll(/`(ERR_[A-Z_]+)`: ([^;]*)/g))
+            if (m[2] === m[1]) undescribed.push(`${method.toUpperCase()} ${path} ${status} ${m[1]}`);
+        }
+    expect(undescribed).toEqual([]);
+  });
+
   it("describes exactly the routes the router serves", async () => {
     const documented = Object.entries(doc.paths).flatMap(([path, item]) =>
       Object.keys(item).map((method) => `${method.toUpperCase()} ${path}`),
