@@ -32,8 +32,11 @@ export type TestAgent = {
   /** Authorization headers seen on JSON-RPC requests. */
   authorizations: string[];
   close(): Promise<void>;
-  /** Serves again on the same port, remembering its tasks (and the ones still running): a restart. */
-  reopen(): Promise<void>;
+  /**
+   * Serves again on the same port, remembering its tasks (and the ones still running): a restart.
+   * With `forgetTasks`, a restart without its task store: every earlier task id is unknown.
+   */
+  reopen(options?: { forgetTasks?: boolean }): Promise<void>;
 };
 
 const SKILLS = ["echo", "words", "fail", "ask", "slow"];
@@ -280,7 +283,7 @@ export async function startTestAgent(
     skills: SKILLS,
   });
   const executor = new TestExecutor(agent);
-  const taskStore = new InMemoryTaskStore();
+  let taskStore = new InMemoryTaskStore();
   const serve = () =>
     serveAgent({
       port,
@@ -295,7 +298,8 @@ export async function startTestAgent(
     url,
     ...agent,
     close: () => served.close(),
-    reopen: async () => {
+    reopen: async (o = {}) => {
+      if (o.forgetTasks) taskStore = new InMemoryTaskStore();
       served = await serve();
     },
   };

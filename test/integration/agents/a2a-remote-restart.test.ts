@@ -39,6 +39,27 @@ describe.each([
     expect(agent.received.get(taskId)).toBe(1); // not sent again: the same remote task
   });
 
+  it("comes back without its tasks: the work is sent again in the same attempt, which does not fail", async () => {
+    agent = await startTestAgent({ streaming });
+    remote = new RemoteAgent({ url: agent.url, pollIntervalMs: 20, reconnectWindowMs: 60_000 });
+    const saver = new MemorySaver();
+    const taskId = `forgot-${streaming}`;
+    const run = remote.run({ taskId, data: { ms: 600 }, skill: "slow", saver });
+    let first = await readRemoteTask(saver, taskId);
+    while (first === undefined) {
+      await new Promise((r) => setTimeout(r, 5));
+      first = await readRemoteTask(saver, taskId);
+    }
+    await agent.close();
+    await new Promise((r) => setTimeout(r, 300));
+    await agent.reopen({ forgetTasks: true }); // TaskNotFound for the remote task from now on
+    // The attempt's outcome is the work's, not "task not found" (which spent one of its attempts).
+    expect(await run).toEqual({ slept_ms: 600 });
+    expect(agent.received.get(taskId)).toBe(2); // sent again: the first remote task is gone
+    const second = await readRemoteTask(saver, taskId);
+    expect(second?.remote_task_id).not.toBe(first.remote_task_id); // a next attempt attaches to it
+  });
+
   it("fails with the connection's error once the window is spent", async () => {
     agent = await startTestAgent({ streaming });
     remote = new RemoteAgent({ url: agent.url, pollIntervalMs: 20, reconnectWindowMs: 300 });

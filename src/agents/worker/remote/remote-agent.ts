@@ -28,6 +28,7 @@ import { InputRequired, isInputRequired } from "../../../core/state/input-requir
 import type { RemoteAgentInfo } from "../../protocol.js";
 import { aborted, sleep } from "./abortable.js";
 import { InFlightCap } from "./in-flight-cap.js";
+import { isLostTask, lostTaskError, MAX_RESENDS_PER_ATTEMPT, stillOwned } from "./lost-task.js";
 import { DEFAULT_RECONNECT_WINDOW_MS, isAgentAway, reconnecting, refusedOnly } from "./reconnect.js";
 import {
   callFailure,
@@ -213,7 +214,11 @@ export class RemoteAgent {
           key: job.answer.key,
           messageId: answerMessageId(job.taskId, job.answer?.key),
         };
-        let end = await this.attach(client, card, remoteId, job.signal, answered);
+        // Lost there while followed (isLostTask): as forgotten, sent anew below.
+        let end = await this.attach(client, card, remoteId, job.signal, answered).catch((err: unknown) => {
+          if (isLostTask(err)) return undefined;
+          throw err;
+        });
         // Waiting there for the answer given here, which has not reached it yet: it goes to the
         // same remote task (once: an answer already forwarded is in the task's history, and
         // attach() follows the task instead; a question already answered has moved on, and its
@@ -228,22 +233,22 @@ export class RemoteAgent {
         );
         remoteId = undefined;
       }
-      const request = this.message(job);
-      const streaming = this.options.streaming ?? card.capabilities?.streaming === true;
-      // The remote task id goes to the distributor as soon as it is known, while the bridge
-      // waits on the task (not before: a fast remote task would pay the round trip on top); the
-      // outcome is reported only once the record is stored, so a worker that dies after
-      // reporting has always left it for the next attempt.
-      let recording: Promise<void> | undefined;
-      const onTask = async (task: { id: string; contextId: string }) => {
-        remoteId = task.id;
-        if (job.saver) recording = this.record(job, task.id, task.contextId);
-      };
-      const end = streaming
-        ? await this.sendStreaming(client, card, request, onTask, job.signal)
-        : await this.sendPolling(client, card, request, onTask, job.signal);
-      await recording;
-      return settle(end);
+      for (let resends = 0; ; resends++) {
+        try {
+          return settle(await this.send(client, card, job, (id) => (remoteId = id)));
+        } catch (err) {
+          // The agent came back without the remote task: its loss, not the task's failure. Sent
+          // again only by the attempt that still owns the task (a fenced put says so): one taken
+          // back meanwhile (its worker thought dead) fails as before, and sends nothing.
+          if (!isLostTask(err) || resends >= MAX_RESENDS_PER_ATTEMPT) throw err;
+          if (job.saver && !(await stillOwned(job.saver, job.taskId, this.url, err))) throw err;
+          this.log.warn(
+            { task: job.taskId, remote_task: remoteId, err: err.message },
+            "the A2A agent lost the remote task; sending the work again in the same attempt",
+          );
+          remoteId = undefined;
+        }
+      }
     } catch (err) {
       if (job.signal?.aborted && remoteId !== undefined) await this.cancel(client, remoteId);
       else if (isRemoteCallError(err)) {
@@ -257,6 +262,31 @@ export class RemoteAgent {
     } finally {
       this.cap.release();
     }
+  }
+
+  /** Sends the work as a new remote task and follows it to its end; `onId` learns its id. */
+  private async send(
+    client: Client,
+    card: AgentCard,
+    job: RemoteJob,
+    onId: (id: string) => void,
+  ): Promise<RemoteEnd> {
+    const request = this.message(job);
+    const streaming = this.options.streaming ?? card.capabilities?.streaming === true;
+    // The remote task id goes to the distributor as soon as it is known, while the bridge
+    // waits on the task (not before: a fast remote task would pay the round trip on top); the
+    // outcome is reported only once the record is stored, so a worker that dies after
+    // reporting has always left it for the next attempt.
+    let recording: Promise<void> | undefined;
+    const onTask = async (task: { id: string; contextId: string }) => {
+      onId(task.id);
+      if (job.saver) recording = this.record(job, task.id, task.contextId);
+    };
+    const end = streaming
+      ? await this.sendStreaming(client, card, request, onTask, job.signal)
+      : await this.sendPolling(client, card, request, onTask, job.signal);
+    await recording;
+    return end;
   }
 
   /**
@@ -559,7 +589,12 @@ export class RemoteAgent {
     for (let waitMs = 1; ; waitMs = Math.min(this.pollIntervalMs, waitMs * 2)) {
       await sleep(waitMs, signal);
       const task = await this.again(id, signal, undefined, () =>
-        this.call("GetTask", id, signal, () => client.getTask(GetTaskRequest.fromJSON({ id }), { signal })),
+        this.call("GetTask", id, signal, () =>
+          client.getTask(GetTaskRequest.fromJSON({ id }), { signal }).catch((err: unknown) => {
+            if (err instanceof TaskNotFoundError) throw lostTaskError(card.name, this.url, id);
+            throw err;
+          }),
+        ),
       );
       const end = remoteEnd(task, card.name);
       if (isAnswered(end, answered)) continue;
