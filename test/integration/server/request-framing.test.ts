@@ -368,6 +368,34 @@ describe("request framing on the coordinator's HTTP servers", () => {
       }
     });
 
+    it("with two Authorization, Content-Length or Transfer-Encoding headers is a 400 ERR_BAD_REQUEST naming the fault; nothing is recorded", async () => {
+      for (const [name, port] of ports) {
+        const body = JSON.stringify({ task_id: `two-auth-${port}`, task_type: "echo", payload: {} });
+        const head = `POST /tasks HTTP/1.1\r\nhost: 127.0.0.1:${port}\r\ncontent-type: application/json\r\n`;
+        for (const [extra, says] of [
+          // Node kept the first of two and a proxy in front may have checked the other.
+          ["authorization: Bearer a\r\nauthorization: Bearer b\r\n", "2 Authorization headers"],
+          // Refused by node's parser (request smuggling), answered with a code all the same.
+          [`content-length: ${body.length}\r\n`, "not valid HTTP/1.1"],
+          ["transfer-encoding: chunked\r\n", "not valid HTTP/1.1"],
+        ] as const) {
+          const framing = extra.startsWith("authorization")
+            ? `${extra}content-length: ${body.length}\r\nconnection: close\r\n\r\n${body}`
+            : extra.startsWith("content-length")
+              ? `${extra}${extra}connection: close\r\n\r\n${body}`
+              : `${extra}${extra}connection: close\r\n\r\n${body.length.toString(16)}\r\n${body}\r\n0\r\n\r\n`;
+          const text = await expectContinue(port, head + framing);
+          expect(text.split("\r\n")[0], `${name} ${extra}`).toMatch(/^HTTP\/1\.1 400 /);
+          const answer = JSON.parse(text.slice(text.indexOf("\r\n\r\n") + 4)) as {
+            error: { code: string; message: string };
+          };
+          expect(answer.error.code, `${name} ${extra}`).toBe("ERR_BAD_REQUEST");
+          expect(answer.error.message, `${name} ${extra}`).toContain(says);
+        }
+        expect((await raw(port, "GET", `/tasks/two-auth-${port}`)).status).toBe(404);
+      }
+    });
+
     it("in absolute form (GET http://host/a2a) opens a message stream as /a2a does; two Hosts are refused there too", async () => {
       const [, port] = ports[1]!; // the A2A listener: triad up's port takes no signed messaging
       const upgrade = "connection: Upgrade\r\nupgrade: triad-a2a-stream\r\n\r\n";

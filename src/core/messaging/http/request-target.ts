@@ -6,16 +6,20 @@ const ABSOLUTE_FORM = /^([a-z][a-z\d+.-]*):\/\/([^/?#]*)(.*)$/is;
 const DOT_SEGMENT = /^(?:\.|%2e){1,2}$/i;
 /**
  * Headers a request carries once at most: of two, node kept the first, where a proxy in front may
- * have read the other (two Content-Types: the type checked was not the one another reader saw).
+ * have read the other (two Content-Types: the type checked was not the one another reader saw;
+ * two Authorizations: the token checked was not the one a proxy let through). Two Content-Lengths
+ * or Transfer-Encodings never get here: node's parser refuses them (answerClientErrors).
  */
 const SINGLE_HEADERS = [
   ["host", "Host"],
   ["content-type", "Content-Type"],
+  ["authorization", "Authorization"],
 ] as const;
 
 /**
  * Brings the request target to origin-form (`/path?query`) before any route reads it, or says
- * why it cannot be served (a 400): so too a request with no Host, or two Hosts or Content-Types. An absolute-form target (`GET http://host/tasks`, which RFC
+ * why it cannot be served (a 400): so too a request with no Host, or two Hosts, Content-Types or
+ * Authorizations. An absolute-form target (`GET http://host/tasks`, which RFC
  * 9112 3.2.2 says a server must accept) becomes its path and query, its authority the Host. A
  * path with a "." or ".." segment (`/tasks/..`, `/tasks/%2e%2e`) or a backslash is refused:
  * URL parsing resolved it into another path, so `/tasks/..` served the dashboard's `/`.
