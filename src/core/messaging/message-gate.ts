@@ -1,4 +1,5 @@
 import { isPlainObject } from "../json.js";
+import { withoutBom } from "../json-bom.js";
 import type { MessageVerifier } from "./agent-keys.js";
 import { canonicalJsonWithout } from "./canonical-json.js";
 import { checkMessageShape } from "./message-shape.js";
@@ -57,7 +58,9 @@ export class MessageGate {
    * whose signature does not hold over that text, is parsed and checked as admit() checks an
    * object (a peer may write members in another order; only canonical text is ever signed).
    */
-  admitLine(line: string): Admission {
+  admitLine(received: string): Admission {
+    // One leading byte order mark is outside the JSON and what its signature covers: read past it.
+    const line = withoutBom(received);
     const split = splitSignature(line);
     if (split !== null) {
       const admission = this.admitSigned(split.text, split.signature);

@@ -149,6 +149,22 @@ describe("message streams on /a2a", () => {
     expect(got).toHaveLength(2);
   });
 
+  it("read a line past one leading UTF-8 byte order mark, as a POSTed body is read; two are malformed", async () => {
+    const a = agent("a");
+    const b = agent("b");
+    const { port } = await b.listen();
+    const got: string[] = [];
+    b.registerHandler(MessageType.EVENT, (m) => got.push(m.metadata.request_id));
+    const raw = await openRaw(port);
+    const good = a.createMessage("b", { n: 1 }, MessageType.EVENT);
+    const twice = a.createMessage("b", { n: 2 }, MessageType.EVENT);
+    raw.write(`\uFEFF${JSON.stringify(good)}\n\uFEFF\uFEFF${JSON.stringify(twice)}\n`);
+    const [receipt] = await raw.receipts(1);
+    expect(receipt).toMatchObject({ count: 2, status: 202, rejected: [{ index: 1, reason: "malformed" }] });
+    await new Promise((r) => setTimeout(r, 20));
+    expect(got).toEqual([good.metadata.request_id]);
+  });
+
   it("refuse a line over the body limit (413) and end the stream; the agent keeps serving", async () => {
     const a = agent("a");
     const b = agent("b", { maxBodyBytes: 4096 });

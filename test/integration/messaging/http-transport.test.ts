@@ -254,6 +254,26 @@ describe("POST /a2a refuses bad input with a 4xx and an ERROR receipt", () => {
     expect(got).toEqual([good1.metadata.request_id, good2.metadata.request_id]);
   });
 
+  it("reads a signed body past one leading UTF-8 byte order mark (not part of what is signed); two are malformed", async () => {
+    const { a, b, bUrl } = await pair();
+    let handled = 0;
+    b.registerHandler(MessageType.EVENT, () => {
+      handled++;
+    });
+    const one = await rawPost(bUrl, `\uFEFF${JSON.stringify(a.createMessage("b", {}, MessageType.EVENT))}`);
+    expect(one.status).toBe(202);
+    const batch = [a.createMessage("b", {}, MessageType.EVENT), a.createMessage("b", {}, MessageType.EVENT)];
+    expect((await rawPost(bUrl, `\uFEFF${JSON.stringify(batch)}`)).status).toBe(202);
+    const two = await rawPost(
+      bUrl,
+      `\uFEFF\uFEFF${JSON.stringify(a.createMessage("b", {}, MessageType.EVENT))}`,
+    );
+    expect(two.status).toBe(400);
+    expect(two.json).toMatchObject({ type: "error", payload: { error: "malformed" } });
+    await new Promise((r) => setTimeout(r, 20));
+    expect(handled).toBe(3);
+  });
+
   it("acknowledges a re-sent message again (202, listed as duplicate) and handles it once", async () => {
     const { a, b, bUrl } = await pair();
     let handled = 0;

@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import { TriadError } from "../../errors.js";
+import { withoutBom } from "../../json-bom.js";
 import { MAX_BATCH_MESSAGES } from "../config.js";
 import type { RejectionReason } from "../rejections.js";
 import { MessageType } from "../types.js";
@@ -183,7 +184,9 @@ async function serve(options: A2AServerOptions, req: IncomingMessage, res: Serve
   }
   let parsed: unknown;
   try {
-    parsed = JSON.parse(body.text);
+    // One leading byte order mark is not part of the JSON (RFC 8259 8.1), nor of what a signature
+    // covers (the message's canonical JSON): read past it, as the REST API does.
+    parsed = JSON.parse(withoutBom(body.text));
   } catch {
     options.refuse("malformed", "body is not JSON", remote);
     return reply(res, options, 400, "malformed", "body is not JSON");
