@@ -304,6 +304,22 @@ describe("A2A conformance kit, JSON-RPC MUST requirements (triad up --a2a-text-t
       }
     });
 
+    it("CORE-ERR-002: a ListTasks status filter that is not a task state is -32602 naming what was sent; a state's name or number is taken", async () => {
+      for (const bad of ["completed", "BOGUS", "UNRECOGNIZED", -1, 9, 1.5, true, {}]) {
+        const shown = typeof bad === "number" ? String(bad) : JSON.stringify(bad);
+        const got = await errorOf("ListTasks", { status: bad });
+        expect(got, shown).toMatchObject({ code: -32602 });
+        expect(got.message, shown).toMatch(
+          /^Invalid params: params\.status must be a task state \(TASK_STATE_/,
+        );
+        expect(got.message, shown).toContain(`got ${shown}`);
+      }
+      for (const good of ["TASK_STATE_COMPLETED", 3, "TASK_STATE_UNSPECIFIED", null]) {
+        const { answer } = await rpc("ListTasks", { status: good });
+        expect(answer.error, String(good)).toBeUndefined();
+      }
+    });
+
     it("CORE-ERR-002: invalid params are -32602: GetTask, CancelTask and SubscribeToTask with a numeric or missing id, params not an object, an empty key", async () => {
       expect((await errorOf("GetTask", { id: 123 })).code).toBe(-32602);
       expect((await errorOf("GetTask", { id: "" })).code).toBe(-32602);

@@ -4,6 +4,7 @@ import { isPlainObject, protoMemberPath } from "../../core/json.js";
 import { duplicateKeyMessage, duplicateKeyPath } from "../../core/json-duplicate-key.js";
 import { bodyHeldBack, inviteBody } from "../../core/messaging/http/expect-continue.js";
 import { DEFAULT_MAX_BODY_BYTES } from "../http-util.js";
+import { listStatusProblem } from "./list-params.js";
 
 /** The JSON-RPC 2.0 error codes this check answers with. */
 export const JSONRPC_ERROR = {
@@ -202,6 +203,8 @@ function envelopeProblem(body: unknown): Problem | null {
   }
   const history = historyLengthProblem(method, params);
   if (history !== null) return { id, code: JSONRPC_ERROR.invalidParams, message: history };
+  const status = method === "ListTasks" ? listStatusProblem(params) : null;
+  if (status !== null) return { id, code: JSONRPC_ERROR.invalidParams, message: status };
   // The SDK's conversions leave a "__proto__" member out without a word: refused, named.
   const proto = params === undefined ? null : protoMemberPath(params);
   if (proto !== null) {
