@@ -51,6 +51,8 @@ const CODES: Record<string, string> = {
   ERR_TASK_FINISHED: "the task has already finished; it was left as it is",
   ERR_INVALID_INPUT: "a body without `value`, or a value nested too deep (the message names the field)",
   ERR_NOT_WAITING_FOR_INPUT: "the task is not waiting for input (an earlier answer to its request was taken)",
+  ERR_INPUT_TOO_LARGE:
+    "the task with this input would be larger than a message to a distributor can carry: not given, the task still waits",
   ERR_INVALID_TYPE_LIMIT: "a task-type limit the schema refuses (the message names the field)",
   ERR_INVALID_SCHEDULE:
     "a schedule refused (the message names the field): a bad cron or time zone, both or neither of cron and every_ms, every_ms under 1000",
@@ -238,7 +240,7 @@ function operations(options: OpenApiOptions): Record<RestRoute, JsonObject> {
             400: ["ERR_INVALID_TASK_ID", "ERR_MALFORMED_JSON", "ERR_DUPLICATE_KEY"],
             404: ["ERR_NOT_FOUND"],
             409: ["ERR_NOT_WAITING_FOR_INPUT"],
-            413: ["ERR_BODY_TOO_LARGE"],
+            413: ["ERR_BODY_TOO_LARGE", "ERR_INPUT_TOO_LARGE"],
             415: ["ERR_UNSUPPORTED_MEDIA_TYPE"],
             422: ["ERR_INVALID_INPUT", "ERR_JSON_TOO_DEEP", "ERR_RESERVED_KEY"],
             503: [...STORE, "ERR_NOT_REPLICATED"],

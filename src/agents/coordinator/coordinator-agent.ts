@@ -193,7 +193,9 @@ export class CoordinatorAgent extends TriadAgent {
     if (!(await this.store.connect())) {
       throw this.store.unreachable(`coordinator ${this.agentId}`);
     }
-    await this.startTransport();
+    // Its distributors are other processes, reached in messages of a bounded size: an input that
+    // would make a task too large for one is refused (the in-process router has no such limit).
+    if ((await this.startTransport()) !== null) this.core.input.limitTaskSize(this.a2a.maxBodyBytes);
     // Takes its share of the task shards (all of them when alone), rescanning each, as restore() did.
     await this.cluster.start();
     await this.core.workflow.rewatchWaiting().catch(() => {});

@@ -18,6 +18,9 @@ export type InputKeeperOptions = {
 /** The wake-up runs at most this often, however short the monitor tick (one call per shard on Redis Cluster). */
 const EXPIRE_EVERY_MS = 1000;
 
+/** Of a message's body limit, what a task's record may not take: the message's envelope and the dict's JSON around the record's fields. */
+const ENVELOPE_BYTES = 8 * 1024;
+
 /** What provideInput answers: given, or why not (unknown task, or not waiting for input), and the task after. */
 export type InputAnswer =
   | { given: true; task: TaskDict }
@@ -37,9 +40,21 @@ export class InputKeeper {
   /** Inputs given through this coordinator (each one a request answered). */
   given = 0;
   private lastWakeUp = Number.NEGATIVE_INFINITY;
+  /** The most bytes a task's record may hold (a message must carry it to a distributor); null: no limit. */
+  private maxRecordBytes: number | null = null;
 
   constructor(private readonly o: InputKeeperOptions) {
     this.inputs = new InputLedger(o.store, o.ledger);
+  }
+
+  /**
+   * Tasks go to distributors in messages of at most `bodyBytes` (another process's HTTP body
+   * limit): an input that would make its task larger than a message can carry is refused
+   * (ERR_INPUT_TOO_LARGE), and the task keeps waiting, instead of being taken and the task then
+   * abandoned as one that cannot be sent.
+   */
+  limitTaskSize(bodyBytes: number): void {
+    this.maxRecordBytes = Math.max(0, bodyBytes - ENVELOPE_BYTES);
   }
 
   /** Gives input; with `question` (see InputLedger.provide) only if the task still asks that one. */
@@ -50,7 +65,14 @@ export class InputKeeper {
         status: 422,
       });
     }
-    const verdict = await this.inputs.provide(taskId, value, question);
+    const verdict = await this.inputs.provide(taskId, value, question, this.maxRecordBytes ?? undefined);
+    if (!verdict.given && "tooLarge" in verdict) {
+      throw new TriadError(
+        "ERR_INPUT_TOO_LARGE",
+        `the input would make task ${taskId} ${verdict.tooLarge} bytes, over the ${this.maxRecordBytes} a task may take to be sent to a distributor; it was not given, and the task still waits for input`,
+        { status: 413 },
+      );
+    }
     if (!verdict.given && verdict.status === null) return { given: false, reason: "unknown" };
     // Given, the task is pending on no distributor and only this call will place it: a read that
     // fails now (a store blip) is tried again rather than leaving it unplaced until a restore.

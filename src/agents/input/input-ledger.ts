@@ -4,8 +4,14 @@ import { shardOf, shardTag } from "../ledger/shards.js";
 import type { TaskLedger } from "../ledger/task-ledger.js";
 import * as scripts from "./input-scripts.js";
 
-/** What giving input did: given (the task is pending again), unknown task, or the status of a task not waiting. */
-export type InputVerdict = { given: true } | { given: false; status: string | null };
+/**
+ * What giving input did: given (the task is pending again), unknown task, the status of a task
+ * not waiting, or refused for the size the task's record would reach (`bytes`).
+ */
+export type InputVerdict =
+  | { given: true }
+  | { given: false; status: string | null }
+  | { given: false; tooLarge: number };
 
 /** Due entries looked at per shard per wake-up: a backlog drains over a few ticks. */
 const EXPIRE_BATCH = 500;
@@ -25,15 +31,22 @@ export class InputLedger {
    * Gives `value` to the task if it waits for input — for question `question` (the number of
    * inputs given before it was asked) when named; the value joins its inputs and it is pending again.
    * The person is told it was taken: with redis.waitReplicas, only once replicas hold it.
+   * `maxBytes`: refused when the task's record would grow past it (see provide-input-1.lua).
    */
-  async provide(taskId: string, value: JsonValue, question?: number): Promise<InputVerdict> {
+  async provide(
+    taskId: string,
+    value: JsonValue,
+    question?: number,
+    maxBytes?: number,
+  ): Promise<InputVerdict> {
     const shard = shardOf(taskId, this.ledger.shards);
     const reply = await this.store.runReplicatedScript(
       scripts.provideInput,
       [`${shardTag(shard)}open`],
-      [this.store.key(shardTag(shard)), taskId, JSON.stringify(value), question ?? ""],
+      [this.store.key(shardTag(shard)), taskId, JSON.stringify(value), question ?? "", maxBytes ?? ""],
     );
     if (reply === 1) return { given: true };
+    if (Array.isArray(reply)) return { given: false, tooLarge: Number(reply[1]) };
     return { given: false, status: typeof reply === "string" ? reply : null };
   }
 

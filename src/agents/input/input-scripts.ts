@@ -9,13 +9,19 @@ import { defineOpenScript, openRemove } from "../ledger/open-index.js";
  */
 
 export const provideInput = defineScript(import.meta.url, "provide-input-1.lua", (db, _keys, args) => {
-  const [prefix, id, value, question] = args as [string, string, string, string];
+  const [prefix, id, value, question, maxBytes] = args as [string, string, string, string, string];
   const rec = `${prefix}task:${id}`;
   const status = db.hget(rec, "status");
   if (status === null) return 0;
   if (status !== "input_required") return status;
   const given = Number(db.hget(rec, "inputs_n") ?? 0);
   if (question !== "" && Number(question) !== given) return "other_question";
+  if (maxBytes !== "") {
+    let bytes = Buffer.byteLength(value) + 1;
+    for (const [field, v] of Object.entries(db.hgetall(rec)))
+      bytes += Buffer.byteLength(field) + Buffer.byteLength(v);
+    if (bytes > Number(maxBytes)) return ["too_large", bytes];
+  }
   const inputs = db.hget(rec, "inputs");
   const next =
     inputs === null || inputs === "" || inputs === "[]" ? `[${value}]` : `${inputs.slice(0, -1)},${value}]`;

@@ -386,6 +386,11 @@ export class A2AClient implements RouterEndpoint {
     this.httpFallback = handler;
   }
 
+  /** The most bytes of a message body this agent takes over HTTP (and sends: peers share the setting). */
+  get maxBodyBytes(): number {
+    return this.config.maxBodyBytes;
+  }
+
   /** Base URL of this agent's listener once listen() resolved, else null. */
   get url(): string | null {
     return this.server?.url ?? null;
