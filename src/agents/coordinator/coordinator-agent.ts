@@ -37,6 +37,7 @@ import {
   type Timing,
 } from "../timing.js";
 import { validateGraph } from "../workflow/graph-validation.js";
+import { checkCancelReason } from "./cancel-reason.js";
 import { CoordinatorCluster } from "./coordinator-cluster.js";
 import { CoordinatorCore, type CoordinatorCoreOptions } from "./coordinator-core.js";
 import {
@@ -364,6 +365,7 @@ export class CoordinatorAgent extends TriadAgent {
   async cancelTask(taskId: string, reason: string = CANCELED_BY_CLIENT): Promise<boolean> {
     if (typeof taskId !== "string" || taskId.length === 0)
       throw new TriadError("ERR_INVALID_ARGUMENT", "cancelTask takes a task id (a non-empty string)");
+    checkCancelReason(reason);
     return (await this.core.cancel(taskId, reason))?.canceled ?? false;
   }
 

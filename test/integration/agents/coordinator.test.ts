@@ -53,6 +53,23 @@ describe.each(testEngines("coordinator"))("coordinator and leases on $name", (en
     expect(c.core.stats.submitted).toBe(1);
   });
 
+  it("cancelTask's reason is the task's error: one that is not a non-empty string, or too long, is refused and the task left open", async () => {
+    cluster = new TestCluster(engine.config());
+    const c = await cluster.startCoordinator();
+    const id = cluster.id("kept");
+    // No distributor: the task stays pending, open to a cancel.
+    expect(await c.submitTask({ task_id: id, task_type: "echo", payload: {} })).toBe(true);
+    for (const reason of ["", "  ", {}, 42, null, ["why"], "x".repeat(1001)]) {
+      await expect(c.cancelTask(id, reason as string)).rejects.toMatchObject({
+        code: "ERR_INVALID_ARGUMENT",
+        message: expect.stringMatching(/^cancelTask's reason /),
+      });
+      expect(await c.core.getTask(id)).toMatchObject({ status: "pending", error: null });
+    }
+    expect(await c.cancelTask(id, "the user closed the tab")).toBe(true);
+    expect(await c.core.getTask(id)).toMatchObject({ status: "abandoned", error: "the user closed the tab" });
+  });
+
   it("cancelTask ends a running task abandoned, and its attempt's late result is refused by the fence", async () => {
     cluster = new TestCluster(engine.config());
     const c = await cluster.startCoordinator();
