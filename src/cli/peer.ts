@@ -38,6 +38,26 @@ export async function discoverAgentId(
   }
 }
 
+/**
+ * A coordinator of the list that did not answer by `giveUpMs` is asked on, however long it takes
+ * (every 2 s): one that was down when the distributor started and comes back later joins the
+ * failover list then. (It was dropped for good, and a distributor whose coordinator then died
+ * stayed on it while the one that came back went unused.)
+ */
+function askUntilFound(
+  found: Promise<CoordinatorFound>,
+  url: string,
+  log: Logger,
+): Promise<CoordinatorFound> {
+  return found.catch((err: unknown) => {
+    log.warn(
+      { url, err: (err as Error).message },
+      "a coordinator has not answered yet; still asking (it joins the failover list once it answers)",
+    );
+    return discoverAgentId(url, log, Number.POSITIVE_INFINITY).then((id) => ({ id, url }));
+  });
+}
+
 function a2aUrl(baseUrl: string): URL {
   try {
     return new URL("/a2a", baseUrl);
@@ -54,9 +74,8 @@ export type CoordinatorFound = { id: string; url: string };
  * over only once it failed to answer (refused, or no answer within `answerWithinMs`), and
  * taken again if it answers before a later one does. `ready`: the others that answered by
  * then, in the order the list goes round from the current one (the failover order); `later`:
- * the others, each resolved when it answers (added to the failover list then). Every URL is
- * asked at once and keeps being asked until it answers or `giveUpMs` passes; rejects when
- * none answered by then.
+ * the others, each resolved when it answers (added to the failover list then), however late.
+ * Every URL is asked at once; rejects when none answered within `giveUpMs`.
  */
 export async function discoverCoordinators(
   urls: string[],
@@ -114,7 +133,7 @@ export async function discoverCoordinators(
     const i = (firstIndex + step) % urls.length;
     const id = states[i]!.id;
     if (id !== undefined) ready.push({ id, url: urls[i]! });
-    else later.push(found[i]!);
+    else later.push(askUntilFound(found[i]!, urls[i]!, log));
   }
   return { first: { id: states[firstIndex]!.id!, url: urls[firstIndex]! }, rest: { ready, later } };
 }

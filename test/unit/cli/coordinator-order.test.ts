@@ -65,6 +65,25 @@ describe("discoverCoordinators: the --coordinator list in order of preference", 
     expect(await rest.later[0]).toEqual({ id: "c1", url: down });
   });
 
+  it("keeps asking one that did not answer by giveUpMs: it joins the failover list whenever it comes up", async () => {
+    const downPort = await freePort();
+    const down = `http://127.0.0.1:${downPort}`;
+    const up = await fakeCoordinator("c2", 0);
+    const { first, rest } = await discoverCoordinators([down, up], silentLogger, { giveUpMs: 200 });
+    expect(first).toEqual({ id: "c2", url: up });
+    let joined: unknown = null;
+    const later = rest.later[0]!.then(
+      (c) => (joined = c),
+      (err: unknown) => (joined = err),
+    );
+    // Past giveUpMs, still down: not given up on.
+    await new Promise((r) => setTimeout(r, 600));
+    expect(joined).toBeNull();
+    await fakeCoordinator("c1", 0, downPort); // restarted, say, after the distributor's coordinator died
+    await later;
+    expect(joined).toEqual({ id: "c1", url: down });
+  });
+
   it("moves to the next when one does not answer within the timeout", async () => {
     const hung = await fakeCoordinator("c1", "hang");
     const up = await fakeCoordinator("c2", 0);
