@@ -1,5 +1,5 @@
-import { A2AError } from "@a2a-js/sdk/errors";
-import { STORE_RETRY_AFTER_S, type TriadError } from "../../core/errors.js";
+import { A2AError, RequestMalformedError } from "@a2a-js/sdk/errors";
+import { isStoreUnavailable, STORE_RETRY_AFTER_S, type TriadError } from "../../core/errors.js";
 
 /**
  * The JSON-RPC error of a SendMessage that Triad could not record because its store was
@@ -15,6 +15,17 @@ export class StoreUnavailableError extends A2AError {
       metadata: { code: cause.code, retry_after_s: String(STORE_RETRY_AFTER_S) },
     });
   }
+}
+
+/**
+ * The request's error for a refusal the executor noted: a store that could not answer is
+ * StoreUnavailableError; an input refused (ERR_INPUT_TOO_LARGE: the task, given it, could no
+ * longer be sent to a distributor, and still waits) is the request's own fault, -32602.
+ */
+export function refusalError(refused: TriadError): A2AError {
+  const { code, message } = refused;
+  if (isStoreUnavailable(refused)) return new StoreUnavailableError(refused);
+  return new RequestMalformedError(`${code}: ${message}`);
 }
 
 /** Refusals kept at most (a stream dropped before its first event leaves its refusal behind). */

@@ -110,7 +110,9 @@ export class TriadExecutor implements AgentExecutor {
     try {
       given = await this.o.coordinator.provideInput(taskId, value);
     } catch (err) {
-      if (!isStoreUnavailable(err)) throw err;
+      // An input refused (too large for its task to be sent): the request's error, the task
+      // still waiting; the SDK would answer a throw here as a task that failed.
+      if (!isStoreUnavailable(err) && !isTriadError(err, "ERR_INPUT_TOO_LARGE")) throw err;
       submitRefusals.note(message.messageId, err);
       return;
     }

@@ -19,7 +19,7 @@ import {
 import { isStoreUnavailable } from "../../core/errors.js";
 import { heldReferences } from "./held-references.js";
 import { refuseUnrunnable } from "./message-checks.js";
-import { StoreUnavailableError, submitRefusals } from "./store-unavailable.js";
+import { refusalError, StoreUnavailableError, submitRefusals } from "./store-unavailable.js";
 
 /**
  * The SDK's DefaultRequestHandler with Triad's differences: the agent card is built on
@@ -62,9 +62,16 @@ export class TriadRequestHandler extends DefaultRequestHandler {
     await retryWhenUnavailable(refuseUnrunnable(params, this.tasks, context));
     const messageId = params.message?.messageId;
     try {
-      const answer = await retryWhenUnavailable(super.sendMessage(heldReferences.hold(params), context));
+      // A refusal the executor noted is the answer, whether or not the SDK made one of its own
+      // (an executor that refused publishes nothing: "finished without a result").
+      const answer = await retryWhenUnavailable(
+        super.sendMessage(heldReferences.hold(params), context),
+      ).catch((err: unknown) => {
+        const refused = submitRefusals.take(messageId);
+        throw refused === undefined ? err : refusalError(refused);
+      });
       const refused = submitRefusals.take(messageId);
-      if (refused !== undefined) throw new StoreUnavailableError(refused);
+      if (refused !== undefined) throw refusalError(refused);
       return answer;
     } finally {
       submitRefusals.take(messageId);
@@ -81,9 +88,14 @@ export class TriadRequestHandler extends DefaultRequestHandler {
     try {
       for await (const event of wrapStream(super.sendMessageStream(heldReferences.hold(params), context))) {
         const refused = submitRefusals.take(messageId);
-        if (refused !== undefined) throw new StoreUnavailableError(refused);
+        if (refused !== undefined) throw refusalError(refused);
         yield event;
       }
+      const refused = submitRefusals.take(messageId);
+      if (refused !== undefined) throw refusalError(refused);
+    } catch (err) {
+      const refused = submitRefusals.take(messageId);
+      throw refused === undefined ? err : refusalError(refused);
     } finally {
       submitRefusals.take(messageId);
       heldReferences.forget(messageId);
