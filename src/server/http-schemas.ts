@@ -350,7 +350,7 @@ export const agentsAnswer = named(
       })
       .optional()
       .describe(
-        "The whole cluster's task counts, as the dashboard shows them: this coordinator's plus every live coordinator's (several coordinators). Absent from an older coordinator's answer.",
+        "The whole cluster's task counts, as the dashboard shows them: every coordinator's that served this store, kept in the store (a coordinator that died, stopped or restarted leaves its counts in: they never go down); waiting and in_flight are now. Absent from an older coordinator's answer.",
       ),
   }),
   "Agents",

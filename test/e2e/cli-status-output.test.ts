@@ -135,7 +135,7 @@ describe("triad status output", () => {
     try {
       const r = await runTriad(["status", "--coordinator", url]);
       expect(r.stdout).toMatch(
-        /^tasks since the coordinators started: 200 submitted, 190 completed, 4 failed, 1 abandoned; now 5 waiting for a distributor, 2 waiting for input$/m,
+        /^tasks since the first coordinator on this store started: 200 submitted, 190 completed, 4 failed, 1 abandoned; now 5 waiting for a distributor, 2 waiting for input$/m,
       );
     } finally {
       clusterTasks = undefined;

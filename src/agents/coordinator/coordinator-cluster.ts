@@ -3,6 +3,7 @@ import type { TaskLedger } from "../ledger/task-ledger.js";
 import type { Timing } from "../timing.js";
 import type { ClusterSeam } from "./cluster-seam.js";
 import type { CoordinatorCore } from "./coordinator-core.js";
+import { CoordinatorCounts } from "./coordinator-counts.js";
 import { CoordinatorPeers, type CoordinatorView, type HeardDistributor } from "./coordinator-peers.js";
 import { ShardLeases } from "./shard-leases.js";
 
@@ -59,6 +60,8 @@ export type CoordinatorClusterOptions = {
 export class CoordinatorCluster implements ClusterSeam {
   readonly leases: ShardLeases;
   readonly peers: CoordinatorPeers;
+  /** The whole cluster's task counts, kept in the store (a coordinator gone leaves its counts in). */
+  readonly counts: CoordinatorCounts;
   private timer: NodeJS.Timeout | undefined;
   private ticking: Promise<void> | null = null;
   /** Shards gained and not rescanned yet, and the rescan running (one at a time, beside the ticks). */
@@ -104,6 +107,12 @@ export class CoordinatorCluster implements ClusterSeam {
             .adoptIfUnplaced(id)
             .catch(() => {});
       },
+    });
+    this.counts = new CoordinatorCounts({
+      store: o.store,
+      coordinatorId: o.coordinatorId,
+      startedAt: o.startedAt,
+      counts: () => ({ ...o.core().stats }),
     });
     this.leases = new ShardLeases({
       coordinatorId: o.coordinatorId,
@@ -174,6 +183,7 @@ export class CoordinatorCluster implements ClusterSeam {
     await this.peers.start();
     this.importDistributors();
     await this.leases.tick();
+    await this.tickCounts();
     this.timer ??= setInterval(() => {
       this.ticking ??= this.tick()
         .catch(() => {})
@@ -196,6 +206,7 @@ export class CoordinatorCluster implements ClusterSeam {
     await this.ticking;
     await this.rescanning;
     if (options.release === false) return;
+    await this.counts.write().catch(() => {});
     await this.leases.releaseAll();
     await this.peers.stop();
   }
@@ -229,12 +240,21 @@ export class CoordinatorCluster implements ClusterSeam {
     // gone this tick has its shards taken this tick, once their leases have expired.
     await this.leases.tick(this.peers.tick().then(() => this.importDistributors()));
     await this.checkHandOffs();
+    await this.tickCounts();
     // Watches of tasks that ended elsewhere (or never) are dropped once old.
     const old = performance.now() - WATCH_TTL_MS;
     for (const [id, at] of this.watchedElsewhere) {
       if (at > old) break;
       this.watchedElsewhere.delete(id);
     }
+  }
+
+  /** Writes this coordinator's counts and reads the cluster's (a store that failed: the next tick does). */
+  private async tickCounts(): Promise<void> {
+    const others = this.peers.others();
+    await this.counts
+      .tick((id, startedAt) => others.some((v) => v.id === id && v.started_at === startedAt))
+      .catch(() => {});
   }
 
   /**

@@ -56,20 +56,18 @@ export async function status(options: ParsedOptions): Promise<number> {
       .join("  ")
       .trimEnd();
   process.stdout.write(`${line(header)}\n${rows.map(line).join("\n")}\n\n`);
-  // The whole cluster's counts (several coordinators: every live one's), else (an older
-  // coordinator) the one asked.
+  // The whole cluster's counts, else (an older coordinator) the one asked.
   const c = body.cluster_tasks;
   const t = body.tasks;
   const [submitted, completed, failed, abandoned, waiting, input] =
     c === undefined
       ? [t.submitted, t.completed, t.failed, t.abandoned, t.unplaced, t.input_required]
       : [c.submitted, c.completed, c.failed, c.abandoned, c.waiting, c.input_required];
-  // Counts since each coordinator started (a restart starts its own at 0, as /metrics'
-  // counters), then what waits now: the tasks themselves are in the store (GET /tasks).
-  const live = body.agents.filter((a) => a.tier === "coordinator" && a.status !== "dead").length;
-  const whose = c !== undefined && live > 1 ? "the coordinators" : "this coordinator";
+  // The cluster's counts are kept in the store (a coordinator gone leaves its counts in); an older
+  // coordinator's own count since it started. Then what waits now (the tasks are in the store).
+  const since = c !== undefined ? "the first coordinator on this store" : "this coordinator";
   process.stdout.write(
-    `tasks since ${whose} started: ${submitted ?? 0} submitted, ${completed ?? 0} completed, ${failed ?? 0} failed, ${abandoned ?? 0} abandoned; now ${waiting ?? 0} waiting for a distributor, ${input ?? 0} waiting for input\n`,
+    `tasks since ${since} started: ${submitted ?? 0} submitted, ${completed ?? 0} completed, ${failed ?? 0} failed, ${abandoned ?? 0} abandoned; now ${waiting ?? 0} waiting for a distributor, ${input ?? 0} waiting for input\n`,
   );
   // A crashed agent fails the command; one that stopped gracefully (a rolling restart) does not.
   const crashed = body.agents.filter((a) => a.status === "dead" && !stoppedGracefully(a)).length;

@@ -3,9 +3,10 @@ import type { JsonObject } from "../../core/json.js";
 import { agentList } from "../coordinator-api.js";
 
 /**
- * The task counts the dashboard shows: of the whole cluster, each coordinator alive counting
- * what it accepted and heard end since it started (their own counters: the sum counts nothing
- * twice); a coordinator that has gone takes its counts with it.
+ * The task counts the dashboard shows: of the whole cluster, each coordinator counting what it
+ * accepted and heard end (their own counters: the sum counts nothing twice), kept in the store
+ * (CoordinatorCounts), so a coordinator that died, stopped or restarted leaves its counts in:
+ * they never go down while the store keeps its data.
  */
 export type TaskCounts = {
   submitted: number;
@@ -29,16 +30,16 @@ const counter = (value: unknown): number =>
   typeof value === "number" && Number.isFinite(value) && value >= 0 ? value : 0;
 
 export function taskCounts(coordinator: CoordinatorAgent): TaskCounts {
-  const s = coordinator.core.stats;
+  const s = coordinator.cluster.counts.totals();
   const counts: TaskCounts = {
-    submitted: s.submitted,
+    submitted: counter(s.submitted),
     waiting: coordinator.core.unplacedCount,
     in_flight: 0,
-    completed: s.completed,
-    failed: s.failed,
-    abandoned: s.abandoned,
+    completed: counter(s.completed),
+    failed: counter(s.failed),
+    abandoned: counter(s.abandoned),
     retried: 0,
-    reassigned: s.reassigned,
+    reassigned: counter(s.reassigned),
     input_required: coordinator.core.input.waiting,
   };
   for (const d of coordinator.core.directory.all()) if (d.status !== "dead") counts.in_flight += d.load;
@@ -48,12 +49,6 @@ export function taskCounts(coordinator: CoordinatorAgent): TaskCounts {
     Object.entries(coordinator.observer.reportedCounts(Number.POSITIVE_INFINITY)),
   );
   for (const peer of coordinator.cluster.peers.others()) {
-    const stats = (peer.stats ?? {}) as Record<string, unknown>;
-    counts.submitted += counter(stats.submitted);
-    counts.completed += counter(stats.completed);
-    counts.failed += counter(stats.failed);
-    counts.abandoned += counter(stats.abandoned);
-    counts.reassigned += counter(stats.reassigned);
     counts.waiting += counter(peer.waiting);
     const reported = peer.reported;
     if (reported === null || typeof reported !== "object") continue;
