@@ -17,7 +17,10 @@ export type ClusterSeam = {
    * does not hold open); resolves once asked. Undefined alone: nobody to ask.
    */
   watch(taskId: string): Promise<void> | undefined;
-  /** No other coordinator is alive on this store. */
+  /**
+   * No other coordinator was seen alive on this store since this one started: an end read by a
+   * waiter here can have been counted by nobody else (one that died may have counted it).
+   */
   alone(): boolean;
 };
 

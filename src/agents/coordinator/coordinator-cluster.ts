@@ -168,7 +168,7 @@ export class CoordinatorCluster implements ClusterSeam {
   }
 
   alone(): boolean {
-    return this.peers.others().length === 0;
+    return !this.peers.everHadOthers;
   }
 
   /** Joins: learns the others, takes its share of the shards (rescanning them), then ticks every heartbeat interval. */

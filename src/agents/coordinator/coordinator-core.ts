@@ -567,7 +567,7 @@ export class CoordinatorCore {
     const statuses = await Promise.all(due.map((id) => this.o.ledger.status(id)));
     const ended = due.filter((_, i) => isTerminalStatus(statuses[i] ?? ""));
     const records = await Promise.all(ended.map((id) => this.o.ledger.get(id)));
-    // Alone, a report was lost and this is the first word of the end; with others, one of them counts it.
+    // Alone since it started, a report was lost: this is the first word of the end; else another may have counted it.
     const here = this.cluster.alone();
     for (const record of records)
       if (record && isTerminalStatus(record.task.status))

@@ -103,6 +103,8 @@ export class CoordinatorPeers {
   private watchers: Array<() => void> = [];
   private flushScheduled = false;
   private subscribed = false;
+  /** Another coordinator was seen alive since this one started (one that died since included). */
+  private hadOthers = false;
 
   constructor(private readonly o: CoordinatorPeersOptions) {
     this.gone = new GoneCoordinators(() => o.retentionMs ?? DEFAULT_TIMING.deadRetentionMs);
@@ -158,6 +160,7 @@ export class CoordinatorPeers {
     for (const id of peers.keys()) this.gone.alive(id);
     this.gone.prune(now);
     this.peers = peers;
+    if (peers.size > 0) this.hadOthers = true;
     if (forgotten.length > 0) await this.forget(forgotten);
   }
 
@@ -184,6 +187,11 @@ export class CoordinatorPeers {
   /** Whether another coordinator is alive now. */
   get hasOthers(): boolean {
     return this.peers.size > 0;
+  }
+
+  /** Whether another coordinator was seen alive since this one started (alive now or gone since). */
+  get everHadOthers(): boolean {
+    return this.hadOthers;
   }
 
   /** The other coordinators alive now, as they last described themselves. */

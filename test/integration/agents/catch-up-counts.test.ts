@@ -1,0 +1,79 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import type { TaskLedger } from "../../../src/agents/ledger/task-ledger.js";
+import { CoordinatorAgent, DistributorAgent, WorkerAgent } from "../../../src/index.js";
+import { taskCounts } from "../../../src/server/dashboard/cluster-view.js";
+import { FAST, FaultyRouter } from "../../helpers/cluster.js";
+import { testEngines } from "../../helpers/engines.js";
+import { until } from "../../helpers/wait.js";
+
+/**
+ * A waiter's own read of an end (the catch-up, when its news was lost) counts the end only on a
+ * coordinator that has been alone since it started: one that was not may wait for an end that
+ * another coordinator heard first-hand and counted, then died or stopped.
+ */
+describe.each(testEngines("catch-up-counts"))("a waiter's catch-up on $name", (engine) => {
+  const cleanups: Array<() => Promise<unknown>> = [];
+  beforeAll(() => engine.setup());
+  afterEach(async () => {
+    for (const c of cleanups.splice(0).reverse()) await c().catch(() => {});
+  });
+  afterAll(() => engine.teardown());
+
+  it("counts nothing twice when the coordinator that counted the end stopped before the waiter's read", async () => {
+    const config = engine.config();
+    const router = new FaultyRouter();
+    const run = Math.random().toString(36).slice(2, 7);
+    const coordinator = (name: string) =>
+      new CoordinatorAgent({ agentId: `${name}-${run}`, redis: config, a2a: { router }, timing: FAST });
+    const c1 = coordinator("c1");
+    const c2 = coordinator("c2");
+    cleanups.push(() => c1.cleanup());
+    cleanups.push(() => c2.cleanup());
+    await Promise.all([c1.initialize(), c2.initialize()]);
+    const d = new DistributorAgent({
+      agentId: `d1-${run}`,
+      coordinatorId: c2.agentId,
+      coordinators: [{ id: c1.agentId }],
+      redis: config,
+      a2a: { router },
+      timing: FAST,
+    });
+    await d.initialize();
+    cleanups.push(() => d.cleanup());
+    const w = new WorkerAgent({
+      agentId: `w1-${run}`,
+      distributorId: d.agentId,
+      a2a: { router },
+      timing: FAST,
+    });
+    await w.initialize();
+    cleanups.push(() => w.cleanup());
+    await until("each sees the other and the distributor", () =>
+      [c1, c2].every((c) => !c.cluster.alone() && (c.core.directory.get(d.agentId)?.capacity ?? 0) > 0),
+    );
+    // The news c1 hears is lost, and its catch-up reads see the task open until c2 has stopped.
+    c1.core.endedElsewhere = async () => {};
+    const ledger = (c1.core as unknown as { o: { ledger: TaskLedger } }).o.ledger;
+    const status = ledger.status.bind(ledger);
+    let held = true;
+    let heldReads = 0;
+    ledger.status = async (id: string) => {
+      if (!held) return status(id);
+      heldReads++;
+      return "in_progress";
+    };
+    // Accepted and placed by c2 (which hears its end first-hand and counts it), awaited through c1.
+    expect(await c2.submitTask({ task_id: "counted-once", task_type: "echo", payload: {} })).toBe(true);
+    const waiting = c1.waitForTask("counted-once", 20_000);
+    await until("c2 counted the end", () => c2.core.stats.completed === 1);
+    await until("c1's catch-up has looked", () => heldReads > 0);
+    await c2.cleanup(); // a graceful stop: its counts stay in the cluster's (CoordinatorCounts)
+    await until("c1 sees c2 gone", () => c1.cluster.peers.others().length === 0);
+    held = false;
+    expect(await waiting).toMatchObject({ task_id: "counted-once", status: "completed" });
+    await until("c1's totals have c2's count", () => taskCounts(c1).completed >= 1);
+    // Read by c1's waiter, counted by c2: once in the totals, not by c1 as well.
+    expect(c1.core.stats.completed).toBe(0);
+    expect(taskCounts(c1).completed).toBe(1);
+  });
+});
