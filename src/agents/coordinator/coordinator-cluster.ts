@@ -87,11 +87,14 @@ export class CoordinatorCluster implements ClusterSeam {
       ttlMs: own.viewTtlMs,
       retentionMs: o.timing.deadRetentionMs,
       view: () => this.view(),
-      ended: (ids) =>
+      ended: (ids) => {
+        // Heard first-hand elsewhere: no report of these comes here, so they are no longer awaited as such.
+        for (const id of ids) this.acceptedHere.delete(id);
         void o
           .core()
           .endedElsewhere(ids)
-          .catch(() => {}),
+          .catch(() => {});
+      },
       watched: (ids) => {
         const now = performance.now();
         for (const id of ids) {

@@ -49,7 +49,9 @@ describe.each(testEngines("catch-up-counts"))("a waiter's catch-up on $name", (e
     await w.initialize();
     cleanups.push(() => w.cleanup());
     await until("each sees the other and the distributor", () =>
-      [c1, c2].every((c) => !c.cluster.alone() && (c.core.directory.get(d.agentId)?.capacity ?? 0) > 0),
+      [c1, c2].every(
+        (c) => c.cluster.peers.hasOthers && (c.core.directory.get(d.agentId)?.capacity ?? 0) > 0,
+      ),
     );
     // The news c1 hears is lost, and its catch-up reads see the task open until c2 has stopped.
     c1.core.endedElsewhere = async () => {};

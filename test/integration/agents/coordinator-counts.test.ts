@@ -106,7 +106,9 @@ describe.each(testEngines("coordinator-counts", { cluster: true }))(
       await w.initialize();
       cleanups.push(() => w.cleanup());
       await until("each sees the other and the distributor", () =>
-        [c1, c2].every((c) => !c.cluster.alone() && (c.core.directory.get(d.agentId)?.capacity ?? 0) > 0),
+        [c1, c2].every(
+          (c) => c.cluster.peers.hasOthers && (c.core.directory.get(d.agentId)?.capacity ?? 0) > 0,
+        ),
       );
       // Accepted and awaited through c2, whose distributor it is: c2 counts the ends reported to it
       // (those it placed itself), and submitted all 20.

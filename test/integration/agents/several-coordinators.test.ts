@@ -313,7 +313,7 @@ describe.each(testEngines("several-coordinators", { cluster: true }))(
       set = new Coordinators(engine.config());
       await set.start(2, 2);
       const [c1, c2] = set.coordinators as [CoordinatorAgent, CoordinatorAgent];
-      await until("each sees the other", () => !c1.cluster.alone() && !c2.cluster.alone());
+      await until("each sees the other", () => c1.cluster.peers.hasOthers && c2.cluster.peers.hasOthers);
       const news: Array<{ from: string; ended?: string[]; watch?: string[] }> = [];
       const listener = new RedisClient(set.redis);
       await listener.connect();
@@ -354,7 +354,7 @@ describe.each(testEngines("several-coordinators", { cluster: true }))(
       set = new Coordinators(engine.config());
       await set.start(2, 2);
       const [c1, c2] = set.coordinators as [CoordinatorAgent, CoordinatorAgent];
-      await until("each sees the other", () => !c1.cluster.alone() && !c2.cluster.alone());
+      await until("each sees the other", () => c1.cluster.peers.hasOthers && c2.cluster.peers.hasOthers);
       // The ends reported to c1 are held (a loaded machine: the report queued behind other work),
       // so its waiter, having waited long, reads them from the ledger first.
       const held: Array<() => void> = [];

@@ -1,0 +1,96 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { CoordinatorAgent, DistributorAgent, RedisClient, WorkerAgent } from "../../../src/index.js";
+import { FAST, FaultyRouter } from "../../helpers/cluster.js";
+import { testEngines } from "../../helpers/engines.js";
+import { until } from "../../helpers/wait.js";
+
+/**
+ * The tasks a coordinator accepted while others were alive (their waiters are most likely there,
+ * so their end needs no news): at most 1,000,000 remembered, each dropped when the task ends
+ * anywhere. Past the bound, a task forgotten is still awaited and reported: its end only costs
+ * a news message.
+ */
+describe.each(testEngines("accepted-here"))("the tasks accepted here on $name", (engine) => {
+  const cleanups: Array<() => Promise<unknown>> = [];
+  beforeAll(() => engine.setup());
+  afterEach(async () => {
+    for (const c of cleanups.splice(0).reverse()) await c().catch(() => {});
+  });
+  afterAll(() => engine.teardown());
+
+  async function start() {
+    const config = engine.config();
+    const router = new FaultyRouter();
+    const run = Math.random().toString(36).slice(2, 7);
+    const coordinator = (name: string) =>
+      new CoordinatorAgent({ agentId: `${name}-${run}`, redis: config, a2a: { router }, timing: FAST });
+    const c1 = coordinator("c1");
+    const c2 = coordinator("c2");
+    cleanups.push(() => c1.cleanup());
+    cleanups.push(() => c2.cleanup());
+    await Promise.all([c1.initialize(), c2.initialize()]);
+    const d = new DistributorAgent({
+      agentId: `d1-${run}`,
+      coordinatorId: c2.agentId,
+      coordinators: [{ id: c1.agentId }],
+      redis: config,
+      a2a: { router },
+      timing: FAST,
+    });
+    await d.initialize();
+    cleanups.push(() => d.cleanup());
+    const w = new WorkerAgent({
+      agentId: `w1-${run}`,
+      distributorId: d.agentId,
+      a2a: { router },
+      timing: FAST,
+    });
+    await w.initialize();
+    cleanups.push(() => w.cleanup());
+    await until("each sees the other and the distributor", () =>
+      [c1, c2].every(
+        (c) => c.cluster.peers.hasOthers && (c.core.directory.get(d.agentId)?.capacity ?? 0) > 0,
+      ),
+    );
+    const news: Array<{ from: string; ended?: string[] }> = [];
+    const listener = new RedisClient(config);
+    await listener.connect();
+    cleanups.push(() => listener.disconnect());
+    await listener.subscribe("coordinators:news", (_c, data) => {
+      news.push(data as (typeof news)[number]);
+    });
+    const accepted = (c: CoordinatorAgent) =>
+      (c.cluster as unknown as { acceptedHere: Set<string> }).acceptedHere;
+    return { c1, c2, news, accepted };
+  }
+
+  it("a task accepted here and ended through another coordinator is dropped here when its news comes", async () => {
+    const { c1, c2, news, accepted } = await start();
+    const ids = Array.from({ length: 5 }, (_, i) => `canceled-elsewhere-${i}`);
+    for (const id of ids)
+      expect(await c2.submitTask({ task_id: id, task_type: "sleep", payload: { ms: 5000 } })).toBe(true);
+    expect(ids.filter((id) => accepted(c2).has(id))).toEqual(ids);
+    // Ended first-hand by c1 (a client's cancel there): c1 tells, and no report of them comes to c2.
+    for (const id of ids) expect(await c1.cancelTask(id, "test")).toBe(true);
+    await until("c1's news is out", () =>
+      ids.every((id) => news.some((n) => n.from === c1.agentId && n.ended?.includes(id))),
+    );
+    await until("c2 forgot them", () => ids.every((id) => !accepted(c2).has(id)));
+  });
+
+  it("past the bound, a task forgotten is still awaited and its end reported: it costs one news message", async () => {
+    const { c2, news, accepted } = await start();
+    expect(await c2.submitTask({ task_id: "forgotten", task_type: "sleep", payload: { ms: 300 } })).toBe(
+      true,
+    );
+    const waiting = c2.waitForTask("forgotten", 10_000);
+    for (let i = 0; i < 1_000_000; i++) c2.cluster.accepted(`filler-${i}`);
+    expect(accepted(c2).size).toBe(1_000_000);
+    expect(accepted(c2).has("forgotten")).toBe(false);
+    expect(await waiting).toMatchObject({ task_id: "forgotten", status: "completed" });
+    await until("c2 tells of its end", () =>
+      news.some((n) => n.from === c2.agentId && n.ended?.includes("forgotten")),
+    );
+    accepted(c2).clear();
+  });
+});
