@@ -1,0 +1,76 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { CoordinatorAgent, DistributorAgent, WorkerAgent } from "../../../src/index.js";
+import { taskCounts } from "../../../src/server/dashboard/cluster-view.js";
+import { FAST, FaultyRouter } from "../../helpers/cluster.js";
+import { testEngines } from "../../helpers/engines.js";
+import { until } from "../../helpers/wait.js";
+
+/**
+ * A client's cancel through another coordinator than the one that accepted and placed a running
+ * task: the canceling coordinator ends it (counted there, first-hand), the waiter on the
+ * accepting one is answered, and the attempt's late result (refused by the fence) counts nothing
+ * again: the cluster counts each task abandoned once.
+ */
+describe.each(testEngines("cancel-elsewhere-counts"))(
+  "a cancel through another coordinator on $name",
+  (engine) => {
+    const cleanups: Array<() => Promise<unknown>> = [];
+    beforeAll(() => engine.setup());
+    afterEach(async () => {
+      for (const c of cleanups.splice(0).reverse()) await c().catch(() => {});
+    });
+    afterAll(() => engine.teardown());
+    it("counts a running task canceled through another coordinator abandoned once, in the whole cluster", async () => {
+      const config = engine.config();
+      const router = new FaultyRouter();
+      const run = Math.random().toString(36).slice(2, 7);
+      const coordinator = (name: string) =>
+        new CoordinatorAgent({ agentId: `${name}-${run}`, redis: config, a2a: { router }, timing: FAST });
+      const c1 = coordinator("c1");
+      const c2 = coordinator("c2");
+      cleanups.push(() => c1.cleanup());
+      cleanups.push(() => c2.cleanup());
+      await Promise.all([c1.initialize(), c2.initialize()]);
+      const d = new DistributorAgent({
+        agentId: `d1-${run}`,
+        coordinatorId: c2.agentId,
+        coordinators: [{ id: c1.agentId }],
+        redis: config,
+        a2a: { router },
+        timing: FAST,
+      });
+      await d.initialize();
+      cleanups.push(() => d.cleanup());
+      const w = new WorkerAgent({
+        agentId: `w1-${run}`,
+        distributorId: d.agentId,
+        a2a: { router },
+        timing: FAST,
+      });
+      await w.initialize();
+      cleanups.push(() => w.cleanup());
+      await until("each sees the other and the distributor", () =>
+        [c1, c2].every(
+          (c) => c.cluster.peers.hasOthers && (c.core.directory.get(d.agentId)?.capacity ?? 0) > 0,
+        ),
+      );
+      const ids = Array.from({ length: 6 }, (_, i) => `x-${i}`);
+      for (const id of ids) await c2.submitTask({ task_id: id, task_type: "sleep", payload: { ms: 800 } });
+      await until("every one runs", async () =>
+        (await Promise.all(ids.map((id) => c1.core.getTask(id)))).every((t) => t?.status === "in_progress"),
+      );
+      const waiting = ids.map((id) => c2.waitForTask(id, 5000));
+      for (const id of ids) expect(await c1.cancelTask(id, "test")).toBe(true);
+      const done = await Promise.all(waiting);
+      expect(done.map((t) => t?.status)).toEqual(ids.map(() => "abandoned"));
+      // The attempts run to their end (800 ms) and their results are refused; then nothing moves.
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      expect(c1.core.stats.abandoned + c2.core.stats.abandoned).toBe(ids.length);
+      await until(
+        "c1's totals have both coordinators' counts",
+        () => taskCounts(c1).submitted === ids.length,
+      );
+      expect(taskCounts(c1)).toMatchObject({ abandoned: ids.length, completed: 0 });
+    });
+  },
+);
