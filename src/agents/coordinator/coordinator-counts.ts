@@ -46,12 +46,17 @@ export class CoordinatorCounts {
 
   /** Writes this coordinator's counts (also as it stops: its last counts stay in the totals). */
   async write(): Promise<void> {
-    const counts = minus(this.o.counts(), this.base);
-    const wrote = await this.run("write", this.field(), JSON.stringify(counts), this.created ? "0" : "1");
-    if (wrote === 1) {
-      this.created = true;
-      this.written = counts;
-    } else this.folded();
+    // Folded meanwhile: at once under the next field (a tick later, a crash in between lost them).
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const counts = minus(this.o.counts(), this.base);
+      const wrote = await this.run("write", this.field(), JSON.stringify(counts), this.created ? "0" : "1");
+      if (wrote === 1) {
+        this.created = true;
+        this.written = counts;
+        return;
+      }
+      this.folded();
+    }
   }
 
   /**

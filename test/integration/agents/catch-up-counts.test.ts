@@ -64,15 +64,22 @@ describe.each(testEngines("catch-up-counts"))("a waiter's catch-up on $name", (e
       heldReads++;
       return "in_progress";
     };
-    // Accepted and placed by c2 (which hears its end first-hand and counts it), awaited through c1.
-    expect(await c2.submitTask({ task_id: "counted-once", task_type: "echo", payload: {} })).toBe(true);
-    const waiting = c1.waitForTask("counted-once", 20_000);
+    await until("each owns its half of the shards", () =>
+      [c1, c2].every((c) => c.cluster.leases.owned().length === 8),
+    );
+    // Accepted and placed by c2 (in a shard it owns: its distributor reports the end to it, and it
+    // counts it), awaited through c1.
+    const id = Array.from({ length: 64 }, (_, i) => `counted-once-${i}`).find(
+      (candidate) => c2.cluster.ownerValue(candidate) !== null,
+    )!;
+    expect(await c2.submitTask({ task_id: id, task_type: "echo", payload: {} })).toBe(true);
+    const waiting = c1.waitForTask(id, 20_000);
     await until("c2 counted the end", () => c2.core.stats.completed === 1);
     await until("c1's catch-up has looked", () => heldReads > 0);
     await c2.cleanup(); // a graceful stop: its counts stay in the cluster's (CoordinatorCounts)
     await until("c1 sees c2 gone", () => c1.cluster.peers.others().length === 0);
     held = false;
-    expect(await waiting).toMatchObject({ task_id: "counted-once", status: "completed" });
+    expect(await waiting).toMatchObject({ task_id: id, status: "completed" });
     await until("c1's totals have c2's count", () => taskCounts(c1).completed >= 1);
     // Read by c1's waiter, counted by c2: once in the totals, not by c1 as well.
     expect(c1.core.stats.completed).toBe(0);
