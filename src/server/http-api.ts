@@ -50,7 +50,7 @@ export type CoordinatorApi = {
   getTask(taskId: string, waitMs: number): Promise<JsonObject | null>;
   /** Task counts for status views. */
   counts(): JsonObject;
-  /** The whole cluster's task counts (every live coordinator's, as the dashboard shows them). */
+  /** The whole cluster's task counts (every coordinator's, kept in the store; as the dashboard shows them). */
   clusterCounts?(): JsonObject;
   /**
    * Open tasks (from the store) then finished ones, newest first. Finished ones come from every
