@@ -1,3 +1,5 @@
+import { once } from "node:events";
+import { createConnection, createServer, type Socket } from "node:net";
 import { describe, expect, it } from "vitest";
 import { CommandWatchdog } from "../../../src/core/store/engines/command-watchdog.js";
 
@@ -57,6 +59,46 @@ describe("CommandWatchdog", () => {
     expect(await p2).toBe("in time");
     expect(dog.pending).toBe(0);
     dog.stop();
+  });
+
+  it("a reply that came while the process was too busy to read it is a reply, not a timeout nor an outage", async () => {
+    // A store answering at once, and a process that then does not get the CPU for longer than the
+    // deadline (a busy loop here, a loaded machine in CI): the reply waits in the socket, and the
+    // sweep, first of the next turn of the event loop, used to refuse it as ERR_STORE_TIMEOUT and
+    // start a store outage ("store unavailable" in the log) with Redis up all along.
+    const server = createServer((socket) =>
+      socket
+        .on("error", () => {})
+        .on("data", () => {
+          socket.write("pong");
+          const until = performance.now() + 1000;
+          while (performance.now() < until) {
+            // the process busy: the pong reaches the client's socket meanwhile, unread
+          }
+        }),
+    );
+    server.listen(0, "127.0.0.1");
+    await once(server, "listening");
+    const client: Socket = createConnection((server.address() as { port: number }).port, "127.0.0.1");
+    await once(client, "connect");
+    const failures: unknown[] = [];
+    const dog = new CommandWatchdog(300, () => "redis://test", undefined, undefined, {
+      answered: () => {},
+      failed: (err) => failures.push(err),
+    });
+    try {
+      const reply = new Promise<string>((resolve) =>
+        client.once("data", (d: Buffer) => resolve(d.toString())),
+      );
+      const watched = dog.watch(reply);
+      client.write("ping");
+      expect(await watched).toBe("pong");
+      expect(failures).toEqual([]);
+    } finally {
+      dog.stop();
+      client.destroy();
+      server.close();
+    }
   });
 
   it("keeps its queue short however many commands go through", async () => {

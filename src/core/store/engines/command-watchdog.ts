@@ -32,7 +32,13 @@ export class CommandWatchdog {
 
   /** `reply`, or a rejection once it has waited `timeoutMs` (its late answer is then ignored). */
   watch<T>(reply: Promise<T>): Promise<T> {
-    this.timer ??= setInterval(() => this.sweep(), Math.min(1000, this.timeoutMs)).unref();
+    // Swept once the loop has read what came meanwhile (setImmediate runs after the poll phase):
+    // after a stall of this process, its timers run first, and a reply already in the socket
+    // would be refused as a timeout, and told as an outage, with the store up all along.
+    this.timer ??= setInterval(
+      () => setImmediate(() => this.sweep()),
+      Math.min(1000, this.timeoutMs),
+    ).unref();
     const waits = this.waits;
     waits?.begin();
     return new Promise<T>((resolve, reject) => {
