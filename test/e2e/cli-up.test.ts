@@ -63,7 +63,7 @@ describe("triad up for a new user", () => {
   it("--handlers MODULE: every worker runs the module's task types beside the built-in ones", async () => {
     const up = new TriadProcess([...SMALL, "--keep", "--handlers", "examples/handlers.mjs"], env);
     procs.push(up);
-    const url = (await up.waitFor(/serving at (http:\/\/\S+);/, 30_000))[1]!;
+    const url = (await up.waitFor(/serving at (http:\/\/\S+);/, 60_000))[1]!;
     expect(up.output).toMatch(/Your task types: word_count, slow_square, review/);
     const post = await fetch(`${url}/tasks`, {
       method: "POST",
@@ -79,7 +79,10 @@ describe("triad up for a new user", () => {
     const missing = await runTriad([...SMALL, "--handlers", "./no-such-handlers.mjs"], { env });
     expect(missing.code).toBe(2);
     expect(missing.stderr).toMatch(/cannot load handlers module \.\/no-such-handlers\.mjs/);
-  });
+    // Its budget is the sum of its bounded waits (a start-up of five agents and a handlers module,
+    // 60 s; the task, 10 s; the shutdown, 15 s; a second start-up that fails): each step fails with
+    // its own message. Under load the whole took 47 s, past the 30 s default it had.
+  }, 120_000);
 
   it.each(["SIGTERM", "SIGINT"] as const)(
     "%s during the workload (no --keep): submits no more, lets what runs end, prints the summary of what ran, exit 0",
