@@ -17,7 +17,11 @@ import { testRedis } from "../helpers/redis-server.js";
 // Info logs are kept (in memory) to be shown should the resume test fail: see `diagnosis`.
 const env = { TRIAD_SECRET: "input-e2e-secret", TRIAD_API_TOKEN: "input-token", TRIAD_LOG_LEVEL: "info" };
 const auth = { authorization: `Bearer ${env.TRIAD_API_TOKEN}` };
-const FAST = ["--heartbeat-interval", "100", "--heartbeat-timeout", "600", "--monitor-interval", "100"];
+// Heartbeats and checks come often, but a peer is declared dead after Triad's default 3 s of
+// silence, not 600 ms: on a loaded 2-core machine these processes went that long without the CPU,
+// and the lone coordinator kept losing its own shards and declaring the live d2 dead, taking the
+// resumed task back again and again (it was still pending 15 s after the answer).
+const FAST = ["--heartbeat-interval", "100", "--heartbeat-timeout", "3000", "--monitor-interval", "100"];
 
 type TaskJson = { status: string; result: unknown; input_request?: unknown; inputs?: unknown[] };
 
@@ -29,7 +33,9 @@ describe("human input across bin/triad processes", () => {
   const start = async (args: string[]) => {
     const p = new TriadProcess(args, env);
     procs.push(p);
-    const m = await p.waitFor(/ready \w+ \S+ (http:\/\/\S+)/, 30_000);
+    // A bound for a process that never comes up, not a speed check: on a loaded 2-core machine a
+    // worker importing LangGraph, then asking its distributor (2 s an ask), took over 30 s.
+    const m = await p.waitFor(/ready \w+ \S+ (http:\/\/\S+)/, 60_000);
     return { proc: p, url: m[1]! };
   };
   const distributor = async (id: string) =>
@@ -45,7 +51,7 @@ describe("human input across bin/triad processes", () => {
       String(await freePort()),
       ...FAST,
       "--lease-ttl",
-      "600",
+      "3000",
     ]);
   const worker = async (id: string, distributorUrl: string) =>
     start([
@@ -193,7 +199,10 @@ describe("human input across bin/triad processes", () => {
     );
     expect(again.code).toBe(1);
     expect(again.stderr).toMatch(/409 ERR_NOT_WAITING_FOR_INPUT/);
-  }, 60_000);
+    // Four process start-ups (each bounded at 60 s, the workers importing LangGraph) and the waits
+    // between them: on a loaded 2-core machine they took more than the 60 s this test had, and it
+    // ended on the test's timeout instead of on a step's own bound. Its budget covers the steps.
+  }, 300_000);
 
   it("over A2A the task is INPUT_REQUIRED with the request as a data part, and a SendMessage naming it answers", async () => {
     const client: Client = await new ClientFactory().createFromUrl(coordinatorUrl, undefined);
@@ -239,5 +248,6 @@ describe("human input across bin/triad processes", () => {
     expect(asked.states.at(-1)).toBe("TASK_STATE_INPUT_REQUIRED");
     const answered = await stream([{ text: "Ada" }], asked.id);
     expect(answered.states.at(-1)).toBe("TASK_STATE_COMPLETED");
-  }, 30_000);
+    // Four tasks, each run by a worker process and each answer a round trip through the store.
+  }, 90_000);
 });
