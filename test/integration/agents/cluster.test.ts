@@ -2,6 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { Task } from "../../../src/index.js";
 import { type TestCluster as Cluster, FAST, TestCluster } from "../../helpers/cluster.js";
 import { testEngines } from "../../helpers/engines.js";
+import { until } from "../../helpers/wait.js";
 
 /** The whole task life cycle through the three tiers, in one process, on both store engines. */
 
@@ -79,8 +80,8 @@ describe.each(testEngines("agents"))("agents on $name", (engine) => {
     const ids = Array.from({ length: 40 }, (_, i) => cluster!.id(`t${i}`));
     for (const id of ids)
       await cluster.coordinator.submitTask({ task_id: id, task_type: "sleep", payload: { ms: 150 } });
-    await sleep(200);
-    expect(doomed.core.load).toBeGreaterThan(0); // it dies with work in hand
+    // It dies with work in hand: waited for, not a fixed 200 ms (a loaded machine dispatches later).
+    await until("the doomed worker runs a task", () => doomed.core.load > 0);
     await cluster.crash(doomed);
     const done = await Promise.all(ids.map((id) => cluster!.coordinator.waitForTask(id, 20_000)));
     expect(done.every((d) => d?.status === "completed")).toBe(true);
@@ -104,8 +105,7 @@ describe.each(testEngines("agents"))("agents on $name", (engine) => {
     await cluster.ready();
     const id = cluster.id("frozen-task");
     await cluster.coordinator.submitTask({ task_id: id, task_type: "tagged", payload: {} });
-    await sleep(100);
-    expect(frozen.core.load).toBe(1);
+    await until("the task runs on the worker about to freeze", () => frozen.core.load === 1);
     cluster.router.frozen.add(frozen.agentId); // nothing it sends arrives: its heartbeats stop
     await cluster.startWorker("w-fresh", "d1");
     const done = await cluster.coordinator.waitForTask(id, 10_000);
