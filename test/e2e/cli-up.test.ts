@@ -3,7 +3,7 @@ import { closeSync, existsSync, mkdtempSync, openSync, readFileSync } from "node
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { runTriad, TRIAD_BIN, TriadProcess } from "../helpers/processes.js";
+import { runTriad, START_UP_MS, TRIAD_BIN, TriadProcess } from "../helpers/processes.js";
 import { testRedis } from "../helpers/redis-server.js";
 
 /**
@@ -63,7 +63,7 @@ describe("triad up for a new user", () => {
   it("--handlers MODULE: every worker runs the module's task types beside the built-in ones", async () => {
     const up = new TriadProcess([...SMALL, "--keep", "--handlers", "examples/handlers.mjs"], env);
     procs.push(up);
-    const url = (await up.waitFor(/serving at (http:\/\/\S+);/, 60_000))[1]!;
+    const url = (await up.waitFor(/serving at (http:\/\/\S+);/, START_UP_MS))[1]!;
     expect(up.output).toMatch(/Your task types: word_count, slow_square, review/);
     const post = await fetch(`${url}/tasks`, {
       method: "POST",

@@ -4,7 +4,7 @@ import { type Client, ClientFactory } from "@a2a-js/sdk/client";
 import { createClient } from "redis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort } from "../helpers/free-port.js";
-import { runTriad, TriadProcess } from "../helpers/processes.js";
+import { runTriad, START_UP_MS, TriadProcess } from "../helpers/processes.js";
 import { testRedis } from "../helpers/redis-server.js";
 
 /**
@@ -33,9 +33,7 @@ describe("human input across bin/triad processes", () => {
   const start = async (args: string[]) => {
     const p = new TriadProcess(args, env);
     procs.push(p);
-    // A bound for a process that never comes up, not a speed check: on a loaded 2-core machine a
-    // worker importing LangGraph, then asking its distributor (2 s an ask), took over 30 s.
-    const m = await p.waitFor(/ready \w+ \S+ (http:\/\/\S+)/, 60_000);
+    const m = await p.waitFor(/ready \w+ \S+ (http:\/\/\S+)/, START_UP_MS);
     return { proc: p, url: m[1]! };
   };
   const distributor = async (id: string) =>
@@ -120,7 +118,7 @@ describe("human input across bin/triad processes", () => {
       ...FAST,
     ]);
     coordinatorUrl = c.url;
-  }, 60_000);
+  }, 2 * START_UP_MS);
 
   afterAll(async () => {
     for (const p of procs) await p.kill();

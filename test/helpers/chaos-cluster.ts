@@ -9,7 +9,7 @@ import { FaultProxy, type MessageFaults } from "./faults.js";
 import { freePort } from "./free-port.js";
 import { type Bounds, type CheckResult, checkHistory, type FinalRecord } from "./history/checker.js";
 import { type HistoryEvent, HistoryTail, now, sortHistory } from "./history/history.js";
-import { TriadProcess } from "./processes.js";
+import { START_UP_MS, TriadProcess } from "./processes.js";
 import { RedisCluster } from "./redis-cluster.js";
 import { RedisServer } from "./redis-server.js";
 
@@ -264,7 +264,7 @@ export class ChaosCluster {
       TRIAD_SECRET: SECRET,
       TRIAD_API_TOKEN: API_TOKEN,
     });
-    await agent.proc.waitFor(READY, 30_000);
+    await agent.proc.waitFor(READY, START_UP_MS);
   }
 
   /** Waits until the coordinator lists every distributor and worker alive. */
