@@ -86,6 +86,9 @@ describe("A2A between two OS processes over real HTTP", () => {
     const replay = await rawPost(echoUrl, captured);
     expect(replay.status).toBe(202);
     expect(replay.json).toMatchObject({ type: "ack", payload: { duplicates: [id] } });
+    // Handled once: its line waited for (it comes through a pipe, later under load), then a pause
+    // in which a second handling of the replay would show.
+    await echo.waitFor((l) => l.handled === id);
     await sleep(50);
     expect(echo.handled().filter((h) => h === id)).toHaveLength(1);
 
