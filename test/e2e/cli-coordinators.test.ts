@@ -177,7 +177,9 @@ describe("three coordinator processes on one Redis", () => {
     // The distributor moved to a live coordinator.
     const d1 = (await agents(urls[1]!)).find((a) => a.id === "d1");
     expect(d1?.status).not.toBe("dead");
-  });
+    // A budget above its bounded waits (three CLI runs of up to 60 s, two at once; the lists; the
+    // shares' 15 s): on a loaded machine it ran out of the 30 s default with every step in bounds.
+  }, 180_000);
 
   it("triad status --follow survives kill -9 of the coordinator it streams from: resumed on the next by Last-Event-ID", async () => {
     const urls = coordinators.slice(1).map((c) => c.url);
@@ -203,5 +205,5 @@ describe("three coordinator processes on one Redis", () => {
       .map((l) => JSON.parse(l) as { id: string; type: string; task: { status: string } });
     expect(events.at(-1)).toMatchObject({ type: "terminal", task: { status: "completed" } });
     expect(new Set(events.map((e) => e.id)).size).toBe(events.length); // nothing said twice
-  });
+  }, 90_000); // the follower's 20 s to see the task run and 30 s to exit, the submit before them
 });
