@@ -1,4 +1,5 @@
 import { TriadError } from "./errors.js";
+import { checkKind, type OptionKind } from "./option-kinds.js";
 
 /**
  * Options objects are checked for keys nobody reads: a misspelt option (`concurency: 4`) would
@@ -6,30 +7,35 @@ import { TriadError } from "./errors.js";
  * ERR_INVALID_CONFIG naming the key, and the known key it is probably a misspelling of.
  */
 
-/** Every key of an options type, spelt once (a Record: the compiler says when one is missing or extra). */
-export type KeysOf<T> = Record<keyof T, true>;
+/**
+ * Every key of an options type, spelt once (a Record: the compiler says when one is missing or
+ * extra), with the type it takes (`true`: any, checked elsewhere).
+ */
+export type KeysOf<T> = Record<keyof T, OptionKind>;
 
 /**
- * Throws ERR_INVALID_CONFIG when `options` has an own key that `known` does not list, or a known
- * one set to null (no option takes null; undefined is "not given"). `what` says
+ * Throws ERR_INVALID_CONFIG when `options` has an own key that `known` does not list, a known
+ * one set to null (no option takes null but an "object|null" one; undefined is "not given"), or
+ * one of another type than `known` says (option-kinds.ts). `what` says
  * whose options they are (`WorkerAgent "w1"`); `prefix` is put before each key (`timing.`).
  */
 export function checkKnownKeys(
   what: string,
   options: unknown,
-  known: Record<string, true>,
+  known: Record<string, OptionKind>,
   prefix = "",
 ): void {
   if (typeof options !== "object" || options === null) return;
   for (const [key, value] of Object.entries(options)) {
     if (Object.hasOwn(known, key)) {
       // No option's type takes null: it was taken as not given (`timing: null`, the defaults).
-      if (value === null)
+      if (value === null && known[key] !== "object|null")
         throw new TriadError(
           "ERR_INVALID_CONFIG",
           `${what}: option ${prefix}${key} is null; leave it out (or undefined) for its default`,
           { option: `${prefix}${key}` },
         );
+      checkKind(what, `${prefix}${key}`, known[key]!, value);
       continue;
     }
     const near = nearestKey(key, Object.keys(known));

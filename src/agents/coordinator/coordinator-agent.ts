@@ -1,6 +1,6 @@
 import { isTriadError, TriadError } from "../../core/errors.js";
 import { assertJson, type JsonObject, type JsonValue, jsonCopy } from "../../core/json.js";
-import { checkKnownKeys, type KeysOf } from "../../core/known-keys.js";
+import type { KeysOf } from "../../core/known-keys.js";
 import type { Logger } from "../../core/logger.js";
 import {
   type AgentReply,
@@ -12,11 +12,13 @@ import {
 import { assertSubmittableTaskId } from "../../core/state/task-id.js";
 import { RedisClient, type RedisConfig } from "../../core/store/index.js";
 import { type AgentA2AConfig, TriadAgent } from "../agent-base.js";
+import { agentBaseOptions, checkedCount, checkedMs } from "../agent-options.js";
 import { HeartbeatPace } from "../heartbeat-pace.js";
 import { type LedgerOptions, TaskLedger } from "../ledger/task-ledger.js";
 import { CoordinatorLimits, type CoordinatorLimitsOptions } from "../limits/coordinator-limits.js";
 import type { LimitView, TaskTypeLimit } from "../limits/limit-spec.js";
 import { AttemptCanceler } from "../live/attempt-canceler.js";
+import { COORDINATOR_NESTED_KEYS } from "../nested-option-keys.js";
 import { CoordinatorObserver } from "../observe/coordinator-observer.js";
 import type { MessageObserver } from "../observe/message-observer.js";
 import { checkPayloadDepth } from "../payload-depth.js";
@@ -71,18 +73,18 @@ export type CoordinatorAgentOptions = {
 
 /** Every option of the constructor: any other key is refused (a misspelt one was ignored). */
 const OPTION_KEYS: KeysOf<CoordinatorAgentOptions> = {
-  agentId: true,
-  redis: true,
-  a2a: true,
-  timing: true,
-  retry: true,
-  placementTimeoutMs: true,
-  recentLimit: true,
-  ledger: true,
-  limits: true,
-  schedules: true,
-  logger: true,
-  events: true,
+  agentId: true, // checkedId
+  redis: "object",
+  a2a: "object",
+  timing: "object",
+  retry: "object",
+  placementTimeoutMs: "number",
+  recentLimit: "number",
+  ledger: "object",
+  limits: "object",
+  schedules: "object",
+  logger: "object",
+  events: "object",
 };
 
 /** The error of a task canceled by cancelTask (or the A2A CancelTask and REST cancel that use it). */
@@ -118,8 +120,7 @@ export class CoordinatorAgent extends TriadAgent {
   private readonly runState: RunState;
 
   constructor(options: CoordinatorAgentOptions) {
-    super({ agentId: options?.agentId, a2a: options?.a2a, logger: options?.logger, tier: "coordinator" });
-    checkKnownKeys(`CoordinatorAgent ${JSON.stringify(options.agentId)}`, options, OPTION_KEYS);
+    super(agentBaseOptions("CoordinatorAgent", "coordinator", options, OPTION_KEYS, COORDINATOR_NESTED_KEYS));
     this.timing = resolveTiming(options.timing);
     this.heartbeatPace = new HeartbeatPace(this.log, {
       listener: "coordinator",
@@ -161,9 +162,9 @@ export class CoordinatorAgent extends TriadAgent {
       store: this.store,
       ledger: this.ledger,
       timing: this.timing,
-      placementTimeoutMs: options.placementTimeoutMs ?? 30_000,
+      placementTimeoutMs: checkedMs("placementTimeoutMs", options.placementTimeoutMs ?? 30_000),
       retry,
-      recentLimit: options.recentLimit ?? 10_000,
+      recentLimit: checkedCount("recentLimit", options.recentLimit ?? 10_000),
       send: (to, payload) => this.sendPayload(to, payload),
       url: () => this.url,
       events: this.observer.coreEvents({

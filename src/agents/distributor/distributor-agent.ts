@@ -1,5 +1,5 @@
 import type { JsonValue } from "../../core/json.js";
-import { checkKnownKeys, type KeysOf } from "../../core/known-keys.js";
+import type { KeysOf } from "../../core/known-keys.js";
 import type { Logger } from "../../core/logger.js";
 import type { A2AMessage } from "../../core/messaging/index.js";
 import {
@@ -13,13 +13,14 @@ import {
 } from "../../core/state/index.js";
 import { RedisClient, type RedisConfig } from "../../core/store/index.js";
 import { type AgentA2AConfig, TriadAgent } from "../agent-base.js";
-import { checkedCount, checkedId, checkedMs } from "../agent-options.js";
+import { agentBaseOptions, checkedCount, checkedId, checkedMs } from "../agent-options.js";
 import { HeartbeatPace } from "../heartbeat-pace.js";
 import { type LedgerOptions, TaskLedger } from "../ledger/task-ledger.js";
 import { LimitGate, type LimitGateOptions } from "../limits/limit-gate.js";
 import { LimitStore } from "../limits/limit-store.js";
 import { cancelTargets } from "../live/cancel-targets.js";
 import { ProgressWriter } from "../live/progress-writer.js";
+import { checkedCoordinators, DISTRIBUTOR_NESTED_KEYS } from "../nested-option-keys.js";
 import { DistributorObserver } from "../observe/distributor-observer.js";
 import type { MessageObserver } from "../observe/message-observer.js";
 import type { AttemptCancelWire, PayloadOf, TaskDict } from "../protocol.js";
@@ -61,19 +62,19 @@ export type DistributorAgentOptions = {
 
 /** Every option of the constructor: any other key is refused (a misspelt one was ignored). */
 const OPTION_KEYS: KeysOf<DistributorAgentOptions> = {
-  agentId: true,
-  coordinatorId: true,
-  redis: true,
-  a2a: true,
-  coordinatorUrl: true,
-  coordinators: true,
-  timing: true,
-  taskTimeoutMs: true,
-  workerCapacity: true,
-  ledger: true,
-  limits: true,
-  logger: true,
-  events: true,
+  agentId: true, // checkedId
+  coordinatorId: true, // checkedId
+  redis: "object",
+  a2a: "object",
+  coordinatorUrl: "string",
+  coordinators: "array",
+  timing: "object",
+  taskTimeoutMs: "number",
+  workerCapacity: "number",
+  ledger: "object",
+  limits: "object",
+  logger: "object",
+  events: "object",
 };
 
 /**
@@ -112,15 +113,14 @@ export class DistributorAgent extends TriadAgent {
   private readonly silence: UpstreamSilence;
 
   constructor(options: DistributorAgentOptions) {
-    super({ agentId: options?.agentId, a2a: options?.a2a, logger: options?.logger, tier: "distributor" });
-    checkKnownKeys(`DistributorAgent ${JSON.stringify(options.agentId)}`, options, OPTION_KEYS);
+    super(agentBaseOptions("DistributorAgent", "distributor", options, OPTION_KEYS, DISTRIBUTOR_NESTED_KEYS));
     this.timing = resolveTiming(options.timing);
     const taskTimeoutMs = checkedMs("taskTimeoutMs", options.taskTimeoutMs ?? 30_000);
     const workerCapacity = checkedCount("workerCapacity", options.workerCapacity ?? 16);
     this.failover = new CoordinatorFailover(
       [
         { id: checkedId("coordinatorId", options.coordinatorId), url: options.coordinatorUrl },
-        ...(options.coordinators ?? []),
+        ...checkedCoordinators(`DistributorAgent ${JSON.stringify(this.agentId)}`, options.coordinators),
       ],
       this.timing.heartbeatTimeoutMs / 2,
     );

@@ -3,8 +3,9 @@ import type { JsonObject, JsonValue } from "../../core/json.js";
 import type { RedisClient, ScriptReply, StoreScript } from "../../core/store/index.js";
 import { TickBatcher } from "../../core/tick-batcher.js";
 import { commitEvent, type LedgerEvent, observed, observedEach } from "./ledger-events.js";
+import { checkedLedgerOptions, type LedgerOptions } from "./ledger-options.js";
 import * as scripts from "./ledger-scripts.js";
-import { DEFAULT_SHARDS, shardOf, shardTag } from "./shards.js";
+import { shardOf, shardTag } from "./shards.js";
 import {
   compactTime,
   inputRequestValue,
@@ -64,12 +65,7 @@ export type CommitReceipt = {
 /** A fencing token, or why the attempt was not started. */
 export type DispatchVerdict = number | "unknown" | "terminal" | "not-held";
 
-export type LedgerOptions = {
-  shards?: number;
-  retentionSeconds?: number;
-  /** Told about every change the ledger makes (see LedgerEvent); off the hot path when unset. */
-  observer?: (event: LedgerEvent) => void;
-};
+export type { LedgerOptions } from "./ledger-options.js";
 
 const COMMIT_VERDICTS: CommitVerdict[] = ["stale", "completed", "retry", "failed", "input_required"];
 const DISPATCH_REFUSALS: Record<number, DispatchVerdict> = {
@@ -108,9 +104,11 @@ export class TaskLedger {
     private readonly store: RedisClient,
     options: LedgerOptions = {},
   ) {
-    this.shards = options.shards ?? DEFAULT_SHARDS;
-    this.retentionMs = Math.round((options.retentionSeconds ?? 24 * 3600) * 1000);
-    this.observer = options.observer;
+    ({
+      shards: this.shards,
+      retentionMs: this.retentionMs,
+      observer: this.observer,
+    } = checkedLedgerOptions(options));
 
     this.submitter = new TickBatcher((key, tasks) => {
       const [, dist] = split(key);

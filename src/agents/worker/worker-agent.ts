@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { TriadError } from "../../core/errors.js";
 import { type JsonObject, jsonCopy } from "../../core/json.js";
-import { checkKnownKeys, type KeysOf } from "../../core/known-keys.js";
+import type { KeysOf } from "../../core/known-keys.js";
 import type { Logger } from "../../core/logger.js";
 import type { A2AMessage } from "../../core/messaging/index.js";
 import {
@@ -12,7 +12,7 @@ import {
   Task,
 } from "../../core/state/index.js";
 import { type AgentA2AConfig, TriadAgent } from "../agent-base.js";
-import { checkedCount, checkedId, checkedMs } from "../agent-options.js";
+import { agentBaseOptions, checkedCount, checkedId, checkedMs } from "../agent-options.js";
 import {
   type AgentPayload,
   type DispatchedTask,
@@ -43,15 +43,15 @@ export type WorkerAgentOptions = {
 
 /** Every option of the constructor: any other key is refused (a misspelt one was ignored). */
 const OPTION_KEYS: KeysOf<WorkerAgentOptions> = {
-  agentId: true,
-  distributorId: true,
-  a2a: true,
-  handlers: true,
-  concurrency: true,
-  taskTimeoutMs: true,
-  distributorUrl: true,
-  timing: true,
-  logger: true,
+  agentId: true, // checkedId
+  distributorId: true, // checkedId
+  a2a: "object",
+  handlers: "object",
+  concurrency: "number",
+  taskTimeoutMs: "number",
+  distributorUrl: "string",
+  timing: "object",
+  logger: "object",
 };
 
 /**
@@ -73,8 +73,7 @@ export class WorkerAgent extends TriadAgent {
   private readonly silence: UpstreamSilence;
 
   constructor(options: WorkerAgentOptions) {
-    super({ agentId: options?.agentId, a2a: options?.a2a, logger: options?.logger, tier: "worker" });
-    checkKnownKeys(`WorkerAgent ${JSON.stringify(options.agentId)}`, options, OPTION_KEYS);
+    super(agentBaseOptions("WorkerAgent", "worker", options, OPTION_KEYS));
     this.distributorId = checkedId("distributorId", options.distributorId);
     this.timing = resolveTiming(options.timing);
     this.silence = new UpstreamSilence({

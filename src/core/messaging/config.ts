@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { TriadError } from "../errors.js";
+import { checkKnownKeys, type KeysOf } from "../known-keys.js";
 import type { AgentKeysConfig } from "./agent-keys.js";
 import { MAX_ID_LENGTH } from "./message-shape.js";
 import type { PayloadCodec } from "./payload-codec.js";
@@ -102,8 +103,46 @@ export type ResolvedA2AConfig = Required<
   peers: Record<string, string>;
 };
 
+/** Every A2AConfig key and its type: a misspelt one (`agentPrt`) was ignored, and the default used. */
+export const A2A_CONFIG_KEYS: KeysOf<A2AConfig> = {
+  agentId: "string",
+  tokenSecret: "string",
+  agentKeys: "object",
+  agentPort: "number",
+  host: "string",
+  maxClockSkewSeconds: "number",
+  keyId: "string",
+  previousSecrets: "object",
+  router: "object|null",
+  peers: "object",
+  maxBodyBytes: "number",
+  sendTimeoutMs: "number",
+  requestTimeoutMs: "number",
+  maxBatchMessages: "number",
+  maxQueuedPerPeer: "number",
+  maxInFlightPerPeer: "number",
+  streams: "boolean",
+  maxPendingRequests: "number",
+  maxConcurrentHandlers: "number",
+  replayCacheSize: "number",
+  failureBudget: "object",
+  httpFallback: "function",
+  onRejected: "function",
+  onHandlerError: "function",
+  now: "function",
+  payloadCodec: "object",
+};
+const FAILURE_BUDGET_KEYS: KeysOf<NonNullable<A2AConfig["failureBudget"]>> = {
+  burst: "number",
+  perSecond: "number",
+};
+
 export function resolveA2AConfig(config: A2AConfig): ResolvedA2AConfig {
   if (typeof config !== "object" || config === null) invalid("the a2a config must be an object");
+  checkKnownKeys("a2a", config, A2A_CONFIG_KEYS, "a2a.");
+  checkKnownKeys("a2a.failureBudget", config.failureBudget, FAILURE_BUDGET_KEYS, "a2a.failureBudget.");
+  if (config.router && typeof (config.router as Partial<A2ARouter>).registerAgent !== "function")
+    invalid("a2a.router must be an A2ARouter (or null for none)");
   const { agentId, tokenSecret } = config;
   if (typeof agentId !== "string" || agentId.length === 0 || agentId.length > MAX_ID_LENGTH) {
     invalid(`a2a.agentId must be a non-empty string of at most ${MAX_ID_LENGTH} characters`);

@@ -57,24 +57,24 @@ export type RedisConfig = {
 };
 
 /** The RedisConfig keys: one not listed (`urll`) is refused, not ignored. */
-const REDIS_KEYS: KeysOf<RedisConfig> = {
-  url: true,
-  host: true,
-  port: true,
-  password: true,
-  useTls: true,
-  tls: true,
-  db: true,
-  keyPrefix: true,
-  connectTimeoutMs: true,
-  cluster: true,
-  memoryMaxFinished: true,
-  busyPollUs: true,
-  waitReplicas: true,
-  waitReplicasTimeoutMs: true,
+export const REDIS_KEYS: KeysOf<RedisConfig> = {
+  url: "string",
+  host: "string",
+  port: "number",
+  password: "string",
+  useTls: "boolean",
+  tls: "object",
+  db: "number",
+  keyPrefix: "string",
+  connectTimeoutMs: "number",
+  cluster: "object",
+  memoryMaxFinished: "number",
+  busyPollUs: "number",
+  waitReplicas: "number",
+  waitReplicasTimeoutMs: "number",
 };
 const TLS_KEYS: KeysOf<RedisTlsOptions> = { ca: true, cert: true, key: true };
-const CLUSTER_KEYS: KeysOf<NonNullable<RedisConfig["cluster"]>> = { rootNodes: true };
+const CLUSTER_KEYS: KeysOf<NonNullable<RedisConfig["cluster"]>> = { rootNodes: "array" };
 
 /** RedisConfig.waitReplicasTimeoutMs when it is not given. */
 export const DEFAULT_WAIT_REPLICAS_TIMEOUT_MS = 2000;

@@ -1,5 +1,6 @@
 import { storeUnavailable, TriadError } from "../errors.js";
 import { decodeJson, encodeJson, type JsonValue } from "../json.js";
+import { optionsObject } from "../option-kinds.js";
 import { type RedisConfig, type ReplicaWait, redactUrl, resolveStoreTarget } from "./config.js";
 import { type StoreConnectFailure, storeUnreachable } from "./connect-failure.js";
 import type { ScriptReply, StoreEngine, StoreScript } from "./engine.js";
@@ -36,6 +37,8 @@ export class RedisClient {
   private readonly replicated: { engine: StoreEngine; wait: ReplicaWait } | null;
 
   constructor(config: RedisConfig = {}) {
+    // null (or a URL string) crashed inside with a TypeError, or was taken as the defaults.
+    optionsObject("new RedisClient()", config);
     const target = resolveStoreTarget(config);
     this.keyPrefix = config.keyPrefix ?? "";
     if (/[{}]/.test(this.keyPrefix)) {

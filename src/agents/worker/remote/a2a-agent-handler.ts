@@ -4,6 +4,7 @@ import { TriadError } from "../../../core/errors.js";
 import { isPlainObject, type JsonObject, type JsonValue } from "../../../core/json.js";
 import { RESUME_CONFIG_KEY } from "../../../core/state/graph-task.js";
 import type { RemoteAgentInfo } from "../../protocol.js";
+import { checkHandlerOptions } from "./handler-options.js";
 import { RemoteAgent, type RemoteAgentOptions } from "./remote-agent.js";
 
 /** The message sent for a task: a data part (the default: the payload), or a text part. */
@@ -43,6 +44,7 @@ export class A2AAgentHandler {
         `an A2A agent's URL must be http(s)://… (got ${JSON.stringify(url)})`,
       );
     }
+    checkHandlerOptions(url, options);
     this.agent = options.agent ?? sharedAgent(url, options);
   }
 

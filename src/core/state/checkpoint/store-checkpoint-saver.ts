@@ -6,7 +6,6 @@ import {
   type CheckpointTuple,
 } from "@langchain/langgraph/web";
 import { TriadError } from "../../errors.js";
-import type { RedisConfig } from "../../store/config.js";
 import { RedisClient } from "../../store/redis-client.js";
 import { nextVersion, restoreValues, type SplitPut, splitPut } from "./channel-values.js";
 import {
@@ -18,12 +17,17 @@ import {
   type ListOptions,
   type PendingWrite,
   replacesExisting,
-  type Serde,
   storedWrites,
   writeSlot,
 } from "./codec.js";
 import { byIdDescending, type ListCandidate, listTuples } from "./list-tuples.js";
 import { migratePendingSends, needsPendingSends } from "./pending-sends.js";
+import {
+  checkFromUrlArguments,
+  checkSaverArguments,
+  type StoreCheckpointSaverOptions,
+  type StoreCheckpointSaverUrlOptions,
+} from "./saver-options.js";
 import * as keys from "./store-keys.js";
 import * as scripts from "./store-scripts.js";
 import {
@@ -43,14 +47,7 @@ import {
   parseCheckpointTransfer,
 } from "./transfer.js";
 
-export type StoreCheckpointSaverOptions = {
-  /** Every write refreshes the thread's keys to expire after this long; default: kept until deleteThread. */
-  ttlSeconds?: number;
-  serde?: Serde;
-};
-
-/** StoreCheckpointSaver.fromUrl's options: the saver's, and the store's beyond its URL. */
-export type StoreCheckpointSaverUrlOptions = StoreCheckpointSaverOptions & Omit<RedisConfig, "url">;
+export type { StoreCheckpointSaverOptions, StoreCheckpointSaverUrlOptions } from "./saver-options.js";
 
 export type ImportOptions = {
   /** The thread the sender may write (the task it was given); a transfer for another thread is refused. */
@@ -90,6 +87,7 @@ export class StoreCheckpointSaver extends BaseCheckpointSaver {
     url: string,
     options: StoreCheckpointSaverUrlOptions = {},
   ): Promise<StoreCheckpointSaver> {
+    checkFromUrlArguments(url, options);
     const { ttlSeconds, serde, ...store } = options;
     const client = new RedisClient({ ...store, url });
     if (!(await client.connect())) {
@@ -102,6 +100,7 @@ export class StoreCheckpointSaver extends BaseCheckpointSaver {
 
   /** `ownsClient`: end() disconnects `client` (what fromUrl() passes); otherwise it stays open. */
   constructor(client: RedisClient, options: StoreCheckpointSaverOptions = {}, ownsClient = false) {
+    checkSaverArguments(client, options);
     super(options.serde);
     this.#client = client;
     this.#ownsClient = ownsClient;
