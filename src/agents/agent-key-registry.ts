@@ -1,7 +1,10 @@
 import type { KeyObject } from "node:crypto";
 import { TriadError } from "../core/errors.js";
+import { checkKnownKeys, type KeysOf } from "../core/known-keys.js";
 import { type PublicKeyDirectory, parsePublicKey } from "../core/messaging/index.js";
-import type { RedisClient } from "../core/store/index.js";
+import { optionsObject, shownValue } from "../core/option-kinds.js";
+import { RedisClient } from "../core/store/index.js";
+import { checkedMs } from "./agent-options.js";
 
 /** The store key of the registry: one JSON object, agent id -> RegisteredKey. */
 export const AGENT_KEYS_KEY = "agent-keys";
@@ -11,6 +14,13 @@ export const AGENT_ROLES = ["coordinator", "distributor", "worker"] as const;
 export type AgentRole = (typeof AGENT_ROLES)[number];
 
 export type RegisteredKey = { public_key: string; created_at: string; role?: AgentRole };
+
+/** Every AgentKeyRegistry option and its type: a misspelt one (`refreshMS`) was ignored. */
+const REGISTRY_KEYS: KeysOf<AgentKeyRegistryOptions> = {
+  refreshMs: "number",
+  missRefreshMs: "number",
+  onError: "function",
+};
 
 export type AgentKeyRegistryOptions = {
   /** How often the keys are read again (revocations and new agents are seen within this). Default 5 s. */
@@ -40,8 +50,18 @@ export class AgentKeyRegistry implements PublicKeyDirectory {
     private readonly store: RedisClient,
     private readonly options: AgentKeyRegistryOptions = {},
   ) {
-    this.refreshMs = options.refreshMs ?? 5_000;
-    this.missRefreshMs = options.missRefreshMs ?? 1_000;
+    if (!(store instanceof RedisClient))
+      throw new TriadError(
+        "ERR_INVALID_CONFIG",
+        `new AgentKeyRegistry(): store must be a RedisClient (got ${shownValue(store)})`,
+        {
+          option: "store",
+        },
+      );
+    optionsObject("new AgentKeyRegistry()", options);
+    checkKnownKeys("new AgentKeyRegistry()", options, REGISTRY_KEYS);
+    this.refreshMs = checkedMs("refreshMs", options.refreshMs ?? 5_000);
+    this.missRefreshMs = checkedMs("missRefreshMs", options.missRefreshMs ?? 1_000);
   }
 
   /** Registers (or replaces) the public key (SPKI PEM) of `agentId`, the `role` it may speak in. */

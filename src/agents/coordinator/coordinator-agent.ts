@@ -39,6 +39,7 @@ import {
   type Timing,
 } from "../timing.js";
 import { validateGraph } from "../workflow/graph-validation.js";
+import { checkDistributorRegistration, checkInputOptions } from "./call-arguments.js";
 import { checkCancelReason } from "./cancel-reason.js";
 import { CoordinatorCluster } from "./coordinator-cluster.js";
 import { CoordinatorCore, type CoordinatorCoreOptions } from "./coordinator-core.js";
@@ -386,11 +387,12 @@ export class CoordinatorAgent extends TriadAgent {
   ): Promise<boolean> {
     if (typeof taskId !== "string" || taskId.length === 0)
       throw new TriadError("ERR_INVALID_ARGUMENT", "provideInput takes a task id (a non-empty string)");
-    return (await this.core.provideInput(taskId, value, options.question)).given;
+    return (await this.core.provideInput(taskId, value, checkInputOptions(options).question)).given;
   }
 
   /** Knows a distributor before it heartbeats (seed: register_distributor). */
   async registerDistributor(distributorId: string, url?: string): Promise<boolean> {
+    checkDistributorRegistration(distributorId, url);
     if (url) this.a2a.setPeer(distributorId, url);
     await this.core.onRegister(distributorId, url ?? null);
     return true;

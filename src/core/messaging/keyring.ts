@@ -1,5 +1,6 @@
 import { createHmac, createSecretKey, type KeyObject, timingSafeEqual } from "node:crypto";
 import { TriadError } from "../errors.js";
+import { shownValue } from "../option-kinds.js";
 
 /** Every key is tried on a bad signature, so the ring stays small: current plus a few previous. */
 export const MAX_KEYS = 8;
@@ -23,6 +24,14 @@ export class Keyring {
   private previous: Key[];
 
   constructor(current: { id: string; secret: string }, previous: { id: string; secret: string }[] = []) {
+    // null was a TypeError reading its id.
+    checkKeyShape("the current key", current);
+    if (!Array.isArray(previous))
+      throw new TriadError(
+        "ERR_INVALID_CONFIG",
+        `new Keyring(): previous must be an array of keys (got ${shownValue(previous)})`,
+      );
+    for (const [i, key] of previous.entries()) checkKeyShape(`previous[${i}]`, key);
     this.current = toKey(current.id, current.secret);
     this.previous = previous.map((k) => toKey(k.id, k.secret));
     checkIds(this.current, this.previous);
@@ -111,4 +120,13 @@ function toKey(id: string, secret: string): Key {
     throw new TriadError("ERR_INVALID_CONFIG", `the secret of key ${id} must be a non-empty string`);
   }
   return { id, key: createSecretKey(Buffer.from(secret, "utf8")) };
+}
+
+/** A key given to the Keyring: an object `{ id, secret }` (toKey checks its fields). */
+function checkKeyShape(name: string, key: unknown): void {
+  if (typeof key !== "object" || key === null || Array.isArray(key))
+    throw new TriadError(
+      "ERR_INVALID_CONFIG",
+      `new Keyring(): ${name} must be { id, secret } (got ${shownValue(key)})`,
+    );
 }

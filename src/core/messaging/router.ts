@@ -1,5 +1,7 @@
 import { TriadError } from "../errors.js";
 import { deepFreeze, jsonCopy } from "../json.js";
+import { checkKnownKeys, type KeysOf } from "../known-keys.js";
+import { optionsObject } from "../option-kinds.js";
 import { backoffDelay } from "./backoff.js";
 import { assertPlainPayload } from "./plain-json.js";
 import type { RejectionReason } from "./rejections.js";
@@ -30,6 +32,14 @@ export interface RouterEndpoint {
    */
   receiveTrusted?(message: unknown, via: "router"): Delivery;
 }
+
+/** Every A2ARouter option and its type: a misspelt one (`signd`) was ignored. */
+const ROUTER_KEYS: KeysOf<A2ARouterOptions> = {
+  maxHeldPerAgent: "number",
+  maxHeldAgents: "number",
+  signed: "boolean",
+  freezeHandedOver: "boolean",
+};
 
 export type A2ARouterOptions = {
   /** Messages held per unregistered agent; the oldest is dropped beyond that. Default 1,000. */
@@ -73,6 +83,8 @@ export class A2ARouter {
   private readonly freezeHandedOver: boolean;
 
   constructor(options: A2ARouterOptions = {}) {
+    optionsObject("new A2ARouter()", options);
+    checkKnownKeys("new A2ARouter()", options, ROUTER_KEYS);
     this.maxHeldPerAgent = options.maxHeldPerAgent ?? 1_000;
     this.maxHeldAgents = options.maxHeldAgents ?? 1_000;
     this.signed = options.signed ?? false;

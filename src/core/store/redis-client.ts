@@ -1,6 +1,6 @@
 import { storeUnavailable, TriadError } from "../errors.js";
 import { decodeJson, encodeJson, type JsonValue } from "../json.js";
-import { optionsObject } from "../option-kinds.js";
+import { optionsObject, shownValue } from "../option-kinds.js";
 import { type RedisConfig, type ReplicaWait, redactUrl, resolveStoreTarget } from "./config.js";
 import { type StoreConnectFailure, storeUnreachable } from "./connect-failure.js";
 import type { ScriptReply, StoreEngine, StoreScript } from "./engine.js";
@@ -149,6 +149,12 @@ export class RedisClient {
     const list = (Array.isArray(channels) ? channels : [channels]).map((c) => this.key(c));
     if (list.length === 0)
       throw new TriadError("ERR_INVALID_ARGUMENT", "subscribe needs at least one channel");
+    // A callback that is not a function was subscribed, and every message then failed unseen.
+    if (typeof callback !== "function")
+      throw new TriadError(
+        "ERR_INVALID_ARGUMENT",
+        `subscribe: callback must be a function (got ${shownValue(callback)})`,
+      );
     await this.engine.subscribe(list, (channel, message) => {
       try {
         callback(channel.slice(this.keyPrefix.length), decodeJson(message));
@@ -187,8 +193,19 @@ export class RedisClient {
     update: (current: T | null) => T | Promise<T>,
     options: TransactionOptions = {},
   ): Promise<T | null> {
+    if (typeof update !== "function")
+      throw new TriadError(
+        "ERR_INVALID_ARGUMENT",
+        `transaction: update must be a function (got ${shownValue(update)})`,
+      );
     const k = this.key(key);
-    const maxRetries = options.maxRetries ?? DEFAULT_TRANSACTION_RETRIES;
+    const maxRetries = options?.maxRetries ?? DEFAULT_TRANSACTION_RETRIES;
+    // "3" or NaN compared false with every attempt: a conflict was retried for ever.
+    if (!Number.isSafeInteger(maxRetries) || maxRetries < 0)
+      throw new TriadError(
+        "ERR_INVALID_ARGUMENT",
+        `transaction: maxRetries must be an integer >= 0 (got ${shownValue(options.maxRetries)})`,
+      );
     let raw: string | null;
     if (this.watched.has(k)) {
       raw = this.watched.get(k) ?? null;

@@ -1,0 +1,107 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  A2ARouter,
+  AgentKeyRegistry,
+  CoordinatorAgent,
+  DistributorAgent,
+  Keyring,
+  RedisClient,
+  WorkerAgent,
+} from "../../src/index.js";
+
+/**
+ * Wrong-type arguments to the public calls beside the options: each was taken as it was (a
+ * cancel reason of 5 became the error "5", `registerDistributor(5)` registered a distributor
+ * "5", a subscribe callback of 5 swallowed every message, a transaction with `maxRetries: "3"`
+ * retried a conflict for ever), ignored (A2ARouter's and AgentKeyRegistry's misspelt options,
+ * provideInput's options of 5), or a TypeError (`new Keyring(null)`, a transaction's update of 5).
+ */
+
+const invalidArgument = (message: string) =>
+  expect.objectContaining({ code: "ERR_INVALID_ARGUMENT", message: expect.stringContaining(message) });
+const invalidConfig = (message: string) =>
+  expect.objectContaining({ code: "ERR_INVALID_CONFIG", message: expect.stringContaining(message) });
+
+describe("call arguments of the wrong type", () => {
+  const redis = { url: "memory://call-argument-types" };
+  const coordinator = new CoordinatorAgent({ agentId: "c", redis });
+  const distributor = new DistributorAgent({ agentId: "d", coordinatorId: "c", redis });
+  const worker = new WorkerAgent({ agentId: "w", distributorId: "d" });
+
+  beforeAll(async () => {
+    for (const agent of [coordinator, distributor, worker]) await agent.initialize();
+  });
+  afterAll(async () => {
+    for (const agent of [worker, distributor, coordinator]) await agent.cleanup();
+  });
+
+  it("cancelTask's reason must be a string: 5 was written as the task's error", async () => {
+    await coordinator.submitTask({ task_id: "held", task_type: "sleep", payload: { ms: 60_000 } });
+    await expect(coordinator.cancelTask("held", 5 as never)).rejects.toThrow(
+      invalidArgument("cancelTask: reason must be a string (got 5)"),
+    );
+    // Nothing was done to the task: it is still open, and a good cancel ends it.
+    expect(await coordinator.cancelTask("held", "no longer wanted")).toBe(true);
+    expect((await coordinator.waitForTask("held", 5000))?.error).toBe("no longer wanted");
+  });
+
+  it("provideInput's options must be an object of known keys", async () => {
+    await expect(coordinator.provideInput("held", 1, 5 as never)).rejects.toThrow(
+      invalidArgument("provideInput: options must be an object (got 5)"),
+    );
+    await expect(coordinator.provideInput("held", 1, { questoin: 0 } as never)).rejects.toThrow(
+      invalidConfig("unknown option options.questoin (did you mean options.question?)"),
+    );
+  });
+
+  it("registerDistributor takes a non-empty string id and a string url", async () => {
+    await expect(coordinator.registerDistributor(5 as never)).rejects.toThrow(
+      invalidArgument("registerDistributor: distributorId must be a non-empty string (got 5)"),
+    );
+    await expect(coordinator.registerDistributor("d2", 7 as never)).rejects.toThrow(
+      invalidArgument("registerDistributor: url must be a string (got 7)"),
+    );
+  });
+
+  it("RedisClient: subscribe's callback and transaction's update must be functions, maxRetries an integer", async () => {
+    const store = new RedisClient(redis);
+    await store.connect();
+    await expect(store.subscribe("ch", 5 as never)).rejects.toThrow(
+      invalidArgument("subscribe: callback must be a function (got 5)"),
+    );
+    await expect(store.transaction("k", 5 as never)).rejects.toThrow(
+      invalidArgument("transaction: update must be a function (got 5)"),
+    );
+    await expect(store.transaction("k", () => 1, { maxRetries: "3" } as never)).rejects.toThrow(
+      invalidArgument('transaction: maxRetries must be an integer >= 0 (got "3")'),
+    );
+    expect(await store.transaction<number>("k", (n) => (n ?? 0) + 1, { maxRetries: 0 })).toBe(1);
+    await store.disconnect();
+  });
+
+  it("A2ARouter, AgentKeyRegistry and Keyring refuse what they were given wrong", () => {
+    expect(() => new A2ARouter({ signd: true } as never)).toThrow(
+      invalidConfig("new A2ARouter(): unknown option signd (did you mean signed?)"),
+    );
+    expect(() => new A2ARouter({ signed: "yes" } as never)).toThrow(
+      invalidConfig('option signed must be true or false (got "yes")'),
+    );
+    expect(() => new A2ARouter(5 as never)).toThrow(invalidConfig("the options must be an object (got 5)"));
+    const store = new RedisClient(redis);
+    expect(() => new AgentKeyRegistry(store, { refreshMS: 10 } as never)).toThrow(
+      invalidConfig("unknown option refreshMS (did you mean refreshMs?)"),
+    );
+    expect(() => new AgentKeyRegistry(store, { refreshMs: 0 })).toThrow(
+      invalidConfig("refreshMs must be a positive integer"),
+    );
+    expect(() => new AgentKeyRegistry("memory://" as never)).toThrow(
+      invalidConfig("store must be a RedisClient"),
+    );
+    expect(() => new Keyring(null as never)).toThrow(
+      invalidConfig("new Keyring(): the current key must be { id, secret } (got null)"),
+    );
+    expect(() => new Keyring({ id: "k", secret: "s".repeat(32) }, 5 as never)).toThrow(
+      invalidConfig("previous must be an array of keys (got 5)"),
+    );
+  });
+});
