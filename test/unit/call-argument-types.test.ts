@@ -5,7 +5,9 @@ import {
   CoordinatorAgent,
   DistributorAgent,
   Keyring,
+  LocalAgentState,
   RedisClient,
+  Task,
   WorkerAgent,
 } from "../../src/index.js";
 
@@ -103,5 +105,56 @@ describe("call arguments of the wrong type", () => {
     expect(() => new Keyring({ id: "k", secret: "s".repeat(32) }, 5 as never)).toThrow(
       invalidConfig("previous must be an array of keys (got 5)"),
     );
+  });
+
+  it('ids given to the agents\' calls must be non-empty strings: registerWorker(5) registered a worker "5"', async () => {
+    await expect(distributor.registerWorker(5 as never)).rejects.toThrow(
+      invalidArgument("registerWorker: workerId must be a non-empty string (got 5)"),
+    );
+    await expect(
+      distributor.assignTaskToWorker(new Task({ taskId: "x", taskType: "echo" }), 5 as never),
+    ).rejects.toThrow(invalidArgument("assignTaskToWorker: workerId must be a non-empty string (got 5)"));
+    await expect(
+      coordinator.assignTaskToDistributor({ task_id: "y", task_type: "echo" }, 5 as never),
+    ).rejects.toThrow(
+      invalidArgument("assignTaskToDistributor: distributorId must be a non-empty string (got 5)"),
+    );
+    await expect(coordinator.getDistributorState(5 as never)).rejects.toThrow(
+      invalidArgument("getDistributorState"),
+    );
+    await expect(coordinator.removeSchedule(5 as never)).rejects.toThrow(
+      invalidArgument("removeSchedule: scheduleId must be a non-empty string (got 5)"),
+    );
+    await expect(coordinator.getSchedule(null as never)).rejects.toThrow(invalidArgument("getSchedule"));
+    await expect(coordinator.removeLimit(5 as never)).rejects.toThrow(invalidArgument("removeLimit"));
+    // Nothing was recorded for the refused assignment.
+    expect(await coordinator.waitForTask("y", 0)).toBeNull();
+  });
+
+  it("LocalAgentState: updates, history entries and local var keys of the wrong type are refused", () => {
+    const state = new LocalAgentState({ agentId: "a" });
+    state.addTask(new Task({ taskId: "t", taskType: "echo" }));
+    expect(() => state.updateTask("t", 5 as never)).toThrow(
+      expect.objectContaining({
+        code: "ERR_INVALID_TASK",
+        message: "task t: updates must be an object (got 5)",
+      }),
+    );
+    expect(() => state.addHistoryEntry(5 as never)).toThrow(
+      expect.objectContaining({
+        code: "ERR_INVALID_STATE",
+        message: "a history entry must be an object (got 5)",
+      }),
+    );
+    expect(() => state.addHistoryEntry(["x"] as never)).toThrow(
+      expect.objectContaining({ code: "ERR_INVALID_STATE" }),
+    );
+    expect(() => state.setLocalVar(5 as never, 1)).toThrow(
+      expect.objectContaining({
+        code: "ERR_INVALID_STATE",
+        message: "setLocalVar needs a string key (got 5)",
+      }),
+    );
+    expect(state.updateTask("t", { payload: { a: 1 } })).toBe(true);
   });
 });

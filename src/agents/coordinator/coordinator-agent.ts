@@ -13,6 +13,7 @@ import { assertSubmittableTaskId } from "../../core/state/task-id.js";
 import { RedisClient, type RedisConfig } from "../../core/store/index.js";
 import { type AgentA2AConfig, TriadAgent } from "../agent-base.js";
 import { agentBaseOptions, checkedCount, checkedMs } from "../agent-options.js";
+import { checkDistributorRegistration, checkIdArgument, checkInputOptions } from "../call-arguments.js";
 import { HeartbeatPace } from "../heartbeat-pace.js";
 import { type LedgerOptions, TaskLedger } from "../ledger/task-ledger.js";
 import { CoordinatorLimits, type CoordinatorLimitsOptions } from "../limits/coordinator-limits.js";
@@ -39,7 +40,6 @@ import {
   type Timing,
 } from "../timing.js";
 import { validateGraph } from "../workflow/graph-validation.js";
-import { checkDistributorRegistration, checkInputOptions } from "./call-arguments.js";
 import { checkCancelReason } from "./cancel-reason.js";
 import { CoordinatorCluster } from "./coordinator-cluster.js";
 import { CoordinatorCore, type CoordinatorCoreOptions } from "./coordinator-core.js";
@@ -218,13 +218,13 @@ export class CoordinatorAgent extends TriadAgent {
   }
 
   /** Removes a schedule: no tick fires after this. False when there was none. */
-  removeSchedule(scheduleId: string): Promise<boolean> {
-    return this.schedules.remove(scheduleId);
+  async removeSchedule(scheduleId: string): Promise<boolean> {
+    return this.schedules.remove(checkIdArgument("removeSchedule", "scheduleId", scheduleId));
   }
 
   /** A schedule with its next run times and recent task ids; null when unknown. */
-  getSchedule(scheduleId: string): Promise<ScheduleView | null> {
-    return this.schedules.get(scheduleId);
+  async getSchedule(scheduleId: string): Promise<ScheduleView | null> {
+    return this.schedules.get(checkIdArgument("getSchedule", "scheduleId", scheduleId));
   }
 
   listSchedules(): Promise<ScheduleView[]> {
@@ -237,8 +237,8 @@ export class CoordinatorAgent extends TriadAgent {
   }
 
   /** Removes a task type's limit; false when it had none. */
-  removeLimit(taskType: string): Promise<boolean> {
-    return this.limits.remove(taskType);
+  async removeLimit(taskType: string): Promise<boolean> {
+    return this.limits.remove(checkIdArgument("removeLimit", "taskType", taskType));
   }
 
   /** Every limit, with its slots in use and its tasks waiting over the whole cluster. */
@@ -338,6 +338,7 @@ export class CoordinatorAgent extends TriadAgent {
 
   /** Places the task on this distributor (seed: assign_task_to_distributor). */
   async assignTaskToDistributor(task: TaskInput, distributorId: string): Promise<boolean> {
+    checkIdArgument("assignTaskToDistributor", "distributorId", distributorId);
     const dict = toDict(task);
     return this.observer.traceSubmit([dict], () => this.core.assignTaskToDistributor(dict, distributorId));
   }
@@ -400,7 +401,9 @@ export class CoordinatorAgent extends TriadAgent {
 
   /** The SharedAgentState the distributor keeps in Redis (seed: get_distributor_state). */
   async getDistributorState(distributorId: string): Promise<SharedAgentState | null> {
-    const dict = await this.store.get(`shared-state:${distributorId}`);
+    const dict = await this.store.get(
+      `shared-state:${checkIdArgument("getDistributorState", "distributorId", distributorId)}`,
+    );
     return dict === null ? null : SharedAgentState.fromDict(dict);
   }
 

@@ -15,6 +15,7 @@ import { RedisClient, type RedisConfig } from "../../core/store/index.js";
 import { type AgentA2AConfig, TriadAgent } from "../agent-base.js";
 import { agentBaseOptions, checkedCount, checkedId, checkedMs } from "../agent-options.js";
 import { HeartbeatPace } from "../heartbeat-pace.js";
+import { checkIdArgument } from "../call-arguments.js";
 import { type LedgerOptions, TaskLedger } from "../ledger/task-ledger.js";
 import { LimitGate, type LimitGateOptions } from "../limits/limit-gate.js";
 import { LimitStore } from "../limits/limit-store.js";
@@ -341,12 +342,14 @@ export class DistributorAgent extends TriadAgent {
 
   /** Adds a worker to the pool (seed: register_worker); it must still heartbeat to get work. */
   async registerWorker(workerId: string): Promise<boolean> {
+    checkIdArgument("registerWorker", "workerId", workerId);
     this.core.onWorkerRegister(workerId, null, this.core.registry.get(workerId)?.capacity ?? 16);
     return true;
   }
 
   /** Runs this task on this worker now (seed: assign_task_to_worker). */
   async assignTaskToWorker(task: Task | TaskDict, workerId: string): Promise<boolean> {
+    checkIdArgument("assignTaskToWorker", "workerId", workerId);
     const dict = (task instanceof Task ? task.toDict() : task) as TaskDict;
     return this.core.assignTaskToWorker(dict, workerId);
   }

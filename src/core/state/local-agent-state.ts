@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { TriadError } from "../errors.js";
-import { assertJson, type JsonObject, type JsonValue } from "../json.js";
+import { assertJson, isPlainObject, type JsonObject, type JsonValue } from "../json.js";
+import { shownValue } from "../option-kinds.js";
 import { LocalStateAnnotation, type LocalStateUpdate, type LocalStateValues } from "./annotations.js";
 import {
   appendHistoryInto,
@@ -158,6 +159,8 @@ export class LocalAgentState {
   }
 
   setLocalVar(key: string, value: JsonValue): void {
+    if (typeof key !== "string")
+      throw new TriadError("ERR_INVALID_STATE", `setLocalVar needs a string key (got ${shownValue(key)})`);
     assertJson(value, `local var ${key}`);
     this.apply({ local_vars: { [key]: value } });
   }
@@ -168,6 +171,12 @@ export class LocalAgentState {
 
   /** Appends an event to the history (stamped with `timestamp` unless it has one); old entries fall off. */
   addHistoryEntry(entry: JsonObject): void {
+    // 5 was a TypeError ("Cannot use 'in' operator"); an array was stamped as if it were an entry.
+    if (!isPlainObject(entry))
+      throw new TriadError(
+        "ERR_INVALID_STATE",
+        `a history entry must be an object (got ${shownValue(entry)})`,
+      );
     assertJson(entry, "history entry");
     this.apply({ history: "timestamp" in entry ? entry : { ...entry, timestamp: utcNow() } });
   }

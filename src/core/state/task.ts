@@ -1,5 +1,6 @@
 import { TriadError } from "../errors.js";
-import { assertJson, type JsonObject, type JsonValue } from "../json.js";
+import { assertJson, isPlainObject, type JsonObject, type JsonValue } from "../json.js";
+import { shownValue } from "../option-kinds.js";
 import { TaskStatus, TERMINAL_TASK_STATUSES } from "./status.js";
 import { checkTaskInitKeys } from "./task-init-keys.js";
 import { type DependencyFailurePolicy, type TaskDict, taskDictSchema } from "./task-schema.js";
@@ -330,6 +331,12 @@ export class Task {
 
   /** Applies a partial update (LocalAgentState.updateTask); a status change follows the lifecycle. */
   update(updates: TaskUpdates): void {
+    // 5 (or null) has no keys: nothing was updated, and updateTask said true.
+    if (!isPlainObject(updates))
+      throw new TriadError(
+        "ERR_INVALID_TASK",
+        `task ${this.taskId}: updates must be an object (got ${shownValue(updates)})`,
+      );
     for (const key of Object.keys(updates)) {
       if (!UPDATABLE.has(key)) {
         throw new TriadError("ERR_INVALID_TASK", `task ${this.taskId}: "${key}" cannot be updated`, { key });
