@@ -4,7 +4,10 @@ import {
   a2aAgentHandler,
   CoordinatorAgent,
   DistributorAgent,
+  LocalAgentState,
+  parseLimitFlag,
   RedisClient,
+  SharedAgentState,
   StoreCheckpointSaver,
   TaskLedger,
   WorkerAgent,
@@ -179,6 +182,26 @@ describe("option types", () => {
     );
     expect(() => a2aAgentHandler("http://127.0.0.1:1", 5 as never)).toThrow(
       refused("the options must be an object (got 5)"),
+    );
+  });
+
+  it("state constructors, a2aAgentHandler's agent and parseLimitFlag refuse what they would have ignored or crashed on", () => {
+    expect(() => new LocalAgentState({ agentId: "a", historylimit: 5 } as never)).toThrow(
+      refused("new LocalAgentState(): unknown option historylimit (did you mean historyLimit?)"),
+    );
+    expect(() => new SharedAgentState({ coordinatorVerison: "v2" } as never)).toThrow(
+      refused("unknown option coordinatorVerison (did you mean coordinatorVersion?)"),
+    );
+    expect(() => new SharedAgentState(5 as never)).toThrow(refused("the options must be an object (got 5)"));
+    expect(new SharedAgentState({ lease: null }).toDict().lease).toBeNull();
+    expect(() => a2aAgentHandler("http://127.0.0.1:1", { agent: {} } as never)).toThrow(
+      refused("option agent must be a RemoteAgent", "agent"),
+    );
+    expect(() => parseLimitFlag(5 as never)).toThrow(
+      expect.objectContaining({
+        code: "ERR_INVALID_TYPE_LIMIT",
+        message: expect.stringContaining("(got number)"),
+      }),
     );
   });
 });

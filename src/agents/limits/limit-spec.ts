@@ -60,6 +60,8 @@ export function checkLimit(taskType: unknown, limit: unknown): { taskType: strin
  * Parses `--limit TYPE=concurrency:20,rate:50` (either part may be left out).
  */
 export function parseLimitFlag(text: string): { taskType: string; limit: TaskTypeLimit } {
+  if (typeof text !== "string")
+    throw invalid(`parseLimitFlag takes the text of a --limit flag (got ${typeof text})`);
   const eq = text.lastIndexOf("=");
   if (eq <= 0) throw invalid(`--limit ${text}: want TYPE=concurrency:N,rate:R`);
   // A type may hold "=", but not a limit: two run together ("a=concurrency:1,b=rate:2") are two flags.

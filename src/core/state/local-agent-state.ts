@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { TriadError } from "../errors.js";
 import { assertJson, isPlainObject, type JsonObject, type JsonValue } from "../json.js";
+import { checkKnownKeys, type KeysOf } from "../known-keys.js";
 import { shownValue } from "../option-kinds.js";
 import { LocalStateAnnotation, type LocalStateUpdate, type LocalStateValues } from "./annotations.js";
 import {
@@ -35,6 +36,13 @@ export type LocalAgentStateInit = {
   historyLimit?: number;
 };
 
+/** Its keys: a misspelt one (`historylimit`) was ignored. */
+const INIT_KEYS: KeysOf<LocalAgentStateInit> = {
+  agentId: "string",
+  status: "string",
+  historyLimit: "number",
+};
+
 const dictSchema = z.strictObject({
   agent_id: z.string().min(1, "must be a non-empty string"),
   status: z.enum(AgentStatus).optional(),
@@ -65,6 +73,7 @@ export class LocalAgentState {
     if (typeof init?.agentId !== "string" || init.agentId.length === 0) {
       throw new TriadError("ERR_INVALID_STATE", "LocalAgentState needs a non-empty agentId");
     }
+    checkKnownKeys("new LocalAgentState()", init, INIT_KEYS);
     const limit = init.historyLimit ?? DEFAULT_HISTORY_LIMIT;
     if (!Number.isSafeInteger(limit) || limit < 1) {
       throw new TriadError("ERR_INVALID_STATE", `historyLimit must be a positive integer (got ${limit})`);

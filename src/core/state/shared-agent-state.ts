@@ -1,5 +1,7 @@
 import { z } from "zod";
 import { TriadError } from "../errors.js";
+import { checkKnownKeys, type KeysOf } from "../known-keys.js";
+import { optionsObject } from "../option-kinds.js";
 import {
   type SharedLease,
   SharedStateAnnotation,
@@ -35,6 +37,14 @@ export type SharedAgentStateInit = {
   lease?: SharedLease | null;
 };
 
+/** Its keys: a misspelt one (`coordinatorVerison`) was ignored. */
+const INIT_KEYS: KeysOf<SharedAgentStateInit> = {
+  coordinatorVersion: "string",
+  distributorVersion: "string",
+  status: "string",
+  lease: "object|null",
+};
+
 const leaseSchema = z.strictObject({
   owner: z.string().min(1, "must be a non-empty string"),
   acquired_at: isoTimestamp,
@@ -65,6 +75,8 @@ export class SharedAgentState {
   #lease: SharedLease | null;
 
   constructor(init: SharedAgentStateInit = {}) {
+    optionsObject("new SharedAgentState()", init);
+    checkKnownKeys("new SharedAgentState()", init, INIT_KEYS);
     this.#coordinatorVersion = init.coordinatorVersion ?? "v1";
     this.#distributorVersion = init.distributorVersion ?? "v1";
     this.#status = checkStatus(init.status ?? AgentStatus.IDLE);

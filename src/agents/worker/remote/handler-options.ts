@@ -1,6 +1,8 @@
+import { TriadError } from "../../../core/errors.js";
 import { checkKnownKeys, type KeysOf } from "../../../core/known-keys.js";
 import { optionsObject } from "../../../core/option-kinds.js";
 import type { A2AAgentHandlerOptions } from "./a2a-agent-handler.js";
+import { RemoteAgent } from "./remote-agent.js";
 
 /** Every a2aAgentHandler option and its type: a misspelt one (`tokn`) was ignored, and the default used. */
 const HANDLER_KEYS: KeysOf<A2AAgentHandlerOptions> = {
@@ -22,4 +24,9 @@ export function checkHandlerOptions(url: string, options: A2AAgentHandlerOptions
   const what = `a2aAgentHandler(${JSON.stringify(url)})`;
   optionsObject(what, options);
   checkKnownKeys(what, options, HANDLER_KEYS);
+  // {} was taken as the agent, and every task failed calling a method it does not have.
+  if (options.agent !== undefined && !(options.agent instanceof RemoteAgent))
+    throw new TriadError("ERR_INVALID_CONFIG", `${what}: option agent must be a RemoteAgent`, {
+      option: "agent",
+    });
 }
