@@ -160,6 +160,18 @@ describe("option types", () => {
     await expect(
       StoreCheckpointSaver.fromUrl("memory://option-types", { keyPrefix: 5 } as never),
     ).rejects.toThrow(refused("option keyPrefix must be a string (got 5)", "keyPrefix"));
+    // A value of the right type the store refuses is named as written too.
+    await expect(
+      StoreCheckpointSaver.fromUrl("memory://option-types", { connectTimeoutMs: -1 }),
+    ).rejects.toThrow(
+      expect.objectContaining({
+        message: "connectTimeoutMs must be a positive number",
+        code: "ERR_INVALID_CONFIG",
+      }),
+    );
+    await expect(
+      StoreCheckpointSaver.fromUrl("redis://127.0.0.1:7499", { waitReplicas: 99 }),
+    ).rejects.toThrow(refused("waitReplicas must be an integer in 0..64 (got 99)"));
     await expect(StoreCheckpointSaver.fromUrl(5 as never)).rejects.toThrow(
       refused("url must be a string (got 5)"),
     );

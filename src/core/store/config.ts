@@ -113,41 +113,52 @@ export type ResolvedStoreTarget =
 const MEMORY_SCHEME = "memory://";
 const CLUSTER_SCHEME = /^(rediss?)\+cluster:\/\/(.*)$/;
 
-/** Turns the user's config into one engine target, refusing what cannot work. */
-export function resolveStoreTarget(config: RedisConfig): ResolvedStoreTarget {
+/** Where a config was given, for its messages: `what` names the call, `prefix` goes before each key. */
+export type StoreConfigSource = { what: string; prefix: string };
+const REDIS_OPTION: StoreConfigSource = { what: "redis", prefix: "redis." };
+
+/**
+ * Turns the user's config into one engine target, refusing what cannot work. `where`: how its
+ * keys are named in messages (`redis.port`; StoreCheckpointSaver.fromUrl's are flat: `port`).
+ */
+export function resolveStoreTarget(
+  config: RedisConfig,
+  where: StoreConfigSource = REDIS_OPTION,
+): ResolvedStoreTarget {
+  const p = where.prefix;
   // A misspelt key (`urll`) was ignored, and the store taken from the defaults (localhost:6379).
-  checkKnownKeys("redis", config, REDIS_KEYS, "redis.");
-  checkKnownKeys("redis.tls", config.tls, TLS_KEYS, "redis.tls.");
-  checkKnownKeys("redis.cluster", config.cluster, CLUSTER_KEYS, "redis.cluster.");
+  checkKnownKeys(where.what, config, REDIS_KEYS, p);
+  checkKnownKeys(where.what, config.tls, TLS_KEYS, `${p}tls.`);
+  checkKnownKeys(where.what, config.cluster, CLUSTER_KEYS, `${p}cluster.`);
   if (config.url !== undefined && typeof config.url !== "string") {
-    throw new TriadError("ERR_INVALID_CONFIG", "redis.url must be a string");
+    throw new TriadError("ERR_INVALID_CONFIG", `${p}url must be a string`);
   }
   const connectTimeoutMs = config.connectTimeoutMs ?? 3000;
   if (!Number.isFinite(connectTimeoutMs) || connectTimeoutMs <= 0) {
-    throw new TriadError("ERR_INVALID_CONFIG", "redis.connectTimeoutMs must be a positive number");
+    throw new TriadError("ERR_INVALID_CONFIG", `${p}connectTimeoutMs must be a positive number`);
   }
   const busyPollUs = config.busyPollUs ?? DEFAULT_BUSY_POLL_US;
   if (typeof busyPollUs !== "number" || !Number.isFinite(busyPollUs) || busyPollUs < 0) {
     throw new TriadError(
       "ERR_INVALID_CONFIG",
-      `redis.busyPollUs must be a non-negative number of microseconds (got ${String(config.busyPollUs)})`,
+      `${p}busyPollUs must be a non-negative number of microseconds (got ${String(config.busyPollUs)})`,
     );
   }
-  const replicaWait = resolveReplicaWait(config);
+  const replicaWait = resolveReplicaWait(config, p);
   if (config.memoryMaxFinished !== undefined && !config.url?.startsWith(MEMORY_SCHEME)) {
     throw new TriadError(
       "ERR_INVALID_CONFIG",
-      "redis.memoryMaxFinished is for memory:// (a Redis keeps records for their retention; bound it with maxmemory)",
+      `${p}memoryMaxFinished is for memory:// (a Redis keeps records for their retention; bound it with maxmemory)`,
     );
   }
   if (config.cluster !== undefined || (config.url !== undefined && CLUSTER_SCHEME.test(config.url))) {
-    return resolveCluster(config, connectTimeoutMs, busyPollUs, replicaWait);
+    return resolveCluster(config, connectTimeoutMs, busyPollUs, replicaWait, p);
   }
   if (config.url?.startsWith(MEMORY_SCHEME)) {
     if (replicaWait !== null) {
       throw new TriadError(
         "ERR_INVALID_CONFIG",
-        "redis.waitReplicas is for a Redis with replicas: memory:// has none (leave it unset or 0)",
+        `${p}waitReplicas is for a Redis with replicas: memory:// has none (leave it unset or 0)`,
       );
     }
     const name = config.url.slice(MEMORY_SCHEME.length) || "default";
@@ -156,7 +167,7 @@ export function resolveStoreTarget(config: RedisConfig): ResolvedStoreTarget {
     if (!Number.isSafeInteger(maxFinished) || maxFinished < 1) {
       throw new TriadError(
         "ERR_INVALID_CONFIG",
-        `redis.memoryMaxFinished must be a positive integer (got ${String(maxFinished)})`,
+        `${p}memoryMaxFinished must be a positive integer (got ${String(maxFinished)})`,
       );
     }
     return { kind: "memory", name, maxFinished };
@@ -166,12 +177,12 @@ export function resolveStoreTarget(config: RedisConfig): ResolvedStoreTarget {
     try {
       parsed = new URL(config.url);
     } catch {
-      throw new TriadError("ERR_INVALID_CONFIG", `redis.url is not a URL: ${redactUrl(config.url)}`);
+      throw new TriadError("ERR_INVALID_CONFIG", `${p}url is not a URL: ${redactUrl(config.url)}`);
     }
     if (parsed.protocol !== "redis:" && parsed.protocol !== "rediss:") {
       throw new TriadError(
         "ERR_INVALID_CONFIG",
-        `redis.url must start with redis://, rediss://, redis+cluster:// or memory:// (got ${parsed.protocol}//)`,
+        `${p}url must start with redis://, rediss://, redis+cluster:// or memory:// (got ${parsed.protocol}//)`,
       );
     }
     const useTls = parsed.protocol === "rediss:" || config.useTls === true;
@@ -179,7 +190,7 @@ export function resolveStoreTarget(config: RedisConfig): ResolvedStoreTarget {
       kind: "redis",
       url: config.url,
       useTls,
-      ...tlsOf(config, useTls),
+      ...tlsOf(config, useTls, p),
       connectTimeoutMs,
       busyPollUs,
       replicaWait,
@@ -190,14 +201,14 @@ export function resolveStoreTarget(config: RedisConfig): ResolvedStoreTarget {
   const host = config.host ?? "localhost";
   const port = config.port ?? 6379;
   if (!Number.isInteger(port) || port <= 0 || port > 65535) {
-    throw new TriadError("ERR_INVALID_CONFIG", `redis.port must be an integer in 1..65535 (got ${port})`);
+    throw new TriadError("ERR_INVALID_CONFIG", `${p}port must be an integer in 1..65535 (got ${port})`);
   }
   const useTls = config.useTls === true || config.tls !== undefined;
   return {
     kind: "redis",
     url: `${useTls ? "rediss" : "redis"}://${host.includes(":") ? `[${host}]` : host}:${port}`,
     useTls,
-    ...tlsOf(config, useTls),
+    ...tlsOf(config, useTls, p),
     connectTimeoutMs,
     busyPollUs,
     replicaWait,
@@ -212,9 +223,10 @@ function resolveCluster(
   connectTimeoutMs: number,
   busyPollUs: number,
   replicaWait: ReplicaWait | null,
+  p: string,
 ): ResolvedStoreTarget {
   if (config.db !== undefined && config.db !== 0) {
-    throw new TriadError("ERR_INVALID_CONFIG", "Redis Cluster has only database 0: leave redis.db unset");
+    throw new TriadError("ERR_INVALID_CONFIG", `Redis Cluster has only database 0: leave ${p}db unset`);
   }
   let rootNodes: string[];
   let username: string | undefined;
@@ -225,7 +237,7 @@ function resolveCluster(
     if (!Array.isArray(nodes) || nodes.length === 0 || nodes.some((n) => typeof n !== "string")) {
       throw new TriadError(
         "ERR_INVALID_CONFIG",
-        "redis.cluster.rootNodes must be a non-empty array of redis:// URLs",
+        `${p}cluster.rootNodes must be a non-empty array of redis:// URLs`,
       );
     }
     for (const node of nodes) {
@@ -233,15 +245,12 @@ function resolveCluster(
       try {
         parsed = new URL(node);
       } catch {
-        throw new TriadError(
-          "ERR_INVALID_CONFIG",
-          `redis.cluster.rootNodes has a bad URL: ${redactUrl(node)}`,
-        );
+        throw new TriadError("ERR_INVALID_CONFIG", `${p}cluster.rootNodes has a bad URL: ${redactUrl(node)}`);
       }
       if (parsed.protocol !== "redis:" && parsed.protocol !== "rediss:") {
         throw new TriadError(
           "ERR_INVALID_CONFIG",
-          `redis.cluster.rootNodes takes redis:// URLs (got ${redactUrl(node)})`,
+          `${p}cluster.rootNodes takes redis:// URLs (got ${redactUrl(node)})`,
         );
       }
       if (parsed.protocol === "rediss:") useTls = true;
@@ -264,7 +273,7 @@ function resolveCluster(
     if (list.length === 0 || list.some((h) => !/^(\[[^\]]+\]|[^:[\]]+):\d{1,5}$/.test(h))) {
       throw new TriadError(
         "ERR_INVALID_CONFIG",
-        `redis.url must list the cluster's nodes as host:port,host:port (got ${redactUrl(config.url!)})`,
+        `${p}url must list the cluster's nodes as host:port,host:port (got ${redactUrl(config.url!)})`,
       );
     }
     rootNodes = list.map((h) => `${useTls ? "rediss" : "redis"}://${h}`);
@@ -273,7 +282,7 @@ function resolveCluster(
     kind: "cluster",
     rootNodes,
     useTls,
-    ...tlsOf(config, useTls),
+    ...tlsOf(config, useTls, p),
     connectTimeoutMs,
     busyPollUs,
     replicaWait,
@@ -283,12 +292,12 @@ function resolveCluster(
 }
 
 /** waitReplicas and its timeout, checked; null when submits need no replica. */
-function resolveReplicaWait(config: RedisConfig): ReplicaWait | null {
+function resolveReplicaWait(config: RedisConfig, p: string): ReplicaWait | null {
   const replicas = config.waitReplicas ?? 0;
   if (typeof replicas !== "number" || !Number.isInteger(replicas) || replicas < 0 || replicas > 64) {
     throw new TriadError(
       "ERR_INVALID_CONFIG",
-      `redis.waitReplicas must be an integer in 0..64 (got ${String(config.waitReplicas)})`,
+      `${p}waitReplicas must be an integer in 0..64 (got ${String(config.waitReplicas)})`,
     );
   }
   const timeoutMs = config.waitReplicasTimeoutMs ?? DEFAULT_WAIT_REPLICAS_TIMEOUT_MS;
@@ -296,22 +305,22 @@ function resolveReplicaWait(config: RedisConfig): ReplicaWait | null {
     // WAIT holds its connection: past the 5 s command deadline it would read as a store outage.
     throw new TriadError(
       "ERR_INVALID_CONFIG",
-      `redis.waitReplicasTimeoutMs must be an integer number of milliseconds in 1..4000 (got ${String(config.waitReplicasTimeoutMs)})`,
+      `${p}waitReplicasTimeoutMs must be an integer number of milliseconds in 1..4000 (got ${String(config.waitReplicasTimeoutMs)})`,
     );
   }
   return replicas === 0 ? null : { replicas, timeoutMs };
 }
 
 /** The checked TLS material, refused on a connection that is not TLS (it would be silently unused). */
-function tlsOf(config: RedisConfig, useTls: boolean): { tls?: RedisTlsOptions } {
+function tlsOf(config: RedisConfig, useTls: boolean, p: string): { tls?: RedisTlsOptions } {
   if (config.tls === undefined) return {};
   if (!useTls) {
     throw new TriadError(
       "ERR_INVALID_CONFIG",
-      "a CA or client certificate (redis.tls, --redis-ca, --redis-cert) is given for a plain redis:// URL: use rediss:// (or rediss+cluster://)",
+      `a CA or client certificate (${p}tls, --redis-ca, --redis-cert) is given for a plain redis:// URL: use rediss:// (or rediss+cluster://)`,
     );
   }
-  return { tls: checkRedisTls(config.tls) };
+  return { tls: checkRedisTls(config.tls, { ca: `${p}tls.ca`, cert: `${p}tls.cert`, key: `${p}tls.key` }) };
 }
 
 /** A URL fit for a log line: the password, if any, replaced. */

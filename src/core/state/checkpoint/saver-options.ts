@@ -2,7 +2,7 @@ import { TriadError } from "../../errors.js";
 import { checkKnownKeys, type KeysOf } from "../../known-keys.js";
 import { optionsObject, shownValue } from "../../option-kinds.js";
 import type { RedisConfig } from "../../store/config.js";
-import { REDIS_KEYS } from "../../store/config.js";
+import { REDIS_KEYS, resolveStoreTarget } from "../../store/config.js";
 import { RedisClient } from "../../store/redis-client.js";
 import type { Serde } from "./codec.js";
 
@@ -40,6 +40,10 @@ export function checkFromUrlArguments(url: unknown, options: StoreCheckpointSave
       `StoreCheckpointSaver.fromUrl(): url must be a string (got ${shownValue(url)})`,
       { option: "url", expected: "string" },
     );
-  optionsObject("StoreCheckpointSaver.fromUrl()", options);
-  checkKnownKeys("StoreCheckpointSaver.fromUrl()", options, URL_OPTION_KEYS);
+  const what = "StoreCheckpointSaver.fromUrl()";
+  optionsObject(what, options);
+  checkKnownKeys(what, options, URL_OPTION_KEYS);
+  // The store's checks, with its keys named as they were given here (`port`, not `redis.port`).
+  const { ttlSeconds: _ttl, serde: _serde, ...store } = options;
+  resolveStoreTarget({ ...store, url }, { what, prefix: "" });
 }
