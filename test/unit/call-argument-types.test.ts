@@ -89,6 +89,12 @@ describe("call arguments of the wrong type", () => {
       invalidConfig('option signed must be true or false (got "yes")'),
     );
     expect(() => new A2ARouter(5 as never)).toThrow(invalidConfig("the options must be an object (got 5)"));
+    expect(() => new A2ARouter().registerAgent("a", 5 as never)).toThrow(
+      invalidArgument("registerAgent: client must be an A2AClient (got 5)"),
+    );
+    expect(() => new A2ARouter().registerAgent(5 as never, {} as never)).toThrow(
+      invalidArgument("registerAgent: agentId must be a non-empty string (got 5)"),
+    );
     const store = new RedisClient(redis);
     expect(() => new AgentKeyRegistry(store, { refreshMS: 10 } as never)).toThrow(
       invalidConfig("unknown option refreshMS (did you mean refreshMs?)"),

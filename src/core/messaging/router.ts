@@ -1,7 +1,7 @@
 import { TriadError } from "../errors.js";
 import { deepFreeze, jsonCopy } from "../json.js";
 import { checkKnownKeys, type KeysOf } from "../known-keys.js";
-import { optionsObject } from "../option-kinds.js";
+import { optionsObject, shownValue } from "../option-kinds.js";
 import { backoffDelay } from "./backoff.js";
 import { assertPlainPayload } from "./plain-json.js";
 import type { RejectionReason } from "./rejections.js";
@@ -98,6 +98,17 @@ export class A2ARouter {
 
   /** Registers `client` as `agentId`, replacing whoever had that id. */
   registerAgent(agentId: string, client: RouterEndpoint): void {
+    // A client of 5 was registered, and every message routed to it then threw inside the router.
+    if (typeof agentId !== "string" || agentId.length === 0)
+      throw new TriadError(
+        "ERR_INVALID_ARGUMENT",
+        `registerAgent: agentId must be a non-empty string (got ${shownValue(agentId)})`,
+      );
+    if (typeof client?.handleMessage !== "function" || typeof client.receive !== "function")
+      throw new TriadError(
+        "ERR_INVALID_ARGUMENT",
+        `registerAgent: client must be an A2AClient (got ${shownValue(client)})`,
+      );
     this.agents.set(agentId, client);
   }
 
