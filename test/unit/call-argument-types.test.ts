@@ -40,7 +40,7 @@ describe("call arguments of the wrong type", () => {
   it("cancelTask's reason must be a string: 5 was written as the task's error", async () => {
     await coordinator.submitTask({ task_id: "held", task_type: "sleep", payload: { ms: 60_000 } });
     await expect(coordinator.cancelTask("held", 5 as never)).rejects.toThrow(
-      invalidArgument("cancelTask: reason must be a string (got 5)"),
+      invalidArgument("cancelTask's reason must be a non-empty string (the task's error; got 5)"),
     );
     // Nothing was done to the task: it is still open, and a good cancel ends it.
     expect(await coordinator.cancelTask("held", "no longer wanted")).toBe(true);

@@ -1,4 +1,5 @@
 import { TriadError } from "../../core/errors.js";
+import { shownValue } from "../../core/option-kinds.js";
 
 /** The longest reason a cancel may give: it becomes the task's error, and is shown wherever the task is. */
 export const MAX_CANCEL_REASON_CHARS = 1000;
@@ -10,8 +11,7 @@ export const MAX_CANCEL_REASON_CHARS = 1000;
  */
 export function checkCancelReason(reason: unknown): asserts reason is string {
   if (typeof reason !== "string" || reason.trim().length === 0) {
-    const got =
-      typeof reason === "string" ? "an empty string" : reason === null ? "null" : `a ${typeof reason}`;
+    const got = typeof reason === "string" ? "an empty string" : shownValue(reason);
     throw new TriadError(
       "ERR_INVALID_ARGUMENT",
       `cancelTask's reason must be a non-empty string (the task's error; got ${got}); leave it out for "canceled by client"`,
