@@ -133,6 +133,11 @@ export class RedisServer {
     await this.launch();
   }
 
+  /** Starts a stopped or killed server again, on its port with its data dir. */
+  async startAgain(): Promise<void> {
+    await this.launch();
+  }
+
   /** Stops the server and removes its data dir. */
   async destroy(): Promise<void> {
     await this.kill();

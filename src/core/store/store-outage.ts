@@ -79,6 +79,11 @@ export class StoreOutage {
     return this.downSince !== undefined;
   }
 
+  /** How long the outage has lasted so far (ms), null when there is none. */
+  get downForMs(): number | null {
+    return this.downSince === undefined ? null : this.now() - this.downSince;
+  }
+
   /** A command failed because the store is unavailable. */
   failed(err: TriadError): void {
     this.lastFailure = this.now();

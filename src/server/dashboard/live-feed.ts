@@ -3,6 +3,7 @@ import type { CoordinatorAgent } from "../../agents/index.js";
 import type { TaskActivity } from "../../agents/observe/coordinator-observer.js";
 import { startEventStream } from "../http-util.js";
 import { agentsView, taskCounts } from "./cluster-view.js";
+import { storeStatus } from "./store-status.js";
 
 /** One second of activity: tasks finished by status, accepted, and their latency percentiles (ms). */
 export type Sample = {
@@ -178,6 +179,7 @@ export class LiveFeed {
   private state(samplesAfter: number, withLists: boolean): Record<string, unknown> {
     return {
       coordinator: { id: this.coordinator.agentId, started_at: this.coordinator.startedAt },
+      store: storeStatus(this.coordinator),
       counts: taskCounts(this.coordinator),
       agents: agentsView(this.coordinator),
       samples: this.series.filter((s) => s.t > samplesAfter),

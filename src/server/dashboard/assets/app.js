@@ -242,6 +242,7 @@ function onEvent(event, data) {
   state.coordinator = data.coordinator;
   state.counts = data.counts;
   state.agents = data.agents;
+  renderStore(data.store);
   for (const sample of data.samples ?? []) state.series.set(sample.t, sample);
   const keys = [...state.series.keys()].sort((a, b) => a - b);
   for (const t of keys.slice(0, Math.max(0, keys.length - 2 * WINDOW_S))) state.series.delete(t);
@@ -249,6 +250,19 @@ function onEvent(event, data) {
   if (data.retries) state.retries = data.retries;
   if (data.reassignments) state.reassignments = data.reassignments;
   renderOverview(Boolean(data.failures));
+}
+
+/**
+ * The store's state in the header, as the coordinator found it: the stream can be live while
+ * the store is down (counts frozen, writes answered 503), so "live" alone would mislead.
+ */
+function renderStore(store) {
+  const el = $("#store");
+  const down = store != null && store.reachable === false;
+  el.hidden = !down;
+  el.textContent = down
+    ? `store unreachable${store.unreachable_since ? ` since ${fmtTime(store.unreachable_since)}` : ""}`
+    : "";
 }
 
 // --- the overview ---------------------------------------------------------------------------
