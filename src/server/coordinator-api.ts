@@ -167,7 +167,9 @@ export function coordinatorApi(
  * what an agent holds; of it, `running` is what handlers run now (a worker's at most its
  * capacity, a distributor's the sum of its live workers') and `queued` the rest (a coordinator's:
  * tasks waiting for a distributor). A dead agent that said it stops before it went silent (a
- * graceful stop, a rolling restart) carries `stopped: true`; a crashed one does not.
+ * graceful stop, a rolling restart) carries `stopped: true`; a crashed one does not. A worker
+ * last heard alive through a distributor that crashed is `unknown` with `reason:
+ * "distributor_dead"`: its process may well run on, only no one reports on it any more.
  */
 export function agentList(coordinator: CoordinatorAgent): JsonObject[] {
   const out: JsonObject[] = [
@@ -242,10 +244,13 @@ export function agentList(coordinator: CoordinatorAgent): JsonObject[] {
       const wRunning = dead ? 0 : runningOf(w);
       // Stopped: it said so itself, or it was alive when its distributor stopped gracefully.
       const stopped = w.status === "dead" ? w.stopped === true : dead && d.stopped === true;
+      // Alive when its distributor crashed: nobody hears it now, which says nothing of its process.
+      const unheard = dead && !stopped && w.status !== "dead";
       out.push({
         id: w.id,
         tier: "worker",
-        status: dead ? "dead" : w.status,
+        status: unheard ? "unknown" : dead ? "dead" : w.status,
+        ...(unheard ? { reason: "distributor_dead" } : {}),
         last_heartbeat: w.last_heartbeat,
         parent: d.id,
         load: wLoad,

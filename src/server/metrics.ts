@@ -165,7 +165,7 @@ export function coordinatorMetrics(coordinator: CoordinatorAgent): Registry {
     });
   gauge(
     "triad_agents",
-    "Agents known to the coordinator, by tier and status (GET /agents's; `stopped`: dead after a graceful stop, `dead`: crashed)",
+    "Agents known to the coordinator, by tier and status (GET /agents's; `stopped`: dead after a graceful stop, `dead`: crashed, `unknown`: a worker whose distributor crashed)",
     ["tier", "status"],
     (add) => {
       for (const a of agentList(coordinator))

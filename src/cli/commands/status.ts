@@ -103,7 +103,8 @@ async function taskStatus(options: ParsedOptions): Promise<number> {
  */
 function runningAndQueued(a: Agent): [string, string] {
   const load = a.load ?? 0;
-  if (a.status === "dead") return ["0/-", `${a.queued ?? load}`];
+  // Unknown (its distributor crashed): nobody reports what it runs now.
+  if (a.status === "dead" || a.status === "unknown") return ["0/-", `${a.queued ?? load}`];
   if (a.capacity === undefined) return ["-", `${a.queued ?? load}`];
   const running = a.running ?? Math.min(load, a.capacity);
   return [`${running}/${a.capacity}`, `${a.queued ?? Math.max(0, load - running)}`];

@@ -51,7 +51,8 @@ describe.each(testEngines("dead-retention"))("dead agents ($name)", (engine) => 
     await c.crash(w1);
     await c.crash(d1);
     await until("d1 is listed dead", () => listed(c, "d1")?.status === "dead");
-    expect(listed(c, "w1")?.status).toBe("dead");
+    // d1 crashed before it could report w1 gone: the coordinator cannot know, so it says so.
+    expect(listed(c, "w1")?.status).toBe("unknown");
     // Past the retention, its tasks still recorded on it (no distributor to move them to): kept.
     await sleep(3 * RETENTION_MS);
     expect(listed(c, "d1")?.status).toBe("dead");
@@ -231,6 +232,26 @@ describe.each(testEngines("dead-retention"))("dead agents ($name)", (engine) => 
     expect(m).toContain(`triad_agents{tier="worker",status="stopped"} 2`);
     expect(m).toContain(`triad_agents{tier="worker",status="dead"} 1`);
     expect(m).toContain(`triad_agents{tier="worker",status="idle"} 1`);
+  }, 60_000);
+
+  it("a crashed distributor's workers, still running, are listed unknown (reason distributor_dead), not dead", async () => {
+    const c = cluster({ timing: FAST });
+    await c.startCoordinator();
+    const d1 = await c.startDistributor("d1");
+    await c.startWorker("w1", "d1"); // never stopped: it runs on, unheard
+    await c.startDistributor("d2");
+    await c.startWorker("w2", "d2");
+    await c.ready();
+    await until("w1 is listed idle", () => listed(c, "w1")?.status === "idle");
+
+    await c.crash(d1);
+    await until("d1 is listed dead", () => listed(c, "d1")?.status === "dead");
+    expect(listed(c, "w1")).toMatchObject({ status: "unknown", reason: "distributor_dead" });
+    expect(listed(c, "w1")).not.toHaveProperty("stopped");
+    expect(listed(c, "w2")).not.toHaveProperty("reason");
+    const m = await coordinatorMetrics(c.coordinator).metrics();
+    expect(m).toContain(`triad_agents{tier="worker",status="unknown"} 1`);
+    expect(m).not.toContain(`triad_agents{tier="worker",status="dead"}`);
   }, 60_000);
 
   it("a dead worker is listed as dead, then forgotten, and listed again when it comes back", async () => {

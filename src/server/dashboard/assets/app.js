@@ -308,9 +308,11 @@ function remoteAgent(r) {
 function renderAgents() {
   const rows = state.agents.map((a) => {
     const dead = a.status === "dead";
+    // A worker whose distributor crashed: nobody hears it, which says nothing of its process.
+    const unheard = a.status === "unknown";
     // Dead after saying it stops (a graceful stop, a rolling restart): shown as stopped, not as a crash.
     const shown = dead && a.stopped === true ? "stopped" : a.status;
-    const late = !dead && a.tier !== "coordinator" && a.heartbeat_age_ms > 3000;
+    const late = !dead && !unheard && a.tier !== "coordinator" && a.heartbeat_age_ms > 3000;
     // Running of its capacity (never past it), and what it holds beyond that, waiting for a slot.
     const running = a.running ?? Math.min(a.load, a.capacity ?? 0);
     const queued = a.queued ?? Math.max(0, a.load - running);
@@ -320,7 +322,7 @@ function renderAgents() {
     const waiting = queued > 0 ? ` · ${fmtInt(queued)} queued` : "";
     return h(
       "tr",
-      { class: dead ? "dead" : null, dataset: { tier: a.tier, status: shown, agent: a.id } },
+      { class: dead || unheard ? "dead" : null, dataset: { tier: a.tier, status: shown, agent: a.id } },
       h("td", {}, h("span", { class: "tier" }, a.tier)),
       h(
         "td",
@@ -331,7 +333,14 @@ function renderAgents() {
           : "",
         ...(a.remote_agents ?? []).map(remoteAgent),
       ),
-      h("td", { class: "status-cell" }, h("span", { class: "status", dataset: { status: shown } }, shown)),
+      h(
+        "td",
+        { class: "status-cell" },
+        h("span", { class: "status", dataset: { status: shown } }, shown),
+        unheard && a.reason === "distributor_dead"
+          ? h("span", { class: "status-reason muted" }, " · unreachable (its distributor is dead)")
+          : "",
+      ),
       h(
         "td",
         { class: `age${late ? " late" : ""}` },
@@ -355,12 +364,14 @@ function renderAgents() {
   const by = (tier) => state.agents.filter((a) => a.tier === tier);
   const stopped = state.agents.filter((a) => a.status === "dead" && a.stopped === true).length;
   const dead = state.agents.filter((a) => a.status === "dead").length - stopped;
+  const unknown = state.agents.filter((a) => a.status === "unknown").length;
   const coordinators = by("coordinator").length;
   const count = (n, noun) => `${n} ${noun}${n === 1 ? "" : "s"}`;
   $("#agent-summary").textContent =
     (coordinators > 1 ? `${count(coordinators, "coordinator")} · ` : "") +
     `${count(by("distributor").length, "distributor")} · ${count(by("worker").length, "worker")}` +
     (dead ? ` · ${dead} dead` : "") +
+    (unknown ? ` · ${unknown} unknown` : "") +
     (stopped ? ` · ${stopped} stopped` : "");
 }
 
