@@ -212,6 +212,40 @@ describe("the dashboard's task page in Chromium, with more than fits", () => {
     expect(await page.locator(".task-head .status").textContent()).toBe("completed");
   });
 
+  it("on a 390 px phone every counter's label is whole (NEEDS INPUT wraps, no ellipsis)", async () => {
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.goto(server.url);
+    await page.locator('#conn[data-state="live"]').waitFor({ timeout: 10_000 });
+    const labels = await page.locator(".stat .label").evaluateAll((els) =>
+      els.map((el) => ({
+        text: el.textContent,
+        // Cut short (an ellipsis, or hidden): more text than the box shows, sideways or downwards.
+        cut: el.scrollWidth > el.clientWidth || el.scrollHeight > el.clientHeight,
+      })),
+    );
+    expect(labels.length).toBe(9);
+    expect(labels.filter((l) => l.cut)).toEqual([]);
+    await page.screenshot({ path: join(ARTIFACTS, "dashboard-counters-390.png") });
+    await page.setViewportSize(VIEWPORTS[0]!);
+  });
+
+  it("lists a crashed distributor's workers as unknown, unreachable through their dead distributor, not dead", async () => {
+    await cluster.startDistributor("d9");
+    await cluster.startWorker("w9", "d9");
+    await page.goto(server.url);
+    const row = (name: string) => page.locator(`#agents tr[data-agent="${cluster.id(name)}"]`);
+    await row("w9")
+      .and(page.locator('[data-status="idle"], [data-status="busy"]'))
+      .waitFor({ timeout: 15_000 });
+    await cluster.crash(cluster.distributors.get("d9")!);
+    await row("d9").and(page.locator('[data-status="dead"]')).waitFor({ timeout: 15_000 });
+    await row("w9").and(page.locator('[data-status="unknown"]')).waitFor({ timeout: 15_000 });
+    expect(await row("w9").locator(".status-cell").textContent()).toBe(
+      "unknown · unreachable (its distributor is dead)",
+    );
+    expect(await page.locator("#agent-summary").textContent()).toMatch(/· 1 unknown/);
+  });
+
   it("raised no page errors", () => {
     expect(problems).toEqual([]);
   });
