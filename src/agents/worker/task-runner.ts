@@ -25,8 +25,11 @@ export type HandlerContext = {
   progress: (value: JsonValue) => void;
   /** Every value given to the task so far, in order (SPEC "Waiting for input"). */
   inputs: JsonValue[];
-  /** Ends the attempt input_required, asking for `request` (it throws); the task runs again once given input. */
-  requestInput: (request: JsonValue) => never;
+  /**
+   * Ends the attempt input_required, asking for `request` (it throws); the task runs again once
+   * given input. With no request (or undefined) it asks with no question: the request is null.
+   */
+  requestInput: (request?: JsonValue) => never;
 };
 
 export type HandlerTask = { taskId: string; taskType: string; payload: JsonObject };
@@ -234,8 +237,9 @@ class AttemptContext implements HandlerContext {
   }
 }
 
-function requestInput(request: JsonValue): never {
-  throw new InputRequired(assertJson(request, "the input request"));
+function requestInput(request?: JsonValue): never {
+  // No question is a request too (null), as a LangGraph interrupt() with no value is.
+  throw new InputRequired(request === undefined ? null : assertJson(request, "the input request"));
 }
 
 /**

@@ -126,6 +126,25 @@ describe.each(testEngines("human-input", { cluster: true }))("human input on $na
     expect(await c.provideInput(cluster.id("nobody"), 1)).toBe(false);
   });
 
+  it("a function handler that asks with no question (ctx.requestInput()) waits with a null input_request, and runs again when answered", async () => {
+    const handlers = {
+      bare: (_t: Task, ctx: HandlerContext) =>
+        ctx.inputs.length === 0 ? ctx.requestInput(undefined) : ctx.inputs,
+    } as Record<string, TaskHandler<Task>>;
+    cluster = newCluster({ handlers });
+    await cluster.startCoordinator();
+    await cluster.startDistributor("d1");
+    await cluster.startWorker("w1", "d1");
+    await cluster.ready();
+    const c = cluster.coordinator;
+    const id = cluster.id("bare");
+    await c.submitTask({ task_id: id, task_type: "bare", payload: {} });
+    const asked = await until(read(id), (t) => waiting(t) || t?.status === "failed");
+    expect(asked).toMatchObject({ status: "input_required", input_request: null });
+    expect(await c.provideInput(id, "here")).toBe(true);
+    expect(await c.waitForTask(id, 8000)).toMatchObject({ status: "completed", result: ["here"] });
+  });
+
   it("a wait past input_timeout_ms ends abandoned; a waiting task can be canceled", async () => {
     cluster = newCluster({
       handlers: { ask: twoQuestions } as Record<string, TaskHandler<Task>>,

@@ -84,4 +84,21 @@ describe("runGraphTask and interrupt()", () => {
     expect(done).toEqual({ log: ["first", "answer:B"] });
     expect(runs).toEqual(["first", "ask", "ask"]); // the step before the interrupt did not run again
   });
+
+  it("an interrupt() with no value asks with a null request (as ctx.requestInput() does)", async () => {
+    const bare = new StateGraph(State)
+      .addNode("ask", () => ({ log: [`answer:${interrupt(undefined) as string}`] }))
+      .addEdge(START, "ask")
+      .addEdge("ask", END)
+      .compile();
+    const task = { taskId: "g2", payload: {} };
+    const saver = new MemorySaver();
+    const request = await asked(runGraphTask(bare, task, { checkpointer: saver }));
+    expect(request.request).toBeNull();
+    const done = await runGraphTask(bare, task, {
+      checkpointer: saver,
+      resume: { key: request.key, value: "C" },
+    });
+    expect(done).toEqual({ log: ["answer:C"] });
+  });
 });

@@ -127,6 +127,16 @@ describe("runAttempt", () => {
       request: { ask: "name" },
       key: "",
     });
+    // No question (none given, or undefined) asks with a null request, as interrupt() with no value does.
+    for (const ask of [
+      (ctx: HandlerContext) => ctx.requestInput(),
+      (ctx: HandlerContext) => ctx.requestInput(undefined),
+    ])
+      expect(runAttempt((_t, ctx) => ask(ctx), task, { timeoutMs: 1000 })).toEqual({
+        status: "input_required",
+        request: null,
+        key: "",
+      });
     const cyclic: Record<string, unknown> = {};
     cyclic.self = cyclic;
     const notJson = runAttempt(() => cyclic as never, task, { timeoutMs: 1000 });
