@@ -23,6 +23,22 @@ export class RunState {
     if (this.state === "running") this.state = "stopped";
   }
 
+  /**
+   * Runs `work` while running; else rejects with refusal(call), and `work` does not run: a write
+   * (a limit, a schedule, a cancel, an input) on an agent not started, or stopped, is refused as
+   * a submit is, instead of being recorded where no agent serves it.
+   */
+  guard<T>(call: string, work: () => Promise<T>): Promise<T> {
+    const refused = this.refusal(call);
+    return refused === null ? work() : Promise.reject(refused);
+  }
+
+  /** Throws refusal(call) unless running (in an async method: its promise rejects). */
+  assertRunning(call: string): void {
+    const refused = this.refusal(call);
+    if (refused !== null) throw refused;
+  }
+
   /** Null while running; else the error for `call`, saying why and what to do. */
   refusal(call: string): TriadError | null {
     if (this.state === "running") return null;

@@ -213,12 +213,16 @@ export class CoordinatorAgent extends TriadAgent {
    * Records a recurring schedule, or replaces the one of that id (the same one again changes
    * nothing); answers it as stored. Each tick makes one task, id `<schedule_id>@<tick ISO>`.
    */
-  async upsertSchedule(schedule: ScheduleInput): Promise<ScheduleView> {
-    return (await this.schedules.upsert(schedule)).schedule;
+  upsertSchedule(schedule: ScheduleInput): Promise<ScheduleView> {
+    return this.runState.guard(
+      "upsertSchedule",
+      async () => (await this.schedules.upsert(schedule)).schedule,
+    );
   }
 
   /** Removes a schedule: no tick fires after this. False when there was none. */
   async removeSchedule(scheduleId: string): Promise<boolean> {
+    this.runState.assertRunning("removeSchedule");
     return this.schedules.remove(checkIdArgument("removeSchedule", "scheduleId", scheduleId));
   }
 
@@ -233,11 +237,12 @@ export class CoordinatorAgent extends TriadAgent {
 
   /** Sets the limit of a task type for the whole cluster (every distributor is told before this answers); true when it replaced one. */
   setLimit(taskType: string, limit: TaskTypeLimit): Promise<boolean> {
-    return this.limits.set(taskType, limit);
+    return this.runState.guard("setLimit", () => this.limits.set(taskType, limit));
   }
 
   /** Removes a task type's limit; false when it had none. */
   async removeLimit(taskType: string): Promise<boolean> {
+    this.runState.assertRunning("removeLimit");
     return this.limits.remove(checkIdArgument("removeLimit", "taskType", taskType));
   }
 
@@ -338,6 +343,7 @@ export class CoordinatorAgent extends TriadAgent {
 
   /** Places the task on this distributor (seed: assign_task_to_distributor). */
   async assignTaskToDistributor(task: TaskInput, distributorId: string): Promise<boolean> {
+    this.runState.assertRunning("assignTaskToDistributor");
     checkIdArgument("assignTaskToDistributor", "distributorId", distributorId);
     const dict = toDict(task);
     return this.observer.traceSubmit([dict], () => this.core.assignTaskToDistributor(dict, distributorId));
@@ -366,6 +372,7 @@ export class CoordinatorAgent extends TriadAgent {
    * ended the task; false for a task already finished (left as it is) or unknown.
    */
   async cancelTask(taskId: string, reason: string = CANCELED_BY_CLIENT): Promise<boolean> {
+    this.runState.assertRunning("cancelTask");
     if (typeof taskId !== "string" || taskId.length === 0)
       throw new TriadError("ERR_INVALID_ARGUMENT", "cancelTask takes a task id (a non-empty string)");
     checkCancelReason(reason);
@@ -386,6 +393,7 @@ export class CoordinatorAgent extends TriadAgent {
     value: JsonValue,
     options: { question?: number } = {},
   ): Promise<boolean> {
+    this.runState.assertRunning("provideInput");
     if (typeof taskId !== "string" || taskId.length === 0)
       throw new TriadError("ERR_INVALID_ARGUMENT", "provideInput takes a task id (a non-empty string)");
     return (await this.core.provideInput(taskId, value, checkInputOptions(options).question)).given;

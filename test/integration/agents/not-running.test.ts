@@ -84,5 +84,52 @@ describe.each(testEngines("not-running"))(
       });
       for (const agent of [worker, distributor, coordinator]) await agent.cleanup();
     });
+
+    it("refuses every write — limits, schedules, cancels, inputs, placements — before initialize() and after cleanup(), as it refuses submits; none is recorded", async () => {
+      const redis = engine.config();
+      const id = uniquePrefix("nw");
+      const coordinator = new CoordinatorAgent({ agentId: `${id}-c`, redis });
+      const writes: [string, () => Promise<unknown>][] = [
+        ["setLimit", () => coordinator.setLimit(`${id}-type`, { concurrency: 1 })],
+        ["removeLimit", () => coordinator.removeLimit(`${id}-type`)],
+        [
+          "upsertSchedule",
+          () =>
+            coordinator.upsertSchedule({
+              schedule_id: `${id}-s`,
+              every_ms: 60_000,
+              task: { task_type: "echo" },
+            }),
+        ],
+        ["removeSchedule", () => coordinator.removeSchedule(`${id}-s`)],
+        ["cancelTask", () => coordinator.cancelTask(`${id}-t`)],
+        ["provideInput", () => coordinator.provideInput(`${id}-t`, "x")],
+        [
+          "assignTaskToDistributor",
+          () => coordinator.assignTaskToDistributor({ task_id: `${id}-t`, task_type: "echo" }, `${id}-d`),
+        ],
+      ];
+      const refusedAll = async (why: RegExp) => {
+        for (const [call, write] of writes) {
+          await expect(write(), call).rejects.toEqual(
+            expect.objectContaining({
+              code: "ERR_NOT_RUNNING",
+              message: expect.stringMatching(new RegExp(`^${call}: coordinator ${id}-c ${why.source}`)),
+            }),
+          );
+        }
+      };
+      await refusedAll(/is not running yet: call initialize\(\) first/);
+      await coordinator.initialize();
+      await coordinator.cleanup();
+      await refusedAll(/was stopped \(cleanup\(\)\); call initialize\(\) to run it again/);
+
+      // Running again: none of the refused writes was recorded.
+      await coordinator.initialize();
+      expect((await coordinator.listLimits()).map((l) => l.task_type)).not.toContain(`${id}-type`);
+      expect(await coordinator.getSchedule(`${id}-s`)).toBeNull();
+      expect(await coordinator.core.getTask(`${id}-t`)).toBeNull();
+      await coordinator.cleanup();
+    });
   },
 );
