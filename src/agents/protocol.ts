@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { isPlainJson, isPlainObject, type JsonObject, type JsonValue } from "../core/json.js";
+import { MAX_TASK_TYPE_LENGTH } from "../core/state/task-type.js";
 
 /**
  * What the three tiers say to each other, inside signed A2A messages. Every payload names its
@@ -26,7 +27,7 @@ const status = z.enum(["pending", "in_progress", "completed", "failed", "abandon
 
 export const taskDictSchema = z.object({
   task_id: id,
-  task_type: z.string().min(1).max(200),
+  task_type: z.string().min(1).max(MAX_TASK_TYPE_LENGTH),
   payload: jsonObject,
   status,
   result: json,

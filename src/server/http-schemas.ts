@@ -4,6 +4,7 @@ import { MAX_PAYLOAD_DEPTH } from "../agents/payload-depth.js";
 import { scheduleInput } from "../agents/schedules/schedule-spec.js";
 import type { JsonValue } from "../core/json.js";
 import { DOT_SEGMENT_ID } from "../core/state/task-id.js";
+import { MAX_TASK_TYPE_LENGTH } from "../core/state/task-type.js";
 
 /**
  * The REST API's bodies, query parameters and answers, once: the routes validate with the
@@ -68,7 +69,7 @@ export const newTask = named(
     task_type: z
       .string()
       .min(1)
-      .max(200)
+      .max(MAX_TASK_TYPE_LENGTH)
       // A NUL or a line break in a type no handler can have: recorded, it failed on a worker later, or forged log lines.
       .regex(/^[^\p{Cc}]+$/u, "must not contain control characters")
       .describe("Which handler runs it (compute, echo, sleep, data_processing, or yours)."),

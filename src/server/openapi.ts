@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { z } from "zod";
 import type { JsonObject } from "../core/json.js";
 import { MAX_JSON_DEPTH } from "../core/messaging/plain-json.js";
+import { MAX_TASK_TYPE_LENGTH } from "../core/state/task-type.js";
 import type { RestRoute } from "./http-api.js";
 import { listLimit, listScope, NAMED_SCHEMAS, submitBody, taskId, waitMs } from "./http-schemas.js";
 
@@ -129,7 +130,7 @@ function operations(options: OpenApiOptions): Record<RestRoute, JsonObject> {
     in: "path",
     required: true,
     description: "The task type, percent-encoded.",
-    schema: { type: "string", minLength: 1, maxLength: 256 },
+    schema: { type: "string", minLength: 1, maxLength: MAX_TASK_TYPE_LENGTH },
   };
   const scheduleIdParam = {
     name: "schedule_id",

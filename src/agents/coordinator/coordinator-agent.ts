@@ -10,6 +10,7 @@ import {
   Task,
 } from "../../core/state/index.js";
 import { assertSubmittableTaskId } from "../../core/state/task-id.js";
+import { assertSubmittableTaskType } from "../../core/state/task-type.js";
 import { RedisClient, type RedisConfig } from "../../core/store/index.js";
 import { type AgentA2AConfig, TriadAgent } from "../agent-base.js";
 import { agentBaseOptions, checkedCount, checkedMs } from "../agent-options.js";
@@ -540,6 +541,9 @@ export function toDict(task: TaskInput): TaskDict {
   const given = (typeof task === "object" && task !== null ? task : {}) as Record<string, unknown>;
   if (task instanceof Task) checkPayloadDepth(task.payload, task.taskId);
   else checkPayloadDepth(given.payload, given.task_id);
+  // Before the schema, whose "too big" would not say which key.
+  const taskType = task instanceof Task ? task.taskType : given.task_type;
+  if (typeof taskType === "string") assertSubmittableTaskType(taskType);
   const dict = validDict(task);
   assertSubmittableTaskId(dict.task_id);
   // The ledger says what a task still waits on; a client's own list means nothing.

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { TriadError } from "../../core/errors.js";
+import { MAX_TASK_TYPE_LENGTH, TASK_TYPE_TOO_LONG } from "../../core/state/task-type.js";
 
 /** A limit on one task type, for the whole cluster (SPEC: Scheduling controls). */
 export type TaskTypeLimit = { concurrency?: number; rate_per_s?: number };
@@ -14,7 +15,7 @@ export const MIN_LIMIT_RATE = 0.001;
 export const limitTaskType = z
   .string()
   .min(1, "must be a non-empty string")
-  .max(256, "must be at most 256 characters");
+  .max(MAX_TASK_TYPE_LENGTH, TASK_TYPE_TOO_LONG);
 
 /** The body of PUT /limits/:task_type: at least one of the two. */
 export const taskTypeLimit = z

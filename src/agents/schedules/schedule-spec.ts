@@ -3,6 +3,7 @@ import { z } from "zod";
 import { TriadError } from "../../core/errors.js";
 import type { JsonObject, JsonValue } from "../../core/json.js";
 import { taskDictSchema } from "../../core/state/task-schema.js";
+import { MAX_TASK_TYPE_LENGTH, TASK_TYPE_TOO_LONG } from "../../core/state/task-type.js";
 
 /** What makes a recurring task (SPEC: Scheduling controls): a cron expression or a fixed period. */
 export type ScheduleInput = {
@@ -78,7 +79,10 @@ export const scheduleInput = z
     timezone: z.string().optional().describe("IANA time zone of the cron fields (default UTC)."),
     task: z
       .looseObject({
-        task_type: z.string().min(1, "must be a non-empty string").max(200),
+        task_type: z
+          .string()
+          .min(1, "must be a non-empty string")
+          .max(MAX_TASK_TYPE_LENGTH, TASK_TYPE_TOO_LONG),
         payload: z.record(z.string(), z.unknown()).optional(),
       })
       .describe("The task each tick makes: task_type, payload and other task keys (priority, ...)."),

@@ -2,6 +2,7 @@ import { TriadError } from "../../core/errors.js";
 import type { JsonObject } from "../../core/json.js";
 import { Task } from "../../core/state/task.js";
 import { assertSubmittableTaskId } from "../../core/state/task-id.js";
+import { MAX_TASK_TYPE_LENGTH, TASK_TYPE_TOO_LONG } from "../../core/state/task-type.js";
 import { checkPayloadDepth } from "../payload-depth.js";
 import type { TaskDict } from "../protocol.js";
 import { checkDepth, checkOwnList, findCycle, MAX_GRAPH_TASKS } from "./graph-validation.js";
@@ -63,6 +64,8 @@ export class SpawnList {
     } catch (err) {
       throw invalid(`spawned task ${JSON.stringify(taskId)}: ${(err as Error).message}`);
     }
+    if (task.taskType.length > MAX_TASK_TYPE_LENGTH)
+      throw invalid(`spawned task ${JSON.stringify(taskId)}: task_type ${TASK_TYPE_TOO_LONG}`);
     if (task.status !== "pending") throw invalid(`spawned task ${JSON.stringify(taskId)} must be pending`);
     const dict = task.toDict() as TaskDict;
     delete dict.waiting_on;

@@ -59,4 +59,5 @@ export {
 export { AgentStatus, isTerminalStatus, TaskStatus, TERMINAL_TASK_STATUSES } from "./status.js";
 export { Task, type TaskInit, type TaskUpdates } from "./task.js";
 export type { TaskDict } from "./task-schema.js";
+export { MAX_TASK_TYPE_LENGTH } from "./task-type.js";
 export { isUnrecoverable, UnrecoverableError } from "./unrecoverable.js";
