@@ -1,4 +1,5 @@
 import { DEFAULT_TIMING, resolveTiming, type Timing } from "../agents/timing.js";
+import { TriadError } from "../core/errors.js";
 import type { FlagSpec, ParsedOptions } from "./options.js";
 
 /**
@@ -42,6 +43,19 @@ export function timingFrom(options: ParsedOptions): Partial<Timing> {
     const value = options[name];
     if (typeof value === "number") timing[field] = value;
   }
-  resolveTiming(timing);
+  try {
+    resolveTiming(timing);
+  } catch (err) {
+    throw asFlags(err);
+  }
   return timing;
+}
+
+/** The agents' refusal, naming the flags a user gives (`--heartbeat-timeout`), not `timing.heartbeatTimeoutMs`. */
+function asFlags(err: unknown): unknown {
+  if (!(err instanceof TriadError)) return err;
+  let message = err.message;
+  for (const [name, { field }] of Object.entries(TIMING))
+    message = message.replaceAll(`timing.${field}`, `--${name}`);
+  return new TriadError(err.code, message, err.details);
 }

@@ -305,6 +305,13 @@ export const workerSpec: CommandSpec = {
     },
     shutdownTimeoutFlag("running tasks"),
     ...timingFlags("heartbeat-interval"),
+    // The worker's own use of it: how long its distributor may be silent before the worker says
+    // so, gives its heartbeats up, and at shutdown gives up the results it has not acknowledged.
+    {
+      ...timingFlags("heartbeat-timeout")[0]!,
+      description:
+        "ms of silence after which the distributor is taken as not answering (give it the distributor's --heartbeat-timeout)",
+    },
     historyFlag,
   ],
   notes:
