@@ -106,7 +106,9 @@ export const newTask = named(
       .describe("Milliseconds from now before it may start: recorded as run_at. Not with run_at."),
     expires_at: zonedTime
       .optional()
-      .describe('Not started by this time, it ends abandoned with error "expired". After run_at.'),
+      .describe(
+        'Not started by this time, it ends abandoned with error "expired" (already passed: accepted, and ends so at once without running). After run_at.',
+      ),
     input_timeout_ms: z
       .number()
       .int()

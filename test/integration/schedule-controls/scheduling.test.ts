@@ -200,4 +200,22 @@ describe.each(testEngines("scheduling", { cluster: true }))("scheduling controls
     expect((await c.coordinator.waitForTask(c.id("fresh"), 10_000))?.status).toBe("completed");
     expect(log.order).not.toContain(c.id("stale"));
   }, 30_000);
+
+  it("accepts a task whose expires_at has already passed, and ends it abandoned 'expired' without running it, on an idle cluster too (as Celery revokes it on receipt)", async () => {
+    const c = await start();
+    const expiresAt = new Date(Date.now() - 60_000).toISOString();
+    expect(
+      await c.coordinator.submitTask({ task_id: c.id("late"), task_type: "job", expires_at: expiresAt }),
+    ).toBe(true);
+    expect(await c.coordinator.waitForTask(c.id("late"), 10_000)).toMatchObject({
+      status: "abandoned",
+      error: "expired",
+      attempts: 0,
+      expires_at: expiresAt,
+    });
+    // The idle worker runs the next task: the expired one was never dispatched to it.
+    await c.coordinator.submitTask({ task_id: c.id("next"), task_type: "job" });
+    expect((await c.coordinator.waitForTask(c.id("next"), 10_000))?.status).toBe("completed");
+    expect(log.order).not.toContain(c.id("late"));
+  }, 30_000);
 });
