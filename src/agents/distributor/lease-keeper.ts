@@ -8,6 +8,9 @@ import type { RedisClient } from "../../core/store/index.js";
 export class LeaseKeeper {
   private token: number | null = null;
   private deadline = 0;
+  /** Set by release(): from then on nothing is taken, and a grant still on its way is given back. */
+  private released = false;
+  private acquiring: Promise<boolean> | null = null;
 
   constructor(
     private readonly store: RedisClient,
@@ -25,10 +28,24 @@ export class LeaseKeeper {
     return this.owns ? this.token : null;
   }
 
-  async acquire(): Promise<boolean> {
+  acquire(): Promise<boolean> {
+    if (this.released) return Promise.resolve(false);
+    const attempt = this.take().finally(() => {
+      if (this.acquiring === attempt) this.acquiring = null;
+    });
+    this.acquiring = attempt;
+    return attempt;
+  }
+
+  private async take(): Promise<boolean> {
     const sent = performance.now();
     const token = await this.store.acquireLeaseToken(this.leaseKey, this.owner, this.ttlMs / 1000);
     if (token === null) return false;
+    if (this.released) {
+      // Granted after we stopped: give it straight back rather than hold it until its TTL.
+      await this.store.releaseLease(this.leaseKey, this.owner, token).catch(() => false);
+      return false;
+    }
     this.token = token;
     this.deadline = sent + this.ttlMs;
     return true;
@@ -54,7 +71,10 @@ export class LeaseKeeper {
     return false;
   }
 
+  /** Gives the lease back for good: an acquire still in flight is waited for and undone. */
   async release(): Promise<void> {
+    this.released = true;
+    await this.acquiring?.catch(() => false);
     if (this.token === null) return;
     const token = this.token;
     this.token = null;
