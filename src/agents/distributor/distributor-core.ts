@@ -193,7 +193,7 @@ export class DistributorCore {
   }
 
   get capacity(): number {
-    return this.registry.alive().reduce((sum, w) => sum + w.capacity, 0);
+    return this.registry.capacity();
   }
 
   start(): void {

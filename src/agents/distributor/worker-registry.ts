@@ -136,6 +136,11 @@ export class WorkerRegistry {
     return this.all().filter((w) => w.status !== "dead");
   }
 
+  /** What the workers that take tasks can run at once: a worker that said it stops takes none. */
+  capacity(): number {
+    return this.alive().reduce((sum, w) => sum + (w.stopping ? 0 : w.capacity), 0);
+  }
+
   /** Registers a worker, or brings a known one back to life. */
   upsert(
     id: string,
