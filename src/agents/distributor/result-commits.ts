@@ -157,6 +157,8 @@ export class ResultCommits {
     results.forEach((r, i) => {
       const receipt = receipts[i]!;
       if (worker?.inFlight.get(r.task_id)?.fence === r.fence) worker.inFlight.delete(r.task_id);
+      // A resend of an outcome committed already (its ack was late): acknowledged again, nothing else.
+      if (receipt.verdict === "duplicate") return;
       if (receipt.verdict !== "stale") this.o.release(r.task_id, r.fence, this.o.held(r.task_id)?.task_type);
       if (receipt.verdict === "stale") {
         this.o.stats.staleRejected++;

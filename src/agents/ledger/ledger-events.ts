@@ -64,7 +64,8 @@ export function tell(observer: (event: LedgerEvent) => void, event: LedgerEvent)
 }
 
 /** The event of a commit with `verdict`. */
-export function commitEvent(outcome: AttemptOutcome, verdict: CommitVerdict): LedgerEvent {
+export function commitEvent(outcome: AttemptOutcome, verdict: CommitVerdict): LedgerEvent | null {
+  if (verdict === "duplicate") return null; // nothing changed
   const at = { task_id: outcome.taskId, fence: outcome.fence };
   if (verdict === "stale") return { op: "rejected", ...at, reason: "stale_fence" };
   if (verdict === "retry") return { op: "retried", ...at };

@@ -120,8 +120,13 @@ export const commitResults = groupedOpenScript(import.meta.url, "commit-results-
     const rec = `${prefix}task:${id}`;
     const status = db.hget(rec, "status");
     const dist = db.hget(rec, "distributor");
-    if (status !== "in_progress" || Number(db.hget(rec, "fence")) !== Number(fence)) {
+    const current = db.hget(rec, "fence");
+    if (current === null || Number(current) !== Number(fence)) {
       out.push([0]);
+      return;
+    }
+    if (status !== "in_progress") {
+      out.push([status === null ? 0 : 5]); // the same fence, no longer in progress: a resend
       return;
     }
     const attempts = Number(db.hget(rec, "attempts") ?? 0);

@@ -45,9 +45,10 @@ export type TaskOutcome = { status: LedgerTaskDict["status"]; result: JsonValue;
 export type Notice = { verdict: NoticeVerdict; record: TaskRecord | null };
 /**
  * committed: terminal now; retry: failed, back to pending; stale: refused by the fence;
- * input_required: waiting for input, on no distributor (src/agents/input/).
+ * input_required: waiting for input, on no distributor (src/agents/input/); duplicate: this
+ * attempt's outcome was committed already (a resend), nothing written.
  */
-export type CommitVerdict = "completed" | "retry" | "failed" | "stale" | "input_required";
+export type CommitVerdict = "completed" | "retry" | "failed" | "stale" | "input_required" | "duplicate";
 /**
  * What a commit changed, from the same atomic step, so that the committer knows the new record
  * without reading it back: the attempt's number, worker and start, and when a retry may begin.
@@ -67,7 +68,14 @@ export type DispatchVerdict = number | "unknown" | "terminal" | "not-held";
 
 export type { LedgerOptions } from "./ledger-options.js";
 
-const COMMIT_VERDICTS: CommitVerdict[] = ["stale", "completed", "retry", "failed", "input_required"];
+const COMMIT_VERDICTS: CommitVerdict[] = [
+  "stale",
+  "completed",
+  "retry",
+  "failed",
+  "input_required",
+  "duplicate",
+];
 const DISPATCH_REFUSALS: Record<number, DispatchVerdict> = {
   [-1]: "unknown",
   [-2]: "terminal",

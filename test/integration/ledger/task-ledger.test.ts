@@ -69,7 +69,11 @@ describe.each(testEngines("ledger", { cluster: true }))("task ledger on $name", 
         result: { result: 6, x: 0.1 + 0.2 },
       }),
     ).toBe("completed");
+    // The same attempt's outcome again (a worker's resend after a late ack): a duplicate, nothing written.
     expect(await l.commit({ taskId: t.taskId, fence: 1, status: "completed", result: { result: 7 } })).toBe(
+      "duplicate",
+    );
+    expect(await l.commit({ taskId: t.taskId, fence: 2, status: "completed", result: { result: 8 } })).toBe(
       "stale",
     );
     const rec = await l.get(t.taskId);
@@ -169,7 +173,7 @@ describe.each(testEngines("ledger", { cluster: true }))("task ledger on $name", 
       completedAt: (await l.get(flaky.taskId))!.task.completed_at,
     });
     expect(await l.commitAttempt({ taskId: ok.taskId, fence: okFence, status: "completed" })).toEqual({
-      verdict: "stale",
+      verdict: "duplicate",
       attempts: 0,
       assignedTo: null,
       startedAt: null,
@@ -288,7 +292,8 @@ describe.each(testEngines("ledger", { cluster: true }))("task ledger on $name", 
       ]),
     );
     for (let i = 0; i < ids.length; i++) {
-      expect([verdicts[2 * i], verdicts[2 * i + 1]].sort()).toEqual(["completed", "stale"]);
+      // The loser carries the winner's fence: refused as a duplicate of what was committed.
+      expect([verdicts[2 * i], verdicts[2 * i + 1]].sort()).toEqual(["completed", "duplicate"]);
     }
   });
 

@@ -41,6 +41,8 @@
     {3, attempts, assigned_to, started_at, ""}         failed for good
     {4, attempts, assigned_to, started_at, deadline}   input_required, waiting until deadline
                                                       (epoch ms)
+    {5}                                               a duplicate: this attempt's outcome was
+                                                      committed already (a resend); nothing written
 ]]
 -- A record's end (completed, or failed for good): a task others must hear of (it has dependents,
 -- or `spawn` to record) joins <prefix>ended; it leaves the open index and its distributor's set,
@@ -61,7 +63,12 @@ return each_group(4, 5, function(prefix, i)
   local id = ARGV[i]
   local rec = prefix .. 'task:' .. id
   local state = redis.call('HMGET', rec, 'status', 'fence', 'distributor', 'attempts', 'assigned_to', 'started_at')
-  if state[1] ~= 'in_progress' or tonumber(state[2]) ~= tonumber(ARGV[i + 1]) then
+  if tonumber(state[2]) ~= tonumber(ARGV[i + 1]) then
+    return {0}
+  elseif state[1] ~= 'in_progress' then
+    -- Every step that ends or moves a task without this attempt's commit moves the fence on:
+    -- the same fence on a task no longer in progress is this attempt's own outcome, sent again.
+    if state[1] then return {5} end
     return {0}
   else
     local attempts = tonumber(state[4]) or 0
