@@ -13,6 +13,14 @@ export const shardLease = defineScript(
       db.set(lease!, value, { px: Number(ttl) });
       return value;
     }
+    if (op === "renew" && current === null) {
+      const mine = `${owner}#`;
+      const token = held!.startsWith(mine) ? held!.slice(mine.length) : "";
+      const counter = db.get(fence!);
+      if (token === "" || counter === null || Number(token) !== Number(counter)) return 0;
+      db.set(lease!, held!, { px: Number(ttl) });
+      return 1;
+    }
     if (current !== held) return 0;
     if (op === "renew") db.pexpire(lease!, Number(ttl));
     else db.del(lease!);

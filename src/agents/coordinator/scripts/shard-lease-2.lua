@@ -15,6 +15,9 @@
            the new token fences the previous incarnation). Returns the new value, or "" when
            another coordinator holds it.
   renew:   extends the lease if it still holds ARGV[3]. Returns 1, or 0 when it is lost.
+           A lease that expired (its owner was late: a stalled event loop) and that nobody took
+           since — the fencing counter still stands at ARGV[3]'s token, so no other value was
+           ever current — is set again under ARGV[3]: renewed, not lost and taken anew.
   release: deletes the lease if it still holds ARGV[3]. Returns 1, or 0.
 ]]
 local op = ARGV[1]
@@ -25,6 +28,15 @@ if op == 'acquire' then
   local value = ARGV[2] .. '#' .. token
   redis.call('SET', KEYS[1], value, 'PX', ARGV[4])
   return value
+end
+if op == 'renew' and not current then
+  local mine = ARGV[2] .. '#'
+  local token = tonumber(string.sub(ARGV[3], #mine + 1))
+  if string.sub(ARGV[3], 1, #mine) ~= mine or not token or token ~= tonumber(redis.call('GET', KEYS[2])) then
+    return 0
+  end
+  redis.call('SET', KEYS[1], ARGV[3], 'PX', ARGV[4])
+  return 1
 end
 if current ~= ARGV[3] then return 0 end
 if op == 'renew' then
