@@ -17,11 +17,13 @@ export class LeaseKeeper {
     readonly leaseKey: string,
     readonly owner: string,
     private readonly ttlMs: number,
+    /** The holder's clock, milliseconds (a test's own, to pass a deadline without waiting for it). */
+    private readonly now: () => number = () => performance.now(),
   ) {}
 
   /** True while the lease is ours and our local deadline has not passed. */
   get owns(): boolean {
-    return this.token !== null && performance.now() < this.deadline;
+    return this.token !== null && this.now() < this.deadline;
   }
 
   get fencingToken(): number | null {
@@ -38,7 +40,7 @@ export class LeaseKeeper {
   }
 
   private async take(): Promise<boolean> {
-    const sent = performance.now();
+    const sent = this.now();
     const token = await this.store.acquireLeaseToken(this.leaseKey, this.owner, this.ttlMs / 1000);
     if (token === null) return false;
     if (this.released) {
@@ -54,7 +56,7 @@ export class LeaseKeeper {
   /** Extends the lease we hold, or tries to take it when we hold none. False when we do not own it. */
   async keep(): Promise<boolean> {
     if (this.token === null) return this.acquire();
-    const sent = performance.now();
+    const sent = this.now();
     let renewed: boolean;
     try {
       renewed = await this.store.renewLease(this.leaseKey, this.owner, this.ttlMs / 1000, this.token);

@@ -171,14 +171,23 @@ describe.each(testEngines("coordinator"))("coordinator and leases on $name", (en
   it("a lease holder that cannot renew before its own deadline stops acting as owner", async () => {
     const store = new RedisClient(engine.config());
     await store.connect();
-    const keeper = new LeaseKeeper(store, "shared-state:d-x", "d-x", 300);
-    expect(await keeper.acquire()).toBe(true);
+    // The holder's clock is the test's: a loaded machine's stall (the disconnect, the failed
+    // renewal) passes no deadline; only the test moves it, to just before and just past it.
+    let clock = 1_000;
+    const keeper = new LeaseKeeper(store, "shared-state:d-x", "d-x", 300, () => clock);
+    expect(await keeper.acquire()).toBe(true); // sent at 1,000: its deadline is 1,300
     expect(keeper.owns).toBe(true);
-    await store.disconnect(); // renewals now fail: the store is unreachable for this holder
+    // Renewals now fail: the store is unreachable for this holder. (Stubbed, not disconnected: a
+    // disconnected client of the embedded engine still answers, and the old test's last keep()
+    // was false there only because the real 300 ms had let the lease expire in the store.)
+    store.renewLease = () => Promise.reject(new Error("the store is unreachable"));
+    clock = 1_299;
     expect(await keeper.keep()).toBe(true); // still within its deadline
-    await sleep(350);
+    expect(keeper.owns).toBe(true);
+    clock = 1_300;
     expect(await keeper.keep()).toBe(false);
     expect(keeper.owns).toBe(false);
+    await store.disconnect();
   });
 
   it("a second distributor with the same id cannot take a lease that is held", async () => {
