@@ -1,6 +1,9 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Logger } from "../core/logger.js";
-import { startA2AServer } from "../core/messaging/http/server.js";
+import { discardUnreadBody, startA2AServer } from "../core/messaging/http/server.js";
+
+/** The A2A listener's default body limit: a body past 16 times it is not read before the answer. */
+const MAX_BODY_BYTES = 1024 * 1024;
 
 /** What `GET /health` on a worker's or distributor's port answers. */
 export type TierHealth = {
@@ -19,16 +22,20 @@ export type TierHealth = {
  */
 export function healthRoute(health: () => TierHealth): (req: IncomingMessage, res: ServerResponse) => void {
   return (req, res) => {
-    const path = (req.url ?? "/").split("?")[0];
-    if (path !== "/health" || (req.method !== "GET" && req.method !== "HEAD")) {
-      const error = {
-        code: "ERR_NOT_FOUND",
-        message: `no route ${req.method} ${path} (GET /health, POST /a2a)`,
-      };
-      return json(res, 404, { error });
-    }
-    const body = health();
-    json(res, body.ready ? 200 : 503, body, req.method === "HEAD");
+    // Nothing here reads a body: it is read and thrown away before the answer, or the connection's
+    // close after it could reset it and lose the answer (a 1 MB POST to /nowhere got no 404).
+    void discardUnreadBody(req, MAX_BODY_BYTES).then(() => {
+      const path = (req.url ?? "/").split("?")[0];
+      if (path !== "/health" || (req.method !== "GET" && req.method !== "HEAD")) {
+        const error = {
+          code: "ERR_NOT_FOUND",
+          message: `no route ${req.method} ${path} (GET /health, POST /a2a)`,
+        };
+        return json(res, 404, { error });
+      }
+      const body = health();
+      json(res, body.ready ? 200 : 503, body, req.method === "HEAD");
+    });
   };
 }
 
@@ -55,7 +62,7 @@ export async function whileWaitingForUpstream<T>(
     agentId: o.id,
     host: o.host,
     port: o.port,
-    maxBodyBytes: 1024 * 1024,
+    maxBodyBytes: MAX_BODY_BYTES,
     now: () => Date.now(),
     accept: () => "busy",
     refuse: () => {},
