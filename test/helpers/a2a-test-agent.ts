@@ -19,7 +19,8 @@ import { freePort } from "./free-port.js";
  *   words — completes with two text parts ("hello ", "world") and no data
  *   fail  — ends FAILED, saying "the payload was refused: <payload.why>"
  *   ask   — ends INPUT_REQUIRED, asking "Which city?"; the message that answers it (naming the
- *           task) completes it with { city: <the answer's text or data> }
+ *           task) completes it with { city: <the answer's text or data> } (an answer with data
+ *           { ms } works that long first)
  *   slow  — works payload.ms (default 60 s), then completes { slept_ms }; honours CancelTask
  * It counts the messages it received per Triad task (metadata triad_task_id).
  */
@@ -179,6 +180,11 @@ class TestExecutor implements AgentExecutor {
           break;
         }
         const said = message.parts.find((p) => p.content?.$case === "text")?.content?.value;
+        // An answer { city, ms } works ms before it completes (a task lost while it works).
+        const { ms } = input as { ms?: unknown };
+        const until = Date.now() + (typeof ms === "number" ? ms : 0);
+        while (Date.now() < until && !this.stopped.has(taskId)) await new Promise((r) => setTimeout(r, 20));
+        if (this.stopped.has(taskId)) return;
         artifact([data({ city: (said ?? input) as string })]);
         update(TaskState.TASK_STATE_COMPLETED);
         break;

@@ -2,7 +2,9 @@ import { MemorySaver } from "@langchain/langgraph";
 import { afterEach, describe, expect, it } from "vitest";
 import { RemoteAgent } from "../../../src/agents/worker/remote/index.js";
 import { readRemoteTask } from "../../../src/agents/worker/remote/remote-task-record.js";
+import { isInputRequired } from "../../../src/core/state/input-required.js";
 import { startTestAgent, type TestAgent } from "../../helpers/a2a-test-agent.js";
+import { until } from "../../helpers/wait.js";
 
 /**
  * A remote agent that restarts (down for a moment, then back on the same address with its
@@ -58,6 +60,33 @@ describe.each([
     expect(agent.received.get(taskId)).toBe(2); // sent again: the first remote task is gone
     const second = await readRemoteTask(saver, taskId);
     expect(second?.remote_task_id).not.toBe(first.remote_task_id); // a next attempt attaches to it
+  });
+
+  it("comes back without its tasks after the answer given here was forwarded: the work is sent again, as in every other loss", async () => {
+    agent = await startTestAgent({ streaming });
+    remote = new RemoteAgent({ url: agent.url, pollIntervalMs: 20, reconnectWindowMs: 60_000 });
+    const saver = new MemorySaver();
+    const taskId = `forgot-after-answer-${streaming}`;
+    // The first attempt ends with the remote question; the next one forwards its answer.
+    const asked = await remote.run({ taskId, data: {}, skill: "ask", saver }).catch((e: unknown) => e);
+    expect(isInputRequired(asked)).toBe(true);
+    const first = await readRemoteTask(saver, taskId);
+    const key = (asked as { key: string }).key;
+    const answering = remote
+      .run({ taskId, data: {}, skill: "ask", saver, answer: { key, value: { city: "Paris", ms: 60_000 } } })
+      .catch((e: unknown) => e);
+    await until("the agent has the answer", () => agent!.received.get(taskId) === 2, 20_000);
+    // A call after the answer's: the bridge has the reply, and follows the answered task.
+    const calls = agent.authorizations.length;
+    await until("the bridge follows the answered task", () => agent!.authorizations.length > calls, 20_000);
+    await agent.close();
+    await agent.reopen({ forgetTasks: true }); // TaskNotFound for the answered remote task
+    // Sent again (not failed with ERR_REMOTE_TASK_LOST): the new remote task asks its question.
+    const outcome = await answering;
+    expect(outcome).toMatchObject({ code: "INPUT_REQUIRED", request: "Which city?" });
+    expect(agent.received.get(taskId)).toBe(3); // the work, its answer, the work again
+    const second = await readRemoteTask(saver, taskId);
+    expect(second?.remote_task_id).not.toBe(first?.remote_task_id);
   });
 
   it("fails with the connection's error once the window is spent", async () => {

@@ -1,3 +1,4 @@
+import { TaskNotFoundError } from "@a2a-js/sdk/errors";
 import type { BaseCheckpointSaver } from "@langchain/langgraph/web";
 import { TriadError } from "../../../core/errors.js";
 import { recordRemoteTask } from "./remote-task-record.js";
@@ -26,6 +27,19 @@ export function lostTaskError(agent: string, url: string, remoteTask: string): T
 
 export function isLostTask(err: unknown): err is TriadError {
   return err instanceof TriadError && err.code === "ERR_REMOTE_TASK_LOST";
+}
+
+/** A call about remote task `remoteTask` that the agent answers TaskNotFound: the task is lost there. */
+export function notFoundAsLost(agent: string, url: string, remoteTask: string): (err: unknown) => never {
+  return (err) => {
+    throw err instanceof TaskNotFoundError ? lostTaskError(agent, url, remoteTask) : err;
+  };
+}
+
+/** A catch for following a remote task: lost there is undefined (the work is sent anew); the rest is thrown. */
+export function undefinedWhenLost(err: unknown): undefined {
+  if (isLostTask(err)) return undefined;
+  throw err;
 }
 
 /**

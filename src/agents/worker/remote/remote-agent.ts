@@ -28,7 +28,13 @@ import { InputRequired, isInputRequired } from "../../../core/state/input-requir
 import type { RemoteAgentInfo } from "../../protocol.js";
 import { aborted, sleep } from "./abortable.js";
 import { InFlightCap } from "./in-flight-cap.js";
-import { isLostTask, lostTaskError, MAX_RESENDS_PER_ATTEMPT, stillOwned } from "./lost-task.js";
+import {
+  isLostTask,
+  MAX_RESENDS_PER_ATTEMPT,
+  notFoundAsLost,
+  stillOwned,
+  undefinedWhenLost,
+} from "./lost-task.js";
 import { DEFAULT_RECONNECT_WINDOW_MS, isAgentAway, reconnecting, refusedOnly } from "./reconnect.js";
 import {
   callFailure,
@@ -215,16 +221,14 @@ export class RemoteAgent {
           messageId: answerMessageId(job.taskId, job.answer?.key),
         };
         // Lost there while followed (isLostTask): as forgotten, sent anew below.
-        let end = await this.attach(client, card, remoteId, job.signal, answered).catch((err: unknown) => {
-          if (isLostTask(err)) return undefined;
-          throw err;
-        });
+        let end = await this.attach(client, card, remoteId, job.signal, answered).catch(undefinedWhenLost);
         // Waiting there for the answer given here, which has not reached it yet: it goes to the
         // same remote task (once: an answer already forwarded is in the task's history, and
         // attach() follows the task instead; a question already answered has moved on, and its
         // key no longer matches).
+        // Lost there once answered, too: as every loss, the work is sent anew below.
         if (end?.kind === "needs_input" && job.answer?.key === end.key)
-          end = await this.answer(client, card, remoteId, previous.context_id, job);
+          end = await this.answer(client, card, remoteId, previous.context_id, job).catch(undefinedWhenLost);
         if (end !== undefined && end.kind !== "canceled" && end.kind !== "failed") return settle(end);
         // Ended without a result (or forgotten there): this attempt is the retry, and sends anew.
         this.log.info(
@@ -397,7 +401,9 @@ export class RemoteAgent {
     );
     const reply = await this.again(remoteId, job.signal, refusedOnly, () =>
       this.call("SendMessage", remoteId, job.signal, () =>
-        client.sendMessage(request, { signal: job.signal }),
+        client
+          .sendMessage(request, { signal: job.signal })
+          .catch(notFoundAsLost(card.name, this.url, remoteId)),
       ),
     );
     if (!("status" in reply)) return { kind: "completed", result: messageResult(reply as Message) };
@@ -590,10 +596,9 @@ export class RemoteAgent {
       await sleep(waitMs, signal);
       const task = await this.again(id, signal, undefined, () =>
         this.call("GetTask", id, signal, () =>
-          client.getTask(GetTaskRequest.fromJSON({ id }), { signal }).catch((err: unknown) => {
-            if (err instanceof TaskNotFoundError) throw lostTaskError(card.name, this.url, id);
-            throw err;
-          }),
+          client
+            .getTask(GetTaskRequest.fromJSON({ id }), { signal })
+            .catch(notFoundAsLost(card.name, this.url, id)),
         ),
       );
       const end = remoteEnd(task, card.name);
