@@ -5,6 +5,8 @@ import { duplicateKeyMessage, duplicateKeyPath } from "../../core/json-duplicate
 import { bodyHeldBack, inviteBody } from "../../core/messaging/http/expect-continue.js";
 import { DEFAULT_MAX_BODY_BYTES } from "../http-util.js";
 import { listStatusProblem } from "./list-params.js";
+import { messageRoleProblem } from "./message-role.js";
+import { answerNotification, isNotification } from "./notification.js";
 
 /** The JSON-RPC 2.0 error codes this check answers with. */
 export const JSONRPC_ERROR = {
@@ -133,6 +135,11 @@ export function jsonRpcEnvelope(maxBodyBytes = DEFAULT_MAX_BODY_BYTES): RequestH
     }
     const problem = envelopeProblem(req.body as unknown);
     if (problem === null) return next();
+    // A notification (no id) is not answered, its error neither; a body that is no request
+    // object at all (-32600) is no notification, and is.
+    if (problem.code !== JSONRPC_ERROR.invalidRequest && isNotification(req.body)) {
+      return void answerNotification(res);
+    }
     answerError(res, problem.id, problem.code, problem.message, problem.metadata);
   };
   return [dropPatchVersion, invite, parseJson, parseError as unknown as RequestHandler, check];
@@ -200,6 +207,11 @@ function envelopeProblem(body: unknown): Problem | null {
   if (MESSAGE_METHODS.has(method) && (params === undefined || params.message === undefined)) {
     // The SDK said "message.messageId is required" of a message that is not there at all.
     return { id, code: JSONRPC_ERROR.invalidParams, message: "Invalid params: params.message is required" };
+  }
+  const role = MESSAGE_METHODS.has(method) ? messageRoleProblem(params?.message) : null;
+  if (role !== null) {
+    const metadata = { field: "params.message.role" };
+    return { id, code: JSONRPC_ERROR.invalidParams, message: role, metadata };
   }
   const history = historyLengthProblem(method, params);
   if (history !== null) return { id, code: JSONRPC_ERROR.invalidParams, message: history };

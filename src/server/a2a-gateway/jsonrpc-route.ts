@@ -16,6 +16,7 @@ import type { UserBuilder } from "@a2a-js/sdk/server/express";
 import type { Request, RequestHandler, Response } from "express";
 import type { Logger } from "../../core/logger.js";
 import { noteRpcError } from "./jsonrpc-envelope.js";
+import { answerNotification, isNotification, notificationCall } from "./notification.js";
 
 /** JSON-RPC's "internal error": the only code that is the server's fault (HTTP 500). */
 const INTERNAL_ERROR = -32603;
@@ -50,6 +51,7 @@ export function jsonRpcRoute(options: {
   return async (req, res, next) => {
     if (req.method !== "POST" || req.path !== "/") return next();
     const id = idOf(req);
+    const notification = isNotification(req.body);
     let stream: AsyncGenerator<unknown, void, undefined> | undefined;
     try {
       const user = await options.userBuilder(req);
@@ -60,7 +62,15 @@ export function jsonRpcRoute(options: {
         requestedVersion: req.header(A2A_VERSION_HEADER) || undefined,
       });
       validateVersion(context.requestedVersion, await options.requestHandler.getAgentCard(), "JSONRPC");
-      const answer = await transport.handle(req.body as Record<string, unknown>, context);
+      const body = req.body as Record<string, unknown>;
+      const answer = await transport.handle(notification ? notificationCall(body) : body, context);
+      if (notification) {
+        // Run, and not answered (JSON-RPC 2.0): a stream is closed unread.
+        if (isStream(answer)) await answer.return();
+        const error = (answer as { error?: RpcError } | undefined)?.error;
+        if (error !== undefined) report(req, error, "notification", undefined);
+        return answerNotification(res);
+      }
       if (context.activatedExtensions) res.setHeader(HTTP_EXTENSION_HEADER, [...context.activatedExtensions]);
       if (!isStream(answer)) {
         // The transport handler answers a handler's failure itself (-32603), without a word.
@@ -72,7 +82,8 @@ export function jsonRpcRoute(options: {
       stream = answer;
     } catch (err) {
       const error = JsonRpcTransportHandler.mapToJSONRPCError(err);
-      report(req, error, "request", err);
+      report(req, error, notification ? "notification" : "request", err);
+      if (notification) return answerNotification(res);
       noteRpcError(res, error.code);
       if (!res.headersSent) res.status(error.code === INTERNAL_ERROR ? 500 : 200).json(rpcError(id, error));
       else if (!res.writableEnded) res.end();

@@ -33,6 +33,14 @@ export const TERMINAL_STATES: ReadonlySet<TaskState> = new Set([
   TaskState.TASK_STATE_REJECTED,
 ]);
 
+/** A state as a person reads it: TASK_STATE_COMPLETED is "completed" (not the enum's number). */
+export function stateLabel(state: TaskState): string {
+  return (TaskState[state] ?? String(state))
+    .replace(/^TASK_STATE_/, "")
+    .toLowerCase()
+    .replace(/_/g, "-");
+}
+
 export function stateOf(task: TaskDict): TaskState {
   switch (task.status) {
     case "pending":

@@ -7,8 +7,10 @@ import type {
   Message,
   SendMessageRequest,
   StreamResponse,
+  SubscribeToTaskRequest,
   Task,
 } from "@a2a-js/sdk";
+import { UnsupportedOperationError } from "@a2a-js/sdk/errors";
 import {
   type AgentExecutor,
   DefaultRequestHandler,
@@ -20,6 +22,7 @@ import { isStoreUnavailable } from "../../core/errors.js";
 import { heldReferences } from "./held-references.js";
 import { refuseUnrunnable } from "./message-checks.js";
 import { refusalError, StoreUnavailableError, submitRefusals } from "./store-unavailable.js";
+import { stateLabel, TERMINAL_STATES } from "./task-view.js";
 
 /**
  * The SDK's DefaultRequestHandler with Triad's differences: the agent card is built on
@@ -53,6 +56,21 @@ export class TriadRequestHandler extends DefaultRequestHandler {
 
   override cancelTask(params: CancelTaskRequest, context: ServerCallContext): Promise<Task> {
     return retryWhenUnavailable(super.cancelTask(params, context));
+  }
+
+  /** A finished task is refused naming its state ("completed"), where the SDK said its enum number. */
+  override async *resubscribe(
+    params: SubscribeToTaskRequest,
+    context: ServerCallContext,
+  ): AsyncGenerator<StreamResponse, void, undefined> {
+    const task = await retryWhenUnavailable(this.tasks.load(params.id, context));
+    const state = task?.status?.state;
+    if (state !== undefined && TERMINAL_STATES.has(state)) {
+      throw new UnsupportedOperationError(
+        `task ${params.id} has ended (${stateLabel(state)}) and cannot be subscribed to; read it with GetTask`,
+      );
+    }
+    yield* super.resubscribe(params, context);
   }
 
   override async sendMessage(
