@@ -16,6 +16,7 @@ import { BUILTIN_TASK_TYPES, type ClusterTaskTypes, clusterTaskTypes } from "./c
 import { FollowingBusManager } from "./following-bus-manager.js";
 import { jsonRpcEnvelope } from "./jsonrpc-envelope.js";
 import { jsonRpcRoute } from "./jsonrpc-route.js";
+import { MessageClaims } from "./message-claims.js";
 import { countRequests } from "./request-counting.js";
 import { TaskFollower } from "./task-follower.js";
 import { TERMINAL_STATES } from "./task-view.js";
@@ -117,9 +118,12 @@ export function createA2AGateway(coordinator: CoordinatorAgent, options: A2AGate
 
   const store = new TriadTaskStore(coordinator, options.apiToken);
   const follower = new TaskFollower({ coordinator, signal: closing.signal, log });
+  const claims = new MessageClaims(coordinator);
   const executor = new TriadExecutor({
     coordinator,
     follower,
+    tasks: store,
+    claims,
     accepting,
     signal: closing.signal,
     settleUntil,
@@ -144,7 +148,7 @@ export function createA2AGateway(coordinator: CoordinatorAgent, options: A2AGate
     });
   };
   const card = () => cardOf(clusterTaskTypes(coordinator));
-  const requestHandler = new TriadRequestHandler(card, store, executor, buses);
+  const requestHandler = new TriadRequestHandler(card, store, executor, buses, claims);
   const auth = bearerAuth(options.apiToken);
 
   const app = express();

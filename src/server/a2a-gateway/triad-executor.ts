@@ -4,6 +4,7 @@ import {
   type AgentExecutor,
   type ExecutionEventBus,
   type RequestContext,
+  type TaskStore,
 } from "@a2a-js/sdk/server";
 import type { CoordinatorAgent } from "../../agents/index.js";
 import type { TaskDict } from "../../agents/protocol.js";
@@ -11,14 +12,19 @@ import { isStoreUnavailable, isTriadError } from "../../core/errors.js";
 import { settledTaskTypes } from "./cluster-task-types.js";
 import { heldReferences } from "./held-references.js";
 import { inputOf } from "./input-message.js";
+import type { MessageClaims } from "./message-claims.js";
 import { submitRefusals } from "./store-unavailable.js";
 import type { TaskFollower } from "./task-follower.js";
 import { readTaskInput } from "./task-input.js";
-import { agentMessage, toA2ATask } from "./task-view.js";
+import { agentMessage, TERMINAL_STATES, toA2ATask } from "./task-view.js";
 
 export type TriadExecutorOptions = {
   coordinator: CoordinatorAgent;
   follower: TaskFollower;
+  /** The A2A tasks (a message sent again answers the one it started). */
+  tasks: Pick<TaskStore, "load">;
+  /** Which task each message started (by its messageId), across coordinators. */
+  claims: MessageClaims;
   /** False once the gateway closes: new work is refused. */
   accepting: () => boolean;
   /** Aborted when the gateway closes. */
@@ -40,21 +46,32 @@ export class TriadExecutor implements AgentExecutor {
   constructor(private readonly o: TriadExecutorOptions) {}
 
   async execute(request: RequestContext, bus: ExecutionEventBus): Promise<void> {
-    const { taskId, contextId } = request;
+    const { contextId } = request;
     const message = heldReferences.giveBack(request.userMessage);
     // A message naming a task waiting for input is its input (checked in refuseUnrunnable).
     if (request.task !== undefined) return this.answer(request.task, contextId, message, bus);
     const input = readTaskInput(message, this.o.textTaskType);
-    if (!input.ok) return this.reject(bus, taskId, contextId, message, input.reason);
+    if (!input.ok) return this.reject(bus, request.taskId, contextId, message, input.reason);
     if (!this.o.accepting()) {
       return this.reject(
         bus,
-        taskId,
+        request.taskId,
         contextId,
         message,
         "the coordinator is shutting down; try another or later",
       );
     }
+    // The same message sent again is the task its first send started (taken up under that
+    // id when it was never recorded: the submit below refuses an id that exists).
+    let taskId: string;
+    try {
+      taskId = await this.o.claims.claim(request.context, request.taskId);
+    } catch (err) {
+      if (!isStoreUnavailable(err)) throw err;
+      submitRefusals.note(message.messageId, err);
+      return this.reject(bus, request.taskId, contextId, message, `unavailable, retry: ${err.message}`);
+    }
+    if (taskId !== request.taskId && (await this.answerSentBefore(taskId, request.context, bus))) return;
     const { types, workersKnown } = await settledTaskTypes(
       this.o.coordinator,
       this.o.settleUntil,
@@ -82,8 +99,9 @@ export class TriadExecutor implements AgentExecutor {
       ...(input.onDependencyFailure ? { on_dependency_failure: input.onDependencyFailure } : {}),
       ...input.schedule,
     };
+    let submitted: boolean;
     try {
-      await this.o.coordinator.submitTask(task);
+      submitted = await this.o.coordinator.submitTask(task);
     } catch (err) {
       // A dependency that is not known, or on itself: refused with the reason, nothing recorded.
       if (isTriadError(err) && err.code === "ERR_INVALID_TASK")
@@ -93,9 +111,30 @@ export class TriadExecutor implements AgentExecutor {
       submitRefusals.note(message.messageId, err);
       return this.reject(bus, taskId, contextId, message, `unavailable, retry: ${err.message}`);
     }
+    // Recorded meanwhile by the first send of the same message: answered as it stands.
+    if (!submitted && (await this.answerSentBefore(taskId, request.context, bus))) return;
     const view = toA2ATask(task, undefined);
     bus.publish(AgentEvent.task({ ...view, contextId, history: [message] }));
     await this.o.follower.follow(taskId, contextId, bus, TaskState.TASK_STATE_SUBMITTED);
+  }
+
+  /**
+   * A message sent before, whose task is known: the task as it stands, then its changes until
+   * it ends (nothing runs again). False when the first send has not recorded it (yet), or
+   * refused it (REJECTED: it never became a task, and the refusal may have been "unavailable,
+   * retry"): the retry is judged afresh, under the same id.
+   */
+  private async answerSentBefore(
+    taskId: string,
+    context: RequestContext["context"],
+    bus: ExecutionEventBus,
+  ): Promise<boolean> {
+    const task = await this.o.tasks.load(taskId, context);
+    const state = task?.status?.state;
+    if (task === undefined || state === undefined || state === TaskState.TASK_STATE_REJECTED) return false;
+    bus.publish(AgentEvent.task(task));
+    if (!TERMINAL_STATES.has(state)) await this.o.follower.follow(taskId, task.contextId, bus, state);
+    return true;
   }
 
   /**

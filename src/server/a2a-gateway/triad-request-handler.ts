@@ -21,6 +21,7 @@ import {
 import { isStoreUnavailable } from "../../core/errors.js";
 import { heldReferences } from "./held-references.js";
 import { refuseUnrunnable } from "./message-checks.js";
+import type { MessageClaims } from "./message-claims.js";
 import { refusalError, StoreUnavailableError, submitRefusals } from "./store-unavailable.js";
 import { stateLabel, TERMINAL_STATES } from "./task-view.js";
 
@@ -30,7 +31,8 @@ import { stateLabel, TERMINAL_STATES } from "./task-view.js";
  * at all (one naming a task — a Triad task takes one message —, a file, a payload too deep)
  * is the request's error (refuseUnrunnable); and a message whose task the store could not
  * record is a JSON-RPC error that says "unavailable, retry" (StoreUnavailableError), not a
- * task that failed. A message's referenceTaskIds are not looked up (HeldReferences).
+ * task that failed; a message sent again (its messageId) answers the task its first send
+ * started (MessageClaims). A message's referenceTaskIds are not looked up (HeldReferences).
  */
 export class TriadRequestHandler extends DefaultRequestHandler {
   constructor(
@@ -38,6 +40,7 @@ export class TriadRequestHandler extends DefaultRequestHandler {
     private readonly tasks: TaskStore,
     executor: AgentExecutor,
     buses: ExecutionEventBusManager,
+    private readonly claims: MessageClaims,
   ) {
     super(liveCard(), tasks, executor, buses);
   }
@@ -78,6 +81,7 @@ export class TriadRequestHandler extends DefaultRequestHandler {
     context: ServerCallContext,
   ): Promise<Message | Task> {
     await retryWhenUnavailable(refuseUnrunnable(params, this.tasks, context));
+    this.claims.note(params, context);
     const messageId = params.message?.messageId;
     try {
       // A refusal the executor noted is the answer, whether or not the SDK made one of its own
@@ -102,6 +106,7 @@ export class TriadRequestHandler extends DefaultRequestHandler {
     context: ServerCallContext,
   ): AsyncGenerator<StreamResponse, void, undefined> {
     await retryWhenUnavailable(refuseUnrunnable(params, this.tasks, context));
+    this.claims.note(params, context);
     const messageId = params.message?.messageId;
     try {
       for await (const event of wrapStream(super.sendMessageStream(heldReferences.hold(params), context))) {
