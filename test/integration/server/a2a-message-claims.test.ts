@@ -123,6 +123,20 @@ class Two {
     return (await res.json()) as RpcAnswer;
   }
 
+  /** SendStreamingMessage to coordinator `i`: its events' results, in order. */
+  async stream(i: number, message: Record<string, unknown>): Promise<Array<Record<string, unknown>>> {
+    const res = await fetch(`${this.servers[i]!.url}/a2a/jsonrpc`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "a2a-version": "1.0" },
+      body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "SendStreamingMessage", params: { message } }),
+    });
+    const text = await res.text();
+    return text
+      .split("\n\n")
+      .filter((block) => block.startsWith("data:"))
+      .map((block) => (JSON.parse(block.slice(5)) as { result: Record<string, unknown> }).result);
+  }
+
   async stop(): Promise<void> {
     for (const s of this.stops) await s().catch(() => {});
     for (const s of this.servers) await s.close().catch(() => {});
@@ -203,6 +217,18 @@ describe.each(testEngines("a2a-message-claims"))("a message sent twice, on $name
       status: { state: "TASK_STATE_COMPLETED" },
     });
     expect(two.runs.get("late")).toBe(1);
+  });
+
+  it("sent again as a stream, the stream carries the first send's task; the work ran once", async () => {
+    two = new Two(engine.config());
+    await two.start();
+    const m = message("streamed");
+    const first = await two.send(0, m);
+    const events = await two.stream(1, m);
+    expect(events[0]).toMatchObject({
+      task: { id: first.result!.task!.id, status: { state: "TASK_STATE_COMPLETED" } },
+    });
+    expect(two.runs.get("streamed")).toBe(1);
   });
 
   it("the claim (script and twin): the first send's task wins, and is forgotten after its time to live", async () => {
