@@ -116,6 +116,7 @@ export class CoordinatorCluster implements ClusterSeam {
       coordinatorId: o.coordinatorId,
       startedAt: o.startedAt,
       counts: () => ({ ...o.core().stats }),
+      ended: () => o.ledger.endCounts(),
     });
     this.leases = new ShardLeases({
       coordinatorId: o.coordinatorId,

@@ -14,7 +14,17 @@ export type CoordinatorCountsOptions = {
   startedAt: string;
   /** This coordinator's counters since it started. */
   counts: () => Counts;
+  /**
+   * The ends the store counted (completed, failed, abandoned: TaskLedger.endCounts), each once
+   * in the step that recorded it: the totals take these, not the coordinators' own counts of
+   * the ends they heard (a report taken by two, or lost with one that died, was counted twice
+   * or never).
+   */
+  ended?: () => Promise<Counts>;
 };
+
+/** The counts the store keeps itself (CoordinatorCountsOptions.ended). */
+const ENDS = ["completed", "failed", "abandoned"] as const;
 
 /**
  * The whole cluster's task counts, kept in the store (scripts/coordinator-counts-1.lua), so
@@ -23,7 +33,10 @@ export type CoordinatorCountsOptions = {
  * store keeps its data. Each coordinator writes its own counts every tick and reads the
  * others'; whoever sees a field whose coordinator is no longer alive folds it into "retired".
  * A coordinator whose field was folded while it lived (frozen past its view, say) counts on
- * under a new field from what it wrote last, so nothing is counted twice.
+ * under a new field from what it wrote last, so nothing is counted twice. The ends (completed,
+ * failed, abandoned) are not taken from these fields but from the store's own end counts
+ * (`ended`): counted once each, where the end is recorded, whichever coordinator hears of it,
+ * or none.
  */
 export class CoordinatorCounts {
   /** Bumped when this incarnation's field was folded: the next field. */
@@ -36,12 +49,16 @@ export class CoordinatorCounts {
   private written: Counts = {};
   /** Every other field's counts summed, as last read. */
   private others: Counts = {};
+  /** The ends the store counted, as last read (null: never read). */
+  private ends: Counts | null = null;
 
   constructor(private readonly o: CoordinatorCountsOptions) {}
 
   /** The cluster's totals: every other field as last read ("retired" holds this one's earlier fields), plus this one's counts now. */
   totals(): Counts {
-    return add({ ...this.others }, minus(this.o.counts(), this.base));
+    const totals = add({ ...this.others }, minus(this.o.counts(), this.base));
+    if (this.ends !== null) for (const k of ENDS) totals[k] = this.ends[k] ?? 0;
+    return totals;
   }
 
   /** Writes this coordinator's counts (also as it stops: its last counts stay in the totals). */
@@ -65,6 +82,11 @@ export class CoordinatorCounts {
    */
   async tick(alive: (coordinatorId: string, startedAt: string) => boolean): Promise<void> {
     await this.write();
+    // Read beside the fields (a failed read keeps the last one: the counts never go down).
+    const ended = this.o.ended?.().then(
+      (counts) => counts,
+      () => null,
+    );
     const reply = await this.run("read");
     const flat = Array.isArray(reply) ? reply.map(String) : [];
     const mine = this.field();
@@ -83,6 +105,7 @@ export class CoordinatorCounts {
     // Folded between the write and the read: "retired" holds what it held.
     if (!seen && this.created) this.folded();
     this.others = others;
+    if (ended !== undefined) this.ends = (await ended) ?? this.ends;
     if (gone.length > 0) await this.run("fold", ...gone);
   }
 

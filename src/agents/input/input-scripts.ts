@@ -1,6 +1,6 @@
 import { defineScript } from "../../core/store/index.js";
 import { endedOrRetired } from "../ledger/ledger-scripts.js";
-import { defineOpenScript, openRemove } from "../ledger/open-index.js";
+import { defineOpenScript, openEnd } from "../ledger/open-index.js";
 
 /**
  * The atomic steps of human input (each Lua file documents its KEYS, ARGV and replies); the
@@ -56,7 +56,7 @@ export const expireInputs = defineOpenScript(import.meta.url, "expire-inputs-1.l
         completed_at: completedAt,
         error: `no input was given within ${timeout} ms (input_timeout_ms)`,
       });
-      openRemove(db, prefix, id);
+      openEnd(db, prefix, id, "abandoned");
       db.pexpire(rec, Number(retentionMs));
       endedOrRetired(db, prefix, id);
       out.push(id);

@@ -2,7 +2,7 @@ import type { MemoryKeyspace, StoreScript } from "../../core/store/index.js";
 import { defineScript } from "../../core/store/index.js";
 import { recordSchedule } from "../schedule-controls/task-schedule.js";
 import { eachGroup, groupedOpenScript, groupedScript, withGroups } from "./grouped-script.js";
-import { defineOpenScript, openAdd, openIds, openRemove } from "./open-index.js";
+import { defineOpenScript, openAdd, openEnd, openIds } from "./open-index.js";
 
 /**
  * The task ledger's atomic steps. Each Lua file documents its KEYS, ARGV and replies; the
@@ -139,7 +139,7 @@ export const commitResults = groupedOpenScript(import.meta.url, "commit-results-
         ...(field === "result" ? { error: "" } : {}),
         completed_at: completedAt,
       });
-      openRemove(db, prefix, id!);
+      openEnd(db, prefix, id!, terminal);
       if (dist !== null) db.srem(`${prefix}dist:${dist}`, id!);
       db.pexpire(rec, Number(retentionMs));
     };
@@ -211,7 +211,7 @@ export const abandonTasks = defineOpenScript(import.meta.url, "abandon-tasks-1.l
     const dist = db.hget(rec, "distributor");
     hincrby(db, rec, "fence", 1);
     db.hset(rec, { status: "abandoned", error: reason, completed_at: completedAt });
-    openRemove(db, prefix, id);
+    openEnd(db, prefix, id, "abandoned");
     if (dist !== null) db.srem(`${prefix}dist:${dist}`, id);
     db.pexpire(rec, Number(retentionMs));
     db.del(`${prefix}wait:${id}`);
@@ -252,6 +252,10 @@ export const listSets = defineScript(import.meta.url, "list-sets-1.lua", (db, _k
   const [name, ...prefixes] = args as string[];
   return prefixes.flatMap((prefix) => db.smembers(`${prefix}${name}`));
 });
+
+export const readEndCounts = defineScript(import.meta.url, "read-end-counts-1.lua", (db, _keys, prefixes) =>
+  prefixes.flatMap((prefix) => Object.entries(db.hgetall(`${prefix}end-counts`)).flat()),
+);
 
 export const watchDependencies = groupedScript(
   import.meta.url,
@@ -304,7 +308,7 @@ export const dependencyEnded = groupedOpenScript(import.meta.url, "dependency-en
       });
       db.del(wait);
       db.srem(`${prefix}waiting`, id!);
-      openRemove(db, prefix, id!);
+      openEnd(db, prefix, id!, "abandoned");
       db.pexpire(rec, Number(retentionMs));
       endedOrRetired(db, prefix, id!);
       out.push(withRecord(3, rec));

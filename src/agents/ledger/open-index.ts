@@ -73,6 +73,13 @@ export function openRemove(db: MemoryKeyspace, prefix: string, id: string): void
   db.srem(`${prefix}open`, id);
 }
 
+/** open_end's twin: the task leaves the index and its end (`status`) is counted in the shard's end-counts. */
+export function openEnd(db: MemoryKeyspace, prefix: string, id: string, status: string): void {
+  openRemove(db, prefix, id);
+  const key = `${prefix}end-counts`;
+  db.hset(key, { [status]: String(Number(db.hget(key, status) ?? 0) + 1) });
+}
+
 export function openIds(db: MemoryKeyspace, prefix: string): string[] {
   const out = db.smembers(`${prefix}open`);
   for (let level = 0; level <= depthOf(db, prefix); level++)

@@ -544,8 +544,24 @@ export class TaskLedger {
     return this.members(`dist:${distributorId}`);
   }
 
-  /** A set of every shard, merged: one call on a single Redis (list-sets-1.lua), one per shard on a Cluster. */
+  /**
+   * The ends the store counted, per status (completed, failed, abandoned), over every shard: each
+   * counted once, in the step that recorded it (read-end-counts-1.lua). From this release on.
+   */
+  async endCounts(): Promise<Record<string, number>> {
+    const flat = (await this.everyShard(scripts.readEndCounts, [])).map(String);
+    const out: Record<string, number> = {};
+    for (let i = 0; i + 1 < flat.length; i += 2) out[flat[i]!] = (out[flat[i]!] ?? 0) + Number(flat[i + 1]);
+    return out;
+  }
+
+  /** A set of every shard, merged (list-sets-1.lua). */
   private async members(key: string): Promise<string[]> {
+    return (await this.everyShard(scripts.listSets, [key])) as string[];
+  }
+
+  /** A read of every shard, `head` then the shards' prefixes: one call on a single Redis, one per shard on a Cluster. */
+  private async everyShard(script: StoreScript, head: string[]): Promise<ScriptReply[]> {
     const byGroup = new Map<string, number[]>();
     for (let shard = 0; shard < this.shards; shard++) {
       const group = this.group(shard);
@@ -555,10 +571,10 @@ export class TaskLedger {
     }
     const all = await Promise.all(
       [...byGroup.values()].map((shards) =>
-        this.run(scripts.listSets, shards[0]!, "open", [key, ...shards.map((s) => this.prefix(s))]),
+        this.run(script, shards[0]!, "open", [...head, ...shards.map((s) => this.prefix(s))]),
       ),
     );
-    return (all as string[][]).flat();
+    return (all as ScriptReply[][]).flat();
   }
 }
 

@@ -1,6 +1,6 @@
 import type { MemoryKeyspace } from "../../core/store/index.js";
 import { endedOrRetired } from "../ledger/ledger-scripts.js";
-import { defineOpenScript, openRemove } from "../ledger/open-index.js";
+import { defineOpenScript, openEnd } from "../ledger/open-index.js";
 
 /**
  * The scheduling controls' atomic step (its Lua file documents KEYS, ARGV and replies) and its
@@ -23,7 +23,7 @@ function sweepExpired(
     error: "expired",
     completed_at: completedAt,
   });
-  openRemove(db, prefix, id);
+  openEnd(db, prefix, id, "abandoned");
   if (dist !== null) db.srem(`${prefix}dist:${dist}`, id);
   db.pexpire(rec, Number(retentionMs));
   db.del(`${prefix}wait:${id}`);

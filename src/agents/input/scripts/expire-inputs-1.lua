@@ -17,7 +17,8 @@
   task with dependents joins <prefix>ended so that they are told.
 
   Keys written: <prefix>task:<id>, <prefix>input_due, <prefix>ended, and the open-task index
-  (open_remove, src/agents/ledger/scripts/open-index.lua).
+  counted in <prefix>end-counts
+  (open_end, src/agents/ledger/scripts/open-index.lua).
   Returns {ids of the tasks it abandoned, how many tasks of these shards still wait for input}.
 ]]
 local now = redis.call('TIME')
@@ -36,7 +37,7 @@ for k = 4, #ARGV do
       redis.call('HINCRBY', rec, 'fence', 1)
       redis.call('HSET', rec, 'status', 'abandoned', 'completed_at', ARGV[1],
         'error', 'no input was given within ' .. timeout .. ' ms (input_timeout_ms)')
-      open_remove(prefix, id)
+      open_end(prefix, id, 'abandoned')
       redis.call('PEXPIRE', rec, ARGV[2])
       if redis.call('EXISTS', prefix .. 'dependents:' .. id) == 1 then
         redis.call('SADD', prefix .. 'ended', id)

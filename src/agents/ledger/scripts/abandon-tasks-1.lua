@@ -15,8 +15,8 @@
   A task waiting for its run_at or expires_at leaves <prefix>delayed and <prefix>expiring (a
   canceled task far ahead would otherwise be counted delayed, and swept, until then).
   A waiting task's set of open dependencies goes; a task with dependents joins <prefix>ended
-  so that they are told. The task leaves the shard's open-task index (open_remove,
-  scripts/open-index.lua).
+  so that they are told. The task leaves the shard's open-task index and is counted in
+  <prefix>end-counts (open_end, scripts/open-index.lua).
 
   Returns one integer per task: 1 abandoned, 0 unknown or already terminal; -1 for every task
   when ARGV[5] is not the shard's current owner lease.
@@ -36,7 +36,7 @@ for i = 6, #ARGV do
   else
     redis.call('HINCRBY', rec, 'fence', 1)
     redis.call('HSET', rec, 'status', 'abandoned', 'error', ARGV[4], 'completed_at', ARGV[2])
-    open_remove(prefix, id)
+    open_end(prefix, id, 'abandoned')
     if state[2] then redis.call('SREM', prefix .. 'dist:' .. state[2], id) end
     redis.call('PEXPIRE', rec, ARGV[3])
     redis.call('DEL', prefix .. 'wait:' .. id)

@@ -29,10 +29,11 @@
   "failed_final": the handler said trying again cannot help (UnrecoverableError): the task fails
   for good, retries left or not.
 
-  A task that ends leaves the shard's open-task index (open_remove, scripts/open-index.lua).
+  A task that ends leaves the shard's open-task index and is counted in <prefix>end-counts
+  (open_end, scripts/open-index.lua).
 
   Keys written: <prefix>task:<id>, <prefix>open:<level>:<bucket> (or <prefix>open),
-  <prefix>dist:<distributor>, <prefix>ended, <prefix>input_due.
+  <prefix>dist:<distributor>, <prefix>ended, <prefix>input_due, <prefix>end-counts.
   Returns one array per result, in order, so that the caller needs no second read of the record:
     {0}                                               refused (stale fencing token, or not in
                                                       progress: the task moved on without it)
@@ -47,14 +48,14 @@
 -- A record's end (completed, or failed for good): a task others must hear of (it has dependents,
 -- or `spawn` to record) joins <prefix>ended; it leaves the open index and its distributor's set,
 -- and expires after the retention.
-local function ended(prefix, id, rec, dist, spawn)
+local function ended(prefix, id, rec, dist, spawn, status)
   if spawn ~= '' then
     redis.call('HSET', rec, 'spawn', spawn)
     redis.call('SADD', prefix .. 'ended', id)
   elseif redis.call('EXISTS', prefix .. 'dependents:' .. id) == 1 then
     redis.call('SADD', prefix .. 'ended', id)
   end
-  open_remove(prefix, id)
+  open_end(prefix, id, status)
   if dist then redis.call('SREM', prefix .. 'dist:' .. dist, id) end
   redis.call('PEXPIRE', rec, ARGV[3])
 end
@@ -76,7 +77,7 @@ return each_group(4, 5, function(prefix, i)
     local started = state[6] or ''
     if ARGV[i + 2] == 'completed' then
       redis.call('HSET', rec, 'status', 'completed', 'result', ARGV[i + 3], 'error', '', 'completed_at', ARGV[1])
-      ended(prefix, id, rec, state[3], ARGV[i + 4])
+      ended(prefix, id, rec, state[3], ARGV[i + 4], 'completed')
       return {1, attempts, worker, started, ''}
     elseif ARGV[i + 2] == 'input_required' then
       local value = ARGV[i + 3]
@@ -101,7 +102,7 @@ return each_group(4, 5, function(prefix, i)
         return {2, attempts, worker, started, string.format('%.17g', notBefore)}
       else
         redis.call('HSET', rec, 'status', 'failed', 'error', ARGV[i + 3], 'completed_at', ARGV[1])
-        ended(prefix, id, rec, state[3], '')
+        ended(prefix, id, rec, state[3], '', 'failed')
         return {3, attempts, worker, started, ''}
       end
     end

@@ -19,7 +19,8 @@
            dependent id, dependency id, the dependency's status
 
   Keys written: <prefix>task:<id>, <prefix>wait:<id>, <prefix>waiting, <prefix>ended, and for
-  an abandoned dependent the open-task index (open_remove, scripts/open-index.lua).
+  an abandoned dependent the open-task index, counted in <prefix>end-counts (open_end,
+  scripts/open-index.lua).
   Returns one array per notice, in order: its verdict, 0 nothing changed (a repeat, or the
   dependent is no longer waiting), 1 still waiting on others, 2 ready (its last dependency
   ended: the coordinator places it), 3 abandoned because of this dependency; after a 2 or a 3
@@ -50,7 +51,7 @@ return each_group(3, 3, function(prefix, i)
         'dependency ' .. ARGV[i + 1] .. ' ' .. ARGV[i + 2], 'completed_at', ARGV[1])
       redis.call('DEL', wait)
       redis.call('SREM', prefix .. 'waiting', id)
-      open_remove(prefix, id)
+      open_end(prefix, id, 'abandoned')
       redis.call('PEXPIRE', rec, ARGV[2])
       if redis.call('EXISTS', prefix .. 'dependents:' .. id) == 1 then
         redis.call('SADD', prefix .. 'ended', id)

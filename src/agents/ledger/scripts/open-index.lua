@@ -58,6 +58,14 @@ local function open_remove(prefix, id)
   redis.call('SREM', prefix .. 'open', id)
 end
 
+-- A task that ends (`status`: completed, failed or abandoned) leaves the index and is counted in
+-- the shard's <prefix>end-counts, in the step that records its end: every end counted once, by
+-- the store, whoever hears of it (TaskLedger.endCounts reads them, read-end-counts-1.lua).
+local function open_end(prefix, id, status)
+  open_remove(prefix, id)
+  redis.call('HINCRBY', prefix .. 'end-counts', status, 1)
+end
+
 local function open_ids(prefix)
   local out = redis.call('SMEMBERS', prefix .. 'open')
   for level = 0, open_depth(prefix) do

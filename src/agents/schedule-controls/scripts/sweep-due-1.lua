@@ -26,7 +26,8 @@
   clears, and joins <prefix>ended if it has dependents, so that they are told.
 
   Keys written: <prefix>delayed, <prefix>expiring; for an expired task <prefix>task:<id>,
-  the open-task index (open_remove, src/agents/ledger/scripts/open-index.lua),
+  the open-task index, counted in <prefix>end-counts (open_end,
+  src/agents/ledger/scripts/open-index.lua),
   <prefix>dist:<distributor>, <prefix>wait:<id>, <prefix>waiting, <prefix>ended.
   Returns { released ids, expired ids, the earliest due time left in these shards (epoch ms, as
   a string) or "", 1 when a sorted set had more due than ARGV[4] else 0 }.
@@ -60,7 +61,7 @@ for p = 5, #ARGV do
     if state[1] == 'pending' and (tonumber(state[3]) or 0) == 0 then
       redis.call('HINCRBY', rec, 'fence', 1)
       redis.call('HSET', rec, 'status', 'abandoned', 'error', 'expired', 'completed_at', ARGV[2])
-      open_remove(prefix, id)
+      open_end(prefix, id, 'abandoned')
       if state[2] then redis.call('SREM', prefix .. 'dist:' .. state[2], id) end
       redis.call('PEXPIRE', rec, ARGV[3])
       redis.call('DEL', prefix .. 'wait:' .. id)

@@ -1,0 +1,149 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import type { A2AMessage } from "../../../src/core/messaging/types.js";
+import { CoordinatorAgent, DistributorAgent, WorkerAgent } from "../../../src/index.js";
+import { taskCounts } from "../../../src/server/dashboard/cluster-view.js";
+import { FAST, FaultyRouter } from "../../helpers/cluster.js";
+import { testEngines } from "../../helpers/engines.js";
+import { until } from "../../helpers/wait.js";
+
+/**
+ * A router that holds the end reports (task_terminal) sent to one coordinator, as if it seemed
+ * down: the send fails (the distributor reports to its own coordinator instead), and the held
+ * messages reach it later, on release().
+ */
+class LateReportsRouter extends FaultyRouter {
+  holdFor: string | null = null;
+  readonly lateReports: Array<Parameters<FaultyRouter["deliver"]>> = [];
+
+  override deliver(message: A2AMessage, signedText?: string, unsigned?: boolean, handOver?: boolean) {
+    if (message.recipient === this.holdFor && message.payload.event_type === "task_terminal") {
+      this.lateReports.push([message, signedText, unsigned, handOver]);
+      return { accepted: false as const, reason: "no_route" as const, detail: "held: it seems down" };
+    }
+    return super.deliver(message, signedText, unsigned, handOver);
+  }
+
+  release(): void {
+    this.holdFor = null;
+    for (const args of this.lateReports.splice(0)) super.deliver(...args);
+  }
+}
+
+/**
+ * The cluster's completed, failed and abandoned counts (GET /agents' cluster_tasks, `triad
+ * status`, the dashboard) count each task's end once, whichever coordinators hear of it: the
+ * store counts it in the script that records it (open_end, on every engine).
+ */
+describe.each(testEngines("end-counts-coordinators"))(
+  "end counts with several coordinators on $name",
+  (engine) => {
+    const cleanups: Array<() => Promise<unknown>> = [];
+    beforeAll(() => engine.setup());
+    afterEach(async () => {
+      for (const c of cleanups.splice(0).reverse()) await c().catch(() => {});
+    });
+    afterAll(() => engine.teardown());
+
+    /** Two coordinators, a distributor that heartbeats `home` (the other is its next), one worker. */
+    async function cluster(home: "c1" | "c2") {
+      const config = engine.config();
+      const router = new LateReportsRouter();
+      const run = Math.random().toString(36).slice(2, 7);
+      const coordinator = (name: string) =>
+        new CoordinatorAgent({ agentId: `${name}-${run}`, redis: config, a2a: { router }, timing: FAST });
+      const c1 = coordinator("c1");
+      const c2 = coordinator("c2");
+      cleanups.push(() => c1.cleanup());
+      cleanups.push(() => c2.cleanup());
+      await Promise.all([c1.initialize(), c2.initialize()]);
+      const [first, next] = home === "c1" ? [c1, c2] : [c2, c1];
+      const d = new DistributorAgent({
+        agentId: `d1-${run}`,
+        coordinatorId: first.agentId,
+        coordinators: [{ id: next.agentId }],
+        redis: config,
+        a2a: { router },
+        timing: FAST,
+      });
+      await d.initialize();
+      cleanups.push(() => d.cleanup());
+      const w = new WorkerAgent({
+        agentId: `w1-${run}`,
+        distributorId: d.agentId,
+        a2a: { router },
+        timing: FAST,
+      });
+      await w.initialize();
+      cleanups.push(() => w.cleanup());
+      await until("each sees the other and the distributor", () =>
+        [c1, c2].every(
+          (c) => c.cluster.peers.hasOthers && (c.core.directory.get(d.agentId)?.capacity ?? 0) > 0,
+        ),
+      );
+      return { router, c1, c2, d };
+    }
+
+    it("counts a task once when its end report reaches the placer late, after the fallback coordinator took it", async () => {
+      const { router, c1, c2, d } = await cluster("c2");
+      // c1 accepts and places the tasks on c2's distributor; their reports to c1 are held (c1 seems
+      // down), so the distributor reports them to c2, which counts them.
+      router.holdFor = c1.agentId;
+      const ids = Array.from({ length: 5 }, (_, i) => `late-${i}`);
+      // Submitted together once c1 would place on d (a submit picks its distributor at once).
+      await until("c1 places on d", () => c1.core.directory.leastLoaded()?.id === d.agentId);
+      const accepted = await Promise.all(
+        ids.map((id) => c1.submitTask({ task_id: id, task_type: "echo", payload: {} })),
+      );
+      expect(accepted).toEqual(ids.map(() => true));
+      const done = await Promise.all(ids.map((id) => c1.waitForTask(id, 15_000)));
+      expect(done.map((t) => t?.status)).toEqual(ids.map(() => "completed"));
+      await until("c2 took the reports c1 did not", () => c2.core.stats.completed === ids.length);
+      // (A task c1 could not place at once was placed by its shard's owner: no report of it to c1.)
+      const late = new Set(
+        router.lateReports.flatMap(([m]) =>
+          (m.payload.event_data as { tasks: Array<{ task_id: string }> }).tasks.map((t) => t.task_id),
+        ),
+      );
+      expect(late.size).toBeGreaterThan(0);
+      // The held reports reach c1 now: it hears of those ends first-hand too.
+      router.release();
+      await until("c1 took the late reports", () => c1.core.stats.completed === late.size);
+      // Both have written what they counted, and read the other's.
+      await c1.cluster.counts.write();
+      await c2.cluster.counts.write();
+      await c1.cluster.counts.tick(() => true);
+      await c2.cluster.counts.tick(() => true);
+      for (const c of [c1, c2])
+        expect(taskCounts(c)).toMatchObject({ submitted: ids.length, completed: ids.length });
+    });
+
+    it("counts the ends a coordinator heard and died with before writing its counts", async () => {
+      const { router, c1, c2 } = await cluster("c1");
+      // c1 never gets to write its counts (killed between counting and its tick's write).
+      c1.cluster.counts.write = async () => {};
+      const ids = Array.from({ length: 5 }, (_, i) => `lost-${i}`);
+      for (const id of ids)
+        expect(await c1.submitTask({ task_id: id, task_type: "echo", payload: {} })).toBe(true);
+      const done = await Promise.all(ids.map((id) => c1.waitForTask(id, 15_000)));
+      expect(done.map((t) => t?.status)).toEqual(ids.map(() => "completed"));
+      // (A task c1 could not place at once was placed by its shard's owner, c2, which counts it.)
+      await until(
+        "the ends are counted",
+        () => c1.core.stats.completed + c2.core.stats.completed === ids.length,
+      );
+      expect(c1.core.stats.completed).toBeGreaterThan(0);
+      // c1 is killed (-9): its timers stop, its leases and view expire, its messages are lost.
+      router.frozen.add(c1.agentId);
+      c1.core.stop();
+      await c1.cluster.stop({ release: false });
+      (c1 as unknown as { stopTimers(): void }).stopTimers();
+      await until(
+        "c2 lists c1 dead",
+        () => c2.cluster.peers.dead().some((g) => g.view.id === c1.agentId),
+        15_000,
+      );
+      await c2.cluster.counts.tick(() => false);
+      expect(taskCounts(c2)).toMatchObject({ completed: ids.length, failed: 0, abandoned: 0 });
+    });
+  },
+);
