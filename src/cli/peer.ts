@@ -74,7 +74,8 @@ export type CoordinatorFound = { id: string; url: string };
  * over only once it failed to answer (refused, or no answer within `answerWithinMs`), and
  * taken again if it answers before a later one does. `ready`: the others that answered by
  * then, in the order the list goes round from the current one (the failover order); `later`:
- * the others, each resolved when it answers (added to the failover list then), however late.
+ * the others, each resolved when it answers (added to the failover list then), however late:
+ * they never reject (askUntilFound asks on for ever, with URLs already checked).
  * Every URL is asked at once; rejects when none answered within `giveUpMs`.
  */
 export async function discoverCoordinators(

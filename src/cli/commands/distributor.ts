@@ -50,13 +50,8 @@ export async function distributor(options: ParsedOptions): Promise<number> {
     }),
   });
   agent.a2a.serveOtherRoutes(healthRoute(() => readyHealth("distributor", id, urls.join(","))));
-  for (const later of rest.later) {
-    void later.then(
-      (c) => agent.addCoordinator(c),
-      (err: unknown) =>
-        log.warn({ err: (err as Error).message }, "a coordinator never answered; not using it"),
-    );
-  }
+  // Each joins the failover list once it answers, however late: these never reject (askUntilFound).
+  for (const later of rest.later) void later.then((c) => agent.addCoordinator(c));
   return runAgentProcess({
     tier: "distributor",
     id,
