@@ -16,9 +16,8 @@
   An entry whose task no longer waits (given input, canceled, expired) just leaves the set. A
   task with dependents joins <prefix>ended so that they are told.
 
-  Keys written: <prefix>task:<id>, <prefix>input_due, <prefix>ended, and the open-task index
-  counted in <prefix>end-counts
-  (open_end, src/agents/ledger/scripts/open-index.lua).
+  Keys written: <prefix>task:<id>, <prefix>input_due, <prefix>ended, the open-task index and
+  <prefix>end-counts (open_end, src/agents/ledger/scripts/open-index.lua).
   Returns {ids of the tasks it abandoned, how many tasks of these shards still wait for input}.
 ]]
 local now = redis.call('TIME')
