@@ -83,10 +83,7 @@ export class CoordinatorCounts {
   async tick(alive: (coordinatorId: string, startedAt: string) => boolean): Promise<void> {
     await this.write();
     // Read beside the fields (a failed read keeps the last one: the counts never go down).
-    const ended = this.o.ended?.().then(
-      (counts) => counts,
-      () => null,
-    );
+    const ended = this.o.ended?.().catch(() => null);
     const reply = await this.run("read");
     const flat = Array.isArray(reply) ? reply.map(String) : [];
     const mine = this.field();
