@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Logger } from "../core/logger.js";
-import { discardUnreadBody, startA2AServer } from "../core/messaging/http/server.js";
+import { startA2AServer } from "../core/messaging/http/server.js";
+import { sendJson } from "../server/http-util.js";
 
 /** The A2A listener's default body limit: a body past 16 times it is not read before the answer. */
 const MAX_BODY_BYTES = 1024 * 1024;
@@ -21,23 +22,25 @@ export type TierHealth = {
  * a 404 with a code, as on the A2A listener.
  */
 export function healthRoute(health: () => TierHealth): (req: IncomingMessage, res: ServerResponse) => void {
+  // Nothing here reads a body: sendJson reads it and throws it away before the answer, or the
+  // connection's close after it could reset it and lose the answer (a 1 MB POST to /nowhere got
+  // no 404). A HEAD's answer carries no body (node:http drops it) and the GET's length.
   return (req, res) => {
-    // Nothing here reads a body: it is read and thrown away before the answer, or the connection's
-    // close after it could reset it and lose the answer (a 1 MB POST to /nowhere got no 404).
-    void discardUnreadBody(req, MAX_BODY_BYTES).then(() => {
-      const path = (req.url ?? "/").split("?")[0];
-      if (path !== "/health" || (req.method !== "GET" && req.method !== "HEAD")) {
-        const error = {
-          code: "ERR_NOT_FOUND",
-          message: `no route ${req.method} ${path} (GET /health, POST /a2a)`,
-        };
-        return json(res, 404, { error });
-      }
-      const body = health();
-      json(res, body.ready ? 200 : 503, body, req.method === "HEAD");
-    });
+    const path = (req.url ?? "/").split("?")[0];
+    if (path !== "/health" || (req.method !== "GET" && req.method !== "HEAD")) {
+      const error = {
+        code: "ERR_NOT_FOUND",
+        message: `no route ${req.method} ${path} (GET /health, POST /a2a)`,
+      };
+      return sendJson(res, 404, { error }, HEALTH_HEADERS);
+    }
+    const body = health();
+    sendJson(res, body.ready ? 200 : 503, body, HEALTH_HEADERS);
   };
 }
+
+/** A probe's answer is never stored by a cache on the way. */
+const HEALTH_HEADERS = { "content-type": "application/json", "cache-control": "no-store" };
 
 /** The health of an agent that has joined its upstream. */
 export function readyHealth(tier: string, id: string, upstream: string): TierHealth {
@@ -89,14 +92,4 @@ export async function whileWaitingForUpstream<T>(
     process.off("SIGINT", stop);
     await server.close();
   }
-}
-
-function json(res: ServerResponse, status: number, body: unknown, headOnly = false): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, {
-    "Content-Type": "application/json",
-    "Content-Length": Buffer.byteLength(text),
-    "Cache-Control": "no-store",
-  });
-  res.end(headOnly ? undefined : text);
 }

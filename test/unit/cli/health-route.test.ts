@@ -1,7 +1,7 @@
 import { createServer, type Server } from "node:http";
 import { connect } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
-import { healthRoute, readyHealth } from "../../../src/cli/upstream-wait.js";
+import { healthRoute, readyHealth, type TierHealth } from "../../../src/cli/upstream-wait.js";
 
 /**
  * The health route of a worker's or distributor's port answers without reading a body. Answered
@@ -40,5 +40,78 @@ describe("a tier's health route with a body it does not read", () => {
     expect(answer).toMatch(/^HTTP\/1\.1 404 /);
     expect(answer).toContain("ERR_NOT_FOUND");
     socket.destroy();
+  });
+});
+
+/** What a probe sees: the status, the headers a cache or a load balancer reads, and the body. */
+describe("a tier's health route answers", () => {
+  let server: Server | undefined;
+  afterEach(async () => {
+    await new Promise((r) => server?.close(r));
+    server = undefined;
+  });
+
+  async function listening(health: () => TierHealth): Promise<string> {
+    server = createServer(healthRoute(health));
+    await new Promise<void>((r) => server!.listen(0, "127.0.0.1", r));
+    return `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+  }
+
+  it("GET /health: 200 when ready, JSON never stored by a cache", async () => {
+    const url = await listening(() => readyHealth("worker", "w1", "http://127.0.0.1:1"));
+    const res = await fetch(`${url}/health?probe=1`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toBe("application/json");
+    expect(res.headers.get("cache-control")).toBe("no-store");
+    const text = await res.text();
+    expect(res.headers.get("content-length")).toBe(String(Buffer.byteLength(text)));
+    expect(JSON.parse(text)).toEqual({
+      agent_id: "w1",
+      tier: "worker",
+      status: "ready",
+      ready: true,
+      upstream: "http://127.0.0.1:1",
+    });
+  });
+
+  it("GET /health: 503 while waiting for the upstream", async () => {
+    const waiting: TierHealth = {
+      agent_id: "d1",
+      tier: "distributor",
+      status: "waiting_for_upstream",
+      ready: false,
+      upstream: "http://127.0.0.1:2",
+    };
+    const url = await listening(() => waiting);
+    const res = await fetch(`${url}/health`);
+    expect(res.status).toBe(503);
+    expect(res.headers.get("cache-control")).toBe("no-store");
+    expect(await res.json()).toEqual(waiting);
+  });
+
+  it("HEAD /health: the GET's status and length, no body", async () => {
+    const url = await listening(() => readyHealth("worker", "w1", "http://127.0.0.1:1"));
+    const got = await fetch(`${url}/health`);
+    const length = Buffer.byteLength(await got.text());
+    const head = await fetch(`${url}/health`, { method: "HEAD" });
+    expect(head.status).toBe(200);
+    expect(head.headers.get("content-length")).toBe(String(length));
+    expect(head.headers.get("cache-control")).toBe("no-store");
+    expect(await head.text()).toBe("");
+  });
+
+  it("any other path or method: 404 with a code", async () => {
+    const url = await listening(() => readyHealth("worker", "w1", "http://127.0.0.1:1"));
+    for (const [method, path] of [
+      ["GET", "/nowhere"],
+      ["POST", "/health"],
+    ] as const) {
+      const res = await fetch(`${url}${path}`, { method });
+      expect(res.status).toBe(404);
+      expect(res.headers.get("cache-control")).toBe("no-store");
+      const body = (await res.json()) as { error: { code: string; message: string } };
+      expect(body.error.code).toBe("ERR_NOT_FOUND");
+      expect(body.error.message).toContain(`${method} ${path}`);
+    }
   });
 });

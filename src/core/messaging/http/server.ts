@@ -128,15 +128,6 @@ async function discardUnread(req: IncomingMessage, options: A2AServerOptions): P
   await discardRest(req, options.maxBodyBytes * DISCARD_FACTOR);
 }
 
-/**
- * For a fallback route that answers without reading the body (a health check, its 404): reads the
- * body and throws it away first, as the server's own refusals do, or the close after the answer
- * could reset the connection and lose the answer.
- */
-export async function discardUnreadBody(req: IncomingMessage, maxBodyBytes: number): Promise<void> {
-  await discardRest(req, maxBodyBytes * DISCARD_FACTOR);
-}
-
 async function serve(options: A2AServerOptions, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const remote = req.socket.remoteAddress ?? "unknown";
   // No route reads the body of a GET or HEAD (the fallback's neither): thrown away before any answer.
