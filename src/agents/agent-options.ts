@@ -5,6 +5,7 @@ import { A2A_CONFIG_KEYS } from "../core/messaging/config.js";
 import { type OptionKind, optionsObject } from "../core/option-kinds.js";
 import { MAX_TIMER_MS } from "../core/timers.js";
 import type { AgentA2AConfig } from "./agent-base.js";
+import { isNonEmptyString } from "./call-arguments.js";
 
 /**
  * Checks of the options a program gives an agent's constructor, refused with ERR_INVALID_CONFIG
@@ -24,7 +25,7 @@ function shown(value: unknown): string {
 
 /** An agent id, or the id of the agent it reports to: a non-empty string. */
 export function checkedId(option: string, value: unknown): string {
-  if (typeof value !== "string" || value.length === 0)
+  if (!isNonEmptyString(value))
     throw new TriadError("ERR_INVALID_CONFIG", `${option} must be a non-empty string (got ${shown(value)})`);
   return value;
 }

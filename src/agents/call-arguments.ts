@@ -9,7 +9,7 @@ import { shownValue } from "../core/option-kinds.js";
  * ERR_INVALID_ARGUMENT.
  */
 
-function invalid(message: string, details: Record<string, unknown>): never {
+function invalid(message: string, details?: Record<string, unknown>): never {
   throw new TriadError("ERR_INVALID_ARGUMENT", message, details);
 }
 
@@ -23,9 +23,14 @@ export function checkInputOptions(options: unknown): { question?: number } {
   return options as { question?: number };
 }
 
+/** What an id must be, as an argument here or an agent's option (see checkedId): a non-empty string. */
+export function isNonEmptyString(value: unknown): value is string {
+  return typeof value === "string" && value.length > 0;
+}
+
 /** An id argument (`registerWorker: workerId`): a non-empty string. */
 export function checkIdArgument(call: string, name: string, value: unknown): string {
-  if (typeof value !== "string" || value.length === 0)
+  if (!isNonEmptyString(value))
     invalid(`${call}: ${name} must be a non-empty string (got ${shownValue(value)})`, { argument: name });
   return value;
 }
@@ -35,4 +40,23 @@ export function checkDistributorRegistration(distributorId: unknown, url: unknow
   checkIdArgument("registerDistributor", "distributorId", distributorId);
   if (url !== undefined && typeof url !== "string")
     invalid(`registerDistributor: url must be a string (got ${shownValue(url)})`, { argument: "url" });
+}
+
+/** The longest reason a cancel may give: it becomes the task's error, and is shown wherever the task is. */
+export const MAX_CANCEL_REASON_CHARS = 1000;
+
+/**
+ * A cancel's reason is the error the task ends with: a non-empty string, not too long. Anything
+ * else is refused before the task is touched: an empty one left the abandoned task with no error
+ * at all, and an object ended it with "[object Object]".
+ */
+export function checkCancelReason(reason: unknown): asserts reason is string {
+  if (typeof reason !== "string" || reason.trim().length === 0) {
+    const got = typeof reason === "string" ? "an empty string" : shownValue(reason);
+    invalid(
+      `cancelTask's reason must be a non-empty string (the task's error; got ${got}); leave it out for "canceled by client"`,
+    );
+  }
+  if (reason.length > MAX_CANCEL_REASON_CHARS)
+    invalid(`cancelTask's reason is ${reason.length} characters; at most ${MAX_CANCEL_REASON_CHARS}`);
 }

@@ -14,7 +14,12 @@ import { assertSubmittableTaskType } from "../../core/state/task-type.js";
 import { RedisClient, type RedisConfig } from "../../core/store/index.js";
 import { type AgentA2AConfig, TriadAgent } from "../agent-base.js";
 import { agentBaseOptions, checkedCount, checkedMs } from "../agent-options.js";
-import { checkDistributorRegistration, checkIdArgument, checkInputOptions } from "../call-arguments.js";
+import {
+  checkCancelReason,
+  checkDistributorRegistration,
+  checkIdArgument,
+  checkInputOptions,
+} from "../call-arguments.js";
 import { HeartbeatPace } from "../heartbeat-pace.js";
 import { type LedgerOptions, TaskLedger } from "../ledger/task-ledger.js";
 import { CoordinatorLimits, type CoordinatorLimitsOptions } from "../limits/coordinator-limits.js";
@@ -41,7 +46,6 @@ import {
   type Timing,
 } from "../timing.js";
 import { validateGraph } from "../workflow/graph-validation.js";
-import { checkCancelReason } from "./cancel-reason.js";
 import { CoordinatorCluster } from "./coordinator-cluster.js";
 import { CoordinatorCore, type CoordinatorCoreOptions } from "./coordinator-core.js";
 import {
