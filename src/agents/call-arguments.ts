@@ -60,3 +60,15 @@ export function checkCancelReason(reason: unknown): asserts reason is string {
   if (reason.length > MAX_CANCEL_REASON_CHARS)
     invalid(`cancelTask's reason is ${reason.length} characters; at most ${MAX_CANCEL_REASON_CHARS}`);
 }
+
+/** waitForTask's: a task id, and a timeout of 0 (answer now) or more milliseconds (Infinity: no end). */
+export function checkWaitArguments(taskId: unknown, timeoutMs: unknown): void {
+  if (!isNonEmptyString(taskId))
+    invalid(
+      `waitForTask: taskId must be a non-empty string (got ${typeof taskId === "string" ? '""' : String(taskId)})`,
+    );
+  if (typeof timeoutMs !== "number" || !(timeoutMs >= 0))
+    invalid(
+      `waitForTask: timeoutMs must be a number of milliseconds >= 0 (got ${typeof timeoutMs === "string" ? JSON.stringify(timeoutMs) : String(timeoutMs)})`,
+    );
+}

@@ -1,5 +1,5 @@
 import { isTriadError, TriadError } from "../../core/errors.js";
-import { assertJson, type JsonObject, type JsonValue, jsonCopy } from "../../core/json.js";
+import type { JsonValue } from "../../core/json.js";
 import type { KeysOf } from "../../core/known-keys.js";
 import type { Logger } from "../../core/logger.js";
 import {
@@ -7,10 +7,8 @@ import {
   type MessageNode,
   type MessageState,
   SharedAgentState,
-  Task,
+  type Task,
 } from "../../core/state/index.js";
-import { assertSubmittableTaskId } from "../../core/state/task-id.js";
-import { assertSubmittableTaskType } from "../../core/state/task-type.js";
 import { RedisClient, type RedisConfig } from "../../core/store/index.js";
 import { type AgentA2AConfig, TriadAgent } from "../agent-base.js";
 import { agentBaseOptions, checkedCount, checkedMs } from "../agent-options.js";
@@ -18,7 +16,8 @@ import {
   checkCancelReason,
   checkDistributorRegistration,
   checkIdArgument,
-  checkInputOptions,
+  checkWaitArguments,
+  isNonEmptyString,
 } from "../call-arguments.js";
 import { HeartbeatPace } from "../heartbeat-pace.js";
 import { type LedgerOptions, TaskLedger } from "../ledger/task-ledger.js";
@@ -28,8 +27,6 @@ import { AttemptCanceler } from "../live/attempt-canceler.js";
 import { COORDINATOR_NESTED_KEYS } from "../nested-option-keys.js";
 import { CoordinatorObserver } from "../observe/coordinator-observer.js";
 import type { MessageObserver } from "../observe/message-observer.js";
-import { checkPayloadDepth } from "../payload-depth.js";
-import { isDependencyPolicy, isIdList, type TaskDict, taskDictSchema } from "../protocol.js";
 import { RunState } from "../run-state.js";
 import {
   CoordinatorSchedules,
@@ -47,6 +44,7 @@ import {
 } from "../timing.js";
 import { validateGraph } from "../workflow/graph-validation.js";
 import { CoordinatorCluster } from "./coordinator-cluster.js";
+import { CoordinatorControls } from "./coordinator-controls.js";
 import { CoordinatorCore, type CoordinatorCoreOptions } from "./coordinator-core.js";
 import {
   duplicateOutcome,
@@ -56,6 +54,9 @@ import {
   submitOutcomes,
   withDuplicates,
 } from "./submit-outcome.js";
+import { type TaskInput, toDict } from "./task-input.js";
+
+export { type TaskInput, toDict } from "./task-input.js";
 
 export type CoordinatorAgentOptions = {
   agentId: string;
@@ -96,9 +97,6 @@ const OPTION_KEYS: KeysOf<CoordinatorAgentOptions> = {
 /** The error of a task canceled by cancelTask (or the A2A CancelTask and REST cancel that use it). */
 export const CANCELED_BY_CLIENT = "canceled by client";
 
-/** A seed-style Task, or its dict. */
-export type TaskInput = Task | TaskDict | Record<string, unknown>;
-
 /**
  * The coordinator (seed: coordinator/agent.py): accepts tasks, records each in Redis before it
  * says yes, places it on the least-loaded healthy distributor, watches the distributors'
@@ -124,6 +122,8 @@ export class CoordinatorAgent extends TriadAgent {
   readonly schedules: CoordinatorSchedules;
   /** Submits and waits want a coordinator initialized and not cleaned up since. */
   private readonly runState: RunState;
+  /** Limits, schedules and input: their calls' checks (CoordinatorControls). */
+  private readonly controls: CoordinatorControls;
 
   constructor(options: CoordinatorAgentOptions) {
     super(agentBaseOptions("CoordinatorAgent", "coordinator", options, OPTION_KEYS, COORDINATOR_NESTED_KEYS));
@@ -194,6 +194,8 @@ export class CoordinatorAgent extends TriadAgent {
         },
       }),
     });
+    const { runState, limits, schedules } = this;
+    this.controls = new CoordinatorControls({ runState, limits, schedules, input: this.core });
   }
 
   override async initialize(): Promise<boolean> {
@@ -219,41 +221,36 @@ export class CoordinatorAgent extends TriadAgent {
    * nothing); answers it as stored. Each tick makes one task, id `<schedule_id>@<tick ISO>`.
    */
   upsertSchedule(schedule: ScheduleInput): Promise<ScheduleView> {
-    return this.runState.guard(
-      "upsertSchedule",
-      async () => (await this.schedules.upsert(schedule)).schedule,
-    );
+    return this.controls.upsertSchedule(schedule);
   }
 
   /** Removes a schedule: no tick fires after this. False when there was none. */
-  async removeSchedule(scheduleId: string): Promise<boolean> {
-    this.runState.assertRunning("removeSchedule");
-    return this.schedules.remove(checkIdArgument("removeSchedule", "scheduleId", scheduleId));
+  removeSchedule(scheduleId: string): Promise<boolean> {
+    return this.controls.removeSchedule(scheduleId);
   }
 
   /** A schedule with its next run times and recent task ids; null when unknown. */
-  async getSchedule(scheduleId: string): Promise<ScheduleView | null> {
-    return this.schedules.get(checkIdArgument("getSchedule", "scheduleId", scheduleId));
+  getSchedule(scheduleId: string): Promise<ScheduleView | null> {
+    return this.controls.getSchedule(scheduleId);
   }
 
   listSchedules(): Promise<ScheduleView[]> {
-    return this.schedules.list();
+    return this.controls.listSchedules();
   }
 
   /** Sets the limit of a task type for the whole cluster (every distributor is told before this answers); true when it replaced one. */
   setLimit(taskType: string, limit: TaskTypeLimit): Promise<boolean> {
-    return this.runState.guard("setLimit", () => this.limits.set(taskType, limit));
+    return this.controls.setLimit(taskType, limit);
   }
 
   /** Removes a task type's limit; false when it had none. */
-  async removeLimit(taskType: string): Promise<boolean> {
-    this.runState.assertRunning("removeLimit");
-    return this.limits.remove(checkIdArgument("removeLimit", "taskType", taskType));
+  removeLimit(taskType: string): Promise<boolean> {
+    return this.controls.removeLimit(taskType);
   }
 
   /** Every limit, with its slots in use and its tasks waiting over the whole cluster. */
   listLimits(): Promise<LimitView[]> {
-    return this.limits.list();
+    return this.controls.listLimits();
   }
 
   /**
@@ -378,7 +375,7 @@ export class CoordinatorAgent extends TriadAgent {
    */
   async cancelTask(taskId: string, reason: string = CANCELED_BY_CLIENT): Promise<boolean> {
     this.runState.assertRunning("cancelTask");
-    if (typeof taskId !== "string" || taskId.length === 0)
+    if (!isNonEmptyString(taskId))
       throw new TriadError("ERR_INVALID_ARGUMENT", "cancelTask takes a task id (a non-empty string)");
     checkCancelReason(reason);
     return (await this.core.cancel(taskId, reason))?.canceled ?? false;
@@ -393,15 +390,8 @@ export class CoordinatorAgent extends TriadAgent {
    * task's `inputs` then) — so that an answer to a question already answered is refused even when
    * the task now asks the next one.
    */
-  async provideInput(
-    taskId: string,
-    value: JsonValue,
-    options: { question?: number } = {},
-  ): Promise<boolean> {
-    this.runState.assertRunning("provideInput");
-    if (typeof taskId !== "string" || taskId.length === 0)
-      throw new TriadError("ERR_INVALID_ARGUMENT", "provideInput takes a task id (a non-empty string)");
-    return (await this.core.provideInput(taskId, value, checkInputOptions(options).question)).given;
+  provideInput(taskId: string, value: JsonValue, options: { question?: number } = {}): Promise<boolean> {
+    return this.controls.provideInput(taskId, value, options);
   }
 
   /** Knows a distributor before it heartbeats (seed: register_distributor). */
@@ -511,20 +501,6 @@ export class CoordinatorAgent extends TriadAgent {
   }
 }
 
-/** waitForTask's: a task id, and a timeout of 0 (answer now) or more milliseconds (Infinity: no end). */
-function checkWaitArguments(taskId: unknown, timeoutMs: unknown): void {
-  if (typeof taskId !== "string" || taskId.length === 0)
-    throw new TriadError(
-      "ERR_INVALID_ARGUMENT",
-      `waitForTask: taskId must be a non-empty string (got ${typeof taskId === "string" ? '""' : String(taskId)})`,
-    );
-  if (typeof timeoutMs !== "number" || !(timeoutMs >= 0))
-    throw new TriadError(
-      "ERR_INVALID_ARGUMENT",
-      `waitForTask: timeoutMs must be a number of milliseconds >= 0 (got ${typeof timeoutMs === "string" ? JSON.stringify(timeoutMs) : String(timeoutMs)})`,
-    );
-}
-
 function checkPolicy(type: string, policy: RetryPolicy): void {
   const ok =
     Number.isInteger(policy?.maxRetries) &&
@@ -537,99 +513,4 @@ function checkPolicy(type: string, policy: RetryPolicy): void {
       `retry.${type} needs maxRetries (integer >= 0) and backoffMs (>= 0)`,
     );
   }
-}
-
-/** A Task, or a dict with at least task_id and task_type, as a validated task dict to submit. */
-export function toDict(task: TaskInput): TaskDict {
-  // Before any schema walks the payload: a recursive walk of 10,000 levels would overflow.
-  const given = (typeof task === "object" && task !== null ? task : {}) as Record<string, unknown>;
-  if (task instanceof Task) checkPayloadDepth(task.payload, task.taskId);
-  else checkPayloadDepth(given.payload, given.task_id);
-  // Before the schema, whose "too big" would not say which key.
-  const taskType = task instanceof Task ? task.taskType : given.task_type;
-  if (typeof taskType === "string") assertSubmittableTaskType(taskType);
-  const dict = validDict(task);
-  assertSubmittableTaskId(dict.task_id);
-  // The ledger says what a task still waits on; a client's own list means nothing.
-  delete dict.waiting_on;
-  if (dict.depends_on?.length === 0) delete dict.depends_on;
-  return dict;
-}
-
-/**
- * The task dict of a submitted task, with a payload of its own: nothing in it is the caller's,
- * who may go on to change what it passed. The dict is then handed on without another copy
- * (CoordinatorAgent.handsOver).
- */
-function validDict(task: TaskInput): TaskDict {
-  const fresh = freshTaskDict(task);
-  if (fresh !== null) return fresh;
-  let dict: TaskDict;
-  if (task instanceof Task) dict = task.toDict() as TaskDict;
-  else {
-    const t = Task.fromDict({ payload: {}, ...(task as Record<string, unknown>) });
-    const parsed = taskDictSchema.safeParse(t.toDict());
-    if (!parsed.success)
-      throw new TriadError("ERR_INVALID_TASK", parsed.error.issues[0]?.message ?? "invalid task");
-    dict = parsed.data;
-  }
-  return jsonCopy(dict) as TaskDict;
-}
-
-const FRESH_KEYS = new Set(["task_id", "task_type", "payload", "depends_on", "on_dependency_failure"]);
-
-/**
- * The hot path of submitTask: a new task given as `{ task_id, task_type, payload? }` (what
- * clients send), with `depends_on` and `on_dependency_failure` if it has them, becomes its
- * pending task dict with one plain check instead of three schema passes. Anything else (more
- * keys, odd values) is null and goes the general way, which also words the errors.
- */
-function freshTaskDict(task: unknown): TaskDict | null {
-  if (typeof task !== "object" || task === null || Object.getPrototypeOf(task) !== Object.prototype)
-    return null;
-  const {
-    task_id,
-    task_type,
-    payload = {},
-    depends_on,
-    on_dependency_failure,
-  } = task as Record<string, unknown>;
-  for (const key in task) if (!FRESH_KEYS.has(key)) return null;
-  if (!isId(task_id) || !isId(task_type)) return null;
-  if (depends_on !== undefined && !isIdList(depends_on)) return null;
-  if (on_dependency_failure !== undefined && !isDependencyPolicy(on_dependency_failure)) return null;
-  if (
-    typeof payload !== "object" ||
-    payload === null ||
-    Object.getPrototypeOf(payload) !== Object.prototype
-  ) {
-    return null;
-  }
-  try {
-    assertJson(payload, "payload");
-  } catch {
-    return null;
-  }
-  // Members in sorted order, as canonical JSON writes them (the assignment carries this dict).
-  // A plain literal: a spread would give every task dict a slower shape.
-  const dict: TaskDict = {
-    assigned_to: null,
-    attempts: 0,
-    completed_at: null,
-    created_at: new Date().toISOString(),
-    error: null,
-    payload: jsonCopy(payload) as JsonObject,
-    result: null,
-    started_at: null,
-    status: "pending",
-    task_id,
-    task_type,
-  };
-  if (depends_on !== undefined) dict.depends_on = [...depends_on];
-  if (on_dependency_failure !== undefined) dict.on_dependency_failure = on_dependency_failure;
-  return dict;
-}
-
-function isId(value: unknown): value is string {
-  return typeof value === "string" && value.length > 0 && value.length <= 200;
 }
