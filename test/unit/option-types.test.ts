@@ -169,6 +169,19 @@ describe("option types", () => {
         code: "ERR_INVALID_CONFIG",
       }),
     );
+    // keyPrefix's own check (no { or }) named it `redis.keyPrefix`, an option fromUrl has not.
+    await expect(
+      StoreCheckpointSaver.fromUrl("memory://option-types", { keyPrefix: "a{b}:" }),
+    ).rejects.toThrow(
+      expect.objectContaining({
+        code: "ERR_INVALID_CONFIG",
+        message: 'keyPrefix must not contain { or } (they would break Redis Cluster hash tags): "a{b}:"',
+      }),
+    );
+    // The url already says where the store is: a host or port beside it is refused, named as written.
+    await expect(
+      StoreCheckpointSaver.fromUrl("redis://127.0.0.1:7499", { host: "elsewhere", port: 7498 }),
+    ).rejects.toThrow(refused("url and host and port are both given", "url"));
     await expect(
       StoreCheckpointSaver.fromUrl("redis://127.0.0.1:7499", { waitReplicas: 99 }),
     ).rejects.toThrow(refused("waitReplicas must be an integer in 0..64 (got 99)"));

@@ -42,8 +42,35 @@ describe("store configuration", () => {
 
   it("refuses a key prefix that would break Cluster hash tags", () => {
     expect(() => new RedisClient({ url: "memory://", keyPrefix: "a{b}:" })).toThrow(
-      expect.objectContaining({ code: "ERR_INVALID_CONFIG" }),
+      expect.objectContaining({
+        code: "ERR_INVALID_CONFIG",
+        message: expect.stringMatching(/^redis\.keyPrefix must not contain \{ or \}/),
+      }),
     );
+  });
+
+  it("refuses a host or port beside a url, naming both (the url won and the host was silently ignored)", () => {
+    const both = (message: string, conflicts: string[]) =>
+      expect.objectContaining({
+        code: "ERR_INVALID_CONFIG",
+        message: expect.stringContaining(message),
+        details: expect.objectContaining({ option: "redis.url", conflicts }),
+      });
+    expect(() => new RedisClient({ url: "redis://a:6379", host: "b", port: 6380 })).toThrow(
+      both("redis.url and redis.host and redis.port are both given", ["redis.host", "redis.port"]),
+    );
+    expect(() => new RedisClient({ url: "memory://both", host: "b" })).toThrow(
+      both("redis.url and redis.host are both given", ["redis.host"]),
+    );
+    expect(() => resolveStoreTarget({ url: "redis+cluster://a:1,b:2", port: 7 })).toThrow(
+      both("redis.url and redis.port are both given", ["redis.port"]),
+    );
+    expect(() => resolveStoreTarget({ cluster: { rootNodes: ["redis://a:1"] }, host: "b" })).toThrow(
+      expect.objectContaining({ message: expect.stringContaining("redis.cluster and redis.host") }),
+    );
+    // Either alone is as before.
+    expect(resolveStoreTarget({ url: "redis://a:6379" })).toMatchObject({ url: "redis://a:6379" });
+    expect(resolveStoreTarget({ host: "b", port: 6380 })).toMatchObject({ url: "redis://b:6380" });
   });
 
   it("refuses a port out of range", () => {

@@ -9,7 +9,9 @@ export type RedisConfig = {
    * ("rediss+cluster://" with TLS): the nodes it is discovered from (one is enough; list a few).
    */
   url?: string;
+  /** Without url (and cluster): the server's host, default "localhost". Refused beside url. */
   host?: string;
+  /** Without url (and cluster): the server's port, default 6379. Refused beside url. */
   port?: number;
   password?: string;
   useTls?: boolean;
@@ -133,6 +135,8 @@ export function resolveStoreTarget(
   if (config.url !== undefined && typeof config.url !== "string") {
     throw new TriadError("ERR_INVALID_CONFIG", `${p}url must be a string`);
   }
+  checkOneAddress(config, p);
+  checkKeyPrefix(config.keyPrefix, p);
   const connectTimeoutMs = config.connectTimeoutMs ?? 3000;
   if (!Number.isFinite(connectTimeoutMs) || connectTimeoutMs <= 0) {
     throw new TriadError("ERR_INVALID_CONFIG", `${p}connectTimeoutMs must be a positive number`);
@@ -215,6 +219,32 @@ export function resolveStoreTarget(
     ...(config.password !== undefined ? { password: config.password } : {}),
     ...(config.db !== undefined ? { db: config.db } : {}),
   };
+}
+
+/**
+ * A url already says where the store is: host and port beside it were ignored, and the client
+ * went to the url's server instead of the one the caller also named. Refused, naming both.
+ */
+function checkOneAddress(config: RedisConfig, p: string): void {
+  const beside = (["host", "port"] as const).filter((key) => config[key] !== undefined);
+  const by = config.url !== undefined ? "url" : config.cluster !== undefined ? "cluster" : undefined;
+  if (by === undefined || beside.length === 0) return;
+  const named = beside.map((key) => `${p}${key}`).join(" and ");
+  throw new TriadError(
+    "ERR_INVALID_CONFIG",
+    `${p}${by} and ${named} are both given: the ${by} already says where the store is; give one or the other`,
+    { option: `${p}${by}`, conflicts: beside.map((key) => `${p}${key}`) },
+  );
+}
+
+/** `{` or `}` in the prefix would break Redis Cluster hash tags (every multi-key script's slot). */
+function checkKeyPrefix(keyPrefix: string | undefined, p: string): void {
+  if (keyPrefix === undefined || !/[{}]/.test(keyPrefix)) return;
+  throw new TriadError(
+    "ERR_INVALID_CONFIG",
+    `${p}keyPrefix must not contain { or } (they would break Redis Cluster hash tags): "${keyPrefix}"`,
+    { option: `${p}keyPrefix` },
+  );
 }
 
 /** A cluster from `cluster.rootNodes` or a "redis+cluster://a:1,b:2" url. */

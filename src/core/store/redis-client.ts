@@ -40,13 +40,8 @@ export class RedisClient {
     // null (or a URL string) crashed inside with a TypeError, or was taken as the defaults.
     optionsObject("new RedisClient()", config);
     const target = resolveStoreTarget(config);
+    // resolveStoreTarget checked it (no { or }).
     this.keyPrefix = config.keyPrefix ?? "";
-    if (/[{}]/.test(this.keyPrefix)) {
-      throw new TriadError(
-        "ERR_INVALID_CONFIG",
-        `redis.keyPrefix must not contain { or } (they would break Redis Cluster hash tags): "${this.keyPrefix}"`,
-      );
-    }
     this.where =
       target.kind === "memory"
         ? `memory://${target.name}`
