@@ -8,6 +8,7 @@ import {
   LocalAgentState,
   RedisClient,
   Task,
+  tickTaskId,
   WorkerAgent,
 } from "../../src/index.js";
 
@@ -135,6 +136,26 @@ describe("call arguments of the wrong type", () => {
     await expect(coordinator.removeLimit(5 as never)).rejects.toThrow(invalidArgument("removeLimit"));
     // Nothing was recorded for the refused assignment.
     expect(await coordinator.waitForTask("y", 0)).toBeNull();
+  });
+
+  it('tickTaskId takes a schedule id and a time: tickTaskId(5, 5) was "5@1970-01-01T00:00:00.005Z"', () => {
+    expect(tickTaskId("nightly", Date.UTC(2026, 0, 2, 3))).toBe("nightly@2026-01-02T03:00:00.000Z");
+    expect(() => tickTaskId(5 as never, 5)).toThrow(
+      invalidArgument("tickTaskId: scheduleId must be a non-empty string (got 5)"),
+    );
+    expect(() => tickTaskId("", 5)).toThrow(
+      invalidArgument('scheduleId must be a non-empty string (got "")'),
+    );
+    for (const [tick, shown] of [
+      ["5", '"5"'],
+      [Number.NaN, "NaN"],
+      [Number.POSITIVE_INFINITY, "Infinity"],
+      [9e15, "9000000000000000"],
+    ] as const) {
+      expect(() => tickTaskId("nightly", tick as never)).toThrow(
+        invalidArgument(`tickTaskId: tickMs must be a time in milliseconds since the epoch (got ${shown})`),
+      );
+    }
   });
 
   it("LocalAgentState: updates, history entries and local var keys of the wrong type are refused", () => {

@@ -2,8 +2,10 @@ import { CronExpressionParser } from "cron-parser";
 import { z } from "zod";
 import { TriadError } from "../../core/errors.js";
 import type { JsonObject, JsonValue } from "../../core/json.js";
+import { shownValue } from "../../core/option-kinds.js";
 import { taskDictSchema } from "../../core/state/task-schema.js";
 import { MAX_TASK_TYPE_LENGTH, TASK_TYPE_TOO_LONG } from "../../core/state/task-type.js";
+import { checkIdArgument } from "../call-arguments.js";
 
 /** What makes a recurring task (SPEC: Scheduling controls): a cron expression or a fixed period. */
 export type ScheduleInput = {
@@ -162,9 +164,21 @@ export function latestTick(spec: ScheduleSpec, nowMs: number): number {
     .getTime();
 }
 
-/** The id of the task a tick makes: the same whoever fires it, so a second firing records nothing. */
+/**
+ * The id of the task a tick makes: the same whoever fires it, so a second firing records nothing.
+ * A scheduleId that is not a non-empty string (5 made "5@...") or a tickMs that is not a finite
+ * number (NaN threw a RangeError, "5" was read as the year 5) is refused with ERR_INVALID_ARGUMENT.
+ */
 export function tickTaskId(scheduleId: string, tickMs: number): string {
-  return `${scheduleId}@${new Date(tickMs).toISOString()}`;
+  checkIdArgument("tickTaskId", "scheduleId", scheduleId);
+  const at = typeof tickMs === "number" ? new Date(tickMs) : undefined;
+  if (at === undefined || Number.isNaN(at.getTime()))
+    throw new TriadError(
+      "ERR_INVALID_ARGUMENT",
+      `tickTaskId: tickMs must be a time in milliseconds since the epoch (got ${shownValue(tickMs)})`,
+      { argument: "tickMs" },
+    );
+  return `${scheduleId}@${at.toISOString()}`;
 }
 
 function invalid(message: string): TriadError {
