@@ -2,7 +2,7 @@ import { z } from "zod";
 import { TriadError } from "../errors.js";
 import { assertJson, isPlainObject, type JsonObject, type JsonValue } from "../json.js";
 import { checkKnownKeys, type KeysOf } from "../known-keys.js";
-import { shownValue } from "../option-kinds.js";
+import { optionsObject, shownValue } from "../option-kinds.js";
 import { LocalStateAnnotation, type LocalStateUpdate, type LocalStateValues } from "./annotations.js";
 import {
   appendHistoryInto,
@@ -43,6 +43,8 @@ const INIT_KEYS: KeysOf<LocalAgentStateInit> = {
   historyLimit: "number",
 };
 
+const WHAT = "new LocalAgentState()";
+
 const dictSchema = z.strictObject({
   agent_id: z.string().min(1, "must be a non-empty string"),
   status: z.enum(AgentStatus).optional(),
@@ -69,18 +71,33 @@ export class LocalAgentState {
   readonly #history: HistoryEntry[] = [];
   #metadata: JsonObject = {};
 
+  /** Wrong options are ERR_INVALID_CONFIG, as every constructor's (they were ERR_INVALID_STATE, or either). */
   constructor(init: LocalAgentStateInit) {
-    if (typeof init?.agentId !== "string" || init.agentId.length === 0) {
-      throw new TriadError("ERR_INVALID_STATE", "LocalAgentState needs a non-empty agentId");
+    optionsObject(WHAT, init);
+    if (typeof init.agentId !== "string" || init.agentId.length === 0) {
+      throw new TriadError(
+        "ERR_INVALID_CONFIG",
+        `${WHAT}: option agentId must be a non-empty string (got ${shownValue(init.agentId)})`,
+        { option: "agentId" },
+      );
     }
-    checkKnownKeys("new LocalAgentState()", init, INIT_KEYS);
+    checkKnownKeys(WHAT, init, INIT_KEYS);
     const limit = init.historyLimit ?? DEFAULT_HISTORY_LIMIT;
     if (!Number.isSafeInteger(limit) || limit < 1) {
-      throw new TriadError("ERR_INVALID_STATE", `historyLimit must be a positive integer (got ${limit})`);
+      throw new TriadError(
+        "ERR_INVALID_CONFIG",
+        `${WHAT}: option historyLimit must be a positive integer (got ${shownValue(limit)})`,
+        { option: "historyLimit" },
+      );
     }
     this.agentId = init.agentId;
     this.historyLimit = limit;
-    this.#status = checkStatus(init.status ?? AgentStatus.IDLE);
+    this.#status = parseDict(
+      agentStatusSchema,
+      init.status ?? AgentStatus.IDLE,
+      "ERR_INVALID_CONFIG",
+      "status",
+    );
     this.#lastHeartbeat = utcNow();
   }
 

@@ -79,8 +79,14 @@ export class SharedAgentState {
     checkKnownKeys("new SharedAgentState()", init, INIT_KEYS);
     this.#coordinatorVersion = init.coordinatorVersion ?? "v1";
     this.#distributorVersion = init.distributorVersion ?? "v1";
-    this.#status = checkStatus(init.status ?? AgentStatus.IDLE);
-    this.#lease = checkLease(init.lease ?? null);
+    // Options, so ERR_INVALID_CONFIG like the checks above (a status of 5 was that, "asleep" ERR_INVALID_STATE).
+    this.#status = parseDict(
+      agentStatusSchema,
+      init.status ?? AgentStatus.IDLE,
+      "ERR_INVALID_CONFIG",
+      "status",
+    );
+    this.#lease = init.lease ? parseDict(leaseSchema, init.lease, "ERR_INVALID_CONFIG", "lease") : null;
   }
 
   get coordinatorVersion(): string {

@@ -135,7 +135,38 @@ describe("LocalAgentState", () => {
       "ERR_INVALID_STATE",
       /unknown key.*extra/,
     );
-    expectCode(() => new LocalAgentState({ agentId: "" }), "ERR_INVALID_STATE");
+  });
+
+  it('refuses wrong constructor options with ERR_INVALID_CONFIG, as every constructor does (an agentId of "" or a historyLimit of 0 was ERR_INVALID_STATE, a historyLimit of "5" ERR_INVALID_CONFIG)', () => {
+    const config = (init: unknown, message: RegExp) =>
+      expectCode(() => new LocalAgentState(init as never), "ERR_INVALID_CONFIG", message);
+    config({ agentId: "" }, /^new LocalAgentState\(\): option agentId must be a non-empty string \(got ""\)/);
+    config({}, /option agentId must be a non-empty string \(got undefined\)/);
+    config({ agentId: 5 }, /option agentId must be a non-empty string \(got 5\)/);
+    config(null, /the options must be an object \(got null\)/);
+    config({ agentId: "a", historyLimit: 0 }, /option historyLimit must be a positive integer \(got 0\)/);
+    config({ agentId: "a", historyLimit: 1.5 }, /option historyLimit must be a positive integer/);
+    config({ agentId: "a", historyLimit: "5" }, /option historyLimit must be a number/);
+    config({ agentId: "a", status: "asleep" }, /invalid status/);
+    config({ agentId: "a", status: 5 }, /option status must be a string/);
+    expectCode(
+      () => LocalAgentState.fromDict(new LocalAgentState({ agentId: "a" }).toDict(), { historyLimit: -1 }),
+      "ERR_INVALID_CONFIG",
+      /historyLimit/,
+    );
+    // The shared state's constructor alike: its status and lease are options too.
+    expectCode(
+      () => new SharedAgentState({ status: "asleep" as never }),
+      "ERR_INVALID_CONFIG",
+      /invalid status/,
+    );
+    expectCode(
+      () => new SharedAgentState({ lease: {} as never }),
+      "ERR_INVALID_CONFIG",
+      /invalid lease\.owner/,
+    );
+    // A wrong value given to a method of a built state is still ERR_INVALID_STATE.
+    expectCode(() => new LocalAgentState({ agentId: "a" }).setStatus("asleep" as never), "ERR_INVALID_STATE");
   });
 
   it("folds LangGraph updates with the annotation's reducers, Overwrite included", () => {
