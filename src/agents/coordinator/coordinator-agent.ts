@@ -396,6 +396,7 @@ export class CoordinatorAgent extends TriadAgent {
 
   /** Knows a distributor before it heartbeats (seed: register_distributor). */
   async registerDistributor(distributorId: string, url?: string): Promise<boolean> {
+    this.runState.assertRunning("registerDistributor");
     checkDistributorRegistration(distributorId, url);
     if (url) this.a2a.setPeer(distributorId, url);
     await this.core.onRegister(distributorId, url ?? null);

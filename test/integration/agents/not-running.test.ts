@@ -85,7 +85,7 @@ describe.each(testEngines("not-running"))(
       for (const agent of [worker, distributor, coordinator]) await agent.cleanup();
     });
 
-    it("refuses every write — limits, schedules, cancels, inputs, placements — before initialize() and after cleanup(), as it refuses submits; none is recorded", async () => {
+    it("refuses every write — limits, schedules, cancels, inputs, registrations, placements — before initialize() and after cleanup(), as it refuses submits; none is recorded", async () => {
       const redis = engine.config();
       const id = uniquePrefix("nw");
       const coordinator = new CoordinatorAgent({ agentId: `${id}-c`, redis });
@@ -104,6 +104,7 @@ describe.each(testEngines("not-running"))(
         ["removeSchedule", () => coordinator.removeSchedule(`${id}-s`)],
         ["cancelTask", () => coordinator.cancelTask(`${id}-t`)],
         ["provideInput", () => coordinator.provideInput(`${id}-t`, "x")],
+        ["registerDistributor", () => coordinator.registerDistributor(`${id}-d`, "http://127.0.0.1:1")],
         [
           "assignTaskToDistributor",
           () => coordinator.assignTaskToDistributor({ task_id: `${id}-t`, task_type: "echo" }, `${id}-d`),
@@ -129,6 +130,8 @@ describe.each(testEngines("not-running"))(
       expect((await coordinator.listLimits()).map((l) => l.task_type)).not.toContain(`${id}-type`);
       expect(await coordinator.getSchedule(`${id}-s`)).toBeNull();
       expect(await coordinator.core.getTask(`${id}-t`)).toBeNull();
+      // Not registered: the directory (restored from the store on initialize()) does not know it.
+      expect(coordinator.core.directory.get(`${id}-d`)).toBeUndefined();
       await coordinator.cleanup();
     });
   },
