@@ -19,7 +19,11 @@ import { configDefaults, defineConfig } from "vitest/config";
  */
 const CHAOS = ["test/chaos/**/*.test.ts"];
 const UNIT = ["test/unit/**/*.test.ts"];
-const ISOLATED = ["test/unit/state/langgraph-agent.test.ts"];
+const ISOLATED = [
+  "test/unit/state/langgraph-agent.test.ts",
+  // Sets a shared constant to another value with vi.mock, for the modules it imports.
+  "test/unit/state/task-id-bound.test.ts",
+];
 
 export default defineConfig({
   test: {

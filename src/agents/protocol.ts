@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { isPlainJson, isPlainObject, type JsonObject, type JsonValue } from "../core/json.js";
+import { MAX_TASK_ID_LENGTH } from "../core/state/task-id.js";
 import { MAX_TASK_TYPE_LENGTH } from "../core/state/task-type.js";
 
 /**
@@ -22,7 +23,7 @@ const isJsonObject = (v: unknown) => isPlainObject(v) && isJson(v);
 const json = z.custom<JsonValue>(isJson, "must be a JSON value");
 const jsonObject = z.custom<JsonObject>(isJsonObject, "must be a JSON object");
 
-const id = z.string().min(1).max(200);
+const id = z.string().min(1).max(MAX_TASK_ID_LENGTH);
 const status = z.enum(["pending", "in_progress", "completed", "failed", "abandoned", "input_required"]);
 
 export const taskDictSchema = z.object({
@@ -389,7 +390,7 @@ function isTaskDict(t: unknown): boolean {
   if (!isPlainObject(t) || !onlyKeys(t, TASK_KEYS)) return false;
   return (
     isId(t.task_id) &&
-    isId(t.task_type) &&
+    isTaskType(t.task_type) &&
     isJsonObject(t.payload) &&
     TASK_STATUSES.has(t.status) &&
     isJson(t.result) &&
@@ -531,7 +532,11 @@ function everyItem(list: unknown, check: (item: unknown) => boolean): boolean {
 }
 
 function isId(v: unknown): boolean {
-  return typeof v === "string" && v.length >= 1 && v.length <= 200;
+  return typeof v === "string" && v.length >= 1 && v.length <= MAX_TASK_ID_LENGTH;
+}
+
+function isTaskType(v: unknown): boolean {
+  return typeof v === "string" && v.length >= 1 && v.length <= MAX_TASK_TYPE_LENGTH;
 }
 
 function isStringOrNull(v: unknown): boolean {

@@ -3,7 +3,7 @@ import { taskTypeLimit } from "../agents/limits/limit-spec.js";
 import { MAX_PAYLOAD_DEPTH } from "../agents/payload-depth.js";
 import { scheduleInput } from "../agents/schedules/schedule-spec.js";
 import type { JsonValue } from "../core/json.js";
-import { DOT_SEGMENT_ID } from "../core/state/task-id.js";
+import { DOT_SEGMENT_ID, MAX_TASK_ID_LENGTH } from "../core/state/task-id.js";
 import { MAX_TASK_TYPE_LENGTH } from "../core/state/task-type.js";
 
 /**
@@ -48,7 +48,7 @@ export const taskStatus = named(z.enum(TASK_STATUSES), "TaskStatus", "Where a ta
 export const taskId = z
   .string()
   .min(1)
-  .max(200)
+  .max(MAX_TASK_ID_LENGTH)
   .regex(/^[^\s\p{Cc}]+$/u, "must not contain whitespace or control characters")
   .regex(/^(?!\.\.?$)/, DOT_SEGMENT_ID);
 

@@ -1,8 +1,8 @@
 import { TriadError } from "../../core/errors.js";
 import { assertJson, type JsonObject, jsonCopy } from "../../core/json.js";
 import { Task } from "../../core/state/index.js";
-import { assertSubmittableTaskId } from "../../core/state/task-id.js";
-import { assertSubmittableTaskType } from "../../core/state/task-type.js";
+import { assertSubmittableTaskId, MAX_TASK_ID_LENGTH } from "../../core/state/task-id.js";
+import { assertSubmittableTaskType, MAX_TASK_TYPE_LENGTH } from "../../core/state/task-type.js";
 import { checkPayloadDepth } from "../payload-depth.js";
 import { isDependencyPolicy, isIdList, type TaskDict, taskDictSchema } from "../protocol.js";
 
@@ -65,7 +65,7 @@ function freshTaskDict(task: unknown): TaskDict | null {
     on_dependency_failure,
   } = task as Record<string, unknown>;
   for (const key in task) if (!FRESH_KEYS.has(key)) return null;
-  if (!isId(task_id) || !isId(task_type)) return null;
+  if (!isBounded(task_id, MAX_TASK_ID_LENGTH) || !isBounded(task_type, MAX_TASK_TYPE_LENGTH)) return null;
   if (depends_on !== undefined && !isIdList(depends_on)) return null;
   if (on_dependency_failure !== undefined && !isDependencyPolicy(on_dependency_failure)) return null;
   if (
@@ -100,6 +100,7 @@ function freshTaskDict(task: unknown): TaskDict | null {
   return dict;
 }
 
-function isId(value: unknown): value is string {
-  return typeof value === "string" && value.length > 0 && value.length <= 200;
+/** A task id or type: a non-empty string within its shared bound. */
+function isBounded(value: unknown, max: number): value is string {
+  return typeof value === "string" && value.length > 0 && value.length <= max;
 }

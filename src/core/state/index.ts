@@ -58,6 +58,7 @@ export {
 } from "./shared-agent-state.js";
 export { AgentStatus, isTerminalStatus, TaskStatus, TERMINAL_TASK_STATUSES } from "./status.js";
 export { Task, type TaskInit, type TaskUpdates } from "./task.js";
+export { MAX_TASK_ID_LENGTH } from "./task-id.js";
 export type { TaskDict } from "./task-schema.js";
 export { MAX_TASK_TYPE_LENGTH } from "./task-type.js";
 export { isUnrecoverable, UnrecoverableError } from "./unrecoverable.js";

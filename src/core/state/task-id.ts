@@ -1,6 +1,13 @@
 import { TriadError } from "../errors.js";
 
 /**
+ * The longest task id, in characters, wherever one is given or carried: a submitted or spawned
+ * task, POST /tasks, the A2A gateway, the messages between agents. One bound, as for task types
+ * (MAX_TASK_TYPE_LENGTH), so that an id one surface takes is never refused by another.
+ */
+export const MAX_TASK_ID_LENGTH = 200;
+
+/**
  * Ids no URL can name: `.` and `..` are dot segments, which every URL parser (so every client)
  * removes from `/tasks/<id>`, so such a task could be submitted but never read or canceled.
  */

@@ -3,7 +3,7 @@ import { TriadError } from "../errors.js";
 /**
  * The longest task type, in characters, wherever one is given: a submitted or spawned task, a
  * limit (PUT /limits/:task_type, --limit), a schedule's task, POST /tasks and the A2A gateway.
- * One bound, so that a type one surface takes is never refused by another (as task ids, 200).
+ * One bound, so that a type one surface takes is never refused by another (as task ids: MAX_TASK_ID_LENGTH).
  */
 export const MAX_TASK_TYPE_LENGTH = 200;
 

@@ -5,6 +5,7 @@ import type { CoordinatorAgent } from "../../agents/index.js";
 import type { TaskDict } from "../../agents/protocol.js";
 import { isStoreUnavailable } from "../../core/errors.js";
 import type { JsonValue } from "../../core/json.js";
+import { MAX_TASK_ID_LENGTH } from "../../core/state/task-id.js";
 import { clusterFinished, endedAt } from "../cluster-tasks.js";
 import { contextDigest, RejectedTasks } from "./rejected-tasks.js";
 import { stateOf, toA2ATask } from "./task-view.js";
@@ -12,8 +13,6 @@ import { stateOf, toA2ATask } from "./task-view.js";
 /** Open tasks looked at per ListTasks at most (the finished ones come from the coordinator's memory). */
 const MAX_OPEN_LISTED = 1000;
 const DEFAULT_PAGE_SIZE = 50;
-/** Triad task ids are at most this long; anything longer is no task of ours. */
-const MAX_TASK_ID = 200;
 
 /**
  * The SDK's TaskStore over Triad's own records. The state and the result always come from the
@@ -51,7 +50,8 @@ export class TriadTaskStore implements TaskStore {
   }
 
   async load(taskId: string): Promise<Task | undefined> {
-    if (taskId.length > MAX_TASK_ID) return undefined;
+    // Triad task ids are at most this long; anything longer is no task of ours.
+    if (taskId.length > MAX_TASK_ID_LENGTH) return undefined;
     const [record, envelope] = await Promise.all([
       this.coordinator.core.getTask(taskId),
       this.envelope(taskId),
