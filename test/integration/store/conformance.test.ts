@@ -388,4 +388,44 @@ describe.each(engines)("store on $name", (engine) => {
       await expect(c.incr("x", 1.5)).rejects.toMatchObject({ code: "ERR_INVALID_ARGUMENT" });
     });
   });
+
+  describe("a client not connected", () => {
+    // The embedded engine served a client before connect() and after disconnect(): code that
+    // kept using a closed client worked on memory:// and failed on Redis.
+    const everyCommand = (c: RedisClient): [string, () => Promise<unknown>][] => [
+      ["get", () => c.get("nc")],
+      ["set", () => c.set("nc", 1)],
+      ["delete", () => c.delete("nc")],
+      ["exists", () => c.exists("nc")],
+      ["incr", () => c.incr("nc-count")],
+      ["publish", () => c.publish("nc-ch", 1)],
+      ["subscribe", () => c.subscribe("nc-ch", () => {})],
+      ["transaction", () => c.transaction<number>("nc", (n) => (n ?? 0) + 1)],
+      ["acquireLease", () => c.acquireLease("nc-lease", "o", 10)],
+      ["getLease", () => c.getLease("nc-lease")],
+    ];
+    const refusesAll = async (c: RedisClient) => {
+      for (const [name, command] of everyCommand(c)) {
+        await expect(command(), name).rejects.toMatchObject({
+          code: "ERR_NOT_CONNECTED",
+          message: expect.stringContaining("call connect() first"),
+          details: expect.objectContaining({ status: 503 }),
+        });
+      }
+    };
+
+    it("refuses every command before connect() and after disconnect() with ERR_NOT_CONNECTED, and serves again once connected", async () => {
+      const c = new RedisClient(engine.config());
+      open.push(c);
+      await refusesAll(c);
+      expect(await c.connect()).toBe(true);
+      expect(await c.set("nc", 7)).toBe(true);
+      await c.disconnect();
+      await refusesAll(c);
+      expect(await c.connect()).toBe(true);
+      // Nothing refused was written: the key holds what was set while connected.
+      expect(await c.get("nc")).toBe(7);
+      expect(await c.getLease("nc-lease")).toBeNull();
+    });
+  });
 });

@@ -1,7 +1,13 @@
+import { storeUnavailable } from "../../../errors.js";
 import type { ScriptReply, SetOptions, StoreEngine, StoreScript } from "../../engine.js";
 import { type MemoryServer, memoryServer } from "./server.js";
 
-/** The embedded engine: no server process, Redis semantics, one event loop as the lock. */
+/**
+ * The embedded engine: no server process, Redis semantics, one event loop as the lock. Like the
+ * Redis engines, it serves only between connect() and disconnect(): a command before or after is
+ * refused with ERR_NOT_CONNECTED (it was served, so code that kept using a closed client worked
+ * here and failed on Redis).
+ */
 export class MemoryEngine implements StoreEngine {
   readonly kind = "memory" as const;
   private readonly server: MemoryServer;
@@ -9,7 +15,10 @@ export class MemoryEngine implements StoreEngine {
   private readonly subscriptions = new Map<string, (channel: string, message: string) => void>();
 
   /** `maxFinished`: RedisConfig.memoryMaxFinished, for the whole named store (the last one given holds). */
-  constructor(name: string, maxFinished?: number) {
+  constructor(
+    private readonly name: string,
+    maxFinished?: number,
+  ) {
     this.server = memoryServer(name);
     if (maxFinished !== undefined) this.server.keyspace.maxRetired = maxFinished;
   }
@@ -30,8 +39,18 @@ export class MemoryEngine implements StoreEngine {
     }
   }
 
+  /** The server, while connected; else ERR_NOT_CONNECTED, as the Redis engines say it. */
+  private get open(): MemoryServer {
+    if (!this.connected)
+      throw storeUnavailable(
+        "ERR_NOT_CONNECTED",
+        `not connected to memory://${this.name}: call connect() first`,
+      );
+    return this.server;
+  }
+
   private get db() {
-    return this.server.keyspace;
+    return this.open.keyspace;
   }
 
   async get(key: string): Promise<string | null> {
@@ -55,15 +74,16 @@ export class MemoryEngine implements StoreEngine {
   }
 
   async publish(channel: string, message: string): Promise<number> {
-    return this.server.publish(channel, message);
+    return this.open.publish(channel, message);
   }
 
   async subscribe(channels: string[], listener: (channel: string, message: string) => void): Promise<void> {
+    const server = this.open;
     for (const channel of channels) {
       const previous = this.subscriptions.get(channel);
-      if (previous !== undefined) this.server.unsubscribe(channel, previous);
+      if (previous !== undefined) server.unsubscribe(channel, previous);
       this.subscriptions.set(channel, listener);
-      this.server.subscribe(channel, listener);
+      server.subscribe(channel, listener);
     }
   }
 
