@@ -155,7 +155,7 @@ type LedgerOp =
   | { op: "tick"; ms: number }
   | { op: "progress"; id: string; fence: Fence; value: JsonValue }
   /** parent: the parent a mark requires ("" none; records are spawned by "a" or none). */
-  | { op: "cascade"; id: string; step: "mark" | "done" | "again"; parent: string };
+  | { op: "cascade"; id: string; step: "mark" | "done" | "again" | "walk" | "markWalk"; parent: string };
 
 const smallJson: fc.Arbitrary<JsonValue> = fc.oneof(
   fc.integer({ min: -5, max: 1000 }),
@@ -353,7 +353,13 @@ function ledgerOps(v: Values): fc.Arbitrary<LedgerOp[]> {
       arbitrary: fc.record({
         op: fc.constant("cascade" as const),
         id,
-        step: fc.constantFrom("mark" as const, "done" as const, "again" as const),
+        step: fc.constantFrom(
+          "mark" as const,
+          "done" as const,
+          "again" as const,
+          "walk" as const,
+          "markWalk" as const,
+        ),
         parent: fc.constantFrom("", "", "a", "b"),
       }),
     },
@@ -569,6 +575,22 @@ async function ledgerStep(
       return onBoth(sides, (s) => s.progress.write({ task_id: op.id, fence: f, progress: op.value }));
     }
     case "cascade":
+      if (op.step === "walk" || op.step === "markWalk") {
+        // The whole walk (no limit cuts it): what it reaches does not hang on a set's order.
+        const item = {
+          taskId: op.id,
+          reason: op.step === "walk" ? "" : "canceled by client",
+          parent: op.parent,
+        };
+        return onBoth(sides, async (s) => {
+          const w = await s.cascade.walk([item], 1000, 60_000);
+          return {
+            ...w,
+            ended: w.ended.sort((a, b) => (a.task.task_id < b.task.task_id ? -1 : 1)),
+            rest: sorted(w.rest),
+          };
+        });
+      }
       return onBoth(sides, (s) =>
         op.step === "mark"
           ? s.cascade.mark(op.id, "canceled by client", op.parent)

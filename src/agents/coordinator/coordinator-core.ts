@@ -2,7 +2,7 @@ import type { JsonValue } from "../../core/json.js";
 import { isTerminalStatus } from "../../core/state/status.js";
 import type { RedisClient } from "../../core/store/index.js";
 import { type InputAnswer, InputKeeper } from "../input/input-keeper.js";
-import type { NewTask, TaskLedger } from "../ledger/task-ledger.js";
+import type { NewTask, TaskLedger, TaskRecord } from "../ledger/task-ledger.js";
 import { BoundedMap } from "../observe/bounded-map.js";
 import type { AgentPayload, DistributorHeartbeat, TaskDict } from "../protocol.js";
 import { ScheduleControls } from "../schedule-controls/schedule-controls.js";
@@ -132,6 +132,7 @@ export class CoordinatorCore {
       ended: (task) => this.finished(task),
       submit: (tasks) => this.submitEach(tasks),
       abandon: (taskId, reason) => this.abandon(taskId, reason),
+      cascadeEnded: (record) => this.abandoned(record.task.task_id, record.task.error ?? "", record),
     });
     this.placement = new Placement({
       ledger: o.ledger,
@@ -370,7 +371,7 @@ export class CoordinatorCore {
     const marked = await this.workflow.markCanceled(taskId, reason);
     let canceled = await this.abandon(taskId, reason);
     // Its open spawned tasks end too, even when it had already finished; its dependents only if
-    // this cancel ended it (WorkflowKeeper.cascadeStep).
+    // this cancel ended it (cascade-walk-1.lua).
     const below = (await this.workflow.cascadeCancel(taskId, reason)).filter((id) => id !== taskId).length;
     const task = await this.getTask(taskId);
     if (task === null) return null;
@@ -549,11 +550,15 @@ export class CoordinatorCore {
   /** Ends an open task abandoned (one ledger step, its fence moved on) and says so: true if it did. */
   private async abandon(taskId: string, reason: string, owner = ""): Promise<boolean> {
     if (!(await this.o.ledger.abandon(taskId, reason, owner))) return false;
+    this.abandoned(taskId, reason, await this.o.ledger.get(taskId));
+    return true;
+  }
+
+  /** An open task ended abandoned in the store (here, or by a cancel cascade's walk): says so. */
+  private abandoned(taskId: string, reason: string, record: TaskRecord | null): void {
     this.placement.drop(taskId);
     this.o.events?.abandoned?.(taskId, reason);
-    const record = await this.o.ledger.get(taskId);
     if (record) this.finished(record.task, true, spawnsUnrecorded(record));
-    return true;
   }
 
   /**

@@ -2,7 +2,7 @@ import { TriadError } from "../../core/errors.js";
 import type { JsonObject, JsonValue } from "../../core/json.js";
 import type { RedisClient, ScriptReply, StoreScript } from "../../core/store/index.js";
 import { TickBatcher } from "../../core/tick-batcher.js";
-import { commitEvent, type LedgerEvent, observed, observedEach } from "./ledger-events.js";
+import { commitEvent, type LedgerEvent, observed, observedEach, tell } from "./ledger-events.js";
 import { checkedLedgerOptions, type LedgerOptions } from "./ledger-options.js";
 import * as scripts from "./ledger-scripts.js";
 import { shardOf, shardTag } from "./shards.js";
@@ -472,6 +472,11 @@ export class TaskLedger {
   }
 
   // --- workflows (the mechanism is src/agents/workflow/; each step one script) ------------------
+
+  /** Tells the observer of a change another room's script made to records (a cancel cascade's walk). */
+  told(event: LedgerEvent): void {
+    if (this.observer !== undefined) tell(this.observer, event);
+  }
 
   /**
    * Registers `dependent` on `dependency` (in the dependency's shard): "" when registered (its

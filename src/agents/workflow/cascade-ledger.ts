@@ -1,8 +1,20 @@
 import type { RedisClient } from "../../core/store/index.js";
 import { TickBatcher } from "../../core/tick-batcher.js";
 import { shardOf, shardTag } from "../ledger/shards.js";
-import type { TaskLedger } from "../ledger/task-ledger.js";
+import type { TaskLedger, TaskRecord } from "../ledger/task-ledger.js";
+import { parseRecord } from "../ledger/task-record.js";
 import * as scripts from "./cascade-scripts.js";
+
+/** A task a cascade walk starts from: a target to mark (with the reason it ends with), or one on the frontier (reason ""). */
+export type CascadeItem = { taskId: string; reason: string; parent: string };
+/** What one walk did (see CascadeLedger.walk). */
+export type CascadeWalk = {
+  walked: number;
+  ended: TaskRecord[];
+  rest: string[];
+  foreign: CascadeItem[];
+  held: string[];
+};
 
 /**
  * The store side of a cancel cascade: marking a task (its record keeps the reason, its id joins
@@ -62,6 +74,61 @@ export class CascadeLedger {
   /** Puts `taskId` back on the frontier if it is marked: true if it is. */
   again(taskId: string): Promise<boolean> {
     return this.again_.add(this.group(taskId), taskId);
+  }
+
+  /**
+   * Walks the cascade from `items` in one script call (one per shard on Redis Cluster), up to
+   * `limit` tasks per call (cascade-walk-1.lua): a target with a reason is marked first, one
+   * with reason "" is on the frontier already. Answers the tasks it ended (records as left),
+   * the ids left on the frontier, the targets in shards this call could not touch (Redis
+   * Cluster) and the ids held on the frontier until those are marked.
+   */
+  async walk(items: CascadeItem[], limit: number, retentionMs: number): Promise<CascadeWalk> {
+    const byShard = new Map<string, CascadeItem[]>();
+    for (const item of items) {
+      const group =
+        this.store.engine.kind === "cluster" ? String(shardOf(item.taskId, this.ledger.shards)) : "";
+      const list = byShard.get(group);
+      if (list === undefined) byShard.set(group, [item]);
+      else list.push(item);
+    }
+    // The calls run side by side (Redis Cluster): `limit` is shared out between them, and a call
+    // whose share is 0 marks the targets it is given and walks none (they join its frontier).
+    const groups = [...byShard];
+    const share = (k: number) => Math.floor(limit / groups.length) + (k < limit % groups.length ? 1 : 0);
+    const tag0 = shardTag(0);
+    const base = this.store.key(tag0).slice(0, -tag0.length);
+    const now = new Date().toISOString();
+    const replies = await Promise.all(
+      groups.map(([only, list], k) => {
+        const args: (string | number)[] = [base, this.ledger.shards, only, now, retentionMs, share(k)];
+        for (const t of list) args.push(t.taskId, t.reason, t.parent);
+        const keys = [
+          `${shardTag(only === "" ? shardOf(list[0]!.taskId, this.ledger.shards) : Number(only))}cascade`,
+        ];
+        return this.store.runScript(scripts.cascadeWalk, keys, args);
+      }),
+    );
+    const out: CascadeWalk = { walked: 0, ended: [], rest: [], foreign: [], held: [] };
+    for (const reply of replies) {
+      const [walked, ended, rest, foreign, held] = reply as [
+        number,
+        string[][],
+        string[],
+        string[],
+        string[],
+      ];
+      out.walked += walked;
+      for (const [id, ...flat] of ended) {
+        const record = parseRecord(id!, flat);
+        if (record !== null) out.ended.push(record);
+      }
+      out.rest.push(...rest);
+      for (let i = 0; i < foreign.length; i += 3)
+        out.foreign.push({ taskId: foreign[i]!, reason: foreign[i + 1]!, parent: foreign[i + 2]! });
+      out.held.push(...held);
+    }
+    return out;
   }
 
   /** Up to `perShard` ids of each shard's frontier. */

@@ -5,7 +5,7 @@ import type { RedisClient } from "../../core/store/index.js";
 import { DEFAULT_BACKOFF_MS, DEFAULT_MAX_RETRIES } from "../ledger/ledger-scripts.js";
 import type { TaskLedger, TaskRecord } from "../ledger/task-ledger.js";
 import type { TaskDict } from "../protocol.js";
-import { CascadeLedger } from "./cascade-ledger.js";
+import { type CascadeItem, CascadeLedger } from "./cascade-ledger.js";
 
 export type WorkflowKeeperOptions = {
   ledger: TaskLedger;
@@ -22,6 +22,8 @@ export type WorkflowKeeperOptions = {
   submit: (tasks: TaskDict[]) => Promise<PromiseSettledResult<boolean>[]>;
   /** Ends an open task abandoned with `reason`; true if this call ended it. */
   abandon: (taskId: string, reason: string) => Promise<boolean>;
+  /** A cancel cascade's walk ended this open task abandoned (in the store already): tell waiters. */
+  cascadeEnded?: (record: TaskRecord) => void;
   /** Spawned tasks that cannot be recorded as asked (malformed, or nested too deep), with the reason. */
   refusedSpawn?: (parentId: string, reason: string) => void;
 };
@@ -52,6 +54,8 @@ const REWATCH_BATCH = 1_000;
 const UNKNOWN_RETRIES = 3;
 /** Tasks one cancel call walks itself at most; the rest of its cascade is left on the frontier, for the ticks. */
 const CASCADE_LIMIT = 10_000;
+/** Tasks one script call of a cascade walk visits at most (each call stays short in the store). */
+const CASCADE_CALL = 500;
 /** Frontier ids a monitor tick takes per shard (it walks on from them, up to CASCADE_LIMIT tasks). */
 const CASCADE_BATCH = 500;
 
@@ -80,8 +84,6 @@ export class WorkflowKeeper {
   /** Tasks whose registration failed here: registered again at the next tick, ahead of the pass. */
   private readonly retryWatch = new Set<string>();
   private readonly cascade: CascadeLedger;
-  /** Tasks whose cascade step runs in this process now. */
-  private readonly cascading = new Set<string>();
   /** Tasks one walk visits at most (CASCADE_LIMIT; a test sets fewer to cut a cascade). */
   private cascadeLimit = CASCADE_LIMIT;
 
@@ -235,7 +237,7 @@ export class WorkflowKeeper {
     // A task a cancel ended sends no notices: its cascade step marks and ends every dependent
     // (a notice would make a dependent that says "run" ready). A task that ended otherwise
     // (completed, failed, abandoned for another reason) sends them even if a cancel reached it
-    // later: that cancel leaves its dependents alone (cascadeStep), and they hear of its end here.
+    // later: that cancel leaves its dependents alone (cascade-walk-1.lua), and they hear of its end here.
     const canceled = record !== null && endedByCancel(record);
     if (!canceled) await Promise.all(ended.dependents.map((d) => this.notify(d, taskId, status)));
     await this.o.ledger.settleEnded(taskId, spawned);
@@ -436,65 +438,45 @@ export class WorkflowKeeper {
     return this.cascade.mark(taskId, reason);
   }
 
-  /** Walks the cascade from `start` (tasks on the frontier), up to CASCADE_LIMIT tasks; the ids it ended. */
+  /**
+   * Walks the cascade from `start` (tasks on the frontier), up to CASCADE_LIMIT tasks, CASCADE_CALL
+   * per script call (cascade-walk-1.lua: one round trip ends a 200-deep chain on one Redis; on
+   * Redis Cluster the walk goes on per shard, a call for each shard the cascade crosses into).
+   * The ids it ended.
+   */
   private async walk(start: string[]): Promise<string[]> {
     const ended: string[] = [];
-    let frontier = start;
+    let items: CascadeItem[] = start.map((taskId) => ({ taskId, reason: "", parent: "" }));
+    let held: string[] = [];
     let walked = 0;
-    while (frontier.length > 0 && walked < this.cascadeLimit) {
-      const batch = frontier.slice(0, this.cascadeLimit - walked);
-      walked += batch.length;
-      frontier = (await Promise.all(batch.map((id) => this.cascadeStep(id, ended)))).flat();
+    while (items.length > 0) {
+      const budget = this.cascadeLimit - walked;
+      // Past the limit, the targets reached are still marked (a walk of none): they join the
+      // frontier, and the tasks held for them can leave it.
+      if (budget <= 0) items = items.filter((t) => t.reason !== "");
+      if (items.length === 0) break;
+      const limit = Math.max(0, Math.min(CASCADE_CALL, budget));
+      const step = await this.cascade.walk(items, limit, this.o.ledger.retentionMs);
+      // Each call marks every target it is given first: those `held` waited for are marked now.
+      await Promise.all(held.map((id) => this.cascade.done(id)));
+      held = step.held;
+      walked += step.walked;
+      for (const record of step.ended) {
+        const taskId = record.task.task_id;
+        ended.push(taskId);
+        this.o.ledger.told({ op: "abandoned", task_id: taskId, reason: record.task.error ?? "" });
+        this.o.cascadeEnded?.(record);
+      }
+      const rest = step.rest.map((taskId) => ({ taskId, reason: "", parent: "" }));
+      items = [...rest, ...step.foreign];
     }
     if (ended.length > 0) this.sweepSoon();
     return ended;
   }
 
-  /**
-   * One task on the frontier: ends it with its mark's reason if still open, marks its dependents
-   * ("dependency <id> abandoned") if a cancel ended it, and its spawned tasks ("parent <id>
-   * canceled") whether or not it had ended, then takes it off the frontier. A task that had
-   * ended otherwise (completed, failed, abandoned for another reason: a cancel of it answers
-   * false) keeps its dependents out of the cascade: they heard of its end by their notice, and
-   * were handled by their on_dependency_failure. Returns those marked now (the next layer).
-   * Every step may be repeated.
-   */
-  private async cascadeStep(taskId: string, ended: string[]): Promise<string[]> {
-    if (this.cascading.has(taskId)) return [];
-    this.cascading.add(taskId);
-    try {
-      let record = await this.o.ledger.get(taskId);
-      let byCancel = record !== null && endedByCancel(record);
-      if (record !== null && record.canceled !== undefined && !isTerminalStatus(record.task.status)) {
-        if (await this.o.abandon(taskId, record.canceled)) {
-          ended.push(taskId);
-          byCancel = true;
-        } else {
-          // Something else ended it first (a commit, another abandon): as it ended.
-          record = await this.o.ledger.get(taskId);
-          byCancel = record !== null && endedByCancel(record);
-        }
-      }
-      // Read after the abandon: a dependent that registers later finds this task ended.
-      const dependents = byCancel ? await this.o.ledger.dependentsOf(taskId) : [];
-      const children = record === null ? [] : spawnedIds(record);
-      const targets: Array<[string, string, string]> = [
-        ...dependents.map((d): [string, string, string] => [d, `dependency ${taskId} abandoned`, ""]),
-        ...children.map((c): [string, string, string] => [c, `parent ${taskId} canceled`, taskId]),
-      ];
-      const marked = await Promise.all(
-        targets.map(([id, why, parent]) => this.cascade.mark(id, why, parent)),
-      );
-      await this.cascade.done(taskId);
-      return targets.filter((_, i) => marked[i]).map(([id]) => id);
-    } finally {
-      this.cascading.delete(taskId);
-    }
-  }
-
   /** One tick's share of the cascades a limit or a crash cut: walks on from every shard's frontier. */
   private async sweepCascades(): Promise<void> {
-    const ids = (await this.cascade.frontier(CASCADE_BATCH)).filter((id) => !this.cascading.has(id));
+    const ids = await this.cascade.frontier(CASCADE_BATCH);
     if (ids.length > 0) await this.walk(ids);
   }
 }
