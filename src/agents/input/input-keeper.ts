@@ -1,5 +1,6 @@
 import { TriadError } from "../../core/errors.js";
 import { assertJson, type JsonValue } from "../../core/json.js";
+import { StoreCheckpointSaver } from "../../core/state/checkpoint/store-checkpoint-saver.js";
 import type { RedisClient } from "../../core/store/index.js";
 import type { TaskLedger } from "../ledger/task-ledger.js";
 import { depthProblem } from "../payload-depth.js";
@@ -43,15 +44,20 @@ export class InputKeeper {
   /** The most bytes a task's record may hold (a message must carry it to a distributor); null: no limit. */
   private maxRecordBytes: number | null = null;
 
+  /** The graph checkpoints the distributors store (read here for their size only). */
+  private readonly checkpoints: StoreCheckpointSaver;
+
   constructor(private readonly o: InputKeeperOptions) {
     this.inputs = new InputLedger(o.store, o.ledger);
+    this.checkpoints = new StoreCheckpointSaver(o.store);
   }
 
   /**
    * Tasks go to distributors in messages of at most `bodyBytes` (another process's HTTP body
    * limit): an input that would make its task larger than a message can carry is refused
    * (ERR_INPUT_TOO_LARGE), and the task keeps waiting, instead of being taken and the task then
-   * abandoned as one that cannot be sent.
+   * abandoned as one that cannot be sent. A graph task's next attempt also carries its stored
+   * checkpoint to its worker (in a message of the same limit): its bytes count too.
    */
   limitTaskSize(bodyBytes: number): void {
     this.maxRecordBytes = Math.max(0, bodyBytes - ENVELOPE_BYTES);
@@ -65,11 +71,17 @@ export class InputKeeper {
         status: 422,
       });
     }
-    const verdict = await this.inputs.provide(taskId, value, question, this.maxRecordBytes ?? undefined);
+    // The checkpoint cannot change while the task waits (no attempt runs, the thread is fenced).
+    const checkpointBytes = this.maxRecordBytes === null ? 0 : await this.checkpointBytes(taskId);
+    const maxBytes =
+      this.maxRecordBytes === null ? undefined : Math.max(0, this.maxRecordBytes - checkpointBytes);
+    const verdict = await this.inputs.provide(taskId, value, question, maxBytes);
     if (!verdict.given && "tooLarge" in verdict) {
+      const withCheckpoint =
+        checkpointBytes > 0 ? ` with its graph checkpoint (${checkpointBytes} bytes)` : "";
       throw new TriadError(
         "ERR_INPUT_TOO_LARGE",
-        `the input would make task ${taskId} ${verdict.tooLarge} bytes, over the ${this.maxRecordBytes} a task may take to be sent to a distributor; it was not given, and the task still waits for input`,
+        `the input would make task ${taskId} ${verdict.tooLarge + checkpointBytes} bytes${withCheckpoint}, over the ${this.maxRecordBytes} a task may take to be sent; it was not given, and the task still waits for input`,
         { status: 413 },
       );
     }
@@ -85,6 +97,12 @@ export class InputKeeper {
     // Pending on no distributor, unless someone placed it already in between.
     if (record.task.status === "pending" && record.distributor === null) this.o.place(record.task);
     return { given: true, task: record.task };
+  }
+
+  /** The bytes of the checkpoint a graph task's next attempt carries to its worker (0: none stored). */
+  private async checkpointBytes(taskId: string): Promise<number> {
+    const transfers = await this.checkpoints.exportThread(taskId);
+    return transfers.length === 0 ? 0 : Buffer.byteLength(JSON.stringify(transfers));
   }
 
   /** One wake-up (at most once a second): ends the tasks whose wait for input ran out (abandoned, with the reason). */
