@@ -1,5 +1,3 @@
-import type { CoordinatorAgentOptions } from "../../src/agents/coordinator/coordinator-agent.js";
-import type { WorkerAgentOptions } from "../../src/agents/worker/worker-agent.js";
 import type { Task } from "../../src/index.js";
 import {
   type A2AMessage,
@@ -11,7 +9,6 @@ import {
   type Timing,
   WorkerAgent,
 } from "../../src/index.js";
-import { until } from "./wait.js";
 
 /** Fast timing for tests: dead after 400 ms of silence instead of 3 s. */
 export const FAST: Timing = {
@@ -174,69 +171,4 @@ export class TestCluster {
     for (const c of this.commits) counts.set(c.taskId, (counts.get(c.taskId) ?? 0) + 1);
     return counts;
   }
-}
-
-export type StandbyPair = {
-  c1: CoordinatorAgent;
-  c2: CoordinatorAgent;
-  d: DistributorAgent;
-  w: WorkerAgent;
-};
-
-/**
- * Two coordinators `c1-<run>` and `c2-<run>` on one store and router, and one distributor
- * `<distributorId>-<run>` reporting to c2 (c1 only once c2 stops answering) with one worker
- * `<workerId>-<run>`; each started, its cleanup pushed on `stops`. Resolves once c2 knows the
- * distributor with its worker's room.
- */
-export async function standbyPair(o: {
-  router: FaultyRouter;
-  redis: RedisConfig;
-  run: string;
-  stops: Array<() => Promise<unknown>>;
-  coordinator?: Partial<CoordinatorAgentOptions>;
-  worker?: Partial<WorkerAgentOptions>;
-  distributorId?: string;
-  workerId?: string;
-}): Promise<StandbyPair> {
-  const { router, redis, run, stops } = o;
-  const [c1, c2] = ["c1", "c2"].map(
-    (name) =>
-      new CoordinatorAgent({
-        agentId: `${name}-${run}`,
-        redis,
-        a2a: { router },
-        timing: FAST,
-        ...o.coordinator,
-      }),
-  ) as [CoordinatorAgent, CoordinatorAgent];
-  await Promise.all([c1.initialize(), c2.initialize()]);
-  stops.push(
-    () => c1.cleanup(),
-    () => c2.cleanup(),
-  );
-  const d = new DistributorAgent({
-    agentId: `${o.distributorId ?? "d"}-${run}`,
-    coordinatorId: c2.agentId,
-    coordinators: [{ id: c1.agentId }],
-    redis,
-    a2a: { router },
-    timing: FAST,
-  });
-  await d.initialize();
-  stops.push(() => d.cleanup());
-  const w = new WorkerAgent({
-    agentId: `${o.workerId ?? "w"}-${run}`,
-    distributorId: d.agentId,
-    a2a: { router },
-    timing: FAST,
-    ...o.worker,
-  });
-  await w.initialize();
-  stops.push(() => w.cleanup());
-  await until(
-    "c2 knows the distributor with its worker",
-    () => (c2.core.directory.get(d.agentId)?.capacity ?? 0) > 0,
-  );
-  return { c1, c2, d, w };
 }

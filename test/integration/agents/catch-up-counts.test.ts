@@ -1,9 +1,8 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { TaskLedger } from "../../../src/agents/ledger/task-ledger.js";
-import { CoordinatorAgent, DistributorAgent, WorkerAgent } from "../../../src/index.js";
 import { taskCounts } from "../../../src/server/dashboard/cluster-view.js";
-import { FAST, FaultyRouter } from "../../helpers/cluster.js";
 import { testEngines } from "../../helpers/engines.js";
+import { twoCoordinators } from "../../helpers/two-coordinators.js";
 import { until } from "../../helpers/wait.js";
 
 /**
@@ -20,39 +19,7 @@ describe.each(testEngines("catch-up-counts"))("a waiter's catch-up on $name", (e
   afterAll(() => engine.teardown());
 
   it("counts nothing twice when the coordinator that counted the end stopped before the waiter's read", async () => {
-    const config = engine.config();
-    const router = new FaultyRouter();
-    const run = Math.random().toString(36).slice(2, 7);
-    const coordinator = (name: string) =>
-      new CoordinatorAgent({ agentId: `${name}-${run}`, redis: config, a2a: { router }, timing: FAST });
-    const c1 = coordinator("c1");
-    const c2 = coordinator("c2");
-    cleanups.push(() => c1.cleanup());
-    cleanups.push(() => c2.cleanup());
-    await Promise.all([c1.initialize(), c2.initialize()]);
-    const d = new DistributorAgent({
-      agentId: `d1-${run}`,
-      coordinatorId: c2.agentId,
-      coordinators: [{ id: c1.agentId }],
-      redis: config,
-      a2a: { router },
-      timing: FAST,
-    });
-    await d.initialize();
-    cleanups.push(() => d.cleanup());
-    const w = new WorkerAgent({
-      agentId: `w1-${run}`,
-      distributorId: d.agentId,
-      a2a: { router },
-      timing: FAST,
-    });
-    await w.initialize();
-    cleanups.push(() => w.cleanup());
-    await until("each sees the other and the distributor", () =>
-      [c1, c2].every(
-        (c) => c.cluster.peers.hasOthers && (c.core.directory.get(d.agentId)?.capacity ?? 0) > 0,
-      ),
-    );
+    const { c1, c2 } = await twoCoordinators(engine.config(), cleanups);
     // The news c1 hears is lost, and its catch-up reads see the task open until c2 has stopped.
     c1.core.endedElsewhere = async () => {};
     const ledger = (c1.core as unknown as { o: { ledger: TaskLedger } }).o.ledger;

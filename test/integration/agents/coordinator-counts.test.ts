@@ -1,9 +1,10 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { CoordinatorCounts } from "../../../src/agents/coordinator/coordinator-counts.js";
-import { CoordinatorAgent, DistributorAgent, RedisClient, WorkerAgent } from "../../../src/index.js";
+import { RedisClient } from "../../../src/index.js";
 import { taskCounts } from "../../../src/server/dashboard/cluster-view.js";
-import { FAST, FaultyRouter } from "../../helpers/cluster.js";
+import { FAST } from "../../helpers/cluster.js";
 import { testEngines } from "../../helpers/engines.js";
+import { twoCoordinators } from "../../helpers/two-coordinators.js";
 import { until } from "../../helpers/wait.js";
 
 /**
@@ -77,39 +78,7 @@ describe.each(testEngines("coordinator-counts", { cluster: true }))(
     });
 
     it("a coordinator killed takes none of its counts out of the totals the survivor shows, nor does one that starts later miss them", async () => {
-      const config = engine.config();
-      const router = new FaultyRouter();
-      const run = Math.random().toString(36).slice(2, 7);
-      const coordinator = (name: string) =>
-        new CoordinatorAgent({ agentId: `${name}-${run}`, redis: config, a2a: { router }, timing: FAST });
-      const c1 = coordinator("c1");
-      const c2 = coordinator("c2");
-      cleanups.push(() => c1.cleanup());
-      cleanups.push(() => c2.cleanup());
-      await Promise.all([c1.initialize(), c2.initialize()]);
-      const d = new DistributorAgent({
-        agentId: `d1-${run}`,
-        coordinatorId: c2.agentId,
-        coordinators: [{ id: c1.agentId }],
-        redis: config,
-        a2a: { router },
-        timing: FAST,
-      });
-      await d.initialize();
-      cleanups.push(() => d.cleanup());
-      const w = new WorkerAgent({
-        agentId: `w1-${run}`,
-        distributorId: d.agentId,
-        a2a: { router },
-        timing: FAST,
-      });
-      await w.initialize();
-      cleanups.push(() => w.cleanup());
-      await until("each sees the other and the distributor", () =>
-        [c1, c2].every(
-          (c) => c.cluster.peers.hasOthers && (c.core.directory.get(d.agentId)?.capacity ?? 0) > 0,
-        ),
-      );
+      const { router, coordinator, c1, c2 } = await twoCoordinators(engine.config(), cleanups);
       // Accepted and awaited through c2, whose distributor it is: c2 counts the ends reported to it
       // (those it placed itself), and submitted all 20.
       const ids = Array.from({ length: 20 }, (_, i) => `counted-${i}`);

@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it } from "vitest";
 import type { A2AMessage } from "../../../src/core/messaging/types.js";
-import { FAST, FaultyRouter, standbyPair } from "../../helpers/cluster.js";
+import { FAST, FaultyRouter } from "../../helpers/cluster.js";
 import { uniquePrefix } from "../../helpers/redis-server.js";
+import { standbyPair } from "../../helpers/two-coordinators.js";
 import { sleep, until } from "../../helpers/wait.js";
 
 /**

@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { type RunningServer, startCoordinatorServer } from "../../../src/server/coordinator-server.js";
-import { FaultyRouter, standbyPair } from "../../helpers/cluster.js";
+import { FaultyRouter } from "../../helpers/cluster.js";
 import { uniquePrefix } from "../../helpers/redis-server.js";
+import { standbyPair } from "../../helpers/two-coordinators.js";
 import { sleep, until } from "../../helpers/wait.js";
 
 /**

@@ -2,8 +2,9 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { UnrecoverableError } from "../../../src/index.js";
 import { type RunningServer, startCoordinatorServer } from "../../../src/server/coordinator-server.js";
 import type { TaskCounts } from "../../../src/server/dashboard/cluster-view.js";
-import { FaultyRouter, standbyPair } from "../../helpers/cluster.js";
+import { FaultyRouter } from "../../helpers/cluster.js";
 import { testEngines } from "../../helpers/engines.js";
+import { standbyPair } from "../../helpers/two-coordinators.js";
 import { until } from "../../helpers/wait.js";
 
 /**

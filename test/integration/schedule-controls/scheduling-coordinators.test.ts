@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { FaultyRouter, standbyPair } from "../../helpers/cluster.js";
+import { FaultyRouter } from "../../helpers/cluster.js";
+import { standbyPair } from "../../helpers/two-coordinators.js";
 
 /**
  * Delayed tasks with several coordinators (SPEC "Several coordinators"): every coordinator

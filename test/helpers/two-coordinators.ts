@@ -1,0 +1,102 @@
+import type { CoordinatorAgentOptions } from "../../src/agents/coordinator/coordinator-agent.js";
+import type { WorkerAgentOptions } from "../../src/agents/worker/worker-agent.js";
+import { CoordinatorAgent, DistributorAgent, type RedisConfig, WorkerAgent } from "../../src/index.js";
+import { FAST, FaultyRouter } from "./cluster.js";
+import { until } from "./wait.js";
+
+/**
+ * Two coordinators on one store and one router, with one distributor that reports to the
+ * second (the first only once the second stops answering) and its one worker: the set-up of
+ * the tests of what several coordinators count, hear and hand over between them.
+ */
+
+export type StandbyPair = {
+  c1: CoordinatorAgent;
+  c2: CoordinatorAgent;
+  d: DistributorAgent;
+  w: WorkerAgent;
+};
+
+/**
+ * Two coordinators `c1-<run>` and `c2-<run>` on one store and router, and one distributor
+ * `<distributorId>-<run>` reporting to c2 (c1 only once c2 stops answering) with one worker
+ * `<workerId>-<run>`; each started, its cleanup pushed on `stops`. Resolves once c2 knows the
+ * distributor with its worker's room.
+ */
+export async function standbyPair(o: {
+  router: FaultyRouter;
+  redis: RedisConfig;
+  run: string;
+  stops: Array<() => Promise<unknown>>;
+  coordinator?: Partial<CoordinatorAgentOptions>;
+  worker?: Partial<WorkerAgentOptions>;
+  distributorId?: string;
+  workerId?: string;
+}): Promise<StandbyPair> {
+  const { router, redis, run, stops } = o;
+  const [c1, c2] = ["c1", "c2"].map(
+    (name) =>
+      new CoordinatorAgent({
+        agentId: `${name}-${run}`,
+        redis,
+        a2a: { router },
+        timing: FAST,
+        ...o.coordinator,
+      }),
+  ) as [CoordinatorAgent, CoordinatorAgent];
+  await Promise.all([c1.initialize(), c2.initialize()]);
+  stops.push(
+    () => c1.cleanup(),
+    () => c2.cleanup(),
+  );
+  const d = new DistributorAgent({
+    agentId: `${o.distributorId ?? "d"}-${run}`,
+    coordinatorId: c2.agentId,
+    coordinators: [{ id: c1.agentId }],
+    redis,
+    a2a: { router },
+    timing: FAST,
+  });
+  await d.initialize();
+  stops.push(() => d.cleanup());
+  const w = new WorkerAgent({
+    agentId: `${o.workerId ?? "w"}-${run}`,
+    distributorId: d.agentId,
+    a2a: { router },
+    timing: FAST,
+    ...o.worker,
+  });
+  await w.initialize();
+  stops.push(() => w.cleanup());
+  await until(
+    "c2 knows the distributor with its worker",
+    () => (c2.core.directory.get(d.agentId)?.capacity ?? 0) > 0,
+  );
+  return { c1, c2, d, w };
+}
+
+export type TwoCoordinators = StandbyPair & {
+  router: FaultyRouter;
+  /** Another coordinator `<name>-<run>` on the same store and router (not started). */
+  coordinator: (name: string) => CoordinatorAgent;
+};
+
+/**
+ * A standbyPair on a router of its own (distributor `d1-<run>`, worker `w1-<run>`), once each
+ * coordinator sees the other alive and knows the distributor with its worker's room.
+ */
+export async function twoCoordinators(
+  redis: RedisConfig,
+  stops: Array<() => Promise<unknown>>,
+): Promise<TwoCoordinators> {
+  const router = new FaultyRouter();
+  const run = Math.random().toString(36).slice(2, 7);
+  const pair = await standbyPair({ router, redis, run, stops, distributorId: "d1", workerId: "w1" });
+  const { c1, c2, d } = pair;
+  await until("each sees the other and the distributor", () =>
+    [c1, c2].every((c) => c.cluster.peers.hasOthers && (c.core.directory.get(d.agentId)?.capacity ?? 0) > 0),
+  );
+  const coordinator = (name: string) =>
+    new CoordinatorAgent({ agentId: `${name}-${run}`, redis, a2a: { router }, timing: FAST });
+  return { ...pair, router, coordinator };
+}
