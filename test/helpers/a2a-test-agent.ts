@@ -22,7 +22,9 @@ import { freePort } from "./free-port.js";
  *           task) completes it with { city: <the answer's text or data> } (an answer with data
  *           { ms } works that long first)
  *   slow  — works payload.ms (default 60 s), then completes { slept_ms }; honours CancelTask
- * It counts the messages it received per Triad task (metadata triad_task_id).
+ * It counts the messages it received per Triad task (metadata triad_task_id), and the remote
+ * tasks they started; holdAnswers() keeps every answer back (the message arrived, its task
+ * started, nothing sent back yet) until it is let go.
  */
 export type TestAgent = {
   url: string;
@@ -30,6 +32,10 @@ export type TestAgent = {
   received: Map<string, number>;
   /** Remote task ids canceled through CancelTask. */
   canceled: Set<string>;
+  /** Remote task ids started, by Triad task id. */
+  started: Map<string, string[]>;
+  /** From now on no message is answered until the function returned is called. */
+  holdAnswers(): () => void;
   /** Authorization headers seen on JSON-RPC requests. */
   authorizations: string[];
   close(): Promise<void>;
@@ -99,14 +105,24 @@ export const data = (value: unknown): Part => ({
 class TestExecutor implements AgentExecutor {
   private readonly stopped = new Set<string>();
 
-  constructor(private readonly agent: Pick<TestAgent, "received" | "canceled">) {}
+  /** Set while answers are held back: settles when they may go. */
+  held: Promise<void> | undefined;
+
+  constructor(private readonly agent: Pick<TestAgent, "received" | "canceled" | "started">) {}
 
   async execute(ctx: RequestContext, bus: ExecutionEventBus): Promise<void> {
     const { taskId, contextId } = ctx;
     const message = ctx.userMessage;
     const meta = (message.metadata ?? {}) as { skill?: string; triad_task_id?: string };
-    if (meta.triad_task_id)
+    if (meta.triad_task_id) {
       this.agent.received.set(meta.triad_task_id, (this.agent.received.get(meta.triad_task_id) ?? 0) + 1);
+      if (ctx.task === undefined)
+        this.agent.started.set(meta.triad_task_id, [
+          ...(this.agent.started.get(meta.triad_task_id) ?? []),
+          taskId,
+        ]);
+    }
+    await this.held;
     const input = message.parts.find((p) => p.content?.$case === "data")?.content?.value ?? {};
     const status = (state: TaskState, said?: string): TaskStatus => ({
       state,
@@ -277,6 +293,7 @@ export async function startTestAgent(
   const agent = {
     received: new Map<string, number>(),
     canceled: new Set<string>(),
+    started: new Map<string, string[]>(),
     authorizations: [] as string[],
   };
   const port = options.port ?? (await freePort());
@@ -304,6 +321,16 @@ export async function startTestAgent(
     url,
     ...agent,
     close: () => served.close(),
+    holdAnswers: () => {
+      let release = () => {};
+      executor.held = new Promise<void>((resolve) => {
+        release = () => {
+          executor.held = undefined;
+          resolve();
+        };
+      });
+      return release;
+    },
     reopen: async (o = {}) => {
       if (o.forgetTasks) taskStore = new InMemoryTaskStore();
       served = await serve();

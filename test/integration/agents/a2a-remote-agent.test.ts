@@ -217,19 +217,27 @@ describe("an A2A agent behind a worker: limits, deadlines and the CLI's bridge",
     cluster = new TestCluster(engine!.config(), { handlers: { remote_slow: slow } });
     await cluster.startCoordinator();
     const d = await cluster.startDistributor("d1");
-    (d.core as unknown as { o: { taskTimeoutMs: number } }).o.taskTimeoutMs = 400;
+    // Long enough for each attempt to reach its send (its first reads the card). A deadline that
+    // passes during the send still cancels the task it started (a2a-remote-deadline.test.ts).
+    (d.core as unknown as { o: { taskTimeoutMs: number } }).o.taskTimeoutMs = 1500;
     await cluster.startWorker("w1", "d1");
     await cluster.ready();
     const id = cluster.id("late");
     await cluster.coordinator.submitTask({ task_id: id, task_type: "remote_slow", payload: { ms: 60_000 } });
-    const done = await cluster.coordinator.waitForTask(id, 15_000);
+    const done = await cluster.coordinator.waitForTask(id, 40_000);
     expect(done?.status).toBe("failed");
-    expect(done?.error).toMatch(/timed out after 400 ms/);
+    expect(done?.error).toMatch(/timed out after 1500 ms/);
     // Three attempts (the cluster retries twice): each retry found its remote task canceled, and sent again.
+    const started = agent.started.get(id) ?? [];
     expect(agent.received.get(id)).toBe(3);
-    await until("every remote task to be canceled", () => agent.canceled.size >= 3, 5000, 10);
+    expect(started).toHaveLength(3);
+    await until(
+      "every remote task to be canceled",
+      () => started.every((t) => agent.canceled.has(t)),
+      15_000,
+    );
     expect(agent.authorizations.every((a) => a === "Bearer s3cret")).toBe(true);
-  });
+  }, 60_000);
 
   it("a card that cannot be read is read again until it can be; its skills become task types then", async () => {
     const port = Number(new URL(agent.url).port) + 1;

@@ -37,6 +37,7 @@ import {
   remoteEnd,
 } from "./remote-outcome.js";
 import { recordRemoteTask } from "./remote-task-record.js";
+import { sendSignal } from "./send-signal.js";
 
 /** One unit of work for the agent: the attempt's task, and where its remote task id is kept. */
 export type RemoteJob = {
@@ -117,13 +118,15 @@ export class RemoteFollow {
     // outcome is reported only once the record is stored, so a worker that dies after
     // reporting has always left it for the next attempt.
     let recording: Promise<void> | undefined;
+    const sending = sendSignal(job.signal); // a deadline mid-send waits for the id, to cancel it
     const onTask = async (task: { id: string; contextId: string }) => {
       onId(task.id);
+      sending.known();
       if (job.saver) recording = this.record(job, task.id, task.contextId);
     };
     const end = this.o.streaming
-      ? await this.sendStreaming(request, onTask, job.signal)
-      : await this.sendPolling(request, onTask, job.signal);
+      ? await this.sendStreaming(request, onTask, job.signal, sending.signal)
+      : await this.sendPolling(request, onTask, job.signal, sending.signal);
     await recording;
     return end;
   }
@@ -249,13 +252,14 @@ export class RemoteFollow {
     request: SendMessageRequest,
     onTask: (task: { id: string; contextId: string }) => Promise<void>,
     signal: AbortSignal | undefined,
+    sending: AbortSignal | undefined,
   ): Promise<RemoteEnd> {
     let id: string | undefined;
     const stream = this.streamOf(
       "SendStreamingMessage",
       () => id,
       signal,
-      this.o.client.sendMessageStream(request, { signal }),
+      this.o.client.sendMessageStream(request, { signal: sending }),
     );
     let end: RemoteEnd | undefined;
     try {
@@ -280,12 +284,15 @@ export class RemoteFollow {
     request: SendMessageRequest,
     onTask: (task: { id: string; contextId: string }) => Promise<void>,
     signal: AbortSignal | undefined,
+    sending: AbortSignal | undefined,
   ): Promise<RemoteEnd> {
     // Answered at once with the task (not at its end), so its id is recorded while we wait.
     request.configuration = { ...request.configuration!, returnImmediately: true };
     // Refused (the agent restarting) never arrived, and is sent again; reset may have arrived.
     const reply = await this.again(undefined, signal, refusedOnly, () =>
-      this.call("SendMessage", undefined, signal, () => this.o.client.sendMessage(request, { signal })),
+      this.call("SendMessage", undefined, signal, () =>
+        this.o.client.sendMessage(request, { signal: sending }),
+      ),
     );
     if (!("status" in reply)) return { kind: "completed", result: messageResult(reply as Message) };
     await onTask(reply);
