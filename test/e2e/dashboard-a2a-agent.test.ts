@@ -1,11 +1,14 @@
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type BrowserContext, chromium } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestAgent, type TestAgent } from "../helpers/a2a-test-agent.js";
+import {
+  ARTIFACTS,
+  type DashboardBrowser,
+  openDashboardBrowser,
+  requireChromium,
+} from "../helpers/dashboard-browser.js";
 import { freePort } from "../helpers/free-port.js";
-import { TriadProcess } from "../helpers/processes.js";
+import { START_UP_MS, TriadProcess } from "../helpers/processes.js";
 import { testRedis } from "../helpers/redis-server.js";
 
 /**
@@ -16,9 +19,6 @@ import { testRedis } from "../helpers/redis-server.js";
  * screenshot is kept in test-artifacts/. Without chromium this fails; it never skips.
  */
 
-const CHROMIUM = process.env.TRIAD_CHROMIUM ?? "/usr/bin/chromium";
-const ARTIFACTS = join(import.meta.dirname, "../../test-artifacts");
-
 describe("the dashboard in Chromium: a worker's remote A2A agent", () => {
   const env = { TRIAD_SECRET: "dashboard-a2a-e2e", TRIAD_API_TOKEN: "", TRIAD_LOG_LEVEL: "warn" };
   let redis: Awaited<ReturnType<typeof testRedis>>;
@@ -26,23 +26,17 @@ describe("the dashboard in Chromium: a worker's remote A2A agent", () => {
   const procs: TriadProcess[] = [];
   let coordinatorUrl = "";
   let distributorUrl = "";
-  let profile = "";
-  let browser: BrowserContext | undefined;
+  let browser: DashboardBrowser | undefined;
 
   const start = async (args: string[]) => {
     const p = new TriadProcess(args, env);
     procs.push(p);
-    const m = await p.waitFor(/ready \w+ \S+ (http:\/\/\S+)/, 30_000);
+    const m = await p.waitFor(/ready \w+ \S+ (http:\/\/\S+)/, START_UP_MS);
     return m[1]!;
   };
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) {
-      throw new Error(
-        `Chromium is needed for the dashboard test and is not at ${CHROMIUM}: apt-get install chromium (or set TRIAD_CHROMIUM)`,
-      );
-    }
-    mkdirSync(ARTIFACTS, { recursive: true });
+    requireChromium();
     redis = await testRedis();
     agent = await startTestAgent();
     coordinatorUrl = await start([
@@ -76,32 +70,18 @@ describe("the dashboard in Chromium: a worker's remote A2A agent", () => {
       "--a2a-agent",
       agent.url,
     ]);
-    profile = mkdtempSync(join(tmpdir(), "triad-chromium-"));
-    browser = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      args: [
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--disable-quic",
-        "--no-first-run",
-      ],
-      viewport: { width: 1440, height: 900 },
-    });
-  }, 120_000);
+    browser = await openDashboardBrowser({ width: 1440, height: 900 });
+  }, 4 * START_UP_MS); // three process start-ups, each bounded at START_UP_MS
 
   afterAll(async () => {
     await browser?.close();
     for (const p of procs) await p.kill();
     await agent?.close();
     await redis?.close();
-    if (profile) rmSync(profile, { recursive: true, force: true });
   });
 
   it("the bridging worker's row names the agent, its URL and its skills", async () => {
-    const page = browser!.pages()[0] ?? (await browser!.newPage());
+    const page = browser!.page;
     const problems: string[] = [];
     page.on("pageerror", (err) => problems.push(`page error: ${err.message}`));
     page.on("console", (m) => {
@@ -150,19 +130,25 @@ describe("the dashboard in Chromium: a worker's remote A2A agent", () => {
     expect(problems).toEqual([]);
   });
 
-  it("a worker stopped gracefully (SIGTERM) is shown as stopped, not dead, and counted apart", async () => {
-    const page = browser!.pages()[0] ?? (await browser!.newPage());
-    const args = ["worker", "--id", "w-stop", "--distributor", distributorUrl, "--port"];
-    const worker = new TriadProcess([...args, String(await freePort())], env);
-    procs.push(worker);
-    await worker.waitFor(/ready \w+ \S+ (http:\/\/\S+)/, 30_000);
-    const status = page.locator('#agents tbody tr[data-agent="w-stop"] .status');
-    await expect.poll(() => status.textContent(), { timeout: 20_000 }).toMatch(/^(idle|busy)$/);
-    worker.signal("SIGTERM");
-    expect((await worker.exit()).code).toBe(0);
-    // Declared dead a heartbeat timeout after its last heartbeat, which said it stops.
-    await expect.poll(() => status.textContent(), { timeout: 20_000 }).toBe("stopped");
-    expect(await status.getAttribute("data-status")).toBe("stopped");
-    expect(await page.locator("#agent-summary").textContent()).toBe("1 distributor · 2 workers · 1 stopped");
-  }, 60_000);
+  it(
+    "a worker stopped gracefully (SIGTERM) is shown as stopped, not dead, and counted apart",
+    async () => {
+      const page = browser!.page;
+      const args = ["worker", "--id", "w-stop", "--distributor", distributorUrl, "--port"];
+      const worker = new TriadProcess([...args, String(await freePort())], env);
+      procs.push(worker);
+      await worker.waitFor(/ready \w+ \S+ (http:\/\/\S+)/, START_UP_MS);
+      const status = page.locator('#agents tbody tr[data-agent="w-stop"] .status');
+      await expect.poll(() => status.textContent(), { timeout: 20_000 }).toMatch(/^(idle|busy)$/);
+      worker.signal("SIGTERM");
+      expect((await worker.exit()).code).toBe(0);
+      // Declared dead a heartbeat timeout after its last heartbeat, which said it stops.
+      await expect.poll(() => status.textContent(), { timeout: 20_000 }).toBe("stopped");
+      expect(await status.getAttribute("data-status")).toBe("stopped");
+      expect(await page.locator("#agent-summary").textContent()).toBe(
+        "1 distributor · 2 workers · 1 stopped",
+      );
+    },
+    2 * START_UP_MS,
+  );
 });

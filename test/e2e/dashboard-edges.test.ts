@@ -1,12 +1,16 @@
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { connect, createServer, type Server, type Socket } from "node:net";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type BrowserContext, chromium, type Page } from "playwright-core";
+import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Task } from "../../src/index.js";
 import { type RunningServer, startCoordinatorServer } from "../../src/server/coordinator-server.js";
 import { TestCluster } from "../helpers/cluster.js";
+import {
+  ARTIFACTS,
+  type DashboardBrowser,
+  openDashboardBrowser,
+  requireChromium,
+} from "../helpers/dashboard-browser.js";
 
 /**
  * The dashboard in a real browser (Debian's chromium, driven by playwright-core) at its edges:
@@ -17,8 +21,6 @@ import { TestCluster } from "../helpers/cluster.js";
  * the test freezes. Without chromium this fails; it never skips.
  */
 
-const CHROMIUM = process.env.TRIAD_CHROMIUM ?? "/usr/bin/chromium";
-const ARTIFACTS = join(import.meta.dirname, "../../test-artifacts");
 const TOKEN = "dashboard-edges-token";
 
 /** A TCP proxy that can freeze: while frozen it reads and forwards nothing, new connections included. */
@@ -81,18 +83,12 @@ describe("the dashboard in Chromium, at its edges", () => {
   let cluster: TestCluster;
   let server: RunningServer;
   let proxy: FreezingProxy;
-  let profile = "";
-  let browser: BrowserContext;
+  let browser: DashboardBrowser;
   let page: Page;
   let url = "";
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) {
-      throw new Error(
-        `Chromium is needed for the dashboard test and is not at ${CHROMIUM}: apt-get install chromium (or set TRIAD_CHROMIUM)`,
-      );
-    }
-    mkdirSync(ARTIFACTS, { recursive: true });
+    requireChromium();
     cluster = new TestCluster(
       { url: `memory://dashboard-edges-${process.pid}` },
       {
@@ -121,21 +117,8 @@ describe("the dashboard in Chromium, at its edges", () => {
     proxy = new FreezingProxy(Number(new URL(server.url).port));
     await proxy.listen();
     url = `http://127.0.0.1:${proxy.port}/`;
-    profile = mkdtempSync(join(tmpdir(), "triad-chromium-"));
-    browser = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      args: [
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--disable-quic",
-        "--no-first-run",
-      ],
-      viewport: { width: 1440, height: 1000 },
-    });
-    page = browser.pages()[0] ?? (await browser.newPage());
+    browser = await openDashboardBrowser({ width: 1440, height: 1000 });
+    page = browser.page;
     await page.goto(url);
     await page.locator("#token-dialog").waitFor({ state: "visible" });
     await page.locator("#token-input").fill(TOKEN);
@@ -148,7 +131,6 @@ describe("the dashboard in Chromium, at its edges", () => {
     await proxy?.close();
     await server?.close();
     await cluster?.stop();
-    if (profile) rmSync(profile, { recursive: true, force: true });
   });
 
   it("a task id of the longest length allowed stays within the window, whole in its title", async () => {

@@ -1,10 +1,14 @@
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type BrowserContext, chromium, type Page } from "playwright-core";
+import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RunningServer, startCoordinatorServer } from "../../src/server/coordinator-server.js";
 import { TestCluster } from "../helpers/cluster.js";
+import {
+  ARTIFACTS,
+  type DashboardBrowser,
+  openDashboardBrowser,
+  requireChromium,
+} from "../helpers/dashboard-browser.js";
 
 /**
  * The dashboard's task page in a real browser (Debian's chromium, driven by playwright-core)
@@ -14,8 +18,6 @@ import { TestCluster } from "../helpers/cluster.js";
  * fails; it never skips.
  */
 
-const CHROMIUM = process.env.TRIAD_CHROMIUM ?? "/usr/bin/chromium";
-const ARTIFACTS = join(import.meta.dirname, "../../test-artifacts");
 const VIEWPORTS = [
   { width: 1440, height: 1000 },
   { width: 900, height: 1000 }, // one column
@@ -24,8 +26,7 @@ const VIEWPORTS = [
 describe("the dashboard's task page in Chromium, with more than fits", () => {
   let cluster: TestCluster;
   let server: RunningServer;
-  let profile = "";
-  let browser: BrowserContext;
+  let browser: DashboardBrowser;
   let page: Page;
   const problems: string[] = [];
 
@@ -53,12 +54,7 @@ describe("the dashboard's task page in Chromium, with more than fits", () => {
   };
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) {
-      throw new Error(
-        `Chromium is needed for the dashboard test and is not at ${CHROMIUM}: apt-get install chromium (or set TRIAD_CHROMIUM)`,
-      );
-    }
-    mkdirSync(ARTIFACTS, { recursive: true });
+    requireChromium();
     cluster = new TestCluster(
       { url: `memory://dashboard-layout-${process.pid}` },
       {
@@ -76,21 +72,8 @@ describe("the dashboard's task page in Chromium, with more than fits", () => {
     await cluster.startWorker("w1", "d1");
     await cluster.ready();
     server = await startCoordinatorServer(cluster.coordinator, { port: 0 });
-    profile = mkdtempSync(join(tmpdir(), "triad-chromium-"));
-    browser = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      args: [
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--disable-quic",
-        "--no-first-run",
-      ],
-      viewport: VIEWPORTS[0],
-    });
-    page = browser.pages()[0] ?? (await browser.newPage());
+    browser = await openDashboardBrowser(VIEWPORTS[0]!);
+    page = browser.page;
     page.on("pageerror", (err) => problems.push(`page error: ${err.message}`));
   }, 60_000);
 
@@ -98,7 +81,6 @@ describe("the dashboard's task page in Chromium, with more than fits", () => {
     await browser?.close();
     await server?.close();
     await cluster?.stop();
-    if (profile) rmSync(profile, { recursive: true, force: true });
   });
 
   it("a workflow that fans out 300 tasks shows the first of them and '+ N more', which opens the rest, wrapped", async () => {

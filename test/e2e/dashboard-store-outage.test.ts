@@ -1,11 +1,13 @@
 import { randomUUID } from "node:crypto";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { type BrowserContext, chromium, type Page } from "playwright-core";
+import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CoordinatorAgent } from "../../src/index.js";
 import { type RunningServer, startCoordinatorServer } from "../../src/server/coordinator-server.js";
+import {
+  type DashboardBrowser,
+  openDashboardBrowser,
+  requireChromium,
+} from "../helpers/dashboard-browser.js";
 import { RedisServer } from "../helpers/redis-server.js";
 
 /**
@@ -15,22 +17,15 @@ import { RedisServer } from "../helpers/redis-server.js";
  * Without chromium this fails; it never skips.
  */
 
-const CHROMIUM = process.env.TRIAD_CHROMIUM ?? "/usr/bin/chromium";
-
 describe("the dashboard's header during a store outage, in Chromium", () => {
   let redis: RedisServer;
   let coordinator: CoordinatorAgent;
   let server: RunningServer;
-  let profile = "";
-  let browser: BrowserContext;
+  let browser: DashboardBrowser;
   let page: Page;
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) {
-      throw new Error(
-        `Chromium is needed for the dashboard test and is not at ${CHROMIUM}: apt-get install chromium`,
-      );
-    }
+    requireChromium();
     redis = await RedisServer.start();
     coordinator = new CoordinatorAgent({
       agentId: `c-${randomUUID().slice(0, 6)}`,
@@ -38,20 +33,8 @@ describe("the dashboard's header during a store outage, in Chromium", () => {
     });
     await coordinator.initialize();
     server = await startCoordinatorServer(coordinator, { port: 0 });
-    profile = mkdtempSync(join(tmpdir(), "triad-chromium-"));
-    browser = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      args: [
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-      ],
-      viewport: { width: 1200, height: 900 },
-    });
-    page = browser.pages()[0] ?? (await browser.newPage());
+    browser = await openDashboardBrowser({ width: 1200, height: 900 });
+    page = browser.page;
   }, 60_000);
 
   afterAll(async () => {
@@ -59,7 +42,6 @@ describe("the dashboard's header during a store outage, in Chromium", () => {
     await server?.close();
     await coordinator?.cleanup();
     await redis?.destroy();
-    if (profile) rmSync(profile, { recursive: true, force: true });
   }, 60_000);
 
   it("says 'store unreachable since HH:MM:SS' while the redis-server is stopped, and nothing once it is back", async () => {

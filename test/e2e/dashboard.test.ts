@@ -1,8 +1,12 @@
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type BrowserContext, chromium, type Page } from "playwright-core";
+import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  ARTIFACTS,
+  type DashboardBrowser,
+  openDashboardBrowser,
+  requireChromium,
+} from "../helpers/dashboard-browser.js";
 import { freePort } from "../helpers/free-port.js";
 import { TriadProcess } from "../helpers/processes.js";
 
@@ -15,16 +19,13 @@ import { TriadProcess } from "../helpers/processes.js";
  * test-artifacts/. Without chromium this fails; it never skips.
  */
 
-const CHROMIUM = process.env.TRIAD_CHROMIUM ?? "/usr/bin/chromium";
-const ARTIFACTS = join(import.meta.dirname, "../../test-artifacts");
 const TOKEN = "dashboard-e2e-token";
 const TASKS = 200;
 
 describe("the dashboard in Chromium", () => {
   let up: TriadProcess;
   let url = "";
-  let profile = "";
-  let browser: BrowserContext;
+  let browser: DashboardBrowser;
   let page: Page;
   const problems: string[] = [];
   /** What the page asked the coordinator for, in order (path, and whether it sent the token). */
@@ -39,12 +40,7 @@ describe("the dashboard in Chromium", () => {
   const stat = (name: string) => page.locator(`[data-stat="${name}"] .value`);
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) {
-      throw new Error(
-        `Chromium is needed for the dashboard test and is not at ${CHROMIUM}: apt-get install chromium (or set TRIAD_CHROMIUM)`,
-      );
-    }
-    mkdirSync(ARTIFACTS, { recursive: true });
+    requireChromium();
     const port = await freePort();
     up = new TriadProcess(
       [
@@ -66,21 +62,8 @@ describe("the dashboard in Chromium", () => {
       { TRIAD_API_TOKEN: TOKEN, TRIAD_LOG_LEVEL: "warn" },
     );
     url = (await up.waitFor(/serving at (http:\/\/\S+);/, 60_000))[1]!;
-    profile = mkdtempSync(join(tmpdir(), "triad-chromium-"));
-    browser = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      args: [
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--disable-quic",
-        "--no-first-run",
-      ],
-      viewport: { width: 1440, height: 1000 },
-    });
-    page = browser.pages()[0] ?? (await browser.newPage());
+    browser = await openDashboardBrowser({ width: 1440, height: 1000 });
+    page = browser.page;
     page.on("console", (m) => {
       // The fallback test breaks one task's event stream on purpose: its failed loads are expected.
       if (m.location().url.endsWith("/tasks/e2e-poll/events")) return;
@@ -108,7 +91,6 @@ describe("the dashboard in Chromium", () => {
   afterAll(async () => {
     await browser?.close();
     await up?.kill();
-    if (profile) rmSync(profile, { recursive: true, force: true });
   });
 
   it("asks for the API token once, then shows the agents of all three tiers and the demo run's completed count", async () => {
