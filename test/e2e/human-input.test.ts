@@ -30,41 +30,53 @@ describe("human input across bin/triad processes", () => {
   const procs: TriadProcess[] = [];
   let coordinatorUrl = "";
 
-  const start = async (args: string[]) => {
+  const start = async (args: string[], withinMs = START_UP_MS) => {
     const p = new TriadProcess(args, env);
     procs.push(p);
-    const m = await p.waitFor(/ready \w+ \S+ (http:\/\/\S+)/, START_UP_MS);
+    const m = await p.waitFor(/ready \w+ \S+ (http:\/\/\S+)/, withinMs);
     return { proc: p, url: m[1]! };
   };
-  const distributor = async (id: string) =>
-    start([
-      "distributor",
-      "--id",
-      id,
-      "--coordinator",
-      coordinatorUrl,
-      "--redis",
-      redis.url,
-      "--port",
-      String(await freePort()),
-      ...FAST,
-      "--lease-ttl",
-      "3000",
+  /**
+   * A distributor and its worker, started side by side: the worker waits for the distributor's
+   * port by itself. Each start-up (the worker importing LangGraph) is CPU-bound: one after the
+   * other they took 30-60 s each on a loaded 2-core machine, and the test 160-170 s.
+   */
+  const distributorAndWorker = async (d: string, w: string) => {
+    const port = await freePort();
+    const [distributor, worker] = await Promise.all([
+      start([
+        "distributor",
+        "--id",
+        d,
+        "--coordinator",
+        coordinatorUrl,
+        "--redis",
+        redis.url,
+        "--port",
+        String(port),
+        ...FAST,
+        "--lease-ttl",
+        "3000",
+      ]),
+      start(
+        [
+          "worker",
+          "--id",
+          w,
+          "--distributor",
+          `http://127.0.0.1:${port}`,
+          "--port",
+          String(await freePort()),
+          "--heartbeat-interval",
+          "100",
+          "--handlers",
+          "examples/approval-graph.mjs",
+        ],
+        2 * START_UP_MS, // its own start-up, and its distributor's
+      ),
     ]);
-  const worker = async (id: string, distributorUrl: string) =>
-    start([
-      "worker",
-      "--id",
-      id,
-      "--distributor",
-      distributorUrl,
-      "--port",
-      String(await freePort()),
-      "--heartbeat-interval",
-      "100",
-      "--handlers",
-      "examples/approval-graph.mjs",
-    ]);
+    return { d: distributor, w: worker };
+  };
   const task = async (id: string, wait = 0): Promise<TaskJson> => {
     const res = await fetch(`${coordinatorUrl}/tasks/${id}${wait ? `?wait=${wait}` : ""}`, { headers: auth });
     return (await res.json()) as TaskJson;
@@ -126,8 +138,7 @@ describe("human input across bin/triad processes", () => {
   });
 
   it("a waiting graph outlives kill -9 of its worker and its distributor, and `triad input` resumes it on new ones", async () => {
-    const d1 = await distributor("d1");
-    const w1 = await worker("w1", d1.url);
+    const { d: d1, w: w1 } = await distributorAndWorker("d1", "w1");
     const post = await fetch(`${coordinatorUrl}/tasks`, {
       method: "POST",
       headers: { ...auth, "content-type": "application/json" },
@@ -164,15 +175,11 @@ describe("human input across bin/triad processes", () => {
     await w1.proc.exit();
     d1.proc.signal("SIGKILL");
     await d1.proc.exit();
-    const d2 = await distributor("d2");
-    await worker("w2", d2.url);
-
-    const bad = await runTriad(
-      ["input", "--coordinator", coordinatorUrl, "--task", "note-1", "--value", "yes"],
-      {
-        env,
-      },
-    );
+    // Refused before anything is sent, so it may run while the new ones start.
+    const [bad] = await Promise.all([
+      runTriad(["input", "--coordinator", coordinatorUrl, "--task", "note-1", "--value", "yes"], { env }),
+      distributorAndWorker("d2", "w2"),
+    ]);
     expect(bad.code).toBe(2); // not JSON: a usage error, nothing sent
     const given = await runTriad(
       ["input", "--coordinator", coordinatorUrl, "--task", "note-1", "--value", '"A shorter note."'],
