@@ -34,8 +34,8 @@ export type CoordinatorCoreOptions = {
   events?: {
     /** A task was recorded (not a duplicate of one already known). */
     submitted?: (task: TaskDict) => void;
-    /** An open task was taken off a distributor declared dead, to be placed again. */
-    reassigned?: (taskId: string, fromDistributor: string) => void;
+    /** An open task was taken off a distributor declared dead, to be placed again (`task`: its record then). */
+    reassigned?: (taskId: string, fromDistributor: string, task: TaskDict) => void;
     distributorDead?: (id: string, tasks: number) => void;
     terminal?: (task: TaskDict) => void;
     abandoned?: (taskId: string, reason: string) => void;
@@ -518,7 +518,7 @@ export class CoordinatorCore {
       for (const record of records) {
         if (record === null || isTerminalStatus(record.task.status)) continue;
         this.stats.reassigned++;
-        this.o.events?.reassigned?.(record.task.task_id, dead.id);
+        this.o.events?.reassigned?.(record.task.task_id, dead.id, record.task);
         this.placement.hold(record.task);
       }
     }

@@ -9,6 +9,7 @@ import {
   type Arrival,
   committedBy,
   type RecordedEvent,
+  type TaskEvent,
   TaskHistory,
   terminalOf,
   traceOf,
@@ -188,10 +189,15 @@ export class CoordinatorObserver implements MessageObserver {
         this.onSubmitted(task);
         inner.submitted?.(task);
       },
-      reassigned: (taskId, from) => {
-        this.history.add(taskId, { event: "reassigned", t: Date.now(), distributor: from });
+      reassigned: (taskId, from, task) => {
+        this.history.add(taskId, {
+          event: "reassigned",
+          t: Date.now(),
+          distributor: from,
+          ...attemptEnded(task),
+        });
         this.emit({ type: "reassigned", task_id: taskId, from });
-        inner.reassigned?.(taskId, from);
+        inner.reassigned?.(taskId, from, task);
       },
       abandoned: (taskId, reason) => {
         this.history.add(taskId, { event: "abandoned", t: Date.now(), reason });
@@ -364,4 +370,14 @@ function started<T>(submit: () => Promise<T>): Promise<T> {
   } catch (err) {
     return Promise.reject(err);
   }
+}
+
+/**
+ * The attempt a reassignment ended, as the record said when it was taken off its dead
+ * distributor: one that had started on a worker (in progress) is kept in the reassigned event,
+ * as the ledger's started_at is the next attempt's once that one starts.
+ */
+function attemptEnded(task: TaskDict | undefined): Pick<TaskEvent, "attempt" | "worker" | "started_at"> {
+  if (task?.status !== "in_progress" || !task.started_at || !(task.attempts > 0)) return {};
+  return { attempt: task.attempts, worker: task.assigned_to || null, started_at: task.started_at };
 }

@@ -15,6 +15,11 @@ type EventFields = {
    * another try cannot help (an UnrecoverableError), so it failed with retries left.
    */
   reason?: string;
+  /**
+   * reassigned: when the attempt it ended (`attempt`, on `worker`) had started, as the ledger
+   * recorded it (the distributor's clock); absent when the task had not started there.
+   */
+  started_at?: string;
   /** input_given: the value given, as JSON (the first 200 characters). */
   input?: string;
   /** The request_id of the A2A message the coordinator sent (assigned) or received (committed). */

@@ -13,22 +13,31 @@ const endsAttempt = (e: TaskEvent, attempt: number) =>
 
 /**
  * The task page's history: the coordinator's events in time order (one clock, its own), and the
- * start of the current (or last) attempt as the ledger has it, placed by cause, not by its time:
- * after everything that led to it (submitted, assigned, earlier attempts retried, inputs given)
- * and before what ended it. Its time comes from the distributor's clock (another process, maybe
- * another host), so between two clocks a few milliseconds apart it could read "started" before
- * "assigned"; the time is still shown as recorded.
+ * start of each attempt the ledger recorded, placed by cause, not by its time: an attempt a
+ * reassignment ended (its distributor died) just before that reassignment, which kept its start;
+ * the current (or last) attempt's after everything that led to it (submitted, assigned, earlier
+ * attempts retried or reassigned, inputs given) and before what ended it. A start's time comes
+ * from the distributor's clock (another process, maybe another host), so between two clocks a
+ * few milliseconds apart it could read "started" before "assigned"; the time is still shown as
+ * recorded.
  */
 export function timeline(events: TaskEvent[], task: TaskDict | null): TimelineStep[] {
   const time = (e: TaskEvent) => Date.parse(e.at) || 0;
   // Within one millisecond the order is the causal one: submitted first, the end last.
   const rank = (e: TaskEvent) =>
     e.event === "submitted" ? 0 : e.event === "committed" || e.event === "abandoned" ? 2 : 1;
-  const steps: TimelineStep[] = events
+  const steps: TimelineStep[] = [];
+  let shown = 0; // the last attempt whose start is shown
+  for (const { e } of events
     .map((e, i) => ({ e, i }))
-    .sort((a, b) => time(a.e) - time(b.e) || rank(a.e) - rank(b.e) || a.i - b.i)
-    .map(({ e }) => e);
-  if (task?.started_at && task.attempts > 0) {
+    .sort((a, b) => time(a.e) - time(b.e) || rank(a.e) - rank(b.e) || a.i - b.i)) {
+    if (e.event === "reassigned" && e.started_at && e.attempt !== undefined && e.attempt > shown) {
+      steps.push({ event: "started", at: e.started_at, worker: e.worker ?? null, attempt: e.attempt });
+      shown = e.attempt;
+    }
+    steps.push(e);
+  }
+  if (task?.started_at && task.attempts > shown) {
     const attempt = task.attempts;
     const end = steps.findIndex((s) => s.event !== "started" && endsAttempt(s, attempt));
     steps.splice(end < 0 ? steps.length : end, 0, {

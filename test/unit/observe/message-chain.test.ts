@@ -117,4 +117,47 @@ describe("timeline", () => {
     );
     expect(steps.map((s) => s.event)).toEqual(["submitted", "assigned", "started", "retried"]);
   });
+
+  it("shows the start of an attempt its dead distributor's reassignment ended, before it, and the next attempt's after", () => {
+    const reassigned: TaskEvent = {
+      event: "reassigned",
+      at: at(20),
+      distributor: "d1",
+      attempt: 1,
+      worker: "w1",
+      started_at: at(3),
+    };
+    const events: TaskEvent[] = [
+      { event: "submitted", at: at(0) },
+      { event: "assigned", at: at(1), distributor: "d1" },
+      reassigned,
+      { event: "assigned", at: at(21), distributor: "d2" },
+    ];
+    // Placed again, not started yet: the ledger's started_at is still the first attempt's.
+    const waiting = {
+      ...completedTask(3, 0),
+      status: "pending" as const,
+      completed_at: null,
+      assigned_to: null,
+    };
+    expect(timeline(events, waiting)).toEqual([
+      events[0],
+      events[1],
+      { event: "started", at: at(3), worker: "w1", attempt: 1 },
+      reassigned,
+      events[3],
+    ]);
+    // Then the second attempt ran on d2's worker and was committed.
+    const done = { ...completedTask(22, 25), attempts: 2, assigned_to: "w2" };
+    const committed: TaskEvent = { event: "committed", at: at(25), status: "completed", attempt: 2 };
+    expect(timeline([...events, committed], done)).toEqual([
+      events[0],
+      events[1],
+      { event: "started", at: at(3), worker: "w1", attempt: 1 },
+      reassigned,
+      events[3],
+      { event: "started", at: at(22), worker: "w2", attempt: 2 },
+      committed,
+    ]);
+  });
 });

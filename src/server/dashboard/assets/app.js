@@ -674,7 +674,10 @@ function lineChart(svg, samples, end, opts, lines) {
 const EVENT_TEXT = {
   submitted: (e) => ["Submitted", e.task_type ? `type ${e.task_type}` : ""],
   assigned: (e) => [`Assigned to ${e.distributor}`, e.request_id ? `assign_tasks ${e.request_id}` : ""],
-  reassigned: (e) => ["Reassigned", `${e.distributor} was declared dead; the task is placed again`],
+  reassigned: (e) => [
+    "Reassigned",
+    `${e.distributor} was declared dead${e.attempt ? ` (attempt ${e.attempt}${e.worker ? ` on ${e.worker}` : ""} ended with it)` : ""}; the task is placed again`,
+  ],
   started: (e) => [`Started on ${e.worker ?? "a worker"}`, `attempt ${e.attempt} (as the ledger records it)`],
   retried: (e) => [`Attempt ${e.attempt} failed; retried`, `${e.worker ? `on ${e.worker}: ` : ""}${e.error}`],
   committed: (e) => [
