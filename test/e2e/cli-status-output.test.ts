@@ -61,6 +61,8 @@ describe("triad status output", () => {
 
   /** What the server lists beside `agents` (set by a test, cleared after it). */
   let extra: Array<Record<string, unknown>> = [];
+  /** What the server lists instead of `agents` and `extra` (set by a test, cleared after it). */
+  let only: Array<Record<string, unknown>> | undefined;
   /** The cluster's counts the server gives beside its own (set by a test, cleared after it). */
   let clusterTasks: Record<string, number> | undefined;
 
@@ -69,7 +71,7 @@ describe("triad status output", () => {
       res.writeHead(200, { "content-type": "application/json" });
       res.end(
         JSON.stringify({
-          agents: [...agents, ...extra],
+          agents: only ?? [...agents, ...extra],
           tasks: { submitted: 3, completed: 3 },
           ...(clusterTasks ? { cluster_tasks: clusterTasks } : {}),
         }),
@@ -105,7 +107,7 @@ describe("triad status output", () => {
     expect(r.stdout).not.toMatch(/12\/4/);
   });
 
-  it("lists an agent that stopped gracefully as stopped and exits 0; a crashed one still exits 1; neither shows a capacity", async () => {
+  it("lists an agent that stopped gracefully as stopped, a crashed one as dead, and exits 0 while the cluster serves; neither shows a capacity", async () => {
     const dead = { tier: "worker", status: "dead", last_heartbeat: now, parent: "d9", load: 0, capacity: 4 };
     extra = [
       { ...dead, id: "d7", tier: "distributor", parent: "c1", stopped: true },
@@ -119,14 +121,50 @@ describe("triad status output", () => {
       expect(r.stdout).toMatch(/^ {4}w7\s+worker\s+stopped\s+\S+ s ago\s+0\/-\s+0\s+0$/m);
       expect(r.code).toBe(0);
 
-      extra.push({ ...dead, id: "w6" });
-      const crashed = await runTriad(["status", "--coordinator", url]);
-      expect(crashed.stdout).toMatch(/^ {4}w6\s+worker\s+dead\s+\S+ s ago\s+0\/-\s+0\s+0$/m);
-      expect(crashed.code).toBe(1);
+      // A crashed distributor and worker beside live ones (their tasks are moved): reported, exit 0.
+      extra.push({ ...dead, id: "w6" }, { ...dead, id: "d6", tier: "distributor", parent: "c1" });
+      for (const json of [false, true]) {
+        const crashed = await runTriad(["status", "--coordinator", url, ...(json ? ["--json"] : [])]);
+        if (!json) expect(crashed.stdout).toMatch(/^ {4}w6\s+worker\s+dead\s+\S+ s ago\s+0\/-\s+0\s+0$/m);
+        if (!json) expect(crashed.stdout).toMatch(/^ {2}d6\s+distributor\s+dead\s/m);
+        expect(crashed.stderr).toBe("");
+        expect(crashed.code).toBe(0);
+      }
     } finally {
       extra = [];
     }
-  });
+  }, 60_000);
+
+  it("exits 1, saying why on stderr, when the cluster cannot run a task: no live distributor, or none with a live worker", async () => {
+    const now2 = new Date().toISOString();
+    const c1 = { id: "c1", tier: "coordinator", status: "idle", last_heartbeat: now2, parent: null };
+    const d1 = { id: "d1", tier: "distributor", status: "idle", last_heartbeat: now2, parent: "c1" };
+    const w1 = { id: "w1", tier: "worker", status: "idle", last_heartbeat: now2, parent: "d1" };
+    const cases: Array<[Array<Record<string, unknown>>, number, string]> = [
+      [[c1, d1, w1], 0, ""],
+      [[c1], 1, "no distributor has joined"],
+      [[c1, { ...d1, status: "dead" }, { ...w1, status: "unknown" }], 1, "no live distributor (d1 dead)"],
+      [[c1, { ...d1, status: "dead", stopped: true }], 1, "no live distributor (d1 stopped)"],
+      [[c1, d1], 1, "no live worker under a live distributor"],
+      [[c1, d1, { ...w1, status: "dead" }], 1, "no live worker under a live distributor"],
+    ];
+    try {
+      for (const [listed, code, why] of cases) {
+        only = listed;
+        // --json exits alike (asked of two cases: each run is a process start, seconds under load).
+        for (const json of code === 0 || why.startsWith("no distributor") ? [false, true] : [false]) {
+          const r = await runTriad(["status", "--coordinator", url, ...(json ? ["--json"] : [])]);
+          const ids = listed.map((a) => a.id).join(",");
+          expect(r.code, `${ids} json=${json}`).toBe(code);
+          expect(r.stderr, ids).toBe(
+            why === "" ? "" : `triad status: the cluster cannot run tasks now: ${why}\n`,
+          );
+        }
+      }
+    } finally {
+      only = undefined;
+    }
+  }, 120_000);
 
   it("prints the whole cluster's task counts (every coordinator's), not only the one asked's", async () => {
     const own = await runTriad(["status", "--coordinator", url]);

@@ -401,7 +401,9 @@ export const statusSpec: CommandSpec = {
       default: false,
     },
   ],
-  notes: "Environment: TRIAD_API_TOKEN (bearer token, when the coordinator wants one).",
+  notes:
+    "Exit codes: 0 the status was read and the cluster can run tasks (a live distributor with a live worker; agents that crashed or stopped are listed, not a failure); 1 it could not be read, or the cluster cannot run tasks (why, on stderr); 2 bad usage. With --task: 1 when the task failed or was abandoned.\n" +
+    "Environment: TRIAD_API_TOKEN (bearer token, when the coordinator wants one).",
 };
 
 export const cancelSpec: CommandSpec = {

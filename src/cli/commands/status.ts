@@ -1,5 +1,6 @@
 import { ApiClient } from "../api-client.js";
 import { type ParsedOptions, UsageError } from "../options.js";
+import { cannotServe } from "../status-exit.js";
 import { followTask } from "../task-follow.js";
 
 type Agent = {
@@ -34,7 +35,7 @@ export async function status(options: ParsedOptions): Promise<number> {
   }>("GET", "/agents");
   if (options.json) {
     process.stdout.write(`${JSON.stringify(body, null, 2)}\n`);
-    return 0;
+    return served(body.agents);
   }
   const now = Date.now();
   const age = (iso: string | null) =>
@@ -69,9 +70,18 @@ export async function status(options: ParsedOptions): Promise<number> {
   process.stdout.write(
     `tasks since ${since} started: ${submitted ?? 0} submitted, ${completed ?? 0} completed, ${failed ?? 0} failed, ${abandoned ?? 0} abandoned; now ${waiting ?? 0} waiting for a distributor, ${input ?? 0} waiting for input\n`,
   );
-  // A crashed agent fails the command; one that stopped gracefully (a rolling restart) does not.
-  const crashed = body.agents.filter((a) => a.status === "dead" && !stoppedGracefully(a)).length;
-  return crashed > 0 ? 1 : 0;
+  return served(body.agents);
+}
+
+/**
+ * The exit code once the status was read: 0 while the cluster can run tasks, whatever crashed
+ * beside (listed dead; its tasks are moved), else 1, saying why on stderr.
+ */
+function served(agents: Agent[]): number {
+  const why = cannotServe(agents);
+  if (why === null) return 0;
+  process.stderr.write(`triad status: the cluster cannot run tasks now: ${why}\n`);
+  return 1;
 }
 
 /** Dead after saying it stops: listed (for the dead-agent retention) as stopped, not as a crash. */
