@@ -106,8 +106,6 @@ export class DistributorAgent extends TriadAgent {
   private readonly checkpointsStoring = new Map<string, Promise<void>>();
   /** Checkpoints of attempts taken back: each refused, the first of each attempt logged. */
   private readonly staleCheckpoints = new StaleCheckpoints();
-  /** Set by shutdown(): cleanup() ends with a heartbeat that says so (sayStopping). */
-  private saysStopping = false;
   /** Warnings of a second process under a worker's id. */
   private readonly secondProcesses = new SecondProcessWarnings();
   /** The one warning that no coordinator takes its heartbeats (upstream-silence.ts). */
@@ -522,23 +520,28 @@ export class DistributorAgent extends TriadAgent {
     ) {
       await new Promise((r) => setTimeout(r, 50));
     }
-    this.saysStopping = true;
     await this.cleanup();
   }
 
+  /**
+   * Stops at once (shutdown() first lets in-flight results land): the lease is given back and
+   * the last heartbeat says it stops, as a graceful stop's does — the coordinator lists it and
+   * its workers as stopped, not as a crash, and moves its tasks now (no one would commit them).
+   */
   override async cleanup(): Promise<void> {
     this.limits.stop();
     await this.core.stop(true);
-    if (this.saysStopping) await this.sayStopping();
+    await this.sayStopping();
     await super.cleanup();
     await this.store.disconnect();
   }
 
   /**
-   * A graceful stop's last heartbeat, once nothing is taken any more (timers stopped, lease
-   * given up): `stopping`, so that the coordinator moves the tasks left here (queued, never
-   * sent to a worker) at once rather than a heartbeat timeout later. Not sent before: a task
-   * still running on a worker, moved, would run twice. Lost, the timeout does it as before.
+   * A stop's last heartbeat, once nothing is taken any more (timers stopped, lease given up):
+   * `stopping`, so that the coordinator moves the tasks left here at once rather than a
+   * heartbeat timeout later. Not sent before (shutdown() drains first): a task still running on
+   * a worker whose result this distributor could still commit, moved, would run twice. Lost,
+   * the timeout does it as before (and the stop is listed as a crash).
    */
   private async sayStopping(): Promise<void> {
     const last = { ...this.core.heartbeat(this.url), stopping: true };

@@ -306,9 +306,6 @@ export class WorkerAgent extends TriadAgent {
         `shutting down: out of time with ${end.left.running} task${end.left.running === 1 ? "" : "s"} running and ${end.left.unacked} result${end.left.unacked === 1 ? "" : "s"} not acknowledged; the distributor runs those tasks again`,
       );
     }
-    // Its last word, awaited: the heartbeat the drain sent may still be on its way when cleanup
-    // closes the connections, and without it the distributor lists this graceful stop as a crash.
-    if (this.distributorAnswering()) await this.sendHeartbeat();
     await this.cleanup();
     return end.drained;
   }
@@ -327,8 +324,14 @@ export class WorkerAgent extends TriadAgent {
     if (recipient === this.distributorId) this.silence.heard();
   }
 
+  /**
+   * Stops at once (shutdown() first lets running tasks finish). Its last word, awaited before
+   * the connections close: a heartbeat saying it stops (the core takes nothing more now), so the
+   * distributor lists this stop as stopped, not as a crash, and sends it nothing more.
+   */
   override async cleanup(): Promise<void> {
     this.core.stop();
+    if (this.distributorAnswering()) await this.sendHeartbeat();
     await super.cleanup();
   }
 }

@@ -234,6 +234,33 @@ describe.each(testEngines("dead-retention"))("dead agents ($name)", (engine) => 
     expect(m).toContain(`triad_agents{tier="worker",status="idle"} 1`);
   }, 60_000);
 
+  it("a distributor stopped with cleanup() (the seed's stop), and its workers, are listed stopped, not as a crash", async () => {
+    const c = cluster({ timing: FAST });
+    await c.startCoordinator();
+    const d1 = await c.startDistributor("d1");
+    const w1 = await c.startWorker("w1", "d1");
+    await c.startWorker("w2", "d1"); // alive under d1 when it stops
+    await c.startDistributor("d2");
+    await c.startWorker("w3", "d2");
+    await c.ready();
+    await until("w1 and w2 are listed", () => ["w1", "w2"].every((w) => listed(c, w)?.status === "idle"));
+
+    // The seed's order: a worker's cleanup() first, and once d1 has declared it dead, d1's own.
+    await w1.cleanup();
+    await until("d1 declares w1 dead", () => d1.core.registry.get(w1.agentId)?.status === "dead");
+    await d1.cleanup();
+    await until("d1 is listed dead", () => listed(c, "d1")?.status === "dead");
+    expect(listed(c, "d1")).toMatchObject({ status: "dead", stopped: true });
+    expect(listed(c, "w1")).toMatchObject({ status: "dead", stopped: true });
+    expect(listed(c, "w2")).toMatchObject({ status: "dead", stopped: true });
+    expect(listed(c, "w2")).not.toHaveProperty("reason");
+    const m = await coordinatorMetrics(c.coordinator).metrics();
+    expect(m).toContain(`triad_agents{tier="distributor",status="stopped"} 1`);
+    expect(m).toContain(`triad_agents{tier="worker",status="stopped"} 2`);
+    expect(m).not.toContain(`triad_agents{tier="worker",status="dead"}`);
+    expect(m).not.toContain(`triad_agents{tier="worker",status="unknown"}`);
+  }, 60_000);
+
   it("a crashed distributor's workers, still running, are listed unknown (reason distributor_dead), not dead", async () => {
     const c = cluster({ timing: FAST });
     await c.startCoordinator();
