@@ -19,6 +19,9 @@ import { testRedis } from "../helpers/redis-server.js";
  * screenshot is kept in test-artifacts/. Without chromium this fails; it never skips.
  */
 
+/** What the page's window gives a test's evaluate() (the tests compile without the DOM types). */
+type BrowserWindow = { getComputedStyle(el: unknown): { opacity: string } };
+
 describe("the dashboard in Chromium: a worker's remote A2A agent", () => {
   const env = { TRIAD_SECRET: "dashboard-a2a-e2e", TRIAD_API_TOKEN: "", TRIAD_LOG_LEVEL: "warn" };
   let redis: Awaited<ReturnType<typeof testRedis>>;
@@ -150,5 +153,66 @@ describe("the dashboard in Chromium: a worker's remote A2A agent", () => {
       );
     },
     2 * START_UP_MS,
+  );
+
+  it(
+    "a distributor stopped gracefully (SIGTERM) and its workers are shown as stopped, none marked as a crash",
+    async () => {
+      const page = browser!.page;
+      await page.goto(coordinatorUrl); // its own page load: it runs alone too (-t)
+      const port = async () => String(await freePort());
+      const d = new TriadProcess(
+        [
+          "distributor",
+          "--id",
+          "d-stop",
+          "--coordinator",
+          coordinatorUrl,
+          "--redis",
+          redis.url,
+          "--port",
+          await port(),
+        ],
+        env,
+      );
+      procs.push(d);
+      const dUrl = (await d.waitFor(/ready \w+ \S+ (http:\/\/\S+)/, START_UP_MS))[1]!;
+      for (const id of ["w-under-1", "w-under-2"]) {
+        const w = new TriadProcess(
+          ["worker", "--id", id, "--distributor", dUrl, "--port", await port()],
+          env,
+        );
+        procs.push(w);
+        await w.waitFor(/ready \w+ \S+ (http:\/\/\S+)/, START_UP_MS);
+      }
+      const ids = ["d-stop", "w-under-1", "w-under-2"];
+      const row = (id: string) => page.locator(`#agents tbody tr[data-agent="${id}"]`);
+      for (const id of ids)
+        await expect
+          .poll(() => row(id).locator(".status").textContent(), { timeout: 20_000 })
+          .toMatch(/^(idle|busy)$/);
+      d.signal("SIGTERM");
+      expect((await d.exit()).code).toBe(0);
+      for (const id of ids) {
+        await expect
+          .poll(() => row(id).locator(".status").textContent(), { timeout: 20_000 })
+          .toBe("stopped");
+        expect(await row(id).getAttribute("data-status"), id).toBe("stopped");
+        // Dimmed as it runs nothing, not marked (class) as a crash, nor as unreachable.
+        expect(await row(id).getAttribute("class"), id).toBe("stopped");
+        expect(await row(id).locator(".status-reason").count(), id).toBe(0);
+      }
+      expect(
+        await row("w-under-1")
+          .locator("td")
+          .first()
+          .evaluate((td) => (globalThis as unknown as BrowserWindow).getComputedStyle(td).opacity),
+      ).toBe("0.55");
+      expect(await page.locator("#agents tbody tr.dead").count()).toBe(0);
+      expect(await page.locator("#agent-summary").textContent()).toBe(
+        "2 distributors · 4 workers · 4 stopped",
+      );
+    },
+    3 * START_UP_MS,
   );
 });

@@ -322,7 +322,11 @@ function renderAgents() {
     const waiting = queued > 0 ? ` · ${fmtInt(queued)} queued` : "";
     return h(
       "tr",
-      { class: dead || unheard ? "dead" : null, dataset: { tier: a.tier, status: shown, agent: a.id } },
+      // Dimmed either way (it runs nothing), but a graceful stop is not marked as a crash.
+      {
+        class: shown === "stopped" ? "stopped" : dead || unheard ? "dead" : null,
+        dataset: { tier: a.tier, status: shown, agent: a.id },
+      },
       h("td", {}, h("span", { class: "tier" }, a.tier)),
       h(
         "td",
