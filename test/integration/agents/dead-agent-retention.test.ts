@@ -174,7 +174,7 @@ describe.each(testEngines("dead-retention"))("dead agents ($name)", (engine) => 
     release();
     await c.startDistributor("d2");
     await c.startWorker("w2", "d2");
-    expect(await c.coordinator.waitForTask(id, 10_000)).toMatchObject({ status: "completed" });
+    expect(await c.coordinator.waitForTask(id, 40_000)).toMatchObject({ status: "completed" });
   }, 60_000);
 
   it("a dead distributor's shared state leaves the store after the retention", async () => {
