@@ -8,6 +8,7 @@ import type { JsonObject } from "../core/json.js";
 import { isTerminalStatus } from "../core/state/status.js";
 import { clusterFinished, localFinished } from "./cluster-tasks.js";
 import { taskCounts } from "./dashboard/cluster-view.js";
+import { storeStatus } from "./dashboard/store-status.js";
 import type { CoordinatorApi } from "./http-api.js";
 
 /** The HTTP API's view of a coordinator agent. */
@@ -184,6 +185,7 @@ export function agentList(coordinator: CoordinatorAgent): JsonObject[] {
       done:
         coordinator.core.stats.completed + coordinator.core.stats.failed + coordinator.core.stats.abandoned,
       shards: coordinator.cluster.leases.owned(),
+      ...storeDown(coordinator),
     },
   ];
   // The other coordinators of the store, as their views (alive within the heartbeat timeout) say.
@@ -270,4 +272,10 @@ export function agentList(coordinator: CoordinatorAgent): JsonObject[] {
 /** What a worker's handlers run now: as its distributor said, else (an older distributor) what of its load fits its capacity. */
 function runningOf(w: WorkerSummary): number {
   return w.status === "dead" ? 0 : Math.min(w.load, w.capacity, w.running ?? w.capacity);
+}
+
+/** The asked coordinator's store outage, for `triad status` to say the cluster cannot serve. */
+function storeDown(coordinator: CoordinatorAgent): JsonObject {
+  const store = storeStatus(coordinator);
+  return store.reachable ? {} : { store_unreachable_since: store.unreachable_since };
 }

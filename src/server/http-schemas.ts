@@ -311,6 +311,11 @@ export const agentInfo = named(
       .array(z.number().int().min(0))
       .optional()
       .describe("The task shards a coordinator owns (several coordinators split the 16 between them)."),
+    store_unreachable_since: isoTime
+      .optional()
+      .describe(
+        "The coordinator asked, when it cannot reach its store now: since when. Absent while the store answers.",
+      ),
     task_types: z.array(z.string()).optional().describe("What a worker runs."),
     remote_agents: z
       .array(z.object({ name: z.string(), url: z.string(), skills: z.array(z.string()) }))

@@ -135,7 +135,7 @@ describe("triad status output", () => {
     }
   }, 60_000);
 
-  it("exits 1, saying why on stderr, when the cluster cannot run a task: no live distributor, or none with a live worker", async () => {
+  it("exits 1, saying why on stderr, when the cluster cannot run a task: no live distributor, none with a live worker, or the coordinator cut off from its store", async () => {
     const now2 = new Date().toISOString();
     const c1 = { id: "c1", tier: "coordinator", status: "idle", last_heartbeat: now2, parent: null };
     const d1 = { id: "d1", tier: "distributor", status: "idle", last_heartbeat: now2, parent: "c1" };
@@ -147,6 +147,7 @@ describe("triad status output", () => {
       [[c1, { ...d1, status: "dead", stopped: true }], 1, "no live distributor (d1 stopped)"],
       [[c1, d1], 1, "no live worker under a live distributor"],
       [[c1, d1, { ...w1, status: "dead" }], 1, "no live worker under a live distributor"],
+      [[{ ...c1, store_unreachable_since: now2 }, d1, w1], 1, `c1 cannot reach its store (since ${now2})`],
     ];
     try {
       for (const [listed, code, why] of cases) {
