@@ -15,16 +15,17 @@ export type CoordinatorCountsOptions = {
   /** This coordinator's counters since it started. */
   counts: () => Counts;
   /**
-   * The ends the store counted (completed, failed, abandoned: TaskLedger.endCounts), each once
-   * in the step that recorded it: the totals take these, not the coordinators' own counts of
-   * the ends they heard (a report taken by two, or lost with one that died, was counted twice
-   * or never).
+   * The counts the store keeps itself (TaskLedger.endCounts): the tasks it recorded (submitted)
+   * and the ends (completed, failed, abandoned), each once in the step that recorded it. The
+   * totals take these, not the coordinators' own counts (a report taken by two, or lost with one
+   * that died, was counted twice or never; the submits a coordinator counted and died with before
+   * its tick's write were never counted).
    */
   ended?: () => Promise<Counts>;
 };
 
 /** The counts the store keeps itself (CoordinatorCountsOptions.ended). */
-const ENDS = ["completed", "failed", "abandoned"] as const;
+const STORE_COUNTED = ["submitted", "completed", "failed", "abandoned"] as const;
 
 /**
  * The whole cluster's task counts, kept in the store (scripts/coordinator-counts-1.lua), so
@@ -33,10 +34,11 @@ const ENDS = ["completed", "failed", "abandoned"] as const;
  * store keeps its data. Each coordinator writes its own counts every tick and reads the
  * others'; whoever sees a field whose coordinator is no longer alive folds it into "retired".
  * A coordinator whose field was folded while it lived (frozen past its view, say) counts on
- * under a new field from what it wrote last, so nothing is counted twice. The ends (completed,
- * failed, abandoned) are not taken from these fields but from the store's own end counts
- * (`ended`): counted once each, where the end is recorded, whichever coordinator hears of it,
- * or none.
+ * under a new field from what it wrote last, so nothing is counted twice. The submits and the
+ * ends (submitted, completed, failed, abandoned) are not taken from these fields but from the
+ * store's own counts (`ended`): counted once each, where the task or its end is recorded,
+ * whichever coordinator hears of it, or none; only `reassigned` (and the coordinator's other
+ * counters) come from the fields.
  */
 export class CoordinatorCounts {
   /** Bumped when this incarnation's field was folded: the next field. */
@@ -49,7 +51,7 @@ export class CoordinatorCounts {
   private written: Counts = {};
   /** Every other field's counts summed, as last read. */
   private others: Counts = {};
-  /** The ends the store counted, as last read (null: never read). */
+  /** The submits and ends the store counted, as last read (null: never read). */
   private ends: Counts | null = null;
 
   constructor(private readonly o: CoordinatorCountsOptions) {}
@@ -57,7 +59,7 @@ export class CoordinatorCounts {
   /** The cluster's totals: every other field as last read ("retired" holds this one's earlier fields), plus this one's counts now. */
   totals(): Counts {
     const totals = add({ ...this.others }, minus(this.o.counts(), this.base));
-    if (this.ends !== null) for (const k of ENDS) totals[k] = this.ends[k] ?? 0;
+    if (this.ends !== null) for (const k of STORE_COUNTED) totals[k] = this.ends[k] ?? 0;
     return totals;
   }
 

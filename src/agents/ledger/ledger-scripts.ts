@@ -61,6 +61,7 @@ export const submitTasks = groupedOpenScript(import.meta.url, "submit-tasks-1.lu
     for (const [field, value] of Object.entries(optional))
       if (value !== "") db.hset(rec, { [field]: value! });
     openAdd(db, prefix, id!);
+    hincrby(db, `${prefix}end-counts`, "submitted", 1);
     const delayed = recordSchedule(db, prefix, id!, schedule!);
     if (deps !== "") {
       db.hset(rec, { depends_on: deps! });

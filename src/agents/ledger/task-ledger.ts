@@ -550,8 +550,9 @@ export class TaskLedger {
   }
 
   /**
-   * The ends the store counted, per status (completed, failed, abandoned), over every shard: each
-   * counted once, in the step that recorded it (read-end-counts-1.lua). From this release on.
+   * The ends the store counted, per status (completed, failed, abandoned), and the tasks it
+   * recorded (submitted), over every shard: each counted once, in the step that recorded it
+   * (read-end-counts-1.lua). From this release on.
    */
   async endCounts(): Promise<Record<string, number>> {
     const flat = (await this.everyShard(scripts.readEndCounts, [])).map(String);

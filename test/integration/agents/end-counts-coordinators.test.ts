@@ -32,7 +32,8 @@ class LateReportsRouter extends FaultyRouter {
 /**
  * The cluster's completed, failed and abandoned counts (GET /agents' cluster_tasks, `triad
  * status`, the dashboard) count each task's end once, whichever coordinators hear of it: the
- * store counts it in the script that records it (open_end, on every engine).
+ * store counts it in the script that records it (open_end, on every engine). So does
+ * `submitted`, counted where the task is recorded (submit-tasks).
  */
 describe.each(testEngines("end-counts-coordinators"))(
   "end counts with several coordinators on $name",
@@ -117,9 +118,10 @@ describe.each(testEngines("end-counts-coordinators"))(
         expect(taskCounts(c)).toMatchObject({ submitted: ids.length, completed: ids.length });
     });
 
-    it("counts the ends a coordinator heard and died with before writing its counts", async () => {
+    it("counts the submits and ends a coordinator heard and died with before writing its counts", async () => {
       const { router, c1, c2 } = await cluster("c1");
-      // c1 never gets to write its counts (killed between counting and its tick's write).
+      // c1 never gets to write its counts (killed between counting and its tick's write): the
+      // tasks it took and their ends are counted all the same (the store counted them).
       c1.cluster.counts.write = async () => {};
       const ids = Array.from({ length: 5 }, (_, i) => `lost-${i}`);
       for (const id of ids)
@@ -143,7 +145,12 @@ describe.each(testEngines("end-counts-coordinators"))(
         15_000,
       );
       await c2.cluster.counts.tick(() => false);
-      expect(taskCounts(c2)).toMatchObject({ completed: ids.length, failed: 0, abandoned: 0 });
+      expect(taskCounts(c2)).toMatchObject({
+        submitted: ids.length,
+        completed: ids.length,
+        failed: 0,
+        abandoned: 0,
+      });
     });
   },
 );

@@ -5,7 +5,8 @@ import { testEngines } from "../../helpers/engines.js";
 
 /**
  * The store counts each task's end once, in the step that records it (open_end, the ledger's
- * end-counts): a retry, a resend, a stale attempt or a second abandon counts nothing more.
+ * end-counts): a retry, a resend, a stale attempt or a second abandon counts nothing more. It
+ * counts each new task once too (submitted, in submit-tasks): a second submit counts nothing.
  */
 describe.each(testEngines("end-counts", { cluster: true }))("the ledger's end counts on $name", (engine) => {
   const clients: RedisClient[] = [];
@@ -35,6 +36,12 @@ describe.each(testEngines("end-counts", { cluster: true }))("the ledger's end co
       expect(await l.submit(task(id, id === "retried" ? 1 : 0), "d1")).toBe(true);
     }
     expect(new Set(done.map((id) => l.shardOf(id))).size).toBeGreaterThan(1);
+    const submitted = done.length + 3;
+    expect(await l.endCounts()).toEqual({ submitted });
+    // Sent again (a resend, another coordinator's, with or without a distributor): nothing more.
+    expect(await l.submit(task(done[0]!), "d1")).toBe(false);
+    expect(await l.submit(task("failed"))).toBe(false);
+    expect(await l.endCounts()).toEqual({ submitted });
     for (const id of done) {
       expect(await l.dispatch(id, "d1", "w1")).toBe(1);
       expect(await l.commit({ taskId: id, fence: 1, status: "completed", result: {} })).toBe("completed");
@@ -45,12 +52,15 @@ describe.each(testEngines("end-counts", { cluster: true }))("the ledger's end co
     // A failure with a retry left is no end; its second is.
     expect(await l.dispatch("retried", "d1", "w1")).toBe(1);
     expect(await l.commit({ taskId: "retried", fence: 1, status: "failed", error: "x" })).toBe("retry");
-    expect(await l.endCounts()).toEqual({ completed: done.length });
+    expect(await l.endCounts()).toEqual({ submitted, completed: done.length });
     expect(await l.dispatch("failed", "d1", "w1")).toBe(1);
     expect(await l.commit({ taskId: "failed", fence: 1, status: "failed", error: "x" })).toBe("failed");
     expect(await l.abandon("dropped", "no room")).toBe(true);
     expect(await l.abandon("dropped", "no room")).toBe(false);
     expect(await l.abandon(done[0]!, "too late")).toBe(false);
-    expect(await l.endCounts()).toEqual({ completed: done.length, failed: 1, abandoned: 1 });
+    expect(await l.endCounts()).toEqual({ submitted, completed: done.length, failed: 1, abandoned: 1 });
+    // Ended tasks submitted again (their records kept for the retention): nothing more.
+    expect(await l.submit(task("dropped"))).toBe(false);
+    expect(await l.endCounts()).toEqual({ submitted, completed: done.length, failed: 1, abandoned: 1 });
   });
 });

@@ -36,11 +36,14 @@
   (a set, emptied by dependency-ended notices), its id in <prefix>waiting, and it is never
   placed here: the coordinator places it when the last dependency has ended.
 
-  Every new task joins the shard's open-task index (open_add, scripts/open-index.lua).
+  Every new task joins the shard's open-task index (open_add, scripts/open-index.lua) and is
+  counted in field `submitted` of the shard's <prefix>end-counts (beside the ends open_end
+  counts): each task once, in the step that records it, whichever coordinator took it; a task
+  already recorded counts nothing (TaskLedger.endCounts reads them, read-end-counts-1.lua).
 
   Keys written: <prefix>task:<id>, <prefix>open:<level>:<bucket> (or <prefix>open),
   <prefix>open:depth, <prefix>dist:<distributor>, <prefix>wait:<id>, <prefix>waiting,
-  <prefix>delayed, <prefix>expiring.
+  <prefix>delayed, <prefix>expiring, <prefix>end-counts.
   Returns one integer per task, in order: 1 recorded, 0 a task with that id already exists
   (kept as is).
 ]]
@@ -99,6 +102,7 @@ return each_group(3, 5, function(prefix, i)
     end
     redis.call('HSET', rec, unpack(fields))
     open_add(prefix, id)
+    redis.call('HINCRBY', prefix .. 'end-counts', 'submitted', 1)
     return 1
   end
 end)
