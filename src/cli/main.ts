@@ -124,10 +124,12 @@ function groupHelp(group: string, sub: string | undefined): number {
   return 2;
 }
 
-/** Bad usage: the error (with its code, when it has one of its own) and the command's help; exit 2. */
+/**
+ * Bad usage: the error with its code (ERR_USAGE, or one of its own, as every other error of the
+ * CLI says its code) and the command's help; exit 2.
+ */
 function usageError(name: string, err: UsageError, spec: CommandSpec): number {
-  const code = err.code === "ERR_USAGE" ? "" : ` [${err.code}]`;
-  process.stderr.write(`triad ${name}: ${err.message}${code}\n\n${helpText(spec)}`);
+  process.stderr.write(`triad ${name}: ${err.message} [${err.code}]\n\n${helpText(spec)}`);
   return 2;
 }
 
@@ -149,7 +151,7 @@ export async function main(argv: string[]): Promise<number> {
   }
   const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined; // not "constructor"
   if (command === undefined) {
-    process.stderr.write(`triad: unknown command "${name}"\n\n${USAGE}`);
+    process.stderr.write(`triad: unknown command "${name}" [ERR_USAGE]\n\n${USAGE}`);
     return 2;
   }
   let options: ParsedOptions;

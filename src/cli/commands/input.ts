@@ -7,7 +7,10 @@ export async function input(options: ParsedOptions): Promise<number> {
   try {
     value = JSON.parse(String(options.value));
   } catch (err) {
-    throw new UsageError(`--value is not JSON: ${(err as Error).message} (a string is written '"yes"')`);
+    throw new UsageError(
+      `--value is not JSON: ${(err as Error).message} (a string is written '"yes"')`,
+      "ERR_MALFORMED_JSON",
+    );
   }
   const api = new ApiClient(String(options.coordinator));
   const taskId = String(options.task);

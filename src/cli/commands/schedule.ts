@@ -17,7 +17,7 @@ function jsonFlag(options: ParsedOptions, name: string): Record<string, unknown>
   try {
     value = JSON.parse(String(options[name]));
   } catch {
-    throw new UsageError(`--${name} is not JSON`);
+    throw new UsageError(`--${name} is not JSON`, "ERR_MALFORMED_JSON");
   }
   if (typeof value !== "object" || value === null || Array.isArray(value))
     throw new UsageError(`--${name} must be a JSON object`);

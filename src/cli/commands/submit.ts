@@ -104,7 +104,7 @@ function* taskBatches(options: ParsedOptions): Generator<NewTask[]> {
   try {
     payload = JSON.parse(String(options.payload));
   } catch (err) {
-    throw new UsageError(`--payload is not JSON: ${(err as Error).message}`);
+    throw new UsageError(`--payload is not JSON: ${(err as Error).message}`, "ERR_MALFORMED_JSON");
   }
   const count = positiveInt(options, "count");
   const taskType = String(options.type);

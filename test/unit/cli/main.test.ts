@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it, vi } from "vitest";
 import { main } from "../../../src/cli/main.js";
 
@@ -312,5 +315,42 @@ describe("triad schedule list --help", () => {
       "when each runs next and its last tick (with --json, also the ids of its recent tasks)",
     );
     expect(out.split("\n").find((l) => l.trimStart().startsWith("--json"))).toContain("recent_task_ids");
+  });
+});
+
+describe("triad <command>: a usage error says its code, as every other error does", () => {
+  const coordinator = ["--coordinator", "http://127.0.0.1:1"];
+
+  it("--payload that is not JSON: ERR_MALFORMED_JSON (as a --file that is not), exit 2", async () => {
+    const r = await run(["submit", ...coordinator, "--type", "echo", "--payload", "not json"]);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/^triad submit: --payload is not JSON: .* \[ERR_MALFORMED_JSON\]\n/);
+  });
+
+  it("input --value that is not JSON: ERR_MALFORMED_JSON, exit 2", async () => {
+    const input = await run(["input", ...coordinator, "--task", "t1", "--value", "{nope"]);
+    expect(input.code).toBe(2);
+    expect(input.err).toMatch(/^triad input: --value is not JSON: .* \[ERR_MALFORMED_JSON\]\n/);
+  });
+
+  it("an unknown option, an unknown config key, an unknown command: ERR_USAGE, exit 2", async () => {
+    const option = await run(["submit", ...coordinator, "--type", "echo", "--bogus", "1"]);
+    expect(option.code).toBe(2);
+    expect(option.err).toMatch(/^triad submit: unknown option --bogus \[ERR_USAGE\]\n/);
+
+    const dir = mkdtempSync(join(tmpdir(), "triad-usage-"));
+    try {
+      const config = join(dir, "config.json");
+      writeFileSync(config, JSON.stringify({ coordinator: "http://127.0.0.1:1", bogus: 1 }));
+      const key = await run(["status", "--config", config]);
+      expect(key.code).toBe(2);
+      expect(key.err).toMatch(/^triad status: config file .* unknown option "bogus" \[ERR_USAGE\]\n/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+
+    const command = await run(["sumbit"]);
+    expect(command.code).toBe(2);
+    expect(command.err).toMatch(/^triad: unknown command "sumbit" \[ERR_USAGE\]\n/);
   });
 });
