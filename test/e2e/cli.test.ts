@@ -87,6 +87,40 @@ describe("triad CLI with each tier in its own process", () => {
       expect(t).toMatchObject({ task_type: "compute", status: "completed", result: { result: 9 } });
   });
 
+  it("a task record's members come in SPEC's order, whether its answer waited for its end or not", async () => {
+    // The members SPEC lists, in its order; the record as submitted, as waited for, as read.
+    const order = [
+      "task_id",
+      "task_type",
+      "payload",
+      "status",
+      "result",
+      "error",
+      "attempts",
+      "assigned_to",
+      "created_at",
+      "started_at",
+      "completed_at",
+    ];
+    const args = ["submit", "--coordinator", coordinatorUrl, "--type", "echo", "--payload", '{"n":1}'];
+    const submitted = await runTriad(args, { env });
+    expect(submitted.code, submitted.stderr).toBe(0);
+    const record = JSON.parse(submitted.stdout) as { task_id: string };
+    expect(Object.keys(record)).toEqual(order);
+    // Its end reported by the distributor (the message's members come sorted): --wait prints it.
+    const waited = await runTriad([...args, "--wait"], { env });
+    expect(waited.code, waited.stderr).toBe(0);
+    const done = JSON.parse(waited.stdout) as { task_id: string; status: string };
+    expect(done.status).toBe("completed");
+    expect(Object.keys(done)).toEqual(order);
+    const headers = { authorization: `Bearer ${TOKEN}` };
+    for (const query of ["", "?wait=5000"]) {
+      const res = await fetch(`${coordinatorUrl}/tasks/${done.task_id}${query}`, { headers });
+      expect(res.status).toBe(200);
+      expect(Object.keys((await res.json()) as object), query).toEqual(order);
+    }
+  });
+
   it("triad submit --priority --delay --expires-at: recorded on the task, not started before the delay; a bad value is refused", async () => {
     const before = Date.now();
     const expiresAt = new Date(Date.now() + 600_000).toISOString();

@@ -35,6 +35,7 @@ import {
 import type { ScheduleInput, ScheduleView } from "../schedules/schedule-spec.js";
 import { SecondProcessWarnings } from "../second-process.js";
 import { logStoreOutages } from "../store-outage-log.js";
+import { inTaskOrder } from "../task-order.js";
 import {
   DEFAULT_RETRY,
   type RetryPolicies,
@@ -464,7 +465,7 @@ export class CoordinatorAgent extends TriadAgent {
       "event.task_terminal": (s: MessageState) => {
         const p = this.payloadOf(s.message);
         if (p?.kind === "task_terminal" && this.speaksAs(s.message, "distributor"))
-          this.core.onTerminal(s.message.sender, p.tasks, p.spawns);
+          this.core.onTerminal(s.message.sender, p.tasks.map(inTaskOrder), p.spawns);
         return {};
       },
     };
