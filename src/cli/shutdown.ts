@@ -98,13 +98,17 @@ type TierAgent = {
 
 /**
  * The life of `triad distributor` and `triad worker`: starts `agent` (its history, when one is
- * kept, sampling `counters`), says so on stdout (`ready <tier> <id> <url>`, what scripts and
- * tests wait for) and in the log, then serves until a signal, and shuts down within `graceMs`.
+ * kept, sampling `counters`), and once its upstream has taken it in (`joined`: accepted its
+ * registration, not merely answered) says so on stdout (`ready <tier> <id> <url>`, what scripts
+ * and tests wait for) and in the log; then serves until a signal, and shuts down within
+ * `graceMs`. A signal before it has joined shuts it down all the same (no `ready` line).
  */
 export async function runAgentProcess(o: {
   tier: string;
   id: string;
   agent: TierAgent;
+  /** Resolves once the upstream has accepted the agent's registration (it may refuse it for long). */
+  joined: () => Promise<void>;
   log: Logger;
   ready: Record<string, unknown>;
   graceMs: number;
@@ -123,9 +127,7 @@ export async function runAgentProcess(o: {
     },
     o.log,
   );
-  o.log.info({ url: agent.a2a.url, ...o.ready }, `${o.tier} ready`);
-  process.stdout.write(`ready ${o.tier} ${o.id} ${agent.a2a.url}\n`);
-  return onShutdown(
+  const stopped = onShutdown(
     async () => {
       await agent.shutdown(o.graceMs - 500);
       history?.close(agent.a2a, counters);
@@ -133,4 +135,14 @@ export async function runAgentProcess(o: {
     o.graceMs,
     (m) => o.log.info(m),
   );
+  let stopping = false;
+  void stopped.then(() => {
+    stopping = true;
+  });
+  void o.joined().then(() => {
+    if (stopping) return;
+    o.log.info({ url: agent.a2a.url, ...o.ready }, `${o.tier} ready`);
+    process.stdout.write(`ready ${o.tier} ${o.id} ${agent.a2a.url}\n`);
+  });
+  return stopped;
 }

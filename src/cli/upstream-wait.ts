@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
+import type { UpstreamJoin } from "../agents/upstream-join.js";
 import type { Logger } from "../core/logger.js";
 import { startA2AServer } from "../core/messaging/http/server.js";
 import { sendJson } from "../server/http-util.js";
@@ -10,9 +11,15 @@ const MAX_BODY_BYTES = 1024 * 1024;
 export type TierHealth = {
   agent_id: string;
   tier: string;
-  /** "waiting_for_upstream": up, its distributor (coordinator) not answering yet; "ready": joined. */
-  status: "waiting_for_upstream" | "ready";
+  /**
+   * "waiting_for_upstream": up, its distributor (coordinator) not answering yet, or not yet
+   * taking it in; "upstream_refused": it answers but refuses this agent's messages (another
+   * secret); "ready": joined, its registration accepted.
+   */
+  status: "waiting_for_upstream" | "upstream_refused" | "ready";
   ready: boolean;
+  /** While refused: why, e.g. "upstream_refused: bad_signature". */
+  reason?: string;
   /** The URL(s) of the agent it reports to. */
   upstream: string;
 };
@@ -42,9 +49,24 @@ export function healthRoute(health: () => TierHealth): (req: IncomingMessage, re
 /** A probe's answer is never stored by a cache on the way. */
 const HEALTH_HEADERS = { "content-type": "application/json", "cache-control": "no-store" };
 
-/** The health of an agent that has joined its upstream. */
-export function readyHealth(tier: string, id: string, upstream: string): TierHealth {
-  return { agent_id: id, tier, status: "ready", ready: true, upstream };
+/**
+ * The health of an agent past finding its upstream: ready once the upstream accepted its
+ * registration (a message of ours), 503 `upstream_refused` with the reason while it refuses
+ * them, 503 `waiting_for_upstream` until then.
+ */
+export function joinHealth(tier: string, id: string, upstream: string, join: UpstreamJoin): TierHealth {
+  const { status, reason } = join.state;
+  if (status === "joined") return { agent_id: id, tier, status: "ready", ready: true, upstream };
+  if (status === "refused")
+    return {
+      agent_id: id,
+      tier,
+      status: "upstream_refused",
+      ready: false,
+      upstream,
+      reason: `upstream_refused: ${reason}`,
+    };
+  return { agent_id: id, tier, status: "waiting_for_upstream", ready: false, upstream };
 }
 
 /**

@@ -18,7 +18,14 @@ const env = {
   TRIAD_LOG_FORMAT: "json",
 };
 
-type Health = { agent_id: string; tier: string; status: string; ready: boolean; upstream: string };
+type Health = {
+  agent_id: string;
+  tier: string;
+  status: string;
+  ready: boolean;
+  upstream: string;
+  reason?: string;
+};
 
 async function health(url: string): Promise<{ status: number; body: Health } | null> {
   try {
@@ -121,6 +128,82 @@ describe("tiers started before their upstream", () => {
     for (const p of [worker, distributor, coordinator]) p.signal("SIGTERM");
     for (const p of [worker, distributor, coordinator]) expect((await p.exit()).code).toBe(0);
   }, 120_000);
+
+  it("not ready while its upstream refuses it (another secret): /health says why, the log says once what to check", async () => {
+    const otherSecret = "upstream-refused-other-secret-0123456789";
+    const [wPort, dPort, cPort] = [await freePort(), await freePort(), await freePort()];
+    const [wUrl, dUrl, cUrl] = [wPort, dPort, cPort].map((p) => `http://127.0.0.1:${p}`) as [
+      string,
+      string,
+      string,
+    ];
+    const coordinator = start(["coordinator", "--id", "c-ok", "--redis", redis.url, "--port", String(cPort)]);
+    await coordinator.waitFor(/^ready coordinator/m, 30_000);
+    const dArgs = ["distributor", "--id", "d-ok", "--coordinator", cUrl, "--redis", redis.url];
+    const distributor = start([...dArgs, "--port", String(dPort)]);
+    await distributor.waitFor(/^ready distributor d-ok/m, 30_000);
+    // The worker signs with another secret: the distributor refuses every message of it.
+    const worker = new TriadProcess(
+      ["worker", "--id", "w-other", "--distributor", dUrl, "--port", String(wPort)],
+      {
+        ...env,
+        TRIAD_SECRET: otherSecret,
+      },
+    );
+    procs.push(worker);
+    const refused = async (url: string) => {
+      const h = await health(url);
+      return h?.status === 503 && h.body.status === "upstream_refused" ? h : null;
+    };
+    await until("the worker says it is refused", async () => (await refused(wUrl)) !== null, 60_000, 200);
+    expect((await refused(wUrl))?.body).toMatchObject({
+      agent_id: "w-other",
+      tier: "worker",
+      ready: false,
+      reason: "upstream_refused: bad_signature",
+      upstream: dUrl,
+    });
+    // Several heartbeats later: still refused, still no ready line, the error said once.
+    await until(
+      "the distributor refused a few heartbeats",
+      async () => (distributor.output.match(/"sender":"w-other"/g) ?? []).length >= 3,
+      60_000,
+      200,
+    );
+    expect(worker.running).toBe(true);
+    expect(worker.output).not.toMatch(/^ready worker/m);
+    const errors = worker.output.split("\n").filter((l) => l.includes('"level":50'));
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toContain("refuses this worker's messages (bad_signature)");
+    expect(errors[0]).toContain("TRIAD_SECRET");
+    expect(worker.output).not.toContain(otherSecret);
+
+    // The distributor restarted with the worker's secret: it takes the worker in (ready at
+    // last), and is itself refused by its coordinator, which signs with the first secret.
+    distributor.signal("SIGTERM");
+    expect((await distributor.exit()).code).toBe(0);
+    const redone = new TriadProcess([...dArgs, "--port", String(dPort)], {
+      ...env,
+      TRIAD_SECRET: otherSecret,
+    });
+    procs.push(redone);
+    await worker.waitFor(/^ready worker w-other/m, 60_000);
+    expect((await health(wUrl))?.status).toBe(200);
+    await until(
+      "the distributor says it is refused",
+      async () => (await refused(dUrl)) !== null,
+      60_000,
+      200,
+    );
+    expect((await refused(dUrl))?.body).toMatchObject({
+      tier: "distributor",
+      reason: "upstream_refused: bad_signature",
+    });
+    expect(redone.output).not.toMatch(/^ready distributor/m);
+    expect(redone.output).toContain("refuses this distributor's messages (bad_signature)");
+    for (const p of [worker, redone, coordinator]) p.signal("SIGTERM");
+    for (const p of [worker, redone, coordinator]) expect((await p.exit()).code).toBe(0);
+  }, 240_000);
 
   it("exits 0 on SIGTERM while it waits", async () => {
     const port = await freePort();

@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, it } from "vitest";
 import { freePort } from "../helpers/free-port.js";
 import { postTasks } from "../helpers/post-tasks.js";
-import { TriadProcess } from "../helpers/processes.js";
+import { START_UP_MS, TriadProcess } from "../helpers/processes.js";
 import { RedisServer } from "../helpers/redis-server.js";
 import { sleep, until } from "../helpers/wait.js";
 
@@ -38,7 +38,7 @@ describe("triad worker shutting down", () => {
   const start = async (args: string[]) => {
     const proc = new TriadProcess(args, env);
     procs.push(proc);
-    const url = (await proc.waitFor(/^ready \w+ \S+ (http:\/\/\S+)/m, 30_000))[1]!;
+    const url = (await proc.waitFor(/^ready \w+ \S+ (http:\/\/\S+)/m, START_UP_MS))[1]!;
     return { proc, url };
   };
 

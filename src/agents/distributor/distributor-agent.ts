@@ -28,6 +28,7 @@ import type { AttemptCancelWire, PayloadOf, TaskDict } from "../protocol.js";
 import { SecondProcessWarnings } from "../second-process.js";
 import { logStoreOutages } from "../store-outage-log.js";
 import { resolveTiming, type Timing } from "../timing.js";
+import { UpstreamJoin } from "../upstream-join.js";
 import { UpstreamSilence } from "../upstream-silence.js";
 import { dependencyOutcomes } from "../workflow/dependency-outcomes.js";
 import { expireEndedThreads } from "./checkpoint-retention.js";
@@ -110,6 +111,8 @@ export class DistributorAgent extends TriadAgent {
   private readonly secondProcesses = new SecondProcessWarnings();
   /** The one warning that no coordinator takes its heartbeats (upstream-silence.ts). */
   private readonly silence: UpstreamSilence;
+  /** Whether a coordinator has taken this distributor in (accepted a message of ours), or refuses it. */
+  readonly join: UpstreamJoin;
 
   constructor(options: DistributorAgentOptions) {
     super(agentBaseOptions("DistributorAgent", "distributor", options, OPTION_KEYS, DISTRIBUTOR_NESTED_KEYS));
@@ -134,6 +137,13 @@ export class DistributorAgent extends TriadAgent {
       upstream: () => this.coordinatorId,
       heartbeatTimeoutMs: this.timing.heartbeatTimeoutMs,
       heartbeatIntervalMs: this.timing.heartbeatIntervalMs,
+    });
+    this.join = new UpstreamJoin({
+      log: this.log,
+      tier: "distributor",
+      role: "coordinator",
+      upstream: () => this.coordinatorId,
+      retryMs: this.timing.heartbeatIntervalMs,
     });
     this.store = new RedisClient(options.redis ?? {});
     logStoreOutages(this.store, this.log, "dispatch and commits wait for it");
@@ -258,8 +268,11 @@ export class DistributorAgent extends TriadAgent {
         distributor_id: this.agentId,
         url: this.url,
       });
+      this.join.accepted();
     } catch (err) {
-      this.log.warn({ err: (err as Error).message }, "could not register with the coordinator yet");
+      this.join.failed(err); // a refusal (another secret) is said there, at error level
+      if (this.join.state.status !== "refused")
+        this.log.warn({ err: (err as Error).message }, "could not register with the coordinator yet");
     }
   }
 
@@ -277,7 +290,15 @@ export class DistributorAgent extends TriadAgent {
   private async heartbeat(): Promise<void> {
     const from = this.coordinatorId;
     const beat = { ...this.core.heartbeat(this.url), heartbeat_interval_ms: this.timing.heartbeatIntervalMs };
-    if (await this.failover.beat((to) => this.sendPayload(to, beat))) {
+    const send = (to: string) =>
+      this.sendPayload(to, beat).then(
+        () => this.join.accepted(),
+        (err: unknown) => {
+          this.join.failed(err);
+          throw err;
+        },
+      );
+    if (await this.failover.beat(send)) {
       this.localState.updateTimestamp();
       this.silence.heard();
       return;

@@ -20,6 +20,7 @@ import {
   WORKER_BACKLOG_PER_SLOT,
 } from "../protocol.js";
 import { resolveTiming, type Timing } from "../timing.js";
+import { UpstreamJoin } from "../upstream-join.js";
 import { UpstreamSilence } from "../upstream-silence.js";
 import { builtinHandlers } from "./handlers/index.js";
 import { isGraphHandler, runTask, type TaskHandler } from "./task-runner.js";
@@ -71,6 +72,8 @@ export class WorkerAgent extends TriadAgent {
   readonly instance = randomUUID();
   /** When the distributor last answered, and the one warning of its silence (upstream-silence.ts). */
   private readonly silence: UpstreamSilence;
+  /** Whether the distributor has taken this worker in (accepted a message of ours), or refuses it. */
+  readonly join: UpstreamJoin;
 
   constructor(options: WorkerAgentOptions) {
     super(agentBaseOptions("WorkerAgent", "worker", options, OPTION_KEYS));
@@ -82,6 +85,13 @@ export class WorkerAgent extends TriadAgent {
       upstream: () => this.distributorId,
       heartbeatTimeoutMs: this.timing.heartbeatTimeoutMs,
       heartbeatIntervalMs: this.timing.heartbeatIntervalMs,
+    });
+    this.join = new UpstreamJoin({
+      log: this.log,
+      tier: "worker",
+      role: "distributor",
+      upstream: () => this.distributorId,
+      retryMs: this.timing.heartbeatIntervalMs,
     });
     this.taskTimeoutMs = checkedMs("taskTimeoutMs", options.taskTimeoutMs ?? 30_000);
     this.concurrency = checkedCount("concurrency", options.concurrency ?? 16);
@@ -158,8 +168,11 @@ export class WorkerAgent extends TriadAgent {
         instance: this.instance,
       });
     } catch (err) {
-      // The distributor may not be up yet: heartbeats register us as soon as it is.
-      this.log.warn({ err: (err as Error).message }, "could not register with the distributor yet");
+      // The distributor may not be up yet: heartbeats register us as soon as it is. A refusal
+      // (another secret) is said by the join, at error level.
+      this.join.failed(err);
+      if (this.join.state.status !== "refused")
+        this.log.warn({ err: (err as Error).message }, "could not register with the distributor yet");
     }
   }
 
@@ -177,6 +190,7 @@ export class WorkerAgent extends TriadAgent {
       this.localState.updateTimestamp();
       return true;
     } catch (err) {
+      this.join.failed(err);
       this.silence.missed(err);
       return false;
     }
@@ -321,7 +335,10 @@ export class WorkerAgent extends TriadAgent {
 
   protected override async sendPayload(recipient: string, payload: AgentPayload): Promise<void> {
     await super.sendPayload(recipient, payload);
-    if (recipient === this.distributorId) this.silence.heard();
+    if (recipient === this.distributorId) {
+      this.silence.heard();
+      this.join.accepted();
+    }
   }
 
   /**

@@ -8,7 +8,7 @@ import { discoverCoordinators } from "../peer.js";
 import { runAgentProcess } from "../shutdown.js";
 import { sharedStoreConfig } from "../store-flags.js";
 import { timingFrom } from "../timing-flags.js";
-import { healthRoute, readyHealth, whileWaitingForUpstream } from "../upstream-wait.js";
+import { healthRoute, joinHealth, whileWaitingForUpstream } from "../upstream-wait.js";
 
 export async function distributor(options: ParsedOptions): Promise<number> {
   const id = String(options.id);
@@ -49,13 +49,14 @@ export async function distributor(options: ParsedOptions): Promise<number> {
       events: { workerDead: (target, tasks) => history.record({ op: "dead", target, tasks }) },
     }),
   });
-  agent.a2a.serveOtherRoutes(healthRoute(() => readyHealth("distributor", id, urls.join(","))));
+  agent.a2a.serveOtherRoutes(healthRoute(() => joinHealth("distributor", id, urls.join(","), agent.join)));
   // Each joins the failover list once it answers, however late: these never reject (askUntilFound).
   for (const later of rest.later) void later.then((c) => agent.addCoordinator(c));
   return runAgentProcess({
     tier: "distributor",
     id,
     agent: closingWith(agent, closeKeys),
+    joined: () => agent.join.whenJoined(),
     log,
     ready: { coordinator: coordinatorId },
     graceMs: Number(options["shutdown-timeout"]),

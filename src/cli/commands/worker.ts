@@ -9,7 +9,7 @@ import { type ParsedOptions, positiveInt } from "../options.js";
 import { discoverAgentId } from "../peer.js";
 import { runAgentProcess } from "../shutdown.js";
 import { timingFrom } from "../timing-flags.js";
-import { healthRoute, readyHealth, whileWaitingForUpstream } from "../upstream-wait.js";
+import { healthRoute, joinHealth, whileWaitingForUpstream } from "../upstream-wait.js";
 
 export async function worker(options: ParsedOptions): Promise<number> {
   const id = String(options.id);
@@ -36,7 +36,7 @@ export async function worker(options: ParsedOptions): Promise<number> {
     timing,
     logger: log,
   });
-  agent.a2a.serveOtherRoutes(healthRoute(() => readyHealth("worker", id, distributorUrl)));
+  agent.a2a.serveOtherRoutes(healthRoute(() => joinHealth("worker", id, distributorUrl, agent.join)));
   // Loaded only when asked for: a worker without --a2a-agent never loads the A2A client.
   if (options["a2a-agent"]) {
     const { bridgeA2AAgents } = await import("../a2a-agents.js");
@@ -52,6 +52,7 @@ export async function worker(options: ParsedOptions): Promise<number> {
     tier: "worker",
     id,
     agent: closingWith(agent, closeKeys),
+    joined: () => agent.join.whenJoined(),
     log,
     ready: { distributor: distributorId, taskTypes: agent.taskTypes },
     graceMs: Number(options["shutdown-timeout"]),

@@ -1,7 +1,16 @@
 import { createServer, type Server } from "node:http";
 import { connect } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
-import { healthRoute, readyHealth, type TierHealth } from "../../../src/cli/upstream-wait.js";
+import { healthRoute, type TierHealth } from "../../../src/cli/upstream-wait.js";
+
+/** What a tier that has joined its upstream answers. */
+const readyHealth = (tier: string, id: string, upstream: string): TierHealth => ({
+  agent_id: id,
+  tier,
+  status: "ready",
+  ready: true,
+  upstream,
+});
 
 /**
  * The health route of a worker's or distributor's port answers without reading a body. Answered
@@ -17,7 +26,15 @@ describe("a tier's health route with a body it does not read", () => {
   });
 
   it("answers only once the whole body has come, then its 404", async () => {
-    server = createServer(healthRoute(() => readyHealth("worker", "w1", "http://127.0.0.1:1")));
+    server = createServer(
+      healthRoute(() => ({
+        agent_id: "w1",
+        tier: "worker",
+        status: "ready",
+        ready: true,
+        upstream: "http://127.0.0.1:1",
+      })),
+    );
     await new Promise<void>((r) => server!.listen(0, "127.0.0.1", r));
     const port = (server.address() as { port: number }).port;
     const socket = connect(port, "127.0.0.1");
