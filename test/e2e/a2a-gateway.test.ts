@@ -14,7 +14,7 @@ import {
 import { type Client, ClientFactory } from "@a2a-js/sdk/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort } from "../helpers/free-port.js";
-import { TriadProcess } from "../helpers/processes.js";
+import { START_UP_MS, TriadProcess } from "../helpers/processes.js";
 import { testRedis } from "../helpers/redis-server.js";
 
 /**
@@ -94,7 +94,7 @@ describe("A2A gateway on a coordinator run with bin/triad (no API token)", () =>
   const start = async (args: string[]) => {
     const p = new TriadProcess(args, env);
     procs.push(p);
-    const m = await p.waitFor(/ready \w+ \S+ (http:\/\/\S+)/, 30_000);
+    const m = await p.waitFor(/ready \w+ \S+ (http:\/\/\S+)/, START_UP_MS);
     return m[1]!;
   };
   const rest = async (path: string, init?: RequestInit) => {
@@ -586,7 +586,7 @@ describe("A2A gateway right after a start (coordinator, distributor and worker s
       ],
       env,
     );
-    await coordinator.waitFor(/ready coordinator/, 30_000);
+    await coordinator.waitFor(/ready coordinator/, START_UP_MS);
   }, 60_000);
 
   afterAll(async () => {

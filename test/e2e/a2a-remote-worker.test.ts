@@ -5,7 +5,7 @@ import { StoreCheckpointSaver } from "../../src/index.js";
 import { startEdgeAgent } from "../helpers/a2a-edge-agent.js";
 import { startTestAgent, type TestAgent } from "../helpers/a2a-test-agent.js";
 import { freePort } from "../helpers/free-port.js";
-import { TriadProcess } from "../helpers/processes.js";
+import { START_UP_MS, TriadProcess } from "../helpers/processes.js";
 import { testRedis } from "../helpers/redis-server.js";
 
 /**
@@ -32,7 +32,7 @@ describe("triad worker --a2a-agent (bin/triad processes, Redis)", () => {
   const start = async (args: string[]) => {
     const p = new TriadProcess(args, env);
     procs.push(p);
-    const m = await p.waitFor(/ready \w+ \S+ (http:\/\/\S+)/, 30_000);
+    const m = await p.waitFor(/ready \w+ \S+ (http:\/\/\S+)/, START_UP_MS);
     return { p, url: m[1]! };
   };
   const worker = async (id: string, agentUrl = agent.url, ...more: string[]) =>

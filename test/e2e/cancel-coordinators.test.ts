@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort } from "../helpers/free-port.js";
-import { TriadProcess } from "../helpers/processes.js";
+import { START_UP_MS, TriadProcess } from "../helpers/processes.js";
 import { testRedis } from "../helpers/redis-server.js";
 
 /**
@@ -69,7 +69,7 @@ describe("cancel through another coordinator process", () => {
   const start = async (args: string[]) => {
     const p = new TriadProcess(args, env);
     procs.push(p);
-    return (await p.waitFor(/ready \w+ \S+ (http:\/\/\S+)/, 30_000))[1]!;
+    return (await p.waitFor(/ready \w+ \S+ (http:\/\/\S+)/, START_UP_MS))[1]!;
   };
   const getTask = async (url: string, id: string, query = "") =>
     (await (await fetch(`${url}/tasks/${id}${query}`)).json()) as Record<string, unknown>;

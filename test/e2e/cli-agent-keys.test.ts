@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort } from "../helpers/free-port.js";
-import { runTriad, TriadProcess } from "../helpers/processes.js";
+import { runTriad, START_UP_MS, TriadProcess } from "../helpers/processes.js";
 import { testRedis } from "../helpers/redis-server.js";
 
 /**
@@ -27,7 +27,7 @@ describe("triad with per-agent keys, each tier its own process", () => {
   const start = async (args: string[], env: Record<string, string>) => {
     const p = new TriadProcess(args, { ...base, ...env });
     procs.push(p);
-    const m = await p.waitFor(/ready \w+ \S+ (http:\/\/\S+)/, 30_000);
+    const m = await p.waitFor(/ready \w+ \S+ (http:\/\/\S+)/, START_UP_MS);
     return m[1]!;
   };
 

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort } from "../helpers/free-port.js";
-import { runTriad, TriadProcess } from "../helpers/processes.js";
+import { runTriad, START_UP_MS, TriadProcess } from "../helpers/processes.js";
 import { parsePrometheusText, sumOf } from "../helpers/prometheus-text.js";
 import { testRedis } from "../helpers/redis-server.js";
 
@@ -27,7 +27,7 @@ describe("two processes under one worker id, or one distributor id", () => {
   const start = async (args: string[], ready = /ready \w+ \S+ (http:\/\/\S+)/) => {
     const p = new TriadProcess(args, env);
     procs.push(p);
-    const m = await p.waitFor(ready, 30_000);
+    const m = await p.waitFor(ready, START_UP_MS);
     return { proc: p, url: m[1] ?? "" };
   };
 

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort } from "../helpers/free-port.js";
-import { runTriad, TriadProcess } from "../helpers/processes.js";
+import { runTriad, START_UP_MS, TriadProcess } from "../helpers/processes.js";
 import { RedisServer } from "../helpers/redis-server.js";
 
 /**
@@ -33,7 +33,7 @@ describe("the CLI for limits and schedules", () => {
       ],
       env,
     );
-    url = (await coordinator.waitFor(/ready coordinator c1 (http:\/\/\S+)/, 30_000))[1]!;
+    url = (await coordinator.waitFor(/ready coordinator c1 (http:\/\/\S+)/, START_UP_MS))[1]!;
   }, 60_000);
   afterAll(async () => {
     await coordinator?.kill();

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort } from "../helpers/free-port.js";
-import { runTriad, TriadProcess } from "../helpers/processes.js";
+import { runTriad, START_UP_MS, TriadProcess } from "../helpers/processes.js";
 import { makeTestPki, type TestPki, TlsRedis } from "../helpers/tls-redis.js";
 
 /**
@@ -46,7 +46,7 @@ describe("triad on a TLS Redis", () => {
       { ...env, TRIAD_REDIS_CA: pki.ca },
     );
     try {
-      await p.waitFor(/ready coordinator c2 http:\/\//, 30_000);
+      await p.waitFor(/ready coordinator c2 http:\/\//, START_UP_MS);
       expect(p.running).toBe(true);
       expect(p.output).not.toMatch(/ERR_STORE/);
     } finally {

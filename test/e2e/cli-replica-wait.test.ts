@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort } from "../helpers/free-port.js";
 import { postTasks } from "../helpers/post-tasks.js";
-import { runTriad, TriadProcess } from "../helpers/processes.js";
+import { runTriad, START_UP_MS, TriadProcess } from "../helpers/processes.js";
 import { RedisServer } from "../helpers/redis-server.js";
 
 /**
@@ -31,7 +31,7 @@ describe.skipIf(Boolean(process.env.REDIS_URL))("triad coordinator --redis-wait-
     const start = async (args: string[]) => {
       const p = new TriadProcess(args, env);
       procs.push(p);
-      return (await p.waitFor(/ready \w+ \S+ (http:\/\/\S+)/, 30_000))[1]!;
+      return (await p.waitFor(/ready \w+ \S+ (http:\/\/\S+)/, START_UP_MS))[1]!;
     };
     url = await start([
       "coordinator",

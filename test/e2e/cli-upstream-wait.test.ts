@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort } from "../helpers/free-port.js";
-import { runTriad, TriadProcess } from "../helpers/processes.js";
+import { runTriad, START_UP_MS, TriadProcess } from "../helpers/processes.js";
 import { testRedis } from "../helpers/redis-server.js";
 import { until } from "../helpers/wait.js";
 
@@ -105,9 +105,9 @@ describe("tiers started before their upstream", () => {
       "--port",
       String(cPort),
     ]);
-    await coordinator.waitFor(/^ready coordinator/m, 30_000);
-    await distributor.waitFor(/^ready distributor d-early/m, 30_000);
-    await worker.waitFor(/^ready worker w-early/m, 30_000);
+    await coordinator.waitFor(/^ready coordinator/m, START_UP_MS);
+    await distributor.waitFor(/^ready distributor d-early/m, START_UP_MS);
+    await worker.waitFor(/^ready worker w-early/m, START_UP_MS);
     expect((await health(dUrl))?.body).toMatchObject({ status: "ready", ready: true });
     expect((await health(wUrl))?.status).toBe(200);
 
@@ -138,10 +138,10 @@ describe("tiers started before their upstream", () => {
       string,
     ];
     const coordinator = start(["coordinator", "--id", "c-ok", "--redis", redis.url, "--port", String(cPort)]);
-    await coordinator.waitFor(/^ready coordinator/m, 30_000);
+    await coordinator.waitFor(/^ready coordinator/m, START_UP_MS);
     const dArgs = ["distributor", "--id", "d-ok", "--coordinator", cUrl, "--redis", redis.url];
     const distributor = start([...dArgs, "--port", String(dPort)]);
-    await distributor.waitFor(/^ready distributor d-ok/m, 30_000);
+    await distributor.waitFor(/^ready distributor d-ok/m, START_UP_MS);
     // The worker signs with another secret: the distributor refuses every message of it.
     const worker = new TriadProcess(
       ["worker", "--id", "w-other", "--distributor", dUrl, "--port", String(wPort)],

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort } from "../helpers/free-port.js";
-import { TriadProcess } from "../helpers/processes.js";
+import { START_UP_MS, TriadProcess } from "../helpers/processes.js";
 import { parsePrometheusText, sumOf } from "../helpers/prometheus-text.js";
 import { testRedis } from "../helpers/redis-server.js";
 
@@ -24,7 +24,7 @@ describe("the dashboard over separate processes", () => {
   const start = async (args: string[]) => {
     const p = new TriadProcess(args, env);
     procs.push(p);
-    return (await p.waitFor(/ready \w+ \S+ (http:\/\/\S+)/, 30_000))[1]!;
+    return (await p.waitFor(/ready \w+ \S+ (http:\/\/\S+)/, START_UP_MS))[1]!;
   };
   const get = async (path: string) => (await fetch(`${url}${path}`, { headers: auth })).json();
 

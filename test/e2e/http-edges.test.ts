@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort } from "../helpers/free-port.js";
-import { TriadProcess } from "../helpers/processes.js";
+import { START_UP_MS, TriadProcess } from "../helpers/processes.js";
 import { raw } from "../helpers/raw-socket.js";
 import { testRedis } from "../helpers/redis-server.js";
 
@@ -58,7 +58,7 @@ describe("request targets no URL parser takes, against bin/triad processes", () 
 
   it("triad coordinator, distributor and worker answer 400 on their listeners and keep serving", async () => {
     const [cp, dp, wp] = await Promise.all([freePort(), freePort(), freePort()]);
-    const ready = (p: TriadProcess) => p.waitFor(/ready \w+ \S+ (http:\/\/\S+)/, 30_000);
+    const ready = (p: TriadProcess) => p.waitFor(/ready \w+ \S+ (http:\/\/\S+)/, START_UP_MS);
     const c = start(["coordinator", "--id", "c1", "--redis", redis.url, "--port", String(cp)]);
     const coordinatorUrl = (await ready(c))[1]!;
     const d = start([

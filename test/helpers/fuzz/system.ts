@@ -3,7 +3,7 @@ import { DEFAULT_SHARDS, shardOf, shardTag } from "../../../src/agents/ledger/sh
 import { CoordinatorAgent, DistributorAgent, type Timing, WorkerAgent } from "../../../src/index.js";
 import { coordinatorHttp } from "../../../src/server/coordinator-server.js";
 import { freePort } from "../free-port.js";
-import { TriadProcess } from "../processes.js";
+import { START_UP_MS, TriadProcess } from "../processes.js";
 import { RedisServer } from "../redis-server.js";
 
 /**
@@ -158,7 +158,7 @@ export async function processSystem(): Promise<FuzzSystem> {
   const start = async (args: string[]) => {
     const p = new TriadProcess(args, env);
     procs.push(p);
-    return (await p.waitFor(/ready \w+ \S+ (http:\/\/\S+)/, 30_000))[1]!;
+    return (await p.waitFor(/ready \w+ \S+ (http:\/\/\S+)/, START_UP_MS))[1]!;
   };
   const client = createClient({ url: redis.url });
   try {
