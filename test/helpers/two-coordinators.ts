@@ -1,6 +1,12 @@
 import type { CoordinatorAgentOptions } from "../../src/agents/coordinator/coordinator-agent.js";
 import type { WorkerAgentOptions } from "../../src/agents/worker/worker-agent.js";
-import { CoordinatorAgent, DistributorAgent, type RedisConfig, WorkerAgent } from "../../src/index.js";
+import {
+  CoordinatorAgent,
+  DistributorAgent,
+  type RedisConfig,
+  type Timing,
+  WorkerAgent,
+} from "../../src/index.js";
 import { FAST, FaultyRouter } from "./cluster.js";
 import { until } from "./wait.js";
 
@@ -9,6 +15,16 @@ import { until } from "./wait.js";
  * second (the first only once the second stops answering) and its one worker: the set-up of
  * the tests of what several coordinators count, hear and hand over between them.
  */
+
+/**
+ * FAST, but dead after 3 s of silence instead of 400 ms (leases alike): on a loaded machine a
+ * 400 ms stall of one process had the others list it dead, take its shards and move its
+ * distributor, in tests of what is counted and heard while both coordinators live.
+ */
+export const PATIENT: Timing = { ...FAST, heartbeatTimeoutMs: 3000, leaseTtlMs: 3000 };
+
+/** How long the set-up waits for the agents to find each other (start-ups are slow under load). */
+const SETTLE_MS = 30_000;
 
 export type StandbyPair = {
   c1: CoordinatorAgent;
@@ -32,15 +48,18 @@ export async function standbyPair(o: {
   worker?: Partial<WorkerAgentOptions>;
   distributorId?: string;
   workerId?: string;
+  /** FAST unless given (the coordinators' may be set in `coordinator`). */
+  timing?: Timing;
 }): Promise<StandbyPair> {
   const { router, redis, run, stops } = o;
+  const timing = o.timing ?? FAST;
   const [c1, c2] = ["c1", "c2"].map(
     (name) =>
       new CoordinatorAgent({
         agentId: `${name}-${run}`,
         redis,
         a2a: { router },
-        timing: FAST,
+        timing,
         ...o.coordinator,
       }),
   ) as [CoordinatorAgent, CoordinatorAgent];
@@ -55,7 +74,7 @@ export async function standbyPair(o: {
     coordinators: [{ id: c1.agentId }],
     redis,
     a2a: { router },
-    timing: FAST,
+    timing,
   });
   await d.initialize();
   stops.push(() => d.cleanup());
@@ -63,7 +82,7 @@ export async function standbyPair(o: {
     agentId: `${o.workerId ?? "w"}-${run}`,
     distributorId: d.agentId,
     a2a: { router },
-    timing: FAST,
+    timing,
     ...o.worker,
   });
   await w.initialize();
@@ -71,6 +90,7 @@ export async function standbyPair(o: {
   await until(
     "c2 knows the distributor with its worker",
     () => (c2.core.directory.get(d.agentId)?.capacity ?? 0) > 0,
+    SETTLE_MS,
   );
   return { c1, c2, d, w };
 }
@@ -83,7 +103,8 @@ export type TwoCoordinators = StandbyPair & {
 
 /**
  * A standbyPair on a router of its own (distributor `d1-<run>`, worker `w1-<run>`), once each
- * coordinator sees the other alive and knows the distributor with its worker's room.
+ * coordinator sees the other alive and knows the distributor with its worker's room. Every
+ * agent, and every coordinator made by `coordinator`, runs on PATIENT timing.
  */
 export async function twoCoordinators(
   redis: RedisConfig,
@@ -91,12 +112,25 @@ export async function twoCoordinators(
 ): Promise<TwoCoordinators> {
   const router = new FaultyRouter();
   const run = Math.random().toString(36).slice(2, 7);
-  const pair = await standbyPair({ router, redis, run, stops, distributorId: "d1", workerId: "w1" });
+  const pair = await standbyPair({
+    router,
+    redis,
+    run,
+    stops,
+    distributorId: "d1",
+    workerId: "w1",
+    timing: PATIENT,
+  });
   const { c1, c2, d } = pair;
-  await until("each sees the other and the distributor", () =>
-    [c1, c2].every((c) => c.cluster.peers.hasOthers && (c.core.directory.get(d.agentId)?.capacity ?? 0) > 0),
+  await until(
+    "each sees the other and the distributor",
+    () =>
+      [c1, c2].every(
+        (c) => c.cluster.peers.hasOthers && (c.core.directory.get(d.agentId)?.capacity ?? 0) > 0,
+      ),
+    SETTLE_MS,
   );
   const coordinator = (name: string) =>
-    new CoordinatorAgent({ agentId: `${name}-${run}`, redis, a2a: { router }, timing: FAST });
+    new CoordinatorAgent({ agentId: `${name}-${run}`, redis, a2a: { router }, timing: PATIENT });
   return { ...pair, router, coordinator };
 }

@@ -4,6 +4,14 @@ import { testEngines } from "../../helpers/engines.js";
 import { twoCoordinators } from "../../helpers/two-coordinators.js";
 import { until } from "../../helpers/wait.js";
 
+/** Bound of each wait: generous, for a loaded machine. */
+const WAIT_MS = 30_000;
+/**
+ * How long each task runs: long enough that all six are still running once the six cancels,
+ * one after the other, are through on a loaded machine (800 ms was not: the last ones had ended).
+ */
+const RUN_MS = 4000;
+
 /**
  * A client's cancel through another coordinator than the one that accepted and placed a running
  * task: the canceling coordinator ends it (counted there, first-hand), the waiter on the
@@ -22,22 +30,26 @@ describe.each(testEngines("cancel-elsewhere-counts"))(
     it("counts a running task canceled through another coordinator abandoned once, in the whole cluster", async () => {
       const { c1, c2 } = await twoCoordinators(engine.config(), cleanups);
       const ids = Array.from({ length: 6 }, (_, i) => `x-${i}`);
-      for (const id of ids) await c2.submitTask({ task_id: id, task_type: "sleep", payload: { ms: 800 } });
-      await until("every one runs", async () =>
-        (await Promise.all(ids.map((id) => c1.core.getTask(id)))).every((t) => t?.status === "in_progress"),
+      for (const id of ids) await c2.submitTask({ task_id: id, task_type: "sleep", payload: { ms: RUN_MS } });
+      await until(
+        "every one runs",
+        async () =>
+          (await Promise.all(ids.map((id) => c1.core.getTask(id)))).every((t) => t?.status === "in_progress"),
+        WAIT_MS,
       );
-      const waiting = ids.map((id) => c2.waitForTask(id, 5000));
+      const waiting = ids.map((id) => c2.waitForTask(id, WAIT_MS));
       for (const id of ids) expect(await c1.cancelTask(id, "test")).toBe(true);
       const done = await Promise.all(waiting);
       expect(done.map((t) => t?.status)).toEqual(ids.map(() => "abandoned"));
-      // The attempts run to their end (800 ms) and their results are refused; then nothing moves.
-      await new Promise((resolve) => setTimeout(resolve, 1500));
+      // The attempts run to their end (RUN_MS) and their results are refused; then nothing moves.
+      await new Promise((resolve) => setTimeout(resolve, RUN_MS + 700));
       expect(c1.core.stats.abandoned + c2.core.stats.abandoned).toBe(ids.length);
       await until(
         "c1's totals have both coordinators' counts",
         () => taskCounts(c1).submitted === ids.length,
+        WAIT_MS,
       );
       expect(taskCounts(c1)).toMatchObject({ abandoned: ids.length, completed: 0 });
-    });
+    }, 120_000);
   },
 );

@@ -5,6 +5,9 @@ import { testEngines } from "../../helpers/engines.js";
 import { twoCoordinators } from "../../helpers/two-coordinators.js";
 import { until } from "../../helpers/wait.js";
 
+/** Bound of each wait: generous, for a loaded machine. */
+const WAIT_MS = 30_000;
+
 /**
  * A waiter's own read of an end (the catch-up, when its news was lost) counts the end only on a
  * coordinator that has been alone since it started: one that was not may wait for an end that
@@ -31,8 +34,10 @@ describe.each(testEngines("catch-up-counts"))("a waiter's catch-up on $name", (e
       heldReads++;
       return "in_progress";
     };
-    await until("each owns its half of the shards", () =>
-      [c1, c2].every((c) => c.cluster.leases.owned().length === 8),
+    await until(
+      "each owns its half of the shards",
+      () => [c1, c2].every((c) => c.cluster.leases.owned().length === 8),
+      WAIT_MS,
     );
     // Accepted and placed by c2 (in a shard it owns: its distributor reports the end to it, and it
     // counts it), awaited through c1.
@@ -40,16 +45,16 @@ describe.each(testEngines("catch-up-counts"))("a waiter's catch-up on $name", (e
       (candidate) => c2.cluster.ownerValue(candidate) !== null,
     )!;
     expect(await c2.submitTask({ task_id: id, task_type: "echo", payload: {} })).toBe(true);
-    const waiting = c1.waitForTask(id, 20_000);
-    await until("c2 counted the end", () => c2.core.stats.completed === 1);
-    await until("c1's catch-up has looked", () => heldReads > 0);
+    const waiting = c1.waitForTask(id, 2 * WAIT_MS);
+    await until("c2 counted the end", () => c2.core.stats.completed === 1, WAIT_MS);
+    await until("c1's catch-up has looked", () => heldReads > 0, WAIT_MS);
     await c2.cleanup(); // a graceful stop: its counts stay in the cluster's (CoordinatorCounts)
-    await until("c1 sees c2 gone", () => c1.cluster.peers.others().length === 0);
+    await until("c1 sees c2 gone", () => c1.cluster.peers.others().length === 0, WAIT_MS);
     held = false;
     expect(await waiting).toMatchObject({ task_id: id, status: "completed" });
-    await until("c1's totals have c2's count", () => taskCounts(c1).completed >= 1);
+    await until("c1's totals have c2's count", () => taskCounts(c1).completed >= 1, WAIT_MS);
     // Read by c1's waiter, counted by c2: once in the totals, not by c1 as well.
     expect(c1.core.stats.completed).toBe(0);
     expect(taskCounts(c1).completed).toBe(1);
-  });
+  }, 120_000);
 });

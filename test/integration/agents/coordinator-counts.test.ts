@@ -7,6 +7,9 @@ import { testEngines } from "../../helpers/engines.js";
 import { twoCoordinators } from "../../helpers/two-coordinators.js";
 import { until } from "../../helpers/wait.js";
 
+/** Bound of each wait: generous, for a loaded machine (the coordinators are PATIENT: dead after 3 s). */
+const WAIT_MS = 30_000;
+
 /**
  * The cluster's task counts (GET /agents' cluster_tasks, `triad status`, the dashboard) never go
  * down while the store keeps its data: a coordinator that dies, stops or restarts leaves its
@@ -84,9 +87,9 @@ describe.each(testEngines("coordinator-counts", { cluster: true }))(
       const ids = Array.from({ length: 20 }, (_, i) => `counted-${i}`);
       for (const id of ids)
         expect(await c2.submitTask({ task_id: id, task_type: "echo", payload: {} })).toBe(true);
-      const done = await Promise.all(ids.map((id) => c2.waitForTask(id, 8000)));
+      const done = await Promise.all(ids.map((id) => c2.waitForTask(id, WAIT_MS)));
       expect(done.map((t) => t?.status)).toEqual(ids.map(() => "completed"));
-      await until("c2's counts are in c1's totals", () => taskCounts(c1).completed === ids.length);
+      await until("c2's counts are in c1's totals", () => taskCounts(c1).completed === ids.length, WAIT_MS);
       expect(c2.core.stats.completed).toBeGreaterThan(0);
       // c2 is killed (-9): its timers stop, its leases and view expire, its messages are lost.
       const lowest = { submitted: Number.POSITIVE_INFINITY, completed: Number.POSITIVE_INFINITY };
@@ -100,9 +103,13 @@ describe.each(testEngines("coordinator-counts", { cluster: true }))(
         c2.core.stop();
         await c2.cluster.stop({ release: false });
         (c2 as unknown as { stopTimers(): void }).stopTimers();
-        await until("c1 lists c2 dead", () => c1.cluster.peers.dead().some((g) => g.view.id === c2.agentId));
+        await until(
+          "c1 lists c2 dead",
+          () => c1.cluster.peers.dead().some((g) => g.view.id === c2.agentId),
+          WAIT_MS,
+        );
         // c1's next ticks fold c2's field into "retired".
-        await until("c1 owns every shard", () => c1.cluster.leases.owned().length === 16);
+        await until("c1 owns every shard", () => c1.cluster.leases.owned().length === 16, WAIT_MS);
         await new Promise((resolve) => setTimeout(resolve, 4 * FAST.heartbeatIntervalMs));
       } finally {
         clearInterval(watch);
@@ -113,8 +120,8 @@ describe.each(testEngines("coordinator-counts", { cluster: true }))(
       const c3 = coordinator("c3");
       cleanups.push(() => c3.cleanup());
       await c3.initialize();
-      await until("c3 reads the cluster's counts", () => taskCounts(c3).completed === ids.length);
+      await until("c3 reads the cluster's counts", () => taskCounts(c3).completed === ids.length, WAIT_MS);
       expect(taskCounts(c3)).toMatchObject({ submitted: ids.length, completed: ids.length });
-    });
+    }, 120_000);
   },
 );
