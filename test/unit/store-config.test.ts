@@ -73,6 +73,24 @@ describe("store configuration", () => {
     expect(resolveStoreTarget({ host: "b", port: 6380 })).toMatchObject({ url: "redis://b:6380" });
   });
 
+  it("refuses a url beside cluster, naming both (the cluster won and the url was silently ignored)", () => {
+    const both = expect.objectContaining({
+      code: "ERR_INVALID_CONFIG",
+      message: expect.stringContaining("redis.url and redis.cluster are both given"),
+      details: expect.objectContaining({ option: "redis.url", conflicts: ["redis.cluster"] }),
+    });
+    const cluster = { rootNodes: ["redis://a:1"] };
+    expect(() => resolveStoreTarget({ url: "redis://b:6379", cluster })).toThrow(both);
+    expect(() => resolveStoreTarget({ url: "redis+cluster://b:1,c:2", cluster })).toThrow(both);
+    expect(() => new RedisClient({ url: "memory://both", cluster })).toThrow(both);
+    // Each alone is as before.
+    expect(resolveStoreTarget({ cluster })).toMatchObject({ kind: "cluster", rootNodes: ["redis://a:1"] });
+    expect(resolveStoreTarget({ url: "redis://b:6379" })).toMatchObject({
+      kind: "redis",
+      url: "redis://b:6379",
+    });
+  });
+
   it("refuses a port out of range", () => {
     expect(() => new RedisClient({ host: "localhost", port: 70000 })).toThrow(
       expect.objectContaining({ code: "ERR_INVALID_CONFIG" }),

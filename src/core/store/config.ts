@@ -25,7 +25,7 @@ export type RedisConfig = {
   keyPrefix?: string;
   /** Milliseconds that connect() waits for a server before resolving false. Default 3000. */
   connectTimeoutMs?: number;
-  /** Redis Cluster, as an alternative to a redis+cluster:// url: the nodes' redis:// URLs. */
+  /** Redis Cluster, as an alternative to a redis+cluster:// url: the nodes' redis:// URLs. Refused beside url. */
   cluster?: { rootNodes: string[] };
   /**
    * memory:// only: finished tasks whose records it keeps at most (default 100,000). Past that
@@ -223,9 +223,17 @@ export function resolveStoreTarget(
 
 /**
  * A url already says where the store is: host and port beside it were ignored, and the client
- * went to the url's server instead of the one the caller also named. Refused, naming both.
+ * went to the url's server instead of the one the caller also named. Refused, naming both. So
+ * is a url beside `cluster` (the cluster's nodes were taken and the url silently ignored).
  */
 function checkOneAddress(config: RedisConfig, p: string): void {
+  if (config.url !== undefined && config.cluster !== undefined) {
+    throw new TriadError(
+      "ERR_INVALID_CONFIG",
+      `${p}url and ${p}cluster are both given: each says where the store is; give one or the other`,
+      { option: `${p}url`, conflicts: [`${p}cluster`] },
+    );
+  }
   const beside = (["host", "port"] as const).filter((key) => config[key] !== undefined);
   const by = config.url !== undefined ? "url" : config.cluster !== undefined ? "cluster" : undefined;
   if (by === undefined || beside.length === 0) return;
