@@ -2,6 +2,7 @@ import { z } from "zod";
 import { isPlainJson, isPlainObject, type JsonObject, type JsonValue } from "../core/json.js";
 import { MAX_TASK_ID_LENGTH } from "../core/state/task-id.js";
 import { MAX_TASK_TYPE_LENGTH } from "../core/state/task-type.js";
+import { isWellFormed, notWellFormedIssue } from "../core/state/well-formed.js";
 
 /**
  * What the three tiers say to each other, inside signed A2A messages. Every payload names its
@@ -23,12 +24,13 @@ const isJsonObject = (v: unknown) => isPlainObject(v) && isJson(v);
 const json = z.custom<JsonValue>(isJson, "must be a JSON value");
 const jsonObject = z.custom<JsonObject>(isJsonObject, "must be a JSON object");
 
-const id = z.string().min(1).max(MAX_TASK_ID_LENGTH);
+// Well-formed: a lone surrogate reaches Redis as U+FFFD, another id (and another shard) than the one sent.
+const id = z.string().min(1).max(MAX_TASK_ID_LENGTH).refine(isWellFormed, { error: notWellFormedIssue });
 const status = z.enum(["pending", "in_progress", "completed", "failed", "abandoned", "input_required"]);
 
 export const taskDictSchema = z.object({
   task_id: id,
-  task_type: z.string().min(1).max(MAX_TASK_TYPE_LENGTH),
+  task_type: z.string().min(1).max(MAX_TASK_TYPE_LENGTH).refine(isWellFormed, { error: notWellFormedIssue }),
   payload: jsonObject,
   status,
   result: json,
@@ -532,11 +534,11 @@ function everyItem(list: unknown, check: (item: unknown) => boolean): boolean {
 }
 
 function isId(v: unknown): boolean {
-  return typeof v === "string" && v.length >= 1 && v.length <= MAX_TASK_ID_LENGTH;
+  return typeof v === "string" && v.length >= 1 && v.length <= MAX_TASK_ID_LENGTH && isWellFormed(v);
 }
 
 function isTaskType(v: unknown): boolean {
-  return typeof v === "string" && v.length >= 1 && v.length <= MAX_TASK_TYPE_LENGTH;
+  return typeof v === "string" && v.length >= 1 && v.length <= MAX_TASK_TYPE_LENGTH && isWellFormed(v);
 }
 
 function isStringOrNull(v: unknown): boolean {

@@ -5,6 +5,7 @@ import { scheduleInput } from "../agents/schedules/schedule-spec.js";
 import type { JsonValue } from "../core/json.js";
 import { DOT_SEGMENT_ID, MAX_TASK_ID_LENGTH } from "../core/state/task-id.js";
 import { MAX_TASK_TYPE_LENGTH } from "../core/state/task-type.js";
+import { isWellFormed, notWellFormedIssue } from "../core/state/well-formed.js";
 
 /**
  * The REST API's bodies, query parameters and answers, once: the routes validate with the
@@ -50,7 +51,8 @@ export const taskId = z
   .min(1)
   .max(MAX_TASK_ID_LENGTH)
   .regex(/^[^\s\p{Cc}]+$/u, "must not contain whitespace or control characters")
-  .regex(/^(?!\.\.?$)/, DOT_SEGMENT_ID);
+  .regex(/^(?!\.\.?$)/, DOT_SEGMENT_ID)
+  .refine(isWellFormed, { error: notWellFormedIssue });
 
 // ---- requests
 
@@ -72,6 +74,7 @@ export const newTask = named(
       .max(MAX_TASK_TYPE_LENGTH)
       // A NUL or a line break in a type no handler can have: recorded, it failed on a worker later, or forged log lines.
       .regex(/^[^\p{Cc}]+$/u, "must not contain control characters")
+      .refine(isWellFormed, { error: notWellFormedIssue })
       .describe("Which handler runs it (compute, echo, sleep, data_processing, or yours)."),
     payload: z.record(z.string(), jsonValue).default({}).describe("The handler's input."),
     depends_on: z

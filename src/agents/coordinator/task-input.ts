@@ -3,6 +3,7 @@ import { assertJson, type JsonObject, jsonCopy } from "../../core/json.js";
 import { Task } from "../../core/state/index.js";
 import { assertSubmittableTaskId, MAX_TASK_ID_LENGTH } from "../../core/state/task-id.js";
 import { assertSubmittableTaskType, MAX_TASK_TYPE_LENGTH } from "../../core/state/task-type.js";
+import { isWellFormed, notWellFormed } from "../../core/state/well-formed.js";
 import { checkPayloadDepth } from "../payload-depth.js";
 import { isDependencyPolicy, isIdList, type TaskDict, taskDictSchema } from "../protocol.js";
 
@@ -18,12 +19,23 @@ export function toDict(task: TaskInput): TaskDict {
   // Before the schema, whose "too big" would not say which key.
   const taskType = task instanceof Task ? task.taskType : given.task_type;
   if (typeof taskType === "string") assertSubmittableTaskType(taskType);
+  if (typeof given.task_id === "string") assertSubmittableTaskId(given.task_id);
+  checkDependencyIds(task instanceof Task ? task.dependsOn : given.depends_on);
   const dict = validDict(task);
   assertSubmittableTaskId(dict.task_id);
   // The ledger says what a task still waits on; a client's own list means nothing.
   delete dict.waiting_on;
   if (dict.depends_on?.length === 0) delete dict.depends_on;
   return dict;
+}
+
+/** A dependency id the store would keep as another string (a lone surrogate) is refused, naming it. */
+function checkDependencyIds(ids: unknown): void {
+  if (!Array.isArray(ids)) return;
+  for (const dep of ids) {
+    const why = typeof dep === "string" ? notWellFormed(dep) : null;
+    if (why !== null) throw new TriadError("ERR_INVALID_TASK", `depends_on ${JSON.stringify(dep)} ${why}`);
+  }
 }
 
 /**
@@ -102,5 +114,5 @@ function freshTaskDict(task: unknown): TaskDict | null {
 
 /** A task id or type: a non-empty string within its shared bound. */
 function isBounded(value: unknown, max: number): value is string {
-  return typeof value === "string" && value.length > 0 && value.length <= max;
+  return typeof value === "string" && value.length > 0 && value.length <= max && isWellFormed(value);
 }

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { TriadError } from "../../core/errors.js";
 import { MAX_TASK_TYPE_LENGTH, TASK_TYPE_TOO_LONG } from "../../core/state/task-type.js";
+import { isWellFormed, notWellFormedIssue } from "../../core/state/well-formed.js";
 
 /** A limit on one task type, for the whole cluster (SPEC: Scheduling controls). */
 export type TaskTypeLimit = { concurrency?: number; rate_per_s?: number };
@@ -15,7 +16,9 @@ export const MIN_LIMIT_RATE = 0.001;
 export const limitTaskType = z
   .string()
   .min(1, "must be a non-empty string")
-  .max(MAX_TASK_TYPE_LENGTH, TASK_TYPE_TOO_LONG);
+  .max(MAX_TASK_TYPE_LENGTH, TASK_TYPE_TOO_LONG)
+  // A lone surrogate reaches the store as U+FFFD: the limit would key another type than the one named.
+  .refine(isWellFormed, { error: notWellFormedIssue });
 
 /** The body of PUT /limits/:task_type: at least one of the two. */
 export const taskTypeLimit = z

@@ -5,6 +5,7 @@ import type { JsonObject, JsonValue } from "../../core/json.js";
 import { shownValue } from "../../core/option-kinds.js";
 import { taskDictSchema } from "../../core/state/task-schema.js";
 import { MAX_TASK_TYPE_LENGTH, TASK_TYPE_TOO_LONG } from "../../core/state/task-type.js";
+import { isWellFormed, notWellFormedIssue } from "../../core/state/well-formed.js";
 import { checkIdArgument } from "../call-arguments.js";
 
 /** What makes a recurring task (SPEC: Scheduling controls): a cron expression or a fixed period. */
@@ -56,7 +57,9 @@ export const scheduleId = z
   .string()
   .min(1, "must be a non-empty string")
   .max(150, "must be at most 150 characters")
-  .regex(/^[^\s\p{Cc}@/]+$/u, "must not contain whitespace, control characters, '@' or '/'");
+  .regex(/^[^\s\p{Cc}@/]+$/u, "must not contain whitespace, control characters, '@' or '/'")
+  // A lone surrogate reaches the store as U+FFFD: the schedule and its tasks' ids would be another's.
+  .refine(isWellFormed, { error: notWellFormedIssue });
 
 export const scheduleInput = z
   .strictObject({
@@ -84,7 +87,8 @@ export const scheduleInput = z
         task_type: z
           .string()
           .min(1, "must be a non-empty string")
-          .max(MAX_TASK_TYPE_LENGTH, TASK_TYPE_TOO_LONG),
+          .max(MAX_TASK_TYPE_LENGTH, TASK_TYPE_TOO_LONG)
+          .refine(isWellFormed, { error: notWellFormedIssue }),
         payload: z.record(z.string(), z.unknown()).optional(),
       })
       .describe("The task each tick makes: task_type, payload and other task keys (priority, ...)."),

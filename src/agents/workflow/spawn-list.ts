@@ -3,6 +3,7 @@ import type { JsonObject } from "../../core/json.js";
 import { Task } from "../../core/state/task.js";
 import { assertSubmittableTaskId } from "../../core/state/task-id.js";
 import { MAX_TASK_TYPE_LENGTH, TASK_TYPE_TOO_LONG } from "../../core/state/task-type.js";
+import { notWellFormed } from "../../core/state/well-formed.js";
 import { checkPayloadDepth } from "../payload-depth.js";
 import type { TaskDict } from "../protocol.js";
 import { checkDepth, checkOwnList, findCycle, MAX_GRAPH_TASKS } from "./graph-validation.js";
@@ -66,6 +67,13 @@ export class SpawnList {
     }
     if (task.taskType.length > MAX_TASK_TYPE_LENGTH)
       throw invalid(`spawned task ${JSON.stringify(taskId)}: task_type ${TASK_TYPE_TOO_LONG}`);
+    const badType = notWellFormed(task.taskType);
+    if (badType !== null) throw invalid(`spawned task ${JSON.stringify(taskId)}: task_type ${badType}`);
+    for (const dep of task.dependsOn ?? []) {
+      const badDep = notWellFormed(dep);
+      if (badDep !== null)
+        throw invalid(`spawned task ${JSON.stringify(taskId)}: depends_on ${JSON.stringify(dep)} ${badDep}`);
+    }
     if (task.status !== "pending") throw invalid(`spawned task ${JSON.stringify(taskId)} must be pending`);
     const dict = task.toDict() as TaskDict;
     delete dict.waiting_on;

@@ -1,4 +1,5 @@
 import { TriadError } from "../errors.js";
+import { notWellFormed } from "./well-formed.js";
 
 /**
  * The longest task id, in characters, wherever one is given or carried: a submitted or spawned
@@ -19,9 +20,14 @@ export function isDotSegmentId(taskId: string): boolean {
   return DOT_SEGMENTS.has(taskId);
 }
 
-/** Refuses, at submission, a task id that could never be looked up by URL (ERR_INVALID_TASK). */
+/**
+ * Refuses, at submission, a task id that could never be looked up by URL, or that the store
+ * would keep as another string (a lone surrogate: see well-formed.ts) (ERR_INVALID_TASK).
+ */
 export function assertSubmittableTaskId(taskId: string): void {
   if (isDotSegmentId(taskId)) {
     throw new TriadError("ERR_INVALID_TASK", `task_id ${JSON.stringify(taskId)} ${DOT_SEGMENT_ID}`);
   }
+  const why = notWellFormed(taskId);
+  if (why !== null) throw new TriadError("ERR_INVALID_TASK", `task_id ${JSON.stringify(taskId)} ${why}`);
 }

@@ -4,6 +4,7 @@ import { depthProblem } from "../../agents/payload-depth.js";
 import { type ScheduleKeys, scheduleKeysOf } from "../../agents/schedule-controls/task-schedule.js";
 import { isPlainObject, type JsonObject, type JsonValue } from "../../core/json.js";
 import { MAX_TASK_TYPE_LENGTH } from "../../core/state/task-type.js";
+import { isWellFormed, notWellFormedIssue } from "../../core/state/well-formed.js";
 import { resolveSchedule } from "../schedule-fields.js";
 
 /** What a SendMessage asks Triad to run, or why it cannot be run. */
@@ -30,9 +31,16 @@ const json: z.ZodType<JsonValue> = z.lazy(() =>
 const zonedTime = z.iso.datetime({ offset: true, message: "must be an ISO-8601 time with Z or an offset" });
 const taskRequest = z
   .object({
-    task_type: z.string().min(1).max(MAX_TASK_TYPE_LENGTH),
+    task_type: z
+      .string()
+      .min(1)
+      .max(MAX_TASK_TYPE_LENGTH)
+      .refine(isWellFormed, { error: notWellFormedIssue }),
     payload: z.record(z.string(), json).default({}),
-    depends_on: z.array(z.string().min(1).max(200)).max(1000).optional(),
+    depends_on: z
+      .array(z.string().min(1).max(200).refine(isWellFormed, { error: notWellFormedIssue }))
+      .max(1000)
+      .optional(),
     on_dependency_failure: z.enum(["abandon", "run"]).optional(),
     priority: z.number().min(0).max(9).int().optional(), // the bounds first: see http-schemas
 
