@@ -13,27 +13,30 @@ const MAX_KEPT = 1000;
 export class HeldReferences {
   private readonly byMessage = new Map<string, string[]>();
 
-  /** `params` without its message's references (the same object when it names none). */
-  hold(params: SendMessageRequest): SendMessageRequest {
+  /**
+   * `params` without its message's references (the same object when it names none), kept under
+   * the message's key (message-keys.ts: sender, contextId and messageId), or not at all without one.
+   */
+  hold(params: SendMessageRequest, key: string | undefined): SendMessageRequest {
     const message = params.message;
     if (message === undefined || message.referenceTaskIds.length === 0) return params;
-    if (message.messageId) {
-      this.byMessage.set(message.messageId, message.referenceTaskIds);
+    if (key !== undefined) {
+      this.byMessage.set(key, message.referenceTaskIds);
       if (this.byMessage.size > MAX_KEPT) this.byMessage.delete(this.byMessage.keys().next().value!);
     }
     return { ...params, message: { ...message, referenceTaskIds: [] } };
   }
 
-  /** `message` with the references held for it, forgotten once given back. */
-  giveBack(message: Message): Message {
-    const held = this.byMessage.get(message.messageId);
+  /** `message` with the references held under `key` for it, forgotten once given back. */
+  giveBack(message: Message, key: string | undefined): Message {
+    const held = key === undefined ? undefined : this.byMessage.get(key);
     if (held === undefined) return message;
-    this.byMessage.delete(message.messageId);
+    this.byMessage.delete(key!);
     return { ...message, referenceTaskIds: held };
   }
 
-  forget(messageId: string | undefined): void {
-    if (messageId) this.byMessage.delete(messageId);
+  forget(key: string | undefined): void {
+    if (key !== undefined) this.byMessage.delete(key);
   }
 }
 

@@ -33,22 +33,23 @@ const MAX_KEPT = 1000;
 
 /**
  * Carries, from the executor back to the request handler of the same SendMessage (by its
- * message id), the store error that kept its task from being recorded: the SDK would answer
+ * message's key, message-keys.ts: sender, contextId and messageId), the store error that kept its task from being recorded: the SDK would answer
  * it as a task that failed, the handler answers StoreUnavailableError instead.
  */
 export class SubmitRefusals {
   private readonly byMessage = new Map<string, TriadError>();
 
-  note(messageId: string, err: TriadError): void {
-    this.byMessage.set(messageId, err);
+  note(key: string | undefined, err: TriadError): void {
+    if (key === undefined) return;
+    this.byMessage.set(key, err);
     if (this.byMessage.size > MAX_KEPT) this.byMessage.delete(this.byMessage.keys().next().value!);
   }
 
   /** The refusal of this message, if any, forgotten once taken. */
-  take(messageId: string | undefined): TriadError | undefined {
-    if (messageId === undefined) return undefined;
-    const err = this.byMessage.get(messageId);
-    this.byMessage.delete(messageId);
+  take(key: string | undefined): TriadError | undefined {
+    if (key === undefined) return undefined;
+    const err = this.byMessage.get(key);
+    this.byMessage.delete(key);
     return err;
   }
 }

@@ -13,6 +13,7 @@ import { settledTaskTypes } from "./cluster-task-types.js";
 import { heldReferences } from "./held-references.js";
 import { inputOf } from "./input-message.js";
 import type { MessageClaims } from "./message-claims.js";
+import { messageKeyOf } from "./message-keys.js";
 import { submitRefusals } from "./store-unavailable.js";
 import type { TaskFollower } from "./task-follower.js";
 import { readTaskInput } from "./task-input.js";
@@ -47,9 +48,9 @@ export class TriadExecutor implements AgentExecutor {
 
   async execute(request: RequestContext, bus: ExecutionEventBus): Promise<void> {
     const { contextId } = request;
-    const message = heldReferences.giveBack(request.userMessage);
+    const message = heldReferences.giveBack(request.userMessage, messageKeyOf(request.context));
     // A message naming a task waiting for input is its input (checked in refuseUnrunnable).
-    if (request.task !== undefined) return this.answer(request.task, contextId, message, bus);
+    if (request.task !== undefined) return this.answer(request, contextId, message, bus);
     const input = readTaskInput(message, this.o.textTaskType);
     if (!input.ok) return this.reject(bus, request.taskId, contextId, message, input.reason);
     if (!this.o.accepting()) {
@@ -68,7 +69,7 @@ export class TriadExecutor implements AgentExecutor {
       taskId = await this.o.claims.claim(request.context, request.taskId);
     } catch (err) {
       if (!isStoreUnavailable(err)) throw err;
-      submitRefusals.note(message.messageId, err);
+      submitRefusals.note(messageKeyOf(request.context), err);
       return this.reject(bus, request.taskId, contextId, message, `unavailable, retry: ${err.message}`);
     }
     if (taskId !== request.taskId && (await this.answerSentBefore(taskId, request.context, bus))) return;
@@ -108,7 +109,7 @@ export class TriadExecutor implements AgentExecutor {
         return this.reject(bus, taskId, contextId, message, err.message);
       if (!isStoreUnavailable(err)) throw err;
       // The handler answers the request with StoreUnavailableError instead of this refusal.
-      submitRefusals.note(message.messageId, err);
+      submitRefusals.note(messageKeyOf(request.context), err);
       return this.reject(bus, taskId, contextId, message, `unavailable, retry: ${err.message}`);
     }
     // Recorded meanwhile by the first send of the same message: answered as it stands.
@@ -142,7 +143,8 @@ export class TriadExecutor implements AgentExecutor {
    * follows the task under the same id until it ends or asks again. An answer that comes second
    * changes nothing (the first wins): the task is followed as it stands.
    */
-  private async answer(envelope: Task, contextId: string, message: Message, bus: ExecutionEventBus) {
+  private async answer(request: RequestContext, contextId: string, message: Message, bus: ExecutionEventBus) {
+    const envelope = request.task!;
     const taskId = envelope.id;
     const value = inputOf(message) ?? null;
     let given: boolean;
@@ -152,7 +154,7 @@ export class TriadExecutor implements AgentExecutor {
       // An input refused (too large for its task to be sent): the request's error, the task
       // still waiting; the SDK would answer a throw here as a task that failed.
       if (!isStoreUnavailable(err) && !isTriadError(err, "ERR_INPUT_TOO_LARGE")) throw err;
-      submitRefusals.note(message.messageId, err);
+      submitRefusals.note(messageKeyOf(request.context), err);
       return;
     }
     // The task as it stands comes first (a stream starts with it), then its changes.

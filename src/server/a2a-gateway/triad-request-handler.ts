@@ -22,6 +22,7 @@ import { isStoreUnavailable } from "../../core/errors.js";
 import { heldReferences } from "./held-references.js";
 import { refuseUnrunnable } from "./message-checks.js";
 import type { MessageClaims } from "./message-claims.js";
+import { noteMessageKey } from "./message-keys.js";
 import { refusalError, StoreUnavailableError, submitRefusals } from "./store-unavailable.js";
 import { stateLabel, TERMINAL_STATES } from "./task-view.js";
 
@@ -82,22 +83,22 @@ export class TriadRequestHandler extends DefaultRequestHandler {
   ): Promise<Message | Task> {
     await retryWhenUnavailable(refuseUnrunnable(params, this.tasks, context));
     this.claims.note(params, context);
-    const messageId = params.message?.messageId;
+    const key = noteMessageKey(params, context);
     try {
       // A refusal the executor noted is the answer, whether or not the SDK made one of its own
       // (an executor that refused publishes nothing: "finished without a result").
       const answer = await retryWhenUnavailable(
-        super.sendMessage(heldReferences.hold(params), context),
+        super.sendMessage(heldReferences.hold(params, key), context),
       ).catch((err: unknown) => {
-        const refused = submitRefusals.take(messageId);
+        const refused = submitRefusals.take(key);
         throw refused === undefined ? err : refusalError(refused);
       });
-      const refused = submitRefusals.take(messageId);
+      const refused = submitRefusals.take(key);
       if (refused !== undefined) throw refusalError(refused);
       return answer;
     } finally {
-      submitRefusals.take(messageId);
-      heldReferences.forget(messageId);
+      submitRefusals.take(key);
+      heldReferences.forget(key);
     }
   }
 
@@ -107,21 +108,23 @@ export class TriadRequestHandler extends DefaultRequestHandler {
   ): AsyncGenerator<StreamResponse, void, undefined> {
     await retryWhenUnavailable(refuseUnrunnable(params, this.tasks, context));
     this.claims.note(params, context);
-    const messageId = params.message?.messageId;
+    const key = noteMessageKey(params, context);
     try {
-      for await (const event of wrapStream(super.sendMessageStream(heldReferences.hold(params), context))) {
-        const refused = submitRefusals.take(messageId);
+      for await (const event of wrapStream(
+        super.sendMessageStream(heldReferences.hold(params, key), context),
+      )) {
+        const refused = submitRefusals.take(key);
         if (refused !== undefined) throw refusalError(refused);
         yield event;
       }
-      const refused = submitRefusals.take(messageId);
+      const refused = submitRefusals.take(key);
       if (refused !== undefined) throw refusalError(refused);
     } catch (err) {
-      const refused = submitRefusals.take(messageId);
+      const refused = submitRefusals.take(key);
       throw refused === undefined ? err : refusalError(refused);
     } finally {
-      submitRefusals.take(messageId);
-      heldReferences.forget(messageId);
+      submitRefusals.take(key);
+      heldReferences.forget(key);
     }
   }
 }
