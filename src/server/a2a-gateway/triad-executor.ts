@@ -1,4 +1,4 @@
-import { type Message, type Task, TaskState } from "@a2a-js/sdk";
+import { type Message, TaskState } from "@a2a-js/sdk";
 import {
   AgentEvent,
   type AgentExecutor,
