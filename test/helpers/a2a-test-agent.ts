@@ -38,6 +38,11 @@ export type TestAgent = {
   holdAnswers(): () => void;
   /** Authorization headers seen on JSON-RPC requests. */
   authorizations: string[];
+  /**
+   * By Triad task id: for each message received, how many JSON-RPC requests had come by then
+   * (the message's own included): a request counted past it came after that message.
+   */
+  requestsAtMessage: Map<string, number[]>;
   close(): Promise<void>;
   /**
    * Serves again on the same port, remembering its tasks (and the ones still running): a restart.
@@ -108,7 +113,12 @@ class TestExecutor implements AgentExecutor {
   /** Set while answers are held back: settles when they may go. */
   held: Promise<void> | undefined;
 
-  constructor(private readonly agent: Pick<TestAgent, "received" | "canceled" | "started">) {}
+  constructor(
+    private readonly agent: Pick<
+      TestAgent,
+      "received" | "canceled" | "started" | "authorizations" | "requestsAtMessage"
+    >,
+  ) {}
 
   async execute(ctx: RequestContext, bus: ExecutionEventBus): Promise<void> {
     const { taskId, contextId } = ctx;
@@ -116,6 +126,10 @@ class TestExecutor implements AgentExecutor {
     const meta = (message.metadata ?? {}) as { skill?: string; triad_task_id?: string };
     if (meta.triad_task_id) {
       this.agent.received.set(meta.triad_task_id, (this.agent.received.get(meta.triad_task_id) ?? 0) + 1);
+      this.agent.requestsAtMessage.set(meta.triad_task_id, [
+        ...(this.agent.requestsAtMessage.get(meta.triad_task_id) ?? []),
+        this.agent.authorizations.length,
+      ]);
       if (ctx.task === undefined)
         this.agent.started.set(meta.triad_task_id, [
           ...(this.agent.started.get(meta.triad_task_id) ?? []),
@@ -295,6 +309,7 @@ export async function startTestAgent(
     canceled: new Set<string>(),
     started: new Map<string, string[]>(),
     authorizations: [] as string[],
+    requestsAtMessage: new Map<string, number[]>(),
   };
   const port = options.port ?? (await freePort());
   const url = `http://127.0.0.1:${port}`;

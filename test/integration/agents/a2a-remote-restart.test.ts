@@ -76,8 +76,9 @@ describe.each([
       .run({ taskId, data: {}, skill: "ask", saver, answer: { key, value: { city: "Paris", ms: 60_000 } } })
       .catch((e: unknown) => e);
     await until("the agent has the answer", () => agent!.received.get(taskId) === 2, 20_000);
-    // A call after the answer's: the bridge has the reply, and follows the answered task.
-    const calls = agent.authorizations.length;
+    // A call after the answer's: the bridge has the reply, and follows the answered task (counted
+    // from the answer's arrival: the follow may already have begun when the wait above ended).
+    const calls = agent.requestsAtMessage.get(taskId)![1]!;
     await until("the bridge follows the answered task", () => agent!.authorizations.length > calls, 20_000);
     await agent.close();
     await agent.reopen({ forgetTasks: true }); // TaskNotFound for the answered remote task
