@@ -95,8 +95,17 @@ describe("examples/", () => {
   it("examples/integration.ts runs as `npx tsx examples/integration.ts` says", async () => {
     const { code, output } = await runExample("integration.ts");
     expect(code, output).toBe(0);
-    expect(output).toMatch(/^worker\.executeTask: .*"status":"completed"/m);
-    expect(output).toMatch(/^committed by the cluster: .*"result":\{"result":0\}.*"status":"completed"/m);
+    const record = (label: string) => {
+      const line = output.split("\n").find((l) => l.startsWith(`${label}: `));
+      expect(line, output).toBeDefined();
+      return JSON.parse(line!.slice(label.length + 2)) as Record<string, unknown>;
+    };
+    expect(record("worker.executeTask")).toMatchObject({ task_id: "task-1", status: "completed" });
+    expect(record("committed by the cluster")).toMatchObject({
+      task_id: "task-1",
+      status: "completed",
+      result: { result: 0 },
+    });
   }, 150_000);
 
   it("examples/langgraph-checkpointer.ts runs as `npx tsx examples/langgraph-checkpointer.ts` says", async () => {
