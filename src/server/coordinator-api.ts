@@ -1,5 +1,5 @@
 import { Gauge, type Registry } from "prom-client";
-import { CANCELED_BY_CLIENT, type CoordinatorAgent } from "../agents/index.js";
+import { CANCELED_BY_CLIENT, type CoordinatorAgent } from "../agents/coordinator/coordinator-agent.js";
 import { TaskWatch } from "../agents/live/task-changes.js";
 import type { WorkerSummary } from "../agents/protocol.js";
 import { MAX_GRAPH_NODES, taskGraph } from "../agents/workflow/task-graph.js";

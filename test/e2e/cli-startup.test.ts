@@ -44,7 +44,7 @@ function modulesLoadedBy(
     const child = execFile(
       process.execPath,
       ["--import", register, TRIAD_BIN, ...args],
-      { env: { ...process.env, RESOLVED_LOG: log, TRIAD_LOG_LEVEL: "silent", ...env }, timeout: 30_000 },
+      { env: { ...process.env, RESOLVED_LOG: log, TRIAD_LOG_LEVEL: "silent", ...env }, timeout: 120_000 },
       (err) => {
         if (err && typeof err.code !== "number") return reject(err);
         resolve({ code: child.exitCode, modules: readFileSync(log, "utf8").split("\n").filter(Boolean) });
@@ -76,6 +76,40 @@ describe("triad's startup", () => {
       expect(heavy, `triad ${args.join(" ")}`).toEqual([]);
     }
   });
+
+  it("each tier command loads its own agent, not the other two (nor the agents' index)", async () => {
+    // Refused for want of TRIAD_SECRET once the command's module is loaded, before any port opens.
+    const unreachable = "http://127.0.0.1:1";
+    const tiers: [string, string[], RegExp][] = [
+      ["worker", ["--distributor", unreachable], /dist\/agents\/(index|coordinator\/|distributor\/)/],
+      [
+        "distributor",
+        ["--coordinator", unreachable, "--redis", "redis://127.0.0.1:1"],
+        /dist\/agents\/(index|coordinator\/|worker\/worker-agent)/,
+      ],
+      [
+        "coordinator",
+        ["--redis", "redis://127.0.0.1:1"],
+        /dist\/agents\/(index|distributor\/|worker\/worker-agent)/,
+      ],
+    ];
+    for (const [tier, flags, others] of tiers) {
+      const args = [tier, "--id", `${tier}-1`, "--port", "0", ...flags];
+      const { code, modules } = await modulesLoadedBy(args, {
+        TRIAD_SECRET: "",
+        TRIAD_AGENT_KEY: "",
+        TRIAD_AGENT_KEY_FILE: "",
+      });
+      expect(code, `triad ${tier}`).toBe(2);
+      // The check can fail: the command's own module and its agent were loaded.
+      expect(modules.some((m) => m.endsWith(`/dist/cli/commands/${tier}.js`))).toBe(true);
+      expect(modules.some((m) => m.includes(`/dist/agents/${tier}/${tier}-agent.js`))).toBe(true);
+      expect(
+        modules.filter((m) => others.test(m)),
+        `triad ${tier}`,
+      ).toEqual([]);
+    }
+  }, 180_000); // three process start-ups, one after the other: slow under load
 
   it("a command that runs agents does load them (the check above can see them)", async () => {
     const { modules } = await modulesLoadedBy(["up", "--tasks", "0", "--port", "0"]);

@@ -1,4 +1,5 @@
-import { CoordinatorAgent } from "../../agents/index.js";
+// Its own module, not the agents' index: a coordinator loads no distributor or worker.
+import { CoordinatorAgent } from "../../agents/coordinator/coordinator-agent.js";
 import { redactUrl } from "../../core/store/index.js";
 import { coordinatorHttp } from "../../server/coordinator-server.js";
 import { tierA2A } from "../a2a-flags.js";

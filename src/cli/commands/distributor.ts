@@ -1,4 +1,5 @@
-import { DistributorAgent } from "../../agents/index.js";
+// Its own module, not the agents' index: a distributor loads no coordinator or worker.
+import { DistributorAgent } from "../../agents/distributor/distributor-agent.js";
 import { tierA2A } from "../a2a-flags.js";
 import { closingWith, tierSigning } from "../agent-keys.js";
 import { openHistory } from "../history.js";

@@ -1,4 +1,7 @@
-import { builtinHandlers, type TaskHandler, WorkerAgent } from "../../agents/index.js";
+// The worker agent's own modules, not the agents' index: a worker loads no coordinator or distributor.
+import { builtinHandlers } from "../../agents/worker/handlers/index.js";
+import type { TaskHandler } from "../../agents/worker/task-runner.js";
+import { WorkerAgent } from "../../agents/worker/worker-agent.js";
 import type { Task } from "../../core/state/index.js";
 import { tierA2A } from "../a2a-flags.js";
 import { closingWith, tierSigning } from "../agent-keys.js";

@@ -1,5 +1,5 @@
 import type { CoordinatorAgent } from "../../agents/index.js";
-import { builtinHandlers } from "../../agents/index.js";
+import { builtinHandlers } from "../../agents/worker/handlers/index.js";
 
 export const BUILTIN_TASK_TYPES: readonly string[] = Object.keys(builtinHandlers());
 

@@ -7,7 +7,7 @@ import {
   TaskState,
   type TaskStatus,
 } from "@a2a-js/sdk";
-import { CANCELED_BY_CLIENT } from "../../agents/index.js";
+import { CANCELED_BY_CLIENT } from "../../agents/coordinator/coordinator-agent.js";
 import type { TaskDict } from "../../agents/protocol.js";
 import type { JsonValue } from "../../core/json.js";
 
