@@ -2,7 +2,7 @@ import type { MemoryKeyspace } from "../../core/store/index.js";
 import { defineScript } from "../../core/store/index.js";
 import { eachGroup, groupedScript } from "../ledger/grouped-script.js";
 import { endedOrRetired } from "../ledger/ledger-scripts.js";
-import { defineOpenScript, openRemove } from "../ledger/open-index.js";
+import { defineOpenScript, openEnd } from "../ledger/open-index.js";
 import { shardOf, shardTag } from "../ledger/shards.js";
 
 /**
@@ -108,7 +108,7 @@ export const cascadeWalk = defineOpenScript(import.meta.url, "cascade-walk-1.lua
     const rec = `${prefix}task:${id}`;
     db.hset(rec, { fence: String(Number(db.hget(rec, "fence") ?? 0) + 1) });
     db.hset(rec, { status: "abandoned", error: reason, completed_at: completedAt });
-    openRemove(db, prefix, id);
+    openEnd(db, prefix, id, "abandoned");
     if (dist !== null) db.srem(`${prefix}dist:${dist}`, id);
     db.pexpire(rec, Number(retentionMs));
     db.del(`${prefix}wait:${id}`);

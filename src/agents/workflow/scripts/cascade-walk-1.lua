@@ -105,7 +105,7 @@ local function abandon(prefix, id, dist, reason)
   local rec = prefix .. 'task:' .. id
   redis.call('HINCRBY', rec, 'fence', 1)
   redis.call('HSET', rec, 'status', 'abandoned', 'error', reason, 'completed_at', ARGV[4])
-  open_remove(prefix, id)
+  open_end(prefix, id, 'abandoned')
   if dist then redis.call('SREM', prefix .. 'dist:' .. dist, id) end
   redis.call('PEXPIRE', rec, ARGV[5])
   redis.call('DEL', prefix .. 'wait:' .. id)
