@@ -202,12 +202,17 @@ describe("the dashboard in Chromium: a worker's remote A2A agent", () => {
         expect(await row(id).getAttribute("class"), id).toBe("stopped");
         expect(await row(id).locator(".status-reason").count(), id).toBe(0);
       }
-      expect(
-        await row("w-under-1")
-          .locator("td")
-          .first()
-          .evaluate((td) => (globalThis as unknown as BrowserWindow).getComputedStyle(td).opacity),
-      ).toBe("0.55");
+      // Read until the page's last redraw has settled (a live update redraws the rows).
+      await expect
+        .poll(
+          () =>
+            row("w-under-1")
+              .locator("td")
+              .first()
+              .evaluate((td) => (globalThis as unknown as BrowserWindow).getComputedStyle(td).opacity),
+          { timeout: 20_000 },
+        )
+        .toBe("0.55");
       expect(await page.locator("#agents tbody tr.dead").count()).toBe(0);
       expect(await page.locator("#agent-summary").textContent()).toBe(
         "2 distributors · 4 workers · 4 stopped",
