@@ -1,6 +1,5 @@
 import { defineScript } from "../../core/store/index.js";
-import { endedOrRetired } from "../ledger/ledger-scripts.js";
-import { defineOpenScript, openEnd } from "../ledger/open-index.js";
+import { defineOpenScript, endedOrRetired, openEnd } from "../ledger/open-index.js";
 
 /**
  * The atomic steps of human input (each Lua file documents its KEYS, ARGV and replies); the

@@ -1,8 +1,16 @@
-import type { MemoryKeyspace, StoreScript } from "../../core/store/index.js";
+import type { StoreScript } from "../../core/store/index.js";
 import { defineScript } from "../../core/store/index.js";
 import { recordSchedule } from "../schedule-controls/task-schedule.js";
 import { eachGroup, groupedOpenScript, groupedScript, withGroups } from "./grouped-script.js";
-import { defineOpenScript, openAdd, openEnd, openIds } from "./open-index.js";
+import {
+  abandonOpen,
+  defineOpenScript,
+  endedOrRetired,
+  hincrby,
+  openAdd,
+  openEnd,
+  openIds,
+} from "./open-index.js";
 
 /**
  * The task ledger's atomic steps. Each Lua file documents its KEYS, ARGV and replies; the
@@ -14,25 +22,6 @@ const OPEN = new Set(["pending", "in_progress"]);
 /** A record's retry limits when it has none: submit-tasks leaves these defaults out. */
 export const DEFAULT_MAX_RETRIES = 2;
 export const DEFAULT_BACKOFF_MS = 200;
-
-/**
- * The last step of a record's end, after its PEXPIRE: a task that others must hear of (it has
- * dependents, or `spawns` tasks to record) joins <prefix>ended, as the Lua twins' SADD does, and
- * is retired once settled (settleEnded); any other is retired now: counted among the finished
- * records the embedded store keeps at most (MemoryKeyspace.retire,
- * RedisConfig.memoryMaxFinished). Redis has no twin to the retiring: it keeps every record for
- * its retention.
- */
-export function endedOrRetired(db: MemoryKeyspace, prefix: string, id: string, spawns = false): void {
-  if (spawns || db.exists(`${prefix}dependents:${id}`)) db.sadd(`${prefix}ended`, id);
-  else db.retire(`${prefix}task:${id}`);
-}
-
-function hincrby(db: MemoryKeyspace, key: string, field: string, by: number): number {
-  const next = Number(db.hget(key, field) ?? 0) + by;
-  db.hset(key, { [field]: String(next) });
-  return next;
-}
 
 /** The rest of a plain task's submit values (see submit-tasks-1.lua): none given. */
 const PLAIN_REST = ["", "", "", "", "", "", ""];
@@ -209,18 +198,7 @@ export const abandonTasks = defineOpenScript(import.meta.url, "abandon-tasks-1.l
     const rec = `${prefix}task:${id}`;
     const status = db.hget(rec, "status");
     if (status === null || !(OPEN.has(status) || status === "input_required")) return 0;
-    const dist = db.hget(rec, "distributor");
-    hincrby(db, rec, "fence", 1);
-    db.hset(rec, { status: "abandoned", error: reason, completed_at: completedAt });
-    openEnd(db, prefix, id, "abandoned");
-    if (dist !== null) db.srem(`${prefix}dist:${dist}`, id);
-    db.pexpire(rec, Number(retentionMs));
-    db.del(`${prefix}wait:${id}`);
-    db.srem(`${prefix}waiting`, id);
-    db.zrem(`${prefix}input_due`, id);
-    db.zrem(`${prefix}delayed`, id);
-    db.zrem(`${prefix}expiring`, id);
-    endedOrRetired(db, prefix, id);
+    abandonOpen(db, prefix, id, db.hget(rec, "distributor"), reason, completedAt, retentionMs);
     return 1;
   });
 });

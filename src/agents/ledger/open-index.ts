@@ -73,11 +73,57 @@ export function openRemove(db: MemoryKeyspace, prefix: string, id: string): void
   db.srem(`${prefix}open`, id);
 }
 
+/** HINCRBY's twin: `field` of hash `key` raised by `by` (absent: 0); the new value. */
+export function hincrby(db: MemoryKeyspace, key: string, field: string, by: number): number {
+  const next = Number(db.hget(key, field) ?? 0) + by;
+  db.hset(key, { [field]: String(next) });
+  return next;
+}
+
 /** open_end's twin: the task leaves the index and its end (`status`) is counted in the shard's end-counts. */
 export function openEnd(db: MemoryKeyspace, prefix: string, id: string, status: string): void {
   openRemove(db, prefix, id);
-  const key = `${prefix}end-counts`;
-  db.hset(key, { [status]: String(Number(db.hget(key, status) ?? 0) + 1) });
+  hincrby(db, `${prefix}end-counts`, status, 1);
+}
+
+/**
+ * The last step of a record's end, after its PEXPIRE: a task that others must hear of (it has
+ * dependents, or `spawns` tasks to record) joins <prefix>ended, as the Lua twins' SADD does, and
+ * is retired once settled (settleEnded); any other is retired now: counted among the finished
+ * records the embedded store keeps at most (MemoryKeyspace.retire,
+ * RedisConfig.memoryMaxFinished). Redis has no twin to the retiring: it keeps every record for
+ * its retention.
+ */
+export function endedOrRetired(db: MemoryKeyspace, prefix: string, id: string, spawns = false): void {
+  if (spawns || db.exists(`${prefix}dependents:${id}`)) db.sadd(`${prefix}ended`, id);
+  else db.retire(`${prefix}task:${id}`);
+}
+
+/**
+ * abandon_open's twin: an open task ended abandoned with `reason` (abandon-tasks-1.lua and the
+ * cancel cascade's walk), `dist` its distributor (null when none).
+ */
+export function abandonOpen(
+  db: MemoryKeyspace,
+  prefix: string,
+  id: string,
+  dist: string | null,
+  reason: string,
+  at: string,
+  retentionMs: string,
+): void {
+  const rec = `${prefix}task:${id}`;
+  hincrby(db, rec, "fence", 1);
+  db.hset(rec, { status: "abandoned", error: reason, completed_at: at });
+  openEnd(db, prefix, id, "abandoned");
+  if (dist !== null) db.srem(`${prefix}dist:${dist}`, id);
+  db.pexpire(rec, Number(retentionMs));
+  db.del(`${prefix}wait:${id}`);
+  db.srem(`${prefix}waiting`, id);
+  db.zrem(`${prefix}input_due`, id);
+  db.zrem(`${prefix}delayed`, id);
+  db.zrem(`${prefix}expiring`, id);
+  endedOrRetired(db, prefix, id);
 }
 
 export function openIds(db: MemoryKeyspace, prefix: string): string[] {

@@ -1,6 +1,5 @@
 import type { MemoryKeyspace } from "../../core/store/index.js";
-import { endedOrRetired } from "../ledger/ledger-scripts.js";
-import { defineOpenScript, openEnd } from "../ledger/open-index.js";
+import { defineOpenScript, endedOrRetired, openEnd } from "../ledger/open-index.js";
 
 /**
  * The scheduling controls' atomic step (its Lua file documents KEYS, ARGV and replies) and its

@@ -1,8 +1,7 @@
 import type { MemoryKeyspace } from "../../core/store/index.js";
 import { defineScript } from "../../core/store/index.js";
 import { eachGroup, groupedScript } from "../ledger/grouped-script.js";
-import { endedOrRetired } from "../ledger/ledger-scripts.js";
-import { defineOpenScript, openEnd } from "../ledger/open-index.js";
+import { abandonOpen, defineOpenScript } from "../ledger/open-index.js";
 import { shardOf, shardTag } from "../ledger/shards.js";
 
 /**
@@ -105,19 +104,8 @@ export const cascadeWalk = defineOpenScript(import.meta.url, "cascade-walk-1.lua
     return true;
   };
   const abandon = (prefix: string, id: string, dist: string | null, reason: string) => {
-    const rec = `${prefix}task:${id}`;
-    db.hset(rec, { fence: String(Number(db.hget(rec, "fence") ?? 0) + 1) });
-    db.hset(rec, { status: "abandoned", error: reason, completed_at: completedAt });
-    openEnd(db, prefix, id, "abandoned");
-    if (dist !== null) db.srem(`${prefix}dist:${dist}`, id);
-    db.pexpire(rec, Number(retentionMs));
-    db.del(`${prefix}wait:${id}`);
-    db.srem(`${prefix}waiting`, id);
-    db.zrem(`${prefix}input_due`, id);
-    db.zrem(`${prefix}delayed`, id);
-    db.zrem(`${prefix}expiring`, id);
-    endedOrRetired(db, prefix, id);
-    ended.push([id, ...Object.entries(db.hgetall(rec)).flat()]);
+    abandonOpen(db, prefix, id, dist, reason, completedAt, retentionMs);
+    ended.push([id, ...Object.entries(db.hgetall(`${prefix}task:${id}`)).flat()]);
   };
   const visit = (prefix: string, id: string) => {
     const rec = `${prefix}task:${id}`;

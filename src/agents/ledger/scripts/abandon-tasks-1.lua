@@ -16,7 +16,8 @@
   canceled task far ahead would otherwise be counted delayed, and swept, until then).
   A waiting task's set of open dependencies goes; a task with dependents joins <prefix>ended
   so that they are told. The task leaves the shard's open-task index and is counted in
-  <prefix>end-counts (open_end, scripts/open-index.lua).
+  <prefix>end-counts (open_end). All of this is abandon_open (scripts/open-index.lua), shared
+  with the cancel cascade's walk (src/agents/workflow/scripts/cascade-walk-1.lua).
 
   Returns one integer per task: 1 abandoned, 0 unknown or already terminal; -1 for every task
   when ARGV[5] is not the shard's current owner lease.
@@ -29,24 +30,11 @@ if ARGV[5] ~= '' and redis.call('GET', prefix .. 'owner') ~= ARGV[5] then
 end
 for i = 6, #ARGV do
   local id = ARGV[i]
-  local rec = prefix .. 'task:' .. id
-  local state = redis.call('HMGET', rec, 'status', 'distributor')
+  local state = redis.call('HMGET', prefix .. 'task:' .. id, 'status', 'distributor')
   if state[1] ~= 'pending' and state[1] ~= 'in_progress' and state[1] ~= 'input_required' then
     out[#out + 1] = 0
   else
-    redis.call('HINCRBY', rec, 'fence', 1)
-    redis.call('HSET', rec, 'status', 'abandoned', 'error', ARGV[4], 'completed_at', ARGV[2])
-    open_end(prefix, id, 'abandoned')
-    if state[2] then redis.call('SREM', prefix .. 'dist:' .. state[2], id) end
-    redis.call('PEXPIRE', rec, ARGV[3])
-    redis.call('DEL', prefix .. 'wait:' .. id)
-    redis.call('SREM', prefix .. 'waiting', id)
-    redis.call('ZREM', prefix .. 'input_due', id)
-    redis.call('ZREM', prefix .. 'delayed', id)
-    redis.call('ZREM', prefix .. 'expiring', id)
-    if redis.call('EXISTS', prefix .. 'dependents:' .. id) == 1 then
-      redis.call('SADD', prefix .. 'ended', id)
-    end
+    abandon_open(prefix, id, state[2], ARGV[4], ARGV[2], ARGV[3])
     out[#out + 1] = 1
   end
 end

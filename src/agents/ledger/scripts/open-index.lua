@@ -66,6 +66,29 @@ local function open_end(prefix, id, status)
   redis.call('HINCRBY', prefix .. 'end-counts', status, 1)
 end
 
+-- Ends an open task (pending, in_progress or input_required) abandoned with `reason`, as
+-- abandon-tasks-1.lua and the cancel cascade's walk (cascade-walk-1.lua) end one: the fence moves
+-- on, so no attempt still out there can commit; the task leaves the index, counted (open_end), its
+-- distributor's set (`dist`, nil when none), its open dependencies, <prefix>waiting, input_due,
+-- delayed and expiring; its record expires after `retention` ms (completed_at `at`); a task with
+-- dependents joins <prefix>ended so that they are told.
+local function abandon_open(prefix, id, dist, reason, at, retention)
+  local rec = prefix .. 'task:' .. id
+  redis.call('HINCRBY', rec, 'fence', 1)
+  redis.call('HSET', rec, 'status', 'abandoned', 'error', reason, 'completed_at', at)
+  open_end(prefix, id, 'abandoned')
+  if dist then redis.call('SREM', prefix .. 'dist:' .. dist, id) end
+  redis.call('PEXPIRE', rec, retention)
+  redis.call('DEL', prefix .. 'wait:' .. id)
+  redis.call('SREM', prefix .. 'waiting', id)
+  redis.call('ZREM', prefix .. 'input_due', id)
+  redis.call('ZREM', prefix .. 'delayed', id)
+  redis.call('ZREM', prefix .. 'expiring', id)
+  if redis.call('EXISTS', prefix .. 'dependents:' .. id) == 1 then
+    redis.call('SADD', prefix .. 'ended', id)
+  end
+end
+
 local function open_ids(prefix)
   local out = redis.call('SMEMBERS', prefix .. 'open')
   for level = 0, open_depth(prefix) do

@@ -100,23 +100,10 @@ local function reach(id, reason, parent)
   return true
 end
 
--- abandon-tasks-1.lua for one open task.
+-- abandon-tasks-1.lua for one open task (abandon_open, src/agents/ledger/scripts/open-index.lua).
 local function abandon(prefix, id, dist, reason)
-  local rec = prefix .. 'task:' .. id
-  redis.call('HINCRBY', rec, 'fence', 1)
-  redis.call('HSET', rec, 'status', 'abandoned', 'error', reason, 'completed_at', ARGV[4])
-  open_end(prefix, id, 'abandoned')
-  if dist then redis.call('SREM', prefix .. 'dist:' .. dist, id) end
-  redis.call('PEXPIRE', rec, ARGV[5])
-  redis.call('DEL', prefix .. 'wait:' .. id)
-  redis.call('SREM', prefix .. 'waiting', id)
-  redis.call('ZREM', prefix .. 'input_due', id)
-  redis.call('ZREM', prefix .. 'delayed', id)
-  redis.call('ZREM', prefix .. 'expiring', id)
-  if redis.call('EXISTS', prefix .. 'dependents:' .. id) == 1 then
-    redis.call('SADD', prefix .. 'ended', id)
-  end
-  local reply = redis.call('HGETALL', rec)
+  abandon_open(prefix, id, dist, reason, ARGV[4], ARGV[5])
+  local reply = redis.call('HGETALL', prefix .. 'task:' .. id)
   table.insert(reply, 1, id)
   ended[#ended + 1] = reply
 end
