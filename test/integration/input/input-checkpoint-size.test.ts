@@ -1,14 +1,8 @@
 import { Annotation, END, interrupt, START, StateGraph } from "@langchain/langgraph";
 import { describe, expect, it } from "vitest";
-import {
-  CoordinatorAgent,
-  DistributorAgent,
-  type Task,
-  type TaskHandler,
-  WorkerAgent,
-} from "../../../src/index.js";
-import { FAST } from "../../helpers/cluster.js";
+import type { Task, TaskHandler } from "../../../src/index.js";
 import { clusterPerTest, testEngines } from "../../helpers/engines.js";
+import { httpTriad } from "../../helpers/http-triad.js";
 import { until } from "../../helpers/wait.js";
 
 /**
@@ -42,47 +36,14 @@ describe.each(testEngines("input-checkpoint-size"))(
     clusterPerTest(engine);
 
     it("an answer that would make a graph task too large to send with its checkpoint is refused, and the task still waits", async () => {
-      const run = Math.random().toString(36).slice(2, 7);
-      const redis = engine.config();
-      const a2a = (agentId: string) => ({
-        agentId,
-        tokenSecret: "input-checkpoint-size-secret",
-        agentPort: 0,
-        host: "127.0.0.1",
-        router: null,
+      const triad = await httpTriad({
+        redis: engine.config(),
+        secret: "input-checkpoint-size-secret",
         maxBodyBytes: BODY_LIMIT,
+        handlers: { big: bigStateGraph() } as unknown as Record<string, TaskHandler<Task>>,
       });
-      const agents: Array<{ cleanup(): Promise<void> }> = [];
       try {
-        const c = new CoordinatorAgent({ agentId: `c-${run}`, redis, a2a: a2a(`c-${run}`), timing: FAST });
-        agents.push(c);
-        await c.initialize();
-        const d = new DistributorAgent({
-          agentId: `d-${run}`,
-          coordinatorId: c.agentId,
-          coordinatorUrl: c.url!,
-          redis,
-          a2a: a2a(`d-${run}`),
-          timing: FAST,
-        });
-        agents.push(d);
-        await d.initialize();
-        const w = new WorkerAgent({
-          agentId: `w-${run}`,
-          distributorId: d.agentId,
-          distributorUrl: d.a2a.url!,
-          a2a: a2a(`w-${run}`),
-          timing: FAST,
-          handlers: { big: bigStateGraph() } as unknown as Record<string, TaskHandler<Task>>,
-        });
-        agents.push(w);
-        await w.initialize();
-        await until(
-          "the coordinator knows the worker",
-          () => (c.core.directory.get(d.agentId)?.workers.length ?? 0) > 0,
-          10_000,
-        );
-
+        const { run, coordinator: c } = triad;
         const id = `big-${run}`;
         await c.submitTask({ task_id: id, task_type: "big", payload: {} });
         await until(
@@ -102,7 +63,7 @@ describe.each(testEngines("input-checkpoint-size"))(
         expect(await c.provideInput(id, "yes")).toBe(true);
         expect(await c.waitForTask(id, 10_000)).toMatchObject({ status: "completed", result: { answer: 3 } });
       } finally {
-        for (const a of agents.reverse()) await a.cleanup().catch(() => {});
+        await triad.cleanup();
       }
     }, 40_000);
   },

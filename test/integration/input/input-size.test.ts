@@ -1,15 +1,7 @@
 import { describe, expect, it } from "vitest";
-import {
-  CoordinatorAgent,
-  DistributorAgent,
-  type HandlerContext,
-  type JsonValue,
-  type Task,
-  type TaskHandler,
-  WorkerAgent,
-} from "../../../src/index.js";
-import { FAST } from "../../helpers/cluster.js";
+import type { HandlerContext, JsonValue, Task, TaskHandler } from "../../../src/index.js";
 import { clusterPerTest, testEngines } from "../../helpers/engines.js";
+import { httpTriad } from "../../helpers/http-triad.js";
 import { until } from "../../helpers/wait.js";
 
 /**
@@ -30,51 +22,18 @@ const threeQuestions = (_task: Task, ctx: HandlerContext): JsonValue => {
 };
 
 describe.each(testEngines("input-size", { cluster: true }))("answers that add up on $name", (engine) => {
-  // The engine's set-up and tear-down; the agents here are over HTTP, not a TestCluster.
+  // The engine's set-up and tear-down; the agents here are over HTTP (httpTriad), not a TestCluster.
   clusterPerTest(engine);
 
   it("an answer that would make its task too large to send is refused, and the task still waits", async () => {
-    const run = Math.random().toString(36).slice(2, 7);
-    const redis = engine.config();
-    const a2a = (agentId: string) => ({
-      agentId,
-      tokenSecret: "input-size-secret",
-      agentPort: 0,
-      host: "127.0.0.1",
-      router: null,
+    const triad = await httpTriad({
+      redis: engine.config(),
+      secret: "input-size-secret",
       maxBodyBytes: BODY_LIMIT,
+      handlers: { ask: threeQuestions } as Record<string, TaskHandler<Task>>,
     });
-    const agents: Array<{ cleanup(): Promise<void> }> = [];
     try {
-      const c = new CoordinatorAgent({ agentId: `c-${run}`, redis, a2a: a2a(`c-${run}`), timing: FAST });
-      agents.push(c);
-      await c.initialize();
-      const d = new DistributorAgent({
-        agentId: `d-${run}`,
-        coordinatorId: c.agentId,
-        coordinatorUrl: c.url!,
-        redis,
-        a2a: a2a(`d-${run}`),
-        timing: FAST,
-      });
-      agents.push(d);
-      await d.initialize();
-      const w = new WorkerAgent({
-        agentId: `w-${run}`,
-        distributorId: d.agentId,
-        distributorUrl: d.a2a.url!,
-        a2a: a2a(`w-${run}`),
-        timing: FAST,
-        handlers: { ask: threeQuestions } as Record<string, TaskHandler<Task>>,
-      });
-      agents.push(w);
-      await w.initialize();
-      await until(
-        "the coordinator knows the worker",
-        () => (c.core.directory.get(d.agentId)?.workers.length ?? 0) > 0,
-        10_000,
-      );
-
+      const { run, coordinator: c } = triad;
       const id = `asks-${run}`;
       await c.submitTask({ task_id: id, task_type: "ask", payload: {} });
       const asked = (n: number) =>
@@ -106,7 +65,7 @@ describe.each(testEngines("input-size", { cluster: true }))("answers that add up
         result: { lengths: [40 * 1024 + 2, 7, 16] },
       });
     } finally {
-      for (const a of agents.reverse()) await a.cleanup().catch(() => {});
+      await triad.cleanup();
     }
   }, 40_000);
 });
