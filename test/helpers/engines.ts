@@ -76,3 +76,20 @@ export function clusterPerTest(engine: TestEngine): (options?: TestCluster["opti
     return current;
   };
 }
+
+/**
+ * The scaffolding of a suite whose tests start agents or clients of their own on `engine` (call
+ * it inside the describe.each): the engine is set up once and torn down at the end, and what a
+ * test pushes on the array returned (a stop or cleanup per thing started, as
+ * two-coordinators.ts's helpers push theirs) runs after it, last pushed first, a failing one not
+ * keeping the others from running.
+ */
+export function stopsPerTest(engine: TestEngine): Array<() => Promise<unknown>> {
+  const stops: Array<() => Promise<unknown>> = [];
+  beforeAll(() => engine.setup(), 60_000);
+  afterEach(async () => {
+    for (const stop of stops.splice(0).reverse()) await stop().catch(() => {});
+  });
+  afterAll(() => engine.teardown());
+  return stops;
+}

@@ -95,8 +95,8 @@ export async function standbyPair(o: {
   return { c1, c2, d, w };
 }
 
-export type TwoCoordinators = StandbyPair & {
-  router: FaultyRouter;
+export type TwoCoordinators<R extends FaultyRouter = FaultyRouter> = StandbyPair & {
+  router: R;
   /** Another coordinator `<name>-<run>` on the same store and router (not started). */
   coordinator: (name: string) => CoordinatorAgent;
 };
@@ -104,13 +104,14 @@ export type TwoCoordinators = StandbyPair & {
 /**
  * A standbyPair on a router of its own (distributor `d1-<run>`, worker `w1-<run>`), once each
  * coordinator sees the other alive and knows the distributor with its worker's room. Every
- * agent, and every coordinator made by `coordinator`, runs on PATIENT timing.
+ * agent, and every coordinator made by `coordinator`, runs on PATIENT timing. `router` is a new
+ * FaultyRouter unless given (a subclass that holds or drops some messages).
  */
-export async function twoCoordinators(
+export async function twoCoordinators<R extends FaultyRouter = FaultyRouter>(
   redis: RedisConfig,
   stops: Array<() => Promise<unknown>>,
-): Promise<TwoCoordinators> {
-  const router = new FaultyRouter();
+  router: R = new FaultyRouter() as R,
+): Promise<TwoCoordinators<R>> {
   const run = Math.random().toString(36).slice(2, 7);
   const pair = await standbyPair({
     router,

@@ -1,6 +1,6 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { type CoordinatorAgent, RedisClient } from "../../../src/index.js";
-import { testEngines } from "../../helpers/engines.js";
+import { stopsPerTest, testEngines } from "../../helpers/engines.js";
 import { twoCoordinators } from "../../helpers/two-coordinators.js";
 import { until } from "../../helpers/wait.js";
 
@@ -14,12 +14,7 @@ const WAIT_MS = 60_000;
  * a news message.
  */
 describe.each(testEngines("accepted-here"))("the tasks accepted here on $name", (engine) => {
-  const cleanups: Array<() => Promise<unknown>> = [];
-  beforeAll(() => engine.setup());
-  afterEach(async () => {
-    for (const c of cleanups.splice(0).reverse()) await c().catch(() => {});
-  });
-  afterAll(() => engine.teardown());
+  const cleanups = stopsPerTest(engine);
 
   async function start() {
     const config = engine.config();

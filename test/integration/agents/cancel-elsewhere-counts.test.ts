@@ -1,6 +1,6 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { taskCounts } from "../../../src/server/dashboard/cluster-view.js";
-import { testEngines } from "../../helpers/engines.js";
+import { stopsPerTest, testEngines } from "../../helpers/engines.js";
 import { twoCoordinators } from "../../helpers/two-coordinators.js";
 import { until } from "../../helpers/wait.js";
 
@@ -21,12 +21,7 @@ const RUN_MS = 4000;
 describe.each(testEngines("cancel-elsewhere-counts"))(
   "a cancel through another coordinator on $name",
   (engine) => {
-    const cleanups: Array<() => Promise<unknown>> = [];
-    beforeAll(() => engine.setup());
-    afterEach(async () => {
-      for (const c of cleanups.splice(0).reverse()) await c().catch(() => {});
-    });
-    afterAll(() => engine.teardown());
+    const cleanups = stopsPerTest(engine);
     it("counts a running task canceled through another coordinator abandoned once, in the whole cluster", async () => {
       const { c1, c2 } = await twoCoordinators(engine.config(), cleanups);
       const ids = Array.from({ length: 6 }, (_, i) => `x-${i}`);

@@ -1,7 +1,7 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { TaskLedger } from "../../../src/agents/ledger/task-ledger.js";
 import { taskCounts } from "../../../src/server/dashboard/cluster-view.js";
-import { testEngines } from "../../helpers/engines.js";
+import { stopsPerTest, testEngines } from "../../helpers/engines.js";
 import { twoCoordinators } from "../../helpers/two-coordinators.js";
 import { until } from "../../helpers/wait.js";
 
@@ -14,12 +14,7 @@ const WAIT_MS = 30_000;
  * another coordinator heard first-hand and counted, then died or stopped.
  */
 describe.each(testEngines("catch-up-counts"))("a waiter's catch-up on $name", (engine) => {
-  const cleanups: Array<() => Promise<unknown>> = [];
-  beforeAll(() => engine.setup());
-  afterEach(async () => {
-    for (const c of cleanups.splice(0).reverse()) await c().catch(() => {});
-  });
-  afterAll(() => engine.teardown());
+  const cleanups = stopsPerTest(engine);
 
   it("counts nothing twice when the coordinator that counted the end stopped before the waiter's read", async () => {
     const { c1, c2 } = await twoCoordinators(engine.config(), cleanups);

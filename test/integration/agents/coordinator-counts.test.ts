@@ -1,9 +1,9 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { CoordinatorCounts } from "../../../src/agents/coordinator/coordinator-counts.js";
 import { RedisClient } from "../../../src/index.js";
 import { taskCounts } from "../../../src/server/dashboard/cluster-view.js";
 import { FAST } from "../../helpers/cluster.js";
-import { testEngines } from "../../helpers/engines.js";
+import { stopsPerTest, testEngines } from "../../helpers/engines.js";
 import { twoCoordinators } from "../../helpers/two-coordinators.js";
 import { until } from "../../helpers/wait.js";
 
@@ -18,12 +18,7 @@ const WAIT_MS = 30_000;
 describe.each(testEngines("coordinator-counts", { cluster: true }))(
   "the cluster's task counts on $name",
   (engine) => {
-    const cleanups: Array<() => Promise<unknown>> = [];
-    beforeAll(() => engine.setup());
-    afterEach(async () => {
-      for (const c of cleanups.splice(0).reverse()) await c().catch(() => {});
-    });
-    afterAll(() => engine.teardown());
+    const cleanups = stopsPerTest(engine);
 
     it("a coordinator whose counts were folded while it lived (frozen past its view) counts on without counting twice", async () => {
       const store = new RedisClient(engine.config());

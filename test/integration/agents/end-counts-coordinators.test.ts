@@ -1,9 +1,9 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { A2AMessage } from "../../../src/core/messaging/types.js";
-import { CoordinatorAgent, DistributorAgent, WorkerAgent } from "../../../src/index.js";
 import { taskCounts } from "../../../src/server/dashboard/cluster-view.js";
-import { FAST, FaultyRouter } from "../../helpers/cluster.js";
-import { testEngines } from "../../helpers/engines.js";
+import { FaultyRouter } from "../../helpers/cluster.js";
+import { stopsPerTest, testEngines } from "../../helpers/engines.js";
+import { twoCoordinators } from "../../helpers/two-coordinators.js";
 import { until } from "../../helpers/wait.js";
 
 /**
@@ -38,54 +38,13 @@ class LateReportsRouter extends FaultyRouter {
 describe.each(testEngines("end-counts-coordinators"))(
   "end counts with several coordinators on $name",
   (engine) => {
-    const cleanups: Array<() => Promise<unknown>> = [];
-    beforeAll(() => engine.setup());
-    afterEach(async () => {
-      for (const c of cleanups.splice(0).reverse()) await c().catch(() => {});
-    });
-    afterAll(() => engine.teardown());
+    const cleanups = stopsPerTest(engine);
 
-    /** Two coordinators, a distributor that heartbeats `home` (the other is its next), one worker. */
-    async function cluster(home: "c1" | "c2") {
-      const config = engine.config();
-      const router = new LateReportsRouter();
-      const run = Math.random().toString(36).slice(2, 7);
-      const coordinator = (name: string) =>
-        new CoordinatorAgent({ agentId: `${name}-${run}`, redis: config, a2a: { router }, timing: FAST });
-      const c1 = coordinator("c1");
-      const c2 = coordinator("c2");
-      cleanups.push(() => c1.cleanup());
-      cleanups.push(() => c2.cleanup());
-      await Promise.all([c1.initialize(), c2.initialize()]);
-      const [first, next] = home === "c1" ? [c1, c2] : [c2, c1];
-      const d = new DistributorAgent({
-        agentId: `d1-${run}`,
-        coordinatorId: first.agentId,
-        coordinators: [{ id: next.agentId }],
-        redis: config,
-        a2a: { router },
-        timing: FAST,
-      });
-      await d.initialize();
-      cleanups.push(() => d.cleanup());
-      const w = new WorkerAgent({
-        agentId: `w1-${run}`,
-        distributorId: d.agentId,
-        a2a: { router },
-        timing: FAST,
-      });
-      await w.initialize();
-      cleanups.push(() => w.cleanup());
-      await until("each sees the other and the distributor", () =>
-        [c1, c2].every(
-          (c) => c.cluster.peers.hasOthers && (c.core.directory.get(d.agentId)?.capacity ?? 0) > 0,
-        ),
-      );
-      return { router, c1, c2, d };
-    }
+    /** twoCoordinators on a LateReportsRouter: the distributor heartbeats c2 (c1 is its next). */
+    const cluster = () => twoCoordinators(engine.config(), cleanups, new LateReportsRouter());
 
     it("counts a task once when its end report reaches the placer late, after the fallback coordinator took it", async () => {
-      const { router, c1, c2, d } = await cluster("c2");
+      const { router, c1, c2, d } = await cluster();
       // c1 accepts and places the tasks on c2's distributor; their reports to c1 are held (c1 seems
       // down), so the distributor reports them to c2, which counts them.
       router.holdFor = c1.agentId;
@@ -126,33 +85,33 @@ describe.each(testEngines("end-counts-coordinators"))(
     });
 
     it("counts the submits and ends a coordinator heard and died with before writing its counts", async () => {
-      const { router, c1, c2 } = await cluster("c1");
-      // c1 never gets to write its counts (killed between counting and its tick's write): the
+      const { router, c1, c2 } = await cluster();
+      // c2, the distributor's home, never gets to write its counts (killed between counting and its tick's write): the
       // tasks it took and their ends are counted all the same (the store counted them).
-      c1.cluster.counts.write = async () => {};
+      c2.cluster.counts.write = async () => {};
       const ids = Array.from({ length: 5 }, (_, i) => `lost-${i}`);
       for (const id of ids)
-        expect(await c1.submitTask({ task_id: id, task_type: "echo", payload: {} })).toBe(true);
-      const done = await Promise.all(ids.map((id) => c1.waitForTask(id, 15_000)));
+        expect(await c2.submitTask({ task_id: id, task_type: "echo", payload: {} })).toBe(true);
+      const done = await Promise.all(ids.map((id) => c2.waitForTask(id, 15_000)));
       expect(done.map((t) => t?.status)).toEqual(ids.map(() => "completed"));
-      // (A task c1 could not place at once was placed by its shard's owner, c2, which counts it.)
+      // (A task c2 could not place at once was placed by its shard's owner, c1, which counts it.)
       await until(
         "the ends are counted",
-        () => c1.core.stats.completed + c2.core.stats.completed === ids.length,
+        () => c2.core.stats.completed + c1.core.stats.completed === ids.length,
       );
-      expect(c1.core.stats.completed).toBeGreaterThan(0);
-      // c1 is killed (-9): its timers stop, its leases and view expire, its messages are lost.
-      router.frozen.add(c1.agentId);
-      c1.core.stop();
-      await c1.cluster.stop({ release: false });
-      (c1 as unknown as { stopTimers(): void }).stopTimers();
+      expect(c2.core.stats.completed).toBeGreaterThan(0);
+      // c2 is killed (-9): its timers stop, its leases and view expire, its messages are lost.
+      router.frozen.add(c2.agentId);
+      c2.core.stop();
+      await c2.cluster.stop({ release: false });
+      (c2 as unknown as { stopTimers(): void }).stopTimers();
       await until(
-        "c2 lists c1 dead",
-        () => c2.cluster.peers.dead().some((g) => g.view.id === c1.agentId),
+        "c1 lists c2 dead",
+        () => c1.cluster.peers.dead().some((g) => g.view.id === c2.agentId),
         15_000,
       );
-      await c2.cluster.counts.tick(() => false);
-      expect(taskCounts(c2)).toMatchObject({
+      await c1.cluster.counts.tick(() => false);
+      expect(taskCounts(c1)).toMatchObject({
         submitted: ids.length,
         completed: ids.length,
         failed: 0,
