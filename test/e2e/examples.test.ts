@@ -82,6 +82,23 @@ describe("examples/", () => {
     for (const p of procs) await p.kill();
   });
 
+  /**
+   * `triad up --tasks 0 --keep --port 0 --workers 2 --handlers <handlers>` with the test's env
+   * (and `extraEnv`), killed at the end: it and its coordinator's URL once it serves.
+   */
+  async function upWith(
+    handlers: string,
+    extraEnv: Record<string, string> = {},
+  ): Promise<{ up: TriadProcess; url: string }> {
+    const up = new TriadProcess(
+      ["up", "--tasks", "0", "--keep", "--port", "0", "--workers", "2", "--handlers", handlers],
+      { ...env, ...extraEnv },
+    );
+    procs.push(up);
+    const url = (await up.waitFor(/serving at (http:\/\/\S+);/, START_UP_MS))[1]!;
+    return { up, url };
+  }
+
   it("every file in examples/ is run by a test that names it", () => {
     const files = readdirSync(new URL("../../examples/", import.meta.url)).sort();
     expect(files).toEqual(Object.keys(COVERED).sort());
@@ -124,23 +141,9 @@ describe("examples/", () => {
     procs.push(agent);
     await agent.waitFor(/A2A agent "Example summarizer" at http:\/\/127\.0\.0\.1:\d+/, START_UP_MS);
 
-    const up = new TriadProcess(
-      [
-        "up",
-        "--tasks",
-        "0",
-        "--keep",
-        "--port",
-        "0",
-        "--workers",
-        "2",
-        "--handlers",
-        "examples/a2a-handlers.mjs",
-      ],
-      { ...env, A2A_AGENT_URL: `http://127.0.0.1:${agentPort}` },
-    );
-    procs.push(up);
-    const url = (await up.waitFor(/serving at (http:\/\/\S+);/, START_UP_MS))[1]!;
+    const { up, url } = await upWith("examples/a2a-handlers.mjs", {
+      A2A_AGENT_URL: `http://127.0.0.1:${agentPort}`,
+    });
     expect(up.output).toMatch(/Your task types: summarize, headline/);
 
     // The header's two submits, as written but for the coordinator's address.
@@ -170,23 +173,7 @@ describe("examples/", () => {
   }, 300_000);
 
   it("examples/handlers.mjs: word_count, slow_square and the review graph, through a worker", async () => {
-    const up = new TriadProcess(
-      [
-        "up",
-        "--tasks",
-        "0",
-        "--keep",
-        "--port",
-        "0",
-        "--workers",
-        "2",
-        "--handlers",
-        "examples/handlers.mjs",
-      ],
-      env,
-    );
-    procs.push(up);
-    const url = (await up.waitFor(/serving at (http:\/\/\S+);/, START_UP_MS))[1]!;
+    const { url } = await upWith("examples/handlers.mjs");
     const cases = [
       { task_type: "word_count", payload: { text: "to be or not" }, result: { words: 4, longest: "not" } },
       { task_type: "slow_square", payload: { n: 7 }, result: { square: 49 } },
