@@ -100,8 +100,8 @@ export function endedOrRetired(db: MemoryKeyspace, prefix: string, id: string, s
 }
 
 /**
- * abandon_open's twin: an open task ended abandoned with `reason` (abandon-tasks-1.lua and the
- * cancel cascade's walk), `dist` its distributor (null when none).
+ * abandon_open's twin: an open task ended abandoned with `reason` (abandon-tasks-1.lua, the
+ * cancel cascade's walk, sweep-due-1.lua's expiry), `dist` its distributor (null when none).
  */
 export function abandonOpen(
   db: MemoryKeyspace,

@@ -1,11 +1,12 @@
 import type { MemoryKeyspace } from "../../core/store/index.js";
-import { defineOpenScript, endedOrRetired, openEnd } from "../ledger/open-index.js";
+import { abandonOpen, defineOpenScript } from "../ledger/open-index.js";
 
 /**
  * The scheduling controls' atomic step (its Lua file documents KEYS, ARGV and replies) and its
  * twin for the embedded engine, line for line.
  */
 
+/** An expiring task that is due: ended abandoned ("expired") if pending and never started. */
 function sweepExpired(
   db: MemoryKeyspace,
   prefix: string,
@@ -15,20 +16,7 @@ function sweepExpired(
 ): boolean {
   const rec = `${prefix}task:${id}`;
   if (db.hget(rec, "status") !== "pending" || Number(db.hget(rec, "attempts") ?? 0) !== 0) return false;
-  const dist = db.hget(rec, "distributor");
-  db.hset(rec, {
-    fence: String(Number(db.hget(rec, "fence") ?? 0) + 1),
-    status: "abandoned",
-    error: "expired",
-    completed_at: completedAt,
-  });
-  openEnd(db, prefix, id, "abandoned");
-  if (dist !== null) db.srem(`${prefix}dist:${dist}`, id);
-  db.pexpire(rec, Number(retentionMs));
-  db.del(`${prefix}wait:${id}`);
-  db.srem(`${prefix}waiting`, id);
-  db.zrem(`${prefix}delayed`, id);
-  endedOrRetired(db, prefix, id);
+  abandonOpen(db, prefix, id, db.hget(rec, "distributor"), "expired", completedAt, retentionMs);
   return true;
 }
 

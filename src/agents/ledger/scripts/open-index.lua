@@ -67,11 +67,12 @@ local function open_end(prefix, id, status)
 end
 
 -- Ends an open task (pending, in_progress or input_required) abandoned with `reason`, as
--- abandon-tasks-1.lua and the cancel cascade's walk (cascade-walk-1.lua) end one: the fence moves
--- on, so no attempt still out there can commit; the task leaves the index, counted (open_end), its
--- distributor's set (`dist`, nil when none), its open dependencies, <prefix>waiting, input_due,
--- delayed and expiring; its record expires after `retention` ms (completed_at `at`); a task with
--- dependents joins <prefix>ended so that they are told.
+-- abandon-tasks-1.lua, the cancel cascade's walk (cascade-walk-1.lua) and sweep-due-1.lua's
+-- expiry end one: the fence moves on, so no attempt still out there can commit; the task leaves
+-- the index, counted (open_end), its distributor's set (`dist`, nil when none), its open
+-- dependencies, <prefix>waiting, input_due, delayed and expiring; its record expires after
+-- `retention` ms (completed_at `at`); a task with dependents joins <prefix>ended so that they
+-- are told.
 local function abandon_open(prefix, id, dist, reason, at, retention)
   local rec = prefix .. 'task:' .. id
   redis.call('HINCRBY', rec, 'fence', 1)

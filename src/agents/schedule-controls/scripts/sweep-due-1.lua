@@ -22,8 +22,9 @@
   waits on no dependency (a task still waiting is placed when its last dependency ends, by
   when its run_at has passed). An expiring id that is due ends its task abandoned with error
   "expired" if the task is pending and never started (attempts 0, or absent); a task that
-  started runs on, and retries as usual. An expired task leaves what abandon-tasks-1.lua
-  clears, and joins <prefix>ended if it has dependents, so that they are told.
+  started runs on, and retries as usual. An expired task is ended as abandon-tasks-1.lua ends
+  one (abandon_open, src/agents/ledger/scripts/open-index.lua): it leaves what that clears, and
+  joins <prefix>ended if it has dependents, so that they are told.
 
   Keys written: <prefix>delayed, <prefix>expiring; for an expired task <prefix>task:<id>,
   the open-task index, counted in <prefix>end-counts (open_end,
@@ -59,17 +60,7 @@ for p = 5, #ARGV do
     local rec = prefix .. 'task:' .. id
     local state = redis.call('HMGET', rec, 'status', 'distributor', 'attempts')
     if state[1] == 'pending' and (tonumber(state[3]) or 0) == 0 then
-      redis.call('HINCRBY', rec, 'fence', 1)
-      redis.call('HSET', rec, 'status', 'abandoned', 'error', 'expired', 'completed_at', ARGV[2])
-      open_end(prefix, id, 'abandoned')
-      if state[2] then redis.call('SREM', prefix .. 'dist:' .. state[2], id) end
-      redis.call('PEXPIRE', rec, ARGV[3])
-      redis.call('DEL', prefix .. 'wait:' .. id)
-      redis.call('SREM', prefix .. 'waiting', id)
-      redis.call('ZREM', delayed, id)
-      if redis.call('EXISTS', prefix .. 'dependents:' .. id) == 1 then
-        redis.call('SADD', prefix .. 'ended', id)
-      end
+      abandon_open(prefix, id, state[2], 'expired', ARGV[2], ARGV[3])
       expired[#expired + 1] = id
     end
   end
