@@ -1,3 +1,5 @@
+import type { CoordinatorAgentOptions } from "../../src/agents/coordinator/coordinator-agent.js";
+import type { WorkerAgentOptions } from "../../src/agents/worker/worker-agent.js";
 import {
   CoordinatorAgent,
   DistributorAgent,
@@ -33,6 +35,9 @@ export async function httpTriad(o: {
   /** The A2A token secret the three share. */
   secret: string;
   maxBodyBytes?: number;
+  /** More options of the coordinator's and the worker's (retry limits, concurrency). */
+  coordinator?: Partial<CoordinatorAgentOptions>;
+  worker?: Partial<WorkerAgentOptions>;
 }): Promise<HttpTriad> {
   const run = Math.random().toString(36).slice(2, 7);
   const a2a = (agentId: string) => ({
@@ -53,6 +58,7 @@ export async function httpTriad(o: {
       redis: o.redis,
       a2a: a2a(`c-${run}`),
       timing: FAST,
+      ...o.coordinator,
     });
     agents.push(coordinator);
     await coordinator.initialize();
@@ -73,6 +79,7 @@ export async function httpTriad(o: {
       a2a: a2a(`w-${run}`),
       timing: FAST,
       handlers: o.handlers,
+      ...o.worker,
     });
     agents.push(worker);
     await worker.initialize();

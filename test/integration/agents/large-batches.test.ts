@@ -1,12 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  CoordinatorAgent,
-  DistributorAgent,
-  type Task,
-  type TaskHandler,
-  WorkerAgent,
-} from "../../../src/index.js";
-import { FAST } from "../../helpers/cluster.js";
+import type { CoordinatorAgent } from "../../../src/index.js";
+import { type HttpTriad, httpTriad } from "../../helpers/http-triad.js";
 
 /**
  * Over HTTP a message may not be larger than its peer's body limit. Tasks are batched by count
@@ -19,60 +13,24 @@ import { FAST } from "../../helpers/cluster.js";
 const BODY_LIMIT = 64 * 1024;
 
 describe("batches larger than the peer takes, over HTTP", () => {
-  const agents: Array<{ cleanup(): Promise<void> }> = [];
+  let triad: HttpTriad | undefined;
   let coordinator: CoordinatorAgent;
   const run = Math.random().toString(36).slice(2, 7);
 
   beforeAll(async () => {
-    const redis = { url: `memory://large-batches-${process.pid}-${run}` };
-    const a2a = (agentId: string) => ({
-      agentId,
-      tokenSecret: "large-batches-secret",
-      agentPort: 0,
-      host: "127.0.0.1",
-      router: null,
+    triad = await httpTriad({
+      redis: { url: `memory://large-batches-${process.pid}-${run}` },
+      secret: "large-batches-secret",
       maxBodyBytes: BODY_LIMIT,
+      handlers: { big_result: () => "r".repeat(BODY_LIMIT * 2) },
+      coordinator: { retry: { default: { maxRetries: 0, backoffMs: 0 } } },
+      worker: { concurrency: 64 },
     });
-    coordinator = new CoordinatorAgent({
-      agentId: `c-${run}`,
-      redis,
-      a2a: a2a(`c-${run}`),
-      timing: FAST,
-      retry: { default: { maxRetries: 0, backoffMs: 0 } },
-    });
-    agents.push(coordinator);
-    await coordinator.initialize();
-    const distributor = new DistributorAgent({
-      agentId: `d-${run}`,
-      coordinatorId: coordinator.agentId,
-      coordinatorUrl: coordinator.url!,
-      redis,
-      a2a: a2a(`d-${run}`),
-      timing: FAST,
-    });
-    agents.push(distributor);
-    await distributor.initialize();
-    const handlers: Record<string, TaskHandler<Task>> = { big_result: () => "r".repeat(BODY_LIMIT * 2) };
-    const worker = new WorkerAgent({
-      agentId: `w-${run}`,
-      distributorId: distributor.agentId,
-      distributorUrl: distributor.a2a.url!,
-      a2a: a2a(`w-${run}`),
-      timing: FAST,
-      concurrency: 64,
-      handlers,
-    });
-    agents.push(worker);
-    await worker.initialize();
-    const deadline = performance.now() + 10_000;
-    while (!coordinator.core.directory.get(distributor.agentId)?.workers.length) {
-      if (performance.now() > deadline) throw new Error("the cluster did not become ready");
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    coordinator = triad.coordinator;
   }, 30_000);
 
   afterAll(async () => {
-    for (const a of agents.reverse()) await a.cleanup().catch(() => {});
+    await triad?.cleanup();
   });
 
   it("sends a batch too large for one message in parts; only a task too large alone ends, with the reason", async () => {
