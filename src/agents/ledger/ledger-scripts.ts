@@ -279,17 +279,7 @@ export const dependencyEnded = groupedOpenScript(import.meta.url, "dependency-en
       db.srem(`${prefix}waiting`, id!);
       out.push([0]);
     } else if (depStatus !== "completed" && db.hget(rec, "on_dependency_failure") !== "run") {
-      hincrby(db, rec, "fence", 1);
-      db.hset(rec, {
-        status: "abandoned",
-        error: `dependency ${dep} ${depStatus}`,
-        completed_at: completedAt,
-      });
-      db.del(wait);
-      db.srem(`${prefix}waiting`, id!);
-      openEnd(db, prefix, id!, "abandoned");
-      db.pexpire(rec, Number(retentionMs));
-      endedOrRetired(db, prefix, id!);
+      abandonOpen(db, prefix, id!, null, `dependency ${dep} ${depStatus}`, completedAt, retentionMs);
       out.push(withRecord(3, rec));
     } else if (!db.exists(wait)) {
       db.srem(`${prefix}waiting`, id!);

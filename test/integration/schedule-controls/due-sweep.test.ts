@@ -122,6 +122,27 @@ describe.each(testEngines("due-sweep", { cluster: true }))("due sweep on $name",
     expect(a.s.delayed).toBe(1);
   });
 
+  it("a dependent abandoned by its dependency's failure leaves the due sets: no longer counted delayed", async () => {
+    const { store, ledger } = await open();
+    const hour = Date.now() + 3_600_000;
+    const dep = task();
+    const kept = task({ schedule: { run_at: at(3_600_000) }, delayUntil: hour });
+    const dependent = task({
+      dependsOn: [dep.taskId],
+      schedule: { run_at: at(3_600_000), expires_at: at(7_200_000) },
+      delayUntil: hour,
+    });
+    for (const t of [dep, kept, dependent]) expect(await ledger.submit(t)).toBe(true);
+    expect((await ledger.notifyDependencyEnded(dependent.taskId, dep.taskId, "failed")).verdict).toBe(
+      "abandoned",
+    );
+    const a = sweeper(store, ledger);
+    await a.s.sweep();
+    // The count is read beside the sweep; it was 2 (the abandoned id stayed until its run_at).
+    for (let i = 0; i < 100 && a.s.delayed === 0; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(a.s.delayed).toBe(1);
+  });
+
   it("a due time ~25 days or more ahead (past a timer's 2^31 ms) does not make the sweeper spin", async () => {
     const { store, ledger } = await open();
     const far = Date.now() + 30 * 86_400_000;

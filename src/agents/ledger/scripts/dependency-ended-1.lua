@@ -19,8 +19,9 @@
            dependent id, dependency id, the dependency's status
 
   Keys written: <prefix>task:<id>, <prefix>wait:<id>, <prefix>waiting, <prefix>ended, and for
-  an abandoned dependent the open-task index, counted in <prefix>end-counts (open_end,
-  scripts/open-index.lua).
+  an abandoned dependent (abandon_open, scripts/open-index.lua) the open-task index, counted in
+  <prefix>end-counts, and <prefix>delayed, <prefix>expiring, <prefix>input_due: a dependent
+  with a run_at or an expiry leaves them when it ends, not when its time comes.
   Returns one array per notice, in order: its verdict, 0 nothing changed (a repeat, or the
   dependent is no longer waiting), 1 still waiting on others, 2 ready (its last dependency
   ended: the coordinator places it), 3 abandoned because of this dependency; after a 2 or a 3
@@ -46,16 +47,8 @@ return each_group(3, 3, function(prefix, i)
       redis.call('SREM', prefix .. 'waiting', id)
       return { 0 }
     elseif ARGV[i + 2] ~= 'completed' and state[2] ~= 'run' then
-      redis.call('HINCRBY', rec, 'fence', 1)
-      redis.call('HSET', rec, 'status', 'abandoned', 'error',
-        'dependency ' .. ARGV[i + 1] .. ' ' .. ARGV[i + 2], 'completed_at', ARGV[1])
-      redis.call('DEL', wait)
-      redis.call('SREM', prefix .. 'waiting', id)
-      open_end(prefix, id, 'abandoned')
-      redis.call('PEXPIRE', rec, ARGV[2])
-      if redis.call('EXISTS', prefix .. 'dependents:' .. id) == 1 then
-        redis.call('SADD', prefix .. 'ended', id)
-      end
+      -- a waiting task has no distributor; it may still be delayed or expiring
+      abandon_open(prefix, id, nil, 'dependency ' .. ARGV[i + 1] .. ' ' .. ARGV[i + 2], ARGV[1], ARGV[2])
       return with_record(3, rec)
     elseif redis.call('EXISTS', wait) == 0 then
       redis.call('SREM', prefix .. 'waiting', id)
