@@ -24,6 +24,13 @@ export class ProcessTriad {
     return out;
   }
 
+  /** Each process's id, by tier (one distributor and one worker: the last of each role). */
+  pids(): Record<"coordinator" | "distributor" | "worker", number> {
+    const out = { coordinator: this.coordinator.pid, distributor: Number.NaN, worker: Number.NaN };
+    for (const { role, child } of this.others) out[role] = child.pid;
+    return out;
+  }
+
   static async start(redisUrl: string, topology: Topology): Promise<ProcessTriad> {
     const run = `p${++runs}-${process.pid}`;
     const env = { TRIAD_SECRET: randomBytes(24).toString("hex") };
