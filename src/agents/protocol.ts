@@ -9,8 +9,8 @@ import { isWellFormed, notWellFormedIssue } from "../core/state/well-formed.js";
  * `kind`; the receiver validates it here, once, and trusts the types after.
  *
  *   worker -> distributor       register_worker (REQUEST), heartbeat (HEARTBEAT), task_results, checkpoint,
- *                               task_progress
- *   distributor -> worker       execute_tasks (acks may ride along), results_ack
+ *                               task_progress, fetch_dependencies (REQUEST)
+ *   distributor -> worker       execute_tasks (acks may ride along), results_ack, fetch_dependencies' RESPONSE
  *   distributor -> coordinator  register_distributor (REQUEST), heartbeat (HEARTBEAT), task_results
  *   coordinator -> distributor  assign_tasks, cancel_attempts (passed on to the worker)
  *
@@ -273,6 +273,12 @@ export const dispatchedTask = z.object({
   dependencies: z.record(id, z.object({ status, result: json, error: z.string().nullable() })).optional(),
   /** The key of the request the task's last input answered: a graph resumes with it (src/agents/input/). */
   resume_key: z.string().max(200).optional(),
+  /**
+   * Dependencies whose results the job left out (with them it was over the worker's message
+   * limit): `dependencies` has them with a null result, and the worker fetches them from its
+   * distributor (fetch_dependencies) before the handler runs (src/agents/workflow/dependency-fetch.ts).
+   */
+  dependencies_left_out: z.array(id).max(10_000).optional(),
 });
 export type DispatchedTask = z.infer<typeof dispatchedTask>;
 /** How a dependency ended, as its dependent's handler sees it (ctx.dependencies). */
@@ -323,6 +329,14 @@ export const agentPayload = z.discriminatedUnion("kind", [
   z.object({ kind: z.literal("checkpoint"), task_id: id, fence: z.number().int(), checkpoint: json }),
   z.object({ kind: z.literal("task_progress"), updates: z.array(progressUpdate).max(10_000) }),
   z.object({ kind: z.literal("cancel_attempts"), tasks: z.array(attemptCancel).max(10_000) }),
+  /** A REQUEST: the results of these dependencies of the attempt, in replies of at most `max_bytes`. */
+  z.object({
+    kind: z.literal("fetch_dependencies"),
+    task_id: id,
+    fence: z.number().int(),
+    ids: z.array(id).min(1).max(10_000),
+    max_bytes: z.number().int().positive().optional(),
+  }),
 ]);
 export type AgentPayload = z.infer<typeof agentPayload>;
 export type PayloadOf<K extends AgentPayload["kind"]> = Extract<AgentPayload, { kind: K }>;
@@ -466,6 +480,8 @@ function isDispatchedTask(d: unknown): boolean {
     (d.checkpoint === undefined || isJson(d.checkpoint)) &&
     (d.trace === undefined || isTrace(d.trace)) &&
     (d.dependencies === undefined || isOutcomeMap(d.dependencies)) &&
+    (d.dependencies_left_out === undefined ||
+      (isIdList(d.dependencies_left_out) && d.dependencies_left_out.length <= 10_000)) &&
     d.resume_key === undefined
   );
 }

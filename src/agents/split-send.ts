@@ -20,13 +20,16 @@ export function isUnsendable(err: unknown): boolean {
 export async function sendSplitting<T>(
   items: T[],
   send: (items: T[]) => Promise<void>,
-  refuse: (item: T, reason: string) => void,
+  refuse: (item: T, reason: string) => unknown,
 ): Promise<void> {
   try {
     await send(items);
   } catch (err) {
     if (!isUnsendable(err) || items.length === 0) throw err;
-    if (items.length === 1) return refuse(items[0]!, (err as Error).message);
+    if (items.length === 1) {
+      await refuse(items[0]!, (err as Error).message); // it may send the item another way
+      return;
+    }
     const half = Math.ceil(items.length / 2);
     await Promise.all([
       sendSplitting(items.slice(0, half), send, refuse),

@@ -2,6 +2,8 @@ import type { JsonValue } from "../../core/json.js";
 import { withInputs } from "../input/task-inputs.js";
 import type { TaskLedger } from "../ledger/task-ledger.js";
 import type { AgentPayload, DispatchedTask, ResultAck, TaskDict } from "../protocol.js";
+import { sendSplitting } from "../split-send.js";
+import { leaveOutResults } from "../workflow/dependency-fetch.js";
 
 /** Where what an attempt carries besides its task comes from. */
 export type JobSources = {
@@ -123,4 +125,21 @@ export function workerPayload(items: WorkerItem[]): AgentPayload {
   return tasks.length > 0
     ? { kind: "execute_tasks", ...(acks.length > 0 ? { acks } : {}), tasks }
     : { kind: "results_ack", acks };
+}
+
+/**
+ * Sends `items` to a worker as sendSplitting does. An attempt that no message can carry with
+ * its dependencies' results goes without them (leaveOutResults: the worker fetches them before
+ * its handler runs); only one that cannot go even so is handed to `refuse`.
+ */
+export function sendWorkerItems(
+  items: WorkerItem[],
+  send: (items: WorkerItem[]) => Promise<void>,
+  refuse: (item: WorkerItem, reason: string) => void,
+): Promise<void> {
+  return sendSplitting(items, send, (item, why) => {
+    const lighter = "job" in item ? leaveOutResults(item.job) : null;
+    if (lighter === null) return refuse(item, why);
+    return sendSplitting([{ job: lighter }], send, refuse);
+  });
 }

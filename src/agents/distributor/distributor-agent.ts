@@ -30,6 +30,7 @@ import { logStoreOutages } from "../store-outage-log.js";
 import { resolveTiming, type Timing } from "../timing.js";
 import { UpstreamJoin } from "../upstream-join.js";
 import { UpstreamSilence } from "../upstream-silence.js";
+import { serveFetch } from "../workflow/dependency-fetch.js";
 import { dependencyOutcomes } from "../workflow/dependency-outcomes.js";
 import { expireEndedThreads } from "./checkpoint-retention.js";
 import { type CoordinatorAddress, CoordinatorFailover } from "./coordinator-failover.js";
@@ -404,6 +405,13 @@ export class DistributorAgent extends TriadAgent {
         await this.progress.onProgress(s.message.sender, p.updates);
         return {};
       },
+      // A join's dependencies' results left out of its job (src/agents/workflow/dependency-fetch.ts).
+      "request.fetch_dependencies": async (s: MessageState) => {
+        const p = this.payloadOf(s.message);
+        if (p?.kind !== "fetch_dependencies" || !this.speaksAs(s.message, "worker")) return {};
+        await serveFetch({ ledger: this.ledger, distributorId: this.agentId, a2a: this.a2a }, s.message, p);
+        return {};
+      },
       "event.cancel_attempts": (s: MessageState) => {
         const p = this.payloadOf(s.message);
         if (p?.kind !== "cancel_attempts" || !this.speaksAs(s.message, "coordinator")) return {};
@@ -524,6 +532,7 @@ export class DistributorAgent extends TriadAgent {
       "event.checkpoint",
       "event.task_progress",
       "event.cancel_attempts",
+      "request.fetch_dependencies",
     ];
   }
 

@@ -18,7 +18,6 @@ import type {
   WorkerHeartbeat,
 } from "../protocol.js";
 import { inSubmissionOrder } from "../schedule-controls/task-schedule.js";
-import { sendSplitting } from "../split-send.js";
 import { monitorStallWatch, type StallWatch } from "../stall-watch.js";
 import type { Timing } from "../timing.js";
 import { adoptRecord } from "./adopt-record.js";
@@ -28,6 +27,7 @@ import {
   completeJobs,
   IncompleteJobs,
   MAX_INCOMPLETE,
+  sendWorkerItems,
   type WorkerItem,
   workerPayload,
 } from "./attempt-job.js";
@@ -313,9 +313,9 @@ export class DistributorCore {
 
   private sendToWorker(workerId: string, items: WorkerItem[]): Promise<void> {
     // If this fails the attempts stay in flight, unconfirmed: the monitor takes them back; the
-    // worker re-sends results that were not acknowledged. An attempt that no message can carry
-    // ends abandoned instead (it would be taken back and sent again for ever).
-    return sendSplitting(
+    // worker re-sends results that were not acknowledged. An attempt no message can carry, even
+    // without its dependencies' results, ends abandoned (it would be sent again for ever).
+    return sendWorkerItems(
       items,
       (part) => this.o.send(workerId, workerPayload(part)),
       (item, why) => {

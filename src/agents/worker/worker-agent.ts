@@ -22,6 +22,7 @@ import {
 import { resolveTiming, type Timing } from "../timing.js";
 import { UpstreamJoin } from "../upstream-join.js";
 import { UpstreamSilence } from "../upstream-silence.js";
+import { fetchLeftOut } from "../workflow/dependency-fetch.js";
 import { builtinHandlers } from "./handlers/index.js";
 import { isGraphHandler, runTask, type TaskHandler } from "./task-runner.js";
 import { WorkerCore } from "./worker-core.js";
@@ -126,6 +127,10 @@ export class WorkerAgent extends TriadAgent {
       },
       send: (payload) => this.sendPayload(this.distributorId, payload),
       checkpointerFor: (job) => this.relayFor(job),
+      fetchDependencies: (job) =>
+        fetchLeftOut(job, this.a2a.maxBodyBytes, (payload, timeoutMs) =>
+          this.a2a.sendRequest(this.distributorId, payload, timeoutMs),
+        ),
       onUnsendable: (taskId, reason) =>
         this.log.warn({ task: taskId, reason }, "outcome cannot be sent; reporting a failure"),
     });

@@ -1,4 +1,5 @@
 import type { BaseCheckpointSaver } from "@langchain/langgraph/web";
+import { isTriadError } from "../../core/errors.js";
 import { jsonCopy } from "../../core/json.js";
 import { quietOr } from "../event-loop-load.js";
 import { AttemptCancel, canceledError } from "../live/attempt-cancel.js";
@@ -37,6 +38,8 @@ export type WorkerCoreOptions = {
   /** Builds what a handler sees from the task dict (the agent gives a Task instance). */
   toHandlerTask: (dict: TaskDict) => HandlerTask;
   send: (payload: AgentPayload) => Promise<void>;
+  /** A job's dependencies with the results it left out fetched from the distributor (dependency-fetch.ts). */
+  fetchDependencies?: (job: DispatchedTask) => Promise<NonNullable<DispatchedTask["dependencies"]>>;
   /** The checkpointer a graph task runs under (a relay to the distributor), if any. */
   checkpointerFor?: (job: DispatchedTask) => BaseCheckpointSaver | undefined;
   onOutcome?: (outcome: AttemptOutcomeWire) => void;
@@ -181,6 +184,15 @@ export class WorkerCore {
     this.running.set(id, { fence: job.fence, startedAt: started, cancel });
     const handler = this.options.handlerFor(job.task.task_type);
     const run = (): RunOutcome | Promise<RunOutcome> => {
+      // Results left out of the job (too large for one message with it) are fetched first.
+      const fetch = job.dependencies_left_out?.length ? this.options.fetchDependencies : undefined;
+      if (fetch === undefined)
+        // The handler's own copies (the job came without one: see DistributorAgent.handsOver).
+        return runWith(job.dependencies && (jsonCopy(job.dependencies) as typeof job.dependencies));
+      return fetch(job).then(runWith, (err: unknown) => fetchFailed(err));
+    };
+    const runWith = (dependencies: DispatchedTask["dependencies"]): RunOutcome | Promise<RunOutcome> => {
+      if (cancel.canceled) return { status: "failed", error: canceledError().message };
       let task: HandlerTask;
       try {
         task = this.options.toHandlerTask(job.task);
@@ -190,8 +202,7 @@ export class WorkerCore {
       return runAttempt(handler, task, {
         timeoutMs: job.timeout_ms,
         attempt: job.task.attempts,
-        // The handler's own copies (the job came without one: see DistributorAgent.handsOver).
-        dependencies: job.dependencies && (jsonCopy(job.dependencies) as typeof job.dependencies),
+        dependencies,
         inputs: job.task.inputs && (jsonCopy(job.task.inputs) as typeof job.task.inputs),
         resumeKey: job.resume_key,
         checkpointer: isGraphHandler(handler) ? this.options.checkpointerFor?.(job) : undefined,
@@ -442,4 +453,13 @@ export class WorkerCore {
   private left(): DrainLeft {
     return { running: this.running.size, unacked: this.unacked.size };
   }
+}
+
+/** The outcome of an attempt whose dependencies' results could not be fetched (tried again, unless they never can be). */
+function fetchFailed(err: unknown): RunOutcome {
+  const code = isTriadError(err) ? `${err.code}: ` : "";
+  const error = `the results of the task's dependencies could not be fetched: ${code}${(err as Error)?.message ?? String(err)}`;
+  return isTriadError(err, "ERR_DEPENDENCY_TOO_LARGE")
+    ? { status: "failed", error, retry: false }
+    : { status: "failed", error };
 }
