@@ -56,6 +56,9 @@ const OPTION_KEYS: KeysOf<WorkerAgentOptions> = {
   logger: "object",
 };
 
+/** What a checkpoint message adds around its transfer: ids, metadata, signature (ids at most 256 characters). */
+const CHECKPOINT_ENVELOPE_BYTES = 2048;
+
 /**
  * The worker (seed: worker/agent.py): runs tasks, keeps no Redis, talks to its distributor only
  * through A2A messages. It heartbeats its load, runs what it is sent within its concurrency
@@ -234,6 +237,8 @@ export class WorkerAgent extends TriadAgent {
     const seed = Array.isArray(job.checkpoint) ? job.checkpoint : [];
     return new RelayCheckpointSaver({
       seed,
+      // The cap a message to the distributor has over HTTP, in one process too (the router has none).
+      maxBytes: Math.max(1, this.a2a.maxBodyBytes - CHECKPOINT_ENVELOPE_BYTES),
       sink: (transfer) =>
         this.sendPayload(this.distributorId, {
           kind: "checkpoint",

@@ -30,6 +30,13 @@ export type RelayCheckpointSaverOptions = {
   /** Checkpoints kept in memory per thread and namespace; default 8. */
   retain?: number;
   serde?: Serde;
+  /**
+   * Largest transfer (its JSON, in bytes) handed to the sink: a larger one fails the put with
+   * ERR_CHECKPOINT_TOO_LARGE, kept nowhere. A worker sets it from its message limit, so that a
+   * checkpoint too large for a message to the distributor over HTTP is refused the same in one
+   * process (the router has no limit). Default: none.
+   */
+  maxBytes?: number;
 };
 
 const DEFAULT_RETAIN = 8;
@@ -47,6 +54,7 @@ const DEFAULT_RETAIN = 8;
 export class RelayCheckpointSaver extends BaseCheckpointSaver {
   readonly #log: CheckpointLog;
   readonly #sink: CheckpointSink;
+  readonly #maxBytes: number | undefined;
 
   constructor(options: RelayCheckpointSaverOptions) {
     super(options.serde);
@@ -57,6 +65,13 @@ export class RelayCheckpointSaver extends BaseCheckpointSaver {
     if (!Number.isSafeInteger(retain) || retain < 1) {
       throw new TriadError("ERR_INVALID_ARGUMENT", `retain must be a positive integer (got ${retain})`);
     }
+    if (options.maxBytes !== undefined && !(Number.isSafeInteger(options.maxBytes) && options.maxBytes > 0)) {
+      throw new TriadError(
+        "ERR_INVALID_ARGUMENT",
+        `maxBytes must be a positive integer (got ${options.maxBytes})`,
+      );
+    }
+    this.#maxBytes = options.maxBytes;
     this.#sink = options.sink;
     this.#log = new CheckpointLog(retain);
     if (options.seed !== undefined) this.seed(options.seed);
@@ -106,6 +121,7 @@ export class RelayCheckpointSaver extends BaseCheckpointSaver {
     _newVersions?: ChannelVersions,
   ): Promise<RunnableConfig> {
     const transfer = await encodePut(this.serde, config, checkpoint, metadata);
+    this.checkSize(transfer);
     this.#log.addPut(transfer);
     await this.#sink(transfer);
     return {
@@ -124,8 +140,25 @@ export class RelayCheckpointSaver extends BaseCheckpointSaver {
     taskPath?: string,
   ): Promise<void> {
     const transfer = await encodeWrites(this.serde, config, writes, taskId, taskPath);
+    this.checkSize(transfer);
     this.#log.addWrites(transfer);
     await this.#sink(transfer);
+  }
+
+  /**
+   * Refuses a transfer over maxBytes. Not retryable: the graph resumes from its last checkpoint
+   * and its step makes the same state again.
+   */
+  private checkSize(transfer: CheckpointTransfer): void {
+    if (this.#maxBytes === undefined) return;
+    const bytes = Buffer.byteLength(JSON.stringify(transfer));
+    if (bytes <= this.#maxBytes) return;
+    const what = transfer.kind === "checkpoint" ? "a checkpoint" : "a checkpoint's pending writes";
+    throw new TriadError(
+      "ERR_CHECKPOINT_TOO_LARGE",
+      `${what} of thread ${transfer.thread_id} is ${bytes} bytes, over the limit of ${this.#maxBytes} (ERR_CHECKPOINT_TOO_LARGE: the graph's state must fit in a message to the distributor)`,
+      { retryable: false, bytes, limit: this.#maxBytes },
+    );
   }
 
   /** Forgets the thread here (the distributor's copy is the distributor's to delete). */
