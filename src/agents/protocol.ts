@@ -116,6 +116,11 @@ export const workerHeartbeat = z.object({
   /** How often it heartbeats: the distributor warns when that is not shorter than its timeout. */
   heartbeat_interval_ms: z.number().positive().optional().catch(undefined),
   /**
+   * It fetches results a job left out (dependencies_left_out, fetch_dependencies). Absent from an
+   * older release's, which would run such a job with null results: it is sent none.
+   */
+  fetches_dependencies: z.literal(true).optional().catch(undefined),
+  /**
    * Attempts sent to it that it will not run, handed back (it is stopping, or had no room): the
    * distributor takes them back at once, not a heartbeat timeout later, and not as failures.
    * Absent from an older release's (whose distributor takes back what a heartbeat no longer lists).

@@ -129,16 +129,17 @@ export function workerPayload(items: WorkerItem[]): AgentPayload {
 
 /**
  * Sends `items` to a worker as sendSplitting does. An attempt that no message can carry with
- * its dependencies' results goes without them (leaveOutResults: the worker fetches them before
- * its handler runs); only one that cannot go even so is handed to `refuse`.
+ * its dependencies' results goes without them to a worker that `fetches` them (leaveOutResults:
+ * it fetches them before its handler runs); only one that cannot go even so is handed to `refuse`.
  */
 export function sendWorkerItems(
   items: WorkerItem[],
   send: (items: WorkerItem[]) => Promise<void>,
   refuse: (item: WorkerItem, reason: string) => void,
+  fetches: boolean,
 ): Promise<void> {
   return sendSplitting(items, send, (item, why) => {
-    const lighter = "job" in item ? leaveOutResults(item.job) : null;
+    const lighter = fetches && "job" in item ? leaveOutResults(item.job) : null;
     if (lighter === null) return refuse(item, why);
     return sendSplitting([{ job: lighter }], send, refuse);
   });

@@ -312,9 +312,8 @@ export class DistributorCore {
   }
 
   private sendToWorker(workerId: string, items: WorkerItem[]): Promise<void> {
-    // If this fails the attempts stay in flight, unconfirmed: the monitor takes them back; the
-    // worker re-sends results that were not acknowledged. An attempt no message can carry, even
-    // without its dependencies' results, ends abandoned (it would be sent again for ever).
+    // If this fails the attempts stay in flight, unconfirmed (the monitor takes them back; the worker
+    // re-sends unacknowledged results). One no message can carry ends abandoned (./attempt-job.ts).
     return sendWorkerItems(
       items,
       (part) => this.o.send(workerId, workerPayload(part)),
@@ -322,6 +321,7 @@ export class DistributorCore {
         if ("job" in item)
           void this.unsendable(workerId, item.job.task.task_id, `cannot be sent to ${workerId}: ${why}`);
       },
+      this.registry.get(workerId)?.fetchesDependencies === true,
     ).catch(() => {});
   }
 

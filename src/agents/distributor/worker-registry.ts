@@ -108,6 +108,8 @@ export type WorkerEntry = {
   remoteAgents?: RemoteAgentInfo[] | undefined;
   /** It said it is stopping (its last heartbeat): it is sent nothing more. */
   stopping?: boolean;
+  /** It fetches dependencies' results a job leaves out (its heartbeats say so; attempt-job.ts). */
+  fetchesDependencies?: boolean;
   /** The process heard under this id (workerHeartbeat.instance), and when last (monotonic ms). */
   instance?: string;
   instanceSeen?: number;
@@ -209,6 +211,7 @@ export class WorkerRegistry {
     entry.taskTypes = hb.task_types;
     entry.remoteAgents = hb.remote_agents;
     entry.stopping = hb.stopping === true;
+    entry.fetchesDependencies = hb.fetches_dependencies === true;
     entry.maxPrefetch = Math.min(MAX_PREFETCH, hb.backlog_per_slot ?? LEGACY_BACKLOG_PER_SLOT);
     if (entry.prefetch > entry.maxPrefetch) entry.prefetch = entry.maxPrefetch;
     const running = new Map(hb.running.map((r) => [r.task_id, r.fence]));

@@ -403,6 +403,7 @@ export class WorkerCore {
       done: this.done,
       task_types: taskTypes,
       backlog_per_slot: Math.max(1, Math.floor(this.options.maxBacklog / this.options.capacity)),
+      fetches_dependencies: true,
       ...(Object.keys(refused).length > 0 ? { rejected: refused } : {}),
       ...(this.returned.length > 0 ? { returned: this.tellReturned() } : {}),
       ...(this.accepting ? {} : { stopping: true }),
