@@ -21,6 +21,8 @@ export type CoordinatorServerOptions = {
   /** Plain-text A2A messages run as tasks of this type (--a2a-text-type). */
   a2aTextType?: string | undefined;
   maxBodyBytes?: number;
+  /** The most the first A2A messages wait for the workers' first reports, ms (default 60 s, A2A_STARTUP_SETTLE_MS). */
+  a2aStartupSettleMs?: number;
   /** Tasks GET /tasks/:id/graph walks at most (default MAX_GRAPH_NODES, 10,000; tests set fewer). */
   graphNodeLimit?: number;
   /** How long another coordinator has to answer for its recent-task window in GET /tasks (default 1000 ms). */
@@ -56,6 +58,7 @@ export function coordinatorHttp(
     textTaskType: options.a2aTextType,
     counts: requests.a2a,
     maxBodyBytes: options.maxBodyBytes,
+    startupSettleMs: options.a2aStartupSettleMs,
     ...(options.logger && { logger: options.logger.child({ component: "a2a-gateway" }) }),
   });
   // The dashboard (GET /, its live event stream and task pages), behind the same token.

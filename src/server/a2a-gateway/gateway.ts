@@ -28,11 +28,13 @@ import { TriadTaskStore } from "./triad-task-store.js";
 export const A2A_JSONRPC_PATH = "/a2a/jsonrpc";
 export const A2A_CARD_PATH = `/${AGENT_CARD_PATH}`;
 /**
- * For this long after the gateway starts, a message's task type is judged only once every
- * live worker has reported what it runs, or this runs out: the first heartbeats come a
- * moment after a start.
+ * After the gateway starts, a message's task type is judged once some worker has reported what
+ * it runs and every live worker has (settledTaskTypes: the wait ends as the reports come, not on
+ * a clock); this is only its ceiling, for a cluster where no worker ever reports. A loaded
+ * machine can take tens of seconds to start the other tiers: a 5 s window ran out first, and a
+ * message for a type no worker runs was taken on, to fail when the worker came.
  */
-export const A2A_STARTUP_SETTLE_MS = 5000;
+export const A2A_STARTUP_SETTLE_MS = 60_000;
 
 export type A2AGatewayOptions = {
   /** With a token the JSON-RPC endpoint wants `Authorization: Bearer <token>`; the card stays public. */
@@ -46,6 +48,8 @@ export type A2AGatewayOptions = {
   counts?: RequestCounter<"method" | "status" | "code"> | undefined;
   /** The largest JSON-RPC body taken, bytes (the REST API's, 1 MiB by default). */
   maxBodyBytes?: number | undefined;
+  /** The most the first messages wait for the workers' first reports, ms (A2A_STARTUP_SETTLE_MS). */
+  startupSettleMs?: number | undefined;
 };
 
 /** A route for the coordinator's HTTP API: true when it served the request. */
@@ -113,7 +117,7 @@ export function createA2AGateway(coordinator: CoordinatorAgent, options: A2AGate
   // The card names the URL the client used to reach it, so it is right on every interface.
   const requestOrigin = new AsyncLocalStorage<string>();
 
-  const settleUntil = Date.now() + A2A_STARTUP_SETTLE_MS;
+  const settleUntil = Date.now() + (options.startupSettleMs ?? A2A_STARTUP_SETTLE_MS);
   const textTaskType = options.textTaskType || undefined;
 
   const store = new TriadTaskStore(coordinator, options.apiToken);

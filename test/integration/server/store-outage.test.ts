@@ -47,7 +47,9 @@ describe("a store outage, as clients see it", () => {
       logger: captureLogger(lines),
     });
     await coordinator.initialize();
-    server = await startCoordinatorServer(coordinator, { port: 0 });
+    // No worker ever joins this coordinator: A2A messages are judged at once, not after the
+    // start-up wait for the workers' first reports (A2A_STARTUP_SETTLE_MS).
+    server = await startCoordinatorServer(coordinator, { port: 0, a2aStartupSettleMs: 0 });
   }, 30_000);
 
   afterAll(async () => {
