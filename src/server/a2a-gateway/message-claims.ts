@@ -9,7 +9,10 @@ import { defineScript } from "../../core/store/index.js";
  * same message sent twice (a retry after a timeout, to this coordinator or to another) is one
  * task, not two. The claim is one script in the store every coordinator shares (the first send
  * wins), kept as long as the ledger keeps a finished task; it is named by the sender (the
- * authenticated user), the message's own contextId (absent: none) and its messageId.
+ * authenticated user), the request's A2A tenant (absent: none), the message's own contextId
+ * (absent: none) and its messageId. The gateway serves no tenants of its own (its card names
+ * none) but a client may send one: two tenants' clients picking the same messageId are two
+ * messages, and neither is answered with the other's task.
  *
  * The request handler notes each new message's claim name against the request's call context
  * (note), before the SDK makes up a task id; the executor claims it with that id (claim), and
@@ -24,7 +27,10 @@ export class MessageClaims {
   note(params: SendMessageRequest, context: ServerCallContext): void {
     const message = params.message;
     if (message === undefined || message.taskId || !message.messageId) return;
-    this.names.set(context, claimName(context.user?.userName ?? "", message.contextId, message.messageId));
+    this.names.set(
+      context,
+      claimName(context.user?.userName ?? "", message.contextId, message.messageId, params.tenant),
+    );
   }
 
   /**
@@ -40,11 +46,14 @@ export class MessageClaims {
   }
 }
 
-/** The claim's key: a fixed-size digest (a client may make its ids as long as it likes). */
-export function claimName(user: string, contextId: string, messageId: string): string {
-  const digest = createHash("sha256")
-    .update(JSON.stringify([user, contextId, messageId]))
-    .digest("base64url");
+/**
+ * The claim's key: a fixed-size digest (a client may make its ids as long as it likes). The
+ * tenant is in it only when there is one, so a message without one keeps the name it had
+ * before tenants were (a retry reaching a coordinator of the previous release finds its claim).
+ */
+export function claimName(user: string, contextId: string, messageId: string, tenant = ""): string {
+  const named = tenant === "" ? [user, contextId, messageId] : [user, contextId, messageId, tenant];
+  const digest = createHash("sha256").update(JSON.stringify(named)).digest("base64url");
   return `a2a:message:${digest}`;
 }
 

@@ -112,12 +112,13 @@ class Two {
     );
   }
 
-  /** SendMessage to coordinator `i` (blocking: answered with the finished task). */
-  async send(i: number, message: Record<string, unknown>): Promise<RpcAnswer> {
+  /** SendMessage to coordinator `i` (blocking: answered with the finished task), for `tenant` if given. */
+  async send(i: number, message: Record<string, unknown>, tenant?: string): Promise<RpcAnswer> {
+    const params = tenant === undefined ? { message } : { message, tenant };
     const res = await fetch(`${this.servers[i]!.url}/a2a/jsonrpc`, {
       method: "POST",
       headers: { "content-type": "application/json", "a2a-version": "1.0" },
-      body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "SendMessage", params: { message } }),
+      body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "SendMessage", params }),
     });
     expect(res.status).toBe(200);
     return (await res.json()) as RpcAnswer;
@@ -201,6 +202,27 @@ describe.each(testEngines("a2a-message-claims"))("a message sent twice, on $name
     expect(two.runs.get("at-once")).toBe(2);
   });
 
+  it("the same messageId and context from two A2A tenants are two messages: each tenant gets its own task", async () => {
+    two = new Two(engine.config());
+    await two.start();
+    const m = message("tenants", { contextId: `ctx-${randomUUID()}` });
+    const a = await two.send(0, m, "tenant-a");
+    const b = await two.send(1, m, "tenant-b");
+    expect(a.error).toBeUndefined();
+    expect(b.error).toBeUndefined();
+    expect(a.result?.task?.status.state).toBe("TASK_STATE_COMPLETED");
+    expect(b.result?.task?.status.state).toBe("TASK_STATE_COMPLETED");
+    expect(b.result?.task?.id).not.toBe(a.result?.task?.id);
+    expect(two.runs.get("tenants")).toBe(2);
+    // Sent again by each tenant: its own task, nothing runs again; without a tenant, a third.
+    expect((await two.send(1, m, "tenant-a")).result?.task?.id).toBe(a.result?.task?.id);
+    expect((await two.send(0, m, "tenant-b")).result?.task?.id).toBe(b.result?.task?.id);
+    expect(two.runs.get("tenants")).toBe(2);
+    const none = await two.send(0, m);
+    expect([a.result?.task?.id, b.result?.task?.id]).not.toContain(none.result?.task?.id);
+    expect(two.runs.get("tenants")).toBe(3);
+  });
+
   it("a message refused (no worker runs its type) is judged afresh when sent again, under the same task id", async () => {
     two = new Two(engine.config());
     await two.start();
@@ -239,6 +261,9 @@ describe.each(testEngines("a2a-message-claims"))("a message sent twice, on $name
       expect(key).toBe(claimName("user", "", "m-1"));
       expect(claimName("user", "ctx", "m-1")).not.toBe(key);
       expect(claimName("other", "", "m-1")).not.toBe(key);
+      // A tenant is part of the name; none (or "") keeps the name a message had before tenants.
+      expect(claimName("user", "", "m-1", "tenant")).not.toBe(key);
+      expect(claimName("user", "", "m-1", "")).toBe(key);
       expect(await store.runScript(claimMessage, [key], ["task-a", 400])).toBe("task-a");
       expect(await store.runScript(claimMessage, [key], ["task-b", 400])).toBe("task-a");
       await until("the claim expires", async () => !(await store.exists(key)), 10_000);
