@@ -3,6 +3,7 @@ import { z } from "zod";
 import { isPlainObject, protoMemberPath } from "../../core/json.js";
 import { duplicateKeyMessage, duplicateKeyPath } from "../../core/json-duplicate-key.js";
 import { bodyHeldBack, inviteBody } from "../../core/messaging/http/expect-continue.js";
+import { notWellFormed } from "../../core/state/well-formed.js";
 import { DEFAULT_MAX_BODY_BYTES } from "../http-util.js";
 import { listStatusProblem } from "./list-params.js";
 import { messageRoleProblem } from "./message-role.js";
@@ -204,6 +205,16 @@ function envelopeProblem(body: unknown): Problem | null {
       message: `Invalid params: params.id must be a task id (a non-empty string), got ${JSON.stringify(params?.id ?? null)}`,
     };
   }
+  const badId = idNotWellFormed(method, params);
+  if (badId !== null) {
+    const [field, why] = badId;
+    return {
+      id,
+      code: JSONRPC_ERROR.invalidParams,
+      message: `Invalid params: ${field} ${why}`,
+      metadata: { field },
+    };
+  }
   if (MESSAGE_METHODS.has(method) && (params === undefined || params.message === undefined)) {
     // The SDK said "message.messageId is required" of a message that is not there at all.
     return { id, code: JSONRPC_ERROR.invalidParams, message: "Invalid params: params.message is required" };
@@ -225,6 +236,29 @@ function envelopeProblem(body: unknown): Problem | null {
       code: JSONRPC_ERROR.invalidParams,
       message: `Invalid params: params.${proto}: a member named "__proto__" is not taken (it would be lost on the way)`,
     };
+  }
+  return null;
+}
+
+/**
+ * The id the request names that is not well-formed Unicode, and why: `params.id` of a method
+ * naming a task, a message's `taskId` and `contextId`. A lone surrogate has no UTF-8 form: the
+ * store would be asked for the id with U+FFFD in its place, and GetTask "a\uD800" answered the
+ * task "a\uFFFD" (or a message gave that task its input). Refused before anything is read.
+ */
+function idNotWellFormed(
+  method: string,
+  params: Record<string, unknown> | undefined,
+): [field: string, why: string] | null {
+  const named: Array<[string, unknown]> = [];
+  if (TASK_ID_METHODS.has(method)) named.push(["params.id", params?.id]);
+  const message = MESSAGE_METHODS.has(method) ? params?.message : undefined;
+  if (isPlainObject(message)) {
+    named.push(["params.message.taskId", message.taskId], ["params.message.contextId", message.contextId]);
+  }
+  for (const [field, value] of named) {
+    const why = typeof value === "string" ? notWellFormed(value) : null;
+    if (why !== null) return [field, why];
   }
   return null;
 }
