@@ -2,6 +2,7 @@ import { z } from "zod";
 import { taskTypeLimit } from "../agents/limits/limit-spec.js";
 import { MAX_PAYLOAD_DEPTH } from "../agents/payload-depth.js";
 import { scheduleInput } from "../agents/schedules/schedule-spec.js";
+import { MAX_DEPENDS_ON } from "../agents/workflow/graph-validation.js";
 import type { JsonValue } from "../core/json.js";
 import { DOT_SEGMENT_ID, MAX_TASK_ID_LENGTH } from "../core/state/task-id.js";
 import { MAX_TASK_TYPE_LENGTH } from "../core/state/task-type.js";
@@ -79,7 +80,7 @@ export const newTask = named(
     payload: z.record(z.string(), jsonValue).default({}).describe("The handler's input."),
     depends_on: z
       .array(taskId)
-      .max(1000)
+      .max(MAX_DEPENDS_ON)
       .optional()
       .describe(
         "Ids (known, or in the same request) that must end before this task runs; no cycles, and a request chains at most 1,000 levels of them.",

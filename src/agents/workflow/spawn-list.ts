@@ -59,6 +59,14 @@ export class SpawnList {
     const taskId = given.task_id ?? `${this.parentId}.${n}`;
     if (typeof taskId === "string") assertSubmittableTaskId(taskId);
     checkPayloadDepth(given.payload, taskId);
+    // Named here, before fromDict (which refuses them too, in its own words).
+    const badType = typeof given.task_type === "string" ? notWellFormed(given.task_type) : null;
+    if (badType !== null) throw invalid(`spawned task ${JSON.stringify(taskId)}: task_type ${badType}`);
+    for (const dep of Array.isArray(given.depends_on) ? given.depends_on : []) {
+      const badDep = typeof dep === "string" ? notWellFormed(dep) : null;
+      if (badDep !== null)
+        throw invalid(`spawned task ${JSON.stringify(taskId)}: depends_on ${JSON.stringify(dep)} ${badDep}`);
+    }
     let task: Task;
     try {
       task = Task.fromDict({ payload: {}, ...given, task_id: taskId, parent_id: this.parentId });
@@ -67,13 +75,6 @@ export class SpawnList {
     }
     if (task.taskType.length > MAX_TASK_TYPE_LENGTH)
       throw invalid(`spawned task ${JSON.stringify(taskId)}: task_type ${TASK_TYPE_TOO_LONG}`);
-    const badType = notWellFormed(task.taskType);
-    if (badType !== null) throw invalid(`spawned task ${JSON.stringify(taskId)}: task_type ${badType}`);
-    for (const dep of task.dependsOn ?? []) {
-      const badDep = notWellFormed(dep);
-      if (badDep !== null)
-        throw invalid(`spawned task ${JSON.stringify(taskId)}: depends_on ${JSON.stringify(dep)} ${badDep}`);
-    }
     if (task.status !== "pending") throw invalid(`spawned task ${JSON.stringify(taskId)} must be pending`);
     const dict = task.toDict() as TaskDict;
     delete dict.waiting_on;

@@ -2,6 +2,7 @@ import { z } from "zod";
 import type { JsonObject, JsonValue } from "../json.js";
 import { TaskStatus } from "./status.js";
 import { isoTimestamp, jsonObject, jsonValue } from "./validation.js";
+import { isWellFormed, notWellFormedIssue } from "./well-formed.js";
 
 /** A task as JSON: exactly the keys of SPEC.md, the form on the wire and in Redis. */
 export type TaskDict = {
@@ -39,6 +40,11 @@ export type TaskDict = {
 export type DependencyFailurePolicy = "abandon" | "run";
 
 const nonEmpty = z.string().min(1, "must be a non-empty string");
+/**
+ * An id or a type: non-empty and well-formed Unicode. A lone surrogate would reach the store
+ * as U+FFFD, another id (well-formed.ts); every entry refuses it, and so does fromDict.
+ */
+const key = nonEmpty.refine(isWellFormed, { error: notWellFormedIssue });
 /** A moment, so with its zone (Z or an offset): a time without one means different moments on different hosts. */
 const zonedTimestamp = z.iso.datetime({
   offset: true,
@@ -50,8 +56,8 @@ const zonedTimestamp = z.iso.datetime({
  * fresh task as `{ task_id, task_type, payload }`; unknown keys are refused (they are typos).
  */
 export const taskDictSchema = z.strictObject({
-  task_id: nonEmpty,
-  task_type: nonEmpty,
+  task_id: key,
+  task_type: key,
   payload: jsonObject.optional(),
   status: z.enum(TaskStatus).optional(),
   result: jsonValue.optional(),
@@ -61,10 +67,10 @@ export const taskDictSchema = z.strictObject({
   created_at: isoTimestamp.optional(),
   started_at: isoTimestamp.nullable().optional(),
   completed_at: isoTimestamp.nullable().optional(),
-  depends_on: z.array(nonEmpty).optional(),
-  waiting_on: z.array(nonEmpty).optional(),
+  depends_on: z.array(key).optional(),
+  waiting_on: z.array(key).optional(),
   on_dependency_failure: z.enum(["abandon", "run"]).optional(),
-  parent_id: nonEmpty.optional(),
+  parent_id: key.optional(),
   priority: z.number().int("must be an integer from 0 to 9").min(0).max(9).optional(),
   run_at: zonedTimestamp.optional(),
   expires_at: zonedTimestamp.optional(),

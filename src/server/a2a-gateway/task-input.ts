@@ -2,7 +2,9 @@ import type { Message } from "@a2a-js/sdk";
 import { z } from "zod";
 import { depthProblem } from "../../agents/payload-depth.js";
 import { type ScheduleKeys, scheduleKeysOf } from "../../agents/schedule-controls/task-schedule.js";
+import { MAX_DEPENDS_ON } from "../../agents/workflow/graph-validation.js";
 import { isPlainObject, type JsonObject, type JsonValue } from "../../core/json.js";
+import { MAX_TASK_ID_LENGTH } from "../../core/state/task-id.js";
 import { MAX_TASK_TYPE_LENGTH } from "../../core/state/task-type.js";
 import { isWellFormed, notWellFormedIssue } from "../../core/state/well-formed.js";
 import { resolveSchedule } from "../schedule-fields.js";
@@ -38,8 +40,8 @@ const taskRequest = z
       .refine(isWellFormed, { error: notWellFormedIssue }),
     payload: z.record(z.string(), json).default({}),
     depends_on: z
-      .array(z.string().min(1).max(200).refine(isWellFormed, { error: notWellFormedIssue }))
-      .max(1000)
+      .array(z.string().min(1).max(MAX_TASK_ID_LENGTH).refine(isWellFormed, { error: notWellFormedIssue }))
+      .max(MAX_DEPENDS_ON)
       .optional(),
     on_dependency_failure: z.enum(["abandon", "run"]).optional(),
     priority: z.number().min(0).max(9).int().optional(), // the bounds first: see http-schemas

@@ -2,6 +2,7 @@ import { describe, expect, it, vi } from "vitest";
 import { toDict } from "../../../src/agents/coordinator/coordinator-agent.js";
 import { parseAgentPayload } from "../../../src/agents/protocol.js";
 import { MAX_TASK_ID_LENGTH } from "../../../src/core/state/task-id.js";
+import { readTaskInput } from "../../../src/server/a2a-gateway/task-input.js";
 import { taskId as httpTaskId } from "../../../src/server/http-schemas.js";
 
 /**
@@ -53,6 +54,17 @@ describe("the task id bound", () => {
     expect(parseAgentPayload({ kind: "assign_tasks", tasks: [dependent] }).ok).toBe(false);
     expect(parseAgentPayload({ kind: "results_ack", acks: [{ task_id: atBound, fence: 1 }] }).ok).toBe(true);
     expect(parseAgentPayload({ kind: "results_ack", acks: [{ task_id: over, fence: 1 }] }).ok).toBe(false);
+  });
+
+  it("the A2A gateway: a depends_on id at the bound is taken, one longer refused", () => {
+    const a2a = (depends_on: string[]) =>
+      readTaskInput({
+        messageId: "m",
+        role: 1,
+        parts: [{ content: { $case: "data", value: { task_type: "echo", depends_on } } }],
+      } as never);
+    expect(a2a([atBound]).ok).toBe(true);
+    expect(a2a([over])).toMatchObject({ ok: false, reason: expect.stringMatching(/depends_on/) });
   });
 
   it("POST /tasks: an id at the bound is taken, one longer refused", () => {

@@ -4,6 +4,7 @@ import { checkLimit, parseLimitFlag } from "../../../src/agents/limits/limit-spe
 import { parseAgentPayload } from "../../../src/agents/protocol.js";
 import { checkSchedule } from "../../../src/agents/schedules/schedule-spec.js";
 import { SpawnList } from "../../../src/agents/workflow/spawn-list.js";
+import { Task } from "../../../src/core/state/task.js";
 import { readTaskInput } from "../../../src/server/a2a-gateway/task-input.js";
 import { newTask } from "../../../src/server/http-schemas.js";
 
@@ -49,6 +50,26 @@ describe("ids and types with a lone surrogate", () => {
       task_type: paired,
       depends_on: [paired],
     });
+  });
+
+  it("Task.fromDict: its id, type, parent and dependencies are refused with ERR_INVALID_TASK", () => {
+    const dict = { task_id: "t", task_type: "echo" };
+    expect(() => Task.fromDict({ ...dict, task_id: lone })).toThrow(refused("ERR_INVALID_TASK", AT_1));
+    expect(() => Task.fromDict({ ...dict, task_type: loneLow })).toThrow(refused("ERR_INVALID_TASK", AT_2));
+    expect(() => Task.fromDict({ ...dict, parent_id: lone })).toThrow(refused("ERR_INVALID_TASK", AT_1));
+    expect(() => Task.fromDict({ ...dict, depends_on: ["ok", lone] })).toThrow(
+      refused("ERR_INVALID_TASK", AT_1),
+    );
+    expect(() => Task.fromDict({ ...dict, waiting_on: [loneLow] })).toThrow(
+      refused("ERR_INVALID_TASK", AT_2),
+    );
+    const task = Task.fromDict({
+      task_id: paired,
+      task_type: paired,
+      depends_on: [paired],
+      parent_id: paired,
+    });
+    expect(task.toDict()).toMatchObject({ task_id: paired, task_type: paired, depends_on: [paired] });
   });
 
   it("a spawned task", () => {
