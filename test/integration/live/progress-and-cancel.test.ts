@@ -238,19 +238,19 @@ describe.each(testEngines("live", { cluster: true }))("progress and cancel on $n
   it("a cancel message that is lost: the distributor's reconcile drops the task and cancels the attempt", async () => {
     const coordinator = await start();
     loseCoordinatorCancels = true;
-    await coordinator.submitTask(task("patient-2", "patient"));
+    await coordinator.submitTask(task(`patient-2-${engine.name}`, "patient"));
     await until(
-      () => coordinator.ledger.get("patient-2"),
+      () => coordinator.ledger.get(`patient-2-${engine.name}`),
       (r) => r?.task.progress === "waiting",
       "the attempt to run",
     );
-    expect(await coordinator.cancelTask("patient-2")).toBe(true);
+    expect(await coordinator.cancelTask(`patient-2-${engine.name}`)).toBe(true);
     await until(
-      async () => seen.reasons.get("patient-2"),
+      async () => seen.reasons.get(`patient-2-${engine.name}`),
       (r) => r !== undefined,
       "the handler's signal (by reconcile)",
     );
-    expect((seen.reasons.get("patient-2") as Error).message).toBe("canceled by client");
+    expect((seen.reasons.get(`patient-2-${engine.name}`) as Error).message).toBe("canceled by client");
   });
 
   it("a LangGraph handler gets the cancel through LangGraph's signal, and reports progress from a node", async () => {
