@@ -101,7 +101,10 @@ type TierAgent = {
  * kept, sampling `counters`), and once its upstream has taken it in (`joined`: accepted its
  * registration, not merely answered) says so on stdout (`ready <tier> <id> <url>`, what scripts
  * and tests wait for) and in the log; then serves until a signal, and shuts down within
- * `graceMs`. A signal before it has joined shuts it down all the same (no `ready` line).
+ * `graceMs`. A signal before it has joined shuts it down all the same, and a process told to stop
+ * never says `ready` after it, even when its upstream accepts the registration during the
+ * shutdown. A signal while the agent starts (its store, its listener, its lease) is heard too:
+ * the start is let finish, then the agent shuts down and the process exits 0.
  */
 export async function runAgentProcess(o: {
   tier: string;
@@ -118,31 +121,62 @@ export async function runAgentProcess(o: {
 }): Promise<number> {
   const { agent, history, counters } = o;
   history?.watch(agent.a2a, counters, o.heartbeatMs);
-  await startOrRelease(
-    o.tier,
-    () => agent.initialize(),
-    async () => {
+  const run = startThenServe({
+    what: o.tier,
+    start: () => agent.initialize(),
+    release: async () => {
       await agent.shutdown(0);
       history?.close(agent.a2a, counters);
     },
-    o.log,
-  );
-  const stopped = onShutdown(
-    async () => {
+    stop: async () => {
       await agent.shutdown(o.graceMs - 500);
       history?.close(agent.a2a, counters);
+    },
+    graceMs: o.graceMs,
+    log: o.log,
+  });
+  await run.started;
+  void o.joined().then(() => {
+    if (run.stopping()) return;
+    o.log.info({ url: agent.a2a.url, ...o.ready }, `${o.tier} ready`);
+    process.stdout.write(`ready ${o.tier} ${o.id} ${agent.a2a.url}\n`);
+  });
+  return run.stopped;
+}
+
+/**
+ * Starts a tier process's agent (startOrRelease: a failed start releases it and throws) with
+ * SIGTERM / SIGINT heard from the start on (onShutdown): a signal while it starts (its store,
+ * its listener, its lease) lets the start end, then `stop`s it, within `graceMs` all told; the
+ * process exits 0 (a start that fails meanwhile ends the command with its error, as without the
+ * signal). Node's default had ended the process by the signal (exit 143), nothing released.
+ * `stopping()` is true from the first signal on, not from the end of the shutdown: the upstream
+ * may accept the registration in between, and a process told to stop must not then say ready.
+ */
+export function startThenServe(o: {
+  what: string;
+  start: () => Promise<unknown>;
+  release: () => Promise<unknown>;
+  stop: () => Promise<unknown>;
+  graceMs: number;
+  log: Logger;
+}): { started: Promise<void>; stopping: () => boolean; stopped: Promise<number> } {
+  const started = startOrRelease(o.what, o.start, o.release, o.log);
+  let stopping = false;
+  const stopped = onShutdown(
+    async () => {
+      stopping = true;
+      // A failed start released what it took itself.
+      if (
+        await started.then(
+          () => true,
+          () => false,
+        )
+      )
+        await o.stop();
     },
     o.graceMs,
     (m) => o.log.info(m),
   );
-  let stopping = false;
-  void stopped.then(() => {
-    stopping = true;
-  });
-  void o.joined().then(() => {
-    if (stopping) return;
-    o.log.info({ url: agent.a2a.url, ...o.ready }, `${o.tier} ready`);
-    process.stdout.write(`ready ${o.tier} ${o.id} ${agent.a2a.url}\n`);
-  });
-  return stopped;
+  return { started, stopping: () => stopping, stopped };
 }

@@ -8,7 +8,7 @@ import { openHistory } from "../history.js";
 import { limitsFrom } from "../limit-flags.js";
 import { createLogger, logFatalErrors } from "../logging.js";
 import type { ParsedOptions } from "../options.js";
-import { onShutdown, startOrRelease } from "../shutdown.js";
+import { startThenServe } from "../shutdown.js";
 import { sharedStoreConfig } from "../store-flags.js";
 import { timingFrom } from "../timing-flags.js";
 
@@ -53,10 +53,20 @@ export async function coordinator(options: ParsedOptions): Promise<number> {
     await closeKeys();
     history?.close(agent.a2a, counters);
   };
-  await startOrRelease("coordinator", () => agent.initialize(), release, log);
+  const run = startThenServe({
+    what: "coordinator",
+    start: () => agent.initialize(),
+    release,
+    stop: release,
+    graceMs: Number(options["shutdown-timeout"]),
+    log,
+  });
+  await run.started;
   // The REST API shares the A2A port: the other coordinators ask it for this one's recent tasks.
   agent.apiUrl = agent.url;
-  log.info({ url: agent.url, redis: redactUrl(String(options.redis)) }, "coordinator ready");
-  process.stdout.write(`ready coordinator ${id} ${agent.url}\n`);
-  return onShutdown(release, Number(options["shutdown-timeout"]), (m) => log.info(m));
+  if (!run.stopping()) {
+    log.info({ url: agent.url, redis: redactUrl(String(options.redis)) }, "coordinator ready");
+    process.stdout.write(`ready coordinator ${id} ${agent.url}\n`);
+  }
+  return run.stopped;
 }
