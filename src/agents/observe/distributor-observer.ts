@@ -33,6 +33,11 @@ type TaskPath = {
   /** The fence it was last dispatched with (-1: not dispatched), and the execute_tasks message. */
   fence: number;
   executeVia: string;
+  /** The worker it was last dispatched to, and the attempt number the task had then. */
+  worker: string;
+  attempt: number;
+  /** The fence of the last attempt told as retried (-1: none): one taken back untold is not. */
+  retriedFence: number;
   /** The attempt whose result came in (resultFence -1: none): who ran it, the messages that carried it. */
   resultFence: number;
   resultWorker: string;
@@ -124,8 +129,8 @@ export class DistributorObserver implements MessageObserver {
     } else if (payload.kind === "task_results") this.onResults(message, payload);
   }
 
-  sending(_recipient: string, payload: AgentPayload): AgentPayload {
-    if (payload.kind === "execute_tasks") return this.dispatching(payload);
+  sending(recipient: string, payload: AgentPayload): AgentPayload {
+    if (payload.kind === "execute_tasks") return this.dispatching(recipient, payload);
     if (payload.kind === "task_terminal") return this.reporting(payload);
     if (payload.kind === "distributor_status") return { ...payload, report: this.report() };
     return payload;
@@ -167,6 +172,9 @@ export class DistributorObserver implements MessageObserver {
         assignVia: undefined,
         fence: -1,
         executeVia: "",
+        worker: "",
+        attempt: 0,
+        retriedFence: -1,
         resultFence: -1,
         resultWorker: "",
         resultExecuteVia: "",
@@ -197,7 +205,7 @@ export class DistributorObserver implements MessageObserver {
     }
   }
 
-  private dispatching(payload: PayloadOf<"execute_tasks">): AgentPayload {
+  private dispatching(worker: string, payload: PayloadOf<"execute_tasks">): AgentPayload {
     const now = Date.now();
     const paths: TaskPath[] = [];
     // A new list only once a job gets a trace to carry (with no SDK, none does: the payload goes as is).
@@ -217,8 +225,11 @@ export class DistributorObserver implements MessageObserver {
           ...(path.assignVia ? { [ATTR.requestId]: path.assignVia } : {}),
         }),
       });
+      if (path.fence > 0 && job.fence !== path.fence) this.dispatchedAgain(path);
       path.fence = job.fence;
       path.executeVia = "";
+      path.worker = worker;
+      path.attempt = job.task.attempts;
       path.readySince = now;
       if (traceparent === undefined) return job;
       carried = true;
@@ -290,9 +301,33 @@ export class DistributorObserver implements MessageObserver {
       at: new Date().toISOString(),
     });
     if (path.retries.length > RETRIES_TOLD) path.retries.shift();
+    path.retriedFence = path.fence;
     path.parent = traceparent ?? path.parent;
     path.readySince = Date.now();
     path.resultFence = -1;
+  }
+
+  /**
+   * The task goes out under a new fence. Its previous attempt neither ended here (no result) nor
+   * was told as retried: it was taken back — its worker went silent, declared dead — and runs
+   * again. No coordinator event says so (the task stayed on this distributor), so it is told
+   * with the task's end among its retries, as a failed attempt retried is.
+   */
+  private dispatchedAgain(path: TaskPath): void {
+    if (path.retriedFence === path.fence || path.resultFence === path.fence) return;
+    path.retries ??= [];
+    path.retries.push({
+      attempt: path.attempt,
+      worker: path.worker || null,
+      error:
+        `worker ${path.worker} went silent (declared dead): its attempt was taken back and run again`.slice(
+          0,
+          ERROR_CHARS,
+        ),
+      ...(path.executeVia ? { via: [path.executeVia, ""] } : {}),
+      at: new Date().toISOString(),
+    });
+    if (path.retries.length > RETRIES_TOLD) path.retries.shift();
   }
 
   private onStale(outcome: AttemptOutcomeWire, workerId: string): void {
