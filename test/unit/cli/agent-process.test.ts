@@ -41,8 +41,7 @@ describe("a tier process and a signal", () => {
   afterEach(() => {
     vi.restoreAllMocks();
     for (const signal of ["SIGTERM", "SIGINT"] as const)
-      for (const l of process.listeners(signal))
-        if (!before[signal].includes(l)) process.off(signal, l);
+      for (const l of process.listeners(signal)) if (!before[signal].includes(l)) process.off(signal, l);
   });
 
   function agentProcess(o: { initialize: Promise<void>; shutdown: Promise<void>; joined: Promise<void> }) {
