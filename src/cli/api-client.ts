@@ -1,3 +1,5 @@
+import { TriadError } from "../core/errors.js";
+
 /**
  * How long a coordinator that is not the last one left to try has to start its answer before
  * the request goes to the next (a frozen process still takes connections; it never answers).
@@ -144,7 +146,12 @@ export class ApiClient {
         clearTimeout(passOver);
       }
     }
-    if (this.urls.length === 1) throw new Error(`cannot reach the coordinator at ${failures[0]}`);
-    throw new Error(`cannot reach any coordinator (${failures.join("; ")})`);
+    // With a code, as the CLI's other failures: its line ends [ERR_COORDINATOR_UNREACHABLE].
+    if (this.urls.length === 1)
+      throw new TriadError(UNREACHABLE, `cannot reach the coordinator at ${failures[0]}`, { failures });
+    throw new TriadError(UNREACHABLE, `cannot reach any coordinator (${failures.join("; ")})`, { failures });
   }
 }
+
+/** No coordinator of the list answered (refused, timed out, not found): nothing was done there. */
+const UNREACHABLE = "ERR_COORDINATOR_UNREACHABLE";

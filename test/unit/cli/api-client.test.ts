@@ -77,9 +77,17 @@ describe("ApiClient: a coordinator it cannot reach", () => {
     const port = (probe.address() as AddressInfo).port;
     await new Promise((r) => probe.close(r));
     const api = new ApiClient(`http://127.0.0.1:${port}`);
-    await expect(api.request("GET", "/status")).rejects.toThrow(
+    const failure = api.request("GET", "/status");
+    await expect(failure).rejects.toThrow(
       `cannot reach the coordinator at http://127.0.0.1:${port}: fetch failed: ECONNREFUSED (connect ECONNREFUSED 127.0.0.1:${port})`,
     );
+    // With a code, as every other failure of the CLI: `triad status` ends its line [ERR_COORDINATOR_UNREACHABLE].
+    await expect(failure).rejects.toMatchObject({ code: "ERR_COORDINATOR_UNREACHABLE" });
+    const several = new ApiClient(`http://127.0.0.1:${port},http://127.0.0.1:${port}`);
+    await expect(several.request("GET", "/status")).rejects.toMatchObject({
+      code: "ERR_COORDINATOR_UNREACHABLE",
+      message: expect.stringMatching(/^cannot reach any coordinator \(/),
+    });
   });
 
   it.each([
