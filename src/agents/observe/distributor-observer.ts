@@ -38,6 +38,8 @@ type TaskPath = {
   attempt: number;
   /** The fence of the last attempt told as retried (-1: none): one taken back untold is not. */
   retriedFence: number;
+  /** The fence of an attempt its worker handed back unrun (-1: none): it was not silent. */
+  returnedFence: number;
   /** The attempt whose result came in (resultFence -1: none): who ran it, the messages that carried it. */
   resultFence: number;
   resultWorker: string;
@@ -120,6 +122,11 @@ export class DistributorObserver implements MessageObserver {
   heartbeatTaken(workerId: string, payload: PayloadOf<"worker_status">): void {
     this.workerHeartbeats++;
     if (payload.rejected !== undefined) this.workerRejected.set(workerId, payload.rejected);
+    // Handed back unrun (stopping, or no room): told so when it is dispatched again, not as a death.
+    for (const r of payload.returned ?? []) {
+      const path = this.paths.get(r.task_id);
+      if (path !== undefined && path.fence === r.fence) path.returnedFence = r.fence;
+    }
   }
 
   received(message: A2AMessage, payload: AgentPayload): void {
@@ -175,6 +182,7 @@ export class DistributorObserver implements MessageObserver {
         worker: "",
         attempt: 0,
         retriedFence: -1,
+        returnedFence: -1,
         resultFence: -1,
         resultWorker: "",
         resultExecuteVia: "",
@@ -309,21 +317,21 @@ export class DistributorObserver implements MessageObserver {
 
   /**
    * The task goes out under a new fence. Its previous attempt neither ended here (no result) nor
-   * was told as retried: it was taken back — its worker went silent, declared dead — and runs
-   * again. No coordinator event says so (the task stayed on this distributor), so it is told
+   * was told as retried: it was taken back — its worker went silent, declared dead, or handed it
+   * back unrun — and runs again. No coordinator event says so (the task stayed on this distributor), so it is told
    * with the task's end among its retries, as a failed attempt retried is.
    */
   private dispatchedAgain(path: TaskPath): void {
     if (path.retriedFence === path.fence || path.resultFence === path.fence) return;
+    const why =
+      path.returnedFence === path.fence
+        ? `worker ${path.worker} handed the attempt back unrun (stopping, or no room): run again`
+        : `worker ${path.worker} went silent (declared dead): its attempt was taken back and run again`;
     path.retries ??= [];
     path.retries.push({
       attempt: path.attempt,
       worker: path.worker || null,
-      error:
-        `worker ${path.worker} went silent (declared dead): its attempt was taken back and run again`.slice(
-          0,
-          ERROR_CHARS,
-        ),
+      error: why.slice(0, ERROR_CHARS),
       ...(path.executeVia ? { via: [path.executeVia, ""] } : {}),
       at: new Date().toISOString(),
     });

@@ -45,11 +45,16 @@ describe.each(testEngines("worker-death-timeline"))("a task whose worker died ($
       const done = await c.coordinator.waitForTask(id, 20_000);
       expect(done).toMatchObject({ status: "completed", assigned_to: w2.agentId });
 
+      // The end may be read from the store before the distributor's report of it (which tells
+      // the retries) reaches the coordinator's history: the page shows them once it has.
+      const stepsOf = async () =>
+        (await taskView(c.coordinator, id))!.timeline.map(
+          (s) => `${s.event}:${"attempt" in s && s.attempt !== undefined ? s.attempt : ""}`,
+        );
+      await expect
+        .poll(stepsOf, { timeout: 10_000 })
+        .toEqual(["submitted:", "assigned:", "retried:1", "started:2", "committed:2"]);
       const view = await taskView(c.coordinator, id);
-      const steps = view!.timeline.map(
-        (s) => `${s.event}:${"attempt" in s && s.attempt !== undefined ? s.attempt : ""}`,
-      );
-      expect(steps).toEqual(["submitted:", "assigned:", "retried:1", "started:2", "committed:2"]);
       const [, , retried, started, committed] = view!.timeline;
       expect(retried).toMatchObject({
         worker: w1.agentId,
@@ -57,6 +62,53 @@ describe.each(testEngines("worker-death-timeline"))("a task whose worker died ($
       });
       expect(started).toMatchObject({ worker: w2.agentId, attempt: 2 });
       expect(committed).toMatchObject({ status: "completed", worker: w2.agentId, distributor: c.id("d1") });
+    } finally {
+      release();
+    }
+  }, 60_000);
+
+  it("tells an attempt a stopping worker handed back unrun as handed back, not as a death", async () => {
+    let release = () => {};
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    const ranOn = new Map<string, string[]>();
+    const c = cluster({
+      concurrency: 1,
+      timing: FAST,
+      handlers: {
+        held: async (task: Task) => {
+          ranOn.set(task.taskId, [...(ranOn.get(task.taskId) ?? []), task.assignedTo ?? "?"]);
+          if (task.assignedTo === c.id("w1")) await gate; // w1 never ends what it runs
+          return { ok: true };
+        },
+      },
+    });
+    try {
+      await c.startCoordinator();
+      await c.startDistributor("d1");
+      const w1 = await c.startWorker("w1", "d1");
+      await c.ready();
+      const ids = Array.from({ length: 3 }, (_, i) => c.id(`h${i}`));
+      for (const id of ids) await c.coordinator.submitTask({ task_id: id, task_type: "held", payload: {} });
+      await until("w1 runs one and holds the others", () => w1.core.load === 1 && w1.core.backlogSize >= 1);
+      const w2 = await c.startWorker("w2", "d1");
+      await w1.shutdown(300); // out of time: the one it runs is left; its backlog is handed back
+      for (const id of ids)
+        expect(await c.coordinator.waitForTask(id, 20_000), id).toMatchObject({ status: "completed" });
+      // A task w1 held and never ran: its first attempt went to w1, and came back unrun.
+      const heldOnly = ids.find((id) => !(ranOn.get(id) ?? []).includes(w1.agentId));
+      expect(heldOnly).toBeDefined();
+      const retriedOf = async () =>
+        (await taskView(c.coordinator, heldOnly!))!.timeline.filter((s) => s.event === "retried");
+      await expect.poll(retriedOf, { timeout: 10_000 }).toEqual([
+        expect.objectContaining({
+          worker: w1.agentId,
+          error: `worker ${w1.agentId} handed the attempt back unrun (stopping, or no room): run again`,
+        }),
+      ]);
+      const view = await taskView(c.coordinator, heldOnly!);
+      expect(view!.timeline.at(-1)).toMatchObject({ event: "committed", worker: w2.agentId });
     } finally {
       release();
     }
