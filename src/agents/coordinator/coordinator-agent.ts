@@ -162,6 +162,11 @@ export class CoordinatorAgent extends TriadAgent {
       learnPeer: (id, url) => this.learnPeer(id, url),
       moved: (change) => this.log.info(change, "task shards moved"),
       reported: () => this.observer.reportedCounts(),
+      newsFailed: (err, ids) =>
+        this.log.warn(
+          { err: (err as Error).message, ids },
+          "news to the other coordinators failed; it is sent again",
+        ),
     });
     this.core = new CoordinatorCore({
       cluster: this.cluster,

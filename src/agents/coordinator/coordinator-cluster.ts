@@ -47,6 +47,8 @@ export type CoordinatorClusterOptions = {
   moved?: (change: { gained: number[]; lost: number[] }) => void;
   /** What the distributors heard first-hand last reported (CoordinatorView.reported). */
   reported?: () => Record<string, [number, number, number]>;
+  /** News to the others failed to go out (logged by the agent, once per outage: it is sent again). */
+  newsFailed?: (err: unknown, ids: number) => void;
 };
 
 /**
@@ -87,6 +89,7 @@ export class CoordinatorCluster implements ClusterSeam {
       ttlMs: own.viewTtlMs,
       retentionMs: o.timing.deadRetentionMs,
       view: () => this.view(),
+      ...(o.newsFailed ? { newsFailed: o.newsFailed } : {}),
       ended: (ids) => {
         // Heard first-hand elsewhere: no report of these comes here, so they are no longer awaited as such.
         for (const id of ids) this.acceptedHere.delete(id);

@@ -68,6 +68,8 @@ export type CoordinatorPeersOptions = {
   unplaced: (taskIds: string[]) => void;
   /** Tasks another coordinator waits for: whoever hears of their end first tells it. */
   watched: (taskIds: string[]) => void;
+  /** News could not be published (the store failed): told once per outage, with how many ids wait for the retry. */
+  newsFailed?: (err: unknown, ids: number) => void;
 };
 
 const REGISTRY_KEY = "coordinators";
@@ -76,6 +78,8 @@ const NEWS_CHANNEL = "coordinators:news";
 const FORGET_AFTER_TTLS = 20;
 /** Ids per news message at most. */
 const MAX_NEWS = 2_000;
+/** Ids of news that failed to go out, kept for the next flush at most (per kind; the oldest dropped beyond). */
+const MAX_RETRIED_NEWS = 10_000;
 
 type News = { from: string; ended?: string[]; unplaced?: string[]; watch?: string[] };
 
@@ -102,6 +106,8 @@ export class CoordinatorPeers {
   /** Callers of watch() whose ids go out with the next flush. */
   private watchers: Array<() => void> = [];
   private flushScheduled = false;
+  /** A publish failed and none has gone out since (the failure was told once). */
+  private newsFailing = false;
   private subscribed = false;
   /** Another coordinator was seen alive since this one started (one that died since included). */
   private hadOthers = false;
@@ -125,6 +131,8 @@ export class CoordinatorPeers {
 
   /** Writes this coordinator's view, and reads every other one's. */
   async tick(): Promise<void> {
+    // News that failed to go out is sent again at least every tick, not only with the next news.
+    if (this.newsFailing) this.scheduleFlush();
     const me = await this.publish();
     let registry = ((await this.o.store.get(REGISTRY_KEY)) as Record<string, string | null> | null) ?? {};
     if (registry[me.id] === undefined || registry[me.id] !== me.url) {
@@ -244,6 +252,12 @@ export class CoordinatorPeers {
     return `coordinator-view:${id}`;
   }
 
+  /**
+   * Sends what is pending, batched, on the next turn of the event loop. News is a hint, but one
+   * that failed to go out (the store failing for a moment) is kept and sent again with the next
+   * flush — at the latest the next tick — up to MAX_RETRIED_NEWS ids per kind; the failure is
+   * told once (newsFailed) until a publish goes out again.
+   */
   private scheduleFlush(): void {
     if (this.flushScheduled) return;
     this.flushScheduled = true;
@@ -259,7 +273,14 @@ export class CoordinatorPeers {
         if (ended.length > 0) news.ended = ended;
         if (unplaced.length > 0) news.unplaced = unplaced;
         if (watch.length > 0) news.watch = watch;
-        sent.push(this.o.store.publish(NEWS_CHANNEL, news as unknown as JsonValue).catch(() => 0));
+        sent.push(
+          this.o.store.publish(NEWS_CHANNEL, news as unknown as JsonValue).then(
+            () => {
+              this.newsFailing = false;
+            },
+            (err: unknown) => this.failed(err, { ended, unplaced, watch }),
+          ),
+        );
       }
       const watchers = this.watchers;
       this.watchers = [];
@@ -268,6 +289,25 @@ export class CoordinatorPeers {
           for (const w of watchers) w();
         });
     });
+  }
+
+  /** News that did not go out: kept for the next flush (bounded), the failure told once. */
+  private failed(err: unknown, news: { ended: string[]; unplaced: string[]; watch: string[] }): void {
+    const { pending } = this;
+    for (const kind of ["ended", "unplaced", "watch"] as const) {
+      pending[kind].unshift(...news[kind]);
+      if (pending[kind].length > MAX_RETRIED_NEWS)
+        pending[kind].splice(0, pending[kind].length - MAX_RETRIED_NEWS);
+    }
+    if (!this.newsFailing) {
+      this.newsFailing = true;
+      const ids = pending.ended.length + pending.unplaced.length + pending.watch.length;
+      try {
+        this.o.newsFailed?.(err, ids);
+      } catch {
+        // A listener's bug must not stop the news.
+      }
+    }
   }
 
   private heard(data: JsonValue): void {
