@@ -14,6 +14,7 @@ import { type ClusterSeam, SOLE } from "./cluster-seam.js";
 import { DistributorDirectory, type DistributorEntry } from "./distributor-directory.js";
 import { DistributorRoster } from "./distributor-roster.js";
 import { Placement } from "./placement.js";
+import { takeOff } from "./reassignments.js";
 import { TaskWaiters } from "./task-waiters.js";
 
 export type CoordinatorCoreOptions = {
@@ -509,16 +510,13 @@ export class CoordinatorCore {
     }
     for (const dead of this.directory.expire(this.o.timing.heartbeatTimeoutMs)) {
       this.stats.distributorsDead++;
-      // Each coordinator moves the tasks of the shards it owns (a shard without one: at takeover).
-      const ids = (await this.o.ledger.distributorTaskIds(dead.id)).filter(
-        (id) => this.cluster.ownerValue(id) !== null,
-      );
-      this.o.events?.distributorDead?.(dead.id, ids.length);
-      const records = await this.o.ledger.getMany(ids);
-      for (const record of records) {
-        if (record === null || isTerminalStatus(record.task.status)) continue;
-        this.stats.reassigned++;
-        this.o.events?.reassigned?.(record.task.task_id, dead.id, record.task);
+      // Each coordinator moves the tasks of the shards it owns (a shard without one: at takeover),
+      // each reassignment counted and recorded once, in the store (reassignments.ts).
+      const { count, open } = await takeOff(this.o.ledger, dead.id, (id) => this.cluster.ownerValue(id));
+      this.o.events?.distributorDead?.(dead.id, count);
+      for (const { record, noted } of open) {
+        if (noted) this.stats.reassigned++;
+        if (noted) this.o.events?.reassigned?.(record.task.task_id, dead.id, record.task);
         this.placement.hold(record.task);
       }
     }

@@ -15,8 +15,9 @@ export type CoordinatorCountsOptions = {
   /** This coordinator's counters since it started. */
   counts: () => Counts;
   /**
-   * The counts the store keeps itself (TaskLedger.endCounts): the tasks it recorded (submitted)
-   * and the ends (completed, failed, abandoned), each once in the step that recorded it. The
+   * The counts the store keeps itself (TaskLedger.endCounts): the tasks it recorded (submitted),
+   * the ends (completed, failed, abandoned) and the tasks taken off dead distributors
+   * (reassigned, reassigned-tasks-1.lua), each once in the step that recorded it. The
    * totals take these, not the coordinators' own counts (a report taken by two, or lost with one
    * that died, was counted twice or never; the submits a coordinator counted and died with before
    * its tick's write were never counted).
@@ -25,7 +26,7 @@ export type CoordinatorCountsOptions = {
 };
 
 /** The counts the store keeps itself (CoordinatorCountsOptions.ended). */
-const STORE_COUNTED = ["submitted", "completed", "failed", "abandoned"] as const;
+const STORE_COUNTED = ["submitted", "completed", "failed", "abandoned", "reassigned"] as const;
 
 /**
  * The whole cluster's task counts, kept in the store (scripts/coordinator-counts-1.lua), so
@@ -35,10 +36,10 @@ const STORE_COUNTED = ["submitted", "completed", "failed", "abandoned"] as const
  * others'; whoever sees a field whose coordinator is no longer alive folds it into "retired".
  * A coordinator whose field was folded while it lived (frozen past its view, say) counts on
  * under a new field from what it wrote last, so nothing is counted twice. The submits and the
- * ends (submitted, completed, failed, abandoned) are not taken from these fields but from the
- * store's own counts (`ended`): counted once each, where the task or its end is recorded,
- * whichever coordinator hears of it, or none; only `reassigned` (and the coordinator's other
- * counters) come from the fields.
+ * ends (submitted, completed, failed, abandoned) and the reassignments are not taken from these
+ * fields but from the store's own counts (`ended`): counted once each, where the task, its end
+ * or its reassignment is recorded, whichever coordinator hears of it, or none; only the
+ * coordinator's other counters come from the fields.
  */
 export class CoordinatorCounts {
   /** Bumped when this incarnation's field was folded: the next field. */

@@ -19,6 +19,8 @@ export type TaskRecord = {
   spawned: string[];
   /** Reached by a cancel cascade: the reason it ends with (workflow-keeper.ts, cascadeCancel). Absent otherwise. */
   canceled?: string;
+  /** Its reassignments off dead distributors, as reassigned-tasks-1.lua keeps them (JSON). Absent when none. */
+  reassigned?: string;
   /** The key of the request it waits on (input_required), and of the request its last input answered. */
   inputKey: string | null;
   answeredKey: string | null;
@@ -112,6 +114,7 @@ export function parseRecord(taskId: string, flat: string[]): TaskRecord | null {
     spawnJson: h.spawn ?? null,
     spawned: h.spawned === undefined ? [] : (JSON.parse(h.spawned) as string[]),
     ...(h.canceled !== undefined ? { canceled: h.canceled } : {}),
+    ...(h.reassigned !== undefined ? { reassigned: h.reassigned } : {}),
     inputKey: h.input_key ?? null,
     answeredKey: h.answered_key ?? null,
   };

@@ -1,3 +1,4 @@
+import { reassignedEvents } from "../../agents/coordinator/reassignments.js";
 import type { CoordinatorAgent } from "../../agents/index.js";
 import type { TaskEvent } from "../../agents/observe/task-history.js";
 import { parseTraceparent } from "../../agents/observe/trace-context.js";
@@ -30,7 +31,11 @@ export async function taskView(coordinator: CoordinatorAgent, taskId: string): P
     coordinator.core.getTask(taskId),
     coordinator.ledger.get(taskId),
   ]);
-  const events = coordinator.observer.history.get(taskId);
+  // Its reassignments as the store recorded them (whichever coordinator took it off a dead
+  // distributor); this coordinator's own only when the record keeps none (an earlier release's).
+  const seen = coordinator.observer.history.get(taskId);
+  const moved = reassignedEvents(record?.reassigned);
+  const events = moved === null ? seen : [...seen.filter((e) => e.event !== "reassigned"), ...moved];
   if (task === null && record === null && events.length === 0) return null;
   const dict = (task ?? record?.task ?? null) as TaskDict | null;
   const traceparent = events.find((e) => e.traceparent)?.traceparent;

@@ -1,0 +1,78 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { reassignedEvents, takeOff } from "../../../src/agents/coordinator/reassignments.js";
+import { TaskLedger } from "../../../src/agents/ledger/task-ledger.js";
+import { RedisClient } from "../../../src/index.js";
+import { testEngines } from "../../helpers/engines.js";
+
+/**
+ * Taking a dead distributor's open tasks off it is one step in the store (reassigned-tasks-1.lua
+ * and its embedded twin): each reassignment is counted in the shard's end-counts and kept on the
+ * task's record (for any coordinator's task page), once per distributor and fence, whoever looks.
+ */
+describe.each(testEngines("reassigned-tasks", { cluster: true }))(
+  "reassignments in the store on $name",
+  (engine) => {
+    const clients: RedisClient[] = [];
+    beforeAll(() => engine.setup(), 60_000);
+    afterAll(async () => {
+      for (const c of clients) await c.disconnect();
+      await engine.teardown();
+    });
+
+    it("counts and records each task taken off a dead distributor once, with the attempt it ended", async () => {
+      const store = new RedisClient(engine.config());
+      expect(await store.connect()).toBe(true);
+      clients.push(store);
+      const l = new TaskLedger(store);
+      const task = (taskId: string) => ({
+        taskId,
+        taskType: "echo",
+        payload: {},
+        createdAt: new Date().toISOString(),
+        maxRetries: 0,
+        backoffMs: 1,
+      });
+      // Spread over several shards (on a Cluster, several nodes).
+      const ids = Array.from({ length: 6 }, (_, i) => `moved-${i}`);
+      for (const id of [...ids, "done"]) expect(await l.submit(task(id), "d1")).toBe(true);
+      expect(new Set(ids.map((id) => l.shardOf(id))).size).toBeGreaterThan(1);
+      expect(await l.dispatch(ids[0]!, "d1", "w1")).toBe(1); // in progress on w1
+      expect(await l.dispatch("done", "d1", "w1")).toBe(1);
+      expect(await l.commit({ taskId: "done", fence: 1, status: "completed", result: {} })).toBe("completed");
+      const all = () => "";
+      const first = await takeOff(l, "d1", all);
+      expect(first.count).toBe(ids.length); // "done" ended: no longer on d1
+      expect(first.open.map((o) => [o.record.task.task_id, o.noted]).sort()).toEqual(
+        ids.map((id) => [id, true]).sort(),
+      );
+      expect((await l.endCounts()).reassigned).toBe(ids.length);
+      // A second look at the same death (another coordinator, a restart): recorded already.
+      const again = await takeOff(l, "d1", all);
+      expect(again.open.every((o) => !o.noted)).toBe(true);
+      expect((await l.endCounts()).reassigned).toBe(ids.length);
+      // The record keeps it: the attempt it ended (in progress on w1), or none (pending).
+      const running = reassignedEvents((await l.get(ids[0]!))?.reassigned);
+      expect(running).toEqual([
+        expect.objectContaining({ event: "reassigned", distributor: "d1", attempt: 1, worker: "w1" }),
+      ]);
+      expect(running![0]!.started_at).toBeTruthy();
+      expect(reassignedEvents((await l.get(ids[1]!))?.reassigned)).toEqual([
+        { event: "reassigned", at: expect.any(String), distributor: "d1" },
+      ]);
+      // Placed on d2, which dies too: a second reassignment of the same task.
+      expect(await l.assign(ids[1]!, "d2")).toBe(true);
+      const second = await takeOff(l, "d2", all);
+      expect(second.open.map((o) => [o.record.task.task_id, o.noted])).toEqual([[ids[1], true]]);
+      expect((await l.endCounts()).reassigned).toBe(ids.length + 1);
+      expect(reassignedEvents((await l.get(ids[1]!))?.reassigned)?.map((e) => e.distributor)).toEqual([
+        "d1",
+        "d2",
+      ]);
+      // A coordinator that no longer owns the shard records nothing (the fence).
+      expect(await l.assign(ids[2]!, "d3")).toBe(true);
+      const fenced = await takeOff(l, "d3", () => "someone-else#1");
+      expect(fenced.open.map((o) => o.noted)).toEqual([false]);
+      expect((await l.endCounts()).reassigned).toBe(ids.length + 1);
+    });
+  },
+);
