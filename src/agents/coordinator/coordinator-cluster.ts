@@ -5,6 +5,7 @@ import type { ClusterSeam } from "./cluster-seam.js";
 import type { CoordinatorCore } from "./coordinator-core.js";
 import { CoordinatorCounts } from "./coordinator-counts.js";
 import { CoordinatorPeers, type CoordinatorView, type HeardDistributor } from "./coordinator-peers.js";
+import { stoppedDistributors } from "./distributor-roster.js";
 import { ShardLeases } from "./shard-leases.js";
 
 /** Hand-offs watched until their task is placed, at most (a hint's safety net, bounded). */
@@ -77,6 +78,8 @@ export class CoordinatorCluster implements ClusterSeam {
   /** Tasks another coordinator asked to be told of when they end, with when it asked (monotonic ms). */
   private readonly watchedElsewhere = new Map<string, number>();
   private readonly tickMs: number;
+  /** Distributors declared dead here as crashed whose stopped mark in the store was read since. */
+  private readonly checkedDead = new Set<string>();
 
   constructor(private readonly o: CoordinatorClusterOptions) {
     const own = ownershipTiming(o.timing);
@@ -248,11 +251,31 @@ export class CoordinatorCluster implements ClusterSeam {
     await this.leases.tick(this.peers.tick().then(() => this.importDistributors()));
     await this.checkHandOffs();
     await this.tickCounts();
+    await this.readStopped().catch(() => {});
     // Watches of tasks that ended elsewhere (or never) are dropped once old.
     const old = performance.now() - WATCH_TTL_MS;
     for (const [id, at] of this.watchedElsewhere) {
       if (at > old) break;
       this.watchedElsewhere.delete(id);
+    }
+  }
+
+  /**
+   * A distributor declared dead here as crashed (silent) that said it stops to another
+   * coordinator, which marked it in the store (distributor-registry-2.lua): listed stopped here
+   * too. Read once per such death.
+   */
+  private async readStopped(): Promise<void> {
+    const directory = this.o.core().directory;
+    for (const id of this.checkedDead) if (directory.get(id)?.status !== "dead") this.checkedDead.delete(id);
+    const unmarked = directory
+      .all()
+      .filter((d) => d.status === "dead" && d.stopped !== true && !this.checkedDead.has(d.id));
+    if (unmarked.length === 0) return;
+    const stopped = await stoppedDistributors(this.o.store);
+    for (const d of unmarked) {
+      this.checkedDead.add(d.id);
+      if (stopped.has(d.id)) d.stopped = true;
     }
   }
 

@@ -345,6 +345,7 @@ export class CoordinatorCore {
     const isNew = (this.directory.get(distributorId)?.status ?? "dead") === "dead"; // or back from the dead
     if (this.directory.heartbeat(distributorId, hb, sentAt) === undefined) return; // older than one taken
     if (isNew) void this.onRegister(distributorId, hb.url).catch(() => {});
+    if (hb.stopping === true) void this.roster.stopped(distributorId, hb.url).catch(() => {}); // for every coordinator
     if (this.placement.size > 0) this.placement.schedule();
   }
 

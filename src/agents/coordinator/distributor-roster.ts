@@ -2,9 +2,25 @@ import type { RedisClient } from "../../core/store/index.js";
 import type { TaskLedger } from "../ledger/task-ledger.js";
 import type { Timing } from "../timing.js";
 import type { DistributorDirectory } from "./distributor-directory.js";
+import { distributorRegistry } from "./distributor-registry-scripts.js";
 
 /** Every distributor that registered with a coordinator of the store, id -> URL (null in-process). */
 const REGISTRY_KEY = "agents:distributors";
+
+/**
+ * The registry's keys for scripts/distributor-registry-2.lua: the registry, and the hash of the
+ * distributors that stopped gracefully, in the registry's slot on Redis Cluster (its hash tag is
+ * the registry's full key, or the key prefix's own tag when it has one).
+ */
+export function registryKeys(store: RedisClient): [string, string] {
+  return [REGISTRY_KEY, `${REGISTRY_KEY}:stopped{${store.key(REGISTRY_KEY)}}`];
+}
+
+/** The ids of the distributors marked stopped gracefully in the store (distributor-registry-2.lua). */
+export async function stoppedDistributors(store: RedisClient): Promise<Set<string>> {
+  const reply = await store.runScript(distributorRegistry, registryKeys(store), ["read"]);
+  return new Set(Array.isArray(reply) ? reply.map(String) : []);
+}
 
 /**
  * The distributors a coordinator knows of, kept in the store so that one that restarts (or takes
@@ -30,18 +46,32 @@ export class DistributorRoster {
     },
   ) {}
 
-  /** After a restart: the distributors registered in the store enter the directory (given one timeout to speak). */
+  /**
+   * After a restart: the distributors registered in the store enter the directory (given one
+   * timeout to speak); one marked stopped gracefully is dead at the next monitor tick, listed
+   * `stopped` as it was on the coordinator that heard it stop.
+   */
   async restore(): Promise<void> {
-    const known = ((await this.o.store.get(REGISTRY_KEY)) as Record<string, string | null> | null) ?? {};
-    for (const [id, url] of Object.entries(known))
-      if (!this.o.directory.get(id)) this.o.directory.upsert(id, url);
+    const [known, stopped] = await Promise.all([
+      this.o.store.get(REGISTRY_KEY) as Promise<Record<string, string | null> | null>,
+      stoppedDistributors(this.o.store),
+    ]);
+    for (const [id, url] of Object.entries(known ?? {}))
+      if (!this.o.directory.get(id)) this.o.directory.upsert(id, url).stopped = stopped.has(id) || undefined;
   }
 
+  /** Registers a distributor (again: a stopped mark is removed). */
   async add(id: string, url: string | null): Promise<void> {
-    await this.o.store.transaction<Record<string, string | null>>(REGISTRY_KEY, (cur) => ({
-      ...(cur ?? {}),
-      [id]: url,
-    }));
+    await this.registry("add", id, url ?? "", url === null ? "1" : "0");
+  }
+
+  /** Its heartbeat said it stops: marked so in the store, beside its registry entry. */
+  async stopped(id: string, url: string | null): Promise<void> {
+    await this.registry("stopped", id, url ?? "", url === null ? "1" : "0", new Date().toISOString());
+  }
+
+  private registry(...args: string[]): Promise<unknown> {
+    return this.o.store.runScript(distributorRegistry, registryKeys(this.o.store), args);
   }
 
   /** Forgets the distributors dead for longer than the retention that hold no task any more; their ids. */
@@ -64,11 +94,7 @@ export class DistributorRoster {
     const gone = candidates.filter((d, i) => held[i]!.length === 0 && d.status === "dead").map((d) => d.id);
     if (gone.length === 0) return [];
     for (const id of gone) this.lastRead.delete(id);
-    await this.o.store.transaction<Record<string, string | null>>(REGISTRY_KEY, (cur) => {
-      const next = { ...(cur ?? {}) };
-      for (const id of gone) delete next[id];
-      return next;
-    });
+    await this.registry("forget", ...gone);
     for (const id of gone) if (this.o.directory.get(id)?.status === "dead") this.o.directory.forget(id);
     return gone;
   }

@@ -93,6 +93,41 @@ describe.each(testEngines("coordinator-listings"))(
       expect(set.listed(a, "d")).toMatchObject({ status: "dead", stopped: true });
     });
 
+    it("a distributor that stopped gracefully is listed as stopped by a restarted coordinator and by one started after", async () => {
+      set = new TwoCoordinators(engine.config());
+      const a = await set.coordinator("a");
+      const [d, w] = await set.distributor("d", a);
+      await until("a lists d's worker", () => set!.listed(a, "d-w") !== undefined);
+      await w.cleanup();
+      await d.shutdown();
+      await until("a lists d dead", () => set!.listed(a, "d")?.status === "dead");
+      expect(set.listed(a, "d")).toMatchObject({ status: "dead", stopped: true });
+      // The mark is in the store, beside d's registry entry (distributor-registry-1.lua).
+      await a.cleanup();
+      const restarted = await set.coordinator("a");
+      const later = await set.coordinator("c");
+      for (const c of [restarted, later]) {
+        await until(`${c.agentId} lists d dead`, () => set!.listed(c, "d")?.status === "dead", 15_000);
+        expect(set.listed(c, "d")).toMatchObject({ status: "dead", stopped: true });
+      }
+    });
+
+    it("a coordinator that declared a distributor dead by its silence lists it stopped once another heard it stop", async () => {
+      set = new TwoCoordinators(engine.config());
+      const a = await set.coordinator("a");
+      const b = await set.coordinator("b");
+      const [d, w] = await set.distributor("d", a);
+      await until("b lists d through a", () => set!.listed(b, "d")?.status === "idle");
+      // b hears nothing more of d through a's view (as if that view were lost): only its silence.
+      b.core.directory.heardElsewhere = () => {};
+      await w.cleanup();
+      await d.shutdown();
+      await until("a lists d dead", () => set!.listed(a, "d")?.status === "dead");
+      expect(set.listed(a, "d")).toMatchObject({ status: "dead", stopped: true });
+      await until("b lists d dead", () => set!.listed(b, "d")?.status === "dead", 15_000);
+      await until("b lists d stopped", () => set!.listed(b, "d")?.stopped === true, 15_000);
+    });
+
     it("a coordinator that crashes is listed dead by the others, one that stops gracefully as stopped, each forgotten after the retention", async () => {
       set = new TwoCoordinators(engine.config());
       const a = await set.coordinator("a", 2_000);
