@@ -7,9 +7,13 @@ import {
   defineOpenScript,
   endedOrRetired,
   hincrby,
+  type OpenTally,
   openAdd,
   openEnd,
+  openEndTallied,
   openIds,
+  openTally,
+  openTallyWrite,
 } from "./open-index.js";
 
 /**
@@ -29,6 +33,7 @@ const PLAIN_REST = ["", "", "", "", "", "", ""];
 export const submitTasks = groupedOpenScript(import.meta.url, "submit-tasks-1.lua", (db, _keys, args) => {
   const [, dist] = args as [string, string];
   const out: number[] = [];
+  const tally: OpenTally = new Map();
   eachGroup(args, 2, 5, (prefix, item) => {
     const [id, type, payload, createdAt, rest] = item;
     const [maxRetries, backoffMs, deps, policy, parent, inputTimeout, schedule] =
@@ -50,7 +55,7 @@ export const submitTasks = groupedOpenScript(import.meta.url, "submit-tasks-1.lu
     for (const [field, value] of Object.entries(optional))
       if (value !== "") db.hset(rec, { [field]: value! });
     openAdd(db, prefix, id!);
-    hincrby(db, `${prefix}end-counts`, "submitted", 1);
+    openTally(tally, prefix, "submitted");
     const delayed = recordSchedule(db, prefix, id!, schedule!);
     if (deps !== "") {
       db.hset(rec, { depends_on: deps! });
@@ -62,6 +67,7 @@ export const submitTasks = groupedOpenScript(import.meta.url, "submit-tasks-1.lu
     }
     out.push(1);
   });
+  openTallyWrite(db, tally);
   return out;
 });
 
@@ -106,6 +112,7 @@ export const dispatchTasks = groupedScript(import.meta.url, "dispatch-tasks-1.lu
 export const commitResults = groupedOpenScript(import.meta.url, "commit-results-1.lua", (db, _keys, args) => {
   const [completedAt, nowMs, retentionMs] = args as [string, string, string];
   const out: Array<[number] | [number, number, string, string, string]> = [];
+  const tally: OpenTally = new Map();
   eachGroup(args, 3, 5, (prefix, [id, fence, outcome, value, spawn]) => {
     const rec = `${prefix}task:${id}`;
     const status = db.hget(rec, "status");
@@ -129,7 +136,7 @@ export const commitResults = groupedOpenScript(import.meta.url, "commit-results-
         ...(field === "result" ? { error: "" } : {}),
         completed_at: completedAt,
       });
-      openEnd(db, prefix, id!, terminal);
+      openEndTallied(db, tally, prefix, id!, terminal);
       if (dist !== null) db.srem(`${prefix}dist:${dist}`, id!);
       db.pexpire(rec, Number(retentionMs));
     };
@@ -170,6 +177,7 @@ export const commitResults = groupedOpenScript(import.meta.url, "commit-results-
       out.push([3, attempts, worker, started, ""]);
     }
   });
+  openTallyWrite(db, tally);
   return out;
 });
 

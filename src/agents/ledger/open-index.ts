@@ -126,6 +126,38 @@ export function abandonOpen(
   endedOrRetired(db, prefix, id);
 }
 
+/** A script's counts of its shards' end-counts fields, written once its tasks are done (open_tally in the Lua). */
+export type OpenTally = Map<string, Map<string, number>>;
+
+/** open_tally's twin: one more `field` (submitted, or an end's status) of the shard, in `tally`. */
+export function openTally(tally: OpenTally, prefix: string, field: string): void {
+  const key = `${prefix}end-counts`;
+  let by = tally.get(key);
+  if (by === undefined) {
+    by = new Map();
+    tally.set(key, by);
+  }
+  by.set(field, (by.get(field) ?? 0) + 1);
+}
+
+/** open_end_tallied's twin: openEnd, its count kept in `tally` for openTallyWrite. */
+export function openEndTallied(
+  db: MemoryKeyspace,
+  tally: OpenTally,
+  prefix: string,
+  id: string,
+  status: string,
+): void {
+  openRemove(db, prefix, id);
+  openTally(tally, prefix, status);
+}
+
+/** open_tally_write's twin: the tallied counts added to their shards' end-counts. */
+export function openTallyWrite(db: MemoryKeyspace, tally: OpenTally): void {
+  for (const [key, by] of tally)
+    for (const [field, n] of by) db.hset(key, { [field]: String(Number(db.hget(key, field) ?? 0) + n) });
+}
+
 export function openIds(db: MemoryKeyspace, prefix: string): string[] {
   const out = db.smembers(`${prefix}open`);
   for (let level = 0; level <= depthOf(db, prefix); level++)

@@ -30,7 +30,8 @@
   for good, retries left or not.
 
   A task that ends leaves the shard's open-task index and is counted in <prefix>end-counts
-  (open_end, scripts/open-index.lua).
+  (open_end_tallied, scripts/open-index.lua: the counts are written once the call's results are
+  committed, one HINCRBY per shard and status).
 
   Keys written: <prefix>task:<id>, <prefix>open:<level>:<bucket> (or <prefix>open),
   <prefix>dist:<distributor>, <prefix>ended, <prefix>input_due, <prefix>end-counts.
@@ -48,6 +49,7 @@
 -- A record's end (completed, or failed for good): a task others must hear of (it has dependents,
 -- or `spawn` to record) joins <prefix>ended; it leaves the open index and its distributor's set,
 -- and expires after the retention.
+local tally = {}
 local function ended(prefix, id, rec, dist, spawn, status)
   if spawn ~= '' then
     redis.call('HSET', rec, 'spawn', spawn)
@@ -55,12 +57,12 @@ local function ended(prefix, id, rec, dist, spawn, status)
   elseif redis.call('EXISTS', prefix .. 'dependents:' .. id) == 1 then
     redis.call('SADD', prefix .. 'ended', id)
   end
-  open_end(prefix, id, status)
+  open_end_tallied(tally, prefix, id, status)
   if dist then redis.call('SREM', prefix .. 'dist:' .. dist, id) end
   redis.call('PEXPIRE', rec, ARGV[3])
 end
 
-return each_group(4, 5, function(prefix, i)
+local out = each_group(4, 5, function(prefix, i)
   local id = ARGV[i]
   local rec = prefix .. 'task:' .. id
   local state = redis.call('HMGET', rec, 'status', 'fence', 'distributor', 'attempts', 'assigned_to', 'started_at')
@@ -108,3 +110,5 @@ return each_group(4, 5, function(prefix, i)
     end
   end
 end)
+open_tally_write(tally)
+return out

@@ -90,6 +90,31 @@ local function abandon_open(prefix, id, dist, reason, at, retention)
   end
 end
 
+-- The same counts for a script of many tasks (submit-tasks, commit-results): open_tally notes one
+-- more `field` (submitted, or an end's status) of the shard in `tally`, a table of the script's
+-- own, and open_tally_write writes them when its tasks are done, one HINCRBY per shard and field
+-- a call instead of one a task. open_end_tallied is open_end so counted.
+local function open_tally(tally, prefix, field)
+  local key = prefix .. 'end-counts'
+  local by = tally[key]
+  if not by then
+    by = {}
+    tally[key] = by
+  end
+  by[field] = (by[field] or 0) + 1
+end
+
+local function open_end_tallied(tally, prefix, id, status)
+  open_remove(prefix, id)
+  open_tally(tally, prefix, status)
+end
+
+local function open_tally_write(tally)
+  for key, by in pairs(tally) do
+    for field, n in pairs(by) do redis.call('HINCRBY', key, field, n) end
+  end
+end
+
 local function open_ids(prefix)
   local out = redis.call('SMEMBERS', prefix .. 'open')
   for level = 0, open_depth(prefix) do

@@ -39,7 +39,8 @@
   Every new task joins the shard's open-task index (open_add, scripts/open-index.lua) and is
   counted in field `submitted` of the shard's <prefix>end-counts (beside the ends open_end
   counts): each task once, in the step that records it, whichever coordinator took it; a task
-  already recorded counts nothing (TaskLedger.endCounts reads them, read-end-counts-1.lua).
+  already recorded counts nothing (TaskLedger.endCounts reads them, read-end-counts-1.lua). The
+  counts are written once the call's tasks are recorded, one HINCRBY per shard (open_tally).
 
   Keys written: <prefix>task:<id>, <prefix>open:<level>:<bucket> (or <prefix>open),
   <prefix>open:depth, <prefix>dist:<distributor>, <prefix>wait:<id>, <prefix>waiting,
@@ -52,7 +53,8 @@ local OPTIONAL = {{'max_retries', 1}, {'backoff_ms', 2}, {'on_dependency_failure
   {'parent_id', 5}, {'input_timeout_ms', 6}}
 local PLAIN = {'', '', '', '', '', '', ''}
 local dist = ARGV[2]
-return each_group(3, 5, function(prefix, i)
+local tally = {}
+local out = each_group(3, 5, function(prefix, i)
   local id = ARGV[i]
   local rec = prefix .. 'task:' .. id
   if redis.call('EXISTS', rec) == 1 then
@@ -102,7 +104,9 @@ return each_group(3, 5, function(prefix, i)
     end
     redis.call('HSET', rec, unpack(fields))
     open_add(prefix, id)
-    redis.call('HINCRBY', prefix .. 'end-counts', 'submitted', 1)
+    open_tally(tally, prefix, 'submitted')
     return 1
   end
 end)
+open_tally_write(tally)
+return out
