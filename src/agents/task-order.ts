@@ -12,6 +12,7 @@ const RANK = new Map(TASK_ORDER.map((key, i) => [key, i]));
  * store. Already in order: the same object.
  */
 export function inTaskOrder<T extends object>(task: T): T {
+  if (isSortedPlainTask(task)) return plainInTaskOrder(task) as T;
   let last = -1;
   let ordered = true;
   for (const key in task) {
@@ -28,4 +29,50 @@ export function inTaskOrder<T extends object>(task: T): T {
   for (const key of TASK_ORDER) if (Object.hasOwn(from, key)) out[key] = from[key];
   for (const key in from) if (!RANK.has(key)) out[key] = from[key];
   return out as T;
+}
+
+/**
+ * The members of a plain task dict (no workflow, schedule, input or progress key) in sorted
+ * order: how a distributor writes the dict it reports (committed-task.ts), canonical JSON's order.
+ */
+const PLAIN_SORTED = [
+  "assigned_to",
+  "attempts",
+  "completed_at",
+  "created_at",
+  "error",
+  "payload",
+  "result",
+  "started_at",
+  "status",
+  "task_id",
+  "task_type",
+] as const;
+type PlainTask = Record<(typeof PLAIN_SORTED)[number], unknown>;
+
+/** Whether `task` has exactly a plain task dict's members, in sorted order (what nearly every report carries). */
+function isSortedPlainTask(task: object): task is PlainTask {
+  let i = 0;
+  for (const key in task) if (key !== PLAIN_SORTED[i++]) return false;
+  return i === PLAIN_SORTED.length;
+}
+
+/**
+ * A plain task dict in SPEC's order as one literal: what the general reordering makes, an object
+ * of one shape made at once (that one adds eleven members one by one to an empty object).
+ */
+function plainInTaskOrder(t: PlainTask): PlainTask {
+  return {
+    task_id: t.task_id,
+    task_type: t.task_type,
+    payload: t.payload,
+    status: t.status,
+    result: t.result,
+    error: t.error,
+    attempts: t.attempts,
+    assigned_to: t.assigned_to,
+    created_at: t.created_at,
+    started_at: t.started_at,
+    completed_at: t.completed_at,
+  };
 }
