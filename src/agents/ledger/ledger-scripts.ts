@@ -9,7 +9,6 @@ import {
   hincrby,
   type OpenTally,
   openAdd,
-  openEnd,
   openEndTallied,
   openIds,
   openTally,
