@@ -1,5 +1,5 @@
 import { defineScript } from "../../core/store/index.js";
-import { defineOpenScript, endedOrRetired, openEnd } from "../ledger/open-index.js";
+import { abandonOpen, defineOpenScript } from "../ledger/open-index.js";
 
 /**
  * The atomic steps of human input (each Lua file documents its KEYS, ARGV and replies); the
@@ -49,15 +49,8 @@ export const expireInputs = defineOpenScript(import.meta.url, "expire-inputs-1.l
       const rec = `${prefix}task:${id}`;
       if (db.hget(rec, "status") !== "input_required") continue;
       const timeout = db.hget(rec, "input_timeout_ms") ?? "86400000";
-      db.hset(rec, {
-        fence: String(Number(db.hget(rec, "fence") ?? 0) + 1),
-        status: "abandoned",
-        completed_at: completedAt,
-        error: `no input was given within ${timeout} ms (input_timeout_ms)`,
-      });
-      openEnd(db, prefix, id, "abandoned");
-      db.pexpire(rec, Number(retentionMs));
-      endedOrRetired(db, prefix, id);
+      const reason = `no input was given within ${timeout} ms (input_timeout_ms)`;
+      abandonOpen(db, prefix, id, db.hget(rec, "distributor"), reason, completedAt, retentionMs);
       out.push(id);
     }
     waiting += db.zcard(due);

@@ -7,6 +7,7 @@ import {
   defineOpenScript,
   endedOrRetired,
   hincrby,
+  leaveDue,
   type OpenTally,
   openAdd,
   openEndTallied,
@@ -137,6 +138,7 @@ export const commitResults = groupedOpenScript(import.meta.url, "commit-results-
       });
       openEndTallied(db, tally, prefix, id!, terminal);
       if (dist !== null) db.srem(`${prefix}dist:${dist}`, id!);
+      if (db.hget(rec, "run_at") !== null || db.hget(rec, "expires_at") !== null) leaveDue(db, prefix, id!);
       db.pexpire(rec, Number(retentionMs));
     };
     if (outcome === "completed") {

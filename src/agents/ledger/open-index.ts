@@ -100,8 +100,18 @@ export function endedOrRetired(db: MemoryKeyspace, prefix: string, id: string, s
 }
 
 /**
+ * leave_due's twin: a task with a run_at or an expires_at leaves the due sets the sweep reads
+ * (<prefix>delayed and <prefix>expiring) when it ends, not when its time comes.
+ */
+export function leaveDue(db: MemoryKeyspace, prefix: string, id: string): void {
+  db.zrem(`${prefix}delayed`, id);
+  db.zrem(`${prefix}expiring`, id);
+}
+
+/**
  * abandon_open's twin: an open task ended abandoned with `reason` (abandon-tasks-1.lua, the
- * cancel cascade's walk, sweep-due-1.lua's expiry), `dist` its distributor (null when none).
+ * cancel cascade's walk, sweep-due-1.lua's expiry, dependency-ended-1.lua, expire-inputs-1.lua),
+ * `dist` its distributor (null when none).
  */
 export function abandonOpen(
   db: MemoryKeyspace,
@@ -121,8 +131,7 @@ export function abandonOpen(
   db.del(`${prefix}wait:${id}`);
   db.srem(`${prefix}waiting`, id);
   db.zrem(`${prefix}input_due`, id);
-  db.zrem(`${prefix}delayed`, id);
-  db.zrem(`${prefix}expiring`, id);
+  leaveDue(db, prefix, id);
   endedOrRetired(db, prefix, id);
 }
 

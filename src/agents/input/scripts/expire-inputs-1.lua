@@ -1,6 +1,8 @@
 --[[
   Ends the tasks whose wait for input has run out (their input_timeout_ms, default 24 h):
-  abandoned, with the reason, the fence moved on (as abandon-tasks does). One call looks at
+  abandoned, with the reason, the fence moved on, as abandon-tasks-1.lua ends one (abandon_open,
+  src/agents/ledger/scripts/open-index.lua): a task started before its expires_at leaves
+  <prefix>expiring too, and one with dependents joins <prefix>ended. One call looks at
   the due entries of each shard's <prefix>input_due (scored by deadline, epoch ms of Redis
   TIME), at most ARGV[3] per shard: the coordinator's one periodic wake-up, no timer per task.
 
@@ -13,11 +15,11 @@
   ARGV[3]  due entries looked at per shard at most
   ARGV[4..] the shards' key prefixes
 
-  An entry whose task no longer waits (given input, canceled, expired) just leaves the set. A
-  task with dependents joins <prefix>ended so that they are told.
+  An entry whose task no longer waits (given input, canceled, expired) just leaves the set.
 
   Keys written: <prefix>task:<id>, <prefix>input_due, <prefix>ended, the open-task index and
-  <prefix>end-counts (open_end, src/agents/ledger/scripts/open-index.lua).
+  <prefix>end-counts (open_end), and what abandon_open clears: <prefix>delayed,
+  <prefix>expiring, <prefix>dist:<d>, <prefix>wait:<id>, <prefix>waiting.
   Returns {ids of the tasks it abandoned, how many tasks of these shards still wait for input}.
 ]]
 local now = redis.call('TIME')
@@ -30,17 +32,11 @@ for k = 4, #ARGV do
   for _, id in ipairs(redis.call('ZRANGEBYSCORE', due, '-inf', nowMs, 'LIMIT', 0, tonumber(ARGV[3]))) do
     redis.call('ZREM', due, id)
     local rec = prefix .. 'task:' .. id
-    local state = redis.call('HMGET', rec, 'status', 'input_timeout_ms')
+    local state = redis.call('HMGET', rec, 'status', 'input_timeout_ms', 'distributor')
     if state[1] == 'input_required' then
       local timeout = state[2] or '86400000'
-      redis.call('HINCRBY', rec, 'fence', 1)
-      redis.call('HSET', rec, 'status', 'abandoned', 'completed_at', ARGV[1],
-        'error', 'no input was given within ' .. timeout .. ' ms (input_timeout_ms)')
-      open_end(prefix, id, 'abandoned')
-      redis.call('PEXPIRE', rec, ARGV[2])
-      if redis.call('EXISTS', prefix .. 'dependents:' .. id) == 1 then
-        redis.call('SADD', prefix .. 'ended', id)
-      end
+      abandon_open(prefix, id, state[3],
+        'no input was given within ' .. timeout .. ' ms (input_timeout_ms)', ARGV[1], ARGV[2])
       out[#out + 1] = id
     end
   end

@@ -31,10 +31,13 @@
 
   A task that ends leaves the shard's open-task index and is counted in <prefix>end-counts
   (open_end_tallied, scripts/open-index.lua: the counts are written once the call's results are
-  committed, one HINCRBY per shard and status).
+  committed, one HINCRBY per shard and status). One with a run_at or an expires_at also leaves
+  <prefix>delayed and <prefix>expiring (leave_due): started before its expires_at, or placed
+  before its run_at, it is still in them.
 
   Keys written: <prefix>task:<id>, <prefix>open:<level>:<bucket> (or <prefix>open),
-  <prefix>dist:<distributor>, <prefix>ended, <prefix>input_due, <prefix>end-counts.
+  <prefix>dist:<distributor>, <prefix>ended, <prefix>input_due, <prefix>end-counts,
+  <prefix>delayed, <prefix>expiring.
   Returns one array per result, in order, so that the caller needs no second read of the record:
     {0}                                               refused (stale fencing token, or not in
                                                       progress: the task moved on without it)
@@ -47,10 +50,10 @@
                                                       committed already (a resend); nothing written
 ]]
 -- A record's end (completed, or failed for good): a task others must hear of (it has dependents,
--- or `spawn` to record) joins <prefix>ended; it leaves the open index and its distributor's set,
--- and expires after the retention.
+-- or `spawn` to record) joins <prefix>ended; it leaves the open index, its distributor's set and,
+-- when `scheduled` (it has a run_at or an expires_at), the due sets; it expires after the retention.
 local tally = {}
-local function ended(prefix, id, rec, dist, spawn, status)
+local function ended(prefix, id, rec, dist, spawn, status, scheduled)
   if spawn ~= '' then
     redis.call('HSET', rec, 'spawn', spawn)
     redis.call('SADD', prefix .. 'ended', id)
@@ -59,13 +62,15 @@ local function ended(prefix, id, rec, dist, spawn, status)
   end
   open_end_tallied(tally, prefix, id, status)
   if dist then redis.call('SREM', prefix .. 'dist:' .. dist, id) end
+  if scheduled then leave_due(prefix, id) end
   redis.call('PEXPIRE', rec, ARGV[3])
 end
 
 local out = each_group(4, 5, function(prefix, i)
   local id = ARGV[i]
   local rec = prefix .. 'task:' .. id
-  local state = redis.call('HMGET', rec, 'status', 'fence', 'distributor', 'attempts', 'assigned_to', 'started_at')
+  local state = redis.call('HMGET', rec, 'status', 'fence', 'distributor', 'attempts', 'assigned_to', 'started_at',
+    'run_at', 'expires_at')
   if tonumber(state[2]) ~= tonumber(ARGV[i + 1]) then
     return {0}
   elseif state[1] ~= 'in_progress' then
@@ -79,7 +84,7 @@ local out = each_group(4, 5, function(prefix, i)
     local started = state[6] or ''
     if ARGV[i + 2] == 'completed' then
       redis.call('HSET', rec, 'status', 'completed', 'result', ARGV[i + 3], 'error', '', 'completed_at', ARGV[1])
-      ended(prefix, id, rec, state[3], ARGV[i + 4], 'completed')
+      ended(prefix, id, rec, state[3], ARGV[i + 4], 'completed', state[7] or state[8])
       return {1, attempts, worker, started, ''}
     elseif ARGV[i + 2] == 'input_required' then
       local value = ARGV[i + 3]
@@ -104,7 +109,7 @@ local out = each_group(4, 5, function(prefix, i)
         return {2, attempts, worker, started, string.format('%.17g', notBefore)}
       else
         redis.call('HSET', rec, 'status', 'failed', 'error', ARGV[i + 3], 'completed_at', ARGV[1])
-        ended(prefix, id, rec, state[3], '', 'failed')
+        ended(prefix, id, rec, state[3], '', 'failed', state[7] or state[8])
         return {3, attempts, worker, started, ''}
       end
     end

@@ -66,13 +66,22 @@ local function open_end(prefix, id, status)
   redis.call('HINCRBY', prefix .. 'end-counts', status, 1)
 end
 
+-- A task with a run_at or an expires_at (its record has the field) leaves the due sets the
+-- sweep reads (sweep-due-1.lua) when it ends, not when its time comes: a task placed before its
+-- run_at, or started before its expires_at, may end while still in them (counted in
+-- triad_tasks_delayed, swept for nothing). A task without either field is in neither.
+local function leave_due(prefix, id)
+  redis.call('ZREM', prefix .. 'delayed', id)
+  redis.call('ZREM', prefix .. 'expiring', id)
+end
+
 -- Ends an open task (pending, in_progress or input_required) abandoned with `reason`, as
--- abandon-tasks-1.lua, the cancel cascade's walk (cascade-walk-1.lua) and sweep-due-1.lua's
--- expiry end one: the fence moves on, so no attempt still out there can commit; the task leaves
--- the index, counted (open_end), its distributor's set (`dist`, nil when none), its open
--- dependencies, <prefix>waiting, input_due, delayed and expiring; its record expires after
--- `retention` ms (completed_at `at`); a task with dependents joins <prefix>ended so that they
--- are told.
+-- abandon-tasks-1.lua, the cancel cascade's walk (cascade-walk-1.lua), sweep-due-1.lua's
+-- expiry, dependency-ended-1.lua and expire-inputs-1.lua end one: the fence moves on, so no
+-- attempt still out there can commit; the task leaves the index, counted (open_end), its
+-- distributor's set (`dist`, nil when none), its open dependencies, <prefix>waiting,
+-- input_due, delayed and expiring; its record expires after `retention` ms (completed_at
+-- `at`); a task with dependents joins <prefix>ended so that they are told.
 local function abandon_open(prefix, id, dist, reason, at, retention)
   local rec = prefix .. 'task:' .. id
   redis.call('HINCRBY', rec, 'fence', 1)
@@ -83,8 +92,7 @@ local function abandon_open(prefix, id, dist, reason, at, retention)
   redis.call('DEL', prefix .. 'wait:' .. id)
   redis.call('SREM', prefix .. 'waiting', id)
   redis.call('ZREM', prefix .. 'input_due', id)
-  redis.call('ZREM', prefix .. 'delayed', id)
-  redis.call('ZREM', prefix .. 'expiring', id)
+  leave_due(prefix, id)
   if redis.call('EXISTS', prefix .. 'dependents:' .. id) == 1 then
     redis.call('SADD', prefix .. 'ended', id)
   end
