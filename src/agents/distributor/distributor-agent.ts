@@ -554,14 +554,19 @@ export class DistributorAgent extends TriadAgent {
   }
 
   /**
-   * Stops at once (shutdown() first lets in-flight results land): the lease is given back and
-   * the last heartbeat says it stops, as a graceful stop's does — the coordinator lists it and
-   * its workers as stopped, not as a crash, and moves its tasks now (no one would commit them).
+   * Stops at once (shutdown() first lets in-flight results land): the lease is given back and,
+   * when this process held it, the last heartbeat says it stops, as a graceful stop's does — the
+   * coordinator lists it and its workers as stopped, not as a crash, and moves its tasks now (no
+   * one would commit them).
    */
   override async cleanup(): Promise<void> {
     this.limits.stop();
+    // Said only by the process that holds the lease (the one the coordinator hears as this id):
+    // a second process under a running one's id, released after a failed start, or a standby
+    // waiting for the lease, would otherwise have the running one taken for stopped.
+    const owned = this.core.lease.owns;
     await this.core.stop(true);
-    await this.sayStopping();
+    if (owned) await this.sayStopping();
     await super.cleanup();
     await this.store.disconnect();
   }
