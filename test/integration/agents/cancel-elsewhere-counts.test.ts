@@ -23,7 +23,7 @@ describe.each(testEngines("cancel-elsewhere-counts"))(
   (engine) => {
     const cleanups = stopsPerTest(engine);
     it("counts a running task canceled through another coordinator abandoned once, in the whole cluster", async () => {
-      const { c1, c2 } = await twoCoordinators(engine.config(), cleanups);
+      const { c1, c2, d } = await twoCoordinators(engine.config(), cleanups);
       const ids = Array.from({ length: 6 }, (_, i) => `x-${i}`);
       for (const id of ids) await c2.submitTask({ task_id: id, task_type: "sleep", payload: { ms: RUN_MS } });
       await until(
@@ -36,8 +36,14 @@ describe.each(testEngines("cancel-elsewhere-counts"))(
       for (const id of ids) expect(await c1.cancelTask(id, "test")).toBe(true);
       const done = await Promise.all(waiting);
       expect(done.map((t) => t?.status)).toEqual(ids.map(() => "abandoned"));
-      // The attempts run to their end (RUN_MS) and their results are refused; then nothing moves.
-      await new Promise((resolve) => setTimeout(resolve, RUN_MS + 700));
+      // The attempts' late results come back (the worker stops each attempt canceled, or it runs
+      // to its end) and the distributor's commit is refused by the fence: waited for, not slept
+      // on (a loaded machine may take longer than the run). Only then are the counts final.
+      await until(
+        "the six attempts' results are refused",
+        () => d.core.stats.staleRejected >= ids.length,
+        WAIT_MS,
+      );
       expect(c1.core.stats.abandoned + c2.core.stats.abandoned).toBe(ids.length);
       await until(
         "c1's totals have both coordinators' counts",
