@@ -6,15 +6,27 @@ import {
   DistributorAgent,
   RedisClient,
   type RedisConfig,
+  type Timing,
   WorkerAgent,
 } from "../../../src/index.js";
 import { agentList } from "../../../src/server/coordinator-api.js";
 import { coordinatorMetrics } from "../../../src/server/metrics.js";
 import { FAST, FaultyRouter } from "../../helpers/cluster.js";
 import { testEngines } from "../../helpers/engines.js";
+import { PATIENT } from "../../helpers/two-coordinators.js";
 import { until } from "../../helpers/wait.js";
 
 /** SPEC "Several coordinators": any accepts and answers, work split by shard leases, failover. */
+
+/** Bound of the waits of the tests that had them too short for a loaded machine (a bound, not a speed check). */
+const WAIT_MS = 30_000;
+/** Bound of those tests: a few of those waits and the agents' start-ups. */
+const TEST_MS = 4 * WAIT_MS;
+
+/** The tasks other coordinators asked `c` to tell them the end of. */
+function watchedOn(c: CoordinatorAgent): Map<string, number> {
+  return (c.cluster as unknown as { watchedElsewhere: Map<string, number> }).watchedElsewhere;
+}
 
 /** Coordinators c1..cN, distributors each homed on one coordinator (knowing all), a worker each; one router. */
 class Coordinators {
@@ -26,8 +38,18 @@ class Coordinators {
   /** Every agent a heartbeat was sent to, by sender: a distributor that moved (and maybe back) names more than one. */
   readonly heartbeated = new Map<string, Set<string>>();
   private readonly run = Math.random().toString(36).slice(2, 7);
+  /** Tasks of type "held" run until release() (then at once): a test decides when they end. */
+  private readonly holding: Array<() => void> = [];
+  private released = false;
 
-  constructor(readonly redis: RedisConfig) {
+  /**
+   * FAST timing unless given: PATIENT for the tests of what is heard while every coordinator
+   * lives (a 400 ms stall of a loaded process had the others list it dead and take its work).
+   */
+  constructor(
+    readonly redis: RedisConfig,
+    readonly timing: Timing = FAST,
+  ) {
     const deliver = this.router.deliver.bind(this.router);
     this.router.deliver = (message, ...rest) => {
       if (message.type === MessageType.HEARTBEAT) {
@@ -43,6 +65,12 @@ class Coordinators {
     return this.distributors.some((d) => (this.heartbeated.get(d.agentId)?.size ?? 0) > 1);
   }
 
+  /** Ends every "held" task, running or to come. */
+  release(): void {
+    this.released = true;
+    for (const end of this.holding.splice(0)) end();
+  }
+
   id(name: string): string {
     return `${name}-${this.run}`;
   }
@@ -53,7 +81,7 @@ class Coordinators {
         agentId: this.id(`c${i}`),
         redis: this.redis,
         a2a: { router: this.router },
-        timing: FAST,
+        timing: this.timing,
         placementTimeoutMs: 20_000,
       });
       this.coordinators.push(c);
@@ -76,7 +104,7 @@ class Coordinators {
         coordinators: order.slice(1).map((id) => ({ id })),
         redis: this.redis,
         a2a: { router: this.router },
-        timing: FAST,
+        timing: this.timing,
         taskTimeoutMs: 10_000,
         events: {
           committed: (task) => this.commits.set(task.task_id, (this.commits.get(task.task_id) ?? 0) + 1),
@@ -88,8 +116,14 @@ class Coordinators {
         agentId: this.id(`w${i + 1}`),
         distributorId: d.agentId,
         a2a: { router: this.router },
-        timing: FAST,
+        timing: this.timing,
         concurrency: 8,
+        handlers: {
+          held: () =>
+            this.released
+              ? Promise.resolve({})
+              : new Promise((resolve) => this.holding.push(() => resolve({}))),
+        },
       });
       await w.initialize();
       this.workers.push(w);
@@ -103,13 +137,17 @@ class Coordinators {
   }
 
   /** Waits until `alive` own all 16 shards between them, evenly (within one), none twice. */
-  async sharesSettled(alive: CoordinatorAgent[]): Promise<void> {
-    await until("the shards are spread over the coordinators alive", () => {
-      const owned = alive.map((c) => c.cluster.leases.owned());
-      const all = owned.flat();
-      const sizes = owned.map((o) => o.length);
-      return all.length === 16 && new Set(all).size === 16 && Math.max(...sizes) - Math.min(...sizes) <= 1;
-    });
+  async sharesSettled(alive: CoordinatorAgent[], timeoutMs?: number): Promise<void> {
+    await until(
+      "the shards are spread over the coordinators alive",
+      () => {
+        const owned = alive.map((c) => c.cluster.leases.owned());
+        const all = owned.flat();
+        const sizes = owned.map((o) => o.length);
+        return all.length === 16 && new Set(all).size === 16 && Math.max(...sizes) - Math.min(...sizes) <= 1;
+      },
+      timeoutMs,
+    );
   }
 
   /** As kill -9: timers stop, leases are not given back, messages to and from it are lost. */
@@ -201,37 +239,44 @@ describe.each(testEngines("several-coordinators", { cluster: true }))(
       expect(metrics).toContain(`triad_agents{tier="coordinator",status="idle"} ${alive}`);
     });
 
-    it("a coordinator killed among three: its shards and its distributor move to the others within the timeout, nothing is lost or committed twice", async () => {
-      set = new Coordinators(engine.config());
-      await set.start(3, 3);
-      const [c1, c2, c3] = set.coordinators as [CoordinatorAgent, CoordinatorAgent, CoordinatorAgent];
-      const d1 = set.distributors[0]!;
-      expect(d1.coordinatorId).toBe(c1.agentId);
-      // Tasks of every shard (c1's too), some still running when c1 dies.
-      const before: string[] = [];
-      for (let i = 0; i < 40; i++) {
-        before.push(`a${i}`);
-        await set.coordinators[i % 3]!.submitTask({
-          task_id: `a${i}`,
-          task_type: "sleep",
-          payload: { ms: 30 },
-        });
-      }
-      await set.crash(c1);
-      const after: string[] = [];
-      for (let i = 0; i < 40; i++) {
-        after.push(`b${i}`);
-        await (i % 2 ? c2 : c3).submitTask({ task_id: `b${i}`, task_type: "echo", payload: { i } });
-      }
-      await set.sharesSettled([c2, c3]);
-      await until("d1 reports to another coordinator", () => d1.coordinatorId !== c1.agentId);
-      const all = [...before, ...after];
-      const done = await Promise.all(all.map((id, i) => (i % 2 ? c2 : c3).waitForTask(id, 10_000)));
-      expect(done.map((t) => t?.status)).toEqual(all.map(() => "completed"));
-      await until("every commit is in", () => all.every((id) => set!.commits.has(id)));
-      expect(all.filter((id) => set!.commits.get(id) !== 1)).toEqual([]);
-      expect(c2.cluster.peers.members()).toEqual([c2.agentId, c3.agentId].sort());
-    });
+    it(
+      "a coordinator killed among three: its shards and its distributor move to the others within the timeout, nothing is lost or committed twice",
+      async () => {
+        // PATIENT: a live coordinator stalled 400 ms on a loaded machine is not taken for dead too.
+        set = new Coordinators(engine.config(), PATIENT);
+        await set.start(3, 3);
+        const [c1, c2, c3] = set.coordinators as [CoordinatorAgent, CoordinatorAgent, CoordinatorAgent];
+        const d1 = set.distributors[0]!;
+        expect(d1.coordinatorId).toBe(c1.agentId);
+        // Tasks of every shard (c1's too), some still running when c1 dies.
+        const before: string[] = [];
+        for (let i = 0; i < 40; i++) {
+          before.push(`a${i}`);
+          await set.coordinators[i % 3]!.submitTask({
+            task_id: `a${i}`,
+            task_type: "sleep",
+            payload: { ms: 30 },
+          });
+        }
+        await set.crash(c1);
+        const after: string[] = [];
+        for (let i = 0; i < 40; i++) {
+          after.push(`b${i}`);
+          await (i % 2 ? c2 : c3).submitTask({ task_id: `b${i}`, task_type: "echo", payload: { i } });
+        }
+        await set.sharesSettled([c2, c3], WAIT_MS);
+        await until("d1 reports to another coordinator", () => d1.coordinatorId !== c1.agentId, WAIT_MS);
+        const all = [...before, ...after];
+        const done = await Promise.all(all.map((id, i) => (i % 2 ? c2 : c3).waitForTask(id, WAIT_MS)));
+        expect(done.map((t) => t?.status)).toEqual(all.map(() => "completed"));
+        await until("every commit is in", () => all.every((id) => set!.commits.has(id)), WAIT_MS);
+        expect(all.filter((id) => set!.commits.get(id) !== 1)).toEqual([]);
+        // c1 is struck off once silent for the heartbeat timeout (its leases may expire first).
+        const alive = [c2.agentId, c3.agentId].sort().join();
+        await until("c2 lists c2 and c3 alone", () => c2.cluster.peers.members().join() === alive, WAIT_MS);
+      },
+      TEST_MS,
+    );
 
     it("a task accepted with no distributor by a coordinator that does not own its shard is placed by the owner once one comes", async () => {
       set = new Coordinators(engine.config());
@@ -287,73 +332,91 @@ describe.each(testEngines("several-coordinators", { cluster: true }))(
       expect(set.commits.get(slow.task_id)).toBe(1);
     });
 
-    it("a waiter on another coordinator is answered by polling the ledger when the news of the end is lost", async () => {
-      set = new Coordinators(engine.config());
-      await set.start(2, 2);
-      const [c1, c2] = set.coordinators as [CoordinatorAgent, CoordinatorAgent];
-      let lost = 0;
-      // Every piece of news c2 hears is lost.
-      c2.core.endedElsewhere = async (ids: string[]) => {
-        lost += ids.length;
-      };
-      expect(await c1.submitTask({ task_id: "unheard", task_type: "sleep", payload: { ms: 150 } })).toBe(
-        true,
-      );
-      const waiting = c2.waitForTask("unheard", 8000);
-      const store = new RedisClient(set.redis);
-      await store.connect();
-      try {
-        const ledger = new TaskLedger(store);
-        expect(await ledger.status("unheard")).toMatch(/^(pending|in_progress)$/);
-        expect(await ledger.status("no-such-task")).toBeNull();
-        expect(await waiting).toMatchObject({ task_id: "unheard", status: "completed" });
-        expect(await ledger.status("unheard")).toBe("completed");
-      } finally {
-        await store.disconnect();
-      }
-      expect(lost).toBeGreaterThan(0);
-    });
+    it(
+      "a waiter on another coordinator is answered by polling the ledger when the news of the end is lost",
+      async () => {
+        set = new Coordinators(engine.config(), PATIENT);
+        await set.start(2, 2);
+        const [c1, c2] = set.coordinators as [CoordinatorAgent, CoordinatorAgent];
+        await until("each sees the other", () => c1.cluster.peers.hasOthers && c2.cluster.peers.hasOthers);
+        let lost = 0;
+        // Every piece of news c2 hears is lost.
+        c2.core.endedElsewhere = async (ids: string[]) => {
+          lost += ids.length;
+        };
+        // Held until c1 knows c2 watches it (and the ledger was read while it runs): its end is
+        // then news for c2, lost, however slow the machine.
+        expect(await c1.submitTask({ task_id: "unheard", task_type: "held", payload: {} })).toBe(true);
+        const waiting = c2.waitForTask("unheard", WAIT_MS);
+        const store = new RedisClient(set.redis);
+        await store.connect();
+        try {
+          const ledger = new TaskLedger(store);
+          expect(await ledger.status("unheard")).toMatch(/^(pending|in_progress)$/);
+          expect(await ledger.status("no-such-task")).toBeNull();
+          await until("c1 knows c2 watches it", () => watchedOn(c1).has("unheard"), WAIT_MS);
+          set.release();
+          expect(await waiting).toMatchObject({ task_id: "unheard", status: "completed" });
+          expect(await ledger.status("unheard")).toBe("completed");
+        } finally {
+          await store.disconnect();
+        }
+        expect(lost).toBeGreaterThan(0);
+      },
+      TEST_MS,
+    );
 
-    it("a task's end is news only where it may be awaited: a coordinator that watches it, or one that accepted it", async () => {
-      set = new Coordinators(engine.config());
-      await set.start(2, 2);
-      const [c1, c2] = set.coordinators as [CoordinatorAgent, CoordinatorAgent];
-      await until("each sees the other", () => c1.cluster.peers.hasOthers && c2.cluster.peers.hasOthers);
-      const news: Array<{ from: string; ended?: string[]; watch?: string[] }> = [];
-      const listener = new RedisClient(set.redis);
-      await listener.connect();
-      await listener.subscribe("coordinators:news", (_c, data) => {
-        news.push(data as (typeof news)[number]);
-      });
-      const told = (key: "ended" | "watch", from: string) =>
-        new Set(news.filter((n) => n.from === from).flatMap((n) => n[key] ?? []));
-      try {
-        // Accepted and awaited through c1: their ends are not published.
-        const local = Array.from({ length: 20 }, (_, i) => `local-${i}`);
-        for (const id of local) await c1.submitTask({ task_id: id, task_type: "echo", payload: {} });
-        const localDone = await Promise.all(local.map((id) => c1.waitForTask(id, 8000)));
-        expect(localDone.map((t) => t?.status)).toEqual(local.map(() => "completed"));
-        // Accepted through c1, awaited through c2 while running: c2 asks, c1 tells. (Running long
-        // enough that c2 asks before they end, on a loaded machine too: a task that ended before
-        // the ask is answered by c2's own read, with no news.)
-        const remote = Array.from({ length: 20 }, (_, i) => `remote-${i}`);
-        await Promise.all(
-          remote.map((id) => c1.submitTask({ task_id: id, task_type: "sleep", payload: { ms: 1500 } })),
-        );
-        const remoteDone = await Promise.all(remote.map((id) => c2.waitForTask(id, 8000)));
-        expect(remoteDone.map((t) => t?.status)).toEqual(remote.map(() => "completed"));
-        // Accepted through c1, canceled through c2: c2 ended it and did not accept it, so it tells.
-        await c1.submitTask({ task_id: "canceled-elsewhere", task_type: "sleep", payload: { ms: 5000 } });
-        expect(await c2.cancelTask("canceled-elsewhere", "test")).toBe(true);
-        await until("the news is in", () => told("ended", c2.agentId).has("canceled-elsewhere"));
-        await until("the news is in", () => remote.every((id) => told("ended", c1.agentId).has(id)));
-        expect(remote.filter((id) => !told("watch", c2.agentId).has(id))).toEqual([]);
-        const endedNews = new Set([...told("ended", c1.agentId), ...told("ended", c2.agentId)]);
-        expect(local.filter((id) => endedNews.has(id))).toEqual([]);
-      } finally {
-        await listener.disconnect();
-      }
-    });
+    it(
+      "a task's end is news only where it may be awaited: a coordinator that watches it, or one that accepted it",
+      async () => {
+        set = new Coordinators(engine.config(), PATIENT);
+        await set.start(2, 2);
+        const [c1, c2] = set.coordinators as [CoordinatorAgent, CoordinatorAgent];
+        await until("each sees the other", () => c1.cluster.peers.hasOthers && c2.cluster.peers.hasOthers);
+        const news: Array<{ from: string; ended?: string[]; watch?: string[] }> = [];
+        const listener = new RedisClient(set.redis);
+        await listener.connect();
+        await listener.subscribe("coordinators:news", (_c, data) => {
+          news.push(data as (typeof news)[number]);
+        });
+        const told = (key: "ended" | "watch", from: string) =>
+          new Set(news.filter((n) => n.from === from).flatMap((n) => n[key] ?? []));
+        try {
+          // Accepted and awaited through c1: their ends are not published.
+          const local = Array.from({ length: 20 }, (_, i) => `local-${i}`);
+          for (const id of local) await c1.submitTask({ task_id: id, task_type: "echo", payload: {} });
+          const localDone = await Promise.all(local.map((id) => c1.waitForTask(id, 8000)));
+          expect(localDone.map((t) => t?.status)).toEqual(local.map(() => "completed"));
+          // Accepted through c1, awaited through c2 while running: c2 asks, c1 tells. (Held until c1
+          // has heard every ask, on a loaded machine too: a task that ended before the ask is
+          // answered by c2's own read, with no news.)
+          const remote = Array.from({ length: 20 }, (_, i) => `remote-${i}`);
+          await Promise.all(
+            remote.map((id) => c1.submitTask({ task_id: id, task_type: "held", payload: {} })),
+          );
+          const remoteWaits = remote.map((id) => c2.waitForTask(id, WAIT_MS));
+          await until("c1 knows c2 watches them", () => remote.every((id) => watchedOn(c1).has(id)), WAIT_MS);
+          set.release();
+          const remoteDone = await Promise.all(remoteWaits);
+          expect(remoteDone.map((t) => t?.status)).toEqual(remote.map(() => "completed"));
+          // Accepted through c1, canceled through c2: c2 ended it and did not accept it, so it tells.
+          await c1.submitTask({ task_id: "canceled-elsewhere", task_type: "sleep", payload: { ms: 5000 } });
+          expect(await c2.cancelTask("canceled-elsewhere", "test")).toBe(true);
+          await until("the news is in", () => told("ended", c2.agentId).has("canceled-elsewhere"), WAIT_MS);
+          await until(
+            "the news is in",
+            () => remote.every((id) => told("ended", c1.agentId).has(id)),
+            WAIT_MS,
+          );
+          expect(remote.filter((id) => !told("watch", c2.agentId).has(id))).toEqual([]);
+          const endedNews = new Set([...told("ended", c1.agentId), ...told("ended", c2.agentId)]);
+          expect(local.filter((id) => endedNews.has(id))).toEqual([]);
+        } finally {
+          await listener.disconnect();
+        }
+      },
+      TEST_MS,
+    );
 
     it("a task's end read from the ledger by a waiter before its distributor's report is still no news where it was accepted", async () => {
       set = new Coordinators(engine.config());
