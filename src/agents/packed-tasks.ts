@@ -64,7 +64,7 @@ export const PACKED_TASKS: PayloadCodec = {
 };
 
 /** The members of a task dict, in sorted order (how its senders write them, and how it is rebuilt). */
-const TASK_KEYS = [
+export const TASK_KEYS = [
   "assigned_to",
   "attempts",
   "completed_at",

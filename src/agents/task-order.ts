@@ -1,3 +1,4 @@
+import { TASK_KEYS } from "./packed-tasks.js";
 import { taskDictSchema } from "./protocol.js";
 
 /** A task dict's members in SPEC's order (the schema's): how the ledger records and answers them. */
@@ -35,19 +36,7 @@ export function inTaskOrder<T extends object>(task: T): T {
  * The members of a plain task dict (no workflow, schedule, input or progress key) in sorted
  * order: how a distributor writes the dict it reports (committed-task.ts), canonical JSON's order.
  */
-const PLAIN_SORTED = [
-  "assigned_to",
-  "attempts",
-  "completed_at",
-  "created_at",
-  "error",
-  "payload",
-  "result",
-  "started_at",
-  "status",
-  "task_id",
-  "task_type",
-] as const;
+const PLAIN_SORTED = TASK_KEYS;
 type PlainTask = Record<(typeof PLAIN_SORTED)[number], unknown>;
 
 /** Whether `task` has exactly a plain task dict's members, in sorted order (what nearly every report carries). */
