@@ -37,7 +37,7 @@ describe("triad up stopped by a signal", () => {
     try {
       const keys = await client.keys("triad:up-*");
       await client.flushAll();
-      return new Set(keys.map((k) => k.replace(/^triad:up-[0-9a-f]+:/, "").replace(/\d+/g, "X")));
+      return new Set(keys.map((k) => k.replace(/triad:up-[0-9a-f]+:/g, "").replace(/\d+/g, "X")));
     } finally {
       await client.quit();
     }
