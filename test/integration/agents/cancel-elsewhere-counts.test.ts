@@ -47,11 +47,7 @@ describe.each(testEngines("cancel-elsewhere-counts"))(
       expect(c1.core.stats.abandoned + c2.core.stats.abandoned).toBe(ids.length);
       // c1's totals are the store's counts as its last tick read them: `submitted` was 6 before the
       // cancels, so wait for the abandons to be read; an end counted twice shows as 12.
-      await until(
-        "c1's totals have the six abandons",
-        () => taskCounts(c1).abandoned >= ids.length,
-        WAIT_MS,
-      );
+      await until("c1's totals have the six abandons", () => taskCounts(c1).abandoned >= ids.length, WAIT_MS);
       expect(taskCounts(c1)).toMatchObject({ submitted: ids.length, abandoned: ids.length, completed: 0 });
     }, 120_000);
   },
