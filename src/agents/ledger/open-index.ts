@@ -163,8 +163,7 @@ export function openEndTallied(
 
 /** open_tally_write's twin: the tallied counts added to their shards' end-counts. */
 export function openTallyWrite(db: MemoryKeyspace, tally: OpenTally): void {
-  for (const [key, by] of tally)
-    for (const [field, n] of by) hincrby(db, key, field, n);
+  for (const [key, by] of tally) for (const [field, n] of by) hincrby(db, key, field, n);
 }
 
 export function openIds(db: MemoryKeyspace, prefix: string): string[] {
