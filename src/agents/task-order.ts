@@ -32,18 +32,18 @@ export function inTaskOrder<T extends object>(task: T): T {
   return out as T;
 }
 
-/**
- * The members of a plain task dict (no workflow, schedule, input or progress key) in sorted
- * order: how a distributor writes the dict it reports (committed-task.ts), canonical JSON's order.
- */
-const PLAIN_SORTED = TASK_KEYS;
-type PlainTask = Record<(typeof PLAIN_SORTED)[number], unknown>;
+/** A plain task dict: no workflow, schedule, input or progress key. */
+type PlainTask = Record<(typeof TASK_KEYS)[number], unknown>;
 
-/** Whether `task` has exactly a plain task dict's members, in sorted order (what nearly every report carries). */
+/**
+ * Whether `task` has exactly a plain task dict's members, in sorted order (TASK_KEYS): how a
+ * distributor writes the dict it reports (committed-task.ts), canonical JSON's order, and so what
+ * nearly every report carries.
+ */
 function isSortedPlainTask(task: object): task is PlainTask {
   let i = 0;
-  for (const key in task) if (key !== PLAIN_SORTED[i++]) return false;
-  return i === PLAIN_SORTED.length;
+  for (const key in task) if (key !== TASK_KEYS[i++]) return false;
+  return i === TASK_KEYS.length;
 }
 
 /**
