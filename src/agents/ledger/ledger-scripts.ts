@@ -284,8 +284,7 @@ export const dependencyEnded = groupedOpenScript(import.meta.url, "dependency-en
       return;
     }
     if (db.hget(rec, "status") !== "pending") {
-      db.del(wait);
-      db.srem(`${prefix}waiting`, id!);
+      // Not reached (see the Lua): a guard, changing nothing.
       out.push([0]);
     } else if (depStatus !== "completed" && db.hget(rec, "on_dependency_failure") !== "run") {
       abandonOpen(db, prefix, id!, null, `dependency ${dep} ${depStatus}`, completedAt, retentionMs);

@@ -43,8 +43,8 @@ return each_group(3, 3, function(prefix, i)
   else
     local state = redis.call('HMGET', rec, 'status', 'on_dependency_failure')
     if state[1] ~= 'pending' then
-      redis.call('DEL', wait)
-      redis.call('SREM', prefix .. 'waiting', id)
+      -- Not reached: a task with open dependencies is never placed, and abandon_open, the only
+      -- end of an unplaced task, clears its wait set and <prefix>waiting. A guard, changing nothing.
       return { 0 }
     elseif ARGV[i + 2] ~= 'completed' and state[2] ~= 'run' then
       -- a waiting task has no distributor; it may still be delayed or expiring
