@@ -63,7 +63,9 @@ export async function takeOff(
   const byShard = new Map<number, TaskRecord[]>();
   for (const r of records) {
     const shard = ledger.shardOf(r.task.task_id);
-    byShard.set(shard, [...(byShard.get(shard) ?? []), r]);
+    const group = byShard.get(shard);
+    if (group) group.push(r);
+    else byShard.set(shard, [r]);
   }
   const noted = new Set<string>();
   await Promise.all(
