@@ -20,9 +20,8 @@ export class TriadProcess {
   private readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   private listeners: Array<() => void> = [];
 
-  /** `node`'s own arguments before `args`: `bin/triad`, or another script (["--import", "tsx", file]). */
-  constructor(args: string[], env: Record<string, string | undefined> = {}, script: string[] = [TRIAD_BIN]) {
-    this.child = spawn(process.execPath, [...script, ...args], {
+  constructor(args: string[], env: Record<string, string | undefined> = {}) {
+    this.child = spawn(process.execPath, [TRIAD_BIN, ...args], {
       env: { ...process.env, ...env },
       stdio: ["pipe", "pipe", "pipe"],
     });
