@@ -1,3 +1,4 @@
+import { getEventListeners } from "node:events";
 import { MemorySaver } from "@langchain/langgraph";
 import { afterEach, describe, expect, it } from "vitest";
 import { RemoteAgent } from "../../../src/agents/worker/remote/index.js";
@@ -49,5 +50,44 @@ describe.each([
     expect(started).toHaveLength(1);
     await until("the remote task is canceled", () => agent!.canceled.has(started[0]!), 15_000);
     expect(agent.received.get(taskId)).toBe(1);
+  });
+});
+
+/**
+ * Many sends under one deadline (an attempt whose remote task is lost and sent again, or a
+ * caller that runs several jobs under one signal): each send's listener leaves the deadline when
+ * the send ends; they piled up (Node's MaxListenersExceededWarning past 10, a leak for ever).
+ */
+describe("sends under one deadline", () => {
+  let agent: TestAgent | undefined;
+  let remote: RemoteAgent | undefined;
+  afterEach(async () => {
+    remote?.close();
+    await agent?.close();
+  });
+
+  it("leave no listener on it once they end", async () => {
+    // A streaming card: no GetTask polls, whose fetch (undici) keeps its own listener until GC.
+    agent = await startTestAgent({ streaming: true });
+    remote = new RemoteAgent({ url: agent.url, pollIntervalMs: 20 });
+    const deadline = new AbortController();
+    const baseline = getEventListeners(deadline.signal, "abort").length;
+    const warnings: Error[] = [];
+    const onWarning = (w: Error) => warnings.push(w);
+    process.on("warning", onWarning);
+    try {
+      for (let i = 0; i < 15; i++) {
+        await remote.run({
+          taskId: `one-deadline-${i}`,
+          data: { i },
+          skill: "echo",
+          signal: deadline.signal,
+        });
+      }
+      expect(getEventListeners(deadline.signal, "abort")).toHaveLength(baseline);
+    } finally {
+      process.off("warning", onWarning);
+    }
+    expect(warnings.filter((w) => w.name === "MaxListenersExceededWarning")).toEqual([]);
   });
 });

@@ -1,3 +1,4 @@
+import { getEventListeners } from "node:events";
 import { describe, expect, it } from "vitest";
 import { sendSignal } from "../../../src/agents/worker/remote/send-signal.js";
 import { until } from "../../helpers/wait.js";
@@ -36,5 +37,34 @@ describe("sendSignal: a send the attempt's deadline catches on its way", () => {
     passed.abort(new Error("timed out"));
     expect(sendSignal(passed.signal).signal!.aborted).toBe(true);
     expect(sendSignal(undefined).signal).toBeUndefined();
+  });
+});
+
+describe("sendSignal: sends that end leave nothing on the deadline", () => {
+  it("takes its listener off the attempt's deadline once done, however many sends it sees", () => {
+    const deadline = new AbortController();
+    const baseline = getEventListeners(deadline.signal, "abort").length;
+    const warnings: Error[] = [];
+    const onWarning = (w: Error) => warnings.push(w);
+    process.on("warning", onWarning);
+    try {
+      for (let i = 0; i < 50; i++) {
+        const sending = sendSignal(deadline.signal);
+        sending.known();
+        sending.done();
+      }
+      expect(getEventListeners(deadline.signal, "abort")).toHaveLength(baseline);
+    } finally {
+      process.off("warning", onWarning);
+    }
+    expect(warnings.filter((w) => w.name === "MaxListenersExceededWarning")).toEqual([]);
+  });
+
+  it("a send done before the deadline is not torn down by it, nor kept by a grace timer", () => {
+    const deadline = new AbortController();
+    const sending = sendSignal(deadline.signal, 60_000);
+    sending.done();
+    deadline.abort(new Error("timed out"));
+    expect(sending.signal!.aborted).toBe(false);
   });
 });

@@ -1,8 +1,14 @@
-/** Rejects with `signal`'s reason once it aborts (at once if it has). */
-export function aborted(signal: AbortSignal): Promise<never> {
-  return new Promise((_, reject) => {
-    if (signal.aborted) reject(signal.reason);
-    else signal.addEventListener("abort", () => reject(signal.reason), { once: true });
+/**
+ * `promise`, or a rejection with `signal`'s reason once it aborts first (at once if it has). The
+ * listener leaves the signal when `promise` settles: a signal that outlives many calls (an
+ * attempt's deadline) does not keep one per call.
+ */
+export function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const stop = () => reject(signal.reason);
+    signal.addEventListener("abort", stop, { once: true });
+    promise.finally(() => signal.removeEventListener("abort", stop)).then(resolve, reject);
   });
 }
 

@@ -13,7 +13,7 @@ import type { JsonValue } from "../../../core/json.js";
 import { type Logger, silentLogger } from "../../../core/logger.js";
 import { InputRequired } from "../../../core/state/input-required.js";
 import type { RemoteAgentInfo } from "../../protocol.js";
-import { aborted, sleep } from "./abortable.js";
+import { sleep, untilAborted } from "./abortable.js";
 import { InFlightCap } from "./in-flight-cap.js";
 import { undefinedWhenLost } from "./lost-task.js";
 import { DEFAULT_RECONNECT_WINDOW_MS } from "./reconnect.js";
@@ -97,7 +97,7 @@ export class RemoteAgent {
       this.connecting = this.readCard(tried);
     }
     if (signal === undefined) return this.connecting;
-    return Promise.race([this.connecting, aborted(signal)]);
+    return untilAborted(this.connecting, signal);
   }
 
   close(): void {

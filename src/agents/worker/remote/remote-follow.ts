@@ -124,9 +124,14 @@ export class RemoteFollow {
       sending.known();
       if (job.saver) recording = this.record(job, task.id, task.contextId);
     };
-    const end = this.o.streaming
-      ? await this.sendStreaming(request, onTask, job.signal, sending.signal)
-      : await this.sendPolling(request, onTask, job.signal, sending.signal);
+    let end: RemoteEnd;
+    try {
+      end = this.o.streaming
+        ? await this.sendStreaming(request, onTask, job.signal, sending.signal)
+        : await this.sendPolling(request, onTask, job.signal, sending.signal);
+    } finally {
+      sending.done(); // its listener off the attempt's deadline, which may see more sends
+    }
     await recording;
     return end;
   }

@@ -10,12 +10,15 @@ export const SEND_GRACE_MS = 10_000;
  * message is on its way does not tear the request down: the agent may have started the task
  * already, and only its answer names it. The send is left up to `graceMs` to answer, and the
  * attempt then cancels the task it names. A deadline already passed sends nothing.
+ * `done()`, once the send has ended (answered, failed or torn down), takes its listener off the
+ * deadline and clears its grace timer: an attempt that sends again under the same deadline (a
+ * remote task lost and sent anew) must not pile up a listener per send.
  */
 export function sendSignal(
   deadline: AbortSignal | undefined,
   graceMs = SEND_GRACE_MS,
-): { signal: AbortSignal | undefined; known: () => void } {
-  if (deadline === undefined) return { signal: undefined, known: () => {} };
+): { signal: AbortSignal | undefined; known: () => void; done: () => void } {
+  if (deadline === undefined) return { signal: undefined, known: () => {}, done: () => {} };
   const controller = new AbortController();
   let named = false;
   let grace: NodeJS.Timeout | undefined;
@@ -23,22 +26,22 @@ export function sendSignal(
     clearTimeout(grace);
     controller.abort(deadline.reason);
   };
+  const onAbort = () => {
+    if (named) return stop();
+    grace = setTimeout(stop, graceMs);
+    grace.unref();
+  };
   if (deadline.aborted) stop();
-  else
-    deadline.addEventListener(
-      "abort",
-      () => {
-        if (named) return stop();
-        grace = setTimeout(stop, graceMs);
-        grace.unref();
-      },
-      { once: true },
-    );
+  else deadline.addEventListener("abort", onAbort, { once: true });
   return {
     signal: controller.signal,
     known: () => {
       named = true;
       if (deadline.aborted) stop();
+    },
+    done: () => {
+      deadline.removeEventListener("abort", onAbort);
+      clearTimeout(grace);
     },
   };
 }
