@@ -22,44 +22,45 @@ import {
   UsageError,
 } from "./options.js";
 
-type Command = { spec: CommandSpec; run: (options: ParsedOptions) => Promise<number> };
+type Run = (options: ParsedOptions) => Promise<number>;
+type Command = { spec: CommandSpec; load: () => Promise<Run> };
 
 // Each command's module is loaded when it runs (see commands/specs.ts).
 const COMMANDS: Record<string, Command> = {
-  up: { spec: upSpec, run: async (o) => (await import("./commands/up.js")).up(o) },
+  up: { spec: upSpec, load: async () => (await import("./commands/up.js")).up },
   coordinator: {
     spec: coordinatorSpec,
-    run: async (o) => (await import("./commands/coordinator.js")).coordinator(o),
+    load: async () => (await import("./commands/coordinator.js")).coordinator,
   },
   distributor: {
     spec: distributorSpec,
-    run: async (o) => (await import("./commands/distributor.js")).distributor(o),
+    load: async () => (await import("./commands/distributor.js")).distributor,
   },
-  worker: { spec: workerSpec, run: async (o) => (await import("./commands/worker.js")).worker(o) },
-  submit: { spec: submitSpec, run: async (o) => (await import("./commands/submit.js")).submit(o) },
-  status: { spec: statusSpec, run: async (o) => (await import("./commands/status.js")).status(o) },
-  cancel: { spec: cancelSpec, run: async (o) => (await import("./commands/cancel.js")).cancel(o) },
-  input: { spec: inputSpec, run: async (o) => (await import("./commands/input.js")).input(o) },
+  worker: { spec: workerSpec, load: async () => (await import("./commands/worker.js")).worker },
+  submit: { spec: submitSpec, load: async () => (await import("./commands/submit.js")).submit },
+  status: { spec: statusSpec, load: async () => (await import("./commands/status.js")).status },
+  cancel: { spec: cancelSpec, load: async () => (await import("./commands/cancel.js")).cancel },
+  input: { spec: inputSpec, load: async () => (await import("./commands/input.js")).input },
   "schedule add": {
     spec: scheduleAddSpec,
-    run: async (o) => (await import("./commands/schedule.js")).scheduleAdd(o),
+    load: async () => (await import("./commands/schedule.js")).scheduleAdd,
   },
   "schedule list": {
     spec: scheduleListSpec,
-    run: async (o) => (await import("./commands/schedule.js")).scheduleList(o),
+    load: async () => (await import("./commands/schedule.js")).scheduleList,
   },
   "schedule rm": {
     spec: scheduleRmSpec,
-    run: async (o) => (await import("./commands/schedule.js")).scheduleRm(o),
+    load: async () => (await import("./commands/schedule.js")).scheduleRm,
   },
   "keys generate": {
     spec: keysGenerateSpec,
-    run: async (o) => (await import("./commands/keys.js")).keysGenerate(o),
+    load: async () => (await import("./commands/keys.js")).keysGenerate,
   },
-  "keys list": { spec: keysListSpec, run: async (o) => (await import("./commands/keys.js")).keysList(o) },
+  "keys list": { spec: keysListSpec, load: async () => (await import("./commands/keys.js")).keysList },
   "keys revoke": {
     spec: keysRevokeSpec,
-    run: async (o) => (await import("./commands/keys.js")).keysRevoke(o),
+    load: async () => (await import("./commands/keys.js")).keysRevoke,
   },
 };
 
@@ -133,8 +134,13 @@ function usageError(name: string, err: UsageError, spec: CommandSpec): number {
   return 2;
 }
 
-/** Runs one CLI invocation and resolves its exit code: 0 done, 1 failed, 2 bad usage. */
-export async function main(argv: string[]): Promise<number> {
+/**
+ * Runs one CLI invocation and resolves its exit code: 0 done, 1 failed, 2 bad usage.
+ * `loaded`, when given, is called once the command's module has loaded, before it runs: bin/triad
+ * hears SIGINT / SIGTERM itself until then (a signal while the modules load exits 0 at once),
+ * and leaves them to the command from there on.
+ */
+export async function main(argv: string[], hooks: { loaded?: () => void } = {}): Promise<number> {
   const [first, ...after] = argv;
   if ((GROUPS as readonly string[]).includes(first ?? "")) {
     const sub = after[0];
@@ -166,7 +172,9 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   }
   try {
-    return await command.run(options);
+    const run = await command.load();
+    hooks.loaded?.();
+    return await run(options);
   } catch (err) {
     if (err instanceof UsageError) return usageError(name, err, command.spec);
     const code = isTriadError(err) ? ` [${err.code}]` : "";
