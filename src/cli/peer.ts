@@ -138,3 +138,28 @@ export async function discoverCoordinators(
   }
   return { first: { id: states[firstIndex]!.id!, url: urls[firstIndex]! }, rest: { ready, later } };
 }
+
+/**
+ * Each coordinator of `later` (discoverCoordinators) joins the failover list through `add` once
+ * it answers. Those promises are not meant to reject, but one that does, or an `add` that throws,
+ * must not end the distributor as an unhandled rejection (exit 1, its work handed back): it is
+ * logged with its code and the distributor serves on with the coordinators it has. Resolves
+ * once every one has been added or given up.
+ */
+export async function addWhenTheyAnswer(
+  later: Array<Promise<CoordinatorFound>>,
+  add: (c: CoordinatorFound) => void,
+  log: Logger,
+): Promise<void> {
+  await Promise.all(
+    later.map((p) =>
+      p.then(add).catch((err: unknown) => {
+        const code = (err as { code?: unknown } | null)?.code;
+        log.error(
+          { err, code: typeof code === "string" ? code : "ERR_COORDINATOR_NOT_ADDED" },
+          "a coordinator of --coordinator could not join the failover list; serving on without it",
+        );
+      }),
+    ),
+  );
+}

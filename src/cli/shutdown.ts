@@ -136,11 +136,19 @@ export async function runAgentProcess(o: {
     log: o.log,
   });
   await run.started;
-  void o.joined().then(() => {
-    if (run.stopping()) return;
-    o.log.info({ url: agent.a2a.url, ...o.ready }, `${o.tier} ready`);
-    process.stdout.write(`ready ${o.tier} ${o.id} ${agent.a2a.url}\n`);
-  });
+  o.joined()
+    .then(() => {
+      if (run.stopping()) return;
+      o.log.info({ url: agent.a2a.url, ...o.ready }, `${o.tier} ready`);
+      process.stdout.write(`ready ${o.tier} ${o.id} ${agent.a2a.url}\n`);
+    })
+    // Not an unhandled rejection (the process would end, exit 1): said, and the agent serves on.
+    .catch((err: unknown) => {
+      o.log.error(
+        { err, code: errorCode(err) ?? "ERR_JOIN_UNKNOWN" },
+        `${o.tier} could not tell whether its upstream took it in: no ready line; serving on`,
+      );
+    });
   return run.stopped;
 }
 
@@ -179,4 +187,10 @@ export function startThenServe(o: {
     (m) => o.log.info(m),
   );
   return { started, stopping: () => stopping, stopped };
+}
+
+/** An error's `code` when it has a string one (a TriadError's, a Node system error's). */
+function errorCode(err: unknown): string | undefined {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === "string" ? code : undefined;
 }

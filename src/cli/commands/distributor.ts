@@ -5,7 +5,7 @@ import { closingWith, tierSigning } from "../agent-keys.js";
 import { openHistory } from "../history.js";
 import { createLogger, logFatalErrors } from "../logging.js";
 import type { ParsedOptions } from "../options.js";
-import { discoverCoordinators } from "../peer.js";
+import { addWhenTheyAnswer, discoverCoordinators } from "../peer.js";
 import { runAgentProcess } from "../shutdown.js";
 import { sharedStoreConfig } from "../store-flags.js";
 import { timingFrom } from "../timing-flags.js";
@@ -51,8 +51,8 @@ export async function distributor(options: ParsedOptions): Promise<number> {
     }),
   });
   agent.a2a.serveOtherRoutes(healthRoute(() => joinHealth("distributor", id, urls.join(","), agent.join)));
-  // Each joins the failover list once it answers, however late: these never reject (askUntilFound).
-  for (const later of rest.later) void later.then((c) => agent.addCoordinator(c));
+  // Each joins the failover list once it answers, however late (a failure is logged, not fatal).
+  void addWhenTheyAnswer(rest.later, (c) => agent.addCoordinator(c), log);
   return runAgentProcess({
     tier: "distributor",
     id,

@@ -1,7 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { runAgentProcess } from "../../../src/cli/shutdown.js";
-import { silentLogger } from "../../../src/core/logger.js";
+import { type Logger, silentLogger } from "../../../src/core/logger.js";
 import type { A2AClient } from "../../../src/core/messaging/index.js";
+import { captureLogger, type LogEntry } from "../../helpers/capture-logger.js";
 
 /**
  * `triad worker` / `triad distributor` (runAgentProcess) and signals at start-up. A process told
@@ -44,7 +45,12 @@ describe("a tier process and a signal", () => {
       for (const l of process.listeners(signal)) if (!before[signal].includes(l)) process.off(signal, l);
   });
 
-  function agentProcess(o: { initialize: Promise<void>; shutdown: Promise<void>; joined: Promise<void> }) {
+  function agentProcess(o: {
+    initialize: Promise<void>;
+    shutdown: Promise<void>;
+    joined: Promise<void>;
+    log?: Logger;
+  }) {
     const calls: string[] = [];
     const agent = {
       a2a: { url: "http://127.0.0.1:1" } as unknown as A2AClient,
@@ -62,7 +68,7 @@ describe("a tier process and a signal", () => {
       id: "w1",
       agent,
       joined: () => o.joined,
-      log: silentLogger,
+      log: o.log ?? silentLogger,
       ready: {},
       graceMs: 60_000,
       history: undefined,
@@ -120,5 +126,32 @@ describe("a tier process and a signal", () => {
     expect(calls).toEqual(["initialize", "shutdown 59500"]);
     await settle();
     expect(written.filter((w) => w.startsWith("ready"))).toEqual([]);
+  });
+
+  it("a join that fails is logged with its code, not an unhandled rejection: no ready line, it serves on", async () => {
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on("unhandledRejection", onUnhandled);
+    try {
+      const entries: LogEntry[] = [];
+      const failure = Object.assign(new Error("the join's promise broke"), { code: "ERR_TEST_JOIN" });
+      const { calls, exit } = agentProcess({
+        initialize: Promise.resolve(),
+        shutdown: Promise.resolve(),
+        joined: Promise.reject(failure),
+        log: captureLogger(entries),
+      });
+      await vi.waitFor(() =>
+        expect(entries.find((e) => e.level === "error")?.fields).toMatchObject({ code: "ERR_TEST_JOIN" }),
+      );
+      await settle();
+      expect(unhandled).toEqual([]);
+      expect(written.filter((w) => w.startsWith("ready"))).toEqual([]);
+      expect(calls).toEqual(["initialize"]); // still serving: nothing shut down
+      process.emit("SIGTERM", "SIGTERM");
+      expect(await exit).toBe(0);
+    } finally {
+      process.off("unhandledRejection", onUnhandled);
+    }
   });
 });

@@ -1,8 +1,9 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
-import { discoverCoordinators } from "../../../src/cli/peer.js";
+import { addWhenTheyAnswer, type CoordinatorFound, discoverCoordinators } from "../../../src/cli/peer.js";
 import { silentLogger } from "../../../src/core/logger.js";
+import { captureLogger, type LogEntry } from "../../helpers/capture-logger.js";
 import { freePort } from "../../helpers/free-port.js";
 
 /**
@@ -108,5 +109,44 @@ describe("discoverCoordinators: the --coordinator list in order of preference", 
       /no Triad agent answered at http:\/\/127\.0\.0\.1:\d+\/a2a within 300 ms/,
     );
     await expect(discoverCoordinators([], silentLogger)).rejects.toThrow(/at least one URL/);
+  });
+});
+
+/**
+ * The coordinators that answer late join the failover list (`addWhenTheyAnswer`). A failure there
+ * (an add that throws, a promise that rejects after all) was an unhandled rejection, which ends
+ * the distributor (exit 1): it is logged with its code, and the others are added all the same.
+ */
+describe("coordinators that answer late", () => {
+  it("a failure to add one is logged with its code, not an unhandled rejection; the others join", async () => {
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on("unhandledRejection", onUnhandled);
+    try {
+      const entries: LogEntry[] = [];
+      const added: string[] = [];
+      const later: Array<Promise<CoordinatorFound>> = [
+        Promise.resolve({ id: "c-bad", url: "http://127.0.0.1:1" }),
+        Promise.reject(Object.assign(new Error("asked no more"), { code: "ERR_TEST_ASK" })),
+        Promise.resolve({ id: "c2", url: "http://127.0.0.1:2" }),
+      ];
+      await addWhenTheyAnswer(
+        later,
+        (c) => {
+          if (c.id === "c-bad") throw new Error("not a coordinator id");
+          added.push(c.id);
+        },
+        captureLogger(entries),
+      );
+      await new Promise((r) => setImmediate(r));
+      expect(added).toEqual(["c2"]);
+      expect(entries.filter((e) => e.level === "error").map((e) => e.fields.code)).toEqual([
+        "ERR_COORDINATOR_NOT_ADDED",
+        "ERR_TEST_ASK",
+      ]);
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off("unhandledRejection", onUnhandled);
+    }
   });
 });
