@@ -2,7 +2,12 @@ import type { JsonValue } from "../../core/json.js";
 import type { RedisClient } from "../../core/store/index.js";
 import type { WorkerSummary } from "../protocol.js";
 import { DEFAULT_TIMING } from "../timing.js";
-import { type GoneCoordinator, GoneCoordinators } from "./gone-coordinators.js";
+import {
+  type GoneCoordinator,
+  GoneCoordinators,
+  GoneRecord,
+  type RecordedGone,
+} from "./gone-coordinators.js";
 
 /** A distributor as the coordinator that hears its heartbeats describes it to the others. */
 export type HeardDistributor = {
@@ -96,6 +101,15 @@ export class CoordinatorPeers {
   private peers = new Map<string, CoordinatorView>();
   /** Those seen alive, then gone: listed as dead for the retention. */
   private readonly gone: GoneCoordinators;
+  /** The same, in the store: what a coordinator that starts lists gone before it. */
+  private readonly record: GoneRecord;
+  /** Read from the store at start, listed at the first tick (those alive then left out). */
+  private recorded: RecordedGone[] | null = null;
+  /** Sightings the store has not taken yet (it failed): written again at the next tick. */
+  private unrecorded: { went: Map<string, boolean>; alive: Set<string> } = {
+    went: new Map(),
+    alive: new Set(),
+  };
   /** Registered ids without a view, since when (monotonic ms). */
   private readonly missingSince = new Map<string, number>();
   private readonly pending: { ended: string[]; unplaced: string[]; watch: string[] } = {
@@ -113,12 +127,17 @@ export class CoordinatorPeers {
   private hadOthers = false;
 
   constructor(private readonly o: CoordinatorPeersOptions) {
-    this.gone = new GoneCoordinators(() => o.retentionMs ?? DEFAULT_TIMING.deadRetentionMs);
+    const retention = () => o.retentionMs ?? DEFAULT_TIMING.deadRetentionMs;
+    this.gone = new GoneCoordinators(retention);
+    this.record = new GoneRecord(o.store, retention);
   }
 
   async start(): Promise<void> {
     await this.o.store.subscribe(NEWS_CHANNEL, (_channel, data) => this.heard(data));
     this.subscribed = true;
+    // Those the others saw go before this one started (it restarted itself: alive again).
+    this.recorded = await this.record.read();
+    await this.record.alive([this.o.coordinatorId]);
     await this.tick();
   }
 
@@ -163,13 +182,51 @@ export class CoordinatorPeers {
     });
     // Alive at the last look and not now: dead — stopped when it said so (its last view, or its
     // registry entry removed as it left), else crashed (its view expired, its entry still there).
+    const { went, alive } = this.unrecorded;
     for (const [id, view] of this.peers)
-      if (!peers.has(id)) this.gone.went(view, stopping.has(id) || registry[id] === undefined, now);
-    for (const id of peers.keys()) this.gone.alive(id);
+      if (!peers.has(id)) {
+        const stopped = stopping.has(id) || registry[id] === undefined;
+        this.gone.went(view, stopped, now);
+        went.set(id, stopped);
+        alive.delete(id);
+      }
+    for (const id of peers.keys())
+      if (this.gone.alive(id)) {
+        alive.add(id);
+        went.delete(id);
+      }
+    // Gone before this one started, as the store says: listed for what is left of the retention.
+    for (const r of this.recorded ?? [])
+      if (r.view.id !== me.id && !peers.has(r.view.id) && !this.gone.has(r.view.id))
+        this.gone.went(r.view, r.stopped, now - r.ageMs);
+    this.recorded = null;
     this.gone.prune(now);
     this.peers = peers;
     if (peers.size > 0) this.hadOthers = true;
     if (forgotten.length > 0) await this.forget(forgotten);
+    await this.writeRecord();
+  }
+
+  /** Writes the sightings of this tick (and those the store failed to take before) to the store's record. */
+  private async writeRecord(): Promise<void> {
+    const { went, alive } = this.unrecorded;
+    if (went.size === 0 && alive.size === 0) return;
+    this.unrecorded = { went: new Map(), alive: new Set() };
+    const views = new Map(this.gone.list().map((g) => [g.view.id, g.view]));
+    try {
+      for (const [id, stopped] of went) {
+        const view = views.get(id);
+        if (view !== undefined) await this.record.went(view, stopped);
+        went.delete(id);
+      }
+      await this.record.alive([...alive]);
+      alive.clear();
+    } catch {
+      // The store failed: what is left is written at the next tick (one entry per coordinator at most).
+      for (const [id, stopped] of went)
+        if (!this.unrecorded.alive.has(id)) this.unrecorded.went.set(id, stopped);
+      for (const id of alive) if (!this.unrecorded.went.has(id)) this.unrecorded.alive.add(id);
+    }
   }
 
   /** Ids gone for long leave the registry (killed coordinators never remove themselves), so it stays small. */

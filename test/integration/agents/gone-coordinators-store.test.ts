@@ -1,0 +1,133 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { GoneRecord } from "../../../src/agents/coordinator/gone-coordinators.js";
+import { type CoordinatorAgent, RedisClient } from "../../../src/index.js";
+import { agentList } from "../../../src/server/coordinator-api.js";
+import { testEngines } from "../../helpers/engines.js";
+import { twoCoordinators } from "../../helpers/two-coordinators.js";
+import { until } from "../../helpers/wait.js";
+
+/**
+ * Several coordinators (SPEC "Several coordinators"): the coordinators seen gone are kept in the
+ * store (gone-coordinators-1.lua and its twin), so a coordinator that joins after one went, or
+ * restarts, lists the same dead coordinators — crashed or stopped — as those that saw them go.
+ * Before, each kept them in memory only, and the newcomer's GET /agents listed none of them.
+ */
+
+/** The coordinators `c` lists: `<id> <status>[ stopped]`, sorted. */
+function coordinators(c: CoordinatorAgent): string[] {
+  return agentList(c)
+    .filter((a) => a.tier === "coordinator")
+    .map((a) => `${a.id} ${a.status}${a.stopped === true ? " stopped" : ""}`)
+    .sort();
+}
+
+/** As kill -9: its timers stop, its view and leases are left to expire. */
+async function crash(c: CoordinatorAgent, frozen: Set<string>): Promise<void> {
+  frozen.add(c.agentId);
+  c.core.stop();
+  await c.cluster.stop({ release: false });
+  (c as unknown as { stopTimers(): void }).stopTimers();
+}
+
+describe.each(testEngines("gone-coordinators-store"))(
+  "coordinators seen gone, in the store ($name)",
+  (engine) => {
+    const stops: Array<() => Promise<unknown>> = [];
+    beforeAll(() => engine.setup(), 60_000);
+    afterEach(async () => {
+      for (const stop of stops.splice(0).reverse()) await stop().catch(() => {});
+    });
+    afterAll(() => engine.teardown());
+
+    it("a coordinator that joins later, or restarts, lists the dead coordinators as the others do", async () => {
+      const { c1, c2, router, coordinator } = await twoCoordinators(engine.config(), stops);
+      const c3 = coordinator("c3");
+      await c3.initialize();
+      stops.push(() => c3.cleanup());
+      await until(
+        "c1 and c2 list c3 alive",
+        () => [c1, c2].every((c) => coordinators(c).includes(`${c3.agentId} idle`)),
+        30_000,
+      );
+
+      await crash(c3, router.frozen);
+      await until(
+        "c1 and c2 list c3 dead",
+        () => [c1, c2].every((c) => coordinators(c).includes(`${c3.agentId} dead`)),
+        30_000,
+      );
+      await c2.cleanup();
+      await until(
+        "c1 lists c2 stopped",
+        () => coordinators(c1).includes(`${c2.agentId} dead stopped`),
+        30_000,
+      );
+
+      // Started after both went: it never saw them, and lists them as c1 does from its first tick.
+      const c4 = coordinator("c4");
+      await c4.initialize();
+      stops.push(() => c4.cleanup());
+      const expected = [
+        `${c1.agentId} idle`,
+        `${c2.agentId} dead stopped`,
+        `${c3.agentId} dead`,
+        `${c4.agentId} idle`,
+      ];
+      await until("c4 lists c1 alive", () => coordinators(c4).includes(`${c1.agentId} idle`), 30_000);
+      expect(coordinators(c4)).toEqual(expected);
+      await until("c1 lists c4 alive", () => coordinators(c1).includes(`${c4.agentId} idle`), 30_000);
+      expect(coordinators(c1)).toEqual(expected);
+
+      // c1 restarts under its id: it lists the same dead, and is alive again for c4.
+      await c1.cleanup();
+      const again = coordinator("c1");
+      await again.initialize();
+      stops.push(() => again.cleanup());
+      await until(
+        "the restarted c1 lists c4 alive",
+        () => coordinators(again).includes(`${c4.agentId} idle`),
+        30_000,
+      );
+      expect(coordinators(again)).toEqual(expected);
+      await until("c4 lists c1 alive again", () => coordinators(c4).includes(`${c1.agentId} idle`), 30_000);
+      expect(coordinators(c4)).toEqual(expected);
+      expect(
+        again.cluster.peers
+          .dead()
+          .map((g) => g.view.id)
+          .sort(),
+      ).toEqual([c2.agentId, c3.agentId]);
+    }, 180_000);
+
+    it("the record is bounded: an entry is read as the first sighting said, dropped after the retention, and the key expires unread", async () => {
+      const store = new RedisClient(engine.config());
+      expect(await store.connect()).toBe(true);
+      stops.push(() => store.disconnect());
+      let retentionMs = 600_000;
+      const record = new GoneRecord(store, () => retentionMs);
+      const view = (id: string) => ({
+        id,
+        url: null,
+        started_at: "2026-01-01T00:00:00.000Z",
+        shards: [3],
+        stats: { completed: 2 },
+        distributors: [],
+      });
+      await record.went(view("a"), false);
+      await record.went(view("a"), true);
+      await record.went(view("b"), false);
+      await record.alive(["b"]);
+      const [a, ...rest] = await record.read();
+      expect(rest).toEqual([]);
+      expect(a).toMatchObject({ view: { id: "a", shards: [], stats: { completed: 2 } }, stopped: true });
+      retentionMs = 50;
+      await until("the entries outlive no retention", async () => (await record.read()).length === 0);
+      // Nobody reads: the key itself expires a retention after its last write.
+      const other = new RedisClient(engine.config());
+      expect(await other.connect()).toBe(true);
+      stops.push(() => other.disconnect());
+      await new GoneRecord(other, () => 50).went(view("c"), false);
+      await until("the key expires", async () => !(await other.exists("coordinators:gone")));
+    });
+  },
+);
