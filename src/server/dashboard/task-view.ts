@@ -3,7 +3,7 @@ import type { CoordinatorAgent } from "../../agents/index.js";
 import type { TaskEvent } from "../../agents/observe/task-history.js";
 import { parseTraceparent } from "../../agents/observe/trace-context.js";
 import type { TaskDict } from "../../agents/protocol.js";
-import { type TimelineStep, timeline } from "./timeline.js";
+import { inTimeOrder, type TimelineStep, timeline } from "./timeline.js";
 
 /** One A2A message behind a task: request_id, and the request_id of the message that caused it for this task. */
 export type ChainLink = {
@@ -58,6 +58,9 @@ export async function taskView(coordinator: CoordinatorAgent, taskId: string): P
  * Messages carry batches of tasks, so a message's own metadata.parent_request_id cannot name
  * one cause per task; the chain is rebuilt per task from what the coordinator sent (assign_tasks)
  * and what came back beside the terminal task (the request_ids of its attempts' messages).
+ * Walked in time order (inTimeOrder), not in the order recorded: the retries come with the end,
+ * after a later reassignment was recorded, and the store's reassignments (another coordinator's)
+ * after everything this one saw.
  */
 export function messageChain(coordinatorId: string, events: TaskEvent[]): ChainLink[] {
   const links: ChainLink[] = [];
@@ -67,7 +70,7 @@ export function messageChain(coordinatorId: string, events: TaskEvent[]): ChainL
     links.push({ ...l, parent_request_id: cause });
     if (l.request_id) cause = l.request_id;
   };
-  for (const e of events) {
+  for (const e of inTimeOrder(events)) {
     if (e.event === "assigned") {
       cause = null; // a (re)assignment starts the task's path again
       distributor = e.distributor ?? null;

@@ -5,6 +5,23 @@ export type TimelineStep =
   | TaskEvent
   | { event: "started"; at: string; worker: string | null; attempt: number };
 
+/**
+ * The events in time order (a copy). Within one millisecond the order is the causal one
+ * (submitted first, the end last), then the order given: the sort is stable. Events come from
+ * more than one recorder (this coordinator, the store's reassignments written by another, the
+ * retries a distributor reports with the end), so the order recorded is not the order they
+ * happened in.
+ */
+export function inTimeOrder(events: TaskEvent[]): TaskEvent[] {
+  const time = (e: TaskEvent) => Date.parse(e.at) || 0;
+  const rank = (e: TaskEvent) =>
+    e.event === "submitted" ? 0 : e.event === "committed" || e.event === "abandoned" ? 2 : 1;
+  return events
+    .map((e, i) => ({ e, i }))
+    .sort((a, b) => time(a.e) - time(b.e) || rank(a.e) - rank(b.e) || a.i - b.i)
+    .map(({ e }) => e);
+}
+
 /** Events that end an attempt: the commit, an abandon, a failed attempt retried. */
 const endsAttempt = (e: TaskEvent, attempt: number) =>
   e.event === "committed" ||
@@ -22,15 +39,9 @@ const endsAttempt = (e: TaskEvent, attempt: number) =>
  * recorded.
  */
 export function timeline(events: TaskEvent[], task: TaskDict | null): TimelineStep[] {
-  const time = (e: TaskEvent) => Date.parse(e.at) || 0;
-  // Within one millisecond the order is the causal one: submitted first, the end last.
-  const rank = (e: TaskEvent) =>
-    e.event === "submitted" ? 0 : e.event === "committed" || e.event === "abandoned" ? 2 : 1;
   const steps: TimelineStep[] = [];
   let shown = 0; // the last attempt whose start is shown
-  for (const { e } of events
-    .map((e, i) => ({ e, i }))
-    .sort((a, b) => time(a.e) - time(b.e) || rank(a.e) - rank(b.e) || a.i - b.i)) {
+  for (const e of inTimeOrder(events)) {
     if (e.event === "reassigned" && e.started_at && e.attempt !== undefined && e.attempt > shown) {
       steps.push({ event: "started", at: e.started_at, worker: e.worker ?? null, attempt: e.attempt });
       shown = e.attempt;

@@ -29,6 +29,36 @@ describe("messageChain", () => {
     ]);
   });
 
+  it("walks the events in time order, not in the order recorded (retries come with the end; another coordinator's reassignment from the store comes last)", () => {
+    // As taskView gives them: this coordinator's trail (the retry on d1, reported with the end,
+    // appended after the second assignment), then the reassignment another coordinator recorded.
+    const recorded: TaskEvent[] = [
+      { event: "submitted", at: at(0) },
+      { event: "assigned", at: at(1), distributor: "d1", request_id: "r1" },
+      { event: "assigned", at: at(5), distributor: "d2", request_id: "r2" },
+      { event: "retried", at: at(2), attempt: 1, worker: "w1", error: "boom", via: ["x1", "y1"] },
+      { event: "committed", at: at(9), distributor: "d2", worker: "w2", request_id: "t1", via: ["x2", "y2"] },
+      { event: "reassigned", at: at(4), distributor: "d1" },
+    ];
+    const inOrder = [0, 1, 3, 5, 2, 4].map((i) => recorded[i]!);
+    expect(messageChain("c", recorded)).toEqual(messageChain("c", inOrder));
+    // The retry ran on d1, after d1's assignment: its messages are d1's, caused by r1.
+    expect(messageChain("c", recorded).slice(0, 3)).toEqual([
+      { kind: "assign_tasks", from: "c", to: "d1", request_id: "r1", parent_request_id: null, at: at(1) },
+      { kind: "execute_tasks", from: "d1", to: "w1", request_id: "x1", parent_request_id: "r1", at: null },
+      { kind: "task_results", from: "w1", to: "d1", request_id: "y1", parent_request_id: "x1", at: null },
+    ]);
+  });
+
+  it("keeps the order given for events of the same millisecond (the end after the rest)", () => {
+    const events: TaskEvent[] = [
+      { event: "committed", at: at(3), distributor: "d1", worker: "w1", request_id: "t1", via: ["x2", "y2"] },
+      { event: "assigned", at: at(3), distributor: "d1", request_id: "r1" },
+      { event: "retried", at: at(3), attempt: 1, worker: "w1", error: "boom", via: ["x1", "y1"] },
+    ];
+    expect(messageChain("c", events).map((l) => l.request_id)).toEqual(["r1", "x1", "y1", "x2", "y2", "t1"]);
+  });
+
   it("is empty for a task the coordinator only saw submitted", () => {
     expect(messageChain("c", [{ event: "submitted", at: at(0) }])).toEqual([]);
   });
