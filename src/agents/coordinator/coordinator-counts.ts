@@ -27,6 +27,7 @@ export type CoordinatorCountsOptions = {
 
 /** The counts the store keeps itself (CoordinatorCountsOptions.ended). */
 const STORE_COUNTED = ["submitted", "completed", "failed", "abandoned", "reassigned"] as const;
+const ENDS = ["completed", "failed", "abandoned"] as const;
 
 /**
  * The whole cluster's task counts, kept in the store (scripts/coordinator-counts-1.lua), so
@@ -39,7 +40,9 @@ const STORE_COUNTED = ["submitted", "completed", "failed", "abandoned", "reassig
  * ends (submitted, completed, failed, abandoned) and the reassignments are not taken from these
  * fields but from the store's own counts (`ended`): counted once each, where the task, its end
  * or its reassignment is recorded, whichever coordinator hears of it, or none; only the
- * coordinator's other counters come from the fields.
+ * coordinator's other counters come from the fields. A field leaves those out: what a field
+ * holds of them was counted by an earlier release (which did not count in the store), and is
+ * added to the store's counts, so a store upgraded from one goes on from there.
  */
 export class CoordinatorCounts {
   /** Bumped when this incarnation's field was folded: the next field. */
@@ -60,7 +63,17 @@ export class CoordinatorCounts {
   /** The cluster's totals: every other field as last read ("retired" holds this one's earlier fields), plus this one's counts now. */
   totals(): Counts {
     const totals = add({ ...this.others }, minus(this.o.counts(), this.base));
-    if (this.ends !== null) for (const k of STORE_COUNTED) totals[k] = this.ends[k] ?? 0;
+    if (this.ends === null) return totals;
+    // The store's counts, plus what fields written by an earlier release (which counted these
+    // itself; this one's fields leave them out) counted: a store upgraded from one goes on from
+    // there instead of restarting at 0.
+    for (const k of STORE_COUNTED) totals[k] = (this.ends[k] ?? 0) + (this.others[k] ?? 0);
+    // Every task that ended was recorded: one recorded before the store counted (an earlier
+    // release's) counts as submitted once its end is counted, so submitted is never less than the ends.
+    totals.submitted = Math.max(
+      totals.submitted ?? 0,
+      ENDS.reduce((sum, k) => sum + (totals[k] ?? 0), 0),
+    );
     return totals;
   }
 
@@ -69,6 +82,9 @@ export class CoordinatorCounts {
     // Folded meanwhile: at once under the next field (a tick later, a crash in between lost them).
     for (let attempt = 0; attempt < 2; attempt++) {
       const counts = minus(this.o.counts(), this.base);
+      // Counted by the store (`ended`): left out of the field, so that whatever a field holds of
+      // them was counted by an earlier release, which the store did not count (totals()).
+      if (this.o.ended !== undefined) for (const k of STORE_COUNTED) delete counts[k];
       const wrote = await this.run("write", this.field(), JSON.stringify(counts), this.created ? "0" : "1");
       if (wrote === 1) {
         this.created = true;
