@@ -184,6 +184,8 @@ export function agentList(coordinator: CoordinatorAgent): JsonObject[] {
       queued: coordinator.core.unplacedCount,
       done:
         coordinator.core.stats.completed + coordinator.core.stats.failed + coordinator.core.stats.abandoned,
+      // As the others list it (its view's url): every coordinator shows the same row for it.
+      url: coordinator.url,
       shards: coordinator.cluster.leases.owned(),
       ...storeDown(coordinator),
     },

@@ -310,7 +310,7 @@ export const agentInfo = named(
       .string()
       .nullable()
       .optional()
-      .describe("Where a distributor or another coordinator is reached (null in-process)."),
+      .describe("Where a distributor or a coordinator is reached (null in-process)."),
     shards: z
       .array(z.number().int().min(0))
       .optional()
