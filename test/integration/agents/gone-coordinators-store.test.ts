@@ -29,7 +29,7 @@ async function crash(c: CoordinatorAgent, frozen: Set<string>): Promise<void> {
   (c as unknown as { stopTimers(): void }).stopTimers();
 }
 
-describe.each(testEngines("gone-coordinators-store"))(
+describe.each(testEngines("gone-coordinators-store", { cluster: true }))(
   "coordinators seen gone, in the store ($name)",
   (engine) => {
     const stops: Array<() => Promise<unknown>> = [];
