@@ -141,7 +141,7 @@ export function runAttempt<T extends HandlerTask>(
     if (cancel !== undefined)
       unhook = cancel.onCancel(() => {
         reject(cancel.reason);
-        AttemptContext.abort(context, cancel.reason);
+        if (cancel.tellsHandler) AttemptContext.abort(context, cancel.reason);
       });
     pending.then(resolve, reject);
   }).then(
@@ -185,8 +185,8 @@ class AttemptContext implements HandlerContext {
   get signal(): AbortSignal {
     if (this.#controller === undefined) {
       this.#controller = new AbortController();
-      const reason = this.#options.cancel?.reason;
-      if (reason !== undefined) this.#controller.abort(reason);
+      const cancel = this.#options.cancel;
+      if (cancel?.reason !== undefined && cancel.tellsHandler) this.#controller.abort(cancel.reason);
     }
     return this.#controller.signal;
   }

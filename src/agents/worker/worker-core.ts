@@ -98,6 +98,7 @@ export class WorkerCore {
   private readonly replacements = new WeakSet<AttemptOutcomeWire>();
   private resendTimer: NodeJS.Timeout | undefined;
   private accepting = true;
+  private stopped = false;
   /** Attempts handed back, told on the next RETURNED_TOLD heartbeats (a lost one is not the last word). */
   private returned: Array<{ task_id: string; fence: number; told: number }> = [];
   /** Handlers' progress, coalesced: the latest value per attempt, sent at most every interval. */
@@ -121,12 +122,20 @@ export class WorkerCore {
     this.resendTimer ??= setInterval(() => this.resend(), this.options.resendMs).unref();
   }
 
+  /**
+   * Stops at once: nothing more is sent or started, and each attempt still running is let go
+   * (AttemptCancel.leave): its timer is cleared, so no timeout fires into its handler after the
+   * stop, and the handler is not told, as when the process exits (the distributor runs the task
+   * again). What is queued stays listed on the last heartbeat, for the distributor to move.
+   */
   stop(): void {
     clearInterval(this.resendTimer);
     this.resendTimer = undefined;
     this.accepting = false;
+    this.stopped = true;
     this.results.close();
     this.progress.stop();
+    for (const running of this.running.values()) running.cancel.leave();
   }
 
   get load(): number {
@@ -170,6 +179,7 @@ export class WorkerCore {
   }
 
   private pump(): void {
+    if (this.stopped) return;
     // An attempt whose handler answers at once is over when execute() returns: the loop goes on.
     while (this.running.size < this.options.capacity && this.backlog.length > 0) {
       this.execute(this.backlog.shift()!);

@@ -107,6 +107,11 @@ describe.each(testEngines("live", { cluster: true }))("progress and cancel on $n
     });
     progressMessages = 0;
     loseCoordinatorCancels = false;
+    // Each test reads only what its own attempts noted: an earlier engine's "graph-1" reason
+    // would pass the next engine's wait for its signal before its cancel had reached the handler.
+    seen.reasons.clear();
+    seen.durations.clear();
+    seen.gates.clear();
     const deliver = cluster.router.deliver.bind(cluster.router);
     cluster.router.deliver = (message: A2AMessage, ...rest) => {
       if (message.payload.event_type === "task_progress") progressMessages++;
