@@ -1,6 +1,6 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { ownershipTiming } from "../../../src/agents/coordinator/coordinator-cluster.js";
 import { CoordinatorPeers, type CoordinatorView } from "../../../src/agents/coordinator/coordinator-peers.js";
 import { ShardLeases } from "../../../src/agents/coordinator/shard-leases.js";
@@ -65,6 +65,10 @@ describe("several coordinators, without a store", () => {
   });
 
   it("a coordinator killed without leaving is dropped from the members once its view expires, and from the registry after 20 view TTLs", async () => {
+    // The monotonic clock (view expiry in the store, the registry's forgetting) moves only when
+    // the test moves it: a stall of the process between b's tick and a's read cannot expire a
+    // 20 ms view early. Timers stay real (the in-process store answers on setImmediate).
+    vi.useFakeTimers({ toFake: ["performance"] });
     const store = new RedisClient({ url: `memory://peers-${process.pid}`, keyPrefix: `p${Date.now()}:` });
     await store.connect();
     const view = (id: string): CoordinatorView => ({
@@ -91,16 +95,23 @@ describe("several coordinators, without a store", () => {
       await b.tick();
       await a.tick();
       expect(a.members()).toEqual(["a", "b"]);
-      await new Promise((r) => setTimeout(r, 40)); // b stops ticking: its view expires
+      vi.advanceTimersByTime(19); // b stops ticking: its view lives out its 20 ms
+      await a.tick();
+      expect(a.members()).toEqual(["a", "b"]);
+      vi.advanceTimersByTime(21); // and expires
       await a.tick();
       expect(a.members()).toEqual(["a"]);
       expect(Object.keys((await store.get("coordinators")) as object).sort()).toEqual(["a", "b"]);
-      await new Promise((r) => setTimeout(r, 20 * 20 + 20));
+      vi.advanceTimersByTime(20 * 20 - 20); // still listed a little before 20 view TTLs
+      await a.tick();
+      expect(Object.keys((await store.get("coordinators")) as object).sort()).toEqual(["a", "b"]);
+      vi.advanceTimersByTime(20 + 20);
       await a.tick();
       expect(Object.keys((await store.get("coordinators")) as object)).toEqual(["a"]);
       await b.tick(); // woken: it registers again
       expect(Object.keys((await store.get("coordinators")) as object).sort()).toEqual(["a", "b"]);
     } finally {
+      vi.useRealTimers();
       await store.disconnect();
     }
   });
