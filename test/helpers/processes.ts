@@ -20,8 +20,9 @@ export class TriadProcess {
   private readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   private listeners: Array<() => void> = [];
 
-  constructor(args: string[], env: Record<string, string | undefined> = {}) {
-    this.child = spawn(process.execPath, [TRIAD_BIN, ...args], {
+  /** `node`'s own arguments before `args`: `bin/triad`, or bin/triad behind a loader hook (["--import", hook, TRIAD_BIN]). */
+  constructor(args: string[], env: Record<string, string | undefined> = {}, script: string[] = [TRIAD_BIN]) {
+    this.child = spawn(process.execPath, [...script, ...args], {
       env: { ...process.env, ...env },
       stdio: ["pipe", "pipe", "pipe"],
     });
