@@ -9,7 +9,7 @@ import { until } from "../helpers/wait.js";
 
 /**
  * Ctrl-C or SIGTERM while the CLI's modules load (seconds on a loaded machine, before any
- * command hears a signal) stops the process at once, saying so on stderr, with exit 0; it ended
+ * command hears a signal) stops the process at once, saying so on stderr (an agent with exit 0); it ended
  * by the signal (130/143) with no word. A load hook holds the loading of one module (the CLI's
  * main, or the command's own module) until the test lets it go: the signal is sent while that
  * module loads, not at a guessed moment. The hook marks the hold by a file the test waits for.
@@ -52,39 +52,48 @@ describe("a signal while the CLI's modules load", () => {
     await proc?.kill();
   });
 
+  // An agent exits 0, as a signal during its start does; a short command that never ran exits as
+  // Node's default would (128 + the signal's number), so a script sees it did not run.
+  const DISTRIBUTOR = [
+    "distributor",
+    "--id",
+    "d-loading",
+    "--coordinator",
+    "http://127.0.0.1:9",
+    "--redis",
+    "redis://127.0.0.1:9",
+    "--port",
+    "0",
+  ];
+  const SUBMIT = ["submit", "--coordinator", "http://127.0.0.1:9", "--type", "echo"];
   it.each([
-    { signal: "SIGINT" as const, module: "/dist/cli/main.js" },
-    { signal: "SIGTERM" as const, module: "/dist/cli/commands/distributor.js" },
-  ])("$signal while $module loads: exit 0, saying it stops", async ({ signal, module }) => {
-    const dir = mkdtempSync(join(tmpdir(), "triad-hold-"));
-    const mark = join(dir, "held");
-    release = join(dir, "release");
-    // Nothing listens on these: the command must never get as far as using them.
-    proc = new TriadProcess(
-      [
-        "distributor",
-        "--id",
-        "d-loading",
-        "--coordinator",
-        "http://127.0.0.1:9",
-        "--redis",
-        "redis://127.0.0.1:9",
-        "--port",
-        "0",
-      ],
-      {
-        HOLD_MODULE: module,
-        HOLD_MARK: mark,
-        HOLD_RELEASE: release,
-        TRIAD_SECRET: randomBytes(32).toString("hex"),
-      },
-      ["--import", holdingHook(dir), TRIAD_BIN],
-    );
-    await until(`${module} is being loaded`, () => existsSync(mark) || !proc!.running, START_UP_MS);
-    expect(proc.running).toBe(true);
-    proc.signal(signal);
-    const end = await proc.exit(START_UP_MS);
-    expect(end).toEqual({ code: 0, signal: null });
-    expect(proc.output).toContain(`triad: ${signal} while loading: stopping`);
-  });
+    { signal: "SIGINT" as const, module: "/dist/cli/main.js", args: DISTRIBUTOR, code: 0 },
+    { signal: "SIGTERM" as const, module: "/dist/cli/commands/distributor.js", args: DISTRIBUTOR, code: 0 },
+    { signal: "SIGINT" as const, module: "/dist/cli/main.js", args: SUBMIT, code: 130 },
+    { signal: "SIGTERM" as const, module: "/dist/cli/commands/submit.js", args: SUBMIT, code: 143 },
+  ])(
+    "$signal while $module loads ($args.0): exit $code, saying it stops",
+    async ({ signal, module, args, code }) => {
+      const dir = mkdtempSync(join(tmpdir(), "triad-hold-"));
+      const mark = join(dir, "held");
+      release = join(dir, "release");
+      // Nothing listens on these: the command must never get as far as using them.
+      proc = new TriadProcess(
+        args,
+        {
+          HOLD_MODULE: module,
+          HOLD_MARK: mark,
+          HOLD_RELEASE: release,
+          TRIAD_SECRET: randomBytes(32).toString("hex"),
+        },
+        ["--import", holdingHook(dir), TRIAD_BIN],
+      );
+      await until(`${module} is being loaded`, () => existsSync(mark) || !proc!.running, START_UP_MS);
+      expect(proc.running).toBe(true);
+      proc.signal(signal);
+      const end = await proc.exit(START_UP_MS);
+      expect(end).toEqual({ code, signal: null });
+      expect(proc.output).toContain(`triad: ${signal} while loading: stopping`);
+    },
+  );
 });
