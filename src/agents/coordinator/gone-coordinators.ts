@@ -68,6 +68,8 @@ export class GoneRecord {
   constructor(
     private readonly store: RedisClient,
     private readonly retentionMs: () => number,
+    /** Entries kept at most (the oldest sightings dropped beyond). */
+    private readonly maxEntries = MAX_GONE,
   ) {}
 
   /** Records that `view.id` went (the first sighting's time is kept; `stopped` once anyone saw a graceful stop). */
@@ -76,7 +78,7 @@ export class GoneRecord {
     await this.store.runScript(
       goneCoordinatorsScript,
       [GONE_KEY],
-      ["went", retention, MAX_GONE, view.id, stopped ? "1" : "0", JSON.stringify(trimmed(view))],
+      ["went", retention, this.maxEntries, view.id, stopped ? "1" : "0", JSON.stringify(trimmed(view))],
     );
   }
 

@@ -128,6 +128,23 @@ describe.each(testEngines("gone-coordinators-store", { cluster: true }))(
       stops.push(() => other.disconnect());
       await new GoneRecord(other, () => 50).went(view("c"), false);
       await until("the key expires", async () => !(await other.exists("coordinators:gone")));
+
+      // At most maxEntries: the oldest sightings go first.
+      const third = new RedisClient(engine.config());
+      expect(await third.connect()).toBe(true);
+      stops.push(() => third.disconnect());
+      const bounded = new GoneRecord(third, () => 600_000, 2);
+      const seen: string[] = [];
+      for (const id of ["p", "q", "r", "s"]) {
+        await bounded.went(view(id), false);
+        seen.push(id);
+        // A new sighting is stamped no earlier than the one before (the store's clock, ms).
+        await until("the store's clock moves on", async () => {
+          const ages = (await bounded.read()).map((g) => g.ageMs);
+          return ages.every((age) => age > 0);
+        });
+      }
+      expect((await bounded.read()).map((g) => g.view.id).sort()).toEqual(seen.slice(-2).sort());
     });
   },
 );
