@@ -180,7 +180,7 @@ export class CoordinatorCore {
     const records = await this.o.ledger.getMany(ids);
     for (const record of inSubmissionOrder(records)) {
       if (record === null || isTerminalStatus(record.task.status)) continue;
-      this.rememberOpen(record.task.task_id, record.distributor);
+      this.opened(record.task.task_id, record.distributor);
       const holder = record.distributor === null ? undefined : this.directory.get(record.distributor);
       if (record.distributor !== null && holder !== undefined && holder.status !== "dead") continue;
       if (record.task.waiting_on?.length || this.placement.has(record.task.task_id)) continue;
@@ -258,7 +258,7 @@ export class CoordinatorCore {
     if (record === null || record.distributor !== null || record.task.status !== "pending") return;
     if (record.task.waiting_on?.length || this.schedule.holdsBack(record.task)) return;
     if (this.placement.has(taskId)) return;
-    this.rememberOpen(taskId, null);
+    this.opened(taskId, null);
     this.placement.hold(record.task);
     this.placement.schedule();
   }
@@ -298,9 +298,16 @@ export class CoordinatorCore {
     };
   }
 
+  /** An id known open is never in the recent window (recorded and opened forget its end first). */
   private rememberOpen(taskId: string, distributor: string | null = null): void {
     this.knownOpen.set(taskId, distributor);
     if (this.knownOpen.size > KNOWN_OPEN_LIMIT) this.knownOpen.delete(this.knownOpen.keys().next().value!);
+  }
+
+  /** rememberOpen of a task not just recorded by a submit here (which forgot the id's end itself). */
+  private opened(taskId: string, distributor: string | null = null): void {
+    this.recent.delete(taskId);
+    this.rememberOpen(taskId, distributor);
   }
 
   /** The seed's explicit path: place this task on this distributor. */
@@ -315,7 +322,7 @@ export class CoordinatorCore {
     if (created) {
       this.stats.submitted++;
       this.o.events?.submitted?.(task);
-      this.rememberOpen(task.task_id);
+      this.opened(task.task_id);
     } else this.o.events?.notRecorded?.(task);
     this.placement.drop(task.task_id);
     const assigned = await this.o.ledger.assign(task.task_id, distributorId);
@@ -429,7 +436,8 @@ export class CoordinatorCore {
         .then((settled) => settled && this.finished(task, here));
       return;
     }
-    const known = this.recent.has(task.task_id);
+    // Known open here: not in the recent window (rememberOpen), which is not looked in.
+    const known = !this.knownOpen.has(task.task_id) && this.recent.has(task.task_id);
     const firstHand = here && !known;
     if (firstHand) {
       if (task.status === "completed") this.stats.completed++;
@@ -480,10 +488,12 @@ export class CoordinatorCore {
    * it, and the monitor asks Redis about waiters that waited long); any other is read once.
    */
   waitForTask(taskId: string, timeoutMs = 30_000): Promise<TaskDict | null> {
-    const known = this.recent.get(taskId);
+    // Known open here: not in the recent window (rememberOpen), which is not looked in.
+    const open = this.knownOpen.has(taskId);
+    const known = open ? undefined : this.recent.get(taskId);
     if (known) return Promise.resolve(known);
     const waiting = this.waiters.wait(taskId, timeoutMs);
-    if (!this.knownOpen.has(taskId)) {
+    if (!open) {
       // It may have finished before we started waiting, or been submitted elsewhere: the others
       // are asked to tell of its end first, then the ledger is read (an end in between is heard).
       const read = () =>

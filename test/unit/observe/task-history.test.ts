@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { BoundedMap } from "../../../src/agents/observe/bounded-map.js";
 import { TaskHistory } from "../../../src/agents/observe/task-history.js";
 import type { TaskDict } from "../../../src/agents/protocol.js";
@@ -100,5 +100,40 @@ describe("BoundedMap", () => {
     expect(m.get("k99")).toEqual({ n: 99 });
     expect(m.delete("k99")).toBe(true);
     expect(m.has("k99")).toBe(false);
+  });
+  it("writes over a current key in place, and moves a key of the old generation (it lives longer)", () => {
+    const m = new BoundedMap<string, { n: number }>(4); // generations of 2
+    m.set("a", { n: 1 });
+    m.set("a", { n: 2 }); // in place: no new generation
+    m.set("b", { n: 3 }); // full: a and b are the old generation now
+    m.set("a", { n: 4 }); // moves a to the current one
+    m.set("c", { n: 5 }); // full again: b is dropped, a and c stay
+    expect([...m.entries()].map(([k, v]) => `${k}${v.n}`)).toEqual(["a4", "c5"]);
+    expect(m.size).toBe(2);
+  });
+
+  /** Map lookups and writes made by `run` on any Map (the call is synchronous: only the BoundedMap's). */
+  function mapOps(run: () => void): number {
+    const spies = (["get", "has", "set", "delete"] as const).map((name) => vi.spyOn(Map.prototype, name));
+    try {
+      run();
+      return spies.reduce((sum, spy) => sum + spy.mock.calls.length, 0);
+    } finally {
+      for (const spy of spies) spy.mockRestore();
+    }
+  }
+
+  it("costs one Map operation a generation at most: set() a new key two, an empty old generation none", () => {
+    const m = new BoundedMap<string, { n: number }>(10);
+    expect(mapOps(() => m.get("x"))).toBe(1); // the old generation is empty: not looked in
+    expect(mapOps(() => m.has("x"))).toBe(1);
+    expect(mapOps(() => m.delete("x"))).toBe(1);
+    expect(mapOps(() => m.set("a", { n: 1 }))).toBe(1);
+    for (let i = 0; i < 5; i++) m.add(`k${i}`, { n: i }); // a full generation: now the old one
+    expect(mapOps(() => m.set("b", { n: 2 }))).toBe(2); // written, and deleted from the old one
+    expect(mapOps(() => m.set("b", { n: 3 }))).toBe(1); // written over in place
+    expect(mapOps(() => m.get("x"))).toBe(2);
+    expect(m.get("b")).toEqual({ n: 3 });
+    expect(m.get("k0")).toEqual({ n: 0 });
   });
 });
