@@ -23,6 +23,8 @@ export type CoordinatorServerOptions = {
   maxBodyBytes?: number;
   /** The most the first A2A messages wait for the workers' first reports, ms (default 60 s, A2A_STARTUP_SETTLE_MS). */
   a2aStartupSettleMs?: number;
+  /** While no distributor has ever registered, how long the first A2A messages wait for one, ms (default 10 s, A2A_STARTUP_GRACE_MS). */
+  a2aStartupGraceMs?: number;
   /** Tasks GET /tasks/:id/graph walks at most (default MAX_GRAPH_NODES, 10,000; tests set fewer). */
   graphNodeLimit?: number;
   /** How long another coordinator has to answer for its recent-task window in GET /tasks (default 1000 ms). */
@@ -59,6 +61,7 @@ export function coordinatorHttp(
     counts: requests.a2a,
     maxBodyBytes: options.maxBodyBytes,
     startupSettleMs: options.a2aStartupSettleMs,
+    startupGraceMs: options.a2aStartupGraceMs,
     ...(options.logger && { logger: options.logger.child({ component: "a2a-gateway" }) }),
   });
   // The dashboard (GET /, its live event stream and task pages), behind the same token.

@@ -35,6 +35,14 @@ export const A2A_CARD_PATH = `/${AGENT_CARD_PATH}`;
  * message for a type no worker runs was taken on, to fail when the worker came.
  */
 export const A2A_STARTUP_SETTLE_MS = 60_000;
+/**
+ * While no distributor has ever registered (none in the store, none heard since), the first
+ * messages wait this long after the gateway starts for one to register, not the whole
+ * A2A_STARTUP_SETTLE_MS: a coordinator with no distributor at all held every message of its
+ * first minute for a minute. Once a distributor is known, its workers are waited for; once every
+ * distributor known is dead, nobody is.
+ */
+export const A2A_STARTUP_GRACE_MS = 10_000;
 
 export type A2AGatewayOptions = {
   /** With a token the JSON-RPC endpoint wants `Authorization: Bearer <token>`; the card stays public. */
@@ -50,6 +58,8 @@ export type A2AGatewayOptions = {
   maxBodyBytes?: number | undefined;
   /** The most the first messages wait for the workers' first reports, ms (A2A_STARTUP_SETTLE_MS). */
   startupSettleMs?: number | undefined;
+  /** The most the first messages wait for a first distributor to register, ms (A2A_STARTUP_GRACE_MS). */
+  startupGraceMs?: number | undefined;
 };
 
 /** A route for the coordinator's HTTP API: true when it served the request. */
@@ -117,7 +127,9 @@ export function createA2AGateway(coordinator: CoordinatorAgent, options: A2AGate
   // The card names the URL the client used to reach it, so it is right on every interface.
   const requestOrigin = new AsyncLocalStorage<string>();
 
-  const settleUntil = Date.now() + (options.startupSettleMs ?? A2A_STARTUP_SETTLE_MS);
+  const startedAt = Date.now();
+  const settleUntil = startedAt + (options.startupSettleMs ?? A2A_STARTUP_SETTLE_MS);
+  const noDistributorUntil = startedAt + (options.startupGraceMs ?? A2A_STARTUP_GRACE_MS);
   const textTaskType = options.textTaskType || undefined;
 
   const store = new TriadTaskStore(coordinator, options.apiToken);
@@ -131,6 +143,7 @@ export function createA2AGateway(coordinator: CoordinatorAgent, options: A2AGate
     accepting,
     signal: closing.signal,
     settleUntil,
+    noDistributorUntil,
     textTaskType,
   });
   const buses = new FollowingBusManager(async (taskId, bus) => {
@@ -139,7 +152,7 @@ export function createA2AGateway(coordinator: CoordinatorAgent, options: A2AGate
     if (task === undefined || state === undefined || TERMINAL_STATES.has(state)) return;
     await follower.follow(taskId, task.contextId, bus, state);
   }, accepting);
-  const cardOf = ({ types, workersKnown, settled }: ClusterTaskTypes) => {
+  const cardOf = ({ types, workersKnown, complete }: ClusterTaskTypes) => {
     const origin = options.publicUrl ?? requestOrigin.getStore() ?? coordinator.url ?? "http://localhost";
     return buildAgentCard({
       jsonRpcUrl: new URL(A2A_JSONRPC_PATH, origin).href,
@@ -148,7 +161,7 @@ export function createA2AGateway(coordinator: CoordinatorAgent, options: A2AGate
       taskTypes: workersKnown ? types : [...BUILTIN_TASK_TYPES],
       bearer: Boolean(options.apiToken),
       textTaskType,
-      partial: !settled,
+      partial: !complete,
     });
   };
   const card = () => cardOf(clusterTaskTypes(coordinator));
@@ -163,7 +176,7 @@ export function createA2AGateway(coordinator: CoordinatorAgent, options: A2AGate
     // has reported says it is partial and is not to be cached.
     agentCardRoute(async () => {
       const types = clusterTaskTypes(coordinator);
-      return { card: cardOf(types), partial: !types.settled };
+      return { card: cardOf(types), partial: !types.complete };
     }),
   );
   app.use(

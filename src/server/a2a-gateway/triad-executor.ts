@@ -9,7 +9,6 @@ import {
 import type { CoordinatorAgent } from "../../agents/index.js";
 import type { TaskDict } from "../../agents/protocol.js";
 import { isStoreUnavailable, isTriadError } from "../../core/errors.js";
-import { settledTaskTypes } from "./cluster-task-types.js";
 import { heldReferences } from "./held-references.js";
 import { inputOf } from "./input-message.js";
 import type { MessageClaims } from "./message-claims.js";
@@ -17,6 +16,7 @@ import { messageKeyOf } from "./message-keys.js";
 import { submitRefusals } from "./store-unavailable.js";
 import type { TaskFollower } from "./task-follower.js";
 import { readTaskInput } from "./task-input.js";
+import { judgeTaskType } from "./task-type-judge.js";
 import { agentMessage, TERMINAL_STATES, toA2ATask } from "./task-view.js";
 
 export type TriadExecutorOptions = {
@@ -32,6 +32,8 @@ export type TriadExecutorOptions = {
   signal: AbortSignal;
   /** Until then (epoch ms) a task type is judged only once every live worker has reported. */
   settleUntil: number;
+  /** Until then (epoch ms), while no distributor has ever registered, one is waited for. */
+  noDistributorUntil: number;
   /** Plain-text messages run as tasks of this type (--a2a-text-type). */
   textTaskType?: string | undefined;
 };
@@ -40,7 +42,7 @@ export type TriadExecutorOptions = {
  * The A2A side of a SendMessage: the message's data part becomes a Triad task whose id is the
  * A2A task id, and its progress is published until it is terminal. Input Triad cannot run is
  * refused (REJECTED, with the reason) before anything is recorded. Just after a start the
- * task type is judged once every live worker has reported what it runs (settledTaskTypes),
+ * task type is judged once every live worker has reported what it runs (judgeTaskType),
  * so neither a known type is refused nor an unknown one accepted for want of a heartbeat.
  */
 export class TriadExecutor implements AgentExecutor {
@@ -73,17 +75,12 @@ export class TriadExecutor implements AgentExecutor {
       return this.reject(bus, request.taskId, contextId, message, `unavailable, retry: ${err.message}`);
     }
     if (taskId !== request.taskId && (await this.answerSentBefore(taskId, request.context, bus))) return;
-    const { types, workersKnown } = await settledTaskTypes(
-      this.o.coordinator,
-      this.o.settleUntil,
-      this.o.signal,
-    );
-    if (workersKnown && !types.includes(input.taskType)) {
-      const why =
-        `unknown task type ${JSON.stringify(input.taskType)}: no live worker runs it ` +
-        `(this cluster runs ${types.join(", ") || "nothing yet"})`;
-      return this.reject(bus, taskId, contextId, message, why);
-    }
+    const unknown = await judgeTaskType(this.o.coordinator, input.taskType, {
+      settleUntil: this.o.settleUntil,
+      noDistributorUntil: this.o.noDistributorUntil,
+      signal: this.o.signal,
+    });
+    if (unknown !== null) return this.reject(bus, taskId, contextId, message, unknown);
     const task: TaskDict = {
       task_id: taskId,
       task_type: input.taskType,
