@@ -23,6 +23,7 @@ import { heldReferences } from "./held-references.js";
 import { refuseUnrunnable } from "./message-checks.js";
 import type { MessageClaims } from "./message-claims.js";
 import { noteMessageKey } from "./message-keys.js";
+import { requestTenants } from "./request-tenants.js";
 import { refusalError, StoreUnavailableError, submitRefusals } from "./store-unavailable.js";
 import { stateLabel, TERMINAL_STATES } from "./task-view.js";
 
@@ -34,6 +35,8 @@ import { stateLabel, TERMINAL_STATES } from "./task-view.js";
  * record is a JSON-RPC error that says "unavailable, retry" (StoreUnavailableError), not a
  * task that failed; a message sent again (its messageId) answers the task its first send
  * started (MessageClaims). A message's referenceTaskIds are not looked up (HeldReferences).
+ * Each request's A2A tenant is noted for the task store (RequestTenants): one tenant's tasks
+ * are not found by another's requests.
  */
 export class TriadRequestHandler extends DefaultRequestHandler {
   constructor(
@@ -51,14 +54,17 @@ export class TriadRequestHandler extends DefaultRequestHandler {
   }
 
   override getTask(params: GetTaskRequest, context: ServerCallContext): Promise<Task> {
+    requestTenants.note(context, params.tenant);
     return retryWhenUnavailable(super.getTask(params, context));
   }
 
   override listTasks(params: ListTasksRequest, context: ServerCallContext): Promise<ListTasksResponse> {
+    requestTenants.note(context, params.tenant);
     return retryWhenUnavailable(super.listTasks(params, context));
   }
 
   override cancelTask(params: CancelTaskRequest, context: ServerCallContext): Promise<Task> {
+    requestTenants.note(context, params.tenant);
     return retryWhenUnavailable(super.cancelTask(params, context));
   }
 
@@ -67,6 +73,7 @@ export class TriadRequestHandler extends DefaultRequestHandler {
     params: SubscribeToTaskRequest,
     context: ServerCallContext,
   ): AsyncGenerator<StreamResponse, void, undefined> {
+    requestTenants.note(context, params.tenant);
     const task = await retryWhenUnavailable(this.tasks.load(params.id, context));
     const state = task?.status?.state;
     if (state !== undefined && TERMINAL_STATES.has(state)) {
@@ -81,6 +88,7 @@ export class TriadRequestHandler extends DefaultRequestHandler {
     params: SendMessageRequest,
     context: ServerCallContext,
   ): Promise<Message | Task> {
+    requestTenants.note(context, params.tenant);
     await retryWhenUnavailable(refuseUnrunnable(params, this.tasks, context));
     this.claims.note(params, context);
     const key = noteMessageKey(params, context);
@@ -106,6 +114,7 @@ export class TriadRequestHandler extends DefaultRequestHandler {
     params: SendMessageRequest,
     context: ServerCallContext,
   ): AsyncGenerator<StreamResponse, void, undefined> {
+    requestTenants.note(context, params.tenant);
     await retryWhenUnavailable(refuseUnrunnable(params, this.tasks, context));
     this.claims.note(params, context);
     const key = noteMessageKey(params, context);

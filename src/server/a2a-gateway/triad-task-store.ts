@@ -1,6 +1,6 @@
 import { type ListTasksRequest, type ListTasksResponse, Task, TaskState } from "@a2a-js/sdk";
 import { RequestMalformedError } from "@a2a-js/sdk/errors";
-import type { TaskStore } from "@a2a-js/sdk/server";
+import type { ServerCallContext, TaskStore } from "@a2a-js/sdk/server";
 import type { CoordinatorAgent } from "../../agents/index.js";
 import type { TaskDict } from "../../agents/protocol.js";
 import { isStoreUnavailable } from "../../core/errors.js";
@@ -8,6 +8,7 @@ import type { JsonValue } from "../../core/json.js";
 import { MAX_TASK_ID_LENGTH } from "../../core/state/task-id.js";
 import { clusterFinished, endedAt } from "../cluster-tasks.js";
 import { contextDigest, RejectedTasks } from "./rejected-tasks.js";
+import { requestTenants } from "./request-tenants.js";
 import { stateOf, toA2ATask } from "./task-view.js";
 
 /** Open tasks looked at per ListTasks at most (the finished ones come from the coordinator's memory). */
@@ -32,9 +33,12 @@ export class TriadTaskStore implements TaskStore {
   /** The tasks refused before they became Triad tasks, for ListTasks. */
   private readonly rejected: RejectedTasks;
 
-  async save(task: Task): Promise<void> {
+  async save(task: Task, context?: ServerCallContext): Promise<void> {
     // Artifacts are derived from the record on every load; keeping a copy would only go stale.
-    const envelope = Task.toJSON({ ...task, artifacts: [] }) as JsonValue;
+    const envelope = Task.toJSON({ ...task, artifacts: [] }) as { [key: string]: JsonValue };
+    // The tenant the task was started for stays with it (a save no request noted keeps it).
+    const tenant = requestTenants.of(context) ?? (await this.stored(task.id).catch(() => undefined))?.tenant;
+    if (tenant) envelope[TENANT_FIELD] = tenant;
     const ttlSeconds = Math.max(1, Math.ceil(this.coordinator.ledger.retentionMs / 1000));
     try {
       await this.coordinator.store.set(envelopeKey(task.id), envelope, ttlSeconds);
@@ -49,15 +53,15 @@ export class TriadTaskStore implements TaskStore {
     }
   }
 
-  async load(taskId: string): Promise<Task | undefined> {
+  /** The task; undefined when unknown, or another tenant's than the request's (see RequestTenants). */
+  async load(taskId: string, context?: ServerCallContext): Promise<Task | undefined> {
     // Triad task ids are at most this long; anything longer is no task of ours.
     if (taskId.length > MAX_TASK_ID_LENGTH) return undefined;
-    const [record, envelope] = await Promise.all([
-      this.coordinator.core.getTask(taskId),
-      this.envelope(taskId),
-    ]);
-    if (record !== null) return toA2ATask(record, envelope);
-    return envelope;
+    const [record, stored] = await Promise.all([this.coordinator.core.getTask(taskId), this.stored(taskId)]);
+    const tenant = requestTenants.of(context);
+    if (tenant !== undefined && tenant !== (stored?.tenant ?? "")) return undefined;
+    if (record !== null) return toA2ATask(record, stored?.task);
+    return stored?.task;
   }
 
   /**
@@ -66,6 +70,7 @@ export class TriadTaskStore implements TaskStore {
    * (REJECTED: the newest MAX_REJECTED_LISTED of the ledger's retention, RejectedTasks).
    */
   async list(params: ListTasksRequest): Promise<ListTasksResponse> {
+    const tenant = typeof params.tenant === "string" ? params.tenant : "";
     const pageSize = params.pageSize ?? DEFAULT_PAGE_SIZE;
     const status =
       params.status !== undefined && params.status !== TaskState.TASK_STATE_UNSPECIFIED
@@ -89,13 +94,17 @@ export class TriadTaskStore implements TaskStore {
       const after = Date.parse(params.statusTimestampAfter);
       rows = rows.filter((r) => Date.parse(r.at) > after);
     }
+    // Every row's envelope is read: it says the tenant (a task without one is no tenant's).
     const envelopes = new Map<string, Task | undefined>();
     if (params.contextId) {
       const digest = contextDigest(params.contextId);
       // A refused task's digest must match before its envelope is read (then its id must).
       rows = rows.filter((r) => r.task !== undefined || r.context === digest);
-      const loaded = await Promise.all(rows.map((r) => this.envelope(r.id)));
-      for (const [i, r] of rows.entries()) envelopes.set(r.id, loaded[i]);
+    }
+    const loaded = await Promise.all(rows.map((r) => this.stored(r.id)));
+    for (const [i, r] of rows.entries()) envelopes.set(r.id, loaded[i]?.task);
+    rows = rows.filter((_r, i) => (loaded[i]?.tenant ?? "") === tenant);
+    if (params.contextId) {
       rows = rows.filter((r) => {
         const envelope = envelopes.get(r.id);
         const contextId = r.task !== undefined ? envelope?.contextId || r.id : envelope?.contextId;
@@ -111,7 +120,7 @@ export class TriadTaskStore implements TaskStore {
     const page = rows.slice(0, pageSize);
     const tasks = await Promise.all(
       page.map(async (row) => {
-        const envelope = envelopes.has(row.id) ? envelopes.get(row.id) : await this.envelope(row.id);
+        const envelope = envelopes.get(row.id);
         // A refused task is its envelope (no artifacts); one gone since the index was read is left out.
         if (row.task === undefined) return envelope;
         const view = toA2ATask(row.task, envelope);
@@ -145,14 +154,20 @@ export class TriadTaskStore implements TaskStore {
     return [...byId.values()];
   }
 
-  private async envelope(taskId: string): Promise<Task | undefined> {
+  /** The task's A2A envelope and the tenant it was started for ("" for none); undefined when there is none. */
+  private async stored(taskId: string): Promise<{ task: Task; tenant: string } | undefined> {
     const stored = await this.coordinator.store.get(envelopeKey(taskId));
-    return stored === null ? undefined : Task.fromJSON(stored);
+    if (stored === null) return undefined;
+    const tenant = (stored as { [TENANT_FIELD]?: unknown })[TENANT_FIELD];
+    return { task: Task.fromJSON(stored), tenant: typeof tenant === "string" ? tenant : "" };
   }
 }
 
 /** A task as ListTasks sorts and filters it: a Triad task (`task`), or one refused before (`context`). */
 type Row = { id: string; at: string; state: TaskState; task?: TaskDict; context?: string };
+
+/** Where an envelope keeps its task's tenant (beside the A2A Task's own fields; Task.fromJSON ignores it). */
+const TENANT_FIELD = "triad_tenant";
 
 function envelopeKey(taskId: string): string {
   return `a2a:task:${taskId}`;

@@ -1,0 +1,100 @@
+import { randomUUID } from "node:crypto";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { JsonValue, Task, TaskHandler } from "../../../src/index.js";
+import { type RunningServer, startCoordinatorServer } from "../../../src/server/coordinator-server.js";
+import { TestCluster } from "../../helpers/cluster.js";
+
+/**
+ * A2A requests name a `tenant`. The gateway serves none of its own, but a message's claim keeps
+ * tenants apart, and so do the reads: a task started for one tenant is not found by GetTask,
+ * ListTasks, CancelTask or SubscribeToTask sent for another tenant, or for none (TaskNotFound,
+ * as for a task that does not exist), and a task started without one is not another tenant's.
+ */
+
+type RpcAnswer = {
+  result?: { id?: string; task?: { id: string; status: { state: string } }; tasks?: Array<{ id: string }> };
+  error?: { code: number; message: string };
+};
+
+const TASK_NOT_FOUND = -32001;
+
+describe("A2A tenants: one tenant's tasks are not another's", () => {
+  let cluster: TestCluster;
+  let server: RunningServer;
+  let acmeTask = "";
+  let plainTask = "";
+
+  const rpc = async (method: string, params: Record<string, unknown>): Promise<RpcAnswer> => {
+    const res = await fetch(`${server.url}/a2a/jsonrpc`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "a2a-version": "1.0" },
+      body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, params }),
+    });
+    expect(res.status).toBe(200);
+    return (await res.json()) as RpcAnswer;
+  };
+
+  const sendFor = async (tenant: string | undefined): Promise<string> => {
+    const answer = await rpc("SendMessage", {
+      ...(tenant === undefined ? {} : { tenant }),
+      message: {
+        messageId: randomUUID(),
+        role: "ROLE_USER",
+        parts: [{ data: { task_type: "count", payload: { n: 1 } }, mediaType: "application/json" }],
+      },
+    });
+    expect(answer.error).toBeUndefined();
+    expect(answer.result?.task?.status.state).toBe("TASK_STATE_COMPLETED");
+    return answer.result!.task!.id;
+  };
+
+  beforeAll(async () => {
+    const count: TaskHandler<Task> = (task: Task): JsonValue => task.payload as JsonValue;
+    cluster = new TestCluster({ url: `memory://a2a-tenants-${process.pid}` }, { handlers: { count } });
+    await cluster.startCoordinator();
+    await cluster.startDistributor("d1");
+    await cluster.startWorker("w1", "d1");
+    await cluster.ready();
+    server = await startCoordinatorServer(cluster.coordinator, { port: 0, a2aStartupSettleMs: 0 });
+    acmeTask = await sendFor("acme");
+    plainTask = await sendFor(undefined);
+  });
+
+  afterAll(async () => {
+    await server?.close();
+    await cluster?.stop();
+  });
+
+  it("GetTask finds a task for its own tenant only", async () => {
+    expect((await rpc("GetTask", { id: acmeTask, tenant: "acme" })).result?.id).toBe(acmeTask);
+    for (const tenant of ["other", "", undefined]) {
+      const answer = await rpc("GetTask", { id: acmeTask, ...(tenant === undefined ? {} : { tenant }) });
+      expect(answer.result, `tenant ${tenant}`).toBeUndefined();
+      expect(answer.error?.code, `tenant ${tenant}`).toBe(TASK_NOT_FOUND);
+    }
+    expect((await rpc("GetTask", { id: plainTask })).result?.id).toBe(plainTask);
+    expect((await rpc("GetTask", { id: plainTask, tenant: "acme" })).error?.code).toBe(TASK_NOT_FOUND);
+  });
+
+  it("ListTasks lists a tenant's tasks to that tenant only", async () => {
+    const ids = async (tenant?: string) =>
+      ((await rpc("ListTasks", tenant === undefined ? {} : { tenant })).result?.tasks ?? []).map((t) => t.id);
+    const acme = await ids("acme");
+    expect(acme).toContain(acmeTask);
+    expect(acme).not.toContain(plainTask);
+    const none = await ids();
+    expect(none).toContain(plainTask);
+    expect(none).not.toContain(acmeTask);
+    const other = await ids("other");
+    expect(other).not.toContain(acmeTask);
+    expect(other).not.toContain(plainTask);
+  });
+
+  it("CancelTask and SubscribeToTask of another tenant's task are TaskNotFound", async () => {
+    expect((await rpc("CancelTask", { id: acmeTask, tenant: "other" })).error?.code).toBe(TASK_NOT_FOUND);
+    expect((await rpc("SubscribeToTask", { id: acmeTask })).error?.code).toBe(TASK_NOT_FOUND);
+    // Its own tenant still sees it, as it was.
+    const own = await rpc("GetTask", { id: acmeTask, tenant: "acme" });
+    expect(own.result?.id).toBe(acmeTask);
+  });
+});
