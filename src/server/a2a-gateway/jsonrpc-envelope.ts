@@ -41,6 +41,13 @@ export const A2A_METHODS: ReadonlySet<string> = new Set([
   "DeleteTaskPushNotificationConfig",
   "GetExtendedAgentCard",
 ]);
+/** The push-notification-config methods: the card says pushNotifications false, and each is -32003. */
+const PUSH_CONFIG_METHODS: ReadonlySet<string> = new Set([
+  "CreateTaskPushNotificationConfig",
+  "GetTaskPushNotificationConfig",
+  "ListTaskPushNotificationConfigs",
+  "DeleteTaskPushNotificationConfig",
+]);
 /** The methods whose `params.id` names a task. */
 const TASK_ID_METHODS: ReadonlySet<string> = new Set(["GetTask", "CancelTask", "SubscribeToTask"]);
 /** The methods whose `params.message` is the message sent. */
@@ -135,7 +142,13 @@ export function jsonRpcEnvelope(maxBodyBytes = DEFAULT_MAX_BODY_BYTES): RequestH
       return void res.status(400).json({ jsonrpc: "2.0", id: null, error });
     }
     const problem = envelopeProblem(req.body as unknown);
-    if (problem === null) return next();
+    if (problem === null) {
+      // Push notifications are not supported whatever a request names: one without params is
+      // answered so too (-32003), where the SDK said "Invalid method parameters." (-32602).
+      const body = req.body as { method: string; params?: unknown };
+      if (PUSH_CONFIG_METHODS.has(body.method) && body.params === undefined) body.params = {};
+      return next();
+    }
     // A notification (no id) is not answered, its error neither; a body that is no request
     // object at all (-32600) is no notification, and is.
     if (problem.code !== JSONRPC_ERROR.invalidRequest && isNotification(req.body)) {
