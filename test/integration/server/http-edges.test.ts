@@ -198,13 +198,19 @@ describe("every HTTP entry", () => {
       expect((await fetch(`${server.url}/tasks/...`)).status).toBe(200);
     });
 
-    it("a malformed percent-escape in /tasks/:id, /tasks/:id/cancel and /tasks/:id/history is a 400", async () => {
+    it("a malformed percent-escape (or an encoded lone surrogate) in /tasks/:id and its subpaths is a 400", async () => {
       for (const [method, target] of [
         ["GET", "/tasks/%E0%A4%A"],
         ["GET", "/tasks/%ZZ?wait=10"],
         ["POST", "/tasks/%E0%A4%A/cancel"],
         ["POST", "/tasks/%/cancel"],
         ["GET", "/tasks/%C0/history"],
+        // A lone surrogate, UTF-8-encoded (CESU): no well-formed id, refused before any lookup.
+        ["GET", "/tasks/%ED%A0%80"],
+        ["GET", "/tasks/a%ED%B0%80?wait=10"],
+        ["POST", "/tasks/%ED%A0%80/cancel"],
+        ["GET", "/tasks/%ED%A0%80/graph"],
+        ["GET", "/tasks/%ED%A0%80/events"],
       ] as const) {
         const a = await raw(server.port, method, target);
         expect(a.status, `${method} ${target}`).toBe(400);
