@@ -6,8 +6,19 @@ import { isTriadError } from "../core/errors.js";
  */
 const UNSENDABLE = new Set(["ERR_INVALID_MESSAGE", "ERR_INVALID_JSON", "ERR_A2A_TOO_LARGE"]);
 
+/**
+ * Whether `err` says the message was too large: over this agent's own body limit
+ * (ERR_A2A_TOO_LARGE, before it left), or refused by the peer as over the peer's
+ * (ERR_A2A_REJECTED, reason too_large: HTTP 413, the peer's `maxBodyBytes` smaller than ours).
+ * The peer refuses it the same every time: sending it again cannot help.
+ */
+export function isTooLarge(err: unknown): boolean {
+  if (isTriadError(err, "ERR_A2A_TOO_LARGE")) return true;
+  return isTriadError(err, "ERR_A2A_REJECTED") && err.details?.reason === "too_large";
+}
+
 export function isUnsendable(err: unknown): boolean {
-  return isTriadError(err) && UNSENDABLE.has(err.code);
+  return isTriadError(err) && (UNSENDABLE.has(err.code) || isTooLarge(err));
 }
 
 /**

@@ -19,6 +19,7 @@ import {
   type RemoteAgentInfo,
   WORKER_BACKLOG_PER_SLOT,
 } from "../protocol.js";
+import { isTooLarge } from "../split-send.js";
 import { resolveTiming, type Timing } from "../timing.js";
 import { UpstreamJoin } from "../upstream-join.js";
 import { UpstreamSilence } from "../upstream-silence.js";
@@ -245,6 +246,15 @@ export class WorkerAgent extends TriadAgent {
           task_id: job.task.task_id,
           fence: job.fence,
           checkpoint: transfer as unknown as JsonObject,
+        }).catch((err: unknown) => {
+          // Under this worker's limit and refused by the distributor's, a smaller one (413): the
+          // step would make the same state again, so not retried, as one over our own limit.
+          if (!isTooLarge(err)) throw err;
+          throw new TriadError(
+            "ERR_CHECKPOINT_TOO_LARGE",
+            `a checkpoint of thread ${job.task.task_id} is over the distributor's message limit (ERR_CHECKPOINT_TOO_LARGE: the graph's state must fit in a message to the distributor): ${(err as Error).message}`,
+            { retryable: false },
+          );
         }),
     });
   }

@@ -1,8 +1,9 @@
-import { isTriadError, TriadError } from "../../core/errors.js";
+import { TriadError } from "../../core/errors.js";
 import type { JsonObject } from "../../core/json.js";
 import type { A2AClient, A2AMessage } from "../../core/messaging/index.js";
 import type { TaskLedger } from "../ledger/task-ledger.js";
 import { type DependencyOutcome, type DispatchedTask, dispatchedTask, type PayloadOf } from "../protocol.js";
+import { isTooLarge } from "../split-send.js";
 
 /**
  * A join's dependencies' results when they do not fit in its job.
@@ -94,8 +95,9 @@ export async function answerFetch(
 
 /**
  * Answers a worker's fetch_dependencies `request` (its payload `p`) with a RESPONSE. A reply
- * the transport refuses as too large goes again with its first result alone; when even that
- * cannot go, the worker is told ERR_DEPENDENCY_TOO_LARGE (that result never reaches it).
+ * refused as too large (over this distributor's limit, or the worker's 413 when its limit is the
+ * smaller) goes again with its first result alone; when even that cannot go, the worker is told
+ * ERR_DEPENDENCY_TOO_LARGE (that result never reaches it) instead of waiting out its fetch.
  */
 export async function serveFetch(
   o: { ledger: TaskLedger; distributorId: string; a2a: A2AClient },
@@ -111,12 +113,12 @@ export async function serveFetch(
   try {
     return await reply({ dependencies: answer.dependencies }, true);
   } catch (err) {
-    if (!isTriadError(err, "ERR_A2A_TOO_LARGE")) throw err;
+    if (!isTooLarge(err)) throw err;
     if (ids.length > 1) {
       const first = { [ids[0]!]: answer.dependencies[ids[0]!]! };
       const sent = await reply({ dependencies: first }, true).then(
         () => true,
-        (e: unknown) => (isTriadError(e, "ERR_A2A_TOO_LARGE") ? false : Promise.reject(e)),
+        (e: unknown) => (isTooLarge(e) ? false : Promise.reject(e)),
       );
       if (sent) return;
     }
