@@ -41,6 +41,9 @@ export type AgentKeysConfig = {
 };
 
 export const ED25519_PREFIX = "ed25519:";
+/** Characters of a signature: `ed25519:` and 86 of base64url (64 bytes); 64 hex digits (HMAC-SHA256). */
+export const ED25519_SIGNATURE_LENGTH = ED25519_PREFIX.length + 86;
+export const HMAC_SIGNATURE_LENGTH = 64;
 const ED25519_SIGNATURE = /^ed25519:[A-Za-z0-9_-]{86}$/;
 const HMAC_SIGNATURE = /^[0-9a-f]{64}$/;
 /** The key id reported in stats().verifiedByKey for messages verified by an agent's own key. */

@@ -4,6 +4,8 @@ import type { JsonValue } from "../json.js";
 import {
   AgentKeySigner,
   AgentKeyVerifier,
+  ED25519_SIGNATURE_LENGTH,
+  HMAC_SIGNATURE_LENGTH,
   keyringVerifier,
   type MessageSigner,
   type MessageVerifier,
@@ -30,7 +32,7 @@ import {
   deliverInProcess,
   type RouterEndpoint,
 } from "./router.js";
-import { withSignature } from "./signed-line.js";
+import { signedLineBytes, withSignature } from "./signed-line.js";
 import { formatTimestamp } from "./timestamp.js";
 import { type A2AMessage, MessageType } from "./types.js";
 
@@ -74,6 +76,8 @@ export class A2AClient implements RouterEndpoint {
   private httpFallback: A2AConfig["httpFallback"];
   /** See A2AConfig.payloadCodec. */
   private readonly payloadCodec: PayloadCodec | undefined;
+  /** What a signature adds to a message's canonical text on the wire (see signedLineBytes). */
+  private readonly signatureBytes: number;
   private sequence = 0;
   private sent = 0;
   private closed = false;
@@ -91,9 +95,11 @@ export class A2AClient implements RouterEndpoint {
       this.signer = new AgentKeySigner(config.agentKeys.privateKey);
       this.verifier = new AgentKeyVerifier(config.agentKeys.directory);
       this.directory = config.agentKeys.directory;
+      this.signatureBytes = signedLineBytes(ED25519_SIGNATURE_LENGTH);
     } else {
       this.signer = this.keyring;
       this.verifier = keyringVerifier(this.keyring);
+      this.signatureBytes = signedLineBytes(HMAC_SIGNATURE_LENGTH);
     }
     this.replayCache = new ReplayCache({
       capacity: c.replayCacheSize,
@@ -135,6 +141,9 @@ export class A2AClient implements RouterEndpoint {
    * `signature` "" and no text: only checked as plain JSON — unless it is also `handedOver`: the
    * agent built it for this message from values checked where they came in (the router checks
    * it instead while it freezes handed-over messages, as the test suite has it do).
+   * `maxBytes`: the body limit of the HTTP peer it goes to, checked on that canonical text before
+   * it is signed (ERR_A2A_TOO_LARGE, as the send queue would refuse it): a message too large to go
+   * costs one serialisation and no signature.
    */
   private signed(
     recipient: string,
@@ -143,6 +152,7 @@ export class A2AClient implements RouterEndpoint {
     parentRequestId: string | null,
     unsigned = false,
     handedOver = false,
+    maxBytes?: number,
   ): { message: A2AMessage; text: string | undefined } {
     if (typeof recipient !== "string" || recipient.length === 0 || recipient.length > MAX_ID_LENGTH) {
       throw invalidMessage(`recipient must be a non-empty string of at most ${MAX_ID_LENGTH} characters`);
@@ -187,6 +197,10 @@ export class A2AClient implements RouterEndpoint {
       text = canonicalJsonWithout(message, "signature");
     } catch (err) {
       throw invalidMessage(jsonProblem(payload, "payload") ?? (err as Error).message);
+    }
+    if (maxBytes !== undefined) {
+      const bytes = Buffer.byteLength(text) + this.signatureBytes;
+      if (bytes + 2 > maxBytes) throw tooLarge(bytes, maxBytes);
     }
     this.sequence = sequence;
     message.signature = this.signer.sign(text);
@@ -298,7 +312,15 @@ export class A2AClient implements RouterEndpoint {
       throw new TriadError("ERR_INVALID_ARGUMENT", `timeoutMs must be a positive number (got ${timeoutMs})`);
     }
     const unsigned = this.unsignedTo(recipient);
-    const { message: request, text } = this.signed(recipient, payload, MessageType.REQUEST, null, unsigned);
+    const { message: request, text } = this.signed(
+      recipient,
+      payload,
+      MessageType.REQUEST,
+      null,
+      unsigned,
+      false,
+      this.httpLimit(recipient, unsigned),
+    );
     const requestId = request.metadata.request_id;
     const response = this.pending.open(requestId, recipient, timeoutMs);
     this.deliver(request, timeoutMs, text, unsigned).catch((err: Error) => this.pending.fail(requestId, err));
@@ -484,10 +506,21 @@ export class A2AClient implements RouterEndpoint {
     // For a peer in another process that reads it, the payload goes in its shorter form.
     const body =
       codec !== undefined && this.http.decodes(recipient, codec.name) ? codec.encode(payload) : payload;
-    const { message, text } = this.signed(recipient, body, type, parentRequestId, unsigned, handOver);
+    const limit = this.httpLimit(recipient, unsigned);
+    const { message, text } = this.signed(recipient, body, type, parentRequestId, unsigned, handOver, limit);
     await this.deliver(message, timeoutMs, text, unsigned, handOver);
     return message;
   }
+
+  /** The body limit a signed message to `recipient` is held to: over HTTP only (the router has none). */
+  private httpLimit(recipient: string, unsigned: boolean): number | undefined {
+    return !unsigned && this.http.hasPeer(recipient) ? this.config.maxBodyBytes : undefined;
+  }
+}
+
+/** The send queue's refusal of a message over the body limit (./http/peer-link.ts), word for word. */
+function tooLarge(bytes: number, limit: number): TriadError {
+  return new TriadError("ERR_A2A_TOO_LARGE", `message of ${bytes} bytes is over the body limit of ${limit}`);
 }
 
 function invalidMessage(detail: string): TriadError {

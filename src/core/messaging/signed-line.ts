@@ -16,6 +16,15 @@ const TYPE_MEMBER = ',"type":"';
 const SIGNATURE_MEMBER = ',"signature":"';
 
 /**
+ * What a signature of `signatureLength` characters adds to the text it covers, written as
+ * withSignature writes it (`,"signature":"…"`): the message's bytes on the wire, counted before
+ * it is signed.
+ */
+export function signedLineBytes(signatureLength: number): number {
+  return SIGNATURE_MEMBER.length + signatureLength + 1;
+}
+
+/**
  * `text` (a message's canonical JSON without its signature) with `signature` in its place;
  * undefined when that cannot be written so (the caller then serialises the message object).
  */
