@@ -1,12 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { DistributorDirectory } from "../../../src/agents/coordinator/distributor-directory.js";
 import {
   DistributorRoster,
   stoppedDistributors,
 } from "../../../src/agents/coordinator/distributor-roster.js";
-import { TaskLedger } from "../../../src/agents/ledger/task-ledger.js";
-import { RedisClient } from "../../../src/index.js";
 import { testEngines } from "../../helpers/engines.js";
+import { ledgerOn } from "../../helpers/ledger-on.js";
 
 /**
  * The distributors' registry and their stopped marks change in one step
@@ -17,21 +16,14 @@ import { testEngines } from "../../helpers/engines.js";
 describe.each(testEngines("distributor-registry", { cluster: true }))(
   "the distributors' registry on $name",
   (engine) => {
-    const clients: RedisClient[] = [];
-    beforeAll(() => engine.setup(), 60_000);
-    afterAll(async () => {
-      for (const c of clients) await c.disconnect();
-      await engine.teardown();
-    });
+    const open = ledgerOn(engine);
 
     it("marks a graceful stop beside the registry entry, for a coordinator that restores it", async () => {
-      const store = new RedisClient(engine.config());
-      expect(await store.connect()).toBe(true);
-      clients.push(store);
+      const { store, ledger } = await open();
       const roster = () =>
         new DistributorRoster({
           store,
-          ledger: new TaskLedger(store),
+          ledger,
           directory: new DistributorDirectory(),
           timing: { deadRetentionMs: 0 },
         });
@@ -50,7 +42,7 @@ describe.each(testEngines("distributor-registry", { cluster: true }))(
       const directory = new DistributorDirectory();
       await new DistributorRoster({
         store,
-        ledger: new TaskLedger(store),
+        ledger,
         directory,
         timing: { deadRetentionMs: 0 },
       }).restore();
@@ -69,7 +61,7 @@ describe.each(testEngines("distributor-registry", { cluster: true }))(
       const forgetting = new DistributorDirectory();
       const forget = new DistributorRoster({
         store,
-        ledger: new TaskLedger(store),
+        ledger,
         directory: forgetting,
         timing: { deadRetentionMs: 0 },
       });

@@ -1,8 +1,7 @@
 import { createClient } from "redis";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { TaskLedger } from "../../../src/agents/ledger/task-ledger.js";
-import { RedisClient } from "../../../src/index.js";
+import { describe, expect, it } from "vitest";
 import { type TestEngine, testEngines } from "../../helpers/engines.js";
+import { ledgerOn } from "../../helpers/ledger-on.js";
 
 /**
  * The store counts each task's end once, in the step that records it (open_end, the ledger's
@@ -10,18 +9,10 @@ import { type TestEngine, testEngines } from "../../helpers/engines.js";
  * counts each new task once too (submitted, in submit-tasks): a second submit counts nothing.
  */
 describe.each(testEngines("end-counts", { cluster: true }))("the ledger's end counts on $name", (engine) => {
-  const clients: RedisClient[] = [];
-  beforeAll(() => engine.setup(), 60_000);
-  afterAll(async () => {
-    for (const c of clients) await c.disconnect();
-    await engine.teardown();
-  });
+  const open = ledgerOn(engine);
 
   it("counts completed, failed and abandoned ends once each, over every shard", async () => {
-    const store = new RedisClient(engine.config());
-    expect(await store.connect()).toBe(true);
-    clients.push(store);
-    const l = new TaskLedger(store);
+    const { ledger: l } = await open();
     expect(await l.endCounts()).toEqual({});
     const task = (taskId: string, maxRetries = 0) => ({
       taskId,
@@ -66,10 +57,7 @@ describe.each(testEngines("end-counts", { cluster: true }))("the ledger's end co
   });
 
   it("counts the tasks of one batched call, over several shards and statuses, once each", async () => {
-    const store = new RedisClient(engine.config());
-    expect(await store.connect()).toBe(true);
-    clients.push(store);
-    const l = new TaskLedger(store);
+    const { ledger: l } = await open();
     const task = (taskId: string) => ({
       taskId,
       taskType: "echo",

@@ -1,12 +1,13 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { InputLedger } from "../../../src/agents/input/input-ledger.js";
 import { shardOf, shardTag } from "../../../src/agents/ledger/shards.js";
-import { type NewTask, TaskLedger } from "../../../src/agents/ledger/task-ledger.js";
+import type { NewTask, TaskLedger } from "../../../src/agents/ledger/task-ledger.js";
 import { DueSweeper } from "../../../src/agents/schedule-controls/due-sweeper.js";
 import { type CascadeItem, CascadeLedger } from "../../../src/agents/workflow/cascade-ledger.js";
-import { RedisClient } from "../../../src/index.js";
+import type { RedisClient } from "../../../src/index.js";
 import { testEngines } from "../../helpers/engines.js";
 import { dumpScript } from "../../helpers/fuzz/twin-stores.js";
+import { ledgerOn } from "../../helpers/ledger-on.js";
 
 /**
  * The invariant of every store script that ends a task (completed, failed for good, canceled,
@@ -60,18 +61,10 @@ async function keysNaming(store: RedisClient, ledger: TaskLedger, id: string): P
 }
 
 describe.each(testEngines("end-paths", { cluster: true }))("an ended task's open sets on $name", (engine) => {
-  const clients: RedisClient[] = [];
-  beforeAll(() => engine.setup(), 60_000);
-  afterAll(async () => {
-    for (const c of clients) await c.disconnect();
-    await engine.teardown();
-  });
+  const openLedger = ledgerOn(engine);
 
   it("every end path leaves delayed, expiring, input_due, waiting, wait:, dist: and the open index", async () => {
-    const store = new RedisClient(engine.config());
-    expect(await store.connect()).toBe(true);
-    clients.push(store);
-    const ledger = new TaskLedger(store, { retentionSeconds: 60 });
+    const { store, ledger } = await openLedger({ retentionSeconds: 60 });
     const inputs = new InputLedger(store, ledger);
     const cascade = new CascadeLedger(store, ledger);
     const expiredIds: string[] = [];

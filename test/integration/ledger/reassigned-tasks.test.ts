@@ -1,8 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { reassignedEvents, takeOff } from "../../../src/agents/coordinator/reassignments.js";
-import { TaskLedger } from "../../../src/agents/ledger/task-ledger.js";
-import { RedisClient } from "../../../src/index.js";
 import { testEngines } from "../../helpers/engines.js";
+import { ledgerOn } from "../../helpers/ledger-on.js";
 
 /**
  * Taking a dead distributor's open tasks off it is one step in the store (reassigned-tasks-1.lua
@@ -12,18 +11,10 @@ import { testEngines } from "../../helpers/engines.js";
 describe.each(testEngines("reassigned-tasks", { cluster: true }))(
   "reassignments in the store on $name",
   (engine) => {
-    const clients: RedisClient[] = [];
-    beforeAll(() => engine.setup(), 60_000);
-    afterAll(async () => {
-      for (const c of clients) await c.disconnect();
-      await engine.teardown();
-    });
+    const open = ledgerOn(engine);
 
     it("counts and records each task taken off a dead distributor once, with the attempt it ended", async () => {
-      const store = new RedisClient(engine.config());
-      expect(await store.connect()).toBe(true);
-      clients.push(store);
-      const l = new TaskLedger(store);
+      const { ledger: l } = await open();
       const task = (taskId: string) => ({
         taskId,
         taskType: "echo",

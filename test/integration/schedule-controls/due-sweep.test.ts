@@ -1,10 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type NewTask, TaskLedger } from "../../../src/agents/ledger/task-ledger.js";
+import { describe, expect, it } from "vitest";
+import type { NewTask, TaskLedger } from "../../../src/agents/ledger/task-ledger.js";
 import { DueSweeper } from "../../../src/agents/schedule-controls/due-sweeper.js";
 import { sweepDue } from "../../../src/agents/schedule-controls/schedule-scripts.js";
 import { delayUntil } from "../../../src/agents/schedule-controls/task-schedule.js";
-import { RedisClient } from "../../../src/index.js";
+import type { RedisClient } from "../../../src/index.js";
 import { testEngines } from "../../helpers/engines.js";
+import { ledgerOn } from "../../helpers/ledger-on.js";
 
 /**
  * The scheduling keys in the store, on each engine: the submit script records priority, run_at
@@ -28,13 +29,8 @@ const task = (over: Partial<NewTask> = {}): NewTask => ({
 const at = (ms: number) => new Date(Date.now() + ms).toISOString();
 
 describe.each(testEngines("due-sweep", { cluster: true }))("due sweep on $name", (engine) => {
-  const clients: RedisClient[] = [];
-  async function open() {
-    const store = new RedisClient(engine.config());
-    expect(await store.connect()).toBe(true);
-    clients.push(store);
-    return { store, ledger: new TaskLedger(store, { retentionSeconds: 60 }) };
-  }
+  const openLedger = ledgerOn(engine);
+  const open = () => openLedger({ retentionSeconds: 60 });
   function sweeper(store: RedisClient, ledger: TaskLedger) {
     const released: string[] = [];
     const expired: string[] = [];
@@ -47,11 +43,6 @@ describe.each(testEngines("due-sweep", { cluster: true }))("due sweep on $name",
     });
     return { s, released, expired };
   }
-  beforeAll(() => engine.setup(), 60_000);
-  afterAll(async () => {
-    for (const c of clients) await c.disconnect();
-    await engine.teardown();
-  });
 
   it("records the keys only when given; a plain task's dict has none of them", async () => {
     const { ledger } = await open();

@@ -1,8 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type NewTask, TaskLedger } from "../../../src/agents/ledger/task-ledger.js";
+import { describe, expect, it } from "vitest";
+import type { NewTask } from "../../../src/agents/ledger/task-ledger.js";
 import { CascadeLedger } from "../../../src/agents/workflow/cascade-ledger.js";
-import { RedisClient } from "../../../src/index.js";
 import { testEngines } from "../../helpers/engines.js";
+import { ledgerOn } from "../../helpers/ledger-on.js";
 
 /**
  * The cancel cascade's scripts on each engine (Lua and its memory twin alike): a task is marked
@@ -24,18 +24,10 @@ const task = (): NewTask => ({
 describe.each(testEngines("cascade-ledger", { cluster: true }))(
   "cancel cascade scripts on $name",
   (engine) => {
-    const clients: RedisClient[] = [];
-    beforeAll(() => engine.setup(), 60_000);
-    afterAll(async () => {
-      for (const c of clients) await c.disconnect();
-      await engine.teardown();
-    });
+    const open = ledgerOn(engine);
 
     it("marks once, keeps the reason, and moves ids on and off the frontier", async () => {
-      const store = new RedisClient(engine.config());
-      expect(await store.connect()).toBe(true);
-      clients.push(store);
-      const ledger = new TaskLedger(store);
+      const { store, ledger } = await open();
       const cascade = new CascadeLedger(store, ledger);
       const tasks = Array.from({ length: 6 }, task);
       for (const t of tasks) expect(await ledger.submit(t)).toBe(true);

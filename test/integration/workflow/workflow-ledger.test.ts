@@ -1,9 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { shardOf, shardTag } from "../../../src/agents/ledger/shards.js";
-import { type NewTask, TaskLedger } from "../../../src/agents/ledger/task-ledger.js";
+import type { NewTask, TaskLedger } from "../../../src/agents/ledger/task-ledger.js";
 import { WorkflowKeeper } from "../../../src/agents/workflow/workflow-keeper.js";
-import { RedisClient } from "../../../src/index.js";
 import { testEngines } from "../../helpers/engines.js";
+import { ledgerOn } from "../../helpers/ledger-on.js";
 
 /**
  * The workflow scripts' promises, on each engine: a "dependency ended" notice is idempotent (a
@@ -24,18 +24,8 @@ const task = (over: Partial<NewTask> = {}): NewTask => ({
 });
 
 describe.each(testEngines("workflow-ledger", { cluster: true }))("workflow scripts on $name", (engine) => {
-  const clients: RedisClient[] = [];
-  async function open(retentionSeconds = 60) {
-    const store = new RedisClient(engine.config());
-    expect(await store.connect()).toBe(true);
-    clients.push(store);
-    return { store, ledger: new TaskLedger(store, { retentionSeconds }) };
-  }
-  beforeAll(() => engine.setup(), 60_000);
-  afterAll(async () => {
-    for (const c of clients) await c.disconnect();
-    await engine.teardown();
-  });
+  const openLedger = ledgerOn(engine);
+  const open = (retentionSeconds = 60) => openLedger({ retentionSeconds });
 
   async function run(ledger: TaskLedger, id: string): Promise<void> {
     expect(await ledger.assign(id, "d1")).toBe(true);
