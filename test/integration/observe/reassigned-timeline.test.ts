@@ -1,8 +1,7 @@
 import { describe, expect, it } from "vitest";
-import type { Task } from "../../../src/index.js";
 import { taskView } from "../../../src/server/dashboard/task-view.js";
-import { FAST } from "../../helpers/cluster.js";
 import { clusterPerTest, testEngines } from "../../helpers/engines.js";
+import { heldFirstAttempt } from "../../helpers/held-first-attempt.js";
 import { until } from "../../helpers/wait.js";
 
 /**
@@ -15,21 +14,7 @@ describe.each(testEngines("reassigned-timeline"))("a reassigned task's timeline 
   const cluster = clusterPerTest(engine);
 
   it("shows the attempt that ran on the dead distributor's worker, then the one that committed", async () => {
-    let release = () => {};
-    const gate = new Promise<void>((r) => {
-      release = r;
-    });
-    const ranOn: string[] = [];
-    const c = cluster({
-      timing: FAST,
-      handlers: {
-        held: async (task: Task) => {
-          ranOn.push(task.assignedTo ?? "?");
-          if (ranOn.length === 1) await gate; // the first attempt never ends
-          return { ok: true };
-        },
-      },
-    });
+    const { c, ranOn, release } = heldFirstAttempt(cluster);
     try {
       await c.startCoordinator();
       const d1 = await c.startDistributor("d1");

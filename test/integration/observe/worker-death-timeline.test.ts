@@ -3,6 +3,7 @@ import type { Task } from "../../../src/index.js";
 import { taskView } from "../../../src/server/dashboard/task-view.js";
 import { FAST } from "../../helpers/cluster.js";
 import { clusterPerTest, testEngines } from "../../helpers/engines.js";
+import { heldFirstAttempt } from "../../helpers/held-first-attempt.js";
 import { until } from "../../helpers/wait.js";
 
 /**
@@ -16,21 +17,7 @@ describe.each(testEngines("worker-death-timeline"))("a task whose worker died ($
   const cluster = clusterPerTest(engine);
 
   it("shows the attempt the dead worker held, taken back, then the one that committed", async () => {
-    let release = () => {};
-    const gate = new Promise<void>((r) => {
-      release = r;
-    });
-    const ranOn: string[] = [];
-    const c = cluster({
-      timing: FAST,
-      handlers: {
-        held: async (task: Task) => {
-          ranOn.push(task.assignedTo ?? "?");
-          if (ranOn.length === 1) await gate; // the first attempt never ends
-          return { ok: true };
-        },
-      },
-    });
+    const { c, ranOn, release } = heldFirstAttempt(cluster);
     try {
       await c.startCoordinator();
       await c.startDistributor("d1");
