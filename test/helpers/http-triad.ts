@@ -1,3 +1,4 @@
+import type { AgentA2AConfig } from "../../src/agents/agent-base.js";
 import type { CoordinatorAgentOptions } from "../../src/agents/coordinator/coordinator-agent.js";
 import type { WorkerAgentOptions } from "../../src/agents/worker/worker-agent.js";
 import {
@@ -18,6 +19,8 @@ export type HttpTriad = {
   coordinator: CoordinatorAgent;
   distributor: DistributorAgent;
   worker: WorkerAgent;
+  /** The workers of `moreWorkers`, in order. */
+  moreWorkers: WorkerAgent[];
   /** Stops the three, worker first; never throws. */
   cleanup: () => Promise<void>;
 };
@@ -38,6 +41,12 @@ export async function httpTriad(o: {
   /** More options of the coordinator's and the worker's (retry limits, concurrency). */
   coordinator?: Partial<CoordinatorAgentOptions>;
   worker?: Partial<WorkerAgentOptions>;
+  /**
+   * More workers on the distributor, `<name>-<run>`, each with the worker's options and `a2a` over
+   * the A2A options the agents share (`{ payloadCodec: undefined }`: one of an earlier release,
+   * which reads no codec); the triad is then ready once the coordinator knows every worker.
+   */
+  moreWorkers?: Array<{ name: string; a2a?: AgentA2AConfig }>;
 }): Promise<HttpTriad> {
   const run = Math.random().toString(36).slice(2, 7);
   const a2a = (agentId: string) => ({
@@ -72,23 +81,28 @@ export async function httpTriad(o: {
     });
     agents.push(distributor);
     await distributor.initialize();
-    const worker = new WorkerAgent({
-      agentId: `w-${run}`,
-      distributorId: distributor.agentId,
-      distributorUrl: distributor.a2a.url!,
-      a2a: a2a(`w-${run}`),
-      timing: FAST,
-      handlers: o.handlers,
-      ...o.worker,
-    });
-    agents.push(worker);
-    await worker.initialize();
+    const newWorker = (agentId: string, more: AgentA2AConfig = {}) =>
+      new WorkerAgent({
+        agentId,
+        distributorId: distributor.agentId,
+        distributorUrl: distributor.a2a.url!,
+        a2a: { ...a2a(agentId), ...more },
+        timing: FAST,
+        handlers: o.handlers,
+        ...o.worker,
+      });
+    const worker = newWorker(`w-${run}`);
+    const moreWorkers = (o.moreWorkers ?? []).map((w) => newWorker(`${w.name}-${run}`, w.a2a));
+    for (const w of [worker, ...moreWorkers]) {
+      agents.push(w);
+      await w.initialize();
+    }
     await until(
-      "the coordinator knows the worker",
-      () => (coordinator.core.directory.get(distributor.agentId)?.workers.length ?? 0) > 0,
+      "the coordinator knows the workers",
+      () => (coordinator.core.directory.get(distributor.agentId)?.workers.length ?? 0) > moreWorkers.length,
       10_000,
     );
-    return { run, coordinator, distributor, worker, cleanup };
+    return { run, coordinator, distributor, worker, moreWorkers, cleanup };
   } catch (err) {
     await cleanup();
     throw err;

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { PACKED_TASKS } from "../../../src/agents/packed-tasks.js";
 import type { JsonObject } from "../../../src/core/json.js";
-import { CoordinatorAgent, DistributorAgent, WorkerAgent } from "../../../src/index.js";
-import { FAST } from "../../helpers/cluster.js";
+import type { CoordinatorAgent, WorkerAgent } from "../../../src/index.js";
+import { type HttpTriad, httpTriad } from "../../helpers/http-triad.js";
 
 /**
  * Between processes the tiers send their task lists as columns (src/agents/packed-tasks.ts),
@@ -13,8 +13,8 @@ import { FAST } from "../../helpers/cluster.js";
  */
 
 describe("task lists as columns between processes", () => {
-  const agents: Array<{ cleanup(): Promise<void> }> = [];
-  const run = Math.random().toString(36).slice(2, 7);
+  let triad: HttpTriad;
+  let run: string;
   let coordinator: CoordinatorAgent;
   let older: WorkerAgent;
   /** event_type of every packed payload decoded, by the receiving side's codec. */
@@ -27,58 +27,22 @@ describe("task lists as columns between processes", () => {
       if (data?.packed !== undefined) decoded.push(String(payload.event_type));
       return decode(payload);
     });
-    const redis = { url: `memory://packed-wire-${process.pid}-${run}` };
-    const a2a = (agentId: string) => ({
-      agentId,
-      tokenSecret: "packed-wire-secret",
-      agentPort: 0,
-      host: "127.0.0.1",
-      router: null,
-    });
-    coordinator = new CoordinatorAgent({ agentId: `c-${run}`, redis, a2a: a2a(`c-${run}`), timing: FAST });
-    agents.push(coordinator);
-    await coordinator.initialize();
-    const distributor = new DistributorAgent({
-      agentId: `d-${run}`,
-      coordinatorId: coordinator.agentId,
-      coordinatorUrl: coordinator.url!,
-      redis,
-      a2a: a2a(`d-${run}`),
-      timing: FAST,
-    });
-    agents.push(distributor);
-    await distributor.initialize();
-    const current = new WorkerAgent({
-      agentId: `w-${run}`,
-      distributorId: distributor.agentId,
-      distributorUrl: distributor.a2a.url!,
-      a2a: a2a(`w-${run}`),
-      timing: FAST,
-      concurrency: 16,
-    });
-    older = new WorkerAgent({
-      agentId: `old-${run}`,
-      distributorId: distributor.agentId,
-      distributorUrl: distributor.a2a.url!,
+    const tag = Math.random().toString(36).slice(2, 7);
+    triad = await httpTriad({
+      redis: { url: `memory://packed-wire-${process.pid}-${tag}` },
+      handlers: {},
+      secret: "packed-wire-secret",
+      worker: { concurrency: 16 },
       // No codec: no Triad-Payload-Codec on its streams, and nothing packed is read.
-      a2a: { ...a2a(`old-${run}`), payloadCodec: undefined },
-      timing: FAST,
-      concurrency: 16,
+      moreWorkers: [{ name: "old", a2a: { payloadCodec: undefined } }],
     });
-    for (const w of [current, older]) {
-      agents.push(w);
-      await w.initialize();
-    }
-    const deadline = performance.now() + 10_000;
-    while ((coordinator.core.directory.get(distributor.agentId)?.workers.length ?? 0) < 2) {
-      if (performance.now() > deadline) throw new Error("the cluster did not become ready");
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    ({ run, coordinator } = triad);
+    older = triad.moreWorkers[0]!;
   }, 30_000);
 
   afterAll(async () => {
     vi.restoreAllMocks();
-    for (const a of agents.reverse()) await a.cleanup().catch(() => {});
+    await triad?.cleanup();
   });
 
   it("runs every task through both workers, the lists packed wherever the peer reads them", async () => {
