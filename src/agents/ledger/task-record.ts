@@ -1,4 +1,6 @@
 import type { JsonObject, JsonValue } from "../../core/json.js";
+import type { TaskStatus } from "../../core/state/status.js";
+import type { TaskDict } from "../../core/state/task-schema.js";
 import { type ScheduleKeys, scheduleArg, scheduleKeysOfRecord } from "../schedule-controls/task-schedule.js";
 import { DEFAULT_BACKOFF_MS, DEFAULT_MAX_RETRIES } from "./ledger-scripts.js";
 import type { AttemptOutcome } from "./task-ledger.js";
@@ -26,28 +28,8 @@ export type TaskRecord = {
   answeredKey: string | null;
 };
 
-export type LedgerTaskDict = {
-  task_id: string;
-  task_type: string;
-  payload: JsonObject;
-  status: "pending" | "in_progress" | "completed" | "failed" | "abandoned" | "input_required";
-  result: JsonValue;
-  error: string | null;
-  attempts: number;
-  assigned_to: string | null;
-  created_at: string;
-  started_at: string | null;
-  completed_at: string | null;
-  depends_on?: string[];
-  waiting_on?: string[];
-  on_dependency_failure?: "abandon" | "run";
-  parent_id?: string;
-  input_request?: JsonValue;
-  input_timeout_ms?: number;
-  inputs?: JsonValue[];
-  /** The latest ctx.progress value (src/agents/live/), absent until one. */
-  progress?: JsonValue;
-} & ScheduleKeys;
+/** A task dict (TaskDict) as the ledger reads it, its status the plain value (the store's text). */
+export type LedgerTaskDict = Omit<TaskDict, "status"> & { status: `${TaskStatus}` };
 
 /**
  * created_at as the record keeps it: epoch milliseconds when that reads back as the same ISO
