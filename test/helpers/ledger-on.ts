@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, expect } from "vitest";
-import { type LedgerOptions, TaskLedger } from "../../src/agents/ledger/task-ledger.js";
+import { type LedgerOptions, type NewTask, TaskLedger } from "../../src/agents/ledger/task-ledger.js";
 import { RedisClient } from "../../src/index.js";
 import type { TestEngine } from "./engines.js";
 
@@ -24,4 +24,21 @@ export function ledgerOn(engine: TestEngine): OpenLedger {
     clients.push(store);
     return { store, ledger: new TaskLedger(store, options) };
   };
+}
+
+/**
+ * Makes the new tasks of a suite's ledger tests: ids `<tag>-<pid>-<n>` (n counting from 1), type
+ * echo, an empty payload, created now, no retries and no backoff, with `over` over them.
+ */
+export function newTasks(tag: string): (over?: Partial<NewTask>) => NewTask {
+  let seq = 0;
+  return (over = {}) => ({
+    taskId: `${tag}-${process.pid}-${++seq}`,
+    taskType: "echo",
+    payload: {},
+    createdAt: new Date().toISOString(),
+    maxRetries: 0,
+    backoffMs: 0,
+    ...over,
+  });
 }

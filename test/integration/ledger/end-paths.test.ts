@@ -1,13 +1,13 @@
 import { describe, expect, it } from "vitest";
 import { InputLedger } from "../../../src/agents/input/input-ledger.js";
 import { shardOf, shardTag } from "../../../src/agents/ledger/shards.js";
-import type { NewTask, TaskLedger } from "../../../src/agents/ledger/task-ledger.js";
+import type { TaskLedger } from "../../../src/agents/ledger/task-ledger.js";
 import { DueSweeper } from "../../../src/agents/schedule-controls/due-sweeper.js";
 import { type CascadeItem, CascadeLedger } from "../../../src/agents/workflow/cascade-ledger.js";
 import type { RedisClient } from "../../../src/index.js";
 import { testEngines } from "../../helpers/engines.js";
 import { dumpScript } from "../../helpers/fuzz/twin-stores.js";
-import { ledgerOn } from "../../helpers/ledger-on.js";
+import { ledgerOn, newTasks } from "../../helpers/ledger-on.js";
 
 /**
  * The invariant of every store script that ends a task (completed, failed for good, canceled,
@@ -21,16 +21,7 @@ import { ledgerOn } from "../../helpers/ledger-on.js";
  * that record). A new end path is added here.
  */
 
-let seq = 0;
-const task = (over: Partial<NewTask> = {}): NewTask => ({
-  taskId: `ep-${process.pid}-${++seq}`,
-  taskType: "echo",
-  payload: {},
-  createdAt: new Date().toISOString(),
-  maxRetries: 0,
-  backoffMs: 0,
-  ...over,
-});
+const task = newTasks("ep");
 const at = (ms: number) => new Date(Date.now() + ms).toISOString();
 /** A run_at an hour ahead (recorded delayed) and an expires_at two hours ahead. */
 const later = () => ({

@@ -1,11 +1,11 @@
 import { describe, expect, it } from "vitest";
-import type { NewTask, TaskLedger } from "../../../src/agents/ledger/task-ledger.js";
+import type { TaskLedger } from "../../../src/agents/ledger/task-ledger.js";
 import { DueSweeper } from "../../../src/agents/schedule-controls/due-sweeper.js";
 import { sweepDue } from "../../../src/agents/schedule-controls/schedule-scripts.js";
 import { delayUntil } from "../../../src/agents/schedule-controls/task-schedule.js";
 import type { RedisClient } from "../../../src/index.js";
 import { testEngines } from "../../helpers/engines.js";
-import { ledgerOn } from "../../helpers/ledger-on.js";
+import { ledgerOn, newTasks } from "../../helpers/ledger-on.js";
 
 /**
  * The scheduling keys in the store, on each engine: the submit script records priority, run_at
@@ -16,16 +16,7 @@ import { ledgerOn } from "../../helpers/ledger-on.js";
  * release and expire each task once.
  */
 
-let seq = 0;
-const task = (over: Partial<NewTask> = {}): NewTask => ({
-  taskId: `ds-${process.pid}-${++seq}`,
-  taskType: "echo",
-  payload: {},
-  createdAt: new Date().toISOString(),
-  maxRetries: 0,
-  backoffMs: 0,
-  ...over,
-});
+const task = newTasks("ds");
 const at = (ms: number) => new Date(Date.now() + ms).toISOString();
 
 describe.each(testEngines("due-sweep", { cluster: true }))("due sweep on $name", (engine) => {

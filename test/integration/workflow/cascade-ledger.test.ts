@@ -1,8 +1,7 @@
 import { describe, expect, it } from "vitest";
-import type { NewTask } from "../../../src/agents/ledger/task-ledger.js";
 import { CascadeLedger } from "../../../src/agents/workflow/cascade-ledger.js";
 import { testEngines } from "../../helpers/engines.js";
-import { ledgerOn } from "../../helpers/ledger-on.js";
+import { ledgerOn, newTasks } from "../../helpers/ledger-on.js";
 
 /**
  * The cancel cascade's scripts on each engine (Lua and its memory twin alike): a task is marked
@@ -11,15 +10,7 @@ import { ledgerOn } from "../../helpers/ledger-on.js";
  * frontier is read across shards.
  */
 
-let seq = 0;
-const task = (): NewTask => ({
-  taskId: `cl-${process.pid}-${++seq}`,
-  taskType: "echo",
-  payload: {},
-  createdAt: new Date().toISOString(),
-  maxRetries: 0,
-  backoffMs: 0,
-});
+const task = newTasks("cl");
 
 describe.each(testEngines("cascade-ledger", { cluster: true }))(
   "cancel cascade scripts on $name",

@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { shardOf, shardTag } from "../../../src/agents/ledger/shards.js";
-import type { NewTask, TaskLedger } from "../../../src/agents/ledger/task-ledger.js";
+import type { TaskLedger } from "../../../src/agents/ledger/task-ledger.js";
 import { WorkflowKeeper } from "../../../src/agents/workflow/workflow-keeper.js";
 import { testEngines } from "../../helpers/engines.js";
-import { ledgerOn } from "../../helpers/ledger-on.js";
+import { ledgerOn, newTasks } from "../../helpers/ledger-on.js";
 
 /**
  * The workflow scripts' promises, on each engine: a "dependency ended" notice is idempotent (a
@@ -12,16 +12,7 @@ import { ledgerOn } from "../../helpers/ledger-on.js";
  * only when settled, and a finished workflow leaves nothing once its records expire.
  */
 
-let seq = 0;
-const task = (over: Partial<NewTask> = {}): NewTask => ({
-  taskId: `wl-${process.pid}-${++seq}`,
-  taskType: "echo",
-  payload: {},
-  createdAt: new Date().toISOString(),
-  maxRetries: 0,
-  backoffMs: 0,
-  ...over,
-});
+const task = newTasks("wl");
 
 describe.each(testEngines("workflow-ledger", { cluster: true }))("workflow scripts on $name", (engine) => {
   const openLedger = ledgerOn(engine);
