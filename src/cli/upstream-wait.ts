@@ -14,9 +14,10 @@ export type TierHealth = {
   /**
    * "waiting_for_upstream": up, its distributor (coordinator) not answering yet, or not yet
    * taking it in; "upstream_refused": it answers but refuses this agent's messages (another
-   * secret); "ready": joined, its registration accepted.
+   * secret); "ready": joined, its registration accepted; "standby": a second distributor
+   * process under a live one's id, waiting for its lease (it sends nothing under the id).
    */
-  status: "waiting_for_upstream" | "upstream_refused" | "ready";
+  status: "waiting_for_upstream" | "upstream_refused" | "ready" | "standby";
   ready: boolean;
   /** While refused: why, e.g. "upstream_refused: bad_signature". */
   reason?: string;
@@ -54,7 +55,14 @@ const HEALTH_HEADERS = { "content-type": "application/json", "cache-control": "n
  * registration (a message of ours), 503 `upstream_refused` with the reason while it refuses
  * them, 503 `waiting_for_upstream` until then.
  */
-export function joinHealth(tier: string, id: string, upstream: string, join: UpstreamJoin): TierHealth {
+export function joinHealth(
+  tier: string,
+  id: string,
+  upstream: string,
+  join: UpstreamJoin,
+  standby = false,
+): TierHealth {
+  if (standby) return { agent_id: id, tier, status: "standby", ready: false, upstream };
   const { status, reason } = join.state;
   if (status === "joined") return { agent_id: id, tier, status: "ready", ready: true, upstream };
   if (status === "refused")

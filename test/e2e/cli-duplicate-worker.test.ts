@@ -92,12 +92,16 @@ describe("two processes under one worker id, or one distributor id", () => {
 
     // A second distributor process under d1 waits for the lease the first holds: the
     // coordinator keeps listing the first (its address, its worker) and sends it the tasks.
+    // It says it is a standby (not ready): cli-distributor-standby.test.ts.
     const [dp2] = await Promise.all([freePort()]);
-    await start([
-      "distributor",
-      ...["--id", "d1", "--coordinator", c.url, "--redis", redis.url, "--port", String(dp2)],
-      ...FAST,
-    ]);
+    await start(
+      [
+        "distributor",
+        ...["--id", "d1", "--coordinator", c.url, "--redis", redis.url, "--port", String(dp2)],
+        ...FAST,
+      ],
+      /standby distributor d1 (http:\/\/\S+)/,
+    );
     // What d1 reports (here its workers' heartbeats, a counter) is the first's too: the second's
     // reports (no worker heartbeats) were kept in its place whenever it heartbeat last.
     let workerBeats = 0;

@@ -35,6 +35,7 @@ import { dependencyOutcomes } from "../workflow/dependency-outcomes.js";
 import { expireEndedThreads } from "./checkpoint-retention.js";
 import { type CoordinatorAddress, CoordinatorFailover } from "./coordinator-failover.js";
 import { DistributorCore, type DistributorEvents } from "./distributor-core.js";
+import { LeaseStandby } from "./lease-standby.js";
 import { StaleCheckpoints } from "./stale-checkpoints.js";
 
 /** How often the distributor looks for checkpoints of tasks that ended (expireEndedCheckpoints). */
@@ -114,6 +115,8 @@ export class DistributorAgent extends TriadAgent {
   private readonly silence: UpstreamSilence;
   /** Whether a coordinator has taken this distributor in (accepted a message of ours), or refuses it. */
   readonly join: UpstreamJoin;
+  /** Whether this process waits as a standby for the lease a live process under its id holds. */
+  readonly standby: LeaseStandby;
 
   constructor(options: DistributorAgentOptions) {
     super(agentBaseOptions("DistributorAgent", "distributor", options, OPTION_KEYS, DISTRIBUTOR_NESTED_KEYS));
@@ -147,6 +150,7 @@ export class DistributorAgent extends TriadAgent {
       retryMs: this.timing.heartbeatIntervalMs,
     });
     this.store = new RedisClient(options.redis ?? {});
+    this.standby = new LeaseStandby(this.store, `shared-state:${this.agentId}`, this.log);
     logStoreOutages(this.store, this.log, "dispatch and commits wait for it");
     this.ledger = new TaskLedger(this.store, options.ledger);
     this.checkpoints = new StoreCheckpointSaver(this.store);
@@ -235,8 +239,8 @@ export class DistributorAgent extends TriadAgent {
     }
     this.url = await this.startTransport();
     if (!(await this.acquireSharedStateLease())) {
-      this.log.info("shared-state lease held by a previous run; taking it once it is free");
-    }
+      this.log.info("shared-state lease held by another process; taking it once it is free");
+    } else await this.standby.next(true);
     await this.limits.start();
     this.core.start();
     await this.register();
@@ -289,6 +293,9 @@ export class DistributorAgent extends TriadAgent {
   }
 
   private async heartbeat(): Promise<void> {
+    const step = await this.standby.next(this.core.lease.owns);
+    if (step === "hold") return;
+    if (step === "resume") await this.register();
     const from = this.coordinatorId;
     const beat = { ...this.core.heartbeat(this.url), heartbeat_interval_ms: this.timing.heartbeatIntervalMs };
     const send = (to: string) =>

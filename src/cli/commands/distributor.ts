@@ -50,14 +50,24 @@ export async function distributor(options: ParsedOptions): Promise<number> {
       events: { workerDead: (target, tasks) => history.record({ op: "dead", target, tasks }) },
     }),
   });
-  agent.a2a.serveOtherRoutes(healthRoute(() => joinHealth("distributor", id, urls.join(","), agent.join)));
+  agent.a2a.serveOtherRoutes(
+    healthRoute(() => joinHealth("distributor", id, urls.join(","), agent.join, agent.standby.standby)),
+  );
+  // A second process under a live one's id waits for its lease: it says so, and `ready` only
+  // once it has taken the lease (and its coordinator has taken it in).
+  void agent.standby.whenStandby.then(() => {
+    process.stdout.write(`standby distributor ${id} ${agent.a2a.url}\n`);
+  });
   // Each joins the failover list once it answers, however late (a failure is logged, not fatal).
   void addWhenTheyAnswer(rest.later, (c) => agent.addCoordinator(c), log);
   return runAgentProcess({
     tier: "distributor",
     id,
     agent: closingWith(agent, closeKeys),
-    joined: () => agent.join.whenJoined(),
+    joined: async () => {
+      await agent.standby.whenOwned;
+      await agent.join.whenJoined();
+    },
     log,
     ready: { coordinator: coordinatorId },
     graceMs: Number(options["shutdown-timeout"]),
