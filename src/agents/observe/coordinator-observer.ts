@@ -28,7 +28,12 @@ export type TaskActivity =
       /** Submit to terminal on this coordinator's monotonic clock; null when submitted elsewhere. */
       latency_ms: number | null;
       retries: NonNullable<TaskTrace["retries"]>;
-    };
+    }
+  /**
+   * The retries of a task whose end was shown before its distributor's report came (read from the
+   * ledger first: a waiter's catch-up, a cancel): the report tells them, late.
+   */
+  | { type: "retried"; task: TaskDict; retries: NonNullable<TaskTrace["retries"]> };
 
 export type TypeCounts = { submitted: number; completed: number; failed: number; abandoned: number };
 
@@ -289,8 +294,16 @@ export class CoordinatorObserver implements MessageObserver {
       const trail = this.history.trail(id);
       // Ended and told of already: the first message that told stays (as its event said it).
       if (trail.endedAt !== 0 && trail.arrival !== undefined) continue;
+      const endShown = trail.endedAt !== 0 || terminalOf(trail) !== undefined;
       trail.arrival = grouped?.get(id) ?? whole;
       trail.trace = traceOf(trail.arrival, id);
+      // Its end was shown without them (read from the ledger before this message came, as a
+      // waiter's catch-up does under load): its retries are told now, or never.
+      const retries = trail.trace?.retries;
+      if (endShown && retries !== undefined && retries.length > 0) {
+        this.retried(id, retries);
+        if (this.listeners.size > 0) this.emit({ type: "retried", task, retries });
+      }
       // Already abandoned here (read from the ledger first): the message still tells how it got
       // there. (A committed end is made from the trail when read, with the arrival as it is then.)
       const done = trail.endedAt === 0 ? terminalOf(trail) : undefined;
@@ -314,16 +327,7 @@ export class CoordinatorObserver implements MessageObserver {
     const status = task.status as "completed" | "failed" | "abandoned";
     this.countsOf(task.task_type)[status]++;
     const retries = trail.trace?.retries;
-    for (const r of retries ?? NONE) {
-      this.history.add(id, {
-        event: "retried",
-        t: (r.at && Date.parse(r.at)) || Date.now(),
-        attempt: r.attempt,
-        worker: r.worker,
-        error: r.error,
-        ...(r.via ? { via: r.via } : {}),
-      });
-    }
+    this.retried(id, retries ?? NONE);
     if (status !== "abandoned") this.history.committed(trail, Date.now(), task);
     else if (terminalOf(trail) === undefined) {
       const event: RecordedEvent = {
@@ -340,6 +344,20 @@ export class CoordinatorObserver implements MessageObserver {
     if (this.listeners.size === 0) return;
     const latency = Number.isNaN(trail.t0) ? null : performance.now() - trail.t0;
     this.emit({ type: "terminal", task, latency_ms: latency, retries: retries ?? [] });
+  }
+
+  /** Records the task's earlier attempts, each ended by a retry, in its history. */
+  private retried(id: string, retries: NonNullable<TaskTrace["retries"]>): void {
+    for (const r of retries) {
+      this.history.add(id, {
+        event: "retried",
+        t: (r.at && Date.parse(r.at)) || Date.now(),
+        attempt: r.attempt,
+        worker: r.worker,
+        error: r.error,
+        ...(r.via ? { via: r.via } : {}),
+      });
+    }
   }
 
   private countsOf(taskType: string): TypeCounts {

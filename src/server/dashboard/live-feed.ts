@@ -5,6 +5,8 @@ import { startEventStream } from "../http-util.js";
 import { agentsView, taskCounts } from "./cluster-view.js";
 import { storeStatus } from "./store-status.js";
 
+type Retried = Extract<TaskActivity, { type: "retried" }>;
+
 /** One second of activity: tasks finished by status, accepted, and their latency percentiles (ms). */
 export type Sample = {
   /** Epoch second (this server's clock) the sample covers. */
@@ -110,22 +112,27 @@ export class LiveFeed {
           worker: task.assigned_to,
         });
       }
-      if (a.retries.length > 0) {
-        this.notable(this.retries, {
-          at,
-          task_id: task.task_id,
-          task_type: task.task_type,
-          status: task.status,
-          attempts: task.attempts,
-          errors: a.retries.map((r) => ({ attempt: r.attempt, worker: r.worker, error: r.error })),
-        });
-      }
+      if (a.retries.length > 0) this.retried(at, task, a.retries);
+    } else if (a.type === "retried") {
+      this.retried(at, a.task, a.retries);
     } else if (a.type === "reassigned") {
       this.notable(this.reassignments, { at, kind: "task", task_id: a.task_id, from: a.from });
     } else if (a.type === "distributor_dead") {
       this.notable(this.reassignments, { at, kind: "distributor_dead", from: a.distributor, tasks: a.tasks });
     }
     this.scheduleFlush();
+  }
+
+  /** A task's earlier attempts, each ended by a retry, at the top of the Retries list. */
+  private retried(at: string, task: Retried["task"], retries: Retried["retries"]): void {
+    this.notable(this.retries, {
+      at,
+      task_id: task.task_id,
+      task_type: task.task_type,
+      status: task.status,
+      attempts: task.attempts,
+      errors: retries.map((r) => ({ attempt: r.attempt, worker: r.worker, error: r.error })),
+    });
   }
 
   private notable(list: Notable[], entry: Notable): void {
