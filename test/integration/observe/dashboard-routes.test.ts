@@ -7,6 +7,7 @@ import {
 } from "../../../src/server/coordinator-server.js";
 import { TestCluster } from "../../helpers/cluster.js";
 import { parsePrometheusText, sumOf } from "../../helpers/prometheus-text.js";
+import { until } from "../../helpers/wait.js";
 
 /**
  * The dashboard's HTTP routes as any client sees them: the page and its files served by the
@@ -124,9 +125,7 @@ describe("the dashboard's routes", () => {
     const id = cluster.id("history-1");
     await c.submitTask({ task_id: id, task_type: "compute", payload: { operation: "sum", values: [1, 2] } });
     await c.waitForTask(id, 5000);
-    const view = (await (
-      await fetch(`${server.url}/tasks/${encodeURIComponent(id)}/history`, { headers: auth })
-    ).json()) as {
+    type View = {
       task: { status: string; result: unknown };
       timeline: Array<{ event: string }>;
       chain: Array<{
@@ -138,6 +137,17 @@ describe("the dashboard's routes", () => {
       }>;
       trace_id: string | null;
     };
+    const read = async () =>
+      (await (
+        await fetch(`${server.url}/tasks/${encodeURIComponent(id)}/history`, { headers: auth })
+      ).json()) as View;
+    // The waiter may hear of the end from the store (its catch-up) before the distributor's
+    // report comes, and the chain's last links come with that report: read once it is in.
+    let view = await read();
+    await until("the distributor's report of the end is in the chain", async () => {
+      view = await read();
+      return view.chain.some((l) => l.kind === "task_terminal");
+    });
     expect(view.task).toMatchObject({ status: "completed", result: { result: 3 } });
     expect(view.timeline.map((e) => e.event)).toEqual(["submitted", "assigned", "started", "committed"]);
     expect(view.chain.map((l) => `${l.kind} ${l.from}->${l.to}`)).toEqual([
