@@ -116,6 +116,10 @@ export function checkSchedule(input: unknown): ScheduleSpec {
   if (s.cron !== undefined) {
     if (s.cron.trim().split(/\s+/).length !== 5)
       throw invalid("cron: want five fields (minute hour day-of-month month day-of-week)");
+    if (hashedField(s.cron))
+      throw invalid(
+        `cron: ${JSON.stringify(s.cron)} has a hashed value (H): it is drawn at random on every reading, so the ticks would move from one look to the next; write the minute, hour or day itself`,
+      );
     try {
       cronFrom(s.cron, s.timezone, Date.now()).next();
     } catch (err) {
@@ -141,6 +145,19 @@ export function checkSchedule(input: unknown): ScheduleSpec {
     ...(s.timezone !== undefined ? { timezone: s.timezone } : {}),
     task,
   };
+}
+
+/**
+ * Whether a cron expression has a hashed value ("H", "H/15", "H(0-29)"): cron-parser draws it
+ * from Math.random on each parse, and a schedule's cron is parsed again for every fire time, on
+ * every coordinator, so its ticks (and the ids of their tasks) moved each time. Month and
+ * day-of-week names (THU) are read as cron-parser reads them: any three letters are a name.
+ */
+function hashedField(cron: string): boolean {
+  return cron
+    .trim()
+    .split(/\s+/)
+    .some((field, i) => (i >= 3 ? field.replace(/[a-z]{3}/gi, "") : field).includes("H"));
 }
 
 function cronFrom(cron: string, tz: string | undefined, fromMs: number) {

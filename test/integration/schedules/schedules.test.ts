@@ -183,6 +183,10 @@ describe.each(testEngines("schedules", { cluster: true }))("schedules on $name",
       [{ schedule_id: "b", cron: "61 * * * *", task }, /^cron: /],
       [{ schedule_id: "b", cron: "* * * * * *", task }, /^cron: want five fields/],
       [{ schedule_id: "b", cron: "not a cron at all", task }, /^cron: /],
+      // A hashed value is drawn at random on every parse: each look at the schedule moved its ticks.
+      [{ schedule_id: "b", cron: "H * * * *", task }, /^cron: .*hashed value \(H\)/],
+      [{ schedule_id: "b", cron: "0 0 H/5 * *", task }, /^cron: .*hashed value \(H\)/],
+      [{ schedule_id: "b", cron: "0 0 * * THU,H", task }, /^cron: .*hashed value \(H\)/],
       [{ schedule_id: "b", cron: "* * * * *", timezone: "Mars/Olympus", task }, /^timezone: /],
       [{ schedule_id: "b", every_ms: 1000, timezone: "UTC", task }, /^timezone: only a cron/],
       [{ schedule_id: "b", cron: "* * * * *", every_ms: 5000, task }, /^cron, every_ms: give exactly one/],
@@ -216,6 +220,10 @@ describe.each(testEngines("schedules", { cluster: true }))("schedules on $name",
       expect((err as Error).message, JSON.stringify(input)).toMatch(why);
     }
     expect(await schedules.get("b")).toBeNull();
+    // A day name with an H in it is a name, not a hashed value.
+    const thursdays = { schedule_id: "thursdays", cron: "0 0 * * THU", task };
+    expect((await schedules.upsert(thursdays)).outcome).toBe("created");
+    expect(await schedules.remove("thursdays")).toBe(true);
   });
 });
 
