@@ -1,6 +1,6 @@
 import { isUtf8 } from "node:buffer";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { TriadError } from "../core/errors.js";
+import { isTriadError, TriadError } from "../core/errors.js";
 import { jsonDepth, protoMemberPath } from "../core/json.js";
 import { withoutBom } from "../core/json-bom.js";
 import { duplicateKeyMessage, duplicateKeyPath } from "../core/json-duplicate-key.js";
@@ -155,15 +155,28 @@ export async function readJsonBody(req: IncomingMessage, limit: number): Promise
   inviteBody(req);
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > limit) {
-      req.resume();
-      throw new TriadError("ERR_BODY_TOO_LARGE", `the body is over the limit of ${limit} bytes`, {
-        status: 413,
-      });
+  try {
+    for await (const chunk of req) {
+      size += (chunk as Buffer).length;
+      if (size > limit) {
+        req.resume();
+        throw new TriadError("ERR_BODY_TOO_LARGE", `the body is over the limit of ${limit} bytes`, {
+          status: 413,
+        });
+      }
+      chunks.push(chunk as Buffer);
     }
-    chunks.push(chunk as Buffer);
+  } catch (err) {
+    // The client closed the connection mid-body ("aborted"): its doing, not a failure of the
+    // server, which logged it as an error and counted it a 500.
+    if (isTriadError(err) || !req.destroyed) throw err;
+    throw new TriadError(
+      "ERR_REQUEST_ABORTED",
+      "the client closed the connection before the whole body came",
+      {
+        status: 400,
+      },
+    );
   }
   const bytes = Buffer.concat(chunks);
   if (!isUtf8(bytes)) {

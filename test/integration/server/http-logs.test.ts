@@ -1,8 +1,10 @@
+import { connect } from "node:net";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import type { RunningServer } from "../../../src/server/coordinator-server.js";
 import { captureLogger, type LogEntry } from "../../helpers/capture-logger.js";
 import type { TestCluster } from "../../helpers/cluster.js";
 import { servedCluster } from "../../helpers/served-cluster.js";
+import { until } from "../../helpers/wait.js";
 
 /**
  * What the coordinator's HTTP surface writes when it refuses a request or fails one. The REST
@@ -169,6 +171,47 @@ describe("the HTTP API's and the A2A gateway's refusals and failures, as the log
       ["error", "http-api", "GET", "/tasks/some-task", "HTTP API: request failed"],
     ]);
     expect((entries[0]!.fields.err as Error).message).toBe("disk on fire");
+  });
+
+  it("REST: a client gone before its whole body came is a refusal (4xx), not a failure: no error logged, no 500 counted", async () => {
+    // Counted requests of POST /tasks by status, from /metrics.
+    const counted = async () => {
+      const text = await (await fetch(`${server.url}/metrics`)).text();
+      const byStatus = new Map<string, number>();
+      for (const m of text.matchAll(
+        /^triad_http_requests_total\{route="POST \/tasks",status="(\d+)"\} (\d+)$/gm,
+      ))
+        byStatus.set(m[1]!, Number(m[2]));
+      return byStatus;
+    };
+    const before = await counted();
+    const total = (c: Map<string, number>) => [...c.values()].reduce((a, b) => a + b, 0);
+    const { host, hostname, port } = new URL(server.url);
+    const socket = connect(Number(port), hostname.replace(/^\[|\]$/g, ""));
+    // Expect: 100-continue: the server says when its handler starts reading the body.
+    socket.write(
+      `POST /tasks HTTP/1.1\r\nHost: ${host}\r\nContent-Type: application/json\r\n` +
+        "Content-Length: 100\r\nExpect: 100-continue\r\n\r\n",
+    );
+    await new Promise<void>((resolve, reject) => {
+      let seen = "";
+      socket.on("data", (chunk: Buffer) => {
+        seen += chunk.toString();
+        if (seen.includes("100 Continue")) resolve();
+      });
+      socket.once("error", reject);
+    });
+    socket.write('{"task_type"');
+    socket.destroy();
+    let after = before;
+    await until("the aborted request is counted", async () => {
+      after = await counted();
+      return total(after) > total(before);
+    });
+    expect(after.get("500") ?? 0).toBe(before.get("500") ?? 0);
+    expect(after.get("400") ?? 0).toBe((before.get("400") ?? 0) + 1);
+    expect(entries.filter((e) => e.level === "error")).toEqual([]);
+    expect(consoleCalls).toEqual([]);
   });
 
   it("a request answered well logs nothing", async () => {
