@@ -103,14 +103,20 @@ export class TestCluster {
     return d;
   }
 
-  async startWorker(name: string, distributor: string): Promise<WorkerAgent> {
+  /** A worker of `distributor`; `handlers` (its own task types) instead of the cluster's. */
+  async startWorker(
+    name: string,
+    distributor: string,
+    handlers?: Record<string, TaskHandler<Task>>,
+  ): Promise<WorkerAgent> {
+    handlers ??= this.options.handlers;
     const w = new WorkerAgent({
       agentId: this.id(name),
       distributorId: this.id(distributor),
       a2a: { router: this.router },
       timing: this.timing,
       concurrency: this.options.concurrency ?? 8,
-      ...(this.options.handlers ? { handlers: this.options.handlers } : {}),
+      ...(handlers ? { handlers } : {}),
     });
     await w.initialize();
     this.workers.set(name, w);

@@ -208,7 +208,8 @@ export class CoordinatorCore {
     let to: DistributorEntry | undefined;
     try {
       record = this.newTask(task);
-      to = task.depends_on?.length || record.delayUntil ? undefined : this.directory.leastLoaded();
+      to =
+        task.depends_on?.length || record.delayUntil ? undefined : this.directory.leastLoaded(task.task_type);
       recording = this.o.ledger.submit(record, to?.id ?? "");
     } catch (err) {
       this.o.events?.notRecorded?.(task);

@@ -1,5 +1,6 @@
 import type { DistributorHeartbeat, WorkerSummary } from "../protocol.js";
 import type { HeardDistributor } from "./coordinator-peers.js";
+import { TypeRunners } from "./type-runners.js";
 
 export type DistributorEntry = {
   id: string;
@@ -76,11 +77,49 @@ function fillOf(d: DistributorEntry): number {
   return Math.max(0, d.load + d.placedSinceHeartbeat - d.endedSinceHeartbeat) / Math.max(1, d.capacity);
 }
 
+/** The fullest of `pool` with free slots that packing may fill (see PACK_FILL). */
+function packedOf(pool: Iterable<DistributorEntry>): DistributorEntry | undefined {
+  let packed: DistributorEntry | undefined;
+  let packedFill = -1;
+  for (const d of pool) {
+    if (!packable(d)) continue;
+    const fill = fillOf(d);
+    if (fill < PACK_FILL && fill > packedFill) {
+      packed = d;
+      packedFill = fill;
+    }
+  }
+  return packed;
+}
+
+/** The healthy distributor of `pool` with the lowest load per unit of capacity (see leastLoaded). */
+function leastFilled(pool: Iterable<DistributorEntry>): DistributorEntry | undefined {
+  let best: DistributorEntry | undefined;
+  let bestScore = Number.POSITIVE_INFINITY;
+  let bestHasWorkers = false;
+  for (const d of pool) {
+    if (!isHealthy(d)) continue;
+    const hasWorkers = d.capacity > 0;
+    if (bestHasWorkers && !hasWorkers) continue;
+    // See REMOTE_PENALTY and REMOTE_FACTOR.
+    const fill = fillOf(d);
+    const score = d.via === null ? fill : fill < 1 ? fill + REMOTE_PENALTY : fill * REMOTE_FACTOR;
+    if ((hasWorkers && !bestHasWorkers) || score < bestScore) {
+      best = d;
+      bestScore = score;
+      bestHasWorkers = hasWorkers;
+    }
+  }
+  return best;
+}
+
 /** The coordinator's view of its distributors: who is alive, and who has room. */
 export class DistributorDirectory {
   private readonly entries = new Map<string, DistributorEntry>();
   /** The distributor being packed (see PACK_FILL): it keeps taking tasks while it has free slots. */
   private packing: DistributorEntry | undefined;
+  /** Which distributors have a live worker that runs each task type (see leastLoaded). */
+  private readonly runners = new TypeRunners<DistributorEntry>();
 
   get(id: string): DistributorEntry | undefined {
     return this.entries.get(id);
@@ -157,6 +196,7 @@ export class DistributorDirectory {
     entry.capacity = hb.capacity;
     entry.ownsLease = hb.owns_lease;
     entry.workers = hb.workers;
+    this.runners.set(entry, hb.workers);
     entry.done = hb.done;
     entry.placedSinceHeartbeat = 0;
     entry.endedSinceHeartbeat = 0;
@@ -195,44 +235,30 @@ export class DistributorDirectory {
   }
 
   /**
-   * Where the next task goes: the distributor being packed while it has free slots (see
-   * PACK_FILL), else the fullest one with free slots that this coordinator hears itself; with
-   * none, the healthy distributor with the lowest load per unit of capacity (preferring those
-   * with workers; with none anywhere, any healthy one will hold the task). Called once per task
-   * placed: at most two passes over the entries, nothing allocated.
+   * Where the next task goes: among the healthy distributors with a live worker that has said
+   * it runs `taskType` when there are any (a heterogeneous cluster: a task placed on a
+   * distributor none of whose workers runs its type fails there as unknown), else among all of
+   * them, as when the types are not known yet. Among those, the distributor being packed while
+   * it has free slots (see PACK_FILL), else the fullest one with free slots that this
+   * coordinator hears itself; with none, the healthy distributor with the lowest load per unit
+   * of capacity (preferring those with workers; with none anywhere, any healthy one will hold
+   * the task). Called once per task placed: one map lookup (TypeRunners, kept on heartbeats),
+   * at most two passes over the type's distributors and two over all, nothing allocated.
    */
-  leastLoaded(): DistributorEntry | undefined {
+  leastLoaded(taskType?: string): DistributorEntry | undefined {
+    const able = taskType === undefined ? undefined : this.runners.of(taskType);
+    // Every distributor runs it (a cluster of one kind): placed as any task, packing kept.
+    if (able !== undefined && able.size < this.entries.size) {
+      const current = this.packing;
+      if (current !== undefined && able.has(current) && packable(current) && fillOf(current) < PACK_FILL)
+        return current;
+      const chosen = packedOf(able) ?? leastFilled(able);
+      if (chosen !== undefined) return chosen;
+    }
     const current = this.packing;
     if (current !== undefined && packable(current) && fillOf(current) < PACK_FILL) return current;
-    let packed: DistributorEntry | undefined;
-    let packedFill = -1;
-    for (const d of this.entries.values()) {
-      if (!packable(d)) continue;
-      const fill = fillOf(d);
-      if (fill < PACK_FILL && fill > packedFill) {
-        packed = d;
-        packedFill = fill;
-      }
-    }
-    this.packing = packed;
-    if (packed !== undefined) return packed;
-    let best: DistributorEntry | undefined;
-    let bestScore = Number.POSITIVE_INFINITY;
-    let bestHasWorkers = false;
-    for (const d of this.entries.values()) {
-      if (!isHealthy(d)) continue;
-      const hasWorkers = d.capacity > 0;
-      if (bestHasWorkers && !hasWorkers) continue;
-      // See REMOTE_PENALTY and REMOTE_FACTOR.
-      const fill = fillOf(d);
-      const score = d.via === null ? fill : fill < 1 ? fill + REMOTE_PENALTY : fill * REMOTE_FACTOR;
-      if ((hasWorkers && !bestHasWorkers) || score < bestScore) {
-        best = d;
-        bestScore = score;
-        bestHasWorkers = hasWorkers;
-      }
-    }
-    return best;
+    this.packing = packedOf(this.entries.values());
+    return this.packing ?? leastFilled(this.entries.values());
   }
 
   /**
@@ -278,6 +304,8 @@ export class DistributorDirectory {
   /** Drops a distributor's entry (long dead, its tasks moved): should it speak again, it is new. */
   forget(id: string): void {
     if (this.packing?.id === id) this.packing = undefined;
+    const entry = this.entries.get(id);
+    if (entry !== undefined) this.runners.remove(entry);
     this.entries.delete(id);
   }
 }

@@ -140,7 +140,7 @@ export class Placement {
     this.outbox.close();
   }
 
-  /** Places unplaced tasks on the least-loaded healthy distributor, recording it first; PLACE_BATCH per pass. */
+  /** Places unplaced tasks on the least-loaded healthy distributor (one that runs the type, if known), recording it first; PLACE_BATCH per pass. */
   private async place(): Promise<void> {
     const batch: Array<{ task: TaskDict; to: DistributorEntry; owner: string }> = [];
     let more = false;
@@ -158,7 +158,7 @@ export class Placement {
         this.o.cluster.handOff(id);
         continue;
       }
-      const to = this.o.directory.leastLoaded();
+      const to = this.o.directory.leastLoaded(task.task_type);
       if (to === undefined) break;
       to.placedSinceHeartbeat++;
       this.unplaced.delete(id);

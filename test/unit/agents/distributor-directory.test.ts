@@ -185,3 +185,56 @@ describe("DistributorDirectory: the dead, and their forgetting", () => {
     expect(dir.heartbeat("a", hb(0, 4))?.status).toBe("busy");
   });
 });
+
+/** A live worker's summary in a distributor's heartbeat, running `types` (none: not said yet). */
+const worker = (id: string, types: string[], status: "idle" | "dead" = "idle") => ({
+  id,
+  status,
+  load: 0,
+  capacity: 10,
+  last_heartbeat: null,
+  done: 0,
+  task_types: types,
+  remote_agents: [],
+});
+
+describe("DistributorDirectory.leastLoaded by task type", () => {
+  it("places a task on a distributor with a live worker that runs its type, wherever packing would put it", () => {
+    const dir = new DistributorDirectory();
+    dir.heartbeat("d1", hb(0, 10, { workers: [worker("w1", ["echo", "first"])] }));
+    dir.heartbeat("d2", hb(0, 10, { workers: [worker("w2", ["echo", "second"])] }));
+    const picks = (type: string, n = 40) => {
+      const out = new Set<string>();
+      for (let i = 0; i < n; i++) {
+        const d = dir.leastLoaded(type)!;
+        d.placedSinceHeartbeat++;
+        out.add(d.id);
+      }
+      return out;
+    };
+    expect(picks("first")).toEqual(new Set(["d1"]));
+    expect(picks("second")).toEqual(new Set(["d2"]));
+    expect(picks("first")).toEqual(new Set(["d1"])); // full, still the only one that runs it
+    // Run by both: placed as any task (d1 holds 80, d2 40: d2 until as full, then both).
+    expect(picks("echo", 100)).toEqual(new Set(["d1", "d2"]));
+  });
+
+  it("places as before when no live worker is known to run the type: none runs it, or it died, or the distributor is forgotten", () => {
+    const dir = new DistributorDirectory();
+    dir.heartbeat("d1", hb(0, 10, { workers: [worker("w1", ["first"])] }));
+    dir.heartbeat("d2", hb(0, 10, { workers: [worker("w2", [])] })); // not said yet
+    expect(dir.leastLoaded("nope")).toBeDefined();
+    expect(dir.leastLoaded("first")!.id).toBe("d1");
+    // Its worker has died: d1 no longer runs "first"; d2's worker now runs it.
+    dir.heartbeat("d1", hb(0, 10, { workers: [worker("w1", ["first"], "dead")] }));
+    dir.heartbeat("d2", hb(0, 10, { workers: [worker("w2", ["first"])] }));
+    for (let i = 0; i < 30; i++) {
+      const d = dir.leastLoaded("first")!;
+      expect(d.id).toBe("d2");
+      d.placedSinceHeartbeat++;
+    }
+    // The only distributor that runs it is forgotten: any healthy one.
+    dir.forget("d2");
+    expect(dir.leastLoaded("first")!.id).toBe("d1");
+  });
+});

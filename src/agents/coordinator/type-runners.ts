@@ -1,0 +1,60 @@
+import type { WorkerSummary } from "../protocol.js";
+
+const NONE: ReadonlySet<string> = new Set();
+
+/**
+ * Which distributors have a live worker that has said it runs each task type, as their last
+ * heartbeats listed their workers: kept up to date on each heartbeat (a distributor's types are
+ * compared with those it had, and the map touched only when they changed), so that placing a
+ * task reads one map entry, not every distributor's workers. A worker that has not said yet what
+ * it runs (no types in its summary) adds nothing: its types are not known.
+ */
+export class TypeRunners<E> {
+  private readonly byType = new Map<string, Set<E>>();
+  private readonly typesOf = new Map<E, ReadonlySet<string>>();
+
+  /** `entry`'s workers as its last heartbeat listed them. */
+  set(entry: E, workers: readonly WorkerSummary[]): void {
+    const prev = this.typesOf.get(entry) ?? NONE;
+    let next: Set<string> | undefined;
+    for (const w of workers) {
+      if (w.status === "dead") continue;
+      for (const t of w.task_types) {
+        next ??= new Set();
+        next.add(t);
+      }
+    }
+    const now = next ?? NONE;
+    if (now.size === prev.size && [...now].every((t) => prev.has(t))) return;
+    for (const t of prev) if (!now.has(t)) this.leave(t, entry);
+    for (const t of now) {
+      if (prev.has(t)) continue;
+      let set = this.byType.get(t);
+      if (set === undefined) {
+        set = new Set();
+        this.byType.set(t, set);
+      }
+      set.add(entry);
+    }
+    if (now.size === 0) this.typesOf.delete(entry);
+    else this.typesOf.set(entry, now);
+  }
+
+  /** Forgets `entry` (the distributor is forgotten). */
+  remove(entry: E): void {
+    for (const t of this.typesOf.get(entry) ?? NONE) this.leave(t, entry);
+    this.typesOf.delete(entry);
+  }
+
+  /** The distributors with a live worker that said it runs `taskType` (undefined: none). */
+  of(taskType: string): ReadonlySet<E> | undefined {
+    return this.byType.get(taskType);
+  }
+
+  private leave(taskType: string, entry: E): void {
+    const set = this.byType.get(taskType);
+    if (set === undefined) return;
+    set.delete(entry);
+    if (set.size === 0) this.byType.delete(taskType);
+  }
+}
