@@ -90,7 +90,7 @@ export const assignTasks = defineScript(import.meta.url, "assign-tasks-1.lua", (
   });
 });
 
-export const dispatchTasks = groupedScript(import.meta.url, "dispatch-tasks-1.lua", (db, _keys, args) => {
+export const dispatchTasks = groupedOpenScript(import.meta.url, "dispatch-tasks-1.lua", (db, _keys, args) => {
   const [dist, worker, startedAt] = args as [string, string, string];
   const out: number[] = [];
   eachGroup(args, 3, 1, (prefix, [id]) => {
@@ -103,6 +103,7 @@ export const dispatchTasks = groupedScript(import.meta.url, "dispatch-tasks-1.lu
       const fence = hincrby(db, rec, "fence", 1);
       hincrby(db, rec, "attempts", 1);
       db.hset(rec, { status: "in_progress", assigned_to: worker, started_at: startedAt });
+      if (db.hget(rec, "run_at") !== null || db.hget(rec, "expires_at") !== null) leaveDue(db, prefix, id!);
       out.push(fence);
     }
   });

@@ -74,7 +74,7 @@ describe.each(testEngines("end-paths", { cluster: true }))("an ended task's open
 
     const blocker = task(); // stays open: what the canceled and expired tasks wait on
     const open = task(later()); // stays open: the scan must find it (delayed, expiring, the open index)
-    // Completed: placed explicitly before its run_at (the store takes it), so still delayed when it runs.
+    // Completed: placed explicitly before its run_at (the store takes it) and run at once.
     const completed = task(later());
     // Failed for good: started before its expires_at, on a distributor.
     const failed = task({ schedule: { expires_at: at(7_200_000) } });

@@ -1,6 +1,10 @@
 --[[
   Starts an attempt of each task on a worker: a new fencing token, status in_progress. Only
-  the distributor that holds the task may do this.
+  the distributor that holds the task may do this. A task with a run_at or an expires_at leaves
+  <prefix>delayed and <prefix>expiring (leave_due, scripts/open-index.lua) in this step: once it
+  has started, its run_at holds nothing back (it was run early: assignTaskToWorker) and its
+  expires_at no longer ends it, so it is neither counted in triad_tasks_delayed nor swept while
+  it runs.
 
   Grouped by shard as in submit-tasks (one call for every shard on a single Redis, one shard
   per call on Redis Cluster; every key computed from a group's prefix).
@@ -16,7 +20,7 @@
 ]]
 return each_group(4, 1, function(prefix, i)
   local rec = prefix .. 'task:' .. ARGV[i]
-  local state = redis.call('HMGET', rec, 'status', 'distributor', 'fence', 'attempts')
+  local state = redis.call('HMGET', rec, 'status', 'distributor', 'fence', 'attempts', 'run_at', 'expires_at')
   local status = state[1]
   if not status then
     return -1
@@ -29,6 +33,7 @@ return each_group(4, 1, function(prefix, i)
     local fence = (tonumber(state[3]) or 0) + 1
     redis.call('HSET', rec, 'fence', fence, 'attempts', (tonumber(state[4]) or 0) + 1,
       'status', 'in_progress', 'assigned_to', ARGV[2], 'started_at', ARGV[3])
+    if state[5] or state[6] then leave_due(prefix, ARGV[i]) end
     return fence
   end
 end)

@@ -1,0 +1,91 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { shardOf, shardTag } from "../../../src/agents/ledger/shards.js";
+import { type NewTask, TaskLedger } from "../../../src/agents/ledger/task-ledger.js";
+import { countDelayed } from "../../../src/agents/schedule-controls/count-delayed.js";
+import { RedisClient } from "../../../src/index.js";
+import { testEngines } from "../../helpers/engines.js";
+import { dumpScript } from "../../helpers/fuzz/twin-stores.js";
+
+/**
+ * The delayed index (<prefix>delayed, counted in triad_tasks_delayed) and the expiring one hold
+ * a task only while its run_at (expires_at) can still hold it back (end it): never while it
+ * runs. A task run before its run_at (the assignTaskToWorker path) stayed delayed while it ran,
+ * until it ended.
+ */
+
+let seq = 0;
+const at = (ms: number) => new Date(Date.now() + ms).toISOString();
+const task = (over: Partial<NewTask> = {}): NewTask => ({
+  taskId: `di-${process.pid}-${++seq}`,
+  taskType: "echo",
+  payload: {},
+  createdAt: new Date().toISOString(),
+  maxRetries: 0,
+  backoffMs: 0,
+  ...over,
+});
+/** Recorded delayed until `delayMs` from now (negative: a run_at that has passed since it was recorded). */
+const delayed = (delayMs: number, over: Partial<NewTask> = {}) =>
+  task({
+    schedule: { run_at: at(delayMs), expires_at: at(7_200_000) },
+    delayUntil: Date.now() + delayMs,
+    ...over,
+  });
+
+describe.each(testEngines("due-index", { cluster: true }))("the delayed index on $name", (engine) => {
+  const clients: RedisClient[] = [];
+  beforeAll(() => engine.setup(), 60_000);
+  afterAll(async () => {
+    for (const c of clients) await c.disconnect();
+    await engine.teardown();
+  });
+
+  async function open(): Promise<{ store: RedisClient; ledger: TaskLedger }> {
+    const store = new RedisClient(engine.config());
+    expect(await store.connect()).toBe(true);
+    clients.push(store);
+    return { store, ledger: new TaskLedger(store, { retentionSeconds: 60 }) };
+  }
+
+  /** Which of its shard's due sets (delayed, expiring) name the task. */
+  async function dueSets(store: RedisClient, ledger: TaskLedger, id: string): Promise<string[]> {
+    const prefix = store.key(shardTag(shardOf(id, ledger.shards)));
+    const rows = (await store.engine.runScript(dumpScript, [`${prefix}dump`], [prefix])) as [
+      string,
+      string,
+      string[],
+      number,
+    ][];
+    return rows
+      .filter(([, type, flat]) => type === "zset" && flat.some((v, k) => k % 2 === 0 && v === id))
+      .map(([key]) => key.slice(prefix.length))
+      .sort();
+  }
+
+  /** triad_tasks_delayed's count (count-delayed-1.lua) over the task's shard: this test's prefix alone. */
+  async function delayedCount(store: RedisClient, ledger: TaskLedger, id: string): Promise<number> {
+    const shard = shardTag(shardOf(id, ledger.shards));
+    return Number(await store.runScript(countDelayed, [`${shard}delayed`], [store.key(shard)]));
+  }
+
+  it("a task run before its run_at leaves delayed and expiring when its attempt starts", async () => {
+    const { store, ledger } = await open();
+    const early = delayed(3_600_000);
+    expect(await ledger.submit(early, "")).toBe(true);
+    expect(await dueSets(store, ledger, early.taskId)).toEqual(["delayed", "expiring"]);
+    expect(await delayedCount(store, ledger, early.taskId)).toBe(1);
+
+    // assignTaskToWorker: assigned to its distributor, then dispatched to the worker at once.
+    expect(await ledger.assign(early.taskId, "d1")).toBe(true);
+    const fence = await ledger.dispatch(early.taskId, "d1", "w1");
+    expect(typeof fence).toBe("number");
+    expect(await ledger.status(early.taskId)).toBe("in_progress");
+    expect(await dueSets(store, ledger, early.taskId)).toEqual([]);
+    expect(await delayedCount(store, ledger, early.taskId)).toBe(0);
+
+    // Taken back (its worker lost): pending again, it started already, so nothing holds it back.
+    expect(await ledger.requeue(early.taskId, "d1", fence as number)).toBe(true);
+    expect(await ledger.status(early.taskId)).toBe("pending");
+    expect(await dueSets(store, ledger, early.taskId)).toEqual([]);
+  });
+});
