@@ -113,7 +113,7 @@ export class CoordinatorCore {
     this.schedule = new ScheduleControls({
       store: o.store,
       ledger: o.ledger,
-      place: (task) => this.placement.later(task),
+      place: (task) => this.placement.later(task, true),
       expired: (task) => {
         this.placement.drop(task.task_id);
         this.o.events?.abandoned?.(task.task_id, "expired");
@@ -123,13 +123,13 @@ export class CoordinatorCore {
     this.input = new InputKeeper({
       store: o.store,
       ledger: o.ledger,
-      place: (task) => this.placement.later(task),
+      place: (task) => this.placement.later(task, true),
       ended: (task) => this.finished(task),
     });
     this.workflow = new WorkflowKeeper({
       ledger: o.ledger,
       store: o.store,
-      ready: (task) => this.placement.later(task),
+      ready: (task, delayed) => (delayed ? this.schedule.arm(task) : this.placement.later(task, true)),
       ended: (task) => this.finished(task),
       submit: (tasks) => this.submitEach(tasks),
       abandon: (taskId, reason) => this.abandon(taskId, reason),
@@ -217,7 +217,7 @@ export class CoordinatorCore {
     }
     if (to !== undefined) to.placedSinceHeartbeat++;
     return recording.then(
-      (created) => this.recorded(task, to, created),
+      (created) => this.recorded(task, to, created, record.delayUntil ?? null),
       (err: unknown) => {
         if (to !== undefined) to.placedSinceHeartbeat--;
         this.o.events?.notRecorded?.(task);
@@ -226,7 +226,13 @@ export class CoordinatorCore {
     );
   }
 
-  private recorded(task: TaskDict, to: DistributorEntry | undefined, created: boolean) {
+  /** `delayedUntil`: when the submit recorded it delayed until (in the store's delayed index), else null. */
+  private recorded(
+    task: TaskDict,
+    to: DistributorEntry | undefined,
+    created: boolean,
+    delayedUntil: number | null,
+  ) {
     if (!created) {
       if (to !== undefined) to.placedSinceHeartbeat--;
       this.stats.duplicates++;
@@ -244,7 +250,10 @@ export class CoordinatorCore {
     // Answered once registered on its dependencies: waiting_on then lists only the open ones.
     if (task.depends_on?.length) return this.workflow.watch(task).then(() => true);
     if (to !== undefined) this.placement.send(to.id, task);
-    else this.placement.later(task);
+    // As the submit recorded it: delayed, the due sweep places it; else now, whatever our clock
+    // says of its run_at by now.
+    else if (delayedUntil !== null) this.schedule.holdsBack(task, delayedUntil);
+    else this.placement.later(task, true);
     return true;
   }
 

@@ -81,9 +81,14 @@ export class Placement {
     this.outbox.push(distributorId, task);
   }
 
-  /** A recorded task to place as soon as a distributor can take it (a waiting task now ready). */
-  later(task: TaskDict): void {
-    if (this.o.holdsBack(task)) return; // recorded delayed: the due sweep places it
+  /**
+   * A recorded task to place as soon as a distributor can take it (a waiting task now ready).
+   * `released`: the store says it is in no delayed index (released by the due sweep, made ready
+   * out of it, given input after it started): placed whatever this process's clock says of its
+   * run_at, since no sweep would place it.
+   */
+  later(task: TaskDict, released = false): void {
+    if (!released && this.o.holdsBack(task)) return; // recorded delayed: the due sweep places it
     if (this.o.cluster.ownerValue(task.task_id) === null) {
       this.o.cluster.handOff(task.task_id);
       return;

@@ -274,10 +274,10 @@ export const watchDependencies = groupedScript(
 );
 
 export const dependencyEnded = groupedOpenScript(import.meta.url, "dependency-ended-1.lua", (db, _, args) => {
-  const [completedAt, retentionMs] = args as [string, string];
+  const [completedAt, retentionMs, nowMs] = args as [string, string, string];
   const out: Array<Array<number | string>> = [];
   const withRecord = (verdict: number, rec: string) => [verdict, ...Object.entries(db.hgetall(rec)).flat()];
-  eachGroup(args, 2, 3, (prefix, [id, dep, depStatus]) => {
+  eachGroup(args, 3, 3, (prefix, [id, dep, depStatus]) => {
     const rec = `${prefix}task:${id}`;
     const wait = `${prefix}wait:${id}`;
     if (db.srem(wait, dep!) === 0) {
@@ -292,6 +292,12 @@ export const dependencyEnded = groupedOpenScript(import.meta.url, "dependency-en
       out.push(withRecord(3, rec));
     } else if (!db.exists(wait)) {
       db.srem(`${prefix}waiting`, id!);
+      const due = db.zscore(`${prefix}delayed`, id!);
+      if (due !== null && due > Number(nowMs)) {
+        out.push(withRecord(4, rec));
+        return;
+      }
+      if (due !== null) db.zrem(`${prefix}delayed`, id!);
       out.push(withRecord(2, rec));
     } else out.push([1]);
   });

@@ -34,9 +34,9 @@ export type AttemptOutcome = {
   /** Tasks the attempt spawned (task dicts): recorded with the commit only if it completes. */
   spawn?: JsonObject[];
 };
-/** What a "dependency ended" notice did to its dependent (see dependency-ended-1.lua). */
-export type NoticeVerdict = "unchanged" | "waiting" | "ready" | "abandoned";
-const NOTICE_VERDICTS: NoticeVerdict[] = ["unchanged", "waiting", "ready", "abandoned"];
+/** What a "dependency ended" notice did to its dependent (dependency-ended-1.lua); "delayed": the sweep places it. */
+export type NoticeVerdict = "unchanged" | "waiting" | "ready" | "abandoned" | "delayed";
+const NOTICE_VERDICTS: NoticeVerdict[] = ["unchanged", "waiting", "ready", "abandoned", "delayed"];
 /** What settling an ended task needs (see read-ended-1.lua): status null when it has no record. */
 export type EndedTask = { status: string | null; spawns: boolean; canceled: boolean; dependents: string[] };
 /** How a task ended, read alone (see read-outcomes-1.lua): null when it has no record. */
@@ -217,7 +217,7 @@ export class TaskLedger {
     this.notifier = new TickBatcher(async (_key, notices) => {
       const reply = await this.grouped(
         scripts.dependencyEnded,
-        [new Date().toISOString(), this.retentionMs],
+        [new Date().toISOString(), this.retentionMs, Date.now()],
         notices,
         (n) => n.dependent,
         (n, args) => args.push(n.dependent, n.dependency, n.status),

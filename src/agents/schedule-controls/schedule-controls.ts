@@ -59,6 +59,11 @@ export class ScheduleControls {
     return true;
   }
 
+  /** A task the store keeps delayed (a dependent made ready before its run_at): the sweep is armed for then. */
+  arm(task: TaskDict): void {
+    if (task.run_at !== undefined) this.sweeper.dueAt(Date.parse(task.run_at));
+  }
+
   /** A task recorded here that expires at its expires_at: the sweep is armed for then. */
   recorded(task: TaskDict): void {
     if (task.expires_at !== undefined) this.sweeper.dueAt(Date.parse(task.expires_at));

@@ -11,8 +11,12 @@ export type WorkflowKeeperOptions = {
   ledger: TaskLedger;
   /** The ledger's store (the cancel cascade's frontier lives next to the records). */
   store: RedisClient;
-  /** A waiting task's last dependency ended: place it like any new task. */
-  ready: (task: TaskDict) => void;
+  /**
+   * A waiting task's last dependency ended: place it like any new task, whatever its run_at
+   * (the store took it out of the delayed index); `delayed`: its run_at is still ahead and it
+   * stays in that index, for the due sweep to place.
+   */
+  ready: (task: TaskDict, delayed: boolean) => void;
   /** A task ended here (abandoned by a dependency): tell waiters. */
   ended: (task: TaskDict) => void;
   /**
@@ -126,7 +130,7 @@ export class WorkflowKeeper {
   private async notify(dependent: string, dependency: string, status: string): Promise<void> {
     const { verdict, record } = await this.o.ledger.notifyDependencyEnded(dependent, dependency, status);
     if (record === null) return;
-    if (verdict === "ready") this.o.ready(record.task);
+    if (verdict === "ready" || verdict === "delayed") this.o.ready(record.task, verdict === "delayed");
     else if (verdict === "abandoned") {
       this.o.ended(record.task);
       this.sweepSoon();

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { shardOf, shardTag } from "../../../src/agents/ledger/shards.js";
 import { type NewTask, TaskLedger } from "../../../src/agents/ledger/task-ledger.js";
 import { countDelayed } from "../../../src/agents/schedule-controls/count-delayed.js";
+import { DueSweeper } from "../../../src/agents/schedule-controls/due-sweeper.js";
 import { RedisClient } from "../../../src/index.js";
 import { testEngines } from "../../helpers/engines.js";
 import { dumpScript } from "../../helpers/fuzz/twin-stores.js";
@@ -9,8 +10,9 @@ import { dumpScript } from "../../helpers/fuzz/twin-stores.js";
 /**
  * The delayed index (<prefix>delayed, counted in triad_tasks_delayed) and the expiring one hold
  * a task only while its run_at (expires_at) can still hold it back (end it): never while it
- * runs. A task run before its run_at (the assignTaskToWorker path) stayed delayed while it ran,
- * until it ended.
+ * runs, never once it is placed. Two ways in which they did: a task run before its run_at (the
+ * assignTaskToWorker path) stayed delayed while it ran, until it ended; a dependent made ready
+ * after its run_at had passed, but before a sweep took it out, was placed while still delayed.
  */
 
 let seq = 0;
@@ -87,5 +89,60 @@ describe.each(testEngines("due-index", { cluster: true }))("the delayed index on
     expect(await ledger.requeue(early.taskId, "d1", fence as number)).toBe(true);
     expect(await ledger.status(early.taskId)).toBe("pending");
     expect(await dueSets(store, ledger, early.taskId)).toEqual([]);
+  });
+
+  it("a dependent made ready leaves delayed when its run_at has passed, else stays for the sweep", async () => {
+    const { store, ledger } = await open();
+    const dependency = task();
+    // Recorded delayed; its run_at still an hour ahead when it becomes ready.
+    const ahead = delayed(3_600_000, { dependsOn: [dependency.taskId] });
+    // Recorded delayed; a sweep took it out while it waited (its run_at passed), without placing it.
+    const swept = delayed(-1, { dependsOn: [dependency.taskId] });
+    expect(await ledger.submit(dependency, "d1")).toBe(true);
+    const record = async (t: NewTask) => {
+      expect(await ledger.submit(t, "")).toBe(true);
+      expect(await ledger.watchDependency(dependency.taskId, t.taskId)).toBe("");
+    };
+    await record(ahead);
+    await record(swept);
+    const released: string[] = [];
+    const sweeper = new DueSweeper({
+      store,
+      shards: ledger.shards,
+      retentionMs: ledger.retentionMs,
+      released: (ids) => released.push(...ids),
+      expired: () => {},
+    });
+    await sweeper.sweep();
+    expect(await dueSets(store, ledger, swept.taskId)).toEqual(["expiring"]);
+    expect(released).toEqual([]);
+    // Recorded delayed; its run_at passed while it waited, and no sweep has run since.
+    const due = delayed(-1, { dependsOn: [dependency.taskId] });
+    await record(due);
+    expect(await dueSets(store, ledger, due.taskId)).toEqual(["delayed", "expiring"]);
+
+    const fence = await ledger.dispatch(dependency.taskId, "d1", "w1");
+    const done = {
+      taskId: dependency.taskId,
+      fence: fence as number,
+      status: "completed" as const,
+      result: 1,
+    };
+    expect(await ledger.commit(done)).toBe("completed");
+    const verdicts: Record<string, { verdict: string; sets: string[] }> = {};
+    for (const [name, t] of Object.entries({ due, ahead, swept })) {
+      const notice = await ledger.notifyDependencyEnded(t.taskId, dependency.taskId, "completed");
+      expect(notice.record?.task.status).toBe("pending");
+      verdicts[name] = { verdict: notice.verdict, sets: await dueSets(store, ledger, t.taskId) };
+    }
+    expect(verdicts).toEqual({
+      // Placed by whoever heard the verdict: no longer delayed.
+      due: { verdict: "ready", sets: ["expiring"] },
+      // Still delayed: the sweep places it when its run_at comes, and the caller must not.
+      ahead: { verdict: "delayed", sets: ["delayed", "expiring"] },
+      // Out of delayed already: the caller places it (no sweep would).
+      swept: { verdict: "ready", sets: ["expiring"] },
+    });
+    expect(await delayedCount(store, ledger, ahead.taskId)).toBe(1);
   });
 });
