@@ -252,7 +252,7 @@ export class CoordinatorCore {
     if (to !== undefined) this.placement.send(to.id, task);
     // As the submit recorded it: delayed, the due sweep places it; else now, whatever our clock
     // says of its run_at by now.
-    else if (delayedUntil !== null) this.schedule.holdsBack(task, delayedUntil);
+    else if (delayedUntil !== null) this.schedule.arm(task);
     else this.placement.later(task, true);
     return true;
   }

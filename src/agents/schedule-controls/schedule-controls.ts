@@ -51,10 +51,12 @@ export class ScheduleControls {
 
   /**
    * True when the task's run_at is still ahead: it is (or is being) recorded delayed, and the
-   * sweep will place it, so the caller must not. Arms the sweep for its time.
+   * sweep will place it, so the caller must not. Arms the sweep for its time. Never for a task
+   * that has started (run early): its dispatch took it out of the delayed set, and no sweep
+   * would place it.
    */
   holdsBack(task: TaskDict, until = delayUntil(task)): boolean {
-    if (until === null) return false;
+    if (until === null || task.attempts > 0) return false;
     this.sweeper.dueAt(until);
     return true;
   }

@@ -3,6 +3,7 @@ import { shardOf, shardTag } from "../../../src/agents/ledger/shards.js";
 import { type NewTask, TaskLedger } from "../../../src/agents/ledger/task-ledger.js";
 import { countDelayed } from "../../../src/agents/schedule-controls/count-delayed.js";
 import { DueSweeper } from "../../../src/agents/schedule-controls/due-sweeper.js";
+import { ScheduleControls } from "../../../src/agents/schedule-controls/schedule-controls.js";
 import { RedisClient } from "../../../src/index.js";
 import { testEngines } from "../../helpers/engines.js";
 import { dumpScript } from "../../helpers/fuzz/twin-stores.js";
@@ -144,5 +145,31 @@ describe.each(testEngines("due-index", { cluster: true }))("the delayed index on
       swept: { verdict: "ready", sets: ["expiring"] },
     });
     expect(await delayedCount(store, ledger, ahead.taskId)).toBe(1);
+  });
+
+  it("the coordinator holds back from placing exactly the tasks the delayed set holds", async () => {
+    const { store, ledger } = await open();
+    // Not started: the sweep (never started here) would place it, so the coordinator must not.
+    const waiting = delayed(3_600_000);
+    // Run early, then taken back from its lost worker and moved off its distributor (input given
+    // after a wait, or a restore after its distributor died): only the coordinator can place it.
+    const ranEarly = delayed(3_600_000);
+    for (const t of [waiting, ranEarly]) expect(await ledger.submit(t, "")).toBe(true);
+    expect(await ledger.assign(ranEarly.taskId, "d1")).toBe(true);
+    const fence = await ledger.dispatch(ranEarly.taskId, "d1", "w1");
+    expect(await ledger.requeue(ranEarly.taskId, "d1", fence as number)).toBe(true);
+    const schedule = new ScheduleControls({ store, ledger, place: () => {}, expired: () => {} });
+    const seen: Record<string, { heldBack: boolean; delayed: boolean }> = {};
+    for (const [name, t] of Object.entries({ waiting, ranEarly })) {
+      const record = await ledger.get(t.taskId);
+      seen[name] = {
+        heldBack: schedule.holdsBack(record!.task),
+        delayed: (await dueSets(store, ledger, t.taskId)).includes("delayed"),
+      };
+    }
+    expect(seen).toEqual({
+      waiting: { heldBack: true, delayed: true },
+      ranEarly: { heldBack: false, delayed: false },
+    });
   });
 });
