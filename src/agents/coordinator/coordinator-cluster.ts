@@ -139,6 +139,12 @@ export class CoordinatorCluster implements ClusterSeam {
         this.rescan(shards);
       },
       lost: (shards) => o.moved?.({ gained: [], lost: shards }),
+      // Owned all along, not on this clock for a while: the dead distributors' tasks skipped meanwhile move now.
+      renewedLate: () => {
+        const core = o.core();
+        for (const d of core.directory.all())
+          if (d.status === "dead") void core.moveOff(d.id).catch(() => {});
+      },
     });
   }
 

@@ -475,9 +475,7 @@ export class CoordinatorCore {
   // --- reading ---------------------------------------------------------------------------
 
   async getTask(taskId: string): Promise<TaskDict | null> {
-    const recent = this.recent.get(taskId);
-    if (recent) return recent;
-    return this.readTask(taskId);
+    return this.recent.get(taskId) ?? this.readTask(taskId);
   }
 
   /**
@@ -531,15 +529,7 @@ export class CoordinatorCore {
     }
     for (const dead of this.directory.expire(this.o.timing.heartbeatTimeoutMs)) {
       this.stats.distributorsDead++;
-      // Each coordinator moves the tasks of the shards it owns (a shard without one: at takeover),
-      // each reassignment counted and recorded once, in the store (reassignments.ts).
-      const { count, open } = await takeOff(this.o.ledger, dead.id, (id) => this.cluster.ownerValue(id));
-      this.o.events?.distributorDead?.(dead.id, count);
-      for (const { record, noted } of open) {
-        if (noted) this.stats.reassigned++;
-        if (noted) this.o.events?.reassigned?.(record.task.task_id, dead.id, record.task);
-        this.placement.hold(record.task);
-      }
+      await this.moveOff(dead.id, true);
     }
     const now = performance.now();
     for (const id of this.placement.expired(now)) {
@@ -559,6 +549,17 @@ export class CoordinatorCore {
     await this.workflow.tick().catch(() => {});
     await this.input.tick().catch(() => {});
     await this.catchUpWaiters(now);
+  }
+
+  /** Moves a dead distributor's open tasks in the shards owned here; again after a late lease renewal. */
+  async moveOff(deadId: string, declared = false): Promise<void> {
+    const { count, open } = await takeOff(this.o.ledger, deadId, (id) => this.cluster.ownerValue(id));
+    if (declared) this.o.events?.distributorDead?.(deadId, count);
+    for (const { record, noted } of open) {
+      if (noted) this.stats.reassigned++;
+      if (noted) this.o.events?.reassigned?.(record.task.task_id, deadId, record.task);
+      if (!this.placement.has(record.task.task_id)) this.placement.hold(record.task);
+    }
   }
 
   private async unsendable(taskId: string, reason: string): Promise<void> {

@@ -15,6 +15,12 @@ export type ShardLeasesOptions = {
   gained?: (shards: number[]) => void | Promise<void>;
   /** Shards it no longer owns (released, or a renewal refused or too late). */
   lost?: (shards: number[]) => void;
+  /**
+   * Shards still its own whose renewal came back after the lease had run out on this process's
+   * clock (a stall): meanwhile ownerValue() said null and steps on them were skipped (a dead
+   * distributor's tasks not taken off): the caller does those again.
+   */
+  renewedLate?: (shards: number[]) => void;
 };
 
 type Held = { value: string; until: number };
@@ -65,12 +71,15 @@ export class ShardLeases {
 
   private async round(beforeRebalance?: Promise<unknown>): Promise<void> {
     const lost: number[] = [];
+    const late: number[] = [];
     await Promise.all(
       [...this.held].map(async ([shard, held]) => {
         const started = performance.now();
         const ok = await this.call("renew", shard, held.value).catch(() => null);
-        if (ok === 1) held.until = started + this.o.ttlMs;
-        else if (ok === 0) {
+        if (ok === 1) {
+          if (held.until <= performance.now()) late.push(shard);
+          held.until = started + this.o.ttlMs;
+        } else if (ok === 0) {
           this.held.delete(shard);
           lost.push(shard);
         }
@@ -88,6 +97,8 @@ export class ShardLeases {
       }),
     );
     if (lost.length > 0) this.o.lost?.(lost.sort((a, b) => a - b));
+    const stillHeld = late.filter((shard) => this.held.has(shard));
+    if (stillHeld.length > 0) this.o.renewedLate?.(stillHeld.sort((a, b) => a - b));
     const gained: number[] = [];
     for (let shard = 0; shard < this.o.shards && this.held.size < target; shard++) {
       if (this.held.has(shard)) continue;
