@@ -11,55 +11,14 @@ import { monitorStallWatch, type StallWatch } from "../stall-watch.js";
 import { type RetryPolicies, retryPolicyFor, type Timing } from "../timing.js";
 import { type CancelOutcome, spawnsUnrecorded, WorkflowKeeper } from "../workflow/workflow-keeper.js";
 import { type ClusterSeam, SOLE } from "./cluster-seam.js";
+import type { CoordinatorCoreOptions, CoordinatorStats } from "./coordinator-options.js";
 import { DistributorDirectory, type DistributorEntry } from "./distributor-directory.js";
 import { DistributorRoster } from "./distributor-roster.js";
 import { Placement } from "./placement.js";
 import { takeOff } from "./reassignments.js";
 import { TaskWaiters } from "./task-waiters.js";
 
-export type CoordinatorCoreOptions = {
-  coordinatorId: string;
-  store: RedisClient;
-  ledger: TaskLedger;
-  timing: Timing;
-  /** A task no distributor could take within this long after submission ends abandoned. */
-  placementTimeoutMs: number;
-  retry: RetryPolicies;
-  /** How many finished tasks to keep in memory for waitForTask and the API. */
-  recentLimit: number;
-  send: (recipient: string, payload: AgentPayload) => Promise<void>;
-  /** Where this coordinator listens (another process's distributors report the end of what it placed there). */
-  url?: () => string | null;
-  /** Several coordinators on one store (coordinator-cluster.ts): shard ownership and news. Unset: this one owns every shard. */
-  cluster?: ClusterSeam;
-  events?: {
-    /** A task was recorded (not a duplicate of one already known). */
-    submitted?: (task: TaskDict) => void;
-    /** An open task was taken off a distributor declared dead, to be placed again (`task`: its record then). */
-    reassigned?: (taskId: string, fromDistributor: string, task: TaskDict) => void;
-    distributorDead?: (id: string, tasks: number) => void;
-    terminal?: (task: TaskDict) => void;
-    abandoned?: (taskId: string, reason: string) => void;
-    /** A task waiting for input was given `value` (it is pending again). */
-    inputGiven?: (taskId: string, value: JsonValue) => void;
-    /** No message could carry the task (it is abandoned with `reason`). */
-    unsendable?: (taskId: string, reason: string) => void;
-    /** A distributor reported the end of a task it does not hold (`holder` does, as far as the ledger knows); refused. */
-    foreignReport?: (task: TaskDict, from: string, holder: string | null) => void;
-    /** A submit recorded nothing: the id was already known (a duplicate), or the store failed. */
-    notRecorded?: (task: TaskDict) => void;
-  };
-};
-
-export type CoordinatorStats = {
-  submitted: number;
-  duplicates: number;
-  completed: number;
-  failed: number;
-  abandoned: number;
-  reassigned: number;
-  distributorsDead: number;
-};
+export type { CoordinatorCoreOptions, CoordinatorStats } from "./coordinator-options.js";
 
 /** Open tasks remembered as open (a hint that spares waitForTask a read); beyond it, the ledger answers. */
 const KNOWN_OPEN_LIMIT = 200_000;

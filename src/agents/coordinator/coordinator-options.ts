@@ -1,0 +1,50 @@
+import type { JsonValue } from "../../core/json.js";
+import type { RedisClient } from "../../core/store/index.js";
+import type { TaskLedger } from "../ledger/task-ledger.js";
+import type { AgentPayload, TaskDict } from "../protocol.js";
+import type { RetryPolicies, Timing } from "../timing.js";
+import type { ClusterSeam } from "./cluster-seam.js";
+
+export type CoordinatorCoreOptions = {
+  coordinatorId: string;
+  store: RedisClient;
+  ledger: TaskLedger;
+  timing: Timing;
+  /** A task no distributor could take within this long after submission ends abandoned. */
+  placementTimeoutMs: number;
+  retry: RetryPolicies;
+  /** How many finished tasks to keep in memory for waitForTask and the API. */
+  recentLimit: number;
+  send: (recipient: string, payload: AgentPayload) => Promise<void>;
+  /** Where this coordinator listens (another process's distributors report the end of what it placed there). */
+  url?: () => string | null;
+  /** Several coordinators on one store (coordinator-cluster.ts): shard ownership and news. Unset: this one owns every shard. */
+  cluster?: ClusterSeam;
+  events?: {
+    /** A task was recorded (not a duplicate of one already known). */
+    submitted?: (task: TaskDict) => void;
+    /** An open task was taken off a distributor declared dead, to be placed again (`task`: its record then). */
+    reassigned?: (taskId: string, fromDistributor: string, task: TaskDict) => void;
+    distributorDead?: (id: string, tasks: number) => void;
+    terminal?: (task: TaskDict) => void;
+    abandoned?: (taskId: string, reason: string) => void;
+    /** A task waiting for input was given `value` (it is pending again). */
+    inputGiven?: (taskId: string, value: JsonValue) => void;
+    /** No message could carry the task (it is abandoned with `reason`). */
+    unsendable?: (taskId: string, reason: string) => void;
+    /** A distributor reported the end of a task it does not hold (`holder` does, as far as the ledger knows); refused. */
+    foreignReport?: (task: TaskDict, from: string, holder: string | null) => void;
+    /** A submit recorded nothing: the id was already known (a duplicate), or the store failed. */
+    notRecorded?: (task: TaskDict) => void;
+  };
+};
+
+export type CoordinatorStats = {
+  submitted: number;
+  duplicates: number;
+  completed: number;
+  failed: number;
+  abandoned: number;
+  reassigned: number;
+  distributorsDead: number;
+};
