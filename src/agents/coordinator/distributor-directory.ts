@@ -248,7 +248,9 @@ export class DistributorDirectory {
   leastLoaded(taskType?: string): DistributorEntry | undefined {
     const able = taskType === undefined ? undefined : this.runners.of(taskType);
     // Every distributor runs it (a cluster of one kind): placed as any task, packing kept.
-    if (able !== undefined && able.size < this.entries.size) {
+    // A healthy distributor with a worker that has not said what it runs yet (just started): any
+    // of them may run the type, so placed as any task until they have said.
+    if (able !== undefined && able.size < this.entries.size && !this.runners.anyUnsure(isHealthy)) {
       const current = this.packing;
       if (current !== undefined && able.has(current) && packable(current) && fillOf(current) < PACK_FILL)
         return current;

@@ -12,18 +12,24 @@ const NONE: ReadonlySet<string> = new Set();
 export class TypeRunners<E> {
   private readonly byType = new Map<string, Set<E>>();
   private readonly typesOf = new Map<E, ReadonlySet<string>>();
+  /** Entries with a live worker that has not said yet what it runs: it may run any type. */
+  private readonly unsure = new Set<E>();
 
   /** `entry`'s workers as its last heartbeat listed them. */
   set(entry: E, workers: readonly WorkerSummary[]): void {
     const prev = this.typesOf.get(entry) ?? NONE;
     let next: Set<string> | undefined;
+    let unsure = false;
     for (const w of workers) {
       if (w.status === "dead") continue;
+      if (w.task_types.length === 0) unsure = true;
       for (const t of w.task_types) {
         next ??= new Set();
         next.add(t);
       }
     }
+    if (unsure) this.unsure.add(entry);
+    else this.unsure.delete(entry);
     const now = next ?? NONE;
     if (now.size === prev.size && [...now].every((t) => prev.has(t))) return;
     for (const t of prev) if (!now.has(t)) this.leave(t, entry);
@@ -42,6 +48,7 @@ export class TypeRunners<E> {
 
   /** Forgets `entry` (the distributor is forgotten). */
   remove(entry: E): void {
+    this.unsure.delete(entry);
     for (const t of this.typesOf.get(entry) ?? NONE) this.leave(t, entry);
     this.typesOf.delete(entry);
   }
@@ -49,6 +56,15 @@ export class TypeRunners<E> {
   /** The distributors with a live worker that said it runs `taskType` (undefined: none). */
   of(taskType: string): ReadonlySet<E> | undefined {
     return this.byType.get(taskType);
+  }
+
+  /**
+   * Whether some entry `counts` (a healthy distributor) has a live worker whose types are not
+   * known yet: such a distributor may run any type, so no type's runners are known for sure.
+   */
+  anyUnsure(counts: (entry: E) => boolean): boolean {
+    for (const e of this.unsure) if (counts(e)) return true;
+    return false;
   }
 
   private leave(taskType: string, entry: E): void {

@@ -238,3 +238,27 @@ describe("DistributorDirectory.leastLoaded by task type", () => {
     expect(dir.leastLoaded("first")!.id).toBe("d1");
   });
 });
+
+describe("DistributorDirectory.leastLoaded while a worker's types are not known yet", () => {
+  it("places as any task while a healthy distributor has a live worker that has not said what it runs (it may run the type)", () => {
+    const dir = new DistributorDirectory();
+    dir.heartbeat("d1", hb(0, 10, { workers: [worker("w1", ["first"])] }));
+    dir.heartbeat("d2", hb(0, 10, { workers: [worker("w2", [])] })); // just started: not said yet
+    const picks = new Set<string>();
+    for (let i = 0; i < 40; i++) {
+      const d = dir.leastLoaded("first")!;
+      d.placedSinceHeartbeat++;
+      picks.add(d.id);
+    }
+    // d1 is full past its capacity long before the 40th: d2 takes its share, as without types.
+    expect(picks).toEqual(new Set(["d1", "d2"]));
+    // Once d2's worker says it runs "second" only, "first" goes to d1 alone.
+    dir.heartbeat("d1", hb(0, 10, { workers: [worker("w1", ["first"])] }));
+    dir.heartbeat("d2", hb(0, 10, { workers: [worker("w2", ["second"])] }));
+    for (let i = 0; i < 40; i++) {
+      const d = dir.leastLoaded("first")!;
+      expect(d.id).toBe("d1");
+      d.placedSinceHeartbeat++;
+    }
+  });
+});
