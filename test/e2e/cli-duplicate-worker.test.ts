@@ -18,6 +18,10 @@ import { testRedis } from "../helpers/redis-server.js";
 
 const env = { TRIAD_SECRET: "e2e-duplicate-worker", TRIAD_LOG_LEVEL: "warn" };
 const FAST = ["--heartbeat-interval", "200", "--heartbeat-timeout", "800", "--monitor-interval", "100"];
+// d1 declares a worker dead after 4 s of silence, not 0.8 s: a first worker starved that long on
+// a loaded host is dead to it, and a second process under its id then follows it legitimately
+// (a restart). That is not what this test is about; the check below tells the two apart.
+const DIST = ["--heartbeat-interval", "200", "--heartbeat-timeout", "4000", "--monitor-interval", "100"];
 
 describe("two processes under one worker id, or one distributor id", () => {
   let redis: Awaited<ReturnType<typeof testRedis>>;
@@ -62,7 +66,7 @@ describe("two processes under one worker id, or one distributor id", () => {
     const d = await start([
       "distributor",
       ...["--id", "d1", "--coordinator", c.url, "--redis", redis.url, "--port", String(dp)],
-      ...FAST,
+      ...DIST,
     ]);
     const worker = (port: number) =>
       start([
@@ -83,6 +87,11 @@ describe("two processes under one worker id, or one distributor id", () => {
       .split("\n")
       .map((l) => (JSON.parse(l) as { status: string }).status);
     expect(statuses).toEqual(Array(40).fill("completed"));
+    // The first worker was live throughout (never declared dead): a second process that ran tasks
+    // was taken while the first was heard, the bug, not a takeover after its silence.
+    expect(dist.output, "w1 was declared dead (starved past d1's heartbeat timeout): a takeover").not.toMatch(
+      /worker declared dead/,
+    );
     const files = readdirSync(dir).filter((f) => f.startsWith("ran-"));
     const ran = files.flatMap((f) => readFileSync(join(dir, f), "utf8").trim().split("\n"));
     expect(files).toHaveLength(1); // one process ran them all
@@ -98,7 +107,7 @@ describe("two processes under one worker id, or one distributor id", () => {
       [
         "distributor",
         ...["--id", "d1", "--coordinator", c.url, "--redis", redis.url, "--port", String(dp2)],
-        ...FAST,
+        ...DIST,
       ],
       /standby distributor d1 (http:\/\/\S+)/,
     );

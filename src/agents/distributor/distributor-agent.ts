@@ -357,7 +357,7 @@ export class DistributorAgent extends TriadAgent {
    * sameProcess); another live one is ignored, and said so now and then (SecondProcessWarnings).
    */
   private takesProcess(workerId: string, instance: string | undefined, url: string | null): boolean {
-    if (this.core.registry.sameProcess(workerId, instance, this.timing.heartbeatTimeoutMs)) return true;
+    if (this.core.registry.sameProcess(workerId, instance)) return true;
     if (this.secondProcesses.due(workerId)) {
       this.log.warn(
         { worker: workerId, url, runs_at: this.core.registry.get(workerId)?.url ?? null },

@@ -110,9 +110,8 @@ export type WorkerEntry = {
   stopping?: boolean;
   /** It fetches dependencies' results a job leaves out (its heartbeats say so; attempt-job.ts). */
   fetchesDependencies?: boolean;
-  /** The process heard under this id (workerHeartbeat.instance), and when last (monotonic ms). */
+  /** The process heard under this id (workerHeartbeat.instance). */
   instance?: string;
-  instanceSeen?: number;
   /** Monotonic ms when it was declared dead (see prune); unset while it lives. */
   deadSince?: number;
 };
@@ -174,25 +173,27 @@ export class WorkerRegistry {
 
   /**
    * Whether a message from worker `id`'s process `instance` is the worker's: the process heard
-   * under the id until now, or one that follows it (the other silent for `timeoutMs`, or
+   * under the id until now, or one that follows it (the other declared dead by the monitor, or
    * stopping: a restart). Another live process under the same id (a copied --id) is not taken:
    * its heartbeats would send this worker's attempts to it and run them twice. A worker that
    * does not say its process (an older release) is always taken.
+   *
+   * The other's silence is the monitor's verdict (expire, after crediting this distributor's own
+   * stalls), not a clock read here: a distributor that did not run for a while (load, a GC
+   * pause) read the second's heartbeat before the first's queued ones, found the first "silent"
+   * and gave the worker's attempts to the second, which ran tasks too.
    */
-  sameProcess(id: string, instance: string | undefined, timeoutMs: number): boolean {
+  sameProcess(id: string, instance: string | undefined): boolean {
     if (instance === undefined) return true;
     const entry = this.workers.get(id);
     if (entry === undefined) return true;
-    const now = performance.now();
     const follows =
       entry.instance === undefined ||
       entry.instance === instance ||
       entry.status === "dead" ||
-      entry.stopping === true ||
-      now - (entry.instanceSeen ?? 0) > timeoutMs;
+      entry.stopping === true;
     if (!follows) return false;
     entry.instance = instance;
-    entry.instanceSeen = now;
     return true;
   }
 

@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import {
   MAX_PREFETCH,
   PREFETCH,
@@ -182,5 +182,39 @@ describe("WorkerRegistry.prune", () => {
     await new Promise((r) => setTimeout(r, 20));
     registry.prune(10);
     expect(registry.all().map((w) => w.id)).toEqual(["holding"]);
+  });
+});
+
+/**
+ * A second process under a worker's id is taken only once the monitor has declared the first
+ * dead (after crediting the distributor's own stalls), never on a clock read when its heartbeat
+ * arrives: a distributor that did not run for a while (a loaded host) read the second's
+ * heartbeat before the first's queued ones, took the second, and both ran tasks.
+ */
+describe("a second process under one worker id", () => {
+  it("is not taken after the distributor itself stalled; it is once the first is declared dead", () => {
+    let clock = 10_000;
+    const spy = vi.spyOn(performance, "now").mockImplementation(() => clock);
+    try {
+      const timeoutMs = 800;
+      const registry = new WorkerRegistry(4);
+      registry.upsert("w1", { url: "http://first", status: "idle" });
+      expect(registry.sameProcess("w1", "first")).toBe(true);
+      expect(registry.sameProcess("w1", "second")).toBe(false);
+      // The distributor does not run for 2 s; the second's heartbeat is read before its monitor ticks.
+      clock += 2000;
+      expect(registry.sameProcess("w1", "second")).toBe(false);
+      // The monitor credits the stall: the first is not silent, not dead, still the worker.
+      registry.credit(2000);
+      expect(registry.expire(timeoutMs)).toEqual([]);
+      expect(registry.sameProcess("w1", "second")).toBe(false);
+      expect(registry.sameProcess("w1", "first")).toBe(true);
+      // The first really falls silent: declared dead, the second follows it (a restart).
+      clock += timeoutMs + 1;
+      expect(registry.expire(timeoutMs).map((w) => w.id)).toEqual(["w1"]);
+      expect(registry.sameProcess("w1", "second")).toBe(true);
+    } finally {
+      spy.mockRestore();
+    }
   });
 });
