@@ -7,6 +7,7 @@ import {
   RelayCheckpointSaver,
   type Task,
   type TaskHandler,
+  type Timing,
   WorkerAgent,
 } from "../../../src/index.js";
 import { FAST } from "../../helpers/cluster.js";
@@ -22,6 +23,14 @@ import { until } from "../../helpers/wait.js";
  */
 
 const BODY_LIMIT = 64 * 1024;
+
+/**
+ * FAST, but with a 10 s heartbeat timeout, not 0.4 s: what this proves is the size refusal on
+ * the task's one attempt. On a loaded host the 0.4 s ran out (a silent agent, a dispatch not
+ * confirmed in time), the attempt was taken back and run again (attempts: 2), which says
+ * nothing about checkpoint sizes. Leases live as long, for the same reason.
+ */
+const PATIENT: Timing = { ...FAST, heartbeatTimeoutMs: 10_000, leaseTtlMs: 10_000 };
 
 /** Two steps; the first makes `bytes` of state. */
 function graphOf(bytes: number) {
@@ -64,7 +73,7 @@ describe.each(testEngines("checkpoint-size-in-process"))(
           agentId: `c-${run}`,
           redis,
           a2a,
-          timing: FAST,
+          timing: PATIENT,
           retry: { default: { maxRetries: 2, backoffMs: 20 } },
         });
         agents.push(c);
@@ -74,7 +83,7 @@ describe.each(testEngines("checkpoint-size-in-process"))(
           coordinatorId: c.agentId,
           redis,
           a2a,
-          timing: FAST,
+          timing: PATIENT,
         });
         agents.push(d);
         await d.initialize();
@@ -82,7 +91,7 @@ describe.each(testEngines("checkpoint-size-in-process"))(
           agentId: `w-${run}`,
           distributorId: d.agentId,
           a2a,
-          timing: FAST,
+          timing: PATIENT,
           handlers: { big: graphOf(100 * 1024), small: graphOf(8 * 1024) } as unknown as Record<
             string,
             TaskHandler<Task>
