@@ -139,7 +139,7 @@ export class CoordinatorCore {
     const records = await this.o.ledger.getMany(ids);
     for (const record of inSubmissionOrder(records)) {
       if (record === null || isTerminalStatus(record.task.status)) continue;
-      this.opened(record.task.task_id, record.distributor);
+      this.rememberOpen(record.task.task_id, record.distributor);
       const holder = record.distributor === null ? undefined : this.directory.get(record.distributor);
       if (record.distributor !== null && holder !== undefined && holder.status !== "dead") continue;
       if (record.task.waiting_on?.length || this.placement.has(record.task.task_id)) continue;
@@ -227,7 +227,7 @@ export class CoordinatorCore {
     if (record === null || record.distributor !== null || record.task.status !== "pending") return;
     if (record.task.waiting_on?.length || this.schedule.holdsBack(record.task)) return;
     if (this.placement.has(taskId)) return;
-    this.opened(taskId, null);
+    this.rememberOpen(taskId, null);
     this.placement.hold(record.task);
     this.placement.schedule();
   }
@@ -267,16 +267,9 @@ export class CoordinatorCore {
     };
   }
 
-  /** An id known open is never in the recent window (recorded and opened forget its end first). */
   private rememberOpen(taskId: string, distributor: string | null = null): void {
     this.knownOpen.set(taskId, distributor);
     if (this.knownOpen.size > KNOWN_OPEN_LIMIT) this.knownOpen.delete(this.knownOpen.keys().next().value!);
-  }
-
-  /** rememberOpen of a task not just recorded by a submit here (which forgot the id's end itself). */
-  private opened(taskId: string, distributor: string | null = null): void {
-    this.recent.delete(taskId);
-    this.rememberOpen(taskId, distributor);
   }
 
   /** The seed's explicit path: place this task on this distributor. */
@@ -291,7 +284,7 @@ export class CoordinatorCore {
     if (created) {
       this.stats.submitted++;
       this.o.events?.submitted?.(task);
-      this.opened(task.task_id);
+      this.rememberOpen(task.task_id);
     } else this.o.events?.notRecorded?.(task);
     this.placement.drop(task.task_id);
     const assigned = await this.o.ledger.assign(task.task_id, distributorId);
@@ -405,8 +398,7 @@ export class CoordinatorCore {
         .then((settled) => settled && this.finished(task, here));
       return;
     }
-    // Known open here: not in the recent window (rememberOpen), which is not looked in.
-    const known = !this.knownOpen.has(task.task_id) && this.recent.has(task.task_id);
+    const known = this.recent.has(task.task_id);
     const firstHand = here && !known;
     if (firstHand) {
       if (task.status === "completed") this.stats.completed++;
@@ -455,12 +447,10 @@ export class CoordinatorCore {
    * it, and the monitor asks Redis about waiters that waited long); any other is read once.
    */
   waitForTask(taskId: string, timeoutMs = 30_000): Promise<TaskDict | null> {
-    // Known open here: not in the recent window (rememberOpen), which is not looked in.
-    const open = this.knownOpen.has(taskId);
-    const known = open ? undefined : this.recent.get(taskId);
+    const known = this.recent.get(taskId);
     if (known) return Promise.resolve(known);
     const waiting = this.waiters.wait(taskId, timeoutMs);
-    if (!open) {
+    if (!this.knownOpen.has(taskId)) {
       // It may have finished before we started waiting, or been submitted elsewhere: the others
       // are asked to tell of its end first, then the ledger is read (an end in between is heard).
       const read = () =>
