@@ -4,6 +4,7 @@ import type { AddressInfo } from "node:net";
 import { connect, type Socket } from "node:net";
 import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
+import { isTooLarge } from "../../../src/agents/split-send.js";
 import { isTriadError } from "../../../src/core/errors.js";
 import { A2AClient } from "../../../src/core/messaging/client.js";
 import type { A2AConfig } from "../../../src/core/messaging/config.js";
@@ -165,21 +166,54 @@ describe("message streams on /a2a", () => {
     expect(got).toEqual([good.metadata.request_id]);
   });
 
-  it("refuse a line over the body limit (413) and end the stream; the agent keeps serving", async () => {
+  it("refuse a line over the body limit alone (413) and read on past it; one past 16 times the limit ends the stream", async () => {
     const a = agent("a");
     const b = agent("b", { maxBodyBytes: 4096 });
+    const got: string[] = [];
+    b.registerHandler(MessageType.EVENT, (m) => got.push(String(m.payload.event_type)));
     const { port, url } = await b.listen();
     const raw = await openRaw(port);
-    raw.write(`${JSON.stringify(a.createMessage("b", {}, MessageType.EVENT))}\n`);
+    raw.write(`${JSON.stringify(a.createMessage("b", { event_type: "before" }, MessageType.EVENT))}\n`);
     raw.write("x".repeat(8192));
-    await raw.ended;
-    expect(raw.lines).toMatchObject([
+    raw.write("x".repeat(8192));
+    raw.write(`\n${JSON.stringify(a.createMessage("b", { event_type: "after" }, MessageType.EVENT))}\n`);
+    expect(await raw.receipts(3)).toMatchObject([
       { count: 1, status: 202 },
       { count: 1, status: 413, error: "too_large" },
+      { count: 1, status: 202 },
     ]);
+    expect(got).toEqual(["before", "after"]);
     expect(b.stats().rejected.too_large).toBe(1);
+    // A line whose end may never come is not read for ever: past 16 times the limit the stream ends.
+    raw.write("y".repeat(4096 * 16 + 1));
+    await raw.ended;
+    expect(raw.lines.slice(3)).toMatchObject([{ count: 1, status: 413, error: "too_large" }]);
+    expect(b.stats().rejected.too_large).toBe(2);
     const reply = await rawPost(`${url}/a2a`, JSON.stringify(a.createMessage("b", {}, MessageType.EVENT)));
     expect(reply.status).toBe(202);
+  });
+
+  it("refuse a message over the receiver's limit alone: its stream-mates are delivered once, with no new stream", async () => {
+    const b = agent("b", { maxBodyBytes: 4096 });
+    const got: number[] = [];
+    b.registerHandler(MessageType.EVENT, (m) => got.push((m.payload.event_data as { n: number }).n));
+    const { url } = await b.listen();
+    const a = agent("a", { peers: { b: url } }); // a sends under its own, larger limit
+    await a.sendEvent("b", "warm", { n: -1 }); // the stream is open before the burst
+    const sends = Array.from({ length: 20 }, (_, n) =>
+      a.sendEvent("b", "burst", n === 7 ? { n, pad: "x".repeat(8000) } : { n }),
+    );
+    const outcomes = await Promise.allSettled(sends);
+    const refused = outcomes.flatMap((o, n) => (o.status === "rejected" ? [[n, o.reason]] : []));
+    expect(refused.map(([n]) => n)).toEqual([7]);
+    expect(isTooLarge(refused[0]?.[1])).toBe(true); // what the agents' too-large handling acts on
+    expect(got.sort((x, y) => x - y)).toEqual([
+      -1,
+      ...Array.from({ length: 20 }, (_, n) => n).filter((n) => n !== 7),
+    ]);
+    expect(a.stats().http).toMatchObject({ streamsOpened: 1, retries: 0 });
+    expect(b.stats().duplicates).toBe(0);
+    expect(b.stats().rejected.too_large).toBe(1);
   });
 
   it("decline an unknown upgrade (the request is answered over HTTP/1.1, no 101), and answer a peer that spent its failure budget with 429", async () => {

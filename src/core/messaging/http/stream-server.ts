@@ -12,12 +12,21 @@ import { STREAM_PROTOCOL, type StreamReceipt } from "./stream-channel.js";
 const IDLE_MS = 60_000;
 
 /**
+ * Of a line over the body limit, up to this many times the limit is read and thrown away, so
+ * that the stream goes on after it; a longer one closes the stream (as a POST's 413 drains its
+ * body up to as much before it answers, server.ts).
+ */
+const SKIP_FACTOR = 16;
+
+/**
  * GET /a2a with `Upgrade: triad-a2a-stream`: after the 101, every line the peer writes is one
  * message, admitted exactly as a POSTed batch is (shape, addressee, freshness, signature, replay,
  * the failure budget), and every chunk read is answered by receipt lines in the same order
  * (see StreamReceipt). One connection then carries any number of messages with no HTTP request
- * per batch. A line over the body limit is refused (413) and the stream closed; a peer that spent
- * its failure budget is refused (429) and the stream closed.
+ * per batch. A line over the body limit is refused alone (a receipt of count 1, 413, as a POST of
+ * it would be) and skipped up to its end: the lines around it are answered as ever and the stream
+ * stays open (one over SKIP_FACTOR times the limit closes it); a peer that spent its failure
+ * budget is refused (429) and the stream closed.
  */
 /** GET /a2a with `Upgrade: triad-a2a-stream`: a message stream; any other Upgrade is declined. */
 export function isStreamUpgrade(req: IncomingMessage): boolean {
@@ -102,26 +111,40 @@ export function acceptStream(
   socket.on("error", () => socket.destroy());
   const lines = new LineReader();
   const read = (chunk: Buffer) => {
-    const complete = lines.push(chunk, options.maxBodyBytes);
+    const entries = lines.pushSkipping(chunk, options.maxBodyBytes, options.maxBodyBytes * SKIP_FACTOR);
     const receipts: StreamReceipt[] = [];
-    if (complete.length > 0) {
+    if (entries.length > 0) {
       options.served();
       const throttle = options.budget?.retryAfter(remote) ?? 0;
       if (throttle > 0) {
         const detail = throttledDetail(remote, throttle);
         options.refuse("throttled", detail, remote);
-        receipts.push(whole(complete.length, "throttled", detail));
+        receipts.push(whole(entries.length, "throttled", detail));
         finish(socket, receipts);
         return;
       }
-      for (let i = 0; i < complete.length; i += MAX_BATCH_MESSAGES) {
-        receipts.push(admit(options, complete.slice(i, i + MAX_BATCH_MESSAGES), remote));
+      // Runs of lines are admitted as batches; a line over the limit is answered alone, in its place.
+      let run: string[] = [];
+      const admitRun = () => {
+        for (let i = 0; i < run.length; i += MAX_BATCH_MESSAGES) {
+          receipts.push(admit(options, run.slice(i, i + MAX_BATCH_MESSAGES), remote));
+        }
+        run = [];
+      };
+      for (const entry of entries) {
+        if (entry !== null) {
+          run.push(entry);
+          continue;
+        }
+        admitRun();
+        const detail = `a message over the limit of ${options.maxBodyBytes} bytes`;
+        options.refuse("too_large", detail, remote);
+        receipts.push(whole(1, "too_large", detail));
       }
+      admitRun();
     }
     if (lines.overflow) {
-      const detail = `a message over the limit of ${options.maxBodyBytes} bytes`;
-      options.refuse("too_large", detail, remote);
-      receipts.push(whole(1, "too_large", detail));
+      // A line past SKIP_FACTOR times the limit (answered 413 above): its end may never come.
       finish(socket, receipts);
       return;
     }
