@@ -121,6 +121,12 @@ export const workerHeartbeat = z.object({
    */
   fetches_dependencies: z.literal(true).optional().catch(undefined),
   /**
+   * The body limit of its A2A listener (its a2a.maxBodyBytes), when it has one: its distributor
+   * holds what it sends it to that (a job over it goes without its dependencies' results at once,
+   * not whole first to be refused). Absent from an older release's: found out by its 413s.
+   */
+  max_body_bytes: z.number().int().positive().optional().catch(undefined),
+  /**
    * Attempts sent to it that it will not run, handed back (it is stopping, or had no room): the
    * distributor takes them back at once, not a heartbeat timeout later, and not as failures.
    * Absent from an older release's (whose distributor takes back what a heartbeat no longer lists).

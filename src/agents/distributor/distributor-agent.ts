@@ -433,7 +433,7 @@ export class DistributorAgent extends TriadAgent {
           this.observer.heartbeatTaken(s.message.sender, p);
           this.heartbeatPace.heard(s.message.sender, p.heartbeat_interval_ms);
           this.core.onWorkerHeartbeat(s.message.sender, p);
-          if (p.url) this.learnPeer(s.message.sender, p.url);
+          if (p.url) this.learnPeer(s.message.sender, p.url, p.max_body_bytes);
         }
         return {};
       },
@@ -543,8 +543,10 @@ export class DistributorAgent extends TriadAgent {
     ];
   }
 
-  private learnPeer(agentId: string, url: string): void {
+  /** `maxBodyBytes`: the body limit the peer says it takes (a worker's heartbeat), if it says. */
+  private learnPeer(agentId: string, url: string, maxBodyBytes?: number): void {
     if (this.a2a.peerUrl(agentId) !== url) this.a2a.setPeer(agentId, url);
+    this.a2a.setPeerLimit(agentId, maxBodyBytes);
   }
 
   /** Stops dispatching, lets in-flight results land (within `timeoutMs`), hands the lease back. */

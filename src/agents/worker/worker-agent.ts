@@ -191,6 +191,7 @@ export class WorkerAgent extends TriadAgent {
       const heartbeat = this.core.heartbeat(this.url, this.taskTypes, this.a2a.stats().rejected);
       heartbeat.instance = this.instance;
       heartbeat.heartbeat_interval_ms = this.timing.heartbeatIntervalMs;
+      if (this.url !== null) heartbeat.max_body_bytes = this.a2a.maxBodyBytes;
       const remote = this.remoteAgents();
       await this.sendPayload(
         this.distributorId,

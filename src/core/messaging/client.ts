@@ -200,7 +200,7 @@ export class A2AClient implements RouterEndpoint {
     }
     if (maxBytes !== undefined) {
       const bytes = Buffer.byteLength(text) + this.signatureBytes;
-      if (bytes + 2 > maxBytes) throw tooLarge(bytes, maxBytes);
+      if (bytes + 2 > maxBytes) throw tooLarge(bytes, maxBytes, this.config.maxBodyBytes, recipient);
     }
     this.sequence = sequence;
     message.signature = this.signer.sign(text);
@@ -432,6 +432,15 @@ export class A2AClient implements RouterEndpoint {
   }
 
   /**
+   * The body limit HTTP peer `agentId` says it takes (undefined: it does not say). A signed
+   * message to it over the smaller of that and this agent's own is refused here, before it is
+   * signed (ERR_A2A_TOO_LARGE), instead of going to be refused by the peer (413).
+   */
+  setPeerLimit(agentId: string, maxBytes: number | undefined): void {
+    this.http.setPeerLimit(agentId, maxBytes);
+  }
+
+  /**
    * Counts and reports, as a refused message (reason `unauthorized`, via "agent"), what an
    * admitted message said that its sender may not say: a result for another worker's attempt,
    * say. The agent calls this once per item it refuses; `quiet`: counted only, its listeners
@@ -512,15 +521,26 @@ export class A2AClient implements RouterEndpoint {
     return message;
   }
 
-  /** The body limit a signed message to `recipient` is held to: over HTTP only (the router has none). */
+  /**
+   * The body limit a signed message to `recipient` is held to: over HTTP only (the router has
+   * none), this agent's own or the smaller one the peer said it takes (setPeerLimit).
+   */
   private httpLimit(recipient: string, unsigned: boolean): number | undefined {
-    return !unsigned && this.http.hasPeer(recipient) ? this.config.maxBodyBytes : undefined;
+    if (unsigned || !this.http.hasPeer(recipient)) return undefined;
+    return Math.min(this.config.maxBodyBytes, this.http.peerLimit(recipient) ?? Number.POSITIVE_INFINITY);
   }
 }
 
-/** The send queue's refusal of a message over the body limit (./http/peer-link.ts), word for word. */
-function tooLarge(bytes: number, limit: number): TriadError {
-  return new TriadError("ERR_A2A_TOO_LARGE", `message of ${bytes} bytes is over the body limit of ${limit}`);
+/**
+ * The send queue's refusal of a message over the body limit (./http/peer-link.ts), word for
+ * word; over a smaller one its recipient said it takes, naming the recipient.
+ */
+function tooLarge(bytes: number, limit: number, own: number, recipient: string): TriadError {
+  const whose = limit < own ? ` that ${recipient} takes` : "";
+  return new TriadError(
+    "ERR_A2A_TOO_LARGE",
+    `message of ${bytes} bytes is over the body limit of ${limit}${whose}`,
+  );
 }
 
 function invalidMessage(detail: string): TriadError {

@@ -80,7 +80,7 @@ async function withAgents<T>(
   engine: TestEngine,
   streams: boolean,
   limits: Limits,
-  submit: (c: CoordinatorAgent, run: string) => Promise<T>,
+  submit: (c: CoordinatorAgent, run: string, workers: WorkerAgent[]) => Promise<T>,
 ): Promise<T> {
   const run = Math.random().toString(36).slice(2, 7);
   const redis = engine.config();
@@ -134,7 +134,7 @@ async function withAgents<T>(
         workers.every((w) => d.core.registry.get(w.agentId)?.fetchesDependencies === true),
       10_000,
     );
-    return await submit(c, run);
+    return await submit(c, run, workers);
   } finally {
     for (const a of agents.reverse()) await a.cleanup().catch(() => {});
   }
@@ -153,9 +153,9 @@ describe.each(
 )("message limits that differ between agents, on $name", ({ engine, streams }) => {
   clusterPerTest(engine);
 
-  it("a join under its distributor's limit and over its worker's runs: the worker fetches the results", async () => {
+  it("a join under its distributor's limit and over its worker's runs: it goes once, without the results, and the worker fetches them", async () => {
     const limits = { c: LARGE, d: LARGE, workers: one(["part", "join"], SMALL) };
-    const { done, ids } = await withAgents(engine, streams, limits, async (c, run) => {
+    const { done, ids, tooLarge } = await withAgents(engine, streams, limits, async (c, run, [w]) => {
       const parts = Array.from({ length: PARTS }, (_, i) => ({
         task_id: `part-${run}-${i}`,
         task_type: "part",
@@ -166,9 +166,12 @@ describe.each(
         ...parts,
         { task_id: `join-${run}`, task_type: "join", payload: {}, depends_on: ids },
       ]);
-      return { done: await c.waitForTask(`join-${run}`, 60_000), ids };
+      const done = await c.waitForTask(`join-${run}`, 60_000);
+      return { done, ids, tooLarge: w!.a2a.stats().rejected.too_large };
     });
-    expect(done).toMatchObject({ status: "completed", result: { parts: PARTS } });
+    expect(done).toMatchObject({ status: "completed", result: { parts: PARTS }, attempts: 1 });
+    // The worker said its limit on its heartbeats: the job was never sent whole to be refused.
+    expect(tooLarge).toBe(0);
     const seen = (done!.result as { seen: Seen }).seen;
     for (const id of ids) expect(seen[id], id).toEqual({ length: PART_BYTES, intact: true });
   }, 90_000);
@@ -181,7 +184,8 @@ describe.each(
     });
     expect(done).toMatchObject({
       status: "abandoned",
-      error: expect.stringMatching(/^cannot be sent to w0-.*too_large.*over the limit of 65536/),
+      // Refused by the distributor's own check, under the limit the worker said it takes.
+      error: expect.stringMatching(/^cannot be sent to w0-.*over the body limit of 65536 that w0-\w+ takes$/),
     });
   }, 90_000);
 
@@ -252,7 +256,9 @@ describe.each(
     expect(part).toMatchObject({ status: "completed" });
     expect(join).toMatchObject({
       status: "failed",
-      error: expect.stringMatching(/ERR_DEPENDENCY_TOO_LARGE: .*too_large.*over the limit of 65536/),
+      error: expect.stringMatching(
+        /ERR_DEPENDENCY_TOO_LARGE: .*over the body limit of 65536 that w1-\w+ takes/,
+      ),
     });
   }, 90_000);
 });

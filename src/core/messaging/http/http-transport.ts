@@ -20,8 +20,11 @@ export type HttpTransportOptions = {
  * endpoint, all over keep-alive agents (a connection per POST would cost more than the POST).
  */
 export class HttpTransport {
-  /** agent id -> its endpoint, and the URL as it was given (what peerUrl answers). */
-  private readonly peers = new Map<string, { endpoint: URL; given: string }>();
+  /**
+   * agent id -> its endpoint, the URL as it was given (what peerUrl answers), and the body limit
+   * it said it takes (setPeerLimit; forgotten when its URL changes).
+   */
+  private readonly peers = new Map<string, { endpoint: URL; given: string; maxBytes?: number }>();
   private readonly links = new Map<string, PeerLink>();
   private readonly httpAgent: HttpAgent;
   private readonly httpsAgent: HttpsAgent;
@@ -52,6 +55,16 @@ export class HttpTransport {
 
   hasPeer(agentId: string): boolean {
     return this.peers.has(agentId);
+  }
+
+  /** The body limit `agentId` said it takes (undefined: it did not say, or is no HTTP peer). */
+  setPeerLimit(agentId: string, maxBytes: number | undefined): void {
+    const peer = this.peers.get(agentId);
+    if (peer !== undefined) peer.maxBytes = maxBytes;
+  }
+
+  peerLimit(agentId: string): number | undefined {
+    return this.peers.get(agentId)?.maxBytes;
   }
 
   /** Whether `agentId`'s endpoint announced that it reads payload codec `name` (payload-codec.ts). */
