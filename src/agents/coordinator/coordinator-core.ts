@@ -144,7 +144,7 @@ export class CoordinatorCore {
       if (record.distributor !== null && holder !== undefined && holder.status !== "dead") continue;
       if (record.task.waiting_on?.length || this.placement.has(record.task.task_id)) continue;
       if (record.task.status === "input_required") continue; // placed again once given input
-      if (this.schedule.holdsBack(record.task)) continue; // delayed: the due sweep places it
+      if (this.schedule.heldInStore(record)) continue; // in the delayed index: the due sweep places it
       if (record.distributor !== null && holder === undefined) this.directory.unheard(record.distributor);
       else this.placement.hold(record.task, this.o.timing.heartbeatTimeoutMs);
     }
@@ -225,7 +225,7 @@ export class CoordinatorCore {
     if (this.cluster.ownerValue(taskId) === null) return;
     const record = await this.o.ledger.get(taskId);
     if (record === null || record.distributor !== null || record.task.status !== "pending") return;
-    if (record.task.waiting_on?.length || this.schedule.holdsBack(record.task)) return;
+    if (record.task.waiting_on?.length || this.schedule.heldInStore(record)) return;
     if (this.placement.has(taskId)) return;
     this.rememberOpen(taskId, null);
     this.placement.hold(record.task);

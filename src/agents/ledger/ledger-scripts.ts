@@ -221,9 +221,14 @@ function defineReadScript(file: string, memory: Parameters<typeof defineScript>[
 export const readTasks = defineReadScript("read-tasks-1.lua", (db, _keys, args) => {
   const out: string[][] = [];
   eachGroup(args, 0, 1, (prefix, [id]) => {
-    const flat = Object.entries(db.hgetall(`${prefix}task:${id}`)).flat();
+    const hash = db.hgetall(`${prefix}task:${id}`);
+    const flat = Object.entries(hash).flat();
     const waiting = db.smembers(`${prefix}wait:${id}`);
     if (waiting.length > 0) flat.push("waiting_on", JSON.stringify(waiting));
+    if (hash.run_at !== undefined) {
+      const due = db.zscore(`${prefix}delayed`, id!);
+      flat.push("delayed_until", due === null ? "" : String(due));
+    }
     out.push(flat);
   });
   return out;

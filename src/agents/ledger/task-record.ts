@@ -26,6 +26,11 @@ export type TaskRecord = {
   /** The key of the request it waits on (input_required), and of the request its last input answered. */
   inputKey: string | null;
   answeredKey: string | null;
+  /**
+   * A task with a run_at, read by read-tasks-1.lua: its score in its shard's delayed index (epoch
+   * ms), null when it is in none (the due sweep will not place it). Absent otherwise.
+   */
+  delayedUntil?: number | null;
 };
 
 /** A task dict (TaskDict) as the ledger reads it, its status the plain value (the store's text). */
@@ -99,6 +104,9 @@ export function parseRecord(taskId: string, flat: string[]): TaskRecord | null {
     ...(h.reassigned !== undefined ? { reassigned: h.reassigned } : {}),
     inputKey: h.input_key ?? null,
     answeredKey: h.answered_key ?? null,
+    ...(h.delayed_until !== undefined
+      ? { delayedUntil: h.delayed_until === "" ? null : Number(h.delayed_until) }
+      : {}),
   };
 }
 

@@ -14,6 +14,8 @@ export type DueSweeperOptions = {
   expired: (taskIds: string[]) => void;
   /** The sweep runs at least this often, for due times this process did not hear of (default 1 s). */
   fallbackMs?: number;
+  /** This process's clock, epoch ms (default Date.now; tests skew it). */
+  now?: () => number;
 };
 
 /** How often the sweep also counts the delayed tasks (the triad_tasks_delayed gauge). */
@@ -101,7 +103,7 @@ export class DueSweeper {
    * Redis Cluster); resolves once the released and expired tasks are handed on.
    */
   async sweep(): Promise<void> {
-    const now = Date.now();
+    const now = this.o.now?.() ?? Date.now();
     const head = [now, new Date(now).toISOString(), this.o.retentionMs, SWEEP_LIMIT];
     const shards = Array.from({ length: this.o.shards }, (_, shard) => shard);
     const groups = this.o.store.engine.kind === "cluster" ? shards.map((s) => [s]) : [shards];

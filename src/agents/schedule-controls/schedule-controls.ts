@@ -61,6 +61,20 @@ export class ScheduleControls {
     return true;
   }
 
+  /**
+   * A task read back from the store (a restore, a resubmitted id adopted): true when the store
+   * keeps it in the delayed index (`delayedUntil`, read with the record), so the sweep places it
+   * (armed for then); false when it is in none — released by a sweep whose coordinator died
+   * before placing it, made ready out of it — so the caller places it, whatever this process's
+   * clock says of its run_at: no sweep would. A record read without the index goes by the clock.
+   */
+  heldInStore(record: { task: TaskDict; delayedUntil?: number | null }): boolean {
+    if (record.delayedUntil === undefined) return this.holdsBack(record.task);
+    if (record.delayedUntil === null) return false;
+    this.sweeper.dueAt(record.delayedUntil);
+    return true;
+  }
+
   /** A task the store keeps delayed (a dependent made ready before its run_at): the sweep is armed for then. */
   arm(task: TaskDict): void {
     if (task.run_at !== undefined) this.sweeper.dueAt(Date.parse(task.run_at));
