@@ -57,8 +57,9 @@ export class DispatchQueue {
 
   push(task: TaskDict, notBefore = 0, seq = this.nextSeq++): void {
     this.delete(task.task_id);
-    // A task placed before its run_at (the seed's explicit path, a clock ahead of ours) waits here.
-    if (task.run_at !== undefined && runAtMs(task) > Date.now())
+    // A task placed before its run_at (a coordinator's clock ahead of ours) waits here, if it
+    // never started: one started early (the seed's explicit path) and taken back runs at once.
+    if (task.run_at !== undefined && task.attempts === 0 && runAtMs(task) > Date.now())
       notBefore = Math.max(notBefore, runAtMs(task));
     this.items.set(task.task_id, { task, notBefore, seq });
     this.byType.set(task.task_type, (this.byType.get(task.task_type) ?? 0) + 1);
