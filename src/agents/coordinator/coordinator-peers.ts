@@ -286,7 +286,10 @@ export class CoordinatorPeers {
 
   /**
    * Leaves: stops listening, writes its last view (`stopping`, no shards) and removes its
-   * registry entry, so the others know at once that it stopped, and list it so.
+   * registry entry, so the others know at once that it stopped, and list it so; and records
+   * itself gone (stopped) in the store, so that a coordinator started later lists it stopped for
+   * the retention even when none was alive to see it go (a lone coordinator stopped, then
+   * another started: it listed none).
    */
   async stop(): Promise<void> {
     if (this.subscribed) await this.o.store.unsubscribe(NEWS_CHANNEL).catch(() => {});
@@ -303,6 +306,8 @@ export class CoordinatorPeers {
         return next;
       })
       .catch(() => null);
+    // The first sighting's time is kept, so the others' sightings after this change nothing.
+    await this.record.went(last, true).catch(() => {});
   }
 
   private viewKey(id: string): string {

@@ -1,9 +1,10 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { GoneRecord } from "../../../src/agents/coordinator/gone-coordinators.js";
-import { type CoordinatorAgent, RedisClient } from "../../../src/index.js";
+import { CoordinatorAgent, RedisClient } from "../../../src/index.js";
 import { agentList } from "../../../src/server/coordinator-api.js";
+import { FaultyRouter } from "../../helpers/cluster.js";
 import { testEngines } from "../../helpers/engines.js";
-import { twoCoordinators } from "../../helpers/two-coordinators.js";
+import { PATIENT, twoCoordinators } from "../../helpers/two-coordinators.js";
 import { until } from "../../helpers/wait.js";
 
 /**
@@ -98,6 +99,35 @@ describe.each(testEngines("gone-coordinators-store", { cluster: true }))(
           .sort(),
       ).toEqual([c2.agentId, c3.agentId]);
     }, 180_000);
+
+    it("a lone coordinator that stops cleanly is listed stopped by one started later; restarted, it is alive", async () => {
+      const run = Math.random().toString(36).slice(2, 7);
+      const redis = engine.config();
+      const router = new FaultyRouter();
+      const coordinator = (name: string) =>
+        new CoordinatorAgent({ agentId: `${name}-${run}`, redis, a2a: { router }, timing: PATIENT });
+      const c1 = coordinator("c1");
+      await c1.initialize();
+      stops.push(() => c1.cleanup());
+      expect(coordinators(c1)).toEqual([`${c1.agentId} idle`]);
+      await c1.cleanup(); // alone: nobody sees it go
+
+      const c2 = coordinator("c2");
+      await c2.initialize();
+      stops.push(() => c2.cleanup());
+      // Read from the store as it starts: listed from its first tick.
+      expect(coordinators(c2)).toEqual([`${c1.agentId} dead stopped`, `${c2.agentId} idle`]);
+
+      // c1 back under its id: its entry leaves the record, and it is alive for c2.
+      const again = coordinator("c1");
+      await again.initialize();
+      stops.push(() => again.cleanup());
+      await until("c2 lists c1 alive again", () => coordinators(c2).includes(`${c1.agentId} idle`), 30_000);
+      const store = new RedisClient(redis);
+      expect(await store.connect()).toBe(true);
+      stops.push(() => store.disconnect());
+      expect((await new GoneRecord(store, () => 600_000).read()).map((g) => g.view.id)).toEqual([]);
+    }, 120_000);
 
     it("the record is bounded: an entry is read as the first sighting said, dropped after the retention, and the key expires unread", async () => {
       const store = new RedisClient(engine.config());
