@@ -11,8 +11,9 @@ import { isWellFormed, notWellFormedIssue } from "../core/state/well-formed.js";
  *   worker -> distributor       register_worker (REQUEST), heartbeat (HEARTBEAT), task_results, checkpoint,
  *                               task_progress, fetch_dependencies (REQUEST)
  *   distributor -> worker       execute_tasks (acks may ride along), results_ack, fetch_dependencies' RESPONSE
- *   distributor -> coordinator  register_distributor (REQUEST), heartbeat (HEARTBEAT), task_results
- *   coordinator -> distributor  assign_tasks, cancel_attempts (passed on to the worker)
+ *   distributor -> coordinator  register_distributor (REQUEST), heartbeat (HEARTBEAT), task_results,
+ *                               hand_back (REQUEST: tasks of a type none of its live workers runs)
+ *   coordinator -> distributor  assign_tasks, cancel_attempts (passed on to the worker), hand_back's RESPONSE
  *
  * Messages carry ownership, Redis records it: anything lost here is found again from Redis.
  */
@@ -340,6 +341,12 @@ export const agentPayload = z.discriminatedUnion("kind", [
   z.object({ kind: z.literal("checkpoint"), task_id: id, fence: z.number().int(), checkpoint: json }),
   z.object({ kind: z.literal("task_progress"), updates: z.array(progressUpdate).max(10_000) }),
   z.object({ kind: z.literal("cancel_attempts"), tasks: z.array(attemptCancel).max(10_000) }),
+  /**
+   * A REQUEST: tasks held by the sender, of a type none of its live workers runs; the coordinator
+   * moves those a distributor it knows runs (src/agents/coordinator/type-hand-back.ts) and
+   * answers with their ids (`{ moved }`); the sender keeps the rest, as before.
+   */
+  z.object({ kind: z.literal("hand_back"), tasks: z.array(taskDictSchema).min(1).max(10_000) }),
   /** A REQUEST: the results of these dependencies of the attempt, in replies of at most `max_bytes`. */
   z.object({
     kind: z.literal("fetch_dependencies"),

@@ -467,6 +467,18 @@ export class CoordinatorAgent extends TriadAgent {
         this.log.info({ distributor: s.message.sender, url: p.url }, "distributor registered");
         return { history: { event: "distributor_registered", distributor: s.message.sender } };
       },
+      // Tasks of a type none of the sender's live workers runs (./type-hand-back.ts).
+      // Answered when settled (it may wait for heartbeats: not in this handler, which would hold them up).
+      "request.hand_back": (s: MessageState) => {
+        const p = this.payloadOf(s.message);
+        if (p?.kind !== "hand_back" || !this.speaksAs(s.message, "distributor")) return {};
+        const { sender, metadata } = s.message;
+        void this.core
+          .handBack(sender, p.tasks)
+          .then((moved) => this.a2a.sendResponse(sender, metadata.request_id, { moved }, true))
+          .catch((err: unknown) => this.log.debug({ err: (err as Error).message }, "hand-back not answered"));
+        return {};
+      },
       "event.task_terminal": (s: MessageState) => {
         const p = this.payloadOf(s.message);
         if (p?.kind === "task_terminal" && this.speaksAs(s.message, "distributor"))

@@ -17,6 +17,7 @@ import { DistributorRoster } from "./distributor-roster.js";
 import { Placement } from "./placement.js";
 import { takeOff } from "./reassignments.js";
 import { TaskWaiters } from "./task-waiters.js";
+import { TypeHandBack } from "./type-hand-back.js";
 
 export type { CoordinatorCoreOptions, CoordinatorStats } from "./coordinator-options.js";
 
@@ -61,6 +62,8 @@ export class CoordinatorCore {
   readonly schedule: ScheduleControls;
   private readonly cluster: ClusterSeam;
   private readonly roster: DistributorRoster;
+  /** Tasks a distributor hands back, none of its live workers running their type (type-hand-back.ts). */
+  private readonly handBacks: TypeHandBack;
   private stopped = false;
   /** The monitor's own stalls, credited to the distributors' silence and the placement deadlines. */
   private stall: StallWatch | undefined;
@@ -107,6 +110,15 @@ export class CoordinatorCore {
       sent: (taskId, distributorId) => this.placedOn(taskId, distributorId),
       unsendable: (taskId, reason) => void this.unsendable(taskId, reason),
     });
+    this.handBacks = new TypeHandBack({
+      ...o,
+      directory: this.directory,
+      cluster: this.cluster,
+      moved: (task, to) => {
+        this.placedOn(task.task_id, to);
+        this.placement.send(to, task);
+      },
+    });
   }
 
   start(): void {
@@ -124,6 +136,7 @@ export class CoordinatorCore {
     clearInterval(this.timer);
     this.timer = undefined;
     this.placement.close();
+    this.handBacks.close();
     this.schedule.stop();
     this.waiters.closeAll();
   }
@@ -316,6 +329,12 @@ export class CoordinatorCore {
     if (isNew) void this.onRegister(distributorId, hb.url).catch(() => {});
     if (hb.stopping === true) void this.roster.stopped(distributorId, hb.url).catch(() => {}); // for every coordinator
     if (this.placement.size > 0) this.placement.schedule();
+    this.handBacks.heard();
+  }
+
+  /** Moves `from`'s tasks that another distributor runs (type-hand-back.ts); resolves with their ids. */
+  handBack(from: string, tasks: TaskDict[]): Promise<string[]> {
+    return this.handBacks.ask(from, tasks);
   }
 
   /**

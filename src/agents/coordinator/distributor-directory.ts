@@ -303,6 +303,35 @@ export class DistributorDirectory {
     );
   }
 
+  /**
+   * For a task handed back by `except` (none of its live workers runs `taskType`): the least
+   * filled healthy distributor other than it with a live worker that has said it runs the type,
+   * if any (src/agents/coordinator/type-hand-back.ts).
+   */
+  runnerElsewhere(taskType: string, except: string): DistributorEntry | undefined {
+    let best: DistributorEntry | undefined;
+    let bestFill = Number.POSITIVE_INFINITY;
+    for (const d of this.runners.of(taskType) ?? []) {
+      if (d.id === except || !isHealthy(d)) continue;
+      const fill = fillOf(d);
+      if (fill < bestFill) {
+        best = d;
+        bestFill = fill;
+      }
+    }
+    return best;
+  }
+
+  /**
+   * Whether a distributor other than `except` may run `taskType` soon, though none is known to
+   * now: a healthy one has a live worker that has not said yet what it runs (just started), or
+   * one whose workers ran it is not healthy now (not forgotten yet: it may come back).
+   */
+  mayRunSoon(taskType: string, except: string): boolean {
+    for (const d of this.runners.of(taskType) ?? []) if (d.id !== except && !isHealthy(d)) return true;
+    return this.runners.anyUnsure((d) => d.id !== except && isHealthy(d));
+  }
+
   /** Drops a distributor's entry (long dead, its tasks moved): should it speak again, it is new. */
   forget(id: string): void {
     if (this.packing?.id === id) this.packing = undefined;

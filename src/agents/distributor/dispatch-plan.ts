@@ -4,6 +4,9 @@ import type { WorkerEntry, WorkerRegistry } from "./worker-registry.js";
 
 const BUILTIN_TYPES = new Set(Object.keys(builtinHandlers()));
 
+/** Tasks this distributor asks the coordinator to move elsewhere (./hand-back-asks.ts). */
+export type HandBack = { asked(taskId: string): boolean; waits(task: TaskDict): boolean };
+
 /** A task the pump means to start, and the worker it goes to. */
 export type Planned = { task: TaskDict; worker: WorkerEntry };
 
@@ -20,6 +23,7 @@ export class DispatchPlanner {
   constructor(
     private readonly workers: WorkerEntry[],
     private readonly registry: WorkerRegistry,
+    private readonly handBack?: HandBack,
   ) {
     this.free = new Map(workers.map((w) => [w.id, registry.free(w)]));
   }
@@ -30,7 +34,8 @@ export class DispatchPlanner {
    * for it until the next planner: room only shrinks as tasks are planned.
    */
   add(task: TaskDict): boolean {
-    const worker = pickWorker(task.task_type, this.workers, this.free, this.turn, this.registry);
+    if (this.handBack?.asked(task.task_id) === true) return false; // the coordinator may move it
+    const worker = pickWorker(task, this.workers, this.free, this.turn, this.registry, this.handBack);
     if (worker === undefined) return false;
     this.turn++;
     this.free.set(worker.id, (this.free.get(worker.id) ?? 1) - 1);
@@ -45,16 +50,19 @@ export class DispatchPlanner {
  * built-ins), round robin by `turn`. When no worker runs that type at all (none alive, none dead
  * and still remembered: the dead-agent retention), and every live one has said what it runs,
  * any worker with room takes it, so the task fails at once with "unknown task type" instead of
- * waiting for ever.
+ * waiting for ever. Before either, with no live worker here that runs it, `handBack` asks the
+ * coordinator whether another distributor does (the task waits for the answer).
  * Counts, then walks to the chosen one: no array per task (this runs for every task dispatched).
  */
 function pickWorker(
-  taskType: string,
+  task: TaskDict,
   workers: WorkerEntry[],
   free: Map<string, number>,
   turn: number,
   registry: WorkerRegistry,
+  handBack: HandBack | undefined,
 ): WorkerEntry | undefined {
+  const taskType = task.task_type;
   let withRoom = 0;
   let able = 0;
   let idle = 0;
@@ -73,10 +81,12 @@ function pickWorker(
   // within an interval), or one that runs it died lately (kill -9 and a restart: the registry
   // forgets a dead worker after the dead-agent retention): it waits. Sent to any worker meanwhile, it would fail
   // there for good, every retry in a moment ("unknown task type") while its worker restarts.
-  if (
-    registry.all().some((w) => (w.status === "dead" ? w.taskTypes.includes(taskType) : waitsFor(w, taskType)))
-  )
-    return undefined;
+  const all = registry.all();
+  if (all.some((w) => w.status !== "dead" && waitsFor(w, taskType))) return undefined;
+  // No live worker here runs it, and each has said what it runs: the coordinator is asked first
+  // whether another distributor does, and moves it there (./hand-back-asks.ts); kept here, as below.
+  if (handBack?.waits(task) === true) return undefined;
+  if (all.some((w) => w.status === "dead" && w.taskTypes.includes(taskType))) return undefined;
   if (withRoom === 0) return undefined;
   return nth(workers, free, turn % withRoom, null);
 }

@@ -84,6 +84,19 @@ export class DispatchQueue {
   }
 
   /**
+   * The queued tasks of `taskType` whose time has come (not in a retry's backoff), in queue
+   * order: a walk of the queue, for rare questions (a hand-back).
+   */
+  dueOfType(taskType: string, now = Date.now()): TaskDict[] {
+    const out: TaskDict[] = [];
+    if (!this.byType.has(taskType)) return out;
+    for (const lane of this.items.inOrder())
+      for (const [, item] of lane)
+        if (item.task.task_type === taskType && item.notBefore <= now) out.push(item.task);
+    return out;
+  }
+
+  /**
    * Moves a queued task (not on offer) to the back of its lane, its backoff kept: the order of
    * an assignment message that came after the task was adopted from the store in no order.
    */

@@ -35,6 +35,7 @@ import { dependencyOutcomes } from "../workflow/dependency-outcomes.js";
 import { expireEndedThreads } from "./checkpoint-retention.js";
 import { type CoordinatorAddress, CoordinatorFailover } from "./coordinator-failover.js";
 import { DistributorCore, type DistributorEvents } from "./distributor-core.js";
+import { askHandBack } from "./hand-back-asks.js";
 import { LeaseStandby } from "./lease-standby.js";
 import { StaleCheckpoints } from "./stale-checkpoints.js";
 
@@ -189,6 +190,7 @@ export class DistributorAgent extends TriadAgent {
       defaultWorkerCapacity: workerCapacity,
       reconcileIntervalMs: 5 * this.timing.heartbeatIntervalMs,
       send: (to, payload) => this.sendPayload(to, payload),
+      handBack: (to, tasks) => askHandBack(this.a2a, this.timing, to, tasks),
       checkpointFor: (taskId, fence) => this.checkpointFor(taskId, fence),
       dependenciesFor: (task) => dependencyOutcomes(this.ledger, task),
       beforeCommit: (outcomes) => this.progress.beforeCommit(outcomes),

@@ -34,6 +34,7 @@ import {
 import { DispatchPlanner, type Planned } from "./dispatch-plan.js";
 import { DispatchQueue } from "./dispatch-queue.js";
 import type { DistributorEvents, DistributorStats } from "./distributor-events.js";
+import { HandBackAsks } from "./hand-back-asks.js";
 import { HeldTasks } from "./held-tasks.js";
 import { LeaseKeeper } from "./lease-keeper.js";
 import { PumpPasses } from "./pump-passes.js";
@@ -54,6 +55,8 @@ export type DistributorCoreOptions = {
   defaultWorkerCapacity: number;
   reconcileIntervalMs: number;
   send: (recipient: string, payload: AgentPayload) => Promise<void>;
+  /** Asks a coordinator to move tasks none of the live workers here runs (./hand-back-asks.ts): the ids moved. */
+  handBack?: (coordinator: string, tasks: TaskDict[]) => Promise<string[] | null>;
   /** The stored checkpoint of a task's graph, sent along when an attempt is retried elsewhere. */
   checkpointFor?: (taskId: string, fence: number) => Promise<JsonValue | null>;
   /** The outcomes of a task's dependencies, sent along with each attempt (src/agents/workflow/). */
@@ -118,6 +121,8 @@ export class DistributorCore {
   private wakeTimer: NodeJS.Timeout | undefined;
   /** A graceful stop is under way (drain): nothing more is dispatched. */
   private draining = false;
+  /** Tasks of a type no live worker here runs, asked about (./hand-back-asks.ts). */
+  private readonly handBacks: HandBackAsks | undefined;
   private stopping = false;
 
   constructor(private readonly o: DistributorCoreOptions) {
@@ -182,6 +187,9 @@ export class DistributorCore {
       committed: () => this.schedulePump(),
       ack: (workerId, ack) => this.toWorkers.push(workerId, { ack }),
     });
+    const [home, pump] = [() => this.o.coordinatorId, () => this.schedulePump()];
+    const held = { queue: this.queue, held: this.held, placedBy: this.placedBy, home, pump };
+    this.handBacks = o.handBack && new HandBackAsks(o.handBack, held);
   }
 
   get id(): string {
@@ -350,7 +358,7 @@ export class DistributorCore {
     if (room === 0 || this.queue.size === 0) return this.armWakeUp();
     // Spread over the workers that run each task's type, one slot at a time (./dispatch-plan.ts);
     // a task whose type only busy workers run keeps its place in the queue.
-    const planner = new DispatchPlanner(workers, this.registry);
+    const planner = new DispatchPlanner(workers, this.registry, this.handBacks);
     this.queue.take(room, Date.now(), (task) => planner.add(task));
     await this.limits.dispatch(planner.plan);
     this.armWakeUp();
@@ -534,6 +542,7 @@ export class DistributorCore {
     }
     // Tasks that left without an end reported here (moved away, waiting for input) leave no placer behind.
     for (const id of this.placedBy.keys()) if (!this.held.has(id)) this.placedBy.delete(id);
+    this.handBacks?.prune((id) => this.held.has(id));
     const unknown = [...ids].filter((id) => !this.held.has(id));
     const records = await Promise.all(unknown.map((id) => this.o.ledger.get(id)));
     // One whose assignment came while its record was read is held, and maybe running, already:

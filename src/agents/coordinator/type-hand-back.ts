@@ -1,0 +1,104 @@
+import type { TaskLedger } from "../ledger/task-ledger.js";
+import type { TaskDict } from "../protocol.js";
+import type { Timing } from "../timing.js";
+import type { ClusterSeam } from "./cluster-seam.js";
+import type { DistributorDirectory, DistributorEntry } from "./distributor-directory.js";
+import { moveHandedBack } from "./hand-back-scripts.js";
+
+export type TypeHandBackOptions = {
+  ledger: TaskLedger;
+  directory: DistributorDirectory;
+  cluster: ClusterSeam;
+  timing: Timing;
+  /** `task` is recorded on `distributorId` now: send it there (Placement.send) and note it. */
+  moved: (task: TaskDict, distributorId: string) => void;
+};
+
+type Asked = { from: string; tasks: TaskDict[]; until: number; answer: (moved: string[]) => void };
+
+/**
+ * The coordinator's side of a hand-back: a distributor holds tasks of a type none of its live
+ * workers runs (placed there while no distributor was known to run it, or a retry whose worker
+ * is gone) and asks whether another distributor runs it. Each task goes, recorded first
+ * (hand-back-tasks-1.lua: fenced by the shard's owner lease; only a task still pending on the
+ * sender, moved MAX_HAND_BACKS times at most), to a healthy distributor this coordinator knows
+ * has a live worker that runs its type; the rest stay where they are and the holder runs them
+ * as before (a type no distributor runs fails there as unknown, as the contract says). While
+ * none runs it yet but one may soon (a distributor whose worker has not said what it runs; one that ran it and is not
+ * healthy now), the answer waits for their heartbeats, at most a heartbeat timeout plus an
+ * interval: by then the worker has said, or is dead.
+ */
+export class TypeHandBack {
+  private waiting: Asked[] = [];
+
+  constructor(private readonly o: TypeHandBackOptions) {}
+
+  /** Resolves with the ids of `from`'s `tasks` moved to another distributor. */
+  ask(from: string, tasks: TaskDict[]): Promise<string[]> {
+    const until = performance.now() + this.o.timing.heartbeatTimeoutMs + this.o.timing.heartbeatIntervalMs;
+    return new Promise((answer) => {
+      void this.settle({ from, tasks, until, answer });
+    });
+  }
+
+  /** A distributor's heartbeat was taken: the answers that waited for one are tried again. */
+  heard(): void {
+    if (this.waiting.length === 0) return;
+    const again = this.waiting;
+    this.waiting = [];
+    for (const asked of again) void this.settle(asked);
+  }
+
+  /** Answers every wait now (the coordinator stops): nothing moved. */
+  close(): void {
+    const all = this.waiting;
+    this.waiting = [];
+    for (const asked of all) asked.answer([]);
+  }
+
+  private async settle(asked: Asked): Promise<void> {
+    const { from, tasks } = asked;
+    const left: TaskDict[] = [];
+    const byTarget = new Map<DistributorEntry, Array<{ task: TaskDict; id: string; owner: string }>>();
+    let waits = false;
+    for (const task of tasks) {
+      const owner = this.o.cluster.ownerValue(task.task_id);
+      if (owner === null) continue; // not this coordinator's shard (now): kept where it is
+      const to = this.o.directory.runnerElsewhere(task.task_type, from);
+      if (to === undefined) {
+        left.push(task);
+        if (this.o.directory.mayRunSoon(task.task_type, from)) waits = true;
+        continue;
+      }
+      to.placedSinceHeartbeat++; // the next of the batch sees it fuller
+      const group = byTarget.get(to);
+      const item = { task, id: task.task_id, owner };
+      if (group) group.push(item);
+      else byTarget.set(to, [item]);
+    }
+    const moved: string[] = [];
+    await Promise.all(
+      [...byTarget].map(async ([to, group]) => {
+        const ok = await moveHandedBack(this.o.ledger, from, to.id, group).catch(() => []);
+        group.forEach((g, k) => {
+          if (ok[k] !== true) {
+            to.placedSinceHeartbeat--;
+            return;
+          }
+          this.o.moved(g.task, to.id);
+          moved.push(g.id);
+        });
+      }),
+    );
+    if (waits && performance.now() < asked.until) {
+      // What moved now is answered with the rest, once they are settled (one answer per ask).
+      this.waiting.push({
+        ...asked,
+        tasks: left,
+        answer: (more) => asked.answer([...moved, ...more]),
+      });
+      return;
+    }
+    asked.answer(moved);
+  }
+}

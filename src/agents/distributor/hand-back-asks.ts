@@ -1,0 +1,118 @@
+import type { A2AClient } from "../../core/messaging/client.js";
+import type { TaskDict } from "../protocol.js";
+import type { Timing } from "../timing.js";
+import type { DispatchQueue } from "./dispatch-queue.js";
+import type { HeldTasks } from "./held-tasks.js";
+
+/**
+ * Asks `coordinator` to move `tasks` to a distributor that runs their type (a hand_back
+ * REQUEST): the ids it moved, recorded elsewhere already; null when no answer came.
+ */
+export type AskHandBack = (coordinator: string, tasks: TaskDict[]) => Promise<string[] | null>;
+
+/** What of the distributor's a hand-back reads and changes. */
+export type HandBackSeam = {
+  queue: DispatchQueue;
+  held: HeldTasks;
+  /** The coordinator that placed a task, when not `home()` (it is asked about the task). */
+  placedBy: Map<string, string>;
+  home: () => string;
+  /** An answer came: the tasks kept may go to a worker. */
+  pump: () => void;
+};
+
+/**
+ * The distributor's side of a hand-back. A queued task whose type none of this distributor's
+ * live workers runs (every live one has said what it runs) is not sent to a worker to fail as
+ * an unknown type at once: the coordinator is asked, with every task of that type due here,
+ * whether another distributor runs it (src/agents/coordinator/type-hand-back.ts). Those it
+ * moves leave; the rest are kept, each asked about once while held here, and go on as before
+ * (a worker here that ran the type and died lately is waited for; else any worker fails it).
+ * While the question is out, the task waits in its place and is not dispatched, so the move
+ * never races an attempt here.
+ */
+export class HandBackAsks {
+  /** Asked about, no answer yet: not dispatched. */
+  private readonly asking = new Set<string>();
+  /** Answered and kept: dispatched as before, not asked about again while held here. */
+  private readonly kept = new Set<string>();
+
+  constructor(
+    private readonly ask: AskHandBack,
+    private readonly o: HandBackSeam,
+  ) {}
+
+  /** Whether the task waits for an answer: asked now or before (false once kept, or not asked). */
+  asked(taskId: string): boolean {
+    return this.asking.has(taskId);
+  }
+
+  /**
+   * `task`, of a type no live worker here runs: true when it waits for the coordinator's answer
+   * (asked now, with every task of its type queued here and not asked about yet); false when it
+   * was kept here by an earlier answer.
+   */
+  waits(task: TaskDict): boolean {
+    if (this.kept.has(task.task_id)) return false;
+    if (this.asking.has(task.task_id)) return true;
+    const tasks = this.o.queue
+      .dueOfType(task.task_type)
+      .filter((t) => !this.kept.has(t.task_id) && !this.asking.has(t.task_id));
+    if (!tasks.some((t) => t.task_id === task.task_id)) tasks.unshift(task);
+    const byCoordinator = new Map<string, TaskDict[]>();
+    for (const t of tasks) {
+      this.asking.add(t.task_id);
+      const to = this.o.placedBy.get(t.task_id) ?? this.o.home();
+      const group = byCoordinator.get(to);
+      if (group) group.push(t);
+      else byCoordinator.set(to, [t]);
+    }
+    for (const [to, group] of byCoordinator) void this.askOne(to, group);
+    return true;
+  }
+
+  /** Forgets the tasks no longer held here (`holds` false). */
+  prune(holds: (taskId: string) => boolean): void {
+    for (const id of this.asking) if (!holds(id)) this.asking.delete(id);
+    for (const id of this.kept) if (!holds(id)) this.kept.delete(id);
+  }
+
+  private async askOne(coordinator: string, tasks: TaskDict[]): Promise<void> {
+    const moved = new Set(await this.ask(coordinator, tasks).catch(() => null));
+    const gone: string[] = [];
+    for (const t of tasks) {
+      if (!this.asking.delete(t.task_id)) continue; // no longer held here meanwhile
+      if (moved.has(t.task_id)) gone.push(t.task_id);
+      else this.kept.add(t.task_id);
+    }
+    // Recorded on another distributor now: no longer held here (still queued: it waited for this).
+    for (const id of gone) {
+      if (!this.o.queue.delete(id)) continue;
+      this.o.held.delete(id);
+      this.o.placedBy.delete(id);
+    }
+    this.o.pump();
+  }
+}
+
+/**
+ * Sends the hand_back REQUEST through `a2a` and reads the ids moved from its RESPONSE (null: no
+ * answer in time, or a refusal). The coordinator may wait for heartbeats before it answers (a
+ * heartbeat timeout plus an interval at most, on its timing): the wait here is twice that.
+ */
+export async function askHandBack(
+  a2a: Pick<A2AClient, "sendRequest">,
+  timing: Timing,
+  coordinator: string,
+  tasks: TaskDict[],
+): Promise<string[] | null> {
+  const timeoutMs = 2 * (timing.heartbeatTimeoutMs + timing.heartbeatIntervalMs);
+  const reply = await a2a.sendRequest(
+    coordinator,
+    { event_type: "hand_back", event_data: { tasks } },
+    timeoutMs,
+  );
+  const body = reply?.payload as { success?: unknown; data?: { moved?: unknown } | null } | undefined;
+  const moved = body?.success === true ? body.data?.moved : undefined;
+  return Array.isArray(moved) ? moved.filter((id): id is string => typeof id === "string") : null;
+}

@@ -1,0 +1,95 @@
+import { describe, expect, it } from "vitest";
+import { FAST } from "../../helpers/cluster.js";
+import { clusterPerTest, testEngines } from "../../helpers/engines.js";
+import { until } from "../../helpers/wait.js";
+
+/**
+ * Hand-backs: a distributor holding a task none of its live workers runs asks the coordinator,
+ * which moves it to a distributor it knows runs the type (src/agents/coordinator/type-hand-back.ts);
+ * a type no distributor runs still fails as unknown, as the contract says.
+ */
+
+describe.each(testEngines("hand-back-by-type", { cluster: true }))(
+  "hand-back by task type on $name",
+  (engine) => {
+    const start = clusterPerTest(engine);
+    // A long heartbeat timeout: a loaded machine must not have a distributor declared dead while
+    // the test runs (its tasks would move for that reason, not this one).
+    const timing = { ...FAST, heartbeatTimeoutMs: 3000 };
+
+    it("a task taken back from its holder's only worker of its type (crashed) moves to the distributor whose worker runs it, and completes there", async () => {
+      const cluster = start({ timing, concurrency: 2 });
+      let started!: () => void;
+      const startedOnW1 = new Promise<void>((r) => {
+        started = r;
+      });
+      await cluster.startCoordinator();
+      await cluster.startDistributor("d1");
+      await cluster.startDistributor("d2");
+      // w1 starts the task and never ends it: it crashes with it.
+      const w1 = await cluster.startWorker("w1", "d1", {
+        first: () => {
+          started();
+          return new Promise(() => {});
+        },
+      });
+      await cluster.startWorker("w1b", "d1", { second: () => ({ ran: "second" }) });
+      await cluster.startWorker("w2", "d2", { second: () => ({ ran: "second" }) });
+      await cluster.ready(20_000);
+      const directory = cluster.coordinator.core.directory;
+      const runs = (d: string, type: string) =>
+        directory
+          .get(cluster.id(d))
+          ?.workers.some((w) => w.status !== "dead" && w.task_types.includes(type)) === true;
+      await until(
+        "the coordinator knows d1 runs first, d2 second",
+        () => runs("d1", "first") && runs("d2", "second"),
+        20_000,
+      );
+
+      const id = cluster.id("moved-1");
+      expect(await cluster.coordinator.submitTask({ task_id: id, task_type: "first", payload: {} })).toBe(
+        true,
+      );
+      await startedOnW1;
+      await cluster.crash(w1);
+      // d2 gets a worker that runs "first"; d1 has none alive (w1 is remembered dead: before, the
+      // task waited there for it to come back, for the dead-agent retention).
+      await cluster.startWorker("w3", "d2", { first: () => ({ ran: "w3" }) });
+      await until("the coordinator knows d2 runs first", () => runs("d2", "first"), 20_000);
+
+      const done = await cluster.coordinator.waitForTask(id, 60_000);
+      expect([done?.status, done?.error]).toEqual(["completed", null]);
+      expect(done?.result).toEqual({ ran: "w3" });
+      const counts = await cluster.settled([id], 20_000);
+      expect(counts.get(id)).toBe(1);
+      expect(cluster.commits.find((c) => c.taskId === id)?.by).toBe(cluster.id("d2"));
+    }, 120_000);
+
+    it("a task of a type no distributor runs still fails as an unknown type (the hand-back keeps it where it is)", async () => {
+      const cluster = start({ timing, concurrency: 2 });
+      await cluster.startCoordinator();
+      await cluster.startDistributor("d1");
+      await cluster.startDistributor("d2");
+      await cluster.startWorker("w1", "d1", { first: () => ({ ran: "first" }) });
+      await cluster.startWorker("w2", "d2", { second: () => ({ ran: "second" }) });
+      await cluster.ready(20_000);
+      const directory = cluster.coordinator.core.directory;
+      await until(
+        "the coordinator knows both distributors' types",
+        () =>
+          ["d1", "d2"].every((d) =>
+            directory.get(cluster.id(d))?.workers.every((w) => w.task_types.length > 0),
+          ),
+        20_000,
+      );
+      const id = cluster.id("nobody-runs-it");
+      expect(await cluster.coordinator.submitTask({ task_id: id, task_type: "third", payload: {} })).toBe(
+        true,
+      );
+      const done = await cluster.coordinator.waitForTask(id, 60_000);
+      expect(done?.status).toBe("failed");
+      expect(String(done?.error)).toContain('unknown task type "third"');
+    }, 120_000);
+  },
+);
