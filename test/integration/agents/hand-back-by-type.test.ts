@@ -66,6 +66,54 @@ describe.each(testEngines("hand-back-by-type", { cluster: true }))(
       expect(cluster.commits.find((c) => c.taskId === id)?.by).toBe(cluster.id("d2"));
     }, 120_000);
 
+    it("a task placed while the only distributor that ran its type is dead waits on the one it reached for a distributor that joins with a worker that runs it, and moves there", async () => {
+      // The coordinator's answer waits a heartbeat timeout plus an interval at most for a
+      // runner: a long timeout, so that d3 and its worker join within it on a loaded machine.
+      const cluster = start({ timing: { ...FAST, heartbeatTimeoutMs: 8000 }, concurrency: 2 });
+      await cluster.startCoordinator();
+      const d1 = await cluster.startDistributor("d1");
+      await cluster.startDistributor("d2");
+      await cluster.startWorker("w1", "d1", { first: () => ({ ran: "w1" }) });
+      await cluster.startWorker("w2", "d2", { second: () => ({ ran: "second" }) });
+      await cluster.ready(20_000);
+      const directory = cluster.coordinator.core.directory;
+      const runs = (d: string, type: string) =>
+        directory
+          .get(cluster.id(d))
+          ?.workers.some((w) => w.status !== "dead" && w.task_types.includes(type)) === true;
+      await until(
+        "the coordinator knows d1 runs first, d2 second",
+        () => runs("d1", "first") && runs("d2", "second"),
+        20_000,
+      );
+      await cluster.crash(d1);
+      await until(
+        "the coordinator lists d1 dead",
+        () => directory.get(cluster.id("d1"))?.status === "dead",
+        30_000,
+      );
+
+      const id = cluster.id("after-d1");
+      expect(await cluster.coordinator.submitTask({ task_id: id, task_type: "first", payload: {} })).toBe(
+        true,
+      );
+      // Placed as any task (no healthy distributor runs it): on d2, whose worker does not.
+      await until(
+        "the task is recorded on d2",
+        async () => (await cluster.coordinator.ledger.get(id))?.distributor === cluster.id("d2"),
+        20_000,
+      );
+      await cluster.startDistributor("d3");
+      await cluster.startWorker("w3", "d3", { first: () => ({ ran: "w3" }) });
+
+      const done = await cluster.coordinator.waitForTask(id, 60_000);
+      expect([done?.status, done?.error]).toEqual(["completed", null]);
+      expect(done?.result).toEqual({ ran: "w3" });
+      const counts = await cluster.settled([id], 20_000);
+      expect(counts.get(id)).toBe(1);
+      expect(cluster.commits.find((c) => c.taskId === id)?.by).toBe(cluster.id("d3"));
+    }, 120_000);
+
     it("a task of a type no distributor runs still fails as an unknown type (the hand-back keeps it where it is)", async () => {
       const cluster = start({ timing, concurrency: 2 });
       await cluster.startCoordinator();
