@@ -355,6 +355,7 @@ export class DistributorCore {
     if (!this.lease.owns || this.stopping || this.draining) return;
     const workers = this.registry.alive().filter((w) => this.registry.free(w) > 0);
     const room = workers.reduce((sum, w) => sum + this.registry.free(w), 0);
+    if (room === 0) this.handBacks?.ifEveryWorkerDied(this.registry);
     if (room === 0 || this.queue.size === 0) return this.armWakeUp();
     // Spread over the workers that run each task's type, one slot at a time (./dispatch-plan.ts);
     // a task whose type only busy workers run keeps its place in the queue.

@@ -3,6 +3,7 @@ import type { TaskDict } from "../protocol.js";
 import type { Timing } from "../timing.js";
 import type { DispatchQueue } from "./dispatch-queue.js";
 import type { HeldTasks } from "./held-tasks.js";
+import type { WorkerRegistry } from "./worker-registry.js";
 
 /**
  * Asks `coordinator` to move `tasks` to a distributor that runs their type (a hand_back
@@ -69,6 +70,19 @@ export class HandBackAsks {
     }
     for (const [to, group] of byCoordinator) void this.askOne(to, group);
     return true;
+  }
+
+  /**
+   * Every worker of `registry` died (none yet, after a start, is not this: they come back in a
+   * moment): every due task queued is asked about, the first of each type with the rest of its
+   * type, none taken out of the queue. The pump's planner, with no worker to plan on, asks none.
+   */
+  ifEveryWorkerDied(registry: WorkerRegistry): void {
+    if (this.o.queue.size === 0 || registry.all().length === 0 || registry.alive().length > 0) return;
+    this.o.queue.take(this.o.queue.size, Date.now(), (task) => {
+      this.waits(task);
+      return false;
+    });
   }
 
   /** Forgets the tasks no longer held here (`holds` false). */

@@ -66,6 +66,49 @@ describe.each(testEngines("hand-back-by-type", { cluster: true }))(
       expect(cluster.commits.find((c) => c.taskId === id)?.by).toBe(cluster.id("d2"));
     }, 120_000);
 
+    it("a task whose holder has no live worker left (its only one crashed) moves to the distributor whose worker runs its type", async () => {
+      const cluster = start({ timing, concurrency: 2 });
+      let started!: () => void;
+      const startedOnW1 = new Promise<void>((r) => {
+        started = r;
+      });
+      await cluster.startCoordinator();
+      await cluster.startDistributor("d1");
+      await cluster.startDistributor("d2");
+      const w1 = await cluster.startWorker("w1", "d1", {
+        first: () => {
+          started();
+          return new Promise(() => {});
+        },
+      });
+      await cluster.startWorker("w2", "d2", { second: () => ({ ran: "second" }) });
+      await cluster.ready(20_000);
+      const directory = cluster.coordinator.core.directory;
+      const runs = (d: string, type: string) =>
+        directory
+          .get(cluster.id(d))
+          ?.workers.some((w) => w.status !== "dead" && w.task_types.includes(type)) === true;
+      await until(
+        "the coordinator knows d1 runs first, d2 second",
+        () => runs("d1", "first") && runs("d2", "second"),
+        20_000,
+      );
+      const id = cluster.id("orphaned-1");
+      expect(await cluster.coordinator.submitTask({ task_id: id, task_type: "first", payload: {} })).toBe(
+        true,
+      );
+      await startedOnW1;
+      await cluster.crash(w1); // d1 has no live worker left: before, the task waited there for w1
+      await cluster.startWorker("w3", "d2", { first: () => ({ ran: "w3" }) });
+
+      const done = await cluster.coordinator.waitForTask(id, 60_000);
+      expect([done?.status, done?.error]).toEqual(["completed", null]);
+      expect(done?.result).toEqual({ ran: "w3" });
+      const counts = await cluster.settled([id], 20_000);
+      expect(counts.get(id)).toBe(1);
+      expect(cluster.commits.find((c) => c.taskId === id)?.by).toBe(cluster.id("d2"));
+    }, 120_000);
+
     it("a task placed while the only distributor that ran its type is dead waits on the one it reached for a distributor that joins with a worker that runs it, and moves there", async () => {
       // The coordinator's answer waits a heartbeat timeout plus an interval at most for a
       // runner: a long timeout, so that d3 and its worker join within it on a loaded machine.
