@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { AgentPayload, AttemptOutcomeWire, DispatchedTask } from "../../../src/agents/protocol.js";
 import { type DrainLeft, WorkerCore } from "../../../src/agents/worker/worker-core.js";
+import { until } from "../../helpers/wait.js";
 
 /**
  * A worker's drain at shutdown: it waits for running attempts, then for their outcomes to be
@@ -53,12 +54,12 @@ describe("WorkerCore.drain", () => {
     c.accept([job("a"), job("b")]);
     const told: DrainLeft[] = [];
     const drain = c.drain(30_000, { answering: () => true, waiting: (left) => told.push(left) });
-    await new Promise((r) => setTimeout(r, 100));
+    await until("the drain says what it waits for", () => told.length > 0);
     expect(told[0]).toEqual({ running: 2, unacked: 0 });
     release();
-    await new Promise((r) => setTimeout(r, 100));
-    // Outcomes out, not acknowledged: still waiting (and sending them again).
-    expect(sent.length).toBeGreaterThanOrEqual(2);
+    // Outcomes out, not acknowledged: still waiting, and sending them again.
+    await until("both outcomes are sent twice", () => sent.length >= 4);
+    expect(new Set(sent.map((o) => o.task_id))).toEqual(new Set(["a", "b"]));
     expect(c.pendingResults).toBe(2);
     c.acknowledge([
       { task_id: "a", fence: 1 },
@@ -78,14 +79,20 @@ describe("WorkerCore.drain", () => {
   });
 
   it("with the distributor silent: lets the running attempt finish, then gives up every outcome at once", async () => {
-    const { c, release } = core();
+    const { c, sent, release } = core();
     c.accept([job("a"), job("b")]);
     release(); // their outcomes sent, never acknowledged
-    await new Promise((r) => setTimeout(r, 50));
+    await until("both outcomes are sent", () => sent.length >= 2);
     c.accept([job("c")]); // running when the drain starts
-    const drain = c.drain(30_000, { answering: () => false });
-    await new Promise((r) => setTimeout(r, 200));
-    expect(c.load).toBe(1); // nothing given up while an attempt still runs
+    const told: DrainLeft[] = [];
+    const drain = c.drain(30_000, { answering: () => false, waiting: (left) => told.push(left) });
+    // The drain has looked (it says what it waits for: its first turn, where it would give the
+    // outcomes up), and they have gone out again since: nothing given up while an attempt runs.
+    await until("the drain says what it waits for", () => told.length > 0);
+    const before = sent.length;
+    await until("the outcomes are sent again during the drain", () => sent.length >= before + 2);
+    expect(told[0]).toEqual({ running: 1, unacked: 2 });
+    expect(c.load).toBe(1);
     expect(c.pendingResults).toBe(2);
     release();
     expect(await drain).toEqual({ drained: false, givenUp: 3, left: { running: 0, unacked: 0 } });
