@@ -165,7 +165,7 @@ describe("the dashboard in Chromium, at its edges", () => {
     await link("failures").click();
     await expect.poll(() => page.locator(".task-head h1").textContent(), { timeout: 10_000 }).toContain(id);
     await page.locator("a.back").click();
-    await expect.poll(() => page.locator("#overview").isVisible()).toBe(true);
+    await expect.poll(() => page.locator("#overview").isVisible(), { timeout: 10_000 }).toBe(true);
   });
 
   it("a task page whose error is one line of thousands of characters stays within the window", async () => {
@@ -196,7 +196,7 @@ describe("the dashboard in Chromium, at its edges", () => {
     }
     await page.setViewportSize({ width: 1440, height: 1000 });
     await page.locator("a.back").click();
-    await expect.poll(() => page.locator("#overview").isVisible()).toBe(true);
+    await expect.poll(() => page.locator("#overview").isVisible(), { timeout: 10_000 }).toBe(true);
   });
 
   it("the overview's lists show a long error in a few lines, the whole of it in their title", async () => {
@@ -245,7 +245,7 @@ describe("the dashboard in Chromium, at its edges", () => {
     expect(await page.locator("#run-at").textContent()).toContain(await day(runAt));
     expect(await page.locator("#expires-at").textContent()).toContain(await day(expiresAt));
     await page.locator("a.back").click();
-    await expect.poll(() => page.locator("#overview").isVisible()).toBe(true);
+    await expect.poll(() => page.locator("#overview").isVisible(), { timeout: 10_000 }).toBe(true);
   });
 
   it('the input form refuses to send an empty box, and sends an empty string typed as ""', async () => {
@@ -257,14 +257,16 @@ describe("the dashboard in Chromium, at its edges", () => {
     for (const blank of ["", "  \n "]) {
       await page.locator("#input-value").fill(blank);
       await page.locator("#input-form button").click();
-      await expect.poll(() => page.locator("#input-error").textContent()).toMatch(/^Nothing to send/);
+      await expect
+        .poll(() => page.locator("#input-error").textContent(), { timeout: 10_000 })
+        .toMatch(/^Nothing to send/);
     }
     expect((await cluster.coordinator.core.getTask(id))?.status).toBe("input_required");
     await page.locator("#input-value").fill('""');
     await page.locator("#input-form button").click();
     expect((await cluster.coordinator.waitForTask(id, 10_000))?.result).toEqual({ got: "" });
     await page.locator("a.back").click();
-    await expect.poll(() => page.locator("#overview").isVisible()).toBe(true);
+    await expect.poll(() => page.locator("#overview").isVisible(), { timeout: 10_000 }).toBe(true);
   });
 
   it("a cancel that could not reach the coordinator says so once, and the button works again", async () => {
@@ -279,9 +281,9 @@ describe("the dashboard in Chromium, at its edges", () => {
     try {
       for (let i = 0; i < 2; i++) {
         await page.locator("#cancel-task").click();
-        await expect.poll(() => page.locator("#cancel-error").count()).toBe(1);
+        await expect.poll(() => page.locator("#cancel-error").count(), { timeout: 10_000 }).toBe(1);
         expect(await page.locator("#cancel-error").textContent()).toMatch(/^Not canceled: /);
-        await expect.poll(() => page.locator("#cancel-task").isEnabled()).toBe(true);
+        await expect.poll(() => page.locator("#cancel-task").isEnabled(), { timeout: 10_000 }).toBe(true);
       }
     } finally {
       proxy.refuse(false);
@@ -292,12 +294,12 @@ describe("the dashboard in Chromium, at its edges", () => {
       .poll(() => page.locator(".task-head .status").textContent(), { timeout: 10_000 })
       .toBe("abandoned");
     await page.locator("a.back").click();
-    await expect.poll(() => page.locator("#overview").isVisible()).toBe(true);
+    await expect.poll(() => page.locator("#overview").isVisible(), { timeout: 10_000 }).toBe(true);
   });
 
   it("the Limits and Schedules tables say when they could not be read, and clear once they can", async () => {
     await cluster.coordinator.setLimit("sleep", { concurrency: 2 });
-    await expect.poll(() => page.locator("#overview").isVisible()).toBe(true);
+    await expect.poll(() => page.locator("#overview").isVisible(), { timeout: 10_000 }).toBe(true);
     await page.locator('#limits tr[data-limit="sleep"]').waitFor({ timeout: 10_000 });
     await page.locator("#schedules tbody tr").first().waitFor({ timeout: 10_000 });
     proxy.refuse(true);
@@ -326,7 +328,7 @@ describe("the dashboard in Chromium, at its edges", () => {
 
   it("says the live feed is lost while the coordinator is frozen, and follows again once it wakes", async () => {
     const conn = () => page.locator("#conn").getAttribute("data-state");
-    await expect.poll(conn).toBe("live");
+    await expect.poll(conn, { timeout: 10_000 }).toBe("live");
     const submitted = page.locator('[data-stat="submitted"] .value');
     const before = Number(await submitted.getAttribute("data-value"));
 

@@ -108,20 +108,20 @@ describe("the dashboard's task page in Chromium, with more than fits", () => {
     for (const viewport of [...VIEWPORTS, { width: 390, height: 844 }]) {
       await page.setViewportSize(viewport);
       // However narrow, the root and at least one child are drawn (a phone: one box a row).
-      await expect.poll(() => nodes.count()).toBeGreaterThanOrEqual(2);
+      await expect.poll(() => nodes.count(), { timeout: 10_000 }).toBeGreaterThanOrEqual(2);
       // The drawing is redrawn on the window's resize event, which comes after setViewportSize
       // returns: measured once it has been (a measure before it saw the last width's drawing).
-      await expect.poll(async () => fits(await widths(".workflow-scroll"))).toBe("fits");
+      await expect.poll(async () => fits(await widths(".workflow-scroll")), { timeout: 10_000 }).toBe("fits");
     }
     await page.setViewportSize(VIEWPORTS[0]!);
     await page.screenshot({ path: join(ARTIFACTS, "dashboard-fan-out-collapsed.png") });
     // Opened: every child drawn, in rows that fit the card; each still links to its page.
     await more.click();
-    await expect.poll(() => nodes.count()).toBe(301);
+    await expect.poll(() => nodes.count(), { timeout: 10_000 }).toBe(301);
     expect(await more.count()).toBe(0);
     for (const viewport of VIEWPORTS) {
       await page.setViewportSize(viewport);
-      await expect.poll(async () => fits(await widths(".workflow-scroll"))).toBe("fits");
+      await expect.poll(async () => fits(await widths(".workflow-scroll")), { timeout: 10_000 }).toBe("fits");
     }
     await page.setViewportSize(VIEWPORTS[0]!);
     await page.screenshot({ path: join(ARTIFACTS, "dashboard-fan-out-opened.png"), fullPage: true });
@@ -168,10 +168,13 @@ describe("the dashboard's task page in Chromium, with more than fits", () => {
       await page.setViewportSize(viewport);
       // Charts are redrawn on the resize event, after setViewportSize returns: measured once they are.
       await expect
-        .poll(async () => {
-          const w = await widths("main .card");
-          return w.page <= w.window ? "fits" : JSON.stringify({ viewport, ...w });
-        })
+        .poll(
+          async () => {
+            const w = await widths("main .card");
+            return w.page <= w.window ? "fits" : JSON.stringify({ viewport, ...w });
+          },
+          { timeout: 10_000 },
+        )
         .toBe("fits");
       // The counters by row (their top): each row but the first holds at least two.
       const tops = await page

@@ -95,14 +95,16 @@ describe("the dashboard in Chromium", () => {
 
   it("asks for the API token once, then shows the agents of all three tiers and the demo run's completed count", async () => {
     await page.goto(url);
-    await expect.poll(() => page.locator("#token-dialog").isVisible()).toBe(true);
+    await expect.poll(() => page.locator("#token-dialog").isVisible(), { timeout: 10_000 }).toBe(true);
     await page.locator("#token-input").fill(TOKEN);
     await page.locator("#token-form button").click();
 
     await page.locator(`[data-stat="completed"] .value[data-value="${TASKS}"]`).waitFor({ timeout: 20_000 });
     expect(await stat("completed").textContent()).toBe("200");
     expect(await stat("submitted").getAttribute("data-value")).toBe(String(TASKS));
-    await expect.poll(() => page.locator("#conn").getAttribute("data-state")).toBe("live");
+    await expect
+      .poll(() => page.locator("#conn").getAttribute("data-state"), { timeout: 10_000 })
+      .toBe("live");
 
     const rows = (tier: string) => page.locator(`#agents tbody tr[data-tier="${tier}"]`);
     await expect.poll(() => rows("worker").count(), { timeout: 10_000 }).toBe(4);
@@ -115,11 +117,15 @@ describe("the dashboard in Chromium", () => {
     expect(done.map(Number).reduce((a, b) => a + b, 0)).toBe(TASKS);
 
     // The demo's flaky tasks show as retries with the error of their first attempt.
-    await expect.poll(() => page.locator("#retries li a").count()).toBeGreaterThan(0);
+    await expect.poll(() => page.locator("#retries li a").count(), { timeout: 10_000 }).toBeGreaterThan(0);
     expect(await page.locator("#retries").textContent()).toContain("failed on purpose");
-    await expect.poll(() => page.locator("#chart-throughput path.line").count()).toBeGreaterThan(0);
+    await expect
+      .poll(() => page.locator("#chart-throughput path.line").count(), { timeout: 10_000 })
+      .toBeGreaterThan(0);
     // A line, or dots for lone seconds.
-    await expect.poll(() => page.locator("#chart-latency .s-p50").count()).toBeGreaterThan(0);
+    await expect
+      .poll(() => page.locator("#chart-latency .s-p50").count(), { timeout: 10_000 })
+      .toBeGreaterThan(0);
     // (Page-side code as strings: this project's TypeScript has no DOM types.)
     expect(await page.evaluate('sessionStorage.getItem("triad.token")')).toBe(TOKEN);
   });
@@ -187,7 +193,7 @@ describe("the dashboard in Chromium", () => {
         .evaluateAll((as) => as.map((a) => a.getAttribute("data-status"))),
     ).toEqual(["completed", "completed", "completed"]);
     await page.locator("a.back").click();
-    await expect.poll(() => page.locator("#overview").isVisible()).toBe(true);
+    await expect.poll(() => page.locator("#overview").isVisible(), { timeout: 10_000 }).toBe(true);
   });
 
   it("a task's page shows its history and the chain of messages behind it", async () => {
@@ -230,7 +236,7 @@ describe("the dashboard in Chromium", () => {
     await page.screenshot({ path: join(ARTIFACTS, "dashboard-task.png"), fullPage: true });
 
     await page.locator("a.back").click();
-    await expect.poll(() => page.locator("#overview").isVisible()).toBe(true);
+    await expect.poll(() => page.locator("#overview").isVisible(), { timeout: 10_000 }).toBe(true);
   });
 
   it("cancels an open task from its page: it ends abandoned, canceled by client", async () => {
@@ -289,7 +295,7 @@ describe("the dashboard in Chromium", () => {
     ).json();
     expect(task).toMatchObject({ status: "abandoned", error: "canceled by client" });
     await page.locator("a.back").click();
-    await expect.poll(() => page.locator("#overview").isVisible()).toBe(true);
+    await expect.poll(() => page.locator("#overview").isVisible(), { timeout: 10_000 }).toBe(true);
     // The abandoned task is the chart's first failure mark.
     await expect
       .poll(() => page.locator("#chart-throughput .s-failed").count(), { timeout: 15_000 })
@@ -331,7 +337,7 @@ describe("the dashboard in Chromium", () => {
       .toBe("abandoned");
     await page.unroute("**/tasks/e2e-poll/events");
     await page.locator("a.back").click();
-    await expect.poll(() => page.locator("#overview").isVisible()).toBe(true);
+    await expect.poll(() => page.locator("#overview").isVisible(), { timeout: 10_000 }).toBe(true);
   });
 
   it("answers a task waiting for input from its page: the form sends the value and the graph resumes", async () => {
@@ -363,7 +369,7 @@ describe("the dashboard in Chromium", () => {
     ).json();
     expect(task).toMatchObject({ status: "completed", inputs: ["yes"], result: { verdict: "approved" } });
     await page.locator("a.back").click();
-    await expect.poll(() => page.locator("#overview").isVisible()).toBe(true);
+    await expect.poll(() => page.locator("#overview").isVisible(), { timeout: 10_000 }).toBe(true);
   });
 
   it("shows the limits per task type and the schedules, with a tick's task linked", async () => {

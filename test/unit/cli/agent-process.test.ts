@@ -86,10 +86,12 @@ describe("a tier process and a signal", () => {
       shutdown: shutdown.promise,
       joined: joined.promise,
     });
-    await vi.waitFor(() => expect(process.listenerCount("SIGTERM")).toBe(before.SIGTERM.length + 1));
+    await vi.waitFor(() => expect(process.listenerCount("SIGTERM")).toBe(before.SIGTERM.length + 1), {
+      timeout: 10_000,
+    });
     await settle();
     process.emit("SIGTERM", "SIGTERM");
-    await vi.waitFor(() => expect(calls).toContain("shutdown 59500"));
+    await vi.waitFor(() => expect(calls).toContain("shutdown 59500"), { timeout: 10_000 });
     joined.resolve(); // the upstream accepts the registration now, mid-shutdown
     await settle();
     await settle();
@@ -104,7 +106,9 @@ describe("a tier process and a signal", () => {
       shutdown: Promise.resolve(),
       joined: Promise.resolve(),
     });
-    await vi.waitFor(() => expect(written).toContain("ready worker w1 http://127.0.0.1:1\n"));
+    await vi.waitFor(() => expect(written).toContain("ready worker w1 http://127.0.0.1:1\n"), {
+      timeout: 10_000,
+    });
     process.emit("SIGTERM", "SIGTERM");
     expect(await exit).toBe(0);
   });
@@ -116,7 +120,7 @@ describe("a tier process and a signal", () => {
       shutdown: Promise.resolve(),
       joined: Promise.resolve(),
     });
-    await vi.waitFor(() => expect(calls).toEqual(["initialize"]));
+    await vi.waitFor(() => expect(calls).toEqual(["initialize"]), { timeout: 10_000 });
     expect(process.listenerCount("SIGTERM")).toBe(before.SIGTERM.length + 1);
     process.emit("SIGTERM", "SIGTERM");
     await settle();
@@ -141,8 +145,10 @@ describe("a tier process and a signal", () => {
         joined: Promise.reject(failure),
         log: captureLogger(entries),
       });
-      await vi.waitFor(() =>
-        expect(entries.find((e) => e.level === "error")?.fields).toMatchObject({ code: "ERR_TEST_JOIN" }),
+      await vi.waitFor(
+        () =>
+          expect(entries.find((e) => e.level === "error")?.fields).toMatchObject({ code: "ERR_TEST_JOIN" }),
+        { timeout: 10_000 },
       );
       await settle();
       expect(unhandled).toEqual([]);

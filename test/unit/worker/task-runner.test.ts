@@ -244,7 +244,7 @@ describe("a worker whose handler answers at once", () => {
     core.accept(jobs);
     expect(core.load).toBe(0); // every attempt already over: nothing running, nothing queued
     expect(core.done).toBe(5000);
-    await vi.waitFor(() => expect(sent).toHaveLength(5000));
+    await vi.waitFor(() => expect(sent).toHaveLength(5000), { timeout: 10_000 });
     expect(sent).toEqual(jobs.map((j) => j.task.task_id));
     core.stop();
   });
