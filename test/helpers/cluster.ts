@@ -9,6 +9,7 @@ import {
   type Timing,
   WorkerAgent,
 } from "../../src/index.js";
+import { until } from "./wait.js";
 
 /** Fast timing for tests: dead after 400 ms of silence instead of 3 s. */
 export const FAST: Timing = {
@@ -54,6 +55,8 @@ export class TestCluster {
   readonly distributors = new Map<string, DistributorAgent>();
   readonly workers = new Map<string, WorkerAgent>();
   private readonly run = Math.random().toString(36).slice(2, 7);
+  /** Agents crashed by `crash`: what they hold in memory is never committed. */
+  private readonly crashed = new Set<WorkerAgent | DistributorAgent>();
 
   constructor(
     readonly redis: RedisConfig,
@@ -144,6 +147,7 @@ export class TestCluster {
 
   /** A crash: timers stop and the agent leaves the router, nothing is handed back, no lease released. */
   async crash(agent: WorkerAgent | DistributorAgent): Promise<void> {
+    this.crashed.add(agent);
     (agent as unknown as { stopTimers(): void }).stopTimers();
     if (agent instanceof DistributorAgent) await agent.core.stop(false);
     else agent.core.stop();
@@ -158,17 +162,39 @@ export class TestCluster {
   }
 
   /**
-   * Waits until every id has a commit record. A waiter may hear of a terminal task (from the
-   * ledger) a moment before the distributor's commit callback runs; this closes that gap so
-   * counts are read once all commits are in. A double commit still shows as a count of 2.
+   * Waits until every id has a commit record and no distributor that could still commit holds
+   * one of them (queued, or in flight on a worker): a waiter may hear of a terminal task (from
+   * the ledger) a moment before the distributor's commit callback runs, and a second commit
+   * could only come from an attempt a distributor still holds. Counts are read once neither can
+   * change; a double commit shows as a count of 2. Throws after `timeoutMs`, naming what is not
+   * there yet.
    */
   async settled(ids: string[], timeoutMs = 5000): Promise<Map<string, number>> {
-    const deadline = performance.now() + timeoutMs;
-    while (performance.now() < deadline && !ids.every((id) => this.commitCounts().has(id))) {
-      await new Promise((r) => setTimeout(r, 20));
+    const open = () => {
+      const counts = this.commitCounts();
+      const uncommitted = ids.filter((id) => !counts.has(id));
+      const held = ids.filter((id) => [...this.distributors.values()].some((d) => this.holds(d, id)));
+      return { uncommitted, held };
+    };
+    try {
+      await until(
+        `${ids.length} task(s) are committed and held by no distributor`,
+        () => {
+          const { uncommitted, held } = open();
+          return uncommitted.length === 0 && held.length === 0;
+        },
+        timeoutMs,
+      );
+    } catch (err) {
+      const { uncommitted, held } = open();
+      throw new Error(`${(err as Error).message}: not committed ${uncommitted}; still held ${held}`);
     }
-    await new Promise((r) => setTimeout(r, 50)); // a late duplicate, if there were one, lands too
     return this.commitCounts();
+  }
+
+  /** Whether `d` holds `taskId` and could commit it: not crashed, its lease held (nothing is committed without). */
+  private holds(d: DistributorAgent, taskId: string): boolean {
+    return !this.crashed.has(d) && d.core.lease.owns && d.core.heldTask(taskId) !== undefined;
   }
 
   /** Commits per task id. */
