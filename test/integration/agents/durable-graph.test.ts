@@ -3,6 +3,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { Task, TaskHandler } from "../../../src/index.js";
 import { TestCluster } from "../../helpers/cluster.js";
 import { testEngines } from "../../helpers/engines.js";
+import { until } from "../../helpers/wait.js";
 
 /**
  * Durable task graphs: a worker dies after step two of a three-step graph; the task is
@@ -56,14 +57,16 @@ describe.each(testEngines("durable"))("durable task graphs on $name", (engine) =
     const graph = threeSteps(effects) as unknown as TaskHandler<Task>;
     cluster = new TestCluster(engine.config(), { handlers: { three_steps: graph } });
     await cluster.startCoordinator();
-    await cluster.startDistributor("d1");
+    const d1 = await cluster.startDistributor("d1");
     const doomed = await cluster.startWorker("w1", "d1");
     await cluster.ready();
     const id = cluster.id("graph-task");
     await cluster.coordinator.submitTask({ task_id: id, task_type: "three_steps", payload: { n: 0 } });
-    const deadline = performance.now() + 5000;
-    while ((effects.two ?? 0) < 1 && performance.now() < deadline) await sleep(10);
-    await sleep(50); // step two's checkpoint reaches the distributor
+    // Step two has run and its checkpoint has reached the distributor's store.
+    await until("step two's checkpoint is stored", async () => {
+      const saved = await d1.checkpoints.getTuple({ configurable: { thread_id: id, checkpoint_ns: "" } });
+      return ((saved?.checkpoint.channel_values.log ?? []) as string[]).includes("two");
+    });
     await cluster.crash(doomed);
     await cluster.startWorker("w2", "d1");
     const done = await cluster.coordinator.waitForTask(id, 15_000);
