@@ -79,8 +79,9 @@ export const assignTasks = defineScript(import.meta.url, "assign-tasks-1.lua", (
     const status = db.hget(rec, "status");
     if (status === null || !OPEN.has(status) || db.exists(`${prefix}wait:${id}`)) return 0;
     const old = db.hget(rec, "distributor");
-    if (old && old !== dist) db.srem(`${prefix}dist:${old}`, id);
-    if (status === "in_progress") {
+    const moved = old !== dist;
+    if (moved && old) db.srem(`${prefix}dist:${old}`, id);
+    if (status === "in_progress" && moved) {
       hincrby(db, rec, "fence", 1);
       db.hset(rec, { status: "pending", assigned_to: "" });
     }

@@ -364,7 +364,8 @@ export class TaskLedger {
   }
 
   /**
-   * Hands a task to a distributor; an attempt in progress elsewhere is fenced off. With `owner`
+   * Hands a task to a distributor; an attempt in progress elsewhere is fenced off (one in
+   * progress on that same distributor is kept: it holds it, see assign-tasks-1.lua). With `owner`
    * (a shard owner's lease value, several coordinators) only while that lease is current.
    */
   assign(taskId: string, distributorId: string, owner = ""): Promise<boolean> {

@@ -1,7 +1,10 @@
 --[[
   Hands tasks to a distributor (first placement, or a move away from a dead one). A task that
   was in progress elsewhere goes back to pending and its fence moves on, so a late result
-  from the old attempt is refused.
+  from the old attempt is refused. A task in progress on this same distributor (declared dead,
+  back before its tasks were placed again: a stall, or a restart under its id) keeps its
+  attempt: that distributor holds it (in memory, or adopts it from this record), and fencing it
+  off would run its handler a second time.
 
   KEYS[1]  the shard's set of tasks held by the new distributor
   ARGV[1]  the shard's key prefix
@@ -28,10 +31,11 @@ for i = 4, #ARGV do
     out[#out + 1] = 0
   else
     local old = redis.call('HGET', rec, 'distributor')
-    if old and old ~= '' and old ~= dist then
+    local moved = old ~= dist
+    if moved and old and old ~= '' then
       redis.call('SREM', prefix .. 'dist:' .. old, id)
     end
-    if status == 'in_progress' then
+    if status == 'in_progress' and moved then
       redis.call('HINCRBY', rec, 'fence', 1)
       redis.call('HSET', rec, 'status', 'pending', 'assigned_to', '')
     end
