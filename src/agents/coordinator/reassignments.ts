@@ -3,6 +3,7 @@ import type { MemoryKeyspace } from "../../core/store/index.js";
 import { eachGroup, groupedScript } from "../ledger/grouped-script.js";
 import type { TaskLedger, TaskRecord } from "../ledger/task-ledger.js";
 import type { TaskEvent } from "../observe/task-history.js";
+import { inSubmissionOrder } from "../schedule-controls/task-schedule.js";
 
 /** The newest reassignments a record keeps (see scripts/reassigned-tasks-1.lua). */
 const MAX_KEPT = 20;
@@ -47,7 +48,7 @@ function noteOne(db: MemoryKeyspace, prefix: string, id: string, owner: string, 
  * lease `owner(id)` gives (null: not this coordinator's): records in the store that each is
  * reassigned (reassigned-tasks-1.lua: counted in the store's end-counts and kept on its record
  * for the task page, once per distributor and fence). Answers how many tasks it held in those
- * shards, and the open ones with whether this call recorded each (the caller tells of those);
+ * shards, and the open ones (in submission order) with whether this call recorded each (the caller tells of those);
  * a store that fails in that step records none (the tasks still move).
  */
 export async function takeOff(
@@ -56,7 +57,9 @@ export async function takeOff(
   owner: (taskId: string) => string | null,
 ): Promise<{ count: number; open: Array<{ record: TaskRecord; noted: boolean }> }> {
   const ids = (await ledger.distributorTaskIds(dead)).filter((id) => owner(id) !== null);
-  const records = (await ledger.getMany(ids)).filter(
+  // In submission order: placed again in this order, the distributor that takes them queues them
+  // so (an assignment message reorders tasks it adopted meanwhile, see DistributorCore.onAssign).
+  const records = inSubmissionOrder(await ledger.getMany(ids)).filter(
     (r): r is TaskRecord => r !== null && !isTerminalStatus(r.task.status),
   );
   // One call per shard (a grouped call stays in one slot on Redis Cluster; a death is rare).

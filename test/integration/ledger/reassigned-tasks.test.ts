@@ -65,5 +65,21 @@ describe.each(testEngines("reassigned-tasks", { cluster: true }))(
       expect(fenced.open.map((o) => o.noted)).toEqual([false]);
       expect((await l.endCounts()).reassigned).toBe(ids.length + 1);
     });
+
+    it("gives the open tasks in submission order, whatever order the store keeps them in", async () => {
+      // Placed again in this order, the distributor that takes them queues them so: an order of
+      // the store's (a set's, shard by shard) put tasks of one priority out of their order.
+      const { ledger: l } = await open();
+      const t0 = Date.parse("2026-01-01T00:00:00.000Z");
+      const ids = Array.from({ length: 8 }, (_, i) => `order-${i}`);
+      // Recorded last first: their created_at says the opposite of the order they were written in.
+      for (const [i, id] of [...ids.entries()].reverse()) {
+        const createdAt = new Date(t0 + i).toISOString();
+        const task = { taskId: id, taskType: "echo", payload: {}, createdAt, maxRetries: 0, backoffMs: 1 };
+        expect(await l.submit(task, "d1")).toBe(true);
+      }
+      const { open: moved } = await takeOff(l, "d1", () => "");
+      expect(moved.map((o) => o.record.task.task_id)).toEqual(ids);
+    });
   },
 );
