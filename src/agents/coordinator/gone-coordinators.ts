@@ -137,6 +137,7 @@ function parse(raw: string): { at: number; stopped: boolean; view: CoordinatorVi
     view: {
       id: v.id,
       url: typeof v.url === "string" ? v.url : null,
+      ...(typeof v.api_url === "string" || v.api_url === null ? { api_url: v.api_url } : {}),
       started_at: typeof v.started_at === "string" ? v.started_at : "",
       ...(typeof v.published_at === "string" ? { published_at: v.published_at } : {}),
       shards: [],

@@ -22,6 +22,31 @@ function coordinators(c: CoordinatorAgent): string[] {
     .sort();
 }
 
+/**
+ * `c`'s GET /agents rows of the dead coordinators, by id, with the last view each is listed
+ * from (what of it a dead coordinator's listing keeps). Without the last heartbeat: a
+ * coordinator stalled longer than a view's life keeps the view before the last one.
+ */
+function deadRows(c: CoordinatorAgent): Record<string, unknown> {
+  const views = new Map(c.cluster.peers.dead().map((g) => [g.view.id, g.view]));
+  const out: Record<string, unknown> = {};
+  for (const { last_heartbeat: _, ...row } of agentList(c)) {
+    if (row.tier !== "coordinator" || row.status !== "dead") continue;
+    const view = views.get(String(row.id));
+    out[String(row.id)] = {
+      row,
+      view: {
+        id: view?.id,
+        url: view?.url,
+        api_url: view?.api_url,
+        started_at: view?.started_at,
+        stats: view?.stats,
+      },
+    };
+  }
+  return out;
+}
+
 /** As kill -9: its timers stop, its view and leases are left to expire. */
 async function crash(c: CoordinatorAgent, frozen: Set<string>): Promise<void> {
   frozen.add(c.agentId);
@@ -43,6 +68,8 @@ describe.each(testEngines("gone-coordinators-store", { cluster: true }))(
     it("a coordinator that joins later, or restarts, lists the dead coordinators as the others do", async () => {
       const { c1, c2, router, coordinator } = await twoCoordinators(engine.config(), stops);
       const c3 = coordinator("c3");
+      // Published in its view only (nothing listens there): others keep it in the view they list dead.
+      c3.apiUrl = "http://127.0.0.1:7101";
       await c3.initialize();
       stops.push(() => c3.cleanup());
       await until(
@@ -78,6 +105,16 @@ describe.each(testEngines("gone-coordinators-store", { cluster: true }))(
       expect(coordinators(c4)).toEqual(expected);
       await until("c1 lists c4 alive", () => coordinators(c1).includes(`${c4.agentId} idle`), 30_000);
       expect(coordinators(c1)).toEqual(expected);
+      // c4 learnt of c2 and c3 from the store only: the same rows, from views with the same API address.
+      expect(deadRows(c4)).toEqual(deadRows(c1));
+      expect(c4.cluster.peers.dead().find((g) => g.view.id === c3.agentId)?.view).toHaveProperty(
+        "api_url",
+        c3.apiUrl,
+      );
+      expect(c4.cluster.peers.dead().find((g) => g.view.id === c2.agentId)?.view).toHaveProperty(
+        "api_url",
+        null,
+      );
 
       // c1 restarts under its id: it lists the same dead, and is alive again for c4.
       await c1.cleanup();
@@ -138,6 +175,7 @@ describe.each(testEngines("gone-coordinators-store", { cluster: true }))(
       const view = (id: string) => ({
         id,
         url: null,
+        api_url: `http://${id}.example:8080`,
         started_at: "2026-01-01T00:00:00.000Z",
         shards: [3],
         stats: { completed: 2 },
@@ -149,7 +187,10 @@ describe.each(testEngines("gone-coordinators-store", { cluster: true }))(
       await record.alive(["b"]);
       const [a, ...rest] = await record.read();
       expect(rest).toEqual([]);
-      expect(a).toMatchObject({ view: { id: "a", shards: [], stats: { completed: 2 } }, stopped: true });
+      expect(a).toMatchObject({
+        view: { id: "a", api_url: "http://a.example:8080", shards: [], stats: { completed: 2 } },
+        stopped: true,
+      });
       retentionMs = 50;
       await until("the entries outlive no retention", async () => (await record.read()).length === 0);
       // Nobody reads: the key itself expires a retention after its last write.
