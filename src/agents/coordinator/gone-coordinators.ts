@@ -72,13 +72,17 @@ export class GoneRecord {
     private readonly maxEntries = MAX_GONE,
   ) {}
 
+  /** The retention as the script takes it: whole ms, at least 1. */
+  private get retention(): number {
+    return Math.max(1, Math.round(this.retentionMs()));
+  }
+
   /** Records that `view.id` went (the first sighting's time is kept; `stopped` once anyone saw a graceful stop). */
   async went(view: CoordinatorView, stopped: boolean): Promise<void> {
-    const retention = Math.max(1, Math.round(this.retentionMs()));
     await this.store.runScript(
       goneCoordinatorsScript,
       [GONE_KEY],
-      ["went", retention, this.maxEntries, view.id, stopped ? "1" : "0", JSON.stringify(trimmed(view))],
+      ["went", this.retention, this.maxEntries, view.id, stopped ? "1" : "0", JSON.stringify(trimmed(view))],
     );
   }
 
@@ -89,8 +93,7 @@ export class GoneRecord {
 
   /** Those the store lists gone within the retention; an entry that cannot be read is left out. */
   async read(): Promise<RecordedGone[]> {
-    const retention = Math.max(1, Math.round(this.retentionMs()));
-    const reply = await this.store.runScript(goneCoordinatorsScript, [GONE_KEY], ["read", retention]);
+    const reply = await this.store.runScript(goneCoordinatorsScript, [GONE_KEY], ["read", this.retention]);
     if (!Array.isArray(reply) || reply.length === 0) return [];
     const now = Number(reply[0]);
     const out: RecordedGone[] = [];
