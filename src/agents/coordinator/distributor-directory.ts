@@ -77,6 +77,19 @@ function fillOf(d: DistributorEntry): number {
   return Math.max(0, d.load + d.placedSinceHeartbeat - d.endedSinceHeartbeat) / Math.max(1, d.capacity);
 }
 
+/** Whether `current`, the distributor being packed, still has free slots packing may fill (and, given `pool`, is in it). */
+function packingFits(
+  current: DistributorEntry | undefined,
+  pool?: ReadonlySet<DistributorEntry>,
+): current is DistributorEntry {
+  return (
+    current !== undefined &&
+    (pool === undefined || pool.has(current)) &&
+    packable(current) &&
+    fillOf(current) < PACK_FILL
+  );
+}
+
 /** The fullest of `pool` with free slots that packing may fill (see PACK_FILL). */
 function packedOf(pool: Iterable<DistributorEntry>): DistributorEntry | undefined {
   let packed: DistributorEntry | undefined;
@@ -251,14 +264,11 @@ export class DistributorDirectory {
     // A healthy distributor with a worker that has not said what it runs yet (just started): any
     // of them may run the type, so placed as any task until they have said.
     if (able !== undefined && able.size < this.entries.size && !this.runners.anyUnsure(isHealthy)) {
-      const current = this.packing;
-      if (current !== undefined && able.has(current) && packable(current) && fillOf(current) < PACK_FILL)
-        return current;
+      if (packingFits(this.packing, able)) return this.packing;
       const chosen = packedOf(able) ?? leastFilled(able);
       if (chosen !== undefined) return chosen;
     }
-    const current = this.packing;
-    if (current !== undefined && packable(current) && fillOf(current) < PACK_FILL) return current;
+    if (packingFits(this.packing)) return this.packing;
     this.packing = packedOf(this.entries.values());
     return this.packing ?? leastFilled(this.entries.values());
   }
