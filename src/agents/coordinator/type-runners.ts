@@ -2,6 +2,13 @@ import type { WorkerSummary } from "../protocol.js";
 
 const NONE: ReadonlySet<string> = new Set();
 
+/** Whether `a` and `b` hold the same types (nothing allocated: called on every heartbeat). */
+function sameTypes(a: ReadonlySet<string>, b: ReadonlySet<string>): boolean {
+  if (a.size !== b.size) return false;
+  for (const t of a) if (!b.has(t)) return false;
+  return true;
+}
+
 /**
  * Which distributors have a live worker that has said it runs each task type, as their last
  * heartbeats listed their workers: kept up to date on each heartbeat (a distributor's types are
@@ -15,23 +22,24 @@ export class TypeRunners<E> {
   /** Entries with a live worker that has not said yet what it runs: it may run any type. */
   private readonly unsure = new Set<E>();
 
+  /** The types a heartbeat lists, gathered here: reused, so an unchanged heartbeat allocates nothing. */
+  private readonly listed = new Set<string>();
+
   /** `entry`'s workers as its last heartbeat listed them. */
   set(entry: E, workers: readonly WorkerSummary[]): void {
     const prev = this.typesOf.get(entry) ?? NONE;
-    let next: Set<string> | undefined;
+    const listed = this.listed;
+    listed.clear();
     let unsure = false;
     for (const w of workers) {
       if (w.status === "dead") continue;
       if (w.task_types.length === 0) unsure = true;
-      for (const t of w.task_types) {
-        next ??= new Set();
-        next.add(t);
-      }
+      for (const t of w.task_types) listed.add(t);
     }
     if (unsure) this.unsure.add(entry);
     else this.unsure.delete(entry);
-    const now = next ?? NONE;
-    if (now.size === prev.size && [...now].every((t) => prev.has(t))) return;
+    if (sameTypes(listed, prev)) return;
+    const now: ReadonlySet<string> = listed.size === 0 ? NONE : new Set(listed);
     for (const t of prev) if (!now.has(t)) this.leave(t, entry);
     for (const t of now) {
       if (prev.has(t)) continue;
