@@ -1,7 +1,6 @@
 import type { JsonValue } from "../../core/json.js";
 import type { KeysOf } from "../../core/known-keys.js";
 import type { Logger } from "../../core/logger.js";
-import type { A2AMessage } from "../../core/messaging/index.js";
 import {
   type AgentReply,
   AgentStatus,
@@ -24,7 +23,7 @@ import { ProgressWriter } from "../live/progress-writer.js";
 import { checkedCoordinators, DISTRIBUTOR_NESTED_KEYS } from "../nested-option-keys.js";
 import { DistributorObserver } from "../observe/distributor-observer.js";
 import type { MessageObserver } from "../observe/message-observer.js";
-import type { AttemptCancelWire, PayloadOf, TaskDict } from "../protocol.js";
+import type { AttemptCancelWire, TaskDict } from "../protocol.js";
 import { SecondProcessWarnings } from "../second-process.js";
 import { logStoreOutages } from "../store-outage-log.js";
 import { resolveTiming, type Timing } from "../timing.js";
@@ -32,12 +31,13 @@ import { UpstreamJoin } from "../upstream-join.js";
 import { UpstreamSilence } from "../upstream-silence.js";
 import { serveFetch } from "../workflow/dependency-fetch.js";
 import { dependencyOutcomes } from "../workflow/dependency-outcomes.js";
+import { agentEvents } from "./agent-events.js";
+import { CheckpointIntake } from "./checkpoint-intake.js";
 import { expireEndedThreads } from "./checkpoint-retention.js";
 import { type CoordinatorAddress, CoordinatorFailover } from "./coordinator-failover.js";
 import { DistributorCore, type DistributorEvents } from "./distributor-core.js";
 import { askHandBack } from "./hand-back-asks.js";
 import { LeaseStandby } from "./lease-standby.js";
-import { StaleCheckpoints } from "./stale-checkpoints.js";
 
 /** How often the distributor looks for checkpoints of tasks that ended (expireEndedCheckpoints). */
 const CHECKPOINT_SWEEP_MS = 60_000;
@@ -106,10 +106,8 @@ export class DistributorAgent extends TriadAgent {
   private readonly heartbeatPace: HeartbeatPace;
   /** Slots of the per-task-type limits (src/agents/limits/). */
   readonly limits: LimitGate;
-  /** Checkpoints being stored now, by task: an outcome of the task is committed after them. */
-  private readonly checkpointsStoring = new Map<string, Promise<void>>();
-  /** Checkpoints of attempts taken back: each refused, the first of each attempt logged. */
-  private readonly staleCheckpoints = new StaleCheckpoints();
+  /** The checkpoints its workers send, stored fenced, and a task's thread for its next attempt. */
+  private readonly checkpointIntake: CheckpointIntake;
   /** Warnings of a second process under a worker's id. */
   private readonly secondProcesses = new SecondProcessWarnings();
   /** The one warning that no coordinator takes its heartbeats (upstream-silence.ts). */
@@ -177,6 +175,13 @@ export class DistributorAgent extends TriadAgent {
         this.a2a.refuseUnauthorized({ sender: workerId, requestId: null, detail });
       },
     });
+    this.checkpointIntake = new CheckpointIntake({
+      checkpoints: this.checkpoints,
+      retentionMs: () => this.ledger.retentionMs,
+      holds: (workerId, taskId, fence) => this.core.holders.holds(workerId, taskId, fence),
+      refuse: (refused, quiet) => this.a2a.refuseUnauthorized(refused, quiet),
+      log: this.log,
+    });
     const failover = this.failover;
     this.core = new DistributorCore({
       distributorId: this.agentId,
@@ -191,46 +196,19 @@ export class DistributorAgent extends TriadAgent {
       reconcileIntervalMs: 5 * this.timing.heartbeatIntervalMs,
       send: (to, payload) => this.sendPayload(to, payload),
       handBack: (to, tasks) => askHandBack(this.a2a, this.timing, to, tasks),
-      checkpointFor: (taskId, fence) => this.checkpointFor(taskId, fence),
+      checkpointFor: (taskId, fence) => this.checkpointIntake.forAttempt(taskId, fence),
       dependenciesFor: (task) => dependencyOutcomes(this.ledger, task),
       beforeCommit: (outcomes) => this.progress.beforeCommit(outcomes),
-      checkpointStoring: (taskId) => this.checkpointsStoring.get(taskId),
+      checkpointStoring: (taskId) => this.checkpointIntake.storingOf(taskId),
       limits: this.limits,
-      events: this.observer.coreEvents({
-        ...options.events,
-        attemptDropped: (workerId, taskId, fence) => {
-          this.cancelOnWorker(workerId, [{ task_id: taskId, fence: fence + 1 }]);
-          options.events?.attemptDropped?.(workerId, taskId, fence);
-        },
-        staleResult: (outcome, workerId) => {
-          this.log.warn(
-            { task: outcome.task_id, fence: outcome.fence, worker: workerId },
-            "refused a stale result",
-          );
-          options.events?.staleResult?.(outcome, workerId);
-        },
-        foreignResult: (outcome, workerId, holder) => {
-          const detail = `result of task ${outcome.task_id} (fence ${outcome.fence}) from ${workerId}, which does not run it (${holder === null ? "not ours" : `${holder} does`})`;
-          this.a2a.refuseUnauthorized({ sender: workerId, requestId: null, detail });
-          options.events?.foreignResult?.(outcome, workerId, holder);
-        },
-        workerDead: (workerId, tasks) => {
-          this.log.warn({ worker: workerId, tasks }, "worker declared dead; taking its tasks back");
-          options.events?.workerDead?.(workerId, tasks);
-        },
-        incompleteJob: (taskId, reason) => {
-          this.log.warn({ task: taskId, reason }, "attempt held back: what it carries could not be read");
-          options.events?.incompleteJob?.(taskId, reason);
-        },
-        passOverdue: (boundMs) => {
-          this.log.warn({ boundMs }, "a dispatch pass got no answer from the store in time; dispatching on");
-          options.events?.passOverdue?.(boundMs);
-        },
-        unsendable: (taskId, reason) => {
-          this.log.warn({ task: taskId, reason }, "task cannot be sent");
-          options.events?.unsendable?.(taskId, reason);
-        },
-      }),
+      events: this.observer.coreEvents(
+        agentEvents({
+          log: this.log,
+          events: options.events,
+          cancelOnWorker: (workerId, tasks) => this.cancelOnWorker(workerId, tasks),
+          refuse: (refused) => this.a2a.refuseUnauthorized(refused),
+        }),
+      ),
     });
   }
 
@@ -392,13 +370,6 @@ export class DistributorAgent extends TriadAgent {
     return { status: "error", error: "a distributor does not execute tasks; its workers do" };
   }
 
-  /** Fences the task's graph thread for the new attempt (older attempts can no longer write), then exports it. */
-  private async checkpointFor(taskId: string, fence: number): Promise<JsonValue | null> {
-    await this.checkpoints.fenceThread(taskId, fence, this.ledger.retentionMs);
-    const transfers = await this.checkpoints.exportThread(taskId);
-    return transfers.length ? (transfers as unknown as JsonValue) : null;
-  }
-
   /** Tells a worker to cancel attempts (best effort: their results are refused by their fence anyway). */
   private cancelOnWorker(workerId: string, tasks: AttemptCancelWire[]): void {
     this.sendPayload(workerId, { kind: "cancel_attempts", tasks }).catch((err: unknown) =>
@@ -471,48 +442,10 @@ export class DistributorAgent extends TriadAgent {
       "event.checkpoint": async (s: MessageState) => {
         const p = this.payloadOf(s.message);
         if (p?.kind !== "checkpoint" || !this.speaksAs(s.message, "worker")) return {};
-        // Known at once (before the first await): the attempt's outcome, which the worker sends
-        // after this, is committed only once this is stored (ResultCommits). A task's checkpoints
-        // are stored one after another, in the order its worker sent them: the thread's head is
-        // the one stored last, and one stored out of order would put an older one at the head
-        // (the resume would then start from there). The commit waits for the last of them.
-        const earlier = this.checkpointsStoring.get(p.task_id);
-        const storing =
-          earlier === undefined
-            ? this.storeCheckpoint(s.message, p)
-            : earlier.then(() => this.storeCheckpoint(s.message, p));
-        const tracked = storing.then(
-          () => {},
-          () => {},
-        );
-        this.checkpointsStoring.set(p.task_id, tracked);
-        void tracked.then(() => {
-          if (this.checkpointsStoring.get(p.task_id) === tracked) this.checkpointsStoring.delete(p.task_id);
-        });
-        await storing;
+        await this.checkpointIntake.receive(s.message, p);
         return {};
       },
     };
-  }
-
-  /** Stores a worker's checkpoint of an attempt it runs (refused, and said so, otherwise). */
-  private async storeCheckpoint(message: A2AMessage, p: PayloadOf<"checkpoint">): Promise<void> {
-    if (!(await this.core.holders.holds(message.sender, p.task_id, p.fence))) {
-      const first = this.staleCheckpoints.first(message.sender, p.task_id, p.fence);
-      const detail = `checkpoint of task ${p.task_id} (fence ${p.fence}) from ${message.sender}, which does not run it (its further checkpoints are refused without a log line)`;
-      const refused = { sender: message.sender, requestId: message.metadata.request_id, detail };
-      this.a2a.refuseUnauthorized(refused, !first);
-      return;
-    }
-    const stored = await this.checkpoints.importTransfer(p.checkpoint, {
-      threadId: p.task_id,
-      fencingToken: p.fence,
-    });
-    if (!stored && this.staleCheckpoints.first(message.sender, p.task_id, p.fence))
-      this.log.warn(
-        { task: p.task_id, fence: p.fence, worker: message.sender },
-        "refused a checkpoint from a stale attempt (its further ones are refused without a log line)",
-      );
   }
 
   protected override messageObserver(): MessageObserver {
