@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import type { AgentPayload, AttemptOutcomeWire, DispatchedTask } from "../../../src/agents/protocol.js";
-import { type DrainLeft, WorkerCore } from "../../../src/agents/worker/worker-core.js";
+import type { DrainLeft } from "../../../src/agents/worker/worker-core.js";
 import { until } from "../../helpers/wait.js";
+import { dispatched, workerCoreFor } from "../../helpers/worker-core-for.js";
 
 /**
  * A worker's drain at shutdown: it waits for running attempts, then for their outcomes to be
@@ -9,39 +9,16 @@ import { until } from "../../helpers/wait.js";
  * a distributor that stopped answering can no longer take instead of waiting out its timeout.
  */
 
-const job = (id: string): DispatchedTask => ({
-  fence: 1,
-  timeout_ms: 10_000,
-  task: {
-    task_id: id,
-    task_type: "wait",
-    payload: {},
-    status: "in_progress",
-    result: null,
-    error: null,
-    attempts: 1,
-    assigned_to: "w",
-    created_at: new Date().toISOString(),
-    started_at: null,
-    completed_at: null,
-  },
-});
+const job = (id: string) => dispatched(id, "wait");
 
 /** A core whose "wait" attempts end when `release()` is called; what it sends is kept in `sent`. */
 function core() {
-  const sent: AttemptOutcomeWire[] = [];
   const releases: Array<() => void> = [];
-  const c = new WorkerCore({
+  const { core: c, sent } = workerCoreFor({
     capacity: 4,
     resendMs: 20,
-    maxBacklog: 10,
-    handlerFor: () => () => new Promise((resolve) => releases.push(() => resolve("done"))),
-    toHandlerTask: (d) => ({ taskId: d.task_id, taskType: d.task_type, payload: d.payload }),
-    send: async (p: AgentPayload) => {
-      if (p.kind === "task_results") sent.push(...p.results);
-    },
+    handler: () => new Promise((resolve) => releases.push(() => resolve("done"))),
   });
-  c.start();
   const release = () => {
     for (const r of releases.splice(0)) r();
   };

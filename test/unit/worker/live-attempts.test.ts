@@ -1,10 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { ProgressCoalescer, type ProgressUpdate } from "../../../src/agents/live/progress-coalescer.js";
 import { checkProgress } from "../../../src/agents/live/progress-value.js";
-import type { AgentPayload, AttemptOutcomeWire, DispatchedTask } from "../../../src/agents/protocol.js";
 import type { HandlerContext, HandlerTask } from "../../../src/agents/worker/task-runner.js";
-import { WorkerCore } from "../../../src/agents/worker/worker-core.js";
 import type { JsonValue } from "../../../src/core/json.js";
+import { dispatched, workerCoreFor } from "../../helpers/worker-core-for.js";
 
 /**
  * The worker's side of live attempts: progress coalesced to the latest value per attempt (one
@@ -46,44 +45,21 @@ describe("ProgressCoalescer", () => {
 });
 
 describe("WorkerCore cancel", () => {
-  const job = (id: string, fence: number): DispatchedTask => ({
-    fence,
-    timeout_ms: 10_000,
-    task: {
-      task_id: id,
-      task_type: "wait",
-      payload: {},
-      status: "in_progress",
-      result: null,
-      error: null,
-      attempts: fence,
-      assigned_to: "w",
-      created_at: new Date().toISOString(),
-      started_at: null,
-      completed_at: null,
-    },
-  });
+  const job = (id: string, fence: number) => dispatched(id, "wait", fence);
 
   it("fires a running attempt's signal with 'canceled by client', skips a queued one, spares newer ones", async () => {
     const reasons = new Map<string, unknown>();
-    const outcomes: AttemptOutcomeWire[] = [];
-    const core = new WorkerCore({
+    const { core, sent: outcomes } = workerCoreFor({
       capacity: 1,
       resendMs: 60_000,
-      maxBacklog: 10,
-      handlerFor: () => (task: HandlerTask, ctx: HandlerContext) =>
+      handler: (task: HandlerTask, ctx: HandlerContext) =>
         new Promise<JsonValue>((resolve) => {
           ctx.signal.addEventListener("abort", () => {
             reasons.set(task.taskId, ctx.signal.reason);
             resolve("ignored the cancel"); // too late: the attempt already ended
           });
         }),
-      toHandlerTask: (d) => ({ taskId: d.task_id, taskType: d.task_type, payload: d.payload }),
-      send: async (p: AgentPayload) => {
-        if (p.kind === "task_results") outcomes.push(...p.results);
-      },
     });
-    core.start();
     core.accept([job("run", 4), job("queued", 2)]);
     await until(() => core.load === 1);
     // A cancel below the running attempt's fence is for an older attempt: nothing happens.

@@ -1,6 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { AgentPayload, AttemptOutcomeWire, DispatchedTask } from "../../../src/agents/protocol.js";
-import { WorkerCore } from "../../../src/agents/worker/worker-core.js";
+import { dispatched, workerCoreFor } from "../../helpers/worker-core-for.js";
 
 /**
  * A worker whose distributor does not answer (killed -9 and restarting, frozen): the sends of
@@ -10,43 +9,20 @@ import { WorkerCore } from "../../../src/agents/worker/worker-core.js";
  * when the distributor is back.
  */
 
-const job = (id: string): DispatchedTask => ({
-  fence: 1,
-  timeout_ms: 10_000,
-  task: {
-    task_id: id,
-    task_type: "quick",
-    payload: {},
-    status: "in_progress",
-    result: null,
-    error: null,
-    attempts: 1,
-    assigned_to: "w",
-    created_at: new Date().toISOString(),
-    started_at: null,
-    completed_at: null,
-  },
-});
+const job = (id: string) => dispatched(id, "quick");
 
 describe("WorkerCore: outcomes re-sent while the distributor does not answer", () => {
   it("queue one copy of each outcome, however many resend periods the outage lasts", async () => {
-    const sent: AttemptOutcomeWire[] = [];
     const answers: Array<() => void> = [];
     let resends = 0;
-    const c = new WorkerCore({
+    const { core: c, sent } = workerCoreFor({
       capacity: 4,
       resendMs: 5,
-      maxBacklog: 10,
-      handlerFor: () => () => "done",
-      toHandlerTask: (d) => ({ taskId: d.task_id, taskType: d.task_type, payload: d.payload }),
-      // The distributor is down: no send is answered until it is back.
-      send: (p: AgentPayload) => {
-        if (p.kind !== "task_results") return Promise.resolve();
-        sent.push(...p.results);
-        return new Promise<void>((resolve) => answers.push(resolve));
-      },
+      handler: () => "done",
+      // The distributor is down: no send of outcomes is answered until it is back.
+      answer: (p) =>
+        p.kind === "task_results" ? new Promise<void>((resolve) => answers.push(resolve)) : undefined,
     });
-    c.start();
     c.accept([job("a"), job("b")]);
     // Until two sends are out (the most unanswered at once) and a good many resend periods passed.
     const sends = () => sent.length;

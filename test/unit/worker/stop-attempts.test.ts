@@ -1,8 +1,7 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
-import type { AgentPayload, AttemptOutcomeWire, DispatchedTask } from "../../../src/agents/protocol.js";
 import type { HandlerContext, HandlerTask } from "../../../src/agents/worker/task-runner.js";
-import { WorkerCore } from "../../../src/agents/worker/worker-core.js";
 import type { JsonValue } from "../../../src/core/json.js";
+import { dispatched, workerCoreFor } from "../../helpers/worker-core-for.js";
 
 /**
  * A stopped worker fires nothing later: each attempt still running is let go at the stop, its
@@ -12,23 +11,7 @@ import type { JsonValue } from "../../../src/core/json.js";
  * as the next engine's cancel reason).
  */
 
-const job = (id: string): DispatchedTask => ({
-  fence: 1,
-  timeout_ms: 10_000,
-  task: {
-    task_id: id,
-    task_type: "hang",
-    payload: {},
-    status: "in_progress",
-    result: null,
-    error: null,
-    attempts: 1,
-    assigned_to: "w",
-    created_at: new Date().toISOString(),
-    started_at: null,
-    completed_at: null,
-  },
-});
+const job = (id: string) => dispatched(id, "hang");
 
 describe("WorkerCore.stop", () => {
   afterEach(() => {
@@ -39,23 +22,16 @@ describe("WorkerCore.stop", () => {
     vi.useFakeTimers();
     const started: string[] = [];
     const reasons = new Map<string, unknown>();
-    const sent: AttemptOutcomeWire[] = [];
-    const core = new WorkerCore({
+    const { core, sent } = workerCoreFor({
       capacity: 1,
       resendMs: 1000,
-      maxBacklog: 10,
       // A handler that never settles by itself: it only notes why its signal fired.
-      handlerFor: () => (task: HandlerTask, ctx: HandlerContext) => {
+      handler: (task: HandlerTask, ctx: HandlerContext) => {
         started.push(task.taskId);
         ctx.signal.addEventListener("abort", () => reasons.set(task.taskId, ctx.signal.reason));
         return new Promise<JsonValue>(() => {});
       },
-      toHandlerTask: (d) => ({ taskId: d.task_id, taskType: d.task_type, payload: d.payload }),
-      send: async (p: AgentPayload) => {
-        if (p.kind === "task_results") sent.push(...p.results);
-      },
     });
-    core.start();
     core.accept([job("running"), job("queued")]);
     expect(started).toEqual(["running"]);
     expect(core.load).toBe(1);
