@@ -1,16 +1,8 @@
 import { describe, expect, it } from "vitest";
 import type { WorkerHeartbeat } from "../../../src/agents/protocol.js";
-import {
-  CoordinatorAgent,
-  DistributorAgent,
-  type HandlerContext,
-  type Task,
-  type TaskHandler,
-  WorkerAgent,
-} from "../../../src/index.js";
-import { FAST } from "../../helpers/cluster.js";
-import { clusterPerTest, type TestEngine, testEngines } from "../../helpers/engines.js";
-import { until } from "../../helpers/wait.js";
+import type { HandlerContext, Task, TaskHandler, WorkerAgent } from "../../../src/index.js";
+import { clusterPerTest, type TestEngine } from "../../helpers/engines.js";
+import { enginesOverHttp, withHttpAgents } from "../../helpers/http-agents.js";
 
 /**
  * A join whose dependencies' results together are larger than a message between distributor
@@ -53,58 +45,33 @@ const handlers = {
  * not say it fetches left-out results.
  */
 async function runJoin(engine: TestEngine, streams: boolean, older = false) {
-  const run = Math.random().toString(36).slice(2, 7);
-  const redis = engine.config();
-  const a2a = (agentId: string) => ({
-    agentId,
-    tokenSecret: "workflow-join-size-secret",
-    agentPort: 0,
-    host: "127.0.0.1",
-    router: null,
-    maxBodyBytes: BODY_LIMIT,
-    streams,
-  });
-  const agents: Array<{ cleanup(): Promise<void> }> = [];
   const unsendable: string[] = [];
-  try {
-    const c = new CoordinatorAgent({ agentId: `c-${run}`, redis, a2a: a2a(`c-${run}`), timing: FAST });
-    agents.push(c);
-    await c.initialize();
-    const d = new DistributorAgent({
-      agentId: `d-${run}`,
-      coordinatorId: c.agentId,
-      coordinatorUrl: c.url!,
-      redis,
-      a2a: a2a(`d-${run}`),
-      timing: FAST,
-      events: { unsendable: (taskId, reason) => unsendable.push(`${taskId}: ${reason}`) },
-    });
-    agents.push(d);
-    await d.initialize();
-    const w = new WorkerAgent({
-      agentId: `w-${run}`,
-      distributorId: d.agentId,
-      distributorUrl: d.a2a.url!,
-      a2a: a2a(`w-${run}`),
-      timing: FAST,
-      handlers: handlers as unknown as Record<string, TaskHandler<Task>>,
-    });
-    if (older) {
-      const heartbeat = w.core.heartbeat.bind(w.core);
-      w.core.heartbeat = (...args: Parameters<typeof heartbeat>): WorkerHeartbeat => {
-        const { fetches_dependencies: _, ...earlier } = heartbeat(...args);
-        return earlier;
-      };
-    }
-    agents.push(w);
-    await w.initialize();
-    await until(
-      "the distributor has the worker's heartbeat",
-      () =>
-        (c.core.directory.get(d.agentId)?.workers.length ?? 0) > 0 &&
-        d.core.registry.get(w.agentId)?.fetchesDependencies === !older,
-      10_000,
-    );
+  // Heartbeats as an earlier release's: without fetches_dependencies.
+  const asOlder = (w: WorkerAgent) => {
+    const heartbeat = w.core.heartbeat.bind(w.core);
+    w.core.heartbeat = (...args: Parameters<typeof heartbeat>): WorkerHeartbeat => {
+      const { fetches_dependencies: _, ...earlier } = heartbeat(...args);
+      return earlier;
+    };
+  };
+  const agents = {
+    engine,
+    streams,
+    secret: "workflow-join-size-secret",
+    limits: { c: BODY_LIMIT, d: BODY_LIMIT },
+    workers: [
+      {
+        limit: BODY_LIMIT,
+        handlers: handlers as unknown as Record<string, TaskHandler<Task>>,
+        ...(older ? { prepare: asOlder } : {}),
+      },
+    ],
+    distributorEvents: {
+      unsendable: (taskId: string, reason: string) => unsendable.push(`${taskId}: ${reason}`),
+    },
+    fetchesDependencies: !older,
+  };
+  return withHttpAgents(agents, async ({ c, run }) => {
     const parts = Array.from({ length: PARTS }, (_, i) => ({
       task_id: `part-${run}-${i}`,
       task_type: "part",
@@ -119,42 +86,35 @@ async function runJoin(engine: TestEngine, streams: boolean, older = false) {
     await c.submitTasks([...parts, join]);
     const done = await c.waitForTask(join.task_id, 30_000);
     return { done, unsendable, parts };
-  } finally {
-    for (const a of agents.reverse()) await a.cleanup().catch(() => {});
-  }
+  });
 }
 
-describe.each(
-  testEngines("workflow-join-size").flatMap((engine) =>
-    [true, false].map((streams) => ({
-      engine,
-      streams,
-      name: `${engine.name}, ${streams ? "streams" : "POSTs"}`,
-    })),
-  ),
-)("a join over the message limit on $name", ({ engine, streams }) => {
-  clusterPerTest(engine);
+describe.each(enginesOverHttp("workflow-join-size"))(
+  "a join over the message limit on $name",
+  ({ engine, streams }) => {
+    clusterPerTest(engine);
 
-  it("runs, and its handler sees every dependency's result whole", async () => {
-    const { done, unsendable, parts } = await runJoin(engine, streams);
-    expect(unsendable).toEqual([]);
-    expect(done).toMatchObject({ status: "completed", result: { parts: PARTS, of: "parts" } });
-    const seen = (done!.result as { seen: Seen }).seen;
-    for (const p of parts)
-      expect(seen[p.task_id], p.task_id).toEqual({
-        status: "completed",
-        length: PART_BYTES,
-        intact: true,
-        error: null,
+    it("runs, and its handler sees every dependency's result whole", async () => {
+      const { done, unsendable, parts } = await runJoin(engine, streams);
+      expect(unsendable).toEqual([]);
+      expect(done).toMatchObject({ status: "completed", result: { parts: PARTS, of: "parts" } });
+      const seen = (done!.result as { seen: Seen }).seen;
+      for (const p of parts)
+        expect(seen[p.task_id], p.task_id).toEqual({
+          status: "completed",
+          length: PART_BYTES,
+          intact: true,
+          error: null,
+        });
+    }, 60_000);
+
+    it("is not sent without its results to a worker of an earlier release (it would run on null results)", async () => {
+      const { done, unsendable } = await runJoin(engine, streams, true);
+      expect(done).toMatchObject({
+        status: "abandoned",
+        error: expect.stringMatching(/^cannot be sent to w0-.*over the body limit of 65536/),
       });
-  }, 60_000);
-
-  it("is not sent without its results to a worker of an earlier release (it would run on null results)", async () => {
-    const { done, unsendable } = await runJoin(engine, streams, true);
-    expect(done).toMatchObject({
-      status: "abandoned",
-      error: expect.stringMatching(/^cannot be sent to w-.*over the body limit of 65536/),
-    });
-    expect(unsendable).toHaveLength(1);
-  }, 60_000);
-});
+      expect(unsendable).toHaveLength(1);
+    }, 60_000);
+  },
+);
