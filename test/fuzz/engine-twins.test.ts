@@ -1,5 +1,5 @@
 import fc from "fast-check";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { InputLedger } from "../../src/agents/input/input-ledger.js";
 import { type AttemptOutcome, type NewTask, TaskLedger } from "../../src/agents/ledger/task-ledger.js";
 import type { TaskTypeLimit } from "../../src/agents/limits/limit-spec.js";
@@ -15,13 +15,10 @@ import {
   advanceClock,
   type Dump,
   dump,
-  ENGINES,
   type EngineName,
-  fakeClock,
   onBoth,
-  realClock,
   sorted,
-  TwinStores,
+  twinStoresOfFile,
   withoutMessage,
 } from "../helpers/fuzz/twin-stores.js";
 
@@ -47,14 +44,7 @@ import {
  * FUZZ_RUNS, FUZZ_SEED and FUZZ_SHRINK as in every fuzz suite (test/helpers/fuzz/inputs.ts).
  */
 
-const stores = new TwinStores();
-
-beforeAll(() => stores.setup(), 60_000);
-afterAll(async () => {
-  realClock();
-  await stores.teardown();
-});
-afterEach(() => realClock());
+const stores = twinStoresOfFile();
 
 /** Asserts the two engines' answers for one step are equal; names the step and the step log when not. */
 function same(log: string[], what: string, both: Record<EngineName, unknown>): void {
@@ -64,17 +54,6 @@ function same(log: string[], what: string, both: Record<EngineName, unknown>): v
     memory,
     `${what} differs (memory vs redis)\nsteps so far:\n${log.join("\n")}\nredis said: ${JSON.stringify(both.redis)}\nmemory said: ${JSON.stringify(both.memory)}`,
   ).toEqual(redis);
-}
-
-async function runAndClose<T extends { client: RedisClient }>(
-  sides: Record<EngineName, T>,
-  body: () => Promise<void>,
-): Promise<void> {
-  try {
-    await body();
-  } finally {
-    await Promise.all(ENGINES.map((e) => sides[e].client.disconnect()));
-  }
 }
 
 // --- the task ledger and the rooms that write task records ------------------------------------
@@ -712,25 +691,18 @@ function checkDeadlines(log: string[], deadlines: Deadline[], dumps: Record<Engi
 }
 
 async function runLedger(ops: LedgerOp[]): Promise<void> {
-  fakeClock();
-  const { clients } = await stores.open("engine-twins");
-  const sides = { memory: ledgerSide(clients.memory), redis: ledgerSide(clients.redis) };
-  const log: string[] = [];
-  await runAndClose(sides, async () => {
-    for (const op of ops) {
-      log.push(JSON.stringify(op));
-      const deadlines: Deadline[] = [];
-      const answers = await ledgerStep(op, sides, deadlines, log);
-      same(log, `the answer to ${op.op}`, answers);
-      const views = await onBoth(sides, (s) => ledgerView(s));
-      same(log, `the ledger read back after ${op.op}`, views);
-      const dumps = { memory: await dump(sides.memory.client), redis: await dump(sides.redis.client) };
-      checkDeadlines(log, deadlines, dumps);
-      same(log, `the raw keyspace after ${op.op}`, {
-        memory: withoutEngineClock(dumps.memory),
-        redis: withoutEngineClock(dumps.redis),
-      });
-    }
+  await stores.run("engine-twins", ledgerSide, ops, async (op, sides, log) => {
+    const deadlines: Deadline[] = [];
+    const answers = await ledgerStep(op, sides, deadlines, log);
+    same(log, `the answer to ${op.op}`, answers);
+    const views = await onBoth(sides, (s) => ledgerView(s));
+    same(log, `the ledger read back after ${op.op}`, views);
+    const dumps = { memory: await dump(sides.memory.client), redis: await dump(sides.redis.client) };
+    checkDeadlines(log, deadlines, dumps);
+    same(log, `the raw keyspace after ${op.op}`, {
+      memory: withoutEngineClock(dumps.memory),
+      redis: withoutEngineClock(dumps.redis),
+    });
   });
 }
 
@@ -768,13 +740,11 @@ const leaseOps: fc.Arbitrary<LeaseOp[]> = fc.array(
 );
 
 async function runLeases(ops: LeaseOp[]): Promise<void> {
-  fakeClock();
-  const { clients } = await stores.open("engine-twins-lease");
-  const sides = { memory: { client: clients.memory }, redis: { client: clients.redis } };
-  const log: string[] = [];
-  await runAndClose(sides, async () => {
-    for (const op of ops) {
-      log.push(JSON.stringify(op));
+  await stores.run(
+    "engine-twins-lease",
+    (client) => ({ client }),
+    ops,
+    async (op, sides, log) => {
       const tokenOf = async (c: RedisClient, key: string, t: "none" | "current" | "other") => {
         if (t === "none") return undefined;
         const current = (await c.getLease(key))?.token ?? 0;
@@ -817,8 +787,8 @@ async function runLeases(ops: LeaseOp[]): Promise<void> {
         return d;
       });
       same(log, `the raw keyspace after ${op.op}`, dumps);
-    }
-  });
+    },
+  );
 }
 
 // --- limits (src/agents/limits) -----------------------------------------------------------------
@@ -900,14 +870,11 @@ const limitOps: fc.Arbitrary<LimitOp[]> = fc.array(
 const reservationShape = (v: string) => v.replace(/^r:\d+:/, "r:<engine clock>:");
 
 async function runLimits(ops: LimitOp[]): Promise<void> {
-  fakeClock();
-  const { clients } = await stores.open("engine-twins-limits");
-  const mk = (client: RedisClient) => ({ client, limits: new LimitStore(client), reservation: "r:none" });
-  const sides = { memory: mk(clients.memory), redis: mk(clients.redis) };
-  const log: string[] = [];
-  await runAndClose(sides, async () => {
-    for (const op of ops) {
-      log.push(JSON.stringify(op));
+  await stores.run(
+    "engine-twins-limits",
+    (client) => ({ client, limits: new LimitStore(client), reservation: "r:none" }),
+    ops,
+    async (op, sides, log) => {
       const answers = await onBoth(sides, async (s) => {
         switch (op.op) {
           case "set":
@@ -962,8 +929,8 @@ async function runLimits(ops: LimitOp[]): Promise<void> {
         return d;
       });
       same(log, `the raw keyspace after ${op.op}`, dumps);
-    }
-  });
+    },
+  );
 }
 
 // --- recurring schedules (src/agents/schedules) ----------------------------------------------------
@@ -1011,18 +978,11 @@ const scheduleOps: fc.Arbitrary<ScheduleOp[]> = fc.array(
 );
 
 async function runSchedules(ops: ScheduleOp[]): Promise<void> {
-  fakeClock();
-  const { clients } = await stores.open("engine-twins-schedules");
-  const mk = (client: RedisClient) => ({
-    client,
-    schedules: new ScheduleStore(client),
-    due: [] as DueSchedule[],
-  });
-  const sides = { memory: mk(clients.memory), redis: mk(clients.redis) };
-  const log: string[] = [];
-  await runAndClose(sides, async () => {
-    for (const op of ops) {
-      log.push(JSON.stringify(op));
+  await stores.run(
+    "engine-twins-schedules",
+    (client) => ({ client, schedules: new ScheduleStore(client), due: [] as DueSchedule[] }),
+    ops,
+    async (op, sides, log) => {
       const answers = await onBoth(sides, async (s) => {
         switch (op.op) {
           case "upsert": {
@@ -1064,8 +1024,8 @@ async function runSchedules(ops: ScheduleOp[]): Promise<void> {
       same(log, `the answer to ${op.op}`, answers);
       const dumps = await onBoth(sides, (s) => dump(s.client));
       same(log, `the raw keyspace after ${op.op}`, dumps);
-    }
-  });
+    },
+  );
 }
 
 // --- the properties ------------------------------------------------------------------------------
@@ -1147,16 +1107,14 @@ describe("engine twins: the divergences found, each as its minimal reproduction"
   });
 
   it("a task with 8,000 dependencies is recorded on both engines", async () => {
-    fakeClock();
-    const { clients } = await stores.open("engine-twins-deps");
-    const sides = { memory: ledgerSide(clients.memory), redis: ledgerSide(clients.redis) };
-    await runAndClose(sides, async () => {
+    const step = "submit join with 8,000 dependencies";
+    await stores.run("engine-twins-deps", ledgerSide, [step], async (_, sides) => {
       const deps = Array.from({ length: 8000 }, (_, k) => `dep-${k}`);
       const task = newTask(plain({ id: "join", dependsOn: deps }));
       const answers = await onBoth(sides, (s) => s.ledger.submit(task));
-      same(["submit join with 8,000 dependencies"], "the answer to submit", answers);
+      same([step], "the answer to submit", answers);
       const views = await onBoth(sides, async (s) => (await s.ledger.get("join"))?.task.waiting_on?.length);
-      same(["submit join with 8,000 dependencies"], "waiting_on read back", views);
+      same([step], "waiting_on read back", views);
       // Lua's unpack() spread at most ~8,000 values: the whole submit failed on Redis.
       expect(answers.redis).toBe(true);
       expect(views.redis).toBe(8000);

@@ -1,5 +1,5 @@
 import fc from "fast-check";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { InputLedger } from "../../src/agents/input/input-ledger.js";
 import { type NewTask, TaskLedger } from "../../src/agents/ledger/task-ledger.js";
 import { DueSweeper } from "../../src/agents/schedule-controls/due-sweeper.js";
@@ -7,16 +7,7 @@ import { delayUntil, type ScheduleKeys } from "../../src/agents/schedule-control
 import { type CascadeItem, CascadeLedger } from "../../src/agents/workflow/cascade-ledger.js";
 import type { RedisClient } from "../../src/index.js";
 import { fuzzParams, fuzzRuns, fuzzTimeout } from "../helpers/fuzz/inputs.js";
-import {
-  advanceClock,
-  type Dump,
-  dump,
-  ENGINES,
-  type EngineName,
-  fakeClock,
-  realClock,
-  TwinStores,
-} from "../helpers/fuzz/twin-stores.js";
+import { advanceClock, type Dump, dump, ENGINES, twinStoresOfFile } from "../helpers/fuzz/twin-stores.js";
 
 /**
  * The ledger's indexes agree with its records' statuses, whatever the sequence of steps: random
@@ -316,13 +307,7 @@ function disagreements(d: Dump): string[] {
   return out;
 }
 
-const stores = new TwinStores();
-beforeAll(() => stores.setup(), 60_000);
-afterAll(async () => {
-  realClock();
-  await stores.teardown();
-});
-afterEach(() => realClock());
+const stores = twinStoresOfFile();
 
 describe("the ledger's indexes and its records' statuses", () => {
   const runs = fuzzRuns(60);
@@ -331,27 +316,14 @@ describe("the ledger's indexes and its records' statuses", () => {
     async () => {
       await fc.assert(
         fc.asyncProperty(fc.array(op, { minLength: 6, maxLength: 40 }), async (ops) => {
-          fakeClock();
-          const { clients } = await stores.open("ledger-indexes");
-          const sides = { memory: side(clients.memory), redis: side(clients.redis) } as Record<
-            EngineName,
-            Side
-          >;
-          const log: string[] = [];
-          try {
-            for (const o of ops) {
-              log.push(JSON.stringify(o));
-              if (o.op === "tick") advanceClock(o.ms);
-              for (const engine of ENGINES) {
-                await step(sides[engine], o);
-                const found = disagreements(await dump(sides[engine].client));
-                expect(found, `on ${engine}, after:\n${log.join("\n")}`).toEqual([]);
-              }
+          await stores.run("ledger-indexes", side, ops, async (o, sides, log) => {
+            if (o.op === "tick") advanceClock(o.ms);
+            for (const engine of ENGINES) {
+              await step(sides[engine], o);
+              const found = disagreements(await dump(sides[engine].client));
+              expect(found, `on ${engine}, after:\n${log.join("\n")}`).toEqual([]);
             }
-          } finally {
-            await Promise.all(ENGINES.map((e) => clients[e].disconnect()));
-            realClock();
-          }
+          });
         }),
         fuzzParams(runs),
       );

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { vi } from "vitest";
+import { afterAll, afterEach, beforeAll, vi } from "vitest";
 import { dropMemoryServer, type MemoryKeyspace, RedisClient, type StoreScript } from "../../../src/index.js";
 import { testRedis, uniquePrefix } from "../redis-server.js";
 
@@ -50,6 +50,33 @@ export class TwinStores {
     await this.close();
   }
 
+  /**
+   * One fuzz run on both engines in lock step: the caller's clock faked, fresh clients under one
+   * prefix, each engine's side made by `side`; `step` takes each op in turn with the log of the
+   * ops so far (its own last), for a failure to name. Both clients are closed after, the clock
+   * made real.
+   */
+  async run<S, O>(
+    suite: string,
+    side: (client: RedisClient) => S,
+    ops: readonly O[],
+    step: (op: O, sides: Record<EngineName, S>, log: string[]) => Promise<void>,
+  ): Promise<void> {
+    fakeClock();
+    const { clients } = await this.open(suite);
+    const sides = { memory: side(clients.memory), redis: side(clients.redis) };
+    const log: string[] = [];
+    try {
+      for (const op of ops) {
+        log.push(JSON.stringify(op));
+        await step(op, sides, log);
+      }
+    } finally {
+      await Promise.all(ENGINES.map((e) => clients[e].disconnect()));
+      realClock();
+    }
+  }
+
   /** Connected clients on both engines under one fresh prefix. */
   async open(suite: string): Promise<{ prefix: string; clients: Record<EngineName, RedisClient> }> {
     const prefix = uniquePrefix(suite);
@@ -58,6 +85,18 @@ export class TwinStores {
     if (!(await memory.connect()) || !(await redis.connect())) throw new Error("twin stores: connect failed");
     return { prefix, clients: { memory, redis } };
   }
+}
+
+/** The twin stores of a test file: started before its tests, stopped after them, the clock made real after each. */
+export function twinStoresOfFile(): TwinStores {
+  const stores = new TwinStores();
+  beforeAll(() => stores.setup(), 60_000);
+  afterAll(async () => {
+    realClock();
+    await stores.teardown();
+  });
+  afterEach(() => realClock());
+  return stores;
 }
 
 /** One key as a dump has it: type, value (hash: fields; set: sorted members; zset: [member, score] by score), whether it expires. */
