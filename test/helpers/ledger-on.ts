@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, expect } from "vitest";
+import { shardOf, shardTag } from "../../src/agents/ledger/shards.js";
 import { type LedgerOptions, type NewTask, TaskLedger } from "../../src/agents/ledger/task-ledger.js";
 import { RedisClient } from "../../src/index.js";
 import type { TestEngine } from "./engines.js";
+import { dumpScript } from "./fuzz/twin-stores.js";
 
 /** A store of a test's own on the engine (a fresh key prefix), connected, and a ledger on it. */
 export type OpenLedger = (options?: LedgerOptions) => Promise<{ store: RedisClient; ledger: TaskLedger }>;
@@ -41,4 +43,19 @@ export function newTasks(tag: string): (over?: Partial<NewTask>) => NewTask {
     backoffMs: 0,
     ...over,
   });
+}
+
+/** One key of a shard's dump: its name (the shard's prefix cut off), type, and flat value (a hash's or zset's pairs). */
+export type ShardKey = { name: string; type: string; flat: string[] };
+
+/** Every key of the shard of task `id` (a raw dump of that shard's keyspace, on either engine). */
+export async function shardKeys(store: RedisClient, ledger: TaskLedger, id: string): Promise<ShardKey[]> {
+  const prefix = store.key(shardTag(shardOf(id, ledger.shards)));
+  const rows = (await store.engine.runScript(dumpScript, [`${prefix}dump`], [prefix])) as [
+    string,
+    string,
+    string[],
+    number,
+  ][];
+  return rows.map(([key, type, flat]) => ({ name: key.slice(prefix.length), type, flat }));
 }

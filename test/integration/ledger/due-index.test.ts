@@ -1,12 +1,12 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { shardOf, shardTag } from "../../../src/agents/ledger/shards.js";
-import { type NewTask, TaskLedger } from "../../../src/agents/ledger/task-ledger.js";
+import type { NewTask, TaskLedger } from "../../../src/agents/ledger/task-ledger.js";
 import { countDelayed } from "../../../src/agents/schedule-controls/count-delayed.js";
 import { DueSweeper } from "../../../src/agents/schedule-controls/due-sweeper.js";
 import { ScheduleControls } from "../../../src/agents/schedule-controls/schedule-controls.js";
-import { RedisClient } from "../../../src/index.js";
+import type { RedisClient } from "../../../src/index.js";
 import { testEngines } from "../../helpers/engines.js";
-import { dumpScript } from "../../helpers/fuzz/twin-stores.js";
+import { ledgerOn, newTasks, shardKeys } from "../../helpers/ledger-on.js";
 
 /**
  * The delayed index (<prefix>delayed, counted in triad_tasks_delayed) and the expiring one hold
@@ -16,17 +16,8 @@ import { dumpScript } from "../../helpers/fuzz/twin-stores.js";
  * after its run_at had passed, but before a sweep took it out, was placed while still delayed.
  */
 
-let seq = 0;
+const task = newTasks("di");
 const at = (ms: number) => new Date(Date.now() + ms).toISOString();
-const task = (over: Partial<NewTask> = {}): NewTask => ({
-  taskId: `di-${process.pid}-${++seq}`,
-  taskType: "echo",
-  payload: {},
-  createdAt: new Date().toISOString(),
-  maxRetries: 0,
-  backoffMs: 0,
-  ...over,
-});
 /** Recorded delayed until `delayMs` from now (negative: a run_at that has passed since it was recorded). */
 const delayed = (delayMs: number, over: Partial<NewTask> = {}) =>
   task({
@@ -36,32 +27,14 @@ const delayed = (delayMs: number, over: Partial<NewTask> = {}) =>
   });
 
 describe.each(testEngines("due-index", { cluster: true }))("the delayed index on $name", (engine) => {
-  const clients: RedisClient[] = [];
-  beforeAll(() => engine.setup(), 60_000);
-  afterAll(async () => {
-    for (const c of clients) await c.disconnect();
-    await engine.teardown();
-  });
-
-  async function open(): Promise<{ store: RedisClient; ledger: TaskLedger }> {
-    const store = new RedisClient(engine.config());
-    expect(await store.connect()).toBe(true);
-    clients.push(store);
-    return { store, ledger: new TaskLedger(store, { retentionSeconds: 60 }) };
-  }
+  const openLedger = ledgerOn(engine);
+  const open = () => openLedger({ retentionSeconds: 60 });
 
   /** Which of its shard's due sets (delayed, expiring) name the task. */
   async function dueSets(store: RedisClient, ledger: TaskLedger, id: string): Promise<string[]> {
-    const prefix = store.key(shardTag(shardOf(id, ledger.shards)));
-    const rows = (await store.engine.runScript(dumpScript, [`${prefix}dump`], [prefix])) as [
-      string,
-      string,
-      string[],
-      number,
-    ][];
-    return rows
-      .filter(([, type, flat]) => type === "zset" && flat.some((v, k) => k % 2 === 0 && v === id))
-      .map(([key]) => key.slice(prefix.length))
+    return (await shardKeys(store, ledger, id))
+      .filter(({ type, flat }) => type === "zset" && flat.some((v, k) => k % 2 === 0 && v === id))
+      .map(({ name }) => name)
       .sort();
   }
 

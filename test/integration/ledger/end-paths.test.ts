@@ -1,13 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { InputLedger } from "../../../src/agents/input/input-ledger.js";
-import { shardOf, shardTag } from "../../../src/agents/ledger/shards.js";
 import type { TaskLedger } from "../../../src/agents/ledger/task-ledger.js";
 import { DueSweeper } from "../../../src/agents/schedule-controls/due-sweeper.js";
 import { type CascadeItem, CascadeLedger } from "../../../src/agents/workflow/cascade-ledger.js";
 import type { RedisClient } from "../../../src/index.js";
 import { testEngines } from "../../helpers/engines.js";
-import { dumpScript } from "../../helpers/fuzz/twin-stores.js";
-import { ledgerOn, newTasks } from "../../helpers/ledger-on.js";
+import { ledgerOn, newTasks, shardKeys } from "../../helpers/ledger-on.js";
 
 /**
  * The invariant of every store script that ends a task (completed, failed for good, canceled,
@@ -31,16 +29,8 @@ const later = () => ({
 
 /** Keys of the task's shard that still name `id` (a member, a hash field, or the key's own id). */
 async function keysNaming(store: RedisClient, ledger: TaskLedger, id: string): Promise<string[]> {
-  const prefix = store.key(shardTag(shardOf(id, ledger.shards)));
-  const rows = (await store.engine.runScript(dumpScript, [`${prefix}dump`], [prefix])) as [
-    string,
-    string,
-    string[],
-    number,
-  ][];
   const out: string[] = [];
-  for (const [key, type, flat] of rows) {
-    const name = key.slice(prefix.length);
+  for (const { name, type, flat } of await shardKeys(store, ledger, id)) {
     // Records and dependents' sets (its own, or its dependency's naming it) go with the records.
     if (name.startsWith("task:") || name.startsWith("dependents:")) continue;
     if (name.endsWith(`:${id}`)) out.push(name);
