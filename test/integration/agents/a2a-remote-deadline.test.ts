@@ -1,8 +1,8 @@
-import { getEventListeners } from "node:events";
 import { MemorySaver } from "@langchain/langgraph";
 import { afterEach, describe, expect, it } from "vitest";
 import { RemoteAgent } from "../../../src/agents/worker/remote/index.js";
 import { startTestAgent, type TestAgent } from "../../helpers/a2a-test-agent.js";
+import { expectNoListenersLeft } from "../../helpers/deadline-listeners.js";
 import { until } from "../../helpers/wait.js";
 
 /**
@@ -70,24 +70,10 @@ describe("sends under one deadline", () => {
     // A streaming card: no GetTask polls, whose fetch (undici) keeps its own listener until GC.
     agent = await startTestAgent({ streaming: true });
     remote = new RemoteAgent({ url: agent.url, pollIntervalMs: 20 });
-    const deadline = new AbortController();
-    const baseline = getEventListeners(deadline.signal, "abort").length;
-    const warnings: Error[] = [];
-    const onWarning = (w: Error) => warnings.push(w);
-    process.on("warning", onWarning);
-    try {
-      for (let i = 0; i < 15; i++) {
-        await remote.run({
-          taskId: `one-deadline-${i}`,
-          data: { i },
-          skill: "echo",
-          signal: deadline.signal,
-        });
-      }
-      expect(getEventListeners(deadline.signal, "abort")).toHaveLength(baseline);
-    } finally {
-      process.off("warning", onWarning);
-    }
-    expect(warnings.filter((w) => w.name === "MaxListenersExceededWarning")).toEqual([]);
+    const r = remote;
+    await expectNoListenersLeft(async (deadline) => {
+      for (let i = 0; i < 15; i++)
+        await r.run({ taskId: `one-deadline-${i}`, data: { i }, skill: "echo", signal: deadline });
+    });
   });
 });

@@ -1,6 +1,6 @@
-import { getEventListeners } from "node:events";
 import { describe, expect, it } from "vitest";
 import { sendSignal } from "../../../src/agents/worker/remote/send-signal.js";
+import { expectNoListenersLeft } from "../../helpers/deadline-listeners.js";
 import { until } from "../../helpers/wait.js";
 
 /** The signal a remote task's first message goes under (see RemoteAgent.send). */
@@ -41,23 +41,14 @@ describe("sendSignal: a send the attempt's deadline catches on its way", () => {
 });
 
 describe("sendSignal: sends that end leave nothing on the deadline", () => {
-  it("takes its listener off the attempt's deadline once done, however many sends it sees", () => {
-    const deadline = new AbortController();
-    const baseline = getEventListeners(deadline.signal, "abort").length;
-    const warnings: Error[] = [];
-    const onWarning = (w: Error) => warnings.push(w);
-    process.on("warning", onWarning);
-    try {
+  it("takes its listener off the attempt's deadline once done, however many sends it sees", async () => {
+    await expectNoListenersLeft((deadline) => {
       for (let i = 0; i < 50; i++) {
-        const sending = sendSignal(deadline.signal);
+        const sending = sendSignal(deadline);
         sending.known();
         sending.done();
       }
-      expect(getEventListeners(deadline.signal, "abort")).toHaveLength(baseline);
-    } finally {
-      process.off("warning", onWarning);
-    }
-    expect(warnings.filter((w) => w.name === "MaxListenersExceededWarning")).toEqual([]);
+    });
   });
 
   it("a send done before the deadline is not torn down by it, nor kept by a grace timer", () => {
