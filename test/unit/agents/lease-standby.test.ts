@@ -45,6 +45,28 @@ describe("LeaseStandby", () => {
     expect(await standby.next(false)).toBe("send"); // a lease lost later: a recovery, heard as before
   });
 
+  it("a holder that lost its lease to a live process (frozen past it, its standby took over) waits as a standby again", async () => {
+    const s = await store("woken");
+    const standby = new LeaseStandby(s, "shared-state:d1", silentLogger);
+    expect(await standby.next(true)).toBe("send"); // a plain start: it holds the lease
+    // It froze; its lease ran out and another process under the id took and renews it.
+    const token = await s.acquireLeaseToken("shared-state:d1", "d1", 30);
+    expect(token).not.toBeNull();
+    expect(await standby.next(false)).toBe("send"); // one read: no renewal seen yet
+    const first = await s.getLease("shared-state:d1");
+    await until("the lease's expiry has moved on", async () => {
+      await s.renewLease("shared-state:d1", "d1", 30, token!);
+      return (
+        Date.parse((await s.getLease("shared-state:d1"))!.expires_at) > Date.parse(first!.expires_at) + 20
+      );
+    });
+    expect(await standby.next(false)).toBe("hold");
+    expect(standby.standby).toBe(true); // GET /health answers 503 standby
+    expect(await standby.next(false)).toBe("hold");
+    expect(await standby.next(true)).toBe("resume"); // the new holder died: it takes the lease again
+    expect(standby.standby).toBe(false);
+  });
+
   it("heartbeats on while the lease of a previous run (not renewed) runs out", async () => {
     const s = await store("crashed");
     await s.acquireLeaseToken("shared-state:d1", "d1", 30);
