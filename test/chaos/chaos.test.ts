@@ -15,6 +15,7 @@ import { pauseDistributor } from "./scenarios/pause-distributor.js";
 import { pauseWorker } from "./scenarios/pause-worker.js";
 import { redisFaults } from "./scenarios/redis-faults.js";
 import { scheduledLimited } from "./scenarios/scheduled-limited.js";
+import { standbyKill, standbyPause } from "./scenarios/standby-distributor.js";
 import { steadyLoad } from "./scenarios/steady-load.js";
 import { workflowKills } from "./scenarios/workflow-kills.js";
 
@@ -50,6 +51,8 @@ const SCENARIOS: Scenario[] = [
   workflowKills,
   inputKills,
   scheduledLimited,
+  standbyKill,
+  standbyPause,
 ];
 
 const suite = MODE === "short" ? describe.concurrent : describe;

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { RedisClient } from "../../src/index.js";
 import { API_TOKEN, ChaosClient } from "./chaos-client.js";
+import type { HealthFront } from "./chaos-front.js";
 import { FaultProxy, type MessageFaults } from "./faults.js";
 import { freePort } from "./free-port.js";
 import { type Bounds, type CheckResult, checkHistory, type FinalRecord } from "./history/checker.js";
@@ -100,6 +101,8 @@ export type ChaosOptions = {
   proxies?: MessageFaults;
   /** --handlers module for the workers. */
   handlers?: string;
+  /** Distributor id -> the front its workers are given instead of its URL (a standby's setup). */
+  fronts?: Record<string, HealthFront>;
   taskTimeoutMs?: number;
   maxRetries?: number;
   retryBackoffMs?: number;
@@ -227,8 +230,11 @@ export class ChaosCluster extends ChaosClient {
       const order = [...all.slice(first), ...all.slice(0, first)].map((c) => c.peerUrl);
       args.push("--coordinator", order.join(","), "--redis", this.storeUrl);
       args.push("--task-timeout", String(this.options.taskTimeoutMs ?? 10_000));
+      this.options.fronts?.[id]?.add(url);
     } else {
-      args.push("--distributor", this.agent(parent!).peerUrl, "--concurrency", String(concurrency));
+      const front = this.options.fronts?.[parent!];
+      args.push("--distributor", front?.url ?? this.agent(parent!).peerUrl);
+      args.push("--concurrency", String(concurrency));
       if (this.options.handlers) args.push("--handlers", this.options.handlers);
     }
     if (proxy && tier !== "coordinator") args.push("--advertise-url", peerUrl);
@@ -308,8 +314,8 @@ export class ChaosCluster extends ChaosClient {
   }
 
   /** SIGSTOP: frozen, sockets open, timers stopped. */
-  pause(id: string): void {
-    this.fault("pause", id, this.agent(id).tier !== "coordinator");
+  pause(id: string, options: { detect?: boolean } = {}): void {
+    this.fault("pause", id, options.detect ?? this.agent(id).tier !== "coordinator");
     this.paused.add(id);
     this.agent(id).proc.signal("SIGSTOP");
   }
