@@ -117,6 +117,12 @@ export async function startStandby(
     TRIAD_SECRET: SECRET,
     TRIAD_API_TOKEN: API_TOKEN,
   });
+  // Not one of the cluster's agents: if the test process exits first (a test timeout), it goes too.
+  const kill = () => {
+    if (proc.running) proc.child.kill("SIGKILL");
+  };
+  process.once("exit", kill);
+  proc.child.once("exit", () => process.off("exit", kill));
   const url = (await proc.waitFor(/standby distributor \S+ (http:\/\/\S+)/, START_UP_MS))[1]!;
   return { proc, url, history };
 }
