@@ -118,10 +118,10 @@ export function checkSchedule(input: unknown): ScheduleSpec {
       throw invalid("cron: want five fields (minute hour day-of-month month day-of-week)");
     if (hashedField(s.cron))
       throw invalid(
-        `cron: ${JSON.stringify(s.cron)} has a hashed value (H): it is drawn at random on every reading, so the ticks would move from one look to the next; write the minute, hour or day itself`,
+        `cron: ${JSON.stringify(s.cron)} has a hashed value (H), which a schedule cannot be given: write the minute, hour or day itself`,
       );
     try {
-      cronFrom(s.cron, s.timezone, Date.now()).next();
+      cronFrom({ schedule_id: s.schedule_id, cron: s.cron, timezone: s.timezone }, Date.now()).next();
     } catch (err) {
       throw invalid(`cron: ${JSON.stringify(s.cron)} is not a cron expression (${(err as Error).message})`);
     }
@@ -148,9 +148,8 @@ export function checkSchedule(input: unknown): ScheduleSpec {
 }
 
 /**
- * Whether a cron expression has a hashed value ("H", "H/15", "H(0-29)"): cron-parser draws it
- * from Math.random on each parse, and a schedule's cron is parsed again for every fire time, on
- * every coordinator, so its ticks (and the ids of their tasks) moved each time. Month and
+ * Whether a cron expression has a hashed value ("H", "H/15", "H(0-29)"): refused in a new
+ * schedule, since its value would rest on cron-parser's hash (see cronFrom). Month and
  * day-of-week names (THU) are read as cron-parser reads them: any three letters are a name.
  */
 function hashedField(cron: string): boolean {
@@ -160,8 +159,18 @@ function hashedField(cron: string): boolean {
     .some((field, i) => (i >= 3 ? field.replace(/[a-z]{3}/gi, "") : field).includes("H"));
 }
 
-function cronFrom(cron: string, tz: string | undefined, fromMs: number) {
-  return CronExpressionParser.parse(cron, { currentDate: new Date(fromMs), tz: tz ?? "UTC" });
+/**
+ * The cron of a schedule, read from `fromMs`. A hashed value (H) is drawn from the schedule's id,
+ * as Jenkins does with a job's name: cron-parser otherwise draws it from Math.random on every
+ * parse, and a cron is parsed again for every fire time, on every coordinator, so the ticks of a
+ * schedule stored with one (before H was refused) moved on every look, and so did their task ids.
+ */
+function cronFrom(spec: Pick<ScheduleSpec, "schedule_id" | "cron" | "timezone">, fromMs: number) {
+  return CronExpressionParser.parse(spec.cron!, {
+    currentDate: new Date(fromMs),
+    tz: spec.timezone ?? "UTC",
+    hashSeed: spec.schedule_id,
+  });
 }
 
 /** The first `n` fire times strictly after `afterMs`. */
@@ -172,7 +181,7 @@ export function ticksAfter(spec: ScheduleSpec, afterMs: number, n: number): numb
     for (let i = 0; i < n; i++, t += spec.every_ms) out.push(t);
     return out;
   }
-  const it = cronFrom(spec.cron!, spec.timezone, afterMs);
+  const it = cronFrom(spec, afterMs);
   for (let i = 0; i < n; i++) out.push(it.next().getTime());
   return out;
 }
@@ -180,7 +189,7 @@ export function ticksAfter(spec: ScheduleSpec, afterMs: number, n: number): numb
 /** The latest fire time at or before `nowMs` (ticks missed before it collapse into it). */
 export function latestTick(spec: ScheduleSpec, nowMs: number): number {
   if (spec.every_ms !== undefined) return Math.floor(nowMs / spec.every_ms) * spec.every_ms;
-  return cronFrom(spec.cron!, spec.timezone, nowMs + 1)
+  return cronFrom(spec, nowMs + 1)
     .prev()
     .getTime();
 }

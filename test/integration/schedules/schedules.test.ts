@@ -1,9 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TaskLedger } from "../../../src/agents/ledger/task-ledger.js";
 import { ScheduleKeeper } from "../../../src/agents/schedules/schedule-keeper.js";
-import { ticksAfter } from "../../../src/agents/schedules/schedule-spec.js";
+import { upsertSchedule } from "../../../src/agents/schedules/schedule-scripts.js";
+import { latestTick, type ScheduleSpec, ticksAfter } from "../../../src/agents/schedules/schedule-spec.js";
 import { ScheduleStore } from "../../../src/agents/schedules/schedule-store.js";
 import type { JsonObject } from "../../../src/core/json.js";
+import { canonicalJson } from "../../../src/core/messaging/canonical-json.js";
 import { RedisClient } from "../../../src/index.js";
 import { testEngines } from "../../helpers/engines.js";
 import { until } from "../../helpers/wait.js";
@@ -224,6 +226,47 @@ describe.each(testEngines("schedules", { cluster: true }))("schedules on $name",
     const thursdays = { schedule_id: "thursdays", cron: "0 0 * * THU", task };
     expect((await schedules.upsert(thursdays)).outcome).toBe("created");
     expect(await schedules.remove("thursdays")).toBe(true);
+  });
+
+  it("ticks a schedule stored with a hashed H value (before H was refused) on times drawn from its id: the same on every read, every coordinator and every fire", async () => {
+    // Written straight into the store, past checkSchedule, as an earlier release recorded it.
+    const spec: ScheduleSpec = {
+      schedule_id: "hashed",
+      cron: "H H * * *",
+      task: { task_type: "echo", payload: {} },
+    };
+    const day = 86_400_000;
+    const stored = Date.now() - 2 * day;
+    await store.runScript(
+      upsertSchedule,
+      ["{schedules}:def"],
+      [store.key("{schedules}:"), spec.schedule_id, canonicalJson(spec), stored],
+    );
+    const other = new RedisClient(engine.config(store.keyPrefix));
+    expect(await other.connect()).toBe(true);
+    try {
+      const runs = async (s: ScheduleStore) => (await s.get("hashed"))!.next_runs;
+      const first = await runs(schedules);
+      expect(first[0]).toBe(new Date(stored).toISOString());
+      // Once a day at one minute of one hour, the same whoever reads it and however often.
+      const daily = first.slice(1).map(Date.parse);
+      for (const [i, t] of daily.entries()) if (i > 0) expect(t - daily[i - 1]!).toBe(day);
+      for (let read = 0; read < 5; read++) expect(await runs(schedules)).toEqual(first);
+      expect(await runs(new ScheduleStore(other))).toEqual(first);
+      // Fired: the latest tick by the same draw, and then the next one after it.
+      await new ScheduleKeeper(new ScheduleStore(other), { submit }).fireDue();
+      const mine = submitted.filter((id) => id.startsWith("hashed@"));
+      expect(mine).toHaveLength(1);
+      const tick = Date.parse(mine[0]!.slice("hashed@".length));
+      expect(tick).toBe(latestTick(spec, Date.now()));
+      expect((tick - daily[0]!) % day).toBe(0);
+      const after = await runs(schedules);
+      expect(Date.parse(after[0]!)).toBe(tick + day);
+      expect(await runs(new ScheduleStore(other))).toEqual(after);
+    } finally {
+      await other.disconnect();
+      await schedules.remove("hashed");
+    }
   });
 });
 
