@@ -41,15 +41,35 @@ export function browserGuard(options: BrowserGuardOptions): (req: IncomingMessag
       }
     }
     if (options.tokenSet || anyHost || host === undefined) return null;
-    if (servesHost(parse(`http://${host}`), bound, req.socket.localPort)) return null;
-    return {
-      status: 403,
-      code: "ERR_FOREIGN_HOST",
-      message:
-        `Host ${host} is not this server's address; without TRIAD_API_TOKEN only loopback names, ` +
-        "IP addresses and the --host it was bound to are served (set TRIAD_API_TOKEN to serve other names)",
-    };
+    const url = parse(`http://${host}`);
+    const port = req.socket.localPort;
+    if (url !== null && servesName(url, bound) && servesPort(url, port)) return null;
+    return { status: 403, code: "ERR_FOREIGN_HOST", message: foreignHost(host, url, bound, port) };
   };
+}
+
+/** What is wrong with a refused Host: its form, its name, or its port (a name of ours on another port, or none). */
+function foreignHost(
+  host: string,
+  url: URL | null,
+  bound: string | undefined,
+  port: number | undefined,
+): string {
+  const why =
+    "without TRIAD_API_TOKEN the Host must name this server's own address and port (DNS-rebinding protection)";
+  const listening = port === undefined ? "this server's port" : `port ${port}`;
+  const want = port === undefined ? "" : `: send Host ${url?.hostname ?? "localhost"}:${port}`;
+  if (url === null) return `Host ${JSON.stringify(host)} is not a host name or address with a port; ${why}`;
+  if (!servesName(url, bound)) {
+    return (
+      `Host ${host} is not this server's address; without TRIAD_API_TOKEN only loopback names, ` +
+      "IP addresses and the --host it was bound to are served (set TRIAD_API_TOKEN to serve other names)"
+    );
+  }
+  if (url.port === "" && !/:\d*$/.test(host)) {
+    return `Host ${host} has no port, so it names port 80, but this server listens on ${listening}${want}; ${why}`;
+  }
+  return `Host ${host} names port ${url.port || 80}, but this server listens on ${listening}${want}; ${why}`;
 }
 
 /** An origin or `http://<Host header>` as a URL; null when it is not a bare scheme://host[:port]. */
@@ -63,9 +83,13 @@ function parse(value: string): URL | null {
   }
 }
 
-function servesHost(url: URL | null, bound: string | undefined, localPort: number | undefined): boolean {
-  if (url === null || Number(url.port || 80) !== localPort) return false;
+function servesName(url: URL, bound: string | undefined): boolean {
   const name = url.hostname;
   const literal = name.startsWith("[") ? name.slice(1, -1) : name;
   return LOOPBACK_NAMES.has(name) || isIP(literal) !== 0 || (bound !== undefined && name === bound);
+}
+
+/** A Host without a port names port 80 (RFC 9110 4.2.1), as a browser sends it for that port. */
+function servesPort(url: URL, localPort: number | undefined): boolean {
+  return Number(url.port || 80) === localPort;
 }

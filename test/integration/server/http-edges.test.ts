@@ -485,6 +485,27 @@ describe("every HTTP entry", () => {
       for (const host of [`localhost:${p}`, `127.0.0.1:${p}`, `[::1]:${p}`, `LOCALHOST:${p}`]) {
         expect((await raw(p, "GET", "/agents", { host })).status, host).toBe(200);
       }
+      // The refusal says what was wrong: the name, or (for a name of ours) the port, or the form.
+      const message = async (host: string) =>
+        ((await raw(p, "GET", "/agents", { host })).json as { error: { message: string } }).error.message;
+      expect(await message("localhost")).toBe(
+        `Host localhost has no port, so it names port 80, but this server listens on port ${p}: send Host localhost:${p}; ` +
+          "without TRIAD_API_TOKEN the Host must name this server's own address and port (DNS-rebinding protection)",
+      );
+      expect(await message("127.0.0.1")).toMatch(
+        new RegExp(`^Host 127\\.0\\.0\\.1 has no port, .* send Host 127\\.0\\.0\\.1:${p};`),
+      );
+      expect(await message(`localhost:${p + 1}`)).toMatch(
+        new RegExp(
+          `^Host localhost:${p + 1} names port ${p + 1}, but this server listens on port ${p}: send Host localhost:${p};`,
+        ),
+      );
+      expect(await message(`a@localhost:${p}`)).toMatch(
+        /^Host "a@localhost:\d+" is not a host name or address with a port; /,
+      );
+      expect(await message(`evil.example:${p}`)).toMatch(
+        /^Host evil\.example:\d+ is not this server's address; /,
+      );
       // With a token the token is the defence; bound to 0.0.0.0, every name of the machine is its own.
       const auth = { authorization: "Bearer edge-token", host: `evil.example:${tokenServer.port}` };
       expect((await raw(tokenServer.port, "GET", "/agents", auth)).status).toBe(200);
