@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import { taskTypeProblem } from "../core/state/task-type.js";
 import { agentIdProblem } from "./agent-id.js";
 
 /**
@@ -279,4 +280,18 @@ export function positiveInt(options: ParsedOptions, name: string): number {
   if (typeof v !== "number" || !Number.isInteger(v) || v <= 0)
     throw new UsageError(`--${name} must be a positive integer (got ${v})`);
   return v;
+}
+
+/**
+ * A task type given by a flag (--type, --a2a-text-type): refused here, before anything is sent
+ * or started, by the rules every entry keeps (taskTypeProblem), naming the flag. Unset: undefined.
+ */
+export function taskTypeOption(options: ParsedOptions, name: string): string | undefined {
+  const v = options[name];
+  if (v === undefined) return undefined;
+  const type = String(v);
+  const why = taskTypeProblem(type);
+  if (why !== null)
+    throw new UsageError(`--${name} ${JSON.stringify(type)}: a task type ${why}`, "ERR_INVALID_TASK");
+  return type;
 }

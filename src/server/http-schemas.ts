@@ -5,7 +5,7 @@ import { scheduleInput } from "../agents/schedules/schedule-spec.js";
 import { MAX_DEPENDS_ON } from "../agents/workflow/graph-validation.js";
 import type { JsonValue } from "../core/json.js";
 import { DOT_SEGMENT_ID, MAX_TASK_ID_LENGTH } from "../core/state/task-id.js";
-import { MAX_TASK_TYPE_LENGTH } from "../core/state/task-type.js";
+import { taskTypeSchema } from "../core/state/task-type.js";
 import { isWellFormed, notWellFormedIssue } from "../core/state/well-formed.js";
 
 /**
@@ -69,14 +69,9 @@ export const newTask = named(
       .describe(
         "The idempotency key: a task id already recorded is answered as it stands (200), not recorded again. Default: a random UUID.",
       ),
-    task_type: z
-      .string()
-      .min(1)
-      .max(MAX_TASK_TYPE_LENGTH)
-      // A NUL or a line break in a type no handler can have: recorded, it failed on a worker later, or forged log lines.
-      .regex(/^[^\p{Cc}]+$/u, "must not contain control characters")
-      .refine(isWellFormed, { error: notWellFormedIssue })
-      .describe("Which handler runs it (compute, echo, sleep, data_processing, or yours)."),
+    task_type: taskTypeSchema.describe(
+      "Which handler runs it (compute, echo, sleep, data_processing, or yours).",
+    ),
     payload: z.record(z.string(), jsonValue).default({}).describe("The handler's input."),
     depends_on: z
       .array(taskId)

@@ -149,3 +149,28 @@ describe("triad submit --file with bad data", () => {
     }
   });
 });
+
+describe("a blank task type (--type, --a2a-text-type)", () => {
+  const nowhere = "redis://127.0.0.1:1";
+  const peer = "http://127.0.0.1:1";
+
+  it.each([
+    ["submit", "type", ["submit", "--coordinator", peer, "--type", " ", "--payload", "{}"]],
+    [
+      "coordinator",
+      "a2a-text-type",
+      ["coordinator", "--id", "c1", "--redis", nowhere, "--port", "0", "--a2a-text-type", "\t"],
+    ],
+    ["up", "a2a-text-type", ["up", "--tasks", "1", "--port", "0", "--a2a-text-type", " "]],
+  ])(
+    "triad %s --%s: exit 2 before anything is sent or started, naming the flag",
+    async (command, flag, args) => {
+      const r = await runTriad(args, { env, timeoutMs: 20_000 });
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain(`triad ${command}: --${flag} `);
+      expect(r.stderr).toContain(": a task type must not be blank (empty or only white space)");
+      expect(r.stderr).toContain("[ERR_INVALID_TASK]");
+      expect(r.stdout).not.toMatch(/^ready |Triad up/m);
+    },
+  );
+});

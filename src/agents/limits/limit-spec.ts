@@ -1,7 +1,6 @@
 import { z } from "zod";
 import { TriadError } from "../../core/errors.js";
-import { MAX_TASK_TYPE_LENGTH, TASK_TYPE_TOO_LONG } from "../../core/state/task-type.js";
-import { isWellFormed, notWellFormedIssue } from "../../core/state/well-formed.js";
+import { taskTypeSchema } from "../../core/state/task-type.js";
 
 /** A limit on one task type, for the whole cluster (SPEC: Scheduling controls). */
 export type TaskTypeLimit = { concurrency?: number; rate_per_s?: number };
@@ -13,12 +12,8 @@ export const MAX_LIMIT_RATE = 1_000_000;
 /** The slowest rate: its window (1/rate s) must stay a time Redis can expire a key after. */
 export const MIN_LIMIT_RATE = 0.001;
 
-export const limitTaskType = z
-  .string()
-  .min(1, "must be a non-empty string")
-  .max(MAX_TASK_TYPE_LENGTH, TASK_TYPE_TOO_LONG)
-  // A lone surrogate reaches the store as U+FFFD: the limit would key another type than the one named.
-  .refine(isWellFormed, { error: notWellFormedIssue });
+/** A task type as a task is given one: a limit on a type no task can have would never apply. */
+export const limitTaskType = taskTypeSchema;
 
 /** The body of PUT /limits/:task_type: at least one of the two. */
 export const taskTypeLimit = z

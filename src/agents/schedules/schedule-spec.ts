@@ -4,7 +4,7 @@ import { TriadError } from "../../core/errors.js";
 import type { JsonObject, JsonValue } from "../../core/json.js";
 import { shownValue } from "../../core/option-kinds.js";
 import { taskDictSchema } from "../../core/state/task-schema.js";
-import { MAX_TASK_TYPE_LENGTH, TASK_TYPE_TOO_LONG } from "../../core/state/task-type.js";
+import { taskTypeSchema } from "../../core/state/task-type.js";
 import { isWellFormed, notWellFormedIssue } from "../../core/state/well-formed.js";
 import { checkIdArgument } from "../call-arguments.js";
 
@@ -84,11 +84,7 @@ export const scheduleInput = z
     timezone: z.string().optional().describe("IANA time zone of the cron fields (default UTC)."),
     task: z
       .looseObject({
-        task_type: z
-          .string()
-          .min(1, "must be a non-empty string")
-          .max(MAX_TASK_TYPE_LENGTH, TASK_TYPE_TOO_LONG)
-          .refine(isWellFormed, { error: notWellFormedIssue }),
+        task_type: taskTypeSchema,
         payload: z.record(z.string(), z.unknown()).optional(),
       })
       .describe("The task each tick makes: task_type, payload and other task keys (priority, ...)."),

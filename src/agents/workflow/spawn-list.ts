@@ -2,7 +2,7 @@ import { TriadError } from "../../core/errors.js";
 import type { JsonObject } from "../../core/json.js";
 import { Task } from "../../core/state/task.js";
 import { assertSubmittableTaskId } from "../../core/state/task-id.js";
-import { MAX_TASK_TYPE_LENGTH, TASK_TYPE_TOO_LONG } from "../../core/state/task-type.js";
+import { taskTypeProblem } from "../../core/state/task-type.js";
 import { notWellFormed } from "../../core/state/well-formed.js";
 import { checkPayloadDepth } from "../payload-depth.js";
 import type { TaskDict } from "../protocol.js";
@@ -60,7 +60,7 @@ export class SpawnList {
     if (typeof taskId === "string") assertSubmittableTaskId(taskId);
     checkPayloadDepth(given.payload, taskId);
     // Named here, before fromDict (which refuses them too, in its own words).
-    const badType = typeof given.task_type === "string" ? notWellFormed(given.task_type) : null;
+    const badType = typeof given.task_type === "string" ? taskTypeProblem(given.task_type) : null;
     if (badType !== null) throw invalid(`spawned task ${JSON.stringify(taskId)}: task_type ${badType}`);
     for (const dep of Array.isArray(given.depends_on) ? given.depends_on : []) {
       const badDep = typeof dep === "string" ? notWellFormed(dep) : null;
@@ -73,8 +73,6 @@ export class SpawnList {
     } catch (err) {
       throw invalid(`spawned task ${JSON.stringify(taskId)}: ${(err as Error).message}`);
     }
-    if (task.taskType.length > MAX_TASK_TYPE_LENGTH)
-      throw invalid(`spawned task ${JSON.stringify(taskId)}: task_type ${TASK_TYPE_TOO_LONG}`);
     if (task.status !== "pending") throw invalid(`spawned task ${JSON.stringify(taskId)} must be pending`);
     const dict = task.toDict() as TaskDict;
     delete dict.waiting_on;

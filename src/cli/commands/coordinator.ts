@@ -7,13 +7,15 @@ import { tierSigning } from "../agent-keys.js";
 import { openHistory } from "../history.js";
 import { limitsFrom } from "../limit-flags.js";
 import { createLogger, logFatalErrors } from "../logging.js";
-import type { ParsedOptions } from "../options.js";
+import { type ParsedOptions, taskTypeOption } from "../options.js";
 import { startThenServe } from "../shutdown.js";
 import { sharedStoreConfig } from "../store-flags.js";
 import { timingFrom } from "../timing-flags.js";
 
 export async function coordinator(options: ParsedOptions): Promise<number> {
   const id = String(options.id);
+  // An empty flag is unset, as before; a blank or control-character type is refused before anything starts.
+  const a2aTextType = options["a2a-text-type"] ? taskTypeOption(options, "a2a-text-type") : undefined;
   const log = await createLogger(options, "triad");
   logFatalErrors(log);
   const redis = sharedStoreConfig(options);
@@ -41,7 +43,7 @@ export async function coordinator(options: ParsedOptions): Promise<number> {
   const http = coordinatorHttp(agent, {
     apiToken: process.env.TRIAD_API_TOKEN,
     host: String(options.host),
-    a2aTextType: options["a2a-text-type"] ? String(options["a2a-text-type"]) : undefined,
+    a2aTextType,
     logger: log,
   });
   agent.a2a.serveOtherRoutes((req, res) => {

@@ -5,7 +5,7 @@ import { findCycle } from "../../agents/workflow/graph-validation.js";
 import { TriadError } from "../../core/errors.js";
 import { isTerminalStatus } from "../../core/state/status.js";
 import { ApiClient } from "../api-client.js";
-import { type ParsedOptions, positiveInt, UsageError } from "../options.js";
+import { type ParsedOptions, positiveInt, taskTypeOption, UsageError } from "../options.js";
 
 type NewTask = { task_type: string; payload?: unknown; task_id?: string; depends_on?: string[] };
 
@@ -107,7 +107,7 @@ function* taskBatches(options: ParsedOptions): Generator<NewTask[]> {
     throw new UsageError(`--payload is not JSON: ${(err as Error).message}`, "ERR_MALFORMED_JSON");
   }
   const count = positiveInt(options, "count");
-  const taskType = String(options.type);
+  const taskType = taskTypeOption(options, "type")!;
   for (let sent = 0; sent < count; sent += BATCH) {
     yield Array.from({ length: Math.min(BATCH, count - sent) }, () =>
       withSchedule({ task_type: taskType, payload, task_id: randomUUID() }),

@@ -9,7 +9,7 @@ import { loadHandlers } from "../handlers-module.js";
 import { formatMs, percentile } from "../latency.js";
 import { limitsFrom } from "../limit-flags.js";
 import { createLogger, logFatalErrors } from "../logging.js";
-import { type ParsedOptions, positiveInt, UsageError } from "../options.js";
+import { type ParsedOptions, positiveInt, taskTypeOption, UsageError } from "../options.js";
 import { Progress } from "../progress.js";
 import { checkEnvSecret } from "../secret.js";
 import { onShutdown } from "../shutdown.js";
@@ -24,6 +24,8 @@ export async function up(options: ParsedOptions): Promise<number> {
   logFatalErrors(logger);
   const log = loggingRegistrations(logger, registered);
   const store = String(options.redis);
+  // A blank or control-character type is refused before anything starts (an empty flag is unset).
+  if (options["a2a-text-type"]) taskTypeOption(options, "a2a-text-type");
   const nDist = positiveInt(options, "distributors");
   const nWorkers = Math.max(nDist, positiveInt(options, "workers"));
   const nTasks = Number(options.tasks); // a whole number >= 0 (specs.ts)

@@ -1,5 +1,6 @@
+import { z } from "zod";
 import { TriadError } from "../errors.js";
-import { notWellFormed } from "./well-formed.js";
+import { isWellFormed, notWellFormed, notWellFormedIssue } from "./well-formed.js";
 
 /**
  * The longest task type, in characters, wherever one is given: a submitted or spawned task, a
@@ -9,15 +10,40 @@ import { notWellFormed } from "./well-formed.js";
 export const MAX_TASK_TYPE_LENGTH = 200;
 
 export const TASK_TYPE_TOO_LONG = `must be at most ${MAX_TASK_TYPE_LENGTH} characters`;
+export const TASK_TYPE_BLANK = "must not be blank (empty or only white space)";
+export const TASK_TYPE_CONTROL = "must not contain control characters";
+
+/** Some character that is not white space (JS \s is exactly what String.trim removes). */
+const NOT_BLANK = /\S/u;
+const NO_CONTROL = /^[^\p{Cc}]*$/u;
 
 /**
- * Refuses, at submission, a task type longer than MAX_TASK_TYPE_LENGTH, or that the store would
- * keep as another string (a lone surrogate: see well-formed.ts) (ERR_INVALID_TASK).
+ * A task type as every entry takes it (REST, the library, the CLI, A2A, schedules, limits,
+ * spawned tasks): non-empty, not only white space, no control character (a NUL or a line break
+ * is a type no handler can have: recorded, it failed on a worker later, or forged log lines), at
+ * most MAX_TASK_TYPE_LENGTH, well-formed Unicode. Spaces inside a type ("my type") are fine.
  */
+export const taskTypeSchema = z
+  .string()
+  .min(1, "must be a non-empty string")
+  .max(MAX_TASK_TYPE_LENGTH, TASK_TYPE_TOO_LONG)
+  .regex(NOT_BLANK, TASK_TYPE_BLANK)
+  .regex(NO_CONTROL, TASK_TYPE_CONTROL)
+  .refine(isWellFormed, { error: notWellFormedIssue });
+
+/** Why `taskType` cannot be given as a task type (taskTypeSchema's rules, in its words), or null. */
+export function taskTypeProblem(taskType: string): string | null {
+  if (taskType.length > MAX_TASK_TYPE_LENGTH) return `${TASK_TYPE_TOO_LONG} (got ${taskType.length})`;
+  if (!NOT_BLANK.test(taskType)) return TASK_TYPE_BLANK;
+  if (!NO_CONTROL.test(taskType)) return TASK_TYPE_CONTROL;
+  return notWellFormed(taskType);
+}
+
+/** Refuses, at submission, a task type taskTypeProblem names a problem of (ERR_INVALID_TASK). */
 export function assertSubmittableTaskType(taskType: string): void {
-  if (taskType.length > MAX_TASK_TYPE_LENGTH) {
-    throw new TriadError("ERR_INVALID_TASK", `task_type ${TASK_TYPE_TOO_LONG} (got ${taskType.length})`);
-  }
-  const why = notWellFormed(taskType);
-  if (why !== null) throw new TriadError("ERR_INVALID_TASK", `task_type ${JSON.stringify(taskType)} ${why}`);
+  const why = taskTypeProblem(taskType);
+  if (why === null) return;
+  // A type too long is not repeated in the message.
+  const shown = taskType.length > MAX_TASK_TYPE_LENGTH ? "" : ` ${JSON.stringify(taskType)}`;
+  throw new TriadError("ERR_INVALID_TASK", `task_type${shown} ${why}`);
 }

@@ -5,7 +5,7 @@ import { type ScheduleKeys, scheduleKeysOf } from "../../agents/schedule-control
 import { MAX_DEPENDS_ON } from "../../agents/workflow/graph-validation.js";
 import { isPlainObject, type JsonObject, type JsonValue } from "../../core/json.js";
 import { MAX_TASK_ID_LENGTH } from "../../core/state/task-id.js";
-import { MAX_TASK_TYPE_LENGTH } from "../../core/state/task-type.js";
+import { taskTypeSchema } from "../../core/state/task-type.js";
 import { isWellFormed, notWellFormedIssue } from "../../core/state/well-formed.js";
 import { resolveSchedule } from "../schedule-fields.js";
 
@@ -33,11 +33,7 @@ const json: z.ZodType<JsonValue> = z.lazy(() =>
 const zonedTime = z.iso.datetime({ offset: true, message: "must be an ISO-8601 time with Z or an offset" });
 const taskRequest = z
   .object({
-    task_type: z
-      .string()
-      .min(1)
-      .max(MAX_TASK_TYPE_LENGTH)
-      .refine(isWellFormed, { error: notWellFormedIssue }),
+    task_type: taskTypeSchema,
     payload: z.record(z.string(), json).default({}),
     depends_on: z
       .array(z.string().min(1).max(MAX_TASK_ID_LENGTH).refine(isWellFormed, { error: notWellFormedIssue }))

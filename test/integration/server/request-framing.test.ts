@@ -480,7 +480,7 @@ describe("request framing on the coordinator's HTTP servers", () => {
   });
 
   describe("the task's fields", () => {
-    it("a task_type with a control character (NUL, a line break) is a 422 naming the field; nothing is recorded", async () => {
+    it("a task_type with a control character (NUL, a line break), or blank, is a 422 naming the field; nothing is recorded", async () => {
       for (const [name, port] of ports) {
         for (const type of ["echo\u0000", "echo\nforged log line", "\u001b[31mecho", "echo\u007f"]) {
           const body = JSON.stringify({ task_id: `ctl-${port}`, task_type: type, payload: {} });
@@ -491,6 +491,14 @@ describe("request framing on the coordinator's HTTP servers", () => {
           );
         }
         expect((await raw(port, "GET", `/tasks/ctl-${port}`)).status).toBe(404);
+        // Blank (only white space) is no type either: " " was recorded, and failed on a worker later.
+        for (const type of [" ", "\t ", "\u3000"]) {
+          const body = JSON.stringify({ task_id: `blank-${port}`, task_type: type, payload: {} });
+          const a = await raw(port, "POST", "/tasks", { "content-type": "application/json" }, body);
+          expect([name, type, a.status, errorCode(a)]).toEqual([name, type, 422, "ERR_INVALID_TASK"]);
+          expect((a.json as { error: { message: string } }).error.message).toContain("task_type: must not");
+        }
+        expect((await raw(port, "GET", `/tasks/blank-${port}`)).status).toBe(404);
         const spaced = JSON.stringify({ task_id: `spaced-${port}`, task_type: "my type é", payload: {} });
         expect(
           (await raw(port, "POST", "/tasks", { "content-type": "application/json" }, spaced)).status,
