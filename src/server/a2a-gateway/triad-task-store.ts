@@ -7,6 +7,7 @@ import { isStoreUnavailable } from "../../core/errors.js";
 import type { JsonValue } from "../../core/json.js";
 import { MAX_TASK_ID_LENGTH } from "../../core/state/task-id.js";
 import { clusterFinished, endedAt } from "../cluster-tasks.js";
+import { EnvelopeNotes, tenantDigest } from "./envelope-notes.js";
 import { contextDigest, RejectedTasks } from "./rejected-tasks.js";
 import { requestTenants } from "./request-tenants.js";
 import { stateOf, toA2ATask } from "./task-view.js";
@@ -28,7 +29,11 @@ export class TriadTaskStore implements TaskStore {
     private readonly apiToken?: string | undefined,
   ) {
     this.rejected = new RejectedTasks(coordinator);
+    this.notes = new EnvelopeNotes(coordinator);
   }
+
+  /** Each envelope's tenant and context, for ListTasks's filters (EnvelopeNotes). */
+  private readonly notes: EnvelopeNotes;
 
   /** The tasks refused before they became Triad tasks, for ListTasks. */
   private readonly rejected: RejectedTasks;
@@ -41,7 +46,10 @@ export class TriadTaskStore implements TaskStore {
     if (tenant) envelope[TENANT_FIELD] = tenant;
     const ttlSeconds = Math.max(1, Math.ceil(this.coordinator.ledger.retentionMs / 1000));
     try {
-      await this.coordinator.store.set(envelopeKey(task.id), envelope, ttlSeconds);
+      await Promise.all([
+        this.coordinator.store.set(envelopeKey(task.id), envelope, ttlSeconds),
+        this.notes.note(task.id, tenant ?? "", task.contextId),
+      ]);
       // A refused task is never a Triad task: ListTasks finds it through this index alone.
       if (task.status?.state === TaskState.TASK_STATE_REJECTED) {
         await this.rejected.note(task.id, task.contextId, task.status.timestamp ?? new Date().toISOString());
@@ -94,17 +102,33 @@ export class TriadTaskStore implements TaskStore {
       const after = Date.parse(params.statusTimestampAfter);
       rows = rows.filter((r) => Date.parse(r.at) > after);
     }
-    // Every row's envelope is read: it says the tenant (a task without one is no tenant's).
     const envelopes = new Map<string, Task | undefined>();
-    if (params.contextId) {
-      const digest = contextDigest(params.contextId);
-      // A refused task's digest must match before its envelope is read (then its id must).
-      rows = rows.filter((r) => r.task !== undefined || r.context === digest);
+    const digest = params.contextId ? contextDigest(params.contextId) : "";
+    // A refused task's digest must match before its envelope is read (then its id must).
+    if (params.contextId) rows = rows.filter((r) => r.task !== undefined || r.context === digest);
+    // Each row's tenant from its envelope's note, read for every row in one call; a row without
+    // a note (an envelope older than notes, or none: a REST task is no tenant's) from its envelope.
+    const notes = await this.notes.read(rows.map((r) => r.id));
+    const unnoted = rows.filter((r) => !notes.has(r.id));
+    const loaded = await Promise.all(unnoted.map((r) => this.stored(r.id)));
+    const tenantOf = new Map<string, string>();
+    for (const [i, r] of unnoted.entries()) {
+      envelopes.set(r.id, loaded[i]?.task);
+      tenantOf.set(r.id, tenantDigest(loaded[i]?.tenant ?? ""));
     }
-    const loaded = await Promise.all(rows.map((r) => this.stored(r.id)));
-    for (const [i, r] of rows.entries()) envelopes.set(r.id, loaded[i]?.task);
-    rows = rows.filter((_r, i) => (loaded[i]?.tenant ?? "") === tenant);
+    for (const [id, note] of notes) tenantOf.set(id, note.tenant);
+    const wanted = tenantDigest(tenant);
+    rows = rows.filter((r) => tenantOf.get(r.id) === wanted);
     if (params.contextId) {
+      // A noted context that differs leaves the row out unread; the others are read and compared.
+      rows = rows.filter((r) => {
+        const note = notes.get(r.id);
+        if (note === undefined) return true;
+        return note.context === ""
+          ? r.task !== undefined && r.id === params.contextId
+          : note.context === digest;
+      });
+      await this.readEnvelopes(rows, envelopes);
       rows = rows.filter((r) => {
         const envelope = envelopes.get(r.id);
         const contextId = r.task !== undefined ? envelope?.contextId || r.id : envelope?.contextId;
@@ -118,6 +142,8 @@ export class TriadTaskStore implements TaskStore {
       rows = rows.filter((r) => r.at < at || (r.at === at && r.id < id));
     }
     const page = rows.slice(0, pageSize);
+    // Only now the envelopes of the page (each carries its whole conversation).
+    await this.readEnvelopes(page, envelopes);
     const tasks = await Promise.all(
       page.map(async (row) => {
         const envelope = envelopes.get(row.id);
@@ -152,6 +178,13 @@ export class TriadTaskStore implements TaskStore {
     });
     for (const t of finished.tasks) byId.set(t.task_id, t);
     return [...byId.values()];
+  }
+
+  /** Reads into `envelopes` the envelopes of the rows not read yet (undefined: it has none). */
+  private async readEnvelopes(rows: Row[], envelopes: Map<string, Task | undefined>): Promise<void> {
+    const unread = rows.filter((r) => !envelopes.has(r.id));
+    const loaded = await Promise.all(unread.map((r) => this.stored(r.id)));
+    for (const [i, r] of unread.entries()) envelopes.set(r.id, loaded[i]?.task);
   }
 
   /** The task's A2A envelope and the tenant it was started for ("" for none); undefined when there is none. */

@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import type { JsonValue, Task, TaskHandler } from "../../../src/index.js";
 import { type RunningServer, startCoordinatorServer } from "../../../src/server/coordinator-server.js";
 import { TestCluster } from "../../helpers/cluster.js";
@@ -88,6 +88,48 @@ describe("A2A tenants: one tenant's tasks are not another's", () => {
     const other = await ids("other");
     expect(other).not.toContain(acmeTask);
     expect(other).not.toContain(plainTask);
+  });
+
+  it("ListTasks reads the envelopes of the page it answers only, not one per task it filters by tenant", async () => {
+    for (let i = 0; i < 4; i++) {
+      await sendFor("acme");
+      await sendFor(undefined);
+    }
+    const store = cluster.coordinator.store;
+    const envelopeReads = vi.spyOn(store, "get");
+    try {
+      const reads = () =>
+        envelopeReads.mock.calls.filter(([key]) => String(key).startsWith("a2a:task:")).length;
+      for (const tenant of ["acme", undefined]) {
+        envelopeReads.mockClear();
+        const answer = await rpc("ListTasks", { pageSize: 2, ...(tenant === undefined ? {} : { tenant }) });
+        expect(answer.result?.tasks, `tenant ${tenant}`).toHaveLength(2);
+        // Ten tasks listed, five of each; the two of the page are read, not all ten.
+        expect(reads(), `tenant ${tenant}`).toBeLessThanOrEqual(2);
+      }
+    } finally {
+      envelopeReads.mockRestore();
+    }
+  });
+
+  it("a task whose envelope has no note (written before notes, or by an earlier release) is still its tenant's alone", async () => {
+    const store = cluster.coordinator.store;
+    const id = `old-envelope-${randomUUID()}`;
+    expect(await cluster.coordinator.submitTask({ task_id: id, task_type: "count", payload: { n: 2 } })).toBe(
+      true,
+    );
+    // An envelope as an earlier release wrote it: acme's, with no note beside it.
+    const envelope = (await store.get(`a2a:task:${acmeTask}`)) as Record<string, unknown>;
+    expect(envelope.triad_tenant).toBe("acme");
+    await store.set(`a2a:task:${id}`, { ...envelope, id, contextId: id }, 600);
+    const ids = async (tenant?: string) =>
+      (
+        (await rpc("ListTasks", { pageSize: 100, ...(tenant === undefined ? {} : { tenant }) })).result
+          ?.tasks ?? []
+      ).map((t) => t.id);
+    expect(await ids("acme")).toContain(id);
+    expect(await ids()).not.toContain(id);
+    expect(await ids("other")).not.toContain(id);
   });
 
   it("CancelTask and SubscribeToTask of another tenant's task are TaskNotFound", async () => {
