@@ -7,8 +7,11 @@ const BUILTIN_TYPES = new Set(Object.keys(builtinHandlers()));
 /** Tasks this distributor asks the coordinator to move elsewhere (./hand-back-asks.ts). */
 export type HandBack = { asked(taskId: string): boolean; waits(task: TaskDict): boolean };
 
-/** A task the pump means to start, and the worker it goes to. */
-export type Planned = { task: TaskDict; worker: WorkerEntry };
+/**
+ * A task the pump means to start, the worker it goes to, and the place it had in the queue
+ * (DispatchQueue.take's: where putFirst puts it back if its dispatch fails).
+ */
+export type Planned = { task: TaskDict; worker: WorkerEntry; place: number | undefined };
 
 /**
  * The pump's dispatch plan: which worker each task goes to. Spreads the tasks over the workers
@@ -33,14 +36,14 @@ export class DispatchPlanner {
    * busy workers run it (it waits in its place for the next round). Once false for a type, false
    * for it until the next planner: room only shrinks as tasks are planned.
    */
-  add(task: TaskDict): boolean {
+  add(task: TaskDict, place?: number): boolean {
     if (this.handBack?.asked(task.task_id) === true) return false; // the coordinator may move it
     const worker = pickWorker(task, this.workers, this.free, this.turn, this.registry, this.handBack);
     if (worker === undefined) return false;
     this.turn++;
     this.free.set(worker.id, (this.free.get(worker.id) ?? 1) - 1);
     worker.inFlight.set(task.task_id, { fence: -1, dispatchedAt: performance.now(), confirmed: false });
-    this.plan.push({ task, worker });
+    this.plan.push({ task, worker, place });
     return true;
   }
 }

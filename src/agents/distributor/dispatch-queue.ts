@@ -5,6 +5,13 @@ import { hasExpired, runAtMs } from "../schedule-controls/task-schedule.js";
 /** `seq`: its place in its lane, rising from front to back (see putFirst). */
 type Queued = { task: TaskDict; notBefore: number; seq: number };
 
+/**
+ * A task taken out (see take's `fits`) and the place it had in its lane, which putFirst puts it
+ * back at. The place travels with the task in the dispatch plan: the queue keeps no record of a
+ * task once taken (a record per task taken cost every dispatch for the rare failed one).
+ */
+export type TakenTask = { task: TaskDict; place?: number };
+
 /** Which task types start only with a slot of the per-type limits (the distributor's LimitGate). */
 export type TypeLimits = { readonly active: boolean; isLimited(taskType: string): boolean };
 
@@ -37,10 +44,9 @@ export class DispatchQueue {
   private readonly lastFreed = new Map<string, number>();
   /** Tasks queued per type (waiting for their backoff or not): where a fitting take() may stop. */
   private readonly byType = new Map<string, number>();
-  /** Places handed out, from front to back, and the place each task taken out last had (see putFirst). */
+  /** Places handed out, from front to back; and before the front, to tasks put back without one (see putFirst). */
   private nextSeq = 0;
   private frontSeq = 0;
-  private readonly placeOf = new WeakMap<TaskDict, number>();
 
   get size(): number {
     return this.items.size;
@@ -70,15 +76,16 @@ export class DispatchQueue {
    * Queues tasks taken and not started (their dispatch failed) back in the places they were
    * taken from — behind the tasks that were ahead of them and stayed (a pass skips the tasks of
    * a type only busy workers run), ahead of the rest — so a store outage does not reorder the
-   * queue. A task that was not taken from here goes to the front of its lane.
+   * queue. Each goes back to the `place` take() gave it with it (see TakenTask); one without a
+   * place (not taken from here) goes to the front of its lane.
    */
-  putFirst(tasks: TaskDict[]): void {
-    for (let i = tasks.length - 1; i >= 0; i--) {
-      const task = tasks[i]!;
-      this.push(task, 0, this.placeOf.get(task) ?? --this.frontSeq);
+  putFirst(taken: ReadonlyArray<TakenTask>): void {
+    for (let i = taken.length - 1; i >= 0; i--) {
+      const { task, place } = taken[i]!;
+      this.push(task, 0, place ?? --this.frontSeq);
     }
     this.items.reorder(
-      tasks.map((t) => t.task_id),
+      taken.map((t) => t.task.task_id),
       (item) => item.seq,
     );
   }
@@ -110,7 +117,6 @@ export class DispatchQueue {
     if (this.offered.size > 0) this.unoffer(taskId);
     const item = this.items.take(taskId);
     if (item === undefined) return false;
-    this.placeOf.set(item.task, item.seq);
     const type = item.task.task_type;
     const left = this.byType.get(type)! - 1;
     if (left > 0) this.byType.set(type, left);
@@ -123,13 +129,14 @@ export class DispatchQueue {
    * Takes up to `max` tasks whose time has come: the highest lane first, in order within each.
    * Tasks of limited types among them stay queued, on offer, until `delete` or `putBack`.
    *
-   * With `fits` (the pump's DispatchPlanner), only tasks it takes are taken: one it refuses (only
+   * With `fits` (the pump's DispatchPlanner), only tasks it takes are taken, each told with its
+   * place (for putFirst, should its dispatch fail: see TakenTask): one it refuses (only
    * busy workers run its type) keeps its place, and so do the rest of its type, passed over
    * without asking again — when a worker of that type frees a slot, the first of the type in
    * queue order starts first. The walk ends once every task left is of a type refused (counted
    * per type), so a deep backlog of a busy type is not walked through for every slot freed.
    */
-  take(max: number, now = Date.now(), fits?: (task: TaskDict) => boolean): TaskDict[] {
+  take(max: number, now = Date.now(), fits?: (task: TaskDict, place: number) => boolean): TaskDict[] {
     const out: TaskDict[] = [];
     if (max <= 0) return out;
     const limits = this.limits?.active === true ? this.limits : undefined;
@@ -150,7 +157,7 @@ export class DispatchQueue {
         const limited = limits?.isLimited(type) === true;
         if (limited && !offeredNow.has(type) && !this.mayOffer(type, now)) {
           scan.refuse(type); // its type waits: none of it is offered in this call
-        } else if (fits !== undefined && !fits(item.task)) {
+        } else if (fits !== undefined && !fits(item.task, item.seq)) {
           scan.refuse(type);
         } else {
           if (limited) {

@@ -360,7 +360,7 @@ export class DistributorCore {
     // Spread over the workers that run each task's type, one slot at a time (./dispatch-plan.ts);
     // a task whose type only busy workers run keeps its place in the queue.
     const planner = new DispatchPlanner(workers, this.registry, this.handBacks);
-    this.queue.take(room, Date.now(), (task) => planner.add(task));
+    this.queue.take(room, Date.now(), (task, place) => planner.add(task, place));
     await this.limits.dispatch(planner.plan);
     this.armWakeUp();
   }
@@ -377,7 +377,7 @@ export class DistributorCore {
     } catch {
       // Redis unreachable: put everything back where it was taken from, and try again shortly.
       for (const p of plan) p.worker.inFlight.delete(p.task.task_id);
-      this.queue.putFirst(plan.map((p) => p.task));
+      this.queue.putFirst(plan);
       setTimeout(() => this.schedulePump(), 200).unref();
       return;
     }
@@ -473,7 +473,8 @@ export class DistributorCore {
         for (const w of this.registry.all()) w.inFlight.delete(task.task_id);
         this.held.take(current);
         worker.inFlight.set(task.task_id, { fence: -1, dispatchedAt: performance.now(), confirmed: false });
-        await this.dispatchPlan([{ task: current, worker }]);
+        // No place in the queue: a failed dispatch puts it at the front of its lane.
+        await this.dispatchPlan([{ task: current, worker, place: undefined }]);
         return (worker.inFlight.get(task.task_id)?.fence ?? -1) > 0;
       })
       .catch((e: unknown) => {

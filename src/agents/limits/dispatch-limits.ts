@@ -1,7 +1,7 @@
 import type { LimitGate, ReservedSlots } from "./limit-gate.js";
 
-/** A planned attempt, as far as the limits look at it: its task's id and type. */
-type Planned = { task: { task_id: string; task_type: string } };
+/** A planned attempt, as far as the limits look at it: its task's id and type, and its place in the queue. */
+type Planned = { task: { task_id: string; task_type: string }; place?: number | undefined };
 
 /** What the limits need of the distributor: to start attempts, and to undo the plan of one refused now. */
 export type LimitedDispatcher<P extends Planned> = {
@@ -18,8 +18,8 @@ export type LimitedDispatcher<P extends Planned> = {
  * first of it in queue order.
  */
 export type LimitedQueue<T extends Planned["task"] = Planned["task"]> = {
-  /** Puts tasks taken out back at the front, in their places (a type limited since they were taken). */
-  putFirst(tasks: T[]): void;
+  /** Puts tasks taken out back at the front, in the places they were taken with (a type limited since). */
+  putFirst(taken: ReadonlyArray<{ task: T; place?: number | undefined }>): void;
   /** Offers the tasks of the types `limits` limits in place, instead of taking them. */
   limitBy(limits: { readonly active: boolean; isLimited(taskType: string): boolean }): void;
   /** Whether any task is on offer (a limit may have been removed since it was offered). */
@@ -87,7 +87,7 @@ export class DispatchLimits<P extends Planned> {
       else (gate.isLimited(p.task.task_type) ? late : taken).push(p);
     }
     if (late.length > 0) {
-      this.queue.putFirst(late.map((p) => p.task));
+      this.queue.putFirst(late);
       for (const p of late) this.dispatcher.refused(p);
     }
     const unlimited = this.dispatcher.dispatch(taken);

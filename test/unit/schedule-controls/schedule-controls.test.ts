@@ -1,6 +1,6 @@
 import type { Message } from "@a2a-js/sdk";
-import { describe, expect, it } from "vitest";
-import { DispatchQueue } from "../../../src/agents/distributor/dispatch-queue.js";
+import { describe, expect, it, vi } from "vitest";
+import { DispatchQueue, type TakenTask } from "../../../src/agents/distributor/dispatch-queue.js";
 import { PriorityLanes } from "../../../src/agents/schedule-controls/priority-lanes.js";
 import { queueByPriority, scheduleArg } from "../../../src/agents/schedule-controls/task-schedule.js";
 import { readTaskInput } from "../../../src/server/a2a-gateway/task-input.js";
@@ -8,6 +8,14 @@ import { resolveSchedule } from "../../../src/server/schedule-fields.js";
 import { pendingTask } from "../../helpers/task-dict.js";
 
 const dict = pendingTask;
+
+/** take() as the pump calls it: each task taken comes with its place, as the dispatch plan carries it. */
+function takePlaced(q: DispatchQueue, max: number, fits: (t: TakenTask["task"]) => boolean = () => true) {
+  const taken: TakenTask[] = [];
+  q.take(max, Date.now(), (task, place) => fits(task) && taken.push({ task, place }) > 0);
+  return taken;
+}
+const idsOf = (taken: TakenTask[]) => taken.map((t) => t.task.task_id);
 
 describe("DispatchQueue priorities", () => {
   it("takes the highest lane first, first in first out within one; a backoff does not hold up the lane", () => {
@@ -38,10 +46,10 @@ describe("DispatchQueue priorities", () => {
       ["f", 5],
     ] as const)
       q.push(dict(id, { priority }));
-    const taken = q.take(3); // b, d, f
-    expect(taken.map((t) => t.task_id)).toEqual(["b", "d", "f"]);
+    const taken = takePlaced(q, 3); // b, d, f
+    expect(idsOf(taken)).toEqual(["b", "d", "f"]);
     q.push(dict("g", { priority: 5 }));
-    const more = q.take(2); // g, then a
+    const more = takePlaced(q, 2); // g, then a
     q.putFirst(taken);
     q.putFirst(more);
     // g was queued after b, d and f: it goes back behind them, whichever came back first.
@@ -54,10 +62,40 @@ describe("DispatchQueue priorities", () => {
     for (const id of ["busy-1", "a", "busy-2", "b", "c"])
       q.push(dict(id, { task_type: id.startsWith("busy") ? "slow" : "echo" }));
     // A pass whose planner finds no room for "slow": it takes a and b, leaving the busy ones in place.
-    const taken = q.take(2, Date.now(), (t) => t.task_type !== "slow");
-    expect(taken.map((t) => t.task_id)).toEqual(["a", "b"]);
+    const taken = takePlaced(q, 2, (t) => t.task_type !== "slow");
+    expect(idsOf(taken)).toEqual(["a", "b"]);
     q.putFirst(taken); // its dispatch failed
     expect(q.take(10).map((t) => t.task_id)).toEqual(["busy-1", "a", "busy-2", "b", "c"]);
+  });
+
+  it("keeps no record of a task it hands out: its place travels with it, in the plan", () => {
+    const q = new DispatchQueue();
+    for (let i = 0; i < 100; i++) q.push(dict(`t${i}`));
+    q.push(dict("first", { priority: 1 }));
+    const weakMapSet = vi.spyOn(WeakMap.prototype, "set");
+    const mapSet = vi.spyOn(Map.prototype, "set");
+    weakMapSet.mockClear(); // spying writes a WeakMap of vitest's own
+    mapSet.mockClear();
+    let taken: TakenTask[];
+    try {
+      taken = takePlaced(q, 60);
+      // What the queue writes a task taken is its type's count (Map.set), nothing that records the task.
+      expect(weakMapSet.mock.calls.length, "WeakMap writes").toBe(0);
+      expect(mapSet.mock.calls.length, "Map writes").toBeLessThanOrEqual(taken.length);
+    } finally {
+      weakMapSet.mockRestore();
+      mapSet.mockRestore();
+    }
+    expect(taken[0]!.task.task_id).toBe("first");
+    // Its dispatch failed: the plan hands the tasks back with their places, a copy of a task
+    // (a dict read again) as well as the object taken.
+    q.push(dict("late", { priority: 1 }));
+    q.putFirst(taken.map(({ task, place }, k) => ({ task: k % 2 === 0 ? task : { ...task }, place })));
+    expect(q.take(200).map((t) => t.task_id)).toEqual([
+      "first",
+      "late",
+      ...Array.from({ length: 100 }, (_, i) => `t${i}`),
+    ]);
   });
 
   it("holds a task placed before its run_at until then", () => {
