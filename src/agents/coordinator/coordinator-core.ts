@@ -1,14 +1,13 @@
 import type { JsonValue } from "../../core/json.js";
 import { isTerminalStatus } from "../../core/state/status.js";
-import type { RedisClient } from "../../core/store/index.js";
 import { type InputAnswer, InputKeeper } from "../input/input-keeper.js";
-import type { NewTask, TaskLedger, TaskRecord } from "../ledger/task-ledger.js";
+import type { NewTask, TaskRecord } from "../ledger/task-ledger.js";
 import { BoundedMap } from "../observe/bounded-map.js";
-import type { AgentPayload, DistributorHeartbeat, TaskDict } from "../protocol.js";
+import type { DistributorHeartbeat, TaskDict } from "../protocol.js";
 import { ScheduleControls } from "../schedule-controls/schedule-controls.js";
 import { delayUntil, inSubmissionOrder, scheduleKeysOf } from "../schedule-controls/task-schedule.js";
 import { monitorStallWatch, type StallWatch } from "../stall-watch.js";
-import { type RetryPolicies, retryPolicyFor, type Timing } from "../timing.js";
+import { retryPolicyFor } from "../timing.js";
 import { type CancelOutcome, spawnsUnrecorded, WorkflowKeeper } from "../workflow/workflow-keeper.js";
 import { type ClusterSeam, SOLE } from "./cluster-seam.js";
 import type { CoordinatorCoreOptions, CoordinatorStats } from "./coordinator-options.js";
