@@ -4,7 +4,7 @@ import { dropMemoryServer, type MemoryKeyspace, RedisClient, type StoreScript } 
 import { testRedis, uniquePrefix } from "../redis-server.js";
 
 /**
- * Two stores driven in lock step for the engine-twin fuzz (test/fuzz/engine-twins.test.ts): the
+ * Two stores driven in lock step for the engine-twin fuzz (test/fuzz/engine-twins*.test.ts): the
  * embedded memory:// engine, whose scripts are the TypeScript twins, and a redis-server of the
  * test's own, which runs the Lua. Each run gets a fresh key prefix, the same on both, so that a
  * raw dump of either keyspace can be compared key by key.
