@@ -4,7 +4,6 @@ import {
   CancelTaskRequest,
   GetTaskRequest,
   ListTasksRequest,
-  type Message,
   SendMessageRequest,
   type StreamResponse,
   SubscribeToTaskRequest,
@@ -13,6 +12,15 @@ import {
 } from "@a2a-js/sdk";
 import { type Client, ClientFactory } from "@a2a-js/sdk/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  asTask,
+  dataOf,
+  describeEvent,
+  eventually,
+  stateName,
+  statusText,
+  taskMessage,
+} from "../helpers/a2a-sdk.js";
 import { freePort } from "../helpers/free-port.js";
 import { START_UP_MS, TriadProcess } from "../helpers/processes.js";
 import { testRedis } from "../helpers/redis-server.js";
@@ -26,63 +34,6 @@ const BUILTIN = ["compute", "data_processing", "echo", "generic", "sleep"];
 const REGISTERED = ["review", "slow_square", "word_count"]; // examples/handlers.mjs
 
 type TaskJson = { task_id: string; task_type: string; status: string; result: unknown; error: string | null };
-
-/** A SendMessage whose one data part is `data`; `configuration` in the protocol's JSON form. */
-function taskMessage(
-  data: unknown,
-  extra: { configuration?: object; contextId?: string; taskId?: string } = {},
-) {
-  const { configuration, ...ids } = extra;
-  return SendMessageRequest.fromJSON({
-    message: {
-      messageId: randomUUID(),
-      role: "ROLE_USER",
-      parts: [{ data, mediaType: "application/json" }],
-      ...ids,
-    },
-    ...(configuration ? { configuration } : {}),
-  });
-}
-
-function asTask(reply: Message | Task): Task {
-  expect(reply).toHaveProperty("status");
-  return reply as Task;
-}
-
-const dataOf = (artifact: Artifact | undefined) => {
-  const content = artifact?.parts[0]?.content;
-  return content?.$case === "data" ? content.value : undefined;
-};
-
-const statusText = (task: Task) =>
-  (task.status?.message?.parts ?? [])
-    .map((p) => (p.content?.$case === "text" ? p.content.value : ""))
-    .join("");
-
-const stateName = (state: TaskState | undefined) => (state === undefined ? "none" : TaskState[state]);
-
-/** What a stream said, in order: "task:STATE", "status:STATE" or "artifact". */
-function describeEvent(event: StreamResponse): string {
-  const p = event.payload;
-  if (p?.$case === "task") return `task:${stateName(p.value.status?.state)}`;
-  if (p?.$case === "statusUpdate") return `status:${stateName(p.value.status?.state)}`;
-  if (p?.$case === "artifactUpdate") return "artifact";
-  return p?.$case ?? "empty";
-}
-
-async function eventually<T>(
-  probe: () => Promise<T | undefined>,
-  what: string,
-  timeoutMs = 15_000,
-): Promise<T> {
-  const deadline = performance.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe("A2A gateway on a coordinator run with bin/triad (no API token)", () => {
   const env = { TRIAD_SECRET: "a2a-e2e-secret-0123456789", TRIAD_API_TOKEN: "", TRIAD_LOG_LEVEL: "warn" };
