@@ -251,7 +251,8 @@ export class DistributorDirectory {
    * Where the next task goes: among the healthy distributors with a live worker that has said
    * it runs `taskType` when there are any (a heterogeneous cluster: a task placed on a
    * distributor none of whose workers runs its type fails there as unknown), else among all of
-   * them, as when the types are not known yet. Among those, the distributor being packed while
+   * them, as when the types are not known yet; none (undefined) while the type's only known
+   * runners are dead but remembered (awaitsRunner: the task waits for one). Among those, the distributor being packed while
    * it has free slots (see PACK_FILL), else the fullest one with free slots that this
    * coordinator hears itself; with none, the healthy distributor with the lowest load per unit
    * of capacity (preferring those with workers; with none anywhere, any healthy one will hold
@@ -267,10 +268,26 @@ export class DistributorDirectory {
       if (packingFits(this.packing, able)) return this.packing;
       const chosen = packedOf(able) ?? leastFilled(able);
       if (chosen !== undefined) return chosen;
+      // Its only runners are dead but remembered: it waits for one, not sent to fail as unknown.
+      return undefined;
     }
     if (packingFits(this.packing)) return this.packing;
     this.packing = packedOf(this.entries.values());
     return this.packing ?? leastFilled(this.entries.values());
+  }
+
+  /**
+   * Whether a task of `taskType` waits for a runner (placed nowhere, see leastLoaded): some
+   * distributor is remembered to run it (dead or unhealthy now, not forgotten: within the
+   * dead-agent retention, it may come back), none healthy does, and no healthy distributor has a
+   * worker whose types are not known yet. A type no distributor is known to run never waits: it
+   * is placed as any task, and fails as unknown there (the contract).
+   */
+  awaitsRunner(taskType: string): boolean {
+    const able = this.runners.of(taskType);
+    if (able === undefined) return false;
+    for (const d of able) if (isHealthy(d)) return false;
+    return !this.runners.anyUnsure(isHealthy);
   }
 
   /**

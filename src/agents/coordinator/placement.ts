@@ -123,10 +123,18 @@ export class Placement {
     for (const [, u] of this.unplaced) u.deadline += ms;
   }
 
-  /** Takes out and returns the unplaced tasks whose deadline has passed by `now`. */
+  /**
+   * Takes out and returns the unplaced tasks whose deadline has passed by `now`. One whose type
+   * waits for a runner (all of them dead but remembered, see DistributorDirectory.awaitsRunner)
+   * does not expire: its deadline starts again, for once a runner is back or forgotten.
+   */
   expired(now: number): string[] {
     const out: string[] = [];
-    for (const [id, u] of this.unplaced) if (u.deadline <= now) out.push(id);
+    for (const [id, u] of this.unplaced) {
+      if (u.deadline > now) continue;
+      if (this.o.directory.awaitsRunner(u.task.task_type)) u.deadline = now + this.o.placementTimeoutMs;
+      else out.push(id);
+    }
     for (const id of out) this.unplaced.delete(id);
     return out;
   }
@@ -164,7 +172,11 @@ export class Placement {
         continue;
       }
       const to = this.o.directory.leastLoaded(task.task_type);
-      if (to === undefined) break;
+      if (to === undefined) {
+        // Its type's runners are all dead but remembered: it waits for one, the others go on.
+        if (this.o.directory.awaitsRunner(task.task_type)) continue;
+        break;
+      }
       to.placedSinceHeartbeat++;
       this.unplaced.delete(id);
       batch.push({ task, to, owner });

@@ -239,6 +239,32 @@ describe("DistributorDirectory.leastLoaded by task type", () => {
   });
 });
 
+describe("DistributorDirectory: a type whose only runners are dead but remembered", () => {
+  it("places its tasks nowhere (they wait) until a runner is back or forgotten; a type never known to run is placed as any", () => {
+    const dir = new DistributorDirectory();
+    dir.heartbeat("d1", hb(0, 10, { workers: [worker("w1", ["a"])] }));
+    dir.heartbeat("d2", hb(0, 10, { workers: [worker("w2", ["b"])] }));
+    expect(dir.expire(-1).map((d) => d.id)).toEqual(["d1", "d2"]);
+    dir.heartbeat("d1", hb(0, 10, { workers: [worker("w1", ["a"])] })); // d1 back, d2 still dead
+    expect(dir.awaitsRunner("b")).toBe(true);
+    expect(dir.leastLoaded("b")).toBeUndefined();
+    expect(dir.awaitsRunner("nope")).toBe(false);
+    expect(dir.leastLoaded("nope")!.id).toBe("d1");
+    expect(dir.leastLoaded("a")!.id).toBe("d1");
+    // d2 speaks again: its tasks go there.
+    dir.heartbeat("d2", hb(0, 10, { workers: [worker("w2", ["b"])] }));
+    expect(dir.awaitsRunner("b")).toBe(false);
+    expect(dir.leastLoaded("b")!.id).toBe("d2");
+    // Dead again, then forgotten (past the retention): the type is not known, placed as any.
+    expect(dir.expire(-1).map((d) => d.id)).toEqual(["d1", "d2"]);
+    dir.heartbeat("d1", hb(0, 10, { workers: [worker("w1", ["a"])] }));
+    expect(dir.leastLoaded("b")).toBeUndefined();
+    dir.forget("d2");
+    expect(dir.awaitsRunner("b")).toBe(false);
+    expect(dir.leastLoaded("b")!.id).toBe("d1");
+  });
+});
+
 describe("DistributorDirectory.leastLoaded while a worker's types are not known yet", () => {
   it("places as any task while a healthy distributor has a live worker that has not said what it runs (it may run the type)", () => {
     const dir = new DistributorDirectory();

@@ -1,0 +1,62 @@
+import { describe, expect, it } from "vitest";
+import { FAST } from "../../helpers/cluster.js";
+import { clusterPerTest, testEngines } from "../../helpers/engines.js";
+import { until } from "../../helpers/wait.js";
+
+/**
+ * A task of a type whose only known runner is a dead distributor (remembered: within the
+ * dead-agent retention) waits unplaced, pending, for it to come back, instead of being placed on
+ * a distributor that does not run it, where it failed as an unknown type.
+ */
+
+describe.each(testEngines("wait-for-type-runner", { cluster: true }))(
+  "waiting for a dead type runner on $name",
+  (engine) => {
+    const start = clusterPerTest(engine);
+
+    it("tasks of a type whose only distributor crashed wait pending and run on it once it is back", async () => {
+      const cluster = start({ timing: { ...FAST, heartbeatTimeoutMs: 3000 }, concurrency: 2 });
+      await cluster.startCoordinator();
+      await cluster.startDistributor("d1");
+      const d2 = await cluster.startDistributor("d2");
+      await cluster.startWorker("w1", "d1", { a: () => ({ ran: "a" }) });
+      const w2 = await cluster.startWorker("w2", "d2", { b: () => ({ ran: "b" }) });
+      await cluster.ready(20_000);
+      const coordinator = cluster.coordinator;
+      const directory = coordinator.core.directory;
+      const runs = (d: string, type: string) =>
+        directory
+          .get(cluster.id(d))
+          ?.workers.some((w) => w.status !== "dead" && w.task_types.includes(type)) === true;
+      await until("the coordinator knows d1 runs a, d2 b", () => runs("d1", "a") && runs("d2", "b"), 20_000);
+
+      await cluster.crash(w2);
+      await cluster.crash(d2);
+      await until("d2 is declared dead", () => directory.get(cluster.id("d2"))?.status === "dead", 30_000);
+
+      const ids = [1, 2, 3].map((n) => cluster.id(`b-${n}`));
+      for (const id of ids)
+        expect(await coordinator.submitTask({ task_id: id, task_type: "b", payload: {} })).toBe(true);
+      // A task of `a` submitted after them completes: placement passes ran past the waiting ones.
+      const a = cluster.id("a-1");
+      expect(await coordinator.submitTask({ task_id: a, task_type: "a", payload: {} })).toBe(true);
+      expect((await coordinator.waitForTask(a, 30_000))?.status).toBe("completed");
+      for (const id of ids) {
+        const record = await coordinator.ledger.get(id);
+        // Pending on no distributor (before: placed on d1, which runs only `a`).
+        expect([record?.task.status, record?.distributor]).toEqual(["pending", null]);
+      }
+
+      await cluster.startDistributor("d2");
+      await cluster.startWorker("w2b", "d2", { b: () => ({ ran: "b again" }) });
+      for (const id of ids) {
+        const done = await coordinator.waitForTask(id, 60_000);
+        expect([done?.status, done?.error]).toEqual(["completed", null]);
+        expect(done?.result).toEqual({ ran: "b again" });
+      }
+      const counts = await cluster.settled(ids, 20_000);
+      for (const id of ids) expect(counts.get(id)).toBe(1);
+      for (const id of ids) expect(cluster.commits.find((c) => c.taskId === id)?.by).toBe(cluster.id("d2"));
+    }, 120_000);
+  },
+);

@@ -1,0 +1,37 @@
+import { describe, expect, it } from "vitest";
+import type { DistributorDirectory } from "../../../src/agents/coordinator/distributor-directory.js";
+import { Placement } from "../../../src/agents/coordinator/placement.js";
+import type { TaskDict } from "../../../src/agents/protocol.js";
+import { DEFAULT_TIMING } from "../../../src/agents/timing.js";
+
+/** An unplaced task ends at its placement deadline, unless its type waits for a runner that is remembered. */
+
+describe("Placement.expired", () => {
+  it("keeps a task whose type waits for a dead but remembered runner (its deadline starts again), and gives up the others", () => {
+    const waiting = new Set(["b"]);
+    const directory = {
+      awaitsRunner: (type: string) => waiting.has(type),
+    } as unknown as DistributorDirectory;
+    const placement = new Placement({
+      directory,
+      timing: DEFAULT_TIMING,
+      placementTimeoutMs: 1000,
+      send: async () => {},
+      holdsBack: () => false,
+      lone: () => true,
+      sent: () => {},
+      unsendable: () => {},
+    } as unknown as ConstructorParameters<typeof Placement>[0]);
+    const task = (id: string, type: string) => ({ task_id: id, task_type: type, payload: {} }) as TaskDict;
+    placement.hold(task("t-a", "a"));
+    placement.hold(task("t-b", "b"));
+    const later = performance.now() + 5000;
+    expect(placement.expired(later)).toEqual(["t-a"]);
+    expect(placement.has("t-b")).toBe(true);
+    expect(placement.expired(later + 500)).toEqual([]); // its deadline started again at `later`
+    // Its runner forgotten (or back, and then it is placed): it ends at its deadline as any task.
+    waiting.clear();
+    expect(placement.expired(later + 1000)).toEqual(["t-b"]);
+    placement.close();
+  });
+});
