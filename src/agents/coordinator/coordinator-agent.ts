@@ -475,7 +475,9 @@ export class CoordinatorAgent extends TriadAgent {
         const { sender, metadata } = s.message;
         void this.core
           .handBack(sender, p.tasks)
-          .then((moved) => this.a2a.sendResponse(sender, metadata.request_id, { moved }, true))
+          .then(({ moved, waiting }) =>
+            this.a2a.sendResponse(sender, metadata.request_id, { moved, waiting }, true),
+          )
           .catch((err: unknown) => this.log.debug({ err: (err as Error).message }, "hand-back not answered"));
         return {};
       },

@@ -16,7 +16,7 @@ import { DistributorRoster } from "./distributor-roster.js";
 import { Placement } from "./placement.js";
 import { takeOff } from "./reassignments.js";
 import { TaskWaiters } from "./task-waiters.js";
-import { TypeHandBack } from "./type-hand-back.js";
+import { type HandBackAnswer, TypeHandBack } from "./type-hand-back.js";
 
 export type { CoordinatorCoreOptions, CoordinatorStats } from "./coordinator-options.js";
 
@@ -332,8 +332,8 @@ export class CoordinatorCore {
   }
 
   /** Moves `from`'s tasks that another distributor runs (type-hand-back.ts); resolves with their ids. */
-  handBack(from: string, tasks: TaskDict[]): Promise<string[]> {
-    return this.handBacks.ask(from, tasks);
+  handBack(from: string, tasks: TaskDict[]): Promise<HandBackAnswer> {
+    return this.handBacks.answer(from, tasks);
   }
 
   /**

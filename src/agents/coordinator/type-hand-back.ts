@@ -14,7 +14,14 @@ export type TypeHandBackOptions = {
   moved: (task: TaskDict, distributorId: string) => void;
 };
 
-type Asked = { from: string; tasks: TaskDict[]; until: number; answer: (moved: string[]) => void };
+/**
+ * The answer to a hand-back: the ids moved, and those kept that wait for a runner of their type
+ * (all of them dead but remembered, DistributorDirectory.awaitsRunner): the holder does not run
+ * them, and asks again.
+ */
+export type HandBackAnswer = { moved: string[]; waiting: string[] };
+
+type Asked = { from: string; tasks: TaskDict[]; until: number; answer: (a: HandBackAnswer) => void };
 
 /**
  * The coordinator's side of a hand-back: a distributor holds tasks of a type none of its live
@@ -34,7 +41,12 @@ export class TypeHandBack {
   constructor(private readonly o: TypeHandBackOptions) {}
 
   /** Resolves with the ids of `from`'s `tasks` moved to another distributor. */
-  ask(from: string, tasks: TaskDict[]): Promise<string[]> {
+  async ask(from: string, tasks: TaskDict[]): Promise<string[]> {
+    return (await this.answer(from, tasks)).moved;
+  }
+
+  /** The ids of `from`'s `tasks` moved to another distributor, and of those that wait for a runner. */
+  answer(from: string, tasks: TaskDict[]): Promise<HandBackAnswer> {
     const until = performance.now() + this.o.timing.heartbeatTimeoutMs + this.o.timing.heartbeatIntervalMs;
     return new Promise((answer) => {
       void this.settle({ from, tasks, until, answer });
@@ -53,7 +65,7 @@ export class TypeHandBack {
   close(): void {
     const all = this.waiting;
     this.waiting = [];
-    for (const asked of all) asked.answer([]);
+    for (const asked of all) asked.answer({ moved: [], waiting: [] });
   }
 
   private async settle(asked: Asked): Promise<void> {
@@ -95,10 +107,12 @@ export class TypeHandBack {
       this.waiting.push({
         ...asked,
         tasks: left,
-        answer: (more) => asked.answer([...moved, ...more]),
+        answer: (more) => asked.answer({ moved: [...moved, ...more.moved], waiting: more.waiting }),
       });
       return;
     }
-    asked.answer(moved);
+    // Kept: those whose type's runners are all dead but remembered wait for one (asked again).
+    const waiting = left.filter((t) => this.o.directory.awaitsRunner(t.task_type)).map((t) => t.task_id);
+    asked.answer({ moved, waiting });
   }
 }

@@ -34,7 +34,7 @@ import {
 import { DispatchPlanner, type Planned } from "./dispatch-plan.js";
 import { DispatchQueue } from "./dispatch-queue.js";
 import type { DistributorEvents, DistributorStats } from "./distributor-events.js";
-import { HandBackAsks } from "./hand-back-asks.js";
+import { type AskHandBack, HandBackAsks } from "./hand-back-asks.js";
 import { HeldTasks } from "./held-tasks.js";
 import { LeaseKeeper } from "./lease-keeper.js";
 import { PumpPasses } from "./pump-passes.js";
@@ -56,7 +56,7 @@ export type DistributorCoreOptions = {
   reconcileIntervalMs: number;
   send: (recipient: string, payload: AgentPayload) => Promise<void>;
   /** Asks a coordinator to move tasks none of the live workers here runs (./hand-back-asks.ts): the ids moved. */
-  handBack?: (coordinator: string, tasks: TaskDict[]) => Promise<string[] | null>;
+  handBack?: AskHandBack;
   /** The stored checkpoint of a task's graph, sent along when an attempt is retried elsewhere. */
   checkpointFor?: (taskId: string, fence: number) => Promise<JsonValue | null>;
   /** The outcomes of a task's dependencies, sent along with each attempt (src/agents/workflow/). */

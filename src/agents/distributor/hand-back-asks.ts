@@ -7,9 +7,14 @@ import type { WorkerRegistry } from "./worker-registry.js";
 
 /**
  * Asks `coordinator` to move `tasks` to a distributor that runs their type (a hand_back
- * REQUEST): the ids it moved, recorded elsewhere already; null when no answer came.
+ * REQUEST): the ids it moved, recorded elsewhere already, and those that wait for a runner of
+ * their type (its runners dead but remembered: not run here, asked about again); null when no
+ * answer came.
  */
-export type AskHandBack = (coordinator: string, tasks: TaskDict[]) => Promise<string[] | null>;
+export type AskHandBack = (
+  coordinator: string,
+  tasks: TaskDict[],
+) => Promise<{ moved: string[]; waiting: string[] } | null>;
 
 /** What of the distributor's a hand-back reads and changes. */
 export type HandBackSeam = {
@@ -92,12 +97,16 @@ export class HandBackAsks {
   }
 
   private async askOne(coordinator: string, tasks: TaskDict[]): Promise<void> {
-    const moved = new Set(await this.ask(coordinator, tasks).catch(() => null));
+    const answer = await this.ask(coordinator, tasks).catch(() => null);
+    const moved = new Set(answer?.moved);
+    const waiting = new Set(answer?.waiting);
     const gone: string[] = [];
     for (const t of tasks) {
       if (!this.asking.delete(t.task_id)) continue; // no longer held here meanwhile
       if (moved.has(t.task_id)) gone.push(t.task_id);
-      else this.kept.add(t.task_id);
+      // Its type's runners are dead but remembered: not run here, asked about again when the
+      // pump reaches it (the coordinator holds each answer up to a heartbeat timeout).
+      else if (!waiting.has(t.task_id)) this.kept.add(t.task_id);
     }
     // Recorded on another distributor now: no longer held here (still queued: it waited for this).
     for (const id of gone) {
@@ -119,14 +128,20 @@ export async function askHandBack(
   timing: Timing,
   coordinator: string,
   tasks: TaskDict[],
-): Promise<string[] | null> {
+): Promise<{ moved: string[]; waiting: string[] } | null> {
   const timeoutMs = 2 * (timing.heartbeatTimeoutMs + timing.heartbeatIntervalMs);
   const reply = await a2a.sendRequest(
     coordinator,
     { event_type: "hand_back", event_data: { tasks } },
     timeoutMs,
   );
-  const body = reply?.payload as { success?: unknown; data?: { moved?: unknown } | null } | undefined;
+  const body = reply?.payload as
+    | { success?: unknown; data?: { moved?: unknown; waiting?: unknown } | null }
+    | undefined;
   const moved = body?.success === true ? body.data?.moved : undefined;
-  return Array.isArray(moved) ? moved.filter((id): id is string => typeof id === "string") : null;
+  if (!Array.isArray(moved)) return null;
+  const ids = (list: unknown[]) => list.filter((id): id is string => typeof id === "string");
+  // A coordinator of an earlier release says nothing of waiting: none waits (kept, as before).
+  const waiting = body?.data?.waiting;
+  return { moved: ids(moved), waiting: Array.isArray(waiting) ? ids(waiting) : [] };
 }

@@ -58,5 +58,62 @@ describe.each(testEngines("wait-for-type-runner", { cluster: true }))(
       for (const id of ids) expect(counts.get(id)).toBe(1);
       for (const id of ids) expect(cluster.commits.find((c) => c.taskId === id)?.by).toBe(cluster.id("d2"));
     }, 120_000);
+
+    it("a task held by a distributor that does not run its type, while its only runner is dead, waits there (asked about again) and moves to the runner once it is back", async () => {
+      const timing = { ...FAST, heartbeatTimeoutMs: 1500 };
+      const cluster = start({ timing, concurrency: 2 });
+      await cluster.startCoordinator();
+      await cluster.startDistributor("d1");
+      const d2 = await cluster.startDistributor("d2");
+      await cluster.startWorker("w1", "d1", { a: () => ({ ran: "a" }) });
+      const w2 = await cluster.startWorker("w2", "d2", { b: () => ({ ran: "b" }) });
+      await cluster.ready(20_000);
+      const coordinator = cluster.coordinator;
+      const directory = coordinator.core.directory;
+      const runs = (d: string, type: string) =>
+        directory
+          .get(cluster.id(d))
+          ?.workers.some((w) => w.status !== "dead" && w.task_types.includes(type)) === true;
+      await until("the coordinator knows d1 runs a, d2 b", () => runs("d1", "a") && runs("d2", "b"), 20_000);
+      // Every hand-back answer, as the coordinator gives it.
+      const answers: Array<{ moved: string[]; waiting: string[] }> = [];
+      const core = coordinator.core;
+      const handBack = core.handBack.bind(core);
+      core.handBack = (from, tasks) =>
+        handBack(from, tasks).then((a) => {
+          answers.push(a);
+          return a;
+        });
+
+      await cluster.crash(w2);
+      await cluster.crash(d2);
+      await until("d2 is declared dead", () => directory.get(cluster.id("d2"))?.status === "dead", 30_000);
+      // Held on d1 (the explicit path), whose worker does not run `b`.
+      const id = cluster.id("held-b");
+      expect(
+        await coordinator.assignTaskToDistributor(
+          { task_id: id, task_type: "b", payload: {} } as never,
+          cluster.id("d1"),
+        ),
+      ).toBe(true);
+      // Two answers given (each after a heartbeat timeout plus an interval): it waited, asked again.
+      await until(
+        "two hand-back answers for it",
+        () => answers.filter((a) => a.waiting.includes(id)).length >= 2,
+        60_000,
+      );
+      const record = await coordinator.ledger.get(id);
+      // Before: kept after the first answer, and failed on d1 as an unknown task type.
+      expect([record?.task.status, record?.distributor]).toEqual(["pending", cluster.id("d1")]);
+
+      await cluster.startDistributor("d2");
+      await cluster.startWorker("w2b", "d2", { b: () => ({ ran: "b again" }) });
+      const done = await coordinator.waitForTask(id, 60_000);
+      expect([done?.status, done?.error]).toEqual(["completed", null]);
+      expect(done?.result).toEqual({ ran: "b again" });
+      const counts = await cluster.settled([id], 20_000);
+      expect(counts.get(id)).toBe(1);
+      expect(cluster.commits.find((c) => c.taskId === id)?.by).toBe(cluster.id("d2"));
+    }, 120_000);
   },
 );

@@ -114,6 +114,20 @@ describe("TypeHandBack (the coordinator's side)", () => {
     const { h } = handBacks(dir, { heartbeatTimeoutMs: 0, heartbeatIntervalMs: 0 });
     expect(await h.ask("d2", [task("t1", "first")])).toEqual([]);
   });
+
+  it("past its bound, says which kept tasks wait for a runner of their type that is dead but remembered (the holder asks again)", async () => {
+    const dir = new DistributorDirectory();
+    dir.heartbeat("d1", hb([worker("w1", ["first"])]));
+    dir.heartbeat("d2", hb([worker("w2", ["second"])]));
+    expect(dir.expire(-1).map((d) => d.id)).toEqual(["d1", "d2"]);
+    dir.heartbeat("d2", hb([worker("w2", ["second"])])); // d1, the only runner of "first", stays dead
+    const { h, assigned } = handBacks(dir, { heartbeatTimeoutMs: 0, heartbeatIntervalMs: 0 });
+    expect(await h.answer("d2", [task("t1", "first"), task("t2", "third")])).toEqual({
+      moved: [],
+      waiting: ["t1"],
+    });
+    expect(assigned).toEqual([]);
+  });
 });
 
 /** `asked`: the tasks asked about; `keep`: those an earlier answer kept here. */
@@ -195,10 +209,10 @@ describe("HandBackAsks (the distributor's questions)", () => {
     held.take(t3);
     queue.push(t3, Date.now() + 600_000); // in a retry's backoff: asked about once it is due
     const calls: Array<[string, string[]]> = [];
-    let answer!: (moved: string[] | null) => void;
+    let answer!: (a: { moved: string[]; waiting: string[] } | null) => void;
     const ask = (to: string, tasks: TaskDict[]) => {
       calls.push([to, tasks.map((t) => t.task_id)]);
-      return new Promise<string[] | null>((r) => {
+      return new Promise<{ moved: string[]; waiting: string[] } | null>((r) => {
         answer = r;
       });
     };
@@ -214,12 +228,38 @@ describe("HandBackAsks (the distributor's questions)", () => {
     expect(h.waits(t2)).toBe(true);
     expect(h.asked("t2")).toBe(true);
     expect(calls).toEqual([["c1", ["t1", "t2"]]]);
-    answer(["t1"]);
+    answer({ moved: ["t1"], waiting: [] });
     await new Promise((r) => setImmediate(r));
     expect([queue.has("t1"), held.has("t1")]).toEqual([false, false]);
     expect([queue.has("t2"), held.has("t2"), h.asked("t2")]).toEqual([true, true, false]);
     expect(pumped).toBe(1);
     expect(h.waits(t2)).toBe(false); // kept: goes on as before, not asked again
     expect(calls).toHaveLength(1);
+  });
+
+  it("a task the answer says waits for a runner of its type (dead but remembered) is not run here: it is asked about again", async () => {
+    const queue = new DispatchQueue();
+    const held = new HeldTasks();
+    const t1 = task("t1", "first");
+    held.take(t1);
+    queue.push(t1);
+    const calls: string[][] = [];
+    let answer!: (a: { moved: string[]; waiting: string[] } | null) => void;
+    const ask = (_to: string, tasks: TaskDict[]) => {
+      calls.push(tasks.map((t) => t.task_id));
+      return new Promise<{ moved: string[]; waiting: string[] } | null>((r) => {
+        answer = r;
+      });
+    };
+    const h = new HandBackAsks(ask, { queue, held, placedBy: new Map(), home: () => "c1", pump: () => {} });
+    expect(h.waits(t1)).toBe(true);
+    answer({ moved: [], waiting: ["t1"] });
+    await new Promise((r) => setImmediate(r));
+    expect([queue.has("t1"), held.has("t1"), h.asked("t1")]).toEqual([true, true, false]);
+    expect(h.waits(t1)).toBe(true); // not kept: asked again, not dispatched
+    expect(calls).toEqual([["t1"], ["t1"]]);
+    answer({ moved: ["t1"], waiting: [] }); // its runner is back: moved there
+    await new Promise((r) => setImmediate(r));
+    expect([queue.has("t1"), held.has("t1")]).toEqual([false, false]);
   });
 });
