@@ -88,7 +88,11 @@ export class TestCluster {
     return this.coordinator;
   }
 
-  async startDistributor(name: string): Promise<DistributorAgent> {
+  /** A distributor `name`; `beforeStart` sees it before it starts (to hold its reads, say). */
+  async startDistributor(
+    name: string,
+    beforeStart?: (d: DistributorAgent) => void,
+  ): Promise<DistributorAgent> {
     const d = new DistributorAgent({
       agentId: this.id(name),
       coordinatorId: this.coordinator.agentId,
@@ -101,6 +105,7 @@ export class TestCluster {
         staleResult: (outcome, worker) => this.stale.push({ taskId: outcome.task_id, worker }),
       },
     });
+    beforeStart?.(d);
     await d.initialize();
     this.distributors.set(name, d);
     return d;

@@ -1,3 +1,4 @@
+import type { TaskLedger } from "../ledger/task-ledger.js";
 import type { TaskRecord } from "../ledger/task-record.js";
 import type { DispatchQueue } from "./dispatch-queue.js";
 import type { HeldTasks } from "./held-tasks.js";
@@ -51,4 +52,20 @@ function newerAttemptHere(registry: WorkerRegistry, taskId: string, fence: numbe
     if (flight !== undefined && (flight.fence === -1 || flight.fence > fence)) return true;
   }
   return false;
+}
+
+/**
+ * An assignment of a task already running (its dict says in_progress: assigned again to a
+ * distributor restarted with the same id, while its first reconcile's read is out, say). Queued,
+ * it would be dispatched a second time beside the attempt running, whose outcome would then be
+ * refused: it is adopted from its record instead, as reconcile adopts it, in flight on its worker
+ * under its fence. It is not held while the record is read: should the read fail, the next
+ * reconcile finds it in the store and adopts it.
+ */
+export function adoptAssigned(
+  ledger: Pick<TaskLedger, "get">,
+  taskId: string,
+  adopt: (record: TaskRecord | null) => void,
+): void {
+  void ledger.get(taskId).then(adopt, () => {});
 }

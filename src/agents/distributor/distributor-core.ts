@@ -20,7 +20,7 @@ import type {
 import { inSubmissionOrder } from "../schedule-controls/task-schedule.js";
 import { monitorStallWatch, type StallWatch } from "../stall-watch.js";
 import type { Timing } from "../timing.js";
-import { adoptRecord } from "./adopt-record.js";
+import { adoptAssigned, adoptRecord } from "./adopt-record.js";
 import { AttemptHolders } from "./attempt-holders.js";
 import {
   attemptJob,
@@ -270,6 +270,11 @@ export class DistributorCore {
         this.queue.toBack(task.task_id);
         continue;
       }
+      if (task.status === "in_progress") {
+        // Running already: adopted from its record, not queued (./adopt-record.ts).
+        adoptAssigned(this.o.ledger, task.task_id, (r) => this.adopt(r, elsewhere ? from : undefined, true));
+        continue;
+      }
       this.held.take(task);
       if (elsewhere) this.placedBy.set(task.task_id, from);
       this.queue.push(task);
@@ -515,11 +520,12 @@ export class DistributorCore {
   }
 
   /** Holds a task as its record says, if the record says it is ours and not finished (./adopt-record.ts). */
-  private adopt(record: TaskRecord | null): void {
-    adoptRecord(
-      { distributorId: this.id, held: this.held, queue: this.queue, registry: this.registry },
-      record,
-    );
+  private adopt(record: TaskRecord | null, placer?: string, pump = false): void {
+    const room = { distributorId: this.id, held: this.held, queue: this.queue, registry: this.registry };
+    adoptRecord(room, record);
+    if (placer !== undefined && record && this.held.has(record.task.task_id))
+      this.placedBy.set(record.task.task_id, placer);
+    if (pump) this.schedulePump();
   }
 
   /**
