@@ -297,7 +297,9 @@ describe.each(testEngines("several-coordinators", { cluster: true }))(
     });
 
     it("a task's end is reported to the coordinator that placed it, or to the distributor's own once that one does not answer", async () => {
-      set = new Coordinators(engine.config());
+      // PATIENT: a live coordinator stalled 400 ms on a loaded machine is not taken for dead (d2
+      // would heartbeat c1 instead, and c1's reports would have no one else to fall back on).
+      set = new Coordinators(engine.config(), PATIENT);
       await set.start(2, 2);
       const [c1, c2] = set.coordinators as [CoordinatorAgent, CoordinatorAgent];
       const d2 = set.distributors[1]!;
@@ -314,20 +316,30 @@ describe.each(testEngines("several-coordinators", { cluster: true }))(
       const waiting = c1.waitForTask(task.task_id, 8000);
       expect(await c1.assignTaskToDistributor(task, d2.agentId)).toBe(true);
       expect(await waiting).toMatchObject({ status: "completed", result: { n: 1 } });
+      // The waiter may be answered first by c1's catch-up read of the ledger (a loaded machine;
+      // not alone, c1 does not count what it read): the report, and its count, come after.
+      await until("d2 reports the end to c1", () => reports.get(c1.agentId) !== undefined);
+      await until("c1 counts the end", () => c1.core.stats.completed >= 1);
       expect(reports.get(c1.agentId)).toBe(1);
       expect(reports.get(c2.agentId)).toBeUndefined();
       expect(c1.core.stats.completed).toBe(1);
       expect(c2.core.stats.completed).toBe(0);
       // Once c1 is gone, the end of what it placed goes to d2's own coordinator.
-      const slow = { task_id: "placer-gone", task_type: "sleep", payload: { ms: 300 } };
+      // It runs until c1 is gone: a fixed run time could end first on a loaded machine (c1's
+      // cleanup slower than it), its report then taken by c1.
+      const slow = { task_id: "placer-gone", task_type: "held", payload: {} };
       expect(await c1.assignTaskToDistributor(slow, d2.agentId)).toBe(true);
       await until("d2 runs it", () => d2.core.stats.dispatched >= 2);
       await c1.cleanup();
+      set.release();
       expect(await c2.waitForTask(slow.task_id, 8000)).toMatchObject({ status: "completed" });
       // The waiter may be answered first by c2's own catch-up read of the ledger (a loaded
       // machine): the report itself comes once d2 has given up on c1.
       await until("d2 reports the end to c2", () => reports.get(c2.agentId) !== undefined);
       expect(reports.get(c2.agentId)).toBe(1);
+      // c2 did not place it: it reads the record before it takes the report (terminalFromLedger),
+      // a store round trip after the delivery; or its catch-up counted it already (alone by then).
+      await until("c2 counts the end", () => c2.core.stats.completed >= 1);
       expect(c2.core.stats.completed).toBe(1);
       expect(set.commits.get(slow.task_id)).toBe(1);
     });
