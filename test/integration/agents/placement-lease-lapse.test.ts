@@ -12,6 +12,14 @@ import { until } from "../../helpers/wait.js";
  * in no coordinator's memory, never placed.
  */
 
+/**
+ * Shard leases of about 6 s instead of FAST's 300 ms (their TTL follows the heartbeat timeout,
+ * see ownershipTiming): only the lapse the test makes happens. A real one (a renewal round later
+ * than the TTL on a loaded machine) lets the lease go in the store too, and it is taken anew,
+ * its shard rescanned: not the case under test.
+ */
+const TIMING = { ...FAST, heartbeatTimeoutMs: 6000 };
+
 type Leases = { held: Map<number, { value: string; until: number }> };
 type Placing = { placement: { place(): Promise<void> } };
 
@@ -25,7 +33,7 @@ describe.each(testEngines("placement-lease-lapse", { cluster: true }))(
       const run = Math.random().toString(36).slice(2, 7);
       const router = new A2ARouter();
       const config = engine.config();
-      const c = new CoordinatorAgent({ agentId: `c-${run}`, redis: config, a2a: { router }, timing: FAST });
+      const c = new CoordinatorAgent({ agentId: `c-${run}`, redis: config, a2a: { router }, timing: TIMING });
       const agents: Array<DistributorAgent | WorkerAgent> = [];
       try {
         await c.initialize();
@@ -53,7 +61,7 @@ describe.each(testEngines("placement-lease-lapse", { cluster: true }))(
           coordinatorId: c.agentId,
           redis: config,
           a2a: { router },
-          timing: FAST,
+          timing: TIMING,
         });
         await d.initialize();
         agents.push(d);
@@ -61,7 +69,7 @@ describe.each(testEngines("placement-lease-lapse", { cluster: true }))(
           agentId: `w-${run}`,
           distributorId: d.agentId,
           a2a: { router },
-          timing: FAST,
+          timing: TIMING,
           concurrency: 8,
         });
         await w.initialize();
