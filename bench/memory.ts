@@ -3,14 +3,41 @@
 // with at most 20,000 in flight (`--mode batch`, the default), one submitTask at a time
 // (`--mode one`) or 100 submitTask calls in flight (`--mode window`), the process's RSS and heap
 // sampled (after a full GC, with nothing in flight) at the start, every tenth of the run and at
-// the end. Run by bench/run.ts as a child process (node --expose-gc), or alone:
+// the end. Every submitTasks carries at most SUBMIT_CHUNK tasks (the warm-up too), and a submit
+// the store answers with a timeout is sent again (bench/lib/resend.ts): a million tasks on a
+// loaded machine meet the store's 5 s timeout now and then. Each sample is written to stderr as
+// it is taken, so a run stopped early still tells what it measured. Run by bench/run.ts as a
+// child process (node --expose-gc), or alone:
 //
 //   node --expose-gc --import tsx bench/memory.ts --redis redis://127.0.0.1:6379 --tasks 1000000 [--mode one]
 import { parseArgs } from "node:util";
+import { type ResendCount, SUBMIT_CHUNK, type Submitter, submitInChunks } from "./lib/resend.js";
 import { InProcessTriad, runEcho, type SubmitMode } from "./triad-inprocess.js";
 
+const HELP = `bench/memory.ts: memory over a long run (all three tiers in this process, a real Redis)
+
+  node --expose-gc --import tsx bench/memory.ts --redis URL [--tasks N] [--mode batch|one|window]
+
+  --redis URL    the Redis to run on (required; a server of its own: the run writes N tasks)
+  --tasks N      tasks measured after the warm-up (default 1000000)
+  --mode M       batch: submitTasks of ${SUBMIT_CHUNK}, at most 20,000 in flight (default);
+                 one: one submitTask at a time; window: 100 submitTask calls in flight
+  --help         this text
+
+Prints {"memory": {tasks, seconds, perSecond, resent, samples}} on stdout; each sample (heap and
+RSS after two full GCs with nothing in flight: at the start, every tenth, at the end) also goes
+to stderr as it is taken. Without --expose-gc the samples are taken without a GC.
+`;
+
 export type MemorySample = { tasks: number; rssMb: number; heapMb: number; seconds: number };
-export type MemoryFigures = { tasks: number; seconds: number; perSecond: number; samples: MemorySample[] };
+export type MemoryFigures = {
+  tasks: number;
+  seconds: number;
+  perSecond: number;
+  /** Submits sent again after the store answered them with a timeout (or was unavailable). */
+  resent: number;
+  samples: MemorySample[];
+};
 
 const mb = (bytes: number) => Math.round((bytes / 1024 / 1024) * 10) / 10;
 
@@ -19,7 +46,26 @@ function sample(tasks: number, start: number): MemorySample {
   gc?.();
   gc?.();
   const m = process.memoryUsage();
-  return { tasks, rssMb: mb(m.rss), heapMb: mb(m.heapUsed), seconds: (performance.now() - start) / 1000 };
+  const s = { tasks, rssMb: mb(m.rss), heapMb: mb(m.heapUsed), seconds: (performance.now() - start) / 1000 };
+  process.stderr.write(`${JSON.stringify({ sample: s })}\n`);
+  return s;
+}
+
+/** Tasks of one `push`, their ids from `first`; `coordinator` records them in chunks, resending. */
+export async function pushTasks(
+  coordinator: Submitter,
+  first: number,
+  n: number,
+  prefix: string,
+  count: ResendCount,
+): Promise<string[]> {
+  const tasks = Array.from({ length: n }, (_, i) => ({
+    task_id: `${prefix}-${first + i}`,
+    task_type: "echo",
+    payload: { i: first + i },
+  }));
+  await submitInChunks(coordinator, tasks, count);
+  return tasks.map((t) => t.task_id);
 }
 
 export async function longRun(
@@ -30,7 +76,8 @@ export async function longRun(
 ): Promise<MemoryFigures> {
   const triad = await InProcessTriad.start({ url: redisUrl });
   const c = triad.coordinator;
-  const chunk = 1000;
+  const chunk = SUBMIT_CHUNK;
+  const resend: ResendCount = { resent: 0 };
   let submitted = 0;
   let finished = 0;
   let failed = 0;
@@ -43,15 +90,10 @@ export async function longRun(
       wake();
     });
   const push = async (n: number, prefix: string) => {
-    const tasks = Array.from({ length: n }, (_, i) => ({
-      task_id: `${prefix}-${submitted + i}`,
-      task_type: "echo",
-      payload: { i: submitted + i },
-    }));
+    const first = submitted;
     submitted += n;
-    await c.submitTasks(tasks);
-    for (const t of tasks) {
-      void c.waitForTask(t.task_id, 600_000).then((done) => {
+    for (const id of await pushTasks(c, first, n, prefix, resend)) {
+      void c.waitForTask(id, 600_000).then((done) => {
         if (done?.status !== "completed") failed++;
         finished++;
         wake();
@@ -70,7 +112,8 @@ export async function longRun(
     // which returns once all have ended; then sampled.
     for (let tenth = 1; tenth <= 10; tenth++) {
       const upTo = Math.round((total * tenth) / 10);
-      if (upTo > submitted) await runEcho(c, upTo - submitted, mode, { idPrefix: `${triad.runId}-${tenth}` });
+      if (upTo > submitted)
+        await runEcho(c, upTo - submitted, mode, { idPrefix: `${triad.runId}-${tenth}`, resend });
       submitted = upTo;
       finished = upTo;
       if (tenth < 10) samples.push(sample(submitted, start));
@@ -91,7 +134,7 @@ export async function longRun(
   samples.push(sample(total, start));
   await triad.stop();
   if (failed > 0) throw new Error(`${failed} of ${total} tasks did not complete`);
-  return { tasks: total, seconds, perSecond: total / seconds, samples };
+  return { tasks: total, seconds, perSecond: total / seconds, resent: resend.resent, samples };
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
@@ -100,8 +143,14 @@ if (import.meta.url === `file://${process.argv[1]}`) {
       redis: { type: "string" },
       tasks: { type: "string", default: "1000000" },
       mode: { type: "string", default: "batch" },
+      help: { type: "boolean", default: false },
     },
   });
+  if (values.help) {
+    process.stdout.write(HELP);
+    process.exit(0);
+  }
+  if (values.redis === undefined) throw new Error("--redis URL is required (see --help)");
   const mode = values.mode as SubmitMode;
   if (!["one", "window", "batch"].includes(mode))
     throw new Error(`--mode: one, window or batch (got ${mode})`);

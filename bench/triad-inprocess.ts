@@ -1,4 +1,5 @@
 import type { CoordinatorAgent, DistributorAgent, RedisConfig, WorkerAgent } from "../src/index.js";
+import { type ResendCount, submitInChunks, submitOne } from "./lib/resend.js";
 import { LatencyRecorder, type RunFigures } from "./lib/stats.js";
 import { triad } from "./lib/triad.js";
 
@@ -114,8 +115,11 @@ export async function runEcho(
   coordinator: CoordinatorAgent,
   n: number,
   mode: SubmitMode,
-  options: { batchSize?: number; idPrefix: string },
+  options: { batchSize?: number; idPrefix: string; resend?: ResendCount },
 ): Promise<RunFigures> {
+  const resend = options.resend;
+  const submit = (task: { task_id: string; task_type: string; payload: { i: number } }) =>
+    resend === undefined ? coordinator.submitTask(task) : submitOne(coordinator, task, resend);
   const latency = new LatencyRecorder(n);
   const batchSize = options.batchSize ?? 1000;
   let failures = 0;
@@ -136,7 +140,7 @@ export async function runEcho(
     for (let i = 0; i < n; i++) {
       const id = `${options.idPrefix}-${i}`;
       const t = performance.now();
-      if (!(await coordinator.submitTask({ task_id: id, task_type: "echo", payload: { i } }))) failures++;
+      if (!(await submit({ task_id: id, task_type: "echo", payload: { i } }))) failures++;
       void coordinator.waitForTask(id, 120_000).then(settle(t, i));
     }
   } else if (mode === "window") {
@@ -146,7 +150,7 @@ export async function runEcho(
         const i = next++;
         const id = `${options.idPrefix}-${i}`;
         const t = performance.now();
-        if (!(await coordinator.submitTask({ task_id: id, task_type: "echo", payload: { i } }))) failures++;
+        if (!(await submit({ task_id: id, task_type: "echo", payload: { i } }))) failures++;
         void coordinator.waitForTask(id, 120_000).then(settle(t, i));
       }
     };
@@ -158,7 +162,10 @@ export async function runEcho(
       for (let i = from; i < Math.min(n, from + batchSize); i++) {
         tasks.push({ task_id: `${options.idPrefix}-${i}`, task_type: "echo", payload: { i } });
       }
-      const accepted = await coordinator.submitTasks(tasks);
+      const accepted =
+        resend === undefined
+          ? await coordinator.submitTasks(tasks)
+          : await submitInChunks(coordinator, tasks, resend, batchSize).then(() => tasks.map(() => true));
       accepted.forEach((ok, k) => {
         if (!ok) failures++;
         void coordinator.waitForTask(tasks[k]!.task_id, 120_000).then(settle(t, from + k));
