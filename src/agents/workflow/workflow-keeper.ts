@@ -3,7 +3,7 @@ import type { JsonObject } from "../../core/json.js";
 import { isTerminalStatus } from "../../core/state/status.js";
 import type { RedisClient } from "../../core/store/index.js";
 import { DEFAULT_BACKOFF_MS, DEFAULT_MAX_RETRIES } from "../ledger/ledger-scripts.js";
-import type { TaskLedger, TaskRecord } from "../ledger/task-ledger.js";
+import type { Notice, TaskLedger, TaskRecord } from "../ledger/task-ledger.js";
 import type { TaskDict } from "../protocol.js";
 import { type CascadeItem, CascadeLedger } from "./cascade-ledger.js";
 
@@ -87,6 +87,13 @@ export class WorkflowKeeper {
   private rewatchDue = true;
   /** Tasks whose registration failed here: registered again at the next tick, ahead of the pass. */
   private readonly retryWatch = new Set<string>();
+  /**
+   * Dependents whose notice failed here. The store may have applied it and only its answer was
+   * lost (a reply later than the store's command timeout, on a loaded host): the notice made the
+   * dependent ready, and a repeat answers "unchanged", so nobody would place it and it would
+   * stay pending for ever. The next tick reads each and places one that waits for nothing.
+   */
+  private readonly lostNotices = new Set<string>();
   private readonly cascade: CascadeLedger;
   /** Tasks one walk visits at most (CASCADE_LIMIT; a test sets fewer to cut a cascade). */
   private cascadeLimit = CASCADE_LIMIT;
@@ -128,7 +135,15 @@ export class WorkflowKeeper {
   }
 
   private async notify(dependent: string, dependency: string, status: string): Promise<void> {
-    const { verdict, record } = await this.o.ledger.notifyDependencyEnded(dependent, dependency, status);
+    let notice: Notice;
+    try {
+      notice = await this.o.ledger.notifyDependencyEnded(dependent, dependency, status);
+    } catch (err) {
+      // The notice may have been applied with its answer lost (no reply in time): see lostNotices.
+      this.lostNotices.add(dependent);
+      throw err;
+    }
+    const { verdict, record } = notice;
     if (record === null) return;
     if (verdict === "ready" || verdict === "delayed") this.o.ready(record.task, verdict === "delayed");
     else if (verdict === "abandoned") {
@@ -349,7 +364,25 @@ export class WorkflowKeeper {
     this.ticks++;
     this.sweepSoon();
     await this.sweepCascades().catch(() => {});
+    await this.placeLostReady().catch(() => {});
     await this.rewatchSlice();
+  }
+
+  /**
+   * Places the dependents of lost notices (lostNotices) that the store shows ready: pending, on
+   * no distributor, waiting on nothing. One still waiting gets its notice again from the settle
+   * or registration that failed; one that ended is settled from `ended` like any other.
+   */
+  private async placeLostReady(): Promise<void> {
+    const ids = [...this.lostNotices].slice(0, REWATCH_BATCH);
+    if (ids.length === 0) return;
+    const records = await this.o.ledger.getMany(ids);
+    for (const id of ids) this.lostNotices.delete(id);
+    for (const r of records) {
+      if (r === null || r.task.status !== "pending" || r.distributor || r.task.waiting_on?.length) continue;
+      const runAt = r.task.run_at === undefined ? Number.NaN : Date.parse(r.task.run_at);
+      this.o.ready(r.task, runAt > Date.now());
+    }
   }
 
   /**
