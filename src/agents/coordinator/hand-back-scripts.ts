@@ -1,3 +1,4 @@
+import { groupBy } from "../../core/group-by.js";
 import type { MemoryKeyspace } from "../../core/store/index.js";
 import { eachGroup, groupedScript } from "../ledger/grouped-script.js";
 import type { TaskLedger } from "../ledger/task-ledger.js";
@@ -55,13 +56,7 @@ export async function moveHandedBack(
   to: string,
   tasks: Array<{ id: string; owner: string }>,
 ): Promise<boolean[]> {
-  const byShard = new Map<number, number[]>();
-  tasks.forEach((t, k) => {
-    const shard = ledger.shardOf(t.id);
-    const ks = byShard.get(shard);
-    if (ks) ks.push(k);
-    else byShard.set(shard, [k]);
-  });
+  const byShard = groupBy(tasks.keys(), (k) => ledger.shardOf(tasks[k]!.id));
   const out = tasks.map(() => false);
   await Promise.all(
     [...byShard.values()].map(async (ks) => {

@@ -1,3 +1,4 @@
+import { groupBy } from "../../core/group-by.js";
 import { isTerminalStatus } from "../../core/state/status.js";
 import type { MemoryKeyspace } from "../../core/store/index.js";
 import { eachGroup, groupedScript } from "../ledger/grouped-script.js";
@@ -63,13 +64,7 @@ export async function takeOff(
     (r): r is TaskRecord => r !== null && !isTerminalStatus(r.task.status),
   );
   // One call per shard (a grouped call stays in one slot on Redis Cluster; a death is rare).
-  const byShard = new Map<number, TaskRecord[]>();
-  for (const r of records) {
-    const shard = ledger.shardOf(r.task.task_id);
-    const group = byShard.get(shard);
-    if (group) group.push(r);
-    else byShard.set(shard, [r]);
-  }
+  const byShard = groupBy(records, (r) => ledger.shardOf(r.task.task_id));
   const noted = new Set<string>();
   await Promise.all(
     [...byShard.values()].map(async (group) => {

@@ -1,3 +1,4 @@
+import { groupBy } from "../../core/group-by.js";
 import type { TaskLedger } from "../ledger/task-ledger.js";
 import type { TaskDict } from "../protocol.js";
 import type { Timing } from "../timing.js";
@@ -71,7 +72,7 @@ export class TypeHandBack {
   private async settle(asked: Asked): Promise<void> {
     const { from, tasks } = asked;
     const left: TaskDict[] = [];
-    const byTarget = new Map<DistributorEntry, Array<{ task: TaskDict; id: string; owner: string }>>();
+    const going: Array<{ task: TaskDict; id: string; owner: string; to: DistributorEntry }> = [];
     let waits = false;
     for (const task of tasks) {
       const owner = this.o.cluster.ownerValue(task.task_id);
@@ -83,11 +84,9 @@ export class TypeHandBack {
         continue;
       }
       to.placedSinceHeartbeat++; // the next of the batch sees it fuller
-      const group = byTarget.get(to);
-      const item = { task, id: task.task_id, owner };
-      if (group) group.push(item);
-      else byTarget.set(to, [item]);
+      going.push({ task, id: task.task_id, owner, to });
     }
+    const byTarget = groupBy(going, (g) => g.to);
     const moved: string[] = [];
     await Promise.all(
       [...byTarget].map(async ([to, group]) => {

@@ -1,3 +1,4 @@
+import { groupBy } from "../../core/group-by.js";
 import type { A2AClient } from "../../core/messaging/client.js";
 import type { TaskDict } from "../protocol.js";
 import type { Timing } from "../timing.js";
@@ -65,14 +66,8 @@ export class HandBackAsks {
       .dueOfType(task.task_type)
       .filter((t) => !this.kept.has(t.task_id) && !this.asking.has(t.task_id));
     if (!tasks.some((t) => t.task_id === task.task_id)) tasks.unshift(task);
-    const byCoordinator = new Map<string, TaskDict[]>();
-    for (const t of tasks) {
-      this.asking.add(t.task_id);
-      const to = this.o.placedBy.get(t.task_id) ?? this.o.home();
-      const group = byCoordinator.get(to);
-      if (group) group.push(t);
-      else byCoordinator.set(to, [t]);
-    }
+    for (const t of tasks) this.asking.add(t.task_id);
+    const byCoordinator = groupBy(tasks, (t) => this.o.placedBy.get(t.task_id) ?? this.o.home());
     for (const [to, group] of byCoordinator) void this.askOne(to, group);
     return true;
   }

@@ -1,4 +1,5 @@
 import { TriadError } from "../../core/errors.js";
+import { groupBy } from "../../core/group-by.js";
 import type { JsonObject, JsonValue } from "../../core/json.js";
 import type { RedisClient, ScriptReply, StoreScript } from "../../core/store/index.js";
 import { TickBatcher } from "../../core/tick-batcher.js";
@@ -295,13 +296,7 @@ export class TaskLedger {
       push(items[0]!, args);
       return this.run(script, shard, "open", args, replicated) as Promise<ScriptReply[]>;
     }
-    const byShard = new Map<number, number[]>();
-    items.forEach((item, k) => {
-      const shard = this.shard(idOf(item));
-      const list = byShard.get(shard);
-      if (list === undefined) byShard.set(shard, [k]);
-      else list.push(k);
-    });
+    const byShard = groupBy(items.keys(), (k) => this.shard(idOf(items[k]!)));
     const args = [...head];
     const order: number[] = [];
     for (const [shard, ks] of byShard) {
@@ -569,13 +564,10 @@ export class TaskLedger {
 
   /** A read of every shard, `head` then the shards' prefixes: one call on a single Redis, one per shard on a Cluster. */
   private async everyShard(script: StoreScript, head: string[]): Promise<ScriptReply[]> {
-    const byGroup = new Map<string, number[]>();
-    for (let shard = 0; shard < this.shards; shard++) {
-      const group = this.group(shard);
-      const list = byGroup.get(group);
-      if (list === undefined) byGroup.set(group, [shard]);
-      else list.push(shard);
-    }
+    const byGroup = groupBy(
+      Array.from({ length: this.shards }, (_, shard) => shard),
+      (shard) => this.group(shard),
+    );
     const all = await Promise.all(
       [...byGroup.values()].map((shards) =>
         this.run(script, shards[0]!, "open", [...head, ...shards.map((s) => this.prefix(s))]),

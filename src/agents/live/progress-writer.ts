@@ -1,3 +1,4 @@
+import { groupBy } from "../../core/group-by.js";
 import type { JsonValue } from "../../core/json.js";
 import type { RedisClient } from "../../core/store/index.js";
 import { TickBatcher } from "../../core/tick-batcher.js";
@@ -71,13 +72,7 @@ export class ProgressWriter {
 
   /** One script call: ARGV grouped by shard (prefix, count, then id, fence, JSON per update). */
   private async run(updates: ProgressUpdate[]): Promise<boolean[]> {
-    const byShard = new Map<number, number[]>();
-    updates.forEach((u, k) => {
-      const shard = this.shard(u.task_id);
-      const list = byShard.get(shard);
-      if (list === undefined) byShard.set(shard, [k]);
-      else list.push(k);
-    });
+    const byShard = groupBy(updates.keys(), (k) => this.shard(updates[k]!.task_id));
     const args: string[] = [];
     const order: number[] = [];
     for (const [shard, ks] of byShard) {

@@ -1,3 +1,4 @@
+import { groupBy } from "../../core/group-by.js";
 import type { RedisClient } from "../../core/store/index.js";
 import { TickBatcher } from "../../core/tick-batcher.js";
 import { shardOf, shardTag } from "../ledger/shards.js";
@@ -84,14 +85,10 @@ export class CascadeLedger {
    * Cluster) and the ids held on the frontier until those are marked.
    */
   async walk(items: CascadeItem[], limit: number, retentionMs: number): Promise<CascadeWalk> {
-    const byShard = new Map<string, CascadeItem[]>();
-    for (const item of items) {
-      const group =
-        this.store.engine.kind === "cluster" ? String(shardOf(item.taskId, this.ledger.shards)) : "";
-      const list = byShard.get(group);
-      if (list === undefined) byShard.set(group, [item]);
-      else list.push(item);
-    }
+    const cluster = this.store.engine.kind === "cluster";
+    const byShard = groupBy(items, (item) =>
+      cluster ? String(shardOf(item.taskId, this.ledger.shards)) : "",
+    );
     // The calls run side by side (Redis Cluster): `limit` is shared out between them, and a call
     // whose share is 0 marks the targets it is given and walks none (they join its frontier).
     const groups = [...byShard];
