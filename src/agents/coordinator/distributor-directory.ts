@@ -260,24 +260,36 @@ export class DistributorDirectory {
    * at most two passes over the type's distributors and two over all, nothing allocated.
    */
   leastLoaded(taskType?: string): DistributorEntry | undefined {
+    const to = this.placeFor(taskType);
+    return to === "waits" ? undefined : to;
+  }
+
+  /**
+   * leastLoaded, saying why it found none in the same pass: "waits" when the task waits for a
+   * runner of its type (what awaitsRunner answers), undefined when no distributor is healthy now
+   * (a type no distributor is known to run included: placed as any task once one is).
+   */
+  placeFor(taskType?: string): DistributorEntry | "waits" | undefined {
     const able = taskType === undefined ? undefined : this.runners.of(taskType);
     // Every distributor runs it (a cluster of one kind): placed as any task, packing kept.
     // A healthy distributor with a worker that has not said what it runs yet (just started): any
     // of them may run the type, so placed as any task until they have said.
     if (able !== undefined && able.size < this.entries.size && !this.runners.anyUnsure(isHealthy)) {
       if (packingFits(this.packing, able)) return this.packing;
-      const chosen = packedOf(able) ?? leastFilled(able);
-      if (chosen !== undefined) return chosen;
-      // Its only runners are dead but remembered: it waits for one, not sent to fail as unknown.
-      return undefined;
+      // None of them healthy: its only runners are dead but remembered, it waits for one, not
+      // sent to fail as unknown.
+      return packedOf(able) ?? leastFilled(able) ?? "waits";
     }
     if (packingFits(this.packing)) return this.packing;
     this.packing = packedOf(this.entries.values());
-    return this.packing ?? leastFilled(this.entries.values());
+    const any = this.packing ?? leastFilled(this.entries.values());
+    // None healthy at all (so none unsure either): a type some distributor is remembered to run
+    // waits for one (as awaitsRunner says), any other waits for a distributor.
+    return any ?? (able !== undefined ? "waits" : undefined);
   }
 
   /**
-   * Whether a task of `taskType` waits for a runner (placed nowhere, see leastLoaded): some
+   * Whether a task of `taskType` waits for a runner (placed nowhere, see placeFor): some
    * distributor is remembered to run it (dead or unhealthy now, not forgotten: within the
    * dead-agent retention, it may come back), none healthy does, and no healthy distributor has a
    * worker whose types are not known yet. A type no distributor is known to run never waits: it

@@ -130,9 +130,17 @@ export class Placement {
    */
   expired(now: number): string[] {
     const out: string[] = [];
+    // Asked once per type in a call (each answer looks up the type's runners and their health).
+    const waits = new Map<string, boolean>();
     for (const [id, u] of this.unplaced) {
       if (u.deadline > now) continue;
-      if (this.o.directory.awaitsRunner(u.task.task_type)) u.deadline = now + this.o.placementTimeoutMs;
+      const type = u.task.task_type;
+      let typeWaits = waits.get(type);
+      if (typeWaits === undefined) {
+        typeWaits = this.o.directory.awaitsRunner(type);
+        waits.set(type, typeWaits);
+      }
+      if (typeWaits) u.deadline = now + this.o.placementTimeoutMs;
       else out.push(id);
     }
     for (const id of out) this.unplaced.delete(id);
@@ -171,12 +179,11 @@ export class Placement {
         this.o.cluster.handOff(id);
         continue;
       }
-      const to = this.o.directory.leastLoaded(task.task_type);
-      if (to === undefined) {
-        // Its type's runners are all dead but remembered: it waits for one, the others go on.
-        if (this.o.directory.awaitsRunner(task.task_type)) continue;
-        break;
-      }
+      const to = this.o.directory.placeFor(task.task_type);
+      // Its type's runners are all dead but remembered: it waits for one, the others go on.
+      if (to === "waits") continue;
+      if (to === undefined) break; // no distributor healthy now
+
       to.placedSinceHeartbeat++;
       this.unplaced.delete(id);
       batch.push({ task, to, owner });

@@ -1,5 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { DistributorDirectory } from "../../../src/agents/coordinator/distributor-directory.js";
+import {
+  DistributorDirectory,
+  type DistributorEntry,
+} from "../../../src/agents/coordinator/distributor-directory.js";
 import type { DistributorHeartbeat } from "../../../src/agents/protocol.js";
 
 /** Where the coordinator places a task: the healthy distributor with most room per capacity. */
@@ -286,5 +289,33 @@ describe("DistributorDirectory.leastLoaded while a worker's types are not known 
       expect(d.id).toBe("d1");
       d.placedSinceHeartbeat++;
     }
+  });
+});
+
+describe("DistributorDirectory.placeFor", () => {
+  it("says in one answer where a task goes: a runner, waits for a runner, or nowhere (none healthy)", () => {
+    const dir = new DistributorDirectory();
+    dir.heartbeat("d1", hb(0, 10, { workers: [worker("w1", ["a"])] }));
+    dir.heartbeat("d2", hb(0, 10, { workers: [worker("w2", ["b"])] }));
+    // A runner of its type; a type no distributor runs is placed as any task.
+    expect((dir.placeFor("b") as DistributorEntry).id).toBe("d2");
+    expect((dir.placeFor("a") as DistributorEntry).id).toBe("d1");
+    expect(dir.placeFor("nope")).toBeDefined();
+    expect(dir.placeFor("nope")).not.toBe("waits");
+    // d2, b's only runner, dead but remembered: b waits for it, a still goes to d1.
+    expect(dir.expire(-1).map((d) => d.id)).toEqual(["d1", "d2"]);
+    dir.heartbeat("d1", hb(0, 10, { workers: [worker("w1", ["a"])] }));
+    expect(dir.placeFor("b")).toBe("waits");
+    expect(dir.awaitsRunner("b")).toBe(true);
+    expect((dir.placeFor("a") as DistributorEntry).id).toBe("d1");
+    // None healthy: a type some dead distributor ran waits for it; one none is known to run has
+    // nowhere to go (undefined), as awaitsRunner says.
+    expect(dir.expire(-1).map((d) => d.id)).toEqual(["d1"]);
+    expect(dir.placeFor("a")).toBe("waits");
+    expect(dir.awaitsRunner("a")).toBe(true);
+    expect(dir.placeFor("nope")).toBeUndefined();
+    expect(dir.awaitsRunner("nope")).toBe(false);
+    expect(dir.placeFor()).toBeUndefined();
+    expect(dir.leastLoaded("a")).toBeUndefined();
   });
 });

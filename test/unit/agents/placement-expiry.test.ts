@@ -6,23 +6,29 @@ import { DEFAULT_TIMING } from "../../../src/agents/timing.js";
 
 /** An unplaced task ends at its placement deadline, unless its type waits for a runner that is remembered. */
 
+/** A Placement over `directory` (a placement deadline of 1 s), placing nothing. */
+function placementOver(directory: DistributorDirectory): Placement {
+  return new Placement({
+    directory,
+    timing: DEFAULT_TIMING,
+    placementTimeoutMs: 1000,
+    send: async () => {},
+    holdsBack: () => false,
+    lone: () => true,
+    sent: () => {},
+    unsendable: () => {},
+  } as unknown as ConstructorParameters<typeof Placement>[0]);
+}
+
+const task = (id: string, type: string) => ({ task_id: id, task_type: type, payload: {} }) as TaskDict;
+
 describe("Placement.expired", () => {
   it("keeps a task whose type waits for a dead but remembered runner (its deadline starts again), and gives up the others", () => {
     const waiting = new Set(["b"]);
     const directory = {
       awaitsRunner: (type: string) => waiting.has(type),
     } as unknown as DistributorDirectory;
-    const placement = new Placement({
-      directory,
-      timing: DEFAULT_TIMING,
-      placementTimeoutMs: 1000,
-      send: async () => {},
-      holdsBack: () => false,
-      lone: () => true,
-      sent: () => {},
-      unsendable: () => {},
-    } as unknown as ConstructorParameters<typeof Placement>[0]);
-    const task = (id: string, type: string) => ({ task_id: id, task_type: type, payload: {} }) as TaskDict;
+    const placement = placementOver(directory);
     placement.hold(task("t-a", "a"));
     placement.hold(task("t-b", "b"));
     const later = performance.now() + 5000;
@@ -32,6 +38,26 @@ describe("Placement.expired", () => {
     // Its runner forgotten (or back, and then it is placed): it ends at its deadline as any task.
     waiting.clear();
     expect(placement.expired(later + 1000)).toEqual(["t-b"]);
+    placement.close();
+  });
+
+  it("asks the directory once per task type in a call, however many of its tasks expire", () => {
+    const asked: string[] = [];
+    const directory = {
+      awaitsRunner: (type: string) => {
+        asked.push(type);
+        return type === "b";
+      },
+    } as unknown as DistributorDirectory;
+    const placement = placementOver(directory);
+    for (let i = 0; i < 5; i++) {
+      placement.hold(task(`t-a${i}`, "a"));
+      placement.hold(task(`t-b${i}`, "b"));
+    }
+    const later = performance.now() + 5000;
+    expect(placement.expired(later).sort()).toEqual(["t-a0", "t-a1", "t-a2", "t-a3", "t-a4"]);
+    expect(asked.sort()).toEqual(["a", "b"]);
+    for (let i = 0; i < 5; i++) expect(placement.has(`t-b${i}`)).toBe(true);
     placement.close();
   });
 });
