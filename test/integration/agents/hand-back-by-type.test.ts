@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { FAST } from "../../helpers/cluster.js";
 import { clusterPerTest, testEngines } from "../../helpers/engines.js";
+import { typedCluster } from "../../helpers/typed-cluster.js";
 import { until } from "../../helpers/wait.js";
 
 /**
@@ -8,6 +9,21 @@ import { until } from "../../helpers/wait.js";
  * which moves it to a distributor it knows runs the type (src/agents/coordinator/type-hand-back.ts);
  * a type no distributor runs still fails as unknown, as the contract says.
  */
+
+/** A handler that starts a task and never ends it (its worker crashes with it), and when it started one. */
+function hangs(): { handler: () => Promise<never>; started: Promise<void> } {
+  let started!: () => void;
+  const startedOne = new Promise<void>((r) => {
+    started = r;
+  });
+  return {
+    handler: () => {
+      started();
+      return new Promise(() => {});
+    },
+    started: startedOne,
+  };
+}
 
 describe.each(testEngines("hand-back-by-type", { cluster: true }))(
   "hand-back by task type on $name",
@@ -19,40 +35,19 @@ describe.each(testEngines("hand-back-by-type", { cluster: true }))(
 
     it("a task taken back from its holder's only worker of its type (crashed) moves to the distributor whose worker runs it, and completes there", async () => {
       const cluster = start({ timing, concurrency: 2 });
-      let started!: () => void;
-      const startedOnW1 = new Promise<void>((r) => {
-        started = r;
-      });
-      await cluster.startCoordinator();
-      await cluster.startDistributor("d1");
-      await cluster.startDistributor("d2");
       // w1 starts the task and never ends it: it crashes with it.
-      const w1 = await cluster.startWorker("w1", "d1", {
-        first: () => {
-          started();
-          return new Promise(() => {});
-        },
+      const onW1 = hangs();
+      const { runs } = await typedCluster(cluster, {
+        d1: { w1: { first: onW1.handler }, w1b: { second: () => ({ ran: "second" }) } },
+        d2: { w2: { second: () => ({ ran: "second" }) } },
       });
-      await cluster.startWorker("w1b", "d1", { second: () => ({ ran: "second" }) });
-      await cluster.startWorker("w2", "d2", { second: () => ({ ran: "second" }) });
-      await cluster.ready(20_000);
-      const directory = cluster.coordinator.core.directory;
-      const runs = (d: string, type: string) =>
-        directory
-          .get(cluster.id(d))
-          ?.workers.some((w) => w.status !== "dead" && w.task_types.includes(type)) === true;
-      await until(
-        "the coordinator knows d1 runs first, d2 second",
-        () => runs("d1", "first") && runs("d2", "second"),
-        20_000,
-      );
 
       const id = cluster.id("moved-1");
       expect(await cluster.coordinator.submitTask({ task_id: id, task_type: "first", payload: {} })).toBe(
         true,
       );
-      await startedOnW1;
-      await cluster.crash(w1);
+      await onW1.started;
+      await cluster.crash(cluster.workers.get("w1")!);
       // d2 gets a worker that runs "first"; d1 has none alive (w1 is remembered dead: before, the
       // task waited there for it to come back, for the dead-agent retention).
       await cluster.startWorker("w3", "d2", { first: () => ({ ran: "w3" }) });
@@ -68,37 +63,18 @@ describe.each(testEngines("hand-back-by-type", { cluster: true }))(
 
     it("a task whose holder has no live worker left (its only one crashed) moves to the distributor whose worker runs its type", async () => {
       const cluster = start({ timing, concurrency: 2 });
-      let started!: () => void;
-      const startedOnW1 = new Promise<void>((r) => {
-        started = r;
+      const onW1 = hangs();
+      await typedCluster(cluster, {
+        d1: { w1: { first: onW1.handler } },
+        d2: { w2: { second: () => ({ ran: "second" }) } },
       });
-      await cluster.startCoordinator();
-      await cluster.startDistributor("d1");
-      await cluster.startDistributor("d2");
-      const w1 = await cluster.startWorker("w1", "d1", {
-        first: () => {
-          started();
-          return new Promise(() => {});
-        },
-      });
-      await cluster.startWorker("w2", "d2", { second: () => ({ ran: "second" }) });
-      await cluster.ready(20_000);
-      const directory = cluster.coordinator.core.directory;
-      const runs = (d: string, type: string) =>
-        directory
-          .get(cluster.id(d))
-          ?.workers.some((w) => w.status !== "dead" && w.task_types.includes(type)) === true;
-      await until(
-        "the coordinator knows d1 runs first, d2 second",
-        () => runs("d1", "first") && runs("d2", "second"),
-        20_000,
-      );
       const id = cluster.id("orphaned-1");
       expect(await cluster.coordinator.submitTask({ task_id: id, task_type: "first", payload: {} })).toBe(
         true,
       );
-      await startedOnW1;
-      await cluster.crash(w1); // d1 has no live worker left: before, the task waited there for w1
+      await onW1.started;
+      // d1 has no live worker left: before, the task waited there for w1.
+      await cluster.crash(cluster.workers.get("w1")!);
       await cluster.startWorker("w3", "d2", { first: () => ({ ran: "w3" }) });
 
       const done = await cluster.coordinator.waitForTask(id, 60_000);
@@ -113,28 +89,11 @@ describe.each(testEngines("hand-back-by-type", { cluster: true }))(
       // The coordinator's answer waits a heartbeat timeout plus an interval at most for a
       // runner: a long timeout, so that d3 and its worker join within it on a loaded machine.
       const cluster = start({ timing: { ...FAST, heartbeatTimeoutMs: 8000 }, concurrency: 2 });
-      await cluster.startCoordinator();
-      const d1 = await cluster.startDistributor("d1");
-      await cluster.startDistributor("d2");
-      await cluster.startWorker("w1", "d1", { first: () => ({ ran: "w1" }) });
-      await cluster.startWorker("w2", "d2", { second: () => ({ ran: "second" }) });
-      await cluster.ready(20_000);
-      const directory = cluster.coordinator.core.directory;
-      const runs = (d: string, type: string) =>
-        directory
-          .get(cluster.id(d))
-          ?.workers.some((w) => w.status !== "dead" && w.task_types.includes(type)) === true;
-      await until(
-        "the coordinator knows d1 runs first, d2 second",
-        () => runs("d1", "first") && runs("d2", "second"),
-        20_000,
-      );
-      await cluster.crash(d1);
-      await until(
-        "the coordinator lists d1 dead",
-        () => directory.get(cluster.id("d1"))?.status === "dead",
-        30_000,
-      );
+      const typed = await typedCluster(cluster, {
+        d1: { w1: { first: () => ({ ran: "w1" }) } },
+        d2: { w2: { second: () => ({ ran: "second" }) } },
+      });
+      await typed.crashDistributor("d1");
 
       const id = cluster.id("after-d1");
       expect(await cluster.coordinator.submitTask({ task_id: id, task_type: "first", payload: {} })).toBe(
@@ -157,21 +116,10 @@ describe.each(testEngines("hand-back-by-type", { cluster: true }))(
 
     it("a task of a type no distributor runs still fails as an unknown type (the hand-back keeps it where it is)", async () => {
       const cluster = start({ timing, concurrency: 2 });
-      await cluster.startCoordinator();
-      await cluster.startDistributor("d1");
-      await cluster.startDistributor("d2");
-      await cluster.startWorker("w1", "d1", { first: () => ({ ran: "first" }) });
-      await cluster.startWorker("w2", "d2", { second: () => ({ ran: "second" }) });
-      await cluster.ready(20_000);
-      const directory = cluster.coordinator.core.directory;
-      await until(
-        "the coordinator knows both distributors' types",
-        () =>
-          ["d1", "d2"].every((d) =>
-            directory.get(cluster.id(d))?.workers.every((w) => w.task_types.length > 0),
-          ),
-        20_000,
-      );
+      await typedCluster(cluster, {
+        d1: { w1: { first: () => ({ ran: "first" }) } },
+        d2: { w2: { second: () => ({ ran: "second" }) } },
+      });
       const id = cluster.id("nobody-runs-it");
       expect(await cluster.coordinator.submitTask({ task_id: id, task_type: "third", payload: {} })).toBe(
         true,

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { FAST } from "../../helpers/cluster.js";
 import { clusterPerTest, testEngines } from "../../helpers/engines.js";
-import { until } from "../../helpers/wait.js";
+import { typedCluster } from "../../helpers/typed-cluster.js";
 
 /**
  * A heterogeneous cluster: each distributor's workers run other task types. The coordinator
@@ -16,22 +16,11 @@ describe.each(testEngines("placement-by-type"))("placement by task type on $name
     // A long heartbeat timeout: a loaded machine must not have a distributor declared dead
     // while the tasks are placed (its tasks would move to the other, which cannot run them).
     const cluster = start({ timing: { ...FAST, heartbeatTimeoutMs: 5000 }, concurrency: 2 });
-    await cluster.startCoordinator();
-    await cluster.startDistributor("d1");
-    await cluster.startDistributor("d2");
-    await cluster.startWorker("w1", "d1", { first: () => ({ ran: "first" }) });
-    await cluster.startWorker("w2", "d2", { second: () => ({ ran: "second" }) });
-    await cluster.ready(20_000);
-    // The coordinator knows what each distributor's workers run once their heartbeats say so.
-    const runs = (d: string, type: string) =>
-      cluster.coordinator.core.directory
-        .get(cluster.id(d))
-        ?.workers.some((w) => w.status !== "dead" && w.task_types.includes(type)) === true;
-    await until(
-      "the coordinator knows both distributors' task types",
-      () => runs("d1", "first") && runs("d2", "second"),
-      20_000,
-    );
+    // Ready once the coordinator knows what each distributor's workers run (their heartbeats say).
+    await typedCluster(cluster, {
+      d1: { w1: { first: () => ({ ran: "first" }) } },
+      d2: { w2: { second: () => ({ ran: "second" }) } },
+    });
 
     const ids: Array<{ id: string; type: string }> = [];
     for (let i = 0; i < 60; i++) {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { FAST } from "../../helpers/cluster.js";
 import { clusterPerTest, testEngines } from "../../helpers/engines.js";
+import { type TypedLayout, typedCluster } from "../../helpers/typed-cluster.js";
 import { until } from "../../helpers/wait.js";
 
 /**
@@ -9,6 +10,12 @@ import { until } from "../../helpers/wait.js";
  * a distributor that does not run it, where it failed as an unknown type.
  */
 
+/** d1 runs `a`, d2 `b`: the tests crash d2 (and its worker), b's only runner. */
+const ABOUT_B: TypedLayout = {
+  d1: { w1: { a: () => ({ ran: "a" }) } },
+  d2: { w2: { b: () => ({ ran: "b" }) } },
+};
+
 describe.each(testEngines("wait-for-type-runner", { cluster: true }))(
   "waiting for a dead type runner on $name",
   (engine) => {
@@ -16,23 +23,9 @@ describe.each(testEngines("wait-for-type-runner", { cluster: true }))(
 
     it("tasks of a type whose only distributor crashed wait pending and run on it once it is back", async () => {
       const cluster = start({ timing: { ...FAST, heartbeatTimeoutMs: 3000 }, concurrency: 2 });
-      await cluster.startCoordinator();
-      await cluster.startDistributor("d1");
-      const d2 = await cluster.startDistributor("d2");
-      await cluster.startWorker("w1", "d1", { a: () => ({ ran: "a" }) });
-      const w2 = await cluster.startWorker("w2", "d2", { b: () => ({ ran: "b" }) });
-      await cluster.ready(20_000);
+      const typed = await typedCluster(cluster, ABOUT_B);
       const coordinator = cluster.coordinator;
-      const directory = coordinator.core.directory;
-      const runs = (d: string, type: string) =>
-        directory
-          .get(cluster.id(d))
-          ?.workers.some((w) => w.status !== "dead" && w.task_types.includes(type)) === true;
-      await until("the coordinator knows d1 runs a, d2 b", () => runs("d1", "a") && runs("d2", "b"), 20_000);
-
-      await cluster.crash(w2);
-      await cluster.crash(d2);
-      await until("d2 is declared dead", () => directory.get(cluster.id("d2"))?.status === "dead", 30_000);
+      await typed.crashDistributor("d2", "w2");
 
       const ids = [1, 2, 3].map((n) => cluster.id(`b-${n}`));
       for (const id of ids)
@@ -62,19 +55,8 @@ describe.each(testEngines("wait-for-type-runner", { cluster: true }))(
     it("a task held by a distributor that does not run its type, while its only runner is dead, waits there (asked about again) and moves to the runner once it is back", async () => {
       const timing = { ...FAST, heartbeatTimeoutMs: 1500 };
       const cluster = start({ timing, concurrency: 2 });
-      await cluster.startCoordinator();
-      await cluster.startDistributor("d1");
-      const d2 = await cluster.startDistributor("d2");
-      await cluster.startWorker("w1", "d1", { a: () => ({ ran: "a" }) });
-      const w2 = await cluster.startWorker("w2", "d2", { b: () => ({ ran: "b" }) });
-      await cluster.ready(20_000);
+      const typed = await typedCluster(cluster, ABOUT_B);
       const coordinator = cluster.coordinator;
-      const directory = coordinator.core.directory;
-      const runs = (d: string, type: string) =>
-        directory
-          .get(cluster.id(d))
-          ?.workers.some((w) => w.status !== "dead" && w.task_types.includes(type)) === true;
-      await until("the coordinator knows d1 runs a, d2 b", () => runs("d1", "a") && runs("d2", "b"), 20_000);
       // Every hand-back answer, as the coordinator gives it.
       const answers: Array<{ moved: string[]; waiting: string[] }> = [];
       const core = coordinator.core;
@@ -85,9 +67,7 @@ describe.each(testEngines("wait-for-type-runner", { cluster: true }))(
           return a;
         });
 
-      await cluster.crash(w2);
-      await cluster.crash(d2);
-      await until("d2 is declared dead", () => directory.get(cluster.id("d2"))?.status === "dead", 30_000);
+      await typed.crashDistributor("d2", "w2");
       // Held on d1 (the explicit path), whose worker does not run `b`.
       const id = cluster.id("held-b");
       expect(
