@@ -1,16 +1,8 @@
 import { Annotation, END, START, StateGraph } from "@langchain/langgraph";
 import { describe, expect, it } from "vitest";
-import {
-  CoordinatorAgent,
-  DistributorAgent,
-  type HandlerContext,
-  type Task,
-  type TaskHandler,
-  WorkerAgent,
-} from "../../../src/index.js";
-import { FAST } from "../../helpers/cluster.js";
-import { clusterPerTest, type TestEngine, testEngines } from "../../helpers/engines.js";
-import { until } from "../../helpers/wait.js";
+import type { CoordinatorAgent, HandlerContext, Task, TaskHandler, WorkerAgent } from "../../../src/index.js";
+import { clusterPerTest, type TestEngine } from "../../helpers/engines.js";
+import { enginesOverHttp, withHttpAgents } from "../../helpers/http-agents.js";
 
 /**
  * Agents whose message limits (a2a.maxBodyBytes) differ. Each checks what it sends against its
@@ -74,83 +66,28 @@ type Limits = { c: number; d: number; workers: Array<{ limit: number; types: str
 
 /**
  * A coordinator, a distributor and `limits.workers` over HTTP (message streams or POSTs), each
- * under its own body limit; `submit` gets the coordinator once every worker is registered.
+ * under its own body limit and running `handlers` of its `types` (withHttpAgents); `submit` gets
+ * the coordinator once every worker is registered and says it fetches left-out results.
  */
-async function withAgents<T>(
+function withAgents<T>(
   engine: TestEngine,
   streams: boolean,
   limits: Limits,
   submit: (c: CoordinatorAgent, run: string, workers: WorkerAgent[]) => Promise<T>,
 ): Promise<T> {
-  const run = Math.random().toString(36).slice(2, 7);
-  const redis = engine.config();
-  const a2a = (agentId: string, maxBodyBytes: number) => ({
-    agentId,
-    tokenSecret: "workflow-limits-differ-secret",
-    agentPort: 0,
-    host: "127.0.0.1",
-    router: null,
-    maxBodyBytes,
-    streams,
-  });
-  const agents: Array<{ cleanup(): Promise<void> }> = [];
-  try {
-    const c = new CoordinatorAgent({
-      agentId: `c-${run}`,
-      redis,
-      a2a: a2a(`c-${run}`, limits.c),
-      timing: FAST,
-    });
-    agents.push(c);
-    await c.initialize();
-    const d = new DistributorAgent({
-      agentId: `d-${run}`,
-      coordinatorId: c.agentId,
-      coordinatorUrl: c.url!,
-      redis,
-      a2a: a2a(`d-${run}`, limits.d),
-      timing: FAST,
-    });
-    agents.push(d);
-    await d.initialize();
-    const workers: WorkerAgent[] = [];
-    for (const [k, { limit, types }] of limits.workers.entries()) {
-      const w = new WorkerAgent({
-        agentId: `w${k}-${run}`,
-        distributorId: d.agentId,
-        distributorUrl: d.a2a.url!,
-        a2a: a2a(`w${k}-${run}`, limit),
-        timing: FAST,
-        handlers: Object.fromEntries(types.map((t) => [t, handlers[t]!])),
-      });
-      agents.push(w);
-      workers.push(w);
-      await w.initialize();
-    }
-    await until(
-      "the distributor has every worker's heartbeat",
-      () =>
-        c.core.directory.get(d.agentId)?.workers.length === workers.length &&
-        workers.every((w) => d.core.registry.get(w.agentId)?.fetchesDependencies === true),
-      10_000,
-    );
-    return await submit(c, run, workers);
-  } finally {
-    for (const a of agents.reverse()) await a.cleanup().catch(() => {});
-  }
+  const workers = limits.workers.map(({ limit, types }) => ({
+    limit,
+    handlers: Object.fromEntries(types.map((t) => [t, handlers[t]!])),
+  }));
+  const o = { engine, streams, secret: "workflow-limits-differ-secret", limits, workers };
+  return withHttpAgents(o, (agents) => submit(agents.c, agents.run, agents.workers));
 }
 
 const one = (types: string[], limit: number) => [{ limit, types }];
 
-describe.each(
-  testEngines("workflow-limits-differ").flatMap((engine) =>
-    [true, false].map((streams) => ({
-      engine,
-      streams,
-      name: `${engine.name}, ${streams ? "streams" : "POSTs"}`,
-    })),
-  ),
-)("message limits that differ between agents, on $name", ({ engine, streams }) => {
+const overHttp = enginesOverHttp("workflow-limits-differ");
+
+describe.each(overHttp)("message limits that differ between agents, on $name", ({ engine, streams }) => {
   clusterPerTest(engine);
 
   it("a join under its distributor's limit and over its worker's runs: it goes once, without the results, and the worker fetches them", async () => {
