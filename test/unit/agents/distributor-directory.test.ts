@@ -4,6 +4,7 @@ import {
   type DistributorEntry,
 } from "../../../src/agents/coordinator/distributor-directory.js";
 import type { DistributorHeartbeat } from "../../../src/agents/protocol.js";
+import { workerSummary } from "../../helpers/worker-summary.js";
 
 /** Where the coordinator places a task: the healthy distributor with most room per capacity. */
 
@@ -189,23 +190,11 @@ describe("DistributorDirectory: the dead, and their forgetting", () => {
   });
 });
 
-/** A live worker's summary in a distributor's heartbeat, running `types` (none: not said yet). */
-const worker = (id: string, types: string[], status: "idle" | "dead" = "idle") => ({
-  id,
-  status,
-  load: 0,
-  capacity: 10,
-  last_heartbeat: null,
-  done: 0,
-  task_types: types,
-  remote_agents: [],
-});
-
 describe("DistributorDirectory.leastLoaded by task type", () => {
   it("places a task on a distributor with a live worker that runs its type, wherever packing would put it", () => {
     const dir = new DistributorDirectory();
-    dir.heartbeat("d1", hb(0, 10, { workers: [worker("w1", ["echo", "first"])] }));
-    dir.heartbeat("d2", hb(0, 10, { workers: [worker("w2", ["echo", "second"])] }));
+    dir.heartbeat("d1", hb(0, 10, { workers: [workerSummary("w1", ["echo", "first"])] }));
+    dir.heartbeat("d2", hb(0, 10, { workers: [workerSummary("w2", ["echo", "second"])] }));
     const picks = (type: string, n = 40) => {
       const out = new Set<string>();
       for (let i = 0; i < n; i++) {
@@ -224,13 +213,13 @@ describe("DistributorDirectory.leastLoaded by task type", () => {
 
   it("places as before when no live worker is known to run the type: none runs it, or it died, or the distributor is forgotten", () => {
     const dir = new DistributorDirectory();
-    dir.heartbeat("d1", hb(0, 10, { workers: [worker("w1", ["first"])] }));
-    dir.heartbeat("d2", hb(0, 10, { workers: [worker("w2", [])] })); // not said yet
+    dir.heartbeat("d1", hb(0, 10, { workers: [workerSummary("w1", ["first"])] }));
+    dir.heartbeat("d2", hb(0, 10, { workers: [workerSummary("w2", [])] })); // not said yet
     expect(dir.leastLoaded("nope")).toBeDefined();
     expect(dir.leastLoaded("first")!.id).toBe("d1");
     // Its worker has died: d1 no longer runs "first"; d2's worker now runs it.
-    dir.heartbeat("d1", hb(0, 10, { workers: [worker("w1", ["first"], "dead")] }));
-    dir.heartbeat("d2", hb(0, 10, { workers: [worker("w2", ["first"])] }));
+    dir.heartbeat("d1", hb(0, 10, { workers: [workerSummary("w1", ["first"], "dead")] }));
+    dir.heartbeat("d2", hb(0, 10, { workers: [workerSummary("w2", ["first"])] }));
     for (let i = 0; i < 30; i++) {
       const d = dir.leastLoaded("first")!;
       expect(d.id).toBe("d2");
@@ -245,22 +234,22 @@ describe("DistributorDirectory.leastLoaded by task type", () => {
 describe("DistributorDirectory: a type whose only runners are dead but remembered", () => {
   it("places its tasks nowhere (they wait) until a runner is back or forgotten; a type never known to run is placed as any", () => {
     const dir = new DistributorDirectory();
-    dir.heartbeat("d1", hb(0, 10, { workers: [worker("w1", ["a"])] }));
-    dir.heartbeat("d2", hb(0, 10, { workers: [worker("w2", ["b"])] }));
+    dir.heartbeat("d1", hb(0, 10, { workers: [workerSummary("w1", ["a"])] }));
+    dir.heartbeat("d2", hb(0, 10, { workers: [workerSummary("w2", ["b"])] }));
     expect(dir.expire(-1).map((d) => d.id)).toEqual(["d1", "d2"]);
-    dir.heartbeat("d1", hb(0, 10, { workers: [worker("w1", ["a"])] })); // d1 back, d2 still dead
+    dir.heartbeat("d1", hb(0, 10, { workers: [workerSummary("w1", ["a"])] })); // d1 back, d2 still dead
     expect(dir.awaitsRunner("b")).toBe(true);
     expect(dir.leastLoaded("b")).toBeUndefined();
     expect(dir.awaitsRunner("nope")).toBe(false);
     expect(dir.leastLoaded("nope")!.id).toBe("d1");
     expect(dir.leastLoaded("a")!.id).toBe("d1");
     // d2 speaks again: its tasks go there.
-    dir.heartbeat("d2", hb(0, 10, { workers: [worker("w2", ["b"])] }));
+    dir.heartbeat("d2", hb(0, 10, { workers: [workerSummary("w2", ["b"])] }));
     expect(dir.awaitsRunner("b")).toBe(false);
     expect(dir.leastLoaded("b")!.id).toBe("d2");
     // Dead again, then forgotten (past the retention): the type is not known, placed as any.
     expect(dir.expire(-1).map((d) => d.id)).toEqual(["d1", "d2"]);
-    dir.heartbeat("d1", hb(0, 10, { workers: [worker("w1", ["a"])] }));
+    dir.heartbeat("d1", hb(0, 10, { workers: [workerSummary("w1", ["a"])] }));
     expect(dir.leastLoaded("b")).toBeUndefined();
     dir.forget("d2");
     expect(dir.awaitsRunner("b")).toBe(false);
@@ -271,8 +260,8 @@ describe("DistributorDirectory: a type whose only runners are dead but remembere
 describe("DistributorDirectory.leastLoaded while a worker's types are not known yet", () => {
   it("places as any task while a healthy distributor has a live worker that has not said what it runs (it may run the type)", () => {
     const dir = new DistributorDirectory();
-    dir.heartbeat("d1", hb(0, 10, { workers: [worker("w1", ["first"])] }));
-    dir.heartbeat("d2", hb(0, 10, { workers: [worker("w2", [])] })); // just started: not said yet
+    dir.heartbeat("d1", hb(0, 10, { workers: [workerSummary("w1", ["first"])] }));
+    dir.heartbeat("d2", hb(0, 10, { workers: [workerSummary("w2", [])] })); // just started: not said yet
     const picks = new Set<string>();
     for (let i = 0; i < 40; i++) {
       const d = dir.leastLoaded("first")!;
@@ -282,8 +271,8 @@ describe("DistributorDirectory.leastLoaded while a worker's types are not known 
     // d1 is full past its capacity long before the 40th: d2 takes its share, as without types.
     expect(picks).toEqual(new Set(["d1", "d2"]));
     // Once d2's worker says it runs "second" only, "first" goes to d1 alone.
-    dir.heartbeat("d1", hb(0, 10, { workers: [worker("w1", ["first"])] }));
-    dir.heartbeat("d2", hb(0, 10, { workers: [worker("w2", ["second"])] }));
+    dir.heartbeat("d1", hb(0, 10, { workers: [workerSummary("w1", ["first"])] }));
+    dir.heartbeat("d2", hb(0, 10, { workers: [workerSummary("w2", ["second"])] }));
     for (let i = 0; i < 40; i++) {
       const d = dir.leastLoaded("first")!;
       expect(d.id).toBe("d1");
@@ -295,8 +284,8 @@ describe("DistributorDirectory.leastLoaded while a worker's types are not known 
 describe("DistributorDirectory.placeFor", () => {
   it("says in one answer where a task goes: a runner, waits for a runner, or nowhere (none healthy)", () => {
     const dir = new DistributorDirectory();
-    dir.heartbeat("d1", hb(0, 10, { workers: [worker("w1", ["a"])] }));
-    dir.heartbeat("d2", hb(0, 10, { workers: [worker("w2", ["b"])] }));
+    dir.heartbeat("d1", hb(0, 10, { workers: [workerSummary("w1", ["a"])] }));
+    dir.heartbeat("d2", hb(0, 10, { workers: [workerSummary("w2", ["b"])] }));
     // A runner of its type; a type no distributor runs is placed as any task.
     expect((dir.placeFor("b") as DistributorEntry).id).toBe("d2");
     expect((dir.placeFor("a") as DistributorEntry).id).toBe("d1");
@@ -304,7 +293,7 @@ describe("DistributorDirectory.placeFor", () => {
     expect(dir.placeFor("nope")).not.toBe("waits");
     // d2, b's only runner, dead but remembered: b waits for it, a still goes to d1.
     expect(dir.expire(-1).map((d) => d.id)).toEqual(["d1", "d2"]);
-    dir.heartbeat("d1", hb(0, 10, { workers: [worker("w1", ["a"])] }));
+    dir.heartbeat("d1", hb(0, 10, { workers: [workerSummary("w1", ["a"])] }));
     expect(dir.placeFor("b")).toBe("waits");
     expect(dir.awaitsRunner("b")).toBe(true);
     expect((dir.placeFor("a") as DistributorEntry).id).toBe("d1");

@@ -8,8 +8,9 @@ import { HandBackAsks } from "../../../src/agents/distributor/hand-back-asks.js"
 import { HeldTasks } from "../../../src/agents/distributor/held-tasks.js";
 import { WorkerRegistry } from "../../../src/agents/distributor/worker-registry.js";
 import type { TaskLedger } from "../../../src/agents/ledger/task-ledger.js";
-import type { DistributorHeartbeat, TaskDict } from "../../../src/agents/protocol.js";
+import type { DistributorHeartbeat, TaskDict, WorkerSummary } from "../../../src/agents/protocol.js";
 import { pendingTask } from "../../helpers/task-dict.js";
+import { workerSummary } from "../../helpers/worker-summary.js";
 
 /**
  * Hand-backs: a distributor none of whose live workers runs a task's type asks the coordinator
@@ -19,18 +20,7 @@ import { pendingTask } from "../../helpers/task-dict.js";
 
 const task = (id: string, type: string): TaskDict => pendingTask(id, { task_type: type });
 
-const worker = (id: string, types: string[], status: "idle" | "dead" = "idle") => ({
-  id,
-  status,
-  load: 0,
-  capacity: 10,
-  last_heartbeat: null,
-  done: 0,
-  task_types: types,
-  remote_agents: [],
-});
-
-const hb = (workers: ReturnType<typeof worker>[]): DistributorHeartbeat => ({
+const hb = (workers: WorkerSummary[]): DistributorHeartbeat => ({
   kind: "distributor_status",
   status: "idle",
   load: 0,
@@ -69,8 +59,8 @@ function handBacks(
 describe("TypeHandBack (the coordinator's side)", () => {
   it("moves a handed-back task to a healthy distributor whose live worker runs its type, recorded first", async () => {
     const dir = new DistributorDirectory();
-    dir.heartbeat("d1", hb([worker("w1", ["first"])]));
-    dir.heartbeat("d2", hb([worker("w2", ["second"])]));
+    dir.heartbeat("d1", hb([workerSummary("w1", ["first"])]));
+    dir.heartbeat("d2", hb([workerSummary("w2", ["second"])]));
     const { h, assigned, sent } = handBacks(dir);
     expect(await h.ask("d2", [task("t1", "first"), task("t2", "second")])).toEqual(["t1"]);
     expect(assigned).toEqual(["t1>d1"]);
@@ -79,20 +69,20 @@ describe("TypeHandBack (the coordinator's side)", () => {
 
   it("leaves a task where it is when no other distributor runs its type nor may soon (it fails there as unknown, as before)", async () => {
     const dir = new DistributorDirectory();
-    dir.heartbeat("d1", hb([worker("w1", ["first"])]));
-    dir.heartbeat("d2", hb([worker("w2", ["second"])]));
+    dir.heartbeat("d1", hb([workerSummary("w1", ["first"])]));
+    dir.heartbeat("d2", hb([workerSummary("w2", ["second"])]));
     const { h, assigned } = handBacks(dir);
     expect(await h.ask("d2", [task("t1", "third")])).toEqual([]);
     // The sender's own types do not count: it asked because its live workers do not run it.
-    dir.heartbeat("d1", hb([worker("w1", ["first"], "dead")]));
+    dir.heartbeat("d1", hb([workerSummary("w1", ["first"], "dead")]));
     expect(await h.ask("d1", [task("t2", "first")])).toEqual([]);
     expect(assigned).toEqual([]);
   });
 
   it("waits, while another distributor has a worker that has not said what it runs, for its heartbeat that says so", async () => {
     const dir = new DistributorDirectory();
-    dir.heartbeat("d1", hb([worker("w1", [])])); // just started: not said yet
-    dir.heartbeat("d2", hb([worker("w2", ["second"])]));
+    dir.heartbeat("d1", hb([workerSummary("w1", [])])); // just started: not said yet
+    dir.heartbeat("d2", hb([workerSummary("w2", ["second"])]));
     const { h, sent } = handBacks(dir);
     let answer: string[] | undefined;
     void h.ask("d2", [task("t1", "first"), task("t2", "third")]).then((a) => {
@@ -100,7 +90,7 @@ describe("TypeHandBack (the coordinator's side)", () => {
     });
     await new Promise((r) => setImmediate(r));
     expect(answer).toBeUndefined();
-    dir.heartbeat("d1", hb([worker("w1", ["first"])]));
+    dir.heartbeat("d1", hb([workerSummary("w1", ["first"])]));
     h.heard();
     await new Promise((r) => setImmediate(r));
     expect(answer).toEqual(["t1"]);
@@ -109,18 +99,18 @@ describe("TypeHandBack (the coordinator's side)", () => {
 
   it("answers at once, past its bound (a heartbeat timeout plus an interval), though a worker has still not said", async () => {
     const dir = new DistributorDirectory();
-    dir.heartbeat("d1", hb([worker("w1", [])]));
-    dir.heartbeat("d2", hb([worker("w2", ["second"])]));
+    dir.heartbeat("d1", hb([workerSummary("w1", [])]));
+    dir.heartbeat("d2", hb([workerSummary("w2", ["second"])]));
     const { h } = handBacks(dir, { heartbeatTimeoutMs: 0, heartbeatIntervalMs: 0 });
     expect(await h.ask("d2", [task("t1", "first")])).toEqual([]);
   });
 
   it("past its bound, says which kept tasks wait for a runner of their type that is dead but remembered (the holder asks again)", async () => {
     const dir = new DistributorDirectory();
-    dir.heartbeat("d1", hb([worker("w1", ["first"])]));
-    dir.heartbeat("d2", hb([worker("w2", ["second"])]));
+    dir.heartbeat("d1", hb([workerSummary("w1", ["first"])]));
+    dir.heartbeat("d2", hb([workerSummary("w2", ["second"])]));
     expect(dir.expire(-1).map((d) => d.id)).toEqual(["d1", "d2"]);
-    dir.heartbeat("d2", hb([worker("w2", ["second"])])); // d1, the only runner of "first", stays dead
+    dir.heartbeat("d2", hb([workerSummary("w2", ["second"])])); // d1, the only runner of "first", stays dead
     const { h, assigned } = handBacks(dir, { heartbeatTimeoutMs: 0, heartbeatIntervalMs: 0 });
     expect(await h.answer("d2", [task("t1", "first"), task("t2", "third")])).toEqual({
       moved: [],
