@@ -131,6 +131,15 @@ export class TestCluster {
     return w;
   }
 
+  /** The coordinator, distributor d1 and its worker w1, ready: d1. */
+  async startOne(): Promise<DistributorAgent> {
+    await this.startCoordinator();
+    const d1 = await this.startDistributor("d1");
+    await this.startWorker("w1", "d1");
+    await this.ready();
+    return d1;
+  }
+
   /** Waits until every distributor holds its lease and knows its workers. */
   async ready(timeoutMs = 5000): Promise<void> {
     const deadline = performance.now() + timeoutMs;

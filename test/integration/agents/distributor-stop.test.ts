@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { Task } from "../../../src/index.js";
 import { FAST } from "../../helpers/cluster.js";
 import { clusterPerTest, testEngines } from "../../helpers/engines.js";
+import { heldUntilOpen } from "../../helpers/held-until-open.js";
 import { until } from "../../helpers/wait.js";
 
 /**
@@ -9,14 +10,16 @@ import { until } from "../../helpers/wait.js";
  * drained: its coordinator moves the tasks it still held (queued, never sent to a worker) at
  * once, not a heartbeat timeout later (20 s here).
  */
+/** One attempt at a time per worker; a distributor is declared dead after 20 s of silence. */
+const PATIENT_ONE = { concurrency: 1, timing: { ...FAST, heartbeatTimeoutMs: 20_000 } };
+
 describe.each(testEngines("distributor-stop"))("a distributor stopped gracefully ($name)", (engine) => {
   const cluster = clusterPerTest(engine);
 
   it("has what it queued moved at once to another distributor, each task run once", async () => {
     const runs = new Map<string, number>();
     const c = cluster({
-      concurrency: 1,
-      timing: { ...FAST, heartbeatTimeoutMs: 20_000 },
+      ...PATIENT_ONE,
       handlers: {
         slow: async (task: Task) => {
           runs.set(task.taskId, (runs.get(task.taskId) ?? 0) + 1);
@@ -25,10 +28,7 @@ describe.each(testEngines("distributor-stop"))("a distributor stopped gracefully
         },
       },
     });
-    await c.startCoordinator();
-    const d1 = await c.startDistributor("d1");
-    await c.startWorker("w1", "d1");
-    await c.ready();
+    const d1 = await c.startOne();
     // All placed on d1 (alone): one runs, a few wait on its worker, the rest in its queue.
     const ids = Array.from({ length: 20 }, (_, i) => c.id(`t${i}`));
     for (const id of ids) await c.coordinator.submitTask({ task_id: id, task_type: "slow", payload: {} });
@@ -52,26 +52,8 @@ describe.each(testEngines("distributor-stop"))("a distributor stopped gracefully
   }, 60_000);
 
   it("dispatches nothing more while it drains: a task its reconcile adopts meanwhile is moved", async () => {
-    let open!: () => void;
-    const gate = new Promise<void>((r) => {
-      open = r;
-    });
-    const ranOn = new Map<string, string>();
-    const c = cluster({
-      concurrency: 1,
-      timing: { ...FAST, heartbeatTimeoutMs: 20_000 },
-      handlers: {
-        held: async (task: Task) => {
-          ranOn.set(task.taskId, task.assignedTo ?? "?");
-          await gate;
-          return { ok: true };
-        },
-      },
-    });
-    await c.startCoordinator();
-    const d1 = await c.startDistributor("d1");
-    await c.startWorker("w1", "d1");
-    await c.ready();
+    const { c, ranOn, open } = heldUntilOpen(cluster, PATIENT_ONE);
+    const d1 = await c.startOne();
     const ids = Array.from({ length: 4 }, (_, i) => c.id(`t${i}`));
     for (const id of ids) await c.coordinator.submitTask({ task_id: id, task_type: "held", payload: {} });
     await until("w1 runs one", () => ranOn.size === 1);
@@ -102,26 +84,8 @@ describe.each(testEngines("distributor-stop"))("a distributor stopped gracefully
   }, 60_000);
 
   it("reports no room while it drains: tasks submitted meanwhile go to another distributor", async () => {
-    let open!: () => void;
-    const gate = new Promise<void>((r) => {
-      open = r;
-    });
-    const ranOn = new Map<string, string>();
-    const c = cluster({
-      concurrency: 1,
-      timing: { ...FAST, heartbeatTimeoutMs: 20_000 },
-      handlers: {
-        held: async (task: Task) => {
-          ranOn.set(task.taskId, task.assignedTo ?? "?");
-          await gate;
-          return { ok: true };
-        },
-      },
-    });
-    await c.startCoordinator();
-    const d1 = await c.startDistributor("d1");
-    await c.startWorker("w1", "d1");
-    await c.ready();
+    const { c, ranOn, open } = heldUntilOpen(cluster, PATIENT_ONE);
+    const d1 = await c.startOne();
     const first = c.id("first");
     await c.coordinator.submitTask({ task_id: first, task_type: "held", payload: {} });
     await until("w1 runs it", () => ranOn.size === 1);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import type { JsonValue, TaskLedger } from "../../../src/index.js";
-import type { TestCluster } from "../../helpers/cluster.js";
+import type { TaskLedger } from "../../../src/index.js";
 import { clusterPerTest, testEngines } from "../../helpers/engines.js";
+import { heldUntilOpen } from "../../helpers/held-until-open.js";
 import { until } from "../../helpers/wait.js";
 
 /**
@@ -26,24 +26,8 @@ describe.each(testEngines("moved-back"))(
 
     /** One distributor and worker; `held` runs until the gate opens, each run counted. */
     async function start() {
-      let open = () => {};
-      const gate = new Promise<void>((r) => {
-        open = r;
-      });
-      const runs = new Map<string, number>();
-      const c: TestCluster = cluster({
-        handlers: {
-          held: async (task): Promise<JsonValue> => {
-            runs.set(task.taskId, (runs.get(task.taskId) ?? 0) + 1);
-            await gate;
-            return { ok: true };
-          },
-        },
-      });
-      await c.startCoordinator();
-      const d1 = await c.startDistributor("d1");
-      await c.startWorker("w1", "d1");
-      await c.ready();
+      const { c, runs, open } = heldUntilOpen(cluster);
+      const d1 = await c.startOne();
       const id = c.id("t1");
       await c.coordinator.submitTask({ task_id: id, task_type: "held", payload: {} });
       await until("its handler runs", () => runs.get(id) === 1);
