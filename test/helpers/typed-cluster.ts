@@ -1,3 +1,4 @@
+import { expect } from "vitest";
 import type { Task, TaskHandler } from "../../src/index.js";
 import type { TestCluster } from "./cluster.js";
 import { until } from "./wait.js";
@@ -52,4 +53,31 @@ export async function typedCluster(cluster: TestCluster, layout: TypedLayout): P
       await until(`${d} is declared dead`, () => directory.get(cluster.id(d))?.status === "dead", 30_000);
     },
   };
+}
+
+/** Submits a new task `name` (its id made unique by `cluster`) of `type`: its id, once recorded. */
+export async function submitNew(cluster: TestCluster, name: string, type: string): Promise<string> {
+  const id = cluster.id(name);
+  expect(await cluster.coordinator.submitTask({ task_id: id, task_type: type, payload: {} })).toBe(true);
+  return id;
+}
+
+/**
+ * Waits until every task of `ids` completes with `result`, and checks each was committed once,
+ * by distributor `d` (by name).
+ */
+export async function completedOnceOn(
+  cluster: TestCluster,
+  ids: string[],
+  d: string,
+  result: unknown,
+): Promise<void> {
+  for (const id of ids) {
+    const done = await cluster.coordinator.waitForTask(id, 60_000);
+    expect([done?.status, done?.error], id).toEqual(["completed", null]);
+    expect(done?.result, id).toEqual(result);
+  }
+  const counts = await cluster.settled(ids, 20_000);
+  for (const id of ids) expect(counts.get(id), id).toBe(1);
+  for (const id of ids) expect(cluster.commits.find((c) => c.taskId === id)?.by, id).toBe(cluster.id(d));
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { FAST } from "../../helpers/cluster.js";
 import { clusterPerTest, testEngines } from "../../helpers/engines.js";
-import { typedCluster } from "../../helpers/typed-cluster.js";
+import { completedOnceOn, submitNew, typedCluster } from "../../helpers/typed-cluster.js";
 import { until } from "../../helpers/wait.js";
 
 /**
@@ -42,10 +42,7 @@ describe.each(testEngines("hand-back-by-type", { cluster: true }))(
         d2: { w2: { second: () => ({ ran: "second" }) } },
       });
 
-      const id = cluster.id("moved-1");
-      expect(await cluster.coordinator.submitTask({ task_id: id, task_type: "first", payload: {} })).toBe(
-        true,
-      );
+      const id = await submitNew(cluster, "moved-1", "first");
       await onW1.started;
       await cluster.crash(cluster.workers.get("w1")!);
       // d2 gets a worker that runs "first"; d1 has none alive (w1 is remembered dead: before, the
@@ -53,12 +50,7 @@ describe.each(testEngines("hand-back-by-type", { cluster: true }))(
       await cluster.startWorker("w3", "d2", { first: () => ({ ran: "w3" }) });
       await until("the coordinator knows d2 runs first", () => runs("d2", "first"), 20_000);
 
-      const done = await cluster.coordinator.waitForTask(id, 60_000);
-      expect([done?.status, done?.error]).toEqual(["completed", null]);
-      expect(done?.result).toEqual({ ran: "w3" });
-      const counts = await cluster.settled([id], 20_000);
-      expect(counts.get(id)).toBe(1);
-      expect(cluster.commits.find((c) => c.taskId === id)?.by).toBe(cluster.id("d2"));
+      await completedOnceOn(cluster, [id], "d2", { ran: "w3" });
     }, 120_000);
 
     it("a task whose holder has no live worker left (its only one crashed) moves to the distributor whose worker runs its type", async () => {
@@ -68,21 +60,13 @@ describe.each(testEngines("hand-back-by-type", { cluster: true }))(
         d1: { w1: { first: onW1.handler } },
         d2: { w2: { second: () => ({ ran: "second" }) } },
       });
-      const id = cluster.id("orphaned-1");
-      expect(await cluster.coordinator.submitTask({ task_id: id, task_type: "first", payload: {} })).toBe(
-        true,
-      );
+      const id = await submitNew(cluster, "orphaned-1", "first");
       await onW1.started;
       // d1 has no live worker left: before, the task waited there for w1.
       await cluster.crash(cluster.workers.get("w1")!);
       await cluster.startWorker("w3", "d2", { first: () => ({ ran: "w3" }) });
 
-      const done = await cluster.coordinator.waitForTask(id, 60_000);
-      expect([done?.status, done?.error]).toEqual(["completed", null]);
-      expect(done?.result).toEqual({ ran: "w3" });
-      const counts = await cluster.settled([id], 20_000);
-      expect(counts.get(id)).toBe(1);
-      expect(cluster.commits.find((c) => c.taskId === id)?.by).toBe(cluster.id("d2"));
+      await completedOnceOn(cluster, [id], "d2", { ran: "w3" });
     }, 120_000);
 
     it("a task submitted while the only distributor that ran its type is dead waits unplaced for a distributor that joins with a worker that runs it, and runs there", async () => {
@@ -95,10 +79,7 @@ describe.each(testEngines("hand-back-by-type", { cluster: true }))(
       });
       await typed.crashDistributor("d1");
 
-      const id = cluster.id("after-d1");
-      expect(await cluster.coordinator.submitTask({ task_id: id, task_type: "first", payload: {} })).toBe(
-        true,
-      );
+      const id = await submitNew(cluster, "after-d1", "first");
       // Its only runner (d1) is dead but remembered: it waits on no distributor (before, it was
       // placed as any task, on d2, whose worker does not run it).
       const record = await cluster.coordinator.ledger.get(id);
@@ -106,12 +87,7 @@ describe.each(testEngines("hand-back-by-type", { cluster: true }))(
       await cluster.startDistributor("d3");
       await cluster.startWorker("w3", "d3", { first: () => ({ ran: "w3" }) });
 
-      const done = await cluster.coordinator.waitForTask(id, 60_000);
-      expect([done?.status, done?.error]).toEqual(["completed", null]);
-      expect(done?.result).toEqual({ ran: "w3" });
-      const counts = await cluster.settled([id], 20_000);
-      expect(counts.get(id)).toBe(1);
-      expect(cluster.commits.find((c) => c.taskId === id)?.by).toBe(cluster.id("d3"));
+      await completedOnceOn(cluster, [id], "d3", { ran: "w3" });
     }, 120_000);
 
     it("a task of a type no distributor runs still fails as an unknown type (the hand-back keeps it where it is)", async () => {
@@ -120,10 +96,7 @@ describe.each(testEngines("hand-back-by-type", { cluster: true }))(
         d1: { w1: { first: () => ({ ran: "first" }) } },
         d2: { w2: { second: () => ({ ran: "second" }) } },
       });
-      const id = cluster.id("nobody-runs-it");
-      expect(await cluster.coordinator.submitTask({ task_id: id, task_type: "third", payload: {} })).toBe(
-        true,
-      );
+      const id = await submitNew(cluster, "nobody-runs-it", "third");
       const done = await cluster.coordinator.waitForTask(id, 60_000);
       expect(done?.status).toBe("failed");
       expect(String(done?.error)).toContain('unknown task type "third"');

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { FAST } from "../../helpers/cluster.js";
 import { clusterPerTest, testEngines } from "../../helpers/engines.js";
-import { type TypedLayout, typedCluster } from "../../helpers/typed-cluster.js";
+import { completedOnceOn, submitNew, type TypedLayout, typedCluster } from "../../helpers/typed-cluster.js";
 import { until } from "../../helpers/wait.js";
 
 /**
@@ -27,12 +27,10 @@ describe.each(testEngines("wait-for-type-runner", { cluster: true }))(
       const coordinator = cluster.coordinator;
       await typed.crashDistributor("d2", "w2");
 
-      const ids = [1, 2, 3].map((n) => cluster.id(`b-${n}`));
-      for (const id of ids)
-        expect(await coordinator.submitTask({ task_id: id, task_type: "b", payload: {} })).toBe(true);
+      const ids: string[] = [];
+      for (const n of [1, 2, 3]) ids.push(await submitNew(cluster, `b-${n}`, "b"));
       // A task of `a` submitted after them completes: placement passes ran past the waiting ones.
-      const a = cluster.id("a-1");
-      expect(await coordinator.submitTask({ task_id: a, task_type: "a", payload: {} })).toBe(true);
+      const a = await submitNew(cluster, "a-1", "a");
       expect((await coordinator.waitForTask(a, 30_000))?.status).toBe("completed");
       for (const id of ids) {
         const record = await coordinator.ledger.get(id);
@@ -42,14 +40,7 @@ describe.each(testEngines("wait-for-type-runner", { cluster: true }))(
 
       await cluster.startDistributor("d2");
       await cluster.startWorker("w2b", "d2", { b: () => ({ ran: "b again" }) });
-      for (const id of ids) {
-        const done = await coordinator.waitForTask(id, 60_000);
-        expect([done?.status, done?.error]).toEqual(["completed", null]);
-        expect(done?.result).toEqual({ ran: "b again" });
-      }
-      const counts = await cluster.settled(ids, 20_000);
-      for (const id of ids) expect(counts.get(id)).toBe(1);
-      for (const id of ids) expect(cluster.commits.find((c) => c.taskId === id)?.by).toBe(cluster.id("d2"));
+      await completedOnceOn(cluster, ids, "d2", { ran: "b again" });
     }, 120_000);
 
     it("a task held by a distributor that does not run its type, while its only runner is dead, waits there (asked about again) and moves to the runner once it is back", async () => {
@@ -88,12 +79,7 @@ describe.each(testEngines("wait-for-type-runner", { cluster: true }))(
 
       await cluster.startDistributor("d2");
       await cluster.startWorker("w2b", "d2", { b: () => ({ ran: "b again" }) });
-      const done = await coordinator.waitForTask(id, 60_000);
-      expect([done?.status, done?.error]).toEqual(["completed", null]);
-      expect(done?.result).toEqual({ ran: "b again" });
-      const counts = await cluster.settled([id], 20_000);
-      expect(counts.get(id)).toBe(1);
-      expect(cluster.commits.find((c) => c.taskId === id)?.by).toBe(cluster.id("d2"));
+      await completedOnceOn(cluster, [id], "d2", { ran: "b again" });
     }, 120_000);
   },
 );
