@@ -200,7 +200,7 @@ export class A2AClient implements RouterEndpoint {
     }
     if (maxBytes !== undefined) {
       const bytes = Buffer.byteLength(text) + this.signatureBytes;
-      if (bytes + 2 > maxBytes) throw tooLarge(bytes, maxBytes, this.config.maxBodyBytes, recipient);
+      if (bytes > maxBytes) throw tooLarge(bytes, maxBytes, this.config.maxBodyBytes, recipient);
     }
     this.sequence = sequence;
     message.signature = this.signer.sign(text);

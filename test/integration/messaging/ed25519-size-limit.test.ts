@@ -11,9 +11,11 @@ import { type A2AMessage, MessageType } from "../../../src/core/messaging/types.
  * A sender checks a message's size before it signs it (client.ts, `signed`): the canonical text
  * plus what the signature will add, `,"signature":"…"`, whose length is computed from
  * ED25519_SIGNATURE_LENGTH (`ed25519:` and 86 characters of base64url) with per-agent keys. The
- * check's contract: a message goes when its bytes on the wire plus 2 (a batch's brackets) are
- * within the sender's limit; a receiver takes a body up to its own limit and refuses one byte
- * more (413, too_large). Both are held here to the byte, over HTTP, with real Ed25519 signatures.
+ * check's contract: a message goes when its bytes on the wire are within the sender's limit (or
+ * the smaller one its recipient said it takes): exactly the limit goes, alone as a POST body or a
+ * stream line, with no room kept for a batch's brackets; a receiver takes a body up to its own
+ * limit and refuses one byte more (413, too_large). All held here to the byte, over HTTP, with
+ * real Ed25519 signatures.
  */
 
 const LIMIT = 8192;
@@ -77,23 +79,40 @@ describe.each([
   { streams: true, name: "a message stream" },
   { streams: false, name: "POSTs" },
 ])("a message signed with an Ed25519 key, at the body limit, over $name", ({ streams }) => {
-  it("goes when its bytes on the wire are the sender's limit less 2, and is refused one byte over before it is signed", async () => {
+  it("goes when its bytes on the wire are exactly the sender's limit, and is refused one byte over before it is signed", async () => {
     const { a, b, got, pad } = await pair(LIMIT, LIMIT, streams);
-    await a.sendEvent("b", "edge", pad(LIMIT - 2));
-    expect(got).toEqual([LIMIT - 2]);
+    await a.sendEvent("b", "edge", pad(LIMIT));
+    expect(got).toEqual([LIMIT]);
     const sequence = () => a.createMessage("b", {}).metadata.sequence_number;
     const before = sequence();
-    const over = await a.sendEvent("b", "edge", pad(LIMIT - 1)).then(
+    const over = await a.sendEvent("b", "edge", pad(LIMIT + 1)).then(
       () => null,
       (err: unknown) => err,
     );
     expect(over).toMatchObject({
       code: "ERR_A2A_TOO_LARGE",
-      message: `message of ${LIMIT - 1} bytes is over the body limit of ${LIMIT}`,
+      message: `message of ${LIMIT + 1} bytes is over the body limit of ${LIMIT}`,
     });
     expect(isTooLarge(over)).toBe(true);
     expect(sequence()).toBe(before + 1); // refused before it was signed: it took no sequence number
-    expect(got).toEqual([LIMIT - 2]);
+    expect(got).toEqual([LIMIT]);
+    expect(b.stats().rejected.too_large).toBe(0);
+  });
+
+  it("goes at exactly the limit its recipient said it takes (smaller than the sender's), and one byte over never leaves", async () => {
+    const { a, b, got, pad } = await pair(2 * LIMIT, LIMIT, streams);
+    a.setPeerLimit("b", LIMIT);
+    await a.sendEvent("b", "edge", pad(LIMIT));
+    expect(got).toEqual([LIMIT]);
+    const over = await a.sendEvent("b", "edge", pad(LIMIT + 1)).then(
+      () => null,
+      (err: unknown) => err,
+    );
+    expect(over).toMatchObject({
+      code: "ERR_A2A_TOO_LARGE",
+      message: `message of ${LIMIT + 1} bytes is over the body limit of ${LIMIT} that b takes`,
+    });
+    expect(got).toEqual([LIMIT]);
     expect(b.stats().rejected.too_large).toBe(0);
   });
 

@@ -75,13 +75,15 @@ export class HttpTransport {
 
   /** `wire`: the message as it is to be written, when the caller has it (see signed-line.ts). */
   send(message: A2AMessage, timeoutMs: number, wire?: string): Promise<void> {
-    const endpoint = this.peers.get(message.recipient)?.endpoint;
-    if (endpoint === undefined) {
+    const peer = this.peers.get(message.recipient);
+    if (peer === undefined) {
       return Promise.reject(
         new TriadError("ERR_A2A_NO_ROUTE", `no HTTP peer known for ${message.recipient}`),
       );
     }
-    return this.linkFor(endpoint).send(message, timeoutMs, wire);
+    const link = this.linkFor(peer.endpoint);
+    link.limitTo(peer.maxBytes); // its batches held to what the peer said it takes
+    return link.send(message, timeoutMs, wire);
   }
 
   close(): void {

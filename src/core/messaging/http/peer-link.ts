@@ -63,6 +63,7 @@ export class PeerLink {
   private failures = 0;
   private lastError = "";
   private batchBytes: number;
+  private peerBytes = Number.POSITIVE_INFINITY;
   private batchMessages: number;
   private closed = false;
   /** Whether this link sends over a stream: until the peer is found not to take them. */
@@ -97,7 +98,8 @@ export class PeerLink {
     if (this.closed) return Promise.reject(closedError());
     const json = wire ?? JSON.stringify(message);
     const bytes = Buffer.byteLength(json);
-    if (bytes + 2 > maxBatchBytes) {
+    // Alone it goes as it is (a POST body, or a stream line): exactly the limit fits.
+    if (bytes > maxBatchBytes) {
       return Promise.reject(
         new TriadError(
           "ERR_A2A_TOO_LARGE",
@@ -160,12 +162,22 @@ export class PeerLink {
     }
   }
 
+  /**
+   * The body limit the peer said it takes (HttpTransport.setPeerLimit), when smaller than ours:
+   * batches are held to it at once, not first refused (413) and halved.
+   */
+  limitTo(peerBytes: number | undefined): void {
+    this.peerBytes = peerBytes ?? Number.POSITIVE_INFINITY;
+  }
+
   private takeBatch(): Outgoing[] {
+    const budget = Math.min(this.batchBytes, this.peerBytes);
     let count = 0;
-    let bytes = 2;
+    // A batch of k messages is `[m1,…,mk]`: the brackets and k-1 commas, k+1 bytes besides them.
+    let bytes = 1;
     for (let i = this.head; i < this.queue.length; i++) {
       const size = (this.queue[i] as Outgoing).bytes;
-      if (count === this.batchMessages || (count > 0 && bytes + size + 1 > this.batchBytes)) break;
+      if (count === this.batchMessages || (count > 0 && bytes + size + 1 > budget)) break;
       count += 1;
       bytes += size + 1;
     }
