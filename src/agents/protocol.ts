@@ -93,6 +93,9 @@ export const WORKER_BACKLOG_PER_SLOT = 8;
  */
 export const LEGACY_BACKLOG_PER_SLOT = 4;
 
+/** `max_body_bytes`: an agent's A2A body limit, stated to the tier above (optional; malformed is ignored). */
+const maxBodyBytes = z.number().int().positive().optional().catch(undefined);
+
 export const workerHeartbeat = z.object({
   kind: z.literal("worker_status"),
   status: agentStatus,
@@ -126,7 +129,7 @@ export const workerHeartbeat = z.object({
    * holds what it sends it to that (a job over it goes without its dependencies' results at once,
    * not whole first to be refused). Absent from an older release's: found out by its 413s.
    */
-  max_body_bytes: z.number().int().positive().optional().catch(undefined),
+  max_body_bytes: maxBodyBytes,
   /**
    * Attempts sent to it that it will not run, handed back (it is stopping, or had no room): the
    * distributor takes them back at once, not a heartbeat timeout later, and not as failures.
@@ -251,6 +254,8 @@ export const distributorHeartbeat = z.object({
   stopping: z.boolean().optional().catch(undefined),
   /** How often it heartbeats: the coordinator warns when that is not shorter than its timeout. */
   heartbeat_interval_ms: z.number().positive().optional().catch(undefined),
+  /** Its A2A body limit: assignments to it are held to it. Absent from an older release's (its 413s). */
+  max_body_bytes: maxBodyBytes,
 });
 export type DistributorHeartbeat = z.infer<typeof distributorHeartbeat>;
 
@@ -313,7 +318,12 @@ export const agentPayload = z.discriminatedUnion("kind", [
     /** As on its heartbeats (workerHeartbeat.instance). */
     instance: z.string().max(64).optional().catch(undefined),
   }),
-  z.object({ kind: z.literal("register_distributor"), distributor_id: id, url: z.string().nullable() }),
+  z.object({
+    kind: z.literal("register_distributor"),
+    distributor_id: id,
+    url: z.string().nullable(),
+    max_body_bytes: maxBodyBytes, // as on its heartbeats
+  }),
   workerHeartbeat,
   distributorHeartbeat,
   z.object({

@@ -159,7 +159,7 @@ export class CoordinatorAgent extends TriadAgent {
       core: () => this.core,
       url: () => this.url,
       apiUrl: () => this.apiUrl,
-      learnPeer: (id, url) => this.learnPeer(id, url),
+      learnPeer: (id, url, maxBodyBytes) => this.learnPeer(id, url, maxBodyBytes),
       moved: (change) => this.log.info(change, "task shards moved"),
       reported: () => this.observer.reportedCounts(),
       newsFailed: (err, ids) =>
@@ -453,7 +453,7 @@ export class CoordinatorAgent extends TriadAgent {
           if (this.otherProcess(s.message.sender, p.url, p.owns_lease)) return {};
           this.observer.heartbeatTaken(s.message, p);
           this.heartbeatPace.heard(s.message.sender, p.heartbeat_interval_ms);
-          if (p.url) this.learnPeer(s.message.sender, p.url);
+          if (p.url) this.learnPeer(s.message.sender, p.url, p.max_body_bytes);
           this.core.onHeartbeat(s.message.sender, p, Date.parse(s.message.metadata.timestamp));
         }
         return {};
@@ -462,7 +462,7 @@ export class CoordinatorAgent extends TriadAgent {
         const p = this.payloadOf(s.message);
         if (p?.kind !== "register_distributor" || !this.speaksAs(s.message, "distributor")) return {};
         if (this.otherProcess(s.message.sender, p.url, false)) return {};
-        if (p.url) this.learnPeer(s.message.sender, p.url);
+        if (p.url) this.learnPeer(s.message.sender, p.url, p.max_body_bytes);
         await this.core.onRegister(s.message.sender, p.url);
         this.log.info({ distributor: s.message.sender, url: p.url }, "distributor registered");
         return { history: { event: "distributor_registered", distributor: s.message.sender } };
@@ -507,8 +507,14 @@ export class CoordinatorAgent extends TriadAgent {
     return ["heartbeat", "event.task_terminal"];
   }
 
-  private learnPeer(agentId: string, url: string): void {
+  /**
+   * `maxBodyBytes`: the body limit the distributor says it takes (max_body_bytes), if it says:
+   * an assignment over it is split before it leaves, not refused by the distributor (413) first.
+   * One that does not say (an older release) is found out by its 413s, as before.
+   */
+  private learnPeer(agentId: string, url: string, maxBodyBytes?: number): void {
     if (this.a2a.peerUrl(agentId) !== url) this.a2a.setPeer(agentId, url);
+    this.a2a.setPeerLimit(agentId, maxBodyBytes);
   }
 
   override async cleanup(): Promise<void> {

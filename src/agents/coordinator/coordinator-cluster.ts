@@ -43,7 +43,8 @@ export type CoordinatorClusterOptions = {
   /** Where this coordinator's REST API answers, if it serves one (cluster-wide task lists ask it). */
   apiUrl?: () => string | null;
   /** A distributor another coordinator hears, reachable at `url`. */
-  learnPeer?: (distributorId: string, url: string) => void;
+  /** `maxBodyBytes`: the body limit the distributor stated, as the directory took it. */
+  learnPeer?: (distributorId: string, url: string, maxBodyBytes?: number) => void;
   /** Shards gained or lost (logged by the agent). */
   moved?: (change: { gained: number[]; lost: number[] }) => void;
   /** What the distributors heard first-hand last reported (CoordinatorView.reported). */
@@ -329,7 +330,7 @@ export class CoordinatorCluster implements ClusterSeam {
     for (const view of this.peers.others()) {
       for (const d of view.distributors ?? []) {
         directory.heardElsewhere(d, view.id);
-        if (d.url) this.o.learnPeer?.(d.id, d.url);
+        if (d.url) this.o.learnPeer?.(d.id, d.url, directory.get(d.id)?.maxBodyBytes);
       }
     }
   }
@@ -359,6 +360,7 @@ export class CoordinatorCluster implements ClusterSeam {
         ...(d.sentAt === null ? {} : { sent_at: d.sentAt }),
         age_ms: Math.max(0, Math.round(now - d.lastSeen)),
         ...(d.stopped === true ? { stopping: true as const } : {}),
+        ...(d.maxBodyBytes === undefined ? {} : { max_body_bytes: d.maxBodyBytes }),
       });
     }
     return {

@@ -26,6 +26,8 @@ export type HeardDistributor = {
   age_ms: number;
   /** That last heartbeat said it stops (a graceful exit, not a crash). Absent from older coordinators. */
   stopping?: true;
+  /** The body limit it stated (max_body_bytes). Absent when it did not, and from older coordinators. */
+  max_body_bytes?: number;
 };
 
 /** What one coordinator publishes about itself every heartbeat interval (a key that expires). */

@@ -31,6 +31,8 @@ export type DistributorEntry = {
   stopped?: boolean;
   /** Monotonic ms when it was declared dead (see longDead); unset while it lives. */
   deadSince?: number;
+  /** The body limit its last heartbeat taken stated (max_body_bytes); unset when it did not say. */
+  maxBodyBytes?: number;
 };
 
 /**
@@ -217,6 +219,9 @@ export class DistributorDirectory {
     entry.deadSince = undefined;
     // Its last word (a graceful stop): gone, for the next monitor tick to move its tasks.
     entry.stopped = hb.stopping === true;
+    // Checked here too: a peer coordinator's view (heardElsewhere) is not parsed by the protocol.
+    const limit = hb.max_body_bytes;
+    entry.maxBodyBytes = Number.isSafeInteger(limit) && (limit as number) > 0 ? limit : undefined;
     return entry;
   }
 

@@ -252,6 +252,7 @@ export class DistributorAgent extends TriadAgent {
         kind: "register_distributor",
         distributor_id: this.agentId,
         url: this.url,
+        ...this.bodyLimit(),
       });
       this.join.accepted();
     } catch (err) {
@@ -259,6 +260,14 @@ export class DistributorAgent extends TriadAgent {
       if (this.join.state.status !== "refused")
         this.log.warn({ err: (err as Error).message }, "could not register with the coordinator yet");
     }
+  }
+
+  /**
+   * `max_body_bytes` for its register and heartbeats when it listens (over HTTP): its coordinators
+   * hold assignments to it to that limit before they leave, instead of learning it from a 413.
+   */
+  private bodyLimit(): { max_body_bytes?: number } {
+    return this.url === null ? {} : { max_body_bytes: this.a2a.maxBodyBytes };
   }
 
   /** The coordinator it reports to now. */
@@ -277,7 +286,11 @@ export class DistributorAgent extends TriadAgent {
     if (step === "hold") return;
     if (step === "resume") await this.register();
     const from = this.coordinatorId;
-    const beat = { ...this.core.heartbeat(this.url), heartbeat_interval_ms: this.timing.heartbeatIntervalMs };
+    const beat = {
+      ...this.core.heartbeat(this.url),
+      heartbeat_interval_ms: this.timing.heartbeatIntervalMs,
+      ...this.bodyLimit(),
+    };
     const send = (to: string) =>
       this.sendPayload(to, beat).then(
         () => this.join.accepted(),
