@@ -42,8 +42,10 @@ export type CoordinatorClusterOptions = {
   url: () => string | null;
   /** Where this coordinator's REST API answers, if it serves one (cluster-wide task lists ask it). */
   apiUrl?: () => string | null;
-  /** A distributor another coordinator hears, reachable at `url`. */
-  /** `maxBodyBytes`: the body limit the distributor stated, as the directory took it. */
+  /**
+   * A distributor another coordinator hears, reachable at `url`; `maxBodyBytes`: the body limit
+   * it stated (max_body_bytes), as the directory took it.
+   */
   learnPeer?: (distributorId: string, url: string, maxBodyBytes?: number) => void;
   /** Shards gained or lost (logged by the agent). */
   moved?: (change: { gained: number[]; lost: number[] }) => void;
