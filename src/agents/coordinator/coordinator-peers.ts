@@ -169,6 +169,8 @@ export class CoordinatorPeers {
     const now = performance.now();
     const forgotten: string[] = [];
     const stopping = new Set<string>();
+    /** Registered, without a view, at this one's first tick: gone before it started. */
+    const unseen: string[] = [];
     views.forEach((view, i) => {
       const id = ids[i]!;
       if (view !== null && typeof view === "object") {
@@ -179,6 +181,7 @@ export class CoordinatorPeers {
       } else {
         const since = this.missingSince.get(id) ?? now;
         this.missingSince.set(id, since);
+        if (this.recorded !== null) unseen.push(id);
         if (now - since > FORGET_AFTER_TTLS * this.o.ttlMs) forgotten.push(id);
       }
     });
@@ -201,6 +204,15 @@ export class CoordinatorPeers {
     for (const r of this.recorded ?? [])
       if (r.view.id !== me.id && !peers.has(r.view.id) && !this.gone.has(r.view.id))
         this.gone.went(r.view, r.stopped, now - r.ageMs);
+    // Registered, its view expired (its leases with it), and on no record: it died with nobody
+    // to see it go (alone, killed): crashed, as of now — a graceful stop leaves the registry and
+    // records itself. Listed and recorded so, as if seen going now.
+    for (const id of unseen)
+      if (!this.gone.has(id)) {
+        this.gone.went(unseenView(id, registry[id] ?? null), false, now);
+        went.set(id, false);
+        alive.delete(id);
+      }
     this.recorded = null;
     this.gone.prune(now);
     this.peers = peers;
@@ -387,4 +399,9 @@ export class CoordinatorPeers {
     if (ended.length > 0) this.o.ended(ended);
     if (unplaced.length > 0) this.o.unplaced(unplaced);
   }
+}
+
+/** What is known of a coordinator gone unseen: its registry entry (its id and A2A address); its last view expired. */
+function unseenView(id: string, url: string | null): CoordinatorView {
+  return { id, url, started_at: "", shards: [], stats: {}, distributors: [] };
 }

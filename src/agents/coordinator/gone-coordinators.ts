@@ -14,7 +14,8 @@ export type GoneCoordinator = {
 
 /**
  * The other coordinators that this one saw alive and then gone (several coordinators), or that
- * the store says another saw gone before this one started (GoneRecord): listed as dead for the
+ * the store says another saw gone before this one started (GoneRecord), or that it found
+ * registered with its view expired as it started (killed alone: nobody saw it go): listed as dead for the
  * dead-agent retention (timing.deadRetentionMs), as dead distributors and workers are, then
  * forgotten. One that comes back is alive again.
  */

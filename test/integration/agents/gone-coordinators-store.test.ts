@@ -166,6 +166,50 @@ describe.each(testEngines("gone-coordinators-store", { cluster: true }))(
       expect((await new GoneRecord(store, () => 600_000).read()).map((g) => g.view.id)).toEqual([]);
     }, 120_000);
 
+    it("a lone coordinator killed is listed crashed by one started after its view expired; restarted, it is alive", async () => {
+      const run = Math.random().toString(36).slice(2, 7);
+      const redis = engine.config();
+      const router = new FaultyRouter();
+      const coordinator = (name: string) =>
+        new CoordinatorAgent({ agentId: `${name}-${run}`, redis, a2a: { router }, timing: PATIENT });
+      const store = new RedisClient(redis);
+      expect(await store.connect()).toBe(true);
+      stops.push(() => store.disconnect());
+      const c1 = coordinator("c1");
+      await c1.initialize();
+      stops.push(() => c1.cleanup());
+      expect(coordinators(c1)).toEqual([`${c1.agentId} idle`]);
+      await crash(c1, router.frozen); // alone: nobody sees it go, and it records nothing itself
+      await until(
+        "c1's view and shard leases lapse",
+        async () => !(await store.exists(`coordinator-view:${c1.agentId}`)),
+        30_000,
+      );
+      expect(await new GoneRecord(store, () => 600_000).read()).toEqual([]);
+
+      // Still in the registry, its view expired, on no record: gone unseen, recorded as of now.
+      const c2 = coordinator("c2");
+      await c2.initialize();
+      stops.push(() => c2.cleanup());
+      expect(coordinators(c2)).toEqual([`${c1.agentId} dead`, `${c2.agentId} idle`]);
+      const [recorded, ...more] = await new GoneRecord(store, () => 600_000).read();
+      expect(more).toEqual([]);
+      expect(recorded).toMatchObject({ view: { id: c1.agentId, shards: [] }, stopped: false });
+      expect(recorded!.ageMs).toBeLessThan(600_000);
+      // One started later lists it from the record, the same.
+      const c3 = coordinator("c3");
+      await c3.initialize();
+      stops.push(() => c3.cleanup());
+      expect(coordinators(c3)).toContain(`${c1.agentId} dead`);
+
+      // c1 back under its id: alive again, off the record.
+      const again = coordinator("c1");
+      await again.initialize();
+      stops.push(() => again.cleanup());
+      await until("c2 lists c1 alive again", () => coordinators(c2).includes(`${c1.agentId} idle`), 30_000);
+      expect((await new GoneRecord(store, () => 600_000).read()).map((g) => g.view.id)).toEqual([]);
+    }, 120_000);
+
     it("the record is bounded: an entry is read as the first sighting said, dropped after the retention, and the key expires unread", async () => {
       const store = new RedisClient(engine.config());
       expect(await store.connect()).toBe(true);
