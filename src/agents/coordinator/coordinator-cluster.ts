@@ -83,6 +83,8 @@ export class CoordinatorCluster implements ClusterSeam {
   private readonly tickMs: number;
   /** Distributors declared dead here as crashed whose stopped mark in the store was read since. */
   private readonly checkedDead = new Set<string>();
+  /** Per dead distributor, the death (its deadSince) and the shards a late renewal took its tasks off in (or is taking). */
+  private readonly takenOffLate = new Map<string, { deadSince: number | undefined; shards: Set<number> }>();
 
   constructor(private readonly o: CoordinatorClusterOptions) {
     const own = ownershipTiming(o.timing);
@@ -143,11 +145,7 @@ export class CoordinatorCluster implements ClusterSeam {
       },
       lost: (shards) => o.moved?.({ gained: [], lost: shards }),
       // Owned all along, not on this clock for a while: the dead distributors' tasks skipped meanwhile move now.
-      renewedLate: () => {
-        const core = o.core();
-        for (const d of core.directory.all())
-          if (d.status === "dead") void core.moveOff(d.id).catch(() => {});
-      },
+      renewedLate: (shards) => this.takeOffLate(shards),
     });
   }
 
@@ -270,6 +268,36 @@ export class CoordinatorCluster implements ClusterSeam {
   }
 
   /**
+   * Leases renewed late (`shards`, owned all along but not on this clock for a while): the tasks
+   * of the distributors that died meanwhile, skipped in those shards by the take-off at their
+   * death, move now. Once per death and shard: a second late renewal of a shard whose tasks of
+   * that death were taken off (or are being taken) does not take them off again (before, every
+   * late renewal took every dead distributor off anew, beside any take-off still running). A
+   * take-off that failed, or a shard it left (lapsed again before it was read), is left to the next.
+   */
+  private takeOffLate(shards: number[]): void {
+    const core = this.o.core();
+    const dead = core.directory.all().filter((d) => d.status === "dead");
+    const ids = new Set(dead.map((d) => d.id));
+    for (const id of this.takenOffLate.keys()) if (!ids.has(id)) this.takenOffLate.delete(id);
+    for (const d of dead) {
+      let done = this.takenOffLate.get(d.id);
+      if (done === undefined || done.deadSince !== d.deadSince) {
+        done = { deadSince: d.deadSince, shards: new Set() };
+        this.takenOffLate.set(d.id, done);
+      }
+      const todo = shards.filter((shard) => !done.shards.has(shard));
+      if (todo.length === 0) continue;
+      for (const shard of todo) done.shards.add(shard);
+      // Those it left (lapsed again meanwhile), or all when it failed, are the next late renewal's.
+      const undo = (left: number[]) => {
+        for (const shard of left) done.shards.delete(shard);
+      };
+      void core.moveOff(d.id).then(undo, () => undo(todo));
+    }
+  }
+
+  /**
    * A distributor declared dead here as crashed (silent) that said it stops to another
    * coordinator, which marked it in the store (distributor-registry-2.lua): listed stopped here
    * too. Read once per such death.
@@ -299,7 +327,9 @@ export class CoordinatorCluster implements ClusterSeam {
   /**
    * News may be lost (a dropped subscription, an owner changing hands): a task handed off and
    * still on no distributor a heartbeat timeout later is handed off again, or placed here if
-   * this coordinator owns its shard by now.
+   * this coordinator owns its shard by now. One still on a distributor declared dead here (taken
+   * off it, then handed off by a placement pass while this lease had lapsed) is taken off again
+   * once its shard is owned here (moveOff: it is held for placement anew; noted once).
    */
   private async checkHandOffs(): Promise<void> {
     const now = performance.now();
@@ -309,8 +339,24 @@ export class CoordinatorCluster implements ClusterSeam {
       if (due.length >= HAND_OFF_CHECKS_PER_TICK) break;
     }
     const records = await Promise.all(due.map((id) => this.o.ledger.get(id)));
+    const directory = this.o.core().directory;
+    /** Dead distributors with a task handed off still on them, in a shard owned here now. */
+    const deadHolders = new Set<string>();
     records.forEach((r, i) => {
       const id = due[i]!;
+      // Taken off a dead distributor, then dropped by a placement pass while the lease had lapsed
+      // here: it still names the dead one. Owned here now: its take-off is done again (noted once).
+      const holder = r?.distributor ?? null;
+      if (
+        holder !== null &&
+        (r!.task.status === "pending" || r!.task.status === "in_progress") &&
+        directory.get(holder)?.status === "dead" &&
+        this.ownerValue(id) !== null
+      ) {
+        this.handedOff.delete(id);
+        deadHolders.add(holder);
+        return;
+      }
       const unplaced =
         r !== null && r.distributor === null && r.task.status === "pending" && !r.task.waiting_on?.length;
       if (!unplaced || this.ownerValue(id) !== null) {
@@ -325,6 +371,8 @@ export class CoordinatorCluster implements ClusterSeam {
       this.peers.handOff(id);
       this.handedOff.set(id, now + this.o.timing.heartbeatTimeoutMs);
     });
+    const core = this.o.core();
+    for (const id of deadHolders) void core.moveOff(id).catch(() => {});
   }
 
   private importDistributors(): void {

@@ -518,15 +518,21 @@ export class CoordinatorCore {
     await this.catchUpWaiters(now);
   }
 
-  /** Moves a dead distributor's open tasks in the shards owned here; again after a late lease renewal. */
-  async moveOff(deadId: string, declared = false): Promise<void> {
-    const { count, open } = await takeOff(this.o.ledger, deadId, (id) => this.cluster.ownerValue(id));
+  /**
+   * Moves a dead distributor's open tasks in the shards owned here; again after a late lease
+   * renewal. Answers the shards of its tasks left where they are (not owned here now).
+   */
+  async moveOff(deadId: string, declared = false): Promise<number[]> {
+    const { count, open, skipped } = await takeOff(this.o.ledger, deadId, (id) =>
+      this.cluster.ownerValue(id),
+    );
     if (declared) this.o.events?.distributorDead?.(deadId, count);
     for (const { record, noted } of open) {
       if (noted) this.stats.reassigned++;
       if (noted) this.o.events?.reassigned?.(record.task.task_id, deadId, record.task);
       if (!this.placement.has(record.task.task_id)) this.placement.hold(record.task);
     }
+    return skipped;
   }
 
   private async unsendable(taskId: string, reason: string): Promise<void> {

@@ -49,15 +49,18 @@ function noteOne(db: MemoryKeyspace, prefix: string, id: string, owner: string, 
  * lease `owner(id)` gives (null: not this coordinator's): records in the store that each is
  * reassigned (reassigned-tasks-1.lua: counted in the store's end-counts and kept on its record
  * for the task page, once per distributor and fence). Answers how many tasks it held in those
- * shards, and the open ones (in submission order) with whether this call recorded each (the caller tells of those);
+ * shards, the open ones (in submission order) with whether this call recorded each (the caller tells of those),
+ * and the shards it left out (not owned here, or not on this clock now: a lapsed lease);
  * a store that fails in that step records none (the tasks still move).
  */
 export async function takeOff(
   ledger: TaskLedger,
   dead: string,
   owner: (taskId: string) => string | null,
-): Promise<{ count: number; open: Array<{ record: TaskRecord; noted: boolean }> }> {
-  const ids = (await ledger.distributorTaskIds(dead)).filter((id) => owner(id) !== null);
+): Promise<{ count: number; open: Array<{ record: TaskRecord; noted: boolean }>; skipped: number[] }> {
+  const held = await ledger.distributorTaskIds(dead);
+  const ids = held.filter((id) => owner(id) !== null);
+  const skipped = new Set(held.filter((id) => owner(id) === null).map((id) => ledger.shardOf(id)));
   // In submission order: placed again in this order, the distributor that takes them queues them
   // so (an assignment message reorders tasks it adopted meanwhile, see DistributorCore.onAssign).
   const records = inSubmissionOrder(await ledger.getMany(ids)).filter(
@@ -85,6 +88,7 @@ export async function takeOff(
   return {
     count: ids.length,
     open: records.map((record) => ({ record, noted: noted.has(record.task.task_id) })),
+    skipped: [...skipped].sort((a, b) => a - b),
   };
 }
 

@@ -66,6 +66,40 @@ describe.each(testEngines("reassigned-tasks", { cluster: true }))(
       expect((await l.endCounts()).reassigned).toBe(ids.length + 1);
     });
 
+    it("says in which shards it left a dead distributor's tasks (not owned here now), for a later take-off", async () => {
+      const { ledger: l } = await open();
+      const ids = Array.from({ length: 6 }, (_, i) => `left-${i}`);
+      for (const id of ids)
+        expect(
+          await l.submit(
+            {
+              taskId: id,
+              taskType: "echo",
+              payload: {},
+              createdAt: new Date().toISOString(),
+              maxRetries: 0,
+              backoffMs: 1,
+            },
+            "d1",
+          ),
+        ).toBe(true);
+      const shards = [...new Set(ids.map((id) => l.shardOf(id)))].sort((a, b) => a - b);
+      expect(shards.length).toBeGreaterThan(1);
+      const [lapsed, ...owned] = shards as [number, ...number[]];
+      const left = await takeOff(l, "d1", (id) => (l.shardOf(id) === lapsed ? null : ""));
+      expect(left.skipped).toEqual([lapsed]);
+      expect(left.open.map((o) => l.shardOf(o.record.task.task_id)).every((s) => owned.includes(s))).toBe(
+        true,
+      );
+      expect(left.count).toBe(ids.filter((id) => l.shardOf(id) !== lapsed).length);
+      // Owned again: the rest, and nothing left.
+      const rest = await takeOff(l, "d1", () => "");
+      expect(rest.skipped).toEqual([]);
+      expect(rest.open.filter((o) => o.noted).map((o) => l.shardOf(o.record.task.task_id))).toEqual(
+        ids.filter((id) => l.shardOf(id) === lapsed).map(() => lapsed),
+      );
+    });
+
     it("gives the open tasks in submission order, whatever order the store keeps them in", async () => {
       // Placed again in this order, the distributor that takes them queues them so: an order of
       // the store's (a set's, shard by shard) put tasks of one priority out of their order.
