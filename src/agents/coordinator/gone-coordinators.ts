@@ -15,9 +15,9 @@ export type GoneCoordinator = {
 /**
  * The other coordinators that this one saw alive and then gone (several coordinators), or that
  * the store says another saw gone before this one started (GoneRecord), or that it found
- * registered with its view expired as it started (killed alone: nobody saw it go): listed as dead for the
- * dead-agent retention (timing.deadRetentionMs), as dead distributors and workers are, then
- * forgotten. One that comes back is alive again.
+ * registered with its view expired as it started (killed alone: nobody saw it go): listed as
+ * dead for the dead-agent retention (timing.deadRetentionMs), as dead distributors and workers
+ * are, then forgotten. One that comes back is alive again.
  */
 export class GoneCoordinators {
   private readonly gone = new Map<string, GoneCoordinator>();

@@ -58,9 +58,11 @@ export async function takeOff(
   dead: string,
   owner: (taskId: string) => string | null,
 ): Promise<{ count: number; open: Array<{ record: TaskRecord; noted: boolean }>; skipped: number[] }> {
-  const held = await ledger.distributorTaskIds(dead);
-  const ids = held.filter((id) => owner(id) !== null);
-  const skipped = new Set(held.filter((id) => owner(id) === null).map((id) => ledger.shardOf(id)));
+  const ids: string[] = [];
+  const skipped = new Set<number>();
+  for (const id of await ledger.distributorTaskIds(dead))
+    if (owner(id) !== null) ids.push(id);
+    else skipped.add(ledger.shardOf(id));
   // In submission order: placed again in this order, the distributor that takes them queues them
   // so (an assignment message reorders tasks it adopted meanwhile, see DistributorCore.onAssign).
   const records = inSubmissionOrder(await ledger.getMany(ids)).filter(
