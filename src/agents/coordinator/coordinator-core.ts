@@ -71,6 +71,8 @@ export class CoordinatorCore {
     this.recent = new BoundedMap(o.recentLimit);
     this.cluster = o.cluster ?? SOLE;
     this.roster = new DistributorRoster({ ...o, directory: this.directory });
+    // Kept in the store on each change, for a coordinator that starts while a type's only runner is dead.
+    this.directory.typesChanged = (id, types) => void this.roster.saveTypes(id, types).catch(() => {});
     this.schedule = new ScheduleControls({
       store: o.store,
       ledger: o.ledger,

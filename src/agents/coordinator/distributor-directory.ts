@@ -196,9 +196,15 @@ export class DistributorDirectory {
   /**
    * A heartbeat the distributor sent at `sentAt` (epoch ms, its clock; undefined: not known).
    * Undefined when it is older than the last one taken here, first-hand or from a peer's view: it
-   * says nothing new, and is dropped.
+   * says nothing new, and is dropped. `firstHand`: heard by this coordinator itself (not through
+   * another's view): a change of the types its workers run is told to typesChanged.
    */
-  heartbeat(id: string, hb: DistributorHeartbeat, sentAt?: number): DistributorEntry | undefined {
+  heartbeat(
+    id: string,
+    hb: DistributorHeartbeat,
+    sentAt?: number,
+    firstHand = true,
+  ): DistributorEntry | undefined {
     const known = this.entries.get(id)?.sentAt ?? null;
     const at = sentAt !== undefined && Number.isFinite(sentAt) ? sentAt : null;
     if (known !== null && at !== null && at < known) return undefined;
@@ -211,7 +217,8 @@ export class DistributorDirectory {
     entry.capacity = hb.capacity;
     entry.ownsLease = hb.owns_lease;
     entry.workers = hb.workers;
-    this.runners.set(entry, hb.workers);
+    if (this.runners.set(entry, hb.workers) && firstHand)
+      this.typesChanged(id, [...this.runners.typesOfEntry(entry)].sort());
     entry.done = hb.done;
     entry.placedSinceHeartbeat = 0;
     entry.endedSinceHeartbeat = 0;
@@ -240,11 +247,30 @@ export class DistributorDirectory {
       if (older) return;
     }
     const { age_ms: _, owns_lease, last_heartbeat_at, sent_at: __, ...hb } = d;
-    const updated = this.heartbeat(d.id, { kind: "distributor_status", owns_lease, ...hb }, sentAt);
+    const updated = this.heartbeat(d.id, { kind: "distributor_status", owns_lease, ...hb }, sentAt, false);
     if (updated === undefined) return;
     updated.lastSeen = lastSeen;
     updated.lastHeartbeatAt = last_heartbeat_at;
     updated.via = via;
+  }
+
+  /**
+   * The types a distributor's live workers run changed, as a heartbeat heard here says (sorted;
+   * empty: none): kept in the store (DistributorRoster.saveTypes), for a coordinator that starts
+   * while it is dead. Not called for an unchanged heartbeat.
+   */
+  typesChanged: (id: string, types: string[]) => void = () => {};
+
+  /**
+   * What the store remembers distributor `id`'s workers ran (see typesChanged), for an entry not
+   * heard yet (restored from the registry, or named by a task): a type whose only runners are
+   * dead is then known here too, and its tasks wait for one. An entry already heard keeps what
+   * its heartbeats said.
+   */
+  rememberTypes(id: string, types: readonly string[]): void {
+    const entry = this.entries.get(id);
+    if (entry === undefined || entry.lastHeartbeatAt !== null) return;
+    this.runners.remember(entry, types);
   }
 
   /** Healthy: neither declared dead nor reporting an error, and holding its lease (workers or not: see capacity). */

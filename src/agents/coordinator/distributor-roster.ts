@@ -8,25 +8,45 @@ import { distributorRegistry } from "./distributor-registry-scripts.js";
 const REGISTRY_KEY = "agents:distributors";
 
 /**
- * The registry's keys for scripts/distributor-registry-2.lua: the registry, and the hash of the
- * distributors that stopped gracefully, in the registry's slot on Redis Cluster (its hash tag is
- * the registry's full key, or the key prefix's own tag when it has one).
+ * The registry's keys for scripts/distributor-registry-3.lua: the registry, the hash of the
+ * distributors that stopped gracefully and that of the task types each one's workers run, in
+ * the registry's slot on Redis Cluster (their hash tag is the registry's full key, or the key
+ * prefix's own tag when it has one).
  */
-export function registryKeys(store: RedisClient): [string, string] {
-  return [REGISTRY_KEY, `${REGISTRY_KEY}:stopped{${store.key(REGISTRY_KEY)}}`];
+export function registryKeys(store: RedisClient): [string, string, string] {
+  const tag = `{${store.key(REGISTRY_KEY)}}`;
+  return [REGISTRY_KEY, `${REGISTRY_KEY}:stopped${tag}`, `${REGISTRY_KEY}:types${tag}`];
 }
 
-/** The ids of the distributors marked stopped gracefully in the store (distributor-registry-2.lua). */
+/** The ids of the distributors marked stopped gracefully in the store (distributor-registry-3.lua). */
 export async function stoppedDistributors(store: RedisClient): Promise<Set<string>> {
   const reply = await store.runScript(distributorRegistry, registryKeys(store), ["read"]);
   return new Set(Array.isArray(reply) ? reply.map(String) : []);
+}
+
+/** The task types each distributor's live workers run, as the store keeps them (distributor-registry-3.lua). */
+export async function distributorTypes(store: RedisClient): Promise<Map<string, string[]>> {
+  const reply = await store.runScript(distributorRegistry, registryKeys(store), ["read-types"]);
+  const out = new Map<string, string[]>();
+  const flat = Array.isArray(reply) ? reply.map(String) : [];
+  for (let i = 0; i + 1 < flat.length; i += 2) {
+    try {
+      const types: unknown = JSON.parse(flat[i + 1]!);
+      if (Array.isArray(types)) out.set(flat[i]!, types.map(String));
+    } catch {
+      // Not written by this script (by hand?): that distributor's types are not known.
+    }
+  }
+  return out;
 }
 
 /**
  * The distributors a coordinator knows of, kept in the store so that one that restarts (or takes
  * over another's shards) knows whom its open tasks are on; and their forgetting. A distributor
  * declared dead stays listed as dead for `timing.deadRetentionMs`, then leaves the directory and the store's
- * registry (rolling restarts under new ids, scaling down: the list does not grow for ever) — but
+ * registry, with the task types its workers ran (kept there so that a coordinator that starts
+ * while it is dead knows them: see saveTypes; rolling restarts under new ids, scaling down: the
+ * list does not grow for ever) — but
  * only once no task is recorded on it any more, in any shard: until then it is where those tasks
  * are found again. Should it speak again it registers anew. Whether one still holds tasks is read
  * at most once per retention (and again as soon as it dies anew), not on every monitor tick: a
@@ -49,15 +69,28 @@ export class DistributorRoster {
   /**
    * After a restart: the distributors registered in the store enter the directory (given one
    * timeout to speak); one marked stopped gracefully is dead at the next monitor tick, listed
-   * `stopped` as it was on the coordinator that heard it stop.
+   * `stopped` as it was on the coordinator that heard it stop. Each one not heard yet is known to
+   * run the task types the store remembers (DistributorDirectory.rememberTypes): a type whose
+   * only runner is dead is known here too, and its tasks wait for it instead of failing as unknown.
    */
   async restore(): Promise<void> {
-    const [known, stopped] = await Promise.all([
+    const [known, stopped, types] = await Promise.all([
       this.o.store.get(REGISTRY_KEY) as Promise<Record<string, string | null> | null>,
       stoppedDistributors(this.o.store),
+      distributorTypes(this.o.store),
     ]);
+    const { directory } = this.o;
     for (const [id, url] of Object.entries(known ?? {}))
-      if (!this.o.directory.get(id)) this.o.directory.upsert(id, url).stopped = stopped.has(id) || undefined;
+      if (!directory.get(id)) directory.upsert(id, url).stopped = stopped.has(id) || undefined;
+    for (const [id, list] of types) directory.rememberTypes(id, list);
+  }
+
+  /**
+   * The task types distributor `id`'s live workers run changed (a heartbeat heard here said so;
+   * empty: none): written to the store, for a coordinator that starts while it is dead.
+   */
+  async saveTypes(id: string, types: readonly string[]): Promise<void> {
+    await this.registry("types", id, types.length === 0 ? "" : JSON.stringify(types));
   }
 
   /** Registers a distributor (again: a stopped mark is removed). */

@@ -25,9 +25,8 @@ export class TypeRunners<E> {
   /** The types a heartbeat lists, gathered here: reused, so an unchanged heartbeat allocates nothing. */
   private readonly listed = new Set<string>();
 
-  /** `entry`'s workers as its last heartbeat listed them. */
-  set(entry: E, workers: readonly WorkerSummary[]): void {
-    const prev = this.typesOf.get(entry) ?? NONE;
+  /** `entry`'s workers as its last heartbeat listed them; true when the types they run changed. */
+  set(entry: E, workers: readonly WorkerSummary[]): boolean {
     const listed = this.listed;
     listed.clear();
     let unsure = false;
@@ -38,7 +37,29 @@ export class TypeRunners<E> {
     }
     if (unsure) this.unsure.add(entry);
     else this.unsure.delete(entry);
-    if (sameTypes(listed, prev)) return;
+    return this.take(entry, listed);
+  }
+
+  /**
+   * `entry`'s types as the store remembers them (a coordinator that starts, or learns of a
+   * distributor it has not heard: see DistributorRoster.restore), until its heartbeats say.
+   */
+  remember(entry: E, types: readonly string[]): void {
+    const listed = this.listed;
+    listed.clear();
+    for (const t of types) listed.add(t);
+    this.take(entry, listed);
+  }
+
+  /** The types `entry`'s live workers run, as last known (empty: none known). */
+  typesOfEntry(entry: E): ReadonlySet<string> {
+    return this.typesOf.get(entry) ?? NONE;
+  }
+
+  /** `entry` runs `listed` now: true when that changed. */
+  private take(entry: E, listed: ReadonlySet<string>): boolean {
+    const prev = this.typesOf.get(entry) ?? NONE;
+    if (sameTypes(listed, prev)) return false;
     const now: ReadonlySet<string> = listed.size === 0 ? NONE : new Set(listed);
     for (const t of prev) if (!now.has(t)) this.leave(t, entry);
     for (const t of now) {
@@ -52,6 +73,7 @@ export class TypeRunners<E> {
     }
     if (now.size === 0) this.typesOf.delete(entry);
     else this.typesOf.set(entry, now);
+    return true;
   }
 
   /** Forgets `entry` (the distributor is forgotten). */

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { DistributorDirectory } from "../../../src/agents/coordinator/distributor-directory.js";
 import {
   DistributorRoster,
+  distributorTypes,
   stoppedDistributors,
 } from "../../../src/agents/coordinator/distributor-roster.js";
 import { testEngines } from "../../helpers/engines.js";
@@ -9,9 +10,11 @@ import { ledgerOn } from "../../helpers/ledger-on.js";
 
 /**
  * The distributors' registry and their stopped marks change in one step
- * (distributor-registry-2.lua and its embedded twin; on Redis Cluster both keys in one slot):
+ * (distributor-registry-3.lua and its embedded twin; on Redis Cluster both keys in one slot):
  * a registration removes the mark, a graceful stop sets it beside the entry, forgetting removes
- * both, and a coordinator that restores the registry lists a marked distributor stopped.
+ * both, and a coordinator that restores the registry lists a marked distributor stopped. The task
+ * types each distributor's workers run are kept beside them too (distributor-registry-3.lua),
+ * restored for a distributor not heard yet, and forgotten with its entry.
  */
 describe.each(testEngines("distributor-registry", { cluster: true }))(
   "the distributors' registry on $name",
@@ -71,6 +74,49 @@ describe.each(testEngines("distributor-registry", { cluster: true }))(
       expect(await forget.forgetLongDead()).toEqual(["d1"]);
       expect(await store.get("agents:distributors")).toEqual({ d2: null, d3: "http://127.0.0.1:7413" });
       expect([...(await stoppedDistributors(store))]).toEqual([]);
+    });
+
+    it("keeps each distributor's task types beside its entry: restored for one not heard yet, forgotten with it", async () => {
+      const { store, ledger } = await open();
+      const roster = (directory = new DistributorDirectory()) =>
+        new DistributorRoster({ store, ledger, directory, timing: { deadRetentionMs: 0 } });
+      const r = roster();
+      await r.add("d1", null);
+      await r.add("d2", null);
+      await r.saveTypes("d1", ["a", "b"]);
+      await r.saveTypes("d2", ["c"]);
+      await r.saveTypes("d2", ["d"]); // changed: replaced
+      await r.saveTypes("d3", ["e"]);
+      await r.saveTypes("d3", []); // none: removed
+      expect([...(await distributorTypes(store))].sort()).toEqual([
+        ["d1", ["a", "b"]],
+        ["d2", ["d"]],
+      ]);
+      // A coordinator that starts knows d1 runs a and d2 d (both dead, as far as it knows, once
+      // they stay silent: their tasks wait for them), but one heard already keeps what it said.
+      const directory = new DistributorDirectory();
+      directory.heartbeat("d2", {
+        kind: "distributor_status",
+        url: null,
+        status: "idle",
+        load: 0,
+        capacity: 1,
+        owns_lease: true,
+        done: 0,
+        workers: [{ id: "w", status: "idle", load: 0, capacity: 1, task_types: ["x"] }],
+      } as never);
+      await roster(directory).restore();
+      for (const id of ["d1", "d2"]) directory.get(id)!.status = "dead";
+      expect([directory.awaitsRunner("a"), directory.awaitsRunner("d"), directory.awaitsRunner("x")]).toEqual(
+        [true, false, true],
+      );
+      // Forgotten with its entry.
+      const forgetting = new DistributorDirectory();
+      const d1 = forgetting.upsert("d1", null);
+      d1.status = "dead";
+      d1.deadSince = performance.now() - 1;
+      expect(await roster(forgetting).forgetLongDead()).toEqual(["d1"]);
+      expect([...(await distributorTypes(store))]).toEqual([["d2", ["d"]]]);
     });
   },
 );

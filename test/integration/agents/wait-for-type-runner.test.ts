@@ -43,6 +43,52 @@ describe.each(testEngines("wait-for-type-runner", { cluster: true }))(
       await completedOnceOn(cluster, ids, "d2", { ran: "b again" });
     }, 120_000);
 
+    it("a coordinator restarted while a type's only distributor is dead knows the type from the store: its tasks wait and run once the runner is back", async () => {
+      const cluster = start({ timing: { ...FAST, heartbeatTimeoutMs: 1500 }, concurrency: 2 });
+      await cluster.startCoordinator();
+      await cluster.startDistributor("d1");
+      const d2 = await cluster.startDistributor("d2");
+      await cluster.startWorker("w1", "d1", { a: () => ({ ran: "a" }) });
+      const w2 = await cluster.startWorker("w2", "d2", { b: () => ({ ran: "b" }) });
+      await cluster.ready(20_000);
+      const runs = (d: string, type: string) =>
+        cluster.coordinator.core.directory
+          .get(cluster.id(d))
+          ?.workers.some((w) => w.status !== "dead" && w.task_types.includes(type)) === true;
+      await until("the coordinator knows d1 runs a, d2 b", () => runs("d1", "a") && runs("d2", "b"), 20_000);
+
+      await cluster.crash(w2);
+      await cluster.crash(d2);
+      // Restarted: this one never heard d2's workers (it was dead before it started).
+      await cluster.coordinator.cleanup();
+      const coordinator = await cluster.startCoordinator();
+      const directory = coordinator.core.directory;
+      await until("d2 is declared dead", () => directory.get(cluster.id("d2"))?.status === "dead", 30_000);
+      await until("d1 is heard", () => runs("d1", "a"), 20_000);
+
+      const ids = [1, 2].map((n) => cluster.id(`restart-b-${n}`));
+      for (const id of ids)
+        expect(await coordinator.submitTask({ task_id: id, task_type: "b", payload: {} })).toBe(true);
+      const a = cluster.id("restart-a");
+      expect(await coordinator.submitTask({ task_id: a, task_type: "a", payload: {} })).toBe(true);
+      expect((await coordinator.waitForTask(a, 30_000))?.status).toBe("completed");
+      for (const id of ids) {
+        const record = await coordinator.ledger.get(id);
+        // Before: `b` unknown to the restarted coordinator, placed on d1 and failed there as unknown.
+        expect([record?.task.status, record?.distributor]).toEqual(["pending", null]);
+      }
+
+      await cluster.startDistributor("d2");
+      await cluster.startWorker("w2b", "d2", { b: () => ({ ran: "b again" }) });
+      for (const id of ids) {
+        const done = await coordinator.waitForTask(id, 60_000);
+        expect([done?.status, done?.error]).toEqual(["completed", null]);
+        expect(done?.result).toEqual({ ran: "b again" });
+      }
+      const counts = await cluster.settled(ids, 20_000);
+      for (const id of ids) expect(counts.get(id)).toBe(1);
+    }, 120_000);
+
     it("a task held by a distributor that does not run its type, while its only runner is dead, waits there (asked about again) and moves to the runner once it is back", async () => {
       const timing = { ...FAST, heartbeatTimeoutMs: 1500 };
       const cluster = start({ timing, concurrency: 2 });
