@@ -4,6 +4,11 @@ export type ClusterSeam = {
   ownerValue(taskId: string): string | null;
   /** Asks the owner of the task's shard to place it. */
   handOff(taskId: string): void;
+  /**
+   * Another coordinator that owns the task's shard now, as its last view said (id, and the URL
+   * it listens on: null in-process); undefined when none is known (this one, or none now).
+   */
+  ownerOf(taskId: string): { id: string; url: string | null } | undefined;
   /** A task accepted here (its waiters are most likely here too: its end needs no news). */
   accepted(taskId: string): void;
   /**
@@ -28,6 +33,7 @@ export type ClusterSeam = {
 export const SOLE: ClusterSeam = {
   ownerValue: () => "",
   handOff: () => {},
+  ownerOf: () => undefined,
   accepted: () => {},
   ended: () => {},
   watch: () => undefined,

@@ -475,8 +475,8 @@ export class CoordinatorAgent extends TriadAgent {
         const { sender, metadata } = s.message;
         void this.core
           .handBack(sender, p.tasks)
-          .then(({ moved, waiting }) =>
-            this.a2a.sendResponse(sender, metadata.request_id, { moved, waiting }, true),
+          .then(({ moved, waiting, elsewhere }) =>
+            this.a2a.sendResponse(sender, metadata.request_id, { moved, waiting, elsewhere }, true),
           )
           .catch((err: unknown) => this.log.debug({ err: (err as Error).message }, "hand-back not answered"));
         return {};

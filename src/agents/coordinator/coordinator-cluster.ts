@@ -153,6 +153,12 @@ export class CoordinatorCluster implements ClusterSeam {
     return this.leases.ownerValue(this.o.ledger.shardOf(taskId));
   }
 
+  ownerOf(taskId: string): { id: string; url: string | null } | undefined {
+    const shard = this.o.ledger.shardOf(taskId);
+    const view = this.peers.others().find((v) => v.shards.includes(shard));
+    return view === undefined ? undefined : { id: view.id, url: view.url };
+  }
+
   handOff(taskId: string): void {
     this.peers.handOff(taskId);
     if (this.handedOff.size < MAX_WATCHED_HAND_OFFS)
@@ -299,7 +305,7 @@ export class CoordinatorCluster implements ClusterSeam {
 
   /**
    * A distributor declared dead here as crashed (silent) that said it stops to another
-   * coordinator, which marked it in the store (distributor-registry-2.lua): listed stopped here
+   * coordinator, which marked it in the store (distributor-registry-3.lua): listed stopped here
    * too. Read once per such death.
    */
   private async readStopped(): Promise<void> {

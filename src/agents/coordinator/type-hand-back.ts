@@ -17,12 +17,27 @@ export type TypeHandBackOptions = {
 
 /**
  * The answer to a hand-back: the ids moved, and those kept that wait for a runner of their type
- * (all of them dead but remembered, DistributorDirectory.awaitsRunner): the holder does not run
- * them, and asks again.
+ * (all of them dead but remembered, DistributorDirectory.awaitsRunner) or for an owner of their
+ * shard (none known now): the holder does not run them, and asks again. `elsewhere`: those in a
+ * shard another coordinator owns now, with that owner: the holder asks it instead.
  */
-export type HandBackAnswer = { moved: string[]; waiting: string[] };
+export type HandBackAnswer = {
+  moved: string[];
+  waiting: string[];
+  elsewhere: HandBackElsewhere[];
+};
+
+/** Tasks of a hand-back in shards coordinator `coordinator` owns (listening at `url`; null in-process). */
+export type HandBackElsewhere = { coordinator: string; url: string | null; tasks: string[] };
 
 type Asked = { from: string; tasks: TaskDict[]; until: number; answer: (a: HandBackAnswer) => void };
+
+/** Adds `taskId` to the group of coordinator `owner` in `groups`. */
+function redirect(groups: HandBackElsewhere[], owner: { id: string; url: string | null }, taskId: string) {
+  const group = groups.find((g) => g.coordinator === owner.id);
+  if (group) group.tasks.push(taskId);
+  else groups.push({ coordinator: owner.id, url: owner.url, tasks: [taskId] });
+}
 
 /**
  * The coordinator's side of a hand-back: a distributor holds tasks of a type none of its live
@@ -31,7 +46,10 @@ type Asked = { from: string; tasks: TaskDict[]; until: number; answer: (a: HandB
  * (hand-back-tasks-1.lua: fenced by the shard's owner lease; only a task still pending on the
  * sender, moved MAX_HAND_BACKS times at most), to a healthy distributor this coordinator knows
  * has a live worker that runs its type; the rest stay where they are and the holder runs them
- * as before (a type no distributor runs fails there as unknown, as the contract says). While
+ * as before (a type no distributor runs fails there as unknown, as the contract says). A task
+ * in a shard this coordinator does not own (the shard moved since it placed the task) is not
+ * kept: the answer names the coordinator that owns it now, whom the holder asks; with none known
+ * (the shard between owners), the answer waits as below, then says it waits. While
  * none runs it yet but one may soon (a distributor whose worker has not said what it runs; one that ran it and is not
  * healthy now), the answer waits for their heartbeats, at most a heartbeat timeout plus an
  * interval: by then the worker has said, or is dead.
@@ -66,17 +84,28 @@ export class TypeHandBack {
   close(): void {
     const all = this.waiting;
     this.waiting = [];
-    for (const asked of all) asked.answer({ moved: [], waiting: [] });
+    for (const asked of all) asked.answer({ moved: [], waiting: [], elsewhere: [] });
   }
 
   private async settle(asked: Asked): Promise<void> {
     const { from, tasks } = asked;
     const left: TaskDict[] = [];
+    const unowned: TaskDict[] = [];
+    const elsewhere: HandBackElsewhere[] = [];
     const going: Array<{ task: TaskDict; id: string; owner: string; to: DistributorEntry }> = [];
     let waits = false;
     for (const task of tasks) {
       const owner = this.o.cluster.ownerValue(task.task_id);
-      if (owner === null) continue; // not this coordinator's shard (now): kept where it is
+      if (owner === null) {
+        // Not this coordinator's shard (now): its owner is asked instead, or, none known, it waits.
+        const other = this.o.cluster.ownerOf(task.task_id);
+        if (other !== undefined) redirect(elsewhere, other, task.task_id);
+        else {
+          unowned.push(task);
+          waits = true;
+        }
+        continue;
+      }
       const to = this.o.directory.runnerElsewhere(task.task_type, from);
       if (to === undefined) {
         left.push(task);
@@ -105,13 +134,20 @@ export class TypeHandBack {
       // What moved now is answered with the rest, once they are settled (one answer per ask).
       this.waiting.push({
         ...asked,
-        tasks: left,
-        answer: (more) => asked.answer({ moved: [...moved, ...more.moved], waiting: more.waiting }),
+        tasks: [...left, ...unowned],
+        answer: (more) =>
+          asked.answer({
+            moved: [...moved, ...more.moved],
+            waiting: more.waiting,
+            elsewhere: [...elsewhere, ...more.elsewhere],
+          }),
       });
       return;
     }
-    // Kept: those whose type's runners are all dead but remembered wait for one (asked again).
+    // Kept: those whose type's runners are all dead but remembered wait for one (asked again),
+    // and so do those whose shard no coordinator is known to own now.
     const waiting = left.filter((t) => this.o.directory.awaitsRunner(t.task_type)).map((t) => t.task_id);
-    asked.answer({ moved, waiting });
+    for (const t of unowned) waiting.push(t.task_id);
+    asked.answer({ moved, waiting, elsewhere });
   }
 }

@@ -36,7 +36,7 @@ import { CheckpointIntake } from "./checkpoint-intake.js";
 import { expireEndedThreads } from "./checkpoint-retention.js";
 import { type CoordinatorAddress, CoordinatorFailover } from "./coordinator-failover.js";
 import { DistributorCore, type DistributorEvents } from "./distributor-core.js";
-import { askHandBack } from "./hand-back-asks.js";
+import { askHandBack, warnUnansweredOnce } from "./hand-back-asks.js";
 import { LeaseStandby } from "./lease-standby.js";
 
 /** How often the distributor looks for checkpoints of tasks that ended (expireEndedCheckpoints). */
@@ -195,7 +195,14 @@ export class DistributorAgent extends TriadAgent {
       defaultWorkerCapacity: workerCapacity,
       reconcileIntervalMs: 5 * this.timing.heartbeatIntervalMs,
       send: (to, payload) => this.sendPayload(to, payload),
-      handBack: (to, tasks) => askHandBack(this.a2a, this.timing, to, tasks),
+      handBack: warnUnansweredOnce(
+        (to, tasks) => askHandBack(this.a2a, this.timing, to, tasks),
+        (coordinator, tasks) =>
+          this.log.warn(
+            { coordinator, tasks },
+            "hand_back not answered (a coordinator of an earlier release?): tasks kept here; told once until it answers",
+          ),
+      ),
       checkpointFor: (taskId, fence) => this.checkpointIntake.forAttempt(taskId, fence),
       dependenciesFor: (task) => dependencyOutcomes(this.ledger, task),
       beforeCommit: (outcomes) => this.progress.beforeCommit(outcomes),

@@ -7,15 +7,25 @@ import type { HeldTasks } from "./held-tasks.js";
 import type { WorkerRegistry } from "./worker-registry.js";
 
 /**
- * Asks `coordinator` to move `tasks` to a distributor that runs their type (a hand_back
- * REQUEST): the ids it moved, recorded elsewhere already, and those that wait for a runner of
- * their type (its runners dead but remembered: not run here, asked about again); null when no
- * answer came.
+ * A coordinator's answer to a hand_back: the ids it moved, recorded elsewhere already; those
+ * that wait for a runner of their type (its runners dead but remembered) or for an owner of
+ * their shard (not run here, asked about again); and those in shards another coordinator owns
+ * now (`elsewhere`: that one is asked).
  */
-export type AskHandBack = (
-  coordinator: string,
-  tasks: TaskDict[],
-) => Promise<{ moved: string[]; waiting: string[] } | null>;
+export type HandBackReply = {
+  moved: string[];
+  waiting: string[];
+  elsewhere?: Array<{ coordinator: string; url: string | null; tasks: string[] }>;
+};
+
+/** Asks `coordinator` to move `tasks` to a distributor that runs their type (a hand_back REQUEST); null when no answer came. */
+export type AskHandBack = (coordinator: string, tasks: TaskDict[]) => Promise<HandBackReply | null>;
+
+/**
+ * Times a task is sent on to the coordinator another named as its shard's owner, per question:
+ * past it (the shards moving on meanwhile) it is asked about again later, as one that waits.
+ */
+const MAX_REDIRECTS = 2;
 
 /** What of the distributor's a hand-back reads and changes. */
 export type HandBackSeam = {
@@ -91,13 +101,29 @@ export class HandBackAsks {
     for (const id of this.kept) if (!holds(id)) this.kept.delete(id);
   }
 
-  private async askOne(coordinator: string, tasks: TaskDict[]): Promise<void> {
+  private async askOne(coordinator: string, tasks: TaskDict[], redirects = 0): Promise<void> {
     const answer = await this.ask(coordinator, tasks).catch(() => null);
     const moved = new Set(answer?.moved);
     const waiting = new Set(answer?.waiting);
+    // In a shard another coordinator owns now: that one is asked (this one could only keep it).
+    const owners = new Map<string, string>();
+    for (const g of answer?.elsewhere ?? [])
+      for (const id of g.tasks) {
+        if (redirects < MAX_REDIRECTS) owners.set(id, g.coordinator);
+        else waiting.add(id);
+      }
+    const onward = new Map<string, TaskDict[]>();
     const gone: string[] = [];
     for (const t of tasks) {
-      if (!this.asking.delete(t.task_id)) continue; // no longer held here meanwhile
+      if (!this.asking.has(t.task_id)) continue; // no longer held here meanwhile
+      const owner = owners.get(t.task_id);
+      if (owner !== undefined) {
+        const group = onward.get(owner);
+        if (group) group.push(t);
+        else onward.set(owner, [t]);
+        continue; // still asked about: not dispatched
+      }
+      this.asking.delete(t.task_id);
       if (moved.has(t.task_id)) gone.push(t.task_id);
       // Its type's runners are dead but remembered: not run here, asked about again when the
       // pump reaches it (the coordinator holds each answer up to a heartbeat timeout).
@@ -109,21 +135,46 @@ export class HandBackAsks {
       this.o.held.delete(id);
       this.o.placedBy.delete(id);
     }
+    for (const [to, group] of onward) void this.askOne(to, group, redirects + 1);
     this.o.pump();
   }
 }
 
 /**
+ * `ask`, telling `warn` when a coordinator leaves a question unanswered (no answer in time, or
+ * a refusal: a coordinator of an earlier release that ignores hand_back, say) — once, not on
+ * every question after, until that coordinator answers one again. The tasks asked about are
+ * kept here as before (HandBackAsks): nothing is lost, and the log is not flooded.
+ */
+export function warnUnansweredOnce(
+  ask: AskHandBack,
+  warn: (coordinator: string, tasks: number) => void,
+): AskHandBack {
+  const silent = new Set<string>();
+  return async (coordinator, tasks) => {
+    const answer = await ask(coordinator, tasks).catch(() => null);
+    if (answer !== null) silent.delete(coordinator);
+    else if (!silent.has(coordinator)) {
+      silent.add(coordinator);
+      warn(coordinator, tasks.length);
+    }
+    return answer;
+  };
+}
+
+/**
  * Sends the hand_back REQUEST through `a2a` and reads the ids moved from its RESPONSE (null: no
  * answer in time, or a refusal). The coordinator may wait for heartbeats before it answers (a
- * heartbeat timeout plus an interval at most, on its timing): the wait here is twice that.
+ * heartbeat timeout plus an interval at most, on its timing): the wait here is twice that. The
+ * URL of a coordinator the answer names as a shard's owner is learned when none is known (as an
+ * assignment's), so that it can be asked.
  */
 export async function askHandBack(
-  a2a: Pick<A2AClient, "sendRequest">,
+  a2a: Pick<A2AClient, "sendRequest" | "peerUrl" | "setPeer">,
   timing: Timing,
   coordinator: string,
   tasks: TaskDict[],
-): Promise<{ moved: string[]; waiting: string[] } | null> {
+): Promise<HandBackReply | null> {
   const timeoutMs = 2 * (timing.heartbeatTimeoutMs + timing.heartbeatIntervalMs);
   const reply = await a2a.sendRequest(
     coordinator,
@@ -131,12 +182,20 @@ export async function askHandBack(
     timeoutMs,
   );
   const body = reply?.payload as
-    | { success?: unknown; data?: { moved?: unknown; waiting?: unknown } | null }
+    | { success?: unknown; data?: { moved?: unknown; waiting?: unknown; elsewhere?: unknown } | null }
     | undefined;
   const moved = body?.success === true ? body.data?.moved : undefined;
   if (!Array.isArray(moved)) return null;
-  const ids = (list: unknown[]) => list.filter((id): id is string => typeof id === "string");
-  // A coordinator of an earlier release says nothing of waiting: none waits (kept, as before).
-  const waiting = body?.data?.waiting;
-  return { moved: ids(moved), waiting: Array.isArray(waiting) ? ids(waiting) : [] };
+  const ids = (list: unknown) =>
+    Array.isArray(list) ? list.filter((id): id is string => typeof id === "string") : [];
+  // A coordinator of an earlier release says nothing of waiting nor of owners: kept, as before.
+  const elsewhere: NonNullable<HandBackReply["elsewhere"]> = [];
+  for (const g of Array.isArray(body?.data?.elsewhere) ? body.data.elsewhere : []) {
+    const { coordinator: to, url, tasks: some } = (g ?? {}) as Record<string, unknown>;
+    if (typeof to !== "string" || to === "" || to === coordinator) continue;
+    const link = typeof url === "string" && url !== "" ? url : null;
+    if (link !== null && a2a.peerUrl(to) === undefined) a2a.setPeer(to, link);
+    elsewhere.push({ coordinator: to, url: link, tasks: ids(some) });
+  }
+  return { moved: ids(moved), waiting: ids(body?.data?.waiting), elsewhere };
 }

@@ -115,6 +115,7 @@ describe("TypeHandBack (the coordinator's side)", () => {
     expect(await h.answer("d2", [task("t1", "first"), task("t2", "third")])).toEqual({
       moved: [],
       waiting: ["t1"],
+      elsewhere: [],
     });
     expect(assigned).toEqual([]);
   });
