@@ -56,6 +56,8 @@ export async function distributorTypes(store: RedisClient): Promise<Map<string, 
 export class DistributorRoster {
   /** When each long-dead distributor's tasks were last read (monotonic ms), and the death it was of. */
   private readonly lastRead = new Map<string, { deadSince: number; at: number }>();
+  /** Types whose write has not succeeded yet (saveTypes), written again by saveUnsaved. */
+  private readonly unsaved = new Map<string, readonly string[]>();
 
   constructor(
     private readonly o: {
@@ -90,7 +92,19 @@ export class DistributorRoster {
    * empty: none): written to the store, for a coordinator that starts while it is dead.
    */
   async saveTypes(id: string, types: readonly string[]): Promise<void> {
+    this.unsaved.set(id, types);
+    await this.writeTypes(id, types);
+  }
+
+  /** Writes again the types a failed write left unsaved (a store outage): each monitor tick. */
+  async saveUnsaved(): Promise<void> {
+    for (const [id, types] of [...this.unsaved]) await this.writeTypes(id, types);
+  }
+
+  private async writeTypes(id: string, types: readonly string[]): Promise<void> {
     await this.registry("types", id, types.length === 0 ? "" : JSON.stringify(types));
+    // Saved, unless a newer change came meanwhile (its own write saves it).
+    if (this.unsaved.get(id) === types) this.unsaved.delete(id);
   }
 
   /** Registers a distributor (again: a stopped mark is removed). */
@@ -126,7 +140,10 @@ export class DistributorRoster {
     // Still dead (a heartbeat may have come during the reads), and nothing of it left to move.
     const gone = candidates.filter((d, i) => held[i]!.length === 0 && d.status === "dead").map((d) => d.id);
     if (gone.length === 0) return [];
-    for (const id of gone) this.lastRead.delete(id);
+    for (const id of gone) {
+      this.lastRead.delete(id);
+      this.unsaved.delete(id); // forgotten: not written back
+    }
     await this.registry("forget", ...gone);
     for (const id of gone) if (this.o.directory.get(id)?.status === "dead") this.o.directory.forget(id);
     return gone;

@@ -118,5 +118,24 @@ describe.each(testEngines("distributor-registry", { cluster: true }))(
       expect(await roster(forgetting).forgetLongDead()).toEqual(["d1"]);
       expect([...(await distributorTypes(store))]).toEqual([["d2", ["d"]]]);
     });
+
+    it("writes again, at the next tick, types whose write failed (a store outage)", async () => {
+      const { store, ledger } = await open();
+      const r = new DistributorRoster({
+        store,
+        ledger,
+        directory: new DistributorDirectory(),
+        timing: { deadRetentionMs: 0 },
+      });
+      const runScript = store.runScript.bind(store);
+      store.runScript = async () => {
+        throw new Error("the store is down");
+      };
+      await expect(r.saveTypes("d1", ["a"])).rejects.toThrow("down");
+      store.runScript = runScript;
+      expect([...(await distributorTypes(store))]).toEqual([]);
+      await r.saveUnsaved();
+      expect([...(await distributorTypes(store))]).toEqual([["d1", ["a"]]]);
+    });
   },
 );
