@@ -13,9 +13,9 @@ const WAIT_MS = 30_000;
  * never owned) the task's shard: that coordinator cannot move it (the move is fenced by the
  * shard owner's lease), so it names the owner, the distributor asks the owner, and the task moves
  * to a distributor that runs its type. Before, the answer was "kept", and the task failed on the
- * holder as an unknown type.
+ * holder as an unknown type. On memory, Redis and Redis Cluster.
  */
-describe.each(testEngines("hand-back-shard-owner"))(
+describe.each(testEngines("hand-back-shard-owner", { cluster: true }))(
   "a hand-back to a coordinator that does not own the shard on $name",
   (engine) => {
     const cleanups = stopsPerTest(engine);
