@@ -382,13 +382,16 @@ export class CoordinatorCluster implements ClusterSeam {
   }
 
   private importDistributors(): void {
-    const directory = this.o.core().directory;
+    const core = this.o.core();
+    let heard = false;
     for (const view of this.peers.others()) {
       for (const d of view.distributors ?? []) {
-        directory.heardElsewhere(d, view.id);
-        if (d.url) this.o.learnPeer?.(d.id, d.url, directory.get(d.id)?.maxBodyBytes);
+        core.directory.heardElsewhere(d, view.id);
+        if (d.url) this.o.learnPeer?.(d.id, d.url, core.directory.get(d.id)?.maxBodyBytes);
+        heard = true;
       }
     }
+    if (heard) core.heardElsewhere();
   }
 
   private view(): CoordinatorView {

@@ -333,6 +333,11 @@ export class CoordinatorCore {
     this.handBacks.heard();
   }
 
+  /** Distributors were heard of through another coordinator's view: hand-back answers that wait try again. */
+  heardElsewhere(): void {
+    this.handBacks.heard();
+  }
+
   /** Moves `from`'s tasks that another distributor runs (type-hand-back.ts); resolves with their ids. */
   handBack(from: string, tasks: TaskDict[]): Promise<HandBackAnswer> {
     return this.handBacks.answer(from, tasks);

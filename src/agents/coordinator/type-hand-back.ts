@@ -51,8 +51,8 @@ function redirect(groups: HandBackElsewhere[], owner: { id: string; url: string 
  * kept: the answer names the coordinator that owns it now, whom the holder asks; with none known
  * (the shard between owners), the answer waits as below, then says it waits. While
  * none runs it yet but one may soon (a distributor whose worker has not said what it runs; one that ran it and is not
- * healthy now), the answer waits for their heartbeats, at most a heartbeat timeout plus an
- * interval: by then the worker has said, or is dead.
+ * healthy now), the answer waits for their heartbeats (first-hand, or in another coordinator's
+ * view), at most a heartbeat timeout plus an interval: by then the worker has said, or is dead.
  */
 export class TypeHandBack {
   private waiting: Asked[] = [];
@@ -130,7 +130,11 @@ export class TypeHandBack {
         });
       }),
     );
-    if (waits && performance.now() < asked.until) {
+    const now = performance.now();
+    if (waits && now < asked.until) {
+      // Settled again on the next heartbeat taken (heard()), and at the bound at the latest: a
+      // coordinator that hears the distributors only through another's view takes no heartbeat.
+      setTimeout(() => this.heard(), asked.until - now + 1).unref();
       // What moved now is answered with the rest, once they are settled (one answer per ask).
       this.waiting.push({
         ...asked,

@@ -98,6 +98,27 @@ describe("a hand-back to a coordinator that no longer owns the task's shard", ()
     expect(await h.answer("d2", [task("t1")])).toEqual({ moved: [], waiting: ["t1"], elsewhere: [] });
   });
 
+  it("an answer that waits for heartbeats comes at its bound though none is taken (the distributors heard only through another coordinator's view)", async () => {
+    const dir = new DistributorDirectory();
+    dir.heartbeat("d1", hb([])); // its worker has not said what it runs yet
+    dir.heartbeat("d2", hb(["second"]));
+    const h = new TypeHandBack({
+      ledger: {} as TaskLedger,
+      directory: dir,
+      cluster: SOLE,
+      timing: { heartbeatTimeoutMs: 50, heartbeatIntervalMs: 0 } as never,
+      moved: () => {},
+    });
+    let answer: unknown;
+    void h.answer("d2", [task("t1")]).then((a) => {
+      answer = a;
+    });
+    await settle();
+    expect(answer).toBeUndefined(); // waits: d1 may run it
+    // No heartbeat is taken (heard() is not called): answered all the same once the bound passes.
+    await expect.poll(() => answer, { timeout: 5000 }).toEqual({ moved: [], waiting: [], elsewhere: [] });
+  });
+
   it("the holder asks the owner it was told of, and the task moves; meanwhile it is not dispatched", async () => {
     const calls: Array<[string, string[]]> = [];
     let toOwner!: (a: HandBackReply | null) => void;
