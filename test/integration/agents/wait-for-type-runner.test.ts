@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { CoordinatorAgent } from "../../../src/index.js";
 import { FAST } from "../../helpers/cluster.js";
 import { clusterPerTest, testEngines } from "../../helpers/engines.js";
 import { completedOnceOn, submitNew, type TypedLayout, typedCluster } from "../../helpers/typed-cluster.js";
@@ -87,6 +88,105 @@ describe.each(testEngines("wait-for-type-runner", { cluster: true }))(
       }
       const counts = await cluster.settled(ids, 20_000);
       for (const id of ids) expect(counts.get(id)).toBe(1);
+    }, 120_000);
+
+    it("a second coordinator started while a type's only distributor is dead knows the type from the store: its tasks wait and run once the runner is back", async () => {
+      const timing = { ...FAST, heartbeatTimeoutMs: 1500, leaseTtlMs: 3000 };
+      const cluster = start({ timing, concurrency: 2 });
+      const c1 = await cluster.startCoordinator();
+      await cluster.startDistributor("d1");
+      const d2 = await cluster.startDistributor("d2");
+      await cluster.startWorker("w1", "d1", { a: () => ({ ran: "a" }) });
+      const w2 = await cluster.startWorker("w2", "d2", { b: () => ({ ran: "b" }) });
+      await cluster.ready(20_000);
+      const runs = (d: string, type: string) =>
+        c1.core.directory
+          .get(cluster.id(d))
+          ?.workers.some((w) => w.status !== "dead" && w.task_types.includes(type)) === true;
+      await until("c1 knows d1 runs a, d2 b", () => runs("d1", "a") && runs("d2", "b"), 20_000);
+      await cluster.crash(w2);
+      await cluster.crash(d2);
+      await until(
+        "c1 declares d2 dead",
+        () => c1.core.directory.get(cluster.id("d2"))?.status === "dead",
+        30_000,
+      );
+      // ...and its view in the store, where c2 will read what c1 heard, no longer lists d2.
+      await until(
+        "c1's view leaves d2 out",
+        async () => {
+          const view = (await c1.store.get(`coordinator-view:${c1.agentId}`)) as {
+            distributors?: Array<{ id: string }>;
+          } | null;
+          return view !== null && !view.distributors?.some((d) => d.id === cluster.id("d2"));
+        },
+        30_000,
+      );
+
+      // c2 starts now: d2 is left out of c1's view (dead), so c2 never hears its workers.
+      const c2 = new CoordinatorAgent({
+        agentId: cluster.id("c2"),
+        redis: cluster.redis,
+        a2a: { router: cluster.router },
+        timing,
+        placementTimeoutMs: 20_000,
+      });
+      await c2.initialize();
+      try {
+        await until(
+          "c2 declares d2 dead",
+          () => c2.core.directory.get(cluster.id("d2"))?.status === "dead",
+          30_000,
+        );
+        // Tasks in shards c2 owns: c2 places them.
+        const ids: string[] = [];
+        await until(
+          "c2 owns a shard",
+          () => {
+            for (let i = 0; i < 500 && ids.length < 2; i++) {
+              const id = cluster.id(`second-b-${i}`);
+              if (c2.cluster.ownerValue(id) !== null && !ids.includes(id)) ids.push(id);
+            }
+            return ids.length === 2;
+          },
+          30_000,
+        );
+        for (const id of ids)
+          expect(await c2.submitTask({ task_id: id, task_type: "b", payload: {} })).toBe(true);
+        await until(
+          "c2 has placed its tasks (or holds them)",
+          async () => {
+            const records = await Promise.all(ids.map((id) => c2.ledger.get(id)));
+            return records.every((r) => r?.distributor === null || r?.task.status !== "pending");
+          },
+          30_000,
+        );
+        for (const id of ids) {
+          const record = await c2.ledger.get(id);
+          // Before: `b` unknown to c2, placed on d1 and failed there as unknown.
+          expect([record?.task.status, record?.distributor]).toEqual(["pending", null]);
+        }
+
+        // d2 comes back, heard by c2 only through c1's view. Its heartbeats wait until its worker
+        // has said what it runs: a heartbeat listing no worker at all (sent before the worker
+        // registered) tells every coordinator that d2 runs nothing, the type is not known any
+        // more, and a task placed then fails as unknown (so on one coordinator too: not this test's).
+        await cluster.startDistributor("d2", (d) => {
+          const agent = d as unknown as { heartbeat(): Promise<void> };
+          const heartbeat = agent.heartbeat.bind(agent);
+          agent.heartbeat = async () => {
+            if (d.core.registry.alive().some((w) => w.taskTypes.length > 0)) await heartbeat();
+          };
+        });
+        await cluster.startWorker("w2b", "d2", { b: () => ({ ran: "b again" }) });
+        for (const id of ids) {
+          const done = await c2.waitForTask(id, 60_000);
+          expect([done?.status, done?.error]).toEqual(["completed", null]);
+          expect(done?.result).toEqual({ ran: "b again" });
+        }
+      } finally {
+        await c2.cleanup();
+      }
     }, 120_000);
 
     it("a task held by a distributor that does not run its type, while its only runner is dead, waits there (asked about again) and moves to the runner once it is back", async () => {
