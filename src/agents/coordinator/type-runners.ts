@@ -25,8 +25,18 @@ export class TypeRunners<E> {
   /** The types a heartbeat lists, gathered here: reused, so an unchanged heartbeat allocates nothing. */
   private readonly listed = new Set<string>();
 
-  /** `entry`'s workers as its last heartbeat listed them; true when the types they run changed. */
+  /**
+   * `entry`'s workers as its last heartbeat listed them; true when the types they run changed.
+   * A heartbeat that lists no worker at all (the distributor just started, none registered yet)
+   * changes nothing: its workers are coming back, and what they ran is kept until they say (a
+   * task of such a type waits there, not placed elsewhere to fail as unknown). Workers listed
+   * dead count: the types only they ran are dropped.
+   */
   set(entry: E, workers: readonly WorkerSummary[]): boolean {
+    if (workers.length === 0) {
+      this.unsure.delete(entry);
+      return false;
+    }
     const listed = this.listed;
     listed.clear();
     let unsure = false;

@@ -308,3 +308,24 @@ describe("DistributorDirectory.placeFor", () => {
     expect(dir.leastLoaded("a")).toBeUndefined();
   });
 });
+
+describe("DistributorDirectory: a runner back before its workers", () => {
+  it("keeps what a distributor's workers ran while its heartbeat lists none at all (just started): its tasks go to it, not elsewhere to fail as unknown", () => {
+    const dir = new DistributorDirectory();
+    dir.heartbeat("d1", hb(0, 10, { workers: [workerSummary("w1", ["a"])] }));
+    dir.heartbeat("d2", hb(0, 10, { workers: [workerSummary("w2", ["b"])] }));
+    expect(dir.expire(-1).map((d) => d.id)).toEqual(["d1", "d2"]);
+    dir.heartbeat("d1", hb(0, 10, { workers: [workerSummary("w1", ["a"])] }));
+    expect(dir.awaitsRunner("b")).toBe(true);
+    // d2 restarted: its first heartbeat comes before its worker has registered.
+    dir.heartbeat("d2", hb(0, 0, { workers: [] }));
+    expect(dir.awaitsRunner("b")).toBe(false);
+    expect(dir.leastLoaded("b")?.id).toBe("d2"); // before: "b" unknown, placed on d1
+    // Its worker registers and says it runs "c" now: "b" is no longer d2's.
+    dir.heartbeat("d2", hb(0, 10, { workers: [workerSummary("w2", ["c"])] }));
+    expect(dir.leastLoaded("b")?.id).toBe("d1");
+    // Workers listed dead do count: the types only they ran are dropped.
+    dir.heartbeat("d1", hb(0, 10, { workers: [workerSummary("w1", ["a"], "dead")] }));
+    expect(dir.runnerElsewhere("a", "d2")).toBeUndefined();
+  });
+});
