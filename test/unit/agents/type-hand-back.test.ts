@@ -67,6 +67,22 @@ describe("TypeHandBack (the coordinator's side)", () => {
     expect(sent).toEqual(["t1>d1"]);
   });
 
+  it("asks the directory whether a type awaits a runner once per type in an answer, however many of its tasks are kept", async () => {
+    const asked: string[] = [];
+    const dir = {
+      runnerElsewhere: () => undefined,
+      mayRunSoon: () => false,
+      awaitsRunner: (type: string) => {
+        asked.push(type);
+        return type === "b";
+      },
+    } as unknown as DistributorDirectory;
+    const { h } = handBacks(dir);
+    const tasks = [0, 1, 2, 3, 4].flatMap((i) => [task(`a${i}`, "a"), task(`b${i}`, "b")]);
+    expect(await h.answer("d1", tasks)).toEqual({ moved: [], waiting: ["b0", "b1", "b2", "b3", "b4"] });
+    expect(asked.sort()).toEqual(["a", "b"]);
+  });
+
   it("leaves a task where it is when no other distributor runs its type nor may soon (it fails there as unknown, as before)", async () => {
     const dir = new DistributorDirectory();
     dir.heartbeat("d1", hb([workerSummary("w1", ["first"])]));
