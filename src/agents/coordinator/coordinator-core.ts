@@ -14,7 +14,7 @@ import type { CoordinatorCoreOptions, CoordinatorStats } from "./coordinator-opt
 import { DistributorDirectory, type DistributorEntry } from "./distributor-directory.js";
 import { DistributorRoster } from "./distributor-roster.js";
 import { Placement } from "./placement.js";
-import { takeOff } from "./reassignments.js";
+import { backoffOf, takeOff } from "./reassignments.js";
 import { TaskWaiters } from "./task-waiters.js";
 import { type HandBackAnswer, TypeHandBack } from "./type-hand-back.js";
 
@@ -160,7 +160,7 @@ export class CoordinatorCore {
       if (record.task.status === "input_required") continue; // placed again once given input
       if (this.schedule.heldInStore(record)) continue; // in the delayed index: the due sweep places it
       if (record.distributor !== null && holder === undefined) this.directory.unheard(record.distributor);
-      else this.placement.hold(record.task, this.o.timing.heartbeatTimeoutMs);
+      else this.placement.hold(record.task, this.o.timing.heartbeatTimeoutMs, backoffOf(record));
     }
     this.placement.schedule();
     if (shards === undefined) await this.workflow.rewatchWaiting().catch(() => {});
@@ -538,7 +538,7 @@ export class CoordinatorCore {
     for (const { record, noted } of open) {
       if (noted) this.stats.reassigned++;
       if (noted) this.o.events?.reassigned?.(record.task.task_id, deadId, record.task);
-      if (!this.placement.has(record.task.task_id)) this.placement.hold(record.task);
+      if (!this.placement.has(record.task.task_id)) this.placement.hold(record.task, 0, backoffOf(record));
     }
     return skipped;
   }

@@ -47,7 +47,7 @@ const PLACE_BATCH = 5_000;
  */
 export class Placement {
   /** Accepted but on no distributor yet, with the monotonic deadline for placing them. */
-  private readonly unplaced = new PriorityLanes<{ task: TaskDict; deadline: number }>();
+  private readonly unplaced = new PriorityLanes<{ task: TaskDict; deadline: number; notBefore: number }>();
   private readonly outbox: Outbox<TaskDict>;
   private scheduled = false;
 
@@ -97,11 +97,18 @@ export class Placement {
     this.schedule();
   }
 
-  /** Holds `task` unplaced, its deadline `placementTimeoutMs` (plus `graceMs`) from now; placed on the next pass. */
-  hold(task: TaskDict, graceMs = 0): void {
+  /**
+   * Holds `task` unplaced, its deadline `placementTimeoutMs` (plus `graceMs`) from now; placed on
+   * the next pass. `notBefore` (epoch ms, this process's clock): a retry's backoff its record
+   * keeps (a task moved off a dead distributor): placed once it is over, its deadline counted
+   * from then. The assignment carries no backoff, and its new holder queues it to run at once.
+   */
+  hold(task: TaskDict, graceMs = 0, notBefore: number | null = null): void {
+    const wait = notBefore === null ? 0 : Math.max(0, notBefore - Date.now());
     this.unplaced.set(task.task_id, {
       task,
-      deadline: performance.now() + graceMs + this.o.placementTimeoutMs,
+      deadline: performance.now() + Math.max(graceMs, wait) + this.o.placementTimeoutMs,
+      notBefore: wait > 0 ? notBefore! : 0,
     });
   }
 
@@ -165,7 +172,8 @@ export class Placement {
   private async place(): Promise<void> {
     const batch: Array<{ task: TaskDict; to: DistributorEntry; owner: string }> = [];
     let more = false;
-    for (const [id, { task }] of this.unplaced) {
+    const now = Date.now();
+    for (const [id, { task, notBefore }] of this.unplaced) {
       if (batch.length >= PLACE_BATCH) {
         more = true;
         break;
@@ -179,6 +187,7 @@ export class Placement {
         this.o.cluster.handOff(id);
         continue;
       }
+      if (notBefore > now) continue; // a retry's backoff: placed once it is over (the monitor's tick schedules a pass)
       const to = this.o.directory.placeFor(task.task_type);
       // Its type's runners are all dead but remembered: it waits for one, the others go on.
       if (to === "waits") continue;
@@ -190,13 +199,17 @@ export class Placement {
     }
     if (batch.length === 0) return;
     const results = await Promise.allSettled(
-      batch.map(({ task, to, owner }) => this.o.ledger.assign(task.task_id, to.id, owner)),
+      batch.map(({ task, to, owner }) => this.o.ledger.assignTo(task.task_id, to.id, owner)),
     );
     results.forEach((r, i) => {
       const { task, to } = batch[i]!;
       if (r.status === "fulfilled" && r.value) {
         this.o.sent(task.task_id, to.id);
-        this.send(to.id, task);
+        // Its attempt on another distributor (a dead one's) ended in the same step: pending now,
+        // it is sent so, and queued where it goes with no read of its record (sent in progress,
+        // it would be adopted from one: see adoptAssigned). Kept in progress (on that same
+        // distributor, back), it goes as it was: that distributor holds its attempt.
+        this.send(to.id, r.value === "ended" ? { ...task, status: "pending", assigned_to: null } : task);
       } else if (r.status === "rejected") {
         this.hold(task);
       } else {

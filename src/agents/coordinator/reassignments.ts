@@ -95,6 +95,15 @@ export async function takeOff(
 }
 
 /**
+ * The end of the retry backoff a pending task's record keeps (epoch ms), null for none: moved off
+ * its distributor, it is placed once that is over (Placement.hold), as its holder would have run it.
+ * An in-progress task's `not_before` is an earlier retry's, over.
+ */
+export function backoffOf(record: TaskRecord): number | null {
+  return record.task.status === "pending" ? record.notBefore : null;
+}
+
+/**
  * A record's reassignments as the task page's events (null when the record keeps none: a store
  * of an earlier release; the page then shows what this coordinator saw itself).
  */

@@ -81,13 +81,14 @@ export const assignTasks = defineScript(import.meta.url, "assign-tasks-1.lua", (
     const old = db.hget(rec, "distributor");
     const moved = old !== dist;
     if (moved && old) db.srem(`${prefix}dist:${old}`, id);
-    if (status === "in_progress" && moved) {
+    const ended = status === "in_progress" && moved;
+    if (ended) {
       hincrby(db, rec, "fence", 1);
       db.hset(rec, { status: "pending", assigned_to: "" });
     }
     db.hset(rec, { distributor: dist });
     db.sadd(distSet!, id);
-    return 1;
+    return ended ? 2 : 1;
   });
 });
 

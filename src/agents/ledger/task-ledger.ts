@@ -66,6 +66,9 @@ export type CommitReceipt = {
 };
 /** A fencing token, or why the attempt was not started. */
 export type DispatchVerdict = number | "unknown" | "terminal" | "not-held";
+/** An assignment (assign-tasks-1.lua): made, made ending an attempt in progress on another distributor, or refused. */
+export type AssignVerdict = "assigned" | "ended" | false;
+const ASSIGN_VERDICTS: Record<number, AssignVerdict> = { 1: "assigned", 2: "ended" };
 
 export type { LedgerOptions } from "./ledger-options.js";
 
@@ -94,7 +97,7 @@ export class TaskLedger {
   readonly shards: number;
   readonly retentionMs: number;
   private readonly submitter: TickBatcher<NewTask, boolean>;
-  private readonly assigner: TickBatcher<string, boolean>;
+  private readonly assigner: TickBatcher<string, AssignVerdict>;
   private readonly dispatcher: TickBatcher<string, DispatchVerdict>;
   private readonly committer: TickBatcher<AttemptOutcome, CommitReceipt>;
   private readonly requeuer: TickBatcher<{ taskId: string; fence: number }, boolean>;
@@ -140,7 +143,7 @@ export class TaskLedger {
         owner ?? "",
         ...ids,
       ]);
-      return (reply as number[]).map((r) => r === 1);
+      return (reply as number[]).map((r) => ASSIGN_VERDICTS[r] ?? false);
     });
     this.dispatcher = new TickBatcher(async (key, ids) => {
       const [, dist, worker] = split(key);
@@ -358,12 +361,18 @@ export class TaskLedger {
     );
   }
 
+  /** Whether assignTo assigned the task. */
+  assign(taskId: string, distributorId: string, owner = ""): Promise<boolean> {
+    return this.assignTo(taskId, distributorId, owner).then((v) => v !== false);
+  }
+
   /**
    * Hands a task to a distributor; an attempt in progress elsewhere is fenced off (one in
-   * progress on that same distributor is kept: it holds it, see assign-tasks-1.lua). With `owner`
-   * (a shard owner's lease value, several coordinators) only while that lease is current.
+   * progress on that same distributor is kept: it holds it, see assign-tasks-1.lua): "ended"
+   * then (the task is pending now), else "assigned", or false. With `owner` (a shard owner's
+   * lease value, several coordinators) only while that lease is current.
    */
-  assign(taskId: string, distributorId: string, owner = ""): Promise<boolean> {
+  assignTo(taskId: string, distributorId: string, owner = ""): Promise<AssignVerdict> {
     const assigned = this.assigner.add(join(this.shard(taskId), distributorId, owner), taskId);
     return observed(this.observer, assigned, (ok) =>
       ok ? { op: "assigned", task_id: taskId, distributor: distributorId } : null,

@@ -115,5 +115,32 @@ describe.each(testEngines("reassigned-tasks", { cluster: true }))(
       const { open: moved } = await takeOff(l, "d1", () => "");
       expect(moved.map((o) => o.record.task.task_id)).toEqual(ids);
     });
+
+    it("says when placing a task ended its attempt on another distributor (its new holder queues it, unread)", async () => {
+      const { ledger: l } = await open();
+      const task = (taskId: string) => ({
+        taskId,
+        taskType: "echo",
+        payload: {},
+        createdAt: new Date().toISOString(),
+        maxRetries: 0,
+        backoffMs: 1,
+      });
+      const [running, back, waiting, done] = ["lost-run", "lost-back", "lost-wait", "lost-done"];
+      for (const id of [running, back, waiting, done]) expect(await l.submit(task(id), "d1")).toBe(true);
+      for (const id of [running, back, done]) expect(await l.dispatch(id, "d1", "w1")).toBe(1);
+      expect(await l.commit({ taskId: done, fence: 1, status: "completed", result: {} })).toBe("completed");
+      // In progress on d1, placed on d2: the attempt ends, the task is pending on d2.
+      expect(await l.assignTo(running, "d2")).toBe("ended");
+      const moved = await l.get(running);
+      expect([moved?.task.status, moved?.fence, moved?.distributor]).toEqual(["pending", 2, "d2"]);
+      // Back on d1 itself (it came back): its attempt is kept. Pending: nothing to end.
+      expect(await l.assignTo(back, "d1")).toBe("assigned");
+      expect((await l.get(back))?.task.status).toBe("in_progress");
+      expect(await l.assignTo(waiting, "d2")).toBe("assigned");
+      expect(await l.assignTo(done, "d2")).toBe(false);
+      expect(await l.assignTo(running, "d3", "not-the-owner")).toBe(false);
+      expect(await l.assign(running, "d3")).toBe(true); // assign: whether it was assigned
+    });
   },
 );

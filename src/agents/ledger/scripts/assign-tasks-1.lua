@@ -13,8 +13,11 @@
            step any coordinator may take
   ARGV[4..] task ids
 
-  Returns one integer per task: 1 assigned, 0 unknown, already terminal, or still waiting on
-  a dependency; -1 for every task when ARGV[3] is not the shard's current owner lease.
+  Returns one integer per task: 1 assigned (as it was: pending, or in progress on this same
+  distributor), 2 assigned and its attempt in progress elsewhere ended (pending now: the new
+  holder queues it, with no read of the record to learn so), 0 unknown, already terminal, or
+  still waiting on a dependency; -1 for every task when ARGV[3] is not the shard's current owner
+  lease. (Before, it answered 1 for both kinds of assignment.)
 ]]
 local prefix = ARGV[1]
 local dist = ARGV[2]
@@ -35,13 +38,14 @@ for i = 4, #ARGV do
     if moved and old and old ~= '' then
       redis.call('SREM', prefix .. 'dist:' .. old, id)
     end
-    if status == 'in_progress' and moved then
+    local ended = status == 'in_progress' and moved
+    if ended then
       redis.call('HINCRBY', rec, 'fence', 1)
       redis.call('HSET', rec, 'status', 'pending', 'assigned_to', '')
     end
     redis.call('HSET', rec, 'distributor', dist)
     redis.call('SADD', KEYS[1], id)
-    out[#out + 1] = 1
+    out[#out + 1] = ended and 2 or 1
   end
 end
 return out
