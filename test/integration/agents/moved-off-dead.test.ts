@@ -70,6 +70,32 @@ describe.each(testEngines("moved-off-dead"))("tasks moved off a dead distributor
     expect([record?.distributor, record?.task.attempts]).toEqual([d2.agentId, 2]);
   });
 
+  it("does not send a task canceled while it waited to be placed (the store's end wins over the copy held)", async () => {
+    const cluster = newCluster({ timing: { ...FAST, heartbeatTimeoutMs: 20_000 } });
+    await cluster.startCoordinator();
+    const ledger = cluster.coordinator.ledger;
+    const [gone, kept, d1] = ["gone", "kept", "d1"].map((n) => cluster.id(n)) as [string, string, string];
+    for (const id of [gone, kept]) expect(await ledger.submit(newTask(id), d1)).toBe(true);
+    expect(await ledger.dispatch(gone, d1, "w1")).toBe(1);
+    // Taken off d1 with no distributor to take them: held unplaced, as read; then one is canceled.
+    await cluster.coordinator.core.moveOff(d1, true);
+    expect(cluster.coordinator.core.unplacedCount).toBe(2);
+    expect(await cluster.coordinator.cancelTask(gone)).toBe(true);
+    const arrived: string[] = [];
+    const d2 = await cluster.startDistributor("d2", (d) => {
+      const onAssign = d.core.onAssign.bind(d.core);
+      d.core.onAssign = (tasks, from) => {
+        for (const t of tasks) arrived.push(t.task_id);
+        onAssign(tasks, from);
+      };
+    });
+    d2.core.onWorkerRegister(cluster.id("w2"), null, 2);
+    await heard(cluster, d2);
+    await until("the open task reaches d2", () => arrived.includes(kept), 10_000);
+    expect(arrived).toEqual([kept]);
+    expect((await ledger.get(gone))?.task.status).toBe("abandoned");
+  });
+
   it("places a retry in its backoff once the backoff is over, not at once", async () => {
     const cluster = newCluster({ timing: { ...FAST, heartbeatTimeoutMs: 20_000 } });
     await cluster.startCoordinator();
