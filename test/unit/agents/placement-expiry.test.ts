@@ -41,6 +41,18 @@ describe("Placement.expired", () => {
     placement.close();
   });
 
+  it("counts a held retry's deadline from the end of its backoff (it is not placed before)", () => {
+    const directory = { awaitsRunner: () => false } as unknown as DistributorDirectory;
+    const placement = placementOver(directory);
+    placement.hold(task("t-retry", "a"), 0, Date.now() + 60_000);
+    placement.hold(task("t-now", "a"));
+    const later = performance.now() + 5000; // past a 1-s deadline counted from now
+    expect(placement.expired(later)).toEqual(["t-now"]);
+    expect(placement.has("t-retry")).toBe(true);
+    expect(placement.expired(later + 60_000)).toEqual(["t-retry"]);
+    placement.close();
+  });
+
   it("asks the directory once per task type in a call, however many of its tasks expire", () => {
     const asked: string[] = [];
     const directory = {
