@@ -277,8 +277,24 @@ describe("the dashboard in Chromium, at its edges", () => {
     await page.locator("#lookup-id").fill(id);
     await page.locator("#lookup button").click();
     await page.locator("#cancel-task").waitFor({ timeout: 10_000 });
+    // The page's reloads of the task that found the coordinator out of reach.
+    const history = `/tasks/${id}/history`;
+    let reloadsFailed = 0;
+    const failedReload = (request: { url(): string }) => {
+      if (new URL(request.url()).pathname === history) reloadsFailed++;
+    };
+    page.on("requestfailed", failedReload);
     proxy.refuse(true);
     try {
+      // Out of reach long enough for the page to give up its event stream and poll, a poll
+      // failing (what a loaded machine made of the clicks below: the page and its button gone).
+      await expect.poll(() => reloadsFailed, { timeout: 20_000 }).toBeGreaterThan(0);
+      // The page still shows the task, dimmed, saying it could not read it again and from when.
+      expect(await page.locator(".task-head h1").textContent()).toBe(id);
+      await expect
+        .poll(() => page.locator("#task-error").textContent(), { timeout: 10_000 })
+        .toMatch(/^Could not read the task: .+ · shown as of \d\d:\d\d:\d\d\.\d{3}$/);
+      expect(await page.locator("#task-body").evaluate((el) => el.hasAttribute("data-stale"))).toBe(true);
       for (let i = 0; i < 2; i++) {
         await page.locator("#cancel-task").click();
         await expect.poll(() => page.locator("#cancel-error").count(), { timeout: 10_000 }).toBe(1);
@@ -286,8 +302,12 @@ describe("the dashboard in Chromium, at its edges", () => {
         await expect.poll(() => page.locator("#cancel-task").isEnabled(), { timeout: 10_000 }).toBe(true);
       }
     } finally {
+      page.off("requestfailed", failedReload);
       proxy.refuse(false);
     }
+    // Read again once the coordinator answers: the notice gone, the page no longer dimmed.
+    await expect.poll(() => page.locator("#task-error").count(), { timeout: 10_000 }).toBe(0);
+    expect(await page.locator("#task-body").evaluate((el) => el.hasAttribute("data-stale"))).toBe(false);
     await page.locator("#cancel-task").click();
     expect((await cluster.coordinator.waitForTask(id, 10_000))?.error).toBe("canceled by client");
     await expect

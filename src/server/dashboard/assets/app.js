@@ -709,18 +709,27 @@ async function showTask(id) {
   $("#overview").hidden = true;
   $("#task-page").hidden = false;
   const body = $("#task-body");
-  if (body.dataset.task !== id) body.replaceChildren(h("p", { class: "muted" }, "Loading…"));
+  if (body.dataset.task !== id) {
+    body.replaceChildren(h("p", { class: "muted" }, "Loading…"));
+    delete body.dataset.shown;
+  }
   body.dataset.task = id;
   let view;
   try {
     view = await api(`/tasks/${encodeURIComponent(id)}/history`);
   } catch (err) {
-    body.replaceChildren(h("p", { class: "error" }, `Cannot show task ${id}: ${err.message}`));
+    // A page that shows this task already keeps it (dimmed, saying from when it is, its Cancel
+    // button still there): a coordinator out of reach for a while (its event stream given up,
+    // the page polling) wiped it, and with it the button someone may be about to click again.
+    if (body.dataset.shown === id) taskNotice(body, err);
+    else body.replaceChildren(h("p", { class: "error" }, `Cannot show task ${id}: ${err.message}`));
     // Tried again in a second, as an open task is polled: a coordinator too busy to answer (a
     // 503), or a task not known yet, shows itself once it can.
     pollTask(id);
     return;
   }
+  taskNotice(body, null);
+  body.dataset.shownAt = String(Date.now());
   // The workflow it belongs to (GET /tasks/<id>/graph); a lone task has none to draw.
   const graph = await api(`/tasks/${encodeURIComponent(id)}/graph`).catch(() => null);
   if (currentTaskId() !== id) return;
@@ -736,6 +745,7 @@ async function showTask(id) {
   shownTask = view.task ?? null;
   // A card the task has no use for is null: left out (replaceChildren would write "null").
   body.replaceChildren(...taskPage(id, view, graph).filter((el) => el !== null));
+  body.dataset.shown = id;
   $("#input-form")?.addEventListener("submit", (event) =>
     giveInput(event, id, view.task?.inputs?.length ?? 0),
   );
@@ -744,6 +754,24 @@ async function showTask(id) {
   // failed) the page polls.
   if (view.task && isOpen(view.task) && followTask(id)) return;
   if (!view.task || isOpen(view.task)) pollTask(id);
+}
+
+/**
+ * Says under the task's heading that the page could not be read again (and, like the live feed's
+ * pill, from when what it still shows is), dimming its cards; `err` null clears it.
+ */
+function taskNotice(body, err) {
+  const old = $("#task-error");
+  if (err === null) {
+    old?.remove();
+    body.removeAttribute("data-stale");
+    return;
+  }
+  const at = Number(body.dataset.shownAt);
+  const text = `Could not read the task: ${err.message} · shown as of ${fmtTime(new Date(at).toISOString())}`;
+  if (old) old.textContent = text;
+  else $(".task-head")?.after(h("p", { class: "error", id: "task-error", role: "status" }, text));
+  body.toggleAttribute("data-stale", true);
 }
 
 function pollTask(id) {
