@@ -153,7 +153,10 @@ describe.each(testEngines("agents"))("agents on $name", (engine) => {
   });
 
   it("a distributor that restarts with the same id picks up where it was", async () => {
-    cluster = new TestCluster(engine.config(), { concurrency: 2 });
+    // Distributor leases of 60 s: none lapses by itself, however slow the machine (FAST's 600 ms
+    // did, before the restart was started or between two renewals, and the checks of who holds
+    // it failed). The lapse of the old run's lease is made by the test, as its expiry would.
+    cluster = new TestCluster(engine.config(), { concurrency: 2, timing: { ...FAST, leaseTtlMs: 60_000 } });
     await cluster.startCoordinator();
     const first = await cluster.startDistributor("d1");
     await cluster.startWorker("w1", "d1");
@@ -161,10 +164,20 @@ describe.each(testEngines("agents"))("agents on $name", (engine) => {
     const ids = Array.from({ length: 20 }, (_, i) => cluster!.id(`t${i}`));
     for (const id of ids)
       await cluster.coordinator.submitTask({ task_id: id, task_type: "sleep", payload: { ms: 50 } });
-    await sleep(120);
+    // It crashes with work in hand: waited for, not a fixed 120 ms (a loaded machine dispatches later).
+    await until("the first run dispatches", () => first.core.stats.dispatched > 0);
     await cluster.crash(first);
+    const { leaseKey, owner } = first.core.lease;
+    const held = await cluster.coordinator.store.getLease(leaseKey);
+    expect(held?.owner).toBe(owner);
     const second = await cluster.startDistributor("d1");
     expect(second.core.lease.owns).toBe(false); // the old run's lease is still live
+    expect(await second.core.keepLease()).toBe(false);
+    expect(await cluster.coordinator.store.getLease(leaseKey)).toMatchObject({ owner, token: held!.token });
+    // The old run's lease lapses (removed from the store, as its expiry would): the next try takes it.
+    expect(await cluster.coordinator.store.delete(`{lease:${leaseKey}}`)).toBe(true);
+    expect(await second.core.keepLease()).toBe(true);
+    expect((await cluster.coordinator.store.getLease(leaseKey))?.token).toBeGreaterThan(held!.token);
     const done = await Promise.all(ids.map((id) => cluster!.coordinator.waitForTask(id, 20_000)));
     expect(done.every((d) => d?.status === "completed")).toBe(true);
     expect(second.core.lease.owns).toBe(true);
