@@ -1,4 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import type { CoordinatorAgent } from "../../../src/index.js";
 import { startCoordinatorServer } from "../../../src/server/coordinator-server.js";
 import { TestCluster } from "../../helpers/cluster.js";
 import { testEngines } from "../../helpers/engines.js";
@@ -8,6 +9,21 @@ import { testEngines } from "../../helpers/engines.js";
  * about (a 503, a lost reply): the task id is the idempotency key, and the coordinator makes
  * sure a task it finds recorded by such a submission is run, once.
  */
+
+/**
+ * How long a task may take to end, the cluster to be ready, a commit to be in: a bound under the
+ * test's 30 s, not a time the test expects. These were 5 s, which a loaded machine could spend
+ * before a task even ran: the wait is for the task to end, however long that takes within it.
+ */
+const WAIT_MS = 20_000;
+
+/** The task once it has ended; fails, saying what the ledger holds of it, if it never does. */
+async function ended(c: CoordinatorAgent, id: string) {
+  const task = await c.waitForTask(id, WAIT_MS);
+  if (task === null)
+    throw new Error(`task ${id} did not end within ${WAIT_MS} ms: ${JSON.stringify(await c.ledger.get(id))}`);
+  return task;
+}
 
 describe.each(testEngines("resubmit"))("a task sent again on $name", (engine) => {
   let cluster: TestCluster | undefined;
@@ -23,13 +39,13 @@ describe.each(testEngines("resubmit"))("a task sent again on $name", (engine) =>
     const c = await cluster.startCoordinator();
     await cluster.startDistributor("d1");
     await cluster.startWorker("w1", "d1");
-    await cluster.ready();
+    await cluster.ready(WAIT_MS);
     const id = cluster.id("once");
     expect(await c.submitTask({ task_id: id, task_type: "echo", payload: { n: 1 } })).toBe(true);
     expect(await c.submitTask({ task_id: id, task_type: "echo", payload: { n: 2 } })).toBe(false);
     expect(await c.submitTasks([{ task_id: id, task_type: "echo" }])).toEqual([false]);
-    expect(await c.waitForTask(id, 5000)).toMatchObject({ status: "completed", payload: { n: 1 } });
-    expect((await cluster.settled([id])).get(id)).toBe(1);
+    expect(await ended(c, id)).toMatchObject({ status: "completed", payload: { n: 1 } });
+    expect((await cluster.settled([id], WAIT_MS)).get(id)).toBe(1);
   });
 
   it("twice in one request: the first is submitted, the later one is answered as a duplicate (library and POST /tasks)", async () => {
@@ -37,7 +53,7 @@ describe.each(testEngines("resubmit"))("a task sent again on $name", (engine) =>
     const c = await cluster.startCoordinator();
     await cluster.startDistributor("d1");
     await cluster.startWorker("w1", "d1");
-    await cluster.ready();
+    await cluster.ready(WAIT_MS);
     const [a, b, g] = [cluster.id("dup-a"), cluster.id("dup-b"), cluster.id("dup-graph")];
     const duplicateOf = (id: string, first: number) => ({
       task_id: id,
@@ -69,7 +85,7 @@ describe.each(testEngines("resubmit"))("a task sent again on $name", (engine) =>
       ]),
     ).toEqual([{ task_id: g, created: true }, duplicateOf(g, 0)]);
     for (const id of [a, b, g])
-      expect(await c.waitForTask(id, 5000)).toMatchObject({ status: "completed", payload: { n: 1 } });
+      expect(await ended(c, id)).toMatchObject({ status: "completed", payload: { n: 1 } });
 
     // POST /tasks: the same, in the answer's shape (202: the first is new).
     const server = await startCoordinatorServer(c, { port: 0 });
@@ -97,8 +113,8 @@ describe.each(testEngines("resubmit"))("a task sent again on $name", (engine) =>
       ]);
       expect(again.status).toBe(200);
       expect(((await again.json()) as { tasks: unknown[] }).tasks[1]).toEqual(duplicateOf(r, 0));
-      expect(await c.waitForTask(r, 5000)).toMatchObject({ status: "completed", payload: { n: 1 } });
-      const commits = await cluster.settled([a, b, g, r]);
+      expect(await ended(c, r)).toMatchObject({ status: "completed", payload: { n: 1 } });
+      const commits = await cluster.settled([a, b, g, r], WAIT_MS);
       for (const id of [a, b, g, r]) expect(commits.get(id), id).toBe(1);
     } finally {
       await server.close();
@@ -110,7 +126,7 @@ describe.each(testEngines("resubmit"))("a task sent again on $name", (engine) =>
     const c = await cluster.startCoordinator();
     await cluster.startDistributor("d1");
     await cluster.startWorker("w1", "d1");
-    await cluster.ready();
+    await cluster.ready(WAIT_MS);
     const id = cluster.id("lost-answer");
     // What the ledger holds after a submit whose reply was lost while no distributor was known:
     // the task recorded, on no distributor, and the coordinator none the wiser.
@@ -126,7 +142,7 @@ describe.each(testEngines("resubmit"))("a task sent again on $name", (engine) =>
     ).toBe(true);
     expect(c.core.unplacedCount).toBe(0);
     expect(await c.submitTask({ task_id: id, task_type: "echo", payload: { lost: true } })).toBe(false);
-    expect(await c.waitForTask(id, 5000)).toMatchObject({ status: "completed", result: { lost: true } });
-    expect((await cluster.settled([id])).get(id)).toBe(1);
+    expect(await ended(c, id)).toMatchObject({ status: "completed", result: { lost: true } });
+    expect((await cluster.settled([id], WAIT_MS)).get(id)).toBe(1);
   });
 });
