@@ -59,6 +59,7 @@ export type OutageListener = {
 export class StoreOutage {
   private downSince: number | undefined;
   private lastFailure = 0;
+  private endedCount = 0;
   private readonly listeners: OutageListener[] = [];
 
   constructor(
@@ -84,8 +85,23 @@ export class StoreOutage {
     return this.downSince === undefined ? null : this.now() - this.downSince;
   }
 
-  /** A command failed because the store is unavailable. */
-  failed(err: TriadError): void {
+  /**
+   * How many outages have ended so far: what a command is stamped with when it is sent, for
+   * failed() to know whether it was sent before the last outage ended.
+   */
+  get ended(): number {
+    return this.endedCount;
+  }
+
+  /**
+   * A command failed because the store is unavailable. `sentWhenEnded`: `ended` when it was sent.
+   * One sent before the last outage ended that fails only after it (a command that waited out
+   * its deadline in the offline queue, its reply still on its way on a loaded machine) is a
+   * leftover of that outage, told already: not the start of a new one.
+   */
+  failed(err: TriadError, sentWhenEnded?: number): void {
+    if (this.downSince === undefined && sentWhenEnded !== undefined && sentWhenEnded < this.endedCount)
+      return;
     this.lastFailure = this.now();
     if (this.downSince !== undefined) return;
     this.downSince = this.lastFailure;
@@ -99,6 +115,7 @@ export class StoreOutage {
     if (now - this.lastFailure < this.quietMs) return;
     const downMs = now - this.downSince;
     this.downSince = undefined;
+    this.endedCount++;
     for (const l of this.listeners) l.up?.(downMs);
   }
 }

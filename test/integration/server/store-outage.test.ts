@@ -8,6 +8,7 @@ import { type RunningServer, startCoordinatorServer } from "../../../src/server/
 import { captureLogger, type LogEntry } from "../../helpers/capture-logger.js";
 import { postTasks } from "../../helpers/post-tasks.js";
 import { RedisServer } from "../../helpers/redis-server.js";
+import { until } from "../../helpers/wait.js";
 
 /**
  * A store that cannot answer is the client's "try again", on every surface: POST /tasks and
@@ -187,9 +188,18 @@ describe("a store outage, as clients see it", () => {
       back = await post([{ task_id: id, task_type: "echo" }]);
     }
     expect(back.status).toBe(202);
-    // The outage ends with a reply after a quiet second: one info line.
-    await new Promise((r) => setTimeout(r, 1500));
-    await post([{ task_id: `${id}-later`, task_type: "echo" }]);
+    // The outage ends with a reply after a quiet second: one info line. Waited for, posting as a
+    // client would, not a fixed 1.5 s (on a loaded machine that may pass before the quiet second).
+    let later = 0;
+    await until(
+      "the store is said available again",
+      async () => {
+        await post([{ task_id: `${id}-later-${later++}`, task_type: "echo" }]);
+        return lines.some((l) => /store available again/.test(l.msg));
+      },
+      10_000,
+      200,
+    );
     expect(lines.filter((l) => /store available again/.test(l.msg))).toHaveLength(1);
     expect(lines.filter((l) => /store unavailable/.test(l.msg))).toHaveLength(1);
   }, 30_000);

@@ -2,6 +2,7 @@ import { once } from "node:events";
 import { createConnection, createServer, type Socket } from "node:net";
 import { describe, expect, it } from "vitest";
 import { CommandWatchdog } from "../../../src/core/store/engines/command-watchdog.js";
+import { StoreOutage } from "../../../src/core/store/store-outage.js";
 
 /** Every store command gets a deadline from one sweeping timer, not a timer of its own. */
 
@@ -99,6 +100,43 @@ describe("CommandWatchdog", () => {
       client.destroy();
       server.close();
     }
+  });
+
+  it("a command sent during an outage that times out after the store is back starts no new outage", async () => {
+    // Redis restarted: the commands that waited in the offline queue are sent, most answered at
+    // once; on a loaded machine one's reply is still on its way when the sweep finds it past its
+    // deadline. It was logged twice: "store unavailable" again, then "store available again".
+    let now = 0;
+    const outage = new StoreOutage(1000, () => now);
+    const told: string[] = [];
+    outage.listen({ down: () => told.push("down"), up: () => told.push("up") });
+    const dog = new CommandWatchdog(
+      5000,
+      () => "redis://test",
+      () => now,
+      undefined,
+      outage,
+    );
+    const lost = Object.assign(new Error("read ECONNRESET"), { code: "ECONNRESET" });
+    await expect(dog.watch(Promise.reject(lost))).rejects.toMatchObject({ code: "ERR_STORE_UNAVAILABLE" });
+    now = 100;
+    const queued = deferred<string>();
+    const late = dog.watch(queued.promise);
+    now = 1500;
+    expect(await dog.watch(Promise.resolve("back"))).toBe("back");
+    expect(told).toEqual(["down", "up"]);
+    now = 5100;
+    dog.sweep();
+    await expect(late).rejects.toMatchObject({ code: "ERR_STORE_TIMEOUT" });
+    expect(told).toEqual(["down", "up"]);
+    expect(outage.down).toBe(false);
+    // A command sent after the end that times out is a new outage.
+    const stuck = dog.watch(deferred<string>().promise);
+    now = 10_200;
+    dog.sweep();
+    await expect(stuck).rejects.toMatchObject({ code: "ERR_STORE_TIMEOUT" });
+    expect(told).toEqual(["down", "up", "down"]);
+    dog.stop();
   });
 
   it("keeps its queue short however many commands go through", async () => {

@@ -72,4 +72,27 @@ describe("StoreOutage", () => {
     outage.failed(unavailable);
     expect(told).toHaveLength(3);
   });
+
+  it("a command sent before an outage ended that fails after it is that outage's, not a new one", () => {
+    let t = 0;
+    const outage = new StoreOutage(1000, () => t);
+    const told: string[] = [];
+    outage.listen({ down: () => told.push("down"), up: () => told.push("up") });
+    const during = outage.ended; // sent while the store is down: it waits in the offline queue
+    outage.failed(unavailable, outage.ended);
+    t = 1500;
+    outage.answered(); // back
+    expect(told).toEqual(["down", "up"]);
+    t = 5000;
+    outage.failed(unavailable, during); // its deadline passed, its reply still on its way
+    expect(told).toEqual(["down", "up"]);
+    expect(outage.down).toBe(false);
+    // One sent since is a new outage, as is a failure whose sending is not known.
+    outage.failed(unavailable, outage.ended);
+    expect(told).toEqual(["down", "up", "down"]);
+    t = 7000;
+    outage.answered();
+    outage.failed(unavailable);
+    expect(told).toEqual(["down", "up", "down", "up", "down"]);
+  });
 });

@@ -3,9 +3,10 @@ import { isStoreUnavailable, storeUnavailable } from "../../errors.js";
 import { asStoreError, type StoreOutage } from "../store-outage.js";
 
 /** What the watchdog tells of replies and of failures that mean the store is unavailable. */
-export type OutageTracker = Pick<StoreOutage, "answered" | "failed">;
+export type OutageTracker = Pick<StoreOutage, "answered" | "failed"> & Partial<Pick<StoreOutage, "ended">>;
 
-type Watched = { started: number; reject: (err: unknown) => void; settled: boolean };
+/** `era`: the outages ended when it was sent (StoreOutage.ended): a failure after another end is a leftover. */
+type Watched = { started: number; reject: (err: unknown) => void; settled: boolean; era: number | undefined };
 
 /**
  * A deadline for every command, kept by one timer. node-redis can give each command its own
@@ -42,7 +43,7 @@ export class CommandWatchdog {
     const waits = this.waits;
     waits?.begin();
     return new Promise<T>((resolve, reject) => {
-      const entry: Watched = { started: this.now(), reject, settled: false };
+      const entry: Watched = { started: this.now(), reject, settled: false, era: this.outage?.ended };
       this.queue.push(entry);
       reply.then(
         (value) => {
@@ -57,7 +58,7 @@ export class CommandWatchdog {
           waits?.end();
           if (entry.settled) return;
           entry.settled = true;
-          reject(this.failed(err));
+          reject(this.failed(err, entry.era));
           this.trim();
         },
       );
@@ -85,16 +86,20 @@ export class CommandWatchdog {
             "ERR_STORE_TIMEOUT",
             `no reply from ${this.where()} within ${this.timeoutMs} ms (the command may still have run)`,
           ),
+          entry.era,
         ),
       );
     }
     this.trim();
   }
 
-  /** The error a caller gets for `err`, the outage told when it says the store is unavailable. */
-  failed(err: unknown): unknown {
+  /**
+   * The error a caller gets for `err`, the outage told when it says the store is unavailable;
+   * `era`: the outages ended when the command was sent (see StoreOutage.failed).
+   */
+  failed(err: unknown, era?: number): unknown {
     const out = asStoreError(err);
-    if (isStoreUnavailable(out)) this.outage?.failed(out);
+    if (isStoreUnavailable(out)) this.outage?.failed(out, era);
     return out;
   }
 

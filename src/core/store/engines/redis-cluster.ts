@@ -52,9 +52,12 @@ export class RedisClusterEngine extends NodeRedisEngine implements StoreEngine {
       replyWaitsFor(target.busyPollUs),
       {
         answered: () => outage?.answered(),
-        failed: (err) => {
-          outage?.failed(err);
+        failed: (err, era) => {
+          outage?.failed(err, era);
           this.refreshSlots();
+        },
+        get ended() {
+          return outage?.ended;
         },
       },
     );
