@@ -79,7 +79,11 @@ describe("TypeHandBack (the coordinator's side)", () => {
     } as unknown as DistributorDirectory;
     const { h } = handBacks(dir);
     const tasks = [0, 1, 2, 3, 4].flatMap((i) => [task(`a${i}`, "a"), task(`b${i}`, "b")]);
-    expect(await h.answer("d1", tasks)).toEqual({ moved: [], waiting: ["b0", "b1", "b2", "b3", "b4"], elsewhere: [] });
+    expect(await h.answer("d1", tasks)).toEqual({
+      moved: [],
+      waiting: ["b0", "b1", "b2", "b3", "b4"],
+      elsewhere: [],
+    });
     expect(asked.sort()).toEqual(["a", "b"]);
   });
 
