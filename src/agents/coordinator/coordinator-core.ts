@@ -160,7 +160,13 @@ export class CoordinatorCore {
       if (record.task.status === "input_required") continue; // placed again once given input
       if (this.schedule.heldInStore(record)) continue; // in the delayed index: the due sweep places it
       if (record.distributor !== null && holder === undefined) this.directory.unheard(record.distributor);
-      else this.placement.hold(record.task, this.o.timing.heartbeatTimeoutMs, backoffOf(record));
+      else
+        this.placement.hold(
+          record.task,
+          this.o.timing.heartbeatTimeoutMs,
+          record.distributor === null,
+          backoffOf(record),
+        );
     }
     this.placement.schedule();
     if (shards === undefined) await this.workflow.rewatchWaiting().catch(() => {});
@@ -242,7 +248,7 @@ export class CoordinatorCore {
     if (record.task.waiting_on?.length || this.schedule.heldInStore(record)) return;
     if (this.placement.has(taskId)) return;
     this.rememberOpen(taskId, null);
-    this.placement.hold(record.task);
+    this.placement.hold(record.task, 0, true);
     this.placement.schedule();
   }
 
@@ -538,7 +544,8 @@ export class CoordinatorCore {
     for (const { record, noted } of open) {
       if (noted) this.stats.reassigned++;
       if (noted) this.o.events?.reassigned?.(record.task.task_id, deadId, record.task);
-      if (!this.placement.has(record.task.task_id)) this.placement.hold(record.task, 0, backoffOf(record));
+      if (!this.placement.has(record.task.task_id))
+        this.placement.hold(record.task, 0, false, backoffOf(record));
     }
     return skipped;
   }

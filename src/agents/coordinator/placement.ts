@@ -7,6 +7,7 @@ import { sendSplitting } from "../split-send.js";
 import type { Timing } from "../timing.js";
 import type { ClusterSeam } from "./cluster-seam.js";
 import type { DistributorDirectory, DistributorEntry } from "./distributor-directory.js";
+import { assignIfUnplaced, type UnplacedAssign } from "./unplaced-scripts.js";
 
 export type PlacementOptions = {
   ledger: TaskLedger;
@@ -46,8 +47,17 @@ const PLACE_BATCH = 5_000;
  * distributor's outbox, which batches assignments per distributor.
  */
 export class Placement {
-  /** Accepted but on no distributor yet, with the monotonic deadline for placing them. */
-  private readonly unplaced = new PriorityLanes<{ task: TaskDict; deadline: number; notBefore: number }>();
+  /**
+   * Accepted but on no distributor yet, with the monotonic deadline for placing them. `fresh`:
+   * seen on no distributor, placed only if it still is (assign-unplaced-1.lua); else it is taken
+   * from the distributor the store names (a dead one's task). `notBefore`: see hold.
+   */
+  private readonly unplaced = new PriorityLanes<{
+    task: TaskDict;
+    deadline: number;
+    fresh: boolean;
+    notBefore: number;
+  }>();
   private readonly outbox: Outbox<TaskDict>;
   private scheduled = false;
 
@@ -93,21 +103,26 @@ export class Placement {
       this.o.cluster.handOff(task.task_id);
       return;
     }
-    this.hold(task);
+    this.hold(task, 0, true);
     this.schedule();
   }
 
   /**
    * Holds `task` unplaced, its deadline `placementTimeoutMs` (plus `graceMs`) from now; placed on
-   * the next pass. `notBefore` (epoch ms, this process's clock): a retry's backoff its record
-   * keeps (a task moved off a dead distributor): placed once it is over, its deadline counted
-   * from then. The assignment carries no backoff, and its new holder queues it to run at once.
+   * the next pass. `fresh`: it was seen on no distributor, and is placed only if it still is
+   * then (a path that saw it so too may have placed it meanwhile: it is left there); else (a
+   * dead distributor's task) it is moved from whichever holds it. Held both ways, it is moved.
+   * `notBefore` (epoch ms, this process's clock): a retry's backoff its record keeps (a task
+   * moved off a dead distributor): placed once it is over, its deadline counted from then. The
+   * assignment carries no backoff, and its new holder queues it to run at once.
    */
-  hold(task: TaskDict, graceMs = 0, notBefore: number | null = null): void {
+  hold(task: TaskDict, graceMs = 0, fresh = false, notBefore: number | null = null): void {
+    const was = this.unplaced.get(task.task_id);
     const wait = notBefore === null ? 0 : Math.max(0, notBefore - Date.now());
     this.unplaced.set(task.task_id, {
       task,
       deadline: performance.now() + Math.max(graceMs, wait) + this.o.placementTimeoutMs,
+      fresh: fresh && (was === undefined || was.fresh),
       notBefore: wait > 0 ? notBefore! : 0,
     });
   }
@@ -170,10 +185,10 @@ export class Placement {
 
   /** Places unplaced tasks on the least-loaded healthy distributor (one that runs the type, if known), recording it first; PLACE_BATCH per pass. */
   private async place(): Promise<void> {
-    const batch: Array<{ task: TaskDict; to: DistributorEntry; owner: string }> = [];
+    const batch: Array<{ task: TaskDict; to: DistributorEntry; owner: string; fresh: boolean }> = [];
     let more = false;
     const now = Date.now();
-    for (const [id, { task, notBefore }] of this.unplaced) {
+    for (const [id, { task, fresh, notBefore }] of this.unplaced) {
       if (batch.length >= PLACE_BATCH) {
         more = true;
         break;
@@ -195,15 +210,13 @@ export class Placement {
 
       to.placedSinceHeartbeat++;
       this.unplaced.delete(id);
-      batch.push({ task, to, owner });
+      batch.push({ task, to, owner, fresh });
     }
     if (batch.length === 0) return;
-    const results = await Promise.allSettled(
-      batch.map(({ task, to, owner }) => this.o.ledger.assignTo(task.task_id, to.id, owner)),
-    );
+    const results = await Promise.allSettled(this.assignAll(batch));
     results.forEach((r, i) => {
-      const { task, to } = batch[i]!;
-      if (r.status === "fulfilled" && r.value) {
+      const { task, to, fresh } = batch[i]!;
+      if (r.status === "fulfilled" && (r.value === "placed" || r.value === "ended")) {
         this.o.sent(task.task_id, to.id);
         // Its attempt on another distributor (a dead one's) ended in the same step: pending now,
         // it is sent so, and queued where it goes with no read of its record (sent in progress,
@@ -211,7 +224,11 @@ export class Placement {
         // distributor, back), it goes as it was: that distributor holds its attempt.
         this.send(to.id, r.value === "ended" ? { ...task, status: "pending", assigned_to: null } : task);
       } else if (r.status === "rejected") {
-        this.hold(task);
+        this.hold(task, 0, fresh);
+      } else if (r.value === "held") {
+        // Placed meanwhile by another path that saw it unplaced too (or by this one, its answer
+        // lost): that placement stands, and its distributor has it (sent, or found when it reconciles).
+        to.placedSinceHeartbeat--;
       } else {
         // Refused by the shard's fence (the lease moved on in Redis), or ended meanwhile: the
         // hand-off's check reads the record and places it only if it is still unplaced.
@@ -219,5 +236,36 @@ export class Placement {
       }
     });
     if (more) this.schedule();
+  }
+
+  /**
+   * Records each task of a pass on its distributor: a fresh one only if still on no distributor
+   * (one script call per shard and distributor), any other as assign-tasks-1.lua moves it.
+   */
+  private assignAll(batch: Array<{ task: TaskDict; to: DistributorEntry; owner: string; fresh: boolean }>) {
+    const out = new Array<Promise<UnplacedAssign | "ended">>(batch.length);
+    const fresh = new Map<string, number[]>();
+    batch.forEach(({ task, to, owner }, i) => {
+      if (!batch[i]!.fresh) {
+        out[i] = this.o.ledger
+          .assignTo(task.task_id, to.id, owner)
+          .then((a) => (a === "ended" ? "ended" : a ? "placed" : "not-open"));
+        return;
+      }
+      const list = fresh.get(to.id);
+      if (list === undefined) fresh.set(to.id, [i]);
+      else list.push(i);
+    });
+    for (const [to, ks] of fresh) {
+      const answers = assignIfUnplaced(
+        this.o.ledger,
+        to,
+        ks.map((k) => ({ taskId: batch[k]!.task.task_id, owner: batch[k]!.owner })),
+      );
+      ks.forEach((k, j) => {
+        out[k] = answers.then((a) => a[j]!);
+      });
+    }
+    return out;
   }
 }
