@@ -25,6 +25,7 @@ const COORDINATOR_EVENTS: KeysOf<NonNullable<CoordinatorCoreOptions["events"]>> 
   unsendable: "function",
   foreignReport: "function",
   notRecorded: "function",
+  unplacedFound: "function",
 };
 const COORDINATOR_LIMITS: KeysOf<CoordinatorLimitsOptions> = { initial: "object", sweepIntervalMs: "number" };
 const SCHEDULES: KeysOf<CoordinatorSchedulesOptions> = { pollMs: "number", events: "object" };

@@ -2,6 +2,8 @@
 export type ClusterSeam = {
   /** The owner lease value of the task's shard, held here ("" for no fence); null when another coordinator owns it. */
   ownerValue(taskId: string): string | null;
+  /** The task shards owned here, in order; null for every shard (a coordinator alone, no leases). */
+  owned(): number[] | null;
   /** Asks the owner of the task's shard to place it. */
   handOff(taskId: string): void;
   /**
@@ -32,6 +34,7 @@ export type ClusterSeam = {
 /** A coordinator alone: it owns every shard, with no fence, and has nobody to tell. */
 export const SOLE: ClusterSeam = {
   ownerValue: () => "",
+  owned: () => null,
   handOff: () => {},
   ownerOf: () => undefined,
   accepted: () => {},

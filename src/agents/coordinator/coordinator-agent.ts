@@ -189,6 +189,13 @@ export class CoordinatorAgent extends TriadAgent {
           this.log.warn({ distributor: id, tasks }, "distributor declared dead; moving its tasks");
           options.events?.distributorDead?.(id, tasks);
         },
+        unplacedFound: (taskIds) => {
+          this.log.warn(
+            { tasks: taskIds.length, ids: taskIds.slice(0, 10) },
+            "open tasks found pending on no distributor and held nowhere; placing them",
+          );
+          options.events?.unplacedFound?.(taskIds);
+        },
         unsendable: (taskId, reason) => {
           this.log.warn({ task: taskId, reason }, "task cannot be sent; abandoning it");
           options.events?.unsendable?.(taskId, reason);

@@ -159,6 +159,10 @@ export class CoordinatorCluster implements ClusterSeam {
     return view === undefined ? undefined : { id: view.id, url: view.url };
   }
 
+  owned(): number[] {
+    return this.leases.owned();
+  }
+
   handOff(taskId: string): void {
     this.peers.handOff(taskId);
     if (this.handedOff.size < MAX_WATCHED_HAND_OFFS)

@@ -17,6 +17,7 @@ import { Placement } from "./placement.js";
 import { backoffOf, takeOff } from "./reassignments.js";
 import { TaskWaiters } from "./task-waiters.js";
 import { type HandBackAnswer, TypeHandBack } from "./type-hand-back.js";
+import { UnplacedSweep } from "./unplaced-sweep.js";
 
 export type { CoordinatorCoreOptions, CoordinatorStats } from "./coordinator-options.js";
 
@@ -63,6 +64,8 @@ export class CoordinatorCore {
   private readonly roster: DistributorRoster;
   /** Tasks a distributor hands back, none of its live workers running their type (type-hand-back.ts). */
   private readonly handBacks: TypeHandBack;
+  /** Open tasks on no distributor that nothing will place (a lost step): found and placed (unplaced-sweep.ts). */
+  readonly unplacedSweep: UnplacedSweep;
   private stopped = false;
   /** The monitor's own stalls, credited to the distributors' silence and the placement deadlines. */
   private stall: StallWatch | undefined;
@@ -110,6 +113,14 @@ export class CoordinatorCore {
       lone: () => this.knownOpen.size <= 1,
       sent: (taskId, distributorId) => this.placedOn(taskId, distributorId),
       unsendable: (taskId, reason) => void this.unsendable(taskId, reason),
+    });
+    this.unplacedSweep = new UnplacedSweep({
+      store: o.store,
+      ledger: o.ledger,
+      owned: () => this.cluster.owned(),
+      held: (taskId) => this.placement.has(taskId),
+      adopt: (taskId) => this.adoptIfUnplaced(taskId),
+      found: (taskIds) => this.o.events?.unplacedFound?.(taskIds),
     });
     this.handBacks = new TypeHandBack({
       ...o,
@@ -529,6 +540,7 @@ export class CoordinatorCore {
     await this.roster.forgetLongDead().catch(() => {});
     await this.workflow.tick().catch(() => {});
     await this.input.tick().catch(() => {});
+    await this.unplacedSweep.tick().catch(() => {});
     await this.catchUpWaiters(now);
   }
 

@@ -36,6 +36,11 @@ export type CoordinatorCoreOptions = {
     foreignReport?: (task: TaskDict, from: string, holder: string | null) => void;
     /** A submit recorded nothing: the id was already known (a duplicate), or the store failed. */
     notRecorded?: (task: TaskDict) => void;
+    /**
+     * The unplaced sweep found these open tasks pending on no distributor, waiting on nothing,
+     * and not held here for placement (a lost step left them): they are placed now.
+     */
+    unplacedFound?: (taskIds: string[]) => void;
   };
 };
 

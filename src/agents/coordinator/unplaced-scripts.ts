@@ -37,7 +37,7 @@ export const assignUnplaced = groupedScript(import.meta.url, "assign-unplaced-1.
 export const unplacedTasks = defineOpenScript(import.meta.url, "unplaced-tasks-1.lua", (db, _keys, args) => {
   const [prefix, cursor, rawBudget] = args as [string, string, string];
   const budget = Number(rawBudget) || 1000;
-  const out: string[] = [""];
+  const out: Array<string | number> = ["", 0];
   let seen = 0;
   const look = (id: string) => {
     seen++;
@@ -52,6 +52,7 @@ export const unplacedTasks = defineOpenScript(import.meta.url, "unplaced-tasks-1
   };
   if (cursor === "s") {
     for (const id of db.smembers(`${prefix}open`)) look(id);
+    out[1] = seen;
     return out;
   }
   let place = Number(cursor) || 0;
@@ -64,12 +65,14 @@ export const unplacedTasks = defineOpenScript(import.meta.url, "unplaced-tasks-1
       place++;
       if (seen >= budget) {
         out[0] = place < first + n || level < depth ? String(place) : "s";
+        out[1] = seen;
         return out;
       }
     }
     first += n;
   }
   out[0] = "s";
+  out[1] = seen;
   return out;
 });
 

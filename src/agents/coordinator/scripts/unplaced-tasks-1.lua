@@ -14,12 +14,12 @@
   the levels in use, see open_depth), then "s" for <prefix>open, the set of earlier versions and of
   ids longer than 64 bytes, read whole in a step of its own.
 
-  Returns { next cursor ("" once the shard's index is walked), id, id, ... }.
+  Returns { next cursor ("" once the shard's index is walked), the ids looked at, id, id, ... }.
 ]]
 local prefix = ARGV[1]
 local cursor = ARGV[2]
 local budget = tonumber(ARGV[3]) or 1000
-local out = { '' }
+local out = { '', 0 }
 local seen = 0
 
 local function look(id)
@@ -34,6 +34,7 @@ end
 
 if cursor == 's' then
   for _, id in ipairs(redis.call('SMEMBERS', prefix .. 'open')) do look(id) end
+  out[2] = seen
   return out
 end
 local place = tonumber(cursor) or 0
@@ -46,10 +47,12 @@ for level = 0, depth do
     place = place + 1
     if seen >= budget then
       if place < first + n or level < depth then out[1] = tostring(place) else out[1] = 's' end
+      out[2] = seen
       return out
     end
   end
   first = first + n
 end
 out[1] = 's'
+out[2] = seen
 return out
