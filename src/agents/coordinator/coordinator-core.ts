@@ -523,17 +523,18 @@ export class CoordinatorCore {
       await this.moveOff(dead.id, true);
     }
     const now = performance.now();
-    for (const id of this.placement.expired(now)) {
+    for (const { task, fresh } of this.placement.expiredTasks(now)) {
+      const id = task.task_id;
       const owner = this.cluster.ownerValue(id);
       if (owner === null) {
         this.cluster.handOff(id); // its shard's owner decides (a lapsed renewal: this one again)
         continue;
       }
-      await this.abandon(
-        id,
-        `no healthy distributor could take the task within ${this.o.placementTimeoutMs} ms`,
-        owner,
-      );
+      const reason = `no healthy distributor could take the task within ${this.o.placementTimeoutMs} ms`;
+      // An abandon the store failed (it may not have run) leaves the task held, not lost: it was
+      // out of the placement set already, pending on no distributor, and nothing placed it again
+      // (nor tried the expired tasks after it, this tick).
+      await this.abandon(id, reason, owner).catch(() => this.placement.hold(task, 0, fresh));
     }
     if (this.placement.size > 0) this.placement.schedule();
     await this.roster.saveUnsaved().catch(() => {});

@@ -1,3 +1,4 @@
+import { oncePerKey } from "../../core/once-per-key.js";
 import { eventLoopUtilization, quietOr } from "../event-loop-load.js";
 import type { TaskLedger } from "../ledger/task-ledger.js";
 import { Outbox } from "../outbox.js";
@@ -151,21 +152,19 @@ export class Placement {
    * does not expire: its deadline starts again, for once a runner is back or forgotten.
    */
   expired(now: number): string[] {
-    const out: string[] = [];
-    // Asked once per type in a call (each answer looks up the type's runners and their health).
-    const waits = new Map<string, boolean>();
-    for (const [id, u] of this.unplaced) {
+    return this.expiredTasks(now).map(({ task }) => task.task_id);
+  }
+
+  /** expired(), with each task as held (its dict, and whether it was held as seen unplaced: see hold). */
+  expiredTasks(now: number): Array<{ task: TaskDict; fresh: boolean }> {
+    const out: Array<{ task: TaskDict; fresh: boolean }> = [];
+    const awaits = oncePerKey((type: string) => this.o.directory.awaitsRunner(type));
+    for (const [, u] of this.unplaced) {
       if (u.deadline > now) continue;
-      const type = u.task.task_type;
-      let typeWaits = waits.get(type);
-      if (typeWaits === undefined) {
-        typeWaits = this.o.directory.awaitsRunner(type);
-        waits.set(type, typeWaits);
-      }
-      if (typeWaits) u.deadline = now + this.o.placementTimeoutMs;
-      else out.push(id);
+      if (awaits(u.task.task_type)) u.deadline = now + this.o.placementTimeoutMs;
+      else out.push({ task: u.task, fresh: u.fresh });
     }
-    for (const id of out) this.unplaced.delete(id);
+    for (const { task } of out) this.unplaced.delete(task.task_id);
     return out;
   }
 

@@ -1,4 +1,5 @@
 import { groupBy } from "../../core/group-by.js";
+import { oncePerKey } from "../../core/once-per-key.js";
 import type { TaskLedger } from "../ledger/task-ledger.js";
 import type { TaskDict } from "../protocol.js";
 import type { Timing } from "../timing.js";
@@ -151,17 +152,8 @@ export class TypeHandBack {
     // Kept: those whose type's runners are all dead but remembered wait for one (asked again),
     // and so do those whose shard no coordinator is known to own now. The directory is asked
     // once per type in a call (each answer looks up the type's runners and their health).
-    const awaits = new Map<string, boolean>();
-    const waiting = left
-      .filter((t) => {
-        let typeWaits = awaits.get(t.task_type);
-        if (typeWaits === undefined) {
-          typeWaits = this.o.directory.awaitsRunner(t.task_type);
-          awaits.set(t.task_type, typeWaits);
-        }
-        return typeWaits;
-      })
-      .map((t) => t.task_id);
+    const awaits = oncePerKey((type: string) => this.o.directory.awaitsRunner(type));
+    const waiting = left.filter((t) => awaits(t.task_type)).map((t) => t.task_id);
     for (const t of unowned) waiting.push(t.task_id);
     asked.answer({ moved, waiting, elsewhere });
   }
