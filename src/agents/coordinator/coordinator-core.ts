@@ -14,7 +14,7 @@ import type { CoordinatorCoreOptions, CoordinatorStats } from "./coordinator-opt
 import { DistributorDirectory, type DistributorEntry } from "./distributor-directory.js";
 import { DistributorRoster } from "./distributor-roster.js";
 import { Placement } from "./placement.js";
-import { backoffOf, takeOff } from "./reassignments.js";
+import { backoffOf, succeeds, takeOff } from "./reassignments.js";
 import { TaskWaiters } from "./task-waiters.js";
 import { type HandBackAnswer, TypeHandBack } from "./type-hand-back.js";
 import { UnplacedSweep } from "./unplaced-sweep.js";
@@ -67,6 +67,8 @@ export class CoordinatorCore {
   /** Open tasks on no distributor that nothing will place (a lost step): found and placed (unplaced-sweep.ts). */
   readonly unplacedSweep: UnplacedSweep;
   private stopped = false;
+  /** Distributors declared dead whose tasks are still to move (back alive: their own again). */
+  private readonly moveOffDue = new Set<string>();
   /** The monitor's own stalls, credited to the distributors' silence and the placement deadlines. */
   private stall: StallWatch | undefined;
 
@@ -520,7 +522,12 @@ export class CoordinatorCore {
     }
     for (const dead of this.directory.expire(this.o.timing.heartbeatTimeoutMs)) {
       this.stats.distributorsDead++;
-      await this.moveOff(dead.id, true);
+      this.moveOffDue.add(dead.id);
+    }
+    // A move the store failed is tried again each tick while its distributor is dead.
+    for (const id of [...this.moveOffDue]) {
+      const done = this.directory.get(id)?.status !== "dead" || (await succeeds(this.moveOff(id, true)));
+      if (done) this.moveOffDue.delete(id);
     }
     const now = performance.now();
     for (const { task, fresh } of this.placement.expiredTasks(now)) {

@@ -94,6 +94,14 @@ export async function takeOff(
   };
 }
 
+/** Whether `step` resolves (true) or rejects (false). */
+export function succeeds(step: Promise<unknown>): Promise<boolean> {
+  return step.then(
+    () => true,
+    () => false,
+  );
+}
+
 /**
  * The end of the retry backoff a pending task's record keeps (epoch ms), null for none: moved off
  * its distributor, it is placed once that is over (Placement.hold), as its holder would have run it.
