@@ -10,46 +10,47 @@ import { clusterPerTest, testEngines } from "../../helpers/engines.js";
  * coordinator's back (recorded through the ledger, a dependent made ready by a notice applied
  * there), so nothing but the sweep places them.
  */
-describe.each(testEngines("workflow-unplaced-sweep"))("the unplaced sweep on $name", (engine) => {
-  const start = clusterPerTest(engine);
+describe.each(testEngines("workflow-unplaced-sweep", { cluster: true }))(
+  "the unplaced sweep on $name",
+  (engine) => {
+    const start = clusterPerTest(engine);
 
-  it("places an open task nothing would place, and it completes", async () => {
-    const cluster = start({ handlers: { step: (): JsonValue => ({ ok: true }) } });
-    await cluster.startCoordinator();
-    await cluster.startDistributor("d1");
-    await cluster.startWorker("w0", "d1");
-    await cluster.ready();
-    const c = cluster.coordinator;
-    const found: string[] = [];
-    const [a, b, lone] = [cluster.id("a"), cluster.id("b"), cluster.id("lone")];
-    await c.submitTask({ task_id: a, task_type: "step" });
-    expect(await c.waitForTask(a, 20_000)).toMatchObject({ status: "completed" });
-    const base = {
-      taskType: "step",
-      payload: {},
-      createdAt: new Date().toISOString(),
-      maxRetries: 2,
-      backoffMs: 10,
-    };
-    // Behind the coordinator's back: a task recorded on no distributor, and a dependent of `a`
-    // made ready by a notice applied in the store (nobody told of its verdict).
-    expect(await c.ledger.submit({ ...base, taskId: lone })).toBe(true);
-    expect(await c.ledger.submit({ ...base, taskId: b, dependsOn: [a] })).toBe(true);
-    expect((await c.ledger.notifyDependencyEnded(b, a, "completed")).verdict).toBe("ready");
-    const stuck = await c.ledger.get(b);
-    expect(stuck).toMatchObject({ distributor: null, task: { status: "pending", waiting_on: [] } });
-    expect(c.core.unplacedCount).toBe(0);
-    const sweep = c.core.unplacedSweep;
-    const step = sweep.step.bind(sweep);
-    vi.spyOn(sweep, "step").mockImplementation(async () => {
-      const ids = await step();
-      found.push(...ids);
-      return ids;
-    });
-    for (const id of [lone, b])
-      await expect
-        .poll(async () => (await c.ledger.get(id))?.task.status, { timeout: 20_000, interval: 50 })
-        .toBe("completed");
-    expect(found.sort()).toEqual([b, lone].sort());
-  }, 45_000);
-});
+    it("places an open task nothing would place, and it completes", async () => {
+      const cluster = start({ handlers: { step: (): JsonValue => ({ ok: true }) } });
+      await cluster.startCoordinator();
+      await cluster.startDistributor("d1");
+      await cluster.startWorker("w0", "d1");
+      await cluster.ready();
+      const c = cluster.coordinator;
+      const found: string[] = [];
+      const sweep = c.core.unplacedSweep;
+      const step = sweep.step.bind(sweep);
+      vi.spyOn(sweep, "step").mockImplementation(async () => {
+        const ids = await step();
+        found.push(...ids);
+        return ids;
+      });
+      const [a, b, lone] = [cluster.id("a"), cluster.id("b"), cluster.id("lone")];
+      await c.submitTask({ task_id: a, task_type: "step" });
+      expect(await c.waitForTask(a, 20_000)).toMatchObject({ status: "completed" });
+      const base = {
+        taskType: "step",
+        payload: {},
+        createdAt: new Date().toISOString(),
+        maxRetries: 2,
+        backoffMs: 10,
+      };
+      // Behind the coordinator's back: a task recorded on no distributor, and a dependent of `a`
+      // made ready by a notice applied in the store (nobody told of its verdict).
+      expect(await c.ledger.submit({ ...base, taskId: lone })).toBe(true);
+      expect(await c.ledger.submit({ ...base, taskId: b, dependsOn: [a] })).toBe(true);
+      expect((await c.ledger.notifyDependencyEnded(b, a, "completed")).verdict).toBe("ready");
+      // Nothing else places them: found by the sweep (its step spied from before they existed).
+      for (const id of [lone, b])
+        await expect
+          .poll(async () => (await c.ledger.get(id))?.task.status, { timeout: 20_000, interval: 50 })
+          .toBe("completed");
+      expect(found.sort()).toEqual([b, lone].sort());
+    }, 45_000);
+  },
+);
