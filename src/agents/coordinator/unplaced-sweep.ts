@@ -20,22 +20,28 @@ export type UnplacedSweepOptions = {
 export const SWEEP_EVERY_TICKS = 4;
 /** Ids a sweep step looks at, about (it ends with the bucket that reaches it, see unplaced-tasks-1.lua). */
 export const SWEEP_BUDGET = 1_000;
+/** Ids found once and kept for their second sighting, at most (the oldest forgotten first). */
+const MAX_SUSPECTS = 100_000;
 
 /**
  * The unplaced sweep: a safety net, as the stalled-job checkers of Temporal and BullMQ are. Every
  * SWEEP_EVERY_TICKS monitor ticks it reads the next SWEEP_BUDGET or so ids of the open-task index
  * of the shards owned here (a cursor over them, one script call a shard, unplaced-tasks-1.lua)
  * and lists the tasks nothing will place: pending, on no distributor, waiting on no dependency,
- * not held for a run_at. Those this coordinator does not hold for placement are adopted (read
- * again, and placed only if still unplaced: assign-unplaced-1.lua). A task is left so only by a
- * lost step (a ready answer, a hand-off, an abandon the store never ran); this finds it within a
- * pass over the owned shards' open tasks (a few seconds for a few thousand, 200 s for 100,000).
+ * not held for a run_at. One this coordinator does not hold for placement two passes in a row
+ * is adopted (read again, and placed only if still unplaced: assign-unplaced-1.lua): a task
+ * seen once may be on its way (recorded, its placement not held yet on a loaded process), and
+ * is only noted. A task is left so only by a lost step (a ready answer, a hand-off, an abandon
+ * the store never ran); this finds it within two passes over the owned shards' open tasks (a
+ * few seconds for a few thousand, 400 s for 100,000).
  */
 export class UnplacedSweep {
   private ticks = 0;
   /** Where the walk is: the shard, and the cursor in its index ("" at its start). */
   private shard = -1;
   private cursor = "";
+  /** Ids found unplaced and not held at their last sighting (placed at the next, if still so). */
+  private readonly suspects = new Set<string>();
 
   constructor(private readonly o: UnplacedSweepOptions) {}
 
@@ -47,18 +53,19 @@ export class UnplacedSweep {
 
   /**
    * Reads about SWEEP_BUDGET ids from where the walk is, going on into the next owned shard when
-   * one is walked (each owned shard at most once a step), and adopts what it finds.
+   * one is walked (each owned shard started at most once a step), and adopts what it finds.
    */
   async step(): Promise<string[]> {
     const owned = this.o.owned() ?? Array.from({ length: this.o.ledger.shards }, (_, s) => s);
     if (owned.length === 0) return [];
     const found: string[] = [];
     let seen = 0;
-    for (let visited = 0; visited < owned.length && seen < SWEEP_BUDGET; ) {
+    for (let started = 0; seen < SWEEP_BUDGET; ) {
       if (this.cursor === "" || !owned.includes(this.shard)) {
+        if (started === owned.length) break;
         this.shard = owned.find((s) => s > this.shard) ?? owned[0]!;
         this.cursor = "";
-        visited++;
+        started++;
       }
       const tag = shardTag(this.shard);
       const reply = (await this.o.store.runScript(
@@ -70,7 +77,13 @@ export class UnplacedSweep {
       seen += Number(reply[1]) || 0;
       for (const id of reply.slice(2)) found.push(String(id));
     }
-    const orphans = found.filter((id) => !this.o.held(id));
+    const orphans: string[] = [];
+    for (const id of found) {
+      if (this.o.held(id)) this.suspects.delete(id);
+      else if (this.suspects.delete(id)) orphans.push(id);
+      else this.suspects.add(id);
+    }
+    while (this.suspects.size > MAX_SUSPECTS) this.suspects.delete(this.suspects.values().next().value!);
     if (orphans.length === 0) return [];
     this.o.found?.(orphans);
     await Promise.all(orphans.map((id) => this.o.adopt(id).catch(() => {})));
