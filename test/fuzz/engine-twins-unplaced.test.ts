@@ -1,6 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { assignUnplaced, unplacedTasks } from "../../src/agents/coordinator/unplaced-scripts.js";
+import {
+  assignIfUnplaced,
+  assignUnplaced,
+  unplacedTasks,
+} from "../../src/agents/coordinator/unplaced-scripts.js";
 import { shardTag } from "../../src/agents/ledger/shards.js";
+import type { LedgerEvent } from "../../src/agents/ledger/task-ledger.js";
 import { TaskLedger } from "../../src/agents/ledger/task-ledger.js";
 import type { RedisClient } from "../../src/index.js";
 import {
@@ -125,4 +130,41 @@ describe("the unplaced sweep's scripts on both engines", () => {
       realClock();
     }
   }, 60_000);
+
+  it("tells the ledger's observer of each task placed, as an assign does", async () => {
+    fakeClock();
+    const { clients } = await stores.open("engine-twins-unplaced-told");
+    try {
+      const told: Record<string, LedgerEvent[]> = { memory: [], redis: [] };
+      const ledgers = {
+        memory: new TaskLedger(clients.memory, { observer: (e) => told.memory!.push(e) }),
+        redis: new TaskLedger(clients.redis, { observer: (e) => told.redis!.push(e) }),
+      };
+      const base = {
+        taskType: "step",
+        payload: {},
+        createdAt: "2031-01-01T00:00:00.000Z",
+        maxRetries: 2,
+        backoffMs: 200,
+      };
+      await onBoth(ledgers, async (l) => {
+        await l.submit({ ...base, taskId: "free" });
+        await l.submit({ ...base, taskId: "taken" }, "d1");
+      });
+      const answers = await onBoth(ledgers, (l) =>
+        assignIfUnplaced(l, "d2", [
+          { taskId: "free", owner: "" },
+          { taskId: "taken", owner: "" },
+        ]),
+      );
+      expect(answers).toEqual({ memory: ["placed", "held"], redis: ["placed", "held"] });
+      for (const engine of ENGINES)
+        expect(told[engine]!.filter((e) => e.op === "assigned")).toEqual([
+          { op: "assigned", task_id: "free", distributor: "d2" },
+        ]);
+    } finally {
+      await Promise.all(ENGINES.map((e) => clients[e].disconnect()));
+      realClock();
+    }
+  });
 });

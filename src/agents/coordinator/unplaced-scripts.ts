@@ -83,7 +83,8 @@ function depthOf(db: MemoryKeyspace, prefix: string): number {
 /**
  * Places each of `items` (a task seen on no distributor, with the owner lease value of its shard
  * held here) on `distributorId` only if it is still pending on no distributor and waiting on
- * nothing (assign-unplaced-1.lua): one call per shard. Answers in `items`' order.
+ * nothing (assign-unplaced-1.lua): one call per shard, each task placed told to the ledger's
+ * observer ("assigned"). Answers in `items`' order.
  */
 export async function assignIfUnplaced(
   ledger: TaskLedger,
@@ -109,6 +110,9 @@ export async function assignIfUnplaced(
       );
       group.forEach((g, j) => {
         out[g.k] = ANSWERS[Number(reply[j])] ?? "not-open";
+        // The ledger's observer hears of it as of any placement (TaskLedger.assign).
+        if (out[g.k] === "placed")
+          ledger.told({ op: "assigned", task_id: g.taskId, distributor: distributorId });
       });
     }),
   );
