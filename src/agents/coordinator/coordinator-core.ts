@@ -75,6 +75,8 @@ export class CoordinatorCore {
   constructor(private readonly o: CoordinatorCoreOptions) {
     this.recent = new BoundedMap(o.recentLimit);
     this.cluster = o.cluster ?? SOLE;
+    // A distributor whose workers of a type died is that type's runner as long as it remembers them.
+    this.directory.rememberRunnersMs = () => o.timing.deadRetentionMs;
     this.roster = new DistributorRoster({ ...o, directory: this.directory });
     // Kept in the store on each change, for a coordinator that starts while a type's only runner is dead.
     this.directory.typesChanged = (id, types) => void this.roster.saveTypes(id, types).catch(() => {});

@@ -1,4 +1,5 @@
 import type { DistributorHeartbeat, WorkerSummary } from "../protocol.js";
+import { DEFAULT_TIMING } from "../timing.js";
 import type { HeardDistributor } from "./coordinator-peers.js";
 import { TypeRunners } from "./type-runners.js";
 
@@ -128,13 +129,37 @@ function leastFilled(pool: Iterable<DistributorEntry>): DistributorEntry | undef
   return best;
 }
 
+/** The least filled healthy distributor of `pool` other than `except` (see runnerElsewhere). */
+function leastFilledOf(
+  pool: Iterable<DistributorEntry> | undefined,
+  except: string,
+): DistributorEntry | undefined {
+  let best: DistributorEntry | undefined;
+  let bestFill = Number.POSITIVE_INFINITY;
+  for (const d of pool ?? []) {
+    if (d.id === except || !isHealthy(d)) continue;
+    const fill = fillOf(d);
+    if (fill < bestFill) {
+      best = d;
+      bestFill = fill;
+    }
+  }
+  return best;
+}
+
 /** The coordinator's view of its distributors: who is alive, and who has room. */
 export class DistributorDirectory {
   private readonly entries = new Map<string, DistributorEntry>();
   /** The distributor being packed (see PACK_FILL): it keeps taking tasks while it has free slots. */
   private packing: DistributorEntry | undefined;
+  /**
+   * How long a distributor whose workers of a type went is still taken for that type's runner
+   * (the coordinator sets its timing.deadRetentionMs: as long as the distributor remembers a dead
+   * worker, see dispatch-plan.ts).
+   */
+  rememberRunnersMs: () => number = () => DEFAULT_TIMING.deadRetentionMs;
   /** Which distributors have a live worker that runs each task type (see leastLoaded). */
-  private readonly runners = new TypeRunners<DistributorEntry>();
+  private readonly runners = new TypeRunners<DistributorEntry>(() => this.rememberRunnersMs());
 
   get(id: string): DistributorEntry | undefined {
     return this.entries.get(id);
@@ -302,6 +327,11 @@ export class DistributorDirectory {
    */
   placeFor(taskType?: string): DistributorEntry | "waits" | undefined {
     const able = taskType === undefined ? undefined : this.runners.of(taskType);
+    // No live worker runs it anywhere, but one did lately on a distributor (dead, or restarted
+    // without its workers): it waits for that runner — placed on such a distributor that is
+    // healthy (it waits there for its worker), else nowhere — not sent to fail as unknown.
+    const lost = able === undefined && taskType !== undefined ? this.runners.remembered(taskType) : undefined;
+    if (lost !== undefined && !this.runners.anyUnsure(isHealthy)) return leastFilled(lost.keys());
     // Every distributor runs it (a cluster of one kind): placed as any task, packing kept.
     // A healthy distributor with a worker that has not said what it runs yet (just started): any
     // of them may run the type, so placed as any task until they have said.
@@ -322,14 +352,15 @@ export class DistributorDirectory {
   /**
    * Whether a task of `taskType` waits for a runner (placed nowhere, see placeFor): some
    * distributor is remembered to run it (dead or unhealthy now, not forgotten: within the
-   * dead-agent retention, it may come back), none healthy does, and no healthy distributor has a
-   * worker whose types are not known yet. A type no distributor is known to run never waits: it
+   * dead-agent retention, it may come back) or had a live worker of it lately (TypeRunners.remembered:
+   * its workers of the type died, or it came back without them), none healthy has a live worker
+   * of it, and no healthy distributor has a worker whose types are not known yet. A type no distributor is known to run never waits: it
    * is placed as any task, and fails as unknown there (the contract).
    */
   awaitsRunner(taskType: string): boolean {
     const able = this.runners.of(taskType);
-    if (able === undefined) return false;
-    for (const d of able) if (isHealthy(d)) return false;
+    if (able === undefined && this.runners.remembered(taskType) === undefined) return false;
+    for (const d of able ?? []) if (isHealthy(d)) return false;
     return !this.runners.anyUnsure(isHealthy);
   }
 
@@ -376,20 +407,17 @@ export class DistributorDirectory {
   /**
    * For a task handed back by `except` (none of its live workers runs `taskType`): the least
    * filled healthy distributor other than it with a live worker that has said it runs the type,
-   * if any (src/agents/coordinator/type-hand-back.ts).
+   * if any (src/agents/coordinator/type-hand-back.ts); with none anywhere, one whose workers ran
+   * it lately (it waits there for them), unless `except` is such a one itself.
    */
   runnerElsewhere(taskType: string, except: string): DistributorEntry | undefined {
-    let best: DistributorEntry | undefined;
-    let bestFill = Number.POSITIVE_INFINITY;
-    for (const d of this.runners.of(taskType) ?? []) {
-      if (d.id === except || !isHealthy(d)) continue;
-      const fill = fillOf(d);
-      if (fill < bestFill) {
-        best = d;
-        bestFill = fill;
-      }
-    }
-    return best;
+    const live = leastFilledOf(this.runners.of(taskType), except);
+    if (live !== undefined || this.runners.of(taskType) !== undefined) return live;
+    // None runs it now, but one ran it lately (see leastLoaded): it waits there, unless the sender
+    // is such a one itself (it waits for its own worker; no moving between two that wait).
+    const lost = this.runners.remembered(taskType);
+    if (lost === undefined || [...lost.keys()].some((d) => d.id === except)) return undefined;
+    return leastFilledOf(lost.keys(), except);
   }
 
   /**

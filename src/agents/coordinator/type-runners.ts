@@ -19,6 +19,19 @@ function sameTypes(a: ReadonlySet<string>, b: ReadonlySet<string>): boolean {
 export class TypeRunners<E> {
   private readonly byType = new Map<string, Set<E>>();
   private readonly typesOf = new Map<E, ReadonlySet<string>>();
+  /**
+   * Per type, the entries whose last live worker of it went (died, or left the list: a
+   * distributor restarted without its workers), and when: remembered as its runners for
+   * `rememberMs()` (the dead-agent retention), as the distributor itself waits for a dead worker
+   * of the type it remembers (dispatch-plan.ts). Dropped when a live worker runs it there again.
+   */
+  private readonly lost = new Map<string, Map<E, number>>();
+
+  constructor(
+    /** How long an entry whose workers of a type went is remembered as running it. */
+    readonly rememberMs: () => number,
+    private readonly clock: () => number = () => performance.now(),
+  ) {}
   /** Entries with a live worker that has not said yet what it runs: it may run any type. */
   private readonly unsure = new Set<E>();
 
@@ -71,9 +84,14 @@ export class TypeRunners<E> {
     const prev = this.typesOf.get(entry) ?? NONE;
     if (sameTypes(listed, prev)) return false;
     const now: ReadonlySet<string> = listed.size === 0 ? NONE : new Set(listed);
-    for (const t of prev) if (!now.has(t)) this.leave(t, entry);
+    for (const t of prev) {
+      if (now.has(t)) continue;
+      this.leave(t, entry);
+      this.wentFrom(t, entry);
+    }
     for (const t of now) {
       if (prev.has(t)) continue;
+      this.lost.get(t)?.delete(entry);
       let set = this.byType.get(t);
       if (set === undefined) {
         set = new Set();
@@ -91,11 +109,30 @@ export class TypeRunners<E> {
     this.unsure.delete(entry);
     for (const t of this.typesOf.get(entry) ?? NONE) this.leave(t, entry);
     this.typesOf.delete(entry);
+    for (const [t, entries] of this.lost) {
+      entries.delete(entry);
+      if (entries.size === 0) this.lost.delete(t);
+    }
   }
 
   /** The distributors with a live worker that said it runs `taskType` (undefined: none). */
   of(taskType: string): ReadonlySet<E> | undefined {
     return this.byType.get(taskType);
+  }
+
+  /**
+   * The distributors none of whose live workers runs `taskType` now, but whose last one that did
+   * went within `rememberMs()` (dead, or not listed since the distributor restarted): it may come
+   * back there. Undefined: none. Those remembered longer are forgotten here.
+   */
+  remembered(taskType: string): ReadonlyMap<E, number> | undefined {
+    const entries = this.lost.get(taskType);
+    if (entries === undefined) return undefined;
+    const since = this.clock() - this.rememberMs();
+    for (const [e, at] of entries) if (at < since) entries.delete(e);
+    if (entries.size > 0) return entries;
+    this.lost.delete(taskType);
+    return undefined;
   }
 
   /**
@@ -105,6 +142,15 @@ export class TypeRunners<E> {
   anyUnsure(counts: (entry: E) => boolean): boolean {
     for (const e of this.unsure) if (counts(e)) return true;
     return false;
+  }
+
+  private wentFrom(taskType: string, entry: E): void {
+    let entries = this.lost.get(taskType);
+    if (entries === undefined) {
+      entries = new Map();
+      this.lost.set(taskType, entries);
+    }
+    entries.set(entry, this.clock());
   }
 
   private leave(taskType: string, entry: E): void {

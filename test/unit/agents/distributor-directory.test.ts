@@ -329,3 +329,43 @@ describe("DistributorDirectory: a runner back before its workers", () => {
     expect(dir.runnerElsewhere("a", "d2")).toBeUndefined();
   });
 });
+
+describe("DistributorDirectory: a type whose only live workers died on a distributor that lives on", () => {
+  it("places its tasks on that distributor (it waits for its worker), hands it those held elsewhere, and forgets it after the retention", () => {
+    const dir = new DistributorDirectory();
+    let retentionMs = 60_000;
+    dir.rememberRunnersMs = () => retentionMs;
+    dir.heartbeat("d1", hb(0, 10, { workers: [workerSummary("w1", ["a"])] }));
+    dir.heartbeat("d2", hb(0, 10, { workers: [workerSummary("w2", ["b"])] }));
+    // w2 dies; d2 lives on and lists it dead. Before: "b" was placed as any task (on d1, to fail).
+    dir.heartbeat("d2", hb(0, 0, { workers: [workerSummary("w2", ["b"], "dead")] }));
+    for (let i = 0; i < 20; i++) {
+      const d = dir.leastLoaded("b")!;
+      expect(d.id).toBe("d2");
+      d.placedSinceHeartbeat++;
+    }
+    expect(dir.awaitsRunner("b")).toBe(true);
+    // d1 holds a "b" task (placed before): handed to d2; d2 itself is not sent elsewhere.
+    expect(dir.runnerElsewhere("b", "d1")?.id).toBe("d2");
+    expect(dir.runnerElsewhere("b", "d2")).toBeUndefined();
+    // d2 restarted without its workers (it lists none): still the runner of "b".
+    dir.heartbeat("d2", hb(0, 0, { workers: [] }));
+    expect(dir.leastLoaded("b")!.id).toBe("d2");
+    // d2 dead too: "b" waits unplaced.
+    expect(dir.expire(-1).map((d) => d.id)).toEqual(["d1", "d2"]);
+    dir.heartbeat("d1", hb(0, 10, { workers: [workerSummary("w1", ["a"])] }));
+    expect(dir.leastLoaded("b")).toBeUndefined();
+    expect(dir.awaitsRunner("b")).toBe(true);
+    // Back with a worker of "b": as any runner.
+    dir.heartbeat("d2", hb(0, 10, { workers: [workerSummary("w2b", ["b"])] }));
+    expect(dir.leastLoaded("b")!.id).toBe("d2");
+    expect(dir.awaitsRunner("b")).toBe(false);
+    // Gone again and past the retention: "b" is not known any more, placed as any task (the contract).
+    dir.heartbeat("d2", hb(0, 0, { workers: [workerSummary("w2b", ["b"], "dead")] }));
+    expect(dir.leastLoaded("b")!.id).toBe("d2");
+    retentionMs = -1;
+    expect(dir.awaitsRunner("b")).toBe(false);
+    expect(dir.runnerElsewhere("b", "d1")).toBeUndefined();
+    expect(dir.leastLoaded("b")!.id).toBe("d1");
+  });
+});
