@@ -17,6 +17,7 @@ import { redisFaults } from "./scenarios/redis-faults.js";
 import { scheduledLimited } from "./scenarios/scheduled-limited.js";
 import { standbyKill, standbyPause } from "./scenarios/standby-distributor.js";
 import { steadyLoad } from "./scenarios/steady-load.js";
+import { typeRunners } from "./scenarios/type-runners.js";
 import { workflowKills } from "./scenarios/workflow-kills.js";
 
 /**
@@ -53,6 +54,7 @@ const SCENARIOS: Scenario[] = [
   scheduledLimited,
   standbyKill,
   standbyPause,
+  typeRunners,
 ];
 
 const suite = MODE === "short" ? describe.concurrent : describe;

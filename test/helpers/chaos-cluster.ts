@@ -85,7 +85,8 @@ export type AgentProcess = {
   args: string[];
 };
 
-export type Topology = Record<string, Array<{ id: string; concurrency?: number }>>;
+/** Distributor id -> its workers (`handlers`: that worker's --handlers module, instead of options.handlers). */
+export type Topology = Record<string, Array<{ id: string; concurrency?: number; handlers?: string }>>;
 
 export type ChaosOptions = {
   name: string;
@@ -197,7 +198,7 @@ export class ChaosCluster extends ChaosClient {
     for (const [k, d] of Object.keys(this.options.topology).entries())
       all.push(await this.plan(d, "distributor", `c${(k % n) + 1}`));
     for (const [d, workers] of Object.entries(this.options.topology))
-      for (const w of workers) all.push(await this.plan(w.id, "worker", d, w.concurrency));
+      for (const w of workers) all.push(await this.plan(w.id, "worker", d, w.concurrency, w.handlers));
     await Promise.all(all.map((a) => this.launch(a)));
     // Every worker registered and every distributor holds its lease: the cluster is ready for work.
     await this.waitForAgents(20_000);
@@ -213,7 +214,13 @@ export class ChaosCluster extends ChaosClient {
     return args;
   }
 
-  private async plan(id: string, tier: Tier, parent: string | null, concurrency = 8): Promise<AgentProcess> {
+  private async plan(
+    id: string,
+    tier: Tier,
+    parent: string | null,
+    concurrency = 8,
+    handlers = this.options.handlers,
+  ): Promise<AgentProcess> {
     const port = await freePort();
     const url = `http://127.0.0.1:${port}`;
     const proxy = this.options.proxies ? await FaultProxy.start(url, this.options.proxies) : undefined;
@@ -235,7 +242,7 @@ export class ChaosCluster extends ChaosClient {
       const front = this.options.fronts?.[parent!];
       args.push("--distributor", front?.url ?? this.agent(parent!).peerUrl);
       args.push("--concurrency", String(concurrency));
-      if (this.options.handlers) args.push("--handlers", this.options.handlers);
+      if (handlers) args.push("--handlers", handlers);
     }
     if (proxy && tier !== "coordinator") args.push("--advertise-url", peerUrl);
     const agent: AgentProcess = {
@@ -352,12 +359,34 @@ export class ChaosCluster extends ChaosClient {
     }
   }
 
-  /** Starts the agent again with the same id, port and flags (a supervisor's restart). */
-  async restart(id: string): Promise<void> {
-    const a = this.agent(id);
-    if (a.proc.running) throw new Error(`${id} is still running`);
-    this.heal("restart", id);
-    await this.launch(a);
+  /**
+   * Starts the agent (or agents, side by side) again with the same id and flags (a
+   * supervisor's restart), on the same port, or with `freshPort` on a new free one: the old one
+   * may be taken meanwhile (a restart found EADDRINUSE there). A worker restarted is pointed at
+   * its distributor's URL as it is now (one restarted with it on a fresh port: the new one), and
+   * with `freshPort` registers its new address. A fresh port is not for an agent behind a fault
+   * proxy, a front or a coordinator (their peers keep the old URL).
+   */
+  async restart(ids: string | string[], options: { freshPort?: boolean } = {}): Promise<void> {
+    const agents = (typeof ids === "string" ? [ids] : ids).map((id) => this.agent(id));
+    for (const a of agents) if (a.proc.running) throw new Error(`${a.id} is still running`);
+    // Every address first (a worker needs its distributor's), then every process at once.
+    if (options.freshPort) {
+      for (const a of agents) {
+        if (a.proxy !== undefined || a.tier === "coordinator" || this.options.fronts?.[a.id] !== undefined)
+          throw new Error(`${a.id}: a fresh port is for a worker or distributor its peers reach directly`);
+        a.port = await freePort();
+        a.url = `http://127.0.0.1:${a.port}`;
+        a.peerUrl = a.url;
+        setFlag(a.args, "--port", String(a.port));
+      }
+    }
+    for (const a of agents) {
+      if (a.tier === "worker" && this.options.fronts?.[a.parent!] === undefined)
+        setFlag(a.args, "--distributor", this.agent(a.parent!).peerUrl);
+      this.heal("restart", a.id);
+    }
+    await Promise.all(agents.map((a) => this.launch(a)));
   }
 
   /** Redis goes down (kill -9 when `hard`, else a clean shutdown) and comes back after `downMs`, from its AOF. */
@@ -458,4 +487,11 @@ export class ChaosCluster extends ChaosClient {
     // Kept for a post-mortem: the client's and the nemesis's lines beside the agents'.
     else writeFileSync(join(this.dir, "client.jsonl"), this.own.map((e) => JSON.stringify(e)).join("\n"));
   }
+}
+
+/** Sets the value of `flag` in `args` (it is there, followed by its value). */
+function setFlag(args: string[], flag: string, value: string): void {
+  const at = args.indexOf(flag);
+  if (at < 0 || at + 1 >= args.length) throw new Error(`no ${flag} in ${args.join(" ")}`);
+  args[at + 1] = value;
 }
