@@ -4,7 +4,7 @@ import type { DistributorAgent } from "../../../src/index.js";
 import { FAST } from "../../helpers/cluster.js";
 import { clusterPerTest, testEngines } from "../../helpers/engines.js";
 import { pendingTask } from "../../helpers/task-dict.js";
-import { sleep, until } from "../../helpers/wait.js";
+import { until } from "../../helpers/wait.js";
 
 /**
  * A distributor adopts a task from its record (after a restart, a take-back, a stale result):
@@ -86,7 +86,10 @@ describe.each(testEngines("adopt-in-flight"))("adopting a task on $name", (engin
       reads++;
       return held.then(() => record);
     };
-    void d1.core.onResults(w1, [{ task_id: t, fence: fence1, status: "completed", result: { late: true } }]);
+    // Resolves once the stale result's record has been read and adopted (ResultCommits.commit).
+    const adopted = d1.core.onResults(w1, [
+      { task_id: t, fence: fence1, status: "completed", result: { late: true } },
+    ]);
     await until("the stale result's record is being read", () => reads === 1);
     d1.ledger.get = get;
     d1.ledger.commitAttempts = commitAttempts;
@@ -94,12 +97,28 @@ describe.each(testEngines("adopt-in-flight"))("adopting a task on $name", (engin
     d1.core.onWorkerRegister(w2, null, 1);
     await until("attempt 2 is out on w2", () => (d1.core.registry.get(w2)?.inFlight.get(t)?.fence ?? 0) > 0);
     release();
-    await sleep(50); // the read answers and is adopted
+    await adopted; // the read answers and is adopted
 
     expect(d1.core.queue.has(t)).toBe(false); // running on w2: not waiting for a worker too
-    d1.core.onWorkerRegister(w3, null, 1); // room for a second attempt, were it queued
-    await sleep(100);
+    // Room for a second attempt, were it queued: a pump pass has had it once another task,
+    // queued behind it, went out (to w3, the only room).
+    const t2 = cluster.id("t2");
+    await cluster.coordinator.ledger.submit(
+      {
+        taskId: t2,
+        taskType: "echo",
+        payload: {},
+        createdAt: new Date().toISOString(),
+        maxRetries: 0,
+        backoffMs: 0,
+      },
+      d1.agentId,
+    );
+    d1.core.onWorkerRegister(w3, null, 1);
+    d1.core.onAssign([pendingTask(t2)]);
+    await until("a task is out on w3", () => dispatched.some((d) => d.endsWith(`>${w3}`)), 10_000);
     expect(dispatched.filter((d) => d.startsWith(`${t}>`))).toEqual([`${t}>${w1}`, `${t}>${w2}`]);
+    expect(dispatched).toContain(`${t2}>${w3}`);
     expect(d1.core.registry.get(w2)!.inFlight.get(t)?.fence).toBeGreaterThan(fence1);
   });
 });
