@@ -3,6 +3,7 @@ import { resolveSecret } from "../../../src/agents/agent-base.js";
 import { A2AClient, type JsonObject, MessageType } from "../../../src/index.js";
 import { TestCluster } from "../../helpers/cluster.js";
 import { uniquePrefix } from "../../helpers/redis-server.js";
+import { until } from "../../helpers/wait.js";
 
 /**
  * Issue 21, item 8: a valid signature says only that the sender holds a key of the deployment.
@@ -10,8 +11,6 @@ import { uniquePrefix } from "../../helpers/redis-server.js";
  * from the distributor that holds the task; anything else is refused, counted and logged like
  * a refused message (reason `unauthorized`), and the task still ends as its real worker says.
  */
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe("only the holder of an attempt may report on it", () => {
   let cluster: TestCluster | undefined;
@@ -32,18 +31,20 @@ describe("only the holder of an attempt may report on it", () => {
     await cluster.ready();
     const taskId = cluster.id("t");
     await cluster.coordinator.submitTask({ task_id: taskId, task_type: "sleep", payload: { ms } });
-    const deadline = performance.now() + 5_000;
-    let holder: string | undefined;
+    let holder = "";
     let fence = -1;
-    while (performance.now() < deadline) {
-      for (const w of d1.core.registry.all()) {
-        const f = w.inFlight.get(taskId)?.fence ?? -1;
-        if (f > 0) [holder, fence] = [w.id, f];
-      }
-      if (holder !== undefined) break;
-      await sleep(5);
-    }
-    if (holder === undefined) throw new Error("the task was never dispatched");
+    await until(
+      "the task is dispatched",
+      () => {
+        for (const w of d1.core.registry.all()) {
+          const f = w.inFlight.get(taskId)?.fence ?? -1;
+          if (f > 0) [holder, fence] = [w.id, f];
+        }
+        return fence > 0;
+      },
+      5_000,
+      5,
+    );
     const other = [cluster.id("wa"), cluster.id("wb")].find((id) => id !== holder)!;
     return { d1, taskId, holder, other, fence };
   }
@@ -150,7 +151,12 @@ describe("only the holder of an attempt may report on it", () => {
       MessageType.EVENT,
     );
     expect(await coordinator.a2a.handleMessage(forged)).toBe(true);
-    await sleep(20); // the ledger is read for a task this coordinator did not place there
+    // Refused once the ledger is read for a task this coordinator did not place there.
+    await until(
+      "the forged end is refused",
+      () => coordinator.a2a.stats().rejected.unauthorized === 1,
+      5_000,
+    );
     expect((await coordinator.core.getTask(taskId))?.status).toBe("in_progress");
 
     const task = await coordinator.waitForTask(taskId, 5_000);
