@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { RemoteAgent } from "../../../src/agents/worker/remote/index.js";
 import { readRemoteTask } from "../../../src/agents/worker/remote/remote-task-record.js";
 import { startTestAgent, type TestAgent } from "../../helpers/a2a-test-agent.js";
+import { sleep, until } from "../../helpers/wait.js";
 
 /**
  * The remote task id is recorded while the bridge waits on the remote task (not before it: a
@@ -42,10 +43,11 @@ describe.each([
     const run = remote.run({ taskId, data: { hello: "world" }, skill: "echo", saver }).then((r) => {
       outcome = r;
     });
-    while (saver.puts === 0) await new Promise((r) => setTimeout(r, 5));
+    await until("the remote task id is being recorded", () => saver.puts > 0, 5_000, 5);
     expect(agent.received.get(taskId)).toBe(1);
-    // The echo has ended there; its outcome waits for the record.
-    await new Promise((r) => setTimeout(r, 50));
+    // The echo has ended there; its outcome waits for the record. A negative check: nothing is
+    // to happen in this window (no outcome while the put is held), so it is a fixed wait.
+    await sleep(50);
     expect(outcome).toBeUndefined();
     saver.release();
     await run;
