@@ -5,6 +5,7 @@ import { DEFAULT_SHARDS, shardOf, shardTag } from "../../../src/agents/ledger/sh
 import { TestCluster } from "../../helpers/cluster.js";
 import { RedisCluster } from "../../helpers/redis-cluster.js";
 import { uniquePrefix } from "../../helpers/redis-server.js";
+import { until } from "../../helpers/wait.js";
 
 /**
  * The three tiers end to end on a real 3-master Redis Cluster: the task ledger's shards land
@@ -81,7 +82,13 @@ describe("agents on Redis Cluster", () => {
     await cluster.coordinator.submitTasks(
       ids.map((id) => ({ task_id: id, task_type: "sleep", payload: { ms: 50 } })),
     );
-    await new Promise((r) => setTimeout(r, 120));
+    // It dies with work in hand: waited for, not a fixed 120 ms (a loaded machine dispatches later).
+    await until(
+      "d1 has attempts out",
+      () => d1.core.registry.all().some((w) => w.inFlight.size > 0),
+      10_000,
+      5,
+    );
     await cluster.crash(d1);
     const done = await Promise.all(ids.map((id) => cluster!.coordinator.waitForTask(id, 30_000)));
     expect(done.every((d) => d?.status === "completed")).toBe(true);

@@ -101,13 +101,15 @@ describe("store on Redis Cluster", () => {
     const sub = await client(pub.keyPrefix);
     const channels = Array.from({ length: 8 }, (_, i) => `ch-${i}`);
     const got = new Map<string, unknown>();
+    let gotAll!: () => void;
     const all = new Promise<void>((resolve) => {
-      void sub.subscribe(channels, (channel, data) => {
-        got.set(channel, data);
-        if (got.size === channels.length) resolve();
-      });
+      gotAll = resolve;
     });
-    await new Promise((r) => setTimeout(r, 100));
+    // Resolves once every node has confirmed its SSUBSCRIBE.
+    await sub.subscribe(channels, (channel, data) => {
+      got.set(channel, data);
+      if (got.size === channels.length) gotAll();
+    });
     for (const ch of channels) expect(await pub.publish(ch, { ch })).toBe(1);
     await all;
     for (const ch of channels) expect(got.get(ch)).toEqual({ ch });
