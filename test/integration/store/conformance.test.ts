@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { RedisClient, type RedisConfig } from "../../../src/index.js";
 import { testEngines } from "../../helpers/engines.js";
+import { sleep, until } from "../../helpers/wait.js";
 
 /**
  * The store's promises, checked unchanged against every engine: the embedded memory:// engine,
@@ -10,7 +11,15 @@ import { testEngines } from "../../helpers/engines.js";
 
 const engines = testEngines("store", { cluster: true });
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** Resolves once the store has dropped `key` (its TTL ran out), polled with a deadline. */
+async function expired(c: RedisClient, key: string): Promise<void> {
+  await until(`${key} expires`, async () => !(await c.exists(key)), 5_000, 25);
+}
+
+/** Resolves once the lease `name` has expired (no owner), polled with a deadline. */
+async function leaseExpired(c: RedisClient, name: string): Promise<void> {
+  await until(`lease ${name} expires`, async () => (await c.getLease(name)) === null, 5_000, 25);
+}
 
 describe.each(engines)("store on $name", (engine) => {
   const open: RedisClient[] = [];
@@ -91,7 +100,7 @@ describe.each(engines)("store on $name", (engine) => {
       await c.set("short", { v: 1 }, 0.3);
       await c.set("long", { v: 2 }, 60);
       expect(await c.get("short")).toEqual({ v: 1 });
-      await sleep(450);
+      await expired(c, "short");
       expect(await c.get("short")).toBeNull();
       expect(await c.exists("short")).toBe(false);
       expect(await c.get("long")).toEqual({ v: 2 });
@@ -101,7 +110,9 @@ describe.each(engines)("store on $name", (engine) => {
       const c = await client();
       await c.set("k", 1, 0.2);
       await c.set("k", 2);
-      await sleep(350);
+      // A witness set with the same TTL after it: once the witness is gone, so would k be.
+      await c.set("k-witness", 1, 0.2);
+      await expired(c, "k-witness");
       expect(await c.get("k")).toBe(2);
     });
   });
@@ -134,13 +145,15 @@ describe.each(engines)("store on $name", (engine) => {
       const pub = await client();
       const sub = await client({ ...engine.config(), keyPrefix: pub.keyPrefix });
       const got: Array<[string, unknown]> = [];
+      let gotBoth!: () => void;
       const received = new Promise<void>((resolve) => {
-        void sub.subscribe(["events", "other"], (channel, data) => {
-          got.push([channel, data]);
-          if (got.length === 2) resolve();
-        });
+        gotBoth = resolve;
       });
-      await sleep(50);
+      // Resolves once the subscription is confirmed: a message published after it is delivered.
+      await sub.subscribe(["events", "other"], (channel, data) => {
+        got.push([channel, data]);
+        if (got.length === 2) gotBoth();
+      });
       expect(await pub.publish("events", { event: "data", n: 1 })).toBe(1);
       expect(await pub.publish("other", "plain")).toBe(1);
       await received;
@@ -160,11 +173,11 @@ describe.each(engines)("store on $name", (engine) => {
       const sub = await client({ ...engine.config(), keyPrefix: pub.keyPrefix });
       const got: unknown[] = [];
       await sub.subscribe("ch", (_c, data) => got.push(data));
-      await sleep(50);
       expect(await pub.publish("ch", 1)).toBe(1);
-      await sleep(100);
+      await until("the first message is delivered", () => got.length === 1, 5_000, 10);
       await sub.unsubscribe("ch");
       expect(await pub.publish("ch", 2)).toBe(0);
+      // A negative check: nothing is delivered after unsubscribe, so a fixed wait for it.
       await sleep(100);
       expect(got).toEqual([1]);
     });
@@ -177,10 +190,9 @@ describe.each(engines)("store on $name", (engine) => {
         got.push(data);
         throw new Error("subscriber bug");
       });
-      await sleep(50);
       await pub.publish("boom", 1);
       await pub.publish("boom", 2);
-      await sleep(150);
+      await until("both messages are delivered", () => got.length === 2, 5_000, 10);
       expect(got).toEqual([1, 2]);
     });
   });
@@ -261,7 +273,7 @@ describe.each(engines)("store on $name", (engine) => {
       await c.set("ttl-tx", 1, 0.3);
       await c.transaction<number>("ttl-tx", (cur) => (cur ?? 0) + 1);
       expect(await c.get("ttl-tx")).toBe(2);
-      await sleep(450);
+      await expired(c, "ttl-tx");
       expect(await c.get("ttl-tx")).toBeNull();
     });
   });
@@ -301,7 +313,7 @@ describe.each(engines)("store on $name", (engine) => {
       const first = await c.acquireLeaseToken("expiring", "old-owner", 0.2);
       expect(first).not.toBeNull();
       expect(await c.acquireLease("expiring", "new-owner", 5)).toBe(false);
-      await sleep(350);
+      await leaseExpired(c, "expiring");
       expect(await c.getLease("expiring")).toBeNull();
       const second = await c.acquireLeaseToken("expiring", "new-owner", 5);
       expect(second).toBeGreaterThan(first!);
@@ -318,7 +330,7 @@ describe.each(engines)("store on $name", (engine) => {
         const t = await c.acquireLeaseToken("fenced", `owner-${i}`, 0.15);
         tokens.push(t!);
         if (i % 2 === 0) await c.releaseLease("fenced", `owner-${i}`);
-        else await sleep(250);
+        else await leaseExpired(c, "fenced");
       }
       for (let i = 1; i < tokens.length; i++) expect(tokens[i]).toBeGreaterThan(tokens[i - 1]!);
     });
@@ -326,7 +338,7 @@ describe.each(engines)("store on $name", (engine) => {
     it("a renewal or release naming an older grant of the same owner is refused", async () => {
       const c = await client();
       const old = await c.acquireLeaseToken("same-owner", "distributor-1", 0.15);
-      await sleep(250);
+      await leaseExpired(c, "same-owner");
       const fresh = await c.acquireLeaseToken("same-owner", "distributor-1", 5);
       expect(fresh).toBeGreaterThan(old!);
       expect(await c.renewLease("same-owner", "distributor-1", 5, old!)).toBe(false);
