@@ -1,10 +1,10 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { Outbox } from "../../../src/agents/outbox.js";
+import { sleep, until } from "../../helpers/wait.js";
 
 /** The agents' message batching: a lone item goes at once, a busy stream goes in batches. */
 
 const tick = () => new Promise((r) => setImmediate(r));
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function recorder(
   lingerMs: number,
@@ -47,7 +47,7 @@ describe("Outbox", () => {
       await tick();
     }
     expect(sent).toEqual([{ to: "a", items: [0] }]); // the rest wait for the linger
-    await sleep(60);
+    await until("the linger's batch is sent", () => sent.length === 2, 5_000, 5);
     expect(sent).toEqual([
       { to: "a", items: [0] },
       { to: "a", items: [1, 2, 3, 4] },
@@ -69,7 +69,7 @@ describe("Outbox", () => {
   it("never sends more than maxBatch items in one batch", async () => {
     const { sent, outbox } = recorder(10, 3);
     for (let i = 0; i < 7; i++) outbox.push("a", i);
-    await sleep(40);
+    await until("all seven are sent", () => sent.flatMap((s) => s.items).length === 7, 5_000, 5);
     expect(sent.map((s) => s.items)).toEqual([[0, 1, 2], [3, 4, 5], [6]]);
     outbox.close();
   });
@@ -82,6 +82,7 @@ describe("Outbox", () => {
     expect(outbox.take("a")).toEqual([1]);
     outbox.close();
     outbox.push("b", 3);
+    // A negative check: nothing is sent in three lingers after close(), so a fixed wait.
     await sleep(30);
     expect(sent).toEqual([]);
     expect(outbox.pending()).toBe(0);
@@ -127,27 +128,40 @@ describe("Outbox", () => {
   });
 
   it("while busy() says so, waits busyLingerMs after a send instead of lingerMs; an idle peer still gets the first item at once", async () => {
-    let busy = false;
-    const { batches, outbox } = recorder(5, 100, { busyLingerMs: 150, busy: () => busy });
-    // Not busy: the stream goes out once per 5 ms linger.
-    outbox.push("a", 0);
-    await tick();
-    outbox.push("a", 1);
-    await sleep(100);
-    expect(batches()).toEqual([[0], [1]]);
-    // Busy: a peer that has had nothing from us still gets its first item at once.
-    busy = true;
-    outbox.push("b", 2);
-    await tick();
-    expect(batches()).toEqual([[0], [1], [2]]);
-    outbox.push("b", 3);
-    await sleep(40);
-    outbox.push("b", 4);
-    await sleep(40);
-    expect(batches()).toEqual([[0], [1], [2]]); // busy: 3 and 4 wait for the longer linger
-    await sleep(300);
-    expect(batches()).toEqual([[0], [1], [2], [3, 4]]);
-    outbox.close();
+    // The lingers are the subject: on a clock of the test's own (a loaded machine's late timers
+    // would otherwise end the 150 ms linger before the check that it still holds).
+    vi.useFakeTimers({
+      toFake: ["setTimeout", "clearTimeout", "setImmediate", "clearImmediate", "performance"],
+    });
+    try {
+      let busy = false;
+      const { batches, outbox } = recorder(5, 100, { busyLingerMs: 150, busy: () => busy });
+      // Not busy: the stream goes out once per 5 ms linger.
+      outbox.push("a", 0);
+      await vi.advanceTimersByTimeAsync(0);
+      expect(batches()).toEqual([[0]]);
+      outbox.push("a", 1);
+      await vi.advanceTimersByTimeAsync(4);
+      expect(batches()).toEqual([[0]]);
+      await vi.advanceTimersByTimeAsync(1);
+      expect(batches()).toEqual([[0], [1]]);
+      await vi.advanceTimersByTimeAsync(100);
+      // Busy: a peer that has had nothing from us still gets its first item at once.
+      busy = true;
+      outbox.push("b", 2);
+      await vi.advanceTimersByTimeAsync(0);
+      expect(batches()).toEqual([[0], [1], [2]]);
+      outbox.push("b", 3);
+      await vi.advanceTimersByTimeAsync(40);
+      outbox.push("b", 4);
+      await vi.advanceTimersByTimeAsync(109);
+      expect(batches()).toEqual([[0], [1], [2]]); // busy: 3 and 4 wait for the longer linger
+      await vi.advanceTimersByTimeAsync(1);
+      expect(batches()).toEqual([[0], [1], [2], [3, 4]]);
+      outbox.close();
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it("ignores busyLingerMs when lingerMs is 0 (pacing off)", async () => {
@@ -170,8 +184,9 @@ describe("Outbox", () => {
     }
     expect(batches()).toEqual([[1], [2], [3]]); // a 10 s linger would have held 2 and 3
     quiet = false;
-    // What was armed while quiet (a 0 ms look at the idle peer) runs out first.
-    await sleep(20);
+    // What was armed while quiet (a 0 ms look at the idle peer) runs out first: timers of one
+    // duration fire in the order they were set, so it has run by the end of this one.
+    await sleep(0);
     outbox.push("a", 4);
     await tick();
     await tick();
