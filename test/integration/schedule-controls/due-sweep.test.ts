@@ -6,6 +6,7 @@ import { delayUntil } from "../../../src/agents/schedule-controls/task-schedule.
 import type { RedisClient } from "../../../src/index.js";
 import { testEngines } from "../../helpers/engines.js";
 import { ledgerOn, newTasks } from "../../helpers/ledger-on.js";
+import { sleep, until } from "../../helpers/wait.js";
 
 /**
  * The scheduling keys in the store, on each engine: the submit script records priority, run_at
@@ -69,7 +70,7 @@ describe.each(testEngines("due-sweep", { cluster: true }))("due sweep on $name",
     await Promise.all([a.s.sweep(), b.s.sweep()]);
     expect([...a.released, ...b.released]).not.toContain(later.taskId); // not due yet
     // The sweep also counts what waits for its run_at (the triad_tasks_delayed gauge): later and farOff.
-    for (let i = 0; i < 100 && a.s.delayed !== 2; i++) await new Promise((r) => setTimeout(r, 20));
+    await until("the sweep counts two delayed", () => a.s.delayed === 2, 5_000);
     expect(a.s.delayed).toBe(2);
     // Placed meanwhile (the seed's explicit path): when due it is left where it is.
     const againAt = at(100);
@@ -77,7 +78,7 @@ describe.each(testEngines("due-sweep", { cluster: true }))("due sweep on $name",
     expect(await ledger.submit(again)).toBe(true);
     // Both due (on a slow machine the sweeps above may have taken longer than runAt's lead).
     const due = Math.max(Date.parse(runAt), Date.parse(againAt)) + 5;
-    while (Date.now() < due) await new Promise((r) => setTimeout(r, 20));
+    await until("both are due", () => Date.now() >= due, 5_000);
     await Promise.all([a.s.sweep(), b.s.sweep()]);
     const released = [...a.released, ...b.released];
     expect(released.filter((id) => id === again.taskId)).toHaveLength(1);
@@ -100,7 +101,7 @@ describe.each(testEngines("due-sweep", { cluster: true }))("due sweep on $name",
     const a = sweeper(store, ledger);
     await a.s.sweep();
     // The count is read beside the sweep; it was 2 (the canceled id stayed until its run_at).
-    for (let i = 0; i < 100 && a.s.delayed === 0; i++) await new Promise((r) => setTimeout(r, 20));
+    await until("the sweep's count is read", () => a.s.delayed !== 0, 5_000);
     expect(a.s.delayed).toBe(1);
   });
 
@@ -121,7 +122,7 @@ describe.each(testEngines("due-sweep", { cluster: true }))("due sweep on $name",
     const a = sweeper(store, ledger);
     await a.s.sweep();
     // The count is read beside the sweep; it was 2 (the abandoned id stayed until its run_at).
-    for (let i = 0; i < 100 && a.s.delayed === 0; i++) await new Promise((r) => setTimeout(r, 20));
+    await until("the sweep's count is read", () => a.s.delayed !== 0, 5_000);
     expect(a.s.delayed).toBe(1);
   });
 
@@ -147,15 +148,17 @@ describe.each(testEngines("due-sweep", { cluster: true }))("due sweep on $name",
       expired: () => {},
       fallbackMs: 60_000,
     });
+    const callsPerSweep = store.engine.kind === "cluster" ? ledger.shards : 1; // a call per shard there
     s.start();
     try {
-      await new Promise((r) => setTimeout(r, 300));
+      await until("the first sweep has run", () => sweeps >= callsPerSweep, 5_000, 5);
+      // A negative check: no sweep follows for 300 ms, so a fixed wait.
+      await sleep(300);
     } finally {
       s.stop();
     }
     // The first sweep armed its timer for the task's run_at: Node set it to 1 ms, and each sweep
     // re-armed it (hundreds of sweeps in 300 ms, each a script call over every shard).
-    const callsPerSweep = store.engine.kind === "cluster" ? ledger.shards : 1; // a call per shard there
     expect(sweeps).toBeGreaterThanOrEqual(callsPerSweep);
     expect(sweeps).toBeLessThanOrEqual(2 * callsPerSweep);
   });
@@ -172,7 +175,7 @@ describe.each(testEngines("due-sweep", { cluster: true }))("due sweep on $name",
     for (const t of [idle, started]) expect(await ledger.submit(t, "d1")).toBe(true);
     expect(await ledger.submit(delayed)).toBe(true);
     expect(typeof (await ledger.dispatch(started.taskId, "d1", "w1"))).toBe("number");
-    while (Date.now() < Date.parse(expiresAt) + 5) await new Promise((r) => setTimeout(r, 20));
+    await until("expires_at has passed", () => Date.now() >= Date.parse(expiresAt) + 5, 5_000);
     const a = sweeper(store, ledger);
     const b = sweeper(store, ledger);
     await Promise.all([a.s.sweep(), b.s.sweep()]);

@@ -2,6 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { JsonValue, Task } from "../../../src/index.js";
 import { FAST, TestCluster } from "../../helpers/cluster.js";
 import { testEngines } from "../../helpers/engines.js";
+import { until } from "../../helpers/wait.js";
 
 /**
  * Scheduling controls end to end (SPEC "Scheduling controls"), on memory://, one Redis and a
@@ -75,16 +76,21 @@ describe.each(testEngines("scheduling", { cluster: true }))("scheduling controls
    */
   async function closeGate(c: TestCluster) {
     expect(await c.coordinator.submitTask({ task_id: c.id("gate-1"), task_type: "gate" })).toBe(true);
-    while (!log.gateStarted) await new Promise((r) => setTimeout(r, 10));
+    await until("the first gate task starts", () => log.gateStarted, 10_000, 10);
     expect(await c.coordinator.submitTask({ task_id: c.id("gate-2"), task_type: "gate" })).toBe(true);
     const d = c.distributors.get("d1")!;
-    while ((d.core.registry.alive()[0]?.inFlight.size ?? 0) < 2) await new Promise((r) => setTimeout(r, 10));
+    await until(
+      "both gate tasks are out",
+      () => (d.core.registry.alive()[0]?.inFlight.size ?? 0) >= 2,
+      10_000,
+      10,
+    );
   }
 
   /** Waits until the distributor holds `n` tasks queued behind the gates. */
   async function queued(c: TestCluster, n: number) {
     const d = c.distributors.get("d1")!;
-    while (d.core.queue.size < n) await new Promise((r) => setTimeout(r, 10));
+    await until(`${n} tasks are queued`, () => d.core.queue.size >= n, 10_000, 10);
   }
 
   it("runs higher priorities first, in order of submission within one; 0 is absent from the dict", async () => {
@@ -128,14 +134,20 @@ describe.each(testEngines("scheduling", { cluster: true }))("scheduling controls
       await c.coordinator.submitTask({ task_id: id(n), task_type: "job", priority: Number(n[1]) });
       // Order within a priority survives a restart to the millisecond of created_at (DESIGN.md):
       // a lone submit takes well under one, so the next one waits for the clock to move on.
-      await new Promise((r) => setTimeout(r, 2));
+      const submittedAt = Date.now();
+      await until("the clock moves on", () => Date.now() > submittedAt, 1_000, 1);
     }
     await queued(c, names.length);
     // The distributor dies with its queue; the same id comes back and reads its tasks from the store.
     await c.crash(c.distributors.get("d1")!);
     c.distributors.delete("d1");
     const d = await c.startDistributor("d1");
-    while (d.core.queue.size < names.length) await new Promise((r) => setTimeout(r, 10));
+    await until(
+      "the restarted distributor queues them all",
+      () => d.core.queue.size >= names.length,
+      10_000,
+      10,
+    );
     gate.open();
     for (const n of names) expect((await c.coordinator.waitForTask(id(n), 15_000))?.status).toBe("completed");
     expect(log.order).toEqual(["d7", "b3", "a0", "c0"].map(id));
