@@ -2,8 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CoordinatorAgent, DistributorAgent, WorkerAgent } from "../../../src/index.js";
 import { FAST, FaultyRouter } from "../../helpers/cluster.js";
 import { testEngines } from "../../helpers/engines.js";
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+import { until } from "../../helpers/wait.js";
 
 /**
  * Every coordinator fires schedules, and still each tick is one task: three coordinators fire
@@ -62,11 +61,11 @@ describe.each(testEngines("scheduled-coordinators").filter((e) => e.name === "me
         });
         expect(view.next_runs).toHaveLength(5);
         const ticks = async () => (await c3.getSchedule("tick"))!.recent_task_ids;
-        while ((await ticks()).length < 2) await sleep(50);
+        await until("two ticks fired", async () => (await ticks()).length >= 2, 10_000, 50);
         // c2 dies: its keeper stops wherever it was.
         c2.schedules.stop();
         const seen = (await ticks()).length;
-        while ((await ticks()).length < seen + 2) await sleep(50);
+        await until("two more ticks fired", async () => (await ticks()).length >= seen + 2, 10_000, 50);
         const ids = [...(await ticks())].reverse();
         expect(await c1.removeSchedule("tick")).toBe(true);
         expect(await c1.getSchedule("tick")).toBeNull();
@@ -81,7 +80,7 @@ describe.each(testEngines("scheduled-coordinators").filter((e) => e.name === "me
         });
         const done = await Promise.all(ids.map((id) => c2.waitForTask(id, 10_000)));
         expect(done.map((t) => [t?.status, t?.result])).toEqual(ids.map(() => ["completed", { n: 1 }]));
-        await sleep(50);
+        await until("every tick's commit is seen", () => ids.every((id) => commits.has(id)), 5_000);
         expect(ids.map((id) => commits.get(id))).toEqual(ids.map(() => 1));
       } finally {
         clearInterval(pulse);
@@ -101,17 +100,26 @@ describe.each(testEngines("scheduled-coordinators").filter((e) => e.name === "me
       const fired = (
         await first.upsertSchedule({ schedule_id: "gap", every_ms: 1000, task: { task_type: "echo" } })
       ).next_runs[0]!;
-      while ((await first.getSchedule("gap"))!.last_tick !== fired) await sleep(50);
-      await first.cleanup(); // no coordinator for about three ticks
-      await sleep(3200);
+      await until(
+        "the first tick fires",
+        async () => (await first.getSchedule("gap"))!.last_tick === fired,
+        10_000,
+        50,
+      );
+      await first.cleanup(); // no coordinator for about three ticks: until the clock is that far on
+      await until("three ticks' time has passed", () => Date.now() >= Date.parse(fired) + 3200, 10_000, 50);
       const second = start("b");
       try {
         await second.initialize();
         let view = (await second.getSchedule("gap"))!;
-        while (view.recent_task_ids.length < 2) {
-          await sleep(20);
-          view = (await second.getSchedule("gap"))!;
-        }
+        await until(
+          "the missed tick fires",
+          async () => {
+            view = (await second.getSchedule("gap"))!;
+            return view.recent_task_ids.length >= 2;
+          },
+          10_000,
+        );
         // One task for the ticks missed: the latest, by then at least three seconds on.
         const [latest, before] = view.recent_task_ids as [string, string];
         expect(before).toBe(`gap@${fired}`);
