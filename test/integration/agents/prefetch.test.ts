@@ -3,8 +3,7 @@ import { MAX_PREFETCH, PREFETCH } from "../../../src/agents/distributor/worker-r
 import { LEGACY_BACKLOG_PER_SLOT, type WorkerHeartbeat } from "../../../src/agents/protocol.js";
 import type { DistributorAgent } from "../../../src/index.js";
 import { FAST, TestCluster } from "../../helpers/cluster.js";
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+import { until } from "../../helpers/wait.js";
 
 /**
  * A distributor hands a worker up to twice its concurrency (the rest waits in the worker's
@@ -71,14 +70,12 @@ describe("prefetch", () => {
     await cluster.coordinator.submitTasks(
       ids.map((id) => ({ task_id: id, task_type: "sleep", payload: { ms: 1400 } })),
     );
-    const deadline = performance.now() + 5000;
-    while (w.core.backlogSize === 0 && performance.now() < deadline) await sleep(10);
+    await until("one waits in the worker's backlog", () => w.core.backlogSize > 0, 5_000, 10);
     expect(w.core.load).toBe(1); // one running,
     expect(w.core.backlogSize).toBe(1); // one waiting behind it
     // The worker's heartbeats list the waiting attempt: the distributor counts it as confirmed.
     const queued = () => [...d.core.registry.get(w.agentId)!.inFlight.values()].every((f) => f.confirmed);
-    while (!queued() && performance.now() < deadline) await sleep(20);
-    expect(queued()).toBe(true);
+    await until("the distributor counts both as confirmed", queued, 5_000);
     const done = await Promise.all(ids.map((id) => cluster!.coordinator.waitForTask(id, 20_000)));
     expect(done.map((t) => t?.status)).toEqual(["completed", "completed"]);
     expect(done.map((t) => t?.attempts)).toEqual([1, 1]); // neither was taken back and run again
@@ -107,8 +104,7 @@ describe("prefetch", () => {
     await cluster.coordinator.submitTasks(ids.map((id) => ({ task_id: id, task_type: "echo", payload: {} })));
     // Room for two (PREFETCH x 1): both ran and reported; the third goes out because those two
     // hold no room while their commits wait, and it runs too.
-    const deadline = performance.now() + 3000;
-    while (w.core.done < 3 && performance.now() < deadline) await sleep(10);
+    await until("the worker has run all three", () => w.core.done >= 3, 5_000, 10);
     expect(w.core.done).toBe(3);
     expect(outcomesHeld).toBeGreaterThanOrEqual(2);
     const attempts = d.core.registry.get(w.agentId)!.inFlight;
@@ -119,7 +115,7 @@ describe("prefetch", () => {
     const done = await Promise.all(ids.map((id) => cluster!.coordinator.waitForTask(id, 10_000)));
     expect(done.map((t) => t?.status)).toEqual(["completed", "completed", "completed"]);
     expect(done.map((t) => t?.attempts)).toEqual([1, 1, 1]);
-    while (attempts.size > 0 && performance.now() < deadline + 5000) await sleep(10);
+    await until("no attempt is left in flight", () => attempts.size === 0, 8_000, 10);
     expect(attempts.reported).toBe(0);
     // Quick tasks with one waiting behind them: its room grew (WorkerRegistry.reported), all free.
     const entry = d.core.registry.get(w.agentId)!;
@@ -159,9 +155,12 @@ describe("prefetch", () => {
     };
     await cluster.ready();
     const entry = () => d.core.registry.get(w.agentId)!;
-    const deadline = performance.now() + 5000;
-    while (entry().maxPrefetch !== LEGACY_BACKLOG_PER_SLOT && performance.now() < deadline) await sleep(10);
-    expect(entry().maxPrefetch).toBe(LEGACY_BACKLOG_PER_SLOT);
+    await until(
+      "the older worker's backlog bound is known",
+      () => entry().maxPrefetch === LEGACY_BACKLOG_PER_SLOT,
+      5_000,
+      10,
+    );
     const peak = await quickTasks(cluster, d, "older", () => entry().prefetch);
     expect(peak).toBe(LEGACY_BACKLOG_PER_SLOT);
   }, 90_000);

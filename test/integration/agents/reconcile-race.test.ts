@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { TaskLedger } from "../../../src/index.js";
 import { clusterPerTest, testEngines } from "../../helpers/engines.js";
+import { until } from "../../helpers/wait.js";
 
 /**
  * A distributor's reconcile reads from the ledger which tasks are its own, and drops from memory
@@ -9,8 +10,6 @@ import { clusterPerTest, testEngines } from "../../helpers/engines.js";
  * is not in the reply: it must not be dropped. Dropped, its attempt's outcome was refused as
  * stale and the task waited for the next reconcile (5 s by default) to run a second time.
  */
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe.each(testEngines("reconcile-race"))("a task assigned while reconcile reads, on $name", (engine) => {
   const newCluster = clusterPerTest(engine);
@@ -49,14 +48,12 @@ describe.each(testEngines("reconcile-race"))("a task assigned while reconcile re
       return ids;
     };
     const reconciling = d1.core.reconcile();
-    while (!answered) await sleep(5);
+    await until("reconcile's read is answered", () => answered, 5_000, 5);
 
     const id = cluster.id("late");
     await cluster.coordinator.submitTask({ task_id: id, task_type: "sleep", payload: { ms: 300 } });
-    const deadline = performance.now() + 5_000;
     const dispatched = () => d1.core.registry.all().some((w) => (w.inFlight.get(id)?.fence ?? -1) > 0);
-    while (!dispatched() && performance.now() < deadline) await sleep(5);
-    expect(dispatched()).toBe(true);
+    await until("the late task is dispatched", dispatched, 5_000, 5);
 
     reply.open();
     await reconciling;
@@ -82,7 +79,7 @@ describe.each(testEngines("reconcile-race"))("a task assigned while reconcile re
       else onAssign(tasks, from);
     };
     await cluster.coordinator.submitTask({ task_id: id, task_type: "sleep", payload: { ms: 300 } });
-    while (held === undefined) await sleep(5);
+    await until("its assignment is held back", () => held !== undefined, 5_000, 5);
 
     // Reconcile finds it in Redis and reads its record; the assignment is handled meanwhile.
     const ledger = d1.ledger as TaskLedger;
@@ -97,12 +94,10 @@ describe.each(testEngines("reconcile-race"))("a task assigned while reconcile re
       return record;
     };
     const reconciling = d1.core.reconcile();
-    while (!reading) await sleep(5);
-    onAssign(...held);
+    await until("reconcile reads its record", () => reading, 5_000, 5);
+    onAssign(...held!);
     const dispatched = () => d1.core.registry.all().some((w) => (w.inFlight.get(id)?.fence ?? -1) > 0);
-    const deadline = performance.now() + 5_000;
-    while (!dispatched() && performance.now() < deadline) await sleep(5);
-    expect(dispatched()).toBe(true);
+    await until("the task is dispatched", dispatched, 5_000, 5);
     reply.open();
     await reconciling;
     ledger.get = get;
