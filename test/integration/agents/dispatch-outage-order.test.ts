@@ -83,7 +83,9 @@ describe.each(testEngines("dispatch-outage-order"))("a dispatch that fails on $n
     await assign(cluster, d1, first);
     await until("the first pass's dispatch is out", () => calls.length === 1);
     await assign(cluster, d1, then); // a second pass is asked for: room for two more
-    await sleep(50); // its paced turn comes (a linger of 1 ms)
+    // A negative check: its paced turn comes (a linger of 1 ms) and must not start a pass while
+    // the first is out, so a fixed wait (nothing is to happen in it).
+    await sleep(50);
     state.down = true;
     for (const call of [...calls]) call.settle(true);
     const settled = calls.length;

@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import type { TaskLedger } from "../../../src/index.js";
 import { TestCluster } from "../../helpers/cluster.js";
 import { uniquePrefix } from "../../helpers/redis-server.js";
+import { until } from "../../helpers/wait.js";
 
 /**
  * Found while reading the chaos suite's histories: an attempt dispatched to a worker in the
@@ -10,8 +11,6 @@ import { uniquePrefix } from "../../helpers/redis-server.js";
  * the worker gone for good, its task stayed in progress for ever. A dead worker holds nothing:
  * whatever lands on it afterwards is taken back.
  */
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe("an attempt dispatched to a worker as it is declared dead", () => {
   let cluster: TestCluster | undefined;
@@ -45,10 +44,20 @@ describe("an attempt dispatched to a worker as it is declared dead", () => {
     await cluster.crash(doomed); // silent from now on, still "alive" until the timeout
     const id = cluster.id("t1");
     await cluster.coordinator.submitTask({ task_id: id, task_type: "echo", payload: { ok: true } });
-    while (held === 0) await sleep(10);
+    // Monitor ticks, counted as each ends (a tick declares a worker dead and takes back its attempts).
+    let ticks = 0;
+    const monitor = d1.core.monitorWorkers.bind(d1.core);
+    d1.core.monitorWorkers = async () => {
+      await monitor();
+      ticks++;
+    };
+    await until("the dispatch script's reply is held", () => held > 0, 5_000, 10);
     const w1 = d1.core.registry.get(cluster.id("w1"))!;
-    while (w1.status !== "dead") await sleep(10);
-    await sleep(50); // the monitor's take-back of the dead worker's attempts has run
+    await until("w1 is declared dead", () => w1.status === "dead", 5_000, 10);
+    // The monitor's take-back of the dead worker's attempts has run: the tick that declared it
+    // dead has ended (the one running now, or one before).
+    const seen = ticks;
+    await until("a monitor tick ends", () => ticks > seen, 5_000, 10);
     release();
     ledger.dispatchMany = dispatch;
 
