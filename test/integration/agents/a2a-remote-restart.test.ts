@@ -4,7 +4,7 @@ import { RemoteAgent } from "../../../src/agents/worker/remote/index.js";
 import { readRemoteTask } from "../../../src/agents/worker/remote/remote-task-record.js";
 import { isInputRequired } from "../../../src/core/state/input-required.js";
 import { startTestAgent, type TestAgent } from "../../helpers/a2a-test-agent.js";
-import { until } from "../../helpers/wait.js";
+import { sleep, until } from "../../helpers/wait.js";
 
 /**
  * A remote agent that restarts (down for a moment, then back on the same address with its
@@ -29,13 +29,16 @@ describe.each([
     const saver = new MemorySaver();
     const taskId = `restart-${streaming}`;
     const run = remote.run({ taskId, data: { ms: 1500 }, skill: "slow", saver });
-    let recorded = await readRemoteTask(saver, taskId);
-    while (recorded === undefined) {
-      await new Promise((r) => setTimeout(r, 5));
-      recorded = await readRemoteTask(saver, taskId);
-    }
+    await until(
+      "the remote task is recorded",
+      async () => (await readRemoteTask(saver, taskId)) !== undefined,
+      5_000,
+      5,
+    );
     await agent.close(); // killed: refused from now on, its connections reset
-    await new Promise((r) => setTimeout(r, 700)); // longer than the old retries' ~450 ms
+    // A negative check: the attempt must not fail while the agent is down, for longer than the
+    // old retries' ~450 ms. The outage's length is the scenario, so a fixed wait.
+    await sleep(700);
     await agent.reopen();
     expect(await run).toEqual({ slept_ms: 1500 });
     expect(agent.received.get(taskId)).toBe(1); // not sent again: the same remote task
@@ -47,19 +50,25 @@ describe.each([
     const saver = new MemorySaver();
     const taskId = `forgot-${streaming}`;
     const run = remote.run({ taskId, data: { ms: 600 }, skill: "slow", saver });
-    let first = await readRemoteTask(saver, taskId);
-    while (first === undefined) {
-      await new Promise((r) => setTimeout(r, 5));
-      first = await readRemoteTask(saver, taskId);
-    }
+    let first: Awaited<ReturnType<typeof readRemoteTask>>;
+    await until(
+      "the remote task is recorded",
+      async () => {
+        first = await readRemoteTask(saver, taskId);
+        return first !== undefined;
+      },
+      5_000,
+      5,
+    );
     await agent.close();
-    await new Promise((r) => setTimeout(r, 300));
+    // The agent is down a while (the outage is the scenario, so a fixed wait; nothing is to happen in it).
+    await sleep(300);
     await agent.reopen({ forgetTasks: true }); // TaskNotFound for the remote task from now on
     // The attempt's outcome is the work's, not "task not found" (which spent one of its attempts).
     expect(await run).toEqual({ slept_ms: 600 });
     expect(agent.received.get(taskId)).toBe(2); // sent again: the first remote task is gone
     const second = await readRemoteTask(saver, taskId);
-    expect(second?.remote_task_id).not.toBe(first.remote_task_id); // a next attempt attaches to it
+    expect(second?.remote_task_id).not.toBe(first!.remote_task_id); // a next attempt attaches to it
   });
 
   it("comes back without its tasks after the answer given here was forwarded: the work is sent again, as in every other loss", async () => {
@@ -97,7 +106,12 @@ describe.each([
     const taskId = `gone-${streaming}`;
     const run = remote.run({ taskId, data: { ms: 60_000 }, skill: "slow", saver });
     const failed = run.catch((e: unknown) => e);
-    while ((await readRemoteTask(saver, taskId)) === undefined) await new Promise((r) => setTimeout(r, 5));
+    await until(
+      "the remote task is recorded",
+      async () => (await readRemoteTask(saver, taskId)) !== undefined,
+      5_000,
+      5,
+    );
     await agent.close();
     const err = (await failed) as { code?: string; message?: string };
     expect(err.code).toMatch(/^ERR_REMOTE_AGENT_(UNREACHABLE|DISCONNECTED)$/);

@@ -52,12 +52,14 @@ describe("heartbeats to an agent that does not take them", () => {
     router.frozen.add(c2.agentId);
     await until("c1 hears the distributor itself", () => c1.core.directory.get(d.agentId)?.via === null);
     await until("c2 takes c1's word", () => c2.core.directory.get(d.agentId)?.via === c1.agentId);
+    // The freeze lasts well past the heartbeats' patience: its length is the scenario, so a fixed wait.
     await sleep(1_500);
     let thawedAt = Date.now();
     router.frozen.delete(c2.agentId);
     // c2's word on the distributor, and whom the distributor heartbeats (it may move back to c2
     // for its own reasons on a loaded machine: a heartbeat to c1 past its patience).
     const viaAfter: Array<{ via: string | null | undefined; current: string }> = [];
+    // A negative check: sampled over 500 ms after the thaw, c2 never claims the distributor.
     for (let i = 0; i < 20; i++) {
       await sleep(25);
       viaAfter.push({ via: c2.core.directory.get(d.agentId)?.via, current: d.coordinatorId });
@@ -73,13 +75,13 @@ describe("heartbeats to an agent that does not take them", () => {
 
     // The same between a worker and its distributor.
     router.frozen.add(d.agentId);
-    await sleep(1_500);
+    await sleep(1_500); // the freeze, as above
     thawedAt = Date.now();
     router.frozen.delete(d.agentId);
     await until("the worker's heartbeats reach the distributor again", () =>
       router.heartbeats.some((h) => h.from === w.agentId && h.deliveredAt >= thawedAt),
     );
-    await sleep(200);
+    await sleep(200); // a negative check: no stale heartbeat arrives in the next 200 ms either
     expect(lateAfter(thawedAt), "heartbeats delivered after the second thaw, sent long before it").toEqual(
       [],
     );
