@@ -3,10 +3,10 @@ import { shardOf } from "../../../src/agents/ledger/shards.js";
 import { TaskLedger } from "../../../src/agents/ledger/task-ledger.js";
 import { RedisClient } from "../../../src/index.js";
 import { testEngines } from "../../helpers/engines.js";
+import { until } from "../../helpers/wait.js";
 
 /** The ledger's promises: one committed outcome per task, fenced attempts, nothing open lost. */
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 let seq = 0;
 const newTask = (over: Partial<Parameters<TaskLedger["submit"]>[0]> = {}) => ({
   taskId: `task-${++seq}`,
@@ -384,8 +384,7 @@ describe.each(testEngines("ledger", { cluster: true }))("task ledger on $name", 
     await l.assign(done.taskId, "d1");
     await l.dispatch(done.taskId, "d1", "w1");
     await l.commit({ taskId: done.taskId, fence: 1, status: "completed", result: 1 });
-    await sleep(400);
-    expect(await l.get(done.taskId)).toBeNull();
+    await until("the ended record expires", async () => (await l.get(done.taskId)) === null, 5_000, 25);
     expect((await l.get(open.taskId))?.task.status).toBe("pending");
   });
 });
