@@ -56,6 +56,7 @@ describe.each(testEngines("worker-restart"))("a worker restarted under its id ($
         const done = await c.coordinator.waitForTask(id, WAIT_MS);
         expect(done, JSON.stringify(done)).toMatchObject({ status: "completed" });
       }
+      // A negative check: no task runs a second time in the next 500 ms, so a fixed wait.
       await new Promise((r) => setTimeout(r, 500));
       expect(
         [...runs.values()].filter((n) => n !== 1),

@@ -47,6 +47,7 @@ describe("delayed tasks with several coordinators", () => {
     const done = await c2.waitForTask(id, 15_000);
     expect(done).toMatchObject({ status: "completed", run_at: runAt });
     expect(Date.parse(done!.started_at as string)).toBeGreaterThanOrEqual(Date.parse(runAt));
+    // A negative check: it does not run a second time in the next 300 ms, so a fixed wait.
     await new Promise((r) => setTimeout(r, 300));
     expect(runs).toBe(1);
   }, 30_000);

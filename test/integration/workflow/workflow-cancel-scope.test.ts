@@ -111,6 +111,7 @@ describe.each(testEngines("workflow-cancel-scope", { cluster: true }))("cancel s
       status: "abandoned",
       error: `parent ${parent} canceled`,
     });
+    // A negative check: the cancel reaches no task outside the parent's scope in 300 ms more.
     await new Promise((r) => setTimeout(r, 300));
     const left = (await c.ledger.get(x))!;
     expect(left.task.status).toBe("pending");
@@ -147,6 +148,7 @@ describe.each(testEngines("workflow-cancel-scope", { cluster: true }))("cancel s
     });
     await waitFor(async () => !(await c.ledger.endedTaskIds()).includes(parent));
     expect((await c.ledger.get(parent))?.spawned).toEqual([child]);
+    // A negative check, as above: x and y stay untouched.
     await new Promise((r) => setTimeout(r, 300));
     expect((await c.ledger.get(x))?.task).toMatchObject({ status: "pending" });
     expect((await c.ledger.get(x))?.canceled).toBeUndefined();
