@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { A2AClient } from "../../../src/core/messaging/client.js";
+import { until } from "../../helpers/wait.js";
 
 /** An agent's A2A listener says who it is, and can share its port with the agent's own HTTP API. */
 
@@ -34,7 +35,7 @@ describe("the A2A listener's port", () => {
     expect(await (await fetch(`${url}/tasks?x=1`)).text()).toBe("api GET /tasks?x=1");
     a.setPeer("b", url);
     await a.sendEvent("b", "hello", { n: 1 });
-    await new Promise((r) => setTimeout(r, 50));
+    await until("b handles the event", () => got.length > 0, 5_000, 10);
     expect(got).toEqual([{ event_type: "hello", event_data: { n: 1 } }]);
   });
 

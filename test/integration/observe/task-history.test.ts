@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import type { TaskActivity } from "../../../src/agents/observe/coordinator-observer.js";
 import type { A2AMessage, Task, TaskHandler } from "../../../src/index.js";
 import { TestCluster } from "../../helpers/cluster.js";
+import { until } from "../../helpers/wait.js";
 
 /**
  * The coordinator's history of a task: what it was told and what it sent about it, each step
@@ -102,9 +103,10 @@ describe("the coordinator's task history", () => {
 
     const ids = Array.from({ length: 6 }, (_, i) => cluster!.id(`slow-${i}`));
     await c.submitTasks(ids.map((id) => ({ task_id: id, task_type: "sleep", payload: { ms: 400 } })));
-    await new Promise((r) => setTimeout(r, 50));
-    const onD1 = ids.filter((id) => c.observer.history.get(id).some((e) => e.distributor === d1.agentId));
-    expect(onD1.length).toBeGreaterThan(0);
+    const placedOnD1 = () =>
+      ids.filter((id) => c.observer.history.get(id).some((e) => e.distributor === d1.agentId));
+    await until("d1's history shows some of them", () => placedOnD1().length > 0, 10_000);
+    const onD1 = placedOnD1();
     await cluster.crash(d1);
     for (const id of ids) expect(await c.waitForTask(id, 10_000)).toMatchObject({ status: "completed" });
 
