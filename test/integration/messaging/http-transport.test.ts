@@ -4,6 +4,7 @@ import { A2AClient } from "../../../src/core/messaging/client.js";
 import type { A2AConfig } from "../../../src/core/messaging/config.js";
 import { type A2AMessage, MessageType } from "../../../src/core/messaging/types.js";
 import { freePort } from "../../helpers/free-port.js";
+import { until } from "../../helpers/wait.js";
 import { rawChunkedPost, rawPost } from "./raw-http.js";
 
 const clients: A2AClient[] = [];
@@ -80,7 +81,8 @@ describe.each([
     await down.close();
     const a = agent("a", { peers: { down: url } });
     const queued = a.sendEvent("down", "x", {}).catch((e: unknown) => e);
-    await new Promise((r) => setTimeout(r, 50)); // refused connections: it waits in the queue
+    // Refused connections: it waits in the queue, retried (a window of the scenario, so a fixed wait).
+    await new Promise((r) => setTimeout(r, 50));
     await a.close();
     expect(isTriadError(await queued, "ERR_A2A_CLOSED")).toBe(true);
     const again = agent("again", { agentPort: port });
@@ -124,6 +126,7 @@ describe.each([
     const port = await freePort();
     const a = agent("a", { peers: { late: `http://127.0.0.1:${port}` } });
     const sending = a.sendEvent("late", "hello", {});
+    // The peer is down a while, its connections refused and retried: the scenario's length.
     await new Promise((r) => setTimeout(r, 300));
     const late = agent("late", { agentPort: port });
     const got: A2AMessage[] = [];
@@ -185,6 +188,7 @@ describe.each([
     });
     await a.sendEvent("b", "e", { n: 1 });
     const second = a.sendEvent("b", "e", { n: 2 });
+    // A negative check: the second is not handled while the first's handler is held.
     await new Promise((r) => setTimeout(r, 100));
     expect(got).toEqual([1]);
     release();
@@ -270,7 +274,7 @@ describe("POST /a2a refuses bad input with a 4xx and an ERROR receipt", () => {
     );
     expect(two.status).toBe(400);
     expect(two.json).toMatchObject({ type: "error", payload: { error: "malformed" } });
-    await new Promise((r) => setTimeout(r, 20));
+    await until("the three accepted are handled", () => handled >= 3, 5_000, 5);
     expect(handled).toBe(3);
   });
 
