@@ -10,6 +10,7 @@ import { A2AClient } from "../../../src/core/messaging/client.js";
 import type { A2AConfig } from "../../../src/core/messaging/config.js";
 import { MessageType } from "../../../src/core/messaging/types.js";
 import { freePort } from "../../helpers/free-port.js";
+import { until } from "../../helpers/wait.js";
 import { rawPost } from "./raw-http.js";
 
 /**
@@ -131,11 +132,12 @@ describe("message streams on /a2a", () => {
       [2, "bad_signature"],
       [3, "misdirected"],
     ]);
-    await new Promise((r) => setTimeout(r, 20));
+    await until("the good one is handled", () => got.length > 0, 5_000, 5);
     expect(got).toEqual([good.metadata.request_id]); // the repeat was a duplicate: handled once
     // Lines split across writes are put back together; a chunk of only refusals answers their status.
     const second = JSON.stringify(a.createMessage("b", { n: 2 }, MessageType.EVENT));
     raw.write(second.slice(0, 40));
+    // Two writes apart in time, so the line arrives split: the scenario, so a fixed wait.
     await new Promise((r) => setTimeout(r, 20));
     raw.write(`${second.slice(40)}\n`);
     const [, whole] = await raw.receipts(2);
@@ -162,7 +164,7 @@ describe("message streams on /a2a", () => {
     raw.write(`\uFEFF${JSON.stringify(good)}\n\uFEFF\uFEFF${JSON.stringify(twice)}\n`);
     const [receipt] = await raw.receipts(1);
     expect(receipt).toMatchObject({ count: 2, status: 202, rejected: [{ index: 1, reason: "malformed" }] });
-    await new Promise((r) => setTimeout(r, 20));
+    await until("the good one is handled", () => got.length > 0, 5_000, 5);
     expect(got).toEqual([good.metadata.request_id]);
   });
 
@@ -361,6 +363,7 @@ describe("message streams on /a2a", () => {
     const second = agent("b", { agentPort: port });
     second.registerHandler(MessageType.EVENT, (m) => got.push(String(m.payload.event_type)));
     const sent = a.sendEvent("b", "two", {});
+    // Sent while nobody listens on the port (the scenario), so a fixed wait before it listens.
     await new Promise((r) => setTimeout(r, 30));
     await second.listen();
     await sent;
