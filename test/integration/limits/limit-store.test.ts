@@ -5,6 +5,7 @@ import { LimitStore } from "../../../src/agents/limits/limit-store.js";
 import { SlotSweeper } from "../../../src/agents/limits/slot-sweeper.js";
 import { RedisClient } from "../../../src/index.js";
 import { testEngines } from "../../helpers/engines.js";
+import { until } from "../../helpers/wait.js";
 
 /**
  * Per-task-type limits in the store: one count for the whole cluster, fenced by the attempt
@@ -157,7 +158,8 @@ describe.each(testEngines("limit-store", { cluster: true }))("limits on $name", 
     gate.release("g1", 6); // a stale attempt: nothing
     expect((await limits.list()).find((l) => l.task_type === "gated")?.in_use).toBe(1);
     gate.release("g1", 7);
-    await new Promise((r) => setTimeout(r, 20));
+    const inUse = async () => (await limits.list()).find((l) => l.task_type === "gated")?.in_use;
+    await until("the slot is given back", async () => (await inUse()) === 0, 5_000, 10);
     expect((await gate.admit([plan[1]!])).admitted).toHaveLength(1);
   });
 });
