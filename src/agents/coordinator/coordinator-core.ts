@@ -11,11 +11,12 @@ import { retryPolicyFor } from "../timing.js";
 import { type CancelOutcome, spawnsUnrecorded, WorkflowKeeper } from "../workflow/workflow-keeper.js";
 import { type ClusterSeam, SOLE } from "./cluster-seam.js";
 import type { CoordinatorCoreOptions, CoordinatorStats } from "./coordinator-options.js";
+import { DeadDistributors } from "./dead-distributors.js";
 import { DistributorDirectory, type DistributorEntry } from "./distributor-directory.js";
 import { DistributorRoster } from "./distributor-roster.js";
 import { Placement } from "./placement.js";
-import { backoffOf, succeeds, takeOff } from "./reassignments.js";
-import { TaskWaiters } from "./task-waiters.js";
+import { backoffOf } from "./reassignments.js";
+import { catchUpWaiters, TaskWaiters } from "./task-waiters.js";
 import { type HandBackAnswer, TypeHandBack } from "./type-hand-back.js";
 import { UnplacedSweep } from "./unplaced-sweep.js";
 
@@ -23,8 +24,6 @@ export type { CoordinatorCoreOptions, CoordinatorStats } from "./coordinator-opt
 
 /** Open tasks remembered as open (a hint that spares waitForTask a read); beyond it, the ledger answers. */
 const KNOWN_OPEN_LIMIT = 200_000;
-/** Waiters whose task the ledger is asked about per monitor tick at most. */
-const CATCH_UP_PER_TICK = 500;
 
 /**
  * The coordinator's engine, free of transport: records tasks before it says yes, places them
@@ -67,8 +66,8 @@ export class CoordinatorCore {
   /** Open tasks on no distributor that nothing will place (a lost step): found and placed (unplaced-sweep.ts). */
   readonly unplacedSweep: UnplacedSweep;
   private stopped = false;
-  /** Distributors declared dead whose tasks are still to move (back alive: their own again). */
-  private readonly moveOffDue = new Set<string>();
+  /** Dead distributors' tasks, moved off them (dead-distributors.ts). */
+  private readonly dead: DeadDistributors;
   /** The monitor's own stalls, credited to the distributors' silence and the placement deadlines. */
   private stall: StallWatch | undefined;
 
@@ -117,6 +116,14 @@ export class CoordinatorCore {
       lone: () => this.knownOpen.size <= 1,
       sent: (taskId, distributorId) => this.placedOn(taskId, distributorId),
       unsendable: (taskId, reason) => void this.unsendable(taskId, reason),
+    });
+    this.dead = new DeadDistributors({
+      ledger: o.ledger,
+      cluster: this.cluster,
+      directory: this.directory,
+      placement: this.placement,
+      stats: this.stats,
+      ...(o.events ? { events: o.events } : {}),
     });
     this.unplacedSweep = new UnplacedSweep({
       store: o.store,
@@ -524,13 +531,9 @@ export class CoordinatorCore {
     }
     for (const dead of this.directory.expire(this.o.timing.heartbeatTimeoutMs)) {
       this.stats.distributorsDead++;
-      this.moveOffDue.add(dead.id);
+      this.dead.declared(dead.id);
     }
-    // A move the store failed is tried again each tick while its distributor is dead.
-    for (const id of [...this.moveOffDue]) {
-      const done = this.directory.get(id)?.status !== "dead" || (await succeeds(this.moveOff(id, true)));
-      if (done) this.moveOffDue.delete(id);
-    }
+    await this.dead.tick();
     const now = performance.now();
     for (const { task, fresh } of this.placement.expiredTasks(now)) {
       const id = task.task_id;
@@ -551,25 +554,18 @@ export class CoordinatorCore {
     await this.workflow.tick().catch(() => {});
     await this.input.tick().catch(() => {});
     await this.unplacedSweep.tick().catch(() => {});
-    await this.catchUpWaiters(now);
+    await catchUpWaiters(now, {
+      waiters: this.waiters,
+      ledger: this.o.ledger,
+      timing: this.o.timing,
+      alone: () => this.cluster.alone(),
+      finished: (record, here) => this.finished(record.task, here, spawnsUnrecorded(record)),
+    });
   }
 
-  /**
-   * Moves a dead distributor's open tasks in the shards owned here; again after a late lease
-   * renewal. Answers the shards of its tasks left where they are (not owned here now).
-   */
-  async moveOff(deadId: string, declared = false): Promise<number[]> {
-    const { count, open, skipped } = await takeOff(this.o.ledger, deadId, (id) =>
-      this.cluster.ownerValue(id),
-    );
-    if (declared) this.o.events?.distributorDead?.(deadId, count);
-    for (const { record, noted } of open) {
-      if (noted) this.stats.reassigned++;
-      if (noted) this.o.events?.reassigned?.(record.task.task_id, deadId, record.task);
-      if (!this.placement.has(record.task.task_id))
-        this.placement.hold(record.task, 0, false, backoffOf(record));
-    }
-    return skipped;
+  /** Moves a dead distributor's open tasks owned here (see DeadDistributors.moveOff). */
+  moveOff(deadId: string, declared = false): Promise<number[]> {
+    return this.dead.moveOff(deadId, declared);
   }
 
   private async unsendable(taskId: string, reason: string): Promise<void> {
@@ -589,24 +585,6 @@ export class CoordinatorCore {
     this.placement.drop(taskId);
     this.o.events?.abandoned?.(taskId, reason);
     if (record) this.finished(record.task, true, spawnsUnrecorded(record));
-  }
-
-  /**
-   * Waiters whose news may have been lost ask the ledger themselves (a bounded number per tick):
-   * a task's status first, its record only once that says it ended (under a backlog nearly
-   * every waiter that has waited long is still open, and the status is the cheaper read).
-   */
-  private async catchUpWaiters(now: number): Promise<void> {
-    const t = this.o.timing;
-    const due = this.waiters.due(now, 2 * t.heartbeatIntervalMs, t.heartbeatTimeoutMs, CATCH_UP_PER_TICK);
-    const statuses = await Promise.all(due.map((id) => this.o.ledger.status(id)));
-    const ended = due.filter((_, i) => isTerminalStatus(statuses[i] ?? ""));
-    const records = await Promise.all(ended.map((id) => this.o.ledger.get(id)));
-    // Alone since it started, a report was lost: this is the first word of the end; else another may have counted it.
-    const here = this.cluster.alone();
-    for (const record of records)
-      if (record && isTerminalStatus(record.task.status))
-        this.finished(record.task, here, spawnsUnrecorded(record));
   }
 
   get waitingCount(): number {

@@ -1,5 +1,8 @@
+import { isTerminalStatus } from "../../core/state/status.js";
 import { timerDelay } from "../../core/timers.js";
+import type { TaskLedger, TaskRecord } from "../ledger/task-ledger.js";
 import type { TaskDict } from "../protocol.js";
+import type { Timing } from "../timing.js";
 
 /**
  * One caller of waitForTask, also its own item in the deadline heap. `resolve` is dropped once
@@ -166,4 +169,32 @@ export class TaskWaiters {
     heap[i] = last;
     return top;
   }
+}
+
+/** Waiters whose task the ledger is asked about per monitor tick at most. */
+const CATCH_UP_PER_TICK = 500;
+
+/**
+ * Waiters whose news may have been lost ask the ledger themselves (a bounded number per tick):
+ * a task's status first, its record only once that says it ended (under a backlog nearly
+ * every waiter that has waited long is still open, and the status is the cheaper read).
+ */
+export async function catchUpWaiters(
+  now: number,
+  o: {
+    waiters: TaskWaiters;
+    ledger: TaskLedger;
+    timing: Timing;
+    alone: () => boolean;
+    finished: (record: TaskRecord, firstHand: boolean) => void;
+  },
+): Promise<void> {
+  const t = o.timing;
+  const due = o.waiters.due(now, 2 * t.heartbeatIntervalMs, t.heartbeatTimeoutMs, CATCH_UP_PER_TICK);
+  const statuses = await Promise.all(due.map((id) => o.ledger.status(id)));
+  const ended = due.filter((_, i) => isTerminalStatus(statuses[i] ?? ""));
+  const records = await Promise.all(ended.map((id) => o.ledger.get(id)));
+  // Alone since it started, a report was lost: this is the first word of the end; else another may have counted it.
+  const here = o.alone();
+  for (const record of records) if (record && isTerminalStatus(record.task.status)) o.finished(record, here);
 }

@@ -321,8 +321,12 @@ describe("DistributorDirectory: a runner back before its workers", () => {
     dir.heartbeat("d2", hb(0, 0, { workers: [] }));
     expect(dir.awaitsRunner("b")).toBe(false);
     expect(dir.leastLoaded("b")?.id).toBe("d2"); // before: "b" unknown, placed on d1
-    // Its worker registers and says it runs "c" now: "b" is no longer d2's.
+    // Its worker registers and says it runs "c" now: "b" is no longer run there, but d2 is
+    // remembered as its runner for the dead-agent retention (a worker of it may come back)...
     dir.heartbeat("d2", hb(0, 10, { workers: [workerSummary("w2", ["c"])] }));
+    expect(dir.leastLoaded("b")?.id).toBe("d2");
+    // ...and past it, "b" is a type no distributor runs: placed as any task.
+    dir.rememberRunnersMs = () => -1;
     expect(dir.leastLoaded("b")?.id).toBe("d1");
     // Workers listed dead do count: the types only they ran are dropped.
     dir.heartbeat("d1", hb(0, 10, { workers: [workerSummary("w1", ["a"], "dead")] }));
