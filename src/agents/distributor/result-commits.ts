@@ -1,3 +1,4 @@
+import { isTerminalStatus } from "../../core/state/status.js";
 import type {
   AttemptOutcome,
   CommitReceipt,
@@ -157,8 +158,14 @@ export class ResultCommits {
     results.forEach((r, i) => {
       const receipt = receipts[i]!;
       if (worker?.inFlight.get(r.task_id)?.fence === r.fence) worker.inFlight.delete(r.task_id);
-      // A resend of an outcome committed already (its ack was late): acknowledged again, nothing else.
-      if (receipt.verdict === "duplicate") return;
+      // A resend of an outcome committed already: acknowledged again. Its end is reported again
+      // too — the commit may have been this distributor's before a restart under its id (killed
+      // between the script and its reply: nobody told the coordinator), and a report the
+      // coordinator had already is taken once (CoordinatorCore.finished).
+      if (receipt.verdict === "duplicate") {
+        if (this.o.held(r.task_id) === undefined) unheld.push(this.reportEnded(r.task_id));
+        return;
+      }
       if (receipt.verdict !== "stale") this.o.release(r.task_id, r.fence, this.o.held(r.task_id)?.task_type);
       if (receipt.verdict === "stale") {
         this.o.stats.staleRejected++;
@@ -200,6 +207,14 @@ export class ResultCommits {
     const acks = results.map((r) => ({ fence: r.fence, task_id: r.task_id }));
     for (const ack of acks) this.o.ack(workerId, ack);
     return acks;
+  }
+
+  /** Reports the end of a task whose record says it ended (a duplicate's: see commit). */
+  private async reportEnded(taskId: string): Promise<void> {
+    const record = await this.o.ledger.get(taskId);
+    if (record === null || !isTerminalStatus(record.task.status)) return;
+    // Spawned tasks not recorded yet (WorkflowKeeper's spawnsUnrecorded): the coordinator shows the end once they are.
+    this.o.report(taskId, record.task, record.spawnJson !== null);
   }
 
   private afterCommit(

@@ -5,7 +5,7 @@ import type { AttemptOutcome, CommitVerdict } from "./task-ledger.js";
 /**
  * A state change the ledger made, as its script answered it: an opt-in observation hook for
  * history recorders (the chaos suite's checker). Only changes that took effect are reported,
- * plus results refused by their fence; nothing is reported for a call that failed.
+ * plus results refused by their fence or sent again; nothing is reported for a call that failed.
  */
 export type LedgerEvent =
   | { op: "recorded"; task_id: string; distributor: string | null }
@@ -16,6 +16,13 @@ export type LedgerEvent =
   /** The attempt ended input_required (src/agents/input/): the task waits, on no distributor. */
   | { op: "awaiting_input"; task_id: string; fence: number }
   | { op: "rejected"; task_id: string; fence: number; reason: "stale_fence" }
+  /**
+   * A result committed already, sent again (its ack, or the reply of the commit itself, was
+   * lost: a distributor killed between its commit script and the reply): nothing changed, but
+   * the history learns that this attempt's end is in the store (its `committed` line may be
+   * missing: see the chaos checker).
+   */
+  | { op: "resent"; task_id: string; fence: number }
   | { op: "reassigned"; task_id: string; distributor: string; fence: number }
   | { op: "abandoned"; task_id: string; reason: string }
   /**
@@ -65,8 +72,8 @@ export function tell(observer: (event: LedgerEvent) => void, event: LedgerEvent)
 
 /** The event of a commit with `verdict`. */
 export function commitEvent(outcome: AttemptOutcome, verdict: CommitVerdict): LedgerEvent | null {
-  if (verdict === "duplicate") return null; // nothing changed
   const at = { task_id: outcome.taskId, fence: outcome.fence };
+  if (verdict === "duplicate") return { op: "resent", ...at }; // nothing changed
   if (verdict === "stale") return { op: "rejected", ...at, reason: "stale_fence" };
   if (verdict === "retry") return { op: "retried", ...at };
   if (verdict === "input_required") return { op: "awaiting_input", ...at };

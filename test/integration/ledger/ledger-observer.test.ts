@@ -47,6 +47,7 @@ describe.each(testEngines("ledger-observer"))("the ledger's observer on $name", 
     const f3 = (await ledger.dispatch(id, "d2", "w3")) as number;
     await ledger.commit({ taskId: id, fence: f3, status: "completed", result: { ok: true } });
     await ledger.commit({ taskId: id, fence: f2, status: "completed", result: { late: true } });
+    await ledger.commit({ taskId: id, fence: f3, status: "completed", result: { ok: true } }); // sent again
     expect(await ledger.dispatch(id, "d2", "w1")).toBe("terminal"); // refused: not told
     expect(events).toEqual([
       { op: "recorded", task_id: id, distributor: "d1" },
@@ -58,6 +59,7 @@ describe.each(testEngines("ledger-observer"))("the ledger's observer on $name", 
       { op: "dispatched", task_id: id, distributor: "d2", worker: "w3", fence: f3 },
       { op: "committed", task_id: id, fence: f3, status: "completed" },
       { op: "rejected", task_id: id, fence: f2, reason: "stale_fence" },
+      { op: "resent", task_id: id, fence: f3 },
     ]);
   });
 
