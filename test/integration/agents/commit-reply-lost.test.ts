@@ -97,6 +97,21 @@ describe.each(testEngines("commit-reply-lost"))("a commit whose reply was lost o
         expect(record?.task.attempts, id).toBe(1);
       }
       expect(runs).toBe(TASKS);
+      // One more copy of a result (an ack lost again): its end is reported again, and the
+      // coordinator takes it once (no second end counted).
+      const core = cluster.coordinator.core as unknown as { finished: (task: { task_id: string }) => void };
+      const finished = core.finished.bind(core);
+      let repeats = 0;
+      core.finished = (task, ...rest: unknown[]) => {
+        if (task.task_id === ids[0]) repeats++;
+        (finished as (...a: unknown[]) => void)(task, ...rest);
+      };
+      const fence = (await cluster.coordinator.ledger.get(ids[0]!))!.fence;
+      const again = await second.core.onResults(w1.agentId, [
+        { task_id: ids[0]!, fence, status: "completed", result: { held: true } },
+      ]);
+      expect(again).toEqual([{ task_id: ids[0], fence }]);
+      await until("the coordinator took the repeated report", () => repeats === 1, 5000);
       expect(second.core.stats.dispatched).toBe(0);
       expect(second.core.stats.staleRejected).toBe(0);
       expect(cluster.coordinator.core.stats.completed).toBe(TASKS);
