@@ -110,6 +110,11 @@ export class DistributorAgent extends TriadAgent {
   private readonly checkpointIntake: CheckpointIntake;
   /** Warnings of a second process under a worker's id. */
   private readonly secondProcesses = new SecondProcessWarnings();
+  /**
+   * cleanup() has begun: its last heartbeat (`stopping`) is the last word; the heartbeat timer,
+   * still running until the agent's timers stop, sends nothing more (nor registers again).
+   */
+  private leaving = false;
   /** The one warning that no coordinator takes its heartbeats (upstream-silence.ts). */
   private readonly silence: UpstreamSilence;
   /** Whether a coordinator has taken this distributor in (accepted a message of ours), or refuses it. */
@@ -221,6 +226,7 @@ export class DistributorAgent extends TriadAgent {
 
   override async initialize(): Promise<boolean> {
     await super.initialize();
+    this.leaving = false;
     if (!(await this.store.connect())) {
       throw this.store.unreachable(`distributor ${this.agentId}`);
     }
@@ -254,6 +260,7 @@ export class DistributorAgent extends TriadAgent {
   }
 
   private async register(): Promise<void> {
+    if (this.leaving) return; // a register after the stop's last heartbeat would undo it
     try {
       await this.sendPayload(this.coordinatorId, {
         kind: "register_distributor",
@@ -289,8 +296,12 @@ export class DistributorAgent extends TriadAgent {
   }
 
   private async heartbeat(): Promise<void> {
+    if (this.leaving) return;
     const step = await this.standby.next(this.core.lease.owns);
-    if (step === "hold") return;
+    // Checked again after the wait (a store read once the stop gave the lease up): a plain
+    // heartbeat sent after the stop's last one would be taken as newer by the coordinator, and
+    // the distributor listed as crashed once it fell silent, not as stopped.
+    if (step === "hold" || this.leaving) return;
     if (step === "resume") await this.register();
     const from = this.coordinatorId;
     const beat = {
@@ -299,7 +310,7 @@ export class DistributorAgent extends TriadAgent {
       ...this.bodyLimit(),
     };
     const send = (to: string) =>
-      this.sendPayload(to, beat).then(
+      (this.leaving ? Promise.resolve() : this.sendPayload(to, beat)).then(
         () => this.join.accepted(),
         (err: unknown) => {
           this.join.failed(err);
@@ -529,6 +540,7 @@ export class DistributorAgent extends TriadAgent {
     // a second process under a running one's id, released after a failed start, or a standby
     // waiting for the lease, would otherwise have the running one taken for stopped.
     const owned = this.core.lease.owns;
+    this.leaving = true; // no heartbeat nor register after this (the timers run on until super.cleanup)
     await this.core.stop(true);
     if (owned) await this.sayStopping();
     await super.cleanup();

@@ -234,6 +234,40 @@ describe.each(testEngines("dead-retention"))("dead agents ($name)", (engine) => 
     expect(m).toContain(`triad_agents{tier="worker",status="idle"} 1`);
   }, 60_000);
 
+  it("a distributor's heartbeat tick that runs on after its stop's last heartbeat does not undo the stop", async () => {
+    const c = cluster({ timing: FAST });
+    await c.startCoordinator();
+    await c.startDistributor("d1");
+    await c.startWorker("w1", "d1");
+    const d2 = await c.startDistributor("d2");
+    await c.startWorker("w2", "d2");
+    await c.ready();
+    await until("w2 is listed", () => listed(c, "w2")?.status === "idle");
+
+    // The bad order, made certain: the heartbeat timer fires again once the stop's last
+    // heartbeat (`stopping`) is out, before cleanup() stops the timers (under load, a tick that
+    // waited on the store while the lease was given back did so).
+    const agent = d2 as unknown as { heartbeat(): Promise<void> };
+    const client = d2.a2a as unknown as {
+      sendHeartbeat(to: string, status: unknown, options?: unknown): Promise<unknown>;
+    };
+    const send = client.sendHeartbeat.bind(client);
+    let lateTicks = 0;
+    client.sendHeartbeat = async (to, status, options) => {
+      const sent = await send(to, status, options);
+      if ((status as { stopping?: unknown }).stopping === true) {
+        lateTicks++;
+        await agent.heartbeat();
+      }
+      return sent;
+    };
+    await d2.shutdown(5_000);
+    expect(lateTicks).toBe(1);
+    await until("d2 is listed dead", () => listed(c, "d2")?.status === "dead");
+    expect(listed(c, "d2")).toMatchObject({ status: "dead", stopped: true });
+    expect(listed(c, "w2")).toMatchObject({ status: "dead", stopped: true });
+  }, 60_000);
+
   it("a distributor stopped with cleanup() (the seed's stop), and its workers, are listed stopped, not as a crash", async () => {
     const c = cluster({ timing: FAST });
     await c.startCoordinator();
