@@ -81,8 +81,6 @@ export class CoordinatorCluster implements ClusterSeam {
   /** Tasks another coordinator asked to be told of when they end, with when it asked (monotonic ms). */
   private readonly watchedElsewhere = new Map<string, number>();
   private readonly tickMs: number;
-  /** Distributors declared dead here as crashed whose stopped mark in the store was read since. */
-  private readonly checkedDead = new Set<string>();
   /** Per dead distributor, the death (its deadSince) and the shards a late renewal took its tasks off in (or is taking). */
   private readonly takenOffLate = new Map<string, { deadSince: number | undefined; shards: Set<number> }>();
 
@@ -310,20 +308,19 @@ export class CoordinatorCluster implements ClusterSeam {
   /**
    * A distributor declared dead here as crashed (silent) that said it stops to another
    * coordinator, which marked it in the store (distributor-registry-3.lua): listed stopped here
-   * too. Read once per such death.
+   * too. The store's record wins, whenever it is written: read again at each tick while such a
+   * distributor is listed dead unmarked (one read for all of them), not once per death — the
+   * mark of a stop heard elsewhere may land after this coordinator saw the distributor fall
+   * silent (a slow store, a loaded host), and was then missed for the whole retention.
    */
   private async readStopped(): Promise<void> {
-    const directory = this.o.core().directory;
-    for (const id of this.checkedDead) if (directory.get(id)?.status !== "dead") this.checkedDead.delete(id);
-    const unmarked = directory
-      .all()
-      .filter((d) => d.status === "dead" && d.stopped !== true && !this.checkedDead.has(d.id));
+    const unmarked = this.o
+      .core()
+      .directory.all()
+      .filter((d) => d.status === "dead" && d.stopped !== true);
     if (unmarked.length === 0) return;
     const stopped = await stoppedDistributors(this.o.store);
-    for (const d of unmarked) {
-      this.checkedDead.add(d.id);
-      if (stopped.has(d.id)) d.stopped = true;
-    }
+    for (const d of unmarked) if (d.status === "dead" && stopped.has(d.id)) d.stopped = true;
   }
 
   /** Writes this coordinator's counts and reads the cluster's (a store that failed: the next tick does). */

@@ -268,6 +268,43 @@ describe.each(testEngines("dead-retention"))("dead agents ($name)", (engine) => 
     expect(listed(c, "w2")).toMatchObject({ status: "dead", stopped: true });
   }, 60_000);
 
+  it("a dead distributor's stopped mark written in the store after it was seen dead is taken (the store's record wins)", async () => {
+    const c = cluster({ timing: FAST });
+    await c.startCoordinator();
+    await c.startDistributor("d1");
+    await c.startWorker("w1", "d1");
+    const d2 = await c.startDistributor("d2");
+    await c.startWorker("w2", "d2");
+    await c.ready();
+    await until("w2 is listed", () => listed(c, "w2")?.status === "idle");
+    // The coordinator's reads of the stopped marks, counted from here (none while none is dead).
+    const store = c.coordinator.store;
+    const run = store.runScript.bind(store);
+    let marksRead = 0;
+    store.runScript = (async (...args: Parameters<typeof run>) => {
+      const reply = await run(...args);
+      if (args[2]?.[0] === "read" && String(args[1]?.[0]) === "agents:distributors") marksRead++;
+      return reply;
+    }) as typeof store.runScript;
+
+    // The bad order, made certain: d2 falls silent and is declared dead (crashed) here, its
+    // marks read; only then does a stop heard by another coordinator get its mark written.
+    await c.crash(d2);
+    await until("d2 is listed dead", () => listed(c, "d2")?.status === "dead");
+    await until("the marks were read since d2 died", () => marksRead > 0);
+    expect(listed(c, "d2")).not.toHaveProperty("stopped");
+    const roster = new DistributorRoster({
+      store,
+      ledger: c.coordinator.ledger,
+      directory: c.coordinator.core.directory,
+      timing: { deadRetentionMs: FAST.deadRetentionMs },
+    });
+    await roster.stopped(d2.agentId, null);
+    await until("d2 is listed stopped", () => listed(c, "d2")?.stopped === true);
+    expect(listed(c, "d2")).toMatchObject({ status: "dead", stopped: true });
+    expect(listed(c, "w2")).toMatchObject({ status: "dead", stopped: true });
+  }, 60_000);
+
   it("a distributor stopped with cleanup() (the seed's stop), and its workers, are listed stopped, not as a crash", async () => {
     const c = cluster({ timing: FAST });
     await c.startCoordinator();
