@@ -219,6 +219,18 @@ export class CoordinatorPeers {
     if (peers.size > 0) this.hadOthers = true;
     if (forgotten.length > 0) await this.forget(forgotten);
     await this.writeRecord();
+    await this.readStopped().catch(() => {}); // the store failed: the next tick reads again
+  }
+
+  /**
+   * A coordinator listed here as crashed (its view expired, its registry entry still there) that
+   * stopped gracefully after all — its tick held up past its view's life, then its leave recorded
+   * it `stopped` (GoneRecord.went): listed stopped here too. The store's record wins, whenever it
+   * is written: read at each tick while one is listed crashed (one read for all), not only at start.
+   */
+  private async readStopped(): Promise<void> {
+    if (this.gone.list().every((g) => g.stopped)) return;
+    for (const r of await this.record.read()) if (r.stopped) this.gone.stopped(r.view.id);
   }
 
   /** Writes the sightings of this tick (and those the store failed to take before) to the store's record. */

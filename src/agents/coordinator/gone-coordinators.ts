@@ -29,6 +29,12 @@ export class GoneCoordinators {
     this.gone.set(view.id, { view, stopped, since: now });
   }
 
+  /** `id`, listed gone, stopped gracefully after all (the store's record says so). */
+  stopped(id: string): void {
+    const g = this.gone.get(id);
+    if (g !== undefined) g.stopped = true;
+  }
+
   /** `id` is alive (again); whether it was listed gone. */
   alive(id: string): boolean {
     return this.gone.delete(id);

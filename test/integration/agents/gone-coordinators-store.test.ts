@@ -137,6 +137,28 @@ describe.each(testEngines("gone-coordinators-store", { cluster: true }))(
       ).toEqual([c2.agentId, c3.agentId]);
     }, 180_000);
 
+    it("a coordinator listed crashed whose graceful stop is recorded after is listed stopped (the store's record wins)", async () => {
+      const { c1, router, coordinator } = await twoCoordinators(engine.config(), stops);
+      const c3 = coordinator("c3");
+      await c3.initialize();
+      stops.push(() => c3.cleanup());
+      await until("c1 lists c3 alive", () => coordinators(c1).includes(`${c3.agentId} idle`), 30_000);
+
+      // The bad order, made certain: c1 sees c3 go as a crash (its view expired, its registry
+      // entry there: a tick held up past its view's life) and only then is c3 recorded stopped,
+      // as its leave does (GoneRecord.went, after its last view and its registry entry).
+      await crash(c3, router.frozen);
+      await until("c1 lists c3 crashed", () => coordinators(c1).includes(`${c3.agentId} dead`), 30_000);
+      const view = c1.cluster.peers.dead().find((g) => g.view.id === c3.agentId)?.view;
+      expect(view).toBeDefined();
+      await new GoneRecord(c1.store, () => PATIENT.deadRetentionMs).went(view!, true);
+      await until(
+        "c1 lists c3 stopped",
+        () => coordinators(c1).includes(`${c3.agentId} dead stopped`),
+        30_000,
+      );
+    }, 120_000);
+
     it("a lone coordinator that stops cleanly is listed stopped by one started later; restarted, it is alive", async () => {
       const run = Math.random().toString(36).slice(2, 7);
       const redis = engine.config();
