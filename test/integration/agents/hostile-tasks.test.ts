@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { TaskDict } from "../../../src/agents/protocol.js";
 import { type JsonObject, MAX_PAYLOAD_DEPTH } from "../../../src/index.js";
-import { TestCluster } from "../../helpers/cluster.js";
+import { FAST, TestCluster } from "../../helpers/cluster.js";
 import { testEngines } from "../../helpers/engines.js";
 
 /**
@@ -33,6 +33,10 @@ describe.each(testEngines("hostile-tasks"))("hostile tasks on $name", (engine) =
 
   const start = async () => {
     cluster = new TestCluster(engine.config(), {
+      // Nothing here is about failure detection: a worker or distributor falsely declared dead on
+      // a loaded host (400 ms of silence) would have its attempts taken back and run again, and
+      // "not retried" (attempts: 1) could not be told from that.
+      timing: { ...FAST, heartbeatTimeoutMs: 20_000 },
       handlers: {
         // Deeper than a task's result may be: the attempt fails, with the reason.
         deep_result: () => deep(MAX_PAYLOAD_DEPTH + 8),
