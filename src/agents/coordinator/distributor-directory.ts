@@ -108,13 +108,17 @@ function packedOf(pool: Iterable<DistributorEntry>): DistributorEntry | undefine
   return packed;
 }
 
-/** The healthy distributor of `pool` with the lowest load per unit of capacity (see leastLoaded). */
-function leastFilled(pool: Iterable<DistributorEntry>): DistributorEntry | undefined {
+/**
+ * The healthy distributor of `pool` (other than `except`) with the lowest load per unit of
+ * capacity, one heard through another coordinator counted fuller (see REMOTE_PENALTY), and one
+ * with workers preferred (see leastLoaded; runnerElsewhere chooses among its runners so too).
+ */
+function leastFilled(pool: Iterable<DistributorEntry>, except?: string): DistributorEntry | undefined {
   let best: DistributorEntry | undefined;
   let bestScore = Number.POSITIVE_INFINITY;
   let bestHasWorkers = false;
   for (const d of pool) {
-    if (!isHealthy(d)) continue;
+    if (d.id === except || !isHealthy(d)) continue;
     const hasWorkers = d.capacity > 0;
     if (bestHasWorkers && !hasWorkers) continue;
     // See REMOTE_PENALTY and REMOTE_FACTOR.
@@ -124,24 +128,6 @@ function leastFilled(pool: Iterable<DistributorEntry>): DistributorEntry | undef
       best = d;
       bestScore = score;
       bestHasWorkers = hasWorkers;
-    }
-  }
-  return best;
-}
-
-/** The least filled healthy distributor of `pool` other than `except` (see runnerElsewhere). */
-function leastFilledOf(
-  pool: Iterable<DistributorEntry> | undefined,
-  except: string,
-): DistributorEntry | undefined {
-  let best: DistributorEntry | undefined;
-  let bestFill = Number.POSITIVE_INFINITY;
-  for (const d of pool ?? []) {
-    if (d.id === except || !isHealthy(d)) continue;
-    const fill = fillOf(d);
-    if (fill < bestFill) {
-      best = d;
-      bestFill = fill;
     }
   }
   return best;
@@ -408,16 +394,18 @@ export class DistributorDirectory {
    * For a task handed back by `except` (none of its live workers runs `taskType`): the least
    * filled healthy distributor other than it with a live worker that has said it runs the type,
    * if any (src/agents/coordinator/type-hand-back.ts); with none anywhere, one whose workers ran
-   * it lately (it waits there for them), unless `except` is such a one itself.
+   * it lately (it waits there for them), unless `except` is such a one itself. Chosen among them
+   * as any placement is (leastFilled): one heard through another coordinator counts fuller.
    */
   runnerElsewhere(taskType: string, except: string): DistributorEntry | undefined {
-    const live = leastFilledOf(this.runners.of(taskType), except);
-    if (live !== undefined || this.runners.of(taskType) !== undefined) return live;
+    const able = this.runners.of(taskType);
+    if (able !== undefined) return leastFilled(able, except);
     // None runs it now, but one ran it lately (see leastLoaded): it waits there, unless the sender
     // is such a one itself (it waits for its own worker; no moving between two that wait).
     const lost = this.runners.remembered(taskType);
-    if (lost === undefined || [...lost.keys()].some((d) => d.id === except)) return undefined;
-    return leastFilledOf(lost.keys(), except);
+    if (lost === undefined) return undefined;
+    for (const d of lost.keys()) if (d.id === except) return undefined;
+    return leastFilled(lost.keys());
   }
 
   /**

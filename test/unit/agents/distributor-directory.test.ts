@@ -373,3 +373,30 @@ describe("DistributorDirectory: a type whose only live workers died on a distrib
     expect(dir.leastLoaded("b")!.id).toBe("d1");
   });
 });
+
+describe("DistributorDirectory.runnerElsewhere", () => {
+  it("chooses among the type's runners as any placement: one heard through another coordinator counts fuller, one with workers first", () => {
+    const dir = new DistributorDirectory();
+    dir.heartbeat("sender", hb(0, 10, { workers: [workerSummary("w0", ["x"])] }));
+    dir.heartbeat("local", hb(60, 100, { workers: [workerSummary("w1", ["b"])] }));
+    dir.heardElsewhere({ ...view("remote", 30), workers: [workerSummary("w2", ["b"])] } as never, "c2");
+    // The remote one is emptier (0.3 against 0.6) but counts half its capacity fuller (0.8).
+    expect(dir.runnerElsewhere("b", "sender")?.id).toBe("local");
+    // Fuller than that, the local one gives way.
+    dir.heartbeat("local", hb(90, 100, { workers: [workerSummary("w1", ["b"])] }));
+    expect(dir.runnerElsewhere("b", "sender")?.id).toBe("remote");
+    expect(dir.runnerElsewhere("b", "remote")?.id).toBe("local");
+
+    // "c" ran lately on two distributors, live on neither: the one with workers (of another
+    // type) is taken before the emptier one without, as placing a "c" task takes it.
+    dir.heartbeat("bare", hb(0, 10, { workers: [workerSummary("w3", ["c"])] }));
+    dir.heartbeat("busy", hb(0, 10, { workers: [workerSummary("w4", ["c"]), workerSummary("w5", ["y"])] }));
+    dir.heartbeat("bare", hb(0, 0, { workers: [workerSummary("w3", ["c"], "dead")] }));
+    dir.heartbeat(
+      "busy",
+      hb(5, 10, { workers: [workerSummary("w4", ["c"], "dead"), workerSummary("w5", ["y"])] }),
+    );
+    expect(dir.runnerElsewhere("c", "sender")?.id).toBe("busy");
+    expect(dir.leastLoaded("c")?.id).toBe("busy");
+  });
+});
