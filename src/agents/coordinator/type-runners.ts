@@ -40,16 +40,11 @@ export class TypeRunners<E> {
 
   /**
    * `entry`'s workers as its last heartbeat listed them; true when the types they run changed.
-   * A heartbeat that lists no worker at all (the distributor just started, none registered yet)
-   * changes nothing: its workers are coming back, and what they ran is kept until they say (a
-   * task of such a type waits there, not placed elsewhere to fail as unknown). Workers listed
-   * dead count: the types only they ran are dropped.
+   * Workers listed dead count: the types only they ran are dropped (remembered, see lost), as
+   * are all its types when it lists no worker at all (it just started, none registered yet:
+   * remembered for the retention, its tasks wait there, not placed elsewhere to fail as unknown).
    */
   set(entry: E, workers: readonly WorkerSummary[]): boolean {
-    if (workers.length === 0) {
-      this.unsure.delete(entry);
-      return false;
-    }
     const listed = this.listed;
     listed.clear();
     let unsure = false;

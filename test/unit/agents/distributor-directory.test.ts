@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import {
   DistributorDirectory,
   type DistributorEntry,
@@ -317,12 +317,13 @@ describe("DistributorDirectory: a runner back before its workers", () => {
     expect(dir.expire(-1).map((d) => d.id)).toEqual(["d1", "d2"]);
     dir.heartbeat("d1", hb(0, 10, { workers: [workerSummary("w1", ["a"])] }));
     expect(dir.awaitsRunner("b")).toBe(true);
-    // d2 restarted: its first heartbeat comes before its worker has registered.
+    // d2 restarted: its first heartbeat comes before its worker has registered. No live worker
+    // runs "b" there, but d2 is remembered as its runner for the dead-agent retention, as one
+    // whose workers died: "b" still awaits a runner, and its tasks are placed on d2 to wait there.
     dir.heartbeat("d2", hb(0, 0, { workers: [] }));
-    expect(dir.awaitsRunner("b")).toBe(false);
+    expect(dir.awaitsRunner("b")).toBe(true);
     expect(dir.leastLoaded("b")?.id).toBe("d2"); // before: "b" unknown, placed on d1
-    // Its worker registers and says it runs "c" now: "b" is no longer run there, but d2 is
-    // remembered as its runner for the dead-agent retention (a worker of it may come back)...
+    // Its worker registers and says it runs "c" now: still remembered (a worker of "b" may come back)...
     dir.heartbeat("d2", hb(0, 10, { workers: [workerSummary("w2", ["c"])] }));
     expect(dir.leastLoaded("b")?.id).toBe("d2");
     // ...and past it, "b" is a type no distributor runs: placed as any task.
@@ -331,6 +332,35 @@ describe("DistributorDirectory: a runner back before its workers", () => {
     // Workers listed dead do count: the types only they ran are dropped.
     dir.heartbeat("d1", hb(0, 10, { workers: [workerSummary("w1", ["a"], "dead")] }));
     expect(dir.runnerElsewhere("a", "d2")).toBeUndefined();
+  });
+});
+
+describe("DistributorDirectory: a distributor whose heartbeats list no worker for good", () => {
+  it("draws its old types' tasks for the dead-agent retention from its first such heartbeat, however many follow, and no longer", () => {
+    // The monotonic clock moves only when the test moves it.
+    vi.useFakeTimers({ toFake: ["performance"] });
+    try {
+      const dir = new DistributorDirectory();
+      dir.rememberRunnersMs = () => 10_000;
+      dir.heartbeat("d1", hb(0, 10, { workers: [workerSummary("w1", ["a"])] }));
+      dir.heartbeat("d2", hb(0, 10, { workers: [workerSummary("w2", ["b"])] }));
+      // d2 restarted, and no worker of it comes back: every heartbeat lists none.
+      for (let i = 0; i < 10; i++) {
+        dir.heartbeat("d2", hb(0, 0, { workers: [] }));
+        expect(dir.leastLoaded("b")?.id).toBe("d2");
+        expect(dir.runnerElsewhere("b", "d1")?.id).toBe("d2");
+        vi.advanceTimersByTime(1_000);
+      }
+      // 10 s after the first: the retention is over, though d2 spoke a moment ago. "b" is a type
+      // no distributor is known to run: placed as any task (the contract), not drawn to d2.
+      dir.heartbeat("d2", hb(0, 0, { workers: [] }));
+      vi.advanceTimersByTime(1);
+      expect(dir.awaitsRunner("b")).toBe(false);
+      expect(dir.runnerElsewhere("b", "d1")).toBeUndefined();
+      expect(dir.leastLoaded("b")?.id).toBe("d1");
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
 
