@@ -183,12 +183,10 @@ export class CoordinatorCore {
       if (this.schedule.heldInStore(record)) continue; // in the delayed index: the due sweep places it
       if (record.distributor !== null && holder === undefined) this.directory.unheard(record.distributor);
       else
-        this.placement.hold(
-          record.task,
-          this.o.timing.heartbeatTimeoutMs,
-          record.distributor === null,
-          backoffOf(record),
-        );
+        this.placement.hold(record.task, this.o.timing.heartbeatTimeoutMs, {
+          fresh: record.distributor === null,
+          notBefore: backoffOf(record),
+        });
     }
     this.placement.schedule();
     if (shards === undefined) await this.workflow.rewatchWaiting().catch(() => {});
@@ -270,7 +268,7 @@ export class CoordinatorCore {
     if (record.task.waiting_on?.length || this.schedule.heldInStore(record)) return;
     if (this.placement.has(taskId)) return;
     this.rememberOpen(taskId, null);
-    this.placement.hold(record.task, 0, true);
+    this.placement.hold(record.task, 0, { fresh: true });
     this.placement.schedule();
   }
 
@@ -546,7 +544,7 @@ export class CoordinatorCore {
       // An abandon the store failed (it may not have run) leaves the task held, not lost: it was
       // out of the placement set already, pending on no distributor, and nothing placed it again
       // (nor tried the expired tasks after it, this tick).
-      await this.abandon(id, reason, owner).catch(() => this.placement.hold(task, 0, fresh));
+      await this.abandon(id, reason, owner).catch(() => this.placement.hold(task, 0, { fresh }));
     }
     if (this.placement.size > 0) this.placement.schedule();
     await this.roster.saveUnsaved().catch(() => {});

@@ -52,7 +52,8 @@ export class DeadDistributors {
         stats.reassigned++;
         events?.reassigned?.(record.task.task_id, deadId, record.task);
       }
-      if (!placement.has(record.task.task_id)) placement.hold(record.task, 0, false, backoffOf(record));
+      if (!placement.has(record.task.task_id))
+        placement.hold(record.task, 0, { notBefore: backoffOf(record) });
     }
     return skipped;
   }

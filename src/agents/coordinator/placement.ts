@@ -30,6 +30,14 @@ export type PlacementOptions = {
   unsendable: (taskId: string, reason: string) => void;
 };
 
+/** How a task is held unplaced (see Placement.hold). */
+export type HoldOptions = {
+  /** Seen on no distributor: placed only if it still is (default false: moved from its holder). */
+  fresh?: boolean;
+  /** Epoch ms a retry's backoff ends (null or unset: none): placed once it is over. */
+  notBefore?: number | null;
+};
+
 /** Tasks per assign_tasks message at most. */
 const MAX_ASSIGN_BATCH = 200;
 /** Above this share of its time at work (event loop utilisation), the process is busy: assignments wait timing.busyAssignLingerMs. */
@@ -104,7 +112,7 @@ export class Placement {
       this.o.cluster.handOff(task.task_id);
       return;
     }
-    this.hold(task, 0, true);
+    this.hold(task, 0, { fresh: true });
     this.schedule();
   }
 
@@ -117,7 +125,7 @@ export class Placement {
    * moved off a dead distributor): placed once it is over, its deadline counted from then. The
    * assignment carries no backoff, and its new holder queues it to run at once.
    */
-  hold(task: TaskDict, graceMs = 0, fresh = false, notBefore: number | null = null): void {
+  hold(task: TaskDict, graceMs = 0, { fresh = false, notBefore = null }: HoldOptions = {}): void {
     const was = this.unplaced.get(task.task_id);
     const wait = notBefore === null ? 0 : Math.max(0, notBefore - Date.now());
     this.unplaced.set(task.task_id, {
@@ -223,7 +231,7 @@ export class Placement {
         // distributor, back), it goes as it was: that distributor holds its attempt.
         this.send(to.id, r.value === "ended" ? { ...task, status: "pending", assigned_to: null } : task);
       } else if (r.status === "rejected") {
-        this.hold(task, 0, fresh);
+        this.hold(task, 0, { fresh });
       } else if (r.value === "held") {
         // Placed meanwhile by another path that saw it unplaced too (or by this one, its answer
         // lost): that placement stands, and its distributor has it (sent, or found when it reconciles).

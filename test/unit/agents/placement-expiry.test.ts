@@ -44,7 +44,7 @@ describe("Placement.expired", () => {
   it("counts a held retry's deadline from the end of its backoff (it is not placed before)", () => {
     const directory = { awaitsRunner: () => false } as unknown as DistributorDirectory;
     const placement = placementOver(directory);
-    placement.hold(task("t-retry", "a"), 0, false, Date.now() + 60_000);
+    placement.hold(task("t-retry", "a"), 0, { notBefore: Date.now() + 60_000 });
     placement.hold(task("t-now", "a"));
     const later = performance.now() + 5000; // past a 1-s deadline counted from now
     expect(placement.expired(later)).toEqual(["t-now"]);
