@@ -37,6 +37,8 @@ export type HoldOptions = {
   /** Epoch ms a retry's backoff ends (null or unset: none): placed once it is over. */
   notBefore?: number | null;
 };
+/** A task a placement pass records on `to` (`lost`: the distributor a try whose answer was lost chose). */
+type Placing = { task: TaskDict; to: DistributorEntry; owner: string; fresh: boolean; lost?: string };
 
 /** Tasks per assign_tasks message at most. */
 const MAX_ASSIGN_BATCH = 200;
@@ -69,6 +71,13 @@ export class Placement {
   }>();
   private readonly outbox: Outbox<TaskDict>;
   private scheduled = false;
+  /**
+   * Tasks held again after a placement call that failed with no answer (it may have run), each
+   * with the distributor it tried: a retry that finds the task there already (assign-unplaced-1.lua
+   * answers "here") takes that placement as its own and sends it now, not left for that
+   * distributor's next reconcile. Kept while the task is held, for its next try only.
+   */
+  private readonly lostOn = new Map<string, string>();
 
   constructor(private readonly o: PlacementOptions) {
     // If a send fails, Redis still says the task is the distributor's: it finds it when it
@@ -143,6 +152,7 @@ export class Placement {
   /** Forgets an unplaced task (ended, or placed another way). */
   drop(taskId: string): void {
     this.unplaced.delete(taskId);
+    this.lostOn.delete(taskId);
   }
 
   get size(): number {
@@ -172,7 +182,10 @@ export class Placement {
       if (awaits(u.task.task_type)) u.deadline = now + this.o.placementTimeoutMs;
       else out.push({ task: u.task, fresh: u.fresh });
     }
-    for (const { task } of out) this.unplaced.delete(task.task_id);
+    for (const { task } of out) {
+      this.unplaced.delete(task.task_id);
+      this.lostOn.delete(task.task_id);
+    }
     return out;
   }
 
@@ -192,7 +205,7 @@ export class Placement {
 
   /** Places unplaced tasks on the least-loaded healthy distributor (one that runs the type, if known), recording it first; PLACE_BATCH per pass. */
   private async place(): Promise<void> {
-    const batch: Array<{ task: TaskDict; to: DistributorEntry; owner: string; fresh: boolean }> = [];
+    const batch: Placing[] = [];
     let more = false;
     const now = Date.now();
     for (const [id, { task, fresh, notBefore }] of this.unplaced) {
@@ -206,6 +219,7 @@ export class Placement {
         // it on taking it), or only this lease's renewal is late and it is renewed with nothing
         // rescanned: handed off either way, so whoever owns the shard then places it.
         this.unplaced.delete(id);
+        this.lostOn.delete(id);
         this.o.cluster.handOff(id);
         continue;
       }
@@ -217,13 +231,18 @@ export class Placement {
 
       to.placedSinceHeartbeat++;
       this.unplaced.delete(id);
-      batch.push({ task, to, owner, fresh });
+      const lost = this.lostOn.get(id);
+      this.lostOn.delete(id);
+      batch.push({ task, to, owner, fresh, ...(lost === undefined ? {} : { lost }) });
     }
     if (batch.length === 0) return;
     const results = await Promise.allSettled(this.assignAll(batch));
     results.forEach((r, i) => {
-      const { task, to, fresh } = batch[i]!;
-      if (r.status === "fulfilled" && (r.value === "placed" || r.value === "ended")) {
+      const { task, to, fresh, lost } = batch[i]!;
+      // Found on this distributor, where this coordinator's own try whose answer was lost put it.
+      const own = r.status === "fulfilled" && r.value === "here" && lost === to.id;
+      if (own) this.o.ledger.told({ op: "assigned", task_id: task.task_id, distributor: to.id });
+      if (r.status === "fulfilled" && (r.value === "placed" || r.value === "ended" || own)) {
         this.o.sent(task.task_id, to.id);
         // Its attempt on another distributor (a dead one's) ended in the same step: pending now,
         // it is sent so, and queued where it goes with no read of its record (sent in progress,
@@ -231,10 +250,12 @@ export class Placement {
         // distributor, back), it goes as it was: that distributor holds its attempt.
         this.send(to.id, r.value === "ended" ? { ...task, status: "pending", assigned_to: null } : task);
       } else if (r.status === "rejected") {
+        if (fresh) this.lostOn.set(task.task_id, to.id);
         this.hold(task, 0, { fresh });
-      } else if (r.value === "held") {
-        // Placed meanwhile by another path that saw it unplaced too (or by this one, its answer
-        // lost): that placement stands, and its distributor has it (sent, or found when it reconciles).
+      } else if (r.value === "held" || r.value === "here") {
+        // Placed meanwhile by another path that saw it unplaced too (or by this one on another
+        // distributor, its answer lost): that placement stands, and its distributor has it (sent,
+        // or found when it reconciles).
         to.placedSinceHeartbeat--;
       } else {
         // Refused by the shard's fence (the lease moved on in Redis), or ended meanwhile: the
@@ -249,7 +270,7 @@ export class Placement {
    * Records each task of a pass on its distributor: a fresh one only if still on no distributor
    * (one script call per shard and distributor), any other as assign-tasks-1.lua moves it.
    */
-  private assignAll(batch: Array<{ task: TaskDict; to: DistributorEntry; owner: string; fresh: boolean }>) {
+  private assignAll(batch: Placing[]) {
     const out = new Array<Promise<UnplacedAssign | "ended">>(batch.length);
     const fresh = new Map<string, number[]>();
     batch.forEach(({ task, to, owner }, i) => {

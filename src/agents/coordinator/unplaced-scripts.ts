@@ -3,9 +3,19 @@ import { eachGroup, groupedScript } from "../ledger/grouped-script.js";
 import { defineOpenScript, OPEN_BUCKETS } from "../ledger/open-index.js";
 import type { TaskLedger } from "../ledger/task-ledger.js";
 
-/** What assign-unplaced-1.lua answered for a task: placed, not placeable, held by a distributor already, or the shard's fence refused it. */
-export type UnplacedAssign = "placed" | "not-open" | "held" | "fenced";
-const ANSWERS: Record<number, UnplacedAssign> = { 1: "placed", 0: "not-open", 2: "held", [-1]: "fenced" };
+/**
+ * What assign-unplaced-1.lua answered for a task: placed, not placeable, held by another
+ * distributor already, held by the one asked already ("here": placed by an earlier call whose
+ * answer was lost, or by another path), or the shard's fence refused it.
+ */
+export type UnplacedAssign = "placed" | "not-open" | "held" | "here" | "fenced";
+const ANSWERS: Record<number, UnplacedAssign> = {
+  1: "placed",
+  0: "not-open",
+  2: "held",
+  3: "here",
+  [-1]: "fenced",
+};
 
 /** The twin of scripts/assign-unplaced-1.lua for the embedded engine, line for line. */
 export const assignUnplaced = groupedScript(import.meta.url, "assign-unplaced-1.lua", (db, _keys, args) => {
@@ -23,7 +33,7 @@ export const assignUnplaced = groupedScript(import.meta.url, "assign-unplaced-1.
     }
     const held = db.hget(rec, "distributor");
     if (held !== null && held !== "") {
-      out.push(2);
+      out.push(held === dist ? 3 : 2);
       return;
     }
     db.hset(rec, { distributor: dist });
