@@ -20,7 +20,7 @@ export type UnplacedSweepOptions = {
 export const SWEEP_EVERY_TICKS = 4;
 /** Ids a sweep step looks at, about (it ends with the bucket that reaches it, see unplaced-tasks-1.lua). */
 export const SWEEP_BUDGET = 1_000;
-/** Ids found once and kept for their second sighting, at most (the oldest forgotten first). */
+/** Ids found once and kept for their second sighting, at most (more found meanwhile are noted at their next sighting). */
 const MAX_SUSPECTS = 100_000;
 
 /**
@@ -31,7 +31,8 @@ const MAX_SUSPECTS = 100_000;
  * not held for a run_at. One this coordinator does not hold for placement two passes in a row
  * is adopted (read again, and placed only if still unplaced: assign-unplaced-1.lua): a task
  * seen once may be on its way (recorded, its placement not held yet on a loaded process), and
- * is only noted. A task is left so only by a lost step (a ready answer, a hand-off, an abandon
+ * is only noted, until the end of the next pass over its shard: not seen then (placed meanwhile),
+ * it is forgotten. A task is left so only by a lost step (a ready answer, a hand-off, an abandon
  * the store never ran); this finds it within two passes over the owned shards' open tasks (a
  * few seconds for a few thousand, 400 s for 100,000).
  */
@@ -40,8 +41,13 @@ export class UnplacedSweep {
   /** Where the walk is: the shard, and the cursor in its index ("" at its start). */
   private shard = -1;
   private cursor = "";
-  /** Ids found unplaced and not held at their last sighting (placed at the next, if still so). */
-  private readonly suspects = new Set<string>();
+  /**
+   * Per shard, the ids found unplaced and not held in its last whole pass (`last`: placed at
+   * their next sighting, if still so; forgotten when this pass ends without one), and those
+   * found so in the pass under way (`now`).
+   */
+  private readonly suspects = new Map<number, { last: Set<string>; now: Set<string> }>();
+  private suspectCount = 0;
 
   constructor(private readonly o: UnplacedSweepOptions) {}
 
@@ -57,8 +63,14 @@ export class UnplacedSweep {
    */
   async step(): Promise<string[]> {
     const owned = this.o.owned() ?? Array.from({ length: this.o.ledger.shards }, (_, s) => s);
+    // A shard owned here no longer: what was found in it is forgotten (its new owner sweeps it).
+    for (const [shard, sets] of this.suspects)
+      if (!owned.includes(shard)) {
+        this.suspectCount -= sets.last.size + sets.now.size;
+        this.suspects.delete(shard);
+      }
     if (owned.length === 0) return [];
-    const found: string[] = [];
+    const orphans: string[] = [];
     let seen = 0;
     for (let started = 0; seen < SWEEP_BUDGET; ) {
       if (this.cursor === "" || !owned.includes(this.shard)) {
@@ -66,6 +78,7 @@ export class UnplacedSweep {
         this.shard = owned.find((s) => s > this.shard) ?? owned[0]!;
         this.cursor = "";
         started++;
+        this.passStarts(this.shard);
       }
       const tag = shardTag(this.shard);
       const reply = (await this.o.store.runScript(
@@ -75,18 +88,36 @@ export class UnplacedSweep {
       )) as Array<string | number>;
       this.cursor = String(reply[0] ?? "");
       seen += Number(reply[1]) || 0;
-      for (const id of reply.slice(2)) found.push(String(id));
+      const sets = this.suspects.get(this.shard)!;
+      for (const raw of reply.slice(2)) {
+        const id = String(raw);
+        if (sets.last.delete(id)) {
+          this.suspectCount--;
+          if (!this.o.held(id)) orphans.push(id);
+        } else if (!this.o.held(id) && this.suspectCount < MAX_SUSPECTS && !sets.now.has(id)) {
+          sets.now.add(id);
+          this.suspectCount++;
+        }
+      }
     }
-    const orphans: string[] = [];
-    for (const id of found) {
-      if (this.o.held(id)) this.suspects.delete(id);
-      else if (this.suspects.delete(id)) orphans.push(id);
-      else this.suspects.add(id);
-    }
-    while (this.suspects.size > MAX_SUSPECTS) this.suspects.delete(this.suspects.values().next().value!);
     if (orphans.length === 0) return [];
     this.o.found?.(orphans);
     await Promise.all(orphans.map((id) => this.o.adopt(id).catch(() => {})));
     return orphans;
+  }
+
+  /**
+   * A pass over `shard` starts (its last one ended, or was cut short: the shard left and came
+   * back): what the pass before found and this one did not see is forgotten, placed meanwhile.
+   */
+  private passStarts(shard: number): void {
+    const sets = this.suspects.get(shard);
+    if (sets === undefined) {
+      this.suspects.set(shard, { last: new Set(), now: new Set() });
+      return;
+    }
+    this.suspectCount -= sets.last.size;
+    sets.last = sets.now;
+    sets.now = new Set();
   }
 }

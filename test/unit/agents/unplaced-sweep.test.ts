@@ -5,7 +5,11 @@ import type { RedisClient } from "../../../src/index.js";
 
 /** The unplaced sweep's walk over the owned shards, and its two sightings before it adopts a task. */
 describe("UnplacedSweep", () => {
-  function sweep(owned: number[] | null, found: Record<number, string[]>, held = new Set<string>()) {
+  function sweep(
+    owned: number[] | null | (() => number[] | null),
+    found: Record<number, string[]>,
+    held = new Set<string>(),
+  ) {
     const calls: Array<[number, string, number]> = [];
     const store = {
       key: (k: string) => `p:${k}`,
@@ -20,7 +24,7 @@ describe("UnplacedSweep", () => {
     const s = new UnplacedSweep({
       store,
       ledger: { shards: 4 } as TaskLedger,
-      owned: () => owned,
+      owned: typeof owned === "function" ? owned : () => owned,
       held: (id) => held.has(id),
       adopt: async (id) => {
         adopted.push(id);
@@ -50,6 +54,40 @@ describe("UnplacedSweep", () => {
     await s.step();
     expect(new Set(calls.map(([shard]) => shard))).toEqual(new Set([0, 1, 2, 3]));
     expect(adopted).toEqual(["y"]);
+  });
+
+  it("forgets a task seen once and not seen in the next pass over its shard (placed meanwhile)", async () => {
+    const found: Record<number, string[]> = { 1: ["a", "b"], 3: ["c"] };
+    const { s, adopted } = sweep([1, 3], found);
+    expect(await s.step()).toEqual([]); // a, b and c seen once
+    found[1] = ["b"]; // a placed meanwhile; c's shard: a pass with it still unplaced
+    expect(await s.step()).toEqual(["b", "c"]);
+    // a is unplaced again (a lost step anew): seen once since, it is only noted, not adopted.
+    found[1] = ["a"];
+    found[3] = [];
+    expect(await s.step()).toEqual([]);
+    expect(await s.step()).toEqual(["a"]);
+    expect(adopted).toEqual(["b", "c", "a"]);
+    // Seen once, then not: forgotten, whatever comes after.
+    found[1] = ["d"];
+    expect(await s.step()).toEqual([]);
+    found[1] = [];
+    expect(await s.step()).toEqual([]);
+    found[1] = ["d"];
+    expect(await s.step()).toEqual([]);
+    expect(await s.step()).toEqual(["d"]);
+  });
+
+  it("forgets what it found in a shard it no longer owns", async () => {
+    let owned = [1, 3];
+    const found: Record<number, string[]> = { 1: ["a"], 3: ["c"] };
+    const { s } = sweep(() => owned, found);
+    expect(await s.step()).toEqual([]);
+    owned = [3];
+    expect(await s.step()).toEqual(["c"]);
+    owned = [1, 3]; // back: a is seen once again, not adopted at once (nor c, adopted already)
+    expect(await s.step()).toEqual([]);
+    expect(await s.step()).toEqual(["a", "c"]);
   });
 
   it("does nothing while it owns no shard", async () => {
