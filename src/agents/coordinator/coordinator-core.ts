@@ -549,6 +549,7 @@ export class CoordinatorCore {
     if (this.placement.size > 0) this.placement.schedule();
     await this.roster.saveUnsaved().catch(() => {});
     await this.roster.forgetLongDead().catch(() => {});
+    await this.roster.tick().catch(() => {});
     await this.workflow.tick().catch(() => {});
     await this.input.tick().catch(() => {});
     await this.unplacedSweep.tick().catch(() => {});

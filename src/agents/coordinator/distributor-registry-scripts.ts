@@ -1,5 +1,10 @@
 import { defineScript } from "../../core/store/index.js";
 
+/** Lua's table.sort order for strings (byte by byte; ids are ASCII in practice, compared by code unit here). */
+function byteOrder(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
 /** The twin of scripts/distributor-registry-3.lua for the embedded engine, line for line. */
 export const distributorRegistry = defineScript(
   import.meta.url,
@@ -7,6 +12,15 @@ export const distributorRegistry = defineScript(
   (db, [key, marks, types], [op, ...args]) => {
     if (op === "read") return Object.keys(db.hgetall(marks!));
     if (op === "read-types") return Object.entries(db.hgetall(types!)).flat();
+    if (op === "prune-types") {
+      const raw = db.get(key!);
+      const registry = (raw === null ? {} : JSON.parse(raw)) as Record<string, string | null>;
+      const [max, ...seen] = args as [string, ...string[]];
+      for (const id of seen) if (!Object.hasOwn(registry, id)) db.hdel(types!, id);
+      const stale = Object.keys(db.hgetall(types!)).filter((id) => !Object.hasOwn(registry, id));
+      stale.sort(byteOrder);
+      return stale.slice(0, Math.max(0, Number(max) || 0));
+    }
     if (op === "types") {
       const [id, list] = args as [string, string];
       if (list === "") db.hdel(types!, id);

@@ -6,6 +6,10 @@ import { distributorRegistry } from "./distributor-registry-scripts.js";
 
 /** Every distributor that registered with a coordinator of the store, id -> URL (null in-process). */
 const REGISTRY_KEY = "agents:distributors";
+/** Monitor ticks between two steps of the pruning of stale types (10 s with the default 500 ms monitor interval). */
+export const PRUNE_TYPES_EVERY_TICKS = 20;
+/** Stale types entries one pruning step removes at most (the rest at the next steps). */
+const PRUNE_TYPES_BATCH = 100;
 
 /**
  * The registry's keys for scripts/distributor-registry-3.lua: the registry, the hash of the
@@ -58,6 +62,9 @@ export class DistributorRoster {
   private readonly lastRead = new Map<string, { deadSince: number; at: number }>();
   /** Types whose write has not succeeded yet (saveTypes), written again by saveUnsaved. */
   private readonly unsaved = new Map<string, readonly string[]>();
+  /** Ids whose types the last pruning step found with no registry entry (removed at the next, if still so). */
+  private staleTypes: string[] = [];
+  private ticks = 0;
 
   constructor(
     private readonly o: {
@@ -119,6 +126,24 @@ export class DistributorRoster {
 
   private registry(...args: string[]): Promise<unknown> {
     return this.o.store.runScript(distributorRegistry, registryKeys(this.o.store), args);
+  }
+
+  /** One monitor tick: a pruning step of the stale types every PRUNE_TYPES_EVERY_TICKS ticks. */
+  async tick(): Promise<void> {
+    if (++this.ticks % PRUNE_TYPES_EVERY_TICKS === 0) await this.pruneTypes();
+  }
+
+  /**
+   * Removes the types kept for distributors no longer registered: a coordinator of an earlier
+   * release (distributor-registry-2.lua) forgets a distributor without them, and they are read
+   * for registered ones only, so they would stay for ever. An id is removed at the step after the
+   * one that found it unregistered, if it still is then (distributor-registry-3.lua, prune-types):
+   * a distributor's types are written as its first heartbeat is heard, maybe just before its
+   * registration. PRUNE_TYPES_BATCH ids a step at most.
+   */
+  async pruneTypes(): Promise<void> {
+    const reply = await this.registry("prune-types", String(PRUNE_TYPES_BATCH), ...this.staleTypes);
+    this.staleTypes = Array.isArray(reply) ? reply.map(String) : [];
   }
 
   /** Forgets the distributors dead for longer than the retention that hold no task any more; their ids. */

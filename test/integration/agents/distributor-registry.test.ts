@@ -1,8 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { DistributorDirectory } from "../../../src/agents/coordinator/distributor-directory.js";
+import { distributorRegistry } from "../../../src/agents/coordinator/distributor-registry-scripts.js";
 import {
   DistributorRoster,
   distributorTypes,
+  PRUNE_TYPES_EVERY_TICKS,
+  registryKeys,
   stoppedDistributors,
 } from "../../../src/agents/coordinator/distributor-roster.js";
 import { testEngines } from "../../helpers/engines.js";
@@ -136,6 +139,42 @@ describe.each(testEngines("distributor-registry", { cluster: true }))(
       expect([...(await distributorTypes(store))]).toEqual([]);
       await r.saveUnsaved();
       expect([...(await distributorTypes(store))]).toEqual([["d1", ["a"]]]);
+    });
+
+    it("removes, a pruning step after it is seen, the types of a distributor an earlier release forgot (its registry entry gone)", async () => {
+      const { store, ledger } = await open();
+      const r = new DistributorRoster({
+        store,
+        ledger,
+        directory: new DistributorDirectory(),
+        timing: { deadRetentionMs: 0 },
+      });
+      for (const id of ["d1", "d2"]) {
+        await r.add(id, null);
+        await r.saveTypes(id, [`type-${id}`]);
+      }
+      // An earlier coordinator forgets d1 (distributor-registry-2.lua): its entry goes, its types stay.
+      await store.set("agents:distributors", { d2: null });
+      // d3's types are written as its first heartbeat is heard, just before its registration.
+      await r.saveTypes("d3", ["type-d3"]);
+      const types = async () => [...(await distributorTypes(store)).keys()].sort();
+      // Found unregistered, sorted, a step's batch at most (nothing removed with none seen before).
+      expect(await store.runScript(distributorRegistry, registryKeys(store), ["prune-types", "1"])).toEqual([
+        "d1",
+      ]);
+      await r.pruneTypes(); // d1 and d3 found unregistered: kept until the next step
+      expect(await types()).toEqual(["d1", "d2", "d3"]);
+      await r.add("d3", null);
+      await r.pruneTypes();
+      expect(await types()).toEqual(["d2", "d3"]);
+      await r.pruneTypes();
+      expect(await types()).toEqual(["d2", "d3"]);
+      // Every PRUNE_TYPES_EVERY_TICKS monitor ticks, a step: two to remove one found so.
+      await store.set("agents:distributors", { d3: null });
+      for (let i = 0; i < 2 * PRUNE_TYPES_EVERY_TICKS - 1; i++) await r.tick();
+      expect(await types()).toEqual(["d2", "d3"]);
+      await r.tick();
+      expect(await types()).toEqual(["d3"]);
     });
   },
 );

@@ -9,7 +9,7 @@
   KEYS[1]  the registry: <prefix>agents:distributors, a JSON object id -> URL (null in-process)
   KEYS[2]  the stopped marks: a hash id -> when it said it stops (ISO 8601), in KEYS[1]'s slot
   KEYS[3]  the task types: a hash id -> JSON array of the types its live workers run, in KEYS[1]'s slot
-  ARGV[1]  "add", "stopped", "forget", "read", "types" or "read-types"
+  ARGV[1]  "add", "stopped", "forget", "read", "types", "read-types" or "prune-types"
 
   add:        ARGV[2] the id, ARGV[3] its URL, ARGV[4] "1" when it has none (null). The entry is
               written and its stopped mark removed (it registered: alive again).
@@ -20,11 +20,32 @@
   types:      ARGV[2] the id, ARGV[3] its types (a JSON array; "" for none: removed). Written
               only when its types changed (the coordinator compares), not on every heartbeat.
   read-types: returns id, types, id, types...
+  prune-types: ARGV[2] at most how many ids to return, ARGV[3..] ids the caller found unregistered
+              at its last call: the types of each still not in the registry are removed (left by a
+              coordinator of an earlier release, whose forget kept them; an id seen so twice, a
+              call apart, is no distributor whose types were written just before its entry).
+              Returns the ids of the types hash not in the registry now, sorted, at most ARGV[2]
+              (those just removed not among them).
   Returns 1 (add, stopped, forget, types).
 ]]
 local op = ARGV[1]
 if op == 'read' then return redis.call('HKEYS', KEYS[2]) end
 if op == 'read-types' then return redis.call('HGETALL', KEYS[3]) end
+if op == 'prune-types' then
+  local raw = redis.call('GET', KEYS[1])
+  local registry = raw and cjson.decode(raw) or {}
+  for i = 3, #ARGV do
+    if registry[ARGV[i]] == nil then redis.call('HDEL', KEYS[3], ARGV[i]) end
+  end
+  local stale = {}
+  for _, id in ipairs(redis.call('HKEYS', KEYS[3])) do
+    if registry[id] == nil then stale[#stale + 1] = id end
+  end
+  table.sort(stale)
+  local out = {}
+  for i = 1, math.min(#stale, tonumber(ARGV[2]) or 0) do out[i] = stale[i] end
+  return out
+end
 if op == 'types' then
   if ARGV[3] == '' then redis.call('HDEL', KEYS[3], ARGV[2])
   else redis.call('HSET', KEYS[3], ARGV[2], ARGV[3]) end
