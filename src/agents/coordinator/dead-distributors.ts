@@ -9,11 +9,16 @@ import { backoffOf, succeeds, takeOff } from "./reassignments.js";
  * A dead distributor's open tasks, moved off it: in the shards owned here, held for placement
  * anew (a retry in its backoff until its not_before), each move noted once. A move the store
  * failed is tried again each monitor tick while the distributor is still dead (back alive, its
- * tasks are its own again).
+ * tasks are its own again). One take-off per distributor at a time: a second waits for the
+ * first, and further ones join the one waiting (two at once each read the tasks, and one could
+ * hold a task again with a record read before the other's placement moved it: placed anew from
+ * its new holder, its attempt there ended).
  */
 export class DeadDistributors {
-  /** Distributors declared dead whose tasks are still to move. */
-  private readonly due = new Set<string>();
+  /** Distributors declared dead whose tasks are still to move (the move tells of the death). */
+  private readonly due = new Map<string, boolean>();
+  /** Per distributor, the end of its take-offs in line, and the one waiting to run (which later calls join). */
+  private readonly lines = new Map<string, { tail: Promise<unknown>; waiting: Waiting | null }>();
 
   constructor(
     private readonly o: {
@@ -28,22 +33,45 @@ export class DeadDistributors {
 
   /** `id` was declared dead: its tasks move at the next tick (retry). */
   declared(id: string): void {
-    this.due.add(id);
+    this.due.set(id, true);
   }
 
   /** Moves the tasks of each distributor declared dead and not moved yet. */
   async tick(): Promise<void> {
-    for (const id of [...this.due]) {
-      const done = this.o.directory.get(id)?.status !== "dead" || (await succeeds(this.moveOff(id, true)));
+    for (const [id, declared] of [...this.due]) {
+      const done =
+        this.o.directory.get(id)?.status !== "dead" || (await succeeds(this.moveOff(id, declared)));
       if (done) this.due.delete(id);
     }
   }
 
   /**
    * Moves a dead distributor's open tasks in the shards owned here; again after a late lease
-   * renewal. Answers the shards of its tasks left where they are (not owned here now).
+   * renewal. Answers the shards of its tasks left where they are (not owned here now). After the
+   * take-off running for it, if any; joins the one waiting, if any (told of the death if either asks).
    */
-  async moveOff(deadId: string, declared = false): Promise<number[]> {
+  moveOff(deadId: string, declared = false): Promise<number[]> {
+    const line = this.lines.get(deadId) ?? { tail: Promise.resolve(), waiting: null };
+    if (line.waiting !== null) {
+      line.waiting.declared ||= declared;
+      return line.waiting.done;
+    }
+    const waiting: Waiting = { declared, done: Promise.resolve([]) };
+    waiting.done = line.tail.then(() => {
+      line.waiting = null; // running now: a call from here on waits for it
+      return this.takeOffNow(deadId, waiting.declared);
+    });
+    const tail = waiting.done.catch(() => {});
+    line.tail = tail;
+    line.waiting = waiting;
+    this.lines.set(deadId, line);
+    void tail.then(() => {
+      if (line.tail === tail) this.lines.delete(deadId);
+    });
+    return waiting.done;
+  }
+
+  private async takeOffNow(deadId: string, declared: boolean): Promise<number[]> {
     const { ledger, cluster, placement, stats, events } = this.o;
     const { count, open, skipped } = await takeOff(ledger, deadId, (id) => cluster.ownerValue(id));
     if (declared) events?.distributorDead?.(deadId, count);
@@ -58,3 +86,6 @@ export class DeadDistributors {
     return skipped;
   }
 }
+
+/** A take-off waiting for the one running; `declared`: it tells of the death (see moveOff). */
+type Waiting = { declared: boolean; done: Promise<number[]> };
