@@ -281,7 +281,8 @@ export class CoordinatorCluster implements ClusterSeam {
    * death, move now. Once per death and shard: a second late renewal of a shard whose tasks of
    * that death were taken off (or are being taken) does not take them off again (before, every
    * late renewal took every dead distributor off anew, beside any take-off still running). A
-   * take-off that failed, or a shard it left (lapsed again before it was read), is left to the next.
+   * take-off the store failed is tried again at the next monitor tick (DeadDistributors); its
+   * shards, and those a take-off left (lapsed again before they were read), are a next late renewal's too.
    */
   private takeOffLate(shards: number[]): void {
     const core = this.o.core();

@@ -8,14 +8,15 @@ import { backoffOf, succeeds, takeOff } from "./reassignments.js";
 /**
  * A dead distributor's open tasks, moved off it: in the shards owned here, held for placement
  * anew (a retry in its backoff until its not_before), each move noted once. A move the store
- * failed is tried again each monitor tick while the distributor is still dead (back alive, its
- * tasks are its own again). One take-off per distributor at a time: a second waits for the
- * first, and further ones join the one waiting (two at once each read the tasks, and one could
- * hold a task again with a record read before the other's placement moved it: placed anew from
- * its new holder, its attempt there ended).
+ * failed, whoever asked for it (the death, a late lease renewal, the hand-off check), is tried
+ * again each monitor tick while the distributor is still dead (back alive, its tasks are its own
+ * again). One take-off per distributor at a time: a second waits for the first, and further ones
+ * join the one waiting (two at once each read the tasks, and one could hold a task again with a
+ * record read before the other's placement moved it: placed anew from its new holder, its attempt
+ * there ended).
  */
 export class DeadDistributors {
-  /** Distributors declared dead whose tasks are still to move (the move tells of the death). */
+  /** Distributors whose tasks are still to move, with whether the move tells of the death (declared). */
   private readonly due = new Map<string, boolean>();
   /** Per distributor, the end of its take-offs in line, and the one waiting to run (which later calls join). */
   private readonly lines = new Map<string, { tail: Promise<unknown>; waiting: Waiting | null }>();
@@ -36,7 +37,7 @@ export class DeadDistributors {
     this.due.set(id, true);
   }
 
-  /** Moves the tasks of each distributor declared dead and not moved yet. */
+  /** Moves the tasks of each distributor declared dead, or whose move failed, and not moved yet. */
   async tick(): Promise<void> {
     for (const [id, declared] of [...this.due]) {
       const done =
@@ -73,7 +74,16 @@ export class DeadDistributors {
 
   private async takeOffNow(deadId: string, declared: boolean): Promise<number[]> {
     const { ledger, cluster, placement, stats, events } = this.o;
-    const { count, open, skipped } = await takeOff(ledger, deadId, (id) => cluster.ownerValue(id));
+    let taken: Awaited<ReturnType<typeof takeOff>>;
+    try {
+      taken = await takeOff(ledger, deadId, (id) => cluster.ownerValue(id));
+    } catch (err) {
+      // Tried again at the next tick (before, a late renewal's or a hand-off check's failed
+      // take-off was left to a next late renewal or hand-off that might never come).
+      this.due.set(deadId, declared || this.due.get(deadId) === true);
+      throw err;
+    }
+    const { count, open, skipped } = taken;
     if (declared) events?.distributorDead?.(deadId, count);
     for (const { record, noted } of open) {
       if (noted) {

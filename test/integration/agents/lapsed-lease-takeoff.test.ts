@@ -10,7 +10,8 @@ type Held = Map<number, { value: string; until: number }>;
  * A stall on a loaded machine: the monitor tick that declares a distributor dead runs before the
  * shard leases are renewed, each past its lease on this process's clock (not yet in the store).
  * The dead distributor's tasks in those shards are not taken off then; once the renewal goes
- * through they must still move, or they stay on it for ever and their waiters time out.
+ * through they must still move, or they stay on it for ever and their waiters time out. A take-off
+ * the store fails then is tried again at the next monitor tick.
  */
 describe.each(testEngines("lapsed-lease"))("a lease renewed late ($name)", (engine) => {
   const cluster = clusterPerTest(engine);
@@ -59,6 +60,80 @@ describe.each(testEngines("lapsed-lease"))("a lease renewed late ($name)", (engi
       expect(await coordinator.waitForTask(id, 20_000), id).toMatchObject({ status: "completed" });
     expect(await coordinator.ledger.distributorTaskIds(d1.agentId)).toEqual([]);
   }, 60_000);
+
+  it("a late renewal's take-off that the store fails is tried again at the next tick", async () => {
+    let release = () => {};
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    const c = cluster({
+      // Leases of 2.9 s: only the stall made below lapses them, so no second late renewal comes
+      // to take the tasks off (before, the failed take-off was left to one: they stayed on d1).
+      timing: { ...FAST, heartbeatTimeoutMs: 3000 },
+      handlers: {
+        gated: async () => {
+          await gate;
+          return { ok: true };
+        },
+      },
+    });
+    try {
+      const coordinator = await c.startCoordinator();
+      const d1 = await c.startDistributor("d1");
+      const w1 = await c.startWorker("w1", "d1");
+      await c.ready();
+      const ids = ["a", "b", "c"].map((n) => c.id(n));
+      for (const id of ids) await coordinator.submitTask({ task_id: id, task_type: "gated", payload: {} });
+      await until("d1 holds the tasks", () => d1.core.heartbeat(null).load === ids.length, 30_000);
+
+      const leases = (
+        coordinator.core as unknown as {
+          cluster: { leases: { held: Held; o: { renewedLate: (shards: number[]) => void } } };
+        }
+      ).cluster.leases;
+      const { held } = leases;
+      const core = coordinator.core;
+      // The late renewal's take-off of d1 finds the store failing: its read of d1's tasks rejects.
+      let lapsedAtDeath = false;
+      let failNext = false;
+      let failed = 0;
+      const renewedLate = leases.o.renewedLate;
+      leases.o.renewedLate = (shards) => {
+        if (lapsedAtDeath && failed === 0) failNext = true;
+        renewedLate(shards);
+      };
+      const ledger = coordinator.ledger;
+      const read = ledger.distributorTaskIds.bind(ledger);
+      ledger.distributorTaskIds = (id) => {
+        if (id !== d1.agentId || !failNext) return read(id);
+        failNext = false;
+        failed++;
+        return Promise.reject(new Error("no reply from the store in time"));
+      };
+      const directory = core.directory;
+      const expire = directory.expire.bind(directory);
+      directory.expire = (timeoutMs) => {
+        const dead = expire(timeoutMs);
+        if (dead.some((d) => d.id === d1.agentId)) {
+          for (const lease of held.values()) lease.until = 0; // the stall outlasted every lease here
+          lapsedAtDeath = true;
+        }
+        return dead;
+      };
+      await c.crash(w1);
+      await c.crash(d1);
+      await until("the late renewal's take-off failed", () => failed === 1, 30_000);
+      release();
+      await c.startDistributor("d2");
+      await c.startWorker("w2", "d2");
+      for (const id of ids)
+        expect(await coordinator.waitForTask(id, 20_000), id).toMatchObject({ status: "completed" });
+      expect(failed).toBe(1);
+      expect(await ledger.distributorTaskIds(d1.agentId)).toEqual([]);
+    } finally {
+      release();
+    }
+  }, 90_000);
 
   it("a second late renewal does not take the same dead distributor off again", async () => {
     let release = () => {};
