@@ -1,4 +1,4 @@
-import type { AttemptOutcome, CommitVerdict } from "./task-ledger.js";
+import type { AttemptOutcome, CommitVerdict } from "./ledger-verdicts.js";
 
 /** What the ledger tells an observer of its state changes (LedgerOptions.observer). */
 

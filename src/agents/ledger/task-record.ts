@@ -3,7 +3,7 @@ import type { TaskStatus } from "../../core/state/status.js";
 import type { TaskDict } from "../../core/state/task-schema.js";
 import { type ScheduleKeys, scheduleArg, scheduleKeysOfRecord } from "../schedule-controls/task-schedule.js";
 import { DEFAULT_BACKOFF_MS, DEFAULT_MAX_RETRIES } from "./ledger-scripts.js";
-import type { AttemptOutcome } from "./task-ledger.js";
+import type { AttemptOutcome } from "./ledger-verdicts.js";
 
 /** A task as the ledger keeps it: the seed's task dict plus what ownership and retries need. */
 export type TaskRecord = {
