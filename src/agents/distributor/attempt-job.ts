@@ -13,20 +13,23 @@ export type JobSources = {
 };
 
 /**
- * What one attempt carries to its worker: the task as dispatched (in progress, one attempt
- * more, assigned to that worker), its fence and timeout, and — fetched before it is sent — a
- * graph task's last checkpoint, the task's inputs, and its dependencies' outcomes.
+ * What one attempt carries to its worker: the task as dispatched (in progress, its attempt count
+ * as the dispatch script wrote it, assigned to that worker), its fence and timeout, and — fetched
+ * before it is sent — a graph task's last checkpoint, the task's inputs, and its dependencies'
+ * outcomes. The count is the store's, not the copy's plus one: a copy read before a stalled
+ * holder started the task again (then moved here) is behind, and the handler was told one attempt
+ * too few (retries were decided from the store's count all along).
  */
 export function attemptJob(
   task: TaskDict,
   workerId: string,
-  fence: number,
+  started: { fence: number; attempts: number },
   timeoutMs: number,
 ): DispatchedTask {
   // Members in sorted order, as canonical JSON writes them (the task's own stay where they are).
   return {
-    fence,
-    task: { ...task, status: "in_progress", attempts: task.attempts + 1, assigned_to: workerId },
+    fence: started.fence,
+    task: { ...task, status: "in_progress", attempts: started.attempts, assigned_to: workerId },
     timeout_ms: timeoutMs,
   };
 }

@@ -371,9 +371,9 @@ export class DistributorCore {
   }
 
   private async dispatchPlan(plan: Planned[], slots?: ReservedSlots): Promise<void> {
-    let verdicts: Awaited<ReturnType<TaskLedger["dispatch"]>>[];
+    let starts: Awaited<ReturnType<TaskLedger["dispatchMany"]>>;
     try {
-      verdicts = await this.o.ledger.dispatchMany(
+      starts = await this.o.ledger.dispatchMany(
         plan,
         this.id,
         (p) => p.task.task_id,
@@ -387,36 +387,35 @@ export class DistributorCore {
       return;
     }
     // An attempt whose slot could not be bound (see LimitGate.bind) is taken back at once.
-    for (const k of slots === undefined ? [] : await this.limits.bind(slots, plan, verdicts)) {
+    const fences = starts.map((v) => (typeof v === "object" ? v.fence : v));
+    for (const k of slots === undefined ? [] : await this.limits.bind(slots, plan, fences)) {
       plan[k]!.worker.inFlight.delete(plan[k]!.task.task_id);
-      void this.takeBack(plan[k]!.task.task_id, verdicts[k] as number).catch(() => {});
-      verdicts[k] = "not-held";
+      void this.takeBack(plan[k]!.task.task_id, fences[k] as number).catch(() => {});
+      starts[k] = "not-held";
     }
     const jobs: DispatchedTask[] = [];
     const tasks: TaskDict[] = [];
     const to: WorkerEntry[] = [];
     plan.forEach(({ task, worker }, k) => {
-      const verdict = verdicts[k]!;
-      if (typeof verdict !== "number") {
+      const started = starts[k]!;
+      if (typeof started !== "object") {
         // Terminal, unknown, or moved to another distributor: not ours to run.
         worker.inFlight.delete(task.task_id);
         this.held.delete(task.task_id);
         return;
       }
+      const { fence } = started;
       if (worker.status === "dead") {
         // Declared dead while the script was out: taken back, not sent (were it only slow, it
         // would run the attempt beside the next one, to be refused at its commit).
         worker.inFlight.delete(task.task_id);
-        void this.takeBackAll([{ taskId: task.task_id, fence: verdict }]).catch(() => {});
+        void this.takeBackAll([{ taskId: task.task_id, fence }]).catch(() => {});
         return;
       }
-      worker.inFlight.set(task.task_id, {
-        fence: verdict,
-        dispatchedAt: performance.now(),
-        confirmed: false,
-      });
+      worker.inFlight.set(task.task_id, { fence, dispatchedAt: performance.now(), confirmed: false });
       this.stats.dispatched++;
-      const job = attemptJob(task, worker.id, verdict, this.o.taskTimeoutMs);
+      // Its attempt number as the store counts it, not the copy's (./attempt-job.ts).
+      const job = attemptJob(task, worker.id, started, this.o.taskTimeoutMs);
       this.held.set(task.task_id, job.task);
       jobs.push(job);
       tasks.push(task);

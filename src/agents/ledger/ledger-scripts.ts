@@ -94,19 +94,19 @@ export const assignTasks = defineScript(import.meta.url, "assign-tasks-1.lua", (
 
 export const dispatchTasks = groupedOpenScript(import.meta.url, "dispatch-tasks-1.lua", (db, _keys, args) => {
   const [dist, worker, startedAt] = args as [string, string, string];
-  const out: number[] = [];
+  const out: Array<[number] | [number, number]> = [];
   eachGroup(args, 3, 1, (prefix, [id]) => {
     const rec = `${prefix}task:${id}`;
     const status = db.hget(rec, "status");
-    if (status === null) out.push(-1);
-    else if (!OPEN.has(status)) out.push(-2);
-    else if (db.hget(rec, "distributor") !== dist) out.push(-3);
+    if (status === null) out.push([-1]);
+    else if (!OPEN.has(status)) out.push([-2]);
+    else if (db.hget(rec, "distributor") !== dist) out.push([-3]);
     else {
       const fence = hincrby(db, rec, "fence", 1);
-      hincrby(db, rec, "attempts", 1);
+      const attempts = hincrby(db, rec, "attempts", 1);
       db.hset(rec, { status: "in_progress", assigned_to: worker, started_at: startedAt });
       if (db.hget(rec, "run_at") !== null || db.hget(rec, "expires_at") !== null) leaveDue(db, prefix, id!);
-      out.push(fence);
+      out.push([fence, attempts]);
     }
   });
   return out;

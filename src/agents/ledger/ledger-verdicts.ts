@@ -47,8 +47,15 @@ export type CommitReceipt = {
   /** completed_at as committed ("completed" and "failed" only). */
   completedAt: string | null;
 };
+/** Why an attempt was not started. */
+export type DispatchRefusal = "unknown" | "terminal" | "not-held";
 /** A fencing token, or why the attempt was not started. */
-export type DispatchVerdict = number | "unknown" | "terminal" | "not-held";
+export type DispatchVerdict = number | DispatchRefusal;
+/**
+ * An attempt started: its fencing token, and the task's attempt count with it as the store
+ * counts (what its handler is told: a copy of the task may be behind); or why it was not.
+ */
+export type DispatchStart = { fence: number; attempts: number } | DispatchRefusal;
 /** An assignment (assign-tasks-1.lua): made, made ending an attempt in progress on another distributor, or refused. */
 export type AssignVerdict = "assigned" | "ended" | false;
 export const ASSIGN_VERDICTS: Record<number, AssignVerdict> = { 1: "assigned", 2: "ended" };
@@ -61,7 +68,7 @@ export const COMMIT_VERDICTS: CommitVerdict[] = [
   "input_required",
   "duplicate",
 ];
-export const DISPATCH_REFUSALS: Record<number, DispatchVerdict> = {
+export const DISPATCH_REFUSALS: Record<number, DispatchRefusal> = {
   [-1]: "unknown",
   [-2]: "terminal",
   [-3]: "not-held",

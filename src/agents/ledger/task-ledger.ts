@@ -13,6 +13,7 @@ import {
   type CommitReceipt,
   type CommitVerdict,
   DISPATCH_REFUSALS,
+  type DispatchStart,
   type DispatchVerdict,
   type EndedTask,
   NOTICE_VERDICTS,
@@ -39,6 +40,7 @@ export type {
   AttemptOutcome,
   CommitReceipt,
   CommitVerdict,
+  DispatchStart,
   DispatchVerdict,
   EndedTask,
   Notice,
@@ -60,7 +62,7 @@ export class TaskLedger {
   readonly retentionMs: number;
   private readonly submitter: TickBatcher<NewTask, boolean>;
   private readonly assigner: TickBatcher<string, AssignVerdict>;
-  private readonly dispatcher: TickBatcher<string, DispatchVerdict>;
+  private readonly dispatcher: TickBatcher<string, DispatchStart>;
   private readonly committer: TickBatcher<AttemptOutcome, CommitReceipt>;
   private readonly requeuer: TickBatcher<{ taskId: string; fence: number }, boolean>;
   private readonly abandoner: TickBatcher<string, boolean>;
@@ -111,7 +113,9 @@ export class TaskLedger {
       const [, dist, worker] = split(key);
       const head = [dist, worker!, new Date().toISOString()];
       const reply = await this.grouped(scripts.dispatchTasks, head, ids, (id) => id, pushId);
-      return (reply as number[]).map((r) => (r > 0 ? r : DISPATCH_REFUSALS[r]!));
+      return (reply as Array<[number, number?]>).map(([r, attempts]) =>
+        r > 0 ? { fence: r, attempts: attempts! } : DISPATCH_REFUSALS[r]!,
+      );
     });
     this.committer = new TickBatcher(async (_key, outcomes) => {
       const completedAt = new Date().toISOString();
@@ -343,38 +347,39 @@ export class TaskLedger {
 
   /** Starts an attempt on a worker: its fencing token, or why not. */
   async dispatch(taskId: string, distributorId: string, workerId: string): Promise<DispatchVerdict> {
-    const [verdict] = await this.dispatchMany(
+    const [start] = await this.dispatchMany(
       [taskId],
       distributorId,
       (id) => id,
       () => workerId,
     );
-    return verdict!;
+    return typeof start === "object" ? start.fence : start!;
   }
 
   /**
    * dispatch() for a plan of attempts (each task to its worker), with one promise for the plan:
-   * the verdicts in the plan's order. What a pump dispatches at once; no promise per task.
+   * the verdicts in the plan's order, each attempt started with the task's attempt count as the
+   * store counts it. What a pump dispatches at once; no promise per task.
    */
   dispatchMany<P>(
     plan: P[],
     distributorId: string,
     taskIdOf: (p: P) => string,
     workerIdOf: (p: P) => string,
-  ): Promise<DispatchVerdict[]> {
+  ): Promise<DispatchStart[]> {
     const verdicts = this.dispatcher.addMany(
       plan,
       (p) => join(this.group(this.shard(taskIdOf(p))), distributorId, workerIdOf(p)),
       taskIdOf,
     );
     return observedEach(this.observer, verdicts, (v, k) =>
-      typeof v === "number"
+      typeof v === "object"
         ? {
             op: "dispatched",
             task_id: taskIdOf(plan[k]!),
             distributor: distributorId,
             worker: workerIdOf(plan[k]!),
-            fence: v,
+            fence: v.fence,
           }
         : null,
     );

@@ -15,25 +15,29 @@
   ARGV[3]  now, ISO 8601 (started_at)
   ARGV[4..] groups: the shard's key prefix, the number of tasks n, then n task ids
 
-  Returns one integer per task, in order: the attempt's fencing token (>= 1), or
-  -1 unknown task, -2 already terminal, -3 held by another distributor.
+  Returns one array per task, in order: {fence, attempts} the attempt's fencing token (>= 1)
+  and the task's attempt count with this attempt (what its handler is told: a copy of the task
+  held elsewhere may be behind, say after a stalled holder started it again before it was
+  moved), or {-1} unknown task, {-2} already terminal, {-3} held by another distributor.
+  (Before, the fencing token alone, or the refusal code.)
 ]]
 return each_group(4, 1, function(prefix, i)
   local rec = prefix .. 'task:' .. ARGV[i]
   local state = redis.call('HMGET', rec, 'status', 'distributor', 'fence', 'attempts', 'run_at', 'expires_at')
   local status = state[1]
   if not status then
-    return -1
+    return {-1}
   elseif status ~= 'pending' and status ~= 'in_progress' then
-    return -2
+    return {-2}
   elseif state[2] ~= ARGV[1] then
-    return -3
+    return {-3}
   else
     -- One write per attempt: the fence and attempt count as read, plus one.
     local fence = (tonumber(state[3]) or 0) + 1
-    redis.call('HSET', rec, 'fence', fence, 'attempts', (tonumber(state[4]) or 0) + 1,
+    local attempts = (tonumber(state[4]) or 0) + 1
+    redis.call('HSET', rec, 'fence', fence, 'attempts', attempts,
       'status', 'in_progress', 'assigned_to', ARGV[2], 'started_at', ARGV[3])
     if state[5] or state[6] then leave_due(prefix, ARGV[i]) end
-    return fence
+    return {fence, attempts}
   end
 end)
