@@ -36,8 +36,7 @@ export type ResultCommitsOptions = {
   adopt: (record: TaskRecord | null) => void;
   /** The distributor holds the task no more (ended, or waiting for input). */
   forget: (taskId: string) => void;
-  /** Reports a task's end to the coordinator that placed it (null: its dict is unknown, nothing to send). */
-  /** A task ended: its end goes to the coordinator (`spawned`: its committed attempt spawned tasks). */
+  /** A task ended: its end goes to the coordinator that placed it (`spawned`: its committed attempt spawned tasks; null task: nothing to send). */
   report: (taskId: string, task: TaskDict | null, spawned: boolean) => void;
   /** A batch was committed: the pump has room to fill. */
   committed: () => void;
@@ -59,6 +58,9 @@ export class ResultCommits {
     results: AttemptOutcomeWire[];
     done: (acks: ResultAck[]) => void;
   }> = [];
+
+  /** When this process's commits began (epoch ms): an end recorded before is a former process's. */
+  private readonly since = Date.now();
 
   constructor(private readonly o: ResultCommitsOptions) {}
 
@@ -158,12 +160,19 @@ export class ResultCommits {
     results.forEach((r, i) => {
       const receipt = receipts[i]!;
       if (worker?.inFlight.get(r.task_id)?.fence === r.fence) worker.inFlight.delete(r.task_id);
-      // A resend of an outcome committed already: acknowledged again. Its end is reported again
-      // too — the commit may have been this distributor's before a restart under its id (killed
-      // between the script and its reply: nobody told the coordinator), and a report the
-      // coordinator had already is taken once (CoordinatorCore.finished).
+      // A resend of an outcome committed already: acknowledged again. Still held here, this
+      // process's own commit lost its reply (the store's timeout): what it committed is taken now,
+      // as the record says. Not held, its end was reported by whoever committed it — unless that
+      // was this distributor before a restart under its id (killed between the script and its
+      // reply: nobody told the coordinator): then the end is reported now.
       if (receipt.verdict === "duplicate") {
-        if (this.o.held(r.task_id) === undefined) unheld.push(this.reportEnded(r.task_id));
+        const held = this.o.held(r.task_id);
+        if (held !== undefined) {
+          this.o.release(r.task_id, r.fence, held.task_type);
+          unheld.push(
+            this.o.ledger.get(r.task_id).then((record) => this.committedUnheard(r.task_id, record)),
+          );
+        } else unheld.push(this.reportEnded(r.task_id));
         return;
       }
       if (receipt.verdict !== "stale") this.o.release(r.task_id, r.fence, this.o.held(r.task_id)?.task_type);
@@ -209,12 +218,39 @@ export class ResultCommits {
     return acks;
   }
 
-  /** Reports the end of a task whose record says it ended (a duplicate's: see commit). */
+  /**
+   * Reports the end of a task whose record says it ended (a duplicate's: see commit), when a
+   * former process of this distributor committed it: ended before this one started. One this
+   * process committed was reported at its commit, to the coordinator that placed it; again, it
+   * would go to this distributor's own coordinator, which counts it as well when that is another.
+   */
   private async reportEnded(taskId: string): Promise<void> {
     const record = await this.o.ledger.get(taskId);
     if (record === null || !isTerminalStatus(record.task.status)) return;
+    const endedAt = Date.parse(record.task.completed_at ?? "");
+    if (endedAt >= this.since) return;
     // Spawned tasks not recorded yet (WorkflowKeeper's spawnsUnrecorded): the coordinator shows the end once they are.
     this.o.report(taskId, record.task, record.spawnJson !== null);
+  }
+
+  /**
+   * A held task whose commit this process made and never heard the answer of (the resend found it
+   * committed): its record says what the commit did, and that is done now as if heard then.
+   */
+  private committedUnheard(taskId: string, record: TaskRecord | null): void {
+    const status = record?.task.status;
+    if (record === null || this.o.held(taskId) === undefined) return;
+    if (status === "completed" || status === "failed")
+      this.afterCommit(
+        taskId,
+        status,
+        record.task,
+        null,
+        status === "completed" && record.spawnJson !== null,
+      );
+    else if (status === "pending") this.afterCommit(taskId, "retry", record.task, record.notBefore);
+    else if (status === "input_required") this.afterCommit(taskId, "input_required", record.task, null);
+    else this.o.forget(taskId); // ended by the coordinator (canceled, abandoned): it knows
   }
 
   private afterCommit(
