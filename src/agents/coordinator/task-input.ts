@@ -1,5 +1,6 @@
 import { TriadError } from "../../core/errors.js";
 import { assertJson, type JsonObject, jsonCopy } from "../../core/json.js";
+import { timestampNow } from "../../core/messaging/timestamp.js";
 import { Task } from "../../core/state/index.js";
 import { assertSubmittableTaskId, MAX_TASK_ID_LENGTH } from "../../core/state/task-id.js";
 import { assertSubmittableTaskType, MAX_TASK_TYPE_LENGTH } from "../../core/state/task-type.js";
@@ -98,7 +99,7 @@ function freshTaskDict(task: unknown): TaskDict | null {
     assigned_to: null,
     attempts: 0,
     completed_at: null,
-    created_at: new Date().toISOString(),
+    created_at: timestampNow(),
     error: null,
     payload: jsonCopy(payload) as JsonObject,
     result: null,

@@ -1,4 +1,5 @@
 import type { JsonObject, JsonValue } from "../../core/json.js";
+import { formatTimestamp } from "../../core/messaging/timestamp.js";
 import type { TaskStatus } from "../../core/state/status.js";
 import type { TaskDict } from "../../core/state/task-schema.js";
 import { type ScheduleKeys, scheduleArg, scheduleKeysOfRecord } from "../schedule-controls/task-schedule.js";
@@ -44,7 +45,7 @@ export function compactTime(iso: string): string {
   // Tasks submitted together share their created_at: the last answer is asked for again.
   if (iso === lastIso) return lastCompact;
   const ms = Date.parse(iso);
-  lastCompact = Number.isFinite(ms) && ms >= 0 && new Date(ms).toISOString() === iso ? String(ms) : iso;
+  lastCompact = Number.isFinite(ms) && ms >= 0 && formatTimestamp(ms) === iso ? String(ms) : iso;
   lastIso = iso;
   return lastCompact;
 }

@@ -41,6 +41,8 @@ export class ProgressCoalescer {
 
   /** The attempt's latest value (undefined: it reported none), forgotten here: its outcome carries it. */
   take(taskId: string, fence: number): JsonValue | undefined {
+    // Most attempts report no progress: no key to build (a new string, hashed) for an empty map.
+    if (this.latest.size === 0) return undefined;
     const key = `${taskId}\u0000${fence}`;
     const entry = this.latest.get(key);
     if (entry === undefined) return undefined;

@@ -1,6 +1,7 @@
 import type { BaseCheckpointSaver } from "@langchain/langgraph/web";
 import { isTriadError } from "../../core/errors.js";
 import { jsonCopy } from "../../core/json.js";
+import { timestampNow } from "../../core/messaging/timestamp.js";
 import { quietOr } from "../event-loop-load.js";
 import { AttemptCancel, canceledError } from "../live/attempt-cancel.js";
 import { ProgressCoalescer } from "../live/progress-coalescer.js";
@@ -189,7 +190,7 @@ export class WorkerCore {
   private execute(job: DispatchedTask): void {
     const id = job.task.task_id;
     const started = performance.now();
-    const startedAt = new Date().toISOString();
+    const startedAt = timestampNow();
     const cancel = new AttemptCancel();
     this.running.set(id, { fence: job.fence, startedAt: started, cancel });
     const handler = this.options.handlerFor(job.task.task_type);

@@ -29,7 +29,22 @@ export function parseTimestamp(text: string): number {
   return utc - sign * offsetMinutes * 60_000;
 }
 
-/** The wire form of a wall-clock instant: ISO 8601 in UTC with milliseconds. */
+/**
+ * The wire form of a wall-clock instant: ISO 8601 in UTC with milliseconds. The last instant's
+ * text is kept: the tasks and messages of a burst share their millisecond, and a Date and its
+ * formatting cost a few microseconds each, on every task's path (created_at, started_at).
+ */
 export function formatTimestamp(epochMs: number): string {
-  return new Date(epochMs).toISOString();
+  if (epochMs !== lastEpochMs) {
+    lastText = new Date(epochMs).toISOString(); // throws on an invalid instant (NaN), as before
+    lastEpochMs = epochMs;
+  }
+  return lastText;
+}
+let lastEpochMs = Number.NaN;
+let lastText = "";
+
+/** formatTimestamp of now (`new Date().toISOString()`, the same text). */
+export function timestampNow(): string {
+  return formatTimestamp(Date.now());
 }

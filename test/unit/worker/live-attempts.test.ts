@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { ProgressCoalescer, type ProgressUpdate } from "../../../src/agents/live/progress-coalescer.js";
 import { checkProgress } from "../../../src/agents/live/progress-value.js";
 import type { HandlerContext, HandlerTask } from "../../../src/agents/worker/task-runner.js";
@@ -34,6 +34,22 @@ describe("ProgressCoalescer", () => {
     expect(c.take("a", 1)).toBeUndefined();
     expect(c.take("b", 2)).toBeUndefined(); // another attempt's value is not this one's
     c.stop();
+  });
+
+  it("take() of an attempt that reported nothing looks nothing up while none is kept (every attempt's end asks)", () => {
+    const c = new ProgressCoalescer({ send: async () => {}, intervalMs: 20 });
+    const lookups = vi.spyOn(Map.prototype, "get");
+    try {
+      expect(c.take("a", 1)).toBeUndefined();
+      expect(lookups).not.toHaveBeenCalled();
+      c.report("b", 2, "half");
+      expect(c.take("a", 1)).toBeUndefined(); // one is kept: looked up, and it is not this one
+      expect(lookups).toHaveBeenCalledTimes(1);
+      expect(c.take("b", 2)).toBe("half");
+    } finally {
+      lookups.mockRestore();
+      c.stop();
+    }
   });
 
   it("ctx.progress takes plain JSON of at most 16 KiB, and says why not with a code", () => {
