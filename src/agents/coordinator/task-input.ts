@@ -1,5 +1,5 @@
 import { TriadError } from "../../core/errors.js";
-import { assertJson, type JsonObject, jsonCopy } from "../../core/json.js";
+import { assertJson, isPlainJson, type JsonObject, jsonCopy } from "../../core/json.js";
 import { timestampNow } from "../../core/messaging/timestamp.js";
 import { Task } from "../../core/state/index.js";
 import { assertSubmittableTaskId, MAX_TASK_ID_LENGTH } from "../../core/state/task-id.js";
@@ -88,10 +88,14 @@ function freshTaskDict(task: unknown): TaskDict | null {
   ) {
     return null;
   }
-  try {
-    assertJson(payload, "payload");
-  } catch {
-    return null;
+  // The common case first: isPlainJson allocates nothing, where assertJson's walk makes a set,
+  // entry arrays and a path per member; only what it does not vouch for is checked in full.
+  if (!isPlainJson(payload)) {
+    try {
+      assertJson(payload, "payload");
+    } catch {
+      return null;
+    }
   }
   // Members in sorted order, as canonical JSON writes them (the assignment carries this dict).
   // A plain literal: a spread would give every task dict a slower shape.
