@@ -83,10 +83,18 @@ export type AgentProcess = {
   proc: TriadProcess;
   incarnation: number;
   args: string[];
+  /** Environment of its own, beside the secrets (kept across restarts). */
+  env: Record<string, string>;
 };
 
-/** Distributor id -> its workers (`handlers`: that worker's --handlers module, instead of options.handlers). */
-export type Topology = Record<string, Array<{ id: string; concurrency?: number; handlers?: string }>>;
+/**
+ * Distributor id -> its workers (`handlers`: that worker's --handlers module, instead of
+ * options.handlers; `env`: environment of its own, for that module to read).
+ */
+export type Topology = Record<
+  string,
+  Array<{ id: string; concurrency?: number; handlers?: string; env?: Record<string, string> }>
+>;
 
 export type ChaosOptions = {
   name: string;
@@ -198,7 +206,7 @@ export class ChaosCluster extends ChaosClient {
     for (const [k, d] of Object.keys(this.options.topology).entries())
       all.push(await this.plan(d, "distributor", `c${(k % n) + 1}`));
     for (const [d, workers] of Object.entries(this.options.topology))
-      for (const w of workers) all.push(await this.plan(w.id, "worker", d, w.concurrency, w.handlers));
+      for (const w of workers) all.push(await this.plan(w.id, "worker", d, w.concurrency, w.handlers, w.env));
     await Promise.all(all.map((a) => this.launch(a)));
     // Every worker registered and every distributor holds its lease: the cluster is ready for work.
     await this.waitForAgents(20_000);
@@ -220,6 +228,7 @@ export class ChaosCluster extends ChaosClient {
     parent: string | null,
     concurrency = 8,
     handlers = this.options.handlers,
+    env: Record<string, string> = {},
   ): Promise<AgentProcess> {
     const port = await freePort();
     const url = `http://127.0.0.1:${port}`;
@@ -256,6 +265,7 @@ export class ChaosCluster extends ChaosClient {
       proc: undefined as unknown as TriadProcess,
       incarnation: 0,
       args,
+      env,
     };
     this.agents.set(id, agent);
     return agent;
@@ -265,6 +275,7 @@ export class ChaosCluster extends ChaosClient {
     agent.incarnation++;
     const history = join(this.dir, `${agent.id}.${agent.incarnation}.jsonl`);
     agent.proc = new TriadProcess([...agent.args, "--history", history], {
+      ...agent.env,
       TRIAD_SECRET: SECRET,
       TRIAD_API_TOKEN: API_TOKEN,
     });

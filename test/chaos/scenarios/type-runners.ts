@@ -9,8 +9,8 @@ import type { HistoryEvent } from "../../helpers/history/history.js";
 import { now } from "../../helpers/history/history.js";
 import { runScenario, type Scenario, spreadMs } from "./common.js";
 
-const RUNS_A = new URL("../fixtures/runs-a.mjs", import.meta.url).pathname;
-const RUNS_B = new URL("../fixtures/runs-b.mjs", import.meta.url).pathname;
+/** Runs the one task type its RUNS_TYPE names. */
+const RUNS_TYPE = new URL("../fixtures/runs-type.mjs", import.meta.url).pathname;
 
 const A_WORKERS = ["wa1", "wa2"];
 const B_WORKERS = ["wb1", "wb2"];
@@ -150,8 +150,8 @@ export const typeRunners: Scenario = {
       {
         timing,
         topology: {
-          d1: A_WORKERS.map((id) => ({ id, handlers: RUNS_A })),
-          d2: B_WORKERS.map((id) => ({ id, handlers: RUNS_B })),
+          d1: A_WORKERS.map((id) => ({ id, handlers: RUNS_TYPE, env: { RUNS_TYPE: "a" } })),
+          d2: B_WORKERS.map((id) => ({ id, handlers: RUNS_TYPE, env: { RUNS_TYPE: "b" } })),
         },
       },
       async (cluster) => {
