@@ -12,7 +12,7 @@ import { until } from "./wait.js";
 export type TypedLayout = Record<string, Record<string, Record<string, TaskHandler<Task>>>>;
 
 export type TypedCluster = {
-  /** Whether the coordinator knows distributor `d` has a live worker that runs `type`. */
+  /** Whether the coordinator (the current one: it may have been restarted) knows distributor `d` has a live worker that runs `type`. */
   runs(d: string, type: string): boolean;
   /**
    * Crashes `workers` (by name), then distributor `d`, and waits until the coordinator lists it
@@ -33,10 +33,11 @@ export async function typedCluster(cluster: TestCluster, layout: TypedLayout): P
     for (const [w, handlers] of Object.entries(workers)) await cluster.startWorker(w, d, handlers);
   }
   await cluster.ready(20_000);
-  const directory = cluster.coordinator.core.directory;
+  const directory = () => cluster.coordinator.core.directory;
   const runs = (d: string, type: string) =>
-    directory.get(cluster.id(d))?.workers.some((w) => w.status !== "dead" && w.task_types.includes(type)) ===
-    true;
+    directory()
+      .get(cluster.id(d))
+      ?.workers.some((w) => w.status !== "dead" && w.task_types.includes(type)) === true;
   const each = Object.entries(layout).flatMap(([d, workers]) =>
     [...new Set(Object.values(workers).flatMap((h) => Object.keys(h)))].map((type) => ({ d, type })),
   );
@@ -50,7 +51,7 @@ export async function typedCluster(cluster: TestCluster, layout: TypedLayout): P
     async crashDistributor(d, ...workers) {
       for (const w of workers) await cluster.crash(cluster.workers.get(w)!);
       await cluster.crash(cluster.distributors.get(d)!);
-      await until(`${d} is declared dead`, () => directory.get(cluster.id(d))?.status === "dead", 30_000);
+      await until(`${d} is declared dead`, () => directory().get(cluster.id(d))?.status === "dead", 30_000);
     },
   };
 }

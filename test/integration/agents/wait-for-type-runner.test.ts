@@ -46,26 +46,17 @@ describe.each(testEngines("wait-for-type-runner", { cluster: true }))(
 
     it("a coordinator restarted while a type's only distributor is dead knows the type from the store: its tasks wait and run once the runner is back", async () => {
       const cluster = start({ timing: { ...FAST, heartbeatTimeoutMs: 1500 }, concurrency: 2 });
-      await cluster.startCoordinator();
-      await cluster.startDistributor("d1");
-      const d2 = await cluster.startDistributor("d2");
-      await cluster.startWorker("w1", "d1", { a: () => ({ ran: "a" }) });
-      const w2 = await cluster.startWorker("w2", "d2", { b: () => ({ ran: "b" }) });
-      await cluster.ready(20_000);
-      const runs = (d: string, type: string) =>
-        cluster.coordinator.core.directory
-          .get(cluster.id(d))
-          ?.workers.some((w) => w.status !== "dead" && w.task_types.includes(type)) === true;
-      await until("the coordinator knows d1 runs a, d2 b", () => runs("d1", "a") && runs("d2", "b"), 20_000);
+      const typed = await typedCluster(cluster, ABOUT_B);
 
-      await cluster.crash(w2);
-      await cluster.crash(d2);
+      // Crashed without waiting for its death: the coordinator is restarted at once.
+      await cluster.crash(cluster.workers.get("w2")!);
+      await cluster.crash(cluster.distributors.get("d2")!);
       // Restarted: this one never heard d2's workers (it was dead before it started).
       await cluster.coordinator.cleanup();
       const coordinator = await cluster.startCoordinator();
       const directory = coordinator.core.directory;
       await until("d2 is declared dead", () => directory.get(cluster.id("d2"))?.status === "dead", 30_000);
-      await until("d1 is heard", () => runs("d1", "a"), 20_000);
+      await until("d1 is heard", () => typed.runs("d1", "a"), 20_000);
 
       const ids = [1, 2].map((n) => cluster.id(`restart-b-${n}`));
       for (const id of ids)
@@ -93,24 +84,9 @@ describe.each(testEngines("wait-for-type-runner", { cluster: true }))(
     it("a second coordinator started while a type's only distributor is dead knows the type from the store: its tasks wait and run once the runner is back", async () => {
       const timing = { ...FAST, heartbeatTimeoutMs: 1500, leaseTtlMs: 3000 };
       const cluster = start({ timing, concurrency: 2 });
-      const c1 = await cluster.startCoordinator();
-      await cluster.startDistributor("d1");
-      const d2 = await cluster.startDistributor("d2");
-      await cluster.startWorker("w1", "d1", { a: () => ({ ran: "a" }) });
-      const w2 = await cluster.startWorker("w2", "d2", { b: () => ({ ran: "b" }) });
-      await cluster.ready(20_000);
-      const runs = (d: string, type: string) =>
-        c1.core.directory
-          .get(cluster.id(d))
-          ?.workers.some((w) => w.status !== "dead" && w.task_types.includes(type)) === true;
-      await until("c1 knows d1 runs a, d2 b", () => runs("d1", "a") && runs("d2", "b"), 20_000);
-      await cluster.crash(w2);
-      await cluster.crash(d2);
-      await until(
-        "c1 declares d2 dead",
-        () => c1.core.directory.get(cluster.id("d2"))?.status === "dead",
-        30_000,
-      );
+      const typed = await typedCluster(cluster, ABOUT_B);
+      const c1 = cluster.coordinator;
+      await typed.crashDistributor("d2", "w2");
       // ...and its view in the store, where c2 will read what c1 heard, no longer lists d2.
       await until(
         "c1's view leaves d2 out",
