@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { FAST } from "../../helpers/cluster.js";
 import { clusterPerTest, testEngines } from "../../helpers/engines.js";
+import { heldUntilOpen } from "../../helpers/held-until-open.js";
 import { until } from "../../helpers/wait.js";
 
 /**
@@ -24,26 +25,18 @@ describe.each(testEngines("assign-running"))("a running task assigned again on $
   const newCluster = clusterPerTest(engine);
 
   it("is adopted on its worker while the restarted distributor's reconcile reads, not run twice", async () => {
-    let runs = 0;
-    const finish = gate();
-    const cluster = newCluster({
+    const {
+      c: cluster,
+      runs,
+      open,
+    } = heldUntilOpen(newCluster, {
       // Nobody is declared dead here: the adopted attempt waits for w1 to confirm it, however slow.
       timing: { ...FAST, heartbeatTimeoutMs: 20_000 },
-      handlers: {
-        hold: async () => {
-          runs++;
-          await finish.closed;
-          return { held: true };
-        },
-      },
     });
-    await cluster.startCoordinator();
-    const first = await cluster.startDistributor("d1");
-    await cluster.startWorker("w1", "d1");
-    await cluster.ready();
+    const first = await cluster.startOne();
     const [id, w1] = [cluster.id("running"), cluster.id("w1")];
-    await cluster.coordinator.submitTask({ task_id: id, task_type: "hold", payload: {} });
-    await until("the task runs on w1", () => runs === 1);
+    await cluster.coordinator.submitTask({ task_id: id, task_type: "held", payload: {} });
+    await until("the task runs on w1", () => runs.get(id) === 1);
     const fence = first.core.registry.get(w1)?.inFlight.get(id)?.fence ?? 0;
     expect(fence).toBeGreaterThan(0);
     await cluster.crash(first);
@@ -75,11 +68,11 @@ describe.each(testEngines("assign-running"))("a running task assigned again on $
     expect(second.core.queue.has(id)).toBe(false);
 
     reads.open();
-    finish.open();
+    open();
     const task = await cluster.coordinator.waitForTask(id, 10_000);
     expect(task?.status).toBe("completed");
     expect(task?.attempts).toBe(1);
-    expect(runs).toBe(1);
+    expect([...runs]).toEqual([[id, 1]]);
     expect(second.core.stats.dispatched).toBe(0);
     expect(second.core.stats.staleRejected).toBe(0);
   });
