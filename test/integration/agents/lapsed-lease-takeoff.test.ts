@@ -1,10 +1,58 @@
 import { describe, expect, it } from "vitest";
-import { FAST } from "../../helpers/cluster.js";
+import { FAST, type TestCluster } from "../../helpers/cluster.js";
 import { clusterPerTest, testEngines } from "../../helpers/engines.js";
 import { until } from "../../helpers/wait.js";
 
 /** The coordinator's shard leases as held in memory (ShardLeases.held), for the stall below. */
 type Held = Map<number, { value: string; until: number }>;
+
+/** The coordinator's shard leases (ShardLeases): those held, and the hook told of late renewals. */
+type Leases = { held: Held; o: { renewedLate: (shards: number[]) => void } };
+
+/**
+ * A cluster whose `gated` tasks wait for release(): three of them held by d1 (and its w1), and
+ * the coordinator's monitor stalled past every shard lease when it declares d1 dead
+ * (lapsedAtDeath() says it did).
+ */
+async function stalledAtDeath(
+  cluster: ReturnType<typeof clusterPerTest>,
+  options: TestCluster["options"],
+  untilMs?: number,
+) {
+  let release = () => {};
+  const gate = new Promise<void>((r) => {
+    release = r;
+  });
+  const c = cluster({
+    ...options,
+    handlers: {
+      gated: async () => {
+        await gate;
+        return { ok: true };
+      },
+    },
+  });
+  const d1 = await c.startOne();
+  const [coordinator, w1] = [c.coordinator, c.workers.get("w1")!];
+  const ids = ["a", "b", "c"].map((n) => c.id(n));
+  for (const id of ids) await coordinator.submitTask({ task_id: id, task_type: "gated", payload: {} });
+  await until("d1 holds the tasks", () => d1.core.heartbeat(null).load === ids.length, untilMs);
+
+  const leases = (coordinator.core as unknown as { cluster: { leases: Leases } }).cluster.leases;
+  const { held } = leases;
+  const directory = coordinator.core.directory;
+  const expire = directory.expire.bind(directory);
+  let lapsedAtDeath = false;
+  directory.expire = (timeoutMs) => {
+    const dead = expire(timeoutMs);
+    if (dead.some((d) => d.id === d1.agentId)) {
+      for (const lease of held.values()) lease.until = 0; // the stall outlasted every lease here
+      lapsedAtDeath = true;
+    }
+    return dead;
+  };
+  return { c, coordinator, d1, w1, ids, release, leases, held, lapsedAtDeath: () => lapsedAtDeath };
+}
 
 /**
  * A stall on a loaded machine: the monitor tick that declares a distributor dead runs before the
@@ -17,42 +65,11 @@ describe.each(testEngines("lapsed-lease"))("a lease renewed late ($name)", (engi
   const cluster = clusterPerTest(engine);
 
   it("a distributor declared dead while the leases had lapsed still has its tasks moved", async () => {
-    let release = () => {};
-    const gate = new Promise<void>((r) => {
-      release = r;
-    });
-    const c = cluster({
-      handlers: {
-        gated: async () => {
-          await gate;
-          return { ok: true };
-        },
-      },
-    });
-    const coordinator = await c.startCoordinator();
-    const d1 = await c.startDistributor("d1");
-    const w1 = await c.startWorker("w1", "d1");
-    await c.ready();
-    const ids = ["a", "b", "c"].map((n) => c.id(n));
-    for (const id of ids) await coordinator.submitTask({ task_id: id, task_type: "gated", payload: {} });
-    await until("d1 holds the tasks", () => d1.core.heartbeat(null).load === ids.length);
-
-    const held = (coordinator.core as unknown as { cluster: { leases: { held: Held } } }).cluster.leases.held;
+    const { c, coordinator, d1, w1, ids, release, held, lapsedAtDeath } = await stalledAtDeath(cluster, {});
     expect(held.size).toBeGreaterThan(0);
-    const directory = coordinator.core.directory;
-    const expire = directory.expire.bind(directory);
-    let lapsedAtDeath = false;
-    directory.expire = (timeoutMs) => {
-      const dead = expire(timeoutMs);
-      if (dead.some((d) => d.id === d1.agentId)) {
-        for (const lease of held.values()) lease.until = 0; // the stall outlasted every lease here
-        lapsedAtDeath = true;
-      }
-      return dead;
-    };
     await c.crash(w1);
     await c.crash(d1);
-    await until("d1 is declared dead", () => lapsedAtDeath);
+    await until("d1 is declared dead", lapsedAtDeath);
     release();
     await c.startDistributor("d2");
     await c.startWorker("w2", "d2");
@@ -136,34 +153,12 @@ describe.each(testEngines("lapsed-lease"))("a lease renewed late ($name)", (engi
   }, 90_000);
 
   it("a second late renewal does not take the same dead distributor off again", async () => {
-    let release = () => {};
-    const gate = new Promise<void>((r) => {
-      release = r;
-    });
-    const c = cluster({
+    const { c, coordinator, d1, w1, ids, release, leases, held, lapsedAtDeath } = await stalledAtDeath(
+      cluster,
       // Leases of 2.9 s: only the stalls made below lapse them, not a slow moment of a loaded machine.
-      timing: { ...FAST, heartbeatTimeoutMs: 3000 },
-      handlers: {
-        gated: async () => {
-          await gate;
-          return { ok: true };
-        },
-      },
-    });
-    const coordinator = await c.startCoordinator();
-    const d1 = await c.startDistributor("d1");
-    const w1 = await c.startWorker("w1", "d1");
-    await c.ready();
-    const ids = ["a", "b", "c"].map((n) => c.id(n));
-    for (const id of ids) await coordinator.submitTask({ task_id: id, task_type: "gated", payload: {} });
-    await until("d1 holds the tasks", () => d1.core.heartbeat(null).load === ids.length, 30_000);
-
-    const leases = (
-      coordinator.core as unknown as {
-        cluster: { leases: { held: Held; o: { renewedLate: (shards: number[]) => void } } };
-      }
-    ).cluster.leases;
-    const { held } = leases;
+      { timing: { ...FAST, heartbeatTimeoutMs: 3000 } },
+      30_000,
+    );
     // Counted: the shards renewed late, and the take-offs of d1 other than the one at its death (begun, ended).
     const renewedLateShards = new Set<number>();
     const renewedLate = leases.o.renewedLate;
@@ -199,20 +194,9 @@ describe.each(testEngines("lapsed-lease"))("a lease renewed late ($name)", (engi
     /** Every shard held here renewed late since the last stall, and no take-off of d1 running. */
     const settled = () =>
       [...held.keys()].every((shard) => renewedLateShards.has(shard)) && lateTakeOffsEnded === lateTakeOffs;
-    const directory = core.directory;
-    const expire = directory.expire.bind(directory);
-    let lapsedAtDeath = false;
-    directory.expire = (timeoutMs) => {
-      const dead = expire(timeoutMs);
-      if (dead.some((d) => d.id === d1.agentId)) {
-        for (const lease of held.values()) lease.until = 0; // the stall outlasted every lease here
-        lapsedAtDeath = true;
-      }
-      return dead;
-    };
     await c.crash(w1);
     await c.crash(d1);
-    await until("d1 is declared dead", () => lapsedAtDeath, 30_000);
+    await until("d1 is declared dead", lapsedAtDeath, 30_000);
     // (A renewal round under way at the stall may bring some shards back a round before the others.)
     await until(
       "the late renewals took d1's tasks off",
