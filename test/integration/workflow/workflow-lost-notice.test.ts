@@ -15,10 +15,7 @@ describe.each(testEngines("workflow-lost-notice"))("a lost dependency notice on 
 
   it("still gets the dependent it made ready placed and run", async () => {
     const cluster = start({ handlers: { step: (): JsonValue => ({ ok: true }) } });
-    await cluster.startCoordinator();
-    await cluster.startDistributor("d1");
-    await cluster.startWorker("w0", "d1");
-    await cluster.ready();
+    await cluster.startOne();
     const c = cluster.coordinator;
     const real = c.ledger.notifyDependencyEnded.bind(c.ledger);
     const lost: NoticeVerdict[] = [];

@@ -17,10 +17,7 @@ describe.each(testEngines("workflow-unplaced-sweep", { cluster: true }))(
 
     it("places an open task nothing would place, and it completes", async () => {
       const cluster = start({ handlers: { step: (): JsonValue => ({ ok: true }) } });
-      await cluster.startCoordinator();
-      await cluster.startDistributor("d1");
-      await cluster.startWorker("w0", "d1");
-      await cluster.ready();
+      await cluster.startOne();
       const c = cluster.coordinator;
       const found: string[] = [];
       const sweep = c.core.unplacedSweep;
