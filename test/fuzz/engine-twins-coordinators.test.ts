@@ -11,6 +11,7 @@ import {
   ENGINES,
   type EngineName,
   onBoth,
+  setRaw,
   TwinStores,
   withoutMessage,
 } from "../helpers/fuzz/twin-stores.js";
@@ -38,16 +39,6 @@ beforeAll(() => stores.setup(), 60_000);
 afterAll(() => stores.teardown());
 
 const GONE_KEY = "coordinators:gone";
-
-/** Writes one field of the gone hash as given (test-only: another release's, or a damaged, entry). */
-const SET_RAW = "return redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])";
-const setRaw: StoreScript = {
-  name: "twin-set-raw",
-  numKeys: 1,
-  lua: SET_RAW,
-  sha1: createHash("sha1").update(SET_RAW).digest("hex"),
-  memory: (db: MemoryKeyspace, [key], [field, value]) => db.hset(key!, { [field!]: value! }),
-};
 
 const ID = fc.constantFrom("c1", "c2", "7", "c-ü", 'c"q');
 /** A read's retention; a write's is never 1 ms (the key would expire 1 ms after it, between the two engines' dumps). */

@@ -1,8 +1,7 @@
-import { createHash } from "node:crypto";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { goneCoordinatorsScript } from "../../src/agents/coordinator/gone-coordinators-scripts.js";
-import { type MemoryKeyspace, type RedisClient, type StoreScript, withPrelude } from "../../src/index.js";
+import { type RedisClient, type StoreScript, withPrelude } from "../../src/index.js";
 import { fuzzParams, fuzzRuns, fuzzTimeout } from "../helpers/fuzz/inputs.js";
 import {
   advanceClock,
@@ -10,6 +9,7 @@ import {
   ENGINES,
   type EngineName,
   onBoth,
+  setRaw,
   twinStoresOfFile,
   withoutMessage,
 } from "../helpers/fuzz/twin-stores.js";
@@ -46,16 +46,6 @@ local redis = setmetatable({ call = function(cmd, ...)
 end }, { __index = real_redis })`,
   );
 }
-
-/** Writes one field of the gone hash as given (test-only: an entry of a chosen age). */
-const SET_RAW = "return redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])";
-const setRaw: StoreScript = {
-  name: "twin-set-raw",
-  numKeys: 1,
-  lua: SET_RAW,
-  sha1: createHash("sha1").update(SET_RAW).digest("hex"),
-  memory: (db: MemoryKeyspace, [key], [field, value]) => db.hset(key!, { [field!]: value! }),
-};
 
 const view = (id: string) =>
   JSON.stringify({ id, url: null, started_at: "", shards: [], stats: {}, distributors: [] });

@@ -154,6 +154,16 @@ export const dumpScript: StoreScript = {
   },
 };
 
+/** Writes one field of a hash as given (test-only: an entry another release, a damaged store or a test chose). */
+const SET_RAW = "return redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])";
+export const setRaw: StoreScript = {
+  name: "twin-set-raw",
+  numKeys: 1,
+  lua: SET_RAW,
+  sha1: createHash("sha1").update(SET_RAW).digest("hex"),
+  memory: (db: MemoryKeyspace, [key], [field, value]) => db.hset(key!, { [field!]: value! }),
+};
+
 export async function dump(client: RedisClient): Promise<Dump> {
   const rows = (await client.engine.runScript(
     dumpScript,
