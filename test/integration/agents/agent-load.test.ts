@@ -30,10 +30,7 @@ describe.each(testEngines("agent-load"))("running and queued in the agent list (
         },
       },
     });
-    await c.startCoordinator();
-    await c.startDistributor("d1");
-    await c.startWorker("w1", "d1");
-    await c.ready();
+    await c.startOne();
     const ids = Array.from({ length: 10 }, (_, i) => c.id(`t${i}`));
     for (const id of ids) await c.coordinator.submitTask({ task_id: id, task_type: "gated", payload: {} });
     const get = (name: string) =>

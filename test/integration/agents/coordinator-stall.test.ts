@@ -19,10 +19,7 @@ describe.each(testEngines("coordinator-stall"))("a coordinator back from a stall
 
   it("declares none of its live distributors dead, and a task submitted after it runs", async () => {
     const c = cluster({ handlers: { echo: async (task) => ({ echoed: task.payload }) } });
-    await c.startCoordinator();
-    const d1 = await c.startDistributor("d1");
-    await c.startWorker("w1", "d1");
-    await c.ready();
+    const d1 = await c.startOne();
     const seen = () => c.coordinator.core.directory.get(d1.agentId)?.lastHeartbeatAt;
 
     const before = seen();

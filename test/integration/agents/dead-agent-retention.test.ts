@@ -40,10 +40,8 @@ describe.each(testEngines("dead-retention"))("dead agents ($name)", (engine) => 
         },
       },
     });
-    await c.startCoordinator();
-    const d1 = await c.startDistributor("d1");
-    const w1 = await c.startWorker("w1", "d1");
-    await c.ready();
+    const d1 = await c.startOne();
+    const w1 = c.workers.get("w1")!;
     const ids = ["a", "b", "c"].map((n) => c.id(n));
     for (const id of ids) await c.coordinator.submitTask({ task_id: id, task_type: "gated", payload: {} });
     await until("d1 holds the tasks", () => d1.core.heartbeat(null).load === ids.length);
@@ -92,10 +90,8 @@ describe.each(testEngines("dead-retention"))("dead agents ($name)", (engine) => 
         },
       },
     });
-    await c.startCoordinator();
-    const d1 = await c.startDistributor("d1");
-    const w1 = await c.startWorker("w1", "d1");
-    await c.ready();
+    const d1 = await c.startOne();
+    const w1 = c.workers.get("w1")!;
     await c.coordinator.submitTask({ task_id: c.id("kept"), task_type: "gated", payload: {} });
     await until("d1 holds the task", () => d1.core.heartbeat(null).load === 1);
     await c.crash(w1);
@@ -152,10 +148,8 @@ describe.each(testEngines("dead-retention"))("dead agents ($name)", (engine) => 
         },
       },
     });
-    await c.startCoordinator();
-    const d1 = await c.startDistributor("d1");
-    const w1 = await c.startWorker("w1", "d1");
-    await c.ready();
+    const d1 = await c.startOne();
+    const w1 = c.workers.get("w1")!;
     const id = c.id("orphan");
     await c.coordinator.submitTask({ task_id: id, task_type: "gated", payload: {} });
     await until("d1 holds the task", () => d1.core.heartbeat(null).load === 1);
@@ -179,10 +173,7 @@ describe.each(testEngines("dead-retention"))("dead agents ($name)", (engine) => 
 
   it("a dead distributor's shared state leaves the store after the retention", async () => {
     const c = cluster({ timing: { ...FAST, deadRetentionMs: RETENTION_MS } });
-    await c.startCoordinator();
-    const d1 = await c.startDistributor("d1");
-    await c.startWorker("w1", "d1");
-    await c.ready();
+    const d1 = await c.startOne();
     await until(
       "d1's state is written",
       async () => (await c.coordinator.getDistributorState(d1.agentId)) !== null,

@@ -21,10 +21,8 @@ describe("an attempt dispatched to a worker as it is declared dead", () => {
 
   it("is taken back and run by another worker, not stranded on the dead one", async () => {
     cluster = new TestCluster({ url: `memory://dying-worker-${process.pid}`, keyPrefix: uniquePrefix("dw") });
-    await cluster.startCoordinator();
-    const d1 = await cluster.startDistributor("d1");
-    const doomed = await cluster.startWorker("w1", "d1");
-    await cluster.ready();
+    const d1 = await cluster.startOne();
+    const doomed = cluster.workers.get("w1")!;
 
     // Hold the replies of dispatch scripts (which have run) until w1 has been declared dead.
     let release!: () => void;

@@ -20,10 +20,7 @@ describe.each(testEngines("distributor-stall"))("a distributor back from a stall
   it("declares none of its live workers dead, and the attempt running meanwhile is the one that ends the task", async () => {
     // A lease that outlives the stall: one that lapsed stops the monitor until it is renewed.
     const c = cluster({ timing: { ...FAST, leaseTtlMs: 5_000 } });
-    await c.startCoordinator();
-    const d1 = await c.startDistributor("d1");
-    await c.startWorker("w1", "d1");
-    await c.ready();
+    const d1 = await c.startOne();
     const id = c.id("long");
     await c.coordinator.submitTask({ task_id: id, task_type: "sleep", payload: { ms: 2_500 } });
     await until("the attempt is confirmed by the worker", () =>

@@ -29,10 +29,7 @@ describe.each(testEngines("move-off-fails"))("a dead distributor's move failing 
       },
     });
     try {
-      await cluster.startCoordinator();
-      const d1 = await cluster.startDistributor("d1");
-      await cluster.startWorker("w1", "d1");
-      await cluster.ready();
+      const d1 = await cluster.startOne();
       const c = cluster.coordinator;
       const id = cluster.id("t");
       await c.submitTask({ task_id: id, task_type: "step" });

@@ -17,10 +17,7 @@ describe.each(testEngines("reconcile-race"))("a task assigned while reconcile re
   /** A coordinator, distributor d1 and worker w1, ready. */
   const start = async () => {
     const cluster = newCluster();
-    await cluster.startCoordinator();
-    const d1 = await cluster.startDistributor("d1");
-    await cluster.startWorker("w1", "d1");
-    await cluster.ready();
+    const d1 = await cluster.startOne();
     return { cluster, d1 };
   };
 

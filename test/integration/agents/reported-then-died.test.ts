@@ -23,10 +23,8 @@ describe.each(testEngines("reported-then-died"))(
         return { ran: runs.length };
       };
       cluster = newCluster({ handlers: { count } });
-      await cluster.startCoordinator();
-      const d1 = await cluster.startDistributor("d1");
-      const w1 = await cluster.startWorker("w1", "d1");
-      await cluster.ready();
+      const d1 = await cluster.startOne();
+      const w1 = cluster.workers.get("w1")!;
       // Commits wait at a gate: the store is slow.
       const ledger = d1.ledger as TaskLedger;
       const commit = ledger.commitAttempts.bind(ledger);

@@ -25,10 +25,8 @@ describe.each(testEngines("resent-result"))("a resent result on $name", (engine)
         work: async () => ({ big }),
       },
     });
-    const coordinator = await c.startCoordinator();
-    const d1 = await c.startDistributor("d1");
-    await c.startWorker("w1", "d1");
-    await c.ready();
+    const d1 = await c.startOne();
+    const coordinator = c.coordinator;
     const id = c.id("large");
     await coordinator.submitTask({ task_id: id, task_type: "work", payload: {} });
     const done = await coordinator.waitForTask(id, 20_000);

@@ -23,10 +23,8 @@ describe("a worker restarted under the same id before it is declared dead", () =
       url: `memory://restarted-worker-${process.pid}`,
       keyPrefix: uniquePrefix("rw"),
     });
-    await cluster.startCoordinator();
-    await cluster.startDistributor("d1");
-    const first = await cluster.startWorker("w1", "d1");
-    await cluster.ready();
+    await cluster.startOne();
+    const first = cluster.workers.get("w1")!;
     const ids = Array.from({ length: 4 }, (_, i) => cluster!.id(`t${i}`));
     for (const id of ids)
       await cluster.coordinator.submitTask({ task_id: id, task_type: "sleep", payload: { ms: 60_000 } });

@@ -19,10 +19,8 @@ describe("a result sent again while its first copy is being committed", () => {
   it("is acknowledged with the first, not refused as stale", async () => {
     const timing = { ...FAST, heartbeatTimeoutMs: 5000 };
     cluster = new TestCluster({ url: `memory://result-copies-${process.pid}` }, { concurrency: 1, timing });
-    await cluster.startCoordinator();
-    const d = await cluster.startDistributor("d1");
-    const w = await cluster.startWorker("w1", "d1");
-    await cluster.ready();
+    const d = await cluster.startOne();
+    const w = cluster.workers.get("w1")!;
     const id = cluster.id("copied");
     // Every commit is held until released, as a slow store under load would.
     const held: Array<() => void> = [];

@@ -26,10 +26,8 @@ describe.each(testEngines("stopping-worker-capacity"))("a stopping worker's capa
         },
       },
     });
-    const coordinator = await c.startCoordinator();
-    const d1 = await c.startDistributor("d1");
-    const w1 = await c.startWorker("w1", "d1");
-    await c.ready();
+    const d1 = await c.startOne();
+    const [coordinator, w1] = [c.coordinator, c.workers.get("w1")!];
     expect(d1.core.capacity).toBe(2);
     const id = c.id("held");
     await coordinator.submitTask({ task_id: id, task_type: "work", payload: {} });

@@ -34,10 +34,8 @@ describe.each(testEngines("worker-restart"))("a worker restarted under its id ($
           },
         },
       });
-      await c.startCoordinator();
-      await c.startDistributor("d1");
-      const w1 = await c.startWorker("w1", "d1");
-      await c.ready();
+      await c.startOne();
+      const w1 = c.workers.get("w1")!;
       const ids = Array.from({ length: 8 }, (_, i) => c.id(`t${i}`));
       for (const id of ids) await c.coordinator.submitTask({ task_id: id, task_type: "sleep", payload: {} });
       // Four run, four wait on the worker.

@@ -30,10 +30,8 @@ describe.each(testEngines("worker-shutdown-timeout"))("a worker's shutdown timeo
         },
       },
     });
-    await c.startCoordinator();
-    await c.startDistributor("d1");
-    const w1 = await c.startWorker("w1", "d1");
-    await c.ready();
+    await c.startOne();
+    const w1 = c.workers.get("w1")!;
     const quick = c.id("quick");
     await c.coordinator.submitTask({ task_id: quick, task_type: "work", payload: {} });
     expect(await c.coordinator.waitForTask(quick, 10_000)).toMatchObject({ status: "completed" });

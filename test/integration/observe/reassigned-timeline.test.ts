@@ -16,10 +16,8 @@ describe.each(testEngines("reassigned-timeline"))("a reassigned task's timeline 
   it("shows the attempt that ran on the dead distributor's worker, then the one that committed", async () => {
     const { c, ranOn, release } = heldFirstAttempt(cluster);
     try {
-      await c.startCoordinator();
-      const d1 = await c.startDistributor("d1");
-      const w1 = await c.startWorker("w1", "d1");
-      await c.ready();
+      const d1 = await c.startOne();
+      const w1 = c.workers.get("w1")!;
       const id = c.id("moved");
       await c.coordinator.submitTask({ task_id: id, task_type: "held", payload: {} });
       await until("w1 runs it", () => ranOn.length === 1);

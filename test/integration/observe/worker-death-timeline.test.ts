@@ -19,10 +19,8 @@ describe.each(testEngines("worker-death-timeline"))("a task whose worker died ($
   it("shows the attempt the dead worker held, taken back, then the one that committed", async () => {
     const { c, ranOn, release } = heldFirstAttempt(cluster);
     try {
-      await c.startCoordinator();
-      await c.startDistributor("d1");
-      const w1 = await c.startWorker("w1", "d1");
-      await c.ready();
+      await c.startOne();
+      const w1 = c.workers.get("w1")!;
       const id = c.id("taken-back");
       await c.coordinator.submitTask({ task_id: id, task_type: "held", payload: {} });
       await until("w1 runs it", () => ranOn.length === 1);
@@ -72,10 +70,8 @@ describe.each(testEngines("worker-death-timeline"))("a task whose worker died ($
       },
     });
     try {
-      await c.startCoordinator();
-      await c.startDistributor("d1");
-      const w1 = await c.startWorker("w1", "d1");
-      await c.ready();
+      await c.startOne();
+      const w1 = c.workers.get("w1")!;
       const ids = Array.from({ length: 3 }, (_, i) => c.id(`h${i}`));
       for (const id of ids) await c.coordinator.submitTask({ task_id: id, task_type: "held", payload: {} });
       await until("w1 runs one and holds the others", () => w1.core.load === 1 && w1.core.backlogSize >= 1);
