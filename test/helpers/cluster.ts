@@ -131,12 +131,12 @@ export class TestCluster {
     return w;
   }
 
-  /** The coordinator, distributor d1 and its worker w1, ready: d1. */
-  async startOne(): Promise<DistributorAgent> {
+  /** The coordinator, distributor d1 and its worker w1, ready (within `readyTimeoutMs`, as ready()): d1. */
+  async startOne(readyTimeoutMs?: number): Promise<DistributorAgent> {
     await this.startCoordinator();
     const d1 = await this.startDistributor("d1");
     await this.startWorker("w1", "d1");
-    await this.ready();
+    await this.ready(readyTimeoutMs);
     return d1;
   }
 

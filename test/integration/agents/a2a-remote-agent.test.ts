@@ -57,10 +57,7 @@ describe.each([
 
   const start = async () => {
     cluster = new TestCluster(engine!.config(), { handlers: handlersFor(agent.url) });
-    await cluster.startCoordinator();
-    await cluster.startDistributor("d1");
-    await cluster.startWorker("w1", "d1");
-    await cluster.ready();
+    await cluster.startOne();
     return cluster;
   };
 
@@ -170,10 +167,7 @@ describe("an A2A agent behind a worker: a remote agent that forgot the task", ()
         remote_slow: a2aAgentHandler(first.url, { skill: "slow" }) as unknown as TaskHandler<Task>,
       },
     });
-    await cluster.startCoordinator();
-    await cluster.startDistributor("d1");
-    await cluster.startWorker("w1", "d1");
-    await cluster.ready();
+    await cluster.startOne();
     const id = cluster.id("forgotten");
     await cluster.coordinator.submitTask({ task_id: id, task_type: "remote_slow", payload: { ms: 600 } });
     await until("the remote agent to receive the work", () => first.received.get(id) === 1, 5000, 10);
@@ -269,10 +263,7 @@ describe("an A2A agent behind a worker: limits, deadlines and the CLI's bridge",
     cluster = new TestCluster(engine!.config(), {
       handlers: { remote_echo: handler as unknown as TaskHandler<Task> },
     });
-    await cluster.startCoordinator();
-    await cluster.startDistributor("d1");
-    await cluster.startWorker("w1", "d1");
-    await cluster.ready();
+    await cluster.startOne();
     const id = cluster.id("nowhere");
     await cluster.coordinator.submitTask({ task_id: id, task_type: "remote_echo", payload: {} });
     const done = await cluster.coordinator.waitForTask(id, 10_000);
@@ -294,10 +285,7 @@ describe("an A2A agent behind a worker: limits, deadlines and the CLI's bridge",
       handlers: { remote_slow: shared as unknown as TaskHandler<Task> },
       concurrency: 8,
     });
-    await cluster.startCoordinator();
-    await cluster.startDistributor("d1");
-    await cluster.startWorker("w1", "d1");
-    await cluster.ready();
+    await cluster.startOne();
     const ids = [1, 2, 3, 4, 5].map((n) => cluster!.id(`capped-${n}`));
     for (const id of ids)
       await cluster.coordinator.submitTask({ task_id: id, task_type: "remote_slow", payload: { ms: 300 } });

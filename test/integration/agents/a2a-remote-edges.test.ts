@@ -67,10 +67,7 @@ describe.each([
 
   const start = async () => {
     cluster = new TestCluster(engine!.config(), { handlers: handlersFor(agent.url) });
-    await cluster.startCoordinator();
-    await cluster.startDistributor("d1");
-    await cluster.startWorker("w1", "d1");
-    await cluster.ready();
+    await cluster.startOne();
     return cluster;
   };
 

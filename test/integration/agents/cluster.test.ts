@@ -156,10 +156,7 @@ describe.each(testEngines("agents"))("agents on $name", (engine) => {
     // did, before the restart was started or between two renewals, and the checks of who holds
     // it failed). The lapse of the old run's lease is made by the test, as its expiry would.
     cluster = new TestCluster(engine.config(), { concurrency: 2, timing: { ...FAST, leaseTtlMs: 60_000 } });
-    await cluster.startCoordinator();
-    const first = await cluster.startDistributor("d1");
-    await cluster.startWorker("w1", "d1");
-    await cluster.ready();
+    const first = await cluster.startOne();
     const ids = Array.from({ length: 20 }, (_, i) => cluster!.id(`t${i}`));
     for (const id of ids)
       await cluster.coordinator.submitTask({ task_id: id, task_type: "sleep", payload: { ms: 50 } });

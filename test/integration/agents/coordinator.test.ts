@@ -72,10 +72,8 @@ describe.each(testEngines("coordinator"))("coordinator and leases on $name", (en
 
   it("cancelTask ends a running task abandoned, and its attempt's late result is refused by the fence", async () => {
     cluster = new TestCluster(engine.config());
-    const c = await cluster.startCoordinator();
-    await cluster.startDistributor("d1");
-    await cluster.startWorker("w1", "d1");
-    await cluster.ready();
+    await cluster.startOne();
+    const c = cluster.coordinator;
     const id = cluster.id("long");
     expect(await c.submitTask({ task_id: id, task_type: "sleep", payload: { ms: 400 } })).toBe(true);
     const until = async (check: () => Promise<boolean> | boolean) => {
@@ -129,10 +127,8 @@ describe.each(testEngines("coordinator"))("coordinator and leases on $name", (en
 
   it("a restarted coordinator knows the distributors registered before, and gives them one timeout to speak", async () => {
     cluster = new TestCluster(engine.config());
-    const first = await cluster.startCoordinator();
-    await cluster.startDistributor("d1");
-    await cluster.startWorker("w1", "d1");
-    await cluster.ready();
+    await cluster.startOne();
+    const first = cluster.coordinator;
     await first.cleanup();
     const second = await cluster.startCoordinator();
     expect(second.core.directory.get(cluster.id("d1"))).toBeDefined();

@@ -56,10 +56,8 @@ describe.each(testEngines("durable"))("durable task graphs on $name", (engine) =
     const effects: Record<string, number> = {};
     const graph = threeSteps(effects) as unknown as TaskHandler<Task>;
     cluster = new TestCluster(engine.config(), { handlers: { three_steps: graph } });
-    await cluster.startCoordinator();
-    const d1 = await cluster.startDistributor("d1");
-    const doomed = await cluster.startWorker("w1", "d1");
-    await cluster.ready();
+    const d1 = await cluster.startOne();
+    const doomed = cluster.workers.get("w1")!;
     const id = cluster.id("graph-task");
     await cluster.coordinator.submitTask({ task_id: id, task_type: "three_steps", payload: { n: 0 } });
     // Step two has run and its checkpoint has reached the distributor's store.

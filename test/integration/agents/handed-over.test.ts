@@ -27,10 +27,8 @@ describe.each(testEngines("handed-over"))(
     async function start(handlers: Record<string, TaskHandler<Task>>) {
       const tc = new TestCluster(engine.config(), { handlers });
       cluster = tc;
-      const c = await tc.startCoordinator();
-      await tc.startDistributor("d1");
-      await tc.startWorker("w1", "d1");
-      await tc.ready();
+      await tc.startOne();
+      const c = tc.coordinator;
       return { c, tc };
     }
 

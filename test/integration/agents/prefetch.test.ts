@@ -62,10 +62,8 @@ describe("prefetch", () => {
     // and tasks that each run longer than it: the one queued behind waits past the timeout.
     const timing = { ...FAST, heartbeatTimeoutMs: 1200 };
     cluster = new TestCluster({ url: `memory://prefetch-${process.pid}` }, { concurrency: 1, timing });
-    await cluster.startCoordinator();
-    const d = await cluster.startDistributor("d1");
-    const w = await cluster.startWorker("w1", "d1");
-    await cluster.ready();
+    const d = await cluster.startOne();
+    const w = cluster.workers.get("w1")!;
     const ids = [cluster.id("slow-0"), cluster.id("slow-1")];
     await cluster.coordinator.submitTasks(
       ids.map((id) => ({ task_id: id, task_type: "sleep", payload: { ms: 1400 } })),
@@ -86,10 +84,8 @@ describe("prefetch", () => {
     // No attempt is taken back while the commits wait (a reported attempt runs on no worker).
     const timing = { ...FAST, heartbeatTimeoutMs: 5000 };
     cluster = new TestCluster({ url: `memory://prefetch-commit-${process.pid}` }, { concurrency: 1, timing });
-    await cluster.startCoordinator();
-    const d = await cluster.startDistributor("d1");
-    const w = await cluster.startWorker("w1", "d1");
-    await cluster.ready();
+    const d = await cluster.startOne();
+    const w = cluster.workers.get("w1")!;
     // Every commit is held until released: what the worker reported stays uncommitted.
     const held: Array<() => void> = [];
     let outcomesHeld = 0;
@@ -128,10 +124,8 @@ describe("prefetch", () => {
       { url: `memory://prefetch-grow-${process.pid}` },
       { concurrency: 2, timing: PATIENT },
     );
-    await cluster.startCoordinator();
-    const d = await cluster.startDistributor("d1");
-    const w = await cluster.startWorker("w1", "d1");
-    await cluster.ready();
+    const d = await cluster.startOne();
+    const w = cluster.workers.get("w1")!;
     const entry = () => d.core.registry.get(w.agentId)!;
     const peak = await quickTasks(cluster, d, "grow", () => entry().prefetch);
     expect(peak).toBe(MAX_PREFETCH);

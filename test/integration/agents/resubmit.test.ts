@@ -36,10 +36,8 @@ describe.each(testEngines("resubmit"))("a task sent again on $name", (engine) =>
 
   it("is recorded once, and resolves false: nothing new", async () => {
     cluster = new TestCluster(engine.config());
-    const c = await cluster.startCoordinator();
-    await cluster.startDistributor("d1");
-    await cluster.startWorker("w1", "d1");
-    await cluster.ready(WAIT_MS);
+    await cluster.startOne(WAIT_MS);
+    const c = cluster.coordinator;
     const id = cluster.id("once");
     expect(await c.submitTask({ task_id: id, task_type: "echo", payload: { n: 1 } })).toBe(true);
     expect(await c.submitTask({ task_id: id, task_type: "echo", payload: { n: 2 } })).toBe(false);
@@ -50,10 +48,8 @@ describe.each(testEngines("resubmit"))("a task sent again on $name", (engine) =>
 
   it("twice in one request: the first is submitted, the later one is answered as a duplicate (library and POST /tasks)", async () => {
     cluster = new TestCluster(engine.config());
-    const c = await cluster.startCoordinator();
-    await cluster.startDistributor("d1");
-    await cluster.startWorker("w1", "d1");
-    await cluster.ready(WAIT_MS);
+    await cluster.startOne(WAIT_MS);
+    const c = cluster.coordinator;
     const [a, b, g] = [cluster.id("dup-a"), cluster.id("dup-b"), cluster.id("dup-graph")];
     const duplicateOf = (id: string, first: number) => ({
       task_id: id,
@@ -123,10 +119,8 @@ describe.each(testEngines("resubmit"))("a task sent again on $name", (engine) =>
 
   it("a task recorded unplaced by a submission whose answer was lost is placed when it is sent again", async () => {
     cluster = new TestCluster(engine.config());
-    const c = await cluster.startCoordinator();
-    await cluster.startDistributor("d1");
-    await cluster.startWorker("w1", "d1");
-    await cluster.ready(WAIT_MS);
+    await cluster.startOne(WAIT_MS);
+    const c = cluster.coordinator;
     const id = cluster.id("lost-answer");
     // What the ledger holds after a submit whose reply was lost while no distributor was known:
     // the task recorded, on no distributor, and the coordinator none the wiser.

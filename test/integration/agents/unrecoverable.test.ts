@@ -80,10 +80,7 @@ describe.each(testEngines("unrecoverable", { cluster: true }))("unrecoverable fa
 
   const start = async () => {
     cluster = new TestCluster(engine.config(), { handlers: handlers() });
-    await cluster.startCoordinator();
-    await cluster.startDistributor("d1");
-    await cluster.startWorker("w1", "d1");
-    await cluster.ready();
+    await cluster.startOne();
     return cluster;
   };
 

@@ -82,10 +82,7 @@ describe.each(testEngines("human-input", { cluster: true }))("human input on $na
   const askingGraphs = async <const N extends readonly string[]>(names: N, trace: StepRun[] = []) => {
     const handlers = { approval: approvalGraph({}, trace) as unknown as TaskHandler<Task> };
     cluster = newCluster({ handlers });
-    await cluster.startCoordinator();
-    const d1 = await cluster.startDistributor("d1");
-    await cluster.startWorker("w1", "d1");
-    await cluster.ready();
+    const d1 = await cluster.startOne();
     const ids = names.map((name) => cluster!.id(name)) as unknown as { [K in keyof N]: string };
     for (const id of ids)
       await cluster.coordinator.submitTask({ task_id: id, task_type: "approval", payload: {} });
@@ -97,10 +94,7 @@ describe.each(testEngines("human-input", { cluster: true }))("human input on $na
   it("a function handler asks, holds no worker while it waits, and runs again with ctx.inputs; the first answer wins", async () => {
     const handlers = { ask: twoQuestions, echo: (t: Task) => t.payload } as Record<string, TaskHandler<Task>>;
     cluster = newCluster({ handlers, concurrency: 1 });
-    await cluster.startCoordinator();
-    await cluster.startDistributor("d1");
-    await cluster.startWorker("w1", "d1");
-    await cluster.ready();
+    await cluster.startOne();
     const c = cluster.coordinator;
     const id = cluster.id("ask");
     await c.submitTask({ task_id: id, task_type: "ask", payload: { topic: "lunch" } });
@@ -132,10 +126,7 @@ describe.each(testEngines("human-input", { cluster: true }))("human input on $na
         ctx.inputs.length === 0 ? ctx.requestInput(undefined) : ctx.inputs,
     } as Record<string, TaskHandler<Task>>;
     cluster = newCluster({ handlers });
-    await cluster.startCoordinator();
-    await cluster.startDistributor("d1");
-    await cluster.startWorker("w1", "d1");
-    await cluster.ready();
+    await cluster.startOne();
     const c = cluster.coordinator;
     const id = cluster.id("bare");
     await c.submitTask({ task_id: id, task_type: "bare", payload: {} });
@@ -149,10 +140,7 @@ describe.each(testEngines("human-input", { cluster: true }))("human input on $na
     cluster = newCluster({
       handlers: { ask: twoQuestions } as Record<string, TaskHandler<Task>>,
     });
-    await cluster.startCoordinator();
-    await cluster.startDistributor("d1");
-    await cluster.startWorker("w1", "d1");
-    await cluster.ready();
+    await cluster.startOne();
     const c = cluster.coordinator;
     const [slow, gone] = [cluster.id("times-out"), cluster.id("canceled")];
     await c.submitTask({ task_id: slow, task_type: "ask", payload: { topic: "a" }, input_timeout_ms: 300 });
@@ -174,10 +162,7 @@ describe.each(testEngines("human-input", { cluster: true }))("human input on $na
   async function approvalWithSlowStores(delay: (n: number) => number): Promise<void> {
     const runs: Record<string, number> = {};
     cluster = newCluster({ handlers: { approval: approvalGraph(runs) as unknown as TaskHandler<Task> } });
-    await cluster.startCoordinator();
-    const d1 = await cluster.startDistributor("d1");
-    await cluster.startWorker("w1", "d1");
-    await cluster.ready();
+    const d1 = await cluster.startOne();
     const store = d1.checkpoints.importTransfer.bind(d1.checkpoints);
     let puts = 0;
     d1.checkpoints.importTransfer = async (...args: Parameters<typeof store>) => {
@@ -223,10 +208,8 @@ describe.each(testEngines("human-input", { cluster: true }))("human input on $na
     const answered: number[] = [];
     const handlers = { approval: approvalGraph(runs, trace) as unknown as TaskHandler<Task> };
     cluster = newCluster({ handlers });
-    await cluster.startCoordinator();
-    await cluster.startDistributor("d1");
-    const w1 = await cluster.startWorker("w1", "d1");
-    await cluster.ready();
+    await cluster.startOne();
+    const w1 = cluster.workers.get("w1")!;
     const c = cluster.coordinator;
     const id = cluster.id("approval");
     await c.submitTask({ task_id: id, task_type: "approval", payload: {} });
@@ -376,10 +359,8 @@ describe.each(testEngines("human-input", { cluster: true }))("human input on $na
     const trace: StepRun[] = [];
     const handlers = { approval: approvalGraph(runs, trace) as unknown as TaskHandler<Task> };
     cluster = newCluster({ handlers });
-    await cluster.startCoordinator();
-    await cluster.startDistributor("d1");
-    const w1 = await cluster.startWorker("w1", "d1");
-    await cluster.ready();
+    await cluster.startOne();
+    const w1 = cluster.workers.get("w1")!;
     // w1's outcomes never arrive: it asked (its checkpoint reached the distributor), then it died.
     const router = cluster.router;
     const deliver = router.deliver.bind(router);

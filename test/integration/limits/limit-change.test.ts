@@ -50,10 +50,8 @@ describe.each(testEngines("limit-change", { cluster: true }))("a limit change on
     };
     const cluster = new TestCluster(engine.config(), { handlers: { slow } });
     try {
-      const c = await cluster.startCoordinator();
-      await cluster.startDistributor("d1");
-      await cluster.startWorker("w1", "d1");
-      await cluster.ready();
+      await cluster.startOne();
+      const c = cluster.coordinator;
       // Every gate has read the limits already (none): the type is unlimited until told.
       await c.setLimit("slow", { concurrency: 1 });
       const ids = Array.from({ length: 4 }, (_, i) => `slow-${i}`);

@@ -123,10 +123,7 @@ describe.each(testEngines("live", { cluster: true }))("progress and cancel on $n
         return { accepted: false as const, reason: "busy" as const, detail: "lost by the test" };
       return deliver(message, ...rest);
     };
-    await cluster.startCoordinator();
-    await cluster.startDistributor("d1");
-    await cluster.startWorker("w1", "d1");
-    await cluster.ready();
+    await cluster.startOne();
     return cluster.coordinator;
   }
 

@@ -110,10 +110,7 @@ describe.each(testEngines("events"))("GET /tasks/:id/events on $name", (engine) 
 
   async function start() {
     cluster = new TestCluster(engine.config(), { handlers: handlers as unknown as Record<string, never> });
-    await cluster.startCoordinator();
-    await cluster.startDistributor("d1");
-    await cluster.startWorker("w1", "d1");
-    await cluster.ready();
+    await cluster.startOne();
     server = await startCoordinatorServer(cluster.coordinator, { port: 0, apiToken: TOKEN });
     return server;
   }

@@ -24,10 +24,8 @@ describe.each(testEngines("run-early-taken-back", { cluster: true }))(
           job: () => (++calls === 1 ? new Promise(() => {}) : { ok: true }),
         },
       });
-      const coordinator = await cluster.startCoordinator();
-      const d1 = await cluster.startDistributor("d1");
-      const w1 = await cluster.startWorker("w1", "d1");
-      await cluster.ready(30_000);
+      const d1 = await cluster.startOne(30_000);
+      const [coordinator, w1] = [cluster.coordinator, cluster.workers.get("w1")!];
       const id = cluster.id("early");
       const runAt = new Date(Date.now() + 3_600_000).toISOString();
       expect(await coordinator.submitTask({ task_id: id, task_type: "job", run_at: runAt })).toBe(true);

@@ -63,10 +63,7 @@ describe.each(testEngines("scheduling", { cluster: true }))("scheduling controls
       concurrency,
       timing,
     });
-    await cluster.startCoordinator();
-    await cluster.startDistributor("d1");
-    await cluster.startWorker("w1", "d1");
-    await cluster.ready();
+    await cluster.startOne();
     return cluster;
   }
 

@@ -54,10 +54,7 @@ describe("A2A client rules", () => {
       { url: `memory://a2a-client-rules-${process.pid}` },
       { handlers: { count } as Record<string, TaskHandler<Task>> },
     );
-    await cluster.startCoordinator();
-    await cluster.startDistributor("d1");
-    await cluster.startWorker("w1", "d1");
-    await cluster.ready();
+    await cluster.startOne();
     server = await startCoordinatorServer(cluster.coordinator, { port: 0 });
   });
 

@@ -51,10 +51,7 @@ describe("A2A tenants: one tenant's tasks are not another's", () => {
   beforeAll(async () => {
     const count: TaskHandler<Task> = (task: Task): JsonValue => task.payload as JsonValue;
     cluster = new TestCluster({ url: `memory://a2a-tenants-${process.pid}` }, { handlers: { count } });
-    await cluster.startCoordinator();
-    await cluster.startDistributor("d1");
-    await cluster.startWorker("w1", "d1");
-    await cluster.ready();
+    await cluster.startOne();
     server = await startCoordinatorServer(cluster.coordinator, { port: 0, a2aStartupSettleMs: 0 });
     acmeTask = await sendFor("acme");
     plainTask = await sendFor(undefined);

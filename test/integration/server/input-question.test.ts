@@ -23,10 +23,7 @@ describe("POST /tasks/:id/input with another question's number", () => {
       { url: `memory://input-question-${process.pid}` },
       { handlers: { two_questions: twoQuestions } },
     );
-    await cluster.startCoordinator();
-    await cluster.startDistributor("d1");
-    await cluster.startWorker("w1", "d1");
-    await cluster.ready();
+    await cluster.startOne();
     server = await startCoordinatorServer(cluster.coordinator, { port: 0 });
   });
 

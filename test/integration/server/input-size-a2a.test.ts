@@ -42,10 +42,7 @@ describe("an answer too large for its task, over REST and A2A", () => {
       { url: `memory://input-size-a2a-${process.pid}` },
       { handlers: { ask } as Record<string, TaskHandler<Task>> },
     );
-    await cluster.startCoordinator();
-    await cluster.startDistributor("d1");
-    await cluster.startWorker("w1", "d1");
-    await cluster.ready();
+    await cluster.startOne();
     // What a coordinator listening over HTTP sets from its body limit (in-process, none).
     cluster.coordinator.core.input.limitTaskSize(LIMIT);
     server = await startCoordinatorServer(cluster.coordinator, { port: 0 });

@@ -95,10 +95,7 @@ describe.each(testEngines("spawn-visible", { cluster: true }))(
 
     async function start(): Promise<TestCluster> {
       const c = newCluster({ handlers: handlers as unknown as Record<string, never> });
-      await c.startCoordinator();
-      await c.startDistributor("d1");
-      await c.startWorker("w1", "d1");
-      await c.ready();
+      await c.startOne();
       slowKeeper(c.coordinator);
       return c;
     }
