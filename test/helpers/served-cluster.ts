@@ -15,9 +15,6 @@ export async function servedCluster(
   options: Omit<CoordinatorServerOptions, "port"> = {},
 ): Promise<{ cluster: TestCluster; server: RunningServer }> {
   const cluster = new TestCluster({ url: `memory://${name}-${process.pid}` });
-  await cluster.startCoordinator();
-  await cluster.startDistributor("d1");
-  await cluster.startWorker("w1", "d1");
-  await cluster.ready();
+  await cluster.startOne();
   return { cluster, server: await startCoordinatorServer(cluster.coordinator, { port: 0, ...options }) };
 }

@@ -44,10 +44,7 @@ describe.each(testEngines("hostile-tasks"))("hostile tasks on $name", (engine) =
         deep_on_the_wire: () => ({ toJSON: () => deep(70) }) as never,
       },
     });
-    await cluster.startCoordinator();
-    await cluster.startDistributor("d1");
-    await cluster.startWorker("w1", "d1");
-    await cluster.ready();
+    await cluster.startOne();
     return cluster;
   };
 

@@ -206,10 +206,8 @@ describe("rejected messages in /metrics", () => {
 describe("a worker's refused messages in /metrics", () => {
   it("reach the coordinator through the worker's and its distributor's heartbeats, by reason and worker", async () => {
     const cluster = new TestCluster({ url: `memory://worker-rejections-${process.pid}` });
-    await cluster.startCoordinator();
-    await cluster.startDistributor("d1");
-    const worker = await cluster.startWorker("w1", "d1");
-    await cluster.ready();
+    await cluster.startOne();
+    const worker = cluster.workers.get("w1")!;
     const server = await startCoordinatorServer(cluster.coordinator, { port: 0 });
     const intruder = new A2AClient({
       agentId: "intruder",

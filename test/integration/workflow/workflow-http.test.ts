@@ -187,10 +187,7 @@ describe("cancelling a finished parent over REST", () => {
         } as Record<string, TaskHandler<Task>>,
       },
     );
-    await cluster.startCoordinator();
-    await cluster.startDistributor("d1");
-    await cluster.startWorker("w1", "d1");
-    await cluster.ready();
+    await cluster.startOne();
     server = await startCoordinatorServer(cluster.coordinator, { port: 0 });
   });
   afterAll(async () => {
