@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { CoordinatorAgent } from "../../../src/index.js";
-import { FAST } from "../../helpers/cluster.js";
+import { FAST, type TestCluster } from "../../helpers/cluster.js";
 import { clusterPerTest, testEngines } from "../../helpers/engines.js";
 import { completedOnceOn, submitNew, type TypedLayout, typedCluster } from "../../helpers/typed-cluster.js";
 import { until } from "../../helpers/wait.js";
@@ -16,6 +16,23 @@ const ABOUT_B: TypedLayout = {
   d1: { w1: { a: () => ({ ran: "a" }) } },
   d2: { w2: { b: () => ({ ran: "b" }) } },
 };
+
+/** What the `b` tasks' runner answers once it is back. */
+const B_AGAIN = { ran: "b again" };
+
+/** d2 back, with a worker that runs `b`. */
+async function bRunnerBack(cluster: TestCluster): Promise<void> {
+  await cluster.startDistributor("d2");
+  await cluster.startWorker("w2b", "d2", { b: () => B_AGAIN });
+}
+
+/** Each task of `ids` waits pending on no distributor, as `coordinator` reads its record. */
+async function expectUnplaced(coordinator: CoordinatorAgent, ids: string[]): Promise<void> {
+  for (const id of ids) {
+    const record = await coordinator.ledger.get(id);
+    expect([record?.task.status, record?.distributor], id).toEqual(["pending", null]);
+  }
+}
 
 describe.each(testEngines("wait-for-type-runner", { cluster: true }))(
   "waiting for a dead type runner on $name",
@@ -33,15 +50,11 @@ describe.each(testEngines("wait-for-type-runner", { cluster: true }))(
       // A task of `a` submitted after them completes: placement passes ran past the waiting ones.
       const a = await submitNew(cluster, "a-1", "a");
       expect((await coordinator.waitForTask(a, 30_000))?.status).toBe("completed");
-      for (const id of ids) {
-        const record = await coordinator.ledger.get(id);
-        // Pending on no distributor (before: placed on d1, which runs only `a`).
-        expect([record?.task.status, record?.distributor]).toEqual(["pending", null]);
-      }
+      // Pending on no distributor (before: placed on d1, which runs only `a`).
+      await expectUnplaced(coordinator, ids);
 
-      await cluster.startDistributor("d2");
-      await cluster.startWorker("w2b", "d2", { b: () => ({ ran: "b again" }) });
-      await completedOnceOn(cluster, ids, "d2", { ran: "b again" });
+      await bRunnerBack(cluster);
+      await completedOnceOn(cluster, ids, "d2", B_AGAIN);
     }, 120_000);
 
     it("a coordinator restarted while a type's only distributor is dead knows the type from the store: its tasks wait and run once the runner is back", async () => {
@@ -64,21 +77,12 @@ describe.each(testEngines("wait-for-type-runner", { cluster: true }))(
       const a = cluster.id("restart-a");
       expect(await coordinator.submitTask({ task_id: a, task_type: "a", payload: {} })).toBe(true);
       expect((await coordinator.waitForTask(a, 30_000))?.status).toBe("completed");
-      for (const id of ids) {
-        const record = await coordinator.ledger.get(id);
-        // Before: `b` unknown to the restarted coordinator, placed on d1 and failed there as unknown.
-        expect([record?.task.status, record?.distributor]).toEqual(["pending", null]);
-      }
+      // Before: `b` unknown to the restarted coordinator, placed on d1 and failed there as unknown.
+      await expectUnplaced(coordinator, ids);
 
-      await cluster.startDistributor("d2");
-      await cluster.startWorker("w2b", "d2", { b: () => ({ ran: "b again" }) });
-      for (const id of ids) {
-        const done = await coordinator.waitForTask(id, 60_000);
-        expect([done?.status, done?.error]).toEqual(["completed", null]);
-        expect(done?.result).toEqual({ ran: "b again" });
-      }
-      const counts = await cluster.settled(ids, 20_000);
-      for (const id of ids) expect(counts.get(id)).toBe(1);
+      await bRunnerBack(cluster);
+      // (The restarted coordinator is cluster.coordinator.)
+      await completedOnceOn(cluster, ids, "d2", B_AGAIN);
     }, 120_000);
 
     it("a second coordinator started while a type's only distributor is dead knows the type from the store: its tasks wait and run once the runner is back", async () => {
@@ -137,19 +141,15 @@ describe.each(testEngines("wait-for-type-runner", { cluster: true }))(
           },
           30_000,
         );
-        for (const id of ids) {
-          const record = await c2.ledger.get(id);
-          // Before: `b` unknown to c2, placed on d1 and failed there as unknown.
-          expect([record?.task.status, record?.distributor]).toEqual(["pending", null]);
-        }
+        // Before: `b` unknown to c2, placed on d1 and failed there as unknown.
+        await expectUnplaced(c2, ids);
 
         // d2 comes back, heard by c2 only through c1's view.
-        await cluster.startDistributor("d2");
-        await cluster.startWorker("w2b", "d2", { b: () => ({ ran: "b again" }) });
+        await bRunnerBack(cluster);
         for (const id of ids) {
           const done = await c2.waitForTask(id, 60_000);
           expect([done?.status, done?.error]).toEqual(["completed", null]);
-          expect(done?.result).toEqual({ ran: "b again" });
+          expect(done?.result).toEqual(B_AGAIN);
         }
       } finally {
         await c2.cleanup();
@@ -190,9 +190,8 @@ describe.each(testEngines("wait-for-type-runner", { cluster: true }))(
       // Before: kept after the first answer, and failed on d1 as an unknown task type.
       expect([record?.task.status, record?.distributor]).toEqual(["pending", cluster.id("d1")]);
 
-      await cluster.startDistributor("d2");
-      await cluster.startWorker("w2b", "d2", { b: () => ({ ran: "b again" }) });
-      await completedOnceOn(cluster, [id], "d2", { ran: "b again" });
+      await bRunnerBack(cluster);
+      await completedOnceOn(cluster, [id], "d2", B_AGAIN);
     }, 120_000);
   },
 );
