@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { DistributorRoster } from "../../../src/agents/coordinator/distributor-roster.js";
 import type { TaskLedger } from "../../../src/agents/ledger/task-ledger.js";
+import type { DistributorAgent } from "../../../src/index.js";
 import { agentList } from "../../../src/server/coordinator-api.js";
 import { coordinatorMetrics } from "../../../src/server/metrics.js";
 import { FAST, type TestCluster } from "../../helpers/cluster.js";
@@ -15,6 +16,16 @@ function listed(c: TestCluster, name: string): { status: string; stopped?: boole
   return agentList(c.coordinator).find((a) => a.id === c.id(name)) as
     | { status: string; stopped?: boolean }
     | undefined;
+}
+
+/** d1 with its w1 and d2 with its w2, ready, w2 listed idle by the coordinator: d2. */
+async function twoDistributors(c: TestCluster): Promise<DistributorAgent> {
+  await c.startOne();
+  const d2 = await c.startDistributor("d2");
+  await c.startWorker("w2", "d2");
+  await c.ready();
+  await until("w2 is listed", () => listed(c, "w2")?.status === "idle");
+  return d2;
 }
 
 /**
@@ -227,13 +238,7 @@ describe.each(testEngines("dead-retention"))("dead agents ($name)", (engine) => 
 
   it("a distributor's heartbeat tick that runs on after its stop's last heartbeat does not undo the stop", async () => {
     const c = cluster({ timing: FAST });
-    await c.startCoordinator();
-    await c.startDistributor("d1");
-    await c.startWorker("w1", "d1");
-    const d2 = await c.startDistributor("d2");
-    await c.startWorker("w2", "d2");
-    await c.ready();
-    await until("w2 is listed", () => listed(c, "w2")?.status === "idle");
+    const d2 = await twoDistributors(c);
 
     // The bad order, made certain: the heartbeat timer fires again once the stop's last
     // heartbeat (`stopping`) is out, before cleanup() stops the timers (under load, a tick that
@@ -261,13 +266,7 @@ describe.each(testEngines("dead-retention"))("dead agents ($name)", (engine) => 
 
   it("a dead distributor's stopped mark written in the store after it was seen dead is taken (the store's record wins)", async () => {
     const c = cluster({ timing: FAST });
-    await c.startCoordinator();
-    await c.startDistributor("d1");
-    await c.startWorker("w1", "d1");
-    const d2 = await c.startDistributor("d2");
-    await c.startWorker("w2", "d2");
-    await c.ready();
-    await until("w2 is listed", () => listed(c, "w2")?.status === "idle");
+    const d2 = await twoDistributors(c);
     // The coordinator's reads of the stopped marks, counted from here (none while none is dead).
     const store = c.coordinator.store;
     const run = store.runScript.bind(store);
