@@ -3,6 +3,16 @@ import { reassignedEvents, takeOff } from "../../../src/agents/coordinator/reass
 import { testEngines } from "../../helpers/engines.js";
 import { ledgerOn } from "../../helpers/ledger-on.js";
 
+/** A new `echo` task to submit through the ledger, no retries. */
+const task = (taskId: string) => ({
+  taskId,
+  taskType: "echo",
+  payload: {},
+  createdAt: new Date().toISOString(),
+  maxRetries: 0,
+  backoffMs: 1,
+});
+
 /**
  * Taking a dead distributor's open tasks off it is one step in the store (reassigned-tasks-1.lua
  * and its embedded twin): each reassignment is counted in the shard's end-counts and kept on the
@@ -15,14 +25,6 @@ describe.each(testEngines("reassigned-tasks", { cluster: true }))(
 
     it("counts and records each task taken off a dead distributor once, with the attempt it ended", async () => {
       const { ledger: l } = await open();
-      const task = (taskId: string) => ({
-        taskId,
-        taskType: "echo",
-        payload: {},
-        createdAt: new Date().toISOString(),
-        maxRetries: 0,
-        backoffMs: 1,
-      });
       // Spread over several shards (on a Cluster, several nodes).
       const ids = Array.from({ length: 6 }, (_, i) => `moved-${i}`);
       for (const id of [...ids, "done"]) expect(await l.submit(task(id), "d1")).toBe(true);
@@ -118,14 +120,6 @@ describe.each(testEngines("reassigned-tasks", { cluster: true }))(
 
     it("says when placing a task ended its attempt on another distributor (its new holder queues it, unread)", async () => {
       const { ledger: l } = await open();
-      const task = (taskId: string) => ({
-        taskId,
-        taskType: "echo",
-        payload: {},
-        createdAt: new Date().toISOString(),
-        maxRetries: 0,
-        backoffMs: 1,
-      });
       const [running, back, waiting, done] = ["lost-run", "lost-back", "lost-wait", "lost-done"];
       for (const id of [running, back, waiting, done]) expect(await l.submit(task(id), "d1")).toBe(true);
       for (const id of [running, back, done]) expect(await l.dispatch(id, "d1", "w1")).toBe(1);
