@@ -98,7 +98,7 @@ describe.each(testEngines("commit-reply-lost"))("a commit whose reply was lost o
         { task_id: ids[0]!, fence, status: "completed", result: { ok: true } },
       ]);
       expect(again).toEqual([{ task_id: ids[0], fence }]);
-      await until("the coordinator took the repeated report", () => repeats === 1, 5000);
+      await until("the coordinator took the repeated report", () => repeats === 1, 20_000);
       expect(second.core.stats.dispatched).toBe(0);
       expect(second.core.stats.staleRejected).toBe(0);
       expect(cluster.coordinator.core.stats.completed).toBe(TASKS);
