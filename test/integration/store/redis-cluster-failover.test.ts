@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { RedisClient } from "../../../src/index.js";
 import { RedisCluster } from "../../helpers/redis-cluster.js";
 import { uniquePrefix } from "../../helpers/redis-server.js";
+import { sleep, until } from "../../helpers/wait.js";
 
 /**
  * A Redis Cluster master killed with -9 while writes to its slots keep coming: until its
@@ -45,14 +46,19 @@ describe("store on Redis Cluster, a master failing over", () => {
               void writes.push({ start, end: now(), ok: false, code: err.code, message: err.message }),
           ),
         );
-        await new Promise((r) => setTimeout(r, 20));
+        await sleep(20); // the writer's pace: one write every 20 ms
       }
     })();
-    await new Promise((r) => setTimeout(r, 300));
+    await until("writes are accepted before the kill", () => writes.filter((w) => w.ok).length >= 5, 20_000);
     const killedAt = now();
     await cluster.kill(master);
     const promotedAt = await cluster.waitForPromotion(replica);
-    await new Promise((r) => setTimeout(r, 2000));
+    // Writes go on for 2 s after the promotion: none of them may be refused past the first 0.5 s.
+    await until(
+      "a write sent 2 s after the promotion is answered",
+      () => writes.some((w) => w.start >= promotedAt + 2000),
+      30_000,
+    );
     stop = true;
     await writer;
     await Promise.all(pending);
@@ -97,14 +103,25 @@ describe("store on Redis Cluster, a master failing over", () => {
       await cluster.kill(master);
       await cluster.waitForPromotion(replica);
       // node-redis learns the new map and moves the subscription; the new master refuses it
-      // (NOPERM) until the channel is allowed, then the next attempt holds.
-      await new Promise((r) => setTimeout(r, 1500));
+      // (NOPERM, written in its ACL LOG) until the channel is allowed, then the next attempt holds.
+      await until(
+        "the promoted replica refuses the subscription",
+        async () => /channel/.test(await cluster.command(replica, "ACL", "LOG")),
+        20_000,
+        50,
+      );
       await cluster.command(replica, "ACL", "SETUSER", "default", "allchannels");
-      const deadline = performance.now() + 10_000;
-      for (let i = 0; received.length === 0 && performance.now() < deadline; i++) {
-        await client.publish(channel, i).catch(() => 0);
-        await new Promise((r) => setTimeout(r, 100));
-      }
+      let i = 0;
+      await until(
+        "a message published on the moved subscription is received",
+        async () => {
+          if (received.length > 0) return true;
+          await client.publish(channel, i++).catch(() => 0);
+          return false;
+        },
+        10_000,
+        100,
+      );
     } finally {
       process.off("unhandledRejection", onUnhandled);
     }
