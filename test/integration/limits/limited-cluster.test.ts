@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Task } from "../../../src/index.js";
 import { TestCluster } from "../../helpers/cluster.js";
 import { testEngines } from "../../helpers/engines.js";
+import { sleep, until } from "../../helpers/wait.js";
 
 /**
  * A concurrency limit holds over every distributor together, a type without a limit runs
@@ -17,7 +18,7 @@ describe.each(testEngines("limited-cluster"))("a limited task type on $name", (e
     const slow = async (_task: Task) => {
       running++;
       most = Math.max(most, running);
-      await new Promise((r) => setTimeout(r, 100));
+      await sleep(100); // the attempt's length, so that several overlap
       running--;
       return { ok: true };
     };
@@ -54,8 +55,8 @@ describe.each(testEngines("limited-cluster"))("a limited task type on $name", (e
       handlers: {
         stuck: async (task: Task) => {
           started.add(task.taskId);
-          while (hold) await new Promise((r) => setTimeout(r, 10)); // d1's attempts run until it dies
-          await new Promise((r) => setTimeout(r, 20));
+          while (hold) await sleep(10); // d1's attempts run until it dies
+          await sleep(20); // the attempt's length once let go
           return { ok: true };
         },
       },
@@ -69,7 +70,7 @@ describe.each(testEngines("limited-cluster"))("a limited task type on $name", (e
       const ids = Array.from({ length: 8 }, (_, i) => `stuck-${i}`);
       for (const id of ids) await c.submitTask({ task_id: id, task_type: "stuck", payload: {} });
       // d1 dies while it holds both slots: nothing gives them back but the move.
-      while (started.size < 2) await new Promise((r) => setTimeout(r, 5));
+      await until("d1's worker has started two attempts", () => started.size >= 2, 20_000, 5);
       expect((await c.listLimits())[0]).toMatchObject({ in_use: 2 });
       await cluster.crash(cluster.workers.get("w1")!);
       await cluster.crash(d1);

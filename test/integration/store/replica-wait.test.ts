@@ -4,6 +4,7 @@ import { shardTag } from "../../../src/agents/ledger/shards.js";
 import { A2ARouter, CoordinatorAgent, RedisClient, TaskLedger } from "../../../src/index.js";
 import { RedisCluster } from "../../helpers/redis-cluster.js";
 import { RedisServer, uniquePrefix } from "../../helpers/redis-server.js";
+import { sleep, until } from "../../helpers/wait.js";
 
 /**
  * RedisConfig.waitReplicas: a submit is answered only once that many replicas hold it (Redis
@@ -240,10 +241,10 @@ describe.skipIf(Boolean(process.env.REDIS_CLUSTER_URL))(
             else if (o.status === "rejected")
               codes.add((o.reason as { code?: string }).code ?? String(o.reason));
           });
-          await new Promise((r) => setTimeout(r, 5));
+          await sleep(5); // the submitter's pace between rounds
         }
       })();
-      await new Promise((r) => setTimeout(r, 500));
+      await until("submits are answered before the kill", () => answered.length >= 16, 30_000);
       const master = await nodes.masterOf(store.key(`${shardTag(0)}open`));
       const replica = await nodes.replicaOf(master);
       await nodes.kill(master);
@@ -259,8 +260,8 @@ describe.skipIf(Boolean(process.env.REDIS_CLUSTER_URL))(
       // Submits are answered again once the old master is back as a replica (a round may first
       // wait out a command sent to the dead node).
       const answeredBefore = answered.length;
-      const until = performance.now() + 20_000;
-      while (answered.length < answeredBefore + 32 && performance.now() < until) {
+      const answerDeadline = performance.now() + 20_000;
+      while (answered.length < answeredBefore + 32 && performance.now() < answerDeadline) {
         await new Promise((r) => setTimeout(r, 50));
       }
       stop = true;
