@@ -12,6 +12,7 @@ import { type RunningServer, startCoordinatorServer } from "../../../src/server/
 import { MAX_EVENT_STREAMS, streamTaskEvents } from "../../../src/server/task-events.js";
 import { FAST, TestCluster } from "../../helpers/cluster.js";
 import { testEngines } from "../../helpers/engines.js";
+import { until } from "../../helpers/wait.js";
 
 /**
  * GET /tasks/:id/events (SPEC "Waiting for input, progress"): Server-Sent Events of every
@@ -33,7 +34,7 @@ const gateOf = (id: string, n: number) =>
     gates.set(id, list);
   });
 const open = async (id: string, n: number) => {
-  while (gates.get(id)?.[n] === undefined) await new Promise((r) => setTimeout(r, 5));
+  await until(`${id} waits at its gate ${n}`, () => gates.get(id)?.[n] !== undefined, 20_000, 5);
   gates.get(id)![n]!();
 };
 
@@ -268,7 +269,7 @@ describe.each(testEngines("events"))("GET /tasks/:id/events on $name", (engine) 
       type: "terminal",
       task: { status: "abandoned", error: "canceled by client" },
     });
-    for (let i = 0; i < 300 && !reasons.has("ev-5"); i++) await new Promise((r) => setTimeout(r, 10));
+    await until("the handler's signal has fired", () => reasons.has("ev-5"), 10_000, 10);
     expect((reasons.get("ev-5") as Error).message).toBe("canceled by client");
   });
 
@@ -323,8 +324,12 @@ describe("event streams are bounded", () => {
       expect(refused.headers.get("retry-after")).toBe("5");
       expect(await refused.json()).toMatchObject({ error: { code: "ERR_TOO_MANY_STREAMS" } });
       last.abort();
-      for (let i = 0; i < 200 && watch.streams === MAX_EVENT_STREAMS; i++)
-        await new Promise((r) => setTimeout(r, 5));
+      await until(
+        "the aborted stream gives its place back",
+        () => watch.streams !== MAX_EVENT_STREAMS,
+        10_000,
+        5,
+      );
       expect(watch.streams).toBe(MAX_EVENT_STREAMS - 1);
     } finally {
       watch.stop();
@@ -375,8 +380,12 @@ describe("event streams are bounded", () => {
       expect(answers.map((a) => a.status).sort()).toEqual([200, 200, 503, 503, 503]);
       expect(watch.streams).toBe(MAX_EVENT_STREAMS);
       abort.abort();
-      for (let i = 0; i < 200 && watch.streams > MAX_EVENT_STREAMS - 2; i++)
-        await new Promise((r) => setTimeout(r, 5));
+      await until(
+        "the aborted streams give their places back",
+        () => watch.streams <= MAX_EVENT_STREAMS - 2,
+        10_000,
+        5,
+      );
       expect(watch.streams).toBe(MAX_EVENT_STREAMS - 2);
       expect((await fetch(`${url}/missing`)).status).toBe(404);
       expect((await fetch(`${url}/`, { method: "HEAD" })).status).toBe(200);

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { HandlerContext, JsonValue, Task } from "../../../src/index.js";
 import { type RunningServer, startCoordinatorServer } from "../../../src/server/coordinator-server.js";
 import { TestCluster } from "../../helpers/cluster.js";
+import { until } from "../../helpers/wait.js";
 
 /**
  * POST /tasks/:id/input naming a question other than the one the task asks now: 409, saying
@@ -40,17 +41,18 @@ describe("POST /tasks/:id/input with another question's number", () => {
     });
     return { status: res.status, body: (await res.json()) as { error?: { code: string; message: string } } };
   };
-  const asking = async (id: string, inputs: number) => {
-    for (const deadline = performance.now() + 10_000; performance.now() < deadline; ) {
-      const t = (await (await fetch(`${server.url}/tasks/${id}`)).json()) as {
-        status: string;
-        inputs?: unknown[];
-      };
-      if (t.status === "input_required" && (t.inputs?.length ?? 0) === inputs) return;
-      await new Promise((r) => setTimeout(r, 20));
-    }
-    throw new Error(`task ${id} never asked question ${inputs}`);
-  };
+  const asking = (id: string, inputs: number) =>
+    until(
+      `task ${id} asks question ${inputs}`,
+      async () => {
+        const t = (await (await fetch(`${server.url}/tasks/${id}`)).json()) as {
+          status: string;
+          inputs?: unknown[];
+        };
+        return t.status === "input_required" && (t.inputs?.length ?? 0) === inputs;
+      },
+      10_000,
+    );
 
   it("one ahead of the current: 'not asked yet'; one before: 'answered already'", async () => {
     const id = "nm";
