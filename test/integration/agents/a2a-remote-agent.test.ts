@@ -7,7 +7,7 @@ import { startTestAgent, type TestAgent } from "../../helpers/a2a-test-agent.js"
 import { TestCluster } from "../../helpers/cluster.js";
 import { testEngines } from "../../helpers/engines.js";
 import { freePort } from "../../helpers/free-port.js";
-import { sleep, until } from "../../helpers/wait.js";
+import { until } from "../../helpers/wait.js";
 
 /**
  * A remote A2A agent (the SDK's own server classes) as a Triad worker: each skill's outcome
@@ -19,11 +19,12 @@ import { sleep, until } from "../../helpers/wait.js";
 async function recorded(c: TestCluster, taskId: string): Promise<void> {
   const store = c.distributors.get("d1")!.checkpoints;
   const config = { configurable: { thread_id: taskId, checkpoint_ns: REMOTE_TASK_NAMESPACE } };
-  const deadline = performance.now() + 5000;
-  while ((await store.getTuple(config)) === undefined) {
-    if (performance.now() > deadline) throw new Error(`the remote task of ${taskId} was not recorded`);
-    await sleep(10);
-  }
+  await until(
+    `the remote task of ${taskId} is recorded`,
+    async () => (await store.getTuple(config)) !== undefined,
+    15_000,
+    10,
+  );
 }
 
 const handlersFor = (url: string, extra: Record<string, TaskHandler<Task>> = {}) => {
@@ -106,12 +107,12 @@ describe.each([
     const c = await start();
     const id = c.id("ask");
     await c.coordinator.submitTask({ task_id: id, task_type: "remote_ask", payload: {} });
-    const deadline = performance.now() + 10_000;
-    let waiting = await c.coordinator.core.getTask(id);
-    while (waiting?.status !== "input_required" && performance.now() < deadline) {
-      await sleep(20);
-      waiting = await c.coordinator.core.getTask(id);
-    }
+    await until(
+      "the task waits for input",
+      async () => (await c.coordinator.core.getTask(id))?.status === "input_required",
+      10_000,
+    );
+    const waiting = await c.coordinator.core.getTask(id);
     expect(waiting).toMatchObject({ status: "input_required", input_request: "Which city?" });
     expect(agent.received.get(id)).toBe(1);
     expect(await c.coordinator.provideInput(id, "Paris")).toBe(true);

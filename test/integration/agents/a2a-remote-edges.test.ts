@@ -8,7 +8,7 @@ import { captureLogger, type LogEntry } from "../../helpers/capture-logger.js";
 import { TestCluster } from "../../helpers/cluster.js";
 import { testEngines } from "../../helpers/engines.js";
 import { freePort } from "../../helpers/free-port.js";
-import { until } from "../../helpers/wait.js";
+import { sleep, until } from "../../helpers/wait.js";
 
 /**
  * The bridge to a remote A2A agent (the SDK's own server classes) at its edges: an answered
@@ -16,8 +16,6 @@ import { until } from "../../helpers/wait.js";
  * an answer forwarded by an attempt that died, failures of the agent's transport, and how the
  * text of several artifacts is joined.
  */
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 const SKILLS = ["ask", "slowask", "twice", "again", "texts", "chunks", "die"];
 
@@ -103,8 +101,7 @@ describe.each([
     expect(await c.coordinator.provideInput(id, "a")).toBe(true);
     // Asked again: the second question (the first one's answer was taken, so a value given now
     // answers the second).
-    const deadline = performance.now() + 10_000;
-    while (agent.received.get(id) !== 2 && performance.now() < deadline) await sleep(10);
+    await until("the agent has received the first answer", () => agent.received.get(id) === 2, 10_000, 10);
     await waitingFor(c, id, "which?");
     expect(await c.coordinator.provideInput(id, "b")).toBe(true);
     const done = await c.coordinator.waitForTask(id, 10_000);
@@ -128,8 +125,7 @@ describe.each([
     // The attempt given the answer forwards it; the remote task works on it for 800 ms ...
     const answer = { key, value: "Lyon" };
     const forwarding = first.run({ taskId, skill: "slowask", saver, answer }).catch((err: unknown) => err);
-    const deadline = performance.now() + 5000;
-    while (agent.received.get(taskId) !== 2 && performance.now() < deadline) await sleep(5);
+    await until("the agent has received the answer", () => agent.received.get(taskId) === 2, 10_000, 5);
     expect(agent.received.get(taskId)).toBe(2);
     // ... and the next attempt (another worker: its own client) attaches meanwhile: the remote
     // task still shows the question, but its history has the answer, so it is followed.
