@@ -5,6 +5,7 @@ import { expireEndedThreads } from "../../../src/agents/distributor/checkpoint-r
 import type { HandlerContext, JsonValue, Task, TaskDict, TaskHandler } from "../../../src/index.js";
 import type { TestCluster } from "../../helpers/cluster.js";
 import { clusterPerTest, testEngines } from "../../helpers/engines.js";
+import { sleep } from "../../helpers/wait.js";
 
 /**
  * Human input (SPEC "Waiting for input"): an attempt that asks ends input_required, holding no
@@ -12,8 +13,6 @@ import { clusterPerTest, testEngines } from "../../helpers/engines.js";
  * ctx.inputs, a graph resumed from the distributor's checkpoint — across worker and distributor
  * crashes; a wait that runs out ends abandoned; a waiting task can be canceled.
  */
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function until<T>(read: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 8000): Promise<T> {
   const deadline = performance.now() + timeoutMs;
@@ -167,7 +166,7 @@ describe.each(testEngines("human-input", { cluster: true }))("human input on $na
     let puts = 0;
     d1.checkpoints.importTransfer = async (...args: Parameters<typeof store>) => {
       const put = (args[0] as { kind?: string }).kind === "checkpoint";
-      await sleep(delay(put ? puts++ : puts));
+      await sleep(delay(put ? puts++ : puts)); // the storing held on purpose: the scenario's slow store
       return store(...args);
     };
     const c = cluster.coordinator;
