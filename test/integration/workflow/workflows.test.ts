@@ -4,6 +4,7 @@ import type { JsonValue, Task } from "../../../src/index.js";
 import { TestCluster } from "../../helpers/cluster.js";
 import { testEngines } from "../../helpers/engines.js";
 import { waitWhileMoving } from "../../helpers/moving-wait.js";
+import { sleep, until } from "../../helpers/wait.js";
 
 /**
  * Workflows (SPEC "Workflows"): a task runs only once every dependency has ended, a failure
@@ -59,7 +60,7 @@ function handlers(t: Timeline) {
     },
     slow: async (task: Task): Promise<JsonValue> => {
       mark(task);
-      await new Promise((r) => setTimeout(r, (task.payload.ms as number) ?? 300));
+      await sleep((task.payload.ms as number) ?? 300); // the attempt's length
       return done(task, { n: 1 });
     },
   };
@@ -220,7 +221,11 @@ describe.each(testEngines("workflow", { cluster: true }))("workflows on $name", 
     );
     // Nothing left behind but terminal records: no waiting, ended or wait sets.
     expect(await c.ledger.waitingTaskIds()).toEqual([]);
-    await waitFor(async () => (await c.ledger.endedTaskIds()).length === 0);
+    await until(
+      "no ended task is left to settle",
+      async () => (await c.ledger.endedTaskIds()).length === 0,
+      10_000,
+    );
   }, 1_200_000);
 
   it("abandons dependents transitively when a dependency fails; 'run' runs anyway", async () => {
@@ -386,7 +391,8 @@ describe.each(testEngines("workflow", { cluster: true }))("workflows on $name", 
     }) as never);
     await c.submitTask({ task_id: bad, task_type: "plan_then_fail" });
     expect(await c.waitForTask(bad, 10_000)).toMatchObject({ status: "failed", attempts: 3 });
-    await new Promise((r) => setTimeout(r, 300));
+    // Negative check: no spawned child of the failed attempts appears after the failure.
+    await sleep(300);
     expect(await c.ledger.get(`${bad}.1`)).toBeNull();
     expect(await c.ledger.get(`${bad}.2`)).toBeNull();
   }, 20_000);
@@ -404,7 +410,7 @@ describe.each(testEngines("workflow", { cluster: true }))("workflows on $name", 
         on_dependency_failure: "run",
       },
     ]);
-    await waitFor(() => t.started.has(id("head")));
+    await until("the head has started", () => t.started.has(id("head")), 10_000);
     expect(await c.cancelTask(id("head"))).toBe(true);
     expect(await c.waitForTask(id("next"), 5000)).toMatchObject({ status: "abandoned" });
     expect(await c.waitForTask(id("runs-anyway"), 5000)).toMatchObject({ status: "abandoned" });
@@ -420,7 +426,11 @@ describe.each(testEngines("workflow", { cluster: true }))("workflows on $name", 
       }) as never);
     }
     await c.submitTask({ task_id: parent, task_type: "spawn_slow" });
-    await waitFor(async () => (await c.ledger.get(`${parent}.2`)) !== null);
+    await until(
+      "the spawned tasks are recorded",
+      async () => (await c.ledger.get(`${parent}.2`)) !== null,
+      10_000,
+    );
     expect(await c.cancelTask(parent)).toBe(false); // already completed
     expect(await c.waitForTask(`${parent}.1`, 5000)).toMatchObject({
       status: "abandoned",
@@ -441,7 +451,8 @@ describe.each(testEngines("workflow", { cluster: true }))("workflows on $name", 
     const sweep = keeper.sweep;
     keeper.sweep = async () => {};
     expect(await c.waitForTask(id("first"), 5000)).toMatchObject({ status: "completed" });
-    await new Promise((r) => setTimeout(r, 300));
+    // Negative check: with no sweep, the dependent must not be released in the meantime.
+    await sleep(300);
     expect((await c.ledger.get(id("second")))?.task).toMatchObject({
       status: "pending",
       waiting_on: [id("first")],
@@ -472,11 +483,3 @@ describe.each(testEngines("workflow", { cluster: true }))("workflows on $name", 
     expect(await c.waitForTask(id("waits"), 10_000)).toMatchObject({ status: "completed" });
   }, 30_000);
 });
-
-async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  while (!(await check())) {
-    if (performance.now() > deadline) throw new Error("condition not met in time");
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
