@@ -342,10 +342,14 @@ export class CoordinatorCore {
 
   // --- what distributors tell us -------------------------------------------------------------
 
-  async onRegister(distributorId: string, url: string | null): Promise<void> {
-    const entry = this.directory.upsert(distributorId, url);
-    entry.lastSeen = performance.now();
-    if (entry.status === "dead") entry.status = "recovering";
+  /** A registration (`maxBodyBytes`: the body limit it stated), or (`heard`) a heartbeat of one listed dead. */
+  async onRegister(
+    distributorId: string,
+    url: string | null,
+    maxBodyBytes?: number,
+    heard = false,
+  ): Promise<void> {
+    if (!heard) this.directory.registered(distributorId, url, maxBodyBytes);
     await this.roster.add(distributorId, url);
     this.placement.schedule();
   }
@@ -353,7 +357,7 @@ export class CoordinatorCore {
   onHeartbeat(distributorId: string, hb: DistributorHeartbeat, sentAt?: number): void {
     const isNew = (this.directory.get(distributorId)?.status ?? "dead") === "dead"; // or back from the dead
     if (this.directory.heartbeat(distributorId, hb, sentAt) === undefined) return; // older than one taken
-    if (isNew) void this.onRegister(distributorId, hb.url).catch(() => {});
+    if (isNew) void this.onRegister(distributorId, hb.url, undefined, true).catch(() => {});
     if (hb.stopping === true) void this.roster.stopped(distributorId, hb.url).catch(() => {}); // for every coordinator
     if (this.placement.size > 0) this.placement.schedule();
     this.handBacks.heard();

@@ -182,6 +182,20 @@ export class DistributorDirectory {
   }
 
   /**
+   * Distributor `id` registered (from `url`; `maxBodyBytes`: the body limit it stated, if it did):
+   * alive again, given one timeout to speak, no longer listed stopped; a limit it stated before is
+   * kept when it states none.
+   */
+  registered(id: string, url: string | null, maxBodyBytes?: number): DistributorEntry {
+    const entry = this.upsert(id, url);
+    entry.lastSeen = performance.now();
+    if (entry.status === "dead") entry.status = "recovering";
+    entry.stopped = undefined;
+    if (maxBodyBytes !== undefined) entry.maxBodyBytes = maxBodyBytes;
+    return entry;
+  }
+
+  /**
    * A distributor named by an open task but not registered (forgotten while a task was placed on
    * it through another coordinator): given one timeout to speak, placed on nothing until it does.
    */
@@ -216,9 +230,14 @@ export class DistributorDirectory {
     sentAt?: number,
     firstHand = true,
   ): DistributorEntry | undefined {
-    const known = this.entries.get(id)?.sentAt ?? null;
+    const prior = this.entries.get(id);
+    const known = prior?.sentAt ?? null;
     const at = sentAt !== undefined && Number.isFinite(sentAt) ? sentAt : null;
     if (known !== null && at !== null && at < known) return undefined;
+    // Listed stopped (its last word, or the store's mark), it is back only by registering or by
+    // a heartbeat holding its lease: one without (a late one, on its way as the stop gave the
+    // lease back) would undo the stop, and the stopped distributor be listed alive, then crashed.
+    if (prior?.stopped === true && !hb.owns_lease && hb.stopping !== true) return undefined;
     const entry = this.upsert(id, hb.url);
     entry.sentAt = at ?? entry.sentAt;
     entry.status = hb.status;

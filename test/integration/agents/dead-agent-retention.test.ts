@@ -1,6 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { DistributorRoster } from "../../../src/agents/coordinator/distributor-roster.js";
+import { resolveSecret } from "../../../src/agents/agent-base.js";
+import {
+  DistributorRoster,
+  stoppedDistributors,
+} from "../../../src/agents/coordinator/distributor-roster.js";
 import type { TaskLedger } from "../../../src/agents/ledger/task-ledger.js";
+import { A2AClient, MessageType } from "../../../src/core/messaging/index.js";
 import type { DistributorAgent } from "../../../src/index.js";
 import { agentList } from "../../../src/server/coordinator-api.js";
 import { coordinatorMetrics } from "../../../src/server/metrics.js";
@@ -262,6 +267,40 @@ describe.each(testEngines("dead-retention"))("dead agents ($name)", (engine) => 
     await until("d2 is listed dead", () => listed(c, "d2")?.status === "dead");
     expect(listed(c, "d2")).toMatchObject({ status: "dead", stopped: true });
     expect(listed(c, "w2")).toMatchObject({ status: "dead", stopped: true });
+  }, 60_000);
+
+  it("a heartbeat without the lease, from a distributor listed stopped, does not undo the stop", async () => {
+    const c = cluster({ timing: FAST });
+    await c.startCoordinator();
+    await c.startDistributor("d1");
+    await c.startWorker("w1", "d1");
+    const d2 = await c.startDistributor("d2");
+    await c.startWorker("w2", "d2");
+    await c.ready();
+    await until("w2 is listed", () => listed(c, "w2")?.status === "idle");
+    // A plain heartbeat of d2's, as its lease was given back (owns_lease false, `recovering`).
+    const late = { ...d2.core.heartbeat(null), status: "recovering", owns_lease: false };
+    await d2.shutdown(5_000);
+    await until("d2 is listed dead", () => listed(c, "d2")?.status === "dead");
+    expect(listed(c, "d2")).toMatchObject({ status: "dead", stopped: true });
+    await until("d2's stop is marked in the store", async () =>
+      (await stoppedDistributors(c.coordinator.store)).has(d2.agentId),
+    );
+
+    // It arrives late (held up on the way), sent after the stop's last word by d2's clock.
+    const sender = new A2AClient({
+      agentId: d2.agentId,
+      tokenSecret: resolveSecret(undefined),
+      router: null,
+    });
+    const message = sender.createMessage(c.coordinator.agentId, { status: late }, MessageType.HEARTBEAT);
+    expect(await c.coordinator.a2a.handleMessage(message)).toBe(true);
+    await sender.close();
+    expect(listed(c, "d2")).toMatchObject({ status: "dead", stopped: true });
+    await c.coordinator.monitorDistributors();
+    expect(listed(c, "d2")).toMatchObject({ status: "dead", stopped: true });
+    expect(listed(c, "w2")).toMatchObject({ status: "dead", stopped: true });
+    expect(await stoppedDistributors(c.coordinator.store)).toContain(d2.agentId);
   }, 60_000);
 
   it("a dead distributor's stopped mark written in the store after it was seen dead is taken (the store's record wins)", async () => {

@@ -430,3 +430,25 @@ describe("DistributorDirectory.runnerElsewhere", () => {
     expect(dir.leastLoaded("c")?.id).toBe("busy");
   });
 });
+
+describe("DistributorDirectory: a distributor listed stopped", () => {
+  it("stays stopped through a heartbeat without its lease; a heartbeat holding it, or a registration, takes it back", () => {
+    const dir = new DistributorDirectory();
+    dir.heartbeat("d", hb(0, 10, { max_body_bytes: 4096 }), 1_000);
+    dir.heartbeat("d", hb(0, 0, { owns_lease: false, stopping: true }), 2_000);
+    expect(dir.expire(60_000).map((d) => d.id)).toEqual(["d"]);
+    // Late, sent after the stop's last word, the lease given back: not taken.
+    expect(dir.heartbeat("d", hb(0, 10, { owns_lease: false, status: "recovering" }), 3_000)).toBeUndefined();
+    expect(dir.get("d")).toMatchObject({ status: "dead", stopped: true });
+    // Back for real: it holds its lease again.
+    expect(dir.heartbeat("d", hb(0, 10), 4_000)).toMatchObject({ status: "busy", stopped: false });
+
+    dir.heartbeat("e", hb(0, 0, { owns_lease: false, stopping: true, max_body_bytes: 4096 }), 1_000);
+    dir.expire(60_000);
+    // A registration: alive again, its stated limit kept when it states none.
+    expect(dir.registered("e", null)).toMatchObject({ status: "recovering", maxBodyBytes: 4096 });
+    expect(dir.get("e")?.stopped).toBeUndefined();
+    expect(dir.heartbeat("e", hb(0, 10, { owns_lease: false, status: "recovering" }), 2_000)).toBeDefined();
+    expect(dir.registered("e", null, 8192).maxBodyBytes).toBe(8192);
+  });
+});
