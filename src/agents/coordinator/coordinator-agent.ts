@@ -407,12 +407,21 @@ export class CoordinatorAgent extends TriadAgent {
     return this.controls.provideInput(taskId, value, options);
   }
 
-  /** Knows a distributor before it heartbeats (seed: register_distributor). */
-  async registerDistributor(distributorId: string, url?: string): Promise<boolean> {
+  /**
+   * Knows a distributor before it heartbeats (seed: register_distributor). `options.maxBodyBytes`:
+   * the body limit it takes, as its heartbeats' max_body_bytes states it (assignments to it are
+   * split to fit from the start); left out, a limit it stated before is kept.
+   */
+  async registerDistributor(
+    distributorId: string,
+    url?: string,
+    options: { maxBodyBytes?: number } = {},
+  ): Promise<boolean> {
     this.runState.assertRunning("registerDistributor");
-    checkDistributorRegistration(distributorId, url);
-    if (url) this.a2a.setPeer(distributorId, url);
-    await this.core.onRegister(distributorId, url ?? null);
+    checkDistributorRegistration(distributorId, url, options);
+    const { maxBodyBytes } = options;
+    if (url) this.learnPeer(distributorId, url, maxBodyBytes, true);
+    await this.core.onRegister(distributorId, url ?? null, maxBodyBytes);
     return true;
   }
 
@@ -469,8 +478,8 @@ export class CoordinatorAgent extends TriadAgent {
         const p = this.payloadOf(s.message);
         if (p?.kind !== "register_distributor" || !this.speaksAs(s.message, "distributor")) return {};
         if (this.otherProcess(s.message.sender, p.url, false)) return {};
-        if (p.url) this.learnPeer(s.message.sender, p.url, p.max_body_bytes);
-        await this.core.onRegister(s.message.sender, p.url);
+        if (p.url) this.learnPeer(s.message.sender, p.url, p.max_body_bytes, true);
+        await this.core.onRegister(s.message.sender, p.url, p.max_body_bytes);
         this.log.info({ distributor: s.message.sender, url: p.url }, "distributor registered");
         return { history: { event: "distributor_registered", distributor: s.message.sender } };
       },
@@ -517,11 +526,12 @@ export class CoordinatorAgent extends TriadAgent {
   /**
    * `maxBodyBytes`: the body limit the distributor says it takes (max_body_bytes), if it says:
    * an assignment over it is split before it leaves, not refused by the distributor (413) first.
-   * One that does not say (an older release) is found out by its 413s, as before.
+   * One that does not say (an older release) is found out by its 413s, as before. A
+   * `registration` that does not say keeps what its heartbeats said (the URL unchanged).
    */
-  private learnPeer(agentId: string, url: string, maxBodyBytes?: number): void {
+  private learnPeer(agentId: string, url: string, maxBodyBytes?: number, registration = false): void {
     if (this.a2a.peerUrl(agentId) !== url) this.a2a.setPeer(agentId, url);
-    this.a2a.setPeerLimit(agentId, maxBodyBytes);
+    if (!registration || maxBodyBytes !== undefined) this.a2a.setPeerLimit(agentId, maxBodyBytes);
   }
 
   override async cleanup(): Promise<void> {

@@ -381,7 +381,8 @@ export class DistributorAgent extends TriadAgent {
   /** Adds a worker to the pool (seed: register_worker); it must still heartbeat to get work. */
   async registerWorker(workerId: string): Promise<boolean> {
     checkIdArgument("registerWorker", "workerId", workerId);
-    this.core.onWorkerRegister(workerId, null, this.core.registry.get(workerId)?.capacity ?? 16);
+    // What it stated (its URL, concurrency, backlog, body limit) is kept: this call states none of it.
+    this.core.onWorkerRegister(workerId, undefined, this.core.registry.get(workerId)?.capacity ?? 16);
     return true;
   }
 
@@ -446,7 +447,7 @@ export class DistributorAgent extends TriadAgent {
         if (p?.kind !== "register_worker" || !this.speaksAs(s.message, "worker")) return {};
         if (!this.takesProcess(s.message.sender, p.instance, p.url)) return {};
         this.core.onWorkerRegister(s.message.sender, p.url, p.capacity);
-        if (p.url) this.learnPeer(s.message.sender, p.url);
+        if (p.url) this.learnPeer(s.message.sender, p.url, undefined, true);
         this.sharedState.assignWorker(s.message.sender);
         this.log.info({ worker: s.message.sender, url: p.url }, "worker registered");
         return { history: { event: "worker_registered", worker: s.message.sender } };
@@ -509,10 +510,13 @@ export class DistributorAgent extends TriadAgent {
     ];
   }
 
-  /** `maxBodyBytes`: the body limit the peer says it takes (a worker's heartbeat), if it says. */
-  private learnPeer(agentId: string, url: string, maxBodyBytes?: number): void {
+  /**
+   * `maxBodyBytes`: the body limit the peer says it takes (a worker's heartbeat), if it says. A
+   * `registration` (which does not say) keeps what its heartbeats said, its URL unchanged.
+   */
+  private learnPeer(agentId: string, url: string, maxBodyBytes?: number, registration = false): void {
     if (this.a2a.peerUrl(agentId) !== url) this.a2a.setPeer(agentId, url);
-    this.a2a.setPeerLimit(agentId, maxBodyBytes);
+    if (!registration) this.a2a.setPeerLimit(agentId, maxBodyBytes);
   }
 
   /** Stops dispatching, lets in-flight results land (within `timeoutMs`), hands the lease back. */

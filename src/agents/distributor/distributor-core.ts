@@ -282,7 +282,7 @@ export class DistributorCore {
     this.schedulePump();
   }
 
-  onWorkerRegister(workerId: string, url: string | null, capacity: number): WorkerEntry {
+  onWorkerRegister(workerId: string, url: string | null | undefined, capacity: number): WorkerEntry {
     const entry = this.registry.upsert(workerId, { url, capacity, status: "idle" });
     this.registry.registered(entry);
     entry.lastSeen = performance.now();

@@ -1,0 +1,130 @@
+import { describe, expect, it } from "vitest";
+import { CoordinatorAgent, DistributorAgent, WorkerAgent } from "../../../src/index.js";
+import { FAST } from "../../helpers/cluster.js";
+import { clusterPerTest, type TestEngine, testEngines } from "../../helpers/engines.js";
+
+/**
+ * A registration keeps what the agent stated of itself: the body limit a distributor's or a
+ * worker's heartbeats (or registration) said it takes stays in force when it registers again
+ * without saying (the seed's registerDistributor / registerWorker calls, an older release's
+ * registration), instead of being forgotten until its next heartbeat — meanwhile a large
+ * message to it went whole and was refused (413). registerDistributor may state the limit too.
+ */
+
+const SMALL = 64 * 1024;
+const LARGE = 1024 * 1024;
+/** Heartbeats far apart: none comes to state a limit again while a test looks. */
+const QUIET = { ...FAST, heartbeatIntervalMs: 60_000, heartbeatTimeoutMs: 180_000 };
+
+/** The body limit `agent`'s transport holds messages to `peer` to (undefined: none stated). */
+function peerLimit(agent: { a2a: unknown }, peer: string): number | undefined {
+  return (agent.a2a as { http: { peerLimit(id: string): number | undefined } }).http.peerLimit(peer);
+}
+
+async function withAgents(
+  engine: TestEngine,
+  work: (c: CoordinatorAgent, d: DistributorAgent, w: WorkerAgent) => Promise<void>,
+): Promise<void> {
+  const run = Math.random().toString(36).slice(2, 7);
+  const redis = engine.config();
+  const a2a = (agentId: string, maxBodyBytes: number) => ({
+    agentId,
+    tokenSecret: "registration-limits-secret",
+    agentPort: 0,
+    host: "127.0.0.1",
+    router: null,
+    maxBodyBytes,
+  });
+  const agents: Array<{ cleanup(): Promise<void> }> = [];
+  try {
+    const c = new CoordinatorAgent({
+      agentId: `c-${run}`,
+      redis,
+      a2a: a2a(`c-${run}`, LARGE),
+      timing: QUIET,
+    });
+    agents.push(c);
+    await c.initialize();
+    const d = new DistributorAgent({
+      agentId: `d-${run}`,
+      coordinatorId: c.agentId,
+      coordinatorUrl: c.url!,
+      redis,
+      a2a: a2a(`d-${run}`, SMALL),
+      timing: QUIET,
+    });
+    agents.push(d);
+    await d.initialize();
+    const w = new WorkerAgent({
+      agentId: `w-${run}`,
+      distributorId: d.agentId,
+      distributorUrl: d.a2a.url!,
+      a2a: a2a(`w-${run}`, SMALL),
+      timing: QUIET,
+      handlers: { echo: () => ({}) },
+    });
+    agents.push(w);
+    await w.initialize();
+    await work(c, d, w);
+  } finally {
+    for (const a of agents.reverse()) await a.cleanup().catch(() => {});
+  }
+}
+
+describe.each(testEngines("registration-limits"))("registrations on $name", (engine) => {
+  clusterPerTest(engine);
+
+  it("registerDistributor, and a registration that states no limit, keep the limit the distributor stated", async () => {
+    await withAgents(engine, async (c, d) => {
+      // Its registration at start stated it.
+      expect(peerLimit(c, d.agentId)).toBe(SMALL);
+
+      await c.registerDistributor(d.agentId, d.a2a.url!);
+      expect(peerLimit(c, d.agentId)).toBe(SMALL);
+
+      // An older release's registration: no max_body_bytes.
+      const older = d as unknown as { bodyLimit: () => object; register(): Promise<void> };
+      older.bodyLimit = () => ({});
+      await older.register();
+      expect(peerLimit(c, d.agentId)).toBe(SMALL);
+    });
+  }, 60_000);
+
+  it("registerDistributor states a limit (maxBodyBytes), and refuses one that is not a positive integer", async () => {
+    await withAgents(engine, async (c, d) => {
+      await c.registerDistributor(d.agentId, d.a2a.url!, { maxBodyBytes: 50_000 });
+      expect(peerLimit(c, d.agentId)).toBe(50_000);
+      expect(c.core.directory.get(d.agentId)?.maxBodyBytes).toBe(50_000);
+      // In one process (no URL): the directory keeps it, for the coordinators that hear of it.
+      await c.registerDistributor("d-in-process", undefined, { maxBodyBytes: 40_000 });
+      expect(c.core.directory.get("d-in-process")?.maxBodyBytes).toBe(40_000);
+
+      for (const bad of [0, -1, 1.5, "1000", Number.NaN]) {
+        await expect(
+          c.registerDistributor(d.agentId, d.a2a.url!, { maxBodyBytes: bad as number }),
+        ).rejects.toMatchObject({ code: "ERR_INVALID_ARGUMENT" });
+      }
+      await expect(
+        c.registerDistributor(d.agentId, d.a2a.url!, { maxBodySize: 1 } as never),
+      ).rejects.toMatchObject({ code: "ERR_INVALID_ARGUMENT" });
+      expect(peerLimit(c, d.agentId)).toBe(50_000);
+    });
+  }, 60_000);
+
+  it("registerWorker, and a worker's registration again, keep what the worker stated", async () => {
+    await withAgents(engine, async (_c, d, w) => {
+      await w.sendHeartbeat();
+      expect(peerLimit(d, w.agentId)).toBe(SMALL);
+      const entry = () => d.core.registry.get(w.agentId);
+      expect(entry()?.url).toBe(w.a2a.url);
+
+      // The worker registers again (its registration states no limit).
+      await (w as unknown as { register(): Promise<void> }).register();
+      expect(peerLimit(d, w.agentId)).toBe(SMALL);
+
+      await d.registerWorker(w.agentId);
+      expect(peerLimit(d, w.agentId)).toBe(SMALL);
+      expect(entry()?.url).toBe(w.a2a.url);
+    });
+  }, 60_000);
+});
