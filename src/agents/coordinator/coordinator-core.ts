@@ -342,14 +342,9 @@ export class CoordinatorCore {
 
   // --- what distributors tell us -------------------------------------------------------------
 
-  /** A registration (`maxBodyBytes`: the body limit it stated), or (`heard`) a heartbeat of one listed dead. */
-  async onRegister(
-    distributorId: string,
-    url: string | null,
-    maxBodyBytes?: number,
-    heard = false,
-  ): Promise<void> {
-    if (!heard) this.directory.registered(distributorId, url, maxBodyBytes);
+  /** A registration (`limit`: the body limit it stated); null: a heartbeat of one listed dead, no registration. */
+  async onRegister(distributorId: string, url: string | null, limit?: number | null): Promise<void> {
+    if (limit !== null) this.directory.registered(distributorId, url, limit);
     await this.roster.add(distributorId, url);
     this.placement.schedule();
   }
@@ -357,7 +352,7 @@ export class CoordinatorCore {
   onHeartbeat(distributorId: string, hb: DistributorHeartbeat, sentAt?: number): void {
     const isNew = (this.directory.get(distributorId)?.status ?? "dead") === "dead"; // or back from the dead
     if (this.directory.heartbeat(distributorId, hb, sentAt) === undefined) return; // older than one taken
-    if (isNew) void this.onRegister(distributorId, hb.url, undefined, true).catch(() => {});
+    if (isNew) void this.onRegister(distributorId, hb.url, null).catch(() => {});
     if (hb.stopping === true) void this.roster.stopped(distributorId, hb.url).catch(() => {}); // for every coordinator
     if (this.placement.size > 0) this.placement.schedule();
     this.handBacks.heard();
