@@ -31,7 +31,12 @@ export class ScheduleControls {
       shards: o.ledger.shards,
       retentionMs: o.ledger.retentionMs,
       released: (ids) => void this.read(ids, o.place),
-      expired: (ids) => void this.read(ids, o.expired),
+      expired: (ids) => {
+        // Committed by the sweep's script, outside the ledger's calls: its observer (the
+        // history) is told here, as of a cancel cascade's walk.
+        for (const id of ids) o.ledger.told({ op: "abandoned", task_id: id, reason: "expired" });
+        void this.read(ids, o.expired);
+      },
       ...(o.fallbackMs !== undefined ? { fallbackMs: o.fallbackMs } : {}),
     });
   }

@@ -1,0 +1,47 @@
+import { describe, expect, it } from "vitest";
+import { ScheduleControls } from "../../../src/agents/schedule-controls/schedule-controls.js";
+import type { LedgerEvent } from "../../../src/index.js";
+import { testEngines } from "../../helpers/engines.js";
+import { ledgerOn, newTasks } from "../../helpers/ledger-on.js";
+import { until } from "../../helpers/wait.js";
+
+/**
+ * A task the due sweep ends "expired" is ended by the sweep's own script, not by a ledger call:
+ * the ledger's observer (what `--history` records, the chaos checker's view) is told of it as
+ * of any abandon. Before, the history had no end for it, and the checker called a task expired
+ * on a distributor killed -9 "never moved or finished after it was declared dead".
+ */
+
+const task = newTasks("xo");
+
+describe.each(testEngines("expiry-observed"))("an expiry in the history on $name", (engine) => {
+  const open = ledgerOn(engine);
+
+  it("tells the observer of each task the sweep expired, once, and of none that started", async () => {
+    const events: LedgerEvent[] = [];
+    const { store, ledger } = await open({ retentionSeconds: 60, observer: (e) => events.push(e) });
+    const expiresAt = new Date(Date.now() + 100).toISOString();
+    const idle = task({ schedule: { expires_at: expiresAt } });
+    const started = task({ schedule: { expires_at: expiresAt } });
+    for (const t of [idle, started]) expect(await ledger.submit(t, "d1")).toBe(true);
+    expect(typeof (await ledger.dispatch(started.taskId, "d1", "w1"))).toBe("number");
+    const told: string[] = [];
+    const controls = new ScheduleControls({
+      store,
+      ledger,
+      place: () => {},
+      expired: (t) => told.push(t.task_id),
+    });
+    controls.start();
+    try {
+      await until("the sweep has expired the idle task", () => told.length > 0, 10_000);
+    } finally {
+      controls.stop();
+    }
+    expect(told).toEqual([idle.taskId]);
+    expect((await ledger.get(idle.taskId))!.task).toMatchObject({ status: "abandoned", error: "expired" });
+    expect(events.filter((e) => e.op === "abandoned")).toEqual([
+      { op: "abandoned", task_id: idle.taskId, reason: "expired" },
+    ]);
+  });
+});
