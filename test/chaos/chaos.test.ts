@@ -17,6 +17,7 @@ import { redisFaults } from "./scenarios/redis-faults.js";
 import { scheduledLimited } from "./scenarios/scheduled-limited.js";
 import { standbyKill, standbyPause } from "./scenarios/standby-distributor.js";
 import { steadyLoad } from "./scenarios/steady-load.js";
+import { timedRated } from "./scenarios/timed-rated.js";
 import { typeRunners } from "./scenarios/type-runners.js";
 import { workflowKills } from "./scenarios/workflow-kills.js";
 
@@ -52,6 +53,7 @@ const SCENARIOS: Scenario[] = [
   workflowKills,
   inputKills,
   scheduledLimited,
+  timedRated,
   standbyKill,
   standbyPause,
   typeRunners,
