@@ -113,6 +113,10 @@ export class InputKeeper {
     const { expired, waiting } = await this.inputs.expire();
     this.waiting = waiting;
     const records = await Promise.all(expired.map((id) => this.o.ledger.get(id)));
+    // Ended by expire-inputs' own script, outside the ledger's calls: its observer (the
+    // history) is told here, as of the due sweep's expiries.
+    for (const [k, id] of expired.entries())
+      this.o.ledger.told({ op: "abandoned", task_id: id, reason: records[k]?.task.error ?? "" });
     for (const record of records) if (record !== null) this.o.ended(record.task);
     return expired.length;
   }

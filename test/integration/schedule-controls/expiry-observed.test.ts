@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { InputKeeper } from "../../../src/agents/input/input-keeper.js";
 import { ScheduleControls } from "../../../src/agents/schedule-controls/schedule-controls.js";
 import type { LedgerEvent } from "../../../src/index.js";
 import { testEngines } from "../../helpers/engines.js";
@@ -6,9 +7,9 @@ import { ledgerOn, newTasks } from "../../helpers/ledger-on.js";
 import { until } from "../../helpers/wait.js";
 
 /**
- * A task the due sweep ends "expired" is ended by the sweep's own script, not by a ledger call:
- * the ledger's observer (what `--history` records, the chaos checker's view) is told of it as
- * of any abandon. Before, the history had no end for it, and the checker called a task expired
+ * A task the due sweep ends "expired", or whose wait for input runs out, is ended by a script of
+ * its own room, not by a ledger call: the ledger's observer (what `--history` records, the
+ * chaos checker's view) is told of it as of any abandon. Before, the history had no end for it, and the checker called a task expired
  * on a distributor killed -9 "never moved or finished after it was declared dead".
  */
 
@@ -42,6 +43,25 @@ describe.each(testEngines("expiry-observed"))("an expiry in the history on $name
     expect((await ledger.get(idle.taskId))!.task).toMatchObject({ status: "abandoned", error: "expired" });
     expect(events.filter((e) => e.op === "abandoned")).toEqual([
       { op: "abandoned", task_id: idle.taskId, reason: "expired" },
+    ]);
+  });
+
+  it("tells the observer of each task whose wait for input ran out, with its error", async () => {
+    const events: LedgerEvent[] = [];
+    const { store, ledger } = await open({ retentionSeconds: 60, observer: (e) => events.push(e) });
+    const asked = task({ inputTimeoutMs: 1 });
+    expect(await ledger.submit(asked, "d1")).toBe(true);
+    const fence = (await ledger.dispatch(asked.taskId, "d1", "w1")) as number;
+    expect(
+      await ledger.commit({ taskId: asked.taskId, fence, status: "input_required", inputRequest: { q: 1 } }),
+    ).toBe("input_required");
+    const told: string[] = [];
+    const keeper = new InputKeeper({ store, ledger, place: () => {}, ended: (t) => told.push(t.task_id) });
+    await until("the wait has run out", async () => (await keeper.tick()) > 0 || told.length > 0, 10_000);
+    const error = (await ledger.get(asked.taskId))!.task.error;
+    expect(error).toMatch(/input_timeout_ms/);
+    expect(events.filter((e) => e.op === "abandoned")).toEqual([
+      { op: "abandoned", task_id: asked.taskId, reason: error },
     ]);
   });
 });
