@@ -4,7 +4,7 @@ import { REMOTE_TASK_NAMESPACE } from "../../../src/agents/worker/remote/remote-
 import { a2aAgentHandler, type Task, type TaskHandler } from "../../../src/index.js";
 import { agentList } from "../../../src/server/coordinator-api.js";
 import { startTestAgent, type TestAgent } from "../../helpers/a2a-test-agent.js";
-import { TestCluster } from "../../helpers/cluster.js";
+import { FAST, TestCluster } from "../../helpers/cluster.js";
 import { testEngines } from "../../helpers/engines.js";
 import { freePort } from "../../helpers/free-port.js";
 import { until } from "../../helpers/wait.js";
@@ -209,7 +209,12 @@ describe("an A2A agent behind a worker: limits, deadlines and the CLI's bridge",
       skill: "slow",
       token: "s3cret",
     }) as unknown as TaskHandler<Task>;
-    cluster = new TestCluster(engine!.config(), { handlers: { remote_slow: slow } });
+    cluster = new TestCluster(engine!.config(), {
+      handlers: { remote_slow: slow },
+      // Nothing here is about failure detection: a worker falsely declared dead on a loaded host
+      // (400 ms of silence) has its attempt taken back and sent again (a loaded run received 4).
+      timing: { ...FAST, heartbeatTimeoutMs: 20_000 },
+    });
     await cluster.startCoordinator();
     const d = await cluster.startDistributor("d1");
     // Long enough for each attempt to reach its send (its first reads the card). A deadline that

@@ -3,7 +3,7 @@ import { emptyCheckpoint } from "@langchain/langgraph-checkpoint";
 import { describe, expect, it } from "vitest";
 import { expireEndedThreads } from "../../../src/agents/distributor/checkpoint-retention.js";
 import type { HandlerContext, JsonValue, Task, TaskDict, TaskHandler } from "../../../src/index.js";
-import type { TestCluster } from "../../helpers/cluster.js";
+import { FAST, type TestCluster } from "../../helpers/cluster.js";
 import { clusterPerTest, testEngines } from "../../helpers/engines.js";
 import { sleep } from "../../helpers/wait.js";
 
@@ -160,7 +160,13 @@ describe.each(testEngines("human-input", { cluster: true }))("human input on $na
    */
   async function approvalWithSlowStores(delay: (n: number) => number): Promise<void> {
     const runs: Record<string, number> = {};
-    cluster = newCluster({ handlers: { approval: approvalGraph(runs) as unknown as TaskHandler<Task> } });
+    cluster = newCluster({
+      handlers: { approval: approvalGraph(runs) as unknown as TaskHandler<Task> },
+      // Nothing here is about failure detection: a worker falsely declared dead on a loaded host
+      // (400 ms of silence) would have its attempt run again, and "draft ran once" could not be
+      // told from that (a loaded run saw draft run twice).
+      timing: { ...FAST, heartbeatTimeoutMs: 20_000 },
+    });
     const d1 = await cluster.startOne();
     const store = d1.checkpoints.importTransfer.bind(d1.checkpoints);
     let puts = 0;
