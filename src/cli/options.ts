@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import { duplicateKeyMessage, duplicateKeyPath } from "../core/json-duplicate-key.js";
 import { taskTypeProblem } from "../core/state/task-type.js";
 import { agentIdProblem } from "./agent-id.js";
 
@@ -265,14 +266,19 @@ function readConfig(path: string): Record<string, unknown> {
   } catch (err) {
     throw new UsageError(`cannot read config file ${path}: ${(err as Error).message}`);
   }
+  let parsed: unknown;
   try {
-    const parsed = JSON.parse(text) as unknown;
+    parsed = JSON.parse(text) as unknown;
     if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed))
       throw new Error("not a JSON object");
-    return parsed as Record<string, unknown>;
   } catch (err) {
     throw new UsageError(`config file ${path} is not a JSON object of options: ${(err as Error).message}`);
   }
+  // Which of two values of one option counts is the parser's choice, not the user's (see json-text.ts).
+  const duplicate = duplicateKeyPath(text);
+  if (duplicate !== null)
+    throw new UsageError(duplicateKeyMessage(duplicate, `config file ${path}`), "ERR_DUPLICATE_KEY");
+  return parsed as Record<string, unknown>;
 }
 
 export function positiveInt(options: ParsedOptions, name: string): number {

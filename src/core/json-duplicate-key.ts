@@ -75,7 +75,7 @@ function pathOf(frame: Frame, key: string): string {
   );
 }
 
-/** What a refusal of a duplicate name says, given its path. */
-export function duplicateKeyMessage(path: string): string {
-  return `the body names ${path === "" ? '""' : path} more than once in one object; JSON with a duplicate key is refused (parsers differ on which one counts)`;
+/** What a refusal of a duplicate name says, given its path and what held it (a request body, a CLI flag). */
+export function duplicateKeyMessage(path: string, subject = "the body"): string {
+  return `${subject} names ${path === "" ? '""' : path} more than once in one object; JSON with a duplicate key is refused (parsers differ on which one counts)`;
 }

@@ -1,4 +1,5 @@
 import { ApiClient } from "../api-client.js";
+import { refuseDuplicateKeys } from "../json-text.js";
 import { type ParsedOptions, UsageError } from "../options.js";
 
 type Schedule = {
@@ -19,6 +20,7 @@ function jsonFlag(options: ParsedOptions, name: string): Record<string, unknown>
   } catch {
     throw new UsageError(`--${name} is not JSON`, "ERR_MALFORMED_JSON");
   }
+  refuseDuplicateKeys(String(options[name]), `--${name}`);
   if (typeof value !== "object" || value === null || Array.isArray(value))
     throw new UsageError(`--${name} must be a JSON object`);
   return value as Record<string, unknown>;

@@ -5,6 +5,7 @@ import { findCycle } from "../../agents/workflow/graph-validation.js";
 import { TriadError } from "../../core/errors.js";
 import { isTerminalStatus } from "../../core/state/status.js";
 import { ApiClient } from "../api-client.js";
+import { refuseDuplicateKeys } from "../json-text.js";
 import { type ParsedOptions, positiveInt, taskTypeOption, UsageError } from "../options.js";
 
 type NewTask = { task_type: string; payload?: unknown; task_id?: string; depends_on?: string[] };
@@ -39,24 +40,30 @@ function readFile(options: ParsedOptions): NewTask[] {
   const trimmed = text.trim();
   // Bad data, not bad usage: one error with its code (exit 1), as the coordinator would refuse it.
   if (trimmed.startsWith("[")) {
+    let tasks: NewTask[];
     try {
-      return JSON.parse(trimmed) as NewTask[];
+      tasks = JSON.parse(trimmed) as NewTask[];
     } catch (err) {
       throw new TriadError("ERR_MALFORMED_JSON", `${source} is not a JSON array: ${(err as Error).message}`);
     }
+    refuseDuplicateKeys(trimmed, source, false);
+    return tasks;
   }
   return trimmed
     .split("\n")
     .filter((l) => l.trim())
     .map((l, i) => {
+      let task: NewTask;
       try {
-        return JSON.parse(l) as NewTask;
+        task = JSON.parse(l) as NewTask;
       } catch (err) {
         throw new TriadError(
           "ERR_MALFORMED_JSON",
           `${source} line ${i + 1} is not JSON: ${(err as Error).message}`,
         );
       }
+      refuseDuplicateKeys(l, `${source} line ${i + 1}`, false);
+      return task;
     });
 }
 
@@ -106,6 +113,7 @@ function* taskBatches(options: ParsedOptions): Generator<NewTask[]> {
   } catch (err) {
     throw new UsageError(`--payload is not JSON: ${(err as Error).message}`, "ERR_MALFORMED_JSON");
   }
+  refuseDuplicateKeys(String(options.payload), "--payload");
   const count = positiveInt(options, "count");
   const taskType = taskTypeOption(options, "type")!;
   for (let sent = 0; sent < count; sent += BATCH) {
