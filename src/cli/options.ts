@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { duplicateKeyMessage, duplicateKeyPath } from "../core/json-duplicate-key.js";
 import { taskTypeProblem } from "../core/state/task-type.js";
+import { redactUrl } from "../core/store/config.js";
 import { agentIdProblem } from "./agent-id.js";
 
 /**
@@ -234,15 +235,23 @@ function checkUrls(flag: FlagSpec, raw: string, where: string): void {
         ? raw.trim().split(/\s+/)
         : [raw.trim()];
   for (const item of items.filter((u, i) => u !== "" || i === 0)) {
-    let protocol: string | undefined;
+    let url: URL | undefined;
     try {
-      protocol = new URL(item).protocol;
+      url = new URL(item);
     } catch {
-      protocol = undefined;
+      url = undefined;
     }
-    if (protocol !== "http:" && protocol !== "https:")
+    // Echoed without its password: the error goes to a terminal, a CI log.
+    const shown = JSON.stringify(redactUrl(item));
+    if (url?.protocol !== "http:" && url?.protocol !== "https:")
       throw new UsageError(
-        `${where} must be ${flag.url === "one" ? "an http:// or https:// URL" : "http:// or https:// URLs"} (got ${JSON.stringify(item)})`,
+        `${where} must be ${flag.url === "one" ? "an http:// or https:// URL" : "http:// or https:// URLs"} (got ${shown})`,
+      );
+    // fetch refuses such a URL at every request: refused here, once, saying where a token goes.
+    if (url.username !== "" || url.password !== "")
+      throw new UsageError(
+        `${where} must not hold a user name or password (got ${shown}): a bearer token comes from the environment (TRIAD_API_TOKEN; TRIAD_A2A_AGENT_TOKEN for --a2a-agent)`,
+        "ERR_URL_CREDENTIALS",
       );
   }
 }
