@@ -1,6 +1,6 @@
 import { ApiClient } from "../api-client.js";
 import { refuseDuplicateKeys } from "../json-text.js";
-import { type ParsedOptions, UsageError } from "../options.js";
+import { type ParsedOptions, taskIdOption, UsageError } from "../options.js";
 
 /** POST /tasks/:id/input; the API's 404 (unknown) and 409 (not waiting for input) become exit 1 with its reason. */
 export async function input(options: ParsedOptions): Promise<number> {
@@ -15,7 +15,7 @@ export async function input(options: ParsedOptions): Promise<number> {
   }
   refuseDuplicateKeys(String(options.value), "--value");
   const api = new ApiClient(String(options.coordinator));
-  const taskId = String(options.task);
+  const taskId = taskIdOption(options, "task");
   // Not repeated on a 503: a second try could find the first one's answer taken and say 409.
   const task = await api.request<Record<string, unknown>>(
     "POST",

@@ -1,5 +1,5 @@
 import { ApiClient } from "../api-client.js";
-import { type ParsedOptions, UsageError } from "../options.js";
+import { type ParsedOptions, taskIdOption, UsageError } from "../options.js";
 import { cannotServe } from "../status-exit.js";
 import { followTask } from "../task-follow.js";
 
@@ -91,7 +91,7 @@ function stoppedGracefully(a: Agent): boolean {
 
 /** `--task ID`: the task as it stands; with `--follow`, each change until it ends (GET /tasks/:id/events). */
 async function taskStatus(options: ParsedOptions): Promise<number> {
-  const taskId = String(options.task);
+  const taskId = taskIdOption(options, "task");
   const urls = String(options.coordinator)
     .split(",")
     .map((u) => u.trim())
