@@ -58,6 +58,10 @@ export const scheduleId = z
   .min(1, "must be a non-empty string")
   .max(150, "must be at most 150 characters")
   .regex(/^[^\s\p{Cc}@/]+$/u, "must not contain whitespace, control characters, '@' or '/'")
+  // Dot segments: every URL parser drops them from /schedules/<id>, so no GET or DELETE could name it.
+  .refine((id) => id !== "." && id !== "..", {
+    error: 'must not be "." or ".." (no URL can name such a schedule)',
+  })
   // A lone surrogate reaches the store as U+FFFD: the schedule and its tasks' ids would be another's.
   .refine(isWellFormed, { error: notWellFormedIssue });
 
