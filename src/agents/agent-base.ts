@@ -13,7 +13,8 @@ import { LangGraphAgent } from "../core/state/index.js";
 import { checkedId } from "./agent-options.js";
 import type { MessageObserver } from "./observe/message-observer.js";
 import { PACKED_TASKS } from "./packed-tasks.js";
-import { type AgentPayload, parseAgentPayload } from "./protocol.js";
+import { parseAgentPayload } from "./parse-payload.js";
+import type { AgentPayload } from "./protocol.js";
 
 /** A2A settings of an agent; without a secret it takes TRIAD_SECRET, else a secret of this process. */
 export type AgentA2AConfig = Omit<A2AConfig, "tokenSecret" | "agentId"> & {

@@ -5,8 +5,9 @@ import { Task } from "../../core/state/index.js";
 import { assertSubmittableTaskId, MAX_TASK_ID_LENGTH } from "../../core/state/task-id.js";
 import { assertSubmittableTaskType, MAX_TASK_TYPE_LENGTH } from "../../core/state/task-type.js";
 import { isWellFormed, notWellFormed } from "../../core/state/well-formed.js";
+import { isDependencyPolicy, isIdList } from "../parse-payload.js";
 import { checkPayloadDepth } from "../payload-depth.js";
-import { isDependencyPolicy, isIdList, type TaskDict, taskDictSchema } from "../protocol.js";
+import { type TaskDict, taskDictSchema } from "../protocol.js";
 
 /** A seed-style Task, or its dict. */
 export type TaskInput = Task | TaskDict | Record<string, unknown>;

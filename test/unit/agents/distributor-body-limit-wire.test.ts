@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { DistributorDirectory } from "../../../src/agents/coordinator/distributor-directory.js";
-import { parseAgentPayload } from "../../../src/agents/protocol.js";
+import { parseAgentPayload } from "../../../src/agents/parse-payload.js";
 
 /**
  * `max_body_bytes` on a distributor's register_distributor and heartbeat: optional and additive.

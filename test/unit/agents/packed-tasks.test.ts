@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { PACKED_TASKS } from "../../../src/agents/packed-tasks.js";
-import { parseAgentPayload } from "../../../src/agents/protocol.js";
+import { parseAgentPayload } from "../../../src/agents/parse-payload.js";
 import type { JsonObject, JsonValue } from "../../../src/core/json.js";
 
 /**

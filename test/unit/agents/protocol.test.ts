@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { agentPayload, parseAgentPayload, refusalsOf } from "../../../src/agents/protocol.js";
+import { parseAgentPayload } from "../../../src/agents/parse-payload.js";
+import { agentPayload, refusalsOf } from "../../../src/agents/protocol.js";
 
 // parseAgentPayload checks the kinds that carry tasks by hand before it asks the schema. These
 // tests hold it to the schema: the same verdict for every payload, and the same value when valid.

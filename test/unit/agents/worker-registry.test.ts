@@ -5,9 +5,9 @@ import {
   SLOW_ATTEMPT_MS,
   WorkerRegistry,
 } from "../../../src/agents/distributor/worker-registry.js";
+import { parseAgentPayload } from "../../../src/agents/parse-payload.js";
 import {
   LEGACY_BACKLOG_PER_SLOT,
-  parseAgentPayload,
   WORKER_BACKLOG_PER_SLOT,
   type WorkerHeartbeat,
 } from "../../../src/agents/protocol.js";

@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from "vitest";
 import { toDict } from "../../../src/agents/coordinator/coordinator-agent.js";
-import { parseAgentPayload } from "../../../src/agents/protocol.js";
+import { parseAgentPayload } from "../../../src/agents/parse-payload.js";
 import { MAX_TASK_ID_LENGTH } from "../../../src/core/state/task-id.js";
 import { readTaskInput } from "../../../src/server/a2a-gateway/task-input.js";
 import { taskId as httpTaskId } from "../../../src/server/http-schemas.js";

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { toDict } from "../../../src/agents/coordinator/coordinator-agent.js";
 import { checkLimit, parseLimitFlag } from "../../../src/agents/limits/limit-spec.js";
-import { parseAgentPayload } from "../../../src/agents/protocol.js";
+import { parseAgentPayload } from "../../../src/agents/parse-payload.js";
 import { checkSchedule } from "../../../src/agents/schedules/schedule-spec.js";
 import { SpawnList } from "../../../src/agents/workflow/spawn-list.js";
 import { Task } from "../../../src/core/state/task.js";
