@@ -2,7 +2,6 @@ import type { JsonValue } from "../../core/json.js";
 import { isTerminalStatus } from "../../core/state/status.js";
 import { type InputAnswer, InputKeeper } from "../input/input-keeper.js";
 import type { NewTask, TaskRecord } from "../ledger/task-ledger.js";
-import { BoundedMap } from "../observe/bounded-map.js";
 import type { DistributorHeartbeat, TaskDict } from "../protocol.js";
 import { ScheduleControls } from "../schedule-controls/schedule-controls.js";
 import { delayUntil, inSubmissionOrder, scheduleKeysOf } from "../schedule-controls/task-schedule.js";
@@ -16,14 +15,12 @@ import { DistributorDirectory, type DistributorEntry } from "./distributor-direc
 import { DistributorRoster } from "./distributor-roster.js";
 import { Placement } from "./placement.js";
 import { backoffOf } from "./reassignments.js";
-import { catchUpWaiters, TaskWaiters } from "./task-waiters.js";
+import { TaskEnds } from "./task-ends.js";
+import { catchUpWaiters } from "./task-waiters.js";
 import { type HandBackAnswer, TypeHandBack } from "./type-hand-back.js";
 import { UnplacedSweep } from "./unplaced-sweep.js";
 
 export type { CoordinatorCoreOptions, CoordinatorStats } from "./coordinator-options.js";
-
-/** Open tasks remembered as open (a hint that spares waitForTask a read); beyond it, the ledger answers. */
-const KNOWN_OPEN_LIMIT = 200_000;
 
 /**
  * The coordinator's engine, free of transport: records tasks before it says yes, places them
@@ -43,15 +40,8 @@ export class CoordinatorCore {
   };
   /** Accepted tasks on their way to a distributor, and those waiting for one (placement.ts). */
   private readonly placement: Placement;
-  /**
-   * Tasks accepted here (or found open at restore) and not seen terminal yet: no need to ask
-   * Redis. With the distributor each was placed on (null: none yet), whose report of its end is
-   * taken without a read.
-   */
-  private readonly knownOpen = new Map<string, string | null>();
-  private readonly waiters = new TaskWaiters();
-  /** Finished tasks, the newest `recentLimit` or so (two generations: no per-task eviction scan). */
-  private readonly recent: BoundedMap<string, TaskDict>;
+  /** What it knows of task ends: open tasks and where, recent finished ones, waiters (task-ends.ts). */
+  private readonly ends: TaskEnds;
   private timer: NodeJS.Timeout | undefined;
   /** Dependencies and spawned tasks (src/agents/workflow/). */
   readonly workflow: WorkflowKeeper;
@@ -72,8 +62,15 @@ export class CoordinatorCore {
   private stall: StallWatch | undefined;
 
   constructor(private readonly o: CoordinatorCoreOptions) {
-    this.recent = new BoundedMap(o.recentLimit);
     this.cluster = o.cluster ?? SOLE;
+    this.ends = new TaskEnds({
+      ...o,
+      cluster: this.cluster,
+      directory: this.directory,
+      stats: this.stats,
+      workflow: () => this.workflow,
+      stopped: () => this.stopped,
+    });
     // A distributor whose workers of a type died is that type's runner as long as it remembers them.
     this.directory.rememberRunnersMs = () => o.timing.deadRetentionMs;
     this.roster = new DistributorRoster({ ...o, directory: this.directory });
@@ -86,20 +83,20 @@ export class CoordinatorCore {
       expired: (task) => {
         this.placement.drop(task.task_id);
         this.o.events?.abandoned?.(task.task_id, "expired");
-        this.finished(task);
+        this.ends.finished(task);
       },
     });
     this.input = new InputKeeper({
       store: o.store,
       ledger: o.ledger,
       place: (task) => this.placement.later(task, true),
-      ended: (task) => this.finished(task),
+      ended: (task) => this.ends.finished(task),
     });
     this.workflow = new WorkflowKeeper({
       ledger: o.ledger,
       store: o.store,
       ready: (task, delayed) => (delayed ? this.schedule.arm(task) : this.placement.later(task, true)),
-      ended: (task) => this.finished(task),
+      ended: (task) => this.ends.finished(task),
       submit: (tasks) => this.submitEach(tasks),
       abandon: (taskId, reason) => this.abandon(taskId, reason),
       cascadeEnded: (record) => this.abandoned(record.task.task_id, record.task.error ?? "", record),
@@ -113,8 +110,8 @@ export class CoordinatorCore {
       send: o.send,
       ...(o.url ? { url: o.url } : {}),
       holdsBack: (task) => this.schedule.holdsBack(task),
-      lone: () => this.knownOpen.size <= 1,
-      sent: (taskId, distributorId) => this.placedOn(taskId, distributorId),
+      lone: () => this.ends.knownOpen.size <= 1,
+      sent: (taskId, distributorId) => this.ends.placedOn(taskId, distributorId),
       unsendable: (taskId, reason) => void this.unsendable(taskId, reason),
     });
     this.dead = new DeadDistributors({
@@ -138,7 +135,7 @@ export class CoordinatorCore {
       directory: this.directory,
       cluster: this.cluster,
       moved: (task, to) => {
-        this.placedOn(task.task_id, to);
+        this.ends.placedOn(task.task_id, to);
         this.placement.send(to, task);
       },
     });
@@ -161,7 +158,7 @@ export class CoordinatorCore {
     this.placement.close();
     this.handBacks.close();
     this.schedule.stop();
-    this.waiters.closeAll();
+    this.ends.waiters.closeAll();
   }
 
   /**
@@ -175,7 +172,7 @@ export class CoordinatorCore {
     const records = await this.o.ledger.getMany(ids);
     for (const record of inSubmissionOrder(records)) {
       if (record === null || isTerminalStatus(record.task.status)) continue;
-      this.rememberOpen(record.task.task_id, record.distributor);
+      this.ends.rememberOpen(record.task.task_id, record.distributor);
       const holder = record.distributor === null ? undefined : this.directory.get(record.distributor);
       if (record.distributor !== null && holder !== undefined && holder.status !== "dead") continue;
       if (record.task.waiting_on?.length || this.placement.has(record.task.task_id)) continue;
@@ -236,14 +233,14 @@ export class CoordinatorCore {
       if (to !== undefined) to.placedSinceHeartbeat--;
       this.stats.duplicates++;
       this.o.events?.notRecorded?.(task);
-      if (!this.knownOpen.has(task.task_id)) void this.adoptIfUnplaced(task.task_id).catch(() => {});
+      if (!this.ends.knownOpen.has(task.task_id)) void this.adoptIfUnplaced(task.task_id).catch(() => {});
       return false;
     }
     this.stats.submitted++;
     // An id whose earlier task's record is gone (retention; memory://'s bound) is a new task now.
-    this.recent.delete(task.task_id);
+    this.ends.recent.delete(task.task_id);
     this.o.events?.submitted?.(task);
-    this.rememberOpen(task.task_id, to?.id ?? null);
+    this.ends.rememberOpen(task.task_id, to?.id ?? null);
     this.cluster.accepted(task.task_id);
     if (task.expires_at !== undefined) this.schedule.recorded(task);
     // Answered once registered on its dependencies: waiting_on then lists only the open ones.
@@ -267,7 +264,7 @@ export class CoordinatorCore {
     if (record === null || record.distributor !== null || record.task.status !== "pending") return;
     if (record.task.waiting_on?.length || this.schedule.heldInStore(record)) return;
     if (this.placement.has(taskId)) return;
-    this.rememberOpen(taskId, null);
+    this.ends.rememberOpen(taskId, null);
     this.placement.hold(record.task, 0, { fresh: true });
     this.placement.schedule();
   }
@@ -307,11 +304,6 @@ export class CoordinatorCore {
     };
   }
 
-  private rememberOpen(taskId: string, distributor: string | null = null): void {
-    this.knownOpen.set(taskId, distributor);
-    if (this.knownOpen.size > KNOWN_OPEN_LIMIT) this.knownOpen.delete(this.knownOpen.keys().next().value!);
-  }
-
   /** The seed's explicit path: place this task on this distributor. */
   async assignTaskToDistributor(task: TaskDict, distributorId: string): Promise<boolean> {
     let created: boolean;
@@ -324,20 +316,15 @@ export class CoordinatorCore {
     if (created) {
       this.stats.submitted++;
       this.o.events?.submitted?.(task);
-      this.rememberOpen(task.task_id);
+      this.ends.rememberOpen(task.task_id);
     } else this.o.events?.notRecorded?.(task);
     this.placement.drop(task.task_id);
     const assigned = await this.o.ledger.assign(task.task_id, distributorId);
     if (!assigned) return false;
     this.directory.upsert(distributorId, undefined).placedSinceHeartbeat++;
-    this.placedOn(task.task_id, distributorId);
+    this.ends.placedOn(task.task_id, distributorId);
     this.placement.send(distributorId, task);
     return true;
-  }
-
-  /** A known open task was recorded on `distributorId` (its end is taken from that one's report). */
-  private placedOn(taskId: string, distributorId: string): void {
-    if (this.knownOpen.has(taskId)) this.knownOpen.set(taskId, distributorId);
   }
 
   // --- what distributors tell us -------------------------------------------------------------
@@ -404,117 +391,35 @@ export class CoordinatorCore {
 
   /**
    * Tasks that distributor `from` reports finished, taken only from the distributor that holds
-   * each: the one it was placed on here, else (a task not known here) the one the ledger names,
-   * whose record then says how it ended.
+   * each (TaskEnds.onTerminal).
    */
   onTerminal(from: string, tasks: TaskDict[], spawns?: string[]): void {
-    const unsure: TaskDict[] = [];
-    let ended = 0;
-    // Those whose committed attempt spawned tasks (the message names them; rare): shown ended
-    // once their spawned tasks are recorded. Every other end is taken as it is, without a read.
-    const spawning = spawns === undefined || spawns.length === 0 ? undefined : new Set(spawns);
-    for (const task of tasks) {
-      if (this.knownOpen.get(task.task_id) === from) {
-        this.finished(task, true, spawning?.has(task.task_id) === true);
-        ended++;
-      } else unsure.push(task);
-    }
-    const entry = this.directory.get(from);
-    if (entry !== undefined) entry.endedSinceHeartbeat += ended;
-    if (unsure.length > 0) void this.terminalFromLedger(from, unsure).catch(() => {});
-  }
-
-  private async terminalFromLedger(from: string, tasks: TaskDict[]): Promise<void> {
-    const records = await Promise.all(tasks.map((task) => this.o.ledger.get(task.task_id)));
-    records.forEach((record, i) => {
-      if (record?.distributor === from && isTerminalStatus(record.task.status))
-        this.finished(record.task, true, spawnsUnrecorded(record));
-      else this.o.events?.foreignReport?.(tasks[i]!, from, record?.distributor ?? null);
-    });
-  }
-
-  /**
-   * `here`: this coordinator heard of the end first-hand (counted, and told to the others).
-   * `spawns`: the task's committed attempt spawned tasks that may not be recorded yet (its
-   * record's `spawn` list, or the distributor's report said so): nothing shows its end — no
-   * waiter, no event, no other coordinator, not the recent window — before the workflow keeper
-   * has recorded them (SPEC "Workflows": they exist from its commit on, as far as anyone can see).
-   */
-  private finished(task: TaskDict, here = true, spawns = false): void {
-    if (!isTerminalStatus(task.status)) return;
-    if (spawns) {
-      void this.workflow
-        .settledBeforeShown(task.task_id, () => this.stopped)
-        .then((settled) => settled && this.finished(task, here));
-      return;
-    }
-    const known = this.recent.has(task.task_id);
-    const firstHand = here && !known;
-    if (firstHand) {
-      if (task.status === "completed") this.stats.completed++;
-      else if (task.status === "failed") this.stats.failed++;
-      else this.stats.abandoned++;
-      this.o.events?.terminal?.(task);
-    }
-    this.cluster.ended(task.task_id, firstHand);
-    this.knownOpen.delete(task.task_id);
-    // A first-hand report still counts, later. (add: a key has() found in neither generation.)
-    if (here) known ? this.recent.set(task.task_id, task) : this.recent.add(task.task_id, task);
-    this.waiters.resolve(task.task_id, task);
-    this.workflow.taskEnded();
+    this.ends.onTerminal(from, tasks, spawns);
   }
 
   /** Tasks another coordinator saw end: those waited for or held open here are read and answered. */
-  async endedElsewhere(taskIds: string[]): Promise<void> {
-    const ids = taskIds.filter((id) => this.waiters.has(id) || this.knownOpen.has(id));
-    const records = await this.o.ledger.getMany(ids);
-    for (const record of records)
-      if (record && isTerminalStatus(record.task.status))
-        this.finished(record.task, false, spawnsUnrecorded(record));
+  endedElsewhere(taskIds: string[]): Promise<void> {
+    return this.ends.endedElsewhere(taskIds);
   }
 
   // --- reading ---------------------------------------------------------------------------
 
-  async getTask(taskId: string): Promise<TaskDict | null> {
-    return this.recent.get(taskId) ?? this.readTask(taskId);
+  getTask(taskId: string): Promise<TaskDict | null> {
+    return this.ends.getTask(taskId);
   }
 
-  /**
-   * The task as the ledger has it (null when unknown), a parent's end shown only once its
-   * spawned tasks exist (WorkflowKeeper.readSettled). What event streams and the API read tasks with.
-   */
+  /** The task as the ledger has it (null when unknown), a parent's end shown only once its spawned tasks exist. */
   readTask(taskId: string): Promise<TaskDict | null> {
-    return this.workflow.readSettled(taskId);
+    return this.ends.readTask(taskId);
   }
 
   recentTasks(): TaskDict[] {
-    return [...this.recent.entries()].map(([, task]) => task);
+    return this.ends.recentTasks();
   }
 
-  /**
-   * Resolves with the terminal task dict, or null when `timeoutMs` passes first. A task this
-   * coordinator knows to be open is waited for without asking Redis (its distributor reports
-   * it, and the monitor asks Redis about waiters that waited long); any other is read once.
-   */
+  /** Resolves with the terminal task dict, or null when `timeoutMs` passes first (TaskEnds.waitForTask). */
   waitForTask(taskId: string, timeoutMs = 30_000): Promise<TaskDict | null> {
-    const known = this.recent.get(taskId);
-    if (known) return Promise.resolve(known);
-    const waiting = this.waiters.wait(taskId, timeoutMs);
-    if (!this.knownOpen.has(taskId)) {
-      // It may have finished before we started waiting, or been submitted elsewhere: the others
-      // are asked to tell of its end first, then the ledger is read (an end in between is heard).
-      const read = () =>
-        void this.o.ledger.get(taskId).then(
-          (r) => {
-            if (r && isTerminalStatus(r.task.status)) this.finished(r.task, false, spawnsUnrecorded(r));
-          },
-          () => {},
-        );
-      const asked = this.cluster.watch(taskId);
-      if (asked === undefined) read();
-      else void asked.then(read, read);
-    }
-    return waiting;
+    return this.ends.waitForTask(taskId, timeoutMs);
   }
 
   // --- failure detection ---------------------------------------------------------------------
@@ -553,11 +458,11 @@ export class CoordinatorCore {
     await this.input.tick().catch(() => {});
     await this.unplacedSweep.tick().catch(() => {});
     await catchUpWaiters(now, {
-      waiters: this.waiters,
+      waiters: this.ends.waiters,
       ledger: this.o.ledger,
       timing: this.o.timing,
       alone: () => this.cluster.alone(),
-      finished: (record, here) => this.finished(record.task, here, spawnsUnrecorded(record)),
+      finished: (record, here) => this.ends.finished(record.task, here, spawnsUnrecorded(record)),
     });
   }
 
@@ -582,11 +487,11 @@ export class CoordinatorCore {
   private abandoned(taskId: string, reason: string, record: TaskRecord | null): void {
     this.placement.drop(taskId);
     this.o.events?.abandoned?.(taskId, reason);
-    if (record) this.finished(record.task, true, spawnsUnrecorded(record));
+    if (record) this.ends.finished(record.task, true, spawnsUnrecorded(record));
   }
 
   get waitingCount(): number {
-    return this.waiters.size;
+    return this.ends.waiters.size;
   }
 
   get unplacedCount(): number {
