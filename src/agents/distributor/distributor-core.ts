@@ -1,17 +1,13 @@
 import { TriadError } from "../../core/errors.js";
 import type { JsonValue } from "../../core/json.js";
-import type { RedisClient } from "../../core/store/index.js";
 import { timerDelay } from "../../core/timers.js";
 import { quietOr } from "../event-loop-load.js";
-import type { TaskLedger, TaskRecord } from "../ledger/task-ledger.js";
+import type { TaskRecord } from "../ledger/task-ledger.js";
 import { DispatchLimits } from "../limits/dispatch-limits.js";
-import type { LimitGate, ReservedSlots } from "../limits/limit-gate.js";
 import { Outbox } from "../outbox.js";
 import { Pacer } from "../pacer.js";
 import type {
-  AgentPayload,
   AttemptOutcomeWire,
-  DispatchedTask,
   DistributorHeartbeat,
   ResultAck,
   TaskDict,
@@ -19,56 +15,23 @@ import type {
 } from "../protocol.js";
 import { inSubmissionOrder } from "../schedule-controls/task-schedule.js";
 import { monitorStallWatch, type StallWatch } from "../stall-watch.js";
-import type { Timing } from "../timing.js";
 import { adoptAssigned, adoptRecord } from "./adopt-record.js";
 import { AttemptHolders } from "./attempt-holders.js";
-import {
-  attemptJob,
-  completeJobs,
-  IncompleteJobs,
-  MAX_INCOMPLETE,
-  sendWorkerItems,
-  type WorkerItem,
-  workerPayload,
-} from "./attempt-job.js";
+import { sendWorkerItems, type WorkerItem, workerPayload } from "./attempt-job.js";
 import { DispatchPlanner, type Planned } from "./dispatch-plan.js";
 import { DispatchQueue } from "./dispatch-queue.js";
-import type { DistributorEvents, DistributorStats } from "./distributor-events.js";
-import { type AskHandBack, HandBackAsks } from "./hand-back-asks.js";
+import type { DistributorStats } from "./distributor-events.js";
+import type { DistributorCoreOptions } from "./distributor-options.js";
+import { HandBackAsks } from "./hand-back-asks.js";
 import { HeldTasks } from "./held-tasks.js";
 import { LeaseKeeper } from "./lease-keeper.js";
+import { PlanDispatch } from "./plan-dispatch.js";
 import { PumpPasses } from "./pump-passes.js";
 import { ResultCommits } from "./result-commits.js";
 import { TerminalReports } from "./terminal-reports.js";
 import { type AttemptBack, type WorkerEntry, WorkerRegistry } from "./worker-registry.js";
 
 export type { DistributorEvents, DistributorStats } from "./distributor-events.js";
-
-export type DistributorCoreOptions = {
-  distributorId: string;
-  coordinatorId: string;
-  store: RedisClient;
-  ledger: TaskLedger;
-  timing: Timing;
-  /** Default time a worker gives one attempt. */
-  taskTimeoutMs: number;
-  defaultWorkerCapacity: number;
-  reconcileIntervalMs: number;
-  send: (recipient: string, payload: AgentPayload) => Promise<void>;
-  /** Asks a coordinator to move tasks none of the live workers here runs (./hand-back-asks.ts): the ids moved. */
-  handBack?: AskHandBack;
-  /** The stored checkpoint of a task's graph, sent along when an attempt is retried elsewhere. */
-  checkpointFor?: (taskId: string, fence: number) => Promise<JsonValue | null>;
-  /** The outcomes of a task's dependencies, sent along with each attempt (src/agents/workflow/). */
-  dependenciesFor?: (task: TaskDict) => Promise<DispatchedTask["dependencies"]>;
-  /** Runs before a batch of outcomes that carry progress is committed: writes it (src/agents/live/). */
-  beforeCommit?: (outcomes: AttemptOutcomeWire[]) => Promise<void>;
-  /** A checkpoint of this task being stored now, if one is: its outcome's commit waits for it. */
-  checkpointStoring?: (taskId: string) => Promise<void> | undefined;
-  /** Per-task-type limits (src/agents/limits/): a task of a limited type starts only with a slot. */
-  limits?: LimitGate;
-  events?: DistributorEvents;
-};
 
 /** Tasks (or acks) per message to a worker, and terminal tasks per message to the coordinator, at most. */
 const MAX_MESSAGE_BATCH = 200;
@@ -99,8 +62,6 @@ export class DistributorCore {
   };
   /** Every task this distributor holds (queued or in flight), by id. */
   private readonly held = new HeldTasks();
-  /** Tasks whose attempts could not be completed, lately (./attempt-job.ts). */
-  private readonly incomplete = new IncompleteJobs();
   /**
    * Held tasks placed here by a coordinator other than the one this distributor heartbeats, by id:
    * their end is reported to that coordinator (several coordinators: the one that placed a task
@@ -118,6 +79,8 @@ export class DistributorCore {
   private readonly commits: ResultCommits;
   /** Which planned attempts the per-task-type limits let start now (src/agents/limits/). */
   private readonly limits: DispatchLimits<Planned>;
+  /** Planned attempts started in the store and sent to their workers (./plan-dispatch.ts). */
+  private readonly starts: PlanDispatch;
   private wakeTimer: NodeJS.Timeout | undefined;
   /** A graceful stop is under way (drain): nothing more is dispatched. */
   private draining = false;
@@ -157,8 +120,20 @@ export class DistributorCore {
       o.distributorId,
       o.timing.leaseTtlMs,
     );
+    this.starts = new PlanDispatch({
+      ...o,
+      limits: () => this.limits,
+      schedulePump: () => this.schedulePump(),
+      takeBack: (taskId, fence) => this.takeBack(taskId, fence),
+      takeBackAll: (back) => this.takeBackAll(back),
+      unsendable: (workerId, taskId, reason) => this.unsendable(workerId, taskId, reason),
+      queue: this.queue,
+      held: this.held,
+      stats: this.stats,
+      toWorkers: this.toWorkers,
+    });
     this.limits = new DispatchLimits<Planned>(o.limits, this.queue, {
-      dispatch: (plan, slots) => this.dispatchPlan(plan, slots),
+      dispatch: (plan, slots) => this.starts.dispatch(plan, slots),
       // Still queued in its place, its type waiting: the room it was planned on goes to other tasks.
       refused: ({ task, worker }) => {
         worker.inFlight.delete(task.task_id);
@@ -370,80 +345,6 @@ export class DistributorCore {
     this.armWakeUp();
   }
 
-  private async dispatchPlan(plan: Planned[], slots?: ReservedSlots): Promise<void> {
-    let starts: Awaited<ReturnType<TaskLedger["dispatchMany"]>>;
-    try {
-      starts = await this.o.ledger.dispatchMany(
-        plan,
-        this.id,
-        (p) => p.task.task_id,
-        (p) => p.worker.id,
-      );
-    } catch {
-      // Redis unreachable: put everything back where it was taken from, and try again shortly.
-      for (const p of plan) p.worker.inFlight.delete(p.task.task_id);
-      this.queue.putFirst(plan);
-      setTimeout(() => this.schedulePump(), 200).unref();
-      return;
-    }
-    // An attempt whose slot could not be bound (see LimitGate.bind) is taken back at once.
-    const fences = starts.map((v) => (typeof v === "object" ? v.fence : v));
-    for (const k of slots === undefined ? [] : await this.limits.bind(slots, plan, fences)) {
-      plan[k]!.worker.inFlight.delete(plan[k]!.task.task_id);
-      void this.takeBack(plan[k]!.task.task_id, fences[k] as number).catch(() => {});
-      starts[k] = "not-held";
-    }
-    const jobs: DispatchedTask[] = [];
-    const tasks: TaskDict[] = [];
-    const to: WorkerEntry[] = [];
-    plan.forEach(({ task, worker }, k) => {
-      const started = starts[k]!;
-      if (typeof started !== "object") {
-        // Terminal, unknown, or moved to another distributor: not ours to run.
-        worker.inFlight.delete(task.task_id);
-        this.held.delete(task.task_id);
-        return;
-      }
-      const { fence } = started;
-      if (worker.status === "dead") {
-        // Declared dead while the script was out: taken back, not sent (were it only slow, it
-        // would run the attempt beside the next one, to be refused at its commit).
-        worker.inFlight.delete(task.task_id);
-        void this.takeBackAll([{ taskId: task.task_id, fence }]).catch(() => {});
-        return;
-      }
-      worker.inFlight.set(task.task_id, { fence, dispatchedAt: performance.now(), confirmed: false });
-      this.stats.dispatched++;
-      // Its attempt number as the store counts it, not the copy's (./attempt-job.ts).
-      const job = attemptJob(task, worker.id, started, this.o.taskTimeoutMs);
-      this.held.set(task.task_id, job.task);
-      jobs.push(job);
-      tasks.push(task);
-      to.push(worker);
-    });
-    // Its checkpoint, inputs and dependencies' outcomes, every one read before it goes: a graph
-    // sent without its checkpoint would start over (its done steps run again), one sent without
-    // its inputs would ask again (./attempt-job.ts).
-    const incomplete = await completeJobs(jobs, tasks, this.o);
-    for (let i = 0; i < jobs.length; i++) {
-      const job = jobs[i]!;
-      const id = job.task.task_id;
-      const why = incomplete?.get(job);
-      if (why === undefined) {
-        this.incomplete.sent(id);
-        this.toWorkers.push(to[i]!.id, { job });
-        continue;
-      }
-      // Not sent: the attempt stays in flight unconfirmed, and the monitor takes it back after a
-      // heartbeat timeout (as a lost dispatch), to try again — MAX_INCOMPLETE times in a row.
-      this.o.events?.incompleteJob?.(id, why);
-      if (this.incomplete.failed(id)) {
-        const reason = `what its attempt carries could not be read ${MAX_INCOMPLETE} times in a row: ${why}`;
-        void this.unsendable(to[i]!.id, id, reason);
-      }
-    }
-  }
-
   private armWakeUp(): void {
     clearTimeout(this.wakeTimer);
     const next = this.queue.nextWakeUp();
@@ -478,7 +379,7 @@ export class DistributorCore {
         this.held.take(current);
         worker.inFlight.set(task.task_id, { fence: -1, dispatchedAt: performance.now(), confirmed: false });
         // No place in the queue: a failed dispatch puts it at the front of its lane.
-        await this.dispatchPlan([{ task: current, worker, place: undefined }]);
+        await this.starts.dispatch([{ task: current, worker, place: undefined }]);
         return (worker.inFlight.get(task.task_id)?.fence ?? -1) > 0;
       })
       .catch((e: unknown) => {
