@@ -252,8 +252,9 @@ describe("triad CLI with each tier in its own process", () => {
 
   it("triad status --task ID --follow prints a sleep's changes (its progress too) until it ends, exit 0", async () => {
     const submitted = await runTriad(
-      // Progress every second: 3.5 s leaves two reports for a `--follow` that is slow to start.
-      ["submit", "--coordinator", coordinatorUrl, "--type", "sleep", "--payload", '{"ms":3500}'],
+      // Progress every second: 6 s leaves reports for a `--follow` that is slow to start (a CI run
+      // on a loaded host started it more than 3.5 s after the submit and saw none).
+      ["submit", "--coordinator", coordinatorUrl, "--type", "sleep", "--payload", '{"ms":6000}'],
       { env },
     );
     const id = (JSON.parse(submitted.stdout) as { task_id: string }).task_id;
