@@ -122,6 +122,10 @@ export class DistributorCore {
     );
     this.starts = new PlanDispatch({
       ...o,
+      // Read at each dispatch, as before the split (tests shorten it on a running distributor).
+      get taskTimeoutMs() {
+        return o.taskTimeoutMs;
+      },
       limits: () => this.limits,
       schedulePump: () => this.schedulePump(),
       takeBack: (taskId, fence) => this.takeBack(taskId, fence),

@@ -86,7 +86,9 @@ describe.each(testEngines("commit-reply-lost"))("a commit whose reply was lost o
       expect(ranOnce(), JSON.stringify([...runs])).toBe(true);
       // One more copy of a result (an ack lost again): its end is reported again, and the
       // coordinator takes it once (no second end counted).
-      const core = cluster.coordinator.core as unknown as { finished: (task: { task_id: string }) => void };
+      const core = (
+        cluster.coordinator.core as unknown as { ends: { finished: (task: { task_id: string }) => void } }
+      ).ends;
       const finished = core.finished.bind(core);
       let repeats = 0;
       core.finished = (task, ...rest: unknown[]) => {
