@@ -34,6 +34,22 @@ async function list(server: RunningServer, query: string, token = TOKEN): Promis
   return (await res.json()) as TaskList;
 }
 
+/**
+ * Where in `set` the coordinator is whose window holds `taskId`, once the task ended. A task
+ * canceled through one coordinator is not always in that one's window: the cancel marks it
+ * first, and another coordinator's tick can sweep the mark and end the task before the cancel's
+ * own abandon does (CoordinatorCore.cancel). The later the cancel's abandon comes (a loaded
+ * machine), the likelier.
+ */
+async function holderOf(set: Set3, taskId: string): Promise<number> {
+  let at = -1;
+  await until(`a coordinator's window holds ${taskId}`, () => {
+    at = set.coordinators.findIndex((c) => c.core.recentTasks().some((t) => t.task_id === taskId));
+    return at >= 0;
+  });
+  return at;
+}
+
 class Set3 {
   readonly router = new FaultyRouter();
   readonly coordinators: CoordinatorAgent[] = [];
@@ -162,29 +178,32 @@ describe.each(testEngines("cluster-task-list"))("cluster-wide task lists on $nam
   it("a task that ended through one coordinator is listed by another, with the token forwarded", async () => {
     set = new Set3(engine.config());
     await set.start(2);
-    const [c1, c2] = set.coordinators as [CoordinatorAgent, CoordinatorAgent];
+    const [c1] = set.coordinators as [CoordinatorAgent, CoordinatorAgent];
     const [s1, s2] = set.servers as [RunningServer, RunningServer];
-    // No distributor yet: the task waits unplaced, and its cancel through c1 ends it there.
+    // No distributor yet: the task waits unplaced, and its cancel through c1 ends it.
     expect(await c1.submitTask({ task_id: "gone", task_type: "echo", payload: {} })).toBe(true);
     expect(await c1.core.cancel("gone", "test")).toMatchObject({ canceled: true });
-    const ended = c1.core.recentTasks().find((t) => t.task_id === "gone");
-    expect(ended?.status).toBeDefined();
-    const status = ended!.status;
-    expect(c2.core.recentTasks().some((t) => t.task_id === "gone")).toBe(false);
+    // It is in one window (c1's, or c2's when c2's tick ended it first: holderOf); the other is asked.
+    const held = await holderOf(set, "gone");
+    const holder = set.coordinators[held]!;
+    const asker = set.coordinators[1 - held]!;
+    const asked = set.servers[1 - held]!;
+    const status = holder.core.recentTasks().find((t) => t.task_id === "gone")!.status;
+    expect(asker.core.recentTasks().some((t) => t.task_id === "gone")).toBe(false);
 
-    // c2's own window lacks it; the cluster's list (asked of c2, with c2's token sent to c1) has it.
-    expect((await list(s2, `?status=${status}&scope=local`)).tasks).toEqual([]);
-    const byStatus = await list(s2, `?status=${status}`);
+    // The asked one's own window lacks it; the cluster's list (with its token sent on) has it.
+    expect((await list(asked, `?status=${status}&scope=local`)).tasks).toEqual([]);
+    const byStatus = await list(asked, `?status=${status}`);
     expect(byStatus.partial).toBeUndefined();
     expect(byStatus.tasks.map((t) => t.task_id)).toEqual(["gone"]);
-    expect((await list(s2, "")).tasks.map((t) => t.task_id)).toContain("gone");
+    expect((await list(asked, "")).tasks.map((t) => t.task_id)).toContain("gone");
 
     // Tasks completed through either coordinator: every one listed once by each, newest end first.
     await set.worker(c1);
     const ids = Array.from({ length: 20 }, (_, i) => `t${i}`);
     for (const [i, id] of ids.entries())
       await set.coordinators[i % 2]!.submitTask({ task_id: id, task_type: "echo", payload: { i } });
-    for (const id of ids) expect((await c2.waitForTask(id, 8000))?.status).toBe("completed");
+    for (const id of ids) expect((await asker.waitForTask(id, 8000))?.status).toBe("completed");
     for (const s of [s1, s2]) {
       const done = await list(s, "?status=completed");
       expect(done.partial).toBeUndefined();
@@ -201,71 +220,81 @@ describe.each(testEngines("cluster-task-list"))("cluster-wide task lists on $nam
     ].map((t) => t.task_id);
     expect(local.sort()).toEqual([...ids].sort());
 
-    // A2A ListTasks answers from the same cluster-wide list (c1's finished tasks asked of c2).
-    const a2a = await new TriadTaskStore(c2, TOKEN).list(ListTasksRequest.fromJSON({ pageSize: 100 }));
+    // A2A ListTasks answers from the same cluster-wide list (the holder's finished tasks asked of the other).
+    const a2a = await new TriadTaskStore(asker, TOKEN).list(ListTasksRequest.fromJSON({ pageSize: 100 }));
     expect(a2a.tasks.map((t) => t.id).sort()).toEqual(["gone", ...ids].sort());
-    // Without the token c1 refuses c2's question: only c2's own window is listed then.
-    const alone = await new TriadTaskStore(c2).list(ListTasksRequest.fromJSON({ pageSize: 100 }));
+    // Without the token the holder refuses the question: only the asked one's own window is listed then.
+    const alone = await new TriadTaskStore(asker).list(ListTasksRequest.fromJSON({ pageSize: 100 }));
     expect(alone.tasks.map((t) => t.id)).not.toContain("gone");
   });
 
   it("a coordinator that does not answer makes the list partial, not an error", async () => {
     set = new Set3(engine.config());
     await set.start(3, 300);
-    const [c1, c2, c3] = set.coordinators as [CoordinatorAgent, CoordinatorAgent, CoordinatorAgent];
-    const [s1] = set.servers as [RunningServer];
-    expect(await c2.submitTask({ task_id: "via-c2", task_type: "echo", payload: {} })).toBe(true);
-    await c2.core.cancel("via-c2", "test");
-    const status = (await c2.core.getTask("via-c2"))!.status;
+    const c2 = set.coordinators[1]!;
+    expect(await c2.submitTask({ task_id: "canceled", task_type: "echo", payload: {} })).toBe(true);
+    await c2.core.cancel("canceled", "test");
+    // Asked: a coordinator whose window lacks the task (it ended in one of the three: holderOf).
+    const held = await holderOf(set, "canceled");
+    const status = set.coordinators[held]!.core.recentTasks().find((t) => t.task_id === "canceled")!.status;
+    const at = held === 0 ? 1 : 0;
+    const [frozenAt, downAt] = [0, 1, 2].filter((i) => i !== at) as [number, number];
+    const asker = set.coordinators[at]!;
+    const frozen = set.coordinators[frozenAt]!;
+    const down = set.coordinators[downAt]!;
+    const asked = set.servers[at]!;
 
-    // c3's API stops answering at all (a frozen process: the connection opens, nothing comes back),
-    // while c3 itself stays alive in the views; c2's API is down (connection refused).
-    const held = new Set<Socket>();
-    const silent: Server = createServer((socket) => held.add(socket));
+    // One API stops answering at all (a frozen process: the connection opens, nothing comes back),
+    // while its coordinator stays alive in the views; another's API is down (connection refused).
+    const sockets = new Set<Socket>();
+    const silent: Server = createServer((socket) => sockets.add(socket));
     await new Promise<void>((r) => silent.listen(0, "127.0.0.1", () => r()));
     set.others.push({
       stop: () =>
         new Promise<void>((r) => {
-          for (const socket of held) socket.destroy();
+          for (const socket of sockets) socket.destroy();
           silent.close(() => r());
         }),
     });
     const port = (silent.address() as { port: number }).port;
-    c3.apiUrl = `http://127.0.0.1:${port}`;
-    await until("c1 sees c3's new address", () =>
-      c1.cluster.peers.others().some((p) => p.id === c3.agentId && p.api_url === c3.apiUrl),
+    frozen.apiUrl = `http://127.0.0.1:${port}`;
+    await until("the asked coordinator sees the frozen one's new address", () =>
+      asker.cluster.peers.others().some((p) => p.id === frozen.agentId && p.api_url === frozen.apiUrl),
     );
-    const s2 = set.servers[1]!;
-    await s2.close();
-    set.servers.splice(1, 1);
+    const downServer = set.servers[downAt]!;
+    await downServer.close();
+    set.servers.splice(downAt, 1);
 
-    const answer = await list(s1, `?status=${status}`);
+    const answer = await list(asked, `?status=${status}`);
     expect(answer.partial).toBe(true);
-    expect(answer.unreached).toEqual([c2.agentId, c3.agentId].sort());
-    // c1's own window still answers (empty here: the task ended through c2).
+    expect(answer.unreached).toEqual([down.agentId, frozen.agentId].sort());
+    // The asked one's own window still answers (empty here: the task is in another's).
     expect(answer.tasks).toEqual([]);
-    const all = await list(s1, "");
+    const all = await list(asked, "");
     expect(all.partial).toBe(true);
   });
 
   it("a coordinator with another token is not read: the list says so", async () => {
     set = new Set3(engine.config());
     await set.start(2);
-    const [c1, c2] = set.coordinators as [CoordinatorAgent, CoordinatorAgent];
+    const c2 = set.coordinators[1]!;
     await c2.submitTask({ task_id: "other-token", task_type: "echo", payload: {} });
     await c2.core.cancel("other-token", "test");
-    const status = (await c2.core.getTask("other-token"))!.status;
-    // c2 now wants another token: c1's (forwarded) is refused there.
-    const s2 = set.servers[1]!;
-    await s2.close();
-    const again = await startCoordinatorServer(c2, { port: 0, apiToken: "another" });
-    set.servers[1] = again;
-    await until("c1 sees c2's new address", () =>
-      c1.cluster.peers.others().some((p) => p.id === c2.agentId && p.api_url === again.url),
+    // The coordinator whose window holds it (c2's, or c1's when c1's tick ended it first:
+    // holderOf) now wants another token: the other's (forwarded) is refused there.
+    const held = await holderOf(set, "other-token");
+    const holder = set.coordinators[held]!;
+    const asker = set.coordinators[1 - held]!;
+    const status = holder.core.recentTasks().find((t) => t.task_id === "other-token")!.status;
+    await set.servers[held]!.close();
+    const again = await startCoordinatorServer(holder, { port: 0, apiToken: "another" });
+    set.servers[held] = again;
+    await until("the other coordinator sees the holder's new address", () =>
+      asker.cluster.peers.others().some((p) => p.id === holder.agentId && p.api_url === again.url),
     );
-    const answer = await list(set.servers[0]!, `?status=${status}`);
-    expect(answer).toMatchObject({ partial: true, unreached: [c2.agentId], tasks: [] });
-    // Asked directly with its own token, c2 lists it.
+    const answer = await list(set.servers[1 - held]!, `?status=${status}`);
+    expect(answer).toMatchObject({ partial: true, unreached: [holder.agentId], tasks: [] });
+    // Asked directly with its own token, the holder lists it.
     expect((await list(again, `?status=${status}`, "another")).tasks.map((t) => t.task_id)).toContain(
       "other-token",
     );
