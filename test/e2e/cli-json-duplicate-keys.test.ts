@@ -1,10 +1,9 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runTriad } from "../helpers/processes.js";
+import { type RecordingServer, recordingServer } from "../helpers/recording-server.js";
 
 /**
  * JSON given to the CLI that names a member twice in one object is refused before anything is
@@ -13,28 +12,18 @@ import { runTriad } from "../helpers/processes.js";
  * as such (another parser of the same text keeps the first).
  */
 
-let server: Server;
-let url: string;
-const requests: string[] = [];
+let coordinator: RecordingServer;
 
 beforeAll(async () => {
   // A coordinator stand-in that records every request: none may reach it.
-  server = createServer((req, res) => {
-    requests.push(`${req.method} ${req.url}`);
-    req.resume();
-    req.on("end", () => {
-      res.writeHead(202, { "content-type": "application/json" });
-      res.end(JSON.stringify({ tasks: [{ task_id: "t", task_type: "echo", status: "pending" }] }));
-    });
+  coordinator = await recordingServer({
+    status: 202,
+    contentType: "application/json",
+    body: JSON.stringify({ tasks: [{ task_id: "t", task_type: "echo", status: "pending" }] }),
   });
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 });
 
-afterAll(async () => {
-  server.closeAllConnections();
-  await new Promise((r) => server.close(r));
-});
+afterAll(() => coordinator.close());
 
 const env = { TRIAD_LOG_LEVEL: "warn" };
 
@@ -70,12 +59,15 @@ describe("triad: JSON with a duplicate key", () => {
       "--task names priority more",
     ],
   ])("%s: refused with ERR_DUPLICATE_KEY, a usage error, nothing sent", async (_name, args, code, says) => {
-    requests.length = 0;
-    const r = await runTriad([...(args as string[]), "--coordinator", url], { env, timeoutMs: 30_000 });
+    coordinator.requests.length = 0;
+    const r = await runTriad([...(args as string[]), "--coordinator", coordinator.url], {
+      env,
+      timeoutMs: 30_000,
+    });
     expect(r.stderr).toContain(says);
     expect(r.stderr).toContain("[ERR_DUPLICATE_KEY]");
     expect(r.code).toBe(code);
-    expect(requests).toEqual([]);
+    expect(coordinator.requests).toEqual([]);
   });
 
   it("submit --file: a JSON array or a JSON line naming a key twice is bad data (exit 1), nothing sent", async () => {
@@ -86,8 +78,8 @@ describe("triad: JSON with a duplicate key", () => {
         "stdin line 2 names payload.x more",
       ],
     ] as const) {
-      requests.length = 0;
-      const r = await runTriad(["submit", "--file", "-", "--coordinator", url], {
+      coordinator.requests.length = 0;
+      const r = await runTriad(["submit", "--file", "-", "--coordinator", coordinator.url], {
         env,
         input,
         timeoutMs: 30_000,
@@ -95,7 +87,7 @@ describe("triad: JSON with a duplicate key", () => {
       expect(r.stderr).toContain(says);
       expect(r.stderr).toContain("[ERR_DUPLICATE_KEY]");
       expect(r.code).toBe(1);
-      expect(requests).toEqual([]);
+      expect(coordinator.requests).toEqual([]);
     }
   });
 
@@ -104,24 +96,24 @@ describe("triad: JSON with a duplicate key", () => {
     try {
       const config = join(dir, "config.json");
       writeFileSync(config, JSON.stringify({ type: "echo" }).replace("}", ',"type":"compute"}'));
-      requests.length = 0;
-      const r = await runTriad(["submit", "--config", config, "--coordinator", url], {
+      coordinator.requests.length = 0;
+      const r = await runTriad(["submit", "--config", config, "--coordinator", coordinator.url], {
         env,
         timeoutMs: 30_000,
       });
       expect(r.stderr).toContain(`config file ${config} names type more`);
       expect(r.stderr).toContain("[ERR_DUPLICATE_KEY]");
       expect(r.code).toBe(2);
-      expect(requests).toEqual([]);
+      expect(coordinator.requests).toEqual([]);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
   });
 
   it("the same JSON with distinct keys is sent", async () => {
-    requests.length = 0;
+    coordinator.requests.length = 0;
     const r = await runTriad(
-      ["submit", "--type", "echo", "--payload", '{"a":1,"b":{"a":2}}', "--coordinator", url],
+      ["submit", "--type", "echo", "--payload", '{"a":1,"b":{"a":2}}', "--coordinator", coordinator.url],
       {
         env,
         timeoutMs: 30_000,
@@ -129,6 +121,6 @@ describe("triad: JSON with a duplicate key", () => {
     );
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
-    expect(requests).toEqual(["POST /tasks"]);
+    expect(coordinator.requests).toEqual(["POST /tasks"]);
   });
 });

@@ -1,7 +1,6 @@
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runTriad } from "../helpers/processes.js";
+import { type RecordingServer, recordingServer } from "../helpers/recording-server.js";
 
 /**
  * --task naming no possible task — empty, "." or ".." — is a usage error (ERR_INVALID_TASK_ID,
@@ -10,26 +9,18 @@ import { runTriad } from "../helpers/processes.js";
  * the task with exit 0.
  */
 
-let server: Server;
-let url: string;
-const requests: string[] = [];
+let coordinator: RecordingServer;
 
 beforeAll(async () => {
   // A coordinator stand-in that records every request and answers each as GET / is: a page.
-  server = createServer((req, res) => {
-    requests.push(`${req.method} ${req.url}`);
-    req.resume();
-    res.writeHead(200, { "content-type": "text/html" });
-    res.end("<!doctype html><title>page</title>");
+  coordinator = await recordingServer({
+    status: 200,
+    contentType: "text/html",
+    body: "<!doctype html><title>page</title>",
   });
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 });
 
-afterAll(async () => {
-  server.closeAllConnections();
-  await new Promise((r) => server.close(r));
-});
+afterAll(() => coordinator.close());
 
 const env = { TRIAD_LOG_LEVEL: "warn" };
 
@@ -45,11 +36,14 @@ describe("triad status / cancel / input --task", () => {
   );
 
   it.each(cases)("%s --task %j: exit 2, ERR_INVALID_TASK_ID, nothing sent", async (_name, id, args) => {
-    requests.length = 0;
-    const r = await runTriad([...args, "--task", id, "--coordinator", url], { env, timeoutMs: 30_000 });
+    coordinator.requests.length = 0;
+    const r = await runTriad([...args, "--task", id, "--coordinator", coordinator.url], {
+      env,
+      timeoutMs: 30_000,
+    });
     expect(r.stderr).toContain("[ERR_INVALID_TASK_ID]");
     expect(r.stdout).not.toContain("<!doctype html>");
     expect(r.code).toBe(2);
-    expect(requests).toEqual([]);
+    expect(coordinator.requests).toEqual([]);
   });
 });

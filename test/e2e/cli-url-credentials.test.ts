@@ -1,7 +1,6 @@
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runTriad } from "../helpers/processes.js";
+import { type RecordingServer, recordingServer } from "../helpers/recording-server.js";
 
 /**
  * A peer URL holding a user name and password (--coordinator, TRIAD_COORDINATOR, --distributor,
@@ -11,24 +10,17 @@ import { runTriad } from "../helpers/processes.js";
  */
 
 const password = "pw-never-printed-4711";
-let server: Server;
-let port: number;
-const requests: string[] = [];
+let peer: RecordingServer;
 
 beforeAll(async () => {
-  server = createServer((req, res) => {
-    requests.push(`${req.method} ${req.url}`);
-    res.writeHead(200, { "content-type": "application/json" });
-    res.end(JSON.stringify({ agents: [] }));
+  peer = await recordingServer({
+    status: 200,
+    contentType: "application/json",
+    body: JSON.stringify({ agents: [] }),
   });
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  port = (server.address() as AddressInfo).port;
 });
 
-afterAll(async () => {
-  server.closeAllConnections();
-  await new Promise((r) => server.close(r));
-});
+afterAll(() => peer.close());
 
 const env = { TRIAD_LOG_LEVEL: "warn", TRIAD_SECRET: "url-credentials-secret-0123456789" };
 
@@ -71,8 +63,8 @@ describe("a peer URL with credentials", () => {
   ])(
     "%s: exit 2, ERR_URL_CREDENTIALS, the password not printed, nothing sent",
     async (_name, args, extraEnv, where) => {
-      requests.length = 0;
-      const withPort = (s: string) => s.replaceAll("PORT", String(port));
+      peer.requests.length = 0;
+      const withPort = (s: string) => s.replaceAll("PORT", String(peer.port));
       const r = await runTriad((args as string[]).map(withPort), {
         env: {
           ...env,
@@ -85,17 +77,17 @@ describe("a peer URL with credentials", () => {
       expect(r.stderr).toContain(":***@127.0.0.1");
       expect(r.stderr).toContain("[ERR_URL_CREDENTIALS]");
       expect(r.code).toBe(2);
-      expect(requests).toEqual([]);
+      expect(peer.requests).toEqual([]);
     },
   );
 
   it("the same URL without them is used", async () => {
-    requests.length = 0;
-    const r = await runTriad(["status", "--coordinator", `http://127.0.0.1:${port}`, "--json"], {
+    peer.requests.length = 0;
+    const r = await runTriad(["status", "--coordinator", peer.url, "--json"], {
       env,
       timeoutMs: 30_000,
     });
     expect(r.stderr).not.toContain("ERR_URL_CREDENTIALS");
-    expect(requests.length).toBeGreaterThan(0);
+    expect(peer.requests.length).toBeGreaterThan(0);
   });
 });
