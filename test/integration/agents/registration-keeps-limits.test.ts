@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { CoordinatorAgent, DistributorAgent, WorkerAgent } from "../../../src/index.js";
+import type { CoordinatorAgent, DistributorAgent, WorkerAgent } from "../../../src/index.js";
 import { FAST } from "../../helpers/cluster.js";
 import { clusterPerTest, type TestEngine, testEngines } from "../../helpers/engines.js";
+import { withHttpAgents } from "../../helpers/http-agents.js";
 
 /**
  * A registration keeps what the agent stated of itself: the body limit a distributor's or a
@@ -21,54 +22,24 @@ function peerLimit(agent: { a2a: unknown }, peer: string): number | undefined {
   return (agent.a2a as { http: { peerLimit(id: string): number | undefined } }).http.peerLimit(peer);
 }
 
-async function withAgents(
+/** A coordinator, a distributor under SMALL and a worker under SMALL, over HTTP (no router). */
+function withAgents(
   engine: TestEngine,
   work: (c: CoordinatorAgent, d: DistributorAgent, w: WorkerAgent) => Promise<void>,
 ): Promise<void> {
-  const run = Math.random().toString(36).slice(2, 7);
-  const redis = engine.config();
-  const a2a = (agentId: string, maxBodyBytes: number) => ({
-    agentId,
-    tokenSecret: "registration-limits-secret",
-    agentPort: 0,
-    host: "127.0.0.1",
-    router: null,
-    maxBodyBytes,
-  });
-  const agents: Array<{ cleanup(): Promise<void> }> = [];
-  try {
-    const c = new CoordinatorAgent({
-      agentId: `c-${run}`,
-      redis,
-      a2a: a2a(`c-${run}`, LARGE),
+  return withHttpAgents(
+    {
+      engine,
+      streams: true,
+      secret: "registration-limits-secret",
+      limits: { c: LARGE, d: SMALL },
+      workers: [{ limit: SMALL, handlers: { echo: () => ({}) } }],
       timing: QUIET,
-    });
-    agents.push(c);
-    await c.initialize();
-    const d = new DistributorAgent({
-      agentId: `d-${run}`,
-      coordinatorId: c.agentId,
-      coordinatorUrl: c.url!,
-      redis,
-      a2a: a2a(`d-${run}`, SMALL),
-      timing: QUIET,
-    });
-    agents.push(d);
-    await d.initialize();
-    const w = new WorkerAgent({
-      agentId: `w-${run}`,
-      distributorId: d.agentId,
-      distributorUrl: d.a2a.url!,
-      a2a: a2a(`w-${run}`, SMALL),
-      timing: QUIET,
-      handlers: { echo: () => ({}) },
-    });
-    agents.push(w);
-    await w.initialize();
-    await work(c, d, w);
-  } finally {
-    for (const a of agents.reverse()) await a.cleanup().catch(() => {});
-  }
+      // The tests look at what each registration stated, before any heartbeat states it again.
+      awaitHeartbeats: false,
+    },
+    ({ c, d, workers }) => work(c, d, workers[0]!),
+  );
 }
 
 describe.each(testEngines("registration-limits"))("registrations on $name", (engine) => {
