@@ -1,58 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { FAST, type TestCluster } from "../../helpers/cluster.js";
+import { FAST } from "../../helpers/cluster.js";
+import { recordReassigned, stalledAtDeath } from "../../helpers/dead-distributor.js";
 import { clusterPerTest, testEngines } from "../../helpers/engines.js";
 import { until } from "../../helpers/wait.js";
-
-/** The coordinator's shard leases as held in memory (ShardLeases.held), for the stall below. */
-type Held = Map<number, { value: string; until: number }>;
-
-/** The coordinator's shard leases (ShardLeases): those held, and the hook told of late renewals. */
-type Leases = { held: Held; o: { renewedLate: (shards: number[]) => void } };
-
-/**
- * A cluster whose `gated` tasks wait for release(): three of them held by d1 (and its w1), and
- * the coordinator's monitor stalled past every shard lease when it declares d1 dead
- * (lapsedAtDeath() says it did).
- */
-async function stalledAtDeath(
-  cluster: ReturnType<typeof clusterPerTest>,
-  options: TestCluster["options"],
-  untilMs?: number,
-) {
-  let release = () => {};
-  const gate = new Promise<void>((r) => {
-    release = r;
-  });
-  const c = cluster({
-    ...options,
-    handlers: {
-      gated: async () => {
-        await gate;
-        return { ok: true };
-      },
-    },
-  });
-  const d1 = await c.startOne();
-  const [coordinator, w1] = [c.coordinator, c.workers.get("w1")!];
-  const ids = ["a", "b", "c"].map((n) => c.id(n));
-  for (const id of ids) await coordinator.submitTask({ task_id: id, task_type: "gated", payload: {} });
-  await until("d1 holds the tasks", () => d1.core.heartbeat(null).load === ids.length, untilMs);
-
-  const leases = (coordinator.core as unknown as { cluster: { leases: Leases } }).cluster.leases;
-  const { held } = leases;
-  const directory = coordinator.core.directory;
-  const expire = directory.expire.bind(directory);
-  let lapsedAtDeath = false;
-  directory.expire = (timeoutMs) => {
-    const dead = expire(timeoutMs);
-    if (dead.some((d) => d.id === d1.agentId)) {
-      for (const lease of held.values()) lease.until = 0; // the stall outlasted every lease here
-      lapsedAtDeath = true;
-    }
-    return dead;
-  };
-  return { c, coordinator, d1, w1, ids, release, leases, held, lapsedAtDeath: () => lapsedAtDeath };
-}
 
 /**
  * A stall on a loaded machine: the monitor tick that declares a distributor dead runs before the
@@ -79,44 +29,20 @@ describe.each(testEngines("lapsed-lease"))("a lease renewed late ($name)", (engi
   }, 60_000);
 
   it("a late renewal's take-off that the store fails is tried again at the next tick", async () => {
-    let release = () => {};
-    const gate = new Promise<void>((r) => {
-      release = r;
-    });
-    const c = cluster({
+    const { c, coordinator, d1, w1, ids, release, leases, lapsedAtDeath } = await stalledAtDeath(
+      cluster,
       // Leases of 2.9 s: only the stall made below lapses them, so no second late renewal comes
       // to take the tasks off (before, the failed take-off was left to one: they stayed on d1).
-      timing: { ...FAST, heartbeatTimeoutMs: 3000 },
-      handlers: {
-        gated: async () => {
-          await gate;
-          return { ok: true };
-        },
-      },
-    });
+      { timing: { ...FAST, heartbeatTimeoutMs: 3000 } },
+      30_000,
+    );
     try {
-      const coordinator = await c.startCoordinator();
-      const d1 = await c.startDistributor("d1");
-      const w1 = await c.startWorker("w1", "d1");
-      await c.ready();
-      const ids = ["a", "b", "c"].map((n) => c.id(n));
-      for (const id of ids) await coordinator.submitTask({ task_id: id, task_type: "gated", payload: {} });
-      await until("d1 holds the tasks", () => d1.core.heartbeat(null).load === ids.length, 30_000);
-
-      const leases = (
-        coordinator.core as unknown as {
-          cluster: { leases: { held: Held; o: { renewedLate: (shards: number[]) => void } } };
-        }
-      ).cluster.leases;
-      const { held } = leases;
-      const core = coordinator.core;
       // The late renewal's take-off of d1 finds the store failing: its read of d1's tasks rejects.
-      let lapsedAtDeath = false;
       let failNext = false;
       let failed = 0;
       const renewedLate = leases.o.renewedLate;
       leases.o.renewedLate = (shards) => {
-        if (lapsedAtDeath && failed === 0) failNext = true;
+        if (lapsedAtDeath() && failed === 0) failNext = true;
         renewedLate(shards);
       };
       const ledger = coordinator.ledger;
@@ -126,16 +52,6 @@ describe.each(testEngines("lapsed-lease"))("a lease renewed late ($name)", (engi
         failNext = false;
         failed++;
         return Promise.reject(new Error("no reply from the store in time"));
-      };
-      const directory = core.directory;
-      const expire = directory.expire.bind(directory);
-      directory.expire = (timeoutMs) => {
-        const dead = expire(timeoutMs);
-        if (dead.some((d) => d.id === d1.agentId)) {
-          for (const lease of held.values()) lease.until = 0; // the stall outlasted every lease here
-          lapsedAtDeath = true;
-        }
-        return dead;
       };
       await c.crash(w1);
       await c.crash(d1);
@@ -183,14 +99,7 @@ describe.each(testEngines("lapsed-lease"))("a lease renewed late ($name)", (engi
         lateTakeOffsEnded++;
       });
     };
-    const reassigned: string[] = [];
-    const events = (core as unknown as { o: { events: { reassigned?: (...a: unknown[]) => void } } }).o
-      .events;
-    const onReassigned = events.reassigned;
-    events.reassigned = (taskId, ...rest) => {
-      reassigned.push(String(taskId));
-      onReassigned?.(taskId, ...rest);
-    };
+    const reassigned = recordReassigned(coordinator);
     /** Every shard held here renewed late since the last stall, and no take-off of d1 running. */
     const settled = () =>
       [...held.keys()].every((shard) => renewedLateShards.has(shard)) && lateTakeOffsEnded === lateTakeOffs;

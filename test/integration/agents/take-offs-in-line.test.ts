@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { gatedTasksOnD1, recordReassigned } from "../../helpers/dead-distributor.js";
 import { clusterPerTest, testEngines } from "../../helpers/engines.js";
 import { until } from "../../helpers/wait.js";
 
@@ -13,36 +14,10 @@ describe.each(testEngines("take-offs-in-line"))("take-offs of one dead distribut
   const cluster = clusterPerTest(engine);
 
   it("run one at a time: a second waits for the first, a third joins the second", async () => {
-    let release = () => {};
-    const gate = new Promise<void>((r) => {
-      release = r;
-    });
-    const c = cluster({
-      handlers: {
-        gated: async () => {
-          await gate;
-          return { ok: true };
-        },
-      },
-    });
+    const { c, coordinator, d1, w1, ids, release } = await gatedTasksOnD1(cluster, {}, 20_000);
     try {
-      const coordinator = await c.startCoordinator();
-      const d1 = await c.startDistributor("d1");
-      const w1 = await c.startWorker("w1", "d1");
-      await c.ready();
-      const ids = ["a", "b", "c"].map((n) => c.id(n));
-      for (const id of ids) await coordinator.submitTask({ task_id: id, task_type: "gated", payload: {} });
-      await until("d1 holds the tasks", () => d1.core.heartbeat(null).load === ids.length, 20_000);
-
       const core = coordinator.core;
-      const reassigned: string[] = [];
-      const events = (core as unknown as { o: { events: { reassigned?: (...a: unknown[]) => void } } }).o
-        .events;
-      const onReassigned = events.reassigned;
-      events.reassigned = (taskId, ...rest) => {
-        reassigned.push(String(taskId));
-        onReassigned?.(taskId, ...rest);
-      };
+      const reassigned = recordReassigned(coordinator);
       // The reads of d1's task list (the first step of a take-off), held until `open` while `held`.
       const ledger = coordinator.ledger;
       const read = ledger.distributorTaskIds.bind(ledger);
