@@ -1,3 +1,5 @@
+import { afterAll, beforeAll } from "vitest";
+import type { CoordinatorAgent } from "../../src/index.js";
 import {
   type CoordinatorServerOptions,
   type RunningServer,
@@ -17,4 +19,34 @@ export async function servedCluster(
   const cluster = new TestCluster({ url: `memory://${name}-${process.pid}` });
   await cluster.startOne();
   return { cluster, server: await startCoordinatorServer(cluster.coordinator, { port: 0, ...options }) };
+}
+
+/**
+ * For a describe block whose tests call the REST API of a coordinator alone (no distributor) on
+ * `memory://<name>-<pid>`: started before its tests, stopped after them. `call` sends a request,
+ * a string body as it is and any other as JSON, and answers the status and the body, parsed when
+ * it is a JSON object, else its text; `coordinator()` is the agent, to check what it recorded.
+ */
+export function servedCoordinatorPerSuite(name: string) {
+  let cluster: TestCluster | undefined;
+  let server: RunningServer | undefined;
+  beforeAll(async () => {
+    cluster = new TestCluster({ url: `memory://${name}-${process.pid}` });
+    await cluster.startCoordinator();
+    server = await startCoordinatorServer(cluster.coordinator, { port: 0 });
+  });
+  afterAll(async () => {
+    await server?.close();
+    await cluster?.stop();
+  });
+  const call = async (method: string, path: string, body?: unknown) => {
+    const res = await fetch(`${server!.url}${path}`, {
+      method,
+      headers: { "content-type": "application/json" },
+      ...(body !== undefined ? { body: typeof body === "string" ? body : JSON.stringify(body) } : {}),
+    });
+    const text = await res.text();
+    return { status: res.status, json: text.startsWith("{") ? JSON.parse(text) : text };
+  };
+  return { call, coordinator: (): CoordinatorAgent => cluster!.coordinator };
 }

@@ -1,30 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type RunningServer, startCoordinatorServer } from "../../../src/server/coordinator-server.js";
-import { TestCluster } from "../../helpers/cluster.js";
+import { describe, expect, it } from "vitest";
+import { servedCoordinatorPerSuite } from "../../helpers/served-cluster.js";
 
 /** PUT/GET/DELETE /limits and the limit gauges of /metrics; bad input is 422 naming the field, nothing recorded. */
 describe("REST /limits", () => {
-  let cluster: TestCluster;
-  let server: RunningServer;
-  const call = async (method: string, path: string, body?: unknown) => {
-    const res = await fetch(`${server.url}${path}`, {
-      method,
-      headers: { "content-type": "application/json" },
-      ...(body !== undefined ? { body: typeof body === "string" ? body : JSON.stringify(body) } : {}),
-    });
-    const text = await res.text();
-    return { status: res.status, json: text.startsWith("{") ? JSON.parse(text) : text };
-  };
-
-  beforeAll(async () => {
-    cluster = new TestCluster({ url: `memory://limits-api-${process.pid}` });
-    await cluster.startCoordinator();
-    server = await startCoordinatorServer(cluster.coordinator, { port: 0 });
-  });
-  afterAll(async () => {
-    await server?.close();
-    await cluster?.stop();
-  });
+  const { call, coordinator } = servedCoordinatorPerSuite("limits-api");
 
   it("sets (201), replaces (200), lists, shows in /metrics and removes a limit", async () => {
     expect(await call("PUT", "/limits/llm", { concurrency: 20 })).toEqual({
@@ -44,7 +23,7 @@ describe("REST /limits", () => {
       json: { task_type: "llm", removed: true },
     });
     expect((await call("DELETE", "/limits/llm")).status).toBe(404);
-    expect((await cluster.coordinator.listLimits()).map((l) => l.task_type)).toEqual(["web search"]);
+    expect((await coordinator().listLimits()).map((l) => l.task_type)).toEqual(["web search"]);
   });
 
   it("answers a bad limit 422 ERR_INVALID_TYPE_LIMIT naming the field, and records nothing", async () => {
@@ -66,6 +45,6 @@ describe("REST /limits", () => {
       expect(answer.json.error.message, JSON.stringify(body)).toContain(field);
     }
     expect((await call("PUT", `/limits/${"t".repeat(300)}`, { concurrency: 1 })).status).toBe(422);
-    expect((await cluster.coordinator.listLimits()).some((l) => l.task_type === "bad")).toBe(false);
+    expect((await coordinator().listLimits()).some((l) => l.task_type === "bad")).toBe(false);
   });
 });

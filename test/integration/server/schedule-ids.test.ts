@@ -1,6 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type RunningServer, startCoordinatorServer } from "../../../src/server/coordinator-server.js";
-import { TestCluster } from "../../helpers/cluster.js";
+import { describe, expect, it } from "vitest";
+import { servedCoordinatorPerSuite } from "../../helpers/served-cluster.js";
 
 /**
  * A schedule id that is a dot segment ("." or "..") is refused, 422 ERR_INVALID_SCHEDULE, nothing
@@ -8,27 +7,7 @@ import { TestCluster } from "../../helpers/cluster.js";
  * name the schedule (DELETE /schedules/.. goes out as DELETE /), and it would fire for ever.
  */
 describe("POST /schedules: an id no URL can name", () => {
-  let cluster: TestCluster;
-  let server: RunningServer;
-  const call = async (method: string, path: string, body?: unknown) => {
-    const res = await fetch(`${server.url}${path}`, {
-      method,
-      headers: { "content-type": "application/json" },
-      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-    });
-    type Answer = { error: { code: string; message: string }; schedules: unknown[]; schedule_id: string };
-    return { status: res.status, json: (await res.json()) as Answer };
-  };
-
-  beforeAll(async () => {
-    cluster = new TestCluster({ url: `memory://schedule-ids-${process.pid}` });
-    await cluster.startCoordinator();
-    server = await startCoordinatorServer(cluster.coordinator, { port: 0 });
-  });
-  afterAll(async () => {
-    await server?.close();
-    await cluster?.stop();
-  });
+  const { call } = servedCoordinatorPerSuite("schedule-ids");
 
   it.each([".", ".."])("schedule_id %j: 422 ERR_INVALID_SCHEDULE naming it, nothing recorded", async (id) => {
     const r = await call("POST", "/schedules", {
