@@ -9,7 +9,24 @@ import {
   stoppedDistributors,
 } from "../../../src/agents/coordinator/distributor-roster.js";
 import { testEngines } from "../../helpers/engines.js";
-import { ledgerOn } from "../../helpers/ledger-on.js";
+import { ledgerOn, type OpenLedger } from "../../helpers/ledger-on.js";
+
+/** A test's store and the ledger on it. */
+type Opened = Awaited<ReturnType<OpenLedger>>;
+
+/** A roster on a test's store and ledger that forgets a dead distributor at once (deadRetentionMs 0). */
+function rosterOn({ store, ledger }: Opened, directory = new DistributorDirectory()): DistributorRoster {
+  return new DistributorRoster({ store, ledger, directory, timing: { deadRetentionMs: 0 } });
+}
+
+/** Forgets d1 as a coordinator that has known it dead past its retention does: the ids forgotten. */
+function forgetDeadD1(opened: Opened): Promise<string[]> {
+  const directory = new DistributorDirectory();
+  const d1 = directory.upsert("d1", null);
+  d1.status = "dead";
+  d1.deadSince = performance.now() - 1;
+  return rosterOn(opened, directory).forgetLongDead();
+}
 
 /**
  * The distributors' registry and their stopped marks change in one step
@@ -25,15 +42,9 @@ describe.each(testEngines("distributor-registry", { cluster: true }))(
     const open = ledgerOn(engine);
 
     it("marks a graceful stop beside the registry entry, for a coordinator that restores it", async () => {
-      const { store, ledger } = await open();
-      const roster = () =>
-        new DistributorRoster({
-          store,
-          ledger,
-          directory: new DistributorDirectory(),
-          timing: { deadRetentionMs: 0 },
-        });
-      const r = roster();
+      const opened = await open();
+      const { store } = opened;
+      const r = rosterOn(opened);
       await r.add("d1", "http://127.0.0.1:7401");
       await r.add("d2", null);
       await r.stopped("d1", "http://127.0.0.1:7401");
@@ -46,12 +57,7 @@ describe.each(testEngines("distributor-registry", { cluster: true }))(
       expect([...(await stoppedDistributors(store))].sort()).toEqual(["d1", "d3"]);
       // A coordinator that starts lists d1 and d3 stopped, d2 not.
       const directory = new DistributorDirectory();
-      await new DistributorRoster({
-        store,
-        ledger,
-        directory,
-        timing: { deadRetentionMs: 0 },
-      }).restore();
+      await rosterOn(opened, directory).restore();
       expect(
         directory
           .all()
@@ -64,26 +70,15 @@ describe.each(testEngines("distributor-registry", { cluster: true }))(
       ]);
       // d3 registers again (restarted): alive, the mark gone. d1 is forgotten: entry and mark gone.
       await r.add("d3", "http://127.0.0.1:7413");
-      const forgetting = new DistributorDirectory();
-      const forget = new DistributorRoster({
-        store,
-        ledger,
-        directory: forgetting,
-        timing: { deadRetentionMs: 0 },
-      });
-      const d1 = forgetting.upsert("d1", null);
-      d1.status = "dead";
-      d1.deadSince = performance.now() - 1;
-      expect(await forget.forgetLongDead()).toEqual(["d1"]);
+      expect(await forgetDeadD1(opened)).toEqual(["d1"]);
       expect(await store.get("agents:distributors")).toEqual({ d2: null, d3: "http://127.0.0.1:7413" });
       expect([...(await stoppedDistributors(store))]).toEqual([]);
     });
 
     it("keeps each distributor's task types beside its entry: restored for one not heard yet, forgotten with it", async () => {
-      const { store, ledger } = await open();
-      const roster = (directory = new DistributorDirectory()) =>
-        new DistributorRoster({ store, ledger, directory, timing: { deadRetentionMs: 0 } });
-      const r = roster();
+      const opened = await open();
+      const { store } = opened;
+      const r = rosterOn(opened);
       await r.add("d1", null);
       await r.add("d2", null);
       await r.saveTypes("d1", ["a", "b"]);
@@ -108,28 +103,20 @@ describe.each(testEngines("distributor-registry", { cluster: true }))(
         done: 0,
         workers: [{ id: "w", status: "idle", load: 0, capacity: 1, task_types: ["x"] }],
       } as never);
-      await roster(directory).restore();
+      await rosterOn(opened, directory).restore();
       for (const id of ["d1", "d2"]) directory.get(id)!.status = "dead";
       expect([directory.awaitsRunner("a"), directory.awaitsRunner("d"), directory.awaitsRunner("x")]).toEqual(
         [true, false, true],
       );
       // Forgotten with its entry.
-      const forgetting = new DistributorDirectory();
-      const d1 = forgetting.upsert("d1", null);
-      d1.status = "dead";
-      d1.deadSince = performance.now() - 1;
-      expect(await roster(forgetting).forgetLongDead()).toEqual(["d1"]);
+      expect(await forgetDeadD1(opened)).toEqual(["d1"]);
       expect([...(await distributorTypes(store))]).toEqual([["d2", ["d"]]]);
     });
 
     it("writes again, at the next tick, types whose write failed (a store outage)", async () => {
-      const { store, ledger } = await open();
-      const r = new DistributorRoster({
-        store,
-        ledger,
-        directory: new DistributorDirectory(),
-        timing: { deadRetentionMs: 0 },
-      });
+      const opened = await open();
+      const { store } = opened;
+      const r = rosterOn(opened);
       const runScript = store.runScript.bind(store);
       store.runScript = async () => {
         throw new Error("the store is down");
@@ -142,13 +129,9 @@ describe.each(testEngines("distributor-registry", { cluster: true }))(
     });
 
     it("removes, a pruning step after it is seen, the types of a distributor an earlier release forgot (its registry entry gone)", async () => {
-      const { store, ledger } = await open();
-      const r = new DistributorRoster({
-        store,
-        ledger,
-        directory: new DistributorDirectory(),
-        timing: { deadRetentionMs: 0 },
-      });
+      const opened = await open();
+      const { store } = opened;
+      const r = rosterOn(opened);
       for (const id of ["d1", "d2"]) {
         await r.add(id, null);
         await r.saveTypes(id, [`type-${id}`]);
