@@ -1,14 +1,9 @@
 import { type SendMessageRequest, TaskState } from "@a2a-js/sdk";
-import {
-  ContentTypeNotSupportedError,
-  RequestMalformedError,
-  TaskNotFoundError,
-  UnsupportedOperationError,
-} from "@a2a-js/sdk/errors";
+import { ContentTypeNotSupportedError, RequestMalformedError, TaskNotFoundError } from "@a2a-js/sdk/errors";
 import type { ServerCallContext, TaskStore } from "@a2a-js/sdk/server";
 import { depthProblem } from "../../agents/payload-depth.js";
 import { isPlainObject } from "../../core/json.js";
-import { inputProblem } from "./input-message.js";
+import { inputProblem, notWaitingError, notWaitingForInput } from "./input-message.js";
 
 /**
  * What makes a SendMessage an error of the request itself rather than a task refused: each
@@ -30,7 +25,7 @@ export async function refuseUnrunnable(
  * waiting for input (INPUT_REQUIRED) is its input (true). A message naming a task that does
  * not exist is TaskNotFoundError (A2A 3.4.2, a MUST); one naming a task that does not wait for
  * input is refused as an operation Triad does not support (for a finished task, what A2A
- * 3.1.1 asks for).
+ * 3.1.1 asks for), with ERR_NOT_WAITING_FOR_INPUT as POST /tasks/:id/input's 409.
  */
 async function refuseFollowUp(
   params: SendMessageRequest,
@@ -50,9 +45,7 @@ async function refuseFollowUp(
     if (problem !== null) throw new RequestMalformedError(problem);
     return true;
   }
-  throw new UnsupportedOperationError(
-    `a Triad task takes one message; send a new message without taskId (follow task ${taskId} with GetTask or SubscribeToTask)`,
-  );
+  throw notWaitingError(notWaitingForInput(taskId, task.status?.state));
 }
 
 /** Triad reads data and text parts; a file (raw bytes or a URL) is a media type it cannot take. */

@@ -1,5 +1,6 @@
 import { A2AError, RequestMalformedError } from "@a2a-js/sdk/errors";
 import { isStoreUnavailable, STORE_RETRY_AFTER_S, type TriadError } from "../../core/errors.js";
+import { NOT_WAITING_FOR_INPUT, notWaitingError } from "./input-message.js";
 
 /**
  * The JSON-RPC error of a SendMessage that Triad could not record because its store was
@@ -20,11 +21,13 @@ export class StoreUnavailableError extends A2AError {
 /**
  * The request's error for a refusal the executor noted: a store that could not answer is
  * StoreUnavailableError; an input refused (ERR_INPUT_TOO_LARGE: the task, given it, could no
- * longer be sent to a distributor, and still waits) is the request's own fault, -32602.
+ * longer be sent to a distributor, and still waits) is the request's own fault, -32602; an answer
+ * that came second (ERR_NOT_WAITING_FOR_INPUT) is refused as one sent to a task not waiting.
  */
 export function refusalError(refused: TriadError): A2AError {
   const { code, message } = refused;
   if (isStoreUnavailable(refused)) return new StoreUnavailableError(refused);
+  if (code === NOT_WAITING_FOR_INPUT) return notWaitingError(refused);
   return new RequestMalformedError(`${code}: ${message}`);
 }
 

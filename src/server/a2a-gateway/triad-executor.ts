@@ -10,14 +10,14 @@ import type { CoordinatorAgent } from "../../agents/index.js";
 import type { TaskDict } from "../../agents/protocol.js";
 import { isStoreUnavailable, isTriadError } from "../../core/errors.js";
 import { heldReferences } from "./held-references.js";
-import { inputOf } from "./input-message.js";
+import { inputOf, notWaitingForInput } from "./input-message.js";
 import type { MessageClaims } from "./message-claims.js";
 import { messageKeyOf } from "./message-keys.js";
 import { submitRefusals } from "./store-unavailable.js";
 import type { TaskFollower } from "./task-follower.js";
 import { readTaskInput } from "./task-input.js";
 import { judgeTaskType } from "./task-type-judge.js";
-import { agentMessage, TERMINAL_STATES, toA2ATask } from "./task-view.js";
+import { agentMessage, stateOf, TERMINAL_STATES, toA2ATask } from "./task-view.js";
 
 export type TriadExecutorOptions = {
   coordinator: CoordinatorAgent;
@@ -138,7 +138,8 @@ export class TriadExecutor implements AgentExecutor {
   /**
    * Gives the message (its data part, or its text) as the input of the task it names, then
    * follows the task under the same id until it ends or asks again. An answer that comes second
-   * changes nothing (the first wins): the task is followed as it stands.
+   * changes nothing (the first wins) and is the request's error, ERR_NOT_WAITING_FOR_INPUT, as
+   * POST /tasks/:id/input's 409: answered as a success, its sender believed it taken.
    */
   private async answer(request: RequestContext, contextId: string, message: Message, bus: ExecutionEventBus) {
     const envelope = request.task!;
@@ -156,10 +157,14 @@ export class TriadExecutor implements AgentExecutor {
     }
     // The task as it stands comes first (a stream starts with it), then its changes.
     const now = await this.o.coordinator.core.getTask(taskId);
+    if (!given) {
+      const state = now === null ? undefined : stateOf(now);
+      submitRefusals.note(messageKeyOf(request.context), notWaitingForInput(taskId, state));
+      return;
+    }
     if (now !== null) bus.publish(AgentEvent.task({ ...toA2ATask(now, envelope), contextId }));
-    // Given: it is pending again; not given: it is as another answer (or a cancel) left it.
-    const from = given ? TaskState.TASK_STATE_SUBMITTED : TaskState.TASK_STATE_INPUT_REQUIRED;
-    await this.o.follower.follow(taskId, contextId, bus, from);
+    // Given: it is pending again.
+    await this.o.follower.follow(taskId, contextId, bus, TaskState.TASK_STATE_SUBMITTED);
   }
 
   /**
