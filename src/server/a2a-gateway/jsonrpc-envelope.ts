@@ -3,6 +3,7 @@ import { z } from "zod";
 import { isPlainObject, protoMemberPath } from "../../core/json.js";
 import { duplicateKeyMessage, duplicateKeyPath } from "../../core/json-duplicate-key.js";
 import { bodyHeldBack, inviteBody } from "../../core/messaging/http/expect-continue.js";
+import { MAX_TASK_ID_LENGTH } from "../../core/state/task-id.js";
 import { notWellFormed } from "../../core/state/well-formed.js";
 import { DEFAULT_MAX_BODY_BYTES } from "../http-util.js";
 import { listStatusProblem } from "./list-params.js";
@@ -218,7 +219,7 @@ function envelopeProblem(body: unknown): Problem | null {
       message: `Invalid params: params.id must be a task id (a non-empty string), got ${JSON.stringify(params?.id ?? null)}`,
     };
   }
-  const badId = idNotWellFormed(method, params);
+  const badId = idProblem(method, params);
   if (badId !== null) {
     const [field, why] = badId;
     return {
@@ -254,12 +255,13 @@ function envelopeProblem(body: unknown): Problem | null {
 }
 
 /**
- * The id the request names that is not well-formed Unicode, and why: `params.id` of a method
+ * The id the request names that cannot be taken, and why — not well-formed Unicode: `params.id` of a method
  * naming a task, a message's `taskId` and `contextId`. A lone surrogate has no UTF-8 form: the
  * store would be asked for the id with U+FFFD in its place, and GetTask "a\uD800" answered the
- * task "a\uFFFD" (or a message gave that task its input). Refused before anything is read.
+ * task "a\uFFFD" (or a message gave that task its input). Refused before anything is read; so
+ * is a contextId longer than a task id.
  */
-function idNotWellFormed(
+function idProblem(
   method: string,
   params: Record<string, unknown> | undefined,
 ): [field: string, why: string] | null {
@@ -272,6 +274,15 @@ function idNotWellFormed(
   for (const [field, value] of named) {
     const why = typeof value === "string" ? notWellFormed(value) : null;
     if (why !== null) return [field, why];
+  }
+  // A context id is kept with its task and sent with every status update: bounded as task ids
+  // are (a message's taskId longer than that names no task: TaskNotFound).
+  const contextId = isPlainObject(message) ? message.contextId : undefined;
+  if (typeof contextId === "string" && contextId.length > MAX_TASK_ID_LENGTH) {
+    return [
+      "params.message.contextId",
+      `is ${contextId.length} characters; at most ${MAX_TASK_ID_LENGTH} are taken (as for a task id)`,
+    ];
   }
   return null;
 }
