@@ -181,7 +181,7 @@ export class CoordinatorCore {
       if (record.distributor !== null && holder === undefined) this.directory.unheard(record.distributor);
       else
         this.placement.hold(record.task, this.o.timing.heartbeatTimeoutMs, {
-          fresh: record.distributor === null,
+          from: record.distributor, // null: seen on no distributor (fresh)
           notBefore: backoffOf(record),
         });
     }
@@ -437,7 +437,7 @@ export class CoordinatorCore {
     }
     await this.dead.tick();
     const now = performance.now();
-    for (const { task, fresh } of this.placement.expiredTasks(now)) {
+    for (const { task, fresh, from } of this.placement.expiredTasks(now)) {
       const id = task.task_id;
       const owner = this.cluster.ownerValue(id);
       if (owner === null) {
@@ -448,7 +448,7 @@ export class CoordinatorCore {
       // An abandon the store failed (it may not have run) leaves the task held, not lost: it was
       // out of the placement set already, pending on no distributor, and nothing placed it again
       // (nor tried the expired tasks after it, this tick).
-      await this.abandon(id, reason, owner).catch(() => this.placement.hold(task, 0, { fresh }));
+      await this.abandon(id, reason, owner).catch(() => this.placement.hold(task, 0, { fresh, from }));
     }
     if (this.placement.size > 0) this.placement.schedule();
     await this.roster.saveUnsaved().catch(() => {});

@@ -91,7 +91,7 @@ export class DeadDistributors {
         events?.reassigned?.(record.task.task_id, deadId, record.task);
       }
       if (!placement.has(record.task.task_id))
-        placement.hold(record.task, 0, { notBefore: backoffOf(record) });
+        placement.hold(record.task, 0, { notBefore: backoffOf(record), from: deadId });
     }
     return skipped;
   }

@@ -36,9 +36,18 @@ export type HoldOptions = {
   fresh?: boolean;
   /** Epoch ms a retry's backoff ends (null or unset: none): placed once it is over. */
   notBefore?: number | null;
+  /** The distributor it was taken off (a dead one): moved only while its record still names it; null: fresh. */
+  from?: string | null;
 };
 /** A task a placement pass records on `to` (`lost`: the distributor a try whose answer was lost chose). */
-type Placing = { task: TaskDict; to: DistributorEntry; owner: string; fresh: boolean; lost?: string };
+type Placing = {
+  task: TaskDict;
+  to: DistributorEntry;
+  owner: string;
+  fresh: boolean;
+  from: string;
+  lost?: string;
+};
 
 /** Tasks per assign_tasks message at most. */
 const MAX_ASSIGN_BATCH = 200;
@@ -61,13 +70,14 @@ export class Placement {
   /**
    * Accepted but on no distributor yet, with the monotonic deadline for placing them. `fresh`:
    * seen on no distributor, placed only if it still is (assign-unplaced-1.lua); else it is taken
-   * from the distributor the store names (a dead one's task). `notBefore`: see hold.
+   * from the distributor the store names (a dead one's task), `from` if known. `notBefore`: see hold.
    */
   private readonly unplaced = new PriorityLanes<{
     task: TaskDict;
     deadline: number;
     fresh: boolean;
     notBefore: number;
+    from: string;
   }>();
   private readonly outbox: Outbox<TaskDict>;
   private scheduled = false;
@@ -129,19 +139,23 @@ export class Placement {
    * Holds `task` unplaced, its deadline `placementTimeoutMs` (plus `graceMs`) from now; placed on
    * the next pass. `fresh`: it was seen on no distributor, and is placed only if it still is
    * then (a path that saw it so too may have placed it meanwhile: it is left there); else (a
-   * dead distributor's task) it is moved from whichever holds it. Held both ways, it is moved.
+   * dead distributor's task) it is moved from the distributor its record names. Held both ways, it is moved.
    * `notBefore` (epoch ms, this process's clock): a retry's backoff its record keeps (a task
    * moved off a dead distributor): placed once it is over, its deadline counted from then. The
-   * assignment carries no backoff, and its new holder queues it to run at once.
+   * assignment carries no backoff, and its new holder queues it to run at once. `from`: the
+   * distributor it was taken off, moved only while its record still names it (or names the one
+   * placed on): another take-off's placement may have moved it meanwhile, and it stays there.
    */
-  hold(task: TaskDict, graceMs = 0, { fresh = false, notBefore = null }: HoldOptions = {}): void {
+  hold(task: TaskDict, graceMs = 0, { fresh = false, notBefore = null, from }: HoldOptions = {}): void {
     const was = this.unplaced.get(task.task_id);
+    if (from === null) fresh = true;
     const wait = notBefore === null ? 0 : Math.max(0, notBefore - Date.now());
     this.unplaced.set(task.task_id, {
       task,
       deadline: performance.now() + Math.max(graceMs, wait) + this.o.placementTimeoutMs,
       fresh: fresh && (was === undefined || was.fresh),
       notBefore: wait > 0 ? notBefore! : 0,
+      from: from ?? was?.from ?? "",
     });
   }
 
@@ -173,14 +187,14 @@ export class Placement {
     return this.expiredTasks(now).map(({ task }) => task.task_id);
   }
 
-  /** expired(), with each task as held (its dict, and whether it was held as seen unplaced: see hold). */
-  expiredTasks(now: number): Array<{ task: TaskDict; fresh: boolean }> {
-    const out: Array<{ task: TaskDict; fresh: boolean }> = [];
+  /** expired(), with each task as held (its dict, whether it was held as seen unplaced, and `from`: see hold). */
+  expiredTasks(now: number): Array<{ task: TaskDict; fresh: boolean; from: string }> {
+    const out: Array<{ task: TaskDict; fresh: boolean; from: string }> = [];
     const awaits = oncePerKey((type: string) => this.o.directory.awaitsRunner(type));
     for (const [, u] of this.unplaced) {
       if (u.deadline > now) continue;
       if (awaits(u.task.task_type)) u.deadline = now + this.o.placementTimeoutMs;
-      else out.push({ task: u.task, fresh: u.fresh });
+      else out.push({ task: u.task, fresh: u.fresh, from: u.from });
     }
     for (const { task } of out) {
       this.unplaced.delete(task.task_id);
@@ -208,7 +222,7 @@ export class Placement {
     const batch: Placing[] = [];
     let more = false;
     const now = Date.now();
-    for (const [id, { task, fresh, notBefore }] of this.unplaced) {
+    for (const [id, { task, fresh, notBefore, from }] of this.unplaced) {
       if (batch.length >= PLACE_BATCH) {
         more = true;
         break;
@@ -233,12 +247,12 @@ export class Placement {
       this.unplaced.delete(id);
       const lost = this.lostOn.get(id);
       this.lostOn.delete(id);
-      batch.push({ task, to, owner, fresh, ...(lost === undefined ? {} : { lost }) });
+      batch.push({ task, to, owner, fresh, from, ...(lost === undefined ? {} : { lost }) });
     }
     if (batch.length === 0) return;
     const results = await Promise.allSettled(this.assignAll(batch));
     results.forEach((r, i) => {
-      const { task, to, fresh, lost } = batch[i]!;
+      const { task, to, fresh, from, lost } = batch[i]!;
       // Found on this distributor, where this coordinator's own try whose answer was lost put it.
       const own = r.status === "fulfilled" && r.value === "here" && lost === to.id;
       if (own) this.o.ledger.told({ op: "assigned", task_id: task.task_id, distributor: to.id });
@@ -249,13 +263,20 @@ export class Placement {
         // it would be adopted from one: see adoptAssigned). Kept in progress (on that same
         // distributor, back), it goes as it was: that distributor holds its attempt.
         this.send(to.id, r.value === "ended" ? { ...task, status: "pending", assigned_to: null } : task);
+        // Declared dead while this call was on its way: a take-off that read its tasks before the
+        // task landed there did not see it. Taken off it here, as that take-off would have.
+        if (this.o.directory.get(to.id)?.status === "dead") {
+          this.hold(task, 0, { from: to.id });
+          this.schedule();
+        }
       } else if (r.status === "rejected") {
         if (fresh) this.lostOn.set(task.task_id, to.id);
-        this.hold(task, 0, { fresh });
+        this.hold(task, 0, { fresh, from });
       } else if (r.value === "held" || r.value === "here") {
         // Placed meanwhile by another path that saw it unplaced too (or by this one on another
-        // distributor, its answer lost): that placement stands, and its distributor has it (sent,
-        // or found when it reconciles).
+        // distributor, its answer lost; or, taken off a dead distributor, moved meanwhile by
+        // another take-off's placement): that placement stands, and its distributor has it
+        // (sent, or found when it reconciles).
         to.placedSinceHeartbeat--;
       } else {
         // Refused by the shard's fence (the lease moved on in Redis), or ended meanwhile: the
@@ -268,16 +289,17 @@ export class Placement {
 
   /**
    * Records each task of a pass on its distributor: a fresh one only if still on no distributor
-   * (one script call per shard and distributor), any other as assign-tasks-1.lua moves it.
+   * (one script call per shard and distributor), any other as assign-tasks-1.lua moves it (off
+   * `from` only, when given).
    */
   private assignAll(batch: Placing[]) {
     const out = new Array<Promise<UnplacedAssign | "ended">>(batch.length);
     const fresh = new Map<string, number[]>();
-    batch.forEach(({ task, to, owner }, i) => {
+    batch.forEach(({ task, to, owner, from }, i) => {
       if (!batch[i]!.fresh) {
         out[i] = this.o.ledger
-          .assignTo(task.task_id, to.id, owner)
-          .then((a) => (a === "ended" ? "ended" : a ? "placed" : "not-open"));
+          .assignTo(task.task_id, to.id, owner, from)
+          .then((a) => (a === "ended" ? "ended" : a === "assigned" ? "placed" : a ? "held" : "not-open"));
         return;
       }
       const list = fresh.get(to.id);

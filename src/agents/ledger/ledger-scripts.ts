@@ -72,13 +72,14 @@ export const submitTasks = groupedOpenScript(import.meta.url, "submit-tasks-1.lu
 });
 
 export const assignTasks = defineScript(import.meta.url, "assign-tasks-1.lua", (db, [distSet], args) => {
-  const [prefix, dist, owner] = args as [string, string, string];
-  if (owner !== "" && db.get(`${prefix}owner`) !== owner) return args.slice(3).map(() => -1);
-  return args.slice(3).map((id) => {
+  const [prefix, dist, owner, from] = args as [string, string, string, string];
+  if (owner !== "" && db.get(`${prefix}owner`) !== owner) return args.slice(4).map(() => -1);
+  return args.slice(4).map((id) => {
     const rec = `${prefix}task:${id}`;
     const status = db.hget(rec, "status");
-    if (status === null || !OPEN.has(status) || db.exists(`${prefix}wait:${id}`)) return 0;
     const old = db.hget(rec, "distributor");
+    if (status === null || !OPEN.has(status) || db.exists(`${prefix}wait:${id}`)) return 0;
+    if (from !== "" && old !== from && old !== dist) return old ?? "";
     const moved = old !== dist;
     if (moved && old) db.srem(`${prefix}dist:${old}`, id);
     const ended = status === "in_progress" && moved;

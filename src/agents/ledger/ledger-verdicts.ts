@@ -56,8 +56,12 @@ export type DispatchVerdict = number | DispatchRefusal;
  * counts (what its handler is told: a copy of the task may be behind); or why it was not.
  */
 export type DispatchStart = { fence: number; attempts: number } | DispatchRefusal;
-/** An assignment (assign-tasks-1.lua): made, made ending an attempt in progress on another distributor, or refused. */
-export type AssignVerdict = "assigned" | "ended" | false;
+/**
+ * An assignment (assign-tasks-1.lua): made, made ending an attempt in progress on another
+ * distributor, refused, or left on the distributor it names now (`heldBy`, "" for none: an
+ * assignment of a task taken off `from` that is no longer there).
+ */
+export type AssignVerdict = "assigned" | "ended" | false | { heldBy: string };
 export const ASSIGN_VERDICTS: Record<number, AssignVerdict> = { 1: "assigned", 2: "ended" };
 
 export const COMMIT_VERDICTS: CommitVerdict[] = [

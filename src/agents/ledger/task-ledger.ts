@@ -100,14 +100,17 @@ export class TaskLedger {
       ).then((reply) => reply.map((r) => r === 1));
     });
     this.assigner = new TickBatcher(async (key, ids) => {
-      const [shard, dist, owner] = split(key);
+      const [shard, dist, owner, from] = split(key);
       const reply = await this.run(scripts.assignTasks, shard, `dist:${dist}`, [
         this.prefix(shard),
         dist,
         owner ?? "",
+        from ?? "",
         ...ids,
       ]);
-      return (reply as number[]).map((r) => ASSIGN_VERDICTS[r] ?? false);
+      return (reply as Array<number | string>).map((r) =>
+        typeof r === "string" ? { heldBy: r } : (ASSIGN_VERDICTS[r] ?? false),
+      );
     });
     this.dispatcher = new TickBatcher(async (key, ids) => {
       const [, dist, worker] = split(key);
@@ -329,19 +332,21 @@ export class TaskLedger {
 
   /** Whether assignTo assigned the task. */
   assign(taskId: string, distributorId: string, owner = ""): Promise<boolean> {
-    return this.assignTo(taskId, distributorId, owner).then((v) => v !== false);
+    return this.assignTo(taskId, distributorId, owner).then(assigned);
   }
 
   /**
    * Hands a task to a distributor; an attempt in progress elsewhere is fenced off (one in
    * progress on that same distributor is kept: it holds it, see assign-tasks-1.lua): "ended"
    * then (the task is pending now), else "assigned", or false. With `owner` (a shard owner's
-   * lease value, several coordinators) only while that lease is current.
+   * lease value, several coordinators) only while that lease is current. With `from` (the
+   * distributor a dead one's task was taken off) only while the task is still there (or on
+   * `distributorId` already): else `{ heldBy }`, left where it is.
    */
-  assignTo(taskId: string, distributorId: string, owner = ""): Promise<AssignVerdict> {
-    const assigned = this.assigner.add(join(this.shard(taskId), distributorId, owner), taskId);
-    return observed(this.observer, assigned, (ok) =>
-      ok ? { op: "assigned", task_id: taskId, distributor: distributorId } : null,
+  assignTo(taskId: string, distributorId: string, owner = "", from = ""): Promise<AssignVerdict> {
+    const verdict = this.assigner.add(join(this.shard(taskId), distributorId, owner, from), taskId);
+    return observed(this.observer, verdict, (v) =>
+      assigned(v) ? { op: "assigned", task_id: taskId, distributor: distributorId } : null,
     );
   }
 
@@ -561,7 +566,11 @@ function join(...parts: (string | number)[]): string {
   return parts.join(SEP);
 }
 
-function split(key: string): [number, string, string?] {
-  const [shard, a, b] = key.split(SEP);
-  return [Number(shard), a!, b];
+function split(key: string): [number, string, string?, string?] {
+  const [shard, a, b, c] = key.split(SEP);
+  return [Number(shard), a!, b, c];
+}
+
+function assigned(v: AssignVerdict): boolean {
+  return v === "assigned" || v === "ended";
 }

@@ -66,7 +66,7 @@ export type CommitGen = {
 };
 export type LedgerOp =
   | { op: "submit"; tasks: TaskGen[]; dist: string }
-  | { op: "assign"; ids: string[]; dist: string; owner: string }
+  | { op: "assign"; ids: string[]; dist: string; owner: string; from?: string }
   | { op: "dispatch"; ids: string[]; dist: string; worker: string }
   /** dispatch, with each task's own distributor (as the ledger has it on memory://). */
   | { op: "start"; ids: string[]; worker: string }
@@ -186,6 +186,8 @@ export function ledgerOps(v: Values): fc.Arbitrary<LedgerOp[]> {
         ids: someIds,
         dist,
         owner: fc.constantFrom("", "", "", "not-the-owner"),
+        // Taken off a distributor (assign-tasks-1.lua's condition) or from any ("").
+        from: fc.constantFrom("", "", ...v.dists),
       }),
     },
     {

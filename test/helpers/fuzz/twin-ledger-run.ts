@@ -155,7 +155,9 @@ export async function ledgerStep(
       return onBoth(sides, (s) => Promise.all(tasks.map((t) => s.ledger.submit(t, op.dist))));
     }
     case "assign":
-      return onBoth(sides, (s) => Promise.all(op.ids.map((i) => s.ledger.assign(i, op.dist, op.owner))));
+      return onBoth(sides, (s) =>
+        Promise.all(op.ids.map((i) => s.ledger.assignTo(i, op.dist, op.owner, op.from ?? ""))),
+      );
     case "dispatch":
       return onBoth(sides, (s) =>
         s.ledger.dispatchMany(
