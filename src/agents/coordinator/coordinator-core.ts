@@ -82,7 +82,6 @@ export class CoordinatorCore {
       place: (task) => this.placement.later(task, true),
       expired: (task) => {
         this.placement.drop(task.task_id);
-        this.o.events?.abandoned?.(task.task_id, "expired");
         this.ends.finished(task);
       },
     });

@@ -101,6 +101,9 @@ export class TaskEnds {
       if (task.status === "completed") this.o.stats.completed++;
       else if (task.status === "failed") this.o.stats.failed++;
       else this.o.stats.abandoned++;
+      // An expiry (the due sweep's here, or a dispatch's its distributor reports) is told as an abandon.
+      if (task.status === "abandoned" && task.error === "expired")
+        this.o.events?.abandoned?.(task.task_id, "expired");
       this.o.events?.terminal?.(task);
     }
     this.o.cluster.ended(task.task_id, firstHand);

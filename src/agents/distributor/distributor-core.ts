@@ -131,6 +131,7 @@ export class DistributorCore {
       takeBack: (taskId, fence) => this.takeBack(taskId, fence),
       takeBackAll: (back) => this.takeBackAll(back),
       unsendable: (workerId, taskId, reason) => this.unsendable(workerId, taskId, reason),
+      report: (taskId, task, spawned) => this.toCoordinator.ended(this.placedBy, taskId, task, spawned),
       queue: this.queue,
       held: this.held,
       stats: this.stats,
@@ -158,11 +159,7 @@ export class DistributorCore {
       queue: this.queue,
       adopt: (record) => this.adopt(record),
       forget: (taskId) => this.held.delete(taskId),
-      report: (taskId, task, spawned) => {
-        const placer = this.placedBy.get(taskId);
-        if (placer !== undefined) this.placedBy.delete(taskId);
-        if (task !== null) this.toCoordinator.report(placer ?? this.o.coordinatorId, task, spawned);
-      },
+      report: (taskId, task, spawned) => this.toCoordinator.ended(this.placedBy, taskId, task, spawned),
       committed: () => this.schedulePump(),
       ack: (workerId, ack) => this.toWorkers.push(workerId, { ack }),
     });

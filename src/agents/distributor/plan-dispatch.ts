@@ -30,6 +30,8 @@ type PlanDispatchDeps = JobSources & {
   takeBack: (taskId: string, fence: number) => Promise<void>;
   takeBackAll: (back: AttemptBack[]) => Promise<void>;
   unsendable: (workerId: string, taskId: string, reason: string) => Promise<void>;
+  /** A task that ended here: its end goes to the coordinator that placed it (as a commit's does). */
+  report: (taskId: string, task: TaskDict | null, spawned: boolean) => void;
 };
 
 /**
@@ -74,6 +76,7 @@ export class PlanDispatch {
         // Terminal, unknown, or moved to another distributor: not ours to run.
         worker.inFlight.delete(task.task_id);
         this.o.held.delete(task.task_id);
+        if (started === "expired") void this.expired(task.task_id);
         return;
       }
       const { fence } = started;
@@ -114,5 +117,16 @@ export class PlanDispatch {
         void this.o.unsendable(to[i]!.id, id, reason);
       }
     }
+  }
+
+  /**
+   * A task its dispatch found past its expires_at, never started: the script ended it abandoned
+   * "expired" (as the coordinator's due sweep would have), and its end is reported as a
+   * commit's is. The record is read for it; should the read fail, the coordinator finds the
+   * end in the store by itself (as any report lost).
+   */
+  private async expired(taskId: string): Promise<void> {
+    const record = await this.o.ledger.get(taskId).catch(() => null);
+    if (record !== null) this.o.report(taskId, record.task, false);
   }
 }

@@ -15,6 +15,8 @@ export class TerminalReports {
   /** Reported task dicts whose committed attempt spawned tasks. */
   private readonly spawning = new WeakSet<TaskDict>();
 
+  private readonly home: () => string;
+
   constructor(o: {
     send: (recipient: string, payload: AgentPayload) => Promise<void>;
     /** The coordinator this distributor heartbeats now. */
@@ -22,6 +24,7 @@ export class TerminalReports {
     unsendable?: ((taskId: string, reason: string) => void) | undefined;
     batching: ConstructorParameters<typeof Outbox<TaskDict>>[1];
   }) {
+    this.home = o.home;
     this.outbox = new Outbox(
       (to, tasks) =>
         sendSplitting(
@@ -41,6 +44,16 @@ export class TerminalReports {
   report(to: string, task: TaskDict, spawned: boolean): void {
     if (spawned) this.spawning.add(task);
     this.outbox.push(to, task);
+  }
+
+  /**
+   * A task that ended here (a commit, or an expiry found at dispatch): its end goes to the
+   * coordinator that placed it (`placedBy`, where it is forgotten now), else to the one heartbeated.
+   */
+  ended(placedBy: Map<string, string>, taskId: string, task: TaskDict | null, spawned: boolean): void {
+    const placer = placedBy.get(taskId);
+    if (placer !== undefined) placedBy.delete(taskId);
+    if (task !== null) this.report(placer ?? this.home(), task, spawned);
   }
 
   flushAll(): void {

@@ -94,15 +94,23 @@ export const assignTasks = defineScript(import.meta.url, "assign-tasks-1.lua", (
 });
 
 export const dispatchTasks = groupedOpenScript(import.meta.url, "dispatch-tasks-1.lua", (db, _keys, args) => {
-  const [dist, worker, startedAt] = args as [string, string, string];
+  const [dist, worker, startedAt, nowMs, retentionMs] = args as [string, string, string, string, string];
   const out: Array<[number] | [number, number]> = [];
-  eachGroup(args, 3, 1, (prefix, [id]) => {
+  eachGroup(args, 5, 1, (prefix, [id]) => {
     const rec = `${prefix}task:${id}`;
     const status = db.hget(rec, "status");
     if (status === null) out.push([-1]);
     else if (!OPEN.has(status)) out.push([-2]);
     else if (db.hget(rec, "distributor") !== dist) out.push([-3]);
-    else {
+    else if (
+      db.hget(rec, "expires_at") !== null &&
+      Number(db.hget(rec, "attempts") ?? 0) === 0 &&
+      status === "pending" &&
+      (db.zscore(`${prefix}expiring`, id!) ?? Number.POSITIVE_INFINITY) <= Number(nowMs)
+    ) {
+      abandonOpen(db, prefix, id!, dist, "expired", startedAt, retentionMs);
+      out.push([-4]);
+    } else {
       const fence = hincrby(db, rec, "fence", 1);
       const attempts = hincrby(db, rec, "attempts", 1);
       db.hset(rec, { status: "in_progress", assigned_to: worker, started_at: startedAt });

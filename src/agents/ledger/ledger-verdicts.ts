@@ -48,7 +48,7 @@ export type CommitReceipt = {
   completedAt: string | null;
 };
 /** Why an attempt was not started. */
-export type DispatchRefusal = "unknown" | "terminal" | "not-held";
+export type DispatchRefusal = "unknown" | "terminal" | "not-held" | "expired";
 /** A fencing token, or why the attempt was not started. */
 export type DispatchVerdict = number | DispatchRefusal;
 /**
@@ -76,4 +76,6 @@ export const DISPATCH_REFUSALS: Record<number, DispatchRefusal> = {
   [-1]: "unknown",
   [-2]: "terminal",
   [-3]: "not-held",
+  /** Never started and past its expires_at: ended abandoned "expired" by the dispatch itself. */
+  [-4]: "expired",
 };

@@ -114,7 +114,8 @@ export class TaskLedger {
     });
     this.dispatcher = new TickBatcher(async (key, ids) => {
       const [, dist, worker] = split(key);
-      const head = [dist, worker!, new Date().toISOString()];
+      const now = Date.now();
+      const head = [dist, worker!, new Date(now).toISOString(), now, this.retentionMs];
       const reply = await this.grouped(scripts.dispatchTasks, head, ids, (id) => id, pushId);
       return (reply as Array<[number, number?]>).map(([r, attempts]) =>
         r > 0 ? { fence: r, attempts: attempts! } : DISPATCH_REFUSALS[r]!,
@@ -386,7 +387,9 @@ export class TaskLedger {
             worker: workerIdOf(plan[k]!),
             fence: v.fence,
           }
-        : null,
+        : v === "expired"
+          ? { op: "abandoned", task_id: taskIdOf(plan[k]!), reason: "expired" }
+          : null,
     );
   }
 
