@@ -381,8 +381,9 @@ export class DistributorAgent extends TriadAgent {
   /** Adds a worker to the pool (seed: register_worker); it must still heartbeat to get work. */
   async registerWorker(workerId: string): Promise<boolean> {
     checkIdArgument("registerWorker", "workerId", workerId);
-    // What it stated (its URL, concurrency, backlog, body limit) is kept: this call states none of it.
-    this.core.onWorkerRegister(workerId, undefined, this.core.registry.get(workerId)?.capacity ?? 16);
+    // What it stated (its URL, concurrency, backlog, body limit) is kept: this call states none of
+    // it. One not known gets the capacity assumed until it says (the workerCapacity option).
+    this.core.onWorkerRegister(workerId, undefined, undefined);
     return true;
   }
 

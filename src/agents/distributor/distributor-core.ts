@@ -258,7 +258,7 @@ export class DistributorCore {
     this.schedulePump();
   }
 
-  onWorkerRegister(workerId: string, url: string | null | undefined, capacity: number): WorkerEntry {
+  onWorkerRegister(workerId: string, url: string | null | undefined, capacity?: number): WorkerEntry {
     const entry = this.registry.upsert(workerId, { url, capacity, status: "idle" });
     this.registry.registered(entry);
     entry.lastSeen = performance.now();
