@@ -47,21 +47,26 @@ export function checkDistributorRegistration(
   checkIdArgument("registerDistributor", "distributorId", distributorId);
   if (url !== undefined && typeof url !== "string")
     invalid(`registerDistributor: url must be a string (got ${shownValue(url)})`, { argument: "url" });
+  checkRegistrationOptions("registerDistributor", options);
+}
+
+/** registerWorker's id (a non-empty string) and options (`maxBodyBytes`: a positive integer when given). */
+export function checkWorkerRegistration(workerId: unknown, options: unknown = {}): void {
+  checkIdArgument("registerWorker", "workerId", workerId);
+  checkRegistrationOptions("registerWorker", options);
+}
+
+function checkRegistrationOptions(call: string, options: unknown): void {
   if (typeof options !== "object" || options === null || Array.isArray(options))
-    invalid(`registerDistributor: options must be an object (got ${shownValue(options)})`, {
-      argument: "options",
-    });
+    invalid(`${call}: options must be an object (got ${shownValue(options)})`, { argument: "options" });
   for (const key of Object.keys(options))
     if (key !== "maxBodyBytes")
-      invalid(`registerDistributor: unknown option ${key}; the known one is maxBodyBytes`, { argument: key });
+      invalid(`${call}: unknown option ${key}; the known one is maxBodyBytes`, { argument: key });
   const limit = (options as { maxBodyBytes?: unknown }).maxBodyBytes;
   if (limit !== undefined && !(Number.isSafeInteger(limit) && (limit as number) > 0))
-    invalid(
-      `registerDistributor: maxBodyBytes must be a positive integer (bytes; got ${shownValue(limit)})`,
-      {
-        argument: "maxBodyBytes",
-      },
-    );
+    invalid(`${call}: maxBodyBytes must be a positive integer (bytes; got ${shownValue(limit)})`, {
+      argument: "maxBodyBytes",
+    });
 }
 
 /** The longest reason a cancel may give: it becomes the task's error, and is shown wherever the task is. */

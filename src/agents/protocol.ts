@@ -317,6 +317,8 @@ export const agentPayload = z.discriminatedUnion("kind", [
     capacity: z.number().int().positive(),
     /** As on its heartbeats (workerHeartbeat.instance). */
     instance: z.string().max(64).optional().catch(undefined),
+    /** As on its heartbeats: jobs sent before its first one are held to it. Absent from an older release's. */
+    max_body_bytes: maxBodyBytes,
   }),
   z.object({
     kind: z.literal("register_distributor"),

@@ -13,7 +13,7 @@ import {
 import { RedisClient, type RedisConfig } from "../../core/store/index.js";
 import { type AgentA2AConfig, TriadAgent } from "../agent-base.js";
 import { agentBaseOptions, checkedCount, checkedId, checkedMs } from "../agent-options.js";
-import { checkIdArgument } from "../call-arguments.js";
+import { checkIdArgument, checkWorkerRegistration } from "../call-arguments.js";
 import { HeartbeatPace } from "../heartbeat-pace.js";
 import { type LedgerOptions, TaskLedger } from "../ledger/task-ledger.js";
 import { LimitGate, type LimitGateOptions } from "../limits/limit-gate.js";
@@ -378,12 +378,21 @@ export class DistributorAgent extends TriadAgent {
     return false;
   }
 
-  /** Adds a worker to the pool (seed: register_worker); it must still heartbeat to get work. */
-  async registerWorker(workerId: string): Promise<boolean> {
-    checkIdArgument("registerWorker", "workerId", workerId);
-    // What it stated (its URL, concurrency, backlog, body limit) is kept: this call states none of
-    // it. One not known gets the capacity assumed until it says (the workerCapacity option).
-    this.core.onWorkerRegister(workerId, undefined, undefined);
+  /**
+   * Adds a worker to the pool (seed: register_worker); it must still heartbeat to get work.
+   * `options.maxBodyBytes`: the body limit it takes, as its heartbeats' max_body_bytes states it
+   * (jobs to it are held to it from the start); left out, a limit it stated before is kept.
+   */
+  async registerWorker(workerId: string, options: { maxBodyBytes?: number } = {}): Promise<boolean> {
+    checkWorkerRegistration(workerId, options);
+    // What it stated (its URL, concurrency, backlog) is kept: this call states none of it. One
+    // not known gets the capacity assumed until it says (the workerCapacity option).
+    const entry = this.core.onWorkerRegister(workerId, undefined, undefined);
+    const { maxBodyBytes } = options;
+    if (maxBodyBytes !== undefined) {
+      entry.maxBodyBytes = maxBodyBytes;
+      this.a2a.setPeerLimit(workerId, maxBodyBytes); // held to it once its address is known
+    }
     return true;
   }
 
@@ -447,8 +456,9 @@ export class DistributorAgent extends TriadAgent {
         const p = this.payloadOf(s.message);
         if (p?.kind !== "register_worker" || !this.speaksAs(s.message, "worker")) return {};
         if (!this.takesProcess(s.message.sender, p.instance, p.url)) return {};
-        this.core.onWorkerRegister(s.message.sender, p.url, p.capacity);
-        if (p.url) this.learnPeer(s.message.sender, p.url, undefined, true);
+        const entry = this.core.onWorkerRegister(s.message.sender, p.url, p.capacity);
+        if (p.max_body_bytes !== undefined) entry.maxBodyBytes = p.max_body_bytes;
+        if (p.url) this.learnPeer(s.message.sender, p.url, entry.maxBodyBytes, true);
         this.sharedState.assignWorker(s.message.sender);
         this.log.info({ worker: s.message.sender, url: p.url }, "worker registered");
         return { history: { event: "worker_registered", worker: s.message.sender } };
@@ -513,11 +523,11 @@ export class DistributorAgent extends TriadAgent {
 
   /**
    * `maxBodyBytes`: the body limit the peer says it takes (a worker's heartbeat), if it says. A
-   * `registration` (which does not say) keeps what its heartbeats said, its URL unchanged.
+   * `registration` that does not say keeps what was stated before, its URL unchanged.
    */
   private learnPeer(agentId: string, url: string, maxBodyBytes?: number, registration = false): void {
     if (this.a2a.peerUrl(agentId) !== url) this.a2a.setPeer(agentId, url);
-    if (!registration) this.a2a.setPeerLimit(agentId, maxBodyBytes);
+    if (!registration || maxBodyBytes !== undefined) this.a2a.setPeerLimit(agentId, maxBodyBytes);
   }
 
   /** Stops dispatching, lets in-flight results land (within `timeoutMs`), hands the lease back. */

@@ -175,6 +175,8 @@ export class WorkerAgent extends TriadAgent {
         url: this.url,
         capacity: this.concurrency,
         instance: this.instance,
+        // As on its heartbeats (over HTTP): a job sent before the first one is held to it.
+        ...(this.url === null ? {} : { max_body_bytes: this.a2a.maxBodyBytes }),
       });
     } catch (err) {
       // The distributor may not be up yet: heartbeats register us as soon as it is. A refusal

@@ -1,19 +1,25 @@
 import { describe, expect, it } from "vitest";
-import type { CoordinatorAgent, DistributorAgent, WorkerAgent } from "../../../src/index.js";
+import type { CoordinatorAgent, DistributorAgent, Task, WorkerAgent } from "../../../src/index.js";
 import { FAST } from "../../helpers/cluster.js";
 import { clusterPerTest, type TestEngine, testEngines } from "../../helpers/engines.js";
 import { withHttpAgents } from "../../helpers/http-agents.js";
+import { until } from "../../helpers/wait.js";
 
 /**
  * A registration keeps what the agent stated of itself: the body limit a distributor's or a
  * worker's heartbeats (or registration) said it takes stays in force when it registers again
  * without saying (the seed's registerDistributor / registerWorker calls, an older release's
  * registration), instead of being forgotten until its next heartbeat — meanwhile a large
- * message to it went whole and was refused (413). registerDistributor may state the limit too.
+ * message to it went whole and was refused (413). registerDistributor and registerWorker may
+ * state the limit too, and so does a worker's own registration (`max_body_bytes` on
+ * register_worker, as on a distributor's): a job sent to it before its first heartbeat is held
+ * to its limit, where it went whole to be refused by the worker (413).
  */
 
 const SMALL = 64 * 1024;
 const LARGE = 1024 * 1024;
+/** A task's payload over SMALL, under LARGE. */
+const BIG = 100 * 1024;
 /** Heartbeats far apart: none comes to state a limit again while a test looks. */
 const QUIET = { ...FAST, heartbeatIntervalMs: 60_000, heartbeatTimeoutMs: 180_000 };
 
@@ -26,14 +32,21 @@ function peerLimit(agent: { a2a: unknown }, peer: string): number | undefined {
 function withAgents(
   engine: TestEngine,
   work: (c: CoordinatorAgent, d: DistributorAgent, w: WorkerAgent) => Promise<void>,
+  /** The distributor's body limit (the worker's is SMALL). */
+  distributorLimit = SMALL,
 ): Promise<void> {
   return withHttpAgents(
     {
       engine,
       streams: true,
       secret: "registration-limits-secret",
-      limits: { c: LARGE, d: SMALL },
-      workers: [{ limit: SMALL, handlers: { echo: () => ({}) } }],
+      limits: { c: LARGE, d: distributorLimit },
+      workers: [
+        {
+          limit: SMALL,
+          handlers: { echo: (task: Task) => ({ length: String(task.payload.pad ?? "").length }) },
+        },
+      ],
       timing: QUIET,
       // The tests look at what each registration stated, before any heartbeat states it again.
       awaitHeartbeats: false,
@@ -96,6 +109,60 @@ describe.each(testEngines("registration-limits"))("registrations on $name", (eng
       await d.registerWorker(w.agentId);
       expect(peerLimit(d, w.agentId)).toBe(SMALL);
       expect(entry()?.url).toBe(w.a2a.url);
+    });
+  }, 60_000);
+
+  it("a worker's registration states its limit: a job over it before its first heartbeat is refused by the distributor itself, naming the limit", async () => {
+    await withAgents(
+      engine,
+      async (c, d, w) => {
+        // Registered (its first heartbeat is a minute away): held to the limit it stated.
+        expect(d.core.registry.get(w.agentId)?.lastHeartbeatAt).toBeNull();
+        expect(peerLimit(d, w.agentId)).toBe(SMALL);
+        const id = `echo-${w.agentId}`;
+        await c.submitTasks([{ task_id: id, task_type: "echo", payload: { pad: "p".repeat(BIG) } }]);
+        // Read from the store: the coordinator hears of the end at its distributor's next heartbeat.
+        const ended = async () => {
+          const task = (await c.ledger.get(id))?.task;
+          return task?.status === "abandoned" ? task : undefined;
+        };
+        await until("the task has ended", async () => (await ended()) !== undefined, 30_000);
+        const done = await ended();
+        expect(done).toMatchObject({
+          status: "abandoned",
+          // Before: sent whole, refused by the worker (413, ERR_A2A_REJECTED too_large).
+          error: `cannot be sent to ${w.agentId}: message of ${String(done?.error).match(/message of (\d+) bytes/)?.[1]} bytes is over the body limit of ${SMALL} that ${w.agentId} takes`,
+        });
+        expect(w.a2a.stats().rejected.too_large ?? 0).toBe(0);
+        expect(d.core.registry.get(w.agentId)?.lastHeartbeatAt).toBeNull();
+      },
+      LARGE,
+    );
+  }, 60_000);
+
+  it("registerWorker states a limit (maxBodyBytes), kept by a registration that states none, and refuses one that is not a positive integer", async () => {
+    await withAgents(engine, async (_c, d, w) => {
+      await d.registerWorker(w.agentId, { maxBodyBytes: 50_000 });
+      expect(peerLimit(d, w.agentId)).toBe(50_000);
+      expect(d.core.registry.get(w.agentId)?.maxBodyBytes).toBe(50_000);
+      await d.registerWorker(w.agentId);
+      expect(peerLimit(d, w.agentId)).toBe(50_000);
+      // Not heard yet (no address): kept on its entry, for when it registers without saying.
+      await d.registerWorker("w-not-heard", { maxBodyBytes: 40_000 });
+      expect(d.core.registry.get("w-not-heard")?.maxBodyBytes).toBe(40_000);
+
+      for (const bad of [0, -1, 1.5, "1000", Number.NaN]) {
+        await expect(d.registerWorker(w.agentId, { maxBodyBytes: bad as number })).rejects.toMatchObject({
+          code: "ERR_INVALID_ARGUMENT",
+        });
+      }
+      await expect(d.registerWorker(w.agentId, { maxBodySize: 1 } as never)).rejects.toMatchObject({
+        code: "ERR_INVALID_ARGUMENT",
+      });
+      await expect(d.registerWorker(w.agentId, 5 as never)).rejects.toMatchObject({
+        code: "ERR_INVALID_ARGUMENT",
+      });
+      expect(peerLimit(d, w.agentId)).toBe(50_000);
     });
   }, 60_000);
 });
