@@ -122,10 +122,7 @@ export class DistributorCore {
     );
     this.starts = new PlanDispatch({
       ...o,
-      // Read at each dispatch, as before the split (tests shorten it on a running distributor).
-      get taskTimeoutMs() {
-        return o.taskTimeoutMs;
-      },
+      timeoutMs: () => o.taskTimeoutMs, // read at each dispatch: it may change on a running distributor
       limits: () => this.limits,
       schedulePump: () => this.schedulePump(),
       takeBack: (taskId, fence) => this.takeBack(taskId, fence),

@@ -19,7 +19,11 @@ import type { AttemptBack, WorkerEntry } from "./worker-registry.js";
 
 type PlanDispatchDeps = JobSources & {
   distributorId: string;
-  taskTimeoutMs: number;
+  /**
+   * The time a worker gives one attempt, asked at each dispatch: a function, not a copy, so a
+   * timeout changed on a running distributor is the one its next attempts carry.
+   */
+  timeoutMs: () => number;
   events?: DistributorEvents;
   queue: DispatchQueue;
   held: HeldTasks;
@@ -90,7 +94,7 @@ export class PlanDispatch {
       worker.inFlight.set(task.task_id, { fence, dispatchedAt: performance.now(), confirmed: false });
       this.o.stats.dispatched++;
       // Its attempt number as the store counts it, not the copy's (./attempt-job.ts).
-      const job = attemptJob(task, worker.id, started, this.o.taskTimeoutMs);
+      const job = attemptJob(task, worker.id, started, this.o.timeoutMs());
       this.o.held.set(task.task_id, job.task);
       jobs.push(job);
       tasks.push(task);
