@@ -248,7 +248,7 @@ export class DistributorDirectory {
     entry.ownsLease = hb.owns_lease;
     entry.workers = hb.workers;
     if (this.runners.set(entry, hb.workers) && firstHand)
-      this.typesChanged(id, [...this.runners.typesOfEntry(entry)].sort());
+      this.typesChanged(id, this.runners.runsOrRan(entry));
     entry.done = hb.done;
     entry.placedSinceHeartbeat = 0;
     entry.endedSinceHeartbeat = 0;
@@ -285,22 +285,40 @@ export class DistributorDirectory {
   }
 
   /**
-   * The types a distributor's live workers run changed, as a heartbeat heard here says (sorted;
-   * empty: none): kept in the store (DistributorRoster.saveTypes), for a coordinator that starts
-   * while it is dead. Not called for an unchanged heartbeat.
+   * The types a distributor runs or ran changed, as a heartbeat heard here says (sorted; empty:
+   * none): those its live workers run, and those it is remembered for (its workers of the type
+   * went within the retention: see TypeRunners.runsOrRan). Kept in the store
+   * (DistributorRoster.saveTypes), for a coordinator that starts while it is dead, or back
+   * without its workers (its first heartbeats list none). Not called for an unchanged heartbeat;
+   * called by expireRemembered once a remembered type runs past the retention.
    */
   typesChanged: (id: string, types: string[]) => void = () => {};
 
   /**
-   * What the store remembers distributor `id`'s workers ran (see typesChanged), for an entry not
+   * Forgets the types distributors are remembered for past the retention (each monitor tick:
+   * DistributorRoster.tick), telling typesChanged for those heard here first-hand.
+   */
+  expireRemembered(): void {
+    for (const entry of this.runners.expireLost()) {
+      if (this.entries.get(entry.id) !== entry || entry.via !== null || entry.lastHeartbeatAt === null)
+        continue;
+      this.typesChanged(entry.id, this.runners.runsOrRan(entry));
+    }
+  }
+
+  /**
+   * What the store remembers distributor `id` runs or ran (see typesChanged), for an entry not
    * heard yet (restored from the registry, or named by a task): a type whose only runners are
    * dead is then known here too, and its tasks wait for one. An entry already heard keeps what
-   * its heartbeats said.
+   * its heartbeats said; one whose heartbeat (come before the store was read) listed no live
+   * worker of a known type — back without its workers — is remembered for the stored types, as
+   * the coordinator that wrote them remembers it.
    */
   rememberTypes(id: string, types: readonly string[]): void {
     const entry = this.entries.get(id);
-    if (entry === undefined || entry.lastHeartbeatAt !== null) return;
-    this.runners.remember(entry, types);
+    if (entry === undefined) return;
+    if (entry.lastHeartbeatAt === null) this.runners.remember(entry, types);
+    else if (this.runners.typesOfEntry(entry).size === 0) this.runners.rememberGone(entry, types);
   }
 
   /** Healthy: neither declared dead nor reporting an error, and holding its lease (workers or not: see capacity). */

@@ -128,8 +128,13 @@ export class DistributorRoster {
     return this.o.store.runScript(distributorRegistry, registryKeys(this.o.store), args);
   }
 
-  /** One monitor tick: a pruning step of the stale types every PRUNE_TYPES_EVERY_TICKS ticks. */
+  /**
+   * One monitor tick: the types distributors are remembered for past the retention are written
+   * away (DistributorDirectory.expireRemembered, through saveTypes); a pruning step of the stale
+   * types every PRUNE_TYPES_EVERY_TICKS ticks.
+   */
   async tick(): Promise<void> {
+    this.o.directory.expireRemembered();
     if (++this.ticks % PRUNE_TYPES_EVERY_TICKS === 0) await this.pruneTypes();
   }
 

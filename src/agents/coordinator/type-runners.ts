@@ -26,6 +26,8 @@ export class TypeRunners<E> {
    * of the type it remembers (dispatch-plan.ts). Dropped when a live worker runs it there again.
    */
   private readonly lost = new Map<string, Map<E, number>>();
+  /** Entries some of whose remembered types ran past `rememberMs()` since the last expireLost. */
+  private readonly lapsed = new Set<E>();
 
   constructor(
     /** How long an entry whose workers of a type went is remembered as running it. */
@@ -69,9 +71,46 @@ export class TypeRunners<E> {
     this.take(entry, listed);
   }
 
+  /**
+   * The store's types for an `entry` heard already (its heartbeat came before the store was
+   * read): those its live workers do not run are remembered from now, as if they had just gone
+   * (the store keeps the types a distributor is remembered for too: see runsOrRan). One
+   * remembered already keeps its time.
+   */
+  rememberGone(entry: E, types: readonly string[]): void {
+    const runs = this.typesOf.get(entry) ?? NONE;
+    for (const t of types) if (!runs.has(t) && this.lost.get(t)?.has(entry) !== true) this.wentFrom(t, entry);
+  }
+
   /** The types `entry`'s live workers run, as last known (empty: none known). */
   typesOfEntry(entry: E): ReadonlySet<string> {
     return this.typesOf.get(entry) ?? NONE;
+  }
+
+  /**
+   * The types `entry` is taken to run, sorted: those its live workers run, and those it is
+   * remembered for (its last live worker of the type went within `rememberMs()`; see lost). What
+   * the store keeps for a coordinator that starts meanwhile (DistributorRoster.saveTypes).
+   */
+  runsOrRan(entry: E): string[] {
+    const types = new Set(this.typesOf.get(entry) ?? NONE);
+    const since = this.clock() - this.rememberMs();
+    for (const [t, entries] of this.lost) {
+      const at = entries.get(entry);
+      if (at !== undefined && at >= since) types.add(t);
+    }
+    return [...types].sort();
+  }
+
+  /**
+   * Forgets the remembered runners past `rememberMs()`; the entries that lost some that way
+   * (here, or in a remembered() call since the last time): what they run or ran changed.
+   */
+  expireLost(): E[] {
+    for (const t of [...this.lost.keys()]) this.remembered(t);
+    const out = [...this.lapsed];
+    this.lapsed.clear();
+    return out;
   }
 
   /** `entry` runs `listed` now: true when that changed. */
@@ -102,6 +141,7 @@ export class TypeRunners<E> {
   /** Forgets `entry` (the distributor is forgotten). */
   remove(entry: E): void {
     this.unsure.delete(entry);
+    this.lapsed.delete(entry);
     for (const t of this.typesOf.get(entry) ?? NONE) this.leave(t, entry);
     this.typesOf.delete(entry);
     for (const [t, entries] of this.lost) {
@@ -124,7 +164,11 @@ export class TypeRunners<E> {
     const entries = this.lost.get(taskType);
     if (entries === undefined) return undefined;
     const since = this.clock() - this.rememberMs();
-    for (const [e, at] of entries) if (at < since) entries.delete(e);
+    for (const [e, at] of entries) {
+      if (at >= since) continue;
+      entries.delete(e);
+      this.lapsed.add(e);
+    }
     if (entries.size > 0) return entries;
     this.lost.delete(taskType);
     return undefined;

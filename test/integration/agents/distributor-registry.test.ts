@@ -113,6 +113,78 @@ describe.each(testEngines("distributor-registry", { cluster: true }))(
       expect([...(await distributorTypes(store))]).toEqual([["d2", ["d"]]]);
     });
 
+    it("keeps the types a distributor back without its workers is remembered for, until the retention has passed", async () => {
+      const { store, ledger } = await open();
+      const directory = new DistributorDirectory();
+      let retentionMs = 600_000;
+      directory.rememberRunnersMs = () => retentionMs;
+      const r = new DistributorRoster({ store, ledger, directory, timing: { deadRetentionMs: retentionMs } });
+      const writes: Array<Promise<void>> = [];
+      directory.typesChanged = (id, types) => writes.push(r.saveTypes(id, types));
+      const stored = async () => {
+        await Promise.all(writes.splice(0));
+        return (await distributorTypes(store)).get("d1");
+      };
+      const heartbeatTo = (to: DistributorDirectory, id: string, ...workers: string[][]) =>
+        to.heartbeat(id, {
+          kind: "distributor_status",
+          url: null,
+          status: "idle",
+          load: 0,
+          capacity: workers.length,
+          owns_lease: true,
+          done: 0,
+          workers: workers.map((task_types, i) => ({
+            id: `w${i}`,
+            status: "idle",
+            load: 0,
+            capacity: 1,
+            task_types,
+          })),
+        } as never);
+      const heartbeat = (...workers: string[][]) => heartbeatTo(directory, "d1", ...workers);
+      await r.add("d1", null);
+      heartbeat(["a"], ["b"]);
+      expect(await stored()).toEqual(["a", "b"]);
+      // Restarted, its workers not back yet: its first heartbeat lists none (before: "none" written).
+      heartbeat();
+      expect(await stored()).toEqual(["a", "b"]);
+      // One worker back, running `a`: `b` still remembered.
+      heartbeat(["a"]);
+      expect(await stored()).toEqual(["a", "b"]);
+      await r.tick();
+      expect(await stored()).toEqual(["a", "b"]);
+      // A coordinator that starts now knows d1 for `b` too.
+      const restarted = new DistributorDirectory();
+      await new DistributorRoster({
+        store,
+        ledger,
+        directory: restarted,
+        timing: { deadRetentionMs: 0 },
+      }).restore();
+      restarted.get("d1")!.status = "dead";
+      expect([restarted.awaitsRunner("a"), restarted.awaitsRunner("b")]).toEqual([true, true]);
+      // So does one that hears d1 back without its workers before it reads the store: `b` tasks
+      // go there, not to d0, whose worker runs `c` (before: to d0, where they failed as unknown).
+      const heardFirst = new DistributorDirectory();
+      heartbeatTo(heardFirst, "d0", ["c"]);
+      heartbeatTo(heardFirst, "d1");
+      await new DistributorRoster({
+        store,
+        ledger,
+        directory: heardFirst,
+        timing: { deadRetentionMs: 0 },
+      }).restore();
+      expect(heardFirst.placeFor("b")).toBe(heardFirst.get("d1"));
+      // The retention passes with no worker of `b` back: the next tick writes it away.
+      retentionMs = 0;
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      await r.tick();
+      expect(await stored()).toEqual(["a"]);
+      await r.tick();
+      expect(writes).toEqual([]);
+    });
+
     it("writes again, at the next tick, types whose write failed (a store outage)", async () => {
       const opened = await open();
       const { store } = opened;
