@@ -135,6 +135,13 @@ export function parseOptions(
     const flag =
       byName.get(rawName) ?? (rawName.startsWith("no-") ? byName.get(rawName.slice(3)) : undefined);
     if (flag === undefined) throw new UsageError(`unknown option --${rawName}`);
+    // Which of two values counts would be the parser's choice, not the user's (as a config
+    // file's key given twice: ERR_DUPLICATE_KEY); a repeatable flag keeps them all.
+    if (given[flag.name] !== undefined && !flag.repeatable && flag.name !== "help")
+      throw new UsageError(
+        `--${flag.name} is given more than once; it takes one value (give it once)`,
+        "ERR_REPEATED_FLAG",
+      );
     if (flag.type === "boolean") {
       if (inline !== undefined) throw new UsageError(`--${flag.name} takes no value`);
       given[flag.name] = !rawName.startsWith("no-");
@@ -200,8 +207,17 @@ function fromConfig(flag: FlagSpec, value: unknown, where: string): string | num
     throw new UsageError(
       `${where} must be ${flag.type === "string" ? "a string" : `a ${flag.type}`} (got null)`,
     );
+  // A JSON number is a number already (1e-7 is one, though its text is no decimal).
+  if (flag.type === "number" && typeof value === "number") return inRange(flag, value, String(value), where);
   return convert(flag, String(value), where);
 }
+
+/**
+ * A number as a person writes it in decimal: digits, a sign, a fraction. Number() takes more —
+ * hex (0x10), binary, octal, exponents (1e3), white space around (" 5 ") — each a typo more
+ * likely than a wish, and none a form this help documents.
+ */
+const DECIMAL = /^[+-]?(\d+(\.\d+)?|\.\d+)$/;
 
 function convert(flag: FlagSpec, raw: string, where: string): string | number | boolean {
   if (flag.type === "string") {
@@ -222,6 +238,14 @@ function convert(flag: FlagSpec, raw: string, where: string): string | number | 
   const n = Number(raw);
   if (raw.trim() === "" || !Number.isFinite(n))
     throw new UsageError(`${where} must be a number (got "${raw}")`);
+  if (!DECIMAL.test(raw))
+    throw new UsageError(
+      `${where} must be written in decimal digits, as ${rangeText(flag)} (got ${JSON.stringify(raw)})`,
+    );
+  return inRange(flag, n, raw, where);
+}
+
+function inRange(flag: FlagSpec, n: number, raw: string, where: string): number {
   const outOfRange = (flag.min !== undefined && n < flag.min) || (flag.max !== undefined && n > flag.max);
   if ((flag.integer && !Number.isInteger(n)) || outOfRange)
     throw new UsageError(`${where} must be ${rangeText(flag)} (got ${raw})`);

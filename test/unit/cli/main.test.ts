@@ -100,7 +100,11 @@ describe("triad <command>: numbers checked before anything runs", () => {
     for (const bad of ["-1", "1.5", "50001", "1e30"]) {
       const r = await run(["up", "--tasks", bad]);
       expect(r.code, `--tasks ${bad}`).toBe(2);
-      expect(r.err).toContain(`--tasks must be an integer from 0 to 50000 (got ${bad})`);
+      expect(r.err).toContain(
+        bad.includes("e")
+          ? `--tasks must be written in decimal digits, as an integer from 0 to 50000 (got "${bad}")`
+          : `--tasks must be an integer from 0 to 50000 (got ${bad})`,
+      );
     }
   });
 
@@ -145,7 +149,11 @@ describe("triad <command>: numbers checked before anything runs", () => {
         bad,
       ]);
       expect(r.code, `--count ${bad}`).toBe(2);
-      expect(r.err).toContain(`--count must be an integer from 1 to 10000000 (got ${bad})`);
+      expect(r.err).toContain(
+        bad.includes("e")
+          ? `--count must be written in decimal digits, as an integer from 1 to 10000000 (got "${bad}")`
+          : `--count must be an integer from 1 to 10000000 (got ${bad})`,
+      );
     }
   });
 

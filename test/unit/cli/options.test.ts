@@ -70,8 +70,69 @@ describe("triad options", () => {
     expect(parseOptions(repeated, ["--port", "1"], { TRIAD_AGENT: "http://a http://b" }).agent).toBe(
       "http://a http://b",
     );
-    // Not repeatable: the last one wins, as before.
-    expect(parseOptions(spec, ["--port", "1", "--port", "2"], {}).port).toBe(2);
+  });
+
+  it("a flag that takes one value, given twice, is a usage error naming it (which one counts was the parser's choice)", () => {
+    for (const [name, argv] of [
+      ["port", ["--port", "1", "--port", "2"]],
+      ["port", ["--port=1", "--port", "1"]],
+      ["redis", ["--port", "1", "--redis", "memory://a", "--redis=memory://b"]],
+      ["keep", ["--port", "1", "--keep", "--no-keep"]],
+      ["keep", ["--port", "1", "--keep", "--keep"]],
+    ] as const) {
+      let err: unknown;
+      try {
+        parseOptions(spec, [...argv], {});
+      } catch (e) {
+        err = e;
+      }
+      expect(err, argv.join(" ")).toBeInstanceOf(UsageError);
+      expect(err).toMatchObject({
+        code: "ERR_REPEATED_FLAG",
+        message: `--${name} is given more than once; it takes one value (give it once)`,
+      });
+    }
+    // A flag and its environment variable (or config file) are not a repeat: the flag wins.
+    expect(parseOptions(spec, ["--port", "3"], { TRIAD_PORT: "2" }).port).toBe(3);
+  });
+
+  it("a number flag is decimal digits only: hex, binary, an exponent or white space around is a usage error naming it", () => {
+    const ranged: CommandSpec = {
+      ...spec,
+      flags: [
+        { name: "port", type: "number", description: "port", integer: true, min: 0, max: 65_535 },
+        { name: "rate", type: "number", description: "rate" },
+      ],
+    };
+    for (const raw of ["0x10", "0b11", "0o7", "1e3", " 5 ", "5 ", "\t5", "1_000", "Infinity", "+0x1"]) {
+      expect(() => parseOptions(ranged, ["--port", raw], {}), JSON.stringify(raw)).toThrow(
+        `--port must be ${Number.isFinite(Number(raw)) ? "written in decimal digits, as an integer from 0 to 65535" : "a number"} (got ${JSON.stringify(raw)})`,
+      );
+      expect(() => parseOptions(ranged, [], { TRIAD_PORT: raw }), JSON.stringify(raw)).toThrow(
+        /^TRIAD_PORT must be/,
+      );
+    }
+    expect(() => parseOptions(ranged, ["--rate", "1e-3"], {})).toThrow(
+      '--rate must be written in decimal digits, as a number (got "1e-3")',
+    );
+    // In a config file: a JSON string is text as on the command line; a JSON number is a number.
+    expect(() => parseOptions(ranged, ["--config", configFile({ port: "0x10" })], {})).toThrow(
+      /port must be written in decimal digits/,
+    );
+    expect(parseOptions(ranged, ["--config", configFile({ rate: 1e-7, port: 1 })], {})).toMatchObject({
+      rate: 1e-7,
+      port: 1,
+    });
+    // Decimal forms are taken.
+    for (const [raw, n] of [
+      ["16", 16],
+      ["+7", 7],
+      ["0.5", 0.5],
+      [".5", 0.5],
+      ["-2.25", -2.25],
+      ["007", 7],
+    ] as const)
+      expect(parseOptions(ranged, ["--rate", raw, "--port", "1"], {}).rate).toBe(n);
   });
 
   it("names the environment variable or the file when a value there is bad", () => {
