@@ -10,6 +10,8 @@ import { isWellFormed, notWellFormed, notWellFormedIssue } from "./well-formed.j
 export const MAX_TASK_TYPE_LENGTH = 200;
 
 export const TASK_TYPE_TOO_LONG = `must be at most ${MAX_TASK_TYPE_LENGTH} characters`;
+export const TASK_TYPE_REQUIRED =
+  'required (the task type, which handler runs it: "echo", "compute", or yours)';
 export const TASK_TYPE_BLANK = "must not be blank (empty or only white space)";
 export const TASK_TYPE_CONTROL = "must not contain control characters";
 /** As for task ids: "." and ".." are dot segments, which URL parsers drop from /limits/<type>. */
@@ -28,7 +30,8 @@ const NOT_DOT_SEGMENT = /^(?!\.\.?$)/u;
  * MAX_TASK_TYPE_LENGTH, well-formed Unicode. Spaces or dots inside a type ("my type", "a.b") are fine.
  */
 export const taskTypeSchema = z
-  .string()
+  // Left out, it is "required" (zod said "expected string, received undefined").
+  .string({ error: (issue) => (issue.input === undefined ? TASK_TYPE_REQUIRED : undefined) })
   .min(1, "must be a non-empty string")
   .max(MAX_TASK_TYPE_LENGTH, TASK_TYPE_TOO_LONG)
   .regex(NOT_BLANK, TASK_TYPE_BLANK)

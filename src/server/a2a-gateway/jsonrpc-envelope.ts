@@ -142,7 +142,7 @@ export function jsonRpcEnvelope(maxBodyBytes = DEFAULT_MAX_BODY_BYTES): RequestH
       };
       return void res.status(400).json({ jsonrpc: "2.0", id: null, error });
     }
-    const problem = envelopeProblem(req.body as unknown);
+    const problem = envelopeProblem(req.body as unknown, text === undefined || text.toString().trim() === "");
     if (problem === null) {
       // Push notifications are not supported whatever a request names: one without params is
       // answered so too (-32003), where the SDK said "Invalid method parameters." (-32602).
@@ -166,6 +166,8 @@ const dropPatchVersion: RequestHandler = (req, _res, next) => {
   next();
 };
 
+const SEND_ONE = 'send one {"jsonrpc": "2.0", "id", "method", "params"} object';
+
 type Problem = {
   id: string | number | null;
   code: number;
@@ -174,7 +176,17 @@ type Problem = {
   metadata?: Record<string, string>;
 };
 
-function envelopeProblem(body: unknown): Problem | null {
+/** `noText`: the body had no bytes (but white space), which the JSON parser leaves as {}. */
+function envelopeProblem(body: unknown, noText: boolean): Problem | null {
+  // {} itself is no empty body: what it lacks is named.
+  if (isPlainObject(body) && Object.keys(body).length === 0 && !noText) {
+    return {
+      id: null,
+      code: JSONRPC_ERROR.invalidRequest,
+      message: `Invalid Request: the object has no "jsonrpc" and no "method" (both required); ${SEND_ONE}`,
+      metadata: { field: "jsonrpc" },
+    };
+  }
   if (!isPlainObject(body) || Object.keys(body).length === 0) {
     const what = Array.isArray(body)
       ? "an array (batches are not supported)"
@@ -184,7 +196,7 @@ function envelopeProblem(body: unknown): Problem | null {
     return {
       id: null,
       code: JSONRPC_ERROR.invalidRequest,
-      message: `Invalid Request: the body is ${what}; send one {"jsonrpc": "2.0", "id", "method", "params"} object`,
+      message: `Invalid Request: the body is ${what}; ${SEND_ONE}`,
       metadata: { field: "body" },
     };
   }
