@@ -55,6 +55,8 @@ export function checkLimit(taskType: unknown, limit: unknown): { taskType: strin
   return { taskType: type.data, limit: out };
 }
 
+const DECIMAL = /^[+-]?(\d+(\.\d+)?|\.\d+)$/;
+
 /**
  * Parses `--limit TYPE=concurrency:20,rate:50` (either part may be left out).
  */
@@ -71,8 +73,9 @@ export function parseLimitFlag(text: string): { taskType: string; limit: TaskTyp
     const [key, value, extra] = part.split(":");
     const field =
       key === "concurrency" ? "concurrency" : key === "rate" || key === "rate_per_s" ? "rate_per_s" : null;
-    if (field === null || value === undefined || extra !== undefined || value.trim() === "")
-      throw invalid(`--limit ${text}: "${part}" is not concurrency:N or rate:R`);
+    // Decimal digits, as every number flag takes (Number() takes hex, exponents, spaces too).
+    if (field === null || value === undefined || extra !== undefined || !DECIMAL.test(value))
+      throw invalid(`--limit ${text}: "${part}" is not concurrency:N or rate:R (numbers in decimal digits)`);
     raw[field] = Number(value);
   }
   try {

@@ -26,6 +26,14 @@ describe("--limit TYPE=concurrency:N,rate:R", () => {
       ["llm=rate:-1", /rate_per_s/],
       ["llm=burst:3", /"burst:3" is not concurrency:N or rate:R/],
       ["llm=concurrency:", /is not concurrency:N/],
+      // Decimal digits only, as every number flag (Number() took hex, binary, exponents, spaces).
+      [
+        "llm=concurrency:0x10",
+        /"concurrency:0x10" is not concurrency:N or rate:R \(numbers in decimal digits\)/,
+      ],
+      ["llm=rate:1e3", /"rate:1e3" is not concurrency:N or rate:R/],
+      ["llm=rate: 5", /"rate: 5" is not concurrency:N or rate:R/],
+      ["llm=concurrency:0b11", /is not concurrency:N/],
       ["=concurrency:1", /want TYPE=/],
       ["llm", /want TYPE=/],
       // Two limits run together (a list joined with commas): not one limit on type "llm=concurrency:20,rate:50,sleep".
