@@ -109,8 +109,8 @@ describe("the unplaced sweep's scripts on both engines", () => {
         );
         expect(answers.memory, `round ${round}`).toEqual(answers.redis);
         expect(answers.memory, `round ${round}`).toEqual(
-          // Round 2: those placed on d2 by round 1 are found there (3), not on another (2).
-          round === 1 ? [1, 2, 0, 1, 0, 1, 0] : [3, 2, 0, 3, 0, 3, 0],
+          // Round 2: those placed on d2 by round 1 are found there (3), not on another (its id).
+          round === 1 ? [1, "d1", 0, 1, 0, 1, 0] : [3, "d1", 0, 3, 0, 3, 0],
         );
       }
       // A lease value that is not the shard's owner: refused, nothing written.
@@ -158,7 +158,10 @@ describe("the unplaced sweep's scripts on both engines", () => {
           { taskId: "taken", owner: "" },
         ]),
       );
-      expect(answers).toEqual({ memory: ["placed", "held"], redis: ["placed", "held"] });
+      expect(answers).toEqual({
+        memory: ["placed", { heldBy: "d1" }],
+        redis: ["placed", { heldBy: "d1" }],
+      });
       for (const engine of ENGINES)
         expect(told[engine]!.filter((e) => e.op === "assigned")).toEqual([
           { op: "assigned", task_id: "free", distributor: "d2" },

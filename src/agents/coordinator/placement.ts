@@ -84,8 +84,9 @@ export class Placement {
   /**
    * Tasks held again after a placement call that failed with no answer (it may have run), each
    * with the distributor it tried: a retry that finds the task there already (assign-unplaced-1.lua
-   * answers "here") takes that placement as its own and sends it now, not left for that
-   * distributor's next reconcile. Kept while the task is held, for its next try only.
+   * answers "here", or that distributor's id when the retry chose another; assign-tasks-1.lua
+   * that id) takes that placement as its own and sends it now, not left for that distributor's
+   * next reconcile. Kept while the task is held, for its next try only.
    */
   private readonly lostOn = new Map<string, string>();
 
@@ -253,30 +254,39 @@ export class Placement {
     const results = await Promise.allSettled(this.assignAll(batch));
     results.forEach((r, i) => {
       const { task, to, fresh, from, lost } = batch[i]!;
-      // Found on this distributor, where this coordinator's own try whose answer was lost put it.
-      const own = r.status === "fulfilled" && r.value === "here" && lost === to.id;
-      if (own) this.o.ledger.told({ op: "assigned", task_id: task.task_id, distributor: to.id });
-      if (r.status === "fulfilled" && (r.value === "placed" || r.value === "ended" || own)) {
-        this.o.sent(task.task_id, to.id);
+      const v = r.status === "fulfilled" ? r.value : undefined;
+      // The distributor the store says holds it already, when not placed by this call.
+      const holder = v === "here" ? to.id : typeof v === "object" ? v.heldBy : undefined;
+      // Found where this coordinator's own try whose answer was lost put it (the one asked now,
+      // or another: the store answers which): that placement is taken as made, and sent now.
+      const own = holder !== undefined && holder === lost;
+      if (own) this.o.ledger.told({ op: "assigned", task_id: task.task_id, distributor: holder });
+      if (v === "placed" || v === "ended" || own) {
+        const at = own ? holder : to.id;
+        if (at !== to.id) {
+          to.placedSinceHeartbeat--;
+          const there = this.o.directory.get(at);
+          if (there !== undefined) there.placedSinceHeartbeat++;
+        }
+        this.o.sent(task.task_id, at);
         // Its attempt on another distributor (a dead one's) ended in the same step: pending now,
         // it is sent so, and queued where it goes with no read of its record (sent in progress,
         // it would be adopted from one: see adoptAssigned). Kept in progress (on that same
         // distributor, back), it goes as it was: that distributor holds its attempt.
-        this.send(to.id, r.value === "ended" ? { ...task, status: "pending", assigned_to: null } : task);
+        this.send(at, v === "ended" ? { ...task, status: "pending", assigned_to: null } : task);
         // Declared dead while this call was on its way: a take-off that read its tasks before the
         // task landed there did not see it. Taken off it here, as that take-off would have.
-        if (this.o.directory.get(to.id)?.status === "dead") {
-          this.hold(task, 0, { from: to.id });
+        if (this.o.directory.get(at)?.status === "dead") {
+          this.hold(task, 0, { from: at });
           this.schedule();
         }
       } else if (r.status === "rejected") {
-        if (fresh) this.lostOn.set(task.task_id, to.id);
+        this.lostOn.set(task.task_id, to.id);
         this.hold(task, 0, { fresh, from });
-      } else if (r.value === "held" || r.value === "here") {
-        // Placed meanwhile by another path that saw it unplaced too (or by this one on another
-        // distributor, its answer lost; or, taken off a dead distributor, moved meanwhile by
-        // another take-off's placement): that placement stands, and its distributor has it
-        // (sent, or found when it reconciles).
+      } else if (holder !== undefined) {
+        // Placed meanwhile by another path that saw it unplaced too (or, taken off a dead
+        // distributor, moved meanwhile by another take-off's placement): that placement stands,
+        // and its distributor has it (sent, or found when it reconciles).
         to.placedSinceHeartbeat--;
       } else {
         // Refused by the shard's fence (the lease moved on in Redis), or ended meanwhile: the
@@ -299,7 +309,7 @@ export class Placement {
       if (!batch[i]!.fresh) {
         out[i] = this.o.ledger
           .assignTo(task.task_id, to.id, owner, from)
-          .then((a) => (a === "ended" ? "ended" : a === "assigned" ? "placed" : a ? "held" : "not-open"));
+          .then((a) => (a === "ended" ? "ended" : a === "assigned" ? "placed" : a || "not-open"));
         return;
       }
       const list = fresh.get(to.id);

@@ -5,14 +5,13 @@ import type { TaskLedger } from "../ledger/task-ledger.js";
 
 /**
  * What assign-unplaced-1.lua answered for a task: placed, not placeable, held by another
- * distributor already, held by the one asked already ("here": placed by an earlier call whose
- * answer was lost, or by another path), or the shard's fence refused it.
+ * distributor already (`heldBy`), held by the one asked already ("here": placed by an earlier
+ * call whose answer was lost, or by another path), or the shard's fence refused it.
  */
-export type UnplacedAssign = "placed" | "not-open" | "held" | "here" | "fenced";
+export type UnplacedAssign = "placed" | "not-open" | { heldBy: string } | "here" | "fenced";
 const ANSWERS: Record<number, UnplacedAssign> = {
   1: "placed",
   0: "not-open",
-  2: "held",
   3: "here",
   [-1]: "fenced",
 };
@@ -20,7 +19,7 @@ const ANSWERS: Record<number, UnplacedAssign> = {
 /** The twin of scripts/assign-unplaced-1.lua for the embedded engine, line for line. */
 export const assignUnplaced = groupedScript(import.meta.url, "assign-unplaced-1.lua", (db, _keys, args) => {
   const dist = args[0]!;
-  const out: number[] = [];
+  const out: Array<number | string> = [];
   eachGroup(args, 1, 2, (prefix, [id, owner]) => {
     if (owner !== "" && db.get(`${prefix}owner`) !== owner) {
       out.push(-1);
@@ -33,7 +32,7 @@ export const assignUnplaced = groupedScript(import.meta.url, "assign-unplaced-1.
     }
     const held = db.hget(rec, "distributor");
     if (held !== null && held !== "") {
-      out.push(held === dist ? 3 : 2);
+      out.push(held === dist ? 3 : held);
       return;
     }
     db.hset(rec, { distributor: dist });
@@ -119,7 +118,8 @@ export async function assignIfUnplaced(
         (g, args) => args.push(g.taskId, g.owner),
       );
       group.forEach((g, j) => {
-        out[g.k] = ANSWERS[Number(reply[j])] ?? "not-open";
+        const r = reply[j];
+        out[g.k] = typeof r === "string" ? { heldBy: r } : (ANSWERS[Number(r)] ?? "not-open");
         // The ledger's observer hears of it as of any placement (TaskLedger.assign).
         if (out[g.k] === "placed")
           ledger.told({ op: "assigned", task_id: g.taskId, distributor: distributorId });

@@ -24,20 +24,24 @@ describe.each(testEngines("placement-lost-answer", { cluster: true }))(
     const open = ledgerOn(engine);
     const newTask = newTasks("lost-answer");
 
+    function beat(directory: DistributorDirectory, id: string, load = 0) {
+      directory.heartbeat(id, {
+        kind: "distributor_status",
+        url: null,
+        status: "idle",
+        load,
+        capacity: 4,
+        owns_lease: true,
+        done: 0,
+        workers: [workerSummary(`${id}-w`, ["echo"])],
+      } as never);
+    }
+
     async function setUp() {
       const told: LedgerEvent[] = [];
       const { ledger } = await open({ observer: (e) => told.push(e) });
       const directory = new DistributorDirectory();
-      directory.heartbeat("d1", {
-        kind: "distributor_status",
-        url: null,
-        status: "idle",
-        load: 0,
-        capacity: 4,
-        owns_lease: true,
-        done: 0,
-        workers: [workerSummary("w1", ["echo"])],
-      } as never);
+      beat(directory, "d1");
       const sent: Array<{ to: string; ids: string[] }> = [];
       const placement = new Placement({
         ledger,
@@ -53,7 +57,7 @@ describe.each(testEngines("placement-lost-answer", { cluster: true }))(
         sent: () => {},
         unsendable: () => {},
       });
-      return { ledger, told, placement, sent };
+      return { ledger, told, placement, sent, directory };
     }
 
     it("sends the task at once when the retry finds it where its own lost try put it", async () => {
@@ -110,6 +114,74 @@ describe.each(testEngines("placement-lost-answer", { cluster: true }))(
         for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
         expect(placement.has(t.taskId)).toBe(false);
         expect(sent).toEqual([]);
+      } finally {
+        placement.close();
+      }
+    }, 45_000);
+
+    it("sends the task at once to where its own lost try put it when the retry chooses another distributor", async () => {
+      const { ledger, told, placement, sent, directory } = await setUp();
+      try {
+        const t = newTask();
+        expect(await ledger.submit(t)).toBe(true);
+        const grouped = ledger.grouped.bind(ledger);
+        let lost = 0;
+        vi.spyOn(ledger, "grouped").mockImplementation(async (script, ...rest) => {
+          const reply = await grouped(script, ...rest);
+          if (script === assignUnplaced && lost++ === 0)
+            throw new Error("no reply from the store in time (the command may still have run)");
+          return reply;
+        });
+        placement.later({ task_id: t.taskId, task_type: "echo", payload: {} } as TaskDict);
+        await vi.waitFor(() => expect(lost).toBe(1), { timeout: 20_000, interval: 10 });
+        await vi.waitFor(() => expect(placement.has(t.taskId)).toBe(true), { timeout: 20_000, interval: 10 });
+        expect((await ledger.get(t.taskId))?.distributor).toBe("d1"); // it ran
+        // d1 full now and d2 empty: the retry chooses d2, and finds the task on d1.
+        beat(directory, "d1", 4);
+        beat(directory, "d2");
+        placement.schedule();
+        await vi.waitFor(() => expect(sent).toEqual([{ to: "d1", ids: [t.taskId] }]), {
+          timeout: 20_000,
+          interval: 10,
+        });
+        expect(lost).toBe(2);
+        expect(placement.has(t.taskId)).toBe(false);
+        expect((await ledger.get(t.taskId))?.distributor).toBe("d1");
+        expect(told.filter((e) => e.op === "assigned" && e.task_id === t.taskId)).toEqual([
+          { op: "assigned", task_id: t.taskId, distributor: "d1" },
+        ]);
+      } finally {
+        placement.close();
+      }
+    }, 45_000);
+
+    it("a dead distributor's task: the retry on another distributor sends it where the lost try moved it", async () => {
+      const { ledger, placement, sent, directory } = await setUp();
+      try {
+        const t = newTask();
+        expect(await ledger.submit(t, "d0")).toBe(true); // on d0, dead (never heard here)
+        const assignTo = ledger.assignTo.bind(ledger);
+        let lost = 0;
+        vi.spyOn(ledger, "assignTo").mockImplementation(async (...args) => {
+          const verdict = await assignTo(...args);
+          if (lost++ === 0)
+            throw new Error("no reply from the store in time (the command may still have run)");
+          return verdict;
+        });
+        placement.hold({ task_id: t.taskId, task_type: "echo", payload: {} } as TaskDict, 0, { from: "d0" });
+        placement.schedule();
+        await vi.waitFor(() => expect(lost).toBe(1), { timeout: 20_000, interval: 10 });
+        await vi.waitFor(() => expect(placement.has(t.taskId)).toBe(true), { timeout: 20_000, interval: 10 });
+        expect((await ledger.get(t.taskId))?.distributor).toBe("d1"); // it ran
+        beat(directory, "d1", 4);
+        beat(directory, "d2");
+        placement.schedule();
+        await vi.waitFor(() => expect(sent).toEqual([{ to: "d1", ids: [t.taskId] }]), {
+          timeout: 20_000,
+          interval: 10,
+        });
+        expect(placement.has(t.taskId)).toBe(false);
+        expect((await ledger.get(t.taskId))?.distributor).toBe("d1");
       } finally {
         placement.close();
       }

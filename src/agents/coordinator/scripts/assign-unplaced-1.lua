@@ -15,11 +15,13 @@
            the task id, and the shard owner's lease value the caller holds (see
            shard-lease-2.lua; "" for no check)
 
-  Returns one integer per task: 1 placed (the record names ARGV[1], the task is in its set);
-  0 not placed (unknown, not pending, or still waiting on a dependency); 2 not placed, another
-  distributor holds it already (left there); 3 not placed anew, ARGV[1] holds it already (a
-  placement whose answer was lost, retried: the caller knows whether it was its own); -1 when
-  the owner value given is not the shard's current owner lease.
+  Returns one answer per task: 1 placed (the record names ARGV[1], the task is in its set);
+  0 not placed (unknown, not pending, or still waiting on a dependency); a string, not placed:
+  the id of the other distributor that holds it already (left there; the caller knows whether
+  its own try whose answer was lost put it there); 3 not placed anew, ARGV[1] holds it already
+  (a placement whose answer was lost, retried: the caller knows whether it was its own); -1 when
+  the owner value given is not the shard's current owner lease. (Before, another holder was
+  answered 2, and a retry that chose another distributor than its lost try could not tell.)
 ]]
 return each_group(2, 2, function(prefix, i)
   local id, owner = ARGV[i], ARGV[i + 1]
@@ -27,7 +29,7 @@ return each_group(2, 2, function(prefix, i)
   local rec = prefix .. 'task:' .. id
   local s = redis.call('HMGET', rec, 'status', 'distributor')
   if s[1] ~= 'pending' or redis.call('EXISTS', prefix .. 'wait:' .. id) == 1 then return 0 end
-  if s[2] and s[2] ~= '' then return s[2] == ARGV[1] and 3 or 2 end
+  if s[2] and s[2] ~= '' then return s[2] == ARGV[1] and 3 or s[2] end
   redis.call('HSET', rec, 'distributor', ARGV[1])
   redis.call('SADD', prefix .. 'dist:' .. ARGV[1], id)
   return 1
