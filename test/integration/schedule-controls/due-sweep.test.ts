@@ -165,7 +165,9 @@ describe.each(testEngines("due-sweep", { cluster: true }))("due sweep on $name",
 
   it("ends a task not started by its expires_at 'expired'; one that started runs on", async () => {
     const { store, ledger } = await open();
-    const expiresAt = at(100);
+    // `started` is dispatched before its expires_at (a dispatch after it ends it expired): far
+    // enough ahead for a loaded machine.
+    const expiresAt = at(1500);
     const idle = task({ schedule: { expires_at: expiresAt } });
     const started = task({ schedule: { expires_at: expiresAt } });
     const delayed = task({

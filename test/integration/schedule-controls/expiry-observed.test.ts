@@ -21,7 +21,9 @@ describe.each(testEngines("expiry-observed"))("an expiry in the history on $name
   it("tells the observer of each task the sweep expired, once, and of none that started", async () => {
     const events: LedgerEvent[] = [];
     const { store, ledger } = await open({ retentionSeconds: 60, observer: (e) => events.push(e) });
-    const expiresAt = new Date(Date.now() + 100).toISOString();
+    // `started` is dispatched before its expires_at (a dispatch after it ends it expired): far
+    // enough ahead for a loaded machine.
+    const expiresAt = new Date(Date.now() + 1500).toISOString();
     const idle = task({ schedule: { expires_at: expiresAt } });
     const started = task({ schedule: { expires_at: expiresAt } });
     for (const t of [idle, started]) expect(await ledger.submit(t, "d1")).toBe(true);
