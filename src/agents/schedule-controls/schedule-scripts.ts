@@ -31,7 +31,14 @@ export const sweepDue = defineOpenScript(import.meta.url, "sweep-due-1.lua", (db
   for (const prefix of args.slice(4)) {
     const delayed = `${prefix}delayed`;
     const expiring = `${prefix}expiring`;
-    let due = db.zrangeByScore(delayed, now, limit);
+    // Expired first: a task due both ways in this call ends, and is not released to be placed.
+    let due = db.zrangeByScore(expiring, now, limit);
+    if (due.length === limit) more = 1;
+    for (const [id] of due) {
+      db.zrem(expiring, id);
+      if (sweepExpired(db, prefix, id, completedAt, retentionMs)) expired.push(id);
+    }
+    due = db.zrangeByScore(delayed, now, limit);
     if (due.length === limit) more = 1;
     for (const [id] of due) {
       db.zrem(delayed, id);
@@ -42,12 +49,6 @@ export const sweepDue = defineOpenScript(import.meta.url, "sweep-due-1.lua", (db
         !db.exists(`${prefix}wait:${id}`)
       )
         released.push(id);
-    }
-    due = db.zrangeByScore(expiring, now, limit);
-    if (due.length === limit) more = 1;
-    for (const [id] of due) {
-      db.zrem(expiring, id);
-      if (sweepExpired(db, prefix, id, completedAt, retentionMs)) expired.push(id);
     }
     for (const key of [delayed, expiring]) {
       const first = db.zrangeByScore(key, Number.POSITIVE_INFINITY, 1)[0];

@@ -163,6 +163,21 @@ describe.each(testEngines("due-sweep", { cluster: true }))("due sweep on $name",
     expect(sweeps).toBeLessThanOrEqual(2 * callsPerSweep);
   });
 
+  it("a task whose run_at and expires_at are both due in one sweep is expired only, not released", async () => {
+    // Before, the sweep released it (to be placed) and then expired it, in one call: the
+    // coordinator was handed an abandoned task to place.
+    const { store, ledger } = await open();
+    const [runAt, expiresAt] = [at(100), at(50)];
+    const t = task({ schedule: { run_at: runAt, expires_at: expiresAt }, delayUntil: Date.parse(runAt) });
+    expect(await ledger.submit(t)).toBe(true);
+    await until("both are due", () => Date.now() >= Date.parse(runAt) + 5, 5_000);
+    const a = sweeper(store, ledger);
+    await a.s.sweep();
+    expect(a.expired).toEqual([t.taskId]);
+    expect(a.released).toEqual([]);
+    expect((await ledger.get(t.taskId))!.task).toMatchObject({ status: "abandoned", error: "expired" });
+  });
+
   it("ends a task not started by its expires_at 'expired'; one that started runs on", async () => {
     const { store, ledger } = await open();
     // `started` is dispatched before its expires_at (a dispatch after it ends it expired): far

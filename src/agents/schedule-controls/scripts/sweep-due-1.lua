@@ -24,7 +24,9 @@
   "expired" if the task is pending and never started (attempts 0, or absent); a task that
   started runs on, and retries as usual. An expired task is ended as abandon-tasks-1.lua ends
   one (abandon_open, src/agents/ledger/scripts/open-index.lua): it leaves what that clears, and
-  joins <prefix>ended if it has dependents, so that they are told.
+  joins <prefix>ended if it has dependents, so that they are told. The expiring ids are swept
+  first: a task whose run_at and expires_at are both due ends, and is not released (before, it
+  was released and then expired in one call, and the coordinator was handed an ended task to place).
 
   Keys written: <prefix>delayed, <prefix>expiring; for an expired task <prefix>task:<id>,
   the open-task index, counted in <prefix>end-counts (open_end,
@@ -42,18 +44,8 @@ for p = 5, #ARGV do
   local delayed = prefix .. 'delayed'
   local expiring = prefix .. 'expiring'
 
-  local due = redis.call('ZRANGEBYSCORE', delayed, '-inf', now, 'LIMIT', 0, limit)
-  if #due == limit then more = 1 end
-  for _, id in ipairs(due) do
-    redis.call('ZREM', delayed, id)
-    local state = redis.call('HMGET', prefix .. 'task:' .. id, 'status', 'distributor')
-    if state[1] == 'pending' and (not state[2] or state[2] == '')
-        and redis.call('EXISTS', prefix .. 'wait:' .. id) == 0 then
-      released[#released + 1] = id
-    end
-  end
-
-  due = redis.call('ZRANGEBYSCORE', expiring, '-inf', now, 'LIMIT', 0, limit)
+  -- Expired first: a task due both ways in this call ends, and is not released to be placed.
+  local due = redis.call('ZRANGEBYSCORE', expiring, '-inf', now, 'LIMIT', 0, limit)
   if #due == limit then more = 1 end
   for _, id in ipairs(due) do
     redis.call('ZREM', expiring, id)
@@ -62,6 +54,17 @@ for p = 5, #ARGV do
     if state[1] == 'pending' and (tonumber(state[3]) or 0) == 0 then
       abandon_open(prefix, id, state[2], 'expired', ARGV[2], ARGV[3])
       expired[#expired + 1] = id
+    end
+  end
+
+  due = redis.call('ZRANGEBYSCORE', delayed, '-inf', now, 'LIMIT', 0, limit)
+  if #due == limit then more = 1 end
+  for _, id in ipairs(due) do
+    redis.call('ZREM', delayed, id)
+    local state = redis.call('HMGET', prefix .. 'task:' .. id, 'status', 'distributor')
+    if state[1] == 'pending' and (not state[2] or state[2] == '')
+        and redis.call('EXISTS', prefix .. 'wait:' .. id) == 0 then
+      released[#released + 1] = id
     end
   end
 
