@@ -6,6 +6,7 @@ import { coordinatorsFailover } from "./scenarios/coordinators-failover.js";
 import { faultyNetwork } from "./scenarios/faulty-network.js";
 import { handlerFaults } from "./scenarios/handler-faults.js";
 import { hostileInput } from "./scenarios/hostile-input.js";
+import { inputAgentKills } from "./scenarios/input-agent-kills.js";
 import { inputKills } from "./scenarios/input-kills.js";
 import { killCoordinator } from "./scenarios/kill-coordinator.js";
 import { killDistributor } from "./scenarios/kill-distributor.js";
@@ -52,6 +53,7 @@ const SCENARIOS: Scenario[] = [
   steadyLoad,
   workflowKills,
   inputKills,
+  inputAgentKills,
   scheduledLimited,
   timedRated,
   standbyKill,

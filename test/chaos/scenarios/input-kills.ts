@@ -4,7 +4,7 @@ import { expect } from "vitest";
 import { type ChaosCluster, DEFAULT_TIMING, FAST_TIMING, sleep } from "../../helpers/chaos-cluster.js";
 import { FIXTURE_HANDLERS, runScenario, type Scenario } from "./common.js";
 
-type Waiting = { task_id: string; input_request?: { q?: number } };
+export type Waiting = { task_id: string; input_request?: { q?: number } };
 type StepRun = { task: string; node: string; attempt: number; t: number };
 
 /**
@@ -110,11 +110,15 @@ export const inputKills: Scenario = {
   },
 };
 
-/** Answers every question found waiting (`<task>:<q>`), until told to stop; a 409 (taken already) is fine. */
-async function answerAll(
+/**
+ * Answers every question found waiting (`<task>:<q>`), until told to stop; a 409 (taken already)
+ * is fine. With `allowed`, only the questions it allows now (the others are left waiting).
+ */
+export async function answerAll(
   cluster: ChaosCluster,
   answeredAt: Map<string, number>,
   stopped: () => boolean,
+  allowed: (q: number | undefined) => boolean = () => true,
 ): Promise<void> {
   while (!stopped()) {
     const listed = await cluster
@@ -122,7 +126,7 @@ async function answerAll(
       .catch(() => ({ tasks: [] as Waiting[] }));
     for (const t of listed.tasks) {
       const key = `${t.task_id}:${t.input_request?.q}`;
-      if (answeredAt.has(key)) continue;
+      if (answeredAt.has(key) || !allowed(t.input_request?.q)) continue;
       try {
         await cluster.api("POST", `/tasks/${t.task_id}/input`, { value: key });
         answeredAt.set(key, Date.now());
