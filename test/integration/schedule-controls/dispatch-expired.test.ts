@@ -101,9 +101,24 @@ describe.each(testEngines("dispatch-expired-agents"))(
       expect(await coordinator.submitTask({ task_id: id, task_type: "job", expires_at: expiresAt })).toBe(
         true,
       );
+      // Its dependents are told of its end, as of the sweep's expiry: one abandons, one runs on.
+      const [abandons, runsOn] = [cluster.id("abandons"), cluster.id("runs-on")];
+      expect(await coordinator.submitTask({ task_id: abandons, task_type: "job", depends_on: [id] })).toBe(
+        true,
+      );
+      expect(
+        await coordinator.submitTask({
+          task_id: runsOn,
+          task_type: "job",
+          depends_on: [id],
+          on_dependency_failure: "run",
+        }),
+      ).toBe(true);
       const done = await coordinator.waitForTask(id, 30_000);
       expect(done).toMatchObject({ status: "abandoned", error: "expired", attempts: 0 });
-      expect(runs).toBe(0);
+      expect((await coordinator.waitForTask(abandons, 30_000))?.status).toBe("abandoned");
+      expect((await coordinator.waitForTask(runsOn, 30_000))?.status).toBe("completed");
+      expect(runs).toBe(1); // the dependent that runs on; the expired task never ran
       await until("the abandoned event is told", () => abandoned.length > 0, 10_000);
       expect(abandoned).toEqual([`${id}:expired`]);
     }, 60_000);
