@@ -237,20 +237,20 @@ export class DistributorCore {
   onAssign(tasks: TaskDict[], from?: string): void {
     const elsewhere = from !== undefined && from !== this.o.coordinatorId;
     for (const task of tasks) {
-      if (this.held.has(task.task_id)) {
-        // Adopted from the store before this message came (reconcile reads a batch in no order:
-        // its tasks share their created_at): still queued, it takes its place in the message's order.
-        this.queue.toBack(task.task_id);
-        continue;
-      }
-      if (task.status === "in_progress") {
+      // Held already: adopted from the store before this message came (reconcile reads in no order).
+      // Still queued, it takes its place in the message's order; its end goes to `from` all the same.
+      const adopted = this.held.has(task.task_id);
+      if (!adopted && task.status === "in_progress") {
         // Running already: adopted from its record, not queued (./adopt-record.ts).
         adoptAssigned(this.o.ledger, task.task_id, (r) => this.adopt(r, elsewhere ? from : undefined, true));
         continue;
       }
-      this.held.take(task);
       if (elsewhere) this.placedBy.set(task.task_id, from);
-      this.queue.push(task);
+      if (adopted) this.queue.toBack(task.task_id);
+      else {
+        this.held.take(task);
+        this.queue.push(task);
+      }
     }
     this.schedulePump();
   }
