@@ -25,35 +25,44 @@ describe("triad CLI with each tier in its own process", () => {
     return { proc: p, url: m[1]! };
   };
 
+  /**
+   * The four processes start side by side, each given its upstream's address before that one
+   * listens (an agent waits for its upstream): the set-up needs one start-up (START_UP_MS, within
+   * the file's hook budget). Started one after the other within a 60 s hook, a loaded 2-core
+   * machine ran it out of the hook ("Hook timed out in 60000ms").
+   */
   beforeAll(async () => {
     redis = await testRedis();
     const [cp, dp, w1p, w2p] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
-    const c = await start(["coordinator", "--id", "c1", "--redis", redis.url, "--port", String(cp)]);
+    const dUrl = `http://127.0.0.1:${dp}`;
+    const [c] = await Promise.all([
+      start(["coordinator", "--id", "c1", "--redis", redis.url, "--port", String(cp)]),
+      start([
+        "distributor",
+        "--id",
+        "d1",
+        "--coordinator",
+        `http://127.0.0.1:${cp}`,
+        "--redis",
+        redis.url,
+        "--port",
+        String(dp),
+      ]),
+      start([
+        "worker",
+        "--id",
+        "w1",
+        "--distributor",
+        dUrl,
+        "--port",
+        String(w1p),
+        "--handlers",
+        "examples/handlers.mjs",
+      ]),
+      start(["worker", "--id", "w2", "--distributor", dUrl, "--port", String(w2p)]),
+    ]);
     coordinatorUrl = c.url;
-    const d = await start([
-      "distributor",
-      "--id",
-      "d1",
-      "--coordinator",
-      c.url,
-      "--redis",
-      redis.url,
-      "--port",
-      String(dp),
-    ]);
-    await start([
-      "worker",
-      "--id",
-      "w1",
-      "--distributor",
-      d.url,
-      "--port",
-      String(w1p),
-      "--handlers",
-      "examples/handlers.mjs",
-    ]);
-    await start(["worker", "--id", "w2", "--distributor", d.url, "--port", String(w2p)]);
-  }, 60_000);
+  });
 
   afterAll(async () => {
     for (const p of procs) await p.kill();
