@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort } from "../helpers/free-port.js";
 import { runTriad, START_UP_MS, TriadProcess } from "../helpers/processes.js";
@@ -13,12 +16,27 @@ import { testRedis } from "../helpers/redis-server.js";
 const env = { TRIAD_SECRET: "e2e-coordinators", TRIAD_LOG_LEVEL: "warn" };
 const FAST = ["--heartbeat-interval", "200", "--heartbeat-timeout", "800", "--monitor-interval", "100"];
 
+/** The worker's handlers module: `gate` runs until the file its payload names exists. */
+const HANDLERS = `import { existsSync } from "node:fs";
+export default {
+  gate: (task) =>
+    new Promise((resolve) => {
+      const poll = setInterval(() => {
+        if (!existsSync(task.payload.open)) return;
+        clearInterval(poll);
+        resolve({ opened: true });
+      }, 50);
+    }),
+};
+`;
+
 type Agent = { id: string; tier: string; status: string; parent: string | null; shards?: number[] };
 
 describe("three coordinator processes on one Redis", () => {
   let redis: Awaited<ReturnType<typeof testRedis>>;
   const procs: TriadProcess[] = [];
   const coordinators: Array<{ proc: TriadProcess; url: string }> = [];
+  let dir = "";
 
   const start = async (args: string[]) => {
     const p = new TriadProcess(args, env);
@@ -52,6 +70,8 @@ describe("three coordinator processes on one Redis", () => {
 
   beforeAll(async () => {
     redis = await testRedis();
+    dir = mkdtempSync(join(tmpdir(), "triad-coordinators-"));
+    writeFileSync(join(dir, "handlers.mjs"), HANDLERS);
     const ports = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort()]);
     for (let i = 0; i < 3; i++) {
       coordinators.push(
@@ -78,6 +98,9 @@ describe("three coordinator processes on one Redis", () => {
       "--port",
       String(ports[3]),
       ...FAST,
+      // A gate task runs until the test opens it, after a follower's start-up (START_UP_MS at most).
+      "--task-timeout",
+      String(2 * START_UP_MS),
     ]);
     await start([
       "worker",
@@ -89,12 +112,15 @@ describe("three coordinator processes on one Redis", () => {
       String(ports[4]),
       "--heartbeat-interval",
       "200",
+      "--handlers",
+      join(dir, "handlers.mjs"),
     ]);
   }, 5 * START_UP_MS); // five processes started one after the other
 
   afterAll(async () => {
     for (const p of procs) await p.kill();
     await redis.close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
   const settledShares = async (urls: string[], timeoutMs = 15_000): Promise<Agent[]> => {
@@ -181,29 +207,37 @@ describe("three coordinator processes on one Redis", () => {
     // shares' 15 s): on a loaded machine it ran out of the 30 s default with every step in bounds.
   }, 180_000);
 
-  it("triad status --follow survives kill -9 of the coordinator it streams from: resumed on the next by Last-Event-ID", async () => {
-    const urls = coordinators.slice(1).map((c) => c.url);
-    const submitted = await runTriad(
-      ["submit", "--coordinator", urls.join(","), "--type", "sleep", "--payload", '{"ms":8000}'],
-      { env },
-    );
-    const id = (JSON.parse(submitted.stdout) as { task_id: string }).task_id;
-    const follow = new TriadProcess(
-      ["status", "--coordinator", urls.join(","), "--task", id, "--follow", "--json"],
-      env,
-    );
-    procs.push(follow);
-    // Streaming from c2, the task running (its first event, the snapshot, may already say so:
-    // under load the follower can start seconds after the submit).
-    await follow.waitFor(/"status":"in_progress"/, 20_000);
-    coordinators[1]!.proc.signal("SIGKILL");
-    expect((await follow.exit(30_000)).code).toBe(0);
-    const events = follow.output
-      .trim()
-      .split("\n")
-      .filter((l) => l.startsWith("{"))
-      .map((l) => JSON.parse(l) as { id: string; type: string; task: { status: string } });
-    expect(events.at(-1)).toMatchObject({ type: "terminal", task: { status: "completed" } });
-    expect(new Set(events.map((e) => e.id)).size).toBe(events.length); // nothing said twice
-  }, 90_000); // the follower's 20 s to see the task run and 30 s to exit, the submit before them
+  it(
+    "triad status --follow survives kill -9 of the coordinator it streams from: resumed on the next by Last-Event-ID",
+    async () => {
+      const urls = coordinators.slice(1).map((c) => c.url);
+      // The task runs until the follower has seen it run and c2 is killed: a follower that started
+      // late (a loaded machine: a process start-up can take many seconds) still sees it run. (An
+      // 8 s sleep had ended before the follower's first event.)
+      const open = join(dir, "open");
+      const submitted = await runTriad(
+        ["submit", "--coordinator", urls.join(","), "--type", "gate", "--payload", JSON.stringify({ open })],
+        { env },
+      );
+      const id = (JSON.parse(submitted.stdout) as { task_id: string }).task_id;
+      const follow = new TriadProcess(
+        ["status", "--coordinator", urls.join(","), "--task", id, "--follow", "--json"],
+        env,
+      );
+      procs.push(follow);
+      // Streaming from c2, the task running (its first event, the snapshot, may already say so).
+      await follow.waitFor(/"status":"in_progress"/, START_UP_MS);
+      coordinators[1]!.proc.signal("SIGKILL");
+      writeFileSync(open, "");
+      expect((await follow.exit(30_000)).code).toBe(0);
+      const events = follow.output
+        .trim()
+        .split("\n")
+        .filter((l) => l.startsWith("{"))
+        .map((l) => JSON.parse(l) as { id: string; type: string; task: { status: string } });
+      expect(events.at(-1)).toMatchObject({ type: "terminal", task: { status: "completed" } });
+      expect(new Set(events.map((e) => e.id)).size).toBe(events.length); // nothing said twice
+    },
+    2 * START_UP_MS + 30_000,
+  ); // two start-ups (the submit's, the follower's), the follower's 30 s to exit
 });
