@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { defineScript, type StoreScript, withPrelude } from "../../core/store/index.js";
 import { defineOpenScript } from "./open-index.js";
+import { unpackedArgs } from "./packed-args.js";
 
 /**
  * Grouped scripts: one call carries the items of many shards (every shard's on a single Redis,
@@ -15,9 +16,13 @@ const EACH_GROUP = readFileSync(new URL("./scripts/each-group.lua", import.meta.
 /**
  * `script` with scripts/each-group.lua before its text: each_group(first, stride, visit) walks
  * the groups (the Lua twin of eachGroup), and read_each is its case for one task id per item.
+ * Either reads ARGV packed into one value (packed-args.ts) as if it came unpacked.
  */
 export function withGroups(script: StoreScript): StoreScript {
-  return withPrelude(script, EACH_GROUP);
+  const grouped = withPrelude(script, EACH_GROUP);
+  // The twin reads a packed ARGV (packed-args.ts) split back, as the Lua prelude does.
+  const { memory } = script;
+  return { ...grouped, memory: (db, keys, args) => memory(db, keys, unpackedArgs(args)) };
 }
 
 /** defineScript (src/core/store/script.ts) for a grouped script. */

@@ -20,6 +20,7 @@ import {
   type Notice,
   type TaskOutcome,
 } from "./ledger-verdicts.js";
+import { packedArgs } from "./packed-args.js";
 import { shardOf, shardTag } from "./shards.js";
 import {
   compactTime,
@@ -252,7 +253,8 @@ export class TaskLedger {
    * then per shard its prefix, its item count and each item's values. Replies in item order.
    * KEYS[1] is the first shard's open set, only so that Redis Cluster routes the call. Other
    * rooms' grouped scripts (the workflow's cancel cascade) run through here too. `replicated`:
-   * through RedisClient.runReplicatedScript (a change its caller is told was accepted).
+   * through RedisClient.runReplicatedScript (a change its caller is told was accepted). On
+   * Redis the ARGV goes packed into one value (packed-args.ts; the script splits it back).
    */
   grouped<I>(
     script: StoreScript,
@@ -267,7 +269,7 @@ export class TaskLedger {
       const shard = this.shard(idOf(items[0]!));
       const args = [...head, this.prefix(shard), 1];
       push(items[0]!, args);
-      return this.run(script, shard, "open", args, replicated) as Promise<ScriptReply[]>;
+      return this.run(script, shard, "open", this.packed(args), replicated) as Promise<ScriptReply[]>;
     }
     const byShard = groupBy(items.keys(), (k) => this.shard(idOf(items[k]!)));
     const args = [...head];
@@ -280,7 +282,7 @@ export class TaskLedger {
       }
     }
     const first = byShard.keys().next().value!;
-    return this.run(script, first, "open", args, replicated).then((reply) => {
+    return this.run(script, first, "open", this.packed(args), replicated).then((reply) => {
       const replies = reply as ScriptReply[];
       const out = new Array<ScriptReply>(items.length);
       order.forEach((k, j) => {
@@ -288,6 +290,11 @@ export class TaskLedger {
       });
       return out;
     });
+  }
+
+  /** A grouped call's ARGV packed into one value (packed-args.ts) on Redis; the embedded engine encodes nothing. */
+  private packed(args: (string | number)[]): (string | number)[] {
+    return this.store.engine.kind === "memory" ? args : packedArgs(args);
   }
 
   private prefix(shard: number): string {

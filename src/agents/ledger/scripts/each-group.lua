@@ -10,7 +10,28 @@
 
   read_each(read) is its case for the scripts that read one answer per task id (read-tasks,
   read-statuses, read-dependents, read-ended, read-outcomes): ARGV is groups of ids alone.
+
+  A grouped call's ARGV may come packed (TaskLedger.grouped on Redis, see packed-args.ts): one
+  value, every value joined with a NUL byte between two, which costs the client one argument's
+  encoding instead of one per value. It is split back here, so each_group and the script's own
+  text read the same ARGV either way. An unpacked grouped ARGV always holds at least three values
+  (a group's prefix, its count and an item), so one value means packed.
 ]]
+local ARGV = ARGV
+if #ARGV == 1 then
+  local packed, values, from = ARGV[1], {}, 1
+  while true do
+    local at = string.find(packed, '\0', from, true)
+    if at == nil then
+      values[#values + 1] = string.sub(packed, from)
+      break
+    end
+    values[#values + 1] = string.sub(packed, from, at - 1)
+    from = at + 1
+  end
+  ARGV = values
+end
+
 local function each_group(first, stride, visit)
   local out = {}
   local i = first
