@@ -67,6 +67,9 @@ export class LiveFeed {
       return;
     }
     startEventStream(res, 2000);
+    // HEAD: the stream's head, and no stream to hold open (nothing is ever written to a HEAD
+    // response, so a client that left would never be noticed and would keep its place).
+    if (req.method === "HEAD") return void res.end();
     const client: Client = { res, lastSample: 0, listsVersion: -1 };
     this.clients.add(client);
     req.on("close", () => this.drop(client));
