@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { CoordinatorAgent } from "../../agents/index.js";
 import type { TaskActivity } from "../../agents/observe/coordinator-observer.js";
-import { startEventStream } from "../http-util.js";
+import { sendJson, startEventStream } from "../http-util.js";
 import { agentsView, taskCounts } from "./cluster-view.js";
 import { storeStatus } from "./store-status.js";
 
@@ -62,8 +62,17 @@ export class LiveFeed {
   /** Serves GET /events: an event stream of `snapshot` then `update`s, until the page leaves. */
   connect(req: IncomingMessage, res: ServerResponse): void {
     if (this.clients.size >= MAX_CLIENTS) {
-      res.writeHead(503, { "content-type": "text/plain", "retry-after": "5" });
-      res.end("too many dashboards connected\n");
+      sendJson(
+        res,
+        503,
+        {
+          error: {
+            code: "ERR_TOO_MANY_STREAMS",
+            message: `this coordinator serves ${MAX_CLIENTS} dashboard event streams at most; try again later`,
+          },
+        },
+        { "retry-after": "5" },
+      );
       return;
     }
     startEventStream(res, 2000);
