@@ -8,8 +8,8 @@ import { stateLabel } from "./task-view.js";
 /**
  * The input a SendMessage gives to the task it names (a task waiting for input, SPEC "Waiting
  * for input"): its data part's value, or else its text parts joined by newlines. Undefined when
- * the message has neither. A data value too deep for a task to carry is refused by the caller
- * (inputProblem).
+ * the message has neither. A message with several data parts, or a data value too deep for a task
+ * to carry, is refused by the caller (inputProblem).
  */
 export function inputOf(message: Message): JsonValue | undefined {
   for (const part of message.parts) {
@@ -21,6 +21,10 @@ export function inputOf(message: Message): JsonValue | undefined {
 
 /** Why the message cannot be the input of a task, or null. */
 export function inputProblem(message: Message): string | null {
+  // Two data parts are two inputs for one question: the first alone would drop the others unsaid.
+  const dataParts = message.parts.filter((p) => p.content?.$case === "data").length;
+  if (dataParts > 1)
+    return `the input is one data part (any JSON) or text; the message has ${dataParts} data parts`;
   const value = inputOf(message);
   if (value === undefined) return "the input is a data part (any JSON) or text; the message has neither";
   return depthProblem(value, "the input");
