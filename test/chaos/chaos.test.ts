@@ -1,4 +1,5 @@
 import { afterAll, describe, it } from "vitest";
+import { stoppedWithTest } from "../helpers/reaper.js";
 import { type ChaosRow, MODE, publish } from "./report.js";
 import { clusterFailover } from "./scenarios/cluster-failover.js";
 import type { Scenario } from "./scenarios/common.js";
@@ -72,6 +73,13 @@ suite(`chaos (${MODE})`, () => {
     if (rows.length > 0) publish(rows, MODE);
   });
   for (const s of SCENARIOS) {
-    it(s.title, () => s.run({ mode: MODE, report: (row) => rows.push(row) }), s.timeoutMs[MODE]);
+    // Every process the scenario starts is killed when it ends, also when it failed or timed out
+    // while its own clean-up still waited (reaper.ts).
+    it(
+      s.title,
+      ({ onTestFinished }) =>
+        stoppedWithTest(onTestFinished, () => s.run({ mode: MODE, report: (row) => rows.push(row) })),
+      s.timeoutMs[MODE],
+    );
   }
 });

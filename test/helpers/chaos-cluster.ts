@@ -119,7 +119,11 @@ export type ChaosOptions = {
 
 const READY = /ready \w+ \S+ (http:\/\/\S+)/;
 
-/** Clusters not closed yet: if the test process exits first (a timeout, a crash), their processes go with it. */
+/**
+ * Clusters not closed yet: if the test process exits first (process.exit), their processes go
+ * with it. Not on a signal (vitest stops its workers with SIGTERM, which runs no exit handler):
+ * that is the reaper's (reaper.ts), as a scenario's failure or timeout is stoppedWithTest's.
+ */
 const live = new Set<ChaosCluster>();
 process.once("exit", () => {
   for (const cluster of live) cluster.killNow();

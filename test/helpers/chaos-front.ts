@@ -117,12 +117,14 @@ export async function startStandby(
     TRIAD_SECRET: SECRET,
     TRIAD_API_TOKEN: API_TOKEN,
   });
-  // Not one of the cluster's agents: if the test process exits first (a test timeout), it goes too.
-  const kill = () => {
-    if (proc.running) proc.child.kill("SIGKILL");
-  };
-  process.once("exit", kill);
-  proc.child.once("exit", () => process.off("exit", kill));
-  const url = (await proc.waitFor(/standby distributor \S+ (http:\/\/\S+)/, START_UP_MS))[1]!;
-  return { proc, url, history };
+  // Not one of the cluster's agents, and not the caller's yet: one that does not say it is a
+  // standby is stopped here (else it ran on, with no one to stop it, once the scenario failed).
+  // One the caller holds goes with the test (TriadProcess: the test's end, the test process's).
+  try {
+    const url = (await proc.waitFor(/standby distributor \S+ (http:\/\/\S+)/, START_UP_MS))[1]!;
+    return { proc, url, history };
+  } catch (err) {
+    await proc.kill();
+    throw err;
+  }
 }

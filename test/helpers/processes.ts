@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { constants } from "node:os";
 import { fileURLToPath } from "node:url";
+import { reapWithThisProcess } from "./reaper.js";
 
 export const TRIAD_BIN = fileURLToPath(new URL("../../bin/triad", import.meta.url));
 
@@ -24,6 +25,9 @@ export class TriadProcess {
       env: { ...process.env, ...env },
       stdio: ["pipe", "pipe", "pipe"],
     });
+    // Killed with the test that started it (inside stoppedWithTest) and, at the latest, with this
+    // test process: vitest stops a worker with SIGTERM, which runs no "exit" handler.
+    reapWithThisProcess(this.child);
     const keep = (d: Buffer) => {
       this.out = (this.out + d.toString()).slice(-200_000);
       for (const l of this.listeners) l();
@@ -131,6 +135,7 @@ export async function runTriad(
   options: { env?: Record<string, string | undefined>; input?: string; timeoutMs?: number } = {},
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const child = spawn(process.execPath, [TRIAD_BIN, ...args], { env: { ...process.env, ...options.env } });
+  reapWithThisProcess(child);
   let stdout = "";
   let stderr = "";
   child.stdout.on("data", (d: Buffer) => {

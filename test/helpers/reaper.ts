@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from "node:async_hooks";
 import { type ChildProcess, spawn } from "node:child_process";
 
 /**
@@ -30,10 +31,18 @@ process.stdin.on("close", () => {
 
 let watcher: ChildProcess | undefined;
 
-/** Kills `child` when this process ends, unless it exited before. */
+/**
+ * Kills `child` when this process ends, unless it exited before; and, when it was started
+ * inside `stoppedWithTest`, when that test ends.
+ */
 export function reapWithThisProcess(child: ChildProcess): void {
   const pid = child.pid;
   if (pid === undefined) return;
+  const started = scope.getStore();
+  if (started !== undefined && child.exitCode === null && child.signalCode === null) {
+    started.add(child);
+    child.once("exit", () => started.delete(child));
+  }
   const stdin = watching().stdin!;
   stdin.write(`${pid}\n`);
   child.once("exit", () => {
@@ -51,4 +60,37 @@ function watching(): ChildProcess {
   watcher.unref();
   (watcher.stdin as unknown as { unref(): void }).unref();
   return watcher;
+}
+
+/** The processes started (and registered above) in the async context of one test. */
+const scope = new AsyncLocalStorage<Set<ChildProcess>>();
+
+/**
+ * Runs `body` (a test's work) so that every process it starts and registers with
+ * `reapWithThisProcess` (a `TriadProcess`, a redis-server) is killed when the test ends, however
+ * it ends: `onTestFinished` is the test context's (vitest calls it also when the test failed or
+ * timed out, while `body` may still be waiting; the context's, not the global one, so that tests
+ * running concurrently each stop only their own). A test that timed out used to leave what it
+ * had started running until its test process ended: its own `finally` had not run yet.
+ */
+export function stoppedWithTest<T>(
+  onTestFinished: (stop: () => Promise<void>) => void,
+  body: () => Promise<T>,
+): Promise<T> {
+  const started = new Set<ChildProcess>();
+  onTestFinished(() => stopAll(started));
+  return scope.run(started, body);
+}
+
+/** SIGCONT (a paused one) and SIGKILL to every process of `started` still running; resolves once each has exited. */
+async function stopAll(started: Set<ChildProcess>): Promise<void> {
+  await Promise.all(
+    [...started].map(async (child) => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+      child.kill("SIGCONT");
+      child.kill("SIGKILL");
+      await exited;
+    }),
+  );
 }

@@ -4,6 +4,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
+import { TriadProcess } from "../../helpers/processes.js";
+import { stoppedWithTest } from "../../helpers/reaper.js";
 
 const HELPERS = fileURLToPath(new URL("../../helpers/", import.meta.url));
 
@@ -66,4 +68,78 @@ describe("servers started by a test process", () => {
     if (left) process.kill(pids.kept, "SIGKILL"); // not left behind by this test either
     expect(left, `redis-server ${pids.kept} outlived the process that started it`).toBe(false);
   }, 30_000);
+});
+
+/** What a test's `bin/triad` process is to the harness, without its start-up: a node process that waits. */
+const IDLE = ["-e", "setInterval(() => {}, 1000)"];
+
+async function gone(pid: number, timeoutMs = 10_000): Promise<boolean> {
+  const deadline = performance.now() + timeoutMs;
+  while (alive(pid) && performance.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  const left = alive(pid);
+  if (left) process.kill(pid, "SIGKILL"); // not left behind by this test either
+  return !left;
+}
+
+/**
+ * Processes a test starts (TriadProcess) do not outlive it: a chaos scenario that failed or timed
+ * out left a standby distributor it had started running for minutes after vitest ended.
+ */
+describe("processes a test starts", () => {
+  const dir = mkdtempSync(join(tmpdir(), "triad-started-"));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("are killed when the test process is stopped with SIGTERM (as vitest stops its workers: no exit handler runs)", async () => {
+    const script = join(dir, "starts-triad.mts");
+    const helper = pathToFileURL(join(HELPERS, "processes.ts")).href;
+    writeFileSync(
+      script,
+      [
+        `const { TriadProcess } = await import(${JSON.stringify(helper)});`,
+        `const started = new TriadProcess([], {}, ${JSON.stringify(IDLE)});`,
+        "process.stdout.write(JSON.stringify({ pid: started.pid }) + '\\n');",
+        "setInterval(() => {}, 1000);",
+      ].join("\n"),
+    );
+    const child = spawn(process.execPath, ["--import", "tsx", script], { stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    let err = "";
+    child.stderr.on("data", (d: Buffer) => {
+      err += d.toString();
+    });
+    const { pid } = await new Promise<{ pid: number }>((resolve, reject) => {
+      child.stdout.on("data", (d: Buffer) => {
+        out += d.toString();
+        if (out.includes("\n")) resolve(JSON.parse(out.split("\n")[0]!));
+      });
+      child.once("exit", (code) => reject(new Error(`the child exited (${code}) first: ${err}`)));
+    });
+    expect(alive(pid)).toBe(true);
+    child.kill("SIGTERM");
+    expect(await gone(pid), `process ${pid} outlived the test process that started it`).toBe(true);
+  }, 30_000);
+
+  // The two below fail on purpose, after starting a process; the test after them checks it is gone.
+  const pids: number[] = [];
+
+  it.fails("(fails on purpose) one that throws", ({ onTestFinished }) =>
+    stoppedWithTest(onTestFinished, async () => {
+      pids.push(new TriadProcess([], {}, IDLE).pid);
+      throw new Error("a scenario failed");
+    }));
+
+  it.fails(
+    "(times out on purpose) one that waits past its timeout",
+    ({ onTestFinished }) =>
+      stoppedWithTest(onTestFinished, async () => {
+        pids.push(new TriadProcess([], {}, IDLE).pid);
+        await new Promise(() => {}); // its own clean-up (a finally) never runs
+      }),
+    1000,
+  );
+
+  it("are killed when a test that started them inside stoppedWithTest fails or times out", async () => {
+    expect(pids.length).toBe(2);
+    for (const pid of pids) expect(await gone(pid), `process ${pid} outlived its failed test`).toBe(true);
+  });
 });
