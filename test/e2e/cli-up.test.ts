@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { runTriad, START_UP_MS, TRIAD_BIN, TriadProcess } from "../helpers/processes.js";
+import { reapWithThisProcess } from "../helpers/reaper.js";
 import { testRedis } from "../helpers/redis-server.js";
 
 /**
@@ -43,6 +44,7 @@ function interleaved(args: string[]): Promise<string[]> {
     env: { ...process.env, ...env, TRIAD_LOG_FORMAT: "json" },
     stdio: ["ignore", fd, fd],
   });
+  reapWithThisProcess(child);
   closeSync(fd);
   return new Promise((resolve, reject) => {
     child.once("error", reject);

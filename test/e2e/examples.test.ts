@@ -4,6 +4,7 @@ import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import { freePort } from "../helpers/free-port.js";
 import { runTriad, START_UP_MS, TriadProcess } from "../helpers/processes.js";
+import { reapWithThisProcess } from "../helpers/reaper.js";
 
 /**
  * Every file of examples/ runs as its header (and the README) says, so that none rots: the
@@ -35,6 +36,7 @@ class NodeProcess {
   readonly exited: Promise<number | null>;
   constructor(args: string[], extraEnv: Record<string, string> = {}) {
     this.child = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, ...env, ...extraEnv } });
+    reapWithThisProcess(this.child); // gone with this test process, whatever the test did
     const keep = (d: Buffer) => {
       this.output += d.toString();
     };

@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import { reapWithThisProcess } from "../../helpers/reaper.js";
 
 const FIXTURE = fileURLToPath(new URL("./fixtures/echo-agent.ts", import.meta.url));
 const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
@@ -20,6 +21,7 @@ export class AgentProcess {
       env: { ...process.env, ...env },
       stdio: ["ignore", "pipe", "pipe"],
     });
+    reapWithThisProcess(this.child); // gone with this test process, whatever the test did
     let partial = "";
     this.child.stdout?.on("data", (d: Buffer) => {
       const parts = (partial + d.toString()).split("\n");
