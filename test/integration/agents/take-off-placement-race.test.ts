@@ -4,7 +4,7 @@ import type { CoordinatorStats } from "../../../src/agents/coordinator/coordinat
 import { DeadDistributors } from "../../../src/agents/coordinator/dead-distributors.js";
 import { DistributorDirectory } from "../../../src/agents/coordinator/distributor-directory.js";
 import { Placement } from "../../../src/agents/coordinator/placement.js";
-import type { AgentPayload, TaskDict } from "../../../src/agents/protocol.js";
+import type { AgentPayload } from "../../../src/agents/protocol.js";
 import { DEFAULT_TIMING } from "../../../src/agents/timing.js";
 import { testEngines } from "../../helpers/engines.js";
 import { ledgerOn, newTasks } from "../../helpers/ledger-on.js";
