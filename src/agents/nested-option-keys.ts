@@ -28,7 +28,11 @@ const COORDINATOR_EVENTS: KeysOf<NonNullable<CoordinatorCoreOptions["events"]>> 
   unplacedFound: "function",
 };
 const COORDINATOR_LIMITS: KeysOf<CoordinatorLimitsOptions> = { initial: "object", sweepIntervalMs: "number" };
-const SCHEDULES: KeysOf<CoordinatorSchedulesOptions> = { pollMs: "number", events: "object" };
+const SCHEDULES: KeysOf<CoordinatorSchedulesOptions> = {
+  pollMs: "number",
+  events: "object",
+  maxSchedules: "number",
+};
 const SCHEDULE_EVENTS: KeysOf<NonNullable<CoordinatorSchedulesOptions["events"]>> = {
   fired: "function",
   failed: "function",

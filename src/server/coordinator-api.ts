@@ -50,7 +50,7 @@ export function coordinatorApi(
       upsert: (input) => coordinator.schedules.upsert(input),
       remove: (id) => coordinator.removeSchedule(id),
       get: (id) => coordinator.getSchedule(id),
-      list: () => coordinator.listSchedules(),
+      list: (page) => coordinator.schedules.page(page),
     },
     stopAccepting() {
       accepting = false;

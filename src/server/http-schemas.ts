@@ -426,7 +426,13 @@ export const scheduleView = named(
 );
 
 export const scheduleList = named(
-  z.object({ schedules: z.array(scheduleView) }),
+  z.object({
+    schedules: z.array(scheduleView).describe("At most `limit` schedules, in schedule id order (bytewise)."),
+    next_cursor: z
+      .string()
+      .nullable()
+      .describe("Send it as `cursor` for the next page; null on the last page."),
+  }),
   "ScheduleList",
-  "Every schedule.",
+  "A page of the schedules.",
 );

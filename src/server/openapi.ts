@@ -4,7 +4,16 @@ import type { JsonObject } from "../core/json.js";
 import { MAX_JSON_DEPTH } from "../core/messaging/plain-json.js";
 import { MAX_TASK_TYPE_LENGTH } from "../core/state/task-type.js";
 import type { RestRoute } from "./http-api.js";
-import { listLimit, listScope, NAMED_SCHEMAS, submitBody, taskId, waitMs } from "./http-schemas.js";
+import {
+  listLimit,
+  listScope,
+  MAX_LIST_LIMIT,
+  NAMED_SCHEMAS,
+  submitBody,
+  taskId,
+  waitMs,
+} from "./http-schemas.js";
+import { DEFAULT_SCHEDULE_PAGE } from "./schedule-routes.js";
 
 export type OpenApiOptions = {
   /** Most tasks in one POST /tasks (maxItems of the array form). */
@@ -55,6 +64,9 @@ const CODES: Record<string, string> = {
   ERR_INPUT_TOO_LARGE:
     "the task with this input would be larger than a message to a distributor can carry: not given, the task still waits",
   ERR_INVALID_TYPE_LIMIT: "a task-type limit the schema refuses (the message names the field)",
+  ERR_INVALID_CURSOR: "cursor is not the next_cursor of a page before, or is given more than once",
+  ERR_TOO_MANY_SCHEDULES:
+    "there are as many schedules as the coordinator's schedules.maxSchedules (default 10,000): remove one first; replacing one is fine",
   ERR_INVALID_SCHEDULE:
     "a schedule refused (the message names the field): a bad cron or time zone, both or neither of cron and every_ms, every_ms under 1000",
 };
@@ -344,6 +356,7 @@ function operations(options: OpenApiOptions): Record<RestRoute, JsonObject> {
             400: ["ERR_MALFORMED_JSON", "ERR_DUPLICATE_KEY"],
             413: ["ERR_BODY_TOO_LARGE"],
             415: ["ERR_UNSUPPORTED_MEDIA_TYPE"],
+            409: ["ERR_TOO_MANY_SCHEDULES"],
             422: ["ERR_INVALID_SCHEDULE", "ERR_JSON_TOO_DEEP", "ERR_RESERVED_KEY"],
             503: STORE,
           },
@@ -353,10 +366,31 @@ function operations(options: OpenApiOptions): Record<RestRoute, JsonObject> {
     },
     "GET /schedules": {
       operationId: "listSchedules",
-      summary: "Every schedule with its next run times and recent task ids",
+      summary: "A page of the schedules, with their next run times and recent task ids",
+      description:
+        "In schedule id order (bytewise). To read them all, send each answer's `next_cursor` as `cursor` until it is null: a schedule that exists throughout is on exactly one page.",
+      parameters: [
+        {
+          name: "limit",
+          in: "query",
+          required: false,
+          schema: {
+            ...parameterSchema(listLimit),
+            description: `Most schedules in the page; values above ${MAX_LIST_LIMIT} are taken as ${MAX_LIST_LIMIT}.`,
+            default: DEFAULT_SCHEDULE_PAGE,
+          },
+        },
+        {
+          name: "cursor",
+          in: "query",
+          required: false,
+          schema: { type: "string" },
+          description: "The `next_cursor` of the page before; none: the first page.",
+        },
+      ],
       responses: {
-        "200": json(ref("ScheduleList"), "The schedules."),
-        ...errorAnswers({ 503: STORE }, token),
+        "200": json(ref("ScheduleList"), "A page of the schedules."),
+        ...errorAnswers({ 400: ["ERR_INVALID_LIMIT", "ERR_INVALID_CURSOR"], 503: STORE }, token),
       },
     },
     "GET /schedules/{schedule_id}": {

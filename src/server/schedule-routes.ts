@@ -1,7 +1,15 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { ScheduleView } from "../agents/schedules/schedule-spec.js";
+import { type ScheduleView, scheduleId } from "../agents/schedules/schedule-spec.js";
+import type { SchedulePage } from "../agents/schedules/schedule-store.js";
 import { TriadError } from "../core/errors.js";
-import { readJsonBody, sendError, sendJson } from "./http-util.js";
+import { listLimit, MAX_LIST_LIMIT } from "./http-schemas.js";
+import { decimalParam, readJsonBody, sendError, sendJson } from "./http-util.js";
+import { repeatedParam } from "./query-params.js";
+
+/** GET /schedules's query parameters, each taking one value, with the code that refuses a bad one. */
+const PAGE_PARAMS = { limit: "ERR_INVALID_LIMIT", cursor: "ERR_INVALID_CURSOR" };
+/** Schedules in a page of GET /schedules when no limit is given. */
+export const DEFAULT_SCHEDULE_PAGE = 100;
 
 /** What the schedule routes need from a coordinator. */
 export type SchedulesApi = {
@@ -9,7 +17,8 @@ export type SchedulesApi = {
   upsert(input: unknown): Promise<{ schedule: ScheduleView; created: boolean }>;
   remove(scheduleId: string): Promise<boolean>;
   get(scheduleId: string): Promise<ScheduleView | null>;
-  list(): Promise<ScheduleView[]>;
+  /** One page in id order, after `cursor` (the page before's next_cursor); next_cursor null on the last. */
+  list(page: { limit: number; cursor?: string | undefined }): Promise<SchedulePage>;
 };
 
 type Handler = (req: IncomingMessage, res: ServerResponse, url: URL, params: string[]) => Promise<void>;
@@ -37,8 +46,28 @@ export function scheduleHandlers(api: SchedulesApi, maxBodyBytes: number) {
       const { schedule, created } = await api.upsert(await readJsonBody(req, maxBodyBytes));
       sendJson(res, created ? 201 : 200, schedule);
     }) as Handler,
-    "GET /schedules": (async (_req, res) => {
-      sendJson(res, 200, { schedules: await api.list() });
+    "GET /schedules": (async (_req, res, url) => {
+      const repeated = repeatedParam(url, PAGE_PARAMS);
+      if (repeated !== null) return sendError(res, 400, repeated.code, repeated.message);
+      const rawLimit = url.searchParams.get("limit");
+      const lim = listLimit.safeParse(decimalParam(rawLimit) ?? DEFAULT_SCHEDULE_PAGE);
+      if (!lim.success)
+        return sendError(
+          res,
+          400,
+          "ERR_INVALID_LIMIT",
+          `limit must be a positive integer (got ${JSON.stringify(rawLimit)})`,
+        );
+      // A cursor is the last schedule id of the page before: anything else names no place in the list.
+      const cursor = url.searchParams.get("cursor") ?? undefined;
+      if (cursor !== undefined && !scheduleId.safeParse(cursor).success)
+        return sendError(
+          res,
+          400,
+          "ERR_INVALID_CURSOR",
+          `cursor must be the next_cursor of a page before (a schedule id; got ${JSON.stringify(cursor)})`,
+        );
+      sendJson(res, 200, await api.list({ limit: Math.min(lim.data, MAX_LIST_LIMIT), cursor }));
     }) as Handler,
     "GET /schedules/{schedule_id}": (async (_req, res, _url, [segment]) => {
       const id = scheduleIdOf(segment!);

@@ -125,6 +125,37 @@ describe("the CLI for limits and schedules", () => {
     expect(again.stderr).toContain("404 ERR_NOT_FOUND");
   });
 
+  it("schedule list pages through more schedules than one page holds; --limit lists the first N", async () => {
+    const ids = Array.from({ length: 1003 }, (_, i) => `many-${String(i).padStart(4, "0")}`);
+    for (let i = 0; i < ids.length; i += 50)
+      await Promise.all(
+        ids.slice(i, i + 50).map(async (id) => {
+          const r = await fetch(`${url}/schedules`, {
+            method: "POST",
+            headers: { "content-type": "application/json" },
+            body: JSON.stringify({ schedule_id: id, every_ms: 3_600_000, task: { task_type: "echo" } }),
+          });
+          expect(r.status).toBe(201);
+        }),
+      );
+    try {
+      const all = await runTriad(["schedule", "list", "--coordinator", url, "--json"], { env });
+      expect(all.code).toBe(0);
+      const listed = (JSON.parse(all.stdout) as Array<{ schedule_id: string }>).map((s) => s.schedule_id);
+      expect(listed.filter((id) => id.startsWith("many-"))).toEqual(ids);
+      const two = await runTriad(["schedule", "list", "--coordinator", url, "--json", "--limit", "2"], {
+        env,
+      });
+      expect(two.code).toBe(0);
+      expect((JSON.parse(two.stdout) as unknown[]).length).toBe(2);
+    } finally {
+      for (let i = 0; i < ids.length; i += 50)
+        await Promise.all(
+          ids.slice(i, i + 50).map((id) => fetch(`${url}/schedules/${id}`, { method: "DELETE" })),
+        );
+    }
+  }, 180_000);
+
   it("exits 1 naming the field for a bad schedule, and records nothing", async () => {
     // One through the CLI (every refusal is tested against the store in schedules.test.ts).
     const cases: Array<[string[], string]> = [[["--cron", "61 * * * *"], "cron:"]];

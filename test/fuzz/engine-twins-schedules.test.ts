@@ -24,6 +24,7 @@ type ScheduleOp =
   | { op: "remove"; id: string }
   | { op: "get"; id: string }
   | { op: "list" }
+  | { op: "page"; limit: number; cursor: string | undefined }
   | { op: "due"; max: number }
   | { op: "advance"; id: string; read: "due" | "other"; next: "past" | "future"; k: number };
 
@@ -43,6 +44,14 @@ const scheduleOps: fc.Arbitrary<ScheduleOp[]> = fc.array(
     { weight: 1, arbitrary: fc.record({ op: fc.constant("remove" as const), id: scheduleIdArb }) },
     { weight: 1, arbitrary: fc.record({ op: fc.constant("get" as const), id: scheduleIdArb }) },
     { weight: 1, arbitrary: fc.record({ op: fc.constant("list" as const) }) },
+    {
+      weight: 1,
+      arbitrary: fc.record({
+        op: fc.constant("page" as const),
+        limit: fc.constantFrom(1, 2),
+        cursor: fc.constantFrom(undefined, "s1", "s2", "s-"),
+      }),
+    },
     { weight: 2, arbitrary: fc.record({ op: fc.constant("due" as const), max: fc.constantFrom(1, 10) }) },
     {
       weight: 4,
@@ -80,6 +89,8 @@ async function runSchedules(ops: ScheduleOp[]): Promise<void> {
             return s.schedules.get(op.id);
           case "list":
             return s.schedules.list();
+          case "page":
+            return s.schedules.page({ limit: op.limit, cursor: op.cursor });
           case "due": {
             const r = await s.schedules.due(op.max);
             s.due = r.due;

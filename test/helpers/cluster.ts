@@ -3,6 +3,7 @@ import {
   type A2AMessage,
   A2ARouter,
   CoordinatorAgent,
+  type CoordinatorAgentOptions,
   DistributorAgent,
   type RedisConfig,
   type TaskHandler,
@@ -75,7 +76,8 @@ export class TestCluster {
     return this.options.timing ?? FAST;
   }
 
-  async startCoordinator(): Promise<CoordinatorAgent> {
+  /** The coordinator, with `extra` options beside the cluster's (schedules: { maxSchedules }, say). */
+  async startCoordinator(extra: Partial<CoordinatorAgentOptions> = {}): Promise<CoordinatorAgent> {
     this.coordinator = new CoordinatorAgent({
       agentId: this.id("coordinator"),
       redis: this.redis,
@@ -83,6 +85,7 @@ export class TestCluster {
       timing: this.timing,
       retry: { default: { maxRetries: 2, backoffMs: 20 } },
       placementTimeoutMs: 20_000,
+      ...extra,
     });
     await this.coordinator.initialize();
     return this.coordinator;

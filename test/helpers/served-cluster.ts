@@ -1,5 +1,5 @@
 import { afterAll, beforeAll } from "vitest";
-import type { CoordinatorAgent } from "../../src/index.js";
+import type { CoordinatorAgent, CoordinatorAgentOptions } from "../../src/index.js";
 import {
   type CoordinatorServerOptions,
   type RunningServer,
@@ -27,12 +27,12 @@ export async function servedCluster(
  * a string body as it is and any other as JSON, and answers the status and the body, parsed when
  * it is a JSON object, else its text; `coordinator()` is the agent, to check what it recorded.
  */
-export function servedCoordinatorPerSuite(name: string) {
+export function servedCoordinatorPerSuite(name: string, options: Partial<CoordinatorAgentOptions> = {}) {
   let cluster: TestCluster | undefined;
   let server: RunningServer | undefined;
   beforeAll(async () => {
     cluster = new TestCluster({ url: `memory://${name}-${process.pid}` });
-    await cluster.startCoordinator();
+    await cluster.startCoordinator(options);
     server = await startCoordinatorServer(cluster.coordinator, { port: 0 });
   });
   afterAll(async () => {

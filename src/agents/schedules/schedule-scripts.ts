@@ -1,4 +1,4 @@
-import type { ScriptReply } from "../../core/store/index.js";
+import type { MemoryKeyspace, ScriptReply } from "../../core/store/index.js";
 import { defineScript } from "../../core/store/index.js";
 
 /**
@@ -7,17 +7,20 @@ import { defineScript } from "../../core/store/index.js";
  */
 
 export const upsertSchedule = defineScript(import.meta.url, "upsert-schedule-1.lua", (db, [def], args) => {
-  const [prefix, id, spec, next] = args as [string, string, string, string];
+  const [prefix, id, spec, next, max] = args as [string, string, string, string, string | undefined];
   const old = db.hget(def!, id);
   if (old === spec) return 0;
+  if (max !== undefined && old === null && db.hlen(def!) >= Number(max)) return -1;
   db.hset(def!, { [id]: spec });
   db.zadd(`${prefix}next`, Number(next), id);
+  db.zadd(`${prefix}ids`, 0, id);
   return old !== null ? 2 : 1;
 });
 
 export const removeSchedule = defineScript(import.meta.url, "remove-schedule-1.lua", (db, [def], args) => {
   const [prefix, id] = args as [string, string];
   db.zrem(`${prefix}next`, id);
+  db.zrem(`${prefix}ids`, id);
   db.hdel(`${prefix}last`, id);
   db.del(`${prefix}recent:${id}`);
   return db.hdel(def!, id);
@@ -55,20 +58,47 @@ export const advanceSchedule = defineScript(import.meta.url, "advance-schedule-1
   return 1;
 });
 
+/** One schedule's row as read-schedules and page-schedules answer it. */
+function scheduleRow(db: MemoryKeyspace, def: string, prefix: string, id: string): ScriptReply | null {
+  const spec = db.hget(def, id);
+  if (spec === null) return null;
+  return [
+    id,
+    spec,
+    String(db.zscore(`${prefix}next`, id) ?? ""),
+    db.hget(`${prefix}last`, id) ?? "",
+    db.get(`${prefix}recent:${id}`) ?? "",
+  ];
+}
+
 export const readSchedules = defineScript(import.meta.url, "read-schedules-1.lua", (db, [def], args) => {
   const prefix = args[0]!;
-  const ids = args.length > 1 ? args.slice(1) : Object.keys(db.hgetall(def!));
   const out: ScriptReply[] = [];
-  for (const id of ids) {
-    const spec = db.hget(def!, id);
-    if (spec === null) continue;
-    out.push([
-      id,
-      spec,
-      String(db.zscore(`${prefix}next`, id) ?? ""),
-      db.hget(`${prefix}last`, id) ?? "",
-      db.get(`${prefix}recent:${id}`) ?? "",
-    ]);
+  for (const id of args.slice(1)) {
+    const row = scheduleRow(db, def!, prefix, id);
+    if (row !== null) out.push(row);
   }
   return out;
+});
+
+export const pageSchedules = defineScript(import.meta.url, "page-schedules-1.lua", (db, [def], args) => {
+  const [prefix, cursor, max] = args as [string, string, string];
+  const ids = `${prefix}ids`;
+  if (db.zcard(ids) !== db.hlen(def!)) {
+    db.del(ids);
+    for (const id of Object.keys(db.hgetall(def!))) db.zadd(ids, 0, id);
+  }
+  const limit = Number(max);
+  const page = db.zrangeByLex(ids, cursor === "" ? null : cursor, limit + 1);
+  let nextCursor = "";
+  if (page.length > limit) {
+    nextCursor = page[limit - 1]!;
+    page.length = limit;
+  }
+  const out: ScriptReply[] = [];
+  for (const id of page) {
+    const row = scheduleRow(db, def!, prefix, id);
+    if (row !== null) out.push(row);
+  }
+  return [nextCursor, out];
 });

@@ -1,15 +1,37 @@
+import { TriadError } from "../../core/errors.js";
 import type { JsonObject } from "../../core/json.js";
 import { canonicalJson } from "../../core/messaging/canonical-json.js";
 import type { RedisClient } from "../../core/store/index.js";
 import * as scripts from "./schedule-scripts.js";
 import { checkSchedule, type ScheduleSpec, type ScheduleView, ticksAfter } from "./schedule-spec.js";
 
-/** Every schedule's keys share one slot: they are few, and the keeper reads them all in one call. */
+/** Every schedule's keys share one slot: the keeper and a page read several in one call. */
 const TAG = "{schedules}:";
 /** Task ids of the latest ticks kept per schedule. */
 const RECENT = 10;
 /** Next fire times GET /schedules shows. */
 const NEXT_RUNS = 5;
+/** Most schedules there may be, unless the coordinator's schedules.maxSchedules says otherwise. */
+export const DEFAULT_MAX_SCHEDULES = 10_000;
+/** Schedules in a page when no limit is given (GET /schedules' default). */
+const DEFAULT_PAGE = 100;
+
+type ScheduleRow = [id: string, def: string, next: string, last: string, recent: string];
+
+/** A page of schedules (GET /schedules): next_cursor, when not null, asks for the next page. */
+export type SchedulePage = { schedules: ScheduleView[]; next_cursor: string | null };
+
+function viewOf([, def, next, last, recent]: ScheduleRow): ScheduleView {
+  const spec = JSON.parse(def) as ScheduleSpec;
+  const first = next === "" ? null : Number(next);
+  const runs = first === null ? [] : [first, ...ticksAfter(spec, first, NEXT_RUNS - 1)];
+  return {
+    ...spec,
+    next_runs: runs.map((t) => new Date(t).toISOString()),
+    last_tick: last === "" ? null : last,
+    recent_task_ids: recent === "" ? [] : (JSON.parse(recent) as string[]),
+  };
+}
 
 export type DueSchedule = {
   id: string /** as stored, for the compare-and-set */;
@@ -32,14 +54,30 @@ export class ScheduleStore {
     return this.store.runScript(script, [`${TAG}def`], [this.prefix, ...args]);
   }
 
-  /** Records a schedule (checked: ERR_INVALID_SCHEDULE naming the field); the same one again changes nothing. */
+  /**
+   * Records a schedule (checked: ERR_INVALID_SCHEDULE naming the field); the same one again
+   * changes nothing. A new id when there are `maxSchedules` already is refused with
+   * ERR_TOO_MANY_SCHEDULES (409), atomically with the count; replacing one is not a new one.
+   */
   async upsert(
     input: unknown,
     nowMs = Date.now(),
+    maxSchedules = DEFAULT_MAX_SCHEDULES,
   ): Promise<{ outcome: "created" | "replaced" | "unchanged"; spec: ScheduleSpec }> {
     const spec = checkSchedule(input);
     const next = ticksAfter(spec, nowMs, 1)[0]!;
-    const reply = await this.run(scripts.upsertSchedule, [spec.schedule_id, canonicalJson(spec), next]);
+    const reply = await this.run(scripts.upsertSchedule, [
+      spec.schedule_id,
+      canonicalJson(spec),
+      next,
+      maxSchedules,
+    ]);
+    if (reply === -1)
+      throw new TriadError(
+        "ERR_TOO_MANY_SCHEDULES",
+        `there are ${maxSchedules} schedules already, the most there may be: remove one first (DELETE /schedules/{schedule_id}), or raise the coordinator's schedules.maxSchedules`,
+        { status: 409, max: maxSchedules },
+      );
     return { outcome: reply === 1 ? "created" : reply === 2 ? "replaced" : "unchanged", spec };
   }
 
@@ -48,30 +86,36 @@ export class ScheduleStore {
   }
 
   async get(scheduleId: string): Promise<ScheduleView | null> {
-    return (await this.read([scheduleId]))[0] ?? null;
+    const rows = (await this.run(scripts.readSchedules, [scheduleId])) as ScheduleRow[];
+    return rows.map(viewOf)[0] ?? null;
   }
 
-  list(): Promise<ScheduleView[]> {
-    return this.read([]);
+  /**
+   * One page of the schedules in id order (bytewise), after `cursor` (the `next_cursor` of the
+   * page before; none: from the first): at most `limit`, read in one bounded call. `next_cursor`
+   * is null on the last page; a schedule that exists throughout is on exactly one page.
+   */
+  async page(options: { limit?: number; cursor?: string | undefined } = {}): Promise<SchedulePage> {
+    const limit = options.limit ?? DEFAULT_PAGE;
+    if (!Number.isSafeInteger(limit) || limit < 1)
+      throw new TriadError("ERR_INVALID_ARGUMENT", `page: limit must be a positive integer (got ${limit})`);
+    const [next, rows] = (await this.run(scripts.pageSchedules, [options.cursor ?? "", limit])) as [
+      string,
+      ScheduleRow[],
+    ];
+    return { schedules: rows.map(viewOf), next_cursor: next === "" ? null : next };
   }
 
-  private async read(ids: string[]): Promise<ScheduleView[]> {
-    const rows = (await this.run(scripts.readSchedules, ids)) as Array<
-      [string, string, string, string, string]
-    >;
-    return rows
-      .map(([, def, next, last, recent]) => {
-        const spec = JSON.parse(def) as ScheduleSpec;
-        const first = next === "" ? null : Number(next);
-        const runs = first === null ? [] : [first, ...ticksAfter(spec, first, NEXT_RUNS - 1)];
-        return {
-          ...spec,
-          next_runs: runs.map((t) => new Date(t).toISOString()),
-          last_tick: last === "" ? null : last,
-          recent_task_ids: recent === "" ? [] : (JSON.parse(recent) as string[]),
-        };
-      })
-      .sort((a, b) => a.schedule_id.localeCompare(b.schedule_id));
+  /** Every schedule, in id order, read a page at a time (GET /schedules answers one page). */
+  async list(): Promise<ScheduleView[]> {
+    const out: ScheduleView[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await this.page({ limit: 1000, cursor });
+      out.push(...page.schedules);
+      cursor = page.next_cursor ?? undefined;
+    } while (cursor !== undefined);
+    return out;
   }
 
   /** The schedules due by the store's clock, its clock, and the earliest fire time ahead (null: none). */

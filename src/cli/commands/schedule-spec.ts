@@ -42,9 +42,17 @@ export const scheduleListSpec: CommandSpec = {
   name: "schedule list",
   summary:
     "List the recurring schedules: when each runs next and its last tick (with --json, also the ids of its recent tasks).",
-  usage: "triad schedule list --coordinator URL [--json]",
+  usage: "triad schedule list --coordinator URL [--limit N] [--json]",
   flags: [
     coordinatorFlag,
+    {
+      name: "limit",
+      type: "number",
+      integer: true,
+      min: 1,
+      description: "list at most N schedules (in id order); unset, every one (read a page of 1000 at a time)",
+      env: false,
+    },
     {
       name: "json",
       type: "boolean",

@@ -45,9 +45,27 @@ export async function scheduleAdd(options: ParsedOptions): Promise<number> {
   return 0;
 }
 
+/** GET /schedules a page at a time (each answer's next_cursor asks for the next), up to `most`. */
+async function allSchedules(api: ApiClient, most = Number.POSITIVE_INFINITY): Promise<Schedule[]> {
+  const out: Schedule[] = [];
+  let cursor: string | null | undefined;
+  do {
+    const limit = Math.min(1000, most - out.length);
+    const query = `limit=${limit}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`;
+    const page = await api.request<{ schedules: Schedule[]; next_cursor?: string | null }>(
+      "GET",
+      `/schedules?${query}`,
+    );
+    out.push(...page.schedules.slice(0, limit));
+    // A coordinator from before pages answered every schedule, without next_cursor.
+    cursor = page.next_cursor;
+  } while (cursor && out.length < most);
+  return out;
+}
+
 export async function scheduleList(options: ParsedOptions): Promise<number> {
   const api = new ApiClient(String(options.coordinator));
-  const { schedules } = await api.request<{ schedules: Schedule[] }>("GET", "/schedules");
+  const schedules = await allSchedules(api, options.limit === undefined ? undefined : Number(options.limit));
   if (options.json) {
     process.stdout.write(`${JSON.stringify(schedules)}\n`);
     return 0;

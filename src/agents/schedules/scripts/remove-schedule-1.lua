@@ -10,6 +10,7 @@
 local p = ARGV[1]
 local id = ARGV[2]
 redis.call('ZREM', p .. 'next', id)
+redis.call('ZREM', p .. 'ids', id)
 redis.call('HDEL', p .. 'last', id)
 redis.call('DEL', p .. 'recent:' .. id)
 return redis.call('HDEL', KEYS[1], id)

@@ -448,7 +448,8 @@ async function pollControls() {
   if (!$("#overview").hidden) {
     const [limits, schedules] = await Promise.allSettled([api("/limits"), api("/schedules")]);
     if (limits.status === "fulfilled") renderLimits(limits.value.limits);
-    if (schedules.status === "fulfilled") renderSchedules(schedules.value.schedules);
+    if (schedules.status === "fulfilled")
+      renderSchedules(schedules.value.schedules, schedules.value.next_cursor ?? null);
     controlsNotice("limits", limits);
     controlsNotice("schedules", schedules);
   }
@@ -501,7 +502,11 @@ function renderLimits(limits) {
   );
 }
 
-function renderSchedules(schedules) {
+/** The first page of GET /schedules (100); `more` (its next_cursor) says there are others. */
+function renderSchedules(schedules, more) {
+  const rest = more
+    ? [none(5, `The first ${schedules.length} schedules, by id; triad schedule list lists them all.`)]
+    : [];
   $("#schedules tbody").replaceChildren(
     ...(schedules.length === 0
       ? [none(5, "No schedules (triad schedule add).")]
@@ -525,6 +530,7 @@ function renderSchedules(schedules) {
             ),
           );
         })),
+    ...rest,
   );
 }
 

@@ -53,6 +53,23 @@ class SortedSet {
   }
 }
 
+/**
+ * Redis' order of two strings, byte by byte of their UTF-8 (the order of their code points):
+ * `<` compares UTF-16 code units, which puts U+E000..U+FFFF after the characters beyond U+FFFF.
+ */
+function byteOrder(a: string, b: string): number {
+  let i = 0;
+  let j = 0;
+  while (i < a.length && j < b.length) {
+    const x = a.codePointAt(i)!;
+    const y = b.codePointAt(j)!;
+    if (x !== y) return x - y;
+    i += x > 0xffff ? 2 : 1;
+    j += y > 0xffff ? 2 : 1;
+  }
+  return a.length - i - (b.length - j);
+}
+
 /** MemoryKeyspace.maxRetired when nothing else is configured (RedisConfig.memoryMaxFinished). */
 export const DEFAULT_MAX_RETIRED = 100_000;
 
@@ -303,6 +320,19 @@ export class MemoryKeyspace {
 
   zcard(key: string): number {
     return this.zset(key, false)?.scores.size ?? 0;
+  }
+
+  /**
+   * ZRANGEBYLEX key (after + LIMIT 0 limit (from "-" when after is null), on a sorted set whose
+   * members all have one score: the members after `after` in order, at most `limit` of them.
+   */
+  zrangeByLex(key: string, after: string | null, limit: number): string[] {
+    const zset = this.zset(key, false);
+    if (zset === undefined) return [];
+    const members = [...zset.scores.keys()];
+    return (after === null ? members : members.filter((m) => byteOrder(m, after) > 0))
+      .sort(byteOrder)
+      .slice(0, limit);
   }
 
   /** ZRANGE key 0 -1 WITHSCORES with BYSCORE -inf max and LIMIT 0 limit: [member, score] pairs. */
