@@ -27,7 +27,11 @@ const COORDINATOR_EVENTS: KeysOf<NonNullable<CoordinatorCoreOptions["events"]>> 
   notRecorded: "function",
   unplacedFound: "function",
 };
-const COORDINATOR_LIMITS: KeysOf<CoordinatorLimitsOptions> = { initial: "object", sweepIntervalMs: "number" };
+const COORDINATOR_LIMITS: KeysOf<CoordinatorLimitsOptions> = {
+  initial: "object",
+  sweepIntervalMs: "number",
+  maxLimits: "number",
+};
 const SCHEDULES: KeysOf<CoordinatorSchedulesOptions> = {
   pollMs: "number",
   events: "object",

@@ -63,6 +63,8 @@ const CODES: Record<string, string> = {
   ERR_NOT_WAITING_FOR_INPUT: "the task is not waiting for input (an earlier answer to its request was taken)",
   ERR_INPUT_TOO_LARGE:
     "the task with this input would be larger than a message to a distributor can carry: not given, the task still waits",
+  ERR_TOO_MANY_LIMITS:
+    "as many task types have a limit as the coordinator's limits.maxLimits (default 1,000): remove one first; changing a type's limit is fine",
   ERR_INVALID_TYPE_LIMIT: "a task-type limit the schema refuses (the message names the field)",
   ERR_INVALID_CURSOR: "cursor is not the next_cursor of a page before, or is given more than once",
   ERR_TOO_MANY_SCHEDULES:
@@ -318,6 +320,7 @@ function operations(options: OpenApiOptions): Record<RestRoute, JsonObject> {
             400: ["ERR_MALFORMED_JSON", "ERR_DUPLICATE_KEY"],
             415: ["ERR_UNSUPPORTED_MEDIA_TYPE"],
             413: ["ERR_BODY_TOO_LARGE"],
+            409: ["ERR_TOO_MANY_LIMITS"],
             422: ["ERR_INVALID_TYPE_LIMIT", "ERR_JSON_TOO_DEEP", "ERR_RESERVED_KEY"],
             503: STORE,
           },

@@ -16,7 +16,7 @@ import { advanceClock, dump, onBoth, sorted, twinStoresOfFile } from "../helpers
 const stores = twinStoresOfFile();
 
 type LimitOp =
-  | { op: "set"; type: string; limit: TaskTypeLimit }
+  | { op: "set"; type: string; limit: TaskTypeLimit; max: number }
   | { op: "remove"; type: string }
   | { op: "acquire"; dist: string; items: Array<{ taskId: string; taskType: string }> }
   | { op: "bind"; items: Array<{ taskId: string; taskType: string; fence: number | null }> }
@@ -42,6 +42,8 @@ const limitOps: fc.Arbitrary<LimitOp[]> = fc.array(
             rate_per_s: fc.constantFrom(0.001, 0.003),
           }),
         ),
+        // Most types with a limit: small ones refuse a new type (ERR_TOO_MANY_LIMITS) on both.
+        max: fc.constantFrom(1000, 2, 1),
       }),
     },
     { weight: 1, arbitrary: fc.record({ op: fc.constant("remove" as const), type: limitType }) },
@@ -100,7 +102,7 @@ async function runLimits(ops: LimitOp[]): Promise<void> {
       const answers = await onBoth(sides, async (s) => {
         switch (op.op) {
           case "set":
-            return s.limits.set(op.type, op.limit);
+            return s.limits.set(op.type, op.limit, op.max);
           case "remove":
             return s.limits.remove(op.type);
           case "acquire": {

@@ -1,7 +1,8 @@
 import type { RedisClient } from "../../core/store/index.js";
+import { checkedCount } from "../agent-options.js";
 import type { TaskLedger } from "../ledger/task-ledger.js";
 import { checkLimit, type LimitView, type TaskTypeLimit } from "./limit-spec.js";
-import { LimitStore } from "./limit-store.js";
+import { DEFAULT_MAX_LIMITS, LimitStore } from "./limit-store.js";
 import { SlotSweeper } from "./slot-sweeper.js";
 
 export type CoordinatorLimitsOptions = {
@@ -9,6 +10,12 @@ export type CoordinatorLimitsOptions = {
   initial?: Record<string, TaskTypeLimit>;
   /** How often slots of attempts that ended elsewhere are freed. Default 1 s. */
   sweepIntervalMs?: number;
+  /**
+   * Most task types with a limit (the whole cluster's, counted in the store): a limit on one more
+   * type is refused with ERR_TOO_MANY_LIMITS (409); changing a type's limit is not one more.
+   * Read at each set. Default 1,000.
+   */
+  maxLimits?: number;
 };
 
 /**
@@ -21,14 +28,19 @@ export class CoordinatorLimits {
   private readonly sweeper: SlotSweeper;
   private readonly initial: Array<{ taskType: string; limit: TaskTypeLimit }>;
 
-  constructor(store: RedisClient, ledger: TaskLedger, options: CoordinatorLimitsOptions = {}) {
+  constructor(
+    store: RedisClient,
+    ledger: TaskLedger,
+    private readonly options: CoordinatorLimitsOptions = {},
+  ) {
+    if (options.maxLimits !== undefined) checkedCount("limits.maxLimits", options.maxLimits);
     this.store = new LimitStore(store);
     this.sweeper = new SlotSweeper(this.store, ledger, { intervalMs: options.sweepIntervalMs ?? 1000 });
     this.initial = Object.entries(options.initial ?? {}).map(([type, limit]) => checkLimit(type, limit));
   }
 
   async start(): Promise<void> {
-    for (const { taskType, limit } of this.initial) await this.store.set(taskType, limit);
+    for (const { taskType, limit } of this.initial) await this.set(taskType, limit);
     this.sweeper.start();
   }
 
@@ -37,7 +49,8 @@ export class CoordinatorLimits {
   }
 
   set(taskType: string, limit: TaskTypeLimit): Promise<boolean> {
-    return this.store.set(taskType, limit);
+    const max = checkedCount("limits.maxLimits", this.options.maxLimits ?? DEFAULT_MAX_LIMITS);
+    return this.store.set(taskType, limit, max);
   }
 
   remove(taskType: string): Promise<boolean> {

@@ -111,8 +111,9 @@ export const releaseSlots = defineScript(import.meta.url, "release-slots-1.lua",
 });
 
 export const setLimit = defineScript(import.meta.url, "set-limit-1.lua", (db, [config], args) => {
-  const [prefix, type, spec] = args as [string, string, string];
+  const [prefix, type, spec, max] = args as [string, string, string, string | undefined];
   const had = db.hget(config!, type) !== null ? 1 : 0;
+  if (spec !== "" && had === 0 && max !== undefined && db.hlen(config!) >= Number(max)) return -1;
   if (spec !== "") {
     db.hset(config!, { [type]: spec });
     return had;

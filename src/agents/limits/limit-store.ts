@@ -1,8 +1,12 @@
+import { TriadError } from "../../core/errors.js";
 import type { RedisClient } from "../../core/store/index.js";
 import { TickBatcher } from "../../core/tick-batcher.js";
 import { announceLimitChange, hearLimitChanges, stopHearingLimitChanges } from "./limit-news.js";
 import * as scripts from "./limit-scripts.js";
 import { checkLimit, type LimitView, type TaskTypeLimit } from "./limit-spec.js";
+
+/** Most task types with a limit, unless the coordinator's limits.maxLimits says otherwise. */
+export const DEFAULT_MAX_LIMITS = 1000;
 
 /** The store's hash tag for limits: every type's keys share one slot (a limit is one count for the cluster). */
 const TAG = "{limits}:";
@@ -37,14 +41,25 @@ export class LimitStore {
     return this.store.runScript(script, [`${TAG}config`], args);
   }
 
-  /** Sets a type's limit (checked: ERR_INVALID_LIMIT naming the field); true when it replaced one. */
-  async set(taskType: string, limit: TaskTypeLimit): Promise<boolean> {
+  /**
+   * Sets a type's limit (checked: ERR_INVALID_LIMIT naming the field); true when it replaced one.
+   * A type without one when `maxLimits` types have one already is refused with
+   * ERR_TOO_MANY_LIMITS (409), atomically with the count; changing a type's limit is not a new one.
+   */
+  async set(taskType: string, limit: TaskTypeLimit, maxLimits = DEFAULT_MAX_LIMITS): Promise<boolean> {
     const checked = checkLimit(taskType, limit);
     const reply = await this.run(scripts.setLimit, [
       this.prefix,
       checked.taskType,
       JSON.stringify(checked.limit),
+      maxLimits,
     ]);
+    if (reply === -1)
+      throw new TriadError(
+        "ERR_TOO_MANY_LIMITS",
+        `there are ${maxLimits} task types with a limit already, the most there may be: remove one first (DELETE /limits/{task_type}), or raise the coordinator's limits.maxLimits`,
+        { status: 409, max: maxLimits },
+      );
     // Answered only once every gate has been told: a type newly limited is not one a gate
     // knows of until it reads the limits again (see LimitGate.changed).
     await announceLimitChange(this.store, checked.taskType);
