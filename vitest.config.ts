@@ -39,6 +39,9 @@ const ISOLATED = [
   "test/unit/state/langgraph-agent.test.ts",
   // Sets a shared constant to another value with vi.mock, for the modules it imports.
   "test/unit/state/task-id-bound.test.ts",
+  // Counts the timers left armed process-wide (vi.getTimerCount): a timer chain another file in a
+  // shared process left running re-arms under its fake timers and is counted (1 of a CI run).
+  "test/unit/worker/stop-attempts.test.ts",
 ];
 
 export default defineConfig({
