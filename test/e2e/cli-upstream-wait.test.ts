@@ -63,7 +63,7 @@ describe("tiers started before their upstream", () => {
       string,
     ];
     const worker = start(["worker", "--id", "w-early", "--distributor", dUrl, "--port", String(wPort)]);
-    await until("the worker listens", async () => (await health(wUrl)) !== null, 20_000, 100);
+    await until("the worker listens", async () => (await health(wUrl)) !== null, START_UP_MS, 100);
     const waiting = await health(wUrl);
     expect(waiting?.status).toBe(503);
     expect(waiting?.body).toMatchObject({
@@ -87,7 +87,7 @@ describe("tiers started before their upstream", () => {
       "--port",
       String(dPort),
     ]);
-    await until("the distributor listens", async () => (await health(dUrl)) !== null, 20_000, 100);
+    await until("the distributor listens", async () => (await health(dUrl)) !== null, START_UP_MS, 100);
     const dWaiting = await health(dUrl);
     expect(dWaiting?.status).toBe(503);
     expect(dWaiting?.body).toMatchObject({
@@ -127,7 +127,7 @@ describe("tiers started before their upstream", () => {
 
     for (const p of [worker, distributor, coordinator]) p.signal("SIGTERM");
     for (const p of [worker, distributor, coordinator]) expect((await p.exit()).code).toBe(0);
-  }, 120_000);
+  }, 240_000);
 
   it("not ready while its upstream refuses it (another secret): /health says why, the log says once what to check", async () => {
     const otherSecret = "upstream-refused-other-secret-0123456789";
@@ -205,17 +205,21 @@ describe("tiers started before their upstream", () => {
     for (const p of [worker, redone, coordinator]) expect((await p.exit()).code).toBe(0);
   }, 240_000);
 
-  it("exits 0 on SIGTERM while it waits", async () => {
-    const port = await freePort();
-    const nobody = `http://127.0.0.1:${await freePort()}`;
-    const worker = start(["worker", "--id", "w-waits", "--distributor", nobody, "--port", String(port)]);
-    await until(
-      "the worker listens",
-      async () => (await health(`http://127.0.0.1:${port}`)) !== null,
-      20_000,
-      100,
-    );
-    worker.signal("SIGTERM");
-    expect(await worker.exit()).toEqual({ code: 0, signal: null });
-  }, 60_000);
+  it(
+    "exits 0 on SIGTERM while it waits",
+    async () => {
+      const port = await freePort();
+      const nobody = `http://127.0.0.1:${await freePort()}`;
+      const worker = start(["worker", "--id", "w-waits", "--distributor", nobody, "--port", String(port)]);
+      await until(
+        "the worker listens",
+        async () => (await health(`http://127.0.0.1:${port}`)) !== null,
+        START_UP_MS,
+        100,
+      );
+      worker.signal("SIGTERM");
+      expect(await worker.exit()).toEqual({ code: 0, signal: null });
+    },
+    START_UP_MS + 30_000,
+  );
 });
