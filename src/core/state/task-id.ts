@@ -16,6 +16,16 @@ const DOT_SEGMENTS = new Set([".", ".."]);
 
 export const DOT_SEGMENT_ID = 'must not be "." or ".." (no URL can name such a task)';
 
+/**
+ * Why `length` characters is too long for an id bounded as a task id is, or null. An id over
+ * the bound is never repeated in the message (it may be 100,000 characters): its length is.
+ */
+export function idLengthProblem(length: number): string | null {
+  return length <= MAX_TASK_ID_LENGTH
+    ? null
+    : `is ${length} characters; at most ${MAX_TASK_ID_LENGTH} are taken (as for a task id)`;
+}
+
 export function isDotSegmentId(taskId: string): boolean {
   return DOT_SEGMENTS.has(taskId);
 }

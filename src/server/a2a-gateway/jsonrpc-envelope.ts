@@ -3,9 +3,9 @@ import { z } from "zod";
 import { isPlainObject, protoMemberPath } from "../../core/json.js";
 import { duplicateKeyMessage, duplicateKeyPath } from "../../core/json-duplicate-key.js";
 import { bodyHeldBack, inviteBody } from "../../core/messaging/http/expect-continue.js";
-import { MAX_TASK_ID_LENGTH } from "../../core/state/task-id.js";
-import { notWellFormed } from "../../core/state/well-formed.js";
+import { shownValue } from "../../core/option-kinds.js";
 import { DEFAULT_MAX_BODY_BYTES } from "../http-util.js";
+import { idProblem, MESSAGE_METHODS, TASK_ID_METHODS } from "./id-params.js";
 import { listStatusProblem } from "./list-params.js";
 import { messageRoleProblem } from "./message-role.js";
 import { answerNotification, isNotification } from "./notification.js";
@@ -49,10 +49,6 @@ const PUSH_CONFIG_METHODS: ReadonlySet<string> = new Set([
   "ListTaskPushNotificationConfigs",
   "DeleteTaskPushNotificationConfig",
 ]);
-/** The methods whose `params.id` names a task. */
-const TASK_ID_METHODS: ReadonlySet<string> = new Set(["GetTask", "CancelTask", "SubscribeToTask"]);
-/** The methods whose `params.message` is the message sent. */
-const MESSAGE_METHODS: ReadonlySet<string> = new Set(["SendMessage", "SendStreamingMessage"]);
 /** Where each method takes a `historyLength` (A2A 1.0: an int32, unset means no limit). */
 const HISTORY_LENGTH_AT: Readonly<Record<string, "params" | "configuration">> = {
   GetTask: "params",
@@ -228,7 +224,7 @@ function envelopeProblem(body: unknown, noText: boolean): Problem | null {
     return {
       id,
       code: JSONRPC_ERROR.invalidParams,
-      message: `Invalid params: params.id must be a task id (a non-empty string), got ${JSON.stringify(params?.id ?? null)}`,
+      message: `Invalid params: params.id must be a task id (a non-empty string), got ${shownValue(params?.id ?? null)}`,
     };
   }
   const badId = idProblem(method, params);
@@ -262,39 +258,6 @@ function envelopeProblem(body: unknown, noText: boolean): Problem | null {
       code: JSONRPC_ERROR.invalidParams,
       message: `Invalid params: params.${proto}: a member named "__proto__" is not taken (it would be lost on the way)`,
     };
-  }
-  return null;
-}
-
-/**
- * The id the request names that cannot be taken, and why — not well-formed Unicode: `params.id` of a method
- * naming a task, a message's `taskId` and `contextId`. A lone surrogate has no UTF-8 form: the
- * store would be asked for the id with U+FFFD in its place, and GetTask "a\uD800" answered the
- * task "a\uFFFD" (or a message gave that task its input). Refused before anything is read; so
- * is a contextId longer than a task id.
- */
-function idProblem(
-  method: string,
-  params: Record<string, unknown> | undefined,
-): [field: string, why: string] | null {
-  const named: Array<[string, unknown]> = [];
-  if (TASK_ID_METHODS.has(method)) named.push(["params.id", params?.id]);
-  const message = MESSAGE_METHODS.has(method) ? params?.message : undefined;
-  if (isPlainObject(message)) {
-    named.push(["params.message.taskId", message.taskId], ["params.message.contextId", message.contextId]);
-  }
-  for (const [field, value] of named) {
-    const why = typeof value === "string" ? notWellFormed(value) : null;
-    if (why !== null) return [field, why];
-  }
-  // A context id is kept with its task and sent with every status update: bounded as task ids
-  // are (a message's taskId longer than that names no task: TaskNotFound).
-  const contextId = isPlainObject(message) ? message.contextId : undefined;
-  if (typeof contextId === "string" && contextId.length > MAX_TASK_ID_LENGTH) {
-    return [
-      "params.message.contextId",
-      `is ${contextId.length} characters; at most ${MAX_TASK_ID_LENGTH} are taken (as for a task id)`,
-    ];
   }
   return null;
 }
