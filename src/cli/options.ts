@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { duplicateKeyMessage, duplicateKeyPath } from "../core/json-duplicate-key.js";
-import { DOT_SEGMENT_ID, isDotSegmentId } from "../core/state/task-id.js";
+import { DOT_SEGMENT_ID, idLengthProblem, isDotSegmentId } from "../core/state/task-id.js";
 import { taskTypeProblem } from "../core/state/task-type.js";
 import { redactUrl } from "../core/store/config.js";
 import { agentIdProblem } from "./agent-id.js";
@@ -328,13 +328,15 @@ export function positiveInt(options: ParsedOptions, name: string): number {
  */
 /**
  * A task id flag naming a task to read or change (--task): one no task can have — empty, "."
- * or ".." (every URL parser drops those segments from /tasks/<id>) — is a usage error, not a
+ * or ".." (every URL parser drops those segments from /tasks/<id>), longer than a task id — is a usage error, not a
  * request: `/tasks/../cancel` went out as POST /cancel, and `status --task ..` printed the page
  * of GET / as the task.
  */
 export function taskIdOption(options: ParsedOptions, name: string): string {
   const id = String(options[name]);
   if (id === "") throw new UsageError(`--${name} must name a task (got an empty id)`, "ERR_INVALID_TASK_ID");
+  const tooLong = idLengthProblem(id.length);
+  if (tooLong !== null) throw new UsageError(`--${name} ${tooLong}`, "ERR_INVALID_TASK_ID");
   if (isDotSegmentId(id))
     throw new UsageError(
       `--${name} ${JSON.stringify(id)}: a task id ${DOT_SEGMENT_ID}`,

@@ -7,6 +7,7 @@ import { duplicateKeyMessage, duplicateKeyPath } from "../core/json-duplicate-ke
 import { bodyHeldBack, inviteBody } from "../core/messaging/http/expect-continue.js";
 import { foreignCharset } from "../core/messaging/http/json-charset.js";
 import { MAX_JSON_DEPTH } from "../core/messaging/plain-json.js";
+import { idLengthProblem } from "../core/state/task-id.js";
 
 /** Most bytes of a request's unread body thrown away before its answer goes out (see sendJson). */
 const MAX_UNREAD_DISCARD = 16 * 1024 * 1024;
@@ -242,15 +243,25 @@ export function decimalParam(raw: string | null, fraction = false): number | und
   return (fraction ? /^\d{1,15}(\.\d{1,15})?$/ : /^\d{1,15}$/).test(raw) ? Number(raw) : Number.NaN;
 }
 
-/** A task id from a path segment; a malformed percent-escape is the client's error (400). */
+/**
+ * A task id from a path segment; a malformed percent-escape is the client's error (400), and so
+ * is an id longer than any task's (MAX_TASK_ID_LENGTH): it is named by its length, before any
+ * lookup, where its 404 repeated it whole.
+ */
 export function taskIdOf(segment: string): string {
+  let taskId: string;
   try {
-    return decodeURIComponent(segment);
+    taskId = decodeURIComponent(segment);
   } catch {
     throw new TriadError("ERR_INVALID_TASK_ID", "the task id in the path is not valid percent-encoding", {
       status: 400,
     });
   }
+  const tooLong = idLengthProblem(taskId.length);
+  if (tooLong !== null) {
+    throw new TriadError("ERR_INVALID_TASK_ID", `the task id in the path ${tooLong}`, { status: 400 });
+  }
+  return taskId;
 }
 
 export function statusOf(err: unknown, fallback = 500): number {

@@ -52,7 +52,8 @@ const CODES: Record<string, string> = {
   ERR_NOT_CONNECTED: "the store connection is not up yet",
   ERR_NOT_REPLICATED:
     "fewer Redis replicas than --redis-wait-replicas acknowledged the change in time: the master holds it (a task: send the same id again; an answer: it was taken)",
-  ERR_INVALID_TASK_ID: "the task id in the path is not valid percent-encoding",
+  ERR_INVALID_TASK_ID:
+    "the task id in the path is not valid percent-encoding, or is longer than a task id can be (200 characters)",
   ERR_INVALID_WAIT: "wait is not milliseconds in 0..300000, or is given more than once",
   ERR_INVALID_STATUS: "status is not a task status, or is given more than once",
   ERR_INVALID_LIMIT: "limit is not a positive integer, or is given more than once",

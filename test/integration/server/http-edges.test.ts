@@ -191,6 +191,27 @@ describe("every HTTP entry", () => {
       }
     });
 
+    it("an id in the path longer than a task id can be is a 400 naming its length, the id not repeated", async () => {
+      const id = "L".repeat(5000);
+      for (const [method, target] of [
+        ["GET", `/tasks/${id}`],
+        ["GET", `/tasks/${id}?wait=10`],
+        ["POST", `/tasks/${id}/cancel`],
+        ["GET", `/tasks/${id}/graph`],
+        ["GET", `/tasks/${id}/history`],
+        ["GET", `/tasks/${id}/events`],
+        ["POST", `/tasks/${id}/input`],
+      ] as const) {
+        const a = await raw(server.port, method, target);
+        const what = `${method} ${target.slice(0, 20)}…${target.slice(5006)}`;
+        expect(a.status, what).toBe(400);
+        expect(errorCode(a), what).toBe("ERR_INVALID_TASK_ID");
+        expect((a.json as { error: { message: string } }).error.message, what).toBe(
+          "the task id in the path is 5000 characters; at most 200 are taken (as for a task id)",
+        );
+      }
+    });
+
     it("an unknown id is named decoded in its 404, as it was looked up", async () => {
       for (const [method, target] of [
         ["GET", "/tasks/a%2Fmissing"],
