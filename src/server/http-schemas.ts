@@ -4,7 +4,12 @@ import { MAX_PAYLOAD_DEPTH } from "../agents/payload-depth.js";
 import { scheduleInput } from "../agents/schedules/schedule-spec.js";
 import { MAX_DEPENDS_ON } from "../agents/workflow/graph-validation.js";
 import type { JsonValue } from "../core/json.js";
-import { DOT_SEGMENT_ID, MAX_TASK_ID_LENGTH } from "../core/state/task-id.js";
+import {
+  DOT_SEGMENT_ID,
+  MAX_TASK_ID_LENGTH,
+  NO_SPACE_OR_CONTROL,
+  TASK_ID_BLANK_OR_CONTROL,
+} from "../core/state/task-id.js";
 import { taskTypeSchema } from "../core/state/task-type.js";
 import { isWellFormed, notWellFormedIssue } from "../core/state/well-formed.js";
 
@@ -46,12 +51,15 @@ export const TASK_STATUSES = [
 ] as const;
 export const taskStatus = named(z.enum(TASK_STATUSES), "TaskStatus", "Where a task is in its life.");
 
-/** A task id a client may choose: also a URL path segment, so never "." or "..". */
+/**
+ * A task id a client may choose: also a URL path segment, so never "." or "..". The rule of
+ * taskIdProblem (task-id.ts), which submitTask and spawned tasks keep, written as a schema.
+ */
 export const taskId = z
   .string()
   .min(1)
   .max(MAX_TASK_ID_LENGTH)
-  .regex(/^[^\s\p{Cc}]+$/u, "must not contain whitespace or control characters")
+  .regex(NO_SPACE_OR_CONTROL, TASK_ID_BLANK_OR_CONTROL)
   .regex(/^(?!\.\.?$)/, DOT_SEGMENT_ID)
   .refine(isWellFormed, { error: notWellFormedIssue });
 

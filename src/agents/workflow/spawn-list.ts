@@ -1,7 +1,7 @@
 import { TriadError } from "../../core/errors.js";
 import type { JsonObject } from "../../core/json.js";
 import { Task } from "../../core/state/task.js";
-import { assertSubmittableTaskId } from "../../core/state/task-id.js";
+import { shownTaskId, taskIdProblem } from "../../core/state/task-id.js";
 import { taskTypeProblem } from "../../core/state/task-type.js";
 import { notWellFormed } from "../../core/state/well-formed.js";
 import { checkPayloadDepth } from "../payload-depth.js";
@@ -57,7 +57,9 @@ export class SpawnList {
     const given = input instanceof Task ? input.toDict() : input;
     if (given === null || typeof given !== "object") throw invalid("a spawned task must be an object");
     const taskId = given.task_id ?? `${this.parentId}.${n}`;
-    if (typeof taskId === "string") assertSubmittableTaskId(taskId);
+    // The rule of every entry that makes a task (POST /tasks, submitTask), in a spawn's error.
+    const badId = typeof taskId === "string" ? taskIdProblem(taskId) : null;
+    if (badId !== null) throw invalid(`spawned task_id${shownTaskId(taskId)} ${badId}`);
     checkPayloadDepth(given.payload, taskId);
     // Named here, before fromDict (which refuses them too, in its own words).
     const badType = typeof given.task_type === "string" ? taskTypeProblem(given.task_type) : null;

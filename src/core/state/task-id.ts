@@ -15,6 +15,10 @@ export const MAX_TASK_ID_LENGTH = 200;
 const DOT_SEGMENTS = new Set([".", ".."]);
 
 export const DOT_SEGMENT_ID = 'must not be "." or ".." (no URL can name such a task)';
+export const TASK_ID_BLANK_OR_CONTROL = "must not contain whitespace or control characters";
+
+/** Not empty, no white space (JS \s) and no control character anywhere (POST /tasks' schema as well). */
+export const NO_SPACE_OR_CONTROL = /^[^\s\p{Cc}]+$/u;
 
 /**
  * Why `length` characters is too long for an id bounded as a task id is, or null. An id over
@@ -31,13 +35,28 @@ export function isDotSegmentId(taskId: string): boolean {
 }
 
 /**
- * Refuses, at submission, a task id that could never be looked up by URL, or that the store
- * would keep as another string (a lone surrogate: see well-formed.ts) (ERR_INVALID_TASK).
+ * Why `taskId` cannot be the id of a new task, or null: the one rule of every entry that makes
+ * a task (POST /tasks, submitTask, a spawned task; the A2A gateway makes its own UUIDs). Not
+ * empty, at most MAX_TASK_ID_LENGTH, no white space or control character (" " or "x\u0001"
+ * make a task no URL names plainly, and forged log lines), not "." or ".." (no URL can name
+ * it at all), well-formed Unicode (the store would keep another string: see well-formed.ts).
  */
+export function taskIdProblem(taskId: string): string | null {
+  if (taskId === "") return "must be a non-empty string";
+  const tooLong = idLengthProblem(taskId.length);
+  if (tooLong !== null) return tooLong;
+  if (!NO_SPACE_OR_CONTROL.test(taskId)) return TASK_ID_BLANK_OR_CONTROL;
+  if (isDotSegmentId(taskId)) return DOT_SEGMENT_ID;
+  return notWellFormed(taskId);
+}
+
+/** `taskId` as a message shows it: whole within the bound, else only its length (see idLengthProblem). */
+export function shownTaskId(taskId: string): string {
+  return taskId.length > MAX_TASK_ID_LENGTH ? "" : ` ${JSON.stringify(taskId)}`;
+}
+
+/** Refuses, at submission, a task id taskIdProblem names a problem of (ERR_INVALID_TASK, as POST /tasks). */
 export function assertSubmittableTaskId(taskId: string): void {
-  if (isDotSegmentId(taskId)) {
-    throw new TriadError("ERR_INVALID_TASK", `task_id ${JSON.stringify(taskId)} ${DOT_SEGMENT_ID}`);
-  }
-  const why = notWellFormed(taskId);
-  if (why !== null) throw new TriadError("ERR_INVALID_TASK", `task_id ${JSON.stringify(taskId)} ${why}`);
+  const why = taskIdProblem(taskId);
+  if (why !== null) throw new TriadError("ERR_INVALID_TASK", `task_id${shownTaskId(taskId)} ${why}`);
 }

@@ -374,6 +374,33 @@ describe.each(testEngines("workflow", { cluster: true }))("workflows on $name", 
     expect(ended!.error).toContain("form a cycle");
   }, 20_000);
 
+  it("a spawned id POST /tasks refuses (white space, a control character) fails the parent at once, spawning nothing", async () => {
+    const c = (await start()).coordinator;
+    for (const [name, childId] of [
+      ["space", " "],
+      ["control", "x\u0001"],
+    ] as const) {
+      const spawner = ((_task: Task, ctx: HandlerContext) => {
+        ctx.spawn([{ task_type: "step" }, { task_id: childId, task_type: "step" }]);
+        return {};
+      }) as never;
+      for (const w of cluster!.workers.values()) w.registerTaskHandler(`spawn_bad_id_${name}`, spawner);
+      const parent = cluster!.id(`spawns-bad-id-${name}`);
+      await c.submitTask({ task_id: parent, task_type: `spawn_bad_id_${name}` });
+      const ended = await c.waitForTask(parent, 30_000);
+      expect(ended, name).toMatchObject({ status: "failed", attempts: 1 });
+      expect(ended!.error).toContain(
+        `spawned task_id ${JSON.stringify(childId)} must not contain whitespace or control characters`,
+      );
+      expect(await c.ledger.get(`${parent}.1`)).toBeNull();
+      expect(await c.ledger.get(childId)).toBeNull();
+      // The same id in a submit: refused, the same code.
+      await expect(c.submitTask({ task_id: childId, task_type: "step" })).rejects.toMatchObject({
+        code: "ERR_INVALID_TASK",
+      });
+    }
+  }, 90_000);
+
   it("a task that fails for good after spawning leaves no child behind", async () => {
     const c = (await start()).coordinator;
     const parent = cluster!.id("doomed");
