@@ -244,6 +244,16 @@ export function decimalParam(raw: string | null, fraction = false): number | und
 }
 
 /**
+ * A client's id as an error message names it: in JSON quotes, whole when no longer than a task id
+ * may be (MAX_TASK_ID_LENGTH), else its first 40 characters and its length (a 404 repeated an id
+ * of thousands of characters whole).
+ */
+export function shownId(id: string): string {
+  if (idLengthProblem(id.length) === null) return JSON.stringify(id);
+  return `${JSON.stringify(id.slice(0, 40))}… (${id.length} characters)`;
+}
+
+/**
  * A task id from a path segment; a malformed percent-escape is the client's error (400), and so
  * is an id longer than any task's (MAX_TASK_ID_LENGTH): it is named by its length, before any
  * lookup, where its 404 repeated it whole.

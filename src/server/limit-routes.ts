@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { LimitView, TaskTypeLimit } from "../agents/limits/limit-spec.js";
 import { TriadError } from "../core/errors.js";
-import { readJsonBody, sendError, sendJson } from "./http-util.js";
+import { readJsonBody, sendError, sendJson, shownId } from "./http-util.js";
 
 /** What the limit routes need from a coordinator. */
 export type LimitsApi = {
@@ -50,7 +50,7 @@ export function limitHandlers(api: LimitsApi, maxBodyBytes: number) {
     "DELETE /limits/{task_type}": (async (_req, res, _url, [segment]) => {
       const taskType = taskTypeOf(segment!);
       if (!(await api.remove(taskType)))
-        return sendError(res, 404, "ERR_NOT_FOUND", `no limit on task type ${JSON.stringify(taskType)}`);
+        return sendError(res, 404, "ERR_NOT_FOUND", `no limit on task type ${shownId(taskType)}`);
       sendJson(res, 200, { task_type: taskType, removed: true });
     }) as Handler,
   };

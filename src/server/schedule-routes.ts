@@ -3,7 +3,7 @@ import { type ScheduleView, scheduleId } from "../agents/schedules/schedule-spec
 import type { SchedulePage } from "../agents/schedules/schedule-store.js";
 import { TriadError } from "../core/errors.js";
 import { listLimit, MAX_LIST_LIMIT } from "./http-schemas.js";
-import { decimalParam, readJsonBody, sendError, sendJson } from "./http-util.js";
+import { decimalParam, readJsonBody, sendError, sendJson, shownId } from "./http-util.js";
 import { repeatedParam } from "./query-params.js";
 
 /** GET /schedules's query parameters, each taking one value, with the code that refuses a bad one. */
@@ -40,7 +40,7 @@ function scheduleIdOf(segment: string): string {
 /** POST/GET/DELETE /schedules: recurring schedules, each tick one task (src/agents/schedules/). */
 export function scheduleHandlers(api: SchedulesApi, maxBodyBytes: number) {
   const notFound = (res: ServerResponse, id: string) =>
-    sendError(res, 404, "ERR_NOT_FOUND", `no schedule ${JSON.stringify(id)}`);
+    sendError(res, 404, "ERR_NOT_FOUND", `no schedule ${shownId(id)}`);
   return {
     "POST /schedules": (async (req, res) => {
       const { schedule, created } = await api.upsert(await readJsonBody(req, maxBodyBytes));

@@ -212,6 +212,21 @@ describe("every HTTP entry", () => {
       }
     });
 
+    it("a 404 for a schedule or a limit repeats no more than a short prefix of a long id", async () => {
+      const id = "S".repeat(5000);
+      for (const [method, target, what] of [
+        ["GET", `/schedules/${id}`, "no schedule"],
+        ["DELETE", `/schedules/${id}`, "no schedule"],
+        ["DELETE", `/limits/${id}`, "no limit on task type"],
+      ] as const) {
+        const a = await raw(server.port, method, target);
+        expect(a.status, `${method} ${what}`).toBe(404);
+        expect((a.json as { error: { message: string } }).error.message, `${method} ${what}`).toBe(
+          `${what} "${"S".repeat(40)}"… (5000 characters)`,
+        );
+      }
+    });
+
     it("an unknown id is named decoded in its 404, as it was looked up", async () => {
       for (const [method, target] of [
         ["GET", "/tasks/a%2Fmissing"],
