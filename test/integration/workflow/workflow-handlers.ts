@@ -1,0 +1,58 @@
+import type { HandlerContext } from "../../../src/agents/worker/task-runner.js";
+import type { JsonValue, Task } from "../../../src/index.js";
+import { sleep } from "../../helpers/wait.js";
+
+/**
+ * The handlers of the workflow suites (workflows.test.ts, workflows-at-limit-*.test.ts): each
+ * records in a Timeline when a task started and ended and how often it ran.
+ */
+export type Timeline = {
+  started: Map<string, number>;
+  ended: Map<string, number>;
+  runs: Map<string, number>;
+};
+
+export function handlers(t: Timeline) {
+  const mark = (task: Task) => {
+    t.started.set(task.taskId, performance.now());
+    t.runs.set(task.taskId, (t.runs.get(task.taskId) ?? 0) + 1);
+  };
+  const done = <V>(task: Task, v: V): V => {
+    t.ended.set(task.taskId, performance.now());
+    return v;
+  };
+  return {
+    step: (task: Task, ctx: HandlerContext): JsonValue => {
+      mark(task);
+      const deps = Object.fromEntries(Object.entries(ctx.dependencies).map(([id, d]) => [id, d.status]));
+      return done(task, { deps, n: (task.payload.n as number) ?? 0 });
+    },
+    fail: (task: Task): JsonValue => {
+      mark(task);
+      t.ended.set(task.taskId, performance.now());
+      throw new Error("planned failure");
+    },
+    sum: (task: Task, ctx: HandlerContext): JsonValue => {
+      mark(task);
+      let total = 0;
+      for (const d of Object.values(ctx.dependencies))
+        total += ((d.result as { n?: number })?.n ?? 0) as number;
+      return done(task, { n: total });
+    },
+    plan: (task: Task, ctx: HandlerContext): JsonValue => {
+      mark(task);
+      const n = task.payload.n as number;
+      const parts = ctx.spawn(
+        Array.from({ length: n }, (_, i) => ({ task_type: "step", payload: { n: i + 1 } })),
+      );
+      const [join] = ctx.spawn([{ task_type: "sum", depends_on: parts }]);
+      if (task.payload.fail_after_spawn && ctx.attempt < 3) throw new Error("fails after spawning");
+      return done(task, { join: join! });
+    },
+    slow: async (task: Task): Promise<JsonValue> => {
+      mark(task);
+      await sleep((task.payload.ms as number) ?? 300); // the attempt's length
+      return done(task, { n: 1 });
+    },
+  };
+}

@@ -1,0 +1,4 @@
+import { workflowsAtLimit } from "./workflows-at-limit.js";
+
+// A chain of 1,000 and a fan-out of 10,000 on a 3-master Redis Cluster (workflows-at-limit.ts).
+workflowsAtLimit("cluster");
