@@ -56,31 +56,27 @@ describe("A2A gateway on a coordinator run with bin/triad (no API token)", () =>
   beforeAll(async () => {
     redis = await testRedis();
     const [cp, dp, wp] = await Promise.all([freePort(), freePort(), freePort()]);
-    coordinatorUrl = await start(["coordinator", "--id", "c1", "--redis", redis.url, "--port", String(cp)]);
-    const d = await start([
-      "distributor",
-      "--id",
-      "d1",
-      "--coordinator",
-      coordinatorUrl,
-      "--redis",
-      redis.url,
-      "--port",
-      String(dp),
-    ]);
-    await start([
-      "worker",
-      "--id",
-      "w1",
-      "--distributor",
-      d,
-      "--port",
-      String(wp),
-      "--handlers",
-      "examples/handlers.mjs",
+    const cUrl = `http://127.0.0.1:${cp}`;
+    const dUrl = `http://127.0.0.1:${dp}`;
+    // Side by side, each given its upstream's address before that one listens (an agent waits
+    // for its upstream): the set-up needs one start-up's bound, not three.
+    [coordinatorUrl] = await Promise.all([
+      start(["coordinator", "--id", "c1", "--redis", redis.url, "--port", String(cp)]),
+      start(["distributor", "--id", "d1", "--coordinator", cUrl, "--redis", redis.url, "--port", String(dp)]),
+      start([
+        "worker",
+        "--id",
+        "w1",
+        "--distributor",
+        dUrl,
+        "--port",
+        String(wp),
+        "--handlers",
+        "examples/handlers.mjs",
+      ]),
     ]);
     client = await new ClientFactory().createFromUrl(coordinatorUrl);
-  }, 60_000);
+  });
 
   afterAll(async () => {
     if (process.env.DUMP) for (const p of procs) console.log(p.output);

@@ -81,34 +81,39 @@ describe("cancel through another coordinator process", () => {
     const ports = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
     const coordinator = (id: string, port: number) =>
       start(["coordinator", "--id", id, "--redis", redis.url, "--port", String(port), ...FAST]);
-    a = await coordinator("ca", ports[0]!);
-    b = await coordinator("cb", ports[1]!);
-    const d = await start([
-      "distributor",
-      "--id",
-      "d1",
-      "--coordinator",
-      a, // it talks to A only while A answers
-      "--redis",
-      redis.url,
-      "--port",
-      String(ports[2]),
-      ...FAST,
+    // All four side by side, each given its upstream's address before that one listens (an agent
+    // waits for its upstream): the set-up needs one start-up's bound, not four.
+    const dUrl = `http://127.0.0.1:${ports[2]}`;
+    [a, b] = await Promise.all([
+      coordinator("ca", ports[0]!),
+      coordinator("cb", ports[1]!),
+      start([
+        "distributor",
+        "--id",
+        "d1",
+        "--coordinator",
+        `http://127.0.0.1:${ports[0]}`, // it talks to A only while A answers
+        "--redis",
+        redis.url,
+        "--port",
+        String(ports[2]),
+        ...FAST,
+      ]),
+      start([
+        "worker",
+        "--id",
+        "w1",
+        "--distributor",
+        dUrl,
+        "--port",
+        String(ports[3]),
+        "--heartbeat-interval",
+        "200",
+        "--handlers",
+        join(dir, "handlers.mjs"),
+      ]),
     ]);
-    await start([
-      "worker",
-      "--id",
-      "w1",
-      "--distributor",
-      d,
-      "--port",
-      String(ports[3]),
-      "--heartbeat-interval",
-      "200",
-      "--handlers",
-      join(dir, "handlers.mjs"),
-    ]);
-  }, 90_000);
+  });
 
   afterAll(async () => {
     for (const p of procs) await p.kill();

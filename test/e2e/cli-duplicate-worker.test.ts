@@ -62,19 +62,34 @@ describe("two processes under one worker id, or one distributor id", () => {
 
   it("the second worker is given no work (no task runs twice); the second distributor is not listed in the first's place", async () => {
     const [cp, dp, w1p, w2p] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
-    const c = await start(["coordinator", "--id", "c1", "--redis", redis.url, "--port", String(cp), ...FAST]);
-    const d = await start([
-      "distributor",
-      ...["--id", "d1", "--coordinator", c.url, "--redis", redis.url, "--port", String(dp)],
-      ...DIST,
-    ]);
+    // The coordinator, the distributor and the first worker side by side, each given its
+    // upstream's address before that one listens (an agent waits for its upstream); the second
+    // worker once the first is ready.
+    const dUrl = `http://127.0.0.1:${dp}`;
     const worker = (port: number) =>
       start([
         "worker",
-        ...["--id", "w1", "--distributor", d.url, "--port", String(port), "--concurrency", "4"],
+        ...["--id", "w1", "--distributor", dUrl, "--port", String(port), "--concurrency", "4"],
         ...["--handlers", join(dir, "handlers.mjs"), "--heartbeat-interval", "200"],
       ]);
-    await worker(w1p);
+    const [c, d] = await Promise.all([
+      start(["coordinator", "--id", "c1", "--redis", redis.url, "--port", String(cp), ...FAST]),
+      start([
+        "distributor",
+        ...[
+          "--id",
+          "d1",
+          "--coordinator",
+          `http://127.0.0.1:${cp}`,
+          "--redis",
+          redis.url,
+          "--port",
+          String(dp),
+        ],
+        ...DIST,
+      ]),
+      worker(w1p),
+    ]);
     await worker(w2p);
     const dist = procs[1]!;
     const r = await runTriad(

@@ -31,20 +31,15 @@ describe("the dashboard over separate processes", () => {
   beforeAll(async () => {
     redis = await testRedis();
     const [cp, dp, wp] = await Promise.all([freePort(), freePort(), freePort()]);
-    url = await start(["coordinator", "--id", "pc", "--redis", redis.url, "--port", String(cp)]);
-    const d = await start([
-      "distributor",
-      "--id",
-      "pd",
-      "--coordinator",
-      url,
-      "--redis",
-      redis.url,
-      "--port",
-      String(dp),
+    const cUrl = `http://127.0.0.1:${cp}`;
+    // Side by side, each given its upstream's address before that one listens (an agent waits
+    // for its upstream): the set-up needs one start-up's bound, not three.
+    [url] = await Promise.all([
+      start(["coordinator", "--id", "pc", "--redis", redis.url, "--port", String(cp)]),
+      start(["distributor", "--id", "pd", "--coordinator", cUrl, "--redis", redis.url, "--port", String(dp)]),
+      start(["worker", "--id", "pw", "--distributor", `http://127.0.0.1:${dp}`, "--port", String(wp)]),
     ]);
-    await start(["worker", "--id", "pw", "--distributor", d, "--port", String(wp)]);
-  }, 60_000);
+  });
 
   afterAll(async () => {
     for (const p of procs) await p.kill();
