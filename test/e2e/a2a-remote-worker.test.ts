@@ -67,23 +67,25 @@ describe("triad worker --a2a-agent (bin/triad processes, Redis)", () => {
   beforeAll(async () => {
     redis = await testRedis();
     agent = await startTestAgent({ token: "agent-token" });
-    const cp = await freePort();
-    coordinatorUrl = (await start(["coordinator", "--id", "c1", "--redis", redis.url, "--port", String(cp)]))
-      .url;
-    const dp = await freePort();
-    distributorUrl = (
-      await start([
+    const [cp, dp] = await Promise.all([freePort(), freePort()]);
+    // Side by side, the distributor given the coordinator's address before that one listens (an
+    // agent waits for its upstream): the set-up needs one start-up's bound, not two.
+    const [c, d] = await Promise.all([
+      start(["coordinator", "--id", "c1", "--redis", redis.url, "--port", String(cp)]),
+      start([
         "distributor",
         "--id",
         "d1",
         "--coordinator",
-        coordinatorUrl,
+        `http://127.0.0.1:${cp}`,
         "--redis",
         redis.url,
         "--port",
         String(dp),
-      ])
-    ).url;
+      ]),
+    ]);
+    coordinatorUrl = c.url;
+    distributorUrl = d.url;
   }, 60_000);
 
   afterAll(async () => {

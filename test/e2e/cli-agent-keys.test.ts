@@ -56,27 +56,31 @@ describe("triad with per-agent keys, each tier its own process", () => {
     const listed = await runTriad(["keys", "list", "--redis", redis.url, "--json"]);
     await writeFile(join(dir, "public-keys.json"), listed.stdout);
     const [cp, dp, wp] = await Promise.all([freePort(), freePort(), freePort()]);
-    coordinatorUrl = await start(["coordinator", "--id", "c1", "--redis", redis.url, "--port", String(cp)], {
-      TRIAD_AGENT_KEY_FILE: keyFile("c1"),
-    });
-    distributorUrl = await start(
-      [
-        "distributor",
-        "--id",
-        "d1",
-        "--coordinator",
-        coordinatorUrl,
-        "--redis",
-        redis.url,
-        "--port",
-        String(dp),
-      ],
-      { TRIAD_AGENT_KEY_FILE: keyFile("d1") },
-    );
-    await start(["worker", "--id", "w1", "--distributor", distributorUrl, "--port", String(wp)], {
-      TRIAD_AGENT_KEY_FILE: keyFile("w1"),
-      TRIAD_PUBLIC_KEYS_FILE: join(dir, "public-keys.json"),
-    });
+    // Side by side, each given its upstream's address before that one listens (an agent waits
+    // for its upstream): the set-up needs one start-up's bound, not three.
+    [coordinatorUrl, distributorUrl] = await Promise.all([
+      start(["coordinator", "--id", "c1", "--redis", redis.url, "--port", String(cp)], {
+        TRIAD_AGENT_KEY_FILE: keyFile("c1"),
+      }),
+      start(
+        [
+          "distributor",
+          "--id",
+          "d1",
+          "--coordinator",
+          `http://127.0.0.1:${cp}`,
+          "--redis",
+          redis.url,
+          "--port",
+          String(dp),
+        ],
+        { TRIAD_AGENT_KEY_FILE: keyFile("d1") },
+      ),
+      start(["worker", "--id", "w1", "--distributor", `http://127.0.0.1:${dp}`, "--port", String(wp)], {
+        TRIAD_AGENT_KEY_FILE: keyFile("w1"),
+        TRIAD_PUBLIC_KEYS_FILE: join(dir, "public-keys.json"),
+      }),
+    ]);
   }, 90_000);
 
   afterAll(async () => {

@@ -73,21 +73,27 @@ describe("three coordinator processes on one Redis", () => {
     dir = mkdtempSync(join(tmpdir(), "triad-coordinators-"));
     writeFileSync(join(dir, "handlers.mjs"), HANDLERS);
     const ports = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort()]);
-    for (let i = 0; i < 3; i++) {
-      coordinators.push(
-        await start([
-          "coordinator",
-          "--id",
-          `c${i + 1}`,
-          "--redis",
-          redis.url,
-          "--port",
-          String(ports[i]),
-          ...FAST,
-        ]),
-      );
-    }
-    const d = await start([
+    // The three coordinators side by side, then the distributor and the worker side by side (the
+    // worker given the distributor's address before that one listens: an agent waits for its
+    // upstream). The distributor starts once all three coordinators listen, so the first URL
+    // it is given is the one it uses.
+    coordinators.push(
+      ...(await Promise.all(
+        [0, 1, 2].map((i) =>
+          start([
+            "coordinator",
+            "--id",
+            `c${i + 1}`,
+            "--redis",
+            redis.url,
+            "--port",
+            String(ports[i]),
+            ...FAST,
+          ]),
+        ),
+      )),
+    );
+    const d = start([
       "distributor",
       "--id",
       "d1",
@@ -102,12 +108,12 @@ describe("three coordinator processes on one Redis", () => {
       "--task-timeout",
       String(2 * START_UP_MS),
     ]);
-    await start([
+    const w = start([
       "worker",
       "--id",
       "w1",
       "--distributor",
-      d.url,
+      `http://127.0.0.1:${ports[3]}`,
       "--port",
       String(ports[4]),
       "--heartbeat-interval",
@@ -115,7 +121,8 @@ describe("three coordinator processes on one Redis", () => {
       "--handlers",
       join(dir, "handlers.mjs"),
     ]);
-  }, 5 * START_UP_MS); // five processes started one after the other
+    await Promise.all([d, w]);
+  }, 3 * START_UP_MS); // two rounds of start-ups, each bounded at START_UP_MS
 
   afterAll(async () => {
     for (const p of procs) await p.kill();

@@ -42,39 +42,39 @@ describe("the dashboard in Chromium: a worker's remote A2A agent", () => {
     requireChromium();
     redis = await testRedis();
     agent = await startTestAgent();
-    coordinatorUrl = await start([
-      "coordinator",
-      "--id",
-      "c1",
-      "--redis",
-      redis.url,
-      "--port",
-      String(await freePort()),
+    const [cp, dp, wp] = await Promise.all([freePort(), freePort(), freePort()]);
+    // The three processes and the browser side by side, each process given its upstream's
+    // address before that one listens (an agent waits for its upstream).
+    [coordinatorUrl, distributorUrl] = await Promise.all([
+      start(["coordinator", "--id", "c1", "--redis", redis.url, "--port", String(cp)]),
+      start([
+        "distributor",
+        "--id",
+        "d1",
+        "--coordinator",
+        `http://127.0.0.1:${cp}`,
+        "--redis",
+        redis.url,
+        "--port",
+        String(dp),
+      ]),
+      start([
+        "worker",
+        "--id",
+        "w-bridge",
+        "--distributor",
+        `http://127.0.0.1:${dp}`,
+        "--port",
+        String(wp),
+        "--a2a-agent",
+        agent.url,
+      ]),
+      openDashboardBrowser({ width: 1440, height: 900 }).then((b) => {
+        browser = b;
+        return "";
+      }),
     ]);
-    distributorUrl = await start([
-      "distributor",
-      "--id",
-      "d1",
-      "--coordinator",
-      coordinatorUrl,
-      "--redis",
-      redis.url,
-      "--port",
-      String(await freePort()),
-    ]);
-    await start([
-      "worker",
-      "--id",
-      "w-bridge",
-      "--distributor",
-      distributorUrl,
-      "--port",
-      String(await freePort()),
-      "--a2a-agent",
-      agent.url,
-    ]);
-    browser = await openDashboardBrowser({ width: 1440, height: 900 });
-  }, 4 * START_UP_MS); // three process start-ups, each bounded at START_UP_MS
+  }, 2 * START_UP_MS); // the start-ups side by side, each bounded at START_UP_MS
 
   afterAll(async () => {
     await browser?.close();
