@@ -61,6 +61,16 @@ describe("triad up for a new user", () => {
     for (const p of procs) await p.kill();
     await redis?.close();
   });
+  /**
+   * `triad up` with SMALL's arguments, piped, run to its end once for the two tests that read what
+   * it printed (its summary, its log lines): every other test here starts, signals or configures
+   * an `up` of its own, so they cannot share one.
+   */
+  let smallRun: ReturnType<typeof runTriad> | undefined;
+  const small = () => {
+    smallRun ??= runTriad(SMALL, { env });
+    return smallRun;
+  };
 
   it("--handlers MODULE: every worker runs the module's task types beside the built-in ones", async () => {
     const up = new TriadProcess([...SMALL, "--keep", "--handlers", "examples/handlers.mjs"], env);
@@ -123,7 +133,7 @@ describe("triad up for a new user", () => {
   );
 
   it("--tasks 0: the summary says no tasks were run, with no throughput of 0 tasks/s nor latency of nothing", async () => {
-    const r = await runTriad(SMALL, { env });
+    const r = await small();
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^Summary: no tasks were run \(--tasks 0\)$/m);
     expect(r.stdout).not.toMatch(/throughput|latency|tasks\/s/);
@@ -131,7 +141,7 @@ describe("triad up for a new user", () => {
   });
 
   it("logs JSON lines when piped, and TRIAD_LOG_FORMAT=pretty makes them readable (no colours off a terminal)", async () => {
-    const piped = await runTriad(SMALL, { env });
+    const piped = await small();
     expect(piped.code).toBe(0);
     // --tasks 0: each agent listed with none finished, no empty line.
     expect(piped.stdout).toMatch(/^ {2}distributors {2}distributor-1 0, distributor-2 0$/m);
