@@ -161,6 +161,9 @@ describe("the dashboard in Chromium: a worker's remote A2A agent", () => {
       const page = browser!.page;
       await page.goto(coordinatorUrl); // its own page load: it runs alone too (-t)
       const port = async () => String(await freePort());
+      const dPort = await port();
+      // The distributor and its two workers side by side, the workers given its address before
+      // it listens (an agent waits for its upstream).
       const d = new TriadProcess(
         [
           "distributor",
@@ -171,20 +174,21 @@ describe("the dashboard in Chromium: a worker's remote A2A agent", () => {
           "--redis",
           redis.url,
           "--port",
-          await port(),
+          dPort,
         ],
         env,
       );
       procs.push(d);
-      const dUrl = (await d.waitFor(/ready \w+ \S+ (http:\/\/\S+)/, START_UP_MS))[1]!;
+      const started = [d];
       for (const id of ["w-under-1", "w-under-2"]) {
         const w = new TriadProcess(
-          ["worker", "--id", id, "--distributor", dUrl, "--port", await port()],
+          ["worker", "--id", id, "--distributor", `http://127.0.0.1:${dPort}`, "--port", await port()],
           env,
         );
         procs.push(w);
-        await w.waitFor(/ready \w+ \S+ (http:\/\/\S+)/, START_UP_MS);
+        started.push(w);
       }
+      await Promise.all(started.map((p) => p.waitFor(/ready \w+ \S+ (http:\/\/\S+)/, START_UP_MS)));
       const ids = ["d-stop", "w-under-1", "w-under-2"];
       const row = (id: string) => page.locator(`#agents tbody tr[data-agent="${id}"]`);
       for (const id of ids)
