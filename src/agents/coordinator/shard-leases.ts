@@ -60,10 +60,14 @@ export class ShardLeases {
 
   /**
    * One round: renew, give back the excess, take free shards up to the share. One at a time.
-   * `beforeRebalance` runs beside the renewals (the caller's fresh view of the members).
+   * `beforeRebalance` runs beside the renewals (the caller's fresh view of the members); its
+   * failure is the caller's to tell. It is handled here at once: a rejection left without a
+   * handler while the renewals' replies are awaited (or when a round already runs, which does
+   * not wait for it) ended the process — a store failing over failed the view's write first.
    */
   tick(beforeRebalance?: Promise<unknown>): Promise<void> {
-    this.ticking ??= this.round(beforeRebalance).finally(() => {
+    const before = beforeRebalance?.catch(() => {});
+    this.ticking ??= this.round(before).finally(() => {
       this.ticking = null;
     });
     return this.ticking;
@@ -85,7 +89,7 @@ export class ShardLeases {
         }
       }),
     );
-    await beforeRebalance?.catch(() => {});
+    await beforeRebalance;
     const target = this.share(this.o.members());
     const extra = [...this.held.keys()].sort((a, b) => b - a).slice(0, Math.max(0, this.held.size - target));
     await Promise.all(
