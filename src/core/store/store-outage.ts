@@ -27,8 +27,10 @@ const SOCKET_CODES = new Set([
  * `err` as the caller should see it: a store that cannot answer now (a connection lost or
  * refused, a cluster failing over) becomes ERR_STORE_UNAVAILABLE, which every HTTP edge answers
  * 503 with Retry-After; any other error (a bad script, a wrong type) is returned as it is.
+ * `command`: what failed ("GET", "script assign-unplaced-1"), named in the message so that a log
+ * of it (an unhandled one's too, whose stack ends in the engine) tells which call it was.
  */
-export function asStoreError(err: unknown): unknown {
+export function asStoreError(err: unknown, command?: string): unknown {
   if (!(err instanceof Error)) return err;
   const code = (err as NodeJS.ErrnoException).code;
   const unavailable =
@@ -39,7 +41,7 @@ export function asStoreError(err: unknown): unknown {
   if (!unavailable) return err;
   return storeUnavailable(
     "ERR_STORE_UNAVAILABLE",
-    `the store is unavailable (${err.message.split("\n")[0]}); try again in ${STORE_RETRY_AFTER_S} s`,
+    `the store is unavailable (${err.message.split("\n")[0]}${command === undefined ? "" : `; ${command}`}); try again in ${STORE_RETRY_AFTER_S} s`,
   );
 }
 

@@ -145,4 +145,34 @@ describe("CommandWatchdog", () => {
     expect((dog as unknown as { queue: unknown[] }).queue.length).toBe(0);
     dog.stop();
   });
+
+  it("names the command, or the script, that failed in its error (a log of it tells which call it was)", async () => {
+    let now = 0;
+    const dog = new CommandWatchdog(
+      5000,
+      () => "redis://test",
+      () => now,
+    );
+    const down = () => Promise.reject(new Error("CLUSTERDOWN The cluster is down"));
+    await expect(dog.watch(down(), "EVALSHA", "assign-unplaced-1")).rejects.toMatchObject({
+      code: "ERR_STORE_UNAVAILABLE",
+      message: expect.stringContaining("(CLUSTERDOWN The cluster is down; script assign-unplaced-1)"),
+    });
+    await expect(dog.watch(down(), "SET")).rejects.toMatchObject({
+      message: expect.stringContaining("(CLUSTERDOWN The cluster is down; SET)"),
+    });
+    await expect(dog.watch(down())).rejects.toMatchObject({
+      message: expect.stringContaining("(CLUSTERDOWN The cluster is down)"),
+    });
+    // Any other error is the store's own, as it was.
+    await expect(dog.watch(Promise.reject(new Error("ERR boom")), "GET")).rejects.toThrow(/^ERR boom$/);
+    const stuck = dog.watch(new Promise(() => {}), "EVALSHA", "commit-1");
+    now = 5000;
+    dog.sweep();
+    await expect(stuck).rejects.toMatchObject({
+      code: "ERR_STORE_TIMEOUT",
+      message: expect.stringContaining("within 5000 ms to script commit-1"),
+    });
+    dog.stop();
+  });
 });

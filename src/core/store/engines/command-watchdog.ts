@@ -5,8 +5,29 @@ import { asStoreError, type StoreOutage } from "../store-outage.js";
 /** What the watchdog tells of replies and of failures that mean the store is unavailable. */
 export type OutageTracker = Pick<StoreOutage, "answered" | "failed"> & Partial<Pick<StoreOutage, "ended">>;
 
-/** `era`: the outages ended when it was sent (StoreOutage.ended): a failure after another end is a leftover. */
-type Watched = { started: number; reject: (err: unknown) => void; settled: boolean; era: number | undefined };
+/**
+ * `era`: the outages ended when it was sent (StoreOutage.ended): a failure after another end is a
+ * leftover. `command`, `script`: what was sent (its first word, the script's name), for the error.
+ */
+type Watched = {
+  started: number;
+  reject: (err: unknown) => void;
+  settled: boolean;
+  era: number | undefined;
+  command: string | undefined;
+  script: string | undefined;
+};
+
+/** What a failed command was, for its error: "script <name>", or the command's first word. */
+function named(command: string | undefined, script: string | undefined): string | undefined {
+  return script === undefined ? command : `script ${script}`;
+}
+
+/** " to <what>" for a timeout's message, or nothing when it is not known. */
+function noReplyTo(entry: Watched): string {
+  const what = named(entry.command, entry.script);
+  return what === undefined ? "" : ` to ${what}`;
+}
 
 /**
  * A deadline for every command, kept by one timer. node-redis can give each command its own
@@ -31,8 +52,12 @@ export class CommandWatchdog {
     private readonly outage?: OutageTracker,
   ) {}
 
-  /** `reply`, or a rejection once it has waited `timeoutMs` (its late answer is then ignored). */
-  watch<T>(reply: Promise<T>): Promise<T> {
+  /**
+   * `reply`, or a rejection once it has waited `timeoutMs` (its late answer is then ignored).
+   * `command` (its first word) and `script` (a script's name) are named in the error of a
+   * failure; kept as they are given, put together only then (nothing more per command).
+   */
+  watch<T>(reply: Promise<T>, command?: string, script?: string): Promise<T> {
     // Swept once the loop has read what came meanwhile (setImmediate runs after the poll phase):
     // after a stall of this process, its timers run first, and a reply already in the socket
     // would be refused as a timeout, and told as an outage, with the store up all along.
@@ -43,7 +68,14 @@ export class CommandWatchdog {
     const waits = this.waits;
     waits?.begin();
     return new Promise<T>((resolve, reject) => {
-      const entry: Watched = { started: this.now(), reject, settled: false, era: this.outage?.ended };
+      const entry: Watched = {
+        started: this.now(),
+        reject,
+        settled: false,
+        era: this.outage?.ended,
+        command,
+        script,
+      };
       this.queue.push(entry);
       reply.then(
         (value) => {
@@ -58,7 +90,7 @@ export class CommandWatchdog {
           waits?.end();
           if (entry.settled) return;
           entry.settled = true;
-          reject(this.failed(err, entry.era));
+          reject(this.failed(err, entry.era, named(entry.command, entry.script)));
           this.trim();
         },
       );
@@ -84,7 +116,7 @@ export class CommandWatchdog {
         this.failed(
           storeUnavailable(
             "ERR_STORE_TIMEOUT",
-            `no reply from ${this.where()} within ${this.timeoutMs} ms (the command may still have run)`,
+            `no reply from ${this.where()} within ${this.timeoutMs} ms${noReplyTo(entry)} (the command may still have run)`,
           ),
           entry.era,
         ),
@@ -95,10 +127,11 @@ export class CommandWatchdog {
 
   /**
    * The error a caller gets for `err`, the outage told when it says the store is unavailable;
-   * `era`: the outages ended when the command was sent (see StoreOutage.failed).
+   * `era`: the outages ended when the command was sent (see StoreOutage.failed); `command`: what
+   * it was (see asStoreError).
    */
-  failed(err: unknown, era?: number): unknown {
-    const out = asStoreError(err);
+  failed(err: unknown, era?: number, command?: string): unknown {
+    const out = asStoreError(err, command);
     if (isStoreUnavailable(out)) this.outage?.failed(out, era);
     return out;
   }

@@ -25,8 +25,11 @@ export abstract class NodeRedisEngine {
     return this.failure;
   }
 
-  /** Sends one command; `route` is the key whose slot's node takes it (on a cluster). */
-  protected abstract sendStrings(route: string, args: string[]): Promise<ScriptReply>;
+  /**
+   * Sends one command; `route` is the key whose slot's node takes it (on a cluster). `script`:
+   * the name of the script it runs, named in its error if it fails (see CommandWatchdog).
+   */
+  protected abstract sendStrings(route: string, args: string[], script?: string): Promise<ScriptReply>;
 
   protected send(route: string, args: (string | number)[]): Promise<ScriptReply> {
     return this.sendStrings(route, args.map(String));
@@ -103,7 +106,7 @@ export abstract class NodeRedisEngine {
   runScript(script: StoreScript, keys: string[], args: (string | number)[]): Promise<ScriptReply> {
     // Routed by its first key (on a cluster each node has its own script cache).
     const route = keys[0] ?? "";
-    return evalScript(script, keys, args, (command) => this.sendStrings(route, command));
+    return evalScript(script, keys, args, (command) => this.sendStrings(route, command, script.name));
   }
 }
 

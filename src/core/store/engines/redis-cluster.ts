@@ -154,7 +154,7 @@ export class RedisClusterEngine extends NodeRedisEngine implements StoreEngine {
   }
 
   /** A command routed by `route` (its slot's master). */
-  protected sendStrings(route: string, args: string[]): Promise<ScriptReply> {
+  protected sendStrings(route: string, args: string[], script?: string): Promise<ScriptReply> {
     // Not connected is a rejection, as from any promise, never a throw from a call that returns one.
     let cluster: Cluster;
     try {
@@ -162,7 +162,11 @@ export class RedisClusterEngine extends NodeRedisEngine implements StoreEngine {
     } catch (err) {
       return Promise.reject(err);
     }
-    return this.watchdog.watch(cluster.sendCommand(route, false, args) as Promise<ScriptReply>);
+    return this.watchdog.watch(
+      cluster.sendCommand(route, false, args) as Promise<ScriptReply>,
+      args[0],
+      script,
+    );
   }
 
   async publish(channel: string, message: string): Promise<number> {

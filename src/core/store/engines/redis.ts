@@ -106,7 +106,7 @@ export class RedisEngine extends NodeRedisEngine implements StoreEngine {
     return this.client;
   }
 
-  protected sendStrings(_route: string, args: string[]): Promise<Reply> {
+  protected sendStrings(_route: string, args: string[], script?: string): Promise<Reply> {
     // Not connected is a rejection, as from any promise, never a throw from a call that returns one.
     let client: Client;
     try {
@@ -115,7 +115,11 @@ export class RedisEngine extends NodeRedisEngine implements StoreEngine {
       return Promise.reject(err);
     }
     // Written at the end of this tick, not after the loop's other I/O (written-soon.ts).
-    return this.watchdog.watch(writtenSoon(() => client.sendCommand(args)) as Promise<Reply>);
+    return this.watchdog.watch(
+      writtenSoon(() => client.sendCommand(args)) as Promise<Reply>,
+      args[0],
+      script,
+    );
   }
 
   async publish(channel: string, message: string): Promise<number> {
