@@ -24,6 +24,12 @@ const SOCKET_CODES = new Set([
 ]);
 
 /**
+ * node-redis' cluster client (6.x) while its slot map is rediscovered in a failover, for a key
+ * whose slot no node serves yet: `this.slots[slot].master` of a slot that is not there.
+ */
+const NO_SLOT_NODE = /^Cannot read properties of undefined \(reading 'master'\)/;
+
+/**
  * `err` as the caller should see it: a store that cannot answer now (a connection lost or
  * refused, a cluster failing over) becomes ERR_STORE_UNAVAILABLE, which every HTTP edge answers
  * 503 with Retry-After; any other error (a bad script, a wrong type) is returned as it is.
@@ -37,7 +43,8 @@ export function asStoreError(err: unknown, command?: string): unknown {
     UNAVAILABLE_REPLY.test(err.message) ||
     CONNECTION_ERRORS.has(err.constructor.name) ||
     (code !== undefined && SOCKET_CODES.has(code)) ||
-    err.message.startsWith("Cannot find node");
+    err.message.startsWith("Cannot find node") ||
+    (err instanceof TypeError && NO_SLOT_NODE.test(err.message));
   if (!unavailable) return err;
   return storeUnavailable(
     "ERR_STORE_UNAVAILABLE",

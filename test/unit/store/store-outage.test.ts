@@ -32,6 +32,16 @@ describe("asStoreError", () => {
     expect(isStoreUnavailable(asStoreError(refused))).toBe(true);
   });
 
+  it("node-redis' cluster client failing to find a slot's master mid-failover is unavailability", () => {
+    // What its slot map gives for a slot no node serves while it is rediscovered (node-redis 6).
+    const err = asStoreError(new TypeError("Cannot read properties of undefined (reading 'master')"), "SET");
+    expect(isStoreUnavailable(err)).toBe(true);
+    expect((err as Error).message).toContain("(reading 'master'); SET)");
+    // Any other TypeError is a bug, not the store: left as it is.
+    const bug = new TypeError("Cannot read properties of undefined (reading 'task_id')");
+    expect(asStoreError(bug)).toBe(bug);
+  });
+
   it("any other error is left as it is", () => {
     for (const err of [
       new Error("NOSCRIPT No matching script"),
