@@ -32,7 +32,7 @@ export function failingStore(store: RedisClient, failing: () => boolean): { refu
             ),
         );
       state.refused++;
-      const what = name === "runScript" ? `script ${(args[0] as { name: string }).name}` : name;
+      const what = name === "runScript" ? `script ${(args[0] as { name: string }).name}` : name.toUpperCase();
       const err = asStoreError(new Error("CLUSTERDOWN The cluster is down"), what);
       store.outage.failed(err as Parameters<typeof store.outage.failed>[0]);
       return Promise.reject(err);

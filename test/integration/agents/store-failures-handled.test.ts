@@ -11,8 +11,10 @@ import { sleep, until } from "../../helpers/wait.js";
  * CLUSTERDOWN): whichever of its paths sent it — a client's call, a monitor tick, news to the
  * other coordinators, a schedule, a limit, a workflow — handles the rejection. A promise of
  * one left unhandled ended the process ("unhandled rejection: the process ends"). Here the
- * coordinators' commands fail in windows (all of them) and one in three between, while two
- * coordinators, a distributor and its worker run a varied workload; no rejection may go unhandled.
+ * commands of the coordinators and of the distributor fail in windows (all of them) and one in
+ * three between, while two coordinators (and others coming and going), a distributor and its
+ * worker run a varied workload; no rejection may go unhandled. The store wrapper makes each
+ * refusal's error where the command is sent: an unhandled one's stack names its caller.
  */
 describe.each(testEngines("store-failures-handled"))("store commands failing on $name", (engine) => {
   beforeAll(() => engine.setup(), 60_000);
@@ -35,8 +37,10 @@ describe.each(testEngines("store-failures-handled"))("store commands failing on 
     const unhandled = unhandledRejections();
     let mode: "none" | "all" | "some" = "none";
     let n = 0;
+    let ended: unknown;
     const failing = () => mode === "all" || (mode === "some" && n++ % 3 === 0);
     let c2: CoordinatorAgent | undefined;
+    const more: CoordinatorAgent[] = [];
     try {
       await cluster.startOne(30_000);
       const c = cluster.coordinator;
@@ -49,7 +53,9 @@ describe.each(testEngines("store-failures-handled"))("store commands failing on 
       await c2.initialize();
       await c.setLimit("slow", { concurrency: 2 });
       await c.upsertSchedule({ schedule_id: "tick", every_ms: 1000, task: { task_type: "echo" } });
-      const faults = [failingStore(c.store, failing), failingStore(c2.store, failing)];
+      // The distributors' commands fail alike (what the coordinators hear of them changes too).
+      const stores = [c.store, c2.store, ...[...cluster.distributors.values()].map((d) => d.store)];
+      const faults = stores.map((store) => failingStore(store, failing));
       const ids: string[] = [];
       const quiet = (p: Promise<unknown>) => p.catch(() => null);
       const deadline = performance.now() + 8_000;
@@ -68,6 +74,19 @@ describe.each(testEngines("store-failures-handled"))("store commands failing on 
         if (round > 1) void quiet(at.provideInput(`ask-${round - 2}`, { round }));
         void quiet(at.listLimits());
         void quiet(at.listSchedules());
+        // Coordinators come (their start's commands failing too) and go (their stop's too).
+        if (round % 5 === 2) {
+          const c3 = new CoordinatorAgent({
+            agentId: cluster.id(`c3-${round}`),
+            redis: cluster.redis,
+            a2a: { router: cluster.router },
+            timing: FAST,
+          });
+          failingStore(c3.store, failing);
+          more.push(c3);
+          void quiet(c3.initialize());
+        }
+        if (round % 5 === 4) void quiet(more.shift()!.cleanup());
         await sleep(150);
       }
       mode = "none";
@@ -79,12 +98,14 @@ describe.each(testEngines("store-failures-handled"))("store commands failing on 
         30_000,
       );
       // The workload ran: a task submitted between the failures ends (the timers meanwhile run with the store back).
-      expect((await c.waitForTask("echo-1", 60_000))?.status).toBe("completed");
+      ended = (await c.waitForTask("echo-1", 60_000))?.status;
     } finally {
+      for (const c3 of more) await c3.cleanup().catch(() => {});
       await c2?.cleanup().catch(() => {});
       await cluster.stop();
       unhandled.stop();
     }
     expect(unhandled.seen).toEqual([]);
+    expect(ended).toBe("completed");
   }, 120_000);
 });
