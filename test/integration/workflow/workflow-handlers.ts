@@ -1,5 +1,8 @@
+import { afterAll, afterEach, beforeAll, expect } from "vitest";
 import type { HandlerContext } from "../../../src/agents/worker/task-runner.js";
 import type { JsonValue, Task } from "../../../src/index.js";
+import { TestCluster } from "../../helpers/cluster.js";
+import type { TestEngine } from "../../helpers/engines.js";
 import { sleep } from "../../helpers/wait.js";
 
 /**
@@ -53,6 +56,51 @@ export function handlers(t: Timeline) {
       mark(task);
       await sleep((task.payload.ms as number) ?? 300); // the attempt's length
       return done(task, { n: 1 });
+    },
+  };
+}
+
+/**
+ * The workflow suites' set-up on `engine` (call inside a describe): the engine set up and torn
+ * down around the suite, a cluster stopped after each test. `start(workers)` starts a coordinator,
+ * distributor d1 and `workers` workers running `handlers` with a fresh Timeline (`timeline`);
+ * `expectOrder` checks every task started after each of its dependencies had ended.
+ */
+export function workflowSuite(engine: TestEngine) {
+  let cluster: TestCluster | undefined;
+  let t: Timeline = { started: new Map(), ended: new Map(), runs: new Map() };
+  beforeAll(() => engine.setup(), 60_000);
+  afterEach(async () => {
+    await cluster?.stop();
+    cluster = undefined;
+  });
+  afterAll(() => engine.teardown());
+  return {
+    /** The cluster of the running test (started by `start`). */
+    get cluster(): TestCluster {
+      return cluster!;
+    },
+    get timeline(): Timeline {
+      return t;
+    },
+    async start(workers = 2): Promise<TestCluster> {
+      t = { started: new Map(), ended: new Map(), runs: new Map() };
+      cluster = new TestCluster(engine.config(), {
+        handlers: handlers(t) as unknown as Record<string, never>,
+        concurrency: 64,
+      });
+      await cluster.startCoordinator();
+      await cluster.startDistributor("d1");
+      for (let i = 0; i < workers; i++) await cluster.startWorker(`w${i}`, "d1");
+      await cluster.ready();
+      return cluster;
+    },
+    expectOrder(tasks: Array<{ task_id: string; depends_on?: string[] }>): void {
+      for (const task of tasks) {
+        const start = t.started.get(task.task_id);
+        if (start === undefined) continue;
+        for (const dep of task.depends_on ?? []) expect(t.ended.get(dep)!).toBeLessThanOrEqual(start);
+      }
     },
   };
 }

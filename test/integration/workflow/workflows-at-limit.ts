@@ -1,9 +1,8 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { TestCluster } from "../../helpers/cluster.js";
+import { describe, expect, it } from "vitest";
 import { type TestEngine, testEngines } from "../../helpers/engines.js";
 import { waitWhileMoving } from "../../helpers/moving-wait.js";
 import { until } from "../../helpers/wait.js";
-import { handlers, type Timeline } from "./workflow-handlers.js";
+import { workflowSuite } from "./workflow-handlers.js";
 
 /**
  * The workflow graphs at the limits (SPEC "Workflows"): a chain of 1,000 and a fan-out of 10,000
@@ -24,40 +23,12 @@ const phases = process.env.TRIAD_WORKFLOW_PHASES ? (line: string) => console.log
 export function workflowsAtLimit(name: TestEngine["name"]): void {
   const engine = testEngines(`workflow-limit-${name}`, { cluster: true }).find((e) => e.name === name)!;
   describe(`workflows at the limits on ${name}`, () => {
-    let cluster: TestCluster | undefined;
-    let t: Timeline;
-    beforeAll(() => engine.setup(), 60_000);
-    afterEach(async () => {
-      await cluster?.stop();
-      cluster = undefined;
-    });
-    afterAll(() => engine.teardown());
-
-    async function start(workers = 2) {
-      t = { started: new Map(), ended: new Map(), runs: new Map() };
-      cluster = new TestCluster(engine.config(), {
-        handlers: handlers(t) as unknown as Record<string, never>,
-        concurrency: 64,
-      });
-      await cluster.startCoordinator();
-      await cluster.startDistributor("d1");
-      for (let i = 0; i < workers; i++) await cluster.startWorker(`w${i}`, "d1");
-      await cluster.ready();
-      return cluster;
-    }
-
-    /** Every task started after each of its dependencies had ended. */
-    function expectOrder(tasks: Array<{ task_id: string; depends_on?: string[] }>) {
-      for (const task of tasks) {
-        const start = t.started.get(task.task_id);
-        if (start === undefined) continue;
-        for (const dep of task.depends_on ?? []) expect(t.ended.get(dep)!).toBeLessThanOrEqual(start);
-      }
-    }
+    const suite = workflowSuite(engine);
+    const { start, expectOrder } = suite;
 
     it(`runs a chain of ${CHAIN} one after the other`, async () => {
       const c = (await start()).coordinator;
-      const ids = Array.from({ length: CHAIN }, (_, i) => cluster!.id(`chain${i}`));
+      const ids = Array.from({ length: CHAIN }, (_, i) => suite.cluster.id(`chain${i}`));
       const graph = ids.map((task_id, i) => ({
         task_id,
         task_type: "step",
@@ -66,22 +37,22 @@ export function workflowsAtLimit(name: TestEngine["name"]): void {
       }));
       const t0 = performance.now();
       await c.submitTasks(graph);
-      expect(await waitWhileMoving(cluster!, ids.at(-1)!, { log: phases })).toMatchObject({
+      expect(await waitWhileMoving(suite.cluster, ids.at(-1)!, { log: phases })).toMatchObject({
         status: "completed",
       });
       const perLink = (performance.now() - t0) / CHAIN;
       expectOrder(graph);
       // Committed once each (a handler may run again after a worker is declared dead: at-least-once).
-      const commits = await cluster!.settled(ids, 10_000);
+      const commits = await suite.cluster.settled(ids, 10_000);
       expect(ids.every((id) => commits.get(id) === 1)).toBe(true);
       console.log(`[workflow ${engine.name}] chain of ${CHAIN}: ${perLink.toFixed(2)} ms per link`);
     }, 1_200_000);
 
     it(`fans out to ${FANOUT} tasks and joins them (two levels: depends_on lists at most 1,000 ids)`, async () => {
       const c = (await start(4)).coordinator;
-      const root = cluster!.id("root");
+      const root = suite.cluster.id("root");
       const parts = Array.from({ length: FANOUT }, (_, i) => ({
-        task_id: cluster!.id(`part${i}`),
+        task_id: suite.cluster.id(`part${i}`),
         task_type: "step",
         payload: { n: 1 },
         depends_on: [root],
@@ -95,13 +66,13 @@ export function workflowsAtLimit(name: TestEngine["name"]): void {
       const joins = [];
       for (let k = 0; k * 1000 < FANOUT; k++) {
         joins.push({
-          task_id: cluster!.id(`join${k}`),
+          task_id: suite.cluster.id(`join${k}`),
           task_type: "sum",
           depends_on: parts.slice(k * 1000, (k + 1) * 1000).map((p) => p.task_id),
         });
       }
       const final = {
-        task_id: cluster!.id("final"),
+        task_id: suite.cluster.id("final"),
         task_type: "sum",
         depends_on: joins.map((j) => j.task_id),
       };
@@ -115,12 +86,12 @@ export function workflowsAtLimit(name: TestEngine["name"]): void {
       }
       // A bound on liveness, not a speed: fails when no task ends for a minute, saying where the
       // graph stood. On a loaded 2-core host (load ~30) the run takes minutes and keeps moving.
-      const end = await waitWhileMoving(cluster!, final.task_id, { log: phases });
+      const end = await waitWhileMoving(suite.cluster, final.task_id, { log: phases });
       expect(end).toMatchObject({ status: "completed", result: { n: FANOUT } });
       const seconds = (performance.now() - t0) / 1000;
       expectOrder([...parts, ...joins, final]);
-      const lastPart = Math.max(...parts.map((p) => t.ended.get(p.task_id)!));
-      const joinStart = Math.min(...joins.map((j) => t.started.get(j.task_id)!));
+      const lastPart = Math.max(...parts.map((p) => suite.timeline.ended.get(p.task_id)!));
+      const joinStart = Math.min(...joins.map((j) => suite.timeline.started.get(j.task_id)!));
       console.log(
         `[workflow ${engine.name}] fan-out ${FANOUT} + join: ${seconds.toFixed(1)} s (${Math.round((FANOUT + joins.length + 2) / seconds)} tasks/s); last part end -> first join start ${Math.max(0, joinStart - lastPart).toFixed(1)} ms`,
       );

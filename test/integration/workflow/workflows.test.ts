@@ -1,10 +1,9 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { HandlerContext } from "../../../src/agents/worker/task-runner.js";
 import type { Task } from "../../../src/index.js";
-import { TestCluster } from "../../helpers/cluster.js";
 import { testEngines } from "../../helpers/engines.js";
 import { sleep, until } from "../../helpers/wait.js";
-import { handlers, type Timeline } from "./workflow-handlers.js";
+import { workflowSuite } from "./workflow-handlers.js";
 
 /**
  * Workflows (SPEC "Workflows"): a task runs only once every dependency has ended, a failure
@@ -16,40 +15,12 @@ import { handlers, type Timeline } from "./workflow-handlers.js";
  */
 
 describe.each(testEngines("workflow", { cluster: true }))("workflows on $name", (engine) => {
-  let cluster: TestCluster | undefined;
-  let t: Timeline;
-  beforeAll(() => engine.setup(), 60_000);
-  afterEach(async () => {
-    await cluster?.stop();
-    cluster = undefined;
-  });
-  afterAll(() => engine.teardown());
-
-  async function start(workers = 2) {
-    t = { started: new Map(), ended: new Map(), runs: new Map() };
-    cluster = new TestCluster(engine.config(), {
-      handlers: handlers(t) as unknown as Record<string, never>,
-      concurrency: 64,
-    });
-    await cluster.startCoordinator();
-    await cluster.startDistributor("d1");
-    for (let i = 0; i < workers; i++) await cluster.startWorker(`w${i}`, "d1");
-    await cluster.ready();
-    return cluster;
-  }
-
-  /** Every task started after each of its dependencies had ended. */
-  function expectOrder(tasks: Array<{ task_id: string; depends_on?: string[] }>) {
-    for (const task of tasks) {
-      const start = t.started.get(task.task_id);
-      if (start === undefined) continue;
-      for (const dep of task.depends_on ?? []) expect(t.ended.get(dep)!).toBeLessThanOrEqual(start);
-    }
-  }
+  const suite = workflowSuite(engine);
+  const { start, expectOrder } = suite;
 
   it("runs a diamond in order; the join sees each dependency's outcome; keys absent when unused", async () => {
     const c = (await start()).coordinator;
-    const id = (n: string) => cluster!.id(n);
+    const id = (n: string) => suite.cluster.id(n);
     const graph = [
       { task_id: id("a"), task_type: "step", payload: { n: 1 } },
       { task_id: id("b"), task_type: "step", payload: { n: 2 }, depends_on: [id("a")] },
@@ -72,7 +43,7 @@ describe.each(testEngines("workflow", { cluster: true }))("workflows on $name", 
 
   it("a submit after a dependency ended answers with waiting_on listing only the open ones", async () => {
     const c = (await start()).coordinator;
-    const [trip, slow, after] = ["trip", "slow", "after"].map((n) => cluster!.id(n)) as [
+    const [trip, slow, after] = ["trip", "slow", "after"].map((n) => suite.cluster.id(n)) as [
       string,
       string,
       string,
@@ -88,8 +59,8 @@ describe.each(testEngines("workflow", { cluster: true }))("workflows on $name", 
 
   it("shows a waiting task pending with waiting_on, then runs it when its dependency ends", async () => {
     const c = (await start()).coordinator;
-    const slow = cluster!.id("slow");
-    const after = cluster!.id("after");
+    const slow = suite.cluster.id("slow");
+    const after = suite.cluster.id("after");
     await c.submitTask({ task_id: slow, task_type: "slow", payload: { ms: 400 } });
     await c.submitTask({ task_id: after, task_type: "step", depends_on: [slow] });
     const waiting = await c.ledger.get(after);
@@ -104,7 +75,7 @@ describe.each(testEngines("workflow", { cluster: true }))("workflows on $name", 
 
   it("abandons dependents transitively when a dependency fails; 'run' runs anyway", async () => {
     const c = (await start()).coordinator;
-    const id = (n: string) => cluster!.id(n);
+    const id = (n: string) => suite.cluster.id(n);
     const graph = [
       { task_id: id("bad"), task_type: "fail" },
       { task_id: id("child"), task_type: "step", depends_on: [id("bad")] },
@@ -131,13 +102,13 @@ describe.each(testEngines("workflow", { cluster: true }))("workflows on $name", 
       result: { deps: { [id("bad")]: "failed" } },
       on_dependency_failure: "run",
     });
-    expect(t.runs.has(id("child"))).toBe(false);
-    expect(t.runs.has(id("grandchild"))).toBe(false);
+    expect(suite.timeline.runs.has(id("child"))).toBe(false);
+    expect(suite.timeline.runs.has(id("grandchild"))).toBe(false);
   }, 30_000);
 
   it("refuses a cycle, a self-dependency, an unknown dependency and oversized lists: nothing recorded", async () => {
     const c = (await start()).coordinator;
-    const id = (n: string) => cluster!.id(n);
+    const id = (n: string) => suite.cluster.id(n);
     const cases: Array<[Array<Record<string, unknown>>, RegExp]> = [
       [
         [
@@ -188,7 +159,7 @@ describe.each(testEngines("workflow", { cluster: true }))("workflows on $name", 
 
   it("spawns children and a join in the attempt's commit; a failed attempt spawns nothing, its retry spawns once", async () => {
     const c = (await start()).coordinator;
-    const parent = cluster!.id("planner");
+    const parent = suite.cluster.id("planner");
     await c.submitTask({ task_id: parent, task_type: "plan", payload: { n: 5, fail_after_spawn: true } });
     const done = await c.waitForTask(parent, 10_000);
     // Two attempts failed after spawning: their spawns were never recorded. The third committed.
@@ -199,7 +170,7 @@ describe.each(testEngines("workflow", { cluster: true }))("workflows on $name", 
       expect(await c.ledger.get(`${parent}.${i}`)).toMatchObject({
         task: { status: "completed", parent_id: parent },
       });
-      expect((await cluster!.settled([`${parent}.${i}`])).get(`${parent}.${i}`)).toBe(1);
+      expect((await suite.cluster.settled([`${parent}.${i}`])).get(`${parent}.${i}`)).toBe(1);
     }
     expect(await c.ledger.get(`${parent}.7`)).toBeNull();
     expect((await c.ledger.get(parent))?.spawned).toHaveLength(6);
@@ -207,17 +178,17 @@ describe.each(testEngines("workflow", { cluster: true }))("workflows on $name", 
 
   it("a spawn that depends on an unknown task fails its parent at once with ERR_INVALID_TASK, spawning nothing (as a submit is refused)", async () => {
     const c = (await start()).coordinator;
-    const known = cluster!.id("known-dep");
+    const known = suite.cluster.id("known-dep");
     await c.submitTask({ task_id: known, task_type: "step" });
     await c.waitForTask(known, 10_000);
-    const missing = cluster!.id("never-submitted");
+    const missing = suite.cluster.id("never-submitted");
     const spawner = ((_task: Task, ctx: HandlerContext) => {
       const kids = ctx.spawn([{ task_type: "step" }, { task_type: "sum", depends_on: [known] }]);
       ctx.spawn([{ task_type: "sum", depends_on: [kids[0]!, missing] }]);
       return { kids };
     }) as never;
-    for (const w of cluster!.workers.values()) w.registerTaskHandler("spawn_unknown_dep", spawner);
-    const parent = cluster!.id("spawns-unknown");
+    for (const w of suite.cluster.workers.values()) w.registerTaskHandler("spawn_unknown_dep", spawner);
+    const parent = suite.cluster.id("spawns-unknown");
     await c.submitTask({ task_id: parent, task_type: "spawn_unknown_dep" });
     const ended = await c.waitForTask(parent, 10_000);
     expect(ended).toMatchObject({ status: "failed", attempts: 1 });
@@ -227,7 +198,11 @@ describe.each(testEngines("workflow", { cluster: true }))("workflows on $name", 
     for (let i = 1; i <= 3; i++) expect(await c.ledger.get(`${parent}.${i}`)).toBeNull();
     // The same dependency in a submit: 422, the same code.
     await expect(
-      c.submitTask({ task_id: cluster!.id("submits-unknown"), task_type: "step", depends_on: [missing] }),
+      c.submitTask({
+        task_id: suite.cluster.id("submits-unknown"),
+        task_type: "step",
+        depends_on: [missing],
+      }),
     ).rejects.toMatchObject({ code: "ERR_INVALID_TASK" });
   }, 20_000);
 
@@ -240,8 +215,8 @@ describe.each(testEngines("workflow", { cluster: true }))("workflows on $name", 
       ]);
       return {};
     }) as never;
-    for (const w of cluster!.workers.values()) w.registerTaskHandler("spawn_cycle", cyclic);
-    const parent = cluster!.id("spawns-cycle");
+    for (const w of suite.cluster.workers.values()) w.registerTaskHandler("spawn_cycle", cyclic);
+    const parent = suite.cluster.id("spawns-cycle");
     await c.submitTask({ task_id: parent, task_type: "spawn_cycle" });
     const ended = await c.waitForTask(parent, 10_000);
     expect(ended).toMatchObject({ status: "failed", attempts: 1 });
@@ -258,8 +233,8 @@ describe.each(testEngines("workflow", { cluster: true }))("workflows on $name", 
         ctx.spawn([{ task_type: "step" }, { task_id: childId, task_type: "step" }]);
         return {};
       }) as never;
-      for (const w of cluster!.workers.values()) w.registerTaskHandler(`spawn_bad_id_${name}`, spawner);
-      const parent = cluster!.id(`spawns-bad-id-${name}`);
+      for (const w of suite.cluster.workers.values()) w.registerTaskHandler(`spawn_bad_id_${name}`, spawner);
+      const parent = suite.cluster.id(`spawns-bad-id-${name}`);
       await c.submitTask({ task_id: parent, task_type: `spawn_bad_id_${name}` });
       const ended = await c.waitForTask(parent, 30_000);
       expect(ended, name).toMatchObject({ status: "failed", attempts: 1 });
@@ -277,16 +252,22 @@ describe.each(testEngines("workflow", { cluster: true }))("workflows on $name", 
 
   it("a task that fails for good after spawning leaves no child behind", async () => {
     const c = (await start()).coordinator;
-    const parent = cluster!.id("doomed");
+    const parent = suite.cluster.id("doomed");
     await c.submitTask({ task_id: parent, task_type: "plan", payload: { n: 3, fail_after_spawn: true } });
     // maxRetries 2 in TestCluster: attempts 1 and 2 fail, 3 succeeds; so fail it with a task type that always fails after spawning.
     expect(await c.waitForTask(parent, 10_000)).toMatchObject({ status: "completed" });
-    const bad = cluster!.id("bad-planner");
-    cluster!.workers.get("w0")!.registerTaskHandler("plan_then_fail", ((_task: Task, ctx: HandlerContext) => {
+    const bad = suite.cluster.id("bad-planner");
+    suite.cluster.workers.get("w0")!.registerTaskHandler("plan_then_fail", ((
+      _task: Task,
+      ctx: HandlerContext,
+    ) => {
       ctx.spawn([{ task_type: "step" }, { task_type: "step" }]);
       throw new Error("no");
     }) as never);
-    cluster!.workers.get("w1")!.registerTaskHandler("plan_then_fail", ((_task: Task, ctx: HandlerContext) => {
+    suite.cluster.workers.get("w1")!.registerTaskHandler("plan_then_fail", ((
+      _task: Task,
+      ctx: HandlerContext,
+    ) => {
       ctx.spawn([{ task_type: "step" }, { task_type: "step" }]);
       throw new Error("no");
     }) as never);
@@ -300,7 +281,7 @@ describe.each(testEngines("workflow", { cluster: true }))("workflows on $name", 
 
   it("cancel abandons the open dependents and the open spawned tasks, transitively", async () => {
     const c = (await start()).coordinator;
-    const id = (n: string) => cluster!.id(n);
+    const id = (n: string) => suite.cluster.id(n);
     await c.submitTasks([
       { task_id: id("head"), task_type: "slow", payload: { ms: 2000 } },
       { task_id: id("next"), task_type: "step", depends_on: [id("head")] },
@@ -311,15 +292,15 @@ describe.each(testEngines("workflow", { cluster: true }))("workflows on $name", 
         on_dependency_failure: "run",
       },
     ]);
-    await until("the head has started", () => t.started.has(id("head")), 10_000);
+    await until("the head has started", () => suite.timeline.started.has(id("head")), 10_000);
     expect(await c.cancelTask(id("head"))).toBe(true);
     expect(await c.waitForTask(id("next"), 5000)).toMatchObject({ status: "abandoned" });
     expect(await c.waitForTask(id("runs-anyway"), 5000)).toMatchObject({ status: "abandoned" });
-    expect(t.runs.has(id("runs-anyway"))).toBe(false);
+    expect(suite.timeline.runs.has(id("runs-anyway"))).toBe(false);
 
     // Spawned tasks: a completed parent's open children end too.
     const parent = id("spawner");
-    for (const w of cluster!.workers.values()) {
+    for (const w of suite.cluster.workers.values()) {
       w.registerTaskHandler("spawn_slow", ((_task: Task, ctx: HandlerContext) => {
         ctx.spawn([{ task_type: "slow", payload: { ms: 3000 } }]);
         ctx.spawn([{ task_type: "step", depends_on: [`${parent}.1`] }]);
@@ -342,7 +323,7 @@ describe.each(testEngines("workflow", { cluster: true }))("workflows on $name", 
 
   it("re-sends notices lost in a crash: a task left in `ended` is settled by the next sweep", async () => {
     const c = (await start()).coordinator;
-    const id = (n: string) => cluster!.id(n);
+    const id = (n: string) => suite.cluster.id(n);
     await c.submitTasks([
       { task_id: id("first"), task_type: "slow", payload: { ms: 200 } },
       { task_id: id("second"), task_type: "step", depends_on: [id("first")] },
@@ -362,13 +343,13 @@ describe.each(testEngines("workflow", { cluster: true }))("workflows on $name", 
     // ...and the next one to sweep (a monitor tick, a restarted coordinator) finds the notice to send.
     keeper.sweep = sweep;
     expect(await c.waitForTask(id("second"), 10_000)).toMatchObject({ status: "completed" });
-    expect((await cluster!.settled([id("second")])).get(id("second"))).toBe(1);
+    expect((await suite.cluster.settled([id("second")])).get(id("second"))).toBe(1);
     expect(await c.ledger.endedTaskIds()).not.toContain(id("first"));
   }, 30_000);
 
   it("re-registers a waiting task whose registration was lost (rewatch)", async () => {
     const c = (await start()).coordinator;
-    const id = (n: string) => cluster!.id(n);
+    const id = (n: string) => suite.cluster.id(n);
     const keeper = c.core.workflow as unknown as { watchAll: (...a: unknown[]) => Promise<void> };
     const watchAll = keeper.watchAll;
     keeper.watchAll = async () => {
