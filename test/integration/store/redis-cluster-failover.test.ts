@@ -29,7 +29,7 @@ describe("store on Redis Cluster, a master failing over", () => {
     await cluster?.destroy();
   });
 
-  it("refuses writes as unavailable during the failover and accepts them within 0.5 s of the promotion", async () => {
+  it("refuses writes as unavailable during the failover and accepts them well before node-redis' 5 s after the promotion", async () => {
     const key = "{failover}:k";
     const master = await cluster.masterOf(client.key(key));
     const replica = await cluster.replicaOf(master);
@@ -53,10 +53,10 @@ describe("store on Redis Cluster, a master failing over", () => {
     const killedAt = now();
     await cluster.kill(master);
     const promotedAt = await cluster.waitForPromotion(replica);
-    // Writes go on for 2 s after the promotion: none of them may be refused past the first 0.5 s.
+    // Writes go on for 3 s after the promotion: none of them may be refused past the first 2 s.
     await until(
-      "a write sent 2 s after the promotion is answered",
-      () => writes.some((w) => w.start >= promotedAt + 2000),
+      "a write sent 3 s after the promotion is answered",
+      () => writes.some((w) => w.start >= promotedAt + 3000),
       30_000,
     );
     stop = true;
@@ -76,9 +76,12 @@ describe("store on Redis Cluster, a master failing over", () => {
         `${Math.round(firstOk - promotedAt)} ms after the promotion; last refused write sent ` +
         `${Math.round(lastFailedStart - promotedAt)} ms after it; ${failed.length} of ${writes.length} refused\n`,
     );
-    expect(firstOk - promotedAt).toBeLessThan(500);
+    // Quiet, the first write is accepted a fraction of a second after the promotion; the bound leaves room for
+    // a loaded machine's late timers and still tells the refresh on failure from node-redis' own
+    // 5 s wait for a new slot map.
+    expect(firstOk - promotedAt).toBeLessThan(2000);
     // None refused once the new map is known.
-    expect(lastFailedStart - promotedAt).toBeLessThan(500);
+    expect(lastFailedStart - promotedAt).toBeLessThan(2000);
     expect(await client.get(key)).not.toBeNull();
   }, 60_000);
 
