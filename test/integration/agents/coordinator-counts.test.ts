@@ -77,6 +77,14 @@ describe.each(testEngines("coordinator-counts", { cluster: true }))(
 
     it("a coordinator killed takes none of its counts out of the totals the survivor shows, nor does one that starts later miss them", async () => {
       const { router, coordinator, c1, c2 } = await twoCoordinators(engine.config(), cleanups);
+      // The shards split between the two first: a task is placed by its shard's owner, and its end
+      // is reported there; had c2 owned none yet (its first lease round still to come), c1 would
+      // have placed all 20 and c2 counted no end (seen once under load).
+      await until(
+        "c1 and c2 own 8 shards each",
+        () => c1.cluster.leases.owned().length === 8 && c2.cluster.leases.owned().length === 8,
+        WAIT_MS,
+      );
       // Accepted and awaited through c2, whose distributor it is: c2 counts the ends reported to it
       // (those it placed itself), and submitted all 20.
       const ids = Array.from({ length: 20 }, (_, i) => `counted-${i}`);
