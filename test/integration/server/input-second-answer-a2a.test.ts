@@ -1,9 +1,5 @@
-import { randomUUID } from "node:crypto";
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import type { HandlerContext, JsonValue, Task, TaskHandler } from "../../../src/index.js";
-import { type RunningServer, startCoordinatorServer } from "../../../src/server/coordinator-server.js";
-import { TestCluster } from "../../helpers/cluster.js";
-import { until } from "../../helpers/wait.js";
+import { afterAll, describe, expect, it, vi } from "vitest";
+import { askingClusterPerSuite } from "../../helpers/asking-cluster.js";
 
 /**
  * Two answers over A2A to one question, both sent while the task still waited: the first is
@@ -14,52 +10,16 @@ import { until } from "../../helpers/wait.js";
  */
 
 describe("a second answer over A2A to a question already answered", () => {
-  let cluster: TestCluster;
-  let server: RunningServer;
-  const post = async (path: string, body: unknown) => {
-    const res = await fetch(`${server.url}${path}`, {
-      method: "POST",
-      headers: { "content-type": "application/json", "a2a-version": "1.0" },
-      body: JSON.stringify(body),
-    });
-    return { status: res.status, body: (await res.json()) as Record<string, unknown> };
-  };
-  const answerOverA2A = (taskId: string, data: JsonValue) =>
-    post("/a2a/jsonrpc", {
-      jsonrpc: "2.0",
-      id: 1,
-      method: "SendMessage",
-      params: { message: { messageId: randomUUID(), role: "ROLE_USER", taskId, parts: [{ data }] } },
-    });
-
-  beforeAll(async () => {
-    const ask = (_task: Task, ctx: HandlerContext): JsonValue => {
-      if (ctx.inputs.length < 1) ctx.requestInput({ what: "anything" });
-      return { inputs: ctx.inputs };
-    };
-    cluster = new TestCluster(
-      { url: `memory://input-second-answer-a2a-${process.pid}` },
-      { handlers: { ask } as Record<string, TaskHandler<Task>> },
-    );
-    await cluster.startOne();
-    server = await startCoordinatorServer(cluster.coordinator, { port: 0 });
-  });
-
-  afterAll(async () => {
+  const { answerOverA2A, asking, cluster } = askingClusterPerSuite("input-second-answer-a2a", (inputs) => ({
+    inputs,
+  }));
+  afterAll(() => {
     vi.restoreAllMocks();
-    await server?.close();
-    await cluster?.stop();
   });
 
   it("is refused naming ERR_NOT_WAITING_FOR_INPUT, and only the first is the task's input", async () => {
-    const id = cluster.id("asks");
-    await cluster.coordinator.submitTask({ task_id: id, task_type: "ask", payload: {} });
-    await until(
-      "the task asks",
-      async () => (await cluster.coordinator.core.getTask(id))?.status === "input_required",
-      30_000,
-    );
-    const coordinator = cluster.coordinator;
+    const id = await asking("asks");
+    const coordinator = cluster().coordinator;
     const provideInput = coordinator.provideInput.bind(coordinator);
     const arrived: Array<() => void> = [];
     let both!: () => void;
