@@ -60,41 +60,88 @@ describe.each(testEngines("placement-lost-answer", { cluster: true }))(
       return { ledger, told, placement, sent, directory };
     }
 
-    it("sends the task at once when the retry finds it where its own lost try put it", async () => {
-      const { ledger, told, placement, sent } = await setUp();
-      try {
-        const t = newTask();
-        expect(await ledger.submit(t)).toBe(true);
-        // The first placement call runs in the store, its answer lost.
-        const grouped = ledger.grouped.bind(ledger);
-        let lost = 0;
-        vi.spyOn(ledger, "grouped").mockImplementation(async (script, ...rest) => {
-          const reply = await grouped(script, ...rest);
-          if (script === assignUnplaced && lost++ === 0)
-            throw new Error("no reply from the store in time (the command may still have run)");
-          return reply;
-        });
-        placement.later({ task_id: t.taskId, task_type: "echo", payload: {} } as TaskDict);
-        await vi.waitFor(() => expect(lost).toBe(1), { timeout: 20_000, interval: 10 });
-        await vi.waitFor(() => expect(placement.has(t.taskId)).toBe(true), { timeout: 20_000, interval: 10 });
-        expect((await ledger.get(t.taskId))?.distributor).toBe("d1"); // it ran
-        expect(sent).toEqual([]);
-        // The next pass (the monitor's tick schedules one): d1 again, where the task is already.
-        placement.schedule();
-        await vi.waitFor(() => expect(sent).toEqual([{ to: "d1", ids: [t.taskId] }]), {
-          timeout: 20_000,
-          interval: 10,
-        });
-        expect(lost).toBe(2);
-        expect(placement.has(t.taskId)).toBe(false);
-        // The observer hears of the placement once (the lost answer told it nothing).
-        expect(told.filter((e) => e.op === "assigned" && e.task_id === t.taskId)).toEqual([
-          { op: "assigned", task_id: t.taskId, distributor: "d1" },
-        ]);
-      } finally {
-        placement.close();
-      }
-    }, 45_000);
+    /**
+     * A placement whose first try runs in the store but loses its answer. The task is unplaced
+     * (assign-unplaced-1.lua, through `grouped`) or on d0, dead and never heard here (assignTo,
+     * from d0); the retry chooses d1 again, or, with `elsewhere`, d2 (d1 full by then).
+     */
+    const lostTries: Array<{ name: string; from?: string; elsewhere: boolean }> = [
+      {
+        name: "sends the task at once when the retry finds it where its own lost try put it",
+        elsewhere: false,
+      },
+      {
+        name: "sends the task at once to where its own lost try put it when the retry chooses another distributor",
+        elsewhere: true,
+      },
+      {
+        name: "a dead distributor's task: the retry on another distributor sends it where the lost try moved it",
+        from: "d0",
+        elsewhere: true,
+      },
+    ];
+
+    for (const { name, from, elsewhere } of lostTries) {
+      it(name, async () => {
+        const { ledger, told, placement, sent, directory } = await setUp();
+        try {
+          const t = newTask();
+          expect(await ledger.submit(t, from)).toBe(true);
+          // The first placement call runs in the store, its answer lost.
+          let lost = 0;
+          const loseFirst = async <T>(reply: Promise<T>): Promise<T> => {
+            const answer = await reply;
+            if (lost++ === 0)
+              throw new Error("no reply from the store in time (the command may still have run)");
+            return answer;
+          };
+          const task = { task_id: t.taskId, task_type: "echo", payload: {} } as TaskDict;
+          const unplaced = from === undefined;
+          if (unplaced) {
+            const grouped = ledger.grouped.bind(ledger);
+            vi.spyOn(ledger, "grouped").mockImplementation(async (script, ...rest) =>
+              script === assignUnplaced ? loseFirst(grouped(script, ...rest)) : grouped(script, ...rest),
+            );
+            placement.later(task);
+          } else {
+            const assignTo = ledger.assignTo.bind(ledger);
+            vi.spyOn(ledger, "assignTo").mockImplementation(async (...args) => loseFirst(assignTo(...args)));
+            placement.hold(task, 0, { from });
+            placement.schedule();
+          }
+          await vi.waitFor(() => expect(lost).toBe(1), { timeout: 20_000, interval: 10 });
+          await vi.waitFor(() => expect(placement.has(t.taskId)).toBe(true), {
+            timeout: 20_000,
+            interval: 10,
+          });
+          expect((await ledger.get(t.taskId))?.distributor).toBe("d1"); // it ran
+          if (elsewhere) {
+            // d1 full now and d2 empty: the retry chooses d2, and finds the task on d1.
+            beat(directory, "d1", 4);
+            beat(directory, "d2");
+          } else {
+            expect(sent).toEqual([]);
+          }
+          // The next pass (the monitor's tick schedules one).
+          placement.schedule();
+          await vi.waitFor(() => expect(sent).toEqual([{ to: "d1", ids: [t.taskId] }]), {
+            timeout: 20_000,
+            interval: 10,
+          });
+          if (unplaced) expect(lost).toBe(2);
+          expect(placement.has(t.taskId)).toBe(false);
+          if (elsewhere) expect((await ledger.get(t.taskId))?.distributor).toBe("d1");
+          if (unplaced) {
+            // The observer hears of the placement once (the lost answer told it nothing).
+            expect(told.filter((e) => e.op === "assigned" && e.task_id === t.taskId)).toEqual([
+              { op: "assigned", task_id: t.taskId, distributor: "d1" },
+            ]);
+          }
+        } finally {
+          placement.close();
+        }
+      }, 45_000);
+    }
 
     it("leaves a task another path placed on the same distributor (not sent twice)", async () => {
       const { ledger, placement, sent } = await setUp();
@@ -114,74 +161,6 @@ describe.each(testEngines("placement-lost-answer", { cluster: true }))(
         for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
         expect(placement.has(t.taskId)).toBe(false);
         expect(sent).toEqual([]);
-      } finally {
-        placement.close();
-      }
-    }, 45_000);
-
-    it("sends the task at once to where its own lost try put it when the retry chooses another distributor", async () => {
-      const { ledger, told, placement, sent, directory } = await setUp();
-      try {
-        const t = newTask();
-        expect(await ledger.submit(t)).toBe(true);
-        const grouped = ledger.grouped.bind(ledger);
-        let lost = 0;
-        vi.spyOn(ledger, "grouped").mockImplementation(async (script, ...rest) => {
-          const reply = await grouped(script, ...rest);
-          if (script === assignUnplaced && lost++ === 0)
-            throw new Error("no reply from the store in time (the command may still have run)");
-          return reply;
-        });
-        placement.later({ task_id: t.taskId, task_type: "echo", payload: {} } as TaskDict);
-        await vi.waitFor(() => expect(lost).toBe(1), { timeout: 20_000, interval: 10 });
-        await vi.waitFor(() => expect(placement.has(t.taskId)).toBe(true), { timeout: 20_000, interval: 10 });
-        expect((await ledger.get(t.taskId))?.distributor).toBe("d1"); // it ran
-        // d1 full now and d2 empty: the retry chooses d2, and finds the task on d1.
-        beat(directory, "d1", 4);
-        beat(directory, "d2");
-        placement.schedule();
-        await vi.waitFor(() => expect(sent).toEqual([{ to: "d1", ids: [t.taskId] }]), {
-          timeout: 20_000,
-          interval: 10,
-        });
-        expect(lost).toBe(2);
-        expect(placement.has(t.taskId)).toBe(false);
-        expect((await ledger.get(t.taskId))?.distributor).toBe("d1");
-        expect(told.filter((e) => e.op === "assigned" && e.task_id === t.taskId)).toEqual([
-          { op: "assigned", task_id: t.taskId, distributor: "d1" },
-        ]);
-      } finally {
-        placement.close();
-      }
-    }, 45_000);
-
-    it("a dead distributor's task: the retry on another distributor sends it where the lost try moved it", async () => {
-      const { ledger, placement, sent, directory } = await setUp();
-      try {
-        const t = newTask();
-        expect(await ledger.submit(t, "d0")).toBe(true); // on d0, dead (never heard here)
-        const assignTo = ledger.assignTo.bind(ledger);
-        let lost = 0;
-        vi.spyOn(ledger, "assignTo").mockImplementation(async (...args) => {
-          const verdict = await assignTo(...args);
-          if (lost++ === 0)
-            throw new Error("no reply from the store in time (the command may still have run)");
-          return verdict;
-        });
-        placement.hold({ task_id: t.taskId, task_type: "echo", payload: {} } as TaskDict, 0, { from: "d0" });
-        placement.schedule();
-        await vi.waitFor(() => expect(lost).toBe(1), { timeout: 20_000, interval: 10 });
-        await vi.waitFor(() => expect(placement.has(t.taskId)).toBe(true), { timeout: 20_000, interval: 10 });
-        expect((await ledger.get(t.taskId))?.distributor).toBe("d1"); // it ran
-        beat(directory, "d1", 4);
-        beat(directory, "d2");
-        placement.schedule();
-        await vi.waitFor(() => expect(sent).toEqual([{ to: "d1", ids: [t.taskId] }]), {
-          timeout: 20_000,
-          interval: 10,
-        });
-        expect(placement.has(t.taskId)).toBe(false);
-        expect((await ledger.get(t.taskId))?.distributor).toBe("d1");
       } finally {
         placement.close();
       }
