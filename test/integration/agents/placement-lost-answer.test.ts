@@ -1,14 +1,10 @@
 import { describe, expect, it, vi } from "vitest";
-import { SOLE } from "../../../src/agents/coordinator/cluster-seam.js";
-import { DistributorDirectory } from "../../../src/agents/coordinator/distributor-directory.js";
-import { Placement } from "../../../src/agents/coordinator/placement.js";
 import { assignUnplaced } from "../../../src/agents/coordinator/unplaced-scripts.js";
 import type { LedgerEvent } from "../../../src/agents/ledger/task-ledger.js";
-import type { AgentPayload, TaskDict } from "../../../src/agents/protocol.js";
-import { DEFAULT_TIMING } from "../../../src/agents/timing.js";
+import type { TaskDict } from "../../../src/agents/protocol.js";
 import { testEngines } from "../../helpers/engines.js";
 import { ledgerOn, newTasks } from "../../helpers/ledger-on.js";
-import { workerSummary } from "../../helpers/worker-summary.js";
+import { beat, placementOn } from "../../helpers/placement-on.js";
 
 /**
  * A task seen on no distributor is placed only if it still is (assign-unplaced-1.lua). When that
@@ -24,40 +20,10 @@ describe.each(testEngines("placement-lost-answer", { cluster: true }))(
     const open = ledgerOn(engine);
     const newTask = newTasks("lost-answer");
 
-    function beat(directory: DistributorDirectory, id: string, load = 0) {
-      directory.heartbeat(id, {
-        kind: "distributor_status",
-        url: null,
-        status: "idle",
-        load,
-        capacity: 4,
-        owns_lease: true,
-        done: 0,
-        workers: [workerSummary(`${id}-w`, ["echo"])],
-      } as never);
-    }
-
     async function setUp() {
       const told: LedgerEvent[] = [];
       const { ledger } = await open({ observer: (e) => told.push(e) });
-      const directory = new DistributorDirectory();
-      beat(directory, "d1");
-      const sent: Array<{ to: string; ids: string[] }> = [];
-      const placement = new Placement({
-        ledger,
-        directory,
-        cluster: SOLE,
-        timing: { ...DEFAULT_TIMING, batchLingerMs: 0 },
-        placementTimeoutMs: 60_000,
-        send: async (to: string, payload: AgentPayload) => {
-          if (payload.kind === "assign_tasks") sent.push({ to, ids: payload.tasks.map((t) => t.task_id) });
-        },
-        holdsBack: () => false,
-        lone: () => true,
-        sent: () => {},
-        unsendable: () => {},
-      });
-      return { ledger, told, placement, sent, directory };
+      return { ledger, told, ...placementOn(ledger, ["d1"]) };
     }
 
     /**
@@ -124,7 +90,7 @@ describe.each(testEngines("placement-lost-answer", { cluster: true }))(
           }
           // The next pass (the monitor's tick schedules one).
           placement.schedule();
-          await vi.waitFor(() => expect(sent).toEqual([{ to: "d1", ids: [t.taskId] }]), {
+          await vi.waitFor(() => expect(sent).toEqual([{ to: "d1", id: t.taskId }]), {
             timeout: 20_000,
             interval: 10,
           });

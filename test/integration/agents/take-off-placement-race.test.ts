@@ -2,13 +2,10 @@ import { describe, expect, it, vi } from "vitest";
 import { SOLE } from "../../../src/agents/coordinator/cluster-seam.js";
 import type { CoordinatorStats } from "../../../src/agents/coordinator/coordinator-options.js";
 import { DeadDistributors } from "../../../src/agents/coordinator/dead-distributors.js";
-import { DistributorDirectory } from "../../../src/agents/coordinator/distributor-directory.js";
-import { Placement } from "../../../src/agents/coordinator/placement.js";
-import type { AgentPayload } from "../../../src/agents/protocol.js";
 import { DEFAULT_TIMING } from "../../../src/agents/timing.js";
 import { testEngines } from "../../helpers/engines.js";
 import { ledgerOn, newTasks } from "../../helpers/ledger-on.js";
-import { workerSummary } from "../../helpers/worker-summary.js";
+import { beat, placementOn } from "../../helpers/placement-on.js";
 
 /**
  * A dead distributor's tasks are taken off it (DeadDistributors) and placed anew while other
@@ -26,40 +23,10 @@ describe.each(testEngines("take-off-placement-race", { cluster: true }))(
     const open = ledgerOn(engine);
     const newTask = newTasks("take-off-race");
 
-    function beat(directory: DistributorDirectory, id: string, load = 0) {
-      directory.heartbeat(id, {
-        kind: "distributor_status",
-        url: null,
-        status: "idle",
-        load,
-        capacity: 4,
-        owns_lease: true,
-        done: 0,
-        workers: [workerSummary(`${id}-w`, ["echo"])],
-      } as never);
-    }
-
     /** A ledger whose assignments (assign-tasks-1.lua) are held while `hold` says so, each until released. */
     async function setUp(live: string[]) {
       const { ledger } = await open();
-      const directory = new DistributorDirectory();
-      for (const id of live) beat(directory, id);
-      const sent: Array<{ to: string; id: string }> = [];
-      const placement = new Placement({
-        ledger,
-        directory,
-        cluster: SOLE,
-        timing: { ...DEFAULT_TIMING, batchLingerMs: 0 },
-        placementTimeoutMs: 60_000,
-        send: async (to: string, payload: AgentPayload) => {
-          if (payload.kind === "assign_tasks")
-            for (const t of payload.tasks) sent.push({ to, id: t.task_id });
-        },
-        holdsBack: () => false,
-        lone: () => true,
-        sent: () => {},
-        unsendable: () => {},
-      });
+      const { placement, directory, sent } = placementOn(ledger, live);
       const dead = new DeadDistributors({
         ledger,
         cluster: SOLE,
