@@ -1,5 +1,6 @@
+import { readFileSync } from "node:fs";
 import type { MemoryKeyspace, ScriptReply } from "../../core/store/index.js";
-import { defineScript } from "../../core/store/index.js";
+import { defineScript, withPrelude } from "../../core/store/index.js";
 
 /**
  * The recurring schedules' atomic steps. Each Lua file documents its KEYS, ARGV and replies;
@@ -58,7 +59,10 @@ export const advanceSchedule = defineScript(import.meta.url, "advance-schedule-1
   return 1;
 });
 
-/** One schedule's row as read-schedules and page-schedules answer it. */
+/** Lua's schedule_row (scripts/schedule-row.lua), prepended to read-schedules and page-schedules. */
+const SCHEDULE_ROW_LUA = readFileSync(new URL("./scripts/schedule-row.lua", import.meta.url), "utf8");
+
+/** One schedule's row as read-schedules and page-schedules answer it (schedule_row's twin). */
 function scheduleRow(db: MemoryKeyspace, def: string, prefix: string, id: string): ScriptReply | null {
   const spec = db.hget(def, id);
   if (spec === null) return null;
@@ -71,34 +75,40 @@ function scheduleRow(db: MemoryKeyspace, def: string, prefix: string, id: string
   ];
 }
 
-export const readSchedules = defineScript(import.meta.url, "read-schedules-1.lua", (db, [def], args) => {
-  const prefix = args[0]!;
-  const out: ScriptReply[] = [];
-  for (const id of args.slice(1)) {
-    const row = scheduleRow(db, def!, prefix, id);
-    if (row !== null) out.push(row);
-  }
-  return out;
-});
+export const readSchedules = withPrelude(
+  defineScript(import.meta.url, "read-schedules-1.lua", (db, [def], args) => {
+    const prefix = args[0]!;
+    const out: ScriptReply[] = [];
+    for (const id of args.slice(1)) {
+      const row = scheduleRow(db, def!, prefix, id);
+      if (row !== null) out.push(row);
+    }
+    return out;
+  }),
+  SCHEDULE_ROW_LUA,
+);
 
-export const pageSchedules = defineScript(import.meta.url, "page-schedules-1.lua", (db, [def], args) => {
-  const [prefix, cursor, max] = args as [string, string, string];
-  const ids = `${prefix}ids`;
-  if (db.zcard(ids) !== db.hlen(def!)) {
-    db.del(ids);
-    for (const id of Object.keys(db.hgetall(def!))) db.zadd(ids, 0, id);
-  }
-  const limit = Number(max);
-  const page = db.zrangeByLex(ids, cursor === "" ? null : cursor, limit + 1);
-  let nextCursor = "";
-  if (page.length > limit) {
-    nextCursor = page[limit - 1]!;
-    page.length = limit;
-  }
-  const out: ScriptReply[] = [];
-  for (const id of page) {
-    const row = scheduleRow(db, def!, prefix, id);
-    if (row !== null) out.push(row);
-  }
-  return [nextCursor, out];
-});
+export const pageSchedules = withPrelude(
+  defineScript(import.meta.url, "page-schedules-1.lua", (db, [def], args) => {
+    const [prefix, cursor, max] = args as [string, string, string];
+    const ids = `${prefix}ids`;
+    if (db.zcard(ids) !== db.hlen(def!)) {
+      db.del(ids);
+      for (const id of Object.keys(db.hgetall(def!))) db.zadd(ids, 0, id);
+    }
+    const limit = Number(max);
+    const page = db.zrangeByLex(ids, cursor === "" ? null : cursor, limit + 1);
+    let nextCursor = "";
+    if (page.length > limit) {
+      nextCursor = page[limit - 1]!;
+      page.length = limit;
+    }
+    const out: ScriptReply[] = [];
+    for (const id of page) {
+      const row = scheduleRow(db, def!, prefix, id);
+      if (row !== null) out.push(row);
+    }
+    return [nextCursor, out];
+  }),
+  SCHEDULE_ROW_LUA,
+);

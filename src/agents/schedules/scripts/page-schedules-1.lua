@@ -14,7 +14,8 @@
 
   Keys written: <prefix>ids, only when rebuilt.
   Returns { next cursor (the page's last id) or "" when no schedule follows,
-            { { id, definition JSON, next ms or "", last tick or "", recent JSON or "" }... } }.
+            { { id, definition JSON, next ms or "", last tick or "", recent JSON or "" }... } }
+  (each row is schedule_row's, scripts/schedule-row.lua, prepended).
 ]]
 local p = ARGV[1]
 local ids = p .. 'ids'
@@ -33,10 +34,7 @@ if #page > limit then
 end
 local out = {}
 for _, id in ipairs(page) do
-  local def = redis.call('HGET', KEYS[1], id)
-  if def then
-    out[#out + 1] = {id, def, redis.call('ZSCORE', p .. 'next', id) or '', redis.call('HGET', p .. 'last', id) or '',
-      redis.call('GET', p .. 'recent:' .. id) or ''}
-  end
+  local row = schedule_row(KEYS[1], p, id)
+  if row then out[#out + 1] = row end
 end
 return {nextCursor, out}

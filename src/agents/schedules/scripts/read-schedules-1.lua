@@ -7,16 +7,12 @@
   ARGV[2..] schedule ids
 
   Returns { { id, definition JSON, next ms or "", last tick or "", recent JSON or "" }... }
-  (an unknown id is left out).
+  (an unknown id is left out; each row is schedule_row's, scripts/schedule-row.lua, prepended).
 ]]
 local p = ARGV[1]
 local out = {}
 for i = 2, #ARGV do
-  local id = ARGV[i]
-  local def = redis.call('HGET', KEYS[1], id)
-  if def then
-    out[#out + 1] = {id, def, redis.call('ZSCORE', p .. 'next', id) or '', redis.call('HGET', p .. 'last', id) or '',
-      redis.call('GET', p .. 'recent:' .. id) or ''}
-  end
+  local row = schedule_row(KEYS[1], p, ARGV[i])
+  if row then out[#out + 1] = row end
 end
 return out
