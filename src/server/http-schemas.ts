@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { taskTypeLimit } from "../agents/limits/limit-spec.js";
 import { MAX_PAYLOAD_DEPTH } from "../agents/payload-depth.js";
-import { scheduleInput } from "../agents/schedules/schedule-spec.js";
+import { SCHEDULE_PAGE_BYTES, scheduleInput } from "../agents/schedules/schedule-spec.js";
 import { MAX_DEPENDS_ON } from "../agents/workflow/graph-validation.js";
 import type { JsonValue } from "../core/json.js";
 import {
@@ -435,11 +435,17 @@ export const scheduleView = named(
 
 export const scheduleList = named(
   z.object({
-    schedules: z.array(scheduleView).describe("At most `limit` schedules, in schedule id order (bytewise)."),
+    schedules: z
+      .array(scheduleView)
+      .describe(
+        `At most \`limit\` schedules, in schedule id order (bytewise); fewer when their records would pass ${SCHEDULE_PAGE_BYTES / 1024 / 1024} MiB (at least one, whatever its size).`,
+      ),
     next_cursor: z
       .string()
       .nullable()
-      .describe("Send it as `cursor` for the next page; null on the last page."),
+      .describe(
+        "Send it as `cursor` for the next page (it continues after this page's last schedule); null on the last page.",
+      ),
   }),
   "ScheduleList",
   "A page of the schedules.",

@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { z } from "zod";
+import { SCHEDULE_PAGE_BYTES } from "../agents/schedules/schedule-spec.js";
 import type { JsonObject } from "../core/json.js";
 import { MAX_JSON_DEPTH } from "../core/messaging/plain-json.js";
 import { MAX_TASK_TYPE_LENGTH } from "../core/state/task-type.js";
@@ -371,8 +372,7 @@ function operations(options: OpenApiOptions): Record<RestRoute, JsonObject> {
     "GET /schedules": {
       operationId: "listSchedules",
       summary: "A page of the schedules, with their next run times and recent task ids",
-      description:
-        "In schedule id order (bytewise). To read them all, send each answer's `next_cursor` as `cursor` until it is null: a schedule that exists throughout is on exactly one page.",
+      description: `In schedule id order (bytewise), at most \`limit\` schedules and ${SCHEDULE_PAGE_BYTES / 1024 / 1024} MiB of their records (a page may hold fewer than \`limit\` and still have a \`next_cursor\`; a schedule larger than that is a page of its own). To read them all, send each answer's \`next_cursor\` as \`cursor\` until it is null: a schedule that exists throughout is on exactly one page.`,
       parameters: [
         {
           name: "limit",

@@ -24,7 +24,7 @@ type ScheduleOp =
   | { op: "remove"; id: string }
   | { op: "get"; id: string }
   | { op: "list" }
-  | { op: "page"; limit: number; cursor: string | undefined }
+  | { op: "page"; limit: number; cursor: string | undefined; maxBytes: number | undefined }
   | { op: "due"; max: number }
   | { op: "advance"; id: string; read: "due" | "other"; next: "past" | "future"; k: number };
 
@@ -48,8 +48,10 @@ const scheduleOps: fc.Arbitrary<ScheduleOp[]> = fc.array(
       weight: 1,
       arbitrary: fc.record({
         op: fc.constant("page" as const),
-        limit: fc.constantFrom(1, 2),
+        limit: fc.constantFrom(1, 2, 3),
         cursor: fc.constantFrom(undefined, "s1", "s2", "s-"),
+        // Small byte bounds cut a page after one row or two (rows are ~100-300 bytes).
+        maxBytes: fc.constantFrom(undefined, 1, 150, 300, 600),
       }),
     },
     { weight: 2, arbitrary: fc.record({ op: fc.constant("due" as const), max: fc.constantFrom(1, 10) }) },
@@ -90,7 +92,7 @@ async function runSchedules(ops: ScheduleOp[]): Promise<void> {
           case "list":
             return s.schedules.list();
           case "page":
-            return s.schedules.page({ limit: op.limit, cursor: op.cursor });
+            return s.schedules.page({ limit: op.limit, cursor: op.cursor, maxBytes: op.maxBytes });
           case "due": {
             const r = await s.schedules.due(op.max);
             s.due = r.due;

@@ -90,7 +90,7 @@ export const readSchedules = withPrelude(
 
 export const pageSchedules = withPrelude(
   defineScript(import.meta.url, "page-schedules-1.lua", (db, [def], args) => {
-    const [prefix, cursor, max] = args as [string, string, string];
+    const [prefix, cursor, max, maxBytes] = args as [string, string, string, string];
     const ids = `${prefix}ids`;
     if (db.zcard(ids) !== db.hlen(def!)) {
       db.del(ids);
@@ -99,14 +99,23 @@ export const pageSchedules = withPrelude(
     const limit = Number(max);
     const page = db.zrangeByLex(ids, cursor === "" ? null : cursor, limit + 1);
     let nextCursor = "";
-    if (page.length > limit) {
-      nextCursor = page[limit - 1]!;
-      page.length = limit;
-    }
     const out: ScriptReply[] = [];
-    for (const id of page) {
+    let bytes = 0;
+    for (const [i, id] of page.entries()) {
+      if (i >= limit) {
+        nextCursor = page[i - 1]!;
+        break;
+      }
       const row = scheduleRow(db, def!, prefix, id);
-      if (row !== null) out.push(row);
+      if (row === null) continue;
+      // Lua's # of a string: its bytes.
+      const size = (row as string[]).reduce((n, s) => n + Buffer.byteLength(s), 0);
+      if (out.length > 0 && bytes + size > Number(maxBytes)) {
+        nextCursor = page[i - 1]!;
+        break;
+      }
+      bytes += size;
+      out.push(row);
     }
     return [nextCursor, out];
   }),

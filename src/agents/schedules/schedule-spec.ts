@@ -34,6 +34,11 @@ export type ScheduleView = ScheduleSpec & {
 
 export const MIN_EVERY_MS = 1000;
 export const MAX_EVERY_MS = 366 * 24 * 3600 * 1000;
+/**
+ * Most bytes of schedule records in a page (GET /schedules): 100 schedules of up to 1 MiB each
+ * (a POST body's bound) were a 100 MiB answer. A schedule alone over it is a page of its own.
+ */
+export const SCHEDULE_PAGE_BYTES = 4 * 1024 * 1024;
 /** Keys of a task's state, which a template cannot set. */
 const STATE_KEYS = [
   "task_id",

@@ -3,7 +3,13 @@ import type { JsonObject } from "../../core/json.js";
 import { canonicalJson } from "../../core/messaging/canonical-json.js";
 import type { RedisClient } from "../../core/store/index.js";
 import * as scripts from "./schedule-scripts.js";
-import { checkSchedule, type ScheduleSpec, type ScheduleView, ticksAfter } from "./schedule-spec.js";
+import {
+  checkSchedule,
+  SCHEDULE_PAGE_BYTES,
+  type ScheduleSpec,
+  type ScheduleView,
+  ticksAfter,
+} from "./schedule-spec.js";
 
 /** Every schedule's keys share one slot: the keeper and a page read several in one call. */
 const TAG = "{schedules}:";
@@ -92,14 +98,23 @@ export class ScheduleStore {
 
   /**
    * One page of the schedules in id order (bytewise), after `cursor` (the `next_cursor` of the
-   * page before; none: from the first): at most `limit`, read in one bounded call. `next_cursor`
-   * is null on the last page; a schedule that exists throughout is on exactly one page.
+   * page before; none: from the first): at most `limit` schedules and `maxBytes` bytes of their
+   * records (default SCHEDULE_PAGE_BYTES; always at least one schedule when one follows), read in
+   * one bounded call. `next_cursor` is null on the last page; a schedule that exists throughout
+   * is on exactly one page.
    */
-  async page(options: { limit?: number; cursor?: string | undefined } = {}): Promise<SchedulePage> {
+  async page(
+    options: { limit?: number; cursor?: string | undefined; maxBytes?: number } = {},
+  ): Promise<SchedulePage> {
     const limit = options.limit ?? DEFAULT_PAGE;
-    if (!Number.isSafeInteger(limit) || limit < 1)
-      throw new TriadError("ERR_INVALID_ARGUMENT", `page: limit must be a positive integer (got ${limit})`);
-    const [next, rows] = (await this.run(scripts.pageSchedules, [options.cursor ?? "", limit])) as [
+    const maxBytes = options.maxBytes ?? SCHEDULE_PAGE_BYTES;
+    for (const [name, n] of [
+      ["limit", limit],
+      ["maxBytes", maxBytes],
+    ] as const)
+      if (!Number.isSafeInteger(n) || n < 1)
+        throw new TriadError("ERR_INVALID_ARGUMENT", `page: ${name} must be a positive integer (got ${n})`);
+    const [next, rows] = (await this.run(scripts.pageSchedules, [options.cursor ?? "", limit, maxBytes])) as [
       string,
       ScheduleRow[],
     ];

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { upsertSchedule } from "../../../src/agents/schedules/schedule-scripts.js";
+import { SCHEDULE_PAGE_BYTES } from "../../../src/agents/schedules/schedule-spec.js";
 import { ScheduleStore } from "../../../src/agents/schedules/schedule-store.js";
 import type { TriadError } from "../../../src/core/errors.js";
 import { canonicalJson } from "../../../src/core/messaging/canonical-json.js";
@@ -70,6 +71,50 @@ describe.each(testEngines("schedule-pages", { cluster: true }))("schedule pages 
     // The default page is 100; list() reads every one a page at a time.
     expect((await schedules.page()).schedules).toHaveLength(ids.length);
     expect((await schedules.list()).map((s) => s.schedule_id)).toEqual(bytewise);
+  });
+
+  it("a page is bounded by bytes too: schedules of 1 MiB make pages of a few, every one listed once", async () => {
+    const schedules = await fresh();
+    // Ten schedules of ~1 MiB (the POST body's bound): 100 of them in one page were a 100 MiB answer.
+    const big = "x".repeat(1024 * 1024 - 200);
+    const ids = Array.from({ length: 10 }, (_, i) => `big${i}`);
+    for (const id of ids) await schedules.upsert(every(id, { pad: big }));
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    let pages = 0;
+    do {
+      const page = await schedules.page({ limit: 100, cursor });
+      const bytes = page.schedules.reduce((n, s) => n + Buffer.byteLength(JSON.stringify(s)), 0);
+      expect(page.schedules.length).toBeGreaterThanOrEqual(1);
+      expect(bytes).toBeLessThanOrEqual(SCHEDULE_PAGE_BYTES + 64 * 1024);
+      seen.push(...page.schedules.map((s) => s.schedule_id));
+      cursor = page.next_cursor ?? undefined;
+      pages++;
+    } while (cursor !== undefined);
+    expect(seen).toEqual(ids);
+    expect(pages).toBeGreaterThanOrEqual(Math.ceil((10 * 1024 * 1024) / SCHEDULE_PAGE_BYTES));
+  }, 60_000);
+
+  it("a schedule larger than the byte bound makes a page of its own; the page's cursor goes on after it", async () => {
+    const schedules = await fresh();
+    for (const id of ["a", "b", "c", "d", "e"]) await schedules.upsert(every(id, { pad: "é".repeat(300) }));
+    // Each record is over 600 bytes (é is two in UTF-8): a bound of 1000 holds one; of 1800, two.
+    const pageIds = async (maxBytes: number) => {
+      const out: string[][] = [];
+      let cursor: string | undefined;
+      do {
+        const page = await schedules.page({ limit: 10, cursor, maxBytes });
+        out.push(page.schedules.map((s) => s.schedule_id));
+        cursor = page.next_cursor ?? undefined;
+      } while (cursor !== undefined);
+      return out;
+    };
+    expect(await pageIds(1)).toEqual([["a"], ["b"], ["c"], ["d"], ["e"]]);
+    expect(await pageIds(1000)).toEqual([["a"], ["b"], ["c"], ["d"], ["e"]]);
+    expect(await pageIds(1800)).toEqual([["a", "b"], ["c", "d"], ["e"]]);
+    // The count bound still holds under a large byte bound, and the last page says so.
+    expect(await pageIds(10_000_000)).toEqual([["a", "b", "c", "d", "e"]]);
+    expect((await schedules.page({ limit: 5, maxBytes: 10_000_000 })).next_cursor).toBeNull();
   });
 
   it("a schedule added or removed between pages does not move the others", async () => {
