@@ -32,6 +32,9 @@ export class UpCluster {
       redis: RedisConfig;
       handlers: Record<string, TaskHandler<Task>>;
       limits: Record<string, TaskTypeLimit>;
+      /** The coordinators' caps (up's --max-limits, --max-schedules). */
+      maxLimits: number;
+      maxSchedules: number;
       logger: Logger;
       /** up's --shutdown-timeout: the agents' stop has that long, less what their end needs. */
       shutdownTimeoutMs: number;
@@ -55,7 +58,8 @@ export class UpCluster {
           redis: o.redis,
           logger: log,
           retry: { default: { maxRetries: 2, backoffMs: 50 } },
-          limits: { initial: o.limits },
+          limits: { initial: o.limits, maxLimits: o.maxLimits },
+          schedules: { maxSchedules: o.maxSchedules },
         }),
       );
     }

@@ -66,11 +66,11 @@ const CODES: Record<string, string> = {
   ERR_INPUT_TOO_LARGE:
     "the task with this input would be larger than a message to a distributor can carry: not given, the task still waits",
   ERR_TOO_MANY_LIMITS:
-    "as many task types have a limit as the coordinator's limits.maxLimits (default 1,000): remove one first; changing a type's limit is fine",
+    "as many task types have a limit as the coordinator's limits.maxLimits (triad coordinator --max-limits; default 1,000): remove one first; changing a type's limit is fine",
   ERR_INVALID_TYPE_LIMIT: "a task-type limit the schema refuses (the message names the field)",
   ERR_INVALID_CURSOR: "cursor is not the next_cursor of a page before, or is given more than once",
   ERR_TOO_MANY_SCHEDULES:
-    "there are as many schedules as the coordinator's schedules.maxSchedules (default 10,000): remove one first; replacing one is fine",
+    "there are as many schedules as the coordinator's schedules.maxSchedules (triad coordinator --max-schedules; default 10,000): remove one first; replacing one is fine",
   ERR_INVALID_SCHEDULE:
     "a schedule refused (the message names the field): a bad cron or time zone, both or neither of cron and every_ms, every_ms under 1000",
 };

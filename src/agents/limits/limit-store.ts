@@ -57,7 +57,7 @@ export class LimitStore {
     if (reply === -1)
       throw new TriadError(
         "ERR_TOO_MANY_LIMITS",
-        `there are ${maxLimits} task types with a limit already, the most there may be: remove one first (DELETE /limits/{task_type}), or raise the coordinator's limits.maxLimits`,
+        `there are ${maxLimits} task types with a limit already, the most there may be: remove one first (DELETE /limits/{task_type}), or raise the coordinator's limits.maxLimits (triad coordinator --max-limits)`,
         { status: 409, max: maxLimits },
       );
     // Answered only once every gate has been told: a type newly limited is not one a gate

@@ -81,7 +81,7 @@ export class ScheduleStore {
     if (reply === -1)
       throw new TriadError(
         "ERR_TOO_MANY_SCHEDULES",
-        `there are ${maxSchedules} schedules already, the most there may be: remove one first (DELETE /schedules/{schedule_id}), or raise the coordinator's schedules.maxSchedules`,
+        `there are ${maxSchedules} schedules already, the most there may be: remove one first (DELETE /schedules/{schedule_id}), or raise the coordinator's schedules.maxSchedules (triad coordinator --max-schedules)`,
         { status: 409, max: maxSchedules },
       );
     return { outcome: reply === 1 ? "created" : reply === 2 ? "replaced" : "unchanged", spec };

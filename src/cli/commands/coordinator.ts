@@ -16,12 +16,12 @@ export async function coordinator(options: ParsedOptions): Promise<number> {
   const id = String(options.id);
   // An empty flag is unset, as before; a blank or control-character type is refused before anything starts.
   const a2aTextType = options["a2a-text-type"] ? taskTypeOption(options, "a2a-text-type") : undefined;
+  const limits = limitsFrom(options);
   const log = await createLogger(options, "triad");
   logFatalErrors(log);
   const redis = sharedStoreConfig(options);
   const { close: closeKeys, ...signing } = await tierSigning(id, redis, log);
   const history = openHistory(options.history, id);
-  const limits = limitsFrom(options);
   const agent = new CoordinatorAgent({
     agentId: id,
     redis,
@@ -32,7 +32,8 @@ export async function coordinator(options: ParsedOptions): Promise<number> {
     },
     timing: timingFrom(options),
     logger: log,
-    ...(limits && { limits: { initial: limits } }),
+    limits: { maxLimits: Number(options["max-limits"]), ...(limits && { initial: limits }) },
+    schedules: { maxSchedules: Number(options["max-schedules"]) },
     ...(history && {
       ledger: { observer: (event) => history.record(event) },
       events: { distributorDead: (target, tasks) => history.record({ op: "dead", target, tasks }) },

@@ -36,6 +36,32 @@ const limitFlag: FlagSpec = {
   description:
     "a limit for the whole cluster on one task type, e.g. llm=concurrency:20,rate:50 (repeatable; env: space-separated)",
 };
+/**
+ * The caps on what the store holds for the whole cluster (the coordinator's schedules.maxSchedules
+ * and limits.maxLimits): their defaults DEFAULT_MAX_SCHEDULES and DEFAULT_MAX_LIMITS, written out
+ * as this file loads no agent module (a unit test keeps them equal). Give every coordinator of a
+ * store the same: each refuses by its own.
+ */
+const maxSchedulesFlag: FlagSpec = {
+  name: "max-schedules",
+  type: "number",
+  integer: true,
+  min: 1,
+  max: Number.MAX_SAFE_INTEGER,
+  description:
+    "most schedules the cluster may hold: POST /schedules of a new one past it is 409 ERR_TOO_MANY_SCHEDULES",
+  default: 10_000,
+};
+const maxLimitsFlag: FlagSpec = {
+  name: "max-limits",
+  type: "number",
+  integer: true,
+  min: 1,
+  max: Number.MAX_SAFE_INTEGER,
+  description:
+    "most task types with a limit: a limit on one more (PUT /limits, --limit) is 409 ERR_TOO_MANY_LIMITS",
+  default: 1000,
+};
 const redisFlag: FlagSpec = {
   name: "redis",
   type: "string",
@@ -144,6 +170,8 @@ export const upSpec: CommandSpec = {
     { ...handlersFlag, description: `${handlersFlag.description}, run by every worker` },
     a2aTextTypeFlag,
     limitFlag,
+    maxLimitsFlag,
+    maxSchedulesFlag,
     shutdownTimeoutFlag("in-flight work"),
     busyPollFlag,
   ],
@@ -184,6 +212,8 @@ export const coordinatorSpec: CommandSpec = {
       default: 200,
     },
     limitFlag,
+    maxLimitsFlag,
+    maxSchedulesFlag,
     shutdownTimeoutFlag("in-flight work"),
     ...timingFlags("heartbeat-interval", "heartbeat-timeout", "monitor-interval", "dead-retention"),
     busyPollFlag,

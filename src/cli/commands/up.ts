@@ -26,6 +26,7 @@ export async function up(options: ParsedOptions): Promise<number> {
   const store = String(options.redis);
   // A blank or control-character type is refused before anything starts (an empty flag is unset).
   if (options["a2a-text-type"]) taskTypeOption(options, "a2a-text-type");
+  const limits = limitsFrom(options) ?? {};
   const nDist = positiveInt(options, "distributors");
   const nWorkers = Math.max(nDist, positiveInt(options, "workers"));
   const nTasks = Number(options.tasks); // a whole number >= 0 (specs.ts)
@@ -60,7 +61,9 @@ export async function up(options: ParsedOptions): Promise<number> {
     concurrency,
     redis,
     handlers,
-    limits: limitsFrom(options) ?? {},
+    limits,
+    maxLimits: Number(options["max-limits"]),
+    maxSchedules: Number(options["max-schedules"]),
     logger: log,
     shutdownTimeoutMs: Number(options["shutdown-timeout"]),
     ...(store === "memory://" && { afterStop: () => dropMemoryServer(`up-${runId}`) }),

@@ -2,7 +2,11 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it, vi } from "vitest";
+import { DEFAULT_MAX_LIMITS } from "../../../src/agents/limits/limit-store.js";
+import { DEFAULT_MAX_SCHEDULES } from "../../../src/agents/schedules/schedule-store.js";
+import { coordinatorSpec, upSpec } from "../../../src/cli/commands/specs.js";
 import { main } from "../../../src/cli/main.js";
+import type { CommandSpec } from "../../../src/cli/options.js";
 
 describe("triad <command>", () => {
   it.each(["constructor", "toString", "__proto__", "hasOwnProperty"])(
@@ -134,6 +138,53 @@ describe("triad <command>: numbers checked before anything runs", () => {
     expect(help.out).toMatch(
       /--a2a-reconnect-window\s+ms a remote task waits .*default 10000; env TRIAD_A2A_RECONNECT_WINDOW/,
     );
+  });
+
+  it.each([
+    [["coordinator", "--id", "c", "--redis", "redis://127.0.0.1:1", "--port", "0"], "max-schedules", 10_000],
+    [["coordinator", "--id", "c", "--redis", "redis://127.0.0.1:1", "--port", "0"], "max-limits", 1_000],
+    [["up"], "max-schedules", 10_000],
+    [["up"], "max-limits", 1_000],
+  ])(
+    "%j --%s: an integer >= 1 in decimal, given once, listed in --help with its default and env",
+    async (args, flag, byDefault) => {
+      for (const bad of ["0", "-1", "1.5", "9007199254740992"]) {
+        const r = await run([...args, `--${flag}`, bad]);
+        expect(r.code, `--${flag} ${bad}`).toBe(2);
+        expect(r.err).toContain(`--${flag} must be an integer from 1 to 9007199254740991 (got ${bad})`);
+        expect(r.err).toContain("[ERR_USAGE]");
+      }
+      for (const bad of ["0x10", "1e3", " 5"]) {
+        const r = await run([...args, `--${flag}`, bad]);
+        expect(r.code, `--${flag} ${JSON.stringify(bad)}`).toBe(2);
+        expect(r.err).toContain(`--${flag} must be written in decimal digits`);
+      }
+      const twice = await run([...args, `--${flag}`, "5", `--${flag}`, "6"]);
+      expect(twice.code).toBe(2);
+      expect(twice.err).toContain(`--${flag} is given more than once`);
+      expect(twice.err).toContain("[ERR_REPEATED_FLAG]");
+      const help = await run([args[0]!, "--help"]);
+      const env = `TRIAD_${flag.toUpperCase().replace("-", "_")}`;
+      expect(help.out).toMatch(new RegExp(`--${flag}\\s+\\S.*\\(default ${byDefault}; env ${env}\\)`));
+    },
+  );
+
+  it("the flags' defaults are the coordinator's own (specs.ts loads no agent module, so it writes them out)", () => {
+    const flag = (spec: CommandSpec, name: string) => spec.flags.find((f) => f.name === name)?.default;
+    for (const spec of [coordinatorSpec, upSpec]) {
+      expect(flag(spec, "max-schedules")).toBe(DEFAULT_MAX_SCHEDULES);
+      expect(flag(spec, "max-limits")).toBe(DEFAULT_MAX_LIMITS);
+    }
+  });
+
+  it.each([
+    [["coordinator", "--id", "c", "--redis", "redis://127.0.0.1:1", "--port", "0"]],
+    [["up", "--port", "0"]],
+  ])("%j: more --limit types than --max-limits is a usage error before anything starts", async (args) => {
+    const r = await run([...args, "--limit", "a=concurrency:1", "--limit", "b=rate:2", "--max-limits", "1"]);
+    expect(r.code).toBe(2);
+    expect(r.err).toContain("--limit gives 2 task types a limit, more than --max-limits 1 allows");
+    expect(r.err).toContain("[ERR_TOO_MANY_LIMITS]");
   });
 
   it("submit --count: an integer from 1 to 10000000, refused before anything is made or sent", async () => {
