@@ -135,8 +135,11 @@ export class TestCluster {
   }
 
   /** The coordinator, distributor d1 and its worker w1, ready (within `readyTimeoutMs`, as ready()): d1. */
-  async startOne(readyTimeoutMs?: number): Promise<DistributorAgent> {
-    await this.startCoordinator();
+  async startOne(
+    readyTimeoutMs?: number,
+    coordinator: Partial<CoordinatorAgentOptions> = {},
+  ): Promise<DistributorAgent> {
+    await this.startCoordinator(coordinator);
     const d1 = await this.startDistributor("d1");
     await this.startWorker("w1", "d1");
     await this.ready(readyTimeoutMs);

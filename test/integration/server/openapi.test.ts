@@ -36,7 +36,12 @@ describe("the REST API's OpenAPI document", () => {
     raw(server.port, method, target, headers, body);
 
   beforeAll(async () => {
-    ({ cluster, server } = await servedCluster("openapi", { apiToken: TOKEN }));
+    // Caps of one schedule and one limited type: the samples reach their 409s.
+    ({ cluster, server } = await servedCluster(
+      "openapi",
+      { apiToken: TOKEN },
+      { schedules: { maxSchedules: 1 }, limits: { maxLimits: 1 } },
+    ));
     const answer = await send("GET", "/openapi.json", {});
     expect(answer.status).toBe(200);
     doc = answer.json as Doc;
@@ -217,6 +222,7 @@ describe("the REST API's OpenAPI document", () => {
       ["PUT", "/limits/{task_type}", "/limits/doc-llm", json, '{"concurrency":2}'],
       ["PUT", "/limits/{task_type}", "/limits/doc-llm", json, '{"concurrency":3,"rate_per_s":1.5}'],
       ["PUT", "/limits/{task_type}", "/limits/doc-llm", json, '{"concurrency":0}'],
+      ["PUT", "/limits/{task_type}", "/limits/doc-other", json, '{"concurrency":1}'],
       ["GET", "/limits", "/limits"],
       ["DELETE", "/limits/{task_type}", "/limits/doc-llm"],
       ["DELETE", "/limits/{task_type}", "/limits/doc-llm"],
@@ -241,7 +247,17 @@ describe("the REST API's OpenAPI document", () => {
         json,
         '{"schedule_id":"doc-s","cron":"99 * * * *","task":{"task_type":"echo"}}',
       ],
+      [
+        "POST",
+        "/schedules",
+        "/schedules",
+        json,
+        '{"schedule_id":"doc-s2","every_ms":60000,"task":{"task_type":"echo"}}',
+      ],
       ["GET", "/schedules", "/schedules"],
+      ["GET", "/schedules", "/schedules?limit=1&cursor=doc-a"],
+      ["GET", "/schedules", "/schedules?limit=0"],
+      ["GET", "/schedules", "/schedules?cursor=.."],
       ["GET", "/schedules/{schedule_id}", "/schedules/doc-s"],
       ["GET", "/schedules/{schedule_id}", "/schedules/no-such"],
       ["DELETE", "/schedules/{schedule_id}", "/schedules/doc-s"],
@@ -279,6 +295,9 @@ describe("the REST API's OpenAPI document", () => {
       "201 ",
       "422 ERR_INVALID_TYPE_LIMIT",
       "422 ERR_INVALID_SCHEDULE",
+      "409 ERR_TOO_MANY_LIMITS",
+      "409 ERR_TOO_MANY_SCHEDULES",
+      "400 ERR_INVALID_CURSOR",
     ])
       expect(seen, want).toContain(want);
     // A task still open is canceled: 200 with the task, as documented.
