@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { SCHEDULE_PAGE_BYTES } from "../../../src/agents/schedules/schedule-spec.js";
 import { CoordinatorAgent } from "../../../src/index.js";
 import { servedCoordinatorPerSuite } from "../../helpers/served-cluster.js";
 
@@ -74,4 +75,32 @@ describe("GET /schedules pages, POST /schedules is capped", () => {
         }),
     ).toThrow(/schedules.maxSchedules must be an integer >= 1/);
   });
+});
+
+describe("GET /schedules pages are bounded by bytes", () => {
+  const { call } = servedCoordinatorPerSuite("schedule-pages-bytes");
+
+  it("schedules near the body limit: a page holds what fits in 4 MiB, next_cursor goes on", async () => {
+    // Six schedules of ~1000 KB (a POST body's limit is 1 MiB): 100 of them made a 100 MB answer.
+    const ids = ["b1", "b2", "b3", "b4", "b5", "b6"];
+    const pad = "x".repeat(1000 * 1024);
+    for (const id of ids) {
+      const body = { schedule_id: id, every_ms: 60_000, task: { task_type: "echo", payload: { pad } } };
+      expect((await call("POST", "/schedules", body)).status).toBe(201);
+    }
+    const pages: string[][] = [];
+    let path = "/schedules";
+    for (;;) {
+      const r = await call("GET", path);
+      expect(r.status).toBe(200);
+      expect(Buffer.byteLength(JSON.stringify(r.json))).toBeLessThanOrEqual(SCHEDULE_PAGE_BYTES + 64 * 1024);
+      pages.push(r.json.schedules.map((s: { schedule_id: string }) => s.schedule_id));
+      if (r.json.next_cursor === null) break;
+      path = `/schedules?cursor=${encodeURIComponent(r.json.next_cursor)}`;
+    }
+    expect(pages).toEqual([
+      ["b1", "b2", "b3", "b4"],
+      ["b5", "b6"],
+    ]);
+  }, 60_000);
 });
