@@ -469,7 +469,9 @@ export class CoordinatorAgent extends TriadAgent {
           if (this.otherProcess(s.message.sender, p.url, p.owns_lease)) return {};
           this.observer.heartbeatTaken(s.message, p);
           this.heartbeatPace.heard(s.message.sender, p.heartbeat_interval_ms);
-          if (p.url) this.learnPeer(s.message.sender, p.url, p.max_body_bytes);
+          // One that states no limit (an older release's) keeps what was stated, by registration too.
+          const limit = p.max_body_bytes ?? this.core.directory.get(s.message.sender)?.maxBodyBytes;
+          if (p.url) this.learnPeer(s.message.sender, p.url, limit);
           this.core.onHeartbeat(s.message.sender, p, Date.parse(s.message.metadata.timestamp));
         }
         return {};
@@ -526,7 +528,7 @@ export class CoordinatorAgent extends TriadAgent {
   /**
    * `maxBodyBytes`: the body limit the distributor says it takes (max_body_bytes), if it says:
    * an assignment over it is split before it leaves, not refused by the distributor (413) first.
-   * One that does not say (an older release) is found out by its 413s, as before. A
+   * One that never said (an older release) is found out by its 413s, as before. A
    * `registration` that does not say keeps what its heartbeats said (the URL unchanged).
    */
   private learnPeer(agentId: string, url: string, maxBodyBytes?: number, registration = false): void {

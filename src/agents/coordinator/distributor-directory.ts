@@ -32,7 +32,7 @@ export type DistributorEntry = {
   stopped?: boolean;
   /** Monotonic ms when it was declared dead (see longDead); unset while it lives. */
   deadSince?: number;
-  /** The body limit its last heartbeat taken stated (max_body_bytes); unset when it did not say. */
+  /** The body limit it last stated (max_body_bytes), by a heartbeat or its registration; kept when one does not say. */
   maxBodyBytes?: number;
 };
 
@@ -257,8 +257,9 @@ export class DistributorDirectory {
     // Its last word (a graceful stop): gone, for the next monitor tick to move its tasks.
     entry.stopped = hb.stopping === true;
     // Checked here too: a peer coordinator's view (heardElsewhere) is not parsed by the protocol.
+    // One that states none (an older release's) keeps what was stated, by its registration too.
     const limit = hb.max_body_bytes;
-    entry.maxBodyBytes = Number.isSafeInteger(limit) && (limit as number) > 0 ? limit : undefined;
+    if (Number.isSafeInteger(limit) && (limit as number) > 0) entry.maxBodyBytes = limit;
     return entry;
   }
 

@@ -447,8 +447,8 @@ export class DistributorAgent extends TriadAgent {
           if (!this.takesProcess(s.message.sender, p.instance, p.url)) return {};
           this.observer.heartbeatTaken(s.message.sender, p);
           this.heartbeatPace.heard(s.message.sender, p.heartbeat_interval_ms);
-          this.core.onWorkerHeartbeat(s.message.sender, p);
-          if (p.url) this.learnPeer(s.message.sender, p.url, p.max_body_bytes);
+          const entry = this.core.onWorkerHeartbeat(s.message.sender, p);
+          if (p.url) this.learnPeer(s.message.sender, p.url, entry.maxBodyBytes); // as last stated
         }
         return {};
       },
@@ -522,7 +522,7 @@ export class DistributorAgent extends TriadAgent {
   }
 
   /**
-   * `maxBodyBytes`: the body limit the peer says it takes (a worker's heartbeat), if it says. A
+   * `maxBodyBytes`: the body limit the peer takes, as it last stated it (its entry's). A
    * `registration` that does not say keeps what was stated before, its URL unchanged.
    */
   private learnPeer(agentId: string, url: string, maxBodyBytes?: number, registration = false): void {

@@ -115,8 +115,8 @@ export type WorkerEntry = {
   /** Monotonic ms when it was declared dead (see prune); unset while it lives. */
   deadSince?: number;
   /**
-   * The body limit it takes, as last stated: by its heartbeats (unset when the last did not say),
-   * or by a registration (its own, or registerWorker's option; one that states none keeps it).
+   * The body limit it takes, as last stated: by its heartbeats or by a registration (its own, or
+   * registerWorker's option); a heartbeat or registration that states none keeps it.
    */
   maxBodyBytes?: number;
 };
@@ -218,7 +218,8 @@ export class WorkerRegistry {
     entry.remoteAgents = hb.remote_agents;
     entry.stopping = hb.stopping === true;
     entry.fetchesDependencies = hb.fetches_dependencies === true;
-    entry.maxBodyBytes = hb.max_body_bytes;
+    // One that does not say (an older release's) keeps what was stated: by registration too.
+    if (hb.max_body_bytes !== undefined) entry.maxBodyBytes = hb.max_body_bytes;
     entry.maxPrefetch = Math.min(MAX_PREFETCH, hb.backlog_per_slot ?? LEGACY_BACKLOG_PER_SLOT);
     if (entry.prefetch > entry.maxPrefetch) entry.prefetch = entry.maxPrefetch;
     const running = new Map(hb.running.map((r) => [r.task_id, r.fence]));

@@ -1,4 +1,5 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
+import type { AgentPayload } from "../../../src/agents/protocol.js";
 import type { CoordinatorAgent, DistributorAgent, Task, WorkerAgent } from "../../../src/index.js";
 import { FAST } from "../../helpers/cluster.js";
 import { clusterPerTest, type TestEngine, testEngines } from "../../helpers/engines.js";
@@ -163,6 +164,54 @@ describe.each(testEngines("registration-limits"))("registrations on $name", (eng
         code: "ERR_INVALID_ARGUMENT",
       });
       expect(peerLimit(d, w.agentId)).toBe(50_000);
+    });
+  }, 60_000);
+
+  it("a heartbeat of an older release (no max_body_bytes) keeps the limit a registration stated; one that states a limit changes it", async () => {
+    await withAgents(engine, async (c, d, w) => {
+      // The worker, at its distributor: its heartbeats leave max_body_bytes out (an older release).
+      const worker = w as unknown as { sendPayload(to: string, p: AgentPayload): Promise<void> };
+      const send = worker.sendPayload.bind(w);
+      worker.sendPayload = (to, p) => {
+        const { max_body_bytes: _, ...older } = p as AgentPayload & { max_body_bytes?: number };
+        return send(to, older as AgentPayload);
+      };
+      await d.registerWorker(w.agentId, { maxBodyBytes: 50_000 });
+      const workerBeats = vi.spyOn(d.core, "onWorkerHeartbeat");
+      expect(await w.sendHeartbeat()).toBe(true);
+      await until("the worker's heartbeat is taken", () => workerBeats.mock.calls.length >= 1, 30_000);
+      expect(workerBeats.mock.calls[0]![1].max_body_bytes).toBeUndefined();
+      expect(d.core.registry.get(w.agentId)?.maxBodyBytes).toBe(50_000);
+      expect(peerLimit(d, w.agentId)).toBe(50_000);
+      // Its heartbeat that states a limit (this release's) changes it.
+      worker.sendPayload = send;
+      expect(await w.sendHeartbeat()).toBe(true);
+      await until("the worker's limit is the one it stated", () => peerLimit(d, w.agentId) === SMALL, 30_000);
+      expect(d.core.registry.get(w.agentId)?.maxBodyBytes).toBe(SMALL);
+
+      // The distributor, at its coordinator: its heartbeats leave max_body_bytes out.
+      const distributor = d as unknown as { bodyLimit: () => object; heartbeat(): Promise<void> };
+      const bodyLimit = distributor.bodyLimit;
+      distributor.bodyLimit = () => ({});
+      await c.registerDistributor(d.agentId, d.a2a.url!, { maxBodyBytes: 50_000 });
+      const distributorBeats = vi.spyOn(c.core, "onHeartbeat");
+      await distributor.heartbeat();
+      await until(
+        "the distributor's heartbeat is taken",
+        () => distributorBeats.mock.calls.length >= 1,
+        30_000,
+      );
+      expect(distributorBeats.mock.calls[0]![1].max_body_bytes).toBeUndefined();
+      expect(c.core.directory.get(d.agentId)?.maxBodyBytes).toBe(50_000);
+      expect(peerLimit(c, d.agentId)).toBe(50_000);
+      distributor.bodyLimit = bodyLimit;
+      await distributor.heartbeat();
+      await until(
+        "the distributor's limit is the one it stated",
+        () => peerLimit(c, d.agentId) === SMALL,
+        30_000,
+      );
+      expect(c.core.directory.get(d.agentId)?.maxBodyBytes).toBe(SMALL);
     });
   }, 60_000);
 });

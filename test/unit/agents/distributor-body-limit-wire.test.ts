@@ -66,12 +66,13 @@ describe("a distributor's max_body_bytes in the coordinator's directory", () => 
     ...extra,
   });
 
-  it("is what its last heartbeat taken said, first-hand or through another coordinator's view", () => {
+  it("is what it last stated, first-hand or through another coordinator's view", () => {
     const dir = new DistributorDirectory();
     dir.heartbeat("d1", parse(heartbeat({ max_body_bytes: 70_000 })) as never);
     expect(dir.get("d1")?.maxBodyBytes).toBe(70_000);
+    // A heartbeat that states none (an earlier release's) keeps it.
     dir.heartbeat("d1", parse(heartbeat()) as never);
-    expect(dir.get("d1")?.maxBodyBytes).toBeUndefined();
+    expect(dir.get("d1")?.maxBodyBytes).toBe(70_000);
     dir.heardElsewhere(view({ max_body_bytes: 80_000 }) as never, "c2");
     expect(dir.get("d1")?.maxBodyBytes).toBe(80_000);
   });
