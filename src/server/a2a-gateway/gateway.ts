@@ -18,6 +18,7 @@ import { jsonRpcEnvelope } from "./jsonrpc-envelope.js";
 import { jsonRpcRoute } from "./jsonrpc-route.js";
 import { MessageClaims } from "./message-claims.js";
 import { countRequests } from "./request-counting.js";
+import { routeSdkConsole } from "./sdk-console.js";
 import { TaskFollower } from "./task-follower.js";
 import { TERMINAL_STATES } from "./task-view.js";
 import { TriadExecutor } from "./triad-executor.js";
@@ -124,6 +125,8 @@ export function createA2AGateway(coordinator: CoordinatorAgent, options: A2AGate
   setMaxListeners(0, closing.signal);
   const accepting = () => !closing.signal.aborted;
   const log = options.logger ?? silentLogger;
+  // The SDK's console lines go to this logger while the gateway is open (not into --log-format json's).
+  const unrouteSdkConsole = routeSdkConsole(log);
   // The card names the URL the client used to reach it, so it is right on every interface.
   const requestOrigin = new AsyncLocalStorage<string>();
 
@@ -226,6 +229,7 @@ export function createA2AGateway(coordinator: CoordinatorAgent, options: A2AGate
     },
     close() {
       closing.abort();
+      unrouteSdkConsole();
     },
   };
 }

@@ -1,0 +1,79 @@
+import { format } from "node:util";
+import type { Logger } from "../../core/logger.js";
+
+/**
+ * The A2A SDK writes what it notes with console.warn / console.error (its ResultManager's
+ * "ignoring status update … for terminal task …", when a task ends between the gateway's read of
+ * it and the SDK's read of the store for that update; its event loop's failures). On the console
+ * they are plain-text lines among --log-format json's lines, and past --log-level. While a gateway
+ * is open, a console call made by the SDK's own code (its frame is the caller's) goes to the
+ * gateway's logger instead; every other console call goes where it went.
+ */
+
+const METHODS = ["error", "warn", "info", "log", "debug"] as const;
+type Method = (typeof METHODS)[number];
+
+/** The SDK's files, wherever it is installed. */
+const SDK_FRAME = /[\\/]@a2a-js[\\/]sdk[\\/]/;
+
+/** A stale status update the SDK dropped, or an event for a task it does not know: expected under races. */
+const EXPECTED_NOTE = /^ResultManager: (ignoring status update|Received .* for unknown task)/;
+
+/** The open gateways' loggers: the SDK's lines go to the last opened. */
+const loggers: Logger[] = [];
+let installed: Array<{ method: Method; original: Console[Method]; wrapper: Console[Method] }> = [];
+
+/** Routes the SDK's console lines to `log` until the returned function is called (once a gateway closes). */
+export function routeSdkConsole(log: Logger): () => void {
+  loggers.push(log);
+  if (loggers.length === 1) install();
+  let routed = true;
+  return () => {
+    if (!routed) return;
+    routed = false;
+    loggers.splice(loggers.indexOf(log), 1);
+    if (loggers.length === 0) uninstall();
+  };
+}
+
+function install(): void {
+  installed = METHODS.map((method) => {
+    const original = console[method];
+    const wrapper = (...args: unknown[]): void => {
+      const log = loggers.at(-1);
+      if (log !== undefined && calledFromSdk(wrapper)) toLogger(log, method, args);
+      else original.apply(console, args);
+    };
+    console[method] = wrapper;
+    return { method, original, wrapper };
+  });
+}
+
+function uninstall(): void {
+  // One replaced since (a test's spy, another library's wrapper) is left as it is.
+  for (const { method, original, wrapper } of installed)
+    if (console[method] === wrapper) console[method] = original;
+  installed = [];
+}
+
+/** Whether the frame that called `fn` is in the SDK's code. */
+function calledFromSdk(fn: (...args: unknown[]) => void): boolean {
+  const limit = Error.stackTraceLimit;
+  const holder: { stack?: string } = {};
+  try {
+    Error.stackTraceLimit = 1;
+    Error.captureStackTrace(holder, fn);
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
+  return SDK_FRAME.test(holder.stack?.split("\n")[1] ?? "");
+}
+
+function toLogger(log: Logger, method: Method, args: unknown[]): void {
+  const err = args.find((a) => a instanceof Error);
+  const msg = format(...args.filter((a) => a !== err));
+  const fields = err === undefined ? { source: "a2a-sdk" } : { source: "a2a-sdk", err };
+  if (method === "error") log.error(fields, msg);
+  else if (method === "warn" && !EXPECTED_NOTE.test(msg)) log.warn(fields, msg);
+  else log.debug(fields, msg);
+}
