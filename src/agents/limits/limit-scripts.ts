@@ -64,8 +64,30 @@ export const acquireSlots = defineScript(import.meta.url, "acquire-slots-1.lua",
   return out;
 });
 
+/** See unstart in bind-slots-1.lua. */
+function unstart(
+  db: MemoryKeyspace,
+  config: string,
+  prefix: string,
+  type: string,
+  reservedAt: number | null,
+) {
+  const spec = specOf(db, config, type);
+  if (spec?.rate_per_s === undefined || reservedAt === null) return;
+  const window = spec.rate_per_s < 1 ? 1000 / spec.rate_per_s : 1000;
+  const key = `${prefix}rate:${type}`;
+  const b = String(Math.floor(reservedAt / (window / 10)));
+  const count = Number(db.hget(key, b) ?? 0);
+  if (count > 0) {
+    if (count - 1 <= 0) db.hdel(key, b);
+    else db.hset(key, { [b]: String(count - 1) });
+  }
+}
+
 export const bindSlots = defineScript(import.meta.url, "bind-slots-1.lua", (db, [config], args) => {
   const [prefix, token] = args as [string, string];
+  const at = /^r:(\d+):/.exec(token);
+  const reservedAt = at === null ? null : Number(at[1]);
   const out: number[] = [];
   for (let i = 2; i < args.length; i += 3) {
     const [id, type, fence] = [args[i]!, args[i + 1]!, args[i + 2]!];
@@ -76,6 +98,7 @@ export const bindSlots = defineScript(import.meta.url, "bind-slots-1.lua", (db, 
         db.hdel(held, id);
         db.hdel(`${prefix}holding`, id);
       }
+      unstart(db, config!, prefix, type, reservedAt);
       out.push(1);
     } else if (mine) {
       db.hset(held, { [id]: fence });
