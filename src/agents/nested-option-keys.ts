@@ -20,6 +20,7 @@ const COORDINATOR_EVENTS: KeysOf<NonNullable<CoordinatorCoreOptions["events"]>> 
   reassigned: "function",
   distributorDead: "function",
   terminal: "function",
+  endedElsewhere: "function",
   abandoned: "function",
   inputGiven: "function",
   unsendable: "function",

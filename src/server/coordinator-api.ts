@@ -25,11 +25,12 @@ export function coordinatorApi(
 ): CoordinatorApi & { stopAccepting(): void } {
   let accepting = true;
   // Event streams read the store (any coordinator's or distributor's change shows), and a task
-  // this coordinator hears has ended is read at once. A parent's end is read once its spawned
+  // this coordinator hears has ended — first-hand, or from another coordinator's news — is read
+  // at once. A parent's end is read once its spawned
   // tasks exist (CoordinatorCore.readTask).
   const taskWatch = new TaskWatch({ read: (id) => coordinator.core.readTask(id) });
   const unfollow = coordinator.observer.on((a) => {
-    if (a.type === "terminal") taskWatch.poke(a.task.task_id);
+    if (a.type === "terminal" || a.type === "ended_elsewhere") taskWatch.poke(a.task.task_id);
   });
   new Gauge({
     name: "triad_task_event_streams",

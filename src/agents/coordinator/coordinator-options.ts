@@ -26,7 +26,15 @@ export type CoordinatorCoreOptions = {
     /** An open task was taken off a distributor declared dead, to be placed again (`task`: its record then). */
     reassigned?: (taskId: string, fromDistributor: string, task: TaskDict) => void;
     distributorDead?: (id: string, tasks: number) => void;
+    /** A task ended that this coordinator heard of first-hand (its distributor's report, its own step): counted here. */
     terminal?: (task: TaskDict) => void;
+    /**
+     * A task held open or waited for here ended, heard of second-hand: another coordinator's
+     * news (it took the end step, counts it and fires its `terminal`), or a waiter's read of the
+     * store. Not counted here; once per task (among the newest `recentLimit` so heard; a late
+     * first-hand report, the distributor's, still fires `terminal`).
+     */
+    endedElsewhere?: (task: TaskDict) => void;
     abandoned?: (taskId: string, reason: string) => void;
     /** A task waiting for input was given `value` (it is pending again). */
     inputGiven?: (taskId: string, value: JsonValue) => void;

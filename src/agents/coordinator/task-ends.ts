@@ -9,6 +9,7 @@ import { TaskWaiters } from "./task-waiters.js";
 
 /** Open tasks remembered as open (a hint that spares waitForTask a read); beyond it, the ledger answers. */
 const KNOWN_OPEN_LIMIT = 200_000;
+const HEARD = {};
 
 type TaskEndsDeps = Pick<CoordinatorCoreOptions, "ledger" | "events" | "recentLimit"> & {
   cluster: ClusterSeam;
@@ -34,8 +35,12 @@ export class TaskEnds {
   /** Finished tasks, the newest `recentLimit` or so (two generations: no per-task eviction scan). */
   readonly recent: BoundedMap<string, TaskDict>;
 
+  /** Tasks whose end was heard second-hand here (said once), the newest `recentLimit` or so. */
+  private readonly heardElsewhere: BoundedMap<string, object>;
+
   constructor(private readonly o: TaskEndsDeps) {
     this.recent = new BoundedMap(o.recentLimit);
+    this.heardElsewhere = new BoundedMap(o.recentLimit);
   }
 
   rememberOpen(taskId: string, distributor: string | null = null): void {
@@ -97,6 +102,12 @@ export class TaskEnds {
     }
     const known = this.recent.has(task.task_id);
     const firstHand = here && !known;
+    // Heard second-hand (another coordinator's news, a waiter's read): not counted, but said
+    // once (event streams are nudged).
+    if (!here && !known && !this.heardElsewhere.has(task.task_id)) {
+      this.heardElsewhere.add(task.task_id, HEARD);
+      this.o.events?.endedElsewhere?.(task);
+    }
     if (firstHand) {
       if (task.status === "completed") this.o.stats.completed++;
       else if (task.status === "failed") this.o.stats.failed++;

@@ -30,6 +30,11 @@ export type TaskActivity =
       retries: NonNullable<TaskTrace["retries"]>;
     }
   /**
+   * A task held open or waited for here that ended elsewhere (another coordinator's news, a
+   * waiter's read of the store): not counted here, no latency; event streams read it at once.
+   */
+  | { type: "ended_elsewhere"; task: TaskDict }
+  /**
    * The retries of a task whose end was shown before its distributor's report came (read from the
    * ledger first: a waiter's catch-up, a cancel): the report tells them, late.
    */
@@ -212,6 +217,10 @@ export class CoordinatorObserver implements MessageObserver {
       terminal: (task) => {
         this.onTerminal(task);
         inner.terminal?.(task);
+      },
+      endedElsewhere: (task) => {
+        if (this.listeners.size > 0) this.emit({ type: "ended_elsewhere", task });
+        inner.endedElsewhere?.(task);
       },
       notRecorded: (task) => {
         this.notRecorded(task.task_id);

@@ -29,7 +29,7 @@ export class TaskFollower {
     // A parent's end is read once its spawned tasks exist (CoordinatorCore.readTask).
     this.watch = new TaskWatch({ read: (id) => o.coordinator.core.readTask(id) });
     this.unfollow = o.coordinator.observer.on((a) => {
-      if (a.type === "terminal") this.watch.poke(a.task.task_id);
+      if (a.type === "terminal" || a.type === "ended_elsewhere") this.watch.poke(a.task.task_id);
     });
     o.signal.addEventListener(
       "abort",

@@ -1,5 +1,6 @@
 import type { TaskEvent } from "../../agents/observe/task-history.js";
 import type { TaskDict } from "../../agents/protocol.js";
+import { isTerminalStatus } from "../../core/state/status.js";
 
 export type TimelineStep =
   | TaskEvent
@@ -36,7 +37,9 @@ const endsAttempt = (e: TaskEvent, attempt: number) =>
  * attempts retried or reassigned, inputs given) and before what ended it. A start's time comes
  * from the distributor's clock (another process, maybe another host), so between two clocks a
  * few milliseconds apart it could read "started" before "assigned"; the time is still shown as
- * recorded.
+ * recorded. A task the store shows ended whose end this coordinator did not record (another
+ * coordinator ended it, or its history here was forgotten) ends with the store's end step
+ * (storeEnd): the page of every coordinator shows that it ended, and how.
  */
 export function timeline(events: TaskEvent[], task: TaskDict | null): TimelineStep[] {
   const steps: TimelineStep[] = [];
@@ -58,5 +61,28 @@ export function timeline(events: TaskEvent[], task: TaskDict | null): TimelineSt
       attempt,
     });
   }
+  const end = steps.some((s) => s.event === "committed" || s.event === "abandoned") ? null : storeEnd(task);
+  if (end !== null) steps.push(end);
   return steps;
+}
+
+/**
+ * The end step of a task as the store recorded it (null for an open task, or one with no end
+ * time): when it ended (`completed_at`, the clock of the process that ended it), its status,
+ * the last attempt and its worker, the error, and for an abandon its reason (the task's error).
+ * Neither the message that told of it nor its distributor: the coordinator that took the end
+ * step heard those, and its own page shows them.
+ */
+export function storeEnd(task: TaskDict | null): TaskEvent | null {
+  if (task === null || !isTerminalStatus(task.status) || !task.completed_at) return null;
+  const abandoned = task.status === "abandoned";
+  return {
+    event: abandoned ? "abandoned" : "committed",
+    at: task.completed_at,
+    status: task.status,
+    worker: task.assigned_to,
+    attempt: task.attempts,
+    error: task.error,
+    ...(abandoned && task.error ? { reason: task.error } : {}),
+  };
 }
