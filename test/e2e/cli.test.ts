@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort } from "../helpers/free-port.js";
-import { runTriad, START_UP_MS, TriadProcess } from "../helpers/processes.js";
+import { runTriad, startSideBySide, type TriadProcess } from "../helpers/processes.js";
 import { parsePrometheusText, sumOf } from "../helpers/prometheus-text.js";
 import { testRedis } from "../helpers/redis-server.js";
 
@@ -18,13 +18,6 @@ describe("triad CLI with each tier in its own process", () => {
   const procs: TriadProcess[] = [];
   let coordinatorUrl = "";
 
-  const start = async (args: string[]) => {
-    const p = new TriadProcess(args, env);
-    procs.push(p);
-    const m = await p.waitFor(/ready \w+ \S+ (http:\/\/\S+)/, START_UP_MS);
-    return { proc: p, url: m[1]! };
-  };
-
   /**
    * The four processes start side by side, each given its upstream's address before that one
    * listens (an agent waits for its upstream): the set-up needs one start-up (START_UP_MS, within
@@ -35,32 +28,21 @@ describe("triad CLI with each tier in its own process", () => {
     redis = await testRedis();
     const [cp, dp, w1p, w2p] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
     const dUrl = `http://127.0.0.1:${dp}`;
-    const [c] = await Promise.all([
-      start(["coordinator", "--id", "c1", "--redis", redis.url, "--port", String(cp)]),
-      start([
-        "distributor",
-        "--id",
-        "d1",
-        "--coordinator",
-        `http://127.0.0.1:${cp}`,
-        "--redis",
-        redis.url,
-        "--port",
-        String(dp),
-      ]),
-      start([
-        "worker",
-        "--id",
-        "w1",
-        "--distributor",
-        dUrl,
-        "--port",
-        String(w1p),
-        "--handlers",
-        "examples/handlers.mjs",
-      ]),
-      start(["worker", "--id", "w2", "--distributor", dUrl, "--port", String(w2p)]),
-    ]);
+    const [c] = await startSideBySide(
+      [
+        ["coordinator", "--id", "c1", "--redis", redis.url, "--port", String(cp)],
+        [
+          ...["distributor", "--id", "d1", "--coordinator", `http://127.0.0.1:${cp}`],
+          ...["--redis", redis.url, "--port", String(dp)],
+        ],
+        [
+          ...["worker", "--id", "w1", "--distributor", dUrl, "--port", String(w1p)],
+          ...["--handlers", "examples/handlers.mjs"],
+        ],
+        ["worker", "--id", "w2", "--distributor", dUrl, "--port", String(w2p)],
+      ],
+      { env, into: procs },
+    );
     coordinatorUrl = c.url;
   });
 

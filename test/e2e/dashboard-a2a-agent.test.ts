@@ -8,7 +8,7 @@ import {
   requireChromium,
 } from "../helpers/dashboard-browser.js";
 import { freePort } from "../helpers/free-port.js";
-import { START_UP_MS, TriadProcess } from "../helpers/processes.js";
+import { START_UP_MS, startSideBySide, type TriadProcess } from "../helpers/processes.js";
 import { testRedis } from "../helpers/redis-server.js";
 
 /**
@@ -31,13 +31,6 @@ describe("the dashboard in Chromium: a worker's remote A2A agent", () => {
   let distributorUrl = "";
   let browser: DashboardBrowser | undefined;
 
-  const start = async (args: string[]) => {
-    const p = new TriadProcess(args, env);
-    procs.push(p);
-    const m = await p.waitFor(/ready \w+ \S+ (http:\/\/\S+)/, START_UP_MS);
-    return m[1]!;
-  };
-
   beforeAll(async () => {
     requireChromium();
     redis = await testRedis();
@@ -45,35 +38,27 @@ describe("the dashboard in Chromium: a worker's remote A2A agent", () => {
     const [cp, dp, wp] = await Promise.all([freePort(), freePort(), freePort()]);
     // The three processes and the browser side by side, each process given its upstream's
     // address before that one listens (an agent waits for its upstream).
-    [coordinatorUrl, distributorUrl] = await Promise.all([
-      start(["coordinator", "--id", "c1", "--redis", redis.url, "--port", String(cp)]),
-      start([
-        "distributor",
-        "--id",
-        "d1",
-        "--coordinator",
-        `http://127.0.0.1:${cp}`,
-        "--redis",
-        redis.url,
-        "--port",
-        String(dp),
-      ]),
-      start([
-        "worker",
-        "--id",
-        "w-bridge",
-        "--distributor",
-        `http://127.0.0.1:${dp}`,
-        "--port",
-        String(wp),
-        "--a2a-agent",
-        agent.url,
-      ]),
+    const [[c, d]] = await Promise.all([
+      startSideBySide(
+        [
+          ["coordinator", "--id", "c1", "--redis", redis.url, "--port", String(cp)],
+          [
+            ...["distributor", "--id", "d1", "--coordinator", `http://127.0.0.1:${cp}`],
+            ...["--redis", redis.url, "--port", String(dp)],
+          ],
+          [
+            ...["worker", "--id", "w-bridge", "--distributor", `http://127.0.0.1:${dp}`],
+            ...["--port", String(wp), "--a2a-agent", agent.url],
+          ],
+        ],
+        { env, into: procs },
+      ),
       openDashboardBrowser({ width: 1440, height: 900 }).then((b) => {
         browser = b;
-        return "";
       }),
     ]);
+    coordinatorUrl = c.url;
+    distributorUrl = d.url;
   }, 2 * START_UP_MS); // the start-ups side by side, each bounded at START_UP_MS
 
   afterAll(async () => {
@@ -138,9 +123,10 @@ describe("the dashboard in Chromium: a worker's remote A2A agent", () => {
     async () => {
       const page = browser!.page;
       const args = ["worker", "--id", "w-stop", "--distributor", distributorUrl, "--port"];
-      const worker = new TriadProcess([...args, String(await freePort())], env);
-      procs.push(worker);
-      await worker.waitFor(/ready \w+ \S+ (http:\/\/\S+)/, START_UP_MS);
+      const [{ proc: worker }] = await startSideBySide([[...args, String(await freePort())]], {
+        env,
+        into: procs,
+      });
       const status = page.locator('#agents tbody tr[data-agent="w-stop"] .status');
       await expect.poll(() => status.textContent(), { timeout: 20_000 }).toMatch(/^(idle|busy)$/);
       worker.signal("SIGTERM");
@@ -164,31 +150,18 @@ describe("the dashboard in Chromium: a worker's remote A2A agent", () => {
       const dPort = await port();
       // The distributor and its two workers side by side, the workers given its address before
       // it listens (an agent waits for its upstream).
-      const d = new TriadProcess(
+      const under = (id: string) => ["worker", "--id", id, "--distributor", `http://127.0.0.1:${dPort}`];
+      const [{ proc: d }] = await startSideBySide(
         [
-          "distributor",
-          "--id",
-          "d-stop",
-          "--coordinator",
-          coordinatorUrl,
-          "--redis",
-          redis.url,
-          "--port",
-          dPort,
+          [
+            ...["distributor", "--id", "d-stop", "--coordinator", coordinatorUrl],
+            ...["--redis", redis.url, "--port", dPort],
+          ],
+          [...under("w-under-1"), "--port", await port()],
+          [...under("w-under-2"), "--port", await port()],
         ],
-        env,
+        { env, into: procs },
       );
-      procs.push(d);
-      const started = [d];
-      for (const id of ["w-under-1", "w-under-2"]) {
-        const w = new TriadProcess(
-          ["worker", "--id", id, "--distributor", `http://127.0.0.1:${dPort}`, "--port", await port()],
-          env,
-        );
-        procs.push(w);
-        started.push(w);
-      }
-      await Promise.all(started.map((p) => p.waitFor(/ready \w+ \S+ (http:\/\/\S+)/, START_UP_MS)));
       const ids = ["d-stop", "w-under-1", "w-under-2"];
       const row = (id: string) => page.locator(`#agents tbody tr[data-agent="${id}"]`);
       for (const id of ids)

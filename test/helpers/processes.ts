@@ -3,11 +3,12 @@ import { readFileSync } from "node:fs";
 import { constants } from "node:os";
 import { fileURLToPath } from "node:url";
 import { reapWithThisProcess } from "./reaper.js";
+import { START_UP_MS } from "./test-budgets.js";
 
 export const TRIAD_BIN = fileURLToPath(new URL("../../bin/triad", import.meta.url));
 
 /** How long a `bin/triad` process may take to say it is ready (test-budgets.ts). */
-export { START_UP_MS } from "./test-budgets.js";
+export { START_UP_MS };
 
 /**
  * One `bin/triad` process of a test: its output kept (bounded), lines awaited, signals sent
@@ -149,4 +150,83 @@ export async function runTriad(
   const code = await new Promise<number | null>((resolve) => child.once("exit", (c) => resolve(c)));
   clearTimeout(timer);
   return { code, stdout, stderr };
+}
+
+/** What an agent's `bin/triad` process prints once it listens; its group is the agent's URL. */
+const READY = /ready \w+ \S+ (http:\/\/\S+)/;
+
+/** One process of `startSideBySide`: its arguments, and what differs for it from the call's options. */
+export type SideBySideStart = {
+  args: string[];
+  /** Over the call's `env`. */
+  env?: Record<string, string | undefined>;
+  /** Its ready line (the first group, if any, is its URL); the call's `ready` unless given. */
+  ready?: RegExp;
+  /** How long it may take to print it; the call's `withinMs` unless given. */
+  withinMs?: number;
+  /** `node`'s arguments before `args`, as TriadProcess takes them. */
+  script?: string[];
+};
+
+/** A process startSideBySide started, and the first group of its ready line (its URL). */
+export type StartedSideBySide = { proc: TriadProcess; url: string };
+
+/**
+ * Starts every process of `starts` at once and waits for each one's ready line (within
+ * START_UP_MS each unless said otherwise), so a set-up needs one start-up's bound, not one per
+ * process: an agent waits for its upstream, so each may be given the address of another that
+ * does not listen yet. Resolves with them in the order given, each with the first group of its
+ * ready line (its URL). Each is pushed onto `into` as it starts, in that order (for the caller's
+ * afterAll, or to read its output later); TriadProcess hands each to the reaper. When any does
+ * not get ready, every one of them is stopped (SIGKILL, its exit awaited) and the error names
+ * which one failed and why (its output's end).
+ */
+export async function startSideBySide<T extends ReadonlyArray<string[] | SideBySideStart> | []>(
+  starts: T,
+  options: {
+    env?: Record<string, string | undefined>;
+    ready?: RegExp;
+    withinMs?: number;
+    into?: TriadProcess[];
+  } = {},
+): Promise<{ -readonly [K in keyof T]: StartedSideBySide }> {
+  const specs = starts.map((s) => (Array.isArray(s) ? { args: s } : s) as SideBySideStart);
+  const procs = specs.map((s) => new TriadProcess(s.args, { ...options.env, ...s.env }, s.script));
+  options.into?.push(...procs);
+  const ready = procs.map((p, i) =>
+    p
+      .waitFor(
+        specs[i]!.ready ?? options.ready ?? READY,
+        specs[i]!.withinMs ?? options.withinMs ?? START_UP_MS,
+      )
+      .then(
+        (m) => ({ proc: p, url: m[1] ?? "" }),
+        (err: unknown) => Promise.reject(new NotReady(i, err)),
+      ),
+  );
+  try {
+    return (await Promise.all(ready)) as { -readonly [K in keyof T]: StartedSideBySide };
+  } catch (err) {
+    await Promise.all(procs.map((p) => p.kill()));
+    if (!(err instanceof NotReady)) throw err;
+    const { args } = specs[err.index]!;
+    const id = args.indexOf("--id");
+    const name = [args[0] ?? "", id >= 0 ? (args[id + 1] ?? "") : ""].filter(Boolean).join(" ");
+    const why = err.cause instanceof Error ? err.cause.message : String(err.cause);
+    throw new Error(
+      `${name || "process"} (${err.index + 1} of ${procs.length} started side by side) did not get ready, ` +
+        `so all ${procs.length} were stopped: ${why}`,
+      { cause: err.cause },
+    );
+  }
+}
+
+/** Which of the processes of startSideBySide did not get ready, and its waitFor's error. */
+class NotReady extends Error {
+  constructor(
+    readonly index: number,
+    cause: unknown,
+  ) {
+    super(`process ${index + 1} did not get ready`, { cause });
+  }
 }

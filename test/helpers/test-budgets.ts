@@ -26,11 +26,11 @@ export const PROCESS_TEST_MS = START_UP_MS + WORK_MS;
 
 /**
  * What a test file that starts processes says: the helpers that start `bin/triad` (TriadProcess,
- * runTriad, conformanceTriad), an agent script (AgentProcess), the fuzz suite's cluster of processes
- * (processSystem), Chromium (openDashboardBrowser), or a spawn of Node itself.
+ * startSideBySide, runTriad, conformanceTriad), an agent script (AgentProcess), the fuzz suite's
+ * cluster of processes (processSystem), Chromium (openDashboardBrowser), or a spawn of Node itself.
  */
 export const STARTS_PROCESSES =
-  /\b(TriadProcess|runTriad|conformanceTriad|AgentProcess|processSystem|openDashboardBrowser)\b|\b(spawn|execFile|fork)(Sync)?\(\s*process\.execPath\b/;
+  /\b(TriadProcess|startSideBySide|runTriad|conformanceTriad|AgentProcess|processSystem|openDashboardBrowser)\b|\b(spawn|execFile|fork)(Sync)?\(\s*process\.execPath\b/;
 
 /**
  * The test files under `dirs` (relative to `root`) that start processes, as paths relative to

@@ -41,6 +41,7 @@ describe("test budgets (vitest.config.ts)", () => {
     // (Pieced together here, so that this file does not read as one that starts processes.)
     expect(STARTS_PROCESSES.test(`spawn(\n  process${".execPath"}, [script])`)).toBe(true);
     expect(STARTS_PROCESSES.test('spawn("redis-server", args)')).toBe(false); // starts in milliseconds
+    expect(STARTS_PROCESSES.test(`start${"SideBySide"}([["coordinator"]])`)).toBe(true);
   });
 
   it("runs each file that starts processes in the processes project alone", () => {
