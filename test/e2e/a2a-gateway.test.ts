@@ -22,7 +22,7 @@ import {
   taskMessage,
 } from "../helpers/a2a-sdk.js";
 import { freePort } from "../helpers/free-port.js";
-import { START_UP_MS, TriadProcess } from "../helpers/processes.js";
+import { START_UP_MS, startSideBySide, TriadProcess } from "../helpers/processes.js";
 import { testRedis } from "../helpers/redis-server.js";
 
 /**
@@ -42,12 +42,6 @@ describe("A2A gateway on a coordinator run with bin/triad (no API token)", () =>
   let coordinatorUrl = "";
   let client: Client;
 
-  const start = async (args: string[]) => {
-    const p = new TriadProcess(args, env);
-    procs.push(p);
-    const m = await p.waitFor(/ready \w+ \S+ (http:\/\/\S+)/, START_UP_MS);
-    return m[1]!;
-  };
   const rest = async (path: string, init?: RequestInit) => {
     const res = await fetch(`${coordinatorUrl}${path}`, init);
     return { status: res.status, body: (await res.json()) as TaskJson };
@@ -60,21 +54,25 @@ describe("A2A gateway on a coordinator run with bin/triad (no API token)", () =>
     const dUrl = `http://127.0.0.1:${dp}`;
     // Side by side, each given its upstream's address before that one listens (an agent waits
     // for its upstream): the set-up needs one start-up's bound, not three.
-    [coordinatorUrl] = await Promise.all([
-      start(["coordinator", "--id", "c1", "--redis", redis.url, "--port", String(cp)]),
-      start(["distributor", "--id", "d1", "--coordinator", cUrl, "--redis", redis.url, "--port", String(dp)]),
-      start([
-        "worker",
-        "--id",
-        "w1",
-        "--distributor",
-        dUrl,
-        "--port",
-        String(wp),
-        "--handlers",
-        "examples/handlers.mjs",
-      ]),
-    ]);
+    const [c] = await startSideBySide(
+      [
+        ["coordinator", "--id", "c1", "--redis", redis.url, "--port", String(cp)],
+        ["distributor", "--id", "d1", "--coordinator", cUrl, "--redis", redis.url, "--port", String(dp)],
+        [
+          "worker",
+          "--id",
+          "w1",
+          "--distributor",
+          dUrl,
+          "--port",
+          String(wp),
+          "--handlers",
+          "examples/handlers.mjs",
+        ],
+      ],
+      { env, into: procs },
+    );
+    coordinatorUrl = c.url;
     client = await new ClientFactory().createFromUrl(coordinatorUrl);
   });
 

@@ -5,7 +5,7 @@ import { StoreCheckpointSaver } from "../../src/index.js";
 import { startEdgeAgent } from "../helpers/a2a-edge-agent.js";
 import { startTestAgent, type TestAgent } from "../helpers/a2a-test-agent.js";
 import { freePort } from "../helpers/free-port.js";
-import { START_UP_MS, TriadProcess } from "../helpers/processes.js";
+import { startSideBySide, type TriadProcess } from "../helpers/processes.js";
 import { testRedis } from "../helpers/redis-server.js";
 
 /**
@@ -29,25 +29,20 @@ describe("triad worker --a2a-agent (bin/triad processes, Redis)", () => {
   let coordinatorUrl = "";
   let distributorUrl = "";
 
-  const start = async (args: string[]) => {
-    const p = new TriadProcess(args, env);
-    procs.push(p);
-    const m = await p.waitFor(/ready \w+ \S+ (http:\/\/\S+)/, START_UP_MS);
-    return { p, url: m[1]! };
+  const worker = async (id: string, agentUrl = agent.url, ...more: string[]) => {
+    const port = String(await freePort());
+    const [w] = await startSideBySide(
+      [
+        [
+          ...["worker", "--id", id, "--distributor", distributorUrl],
+          ...["--port", port, "--a2a-agent", agentUrl],
+          ...more,
+        ],
+      ],
+      { env, into: procs },
+    );
+    return w;
   };
-  const worker = async (id: string, agentUrl = agent.url, ...more: string[]) =>
-    start([
-      "worker",
-      "--id",
-      id,
-      "--distributor",
-      distributorUrl,
-      "--port",
-      String(await freePort()),
-      "--a2a-agent",
-      agentUrl,
-      ...more,
-    ]);
   const task = async (id: string): Promise<TaskJson> =>
     (await (await fetch(`${coordinatorUrl}/tasks/${encodeURIComponent(id)}`)).json()) as TaskJson;
   const until = async <T>(
@@ -70,20 +65,16 @@ describe("triad worker --a2a-agent (bin/triad processes, Redis)", () => {
     const [cp, dp] = await Promise.all([freePort(), freePort()]);
     // Side by side, the distributor given the coordinator's address before that one listens (an
     // agent waits for its upstream): the set-up needs one start-up's bound, not two.
-    const [c, d] = await Promise.all([
-      start(["coordinator", "--id", "c1", "--redis", redis.url, "--port", String(cp)]),
-      start([
-        "distributor",
-        "--id",
-        "d1",
-        "--coordinator",
-        `http://127.0.0.1:${cp}`,
-        "--redis",
-        redis.url,
-        "--port",
-        String(dp),
-      ]),
-    ]);
+    const [c, d] = await startSideBySide(
+      [
+        ["coordinator", "--id", "c1", "--redis", redis.url, "--port", String(cp)],
+        [
+          ...["distributor", "--id", "d1", "--coordinator", `http://127.0.0.1:${cp}`],
+          ...["--redis", redis.url, "--port", String(dp)],
+        ],
+      ],
+      { env, into: procs },
+    );
     coordinatorUrl = c.url;
     distributorUrl = d.url;
   }, 60_000);
@@ -96,8 +87,8 @@ describe("triad worker --a2a-agent (bin/triad processes, Redis)", () => {
 
   it("a worker killed -9 mid-task: its successor attaches to the remote task, which received the work once", async () => {
     const first = await worker("w1");
-    expect(first.p.output).toMatch(/task type bridged to an A2A agent/);
-    expect(first.p.output).toMatch(/"taskTypes":\[[^\]]*"slow"/);
+    expect(first.proc.output).toMatch(/task type bridged to an A2A agent/);
+    expect(first.proc.output).toMatch(/"taskTypes":\[[^\]]*"slow"/);
 
     const id = `bridged-${randomUUID()}`;
     const posted = await fetch(`${coordinatorUrl}/tasks`, {
@@ -122,8 +113,8 @@ describe("triad worker --a2a-agent (bin/triad processes, Redis)", () => {
     } finally {
       await saver.end();
     }
-    first.p.signal("SIGKILL");
-    await first.p.exit();
+    first.proc.signal("SIGKILL");
+    await first.proc.exit();
 
     await worker("w2");
     const done = await until(
@@ -142,12 +133,12 @@ describe("triad worker --a2a-agent (bin/triad processes, Redis)", () => {
   it("an agent whose card cannot be read yet: the worker says so, runs on, and takes its skills once it can", async () => {
     const port = await freePort();
     const late = await worker("w-late", `http://127.0.0.1:${port}`);
-    await late.p.waitFor(/cannot read the A2A agent's card; trying again/, 15_000);
-    expect(late.p.running).toBe(true);
+    await late.proc.waitFor(/cannot read the A2A agent's card; trying again/, 15_000);
+    expect(late.proc.running).toBe(true);
     const second = await startTestAgent({ port, token: "agent-token" });
     try {
-      await late.p.waitFor(/A2A agent card read/, 30_000);
-      await late.p.waitFor(/task type bridged to an A2A agent/, 5_000);
+      await late.proc.waitFor(/A2A agent card read/, 30_000);
+      await late.proc.waitFor(/task type bridged to an A2A agent/, 5_000);
       const id = `late-${randomUUID()}`;
       await fetch(`${coordinatorUrl}/tasks`, {
         method: "POST",
@@ -162,8 +153,8 @@ describe("triad worker --a2a-agent (bin/triad processes, Redis)", () => {
       // w2 (of the test above) runs `words` on the first agent: one of the two received it, once.
       expect((second.received.get(id) ?? 0) + (agent.received.get(id) ?? 0)).toBe(1);
     } finally {
-      late.p.signal("SIGTERM");
-      await late.p.exit();
+      late.proc.signal("SIGTERM");
+      await late.proc.exit();
       await second.close();
     }
   }, 60_000);
@@ -172,7 +163,7 @@ describe("triad worker --a2a-agent (bin/triad processes, Redis)", () => {
     const guarded = await startEdgeAgent({ token: "not-the-worker-token" });
     const w = await worker("w-401", guarded.url);
     try {
-      await w.p.waitFor(/task type bridged to an A2A agent/, 15_000);
+      await w.proc.waitFor(/task type bridged to an A2A agent/, 15_000);
       // Only this worker runs "texts": sent before the cluster knows that, it would fail as unknown.
       await until(async () => {
         const agents = (await (await fetch(`${coordinatorUrl}/agents`)).json()) as unknown;
@@ -193,14 +184,14 @@ describe("triad worker --a2a-agent (bin/triad processes, Redis)", () => {
       expect(done.error).toBe(
         `the A2A agent "Edge agent" at ${guarded.url}: SendStreamingMessage failed: HTTP 401 unauthorized: the bearer token sent (TRIAD_A2A_AGENT_TOKEN) was refused; check TRIAD_A2A_AGENT_TOKEN`,
       );
-      await w.p.waitFor(/"code":"ERR_REMOTE_AGENT_UNAUTHORIZED"/, 5_000);
-      const warned = w.p.output.split("\n").filter((l) => l.includes("ERR_REMOTE_AGENT_UNAUTHORIZED"));
+      await w.proc.waitFor(/"code":"ERR_REMOTE_AGENT_UNAUTHORIZED"/, 5_000);
+      const warned = w.proc.output.split("\n").filter((l) => l.includes("ERR_REMOTE_AGENT_UNAUTHORIZED"));
       expect(warned.length).toBeGreaterThan(0);
       for (const line of warned) expect(JSON.parse(line)).toMatchObject({ level: 40, task: id });
-      expect(w.p.output).not.toContain(env.TRIAD_A2A_AGENT_TOKEN);
+      expect(w.proc.output).not.toContain(env.TRIAD_A2A_AGENT_TOKEN);
     } finally {
-      w.p.signal("SIGTERM");
-      await w.p.exit();
+      w.proc.signal("SIGTERM");
+      await w.proc.exit();
       await guarded.close();
     }
   }, 60_000);
@@ -209,7 +200,7 @@ describe("triad worker --a2a-agent (bin/triad processes, Redis)", () => {
     const dying = await startEdgeAgent({ token: "agent-token" });
     const w = await worker("w-window", dying.url, "--a2a-reconnect-window", "1500");
     try {
-      await w.p.waitFor(/task type bridged to an A2A agent/, 15_000);
+      await w.proc.waitFor(/task type bridged to an A2A agent/, 15_000);
       // Only this worker runs "die" (see the test above for why the wait); last, as its task may
       // still be retried when the test ends.
       await until(async () => {
@@ -224,14 +215,14 @@ describe("triad worker --a2a-agent (bin/triad processes, Redis)", () => {
         headers: { "content-type": "application/json" },
         body: JSON.stringify({ task_id: id, task_type: "die", payload: {} }),
       });
-      const line = await w.p.waitFor(
+      const line = await w.proc.waitFor(
         /.*the A2A agent went away mid-task; trying again until it is back.*/,
         20_000,
       );
       expect(JSON.parse(line[0]!)).toMatchObject({ window_ms: 1500 });
     } finally {
-      w.p.signal("SIGTERM");
-      await w.p.exit();
+      w.proc.signal("SIGTERM");
+      await w.proc.exit();
       await dying.close();
     }
   }, 60_000);

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort } from "../helpers/free-port.js";
-import { START_UP_MS, TriadProcess } from "../helpers/processes.js";
+import { startSideBySide, type TriadProcess } from "../helpers/processes.js";
 import { testRedis } from "../helpers/redis-server.js";
 
 /**
@@ -66,11 +66,6 @@ describe("cancel through another coordinator process", () => {
   let a = "";
   let b = "";
 
-  const start = async (args: string[]) => {
-    const p = new TriadProcess(args, env);
-    procs.push(p);
-    return (await p.waitFor(/ready \w+ \S+ (http:\/\/\S+)/, START_UP_MS))[1]!;
-  };
   const getTask = async (url: string, id: string, query = "") =>
     (await (await fetch(`${url}/tasks/${id}${query}`)).json()) as Record<string, unknown>;
 
@@ -79,40 +74,40 @@ describe("cancel through another coordinator process", () => {
     dir = mkdtempSync(join(tmpdir(), "triad-cancel-"));
     writeFileSync(join(dir, "handlers.mjs"), HANDLERS);
     const ports = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
-    const coordinator = (id: string, port: number) =>
-      start(["coordinator", "--id", id, "--redis", redis.url, "--port", String(port), ...FAST]);
+    const coordinator = (id: string, port: number) => [
+      "coordinator",
+      "--id",
+      id,
+      "--redis",
+      redis.url,
+      "--port",
+      String(port),
+      ...FAST,
+    ];
     // All four side by side, each given its upstream's address before that one listens (an agent
     // waits for its upstream): the set-up needs one start-up's bound, not four.
     const dUrl = `http://127.0.0.1:${ports[2]}`;
-    [a, b] = await Promise.all([
-      coordinator("ca", ports[0]!),
-      coordinator("cb", ports[1]!),
-      start([
-        "distributor",
-        "--id",
-        "d1",
-        "--coordinator",
-        `http://127.0.0.1:${ports[0]}`, // it talks to A only while A answers
-        "--redis",
-        redis.url,
-        "--port",
-        String(ports[2]),
-        ...FAST,
-      ]),
-      start([
-        "worker",
-        "--id",
-        "w1",
-        "--distributor",
-        dUrl,
-        "--port",
-        String(ports[3]),
-        "--heartbeat-interval",
-        "200",
-        "--handlers",
-        join(dir, "handlers.mjs"),
-      ]),
-    ]);
+    const [ca, cb] = await startSideBySide(
+      [
+        coordinator("ca", ports[0]!),
+        coordinator("cb", ports[1]!),
+        [
+          "distributor",
+          "--id",
+          "d1",
+          "--coordinator",
+          `http://127.0.0.1:${ports[0]}`, // it talks to A only while A answers
+          ...["--redis", redis.url, "--port", String(ports[2]), ...FAST],
+        ],
+        [
+          ...["worker", "--id", "w1", "--distributor", dUrl, "--port", String(ports[3])],
+          ...["--heartbeat-interval", "200", "--handlers", join(dir, "handlers.mjs")],
+        ],
+      ],
+      { env, into: procs },
+    );
+    a = ca.url;
+    b = cb.url;
   });
 
   afterAll(async () => {

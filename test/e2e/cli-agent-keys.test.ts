@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort } from "../helpers/free-port.js";
-import { runTriad, START_UP_MS, TriadProcess } from "../helpers/processes.js";
+import { runTriad, startSideBySide, type TriadProcess } from "../helpers/processes.js";
 import { testRedis } from "../helpers/redis-server.js";
 
 /**
@@ -24,12 +24,6 @@ describe("triad with per-agent keys, each tier its own process", () => {
   let distributorUrl = "";
 
   const keyFile = (id: string) => join(dir, `${id}.key`);
-  const start = async (args: string[], env: Record<string, string>) => {
-    const p = new TriadProcess(args, { ...base, ...env });
-    procs.push(p);
-    const m = await p.waitFor(/ready \w+ \S+ (http:\/\/\S+)/, START_UP_MS);
-    return m[1]!;
-  };
 
   beforeAll(async () => {
     redis = await testRedis();
@@ -58,29 +52,28 @@ describe("triad with per-agent keys, each tier its own process", () => {
     const [cp, dp, wp] = await Promise.all([freePort(), freePort(), freePort()]);
     // Side by side, each given its upstream's address before that one listens (an agent waits
     // for its upstream): the set-up needs one start-up's bound, not three.
-    [coordinatorUrl, distributorUrl] = await Promise.all([
-      start(["coordinator", "--id", "c1", "--redis", redis.url, "--port", String(cp)], {
-        TRIAD_AGENT_KEY_FILE: keyFile("c1"),
-      }),
-      start(
-        [
-          "distributor",
-          "--id",
-          "d1",
-          "--coordinator",
-          `http://127.0.0.1:${cp}`,
-          "--redis",
-          redis.url,
-          "--port",
-          String(dp),
-        ],
-        { TRIAD_AGENT_KEY_FILE: keyFile("d1") },
-      ),
-      start(["worker", "--id", "w1", "--distributor", `http://127.0.0.1:${dp}`, "--port", String(wp)], {
-        TRIAD_AGENT_KEY_FILE: keyFile("w1"),
-        TRIAD_PUBLIC_KEYS_FILE: join(dir, "public-keys.json"),
-      }),
-    ]);
+    const [c, d] = await startSideBySide(
+      [
+        {
+          args: ["coordinator", "--id", "c1", "--redis", redis.url, "--port", String(cp)],
+          env: { TRIAD_AGENT_KEY_FILE: keyFile("c1") },
+        },
+        {
+          args: [
+            ...["distributor", "--id", "d1", "--coordinator", `http://127.0.0.1:${cp}`],
+            ...["--redis", redis.url, "--port", String(dp)],
+          ],
+          env: { TRIAD_AGENT_KEY_FILE: keyFile("d1") },
+        },
+        {
+          args: ["worker", "--id", "w1", "--distributor", `http://127.0.0.1:${dp}`, "--port", String(wp)],
+          env: { TRIAD_AGENT_KEY_FILE: keyFile("w1"), TRIAD_PUBLIC_KEYS_FILE: join(dir, "public-keys.json") },
+        },
+      ],
+      { env: base, into: procs },
+    );
+    coordinatorUrl = c.url;
+    distributorUrl = d.url;
   }, 90_000);
 
   afterAll(async () => {

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort } from "../helpers/free-port.js";
-import { runTriad, START_UP_MS, TriadProcess } from "../helpers/processes.js";
+import { runTriad, START_UP_MS, startSideBySide, TriadProcess } from "../helpers/processes.js";
 import { testRedis } from "../helpers/redis-server.js";
 
 /**
@@ -38,12 +38,6 @@ describe("three coordinator processes on one Redis", () => {
   const coordinators: Array<{ proc: TriadProcess; url: string }> = [];
   let dir = "";
 
-  const start = async (args: string[]) => {
-    const p = new TriadProcess(args, env);
-    procs.push(p);
-    const m = await p.waitFor(/ready \w+ \S+ (http:\/\/\S+)/, START_UP_MS);
-    return { proc: p, url: m[1]! };
-  };
   const agents = async (url: string): Promise<Agent[]> =>
     ((await (await fetch(`${url}/agents`)).json()) as { agents: Agent[] }).agents;
   const submit = (urls: string[], count: number, type = "echo") =>
@@ -78,50 +72,38 @@ describe("three coordinator processes on one Redis", () => {
     // upstream). The distributor starts once all three coordinators listen, so the first URL
     // it is given is the one it uses.
     coordinators.push(
-      ...(await Promise.all(
-        [0, 1, 2].map((i) =>
-          start([
-            "coordinator",
-            "--id",
-            `c${i + 1}`,
-            "--redis",
-            redis.url,
-            "--port",
-            String(ports[i]),
-            ...FAST,
-          ]),
-        ),
+      ...(await startSideBySide(
+        [0, 1, 2].map((i) => [
+          ...["coordinator", "--id", `c${i + 1}`, "--redis", redis.url, "--port", String(ports[i]), ...FAST],
+        ]),
+        { env, into: procs },
       )),
     );
-    const d = start([
-      "distributor",
-      "--id",
-      "d1",
-      "--coordinator",
-      coordinators.map((c) => c.url).join(","),
-      "--redis",
-      redis.url,
-      "--port",
-      String(ports[3]),
-      ...FAST,
-      // A gate task runs until the test opens it, after a follower's start-up (START_UP_MS at most).
-      "--task-timeout",
-      String(2 * START_UP_MS),
-    ]);
-    const w = start([
-      "worker",
-      "--id",
-      "w1",
-      "--distributor",
-      `http://127.0.0.1:${ports[3]}`,
-      "--port",
-      String(ports[4]),
-      "--heartbeat-interval",
-      "200",
-      "--handlers",
-      join(dir, "handlers.mjs"),
-    ]);
-    await Promise.all([d, w]);
+    await startSideBySide(
+      [
+        [
+          "distributor",
+          "--id",
+          "d1",
+          "--coordinator",
+          coordinators.map((c) => c.url).join(","),
+          "--redis",
+          redis.url,
+          "--port",
+          String(ports[3]),
+          ...FAST,
+          // A gate task runs until the test opens it, after a follower's start-up (START_UP_MS at most).
+          "--task-timeout",
+          String(2 * START_UP_MS),
+        ],
+        [
+          ...["worker", "--id", "w1", "--distributor", `http://127.0.0.1:${ports[3]}`],
+          ...["--port", String(ports[4]), "--heartbeat-interval", "200"],
+          ...["--handlers", join(dir, "handlers.mjs")],
+        ],
+      ],
+      { env, into: procs },
+    );
   }, 3 * START_UP_MS); // two rounds of start-ups, each bounded at START_UP_MS
 
   afterAll(async () => {

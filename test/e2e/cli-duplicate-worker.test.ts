@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort } from "../helpers/free-port.js";
-import { runTriad, START_UP_MS, TriadProcess } from "../helpers/processes.js";
+import { runTriad, startSideBySide, type TriadProcess } from "../helpers/processes.js";
 import { parsePrometheusText, sumOf } from "../helpers/prometheus-text.js";
 import { testRedis } from "../helpers/redis-server.js";
 
@@ -27,13 +27,6 @@ describe("two processes under one worker id, or one distributor id", () => {
   let redis: Awaited<ReturnType<typeof testRedis>>;
   const procs: TriadProcess[] = [];
   const dir = mkdtempSync(join(tmpdir(), "triad-dup-"));
-
-  const start = async (args: string[], ready = /ready \w+ \S+ (http:\/\/\S+)/) => {
-    const p = new TriadProcess(args, env);
-    procs.push(p);
-    const m = await p.waitFor(ready, START_UP_MS);
-    return { proc: p, url: m[1] ?? "" };
-  };
 
   beforeAll(async () => {
     redis = await testRedis();
@@ -66,31 +59,24 @@ describe("two processes under one worker id, or one distributor id", () => {
     // upstream's address before that one listens (an agent waits for its upstream); the second
     // worker once the first is ready.
     const dUrl = `http://127.0.0.1:${dp}`;
-    const worker = (port: number) =>
-      start([
-        "worker",
-        ...["--id", "w1", "--distributor", dUrl, "--port", String(port), "--concurrency", "4"],
-        ...["--handlers", join(dir, "handlers.mjs"), "--heartbeat-interval", "200"],
-      ]);
-    const [c, d] = await Promise.all([
-      start(["coordinator", "--id", "c1", "--redis", redis.url, "--port", String(cp), ...FAST]),
-      start([
-        "distributor",
-        ...[
-          "--id",
-          "d1",
-          "--coordinator",
-          `http://127.0.0.1:${cp}`,
-          "--redis",
-          redis.url,
-          "--port",
-          String(dp),
+    const worker = (port: number) => [
+      "worker",
+      ...["--id", "w1", "--distributor", dUrl, "--port", String(port), "--concurrency", "4"],
+      ...["--handlers", join(dir, "handlers.mjs"), "--heartbeat-interval", "200"],
+    ];
+    const [c, d] = await startSideBySide(
+      [
+        ["coordinator", "--id", "c1", "--redis", redis.url, "--port", String(cp), ...FAST],
+        [
+          ...["distributor", "--id", "d1", "--coordinator", `http://127.0.0.1:${cp}`],
+          ...["--redis", redis.url, "--port", String(dp)],
+          ...DIST,
         ],
-        ...DIST,
-      ]),
-      worker(w1p),
-    ]);
-    await worker(w2p);
+        worker(w1p),
+      ],
+      { env, into: procs },
+    );
+    await startSideBySide([worker(w2p)], { env, into: procs });
     const dist = procs[1]!;
     const r = await runTriad(
       ["submit", "--coordinator", c.url, "--type", "note", "--payload", "{}", "--count", "40", "--wait"],
@@ -118,13 +104,18 @@ describe("two processes under one worker id, or one distributor id", () => {
     // coordinator keeps listing the first (its address, its worker) and sends it the tasks.
     // It says it is a standby (not ready): cli-distributor-standby.test.ts.
     const [dp2] = await Promise.all([freePort()]);
-    await start(
+    await startSideBySide(
       [
-        "distributor",
-        ...["--id", "d1", "--coordinator", c.url, "--redis", redis.url, "--port", String(dp2)],
-        ...DIST,
+        {
+          args: [
+            "distributor",
+            ...["--id", "d1", "--coordinator", c.url, "--redis", redis.url, "--port", String(dp2)],
+            ...DIST,
+          ],
+          ready: /standby distributor d1 (http:\/\/\S+)/,
+        },
       ],
-      /standby distributor d1 (http:\/\/\S+)/,
+      { env, into: procs },
     );
     // What d1 reports (here its workers' heartbeats, a counter) is the first's too: the second's
     // reports (no worker heartbeats) were kept in its place whenever it heartbeat last.

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort } from "../helpers/free-port.js";
 import { postTasks } from "../helpers/post-tasks.js";
-import { runTriad, START_UP_MS, TriadProcess } from "../helpers/processes.js";
+import { runTriad, startSideBySide, type TriadProcess } from "../helpers/processes.js";
 import { RedisServer } from "../helpers/redis-server.js";
 
 /**
@@ -35,55 +35,30 @@ describe.skipIf(Boolean(process.env.REDIS_URL))("triad coordinator --redis-wait-
     master = await RedisServer.start();
     const [port, dp, wp] = await Promise.all([freePort(), freePort(), freePort()]);
     const [cUrl, dUrl] = [port, dp].map((p) => `http://127.0.0.1:${p}`) as [string, string];
-    const start = async (args: string[]) => {
-      const p = new TriadProcess(args, env);
-      procs.push(p);
-      return (await p.waitFor(/ready \w+ \S+ (http:\/\/\S+)/, START_UP_MS))[1]!;
-    };
-    const started = await Promise.all([
+    const [, [c]] = await Promise.all([
       RedisServer.startReplicaOf(master).then((r) => {
         replica = r;
       }),
-      start([
-        "coordinator",
-        "--id",
-        "c1",
-        "--redis",
-        master.url,
-        "--port",
-        String(port),
-        "--redis-wait-replicas",
-        "1",
-        "--redis-wait-timeout",
-        "300",
-      ]),
-      // Heartbeats every 200 ms: the distributor reconciles with Redis every second.
-      start([
-        "distributor",
-        "--id",
-        "d1",
-        "--coordinator",
-        cUrl,
-        "--redis",
-        master.url,
-        "--port",
-        String(dp),
-        "--heartbeat-interval",
-        "200",
-      ]),
-      start([
-        "worker",
-        "--id",
-        "w1",
-        "--distributor",
-        dUrl,
-        "--port",
-        String(wp),
-        "--handlers",
-        "examples/handlers.mjs",
-      ]),
+      startSideBySide(
+        [
+          [
+            ...["coordinator", "--id", "c1", "--redis", master.url, "--port", String(port)],
+            ...["--redis-wait-replicas", "1", "--redis-wait-timeout", "300"],
+          ],
+          // Heartbeats every 200 ms: the distributor reconciles with Redis every second.
+          [
+            ...["distributor", "--id", "d1", "--coordinator", cUrl, "--redis", master.url],
+            ...["--port", String(dp), "--heartbeat-interval", "200"],
+          ],
+          [
+            ...["worker", "--id", "w1", "--distributor", dUrl, "--port", String(wp)],
+            ...["--handlers", "examples/handlers.mjs"],
+          ],
+        ],
+        { env, into: procs },
+      ),
     ]);
-    url = started[1];
+    url = c.url;
   });
   afterAll(async () => {
     if (frozen) freeze(false);

@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, it } from "vitest";
 import { freePort } from "../helpers/free-port.js";
 import { postTasks } from "../helpers/post-tasks.js";
-import { START_UP_MS, TriadProcess } from "../helpers/processes.js";
+import { startSideBySide, type TriadProcess } from "../helpers/processes.js";
 import { RedisServer } from "../helpers/redis-server.js";
 import { sleep, until } from "../helpers/wait.js";
 
@@ -35,13 +35,6 @@ describe("triad worker shutting down", () => {
     for (const s of servers) await s.destroy();
   });
 
-  const start = async (args: string[]) => {
-    const proc = new TriadProcess(args, env);
-    procs.push(proc);
-    const url = (await proc.waitFor(/^ready \w+ \S+ (http:\/\/\S+)/m, START_UP_MS))[1]!;
-    return { proc, url };
-  };
-
   /** A cluster named `name` whose worker waits up to 60 s on SIGTERM. */
   const cluster = async (name: string) => {
     const redis = await RedisServer.start();
@@ -49,17 +42,20 @@ describe("triad worker shutting down", () => {
     const [cp, dp, wp] = await Promise.all([freePort(), freePort(), freePort()]);
     // The three start at once (each waits for its upstream to answer): one after the other they
     // took 30 s of the test's 90 on a loaded machine, before anything was tested.
-    const [c, d, w] = await Promise.all([
-      start(["coordinator", "--id", `c-${name}`, "--redis", redis.url, "--port", String(cp)]),
-      start([
-        ...["distributor", "--id", `d-${name}`, "--coordinator", `http://127.0.0.1:${cp}`],
-        ...["--redis", redis.url, "--port", String(dp)],
-      ]),
-      start([
-        ...["worker", "--id", `w-${name}`, "--distributor", `http://127.0.0.1:${dp}`, "--port", String(wp)],
-        ...["--shutdown-timeout", "60000"],
-      ]),
-    ]);
+    const [c, d, w] = await startSideBySide(
+      [
+        ["coordinator", "--id", `c-${name}`, "--redis", redis.url, "--port", String(cp)],
+        [
+          ...["distributor", "--id", `d-${name}`, "--coordinator", `http://127.0.0.1:${cp}`],
+          ...["--redis", redis.url, "--port", String(dp)],
+        ],
+        [
+          ...["worker", "--id", `w-${name}`, "--distributor", `http://127.0.0.1:${dp}`, "--port", String(wp)],
+          ...["--shutdown-timeout", "60000"],
+        ],
+      ],
+      { env, into: procs, ready: /^ready \w+ \S+ (http:\/\/\S+)/m },
+    );
     expect([c.url, d.url]).toEqual([`http://127.0.0.1:${cp}`, `http://127.0.0.1:${dp}`]);
     const task = async (id: string, wait = 0): Promise<TaskRecord> =>
       (await (await fetch(`${c.url}/tasks/${id}${wait ? `?wait=${wait}` : ""}`)).json()) as TaskRecord;

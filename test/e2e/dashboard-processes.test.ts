@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort } from "../helpers/free-port.js";
-import { START_UP_MS, TriadProcess } from "../helpers/processes.js";
+import { startSideBySide, type TriadProcess } from "../helpers/processes.js";
 import { parsePrometheusText, sumOf } from "../helpers/prometheus-text.js";
 import { testRedis } from "../helpers/redis-server.js";
 
@@ -21,11 +21,6 @@ describe("the dashboard over separate processes", () => {
   const procs: TriadProcess[] = [];
   let url = "";
 
-  const start = async (args: string[]) => {
-    const p = new TriadProcess(args, env);
-    procs.push(p);
-    return (await p.waitFor(/ready \w+ \S+ (http:\/\/\S+)/, START_UP_MS))[1]!;
-  };
   const get = async (path: string) => (await fetch(`${url}${path}`, { headers: auth })).json();
 
   beforeAll(async () => {
@@ -34,11 +29,15 @@ describe("the dashboard over separate processes", () => {
     const cUrl = `http://127.0.0.1:${cp}`;
     // Side by side, each given its upstream's address before that one listens (an agent waits
     // for its upstream): the set-up needs one start-up's bound, not three.
-    [url] = await Promise.all([
-      start(["coordinator", "--id", "pc", "--redis", redis.url, "--port", String(cp)]),
-      start(["distributor", "--id", "pd", "--coordinator", cUrl, "--redis", redis.url, "--port", String(dp)]),
-      start(["worker", "--id", "pw", "--distributor", `http://127.0.0.1:${dp}`, "--port", String(wp)]),
-    ]);
+    const [c] = await startSideBySide(
+      [
+        ["coordinator", "--id", "pc", "--redis", redis.url, "--port", String(cp)],
+        ["distributor", "--id", "pd", "--coordinator", cUrl, "--redis", redis.url, "--port", String(dp)],
+        ["worker", "--id", "pw", "--distributor", `http://127.0.0.1:${dp}`, "--port", String(wp)],
+      ],
+      { env, into: procs },
+    );
+    url = c.url;
   });
 
   afterAll(async () => {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort } from "../helpers/free-port.js";
-import { START_UP_MS, TriadProcess } from "../helpers/processes.js";
+import { startSideBySide, TriadProcess } from "../helpers/processes.js";
 import { raw } from "../helpers/raw-socket.js";
 import { testRedis } from "../helpers/redis-server.js";
 
@@ -58,24 +58,19 @@ describe("request targets no URL parser takes, against bin/triad processes", () 
 
   it("triad coordinator, distributor and worker answer 400 on their listeners and keep serving", async () => {
     const [cp, dp, wp] = await Promise.all([freePort(), freePort(), freePort()]);
-    const ready = (p: TriadProcess) => p.waitFor(/ready \w+ \S+ (http:\/\/\S+)/, START_UP_MS);
     // Side by side, each given its upstream's address before that one listens (an agent waits
     // for its upstream).
-    const c = start(["coordinator", "--id", "c1", "--redis", redis.url, "--port", String(cp)]);
-    const d = start([
-      ...["distributor", "--id", "d1", "--coordinator", `http://127.0.0.1:${cp}`],
-      ...["--redis", redis.url, "--port", String(dp)],
-    ]);
-    const w = start([
-      "worker",
-      "--id",
-      "w1",
-      "--distributor",
-      `http://127.0.0.1:${dp}`,
-      "--port",
-      String(wp),
-    ]);
-    await Promise.all([ready(c), ready(d), ready(w)]);
+    const [{ proc: c }, { proc: d }, { proc: w }] = await startSideBySide(
+      [
+        ["coordinator", "--id", "c1", "--redis", redis.url, "--port", String(cp)],
+        [
+          ...["distributor", "--id", "d1", "--coordinator", `http://127.0.0.1:${cp}`],
+          ...["--redis", redis.url, "--port", String(dp)],
+        ],
+        ["worker", "--id", "w1", "--distributor", `http://127.0.0.1:${dp}`, "--port", String(wp)],
+      ],
+      { env, into: procs },
+    );
     await survives(cp, c, "/agents");
     await survives(dp, d, "/a2a");
     await survives(wp, w, "/a2a");

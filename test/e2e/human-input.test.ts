@@ -4,7 +4,7 @@ import { type Client, ClientFactory } from "@a2a-js/sdk/client";
 import { createClient } from "redis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort } from "../helpers/free-port.js";
-import { runTriad, START_UP_MS, TriadProcess } from "../helpers/processes.js";
+import { runTriad, START_UP_MS, startSideBySide, type TriadProcess } from "../helpers/processes.js";
 import { testRedis } from "../helpers/redis-server.js";
 
 /**
@@ -30,12 +30,6 @@ describe("human input across bin/triad processes", () => {
   const procs: TriadProcess[] = [];
   let coordinatorUrl = "";
 
-  const start = async (args: string[], withinMs = START_UP_MS) => {
-    const p = new TriadProcess(args, env);
-    procs.push(p);
-    const m = await p.waitFor(/ready \w+ \S+ (http:\/\/\S+)/, withinMs);
-    return { proc: p, url: m[1]! };
-  };
   /**
    * A distributor and its worker, started side by side: the worker waits for the distributor's
    * port by itself. Each start-up (the worker importing LangGraph) is CPU-bound: one after the
@@ -43,38 +37,23 @@ describe("human input across bin/triad processes", () => {
    */
   const distributorAndWorker = async (d: string, w: string) => {
     const port = await freePort();
-    const [distributor, worker] = await Promise.all([
-      start([
-        "distributor",
-        "--id",
-        d,
-        "--coordinator",
-        coordinatorUrl,
-        "--redis",
-        redis.url,
-        "--port",
-        String(port),
-        ...FAST,
-        "--lease-ttl",
-        "3000",
-      ]),
-      start(
+    const [distributor, worker] = await startSideBySide(
+      [
         [
-          "worker",
-          "--id",
-          w,
-          "--distributor",
-          `http://127.0.0.1:${port}`,
-          "--port",
-          String(await freePort()),
-          "--heartbeat-interval",
-          "100",
-          "--handlers",
-          "examples/approval-graph.mjs",
+          ...["distributor", "--id", d, "--coordinator", coordinatorUrl, "--redis", redis.url],
+          ...["--port", String(port), ...FAST, "--lease-ttl", "3000"],
         ],
-        2 * START_UP_MS, // its own start-up, and its distributor's
-      ),
-    ]);
+        {
+          args: [
+            ...["worker", "--id", w, "--distributor", `http://127.0.0.1:${port}`],
+            ...["--port", String(await freePort()), "--heartbeat-interval", "100"],
+            ...["--handlers", "examples/approval-graph.mjs"],
+          ],
+          withinMs: 2 * START_UP_MS, // its own start-up, and its distributor's
+        },
+      ],
+      { env, into: procs },
+    );
     return { d: distributor, w: worker };
   };
   const task = async (id: string, wait = 0): Promise<TaskJson> => {
@@ -119,16 +98,10 @@ describe("human input across bin/triad processes", () => {
 
   beforeAll(async () => {
     redis = await testRedis();
-    const c = await start([
-      "coordinator",
-      "--id",
-      "c1",
-      "--redis",
-      redis.url,
-      "--port",
-      String(await freePort()),
-      ...FAST,
-    ]);
+    const [c] = await startSideBySide(
+      [["coordinator", "--id", "c1", "--redis", redis.url, "--port", String(await freePort()), ...FAST]],
+      { env, into: procs },
+    );
     coordinatorUrl = c.url;
   }, 2 * START_UP_MS);
 
