@@ -1,4 +1,4 @@
-import { spawn } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -23,6 +23,40 @@ function alive(pid: number): boolean {
   }
 }
 
+/** The module specifier (a file: URL, as a JSON string) of test/helpers/`file`, for a script's import. */
+const helper = (file: string) => JSON.stringify(pathToFileURL(join(HELPERS, file)).href);
+
+/**
+ * Writes `lines` to `script` (TypeScript) and runs it under tsx in a node process of its own;
+ * `said` is the JSON of the first line it prints, and rejects (with its stderr) if it exits first.
+ */
+function runScript<T>(script: string, lines: string[]): { child: ChildProcess; said: Promise<T> } {
+  writeFileSync(script, lines.join("\n"));
+  const child = spawn(process.execPath, ["--import", "tsx", script], { stdio: ["ignore", "pipe", "pipe"] });
+  let out = "";
+  let err = "";
+  child.stderr.on("data", (d: Buffer) => {
+    err += d.toString();
+  });
+  const said = new Promise<T>((resolve, reject) => {
+    child.stdout.on("data", (d: Buffer) => {
+      out += d.toString();
+      if (out.includes("\n")) resolve(JSON.parse(out.split("\n")[0]!) as T);
+    });
+    child.once("exit", (code) => reject(new Error(`the child exited (${code}) first: ${err}`)));
+  });
+  return { child, said };
+}
+
+/** Whether `pid` is gone within `timeoutMs`; killed (SIGKILL) if not, so this test leaves nothing behind either. */
+async function gone(pid: number, timeoutMs = 10_000): Promise<boolean> {
+  const deadline = performance.now() + timeoutMs;
+  while (alive(pid) && performance.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  const left = alive(pid);
+  if (left) process.kill(pid, "SIGKILL"); // not left behind by this test either
+  return !left;
+}
+
 /**
  * The test harness's own promise: a redis-server a test process started does not outlive it,
  * even when that process is killed -9 (as a killed vitest's workers are), single or a cluster node.
@@ -32,54 +66,27 @@ describe("servers started by a test process", () => {
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it("are killed when that process is killed -9, and one it stopped itself is left alone", async () => {
-    const script = join(dir, "starts-redis.mts");
-    const helper = pathToFileURL(join(HELPERS, "redis-server.ts")).href;
-    writeFileSync(
-      script,
-      [
-        `const { RedisServer } = await import(${JSON.stringify(helper)});`,
-        "const stopped = await RedisServer.start();",
-        "const stoppedPid = stopped.pid;",
-        "await stopped.stop();",
-        "const kept = await RedisServer.start();",
-        "process.stdout.write(JSON.stringify({ kept: kept.pid, stopped: stoppedPid }) + '\\n');",
-        "setInterval(() => {}, 1000);",
-      ].join("\n"),
-    );
-    const child = spawn(process.execPath, ["--import", "tsx", script], { stdio: ["ignore", "pipe", "pipe"] });
-    let out = "";
-    let err = "";
-    child.stderr.on("data", (d: Buffer) => {
-      err += d.toString();
-    });
-    const pids = await new Promise<{ kept: number; stopped: number }>((resolve, reject) => {
-      child.stdout.on("data", (d: Buffer) => {
-        out += d.toString();
-        if (out.includes("\n")) resolve(JSON.parse(out.split("\n")[0]!));
-      });
-      child.once("exit", (code) => reject(new Error(`the child exited (${code}) first: ${err}`)));
-    });
+    const { child, said } = runScript<{ kept: number; stopped: number }>(join(dir, "starts-redis.mts"), [
+      `const { RedisServer } = await import(${helper("redis-server.ts")});`,
+      "const stopped = await RedisServer.start();",
+      "const stoppedPid = stopped.pid;",
+      "await stopped.stop();",
+      "const kept = await RedisServer.start();",
+      "process.stdout.write(JSON.stringify({ kept: kept.pid, stopped: stoppedPid }) + '\\n');",
+      "setInterval(() => {}, 1000);",
+    ]);
+    const pids = await said;
     expect(alive(pids.kept)).toBe(true);
     expect(alive(pids.stopped)).toBe(false);
     child.kill("SIGKILL");
-    const deadline = performance.now() + 10_000;
-    while (alive(pids.kept) && performance.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-    const left = alive(pids.kept);
-    if (left) process.kill(pids.kept, "SIGKILL"); // not left behind by this test either
-    expect(left, `redis-server ${pids.kept} outlived the process that started it`).toBe(false);
+    expect(await gone(pids.kept), `redis-server ${pids.kept} outlived the process that started it`).toBe(
+      true,
+    );
   }, 30_000);
 });
 
 /** What a test's `bin/triad` process is to the harness, without its start-up: a node process that waits. */
 const IDLE = ["-e", "setInterval(() => {}, 1000)"];
-
-async function gone(pid: number, timeoutMs = 10_000): Promise<boolean> {
-  const deadline = performance.now() + timeoutMs;
-  while (alive(pid) && performance.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-  const left = alive(pid);
-  if (left) process.kill(pid, "SIGKILL"); // not left behind by this test either
-  return !left;
-}
 
 /**
  * Processes a test starts (TriadProcess) do not outlive it: a chaos scenario that failed or timed
@@ -90,30 +97,13 @@ describe("processes a test starts", () => {
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it("are killed when the test process is stopped with SIGTERM (as vitest stops its workers: no exit handler runs)", async () => {
-    const script = join(dir, "starts-triad.mts");
-    const helper = pathToFileURL(join(HELPERS, "processes.ts")).href;
-    writeFileSync(
-      script,
-      [
-        `const { TriadProcess } = await import(${JSON.stringify(helper)});`,
-        `const started = new TriadProcess([], {}, ${JSON.stringify(IDLE)});`,
-        "process.stdout.write(JSON.stringify({ pid: started.pid }) + '\\n');",
-        "setInterval(() => {}, 1000);",
-      ].join("\n"),
-    );
-    const child = spawn(process.execPath, ["--import", "tsx", script], { stdio: ["ignore", "pipe", "pipe"] });
-    let out = "";
-    let err = "";
-    child.stderr.on("data", (d: Buffer) => {
-      err += d.toString();
-    });
-    const { pid } = await new Promise<{ pid: number }>((resolve, reject) => {
-      child.stdout.on("data", (d: Buffer) => {
-        out += d.toString();
-        if (out.includes("\n")) resolve(JSON.parse(out.split("\n")[0]!));
-      });
-      child.once("exit", (code) => reject(new Error(`the child exited (${code}) first: ${err}`)));
-    });
+    const { child, said } = runScript<{ pid: number }>(join(dir, "starts-triad.mts"), [
+      `const { TriadProcess } = await import(${helper("processes.ts")});`,
+      `const started = new TriadProcess([], {}, ${JSON.stringify(IDLE)});`,
+      "process.stdout.write(JSON.stringify({ pid: started.pid }) + '\\n');",
+      "setInterval(() => {}, 1000);",
+    ]);
+    const { pid } = await said;
     expect(alive(pid)).toBe(true);
     child.kill("SIGTERM");
     expect(await gone(pid), `process ${pid} outlived the test process that started it`).toBe(true);
