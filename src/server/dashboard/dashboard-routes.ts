@@ -16,7 +16,7 @@ const TASK_HISTORY = /^\/tasks\/([^/]+)\/history$/;
 /**
  * The dashboard on the coordinator's HTTP port, as a route of the HTTP API (tried before the
  * REST routes):
- *   GET /                        the page (and /dashboard/app.js, app.css, favicon.svg): open
+ *   GET /                        the page (and /dashboard/app.js, its modules, app.css, favicon.svg): open
  *   GET /dashboard/config        whether the page must ask for a token                 open
  *   GET /events                  server-sent events: a snapshot, then updates         (token)
  *   GET /dashboard/state         the same snapshot as JSON                            (token)

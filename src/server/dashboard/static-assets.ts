@@ -5,10 +5,18 @@ import { gzipSync } from "node:zlib";
 
 type Asset = { body: Buffer; gzip: Buffer; etag: string; type: string };
 
+/**
+ * The page's script: app.js and the ES modules it imports (relative imports, `from "./dom.js"`,
+ * resolved by the browser against /dashboard/app.js).
+ */
+const SCRIPTS = ["app.js", "dom.js", "format.js"];
+
 /** URL path -> file under ./assets (copied beside the built module by tools/copy-assets.mjs). */
 const FILES: Record<string, [file: string, type: string]> = {
   "/": ["index.html", "text/html; charset=utf-8"],
-  "/dashboard/app.js": ["app.js", "text/javascript; charset=utf-8"],
+  ...Object.fromEntries(
+    SCRIPTS.map((file) => [`/dashboard/${file}`, [file, "text/javascript; charset=utf-8"]] as const),
+  ),
   "/dashboard/app.css": ["app.css", "text/css; charset=utf-8"],
   "/dashboard/favicon.svg": ["favicon.svg", "image/svg+xml"],
 };

@@ -1,3 +1,4 @@
+import { readdirSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { A2AClient, CoordinatorAgent, MessageType } from "../../../src/index.js";
 import {
@@ -80,6 +81,36 @@ describe("the dashboard's routes", () => {
     const js = await (await fetch(`${server.url}/dashboard/app.js`)).text();
     expect(js).not.toMatch(/\bhttps?:\/\/(?!www\.w3\.org\/2000\/svg)/); // nothing fetched from elsewhere
     expect((await fetch(`${server.url}/`, { method: "POST" })).status).toBe(405);
+  });
+
+  it("serves every module the page's script imports, as JavaScript with the same headers", async () => {
+    // The modules app.js reaches through its static imports (`from "./x.js"`), followed one by one.
+    const reached = new Set<string>();
+    const queue = ["app.js"];
+    while (queue.length > 0) {
+      const file = queue.shift()!;
+      if (reached.has(file)) continue;
+      reached.add(file);
+      const res = await fetch(`${server.url}/dashboard/${file}`, { headers: { "accept-encoding": "gzip" } });
+      expect(res.status, file).toBe(200);
+      expect(res.headers.get("content-type"), file).toBe("text/javascript; charset=utf-8");
+      expect(res.headers.get("x-content-type-options"), file).toBe("nosniff");
+      expect(res.headers.get("content-encoding"), file).toBe("gzip");
+      const again = await fetch(`${server.url}/dashboard/${file}`, {
+        headers: { "if-none-match": res.headers.get("etag")! },
+      });
+      expect(again.status, file).toBe(304);
+      const js = await res.text();
+      expect(js, file).not.toMatch(/\bhttps?:\/\/(?!www\.w3\.org\/2000\/svg)/);
+      for (const m of js.matchAll(/\bfrom "\.\/([\w-]+\.js)"/g)) queue.push(m[1]!);
+    }
+    // Every script beside the page is one of them: none left unserved, none unused.
+    const onDisk = readdirSync(new URL("../../../src/server/dashboard/assets/", import.meta.url)).filter(
+      (f) => f.endsWith(".js"),
+    );
+    expect([...reached].sort()).toEqual(onDisk.sort());
+    expect(reached.size).toBeGreaterThan(1);
+    expect((await fetch(`${server.url}/dashboard/no-such-module.js`, { headers: auth })).status).toBe(404);
   });
 
   it("keeps its data behind the API token, and says so to the page", async () => {

@@ -3,9 +3,11 @@
 // in a URL) and shows the task page of #/tasks/<id> from GET /tasks/<id>/history, kept live by
 // the task's own GET /tasks/<id>/events while it is open (polling if that stream fails).
 
+import { $, currentTaskId, h, s, sleep } from "./dom.js";
+import { fmtAge, fmtInt, fmtMs, fmtMsAxis, fmtTime } from "./format.js";
+
 const TOKEN_KEY = "triad.token";
 const WINDOW_S = 300;
-const SVG = "http://www.w3.org/2000/svg";
 
 const state = {
   coordinator: null,
@@ -19,63 +21,6 @@ const state = {
 let token = sessionStorage.getItem(TOKEN_KEY) ?? "";
 let tokenRequired = false;
 let asking = null;
-
-const $ = (selector) => document.querySelector(selector);
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** An element with attributes and children (strings become text: nothing here is parsed as HTML). */
-function h(tag, attrs = {}, ...children) {
-  const el = document.createElement(tag);
-  for (const [name, value] of Object.entries(attrs)) {
-    if (value === null || value === undefined || value === false) continue;
-    if (name === "dataset") Object.assign(el.dataset, value);
-    else el.setAttribute(name, value === true ? "" : String(value));
-  }
-  el.append(...children.flat().filter((c) => c !== null && c !== undefined && c !== false));
-  return el;
-}
-
-function s(tag, attrs = {}, ...children) {
-  const el = document.createElementNS(SVG, tag);
-  for (const [name, value] of Object.entries(attrs)) el.setAttribute(name, String(value));
-  el.append(...children);
-  return el;
-}
-
-// --- numbers and times ------------------------------------------------------------------------
-
-const fmtInt = (n) => (n === null || n === undefined ? "–" : Math.round(n).toLocaleString("en-US"));
-
-function fmtMs(ms) {
-  if (ms === null || ms === undefined) return "–";
-  if (ms === 0) return "0";
-  if (ms < 1) return `${ms.toFixed(2)} ms`;
-  if (ms < 1000) return `${ms < 10 ? ms.toFixed(1) : Math.round(ms)} ms`;
-  if (ms < 60_000) return `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)} s`;
-  return `${Math.floor(ms / 60_000)} min ${Math.round((ms % 60_000) / 1000)} s`;
-}
-
-/**
- * A time of day (this browser's zone) to the millisecond, with its date in front when it is not
- * today: a task's run_at next week or expires_at in 2030, a schedule's next run tomorrow.
- */
-function fmtTime(iso) {
-  if (!iso) return "–";
-  const d = new Date(iso);
-  if (Number.isNaN(d.getTime())) return iso;
-  const hms = d.toLocaleTimeString("en-GB", { hour12: false });
-  const time = `${hms}.${String(d.getMilliseconds()).padStart(3, "0")}`;
-  const day = (x) =>
-    `${x.getFullYear()}-${String(x.getMonth() + 1).padStart(2, "0")}-${String(x.getDate()).padStart(2, "0")}`;
-  return day(d) === day(new Date()) ? time : `${day(d)} ${time}`;
-}
-
-function fmtAge(ms) {
-  if (ms === null || ms === undefined) return "never";
-  if (ms < 1000) return `${(ms / 1000).toFixed(1)} s ago`;
-  if (ms < 120_000) return `${Math.round(ms / 1000)} s ago`;
-  return `${Math.round(ms / 60_000)} min ago`;
-}
 
 // --- the token ------------------------------------------------------------------------------
 
@@ -569,12 +514,6 @@ function renderCharts() {
     { name: "p50", cls: "s-p50", area: true, value: (x) => x.p50 },
     { name: "p95", cls: "s-p95", area: false, value: (x) => x.p95 },
   ]);
-}
-
-/** A latency axis label: below a second, every label of the axis with the decimals its step needs. */
-function fmtMsAxis(ms, step) {
-  if (ms === 0 || step >= 1000) return fmtMs(ms);
-  return `${ms.toFixed(Math.max(0, Math.ceil(-Math.log10(step) - 1e-9)))} ms`;
 }
 
 /**
@@ -1338,17 +1277,6 @@ function workflowSvg(id, layers, edges, room, redraw) {
 }
 
 // --- routing --------------------------------------------------------------------------------
-
-function currentTaskId() {
-  const m = /^#\/tasks\/(.+)$/.exec(location.hash);
-  if (!m) return null;
-  try {
-    return decodeURIComponent(m[1]);
-  } catch {
-    // Typed or pasted by hand, not encoded by the page (#/tasks/100%): the id as it stands.
-    return m[1];
-  }
-}
 
 function route() {
   const id = currentTaskId();
