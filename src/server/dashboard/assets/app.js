@@ -3,10 +3,19 @@
 // in a URL) and shows the task page of #/tasks/<id> from GET /tasks/<id>/history, kept live by
 // the task's own GET /tasks/<id>/events while it is open (polling if that stream fails).
 
+import {
+  api,
+  authHeaders,
+  ensureToken,
+  markHeard,
+  readEvents,
+  refuseToken,
+  setConnection,
+  setTokenRequired,
+} from "./api.js";
 import { $, currentTaskId, h, s, sleep } from "./dom.js";
 import { fmtAge, fmtInt, fmtMs, fmtMsAxis, fmtTime } from "./format.js";
 
-const TOKEN_KEY = "triad.token";
 const WINDOW_S = 300;
 
 const state = {
@@ -18,78 +27,8 @@ const state = {
   retries: [],
   reassignments: [],
 };
-let token = sessionStorage.getItem(TOKEN_KEY) ?? "";
-let tokenRequired = false;
-let asking = null;
-
-// --- the token ------------------------------------------------------------------------------
-
-function authHeaders() {
-  return token ? { authorization: `Bearer ${token}` } : {};
-}
-
-/** Shows the token dialog (once, however many callers wait) and resolves when a token was entered. */
-function askToken(problem) {
-  if (asking) return asking;
-  asking = new Promise((resolve) => {
-    const dialog = $("#token-dialog");
-    const error = $("#token-error");
-    error.hidden = !problem;
-    error.textContent = problem ?? "";
-    $("#token-input").value = "";
-    dialog.oncancel = (event) => event.preventDefault(); // nothing works without it
-    $("#token-form").onsubmit = (event) => {
-      event.preventDefault();
-      token = $("#token-input").value.trim();
-      sessionStorage.setItem(TOKEN_KEY, token);
-      dialog.close();
-      asking = null;
-      resolve();
-    };
-    setConnection("locked", "token needed");
-    dialog.showModal();
-    $("#token-input").focus();
-  });
-  return asking;
-}
-
-async function ensureToken() {
-  if (tokenRequired && !token) await askToken(null);
-}
-
-/** GET a JSON route of the API, asking for the token when it is wanted. */
-async function api(path, method = "GET") {
-  for (;;) {
-    await ensureToken();
-    const res = await fetch(path, { method, headers: authHeaders(), cache: "no-store" });
-    if (res.status === 401) {
-      token = "";
-      await askToken("That token was refused; try again.");
-      continue;
-    }
-    const body = await res.json().catch(() => null);
-    if (!res.ok) throw new Error(body?.error?.message ?? `HTTP ${res.status}`);
-    return body;
-  }
-}
 
 // --- the live stream ------------------------------------------------------------------------
-
-/** When the last snapshot or update arrived (ms since the epoch), null before the first. */
-let heardAt = null;
-
-/**
- * The live stream's state in the header. While it is not live, what the overview shows is
- * what the coordinator said last, not the cluster now (an agent "busy, 0.4 s ago" may have
- * died since): it is dimmed (#overview data-stale) and the pill says from when it is.
- */
-function setConnection(kind, text) {
-  const el = $("#conn");
-  el.dataset.state = kind;
-  const stale = kind !== "live" && kind !== "connecting" && heardAt !== null;
-  el.textContent = `${text ?? kind}${stale ? ` · shown as of ${fmtTime(new Date(heardAt).toISOString())}` : ""}`;
-  $("#overview").toggleAttribute("data-stale", stale);
-}
 
 /**
  * How long the live stream may stay silent before the page counts it as lost: the server sends an
@@ -130,8 +69,7 @@ async function follow() {
         signal: controller.signal,
       });
       if (res.status === 401) {
-        token = "";
-        await askToken("That token was refused; try again.");
+        await refuseToken();
         continue;
       }
       if (!res.ok || !res.body) throw new Error(`HTTP ${res.status}`);
@@ -150,40 +88,10 @@ async function follow() {
   }
 }
 
-/**
- * Parses a text/event-stream body into (event, JSON data, last event id) calls until it ends;
- * `heard` is called with every piece that arrives (events and keep-alive comments alike).
- */
-async function readEvents(body, handle, heard) {
-  const reader = body.pipeThrough(new TextDecoderStream()).getReader();
-  let buffer = "";
-  let lastId = null;
-  for (;;) {
-    const { value, done } = await reader.read();
-    if (done) return;
-    heard?.();
-    buffer += value.replaceAll("\r\n", "\n");
-    let end = buffer.indexOf("\n\n");
-    while (end >= 0) {
-      const frame = buffer.slice(0, end);
-      buffer = buffer.slice(end + 2);
-      let event = "message";
-      const data = [];
-      for (const line of frame.split("\n")) {
-        if (line.startsWith("event:")) event = line.slice(6).trim();
-        else if (line.startsWith("data:")) data.push(line.slice(5).replace(/^ /, ""));
-        else if (line.startsWith("id:")) lastId = line.slice(3).replace(/^ /, "");
-      }
-      if (data.length > 0) handle(event, JSON.parse(data.join("\n")), lastId);
-      end = buffer.indexOf("\n\n");
-    }
-  }
-}
-
 function onEvent(event, data) {
   if (event !== "snapshot" && event !== "update") return;
   if (event === "snapshot") state.series.clear();
-  heardAt = Date.now();
+  markHeard();
   state.coordinator = data.coordinator;
   state.counts = data.counts;
   state.agents = data.agents;
@@ -767,8 +675,7 @@ async function runTaskStream(stream) {
       const res = await fetch(path, { headers, cache: "no-store", signal: stream.controller.signal });
       if (res.status === 204) return; // the end was seen already
       if (res.status === 401) {
-        token = "";
-        await askToken("That token was refused; try again.");
+        await refuseToken();
         continue;
       }
       if (!res.ok || !res.body) throw new Error(`HTTP ${res.status}`);
@@ -1301,9 +1208,9 @@ async function start() {
   });
   try {
     const config = await (await fetch("/dashboard/config", { cache: "no-store" })).json();
-    tokenRequired = Boolean(config.token_required);
+    setTokenRequired(Boolean(config.token_required));
   } catch {
-    tokenRequired = false; // older coordinator: a 401 will ask
+    setTokenRequired(false); // older coordinator: a 401 will ask
   }
   route();
   void follow();
