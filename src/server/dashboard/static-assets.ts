@@ -9,7 +9,17 @@ type Asset = { body: Buffer; gzip: Buffer; etag: string; type: string };
  * The page's script: app.js and the ES modules it imports (relative imports, `from "./dom.js"`,
  * resolved by the browser against /dashboard/app.js).
  */
-const SCRIPTS = ["app.js", "dom.js", "format.js", "api.js", "controls.js"];
+const SCRIPTS = [
+  "app.js",
+  "dom.js",
+  "format.js",
+  "api.js",
+  "controls.js",
+  "state.js",
+  "charts.js",
+  "overview.js",
+  "live.js",
+];
 
 /** URL path -> file under ./assets (copied beside the built module by tools/copy-assets.mjs). */
 const FILES: Record<string, [file: string, type: string]> = {
