@@ -19,6 +19,7 @@ const SCRIPTS = [
   "charts.js",
   "overview.js",
   "live.js",
+  "workflow.js",
 ];
 
 /** URL path -> file under ./assets (copied beside the built module by tools/copy-assets.mjs). */
