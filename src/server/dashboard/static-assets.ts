@@ -20,6 +20,9 @@ const SCRIPTS = [
   "overview.js",
   "live.js",
   "workflow.js",
+  "input.js",
+  "task-cards.js",
+  "task-page.js",
 ];
 
 /** URL path -> file under ./assets (copied beside the built module by tools/copy-assets.mjs). */
