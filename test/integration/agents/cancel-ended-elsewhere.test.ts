@@ -1,7 +1,10 @@
+import { GetTaskRequest, SubscribeToTaskRequest } from "@a2a-js/sdk";
+import { ClientFactory } from "@a2a-js/sdk/client";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type { CoordinatorAgent } from "../../../src/index.js";
 import { type RunningServer, startCoordinatorServer } from "../../../src/server/coordinator-server.js";
 import { taskCounts } from "../../../src/server/dashboard/cluster-view.js";
+import { describeEvent, stateName } from "../../helpers/a2a-sdk.js";
 import { stopsPerTest, testEngines } from "../../helpers/engines.js";
 import { twoCoordinators } from "../../helpers/two-coordinators.js";
 import { until } from "../../helpers/wait.js";
@@ -45,7 +48,8 @@ function within<T>(what: string, promise: Promise<T>, ms: number): Promise<T> {
  * one that ends it). The task runs, in a shard B owns, accepted by A or by B. What a user of A
  * sees: the cancel answered as done (200, the canceled task), its event stream's terminal event,
  * its waitForTask and ?wait= (asked before the cancel, and after) answered with the canceled
- * task; the end counted once — by B, which heard it first-hand, not by A — in the cluster's
+ * task, its A2A gateway's SubscribeToTask stream (opened before) ending on the CANCELED status
+ * and its GetTask answering CANCELED; the end counted once — by B, which heard it first-hand, not by A — in the cluster's
  * counts too, and listed by A's cluster-wide list (from B's window).
  */
 describe.each(testEngines("cancel-ended-elsewhere"))(
@@ -98,6 +102,17 @@ describe.each(testEngines("cancel-ended-elsewhere"))(
         const waited = a.waitForTask(id, WAIT_MS);
         // (Handled now: a failure below must not leave them to reject unhandled; awaited later.)
         for (const p of [events, longPoll, waited]) p.catch(() => {});
+        // And an A2A client of A's gateway following the task (SubscribeToTask), its stream
+        // open (its first event, the task as it is, read) before the cancel.
+        const client = await new ClientFactory().createFromUrl(sa.url);
+        const followed: string[] = [];
+        const following = (async () => {
+          for await (const event of client.resubscribeTask(SubscribeToTaskRequest.fromJSON({ id })))
+            followed.push(describeEvent(event));
+          return followed;
+        })();
+        following.catch(() => {});
+        await until("A's A2A stream has the task", () => followed.length > 0, WAIT_MS);
 
         // A's own sweep of the cancel frontier is held: B's tick is the one to end the task.
         const keeper = a.core.workflow as unknown as { sweepCascades: () => Promise<void> };
@@ -129,6 +144,12 @@ describe.each(testEngines("cancel-ended-elsewhere"))(
         const seen = await within("A's event stream ended after its terminal event", events, WAIT_MS);
         expect(seen[0]).toMatchObject({ type: "snapshot", task: { status: "in_progress" } });
         expect(seen.at(-1)).toMatchObject({ type: "terminal", task: canceledEnd });
+        // A's A2A surfaces: the stream ends on the canceled status, GetTask answers it canceled.
+        const a2aSeen = await within("A's A2A stream ended after its terminal status", following, WAIT_MS);
+        expect(a2aSeen[0]).toBe("task:TASK_STATE_WORKING");
+        expect(a2aSeen.at(-1)).toBe("status:TASK_STATE_CANCELED");
+        const a2aTask = await client.getTask(GetTaskRequest.fromJSON({ id }));
+        expect(stateName(a2aTask.status?.state)).toBe("TASK_STATE_CANCELED");
         // And asked after the cancel.
         expect(await a.waitForTask(id, WAIT_MS)).toMatchObject(canceledEnd);
         const after = await fetch(`${sa.url}/tasks/${id}?wait=${WAIT_MS}`);
