@@ -1,8 +1,16 @@
 import { Annotation, END, START, StateGraph } from "@langchain/langgraph";
 import { describe, expect, it } from "vitest";
-import type { CoordinatorAgent, HandlerContext, Task, TaskHandler, WorkerAgent } from "../../../src/index.js";
+import type {
+  CoordinatorAgent,
+  HandlerContext,
+  Task,
+  TaskHandler,
+  Timing,
+  WorkerAgent,
+} from "../../../src/index.js";
 import { clusterPerTest, type TestEngine } from "../../helpers/engines.js";
 import { enginesOverHttp, withHttpAgents } from "../../helpers/http-agents.js";
+import { PATIENT } from "../../helpers/two-coordinators.js";
 
 /**
  * Agents whose message limits (a2a.maxBodyBytes) differ. Each checks what it sends against its
@@ -68,18 +76,27 @@ type Limits = { c: number; d: number; workers: Array<{ limit: number; types: str
  * A coordinator, a distributor and `limits.workers` over HTTP (message streams or POSTs), each
  * under its own body limit and running `handlers` of its `types` (withHttpAgents); `submit` gets
  * the coordinator once every worker is registered and says it fetches left-out results.
+ * `timing`: every agent's (default FAST).
  */
 function withAgents<T>(
   engine: TestEngine,
   streams: boolean,
   limits: Limits,
   submit: (c: CoordinatorAgent, run: string, workers: WorkerAgent[]) => Promise<T>,
+  timing?: Timing,
 ): Promise<T> {
   const workers = limits.workers.map(({ limit, types }) => ({
     limit,
     handlers: Object.fromEntries(types.map((t) => [t, handlers[t]!])),
   }));
-  const o = { engine, streams, secret: "workflow-limits-differ-secret", limits, workers };
+  const o = {
+    engine,
+    streams,
+    secret: "workflow-limits-differ-secret",
+    limits,
+    workers,
+    ...(timing ? { timing } : {}),
+  };
   return withHttpAgents(o, (agents) => submit(agents.c, agents.run, agents.workers));
 }
 
@@ -92,20 +109,30 @@ describe.each(overHttp)("message limits that differ between agents, on $name", (
 
   it("a join under its distributor's limit and over its worker's runs: it goes once, without the results, and the worker fetches them", async () => {
     const limits = { c: LARGE, d: LARGE, workers: one(["part", "join"], SMALL) };
-    const { done, ids, tooLarge } = await withAgents(engine, streams, limits, async (c, run, [w]) => {
-      const parts = Array.from({ length: PARTS }, (_, i) => ({
-        task_id: `part-${run}-${i}`,
-        task_type: "part",
-        payload: { i },
-      }));
-      const ids = parts.map((p) => p.task_id);
-      await c.submitTasks([
-        ...parts,
-        { task_id: `join-${run}`, task_type: "join", payload: {}, depends_on: ids },
-      ]);
-      const done = await c.waitForTask(`join-${run}`, 60_000);
-      return { done, ids, tooLarge: w!.a2a.stats().rejected.too_large };
-    });
+    // Its attempts are counted (the join goes once), so the agents are PATIENT: under FAST a
+    // loaded machine's 400 ms stall of the worker's heartbeats had the distributor list it dead
+    // and take back its attempts, the join's among them (its fetch then refused: "does not run
+    // attempt 1"), and the join ran twice.
+    const { done, ids, tooLarge } = await withAgents(
+      engine,
+      streams,
+      limits,
+      async (c, run, [w]) => {
+        const parts = Array.from({ length: PARTS }, (_, i) => ({
+          task_id: `part-${run}-${i}`,
+          task_type: "part",
+          payload: { i },
+        }));
+        const ids = parts.map((p) => p.task_id);
+        await c.submitTasks([
+          ...parts,
+          { task_id: `join-${run}`, task_type: "join", payload: {}, depends_on: ids },
+        ]);
+        const done = await c.waitForTask(`join-${run}`, 60_000);
+        return { done, ids, tooLarge: w!.a2a.stats().rejected.too_large };
+      },
+      PATIENT,
+    );
     expect(done).toMatchObject({ status: "completed", result: { parts: PARTS }, attempts: 1 });
     // The worker said its limit on its heartbeats: the job was never sent whole to be refused.
     expect(tooLarge).toBe(0);
