@@ -3,6 +3,7 @@ import { LeaseKeeper } from "../../../src/agents/distributor/lease-keeper.js";
 import { CoordinatorAgent, RedisClient, SharedAgentState } from "../../../src/index.js";
 import { FAST, TestCluster } from "../../helpers/cluster.js";
 import { testEngines } from "../../helpers/engines.js";
+import { until } from "../../helpers/wait.js";
 
 /** The coordinator's deadlines and restarts, and the distributor's lease and shared state. */
 
@@ -116,7 +117,13 @@ describe.each(testEngines("coordinator"))("coordinator and leases on $name", (en
     await first.cleanup(); // the process ends; its memory is gone
 
     const second = await cluster.startCoordinator(); // same id, same store
-    expect(second.core.unplacedCount).toBe(10);
+    // Its shards' leases and their rescans can finish after its start on a loaded machine (8 of
+    // 10 seen held at once under load 30): it holds all 10 once they have.
+    await until(
+      "the restarted coordinator holds the 10 accepted tasks",
+      () => second.core.unplacedCount === 10,
+      20_000,
+    );
     await cluster.startDistributor("d1");
     await cluster.startWorker("w1", "d1");
     const done = await Promise.all(ids.map((id) => second.waitForTask(id, 10_000)));
