@@ -65,6 +65,7 @@ const DISTRIBUTOR_EVENTS: KeysOf<DistributorEvents> = {
 const DISTRIBUTOR_LIMITS: KeysOf<NonNullable<DistributorAgentOptions["limits"]>> = {
   refreshMs: "number",
   fullRetryMs: "number",
+  limitedTypesChanged: "function",
 };
 
 export const DISTRIBUTOR_NESTED_KEYS: Record<string, Record<string, OptionKind>> = {

@@ -306,6 +306,24 @@ export class ChaosCluster extends ChaosClient {
     );
   }
 
+  /**
+   * Sets a task type's limit (PUT /limits) and waits until every running distributor knows it:
+   * the latest "limits" line of its history (the types its gate read as limited) names the type.
+   */
+  async setLimit(taskType: string, limit: { concurrency?: number; rate_per_s?: number }): Promise<void> {
+    await this.api("PUT", `/limits/${encodeURIComponent(taskType)}`, limit);
+    const distributors = [...this.agents.values()].filter((a) => a.tier === "distributor" && a.proc.running);
+    await this.waitUntil(
+      () => {
+        const latest = new Map<string, unknown>();
+        for (const e of this.history()) if (e.op === "limits") latest.set(e.agent, e.types);
+        return distributors.every((d) => (latest.get(d.id) as string[] | undefined)?.includes(taskType));
+      },
+      30_000,
+      `every distributor has read the limit of ${taskType}`,
+    );
+  }
+
   /** The coordinators, c1 first. */
   coordinators(): AgentProcess[] {
     return [...this.agents.values()].filter((a) => a.tier === "coordinator");

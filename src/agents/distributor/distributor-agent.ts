@@ -59,8 +59,8 @@ export type DistributorAgentOptions = {
   /** Capacity assumed for a worker until it says. Default 16. */
   workerCapacity?: number;
   ledger?: LedgerOptions;
-  /** Per-task-type limits: how often they are read again (default 2 s), how often a full type is asked again. */
-  limits?: Pick<LimitGateOptions, "refreshMs" | "fullRetryMs">;
+  /** Per-task-type limits: how often they are read again (default 2 s), how often a full type is asked again, who hears the types limited. */
+  limits?: Pick<LimitGateOptions, "refreshMs" | "fullRetryMs" | "limitedTypesChanged">;
   logger?: Logger;
   events?: DistributorEvents;
 };

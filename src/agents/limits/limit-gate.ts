@@ -10,6 +10,8 @@ export type LimitGateOptions = {
   fullRetryMs?: number;
   /** Whether the distributor still holds a task (waiting counts forget the others). */
   isHeld?: (taskId: string) => boolean;
+  /** Hears the limited types (sorted) after each read that changed them (the CLI's --history records them). */
+  limitedTypesChanged?: (types: string[]) => void;
 };
 
 type Planned = { task: { task_id: string; task_type: string } };
@@ -118,7 +120,10 @@ export class LimitGate {
     if (seq < this.readApplied) return;
     this.readApplied = seq;
     this.reported = new Set([...counts].filter(([, n]) => n > 0).map(([t]) => t));
+    const before = this.types;
     this.types = new Map(limits.map((l) => [l.task_type, l]));
+    const changed = before.size !== this.types.size || [...before.keys()].some((t) => !this.types.has(t));
+    if (changed) this.o.limitedTypesChanged?.([...this.types.keys()].sort());
   }
 
   /** The tasks refused a slot at their last try and still held, per type. */

@@ -48,6 +48,8 @@ export async function distributor(options: ParsedOptions): Promise<number> {
     ...(history && {
       ledger: { observer: (event) => history.record(event) },
       events: { workerDead: (target, tasks) => history.record({ op: "dead", target, tasks }) },
+      // The chaos scenarios wait on it: every distributor knows a limit just set.
+      limits: { limitedTypesChanged: (types) => history.record({ op: "limits", types }) },
     }),
   });
   agent.a2a.serveOtherRoutes(

@@ -30,13 +30,12 @@ export const scheduledLimited: Scenario = {
         topology: { d1: [{ id: "w1" }, { id: "w2" }], d2: [{ id: "w3" }] },
       },
       async (cluster) => {
-        await cluster.api("PUT", "/limits/slow", { concurrency: LIMIT });
+        await cluster.setLimit("slow", { concurrency: LIMIT });
         await cluster.api("POST", "/schedules", {
           schedule_id: "beat",
           every_ms: 1000,
           task: { task_type: "slow", payload: { ms: 50 } },
         });
-        await sleep(2100); // every distributor has read the limit (it reads them every 2 s)
         const faults = async () => {
           for (let round = 0; round < (long ? 3 : 1); round++) {
             await sleep(long ? 5000 : 600);

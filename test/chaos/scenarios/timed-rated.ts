@@ -39,8 +39,7 @@ export const timedRated: Scenario = {
         topology: { d1: [{ id: "w1" }, { id: "w2" }], d2: [{ id: "w3" }] },
       },
       async (cluster) => {
-        await cluster.api("PUT", "/limits/slow", { rate_per_s: RATE });
-        await sleep(2100); // every distributor has read the limit (it reads them every 2 s)
+        await cluster.setLimit("slow", { rate_per_s: RATE });
         const faults = async () => {
           for (let round = 0; round < (long ? 3 : 1); round++) {
             // The coordinator (the one that expires tasks) dies while a backlog waits for the rate.

@@ -64,3 +64,21 @@ describe("LimitGate: a type without a limit pays nothing", () => {
     expect(calls).toEqual(["acquire", "bind", "release", "release"]);
   });
 });
+
+describe("LimitGate: says which types it knows are limited", () => {
+  it("tells limitedTypesChanged the limited types after a read that changed them, and only then", async () => {
+    const limits: Array<{ task_type: string; concurrency?: number }> = [];
+    const { store } = countingStore(limits);
+    const heard: string[][] = [];
+    const gate = new LimitGate(store, { distributorId: "d", limitedTypesChanged: (t) => heard.push(t) });
+    await gate.refresh();
+    expect(heard).toEqual([]); // none before, none now
+    limits.push({ task_type: "slow", concurrency: 3 }, { task_type: "llm", concurrency: 1 });
+    await gate.refresh();
+    await gate.refresh();
+    expect(heard).toEqual([["llm", "slow"]]);
+    limits.splice(1, 1);
+    await gate.refresh();
+    expect(heard).toEqual([["llm", "slow"], ["slow"]]);
+  });
+});
