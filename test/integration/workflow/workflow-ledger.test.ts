@@ -4,6 +4,7 @@ import type { TaskLedger } from "../../../src/agents/ledger/task-ledger.js";
 import { WorkflowKeeper } from "../../../src/agents/workflow/workflow-keeper.js";
 import { testEngines } from "../../helpers/engines.js";
 import { ledgerOn, newTasks } from "../../helpers/ledger-on.js";
+import { until } from "../../helpers/wait.js";
 
 /**
  * The workflow scripts' promises, on each engine: a "dependency ended" notice is idempotent (a
@@ -183,9 +184,10 @@ describe.each(testEngines("workflow-ledger", { cluster: true }))("workflow scrip
     expect(await ledger.watchDependency(a.taskId, b.taskId)).toBe("completed");
     expect(await ledger.dependentsOf(a.taskId)).toEqual([b.taskId]);
     const key = `${shardTag(shardOf(a.taskId, ledger.shards))}dependents:${a.taskId}`;
-    await new Promise((r) => setTimeout(r, 1000));
-    expect(await store.exists(`${shardTag(shardOf(a.taskId, ledger.shards))}task:${a.taskId}`)).toBe(false);
-    expect(await store.exists(key)).toBe(false); // gone with the record: nothing left behind
+    const record = `${shardTag(shardOf(a.taskId, ledger.shards))}task:${a.taskId}`;
+    // Both expire with the retention (0.5 s): polled, not a fixed second.
+    await until("the record expired", async () => !(await store.exists(record)), 10_000);
+    await until("its dependents expired", async () => !(await store.exists(key)), 10_000); // nothing left behind
   });
 
   it("the monitor ticks re-register waiting tasks 1,000 per tick, whatever waits", async () => {
