@@ -353,6 +353,11 @@ describe("the dashboard in Chromium, at its edges", () => {
     const before = Number(await submitted.getAttribute("data-value"));
 
     proxy.freeze();
+    // The stream's next request is the page's reconnect (after the stall and a 1 s backoff).
+    const reconnect = page.waitForRequest((r) => new URL(r.url()).pathname === "/events", {
+      timeout: 20_000,
+    });
+    reconnect.catch(() => {}); // awaited below; a failure before that must not surface as unhandled
     const frozenAt = performance.now();
     await expect.poll(conn, { timeout: 10_000, interval: 100 }).toBe("reconnecting");
     expect(performance.now() - frozenAt).toBeLessThan(8_000);
@@ -363,8 +368,10 @@ describe("the dashboard in Chromium, at its edges", () => {
     expect(await page.locator("#conn").textContent()).toMatch(
       /^reconnecting · shown as of \d\d:\d\d:\d\d\.\d{3}$/,
     );
-    // Still frozen: it keeps saying so (a reconnect gets no answer either).
-    await new Promise((r) => setTimeout(r, 6_000));
+    // Still frozen: it keeps saying so (a reconnect gets no answer either). Once the page has sent
+    // it, an answer would make it live at once: a second on it is still "reconnecting".
+    await reconnect;
+    await new Promise((r) => setTimeout(r, 1_000));
     expect(await conn()).toBe("reconnecting");
     expect(await stale()).toBe(true);
 
