@@ -21,12 +21,14 @@ const EXPECTED_NOTE = /^ResultManager: (ignoring status update|Received .* for u
 
 /** The open gateways' loggers: the SDK's lines go to the last opened. */
 const loggers: Logger[] = [];
+/** The wrappers put in place, in order (a console method replaced since is wrapped again). */
 let installed: Array<{ method: Method; original: Console[Method]; wrapper: Console[Method] }> = [];
+const wrappers = new WeakSet<Console[Method]>();
 
 /** Routes the SDK's console lines to `log` until the returned function is called (once a gateway closes). */
 export function routeSdkConsole(log: Logger): () => void {
   loggers.push(log);
-  if (loggers.length === 1) install();
+  install();
   let routed = true;
   return () => {
     if (!routed) return;
@@ -36,22 +38,29 @@ export function routeSdkConsole(log: Logger): () => void {
   };
 }
 
+/**
+ * Wraps each console method that is not one of these wrappers: all of them at the first gateway;
+ * at a later one, those replaced since (a test's spy, another library's wrapper), which would
+ * otherwise take the SDK's lines past the routing while that gateway is open.
+ */
 function install(): void {
-  installed = METHODS.map((method) => {
+  for (const method of METHODS) {
     const original = console[method];
+    if (wrappers.has(original)) continue;
     const wrapper = (...args: unknown[]): void => {
       const log = loggers.at(-1);
       if (log !== undefined && calledFromSdk(wrapper)) toLogger(log, method, args);
       else original.apply(console, args);
     };
+    wrappers.add(wrapper);
     console[method] = wrapper;
-    return { method, original, wrapper };
-  });
+    installed.push({ method, original, wrapper });
+  }
 }
 
 function uninstall(): void {
-  // One replaced since (a test's spy, another library's wrapper) is left as it is.
-  for (const { method, original, wrapper } of installed)
+  // Newest first; one replaced since (a test's spy, another library's wrapper) is left as it is.
+  for (const { method, original, wrapper } of installed.reverse())
     if (console[method] === wrapper) console[method] = original;
   installed = [];
 }

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import type { Logger } from "../../../src/core/logger.js";
 import type { JsonValue, Task, TaskHandler } from "../../../src/index.js";
 import { clusterTaskTypes } from "../../../src/server/a2a-gateway/cluster-task-types.js";
+import { routeSdkConsole } from "../../../src/server/a2a-gateway/sdk-console.js";
 import type { RunningServer } from "../../../src/server/coordinator-server.js";
 import type { TestCluster } from "../../helpers/cluster.js";
 import { servedCluster } from "../../helpers/served-cluster.js";
@@ -19,6 +20,10 @@ import { until } from "../../helpers/wait.js";
  *
  * The race is made certain: the handler runs until the SDK reads the task for a status update,
  * and that read is answered once the task has completed.
+ *
+ * Another gateway is open in this process from the start (as one a test file before left open
+ * in a shared process, seen in a full run): the console methods replaced after it opened (here
+ * by the spies) are routed too once this file's gateway opens.
  */
 
 describe("the A2A SDK's console lines, through the gateway", () => {
@@ -28,12 +33,14 @@ describe("the A2A SDK's console lines, through the gateway", () => {
   const lines: string[] = [];
   const consoleCalls: unknown[][] = [];
   let release: () => void = () => {};
+  let unrouteEarlier: () => void = () => {};
   const released = new Promise<void>((resolve) => {
     release = resolve;
   });
 
   beforeAll(async () => {
-    // Before the gateway starts: what it leaves on the console is seen here.
+    unrouteEarlier = routeSdkConsole(pino({ level: "silent" }) as unknown as Logger);
+    // Before this file's gateway starts: what it leaves on the console is seen here.
     for (const method of ["error", "warn", "log", "info", "debug"] as const) {
       vi.spyOn(console, method).mockImplementation(
         (...args: unknown[]) => void consoleCalls.push([method, ...args]),
@@ -61,6 +68,7 @@ describe("the A2A SDK's console lines, through the gateway", () => {
     vi.restoreAllMocks();
     await server?.close();
     await cluster?.stop();
+    unrouteEarlier();
   });
 
   it("a status update dropped for a task that has ended is logged as JSON, nothing on the console", async () => {
