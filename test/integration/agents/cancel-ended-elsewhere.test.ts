@@ -6,6 +6,7 @@ import { type RunningServer, startCoordinatorServer } from "../../../src/server/
 import { taskCounts } from "../../../src/server/dashboard/cluster-view.js";
 import { describeEvent, stateName } from "../../helpers/a2a-sdk.js";
 import { stopsPerTest, testEngines } from "../../helpers/engines.js";
+import { streamedEvents as streamed, within } from "../../helpers/sse-events.js";
 import { twoCoordinators } from "../../helpers/two-coordinators.js";
 import { until } from "../../helpers/wait.js";
 
@@ -15,29 +16,6 @@ const WAIT_MS = 30_000;
 const RUN_MS = 120_000;
 
 type Task = Record<string, unknown>;
-
-/** The tasks of a GET /tasks/:id/events stream, in order, until it ends (the server ends it after the terminal event). */
-async function streamed(res: Response): Promise<Array<{ type: string; task: Task }>> {
-  const events: Array<{ type: string; task: Task }> = [];
-  const text = await res.text();
-  for (const frame of text.split("\n\n")) {
-    const data = frame
-      .split("\n")
-      .filter((l) => l.startsWith("data: "))
-      .map((l) => l.slice(6));
-    if (data.length > 0) events.push(JSON.parse(data.join("\n")));
-  }
-  return events;
-}
-
-/** `promise`, or a failure naming `what` once `ms` pass first (a bound, not a speed check). */
-function within<T>(what: string, promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const bound = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what}: not within ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, bound]).finally(() => clearTimeout(timer));
-}
 
 /**
  * A cancel through coordinator A that another coordinator, B, ends first (DESIGN "Several

@@ -3,6 +3,7 @@ import { TaskWatch } from "../../../src/agents/live/task-changes.js";
 import type { CoordinatorAgent } from "../../../src/index.js";
 import { type RunningServer, startCoordinatorServer } from "../../../src/server/coordinator-server.js";
 import { stopsPerTest, testEngines } from "../../helpers/engines.js";
+import { streamedEvents as streamed, within } from "../../helpers/sse-events.js";
 import { twoCoordinators } from "../../helpers/two-coordinators.js";
 import { until } from "../../helpers/wait.js";
 
@@ -13,29 +14,6 @@ const RUN_MS = 120_000;
 
 type Task = Record<string, unknown>;
 type Step = Record<string, unknown> & { event: string; at: string };
-
-/** The events of a GET /tasks/:id/events stream, in order, until it ends (after the terminal event). */
-async function streamed(res: Response): Promise<Array<{ type: string; task: Task }>> {
-  const text = await res.text();
-  const events: Array<{ type: string; task: Task }> = [];
-  for (const frame of text.split("\n\n")) {
-    const data = frame
-      .split("\n")
-      .filter((l) => l.startsWith("data: "))
-      .map((l) => l.slice(6));
-    if (data.length > 0) events.push(JSON.parse(data.join("\n")));
-  }
-  return events;
-}
-
-/** `promise`, or a failure naming `what` once `ms` pass first (a bound, not a speed check). */
-function within<T>(what: string, promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const bound = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what}: not within ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, bound]).finally(() => clearTimeout(timer));
-}
 
 /** A coordinator's task page: the task and its timeline (GET /tasks/:id/history). */
 async function taskPage(server: RunningServer, id: string): Promise<{ task: Task; timeline: Step[] }> {
