@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort } from "../helpers/free-port.js";
-import { START_UP_MS, TriadProcess } from "../helpers/processes.js";
+import { START_UP_MS, startSideBySide, type TriadProcess } from "../helpers/processes.js";
 import { RedisServer } from "../helpers/redis-server.js";
 
 /**
@@ -28,30 +28,23 @@ describe("triad coordinator / up: --max-schedules and --max-limits", () => {
     redis = await RedisServer.start();
     const port = await freePort();
     // Side by side: the coordinator by flags; up by its environment and a config file.
-    coordinator = new TriadProcess(
+    [{ proc: coordinator, url: coordinatorUrl }, { proc: up, url: upUrl }] = await startSideBySide(
       [
-        "coordinator",
-        "--id",
-        "c1",
-        "--redis",
-        redis.url,
-        "--port",
-        String(port),
-        "--max-schedules",
-        "2",
-        "--max-limits",
-        "1",
+        {
+          args: [
+            ...["coordinator", "--id", "c1", "--redis", redis.url, "--port", String(port)],
+            ...["--max-schedules", "2", "--max-limits", "1"],
+          ],
+          ready: /ready coordinator c1 (http:\/\/\S+)/,
+        },
+        {
+          args: ["up", "--tasks", "0", "--keep", "--port", "0", "--distributors", "1", "--workers", "1"],
+          env: { TRIAD_MAX_SCHEDULES: "1", TRIAD_CONFIG: config },
+          ready: /Dashboard and API: (http:\/\/\S+)/,
+        },
       ],
-      env,
+      { env },
     );
-    up = new TriadProcess(
-      ["up", "--tasks", "0", "--keep", "--port", "0", "--distributors", "1", "--workers", "1"],
-      { ...env, TRIAD_MAX_SCHEDULES: "1", TRIAD_CONFIG: config },
-    );
-    [coordinatorUrl, upUrl] = await Promise.all([
-      coordinator.waitFor(/ready coordinator c1 (http:\/\/\S+)/, START_UP_MS).then((m) => m[1]!),
-      up.waitFor(/Dashboard and API: (http:\/\/\S+)/, START_UP_MS).then((m) => m[1]!),
-    ]);
   }, 2 * START_UP_MS);
   afterAll(async () => {
     await Promise.all([coordinator?.kill(), up?.kill()]);
