@@ -5,6 +5,7 @@ import type { CoordinatorAgent } from "../../../src/index.js";
 import { type RunningServer, startCoordinatorServer } from "../../../src/server/coordinator-server.js";
 import { taskCounts } from "../../../src/server/dashboard/cluster-view.js";
 import { describeEvent, stateName } from "../../helpers/a2a-sdk.js";
+import { holdCancelUntilEndedElsewhere } from "../../helpers/cancel-held.js";
 import { stopsPerTest, testEngines } from "../../helpers/engines.js";
 import { streamedEvents as streamed, within } from "../../helpers/sse-events.js";
 import { twoCoordinators } from "../../helpers/two-coordinators.js";
@@ -92,25 +93,12 @@ describe.each(testEngines("cancel-ended-elsewhere"))(
         following.catch(() => {});
         await until("A's A2A stream has the task", () => followed.length > 0, WAIT_MS);
 
-        // A's own sweep of the cancel frontier is held: B's tick is the one to end the task.
-        const keeper = a.core.workflow as unknown as { sweepCascades: () => Promise<void> };
-        vi.spyOn(keeper, "sweepCascades").mockResolvedValue(undefined);
-        // A's cancel waits after its mark until B's tick has ended the task in the store.
-        const mark = a.core.workflow.markCanceled.bind(a.core.workflow);
-        let held = 0;
-        vi.spyOn(a.core.workflow, "markCanceled").mockImplementation(async (taskId, reason) => {
-          const marked = await mark(taskId, reason);
-          if (taskId === id && held++ === 0)
-            await until(
-              "B's tick ended the task A marked",
-              async () => (await a.ledger.get(id))?.task.status === "abandoned",
-              WAIT_MS,
-            );
-          return marked;
-        });
+        // A's own sweep of the cancel frontier is held, and A's cancel waits after its mark until
+        // B's tick has ended the task in the store: B's tick is the one to end it.
+        const held = holdCancelUntilEndedElsewhere(a, id, WAIT_MS);
 
         const canceled = await fetch(`${sa.url}/tasks/${id}/cancel`, { method: "POST" });
-        expect(held).toBeGreaterThan(0); // the hold above was passed
+        expect(held()).toBeGreaterThan(0); // the hold above was passed
         expect(canceled.status).toBe(200); // this cancel's mark is what ended it: canceled, not 409
         // B ended it: B heard the end first-hand and counts it (its walk counts just after the
         // store's step: waited for, not assumed done by the time A answered).

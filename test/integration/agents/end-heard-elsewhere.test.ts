@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { TaskWatch } from "../../../src/agents/live/task-changes.js";
 import type { CoordinatorAgent } from "../../../src/index.js";
 import { type RunningServer, startCoordinatorServer } from "../../../src/server/coordinator-server.js";
+import { holdCancelUntilEndedElsewhere } from "../../helpers/cancel-held.js";
 import { stopsPerTest, testEngines } from "../../helpers/engines.js";
 import { streamedEvents as streamed, within } from "../../helpers/sse-events.js";
 import { twoCoordinators } from "../../helpers/two-coordinators.js";
@@ -96,22 +97,9 @@ describe.each(testEngines("end-heard-elsewhere"))(
 
         // B's tick is the one to end the task: A's sweep of the cancel frontier is held, and A's
         // cancel waits after its mark until the store shows the end (cancel-ended-elsewhere.test.ts).
-        const keeper = a.core.workflow as unknown as { sweepCascades: () => Promise<void> };
-        vi.spyOn(keeper, "sweepCascades").mockResolvedValue(undefined);
-        const mark = a.core.workflow.markCanceled.bind(a.core.workflow);
-        let held = 0;
-        vi.spyOn(a.core.workflow, "markCanceled").mockImplementation(async (taskId, reason) => {
-          const marked = await mark(taskId, reason);
-          if (taskId === id && held++ === 0)
-            await until(
-              "B's tick ended the task A marked",
-              async () => (await a.ledger.get(id))?.task.status === "abandoned",
-              WAIT_MS,
-            );
-          return marked;
-        });
+        const held = holdCancelUntilEndedElsewhere(a, id, WAIT_MS);
         const canceled = await fetch(`${sa.url}/tasks/${id}/cancel`, { method: "POST" });
-        expect(held).toBeGreaterThan(0);
+        expect(held()).toBeGreaterThan(0);
         expect(canceled.status).toBe(200);
         const canceledEnd = { task_id: id, status: "abandoned", error: "canceled by client" };
         expect(await waited).toMatchObject(canceledEnd);
