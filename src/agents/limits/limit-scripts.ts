@@ -1,10 +1,13 @@
-import type { MemoryKeyspace, ScriptReply } from "../../core/store/index.js";
-import { defineScript } from "../../core/store/index.js";
+import { readFileSync } from "node:fs";
+import type { MemoryKeyspace, ScriptReply, StoreScript } from "../../core/store/index.js";
+import { defineScript, withPrelude } from "../../core/store/index.js";
 
 /**
  * The per-task-type limits' atomic steps. Each Lua file documents its KEYS, ARGV and replies;
  * the functions here are their twins for the embedded engine, line for line.
  */
+
+const RATE_STARTS = readFileSync(new URL("./scripts/rate-starts.lua", import.meta.url), "utf8");
 
 type LimitSpec = { concurrency?: number; rate_per_s?: number };
 
@@ -64,51 +67,63 @@ export const acquireSlots = defineScript(import.meta.url, "acquire-slots-1.lua",
   return out;
 });
 
-/** See unstart in bind-slots-1.lua. */
-function unstart(
+/** See count_start in scripts/rate-starts.lua (prepended to the scripts that call it). */
+function countStart(
   db: MemoryKeyspace,
   config: string,
   prefix: string,
   type: string,
-  reservedAt: number | null,
+  reservation: string,
+  delta: 1 | -1,
 ) {
+  const at = /^r:(\d+):/.exec(reservation);
+  if (at === null) return;
   const spec = specOf(db, config, type);
-  if (spec?.rate_per_s === undefined || reservedAt === null) return;
+  if (spec?.rate_per_s === undefined) return;
   const window = spec.rate_per_s < 1 ? 1000 / spec.rate_per_s : 1000;
   const key = `${prefix}rate:${type}`;
-  const b = String(Math.floor(reservedAt / (window / 10)));
+  const b = String(Math.floor(Number(at[1]) / (window / 10)));
   const count = Number(db.hget(key, b) ?? 0);
-  if (count > 0) {
+  if (delta > 0) {
+    db.hset(key, { [b]: String(count + 1) });
+    db.pexpire(key, Math.ceil(window * 2));
+  } else if (count > 0) {
     if (count - 1 <= 0) db.hdel(key, b);
     else db.hset(key, { [b]: String(count - 1) });
   }
 }
 
-export const bindSlots = defineScript(import.meta.url, "bind-slots-1.lua", (db, [config], args) => {
+/** A script of these that calls count_start: scripts/rate-starts.lua is defined before its text. */
+function defineRateScript(...args: Parameters<typeof defineScript>): StoreScript {
+  return withPrelude(defineScript(...args), RATE_STARTS);
+}
+
+export const bindSlots = defineRateScript(import.meta.url, "bind-slots-1.lua", (db, [config], args) => {
   const [prefix, token] = args as [string, string];
-  const at = /^r:(\d+):/.exec(token);
-  const reservedAt = at === null ? null : Number(at[1]);
   const out: number[] = [];
   for (let i = 2; i < args.length; i += 3) {
     const [id, type, fence] = [args[i]!, args[i + 1]!, args[i + 2]!];
     const held = `${prefix}held:${type}`;
-    const mine = db.hget(held, id) === token;
+    const value = db.hget(held, id);
+    const mine = value === token;
     if (fence === "") {
       if (mine) {
         db.hdel(held, id);
         db.hdel(`${prefix}holding`, id);
+        countStart(db, config!, prefix, type, token, -1);
       }
-      unstart(db, config!, prefix, type, reservedAt);
       out.push(1);
     } else if (mine) {
       db.hset(held, { [id]: fence });
       out.push(1);
-    } else {
+    } else if (value === fence) out.push(1);
+    else {
       const spec = specOf(db, config!, type);
       if (spec === null || spec.concurrency === undefined || hlen(db, held) < spec.concurrency) {
         if (spec !== null) {
           db.hset(held, { [id]: fence });
           db.hset(`${prefix}holding`, { [id]: type });
+          countStart(db, config!, prefix, type, token, 1);
         }
         out.push(1);
       } else out.push(0);
@@ -117,7 +132,7 @@ export const bindSlots = defineScript(import.meta.url, "bind-slots-1.lua", (db, 
   return out;
 });
 
-export const releaseSlots = defineScript(import.meta.url, "release-slots-1.lua", (db, _keys, args) => {
+export const releaseSlots = defineRateScript(import.meta.url, "release-slots-1.lua", (db, [config], args) => {
   const prefix = args[0]!;
   const holding = `${prefix}holding`;
   const out: number[] = [];
@@ -127,6 +142,7 @@ export const releaseSlots = defineScript(import.meta.url, "release-slots-1.lua",
     if (type !== null && db.hget(`${prefix}held:${type}`, id) === args[i + 1]) {
       db.hdel(`${prefix}held:${type}`, id);
       db.hdel(holding, id);
+      countStart(db, config!, prefix, type, args[i + 1]!, -1);
       out.push(1);
     } else out.push(0);
   }

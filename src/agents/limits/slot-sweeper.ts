@@ -13,7 +13,8 @@ export type SlotSweeperOptions = {
  * elsewhere, a canceled task, a reservation whose distributor died before the dispatch. A slot
  * held by fence F is live only while the task's record is in progress with fence F; the release
  * is fenced (compare-and-delete), so a sweep racing a new attempt frees nothing of it. Any
- * number of coordinators may sweep at once.
+ * number of coordinators may sweep at once. A stale reservation freed gives back the start it
+ * counted against its type's rate (release-slots-1.lua): its attempt never started with it.
  */
 export class SlotSweeper {
   private readonly sweeping: RepeatAfter;

@@ -67,6 +67,48 @@ describe.each(testEngines("limit-store", { cluster: true }))("limits on $name", 
     expect((await limits.list()).find((l) => l.task_type === "search")?.in_use).toBe(0);
   });
 
+  it("gives back a reservation's start of the rate once, whoever frees it unbound, and never an attempt's", async () => {
+    // One start per 1000 s: a start counted or not decides whether the next is granted.
+    const waits = async (type: string, id: string) => {
+      const [v] = (await take("d1", type, id)).verdicts;
+      return typeof v === "number" && v > 0;
+    };
+    const rated = async (type: string) => limits.set(type, { rate_per_s: 0.001 });
+
+    // Not started (a dispatch refused or failed outright): given back, and a second give-back
+    // of the same reservation (a retry whose first answer was lost) gives nothing more back.
+    await rated("once");
+    const a = await take("d1", "once", "a");
+    expect(a.verdicts).toEqual([0]);
+    expect(await waits("once", "b")).toBe(true);
+    const unbound = [{ taskId: "a", taskType: "once", fence: null }];
+    expect(await limits.bind(a.reservation, unbound)).toEqual([true]);
+    const b = await take("d1", "once", "b");
+    expect(b.verdicts).toEqual([0]);
+    expect(await limits.bind(a.reservation, unbound)).toEqual([true]);
+    expect(await waits("once", "c")).toBe(true);
+
+    // A reservation the sweeper frees as stale (never bound): its start is given back with it.
+    await rated("swept");
+    const s = await take("d1", "swept", "s1");
+    expect(await limits.release("s1", s.reservation)).toBe(true);
+    const s2 = await take("d1", "swept", "s2");
+    expect(s2.verdicts).toEqual([0]);
+    // Bound after it was swept: the attempt started after all, its start is counted again.
+    expect(await limits.release("s2", s2.reservation)).toBe(true);
+    expect(await limits.bind(s2.reservation, [{ taskId: "s2", taskType: "swept", fence: 4 }])).toEqual([
+      true,
+    ]);
+    expect(await waits("swept", "s3")).toBe(true);
+
+    // An attempt's release (its fence) gives back nothing of the rate.
+    await rated("ran");
+    const r = await take("d1", "ran", "r1");
+    expect(await limits.bind(r.reservation, [{ taskId: "r1", taskType: "ran", fence: 1 }])).toEqual([true]);
+    expect(await limits.release("r1", "1")).toBe(true);
+    expect(await waits("ran", "r2")).toBe(true);
+  });
+
   it("starts at most rate_per_s per second, and says how long to wait", async () => {
     await limits.set("api", { rate_per_s: 3 });
     const ids = ["r1", "r2", "r3", "r4", "r5"];

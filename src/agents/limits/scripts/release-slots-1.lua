@@ -1,7 +1,9 @@
 --[[
   Gives slots back, fenced: a slot is freed only if it is still held by the value named (the
   attempt's fencing token, or a reservation), so a stale holder's release never frees the slot
-  of a later attempt of the same task.
+  of a later attempt of the same task. A reservation freed here (the sweeper's, of one never
+  bound: its attempt did not start with it) gives back the start it counted against its type's
+  rate (count_start, rate-starts.lua); an attempt's fence gives back nothing of the rate.
 
   KEYS[1]  <prefix>config (declared so that Redis Cluster routes the call)
   ARGV[1]  the key prefix
@@ -19,6 +21,7 @@ while i <= #ARGV do
   if ty and redis.call('HGET', prefix .. 'held:' .. ty, id) == ARGV[i + 1] then
     redis.call('HDEL', prefix .. 'held:' .. ty, id)
     redis.call('HDEL', holding, id)
+    count_start(prefix, KEYS[1], ty, ARGV[i + 1], -1)
     out[#out + 1] = 1
   else
     out[#out + 1] = 0
