@@ -59,9 +59,12 @@ export class PlanDispatch {
       );
     } catch {
       // Redis unreachable: put everything back where it was taken from, and try again shortly.
+      // No attempt started here: the slots reserved for the plan, and their starts of the
+      // rates, go back (now, or before the next slot call should the store not answer).
       for (const p of plan) p.worker.inFlight.delete(p.task.task_id);
       this.o.queue.putFirst(plan);
       setTimeout(() => this.o.schedulePump(), 200).unref();
+      if (slots !== undefined) await this.o.limits().giveBack(slots, plan);
       return;
     }
     // An attempt whose slot could not be bound (see LimitGate.bind) is taken back at once.

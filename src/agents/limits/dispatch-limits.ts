@@ -118,6 +118,11 @@ export class DispatchLimits<P extends Planned> {
     return this.gate!.bind(slots, plan, verdicts);
   }
 
+  /** The dispatch of a plan failed outright: its reserved slots go back (see LimitGate.giveBack). */
+  giveBack(slots: ReservedSlots, plan: P[]): Promise<void> {
+    return this.gate!.giveBack(slots, plan);
+  }
+
   /** The attempt (taskId, fence) is over here: its slot, if it holds one, goes back. */
   release(taskId: string, fence: number, taskType?: string): void {
     // A slot of a concurrency limit: its type's next task need not wait out a refusal's retry

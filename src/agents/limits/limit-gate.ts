@@ -15,6 +15,8 @@ export type LimitGateOptions = {
 };
 
 type Planned = { task: { task_id: string; task_type: string } };
+/** A reserved slot whose attempt did not start. */
+type Unbound = { taskId: string; taskType: string; fence: null };
 /** Slots granted under one reservation, for these task ids, not yet bound to attempts. */
 export type ReservedSlots = { reservation: string; ids: Set<string> };
 
@@ -42,6 +44,8 @@ export class LimitGate {
   private readonly fullRetryMs: number;
   /** The read a change notice asked for, until it is done (see changed). */
   private catchingUp: Promise<void> | undefined;
+  /** Slots of dispatches that failed outright, to give back when the store answers (see giveBack). */
+  private unreturned: Array<{ reservation: string; items: Unbound[] }> = [];
   /** Reads started and the latest one applied: an older read finishing last must not win. */
   private readsStarted = 0;
   private readApplied = 0;
@@ -115,6 +119,7 @@ export class LimitGate {
       counts = types.size === 0 ? new Map() : this.queued((t) => types.has(t));
     } else counts = this.refusedCounts();
     for (const type of this.reported) if (!counts.has(type)) counts.set(type, 0);
+    if (this.unreturned.length > 0) await this.returnSlots();
     const seq = ++this.readsStarted;
     const { limits } = await this.store.read(this.o.distributorId, counts, false);
     if (seq < this.readApplied) return;
@@ -150,6 +155,8 @@ export class LimitGate {
   ): Promise<{ admitted: P[]; slots?: ReservedSlots; refused: Array<{ item: P; notBefore: number }> }> {
     const limited = plan.filter((p) => this.types.has(p.task.task_type));
     if (limited.length === 0) return { admitted: plan, refused: [] };
+    // Before the slot call: a task whose dispatch failed holds its slot until it is given back.
+    if (this.unreturned.length > 0) await this.returnSlots();
     const acquired = await this.store
       .acquire(
         this.o.distributorId,
@@ -202,6 +209,31 @@ export class LimitGate {
       else unslotted.push(at[j]!);
     });
     return unslotted;
+  }
+
+  /**
+   * A dispatch that failed outright (the store refused the dispatch script or did not answer):
+   * no attempt of the plan started here, so the slots reserved for it go back, and the starts
+   * they counted against their types' rates (bind-slots-1.lua, "not started"). Should the store
+   * not answer this either, they go back before the next slot call or read of the limits; a
+   * give-back made twice gives back once (only a slot still held by the reservation gives its
+   * start back). Never rejects.
+   */
+  giveBack<P extends Planned>(slots: ReservedSlots, plan: P[]): Promise<void> {
+    const items: Unbound[] = plan
+      .filter((p) => slots.ids.has(p.task.task_id))
+      .map((p) => ({ taskId: p.task.task_id, taskType: p.task.task_type, fence: null }));
+    if (items.length > 0) this.unreturned.push({ reservation: slots.reservation, items });
+    return this.returnSlots();
+  }
+
+  /** Gives back the slots of failed dispatches; those the store did not take wait for the next try. */
+  private async returnSlots(): Promise<void> {
+    const out = this.unreturned;
+    this.unreturned = [];
+    await Promise.all(
+      out.map((r) => this.store.bind(r.reservation, r.items).catch(() => void this.unreturned.push(r))),
+    );
   }
 
   /**
