@@ -1,10 +1,10 @@
 import { randomUUID } from "node:crypto";
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { routeSdkConsole } from "../../../src/core/a2a-sdk-console.js";
 import type { Logger } from "../../../src/core/logger.js";
 import type { JsonValue, Task, TaskHandler } from "../../../src/index.js";
 import { clusterTaskTypes } from "../../../src/server/a2a-gateway/cluster-task-types.js";
-import { routeSdkConsole } from "../../../src/server/a2a-gateway/sdk-console.js";
 import type { RunningServer } from "../../../src/server/coordinator-server.js";
 import type { TestCluster } from "../../helpers/cluster.js";
 import { servedCluster } from "../../helpers/served-cluster.js";

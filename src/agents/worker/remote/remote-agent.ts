@@ -8,6 +8,7 @@ import {
   JsonRpcTransportFactory,
   RestTransportFactory,
 } from "@a2a-js/sdk/client";
+import { routeSdkConsole } from "../../../core/a2a-sdk-console.js";
 import { TriadError } from "../../../core/errors.js";
 import type { JsonValue } from "../../../core/json.js";
 import { type Logger, silentLogger } from "../../../core/logger.js";
@@ -69,6 +70,8 @@ export class RemoteAgent {
   private cardError: string | undefined;
   /** Settles when the first try to read the card has succeeded or failed. */
   private firstTry: Promise<void> | undefined;
+  /** Ends the routing of the SDK's console lines to the logger given (from the first read of the card to close()). */
+  private unrouteSdkConsole: (() => void) | undefined;
 
   constructor(private readonly options: RemoteAgentOptions) {
     this.url = options.url;
@@ -90,6 +93,10 @@ export class RemoteAgent {
   /** Reads the card (once; a failure is logged and tried again, with backoff, until it succeeds or close()). */
   connect(signal?: AbortSignal): Promise<Connection> {
     if (this.connecting === undefined) {
+      // The SDK's client writes some of what it notes on the console (an SSE event it cannot
+      // parse): with a logger given (the worker's), they are lines of that log, not plain text.
+      if (this.options.logger !== undefined && !this.closing.signal.aborted)
+        this.unrouteSdkConsole = routeSdkConsole(this.options.logger);
       let tried!: () => void;
       this.firstTry = new Promise((r) => {
         tried = r;
@@ -101,6 +108,7 @@ export class RemoteAgent {
   }
 
   close(): void {
+    this.unrouteSdkConsole?.();
     this.closing.abort(new TriadError("ERR_CLOSED", `the bridge to ${this.url} is closed`));
   }
 

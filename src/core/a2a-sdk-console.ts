@@ -1,13 +1,16 @@
 import { format } from "node:util";
-import type { Logger } from "../../core/logger.js";
+import type { Logger } from "./logger.js";
 
 /**
- * The A2A SDK writes what it notes with console.warn / console.error (its ResultManager's
- * "ignoring status update … for terminal task …", when a task ends between the gateway's read of
- * it and the SDK's read of the store for that update; its event loop's failures). On the console
- * they are plain-text lines among --log-format json's lines, and past --log-level. While a gateway
- * is open, a console call made by the SDK's own code (its frame is the caller's) goes to the
- * gateway's logger instead; every other console call goes where it went.
+ * The A2A SDK writes what it notes with console.* : its server (the coordinator's gateway) its
+ * ResultManager's "ignoring status update … for terminal task …", when a task ends between the
+ * gateway's read of it and the SDK's read of the store for that update, and its event loop's
+ * failures; its client (a worker bridging an agent) an SSE event it cannot parse, a signature it
+ * cannot verify. On the console they are plain-text lines among --log-format json's lines, and
+ * past --log-level. While a route is open (a gateway, a bridged agent), a console call made by
+ * the SDK's own code (its frame is the caller's) goes to that route's logger instead; every
+ * other console call goes where it went. In core: the server and the worker both route, and a
+ * worker loads no server.
  */
 
 const METHODS = ["error", "warn", "info", "log", "debug"] as const;
@@ -19,13 +22,13 @@ const SDK_FRAME = /[\\/]@a2a-js[\\/]sdk[\\/]/;
 /** A stale status update the SDK dropped, or an event for a task it does not know: expected under races. */
 const EXPECTED_NOTE = /^ResultManager: (ignoring status update|Received .* for unknown task)/;
 
-/** The open gateways' loggers: the SDK's lines go to the last opened. */
+/** The open routes' loggers: the SDK's lines go to the last opened. */
 const loggers: Logger[] = [];
 /** The wrappers put in place, in order (a console method replaced since is wrapped again). */
 let installed: Array<{ method: Method; original: Console[Method]; wrapper: Console[Method] }> = [];
 const wrappers = new WeakSet<Console[Method]>();
 
-/** Routes the SDK's console lines to `log` until the returned function is called (once a gateway closes). */
+/** Routes the SDK's console lines to `log` until the returned function is called (once a gateway or a bridged agent closes). */
 export function routeSdkConsole(log: Logger): () => void {
   loggers.push(log);
   install();
@@ -39,9 +42,9 @@ export function routeSdkConsole(log: Logger): () => void {
 }
 
 /**
- * Wraps each console method that is not one of these wrappers: all of them at the first gateway;
+ * Wraps each console method that is not one of these wrappers: all of them at the first route;
  * at a later one, those replaced since (a test's spy, another library's wrapper), which would
- * otherwise take the SDK's lines past the routing while that gateway is open.
+ * otherwise take the SDK's lines past the routing while that route is open.
  */
 function install(): void {
   for (const method of METHODS) {
