@@ -104,13 +104,17 @@ export async function startCoordinatorServer(
   continueOnRead(server);
   server.keepAliveTimeout = 30_000;
   await new Promise<void>((resolve, reject) => {
-    server.once("error", (err: NodeJS.ErrnoException) =>
+    server.once("error", (err: NodeJS.ErrnoException) => {
+      // What the surface set up is undone (its listeners on the coordinator, the gateway's routing
+      // of the SDK's console lines): no close() comes for a server that never listened, and
+      // `triad up` runs on without it.
+      stopAccepting();
       reject(
         new TriadError("ERR_LISTEN", `cannot listen on ${host}:${options.port}: ${err.message}`, {
           errno: err.code,
         }),
-      ),
-    );
+      );
+    });
     server.listen(options.port, host, () => resolve());
   });
   const { port } = server.address() as AddressInfo;
