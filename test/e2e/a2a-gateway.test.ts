@@ -12,6 +12,7 @@ import {
 } from "@a2a-js/sdk";
 import { type Client, ClientFactory } from "@a2a-js/sdk/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { sendMessageRpc } from "../helpers/a2a-rpc.js";
 import {
   asTask,
   dataOf,
@@ -484,17 +485,7 @@ describe("A2A gateway right after a start (coordinator, distributor and worker s
   let url = "";
 
   const sendRaw = async (parts: unknown[]) => {
-    const res = await fetch(`${url}/a2a/jsonrpc`, {
-      method: "POST",
-      headers: { "content-type": "application/json", "A2A-Version": "1.0" },
-      body: JSON.stringify({
-        jsonrpc: "2.0",
-        id: 1,
-        method: "SendMessage",
-        params: { message: { messageId: randomUUID(), role: "ROLE_USER", parts } },
-      }),
-    });
-    const answer = (await res.json()) as { result: { task: Record<string, unknown> } };
+    const { answer } = await sendMessageRpc<{ result: { task: Record<string, unknown> } }>(url, { parts });
     return Task.fromJSON(answer.result.task);
   };
   const fetchCard = async () => {

@@ -1,7 +1,7 @@
-import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll } from "vitest";
 import type { HandlerContext, JsonValue, Task, TaskHandler } from "../../src/index.js";
 import { type RunningServer, startCoordinatorServer } from "../../src/server/coordinator-server.js";
+import { sendMessageRpc } from "./a2a-rpc.js";
 import { TestCluster } from "./cluster.js";
 import { until } from "./wait.js";
 
@@ -49,13 +49,13 @@ export function askingClusterPerSuite(
     });
     return { status: res.status, body: (await res.json()) as Record<string, unknown> };
   };
-  const answerOverA2A = (taskId: string, data: JsonValue) =>
-    post("/a2a/jsonrpc", {
-      jsonrpc: "2.0",
-      id: 1,
-      method: "SendMessage",
-      params: { message: { messageId: randomUUID(), role: "ROLE_USER", taskId, parts: [{ data }] } },
+  const answerOverA2A = async (taskId: string, data: JsonValue) => {
+    const { status, answer } = await sendMessageRpc<Record<string, unknown>>(server!.url, {
+      taskId,
+      parts: [{ data }],
     });
+    return { status, body: answer };
+  };
   const asking = async (taskName: string): Promise<string> => {
     const id = cluster!.id(taskName);
     await cluster!.coordinator.submitTask({ task_id: id, task_type: "ask", payload: {} });

@@ -1,7 +1,7 @@
-import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MAX_TASK_ID_LENGTH } from "../../../src/core/state/task-id.js";
 import { type RunningServer, startCoordinatorServer } from "../../../src/server/coordinator-server.js";
+import { sendMessageRpc } from "../../helpers/a2a-rpc.js";
 import { TestCluster } from "../../helpers/cluster.js";
 
 /**
@@ -24,26 +24,13 @@ describe("an A2A message's contextId", () => {
   let cluster: TestCluster;
   let server: RunningServer;
   const rpc = async (method: string, contextId: string): Promise<RpcAnswer> => {
-    const res = await fetch(`${server.url}/a2a/jsonrpc`, {
-      method: "POST",
-      headers: { "content-type": "application/json", "a2a-version": "1.0" },
-      body: JSON.stringify({
-        jsonrpc: "2.0",
-        id: 1,
-        method,
-        params: {
-          message: {
-            messageId: randomUUID(),
-            role: "ROLE_USER",
-            contextId,
-            parts: [{ data: { task_type: "echo", payload: {} } }],
-          },
-          configuration: { returnImmediately: true },
-        },
-      }),
-    });
-    expect(res.status).toBe(200);
-    return (await res.json()) as RpcAnswer;
+    const { status, answer } = await sendMessageRpc<RpcAnswer>(
+      server.url,
+      { contextId, parts: [{ data: { task_type: "echo", payload: {} } }] },
+      { method, configuration: { returnImmediately: true } },
+    );
+    expect(status).toBe(200);
+    return answer;
   };
 
   beforeAll(async () => {

@@ -13,6 +13,7 @@ import {
 import { clusterTaskTypes } from "../../../src/server/a2a-gateway/cluster-task-types.js";
 import { claimMessage, claimName } from "../../../src/server/a2a-gateway/message-claims.js";
 import { type RunningServer, startCoordinatorServer } from "../../../src/server/coordinator-server.js";
+import { type RpcMessage, sendMessageRpc } from "../../helpers/a2a-rpc.js";
 import { FAST, FaultyRouter } from "../../helpers/cluster.js";
 import { testEngines } from "../../helpers/engines.js";
 import { until } from "../../helpers/wait.js";
@@ -113,15 +114,14 @@ class Two {
   }
 
   /** SendMessage to coordinator `i` (blocking: answered with the finished task), for `tenant` if given. */
-  async send(i: number, message: Record<string, unknown>, tenant?: string): Promise<RpcAnswer> {
-    const params = tenant === undefined ? { message } : { message, tenant };
-    const res = await fetch(`${this.servers[i]!.url}/a2a/jsonrpc`, {
-      method: "POST",
-      headers: { "content-type": "application/json", "a2a-version": "1.0" },
-      body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "SendMessage", params }),
-    });
-    expect(res.status).toBe(200);
-    return (await res.json()) as RpcAnswer;
+  async send(i: number, message: RpcMessage, tenant?: string): Promise<RpcAnswer> {
+    const { status, answer } = await sendMessageRpc<RpcAnswer>(
+      this.servers[i]!.url,
+      message,
+      tenant === undefined ? {} : { tenant },
+    );
+    expect(status).toBe(200);
+    return answer;
   }
 
   /** SendStreamingMessage to coordinator `i`: its events' results, in order. */

@@ -6,6 +6,7 @@ import type { Logger } from "../../../src/core/logger.js";
 import type { JsonValue, Task, TaskHandler } from "../../../src/index.js";
 import { clusterTaskTypes } from "../../../src/server/a2a-gateway/cluster-task-types.js";
 import type { RunningServer } from "../../../src/server/coordinator-server.js";
+import { sendMessageRpc, taskPart } from "../../helpers/a2a-rpc.js";
 import type { TestCluster } from "../../helpers/cluster.js";
 import { servedCluster } from "../../helpers/served-cluster.js";
 import { until } from "../../helpers/wait.js";
@@ -86,23 +87,13 @@ describe("the A2A SDK's console lines, through the gateway", () => {
       return read(taskId, ...rest);
     });
 
-    const res = await fetch(`${server.url}/a2a/jsonrpc`, {
-      method: "POST",
-      headers: { "content-type": "application/json", "a2a-version": "1.0" },
-      body: JSON.stringify({
-        jsonrpc: "2.0",
-        id: 1,
-        method: "SendMessage",
-        params: {
-          message: {
-            messageId: `m-${randomUUID()}`,
-            role: "ROLE_USER",
-            parts: [{ data: { task_type: "held", payload: {} }, mediaType: "application/json" }],
-          },
-        },
-      }),
-    });
-    const answer = (await res.json()) as { result?: { task?: { status: { state: string } } } };
+    const { answer } = await sendMessageRpc<{ result?: { task?: { status: { state: string } } } }>(
+      server.url,
+      {
+        messageId: `m-${randomUUID()}`,
+        parts: [taskPart("held")],
+      },
+    );
     expect(answer.result?.task?.status.state).toBe("TASK_STATE_COMPLETED");
     expect(heldReads).toBeGreaterThan(0);
     // The SDK's note came before the answer (it reads the store for each event in turn).

@@ -4,6 +4,7 @@ import { type JsonValue, type Task, type TaskHandler, type Timing, WorkerAgent }
 import { clusterTaskTypes } from "../../../src/server/a2a-gateway/cluster-task-types.js";
 import { claimName } from "../../../src/server/a2a-gateway/message-claims.js";
 import { type RunningServer, startCoordinatorServer } from "../../../src/server/coordinator-server.js";
+import { sendMessageRpc, taskPart } from "../../helpers/a2a-rpc.js";
 import { FAST, TestCluster } from "../../helpers/cluster.js";
 import { until } from "../../helpers/wait.js";
 
@@ -83,28 +84,13 @@ describe("A2A gateway start-up: the first messages wait for the workers' reports
     returnImmediately = false,
     messageId: string = randomUUID(),
   ): Promise<RpcAnswer> => {
-    const res = await fetch(`${url}/a2a/jsonrpc`, {
-      method: "POST",
-      headers: { "content-type": "application/json", "a2a-version": "1.0" },
-      body: JSON.stringify({
-        jsonrpc: "2.0",
-        id: 1,
-        method: "SendMessage",
-        params: {
-          message: {
-            messageId,
-            contextId: messageId,
-            role: "ROLE_USER",
-            parts: [
-              { data: { task_type: taskType, payload: { tag: taskType } }, mediaType: "application/json" },
-            ],
-          },
-          configuration: { returnImmediately },
-        },
-      }),
-    });
-    expect(res.status).toBe(200);
-    return (await res.json()) as RpcAnswer;
+    const { status, answer } = await sendMessageRpc<RpcAnswer>(
+      url,
+      { messageId, contextId: messageId, parts: [taskPart(taskType, { tag: taskType })] },
+      { configuration: { returnImmediately } },
+    );
+    expect(status).toBe(200);
+    return answer;
   };
 
   const directoryEntry = (c: TestCluster, d: string) => c.coordinator.core.directory.get(c.id(d));

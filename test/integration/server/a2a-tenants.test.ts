@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import type { JsonValue, Task, TaskHandler } from "../../../src/index.js";
 import { type RunningServer, startCoordinatorServer } from "../../../src/server/coordinator-server.js";
+import { sendMessageRpc, taskPart } from "../../helpers/a2a-rpc.js";
 import { TestCluster } from "../../helpers/cluster.js";
 
 /**
@@ -35,14 +36,12 @@ describe("A2A tenants: one tenant's tasks are not another's", () => {
   };
 
   const sendFor = async (tenant: string | undefined): Promise<string> => {
-    const answer = await rpc("SendMessage", {
-      ...(tenant === undefined ? {} : { tenant }),
-      message: {
-        messageId: randomUUID(),
-        role: "ROLE_USER",
-        parts: [{ data: { task_type: "count", payload: { n: 1 } }, mediaType: "application/json" }],
-      },
-    });
+    const { status, answer } = await sendMessageRpc<RpcAnswer>(
+      server.url,
+      { parts: [taskPart("count", { n: 1 })] },
+      tenant === undefined ? {} : { tenant },
+    );
+    expect(status).toBe(200);
     expect(answer.error).toBeUndefined();
     expect(answer.result?.task?.status.state).toBe("TASK_STATE_COMPLETED");
     return answer.result!.task!.id;

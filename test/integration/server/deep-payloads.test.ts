@@ -4,6 +4,7 @@ import { ClientFactory } from "@a2a-js/sdk/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type JsonObject, MAX_PAYLOAD_DEPTH } from "../../../src/index.js";
 import type { RunningServer } from "../../../src/server/coordinator-server.js";
+import { sendMessageRpc, taskPart } from "../../helpers/a2a-rpc.js";
 import type { TestCluster } from "../../helpers/cluster.js";
 import { servedCluster } from "../../helpers/served-cluster.js";
 
@@ -109,22 +110,8 @@ describe("payload depth at the coordinator's HTTP entries", () => {
     expect(performance.now() - started).toBeLessThan(5_000);
 
     // The wire form: JSON-RPC "invalid params".
-    const rpc = await post(
-      {
-        jsonrpc: "2.0",
-        id: 7,
-        method: "SendMessage",
-        params: {
-          message: {
-            messageId: randomUUID(),
-            role: "ROLE_USER",
-            parts: [{ data: { task_type: "echo", payload: deep(40) }, mediaType: "application/json" }],
-          },
-        },
-      },
-      "/a2a/jsonrpc",
-    );
-    expect(rpc.body).toMatchObject({ jsonrpc: "2.0", id: 7, error: { code: -32602 } });
+    const rpc = await sendMessageRpc<Answer>(server.url, { parts: [taskPart("echo", deep(40))] }, { id: 7 });
+    expect(rpc.answer).toMatchObject({ jsonrpc: "2.0", id: 7, error: { code: -32602 } });
 
     const atLimit = await client.sendMessage(message(deep(MAX_PAYLOAD_DEPTH)));
     expect(atLimit).toHaveProperty("status");
@@ -144,26 +131,15 @@ describe("payload depth at the coordinator's HTTP entries", () => {
 
   it("the A2A endpoint takes a body as large as POST /tasks does (1 MiB), and answers a larger one 413", async () => {
     const send = (bytes: number) =>
-      post(
-        {
-          jsonrpc: "2.0",
-          id: 10,
-          method: "SendMessage",
-          params: {
-            message: {
-              messageId: randomUUID(),
-              role: "ROLE_USER",
-              parts: [{ data: { task_type: "echo", payload: { blob: "x".repeat(bytes) } } }],
-            },
-            configuration: { returnImmediately: true },
-          },
-        },
-        "/a2a/jsonrpc",
+      sendMessageRpc<Answer>(
+        server.url,
+        { parts: [{ data: { task_type: "echo", payload: { blob: "x".repeat(bytes) } } }] },
+        { id: 10, configuration: { returnImmediately: true } },
       );
     // 300 KB: express.json's own default (100 KB) answered it 413.
     const taken = await send(300_000);
     expect(taken.status).toBe(200);
-    expect(taken.body).toMatchObject({ id: 10, result: { task: { id: expect.any(String) } } });
+    expect(taken.answer).toMatchObject({ id: 10, result: { task: { id: expect.any(String) } } });
     const tooLarge = await fetch(`${server.url}/a2a/jsonrpc`, {
       method: "POST",
       headers: { "content-type": "application/json", "a2a-version": "1.0" },

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningServer } from "../../../src/server/coordinator-server.js";
+import { sendMessageRpc } from "../../helpers/a2a-rpc.js";
 import type { TestCluster } from "../../helpers/cluster.js";
 import { parsePrometheusText } from "../../helpers/prometheus-text.js";
 import { servedCluster } from "../../helpers/served-cluster.js";
@@ -78,18 +79,11 @@ describe("request counters on /metrics", () => {
     await rpc({ jsonrpc: "2.0", id: 1, method: "GetTask", params: { id: "no-such-task" } });
     await rpc({ jsonrpc: "2.0", id: 2, method: "GetTask", params: { id: "no-such-task" } }, {});
     for (let i = 0; i < 2; i++) await rpc({ jsonrpc: "2.0", id: 3, method: `Made up ${i}`, params: {} });
-    await rpc({
-      jsonrpc: "2.0",
-      id: 4,
-      method: "SendMessage",
-      params: {
-        message: {
-          messageId: "rm-m1",
-          role: "ROLE_USER",
-          parts: [{ data: { task_type: "echo", payload: {} } }],
-        },
-      },
-    });
+    await sendMessageRpc(
+      server.url,
+      { messageId: "rm-m1", parts: [{ data: { task_type: "echo", payload: {} } }] },
+      { id: 4 },
+    );
     await fetch(`${server.url}/a2a/jsonrpc`, {
       method: "POST",
       headers: { "content-type": "text/plain" },
