@@ -1,4 +1,6 @@
+import { expect } from "vitest";
 import type { CoordinatorAgentOptions } from "../../src/agents/coordinator/coordinator-agent.js";
+import { DEFAULT_SHARDS } from "../../src/agents/ledger/shards.js";
 import type { WorkerAgentOptions } from "../../src/agents/worker/worker-agent.js";
 import {
   CoordinatorAgent,
@@ -134,4 +136,29 @@ export async function twoCoordinators<R extends FaultyRouter = FaultyRouter>(
   const coordinator = (name: string) =>
     new CoordinatorAgent({ agentId: `${name}-${run}`, redis, a2a: { router }, timing: PATIENT });
   return { ...pair, router, coordinator };
+}
+
+/**
+ * Waits until `a` and `b` own half the shards each (8 of 16): until then one of them may own
+ * them all (the other's first lease round still to come), and place and count every task.
+ */
+export async function shardsSplit(a: CoordinatorAgent, b: CoordinatorAgent): Promise<void> {
+  await until(
+    `the two coordinators own ${DEFAULT_SHARDS / 2} shards each`,
+    () => [a, b].every((c) => c.cluster.owned().length === DEFAULT_SHARDS / 2),
+    SETTLE_MS,
+  );
+}
+
+/**
+ * The first of `<prefix>-0` … `<prefix>-199` in a shard `owner` owns now (and `other` does not,
+ * if given): after shardsSplit, a task whose owner's steps only `owner` takes.
+ */
+export function idOwnedBy(owner: CoordinatorAgent, prefix: string, other?: CoordinatorAgent): string {
+  const id = Array.from({ length: 200 }, (_, i) => `${prefix}-${i}`).find(
+    (t) =>
+      owner.cluster.ownerValue(t) !== null && (other === undefined || other.cluster.ownerValue(t) === null),
+  );
+  expect(id, `an id of a shard ${owner.agentId} owns`).toBeDefined();
+  return id!;
 }

@@ -8,7 +8,7 @@ import { describeEvent, stateName } from "../../helpers/a2a-sdk.js";
 import { holdCancelUntilEndedElsewhere } from "../../helpers/cancel-held.js";
 import { stopsPerTest, testEngines } from "../../helpers/engines.js";
 import { streamedEvents as streamed, within } from "../../helpers/sse-events.js";
-import { twoCoordinators } from "../../helpers/two-coordinators.js";
+import { idOwnedBy, shardsSplit, twoCoordinators } from "../../helpers/two-coordinators.js";
 import { until } from "../../helpers/wait.js";
 
 /** Bound of each wait: generous, for a loaded machine. */
@@ -51,15 +51,8 @@ describe.each(testEngines("cancel-ended-elsewhere"))(
         const { c1: a, c2: b, d } = await twoCoordinators(engine.config(), cleanups);
         const [sa] = await Promise.all([serve(a), serve(b)]);
         // A task of a shard B owns: A takes no owner's step on it.
-        await until(
-          "the two share the shards",
-          () => a.cluster.owned().length + b.cluster.owned().length === 16 && b.cluster.owned().length === 8,
-          WAIT_MS,
-        );
-        const id = Array.from({ length: 200 }, (_, i) => `ce-${i}`).find(
-          (t) => b.cluster.ownerValue(t) !== null && a.cluster.ownerValue(t) === null,
-        )!;
-        expect(id).toBeDefined();
+        await shardsSplit(a, b);
+        const id = idOwnedBy(b, "ce", a);
         await (accepter === "A" ? a : b).submitTask({
           task_id: id,
           task_type: "sleep",

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { TaskLedger } from "../../../src/agents/ledger/task-ledger.js";
 import { taskCounts } from "../../../src/server/dashboard/cluster-view.js";
 import { stopsPerTest, testEngines } from "../../helpers/engines.js";
-import { twoCoordinators } from "../../helpers/two-coordinators.js";
+import { idOwnedBy, shardsSplit, twoCoordinators } from "../../helpers/two-coordinators.js";
 import { until } from "../../helpers/wait.js";
 
 /** Bound of each wait: generous, for a loaded machine. */
@@ -29,16 +29,10 @@ describe.each(testEngines("catch-up-counts"))("a waiter's catch-up on $name", (e
       heldReads++;
       return "in_progress";
     };
-    await until(
-      "each owns its half of the shards",
-      () => [c1, c2].every((c) => c.cluster.leases.owned().length === 8),
-      WAIT_MS,
-    );
+    await shardsSplit(c1, c2);
     // Accepted and placed by c2 (in a shard it owns: its distributor reports the end to it, and it
     // counts it), awaited through c1.
-    const id = Array.from({ length: 64 }, (_, i) => `counted-once-${i}`).find(
-      (candidate) => c2.cluster.ownerValue(candidate) !== null,
-    )!;
+    const id = idOwnedBy(c2, "counted-once");
     expect(await c2.submitTask({ task_id: id, task_type: "echo", payload: {} })).toBe(true);
     const waiting = c1.waitForTask(id, 2 * WAIT_MS);
     await until("c2 counted the end", () => c2.core.stats.completed === 1, WAIT_MS);

@@ -4,7 +4,7 @@ import { RedisClient } from "../../../src/index.js";
 import { taskCounts } from "../../../src/server/dashboard/cluster-view.js";
 import { FAST } from "../../helpers/cluster.js";
 import { stopsPerTest, testEngines } from "../../helpers/engines.js";
-import { twoCoordinators } from "../../helpers/two-coordinators.js";
+import { shardsSplit, twoCoordinators } from "../../helpers/two-coordinators.js";
 import { until } from "../../helpers/wait.js";
 
 /** Bound of each wait: generous, for a loaded machine (the coordinators are PATIENT: dead after 3 s). */
@@ -80,11 +80,7 @@ describe.each(testEngines("coordinator-counts", { cluster: true }))(
       // The shards split between the two first: a task is placed by its shard's owner, and its end
       // is reported there; had c2 owned none yet (its first lease round still to come), c1 would
       // have placed all 20 and c2 counted no end (seen once under load).
-      await until(
-        "c1 and c2 own 8 shards each",
-        () => c1.cluster.leases.owned().length === 8 && c2.cluster.leases.owned().length === 8,
-        WAIT_MS,
-      );
+      await shardsSplit(c1, c2);
       // Accepted and awaited through c2, whose distributor it is: c2 counts the ends reported to it
       // (those it placed itself), and submitted all 20.
       const ids = Array.from({ length: 20 }, (_, i) => `counted-${i}`);

@@ -5,7 +5,7 @@ import { type RunningServer, startCoordinatorServer } from "../../../src/server/
 import { holdCancelUntilEndedElsewhere } from "../../helpers/cancel-held.js";
 import { stopsPerTest, testEngines } from "../../helpers/engines.js";
 import { streamedEvents as streamed, within } from "../../helpers/sse-events.js";
-import { twoCoordinators } from "../../helpers/two-coordinators.js";
+import { idOwnedBy, shardsSplit, twoCoordinators } from "../../helpers/two-coordinators.js";
 import { until } from "../../helpers/wait.js";
 
 /** Bound of each wait: generous, for a loaded machine. */
@@ -56,15 +56,8 @@ describe.each(testEngines("end-heard-elsewhere"))(
       const pair = await twoCoordinators(engine.config(), cleanups);
       const { c1: a, c2: b } = pair;
       const [sa, sb] = await Promise.all([serve(a), serve(b)]);
-      await until(
-        "the two share the shards",
-        () => a.cluster.owned().length + b.cluster.owned().length === 16 && b.cluster.owned().length === 8,
-        WAIT_MS,
-      );
-      const id = Array.from({ length: 200 }, (_, i) => `${prefix}-${i}`).find(
-        (t) => b.cluster.ownerValue(t) !== null && a.cluster.ownerValue(t) === null,
-      )!;
-      expect(id).toBeDefined();
+      await shardsSplit(a, b);
+      const id = idOwnedBy(b, prefix, a);
       return { ...pair, a, b, sa, sb, id };
     };
 

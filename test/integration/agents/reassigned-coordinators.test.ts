@@ -3,7 +3,7 @@ import type { DistributorAgent, Task, WorkerAgent } from "../../../src/index.js"
 import { taskView } from "../../../src/server/dashboard/task-view.js";
 import { FaultyRouter } from "../../helpers/cluster.js";
 import { testEngines } from "../../helpers/engines.js";
-import { PATIENT, standbyPair } from "../../helpers/two-coordinators.js";
+import { PATIENT, shardsSplit, standbyPair } from "../../helpers/two-coordinators.js";
 import { until } from "../../helpers/wait.js";
 
 /**
@@ -49,11 +49,7 @@ describe.each(testEngines("reassigned-coordinators"))(
         () => c1.cluster.peers.hasOthers && c2.cluster.peers.hasOthers,
         30_000,
       );
-      await until(
-        "the shards are shared",
-        () => c1.cluster.leases.owned().length === 8 && c2.cluster.leases.owned().length === 8,
-        30_000,
-      );
+      await shardsSplit(c1, c2);
       // Three tasks in shards c1 owns, three in c2's.
       const mine = (c: typeof c1, id: string) => c.cluster.leases.owned().includes(c.ledger.shardOf(id));
       const ofC1: string[] = [];
