@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MAX_TASK_ID_LENGTH } from "../../../src/core/state/task-id.js";
 import { type RunningServer, startCoordinatorServer } from "../../../src/server/coordinator-server.js";
+import { a2aCall } from "../../helpers/a2a-rpc.js";
 import { TestCluster } from "../../helpers/cluster.js";
 
 /**
@@ -27,15 +28,7 @@ const MAX_ERROR_MESSAGE = 400;
 describe("the ids an A2A request names", () => {
   let cluster: TestCluster;
   let server: RunningServer;
-  const rpc = async (method: string, params: unknown): Promise<RpcAnswer> => {
-    const res = await fetch(`${server.url}/a2a/jsonrpc`, {
-      method: "POST",
-      headers: { "content-type": "application/json", "a2a-version": "1.0" },
-      body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, params }),
-    });
-    expect(res.status).toBe(200);
-    return (await res.json()) as RpcAnswer;
-  };
+  const rpc = (method: string, params: unknown) => a2aCall<RpcAnswer>(server.url, method, params);
   const message = (extra: Record<string, unknown>) => ({
     message: {
       messageId: randomUUID(),

@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { afterEach, describe, expect, it } from "vitest";
 import { DEFAULT_SHARDS, shardOf } from "../../../src/agents/ledger/shards.js";
 import { type RunningServer, startCoordinatorServer } from "../../../src/server/coordinator-server.js";
+import { a2aCall } from "../../helpers/a2a-rpc.js";
 import { clusterPerTest, testEngines } from "../../helpers/engines.js";
 
 /**
@@ -24,16 +25,8 @@ describe.each(testEngines("a2a-task-ids"))("A2A ids that are not well-formed Uni
     server = undefined;
   });
 
-  const rpc = async (method: string, params: unknown): Promise<RpcAnswer> => {
-    const res = await fetch(`${server!.url}/a2a/jsonrpc`, {
-      method: "POST",
-      headers: { "content-type": "application/json", "a2a-version": "1.0" },
-      // JSON.stringify writes a lone surrogate as \ud800: the server reads it back as one.
-      body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, params }),
-    });
-    expect(res.status).toBe(200);
-    return (await res.json()) as RpcAnswer;
-  };
+  // JSON.stringify writes a lone surrogate as \ud800: the server reads it back as one.
+  const rpc = (method: string, params: unknown) => a2aCall<RpcAnswer>(server!.url, method, params);
 
   it("GetTask, CancelTask and SubscribeToTask refuse a lone-surrogate id with Invalid params; the U+FFFD task is not read", async () => {
     const c = cluster();

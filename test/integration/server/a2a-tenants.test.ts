@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import type { JsonValue, Task, TaskHandler } from "../../../src/index.js";
 import { type RunningServer, startCoordinatorServer } from "../../../src/server/coordinator-server.js";
-import { sendMessageRpc, taskPart } from "../../helpers/a2a-rpc.js";
+import { a2aCall, sendMessageRpc, taskPart } from "../../helpers/a2a-rpc.js";
 import { TestCluster } from "../../helpers/cluster.js";
 
 /**
@@ -25,15 +25,8 @@ describe("A2A tenants: one tenant's tasks are not another's", () => {
   let acmeTask = "";
   let plainTask = "";
 
-  const rpc = async (method: string, params: Record<string, unknown>): Promise<RpcAnswer> => {
-    const res = await fetch(`${server.url}/a2a/jsonrpc`, {
-      method: "POST",
-      headers: { "content-type": "application/json", "a2a-version": "1.0" },
-      body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, params }),
-    });
-    expect(res.status).toBe(200);
-    return (await res.json()) as RpcAnswer;
-  };
+  const rpc = (method: string, params: Record<string, unknown>) =>
+    a2aCall<RpcAnswer>(server.url, method, params);
 
   const sendFor = async (tenant: string | undefined): Promise<string> => {
     const { status, answer } = await sendMessageRpc<RpcAnswer>(
