@@ -39,7 +39,12 @@ export type RunningServer = { url: string; port: number; server: Server; close()
 
 export type CoordinatorHttp = {
   handle: (req: IncomingMessage, res: ServerResponse) => Promise<void>;
-  /** From now on POST /tasks answers 503 and A2A messages are refused: the coordinator is shutting down. */
+  /**
+   * From now on POST /tasks answers 503 and A2A messages are refused: the coordinator is shutting
+   * down. What the surface subscribed to on the coordinator (the REST API's, dashboard's,
+   * gateway's and metrics' activity listeners) is undone; /metrics still answers, its task
+   * histograms no longer observing.
+   */
   stopAccepting(): void;
 };
 
@@ -81,6 +86,7 @@ export function coordinatorHttp(
       api.stopAccepting();
       a2a.close();
       dashboard.close();
+      metrics.close();
     },
   };
 }

@@ -4,6 +4,9 @@ import { OTHER_TYPE } from "../agents/observe/coordinator-observer.js";
 import { agentList } from "./coordinator-api.js";
 import { registerLimitMetrics } from "./limit-metrics.js";
 
+/** A coordinator's metrics registry; `close()` unsubscribes it from the coordinator's activity. */
+export type CoordinatorMetrics = Registry & { close(): void };
+
 type Labels = Record<string, string>;
 type Add = (labels: Labels, value: number) => void;
 
@@ -15,9 +18,11 @@ const ATTEMPT_BUCKETS = [1, 2, 3, 4, 5, 10];
  * every name `triad_`-prefixed. Counters are read from the agents' own counts at scrape time, so
  * nothing is counted twice or missed; the two histograms observe tasks as they finish from the
  * moment this registry is made (make it when the coordinator starts). Label `agent` names the
- * agent that counted: the coordinator, or the distributor that reported it.
+ * agent that counted: the coordinator, or the distributor that reported it. `close()` stops the
+ * histograms' observing (the registry still answers, with what they saw): a registry left open
+ * keeps a listener on the coordinator's activity for as long as the coordinator lives.
  */
-export function coordinatorMetrics(coordinator: CoordinatorAgent): Registry {
+export function coordinatorMetrics(coordinator: CoordinatorAgent): CoordinatorMetrics {
   const registry = new Registry();
   const observer = coordinator.observer;
   const me = coordinator.agentId;
@@ -142,7 +147,7 @@ export function coordinatorMetrics(coordinator: CoordinatorAgent): Registry {
     buckets: ATTEMPT_BUCKETS,
     registers: [registry],
   });
-  observer.on((a) => {
+  const unobserve = observer.on((a) => {
     if (a.type !== "terminal") return;
     const labels = {
       task_type: observer.counts.has(a.task.task_type) ? a.task.task_type : OTHER_TYPE,
@@ -206,5 +211,5 @@ export function coordinatorMetrics(coordinator: CoordinatorAgent): Registry {
   );
   registerLimitMetrics(registry, () => coordinator.listLimits());
   collectDefaultMetrics({ register: registry, prefix: "triad_" });
-  return registry;
+  return Object.assign(registry, { close: () => void unobserve() });
 }

@@ -1,0 +1,51 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { coordinatorHttp, startCoordinatorServer } from "../../../src/server/coordinator-server.js";
+import { TestCluster } from "../../helpers/cluster.js";
+
+/**
+ * The coordinator's HTTP surface, opened and closed again and again on one coordinator (tests and
+ * embedders do), leaves nothing behind. Its metrics registry subscribed to the coordinator's
+ * activity (for the latency and attempts histograms) and never unsubscribed: every surface ever
+ * opened kept observing every task that ended, into a registry nobody read.
+ */
+
+const TIMES = 5;
+
+describe("the coordinator's HTTP surface opened and closed on one coordinator", () => {
+  let cluster: TestCluster;
+  const listeners = () =>
+    (cluster.coordinator.observer as unknown as { listeners: Set<unknown> }).listeners.size;
+
+  beforeAll(async () => {
+    cluster = new TestCluster({ url: `memory://coordinator-surface-close-${process.pid}` });
+    await cluster.startCoordinator();
+  });
+
+  afterAll(async () => {
+    await cluster?.stop();
+  });
+
+  it(`a server started and closed ${TIMES} times leaves the coordinator's activity listeners as they were`, async () => {
+    const atFirst = listeners();
+    for (let i = 0; i < TIMES; i++) {
+      const server = await startCoordinatorServer(cluster.coordinator, { port: 0 });
+      // The surface does listen while it is open (else the count below proves nothing).
+      expect(listeners()).toBeGreaterThan(atFirst);
+      const scrape = await fetch(`${server.url}/metrics`);
+      expect(scrape.status).toBe(200);
+      expect(await scrape.text()).toContain("triad_task_latency_seconds");
+      await server.close();
+      expect(listeners(), `after close ${i + 1}`).toBe(atFirst);
+    }
+  });
+
+  it(`coordinatorHttp built and stopped ${TIMES} times (the surface mounted on another server) leaves none either`, () => {
+    const atFirst = listeners();
+    for (let i = 0; i < TIMES; i++) {
+      const http = coordinatorHttp(cluster.coordinator, {});
+      expect(listeners()).toBeGreaterThan(atFirst);
+      http.stopAccepting();
+      expect(listeners(), `after stop ${i + 1}`).toBe(atFirst);
+    }
+  });
+});
