@@ -1,8 +1,9 @@
-import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+import { Counter, Gauge, Histogram, Registry } from "prom-client";
 import type { CoordinatorAgent } from "../agents/index.js";
 import { OTHER_TYPE } from "../agents/observe/coordinator-observer.js";
 import { agentList } from "./coordinator-api.js";
 import { registerLimitMetrics } from "./limit-metrics.js";
+import { registerProcessMetrics } from "./process-metrics.js";
 
 /** A coordinator's metrics registry; `close()` unsubscribes it from the coordinator's activity. */
 export type CoordinatorMetrics = Registry & { close(): void };
@@ -210,6 +211,6 @@ export function coordinatorMetrics(coordinator: CoordinatorAgent): CoordinatorMe
     },
   );
   registerLimitMetrics(registry, () => coordinator.listLimits());
-  collectDefaultMetrics({ register: registry, prefix: "triad_" });
+  registerProcessMetrics(registry);
   return Object.assign(registry, { close: () => void unobserve() });
 }

@@ -1,4 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import perfHooks, { PerformanceObserver } from "node:perf_hooks";
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { coordinatorHttp, startCoordinatorServer } from "../../../src/server/coordinator-server.js";
 import { TestCluster } from "../../helpers/cluster.js";
 
@@ -6,7 +7,10 @@ import { TestCluster } from "../../helpers/cluster.js";
  * The coordinator's HTTP surface, opened and closed again and again on one coordinator (tests and
  * embedders do), leaves nothing behind. Its metrics registry subscribed to the coordinator's
  * activity (for the latency and attempts histograms) and never unsubscribed: every surface ever
- * opened kept observing every task that ended, into a registry nobody read.
+ * opened kept observing every task that ended, into a registry nobody read. And each registry
+ * started prom-client's process monitors anew (a GC PerformanceObserver, an event-loop delay
+ * histogram), which nothing can stop: every surface's registry, and through its collectors the
+ * coordinator, stayed reachable from a GC observer for the rest of the process.
  */
 
 const TIMES = 5;
@@ -19,6 +23,10 @@ describe("the coordinator's HTTP surface opened and closed on one coordinator", 
   beforeAll(async () => {
     cluster = new TestCluster({ url: `memory://coordinator-surface-close-${process.pid}` });
     await cluster.startCoordinator();
+  });
+
+  afterEach(() => {
+    vi.restoreAllMocks();
   });
 
   afterAll(async () => {
@@ -47,5 +55,30 @@ describe("the coordinator's HTTP surface opened and closed on one coordinator", 
       http.stopAccepting();
       expect(listeners(), `after stop ${i + 1}`).toBe(atFirst);
     }
+  });
+
+  it("another surface starts no more process-wide monitors (GC observer, event-loop delay histogram)", async () => {
+    // One surface first: the process's monitors may be started by the first registry made.
+    const first = await startCoordinatorServer(cluster.coordinator, { port: 0 });
+    await first.close();
+
+    const observe = vi.spyOn(PerformanceObserver.prototype, "observe");
+    const eventLoopDelay = vi.spyOn(perfHooks, "monitorEventLoopDelay");
+    for (let i = 0; i < TIMES; i++) {
+      const server = await startCoordinatorServer(cluster.coordinator, { port: 0 });
+      const scrape = await fetch(`${server.url}/metrics`);
+      // The process's metrics are still served by each surface.
+      const text = await scrape.text();
+      expect(text).toContain("triad_nodejs_gc_duration_seconds");
+      expect(text).toContain("triad_nodejs_eventloop_lag_p99_seconds");
+      expect(text).toContain("triad_process_cpu_seconds_total");
+      await server.close();
+      coordinatorHttp(cluster.coordinator, {}).stopAccepting();
+    }
+    const gcObservers = observe.mock.calls.filter(([options]) =>
+      (options as { entryTypes?: string[] }).entryTypes?.includes("gc"),
+    );
+    expect(gcObservers).toHaveLength(0);
+    expect(eventLoopDelay).not.toHaveBeenCalled();
   });
 });
