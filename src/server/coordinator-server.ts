@@ -134,6 +134,10 @@ export async function startCoordinatorServer(
     close: () =>
       new Promise<void>((resolve) => {
         stopAccepting();
+        // No longer published: another process may listen on the port next, and the other
+        // coordinators would send it their list requests with the API token. Unless another
+        // server of this coordinator published its own since.
+        if (coordinator.apiUrl === url) coordinator.apiUrl = null;
         server.close(() => resolve());
         server.closeAllConnections();
       }),

@@ -268,7 +268,8 @@ export class CoordinatorAgent extends TriadAgent {
 
   /**
    * Where other coordinators reach this one's REST API (set by whoever serves it: triad
-   * coordinator, startCoordinatorServer); published in its view for cluster-wide task lists.
+   * coordinator, startCoordinatorServer, whose close() sets it back to null); published in its
+   * view for cluster-wide task lists.
    */
   apiUrl: string | null = null;
 

@@ -57,6 +57,19 @@ describe("the coordinator's HTTP surface opened and closed on one coordinator", 
     }
   });
 
+  it("a closed server's address is no longer published for the other coordinators to ask", async () => {
+    const coordinator = cluster.coordinator;
+    const first = await startCoordinatorServer(coordinator, { port: 0 });
+    expect(coordinator.apiUrl).toBe(first.url);
+    // A second server now serves the API: closing the first leaves the second's address.
+    const second = await startCoordinatorServer(coordinator, { port: 0 });
+    expect(coordinator.apiUrl).toBe(second.url);
+    await first.close();
+    expect(coordinator.apiUrl).toBe(second.url);
+    await second.close();
+    expect(coordinator.apiUrl).toBeNull();
+  });
+
   it("another surface starts no more process-wide monitors (GC observer, event-loop delay histogram)", async () => {
     // One surface first: the process's monitors may be started by the first registry made.
     const first = await startCoordinatorServer(cluster.coordinator, { port: 0 });
