@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, expect } from "vitest";
 import type { HandlerContext } from "../../../src/agents/worker/task-runner.js";
-import type { JsonValue, Task } from "../../../src/index.js";
+import type { JsonValue, Task, Timing } from "../../../src/index.js";
 import { TestCluster } from "../../helpers/cluster.js";
 import type { TestEngine } from "../../helpers/engines.js";
 import { sleep } from "../../helpers/wait.js";
@@ -83,11 +83,12 @@ export function workflowSuite(engine: TestEngine) {
     get timeline(): Timeline {
       return t;
     },
-    async start(workers = 2): Promise<TestCluster> {
+    async start(workers = 2, timing?: Timing): Promise<TestCluster> {
       t = { started: new Map(), ended: new Map(), runs: new Map() };
       cluster = new TestCluster(engine.config(), {
         handlers: handlers(t) as unknown as Record<string, never>,
         concurrency: 64,
+        ...(timing ? { timing } : {}),
       });
       await cluster.startCoordinator();
       await cluster.startDistributor("d1");

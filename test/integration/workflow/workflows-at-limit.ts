@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { type TestEngine, testEngines } from "../../helpers/engines.js";
 import { waitWhileMoving } from "../../helpers/moving-wait.js";
+import { PATIENT } from "../../helpers/two-coordinators.js";
 import { until } from "../../helpers/wait.js";
 import { workflowSuite } from "./workflow-handlers.js";
 
@@ -11,6 +12,11 @@ import { workflowSuite } from "./workflow-handlers.js";
  * in one file they ran one after the other while other files could have run beside them. The
  * rest of the workflow behaviour is in workflows.test.ts. The figures docs/DESIGN.md quotes
  * ("Workflows", Cost) are the lines these tests log.
+ *
+ * Their clusters run with PATIENT timing (dead after 3 s of silence, not FAST's 400 ms): they are
+ * not about failure detection, and under the full suite's load one process pushing 10,000 tasks
+ * missed FAST's heartbeat bound: its distributor was declared dead and its tasks moved, and the
+ * fan-out took 156 s instead of seconds (42 s against 26 s beside three busy loops).
  */
 
 /** Fan-out width and chain length (TRIAD_WORKFLOW_FANOUT, TRIAD_WORKFLOW_CHAIN to try other sizes). */
@@ -27,7 +33,7 @@ export function workflowsAtLimit(name: TestEngine["name"]): void {
     const { start, expectOrder } = suite;
 
     it(`runs a chain of ${CHAIN} one after the other`, async () => {
-      const c = (await start()).coordinator;
+      const c = (await start(2, PATIENT)).coordinator;
       const ids = Array.from({ length: CHAIN }, (_, i) => suite.cluster.id(`chain${i}`));
       const graph = ids.map((task_id, i) => ({
         task_id,
@@ -49,7 +55,7 @@ export function workflowsAtLimit(name: TestEngine["name"]): void {
     }, 1_200_000);
 
     it(`fans out to ${FANOUT} tasks and joins them (two levels: depends_on lists at most 1,000 ids)`, async () => {
-      const c = (await start(4)).coordinator;
+      const c = (await start(4, PATIENT)).coordinator;
       const root = suite.cluster.id("root");
       const parts = Array.from({ length: FANOUT }, (_, i) => ({
         task_id: suite.cluster.id(`part${i}`),
