@@ -12,71 +12,46 @@
 // per run (default 30,000), after --warm N unmeasured in the same process (default 30,000).
 // Progress goes to stderr, the report (Markdown) to stdout.
 import { fileURLToPath } from "node:url";
-import { parseArgs } from "node:util";
 import { BenchChild } from "./lib/child.js";
+import { benchFlags } from "./lib/flags.js";
 import { BenchRedis, redisCpuSeconds } from "./lib/redis.js";
 import { fmt, median, pairRatios, type RunFigures } from "./lib/stats.js";
-import type { SubmitMode } from "./triad-inprocess.js";
 
-const USAGE = `Usage: npx tsx bench/ab.ts [--a DIR] [--b DIR] [--mode one|window|batch] [--pairs N]
-                            [--tasks N] [--warm N]
-
-Runs two builds of Triad alternately (A B, B A, ...), each run in a fresh process on one shared
+const MODES = ["one", "window", "batch"] as const;
+const argv = benchFlags(
+  import.meta.url,
+  {
+    a: { kind: "string", default: "dist", value: "DIR", help: "build folder A, relative to the repository" },
+    b: {
+      kind: "string",
+      default: "dist",
+      value: "DIR",
+      help: "build folder B; both dist is an A/A run that shows the noise",
+    },
+    mode: {
+      kind: "string",
+      default: "window",
+      choices: MODES,
+      value: "MODE",
+      help: "one (one submit at a time), window (100 in flight) or batch",
+    },
+    pairs: { kind: "count", default: 6, min: 1, help: "pairs of runs" },
+    tasks: { kind: "count", default: 30000, min: 1, help: "tasks a run, measured" },
+    warm: { kind: "count", default: 30000, help: "tasks before them in the same process, not measured" },
+    child: { kind: "string", hidden: true, value: "URL", help: "one run on this Redis (ab.ts's own child)" },
+  },
+  {
+    command: `npx tsx bench/ab.ts [--a DIR] [--b DIR] [--mode one|window|batch] [--pairs N]
+                            [--tasks N] [--warm N]`,
+    about: `Runs two builds of Triad alternately (A B, B A, ...), each run in a fresh process on one shared
 redis-server of its own, and reports each pair's rate ratio B/A and the medians of each build's
-tasks/s, node CPU us/task, Redis CPU us/task and p99 (Markdown on stdout, progress on stderr).
-
-  --a DIR        build folder A, relative to the repository (default dist)
-  --b DIR        build folder B (default dist; both dist is an A/A run that shows the noise)
-  --mode MODE    one (one submit at a time), window (100 in flight) or batch (default window)
-  --pairs N      pairs of runs (default 6)
-  --tasks N      tasks a run, measured (default 30000)
-  --warm N       tasks before them in the same process, not measured (default 30000)
-  -h, --help     this text
-
-Example (the build before a change against the build with it):
+tasks/s, node CPU us/task, Redis CPU us/task and p99 (Markdown on stdout, progress on stderr).`,
+    more: `Example (the build before a change against the build with it):
   cp -r dist ../dist-before && npm run build
-  npx tsx bench/ab.ts --a ../dist-before --b dist --mode window --pairs 6
-`;
-
-/** A bad flag: said on stderr with a pointer to --help, and exit 2 before anything starts. */
-function refuse(message: string): never {
-  process.stderr.write(`bench/ab.ts: ${message} (see --help)\n`);
-  process.exit(2);
-}
-const OPTIONS = {
-  help: { type: "boolean", short: "h", default: false },
-  a: { type: "string", default: "dist" },
-  b: { type: "string", default: "dist" },
-  mode: { type: "string", default: "window" },
-  pairs: { type: "string", default: "6" },
-  tasks: { type: "string", default: "30000" },
-  warm: { type: "string", default: "30000" },
-  child: { type: "string" },
-} as const;
-const argv = (() => {
-  try {
-    return parseArgs({ options: OPTIONS }).values;
-  } catch (err) {
-    return refuse((err as Error).message); // an unknown flag, or one without its value
-  }
-})();
-if (argv.help) {
-  process.stdout.write(USAGE);
-  process.exit(0);
-}
-const MODES = ["one", "window", "batch"];
-if (!MODES.includes(argv.mode)) refuse(`--mode must be one of ${MODES.join(", ")}, not ${argv.mode}`);
-/** A whole number of at least `min`, or refused naming its flag. */
-function count(flag: "pairs" | "tasks" | "warm", min: number): number {
-  const n = Number(argv[flag]);
-  if (!Number.isInteger(n) || n < min)
-    refuse(`--${flag} must be a whole number of at least ${min}, not ${argv[flag]}`);
-  return n;
-}
-const mode = argv.mode as SubmitMode;
-const pairs = count("pairs", 1);
-const tasks = count("tasks", 1);
-const warm = count("warm", 0);
+  npx tsx bench/ab.ts --a ../dist-before --b dist --mode window --pairs 6`,
+  },
+);
+const { mode, pairs, tasks, warm } = argv;
 
 type Figures = RunFigures & { redisUs: number };
 

@@ -14,56 +14,31 @@ import { createHash } from "node:crypto";
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { parseArgs } from "node:util";
 import { createClient } from "redis";
+import { benchFlags } from "./lib/flags.js";
 import { BenchRedis, redisCpuSeconds } from "./lib/redis.js";
-import { InProcessTriad, runEcho, type SubmitMode } from "./triad-inprocess.js";
+import { InProcessTriad, runEcho } from "./triad-inprocess.js";
 
-const USAGE = `Usage: npx tsx bench/script-costs.ts [--mode one|window|batch] [--tasks N] [--warm N]
-
-Runs N no-op tasks through Triad in this process on a redis-server of its own that logs every
+const { mode, tasks, warm } = benchFlags(
+  import.meta.url,
+  {
+    mode: {
+      kind: "string",
+      default: "one",
+      choices: ["one", "window", "batch"],
+      value: "MODE",
+      help: "one, window (100 in flight) or batch",
+    },
+    tasks: { kind: "count", default: 5000, min: 1, help: "tasks measured" },
+    warm: { kind: "count", default: 5000, help: "tasks before them, not measured" },
+  },
+  {
+    command: "npx tsx bench/script-costs.ts [--mode one|window|batch] [--tasks N] [--warm N]",
+    about: `Runs N no-op tasks through Triad in this process on a redis-server of its own that logs every
 command, and prints (Markdown) each command's and script's calls a task, microseconds a call and
-microseconds a task, beside the server's CPU a task. TRIAD_BENCH_DIST=<folder> runs another build.
-
-  --mode MODE    one, window (100 in flight) or batch (default one)
-  --tasks N      tasks measured (default 5000)
-  --warm N       tasks before them, not measured (default 5000)
-  -h, --help     this text
-`;
-
-function refuse(message: string): never {
-  process.stderr.write(`bench/script-costs.ts: ${message} (see --help)\n`);
-  process.exit(2);
-}
-const argv = (() => {
-  try {
-    return parseArgs({
-      options: {
-        help: { type: "boolean", short: "h", default: false },
-        mode: { type: "string", default: "one" },
-        tasks: { type: "string", default: "5000" },
-        warm: { type: "string", default: "5000" },
-      },
-    }).values;
-  } catch (err) {
-    return refuse((err as Error).message);
-  }
-})();
-if (argv.help) {
-  process.stdout.write(USAGE);
-  process.exit(0);
-}
-if (!["one", "window", "batch"].includes(argv.mode))
-  refuse(`--mode must be one, window or batch, not ${argv.mode}`);
-const whole = (flag: "tasks" | "warm", min: number) => {
-  const n = Number(argv[flag]);
-  if (!Number.isInteger(n) || n < min)
-    refuse(`--${flag} must be a whole number of at least ${min}, not ${argv[flag]}`);
-  return n;
-};
-const mode = argv.mode as SubmitMode;
-const tasks = whole("tasks", 1);
-const warm = whole("warm", 0);
+microseconds a task, beside the server's CPU a task. TRIAD_BENCH_DIST=<folder> runs another build.`,
+  },
+);
 
 /** Every .lua file under `dir`, by file name (without .lua). */
 function luaFiles(dir: string, out = new Map<string, string>()): Map<string, string> {
