@@ -13,12 +13,14 @@ type Common = {
   value?: string;
   /** Not in --help: a flag one bench script passes to its own child process. */
   hidden?: boolean;
+  /** Also taken as a bare argument (`graph-dispatch.ts 5000`); one flag of a script at most. */
+  positional?: boolean;
 };
 export type FlagSpec = Common &
   (
     | { kind: "boolean" }
     | { kind: "string"; default?: string; choices?: readonly string[]; required?: boolean }
-    /** Comma-separated, each item trimmed, empty items dropped; `choices` checks each item. */
+    /** Comma-separated, each item trimmed, empty items dropped (none left: refused); `choices` checks each. */
     | { kind: "list"; default?: string; choices?: readonly string[] }
     /** A whole number of at least `min` (default 0). */
     | { kind: "count"; default?: number; min?: number }
@@ -59,9 +61,15 @@ export class FlagError extends Error {
 /** `args` read against `specs`; a FlagError naming the flag for anything it cannot take. */
 export function parseFlags<const S extends FlagSpecs>(specs: S, args: readonly string[]): FlagValues<S> {
   const given = new Map<string, string | true>();
+  const positional = Object.keys(specs).find((name) => specs[name]!.positional);
   for (let i = 0; i < args.length; i++) {
     const arg = args[i]!;
-    if (!arg.startsWith("--")) throw new FlagError(`unexpected argument ${JSON.stringify(arg)}`);
+    if (!arg.startsWith("--")) {
+      if (positional === undefined || given.has(positional))
+        throw new FlagError(`unexpected argument ${JSON.stringify(arg)}`);
+      given.set(positional, arg);
+      continue;
+    }
     const eq = arg.indexOf("=");
     const name = eq < 0 ? arg.slice(2) : arg.slice(2, eq);
     const spec = Object.hasOwn(specs, name) ? specs[name] : undefined;
@@ -107,6 +115,7 @@ function readValue(name: string, spec: Exclude<FlagSpec, { kind: "boolean" }>, r
         .split(",")
         .map((item) => item.trim())
         .filter((item) => item !== "");
+      if (items.length === 0) throw new FlagError(`--${name} needs at least one item`);
       for (const item of items) checkChoice(name, spec.choices, item);
       return items;
     }
@@ -132,7 +141,8 @@ export function flagsUsage(script: string, specs: FlagSpecs, usage: Usage = {}):
     const value = spec.kind === "boolean" ? "" : ` ${spec.value ?? defaultValueName(spec)}`;
     const shown = "default" in spec && spec.default !== undefined ? ` (default ${spec.default})` : "";
     const required = "required" in spec && spec.required ? " (required)" : "";
-    rows.push([`--${name}${value}`, `${spec.help}${required}${shown}`]);
+    const items = spec.kind === "list" && spec.choices ? ` (any of ${spec.choices.join(", ")})` : "";
+    rows.push([`--${name}${value}`, `${spec.help}${items}${required}${shown}`]);
   }
   rows.push(["-h, --help", "this text"]);
   const width = Math.max(...rows.map(([flag]) => flag.length)) + 2;
@@ -145,8 +155,8 @@ export function flagsUsage(script: string, specs: FlagSpecs, usage: Usage = {}):
 
 function defaultValueName(spec: FlagSpec): string {
   if (spec.kind === "count" || spec.kind === "number") return "N";
-  if ("choices" in spec && spec.choices !== undefined) return spec.choices.join("|");
-  return spec.kind === "list" ? "A,B" : "VALUE";
+  if (spec.kind === "list") return "A,B";
+  return spec.kind === "string" && spec.choices !== undefined ? spec.choices.join("|") : "VALUE";
 }
 
 /**

@@ -105,6 +105,7 @@ describe("bench flags", () => {
   it("a value outside a flag's choices is refused naming the flag, in a list item by item", () => {
     expect(refusal(["--mode", "fast"])).toMatch(/--mode .*one, window, batch.*fast/);
     expect(refusal(["--only", "compare,memory"])).toMatch(/--only .*memory/);
+    expect(refusal(["--only", " , "])).toContain("--only");
   });
 
   it("a flag without its value, or a switch given one, is refused naming it", () => {
@@ -112,6 +113,17 @@ describe("bench flags", () => {
     expect(refusal(["--dist", "--quick"])).toContain("--dist");
     expect(refusal(["--quick=yes"])).toContain("--quick");
     expect(refusal(["5000"])).toContain("5000");
+  });
+
+  it("a positional flag takes one bare argument, checked as its flag", () => {
+    const specs = {
+      messages: { kind: "count", default: 20_000, min: 1, positional: true, help: "messages" },
+    } as const;
+    expect(parseFlags(specs, []).messages).toBe(20_000);
+    expect(parseFlags(specs, ["5000"]).messages).toBe(5000);
+    expect(parseFlags(specs, ["--messages", "7"]).messages).toBe(7);
+    expect(() => parseFlags(specs, ["5000", "6000"])).toThrow(/6000/);
+    expect(() => parseFlags(specs, ["many"])).toThrow(/--messages/);
   });
 
   it("a required flag not given is refused naming it", () => {
