@@ -8,27 +8,27 @@
 //
 //   npx tsx bench/a2a-bridge.ts [--tasks 300] [--rounds 3] [--linger MS]
 import { randomUUID } from "node:crypto";
-import { parseArgs } from "node:util";
 import { SendMessageRequest } from "@a2a-js/sdk";
 import { ClientFactory } from "@a2a-js/sdk/client";
 import * as triad from "../src/index.js";
 import { startTestAgent } from "../test/helpers/a2a-test-agent.js";
+import { benchFlags } from "./lib/flags.js";
 import { untilReady } from "./triad-inprocess.js";
 
-const { values: argv } = parseArgs({
-  options: {
-    tasks: { type: "string", default: "300" },
-    rounds: { type: "string", default: "3" },
-    /** batchLingerMs and busyAssignLingerMs (default Triad's: 2 and 10). */
-    linger: { type: "string" },
+const argv = benchFlags(import.meta.url, {
+  tasks: { kind: "count", default: 300, min: 1, help: "tasks a way and round, one at a time" },
+  rounds: { kind: "count", default: 3, min: 1, help: "rounds, the ways alternating" },
+  linger: {
+    kind: "number",
+    min: 0,
+    value: "MS",
+    help: "batchLingerMs and busyAssignLingerMs (default Triad's: 2 and 10)",
   },
 });
-const N = Number(argv.tasks);
-const ROUNDS = Number(argv.rounds);
+const N = argv.tasks;
+const ROUNDS = argv.rounds;
 const timing =
-  argv.linger === undefined
-    ? {}
-    : { batchLingerMs: Number(argv.linger), busyAssignLingerMs: Number(argv.linger) };
+  argv.linger === undefined ? {} : { batchLingerMs: argv.linger, busyAssignLingerMs: argv.linger };
 
 const quantile = (xs: number[], q: number) => {
   const s = [...xs].sort((a, b) => a - b);

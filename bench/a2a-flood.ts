@@ -3,6 +3,7 @@ import { createHmac, randomUUID } from "node:crypto";
 import { request } from "node:http";
 import { fileURLToPath } from "node:url";
 import { A2AClient } from "../src/core/messaging/index.js";
+import { benchFlags } from "./lib/flags.js";
 
 /**
  * What a flood of forged messages costs everyone else (issue 21, item 10): a separate process
@@ -98,8 +99,16 @@ async function measure(budget: { burst: number; perSecond: number }, label: stri
   await receiver.close();
 }
 
-if (process.argv[2] === "--flood") {
-  await flood(process.argv[3]!);
+const { flood: floodUrl } = benchFlags(import.meta.url, {
+  flood: {
+    kind: "string",
+    hidden: true,
+    value: "URL",
+    help: "the flooding process (a2a-flood.ts's own child)",
+  },
+});
+if (floodUrl !== undefined) {
+  await flood(floodUrl);
 } else {
   await measure({ burst: 1e9, perSecond: 1e9 }, "budget off");
   await measure({ burst: 20, perSecond: 5 }, "budget on (20, 5/s)");

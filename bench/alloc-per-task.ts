@@ -8,21 +8,23 @@
 //
 // TRIAD_BENCH_DIST=<folder> measures another build (bench/lib/triad.ts); run two builds in turn.
 import { Session } from "node:inspector/promises";
-import { parseArgs } from "node:util";
+import { benchFlags } from "./lib/flags.js";
 import { BenchRedis } from "./lib/redis.js";
-import { InProcessTriad, runEcho, type SubmitMode } from "./triad-inprocess.js";
+import { InProcessTriad, runEcho } from "./triad-inprocess.js";
 
-const { values: argv } = parseArgs({
-  options: {
-    mode: { type: "string", default: "window" },
-    tasks: { type: "string", default: "20000" },
-    warm: { type: "string", default: "20000" },
-    top: { type: "string", default: "30" },
+const argv = benchFlags(import.meta.url, {
+  mode: {
+    kind: "string",
+    default: "window",
+    choices: ["one", "window", "batch"],
+    help: "one submit at a time, 100 in flight, or batches",
   },
+  tasks: { kind: "count", default: 20000, min: 1, help: "tasks measured" },
+  warm: { kind: "count", default: 20000, help: "tasks before them, not measured" },
+  top: { kind: "count", default: 30, min: 1, help: "allocation sites listed" },
 });
-if (!["one", "window", "batch"].includes(argv.mode)) throw new Error("--mode must be one, window or batch");
-const mode = argv.mode as SubmitMode;
-const n = Number(argv.tasks);
+const mode = argv.mode;
+const n = argv.tasks;
 
 type ProfileNode = {
   callFrame: { functionName: string; url: string; lineNumber: number };
@@ -34,7 +36,7 @@ const redis = await BenchRedis.start();
 try {
   const triad = await InProcessTriad.start({ url: redis.url });
   try {
-    await runEcho(triad.coordinator, Number(argv.warm), mode, { idPrefix: `${triad.runId}-warm` });
+    await runEcho(triad.coordinator, argv.warm, mode, { idPrefix: `${triad.runId}-warm` });
     const session = new Session();
     session.connect();
     await session.post("HeapProfiler.enable");
@@ -61,7 +63,7 @@ try {
     console.log(
       `${mode}, ${n} tasks: ${Math.round(total / n)} bytes allocated a task, node CPU ${figures.cpuUs.toFixed(1)} us a task (with the profiler on)`,
     );
-    const top = [...bySite].sort((a, b) => b[1] - a[1]).slice(0, Number(argv.top));
+    const top = [...bySite].sort((a, b) => b[1] - a[1]).slice(0, argv.top);
     for (const [site, bytes] of top) console.log(`${String(Math.round(bytes / n)).padStart(7)}  ${site}`);
   } finally {
     await triad.stop();

@@ -8,25 +8,23 @@
 // waiting for a worker slot), deps (waiting on a dependency that never ends), delayed (run_at in
 // an hour), expiring (expires_at in an hour, queued), priority (priorities 0-9, queued), waiters
 // (queued, each awaited with waitForTask).
-import { parseArgs } from "node:util";
+
+import { benchFlags } from "./lib/flags.js";
 import { BenchRedis } from "./lib/redis.js";
 import { triad } from "./lib/triad.js";
 
 const KINDS = ["unplaced", "queued", "deps", "delayed", "expiring", "priority", "waiters"] as const;
 type Kind = (typeof KINDS)[number];
 
-const { values: argv } = parseArgs({
-  options: {
-    tasks: { type: "string" },
-    rounds: { type: "string" },
-    memory: { type: "boolean" },
-    only: { type: "string" },
-  },
+const argv = benchFlags(import.meta.url, {
+  tasks: { kind: "count", default: 20_000, min: 1, help: "tasks submitted a round" },
+  rounds: { kind: "count", default: 5, min: 1, help: "rounds, the backlog growing" },
+  memory: { kind: "boolean", help: "on memory:// instead of a redis-server of its own" },
+  only: { kind: "list", choices: KINDS, help: "some kinds of backlog, default all" },
 });
-const N = Number(argv.tasks ?? 20_000);
-const ROUNDS = Number(argv.rounds ?? 5);
-const kinds = (argv.only?.split(",").map((k) => k.trim()) as Kind[] | undefined) ?? [...KINDS];
-for (const kind of kinds) if (!KINDS.includes(kind)) throw new Error(`--only: no backlog kind "${kind}"`);
+const N = argv.tasks;
+const ROUNDS = argv.rounds;
+const kinds = argv.only ?? [...KINDS];
 
 const HOUR_MS = 3_600_000;
 /** The handler of the task that holds the worker's slots: it ends only when the run stops. */

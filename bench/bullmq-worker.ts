@@ -5,19 +5,16 @@
 // (told before or after they did). SIGTERM stops it.
 //
 //   node --import tsx bench/bullmq-worker.ts --redis URL --queue NAME [--concurrency 100]
-import { parseArgs } from "node:util";
 import { Worker } from "bullmq";
 import { Redis } from "ioredis";
 import { onCommands, stopWithParent } from "./lib/child.js";
+import { benchFlags } from "./lib/flags.js";
 
-const { values: args } = parseArgs({
-  options: {
-    redis: { type: "string" },
-    queue: { type: "string" },
-    concurrency: { type: "string", default: "100" },
-  },
+const args = benchFlags(import.meta.url, {
+  redis: { kind: "string", required: true, value: "URL", help: "the Redis of the queue" },
+  queue: { kind: "string", required: true, value: "NAME", help: "the queue" },
+  concurrency: { kind: "count", default: 100, min: 1, help: "the Worker's concurrency" },
 });
-if (args.redis === undefined || args.queue === undefined) throw new Error("--redis and --queue are required");
 
 const say = (line: Record<string, unknown>) => process.stdout.write(`${JSON.stringify(line)}\n`);
 const connection = new Redis(args.redis, { maxRetriesPerRequest: null });
@@ -34,7 +31,7 @@ const settle = () => {
 // A no-op handler that echoes the job's data, as the in-process run's (bench/bullmq.ts).
 const worker = new Worker(args.queue, async (job) => job.data as { i: number }, {
   connection,
-  concurrency: Number(args.concurrency),
+  concurrency: args.concurrency,
 });
 worker.on("completed", (job, result: { i: number }) => {
   if (result?.i !== (job.data as { i: number }).i) failures++;

@@ -6,15 +6,19 @@
 // cancelTask of the head: the figure is the time the call takes (it returns once the cascade it
 // walked has ended every level) and the levels per second that makes. On a redis-server of its
 // own and on memory://, one coordinator, distributor and worker in this process; medians reported.
-import { parseArgs } from "node:util";
+
+import { benchFlags } from "./lib/flags.js";
 import { BenchRedis } from "./lib/redis.js";
 import { fmt, median, table } from "./lib/stats.js";
 import { triad } from "./lib/triad.js";
 import { untilReady } from "./triad-inprocess.js";
 
-const { values: argv } = parseArgs({ options: { depth: { type: "string" }, rounds: { type: "string" } } });
-const DEPTH = Number(argv.depth ?? 200);
-const ROUNDS = Number(argv.rounds ?? 5);
+const argv = benchFlags(import.meta.url, {
+  depth: { kind: "count", default: 200, min: 1, help: "tasks in the chain" },
+  rounds: { kind: "count", default: 5, min: 1, help: "rounds on each store" },
+});
+const DEPTH = argv.depth;
+const ROUNDS = argv.rounds;
 const log = (...parts: unknown[]) => process.stderr.write(`${parts.join(" ")}\n`);
 
 let run = 0;

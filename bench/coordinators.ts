@@ -9,33 +9,36 @@
 //
 //   node --import tsx bench/coordinators.ts [--tasks 20000] [--rounds 3] [--mode window] [--shares 2] [--warm 20000]
 import { randomBytes } from "node:crypto";
-import { parseArgs } from "node:util";
 import { BenchChild, cpuSecondsOf } from "./lib/child.js";
+import { benchFlags } from "./lib/flags.js";
 import { BenchRedis } from "./lib/redis.js";
 import { fmt, median, type RunFigures, table } from "./lib/stats.js";
-import { type SubmitMode, WINDOW } from "./triad-inprocess.js";
+import { WINDOW } from "./triad-inprocess.js";
 
-const { values: args } = parseArgs({
-  options: {
-    tasks: { type: "string", default: "20000" },
-    rounds: { type: "string", default: "3" },
-    mode: { type: "string", default: "window" },
-    // "one" alone: the one-coordinator rate of a checkout from before several coordinators.
-    only: { type: "string" },
-    // Shares of the load (each 100 submit calls in flight), dealt to the coordinators in turn.
-    // Unset: one per coordinator. --shares 2: the same load on one coordinator as on two.
-    shares: { type: "string" },
-    // Tasks run through before the measured run, split as the measured run is, to warm every
-    // process up. 2,000 left two coordinators, which see half of them each, measurably colder
-    // than one (~20 µs a task more in their processes; 20,000: ~5–9).
-    warm: { type: "string", default: "20000" },
+const args = benchFlags(import.meta.url, {
+  tasks: { kind: "count", default: 20000, min: 1, help: "tasks a run" },
+  rounds: { kind: "count", default: 3, min: 1, help: "rounds, one and two coordinators alternating" },
+  mode: {
+    kind: "string",
+    default: "window",
+    choices: ["one", "window", "batch"],
+    help: "how tasks are submitted",
   },
+  // "one" alone: the one-coordinator rate of a checkout from before several coordinators.
+  only: { kind: "string", choices: ["one", "two"], help: "one or two coordinators only (default both)" },
+  // Shares of the load (each 100 submit calls in flight), dealt to the coordinators in turn.
+  // Unset: one per coordinator. --shares 2: the same load on one coordinator as on two.
+  shares: { kind: "count", min: 1, help: "shares of the load, dealt in turn (default one per coordinator)" },
+  // Tasks run through before the measured run, split as the measured run is, to warm every
+  // process up. 2,000 left two coordinators, which see half of them each, measurably colder
+  // than one (~20 µs a task more in their processes; 20,000: ~5–9).
+  warm: { kind: "count", default: 20000, help: "tasks before the measured run, split as it is" },
 });
-const N = Number(args.tasks);
-const ROUNDS = Number(args.rounds);
-const MODE = args.mode as SubmitMode;
-const SHARES = args.shares === undefined ? undefined : Number(args.shares);
-const WARM = Number(args.warm);
+const N = args.tasks;
+const ROUNDS = args.rounds;
+const MODE = args.mode;
+const SHARES = args.shares;
+const WARM = args.warm;
 const DISTRIBUTORS = 2;
 
 type Run = { perSecond: number; cpuUs: Record<string, number> };

@@ -2,14 +2,16 @@
 // 64 with a `fits` that takes everything), in ns a task, for a pool of one type and for a mix of
 // four. Give --dist an older build to compare (one without `fits` ignores it: the same work).
 //   npm run build && npx tsx bench/dispatch-queue.ts [--dist DIR] [--tasks 200000] [--rounds 5]
-import { parseArgs } from "node:util";
+import { benchFlags } from "./lib/flags.js";
 
-const { values: argv } = parseArgs({
-  options: { dist: { type: "string" }, tasks: { type: "string" }, rounds: { type: "string" } },
+const argv = benchFlags(import.meta.url, {
+  dist: { kind: "string", default: "dist", value: "DIR", help: "the build, relative to the repository" },
+  tasks: { kind: "count", default: 200_000, min: 1, help: "tasks a round" },
+  rounds: { kind: "count", default: 5, min: 1, help: "rounds" },
 });
-const N = Number(argv.tasks ?? 200_000);
-const ROUNDS = Number(argv.rounds ?? 5);
-const dir = argv.dist ?? "dist";
+const N = argv.tasks;
+const ROUNDS = argv.rounds;
+const dir = argv.dist;
 // A computed specifier: the type check (which runs before any build) must not look for dist/.
 const { DispatchQueue } = (await import(
   ["..", dir, "agents", "distributor", "dispatch-queue.js"].join("/")

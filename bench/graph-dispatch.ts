@@ -19,8 +19,21 @@ import {
   MessageType,
   type Task,
 } from "../src/index.js";
+import { benchFlags } from "./lib/flags.js";
 
-const N = Number(process.argv[2] ?? 20_000);
+const { messages: N } = benchFlags(
+  import.meta.url,
+  {
+    messages: {
+      kind: "count",
+      default: 20_000,
+      min: 1,
+      positional: true,
+      help: "messages a run (or bare: 5000)",
+    },
+  },
+  { command: "npx tsx bench/graph-dispatch.ts [messages]" },
+);
 
 function heartbeat(i: number): A2AMessage {
   return {

@@ -6,13 +6,14 @@
 // until every one completed.
 //
 //   npm run build && npx tsx bench/human-input.ts --tasks 10000
-import { parseArgs } from "node:util";
 import type { HandlerContext, Task } from "../src/index.js";
+import { benchFlags } from "./lib/flags.js";
 import { BenchRedis } from "./lib/redis.js";
 import { triad } from "./lib/triad.js";
 
-const { values } = parseArgs({ options: { tasks: { type: "string", default: "10000" } } });
-const n = Number(values.tasks);
+const { tasks: n } = benchFlags(import.meta.url, {
+  tasks: { kind: "count", default: 10000, min: 1, help: "tasks, each asking once" },
+});
 const BATCH = 500;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -9,17 +9,25 @@
 //            binds and releases a slot: what the limit costs, not what it holds back).
 // Figures: tasks/s end to end, p50 latency per task and this process's CPU per task (all the
 // tiers run here; the least disturbed by a busy machine), medians over the rounds.
-import { parseArgs } from "node:util";
+
+import { benchFlags } from "./lib/flags.js";
 import { BenchRedis } from "./lib/redis.js";
 import { fmt, median } from "./lib/stats.js";
-import { InProcessTriad, runEcho, type SubmitMode } from "./triad-inprocess.js";
+import { InProcessTriad, runEcho } from "./triad-inprocess.js";
 
-const { values: argv } = parseArgs({
-  options: { tasks: { type: "string" }, rounds: { type: "string" }, mode: { type: "string" } },
+const argv = benchFlags(import.meta.url, {
+  tasks: { kind: "count", default: 3000, min: 1, help: "tasks a variant and round" },
+  rounds: { kind: "count", default: 3, min: 1, help: "rounds, the variants alternating" },
+  mode: {
+    kind: "string",
+    default: "window",
+    choices: ["one", "window", "batch"],
+    help: "how tasks are submitted",
+  },
 });
-const N = Number(argv.tasks ?? 3000);
-const ROUNDS = Number(argv.rounds ?? 3);
-const MODE = (argv.mode ?? "window") as SubmitMode;
+const N = argv.tasks;
+const ROUNDS = argv.rounds;
+const MODE = argv.mode;
 const VARIANTS = ["none", "other", "limited"] as const;
 
 const redis = await BenchRedis.start();

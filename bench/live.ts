@@ -6,20 +6,18 @@
 //   cancel    — from cancelTask() to the running handler's ctx.signal firing
 //
 //   npx tsx bench/live.ts [--tasks 2000] [--samples 40]
-import { parseArgs } from "node:util";
 import type { A2AMessage } from "../src/index.js";
 import * as triad from "../src/index.js";
+import { benchFlags } from "./lib/flags.js";
 import { BenchRedis } from "./lib/redis.js";
 import { untilReady } from "./triad-inprocess.js";
 
-const { values: argv } = parseArgs({
-  options: {
-    tasks: { type: "string", default: "2000" },
-    samples: { type: "string", default: "40" },
-  },
+const argv = benchFlags(import.meta.url, {
+  tasks: { kind: "count", default: 2000, min: 1, help: "tasks of the progress figures" },
+  samples: { kind: "count", default: 40, min: 1, help: "samples of the visible and cancel figures" },
 });
-const N = Number(argv.tasks);
-const SAMPLES = Number(argv.samples);
+const N = argv.tasks;
+const SAMPLES = argv.samples;
 const REPORTS = 1000;
 
 const quantile = (xs: number[], q: number) => {

@@ -3,16 +3,19 @@
 // What a single agent call costs end to end when nothing else runs: the figure behind a
 // workflow hand-over, an urgent task's start and a bridged remote agent's overhead.
 //   npm run build && npx tsx bench/lone-latency.ts [--tasks 500] [--rounds 3] [--memory]
-import { parseArgs } from "node:util";
+
+import { benchFlags } from "./lib/flags.js";
 import { BenchRedis } from "./lib/redis.js";
 import { median, percentile } from "./lib/stats.js";
 import { InProcessTriad } from "./triad-inprocess.js";
 
-const { values: argv } = parseArgs({
-  options: { tasks: { type: "string" }, rounds: { type: "string" }, memory: { type: "boolean" } },
+const argv = benchFlags(import.meta.url, {
+  tasks: { kind: "count", default: 500, min: 1, help: "tasks a round, one at a time" },
+  rounds: { kind: "count", default: 3, min: 1, help: "rounds" },
+  memory: { kind: "boolean", help: "on memory:// instead of a redis-server of its own" },
 });
-const N = Number(argv.tasks ?? 500);
-const ROUNDS = Number(argv.rounds ?? 3);
+const N = argv.tasks;
+const ROUNDS = argv.rounds;
 
 const redis = argv.memory ? undefined : await BenchRedis.start();
 const config = redis ? { url: redis.url } : { url: "memory://" };

@@ -10,24 +10,34 @@
 // child process (node --expose-gc), or alone:
 //
 //   node --expose-gc --import tsx bench/memory.ts --redis redis://127.0.0.1:6379 --tasks 1000000 [--mode one]
-import { parseArgs } from "node:util";
+
+import { benchFlags } from "./lib/flags.js";
 import { type ResendCount, SUBMIT_CHUNK, type Submitter, submitInChunks } from "./lib/resend.js";
 import { InProcessTriad, runEcho, type SubmitMode } from "./triad-inprocess.js";
 
-const HELP = `bench/memory.ts: memory over a long run (all three tiers in this process, a real Redis)
-
-  node --expose-gc --import tsx bench/memory.ts --redis URL [--tasks N] [--mode batch|one|window]
-
-  --redis URL    the Redis to run on (required; a server of its own: the run writes N tasks)
-  --tasks N      tasks measured after the warm-up (default 1000000)
-  --mode M       batch: submitTasks of ${SUBMIT_CHUNK}, at most 20,000 in flight (default);
-                 one: one submitTask at a time; window: 100 submitTask calls in flight
-  --help         this text
-
-Prints {"memory": {tasks, seconds, perSecond, resent, samples}} on stdout; each sample (heap and
+const FLAGS = {
+  redis: {
+    kind: "string",
+    required: true,
+    value: "URL",
+    help: "the Redis to run on (a server of its own: the run writes N tasks)",
+  },
+  tasks: { kind: "count", default: 1000000, min: 1, help: "tasks measured after the warm-up" },
+  mode: {
+    kind: "string",
+    default: "batch",
+    choices: ["batch", "one", "window"],
+    value: "M",
+    help: `batch: submitTasks of ${SUBMIT_CHUNK}, at most 20,000 in flight; one: one at a time; window: 100 in flight`,
+  },
+} as const;
+const USAGE = {
+  command: "node --expose-gc --import tsx bench/memory.ts --redis URL [--tasks N] [--mode batch|one|window]",
+  about: "Memory over a long run (all three tiers in this process, a real Redis).",
+  more: `Prints {"memory": {tasks, seconds, perSecond, resent, samples}} on stdout; each sample (heap and
 RSS after two full GCs with nothing in flight: at the start, every tenth, at the end) also goes
-to stderr as it is taken. Without --expose-gc the samples are taken without a GC.
-`;
+to stderr as it is taken. Without --expose-gc the samples are taken without a GC.`,
+};
 
 export type MemorySample = { tasks: number; rssMb: number; heapMb: number; seconds: number };
 export type MemoryFigures = {
@@ -138,23 +148,8 @@ export async function longRun(
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const { values } = parseArgs({
-    options: {
-      redis: { type: "string" },
-      tasks: { type: "string", default: "1000000" },
-      mode: { type: "string", default: "batch" },
-      help: { type: "boolean", default: false },
-    },
-  });
-  if (values.help) {
-    process.stdout.write(HELP);
-    process.exit(0);
-  }
-  if (values.redis === undefined) throw new Error("--redis URL is required (see --help)");
-  const mode = values.mode as SubmitMode;
-  if (!["one", "window", "batch"].includes(mode))
-    throw new Error(`--mode: one, window or batch (got ${mode})`);
-  const figures = await longRun(values.redis!, Number(values.tasks), mode);
+  const values = benchFlags(import.meta.url, FLAGS, USAGE);
+  const figures = await longRun(values.redis, values.tasks, values.mode);
   process.stdout.write(`${JSON.stringify({ memory: figures })}\n`);
   process.exit(0);
 }

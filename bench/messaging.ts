@@ -11,9 +11,13 @@ import { fileURLToPath } from "node:url";
 import type { JsonValue } from "../src/core/json.js";
 import { A2AClient, type A2AConfig, MessageType } from "../src/core/messaging/index.js";
 import { cpuSecondsOf } from "./lib/child.js";
+import { benchFlags } from "./lib/flags.js";
 
 const SECRET = "bench-secret-0123456789";
-const quick = process.argv.includes("--quick");
+const { quick, receiver: isReceiver } = benchFlags(import.meta.url, {
+  quick: { kind: "boolean", help: "fewer iterations (a smoke run)" },
+  receiver: { kind: "boolean", hidden: true, help: "the receiving process (messaging.ts's own child)" },
+});
 const PAYLOAD: Record<string, JsonValue> = {
   task_id: "task-000123",
   task_type: "compute",
@@ -165,7 +169,7 @@ function report(what: string, perSecond: number, unit: string): void {
   console.log(`${what.padEnd(60)} ${Math.round(perSecond).toLocaleString("en-US").padStart(10)} ${unit}`);
 }
 
-if (process.argv.includes("--receiver")) {
+if (isReceiver) {
   await receiverProcess();
 } else {
   console.log(

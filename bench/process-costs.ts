@@ -10,21 +10,28 @@
 // TRIAD_BENCH_DIST=<folder> runs another build (bench/lib/triad.ts); TRIAD_BENCH_CPU_PROF=<dir>
 // writes each tier's V8 CPU profile there (bench/lib/child.ts). Linux only (/proc).
 import { readdirSync, readFileSync } from "node:fs";
-import { parseArgs } from "node:util";
+import { benchFlags } from "./lib/flags.js";
 import { BenchRedis } from "./lib/redis.js";
-import { DEFAULT_TOPOLOGY, type SubmitMode } from "./triad-inprocess.js";
+import { DEFAULT_TOPOLOGY } from "./triad-inprocess.js";
 import { ProcessTriad } from "./triad-processes.js";
 
-const { values: argv } = parseArgs({
-  options: {
-    mode: { type: "string", default: "one" },
-    tasks: { type: "string", default: "10000" },
-    warm: { type: "string", default: "5000" },
-    rounds: { type: "string", default: "1" },
-    idle: { type: "string" },
+const argv = benchFlags(import.meta.url, {
+  mode: {
+    kind: "string",
+    default: "one",
+    choices: ["one", "window", "batch"],
+    help: "how tasks are submitted",
+  },
+  tasks: { kind: "count", default: 10000, min: 1, help: "tasks measured a round" },
+  warm: { kind: "count", default: 5000, help: "tasks before them, not measured" },
+  rounds: { kind: "count", default: 1, min: 1, help: "rounds, each a fresh cluster" },
+  idle: {
+    kind: "number",
+    min: 0,
+    value: "SECONDS",
+    help: "instead of tasks: the idle cluster's CPU ms, reads and writes a second, over this long",
   },
 });
-if (!["one", "window", "batch"].includes(argv.mode)) throw new Error("--mode must be one, window or batch");
 
 type Sample = { ticks: number; user: number; reads: number; writes: number; sleeps: number };
 
@@ -58,14 +65,14 @@ function pidsOf(triad: ProcessTriad, redis: BenchRedis): Record<string, number> 
 
 const redis = await BenchRedis.start();
 try {
-  for (let round = 0; round < Number(argv.rounds); round++) {
+  for (let round = 0; round < argv.rounds; round++) {
     const triad = await ProcessTriad.start(redis.url, DEFAULT_TOPOLOGY);
     try {
       const pids = pidsOf(triad, redis);
-      const mode = argv.mode as SubmitMode;
-      await triad.run(Number(argv.warm), mode, `warm${round}`);
+      const mode = argv.mode;
+      await triad.run(argv.warm, mode, `warm${round}`);
       if (argv.idle !== undefined) {
-        const seconds = Number(argv.idle);
+        const seconds = argv.idle;
         await new Promise((r) => setTimeout(r, 3000)); // the last tasks' reports and acks
         const before = Object.fromEntries(Object.entries(pids).map(([k, p]) => [k, sample(p)]));
         await new Promise((r) => setTimeout(r, seconds * 1000));
@@ -79,7 +86,7 @@ try {
         }
         continue;
       }
-      const n = Number(argv.tasks);
+      const n = argv.tasks;
       const before = Object.fromEntries(Object.entries(pids).map(([k, p]) => [k, sample(p)]));
       const figures = await triad.run(n, mode, `run${round}`);
       const parts = [`round ${round + 1}: ${Math.round(figures.perSecond)} tasks/s`];

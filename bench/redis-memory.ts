@@ -21,11 +21,11 @@
 //   npm run build && npx tsx bench/redis-memory.ts --tasks 50000 --redis-cpu --rounds 3
 import { randomUUID } from "node:crypto";
 import { loadavg } from "node:os";
-import { parseArgs } from "node:util";
 import { Queue } from "bullmq";
 import { Redis } from "ioredis";
 import { TaskLedger } from "../src/agents/ledger/task-ledger.js";
 import { runBullmq } from "./bullmq.js";
+import { benchFlags } from "./lib/flags.js";
 import { BenchRedis } from "./lib/redis.js";
 import { median } from "./lib/stats.js";
 import { TRIAD_FROM, triad } from "./lib/triad.js";
@@ -33,23 +33,23 @@ import { InProcessTriad, runEcho, type SubmitMode } from "./triad-inprocess.js";
 
 type Row = { name: string; bytesPerTask: number; sample: string };
 
-const { values } = parseArgs({
-  options: {
-    tasks: { type: "string", default: "100000" },
-    rounds: { type: "string", default: "1" },
-    "redis-cpu": { type: "boolean", default: false },
-    "cpu-tasks": { type: "string", default: "20000" },
-    "cpu-modes": { type: "string", default: "batch" },
+const values = benchFlags(import.meta.url, {
+  tasks: { kind: "count", default: 100000, min: 1, help: "tasks left waiting a run" },
+  rounds: { kind: "count", default: 1, min: 1, help: "rounds" },
+  "redis-cpu": { kind: "boolean", help: "then Redis CPU per task, end to end" },
+  "cpu-tasks": { kind: "count", default: 20000, min: 1, help: "tasks of each --redis-cpu run" },
+  "cpu-modes": {
+    kind: "list",
+    default: "batch",
+    choices: ["one", "window", "batch"],
+    help: "ways to submit of the --redis-cpu runs",
   },
 });
-const n = Number(values.tasks);
-const rounds = Number(values.rounds);
+const n = values.tasks;
+const rounds = values.rounds;
 const BATCH = 1000;
-const cpuTasks = Number(values["cpu-tasks"]);
-const cpuModes = values["cpu-modes"].split(",").map((m) => m.trim()) as SubmitMode[];
-for (const mode of cpuModes)
-  if (!["one", "window", "batch"].includes(mode))
-    throw new Error(`--cpu-modes: unknown mode ${mode}; one, window or batch`);
+const cpuTasks = values["cpu-tasks"];
+const cpuModes = values["cpu-modes"];
 
 async function usedMemory(redis: BenchRedis): Promise<number> {
   const info = String(await redis.command("INFO", "memory"));

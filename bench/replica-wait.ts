@@ -4,17 +4,24 @@
 // submits, on a connection of its own). Rounds alternate; medians reported.
 //
 //   npm run build && npx tsx bench/replica-wait.ts [--tasks 10000] [--rounds 3] [--modes one,window,batch]
-import { parseArgs } from "node:util";
 import { RedisServer } from "../test/helpers/redis-server.js";
+import { benchFlags } from "./lib/flags.js";
 import { fmt, median, type RunFigures, table } from "./lib/stats.js";
 import { InProcessTriad, runEcho, type SubmitMode } from "./triad-inprocess.js";
 
-const { values: argv } = parseArgs({
-  options: { tasks: { type: "string" }, rounds: { type: "string" }, modes: { type: "string" } },
+const argv = benchFlags(import.meta.url, {
+  tasks: { kind: "count", default: 10_000, min: 1, help: "tasks a run" },
+  rounds: { kind: "count", default: 3, min: 1, help: "rounds, waitReplicas 0 and 1 alternating" },
+  modes: {
+    kind: "list",
+    default: "one,window,batch",
+    choices: ["one", "window", "batch"],
+    help: "ways to submit",
+  },
 });
-const N = Number(argv.tasks ?? 10_000);
-const ROUNDS = Number(argv.rounds ?? 3);
-const MODES = (argv.modes ?? "one,window,batch").split(",") as SubmitMode[];
+const N = argv.tasks;
+const ROUNDS = argv.rounds;
+const MODES = argv.modes;
 
 const master = await RedisServer.start();
 const replica = await RedisServer.startReplicaOf(master);

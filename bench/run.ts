@@ -20,8 +20,8 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { Session } from "node:inspector/promises";
 import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
-import { parseArgs } from "node:util";
 import { type BullMode, runBullmq } from "./bullmq.js";
+import { benchFlags } from "./lib/flags.js";
 import { describeMachine } from "./lib/machine.js";
 import { BenchRedis } from "./lib/redis.js";
 import { fmt, median, pairRatios, type RunFigures, summarise, table } from "./lib/stats.js";
@@ -41,26 +41,42 @@ import { ProcessTriad } from "./triad-processes.js";
 const SECTIONS = ["compare", "processes", "workers", "signing", "memory"] as const;
 type Section = (typeof SECTIONS)[number];
 
-const { values: argv } = parseArgs({
-  options: {
-    quick: { type: "boolean", default: false },
-    long: { type: "boolean", default: false },
-    only: { type: "string" },
-    tasks: { type: "string" },
-    rounds: { type: "string" },
-    "memory-tasks": { type: "string" },
-    json: { type: "string" },
-    linger: { type: "string" },
-    modes: { type: "string" },
-    "cpu-profile": { type: "string" },
-    warm: { type: "string" },
+/** --modes one,window,batch: which ways to submit the compare section measures (default all). */
+const MODES = ["one", "window", "batch"] as const;
+const argv = benchFlags(
+  import.meta.url,
+  {
+    quick: { kind: "boolean", help: "small sizes, one round (a smoke run)" },
+    long: { kind: "boolean", help: "memory over 1,000,000 tasks, on Redis and memory:// (adds ~8 minutes)" },
+    only: { kind: "list", choices: SECTIONS, help: "some sections, default all" },
+    tasks: { kind: "count", min: 1, help: "tasks a run (default 20000; --quick: 5000)" },
+    rounds: { kind: "count", min: 1, help: "rounds, A B alternating (default 3; --quick: 1)" },
+    "memory-tasks": {
+      kind: "count",
+      min: 1,
+      help: "tasks of the memory section (default 200000; --quick: 50000; --long: 1000000)",
+    },
+    json: { kind: "string", value: "FILE", help: "also write every figure as JSON there" },
+    linger: { kind: "number", min: 0, value: "MS", help: "every agent's timing.batchLingerMs" },
+    modes: { kind: "list", choices: MODES, help: "ways to submit the compare section measures, default all" },
+    "cpu-profile": {
+      kind: "string",
+      value: "DIR",
+      help: "a CPU profile of every in-process Triad run, there",
+    },
+    warm: { kind: "count", help: "tasks run unmeasured per mode first (default 30000; --quick: 5000)" },
   },
-});
+  {
+    command: "npm run bench -- [flags]   (or npx tsx bench/run.ts [flags])",
+    about: `Triad end to end against BullMQ on the same Redis, in the same run. Sections: compare, processes,
+workers, signing, memory. Progress goes to stderr, the report (Markdown) to stdout.`,
+  },
+);
 
 const quick = argv.quick;
-const N = Number(argv.tasks ?? (quick ? 5000 : 20_000));
-const ROUNDS = Number(argv.rounds ?? (quick ? 1 : 3));
-const MEMORY_TASKS = Number(argv["memory-tasks"] ?? (argv.long ? 1_000_000 : quick ? 50_000 : 200_000));
+const N = argv.tasks ?? (quick ? 5000 : 20_000);
+const ROUNDS = argv.rounds ?? (quick ? 1 : 3);
+const MEMORY_TASKS = argv["memory-tasks"] ?? (argv.long ? 1_000_000 : quick ? 50_000 : 200_000);
 const BATCH = 1000;
 /**
  * --warm N: tasks run unmeasured, per mode and per system, before the compare rounds, and by
@@ -69,25 +85,17 @@ const BATCH = 1000;
  * 4,750 -> 8,250 tasks/s, 225 -> 113 µs of CPU a task: the JIT and V8's heap sizing), BullMQ
  * ~1.1x (5,560 -> 6,200): a short warm-up measured Triad cold.
  */
-const WARM = Number(argv.warm ?? (quick ? 5000 : 30_000));
+const WARM = argv.warm ?? (quick ? 5000 : 30_000);
 /** --linger MS: every agent's timing.batchLingerMs (default: the agents' own default). */
 const TOPOLOGY: Topology = {
   ...DEFAULT_TOPOLOGY,
-  ...(argv.linger === undefined ? {} : { batchLingerMs: Number(argv.linger) }),
+  ...(argv.linger === undefined ? {} : { batchLingerMs: argv.linger }),
 };
-/** --modes one,window,batch: which ways to submit the compare section measures (default all). */
-const MODES = ["one", "window", "batch"] as const;
-const modes = new Set<SubmitMode>(
-  (argv.modes?.split(",").map((m) => m.trim()) as SubmitMode[] | undefined) ?? [...MODES],
-);
-for (const m of modes) if (!MODES.includes(m)) throw new Error(`unknown mode ${m}; one of ${MODES}`);
+const modes = new Set<SubmitMode>(argv.modes ?? MODES);
 /** --cpu-profile DIR: a V8 CPU profile of every measured in-process Triad run, written there. */
 const PROFILE_DIR = argv["cpu-profile"];
 
-const only = new Set<Section>(
-  (argv.only?.split(",").map((s) => s.trim()) as Section[] | undefined) ?? [...SECTIONS],
-);
-for (const s of only) if (!SECTIONS.includes(s)) throw new Error(`unknown section ${s}; one of ${SECTIONS}`);
+const only = new Set<Section>(argv.only ?? SECTIONS);
 
 const log = (...parts: unknown[]) => process.stderr.write(`${parts.join(" ")}\n`);
 const report: string[] = [];

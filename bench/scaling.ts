@@ -23,36 +23,37 @@
 // they do, at the costs measured in their own benchmarks). The prediction is checked against the
 // rates measured here, at this machine's core count (and at one core under taskset).
 import { availableParallelism } from "node:os";
-import { parseArgs } from "node:util";
 import { Queue } from "bullmq";
 import { Redis } from "ioredis";
 import { RedisCluster } from "../test/helpers/redis-cluster.js";
 import { addJobs, type BullMode, runBullmq } from "./bullmq.js";
 import { BenchChild, cpuSecondsOf } from "./lib/child.js";
+import { benchFlags } from "./lib/flags.js";
 import { BenchRedis } from "./lib/redis.js";
 import { fmt, median, table } from "./lib/stats.js";
 import { DEFAULT_TOPOLOGY, InProcessTriad, runEcho, type SubmitMode } from "./triad-inprocess.js";
 import { ProcessTriad } from "./triad-processes.js";
 
-const { values: args } = parseArgs({
-  options: {
-    tasks: { type: "string", default: "20000" },
-    rounds: { type: "string", default: "3" },
-    modes: { type: "string", default: "batch,one" },
-    distributors: { type: "string", default: "1,2" },
-    cluster: { type: "boolean", default: false },
-    // Every agent's timing.batchLingerMs (default: the agents' own).
-    linger: { type: "string" },
-    posts: { type: "boolean", default: false },
+const args = benchFlags(import.meta.url, {
+  tasks: { kind: "count", default: 20000, min: 1, help: "tasks a run" },
+  rounds: { kind: "count", default: 3, min: 1, help: "rounds" },
+  modes: { kind: "list", default: "batch,one", choices: ["one", "window", "batch"], help: "ways to submit" },
+  distributors: { kind: "list", default: "1,2", help: "distributor processes of the runs as processes" },
+  cluster: { kind: "boolean", help: "on a 3-master Redis Cluster (BullMQ left out)" },
+  linger: {
+    kind: "number",
+    min: 0,
+    value: "MS",
+    help: "every agent's timing.batchLingerMs (default the agents' own)",
   },
+  posts: { kind: "boolean", help: "between processes a POST per batch, not message streams" },
 });
-const N = Number(args.tasks);
-const ROUNDS = Number(args.rounds);
-const MODES = args.modes.split(",").map((m) => m.trim()) as SubmitMode[];
-for (const m of MODES) if (!["one", "window", "batch"].includes(m)) throw new Error(`unknown mode ${m}`);
-const DISTRIBUTORS = args.distributors.split(",").map(Number);
+const N = args.tasks;
+const ROUNDS = args.rounds;
+const MODES = args.modes;
+const DISTRIBUTORS = args.distributors.map(Number);
 const LINGER = {
-  ...(args.linger === undefined ? {} : { batchLingerMs: Number(args.linger) }),
+  ...(args.linger === undefined ? {} : { batchLingerMs: args.linger }),
   ...(args.posts ? { posts: true } : {}),
 };
 const WARM = Math.min(2000, N);

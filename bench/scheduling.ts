@@ -14,30 +14,37 @@
 //   BullMQ: the same with `priority` 1 (urgent) and 10 (backlog).
 // delay: 200 tasks with run_at 100-1,100 ms ahead on an idle cluster (a few at a time), each
 //   one's start minus its run_at (how late a delayed task starts); never negative.
-import { parseArgs } from "node:util";
 import { Queue, Worker } from "bullmq";
 import { Redis } from "ioredis";
 import type * as Triad from "../src/index.js";
 import { runBullmq } from "./bullmq.js";
+import { benchFlags } from "./lib/flags.js";
 import { BenchRedis } from "./lib/redis.js";
 import { fmt, median, percentile } from "./lib/stats.js";
 
-const { values: argv } = parseArgs({
-  options: {
-    before: { type: "string" },
-    after: { type: "string" },
-    only: { type: "string" },
-    tasks: { type: "string" },
-    rounds: { type: "string" },
-    backlog: { type: "string" },
-    urgent: { type: "string" },
+const argv = benchFlags(import.meta.url, {
+  before: {
+    kind: "string",
+    value: "DIR",
+    help: "a checkout from before the scheduling controls, dist/ built",
   },
+  after: { kind: "string", value: "DIR", help: "the checkout measured as Triad now (default this one)" },
+  only: {
+    kind: "list",
+    default: "plain,priority,delay",
+    choices: ["plain", "priority", "delay"],
+    help: "some measures",
+  },
+  tasks: { kind: "count", default: 5000, min: 1, help: "tasks a plain run" },
+  rounds: { kind: "count", default: 3, min: 1, help: "rounds, the builds alternating" },
+  backlog: { kind: "count", default: 5000, help: "priority-0 tasks of the priority backlog" },
+  urgent: { kind: "count", default: 100, min: 1, help: "priority-9 tasks submitted while it drains" },
 });
-const N = Number(argv.tasks ?? 5000);
-const ROUNDS = Number(argv.rounds ?? 3);
-const BACKLOG = Number(argv.backlog ?? 5000);
-const URGENT = Number(argv.urgent ?? 100);
-const only = new Set((argv.only ?? "plain,priority,delay").split(","));
+const N = argv.tasks;
+const ROUNDS = argv.rounds;
+const BACKLOG = argv.backlog;
+const URGENT = argv.urgent;
+const only = new Set(argv.only);
 
 type Build = { name: string; triad: typeof Triad };
 const load = async (dir: string) => (await import(`${dir.replace(/\/$/, "")}/dist/index.js`)) as typeof Triad;

@@ -12,28 +12,31 @@
 import { writeFileSync } from "node:fs";
 import { Session } from "node:inspector/promises";
 import { join } from "node:path";
-import { parseArgs } from "node:util";
 import type { CoordinatorAgent, DistributorAgent, WorkerAgent } from "../src/index.js";
 import { onCommands, stopWithParent } from "./lib/child.js";
+import { benchFlags } from "./lib/flags.js";
 import { triad } from "./lib/triad.js";
 import { runEcho, type SubmitMode, untilReady } from "./triad-inprocess.js";
 
-const { values: args } = parseArgs({
-  options: {
-    role: { type: "string" },
-    id: { type: "string" },
-    redis: { type: "string" },
-    coordinator: { type: "string" },
-    distributor: { type: "string" },
-    concurrency: { type: "string", default: "100" },
-    linger: { type: "string" },
-    posts: { type: "boolean", default: false },
+const args = benchFlags(import.meta.url, {
+  role: {
+    kind: "string",
+    required: true,
+    choices: ["coordinator", "distributor", "worker"],
+    help: "the tier this process runs",
   },
+  id: { kind: "string", value: "ID", help: "its agent id (default <role>-<pid>)" },
+  redis: { kind: "string", value: "URL", help: "the store (coordinator, distributor)" },
+  coordinator: { kind: "string", value: "ID=URL", help: "a distributor's coordinator" },
+  distributor: { kind: "string", value: "ID=URL", help: "a worker's distributor" },
+  concurrency: { kind: "count", default: 100, min: 1, help: "a worker's concurrency" },
+  linger: { kind: "number", min: 0, value: "MS", help: "timing.batchLingerMs (default the agents' own)" },
+  posts: { kind: "boolean", help: "a POST per batch to its peers, not message streams" },
 });
 
 const say = (line: Record<string, unknown>) => process.stdout.write(`${JSON.stringify(line)}\n`);
 const a2a = { agentPort: 0, router: null, streams: !args.posts };
-const timing = args.linger === undefined ? {} : { batchLingerMs: Number(args.linger) };
+const timing = args.linger === undefined ? {} : { batchLingerMs: args.linger };
 
 /** "id=url" of a peer. */
 function peer(value: string | undefined, what: string): { id: string; url: string } {
@@ -65,7 +68,7 @@ async function main(): Promise<void> {
       agentId: id,
       distributorId: d.id,
       distributorUrl: d.url,
-      concurrency: Number(args.concurrency),
+      concurrency: args.concurrency,
       a2a,
       timing,
     });

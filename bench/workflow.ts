@@ -10,30 +10,26 @@
 // 10-layer DAG: `width` chains `layers` deep (each task waits on the one above it). BullMQ:
 // `width` flows, each a chain of nested parents. Triad: one graph of depends_on.
 // Both in this process, one worker at concurrency 100 each; runs alternate, medians reported.
-import { parseArgs } from "node:util";
 import { type FlowJob, FlowProducer, Worker } from "bullmq";
 import { Redis } from "ioredis";
 import type { CoordinatorAgent, DistributorAgent, WorkerAgent } from "../src/index.js";
+import { benchFlags } from "./lib/flags.js";
 import { BenchRedis } from "./lib/redis.js";
 import { fmt, median, table } from "./lib/stats.js";
 import { triad } from "./lib/triad.js";
 import { untilReady } from "./triad-inprocess.js";
 
-const { values: argv } = parseArgs({
-  options: {
-    children: { type: "string" },
-    width: { type: "string" },
-    layers: { type: "string" },
-    rounds: { type: "string" },
-    only: { type: "string" },
-  },
+const argv = benchFlags(import.meta.url, {
+  children: { kind: "count", default: 10_000, min: 1, help: "children of the fan-out/fan-in" },
+  width: { kind: "count", default: 1000, min: 1, help: "chains of the DAG" },
+  layers: { kind: "count", default: 10, min: 1, help: "tasks in each chain of the DAG" },
+  rounds: { kind: "count", default: 3, min: 1, help: "rounds, Triad and BullMQ alternating" },
+  only: { kind: "string", choices: ["fanout", "dag"], help: "one of the two workflows (default both)" },
 });
-const CHILDREN = Number(argv.children ?? 10_000);
-const WIDTH = Number(argv.width ?? 1000);
-const LAYERS = Number(argv.layers ?? 10);
-const ROUNDS = Number(argv.rounds ?? 3);
-if (argv.only !== undefined && argv.only !== "fanout" && argv.only !== "dag")
-  throw new Error(`--only takes fanout or dag, not ${JSON.stringify(argv.only)}`);
+const CHILDREN = argv.children;
+const WIDTH = argv.width;
+const LAYERS = argv.layers;
+const ROUNDS = argv.rounds;
 const FANOUT = argv.only !== "dag";
 const DAG = argv.only !== "fanout";
 const log = (...parts: unknown[]) => process.stderr.write(`${parts.join(" ")}\n`);
