@@ -10,13 +10,13 @@
 import { Session } from "node:inspector/promises";
 import { benchFlags } from "./lib/flags.js";
 import { BenchRedis } from "./lib/redis.js";
-import { InProcessTriad, runEcho } from "./triad-inprocess.js";
+import { InProcessTriad, runEcho, SUBMIT_MODES } from "./triad-inprocess.js";
 
 const argv = benchFlags(import.meta.url, {
   mode: {
     kind: "string",
     default: "window",
-    choices: ["one", "window", "batch"],
+    choices: SUBMIT_MODES,
     help: "one submit at a time, 100 in flight, or batches",
   },
   tasks: { kind: "count", default: 20000, min: 1, help: "tasks measured" },

@@ -13,7 +13,7 @@ import { BenchChild, cpuSecondsOf } from "./lib/child.js";
 import { benchFlags } from "./lib/flags.js";
 import { BenchRedis } from "./lib/redis.js";
 import { fmt, median, type RunFigures, table } from "./lib/stats.js";
-import { WINDOW } from "./triad-inprocess.js";
+import { SUBMIT_MODES, WINDOW } from "./triad-inprocess.js";
 
 const args = benchFlags(import.meta.url, {
   tasks: { kind: "count", default: 20000, min: 1, help: "tasks a run" },
@@ -21,7 +21,7 @@ const args = benchFlags(import.meta.url, {
   mode: {
     kind: "string",
     default: "window",
-    choices: ["one", "window", "batch"],
+    choices: SUBMIT_MODES,
     help: "how tasks are submitted",
   },
   // "one" alone: the one-coordinator rate of a checkout from before several coordinators.

@@ -13,7 +13,7 @@
 import { benchFlags } from "./lib/flags.js";
 import { BenchRedis } from "./lib/redis.js";
 import { fmt, median } from "./lib/stats.js";
-import { InProcessTriad, runEcho } from "./triad-inprocess.js";
+import { InProcessTriad, runEcho, SUBMIT_MODES } from "./triad-inprocess.js";
 
 const argv = benchFlags(import.meta.url, {
   tasks: { kind: "count", default: 3000, min: 1, help: "tasks a variant and round" },
@@ -21,7 +21,7 @@ const argv = benchFlags(import.meta.url, {
   mode: {
     kind: "string",
     default: "window",
-    choices: ["one", "window", "batch"],
+    choices: SUBMIT_MODES,
     help: "how tasks are submitted",
   },
 });

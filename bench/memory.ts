@@ -13,7 +13,7 @@
 
 import { benchFlags } from "./lib/flags.js";
 import { type ResendCount, SUBMIT_CHUNK, type Submitter, submitInChunks } from "./lib/resend.js";
-import { InProcessTriad, runEcho, type SubmitMode } from "./triad-inprocess.js";
+import { InProcessTriad, runEcho, SUBMIT_MODES, type SubmitMode } from "./triad-inprocess.js";
 
 const FLAGS = {
   redis: {
@@ -26,7 +26,7 @@ const FLAGS = {
   mode: {
     kind: "string",
     default: "batch",
-    choices: ["batch", "one", "window"],
+    choices: SUBMIT_MODES,
     value: "M",
     help: `batch: submitTasks of ${SUBMIT_CHUNK}, at most 20,000 in flight; one: one at a time; window: 100 in flight`,
   },

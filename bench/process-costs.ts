@@ -12,14 +12,14 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { benchFlags } from "./lib/flags.js";
 import { BenchRedis } from "./lib/redis.js";
-import { DEFAULT_TOPOLOGY } from "./triad-inprocess.js";
+import { DEFAULT_TOPOLOGY, SUBMIT_MODES } from "./triad-inprocess.js";
 import { ProcessTriad } from "./triad-processes.js";
 
 const argv = benchFlags(import.meta.url, {
   mode: {
     kind: "string",
     default: "one",
-    choices: ["one", "window", "batch"],
+    choices: SUBMIT_MODES,
     help: "how tasks are submitted",
   },
   tasks: { kind: "count", default: 10000, min: 1, help: "tasks measured a round" },

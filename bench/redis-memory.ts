@@ -29,7 +29,7 @@ import { benchFlags } from "./lib/flags.js";
 import { BenchRedis } from "./lib/redis.js";
 import { median } from "./lib/stats.js";
 import { TRIAD_FROM, triad } from "./lib/triad.js";
-import { InProcessTriad, runEcho, type SubmitMode } from "./triad-inprocess.js";
+import { InProcessTriad, runEcho, SUBMIT_MODES, type SubmitMode } from "./triad-inprocess.js";
 
 type Row = { name: string; bytesPerTask: number; sample: string };
 
@@ -41,7 +41,7 @@ const values = benchFlags(import.meta.url, {
   "cpu-modes": {
     kind: "list",
     default: "batch",
-    choices: ["one", "window", "batch"],
+    choices: SUBMIT_MODES,
     help: "ways to submit of the --redis-cpu runs",
   },
 });

@@ -7,7 +7,7 @@
 import { RedisServer } from "../test/helpers/redis-server.js";
 import { benchFlags } from "./lib/flags.js";
 import { fmt, median, type RunFigures, table } from "./lib/stats.js";
-import { InProcessTriad, runEcho, type SubmitMode } from "./triad-inprocess.js";
+import { InProcessTriad, runEcho, SUBMIT_MODES, type SubmitMode } from "./triad-inprocess.js";
 
 const argv = benchFlags(import.meta.url, {
   tasks: { kind: "count", default: 10_000, min: 1, help: "tasks a run" },
@@ -15,7 +15,7 @@ const argv = benchFlags(import.meta.url, {
   modes: {
     kind: "list",
     default: "one,window,batch",
-    choices: ["one", "window", "batch"],
+    choices: SUBMIT_MODES,
     help: "ways to submit",
   },
 });

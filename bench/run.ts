@@ -32,6 +32,7 @@ import {
   DEFAULT_TOPOLOGY,
   InProcessTriad,
   runEcho,
+  SUBMIT_MODES,
   type SubmitMode,
   type Topology,
   WINDOW,
@@ -42,7 +43,7 @@ const SECTIONS = ["compare", "processes", "workers", "signing", "memory"] as con
 type Section = (typeof SECTIONS)[number];
 
 /** --modes one,window,batch: which ways to submit the compare section measures (default all). */
-const MODES = ["one", "window", "batch"] as const;
+const MODES = SUBMIT_MODES;
 const argv = benchFlags(
   import.meta.url,
   {

@@ -31,13 +31,19 @@ import { BenchChild, cpuSecondsOf } from "./lib/child.js";
 import { benchFlags } from "./lib/flags.js";
 import { BenchRedis } from "./lib/redis.js";
 import { fmt, median, table } from "./lib/stats.js";
-import { DEFAULT_TOPOLOGY, InProcessTriad, runEcho, type SubmitMode } from "./triad-inprocess.js";
+import {
+  DEFAULT_TOPOLOGY,
+  InProcessTriad,
+  runEcho,
+  SUBMIT_MODES,
+  type SubmitMode,
+} from "./triad-inprocess.js";
 import { ProcessTriad } from "./triad-processes.js";
 
 const args = benchFlags(import.meta.url, {
   tasks: { kind: "count", default: 20000, min: 1, help: "tasks a run" },
   rounds: { kind: "count", default: 3, min: 1, help: "rounds" },
-  modes: { kind: "list", default: "batch,one", choices: ["one", "window", "batch"], help: "ways to submit" },
+  modes: { kind: "list", default: "batch,one", choices: SUBMIT_MODES, help: "ways to submit" },
   distributors: { kind: "list", default: "1,2", help: "distributor processes of the runs as processes" },
   cluster: { kind: "boolean", help: "on a 3-master Redis Cluster (BullMQ left out)" },
   linger: {

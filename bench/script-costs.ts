@@ -17,7 +17,7 @@ import { fileURLToPath } from "node:url";
 import { createClient } from "redis";
 import { benchFlags } from "./lib/flags.js";
 import { BenchRedis, redisCpuSeconds } from "./lib/redis.js";
-import { InProcessTriad, runEcho } from "./triad-inprocess.js";
+import { InProcessTriad, runEcho, SUBMIT_MODES } from "./triad-inprocess.js";
 
 const { mode, tasks, warm } = benchFlags(
   import.meta.url,
@@ -25,7 +25,7 @@ const { mode, tasks, warm } = benchFlags(
     mode: {
       kind: "string",
       default: "one",
-      choices: ["one", "window", "batch"],
+      choices: SUBMIT_MODES,
       value: "MODE",
       help: "one, window (100 in flight) or batch",
     },

@@ -23,7 +23,8 @@ export const DEFAULT_TOPOLOGY: Topology = { distributors: 1, workersPerDistribut
  * "one": each task its own submitTask, awaited before the next; "window": each task its own
  * submitTask, 100 of them in flight at a time; "batch": submitTasks of `batchSize`.
  */
-export type SubmitMode = "one" | "window" | "batch";
+export const SUBMIT_MODES = ["one", "window", "batch"] as const;
+export type SubmitMode = (typeof SUBMIT_MODES)[number];
 
 /** Calls in flight in the "window" modes (Triad and BullMQ alike). */
 export const WINDOW = 100;
