@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort } from "../helpers/free-port.js";
-import { runTriad, START_UP_MS, TriadProcess } from "../helpers/processes.js";
+import { runTriad, START_UP_MS, startSideBySide, TriadProcess } from "../helpers/processes.js";
 import { testRedis } from "../helpers/redis-server.js";
 import { until } from "../helpers/wait.js";
 
@@ -111,12 +111,20 @@ describe("tiers started before their upstream", () => {
     expect((await health(dUrl))?.body).toMatchObject({ status: "ready", ready: true });
     expect((await health(wUrl))?.status).toBe(200);
 
+    // Waited for through GET /agents (a `triad status` process every half second cost a node
+    // start-up each, seconds of CPU on a loaded host), then said by `triad status` once.
     await until(
-      "the worker has joined its distributor",
-      async () => (await runTriad(["status", "--coordinator", cUrl], { env })).stdout.includes("w-early"),
+      "the coordinator lists the worker",
+      async () => {
+        const { agents } = (await (await fetch(`${cUrl}/agents`)).json()) as {
+          agents: Array<{ id: string }>;
+        };
+        return agents.some((a) => a.id === "w-early");
+      },
       30_000,
-      500,
+      200,
     );
+    expect((await runTriad(["status", "--coordinator", cUrl], { env })).stdout).toContain("w-early");
     const submitted = await runTriad(
       ["submit", "--coordinator", cUrl, "--type", "echo", "--payload", '{"order":"wrong"}', "--wait"],
       { env, timeoutMs: 30_000 },
@@ -137,20 +145,30 @@ describe("tiers started before their upstream", () => {
       string,
       string,
     ];
-    const coordinator = start(["coordinator", "--id", "c-ok", "--redis", redis.url, "--port", String(cPort)]);
-    await coordinator.waitFor(/^ready coordinator/m, START_UP_MS);
     const dArgs = ["distributor", "--id", "d-ok", "--coordinator", cUrl, "--redis", redis.url];
-    const distributor = start([...dArgs, "--port", String(dPort)]);
-    await distributor.waitFor(/^ready distributor d-ok/m, START_UP_MS);
-    // The worker signs with another secret: the distributor refuses every message of it.
+    // The worker signs with another secret: the distributor refuses every message of it. It
+    // beats (and retries its join) every 250 ms, not every second: the refusals counted below
+    // and its join once the distributor takes its secret come four times sooner. The default
+    // interval is not what this test is about. It starts beside its coordinator and distributor
+    // (each tier waits for its upstream, as the test above shows): one start-up's wait, not three.
     const worker = new TriadProcess(
-      ["worker", "--id", "w-other", "--distributor", dUrl, "--port", String(wPort)],
+      [
+        ...["worker", "--id", "w-other", "--distributor", dUrl, "--port", String(wPort)],
+        ...["--heartbeat-interval", "250"],
+      ],
       {
         ...env,
         TRIAD_SECRET: otherSecret,
       },
     );
     procs.push(worker);
+    const [{ proc: coordinator }, { proc: distributor }] = await startSideBySide(
+      [
+        { args: ["coordinator", "--id", "c-ok", "--redis", redis.url, "--port", String(cPort)] },
+        { args: [...dArgs, "--port", String(dPort)], ready: /^ready distributor d-ok/m },
+      ],
+      { env, into: procs, ready: /^ready coordinator/m },
+    );
     const refused = async (url: string) => {
       const h = await health(url);
       return h?.status === 503 && h.body.status === "upstream_refused" ? h : null;
