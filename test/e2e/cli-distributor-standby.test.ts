@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { type AddressInfo, connect, createServer, type Server } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort } from "../helpers/free-port.js";
-import { START_UP_MS, TriadProcess } from "../helpers/processes.js";
+import { START_UP_MS, startSideBySide, TriadProcess } from "../helpers/processes.js";
 import { parsePrometheusText, sumOf } from "../helpers/prometheus-text.js";
 import { testRedis } from "../helpers/redis-server.js";
 import { until } from "../helpers/wait.js";
@@ -69,14 +69,26 @@ describe("a second distributor process under a live one's id", () => {
 
   it("says it is a standby, not ready, sends nothing under the id, and takes over once the first stops", async () => {
     const [cp, d1p, d2p] = await Promise.all([freePort(), freePort(), freePort()]);
-    const c = spawn(["coordinator", "--id", "c1", "--redis", redis.url, "--port", String(cp), ...FAST]);
-    const cUrl = (await c.waitFor(/ready coordinator c1 (\S+)/, START_UP_MS))[1]!;
-    const first = spawn([
-      "distributor",
-      ...["--id", "d1", "--coordinator", cUrl, "--redis", redis.url, "--port", String(d1p)],
-      ...FAST,
-    ]);
-    const firstUrl = (await first.waitFor(/ready distributor d1 (\S+)/, START_UP_MS))[1]!;
+    // The coordinator and the first distributor side by side (the distributor waits for its
+    // coordinator): one start-up's wait, not two. The second must come once the first holds d1.
+    const [{ url: cUrl }, { proc: first, url: firstUrl }] = await startSideBySide(
+      [
+        {
+          args: ["coordinator", "--id", "c1", "--redis", redis.url, "--port", String(cp), ...FAST],
+          ready: /ready coordinator c1 (\S+)/,
+        },
+        {
+          args: [
+            "distributor",
+            ...["--id", "d1", "--coordinator", `http://127.0.0.1:${cp}`, "--redis", redis.url],
+            ...["--port", String(d1p), ...FAST],
+          ],
+          ready: /ready distributor d1 (\S+)/,
+        },
+      ],
+      { env, into: procs },
+    );
+    expect(cUrl).toBe(`http://127.0.0.1:${cp}`);
     proxy = await countingProxy(cUrl);
     const second = spawn([
       "distributor",
