@@ -59,6 +59,7 @@ export async function runScenario(
           cause: err,
         });
       });
+    phase("read back");
     const result = await cluster.check();
     phase("checked");
     ctx.report(rowOf(name, result, { ...info, startedAt }));
