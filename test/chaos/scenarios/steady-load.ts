@@ -103,7 +103,10 @@ export const steadyLoad: Scenario = {
             await sleep(long ? 4000 : 300);
           }
         };
-        await cluster.loadUntil(faults(), long ? 60 : 50, (i) => slowTask("sl", i, spreadMs(i, 400)));
+        // The short run's rate is arbitrary (a steady load, under its three workers' capacity of
+        // ~100/s): at 50/s a run under load took 1270-1670 tasks, whose read-back through the API
+        // alone took 5-13 s, and whose CPU slowed the restarts the faults wait for.
+        await cluster.loadUntil(faults(), long ? 60 : 30, (i) => slowTask("sl", i, spreadMs(i, 400)));
         const proxied = [...cluster.agents.values()].reduce((n, a) => n + (a.proxy?.injected ?? 0), 0);
         if (long) for (const a of cluster.agents.values()) a.proxy!.faults = {};
         const kinds = [...new Set(injected)].join(", ");
