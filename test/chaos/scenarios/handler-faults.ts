@@ -10,7 +10,13 @@ import { FIXTURE_HANDLERS, runScenario, type Scenario, slowTask } from "./common
  * after its first attempt: it is not retried); no worker dies
  * or is declared dead; the good tasks around them complete.
  */
-const TIMEOUT_MS = 600;
+/**
+ * The task timeout: long enough for a loaded host's worker to start an attempt (one started
+ * 740 ms after its dispatch under load 20, past the 600 ms this was: the distributor took it for
+ * a dispatch never started and dispatched it again, and a `throws` task ended after 3 attempts),
+ * short enough that the hanging tasks' 2 attempts each cost the run only seconds.
+ */
+const TIMEOUT_MS = 2_000;
 const RETRIES = 1;
 
 export const handlerFaults: Scenario = {
