@@ -37,7 +37,15 @@ describe.each(testEngines("restarted-distributor-results"))("a distributor resta
   const agents: Array<{ cleanup(): Promise<void> }> = [];
   beforeAll(() => engine.setup(), 60_000);
   afterEach(async () => {
-    for (const a of agents.splice(0).reverse()) await a.cleanup().catch(() => {});
+    // Workers first (as TestCluster.stop): a worker stopped after its distributor says its last
+    // word to a closed port, and while it counts the distributor as answering (the test's 30 s
+    // heartbeat timeout) that send waits out its whole timeout (10 s) before the worker stops.
+    const all = agents.splice(0).reverse();
+    const workersFirst = [
+      ...all.filter((a) => a instanceof WorkerAgent),
+      ...all.filter((a) => !(a instanceof WorkerAgent)),
+    ];
+    for (const a of workersFirst) await a.cleanup().catch(() => {});
   });
   afterAll(() => engine.teardown());
 
