@@ -355,14 +355,20 @@ export class CoordinatorCluster implements ClusterSeam {
       // Taken off a dead distributor, then dropped by a placement pass while the lease had lapsed
       // here: it still names the dead one. Owned here now: its take-off is done again (noted once).
       const holder = r?.distributor ?? null;
-      if (
+      const onDead =
         holder !== null &&
         (r!.task.status === "pending" || r!.task.status === "in_progress") &&
-        directory.get(holder)?.status === "dead" &&
-        this.ownerValue(id) !== null
-      ) {
+        directory.get(holder)?.status === "dead";
+      if (onDead && this.ownerValue(id) !== null) {
         this.handedOff.delete(id);
-        deadHolders.add(holder);
+        deadHolders.add(holder!);
+        return;
+      }
+      // Still on the dead one, its shard not owned here now (the renewal later still, or the
+      // shard moved: its new owner takes it off): checked again, not forgotten (before, nothing
+      // moved it again and it stayed on the dead distributor for good).
+      if (onDead) {
+        this.handedOff.set(id, now + this.o.timing.heartbeatTimeoutMs);
         return;
       }
       const unplaced =

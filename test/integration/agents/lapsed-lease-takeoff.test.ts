@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { FAST } from "../../helpers/cluster.js";
-import { recordReassigned, stalledAtDeath } from "../../helpers/dead-distributor.js";
+import { gatedTasksOnD1, recordReassigned, stalledAtDeath } from "../../helpers/dead-distributor.js";
 import { clusterPerTest, testEngines } from "../../helpers/engines.js";
 import { until } from "../../helpers/wait.js";
 
@@ -138,4 +138,44 @@ describe.each(testEngines("lapsed-lease"))("a lease renewed late ($name)", (engi
       expect(await coordinator.waitForTask(id, 20_000), id).toMatchObject({ status: "completed" });
     expect(reassigned).toHaveLength(ids.length);
   }, 120_000);
+
+  it("a task handed off while still on a dead distributor is checked again while its shard is not owned here, and moved once it is", async () => {
+    const { c, coordinator, d1, w1, ids, release } = await gatedTasksOnD1(cluster, {});
+    const core = coordinator.core;
+    const placement = (core as unknown as { placement: { place(): Promise<void>; has(id: string): boolean } })
+      .placement;
+    const watched = (coordinator.cluster as unknown as { handedOff: Map<string, number> }).handedOff;
+    await c.crash(w1);
+    await c.crash(d1);
+    await until("d1's tasks are taken off it, held for placement", () =>
+      ids.every((id) => placement.has(id)),
+    );
+    // A stall on a loaded machine: the shards are not owned here on this process's clock, from a
+    // placement pass (which hands the tasks off, still recorded on d1) until their hand-off has
+    // been checked once. Before, that check forgot them (on a distributor, not unplaced): nothing
+    // moved them again, they stayed on d1 for ever and their waiters timed out.
+    const cluster_ = coordinator.cluster;
+    const ownerValue = cluster_.ownerValue.bind(cluster_);
+    let lapsed = true;
+    cluster_.ownerValue = (id) => (lapsed ? null : ownerValue(id));
+    try {
+      await placement.place();
+      expect(ids.some((id) => placement.has(id))).toBe(false);
+      const handedOffAt = new Map(ids.map((id) => [id, watched.get(id)]));
+      expect([...handedOffAt.values()].every((at) => at !== undefined)).toBe(true);
+      await until(
+        "their hand-off was checked while the shards are not owned here",
+        () => ids.every((id) => watched.get(id) !== handedOffAt.get(id)),
+        30_000,
+      );
+    } finally {
+      lapsed = false;
+    }
+    release();
+    await c.startDistributor("d2");
+    await c.startWorker("w2", "d2");
+    for (const id of ids)
+      expect(await coordinator.waitForTask(id, 30_000), id).toMatchObject({ status: "completed" });
+    expect(await coordinator.ledger.distributorTaskIds(d1.agentId)).toEqual([]);
+  }, 90_000);
 });
