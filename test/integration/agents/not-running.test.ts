@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CoordinatorAgent, DistributorAgent, Task, WorkerAgent } from "../../../src/index.js";
 import { testEngines } from "../../helpers/engines.js";
 import { uniquePrefix } from "../../helpers/redis-server.js";
+import { PATIENT } from "../../helpers/two-coordinators.js";
 
 /**
  * A coordinator not initialized yet, or cleaned up, is told so when a program submits or waits
@@ -19,7 +20,10 @@ describe.each(testEngines("not-running"))(
     it("refuses submits and waits before initialize() and after cleanup(), and wrong waitForTask arguments; serves again once initialized", async () => {
       const redis = engine.config();
       const id = uniquePrefix("nr");
-      const coordinator = new CoordinatorAgent({ agentId: `${id}-c`, redis });
+      // Heartbeats every 100 ms (PATIENT, still 3 s to be declared dead), not the default second:
+      // nothing here is about timing, and the default intervals paced each step waited on.
+      const timing = PATIENT;
+      const coordinator = new CoordinatorAgent({ agentId: `${id}-c`, redis, timing });
       const task = (n: number) => new Task({ taskId: `${id}-t${n}`, taskType: "echo", payload: { n } });
       const refusedAs = (call: string, why: RegExp) =>
         expect.objectContaining({
@@ -37,8 +41,13 @@ describe.each(testEngines("not-running"))(
         refusedAs("waitForTask", notYet),
       );
 
-      const distributor = new DistributorAgent({ agentId: `${id}-d`, coordinatorId: `${id}-c`, redis });
-      const worker = new WorkerAgent({ agentId: `${id}-w`, distributorId: `${id}-d` });
+      const distributor = new DistributorAgent({
+        agentId: `${id}-d`,
+        coordinatorId: `${id}-c`,
+        redis,
+        timing,
+      });
+      const worker = new WorkerAgent({ agentId: `${id}-w`, distributorId: `${id}-d`, timing });
       for (const agent of [coordinator, distributor, worker]) await agent.initialize();
       expect(await coordinator.submitTask(task(1))).toBe(true);
       expect(await coordinator.waitForTask(`${id}-t1`, 10_000)).toMatchObject({
